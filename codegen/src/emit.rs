@@ -170,6 +170,7 @@ pub fn emit(api: &Api, opts: &Options) -> Result<Output, Error> {
         BTreeMap::new()
     };
     e.groups = groups.clone();
+    e.aliases = std::sync::Arc::new(crate::share::Aliases::find(api));
 
     // mod.rs: roots + shared types + Client methods.
     let client = e.client.clone();
@@ -236,7 +237,7 @@ pub fn emit(api: &Api, opts: &Options) -> Result<Output, Error> {
         });
     }
     files.insert(PathBuf::from("mod.rs"), e.file(root_items)?);
-    files.extend(emit_groups(&group_jobs, opts, &groups)?);
+    files.extend(emit_groups(&group_jobs, opts, &groups, &e.aliases)?);
     let features: BTreeSet<String> = groups.into_values().collect();
     Ok(Output {
         files,
@@ -250,6 +251,7 @@ fn emit_groups(
     jobs: &[(PathBuf, &Node, bool)],
     opts: &Options,
     groups: &BTreeMap<String, String>,
+    aliases: &std::sync::Arc<crate::share::Aliases>,
 ) -> Result<BTreeMap<PathBuf, String>, Error> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(jobs.len().max(1));
     // Deal the jobs out largest first, round robin, so threads finish together.
@@ -262,6 +264,7 @@ fn emit_groups(
                 scope.spawn(move || {
                     let mut e = Emitter::new(opts)?;
                     e.groups = groups.clone();
+                    e.aliases = aliases.clone();
                     mine.into_iter()
                         .map(|i| {
                             let (path, node, is_group) = &jobs[i];
@@ -291,6 +294,7 @@ pub fn profile_groups(api: &Api, opts: &Options) -> Result<[std::time::Duration;
     use std::time::Instant;
     let mut e = Emitter::new(opts)?;
     e.groups = if opts.features { group_features(api) } else { BTreeMap::new() };
+    e.aliases = std::sync::Arc::new(crate::share::Aliases::find(api));
     let mut t = [std::time::Duration::ZERO; 3];
     for r in &api.root.children {
         for g in &r.children {
@@ -332,6 +336,8 @@ struct Emitter {
     /// one-line placeholder and [`Emitter::print`] writes the lines (one attribute instead of
     /// one per line for syn to parse and prettyplease to print).
     doc_blocks: std::cell::RefCell<Vec<Vec<String>>>,
+    /// The types emitted as aliases of an identical one (see [`crate::share`]).
+    aliases: std::sync::Arc<crate::share::Aliases>,
 }
 
 /// Whether a module with these item names may use the prelude names unqualified.
@@ -408,6 +414,7 @@ impl Emitter {
             prelude: std::cell::Cell::new(false),
             objects: std::cell::RefCell::new(Vec::new()),
             doc_blocks: std::cell::RefCell::new(Vec::new()),
+            aliases: Default::default(),
         })
     }
 
@@ -599,9 +606,24 @@ impl Emitter {
             }
         };
         for t in &node.types {
-            items.extend(self.type_def(t, false, &TokenStream::new()));
+            match self.aliases.target(node, &t.name) {
+                Some(target) => items.extend(self.alias(t, target)),
+                None => items.extend(self.type_def(t, false, &TokenStream::new())),
+            }
         }
         items
+    }
+
+    /// A type of the same shape as one emitted before: an alias of it (see [`crate::share`]).
+    fn alias(&self, t: &TypeDef, target: &[String]) -> TokenStream {
+        let root = &self.root;
+        let name = ident(&t.name);
+        let doc = self.docs(t.description.as_deref().unwrap_or(&t.name));
+        let path = target.iter().map(|s| ident(s));
+        quote! {
+            #doc
+            pub type #name = #root #(::#path)*;
+        }
     }
 
     fn op(&self, node: &Node, op: &Op) -> TokenStream {

@@ -3,6 +3,7 @@
 //! One pipeline, one module per stage:
 //! [`load`] reads and parses the files (errors name file, line and field) →
 //! [`ir`] validates and resolves them into the intermediate representation →
+//! [`share`] finds the types of identical shape, emitted once and aliased after →
 //! [`emit`] turns the IR into tokens (`quote!`) and formats them (`prettyplease`) →
 //! [`output`] writes the files only when they change, or checks that they are current.
 //! Every identifier is made by [`naming`]; every spec type is mapped to Rust in [`ir`].
@@ -14,6 +15,7 @@ pub mod ir;
 pub mod load;
 pub mod naming;
 pub mod output;
+pub mod share;
 pub mod spec;
 
 pub use emit::{generate, Options, Output};

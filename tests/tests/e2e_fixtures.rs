@@ -181,3 +181,39 @@ async fn routes_that_differ_only_by_placeholder_name_are_both_reachable() {
     // The same field name is an integer on one route and an object on the other.
     assert_eq!(server.last_request().body_json(), json!({"amount": {"total": 7}}));
 }
+
+#[tokio::test]
+async fn a_shape_seen_before_is_an_alias_and_works_like_its_own_type() {
+    use nested::v3::mall::orders::out_order_no::by_out_order_no as put;
+    let server = MockServer::start(MockConfig::default()).await;
+    let client = nested::Client(inner(&server));
+    server.on(
+        "PUT",
+        "/v3/mall/orders/out-order-no/A1",
+        Reply::json(200, json!({"order_id": "o1", "state": "PAID", "items": [{"sku": "s"}]})),
+    );
+    // Struct literals through the alias names, as for any other type.
+    let buyer = put::PutRequestBuyer {
+        openid: "oid".into(),
+        address: Some(put::PutRequestBuyerAddress { city: None, lines: vec!["l1".into()] }),
+    };
+    // The alias is the type emitted first (the order's POST), not a copy of it.
+    let same: &nested::v3::mall::orders::PostRequestBuyer = &buyer;
+    assert_eq!(same.openid, "oid");
+    let r: put::PutResponse = client
+        .v3()
+        .mall()
+        .orders()
+        .out_order_no()
+        .out_order_no("A1")
+        .put(&put::PutRequest { buyer, note: Some("n".into()) })
+        .await
+        .expect("put");
+    assert_eq!(
+        server.last_request().body_json(),
+        json!({"buyer": {"openid": "oid", "address": {"lines": ["l1"]}}, "note": "n"})
+    );
+    assert_eq!(r.order_id, "o1");
+    assert_eq!(r.items[0].sku, "s");
+    assert!(matches!(r.state, nested::types::OrderState::Paid));
+}

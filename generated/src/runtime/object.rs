@@ -97,7 +97,7 @@ macro_rules! __json_object {
     ($name:ident {}) => {
         impl ::serde::Serialize for $name {
             fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
-                $crate::runtime::Fields::new(serializer)?.end()
+                $crate::runtime::Fields::new(serializer).end()
             }
         }
         impl<'de> ::serde::Deserialize<'de> for $name {
@@ -110,8 +110,8 @@ macro_rules! __json_object {
     ($name:ident { $($field:ident: $wire:literal $write:ident $read:ident),+ $(,)? }) => {
         impl ::serde::Serialize for $name {
             fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
-                let mut m = $crate::runtime::Fields::new(serializer)?;
-                $(m.$write($wire, &self.$field)?;)+
+                let mut m = $crate::runtime::Fields::new(serializer);
+                $(m.$write($wire, &self.$field);)+
                 m.end()
             }
         }
@@ -130,42 +130,45 @@ macro_rules! __json_object {
 }
 
 /// Support for the generated `Serialize` impls: a JSON object written field by field, leaving out
-/// optional fields that are `None` (the counterpart of [`Object`]).
+/// optional fields that are `None` (the counterpart of [`Object`]). The first error is kept and
+/// returned by [`end`](Self::end), so the generated impl is a straight line of calls rather than an
+/// early return per field.
 #[doc(hidden)]
 pub struct Fields<S: serde::Serializer> {
-    map: S::SerializeMap,
+    map: Result<S::SerializeMap, S::Error>,
 }
 
 impl<S: serde::Serializer> Fields<S> {
     /// Starts the object.
-    pub fn new(serializer: S) -> Result<Self, S::Error> {
-        Ok(Fields {
-            map: serializer.serialize_map(None)?,
-        })
+    pub fn new(serializer: S) -> Self {
+        Fields {
+            map: serializer.serialize_map(None),
+        }
     }
 
     /// A required field.
-    pub fn req<T: serde::Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<(), S::Error> {
-        serde::ser::SerializeMap::serialize_entry(&mut self.map, key, value)
+    pub fn req<T: serde::Serialize + ?Sized>(&mut self, key: &'static str, value: &T) {
+        if let Ok(map) = &mut self.map {
+            if let Err(e) = serde::ser::SerializeMap::serialize_entry(map, key, value) {
+                self.map = Err(e);
+            }
+        }
     }
 
     /// An optional field, left out when `None`.
-    pub fn opt<T: serde::Serialize>(&mut self, key: &'static str, value: &Option<T>) -> Result<(), S::Error> {
-        match value {
-            Some(value) => self.req(key, value),
-            None => Ok(()),
+    pub fn opt<T: serde::Serialize>(&mut self, key: &'static str, value: &Option<T>) {
+        if let Some(value) = value {
+            self.req(key, value);
         }
     }
 
     /// A field that is not part of the JSON body (a query parameter, a header): nothing is written.
     #[inline]
-    pub fn skip<T: ?Sized>(&mut self, _key: &'static str, _value: &T) -> Result<(), S::Error> {
-        Ok(())
-    }
+    pub fn skip<T: ?Sized>(&mut self, _key: &'static str, _value: &T) {}
 
-    /// Ends the object.
+    /// Ends the object, or returns the first error.
     pub fn end(self) -> Result<S::Ok, S::Error> {
-        serde::ser::SerializeMap::end(self.map)
+        serde::ser::SerializeMap::end(self.map?)
     }
 }
 
@@ -273,6 +276,32 @@ mod tests {
         assert_eq!(e.to_string(), "NEW");
         assert_eq!(serde_json::to_string(&e).unwrap(), r#""NEW""#);
         assert!(serde_json::from_str::<E>("1").is_err());
+    }
+
+    /// A field serde_json cannot write (a map with non-string keys) between two good ones.
+    struct Bad {
+        a: String,
+        b: std::collections::BTreeMap<(i32, i32), i32>,
+        c: String,
+    }
+
+    impl serde::Serialize for Bad {
+        fn serialize<Z: serde::Serializer>(&self, s: Z) -> Result<Z::Ok, Z::Error> {
+            let mut m = super::Fields::new(s);
+            m.req("a", &self.a);
+            m.req("b", &self.b);
+            m.req("c", &self.c);
+            m.end()
+        }
+    }
+
+    #[test]
+    fn a_field_that_cannot_be_written_is_the_error() {
+        let bad = Bad { a: "x".into(), b: [((1, 2), 3)].into(), c: "y".into() };
+        let e = serde_json::to_string(&bad).unwrap_err().to_string();
+        assert!(e.contains("key must be a string"), "{e}");
+        let fine = Bad { a: "x".into(), b: Default::default(), c: "y".into() };
+        assert_eq!(serde_json::to_string(&fine).unwrap(), r#"{"a":"x","b":{},"c":"y"}"#);
     }
 
     #[test]

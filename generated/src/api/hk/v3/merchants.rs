@@ -403,141 +403,17 @@ pub struct PutRequest {
     principal: "principal" opt opt,
 });
 /// 业务信息
-#[derive(Clone, Debug, PartialEq)]
-pub struct PutRequestBusiness {
-    /// 业务类型
-    ///
-    /// Example: `BOTH`
-    pub business_type: PutRequestBusinessBusinessType,
-    /// APP下载链接
-    ///
-    /// Example: `https://download.qq.com`
-    pub app_download: Option<String>,
-    /// 业务网站
-    ///
-    /// Example: `https://www.qq.com`
-    pub website: Option<String>,
-    /// 公众号
-    ///
-    /// Example: `wx8888888888888888`
-    pub office_account: Option<String>,
-    /// 小程序
-    ///
-    /// Example: `wx8888888888888888`
-    pub mini_program: Option<String>,
-    /// 门店地址
-    ///
-    /// Example: `10F World Finance Centre (South Office), 11 Canton Road, Tsim Sha Tsui, Hong Kong`
-    pub store_address: Option<String>,
-    /// 门店照片`JSON`格式字符串
-    ///
-    /// Example: `["Media_id1","Media_id2","Media_id3"]`
-    pub store_photos: Option<String>,
-    /// MCC码
-    ///
-    /// Example: `4214`
-    pub mcc: Option<String>,
-}
-::wechatpay::runtime::json_object!(PutRequestBusiness {
-    business_type: "business_type" req req,
-    app_download: "app_download" opt opt,
-    website: "website" opt opt,
-    office_account: "office_account" opt opt,
-    mini_program: "mini_program" opt opt,
-    store_address: "store_address" opt opt,
-    store_photos: "store_photos" opt opt,
-    mcc: "mcc" opt opt,
-});
+pub type PutRequestBusiness = crate::hk::v3::merchants::PostRequestBusiness;
 /// 业务类型
-///
-/// A value this client does not know yet is kept as [`PutRequestBusinessBusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PutRequestBusinessBusinessType {
-    /// `ONLINE`
-    Online,
-    /// `OFFLINE`
-    Offline,
-    /// `BOTH`
-    Both,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PutRequestBusinessBusinessType {
-    Online = "ONLINE",
-    Offline = "OFFLINE",
-    Both = "BOTH",
-});
+pub type PutRequestBusinessBusinessType = crate::hk::v3::merchants::PostRequestBusinessBusinessType;
 /// 联系人信息
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PutRequestContact {
-    /// 联系人名称
-    ///
-    /// Example: `李先生`
-    pub name: String,
-    /// 联系人电话
-    ///
-    /// Example: `075586010000`
-    pub phone: String,
-    /// 联系人邮箱
-    ///
-    /// Example: `test@test.com`
-    pub email: String,
-}
-::wechatpay::runtime::json_object!(PutRequestContact {
-    name: "name" req req,
-    phone: "phone" req req,
-    email: "email" req req,
-});
+pub type PutRequestContact = crate::hk::v3::merchants::PostRequestContact;
 /// 董事信息
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PutRequestDirector {
-    /// 董事姓名
-    ///
-    /// Example: `Bob`
-    pub name: Option<String>,
-    /// 董事证件号
-    ///
-    /// Example: `5555-8888`
-    pub number: Option<String>,
-}
-::wechatpay::runtime::json_object!(PutRequestDirector {
-    name: "name" opt opt,
-    number: "number" opt opt,
-});
+pub type PutRequestDirector = crate::hk::v3::merchants::PostRequestDirector;
 /// 商户类型
-///
-/// A value this client does not know yet is kept as [`PutRequestMerchantType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PutRequestMerchantType {
-    /// `ENTERPRISE`
-    Enterprise,
-    /// `INDIVIDUAL`
-    Individual,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PutRequestMerchantType {
-    Enterprise = "ENTERPRISE",
-    Individual = "INDIVIDUAL",
-});
+pub type PutRequestMerchantType = crate::hk::v3::merchants::PostRequestMerchantType;
 /// 负责人信息
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PutRequestPrincipal {
-    /// 负责人姓名
-    ///
-    /// Example: `Bob`
-    pub name: Option<String>,
-    /// 负责人证件号
-    ///
-    /// Example: `5555-8888`
-    pub number: Option<String>,
-}
-::wechatpay::runtime::json_object!(PutRequestPrincipal {
-    name: "name" opt opt,
-    number: "number" opt opt,
-});
+pub type PutRequestPrincipal = crate::hk::v3::merchants::PostRequestPrincipal;
 /// The response of `PUT /hk/v3/merchants` (修改子商户（融合钱包）).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PutResponse {
@@ -697,25 +573,7 @@ pub mod by_sub_mchid {
         mcc: "mcc" opt opt,
     });
     /// 业务类型
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseBusinessBusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseBusinessBusinessType {
-        /// `ONLINE`
-        Online,
-        /// `OFFLINE`
-        Offline,
-        /// `BOTH`
-        Both,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseBusinessBusinessType {
-        Online = "ONLINE",
-        Offline = "OFFLINE",
-        Both = "BOTH",
-    });
+    pub type GetResponseBusinessBusinessType = crate::hk::v3::merchants::PostRequestBusinessBusinessType;
     /// 联系人信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseContact {
@@ -754,22 +612,7 @@ pub mod by_sub_mchid {
         number: "number" opt opt,
     });
     /// 商户类型
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseMerchantType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseMerchantType {
-        /// `ENTERPRISE`
-        Enterprise,
-        /// `INDIVIDUAL`
-        Individual,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseMerchantType {
-        Enterprise = "ENTERPRISE",
-        Individual = "INDIVIDUAL",
-    });
+    pub type GetResponseMerchantType = crate::hk::v3::merchants::PostRequestMerchantType;
     /// 负责人信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponsePrincipal {

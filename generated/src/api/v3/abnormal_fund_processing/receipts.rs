@@ -370,33 +370,9 @@ pub mod by_receipt_id {
             notify_url: "notify_url" req req,
         });
         /// 在途异常资金付款指令的发起方
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostResponseInstructionCommander {
-            /// 发起在途异常资金付款请求的角色
-            pub operator: PostResponseInstructionCommanderOperator,
-            /// 微信支付商户号
-            ///
-            /// Example: `990055040`
-            pub mchid: String,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseInstructionCommander {
-            operator: "operator" req req,
-            mchid: "mchid" req req,
-        });
+        pub type PostResponseInstructionCommander = crate::v3::abnormal_fund_processing::receipts::by_receipt_id::GetResponseInstructionCommander;
         /// 发起在途异常资金付款请求的角色
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseInstructionCommanderOperator::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseInstructionCommanderOperator {
-            /// `MERCHANT`
-            Merchant,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseInstructionCommanderOperator {
-            Merchant = "MERCHANT",
-        });
+        pub type PostResponseInstructionCommanderOperator = crate::v3::abnormal_fund_processing::receipts::by_receipt_id::GetResponseInstructionCommanderOperator;
         /// 在途异常资金付款指令状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseInstructionInstructionState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -421,108 +397,17 @@ pub mod by_receipt_id {
             InstructionStateSuccess = "INSTRUCTION_STATE_SUCCESS",
         });
         /// 收款方
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseInstructionReceiver {
-            /// 入账用户OpenID
-            ///
-            /// Example: `eoCuiA7RW33Tc3jtz_5CNLegC9kN0`
-            pub openid: Option<String>,
-            /// 商户AppID
-            ///
-            /// Example: `wxf636efh567hg4356`
-            pub appid: Option<String>,
-            /// 入账商户号
-            ///
-            /// Example: `1900001108`
-            pub mchid: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseInstructionReceiver {
-            openid: "openid" opt opt,
-            appid: "appid" opt opt,
-            mchid: "mchid" opt opt,
-        });
+        pub type PostResponseInstructionReceiver = crate::v3::abnormal_fund_processing::receipts::by_receipt_id::transfer_instructions::PostRequestReceiver;
         /// 付款方式
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseInstructionTransferMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseInstructionTransferMode {
-            /// `TRANSFER_TO_ORIGINAL_RECEIVE_USER`
-            TransferToOriginalReceiveUser,
-            /// `TRANSFER_MODE_TO_ORIGINAL_RECEIVE_MERCHANT`
-            TransferModeToOriginalReceiveMerchant,
-            /// `TRANSFER_MODE_TO_SPECIFIED_RECEIVE_MERCHANT`
-            TransferModeToSpecifiedReceiveMerchant,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseInstructionTransferMode {
-            TransferToOriginalReceiveUser = "TRANSFER_TO_ORIGINAL_RECEIVE_USER",
-            TransferModeToOriginalReceiveMerchant = "TRANSFER_MODE_TO_ORIGINAL_RECEIVE_MERCHANT",
-            TransferModeToSpecifiedReceiveMerchant = "TRANSFER_MODE_TO_SPECIFIED_RECEIVE_MERCHANT",
-        });
+        pub type PostResponseInstructionTransferMode = crate::v3::abnormal_fund_processing::receipts::by_receipt_id::transfer_instructions::PostRequestTransferMode;
         /// 产品名称
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseProductName::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseProductName {
-            /// `C2C`
-            C2c,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseProductName {
-            C2c = "C2C",
-        });
+        pub type PostResponseProductName = crate::v3::abnormal_fund_processing::receipts::by_receipt_id::GetResponseProductName;
         /// 在途异常资金付款状态
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseReceiptState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseReceiptState {
-            /// `RECEIPT_STATE_PENDING`
-            ReceiptStatePending,
-            /// `RECEIPT_STATE_PROGRESS`
-            ReceiptStateProgress,
-            /// `RECEIPT_STATE_COMPLETED`
-            ReceiptStateCompleted,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseReceiptState {
-            ReceiptStatePending = "RECEIPT_STATE_PENDING",
-            ReceiptStateProgress = "RECEIPT_STATE_PROGRESS",
-            ReceiptStateCompleted = "RECEIPT_STATE_COMPLETED",
-        });
+        pub type PostResponseReceiptState = crate::v3::abnormal_fund_processing::receipts::by_receipt_id::GetResponseReceiptState;
         /// 付款金额信息
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostResponseTransferAmount {
-            /// 总金额
-            ///
-            /// Example: `100`
-            pub total: i64,
-            /// 货币类型
-            pub currency: PostResponseTransferAmountCurrency,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseTransferAmount {
-            total: "total" req req,
-            currency: "currency" req req,
-        });
+        pub type PostResponseTransferAmount = crate::v3::abnormal_fund_processing::receipts::by_receipt_id::GetResponseTransferAmount;
         /// 货币类型
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseTransferAmountCurrency::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseTransferAmountCurrency {
-            /// `CNY`
-            Cny,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseTransferAmountCurrency {
-            Cny = "CNY",
-        });
+        pub type PostResponseTransferAmountCurrency = crate::v3::abnormal_fund_processing::receipts::by_receipt_id::GetResponseTransferAmountCurrency;
         /// `/v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions/{out_instruction_no}`
         pub mod by_out_instruction_no {
             /// The chain step for `/v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions/{out_instruction_no}`, reached with `client.v3().abnormal_fund_processing().receipts().receipt_id(receipt_id).transfer_instructions().out_instruction_no(out_instruction_no)`.
@@ -607,42 +492,9 @@ pub mod by_receipt_id {
                 mchid: "mchid" opt opt,
             });
             /// 发起在途异常资金付款请求的角色
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseCommanderOperator::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseCommanderOperator {
-                /// `MERCHANT`
-                Merchant,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseCommanderOperator {
-                Merchant = "MERCHANT",
-            });
+            pub type GetResponseCommanderOperator = crate::v3::abnormal_fund_processing::receipts::by_receipt_id::GetResponseInstructionCommanderOperator;
             /// 在途异常资金付款指令状态
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseInstructionState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseInstructionState {
-                /// `INSTRUCTION_STATE_PENDING`
-                InstructionStatePending,
-                /// `INSTRUCTION_STATE_IN_PROGRESS`
-                InstructionStateInProgress,
-                /// `INSTRUCTION_STATE_CLOSED`
-                InstructionStateClosed,
-                /// `INSTRUCTION_STATE_SUCCESS`
-                InstructionStateSuccess,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseInstructionState {
-                InstructionStatePending = "INSTRUCTION_STATE_PENDING",
-                InstructionStateInProgress = "INSTRUCTION_STATE_IN_PROGRESS",
-                InstructionStateClosed = "INSTRUCTION_STATE_CLOSED",
-                InstructionStateSuccess = "INSTRUCTION_STATE_SUCCESS",
-            });
+            pub type GetResponseInstructionState = crate::v3::abnormal_fund_processing::receipts::by_receipt_id::transfer_instructions::PostResponseInstructionInstructionState;
             /// 收款方
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseReceiver {
@@ -666,25 +518,7 @@ pub mod by_receipt_id {
                 mchid: "mchid" opt opt,
             });
             /// 付款方式
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseTransferMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseTransferMode {
-                /// `TRANSFER_TO_ORIGINAL_RECEIVE_USER`
-                TransferToOriginalReceiveUser,
-                /// `TRANSFER_MODE_TO_ORIGINAL_RECEIVE_MERCHANT`
-                TransferModeToOriginalReceiveMerchant,
-                /// `TRANSFER_MODE_TO_SPECIFIED_RECEIVE_MERCHANT`
-                TransferModeToSpecifiedReceiveMerchant,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseTransferMode {
-                TransferToOriginalReceiveUser = "TRANSFER_TO_ORIGINAL_RECEIVE_USER",
-                TransferModeToOriginalReceiveMerchant = "TRANSFER_MODE_TO_ORIGINAL_RECEIVE_MERCHANT",
-                TransferModeToSpecifiedReceiveMerchant = "TRANSFER_MODE_TO_SPECIFIED_RECEIVE_MERCHANT",
-            });
+            pub type GetResponseTransferMode = crate::v3::abnormal_fund_processing::receipts::by_receipt_id::transfer_instructions::PostRequestTransferMode;
         }
     }
 }

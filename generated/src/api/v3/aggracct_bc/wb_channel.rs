@@ -169,61 +169,9 @@ pub mod account {
             }
         }
         /// The request of `GET /v3/aggracct-bc/wb-channel/account/mch_archives` (查询商户资料).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetRequest {
-            /// 微信支付商户号
-            ///
-            /// Query parameter `mchid`. Example: `1900016681`
-            pub mchid: String,
-            /// 额度台账号
-            ///
-            /// Query parameter `bal_account_no`. Example: `8609cb22e1774a50a930e414cc71eca06121bc`
-            pub bal_account_no: String,
-            /// 卡号
-            ///
-            /// Query parameter `card_no`. Example: `example_card_no`
-            pub card_no: Option<String>,
-            /// 商户子账户协议号
-            ///
-            /// Query parameter `sgn_no`. Example: `example_sgn_no`
-            pub sgn_no: Option<String>,
-            /// 请求场景
-            ///
-            /// Query parameter `req_scene`. Example: `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
-            pub req_scene: Option<GetRequestReqScene>,
-            /// 微信支付公钥ID/平台证书序列号
-            ///
-            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            pub wechatpay_serial: String,
-        }
-        ::wechatpay::runtime::json_object!(GetRequest {
-            mchid: "mchid" skip req,
-            bal_account_no: "bal_account_no" skip req,
-            card_no: "card_no" skip opt,
-            sgn_no: "sgn_no" skip opt,
-            req_scene: "req_scene" skip opt,
-            wechatpay_serial: "Wechatpay-Serial" skip req,
-        });
+        pub type GetRequest = crate::v3::aggracct_bc::wb_channel::account::balance::GetRequest;
         /// 请求场景
-        ///
-        /// A value this client does not know yet is kept as [`GetRequestReqScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetRequestReqScene {
-            /// `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
-            SjtConvenientSettlementServiceMerchant,
-            /// `SJT_MICRO_MERCHANT`
-            SjtMicroMerchant,
-            /// `WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
-            WxShopConvenientSettlementServiceMerchant,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetRequestReqScene {
-            SjtConvenientSettlementServiceMerchant = "SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
-            SjtMicroMerchant = "SJT_MICRO_MERCHANT",
-            WxShopConvenientSettlementServiceMerchant = "WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
-        });
+        pub type GetRequestReqScene = crate::v3::aggracct_bc::wb_channel::account::balance::GetRequestReqScene;
         /// The response of `GET /v3/aggracct-bc/wb-channel/account/mch_archives` (查询商户资料).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -423,19 +371,7 @@ pub mod account {
             legal_representative_nation: "legal_representative_nation" opt opt,
         });
         /// 法定代表人证件类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseLegalRepresentativeLegalRepresentativeIdType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseLegalRepresentativeLegalRepresentativeIdType {
-            /// `01`
-            V01,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseLegalRepresentativeLegalRepresentativeIdType {
-            V01 = "01",
-        });
+        pub type GetResponseLegalRepresentativeLegalRepresentativeIdType = crate::v3::aggracct_bc::wb_channel::account::mch_archives::GetResponseBeneficialOwnerBeneficialOwnerIdType;
         /// 主体证件类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseMerchantIdType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -708,25 +644,7 @@ pub mod bank_channel_account {
             SubjectInfoRename = "SUBJECT_INFO_RENAME",
         });
         /// 请求场景
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestReqScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestReqScene {
-            /// `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
-            SjtConvenientSettlementServiceMerchant,
-            /// `SJT_MICRO_MERCHANT`
-            SjtMicroMerchant,
-            /// `WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
-            WxShopConvenientSettlementServiceMerchant,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestReqScene {
-            SjtConvenientSettlementServiceMerchant = "SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
-            SjtMicroMerchant = "SJT_MICRO_MERCHANT",
-            WxShopConvenientSettlementServiceMerchant = "WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
-        });
+        pub type PostRequestReqScene = crate::v3::aggracct_bc::wb_channel::account::balance::GetRequestReqScene;
         /// The response of `POST /v3/aggracct-bc/wb-channel/bank-channel-account/rename` (受理渠道结算银行账户更名申请).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -804,19 +722,7 @@ pub mod bank_channel_account {
             Fail = "FAIL",
         });
         /// 变更类型
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseChangeScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseChangeScene {
-            /// `SUBJECT_INFO_RENAME`
-            SubjectInfoRename,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseChangeScene {
-            SubjectInfoRename = "SUBJECT_INFO_RENAME",
-        });
+        pub type PostResponseChangeScene = crate::v3::aggracct_bc::wb_channel::bank_channel_account::rename::PostRequestChangeScene;
         /// `/v3/aggracct-bc/wb-channel/bank-channel-account/rename/{application_id}`
         pub mod by_application_id {
             /// The chain step for `/v3/aggracct-bc/wb-channel/bank-channel-account/rename/{application_id}`, reached with `client.v3().aggracct_bc().wb_channel().bank_channel_account().rename().application_id(application_id)`.
@@ -862,95 +768,11 @@ pub mod bank_channel_account {
                 wechatpay_serial: "Wechatpay-Serial" skip req,
             });
             /// The response of `GET /v3/aggracct-bc/wb-channel/bank-channel-account/rename/{application_id}` (查询渠道结算银行账户更名申请).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct GetResponse {
-                /// 变更类型
-                ///
-                /// Example: `SUBJECT_INFO_RENAME`
-                pub change_scene: GetResponseChangeScene,
-                /// 微信支付更名受理返回的申请单号
-                ///
-                /// Example: `11117742499090086455469010028373`
-                pub application_id: String,
-                /// 渠道结算银行账户更名外部系统单号
-                ///
-                /// Example: `htozr8denqegbt6tk6u10iymo7yww5pn`
-                pub out_request_no: String,
-                /// 目标商户号
-                ///
-                /// Example: `1900016681`
-                pub mchid: String,
-                /// 台账ID
-                ///
-                /// Example: `8609cb22e1774a50a930e414cc71eca06121bc`
-                pub bal_account_no: String,
-                /// 目标账户名
-                ///
-                /// Example: `8609cb22e1774a50a930e414cc71eca06121bc`
-                pub new_account_name: String,
-                /// 申请单状态
-                ///
-                /// Example: `PROCESSING`
-                pub application_state: GetResponseApplicationState,
-                /// 完成时间
-                ///
-                /// Example: `2015-05-20T13:29:35+08:00`
-                pub finish_time: Option<String>,
-                /// 失败错误码
-                ///
-                /// Example: `AUDIT_REJECT`
-                pub fail_code: Option<String>,
-                /// 失败原因
-                ///
-                /// Example: `身份证有效期核验不通过，请检查有效期填写是否正确`
-                pub fail_msg: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponse {
-                change_scene: "change_scene" req req,
-                application_id: "application_id" req req,
-                out_request_no: "out_request_no" req req,
-                mchid: "mchid" req req,
-                bal_account_no: "bal_account_no" req req,
-                new_account_name: "new_account_name" req req,
-                application_state: "application_state" req req,
-                finish_time: "finish_time" opt opt,
-                fail_code: "fail_code" opt opt,
-                fail_msg: "fail_msg" opt opt,
-            });
+            pub type GetResponse = crate::v3::aggracct_bc::wb_channel::bank_channel_account::rename::PostResponse;
             /// 申请单状态
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseApplicationState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseApplicationState {
-                /// `PROCESSING`
-                Processing,
-                /// `SUCCESS`
-                Success,
-                /// `FAIL`
-                Fail,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseApplicationState {
-                Processing = "PROCESSING",
-                Success = "SUCCESS",
-                Fail = "FAIL",
-            });
+            pub type GetResponseApplicationState = crate::v3::aggracct_bc::wb_channel::bank_channel_account::rename::PostResponseApplicationState;
             /// 变更类型
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseChangeScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseChangeScene {
-                /// `SUBJECT_INFO_RENAME`
-                SubjectInfoRename,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseChangeScene {
-                SubjectInfoRename = "SUBJECT_INFO_RENAME",
-            });
+            pub type GetResponseChangeScene = crate::v3::aggracct_bc::wb_channel::bank_channel_account::rename::PostRequestChangeScene;
         }
     }
 }
@@ -1062,22 +884,7 @@ pub mod control_orders {
             recover_order: "recover_order" opt opt,
         });
         /// 控制场景
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseControlScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseControlScene {
-            /// `PUNISH`
-            Punish,
-            /// `RECOVER`
-            Recover,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseControlScene {
-            Punish = "PUNISH",
-            Recover = "RECOVER",
-        });
+        pub type GetResponseControlScene = crate::v3::aggracct_bc::wb_channel::control_orders::by_out_request_no::GetRequestControlType;
         /// 管控单
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponsePunishOrder {
@@ -1287,25 +1094,7 @@ pub mod control_orders {
             error_code: "error_code" opt opt,
         });
         /// 解管状态
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseRecoverOrderRecoverState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseRecoverOrderRecoverState {
-            /// `EXECUTING`
-            Executing,
-            /// `SUCCESS`
-            Success,
-            /// `FAILED`
-            Failed,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseRecoverOrderRecoverState {
-            Executing = "EXECUTING",
-            Success = "SUCCESS",
-            Failed = "FAILED",
-        });
+        pub type GetResponseRecoverOrderRecoverState = crate::v3::aggracct_bc::wb_channel::control_orders::by_out_request_no::GetResponsePunishOrderPunishState;
     }
     /// `/v3/aggracct-bc/wb-channel/control-orders/info`
     pub mod info {
@@ -1558,25 +1347,7 @@ pub mod control_orders {
             AllAllowedWhenUnique = "ALL_ALLOWED_WHEN_UNIQUE",
         });
         /// 请求场景
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestReqScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestReqScene {
-            /// `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
-            SjtConvenientSettlementServiceMerchant,
-            /// `SJT_MICRO_MERCHANT`
-            SjtMicroMerchant,
-            /// `WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
-            WxShopConvenientSettlementServiceMerchant,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestReqScene {
-            SjtConvenientSettlementServiceMerchant = "SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
-            SjtMicroMerchant = "SJT_MICRO_MERCHANT",
-            WxShopConvenientSettlementServiceMerchant = "WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
-        });
+        pub type PostRequestReqScene = crate::v3::aggracct_bc::wb_channel::account::balance::GetRequestReqScene;
         /// The response of `POST /v3/aggracct-bc/wb-channel/control-orders/punish` (发起微众台账管控).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -1673,25 +1444,7 @@ pub mod control_orders {
             req_scene: "req_scene" opt opt,
         });
         /// 请求场景
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestReqScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestReqScene {
-            /// `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
-            SjtConvenientSettlementServiceMerchant,
-            /// `SJT_MICRO_MERCHANT`
-            SjtMicroMerchant,
-            /// `WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
-            WxShopConvenientSettlementServiceMerchant,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestReqScene {
-            SjtConvenientSettlementServiceMerchant = "SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
-            SjtMicroMerchant = "SJT_MICRO_MERCHANT",
-            WxShopConvenientSettlementServiceMerchant = "WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
-        });
+        pub type PostRequestReqScene = crate::v3::aggracct_bc::wb_channel::account::balance::GetRequestReqScene;
         /// The response of `POST /v3/aggracct-bc/wb-channel/control-orders/recover` (解除对微众台账的管控).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -1814,25 +1567,7 @@ pub mod special_reduction {
         JudicialDeduction = "JUDICIAL_DEDUCTION",
     });
     /// 请求场景
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestReqScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestReqScene {
-        /// `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
-        SjtConvenientSettlementServiceMerchant,
-        /// `SJT_MICRO_MERCHANT`
-        SjtMicroMerchant,
-        /// `WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
-        WxShopConvenientSettlementServiceMerchant,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestReqScene {
-        SjtConvenientSettlementServiceMerchant = "SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
-        SjtMicroMerchant = "SJT_MICRO_MERCHANT",
-        WxShopConvenientSettlementServiceMerchant = "WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
-    });
+    pub type PostRequestReqScene = crate::v3::aggracct_bc::wb_channel::account::balance::GetRequestReqScene;
     /// The response of `POST /v3/aggracct-bc/wb-channel/special-reduction` (特殊减额).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -1915,22 +1650,7 @@ pub mod special_reduction {
         TimeOutClosed = "TIME_OUT_CLOSED",
     });
     /// 特殊减额类型
-    ///
-    /// A value this client does not know yet is kept as [`PostResponseReductionType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostResponseReductionType {
-        /// `FINANCIAL_PENALTY`
-        FinancialPenalty,
-        /// `JUDICIAL_DEDUCTION`
-        JudicialDeduction,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostResponseReductionType {
-        FinancialPenalty = "FINANCIAL_PENALTY",
-        JudicialDeduction = "JUDICIAL_DEDUCTION",
-    });
+    pub type PostResponseReductionType = crate::v3::aggracct_bc::wb_channel::special_reduction::PostRequestReductionType;
     /// 处理结果
     ///
     /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1978,178 +1698,16 @@ pub mod special_reduction {
             }
         }
         /// The request of `GET /v3/aggracct-bc/wb-channel/special-reduction/{out_request_no}` (查询特殊减额结果).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetRequest {
-            /// 微信支付商户号
-            ///
-            /// Query parameter `mchid`. Example: `1900016681`
-            pub mchid: String,
-            /// 额度台账号
-            ///
-            /// Query parameter `bal_account_no`. Example: `8609cb22e1774a50a930e414cc71eca06121bc`
-            pub bal_account_no: String,
-            /// 卡号
-            ///
-            /// Query parameter `card_no`. Example: `example_card_no`
-            pub card_no: Option<String>,
-            /// 商户子账户协议号
-            ///
-            /// Query parameter `sgn_no`. Example: `example_sgn_no`
-            pub sgn_no: Option<String>,
-            /// 请求场景
-            ///
-            /// Query parameter `req_scene`. Example: `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
-            pub req_scene: Option<GetRequestReqScene>,
-            /// 微信支付公钥ID/平台证书序列号
-            ///
-            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            pub wechatpay_serial: String,
-        }
-        ::wechatpay::runtime::json_object!(GetRequest {
-            mchid: "mchid" skip req,
-            bal_account_no: "bal_account_no" skip req,
-            card_no: "card_no" skip opt,
-            sgn_no: "sgn_no" skip opt,
-            req_scene: "req_scene" skip opt,
-            wechatpay_serial: "Wechatpay-Serial" skip req,
-        });
+        pub type GetRequest = crate::v3::aggracct_bc::wb_channel::account::balance::GetRequest;
         /// 请求场景
-        ///
-        /// A value this client does not know yet is kept as [`GetRequestReqScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetRequestReqScene {
-            /// `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
-            SjtConvenientSettlementServiceMerchant,
-            /// `SJT_MICRO_MERCHANT`
-            SjtMicroMerchant,
-            /// `WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
-            WxShopConvenientSettlementServiceMerchant,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetRequestReqScene {
-            SjtConvenientSettlementServiceMerchant = "SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
-            SjtMicroMerchant = "SJT_MICRO_MERCHANT",
-            WxShopConvenientSettlementServiceMerchant = "WX_SHOP_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT",
-        });
+        pub type GetRequestReqScene = crate::v3::aggracct_bc::wb_channel::account::balance::GetRequestReqScene;
         /// The response of `GET /v3/aggracct-bc/wb-channel/special-reduction/{out_request_no}` (查询特殊减额结果).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponse {
-            /// 微信支付商户号
-            ///
-            /// Example: `1900016681`
-            pub mchid: Option<String>,
-            /// 额度台账号
-            ///
-            /// Example: `8609cb22e1774a50a930e414cc71eca06121bc`
-            pub bal_account_no: Option<String>,
-            /// 特殊减额单号
-            ///
-            /// Example: `htozr8denqegbt6tk6u10iymo7yww5pn`
-            pub out_request_no: Option<String>,
-            /// 特殊减额类型
-            ///
-            /// Example: `JUDICIAL_DEDUCTION`
-            pub reduction_type: Option<GetResponseReductionType>,
-            /// 减额金额
-            ///
-            /// Example: `1`
-            pub amount: Option<i64>,
-            /// 处理结果
-            ///
-            /// Example: `SUCCESS`
-            pub state: Option<GetResponseState>,
-            /// 特殊减额原因
-            ///
-            /// Example: `司法案件号：202508080009`
-            pub reason: Option<String>,
-            /// 微信支付额度变更单号
-            ///
-            /// Example: `m6a6dx8iit7m932dx03ue2lw2ofo2r88`
-            pub quota_change_no: Option<String>,
-            /// 成功时间
-            ///
-            /// Example: `2015-05-20T13:29:35+08:00`
-            pub success_time: Option<String>,
-            /// 失败时间
-            ///
-            /// Example: `2015-05-20T13:29:35+08:00`
-            pub fail_time: Option<String>,
-            /// 失败原因
-            ///
-            /// Example: `BALANCE_NOT_ENOUGH`
-            pub fail_reason: Option<GetResponseFailReason>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponse {
-            mchid: "mchid" opt opt,
-            bal_account_no: "bal_account_no" opt opt,
-            out_request_no: "out_request_no" opt opt,
-            reduction_type: "reduction_type" opt opt,
-            amount: "amount" opt opt,
-            state: "state" opt opt,
-            reason: "reason" opt opt,
-            quota_change_no: "quota_change_no" opt opt,
-            success_time: "success_time" opt opt,
-            fail_time: "fail_time" opt opt,
-            fail_reason: "fail_reason" opt opt,
-        });
+        pub type GetResponse = crate::v3::aggracct_bc::wb_channel::special_reduction::PostResponse;
         /// 失败原因
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseFailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseFailReason {
-            /// `BALANCE_NOT_ENOUGH`: 余额不足
-            BalanceNotEnough,
-            /// `RECEIPT_NOT_EXIST_CLOSED`: 单据不存在，已关单
-            ReceiptNotExistClosed,
-            /// `TIME_OUT_CLOSED`: 系统异常处理超时，关单
-            TimeOutClosed,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseFailReason {
-            BalanceNotEnough = "BALANCE_NOT_ENOUGH",
-            ReceiptNotExistClosed = "RECEIPT_NOT_EXIST_CLOSED",
-            TimeOutClosed = "TIME_OUT_CLOSED",
-        });
+        pub type GetResponseFailReason = crate::v3::aggracct_bc::wb_channel::special_reduction::PostResponseFailReason;
         /// 特殊减额类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseReductionType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseReductionType {
-            /// `FINANCIAL_PENALTY`
-            FinancialPenalty,
-            /// `JUDICIAL_DEDUCTION`
-            JudicialDeduction,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseReductionType {
-            FinancialPenalty = "FINANCIAL_PENALTY",
-            JudicialDeduction = "JUDICIAL_DEDUCTION",
-        });
+        pub type GetResponseReductionType = crate::v3::aggracct_bc::wb_channel::special_reduction::PostRequestReductionType;
         /// 处理结果
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseState {
-            /// `PROCESSING`
-            Processing,
-            /// `SUCCESS`
-            Success,
-            /// `FAILED`
-            Failed,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseState {
-            Processing = "PROCESSING",
-            Success = "SUCCESS",
-            Failed = "FAILED",
-        });
+        pub type GetResponseState = crate::v3::aggracct_bc::wb_channel::special_reduction::PostResponseState;
     }
 }

@@ -95,19 +95,7 @@ pub enum GetRequestAlgorithm {
     Sm4Gcm = "SM4_GCM",
 });
 /// 压缩类型
-///
-/// A value this client does not know yet is kept as [`GetRequestTarType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum GetRequestTarType {
-    /// `GZIP`: 返回格式为.gzip的压缩包账单
-    Gzip,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(GetRequestTarType {
-    Gzip = "GZIP",
-});
+pub type GetRequestTarType = crate::v3::bill::fundflowbill::GetRequestTarType;
 /// The response of `GET /v3/bill/sub-merchant-fundflowbill` (申请单个子商户资金账单API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {

@@ -489,82 +489,9 @@ pub mod business_code {
             }
         }
         /// The response of `GET /v3/brand/applyments/business-code/{business_code}` (根据业务申请编号查询申请状态).
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct GetResponse {
-            /// 微信支付申请单号
-            ///
-            /// Example: `2000002124775691`
-            pub applyment_id: String,
-            /// 业务申请编号
-            ///
-            /// Example: `1900013511_10000`
-            pub business_code: String,
-            /// 申请状态
-            ///
-            /// Example: `APPLYMENT_STATE_WAITING_AUTH`
-            pub applyment_state: GetResponseApplymentState,
-            /// 申请状态说明
-            ///
-            /// Example: `待授权确认`
-            pub applyment_state_desc: String,
-            /// 授权确认二维码链接
-            pub authorization_confirmation_qr_code: Option<String>,
-            /// 驳回原因
-            ///
-            /// Example: `具体驳回原因xxx`
-            pub reject_reason: Option<String>,
-            /// 品牌ID
-            ///
-            /// Example: `123455667`
-            pub brand_id: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponse {
-            applyment_id: "applyment_id" req req,
-            business_code: "business_code" req req,
-            applyment_state: "applyment_state" req req,
-            applyment_state_desc: "applyment_state_desc" req req,
-            authorization_confirmation_qr_code: "authorization_confirmation_qr_code" opt opt,
-            reject_reason: "reject_reason" opt opt,
-            brand_id: "brand_id" opt opt,
-        });
+        pub type GetResponse = crate::v3::brand::applyments::applyment_id::by_applyment_id::GetResponse;
         /// 申请状态
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseApplymentState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseApplymentState {
-            /// `APPLYMENT_STATE_UNKNOWN`: 未知状态，非终态
-            ApplymentStateUnknown,
-            /// `APPLYMENT_STATE_UNSUBMITTED`: 申请未提交，非终态
-            ApplymentStateUnsubmitted,
-            /// `APPLYMENT_STATE_WAITING_VALIDATE`: 待主体意愿确认，非终态
-            ApplymentStateWaitingValidate,
-            /// `APPLYMENT_STATE_WAITING_AUDIT`: 资料审核中，非终态
-            ApplymentStateWaitingAudit,
-            /// `APPLYMENT_STATE_WAITING_AUTH`: 待授权确认，非终态
-            ApplymentStateWaitingAuth,
-            /// `APPLYMENT_STATE_OPEN_ACCOUNT`: 开号中，非终态
-            ApplymentStateOpenAccount,
-            /// `APPLYMENT_STATE_FINISH`: 入驻完成，终态
-            ApplymentStateFinish,
-            /// `APPLYMENT_STATE_AUDIT_REJECTED`: 审核驳回，非终态
-            ApplymentStateAuditRejected,
-            /// `APPLYMENT_STATE_CANCELED`: 申请撤销，终态
-            ApplymentStateCanceled,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseApplymentState {
-            ApplymentStateUnknown = "APPLYMENT_STATE_UNKNOWN",
-            ApplymentStateUnsubmitted = "APPLYMENT_STATE_UNSUBMITTED",
-            ApplymentStateWaitingValidate = "APPLYMENT_STATE_WAITING_VALIDATE",
-            ApplymentStateWaitingAudit = "APPLYMENT_STATE_WAITING_AUDIT",
-            ApplymentStateWaitingAuth = "APPLYMENT_STATE_WAITING_AUTH",
-            ApplymentStateOpenAccount = "APPLYMENT_STATE_OPEN_ACCOUNT",
-            ApplymentStateFinish = "APPLYMENT_STATE_FINISH",
-            ApplymentStateAuditRejected = "APPLYMENT_STATE_AUDIT_REJECTED",
-            ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
-        });
+        pub type GetResponseApplymentState = crate::v3::brand::applyments::applyment_id::by_applyment_id::GetResponseApplymentState;
     }
 }
 /// `/v3/brand/applyments/cancel-applyment`
@@ -602,19 +529,5 @@ pub mod cancel_applyment {
         business_code: "business_code" opt opt,
     });
     /// The response of `POST /v3/brand/applyments/cancel-applyment` (撤销申请).
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponse {
-        /// 微信支付申请单号
-        ///
-        /// Example: `2000002124775691`
-        pub applyment_id: String,
-        /// 业务申请编号
-        ///
-        /// Example: `1900013511_10000`
-        pub business_code: String,
-    }
-    ::wechatpay::runtime::json_object!(PostResponse {
-        applyment_id: "applyment_id" req req,
-        business_code: "business_code" req req,
-    });
+    pub type PostResponse = crate::v3::brand::applyments::PostResponse;
 }

@@ -391,37 +391,7 @@ pub mod card_configs {
             applyment_state: "applyment_state" req req,
         });
         /// 申请单状态
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseApplymentState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseApplymentState {
-            /// `STATE_UNKNOWN`: 状态未知，非终态
-            StateUnknown,
-            /// `DRAFTING`: 配置中，非终态
-            Drafting,
-            /// `AUDITING`: 审核中，非终态
-            Auditing,
-            /// `AUDIT_REJECTED`: 审核驳回，终态
-            AuditRejected,
-            /// `PENDING_PUBLISH`: 待发布，非终态
-            PendingPublish,
-            /// `PUBLISHED`: 已发布，终态
-            Published,
-            /// `CANCELED`: 已撤销，终态
-            Canceled,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseApplymentState {
-            StateUnknown = "STATE_UNKNOWN",
-            Drafting = "DRAFTING",
-            Auditing = "AUDITING",
-            AuditRejected = "AUDIT_REJECTED",
-            PendingPublish = "PENDING_PUBLISH",
-            Published = "PUBLISHED",
-            Canceled = "CANCELED",
-        });
+        pub type PostResponseApplymentState = crate::v3::brand::card::card_configs::GetResponseApplymentState;
     }
     /// `/v3/brand/card/card-configs/preview-url`
     pub mod preview_url {
@@ -447,26 +417,7 @@ pub mod card_configs {
             }
         }
         /// The request of `GET /v3/brand/card/card-configs/preview-url` (获取商家名片预览二维码).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetRequest {
-            /// 业务申请编号
-            ///
-            /// Query parameter `business_code`. Example: `1900013511_10000`
-            pub business_code: Option<String>,
-            /// 微信支付申请单号
-            ///
-            /// Query parameter `applyment_id`. Example: `1111111111`
-            pub applyment_id: Option<String>,
-            /// 品牌ID
-            ///
-            /// Query parameter `brand_id`. Example: `120344`
-            pub brand_id: String,
-        }
-        ::wechatpay::runtime::json_object!(GetRequest {
-            business_code: "business_code" skip opt,
-            applyment_id: "applyment_id" skip opt,
-            brand_id: "brand_id" skip req,
-        });
+        pub type GetRequest = crate::v3::brand::card::card_configs::GetRequest;
         /// The response of `GET /v3/brand/card/card-configs/preview-url` (获取商家名片预览二维码).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -600,22 +551,7 @@ pub mod card_configs {
             scheduled_publish_time: "scheduled_publish_time" opt opt,
         });
         /// 发布方式
-        ///
-        /// A value this client does not know yet is kept as [`PostResponsePublishType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponsePublishType {
-            /// `IMMEDIATE_PUBLISH`
-            ImmediatePublish,
-            /// `SCHEDULED_PUBLISH`
-            ScheduledPublish,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponsePublishType {
-            ImmediatePublish = "IMMEDIATE_PUBLISH",
-            ScheduledPublish = "SCHEDULED_PUBLISH",
-        });
+        pub type PostResponsePublishType = crate::v3::brand::card::card_configs::publish::PostRequestPublishType;
     }
 }
 /// `/v3/brand/card/card-links`
@@ -766,28 +702,7 @@ pub mod card_links {
         service_id: "service_id" opt opt,
     });
     /// 交易场景类型
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseActiveLinkListPaymentScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseActiveLinkListPaymentScene {
-        /// `MINI_PROGRAM`
-        MiniProgram,
-        /// `APP`
-        App,
-        /// `PAYMENT_SCORE`
-        PaymentScore,
-        /// `PAYMENT_CODE`
-        PaymentCode,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseActiveLinkListPaymentScene {
-        MiniProgram = "MINI_PROGRAM",
-        App = "APP",
-        PaymentScore = "PAYMENT_SCORE",
-        PaymentCode = "PAYMENT_CODE",
-    });
+    pub type GetResponseActiveLinkListPaymentScene = crate::v3::brand::card::card_links::GetRequestPaymentScene;
     /// The request of `POST /v3/brand/card/card-links` (添加交易连接名片规则申请).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
@@ -825,87 +740,11 @@ pub mod card_links {
         service_id: "service_id" opt opt,
     });
     /// 交易场景类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestPaymentScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestPaymentScene {
-        /// `MINI_PROGRAM`
-        MiniProgram,
-        /// `APP`
-        App,
-        /// `PAYMENT_SCORE`
-        PaymentScore,
-        /// `PAYMENT_CODE`
-        PaymentCode,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestPaymentScene {
-        MiniProgram = "MINI_PROGRAM",
-        App = "APP",
-        PaymentScore = "PAYMENT_SCORE",
-        PaymentCode = "PAYMENT_CODE",
-    });
+    pub type PostRequestPaymentScene = crate::v3::brand::card::card_links::GetRequestPaymentScene;
     /// The response of `POST /v3/brand/card/card-links` (添加交易连接名片规则申请).
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostResponse {
-        /// 业务申请编号
-        ///
-        /// Example: `1900013511_10000`
-        pub business_code: String,
-        /// 品牌ID
-        ///
-        /// Example: `1004`
-        pub brand_id: String,
-        /// 交易场景类型
-        ///
-        /// Example: `MINI_PROGRAM`
-        pub payment_scene: PostResponsePaymentScene,
-        /// 公众账号ID
-        ///
-        /// Example: `wxea9c30890f48d5ae`
-        pub appid: Option<String>,
-        /// 商户号
-        ///
-        /// Example: `111222333`
-        pub card_link_mchid: Option<String>,
-        /// 服务ID
-        ///
-        /// Example: `00005000000000548218251086296300`
-        pub service_id: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponse {
-        business_code: "business_code" req req,
-        brand_id: "brand_id" req req,
-        payment_scene: "payment_scene" req req,
-        appid: "appid" opt opt,
-        card_link_mchid: "card_link_mchid" opt opt,
-        service_id: "service_id" opt opt,
-    });
+    pub type PostResponse = crate::v3::brand::card::card_links::PostRequest;
     /// 交易场景类型
-    ///
-    /// A value this client does not know yet is kept as [`PostResponsePaymentScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostResponsePaymentScene {
-        /// `MINI_PROGRAM`
-        MiniProgram,
-        /// `APP`
-        App,
-        /// `PAYMENT_SCORE`
-        PaymentScore,
-        /// `PAYMENT_CODE`
-        PaymentCode,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostResponsePaymentScene {
-        MiniProgram = "MINI_PROGRAM",
-        App = "APP",
-        PaymentScore = "PAYMENT_SCORE",
-        PaymentCode = "PAYMENT_CODE",
-    });
+    pub type PostResponsePaymentScene = crate::v3::brand::card::card_links::GetRequestPaymentScene;
     /// `/v3/brand/card/card-links/business-code`
     pub mod business_code {
         /// The chain step for `/v3/brand/card/card-links/business-code`, reached with `client.v3().brand().card().card_links().business_code()`.
@@ -1025,28 +864,7 @@ pub mod card_links {
                 InEffect = "IN_EFFECT",
             });
             /// 交易场景类型
-            ///
-            /// A value this client does not know yet is kept as [`GetResponsePaymentScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponsePaymentScene {
-                /// `MINI_PROGRAM`
-                MiniProgram,
-                /// `APP`
-                App,
-                /// `PAYMENT_SCORE`
-                PaymentScore,
-                /// `PAYMENT_CODE`
-                PaymentCode,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponsePaymentScene {
-                MiniProgram = "MINI_PROGRAM",
-                App = "APP",
-                PaymentScore = "PAYMENT_SCORE",
-                PaymentCode = "PAYMENT_CODE",
-            });
+            pub type GetResponsePaymentScene = crate::v3::brand::card::card_links::GetRequestPaymentScene;
         }
     }
     /// `/v3/brand/card/card-links/cancel-applyment`
@@ -1151,81 +969,10 @@ pub mod card_links {
             service_id: "service_id" opt opt,
         });
         /// 交易场景类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestPaymentScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestPaymentScene {
-            /// `MINI_PROGRAM`
-            MiniProgram,
-            /// `APP`
-            App,
-            /// `PAYMENT_SCORE`
-            PaymentScore,
-            /// `PAYMENT_CODE`
-            PaymentCode,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestPaymentScene {
-            MiniProgram = "MINI_PROGRAM",
-            App = "APP",
-            PaymentScore = "PAYMENT_SCORE",
-            PaymentCode = "PAYMENT_CODE",
-        });
+        pub type PostRequestPaymentScene = crate::v3::brand::card::card_links::GetRequestPaymentScene;
         /// The response of `POST /v3/brand/card/card-links/unbind-card-link` (解除已生效交易连接名片场景).
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostResponse {
-            /// 品牌ID
-            ///
-            /// Example: `1004`
-            pub brand_id: String,
-            /// 交易场景类型
-            ///
-            /// Example: `MINI_PROGRAM`
-            pub payment_scene: PostResponsePaymentScene,
-            /// 公众账号ID
-            ///
-            /// Example: `wxea9c30890f48d5ae`
-            pub appid: Option<String>,
-            /// 商户号
-            ///
-            /// Example: `111222333`
-            pub card_link_mchid: Option<String>,
-            /// 服务ID
-            ///
-            /// Example: `00005000000000548218251086296300`
-            pub service_id: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            brand_id: "brand_id" req req,
-            payment_scene: "payment_scene" req req,
-            appid: "appid" opt opt,
-            card_link_mchid: "card_link_mchid" opt opt,
-            service_id: "service_id" opt opt,
-        });
+        pub type PostResponse = crate::v3::brand::card::card_links::unbind_card_link::PostRequest;
         /// 交易场景类型
-        ///
-        /// A value this client does not know yet is kept as [`PostResponsePaymentScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponsePaymentScene {
-            /// `MINI_PROGRAM`
-            MiniProgram,
-            /// `APP`
-            App,
-            /// `PAYMENT_SCORE`
-            PaymentScore,
-            /// `PAYMENT_CODE`
-            PaymentCode,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponsePaymentScene {
-            MiniProgram = "MINI_PROGRAM",
-            App = "APP",
-            PaymentScore = "PAYMENT_SCORE",
-            PaymentCode = "PAYMENT_CODE",
-        });
+        pub type PostResponsePaymentScene = crate::v3::brand::card::card_links::GetRequestPaymentScene;
     }
 }

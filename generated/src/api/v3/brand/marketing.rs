@@ -182,51 +182,9 @@ pub mod shake_activities {
             product_coupon: "product_coupon" opt opt,
         });
         /// 活动状态
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseDataActivityState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseDataActivityState {
-            /// `CREATED`: 已创建
-            Created,
-            /// `DELIVERING`: 投放中
-            Delivering,
-            /// `EXPIRED`: 已过期
-            Expired,
-            /// `PAUSED`: 已暂停
-            Paused,
-            /// `TERMINATED`: 已终止
-            Terminated,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseDataActivityState {
-            Created = "CREATED",
-            Delivering = "DELIVERING",
-            Expired = "EXPIRED",
-            Paused = "PAUSED",
-            Terminated = "TERMINATED",
-        });
+        pub type GetResponseDataActivityState = crate::v3::brand::marketing::shake_activities::activities::GetRequestActivityState;
         /// GetResponseDataAuditState
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseDataAuditState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseDataAuditState {
-            /// `PENDING`
-            Pending,
-            /// `APPROVED`
-            Approved,
-            /// `REJECTED`
-            Rejected,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseDataAuditState {
-            Pending = "PENDING",
-            Approved = "APPROVED",
-            Rejected = "REJECTED",
-        });
+        pub type GetResponseDataAuditState = crate::v3::brand::marketing::shake_activities::activities::GetRequestAuditState;
         /// 投放模式
         ///
         /// A value this client does not know yet is kept as [`GetResponseDataDeliveryMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.

@@ -410,22 +410,7 @@ pub mod card_member {
             jump_path: "jump_path" opt opt,
         });
         /// 状态
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseDataState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseDataState {
-            /// `CARD_EFFECTIVE`
-            CardEffective,
-            /// `CARD_INVALID`
-            CardInvalid,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseDataState {
-            CardEffective = "CARD_EFFECTIVE",
-            CardInvalid = "CARD_INVALID",
-        });
+        pub type GetResponseDataState = crate::v3::brand::partner::card_member::cards::GetRequestState;
         /// 用户开卡信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataUserInformation {
@@ -639,639 +624,61 @@ pub mod card_member {
             user_information: "user_information" opt opt,
         });
         /// 储值信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestBalanceInformation {
-            /// 储值小程序AppID
-            ///
-            /// Example: `wxea9c30a90fs8d3fe`
-            pub jump_appid: Option<String>,
-            /// 储值小程序路径
-            ///
-            /// Example: `/pages/balance/balance`
-            pub jump_path: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestBalanceInformation {
-            jump_appid: "jump_appid" opt opt,
-            jump_path: "jump_path" opt opt,
-        });
+        pub type PostRequestBalanceInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataBalanceInformation;
         /// 会员卡类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestCardType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestCardType {
-            /// `PURCHASE`
-            Purchase,
-            /// `NORMAL`
-            Normal,
-            /// `BALANCE`
-            Balance,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestCardType {
-            Purchase = "PURCHASE",
-            Normal = "NORMAL",
-            Balance = "BALANCE",
-        });
+        pub type PostRequestCardType = crate::v3::brand::partner::card_member::cards::GetResponseDataCardType;
         /// 会员码跳转信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestCodeJumpInformation {
-            /// 会员码跳转AppID
-            ///
-            /// Example: `wxea9c30a90fs8d3fe`
-            pub jump_appid: Option<String>,
-            /// 会员码跳转路径
-            ///
-            /// Example: `/pages/code/code`
-            pub jump_path: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestCodeJumpInformation {
-            jump_appid: "jump_appid" opt opt,
-            jump_path: "jump_path" opt opt,
-        });
+        pub type PostRequestCodeJumpInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataCodeJumpInformation;
         /// 会员卡code分配类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestCodeMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestCodeMode {
-            /// `SYSTEM_ALLOCATE`: 系统分配
-            SystemAllocate,
-            /// `MERCHANT_ALLOCATE`: 商户预存
-            MerchantAllocate,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestCodeMode {
-            SystemAllocate = "SYSTEM_ALLOCATE",
-            MerchantAllocate = "MERCHANT_ALLOCATE",
-        });
+        pub type PostRequestCodeMode = crate::v3::brand::partner::card_member::cards::GetResponseDataCodeMode;
         /// 会员码型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestCodeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestCodeType {
-            /// `NONE_CODE`: 不显示任何码型
-            NoneCode,
-            /// `BAR_CODE`: 条形码
-            BarCode,
-            /// `QR_CODE`: 二维码
-            QrCode,
-            /// `BAR_CODE_AND_QR_CODE`: 条形码和二维码
-            BarCodeAndQrCode,
-            /// `JUMP_MINI_PROGRAM`: 跳转商家小程序
-            JumpMiniProgram,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestCodeType {
-            NoneCode = "NONE_CODE",
-            BarCode = "BAR_CODE",
-            QrCode = "QR_CODE",
-            BarCodeAndQrCode = "BAR_CODE_AND_QR_CODE",
-            JumpMiniProgram = "JUMP_MINI_PROGRAM",
-        });
+        pub type PostRequestCodeType = crate::v3::brand::partner::card_member::cards::GetResponseDataCodeType;
         /// 积分信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestPointsInformation {
-            /// 积分跳转AppID
-            ///
-            /// Example: `wxea9c30a90fs8d3fe`
-            pub jump_appid: Option<String>,
-            /// 积分跳转路径
-            ///
-            /// Example: `/pages/points/points`
-            pub jump_path: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestPointsInformation {
-            jump_appid: "jump_appid" opt opt,
-            jump_path: "jump_path" opt opt,
-        });
+        pub type PostRequestPointsInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataPointsInformation;
         /// 付费会员信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestPurchaseInformation {
-            /// 付费会员价格
-            ///
-            /// Example: `100`
-            pub price: Option<i64>,
-            /// 付费会员跳转AppID
-            ///
-            /// Example: `wxea9c30a90fs8d3fe`
-            pub jump_appid: Option<String>,
-            /// 付费会员跳转路径
-            ///
-            /// Example: `/pages/purchase/purchase`
-            pub jump_path: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestPurchaseInformation {
-            price: "price" opt opt,
-            jump_appid: "jump_appid" opt opt,
-            jump_path: "jump_path" opt opt,
-        });
+        pub type PostRequestPurchaseInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataPurchaseInformation;
         /// 用户开卡信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestUserInformation {
-            /// 平台提供的通用开卡信息字段
-            pub common_field_list: Option<
-                Vec<PostRequestUserInformationCommonFieldList>,
-            >,
-            /// 商户自定义的开卡信息字段
-            pub custom_field_list: Option<
-                Vec<PostRequestUserInformationCustomFieldList>,
-            >,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestUserInformation {
-            common_field_list: "common_field_list" opt opt,
-            custom_field_list: "custom_field_list" opt opt,
-        });
+        pub type PostRequestUserInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformation;
         /// 平台提供的通用开卡信息字段
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestUserInformationCommonFieldList::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestUserInformationCommonFieldList {
-            /// `USER_FORM_FLAG_SEX`: 性别
-            UserFormFlagSex,
-            /// `USER_FORM_FLAG_NAME`: 姓名
-            UserFormFlagName,
-            /// `USER_FORM_FLAG_BIRTHDAY`: 生日
-            UserFormFlagBirthday,
-            /// `USER_FORM_FLAG_ADDRESS`: 地址
-            UserFormFlagAddress,
-            /// `USER_FORM_FLAG_EMAIL`: 邮箱
-            UserFormFlagEmail,
-            /// `USER_FORM_FLAG_CITY`: 城市
-            UserFormFlagCity,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestUserInformationCommonFieldList {
-            UserFormFlagSex = "USER_FORM_FLAG_SEX",
-            UserFormFlagName = "USER_FORM_FLAG_NAME",
-            UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
-            UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
-            UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
-            UserFormFlagCity = "USER_FORM_FLAG_CITY",
-        });
+        pub type PostRequestUserInformationCommonFieldList = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCommonFieldList;
         /// PostRequestUserInformationCustomFieldList
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestUserInformationCustomFieldList {
-            /// 商户自定义的开卡信息字段类型
-            pub type_: Option<PostRequestUserInformationCustomFieldListType>,
-            /// 字段名称
-            ///
-            /// Example: `喜欢的运动`
-            pub name: Option<String>,
-            /// 字段值
-            pub values: Option<Vec<String>>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestUserInformationCustomFieldList {
-            type_: "type" opt opt,
-            name: "name" opt opt,
-            values: "values" opt opt,
-        });
+        pub type PostRequestUserInformationCustomFieldList = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCustomFieldList;
         /// 商户自定义的开卡信息字段类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestUserInformationCustomFieldListType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestUserInformationCustomFieldListType {
-            /// `CHECK_BOX`: 自定义多选
-            CheckBox,
-            /// `RADIO`: 自定义单选
-            Radio,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestUserInformationCustomFieldListType {
-            CheckBox = "CHECK_BOX",
-            Radio = "RADIO",
-        });
+        pub type PostRequestUserInformationCustomFieldListType = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCustomFieldListType;
         /// 会员卡有效期
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestValidDateInformation {
-            /// 有效期类型
-            pub type_: PostRequestValidDateInformationType,
-            /// 有效期开始时间
-            ///
-            /// Example: `2020-05-20T13:29:35.120+08:00`
-            pub available_begin_time: Option<String>,
-            /// 有效期结束时间
-            ///
-            /// Example: `2030-05-20T13:29:35.120+08:00`
-            pub available_end_time: Option<String>,
-            /// 生效后N天内有效
-            ///
-            /// Example: `200`
-            pub available_day_after_receive: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestValidDateInformation {
-            type_: "type" req req,
-            available_begin_time: "available_begin_time" opt opt,
-            available_end_time: "available_end_time" opt opt,
-            available_day_after_receive: "available_day_after_receive" opt opt,
-        });
+        pub type PostRequestValidDateInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformation;
         /// 有效期类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestValidDateInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestValidDateInformationType {
-            /// `FIX_TIME_RANGE`: 固定时间范围内有效
-            FixTimeRange,
-            /// `FIX_TERM`: 相对时间范围内有效
-            FixTerm,
-            /// `PERMANENT`: 永久有效
-            Permanent,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestValidDateInformationType {
-            FixTimeRange = "FIX_TIME_RANGE",
-            FixTerm = "FIX_TERM",
-            Permanent = "PERMANENT",
-        });
+        pub type PostRequestValidDateInformationType = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformationType;
         /// The response of `POST /v3/brand/partner/card-member/cards` (创建会员卡模板).
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostResponse {
-            /// 会员卡模板ID
-            ///
-            /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-            pub card_id: String,
-            /// 品牌ID
-            ///
-            /// Example: `1004`
-            pub brand_id: String,
-            /// 商户AppId
-            ///
-            /// Example: `wxea9c30890f48d5ae`
-            pub appid: String,
-            /// 会员卡类型
-            pub card_type: PostResponseCardType,
-            /// 卡名称
-            ///
-            /// Example: `测试卡`
-            pub card_title: String,
-            /// 卡背景颜色
-            ///
-            /// Example: `#FFFF00`
-            pub card_color: String,
-            /// 卡背景图URL
-            ///
-            /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-            pub card_picture_url: String,
-            /// 会员卡code分配类型
-            pub code_mode: PostResponseCodeMode,
-            /// 会员码型
-            pub code_type: PostResponseCodeType,
-            /// 会员码跳转信息
-            pub code_jump_information: Option<PostResponseCodeJumpInformation>,
-            /// 会员权益
-            ///
-            /// Example: `会员折扣、专属价`
-            pub benefits: String,
-            /// 回调地址
-            ///
-            /// Example: `https://www.weixin.qq.com/wxpay/notify.php`
-            pub notify_url: String,
-            /// 是否置顶
-            pub need_pinned: Option<bool>,
-            /// 是否展示会员等级
-            pub need_display_level: Option<bool>,
-            /// 会员初始等级
-            ///
-            /// Example: `白银会员`
-            pub init_level: Option<String>,
-            /// 服务电话
-            ///
-            /// Example: `010-8877xxxx`
-            pub service_phone: Option<String>,
-            /// 商家法务协议
-            ///
-            /// Example: `商家需在 48 小时内发货，若商品存在质量问题，用户可在 7 天内申请退货。`
-            pub legal_agreement: Option<String>,
-            /// 会员卡有效期
-            pub valid_date_information: PostResponseValidDateInformation,
-            /// 积分信息
-            pub points_information: Option<PostResponsePointsInformation>,
-            /// 储值信息
-            pub balance_information: Option<PostResponseBalanceInformation>,
-            /// 付费会员信息
-            pub purchase_information: Option<PostResponsePurchaseInformation>,
-            /// 用户开卡信息
-            pub user_information: Option<PostResponseUserInformation>,
-            /// 状态
-            pub state: PostResponseState,
-            /// 创建时间
-            ///
-            /// Example: `2020-05-20T13:29:35.120+08:00`
-            pub create_time: String,
-            /// 更新时间
-            ///
-            /// Example: `2020-05-20T13:29:35.120+08:00`
-            pub update_time: String,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            card_id: "card_id" req req,
-            brand_id: "brand_id" req req,
-            appid: "appid" req req,
-            card_type: "card_type" req req,
-            card_title: "card_title" req req,
-            card_color: "card_color" req req,
-            card_picture_url: "card_picture_url" req req,
-            code_mode: "code_mode" req req,
-            code_type: "code_type" req req,
-            code_jump_information: "code_jump_information" opt opt,
-            benefits: "benefits" req req,
-            notify_url: "notify_url" req req,
-            need_pinned: "need_pinned" opt opt,
-            need_display_level: "need_display_level" opt opt,
-            init_level: "init_level" opt opt,
-            service_phone: "service_phone" opt opt,
-            legal_agreement: "legal_agreement" opt opt,
-            valid_date_information: "valid_date_information" req req,
-            points_information: "points_information" opt opt,
-            balance_information: "balance_information" opt opt,
-            purchase_information: "purchase_information" opt opt,
-            user_information: "user_information" opt opt,
-            state: "state" req req,
-            create_time: "create_time" req req,
-            update_time: "update_time" req req,
-        });
+        pub type PostResponse = crate::v3::brand::partner::card_member::cards::GetResponseData;
         /// 储值信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseBalanceInformation {
-            /// 储值小程序AppID
-            ///
-            /// Example: `wxea9c30a90fs8d3fe`
-            pub jump_appid: Option<String>,
-            /// 储值小程序路径
-            ///
-            /// Example: `/pages/balance/balance`
-            pub jump_path: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseBalanceInformation {
-            jump_appid: "jump_appid" opt opt,
-            jump_path: "jump_path" opt opt,
-        });
+        pub type PostResponseBalanceInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataBalanceInformation;
         /// 会员卡类型
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseCardType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseCardType {
-            /// `PURCHASE`
-            Purchase,
-            /// `NORMAL`
-            Normal,
-            /// `BALANCE`
-            Balance,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseCardType {
-            Purchase = "PURCHASE",
-            Normal = "NORMAL",
-            Balance = "BALANCE",
-        });
+        pub type PostResponseCardType = crate::v3::brand::partner::card_member::cards::GetResponseDataCardType;
         /// 会员码跳转信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseCodeJumpInformation {
-            /// 会员码跳转AppID
-            ///
-            /// Example: `wxea9c30a90fs8d3fe`
-            pub jump_appid: Option<String>,
-            /// 会员码跳转路径
-            ///
-            /// Example: `/pages/code/code`
-            pub jump_path: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseCodeJumpInformation {
-            jump_appid: "jump_appid" opt opt,
-            jump_path: "jump_path" opt opt,
-        });
+        pub type PostResponseCodeJumpInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataCodeJumpInformation;
         /// 会员卡code分配类型
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseCodeMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseCodeMode {
-            /// `SYSTEM_ALLOCATE`: 系统分配
-            SystemAllocate,
-            /// `MERCHANT_ALLOCATE`: 商户预存
-            MerchantAllocate,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseCodeMode {
-            SystemAllocate = "SYSTEM_ALLOCATE",
-            MerchantAllocate = "MERCHANT_ALLOCATE",
-        });
+        pub type PostResponseCodeMode = crate::v3::brand::partner::card_member::cards::GetResponseDataCodeMode;
         /// 会员码型
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseCodeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseCodeType {
-            /// `NONE_CODE`: 不显示任何码型
-            NoneCode,
-            /// `BAR_CODE`: 条形码
-            BarCode,
-            /// `QR_CODE`: 二维码
-            QrCode,
-            /// `BAR_CODE_AND_QR_CODE`: 条形码和二维码
-            BarCodeAndQrCode,
-            /// `JUMP_MINI_PROGRAM`: 跳转商家小程序
-            JumpMiniProgram,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseCodeType {
-            NoneCode = "NONE_CODE",
-            BarCode = "BAR_CODE",
-            QrCode = "QR_CODE",
-            BarCodeAndQrCode = "BAR_CODE_AND_QR_CODE",
-            JumpMiniProgram = "JUMP_MINI_PROGRAM",
-        });
+        pub type PostResponseCodeType = crate::v3::brand::partner::card_member::cards::GetResponseDataCodeType;
         /// 积分信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponsePointsInformation {
-            /// 积分跳转AppID
-            ///
-            /// Example: `wxea9c30a90fs8d3fe`
-            pub jump_appid: Option<String>,
-            /// 积分跳转路径
-            ///
-            /// Example: `/pages/points/points`
-            pub jump_path: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponsePointsInformation {
-            jump_appid: "jump_appid" opt opt,
-            jump_path: "jump_path" opt opt,
-        });
+        pub type PostResponsePointsInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataPointsInformation;
         /// 付费会员信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponsePurchaseInformation {
-            /// 付费会员价格
-            ///
-            /// Example: `100`
-            pub price: Option<i64>,
-            /// 付费会员跳转AppID
-            ///
-            /// Example: `wxea9c30a90fs8d3fe`
-            pub jump_appid: Option<String>,
-            /// 付费会员跳转路径
-            ///
-            /// Example: `/pages/purchase/purchase`
-            pub jump_path: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponsePurchaseInformation {
-            price: "price" opt opt,
-            jump_appid: "jump_appid" opt opt,
-            jump_path: "jump_path" opt opt,
-        });
+        pub type PostResponsePurchaseInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataPurchaseInformation;
         /// 状态
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseState {
-            /// `CARD_EFFECTIVE`
-            CardEffective,
-            /// `CARD_INVALID`
-            CardInvalid,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseState {
-            CardEffective = "CARD_EFFECTIVE",
-            CardInvalid = "CARD_INVALID",
-        });
+        pub type PostResponseState = crate::v3::brand::partner::card_member::cards::GetRequestState;
         /// 用户开卡信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseUserInformation {
-            /// 平台提供的通用开卡信息字段
-            pub common_field_list: Option<
-                Vec<PostResponseUserInformationCommonFieldList>,
-            >,
-            /// 商户自定义的开卡信息字段
-            pub custom_field_list: Option<
-                Vec<PostResponseUserInformationCustomFieldList>,
-            >,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseUserInformation {
-            common_field_list: "common_field_list" opt opt,
-            custom_field_list: "custom_field_list" opt opt,
-        });
+        pub type PostResponseUserInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformation;
         /// 平台提供的通用开卡信息字段
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseUserInformationCommonFieldList::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseUserInformationCommonFieldList {
-            /// `USER_FORM_FLAG_SEX`: 性别
-            UserFormFlagSex,
-            /// `USER_FORM_FLAG_NAME`: 姓名
-            UserFormFlagName,
-            /// `USER_FORM_FLAG_BIRTHDAY`: 生日
-            UserFormFlagBirthday,
-            /// `USER_FORM_FLAG_ADDRESS`: 地址
-            UserFormFlagAddress,
-            /// `USER_FORM_FLAG_EMAIL`: 邮箱
-            UserFormFlagEmail,
-            /// `USER_FORM_FLAG_CITY`: 城市
-            UserFormFlagCity,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseUserInformationCommonFieldList {
-            UserFormFlagSex = "USER_FORM_FLAG_SEX",
-            UserFormFlagName = "USER_FORM_FLAG_NAME",
-            UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
-            UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
-            UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
-            UserFormFlagCity = "USER_FORM_FLAG_CITY",
-        });
+        pub type PostResponseUserInformationCommonFieldList = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCommonFieldList;
         /// PostResponseUserInformationCustomFieldList
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseUserInformationCustomFieldList {
-            /// 商户自定义的开卡信息字段类型
-            pub type_: Option<PostResponseUserInformationCustomFieldListType>,
-            /// 字段名称
-            ///
-            /// Example: `喜欢的运动`
-            pub name: Option<String>,
-            /// 字段值
-            pub values: Option<Vec<String>>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseUserInformationCustomFieldList {
-            type_: "type" opt opt,
-            name: "name" opt opt,
-            values: "values" opt opt,
-        });
+        pub type PostResponseUserInformationCustomFieldList = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCustomFieldList;
         /// 商户自定义的开卡信息字段类型
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseUserInformationCustomFieldListType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseUserInformationCustomFieldListType {
-            /// `CHECK_BOX`: 自定义多选
-            CheckBox,
-            /// `RADIO`: 自定义单选
-            Radio,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseUserInformationCustomFieldListType {
-            CheckBox = "CHECK_BOX",
-            Radio = "RADIO",
-        });
+        pub type PostResponseUserInformationCustomFieldListType = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCustomFieldListType;
         /// 会员卡有效期
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostResponseValidDateInformation {
-            /// 有效期类型
-            pub type_: PostResponseValidDateInformationType,
-            /// 有效期开始时间
-            ///
-            /// Example: `2020-05-20T13:29:35.120+08:00`
-            pub available_begin_time: Option<String>,
-            /// 有效期结束时间
-            ///
-            /// Example: `2030-05-20T13:29:35.120+08:00`
-            pub available_end_time: Option<String>,
-            /// 生效后N天内有效
-            ///
-            /// Example: `200`
-            pub available_day_after_receive: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseValidDateInformation {
-            type_: "type" req req,
-            available_begin_time: "available_begin_time" opt opt,
-            available_end_time: "available_end_time" opt opt,
-            available_day_after_receive: "available_day_after_receive" opt opt,
-        });
+        pub type PostResponseValidDateInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformation;
         /// 有效期类型
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseValidDateInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseValidDateInformationType {
-            /// `FIX_TIME_RANGE`: 固定时间范围内有效
-            FixTimeRange,
-            /// `FIX_TERM`: 相对时间范围内有效
-            FixTerm,
-            /// `PERMANENT`: 永久有效
-            Permanent,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseValidDateInformationType {
-            FixTimeRange = "FIX_TIME_RANGE",
-            FixTerm = "FIX_TERM",
-            Permanent = "PERMANENT",
-        });
+        pub type PostResponseValidDateInformationType = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformationType;
         /// `/v3/brand/partner/card-member/cards/{card_id}`
         pub mod by_card_id {
             /// The chain step for `/v3/brand/partner/card-member/cards/{card_id}`, reached with `client.v3().brand().partner().card_member().cards().card_id(card_id)`.
@@ -1340,774 +747,67 @@ pub mod card_member {
                 brand_id: "brand_id" skip req,
             });
             /// The response of `DELETE /v3/brand/partner/card-member/cards/{card_id}` (删除会员卡模板).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct DeleteResponse {
-                /// 会员卡模板ID
-                ///
-                /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                pub card_id: String,
-                /// 品牌ID
-                ///
-                /// Example: `1004`
-                pub brand_id: String,
-                /// 商户AppId
-                ///
-                /// Example: `wxea9c30890f48d5ae`
-                pub appid: String,
-                /// 会员卡类型
-                pub card_type: DeleteResponseCardType,
-                /// 卡名称
-                ///
-                /// Example: `测试卡`
-                pub card_title: String,
-                /// 卡背景颜色
-                ///
-                /// Example: `#FFFF00`
-                pub card_color: String,
-                /// 卡背景图URL
-                ///
-                /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-                pub card_picture_url: String,
-                /// 会员卡code分配类型
-                pub code_mode: DeleteResponseCodeMode,
-                /// 会员码型
-                pub code_type: DeleteResponseCodeType,
-                /// 会员码跳转信息
-                pub code_jump_information: Option<DeleteResponseCodeJumpInformation>,
-                /// 会员权益
-                ///
-                /// Example: `会员折扣、专属价`
-                pub benefits: String,
-                /// 回调地址
-                ///
-                /// Example: `https://www.weixin.qq.com/wxpay/notify.php`
-                pub notify_url: String,
-                /// 是否置顶
-                pub need_pinned: Option<bool>,
-                /// 是否展示会员等级
-                pub need_display_level: Option<bool>,
-                /// 会员初始等级
-                ///
-                /// Example: `白银会员`
-                pub init_level: Option<String>,
-                /// 服务电话
-                ///
-                /// Example: `010-8877xxxx`
-                pub service_phone: Option<String>,
-                /// 商家法务协议
-                ///
-                /// Example: `商家需在 48 小时内发货，若商品存在质量问题，用户可在 7 天内申请退货。`
-                pub legal_agreement: Option<String>,
-                /// 会员卡有效期
-                pub valid_date_information: DeleteResponseValidDateInformation,
-                /// 积分信息
-                pub points_information: Option<DeleteResponsePointsInformation>,
-                /// 储值信息
-                pub balance_information: Option<DeleteResponseBalanceInformation>,
-                /// 付费会员信息
-                pub purchase_information: Option<DeleteResponsePurchaseInformation>,
-                /// 用户开卡信息
-                pub user_information: Option<DeleteResponseUserInformation>,
-                /// 状态
-                pub state: DeleteResponseState,
-                /// 创建时间
-                ///
-                /// Example: `2020-05-20T13:29:35.120+08:00`
-                pub create_time: String,
-                /// 更新时间
-                ///
-                /// Example: `2020-05-20T13:29:35.120+08:00`
-                pub update_time: String,
-            }
-            ::wechatpay::runtime::json_object!(DeleteResponse {
-                card_id: "card_id" req req,
-                brand_id: "brand_id" req req,
-                appid: "appid" req req,
-                card_type: "card_type" req req,
-                card_title: "card_title" req req,
-                card_color: "card_color" req req,
-                card_picture_url: "card_picture_url" req req,
-                code_mode: "code_mode" req req,
-                code_type: "code_type" req req,
-                code_jump_information: "code_jump_information" opt opt,
-                benefits: "benefits" req req,
-                notify_url: "notify_url" req req,
-                need_pinned: "need_pinned" opt opt,
-                need_display_level: "need_display_level" opt opt,
-                init_level: "init_level" opt opt,
-                service_phone: "service_phone" opt opt,
-                legal_agreement: "legal_agreement" opt opt,
-                valid_date_information: "valid_date_information" req req,
-                points_information: "points_information" opt opt,
-                balance_information: "balance_information" opt opt,
-                purchase_information: "purchase_information" opt opt,
-                user_information: "user_information" opt opt,
-                state: "state" req req,
-                create_time: "create_time" req req,
-                update_time: "update_time" req req,
-            });
+            pub type DeleteResponse = crate::v3::brand::partner::card_member::cards::GetResponseData;
             /// 储值信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct DeleteResponseBalanceInformation {
-                /// 储值小程序AppID
-                ///
-                /// Example: `wxea9c30a90fs8d3fe`
-                pub jump_appid: Option<String>,
-                /// 储值小程序路径
-                ///
-                /// Example: `/pages/balance/balance`
-                pub jump_path: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(DeleteResponseBalanceInformation {
-                jump_appid: "jump_appid" opt opt,
-                jump_path: "jump_path" opt opt,
-            });
+            pub type DeleteResponseBalanceInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataBalanceInformation;
             /// 会员卡类型
-            ///
-            /// A value this client does not know yet is kept as [`DeleteResponseCardType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum DeleteResponseCardType {
-                /// `PURCHASE`
-                Purchase,
-                /// `NORMAL`
-                Normal,
-                /// `BALANCE`
-                Balance,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(DeleteResponseCardType {
-                Purchase = "PURCHASE",
-                Normal = "NORMAL",
-                Balance = "BALANCE",
-            });
+            pub type DeleteResponseCardType = crate::v3::brand::partner::card_member::cards::GetResponseDataCardType;
             /// 会员码跳转信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct DeleteResponseCodeJumpInformation {
-                /// 会员码跳转AppID
-                ///
-                /// Example: `wxea9c30a90fs8d3fe`
-                pub jump_appid: Option<String>,
-                /// 会员码跳转路径
-                ///
-                /// Example: `/pages/code/code`
-                pub jump_path: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(DeleteResponseCodeJumpInformation {
-                jump_appid: "jump_appid" opt opt,
-                jump_path: "jump_path" opt opt,
-            });
+            pub type DeleteResponseCodeJumpInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataCodeJumpInformation;
             /// 会员卡code分配类型
-            ///
-            /// A value this client does not know yet is kept as [`DeleteResponseCodeMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum DeleteResponseCodeMode {
-                /// `SYSTEM_ALLOCATE`: 系统分配
-                SystemAllocate,
-                /// `MERCHANT_ALLOCATE`: 商户预存
-                MerchantAllocate,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(DeleteResponseCodeMode {
-                SystemAllocate = "SYSTEM_ALLOCATE",
-                MerchantAllocate = "MERCHANT_ALLOCATE",
-            });
+            pub type DeleteResponseCodeMode = crate::v3::brand::partner::card_member::cards::GetResponseDataCodeMode;
             /// 会员码型
-            ///
-            /// A value this client does not know yet is kept as [`DeleteResponseCodeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum DeleteResponseCodeType {
-                /// `NONE_CODE`: 不显示任何码型
-                NoneCode,
-                /// `BAR_CODE`: 条形码
-                BarCode,
-                /// `QR_CODE`: 二维码
-                QrCode,
-                /// `BAR_CODE_AND_QR_CODE`: 条形码和二维码
-                BarCodeAndQrCode,
-                /// `JUMP_MINI_PROGRAM`: 跳转商家小程序
-                JumpMiniProgram,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(DeleteResponseCodeType {
-                NoneCode = "NONE_CODE",
-                BarCode = "BAR_CODE",
-                QrCode = "QR_CODE",
-                BarCodeAndQrCode = "BAR_CODE_AND_QR_CODE",
-                JumpMiniProgram = "JUMP_MINI_PROGRAM",
-            });
+            pub type DeleteResponseCodeType = crate::v3::brand::partner::card_member::cards::GetResponseDataCodeType;
             /// 积分信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct DeleteResponsePointsInformation {
-                /// 积分跳转AppID
-                ///
-                /// Example: `wxea9c30a90fs8d3fe`
-                pub jump_appid: Option<String>,
-                /// 积分跳转路径
-                ///
-                /// Example: `/pages/points/points`
-                pub jump_path: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(DeleteResponsePointsInformation {
-                jump_appid: "jump_appid" opt opt,
-                jump_path: "jump_path" opt opt,
-            });
+            pub type DeleteResponsePointsInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataPointsInformation;
             /// 付费会员信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct DeleteResponsePurchaseInformation {
-                /// 付费会员价格
-                ///
-                /// Example: `100`
-                pub price: Option<i64>,
-                /// 付费会员跳转AppID
-                ///
-                /// Example: `wxea9c30a90fs8d3fe`
-                pub jump_appid: Option<String>,
-                /// 付费会员跳转路径
-                ///
-                /// Example: `/pages/purchase/purchase`
-                pub jump_path: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(DeleteResponsePurchaseInformation {
-                price: "price" opt opt,
-                jump_appid: "jump_appid" opt opt,
-                jump_path: "jump_path" opt opt,
-            });
+            pub type DeleteResponsePurchaseInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataPurchaseInformation;
             /// 状态
-            ///
-            /// A value this client does not know yet is kept as [`DeleteResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum DeleteResponseState {
-                /// `CARD_EFFECTIVE`
-                CardEffective,
-                /// `CARD_INVALID`
-                CardInvalid,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(DeleteResponseState {
-                CardEffective = "CARD_EFFECTIVE",
-                CardInvalid = "CARD_INVALID",
-            });
+            pub type DeleteResponseState = crate::v3::brand::partner::card_member::cards::GetRequestState;
             /// 用户开卡信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct DeleteResponseUserInformation {
-                /// 平台提供的通用开卡信息字段
-                pub common_field_list: Option<
-                    Vec<DeleteResponseUserInformationCommonFieldList>,
-                >,
-                /// 商户自定义的开卡信息字段
-                pub custom_field_list: Option<
-                    Vec<DeleteResponseUserInformationCustomFieldList>,
-                >,
-            }
-            ::wechatpay::runtime::json_object!(DeleteResponseUserInformation {
-                common_field_list: "common_field_list" opt opt,
-                custom_field_list: "custom_field_list" opt opt,
-            });
+            pub type DeleteResponseUserInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformation;
             /// 平台提供的通用开卡信息字段
-            ///
-            /// A value this client does not know yet is kept as [`DeleteResponseUserInformationCommonFieldList::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum DeleteResponseUserInformationCommonFieldList {
-                /// `USER_FORM_FLAG_SEX`: 性别
-                UserFormFlagSex,
-                /// `USER_FORM_FLAG_NAME`: 姓名
-                UserFormFlagName,
-                /// `USER_FORM_FLAG_BIRTHDAY`: 生日
-                UserFormFlagBirthday,
-                /// `USER_FORM_FLAG_ADDRESS`: 地址
-                UserFormFlagAddress,
-                /// `USER_FORM_FLAG_EMAIL`: 邮箱
-                UserFormFlagEmail,
-                /// `USER_FORM_FLAG_CITY`: 城市
-                UserFormFlagCity,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(DeleteResponseUserInformationCommonFieldList {
-                UserFormFlagSex = "USER_FORM_FLAG_SEX",
-                UserFormFlagName = "USER_FORM_FLAG_NAME",
-                UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
-                UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
-                UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
-                UserFormFlagCity = "USER_FORM_FLAG_CITY",
-            });
+            pub type DeleteResponseUserInformationCommonFieldList = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCommonFieldList;
             /// DeleteResponseUserInformationCustomFieldList
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct DeleteResponseUserInformationCustomFieldList {
-                /// 商户自定义的开卡信息字段类型
-                pub type_: Option<DeleteResponseUserInformationCustomFieldListType>,
-                /// 字段名称
-                ///
-                /// Example: `喜欢的运动`
-                pub name: Option<String>,
-                /// 字段值
-                pub values: Option<Vec<String>>,
-            }
-            ::wechatpay::runtime::json_object!(DeleteResponseUserInformationCustomFieldList {
-                type_: "type" opt opt,
-                name: "name" opt opt,
-                values: "values" opt opt,
-            });
+            pub type DeleteResponseUserInformationCustomFieldList = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCustomFieldList;
             /// 商户自定义的开卡信息字段类型
-            ///
-            /// A value this client does not know yet is kept as [`DeleteResponseUserInformationCustomFieldListType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum DeleteResponseUserInformationCustomFieldListType {
-                /// `CHECK_BOX`: 自定义多选
-                CheckBox,
-                /// `RADIO`: 自定义单选
-                Radio,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(DeleteResponseUserInformationCustomFieldListType {
-                CheckBox = "CHECK_BOX",
-                Radio = "RADIO",
-            });
+            pub type DeleteResponseUserInformationCustomFieldListType = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCustomFieldListType;
             /// 会员卡有效期
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct DeleteResponseValidDateInformation {
-                /// 有效期类型
-                pub type_: DeleteResponseValidDateInformationType,
-                /// 有效期开始时间
-                ///
-                /// Example: `2020-05-20T13:29:35.120+08:00`
-                pub available_begin_time: Option<String>,
-                /// 有效期结束时间
-                ///
-                /// Example: `2030-05-20T13:29:35.120+08:00`
-                pub available_end_time: Option<String>,
-                /// 生效后N天内有效
-                ///
-                /// Example: `200`
-                pub available_day_after_receive: Option<i64>,
-            }
-            ::wechatpay::runtime::json_object!(DeleteResponseValidDateInformation {
-                type_: "type" req req,
-                available_begin_time: "available_begin_time" opt opt,
-                available_end_time: "available_end_time" opt opt,
-                available_day_after_receive: "available_day_after_receive" opt opt,
-            });
+            pub type DeleteResponseValidDateInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformation;
             /// 有效期类型
-            ///
-            /// A value this client does not know yet is kept as [`DeleteResponseValidDateInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum DeleteResponseValidDateInformationType {
-                /// `FIX_TIME_RANGE`: 固定时间范围内有效
-                FixTimeRange,
-                /// `FIX_TERM`: 相对时间范围内有效
-                FixTerm,
-                /// `PERMANENT`: 永久有效
-                Permanent,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(DeleteResponseValidDateInformationType {
-                FixTimeRange = "FIX_TIME_RANGE",
-                FixTerm = "FIX_TERM",
-                Permanent = "PERMANENT",
-            });
+            pub type DeleteResponseValidDateInformationType = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformationType;
             /// The request of `GET /v3/brand/partner/card-member/cards/{card_id}` (查询会员卡模板信息).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetRequest {
-                /// 品牌id
-                ///
-                /// Query parameter `brand_id`. Example: `1004`
-                pub brand_id: String,
-            }
-            ::wechatpay::runtime::json_object!(GetRequest {
-                brand_id: "brand_id" skip req,
-            });
+            pub type GetRequest = crate::v3::brand::partner::card_member::cards::by_card_id::DeleteRequest;
             /// The response of `GET /v3/brand/partner/card-member/cards/{card_id}` (查询会员卡模板信息).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct GetResponse {
-                /// 会员卡模板ID
-                ///
-                /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                pub card_id: String,
-                /// 品牌ID
-                ///
-                /// Example: `1004`
-                pub brand_id: String,
-                /// 商户AppId
-                ///
-                /// Example: `wxea9c30890f48d5ae`
-                pub appid: String,
-                /// 会员卡类型
-                pub card_type: GetResponseCardType,
-                /// 卡名称
-                ///
-                /// Example: `测试卡`
-                pub card_title: String,
-                /// 卡背景颜色
-                ///
-                /// Example: `#FFFF00`
-                pub card_color: String,
-                /// 卡背景图URL
-                ///
-                /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-                pub card_picture_url: String,
-                /// 会员卡code分配类型
-                pub code_mode: GetResponseCodeMode,
-                /// 会员码型
-                pub code_type: GetResponseCodeType,
-                /// 会员码跳转信息
-                pub code_jump_information: Option<GetResponseCodeJumpInformation>,
-                /// 会员权益
-                ///
-                /// Example: `会员折扣、专属价`
-                pub benefits: String,
-                /// 回调地址
-                ///
-                /// Example: `https://www.weixin.qq.com/wxpay/notify.php`
-                pub notify_url: String,
-                /// 是否置顶
-                pub need_pinned: Option<bool>,
-                /// 是否展示会员等级
-                pub need_display_level: Option<bool>,
-                /// 会员初始等级
-                ///
-                /// Example: `白银会员`
-                pub init_level: Option<String>,
-                /// 服务电话
-                ///
-                /// Example: `010-8877xxxx`
-                pub service_phone: Option<String>,
-                /// 商家法务协议
-                ///
-                /// Example: `商家需在 48 小时内发货，若商品存在质量问题，用户可在 7 天内申请退货。`
-                pub legal_agreement: Option<String>,
-                /// 会员卡有效期
-                pub valid_date_information: GetResponseValidDateInformation,
-                /// 积分信息
-                pub points_information: Option<GetResponsePointsInformation>,
-                /// 储值信息
-                pub balance_information: Option<GetResponseBalanceInformation>,
-                /// 付费会员信息
-                pub purchase_information: Option<GetResponsePurchaseInformation>,
-                /// 用户开卡信息
-                pub user_information: Option<GetResponseUserInformation>,
-                /// 状态
-                pub state: GetResponseState,
-                /// 创建时间
-                ///
-                /// Example: `2020-05-20T13:29:35.120+08:00`
-                pub create_time: String,
-                /// 更新时间
-                ///
-                /// Example: `2020-05-20T13:29:35.120+08:00`
-                pub update_time: String,
-            }
-            ::wechatpay::runtime::json_object!(GetResponse {
-                card_id: "card_id" req req,
-                brand_id: "brand_id" req req,
-                appid: "appid" req req,
-                card_type: "card_type" req req,
-                card_title: "card_title" req req,
-                card_color: "card_color" req req,
-                card_picture_url: "card_picture_url" req req,
-                code_mode: "code_mode" req req,
-                code_type: "code_type" req req,
-                code_jump_information: "code_jump_information" opt opt,
-                benefits: "benefits" req req,
-                notify_url: "notify_url" req req,
-                need_pinned: "need_pinned" opt opt,
-                need_display_level: "need_display_level" opt opt,
-                init_level: "init_level" opt opt,
-                service_phone: "service_phone" opt opt,
-                legal_agreement: "legal_agreement" opt opt,
-                valid_date_information: "valid_date_information" req req,
-                points_information: "points_information" opt opt,
-                balance_information: "balance_information" opt opt,
-                purchase_information: "purchase_information" opt opt,
-                user_information: "user_information" opt opt,
-                state: "state" req req,
-                create_time: "create_time" req req,
-                update_time: "update_time" req req,
-            });
+            pub type GetResponse = crate::v3::brand::partner::card_member::cards::GetResponseData;
             /// 储值信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseBalanceInformation {
-                /// 储值小程序AppID
-                ///
-                /// Example: `wxea9c30a90fs8d3fe`
-                pub jump_appid: Option<String>,
-                /// 储值小程序路径
-                ///
-                /// Example: `/pages/balance/balance`
-                pub jump_path: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseBalanceInformation {
-                jump_appid: "jump_appid" opt opt,
-                jump_path: "jump_path" opt opt,
-            });
+            pub type GetResponseBalanceInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataBalanceInformation;
             /// 会员卡类型
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseCardType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseCardType {
-                /// `PURCHASE`
-                Purchase,
-                /// `NORMAL`
-                Normal,
-                /// `BALANCE`
-                Balance,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseCardType {
-                Purchase = "PURCHASE",
-                Normal = "NORMAL",
-                Balance = "BALANCE",
-            });
+            pub type GetResponseCardType = crate::v3::brand::partner::card_member::cards::GetResponseDataCardType;
             /// 会员码跳转信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseCodeJumpInformation {
-                /// 会员码跳转AppID
-                ///
-                /// Example: `wxea9c30a90fs8d3fe`
-                pub jump_appid: Option<String>,
-                /// 会员码跳转路径
-                ///
-                /// Example: `/pages/code/code`
-                pub jump_path: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseCodeJumpInformation {
-                jump_appid: "jump_appid" opt opt,
-                jump_path: "jump_path" opt opt,
-            });
+            pub type GetResponseCodeJumpInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataCodeJumpInformation;
             /// 会员卡code分配类型
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseCodeMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseCodeMode {
-                /// `SYSTEM_ALLOCATE`: 系统分配
-                SystemAllocate,
-                /// `MERCHANT_ALLOCATE`: 商户预存
-                MerchantAllocate,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseCodeMode {
-                SystemAllocate = "SYSTEM_ALLOCATE",
-                MerchantAllocate = "MERCHANT_ALLOCATE",
-            });
+            pub type GetResponseCodeMode = crate::v3::brand::partner::card_member::cards::GetResponseDataCodeMode;
             /// 会员码型
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseCodeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseCodeType {
-                /// `NONE_CODE`: 不显示任何码型
-                NoneCode,
-                /// `BAR_CODE`: 条形码
-                BarCode,
-                /// `QR_CODE`: 二维码
-                QrCode,
-                /// `BAR_CODE_AND_QR_CODE`: 条形码和二维码
-                BarCodeAndQrCode,
-                /// `JUMP_MINI_PROGRAM`: 跳转商家小程序
-                JumpMiniProgram,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseCodeType {
-                NoneCode = "NONE_CODE",
-                BarCode = "BAR_CODE",
-                QrCode = "QR_CODE",
-                BarCodeAndQrCode = "BAR_CODE_AND_QR_CODE",
-                JumpMiniProgram = "JUMP_MINI_PROGRAM",
-            });
+            pub type GetResponseCodeType = crate::v3::brand::partner::card_member::cards::GetResponseDataCodeType;
             /// 积分信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponsePointsInformation {
-                /// 积分跳转AppID
-                ///
-                /// Example: `wxea9c30a90fs8d3fe`
-                pub jump_appid: Option<String>,
-                /// 积分跳转路径
-                ///
-                /// Example: `/pages/points/points`
-                pub jump_path: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponsePointsInformation {
-                jump_appid: "jump_appid" opt opt,
-                jump_path: "jump_path" opt opt,
-            });
+            pub type GetResponsePointsInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataPointsInformation;
             /// 付费会员信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponsePurchaseInformation {
-                /// 付费会员价格
-                ///
-                /// Example: `100`
-                pub price: Option<i64>,
-                /// 付费会员跳转AppID
-                ///
-                /// Example: `wxea9c30a90fs8d3fe`
-                pub jump_appid: Option<String>,
-                /// 付费会员跳转路径
-                ///
-                /// Example: `/pages/purchase/purchase`
-                pub jump_path: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponsePurchaseInformation {
-                price: "price" opt opt,
-                jump_appid: "jump_appid" opt opt,
-                jump_path: "jump_path" opt opt,
-            });
+            pub type GetResponsePurchaseInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataPurchaseInformation;
             /// 状态
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseState {
-                /// `CARD_EFFECTIVE`
-                CardEffective,
-                /// `CARD_INVALID`
-                CardInvalid,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseState {
-                CardEffective = "CARD_EFFECTIVE",
-                CardInvalid = "CARD_INVALID",
-            });
+            pub type GetResponseState = crate::v3::brand::partner::card_member::cards::GetRequestState;
             /// 用户开卡信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseUserInformation {
-                /// 平台提供的通用开卡信息字段
-                pub common_field_list: Option<
-                    Vec<GetResponseUserInformationCommonFieldList>,
-                >,
-                /// 商户自定义的开卡信息字段
-                pub custom_field_list: Option<
-                    Vec<GetResponseUserInformationCustomFieldList>,
-                >,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseUserInformation {
-                common_field_list: "common_field_list" opt opt,
-                custom_field_list: "custom_field_list" opt opt,
-            });
+            pub type GetResponseUserInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformation;
             /// 平台提供的通用开卡信息字段
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseUserInformationCommonFieldList::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseUserInformationCommonFieldList {
-                /// `USER_FORM_FLAG_SEX`: 性别
-                UserFormFlagSex,
-                /// `USER_FORM_FLAG_NAME`: 姓名
-                UserFormFlagName,
-                /// `USER_FORM_FLAG_BIRTHDAY`: 生日
-                UserFormFlagBirthday,
-                /// `USER_FORM_FLAG_ADDRESS`: 地址
-                UserFormFlagAddress,
-                /// `USER_FORM_FLAG_EMAIL`: 邮箱
-                UserFormFlagEmail,
-                /// `USER_FORM_FLAG_CITY`: 城市
-                UserFormFlagCity,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseUserInformationCommonFieldList {
-                UserFormFlagSex = "USER_FORM_FLAG_SEX",
-                UserFormFlagName = "USER_FORM_FLAG_NAME",
-                UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
-                UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
-                UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
-                UserFormFlagCity = "USER_FORM_FLAG_CITY",
-            });
+            pub type GetResponseUserInformationCommonFieldList = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCommonFieldList;
             /// GetResponseUserInformationCustomFieldList
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseUserInformationCustomFieldList {
-                /// 商户自定义的开卡信息字段类型
-                pub type_: Option<GetResponseUserInformationCustomFieldListType>,
-                /// 字段名称
-                ///
-                /// Example: `喜欢的运动`
-                pub name: Option<String>,
-                /// 字段值
-                pub values: Option<Vec<String>>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseUserInformationCustomFieldList {
-                type_: "type" opt opt,
-                name: "name" opt opt,
-                values: "values" opt opt,
-            });
+            pub type GetResponseUserInformationCustomFieldList = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCustomFieldList;
             /// 商户自定义的开卡信息字段类型
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseUserInformationCustomFieldListType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseUserInformationCustomFieldListType {
-                /// `CHECK_BOX`: 自定义多选
-                CheckBox,
-                /// `RADIO`: 自定义单选
-                Radio,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseUserInformationCustomFieldListType {
-                CheckBox = "CHECK_BOX",
-                Radio = "RADIO",
-            });
+            pub type GetResponseUserInformationCustomFieldListType = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCustomFieldListType;
             /// 会员卡有效期
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct GetResponseValidDateInformation {
-                /// 有效期类型
-                pub type_: GetResponseValidDateInformationType,
-                /// 有效期开始时间
-                ///
-                /// Example: `2020-05-20T13:29:35.120+08:00`
-                pub available_begin_time: Option<String>,
-                /// 有效期结束时间
-                ///
-                /// Example: `2030-05-20T13:29:35.120+08:00`
-                pub available_end_time: Option<String>,
-                /// 生效后N天内有效
-                ///
-                /// Example: `200`
-                pub available_day_after_receive: Option<i64>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseValidDateInformation {
-                type_: "type" req req,
-                available_begin_time: "available_begin_time" opt opt,
-                available_end_time: "available_end_time" opt opt,
-                available_day_after_receive: "available_day_after_receive" opt opt,
-            });
+            pub type GetResponseValidDateInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformation;
             /// 有效期类型
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseValidDateInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseValidDateInformationType {
-                /// `FIX_TIME_RANGE`: 固定时间范围内有效
-                FixTimeRange,
-                /// `FIX_TERM`: 相对时间范围内有效
-                FixTerm,
-                /// `PERMANENT`: 永久有效
-                Permanent,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseValidDateInformationType {
-                FixTimeRange = "FIX_TIME_RANGE",
-                FixTerm = "FIX_TERM",
-                Permanent = "PERMANENT",
-            });
+            pub type GetResponseValidDateInformationType = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformationType;
             /// The request of `PATCH /v3/brand/partner/card-member/cards/{card_id}` (修改会员卡模板信息).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchRequest {
@@ -2184,576 +884,55 @@ pub mod card_member {
                 user_information: "user_information" opt opt,
             });
             /// 储值信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PatchRequestBalanceInformation {
-                /// 储值小程序AppID
-                ///
-                /// Example: `wxea9c30a90fs8d3fe`
-                pub jump_appid: Option<String>,
-                /// 储值小程序路径
-                ///
-                /// Example: `/pages/balance/balance`
-                pub jump_path: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PatchRequestBalanceInformation {
-                jump_appid: "jump_appid" opt opt,
-                jump_path: "jump_path" opt opt,
-            });
+            pub type PatchRequestBalanceInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataBalanceInformation;
             /// 会员码跳转信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PatchRequestCodeJumpInformation {
-                /// 会员码跳转AppID
-                ///
-                /// Example: `wxea9c30a90fs8d3fe`
-                pub jump_appid: Option<String>,
-                /// 会员码跳转路径
-                ///
-                /// Example: `/pages/code/code`
-                pub jump_path: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PatchRequestCodeJumpInformation {
-                jump_appid: "jump_appid" opt opt,
-                jump_path: "jump_path" opt opt,
-            });
+            pub type PatchRequestCodeJumpInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataCodeJumpInformation;
             /// 积分信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PatchRequestPointsInformation {
-                /// 积分跳转AppID
-                ///
-                /// Example: `wxea9c30a90fs8d3fe`
-                pub jump_appid: Option<String>,
-                /// 积分跳转路径
-                ///
-                /// Example: `/pages/points/points`
-                pub jump_path: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PatchRequestPointsInformation {
-                jump_appid: "jump_appid" opt opt,
-                jump_path: "jump_path" opt opt,
-            });
+            pub type PatchRequestPointsInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataPointsInformation;
             /// 付费会员信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PatchRequestPurchaseInformation {
-                /// 付费会员价格
-                ///
-                /// Example: `100`
-                pub price: Option<i64>,
-                /// 付费会员跳转AppID
-                ///
-                /// Example: `wxea9c30a90fs8d3fe`
-                pub jump_appid: Option<String>,
-                /// 付费会员跳转路径
-                ///
-                /// Example: `/pages/purchase/purchase`
-                pub jump_path: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PatchRequestPurchaseInformation {
-                price: "price" opt opt,
-                jump_appid: "jump_appid" opt opt,
-                jump_path: "jump_path" opt opt,
-            });
+            pub type PatchRequestPurchaseInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataPurchaseInformation;
             /// 用户开卡信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PatchRequestUserInformation {
-                /// 平台提供的通用开卡信息字段
-                pub common_field_list: Option<
-                    Vec<PatchRequestUserInformationCommonFieldList>,
-                >,
-                /// 商户自定义的开卡信息字段
-                pub custom_field_list: Option<
-                    Vec<PatchRequestUserInformationCustomFieldList>,
-                >,
-            }
-            ::wechatpay::runtime::json_object!(PatchRequestUserInformation {
-                common_field_list: "common_field_list" opt opt,
-                custom_field_list: "custom_field_list" opt opt,
-            });
+            pub type PatchRequestUserInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformation;
             /// 平台提供的通用开卡信息字段
-            ///
-            /// A value this client does not know yet is kept as [`PatchRequestUserInformationCommonFieldList::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PatchRequestUserInformationCommonFieldList {
-                /// `USER_FORM_FLAG_SEX`: 性别
-                UserFormFlagSex,
-                /// `USER_FORM_FLAG_NAME`: 姓名
-                UserFormFlagName,
-                /// `USER_FORM_FLAG_BIRTHDAY`: 生日
-                UserFormFlagBirthday,
-                /// `USER_FORM_FLAG_ADDRESS`: 地址
-                UserFormFlagAddress,
-                /// `USER_FORM_FLAG_EMAIL`: 邮箱
-                UserFormFlagEmail,
-                /// `USER_FORM_FLAG_CITY`: 城市
-                UserFormFlagCity,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PatchRequestUserInformationCommonFieldList {
-                UserFormFlagSex = "USER_FORM_FLAG_SEX",
-                UserFormFlagName = "USER_FORM_FLAG_NAME",
-                UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
-                UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
-                UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
-                UserFormFlagCity = "USER_FORM_FLAG_CITY",
-            });
+            pub type PatchRequestUserInformationCommonFieldList = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCommonFieldList;
             /// PatchRequestUserInformationCustomFieldList
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PatchRequestUserInformationCustomFieldList {
-                /// 商户自定义的开卡信息字段类型
-                pub type_: Option<PatchRequestUserInformationCustomFieldListType>,
-                /// 字段名称
-                ///
-                /// Example: `喜欢的运动`
-                pub name: Option<String>,
-                /// 字段值
-                pub values: Option<Vec<String>>,
-            }
-            ::wechatpay::runtime::json_object!(PatchRequestUserInformationCustomFieldList {
-                type_: "type" opt opt,
-                name: "name" opt opt,
-                values: "values" opt opt,
-            });
+            pub type PatchRequestUserInformationCustomFieldList = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCustomFieldList;
             /// 商户自定义的开卡信息字段类型
-            ///
-            /// A value this client does not know yet is kept as [`PatchRequestUserInformationCustomFieldListType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PatchRequestUserInformationCustomFieldListType {
-                /// `CHECK_BOX`: 自定义多选
-                CheckBox,
-                /// `RADIO`: 自定义单选
-                Radio,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PatchRequestUserInformationCustomFieldListType {
-                CheckBox = "CHECK_BOX",
-                Radio = "RADIO",
-            });
+            pub type PatchRequestUserInformationCustomFieldListType = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCustomFieldListType;
             /// 会员卡有效期
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct PatchRequestValidDateInformation {
-                /// 有效期类型
-                pub type_: PatchRequestValidDateInformationType,
-                /// 有效期开始时间
-                ///
-                /// Example: `2020-05-20T13:29:35.120+08:00`
-                pub available_begin_time: Option<String>,
-                /// 有效期结束时间
-                ///
-                /// Example: `2030-05-20T13:29:35.120+08:00`
-                pub available_end_time: Option<String>,
-                /// 生效后N天内有效
-                ///
-                /// Example: `200`
-                pub available_day_after_receive: Option<i64>,
-            }
-            ::wechatpay::runtime::json_object!(PatchRequestValidDateInformation {
-                type_: "type" req req,
-                available_begin_time: "available_begin_time" opt opt,
-                available_end_time: "available_end_time" opt opt,
-                available_day_after_receive: "available_day_after_receive" opt opt,
-            });
+            pub type PatchRequestValidDateInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformation;
             /// 有效期类型
-            ///
-            /// A value this client does not know yet is kept as [`PatchRequestValidDateInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PatchRequestValidDateInformationType {
-                /// `FIX_TIME_RANGE`: 固定时间范围内有效
-                FixTimeRange,
-                /// `FIX_TERM`: 相对时间范围内有效
-                FixTerm,
-                /// `PERMANENT`: 永久有效
-                Permanent,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PatchRequestValidDateInformationType {
-                FixTimeRange = "FIX_TIME_RANGE",
-                FixTerm = "FIX_TERM",
-                Permanent = "PERMANENT",
-            });
+            pub type PatchRequestValidDateInformationType = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformationType;
             /// The response of `PATCH /v3/brand/partner/card-member/cards/{card_id}` (修改会员卡模板信息).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct PatchResponse {
-                /// 会员卡模板ID
-                ///
-                /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                pub card_id: String,
-                /// 品牌ID
-                ///
-                /// Example: `1004`
-                pub brand_id: String,
-                /// 商户AppId
-                ///
-                /// Example: `wxea9c30890f48d5ae`
-                pub appid: String,
-                /// 会员卡类型
-                pub card_type: PatchResponseCardType,
-                /// 卡名称
-                ///
-                /// Example: `测试卡`
-                pub card_title: String,
-                /// 卡背景颜色
-                ///
-                /// Example: `#FFFF00`
-                pub card_color: String,
-                /// 卡背景图URL
-                ///
-                /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-                pub card_picture_url: String,
-                /// 会员卡code分配类型
-                pub code_mode: PatchResponseCodeMode,
-                /// 会员码型
-                pub code_type: PatchResponseCodeType,
-                /// 会员码跳转信息
-                pub code_jump_information: Option<PatchResponseCodeJumpInformation>,
-                /// 会员权益
-                ///
-                /// Example: `会员折扣、专属价`
-                pub benefits: String,
-                /// 回调地址
-                ///
-                /// Example: `https://www.weixin.qq.com/wxpay/notify.php`
-                pub notify_url: String,
-                /// 是否置顶
-                pub need_pinned: Option<bool>,
-                /// 是否展示会员等级
-                pub need_display_level: Option<bool>,
-                /// 会员初始等级
-                ///
-                /// Example: `白银会员`
-                pub init_level: Option<String>,
-                /// 服务电话
-                ///
-                /// Example: `010-8877xxxx`
-                pub service_phone: Option<String>,
-                /// 商家法务协议
-                ///
-                /// Example: `商家需在 48 小时内发货，若商品存在质量问题，用户可在 7 天内申请退货。`
-                pub legal_agreement: Option<String>,
-                /// 会员卡有效期
-                pub valid_date_information: PatchResponseValidDateInformation,
-                /// 积分信息
-                pub points_information: Option<PatchResponsePointsInformation>,
-                /// 储值信息
-                pub balance_information: Option<PatchResponseBalanceInformation>,
-                /// 付费会员信息
-                pub purchase_information: Option<PatchResponsePurchaseInformation>,
-                /// 用户开卡信息
-                pub user_information: Option<PatchResponseUserInformation>,
-                /// 状态
-                pub state: PatchResponseState,
-                /// 创建时间
-                ///
-                /// Example: `2020-05-20T13:29:35.120+08:00`
-                pub create_time: String,
-                /// 更新时间
-                ///
-                /// Example: `2020-05-20T13:29:35.120+08:00`
-                pub update_time: String,
-            }
-            ::wechatpay::runtime::json_object!(PatchResponse {
-                card_id: "card_id" req req,
-                brand_id: "brand_id" req req,
-                appid: "appid" req req,
-                card_type: "card_type" req req,
-                card_title: "card_title" req req,
-                card_color: "card_color" req req,
-                card_picture_url: "card_picture_url" req req,
-                code_mode: "code_mode" req req,
-                code_type: "code_type" req req,
-                code_jump_information: "code_jump_information" opt opt,
-                benefits: "benefits" req req,
-                notify_url: "notify_url" req req,
-                need_pinned: "need_pinned" opt opt,
-                need_display_level: "need_display_level" opt opt,
-                init_level: "init_level" opt opt,
-                service_phone: "service_phone" opt opt,
-                legal_agreement: "legal_agreement" opt opt,
-                valid_date_information: "valid_date_information" req req,
-                points_information: "points_information" opt opt,
-                balance_information: "balance_information" opt opt,
-                purchase_information: "purchase_information" opt opt,
-                user_information: "user_information" opt opt,
-                state: "state" req req,
-                create_time: "create_time" req req,
-                update_time: "update_time" req req,
-            });
+            pub type PatchResponse = crate::v3::brand::partner::card_member::cards::GetResponseData;
             /// 储值信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PatchResponseBalanceInformation {
-                /// 储值小程序AppID
-                ///
-                /// Example: `wxea9c30a90fs8d3fe`
-                pub jump_appid: Option<String>,
-                /// 储值小程序路径
-                ///
-                /// Example: `/pages/balance/balance`
-                pub jump_path: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PatchResponseBalanceInformation {
-                jump_appid: "jump_appid" opt opt,
-                jump_path: "jump_path" opt opt,
-            });
+            pub type PatchResponseBalanceInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataBalanceInformation;
             /// 会员卡类型
-            ///
-            /// A value this client does not know yet is kept as [`PatchResponseCardType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PatchResponseCardType {
-                /// `PURCHASE`
-                Purchase,
-                /// `NORMAL`
-                Normal,
-                /// `BALANCE`
-                Balance,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PatchResponseCardType {
-                Purchase = "PURCHASE",
-                Normal = "NORMAL",
-                Balance = "BALANCE",
-            });
+            pub type PatchResponseCardType = crate::v3::brand::partner::card_member::cards::GetResponseDataCardType;
             /// 会员码跳转信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PatchResponseCodeJumpInformation {
-                /// 会员码跳转AppID
-                ///
-                /// Example: `wxea9c30a90fs8d3fe`
-                pub jump_appid: Option<String>,
-                /// 会员码跳转路径
-                ///
-                /// Example: `/pages/code/code`
-                pub jump_path: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PatchResponseCodeJumpInformation {
-                jump_appid: "jump_appid" opt opt,
-                jump_path: "jump_path" opt opt,
-            });
+            pub type PatchResponseCodeJumpInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataCodeJumpInformation;
             /// 会员卡code分配类型
-            ///
-            /// A value this client does not know yet is kept as [`PatchResponseCodeMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PatchResponseCodeMode {
-                /// `SYSTEM_ALLOCATE`: 系统分配
-                SystemAllocate,
-                /// `MERCHANT_ALLOCATE`: 商户预存
-                MerchantAllocate,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PatchResponseCodeMode {
-                SystemAllocate = "SYSTEM_ALLOCATE",
-                MerchantAllocate = "MERCHANT_ALLOCATE",
-            });
+            pub type PatchResponseCodeMode = crate::v3::brand::partner::card_member::cards::GetResponseDataCodeMode;
             /// 会员码型
-            ///
-            /// A value this client does not know yet is kept as [`PatchResponseCodeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PatchResponseCodeType {
-                /// `NONE_CODE`: 不显示任何码型
-                NoneCode,
-                /// `BAR_CODE`: 条形码
-                BarCode,
-                /// `QR_CODE`: 二维码
-                QrCode,
-                /// `BAR_CODE_AND_QR_CODE`: 条形码和二维码
-                BarCodeAndQrCode,
-                /// `JUMP_MINI_PROGRAM`: 跳转商家小程序
-                JumpMiniProgram,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PatchResponseCodeType {
-                NoneCode = "NONE_CODE",
-                BarCode = "BAR_CODE",
-                QrCode = "QR_CODE",
-                BarCodeAndQrCode = "BAR_CODE_AND_QR_CODE",
-                JumpMiniProgram = "JUMP_MINI_PROGRAM",
-            });
+            pub type PatchResponseCodeType = crate::v3::brand::partner::card_member::cards::GetResponseDataCodeType;
             /// 积分信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PatchResponsePointsInformation {
-                /// 积分跳转AppID
-                ///
-                /// Example: `wxea9c30a90fs8d3fe`
-                pub jump_appid: Option<String>,
-                /// 积分跳转路径
-                ///
-                /// Example: `/pages/points/points`
-                pub jump_path: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PatchResponsePointsInformation {
-                jump_appid: "jump_appid" opt opt,
-                jump_path: "jump_path" opt opt,
-            });
+            pub type PatchResponsePointsInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataPointsInformation;
             /// 付费会员信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PatchResponsePurchaseInformation {
-                /// 付费会员价格
-                ///
-                /// Example: `100`
-                pub price: Option<i64>,
-                /// 付费会员跳转AppID
-                ///
-                /// Example: `wxea9c30a90fs8d3fe`
-                pub jump_appid: Option<String>,
-                /// 付费会员跳转路径
-                ///
-                /// Example: `/pages/purchase/purchase`
-                pub jump_path: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PatchResponsePurchaseInformation {
-                price: "price" opt opt,
-                jump_appid: "jump_appid" opt opt,
-                jump_path: "jump_path" opt opt,
-            });
+            pub type PatchResponsePurchaseInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataPurchaseInformation;
             /// 状态
-            ///
-            /// A value this client does not know yet is kept as [`PatchResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PatchResponseState {
-                /// `CARD_EFFECTIVE`
-                CardEffective,
-                /// `CARD_INVALID`
-                CardInvalid,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PatchResponseState {
-                CardEffective = "CARD_EFFECTIVE",
-                CardInvalid = "CARD_INVALID",
-            });
+            pub type PatchResponseState = crate::v3::brand::partner::card_member::cards::GetRequestState;
             /// 用户开卡信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PatchResponseUserInformation {
-                /// 平台提供的通用开卡信息字段
-                pub common_field_list: Option<
-                    Vec<PatchResponseUserInformationCommonFieldList>,
-                >,
-                /// 商户自定义的开卡信息字段
-                pub custom_field_list: Option<
-                    Vec<PatchResponseUserInformationCustomFieldList>,
-                >,
-            }
-            ::wechatpay::runtime::json_object!(PatchResponseUserInformation {
-                common_field_list: "common_field_list" opt opt,
-                custom_field_list: "custom_field_list" opt opt,
-            });
+            pub type PatchResponseUserInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformation;
             /// 平台提供的通用开卡信息字段
-            ///
-            /// A value this client does not know yet is kept as [`PatchResponseUserInformationCommonFieldList::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PatchResponseUserInformationCommonFieldList {
-                /// `USER_FORM_FLAG_SEX`: 性别
-                UserFormFlagSex,
-                /// `USER_FORM_FLAG_NAME`: 姓名
-                UserFormFlagName,
-                /// `USER_FORM_FLAG_BIRTHDAY`: 生日
-                UserFormFlagBirthday,
-                /// `USER_FORM_FLAG_ADDRESS`: 地址
-                UserFormFlagAddress,
-                /// `USER_FORM_FLAG_EMAIL`: 邮箱
-                UserFormFlagEmail,
-                /// `USER_FORM_FLAG_CITY`: 城市
-                UserFormFlagCity,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PatchResponseUserInformationCommonFieldList {
-                UserFormFlagSex = "USER_FORM_FLAG_SEX",
-                UserFormFlagName = "USER_FORM_FLAG_NAME",
-                UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
-                UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
-                UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
-                UserFormFlagCity = "USER_FORM_FLAG_CITY",
-            });
+            pub type PatchResponseUserInformationCommonFieldList = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCommonFieldList;
             /// PatchResponseUserInformationCustomFieldList
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PatchResponseUserInformationCustomFieldList {
-                /// 商户自定义的开卡信息字段类型
-                pub type_: Option<PatchResponseUserInformationCustomFieldListType>,
-                /// 字段名称
-                ///
-                /// Example: `喜欢的运动`
-                pub name: Option<String>,
-                /// 字段值
-                pub values: Option<Vec<String>>,
-            }
-            ::wechatpay::runtime::json_object!(PatchResponseUserInformationCustomFieldList {
-                type_: "type" opt opt,
-                name: "name" opt opt,
-                values: "values" opt opt,
-            });
+            pub type PatchResponseUserInformationCustomFieldList = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCustomFieldList;
             /// 商户自定义的开卡信息字段类型
-            ///
-            /// A value this client does not know yet is kept as [`PatchResponseUserInformationCustomFieldListType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PatchResponseUserInformationCustomFieldListType {
-                /// `CHECK_BOX`: 自定义多选
-                CheckBox,
-                /// `RADIO`: 自定义单选
-                Radio,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PatchResponseUserInformationCustomFieldListType {
-                CheckBox = "CHECK_BOX",
-                Radio = "RADIO",
-            });
+            pub type PatchResponseUserInformationCustomFieldListType = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCustomFieldListType;
             /// 会员卡有效期
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct PatchResponseValidDateInformation {
-                /// 有效期类型
-                pub type_: PatchResponseValidDateInformationType,
-                /// 有效期开始时间
-                ///
-                /// Example: `2020-05-20T13:29:35.120+08:00`
-                pub available_begin_time: Option<String>,
-                /// 有效期结束时间
-                ///
-                /// Example: `2030-05-20T13:29:35.120+08:00`
-                pub available_end_time: Option<String>,
-                /// 生效后N天内有效
-                ///
-                /// Example: `200`
-                pub available_day_after_receive: Option<i64>,
-            }
-            ::wechatpay::runtime::json_object!(PatchResponseValidDateInformation {
-                type_: "type" req req,
-                available_begin_time: "available_begin_time" opt opt,
-                available_end_time: "available_end_time" opt opt,
-                available_day_after_receive: "available_day_after_receive" opt opt,
-            });
+            pub type PatchResponseValidDateInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformation;
             /// 有效期类型
-            ///
-            /// A value this client does not know yet is kept as [`PatchResponseValidDateInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PatchResponseValidDateInformationType {
-                /// `FIX_TIME_RANGE`: 固定时间范围内有效
-                FixTimeRange,
-                /// `FIX_TERM`: 相对时间范围内有效
-                FixTerm,
-                /// `PERMANENT`: 永久有效
-                Permanent,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PatchResponseValidDateInformationType {
-                FixTimeRange = "FIX_TIME_RANGE",
-                FixTerm = "FIX_TERM",
-                Permanent = "PERMANENT",
-            });
+            pub type PatchResponseValidDateInformationType = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformationType;
             /// `/v3/brand/partner/card-member/cards/{card_id}/invalidate`
             pub mod invalidate {
                 /// The chain step for `/v3/brand/partner/card-member/cards/{card_id}/invalidate`, reached with `client.v3().brand().partner().card_member().cards().card_id(card_id).invalidate()`.
@@ -2902,100 +1081,15 @@ pub mod card_member {
                     update_time: "update_time" req req,
                 });
                 /// 储值信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostResponseBalanceInformation {
-                    /// 储值小程序AppID
-                    ///
-                    /// Example: `wxea9c30a90fs8d3fe`
-                    pub jump_appid: Option<String>,
-                    /// 储值小程序路径
-                    ///
-                    /// Example: `/pages/balance/balance`
-                    pub jump_path: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(PostResponseBalanceInformation {
-                    jump_appid: "jump_appid" opt opt,
-                    jump_path: "jump_path" opt opt,
-                });
+                pub type PostResponseBalanceInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataBalanceInformation;
                 /// 会员卡类型
-                ///
-                /// A value this client does not know yet is kept as [`PostResponseCardType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PostResponseCardType {
-                    /// `PURCHASE`
-                    Purchase,
-                    /// `NORMAL`
-                    Normal,
-                    /// `BALANCE`
-                    Balance,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PostResponseCardType {
-                    Purchase = "PURCHASE",
-                    Normal = "NORMAL",
-                    Balance = "BALANCE",
-                });
+                pub type PostResponseCardType = crate::v3::brand::partner::card_member::cards::GetResponseDataCardType;
                 /// 会员码跳转信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostResponseCodeJumpInformation {
-                    /// 会员码跳转AppID
-                    ///
-                    /// Example: `wxea9c30a90fs8d3fe`
-                    pub jump_appid: Option<String>,
-                    /// 会员码跳转路径
-                    ///
-                    /// Example: `/pages/code/code`
-                    pub jump_path: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(PostResponseCodeJumpInformation {
-                    jump_appid: "jump_appid" opt opt,
-                    jump_path: "jump_path" opt opt,
-                });
+                pub type PostResponseCodeJumpInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataCodeJumpInformation;
                 /// 会员卡code分配类型
-                ///
-                /// A value this client does not know yet is kept as [`PostResponseCodeMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PostResponseCodeMode {
-                    /// `SYSTEM_ALLOCATE`: 系统分配
-                    SystemAllocate,
-                    /// `MERCHANT_ALLOCATE`: 商户预存
-                    MerchantAllocate,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PostResponseCodeMode {
-                    SystemAllocate = "SYSTEM_ALLOCATE",
-                    MerchantAllocate = "MERCHANT_ALLOCATE",
-                });
+                pub type PostResponseCodeMode = crate::v3::brand::partner::card_member::cards::GetResponseDataCodeMode;
                 /// 会员码型
-                ///
-                /// A value this client does not know yet is kept as [`PostResponseCodeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PostResponseCodeType {
-                    /// `NONE_CODE`: 不显示任何码型
-                    NoneCode,
-                    /// `BAR_CODE`: 条形码
-                    BarCode,
-                    /// `QR_CODE`: 二维码
-                    QrCode,
-                    /// `BAR_CODE_AND_QR_CODE`: 条形码和二维码
-                    BarCodeAndQrCode,
-                    /// `JUMP_MINI_PROGRAM`: 跳转商家小程序
-                    JumpMiniProgram,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PostResponseCodeType {
-                    NoneCode = "NONE_CODE",
-                    BarCode = "BAR_CODE",
-                    QrCode = "QR_CODE",
-                    BarCodeAndQrCode = "BAR_CODE_AND_QR_CODE",
-                    JumpMiniProgram = "JUMP_MINI_PROGRAM",
-                });
+                pub type PostResponseCodeType = crate::v3::brand::partner::card_member::cards::GetResponseDataCodeType;
                 /// 会员中心信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseMemberInformation {
@@ -3013,182 +1107,23 @@ pub mod card_member {
                     jump_path: "jump_path" opt opt,
                 });
                 /// 积分信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostResponsePointsInformation {
-                    /// 积分跳转AppID
-                    ///
-                    /// Example: `wxea9c30a90fs8d3fe`
-                    pub jump_appid: Option<String>,
-                    /// 积分跳转路径
-                    ///
-                    /// Example: `/pages/points/points`
-                    pub jump_path: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(PostResponsePointsInformation {
-                    jump_appid: "jump_appid" opt opt,
-                    jump_path: "jump_path" opt opt,
-                });
+                pub type PostResponsePointsInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataPointsInformation;
                 /// 付费会员信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostResponsePurchaseInformation {
-                    /// 付费会员价格
-                    ///
-                    /// Example: `100`
-                    pub price: Option<i64>,
-                    /// 付费会员跳转AppID
-                    ///
-                    /// Example: `wxea9c30a90fs8d3fe`
-                    pub jump_appid: Option<String>,
-                    /// 付费会员跳转路径
-                    ///
-                    /// Example: `/pages/purchase/purchase`
-                    pub jump_path: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(PostResponsePurchaseInformation {
-                    price: "price" opt opt,
-                    jump_appid: "jump_appid" opt opt,
-                    jump_path: "jump_path" opt opt,
-                });
+                pub type PostResponsePurchaseInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataPurchaseInformation;
                 /// 状态
-                ///
-                /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PostResponseState {
-                    /// `CARD_EFFECTIVE`
-                    CardEffective,
-                    /// `CARD_INVALID`
-                    CardInvalid,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PostResponseState {
-                    CardEffective = "CARD_EFFECTIVE",
-                    CardInvalid = "CARD_INVALID",
-                });
+                pub type PostResponseState = crate::v3::brand::partner::card_member::cards::GetRequestState;
                 /// 用户开卡信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostResponseUserInformation {
-                    /// 平台提供的通用开卡信息字段
-                    pub common_field_list: Option<
-                        Vec<PostResponseUserInformationCommonFieldList>,
-                    >,
-                    /// 商户自定义的开卡信息字段
-                    pub custom_field_list: Option<
-                        Vec<PostResponseUserInformationCustomFieldList>,
-                    >,
-                }
-                ::wechatpay::runtime::json_object!(PostResponseUserInformation {
-                    common_field_list: "common_field_list" opt opt,
-                    custom_field_list: "custom_field_list" opt opt,
-                });
+                pub type PostResponseUserInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformation;
                 /// 平台提供的通用开卡信息字段
-                ///
-                /// A value this client does not know yet is kept as [`PostResponseUserInformationCommonFieldList::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PostResponseUserInformationCommonFieldList {
-                    /// `USER_FORM_FLAG_SEX`: 性别
-                    UserFormFlagSex,
-                    /// `USER_FORM_FLAG_NAME`: 姓名
-                    UserFormFlagName,
-                    /// `USER_FORM_FLAG_BIRTHDAY`: 生日
-                    UserFormFlagBirthday,
-                    /// `USER_FORM_FLAG_ADDRESS`: 地址
-                    UserFormFlagAddress,
-                    /// `USER_FORM_FLAG_EMAIL`: 邮箱
-                    UserFormFlagEmail,
-                    /// `USER_FORM_FLAG_CITY`: 城市
-                    UserFormFlagCity,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PostResponseUserInformationCommonFieldList {
-                    UserFormFlagSex = "USER_FORM_FLAG_SEX",
-                    UserFormFlagName = "USER_FORM_FLAG_NAME",
-                    UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
-                    UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
-                    UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
-                    UserFormFlagCity = "USER_FORM_FLAG_CITY",
-                });
+                pub type PostResponseUserInformationCommonFieldList = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCommonFieldList;
                 /// PostResponseUserInformationCustomFieldList
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostResponseUserInformationCustomFieldList {
-                    /// 商户自定义的开卡信息字段类型
-                    pub type_: Option<PostResponseUserInformationCustomFieldListType>,
-                    /// 字段名称
-                    ///
-                    /// Example: `喜欢的运动`
-                    pub name: Option<String>,
-                    /// 字段值
-                    pub values: Option<Vec<String>>,
-                }
-                ::wechatpay::runtime::json_object!(PostResponseUserInformationCustomFieldList {
-                    type_: "type" opt opt,
-                    name: "name" opt opt,
-                    values: "values" opt opt,
-                });
+                pub type PostResponseUserInformationCustomFieldList = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCustomFieldList;
                 /// 商户自定义的开卡信息字段类型
-                ///
-                /// A value this client does not know yet is kept as [`PostResponseUserInformationCustomFieldListType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PostResponseUserInformationCustomFieldListType {
-                    /// `CHECK_BOX`: 自定义多选
-                    CheckBox,
-                    /// `RADIO`: 自定义单选
-                    Radio,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PostResponseUserInformationCustomFieldListType {
-                    CheckBox = "CHECK_BOX",
-                    Radio = "RADIO",
-                });
+                pub type PostResponseUserInformationCustomFieldListType = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCustomFieldListType;
                 /// 会员卡有效期
-                #[derive(Clone, Debug, PartialEq)]
-                pub struct PostResponseValidDateInformation {
-                    /// 有效期类型
-                    pub type_: PostResponseValidDateInformationType,
-                    /// 有效期开始时间
-                    ///
-                    /// Example: `2020-05-20T13:29:35.120+08:00`
-                    pub available_begin_time: Option<String>,
-                    /// 有效期结束时间
-                    ///
-                    /// Example: `2030-05-20T13:29:35.120+08:00`
-                    pub available_end_time: Option<String>,
-                    /// 生效后N天内有效
-                    ///
-                    /// Example: `200`
-                    pub available_day_after_receive: Option<i64>,
-                }
-                ::wechatpay::runtime::json_object!(PostResponseValidDateInformation {
-                    type_: "type" req req,
-                    available_begin_time: "available_begin_time" opt opt,
-                    available_end_time: "available_end_time" opt opt,
-                    available_day_after_receive: "available_day_after_receive" opt opt,
-                });
+                pub type PostResponseValidDateInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformation;
                 /// 有效期类型
-                ///
-                /// A value this client does not know yet is kept as [`PostResponseValidDateInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PostResponseValidDateInformationType {
-                    /// `FIX_TIME_RANGE`: 固定时间范围内有效
-                    FixTimeRange,
-                    /// `FIX_TERM`: 相对时间范围内有效
-                    FixTerm,
-                    /// `PERMANENT`: 永久有效
-                    Permanent,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PostResponseValidDateInformationType {
-                    FixTimeRange = "FIX_TIME_RANGE",
-                    FixTerm = "FIX_TERM",
-                    Permanent = "PERMANENT",
-                });
+                pub type PostResponseValidDateInformationType = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformationType;
             }
         }
     }
@@ -3412,28 +1347,7 @@ pub mod card_member {
             MechantAppComponent = "MECHANT_APP_COMPONENT",
         });
         /// 活动状态
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseDataActivityState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseDataActivityState {
-            /// `MEMBERSHIP_ACTIVITY_CREATED`
-            MembershipActivityCreated,
-            /// `MEMBERSHIP_ACTIVITY_EFFECTIVE`
-            MembershipActivityEffective,
-            /// `MEMBERSHIP_ACTIVITY_TERMINATED`
-            MembershipActivityTerminated,
-            /// `MEMBERSHIP_ACTIVITY_EXPIRED`
-            MembershipActivityExpired,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseDataActivityState {
-            MembershipActivityCreated = "MEMBERSHIP_ACTIVITY_CREATED",
-            MembershipActivityEffective = "MEMBERSHIP_ACTIVITY_EFFECTIVE",
-            MembershipActivityTerminated = "MEMBERSHIP_ACTIVITY_TERMINATED",
-            MembershipActivityExpired = "MEMBERSHIP_ACTIVITY_EXPIRED",
-        });
+        pub type GetResponseDataActivityState = crate::v3::brand::partner::card_member::membership_activities::GetRequestActivityState;
         /// GetResponseDataProductCouponStockList
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataProductCouponStockList {
@@ -3505,167 +1419,17 @@ pub mod card_member {
             product_coupon_stock_list: "product_coupon_stock_list" req req,
         });
         /// 活动渠道
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestActivityChannel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestActivityChannel {
-            /// `MECHANT_APP_COMPONENT`
-            MechantAppComponent,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestActivityChannel {
-            MechantAppComponent = "MECHANT_APP_COMPONENT",
-        });
+        pub type PostRequestActivityChannel = crate::v3::brand::partner::card_member::membership_activities::GetResponseDataActivityChannel;
         /// PostRequestProductCouponStockList
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestProductCouponStockList {
-            /// 商品券ID
-            ///
-            /// Example: `701138812971763025610907319729`
-            pub product_coupon_id: String,
-            /// 批次ID
-            ///
-            /// Example: `98065001`
-            pub stock_id: String,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestProductCouponStockList {
-            product_coupon_id: "product_coupon_id" req req,
-            stock_id: "stock_id" req req,
-        });
+        pub type PostRequestProductCouponStockList = crate::v3::brand::partner::card_member::membership_activities::GetResponseDataProductCouponStockList;
         /// The response of `POST /v3/brand/partner/card-member/membership-activities` (创建品牌会员发券活动).
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostResponse {
-            /// 商户请求单号
-            ///
-            /// Example: `100002322019090134234sfdf`
-            pub out_request_no: String,
-            /// 品牌ID
-            ///
-            /// Example: `1004`
-            pub brand_id: String,
-            /// 会员卡ID
-            ///
-            /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-            pub card_id: String,
-            /// 活动渠道
-            ///
-            /// Example: `MECHANT_APP_COMPONENT`
-            pub activity_channel: PostResponseActivityChannel,
-            /// 活动主标题
-            ///
-            /// Example: `入会享券`
-            pub title: String,
-            /// 活动主标题
-            ///
-            /// Example: `5张满减券`
-            pub sub_title: String,
-            /// 活动开始时间
-            ///
-            /// Example: `2020-01-20T13:29:35.120+08:00`
-            pub begin_time: String,
-            /// 活动结束时间
-            ///
-            /// Example: `2020-01-29T13:29:35.120+08:00`
-            pub end_time: String,
-            /// 活动总库存
-            ///
-            /// Example: `1000`
-            pub apply_total: i64,
-            /// 活动剩余库存
-            ///
-            /// Example: `1000`
-            pub apply_available: i64,
-            /// 商品券批次列表
-            pub product_coupon_stock_list: Vec<PostResponseProductCouponStockList>,
-            /// 活动ID
-            ///
-            /// Example: `371067`
-            pub activity_id: String,
-            /// 活动状态
-            ///
-            /// Example: `MEMBERSHIP_ACTIVITY_CREATED`
-            pub activity_state: PostResponseActivityState,
-            /// 创建时间
-            ///
-            /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub create_time: String,
-            /// 更新时间
-            ///
-            /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub modify_time: String,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            out_request_no: "out_request_no" req req,
-            brand_id: "brand_id" req req,
-            card_id: "card_id" req req,
-            activity_channel: "activity_channel" req req,
-            title: "title" req req,
-            sub_title: "sub_title" req req,
-            begin_time: "begin_time" req req,
-            end_time: "end_time" req req,
-            apply_total: "apply_total" req req,
-            apply_available: "apply_available" req req,
-            product_coupon_stock_list: "product_coupon_stock_list" req req,
-            activity_id: "activity_id" req req,
-            activity_state: "activity_state" req req,
-            create_time: "create_time" req req,
-            modify_time: "modify_time" req req,
-        });
+        pub type PostResponse = crate::v3::brand::partner::card_member::membership_activities::GetResponseData;
         /// 活动渠道
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseActivityChannel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseActivityChannel {
-            /// `MECHANT_APP_COMPONENT`
-            MechantAppComponent,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseActivityChannel {
-            MechantAppComponent = "MECHANT_APP_COMPONENT",
-        });
+        pub type PostResponseActivityChannel = crate::v3::brand::partner::card_member::membership_activities::GetResponseDataActivityChannel;
         /// 活动状态
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseActivityState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseActivityState {
-            /// `MEMBERSHIP_ACTIVITY_CREATED`
-            MembershipActivityCreated,
-            /// `MEMBERSHIP_ACTIVITY_EFFECTIVE`
-            MembershipActivityEffective,
-            /// `MEMBERSHIP_ACTIVITY_TERMINATED`
-            MembershipActivityTerminated,
-            /// `MEMBERSHIP_ACTIVITY_EXPIRED`
-            MembershipActivityExpired,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseActivityState {
-            MembershipActivityCreated = "MEMBERSHIP_ACTIVITY_CREATED",
-            MembershipActivityEffective = "MEMBERSHIP_ACTIVITY_EFFECTIVE",
-            MembershipActivityTerminated = "MEMBERSHIP_ACTIVITY_TERMINATED",
-            MembershipActivityExpired = "MEMBERSHIP_ACTIVITY_EXPIRED",
-        });
+        pub type PostResponseActivityState = crate::v3::brand::partner::card_member::membership_activities::GetRequestActivityState;
         /// PostResponseProductCouponStockList
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseProductCouponStockList {
-            /// 商品券ID
-            ///
-            /// Example: `701138812971763025610907319729`
-            pub product_coupon_id: String,
-            /// 批次ID
-            ///
-            /// Example: `98065001`
-            pub stock_id: String,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseProductCouponStockList {
-            product_coupon_id: "product_coupon_id" req req,
-            stock_id: "stock_id" req req,
-        });
+        pub type PostResponseProductCouponStockList = crate::v3::brand::partner::card_member::membership_activities::GetResponseDataProductCouponStockList;
         /// `/v3/brand/partner/card-member/membership-activities/{activity_id}`
         pub mod by_activity_id {
             /// The chain step for `/v3/brand/partner/card-member/membership-activities/{activity_id}`, reached with `client.v3().brand().partner().card_member().membership_activities().activity_id(activity_id)`.
@@ -3708,148 +1472,15 @@ pub mod card_member {
                 }
             }
             /// The request of `GET /v3/brand/partner/card-member/membership-activities/{activity_id}` (查询品牌会员发券活动).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetRequest {
-                /// 品牌id
-                ///
-                /// Query parameter `brand_id`. Example: `1004`
-                pub brand_id: String,
-            }
-            ::wechatpay::runtime::json_object!(GetRequest {
-                brand_id: "brand_id" skip req,
-            });
+            pub type GetRequest = crate::v3::brand::partner::card_member::cards::by_card_id::DeleteRequest;
             /// The response of `GET /v3/brand/partner/card-member/membership-activities/{activity_id}` (查询品牌会员发券活动).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct GetResponse {
-                /// 商户请求单号
-                ///
-                /// Example: `100002322019090134234sfdf`
-                pub out_request_no: String,
-                /// 品牌ID
-                ///
-                /// Example: `1004`
-                pub brand_id: String,
-                /// 会员卡ID
-                ///
-                /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                pub card_id: String,
-                /// 活动渠道
-                ///
-                /// Example: `MECHANT_APP_COMPONENT`
-                pub activity_channel: GetResponseActivityChannel,
-                /// 活动主标题
-                ///
-                /// Example: `入会享券`
-                pub title: String,
-                /// 活动主标题
-                ///
-                /// Example: `5张满减券`
-                pub sub_title: String,
-                /// 活动开始时间
-                ///
-                /// Example: `2020-01-20T13:29:35.120+08:00`
-                pub begin_time: String,
-                /// 活动结束时间
-                ///
-                /// Example: `2020-01-29T13:29:35.120+08:00`
-                pub end_time: String,
-                /// 活动总库存
-                ///
-                /// Example: `1000`
-                pub apply_total: i64,
-                /// 活动剩余库存
-                ///
-                /// Example: `1000`
-                pub apply_available: i64,
-                /// 商品券批次列表
-                pub product_coupon_stock_list: Vec<GetResponseProductCouponStockList>,
-                /// 活动ID
-                ///
-                /// Example: `371067`
-                pub activity_id: String,
-                /// 活动状态
-                ///
-                /// Example: `MEMBERSHIP_ACTIVITY_CREATED`
-                pub activity_state: GetResponseActivityState,
-                /// 创建时间
-                ///
-                /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub create_time: String,
-                /// 更新时间
-                ///
-                /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub modify_time: String,
-            }
-            ::wechatpay::runtime::json_object!(GetResponse {
-                out_request_no: "out_request_no" req req,
-                brand_id: "brand_id" req req,
-                card_id: "card_id" req req,
-                activity_channel: "activity_channel" req req,
-                title: "title" req req,
-                sub_title: "sub_title" req req,
-                begin_time: "begin_time" req req,
-                end_time: "end_time" req req,
-                apply_total: "apply_total" req req,
-                apply_available: "apply_available" req req,
-                product_coupon_stock_list: "product_coupon_stock_list" req req,
-                activity_id: "activity_id" req req,
-                activity_state: "activity_state" req req,
-                create_time: "create_time" req req,
-                modify_time: "modify_time" req req,
-            });
+            pub type GetResponse = crate::v3::brand::partner::card_member::membership_activities::GetResponseData;
             /// 活动渠道
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseActivityChannel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseActivityChannel {
-                /// `MECHANT_APP_COMPONENT`
-                MechantAppComponent,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseActivityChannel {
-                MechantAppComponent = "MECHANT_APP_COMPONENT",
-            });
+            pub type GetResponseActivityChannel = crate::v3::brand::partner::card_member::membership_activities::GetResponseDataActivityChannel;
             /// 活动状态
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseActivityState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseActivityState {
-                /// `MEMBERSHIP_ACTIVITY_CREATED`
-                MembershipActivityCreated,
-                /// `MEMBERSHIP_ACTIVITY_EFFECTIVE`
-                MembershipActivityEffective,
-                /// `MEMBERSHIP_ACTIVITY_TERMINATED`
-                MembershipActivityTerminated,
-                /// `MEMBERSHIP_ACTIVITY_EXPIRED`
-                MembershipActivityExpired,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseActivityState {
-                MembershipActivityCreated = "MEMBERSHIP_ACTIVITY_CREATED",
-                MembershipActivityEffective = "MEMBERSHIP_ACTIVITY_EFFECTIVE",
-                MembershipActivityTerminated = "MEMBERSHIP_ACTIVITY_TERMINATED",
-                MembershipActivityExpired = "MEMBERSHIP_ACTIVITY_EXPIRED",
-            });
+            pub type GetResponseActivityState = crate::v3::brand::partner::card_member::membership_activities::GetRequestActivityState;
             /// GetResponseProductCouponStockList
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseProductCouponStockList {
-                /// 商品券ID
-                ///
-                /// Example: `701138812971763025610907319729`
-                pub product_coupon_id: String,
-                /// 批次ID
-                ///
-                /// Example: `98065001`
-                pub stock_id: String,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseProductCouponStockList {
-                product_coupon_id: "product_coupon_id" req req,
-                stock_id: "stock_id" req req,
-            });
+            pub type GetResponseProductCouponStockList = crate::v3::brand::partner::card_member::membership_activities::GetResponseDataProductCouponStockList;
             /// The request of `PATCH /v3/brand/partner/card-member/membership-activities/{activity_id}` (修改品牌会员发券活动信息).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchRequest {
@@ -3882,137 +1513,13 @@ pub mod card_member {
                 end_time: "end_time" req req,
             });
             /// The response of `PATCH /v3/brand/partner/card-member/membership-activities/{activity_id}` (修改品牌会员发券活动信息).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct PatchResponse {
-                /// 商户请求单号
-                ///
-                /// Example: `100002322019090134234sfdf`
-                pub out_request_no: String,
-                /// 品牌ID
-                ///
-                /// Example: `1004`
-                pub brand_id: String,
-                /// 会员卡ID
-                ///
-                /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                pub card_id: String,
-                /// 活动渠道
-                ///
-                /// Example: `MECHANT_APP_COMPONENT`
-                pub activity_channel: PatchResponseActivityChannel,
-                /// 活动主标题
-                ///
-                /// Example: `入会享券`
-                pub title: String,
-                /// 活动主标题
-                ///
-                /// Example: `5张满减券`
-                pub sub_title: String,
-                /// 活动开始时间
-                ///
-                /// Example: `2020-01-20T13:29:35.120+08:00`
-                pub begin_time: String,
-                /// 活动结束时间
-                ///
-                /// Example: `2020-01-29T13:29:35.120+08:00`
-                pub end_time: String,
-                /// 活动总库存
-                ///
-                /// Example: `1000`
-                pub apply_total: i64,
-                /// 活动剩余库存
-                ///
-                /// Example: `1000`
-                pub apply_available: i64,
-                /// 商品券批次列表
-                pub product_coupon_stock_list: Vec<PatchResponseProductCouponStockList>,
-                /// 活动ID
-                ///
-                /// Example: `371067`
-                pub activity_id: String,
-                /// 活动状态
-                ///
-                /// Example: `MEMBERSHIP_ACTIVITY_CREATED`
-                pub activity_state: PatchResponseActivityState,
-                /// 创建时间
-                ///
-                /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub create_time: String,
-                /// 更新时间
-                ///
-                /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub modify_time: String,
-            }
-            ::wechatpay::runtime::json_object!(PatchResponse {
-                out_request_no: "out_request_no" req req,
-                brand_id: "brand_id" req req,
-                card_id: "card_id" req req,
-                activity_channel: "activity_channel" req req,
-                title: "title" req req,
-                sub_title: "sub_title" req req,
-                begin_time: "begin_time" req req,
-                end_time: "end_time" req req,
-                apply_total: "apply_total" req req,
-                apply_available: "apply_available" req req,
-                product_coupon_stock_list: "product_coupon_stock_list" req req,
-                activity_id: "activity_id" req req,
-                activity_state: "activity_state" req req,
-                create_time: "create_time" req req,
-                modify_time: "modify_time" req req,
-            });
+            pub type PatchResponse = crate::v3::brand::partner::card_member::membership_activities::GetResponseData;
             /// 活动渠道
-            ///
-            /// A value this client does not know yet is kept as [`PatchResponseActivityChannel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PatchResponseActivityChannel {
-                /// `MECHANT_APP_COMPONENT`
-                MechantAppComponent,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PatchResponseActivityChannel {
-                MechantAppComponent = "MECHANT_APP_COMPONENT",
-            });
+            pub type PatchResponseActivityChannel = crate::v3::brand::partner::card_member::membership_activities::GetResponseDataActivityChannel;
             /// 活动状态
-            ///
-            /// A value this client does not know yet is kept as [`PatchResponseActivityState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PatchResponseActivityState {
-                /// `MEMBERSHIP_ACTIVITY_CREATED`
-                MembershipActivityCreated,
-                /// `MEMBERSHIP_ACTIVITY_EFFECTIVE`
-                MembershipActivityEffective,
-                /// `MEMBERSHIP_ACTIVITY_TERMINATED`
-                MembershipActivityTerminated,
-                /// `MEMBERSHIP_ACTIVITY_EXPIRED`
-                MembershipActivityExpired,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PatchResponseActivityState {
-                MembershipActivityCreated = "MEMBERSHIP_ACTIVITY_CREATED",
-                MembershipActivityEffective = "MEMBERSHIP_ACTIVITY_EFFECTIVE",
-                MembershipActivityTerminated = "MEMBERSHIP_ACTIVITY_TERMINATED",
-                MembershipActivityExpired = "MEMBERSHIP_ACTIVITY_EXPIRED",
-            });
+            pub type PatchResponseActivityState = crate::v3::brand::partner::card_member::membership_activities::GetRequestActivityState;
             /// PatchResponseProductCouponStockList
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PatchResponseProductCouponStockList {
-                /// 商品券ID
-                ///
-                /// Example: `701138812971763025610907319729`
-                pub product_coupon_id: String,
-                /// 批次ID
-                ///
-                /// Example: `98065001`
-                pub stock_id: String,
-            }
-            ::wechatpay::runtime::json_object!(PatchResponseProductCouponStockList {
-                product_coupon_id: "product_coupon_id" req req,
-                stock_id: "stock_id" req req,
-            });
+            pub type PatchResponseProductCouponStockList = crate::v3::brand::partner::card_member::membership_activities::GetResponseDataProductCouponStockList;
             /// `/v3/brand/partner/card-member/membership-activities/{activity_id}/terminate`
             pub mod terminate {
                 /// The chain step for `/v3/brand/partner/card-member/membership-activities/{activity_id}/terminate`, reached with `client.v3().brand().partner().card_member().membership_activities().activity_id(activity_id).terminate()`.
@@ -4046,139 +1553,13 @@ pub mod card_member {
                     brand_id: "brand_id" req req,
                 });
                 /// The response of `POST /v3/brand/partner/card-member/membership-activities/{activity_id}/terminate` (终止品牌会员发券活动).
-                #[derive(Clone, Debug, PartialEq)]
-                pub struct PostResponse {
-                    /// 商户请求单号
-                    ///
-                    /// Example: `100002322019090134234sfdf`
-                    pub out_request_no: String,
-                    /// 品牌ID
-                    ///
-                    /// Example: `1004`
-                    pub brand_id: String,
-                    /// 会员卡ID
-                    ///
-                    /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                    pub card_id: String,
-                    /// 活动渠道
-                    ///
-                    /// Example: `MECHANT_APP_COMPONENT`
-                    pub activity_channel: PostResponseActivityChannel,
-                    /// 活动主标题
-                    ///
-                    /// Example: `入会享券`
-                    pub title: String,
-                    /// 活动主标题
-                    ///
-                    /// Example: `5张满减券`
-                    pub sub_title: String,
-                    /// 活动开始时间
-                    ///
-                    /// Example: `2020-01-20T13:29:35.120+08:00`
-                    pub begin_time: String,
-                    /// 活动结束时间
-                    ///
-                    /// Example: `2020-01-29T13:29:35.120+08:00`
-                    pub end_time: String,
-                    /// 活动总库存
-                    ///
-                    /// Example: `1000`
-                    pub apply_total: i64,
-                    /// 活动剩余库存
-                    ///
-                    /// Example: `1000`
-                    pub apply_available: i64,
-                    /// 商品券批次列表
-                    pub product_coupon_stock_list: Vec<
-                        PostResponseProductCouponStockList,
-                    >,
-                    /// 活动ID
-                    ///
-                    /// Example: `371067`
-                    pub activity_id: String,
-                    /// 活动状态
-                    ///
-                    /// Example: `MEMBERSHIP_ACTIVITY_CREATED`
-                    pub activity_state: PostResponseActivityState,
-                    /// 创建时间
-                    ///
-                    /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub create_time: String,
-                    /// 更新时间
-                    ///
-                    /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub modify_time: String,
-                }
-                ::wechatpay::runtime::json_object!(PostResponse {
-                    out_request_no: "out_request_no" req req,
-                    brand_id: "brand_id" req req,
-                    card_id: "card_id" req req,
-                    activity_channel: "activity_channel" req req,
-                    title: "title" req req,
-                    sub_title: "sub_title" req req,
-                    begin_time: "begin_time" req req,
-                    end_time: "end_time" req req,
-                    apply_total: "apply_total" req req,
-                    apply_available: "apply_available" req req,
-                    product_coupon_stock_list: "product_coupon_stock_list" req req,
-                    activity_id: "activity_id" req req,
-                    activity_state: "activity_state" req req,
-                    create_time: "create_time" req req,
-                    modify_time: "modify_time" req req,
-                });
+                pub type PostResponse = crate::v3::brand::partner::card_member::membership_activities::GetResponseData;
                 /// 活动渠道
-                ///
-                /// A value this client does not know yet is kept as [`PostResponseActivityChannel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PostResponseActivityChannel {
-                    /// `MECHANT_APP_COMPONENT`
-                    MechantAppComponent,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PostResponseActivityChannel {
-                    MechantAppComponent = "MECHANT_APP_COMPONENT",
-                });
+                pub type PostResponseActivityChannel = crate::v3::brand::partner::card_member::membership_activities::GetResponseDataActivityChannel;
                 /// 活动状态
-                ///
-                /// A value this client does not know yet is kept as [`PostResponseActivityState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PostResponseActivityState {
-                    /// `MEMBERSHIP_ACTIVITY_CREATED`
-                    MembershipActivityCreated,
-                    /// `MEMBERSHIP_ACTIVITY_EFFECTIVE`
-                    MembershipActivityEffective,
-                    /// `MEMBERSHIP_ACTIVITY_TERMINATED`
-                    MembershipActivityTerminated,
-                    /// `MEMBERSHIP_ACTIVITY_EXPIRED`
-                    MembershipActivityExpired,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PostResponseActivityState {
-                    MembershipActivityCreated = "MEMBERSHIP_ACTIVITY_CREATED",
-                    MembershipActivityEffective = "MEMBERSHIP_ACTIVITY_EFFECTIVE",
-                    MembershipActivityTerminated = "MEMBERSHIP_ACTIVITY_TERMINATED",
-                    MembershipActivityExpired = "MEMBERSHIP_ACTIVITY_EXPIRED",
-                });
+                pub type PostResponseActivityState = crate::v3::brand::partner::card_member::membership_activities::GetRequestActivityState;
                 /// PostResponseProductCouponStockList
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostResponseProductCouponStockList {
-                    /// 商品券ID
-                    ///
-                    /// Example: `701138812971763025610907319729`
-                    pub product_coupon_id: String,
-                    /// 批次ID
-                    ///
-                    /// Example: `98065001`
-                    pub stock_id: String,
-                }
-                ::wechatpay::runtime::json_object!(PostResponseProductCouponStockList {
-                    product_coupon_id: "product_coupon_id" req req,
-                    stock_id: "stock_id" req req,
-                });
+                pub type PostResponseProductCouponStockList = crate::v3::brand::partner::card_member::membership_activities::GetResponseDataProductCouponStockList;
             }
         }
     }
@@ -4263,42 +1644,9 @@ pub mod card_member {
             }
         }
         /// The request of `POST /v3/brand/partner/card-member/pre-auth-tokens` (入会组件预授权).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequest {
-            /// 品牌ID
-            ///
-            /// Example: `1004`
-            pub brand_id: String,
-            /// 会员卡模板ID
-            ///
-            /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-            pub card_id: String,
-            /// 用户标识
-            ///
-            /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
-            pub openid: String,
-        }
-        ::wechatpay::runtime::json_object!(PostRequest {
-            brand_id: "brand_id" req req,
-            card_id: "card_id" req req,
-            openid: "openid" req req,
-        });
+        pub type PostRequest = crate::v3::brand::partner::card_member::pay_view_tokens::PostRequest;
         /// The response of `POST /v3/brand/partner/card-member/pre-auth-tokens` (入会组件预授权).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponse {
-            /// 预授权token
-            ///
-            /// Example: `d2df23f2f4fasf3gws`
-            pub token: String,
-            /// token 过期时间
-            ///
-            /// Example: `2030-05-20T13:29:35.120+08:00`
-            pub expire_time: String,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            token: "token" req req,
-            expire_time: "expire_time" req req,
-        });
+        pub type PostResponse = crate::v3::brand::partner::card_member::pay_view_tokens::PostResponse;
     }
     /// `/v3/brand/partner/card-member/user-cards`
     pub mod user_cards {
@@ -4500,48 +1848,9 @@ pub mod card_member {
             invalid_time: "invalid_time" opt opt,
         });
         /// 会员卡类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseDataCardType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseDataCardType {
-            /// `PURCHASE`
-            Purchase,
-            /// `NORMAL`
-            Normal,
-            /// `BALANCE`
-            Balance,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseDataCardType {
-            Purchase = "PURCHASE",
-            Normal = "NORMAL",
-            Balance = "BALANCE",
-        });
+        pub type GetResponseDataCardType = crate::v3::brand::partner::card_member::cards::GetResponseDataCardType;
         /// 用户会员卡状态
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseDataUserCardState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseDataUserCardState {
-            /// `UNACTIVATED`
-            Unactivated,
-            /// `EFFECTIVE`
-            Effective,
-            /// `EXPIRED`
-            Expired,
-            /// `INVALID`
-            Invalid,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseDataUserCardState {
-            Unactivated = "UNACTIVATED",
-            Effective = "EFFECTIVE",
-            Expired = "EXPIRED",
-            Invalid = "INVALID",
-        });
+        pub type GetResponseDataUserCardState = crate::v3::brand::partner::card_member::user_cards::GetRequestUserCardState;
         /// 用户开卡时填写的个人信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataUserInformation {
@@ -4573,34 +1882,7 @@ pub mod card_member {
             value: "value" opt opt,
         });
         /// 平台提供的通用开卡信息字段
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseDataUserInformationCommonFieldListName::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseDataUserInformationCommonFieldListName {
-            /// `USER_FORM_FLAG_SEX`: 性别
-            UserFormFlagSex,
-            /// `USER_FORM_FLAG_NAME`: 姓名
-            UserFormFlagName,
-            /// `USER_FORM_FLAG_BIRTHDAY`: 生日
-            UserFormFlagBirthday,
-            /// `USER_FORM_FLAG_ADDRESS`: 地址
-            UserFormFlagAddress,
-            /// `USER_FORM_FLAG_EMAIL`: 邮箱
-            UserFormFlagEmail,
-            /// `USER_FORM_FLAG_CITY`: 城市
-            UserFormFlagCity,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseDataUserInformationCommonFieldListName {
-            UserFormFlagSex = "USER_FORM_FLAG_SEX",
-            UserFormFlagName = "USER_FORM_FLAG_NAME",
-            UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
-            UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
-            UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
-            UserFormFlagCity = "USER_FORM_FLAG_CITY",
-        });
+        pub type GetResponseDataUserInformationCommonFieldListName = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCommonFieldList;
         /// GetResponseDataUserInformationCustomFieldList
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataUserInformationCustomFieldList {
@@ -4616,49 +1898,9 @@ pub mod card_member {
             user_chosen_values: "user_chosen_values" opt opt,
         });
         /// 会员卡有效期
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct GetResponseDataValidDateInformation {
-            /// 有效期类型
-            pub type_: GetResponseDataValidDateInformationType,
-            /// 有效期开始时间
-            ///
-            /// Example: `2020-05-20T13:29:35.120+08:00`
-            pub available_begin_time: Option<String>,
-            /// 有效期结束时间
-            ///
-            /// Example: `2030-05-20T13:29:35.120+08:00`
-            pub available_end_time: Option<String>,
-            /// 生效后N天内有效
-            ///
-            /// Example: `200`
-            pub available_day_after_receive: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseDataValidDateInformation {
-            type_: "type" req req,
-            available_begin_time: "available_begin_time" opt opt,
-            available_end_time: "available_end_time" opt opt,
-            available_day_after_receive: "available_day_after_receive" opt opt,
-        });
+        pub type GetResponseDataValidDateInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformation;
         /// 有效期类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseDataValidDateInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseDataValidDateInformationType {
-            /// `FIX_TIME_RANGE`: 固定时间范围内有效
-            FixTimeRange,
-            /// `FIX_TERM`: 相对时间范围内有效
-            FixTerm,
-            /// `PERMANENT`: 永久有效
-            Permanent,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseDataValidDateInformationType {
-            FixTimeRange = "FIX_TIME_RANGE",
-            FixTerm = "FIX_TERM",
-            Permanent = "PERMANENT",
-        });
+        pub type GetResponseDataValidDateInformationType = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformationType;
         /// `/v3/brand/partner/card-member/user-cards/{user_card_code}`
         pub mod by_user_card_code {
             /// The chain step for `/v3/brand/partner/card-member/user-cards/{user_card_code}`, reached with `client.v3().brand().partner().card_member().user_cards().user_card_code(user_card_code)`.
@@ -4730,243 +1972,23 @@ pub mod card_member {
                 openid: "openid" skip req,
             });
             /// The response of `GET /v3/brand/partner/card-member/user-cards/{user_card_code}` (查询用户会员卡信息).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct GetResponse {
-                /// 会员卡code
-                ///
-                /// Example: `478515832665`
-                pub user_card_code: String,
-                /// 会员卡模板ID
-                ///
-                /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                pub card_id: String,
-                /// 用户标识
-                ///
-                /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
-                pub openid: String,
-                /// 卡背景颜色
-                ///
-                /// Example: `#FFFF00`
-                pub card_color: Option<String>,
-                /// 卡背景图URL
-                ///
-                /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-                pub card_picture_url: Option<String>,
-                /// 品牌ID
-                ///
-                /// Example: `1004`
-                pub brand_id: String,
-                /// 会员卡类型
-                pub card_type: GetResponseCardType,
-                /// 加密的手机号
-                ///
-                /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
-                pub phone_number: Option<String>,
-                /// 等级
-                ///
-                /// Example: `钻石会员`
-                pub level: Option<String>,
-                /// 会员卡有效期
-                pub valid_date_information: GetResponseValidDateInformation,
-                /// 领取时间
-                ///
-                /// Example: `2020-05-20T13:29:35.120+08:00`
-                pub pickup_time: String,
-                /// 用户开卡时填写的个人信息
-                pub user_information: Option<GetResponseUserInformation>,
-                /// 商家数据包
-                ///
-                /// Example: `自定义数据说明`
-                pub attach: Option<String>,
-                /// 用户会员卡状态
-                pub user_card_state: GetResponseUserCardState,
-                /// 作废原因
-                ///
-                /// Example: `传入的自定义作废原因`
-                pub invalid_reason: Option<String>,
-                /// 作废时间
-                ///
-                /// Example: `2020-05-20T13:29:35.120+08:00`
-                pub invalid_time: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponse {
-                user_card_code: "user_card_code" req req,
-                card_id: "card_id" req req,
-                openid: "openid" req req,
-                card_color: "card_color" opt opt,
-                card_picture_url: "card_picture_url" opt opt,
-                brand_id: "brand_id" req req,
-                card_type: "card_type" req req,
-                phone_number: "phone_number" opt opt,
-                level: "level" opt opt,
-                valid_date_information: "valid_date_information" req req,
-                pickup_time: "pickup_time" req req,
-                user_information: "user_information" opt opt,
-                attach: "attach" opt opt,
-                user_card_state: "user_card_state" req req,
-                invalid_reason: "invalid_reason" opt opt,
-                invalid_time: "invalid_time" opt opt,
-            });
+            pub type GetResponse = crate::v3::brand::partner::card_member::user_cards::GetResponseData;
             /// 会员卡类型
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseCardType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseCardType {
-                /// `PURCHASE`
-                Purchase,
-                /// `NORMAL`
-                Normal,
-                /// `BALANCE`
-                Balance,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseCardType {
-                Purchase = "PURCHASE",
-                Normal = "NORMAL",
-                Balance = "BALANCE",
-            });
+            pub type GetResponseCardType = crate::v3::brand::partner::card_member::cards::GetResponseDataCardType;
             /// 用户会员卡状态
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseUserCardState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseUserCardState {
-                /// `UNACTIVATED`
-                Unactivated,
-                /// `EFFECTIVE`
-                Effective,
-                /// `EXPIRED`
-                Expired,
-                /// `INVALID`
-                Invalid,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseUserCardState {
-                Unactivated = "UNACTIVATED",
-                Effective = "EFFECTIVE",
-                Expired = "EXPIRED",
-                Invalid = "INVALID",
-            });
+            pub type GetResponseUserCardState = crate::v3::brand::partner::card_member::user_cards::GetRequestUserCardState;
             /// 用户开卡时填写的个人信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseUserInformation {
-                /// 平台提供的通用开卡信息字段
-                pub common_field_list: Option<
-                    Vec<GetResponseUserInformationCommonFieldList>,
-                >,
-                /// 商户自定义的开卡信息字段
-                pub custom_field_list: Option<
-                    Vec<GetResponseUserInformationCustomFieldList>,
-                >,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseUserInformation {
-                common_field_list: "common_field_list" opt opt,
-                custom_field_list: "custom_field_list" opt opt,
-            });
+            pub type GetResponseUserInformation = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformation;
             /// GetResponseUserInformationCommonFieldList
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseUserInformationCommonFieldList {
-                /// 平台提供的通用开卡信息字段
-                pub name: Option<GetResponseUserInformationCommonFieldListName>,
-                /// 加密的用户开卡时填写的个人信息
-                ///
-                /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
-                pub value: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseUserInformationCommonFieldList {
-                name: "name" opt opt,
-                value: "value" opt opt,
-            });
+            pub type GetResponseUserInformationCommonFieldList = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformationCommonFieldList;
             /// 平台提供的通用开卡信息字段
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseUserInformationCommonFieldListName::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseUserInformationCommonFieldListName {
-                /// `USER_FORM_FLAG_SEX`: 性别
-                UserFormFlagSex,
-                /// `USER_FORM_FLAG_NAME`: 姓名
-                UserFormFlagName,
-                /// `USER_FORM_FLAG_BIRTHDAY`: 生日
-                UserFormFlagBirthday,
-                /// `USER_FORM_FLAG_ADDRESS`: 地址
-                UserFormFlagAddress,
-                /// `USER_FORM_FLAG_EMAIL`: 邮箱
-                UserFormFlagEmail,
-                /// `USER_FORM_FLAG_CITY`: 城市
-                UserFormFlagCity,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseUserInformationCommonFieldListName {
-                UserFormFlagSex = "USER_FORM_FLAG_SEX",
-                UserFormFlagName = "USER_FORM_FLAG_NAME",
-                UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
-                UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
-                UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
-                UserFormFlagCity = "USER_FORM_FLAG_CITY",
-            });
+            pub type GetResponseUserInformationCommonFieldListName = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCommonFieldList;
             /// GetResponseUserInformationCustomFieldList
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseUserInformationCustomFieldList {
-                /// 字段名称
-                ///
-                /// Example: `喜欢的运动`
-                pub name: Option<String>,
-                /// 加密的用户选择的字段值列表
-                pub user_chosen_values: Option<Vec<String>>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseUserInformationCustomFieldList {
-                name: "name" opt opt,
-                user_chosen_values: "user_chosen_values" opt opt,
-            });
+            pub type GetResponseUserInformationCustomFieldList = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformationCustomFieldList;
             /// 会员卡有效期
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct GetResponseValidDateInformation {
-                /// 有效期类型
-                pub type_: GetResponseValidDateInformationType,
-                /// 有效期开始时间
-                ///
-                /// Example: `2020-05-20T13:29:35.120+08:00`
-                pub available_begin_time: Option<String>,
-                /// 有效期结束时间
-                ///
-                /// Example: `2030-05-20T13:29:35.120+08:00`
-                pub available_end_time: Option<String>,
-                /// 生效后N天内有效
-                ///
-                /// Example: `200`
-                pub available_day_after_receive: Option<i64>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseValidDateInformation {
-                type_: "type" req req,
-                available_begin_time: "available_begin_time" opt opt,
-                available_end_time: "available_end_time" opt opt,
-                available_day_after_receive: "available_day_after_receive" opt opt,
-            });
+            pub type GetResponseValidDateInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformation;
             /// 有效期类型
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseValidDateInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseValidDateInformationType {
-                /// `FIX_TIME_RANGE`: 固定时间范围内有效
-                FixTimeRange,
-                /// `FIX_TERM`: 相对时间范围内有效
-                FixTerm,
-                /// `PERMANENT`: 永久有效
-                Permanent,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseValidDateInformationType {
-                FixTimeRange = "FIX_TIME_RANGE",
-                FixTerm = "FIX_TERM",
-                Permanent = "PERMANENT",
-            });
+            pub type GetResponseValidDateInformationType = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformationType;
             /// The request of `PATCH /v3/brand/partner/card-member/user-cards/{user_card_code}` (修改用户会员卡信息).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchRequest {
@@ -5025,360 +2047,35 @@ pub mod card_member {
                 attach: "attach" opt opt,
             });
             /// 用户开卡时填写的个人信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PatchRequestUserInformation {
-                /// 平台提供的通用开卡信息字段
-                pub common_field_list: Option<
-                    Vec<PatchRequestUserInformationCommonFieldList>,
-                >,
-                /// 商户自定义的开卡信息字段
-                pub custom_field_list: Option<
-                    Vec<PatchRequestUserInformationCustomFieldList>,
-                >,
-            }
-            ::wechatpay::runtime::json_object!(PatchRequestUserInformation {
-                common_field_list: "common_field_list" opt opt,
-                custom_field_list: "custom_field_list" opt opt,
-            });
+            pub type PatchRequestUserInformation = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformation;
             /// PatchRequestUserInformationCommonFieldList
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PatchRequestUserInformationCommonFieldList {
-                /// 平台提供的通用开卡信息字段
-                pub name: Option<PatchRequestUserInformationCommonFieldListName>,
-                /// 加密的用户开卡时填写的个人信息
-                ///
-                /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
-                pub value: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PatchRequestUserInformationCommonFieldList {
-                name: "name" opt opt,
-                value: "value" opt opt,
-            });
+            pub type PatchRequestUserInformationCommonFieldList = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformationCommonFieldList;
             /// 平台提供的通用开卡信息字段
-            ///
-            /// A value this client does not know yet is kept as [`PatchRequestUserInformationCommonFieldListName::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PatchRequestUserInformationCommonFieldListName {
-                /// `USER_FORM_FLAG_SEX`: 性别
-                UserFormFlagSex,
-                /// `USER_FORM_FLAG_NAME`: 姓名
-                UserFormFlagName,
-                /// `USER_FORM_FLAG_BIRTHDAY`: 生日
-                UserFormFlagBirthday,
-                /// `USER_FORM_FLAG_ADDRESS`: 地址
-                UserFormFlagAddress,
-                /// `USER_FORM_FLAG_EMAIL`: 邮箱
-                UserFormFlagEmail,
-                /// `USER_FORM_FLAG_CITY`: 城市
-                UserFormFlagCity,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PatchRequestUserInformationCommonFieldListName {
-                UserFormFlagSex = "USER_FORM_FLAG_SEX",
-                UserFormFlagName = "USER_FORM_FLAG_NAME",
-                UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
-                UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
-                UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
-                UserFormFlagCity = "USER_FORM_FLAG_CITY",
-            });
+            pub type PatchRequestUserInformationCommonFieldListName = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCommonFieldList;
             /// PatchRequestUserInformationCustomFieldList
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PatchRequestUserInformationCustomFieldList {
-                /// 字段名称
-                ///
-                /// Example: `喜欢的运动`
-                pub name: Option<String>,
-                /// 加密的用户选择的字段值列表
-                pub user_chosen_values: Option<Vec<String>>,
-            }
-            ::wechatpay::runtime::json_object!(PatchRequestUserInformationCustomFieldList {
-                name: "name" opt opt,
-                user_chosen_values: "user_chosen_values" opt opt,
-            });
+            pub type PatchRequestUserInformationCustomFieldList = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformationCustomFieldList;
             /// 会员卡有效期
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct PatchRequestValidDateInformation {
-                /// 有效期类型
-                pub type_: PatchRequestValidDateInformationType,
-                /// 有效期开始时间
-                ///
-                /// Example: `2020-05-20T13:29:35.120+08:00`
-                pub available_begin_time: Option<String>,
-                /// 有效期结束时间
-                ///
-                /// Example: `2030-05-20T13:29:35.120+08:00`
-                pub available_end_time: Option<String>,
-                /// 生效后N天内有效
-                ///
-                /// Example: `200`
-                pub available_day_after_receive: Option<i64>,
-            }
-            ::wechatpay::runtime::json_object!(PatchRequestValidDateInformation {
-                type_: "type" req req,
-                available_begin_time: "available_begin_time" opt opt,
-                available_end_time: "available_end_time" opt opt,
-                available_day_after_receive: "available_day_after_receive" opt opt,
-            });
+            pub type PatchRequestValidDateInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformation;
             /// 有效期类型
-            ///
-            /// A value this client does not know yet is kept as [`PatchRequestValidDateInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PatchRequestValidDateInformationType {
-                /// `FIX_TIME_RANGE`: 固定时间范围内有效
-                FixTimeRange,
-                /// `FIX_TERM`: 相对时间范围内有效
-                FixTerm,
-                /// `PERMANENT`: 永久有效
-                Permanent,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PatchRequestValidDateInformationType {
-                FixTimeRange = "FIX_TIME_RANGE",
-                FixTerm = "FIX_TERM",
-                Permanent = "PERMANENT",
-            });
+            pub type PatchRequestValidDateInformationType = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformationType;
             /// The response of `PATCH /v3/brand/partner/card-member/user-cards/{user_card_code}` (修改用户会员卡信息).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct PatchResponse {
-                /// 会员卡code
-                ///
-                /// Example: `478515832665`
-                pub user_card_code: String,
-                /// 会员卡模板ID
-                ///
-                /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                pub card_id: String,
-                /// 用户标识
-                ///
-                /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
-                pub openid: String,
-                /// 卡背景颜色
-                ///
-                /// Example: `#FFFF00`
-                pub card_color: Option<String>,
-                /// 卡背景图URL
-                ///
-                /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-                pub card_picture_url: Option<String>,
-                /// 品牌ID
-                ///
-                /// Example: `1004`
-                pub brand_id: String,
-                /// 会员卡类型
-                pub card_type: PatchResponseCardType,
-                /// 加密的手机号
-                ///
-                /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
-                pub phone_number: Option<String>,
-                /// 等级
-                ///
-                /// Example: `钻石会员`
-                pub level: Option<String>,
-                /// 会员卡有效期
-                pub valid_date_information: PatchResponseValidDateInformation,
-                /// 领取时间
-                ///
-                /// Example: `2020-05-20T13:29:35.120+08:00`
-                pub pickup_time: String,
-                /// 用户开卡时填写的个人信息
-                pub user_information: Option<PatchResponseUserInformation>,
-                /// 商家数据包
-                ///
-                /// Example: `自定义数据说明`
-                pub attach: Option<String>,
-                /// 用户会员卡状态
-                pub user_card_state: PatchResponseUserCardState,
-                /// 作废原因
-                ///
-                /// Example: `传入的自定义作废原因`
-                pub invalid_reason: Option<String>,
-                /// 作废时间
-                ///
-                /// Example: `2020-05-20T13:29:35.120+08:00`
-                pub invalid_time: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PatchResponse {
-                user_card_code: "user_card_code" req req,
-                card_id: "card_id" req req,
-                openid: "openid" req req,
-                card_color: "card_color" opt opt,
-                card_picture_url: "card_picture_url" opt opt,
-                brand_id: "brand_id" req req,
-                card_type: "card_type" req req,
-                phone_number: "phone_number" opt opt,
-                level: "level" opt opt,
-                valid_date_information: "valid_date_information" req req,
-                pickup_time: "pickup_time" req req,
-                user_information: "user_information" opt opt,
-                attach: "attach" opt opt,
-                user_card_state: "user_card_state" req req,
-                invalid_reason: "invalid_reason" opt opt,
-                invalid_time: "invalid_time" opt opt,
-            });
+            pub type PatchResponse = crate::v3::brand::partner::card_member::user_cards::GetResponseData;
             /// 会员卡类型
-            ///
-            /// A value this client does not know yet is kept as [`PatchResponseCardType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PatchResponseCardType {
-                /// `PURCHASE`
-                Purchase,
-                /// `NORMAL`
-                Normal,
-                /// `BALANCE`
-                Balance,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PatchResponseCardType {
-                Purchase = "PURCHASE",
-                Normal = "NORMAL",
-                Balance = "BALANCE",
-            });
+            pub type PatchResponseCardType = crate::v3::brand::partner::card_member::cards::GetResponseDataCardType;
             /// 用户会员卡状态
-            ///
-            /// A value this client does not know yet is kept as [`PatchResponseUserCardState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PatchResponseUserCardState {
-                /// `UNACTIVATED`
-                Unactivated,
-                /// `EFFECTIVE`
-                Effective,
-                /// `EXPIRED`
-                Expired,
-                /// `INVALID`
-                Invalid,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PatchResponseUserCardState {
-                Unactivated = "UNACTIVATED",
-                Effective = "EFFECTIVE",
-                Expired = "EXPIRED",
-                Invalid = "INVALID",
-            });
+            pub type PatchResponseUserCardState = crate::v3::brand::partner::card_member::user_cards::GetRequestUserCardState;
             /// 用户开卡时填写的个人信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PatchResponseUserInformation {
-                /// 平台提供的通用开卡信息字段
-                pub common_field_list: Option<
-                    Vec<PatchResponseUserInformationCommonFieldList>,
-                >,
-                /// 商户自定义的开卡信息字段
-                pub custom_field_list: Option<
-                    Vec<PatchResponseUserInformationCustomFieldList>,
-                >,
-            }
-            ::wechatpay::runtime::json_object!(PatchResponseUserInformation {
-                common_field_list: "common_field_list" opt opt,
-                custom_field_list: "custom_field_list" opt opt,
-            });
+            pub type PatchResponseUserInformation = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformation;
             /// PatchResponseUserInformationCommonFieldList
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PatchResponseUserInformationCommonFieldList {
-                /// 平台提供的通用开卡信息字段
-                pub name: Option<PatchResponseUserInformationCommonFieldListName>,
-                /// 加密的用户开卡时填写的个人信息
-                ///
-                /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
-                pub value: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PatchResponseUserInformationCommonFieldList {
-                name: "name" opt opt,
-                value: "value" opt opt,
-            });
+            pub type PatchResponseUserInformationCommonFieldList = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformationCommonFieldList;
             /// 平台提供的通用开卡信息字段
-            ///
-            /// A value this client does not know yet is kept as [`PatchResponseUserInformationCommonFieldListName::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PatchResponseUserInformationCommonFieldListName {
-                /// `USER_FORM_FLAG_SEX`: 性别
-                UserFormFlagSex,
-                /// `USER_FORM_FLAG_NAME`: 姓名
-                UserFormFlagName,
-                /// `USER_FORM_FLAG_BIRTHDAY`: 生日
-                UserFormFlagBirthday,
-                /// `USER_FORM_FLAG_ADDRESS`: 地址
-                UserFormFlagAddress,
-                /// `USER_FORM_FLAG_EMAIL`: 邮箱
-                UserFormFlagEmail,
-                /// `USER_FORM_FLAG_CITY`: 城市
-                UserFormFlagCity,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PatchResponseUserInformationCommonFieldListName {
-                UserFormFlagSex = "USER_FORM_FLAG_SEX",
-                UserFormFlagName = "USER_FORM_FLAG_NAME",
-                UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
-                UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
-                UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
-                UserFormFlagCity = "USER_FORM_FLAG_CITY",
-            });
+            pub type PatchResponseUserInformationCommonFieldListName = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCommonFieldList;
             /// PatchResponseUserInformationCustomFieldList
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PatchResponseUserInformationCustomFieldList {
-                /// 字段名称
-                ///
-                /// Example: `喜欢的运动`
-                pub name: Option<String>,
-                /// 加密的用户选择的字段值列表
-                pub user_chosen_values: Option<Vec<String>>,
-            }
-            ::wechatpay::runtime::json_object!(PatchResponseUserInformationCustomFieldList {
-                name: "name" opt opt,
-                user_chosen_values: "user_chosen_values" opt opt,
-            });
+            pub type PatchResponseUserInformationCustomFieldList = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformationCustomFieldList;
             /// 会员卡有效期
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct PatchResponseValidDateInformation {
-                /// 有效期类型
-                pub type_: PatchResponseValidDateInformationType,
-                /// 有效期开始时间
-                ///
-                /// Example: `2020-05-20T13:29:35.120+08:00`
-                pub available_begin_time: Option<String>,
-                /// 有效期结束时间
-                ///
-                /// Example: `2030-05-20T13:29:35.120+08:00`
-                pub available_end_time: Option<String>,
-                /// 生效后N天内有效
-                ///
-                /// Example: `200`
-                pub available_day_after_receive: Option<i64>,
-            }
-            ::wechatpay::runtime::json_object!(PatchResponseValidDateInformation {
-                type_: "type" req req,
-                available_begin_time: "available_begin_time" opt opt,
-                available_end_time: "available_end_time" opt opt,
-                available_day_after_receive: "available_day_after_receive" opt opt,
-            });
+            pub type PatchResponseValidDateInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformation;
             /// 有效期类型
-            ///
-            /// A value this client does not know yet is kept as [`PatchResponseValidDateInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PatchResponseValidDateInformationType {
-                /// `FIX_TIME_RANGE`: 固定时间范围内有效
-                FixTimeRange,
-                /// `FIX_TERM`: 相对时间范围内有效
-                FixTerm,
-                /// `PERMANENT`: 永久有效
-                Permanent,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PatchResponseValidDateInformationType {
-                FixTimeRange = "FIX_TIME_RANGE",
-                FixTerm = "FIX_TERM",
-                Permanent = "PERMANENT",
-            });
+            pub type PatchResponseValidDateInformationType = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformationType;
             /// `/v3/brand/partner/card-member/user-cards/{user_card_code}/confirm`
             pub mod confirm {
                 /// The chain step for `/v3/brand/partner/card-member/user-cards/{user_card_code}/confirm`, reached with `client.v3().brand().partner().card_member().user_cards().user_card_code(user_card_code).confirm()`.
@@ -5480,360 +2177,35 @@ pub mod card_member {
                     CreateCardFail = "CREATE_CARD_FAIL",
                 });
                 /// 用户开卡时填写的个人信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostRequestUserInformation {
-                    /// 平台提供的通用开卡信息字段
-                    pub common_field_list: Option<
-                        Vec<PostRequestUserInformationCommonFieldList>,
-                    >,
-                    /// 商户自定义的开卡信息字段
-                    pub custom_field_list: Option<
-                        Vec<PostRequestUserInformationCustomFieldList>,
-                    >,
-                }
-                ::wechatpay::runtime::json_object!(PostRequestUserInformation {
-                    common_field_list: "common_field_list" opt opt,
-                    custom_field_list: "custom_field_list" opt opt,
-                });
+                pub type PostRequestUserInformation = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformation;
                 /// PostRequestUserInformationCommonFieldList
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostRequestUserInformationCommonFieldList {
-                    /// 平台提供的通用开卡信息字段
-                    pub name: Option<PostRequestUserInformationCommonFieldListName>,
-                    /// 加密的用户开卡时填写的个人信息
-                    ///
-                    /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
-                    pub value: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(PostRequestUserInformationCommonFieldList {
-                    name: "name" opt opt,
-                    value: "value" opt opt,
-                });
+                pub type PostRequestUserInformationCommonFieldList = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformationCommonFieldList;
                 /// 平台提供的通用开卡信息字段
-                ///
-                /// A value this client does not know yet is kept as [`PostRequestUserInformationCommonFieldListName::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PostRequestUserInformationCommonFieldListName {
-                    /// `USER_FORM_FLAG_SEX`: 性别
-                    UserFormFlagSex,
-                    /// `USER_FORM_FLAG_NAME`: 姓名
-                    UserFormFlagName,
-                    /// `USER_FORM_FLAG_BIRTHDAY`: 生日
-                    UserFormFlagBirthday,
-                    /// `USER_FORM_FLAG_ADDRESS`: 地址
-                    UserFormFlagAddress,
-                    /// `USER_FORM_FLAG_EMAIL`: 邮箱
-                    UserFormFlagEmail,
-                    /// `USER_FORM_FLAG_CITY`: 城市
-                    UserFormFlagCity,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PostRequestUserInformationCommonFieldListName {
-                    UserFormFlagSex = "USER_FORM_FLAG_SEX",
-                    UserFormFlagName = "USER_FORM_FLAG_NAME",
-                    UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
-                    UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
-                    UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
-                    UserFormFlagCity = "USER_FORM_FLAG_CITY",
-                });
+                pub type PostRequestUserInformationCommonFieldListName = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCommonFieldList;
                 /// PostRequestUserInformationCustomFieldList
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostRequestUserInformationCustomFieldList {
-                    /// 字段名称
-                    ///
-                    /// Example: `喜欢的运动`
-                    pub name: Option<String>,
-                    /// 加密的用户选择的字段值列表
-                    pub user_chosen_values: Option<Vec<String>>,
-                }
-                ::wechatpay::runtime::json_object!(PostRequestUserInformationCustomFieldList {
-                    name: "name" opt opt,
-                    user_chosen_values: "user_chosen_values" opt opt,
-                });
+                pub type PostRequestUserInformationCustomFieldList = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformationCustomFieldList;
                 /// 会员卡有效期
-                #[derive(Clone, Debug, PartialEq)]
-                pub struct PostRequestValidDateInformation {
-                    /// 有效期类型
-                    pub type_: PostRequestValidDateInformationType,
-                    /// 有效期开始时间
-                    ///
-                    /// Example: `2020-05-20T13:29:35.120+08:00`
-                    pub available_begin_time: Option<String>,
-                    /// 有效期结束时间
-                    ///
-                    /// Example: `2030-05-20T13:29:35.120+08:00`
-                    pub available_end_time: Option<String>,
-                    /// 生效后N天内有效
-                    ///
-                    /// Example: `200`
-                    pub available_day_after_receive: Option<i64>,
-                }
-                ::wechatpay::runtime::json_object!(PostRequestValidDateInformation {
-                    type_: "type" req req,
-                    available_begin_time: "available_begin_time" opt opt,
-                    available_end_time: "available_end_time" opt opt,
-                    available_day_after_receive: "available_day_after_receive" opt opt,
-                });
+                pub type PostRequestValidDateInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformation;
                 /// 有效期类型
-                ///
-                /// A value this client does not know yet is kept as [`PostRequestValidDateInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PostRequestValidDateInformationType {
-                    /// `FIX_TIME_RANGE`: 固定时间范围内有效
-                    FixTimeRange,
-                    /// `FIX_TERM`: 相对时间范围内有效
-                    FixTerm,
-                    /// `PERMANENT`: 永久有效
-                    Permanent,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PostRequestValidDateInformationType {
-                    FixTimeRange = "FIX_TIME_RANGE",
-                    FixTerm = "FIX_TERM",
-                    Permanent = "PERMANENT",
-                });
+                pub type PostRequestValidDateInformationType = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformationType;
                 /// The response of `POST /v3/brand/partner/card-member/user-cards/{user_card_code}/confirm` (同步会员开通结果).
-                #[derive(Clone, Debug, PartialEq)]
-                pub struct PostResponse {
-                    /// 会员卡code
-                    ///
-                    /// Example: `478515832665`
-                    pub user_card_code: String,
-                    /// 会员卡模板ID
-                    ///
-                    /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                    pub card_id: String,
-                    /// 用户标识
-                    ///
-                    /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
-                    pub openid: String,
-                    /// 卡背景颜色
-                    ///
-                    /// Example: `#FFFF00`
-                    pub card_color: Option<String>,
-                    /// 卡背景图URL
-                    ///
-                    /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-                    pub card_picture_url: Option<String>,
-                    /// 品牌ID
-                    ///
-                    /// Example: `1004`
-                    pub brand_id: String,
-                    /// 会员卡类型
-                    pub card_type: PostResponseCardType,
-                    /// 加密的手机号
-                    ///
-                    /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
-                    pub phone_number: Option<String>,
-                    /// 等级
-                    ///
-                    /// Example: `钻石会员`
-                    pub level: Option<String>,
-                    /// 会员卡有效期
-                    pub valid_date_information: PostResponseValidDateInformation,
-                    /// 领取时间
-                    ///
-                    /// Example: `2020-05-20T13:29:35.120+08:00`
-                    pub pickup_time: String,
-                    /// 用户开卡时填写的个人信息
-                    pub user_information: Option<PostResponseUserInformation>,
-                    /// 商家数据包
-                    ///
-                    /// Example: `自定义数据说明`
-                    pub attach: Option<String>,
-                    /// 用户会员卡状态
-                    pub user_card_state: PostResponseUserCardState,
-                    /// 作废原因
-                    ///
-                    /// Example: `传入的自定义作废原因`
-                    pub invalid_reason: Option<String>,
-                    /// 作废时间
-                    ///
-                    /// Example: `2020-05-20T13:29:35.120+08:00`
-                    pub invalid_time: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(PostResponse {
-                    user_card_code: "user_card_code" req req,
-                    card_id: "card_id" req req,
-                    openid: "openid" req req,
-                    card_color: "card_color" opt opt,
-                    card_picture_url: "card_picture_url" opt opt,
-                    brand_id: "brand_id" req req,
-                    card_type: "card_type" req req,
-                    phone_number: "phone_number" opt opt,
-                    level: "level" opt opt,
-                    valid_date_information: "valid_date_information" req req,
-                    pickup_time: "pickup_time" req req,
-                    user_information: "user_information" opt opt,
-                    attach: "attach" opt opt,
-                    user_card_state: "user_card_state" req req,
-                    invalid_reason: "invalid_reason" opt opt,
-                    invalid_time: "invalid_time" opt opt,
-                });
+                pub type PostResponse = crate::v3::brand::partner::card_member::user_cards::GetResponseData;
                 /// 会员卡类型
-                ///
-                /// A value this client does not know yet is kept as [`PostResponseCardType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PostResponseCardType {
-                    /// `PURCHASE`
-                    Purchase,
-                    /// `NORMAL`
-                    Normal,
-                    /// `BALANCE`
-                    Balance,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PostResponseCardType {
-                    Purchase = "PURCHASE",
-                    Normal = "NORMAL",
-                    Balance = "BALANCE",
-                });
+                pub type PostResponseCardType = crate::v3::brand::partner::card_member::cards::GetResponseDataCardType;
                 /// 用户会员卡状态
-                ///
-                /// A value this client does not know yet is kept as [`PostResponseUserCardState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PostResponseUserCardState {
-                    /// `UNACTIVATED`
-                    Unactivated,
-                    /// `EFFECTIVE`
-                    Effective,
-                    /// `EXPIRED`
-                    Expired,
-                    /// `INVALID`
-                    Invalid,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PostResponseUserCardState {
-                    Unactivated = "UNACTIVATED",
-                    Effective = "EFFECTIVE",
-                    Expired = "EXPIRED",
-                    Invalid = "INVALID",
-                });
+                pub type PostResponseUserCardState = crate::v3::brand::partner::card_member::user_cards::GetRequestUserCardState;
                 /// 用户开卡时填写的个人信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostResponseUserInformation {
-                    /// 平台提供的通用开卡信息字段
-                    pub common_field_list: Option<
-                        Vec<PostResponseUserInformationCommonFieldList>,
-                    >,
-                    /// 商户自定义的开卡信息字段
-                    pub custom_field_list: Option<
-                        Vec<PostResponseUserInformationCustomFieldList>,
-                    >,
-                }
-                ::wechatpay::runtime::json_object!(PostResponseUserInformation {
-                    common_field_list: "common_field_list" opt opt,
-                    custom_field_list: "custom_field_list" opt opt,
-                });
+                pub type PostResponseUserInformation = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformation;
                 /// PostResponseUserInformationCommonFieldList
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostResponseUserInformationCommonFieldList {
-                    /// 平台提供的通用开卡信息字段
-                    pub name: Option<PostResponseUserInformationCommonFieldListName>,
-                    /// 加密的用户开卡时填写的个人信息
-                    ///
-                    /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
-                    pub value: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(PostResponseUserInformationCommonFieldList {
-                    name: "name" opt opt,
-                    value: "value" opt opt,
-                });
+                pub type PostResponseUserInformationCommonFieldList = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformationCommonFieldList;
                 /// 平台提供的通用开卡信息字段
-                ///
-                /// A value this client does not know yet is kept as [`PostResponseUserInformationCommonFieldListName::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PostResponseUserInformationCommonFieldListName {
-                    /// `USER_FORM_FLAG_SEX`: 性别
-                    UserFormFlagSex,
-                    /// `USER_FORM_FLAG_NAME`: 姓名
-                    UserFormFlagName,
-                    /// `USER_FORM_FLAG_BIRTHDAY`: 生日
-                    UserFormFlagBirthday,
-                    /// `USER_FORM_FLAG_ADDRESS`: 地址
-                    UserFormFlagAddress,
-                    /// `USER_FORM_FLAG_EMAIL`: 邮箱
-                    UserFormFlagEmail,
-                    /// `USER_FORM_FLAG_CITY`: 城市
-                    UserFormFlagCity,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PostResponseUserInformationCommonFieldListName {
-                    UserFormFlagSex = "USER_FORM_FLAG_SEX",
-                    UserFormFlagName = "USER_FORM_FLAG_NAME",
-                    UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
-                    UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
-                    UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
-                    UserFormFlagCity = "USER_FORM_FLAG_CITY",
-                });
+                pub type PostResponseUserInformationCommonFieldListName = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCommonFieldList;
                 /// PostResponseUserInformationCustomFieldList
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostResponseUserInformationCustomFieldList {
-                    /// 字段名称
-                    ///
-                    /// Example: `喜欢的运动`
-                    pub name: Option<String>,
-                    /// 加密的用户选择的字段值列表
-                    pub user_chosen_values: Option<Vec<String>>,
-                }
-                ::wechatpay::runtime::json_object!(PostResponseUserInformationCustomFieldList {
-                    name: "name" opt opt,
-                    user_chosen_values: "user_chosen_values" opt opt,
-                });
+                pub type PostResponseUserInformationCustomFieldList = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformationCustomFieldList;
                 /// 会员卡有效期
-                #[derive(Clone, Debug, PartialEq)]
-                pub struct PostResponseValidDateInformation {
-                    /// 有效期类型
-                    pub type_: PostResponseValidDateInformationType,
-                    /// 有效期开始时间
-                    ///
-                    /// Example: `2020-05-20T13:29:35.120+08:00`
-                    pub available_begin_time: Option<String>,
-                    /// 有效期结束时间
-                    ///
-                    /// Example: `2030-05-20T13:29:35.120+08:00`
-                    pub available_end_time: Option<String>,
-                    /// 生效后N天内有效
-                    ///
-                    /// Example: `200`
-                    pub available_day_after_receive: Option<i64>,
-                }
-                ::wechatpay::runtime::json_object!(PostResponseValidDateInformation {
-                    type_: "type" req req,
-                    available_begin_time: "available_begin_time" opt opt,
-                    available_end_time: "available_end_time" opt opt,
-                    available_day_after_receive: "available_day_after_receive" opt opt,
-                });
+                pub type PostResponseValidDateInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformation;
                 /// 有效期类型
-                ///
-                /// A value this client does not know yet is kept as [`PostResponseValidDateInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PostResponseValidDateInformationType {
-                    /// `FIX_TIME_RANGE`: 固定时间范围内有效
-                    FixTimeRange,
-                    /// `FIX_TERM`: 相对时间范围内有效
-                    FixTerm,
-                    /// `PERMANENT`: 永久有效
-                    Permanent,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PostResponseValidDateInformationType {
-                    FixTimeRange = "FIX_TIME_RANGE",
-                    FixTerm = "FIX_TERM",
-                    Permanent = "PERMANENT",
-                });
+                pub type PostResponseValidDateInformationType = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformationType;
             }
             /// `/v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate`
             pub mod invalidate {
@@ -5885,243 +2257,23 @@ pub mod card_member {
                     invalid_reason: "invalid_reason" opt opt,
                 });
                 /// The response of `POST /v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate` (作废用户会员卡).
-                #[derive(Clone, Debug, PartialEq)]
-                pub struct PostResponse {
-                    /// 会员卡code
-                    ///
-                    /// Example: `478515832665`
-                    pub user_card_code: String,
-                    /// 会员卡模板ID
-                    ///
-                    /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                    pub card_id: String,
-                    /// 用户标识
-                    ///
-                    /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
-                    pub openid: String,
-                    /// 卡背景颜色
-                    ///
-                    /// Example: `#FFFF00`
-                    pub card_color: Option<String>,
-                    /// 卡背景图URL
-                    ///
-                    /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-                    pub card_picture_url: Option<String>,
-                    /// 品牌ID
-                    ///
-                    /// Example: `1004`
-                    pub brand_id: String,
-                    /// 会员卡类型
-                    pub card_type: PostResponseCardType,
-                    /// 加密的手机号
-                    ///
-                    /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
-                    pub phone_number: Option<String>,
-                    /// 等级
-                    ///
-                    /// Example: `钻石会员`
-                    pub level: Option<String>,
-                    /// 会员卡有效期
-                    pub valid_date_information: PostResponseValidDateInformation,
-                    /// 领取时间
-                    ///
-                    /// Example: `2020-05-20T13:29:35.120+08:00`
-                    pub pickup_time: String,
-                    /// 用户开卡时填写的个人信息
-                    pub user_information: Option<PostResponseUserInformation>,
-                    /// 商家数据包
-                    ///
-                    /// Example: `自定义数据说明`
-                    pub attach: Option<String>,
-                    /// 用户会员卡状态
-                    pub user_card_state: PostResponseUserCardState,
-                    /// 作废原因
-                    ///
-                    /// Example: `传入的自定义作废原因`
-                    pub invalid_reason: Option<String>,
-                    /// 作废时间
-                    ///
-                    /// Example: `2020-05-20T13:29:35.120+08:00`
-                    pub invalid_time: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(PostResponse {
-                    user_card_code: "user_card_code" req req,
-                    card_id: "card_id" req req,
-                    openid: "openid" req req,
-                    card_color: "card_color" opt opt,
-                    card_picture_url: "card_picture_url" opt opt,
-                    brand_id: "brand_id" req req,
-                    card_type: "card_type" req req,
-                    phone_number: "phone_number" opt opt,
-                    level: "level" opt opt,
-                    valid_date_information: "valid_date_information" req req,
-                    pickup_time: "pickup_time" req req,
-                    user_information: "user_information" opt opt,
-                    attach: "attach" opt opt,
-                    user_card_state: "user_card_state" req req,
-                    invalid_reason: "invalid_reason" opt opt,
-                    invalid_time: "invalid_time" opt opt,
-                });
+                pub type PostResponse = crate::v3::brand::partner::card_member::user_cards::GetResponseData;
                 /// 会员卡类型
-                ///
-                /// A value this client does not know yet is kept as [`PostResponseCardType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PostResponseCardType {
-                    /// `PURCHASE`
-                    Purchase,
-                    /// `NORMAL`
-                    Normal,
-                    /// `BALANCE`
-                    Balance,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PostResponseCardType {
-                    Purchase = "PURCHASE",
-                    Normal = "NORMAL",
-                    Balance = "BALANCE",
-                });
+                pub type PostResponseCardType = crate::v3::brand::partner::card_member::cards::GetResponseDataCardType;
                 /// 用户会员卡状态
-                ///
-                /// A value this client does not know yet is kept as [`PostResponseUserCardState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PostResponseUserCardState {
-                    /// `UNACTIVATED`
-                    Unactivated,
-                    /// `EFFECTIVE`
-                    Effective,
-                    /// `EXPIRED`
-                    Expired,
-                    /// `INVALID`
-                    Invalid,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PostResponseUserCardState {
-                    Unactivated = "UNACTIVATED",
-                    Effective = "EFFECTIVE",
-                    Expired = "EXPIRED",
-                    Invalid = "INVALID",
-                });
+                pub type PostResponseUserCardState = crate::v3::brand::partner::card_member::user_cards::GetRequestUserCardState;
                 /// 用户开卡时填写的个人信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostResponseUserInformation {
-                    /// 平台提供的通用开卡信息字段
-                    pub common_field_list: Option<
-                        Vec<PostResponseUserInformationCommonFieldList>,
-                    >,
-                    /// 商户自定义的开卡信息字段
-                    pub custom_field_list: Option<
-                        Vec<PostResponseUserInformationCustomFieldList>,
-                    >,
-                }
-                ::wechatpay::runtime::json_object!(PostResponseUserInformation {
-                    common_field_list: "common_field_list" opt opt,
-                    custom_field_list: "custom_field_list" opt opt,
-                });
+                pub type PostResponseUserInformation = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformation;
                 /// PostResponseUserInformationCommonFieldList
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostResponseUserInformationCommonFieldList {
-                    /// 平台提供的通用开卡信息字段
-                    pub name: Option<PostResponseUserInformationCommonFieldListName>,
-                    /// 加密的用户开卡时填写的个人信息
-                    ///
-                    /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
-                    pub value: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(PostResponseUserInformationCommonFieldList {
-                    name: "name" opt opt,
-                    value: "value" opt opt,
-                });
+                pub type PostResponseUserInformationCommonFieldList = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformationCommonFieldList;
                 /// 平台提供的通用开卡信息字段
-                ///
-                /// A value this client does not know yet is kept as [`PostResponseUserInformationCommonFieldListName::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PostResponseUserInformationCommonFieldListName {
-                    /// `USER_FORM_FLAG_SEX`: 性别
-                    UserFormFlagSex,
-                    /// `USER_FORM_FLAG_NAME`: 姓名
-                    UserFormFlagName,
-                    /// `USER_FORM_FLAG_BIRTHDAY`: 生日
-                    UserFormFlagBirthday,
-                    /// `USER_FORM_FLAG_ADDRESS`: 地址
-                    UserFormFlagAddress,
-                    /// `USER_FORM_FLAG_EMAIL`: 邮箱
-                    UserFormFlagEmail,
-                    /// `USER_FORM_FLAG_CITY`: 城市
-                    UserFormFlagCity,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PostResponseUserInformationCommonFieldListName {
-                    UserFormFlagSex = "USER_FORM_FLAG_SEX",
-                    UserFormFlagName = "USER_FORM_FLAG_NAME",
-                    UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
-                    UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
-                    UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
-                    UserFormFlagCity = "USER_FORM_FLAG_CITY",
-                });
+                pub type PostResponseUserInformationCommonFieldListName = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCommonFieldList;
                 /// PostResponseUserInformationCustomFieldList
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostResponseUserInformationCustomFieldList {
-                    /// 字段名称
-                    ///
-                    /// Example: `喜欢的运动`
-                    pub name: Option<String>,
-                    /// 加密的用户选择的字段值列表
-                    pub user_chosen_values: Option<Vec<String>>,
-                }
-                ::wechatpay::runtime::json_object!(PostResponseUserInformationCustomFieldList {
-                    name: "name" opt opt,
-                    user_chosen_values: "user_chosen_values" opt opt,
-                });
+                pub type PostResponseUserInformationCustomFieldList = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformationCustomFieldList;
                 /// 会员卡有效期
-                #[derive(Clone, Debug, PartialEq)]
-                pub struct PostResponseValidDateInformation {
-                    /// 有效期类型
-                    pub type_: PostResponseValidDateInformationType,
-                    /// 有效期开始时间
-                    ///
-                    /// Example: `2020-05-20T13:29:35.120+08:00`
-                    pub available_begin_time: Option<String>,
-                    /// 有效期结束时间
-                    ///
-                    /// Example: `2030-05-20T13:29:35.120+08:00`
-                    pub available_end_time: Option<String>,
-                    /// 生效后N天内有效
-                    ///
-                    /// Example: `200`
-                    pub available_day_after_receive: Option<i64>,
-                }
-                ::wechatpay::runtime::json_object!(PostResponseValidDateInformation {
-                    type_: "type" req req,
-                    available_begin_time: "available_begin_time" opt opt,
-                    available_end_time: "available_end_time" opt opt,
-                    available_day_after_receive: "available_day_after_receive" opt opt,
-                });
+                pub type PostResponseValidDateInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformation;
                 /// 有效期类型
-                ///
-                /// A value this client does not know yet is kept as [`PostResponseValidDateInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PostResponseValidDateInformationType {
-                    /// `FIX_TIME_RANGE`: 固定时间范围内有效
-                    FixTimeRange,
-                    /// `FIX_TERM`: 相对时间范围内有效
-                    FixTerm,
-                    /// `PERMANENT`: 永久有效
-                    Permanent,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PostResponseValidDateInformationType {
-                    FixTimeRange = "FIX_TIME_RANGE",
-                    FixTerm = "FIX_TERM",
-                    Permanent = "PERMANENT",
-                });
+                pub type PostResponseValidDateInformationType = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformationType;
             }
         }
         /// `/v3/brand/partner/card-member/user-cards/import-by-openid`
@@ -6194,360 +2346,35 @@ pub mod card_member {
                 pickup_time: "pickup_time" req req,
             });
             /// 会员卡有效期
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct PostRequestDateInformation {
-                /// 有效期类型
-                pub type_: PostRequestDateInformationType,
-                /// 有效期开始时间
-                ///
-                /// Example: `2020-05-20T13:29:35.120+08:00`
-                pub available_begin_time: Option<String>,
-                /// 有效期结束时间
-                ///
-                /// Example: `2030-05-20T13:29:35.120+08:00`
-                pub available_end_time: Option<String>,
-                /// 生效后N天内有效
-                ///
-                /// Example: `200`
-                pub available_day_after_receive: Option<i64>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestDateInformation {
-                type_: "type" req req,
-                available_begin_time: "available_begin_time" opt opt,
-                available_end_time: "available_end_time" opt opt,
-                available_day_after_receive: "available_day_after_receive" opt opt,
-            });
+            pub type PostRequestDateInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformation;
             /// 有效期类型
-            ///
-            /// A value this client does not know yet is kept as [`PostRequestDateInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PostRequestDateInformationType {
-                /// `FIX_TIME_RANGE`: 固定时间范围内有效
-                FixTimeRange,
-                /// `FIX_TERM`: 相对时间范围内有效
-                FixTerm,
-                /// `PERMANENT`: 永久有效
-                Permanent,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PostRequestDateInformationType {
-                FixTimeRange = "FIX_TIME_RANGE",
-                FixTerm = "FIX_TERM",
-                Permanent = "PERMANENT",
-            });
+            pub type PostRequestDateInformationType = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformationType;
             /// 用户开卡时填写的个人信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestUserInformation {
-                /// 平台提供的通用开卡信息字段
-                pub common_field_list: Option<
-                    Vec<PostRequestUserInformationCommonFieldList>,
-                >,
-                /// 商户自定义的开卡信息字段
-                pub custom_field_list: Option<
-                    Vec<PostRequestUserInformationCustomFieldList>,
-                >,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestUserInformation {
-                common_field_list: "common_field_list" opt opt,
-                custom_field_list: "custom_field_list" opt opt,
-            });
+            pub type PostRequestUserInformation = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformation;
             /// PostRequestUserInformationCommonFieldList
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestUserInformationCommonFieldList {
-                /// 平台提供的通用开卡信息字段
-                pub name: Option<PostRequestUserInformationCommonFieldListName>,
-                /// 加密的用户开卡时填写的个人信息
-                ///
-                /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
-                pub value: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestUserInformationCommonFieldList {
-                name: "name" opt opt,
-                value: "value" opt opt,
-            });
+            pub type PostRequestUserInformationCommonFieldList = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformationCommonFieldList;
             /// 平台提供的通用开卡信息字段
-            ///
-            /// A value this client does not know yet is kept as [`PostRequestUserInformationCommonFieldListName::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PostRequestUserInformationCommonFieldListName {
-                /// `USER_FORM_FLAG_SEX`: 性别
-                UserFormFlagSex,
-                /// `USER_FORM_FLAG_NAME`: 姓名
-                UserFormFlagName,
-                /// `USER_FORM_FLAG_BIRTHDAY`: 生日
-                UserFormFlagBirthday,
-                /// `USER_FORM_FLAG_ADDRESS`: 地址
-                UserFormFlagAddress,
-                /// `USER_FORM_FLAG_EMAIL`: 邮箱
-                UserFormFlagEmail,
-                /// `USER_FORM_FLAG_CITY`: 城市
-                UserFormFlagCity,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PostRequestUserInformationCommonFieldListName {
-                UserFormFlagSex = "USER_FORM_FLAG_SEX",
-                UserFormFlagName = "USER_FORM_FLAG_NAME",
-                UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
-                UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
-                UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
-                UserFormFlagCity = "USER_FORM_FLAG_CITY",
-            });
+            pub type PostRequestUserInformationCommonFieldListName = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCommonFieldList;
             /// PostRequestUserInformationCustomFieldList
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestUserInformationCustomFieldList {
-                /// 字段名称
-                ///
-                /// Example: `喜欢的运动`
-                pub name: Option<String>,
-                /// 加密的用户选择的字段值列表
-                pub user_chosen_values: Option<Vec<String>>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestUserInformationCustomFieldList {
-                name: "name" opt opt,
-                user_chosen_values: "user_chosen_values" opt opt,
-            });
+            pub type PostRequestUserInformationCustomFieldList = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformationCustomFieldList;
             /// The response of `POST /v3/brand/partner/card-member/user-cards/import-by-openid` (根据openid导入用户会员卡).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct PostResponse {
-                /// 会员卡code
-                ///
-                /// Example: `478515832665`
-                pub user_card_code: String,
-                /// 会员卡模板ID
-                ///
-                /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                pub card_id: String,
-                /// 用户标识
-                ///
-                /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
-                pub openid: String,
-                /// 卡背景颜色
-                ///
-                /// Example: `#FFFF00`
-                pub card_color: Option<String>,
-                /// 卡背景图URL
-                ///
-                /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-                pub card_picture_url: Option<String>,
-                /// 品牌ID
-                ///
-                /// Example: `1004`
-                pub brand_id: String,
-                /// 会员卡类型
-                pub card_type: PostResponseCardType,
-                /// 加密的手机号
-                ///
-                /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
-                pub phone_number: Option<String>,
-                /// 等级
-                ///
-                /// Example: `钻石会员`
-                pub level: Option<String>,
-                /// 会员卡有效期
-                pub valid_date_information: PostResponseValidDateInformation,
-                /// 领取时间
-                ///
-                /// Example: `2020-05-20T13:29:35.120+08:00`
-                pub pickup_time: String,
-                /// 用户开卡时填写的个人信息
-                pub user_information: Option<PostResponseUserInformation>,
-                /// 商家数据包
-                ///
-                /// Example: `自定义数据说明`
-                pub attach: Option<String>,
-                /// 用户会员卡状态
-                pub user_card_state: PostResponseUserCardState,
-                /// 作废原因
-                ///
-                /// Example: `传入的自定义作废原因`
-                pub invalid_reason: Option<String>,
-                /// 作废时间
-                ///
-                /// Example: `2020-05-20T13:29:35.120+08:00`
-                pub invalid_time: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostResponse {
-                user_card_code: "user_card_code" req req,
-                card_id: "card_id" req req,
-                openid: "openid" req req,
-                card_color: "card_color" opt opt,
-                card_picture_url: "card_picture_url" opt opt,
-                brand_id: "brand_id" req req,
-                card_type: "card_type" req req,
-                phone_number: "phone_number" opt opt,
-                level: "level" opt opt,
-                valid_date_information: "valid_date_information" req req,
-                pickup_time: "pickup_time" req req,
-                user_information: "user_information" opt opt,
-                attach: "attach" opt opt,
-                user_card_state: "user_card_state" req req,
-                invalid_reason: "invalid_reason" opt opt,
-                invalid_time: "invalid_time" opt opt,
-            });
+            pub type PostResponse = crate::v3::brand::partner::card_member::user_cards::GetResponseData;
             /// 会员卡类型
-            ///
-            /// A value this client does not know yet is kept as [`PostResponseCardType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PostResponseCardType {
-                /// `PURCHASE`
-                Purchase,
-                /// `NORMAL`
-                Normal,
-                /// `BALANCE`
-                Balance,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PostResponseCardType {
-                Purchase = "PURCHASE",
-                Normal = "NORMAL",
-                Balance = "BALANCE",
-            });
+            pub type PostResponseCardType = crate::v3::brand::partner::card_member::cards::GetResponseDataCardType;
             /// 用户会员卡状态
-            ///
-            /// A value this client does not know yet is kept as [`PostResponseUserCardState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PostResponseUserCardState {
-                /// `UNACTIVATED`
-                Unactivated,
-                /// `EFFECTIVE`
-                Effective,
-                /// `EXPIRED`
-                Expired,
-                /// `INVALID`
-                Invalid,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PostResponseUserCardState {
-                Unactivated = "UNACTIVATED",
-                Effective = "EFFECTIVE",
-                Expired = "EXPIRED",
-                Invalid = "INVALID",
-            });
+            pub type PostResponseUserCardState = crate::v3::brand::partner::card_member::user_cards::GetRequestUserCardState;
             /// 用户开卡时填写的个人信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponseUserInformation {
-                /// 平台提供的通用开卡信息字段
-                pub common_field_list: Option<
-                    Vec<PostResponseUserInformationCommonFieldList>,
-                >,
-                /// 商户自定义的开卡信息字段
-                pub custom_field_list: Option<
-                    Vec<PostResponseUserInformationCustomFieldList>,
-                >,
-            }
-            ::wechatpay::runtime::json_object!(PostResponseUserInformation {
-                common_field_list: "common_field_list" opt opt,
-                custom_field_list: "custom_field_list" opt opt,
-            });
+            pub type PostResponseUserInformation = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformation;
             /// PostResponseUserInformationCommonFieldList
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponseUserInformationCommonFieldList {
-                /// 平台提供的通用开卡信息字段
-                pub name: Option<PostResponseUserInformationCommonFieldListName>,
-                /// 加密的用户开卡时填写的个人信息
-                ///
-                /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
-                pub value: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostResponseUserInformationCommonFieldList {
-                name: "name" opt opt,
-                value: "value" opt opt,
-            });
+            pub type PostResponseUserInformationCommonFieldList = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformationCommonFieldList;
             /// 平台提供的通用开卡信息字段
-            ///
-            /// A value this client does not know yet is kept as [`PostResponseUserInformationCommonFieldListName::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PostResponseUserInformationCommonFieldListName {
-                /// `USER_FORM_FLAG_SEX`: 性别
-                UserFormFlagSex,
-                /// `USER_FORM_FLAG_NAME`: 姓名
-                UserFormFlagName,
-                /// `USER_FORM_FLAG_BIRTHDAY`: 生日
-                UserFormFlagBirthday,
-                /// `USER_FORM_FLAG_ADDRESS`: 地址
-                UserFormFlagAddress,
-                /// `USER_FORM_FLAG_EMAIL`: 邮箱
-                UserFormFlagEmail,
-                /// `USER_FORM_FLAG_CITY`: 城市
-                UserFormFlagCity,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PostResponseUserInformationCommonFieldListName {
-                UserFormFlagSex = "USER_FORM_FLAG_SEX",
-                UserFormFlagName = "USER_FORM_FLAG_NAME",
-                UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
-                UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
-                UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
-                UserFormFlagCity = "USER_FORM_FLAG_CITY",
-            });
+            pub type PostResponseUserInformationCommonFieldListName = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCommonFieldList;
             /// PostResponseUserInformationCustomFieldList
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponseUserInformationCustomFieldList {
-                /// 字段名称
-                ///
-                /// Example: `喜欢的运动`
-                pub name: Option<String>,
-                /// 加密的用户选择的字段值列表
-                pub user_chosen_values: Option<Vec<String>>,
-            }
-            ::wechatpay::runtime::json_object!(PostResponseUserInformationCustomFieldList {
-                name: "name" opt opt,
-                user_chosen_values: "user_chosen_values" opt opt,
-            });
+            pub type PostResponseUserInformationCustomFieldList = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformationCustomFieldList;
             /// 会员卡有效期
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct PostResponseValidDateInformation {
-                /// 有效期类型
-                pub type_: PostResponseValidDateInformationType,
-                /// 有效期开始时间
-                ///
-                /// Example: `2020-05-20T13:29:35.120+08:00`
-                pub available_begin_time: Option<String>,
-                /// 有效期结束时间
-                ///
-                /// Example: `2030-05-20T13:29:35.120+08:00`
-                pub available_end_time: Option<String>,
-                /// 生效后N天内有效
-                ///
-                /// Example: `200`
-                pub available_day_after_receive: Option<i64>,
-            }
-            ::wechatpay::runtime::json_object!(PostResponseValidDateInformation {
-                type_: "type" req req,
-                available_begin_time: "available_begin_time" opt opt,
-                available_end_time: "available_end_time" opt opt,
-                available_day_after_receive: "available_day_after_receive" opt opt,
-            });
+            pub type PostResponseValidDateInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformation;
             /// 有效期类型
-            ///
-            /// A value this client does not know yet is kept as [`PostResponseValidDateInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PostResponseValidDateInformationType {
-                /// `FIX_TIME_RANGE`: 固定时间范围内有效
-                FixTimeRange,
-                /// `FIX_TERM`: 相对时间范围内有效
-                FixTerm,
-                /// `PERMANENT`: 永久有效
-                Permanent,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PostResponseValidDateInformationType {
-                FixTimeRange = "FIX_TIME_RANGE",
-                FixTerm = "FIX_TERM",
-                Permanent = "PERMANENT",
-            });
+            pub type PostResponseValidDateInformationType = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformationType;
         }
         /// `/v3/brand/partner/card-member/user-cards/import-by-phone`
         pub mod import_by_phone {
@@ -6614,360 +2441,35 @@ pub mod card_member {
                 pickup_time: "pickup_time" req req,
             });
             /// 会员卡有效期
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct PostRequestDateInformation {
-                /// 有效期类型
-                pub type_: PostRequestDateInformationType,
-                /// 有效期开始时间
-                ///
-                /// Example: `2020-05-20T13:29:35.120+08:00`
-                pub available_begin_time: Option<String>,
-                /// 有效期结束时间
-                ///
-                /// Example: `2030-05-20T13:29:35.120+08:00`
-                pub available_end_time: Option<String>,
-                /// 生效后N天内有效
-                ///
-                /// Example: `200`
-                pub available_day_after_receive: Option<i64>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestDateInformation {
-                type_: "type" req req,
-                available_begin_time: "available_begin_time" opt opt,
-                available_end_time: "available_end_time" opt opt,
-                available_day_after_receive: "available_day_after_receive" opt opt,
-            });
+            pub type PostRequestDateInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformation;
             /// 有效期类型
-            ///
-            /// A value this client does not know yet is kept as [`PostRequestDateInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PostRequestDateInformationType {
-                /// `FIX_TIME_RANGE`: 固定时间范围内有效
-                FixTimeRange,
-                /// `FIX_TERM`: 相对时间范围内有效
-                FixTerm,
-                /// `PERMANENT`: 永久有效
-                Permanent,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PostRequestDateInformationType {
-                FixTimeRange = "FIX_TIME_RANGE",
-                FixTerm = "FIX_TERM",
-                Permanent = "PERMANENT",
-            });
+            pub type PostRequestDateInformationType = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformationType;
             /// 用户开卡时填写的个人信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestUserInformation {
-                /// 平台提供的通用开卡信息字段
-                pub common_field_list: Option<
-                    Vec<PostRequestUserInformationCommonFieldList>,
-                >,
-                /// 商户自定义的开卡信息字段
-                pub custom_field_list: Option<
-                    Vec<PostRequestUserInformationCustomFieldList>,
-                >,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestUserInformation {
-                common_field_list: "common_field_list" opt opt,
-                custom_field_list: "custom_field_list" opt opt,
-            });
+            pub type PostRequestUserInformation = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformation;
             /// PostRequestUserInformationCommonFieldList
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestUserInformationCommonFieldList {
-                /// 平台提供的通用开卡信息字段
-                pub name: Option<PostRequestUserInformationCommonFieldListName>,
-                /// 加密的用户开卡时填写的个人信息
-                ///
-                /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
-                pub value: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestUserInformationCommonFieldList {
-                name: "name" opt opt,
-                value: "value" opt opt,
-            });
+            pub type PostRequestUserInformationCommonFieldList = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformationCommonFieldList;
             /// 平台提供的通用开卡信息字段
-            ///
-            /// A value this client does not know yet is kept as [`PostRequestUserInformationCommonFieldListName::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PostRequestUserInformationCommonFieldListName {
-                /// `USER_FORM_FLAG_SEX`: 性别
-                UserFormFlagSex,
-                /// `USER_FORM_FLAG_NAME`: 姓名
-                UserFormFlagName,
-                /// `USER_FORM_FLAG_BIRTHDAY`: 生日
-                UserFormFlagBirthday,
-                /// `USER_FORM_FLAG_ADDRESS`: 地址
-                UserFormFlagAddress,
-                /// `USER_FORM_FLAG_EMAIL`: 邮箱
-                UserFormFlagEmail,
-                /// `USER_FORM_FLAG_CITY`: 城市
-                UserFormFlagCity,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PostRequestUserInformationCommonFieldListName {
-                UserFormFlagSex = "USER_FORM_FLAG_SEX",
-                UserFormFlagName = "USER_FORM_FLAG_NAME",
-                UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
-                UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
-                UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
-                UserFormFlagCity = "USER_FORM_FLAG_CITY",
-            });
+            pub type PostRequestUserInformationCommonFieldListName = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCommonFieldList;
             /// PostRequestUserInformationCustomFieldList
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestUserInformationCustomFieldList {
-                /// 字段名称
-                ///
-                /// Example: `喜欢的运动`
-                pub name: Option<String>,
-                /// 加密的用户选择的字段值列表
-                pub user_chosen_values: Option<Vec<String>>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestUserInformationCustomFieldList {
-                name: "name" opt opt,
-                user_chosen_values: "user_chosen_values" opt opt,
-            });
+            pub type PostRequestUserInformationCustomFieldList = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformationCustomFieldList;
             /// The response of `POST /v3/brand/partner/card-member/user-cards/import-by-phone` (根据手机号导入用户会员卡).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct PostResponse {
-                /// 会员卡code
-                ///
-                /// Example: `478515832665`
-                pub user_card_code: String,
-                /// 会员卡模板ID
-                ///
-                /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                pub card_id: String,
-                /// 用户标识
-                ///
-                /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
-                pub openid: String,
-                /// 卡背景颜色
-                ///
-                /// Example: `#FFFF00`
-                pub card_color: Option<String>,
-                /// 卡背景图URL
-                ///
-                /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-                pub card_picture_url: Option<String>,
-                /// 品牌ID
-                ///
-                /// Example: `1004`
-                pub brand_id: String,
-                /// 会员卡类型
-                pub card_type: PostResponseCardType,
-                /// 加密的手机号
-                ///
-                /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
-                pub phone_number: Option<String>,
-                /// 等级
-                ///
-                /// Example: `钻石会员`
-                pub level: Option<String>,
-                /// 会员卡有效期
-                pub valid_date_information: PostResponseValidDateInformation,
-                /// 领取时间
-                ///
-                /// Example: `2020-05-20T13:29:35.120+08:00`
-                pub pickup_time: String,
-                /// 用户开卡时填写的个人信息
-                pub user_information: Option<PostResponseUserInformation>,
-                /// 商家数据包
-                ///
-                /// Example: `自定义数据说明`
-                pub attach: Option<String>,
-                /// 用户会员卡状态
-                pub user_card_state: PostResponseUserCardState,
-                /// 作废原因
-                ///
-                /// Example: `传入的自定义作废原因`
-                pub invalid_reason: Option<String>,
-                /// 作废时间
-                ///
-                /// Example: `2020-05-20T13:29:35.120+08:00`
-                pub invalid_time: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostResponse {
-                user_card_code: "user_card_code" req req,
-                card_id: "card_id" req req,
-                openid: "openid" req req,
-                card_color: "card_color" opt opt,
-                card_picture_url: "card_picture_url" opt opt,
-                brand_id: "brand_id" req req,
-                card_type: "card_type" req req,
-                phone_number: "phone_number" opt opt,
-                level: "level" opt opt,
-                valid_date_information: "valid_date_information" req req,
-                pickup_time: "pickup_time" req req,
-                user_information: "user_information" opt opt,
-                attach: "attach" opt opt,
-                user_card_state: "user_card_state" req req,
-                invalid_reason: "invalid_reason" opt opt,
-                invalid_time: "invalid_time" opt opt,
-            });
+            pub type PostResponse = crate::v3::brand::partner::card_member::user_cards::GetResponseData;
             /// 会员卡类型
-            ///
-            /// A value this client does not know yet is kept as [`PostResponseCardType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PostResponseCardType {
-                /// `PURCHASE`
-                Purchase,
-                /// `NORMAL`
-                Normal,
-                /// `BALANCE`
-                Balance,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PostResponseCardType {
-                Purchase = "PURCHASE",
-                Normal = "NORMAL",
-                Balance = "BALANCE",
-            });
+            pub type PostResponseCardType = crate::v3::brand::partner::card_member::cards::GetResponseDataCardType;
             /// 用户会员卡状态
-            ///
-            /// A value this client does not know yet is kept as [`PostResponseUserCardState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PostResponseUserCardState {
-                /// `UNACTIVATED`
-                Unactivated,
-                /// `EFFECTIVE`
-                Effective,
-                /// `EXPIRED`
-                Expired,
-                /// `INVALID`
-                Invalid,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PostResponseUserCardState {
-                Unactivated = "UNACTIVATED",
-                Effective = "EFFECTIVE",
-                Expired = "EXPIRED",
-                Invalid = "INVALID",
-            });
+            pub type PostResponseUserCardState = crate::v3::brand::partner::card_member::user_cards::GetRequestUserCardState;
             /// 用户开卡时填写的个人信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponseUserInformation {
-                /// 平台提供的通用开卡信息字段
-                pub common_field_list: Option<
-                    Vec<PostResponseUserInformationCommonFieldList>,
-                >,
-                /// 商户自定义的开卡信息字段
-                pub custom_field_list: Option<
-                    Vec<PostResponseUserInformationCustomFieldList>,
-                >,
-            }
-            ::wechatpay::runtime::json_object!(PostResponseUserInformation {
-                common_field_list: "common_field_list" opt opt,
-                custom_field_list: "custom_field_list" opt opt,
-            });
+            pub type PostResponseUserInformation = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformation;
             /// PostResponseUserInformationCommonFieldList
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponseUserInformationCommonFieldList {
-                /// 平台提供的通用开卡信息字段
-                pub name: Option<PostResponseUserInformationCommonFieldListName>,
-                /// 加密的用户开卡时填写的个人信息
-                ///
-                /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
-                pub value: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostResponseUserInformationCommonFieldList {
-                name: "name" opt opt,
-                value: "value" opt opt,
-            });
+            pub type PostResponseUserInformationCommonFieldList = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformationCommonFieldList;
             /// 平台提供的通用开卡信息字段
-            ///
-            /// A value this client does not know yet is kept as [`PostResponseUserInformationCommonFieldListName::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PostResponseUserInformationCommonFieldListName {
-                /// `USER_FORM_FLAG_SEX`: 性别
-                UserFormFlagSex,
-                /// `USER_FORM_FLAG_NAME`: 姓名
-                UserFormFlagName,
-                /// `USER_FORM_FLAG_BIRTHDAY`: 生日
-                UserFormFlagBirthday,
-                /// `USER_FORM_FLAG_ADDRESS`: 地址
-                UserFormFlagAddress,
-                /// `USER_FORM_FLAG_EMAIL`: 邮箱
-                UserFormFlagEmail,
-                /// `USER_FORM_FLAG_CITY`: 城市
-                UserFormFlagCity,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PostResponseUserInformationCommonFieldListName {
-                UserFormFlagSex = "USER_FORM_FLAG_SEX",
-                UserFormFlagName = "USER_FORM_FLAG_NAME",
-                UserFormFlagBirthday = "USER_FORM_FLAG_BIRTHDAY",
-                UserFormFlagAddress = "USER_FORM_FLAG_ADDRESS",
-                UserFormFlagEmail = "USER_FORM_FLAG_EMAIL",
-                UserFormFlagCity = "USER_FORM_FLAG_CITY",
-            });
+            pub type PostResponseUserInformationCommonFieldListName = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCommonFieldList;
             /// PostResponseUserInformationCustomFieldList
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponseUserInformationCustomFieldList {
-                /// 字段名称
-                ///
-                /// Example: `喜欢的运动`
-                pub name: Option<String>,
-                /// 加密的用户选择的字段值列表
-                pub user_chosen_values: Option<Vec<String>>,
-            }
-            ::wechatpay::runtime::json_object!(PostResponseUserInformationCustomFieldList {
-                name: "name" opt opt,
-                user_chosen_values: "user_chosen_values" opt opt,
-            });
+            pub type PostResponseUserInformationCustomFieldList = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformationCustomFieldList;
             /// 会员卡有效期
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct PostResponseValidDateInformation {
-                /// 有效期类型
-                pub type_: PostResponseValidDateInformationType,
-                /// 有效期开始时间
-                ///
-                /// Example: `2020-05-20T13:29:35.120+08:00`
-                pub available_begin_time: Option<String>,
-                /// 有效期结束时间
-                ///
-                /// Example: `2030-05-20T13:29:35.120+08:00`
-                pub available_end_time: Option<String>,
-                /// 生效后N天内有效
-                ///
-                /// Example: `200`
-                pub available_day_after_receive: Option<i64>,
-            }
-            ::wechatpay::runtime::json_object!(PostResponseValidDateInformation {
-                type_: "type" req req,
-                available_begin_time: "available_begin_time" opt opt,
-                available_end_time: "available_end_time" opt opt,
-                available_day_after_receive: "available_day_after_receive" opt opt,
-            });
+            pub type PostResponseValidDateInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformation;
             /// 有效期类型
-            ///
-            /// A value this client does not know yet is kept as [`PostResponseValidDateInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PostResponseValidDateInformationType {
-                /// `FIX_TIME_RANGE`: 固定时间范围内有效
-                FixTimeRange,
-                /// `FIX_TERM`: 相对时间范围内有效
-                FixTerm,
-                /// `PERMANENT`: 永久有效
-                Permanent,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PostResponseValidDateInformationType {
-                FixTimeRange = "FIX_TIME_RANGE",
-                FixTerm = "FIX_TERM",
-                Permanent = "PERMANENT",
-            });
+            pub type PostResponseValidDateInformationType = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformationType;
         }
     }
     /// `/v3/brand/partner/card-member/user-feeds`
@@ -7028,41 +2530,7 @@ pub mod card_member {
             cell_message: "cell_message" req req,
         });
         /// The response of `POST /v3/brand/partner/card-member/user-feeds` (创建用户动态信息).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponse {
-            /// 品牌ID
-            ///
-            /// Example: `1004`
-            pub brand_id: String,
-            /// 会员卡模板ID
-            ///
-            /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-            pub card_id: String,
-            /// 会员卡code
-            ///
-            /// Example: `478515832665`
-            pub user_card_code: String,
-            /// 用户标识
-            ///
-            /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
-            pub openid: String,
-            /// 商家请求单号
-            ///
-            /// Example: `100002322019090134234sfdf`
-            pub out_request_no: String,
-            /// 会员动态内容
-            ///
-            /// Example: `15_1200_1`
-            pub cell_message: String,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            brand_id: "brand_id" req req,
-            card_id: "card_id" req req,
-            user_card_code: "user_card_code" req req,
-            openid: "openid" req req,
-            out_request_no: "out_request_no" req req,
-            cell_message: "cell_message" req req,
-        });
+        pub type PostResponse = crate::v3::brand::partner::card_member::user_feeds::PostRequest;
     }
     /// `/v3/brand/partner/card-member/user-points`
     pub mod user_points {
@@ -7181,73 +2649,9 @@ pub mod card_member {
                     PointExchangeCouponFail = "POINT_EXCHANGE_COUPON_FAIL",
                 });
                 /// The response of `POST /v3/brand/partner/card-member/user-points/exchange-coupon/confirm` (同步积分兑券结果).
-                #[derive(Clone, Debug, PartialEq)]
-                pub struct PostResponse {
-                    /// 积分兑券ID
-                    ///
-                    /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                    pub record_id: String,
-                    /// 积分兑券模板ID
-                    ///
-                    /// Example: `0Flpo7FqTQ`
-                    pub exchange_coupon_template_id: String,
-                    /// 品牌ID
-                    ///
-                    /// Example: `1004`
-                    pub brand_id: String,
-                    /// 会员卡模板ID
-                    ///
-                    /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                    pub card_id: String,
-                    /// 用户标识
-                    ///
-                    /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
-                    pub openid: String,
-                    /// 会员卡code
-                    ///
-                    /// Example: `478515832665`
-                    pub user_card_code: String,
-                    /// 积分兑券状态
-                    ///
-                    /// Example: `POINT_EXCHANGE_COUPON_SUCCESS`
-                    pub state: PostResponseState,
-                    /// 兑券成功的券code
-                    ///
-                    /// Example: `123446565767`
-                    pub coupon_code: Option<String>,
-                    /// 兑券失败原因
-                    ///
-                    /// Example: `积分不足`
-                    pub fail_reason: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(PostResponse {
-                    record_id: "record_id" req req,
-                    exchange_coupon_template_id: "exchange_coupon_template_id" req req,
-                    brand_id: "brand_id" req req,
-                    card_id: "card_id" req req,
-                    openid: "openid" req req,
-                    user_card_code: "user_card_code" req req,
-                    state: "state" req req,
-                    coupon_code: "coupon_code" opt opt,
-                    fail_reason: "fail_reason" opt opt,
-                });
+                pub type PostResponse = crate::v3::brand::partner::card_member::user_points::exchange_coupon::confirm::PostRequest;
                 /// 积分兑券状态
-                ///
-                /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PostResponseState {
-                    /// `POINT_EXCHANGE_COUPON_SUCCESS`
-                    PointExchangeCouponSuccess,
-                    /// `POINT_EXCHANGE_COUPON_FAIL`
-                    PointExchangeCouponFail,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PostResponseState {
-                    PointExchangeCouponSuccess = "POINT_EXCHANGE_COUPON_SUCCESS",
-                    PointExchangeCouponFail = "POINT_EXCHANGE_COUPON_FAIL",
-                });
+                pub type PostResponseState = crate::v3::brand::partner::card_member::user_points::exchange_coupon::confirm::PostRequestState;
             }
         }
         /// `/v3/brand/partner/card-member/user-points/sync`
@@ -7308,41 +2712,7 @@ pub mod card_member {
                 point_balance: "point_balance" req req,
             });
             /// The response of `POST /v3/brand/partner/card-member/user-points/sync` (同步积分余额).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponse {
-                /// 商家请求单号
-                ///
-                /// Example: `100002322019090134234sfdf`
-                pub out_request_no: String,
-                /// 品牌ID
-                ///
-                /// Example: `1004`
-                pub brand_id: String,
-                /// 会员卡模板ID
-                ///
-                /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                pub card_id: String,
-                /// 用户标识
-                ///
-                /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
-                pub openid: String,
-                /// 会员卡code
-                ///
-                /// Example: `478515832665`
-                pub user_card_code: String,
-                /// 积分余额
-                ///
-                /// Example: `1000`
-                pub point_balance: i64,
-            }
-            ::wechatpay::runtime::json_object!(PostResponse {
-                out_request_no: "out_request_no" req req,
-                brand_id: "brand_id" req req,
-                card_id: "card_id" req req,
-                openid: "openid" req req,
-                user_card_code: "user_card_code" req req,
-                point_balance: "point_balance" req req,
-            });
+            pub type PostResponse = crate::v3::brand::partner::card_member::user_points::sync::PostRequest;
         }
     }
 }
@@ -7641,25 +3011,7 @@ pub mod store {
             TimeoutRejected = "TIMEOUT_REJECTED",
         });
         /// 门店状态
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseDataStoreState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseDataStoreState {
-            /// `OPEN`
-            Open,
-            /// `CREATING`
-            Creating,
-            /// `CLOSED`
-            Closed,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseDataStoreState {
-            Open = "OPEN",
-            Creating = "CREATING",
-            Closed = "CLOSED",
-        });
+        pub type GetResponseDataStoreState = crate::v3::brand::partner::store::brandstores::GetRequestStoreState;
         /// The request of `POST /v3/brand/partner/store/brandstores` (创建品牌门店).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
@@ -7681,68 +3033,11 @@ pub mod store {
             store_business: "store_business" opt opt,
         });
         /// 门店地址信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestStoreAddress {
-            /// 门店省市编码
-            ///
-            /// Example: `440305`
-            pub address_code: String,
-            /// 门店地址
-            ///
-            /// Example: `深南大道10000号腾讯大厦1楼`
-            pub address_detail: String,
-            /// 门店地址辅助描述
-            ///
-            /// Example: `地铁A口右侧100米`
-            pub address_complements: Option<String>,
-            /// 门店经度
-            ///
-            /// Example: `112.63484`
-            pub longitude: Option<String>,
-            /// 门店纬度
-            ///
-            /// Example: `37.75464`
-            pub latitude: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestStoreAddress {
-            address_code: "address_code" req req,
-            address_detail: "address_detail" req req,
-            address_complements: "address_complements" opt opt,
-            longitude: "longitude" opt opt,
-            latitude: "latitude" opt opt,
-        });
+        pub type PostRequestStoreAddress = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreAddress;
         /// 门店基础信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestStoreBasics {
-            /// 商家门店编号
-            ///
-            /// Example: `MDL001`
-            pub store_reference_id: Option<String>,
-            /// 门店名称
-            ///
-            /// Example: `海岸城店`
-            pub branch_name: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestStoreBasics {
-            store_reference_id: "store_reference_id" opt opt,
-            branch_name: "branch_name" opt opt,
-        });
+        pub type PostRequestStoreBasics = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreBasics;
         /// 门店经营信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestStoreBusiness {
-            /// 门店服务电话
-            ///
-            /// Example: `0755-86013388`
-            pub service_phone: Option<String>,
-            /// 门店经营时间
-            ///
-            /// Example: `周一至周五 09:00-20:00|周六至周日 10:00-22:00`
-            pub business_hours: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestStoreBusiness {
-            service_phone: "service_phone" opt opt,
-            business_hours: "business_hours" opt opt,
-        });
+        pub type PostRequestStoreBusiness = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreBusiness;
         /// The response of `POST /v3/brand/partner/store/brandstores` (创建品牌门店).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -7787,88 +3082,13 @@ pub mod store {
             store_recipient: "store_recipient" opt opt,
         });
         /// 审核状态
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseAuditState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseAuditState {
-            /// `SUCCESS`
-            Success,
-            /// `PROCESSING`
-            Processing,
-            /// `REJECTED`
-            Rejected,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseAuditState {
-            Success = "SUCCESS",
-            Processing = "PROCESSING",
-            Rejected = "REJECTED",
-        });
+        pub type PostResponseAuditState = crate::v3::brand::partner::store::brandstores::GetResponseDataAuditState;
         /// 门店地址信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseStoreAddress {
-            /// 门店省市编码
-            ///
-            /// Example: `440305`
-            pub address_code: String,
-            /// 门店地址
-            ///
-            /// Example: `深南大道10000号腾讯大厦1楼`
-            pub address_detail: String,
-            /// 门店地址辅助描述
-            ///
-            /// Example: `地铁A口右侧100米`
-            pub address_complements: Option<String>,
-            /// 门店经度
-            ///
-            /// Example: `112.63484`
-            pub longitude: Option<String>,
-            /// 门店纬度
-            ///
-            /// Example: `37.75464`
-            pub latitude: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseStoreAddress {
-            address_code: "address_code" req req,
-            address_detail: "address_detail" req req,
-            address_complements: "address_complements" opt opt,
-            longitude: "longitude" opt opt,
-            latitude: "latitude" opt opt,
-        });
+        pub type PostResponseStoreAddress = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreAddress;
         /// 门店基础信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseStoreBasics {
-            /// 商家门店编号
-            ///
-            /// Example: `MDL001`
-            pub store_reference_id: Option<String>,
-            /// 门店名称
-            ///
-            /// Example: `海岸城店`
-            pub branch_name: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseStoreBasics {
-            store_reference_id: "store_reference_id" opt opt,
-            branch_name: "branch_name" opt opt,
-        });
+        pub type PostResponseStoreBasics = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreBasics;
         /// 门店经营信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseStoreBusiness {
-            /// 门店服务电话
-            ///
-            /// Example: `0755-86013388`
-            pub service_phone: Option<String>,
-            /// 门店经营时间
-            ///
-            /// Example: `周一至周五 09:00-20:00|周六至周日 10:00-22:00`
-            pub business_hours: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseStoreBusiness {
-            service_phone: "service_phone" opt opt,
-            business_hours: "business_hours" opt opt,
-        });
+        pub type PostResponseStoreBusiness = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreBusiness;
         /// PostResponseStoreRecipient
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseStoreRecipient {
@@ -7891,48 +3111,9 @@ pub mod store {
             recipient_state: "recipient_state" opt opt,
         });
         /// 收款绑定状态
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseStoreRecipientRecipientState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseStoreRecipientRecipientState {
-            /// `CONFIRMED`: 门店已绑定此收款商户号
-            Confirmed,
-            /// `ADMIN_REJECTED`: 商户管理员已拒绝
-            AdminRejected,
-            /// `CONFIRMING`: 商户号管理员确认中
-            Confirming,
-            /// `TIMEOUT_REJECTED`: 由于商户管理员确认超时，系统自动拒绝此绑定
-            TimeoutRejected,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseStoreRecipientRecipientState {
-            Confirmed = "CONFIRMED",
-            AdminRejected = "ADMIN_REJECTED",
-            Confirming = "CONFIRMING",
-            TimeoutRejected = "TIMEOUT_REJECTED",
-        });
+        pub type PostResponseStoreRecipientRecipientState = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreRecipientRecipientState;
         /// 门店状态
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseStoreState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseStoreState {
-            /// `OPEN`
-            Open,
-            /// `CREATING`
-            Creating,
-            /// `CLOSED`
-            Closed,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseStoreState {
-            Open = "OPEN",
-            Creating = "CREATING",
-            Closed = "CLOSED",
-        });
+        pub type PostResponseStoreState = crate::v3::brand::partner::store::brandstores::GetRequestStoreState;
         /// `/v3/brand/partner/store/brandstores/{store_id}`
         pub mod by_store_id {
             /// The chain step for `/v3/brand/partner/store/brandstores/{store_id}`, reached with `client.v3().brand().partner().store().brandstores().store_id(store_id)`.
@@ -8070,152 +3251,19 @@ pub mod store {
                 store_recipient: "store_recipient" opt opt,
             });
             /// 审核状态
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseAuditState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseAuditState {
-                /// `SUCCESS`
-                Success,
-                /// `PROCESSING`
-                Processing,
-                /// `REJECTED`
-                Rejected,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseAuditState {
-                Success = "SUCCESS",
-                Processing = "PROCESSING",
-                Rejected = "REJECTED",
-            });
+            pub type GetResponseAuditState = crate::v3::brand::partner::store::brandstores::GetResponseDataAuditState;
             /// 门店地址信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseStoreAddress {
-                /// 门店省市编码
-                ///
-                /// Example: `440305`
-                pub address_code: String,
-                /// 门店地址
-                ///
-                /// Example: `深南大道10000号腾讯大厦1楼`
-                pub address_detail: String,
-                /// 门店地址辅助描述
-                ///
-                /// Example: `地铁A口右侧100米`
-                pub address_complements: Option<String>,
-                /// 门店经度
-                ///
-                /// Example: `112.63484`
-                pub longitude: Option<String>,
-                /// 门店纬度
-                ///
-                /// Example: `37.75464`
-                pub latitude: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseStoreAddress {
-                address_code: "address_code" req req,
-                address_detail: "address_detail" req req,
-                address_complements: "address_complements" opt opt,
-                longitude: "longitude" opt opt,
-                latitude: "latitude" opt opt,
-            });
+            pub type GetResponseStoreAddress = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreAddress;
             /// 门店基础信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseStoreBasics {
-                /// 商家门店编号
-                ///
-                /// Example: `MDL001`
-                pub store_reference_id: Option<String>,
-                /// 门店名称
-                ///
-                /// Example: `海岸城店`
-                pub branch_name: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseStoreBasics {
-                store_reference_id: "store_reference_id" opt opt,
-                branch_name: "branch_name" opt opt,
-            });
+            pub type GetResponseStoreBasics = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreBasics;
             /// 门店经营信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseStoreBusiness {
-                /// 门店服务电话
-                ///
-                /// Example: `0755-86013388`
-                pub service_phone: Option<String>,
-                /// 门店经营时间
-                ///
-                /// Example: `周一至周五 09:00-20:00|周六至周日 10:00-22:00`
-                pub business_hours: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseStoreBusiness {
-                service_phone: "service_phone" opt opt,
-                business_hours: "business_hours" opt opt,
-            });
+            pub type GetResponseStoreBusiness = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreBusiness;
             /// GetResponseStoreRecipient
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseStoreRecipient {
-                /// 门店收款商户号
-                ///
-                /// Example: `1230000109`
-                pub mchid: String,
-                /// 门店收款主体
-                ///
-                /// Example: `腾讯科技（深圳）有限公司`
-                pub company_name: Option<String>,
-                /// 收款绑定状态
-                ///
-                /// Example: `CONFIRMED`
-                pub recipient_state: Option<GetResponseStoreRecipientRecipientState>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseStoreRecipient {
-                mchid: "mchid" req req,
-                company_name: "company_name" opt opt,
-                recipient_state: "recipient_state" opt opt,
-            });
+            pub type GetResponseStoreRecipient = crate::v3::brand::partner::store::brandstores::PostResponseStoreRecipient;
             /// 收款绑定状态
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseStoreRecipientRecipientState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseStoreRecipientRecipientState {
-                /// `CONFIRMED`: 门店已绑定此收款商户号
-                Confirmed,
-                /// `ADMIN_REJECTED`: 商户管理员已拒绝
-                AdminRejected,
-                /// `CONFIRMING`: 商户号管理员确认中
-                Confirming,
-                /// `TIMEOUT_REJECTED`: 由于商户管理员确认超时，系统自动拒绝此绑定
-                TimeoutRejected,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseStoreRecipientRecipientState {
-                Confirmed = "CONFIRMED",
-                AdminRejected = "ADMIN_REJECTED",
-                Confirming = "CONFIRMING",
-                TimeoutRejected = "TIMEOUT_REJECTED",
-            });
+            pub type GetResponseStoreRecipientRecipientState = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreRecipientRecipientState;
             /// 门店状态
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseStoreState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseStoreState {
-                /// `OPEN`
-                Open,
-                /// `CREATING`
-                Creating,
-                /// `CLOSED`
-                Closed,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseStoreState {
-                Open = "OPEN",
-                Creating = "CREATING",
-                Closed = "CLOSED",
-            });
+            pub type GetResponseStoreState = crate::v3::brand::partner::store::brandstores::GetRequestStoreState;
             /// The request of `PATCH /v3/brand/partner/store/brandstores/{store_id}` (更新品牌门店).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchRequest {
@@ -8237,258 +3285,27 @@ pub mod store {
                 store_business: "store_business" opt opt,
             });
             /// 门店地址信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PatchRequestStoreAddress {
-                /// 门店省市编码
-                ///
-                /// Example: `440305`
-                pub address_code: String,
-                /// 门店地址
-                ///
-                /// Example: `深南大道10000号腾讯大厦1楼`
-                pub address_detail: String,
-                /// 门店地址辅助描述
-                ///
-                /// Example: `地铁A口右侧100米`
-                pub address_complements: Option<String>,
-                /// 门店经度
-                ///
-                /// Example: `112.63484`
-                pub longitude: Option<String>,
-                /// 门店纬度
-                ///
-                /// Example: `37.75464`
-                pub latitude: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PatchRequestStoreAddress {
-                address_code: "address_code" req req,
-                address_detail: "address_detail" req req,
-                address_complements: "address_complements" opt opt,
-                longitude: "longitude" opt opt,
-                latitude: "latitude" opt opt,
-            });
+            pub type PatchRequestStoreAddress = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreAddress;
             /// 门店基础信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PatchRequestStoreBasics {
-                /// 商家门店编号
-                ///
-                /// Example: `MDL001`
-                pub store_reference_id: Option<String>,
-                /// 门店名称
-                ///
-                /// Example: `海岸城店`
-                pub branch_name: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PatchRequestStoreBasics {
-                store_reference_id: "store_reference_id" opt opt,
-                branch_name: "branch_name" opt opt,
-            });
+            pub type PatchRequestStoreBasics = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreBasics;
             /// 门店经营信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PatchRequestStoreBusiness {
-                /// 门店服务电话
-                ///
-                /// Example: `0755-86013388`
-                pub service_phone: Option<String>,
-                /// 门店经营时间
-                ///
-                /// Example: `周一至周五 09:00-20:00|周六至周日 10:00-22:00`
-                pub business_hours: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PatchRequestStoreBusiness {
-                service_phone: "service_phone" opt opt,
-                business_hours: "business_hours" opt opt,
-            });
+            pub type PatchRequestStoreBusiness = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreBusiness;
             /// The response of `PATCH /v3/brand/partner/store/brandstores/{store_id}` (更新品牌门店).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PatchResponse {
-                /// 品牌ID
-                ///
-                /// Example: `123456789`
-                pub brand_id: String,
-                /// 品牌门店ID
-                ///
-                /// Example: `20488000`
-                pub store_id: String,
-                /// 门店状态
-                ///
-                /// Example: `OPEN`
-                pub store_state: Option<PatchResponseStoreState>,
-                /// 审核状态
-                ///
-                /// Example: `SUCCESS`
-                pub audit_state: Option<PatchResponseAuditState>,
-                /// 审核失败原因
-                ///
-                /// Example: `通过核实，您提交的电话错误，请核实手机号码或座机号码是否正确`
-                pub review_reject_reason: Option<String>,
-                /// 门店基础信息
-                pub store_basics: Option<PatchResponseStoreBasics>,
-                /// 门店地址信息
-                pub store_address: Option<PatchResponseStoreAddress>,
-                /// 门店经营信息
-                pub store_business: Option<PatchResponseStoreBusiness>,
-                /// 门店收款信息
-                pub store_recipient: Option<Vec<PatchResponseStoreRecipient>>,
-            }
-            ::wechatpay::runtime::json_object!(PatchResponse {
-                brand_id: "brand_id" req req,
-                store_id: "store_id" req req,
-                store_state: "store_state" opt opt,
-                audit_state: "audit_state" opt opt,
-                review_reject_reason: "review_reject_reason" opt opt,
-                store_basics: "store_basics" opt opt,
-                store_address: "store_address" opt opt,
-                store_business: "store_business" opt opt,
-                store_recipient: "store_recipient" opt opt,
-            });
+            pub type PatchResponse = crate::v3::brand::partner::store::brandstores::by_store_id::GetResponse;
             /// 审核状态
-            ///
-            /// A value this client does not know yet is kept as [`PatchResponseAuditState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PatchResponseAuditState {
-                /// `SUCCESS`
-                Success,
-                /// `PROCESSING`
-                Processing,
-                /// `REJECTED`
-                Rejected,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PatchResponseAuditState {
-                Success = "SUCCESS",
-                Processing = "PROCESSING",
-                Rejected = "REJECTED",
-            });
+            pub type PatchResponseAuditState = crate::v3::brand::partner::store::brandstores::GetResponseDataAuditState;
             /// 门店地址信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PatchResponseStoreAddress {
-                /// 门店省市编码
-                ///
-                /// Example: `440305`
-                pub address_code: String,
-                /// 门店地址
-                ///
-                /// Example: `深南大道10000号腾讯大厦1楼`
-                pub address_detail: String,
-                /// 门店地址辅助描述
-                ///
-                /// Example: `地铁A口右侧100米`
-                pub address_complements: Option<String>,
-                /// 门店经度
-                ///
-                /// Example: `112.63484`
-                pub longitude: Option<String>,
-                /// 门店纬度
-                ///
-                /// Example: `37.75464`
-                pub latitude: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PatchResponseStoreAddress {
-                address_code: "address_code" req req,
-                address_detail: "address_detail" req req,
-                address_complements: "address_complements" opt opt,
-                longitude: "longitude" opt opt,
-                latitude: "latitude" opt opt,
-            });
+            pub type PatchResponseStoreAddress = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreAddress;
             /// 门店基础信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PatchResponseStoreBasics {
-                /// 商家门店编号
-                ///
-                /// Example: `MDL001`
-                pub store_reference_id: Option<String>,
-                /// 门店名称
-                ///
-                /// Example: `海岸城店`
-                pub branch_name: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PatchResponseStoreBasics {
-                store_reference_id: "store_reference_id" opt opt,
-                branch_name: "branch_name" opt opt,
-            });
+            pub type PatchResponseStoreBasics = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreBasics;
             /// 门店经营信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PatchResponseStoreBusiness {
-                /// 门店服务电话
-                ///
-                /// Example: `0755-86013388`
-                pub service_phone: Option<String>,
-                /// 门店经营时间
-                ///
-                /// Example: `周一至周五 09:00-20:00|周六至周日 10:00-22:00`
-                pub business_hours: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PatchResponseStoreBusiness {
-                service_phone: "service_phone" opt opt,
-                business_hours: "business_hours" opt opt,
-            });
+            pub type PatchResponseStoreBusiness = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreBusiness;
             /// PatchResponseStoreRecipient
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PatchResponseStoreRecipient {
-                /// 门店收款商户号
-                ///
-                /// Example: `1230000109`
-                pub mchid: String,
-                /// 门店收款主体
-                ///
-                /// Example: `腾讯科技（深圳）有限公司`
-                pub company_name: Option<String>,
-                /// 收款绑定状态
-                ///
-                /// Example: `CONFIRMED`
-                pub recipient_state: Option<PatchResponseStoreRecipientRecipientState>,
-            }
-            ::wechatpay::runtime::json_object!(PatchResponseStoreRecipient {
-                mchid: "mchid" req req,
-                company_name: "company_name" opt opt,
-                recipient_state: "recipient_state" opt opt,
-            });
+            pub type PatchResponseStoreRecipient = crate::v3::brand::partner::store::brandstores::PostResponseStoreRecipient;
             /// 收款绑定状态
-            ///
-            /// A value this client does not know yet is kept as [`PatchResponseStoreRecipientRecipientState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PatchResponseStoreRecipientRecipientState {
-                /// `CONFIRMED`: 门店已绑定此收款商户号
-                Confirmed,
-                /// `ADMIN_REJECTED`: 商户管理员已拒绝
-                AdminRejected,
-                /// `CONFIRMING`: 商户号管理员确认中
-                Confirming,
-                /// `TIMEOUT_REJECTED`: 由于商户管理员确认超时，系统自动拒绝此绑定
-                TimeoutRejected,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PatchResponseStoreRecipientRecipientState {
-                Confirmed = "CONFIRMED",
-                AdminRejected = "ADMIN_REJECTED",
-                Confirming = "CONFIRMING",
-                TimeoutRejected = "TIMEOUT_REJECTED",
-            });
+            pub type PatchResponseStoreRecipientRecipientState = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreRecipientRecipientState;
             /// 门店状态
-            ///
-            /// A value this client does not know yet is kept as [`PatchResponseStoreState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PatchResponseStoreState {
-                /// `OPEN`
-                Open,
-                /// `CREATING`
-                Creating,
-                /// `CLOSED`
-                Closed,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PatchResponseStoreState {
-                Open = "OPEN",
-                Creating = "CREATING",
-                Closed = "CLOSED",
-            });
+            pub type PatchResponseStoreState = crate::v3::brand::partner::store::brandstores::GetRequestStoreState;
             /// `/v3/brand/partner/store/brandstores/{store_id}/bindrecipient`
             pub mod bindrecipient {
                 /// The chain step for `/v3/brand/partner/store/brandstores/{store_id}/bindrecipient`, reached with `client.v3().brand().partner().store().brandstores().store_id(store_id).bindrecipient()`.
@@ -8563,28 +3380,7 @@ pub mod store {
                     recipient_state: "recipient_state" opt opt,
                 });
                 /// 收款绑定状态
-                ///
-                /// A value this client does not know yet is kept as [`PostResponseRecipientState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PostResponseRecipientState {
-                    /// `CONFIRMED`: 门店已绑定此收款商户号
-                    Confirmed,
-                    /// `ADMIN_REJECTED`: 商户管理员已拒绝
-                    AdminRejected,
-                    /// `CONFIRMING`: 商户号管理员确认中
-                    Confirming,
-                    /// `TIMEOUT_REJECTED`: 由于商户管理员确认超时，系统自动拒绝此绑定
-                    TimeoutRejected,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PostResponseRecipientState {
-                    Confirmed = "CONFIRMED",
-                    AdminRejected = "ADMIN_REJECTED",
-                    Confirming = "CONFIRMING",
-                    TimeoutRejected = "TIMEOUT_REJECTED",
-                });
+                pub type PostResponseRecipientState = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreRecipientRecipientState;
             }
             /// `/v3/brand/partner/store/brandstores/{store_id}/close`
             pub mod close {
@@ -8608,16 +3404,7 @@ pub mod store {
                     }
                 }
                 /// The request of `POST /v3/brand/partner/store/brandstores/{store_id}/close` (暂停门店营业).
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostRequest {
-                    /// 品牌ID
-                    ///
-                    /// Example: `123456789`
-                    pub brand_id: String,
-                }
-                ::wechatpay::runtime::json_object!(PostRequest {
-                    brand_id: "brand_id" req req,
-                });
+                pub type PostRequest = crate::v3::brand::partner::store::brandstores::by_store_id::DeleteRequest;
                 /// The response of `POST /v3/brand/partner/store/brandstores/{store_id}/close` (暂停门店营业).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
@@ -8640,25 +3427,7 @@ pub mod store {
                     store_state: "store_state" opt opt,
                 });
                 /// 门店状态
-                ///
-                /// A value this client does not know yet is kept as [`PostResponseStoreState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PostResponseStoreState {
-                    /// `OPEN`
-                    Open,
-                    /// `CREATING`
-                    Creating,
-                    /// `CLOSED`
-                    Closed,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PostResponseStoreState {
-                    Open = "OPEN",
-                    Creating = "CREATING",
-                    Closed = "CLOSED",
-                });
+                pub type PostResponseStoreState = crate::v3::brand::partner::store::brandstores::GetRequestStoreState;
             }
             /// `/v3/brand/partner/store/brandstores/{store_id}/resume`
             pub mod resume {
@@ -8682,57 +3451,11 @@ pub mod store {
                     }
                 }
                 /// The request of `POST /v3/brand/partner/store/brandstores/{store_id}/resume` (恢复门店营业).
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostRequest {
-                    /// 品牌ID
-                    ///
-                    /// Example: `123456789`
-                    pub brand_id: String,
-                }
-                ::wechatpay::runtime::json_object!(PostRequest {
-                    brand_id: "brand_id" req req,
-                });
+                pub type PostRequest = crate::v3::brand::partner::store::brandstores::by_store_id::DeleteRequest;
                 /// The response of `POST /v3/brand/partner/store/brandstores/{store_id}/resume` (恢复门店营业).
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostResponse {
-                    /// 品牌ID
-                    ///
-                    /// Example: `123456789`
-                    pub brand_id: String,
-                    /// 品牌门店ID
-                    ///
-                    /// Example: `20488000`
-                    pub store_id: Option<String>,
-                    /// 门店状态
-                    ///
-                    /// Example: `CLOSED`
-                    pub store_state: Option<PostResponseStoreState>,
-                }
-                ::wechatpay::runtime::json_object!(PostResponse {
-                    brand_id: "brand_id" req req,
-                    store_id: "store_id" opt opt,
-                    store_state: "store_state" opt opt,
-                });
+                pub type PostResponse = crate::v3::brand::partner::store::brandstores::by_store_id::close::PostResponse;
                 /// 门店状态
-                ///
-                /// A value this client does not know yet is kept as [`PostResponseStoreState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PostResponseStoreState {
-                    /// `OPEN`
-                    Open,
-                    /// `CREATING`
-                    Creating,
-                    /// `CLOSED`
-                    Closed,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PostResponseStoreState {
-                    Open = "OPEN",
-                    Creating = "CREATING",
-                    Closed = "CLOSED",
-                });
+                pub type PostResponseStoreState = crate::v3::brand::partner::store::brandstores::GetRequestStoreState;
             }
             /// `/v3/brand/partner/store/brandstores/{store_id}/unbindrecipient`
             pub mod unbindrecipient {

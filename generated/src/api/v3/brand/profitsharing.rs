@@ -473,25 +473,7 @@ pub mod orders {
         name: "name" opt opt,
     });
     /// 分账接收方类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestReceiversType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestReceiversType {
-        /// `MERCHANT_ID`
-        MerchantId,
-        /// `PERSONAL_OPENID`
-        PersonalOpenid,
-        /// `PERSONAL_SUB_OPENID`
-        PersonalSubOpenid,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestReceiversType {
-        MerchantId = "MERCHANT_ID",
-        PersonalOpenid = "PERSONAL_OPENID",
-        PersonalSubOpenid = "PERSONAL_SUB_OPENID",
-    });
+    pub type PostRequestReceiversType = crate::v3::brand::profitsharing::orders::GetResponseReceiversType;
     /// The response of `POST /v3/brand/profitsharing/orders` (请求分账API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -578,40 +560,7 @@ pub mod orders {
         detail_id: "detail_id" req req,
     });
     /// 分账失败原因
-    ///
-    /// A value this client does not know yet is kept as [`PostResponseReceiversFailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostResponseReceiversFailReason {
-        /// `ACCOUNT_ABNORMAL`
-        AccountAbnormal,
-        /// `NO_RELATION`
-        NoRelation,
-        /// `RECEIVER_HIGH_RISK`
-        ReceiverHighRisk,
-        /// `RECEIVER_REAL_NAME_NOT_VERIFIED`
-        ReceiverRealNameNotVerified,
-        /// `NO_AUTH`
-        NoAuth,
-        /// `RECEIVER_RECEIPT_LIMIT`
-        ReceiverReceiptLimit,
-        /// `PAYER_ACCOUNT_ABNORMAL`
-        PayerAccountAbnormal,
-        /// `INVALID_REQUEST`
-        InvalidRequest,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostResponseReceiversFailReason {
-        AccountAbnormal = "ACCOUNT_ABNORMAL",
-        NoRelation = "NO_RELATION",
-        ReceiverHighRisk = "RECEIVER_HIGH_RISK",
-        ReceiverRealNameNotVerified = "RECEIVER_REAL_NAME_NOT_VERIFIED",
-        NoAuth = "NO_AUTH",
-        ReceiverReceiptLimit = "RECEIVER_RECEIPT_LIMIT",
-        PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
-        InvalidRequest = "INVALID_REQUEST",
-    });
+    pub type PostResponseReceiversFailReason = crate::v3::brand::profitsharing::orders::GetResponseReceiversFailReason;
     /// 分账结果
     ///
     /// A value this client does not know yet is kept as [`PostResponseReceiversResult::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -633,42 +582,9 @@ pub mod orders {
         Closed = "CLOSED",
     });
     /// 接收方类型
-    ///
-    /// A value this client does not know yet is kept as [`PostResponseReceiversType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostResponseReceiversType {
-        /// `MERCHANT_ID`
-        MerchantId,
-        /// `PERSONAL_OPENID`
-        PersonalOpenid,
-        /// `PERSONAL_SUB_OPENID`
-        PersonalSubOpenid,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostResponseReceiversType {
-        MerchantId = "MERCHANT_ID",
-        PersonalOpenid = "PERSONAL_OPENID",
-        PersonalSubOpenid = "PERSONAL_SUB_OPENID",
-    });
+    pub type PostResponseReceiversType = crate::v3::brand::profitsharing::orders::GetResponseReceiversType;
     /// 分账单状态
-    ///
-    /// A value this client does not know yet is kept as [`PostResponseStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostResponseStatus {
-        /// `PROCESSING`
-        Processing,
-        /// `FINISHED`
-        Finished,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostResponseStatus {
-        Processing = "PROCESSING",
-        Finished = "FINISHED",
-    });
+    pub type PostResponseStatus = crate::v3::brand::profitsharing::orders::GetResponseStatus;
     /// `/v3/brand/profitsharing/orders/{transaction_id}`
     pub mod by_transaction_id {
         /// The chain step for `/v3/brand/profitsharing/orders/{transaction_id}`, reached with `client.v3().brand().profitsharing().orders().transaction_id(transaction_id)`.
@@ -822,25 +738,7 @@ pub mod receivers {
             Others = "OTHERS",
         });
         /// 分账接收方类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestType {
-            /// `MERCHANT_ID`
-            MerchantId,
-            /// `PERSONAL_OPENID`
-            PersonalOpenid,
-            /// `PERSONAL_SUB_OPENID`
-            PersonalSubOpenid,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestType {
-            MerchantId = "MERCHANT_ID",
-            PersonalOpenid = "PERSONAL_OPENID",
-            PersonalSubOpenid = "PERSONAL_SUB_OPENID",
-        });
+        pub type PostRequestType = crate::v3::brand::profitsharing::orders::GetResponseReceiversType;
         /// The response of `POST /v3/brand/profitsharing/receivers/add` (添加分账接收方API).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -863,25 +761,7 @@ pub mod receivers {
             account: "account" req req,
         });
         /// 分账接收方类型
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseType {
-            /// `MERCHANT_ID`
-            MerchantId,
-            /// `PERSONAL_OPENID`
-            PersonalOpenid,
-            /// `PERSONAL_SUB_OPENID`
-            PersonalSubOpenid,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseType {
-            MerchantId = "MERCHANT_ID",
-            PersonalOpenid = "PERSONAL_OPENID",
-            PersonalSubOpenid = "PERSONAL_SUB_OPENID",
-        });
+        pub type PostResponseType = crate::v3::brand::profitsharing::orders::GetResponseReceiversType;
     }
     /// `/v3/brand/profitsharing/receivers/delete`
     pub mod delete_ {
@@ -936,66 +816,11 @@ pub mod receivers {
             account: "account" req req,
         });
         /// 分账接收方类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestType {
-            /// `MERCHANT_ID`
-            MerchantId,
-            /// `PERSONAL_OPENID`
-            PersonalOpenid,
-            /// `PERSONAL_SUB_OPENID`
-            PersonalSubOpenid,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestType {
-            MerchantId = "MERCHANT_ID",
-            PersonalOpenid = "PERSONAL_OPENID",
-            PersonalSubOpenid = "PERSONAL_SUB_OPENID",
-        });
+        pub type PostRequestType = crate::v3::brand::profitsharing::orders::GetResponseReceiversType;
         /// The response of `POST /v3/brand/profitsharing/receivers/delete` (删除分账接收方API).
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostResponse {
-            /// 品牌主商户号
-            ///
-            /// Example: `1900000108`
-            pub brand_mchid: String,
-            /// 分账接收方类型
-            ///
-            /// Example: `MERCHANT_ID`
-            pub type_: PostResponseType,
-            /// 分账接收方账号
-            ///
-            /// Example: `1900000109`
-            pub account: String,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            brand_mchid: "brand_mchid" req req,
-            type_: "type" req req,
-            account: "account" req req,
-        });
+        pub type PostResponse = crate::v3::brand::profitsharing::receivers::add::PostResponse;
         /// 分账接收方类型
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseType {
-            /// `MERCHANT_ID`
-            MerchantId,
-            /// `PERSONAL_OPENID`
-            PersonalOpenid,
-            /// `PERSONAL_SUB_OPENID`
-            PersonalSubOpenid,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseType {
-            MerchantId = "MERCHANT_ID",
-            PersonalOpenid = "PERSONAL_OPENID",
-            PersonalSubOpenid = "PERSONAL_SUB_OPENID",
-        });
+        pub type PostResponseType = crate::v3::brand::profitsharing::orders::GetResponseReceiversType;
     }
 }
 /// `/v3/brand/profitsharing/returnorders`
@@ -1277,23 +1102,5 @@ pub mod returnorders {
         PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
     });
     /// 回退结果
-    ///
-    /// A value this client does not know yet is kept as [`PostResponseResult::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostResponseResult {
-        /// `PROCESSING`
-        Processing,
-        /// `SUCCESS`
-        Success,
-        /// `FAIL`
-        Fail,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostResponseResult {
-        Processing = "PROCESSING",
-        Success = "SUCCESS",
-        Fail = "FAIL",
-    });
+    pub type PostResponseResult = crate::v3::brand::profitsharing::returnorders::GetResponseResult;
 }

@@ -451,21 +451,7 @@ pub mod banks {
             }
         }
         /// The request of `GET /v3/capital/capitallhh/banks/personal-banking` (查询支持个人业务的银行列表API).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetRequest {
-            /// 本次查询偏移量
-            ///
-            /// Query parameter `offset`. Example: `0`
-            pub offset: Option<i64>,
-            /// 本次请求最大查询条数
-            ///
-            /// Query parameter `limit`. Example: `200`
-            pub limit: i64,
-        }
-        ::wechatpay::runtime::json_object!(GetRequest {
-            offset: "offset" skip opt,
-            limit: "limit" skip req,
-        });
+        pub type GetRequest = crate::v3::capital::capitallhh::banks::corporate_banking::GetRequest;
         /// The response of `GET /v3/capital/capitallhh/banks/personal-banking` (查询支持个人业务的银行列表API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -494,34 +480,7 @@ pub mod banks {
             links: "links" req req,
         });
         /// GetResponseData
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseData {
-            /// 银行别名
-            ///
-            /// Example: `工商银行深圳前海微众银行`
-            pub bank_alias: String,
-            /// 银行别名编码
-            ///
-            /// Example: `1000006247`
-            pub bank_alias_code: String,
-            /// 开户银行
-            ///
-            /// Example: `招商银行其他银行`
-            pub account_bank: String,
-            /// 开户银行编码
-            ///
-            /// Example: `1001`
-            pub account_bank_code: i64,
-            /// 是否需要填写支行
-            pub need_bank_branch: bool,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseData {
-            bank_alias: "bank_alias" req req,
-            bank_alias_code: "bank_alias_code" req req,
-            account_bank: "account_bank" req req,
-            account_bank_code: "account_bank_code" req req,
-            need_bank_branch: "need_bank_branch" req req,
-        });
+        pub type GetResponseData = crate::v3::capital::capitallhh::banks::corporate_banking::GetResponseData;
         /// 分页链接
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseLinks {
@@ -599,33 +558,6 @@ pub mod banks {
             data: "data" opt opt,
         });
         /// GetResponseData
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseData {
-            /// 银行别名
-            ///
-            /// Example: `工商银行深圳前海微众银行`
-            pub bank_alias: String,
-            /// 银行别名编码
-            ///
-            /// Example: `1000006247`
-            pub bank_alias_code: String,
-            /// 开户银行
-            ///
-            /// Example: `招商银行其他银行`
-            pub account_bank: String,
-            /// 开户银行编码
-            ///
-            /// Example: `1001`
-            pub account_bank_code: i64,
-            /// 是否需要填写支行
-            pub need_bank_branch: bool,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseData {
-            bank_alias: "bank_alias" req req,
-            bank_alias_code: "bank_alias_code" req req,
-            account_bank: "account_bank" req req,
-            account_bank_code: "account_bank_code" req req,
-            need_bank_branch: "need_bank_branch" req req,
-        });
+        pub type GetResponseData = crate::v3::capital::capitallhh::banks::corporate_banking::GetResponseData;
     }
 }

@@ -93,76 +93,11 @@ pub struct PostRequestCombinePayerInfo {
     identity: "identity" opt opt,
 });
 /// 实名支付(需单独申请权限)
-#[derive(Clone, Debug, PartialEq)]
-pub struct PostRequestCombinePayerInfoIdentity {
-    /// 证件类型
-    pub type_: PostRequestCombinePayerInfoIdentityType,
-    /// 加密后的证件号
-    ///
-    /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
-    pub number: String,
-    /// 加密后的姓名
-    ///
-    /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
-    pub name: String,
-}
-::wechatpay::runtime::json_object!(PostRequestCombinePayerInfoIdentity {
-    type_: "type" req req,
-    number: "number" req req,
-    name: "name" req req,
-});
+pub type PostRequestCombinePayerInfoIdentity = crate::v3::combine_transactions::app::PostRequestCombinePayerInfoIdentity;
 /// 证件类型
-///
-/// A value this client does not know yet is kept as [`PostRequestCombinePayerInfoIdentityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostRequestCombinePayerInfoIdentityType {
-    /// `IDCARD`
-    Idcard,
-    /// `HONGKONG_MACAO`
-    HongkongMacao,
-    /// `HONGKONG_MACAO_RESIDENT`
-    HongkongMacaoResident,
-    /// `TAIWAN_RESIDENT`
-    TaiwanResident,
-    /// `FOREIGN_RESIDENT`
-    ForeignResident,
-    /// `OVERSEA_PASSPORT`
-    OverseaPassport,
-    /// `PHONE_NUMBER`
-    PhoneNumber,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostRequestCombinePayerInfoIdentityType {
-    Idcard = "IDCARD",
-    HongkongMacao = "HONGKONG_MACAO",
-    HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
-    TaiwanResident = "TAIWAN_RESIDENT",
-    ForeignResident = "FOREIGN_RESIDENT",
-    OverseaPassport = "OVERSEA_PASSPORT",
-    PhoneNumber = "PHONE_NUMBER",
-});
+pub type PostRequestCombinePayerInfoIdentityType = crate::v3::combine_transactions::app::PostRequestCombinePayerInfoIdentityType;
 /// PostRequestLimitPay
-///
-/// A value this client does not know yet is kept as [`PostRequestLimitPay::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostRequestLimitPay {
-    /// `no_balance`
-    NoBalance,
-    /// `no_debit`
-    NoDebit,
-    /// `balance_only`
-    BalanceOnly,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostRequestLimitPay {
-    NoBalance = "no_balance",
-    NoDebit = "no_debit",
-    BalanceOnly = "balance_only",
-});
+pub type PostRequestLimitPay = crate::v3::combine_transactions::app::PostRequestLimitPay;
 /// 场景信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSceneInfo {
@@ -261,35 +196,9 @@ pub struct PostRequestSubOrders {
     sub_appid: "sub_appid" opt opt,
 });
 /// 订单金额
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostRequestSubOrdersAmount {
-    /// 标价金额
-    ///
-    /// Example: `100`
-    pub total_amount: i64,
-    /// 标价币种
-    ///
-    /// Example: `CNY`
-    pub currency: String,
-}
-::wechatpay::runtime::json_object!(PostRequestSubOrdersAmount {
-    total_amount: "total_amount" req req,
-    currency: "currency" req req,
-});
+pub type PostRequestSubOrdersAmount = crate::v3::combine_transactions::app::PostRequestSubOrdersAmount;
 /// 结算信息
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostRequestSubOrdersSettleInfo {
-    /// 是否指定分账
-    pub profit_sharing: Option<bool>,
-    /// 补差金额
-    ///
-    /// Example: `10`
-    pub subsidy_amount: Option<i64>,
-}
-::wechatpay::runtime::json_object!(PostRequestSubOrdersSettleInfo {
-    profit_sharing: "profit_sharing" opt opt,
-    subsidy_amount: "subsidy_amount" opt opt,
-});
+pub type PostRequestSubOrdersSettleInfo = crate::v3::combine_transactions::app::PostRequestSubOrdersSettleInfo;
 /// The response of `POST /v3/combine-transactions/h5` (合单下单-H5支付API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {

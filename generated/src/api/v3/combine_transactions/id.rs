@@ -182,17 +182,5 @@ pub mod by_combine_transaction_id {
         settlement_rate: "settlement_rate" opt opt,
     });
     /// 交易场景
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseTradeScenario::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseTradeScenario {
-        /// `RECOMMERCE`
-        Recommerce,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseTradeScenario {
-        Recommerce = "RECOMMERCE",
-    });
+    pub type GetResponseTradeScenario = crate::v3::combine_transactions::app::PostRequestTradeScenario;
 }

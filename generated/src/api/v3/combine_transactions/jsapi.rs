@@ -77,111 +77,15 @@ pub struct PostRequest {
     subsidy_info: "subsidy_info" opt opt,
 });
 /// 支付者
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostRequestCombinePayerInfo {
-    /// 用户标识
-    ///
-    /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-    pub openid: Option<String>,
-    /// 用户子标识
-    ///
-    /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-    pub sub_openid: Option<String>,
-    /// 实名支付(需单独申请权限)
-    pub identity: Option<PostRequestCombinePayerInfoIdentity>,
-}
-::wechatpay::runtime::json_object!(PostRequestCombinePayerInfo {
-    openid: "openid" opt opt,
-    sub_openid: "sub_openid" opt opt,
-    identity: "identity" opt opt,
-});
+pub type PostRequestCombinePayerInfo = crate::v3::combine_transactions::h5::PostRequestCombinePayerInfo;
 /// 实名支付(需单独申请权限)
-#[derive(Clone, Debug, PartialEq)]
-pub struct PostRequestCombinePayerInfoIdentity {
-    /// 证件类型
-    pub type_: PostRequestCombinePayerInfoIdentityType,
-    /// 加密后的证件号
-    ///
-    /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
-    pub number: String,
-    /// 加密后的姓名
-    ///
-    /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
-    pub name: String,
-}
-::wechatpay::runtime::json_object!(PostRequestCombinePayerInfoIdentity {
-    type_: "type" req req,
-    number: "number" req req,
-    name: "name" req req,
-});
+pub type PostRequestCombinePayerInfoIdentity = crate::v3::combine_transactions::app::PostRequestCombinePayerInfoIdentity;
 /// 证件类型
-///
-/// A value this client does not know yet is kept as [`PostRequestCombinePayerInfoIdentityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostRequestCombinePayerInfoIdentityType {
-    /// `IDCARD`
-    Idcard,
-    /// `HONGKONG_MACAO`
-    HongkongMacao,
-    /// `HONGKONG_MACAO_RESIDENT`
-    HongkongMacaoResident,
-    /// `TAIWAN_RESIDENT`
-    TaiwanResident,
-    /// `FOREIGN_RESIDENT`
-    ForeignResident,
-    /// `OVERSEA_PASSPORT`
-    OverseaPassport,
-    /// `PHONE_NUMBER`
-    PhoneNumber,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostRequestCombinePayerInfoIdentityType {
-    Idcard = "IDCARD",
-    HongkongMacao = "HONGKONG_MACAO",
-    HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
-    TaiwanResident = "TAIWAN_RESIDENT",
-    ForeignResident = "FOREIGN_RESIDENT",
-    OverseaPassport = "OVERSEA_PASSPORT",
-    PhoneNumber = "PHONE_NUMBER",
-});
+pub type PostRequestCombinePayerInfoIdentityType = crate::v3::combine_transactions::app::PostRequestCombinePayerInfoIdentityType;
 /// PostRequestLimitPay
-///
-/// A value this client does not know yet is kept as [`PostRequestLimitPay::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostRequestLimitPay {
-    /// `no_balance`
-    NoBalance,
-    /// `no_debit`
-    NoDebit,
-    /// `balance_only`
-    BalanceOnly,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostRequestLimitPay {
-    NoBalance = "no_balance",
-    NoDebit = "no_debit",
-    BalanceOnly = "balance_only",
-});
+pub type PostRequestLimitPay = crate::v3::combine_transactions::app::PostRequestLimitPay;
 /// 场景信息
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostRequestSceneInfo {
-    /// 商户端设备号
-    ///
-    /// Example: `POS1:1`
-    pub device_id: Option<String>,
-    /// 用户终端IP
-    ///
-    /// Example: `14.17.22.32`
-    pub payer_client_ip: String,
-}
-::wechatpay::runtime::json_object!(PostRequestSceneInfo {
-    device_id: "device_id" opt opt,
-    payer_client_ip: "payer_client_ip" req req,
-});
+pub type PostRequestSceneInfo = crate::v3::combine_transactions::app::PostRequestSceneInfo;
 /// PostRequestSubOrders
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSubOrders {
@@ -238,101 +142,17 @@ pub struct PostRequestSubOrders {
     profit_sharing: "profit_sharing" opt opt,
 });
 /// 订单金额
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostRequestSubOrdersAmount {
-    /// 标价金额
-    ///
-    /// Example: `100`
-    pub total_amount: i64,
-    /// 标价币种
-    ///
-    /// Example: `CNY`
-    pub currency: String,
-}
-::wechatpay::runtime::json_object!(PostRequestSubOrdersAmount {
-    total_amount: "total_amount" req req,
-    currency: "currency" req req,
-});
+pub type PostRequestSubOrdersAmount = crate::v3::combine_transactions::app::PostRequestSubOrdersAmount;
 /// 结算信息
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostRequestSubOrdersSettleInfo {
-    /// 是否指定分账
-    pub profit_sharing: Option<bool>,
-    /// 补差金额
-    ///
-    /// Example: `10`
-    pub subsidy_amount: Option<i64>,
-}
-::wechatpay::runtime::json_object!(PostRequestSubOrdersSettleInfo {
-    profit_sharing: "profit_sharing" opt opt,
-    subsidy_amount: "subsidy_amount" opt opt,
-});
+pub type PostRequestSubOrdersSettleInfo = crate::v3::combine_transactions::app::PostRequestSubOrdersSettleInfo;
 /// 贴息信息(微信分付)
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostRequestSubsidyInfo {
-    /// 贴息详情列表
-    pub subsidy_detail: Option<Vec<PostRequestSubsidyInfoSubsidyDetail>>,
-}
-::wechatpay::runtime::json_object!(PostRequestSubsidyInfo {
-    subsidy_detail: "subsidy_detail" opt opt,
-});
+pub type PostRequestSubsidyInfo = crate::v3::combine_transactions::app::PostRequestSubsidyInfo;
 /// PostRequestSubsidyInfoSubsidyDetail
-#[derive(Clone, Debug, PartialEq)]
-pub struct PostRequestSubsidyInfoSubsidyDetail {
-    /// 贴息方案类型
-    ///
-    /// Example: `PERIOD`
-    pub subsidy_period_type: PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType,
-    /// 贴息方案列表
-    pub subsidy_plan: Vec<PostRequestSubsidyInfoSubsidyDetailSubsidyPlan>,
-}
-::wechatpay::runtime::json_object!(PostRequestSubsidyInfoSubsidyDetail {
-    subsidy_period_type: "subsidy_period_type" req req,
-    subsidy_plan: "subsidy_plan" req req,
-});
+pub type PostRequestSubsidyInfoSubsidyDetail = crate::v3::combine_transactions::app::PostRequestSubsidyInfoSubsidyDetail;
 /// 贴息方案类型
-///
-/// A value this client does not know yet is kept as [`PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType {
-    /// `DAILY`: 随时还
-    Daily,
-    /// `PERIOD`: 分期还
-    Period,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType {
-    Daily = "DAILY",
-    Period = "PERIOD",
-});
+pub type PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType = crate::v3::combine_transactions::app::PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType;
 /// PostRequestSubsidyInfoSubsidyDetailSubsidyPlan
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
-    /// 贴息期数
-    ///
-    /// Example: `3`
-    ///
-    /// - `3`
-    ///
-    /// - `6`
-    ///
-    /// - `12`
-    pub subsidy_installment_num: i64,
-    /// 贴息比例
-    ///
-    /// Example: `100`
-    ///
-    /// - `0`
-    ///
-    /// - `100`
-    pub subsidy_percent: i64,
-}
-::wechatpay::runtime::json_object!(PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
-    subsidy_installment_num: "subsidy_installment_num" req req,
-    subsidy_percent: "subsidy_percent" req req,
-});
+pub type PostRequestSubsidyInfoSubsidyDetailSubsidyPlan = crate::v3::combine_transactions::app::PostRequestSubsidyInfoSubsidyDetailSubsidyPlan;
 /// The response of `POST /v3/combine-transactions/jsapi` (合单下单-JSAPI支付API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {

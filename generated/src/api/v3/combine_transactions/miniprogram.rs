@@ -161,27 +161,6 @@ pub enum PostRequestSubOrdersOrderServiceType {
     Individualtrade = "INDIVIDUALTRADE",
 });
 /// 交易场景
-///
-/// A value this client does not know yet is kept as [`PostRequestTradeScenario::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostRequestTradeScenario {
-    /// `RECOMMERCE`
-    Recommerce,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostRequestTradeScenario {
-    Recommerce = "RECOMMERCE",
-});
+pub type PostRequestTradeScenario = crate::v3::combine_transactions::app::PostRequestTradeScenario;
 /// The response of `POST /v3/combine-transactions/miniprogram` (个人收款交易下单-小程序).
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostResponse {
-    /// 预支付交易会话标识
-    ///
-    /// Example: `wx201410272009395522657a690389285100`
-    pub prepay_id: String,
-}
-::wechatpay::runtime::json_object!(PostResponse {
-    prepay_id: "prepay_id" req req,
-});
+pub type PostResponse = crate::v3::combine_transactions::jsapi::PostResponse;

@@ -74,188 +74,21 @@ pub struct PostRequest {
     combine_payer_info: "combine_payer_info" opt opt,
 });
 /// 支付者
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostRequestCombinePayerInfo {
-    /// 用户标识
-    ///
-    /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-    pub openid: Option<String>,
-    /// 用户子标识
-    ///
-    /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-    pub sub_openid: Option<String>,
-    /// 实名支付(需单独申请权限)
-    pub identity: Option<PostRequestCombinePayerInfoIdentity>,
-}
-::wechatpay::runtime::json_object!(PostRequestCombinePayerInfo {
-    openid: "openid" opt opt,
-    sub_openid: "sub_openid" opt opt,
-    identity: "identity" opt opt,
-});
+pub type PostRequestCombinePayerInfo = crate::v3::combine_transactions::h5::PostRequestCombinePayerInfo;
 /// 实名支付(需单独申请权限)
-#[derive(Clone, Debug, PartialEq)]
-pub struct PostRequestCombinePayerInfoIdentity {
-    /// 证件类型
-    pub type_: PostRequestCombinePayerInfoIdentityType,
-    /// 加密后的证件号
-    ///
-    /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
-    pub number: String,
-    /// 加密后的姓名
-    ///
-    /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
-    pub name: String,
-}
-::wechatpay::runtime::json_object!(PostRequestCombinePayerInfoIdentity {
-    type_: "type" req req,
-    number: "number" req req,
-    name: "name" req req,
-});
+pub type PostRequestCombinePayerInfoIdentity = crate::v3::combine_transactions::app::PostRequestCombinePayerInfoIdentity;
 /// 证件类型
-///
-/// A value this client does not know yet is kept as [`PostRequestCombinePayerInfoIdentityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostRequestCombinePayerInfoIdentityType {
-    /// `IDCARD`
-    Idcard,
-    /// `HONGKONG_MACAO`
-    HongkongMacao,
-    /// `HONGKONG_MACAO_RESIDENT`
-    HongkongMacaoResident,
-    /// `TAIWAN_RESIDENT`
-    TaiwanResident,
-    /// `FOREIGN_RESIDENT`
-    ForeignResident,
-    /// `OVERSEA_PASSPORT`
-    OverseaPassport,
-    /// `PHONE_NUMBER`
-    PhoneNumber,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostRequestCombinePayerInfoIdentityType {
-    Idcard = "IDCARD",
-    HongkongMacao = "HONGKONG_MACAO",
-    HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
-    TaiwanResident = "TAIWAN_RESIDENT",
-    ForeignResident = "FOREIGN_RESIDENT",
-    OverseaPassport = "OVERSEA_PASSPORT",
-    PhoneNumber = "PHONE_NUMBER",
-});
+pub type PostRequestCombinePayerInfoIdentityType = crate::v3::combine_transactions::app::PostRequestCombinePayerInfoIdentityType;
 /// PostRequestLimitPay
-///
-/// A value this client does not know yet is kept as [`PostRequestLimitPay::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostRequestLimitPay {
-    /// `no_balance`
-    NoBalance,
-    /// `no_debit`
-    NoDebit,
-    /// `balance_only`
-    BalanceOnly,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostRequestLimitPay {
-    NoBalance = "no_balance",
-    NoDebit = "no_debit",
-    BalanceOnly = "balance_only",
-});
+pub type PostRequestLimitPay = crate::v3::combine_transactions::app::PostRequestLimitPay;
 /// 场景信息
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostRequestSceneInfo {
-    /// 商户端设备号
-    ///
-    /// Example: `POS1:1`
-    pub device_id: Option<String>,
-    /// 用户终端IP
-    ///
-    /// Example: `14.17.22.32`
-    pub payer_client_ip: String,
-}
-::wechatpay::runtime::json_object!(PostRequestSceneInfo {
-    device_id: "device_id" opt opt,
-    payer_client_ip: "payer_client_ip" req req,
-});
+pub type PostRequestSceneInfo = crate::v3::combine_transactions::app::PostRequestSceneInfo;
 /// PostRequestSubOrders
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostRequestSubOrders {
-    /// 子单商户号
-    ///
-    /// Example: `1900000109`
-    pub mchid: String,
-    /// 附加数据
-    ///
-    /// Example: `深圳分店`
-    pub attach: String,
-    /// 订单金额
-    pub amount: PostRequestSubOrdersAmount,
-    /// 商品单商户订单号
-    ///
-    /// Example: `20150806125346`
-    pub out_trade_no: String,
-    /// 二级商户号
-    ///
-    /// Example: `1900000109`
-    pub sub_mchid: String,
-    /// 订单优惠标记
-    ///
-    /// Example: `WXG`
-    pub goods_tag: Option<String>,
-    /// 商品描述
-    ///
-    /// Example: `腾讯充值中心-QQ会员充值`
-    pub description: String,
-    /// 结算信息
-    pub settle_info: Option<PostRequestSubOrdersSettleInfo>,
-    /// 子商户应用ID
-    ///
-    /// Example: `wxd678efh567hg6999`
-    pub sub_appid: Option<String>,
-}
-::wechatpay::runtime::json_object!(PostRequestSubOrders {
-    mchid: "mchid" req req,
-    attach: "attach" req req,
-    amount: "amount" req req,
-    out_trade_no: "out_trade_no" req req,
-    sub_mchid: "sub_mchid" req req,
-    goods_tag: "goods_tag" opt opt,
-    description: "description" req req,
-    settle_info: "settle_info" opt opt,
-    sub_appid: "sub_appid" opt opt,
-});
+pub type PostRequestSubOrders = crate::v3::combine_transactions::h5::PostRequestSubOrders;
 /// 订单金额
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostRequestSubOrdersAmount {
-    /// 标价金额
-    ///
-    /// Example: `100`
-    pub total_amount: i64,
-    /// 标价币种
-    ///
-    /// Example: `CNY`
-    pub currency: String,
-}
-::wechatpay::runtime::json_object!(PostRequestSubOrdersAmount {
-    total_amount: "total_amount" req req,
-    currency: "currency" req req,
-});
+pub type PostRequestSubOrdersAmount = crate::v3::combine_transactions::app::PostRequestSubOrdersAmount;
 /// 结算信息
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostRequestSubOrdersSettleInfo {
-    /// 是否指定分账
-    pub profit_sharing: Option<bool>,
-    /// 补差金额
-    ///
-    /// Example: `10`
-    pub subsidy_amount: Option<i64>,
-}
-::wechatpay::runtime::json_object!(PostRequestSubOrdersSettleInfo {
-    profit_sharing: "profit_sharing" opt opt,
-    subsidy_amount: "subsidy_amount" opt opt,
-});
+pub type PostRequestSubOrdersSettleInfo = crate::v3::combine_transactions::app::PostRequestSubOrdersSettleInfo;
 /// The response of `POST /v3/combine-transactions/native` (合单下单-Native支付API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {

@@ -78,16 +78,7 @@ pub mod by_combine_out_trade_no {
         installment_info: "installment_info" opt opt,
     });
     /// 支付者
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseCombinePayerInfo {
-        /// 用户标识
-        ///
-        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        pub openid: String,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseCombinePayerInfo {
-        openid: "openid" req req,
-    });
+    pub type GetResponseCombinePayerInfo = crate::v3::combine_transactions::miniprogram::PostRequestCombinePayerInfo;
     /// 使用的商户贴息信息(微信分付)
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseInstallmentInfo {
@@ -103,16 +94,7 @@ pub mod by_combine_out_trade_no {
         selected_installment_number: "selected_installment_number" req req,
     });
     /// 场景信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseSceneInfo {
-        /// 商户端设备号
-        ///
-        /// Example: `POS1:1`
-        pub device_id: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseSceneInfo {
-        device_id: "device_id" opt opt,
-    });
+    pub type GetResponseSceneInfo = crate::v3::combine_transactions::id::by_combine_transaction_id::GetResponseSceneInfo;
     /// GetResponseSubOrders
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseSubOrders {
@@ -377,19 +359,7 @@ pub mod by_combine_out_trade_no {
         Mweb = "MWEB",
     });
     /// 交易场景
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseTradeScenario::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseTradeScenario {
-        /// `RECOMMERCE`
-        Recommerce,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseTradeScenario {
-        Recommerce = "RECOMMERCE",
-    });
+    pub type GetResponseTradeScenario = crate::v3::combine_transactions::app::PostRequestTradeScenario;
     /// `/v3/combine-transactions/out-trade-no/{combine_out_trade_no}/close`
     pub mod close {
         /// The chain step for `/v3/combine-transactions/out-trade-no/{combine_out_trade_no}/close`, reached with `client.v3().combine_transactions().out_trade_no().combine_out_trade_no(combine_out_trade_no).close()`.

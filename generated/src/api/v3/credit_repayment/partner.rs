@@ -449,74 +449,11 @@ pub mod contracts {
             jump_appid: "jump_appid" opt opt,
         });
         /// 用户实名信息
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestRealIdentity {
-            /// 实名验证类型
-            ///
-            /// Example: `REAL_IDENTITY_TYPE_INVALID`
-            pub identity_type: PostRequestRealIdentityIdentityType,
-            /// 自然人证件号码
-            ///
-            /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==`
-            pub identity_id: String,
-            /// 自然人姓名
-            ///
-            /// Example: `OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==`
-            pub real_name: String,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestRealIdentity {
-            identity_type: "identity_type" req req,
-            identity_id: "identity_id" req req,
-            real_name: "real_name" req req,
-        });
+        pub type PostRequestRealIdentity = crate::v3::credit_repayment::partner::contracts::app_presign::PostRequestRealIdentity;
         /// 实名验证类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestRealIdentityIdentityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestRealIdentityIdentityType {
-            /// `REAL_IDENTITY_TYPE_INVALID`
-            RealIdentityTypeInvalid,
-            /// `REAL_IDENTITY_TYPE_ID_CARD`
-            RealIdentityTypeIdCard,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestRealIdentityIdentityType {
-            RealIdentityTypeInvalid = "REAL_IDENTITY_TYPE_INVALID",
-            RealIdentityTypeIdCard = "REAL_IDENTITY_TYPE_ID_CARD",
-        });
+        pub type PostRequestRealIdentityIdentityType = crate::v3::credit_repayment::partner::contracts::app_presign::PostRequestRealIdentityIdentityType;
         /// 交易信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestTradeInfo {
-            /// 商户侧交易单号
-            ///
-            /// Example: `1217752501201407033233368018`
-            pub out_trade_no: String,
-            /// 还款金额
-            ///
-            /// Example: `10000`
-            pub deduct_amount: i64,
-            /// 产品描述
-            ///
-            /// Example: `信贷还款`
-            pub description: Option<String>,
-            /// 商户数据包
-            ///
-            /// Example: `备注信息`
-            pub attach: Option<String>,
-            /// 商户回调地址
-            ///
-            /// Example: `https://www.test.com`
-            pub notify_url: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestTradeInfo {
-            out_trade_no: "out_trade_no" req req,
-            deduct_amount: "deduct_amount" req req,
-            description: "description" opt opt,
-            attach: "attach" opt opt,
-            notify_url: "notify_url" opt opt,
-        });
+        pub type PostRequestTradeInfo = crate::v3::credit_repayment::partner::contracts::app_presign::PostRequestTradeInfo;
         /// The response of `POST /v3/credit-repayment/partner/contracts/h5-presign` (H5预签约自动还款协议).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -576,121 +513,11 @@ pub mod contracts {
             contract_info: "contract_info" opt opt,
         });
         /// 协议信息
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostResponseContractInfo {
-            /// 协议ID
-            ///
-            /// Example: `100005698`
-            pub contract_id: String,
-            /// 模板ID
-            ///
-            /// Example: `123`
-            pub plan_id: String,
-            /// 服务商签约协议号
-            ///
-            /// Example: `100001256`
-            pub out_contract_code: String,
-            /// 用户展示名称
-            ///
-            /// Example: `*明`
-            pub display_name: String,
-            /// 协议状态
-            ///
-            /// Example: `CONTRACT_STATE_INVALID`
-            pub contract_state: PostResponseContractInfoContractState,
-            /// 协议签署时间
-            ///
-            /// Example: `2021-11-20T13:29:35+08:00`
-            pub contract_signed_time: Option<String>,
-            /// 协议解约时间
-            ///
-            /// Example: `2021-11-20T13:29:35+08:00`
-            pub contract_terminated_time: Option<String>,
-            /// 协议解约方式
-            ///
-            /// Example: `TERMINATION_MODE_BY_USER`
-            pub contract_terminated_mode: Option<
-                PostResponseContractInfoContractTerminatedMode,
-            >,
-            /// 协议解约备注
-            ///
-            /// Example: `example_contract_termination_remark`
-            pub contract_termination_remark: Option<String>,
-            /// 还款日
-            ///
-            /// Example: `1`
-            pub repayment_day: Option<i64>,
-            /// 用户服务商标识
-            ///
-            /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            pub openid: Option<String>,
-            /// 服务商AppID
-            ///
-            /// Example: `wxd678efh567hg6787`
-            pub appid: Option<String>,
-            /// 还款金额上限
-            ///
-            /// Example: `10000`
-            pub repayment_amount_limit: i64,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseContractInfo {
-            contract_id: "contract_id" req req,
-            plan_id: "plan_id" req req,
-            out_contract_code: "out_contract_code" req req,
-            display_name: "display_name" req req,
-            contract_state: "contract_state" req req,
-            contract_signed_time: "contract_signed_time" opt opt,
-            contract_terminated_time: "contract_terminated_time" opt opt,
-            contract_terminated_mode: "contract_terminated_mode" opt opt,
-            contract_termination_remark: "contract_termination_remark" opt opt,
-            repayment_day: "repayment_day" opt opt,
-            openid: "openid" opt opt,
-            appid: "appid" opt opt,
-            repayment_amount_limit: "repayment_amount_limit" req req,
-        });
+        pub type PostResponseContractInfo = crate::v3::credit_repayment::partner::contracts::by_out_contract_code::GetResponse;
         /// 协议状态
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseContractInfoContractState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseContractInfoContractState {
-            /// `CONTRACT_STATE_INVALID`
-            ContractStateInvalid,
-            /// `CONTRACT_STATE_EFFECTIVE`
-            ContractStateEffective,
-            /// `CONTRACT_STATE_TERMINATED`
-            ContractStateTerminated,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseContractInfoContractState {
-            ContractStateInvalid = "CONTRACT_STATE_INVALID",
-            ContractStateEffective = "CONTRACT_STATE_EFFECTIVE",
-            ContractStateTerminated = "CONTRACT_STATE_TERMINATED",
-        });
+        pub type PostResponseContractInfoContractState = crate::v3::credit_repayment::partner::contracts::by_out_contract_code::GetResponseContractState;
         /// 协议解约方式
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseContractInfoContractTerminatedMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseContractInfoContractTerminatedMode {
-            /// `TERMINATION_MODE_INVALID`: 无效值
-            TerminationModeInvalid,
-            /// `TERMINATION_MODE_BY_USER`: 用户解约
-            TerminationModeByUser,
-            /// `TERMINATION_MODE_BY_MERCHANT`: 商户解约
-            TerminationModeByMerchant,
-            /// `TERMINATION_MODE_BY_CUSTOMER_SERVICE`: 客服解约
-            TerminationModeByCustomerService,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseContractInfoContractTerminatedMode {
-            TerminationModeInvalid = "TERMINATION_MODE_INVALID",
-            TerminationModeByUser = "TERMINATION_MODE_BY_USER",
-            TerminationModeByMerchant = "TERMINATION_MODE_BY_MERCHANT",
-            TerminationModeByCustomerService = "TERMINATION_MODE_BY_CUSTOMER_SERVICE",
-        });
+        pub type PostResponseContractInfoContractTerminatedMode = crate::v3::credit_repayment::partner::contracts::by_out_contract_code::GetResponseContractTerminatedMode;
     }
 }
 /// `/v3/credit-repayment/partner/deduct-orders`
@@ -865,94 +692,9 @@ pub mod deduct_orders {
             }
         }
         /// The response of `GET /v3/credit-repayment/partner/deduct-orders/{out_trade_no}` (查询还款单).
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct GetResponse {
-            /// 商户侧交易单号
-            ///
-            /// Example: `1217752501201407033233368018`
-            pub out_trade_no: String,
-            /// 商户侧预约还款单号
-            ///
-            /// Example: `123456abcde`
-            pub out_record_id: String,
-            /// 商户AppID
-            ///
-            /// Example: `wxcbda96de0b165486`
-            pub appid: String,
-            /// 子商户AppID
-            ///
-            /// Example: `wxcbda96de0b165489`
-            pub sub_appid: Option<String>,
-            /// 用户标识
-            ///
-            /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            pub openid: String,
-            /// 还款协议ID
-            ///
-            /// Example: `20251105000000123456789`
-            pub contract_id: String,
-            /// 还款单状态
-            ///
-            /// Example: `DEDUCT_ORDER_STATE_PENDING`
-            pub order_state: GetResponseOrderState,
-            /// 还款金额
-            ///
-            /// Example: `10000`
-            pub deduct_amount: String,
-            /// 实际还款金额
-            ///
-            /// Example: `10000`
-            pub pay_success_amount: Option<String>,
-            /// 产品描述
-            ///
-            /// Example: `信贷还款`
-            pub description: String,
-            /// 商户数据包
-            ///
-            /// Example: `备注`
-            pub attach: Option<String>,
-            /// 微信支付的支付单号
-            ///
-            /// Example: `1009660380201506130728806387`
-            pub transaction_id: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponse {
-            out_trade_no: "out_trade_no" req req,
-            out_record_id: "out_record_id" req req,
-            appid: "appid" req req,
-            sub_appid: "sub_appid" opt opt,
-            openid: "openid" req req,
-            contract_id: "contract_id" req req,
-            order_state: "order_state" req req,
-            deduct_amount: "deduct_amount" req req,
-            pay_success_amount: "pay_success_amount" opt opt,
-            description: "description" req req,
-            attach: "attach" opt opt,
-            transaction_id: "transaction_id" opt opt,
-        });
+        pub type GetResponse = crate::v3::credit_repayment::partner::deduct_orders::PostResponse;
         /// 还款单状态
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseOrderState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseOrderState {
-            /// `DEDUCT_ORDER_STATE_PENDING`: 待处理
-            DeductOrderStatePending,
-            /// `DEDUCT_ORDER_STATE_NOT_PAY`: 待还款
-            DeductOrderStateNotPay,
-            /// `DEDUCT_ORDER_STATE_PAY_SUCCESS`: 还款成功
-            DeductOrderStatePaySuccess,
-            /// `DEDUCT_ORDER_STATE_PAY_FAIL`: 还款失败
-            DeductOrderStatePayFail,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseOrderState {
-            DeductOrderStatePending = "DEDUCT_ORDER_STATE_PENDING",
-            DeductOrderStateNotPay = "DEDUCT_ORDER_STATE_NOT_PAY",
-            DeductOrderStatePaySuccess = "DEDUCT_ORDER_STATE_PAY_SUCCESS",
-            DeductOrderStatePayFail = "DEDUCT_ORDER_STATE_PAY_FAIL",
-        });
+        pub type GetResponseOrderState = crate::v3::credit_repayment::partner::deduct_orders::PostResponseOrderState;
     }
 }
 /// `/v3/credit-repayment/partner/schedule-records`
@@ -1144,50 +886,6 @@ pub mod schedule_records {
             contract_id: "contract_id" skip req,
         });
         /// The response of `GET /v3/credit-repayment/partner/schedule-records/{out_record_id}` (查询预约还款记录).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponse {
-            /// 商户侧预约还款单号
-            ///
-            /// Example: `1234567abcde`
-            pub out_record_id: String,
-            /// 商户AppID
-            ///
-            /// Example: `wxd678efh567hg6787`
-            pub appid: String,
-            /// 子商户AppID
-            ///
-            /// Example: `wxcbda96de0b165489`
-            pub sub_appid: Option<String>,
-            /// 还款协议ID
-            ///
-            /// Example: `20251105000000123456789`
-            pub contract_id: Option<String>,
-            /// 应还款金额
-            ///
-            /// Example: `10000`
-            pub repayment_amount: String,
-            /// 最低还款金额
-            ///
-            /// Example: `2000`
-            pub min_repayment_amount: String,
-            /// 还款日期
-            ///
-            /// Example: `2025-11-18`
-            pub repayment_date: String,
-            /// 用户标识
-            ///
-            /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            pub openid: String,
-        }
-        ::wechatpay::runtime::json_object!(GetResponse {
-            out_record_id: "out_record_id" req req,
-            appid: "appid" req req,
-            sub_appid: "sub_appid" opt opt,
-            contract_id: "contract_id" opt opt,
-            repayment_amount: "repayment_amount" req req,
-            min_repayment_amount: "min_repayment_amount" req req,
-            repayment_date: "repayment_date" req req,
-            openid: "openid" req req,
-        });
+        pub type GetResponse = crate::v3::credit_repayment::partner::schedule_records::batch_create::PostResponseScheduleRecords;
     }
 }

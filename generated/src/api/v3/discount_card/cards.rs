@@ -404,46 +404,7 @@ pub mod by_out_card_code {
             reward_usage_records: "reward_usage_records" opt opt,
         });
         /// PostRequestObjectiveCompletionRecords
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestObjectiveCompletionRecords {
-            /// 目标完成流水号
-            ///
-            /// Example: `578354545`
-            pub objective_completion_serial_no: String,
-            /// 目标ID
-            ///
-            /// Example: `123456`
-            pub objective_id: String,
-            /// 目标完成时间
-            ///
-            /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub completion_time: String,
-            /// 目标完成类型
-            ///
-            /// Example: `INCREASE`
-            pub completion_type: String,
-            /// 目标完成描述
-            ///
-            /// Example: `购买商品`
-            pub description: String,
-            /// 目标完成数量
-            ///
-            /// Example: `1`
-            pub completion_count: i64,
-            /// 备注说明
-            ///
-            /// Example: `特价商品`
-            pub remark: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestObjectiveCompletionRecords {
-            objective_completion_serial_no: "objective_completion_serial_no" req req,
-            objective_id: "objective_id" req req,
-            completion_time: "completion_time" req req,
-            completion_type: "completion_type" req req,
-            description: "description" req req,
-            completion_count: "completion_count" req req,
-            remark: "remark" opt opt,
-        });
+        pub type PostRequestObjectiveCompletionRecords = crate::v3::discount_card::cards::by_out_card_code::GetResponseObjectivesObjectiveCompletionRecords;
         /// PostRequestRewardUsageRecords
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestRewardUsageRecords {

@@ -470,16 +470,7 @@ pub mod transactions {
                 }
             }
             /// The request of `GET /v3/ebike/charge/transactions/id/{transaction_id}` (查询订单API).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetRequest {
-                /// 特约商户号
-                ///
-                /// Query parameter `sub_mchid`. Example: `1900000109`
-                pub sub_mchid: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetRequest {
-                sub_mchid: "sub_mchid" skip opt,
-            });
+            pub type GetRequest = crate::v3::ebike::charge::contracts::by_contract_id::GetRequest;
             /// The response of `GET /v3/ebike/charge/transactions/id/{transaction_id}` (查询订单API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
@@ -588,21 +579,7 @@ pub mod transactions {
                 discount_total: "discount_total" opt opt,
             });
             /// 设备信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseDeviceInfo {
-                /// 充电位设备号
-                ///
-                /// Example: `12343232`
-                pub device_id: String,
-                /// 商户端设备ip
-                ///
-                /// Example: `123.12.12.123`
-                pub device_ip: String,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseDeviceInfo {
-                device_id: "device_id" req req,
-                device_ip: "device_ip" req req,
-            });
+            pub type GetResponseDeviceInfo = crate::v3::ebike::charge::transactions::PostRequestDeviceInfo;
             /// 支付者信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponsePayer {
@@ -709,206 +686,17 @@ pub mod transactions {
                 }
             }
             /// The request of `GET /v3/ebike/charge/transactions/out-trade-no/{out_trade_no}` (查询订单API).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetRequest {
-                /// 特约商户号
-                ///
-                /// Query parameter `sub_mchid`. Example: `1900000109`
-                pub sub_mchid: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetRequest {
-                sub_mchid: "sub_mchid" skip opt,
-            });
+            pub type GetRequest = crate::v3::ebike::charge::contracts::by_contract_id::GetRequest;
             /// The response of `GET /v3/ebike/charge/transactions/out-trade-no/{out_trade_no}` (查询订单API).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponse {
-                /// 商户号
-                ///
-                /// Example: `1230000109`
-                pub mchid: String,
-                /// 特约商户号
-                ///
-                /// Example: `1900000109`
-                pub sub_mchid: Option<String>,
-                /// 服务商公众号ID
-                ///
-                /// Example: `wxd678efh567hg678`
-                pub appid: String,
-                /// 特约商户公众号ID
-                ///
-                /// Example: `wxd678efh567hg6999`
-                pub sub_appid: Option<String>,
-                /// 商户订单号
-                ///
-                /// Example: `201407033233368018`
-                pub out_trade_no: String,
-                /// 微信订单号
-                ///
-                /// Example: `25012014070332333018`
-                pub transaction_id: Option<String>,
-                /// 商户数据
-                ///
-                /// Example: `自定义数据`
-                pub attach: Option<String>,
-                /// 交易类型
-                ///
-                /// Example: `PAP`
-                pub trade_type: String,
-                /// 银行类型
-                ///
-                /// Example: `CMC`
-                pub bank_type: Option<String>,
-                /// 成功时间
-                ///
-                /// Example: `2017-08-26T10:43:39+08:00`
-                pub success_time: Option<String>,
-                /// 交易状态
-                ///
-                /// Example: `SUCCESS`
-                pub trade_state: String,
-                /// 交易状态描述
-                ///
-                /// Example: `请重新下单支付`
-                pub trade_state_des: Option<String>,
-                /// 充电授权扣费协议号
-                ///
-                /// Example: `121775250124070332`
-                pub contract_id: String,
-                /// 支付者信息
-                pub payer: Option<GetResponsePayer>,
-                /// 订单金额信息
-                pub amount: GetResponseAmount,
-                /// 设备信息
-                pub device_info: GetResponseDeviceInfo,
-                /// 优惠信息
-                pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponse {
-                mchid: "mchid" req req,
-                sub_mchid: "sub_mchid" opt opt,
-                appid: "appid" req req,
-                sub_appid: "sub_appid" opt opt,
-                out_trade_no: "out_trade_no" req req,
-                transaction_id: "transaction_id" opt opt,
-                attach: "attach" opt opt,
-                trade_type: "trade_type" req req,
-                bank_type: "bank_type" opt opt,
-                success_time: "success_time" opt opt,
-                trade_state: "trade_state" req req,
-                trade_state_des: "trade_state_des" opt opt,
-                contract_id: "contract_id" req req,
-                payer: "payer" opt opt,
-                amount: "amount" req req,
-                device_info: "device_info" req req,
-                promotion_detail: "promotion_detail" opt opt,
-            });
+            pub type GetResponse = crate::v3::ebike::charge::transactions::id::by_transaction_id::GetResponse;
             /// 订单金额信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseAmount {
-                /// 订单金额
-                ///
-                /// Example: `888`
-                pub total: i64,
-                /// 货币类型
-                ///
-                /// Example: `CNY`
-                pub currency: Option<String>,
-                /// 用户实际支付金额
-                pub payer_total: Option<i64>,
-                /// 折扣
-                ///
-                /// Example: `100`
-                pub discount_total: Option<i64>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseAmount {
-                total: "total" req req,
-                currency: "currency" opt opt,
-                payer_total: "payer_total" opt opt,
-                discount_total: "discount_total" opt opt,
-            });
+            pub type GetResponseAmount = crate::v3::ebike::charge::transactions::id::by_transaction_id::GetResponseAmount;
             /// 设备信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseDeviceInfo {
-                /// 充电位设备号
-                ///
-                /// Example: `12343232`
-                pub device_id: String,
-                /// 商户端设备ip
-                ///
-                /// Example: `123.12.12.123`
-                pub device_ip: String,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseDeviceInfo {
-                device_id: "device_id" req req,
-                device_ip: "device_ip" req req,
-            });
+            pub type GetResponseDeviceInfo = crate::v3::ebike::charge::transactions::PostRequestDeviceInfo;
             /// 支付者信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponsePayer {
-                /// 用户在服务商的标识
-                ///
-                /// Example: `oUpF8uMuAJOM2pxb1Q`
-                pub openid: Option<String>,
-                /// 用户在特约商户的标识
-                ///
-                /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-                pub sub_openid: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponsePayer {
-                openid: "openid" opt opt,
-                sub_openid: "sub_openid" opt opt,
-            });
+            pub type GetResponsePayer = crate::v3::ebike::charge::transactions::id::by_transaction_id::GetResponsePayer;
             /// GetResponsePromotionDetail
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponsePromotionDetail {
-                /// 券ID
-                ///
-                /// Example: `109519`
-                pub promotion_id: String,
-                /// 优惠名称
-                ///
-                /// Example: `单品惠-6`
-                pub name: Option<String>,
-                /// 优惠范围
-                ///
-                /// Example: `SINGLE`
-                pub scope: Option<String>,
-                /// 优惠类型
-                ///
-                /// Example: `DISCOUNT`
-                pub type_: Option<String>,
-                /// 活动ID
-                ///
-                /// Example: `931386`
-                pub activity_id: Option<String>,
-                /// 优惠券面额
-                ///
-                /// Example: `5`
-                pub amount: i64,
-                /// 微信出资
-                ///
-                /// Example: `1`
-                pub wxpay_contribute: Option<i64>,
-                /// 商户出资
-                ///
-                /// Example: `1`
-                pub merchant_contribute: Option<i64>,
-                /// 其他出资
-                ///
-                /// Example: `5`
-                pub other_contribute: Option<i64>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponsePromotionDetail {
-                promotion_id: "promotion_id" req req,
-                name: "name" opt opt,
-                scope: "scope" opt opt,
-                type_: "type" opt opt,
-                activity_id: "activity_id" opt opt,
-                amount: "amount" req req,
-                wxpay_contribute: "wxpay_contribute" opt opt,
-                merchant_contribute: "merchant_contribute" opt opt,
-                other_contribute: "other_contribute" opt opt,
-            });
+            pub type GetResponsePromotionDetail = crate::v3::ebike::charge::transactions::id::by_transaction_id::GetResponsePromotionDetail;
         }
     }
 }
@@ -974,36 +762,7 @@ pub mod users {
                 trade_scene: "trade_scene" skip req,
             });
             /// The response of `GET /v3/ebike/charge/users/{openid}/contract` (通过用户标识查询用户状态API).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponse {
-                /// 服务商商户号
-                ///
-                /// Example: `10000098`
-                pub mchid: String,
-                /// 用户标识
-                ///
-                /// Example: `onqOjjmM1tad-3ROpncN-yUfa6ua`
-                pub openid: String,
-                /// 特约商户号
-                ///
-                /// Example: `1900000109`
-                pub sub_mchid: Option<String>,
-                /// 充电授权扣费协议号
-                ///
-                /// Example: `aAfixCs13LsdKPpfZfDkk2189ssXjfx`
-                pub contract_id: Option<String>,
-                /// 协议状态
-                ///
-                /// Example: `DELETED`
-                pub contract_state: String,
-            }
-            ::wechatpay::runtime::json_object!(GetResponse {
-                mchid: "mchid" req req,
-                openid: "openid" req req,
-                sub_mchid: "sub_mchid" opt opt,
-                contract_id: "contract_id" opt opt,
-                contract_state: "contract_state" req req,
-            });
+            pub type GetResponse = crate::v3::ebike::charge::contracts::by_contract_id::GetResponse;
         }
     }
 }

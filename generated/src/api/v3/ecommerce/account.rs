@@ -433,28 +433,7 @@ pub mod apply_cancel_withdraw {
                 state_description: "state_description" req req,
             });
             /// 二级商户号的出款子账户类型
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseAccountWithdrawResultOutAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseAccountWithdrawResultOutAccountType {
-                /// `BASIC_ACCOUNT`: 商户的基本户
-                BasicAccount,
-                /// `OPERATE_ACCOUNT`: 商户的运营账户
-                OperateAccount,
-                /// `MARGIN_ACCOUNT`: 商户的保证金户
-                MarginAccount,
-                /// `TRADE_FEE_ACCOUNT`: 商户的手续费账户
-                TradeFeeAccount,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseAccountWithdrawResultOutAccountType {
-                BasicAccount = "BASIC_ACCOUNT",
-                OperateAccount = "OPERATE_ACCOUNT",
-                MarginAccount = "MARGIN_ACCOUNT",
-                TradeFeeAccount = "TRADE_FEE_ACCOUNT",
-            });
+            pub type GetResponseAccountWithdrawResultOutAccountType = crate::v3::ecommerce::account::apply_cancel_withdraw::applyment_id::by_applyment_id::GetResponseAccountInfoOutAccountType;
             /// 付款状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseAccountWithdrawResultPayState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -528,22 +507,7 @@ pub mod apply_cancel_withdraw {
                 confirm_cancel_url: "confirm_cancel_url" opt opt,
             });
             /// 是否提取资金
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseWithdraw::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseWithdraw {
-                /// `APPLY_WITHDRAW`
-                ApplyWithdraw,
-                /// `NOT_APPLY_WITHDRAW`
-                NotApplyWithdraw,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseWithdraw {
-                ApplyWithdraw = "APPLY_WITHDRAW",
-                NotApplyWithdraw = "NOT_APPLY_WITHDRAW",
-            });
+            pub type GetResponseWithdraw = crate::v3::ecommerce::account::apply_cancel_withdraw::PostRequestWithdraw;
             /// 提现状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseWithdrawState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -675,255 +639,25 @@ pub mod apply_cancel_withdraw {
                 }
             }
             /// The response of `GET /v3/ecommerce/account/apply-cancel-withdraw/out-request-no/{out_request_no}` (商户注销提现申请单号查询申请单状态).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct GetResponse {
-                /// 微信支付注销提现申请单号
-                ///
-                /// Example: `X202410241010125346`
-                pub applyment_id: String,
-                /// 商户注销提现申请单号
-                ///
-                /// Example: `P202410241010125346`
-                pub out_request_no: String,
-                /// 注销提现申请单状态
-                ///
-                /// Example: `FUND_PROCESSING`
-                pub cancel_state: GetResponseCancelState,
-                /// 注销提现申请单状态描述
-                ///
-                /// Example: `资金处理中`
-                pub cancel_state_description: String,
-                /// 是否提取资金
-                ///
-                /// Example: `APPLY_WITHDRAW`
-                pub withdraw: Option<GetResponseWithdraw>,
-                /// 提现状态
-                ///
-                /// Example: `WITHDRAW_PROCESSING`
-                pub withdraw_state: Option<GetResponseWithdrawState>,
-                /// 提现状态描述
-                ///
-                /// Example: `提现处理中`
-                pub withdraw_state_description: Option<String>,
-                /// 账户提现结果
-                pub account_withdraw_result: Option<
-                    Vec<GetResponseAccountWithdrawResult>,
-                >,
-                /// 最后更新时间
-                ///
-                /// Example: `2015-05-20T13:29:35+08:00`
-                pub modify_time: Option<String>,
-                /// 申请注销的二级商户号
-                ///
-                /// Example: `1900000109`
-                pub sub_mchid: String,
-                /// 账户信息
-                pub account_info: Option<Vec<GetResponseAccountInfo>>,
-                /// 用于引导商户超级管理员确认注销的信息
-                pub confirm_cancel: Option<GetResponseConfirmCancel>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponse {
-                applyment_id: "applyment_id" req req,
-                out_request_no: "out_request_no" req req,
-                cancel_state: "cancel_state" req req,
-                cancel_state_description: "cancel_state_description" req req,
-                withdraw: "withdraw" opt opt,
-                withdraw_state: "withdraw_state" opt opt,
-                withdraw_state_description: "withdraw_state_description" opt opt,
-                account_withdraw_result: "account_withdraw_result" opt opt,
-                modify_time: "modify_time" opt opt,
-                sub_mchid: "sub_mchid" req req,
-                account_info: "account_info" opt opt,
-                confirm_cancel: "confirm_cancel" opt opt,
-            });
+            pub type GetResponse = crate::v3::ecommerce::account::apply_cancel_withdraw::applyment_id::by_applyment_id::GetResponse;
             /// GetResponseAccountInfo
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct GetResponseAccountInfo {
-                /// 二级商户号的出款子账户类型
-                pub out_account_type: GetResponseAccountInfoOutAccountType,
-                /// 账户金额
-                ///
-                /// Example: `101`
-                pub amount: i64,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseAccountInfo {
-                out_account_type: "out_account_type" req req,
-                amount: "amount" req req,
-            });
+            pub type GetResponseAccountInfo = crate::v3::ecommerce::account::apply_cancel_withdraw::applyment_id::by_applyment_id::GetResponseAccountInfo;
             /// 二级商户号的出款子账户类型
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseAccountInfoOutAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseAccountInfoOutAccountType {
-                /// `BASIC_ACCOUNT`: 商户的基本户
-                BasicAccount,
-                /// `OPERATE_ACCOUNT`: 商户的运营账户
-                OperateAccount,
-                /// `MARGIN_ACCOUNT`: 商户的保证金户
-                MarginAccount,
-                /// `TRADE_FEE_ACCOUNT`: 商户的手续费账户
-                TradeFeeAccount,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseAccountInfoOutAccountType {
-                BasicAccount = "BASIC_ACCOUNT",
-                OperateAccount = "OPERATE_ACCOUNT",
-                MarginAccount = "MARGIN_ACCOUNT",
-                TradeFeeAccount = "TRADE_FEE_ACCOUNT",
-            });
+            pub type GetResponseAccountInfoOutAccountType = crate::v3::ecommerce::account::apply_cancel_withdraw::applyment_id::by_applyment_id::GetResponseAccountInfoOutAccountType;
             /// GetResponseAccountWithdrawResult
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct GetResponseAccountWithdrawResult {
-                /// 二级商户号的出款子账户类型
-                ///
-                /// Example: `BASIC_ACCOUNT`
-                pub out_account_type: GetResponseAccountWithdrawResultOutAccountType,
-                /// 付款状态
-                pub pay_state: GetResponseAccountWithdrawResultPayState,
-                /// 付款状态描述
-                ///
-                /// Example: `付款成功`
-                pub state_description: String,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseAccountWithdrawResult {
-                out_account_type: "out_account_type" req req,
-                pay_state: "pay_state" req req,
-                state_description: "state_description" req req,
-            });
+            pub type GetResponseAccountWithdrawResult = crate::v3::ecommerce::account::apply_cancel_withdraw::applyment_id::by_applyment_id::GetResponseAccountWithdrawResult;
             /// 二级商户号的出款子账户类型
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseAccountWithdrawResultOutAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseAccountWithdrawResultOutAccountType {
-                /// `BASIC_ACCOUNT`: 商户的基本户
-                BasicAccount,
-                /// `OPERATE_ACCOUNT`: 商户的运营账户
-                OperateAccount,
-                /// `MARGIN_ACCOUNT`: 商户的保证金户
-                MarginAccount,
-                /// `TRADE_FEE_ACCOUNT`: 商户的手续费账户
-                TradeFeeAccount,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseAccountWithdrawResultOutAccountType {
-                BasicAccount = "BASIC_ACCOUNT",
-                OperateAccount = "OPERATE_ACCOUNT",
-                MarginAccount = "MARGIN_ACCOUNT",
-                TradeFeeAccount = "TRADE_FEE_ACCOUNT",
-            });
+            pub type GetResponseAccountWithdrawResultOutAccountType = crate::v3::ecommerce::account::apply_cancel_withdraw::applyment_id::by_applyment_id::GetResponseAccountInfoOutAccountType;
             /// 付款状态
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseAccountWithdrawResultPayState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseAccountWithdrawResultPayState {
-                /// `PAY_PROCESSING`: 处理中
-                PayProcessing,
-                /// `PAY_SUCCEED`: 付款成功
-                PaySucceed,
-                /// `PAY_FAIL`: 付款失败
-                PayFail,
-                /// `BANK_REFUNDED`: 银行退票
-                BankRefunded,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseAccountWithdrawResultPayState {
-                PayProcessing = "PAY_PROCESSING",
-                PaySucceed = "PAY_SUCCEED",
-                PayFail = "PAY_FAIL",
-                BankRefunded = "BANK_REFUNDED",
-            });
+            pub type GetResponseAccountWithdrawResultPayState = crate::v3::ecommerce::account::apply_cancel_withdraw::applyment_id::by_applyment_id::GetResponseAccountWithdrawResultPayState;
             /// 注销提现申请单状态
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseCancelState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseCancelState {
-                /// `ACCEPTED`: 已受理
-                Accepted,
-                /// `REVIEWING`: 审核中
-                Reviewing,
-                /// `REJECTED`: 审批驳回
-                Rejected,
-                /// `WAITING_MERCHANT_CONFIRM`: 等待商户确认
-                WaitingMerchantConfirm,
-                /// `REVOKED`: 已撤销
-                Revoked,
-                /// `SYSTEM_PROCESSING`: 系统处理中
-                SystemProcessing,
-                /// `CANCELED`: 已注销
-                Canceled,
-                /// `FUND_PROCESSING`: 资金处理中
-                FundProcessing,
-                /// `FINISH`: 注销完成
-                Finish,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseCancelState {
-                Accepted = "ACCEPTED",
-                Reviewing = "REVIEWING",
-                Rejected = "REJECTED",
-                WaitingMerchantConfirm = "WAITING_MERCHANT_CONFIRM",
-                Revoked = "REVOKED",
-                SystemProcessing = "SYSTEM_PROCESSING",
-                Canceled = "CANCELED",
-                FundProcessing = "FUND_PROCESSING",
-                Finish = "FINISH",
-            });
+            pub type GetResponseCancelState = crate::v3::ecommerce::account::apply_cancel_withdraw::applyment_id::by_applyment_id::GetResponseCancelState;
             /// 用于引导商户超级管理员确认注销的信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseConfirmCancel {
-                /// 确认商户注销的页面url
-                ///
-                /// Example: `https://pay.weixin.qq.com/some_page?param_name=param_value`
-                pub confirm_cancel_url: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseConfirmCancel {
-                confirm_cancel_url: "confirm_cancel_url" opt opt,
-            });
+            pub type GetResponseConfirmCancel = crate::v3::ecommerce::account::apply_cancel_withdraw::applyment_id::by_applyment_id::GetResponseConfirmCancel;
             /// 是否提取资金
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseWithdraw::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseWithdraw {
-                /// `APPLY_WITHDRAW`
-                ApplyWithdraw,
-                /// `NOT_APPLY_WITHDRAW`
-                NotApplyWithdraw,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseWithdraw {
-                ApplyWithdraw = "APPLY_WITHDRAW",
-                NotApplyWithdraw = "NOT_APPLY_WITHDRAW",
-            });
+            pub type GetResponseWithdraw = crate::v3::ecommerce::account::apply_cancel_withdraw::PostRequestWithdraw;
             /// 提现状态
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseWithdrawState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseWithdrawState {
-                /// `WITHDRAW_PROCESSING`
-                WithdrawProcessing,
-                /// `WITHDRAW_EXCEPTION`
-                WithdrawException,
-                /// `WITHDRAW_SUCCEED`
-                WithdrawSucceed,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseWithdrawState {
-                WithdrawProcessing = "WITHDRAW_PROCESSING",
-                WithdrawException = "WITHDRAW_EXCEPTION",
-                WithdrawSucceed = "WITHDRAW_SUCCEED",
-            });
+            pub type GetResponseWithdrawState = crate::v3::ecommerce::account::apply_cancel_withdraw::applyment_id::by_applyment_id::GetResponseWithdrawState;
         }
     }
     /// `/v3/ecommerce/account/apply-cancel-withdraw/validate-cancel`
@@ -994,28 +728,7 @@ pub mod apply_cancel_withdraw {
                 amount: "amount" req req,
             });
             /// 商户资金账户余额
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseAccountInfoOutAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseAccountInfoOutAccountType {
-                /// `BASIC_ACCOUNT`: 商户的基本户
-                BasicAccount,
-                /// `OPERATE_ACCOUNT`: 商户的运营账户
-                OperateAccount,
-                /// `MARGIN_ACCOUNT`: 商户的保证金户
-                MarginAccount,
-                /// `TRADE_FEE_ACCOUNT`: 商户的手续费账户
-                TradeFeeAccount,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseAccountInfoOutAccountType {
-                BasicAccount = "BASIC_ACCOUNT",
-                OperateAccount = "OPERATE_ACCOUNT",
-                MarginAccount = "MARGIN_ACCOUNT",
-                TradeFeeAccount = "TRADE_FEE_ACCOUNT",
-            });
+            pub type GetResponseAccountInfoOutAccountType = crate::v3::ecommerce::account::apply_cancel_withdraw::applyment_id::by_applyment_id::GetResponseAccountInfoOutAccountType;
             /// GetResponseBlockReasons
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseBlockReasons {
@@ -1302,54 +1015,9 @@ pub mod cancel_applications {
                 }
             }
             /// The response of `GET /v3/ecommerce/account/cancel-applications/out-apply-no/{out_apply_no}` (查询注销单状态).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponse {
-                /// 商户注销申请单号
-                ///
-                /// Example: `2019061122222222122`
-                pub out_apply_no: String,
-                /// 二级商户号
-                ///
-                /// Example: `1900000109`
-                pub sub_mchid: String,
-                /// 受理失败原因
-                ///
-                /// Example: `非电商服务商，无权调用此接口`
-                pub reject_reason: Option<String>,
-                /// 注销状态
-                pub cancel_state: Option<GetResponseCancelState>,
-                /// 最后更新时间
-                ///
-                /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub update_time: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponse {
-                out_apply_no: "out_apply_no" req req,
-                sub_mchid: "sub_mchid" req req,
-                reject_reason: "reject_reason" opt opt,
-                cancel_state: "cancel_state" opt opt,
-                update_time: "update_time" opt opt,
-            });
+            pub type GetResponse = crate::v3::ecommerce::account::cancel_applications::PostResponse;
             /// 注销状态
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseCancelState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseCancelState {
-                /// `REVIEWING`
-                Reviewing,
-                /// `REJECTED`
-                Rejected,
-                /// `CANCEL_SUCCESS`
-                CancelSuccess,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseCancelState {
-                Reviewing = "REVIEWING",
-                Rejected = "REJECTED",
-                CancelSuccess = "CANCEL_SUCCESS",
-            });
+            pub type GetResponseCancelState = crate::v3::ecommerce::account::cancel_applications::PostResponseCancelState;
         }
     }
 }

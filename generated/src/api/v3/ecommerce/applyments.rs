@@ -359,41 +359,9 @@ pub mod out_request_no {
             deadline: "deadline" opt opt,
         });
         /// GetResponseAuditDetail
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseAuditDetail {
-            /// 参数名称
-            ///
-            /// Example: `id_card_copy`
-            pub param_name: String,
-            /// 驳回原因
-            ///
-            /// Example: `身份证背面识别失败，请上传更清晰的身份证图片`
-            pub reject_reason: String,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseAuditDetail {
-            param_name: "param_name" req req,
-            reject_reason: "reject_reason" req req,
-        });
+        pub type GetResponseAuditDetail = crate::v3::ecommerce::applyments::by_applyment_id::GetResponseAuditDetail;
         /// 签约状态
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseSignState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseSignState {
-            /// `UNSIGNED`
-            Unsigned,
-            /// `SIGNED`
-            Signed,
-            /// `NOT_SIGNABLE`
-            NotSignable,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseSignState {
-            Unsigned = "UNSIGNED",
-            Signed = "SIGNED",
-            NotSignable = "NOT_SIGNABLE",
-        });
+        pub type GetResponseSignState = crate::v3::ecommerce::applyments::by_applyment_id::GetResponseSignState;
         /// `/v3/ecommerce/applyments/out-request-no/{out_request_no}/revoke`
         pub mod revoke {
             /// The chain step for `/v3/ecommerce/applyments/out-request-no/{out_request_no}/revoke`, reached with `client.v3().ecommerce().applyments().out_request_no().out_request_no(out_request_no).revoke()`.
@@ -410,21 +378,7 @@ pub mod out_request_no {
                 }
             }
             /// The response of `POST /v3/ecommerce/applyments/out-request-no/{out_request_no}/revoke` (撤销申请单-使用业务申请编号).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponse {
-                /// 微信支付申请单号
-                ///
-                /// Example: `2000002124775691`
-                pub applyment_id: i64,
-                /// 业务申请编号
-                ///
-                /// Example: `APPLYMENT_00000000001`
-                pub out_request_no: String,
-            }
-            ::wechatpay::runtime::json_object!(PostResponse {
-                applyment_id: "applyment_id" req req,
-                out_request_no: "out_request_no" req req,
-            });
+            pub type PostResponse = crate::v3::ecommerce::applyments::by_applyment_id::revoke::PostResponse;
         }
     }
 }
@@ -878,21 +832,7 @@ pub mod slash {
         ubo_period_end: "ubo_period_end" req req,
     });
     /// The response of `POST /v3/ecommerce/applyments/` (二级商户进件API).
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponse {
-        /// 微信支付申请单号
-        ///
-        /// Example: `2000002124775691`
-        pub applyment_id: i64,
-        /// 业务申请编号
-        ///
-        /// Example: `APPLYMENT_00000000001`
-        pub out_request_no: String,
-    }
-    ::wechatpay::runtime::json_object!(PostResponse {
-        applyment_id: "applyment_id" req req,
-        out_request_no: "out_request_no" req req,
-    });
+    pub type PostResponse = crate::v3::ecommerce::applyments::by_applyment_id::revoke::PostResponse;
 }
 /// `/v3/ecommerce/applyments/submit-account-hosting-applyment`
 pub mod submit_account_hosting_applyment {
@@ -1029,22 +969,7 @@ pub mod submit_account_hosting_applyment {
         account_number: "account_number" req req,
     });
     /// 账户类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestAccountInfoBankAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestAccountInfoBankAccountType {
-        /// `74`: 对私账户
-        V74,
-        /// `75`: 对公账户
-        V75,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestAccountInfoBankAccountType {
-        V74 = "74",
-        V75 = "75",
-    });
+    pub type PostRequestAccountInfoBankAccountType = crate::v3::ecommerce::applyments::slash::PostRequestAccountInfoBankAccountType;
     /// 营业执照/登记证书信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestBusinessLicenseInfo {
@@ -1139,34 +1064,9 @@ pub mod submit_account_hosting_applyment {
         mobile_phone: "mobile_phone" opt opt,
     });
     /// 超级管理员类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestContactInfoContactType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestContactInfoContactType {
-        /// `65`: 经营者/法人
-        V65,
-        /// `66`: 经办人
-        V66,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestContactInfoContactType {
-        V65 = "65",
-        V66 = "66",
-    });
+    pub type PostRequestContactInfoContactType = crate::v3::ecommerce::applyments::slash::PostRequestContactInfoContactType;
     /// 金融机构许可证信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestFinanceInstitutionInfo {
-        /// `finance_type`
-        pub finance_type: Option<crate::types::FinanceType>,
-        /// 金融机构许可证图片
-        pub finance_license_pics: Option<Vec<String>>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestFinanceInstitutionInfo {
-        finance_type: "finance_type" opt opt,
-        finance_license_pics: "finance_license_pics" opt opt,
-    });
+    pub type PostRequestFinanceInstitutionInfo = crate::v3::ecommerce::applyments::slash::PostRequestFinanceInstitutionInfo;
     /// 经营者/法人身份证信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestIdCardInfo {
@@ -1236,71 +1136,11 @@ pub mod submit_account_hosting_applyment {
         doc_period_end: "doc_period_end" req req,
     });
     /// 主体类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestOrganizationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestOrganizationType {
-        /// `2401`: 小微商户
-        V2401,
-        /// `2500`: 个人卖家
-        V2500,
-        /// `4`: 个体工商户
-        V4,
-        /// `2`: 企业
-        V2,
-        /// `3`: 事业单位
-        V3,
-        /// `2502`: 政府机关
-        V2502,
-        /// `1708`: 社会组织
-        V1708,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestOrganizationType {
-        V2401 = "2401",
-        V2500 = "2500",
-        V4 = "4",
-        V2 = "2",
-        V3 = "3",
-        V2502 = "2502",
-        V1708 = "1708",
-    });
+    pub type PostRequestOrganizationType = crate::v3::ecommerce::applyments::slash::PostRequestOrganizationType;
     /// 店铺信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestSalesSceneInfo {
-        /// 店铺名称
-        ///
-        /// Example: `爱烧烤`
-        pub store_name: Option<String>,
-        /// 店铺链接
-        ///
-        /// Example: `http://www.qq.com`
-        pub store_url: Option<String>,
-        /// 店铺二维码
-        pub store_qr_code: Option<String>,
-        /// 小程序AppID
-        pub mini_program_sub_appid: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestSalesSceneInfo {
-        store_name: "store_name" opt opt,
-        store_url: "store_url" opt opt,
-        store_qr_code: "store_qr_code" opt opt,
-        mini_program_sub_appid: "mini_program_sub_appid" opt opt,
-    });
+    pub type PostRequestSalesSceneInfo = crate::v3::ecommerce::applyments::slash::PostRequestSalesSceneInfo;
     /// 结算规则
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestSettlementInfo {
-        /// 结算规则ID
-        pub settlement_id: Option<String>,
-        /// 所属行业
-        pub qualification_type: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestSettlementInfo {
-        settlement_id: "settlement_id" opt opt,
-        qualification_type: "qualification_type" opt opt,
-    });
+    pub type PostRequestSettlementInfo = crate::v3::ecommerce::applyments::slash::PostRequestSettlementInfo;
     /// PostRequestUboInfoList
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestUboInfoList {
@@ -1338,21 +1178,7 @@ pub mod submit_account_hosting_applyment {
         ubo_id_doc_period_end: "ubo_id_doc_period_end" opt opt,
     });
     /// The response of `POST /v3/ecommerce/applyments/submit-account-hosting-applyment` (提交申请单).
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponse {
-        /// 微信支付申请单号
-        ///
-        /// Example: `2000002124775691`
-        pub applyment_id: i64,
-        /// 业务申请编号
-        ///
-        /// Example: `APPLYMENT_00000000001`
-        pub out_request_no: String,
-    }
-    ::wechatpay::runtime::json_object!(PostResponse {
-        applyment_id: "applyment_id" req req,
-        out_request_no: "out_request_no" req req,
-    });
+    pub type PostResponse = crate::v3::ecommerce::applyments::by_applyment_id::revoke::PostResponse;
 }
 /// `/v3/ecommerce/applyments/submit-sign-verify-info`
 pub mod submit_sign_verify_info {

@@ -691,128 +691,13 @@ pub mod transactions {
             }
         }
         /// The response of `GET /v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}` (电商合单委托代扣查询订单API).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponse {
-            /// 合单商户APPID
-            ///
-            /// Example: `wxd678efh567hg6787`
-            pub combine_appid: String,
-            /// 合单商户号
-            ///
-            /// Example: `1900000109`
-            pub combine_mchid: String,
-            /// 合单商户订单号
-            ///
-            /// Example: `P20150806125346`
-            pub combine_out_trade_no: String,
-            /// 子单信息
-            pub sub_orders: Option<Vec<GetResponseSubOrders>>,
-            /// 支付者
-            pub combine_payer_info: Option<GetResponseCombinePayerInfo>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponse {
-            combine_appid: "combine_appid" req req,
-            combine_mchid: "combine_mchid" req req,
-            combine_out_trade_no: "combine_out_trade_no" req req,
-            sub_orders: "sub_orders" opt opt,
-            combine_payer_info: "combine_payer_info" opt opt,
-        });
+        pub type GetResponse = crate::v3::ecommerce::combine_papay::transactions::PostResponse;
         /// 支付者
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseCombinePayerInfo {
-            /// 用户标识
-            ///
-            /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            pub openid: String,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseCombinePayerInfo {
-            openid: "openid" req req,
-        });
+        pub type GetResponseCombinePayerInfo = crate::v3::ecommerce::combine_papay::transactions::PostResponseCombinePayerInfo;
         /// GetResponseSubOrders
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseSubOrders {
-            /// 子单商户号
-            ///
-            /// Example: `1900000109`
-            pub mchid: String,
-            /// 交易类型
-            ///
-            /// Example: `PAP`
-            pub trade_type: String,
-            /// 交易状态
-            ///
-            /// Example: `SUCCESS`
-            pub trade_state: String,
-            /// 付款银行
-            ///
-            /// Example: `CMC`
-            pub bank_type: Option<String>,
-            /// 附加数据
-            ///
-            /// Example: `深圳分店`
-            pub attach: Option<String>,
-            /// 支付完成时间
-            ///
-            /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub success_time: Option<String>,
-            /// 子单微信订单号
-            ///
-            /// Example: `1009660380201506130728806387`
-            pub transaction_id: String,
-            /// 子单商户订单号
-            ///
-            /// Example: `20150806125346`
-            pub out_trade_no: String,
-            /// 二级商户号
-            ///
-            /// Example: `1900000109`
-            pub sub_mchid: String,
-            /// 二级商户appid
-            ///
-            /// Example: `wxd678efh567hg6787`
-            pub sub_appid: Option<String>,
-            /// 订单金额
-            pub amount: Option<GetResponseSubOrdersAmount>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseSubOrders {
-            mchid: "mchid" req req,
-            trade_type: "trade_type" req req,
-            trade_state: "trade_state" req req,
-            bank_type: "bank_type" opt opt,
-            attach: "attach" opt opt,
-            success_time: "success_time" opt opt,
-            transaction_id: "transaction_id" req req,
-            out_trade_no: "out_trade_no" req req,
-            sub_mchid: "sub_mchid" req req,
-            sub_appid: "sub_appid" opt opt,
-            amount: "amount" opt opt,
-        });
+        pub type GetResponseSubOrders = crate::v3::ecommerce::combine_papay::transactions::PostResponseSubOrders;
         /// 订单金额
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseSubOrdersAmount {
-            /// 标价金额
-            ///
-            /// Example: `100`
-            pub total_amount: i64,
-            /// 标价币种
-            ///
-            /// Example: `CNY`
-            pub currency: String,
-            /// 现金支付金额
-            ///
-            /// Example: `10`
-            pub payer_amount: Option<i64>,
-            /// 现金支付币种
-            ///
-            /// Example: `CNY`
-            pub payer_currency: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseSubOrdersAmount {
-            total_amount: "total_amount" req req,
-            currency: "currency" req req,
-            payer_amount: "payer_amount" opt opt,
-            payer_currency: "payer_currency" opt opt,
-        });
+        pub type GetResponseSubOrdersAmount = crate::v3::ecommerce::combine_papay::transactions::PostResponseSubOrdersAmount;
         /// `/v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}/reverse`
         pub mod reverse {
             /// The chain step for `/v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}/reverse`, reached with `client.v3().ecommerce().combine_papay().transactions().combine_out_trade_no(combine_out_trade_no).reverse()`.

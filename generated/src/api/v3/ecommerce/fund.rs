@@ -101,19 +101,7 @@ pub mod balance {
             pending_amount: "pending_amount" opt opt,
         });
         /// 资金账户类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseAccountType {
-            /// `DEPOSIT`
-            Deposit,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseAccountType {
-            Deposit = "DEPOSIT",
-        });
+        pub type GetResponseAccountType = crate::v3::ecommerce::fund::balance::by_sub_mchid::GetRequestAccountType;
     }
 }
 /// `/v3/ecommerce/fund/enddaybalance`
@@ -209,22 +197,7 @@ pub mod enddaybalance {
             account_type: "account_type" opt opt,
         });
         /// 账户类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseAccountType {
-            /// `BASIC`
-            Basic,
-            /// `DEPOSIT`
-            Deposit,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseAccountType {
-            Basic = "BASIC",
-            Deposit = "DEPOSIT",
-        });
+        pub type GetResponseAccountType = crate::v3::ecommerce::fund::enddaybalance::by_sub_mchid::GetRequestAccountType;
     }
 }
 /// `/v3/ecommerce/fund/withdraw`
@@ -343,25 +316,7 @@ pub mod withdraw {
         account_type: "account_type" opt opt,
     });
     /// 出款账户类型
-    ///
-    /// A value this client does not know yet is kept as [`PostResponseAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostResponseAccountType {
-        /// `BASIC`
-        Basic,
-        /// `OPERATION`
-        Operation,
-        /// `FEES`
-        Fees,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostResponseAccountType {
-        Basic = "BASIC",
-        Operation = "OPERATION",
-        Fees = "FEES",
-    });
+    pub type PostResponseAccountType = crate::v3::ecommerce::fund::withdraw::PostRequestAccountType;
     /// `/v3/ecommerce/fund/withdraw/{withdraw_id}`
     pub mod by_withdraw_id {
         /// The chain step for `/v3/ecommerce/fund/withdraw/{withdraw_id}`, reached with `client.v3().ecommerce().fund().withdraw().withdraw_id(withdraw_id)`.
@@ -470,25 +425,7 @@ pub mod withdraw {
             bank_name: "bank_name" opt opt,
         });
         /// 出款账户类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseAccountType {
-            /// `BASIC`
-            Basic,
-            /// `OPERATION`
-            Operation,
-            /// `FEES`
-            Fees,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseAccountType {
-            Basic = "BASIC",
-            Operation = "OPERATION",
-            Fees = "FEES",
-        });
+        pub type GetResponseAccountType = crate::v3::ecommerce::fund::withdraw::PostRequestAccountType;
         /// 提现单状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -555,140 +492,13 @@ pub mod withdraw {
                 }
             }
             /// The request of `GET /v3/ecommerce/fund/withdraw/out-request-no/{out_request_no}` (商户提现单号查询).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetRequest {
-                /// 二级商户号
-                ///
-                /// Query parameter `sub_mchid`. Example: `1900000109`
-                pub sub_mchid: String,
-            }
-            ::wechatpay::runtime::json_object!(GetRequest {
-                sub_mchid: "sub_mchid" skip req,
-            });
+            pub type GetRequest = crate::v3::ecommerce::fund::withdraw::by_withdraw_id::GetRequest;
             /// The response of `GET /v3/ecommerce/fund/withdraw/out-request-no/{out_request_no}` (商户提现单号查询).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct GetResponse {
-                /// 二级商户号
-                ///
-                /// Example: `1900000109`
-                pub sub_mchid: Option<String>,
-                /// 电商平台商户号
-                ///
-                /// Example: `1800000123`
-                pub sp_mchid: String,
-                /// 提现单状态
-                ///
-                /// Example: `SUCCESS`
-                pub status: GetResponseStatus,
-                /// 微信支付提现单号
-                pub withdraw_id: String,
-                /// 商户提现单号
-                ///
-                /// Example: `1217752501201407033233368018`
-                pub out_request_no: String,
-                /// 提现金额
-                ///
-                /// Example: `100`
-                pub amount: i64,
-                /// 发起提现时间
-                pub create_time: Option<String>,
-                /// 提现状态更新时间
-                pub update_time: Option<String>,
-                /// 失败原因
-                ///
-                /// Example: `卡号错误`
-                pub reason: Option<String>,
-                /// 提现备注
-                ///
-                /// Example: `交易提现`
-                pub remark: Option<String>,
-                /// 银行备注
-                ///
-                /// Example: `微信提现`
-                pub bank_memo: Option<String>,
-                /// 出款账户类型
-                ///
-                /// Example: `BASIC`
-                pub account_type: Option<GetResponseAccountType>,
-                /// 入账银行账号后四位
-                ///
-                /// Example: `1178`
-                pub account_number: Option<String>,
-                /// 入账银行
-                ///
-                /// Example: `招商银行`
-                pub account_bank: Option<String>,
-                /// 入账银行全称（含支行）
-                ///
-                /// Example: `中国工商银行股份有限公司深圳软件园支行`
-                pub bank_name: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponse {
-                sub_mchid: "sub_mchid" opt opt,
-                sp_mchid: "sp_mchid" req req,
-                status: "status" req req,
-                withdraw_id: "withdraw_id" req req,
-                out_request_no: "out_request_no" req req,
-                amount: "amount" req req,
-                create_time: "create_time" opt opt,
-                update_time: "update_time" opt opt,
-                reason: "reason" opt opt,
-                remark: "remark" opt opt,
-                bank_memo: "bank_memo" opt opt,
-                account_type: "account_type" opt opt,
-                account_number: "account_number" opt opt,
-                account_bank: "account_bank" opt opt,
-                bank_name: "bank_name" opt opt,
-            });
+            pub type GetResponse = crate::v3::ecommerce::fund::withdraw::by_withdraw_id::GetResponse;
             /// 出款账户类型
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseAccountType {
-                /// `BASIC`
-                Basic,
-                /// `OPERATION`
-                Operation,
-                /// `FEES`
-                Fees,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseAccountType {
-                Basic = "BASIC",
-                Operation = "OPERATION",
-                Fees = "FEES",
-            });
+            pub type GetResponseAccountType = crate::v3::ecommerce::fund::withdraw::PostRequestAccountType;
             /// 提现单状态
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseStatus {
-                /// `CREATE_SUCCESS`
-                CreateSuccess,
-                /// `SUCCESS`
-                Success,
-                /// `FAIL`
-                Fail,
-                /// `REFUND`
-                Refund,
-                /// `CLOSE`
-                Close,
-                /// `INIT`
-                Init,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseStatus {
-                CreateSuccess = "CREATE_SUCCESS",
-                Success = "SUCCESS",
-                Fail = "FAIL",
-                Refund = "REFUND",
-                Close = "CLOSE",
-                Init = "INIT",
-            });
+            pub type GetResponseStatus = crate::v3::ecommerce::fund::withdraw::by_withdraw_id::GetResponseStatus;
         }
     }
 }

@@ -199,22 +199,7 @@ pub mod out_contract_code {
             real_name_auth_result: "real_name_auth_result" opt opt,
         });
         /// 授权状态
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseAuthState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseAuthState {
-            /// `AUTHORIZED`
-            Authorized,
-            /// `UNAUTHORIZED`
-            Unauthorized,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseAuthState {
-            Authorized = "AUTHORIZED",
-            Unauthorized = "UNAUTHORIZED",
-        });
+        pub type GetResponseAuthState = crate::v3::ecommerce::individual_contracts::by_openid::GetResponseAuthState;
         /// 实名授权结果
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseRealNameAuthResult {
@@ -358,16 +343,7 @@ pub mod pre_entrust_sign {
             openid: "openid" req req,
         });
         /// The response of `POST /v3/ecommerce/individual-contracts/pre-entrust-sign/mini-program` (小程序场景预签约).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponse {
-            /// 预签约id
-            ///
-            /// Example: `1121_9f3cec22a2d367737674d08d98e5e07b8388495fafedc0eba83c327e8ad720ed_12bfdd59b387c4bff8543de4719a886a`
-            pub pre_entrustweb_id: String,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            pre_entrustweb_id: "pre_entrustweb_id" req req,
-        });
+        pub type PostResponse = crate::v3::ecommerce::individual_contracts::pre_entrust_sign::app::PostResponse;
     }
 }
 /// `/v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity`
@@ -461,16 +437,7 @@ pub mod pre_entrust_sign_with_real_name_identity {
             IdCard = "ID_CARD",
         });
         /// The response of `POST /v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/app` (APP场景预签约（需要实名验证）).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponse {
-            /// 预签约id
-            ///
-            /// Example: `1121_9f3cec22a2d367737674d08d98e5e07b8388495fafedc0eba83c327e8ad720ed_12bfdd59b387c4bff8543de4719a886a`
-            pub pre_entrustweb_id: String,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            pre_entrustweb_id: "pre_entrustweb_id" req req,
-        });
+        pub type PostResponse = crate::v3::ecommerce::individual_contracts::pre_entrust_sign::app::PostResponse;
     }
     /// `/v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/mini-program`
     pub mod mini_program {
@@ -536,29 +503,8 @@ pub mod pre_entrust_sign_with_real_name_identity {
             cred_id: "cred_id" req req,
         });
         /// 证件类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestCredType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestCredType {
-            /// `ID_CARD`
-            IdCard,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestCredType {
-            IdCard = "ID_CARD",
-        });
+        pub type PostRequestCredType = crate::v3::ecommerce::individual_contracts::pre_entrust_sign_with_real_name_identity::app::PostRequestCredType;
         /// The response of `POST /v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/mini-program` (小程序场景预签约（需要实名验证）).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponse {
-            /// 预签约id
-            ///
-            /// Example: `1121_9f3cec22a2d367737674d08d98e5e07b8388495fafedc0eba83c327e8ad720ed_12bfdd59b387c4bff8543de4719a886a`
-            pub pre_entrustweb_id: String,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            pre_entrustweb_id: "pre_entrustweb_id" req req,
-        });
+        pub type PostResponse = crate::v3::ecommerce::individual_contracts::pre_entrust_sign::app::PostResponse;
     }
 }

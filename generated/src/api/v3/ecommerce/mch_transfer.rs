@@ -501,92 +501,9 @@ pub mod transfer_bills {
                 }
             }
             /// The request of `GET /v3/ecommerce/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}` (微信转账单号查询转账单).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetRequest {
-                /// 二级商户号
-                ///
-                /// Query parameter `sub_mchid`. Example: `1900001121`
-                pub sub_mchid: String,
-            }
-            ::wechatpay::runtime::json_object!(GetRequest {
-                sub_mchid: "sub_mchid" skip req,
-            });
+            pub type GetRequest = crate::v3::ecommerce::mch_transfer::transfer_bills::out_bill_no::by_out_bill_no::GetRequest;
             /// The response of `GET /v3/ecommerce/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}` (微信转账单号查询转账单).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponse {
-                /// 服务商商户号
-                ///
-                /// Example: `1900001109`
-                pub mchid: String,
-                /// 二级商户号
-                ///
-                /// Example: `1900001121`
-                pub sub_mchid: String,
-                /// 商户单号
-                ///
-                /// Example: `plfk2020042013`
-                pub out_bill_no: String,
-                /// 微信转账单号
-                ///
-                /// Example: `1330000071100999991182020050700019480001`
-                pub transfer_bill_no: String,
-                /// 服务商AppID
-                ///
-                /// Example: `wxf636efh567hg4356`
-                pub appid: String,
-                /// 转账场景ID
-                ///
-                /// Example: `10001`
-                pub transfer_scene_id: String,
-                /// 单据状态
-                ///
-                /// Example: `ACCEPTED`
-                pub state: String,
-                /// 转账金额
-                ///
-                /// Example: `400000`
-                pub transfer_amount: f64,
-                /// 转账备注
-                ///
-                /// Example: `2020年4月报销`
-                pub transfer_remark: String,
-                /// 失败原因
-                ///
-                /// Example: `PAYEE_ACCOUNT_ABNORMAL`
-                pub fail_reason: Option<String>,
-                /// 收款用户OpenID
-                ///
-                /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                pub openid: Option<String>,
-                /// 收款用户姓名
-                ///
-                /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-                pub user_name: Option<String>,
-                /// 单据创建时间
-                ///
-                /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub create_time: String,
-                /// 状态变更时间
-                ///
-                /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub update_time: String,
-            }
-            ::wechatpay::runtime::json_object!(GetResponse {
-                mchid: "mchid" req req,
-                sub_mchid: "sub_mchid" req req,
-                out_bill_no: "out_bill_no" req req,
-                transfer_bill_no: "transfer_bill_no" req req,
-                appid: "appid" req req,
-                transfer_scene_id: "transfer_scene_id" req req,
-                state: "state" req req,
-                transfer_amount: "transfer_amount" req req,
-                transfer_remark: "transfer_remark" req req,
-                fail_reason: "fail_reason" opt opt,
-                openid: "openid" opt opt,
-                user_name: "user_name" opt opt,
-                create_time: "create_time" req req,
-                update_time: "update_time" req req,
-            });
+            pub type GetResponse = crate::v3::ecommerce::mch_transfer::transfer_bills::out_bill_no::by_out_bill_no::GetResponse;
         }
     }
 }

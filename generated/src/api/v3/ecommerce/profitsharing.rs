@@ -691,53 +691,11 @@ pub mod orders {
         funds_abnormal_receivers: "funds_abnormal_receivers" opt opt,
     });
     /// 异常处理状态
-    ///
-    /// A value this client does not know yet is kept as [`PostResponseReceiversAbnormalStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostResponseReceiversAbnormalStatus {
-        /// `ABNORMAL_PENDING`
-        AbnormalPending,
-        /// `ABNORMAL_FINISHED`
-        AbnormalFinished,
-        /// `ABNORMAL_CLOSED`
-        AbnormalClosed,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostResponseReceiversAbnormalStatus {
-        AbnormalPending = "ABNORMAL_PENDING",
-        AbnormalFinished = "ABNORMAL_FINISHED",
-        AbnormalClosed = "ABNORMAL_CLOSED",
-    });
+    pub type PostResponseReceiversAbnormalStatus = crate::v3::ecommerce::profitsharing::orders::GetResponseAbnormalStatus;
     /// 异常处理关单原因
-    ///
-    /// A value this client does not know yet is kept as [`PostResponseReceiversFundsAbnormalClosedReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostResponseReceiversFundsAbnormalClosedReason {
-        /// `CLOSED_REASON_TIMEOUT`
-        ClosedReasonTimeout,
-        /// `CLOSED_REASON_RESTRICT_TRANSFER`
-        ClosedReasonRestrictTransfer,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostResponseReceiversFundsAbnormalClosedReason {
-        ClosedReasonTimeout = "CLOSED_REASON_TIMEOUT",
-        ClosedReasonRestrictTransfer = "CLOSED_REASON_RESTRICT_TRANSFER",
-    });
+    pub type PostResponseReceiversFundsAbnormalClosedReason = crate::v3::ecommerce::profitsharing::orders::GetResponseFundsAbnormalClosedReason;
     /// PostResponseReceiversFundsAbnormalReceivers
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponseReceiversFundsAbnormalReceivers {
-        /// 平台接收异常资金商户号
-        ///
-        /// Example: `1900000001`
-        pub mchid: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponseReceiversFundsAbnormalReceivers {
-        mchid: "mchid" opt opt,
-    });
+    pub type PostResponseReceiversFundsAbnormalReceivers = crate::v3::ecommerce::profitsharing::orders::GetResponseFundsAbnormalReceivers;
     /// `/v3/ecommerce/profitsharing/orders/{transaction_id}`
     pub mod by_transaction_id {
         /// The chain step for `/v3/ecommerce/profitsharing/orders/{transaction_id}`, reached with `client.v3().ecommerce().profitsharing().orders().transaction_id(transaction_id)`.
@@ -915,19 +873,7 @@ pub mod receivers {
             account: "account" req req,
         });
         /// The response of `POST /v3/ecommerce/profitsharing/receivers/delete` (删除分账接收方API).
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostResponse {
-            /// 接收方类型
-            pub type_: crate::types::ProfitSharingReceiverType,
-            /// 接收方账号
-            ///
-            /// Example: `190001001`
-            pub account: String,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            type_: "type" req req,
-            account: "account" req req,
-        });
+        pub type PostResponse = crate::v3::ecommerce::profitsharing::receivers::add::PostResponse;
     }
 }
 /// `/v3/ecommerce/profitsharing/returnorders`
@@ -1087,55 +1033,5 @@ pub mod returnorders {
         transaction_id: "transaction_id" opt opt,
     });
     /// The response of `POST /v3/ecommerce/profitsharing/returnorders` (请求分账回退API).
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostResponse {
-        /// 二级商户号
-        ///
-        /// Example: `1900000109`
-        pub sub_mchid: String,
-        /// 微信分账单号
-        ///
-        /// Example: `3008450740201411110007820472`
-        pub order_id: String,
-        /// 商户分账单号
-        ///
-        /// Example: `P20150806125346`
-        pub out_order_no: String,
-        /// 商户回退单号
-        ///
-        /// Example: `R20190516001`
-        pub out_return_no: String,
-        /// 回退商户号
-        ///
-        /// Example: `86693852`
-        pub return_mchid: String,
-        /// 回退金额
-        ///
-        /// Example: `10`
-        pub amount: i64,
-        /// 微信回退单号
-        ///
-        /// Example: `3008450740201411110007820472`
-        pub return_no: String,
-        /// 回退结果
-        pub result: crate::types::ProfitSharingReturnResult,
-        /// 失败原因
-        pub fail_reason: Option<crate::types::ProfitSharingReturnFailReason>,
-        /// 完成时间
-        ///
-        /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub finish_time: String,
-    }
-    ::wechatpay::runtime::json_object!(PostResponse {
-        sub_mchid: "sub_mchid" req req,
-        order_id: "order_id" req req,
-        out_order_no: "out_order_no" req req,
-        out_return_no: "out_return_no" req req,
-        return_mchid: "return_mchid" req req,
-        amount: "amount" req req,
-        return_no: "return_no" req req,
-        result: "result" req req,
-        fail_reason: "fail_reason" opt opt,
-        finish_time: "finish_time" req req,
-    });
+    pub type PostResponse = crate::v3::ecommerce::profitsharing::returnorders::GetResponse;
 }

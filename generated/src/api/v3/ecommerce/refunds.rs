@@ -321,22 +321,7 @@ pub mod apply {
         refund_amount: "refund_amount" req req,
     });
     /// 退款出资商户
-    ///
-    /// A value this client does not know yet is kept as [`PostResponseRefundAccount::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostResponseRefundAccount {
-        /// `REFUND_SOURCE_SUB_MERCHANT`
-        RefundSourceSubMerchant,
-        /// `REFUND_SOURCE_PARTNER_ADVANCE`
-        RefundSourcePartnerAdvance,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostResponseRefundAccount {
-        RefundSourceSubMerchant = "REFUND_SOURCE_SUB_MERCHANT",
-        RefundSourcePartnerAdvance = "REFUND_SOURCE_PARTNER_ADVANCE",
-    });
+    pub type PostResponseRefundAccount = crate::v3::ecommerce::refunds::apply::PostRequestRefundAccount;
 }
 /// `/v3/ecommerce/refunds/{refund_id}`
 pub mod by_refund_id {
@@ -597,21 +582,7 @@ pub mod by_refund_id {
             refund_fee: "refund_fee" opt opt,
         });
         /// PostResponseAmountFrom
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseAmountFrom {
-            /// 出资账户类型
-            ///
-            /// Example: `AVAILABLE`
-            pub account: String,
-            /// 出资金额
-            ///
-            /// Example: `444`
-            pub amount: f64,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseAmountFrom {
-            account: "account" req req,
-            amount: "amount" req req,
-        });
+        pub type PostResponseAmountFrom = crate::v3::ecommerce::refunds::apply::PostResponseAmountFrom;
         /// 资金账户
         ///
         /// A value this client does not know yet is kept as [`PostResponseFundsAccount::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -754,16 +725,7 @@ pub mod by_refund_id {
             }
         }
         /// The request of `GET /v3/ecommerce/refunds/{refund_id}/return-advance` (查询垫付回补结果API).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetRequest {
-            /// 二级商户号
-            ///
-            /// Query parameter `sub_mchid`. Example: `1900000109`
-            pub sub_mchid: String,
-        }
-        ::wechatpay::runtime::json_object!(GetRequest {
-            sub_mchid: "sub_mchid" skip req,
-        });
+        pub type GetRequest = crate::v3::ecommerce::fund::withdraw::by_withdraw_id::GetRequest;
         /// The response of `GET /v3/ecommerce/refunds/{refund_id}/return-advance` (查询垫付回补结果API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -827,56 +789,7 @@ pub mod by_refund_id {
             sub_mchid: "sub_mchid" req req,
         });
         /// The response of `POST /v3/ecommerce/refunds/{refund_id}/return-advance` (垫付退款回补API).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponse {
-            /// 微信退款单号
-            ///
-            /// Example: `50000000382019052709732678859`
-            pub refund_id: String,
-            /// 微信回补单号
-            ///
-            /// Example: `1215562501201407033233368018`
-            pub advance_return_id: String,
-            /// 垫付回补金额
-            ///
-            /// Example: `888`
-            pub return_amount: i64,
-            /// 出款方商户号
-            ///
-            /// Example: `1900000109`
-            pub payer_mchid: String,
-            /// 出款方账户
-            ///
-            /// Example: `BASIC`
-            pub payer_account: String,
-            /// 入账方商户号
-            ///
-            /// Example: `1900000108`
-            pub payee_mchid: String,
-            /// 入账方账户
-            ///
-            /// Example: `BASIC`
-            pub payee_account: String,
-            /// 垫付回补结果
-            ///
-            /// Example: `SUCCESS`
-            pub result: String,
-            /// 垫付回补完成时间
-            ///
-            /// Example: `2018-06-08T10:34:56+08:00`
-            pub success_time: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            refund_id: "refund_id" req req,
-            advance_return_id: "advance_return_id" req req,
-            return_amount: "return_amount" req req,
-            payer_mchid: "payer_mchid" req req,
-            payer_account: "payer_account" req req,
-            payee_mchid: "payee_mchid" req req,
-            payee_account: "payee_account" req req,
-            result: "result" req req,
-            success_time: "success_time" opt opt,
-        });
+        pub type PostResponse = crate::v3::ecommerce::refunds::by_refund_id::return_advance::GetResponse;
     }
 }
 /// `/v3/ecommerce/refunds/id`
@@ -1042,22 +955,7 @@ pub mod id {
             amount: "amount" req req,
         });
         /// 出资账户类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseAmountFromAccount::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseAmountFromAccount {
-            /// `AVAILABLE`
-            Available,
-            /// `UNAVAILABLE`
-            Unavailable,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseAmountFromAccount {
-            Available = "AVAILABLE",
-            Unavailable = "UNAVAILABLE",
-        });
+        pub type GetResponseAmountFromAccount = crate::v3::ecommerce::refunds::apply::PostRequestAmountFromAccount;
         /// 资金账户
         ///
         /// A value this client does not know yet is kept as [`GetResponseFundsAccount::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1085,49 +983,9 @@ pub mod id {
             EcnyBasic = "ECNY_BASIC",
         });
         /// GetResponsePromotionDetail
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct GetResponsePromotionDetail {
-            /// 券ID
-            ///
-            /// Example: `109519`
-            pub promotion_id: String,
-            /// 优惠范围
-            pub scope: crate::types::TransactionPromotionScope,
-            /// 优惠类型
-            pub type_: crate::types::RefundPromotionDetailType,
-            /// 优惠券面额
-            ///
-            /// Example: `5`
-            pub amount: i64,
-            /// 优惠退款金额
-            ///
-            /// Example: `100`
-            pub refund_amount: i64,
-        }
-        ::wechatpay::runtime::json_object!(GetResponsePromotionDetail {
-            promotion_id: "promotion_id" req req,
-            scope: "scope" req req,
-            type_: "type" req req,
-            amount: "amount" req req,
-            refund_amount: "refund_amount" req req,
-        });
+        pub type GetResponsePromotionDetail = crate::v3::ecommerce::refunds::apply::PostResponsePromotionDetail;
         /// 退款出资商户
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseRefundAccount::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseRefundAccount {
-            /// `REFUND_SOURCE_SUB_MERCHANT`
-            RefundSourceSubMerchant,
-            /// `REFUND_SOURCE_PARTNER_ADVANCE`
-            RefundSourcePartnerAdvance,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseRefundAccount {
-            RefundSourceSubMerchant = "REFUND_SOURCE_SUB_MERCHANT",
-            RefundSourcePartnerAdvance = "REFUND_SOURCE_PARTNER_ADVANCE",
-        });
+        pub type GetResponseRefundAccount = crate::v3::ecommerce::refunds::apply::PostRequestRefundAccount;
     }
 }
 /// `/v3/ecommerce/refunds/out-refund-no`
@@ -1167,220 +1025,20 @@ pub mod out_refund_no {
             }
         }
         /// The request of `GET /v3/ecommerce/refunds/out-refund-no/{out_refund_no}` (通过商户退款单号查询退款).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetRequest {
-            /// 商品单个人收款方受理授权ID
-            ///
-            /// Query parameter `individual_auth_id`. Example: `1900000109`
-            pub individual_auth_id: Option<String>,
-            /// 二级商户号
-            ///
-            /// Query parameter `sub_mchid`. Example: `1900000109`
-            pub sub_mchid: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetRequest {
-            individual_auth_id: "individual_auth_id" skip opt,
-            sub_mchid: "sub_mchid" skip opt,
-        });
+        pub type GetRequest = crate::v3::ecommerce::refunds::id::by_refund_id::GetRequest;
         /// The response of `GET /v3/ecommerce/refunds/out-refund-no/{out_refund_no}` (通过商户退款单号查询退款).
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct GetResponse {
-            /// 微信退款单号
-            ///
-            /// Example: `1217752501201407033233368018`
-            pub refund_id: String,
-            /// 商户退款单号
-            ///
-            /// Example: `1217752501201407033233368018`
-            pub out_refund_no: String,
-            /// 微信订单号
-            ///
-            /// Example: `1217752501201407033233368018`
-            pub transaction_id: String,
-            /// 商户订单号
-            ///
-            /// Example: `1217752501201407033233368018`
-            pub out_trade_no: String,
-            /// 退款渠道
-            pub channel: Option<crate::types::RefundChannel>,
-            /// 退款入账账户
-            ///
-            /// Example: `招商银行信用卡`
-            pub user_received_account: Option<String>,
-            /// 退款成功时间
-            ///
-            /// Example: `2018-06-08T10:34:56+08:00`
-            pub success_time: Option<String>,
-            /// 退款创建时间
-            ///
-            /// Example: `2018-06-08T10:34:56+08:00`
-            pub create_time: String,
-            /// 退款状态
-            pub status: crate::types::RefundStatus,
-            /// 退款金额信息
-            pub amount: GetResponseAmount,
-            /// 营销详情
-            pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
-            /// 退款出资商户
-            ///
-            /// Example: `REFUND_SOURCE_SUB_MERCHANT`
-            pub refund_account: Option<GetResponseRefundAccount>,
-            /// 资金账户
-            ///
-            /// Example: `UNSETTLED`
-            pub funds_account: Option<GetResponseFundsAccount>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponse {
-            refund_id: "refund_id" req req,
-            out_refund_no: "out_refund_no" req req,
-            transaction_id: "transaction_id" req req,
-            out_trade_no: "out_trade_no" req req,
-            channel: "channel" opt opt,
-            user_received_account: "user_received_account" opt opt,
-            success_time: "success_time" opt opt,
-            create_time: "create_time" req req,
-            status: "status" req req,
-            amount: "amount" req req,
-            promotion_detail: "promotion_detail" opt opt,
-            refund_account: "refund_account" opt opt,
-            funds_account: "funds_account" opt opt,
-        });
+        pub type GetResponse = crate::v3::ecommerce::refunds::id::by_refund_id::GetResponse;
         /// 退款金额信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseAmount {
-            /// 退款金额
-            ///
-            /// Example: `888`
-            pub refund: i64,
-            /// 退款出资账户及金额
-            pub from: Option<Vec<GetResponseAmountFrom>>,
-            /// 用户退款金额
-            ///
-            /// Example: `888`
-            pub payer_refund: i64,
-            /// 优惠退款金额
-            ///
-            /// Example: `888`
-            pub discount_refund: Option<i64>,
-            /// 退款币种
-            ///
-            /// Example: `CNY`
-            pub currency: Option<String>,
-            /// 垫付金额
-            ///
-            /// Example: `888`
-            pub advance: Option<f64>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseAmount {
-            refund: "refund" req req,
-            from: "from" opt opt,
-            payer_refund: "payer_refund" req req,
-            discount_refund: "discount_refund" opt opt,
-            currency: "currency" opt opt,
-            advance: "advance" opt opt,
-        });
+        pub type GetResponseAmount = crate::v3::ecommerce::refunds::id::by_refund_id::GetResponseAmount;
         /// GetResponseAmountFrom
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct GetResponseAmountFrom {
-            /// 出资账户类型
-            ///
-            /// Example: `AVAILABLE`
-            pub account: GetResponseAmountFromAccount,
-            /// 出资金额
-            ///
-            /// Example: `444`
-            pub amount: f64,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseAmountFrom {
-            account: "account" req req,
-            amount: "amount" req req,
-        });
+        pub type GetResponseAmountFrom = crate::v3::ecommerce::refunds::id::by_refund_id::GetResponseAmountFrom;
         /// 出资账户类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseAmountFromAccount::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseAmountFromAccount {
-            /// `AVAILABLE`
-            Available,
-            /// `UNAVAILABLE`
-            Unavailable,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseAmountFromAccount {
-            Available = "AVAILABLE",
-            Unavailable = "UNAVAILABLE",
-        });
+        pub type GetResponseAmountFromAccount = crate::v3::ecommerce::refunds::apply::PostRequestAmountFromAccount;
         /// 资金账户
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseFundsAccount::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseFundsAccount {
-            /// `AVAILABLE`
-            Available,
-            /// `UNSETTLED`
-            Unsettled,
-            /// `OPERATION`
-            Operation,
-            /// `BASIC`
-            Basic,
-            /// `ECNY_BASIC`
-            EcnyBasic,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseFundsAccount {
-            Available = "AVAILABLE",
-            Unsettled = "UNSETTLED",
-            Operation = "OPERATION",
-            Basic = "BASIC",
-            EcnyBasic = "ECNY_BASIC",
-        });
+        pub type GetResponseFundsAccount = crate::v3::ecommerce::refunds::id::by_refund_id::GetResponseFundsAccount;
         /// GetResponsePromotionDetail
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct GetResponsePromotionDetail {
-            /// 券ID
-            ///
-            /// Example: `109519`
-            pub promotion_id: String,
-            /// 优惠范围
-            pub scope: crate::types::TransactionPromotionScope,
-            /// 优惠类型
-            pub type_: crate::types::RefundPromotionDetailType,
-            /// 优惠券面额
-            ///
-            /// Example: `5`
-            pub amount: i64,
-            /// 优惠退款金额
-            ///
-            /// Example: `100`
-            pub refund_amount: i64,
-        }
-        ::wechatpay::runtime::json_object!(GetResponsePromotionDetail {
-            promotion_id: "promotion_id" req req,
-            scope: "scope" req req,
-            type_: "type" req req,
-            amount: "amount" req req,
-            refund_amount: "refund_amount" req req,
-        });
+        pub type GetResponsePromotionDetail = crate::v3::ecommerce::refunds::apply::PostResponsePromotionDetail;
         /// 退款出资商户
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseRefundAccount::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseRefundAccount {
-            /// `REFUND_SOURCE_SUB_MERCHANT`
-            RefundSourceSubMerchant,
-            /// `REFUND_SOURCE_PARTNER_ADVANCE`
-            RefundSourcePartnerAdvance,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseRefundAccount {
-            RefundSourceSubMerchant = "REFUND_SOURCE_SUB_MERCHANT",
-            RefundSourcePartnerAdvance = "REFUND_SOURCE_PARTNER_ADVANCE",
-        });
+        pub type GetResponseRefundAccount = crate::v3::ecommerce::refunds::apply::PostRequestRefundAccount;
     }
 }

@@ -271,22 +271,7 @@ pub mod return_ {
         amount: "amount" opt opt,
     });
     /// 出资账户类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestFromAccount::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestFromAccount {
-        /// `AVAILABLE`
-        Available,
-        /// `UNAVAILABLE`
-        Unavailable,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestFromAccount {
-        Available = "AVAILABLE",
-        Unavailable = "UNAVAILABLE",
-    });
+    pub type PostRequestFromAccount = crate::v3::ecommerce::refunds::apply::PostRequestAmountFromAccount;
     /// The response of `POST /v3/ecommerce/subsidies/return` (请求补差回退API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {

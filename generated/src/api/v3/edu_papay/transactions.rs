@@ -263,21 +263,7 @@ pub mod id {
             currency: "currency" opt opt,
         });
         /// 设备信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseDeviceInformation {
-            /// 设备号
-            ///
-            /// Example: `12343232`
-            pub device_id: Option<String>,
-            /// 商户端设备ip
-            ///
-            /// Example: `123.12.12.123`
-            pub device_ip: String,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseDeviceInformation {
-            device_id: "device_id" opt opt,
-            device_ip: "device_ip" req req,
-        });
+        pub type GetResponseDeviceInformation = crate::v3::edu_papay::transactions::PostRequestDeviceInformation;
         /// 支付者
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePayer {
@@ -383,197 +369,16 @@ pub mod out_trade_no {
             }
         }
         /// The request of `GET /v3/edu-papay/transactions/out-trade-no/{out_trade_no}` (商户订单号查单API).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetRequest {
-            /// 子商户号
-            ///
-            /// Query parameter `sub_mchid`. Example: `1900000109`
-            pub sub_mchid: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetRequest {
-            sub_mchid: "sub_mchid" skip opt,
-        });
+        pub type GetRequest = crate::v3::edu_papay::transactions::id::by_transaction_id::GetRequest;
         /// The response of `GET /v3/edu-papay/transactions/out-trade-no/{out_trade_no}` (商户订单号查单API).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponse {
-            /// 服务商商户号
-            ///
-            /// Example: `1230000109`
-            pub sp_mchid: String,
-            /// 服务商APPID
-            ///
-            /// Example: `wx8888888888888888`
-            pub appid: String,
-            /// 子商户号
-            ///
-            /// Example: `1900000109`
-            pub sub_mchid: Option<String>,
-            /// 子商户APPID
-            ///
-            /// Example: `wx8888888888888888`
-            pub sub_appid: Option<String>,
-            /// 商户订单号
-            ///
-            /// Example: `201407033233368018`
-            pub out_trade_no: String,
-            /// 微信支付订单号
-            ///
-            /// Example: `25012014070332333018`
-            pub transaction_id: Option<String>,
-            /// 商户数据
-            ///
-            /// Example: `自定义数据`
-            pub attach: Option<String>,
-            /// 付款银行
-            ///
-            /// Example: `CMC`
-            pub bank_type: Option<String>,
-            /// 支付完成时间
-            ///
-            /// Example: `2020-03-26T10:43:39+08:00`
-            pub success_time: Option<String>,
-            /// 交易状态
-            ///
-            /// Example: `SUCCESS`
-            pub trade_state: String,
-            /// 交易状态描述
-            ///
-            /// Example: `支付成功`
-            pub trade_state_description: Option<String>,
-            /// 支付者
-            pub payer: Option<GetResponsePayer>,
-            /// 订单金额
-            pub amount: GetResponseAmount,
-            /// 设备信息
-            pub device_information: GetResponseDeviceInformation,
-            /// 优惠详情
-            pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponse {
-            sp_mchid: "sp_mchid" req req,
-            appid: "appid" req req,
-            sub_mchid: "sub_mchid" opt opt,
-            sub_appid: "sub_appid" opt opt,
-            out_trade_no: "out_trade_no" req req,
-            transaction_id: "transaction_id" opt opt,
-            attach: "attach" opt opt,
-            bank_type: "bank_type" opt opt,
-            success_time: "success_time" opt opt,
-            trade_state: "trade_state" req req,
-            trade_state_description: "trade_state_description" opt opt,
-            payer: "payer" opt opt,
-            amount: "amount" req req,
-            device_information: "device_information" req req,
-            promotion_detail: "promotion_detail" opt opt,
-        });
+        pub type GetResponse = crate::v3::edu_papay::transactions::id::by_transaction_id::GetResponse;
         /// 订单金额
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseAmount {
-            /// 订单金额
-            ///
-            /// Example: `888`
-            pub total: i64,
-            /// 用户支付金额
-            ///
-            /// Example: `888`
-            pub payer_total: Option<i64>,
-            /// 折扣
-            ///
-            /// Example: `100`
-            pub discount_total: Option<i64>,
-            /// 货币类型
-            ///
-            /// Example: `CNY`
-            pub currency: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseAmount {
-            total: "total" req req,
-            payer_total: "payer_total" opt opt,
-            discount_total: "discount_total" opt opt,
-            currency: "currency" opt opt,
-        });
+        pub type GetResponseAmount = crate::v3::edu_papay::transactions::id::by_transaction_id::GetResponseAmount;
         /// 设备信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseDeviceInformation {
-            /// 设备号
-            ///
-            /// Example: `12343232`
-            pub device_id: Option<String>,
-            /// 商户端设备ip
-            ///
-            /// Example: `123.12.12.123`
-            pub device_ip: String,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseDeviceInformation {
-            device_id: "device_id" opt opt,
-            device_ip: "device_ip" req req,
-        });
+        pub type GetResponseDeviceInformation = crate::v3::edu_papay::transactions::PostRequestDeviceInformation;
         /// 支付者
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponsePayer {
-            /// 服务商APPID下的用户标识
-            ///
-            /// Example: `oUpF8uMuAJOM2pxb1Q`
-            pub openid: Option<String>,
-            /// 子商户APPID下的用户标识
-            ///
-            /// Example: `oUpF8uMuAJOM2pxb1Q`
-            pub sub_openid: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponsePayer {
-            openid: "openid" opt opt,
-            sub_openid: "sub_openid" opt opt,
-        });
+        pub type GetResponsePayer = crate::v3::edu_papay::transactions::id::by_transaction_id::GetResponsePayer;
         /// GetResponsePromotionDetail
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponsePromotionDetail {
-            /// 券ID
-            ///
-            /// Example: `109519`
-            pub coupon_id: Option<String>,
-            /// 优惠名称
-            ///
-            /// Example: `单品惠-6`
-            pub name: Option<String>,
-            /// 优惠范围
-            ///
-            /// Example: `GLOBALSINGLE`
-            pub scope: Option<String>,
-            /// 优惠类型
-            ///
-            /// Example: `DISCOUNTCOUPON`
-            pub type_: Option<String>,
-            /// 优惠券面额
-            ///
-            /// Example: `5`
-            pub amount: Option<i64>,
-            /// 活动ID
-            ///
-            /// Example: `931386`
-            pub stock_id: Option<String>,
-            /// 微信出资
-            ///
-            /// Example: `100`
-            pub wechatpay_contribute: Option<i64>,
-            /// 商户出资
-            ///
-            /// Example: `100`
-            pub merchant_contribute: Option<i64>,
-            /// 其他出资
-            ///
-            /// Example: `100`
-            pub other_contribute: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponsePromotionDetail {
-            coupon_id: "coupon_id" opt opt,
-            name: "name" opt opt,
-            scope: "scope" opt opt,
-            type_: "type" opt opt,
-            amount: "amount" opt opt,
-            stock_id: "stock_id" opt opt,
-            wechatpay_contribute: "wechatpay_contribute" opt opt,
-            merchant_contribute: "merchant_contribute" opt opt,
-            other_contribute: "other_contribute" opt opt,
-        });
+        pub type GetResponsePromotionDetail = crate::v3::edu_papay::transactions::id::by_transaction_id::GetResponsePromotionDetail;
     }
 }

@@ -178,25 +178,6 @@ pub mod by_openid {
             contract_information: "contract_information" opt opt,
         });
         /// 签约信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseDataContractInformation {
-            /// 签约协议号
-            ///
-            /// Example: `wx998877665544wx`
-            pub contract_id: Option<String>,
-            /// 签约状态
-            ///
-            /// Example: `ADD`
-            pub contract_status: Option<String>,
-            /// 签约时间
-            ///
-            /// Example: `2020-03-26T10:43:39+08:00`
-            pub create_time: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseDataContractInformation {
-            contract_id: "contract_id" opt opt,
-            contract_status: "contract_status" opt opt,
-            create_time: "create_time" opt opt,
-        });
+        pub type GetResponseDataContractInformation = crate::v3::edu_papay::contracts::id::by_contract_id::GetResponseContractInformation;
     }
 }

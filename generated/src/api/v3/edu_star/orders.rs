@@ -159,43 +159,4 @@ pub struct PostRequest {
     create_time: "create_time" req req,
 });
 /// The response of `POST /v3/edu-star/orders` (创建核销订单API).
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostResponse {
-    /// appid
-    ///
-    /// Example: `wx998877665544wx`
-    pub appid: String,
-    /// 用户在appid下的唯一标识
-    ///
-    /// Example: `oUpF8uMuAJOM2pxb1Q`
-    pub wechat_openid: String,
-    /// 用户QQ账号
-    ///
-    /// Example: `100000000000`
-    pub qq: Option<String>,
-    /// 权益ID
-    ///
-    /// Example: `qw3Da21QRCNt`
-    pub right_id: String,
-    /// 权益核销时间
-    ///
-    /// Example: `2018-05-23T12:13:50+08:00`
-    pub create_time: String,
-    /// 订单状态
-    ///
-    /// Example: `CONSUMED`
-    pub order_state: String,
-    /// 订单号
-    ///
-    /// Example: `cc1900ff00511f10c`
-    pub order_id: String,
-}
-::wechatpay::runtime::json_object!(PostResponse {
-    appid: "appid" req req,
-    wechat_openid: "wechat_openid" req req,
-    qq: "qq" opt opt,
-    right_id: "right_id" req req,
-    create_time: "create_time" req req,
-    order_state: "order_state" req req,
-    order_id: "order_id" req req,
-});
+pub type PostResponse = crate::v3::edu_star::orders::GetResponseData;

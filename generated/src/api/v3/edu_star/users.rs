@@ -124,16 +124,7 @@ pub mod qq {
             }
         }
         /// The request of `GET /v3/edu-star/users/qq/{qq}` (通过QQ账号查询用户信息API).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetRequest {
-            /// 商户appid
-            ///
-            /// Query parameter `appid`. Example: `wx998877665544wx`
-            pub appid: String,
-        }
-        ::wechatpay::runtime::json_object!(GetRequest {
-            appid: "appid" skip req,
-        });
+        pub type GetRequest = crate::v3::edu_star::users::openid::by_wechat_openid::GetRequest;
         /// The response of `GET /v3/edu-star/users/qq/{qq}` (通过QQ账号查询用户信息API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {

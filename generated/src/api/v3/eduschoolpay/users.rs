@@ -103,51 +103,7 @@ pub mod by_openid {
             links: "links" req req,
         });
         /// GetResponseData
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseData {
-            /// 签约协议号
-            ///
-            /// Example: `2045011120563805041758214605`
-            pub contract_id: String,
-            /// 商户号
-            ///
-            /// Example: `1230000109`
-            pub mchid: String,
-            /// 商户appid
-            ///
-            /// Example: `wx8888888888888888`
-            pub appid: String,
-            /// 商户appid下的用户标识
-            ///
-            /// Example: `oUpF8uMuAJOM2pxb1Q`
-            pub openid: String,
-            /// 签约模板号
-            ///
-            /// Example: `101164396123311331`
-            pub plan_id: String,
-            /// 签约状态
-            ///
-            /// Example: `ADD`
-            pub contract_status: String,
-            /// 签约时间
-            ///
-            /// Example: `2017-08-26T09:43:39+08:00`
-            pub create_time: String,
-            /// 外部签约号
-            ///
-            /// Example: `20190806125346`
-            pub out_contract_code: String,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseData {
-            contract_id: "contract_id" req req,
-            mchid: "mchid" req req,
-            appid: "appid" req req,
-            openid: "openid" req req,
-            plan_id: "plan_id" req req,
-            contract_status: "contract_status" req req,
-            create_time: "create_time" req req,
-            out_contract_code: "out_contract_code" req req,
-        });
+        pub type GetResponseData = crate::v3::eduschoolpay::contracts::by_contract_id::GetResponse;
         /// 相关链接
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseLinks {

@@ -247,21 +247,7 @@ pub mod elecsign {
             transfer_bill_no: "transfer_bill_no" req req,
         });
         /// The response of `POST /v3/fund-app/mch-transfer/elecsign/transfer-bill-no` (微信单号申请电子回单).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponse {
-            /// 申请单状态
-            ///
-            /// Example: `GENERATING`
-            pub state: String,
-            /// 申请单创建时间
-            ///
-            /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub create_time: String,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            state: "state" req req,
-            create_time: "create_time" req req,
-        });
+        pub type PostResponse = crate::v3::fund_app::mch_transfer::elecsign::out_bill_no::PostResponse;
         /// `/v3/fund-app/mch-transfer/elecsign/transfer-bill-no/{transfer_bill_no}`
         pub mod by_transfer_bill_no {
             /// The chain step for `/v3/fund-app/mch-transfer/elecsign/transfer-bill-no/{transfer_bill_no}`, reached with `client.v3().fund_app().mch_transfer().elecsign().transfer_bill_no().transfer_bill_no(transfer_bill_no)`.
@@ -278,83 +264,11 @@ pub mod elecsign {
                 }
             }
             /// The response of `GET /v3/fund-app/mch-transfer/elecsign/transfer-bill-no/{transfer_bill_no}` (微信单号查询电子回单).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct GetResponse {
-                /// 申请单状态
-                ///
-                /// Example: `GENERATING`
-                pub state: GetResponseState,
-                /// 申请单创建时间
-                ///
-                /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub create_time: String,
-                /// 申请单更新时间
-                ///
-                /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub update_time: String,
-                /// 回单文件摘要类型
-                ///
-                /// Example: `SHA256`
-                pub hash_type: Option<GetResponseHashType>,
-                /// 回单文件摘要值
-                ///
-                /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
-                pub hash_value: Option<String>,
-                /// 回单文件下载地址
-                ///
-                /// Example: `https://api.mch.weixin.qq.com/v3/transferbilldownload/elecvoucherfile?source=elecsign&token=xxx`
-                pub download_url: Option<String>,
-                /// 失败原因
-                ///
-                /// Example: `转账单据不存在`
-                pub fail_reason: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponse {
-                state: "state" req req,
-                create_time: "create_time" req req,
-                update_time: "update_time" req req,
-                hash_type: "hash_type" opt opt,
-                hash_value: "hash_value" opt opt,
-                download_url: "download_url" opt opt,
-                fail_reason: "fail_reason" opt opt,
-            });
+            pub type GetResponse = crate::v3::fund_app::mch_transfer::elecsign::out_bill_no::by_out_bill_no::GetResponse;
             /// 回单文件摘要类型
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseHashType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseHashType {
-                /// `SHA256`
-                Sha256,
-                /// `SM3`
-                Sm3,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseHashType {
-                Sha256 = "SHA256",
-                Sm3 = "SM3",
-            });
+            pub type GetResponseHashType = crate::v3::fund_app::mch_transfer::elecsign::out_bill_no::by_out_bill_no::GetResponseHashType;
             /// 申请单状态
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseState {
-                /// `GENERATING`
-                Generating,
-                /// `FINISHED`
-                Finished,
-                /// `FAILED`
-                Failed,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseState {
-                Generating = "GENERATING",
-                Finished = "FINISHED",
-                Failed = "FAILED",
-            });
+            pub type GetResponseState = crate::v3::fund_app::mch_transfer::elecsign::out_bill_no::by_out_bill_no::GetResponseState;
         }
     }
 }
@@ -546,22 +460,7 @@ pub mod partner {
                     download_url: "download_url" opt opt,
                 });
                 /// 电子回单文件的hash方法
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseHashType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseHashType {
-                    /// `SHA256`
-                    Sha256,
-                    /// `SM3`
-                    Sm3,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseHashType {
-                    Sha256 = "SHA256",
-                    Sm3 = "SM3",
-                });
+                pub type GetResponseHashType = crate::v3::fund_app::mch_transfer::elecsign::out_bill_no::by_out_bill_no::GetResponseHashType;
                 /// 电子回单状态
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseReceiptState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -606,95 +505,11 @@ pub mod partner {
                     receiver_mchid: "receiver_mchid" opt opt,
                 });
                 /// The response of `POST /v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts` (申请预算出资的电子回单).
-                #[derive(Clone, Debug, PartialEq)]
-                pub struct PostResponse {
-                    /// 商户预算单号
-                    ///
-                    /// Example: `budget202506300102`
-                    pub out_budget_no: String,
-                    /// 开始日期
-                    ///
-                    /// Example: `2025-09-01`
-                    pub start_date: String,
-                    /// 结束日期
-                    ///
-                    /// Example: `2025-09-30`
-                    pub end_date: String,
-                    /// 出资商户号
-                    ///
-                    /// Example: `1900001109`
-                    pub sponsor_mchid: String,
-                    /// 收款商户号
-                    ///
-                    /// Example: `1900102209`
-                    pub receiver_mchid: Option<String>,
-                    /// 电子回单状态
-                    ///
-                    /// Example: `FINISHED`
-                    pub receipt_state: PostResponseReceiptState,
-                    /// 受理凭证
-                    ///
-                    /// Example: `c2RmYWtqampqampsZmFza2xmanNhbGZqc2FrZmpzbGZqc2tsZmp`
-                    pub accept_id: String,
-                    /// 电子回单文件的hash方法
-                    ///
-                    /// Example: `SHA256`
-                    pub hash_type: Option<PostResponseHashType>,
-                    /// 电子回单文件的hash值
-                    ///
-                    /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
-                    pub hash_value: Option<String>,
-                    /// 电子回单下载地址
-                    ///
-                    /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=token`
-                    pub download_url: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(PostResponse {
-                    out_budget_no: "out_budget_no" req req,
-                    start_date: "start_date" req req,
-                    end_date: "end_date" req req,
-                    sponsor_mchid: "sponsor_mchid" req req,
-                    receiver_mchid: "receiver_mchid" opt opt,
-                    receipt_state: "receipt_state" req req,
-                    accept_id: "accept_id" req req,
-                    hash_type: "hash_type" opt opt,
-                    hash_value: "hash_value" opt opt,
-                    download_url: "download_url" opt opt,
-                });
+                pub type PostResponse = crate::v3::fund_app::mch_transfer::partner::budget::by_out_budget_no::electronic_receipts::GetResponse;
                 /// 电子回单文件的hash方法
-                ///
-                /// A value this client does not know yet is kept as [`PostResponseHashType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PostResponseHashType {
-                    /// `SHA256`
-                    Sha256,
-                    /// `SM3`
-                    Sm3,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PostResponseHashType {
-                    Sha256 = "SHA256",
-                    Sm3 = "SM3",
-                });
+                pub type PostResponseHashType = crate::v3::fund_app::mch_transfer::elecsign::out_bill_no::by_out_bill_no::GetResponseHashType;
                 /// 电子回单状态
-                ///
-                /// A value this client does not know yet is kept as [`PostResponseReceiptState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PostResponseReceiptState {
-                    /// `ACCEPTED`
-                    Accepted,
-                    /// `FINISHED`
-                    Finished,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PostResponseReceiptState {
-                    Accepted = "ACCEPTED",
-                    Finished = "FINISHED",
-                });
+                pub type PostResponseReceiptState = crate::v3::fund_app::mch_transfer::partner::budget::by_out_budget_no::electronic_receipts::GetResponseReceiptState;
             }
         }
     }
@@ -908,107 +723,9 @@ pub mod partner {
                 sponsor_mchid: "sponsor_mchid" skip req,
             });
             /// The response of `GET /v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}` (商户单号查询公益捐赠预算详情).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponse {
-                /// 服务商商户号
-                ///
-                /// Example: `1900001109`
-                pub sp_mchid: String,
-                /// 商户预算单号
-                ///
-                /// Example: `budget202506300102`
-                pub out_budget_no: String,
-                /// 微信支付预算单号
-                ///
-                /// Example: `1182020050700019480001`
-                pub budget_id: String,
-                /// 预算总金额
-                ///
-                /// Example: `20000000`
-                pub amount: f64,
-                /// 出资商户号
-                ///
-                /// Example: `1900001109`
-                pub sponsor_mchid: String,
-                /// 活动名称
-                ///
-                /// Example: `公益企业配捐活动`
-                pub activity_name: String,
-                /// 活动说明
-                ///
-                /// Example: `公益活动开始于9月1日，帮助困难儿童筹款活动`
-                pub activity_remark: String,
-                /// 预算单状态
-                ///
-                /// Example: `PENDING`
-                pub state: Option<GetResponseState>,
-                /// 确认出资页面地址
-                ///
-                /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-                pub confirm_url: Option<String>,
-                /// 商户号超管微信号掩码
-                ///
-                /// Example: `ca***ye`
-                pub super_admin_wxid_mask: Option<String>,
-                /// 剩余预算金额
-                ///
-                /// Example: `0`
-                pub remain_amount: Option<f64>,
-                /// 撤销说明
-                pub unlock_remark: Option<String>,
-                /// 资金锁定时间
-                ///
-                /// Example: `2015-05-20T13:29:35+08:00`
-                pub locked_time: Option<String>,
-                /// 完成时间
-                ///
-                /// Example: `2015-05-20T13:29:35+08:00`
-                pub finished_time: Option<String>,
-                /// 关闭时间
-                ///
-                /// Example: `2015-05-20T13:29:35+08:00`
-                pub closed_time: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponse {
-                sp_mchid: "sp_mchid" req req,
-                out_budget_no: "out_budget_no" req req,
-                budget_id: "budget_id" req req,
-                amount: "amount" req req,
-                sponsor_mchid: "sponsor_mchid" req req,
-                activity_name: "activity_name" req req,
-                activity_remark: "activity_remark" req req,
-                state: "state" opt opt,
-                confirm_url: "confirm_url" opt opt,
-                super_admin_wxid_mask: "super_admin_wxid_mask" opt opt,
-                remain_amount: "remain_amount" opt opt,
-                unlock_remark: "unlock_remark" opt opt,
-                locked_time: "locked_time" opt opt,
-                finished_time: "finished_time" opt opt,
-                closed_time: "closed_time" opt opt,
-            });
+            pub type GetResponse = crate::v3::fund_app::mch_transfer::partner::charity_budget::PostResponse;
             /// 预算单状态
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseState {
-                /// `PENDING`
-                Pending,
-                /// `LOCKED`
-                Locked,
-                /// `FINISHED`
-                Finished,
-                /// `CLOSED`
-                Closed,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseState {
-                Pending = "PENDING",
-                Locked = "LOCKED",
-                Finished = "FINISHED",
-                Closed = "CLOSED",
-            });
+            pub type GetResponseState = crate::v3::fund_app::mch_transfer::partner::charity_budget::PostResponseState;
             /// `/v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}/unlock`
             pub mod unlock {
                 /// The chain step for `/v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}/unlock`, reached with `client.v3().fund_app().mch_transfer().partner().charity_budget().out_budget_no(out_budget_no).unlock()`.
@@ -1355,81 +1072,9 @@ pub mod partner {
                     out_budget_no: "out_budget_no" skip req,
                 });
                 /// The response of `GET /v3/fund-app/mch-transfer/partner/charity-transfer-bills/out-transfer-no/{out_transfer_no}` (商户单号查询公益捐赠详情).
-                #[derive(Clone, Debug, PartialEq)]
-                pub struct GetResponse {
-                    /// 商户预算单号
-                    ///
-                    /// Example: `budget202506300102`
-                    pub out_budget_no: String,
-                    /// 微信支付预算单号
-                    ///
-                    /// Example: `1182020050700019480001`
-                    pub budget_id: String,
-                    /// 商户公益捐赠单号
-                    ///
-                    /// Example: `trans202506300102`
-                    pub out_transfer_no: String,
-                    /// 微信支付公益捐赠单号
-                    ///
-                    /// Example: `4217752501201407033233368018`
-                    pub transfer_id: String,
-                    /// 预算总金额
-                    ///
-                    /// Example: `20000000`
-                    pub amount: f64,
-                    /// 捐赠备注
-                    ///
-                    /// Example: `帮助受助群体爱心捐款`
-                    pub transfer_remark: String,
-                    /// 收款商户号
-                    ///
-                    /// Example: `1900001109`
-                    pub receive_mchid: String,
-                    /// 捐赠状态
-                    ///
-                    /// Example: `SUCCESS`
-                    pub state: GetResponseState,
-                    /// 捐赠单创建时间
-                    ///
-                    /// Example: `2015-05-20T13:29:35+08:00`
-                    pub create_time: String,
-                    /// 捐赠完成时间
-                    ///
-                    /// Example: `2015-05-20T13:29:35+08:00`
-                    pub success_time: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponse {
-                    out_budget_no: "out_budget_no" req req,
-                    budget_id: "budget_id" req req,
-                    out_transfer_no: "out_transfer_no" req req,
-                    transfer_id: "transfer_id" req req,
-                    amount: "amount" req req,
-                    transfer_remark: "transfer_remark" req req,
-                    receive_mchid: "receive_mchid" req req,
-                    state: "state" req req,
-                    create_time: "create_time" req req,
-                    success_time: "success_time" opt opt,
-                });
+                pub type GetResponse = crate::v3::fund_app::mch_transfer::partner::charity_transfer_bills::PostResponse;
                 /// 捐赠状态
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseState {
-                    /// `ACCEPTED`
-                    Accepted,
-                    /// `SUCCESS`
-                    Success,
-                    /// `CLOSE`
-                    Close,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseState {
-                    Accepted = "ACCEPTED",
-                    Success = "SUCCESS",
-                    Close = "CLOSE",
-                });
+                pub type GetResponseState = crate::v3::fund_app::mch_transfer::partner::charity_transfer_bills::PostResponseState;
             }
         }
     }
@@ -1588,82 +1233,11 @@ pub mod partner {
                 sub_mchid: "sub_mchid" skip req,
             });
             /// The response of `GET /v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no}` (查询单笔转账电子回单).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct GetResponse {
-                /// 二级商户号
-                ///
-                /// Example: `1900001121`
-                pub sub_mchid: String,
-                /// 商户转账单号
-                ///
-                /// Example: `plfk2020042013`
-                pub out_bill_no: String,
-                /// 申请单状态
-                ///
-                /// Example: `GENERATING`
-                pub state: GetResponseState,
-                /// 申请单创建时间
-                ///
-                /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub create_time: String,
-                /// 申请单更新时间
-                ///
-                /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub update_time: Option<String>,
-                /// 回单文件摘要类型
-                ///
-                /// Example: `SM3`
-                pub hash_type: Option<GetResponseHashType>,
-                /// 回单文件摘要值
-                ///
-                /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
-                pub hash_value: Option<String>,
-                /// 回单文件下载地址
-                ///
-                /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=token`
-                pub download_url: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponse {
-                sub_mchid: "sub_mchid" req req,
-                out_bill_no: "out_bill_no" req req,
-                state: "state" req req,
-                create_time: "create_time" req req,
-                update_time: "update_time" opt opt,
-                hash_type: "hash_type" opt opt,
-                hash_value: "hash_value" opt opt,
-                download_url: "download_url" opt opt,
-            });
+            pub type GetResponse = crate::v3::fund_app::mch_transfer::partner::electronic_receipts::PostResponse;
             /// 回单文件摘要类型
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseHashType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseHashType {
-                /// `SM3`
-                Sm3,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseHashType {
-                Sm3 = "SM3",
-            });
+            pub type GetResponseHashType = crate::v3::fund_app::mch_transfer::partner::electronic_receipts::PostResponseHashType;
             /// 申请单状态
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseState {
-                /// `GENERATING`
-                Generating,
-                /// `FINISHED`
-                Finished,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseState {
-                Generating = "GENERATING",
-                Finished = "FINISHED",
-            });
+            pub type GetResponseState = crate::v3::fund_app::mch_transfer::partner::electronic_receipts::PostResponseState;
         }
     }
     /// `/v3/fund-app/mch-transfer/partner/sub-mch-authorizations`
@@ -1807,59 +1381,9 @@ pub mod partner {
                 cancel_authorization_time: "cancel_authorization_time" opt opt,
             });
             /// 授权申请单
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct GetResponseApplyOrder {
-                /// 二级商户号
-                ///
-                /// Example: `1900001121`
-                pub sub_mchid: String,
-                /// 商户申请单号
-                ///
-                /// Example: `apply2020042013`
-                pub out_apply_no: String,
-                /// 授权申请单状态
-                ///
-                /// Example: `INVITED`
-                pub state: GetResponseApplyOrderState,
-                /// 授权申请受理时间
-                ///
-                /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub accept_time: String,
-                /// 最后一次状态变更时间
-                ///
-                /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub update_time: String,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseApplyOrder {
-                sub_mchid: "sub_mchid" req req,
-                out_apply_no: "out_apply_no" req req,
-                state: "state" req req,
-                accept_time: "accept_time" req req,
-                update_time: "update_time" req req,
-            });
+            pub type GetResponseApplyOrder = crate::v3::fund_app::mch_transfer::partner::sub_mch_authorizations::PostResponse;
             /// 授权申请单状态
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseApplyOrderState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseApplyOrderState {
-                /// `INVITED`
-                Invited,
-                /// `PASSED`
-                Passed,
-                /// `REJECTED`
-                Rejected,
-                /// `EXPIRED`
-                Expired,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseApplyOrderState {
-                Invited = "INVITED",
-                Passed = "PASSED",
-                Rejected = "REJECTED",
-                Expired = "EXPIRED",
-            });
+            pub type GetResponseApplyOrderState = crate::v3::fund_app::mch_transfer::partner::sub_mch_authorizations::PostResponseState;
             /// 授权状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2110,16 +1634,7 @@ pub mod partner {
                     }
                 }
                 /// The request of `GET /v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}` (商户单号查询转账单).
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetRequest {
-                    /// 二级商户号
-                    ///
-                    /// Query parameter `sub_mchid`. Example: `1900001121`
-                    pub sub_mchid: String,
-                }
-                ::wechatpay::runtime::json_object!(GetRequest {
-                    sub_mchid: "sub_mchid" skip req,
-                });
+                pub type GetRequest = crate::v3::fund_app::mch_transfer::partner::electronic_receipts::by_out_bill_no::GetRequest;
                 /// The response of `GET /v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}` (商户单号查询转账单).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
@@ -2320,40 +1835,7 @@ pub mod partner {
                         update_time: "update_time" req req,
                     });
                     /// 单据状态
-                    ///
-                    /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                    #[non_exhaustive]
-                    pub enum PostResponseState {
-                        /// `ACCEPTED`: 转账已受理
-                        Accepted,
-                        /// `PROCESSING`: 转账处理中，转账结果尚未明确，如一直处于此状态，建议检查账户余额是否足够
-                        Processing,
-                        /// `WAIT_USER_CONFIRM`: 待收款用户确认，可拉起微信收款确认页面进行收款确认
-                        WaitUserConfirm,
-                        /// `TRANSFERING`: 转账结果尚未明确，可拉起微信收款确认页面再次重试确认收款
-                        Transfering,
-                        /// `SUCCESS`: 转账成功
-                        Success,
-                        /// `FAIL`: 转账失败
-                        Fail,
-                        /// `CANCELING`: 商户撤销请求受理成功，该笔转账正在撤销中
-                        Canceling,
-                        /// `CANCELLED`: 转账撤销完成
-                        Cancelled,
-                        /// A value not listed in the spec, kept as received.
-                        Unknown(::wechatpay::runtime::UnknownValue),
-                    }
-                    ::wechatpay::runtime::json_enum!(PostResponseState {
-                        Accepted = "ACCEPTED",
-                        Processing = "PROCESSING",
-                        WaitUserConfirm = "WAIT_USER_CONFIRM",
-                        Transfering = "TRANSFERING",
-                        Success = "SUCCESS",
-                        Fail = "FAIL",
-                        Canceling = "CANCELING",
-                        Cancelled = "CANCELLED",
-                    });
+                    pub type PostResponseState = crate::v3::fund_app::mch_transfer::partner::transfer_bills::out_bill_no::by_out_bill_no::GetResponseState;
                 }
             }
         }
@@ -2472,87 +1954,11 @@ pub mod partner {
                 authorization_notify_url: "authorization_notify_url" req req,
             });
             /// 转账场景ID
-            ///
-            /// A value this client does not know yet is kept as [`PostRequestTransferSceneId::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PostRequestTransferSceneId {
-                /// `1000`
-                V1000,
-                /// `1002`
-                V1002,
-                /// `1004`
-                V1004,
-                /// `1005`
-                V1005,
-                /// `1009`
-                V1009,
-                /// `1010`
-                V1010,
-                /// `1011`
-                V1011,
-                /// `1013`
-                V1013,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PostRequestTransferSceneId {
-                V1000 = "1000",
-                V1002 = "1002",
-                V1004 = "1004",
-                V1005 = "1005",
-                V1009 = "1009",
-                V1010 = "1010",
-                V1011 = "1011",
-                V1013 = "1013",
-            });
+            pub type PostRequestTransferSceneId = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostRequestTransferSceneId;
             /// PostRequestTransferSceneReportInfos
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestTransferSceneReportInfos {
-                /// 信息类型
-                ///
-                /// Example: `活动名称`
-                pub info_type: String,
-                /// 信息内容
-                ///
-                /// Example: `注册会员有礼`
-                pub info_content: String,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestTransferSceneReportInfos {
-                info_type: "info_type" req req,
-                info_content: "info_content" req req,
-            });
+            pub type PostRequestTransferSceneReportInfos = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostRequestTransferSceneReportInfos;
             /// The response of `POST /v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization` (发起转账并完成自动收款授权).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponse {
-                /// 二级商户号
-                ///
-                /// Example: `1900001121`
-                pub sub_mchid: String,
-                /// 商户单号
-                ///
-                /// Example: `plfk2020042013`
-                pub out_bill_no: String,
-                /// 微信转账单号
-                ///
-                /// Example: `1330000071100999991182020050700019480001`
-                pub transfer_bill_no: String,
-                /// 单据创建时间
-                ///
-                /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub create_time: String,
-                /// 跳转领取页面的package信息
-                ///
-                /// Example: `affffddafdfafddffda==`
-                pub package_info: String,
-            }
-            ::wechatpay::runtime::json_object!(PostResponse {
-                sub_mchid: "sub_mchid" req req,
-                out_bill_no: "out_bill_no" req req,
-                transfer_bill_no: "transfer_bill_no" req req,
-                create_time: "create_time" req req,
-                package_info: "package_info" req req,
-            });
+            pub type PostResponse = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostResponse;
         }
         /// `/v3/fund-app/mch-transfer/partner/transfer-bills/transfer`
         pub mod transfer {
@@ -2643,56 +2049,9 @@ pub mod partner {
                 authorization_id: "authorization_id" req req,
             });
             /// 转账场景ID
-            ///
-            /// A value this client does not know yet is kept as [`PostRequestTransferSceneId::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PostRequestTransferSceneId {
-                /// `1000`
-                V1000,
-                /// `1002`
-                V1002,
-                /// `1004`
-                V1004,
-                /// `1005`
-                V1005,
-                /// `1009`
-                V1009,
-                /// `1010`
-                V1010,
-                /// `1011`
-                V1011,
-                /// `1013`
-                V1013,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PostRequestTransferSceneId {
-                V1000 = "1000",
-                V1002 = "1002",
-                V1004 = "1004",
-                V1005 = "1005",
-                V1009 = "1009",
-                V1010 = "1010",
-                V1011 = "1011",
-                V1013 = "1013",
-            });
+            pub type PostRequestTransferSceneId = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostRequestTransferSceneId;
             /// PostRequestTransferSceneReportInfos
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestTransferSceneReportInfos {
-                /// 信息类型
-                ///
-                /// Example: `活动名称`
-                pub info_type: String,
-                /// 信息内容
-                ///
-                /// Example: `注册会员有礼`
-                pub info_content: String,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestTransferSceneReportInfos {
-                info_type: "info_type" req req,
-                info_content: "info_content" req req,
-            });
+            pub type PostRequestTransferSceneReportInfos = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostRequestTransferSceneReportInfos;
             /// The response of `POST /v3/fund-app/mch-transfer/partner/transfer-bills/transfer` (转账（用户自动收款）).
             #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
@@ -2858,40 +2217,7 @@ pub mod partner {
             notify_url: "notify_url" req req,
         });
         /// 转账场景ID
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestTransferSceneId::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestTransferSceneId {
-            /// `1000`
-            V1000,
-            /// `1002`
-            V1002,
-            /// `1004`
-            V1004,
-            /// `1005`
-            V1005,
-            /// `1009`
-            V1009,
-            /// `1010`
-            V1010,
-            /// `1011`
-            V1011,
-            /// `1013`
-            V1013,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestTransferSceneId {
-            V1000 = "1000",
-            V1002 = "1002",
-            V1004 = "1004",
-            V1005 = "1005",
-            V1009 = "1009",
-            V1010 = "1010",
-            V1011 = "1011",
-            V1013 = "1013",
-        });
+        pub type PostRequestTransferSceneId = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostRequestTransferSceneId;
         /// The response of `POST /v3/fund-app/mch-transfer/partner/user-confirm-authorizations` (申请免确认收款授权).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -3067,40 +2393,7 @@ pub mod partner {
                 WaitUserConfirm = "WAIT_USER_CONFIRM",
             });
             /// 转账场景ID
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseTransferSceneId::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseTransferSceneId {
-                /// `1000`
-                V1000,
-                /// `1002`
-                V1002,
-                /// `1004`
-                V1004,
-                /// `1005`
-                V1005,
-                /// `1009`
-                V1009,
-                /// `1010`
-                V1010,
-                /// `1011`
-                V1011,
-                /// `1013`
-                V1013,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseTransferSceneId {
-                V1000 = "1000",
-                V1002 = "1002",
-                V1004 = "1004",
-                V1005 = "1005",
-                V1009 = "1009",
-                V1010 = "1010",
-                V1011 = "1011",
-                V1013 = "1013",
-            });
+            pub type GetResponseTransferSceneId = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostRequestTransferSceneId;
             /// `/v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}/close`
             pub mod close {
                 /// The chain step for `/v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}/close`, reached with `client.v3().fund_app().mch_transfer().partner().user_confirm_authorizations().out_authorization_no(out_authorization_no).close()`.
@@ -3220,40 +2513,7 @@ pub mod partner {
                     Closed = "CLOSED",
                 });
                 /// 转账场景ID
-                ///
-                /// A value this client does not know yet is kept as [`PostResponseTransferSceneId::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PostResponseTransferSceneId {
-                    /// `1000`
-                    V1000,
-                    /// `1002`
-                    V1002,
-                    /// `1004`
-                    V1004,
-                    /// `1005`
-                    V1005,
-                    /// `1009`
-                    V1009,
-                    /// `1010`
-                    V1010,
-                    /// `1011`
-                    V1011,
-                    /// `1013`
-                    V1013,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PostResponseTransferSceneId {
-                    V1000 = "1000",
-                    V1002 = "1002",
-                    V1004 = "1004",
-                    V1005 = "1005",
-                    V1009 = "1009",
-                    V1010 = "1010",
-                    V1011 = "1011",
-                    V1013 = "1013",
-                });
+                pub type PostResponseTransferSceneId = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostRequestTransferSceneId;
             }
         }
     }
@@ -3367,56 +2627,9 @@ pub mod transfer_bills {
         user_recv_style: "user_recv_style" opt opt,
     });
     /// 转账场景ID
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestTransferSceneId::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestTransferSceneId {
-        /// `1000`
-        V1000,
-        /// `1002`
-        V1002,
-        /// `1004`
-        V1004,
-        /// `1005`
-        V1005,
-        /// `1009`
-        V1009,
-        /// `1010`
-        V1010,
-        /// `1011`
-        V1011,
-        /// `1013`
-        V1013,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestTransferSceneId {
-        V1000 = "1000",
-        V1002 = "1002",
-        V1004 = "1004",
-        V1005 = "1005",
-        V1009 = "1009",
-        V1010 = "1010",
-        V1011 = "1011",
-        V1013 = "1013",
-    });
+    pub type PostRequestTransferSceneId = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostRequestTransferSceneId;
     /// PostRequestTransferSceneReportInfos
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestTransferSceneReportInfos {
-        /// 信息类型
-        ///
-        /// Example: `活动名称`
-        pub info_type: String,
-        /// 信息内容
-        ///
-        /// Example: `注册会员有礼`
-        pub info_content: String,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestTransferSceneReportInfos {
-        info_type: "info_type" req req,
-        info_content: "info_content" req req,
-    });
+    pub type PostRequestTransferSceneReportInfos = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostRequestTransferSceneReportInfos;
     /// 用户收款样式
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestUserRecvStyle {
@@ -3480,40 +2693,7 @@ pub mod transfer_bills {
         package_info: "package_info" opt opt,
     });
     /// 单据状态
-    ///
-    /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostResponseState {
-        /// `ACCEPTED`: 转账已受理
-        Accepted,
-        /// `PROCESSING`: 转账处理中，转账结果尚未明确，如一直处于此状态，建议检查账户余额是否足够
-        Processing,
-        /// `WAIT_USER_CONFIRM`: 待收款用户确认，可拉起微信收款确认页面进行收款确认
-        WaitUserConfirm,
-        /// `TRANSFERING`: 转账结果尚未明确，可拉起微信收款确认页面再次重试确认收款
-        Transfering,
-        /// `SUCCESS`: 转账成功
-        Success,
-        /// `FAIL`: 转账失败
-        Fail,
-        /// `CANCELING`: 商户撤销请求受理成功，该笔转账正在撤销中
-        Canceling,
-        /// `CANCELLED`: 转账撤销完成
-        Cancelled,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostResponseState {
-        Accepted = "ACCEPTED",
-        Processing = "PROCESSING",
-        WaitUserConfirm = "WAIT_USER_CONFIRM",
-        Transfering = "TRANSFERING",
-        Success = "SUCCESS",
-        Fail = "FAIL",
-        Canceling = "CANCELING",
-        Cancelled = "CANCELLED",
-    });
+    pub type PostResponseState = crate::v3::fund_app::mch_transfer::partner::transfer_bills::out_bill_no::by_out_bill_no::GetResponseState;
     /// `/v3/fund-app/mch-transfer/transfer-bills/out-bill-no`
     pub mod out_bill_no {
         /// The chain step for `/v3/fund-app/mch-transfer/transfer-bills/out-bill-no`, reached with `client.v3().fund_app().mch_transfer().transfer_bills().out_bill_no()`.
@@ -3802,77 +2982,11 @@ pub mod transfer_bills {
             sponsor_mchid: "sponsor_mchid" opt opt,
         });
         /// 自动收款授权信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestAuthorizationInfo {
-            /// 用户展示名称
-            ///
-            /// Example: `wx_123456`
-            pub user_display_name: String,
-            /// 商户侧授权单号
-            ///
-            /// Example: `plfk2020042013`
-            pub out_authorization_no: String,
-            /// 自动收款授权结果通知地址
-            ///
-            /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-            pub authorization_notify_url: String,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestAuthorizationInfo {
-            user_display_name: "user_display_name" req req,
-            out_authorization_no: "out_authorization_no" req req,
-            authorization_notify_url: "authorization_notify_url" req req,
-        });
+        pub type PostRequestAuthorizationInfo = crate::v3::fund_app::mch_transfer::partner::transfer_bills::pre_transfer_with_authorization::PostRequestAuthorizationInfo;
         /// 转账场景ID
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestTransferSceneId::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestTransferSceneId {
-            /// `1000`
-            V1000,
-            /// `1002`
-            V1002,
-            /// `1004`
-            V1004,
-            /// `1005`
-            V1005,
-            /// `1009`
-            V1009,
-            /// `1010`
-            V1010,
-            /// `1011`
-            V1011,
-            /// `1013`
-            V1013,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestTransferSceneId {
-            V1000 = "1000",
-            V1002 = "1002",
-            V1004 = "1004",
-            V1005 = "1005",
-            V1009 = "1009",
-            V1010 = "1010",
-            V1011 = "1011",
-            V1013 = "1013",
-        });
+        pub type PostRequestTransferSceneId = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostRequestTransferSceneId;
         /// PostRequestTransferSceneReportInfos
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestTransferSceneReportInfos {
-            /// 信息类型
-            ///
-            /// Example: `活动名称`
-            pub info_type: String,
-            /// 信息内容
-            ///
-            /// Example: `注册会员有礼`
-            pub info_content: String,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestTransferSceneReportInfos {
-            info_type: "info_type" req req,
-            info_content: "info_content" req req,
-        });
+        pub type PostRequestTransferSceneReportInfos = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostRequestTransferSceneReportInfos;
         /// The response of `POST /v3/fund-app/mch-transfer/transfer-bills/pre-transfer-with-authorization` (发起转账并完成自动收款授权).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -4036,56 +3150,9 @@ pub mod transfer_bills {
             out_authorization_no: "out_authorization_no" opt opt,
         });
         /// 转账场景ID
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestTransferSceneId::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestTransferSceneId {
-            /// `1000`
-            V1000,
-            /// `1002`
-            V1002,
-            /// `1004`
-            V1004,
-            /// `1005`
-            V1005,
-            /// `1009`
-            V1009,
-            /// `1010`
-            V1010,
-            /// `1011`
-            V1011,
-            /// `1013`
-            V1013,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestTransferSceneId {
-            V1000 = "1000",
-            V1002 = "1002",
-            V1004 = "1004",
-            V1005 = "1005",
-            V1009 = "1009",
-            V1010 = "1010",
-            V1011 = "1011",
-            V1013 = "1013",
-        });
+        pub type PostRequestTransferSceneId = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostRequestTransferSceneId;
         /// PostRequestTransferSceneReportInfos
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestTransferSceneReportInfos {
-            /// 信息类型
-            ///
-            /// Example: `活动名称`
-            pub info_type: String,
-            /// 信息内容
-            ///
-            /// Example: `注册会员有礼`
-            pub info_content: String,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestTransferSceneReportInfos {
-            info_type: "info_type" req req,
-            info_content: "info_content" req req,
-        });
+        pub type PostRequestTransferSceneReportInfos = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostRequestTransferSceneReportInfos;
         /// The response of `POST /v3/fund-app/mch-transfer/transfer-bills/transfer` (用户授权后转账).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -4208,106 +3275,9 @@ pub mod transfer_bills {
                 }
             }
             /// The response of `GET /v3/fund-app/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}` (微信转账单号查询转账单).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct GetResponse {
-                /// 商户号
-                ///
-                /// Example: `1900001109`
-                pub mch_id: String,
-                /// 商户单号
-                ///
-                /// Example: `plfk2020042013`
-                pub out_bill_no: String,
-                /// 商家转账订单号
-                ///
-                /// Example: `1330000071100999991182020050700019480001`
-                pub transfer_bill_no: String,
-                /// 商户AppID
-                ///
-                /// Example: `wxf636efh567hg4356`
-                pub appid: String,
-                /// 单据状态
-                ///
-                /// Example: `ACCEPTED`
-                pub state: GetResponseState,
-                /// 转账金额
-                ///
-                /// Example: `400000`
-                pub transfer_amount: f64,
-                /// 转账备注
-                ///
-                /// Example: `2020年4月报销`
-                pub transfer_remark: String,
-                /// 失败原因
-                ///
-                /// Example: `PAYEE_ACCOUNT_ABNORMAL`
-                pub fail_reason: Option<String>,
-                /// 收款用户OpenID
-                ///
-                /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                pub openid: Option<String>,
-                /// 收款用户姓名
-                ///
-                /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-                pub user_name: Option<String>,
-                /// 单据创建时间
-                ///
-                /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub create_time: String,
-                /// 最后一次状态变更时间
-                ///
-                /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub update_time: String,
-            }
-            ::wechatpay::runtime::json_object!(GetResponse {
-                mch_id: "mch_id" req req,
-                out_bill_no: "out_bill_no" req req,
-                transfer_bill_no: "transfer_bill_no" req req,
-                appid: "appid" req req,
-                state: "state" req req,
-                transfer_amount: "transfer_amount" req req,
-                transfer_remark: "transfer_remark" req req,
-                fail_reason: "fail_reason" opt opt,
-                openid: "openid" opt opt,
-                user_name: "user_name" opt opt,
-                create_time: "create_time" req req,
-                update_time: "update_time" req req,
-            });
+            pub type GetResponse = crate::v3::fund_app::mch_transfer::transfer_bills::out_bill_no::by_out_bill_no::GetResponse;
             /// 单据状态
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseState {
-                /// `ACCEPTED`
-                Accepted,
-                /// `PROCESSING`
-                Processing,
-                /// `WAIT_USER_CONFIRM`
-                WaitUserConfirm,
-                /// `TRANSFERING`
-                Transfering,
-                /// `SUCCESS`
-                Success,
-                /// `FAIL`
-                Fail,
-                /// `CANCELING`
-                Canceling,
-                /// `CANCELLED`
-                Cancelled,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseState {
-                Accepted = "ACCEPTED",
-                Processing = "PROCESSING",
-                WaitUserConfirm = "WAIT_USER_CONFIRM",
-                Transfering = "TRANSFERING",
-                Success = "SUCCESS",
-                Fail = "FAIL",
-                Canceling = "CANCELING",
-                Cancelled = "CANCELLED",
-            });
+            pub type GetResponseState = crate::v3::fund_app::mch_transfer::transfer_bills::out_bill_no::by_out_bill_no::GetResponseState;
         }
     }
 }
@@ -4412,21 +3382,7 @@ pub mod transfer_to_qq_wallet_bills {
         V1401 = "1401",
     });
     /// PostRequestTransferSceneReportInfos
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestTransferSceneReportInfos {
-        /// 信息类型
-        ///
-        /// Example: `活动名称`
-        pub info_type: String,
-        /// 信息内容
-        ///
-        /// Example: `注册会员有礼`
-        pub info_content: String,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestTransferSceneReportInfos {
-        info_type: "info_type" req req,
-        info_content: "info_content" req req,
-    });
+    pub type PostRequestTransferSceneReportInfos = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostRequestTransferSceneReportInfos;
     /// The response of `POST /v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills` (发起转账到QQ钱包).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -4554,111 +3510,9 @@ pub mod transfer_to_qq_wallet_bills {
             }
         }
         /// The response of `GET /v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}` (查询转账到QQ钱包的结果).
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct GetResponse {
-            /// 商户号
-            ///
-            /// Example: `1900001109`
-            pub mchid: String,
-            /// 商户单号
-            ///
-            /// Example: `plfk2020042013`
-            pub out_bill_no: String,
-            /// 微信转账单号
-            ///
-            /// Example: `1330000071100999991182020050700019480001`
-            pub transfer_bill_no: String,
-            /// QQ互联开放平台AppID
-            ///
-            /// Example: `102022609`
-            pub appid: Option<String>,
-            /// 单据状态
-            ///
-            /// Example: `ACCEPTED`
-            pub state: GetResponseState,
-            /// 转账金额
-            ///
-            /// Example: `400000`
-            pub transfer_amount: f64,
-            /// 转账备注
-            ///
-            /// Example: `2020年4月报销`
-            pub transfer_remark: String,
-            /// 收款用户OpenID
-            ///
-            /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-            pub openid: Option<String>,
-            /// 收款用户QQ号
-            ///
-            /// Example: `490379403`
-            pub user_qq: Option<String>,
-            /// 收款用户姓名
-            ///
-            /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-            pub user_name: Option<String>,
-            /// 失败原因
-            ///
-            /// Example: `PAYEE_ACCOUNT_ABNORMAL`
-            pub fail_reason: Option<String>,
-            /// 单据创建时间
-            ///
-            /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub create_time: String,
-            /// 最后一次状态变更时间
-            ///
-            /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub update_time: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponse {
-            mchid: "mchid" req req,
-            out_bill_no: "out_bill_no" req req,
-            transfer_bill_no: "transfer_bill_no" req req,
-            appid: "appid" opt opt,
-            state: "state" req req,
-            transfer_amount: "transfer_amount" req req,
-            transfer_remark: "transfer_remark" req req,
-            openid: "openid" opt opt,
-            user_qq: "user_qq" opt opt,
-            user_name: "user_name" opt opt,
-            fail_reason: "fail_reason" opt opt,
-            create_time: "create_time" req req,
-            update_time: "update_time" opt opt,
-        });
+        pub type GetResponse = crate::v3::fund_app::mch_transfer::transfer_to_qq_wallet_bills::PostResponse;
         /// 单据状态
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseState {
-            /// `ACCEPTED`: 转账已受理
-            Accepted,
-            /// `PROCESSING`: 转账处理中，转账结果尚未明确，如一直处于此状态，建议检查账户余额是否足够
-            Processing,
-            /// `WAIT_USER_CONFIRM`: 待收款用户确认，收款用户可在QQ客户端确认收款
-            WaitUserConfirm,
-            /// `TRANSFERING`: 转账中，收款用户可在QQ客户端再次重试确认收款
-            Transfering,
-            /// `SUCCESS`: 转账成功
-            Success,
-            /// `FAIL`: 转账失败
-            Fail,
-            /// `CANCELING`: 商户撤销请求受理成功，该笔转账正在撤销中
-            Canceling,
-            /// `CANCELLED`: 转账撤销完成
-            Cancelled,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseState {
-            Accepted = "ACCEPTED",
-            Processing = "PROCESSING",
-            WaitUserConfirm = "WAIT_USER_CONFIRM",
-            Transfering = "TRANSFERING",
-            Success = "SUCCESS",
-            Fail = "FAIL",
-            Canceling = "CANCELING",
-            Cancelled = "CANCELLED",
-        });
+        pub type GetResponseState = crate::v3::fund_app::mch_transfer::transfer_to_qq_wallet_bills::PostResponseState;
         /// `/v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}/cancel`
         pub mod cancel {
             /// The chain step for `/v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}/cancel`, reached with `client.v3().fund_app().mch_transfer().transfer_to_qq_wallet_bills().out_bill_no(out_bill_no).cancel()`.
@@ -4746,40 +3600,7 @@ pub mod transfer_to_qq_wallet_bills {
                 update_time: "update_time" req req,
             });
             /// 单据状态
-            ///
-            /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PostResponseState {
-                /// `ACCEPTED`: 转账已受理
-                Accepted,
-                /// `PROCESSING`: 转账处理中，转账结果尚未明确，如一直处于此状态，建议检查账户余额是否足够
-                Processing,
-                /// `WAIT_USER_CONFIRM`: 待收款用户确认，收款用户可在QQ客户端确认收款
-                WaitUserConfirm,
-                /// `TRANSFERING`: 转账中，收款用户可在QQ客户端再次重试确认收款
-                Transfering,
-                /// `SUCCESS`: 转账成功
-                Success,
-                /// `FAIL`: 转账失败
-                Fail,
-                /// `CANCELING`: 商户撤销请求受理成功，该笔转账正在撤销中
-                Canceling,
-                /// `CANCELLED`: 转账撤销完成
-                Cancelled,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PostResponseState {
-                Accepted = "ACCEPTED",
-                Processing = "PROCESSING",
-                WaitUserConfirm = "WAIT_USER_CONFIRM",
-                Transfering = "TRANSFERING",
-                Success = "SUCCESS",
-                Fail = "FAIL",
-                Canceling = "CANCELING",
-                Cancelled = "CANCELLED",
-            });
+            pub type PostResponseState = crate::v3::fund_app::mch_transfer::transfer_to_qq_wallet_bills::PostResponseState;
         }
     }
 }
@@ -4897,80 +3718,11 @@ pub mod user_confirm_authorization {
         Other = "OTHER",
     });
     /// 转账场景ID
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestTransferSceneId::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestTransferSceneId {
-        /// `1000`
-        V1000,
-        /// `1002`
-        V1002,
-        /// `1004`
-        V1004,
-        /// `1005`
-        V1005,
-        /// `1009`
-        V1009,
-        /// `1010`
-        V1010,
-        /// `1011`
-        V1011,
-        /// `1013`
-        V1013,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestTransferSceneId {
-        V1000 = "1000",
-        V1002 = "1002",
-        V1004 = "1004",
-        V1005 = "1005",
-        V1009 = "1009",
-        V1010 = "1010",
-        V1011 = "1011",
-        V1013 = "1013",
-    });
+    pub type PostRequestTransferSceneId = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostRequestTransferSceneId;
     /// The response of `POST /v3/fund-app/mch-transfer/user-confirm-authorization` (申请免确认收款授权).
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostResponse {
-        /// 商户侧授权单号
-        ///
-        /// Example: `plfk2020042013`
-        pub out_authorization_no: String,
-        /// 单据状态
-        ///
-        /// Example: `WAIT_USER_CONFIRM`
-        pub state: PostResponseState,
-        /// 单据创建时间
-        ///
-        /// Example: `2015-05-20T13:29:35+08:00`
-        pub create_time: String,
-        /// 跳转领取页面的package信息
-        ///
-        /// Example: `affffddafdfafddffda==`
-        pub package_info: String,
-    }
-    ::wechatpay::runtime::json_object!(PostResponse {
-        out_authorization_no: "out_authorization_no" req req,
-        state: "state" req req,
-        create_time: "create_time" req req,
-        package_info: "package_info" req req,
-    });
+    pub type PostResponse = crate::v3::fund_app::mch_transfer::partner::user_confirm_authorizations::PostResponse;
     /// 单据状态
-    ///
-    /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostResponseState {
-        /// `WAIT_USER_CONFIRM`: 待收款用户确认，可拉起微信收款确认页面进行收款确认
-        WaitUserConfirm,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostResponseState {
-        WaitUserConfirm = "WAIT_USER_CONFIRM",
-    });
+    pub type PostResponseState = crate::v3::fund_app::mch_transfer::partner::user_confirm_authorizations::PostResponseState;
     /// `/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no`
     pub mod out_authorization_no {
         /// The chain step for `/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no`, reached with `client.v3().fund_app().mch_transfer().user_confirm_authorization().out_authorization_no()`.
@@ -5130,25 +3882,7 @@ pub mod user_confirm_authorization {
                 UserAccountAbnormal = "USER_ACCOUNT_ABNORMAL",
             });
             /// 单据状态
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseState {
-                /// `TAKING_EFFECT`: 用户已确认授权，授权生效中，可发起转账到授权对应的用户
-                TakingEffect,
-                /// `CLOSED`: 用户或商户系统关闭，无法转账至该授权对应的用户
-                Closed,
-                /// `WAIT_USER_CONFIRM`
-                WaitUserConfirm,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseState {
-                TakingEffect = "TAKING_EFFECT",
-                Closed = "CLOSED",
-                WaitUserConfirm = "WAIT_USER_CONFIRM",
-            });
+            pub type GetResponseState = crate::v3::fund_app::mch_transfer::partner::user_confirm_authorizations::by_out_authorization_no::GetResponseState;
             /// `/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}/close`
             pub mod close {
                 /// The chain step for `/v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}/close`, reached with `client.v3().fund_app().mch_transfer().user_confirm_authorization().out_authorization_no().out_authorization_no(out_authorization_no).close()`.
@@ -5224,49 +3958,11 @@ pub mod user_confirm_authorization {
                     create_time: "create_time" opt opt,
                 });
                 /// 自动收款授权的关闭信息
-                #[derive(Clone, Debug, PartialEq)]
-                pub struct PostResponseCloseInfo {
-                    /// 关闭时间
-                    ///
-                    /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub close_time: String,
-                    /// 自动收款授权的原因
-                    ///
-                    /// Example: `CLOSE_VIA_MCH_API`
-                    pub close_reason: PostResponseCloseInfoCloseReason,
-                }
-                ::wechatpay::runtime::json_object!(PostResponseCloseInfo {
-                    close_time: "close_time" req req,
-                    close_reason: "close_reason" req req,
-                });
+                pub type PostResponseCloseInfo = crate::v3::fund_app::mch_transfer::partner::user_confirm_authorizations::by_out_authorization_no::close::PostResponseCloseInfo;
                 /// 自动收款授权的原因
-                ///
-                /// A value this client does not know yet is kept as [`PostResponseCloseInfoCloseReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PostResponseCloseInfoCloseReason {
-                    /// `CLOSE_VIA_MCH_API`: 商户通过API主动关闭授权
-                    CloseViaMchApi,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PostResponseCloseInfoCloseReason {
-                    CloseViaMchApi = "CLOSE_VIA_MCH_API",
-                });
+                pub type PostResponseCloseInfoCloseReason = crate::v3::fund_app::mch_transfer::partner::user_confirm_authorizations::by_out_authorization_no::close::PostResponseCloseInfoCloseReason;
                 /// 单据状态
-                ///
-                /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PostResponseState {
-                    /// `CLOSED`: 用户或商户系统关闭，无法转账至该授权对应的用户
-                    Closed,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PostResponseState {
-                    Closed = "CLOSED",
-                });
+                pub type PostResponseState = crate::v3::fund_app::mch_transfer::partner::user_confirm_authorizations::by_out_authorization_no::close::PostResponseState;
             }
         }
     }

@@ -271,25 +271,7 @@ pub mod return_orders {
                 fail_reason: "fail_reason" opt opt,
             });
             /// 出境退回状态
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseState {
-                /// `PROCESSING`
-                Processing,
-                /// `SUCCESS`
-                Success,
-                /// `FAILED`
-                Failed,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseState {
-                Processing = "PROCESSING",
-                Success = "SUCCESS",
-                Failed = "FAILED",
-            });
+            pub type GetResponseState = crate::v3::funds_to_oversea::return_::return_orders::PostResponseState;
         }
     }
 }

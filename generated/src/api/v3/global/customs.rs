@@ -288,43 +288,7 @@ pub mod orders {
         modify_time: "modify_time" req req,
     });
     /// 海关代码
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseDataCustoms::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseDataCustoms {
-        /// `GUANGZHOU_ZS`: 广州（总署版）
-        GuangzhouZs,
-        /// `HANGZHOU_ZS`: 杭州（总署版）
-        HangzhouZs,
-        /// `NINGBO`: 宁波
-        Ningbo,
-        /// `ZHENGZHOU_BS`: 郑州（保税物流中心）
-        ZhengzhouBs,
-        /// `CHONGQING`: 重庆
-        Chongqing,
-        /// `SHANGHAI_ZS`: 上海（总署版）
-        ShanghaiZs,
-        /// `SHENZHEN`: 深圳
-        Shenzhen,
-        /// `ZHENGZHOU_ZH_ZS`: 郑州综保（总署版）
-        ZhengzhouZhZs,
-        /// `TIANJIN`: 天津
-        Tianjin,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseDataCustoms {
-        GuangzhouZs = "GUANGZHOU_ZS",
-        HangzhouZs = "HANGZHOU_ZS",
-        Ningbo = "NINGBO",
-        ZhengzhouBs = "ZHENGZHOU_BS",
-        Chongqing = "CHONGQING",
-        ShanghaiZs = "SHANGHAI_ZS",
-        Shenzhen = "SHENZHEN",
-        ZhengzhouZhZs = "ZHENGZHOU_ZH_ZS",
-        Tianjin = "TIANJIN",
-    });
+    pub type GetResponseDataCustoms = crate::v3::global::customs::orders::GetRequestCustoms;
     /// 报关状态
     ///
     /// A value this client does not know yet is kept as [`GetResponseDataState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -436,43 +400,7 @@ pub mod orders {
         product_fee: "product_fee" opt opt,
     });
     /// 海关编码
-    ///
-    /// A value this client does not know yet is kept as [`PatchRequestCustoms::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PatchRequestCustoms {
-        /// `GUANGZHOU_ZS`: 广州（总署版）
-        GuangzhouZs,
-        /// `HANGZHOU_ZS`: 杭州（总署版）
-        HangzhouZs,
-        /// `NINGBO`: 宁波
-        Ningbo,
-        /// `ZHENGZHOU_BS`: 郑州（保税物流中心）
-        ZhengzhouBs,
-        /// `CHONGQING`: 重庆
-        Chongqing,
-        /// `SHANGHAI_ZS`: 上海（总署版）
-        ShanghaiZs,
-        /// `SHENZHEN`: 深圳
-        Shenzhen,
-        /// `ZHENGZHOU_ZH_ZS`: 郑州综保（总署版）
-        ZhengzhouZhZs,
-        /// `TIANJIN`: 天津
-        Tianjin,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PatchRequestCustoms {
-        GuangzhouZs = "GUANGZHOU_ZS",
-        HangzhouZs = "HANGZHOU_ZS",
-        Ningbo = "NINGBO",
-        ZhengzhouBs = "ZHENGZHOU_BS",
-        Chongqing = "CHONGQING",
-        ShanghaiZs = "SHANGHAI_ZS",
-        Shenzhen = "SHENZHEN",
-        ZhengzhouZhZs = "ZHENGZHOU_ZH_ZS",
-        Tianjin = "TIANJIN",
-    });
+    pub type PatchRequestCustoms = crate::v3::global::customs::orders::GetRequestCustoms;
     /// The response of `PATCH /v3/global/customs/orders` (报关信息修改API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PatchResponse {
@@ -530,54 +458,9 @@ pub mod orders {
         verify_department_trade_id: "verify_department_trade_id" req req,
     });
     /// 报关状态
-    ///
-    /// A value this client does not know yet is kept as [`PatchResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PatchResponseState {
-        /// `PROCESSING`: 申报中
-        Processing,
-        /// `UNDECLARED`: 未申报
-        Undeclared,
-        /// `SUBMITTED`: 已修改未申报
-        Submitted,
-        /// `SUCCESS`: 申报成功
-        Success,
-        /// `FAIL`: 申报失败
-        Fail,
-        /// `EXCEPT`: 海关接口异常
-        Except,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PatchResponseState {
-        Processing = "PROCESSING",
-        Undeclared = "UNDECLARED",
-        Submitted = "SUBMITTED",
-        Success = "SUCCESS",
-        Fail = "FAIL",
-        Except = "EXCEPT",
-    });
+    pub type PatchResponseState = crate::v3::global::customs::orders::GetResponseDataState;
     /// 核验机构
-    ///
-    /// A value this client does not know yet is kept as [`PatchResponseVerifyDepartment::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PatchResponseVerifyDepartment {
-        /// `UNIONPAY`: 银联
-        Unionpay,
-        /// `NETSUNION`: 网联
-        Netsunion,
-        /// `OTHERS`: 其他
-        Others,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PatchResponseVerifyDepartment {
-        Unionpay = "UNIONPAY",
-        Netsunion = "NETSUNION",
-        Others = "OTHERS",
-    });
+    pub type PatchResponseVerifyDepartment = crate::v3::global::customs::orders::GetResponseVerifyDepartment;
     /// The request of `POST /v3/global/customs/orders` (报关API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
@@ -645,43 +528,7 @@ pub mod orders {
         product_fee: "product_fee" opt opt,
     });
     /// 海关
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestCustoms::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestCustoms {
-        /// `GUANGZHOU_ZS`: 广州（总署版）
-        GuangzhouZs,
-        /// `HANGZHOU_ZS`: 杭州（总署版）
-        HangzhouZs,
-        /// `NINGBO`: 宁波
-        Ningbo,
-        /// `ZHENGZHOU_BS`: 郑州（保税物流中心）
-        ZhengzhouBs,
-        /// `CHONGQING`: 重庆
-        Chongqing,
-        /// `SHANGHAI_ZS`: 上海（总署版）
-        ShanghaiZs,
-        /// `SHENZHEN`: 深圳
-        Shenzhen,
-        /// `ZHENGZHOU_ZH_ZS`: 郑州综保（总署版）
-        ZhengzhouZhZs,
-        /// `TIANJIN`: 天津
-        Tianjin,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestCustoms {
-        GuangzhouZs = "GUANGZHOU_ZS",
-        HangzhouZs = "HANGZHOU_ZS",
-        Ningbo = "NINGBO",
-        ZhengzhouBs = "ZHENGZHOU_BS",
-        Chongqing = "CHONGQING",
-        ShanghaiZs = "SHANGHAI_ZS",
-        Shenzhen = "SHENZHEN",
-        ZhengzhouZhZs = "ZHENGZHOU_ZH_ZS",
-        Tianjin = "TIANJIN",
-    });
+    pub type PostRequestCustoms = crate::v3::global::customs::orders::GetRequestCustoms;
     /// The response of `POST /v3/global/customs/orders` (报关API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -734,54 +581,9 @@ pub mod orders {
         verify_department_trade_id: "verify_department_trade_id" req req,
     });
     /// 报关状态
-    ///
-    /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostResponseState {
-        /// `PROCESSING`: 申报中
-        Processing,
-        /// `UNDECLARED`: 未申报
-        Undeclared,
-        /// `SUBMITTED`: 已修改未申报
-        Submitted,
-        /// `SUCCESS`: 申报成功
-        Success,
-        /// `FAIL`: 申报失败
-        Fail,
-        /// `EXCEPT`: 海关接口异常
-        Except,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostResponseState {
-        Processing = "PROCESSING",
-        Undeclared = "UNDECLARED",
-        Submitted = "SUBMITTED",
-        Success = "SUCCESS",
-        Fail = "FAIL",
-        Except = "EXCEPT",
-    });
+    pub type PostResponseState = crate::v3::global::customs::orders::GetResponseDataState;
     /// 核验机构
-    ///
-    /// A value this client does not know yet is kept as [`PostResponseVerifyDepartment::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostResponseVerifyDepartment {
-        /// `UNIONPAY`: 银联
-        Unionpay,
-        /// `NETSUNION`: 网联
-        Netsunion,
-        /// `OTHERS`: 其他
-        Others,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostResponseVerifyDepartment {
-        Unionpay = "UNIONPAY",
-        Netsunion = "NETSUNION",
-        Others = "OTHERS",
-    });
+    pub type PostResponseVerifyDepartment = crate::v3::global::customs::orders::GetResponseVerifyDepartment;
 }
 /// `/v3/global/customs/redeclare`
 pub mod redeclare {
@@ -848,43 +650,7 @@ pub mod redeclare {
         merchant_customs_no: "merchant_customs_no" req req,
     });
     /// 海关编码
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestCustoms::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestCustoms {
-        /// `GUANGZHOU_ZS`: 广州（总署版）
-        GuangzhouZs,
-        /// `HANGZHOU_ZS`: 杭州（总署版）
-        HangzhouZs,
-        /// `NINGBO`: 宁波
-        Ningbo,
-        /// `ZHENGZHOU_BS`: 郑州（保税物流中心）
-        ZhengzhouBs,
-        /// `CHONGQING`: 重庆
-        Chongqing,
-        /// `SHANGHAI_ZS`: 上海（总署版）
-        ShanghaiZs,
-        /// `SHENZHEN`: 深圳
-        Shenzhen,
-        /// `ZHENGZHOU_ZH_ZS`: 郑州综保（总署版）
-        ZhengzhouZhZs,
-        /// `TIANJIN`: 天津
-        Tianjin,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestCustoms {
-        GuangzhouZs = "GUANGZHOU_ZS",
-        HangzhouZs = "HANGZHOU_ZS",
-        Ningbo = "NINGBO",
-        ZhengzhouBs = "ZHENGZHOU_BS",
-        Chongqing = "CHONGQING",
-        ShanghaiZs = "SHANGHAI_ZS",
-        Shenzhen = "SHENZHEN",
-        ZhengzhouZhZs = "ZHENGZHOU_ZH_ZS",
-        Tianjin = "TIANJIN",
-    });
+    pub type PostRequestCustoms = crate::v3::global::customs::orders::GetRequestCustoms;
     /// The response of `POST /v3/global/customs/redeclare` (报关重推API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -937,34 +703,7 @@ pub mod redeclare {
         explanation: "explanation" opt opt,
     });
     /// 报关状态
-    ///
-    /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostResponseState {
-        /// `PROCESSING`: 申报中
-        Processing,
-        /// `UNDECLARED`: 未申报
-        Undeclared,
-        /// `SUBMITTED`: 已修改未申报
-        Submitted,
-        /// `SUCCESS`: 申报成功
-        Success,
-        /// `FAIL`: 申报失败
-        Fail,
-        /// `EXCEPT`: 海关接口异常
-        Except,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostResponseState {
-        Processing = "PROCESSING",
-        Undeclared = "UNDECLARED",
-        Submitted = "SUBMITTED",
-        Success = "SUCCESS",
-        Fail = "FAIL",
-        Except = "EXCEPT",
-    });
+    pub type PostResponseState = crate::v3::global::customs::orders::GetResponseDataState;
 }
 /// `/v3/global/customs/verify-certificate`
 pub mod verify_certificate {
@@ -1064,43 +803,7 @@ pub mod verify_certificate {
         Idcard = "IDCARD",
     });
     /// 海关
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestCustoms::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestCustoms {
-        /// `GUANGZHOU_ZS`: 广州（总署版）
-        GuangzhouZs,
-        /// `HANGZHOU_ZS`: 杭州（总署版）
-        HangzhouZs,
-        /// `NINGBO`: 宁波
-        Ningbo,
-        /// `ZHENGZHOU_BS`: 郑州（保税物流中心）
-        ZhengzhouBs,
-        /// `CHONGQING`: 重庆
-        Chongqing,
-        /// `SHANGHAI_ZS`: 上海（总署版）
-        ShanghaiZs,
-        /// `SHENZHEN`: 深圳
-        Shenzhen,
-        /// `ZHENGZHOU_ZH_ZS`: 郑州综保（总署版）
-        ZhengzhouZhZs,
-        /// `TIANJIN`: 天津
-        Tianjin,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestCustoms {
-        GuangzhouZs = "GUANGZHOU_ZS",
-        HangzhouZs = "HANGZHOU_ZS",
-        Ningbo = "NINGBO",
-        ZhengzhouBs = "ZHENGZHOU_BS",
-        Chongqing = "CHONGQING",
-        ShanghaiZs = "SHANGHAI_ZS",
-        Shenzhen = "SHENZHEN",
-        ZhengzhouZhZs = "ZHENGZHOU_ZH_ZS",
-        Tianjin = "TIANJIN",
-    });
+    pub type PostRequestCustoms = crate::v3::global::customs::orders::GetRequestCustoms;
     /// The response of `POST /v3/global/customs/verify-certificate` (身份信息校验API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {

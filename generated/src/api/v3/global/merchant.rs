@@ -281,59 +281,11 @@ pub mod h5 {
                 Rejected = "REJECTED",
             });
             /// 申请单类型
-            ///
-            /// A value this client does not know yet is kept as [`PostResponseApplymentType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PostResponseApplymentType {
-                /// `APPLY_FOR_PAYMENT_AUTHORITY`
-                ApplyForPaymentAuthority,
-                /// `APPLY_FOR_RELIEVE_LIMITED`
-                ApplyForRelieveLimited,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PostResponseApplymentType {
-                ApplyForPaymentAuthority = "APPLY_FOR_PAYMENT_AUTHORITY",
-                ApplyForRelieveLimited = "APPLY_FOR_RELIEVE_LIMITED",
-            });
+            pub type PostResponseApplymentType = crate::v3::global::merchant::h5::permission::applications::PostRequestApplymentType;
             /// 限额类型
-            ///
-            /// A value this client does not know yet is kept as [`PostResponseTransactionLimitType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PostResponseTransactionLimitType {
-                /// `UN_LAUNCHED_WEBSITE_LIMIT`
-                UnLaunchedWebsiteLimit,
-                /// `NORMAL_LIMIT`
-                NormalLimit,
-                /// `NO_LIMIT`
-                NoLimit,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PostResponseTransactionLimitType {
-                UnLaunchedWebsiteLimit = "UN_LAUNCHED_WEBSITE_LIMIT",
-                NormalLimit = "NORMAL_LIMIT",
-                NoLimit = "NO_LIMIT",
-            });
+            pub type PostResponseTransactionLimitType = crate::v3::global::merchant::h5::permission::applications::PostRequestTransactionLimitType;
             /// 子商户经营网址状态
-            ///
-            /// A value this client does not know yet is kept as [`PostResponseWebsiteState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PostResponseWebsiteState {
-                /// `HAS_LAUNCHED`
-                HasLaunched,
-                /// `UN_LAUNCHED`
-                UnLaunched,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PostResponseWebsiteState {
-                HasLaunched = "HAS_LAUNCHED",
-                UnLaunched = "UN_LAUNCHED",
-            });
+            pub type PostResponseWebsiteState = crate::v3::global::merchant::h5::permission::applications::PostRequestWebsiteState;
             /// `/v3/global/merchant/h5/permission/applications/{applyment_id}`
             pub mod by_applyment_id {
                 /// The chain step for `/v3/global/merchant/h5/permission/applications/{applyment_id}`, reached with `client.v3().global().merchant().h5().permission().applications().applyment_id(applyment_id)`.
@@ -365,156 +317,15 @@ pub mod h5 {
                     }
                 }
                 /// The response of `GET /v3/global/merchant/h5/permission/applications/{applyment_id}` (查询H5支付权限申请单详情).
-                #[derive(Clone, Debug, PartialEq)]
-                pub struct GetResponse {
-                    /// 子商户号
-                    ///
-                    /// Example: `2491935631`
-                    pub sub_mchid: String,
-                    /// H5支付域名
-                    ///
-                    /// Example: `- qq.com`
-                    pub domains: Vec<String>,
-                    /// 公司介绍和业务描述
-                    pub business_description: Option<String>,
-                    /// 限额类型
-                    ///
-                    /// Example: `UN_LAUNCHED_WEBSITE_LIMIT`
-                    pub transaction_limit_type: GetResponseTransactionLimitType,
-                    /// 公司注册资质证书
-                    ///
-                    /// Example: `6uqyGjvHzOhsLleGFQVRF`
-                    pub company_register_cert: Option<String>,
-                    /// 经营网址商业页面截图
-                    ///
-                    /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
-                    pub website_business_page_pics: Option<Vec<String>>,
-                    /// 经营网址首页截图
-                    ///
-                    /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
-                    pub website_homepage_pics: Option<Vec<String>>,
-                    /// 子商户经营网址状态
-                    ///
-                    /// Example: `HAS_LAUNCHED`
-                    pub website_state: GetResponseWebsiteState,
-                    /// 子商户H5经营网址
-                    ///
-                    /// Example: `https://qq.com`
-                    pub website_url: String,
-                    /// 申请单号
-                    ///
-                    /// Example: `100000`
-                    pub applyment_id: i64,
-                    /// 驳回原因
-                    ///
-                    /// Example: `商户证书不符合要求`
-                    pub audit_reject_detail: Option<String>,
-                    /// 申请单状态
-                    ///
-                    /// Example: `PENDING`
-                    pub applyment_state: GetResponseApplymentState,
-                    /// 申请单类型
-                    ///
-                    /// Example: `APPLY_FOR_PAYMENT_AUTHORITY`
-                    pub applyment_type: GetResponseApplymentType,
-                    /// 商户提供的审核结果回调接口
-                    ///
-                    /// Example: `https://pay.weixin.qq.com/wxpay/pay.action`
-                    pub notify_url: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponse {
-                    sub_mchid: "sub_mchid" req req,
-                    domains: "domains" req req,
-                    business_description: "business_description" opt opt,
-                    transaction_limit_type: "transaction_limit_type" req req,
-                    company_register_cert: "company_register_cert" opt opt,
-                    website_business_page_pics: "website_business_page_pics" opt opt,
-                    website_homepage_pics: "website_homepage_pics" opt opt,
-                    website_state: "website_state" req req,
-                    website_url: "website_url" req req,
-                    applyment_id: "applyment_id" req req,
-                    audit_reject_detail: "audit_reject_detail" opt opt,
-                    applyment_state: "applyment_state" req req,
-                    applyment_type: "applyment_type" req req,
-                    notify_url: "notify_url" opt opt,
-                });
+                pub type GetResponse = crate::v3::global::merchant::h5::permission::applications::PostResponse;
                 /// 申请单状态
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseApplymentState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseApplymentState {
-                    /// `PENDING`
-                    Pending,
-                    /// `UNDER_REVIEW`
-                    UnderReview,
-                    /// `APPROVED`
-                    Approved,
-                    /// `REJECTED`
-                    Rejected,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseApplymentState {
-                    Pending = "PENDING",
-                    UnderReview = "UNDER_REVIEW",
-                    Approved = "APPROVED",
-                    Rejected = "REJECTED",
-                });
+                pub type GetResponseApplymentState = crate::v3::global::merchant::h5::permission::applications::PostResponseApplymentState;
                 /// 申请单类型
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseApplymentType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseApplymentType {
-                    /// `APPLY_FOR_PAYMENT_AUTHORITY`
-                    ApplyForPaymentAuthority,
-                    /// `APPLY_FOR_RELIEVE_LIMITED`
-                    ApplyForRelieveLimited,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseApplymentType {
-                    ApplyForPaymentAuthority = "APPLY_FOR_PAYMENT_AUTHORITY",
-                    ApplyForRelieveLimited = "APPLY_FOR_RELIEVE_LIMITED",
-                });
+                pub type GetResponseApplymentType = crate::v3::global::merchant::h5::permission::applications::PostRequestApplymentType;
                 /// 限额类型
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseTransactionLimitType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseTransactionLimitType {
-                    /// `UN_LAUNCHED_WEBSITE_LIMIT`
-                    UnLaunchedWebsiteLimit,
-                    /// `NORMAL_LIMIT`
-                    NormalLimit,
-                    /// `NO_LIMIT`
-                    NoLimit,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseTransactionLimitType {
-                    UnLaunchedWebsiteLimit = "UN_LAUNCHED_WEBSITE_LIMIT",
-                    NormalLimit = "NORMAL_LIMIT",
-                    NoLimit = "NO_LIMIT",
-                });
+                pub type GetResponseTransactionLimitType = crate::v3::global::merchant::h5::permission::applications::PostRequestTransactionLimitType;
                 /// 子商户经营网址状态
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseWebsiteState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseWebsiteState {
-                    /// `HAS_LAUNCHED`
-                    HasLaunched,
-                    /// `UN_LAUNCHED`
-                    UnLaunched,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseWebsiteState {
-                    HasLaunched = "HAS_LAUNCHED",
-                    UnLaunched = "UN_LAUNCHED",
-                });
+                pub type GetResponseWebsiteState = crate::v3::global::merchant::h5::permission::applications::PostRequestWebsiteState;
                 /// The request of `PATCH /v3/global/merchant/h5/permission/applications/{applyment_id}` (修改H5支付权限申请单).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PatchRequest {
@@ -555,173 +366,17 @@ pub mod h5 {
                     website_url: "website_url" opt opt,
                 });
                 /// 子商户经营网址状态
-                ///
-                /// A value this client does not know yet is kept as [`PatchRequestWebsiteState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PatchRequestWebsiteState {
-                    /// `HAS_LAUNCHED`
-                    HasLaunched,
-                    /// `UN_LAUNCHED`
-                    UnLaunched,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PatchRequestWebsiteState {
-                    HasLaunched = "HAS_LAUNCHED",
-                    UnLaunched = "UN_LAUNCHED",
-                });
+                pub type PatchRequestWebsiteState = crate::v3::global::merchant::h5::permission::applications::PostRequestWebsiteState;
                 /// The response of `PATCH /v3/global/merchant/h5/permission/applications/{applyment_id}` (修改H5支付权限申请单).
-                #[derive(Clone, Debug, PartialEq)]
-                pub struct PatchResponse {
-                    /// 子商户号
-                    ///
-                    /// Example: `2491935631`
-                    pub sub_mchid: String,
-                    /// H5支付域名
-                    ///
-                    /// Example: `- qq.com`
-                    pub domains: Vec<String>,
-                    /// 公司介绍和业务描述
-                    pub business_description: Option<String>,
-                    /// 限额类型
-                    ///
-                    /// Example: `UN_LAUNCHED_WEBSITE_LIMIT`
-                    pub transaction_limit_type: PatchResponseTransactionLimitType,
-                    /// 公司注册资质证书
-                    ///
-                    /// Example: `6uqyGjvHzOhsLleGFQVRF`
-                    pub company_register_cert: Option<String>,
-                    /// 经营网址商业页面截图
-                    ///
-                    /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
-                    pub website_business_page_pics: Option<Vec<String>>,
-                    /// 经营网址首页截图
-                    ///
-                    /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
-                    pub website_homepage_pics: Option<Vec<String>>,
-                    /// 子商户经营网址状态
-                    ///
-                    /// Example: `HAS_LAUNCHED`
-                    pub website_state: PatchResponseWebsiteState,
-                    /// 子商户H5经营网址
-                    ///
-                    /// Example: `https://qq.com`
-                    pub website_url: String,
-                    /// 申请单号
-                    ///
-                    /// Example: `100000`
-                    pub applyment_id: i64,
-                    /// 驳回原因
-                    ///
-                    /// Example: `商户证书不符合要求`
-                    pub audit_reject_detail: Option<String>,
-                    /// 申请单状态
-                    ///
-                    /// Example: `PENDING`
-                    pub applyment_state: PatchResponseApplymentState,
-                    /// 申请单类型
-                    ///
-                    /// Example: `APPLY_FOR_PAYMENT_AUTHORITY`
-                    pub applyment_type: PatchResponseApplymentType,
-                    /// 商户提供的审核结果回调接口
-                    ///
-                    /// Example: `https://pay.weixin.qq.com/wxpay/pay.action`
-                    pub notify_url: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(PatchResponse {
-                    sub_mchid: "sub_mchid" req req,
-                    domains: "domains" req req,
-                    business_description: "business_description" opt opt,
-                    transaction_limit_type: "transaction_limit_type" req req,
-                    company_register_cert: "company_register_cert" opt opt,
-                    website_business_page_pics: "website_business_page_pics" opt opt,
-                    website_homepage_pics: "website_homepage_pics" opt opt,
-                    website_state: "website_state" req req,
-                    website_url: "website_url" req req,
-                    applyment_id: "applyment_id" req req,
-                    audit_reject_detail: "audit_reject_detail" opt opt,
-                    applyment_state: "applyment_state" req req,
-                    applyment_type: "applyment_type" req req,
-                    notify_url: "notify_url" opt opt,
-                });
+                pub type PatchResponse = crate::v3::global::merchant::h5::permission::applications::PostResponse;
                 /// 申请单状态
-                ///
-                /// A value this client does not know yet is kept as [`PatchResponseApplymentState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PatchResponseApplymentState {
-                    /// `PENDING`
-                    Pending,
-                    /// `UNDER_REVIEW`
-                    UnderReview,
-                    /// `APPROVED`
-                    Approved,
-                    /// `REJECTED`
-                    Rejected,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PatchResponseApplymentState {
-                    Pending = "PENDING",
-                    UnderReview = "UNDER_REVIEW",
-                    Approved = "APPROVED",
-                    Rejected = "REJECTED",
-                });
+                pub type PatchResponseApplymentState = crate::v3::global::merchant::h5::permission::applications::PostResponseApplymentState;
                 /// 申请单类型
-                ///
-                /// A value this client does not know yet is kept as [`PatchResponseApplymentType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PatchResponseApplymentType {
-                    /// `APPLY_FOR_PAYMENT_AUTHORITY`
-                    ApplyForPaymentAuthority,
-                    /// `APPLY_FOR_RELIEVE_LIMITED`
-                    ApplyForRelieveLimited,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PatchResponseApplymentType {
-                    ApplyForPaymentAuthority = "APPLY_FOR_PAYMENT_AUTHORITY",
-                    ApplyForRelieveLimited = "APPLY_FOR_RELIEVE_LIMITED",
-                });
+                pub type PatchResponseApplymentType = crate::v3::global::merchant::h5::permission::applications::PostRequestApplymentType;
                 /// 限额类型
-                ///
-                /// A value this client does not know yet is kept as [`PatchResponseTransactionLimitType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PatchResponseTransactionLimitType {
-                    /// `UN_LAUNCHED_WEBSITE_LIMIT`
-                    UnLaunchedWebsiteLimit,
-                    /// `NORMAL_LIMIT`
-                    NormalLimit,
-                    /// `NO_LIMIT`
-                    NoLimit,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PatchResponseTransactionLimitType {
-                    UnLaunchedWebsiteLimit = "UN_LAUNCHED_WEBSITE_LIMIT",
-                    NormalLimit = "NORMAL_LIMIT",
-                    NoLimit = "NO_LIMIT",
-                });
+                pub type PatchResponseTransactionLimitType = crate::v3::global::merchant::h5::permission::applications::PostRequestTransactionLimitType;
                 /// 子商户经营网址状态
-                ///
-                /// A value this client does not know yet is kept as [`PatchResponseWebsiteState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PatchResponseWebsiteState {
-                    /// `HAS_LAUNCHED`
-                    HasLaunched,
-                    /// `UN_LAUNCHED`
-                    UnLaunched,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PatchResponseWebsiteState {
-                    HasLaunched = "HAS_LAUNCHED",
-                    UnLaunched = "UN_LAUNCHED",
-                });
+                pub type PatchResponseWebsiteState = crate::v3::global::merchant::h5::permission::applications::PostRequestWebsiteState;
             }
         }
         /// `/v3/global/merchant/h5/permission/{sub_mchid}`
@@ -869,22 +524,7 @@ pub mod h5 {
                     out_applyment_id: "out_applyment_id" req req,
                 });
                 /// 子商户经营网址状态
-                ///
-                /// A value this client does not know yet is kept as [`PostRequestWebsiteState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PostRequestWebsiteState {
-                    /// `HAS_LAUNCHED`
-                    HasLaunched,
-                    /// `UN_LAUNCHED`
-                    UnLaunched,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PostRequestWebsiteState {
-                    HasLaunched = "HAS_LAUNCHED",
-                    UnLaunched = "UN_LAUNCHED",
-                });
+                pub type PostRequestWebsiteState = crate::v3::global::merchant::h5::permission::applications::PostRequestWebsiteState;
                 /// The response of `POST /v3/global/merchant/h5/permission/domain/applications` (创建H5支付域名修改申请单).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponse {
@@ -947,45 +587,9 @@ pub mod h5 {
                     out_applyment_id: "out_applyment_id" req req,
                 });
                 /// 申请单状态
-                ///
-                /// A value this client does not know yet is kept as [`PostResponseApplymentState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PostResponseApplymentState {
-                    /// `PENDING`
-                    Pending,
-                    /// `UNDER_REVIEW`
-                    UnderReview,
-                    /// `APPROVED`
-                    Approved,
-                    /// `REJECTED`
-                    Rejected,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PostResponseApplymentState {
-                    Pending = "PENDING",
-                    UnderReview = "UNDER_REVIEW",
-                    Approved = "APPROVED",
-                    Rejected = "REJECTED",
-                });
+                pub type PostResponseApplymentState = crate::v3::global::merchant::h5::permission::applications::PostResponseApplymentState;
                 /// 子商户经营网址状态
-                ///
-                /// A value this client does not know yet is kept as [`PostResponseWebsiteState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PostResponseWebsiteState {
-                    /// `HAS_LAUNCHED`
-                    HasLaunched,
-                    /// `UN_LAUNCHED`
-                    UnLaunched,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PostResponseWebsiteState {
-                    HasLaunched = "HAS_LAUNCHED",
-                    UnLaunched = "UN_LAUNCHED",
-                });
+                pub type PostResponseWebsiteState = crate::v3::global::merchant::h5::permission::applications::PostRequestWebsiteState;
                 /// `/v3/global/merchant/h5/permission/domain/applications/{applyment_id}`
                 pub mod by_applyment_id {
                     /// The chain step for `/v3/global/merchant/h5/permission/domain/applications/{applyment_id}`, reached with `client.v3().global().merchant().h5().permission().domain().applications().applyment_id(applyment_id)`.
@@ -1019,106 +623,11 @@ pub mod h5 {
                         }
                     }
                     /// The response of `GET /v3/global/merchant/h5/permission/domain/applications/{applyment_id}` (查询H5支付域名修改申请单).
-                    #[derive(Clone, Debug, PartialEq)]
-                    pub struct GetResponse {
-                        /// 子商户号
-                        ///
-                        /// Example: `2491935631`
-                        pub sub_mchid: String,
-                        /// 子商户经营网址状态
-                        ///
-                        /// Example: `HAS_LAUNCHED`
-                        pub website_state: GetResponseWebsiteState,
-                        /// H5支付域名
-                        ///
-                        /// Example: `- qq.com`
-                        pub domains: Vec<String>,
-                        /// 子商户H5经营网址
-                        ///
-                        /// Example: `https://qq.com`
-                        pub webiste_url: String,
-                        /// 经营网址商业页面截图
-                        ///
-                        /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
-                        pub website_business_page_pics: Option<Vec<String>>,
-                        /// 经营网址首页截图
-                        ///
-                        /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
-                        pub website_homepage_pics: Option<Vec<String>>,
-                        /// 申请单号
-                        ///
-                        /// Example: `1000000`
-                        pub applyment_id: i64,
-                        /// 驳回原因
-                        ///
-                        /// Example: `经营网址首页截图内容违法`
-                        pub audit_reject_detail: Option<String>,
-                        /// 申请单状态
-                        ///
-                        /// Example: `PENDING`
-                        pub applyment_state: Option<GetResponseApplymentState>,
-                        /// 商户提供的审核结果回调接口
-                        ///
-                        /// Example: `https://pay.weixin.qq.com/wxpay/pay.action`
-                        pub notify_url: Option<String>,
-                        /// 商户申请单号
-                        ///
-                        /// Example: `123456`
-                        pub out_applyment_id: String,
-                    }
-                    ::wechatpay::runtime::json_object!(GetResponse {
-                        sub_mchid: "sub_mchid" req req,
-                        website_state: "website_state" req req,
-                        domains: "domains" req req,
-                        webiste_url: "webiste_url" req req,
-                        website_business_page_pics: "website_business_page_pics" opt opt,
-                        website_homepage_pics: "website_homepage_pics" opt opt,
-                        applyment_id: "applyment_id" req req,
-                        audit_reject_detail: "audit_reject_detail" opt opt,
-                        applyment_state: "applyment_state" opt opt,
-                        notify_url: "notify_url" opt opt,
-                        out_applyment_id: "out_applyment_id" req req,
-                    });
+                    pub type GetResponse = crate::v3::global::merchant::h5::permission::domain::applications::PostResponse;
                     /// 申请单状态
-                    ///
-                    /// A value this client does not know yet is kept as [`GetResponseApplymentState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                    #[non_exhaustive]
-                    pub enum GetResponseApplymentState {
-                        /// `PENDING`
-                        Pending,
-                        /// `UNDER_REVIEW`
-                        UnderReview,
-                        /// `APPROVED`
-                        Approved,
-                        /// `REJECTED`
-                        Rejected,
-                        /// A value not listed in the spec, kept as received.
-                        Unknown(::wechatpay::runtime::UnknownValue),
-                    }
-                    ::wechatpay::runtime::json_enum!(GetResponseApplymentState {
-                        Pending = "PENDING",
-                        UnderReview = "UNDER_REVIEW",
-                        Approved = "APPROVED",
-                        Rejected = "REJECTED",
-                    });
+                    pub type GetResponseApplymentState = crate::v3::global::merchant::h5::permission::applications::PostResponseApplymentState;
                     /// 子商户经营网址状态
-                    ///
-                    /// A value this client does not know yet is kept as [`GetResponseWebsiteState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                    #[non_exhaustive]
-                    pub enum GetResponseWebsiteState {
-                        /// `HAS_LAUNCHED`
-                        HasLaunched,
-                        /// `UN_LAUNCHED`
-                        UnLaunched,
-                        /// A value not listed in the spec, kept as received.
-                        Unknown(::wechatpay::runtime::UnknownValue),
-                    }
-                    ::wechatpay::runtime::json_enum!(GetResponseWebsiteState {
-                        HasLaunched = "HAS_LAUNCHED",
-                        UnLaunched = "UN_LAUNCHED",
-                    });
+                    pub type GetResponseWebsiteState = crate::v3::global::merchant::h5::permission::applications::PostRequestWebsiteState;
                     /// The request of `PATCH /v3/global/merchant/h5/permission/domain/applications/{applyment_id}` (修改H5支付域名修改申请单).
                     #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PatchRequest {
@@ -1151,123 +660,13 @@ pub mod h5 {
                         website_homepage_pics: "website_homepage_pics" opt opt,
                     });
                     /// 子商户经营网址状态
-                    ///
-                    /// A value this client does not know yet is kept as [`PatchRequestWebsiteState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                    #[non_exhaustive]
-                    pub enum PatchRequestWebsiteState {
-                        /// `HAS_LAUNCHED`
-                        HasLaunched,
-                        /// `UN_LAUNCHED`
-                        UnLaunched,
-                        /// A value not listed in the spec, kept as received.
-                        Unknown(::wechatpay::runtime::UnknownValue),
-                    }
-                    ::wechatpay::runtime::json_enum!(PatchRequestWebsiteState {
-                        HasLaunched = "HAS_LAUNCHED",
-                        UnLaunched = "UN_LAUNCHED",
-                    });
+                    pub type PatchRequestWebsiteState = crate::v3::global::merchant::h5::permission::applications::PostRequestWebsiteState;
                     /// The response of `PATCH /v3/global/merchant/h5/permission/domain/applications/{applyment_id}` (修改H5支付域名修改申请单).
-                    #[derive(Clone, Debug, PartialEq)]
-                    pub struct PatchResponse {
-                        /// 子商户号
-                        ///
-                        /// Example: `2491935631`
-                        pub sub_mchid: String,
-                        /// 子商户经营网址状态
-                        ///
-                        /// Example: `HAS_LAUNCHED`
-                        pub website_state: PatchResponseWebsiteState,
-                        /// H5支付域名
-                        ///
-                        /// Example: `- qq.com`
-                        pub domains: Vec<String>,
-                        /// 子商户H5经营网址
-                        ///
-                        /// Example: `https://qq.com`
-                        pub webiste_url: String,
-                        /// 经营网址商业页面截图
-                        ///
-                        /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
-                        pub website_business_page_pics: Option<Vec<String>>,
-                        /// 经营网址首页截图
-                        ///
-                        /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
-                        pub website_homepage_pics: Option<Vec<String>>,
-                        /// 申请单号
-                        ///
-                        /// Example: `1000000`
-                        pub applyment_id: i64,
-                        /// 驳回原因
-                        ///
-                        /// Example: `经营网址首页截图内容违法`
-                        pub audit_reject_detail: Option<String>,
-                        /// 申请单状态
-                        ///
-                        /// Example: `PENDING`
-                        pub applyment_state: Option<PatchResponseApplymentState>,
-                        /// 商户提供的审核结果回调接口
-                        ///
-                        /// Example: `https://pay.weixin.qq.com/wxpay/pay.action`
-                        pub notify_url: Option<String>,
-                        /// 商户申请单号
-                        ///
-                        /// Example: `123456`
-                        pub out_applyment_id: String,
-                    }
-                    ::wechatpay::runtime::json_object!(PatchResponse {
-                        sub_mchid: "sub_mchid" req req,
-                        website_state: "website_state" req req,
-                        domains: "domains" req req,
-                        webiste_url: "webiste_url" req req,
-                        website_business_page_pics: "website_business_page_pics" opt opt,
-                        website_homepage_pics: "website_homepage_pics" opt opt,
-                        applyment_id: "applyment_id" req req,
-                        audit_reject_detail: "audit_reject_detail" opt opt,
-                        applyment_state: "applyment_state" opt opt,
-                        notify_url: "notify_url" opt opt,
-                        out_applyment_id: "out_applyment_id" req req,
-                    });
+                    pub type PatchResponse = crate::v3::global::merchant::h5::permission::domain::applications::PostResponse;
                     /// 申请单状态
-                    ///
-                    /// A value this client does not know yet is kept as [`PatchResponseApplymentState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                    #[non_exhaustive]
-                    pub enum PatchResponseApplymentState {
-                        /// `PENDING`
-                        Pending,
-                        /// `UNDER_REVIEW`
-                        UnderReview,
-                        /// `APPROVED`
-                        Approved,
-                        /// `REJECTED`
-                        Rejected,
-                        /// A value not listed in the spec, kept as received.
-                        Unknown(::wechatpay::runtime::UnknownValue),
-                    }
-                    ::wechatpay::runtime::json_enum!(PatchResponseApplymentState {
-                        Pending = "PENDING",
-                        UnderReview = "UNDER_REVIEW",
-                        Approved = "APPROVED",
-                        Rejected = "REJECTED",
-                    });
+                    pub type PatchResponseApplymentState = crate::v3::global::merchant::h5::permission::applications::PostResponseApplymentState;
                     /// 子商户经营网址状态
-                    ///
-                    /// A value this client does not know yet is kept as [`PatchResponseWebsiteState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                    #[non_exhaustive]
-                    pub enum PatchResponseWebsiteState {
-                        /// `HAS_LAUNCHED`
-                        HasLaunched,
-                        /// `UN_LAUNCHED`
-                        UnLaunched,
-                        /// A value not listed in the spec, kept as received.
-                        Unknown(::wechatpay::runtime::UnknownValue),
-                    }
-                    ::wechatpay::runtime::json_enum!(PatchResponseWebsiteState {
-                        HasLaunched = "HAS_LAUNCHED",
-                        UnLaunched = "UN_LAUNCHED",
-                    });
+                    pub type PatchResponseWebsiteState = crate::v3::global::merchant::h5::permission::applications::PostRequestWebsiteState;
                 }
             }
         }

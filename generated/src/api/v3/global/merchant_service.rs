@@ -99,48 +99,11 @@ pub mod complaint_notifications {
         url: "url" req req,
     });
     /// The response of `POST /v3/global/merchant-service/complaint-notifications` (创建投诉通知回调).
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponse {
-        /// 商户号
-        ///
-        /// Example: `1900012181`
-        pub mchid: String,
-        /// 通知地址
-        ///
-        /// Example: `https://www.xxx.com/notify`
-        pub url: String,
-    }
-    ::wechatpay::runtime::json_object!(PostResponse {
-        mchid: "mchid" req req,
-        url: "url" req req,
-    });
+    pub type PostResponse = crate::v3::global::merchant_service::complaint_notifications::GetResponse;
     /// The request of `PUT /v3/global/merchant-service/complaint-notifications` (更新投诉通知回调).
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PutRequest {
-        /// 通知地址
-        ///
-        /// Example: `https://www.xxx.com/notify`
-        pub url: String,
-    }
-    ::wechatpay::runtime::json_object!(PutRequest {
-        url: "url" req req,
-    });
+    pub type PutRequest = crate::v3::global::merchant_service::complaint_notifications::PostRequest;
     /// The response of `PUT /v3/global/merchant-service/complaint-notifications` (更新投诉通知回调).
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PutResponse {
-        /// 商户号
-        ///
-        /// Example: `1900012181`
-        pub mchid: String,
-        /// 通知地址
-        ///
-        /// Example: `https://www.xxx.com/notify`
-        pub url: String,
-    }
-    ::wechatpay::runtime::json_object!(PutResponse {
-        mchid: "mchid" req req,
-        url: "url" req req,
-    });
+    pub type PutResponse = crate::v3::global::merchant_service::complaint_notifications::GetResponse;
 }
 /// `/v3/global/merchant-service/complaints`
 pub mod complaints {
@@ -575,292 +538,23 @@ pub mod complaints {
             mch_language: "mch_language" skip opt,
         });
         /// 商户语言
-        ///
-        /// A value this client does not know yet is kept as [`GetRequestMchLanguage::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetRequestMchLanguage {
-            /// `ZH_CN`: 简体中文
-            ZhCn,
-            /// `ZH_TW`: 台湾繁体中文
-            ZhTw,
-            /// `ZH_HK`: 香港繁体中文
-            ZhHk,
-            /// `EN`: 英语
-            En,
-            /// `JA`: 日语
-            Ja,
-            /// `KO`: 韩语
-            Ko,
-            /// `TH`: 泰语
-            Th,
-            /// `VI`: 越南语
-            Vi,
-            /// `RU`: 俄罗斯语
-            Ru,
-            /// `DE`: 德语
-            De,
-            /// `FR`: 法语
-            Fr,
-            /// `AR`: 阿拉伯语
-            Ar,
-            /// `ES`: 西班牙语
-            Es,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetRequestMchLanguage {
-            ZhCn = "ZH_CN",
-            ZhTw = "ZH_TW",
-            ZhHk = "ZH_HK",
-            En = "EN",
-            Ja = "JA",
-            Ko = "KO",
-            Th = "TH",
-            Vi = "VI",
-            Ru = "RU",
-            De = "DE",
-            Fr = "FR",
-            Ar = "AR",
-            Es = "ES",
-        });
+        pub type GetRequestMchLanguage = crate::v3::global::merchant_service::complaints::GetRequestMchLanguage;
         /// The response of `GET /v3/global/merchant-service/complaints/{complaint_id}` (查询投诉单详情).
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct GetResponse {
-            /// 投诉单号
-            ///
-            /// Example: `200201820200101080076610000`
-            pub complaint_id: String,
-            /// 投诉时间
-            ///
-            /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub complaint_time: String,
-            /// 投诉详情
-            ///
-            /// Example: `反馈一个重复扣费的问题`
-            pub complaint_detail: String,
-            /// 投诉单状态
-            ///
-            /// Example: `PENDING`
-            pub complaint_state: GetResponseComplaintState,
-            /// 被诉商户号
-            ///
-            /// Example: `1900012181`
-            pub complainted_mchid: String,
-            /// 投诉人联系方式
-            ///
-            /// Example: `Qe41VhP/sGdNeTHMQGlxCWiUyHu6XNO9GCYln2Luv4HhwJzZBfcL12sB+PgZcS5NhePBog30NgJ1xRaK+gbGDKwpg==`
-            pub payer_phone: Option<String>,
-            /// 投诉单关联订单信息
-            pub complaint_order_info: Option<Vec<GetResponseComplaintOrderInfo>>,
-            /// 投诉单是否已全额退款
-            pub complaint_full_refunded: bool,
-            /// 是否超时
-            pub is_overdue: Option<bool>,
-            /// 优先级
-            ///
-            /// Example: `PRIORITY`
-            pub priority: Option<GetResponsePriority>,
-            /// 是否有待回复的用户留言
-            pub incoming_user_response: bool,
-            /// 用户投诉次数
-            ///
-            /// Example: `1`
-            pub user_complaint_times: i64,
-            /// 投诉资料列表
-            pub complaint_media_list: Option<Vec<GetResponseComplaintMediaList>>,
-            /// 问题描述
-            ///
-            /// Example: `不满意商家服务`
-            pub problem_description: Option<String>,
-            /// 投诉详情翻译
-            ///
-            /// Example: `不满意商家服务`
-            pub complaint_detail_trans: Option<String>,
-            /// 投诉单关联服务单信息
-            pub service_order_info: Option<Vec<GetResponseServiceOrderInfo>>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponse {
-            complaint_id: "complaint_id" req req,
-            complaint_time: "complaint_time" req req,
-            complaint_detail: "complaint_detail" req req,
-            complaint_state: "complaint_state" req req,
-            complainted_mchid: "complainted_mchid" req req,
-            payer_phone: "payer_phone" opt opt,
-            complaint_order_info: "complaint_order_info" opt opt,
-            complaint_full_refunded: "complaint_full_refunded" req req,
-            is_overdue: "is_overdue" opt opt,
-            priority: "priority" opt opt,
-            incoming_user_response: "incoming_user_response" req req,
-            user_complaint_times: "user_complaint_times" req req,
-            complaint_media_list: "complaint_media_list" opt opt,
-            problem_description: "problem_description" opt opt,
-            complaint_detail_trans: "complaint_detail_trans" opt opt,
-            service_order_info: "service_order_info" opt opt,
-        });
+        pub type GetResponse = crate::v3::global::merchant_service::complaints::GetResponseData;
         /// GetResponseComplaintMediaList
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct GetResponseComplaintMediaList {
-            /// 媒体文件业务类型
-            ///
-            /// Example: `USER_COMPLAINT_IMAGE`
-            pub media_type: GetResponseComplaintMediaListMediaType,
-            /// 媒体文列表
-            pub media_url: Vec<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseComplaintMediaList {
-            media_type: "media_type" req req,
-            media_url: "media_url" req req,
-        });
+        pub type GetResponseComplaintMediaList = crate::v3::global::merchant_service::complaints::GetResponseDataComplaintMediaList;
         /// 媒体文件业务类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseComplaintMediaListMediaType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseComplaintMediaListMediaType {
-            /// `USER_COMPLAINT_IMAGE`
-            UserComplaintImage,
-            /// `OPERATION_IMAGE`
-            OperationImage,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseComplaintMediaListMediaType {
-            UserComplaintImage = "USER_COMPLAINT_IMAGE",
-            OperationImage = "OPERATION_IMAGE",
-        });
+        pub type GetResponseComplaintMediaListMediaType = crate::v3::global::merchant_service::complaints::GetResponseDataComplaintMediaListMediaType;
         /// GetResponseComplaintOrderInfo
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseComplaintOrderInfo {
-            /// 微信订单号
-            ///
-            /// Example: `4200000404201909069117582536`
-            pub transaction_id: String,
-            /// 商户订单号
-            ///
-            /// Example: `20190906154617947762231`
-            pub out_trade_no: String,
-            /// 结算币种金额
-            ///
-            /// Example: `1000`
-            pub settlement_amount: i64,
-            /// 结算币种累计已退款金额
-            ///
-            /// Example: `0`
-            pub settlement_refunded_amount: String,
-            /// 结算币种
-            ///
-            /// Example: `HKD`
-            pub settlement_currency: String,
-            /// 订单金额
-            ///
-            /// Example: `922`
-            pub payer_amount: i64,
-            /// 支付币种累计已退款金额
-            ///
-            /// Example: `0`
-            pub payer_refunded_amount: i64,
-            /// 支付币种
-            ///
-            /// Example: `CNY`
-            pub payer_currency: String,
-            /// 交易时间
-            ///
-            /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub trade_time: String,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseComplaintOrderInfo {
-            transaction_id: "transaction_id" req req,
-            out_trade_no: "out_trade_no" req req,
-            settlement_amount: "settlement_amount" req req,
-            settlement_refunded_amount: "settlement_refunded_amount" req req,
-            settlement_currency: "settlement_currency" req req,
-            payer_amount: "payer_amount" req req,
-            payer_refunded_amount: "payer_refunded_amount" req req,
-            payer_currency: "payer_currency" req req,
-            trade_time: "trade_time" req req,
-        });
+        pub type GetResponseComplaintOrderInfo = crate::v3::global::merchant_service::complaints::GetResponseDataComplaintOrderInfo;
         /// 投诉单状态
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseComplaintState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseComplaintState {
-            /// `PENDING`
-            Pending,
-            /// `PROCESSING`
-            Processing,
-            /// `PROCESSED`
-            Processed,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseComplaintState {
-            Pending = "PENDING",
-            Processing = "PROCESSING",
-            Processed = "PROCESSED",
-        });
+        pub type GetResponseComplaintState = crate::v3::global::merchant_service::complaints::GetResponseDataComplaintState;
         /// 优先级
-        ///
-        /// A value this client does not know yet is kept as [`GetResponsePriority::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponsePriority {
-            /// `PRIORITY`
-            Priority,
-            /// `GENERAL`
-            General,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponsePriority {
-            Priority = "PRIORITY",
-            General = "GENERAL",
-        });
+        pub type GetResponsePriority = crate::v3::global::merchant_service::complaints::GetResponseDataPriority;
         /// GetResponseServiceOrderInfo
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseServiceOrderInfo {
-            /// 微信支付服务订单号
-            ///
-            /// Example: `15646546545165651651`
-            pub order_id: Option<String>,
-            /// 商户服务订单号
-            ///
-            /// Example: `1234323JKHDFE1243252`
-            pub out_order_no: Option<String>,
-            /// 支付分服务单状态
-            ///
-            /// Example: `DOING`
-            pub state: Option<GetResponseServiceOrderInfoState>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseServiceOrderInfo {
-            order_id: "order_id" opt opt,
-            out_order_no: "out_order_no" opt opt,
-            state: "state" opt opt,
-        });
+        pub type GetResponseServiceOrderInfo = crate::v3::global::merchant_service::complaints::GetResponseDataServiceOrderInfo;
         /// 支付分服务单状态
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseServiceOrderInfoState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseServiceOrderInfoState {
-            /// `DOING`
-            Doing,
-            /// `REVOKED`
-            Revoked,
-            /// `WAITPAY`
-            Waitpay,
-            /// `DONE`
-            Done,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseServiceOrderInfoState {
-            Doing = "DOING",
-            Revoked = "REVOKED",
-            Waitpay = "WAITPAY",
-            Done = "DONE",
-        });
+        pub type GetResponseServiceOrderInfoState = crate::v3::global::merchant_service::complaints::GetResponseDataServiceOrderInfoState;
         /// `/v3/global/merchant-service/complaints/{complaint_id}/complete`
         pub mod complete {
             /// The chain step for `/v3/global/merchant-service/complaints/{complaint_id}/complete`, reached with `client.v3().global().merchant_service().complaints().complaint_id(complaint_id).complete()`.
@@ -941,55 +635,7 @@ pub mod complaints {
                 mch_language: "mch_language" skip opt,
             });
             /// 商户语言
-            ///
-            /// A value this client does not know yet is kept as [`GetRequestMchLanguage::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetRequestMchLanguage {
-                /// `ZH_CN`: 简体中文
-                ZhCn,
-                /// `ZH_TW`: 台湾繁体中文
-                ZhTw,
-                /// `ZH_HK`: 香港繁体中文
-                ZhHk,
-                /// `EN`: 英语
-                En,
-                /// `JA`: 日语
-                Ja,
-                /// `KO`: 韩语
-                Ko,
-                /// `TH`: 泰语
-                Th,
-                /// `VI`: 越南语
-                Vi,
-                /// `RU`: 俄罗斯语
-                Ru,
-                /// `DE`: 德语
-                De,
-                /// `FR`: 法语
-                Fr,
-                /// `AR`: 阿拉伯语
-                Ar,
-                /// `ES`: 西班牙语
-                Es,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetRequestMchLanguage {
-                ZhCn = "ZH_CN",
-                ZhTw = "ZH_TW",
-                ZhHk = "ZH_HK",
-                En = "EN",
-                Ja = "JA",
-                Ko = "KO",
-                Th = "TH",
-                Vi = "VI",
-                Ru = "RU",
-                De = "DE",
-                Fr = "FR",
-                Ar = "AR",
-                Es = "ES",
-            });
+            pub type GetRequestMchLanguage = crate::v3::global::merchant_service::complaints::GetRequestMchLanguage;
             /// The response of `GET /v3/global/merchant-service/complaints/{complaint_id}/negotiation-historys` (查询投诉协商历史).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
@@ -1064,22 +710,7 @@ pub mod complaints {
                 media_url: "media_url" req req,
             });
             /// 媒体文件业务类型
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseDataComplaintMediaListMediaType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseDataComplaintMediaListMediaType {
-                /// `USER_COMPLAINT_IMAGE`
-                UserComplaintImage,
-                /// `OPERATION_IMAGE`
-                OperationImage,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseDataComplaintMediaListMediaType {
-                UserComplaintImage = "USER_COMPLAINT_IMAGE",
-                OperationImage = "OPERATION_IMAGE",
-            });
+            pub type GetResponseDataComplaintMediaListMediaType = crate::v3::global::merchant_service::complaints::GetResponseDataComplaintMediaListMediaType;
             /// 操作类型
             ///
             /// A value this client does not know yet is kept as [`GetResponseDataOperateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.

@@ -43,26 +43,9 @@ pub mod file {
             }
         }
         /// The request of `POST /v3/global/merchant-storage/file/upload` (上传文件API).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequest {
-            /// 媒体文件元信息`JSON`格式字符串
-            pub meta: PostRequestMeta,
-        }
-        ::wechatpay::runtime::json_object!(PostRequest {
-            meta: "meta" req req,
-        });
+        pub type PostRequest = crate::v3::global::merchant_service::images::upload::PostRequest;
         /// 媒体文件元信息`JSON`格式字符串
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestMeta {
-            /// 文件名称
-            pub filename: Option<String>,
-            /// 文件摘要
-            pub sha256: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestMeta {
-            filename: "filename" opt opt,
-            sha256: "sha256" opt opt,
-        });
+        pub type PostRequestMeta = crate::v3::global::merchant_service::images::upload::PostRequestMeta;
         /// The response of `POST /v3/global/merchant-storage/file/upload` (上传文件API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {

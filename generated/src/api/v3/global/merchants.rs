@@ -527,25 +527,7 @@ pub mod by_sub_mchid {
         mcc: "mcc" opt opt,
     });
     /// 业务类型
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseBusinessBusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseBusinessBusinessType {
-        /// `ONLINE`
-        Online,
-        /// `OFFLINE`
-        Offline,
-        /// `BOTH`
-        Both,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseBusinessBusinessType {
-        Online = "ONLINE",
-        Offline = "OFFLINE",
-        Both = "BOTH",
-    });
+    pub type GetResponseBusinessBusinessType = crate::v3::global::merchants::PostRequestBusinessBusinessType;
     /// 联系人信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseContact {
@@ -600,51 +582,9 @@ pub mod by_sub_mchid {
         h5_authorization_state: "h5_authorization_state" opt opt,
     });
     /// H5支付权限状态
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseH5PaymentH5AuthorizationState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseH5PaymentH5AuthorizationState {
-        /// `APPROVED`: 已有H5权限
-        Approved,
-        /// `UNAUTHORIZED`: 未获得H5权限，也未申请过H5权限
-        Unauthorized,
-        /// `UNDER_REVIEW`: H5权限申请当前在审核中
-        UnderReview,
-        /// `REJECTED`: H5权限申请被驳回
-        Rejected,
-        /// `UNDER_PUNISHMENT`: 曾经申请并获得H5权限，但当前权限被处罚，请联系BD处理；
-        UnderPunishment,
-        /// `APPLICATION_FAILED`: H5权限申请单创建失败
-        ApplicationFailed,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseH5PaymentH5AuthorizationState {
-        Approved = "APPROVED",
-        Unauthorized = "UNAUTHORIZED",
-        UnderReview = "UNDER_REVIEW",
-        Rejected = "REJECTED",
-        UnderPunishment = "UNDER_PUNISHMENT",
-        ApplicationFailed = "APPLICATION_FAILED",
-    });
+    pub type GetResponseH5PaymentH5AuthorizationState = crate::v3::global::merchants::PostResponseH5AuthorizationState;
     /// 商户类型
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseMerchantType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseMerchantType {
-        /// `ENTERPRISE`
-        Enterprise,
-        /// `INDIVIDUAL`
-        Individual,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseMerchantType {
-        Enterprise = "ENTERPRISE",
-        Individual = "INDIVIDUAL",
-    });
+    pub type GetResponseMerchantType = crate::v3::global::merchants::PostRequestMerchantType;
     /// 负责人信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponsePrincipal {
@@ -890,62 +830,11 @@ pub mod by_sub_mchid {
         mcc: "mcc" opt opt,
     });
     /// 业务类型
-    ///
-    /// A value this client does not know yet is kept as [`PatchRequestBusinessBusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PatchRequestBusinessBusinessType {
-        /// `ONLINE`
-        Online,
-        /// `OFFLINE`
-        Offline,
-        /// `BOTH`
-        Both,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PatchRequestBusinessBusinessType {
-        Online = "ONLINE",
-        Offline = "OFFLINE",
-        Both = "BOTH",
-    });
+    pub type PatchRequestBusinessBusinessType = crate::v3::global::merchants::PostRequestBusinessBusinessType;
     /// 联系人信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PatchRequestContact {
-        /// 联系人名称
-        ///
-        /// Example: `李先生`
-        pub name: String,
-        /// 联系人电话
-        ///
-        /// Example: `075586010000`
-        pub phone: String,
-        /// 联系人邮箱
-        ///
-        /// Example: `test@test.com`
-        pub email: String,
-    }
-    ::wechatpay::runtime::json_object!(PatchRequestContact {
-        name: "name" req req,
-        phone: "phone" req req,
-        email: "email" req req,
-    });
+    pub type PatchRequestContact = crate::v3::global::merchants::PostRequestContact;
     /// 董事信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PatchRequestDirector {
-        /// 董事姓名
-        ///
-        /// Example: `Bob`
-        pub name: Option<String>,
-        /// 董事证件号
-        ///
-        /// Example: `5555-8888`
-        pub number: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PatchRequestDirector {
-        name: "name" opt opt,
-        number: "number" opt opt,
-    });
+    pub type PatchRequestDirector = crate::v3::global::merchants::PostRequestDirector;
     /// H5支付申请资料资料
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PatchRequestH5PaymentApplyInfo {
@@ -961,38 +850,9 @@ pub mod by_sub_mchid {
         domains: "domains" opt opt,
     });
     /// 商户类型
-    ///
-    /// A value this client does not know yet is kept as [`PatchRequestMerchantType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PatchRequestMerchantType {
-        /// `ENTERPRISE`
-        Enterprise,
-        /// `INDIVIDUAL`
-        Individual,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PatchRequestMerchantType {
-        Enterprise = "ENTERPRISE",
-        Individual = "INDIVIDUAL",
-    });
+    pub type PatchRequestMerchantType = crate::v3::global::merchants::PostRequestMerchantType;
     /// 负责人信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PatchRequestPrincipal {
-        /// 负责人姓名
-        ///
-        /// Example: `Bob`
-        pub name: Option<String>,
-        /// 负责人证件号
-        ///
-        /// Example: `5555-8888`
-        pub number: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PatchRequestPrincipal {
-        name: "name" opt opt,
-        number: "number" opt opt,
-    });
+    pub type PatchRequestPrincipal = crate::v3::global::merchants::PostRequestPrincipal;
     /// The response of `PATCH /v3/global/merchants/{sub_mchid}` (修改子商户（融合钱包）).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PatchResponse {

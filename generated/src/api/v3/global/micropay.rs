@@ -147,26 +147,7 @@ pub mod transactions {
                     }
                 }
                 /// The request of `POST /v3/global/micropay/transactions/out-trade-no/{out_trade_no}/reverse` (撤销订单(商户订单号)).
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostRequest {
-                    /// 商户号
-                    ///
-                    /// Example: `1900000109`
-                    pub mchid: String,
-                    /// 机构商户号
-                    ///
-                    /// Example: `1900000100`
-                    pub sp_mchid: String,
-                    /// 子商户号
-                    ///
-                    /// Example: `1900000109`
-                    pub sub_mchid: String,
-                }
-                ::wechatpay::runtime::json_object!(PostRequest {
-                    mchid: "mchid" req req,
-                    sp_mchid: "sp_mchid" req req,
-                    sub_mchid: "sub_mchid" req req,
-                });
+                pub type PostRequest = crate::v3::global::micropay::transactions::id::by_transaction_id::reverse::PostRequest;
             }
         }
     }

@@ -565,16 +565,7 @@ pub mod contracts {
             expired_time: "expired_time" opt opt,
         });
         /// The response of `POST /v3/global/papay/contracts/jsapi-pre-entrust-sign` (JSAPI预签约API).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponse {
-            /// 签约跳转URL
-            ///
-            /// Example: `https://apihk.mch.weixin.qq.com/global/papay/contracts/login?os_session_id=2021120910391616228#wechat_redirect`
-            pub sign_url: String,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            sign_url: "sign_url" req req,
-        });
+        pub type PostResponse = crate::v3::global::papay::contracts::h5_pre_entrust_sign::PostResponse;
     }
     /// `/v3/global/papay/contracts/miniprogram-pre-entrust-sign`
     pub mod miniprogram_pre_entrust_sign {
@@ -600,82 +591,9 @@ pub mod contracts {
             }
         }
         /// The request of `POST /v3/global/papay/contracts/miniprogram-pre-entrust-sign` (小程序签约API).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequest {
-            /// 机构APPID
-            ///
-            /// Example: `wxd678efh567hg6787`
-            pub appid: Option<String>,
-            /// 子商户号
-            ///
-            /// Example: `1230000109`
-            pub sub_mchid: Option<String>,
-            /// 机构appid
-            ///
-            /// Example: `wx8888888888888888`
-            pub sp_appid: Option<String>,
-            /// 机构商户号
-            ///
-            /// Example: `3200000001`
-            pub sp_mchid: Option<String>,
-            /// 子商户应用ID
-            ///
-            /// Example: `wxcbda96de0b165484`
-            pub sub_appid: Option<String>,
-            /// 模板ID
-            ///
-            /// Example: `123`
-            pub plan_id: Option<i64>,
-            /// 商户侧签约协议号
-            ///
-            /// Example: `100001256`
-            pub out_contract_code: Option<String>,
-            /// 用户账户展示名称
-            ///
-            /// Example: `张三`
-            pub user_display_name: Option<String>,
-            /// 签约成功通知url
-            ///
-            /// Example: `https://pay.weixin.qq.com`
-            pub success_notify_url: Option<String>,
-            /// 商户appid下的用户标识
-            ///
-            /// Example: `ouFhd5X9s9WteC3eWRjXV3lea123`
-            pub openid: Option<String>,
-            /// 用户客户端IP
-            ///
-            /// Example: `119.145.83.6`
-            pub user_client_ip: Option<String>,
-            /// 过期时间
-            ///
-            /// Example: `2021-11-20T13:29:35+08:00`
-            pub expired_time: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequest {
-            appid: "appid" opt opt,
-            sub_mchid: "sub_mchid" opt opt,
-            sp_appid: "sp_appid" opt opt,
-            sp_mchid: "sp_mchid" opt opt,
-            sub_appid: "sub_appid" opt opt,
-            plan_id: "plan_id" opt opt,
-            out_contract_code: "out_contract_code" opt opt,
-            user_display_name: "user_display_name" opt opt,
-            success_notify_url: "success_notify_url" opt opt,
-            openid: "openid" opt opt,
-            user_client_ip: "user_client_ip" opt opt,
-            expired_time: "expired_time" opt opt,
-        });
+        pub type PostRequest = crate::v3::global::papay::contracts::app_pre_entrust_sign::PostRequest;
         /// The response of `POST /v3/global/papay/contracts/miniprogram-pre-entrust-sign` (小程序签约API).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponse {
-            /// 委托代扣签约会话id
-            ///
-            /// Example: `201710180325670965`
-            pub session_id: String,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            session_id: "session_id" req req,
-        });
+        pub type PostResponse = crate::v3::global::papay::contracts::app_pre_entrust_sign::PostResponse;
     }
     /// `/v3/global/papay/contracts/out-contract-code`
     pub mod out_contract_code {
@@ -750,91 +668,7 @@ pub mod contracts {
                 sub_appid: "sub_appid" skip opt,
             });
             /// The response of `GET /v3/global/papay/contracts/out-contract-code/{out_contract_code}` (商户协议号查询签约API).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponse {
-                /// 商户号
-                ///
-                /// Example: `1230000109`
-                pub mchid: Option<String>,
-                /// 机构APPID
-                ///
-                /// Example: `wxd678efh567hg6787`
-                pub appid: Option<String>,
-                /// 机构商户号
-                ///
-                /// Example: `3200000001`
-                pub sp_mchid: Option<String>,
-                /// 子商户号
-                ///
-                /// Example: `1230000109`
-                pub sub_mchid: Option<String>,
-                /// 机构appid
-                ///
-                /// Example: `wx8888888888888888`
-                pub sp_appid: Option<String>,
-                /// 子商户应用ID
-                ///
-                /// Example: `wxcbda96de0b165484`
-                pub sub_appid: Option<String>,
-                /// 委托代扣协议ID
-                ///
-                /// Example: `100005698`
-                pub contract_id: Option<String>,
-                /// 模板ID
-                ///
-                /// Example: `123`
-                pub plan_id: Option<i64>,
-                /// 商户侧签约协议号
-                ///
-                /// Example: `100001256`
-                pub out_contract_code: Option<String>,
-                /// 用户账户展示名称
-                ///
-                /// Example: `张三`
-                pub user_display_name: Option<String>,
-                /// 协议状态
-                ///
-                /// Example: `SIGNED`
-                pub state: Option<String>,
-                /// 协议签署时间
-                ///
-                /// Example: `2021-11-20T13:29:35+08:00`
-                pub signed_time: Option<String>,
-                /// 协议签署时间
-                ///
-                /// Example: `2021-11-20T13:29:35+08:00`
-                pub terminated_time: Option<String>,
-                /// 协议解约方式
-                ///
-                /// Example: `USER`
-                pub termination_mode: Option<String>,
-                /// 解约备注
-                ///
-                /// Example: `解约原因`
-                pub termination_note: Option<String>,
-                /// 商户appid下的用户标识
-                ///
-                /// Example: `ouFhd5X9s9WteC3eWRjXV3lea123`
-                pub openid: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponse {
-                mchid: "mchid" opt opt,
-                appid: "appid" opt opt,
-                sp_mchid: "sp_mchid" opt opt,
-                sub_mchid: "sub_mchid" opt opt,
-                sp_appid: "sp_appid" opt opt,
-                sub_appid: "sub_appid" opt opt,
-                contract_id: "contract_id" opt opt,
-                plan_id: "plan_id" opt opt,
-                out_contract_code: "out_contract_code" opt opt,
-                user_display_name: "user_display_name" opt opt,
-                state: "state" opt opt,
-                signed_time: "signed_time" opt opt,
-                terminated_time: "terminated_time" opt opt,
-                termination_mode: "termination_mode" opt opt,
-                termination_note: "termination_note" opt opt,
-                openid: "openid" opt opt,
-            });
+            pub type GetResponse = crate::v3::global::papay::contracts::by_contract_id::GetResponse;
         }
     }
     /// `/v3/global/papay/contracts/web-pre-entrust-sign`
@@ -1031,21 +865,7 @@ pub mod transactions {
         scene_info: "scene_info" opt opt,
     });
     /// 订单金额
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestAmount {
-        /// 总金额
-        ///
-        /// Example: `888`
-        pub total: i64,
-        /// 货币类型
-        ///
-        /// Example: `HKD`
-        pub currency: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestAmount {
-        total: "total" req req,
-        currency: "currency" opt opt,
-    });
+    pub type PostRequestAmount = crate::v3::global::micropay::transactions::pay::PostRequestAmount;
     /// 场景信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSceneInfo {
@@ -1321,39 +1141,9 @@ pub mod transactions {
         price: "price" req req,
     });
     /// 优惠范围
-    ///
-    /// A value this client does not know yet is kept as [`PostResponsePromotionDetailScope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostResponsePromotionDetailScope {
-        /// `GLOBAL`
-        Global,
-        /// `SINGLE`
-        Single,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostResponsePromotionDetailScope {
-        Global = "GLOBAL",
-        Single = "SINGLE",
-    });
+    pub type PostResponsePromotionDetailScope = crate::v3::global::micropay::transactions::pay::PostResponseDetailScope;
     /// 优惠类型
-    ///
-    /// A value this client does not know yet is kept as [`PostResponsePromotionDetailType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostResponsePromotionDetailType {
-        /// `COUPON`
-        Coupon,
-        /// `DISCOUNT`
-        Discount,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostResponsePromotionDetailType {
-        Coupon = "COUPON",
-        Discount = "DISCOUNT",
-    });
+    pub type PostResponsePromotionDetailType = crate::v3::global::micropay::transactions::pay::PostResponseDetailType;
     /// 交易状态
     ///
     /// A value this client does not know yet is kept as [`PostResponseTradeState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1544,180 +1334,19 @@ pub mod transactions {
             exchange_rate: "exchange_rate" opt opt,
         });
         /// 汇率信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseAmountExchangeRate {
-            /// 汇率类型
-            ///
-            /// Example: `SETTLEMENT_RATE`
-            pub type_: Option<GetResponseAmountExchangeRateType>,
-            /// 汇率值
-            ///
-            /// Example: `80000000`
-            pub rate: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseAmountExchangeRate {
-            type_: "type" opt opt,
-            rate: "rate" opt opt,
-        });
+        pub type GetResponseAmountExchangeRate = crate::v3::global::micropay::transactions::pay::PostResponseAmountExchangeRate;
         /// 汇率类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseAmountExchangeRateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseAmountExchangeRateType {
-            /// `SETTLEMENT_RATE`
-            SettlementRate,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseAmountExchangeRateType {
-            SettlementRate = "SETTLEMENT_RATE",
-        });
+        pub type GetResponseAmountExchangeRateType = crate::v3::global::micropay::transactions::pay::PostResponseAmountExchangeRateType;
         /// 支付者
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponsePayer {
-            /// 用户标识
-            ///
-            /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            pub openid: Option<String>,
-            /// 机构用户标识
-            ///
-            /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            pub sp_openid: Option<String>,
-            /// 子商户用户标识
-            ///
-            /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            pub sub_openid: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponsePayer {
-            openid: "openid" opt opt,
-            sp_openid: "sp_openid" opt opt,
-            sub_openid: "sub_openid" opt opt,
-        });
+        pub type GetResponsePayer = crate::v3::global::papay::transactions::PostResponsePayer;
         /// GetResponsePromotionDetail
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponsePromotionDetail {
-            /// 券ID
-            ///
-            /// Example: `109519`
-            pub promotion_id: String,
-            /// 优惠名称
-            ///
-            /// Example: `单品惠-6`
-            pub name: Option<String>,
-            /// 优惠范围
-            ///
-            /// Example: `SINGLE`
-            pub scope: Option<GetResponsePromotionDetailScope>,
-            /// 优惠类型
-            ///
-            /// Example: `DISCOUNT`
-            pub type_: Option<GetResponsePromotionDetailType>,
-            /// 优惠券面额
-            ///
-            /// Example: `5`
-            pub amount: i64,
-            /// 优惠币种
-            ///
-            /// Example: `HKD`
-            pub currency: String,
-            /// 活动ID
-            ///
-            /// Example: `931386`
-            pub activity_id: Option<String>,
-            /// 微信出资
-            ///
-            /// Example: `0`
-            pub wxpay_contribute_amount: Option<i64>,
-            /// 商户出资
-            ///
-            /// Example: `0`
-            pub merchant_contribute_amount: Option<i64>,
-            /// 其他出资
-            ///
-            /// Example: `5`
-            pub other_contribute_amount: Option<i64>,
-            /// 单品列表
-            pub goods_detail: Option<Vec<GetResponsePromotionDetailGoodsDetail>>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponsePromotionDetail {
-            promotion_id: "promotion_id" req req,
-            name: "name" opt opt,
-            scope: "scope" opt opt,
-            type_: "type" opt opt,
-            amount: "amount" req req,
-            currency: "currency" req req,
-            activity_id: "activity_id" opt opt,
-            wxpay_contribute_amount: "wxpay_contribute_amount" opt opt,
-            merchant_contribute_amount: "merchant_contribute_amount" opt opt,
-            other_contribute_amount: "other_contribute_amount" opt opt,
-            goods_detail: "goods_detail" opt opt,
-        });
+        pub type GetResponsePromotionDetail = crate::v3::global::papay::transactions::PostResponsePromotionDetail;
         /// GetResponsePromotionDetailGoodsDetail
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponsePromotionDetailGoodsDetail {
-            /// 商品编码
-            ///
-            /// Example: `12345`
-            pub goods_id: String,
-            /// 商品备注
-            ///
-            /// Example: `1001`
-            pub goods_remark: Option<String>,
-            /// 商品优惠金额
-            ///
-            /// Example: `100`
-            pub discount_amount: i64,
-            /// 商品数量
-            ///
-            /// Example: `1`
-            pub quantity: i64,
-            /// 商品价格
-            ///
-            /// Example: `528800`
-            pub price: i64,
-        }
-        ::wechatpay::runtime::json_object!(GetResponsePromotionDetailGoodsDetail {
-            goods_id: "goods_id" req req,
-            goods_remark: "goods_remark" opt opt,
-            discount_amount: "discount_amount" req req,
-            quantity: "quantity" req req,
-            price: "price" req req,
-        });
+        pub type GetResponsePromotionDetailGoodsDetail = crate::v3::global::papay::transactions::PostResponsePromotionDetailGoodsDetail;
         /// 优惠范围
-        ///
-        /// A value this client does not know yet is kept as [`GetResponsePromotionDetailScope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponsePromotionDetailScope {
-            /// `GLOBAL`
-            Global,
-            /// `SINGLE`
-            Single,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponsePromotionDetailScope {
-            Global = "GLOBAL",
-            Single = "SINGLE",
-        });
+        pub type GetResponsePromotionDetailScope = crate::v3::global::micropay::transactions::pay::PostResponseDetailScope;
         /// 优惠类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponsePromotionDetailType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponsePromotionDetailType {
-            /// `COUPON`
-            Coupon,
-            /// `DISCOUNT`
-            Discount,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponsePromotionDetailType {
-            Coupon = "COUPON",
-            Discount = "DISCOUNT",
-        });
+        pub type GetResponsePromotionDetailType = crate::v3::global::micropay::transactions::pay::PostResponseDetailType;
         /// 交易类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseTradeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1786,331 +1415,27 @@ pub mod transactions {
                 }
             }
             /// The request of `GET /v3/global/papay/transactions/out-trade-no/{out_trade_no}` (查询订单(商户订单号)).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetRequest {
-                /// 子商户号
-                ///
-                /// Query parameter `sub_mchid`. Example: `1900000109`
-                pub sub_mchid: String,
-            }
-            ::wechatpay::runtime::json_object!(GetRequest {
-                sub_mchid: "sub_mchid" skip req,
-            });
+            pub type GetRequest = crate::v3::global::papay::transactions::by_transaction_id::GetRequest;
             /// The response of `GET /v3/global/papay/transactions/out-trade-no/{out_trade_no}` (查询订单(商户订单号)).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct GetResponse {
-                /// 商户号
-                ///
-                /// Example: `1900000109`
-                pub mchid: String,
-                /// APPID
-                ///
-                /// Example: `wx8888888888888888`
-                pub appid: String,
-                /// 机构商户号
-                ///
-                /// Example: `1900000100`
-                pub sp_mchid: String,
-                /// 子商户号
-                ///
-                /// Example: `1900000109`
-                pub sub_mchid: String,
-                /// 机构APPID
-                ///
-                /// Example: `wx8888888888888888`
-                pub sp_appid: String,
-                /// 子商户APPID
-                ///
-                /// Example: `wx8888888888888888`
-                pub sub_appid: Option<String>,
-                /// 商户订单号
-                ///
-                /// Example: `1217752501201407033233368018`
-                pub out_trade_no: String,
-                /// 微信支付订单号
-                ///
-                /// Example: `4200000000002104083200000488`
-                pub transaction_id: String,
-                /// 商户数据
-                ///
-                /// Example: `自定义数据`
-                pub attach: Option<String>,
-                /// 交易类型
-                ///
-                /// Example: `APP`
-                pub trade_type: GetResponseTradeType,
-                /// 付款银行
-                ///
-                /// Example: `CMC`
-                pub bank_type: String,
-                /// 支付完成时间
-                ///
-                /// Example: `2018-06-08T10:34:56+08:00`
-                pub success_time: String,
-                /// 交易状态
-                ///
-                /// Example: `SUCCESS`
-                pub trade_state: String,
-                /// 交易状态描述
-                ///
-                /// Example: `支付失败，请重新下单支付`
-                pub trade_state_desc: String,
-                /// 支付者
-                pub payer: GetResponsePayer,
-                /// 订单金额
-                pub amount: GetResponseAmount,
-                /// 优惠功能
-                pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponse {
-                mchid: "mchid" req req,
-                appid: "appid" req req,
-                sp_mchid: "sp_mchid" req req,
-                sub_mchid: "sub_mchid" req req,
-                sp_appid: "sp_appid" req req,
-                sub_appid: "sub_appid" opt opt,
-                out_trade_no: "out_trade_no" req req,
-                transaction_id: "transaction_id" req req,
-                attach: "attach" opt opt,
-                trade_type: "trade_type" req req,
-                bank_type: "bank_type" req req,
-                success_time: "success_time" req req,
-                trade_state: "trade_state" req req,
-                trade_state_desc: "trade_state_desc" req req,
-                payer: "payer" req req,
-                amount: "amount" req req,
-                promotion_detail: "promotion_detail" opt opt,
-            });
+            pub type GetResponse = crate::v3::global::papay::transactions::by_transaction_id::GetResponse;
             /// 订单金额
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseAmount {
-                /// 订单金额
-                ///
-                /// Example: `888`
-                pub total: i64,
-                /// 用户支付金额
-                ///
-                /// Example: `888`
-                pub payer_total: i64,
-                /// 订单标价币种
-                ///
-                /// Example: `CNY`
-                pub currency: String,
-                /// 用户支付币种
-                ///
-                /// Example: `HKD`
-                pub payer_currency: String,
-                /// 汇率信息
-                pub exchange_rate: Option<GetResponseAmountExchangeRate>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseAmount {
-                total: "total" req req,
-                payer_total: "payer_total" req req,
-                currency: "currency" req req,
-                payer_currency: "payer_currency" req req,
-                exchange_rate: "exchange_rate" opt opt,
-            });
+            pub type GetResponseAmount = crate::v3::global::papay::transactions::by_transaction_id::GetResponseAmount;
             /// 汇率信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseAmountExchangeRate {
-                /// 汇率类型
-                ///
-                /// Example: `SETTLEMENT_RATE`
-                pub type_: Option<GetResponseAmountExchangeRateType>,
-                /// 汇率值
-                ///
-                /// Example: `80000000`
-                pub rate: Option<i64>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseAmountExchangeRate {
-                type_: "type" opt opt,
-                rate: "rate" opt opt,
-            });
+            pub type GetResponseAmountExchangeRate = crate::v3::global::micropay::transactions::pay::PostResponseAmountExchangeRate;
             /// 汇率类型
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseAmountExchangeRateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseAmountExchangeRateType {
-                /// `SETTLEMENT_RATE`
-                SettlementRate,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseAmountExchangeRateType {
-                SettlementRate = "SETTLEMENT_RATE",
-            });
+            pub type GetResponseAmountExchangeRateType = crate::v3::global::micropay::transactions::pay::PostResponseAmountExchangeRateType;
             /// 支付者
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponsePayer {
-                /// 用户标识
-                ///
-                /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-                pub openid: Option<String>,
-                /// 机构用户标识
-                ///
-                /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-                pub sp_openid: Option<String>,
-                /// 子商户用户标识
-                ///
-                /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-                pub sub_openid: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponsePayer {
-                openid: "openid" opt opt,
-                sp_openid: "sp_openid" opt opt,
-                sub_openid: "sub_openid" opt opt,
-            });
+            pub type GetResponsePayer = crate::v3::global::papay::transactions::PostResponsePayer;
             /// GetResponsePromotionDetail
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponsePromotionDetail {
-                /// 券ID
-                ///
-                /// Example: `109519`
-                pub promotion_id: String,
-                /// 优惠名称
-                ///
-                /// Example: `单品惠-6`
-                pub name: Option<String>,
-                /// 优惠范围
-                ///
-                /// Example: `SINGLE`
-                pub scope: Option<GetResponsePromotionDetailScope>,
-                /// 优惠类型
-                ///
-                /// Example: `DISCOUNT`
-                pub type_: Option<GetResponsePromotionDetailType>,
-                /// 优惠券面额
-                ///
-                /// Example: `5`
-                pub amount: i64,
-                /// 优惠币种
-                ///
-                /// Example: `HKD`
-                pub currency: String,
-                /// 活动ID
-                ///
-                /// Example: `931386`
-                pub activity_id: Option<String>,
-                /// 微信出资
-                ///
-                /// Example: `0`
-                pub wxpay_contribute_amount: Option<i64>,
-                /// 商户出资
-                ///
-                /// Example: `0`
-                pub merchant_contribute_amount: Option<i64>,
-                /// 其他出资
-                ///
-                /// Example: `5`
-                pub other_contribute_amount: Option<i64>,
-                /// 单品列表
-                pub goods_detail: Option<Vec<GetResponsePromotionDetailGoodsDetail>>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponsePromotionDetail {
-                promotion_id: "promotion_id" req req,
-                name: "name" opt opt,
-                scope: "scope" opt opt,
-                type_: "type" opt opt,
-                amount: "amount" req req,
-                currency: "currency" req req,
-                activity_id: "activity_id" opt opt,
-                wxpay_contribute_amount: "wxpay_contribute_amount" opt opt,
-                merchant_contribute_amount: "merchant_contribute_amount" opt opt,
-                other_contribute_amount: "other_contribute_amount" opt opt,
-                goods_detail: "goods_detail" opt opt,
-            });
+            pub type GetResponsePromotionDetail = crate::v3::global::papay::transactions::PostResponsePromotionDetail;
             /// GetResponsePromotionDetailGoodsDetail
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponsePromotionDetailGoodsDetail {
-                /// 商品编码
-                ///
-                /// Example: `12345`
-                pub goods_id: String,
-                /// 商品备注
-                ///
-                /// Example: `1001`
-                pub goods_remark: Option<String>,
-                /// 商品优惠金额
-                ///
-                /// Example: `100`
-                pub discount_amount: i64,
-                /// 商品数量
-                ///
-                /// Example: `1`
-                pub quantity: i64,
-                /// 商品价格
-                ///
-                /// Example: `528800`
-                pub price: i64,
-            }
-            ::wechatpay::runtime::json_object!(GetResponsePromotionDetailGoodsDetail {
-                goods_id: "goods_id" req req,
-                goods_remark: "goods_remark" opt opt,
-                discount_amount: "discount_amount" req req,
-                quantity: "quantity" req req,
-                price: "price" req req,
-            });
+            pub type GetResponsePromotionDetailGoodsDetail = crate::v3::global::papay::transactions::PostResponsePromotionDetailGoodsDetail;
             /// 优惠范围
-            ///
-            /// A value this client does not know yet is kept as [`GetResponsePromotionDetailScope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponsePromotionDetailScope {
-                /// `GLOBAL`
-                Global,
-                /// `SINGLE`
-                Single,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponsePromotionDetailScope {
-                Global = "GLOBAL",
-                Single = "SINGLE",
-            });
+            pub type GetResponsePromotionDetailScope = crate::v3::global::micropay::transactions::pay::PostResponseDetailScope;
             /// 优惠类型
-            ///
-            /// A value this client does not know yet is kept as [`GetResponsePromotionDetailType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponsePromotionDetailType {
-                /// `COUPON`
-                Coupon,
-                /// `DISCOUNT`
-                Discount,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponsePromotionDetailType {
-                Coupon = "COUPON",
-                Discount = "DISCOUNT",
-            });
+            pub type GetResponsePromotionDetailType = crate::v3::global::micropay::transactions::pay::PostResponseDetailType;
             /// 交易类型
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseTradeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseTradeType {
-                /// `JSAPI`
-                Jsapi,
-                /// `NATIVE`
-                Native,
-                /// `APP`
-                App,
-                /// `MWEB`
-                Mweb,
-                /// `MICROPAY`
-                Micropay,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseTradeType {
-                Jsapi = "JSAPI",
-                Native = "NATIVE",
-                App = "APP",
-                Mweb = "MWEB",
-                Micropay = "MICROPAY",
-            });
+            pub type GetResponseTradeType = crate::v3::global::papay::transactions::by_transaction_id::GetResponseTradeType;
             /// `/v3/global/papay/transactions/out-trade-no/{out_trade_no}/reverse`
             pub mod reverse {
                 /// The chain step for `/v3/global/papay/transactions/out-trade-no/{out_trade_no}/reverse`, reached with `client.v3().global().papay().transactions().out_trade_no().out_trade_no(out_trade_no).reverse()`.
@@ -2133,16 +1458,7 @@ pub mod transactions {
                     }
                 }
                 /// The request of `POST /v3/global/papay/transactions/out-trade-no/{out_trade_no}/reverse` (撤销订单(商户订单号)).
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostRequest {
-                    /// 子商户号
-                    ///
-                    /// Query parameter `sub_mchid`. Example: `1900000109`
-                    pub sub_mchid: String,
-                }
-                ::wechatpay::runtime::json_object!(PostRequest {
-                    sub_mchid: "sub_mchid" skip req,
-                });
+                pub type PostRequest = crate::v3::global::papay::transactions::by_transaction_id::GetRequest;
             }
         }
     }

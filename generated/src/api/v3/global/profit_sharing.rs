@@ -325,25 +325,7 @@ pub mod orders {
         rate: "rate" opt opt,
     });
     /// 分账接收方类型
-    ///
-    /// A value this client does not know yet is kept as [`PostResponseReceiversType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostResponseReceiversType {
-        /// `MERCHANT_ID`
-        MerchantId,
-        /// `PERSONAL_OPENID`
-        PersonalOpenid,
-        /// `PERSONAL_SUB_OPENID`
-        PersonalSubOpenid,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostResponseReceiversType {
-        MerchantId = "MERCHANT_ID",
-        PersonalOpenid = "PERSONAL_OPENID",
-        PersonalSubOpenid = "PERSONAL_SUB_OPENID",
-    });
+    pub type PostResponseReceiversType = crate::v3::global::profit_sharing::orders::PostRequestReceiversType;
     /// `/v3/global/profit-sharing/orders/{out_order_no}`
     pub mod by_out_order_no {
         /// The chain step for `/v3/global/profit-sharing/orders/{out_order_no}`, reached with `client.v3().global().profit_sharing().orders().out_order_no(out_order_no)`.
@@ -383,127 +365,11 @@ pub mod orders {
             transaction_id: "transaction_id" skip opt,
         });
         /// The response of `GET /v3/global/profit-sharing/orders/{out_order_no}` (查询分账结果API).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponse {
-            /// 子商户号
-            ///
-            /// Example: `1900000109`
-            pub sub_mchid: Option<String>,
-            /// 微信订单号
-            ///
-            /// Example: `4208450740201411110007820472`
-            pub transaction_id: String,
-            /// 商户分账单号
-            ///
-            /// Example: `P20150806125346`
-            pub out_order_no: String,
-            /// 微信分账单号
-            ///
-            /// Example: `3008450740201411110007820472`
-            pub order_id: String,
-            /// 分账单状态
-            ///
-            /// Example: `FINISHED`
-            pub state: String,
-            /// 分账接收方列表
-            pub receivers: Option<Vec<GetResponseReceivers>>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponse {
-            sub_mchid: "sub_mchid" opt opt,
-            transaction_id: "transaction_id" req req,
-            out_order_no: "out_order_no" req req,
-            order_id: "order_id" req req,
-            state: "state" req req,
-            receivers: "receivers" opt opt,
-        });
+        pub type GetResponse = crate::v3::global::profit_sharing::orders::PostResponse;
         /// GetResponseReceivers
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct GetResponseReceivers {
-            /// 分账币种
-            ///
-            /// Example: `CNY`
-            pub currency: String,
-            /// 分账金额
-            ///
-            /// Example: `100`
-            pub amount: i64,
-            /// 分账描述
-            ///
-            /// Example: `分给商户1900000110`
-            pub description: String,
-            /// 分账接收方类型
-            ///
-            /// Example: `MERCHANT_ID`
-            pub type_: GetResponseReceiversType,
-            /// 分账接收方帐号
-            ///
-            /// Example: `1900000109`
-            pub account: String,
-            /// 分账结果
-            ///
-            /// Example: `SUCCESS`
-            pub result: String,
-            /// 分账失败原因
-            ///
-            /// Example: `ACCOUNT_ABNORMAL`
-            pub fail_reason: String,
-            /// 分账创建时间
-            ///
-            /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub create_time: String,
-            /// 分账完成时间
-            ///
-            /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub finish_time: String,
-            /// 分账明细单号
-            ///
-            /// Example: `36011111111111111111111`
-            pub detail_id: Option<String>,
-            /// 分账明细类型
-            pub detail_type: Option<String>,
-            /// 出资方结算币种
-            pub settlement_currency: Option<String>,
-            /// 出资方结算金额
-            pub settlement_amount: Option<i64>,
-            /// 汇率值
-            pub rate: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseReceivers {
-            currency: "currency" req req,
-            amount: "amount" req req,
-            description: "description" req req,
-            type_: "type" req req,
-            account: "account" req req,
-            result: "result" req req,
-            fail_reason: "fail_reason" req req,
-            create_time: "create_time" req req,
-            finish_time: "finish_time" req req,
-            detail_id: "detail_id" opt opt,
-            detail_type: "detail_type" opt opt,
-            settlement_currency: "settlement_currency" opt opt,
-            settlement_amount: "settlement_amount" opt opt,
-            rate: "rate" opt opt,
-        });
+        pub type GetResponseReceivers = crate::v3::global::profit_sharing::orders::PostResponseReceivers;
         /// 分账接收方类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseReceiversType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseReceiversType {
-            /// `MERCHANT_ID`
-            MerchantId,
-            /// `PERSONAL_OPENID`
-            PersonalOpenid,
-            /// `PERSONAL_SUB_OPENID`
-            PersonalSubOpenid,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseReceiversType {
-            MerchantId = "MERCHANT_ID",
-            PersonalOpenid = "PERSONAL_OPENID",
-            PersonalSubOpenid = "PERSONAL_SUB_OPENID",
-        });
+        pub type GetResponseReceiversType = crate::v3::global::profit_sharing::orders::PostRequestReceiversType;
     }
     /// `/v3/global/profit-sharing/orders/unfreeze`
     pub mod unfreeze {
@@ -553,127 +419,11 @@ pub mod orders {
             description: "description" req req,
         });
         /// The response of `POST /v3/global/profit-sharing/orders/unfreeze` (解冻剩余资金API).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponse {
-            /// 子商户号
-            ///
-            /// Example: `1900000109`
-            pub sub_mchid: Option<String>,
-            /// 微信订单号
-            ///
-            /// Example: `4208450740201411110007820472`
-            pub transaction_id: String,
-            /// 商户分账单号
-            ///
-            /// Example: `P20150806125346`
-            pub out_order_no: String,
-            /// 微信分账单号
-            ///
-            /// Example: `3008450740201411110007820472`
-            pub order_id: String,
-            /// 分账单状态
-            ///
-            /// Example: `FINISHED`
-            pub state: String,
-            /// 分账接收方列表
-            pub receivers: Option<Vec<PostResponseReceivers>>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            sub_mchid: "sub_mchid" opt opt,
-            transaction_id: "transaction_id" req req,
-            out_order_no: "out_order_no" req req,
-            order_id: "order_id" req req,
-            state: "state" req req,
-            receivers: "receivers" opt opt,
-        });
+        pub type PostResponse = crate::v3::global::profit_sharing::orders::PostResponse;
         /// PostResponseReceivers
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostResponseReceivers {
-            /// 分账币种
-            ///
-            /// Example: `CNY`
-            pub currency: String,
-            /// 分账金额
-            ///
-            /// Example: `100`
-            pub amount: i64,
-            /// 分账描述
-            ///
-            /// Example: `分给商户1900000110`
-            pub description: String,
-            /// 分账接收方类型
-            ///
-            /// Example: `MERCHANT_ID`
-            pub type_: PostResponseReceiversType,
-            /// 分账接收方帐号
-            ///
-            /// Example: `1900000109`
-            pub account: String,
-            /// 分账结果
-            ///
-            /// Example: `SUCCESS`
-            pub result: String,
-            /// 分账失败原因
-            ///
-            /// Example: `ACCOUNT_ABNORMAL`
-            pub fail_reason: String,
-            /// 分账创建时间
-            ///
-            /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub create_time: String,
-            /// 分账完成时间
-            ///
-            /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub finish_time: String,
-            /// 分账明细单号
-            ///
-            /// Example: `36011111111111111111111`
-            pub detail_id: Option<String>,
-            /// 分账明细类型
-            pub detail_type: Option<String>,
-            /// 出资方结算币种
-            pub settlement_currency: Option<String>,
-            /// 出资方结算金额
-            pub settlement_amount: Option<i64>,
-            /// 汇率值
-            pub rate: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseReceivers {
-            currency: "currency" req req,
-            amount: "amount" req req,
-            description: "description" req req,
-            type_: "type" req req,
-            account: "account" req req,
-            result: "result" req req,
-            fail_reason: "fail_reason" req req,
-            create_time: "create_time" req req,
-            finish_time: "finish_time" req req,
-            detail_id: "detail_id" opt opt,
-            detail_type: "detail_type" opt opt,
-            settlement_currency: "settlement_currency" opt opt,
-            settlement_amount: "settlement_amount" opt opt,
-            rate: "rate" opt opt,
-        });
+        pub type PostResponseReceivers = crate::v3::global::profit_sharing::orders::PostResponseReceivers;
         /// 分账接收方类型
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseReceiversType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseReceiversType {
-            /// `MERCHANT_ID`
-            MerchantId,
-            /// `PERSONAL_OPENID`
-            PersonalOpenid,
-            /// `PERSONAL_SUB_OPENID`
-            PersonalSubOpenid,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseReceiversType {
-            MerchantId = "MERCHANT_ID",
-            PersonalOpenid = "PERSONAL_OPENID",
-            PersonalSubOpenid = "PERSONAL_SUB_OPENID",
-        });
+        pub type PostResponseReceiversType = crate::v3::global::profit_sharing::orders::PostRequestReceiversType;
     }
 }
 /// `/v3/global/profit-sharing/receivers`
@@ -746,25 +496,7 @@ pub mod receivers {
         account: "account" opt opt,
     });
     /// 分账接收方类型
-    ///
-    /// A value this client does not know yet is kept as [`DeleteRequestType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum DeleteRequestType {
-        /// `MERCHANT_ID`
-        MerchantId,
-        /// `PERSONAL_OPENID`
-        PersonalOpenid,
-        /// `PERSONAL_SUB_OPENID`
-        PersonalSubOpenid,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(DeleteRequestType {
-        MerchantId = "MERCHANT_ID",
-        PersonalOpenid = "PERSONAL_OPENID",
-        PersonalSubOpenid = "PERSONAL_SUB_OPENID",
-    });
+    pub type DeleteRequestType = crate::v3::global::profit_sharing::orders::PostRequestReceiversType;
     /// The request of `POST /v3/global/profit-sharing/receivers` (添加分账接收方API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
@@ -868,25 +600,7 @@ pub mod receivers {
         Custom = "CUSTOM",
     });
     /// 分账接收方类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestType {
-        /// `MERCHANT_ID`
-        MerchantId,
-        /// `PERSONAL_OPENID`
-        PersonalOpenid,
-        /// `PERSONAL_SUB_OPENID`
-        PersonalSubOpenid,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestType {
-        MerchantId = "MERCHANT_ID",
-        PersonalOpenid = "PERSONAL_OPENID",
-        PersonalSubOpenid = "PERSONAL_SUB_OPENID",
-    });
+    pub type PostRequestType = crate::v3::global::profit_sharing::orders::PostRequestReceiversType;
     /// The response of `POST /v3/global/profit-sharing/receivers` (添加分账接收方API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -960,51 +674,9 @@ pub mod receivers {
         partnership_file_id: "partnership_file_id" opt opt,
     });
     /// 与分账方的关系类型
-    ///
-    /// A value this client does not know yet is kept as [`PostResponseRelationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostResponseRelationType {
-        /// `SUPPLIER`
-        Supplier,
-        /// `DISTRIBUTOR`
-        Distributor,
-        /// `TAX_SERVICE_PROVIDER`
-        TaxServiceProvider,
-        /// `IT_SERVICE_PROVIDER`
-        ItServiceProvider,
-        /// `CUSTOM`
-        Custom,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostResponseRelationType {
-        Supplier = "SUPPLIER",
-        Distributor = "DISTRIBUTOR",
-        TaxServiceProvider = "TAX_SERVICE_PROVIDER",
-        ItServiceProvider = "IT_SERVICE_PROVIDER",
-        Custom = "CUSTOM",
-    });
+    pub type PostResponseRelationType = crate::v3::global::profit_sharing::receivers::PostRequestRelationType;
     /// 分账接收方类型
-    ///
-    /// A value this client does not know yet is kept as [`PostResponseType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostResponseType {
-        /// `MERCHANT_ID`
-        MerchantId,
-        /// `PERSONAL_OPENID`
-        PersonalOpenid,
-        /// `PERSONAL_SUB_OPENID`
-        PersonalSubOpenid,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostResponseType {
-        MerchantId = "MERCHANT_ID",
-        PersonalOpenid = "PERSONAL_OPENID",
-        PersonalSubOpenid = "PERSONAL_SUB_OPENID",
-    });
+    pub type PostResponseType = crate::v3::global::profit_sharing::orders::PostRequestReceiversType;
     /// `/v3/global/profit-sharing/receivers/{account}`
     pub mod by_account {
         /// The chain step for `/v3/global/profit-sharing/receivers/{account}`, reached with `client.v3().global().profit_sharing().receivers().account(account)`.
@@ -1062,25 +734,7 @@ pub mod receivers {
             type_: "type" skip opt,
         });
         /// 分账接收方类型
-        ///
-        /// A value this client does not know yet is kept as [`GetRequestType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetRequestType {
-            /// `MERCHANT_ID`
-            MerchantId,
-            /// `PERSONAL_OPENID`
-            PersonalOpenid,
-            /// `PERSONAL_SUB_OPENID`
-            PersonalSubOpenid,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetRequestType {
-            MerchantId = "MERCHANT_ID",
-            PersonalOpenid = "PERSONAL_OPENID",
-            PersonalSubOpenid = "PERSONAL_SUB_OPENID",
-        });
+        pub type GetRequestType = crate::v3::global::profit_sharing::orders::PostRequestReceiversType;
         /// The response of `GET /v3/global/profit-sharing/receivers/{account}` (查询分账接收方添加结果API).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -1144,51 +798,9 @@ pub mod receivers {
             fail_reason: "fail_reason" opt opt,
         });
         /// 与分账方的关系类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseRelationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseRelationType {
-            /// `SUPPLIER`
-            Supplier,
-            /// `DISTRIBUTOR`
-            Distributor,
-            /// `TAX_SERVICE_PROVIDER`
-            TaxServiceProvider,
-            /// `IT_SERVICE_PROVIDER`
-            ItServiceProvider,
-            /// `CUSTOM`
-            Custom,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseRelationType {
-            Supplier = "SUPPLIER",
-            Distributor = "DISTRIBUTOR",
-            TaxServiceProvider = "TAX_SERVICE_PROVIDER",
-            ItServiceProvider = "IT_SERVICE_PROVIDER",
-            Custom = "CUSTOM",
-        });
+        pub type GetResponseRelationType = crate::v3::global::profit_sharing::receivers::PostRequestRelationType;
         /// 分账接收方类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseType {
-            /// `MERCHANT_ID`
-            MerchantId,
-            /// `PERSONAL_OPENID`
-            PersonalOpenid,
-            /// `PERSONAL_SUB_OPENID`
-            PersonalSubOpenid,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseType {
-            MerchantId = "MERCHANT_ID",
-            PersonalOpenid = "PERSONAL_OPENID",
-            PersonalSubOpenid = "PERSONAL_SUB_OPENID",
-        });
+        pub type GetResponseType = crate::v3::global::profit_sharing::orders::PostRequestReceiversType;
     }
 }
 /// `/v3/global/profit-sharing/refunds`
@@ -1230,32 +842,9 @@ pub mod refunds {
             }
         }
         /// The request of `GET /v3/global/profit-sharing/refunds/bill-download-url` (获取分账退款账单下载链接API).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetRequest {
-            /// 子商户号
-            ///
-            /// Query parameter `sub_mchid`. Example: `1900000109`
-            pub sub_mchid: Option<String>,
-            /// 账单日期
-            ///
-            /// Query parameter `bill_date`. Example: `2020-01-01`
-            pub bill_date: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetRequest {
-            sub_mchid: "sub_mchid" skip opt,
-            bill_date: "bill_date" skip opt,
-        });
+        pub type GetRequest = crate::v3::global::profit_sharing::bill_download_url::GetRequest;
         /// The response of `GET /v3/global/profit-sharing/refunds/bill-download-url` (获取分账退款账单下载链接API).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponse {
-            /// 下载地址
-            ///
-            /// Example: `https://apihk.mch.weixin.qq.com/v3/bill/downloadurl?token=xxx`
-            pub download_url: String,
-        }
-        ::wechatpay::runtime::json_object!(GetResponse {
-            download_url: "download_url" req req,
-        });
+        pub type GetResponse = crate::v3::global::profit_sharing::bill_download_url::GetResponse;
     }
     /// `/v3/global/profit-sharing/refunds/refundable-balance`
     pub mod refundable_balance {
@@ -1408,16 +997,7 @@ pub mod transactions {
                 }
             }
             /// The request of `GET /v3/global/profit-sharing/transactions/{transaction_id}/refundable-amounts` (查询订单剩余可退款金额API).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetRequest {
-                /// 子商户号
-                ///
-                /// Query parameter `sub_mchid`. Example: `1900000109`
-                pub sub_mchid: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetRequest {
-                sub_mchid: "sub_mchid" skip opt,
-            });
+            pub type GetRequest = crate::v3::global::profit_sharing::transactions::by_transaction_id::amounts::GetRequest;
             /// The response of `GET /v3/global/profit-sharing/transactions/{transaction_id}/refundable-amounts` (查询订单剩余可退款金额API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {

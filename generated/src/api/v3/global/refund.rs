@@ -98,19 +98,5 @@ pub mod recharge_balance {
         }
     }
     /// The response of `GET /v3/global/refund/recharge-balance` (商家充值退款余额查询).
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponse {
-        /// 账户可用余额
-        ///
-        /// Example: `888`
-        pub remaining_amount: i64,
-        /// 货币类型
-        ///
-        /// Example: `KHD`
-        pub currency: String,
-    }
-    ::wechatpay::runtime::json_object!(GetResponse {
-        remaining_amount: "remaining_amount" req req,
-        currency: "currency" req req,
-    });
+    pub type GetResponse = crate::v3::global::refund::partner::recharge_balance::sub_mchid::by_sub_mchid::GetResponse;
 }

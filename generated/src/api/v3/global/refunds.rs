@@ -350,39 +350,9 @@ pub struct GetResponseDataRefundDetail {
     currency: "currency" req req,
 });
 /// 优惠范围
-///
-/// A value this client does not know yet is kept as [`GetResponseDataRefundDetailScope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum GetResponseDataRefundDetailScope {
-    /// `GLOBAL`
-    Global,
-    /// `SINGLE`
-    Single,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(GetResponseDataRefundDetailScope {
-    Global = "GLOBAL",
-    Single = "SINGLE",
-});
+pub type GetResponseDataRefundDetailScope = crate::v3::global::micropay::transactions::pay::PostResponseDetailScope;
 /// 优惠类型
-///
-/// A value this client does not know yet is kept as [`GetResponseDataRefundDetailType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum GetResponseDataRefundDetailType {
-    /// `COUPON`
-    Coupon,
-    /// `DISCOUNT`
-    Discount,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(GetResponseDataRefundDetailType {
-    Coupon = "COUPON",
-    Discount = "DISCOUNT",
-});
+pub type GetResponseDataRefundDetailType = crate::v3::global::micropay::transactions::pay::PostResponseDetailType;
 /// 退款状态
 ///
 /// A value this client does not know yet is kept as [`GetResponseDataStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -546,38 +516,9 @@ pub struct PostResponseAmount {
     exchange_rate: "exchange_rate" req req,
 });
 /// 汇率
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostResponseAmountExchangeRate {
-    /// 汇率类型
-    ///
-    /// Example: `SETTLEMENT_RATE`
-    pub type_: Option<PostResponseAmountExchangeRateType>,
-    /// 汇率值
-    ///
-    /// Example: `8000000`
-    pub rate: Option<i64>,
-}
-::wechatpay::runtime::json_object!(PostResponseAmountExchangeRate {
-    type_: "type" opt opt,
-    rate: "rate" opt opt,
-});
+pub type PostResponseAmountExchangeRate = crate::v3::global::refunds::GetResponseDataAmountExchangeRate;
 /// 汇率类型
-///
-/// A value this client does not know yet is kept as [`PostResponseAmountExchangeRateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostResponseAmountExchangeRateType {
-    /// `USERPAYMENT_RATE`
-    UserpaymentRate,
-    /// `SETTLEMENT_RATE`
-    SettlementRate,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostResponseAmountExchangeRateType {
-    UserpaymentRate = "USERPAYMENT_RATE",
-    SettlementRate = "SETTLEMENT_RATE",
-});
+pub type PostResponseAmountExchangeRateType = crate::v3::global::refunds::GetResponseDataAmountExchangeRateType;
 /// 优惠退款详情
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponseDetail {
@@ -615,39 +556,9 @@ pub struct PostResponseDetail {
     currency: "currency" req req,
 });
 /// 优惠范围
-///
-/// A value this client does not know yet is kept as [`PostResponseDetailScope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostResponseDetailScope {
-    /// `GLOBAL`
-    Global,
-    /// `SINGLE`
-    Single,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostResponseDetailScope {
-    Global = "GLOBAL",
-    Single = "SINGLE",
-});
+pub type PostResponseDetailScope = crate::v3::global::micropay::transactions::pay::PostResponseDetailScope;
 /// 优惠类型
-///
-/// A value this client does not know yet is kept as [`PostResponseDetailType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostResponseDetailType {
-    /// `COUPON`
-    Coupon,
-    /// `DISCOUNT`
-    Discount,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostResponseDetailType {
-    Coupon = "COUPON",
-    Discount = "DISCOUNT",
-});
+pub type PostResponseDetailType = crate::v3::global::micropay::transactions::pay::PostResponseDetailType;
 /// `/v3/global/refunds/id`
 pub mod id {
     /// The chain step for `/v3/global/refunds/id`, reached with `client.v3().global().refunds().id()`.
@@ -766,200 +677,23 @@ pub mod id {
             detail: "detail" opt opt,
         });
         /// 退款金额
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseAmount {
-            /// 退款金额
-            ///
-            /// Example: `888`
-            pub refund: i64,
-            /// 货币类型
-            ///
-            /// Example: `CNY`
-            pub currency: Option<String>,
-            /// 用户退款金额
-            ///
-            /// Example: `888`
-            pub payer_refund: i64,
-            /// 支付币种
-            ///
-            /// Example: `CNY`
-            pub payer_currency: String,
-            /// 汇率
-            pub exchange_rate: GetResponseAmountExchangeRate,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseAmount {
-            refund: "refund" req req,
-            currency: "currency" opt opt,
-            payer_refund: "payer_refund" req req,
-            payer_currency: "payer_currency" req req,
-            exchange_rate: "exchange_rate" req req,
-        });
+        pub type GetResponseAmount = crate::v3::global::refunds::GetResponseDataAmount;
         /// 汇率
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseAmountExchangeRate {
-            /// 汇率类型
-            ///
-            /// Example: `SETTLEMENT_RATE`
-            pub type_: Option<GetResponseAmountExchangeRateType>,
-            /// 汇率值
-            ///
-            /// Example: `8000000`
-            pub rate: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseAmountExchangeRate {
-            type_: "type" opt opt,
-            rate: "rate" opt opt,
-        });
+        pub type GetResponseAmountExchangeRate = crate::v3::global::refunds::GetResponseDataAmountExchangeRate;
         /// 汇率类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseAmountExchangeRateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseAmountExchangeRateType {
-            /// `USERPAYMENT_RATE`
-            UserpaymentRate,
-            /// `SETTLEMENT_RATE`
-            SettlementRate,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseAmountExchangeRateType {
-            UserpaymentRate = "USERPAYMENT_RATE",
-            SettlementRate = "SETTLEMENT_RATE",
-        });
+        pub type GetResponseAmountExchangeRateType = crate::v3::global::refunds::GetResponseDataAmountExchangeRateType;
         /// 退款渠道
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseChannel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseChannel {
-            /// `ORIGINAL`
-            Original,
-            /// `BALANCE`
-            Balance,
-            /// `OTHER_BALANCE`
-            OtherBalance,
-            /// `OTHER_BANKCARD`
-            OtherBankcard,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseChannel {
-            Original = "ORIGINAL",
-            Balance = "BALANCE",
-            OtherBalance = "OTHER_BALANCE",
-            OtherBankcard = "OTHER_BANKCARD",
-        });
+        pub type GetResponseChannel = crate::v3::global::refunds::GetResponseDataChannel;
         /// 优惠退款详情
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseDetail {
-            /// 券ID
-            ///
-            /// Example: `109519`
-            pub promotion_id: String,
-            /// 优惠范围
-            ///
-            /// Example: `SINGLE`
-            pub scope: Option<GetResponseDetailScope>,
-            /// 优惠类型
-            ///
-            /// Example: `DISCOUNT`
-            pub type_: Option<GetResponseDetailType>,
-            /// 优惠券面额
-            ///
-            /// Example: `5`
-            pub amount: Option<i64>,
-            /// 优惠券退款额
-            ///
-            /// Example: `5`
-            pub refund_amount: Option<i64>,
-            /// 货币类型
-            ///
-            /// Example: `CNY`
-            pub currency: String,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseDetail {
-            promotion_id: "promotion_id" req req,
-            scope: "scope" opt opt,
-            type_: "type" opt opt,
-            amount: "amount" opt opt,
-            refund_amount: "refund_amount" opt opt,
-            currency: "currency" req req,
-        });
+        pub type GetResponseDetail = crate::v3::global::refunds::PostResponseDetail;
         /// 优惠范围
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseDetailScope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseDetailScope {
-            /// `GLOBAL`
-            Global,
-            /// `SINGLE`
-            Single,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseDetailScope {
-            Global = "GLOBAL",
-            Single = "SINGLE",
-        });
+        pub type GetResponseDetailScope = crate::v3::global::micropay::transactions::pay::PostResponseDetailScope;
         /// 优惠类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseDetailType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseDetailType {
-            /// `COUPON`
-            Coupon,
-            /// `DISCOUNT`
-            Discount,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseDetailType {
-            Coupon = "COUPON",
-            Discount = "DISCOUNT",
-        });
+        pub type GetResponseDetailType = crate::v3::global::micropay::transactions::pay::PostResponseDetailType;
         /// 退款资金来源
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseFundSource::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseFundSource {
-            /// `REFUND_SOURCE_UNSETTLED_FUNDS`
-            RefundSourceUnsettledFunds,
-            /// `REFUND_SOURCE_REchARGE_FUNDS`
-            RefundSourceREchArgeFunds,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseFundSource {
-            RefundSourceUnsettledFunds = "REFUND_SOURCE_UNSETTLED_FUNDS",
-            RefundSourceREchArgeFunds = "REFUND_SOURCE_REchARGE_FUNDS",
-        });
+        pub type GetResponseFundSource = crate::v3::global::refunds::GetResponseDataFundSource;
         /// 退款状态
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseStatus {
-            /// `SUCCESS`
-            Success,
-            /// `REFUNDCLOSE`
-            Refundclose,
-            /// `PROCESSING`
-            Processing,
-            /// `ABNORMAL`
-            Abnormal,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseStatus {
-            Success = "SUCCESS",
-            Refundclose = "REFUNDCLOSE",
-            Processing = "PROCESSING",
-            Abnormal = "ABNORMAL",
-        });
+        pub type GetResponseStatus = crate::v3::global::refunds::GetResponseDataStatus;
     }
 }
 /// `/v3/global/refunds/out-refund-no`
@@ -1000,282 +734,26 @@ pub mod out_refund_no {
             }
         }
         /// The request of `GET /v3/global/refunds/out-refund-no/{out_refund_no}` (查询单笔退款(商户退款订单号)).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetRequest {
-            /// 商户号
-            ///
-            /// Query parameter `mchid`. Example: `1900000109`
-            pub mchid: String,
-            /// 子商户号
-            ///
-            /// Query parameter `sub_mchid`. Example: `1900000109`
-            pub sub_mchid: String,
-            /// 机构商户号
-            ///
-            /// Query parameter `sp_mchid`. Example: `1900000100`
-            pub sp_mchid: String,
-        }
-        ::wechatpay::runtime::json_object!(GetRequest {
-            mchid: "mchid" skip req,
-            sub_mchid: "sub_mchid" skip req,
-            sp_mchid: "sp_mchid" skip req,
-        });
+        pub type GetRequest = crate::v3::global::refunds::id::by_refund_id::GetRequest;
         /// The response of `GET /v3/global/refunds/out-refund-no/{out_refund_no}` (查询单笔退款(商户退款订单号)).
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct GetResponse {
-            /// 微信支付退款订单号
-            ///
-            /// Example: `1217752501201407033233368018`
-            pub id: String,
-            /// 商户退款单号
-            ///
-            /// Example: `1217752501201407033233368018`
-            pub out_refund_no: String,
-            /// 微信支付交易订单号
-            ///
-            /// Example: `1217752501201407033233368018`
-            pub transaction_id: String,
-            /// 商户原交易订单号
-            ///
-            /// Example: `1217752501201407033233368018`
-            pub out_trade_no: String,
-            /// 退款渠道
-            ///
-            /// Example: `ORIGINAL`
-            pub channel: Option<GetResponseChannel>,
-            /// 退款入账账户
-            ///
-            /// Example: `招商银行信用卡`
-            pub recv_account: Option<String>,
-            /// 退款资金来源
-            ///
-            /// Example: `REFUND_SOURCE_UNSETTLED_FUNDS`
-            pub fund_source: Option<GetResponseFundSource>,
-            /// 退款成功时间
-            ///
-            /// Example: `2018-06-08T10:34:56+08:00`
-            pub success_time: Option<String>,
-            /// 退款创建时间
-            ///
-            /// Example: `2018-06-08T10:34:56+08:00`
-            pub create_time: String,
-            /// 退款状态
-            ///
-            /// Example: `SUCCESS`
-            pub status: GetResponseStatus,
-            /// 退款金额
-            pub amount: GetResponseAmount,
-            /// 优惠退款详情
-            pub detail: Option<GetResponseDetail>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponse {
-            id: "id" req req,
-            out_refund_no: "out_refund_no" req req,
-            transaction_id: "transaction_id" req req,
-            out_trade_no: "out_trade_no" req req,
-            channel: "channel" opt opt,
-            recv_account: "recv_account" opt opt,
-            fund_source: "fund_source" opt opt,
-            success_time: "success_time" opt opt,
-            create_time: "create_time" req req,
-            status: "status" req req,
-            amount: "amount" req req,
-            detail: "detail" opt opt,
-        });
+        pub type GetResponse = crate::v3::global::refunds::id::by_refund_id::GetResponse;
         /// 退款金额
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseAmount {
-            /// 退款金额
-            ///
-            /// Example: `888`
-            pub refund: i64,
-            /// 货币类型
-            ///
-            /// Example: `CNY`
-            pub currency: Option<String>,
-            /// 用户退款金额
-            ///
-            /// Example: `888`
-            pub payer_refund: i64,
-            /// 支付币种
-            ///
-            /// Example: `CNY`
-            pub payer_currency: String,
-            /// 汇率
-            pub exchange_rate: GetResponseAmountExchangeRate,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseAmount {
-            refund: "refund" req req,
-            currency: "currency" opt opt,
-            payer_refund: "payer_refund" req req,
-            payer_currency: "payer_currency" req req,
-            exchange_rate: "exchange_rate" req req,
-        });
+        pub type GetResponseAmount = crate::v3::global::refunds::GetResponseDataAmount;
         /// 汇率
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseAmountExchangeRate {
-            /// 汇率类型
-            ///
-            /// Example: `SETTLEMENT_RATE`
-            pub type_: Option<GetResponseAmountExchangeRateType>,
-            /// 汇率值
-            ///
-            /// Example: `8000000`
-            pub rate: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseAmountExchangeRate {
-            type_: "type" opt opt,
-            rate: "rate" opt opt,
-        });
+        pub type GetResponseAmountExchangeRate = crate::v3::global::refunds::GetResponseDataAmountExchangeRate;
         /// 汇率类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseAmountExchangeRateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseAmountExchangeRateType {
-            /// `USERPAYMENT_RATE`
-            UserpaymentRate,
-            /// `SETTLEMENT_RATE`
-            SettlementRate,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseAmountExchangeRateType {
-            UserpaymentRate = "USERPAYMENT_RATE",
-            SettlementRate = "SETTLEMENT_RATE",
-        });
+        pub type GetResponseAmountExchangeRateType = crate::v3::global::refunds::GetResponseDataAmountExchangeRateType;
         /// 退款渠道
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseChannel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseChannel {
-            /// `ORIGINAL`
-            Original,
-            /// `BALANCE`
-            Balance,
-            /// `OTHER_BALANCE`
-            OtherBalance,
-            /// `OTHER_BANKCARD`
-            OtherBankcard,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseChannel {
-            Original = "ORIGINAL",
-            Balance = "BALANCE",
-            OtherBalance = "OTHER_BALANCE",
-            OtherBankcard = "OTHER_BANKCARD",
-        });
+        pub type GetResponseChannel = crate::v3::global::refunds::GetResponseDataChannel;
         /// 优惠退款详情
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseDetail {
-            /// 券ID
-            ///
-            /// Example: `109519`
-            pub promotion_id: String,
-            /// 优惠范围
-            ///
-            /// Example: `SINGLE`
-            pub scope: Option<GetResponseDetailScope>,
-            /// 优惠类型
-            ///
-            /// Example: `DISCOUNT`
-            pub type_: Option<GetResponseDetailType>,
-            /// 优惠券面额
-            ///
-            /// Example: `5`
-            pub amount: Option<i64>,
-            /// 优惠券退款额
-            ///
-            /// Example: `5`
-            pub refund_amount: Option<i64>,
-            /// 货币类型
-            ///
-            /// Example: `CNY`
-            pub currency: String,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseDetail {
-            promotion_id: "promotion_id" req req,
-            scope: "scope" opt opt,
-            type_: "type" opt opt,
-            amount: "amount" opt opt,
-            refund_amount: "refund_amount" opt opt,
-            currency: "currency" req req,
-        });
+        pub type GetResponseDetail = crate::v3::global::refunds::PostResponseDetail;
         /// 优惠范围
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseDetailScope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseDetailScope {
-            /// `GLOBAL`
-            Global,
-            /// `SINGLE`
-            Single,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseDetailScope {
-            Global = "GLOBAL",
-            Single = "SINGLE",
-        });
+        pub type GetResponseDetailScope = crate::v3::global::micropay::transactions::pay::PostResponseDetailScope;
         /// 优惠类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseDetailType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseDetailType {
-            /// `COUPON`
-            Coupon,
-            /// `DISCOUNT`
-            Discount,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseDetailType {
-            Coupon = "COUPON",
-            Discount = "DISCOUNT",
-        });
+        pub type GetResponseDetailType = crate::v3::global::micropay::transactions::pay::PostResponseDetailType;
         /// 退款资金来源
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseFundSource::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseFundSource {
-            /// `REFUND_SOURCE_UNSETTLED_FUNDS`
-            RefundSourceUnsettledFunds,
-            /// `REFUND_SOURCE_REchARGE_FUNDS`
-            RefundSourceREchArgeFunds,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseFundSource {
-            RefundSourceUnsettledFunds = "REFUND_SOURCE_UNSETTLED_FUNDS",
-            RefundSourceREchArgeFunds = "REFUND_SOURCE_REchARGE_FUNDS",
-        });
+        pub type GetResponseFundSource = crate::v3::global::refunds::GetResponseDataFundSource;
         /// 退款状态
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseStatus {
-            /// `SUCCESS`
-            Success,
-            /// `REFUNDCLOSE`
-            Refundclose,
-            /// `PROCESSING`
-            Processing,
-            /// `ABNORMAL`
-            Abnormal,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseStatus {
-            Success = "SUCCESS",
-            Refundclose = "REFUNDCLOSE",
-            Processing = "PROCESSING",
-            Abnormal = "ABNORMAL",
-        });
+        pub type GetResponseStatus = crate::v3::global::refunds::GetResponseDataStatus;
     }
 }

@@ -149,21 +149,7 @@ pub mod app {
         detail: "detail" opt opt,
     });
     /// 订单金额
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestAmount {
-        /// 总金额
-        ///
-        /// Example: `888`
-        pub total: i64,
-        /// 货币类型
-        ///
-        /// Example: `HKD`
-        pub currency: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestAmount {
-        total: "total" req req,
-        currency: "currency" opt opt,
-    });
+    pub type PostRequestAmount = crate::v3::global::micropay::transactions::pay::PostRequestAmount;
     /// PostRequestDetail
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestDetail {
@@ -215,76 +201,11 @@ pub mod app {
         price: "price" req req,
     });
     /// 支付者
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestPayer {
-        /// 用户标识
-        ///
-        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        pub openid: Option<String>,
-        /// 用户标识（机构）
-        ///
-        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        pub sp_openid: Option<String>,
-        /// 用户标识（特约商户）
-        ///
-        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        pub sub_openid: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestPayer {
-        openid: "openid" opt opt,
-        sp_openid: "sp_openid" opt opt,
-        sub_openid: "sub_openid" opt opt,
-    });
+    pub type PostRequestPayer = crate::v3::global::micropay::transactions::pay::PostResponsePayer;
     /// 场景信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestSceneInfo {
-        /// 商户端设备号
-        ///
-        /// Example: `013467007045764`
-        pub device_id: Option<String>,
-        /// 商户端设备IP
-        ///
-        /// Example: `128.0.0.1`
-        pub device_ip: Option<String>,
-        /// 用户终端IP
-        ///
-        /// Example: `128.0.0.1`
-        pub payer_client_ip: Option<String>,
-        /// 操作员ID
-        ///
-        /// Example: `123145`
-        pub operator_id: Option<String>,
-        /// 商户门店信息
-        pub store_info: Option<PostRequestSceneInfoStoreInfo>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestSceneInfo {
-        device_id: "device_id" opt opt,
-        device_ip: "device_ip" opt opt,
-        payer_client_ip: "payer_client_ip" opt opt,
-        operator_id: "operator_id" opt opt,
-        store_info: "store_info" opt opt,
-    });
+    pub type PostRequestSceneInfo = crate::v3::global::micropay::transactions::pay::PostRequestSceneInfo;
     /// 商户门店信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestSceneInfoStoreInfo {
-        /// 编号
-        ///
-        /// Example: `0001`
-        pub id: Option<String>,
-        /// 名称
-        ///
-        /// Example: `腾讯大厦分店`
-        pub name: String,
-        /// 详细地址
-        ///
-        /// Example: `广东省深圳市南山区科技中一道10000号`
-        pub address: String,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestSceneInfoStoreInfo {
-        id: "id" opt opt,
-        name: "name" req req,
-        address: "address" req req,
-    });
+    pub type PostRequestSceneInfoStoreInfo = crate::v3::global::micropay::transactions::pay::PostRequestSceneInfoStoreInfo;
     /// The response of `POST /v3/global/transactions/app` (APP支付下单).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -340,26 +261,7 @@ pub mod id {
             }
         }
         /// The request of `GET /v3/global/transactions/id/{transaction_id}` (查询订单(微信支付订单号)).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetRequest {
-            /// 商户号
-            ///
-            /// Query parameter `mchid`. Example: `1900000109`
-            pub mchid: String,
-            /// 子商户号
-            ///
-            /// Query parameter `sub_mchid`. Example: `1900000109`
-            pub sub_mchid: String,
-            /// 机构商户号
-            ///
-            /// Query parameter `sp_mchid`. Example: `1900000100`
-            pub sp_mchid: String,
-        }
-        ::wechatpay::runtime::json_object!(GetRequest {
-            mchid: "mchid" skip req,
-            sub_mchid: "sub_mchid" skip req,
-            sp_mchid: "sp_mchid" skip req,
-        });
+        pub type GetRequest = crate::v3::global::refunds::id::by_refund_id::GetRequest;
         /// The response of `GET /v3/global/transactions/id/{transaction_id}` (查询订单(微信支付订单号)).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -446,85 +348,13 @@ pub mod id {
             promotion_detail: "promotion_detail" opt opt,
         });
         /// 订单金额
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseAmount {
-            /// 订单金额
-            ///
-            /// Example: `888`
-            pub total: i64,
-            /// 用户支付金额
-            ///
-            /// Example: `888`
-            pub payer_total: i64,
-            /// 订单标价币种
-            ///
-            /// Example: `CNY`
-            pub currency: String,
-            /// 用户支付币种
-            ///
-            /// Example: `HKD`
-            pub payer_currency: String,
-            /// 汇率信息
-            pub exchange_rate: Option<GetResponseAmountExchangeRate>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseAmount {
-            total: "total" req req,
-            payer_total: "payer_total" req req,
-            currency: "currency" req req,
-            payer_currency: "payer_currency" req req,
-            exchange_rate: "exchange_rate" opt opt,
-        });
+        pub type GetResponseAmount = crate::v3::global::papay::transactions::by_transaction_id::GetResponseAmount;
         /// 汇率信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseAmountExchangeRate {
-            /// 汇率类型
-            ///
-            /// Example: `SETTLEMENT_RATE`
-            pub type_: Option<GetResponseAmountExchangeRateType>,
-            /// 汇率值
-            ///
-            /// Example: `80000000`
-            pub rate: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseAmountExchangeRate {
-            type_: "type" opt opt,
-            rate: "rate" opt opt,
-        });
+        pub type GetResponseAmountExchangeRate = crate::v3::global::micropay::transactions::pay::PostResponseAmountExchangeRate;
         /// 汇率类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseAmountExchangeRateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseAmountExchangeRateType {
-            /// `SETTLEMENT_RATE`
-            SettlementRate,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseAmountExchangeRateType {
-            SettlementRate = "SETTLEMENT_RATE",
-        });
+        pub type GetResponseAmountExchangeRateType = crate::v3::global::micropay::transactions::pay::PostResponseAmountExchangeRateType;
         /// 支付者
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponsePayer {
-            /// 用户标识
-            ///
-            /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            pub openid: Option<String>,
-            /// 机构用户标识
-            ///
-            /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            pub sp_openid: Option<String>,
-            /// 子商户用户标识
-            ///
-            /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            pub sub_openid: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponsePayer {
-            openid: "openid" opt opt,
-            sp_openid: "sp_openid" opt opt,
-            sub_openid: "sub_openid" opt opt,
-        });
+        pub type GetResponsePayer = crate::v3::global::papay::transactions::PostResponsePayer;
         /// GetResponsePromotionDetail
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePromotionDetail {
@@ -585,79 +415,11 @@ pub mod id {
             goods_detail: "goods_detail" opt opt,
         });
         /// GetResponsePromotionDetailGoodsDetail
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponsePromotionDetailGoodsDetail {
-            /// 商品编码
-            ///
-            /// Example: `12345`
-            pub goods_id: String,
-            /// 商品备注
-            ///
-            /// Example: `1001`
-            pub goods_remark: Option<String>,
-            /// 商品优惠金额
-            ///
-            /// Example: `100`
-            pub discount_amount: i64,
-            /// 商品数量
-            ///
-            /// Example: `1`
-            pub quantity: i64,
-            /// 商品价格
-            ///
-            /// Example: `528800`
-            pub price: i64,
-        }
-        ::wechatpay::runtime::json_object!(GetResponsePromotionDetailGoodsDetail {
-            goods_id: "goods_id" req req,
-            goods_remark: "goods_remark" opt opt,
-            discount_amount: "discount_amount" req req,
-            quantity: "quantity" req req,
-            price: "price" req req,
-        });
+        pub type GetResponsePromotionDetailGoodsDetail = crate::v3::global::papay::transactions::PostResponsePromotionDetailGoodsDetail;
         /// 优惠类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponsePromotionDetailType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponsePromotionDetailType {
-            /// `COUPON`
-            Coupon,
-            /// `DISCOUNT`
-            Discount,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponsePromotionDetailType {
-            Coupon = "COUPON",
-            Discount = "DISCOUNT",
-        });
+        pub type GetResponsePromotionDetailType = crate::v3::global::micropay::transactions::pay::PostResponseDetailType;
         /// 交易类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseTradeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseTradeType {
-            /// `JSAPI`
-            Jsapi,
-            /// `NATIVE`
-            Native,
-            /// `APP`
-            App,
-            /// `MWEB`
-            Mweb,
-            /// `MICROPAY`
-            Micropay,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseTradeType {
-            Jsapi = "JSAPI",
-            Native = "NATIVE",
-            App = "APP",
-            Mweb = "MWEB",
-            Micropay = "MICROPAY",
-        });
+        pub type GetResponseTradeType = crate::v3::global::papay::transactions::by_transaction_id::GetResponseTradeType;
         /// `/v3/global/transactions/id/{transaction_id}/close`
         pub mod close {
             /// The chain step for `/v3/global/transactions/id/{transaction_id}/close`, reached with `client.v3().global().transactions().id().transaction_id(transaction_id).close()`.
@@ -818,153 +580,19 @@ pub mod jsapi {
         detail: "detail" opt opt,
     });
     /// 订单金额
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestAmount {
-        /// 总金额
-        ///
-        /// Example: `888`
-        pub total: i64,
-        /// 货币类型
-        ///
-        /// Example: `HKD`
-        pub currency: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestAmount {
-        total: "total" req req,
-        currency: "currency" opt opt,
-    });
+    pub type PostRequestAmount = crate::v3::global::micropay::transactions::pay::PostRequestAmount;
     /// PostRequestDetail
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestDetail {
-        /// 订单原价
-        ///
-        /// Example: `608800`
-        pub cost_price: Option<i64>,
-        /// 商品小票ID
-        ///
-        /// Example: `wx123`
-        pub receipt_id: Option<String>,
-        /// 单品列表
-        pub goods_detail: Option<Vec<PostRequestDetailGoodsDetail>>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestDetail {
-        cost_price: "cost_price" opt opt,
-        receipt_id: "receipt_id" opt opt,
-        goods_detail: "goods_detail" opt opt,
-    });
+    pub type PostRequestDetail = crate::v3::global::transactions::app::PostRequestDetail;
     /// PostRequestDetailGoodsDetail
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestDetailGoodsDetail {
-        /// 商品编码
-        ///
-        /// Example: `12345`
-        pub goods_id: String,
-        /// 微信侧商品编码
-        ///
-        /// Example: `1001`
-        pub wxpay_goods_id: Option<String>,
-        /// 商品名称
-        ///
-        /// Example: `iPhone6s 16G`
-        pub goods_name: Option<String>,
-        /// 商品数量
-        ///
-        /// Example: `1`
-        pub quantity: i64,
-        /// 商品单价
-        ///
-        /// Example: `528800`
-        pub price: i64,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestDetailGoodsDetail {
-        goods_id: "goods_id" req req,
-        wxpay_goods_id: "wxpay_goods_id" opt opt,
-        goods_name: "goods_name" opt opt,
-        quantity: "quantity" req req,
-        price: "price" req req,
-    });
+    pub type PostRequestDetailGoodsDetail = crate::v3::global::transactions::app::PostRequestDetailGoodsDetail;
     /// 支付者
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestPayer {
-        /// 用户标识
-        ///
-        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        pub openid: Option<String>,
-        /// 用户标识（机构）
-        ///
-        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        pub sp_openid: Option<String>,
-        /// 用户标识（特约商户）
-        ///
-        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        pub sub_openid: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestPayer {
-        openid: "openid" opt opt,
-        sp_openid: "sp_openid" opt opt,
-        sub_openid: "sub_openid" opt opt,
-    });
+    pub type PostRequestPayer = crate::v3::global::micropay::transactions::pay::PostResponsePayer;
     /// 场景信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestSceneInfo {
-        /// 商户端设备号
-        ///
-        /// Example: `013467007045764`
-        pub device_id: Option<String>,
-        /// 商户端设备IP
-        ///
-        /// Example: `128.0.0.1`
-        pub device_ip: Option<String>,
-        /// 用户终端IP
-        ///
-        /// Example: `128.0.0.1`
-        pub payer_client_ip: Option<String>,
-        /// 操作员ID
-        ///
-        /// Example: `123145`
-        pub operator_id: Option<String>,
-        /// 商户门店信息
-        pub store_info: Option<PostRequestSceneInfoStoreInfo>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestSceneInfo {
-        device_id: "device_id" opt opt,
-        device_ip: "device_ip" opt opt,
-        payer_client_ip: "payer_client_ip" opt opt,
-        operator_id: "operator_id" opt opt,
-        store_info: "store_info" opt opt,
-    });
+    pub type PostRequestSceneInfo = crate::v3::global::micropay::transactions::pay::PostRequestSceneInfo;
     /// 商户门店信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestSceneInfoStoreInfo {
-        /// 编号
-        ///
-        /// Example: `0001`
-        pub id: Option<String>,
-        /// 名称
-        ///
-        /// Example: `腾讯大厦分店`
-        pub name: String,
-        /// 详细地址
-        ///
-        /// Example: `广东省深圳市南山区科技中一道10000号`
-        pub address: String,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestSceneInfoStoreInfo {
-        id: "id" opt opt,
-        name: "name" req req,
-        address: "address" req req,
-    });
+    pub type PostRequestSceneInfoStoreInfo = crate::v3::global::micropay::transactions::pay::PostRequestSceneInfoStoreInfo;
     /// The response of `POST /v3/global/transactions/jsapi` (JSAPI支付下单API).
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponse {
-        /// 预支付交易会话标识
-        ///
-        /// Example: `wx201410272009395522657a690389285100`
-        pub prepay_id: String,
-    }
-    ::wechatpay::runtime::json_object!(PostResponse {
-        prepay_id: "prepay_id" req req,
-    });
+    pub type PostResponse = crate::v3::global::transactions::app::PostResponse;
 }
 /// `/v3/global/transactions/mweb`
 pub mod mweb {
@@ -1081,92 +709,13 @@ pub mod mweb {
         detail: "detail" opt opt,
     });
     /// 订单金额
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestAmount {
-        /// 总金额
-        ///
-        /// Example: `888`
-        pub total: i64,
-        /// 货币类型
-        ///
-        /// Example: `HKD`
-        pub currency: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestAmount {
-        total: "total" req req,
-        currency: "currency" opt opt,
-    });
+    pub type PostRequestAmount = crate::v3::global::micropay::transactions::pay::PostRequestAmount;
     /// PostRequestDetail
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestDetail {
-        /// 订单原价
-        ///
-        /// Example: `608800`
-        pub cost_price: Option<i64>,
-        /// 商品小票ID
-        ///
-        /// Example: `wx123`
-        pub receipt_id: Option<String>,
-        /// 单品列表
-        pub goods_detail: Option<Vec<PostRequestDetailGoodsDetail>>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestDetail {
-        cost_price: "cost_price" opt opt,
-        receipt_id: "receipt_id" opt opt,
-        goods_detail: "goods_detail" opt opt,
-    });
+    pub type PostRequestDetail = crate::v3::global::transactions::app::PostRequestDetail;
     /// PostRequestDetailGoodsDetail
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestDetailGoodsDetail {
-        /// 商品编码
-        ///
-        /// Example: `12345`
-        pub goods_id: String,
-        /// 微信侧商品编码
-        ///
-        /// Example: `1001`
-        pub wxpay_goods_id: Option<String>,
-        /// 商品名称
-        ///
-        /// Example: `iPhone6s 16G`
-        pub goods_name: Option<String>,
-        /// 商品数量
-        ///
-        /// Example: `1`
-        pub quantity: i64,
-        /// 商品单价
-        ///
-        /// Example: `528800`
-        pub price: i64,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestDetailGoodsDetail {
-        goods_id: "goods_id" req req,
-        wxpay_goods_id: "wxpay_goods_id" opt opt,
-        goods_name: "goods_name" opt opt,
-        quantity: "quantity" req req,
-        price: "price" req req,
-    });
+    pub type PostRequestDetailGoodsDetail = crate::v3::global::transactions::app::PostRequestDetailGoodsDetail;
     /// 支付者
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestPayer {
-        /// 用户标识
-        ///
-        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        pub openid: Option<String>,
-        /// 用户标识（机构）
-        ///
-        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        pub sp_openid: Option<String>,
-        /// 用户标识（特约商户）
-        ///
-        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        pub sub_openid: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestPayer {
-        openid: "openid" opt opt,
-        sp_openid: "sp_openid" opt opt,
-        sub_openid: "sub_openid" opt opt,
-    });
+    pub type PostRequestPayer = crate::v3::global::micropay::transactions::pay::PostResponsePayer;
     /// 场景信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSceneInfo {
@@ -1197,26 +746,7 @@ pub mod mweb {
         store_info: "store_info" req req,
     });
     /// 商户门店信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestSceneInfoStoreInfo {
-        /// 编号
-        ///
-        /// Example: `0001`
-        pub id: Option<String>,
-        /// 名称
-        ///
-        /// Example: `腾讯大厦分店`
-        pub name: String,
-        /// 详细地址
-        ///
-        /// Example: `广东省深圳市南山区科技中一道10000号`
-        pub address: String,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestSceneInfoStoreInfo {
-        id: "id" opt opt,
-        name: "name" req req,
-        address: "address" req req,
-    });
+    pub type PostRequestSceneInfoStoreInfo = crate::v3::global::micropay::transactions::pay::PostRequestSceneInfoStoreInfo;
     /// The response of `POST /v3/global/transactions/mweb` (H5支付下单).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -1344,142 +874,17 @@ pub mod native {
         detail: "detail" opt opt,
     });
     /// 订单金额
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestAmount {
-        /// 总金额
-        ///
-        /// Example: `888`
-        pub total: i64,
-        /// 货币类型
-        ///
-        /// Example: `HKD`
-        pub currency: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestAmount {
-        total: "total" req req,
-        currency: "currency" opt opt,
-    });
+    pub type PostRequestAmount = crate::v3::global::micropay::transactions::pay::PostRequestAmount;
     /// PostRequestDetail
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestDetail {
-        /// 订单原价
-        ///
-        /// Example: `608800`
-        pub cost_price: Option<i64>,
-        /// 商品小票ID
-        ///
-        /// Example: `wx123`
-        pub receipt_id: Option<String>,
-        /// 单品列表
-        pub goods_detail: Option<Vec<PostRequestDetailGoodsDetail>>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestDetail {
-        cost_price: "cost_price" opt opt,
-        receipt_id: "receipt_id" opt opt,
-        goods_detail: "goods_detail" opt opt,
-    });
+    pub type PostRequestDetail = crate::v3::global::transactions::app::PostRequestDetail;
     /// PostRequestDetailGoodsDetail
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestDetailGoodsDetail {
-        /// 商品编码
-        ///
-        /// Example: `12345`
-        pub goods_id: String,
-        /// 微信侧商品编码
-        ///
-        /// Example: `1001`
-        pub wxpay_goods_id: Option<String>,
-        /// 商品名称
-        ///
-        /// Example: `iPhone6s 16G`
-        pub goods_name: Option<String>,
-        /// 商品数量
-        ///
-        /// Example: `1`
-        pub quantity: i64,
-        /// 商品单价
-        ///
-        /// Example: `528800`
-        pub price: i64,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestDetailGoodsDetail {
-        goods_id: "goods_id" req req,
-        wxpay_goods_id: "wxpay_goods_id" opt opt,
-        goods_name: "goods_name" opt opt,
-        quantity: "quantity" req req,
-        price: "price" req req,
-    });
+    pub type PostRequestDetailGoodsDetail = crate::v3::global::transactions::app::PostRequestDetailGoodsDetail;
     /// 支付者
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestPayer {
-        /// 用户标识
-        ///
-        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        pub openid: Option<String>,
-        /// 用户标识（机构）
-        ///
-        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        pub sp_openid: Option<String>,
-        /// 用户标识（特约商户）
-        ///
-        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        pub sub_openid: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestPayer {
-        openid: "openid" opt opt,
-        sp_openid: "sp_openid" opt opt,
-        sub_openid: "sub_openid" opt opt,
-    });
+    pub type PostRequestPayer = crate::v3::global::micropay::transactions::pay::PostResponsePayer;
     /// 场景信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestSceneInfo {
-        /// 商户端设备号
-        ///
-        /// Example: `013467007045764`
-        pub device_id: Option<String>,
-        /// 商户端设备IP
-        ///
-        /// Example: `128.0.0.1`
-        pub device_ip: Option<String>,
-        /// 用户终端IP
-        ///
-        /// Example: `128.0.0.1`
-        pub payer_client_ip: Option<String>,
-        /// 操作员ID
-        ///
-        /// Example: `123145`
-        pub operator_id: Option<String>,
-        /// 商户门店信息
-        pub store_info: Option<PostRequestSceneInfoStoreInfo>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestSceneInfo {
-        device_id: "device_id" opt opt,
-        device_ip: "device_ip" opt opt,
-        payer_client_ip: "payer_client_ip" opt opt,
-        operator_id: "operator_id" opt opt,
-        store_info: "store_info" opt opt,
-    });
+    pub type PostRequestSceneInfo = crate::v3::global::micropay::transactions::pay::PostRequestSceneInfo;
     /// 商户门店信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestSceneInfoStoreInfo {
-        /// 编号
-        ///
-        /// Example: `0001`
-        pub id: Option<String>,
-        /// 名称
-        ///
-        /// Example: `腾讯大厦分店`
-        pub name: String,
-        /// 详细地址
-        ///
-        /// Example: `广东省深圳市南山区科技中一道10000号`
-        pub address: String,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestSceneInfoStoreInfo {
-        id: "id" opt opt,
-        name: "name" req req,
-        address: "address" req req,
-    });
+    pub type PostRequestSceneInfoStoreInfo = crate::v3::global::micropay::transactions::pay::PostRequestSceneInfoStoreInfo;
     /// The response of `POST /v3/global/transactions/native` (Native支付下单API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -1535,324 +940,25 @@ pub mod out_trade_no {
             }
         }
         /// The request of `GET /v3/global/transactions/out-trade-no/{out_trade_no}` (查询订单(商户订单号)).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetRequest {
-            /// 商户号
-            ///
-            /// Query parameter `mchid`. Example: `1900000109`
-            pub mchid: String,
-            /// 子商户号
-            ///
-            /// Query parameter `sub_mchid`. Example: `1900000109`
-            pub sub_mchid: String,
-            /// 机构商户号
-            ///
-            /// Query parameter `sp_mchid`. Example: `1900000100`
-            pub sp_mchid: String,
-        }
-        ::wechatpay::runtime::json_object!(GetRequest {
-            mchid: "mchid" skip req,
-            sub_mchid: "sub_mchid" skip req,
-            sp_mchid: "sp_mchid" skip req,
-        });
+        pub type GetRequest = crate::v3::global::refunds::id::by_refund_id::GetRequest;
         /// The response of `GET /v3/global/transactions/out-trade-no/{out_trade_no}` (查询订单(商户订单号)).
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct GetResponse {
-            /// 商户号
-            ///
-            /// Example: `1900000109`
-            pub mchid: String,
-            /// APPID
-            ///
-            /// Example: `wx8888888888888888`
-            pub appid: String,
-            /// 机构商户号
-            ///
-            /// Example: `1900000100`
-            pub sp_mchid: String,
-            /// 子商户号
-            ///
-            /// Example: `1900000109`
-            pub sub_mchid: String,
-            /// 机构APPID
-            ///
-            /// Example: `wx8888888888888888`
-            pub sp_appid: String,
-            /// 子商户APPID
-            ///
-            /// Example: `wx8888888888888888`
-            pub sub_appid: Option<String>,
-            /// 商户订单号
-            ///
-            /// Example: `1217752501201407033233368018`
-            pub out_trade_no: String,
-            /// 微信支付订单号
-            ///
-            /// Example: `4200000000002104083200000488`
-            pub id: String,
-            /// 商户数据
-            ///
-            /// Example: `自定义数据`
-            pub attach: Option<String>,
-            /// 交易类型
-            ///
-            /// Example: `APP`
-            pub trade_type: GetResponseTradeType,
-            /// 付款银行
-            ///
-            /// Example: `CMC`
-            pub bank_type: String,
-            /// 支付完成时间
-            ///
-            /// Example: `2018-06-08T10:34:56+08:00`
-            pub success_time: String,
-            /// 交易状态
-            ///
-            /// Example: `SUCCESS`
-            pub trade_state: String,
-            /// 交易状态描述
-            ///
-            /// Example: `支付失败，请重新下单支付`
-            pub trade_state_desc: String,
-            /// 支付者
-            pub payer: GetResponsePayer,
-            /// 订单金额
-            pub amount: GetResponseAmount,
-            /// 优惠功能
-            pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponse {
-            mchid: "mchid" req req,
-            appid: "appid" req req,
-            sp_mchid: "sp_mchid" req req,
-            sub_mchid: "sub_mchid" req req,
-            sp_appid: "sp_appid" req req,
-            sub_appid: "sub_appid" opt opt,
-            out_trade_no: "out_trade_no" req req,
-            id: "id" req req,
-            attach: "attach" opt opt,
-            trade_type: "trade_type" req req,
-            bank_type: "bank_type" req req,
-            success_time: "success_time" req req,
-            trade_state: "trade_state" req req,
-            trade_state_desc: "trade_state_desc" req req,
-            payer: "payer" req req,
-            amount: "amount" req req,
-            promotion_detail: "promotion_detail" opt opt,
-        });
+        pub type GetResponse = crate::v3::global::transactions::id::by_transaction_id::GetResponse;
         /// 订单金额
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseAmount {
-            /// 订单金额
-            ///
-            /// Example: `888`
-            pub total: i64,
-            /// 用户支付金额
-            ///
-            /// Example: `888`
-            pub payer_total: i64,
-            /// 订单标价币种
-            ///
-            /// Example: `CNY`
-            pub currency: String,
-            /// 用户支付币种
-            ///
-            /// Example: `HKD`
-            pub payer_currency: String,
-            /// 汇率信息
-            pub exchange_rate: Option<GetResponseAmountExchangeRate>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseAmount {
-            total: "total" req req,
-            payer_total: "payer_total" req req,
-            currency: "currency" req req,
-            payer_currency: "payer_currency" req req,
-            exchange_rate: "exchange_rate" opt opt,
-        });
+        pub type GetResponseAmount = crate::v3::global::papay::transactions::by_transaction_id::GetResponseAmount;
         /// 汇率信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseAmountExchangeRate {
-            /// 汇率类型
-            ///
-            /// Example: `SETTLEMENT_RATE`
-            pub type_: Option<GetResponseAmountExchangeRateType>,
-            /// 汇率值
-            ///
-            /// Example: `80000000`
-            pub rate: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseAmountExchangeRate {
-            type_: "type" opt opt,
-            rate: "rate" opt opt,
-        });
+        pub type GetResponseAmountExchangeRate = crate::v3::global::micropay::transactions::pay::PostResponseAmountExchangeRate;
         /// 汇率类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseAmountExchangeRateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseAmountExchangeRateType {
-            /// `SETTLEMENT_RATE`
-            SettlementRate,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseAmountExchangeRateType {
-            SettlementRate = "SETTLEMENT_RATE",
-        });
+        pub type GetResponseAmountExchangeRateType = crate::v3::global::micropay::transactions::pay::PostResponseAmountExchangeRateType;
         /// 支付者
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponsePayer {
-            /// 用户标识
-            ///
-            /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            pub openid: Option<String>,
-            /// 机构用户标识
-            ///
-            /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            pub sp_openid: Option<String>,
-            /// 子商户用户标识
-            ///
-            /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            pub sub_openid: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponsePayer {
-            openid: "openid" opt opt,
-            sp_openid: "sp_openid" opt opt,
-            sub_openid: "sub_openid" opt opt,
-        });
+        pub type GetResponsePayer = crate::v3::global::papay::transactions::PostResponsePayer;
         /// GetResponsePromotionDetail
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponsePromotionDetail {
-            /// 券ID
-            ///
-            /// Example: `109519`
-            pub promotion_id: String,
-            /// 优惠名称
-            ///
-            /// Example: `单品惠-6`
-            pub name: Option<String>,
-            /// 优惠范围
-            ///
-            /// Example: `SINGLE`
-            pub scope: Option<String>,
-            /// 优惠类型
-            ///
-            /// Example: `DISCOUNT`
-            pub type_: Option<GetResponsePromotionDetailType>,
-            /// 优惠券面额
-            ///
-            /// Example: `5`
-            pub amount: i64,
-            /// 优惠币种
-            ///
-            /// Example: `HKD`
-            pub currency: String,
-            /// 活动ID
-            ///
-            /// Example: `931386`
-            pub activity_id: Option<String>,
-            /// 微信出资
-            ///
-            /// Example: `0`
-            pub wxpay_contribute_amount: Option<i64>,
-            /// 商户出资
-            ///
-            /// Example: `0`
-            pub merchant_contribute_amount: Option<i64>,
-            /// 其他出资
-            ///
-            /// Example: `5`
-            pub other_contribute_amount: Option<i64>,
-            /// 单品列表
-            pub goods_detail: Option<Vec<GetResponsePromotionDetailGoodsDetail>>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponsePromotionDetail {
-            promotion_id: "promotion_id" req req,
-            name: "name" opt opt,
-            scope: "scope" opt opt,
-            type_: "type" opt opt,
-            amount: "amount" req req,
-            currency: "currency" req req,
-            activity_id: "activity_id" opt opt,
-            wxpay_contribute_amount: "wxpay_contribute_amount" opt opt,
-            merchant_contribute_amount: "merchant_contribute_amount" opt opt,
-            other_contribute_amount: "other_contribute_amount" opt opt,
-            goods_detail: "goods_detail" opt opt,
-        });
+        pub type GetResponsePromotionDetail = crate::v3::global::transactions::id::by_transaction_id::GetResponsePromotionDetail;
         /// GetResponsePromotionDetailGoodsDetail
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponsePromotionDetailGoodsDetail {
-            /// 商品编码
-            ///
-            /// Example: `12345`
-            pub goods_id: String,
-            /// 商品备注
-            ///
-            /// Example: `1001`
-            pub goods_remark: Option<String>,
-            /// 商品优惠金额
-            ///
-            /// Example: `100`
-            pub discount_amount: i64,
-            /// 商品数量
-            ///
-            /// Example: `1`
-            pub quantity: i64,
-            /// 商品价格
-            ///
-            /// Example: `528800`
-            pub price: i64,
-        }
-        ::wechatpay::runtime::json_object!(GetResponsePromotionDetailGoodsDetail {
-            goods_id: "goods_id" req req,
-            goods_remark: "goods_remark" opt opt,
-            discount_amount: "discount_amount" req req,
-            quantity: "quantity" req req,
-            price: "price" req req,
-        });
+        pub type GetResponsePromotionDetailGoodsDetail = crate::v3::global::papay::transactions::PostResponsePromotionDetailGoodsDetail;
         /// 优惠类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponsePromotionDetailType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponsePromotionDetailType {
-            /// `COUPON`
-            Coupon,
-            /// `DISCOUNT`
-            Discount,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponsePromotionDetailType {
-            Coupon = "COUPON",
-            Discount = "DISCOUNT",
-        });
+        pub type GetResponsePromotionDetailType = crate::v3::global::micropay::transactions::pay::PostResponseDetailType;
         /// 交易类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseTradeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseTradeType {
-            /// `JSAPI`
-            Jsapi,
-            /// `NATIVE`
-            Native,
-            /// `APP`
-            App,
-            /// `MWEB`
-            Mweb,
-            /// `MICROPAY`
-            Micropay,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseTradeType {
-            Jsapi = "JSAPI",
-            Native = "NATIVE",
-            App = "APP",
-            Mweb = "MWEB",
-            Micropay = "MICROPAY",
-        });
+        pub type GetResponseTradeType = crate::v3::global::papay::transactions::by_transaction_id::GetResponseTradeType;
         /// `/v3/global/transactions/out-trade-no/{out_trade_no}/close`
         pub mod close {
             /// The chain step for `/v3/global/transactions/out-trade-no/{out_trade_no}/close`, reached with `client.v3().global().transactions().out_trade_no().out_trade_no(out_trade_no).close()`.
@@ -1875,26 +981,7 @@ pub mod out_trade_no {
                 }
             }
             /// The request of `POST /v3/global/transactions/out-trade-no/{out_trade_no}/close` (关闭订单(商户订单号)).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequest {
-                /// 直连商户号
-                ///
-                /// Example: `1230000109`
-                pub mchid: String,
-                /// 子商户号
-                ///
-                /// Example: `1230000109`
-                pub sub_mchid: Option<String>,
-                /// 机构商户号
-                ///
-                /// Example: `1230000109`
-                pub sp_mchid: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequest {
-                mchid: "mchid" req req,
-                sub_mchid: "sub_mchid" opt opt,
-                sp_mchid: "sp_mchid" opt opt,
-            });
+            pub type PostRequest = crate::v3::global::transactions::id::by_transaction_id::close::PostRequest;
         }
     }
 }

@@ -76,19 +76,7 @@ pub mod changecustompagestatus {
         operation_type: "operation_type" req req,
     });
     /// The response of `POST /v3/goldplan/merchants/changecustompagestatus` (商家小票管理API).
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostResponse {
-        /// 子商户ID
-        ///
-        /// Example: `1234567890`
-        pub sub_mchid: String,
-        /// `operation_type`
-        pub operation_type: crate::types::OperationType,
-    }
-    ::wechatpay::runtime::json_object!(PostResponse {
-        sub_mchid: "sub_mchid" req req,
-        operation_type: "operation_type" req req,
-    });
+    pub type PostResponse = crate::v3::goldplan::merchants::changecustompagestatus::PostRequest;
 }
 /// `/v3/goldplan/merchants/changegoldplanstatus`
 pub mod changegoldplanstatus {

@@ -172,20 +172,7 @@ pub mod audit {
                 }
             }
             /// The request of `POST /v3/gov/subsidy/audit/cup/query` (查询审核结果).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequest {
-                /// 分公司机构代码
-                pub org_no: String,
-                /// 商户订单号
-                pub mchnt_order_id: String,
-                /// 审核记录上传时间
-                pub upload_time: String,
-            }
-            ::wechatpay::runtime::json_object!(PostRequest {
-                org_no: "org_no" req req,
-                mchnt_order_id: "mchnt_order_id" req req,
-                upload_time: "upload_time" req req,
-            });
+            pub type PostRequest = crate::v3::gov::subsidy::audit::cup::invalid::PostRequest;
             /// The response of `POST /v3/gov/subsidy/audit/cup/query` (查询审核结果).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -290,27 +277,7 @@ pub mod audit {
                     refund_dt: "refund_dt" req req,
                 });
                 /// The response of `POST /v3/gov/subsidy/audit/cup/refund/sync` (同步非银联支付交易退款信息).
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostResponse {
-                    /// 响应码
-                    ///
-                    /// Example: `000000`
-                    pub code: String,
-                    /// 响应描述
-                    ///
-                    /// Example: `成功`
-                    pub msg: String,
-                    /// 详细应答码
-                    pub sub_code: Option<String>,
-                    /// 详细应答码描述
-                    pub sub_msg: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(PostResponse {
-                    code: "code" req req,
-                    msg: "msg" req req,
-                    sub_code: "sub_code" opt opt,
-                    sub_msg: "sub_msg" opt opt,
-                });
+                pub type PostResponse = crate::v3::gov::subsidy::audit::cup::invalid::PostResponse;
             }
         }
         /// `/v3/gov/subsidy/audit/cup/update`
@@ -566,27 +533,7 @@ pub mod audit {
                 delivery_time: "delivery_time" opt opt,
             });
             /// The response of `POST /v3/gov/subsidy/audit/cup/update` (更新审核数据).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponse {
-                /// 响应码
-                ///
-                /// Example: `000000`
-                pub code: String,
-                /// 响应描述
-                ///
-                /// Example: `成功`
-                pub msg: String,
-                /// 详细应答码
-                pub sub_code: Option<String>,
-                /// 详细应答码描述
-                pub sub_msg: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostResponse {
-                code: "code" req req,
-                msg: "msg" req req,
-                sub_code: "sub_code" opt opt,
-                sub_msg: "sub_msg" opt opt,
-            });
+            pub type PostResponse = crate::v3::gov::subsidy::audit::cup::invalid::PostResponse;
         }
         /// `/v3/gov/subsidy/audit/cup/upload`
         pub mod upload {
@@ -610,258 +557,13 @@ pub mod audit {
                 }
             }
             /// The request of `POST /v3/gov/subsidy/audit/cup/upload` (上传审核数据).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequest {
-                /// 分公司机构代码
-                pub org_no: String,
-                /// 店铺编码
-                pub sub_mchnt_cd: String,
-                /// 店铺名称
-                pub sub_mchnt_nm: String,
-                /// 门店名称
-                pub store_nm: Option<String>,
-                /// 线上平台订单号
-                pub online_no: String,
-                /// 商户订单号
-                pub mchnt_order_id: String,
-                /// 审核记录上传时间
-                pub upload_time: String,
-                /// 审核结果通知地址
-                pub notify_url: String,
-                /// 品类
-                pub prod_id: String,
-                /// 能效
-                pub eng_grade: Option<String>,
-                /// 品牌
-                pub brand_nm: String,
-                /// 型号
-                pub prod_model: String,
-                /// 销售方式（线上或线下）
-                pub sales_chnl: Option<String>,
-                /// 电商平台方
-                pub plat_form: String,
-                /// 支付方式类型
-                pub payer_tp: String,
-                /// 收旧订单号
-                pub trade_in_order_id: Option<String>,
-                /// 收旧价格
-                pub trade_in_at: Option<String>,
-                /// 收旧价格是否统计
-                pub is_trade_in: Option<String>,
-                /// 订单金额
-                pub sales_at: String,
-                /// 实付金额
-                pub actual_at: String,
-                /// 交易时间
-                pub trans_tm: String,
-                /// 商户编码
-                pub mchnt_cd: String,
-                /// 商家优惠金额
-                pub mer_sub_at: Option<String>,
-                /// 国补优惠金额
-                pub discount_at: String,
-                /// 其他图片1
-                pub image01: Option<String>,
-                /// 其他图片2
-                pub image02: Option<String>,
-                /// 其他图片3
-                pub image03: Option<String>,
-                /// 其他图片4
-                pub image04: Option<String>,
-                /// 其他图片5
-                pub image05: Option<String>,
-                /// 其他图片6
-                pub image06: Option<String>,
-                /// 其他图片7
-                pub image07: Option<String>,
-                /// 其他图片8
-                pub image08: Option<String>,
-                /// 其他图片9
-                pub image09: Option<String>,
-                /// 其他图片10
-                pub image10: Option<String>,
-                /// 收旧承诺函照片
-                pub commitment_letter_photo: Option<String>,
-                /// 收旧承诺函照片格式
-                pub commitment_letter_photo_format: Option<String>,
-                /// 收旧设备外观照片
-                pub device_photo: Option<String>,
-                /// 收旧设备外观照片格式
-                pub device_photo_format: Option<String>,
-                /// 包含完整外包装及sn码的激活照片
-                pub pack_and_active_photo: Option<String>,
-                /// 商品条码
-                pub bar_code: Option<String>,
-                /// SN码
-                pub sn_code: String,
-                /// IMEI1
-                pub imei1: Option<String>,
-                /// IMEI2
-                pub imei2: Option<String>,
-                /// 能效或水效网备案登记型号
-                pub register_model: Option<String>,
-                /// 能效或水效备案号
-                pub record_number: Option<String>,
-                /// 能效或水效执行的国家标准名称
-                pub eng_grade_standard: Option<String>,
-                /// 发票信息
-                pub invoice_info: PostRequestInvoiceInfo,
-                /// 物流信息
-                pub track_info: PostRequestTrackInfo,
-            }
-            ::wechatpay::runtime::json_object!(PostRequest {
-                org_no: "org_no" req req,
-                sub_mchnt_cd: "sub_mchnt_cd" req req,
-                sub_mchnt_nm: "sub_mchnt_nm" req req,
-                store_nm: "store_nm" opt opt,
-                online_no: "online_no" req req,
-                mchnt_order_id: "mchnt_order_id" req req,
-                upload_time: "upload_time" req req,
-                notify_url: "notify_url" req req,
-                prod_id: "prod_id" req req,
-                eng_grade: "eng_grade" opt opt,
-                brand_nm: "brand_nm" req req,
-                prod_model: "prod_model" req req,
-                sales_chnl: "sales_chnl" opt opt,
-                plat_form: "plat_form" req req,
-                payer_tp: "payer_tp" req req,
-                trade_in_order_id: "trade_in_order_id" opt opt,
-                trade_in_at: "trade_in_at" opt opt,
-                is_trade_in: "is_trade_in" opt opt,
-                sales_at: "sales_at" req req,
-                actual_at: "actual_at" req req,
-                trans_tm: "trans_tm" req req,
-                mchnt_cd: "mchnt_cd" req req,
-                mer_sub_at: "mer_sub_at" opt opt,
-                discount_at: "discount_at" req req,
-                image01: "image01" opt opt,
-                image02: "image02" opt opt,
-                image03: "image03" opt opt,
-                image04: "image04" opt opt,
-                image05: "image05" opt opt,
-                image06: "image06" opt opt,
-                image07: "image07" opt opt,
-                image08: "image08" opt opt,
-                image09: "image09" opt opt,
-                image10: "image10" opt opt,
-                commitment_letter_photo: "commitment_letter_photo" opt opt,
-                commitment_letter_photo_format: "commitment_letter_photo_format" opt opt,
-                device_photo: "device_photo" opt opt,
-                device_photo_format: "device_photo_format" opt opt,
-                pack_and_active_photo: "pack_and_active_photo" opt opt,
-                bar_code: "bar_code" opt opt,
-                sn_code: "sn_code" req req,
-                imei1: "imei1" opt opt,
-                imei2: "imei2" opt opt,
-                register_model: "register_model" opt opt,
-                record_number: "record_number" opt opt,
-                eng_grade_standard: "eng_grade_standard" opt opt,
-                invoice_info: "invoice_info" req req,
-                track_info: "track_info" req req,
-            });
+            pub type PostRequest = crate::v3::gov::subsidy::audit::cup::update::PostRequest;
             /// 发票信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestInvoiceInfo {
-                /// 发票代码
-                pub invoice_cd: Option<String>,
-                /// 发票号码
-                pub invoice_no: Option<String>,
-                /// 开票日期
-                pub invoice_dt: Option<String>,
-                /// 发票链接
-                pub invoice_link: Option<String>,
-                /// 发票类型
-                pub invoice_tp: Option<String>,
-                /// 发票校验码
-                pub invoice_ck_cd: Option<String>,
-                /// 发票上购买人姓名
-                pub nm: Option<String>,
-                /// 税价合计
-                pub tax: Option<String>,
-                /// 发票税额
-                pub invoice_tax_amt: Option<String>,
-                /// 销售企业名称
-                pub sales_ent_nm: Option<String>,
-                /// 销售方纳税人识别号
-                pub tax_payer: Option<String>,
-                /// 数量
-                pub num: Option<String>,
-                /// 货物或应税劳务服务名称（含型号）
-                pub service_nm: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestInvoiceInfo {
-                invoice_cd: "invoice_cd" opt opt,
-                invoice_no: "invoice_no" opt opt,
-                invoice_dt: "invoice_dt" opt opt,
-                invoice_link: "invoice_link" opt opt,
-                invoice_tp: "invoice_tp" opt opt,
-                invoice_ck_cd: "invoice_ck_cd" opt opt,
-                nm: "nm" opt opt,
-                tax: "tax" opt opt,
-                invoice_tax_amt: "invoice_tax_amt" opt opt,
-                sales_ent_nm: "sales_ent_nm" opt opt,
-                tax_payer: "tax_payer" opt opt,
-                num: "num" opt opt,
-                service_nm: "service_nm" opt opt,
-            });
+            pub type PostRequestInvoiceInfo = crate::v3::gov::subsidy::audit::cup::update::PostRequestInvoiceInfo;
             /// 物流信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestTrackInfo {
-                /// 物流单号
-                pub tracking_no: Option<String>,
-                /// 物流公司
-                pub tracking_company: Option<String>,
-                /// 收货省
-                pub usr_prov: Option<String>,
-                /// 收货市
-                pub usr_city: Option<String>,
-                /// 收货区县
-                pub usr_area: Option<String>,
-                /// 收货地址
-                pub usr_addr: Option<String>,
-                /// 物流类型
-                pub tracking_type: Option<String>,
-                /// 提货方式
-                pub delivery_method: Option<String>,
-                /// 发货地址
-                pub shipping_addr: Option<String>,
-                /// 签收时间
-                pub delivery_time: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestTrackInfo {
-                tracking_no: "tracking_no" opt opt,
-                tracking_company: "tracking_company" opt opt,
-                usr_prov: "usr_prov" opt opt,
-                usr_city: "usr_city" opt opt,
-                usr_area: "usr_area" opt opt,
-                usr_addr: "usr_addr" opt opt,
-                tracking_type: "tracking_type" opt opt,
-                delivery_method: "delivery_method" opt opt,
-                shipping_addr: "shipping_addr" opt opt,
-                delivery_time: "delivery_time" opt opt,
-            });
+            pub type PostRequestTrackInfo = crate::v3::gov::subsidy::audit::cup::update::PostRequestTrackInfo;
             /// The response of `POST /v3/gov/subsidy/audit/cup/upload` (上传审核数据).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponse {
-                /// 响应码
-                ///
-                /// Example: `000000`
-                pub code: String,
-                /// 响应描述
-                ///
-                /// Example: `成功`
-                pub msg: String,
-                /// 详细应答码
-                pub sub_code: Option<String>,
-                /// 详细应答码描述
-                pub sub_msg: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostResponse {
-                code: "code" req req,
-                msg: "msg" req req,
-                sub_code: "sub_code" opt opt,
-                sub_msg: "sub_msg" opt opt,
-            });
+            pub type PostResponse = crate::v3::gov::subsidy::audit::cup::invalid::PostResponse;
         }
     }
 }
@@ -1415,25 +1117,7 @@ pub mod n_qualifications {
             CateStateRefund = "CATE_STATE_REFUND",
         });
         /// 能效等级
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestEnergyGrade::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestEnergyGrade {
-            /// `FIRST_LEVEL`
-            FirstLevel,
-            /// `SECOND_LEVEL`
-            SecondLevel,
-            /// `ENERGY_GRADE_UNKNOWN`
-            EnergyGradeUnknown,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestEnergyGrade {
-            FirstLevel = "FIRST_LEVEL",
-            SecondLevel = "SECOND_LEVEL",
-            EnergyGradeUnknown = "ENERGY_GRADE_UNKNOWN",
-        });
+        pub type PostRequestEnergyGrade = crate::v3::gov::subsidy::goods::upload::PostRequestEnergyGrade;
         /// 证件类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestIdentityDocumentType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1475,22 +1159,7 @@ pub mod n_qualifications {
             ComputerTypeUnknown = "COMPUTER_TYPE_UNKNOWN",
         });
         /// 产品类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestProductType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestProductType {
-            /// `COMMON_PRODUCT`: 普通产品
-            CommonProduct,
-            /// `AI_PRODUCT`: AI产品
-            AiProduct,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestProductType {
-            CommonProduct = "COMMON_PRODUCT",
-            AiProduct = "AI_PRODUCT",
-        });
+        pub type PostRequestProductType = crate::v3::gov::subsidy::goods::upload::PostRequestProductType;
         /// 销售方式
         ///
         /// A value this client does not know yet is kept as [`PostRequestSaleModel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1509,21 +1178,7 @@ pub mod n_qualifications {
             SaleModelOffline = "SALE_MODEL_OFFLINE",
         });
         /// The response of `POST /v3/gov/subsidy/n-qualifications/sync` (N品类同步资格核销信息).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponse {
-            /// 响应码
-            ///
-            /// Example: `000000`
-            pub code: String,
-            /// 响应描述
-            ///
-            /// Example: `成功`
-            pub message: String,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            code: "code" req req,
-            message: "message" req req,
-        });
+        pub type PostResponse = crate::v3::gov::subsidy::goods::upload::PostResponse;
     }
 }
 /// `/v3/gov/subsidy/qualification`
@@ -1644,25 +1299,7 @@ pub mod qualification {
         wechatpay_serial: "Wechatpay-Serial" skip req,
     });
     /// 证件类型
-    ///
-    /// A value this client does not know yet is kept as [`GetRequestIdentityDocumentType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetRequestIdentityDocumentType {
-        /// `ID_DOC_TYPE_ID_CARD`: 身份证号
-        IdDocTypeIdCard,
-        /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC`: 回乡证（港澳居民来往内地通行证）
-        IdDocTypeMainlandTravelPermitForHkMc,
-        /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW`: 台胞证（台湾居民来往大陆通行证）
-        IdDocTypeMainlandTravelPermitForTw,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetRequestIdentityDocumentType {
-        IdDocTypeIdCard = "ID_DOC_TYPE_ID_CARD",
-        IdDocTypeMainlandTravelPermitForHkMc = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC",
-        IdDocTypeMainlandTravelPermitForTw = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW",
-    });
+    pub type GetRequestIdentityDocumentType = crate::v3::gov::subsidy::n_qualifications::sync::PostRequestIdentityDocumentType;
     /// The response of `GET /v3/gov/subsidy/qualification` (查询补贴资格).
     #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
@@ -1840,41 +1477,9 @@ pub mod qualifications {
                 identity_document_type: "identity_document_type" req req,
             });
             /// 证件类型
-            ///
-            /// A value this client does not know yet is kept as [`PostRequestIdentityDocumentType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PostRequestIdentityDocumentType {
-                /// `ID_DOC_TYPE_ID_CARD`: 身份证号
-                IdDocTypeIdCard,
-                /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC`: 回乡证（港澳居民来往内地通行证）
-                IdDocTypeMainlandTravelPermitForHkMc,
-                /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW`: 台胞证（台湾居民来往大陆通行证）
-                IdDocTypeMainlandTravelPermitForTw,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PostRequestIdentityDocumentType {
-                IdDocTypeIdCard = "ID_DOC_TYPE_ID_CARD",
-                IdDocTypeMainlandTravelPermitForHkMc = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC",
-                IdDocTypeMainlandTravelPermitForTw = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW",
-            });
+            pub type PostRequestIdentityDocumentType = crate::v3::gov::subsidy::n_qualifications::sync::PostRequestIdentityDocumentType;
             /// The response of `POST /v3/gov/subsidy/qualifications/passthrough/cancel` (取消资格(透传模式)).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponse {
-                /// 响应码
-                ///
-                /// Example: `000000`
-                pub code: String,
-                /// 响应描述
-                ///
-                /// Example: `成功`
-                pub message: String,
-            }
-            ::wechatpay::runtime::json_object!(PostResponse {
-                code: "code" req req,
-                message: "message" req req,
-            });
+            pub type PostResponse = crate::v3::gov::subsidy::goods::upload::PostResponse;
         }
         /// `/v3/gov/subsidy/qualifications/passthrough/claim`
         pub mod claim {
@@ -1980,41 +1585,9 @@ pub mod qualifications {
                 latitude: "latitude" req req,
             });
             /// 证件类型
-            ///
-            /// A value this client does not know yet is kept as [`PostRequestIdentityDocumentType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PostRequestIdentityDocumentType {
-                /// `ID_DOC_TYPE_ID_CARD`: 身份证号
-                IdDocTypeIdCard,
-                /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC`: 回乡证（港澳居民来往内地通行证）
-                IdDocTypeMainlandTravelPermitForHkMc,
-                /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW`: 台胞证（台湾居民来往大陆通行证）
-                IdDocTypeMainlandTravelPermitForTw,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PostRequestIdentityDocumentType {
-                IdDocTypeIdCard = "ID_DOC_TYPE_ID_CARD",
-                IdDocTypeMainlandTravelPermitForHkMc = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC",
-                IdDocTypeMainlandTravelPermitForTw = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW",
-            });
+            pub type PostRequestIdentityDocumentType = crate::v3::gov::subsidy::n_qualifications::sync::PostRequestIdentityDocumentType;
             /// The response of `POST /v3/gov/subsidy/qualifications/passthrough/claim` (领取资格(透传模式)).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponse {
-                /// 响应码
-                ///
-                /// Example: `000000`
-                pub code: String,
-                /// 响应描述
-                ///
-                /// Example: `成功`
-                pub message: String,
-            }
-            ::wechatpay::runtime::json_object!(PostResponse {
-                code: "code" req req,
-                message: "message" req req,
-            });
+            pub type PostResponse = crate::v3::gov::subsidy::goods::upload::PostResponse;
         }
         /// `/v3/gov/subsidy/qualifications/passthrough/query`
         pub mod query {
@@ -2075,25 +1648,7 @@ pub mod qualifications {
                 identity_document_type: "identity_document_type" req req,
             });
             /// 证件类型
-            ///
-            /// A value this client does not know yet is kept as [`PostRequestIdentityDocumentType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PostRequestIdentityDocumentType {
-                /// `ID_DOC_TYPE_ID_CARD`: 身份证号
-                IdDocTypeIdCard,
-                /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC`: 回乡证（港澳居民来往内地通行证）
-                IdDocTypeMainlandTravelPermitForHkMc,
-                /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW`: 台胞证（台湾居民来往大陆通行证）
-                IdDocTypeMainlandTravelPermitForTw,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PostRequestIdentityDocumentType {
-                IdDocTypeIdCard = "ID_DOC_TYPE_ID_CARD",
-                IdDocTypeMainlandTravelPermitForHkMc = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC",
-                IdDocTypeMainlandTravelPermitForTw = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW",
-            });
+            pub type PostRequestIdentityDocumentType = crate::v3::gov::subsidy::n_qualifications::sync::PostRequestIdentityDocumentType;
             /// The response of `POST /v3/gov/subsidy/qualifications/passthrough/query` (批量查询用户资格(透传模式)).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -2193,25 +1748,7 @@ pub mod qualifications {
                 ClaimModeInterfacePassThrough = "CLAIM_MODE_INTERFACE_PASS_THROUGH",
             });
             /// 状态
-            ///
-            /// A value this client does not know yet is kept as [`PostResponseQualificationListState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PostResponseQualificationListState {
-                /// `UNCLAIMED`: 资格未领取（即资格在微信支付平台不存在，未领取）
-                Unclaimed,
-                /// `UNREDEEMED`: 资格领取了，但是未核销;
-                Unredeemed,
-                /// `REDEEMED`: 资格被核销;
-                Redeemed,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PostResponseQualificationListState {
-                Unclaimed = "UNCLAIMED",
-                Unredeemed = "UNREDEEMED",
-                Redeemed = "REDEEMED",
-            });
+            pub type PostResponseQualificationListState = crate::v3::gov::subsidy::qualification::GetResponseState;
             /// 区分未领取的原因
             ///
             /// A value this client does not know yet is kept as [`PostResponseQualificationListUnclaimedReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2260,61 +1797,9 @@ pub mod qualifications {
             }
         }
         /// The request of `POST /v3/gov/subsidy/qualifications/query` (批量查询用户资格).
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequest {
-            /// 微信支付公钥ID/平台证书序列号
-            ///
-            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            pub wechatpay_serial: String,
-            /// 自然人姓名
-            ///
-            /// Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
-            pub real_name: String,
-            /// 自然人证件号
-            ///
-            /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
-            pub id_card_number: String,
-            /// 手机号
-            ///
-            /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/nunesXwq9ogPnSj7EDA==`
-            pub phone_number: String,
-            /// 使用的资格的地区编码
-            ///
-            /// Example: `310100`
-            pub qualification_region_code: i64,
-            /// 证件类型
-            ///
-            /// Example: `ID_DOC_TYPE_ID_CARD`
-            pub identity_document_type: PostRequestIdentityDocumentType,
-        }
-        ::wechatpay::runtime::json_object!(PostRequest {
-            wechatpay_serial: "Wechatpay-Serial" skip req,
-            real_name: "real_name" req req,
-            id_card_number: "id_card_number" req req,
-            phone_number: "phone_number" req req,
-            qualification_region_code: "qualification_region_code" req req,
-            identity_document_type: "identity_document_type" req req,
-        });
+        pub type PostRequest = crate::v3::gov::subsidy::qualifications::passthrough::query::PostRequest;
         /// 证件类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestIdentityDocumentType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestIdentityDocumentType {
-            /// `ID_DOC_TYPE_ID_CARD`: 身份证号
-            IdDocTypeIdCard,
-            /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC`: 回乡证（港澳居民来往内地通行证）
-            IdDocTypeMainlandTravelPermitForHkMc,
-            /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW`: 台胞证（台湾居民来往大陆通行证）
-            IdDocTypeMainlandTravelPermitForTw,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestIdentityDocumentType {
-            IdDocTypeIdCard = "ID_DOC_TYPE_ID_CARD",
-            IdDocTypeMainlandTravelPermitForHkMc = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC",
-            IdDocTypeMainlandTravelPermitForTw = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW",
-        });
+        pub type PostRequestIdentityDocumentType = crate::v3::gov::subsidy::n_qualifications::sync::PostRequestIdentityDocumentType;
         /// The response of `POST /v3/gov/subsidy/qualifications/query` (批量查询用户资格).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -2390,48 +1875,9 @@ pub mod qualifications {
             claimed_region_name: "claimed_region_name" opt opt,
         });
         /// 状态
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseQualificationListState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseQualificationListState {
-            /// `UNCLAIMED`: 资格未领取（即资格在微信支付平台不存在，未领取）
-            Unclaimed,
-            /// `UNREDEEMED`: 资格领取了，但是未核销;
-            Unredeemed,
-            /// `REDEEMED`: 资格被核销;
-            Redeemed,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseQualificationListState {
-            Unclaimed = "UNCLAIMED",
-            Unredeemed = "UNREDEEMED",
-            Redeemed = "REDEEMED",
-        });
+        pub type PostResponseQualificationListState = crate::v3::gov::subsidy::qualification::GetResponseState;
         /// 区分未领取的原因
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseQualificationListUnclaimedReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseQualificationListUnclaimedReason {
-            /// `REASON_CLAIMED_BY_OTHER_REGION`: 被其它微信侧的其它地区领取了，会返回claimed_region_name
-            ReasonClaimedByOtherRegion,
-            /// `REASON_CLAIMED_BY_OTHER_PLATFORM_OR_REGION`: 省平台返回的被其它地区或平台领取，错误无法进一步区分，会透传省平台返回的claimed_region_name、claimed_platform_name。
-            ReasonClaimedByOtherPlatformOrRegion,
-            /// `REASON_UNCLAIMED`: 其它平台、地区也没领取
-            ReasonUnclaimed,
-            /// `REASON_CLAIMED_BY_OTHER_MODE`: 被其他对接方式领取（有多种接入微信国补的方式），会返回claim_mode，对小程序方式对接的商户来说，可当成被其它平台领取。
-            ReasonClaimedByOtherMode,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseQualificationListUnclaimedReason {
-            ReasonClaimedByOtherRegion = "REASON_CLAIMED_BY_OTHER_REGION",
-            ReasonClaimedByOtherPlatformOrRegion = "REASON_CLAIMED_BY_OTHER_PLATFORM_OR_REGION",
-            ReasonUnclaimed = "REASON_UNCLAIMED",
-            ReasonClaimedByOtherMode = "REASON_CLAIMED_BY_OTHER_MODE",
-        });
+        pub type PostResponseQualificationListUnclaimedReason = crate::v3::gov::subsidy::qualifications::passthrough::query::PostResponseQualificationListUnclaimedReason;
     }
     /// `/v3/gov/subsidy/qualifications/sync`
     pub mod sync {
@@ -2691,132 +2137,19 @@ pub mod qualifications {
             mch_name: "mch_name" req req,
         });
         /// 品类状态
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestCateState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestCateState {
-            /// `CATE_STATE_REDEEM`: 已核销
-            CateStateRedeem,
-            /// `CATE_STATE_REFUND`: 已退回
-            CateStateRefund,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestCateState {
-            CateStateRedeem = "CATE_STATE_REDEEM",
-            CateStateRefund = "CATE_STATE_REFUND",
-        });
+        pub type PostRequestCateState = crate::v3::gov::subsidy::n_qualifications::sync::PostRequestCateState;
         /// 能效等级
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestEnergyGrade::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestEnergyGrade {
-            /// `FIRST_LEVEL`
-            FirstLevel,
-            /// `SECOND_LEVEL`
-            SecondLevel,
-            /// `ENERGY_GRADE_UNKNOWN`
-            EnergyGradeUnknown,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestEnergyGrade {
-            FirstLevel = "FIRST_LEVEL",
-            SecondLevel = "SECOND_LEVEL",
-            EnergyGradeUnknown = "ENERGY_GRADE_UNKNOWN",
-        });
+        pub type PostRequestEnergyGrade = crate::v3::gov::subsidy::goods::upload::PostRequestEnergyGrade;
         /// 证件类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestIdentityDocumentType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestIdentityDocumentType {
-            /// `ID_DOC_TYPE_ID_CARD`: 身份证号
-            IdDocTypeIdCard,
-            /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC`: 回乡证（港澳居民来往内地通行证）
-            IdDocTypeMainlandTravelPermitForHkMc,
-            /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW`: 台胞证（台湾居民来往大陆通行证）
-            IdDocTypeMainlandTravelPermitForTw,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestIdentityDocumentType {
-            IdDocTypeIdCard = "ID_DOC_TYPE_ID_CARD",
-            IdDocTypeMainlandTravelPermitForHkMc = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC",
-            IdDocTypeMainlandTravelPermitForTw = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW",
-        });
+        pub type PostRequestIdentityDocumentType = crate::v3::gov::subsidy::n_qualifications::sync::PostRequestIdentityDocumentType;
         /// 类型(台式、笔记本)，当品类为电脑时必填
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestPcType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestPcType {
-            /// `DESKTOP`
-            Desktop,
-            /// `LAPTOP`
-            Laptop,
-            /// `COMPUTER_TYPE_UNKNOWN`
-            ComputerTypeUnknown,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestPcType {
-            Desktop = "DESKTOP",
-            Laptop = "LAPTOP",
-            ComputerTypeUnknown = "COMPUTER_TYPE_UNKNOWN",
-        });
+        pub type PostRequestPcType = crate::v3::gov::subsidy::n_qualifications::sync::PostRequestPcType;
         /// 产品类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestProductType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestProductType {
-            /// `COMMON_PRODUCT`: 普通产品
-            CommonProduct,
-            /// `AI_PRODUCT`: AI产品
-            AiProduct,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestProductType {
-            CommonProduct = "COMMON_PRODUCT",
-            AiProduct = "AI_PRODUCT",
-        });
+        pub type PostRequestProductType = crate::v3::gov::subsidy::goods::upload::PostRequestProductType;
         /// 销售方式
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestSaleModel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestSaleModel {
-            /// `SALE_MODEL_ONLINE`
-            SaleModelOnline,
-            /// `SALE_MODEL_OFFLINE`
-            SaleModelOffline,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestSaleModel {
-            SaleModelOnline = "SALE_MODEL_ONLINE",
-            SaleModelOffline = "SALE_MODEL_OFFLINE",
-        });
+        pub type PostRequestSaleModel = crate::v3::gov::subsidy::n_qualifications::sync::PostRequestSaleModel;
         /// The response of `POST /v3/gov/subsidy/qualifications/sync` (同步资格核销信息).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponse {
-            /// 响应码
-            ///
-            /// Example: `000000`
-            pub code: String,
-            /// 响应描述
-            ///
-            /// Example: `成功`
-            pub message: String,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            code: "code" req req,
-            message: "message" req req,
-        });
+        pub type PostResponse = crate::v3::gov::subsidy::goods::upload::PostResponse;
     }
 }
 /// `/v3/gov/subsidy/sncode`
@@ -2960,38 +2293,9 @@ pub mod sncode {
             imei2: "imei2" opt opt,
         });
         /// 产品类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestProductType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestProductType {
-            /// `COMMON_PRODUCT`: 普通产品
-            CommonProduct,
-            /// `AI_PRODUCT`: AI产品
-            AiProduct,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestProductType {
-            CommonProduct = "COMMON_PRODUCT",
-            AiProduct = "AI_PRODUCT",
-        });
+        pub type PostRequestProductType = crate::v3::gov::subsidy::goods::upload::PostRequestProductType;
         /// The response of `POST /v3/gov/subsidy/sncode/lock` (sn码锁定).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponse {
-            /// 响应码
-            ///
-            /// Example: `000000`
-            pub code: String,
-            /// 响应描述
-            ///
-            /// Example: `成功`
-            pub message: String,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            code: "code" req req,
-            message: "message" req req,
-        });
+        pub type PostResponse = crate::v3::gov::subsidy::goods::upload::PostResponse;
     }
     /// `/v3/gov/subsidy/sncode/query`
     pub mod query {
@@ -3188,38 +2492,9 @@ pub mod sncode {
             product_type: "product_type" req req,
         });
         /// 产品类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestProductType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestProductType {
-            /// `COMMON_PRODUCT`: 普通产品
-            CommonProduct,
-            /// `AI_PRODUCT`: AI产品
-            AiProduct,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestProductType {
-            CommonProduct = "COMMON_PRODUCT",
-            AiProduct = "AI_PRODUCT",
-        });
+        pub type PostRequestProductType = crate::v3::gov::subsidy::goods::upload::PostRequestProductType;
         /// The response of `POST /v3/gov/subsidy/sncode/unlock` (sn码解锁).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponse {
-            /// 响应码
-            ///
-            /// Example: `000000`
-            pub code: String,
-            /// 响应描述
-            ///
-            /// Example: `成功`
-            pub message: String,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            code: "code" req req,
-            message: "message" req req,
-        });
+        pub type PostResponse = crate::v3::gov::subsidy::goods::upload::PostResponse;
     }
 }
 /// `/v3/gov/subsidy/transactions`
@@ -3315,42 +2590,9 @@ pub mod transactions {
             cate_state: "cate_state" opt opt,
         });
         /// 品类状态
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseShopOrderListCateState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseShopOrderListCateState {
-            /// `CATE_STATE_REDEEM`: 已核销
-            CateStateRedeem,
-            /// `CATE_STATE_REFUND`: 已退回
-            CateStateRefund,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseShopOrderListCateState {
-            CateStateRedeem = "CATE_STATE_REDEEM",
-            CateStateRefund = "CATE_STATE_REFUND",
-        });
+        pub type PostResponseShopOrderListCateState = crate::v3::gov::subsidy::n_qualifications::sync::PostRequestCateState;
         /// 归集状态枚举
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseShopOrderListCollectState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseShopOrderListCollectState {
-            /// `COLLECT_STATE_NOT_COLLECT`: 未归集
-            CollectStateNotCollect,
-            /// `COLLECT_STATE_COLLECTED`: 已归集
-            CollectStateCollected,
-            /// `COLLECT_STATE_COLLECTION_FAILED`: 归集失败
-            CollectStateCollectionFailed,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseShopOrderListCollectState {
-            CollectStateNotCollect = "COLLECT_STATE_NOT_COLLECT",
-            CollectStateCollected = "COLLECT_STATE_COLLECTED",
-            CollectStateCollectionFailed = "COLLECT_STATE_COLLECTION_FAILED",
-        });
+        pub type PostResponseShopOrderListCollectState = crate::v3::gov::subsidy::companies::query::PostResponseCollectState;
     }
     /// `/v3/gov/subsidy/transactions/summary`
     pub mod summary {
@@ -3450,22 +2692,7 @@ pub mod transactions {
                 cate_state: "cate_state" opt opt,
             });
             /// 品类状态
-            ///
-            /// A value this client does not know yet is kept as [`PostRequestCateState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PostRequestCateState {
-                /// `CATE_STATE_REDEEM`: 已核销
-                CateStateRedeem,
-                /// `CATE_STATE_REFUND`: 已退回
-                CateStateRefund,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PostRequestCateState {
-                CateStateRedeem = "CATE_STATE_REDEEM",
-                CateStateRefund = "CATE_STATE_REFUND",
-            });
+            pub type PostRequestCateState = crate::v3::gov::subsidy::n_qualifications::sync::PostRequestCateState;
             /// 查询的订单类别
             ///
             /// A value this client does not know yet is kept as [`PostRequestQueryType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3700,95 +2927,15 @@ pub mod transactions {
             sub_mchid: "sub_mchid" opt opt,
         });
         /// 品类状态
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestCateState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestCateState {
-            /// `CATE_STATE_REDEEM`: 已核销
-            CateStateRedeem,
-            /// `CATE_STATE_REFUND`: 已退回
-            CateStateRefund,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestCateState {
-            CateStateRedeem = "CATE_STATE_REDEEM",
-            CateStateRefund = "CATE_STATE_REFUND",
-        });
+        pub type PostRequestCateState = crate::v3::gov::subsidy::n_qualifications::sync::PostRequestCateState;
         /// 能效等级
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestEnergyGrade::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestEnergyGrade {
-            /// `FIRST_LEVEL`
-            FirstLevel,
-            /// `SECOND_LEVEL`
-            SecondLevel,
-            /// `ENERGY_GRADE_UNKNOWN`
-            EnergyGradeUnknown,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestEnergyGrade {
-            FirstLevel = "FIRST_LEVEL",
-            SecondLevel = "SECOND_LEVEL",
-            EnergyGradeUnknown = "ENERGY_GRADE_UNKNOWN",
-        });
+        pub type PostRequestEnergyGrade = crate::v3::gov::subsidy::goods::upload::PostRequestEnergyGrade;
         /// 证件类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestIdentityDocumentType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestIdentityDocumentType {
-            /// `ID_DOC_TYPE_ID_CARD`: 身份证号
-            IdDocTypeIdCard,
-            /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC`: 回乡证（港澳居民来往内地通行证）
-            IdDocTypeMainlandTravelPermitForHkMc,
-            /// `ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW`: 台胞证（台湾居民来往大陆通行证）
-            IdDocTypeMainlandTravelPermitForTw,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestIdentityDocumentType {
-            IdDocTypeIdCard = "ID_DOC_TYPE_ID_CARD",
-            IdDocTypeMainlandTravelPermitForHkMc = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_HK_MC",
-            IdDocTypeMainlandTravelPermitForTw = "ID_DOC_TYPE_MAINLAND_TRAVEL_PERMIT_FOR_TW",
-        });
+        pub type PostRequestIdentityDocumentType = crate::v3::gov::subsidy::n_qualifications::sync::PostRequestIdentityDocumentType;
         /// 销售方式
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestSaleModel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestSaleModel {
-            /// `SALE_MODEL_ONLINE`
-            SaleModelOnline,
-            /// `SALE_MODEL_OFFLINE`
-            SaleModelOffline,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestSaleModel {
-            SaleModelOnline = "SALE_MODEL_ONLINE",
-            SaleModelOffline = "SALE_MODEL_OFFLINE",
-        });
+        pub type PostRequestSaleModel = crate::v3::gov::subsidy::n_qualifications::sync::PostRequestSaleModel;
         /// The response of `POST /v3/gov/subsidy/transactions/sync` (交易信息回传).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponse {
-            /// 响应码
-            ///
-            /// Example: `000000`
-            pub code: String,
-            /// 响应描述
-            ///
-            /// Example: `成功`
-            pub message: String,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            code: "code" req req,
-            message: "message" req req,
-        });
+        pub type PostResponse = crate::v3::gov::subsidy::goods::upload::PostResponse;
     }
 }
 /// `/v3/gov/subsidy/zhejiang`
@@ -4029,21 +3176,7 @@ pub mod zhejiang {
                 V1 = "1",
             });
             /// The response of `POST /v3/gov/subsidy/zhejiang/authcode/commit` (品类凭证码上报确认).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponse {
-                /// 响应码
-                ///
-                /// Example: `000000`
-                pub resp_code: String,
-                /// 响应描述
-                ///
-                /// Example: `成功`
-                pub resp_desc: String,
-            }
-            ::wechatpay::runtime::json_object!(PostResponse {
-                resp_code: "resp_code" req req,
-                resp_desc: "resp_desc" req req,
-            });
+            pub type PostResponse = crate::v3::gov::subsidy::zhejiang::authcode::cancel::PostResponse;
         }
         /// `/v3/gov/subsidy/zhejiang/authcode/issue`
         pub mod issue {
@@ -4251,38 +3384,9 @@ pub mod zhejiang {
                 brand: "brand" opt opt,
             });
             /// 销售方式(0-线上/1-线下)
-            ///
-            /// A value this client does not know yet is kept as [`PostRequestSaleModels::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PostRequestSaleModels {
-                /// `0`
-                V0,
-                /// `1`
-                V1,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PostRequestSaleModels {
-                V0 = "0",
-                V1 = "1",
-            });
+            pub type PostRequestSaleModels = crate::v3::gov::subsidy::zhejiang::authcode::commit::PostRequestSaleModels;
             /// The response of `POST /v3/gov/subsidy/zhejiang/authcode/refund` (品类凭证码上报撤销).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponse {
-                /// 响应码
-                ///
-                /// Example: `000000`
-                pub resp_code: String,
-                /// 响应描述
-                ///
-                /// Example: `成功`
-                pub resp_desc: String,
-            }
-            ::wechatpay::runtime::json_object!(PostResponse {
-                resp_code: "resp_code" req req,
-                resp_desc: "resp_desc" req req,
-            });
+            pub type PostResponse = crate::v3::gov::subsidy::zhejiang::authcode::cancel::PostResponse;
         }
         /// `/v3/gov/subsidy/zhejiang/authcode/try`
         pub mod try_ {
@@ -4733,21 +3837,7 @@ pub mod zhejiang {
                 serial_num: "serial_num" req req,
             });
             /// The response of `POST /v3/gov/subsidy/zhejiang/n-qualifications/confirm` (n品类核销).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponse {
-                /// 响应码
-                ///
-                /// Example: `000000`
-                pub resp_code: String,
-                /// 响应描述
-                ///
-                /// Example: `成功`
-                pub resp_desc: String,
-            }
-            ::wechatpay::runtime::json_object!(PostResponse {
-                resp_code: "resp_code" req req,
-                resp_desc: "resp_desc" req req,
-            });
+            pub type PostResponse = crate::v3::gov::subsidy::zhejiang::authcode::cancel::PostResponse;
         }
     }
     /// `/v3/gov/subsidy/zhejiang/qualifications`
@@ -4920,47 +4010,9 @@ pub mod zhejiang {
                 req_ssn: "req_ssn" req req,
             });
             /// 证件类型
-            ///
-            /// A value this client does not know yet is kept as [`PostRequestCertType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PostRequestCertType {
-                /// `1`
-                V1,
-                /// `2`
-                V2,
-                /// `3`
-                V3,
-                /// `4`
-                V4,
-                /// `5`
-                V5,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PostRequestCertType {
-                V1 = "1",
-                V2 = "2",
-                V3 = "3",
-                V4 = "4",
-                V5 = "5",
-            });
+            pub type PostRequestCertType = crate::v3::gov::subsidy::zhejiang::authcode::issue::PostRequestCertType;
             /// The response of `POST /v3/gov/subsidy/zhejiang/qualifications/claim` (领取资格).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponse {
-                /// 响应码
-                ///
-                /// Example: `000000`
-                pub resp_code: String,
-                /// 响应描述
-                ///
-                /// Example: `成功`
-                pub resp_desc: String,
-            }
-            ::wechatpay::runtime::json_object!(PostResponse {
-                resp_code: "resp_code" req req,
-                resp_desc: "resp_desc" req req,
-            });
+            pub type PostResponse = crate::v3::gov::subsidy::zhejiang::authcode::cancel::PostResponse;
         }
         /// `/v3/gov/subsidy/zhejiang/qualifications/query`
         pub mod query {
@@ -5262,39 +4314,9 @@ pub mod zhejiang {
                 二级 = "二级",
             });
             /// 销售方式(0-线上/1-线下)
-            ///
-            /// A value this client does not know yet is kept as [`PostRequestDataSaleModels::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PostRequestDataSaleModels {
-                /// `0`
-                V0,
-                /// `1`
-                V1,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PostRequestDataSaleModels {
-                V0 = "0",
-                V1 = "1",
-            });
+            pub type PostRequestDataSaleModels = crate::v3::gov::subsidy::zhejiang::authcode::commit::PostRequestSaleModels;
             /// 品类状态
-            ///
-            /// A value this client does not know yet is kept as [`PostRequestDataStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PostRequestDataStatus {
-                /// `0`
-                V0,
-                /// `1`
-                V1,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PostRequestDataStatus {
-                V0 = "0",
-                V1 = "1",
-            });
+            pub type PostRequestDataStatus = crate::v3::gov::subsidy::zhejiang::authcode::commit::PostRequestSaleModels;
             /// The response of `POST /v3/gov/subsidy/zhejiang/qualifications/sync` (核销资格).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -5662,21 +4684,7 @@ pub mod zhejiang {
                 sales_models: "sales_models" opt opt,
             });
             /// The response of `POST /v3/gov/subsidy/zhejiang/sncode/unlock` (sn码解锁).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponse {
-                /// 响应码
-                ///
-                /// Example: `000000`
-                pub resp_code: String,
-                /// 响应描述
-                ///
-                /// Example: `成功`
-                pub resp_desc: String,
-            }
-            ::wechatpay::runtime::json_object!(PostResponse {
-                resp_code: "resp_code" req req,
-                resp_desc: "resp_desc" req req,
-            });
+            pub type PostResponse = crate::v3::gov::subsidy::zhejiang::authcode::cancel::PostResponse;
         }
     }
 }

@@ -236,103 +236,13 @@ pub mod by_openid {
                     }
                 }
                 /// The response of `GET /v3/lovefeast/users/{openid}/orders/out-trade-no/{out_trade_no}` (查询用户捐赠单详情).
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponse {
-                    /// 捐赠订单号
-                    pub welfare_trade_id: Option<String>,
-                    /// 应用ID
-                    pub appid: Option<String>,
-                    /// 子商户应用ID
-                    pub sub_appid: Option<String>,
-                    /// 品牌ID
-                    pub brand_id: Option<String>,
-                    /// 捐赠来源
-                    pub donate_source: Option<GetResponseDonateSource>,
-                    /// 商户订单
-                    pub merchant_order: Option<String>,
-                    /// 捐赠机构名称
-                    pub institution_name: Option<String>,
-                    /// 捐赠项目编号
-                    pub business_id: Option<String>,
-                    /// 捐赠活动名称
-                    pub business_name: Option<String>,
-                    /// 支付完成时间
-                    pub success_time: Option<String>,
-                    /// 支付者
-                    pub payer: Option<GetResponsePayer>,
-                    /// 订单金额
-                    pub amount: Option<GetResponseAmount>,
-                    /// 设备编号
-                    pub device_id: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponse {
-                    welfare_trade_id: "welfare_trade_id" opt opt,
-                    appid: "appid" opt opt,
-                    sub_appid: "sub_appid" opt opt,
-                    brand_id: "brand_id" opt opt,
-                    donate_source: "donate_source" opt opt,
-                    merchant_order: "merchant_order" opt opt,
-                    institution_name: "institution_name" opt opt,
-                    business_id: "business_id" opt opt,
-                    business_name: "business_name" opt opt,
-                    success_time: "success_time" opt opt,
-                    payer: "payer" opt opt,
-                    amount: "amount" opt opt,
-                    device_id: "device_id" opt opt,
-                });
+                pub type GetResponse = crate::v3::lovefeast::users::by_openid::orders::brand_id::by_brand_id::GetResponseData;
                 /// 订单金额
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseAmount {
-                    /// 总金额
-                    pub total: Option<i64>,
-                    /// 用户支付金额
-                    pub payer_total: Option<i64>,
-                    /// 货币类型
-                    pub currency: Option<String>,
-                    /// 用户支付币种
-                    pub payer_currency: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseAmount {
-                    total: "total" opt opt,
-                    payer_total: "payer_total" opt opt,
-                    currency: "currency" opt opt,
-                    payer_currency: "payer_currency" opt opt,
-                });
+                pub type GetResponseAmount = crate::v3::lovefeast::users::by_openid::orders::brand_id::by_brand_id::GetResponseDataAmount;
                 /// 捐赠来源
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseDonateSource::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseDonateSource {
-                    /// `MINIPROGRAM_PAY`: 一起捐小程序
-                    MiniprogramPay,
-                    /// `ENTRUST_PAY`: 一块捐插件
-                    EntrustPay,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseDonateSource {
-                    MiniprogramPay = "MINIPROGRAM_PAY",
-                    EntrustPay = "ENTRUST_PAY",
-                });
+                pub type GetResponseDonateSource = crate::v3::lovefeast::users::by_openid::orders::brand_id::by_brand_id::GetResponseDataDonateSource;
                 /// 支付者
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponsePayer {
-                    /// 用户标识
-                    pub openid: Option<String>,
-                    /// 用户子标识
-                    pub sub_openid: Option<String>,
-                    /// 用户头像URL
-                    pub avatar: Option<String>,
-                    /// 用户昵称
-                    pub nickname: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponsePayer {
-                    openid: "openid" opt opt,
-                    sub_openid: "sub_openid" opt opt,
-                    avatar: "avatar" opt opt,
-                    nickname: "nickname" opt opt,
-                });
+                pub type GetResponsePayer = crate::v3::lovefeast::users::by_openid::orders::brand_id::by_brand_id::GetResponseDataPayer;
             }
         }
     }

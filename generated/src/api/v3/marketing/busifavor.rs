@@ -366,23 +366,7 @@ pub mod coupons {
             }
         }
         /// The request of `POST /v3/marketing/busifavor/coupons/disassociate` (取消关联订单信息API).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequest {
-            /// 批次号
-            pub stock_id: String,
-            /// 券code
-            pub coupon_code: String,
-            /// 关联的商户订单号
-            pub out_trade_no: String,
-            /// 商户请求单号
-            pub out_request_no: String,
-        }
-        ::wechatpay::runtime::json_object!(PostRequest {
-            stock_id: "stock_id" req req,
-            coupon_code: "coupon_code" req req,
-            out_trade_no: "out_trade_no" req req,
-            out_request_no: "out_request_no" req req,
-        });
+        pub type PostRequest = crate::v3::marketing::busifavor::coupons::associate::PostRequest;
         /// The response of `POST /v3/marketing/busifavor/coupons/disassociate` (取消关联订单信息API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -1481,25 +1465,7 @@ pub mod stocks {
             available_count: "available_count" req req,
         });
         /// 券code模式
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseCouponCodeMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseCouponCodeMode {
-            /// `WECHATPAY_MODE`
-            WechatpayMode,
-            /// `MERCHANT_API`
-            MerchantApi,
-            /// `MERCHANT_UPLOAD`
-            MerchantUpload,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseCouponCodeMode {
-            WechatpayMode = "WECHATPAY_MODE",
-            MerchantApi = "MERCHANT_API",
-            MerchantUpload = "MERCHANT_UPLOAD",
-        });
+        pub type GetResponseCouponCodeMode = crate::v3::marketing::busifavor::stocks::PostRequestCouponCodeMode;
         /// 核销规则
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponseCouponUseRule {
@@ -1570,199 +1536,25 @@ pub mod stocks {
             wait_days_after_receive: "wait_days_after_receive" opt opt,
         });
         /// 固定周期有效时间段
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseCouponUseRuleCouponAvailableTimeAvailableWeek {
-            /// 可用星期数
-            pub week_day: Option<Vec<i64>>,
-            /// 当天可用时间段
-            pub available_day_time: Option<
-                Vec<
-                    GetResponseCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime,
-                >,
-            >,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseCouponUseRuleCouponAvailableTimeAvailableWeek {
-            week_day: "week_day" opt opt,
-            available_day_time: "available_day_time" opt opt,
-        });
+        pub type GetResponseCouponUseRuleCouponAvailableTimeAvailableWeek = crate::v3::marketing::busifavor::stocks::PostRequestCouponUseRuleCouponAvailableTimeAvailableWeek;
         /// GetResponseCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime {
-            /// 当天可用开始时间
-            ///
-            /// Example: `3600`
-            pub begin_time: Option<i64>,
-            /// 当天可用结束时间
-            ///
-            /// Example: `86399`
-            pub end_time: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime {
-            begin_time: "begin_time" opt opt,
-            end_time: "end_time" opt opt,
-        });
+        pub type GetResponseCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime = crate::v3::marketing::busifavor::stocks::PostRequestCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime;
         /// GetResponseCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime {
-            /// 开始时间
-            ///
-            /// Example: `2015-05-20T13:29:35+08:00`
-            pub begin_time: Option<String>,
-            /// 结束时间
-            ///
-            /// Example: `2015-05-20T13:29:35+08:00`
-            pub end_time: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime {
-            begin_time: "begin_time" opt opt,
-            end_time: "end_time" opt opt,
-        });
+        pub type GetResponseCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime = crate::v3::marketing::busifavor::stocks::PostRequestCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime;
         /// 折扣券使用规则
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseCouponUseRuleDiscountCoupon {
-            /// 折扣比例
-            ///
-            /// Example: `88`
-            pub discount_percent: i64,
-            /// 消费门槛
-            ///
-            /// Example: `100`
-            pub transaction_minimum: i64,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseCouponUseRuleDiscountCoupon {
-            discount_percent: "discount_percent" req req,
-            transaction_minimum: "transaction_minimum" req req,
-        });
+        pub type GetResponseCouponUseRuleDiscountCoupon = crate::v3::marketing::busifavor::stocks::PostRequestCouponUseRuleDiscountCoupon;
         /// 换购券使用规则
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseCouponUseRuleExchangeCoupon {
-            /// 单品换购价
-            ///
-            /// Example: `100`
-            pub exchange_price: i64,
-            /// 消费门槛
-            ///
-            /// Example: `100`
-            pub transaction_minimum: i64,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseCouponUseRuleExchangeCoupon {
-            exchange_price: "exchange_price" req req,
-            transaction_minimum: "transaction_minimum" req req,
-        });
+        pub type GetResponseCouponUseRuleExchangeCoupon = crate::v3::marketing::busifavor::stocks::PostRequestCouponUseRuleExchangeCoupon;
         /// 固定面额满减券使用规则
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseCouponUseRuleFixedNormalCoupon {
-            /// 优惠金额
-            ///
-            /// Example: `5`
-            pub discount_amount: i64,
-            /// 消费门槛
-            ///
-            /// Example: `100`
-            pub transaction_minimum: i64,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseCouponUseRuleFixedNormalCoupon {
-            discount_amount: "discount_amount" req req,
-            transaction_minimum: "transaction_minimum" req req,
-        });
+        pub type GetResponseCouponUseRuleFixedNormalCoupon = crate::v3::marketing::busifavor::stocks::PostRequestCouponUseRuleFixedNormalCoupon;
         /// 核销方式
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseCouponUseRuleUseMethod::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseCouponUseRuleUseMethod {
-            /// `OFF_LINE`
-            OffLine,
-            /// `MINI_PROGRAMS`
-            MiniPrograms,
-            /// `SELF_CONSUME`
-            SelfConsume,
-            /// `PAYMENT_CODE`
-            PaymentCode,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseCouponUseRuleUseMethod {
-            OffLine = "OFF_LINE",
-            MiniPrograms = "MINI_PROGRAMS",
-            SelfConsume = "SELF_CONSUME",
-            PaymentCode = "PAYMENT_CODE",
-        });
+        pub type GetResponseCouponUseRuleUseMethod = crate::v3::marketing::busifavor::stocks::PostRequestCouponUseRuleUseMethod;
         /// 自定义入口
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseCustomEntrance {
-            /// 小程序入口
-            pub mini_programs_info: Option<GetResponseCustomEntranceMiniProgramsInfo>,
-            /// 商户公众号appid
-            ///
-            /// Example: `wx324345hgfhfghfg`
-            pub appid: Option<String>,
-            /// 营销馆id
-            ///
-            /// Example: `233455656`
-            pub hall_id: Option<String>,
-            /// 可用门店id
-            ///
-            /// Example: `233554655`
-            pub store_id: Option<String>,
-            /// code展示模式
-            ///
-            /// Example: `BARCODE`
-            pub code_display_mode: Option<GetResponseCustomEntranceCodeDisplayMode>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseCustomEntrance {
-            mini_programs_info: "mini_programs_info" opt opt,
-            appid: "appid" opt opt,
-            hall_id: "hall_id" opt opt,
-            store_id: "store_id" opt opt,
-            code_display_mode: "code_display_mode" opt opt,
-        });
+        pub type GetResponseCustomEntrance = crate::v3::marketing::busifavor::stocks::PostRequestCustomEntrance;
         /// code展示模式
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseCustomEntranceCodeDisplayMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseCustomEntranceCodeDisplayMode {
-            /// `NOT_SHOW`
-            NotShow,
-            /// `BARCODE`
-            Barcode,
-            /// `QRCODE`
-            Qrcode,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseCustomEntranceCodeDisplayMode {
-            NotShow = "NOT_SHOW",
-            Barcode = "BARCODE",
-            Qrcode = "QRCODE",
-        });
+        pub type GetResponseCustomEntranceCodeDisplayMode = crate::v3::marketing::busifavor::stocks::PostRequestCustomEntranceCodeDisplayMode;
         /// 小程序入口
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseCustomEntranceMiniProgramsInfo {
-            /// 商家小程序appid
-            ///
-            /// Example: `wx234545656765876`
-            pub mini_programs_appid: String,
-            /// 商家小程序path
-            ///
-            /// Example: `/path/index/index`
-            pub mini_programs_path: String,
-            /// 入口文案
-            ///
-            /// Example: `欢迎选购`
-            pub entrance_words: String,
-            /// 引导文案
-            ///
-            /// Example: `获取更多优惠`
-            pub guiding_words: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseCustomEntranceMiniProgramsInfo {
-            mini_programs_appid: "mini_programs_appid" req req,
-            mini_programs_path: "mini_programs_path" req req,
-            entrance_words: "entrance_words" req req,
-            guiding_words: "guiding_words" opt opt,
-        });
+        pub type GetResponseCustomEntranceMiniProgramsInfo = crate::v3::marketing::busifavor::stocks::PostRequestCustomEntranceMiniProgramsInfo;
         /// 样式信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDisplayPatternInfo {
@@ -1798,78 +1590,11 @@ pub mod stocks {
             finder_info: "finder_info" opt opt,
         });
         /// 背景颜色
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseDisplayPatternInfoBackgroundColor::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseDisplayPatternInfoBackgroundColor {
-            /// `Color010`
-            Color010,
-            /// `Color020`
-            Color020,
-            /// `Color030`
-            Color030,
-            /// `Color040`
-            Color040,
-            /// `Color050`
-            Color050,
-            /// `Color060`
-            Color060,
-            /// `Color070`
-            Color070,
-            /// `Color080`
-            Color080,
-            /// `Color090`
-            Color090,
-            /// `Color100`
-            Color100,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseDisplayPatternInfoBackgroundColor {
-            Color010 = "Color010",
-            Color020 = "Color020",
-            Color030 = "Color030",
-            Color040 = "Color040",
-            Color050 = "Color050",
-            Color060 = "Color060",
-            Color070 = "Color070",
-            Color080 = "Color080",
-            Color090 = "Color090",
-            Color100 = "Color100",
-        });
+        pub type GetResponseDisplayPatternInfoBackgroundColor = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoBackgroundColor;
         /// 视频号相关信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseDisplayPatternInfoFinderInfo {
-            /// 视频号ID
-            ///
-            /// Example: `sph6Rngt2T4RlUf`
-            pub finder_id: String,
-            /// 视频号视频ID
-            ///
-            /// Example: `sph6Rngt2T4RlUf`
-            pub finder_video_id: String,
-            /// 视频号封面图
-            ///
-            /// Example: `https://wxpaylogo.qpic.cn/xxx`
-            pub finder_video_cover_image_url: String,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseDisplayPatternInfoFinderInfo {
-            finder_id: "finder_id" req req,
-            finder_video_id: "finder_video_id" req req,
-            finder_video_cover_image_url: "finder_video_cover_image_url" req req,
-        });
+        pub type GetResponseDisplayPatternInfoFinderInfo = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoFinderInfo;
         /// 事件通知配置
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseNotifyConfig {
-            /// 事件通知appid
-            ///
-            /// Example: `wx23232232323`
-            pub notify_appid: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseNotifyConfig {
-            notify_appid: "notify_appid" opt opt,
-        });
+        pub type GetResponseNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
         /// 批次发放情况
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseSendCountInformation {
@@ -1963,25 +1688,7 @@ pub mod stocks {
             Paused = "PAUSED",
         });
         /// 批次类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseStockType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseStockType {
-            /// `NORMAL`
-            Normal,
-            /// `DISCOUNT`
-            Discount,
-            /// `EXCHANGE`
-            Exchange,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseStockType {
-            Normal = "NORMAL",
-            Discount = "DISCOUNT",
-            Exchange = "EXCHANGE",
-        });
+        pub type GetResponseStockType = crate::v3::marketing::busifavor::stocks::PostRequestStockType;
         /// The request of `PATCH /v3/marketing/busifavor/stocks/{stock_id}` (修改商家券基本信息API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequest {
@@ -2050,28 +1757,7 @@ pub mod stocks {
             mini_programs_path: "mini_programs_path" opt opt,
         });
         /// 核销方式
-        ///
-        /// A value this client does not know yet is kept as [`PatchRequestCouponUseRuleUseMethod::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PatchRequestCouponUseRuleUseMethod {
-            /// `OFF_LINE`
-            OffLine,
-            /// `MINI_PROGRAMS`
-            MiniPrograms,
-            /// `SELF_CONSUME`
-            SelfConsume,
-            /// `PAYMENT_CODE`
-            PaymentCode,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PatchRequestCouponUseRuleUseMethod {
-            OffLine = "OFF_LINE",
-            MiniPrograms = "MINI_PROGRAMS",
-            SelfConsume = "SELF_CONSUME",
-            PaymentCode = "PAYMENT_CODE",
-        });
+        pub type PatchRequestCouponUseRuleUseMethod = crate::v3::marketing::busifavor::stocks::PostRequestCouponUseRuleUseMethod;
         /// 自定义入口
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequestCustomEntrance {
@@ -2097,51 +1783,9 @@ pub mod stocks {
             code_display_mode: "code_display_mode" opt opt,
         });
         /// code展示模式
-        ///
-        /// A value this client does not know yet is kept as [`PatchRequestCustomEntranceCodeDisplayMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PatchRequestCustomEntranceCodeDisplayMode {
-            /// `NOT_SHOW`
-            NotShow,
-            /// `BARCODE`
-            Barcode,
-            /// `QRCODE`
-            Qrcode,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PatchRequestCustomEntranceCodeDisplayMode {
-            NotShow = "NOT_SHOW",
-            Barcode = "BARCODE",
-            Qrcode = "QRCODE",
-        });
+        pub type PatchRequestCustomEntranceCodeDisplayMode = crate::v3::marketing::busifavor::stocks::PostRequestCustomEntranceCodeDisplayMode;
         /// 小程序入口
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PatchRequestCustomEntranceMiniProgramsInfo {
-            /// 商家小程序appid
-            ///
-            /// Example: `wx234545656765876`
-            pub mini_programs_appid: String,
-            /// 商家小程序path
-            ///
-            /// Example: `/path/index/index`
-            pub mini_programs_path: String,
-            /// 入口文案
-            ///
-            /// Example: `欢迎选购`
-            pub entrance_words: String,
-            /// 引导文案
-            ///
-            /// Example: `获取更多优惠`
-            pub guiding_words: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PatchRequestCustomEntranceMiniProgramsInfo {
-            mini_programs_appid: "mini_programs_appid" req req,
-            mini_programs_path: "mini_programs_path" req req,
-            entrance_words: "entrance_words" req req,
-            guiding_words: "guiding_words" opt opt,
-        });
+        pub type PatchRequestCustomEntranceMiniProgramsInfo = crate::v3::marketing::busifavor::stocks::PostRequestCustomEntranceMiniProgramsInfo;
         /// 样式信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequestDisplayPatternInfo {
@@ -2177,78 +1821,11 @@ pub mod stocks {
             finder_info: "finder_info" opt opt,
         });
         /// 背景颜色
-        ///
-        /// A value this client does not know yet is kept as [`PatchRequestDisplayPatternInfoBackgroundColor::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PatchRequestDisplayPatternInfoBackgroundColor {
-            /// `Color010`
-            Color010,
-            /// `Color020`
-            Color020,
-            /// `Color030`
-            Color030,
-            /// `Color040`
-            Color040,
-            /// `Color050`
-            Color050,
-            /// `Color060`
-            Color060,
-            /// `Color070`
-            Color070,
-            /// `Color080`
-            Color080,
-            /// `Color090`
-            Color090,
-            /// `Color100`
-            Color100,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PatchRequestDisplayPatternInfoBackgroundColor {
-            Color010 = "Color010",
-            Color020 = "Color020",
-            Color030 = "Color030",
-            Color040 = "Color040",
-            Color050 = "Color050",
-            Color060 = "Color060",
-            Color070 = "Color070",
-            Color080 = "Color080",
-            Color090 = "Color090",
-            Color100 = "Color100",
-        });
+        pub type PatchRequestDisplayPatternInfoBackgroundColor = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoBackgroundColor;
         /// 视频号相关信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PatchRequestDisplayPatternInfoFinderInfo {
-            /// 视频号ID
-            ///
-            /// Example: `sph6Rngt2T4RlUf`
-            pub finder_id: String,
-            /// 视频号视频ID
-            ///
-            /// Example: `sph6Rngt2T4RlUf`
-            pub finder_video_id: String,
-            /// 视频号封面图
-            ///
-            /// Example: `https://wxpaylogo.qpic.cn/xxx`
-            pub finder_video_cover_image_url: String,
-        }
-        ::wechatpay::runtime::json_object!(PatchRequestDisplayPatternInfoFinderInfo {
-            finder_id: "finder_id" req req,
-            finder_video_id: "finder_video_id" req req,
-            finder_video_cover_image_url: "finder_video_cover_image_url" req req,
-        });
+        pub type PatchRequestDisplayPatternInfoFinderInfo = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoFinderInfo;
         /// 事件通知配置
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PatchRequestNotifyConfig {
-            /// 事件通知appid
-            ///
-            /// Example: `wx23232232323`
-            pub notify_appid: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PatchRequestNotifyConfig {
-            notify_appid: "notify_appid" opt opt,
-        });
+        pub type PatchRequestNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
         /// 发放规则
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequestStockSendRule {
@@ -2646,32 +2223,7 @@ pub mod stocks {
                     coupon_information: "coupon_information" req req,
                 });
                 /// 券code信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseCodeInformation {
-                    /// 商户上传code
-                    pub code: Option<String>,
-                    /// 商户上传code分配状态
-                    pub code_status: Option<String>,
-                    /// 上传时间
-                    pub upload_time: Option<String>,
-                    /// 被分配时间
-                    pub dispatched_time: Option<String>,
-                    /// 领券用户的OpenID
-                    pub openid: Option<String>,
-                    /// 领券用户的UnionID
-                    pub unionid: Option<String>,
-                    /// 用户券code
-                    pub coupon_code: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseCodeInformation {
-                    code: "code" opt opt,
-                    code_status: "code_status" opt opt,
-                    upload_time: "upload_time" opt opt,
-                    dispatched_time: "dispatched_time" opt opt,
-                    openid: "openid" opt opt,
-                    unionid: "unionid" opt opt,
-                    coupon_code: "coupon_code" opt opt,
-                });
+                pub type GetResponseCodeInformation = crate::v3::marketing::busifavor::stocks::by_stock_id::couponcodes::GetResponseData;
                 /// 券码信息
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponseCouponInformation {
@@ -2726,400 +2278,37 @@ pub mod stocks {
                     display_pattern_info: "display_pattern_info" opt opt,
                 });
                 /// 核销规则
-                #[derive(Clone, Debug, PartialEq)]
-                pub struct GetResponseCouponInformationCouponUseRule {
-                    /// 券可核销时间
-                    pub coupon_available_time: GetResponseCouponInformationCouponUseRuleCouponAvailableTime,
-                    /// 固定面额满减券使用规则
-                    pub fixed_normal_coupon: Option<
-                        GetResponseCouponInformationCouponUseRuleFixedNormalCoupon,
-                    >,
-                    /// 折扣券使用规则
-                    pub discount_coupon: Option<
-                        GetResponseCouponInformationCouponUseRuleDiscountCoupon,
-                    >,
-                    /// 换购券使用规则
-                    pub exchange_coupon: Option<
-                        GetResponseCouponInformationCouponUseRuleExchangeCoupon,
-                    >,
-                    /// 核销方式
-                    ///
-                    /// Example: `OFF_LINE`
-                    pub use_method: GetResponseCouponInformationCouponUseRuleUseMethod,
-                    /// 小程序appid
-                    ///
-                    /// Example: `wx23232232323`
-                    pub mini_programs_appid: Option<String>,
-                    /// 小程序path
-                    ///
-                    /// Example: `/path/index/index`
-                    pub mini_programs_path: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseCouponInformationCouponUseRule {
-                    coupon_available_time: "coupon_available_time" req req,
-                    fixed_normal_coupon: "fixed_normal_coupon" opt opt,
-                    discount_coupon: "discount_coupon" opt opt,
-                    exchange_coupon: "exchange_coupon" opt opt,
-                    use_method: "use_method" req req,
-                    mini_programs_appid: "mini_programs_appid" opt opt,
-                    mini_programs_path: "mini_programs_path" opt opt,
-                });
+                pub type GetResponseCouponInformationCouponUseRule = crate::v3::marketing::busifavor::stocks::by_stock_id::GetResponseCouponUseRule;
                 /// 券可核销时间
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseCouponInformationCouponUseRuleCouponAvailableTime {
-                    /// 开始时间
-                    ///
-                    /// Example: `2015-05-20T13:29:35+08:00`
-                    pub available_begin_time: String,
-                    /// 结束时间
-                    ///
-                    /// Example: `2015-05-20T13:29:35+08:00`
-                    pub available_end_time: String,
-                    /// 生效后N天内有效
-                    ///
-                    /// Example: `3`
-                    pub available_day_after_receive: Option<i64>,
-                    /// 固定周期有效时间段
-                    pub available_week: Option<
-                        GetResponseCouponInformationCouponUseRuleCouponAvailableTimeAvailableWeek,
-                    >,
-                    /// 无规律的有效时间段
-                    pub irregulary_avaliable_time: Option<
-                        Vec<
-                            GetResponseCouponInformationCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime,
-                        >,
-                    >,
-                    /// 领取后N天开始生效
-                    ///
-                    /// Example: `7`
-                    pub wait_days_after_receive: Option<i64>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseCouponInformationCouponUseRuleCouponAvailableTime {
-                    available_begin_time: "available_begin_time" req req,
-                    available_end_time: "available_end_time" req req,
-                    available_day_after_receive: "available_day_after_receive" opt opt,
-                    available_week: "available_week" opt opt,
-                    irregulary_avaliable_time: "irregulary_avaliable_time" opt opt,
-                    wait_days_after_receive: "wait_days_after_receive" opt opt,
-                });
+                pub type GetResponseCouponInformationCouponUseRuleCouponAvailableTime = crate::v3::marketing::busifavor::stocks::by_stock_id::GetResponseCouponUseRuleCouponAvailableTime;
                 /// 固定周期有效时间段
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseCouponInformationCouponUseRuleCouponAvailableTimeAvailableWeek {
-                    /// 可用星期数
-                    pub week_day: Option<Vec<i64>>,
-                    /// 当天可用时间段
-                    pub available_day_time: Option<
-                        Vec<
-                            GetResponseCouponInformationCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime,
-                        >,
-                    >,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseCouponInformationCouponUseRuleCouponAvailableTimeAvailableWeek {
-                    week_day: "week_day" opt opt,
-                    available_day_time: "available_day_time" opt opt,
-                });
+                pub type GetResponseCouponInformationCouponUseRuleCouponAvailableTimeAvailableWeek = crate::v3::marketing::busifavor::stocks::PostRequestCouponUseRuleCouponAvailableTimeAvailableWeek;
                 /// GetResponseCouponInformationCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseCouponInformationCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime {
-                    /// 当天可用开始时间
-                    ///
-                    /// Example: `3600`
-                    pub begin_time: Option<i64>,
-                    /// 当天可用结束时间
-                    ///
-                    /// Example: `86399`
-                    pub end_time: Option<i64>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseCouponInformationCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime {
-                    begin_time: "begin_time" opt opt,
-                    end_time: "end_time" opt opt,
-                });
+                pub type GetResponseCouponInformationCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime = crate::v3::marketing::busifavor::stocks::PostRequestCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime;
                 /// GetResponseCouponInformationCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseCouponInformationCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime {
-                    /// 开始时间
-                    ///
-                    /// Example: `2015-05-20T13:29:35+08:00`
-                    pub begin_time: Option<String>,
-                    /// 结束时间
-                    ///
-                    /// Example: `2015-05-20T13:29:35+08:00`
-                    pub end_time: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseCouponInformationCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime {
-                    begin_time: "begin_time" opt opt,
-                    end_time: "end_time" opt opt,
-                });
+                pub type GetResponseCouponInformationCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime = crate::v3::marketing::busifavor::stocks::PostRequestCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime;
                 /// 折扣券使用规则
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseCouponInformationCouponUseRuleDiscountCoupon {
-                    /// 折扣比例
-                    ///
-                    /// Example: `88`
-                    pub discount_percent: i64,
-                    /// 消费门槛
-                    ///
-                    /// Example: `100`
-                    pub transaction_minimum: i64,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseCouponInformationCouponUseRuleDiscountCoupon {
-                    discount_percent: "discount_percent" req req,
-                    transaction_minimum: "transaction_minimum" req req,
-                });
+                pub type GetResponseCouponInformationCouponUseRuleDiscountCoupon = crate::v3::marketing::busifavor::stocks::PostRequestCouponUseRuleDiscountCoupon;
                 /// 换购券使用规则
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseCouponInformationCouponUseRuleExchangeCoupon {
-                    /// 单品换购价
-                    ///
-                    /// Example: `100`
-                    pub exchange_price: i64,
-                    /// 消费门槛
-                    ///
-                    /// Example: `100`
-                    pub transaction_minimum: i64,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseCouponInformationCouponUseRuleExchangeCoupon {
-                    exchange_price: "exchange_price" req req,
-                    transaction_minimum: "transaction_minimum" req req,
-                });
+                pub type GetResponseCouponInformationCouponUseRuleExchangeCoupon = crate::v3::marketing::busifavor::stocks::PostRequestCouponUseRuleExchangeCoupon;
                 /// 固定面额满减券使用规则
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseCouponInformationCouponUseRuleFixedNormalCoupon {
-                    /// 优惠金额
-                    ///
-                    /// Example: `5`
-                    pub discount_amount: i64,
-                    /// 消费门槛
-                    ///
-                    /// Example: `100`
-                    pub transaction_minimum: i64,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseCouponInformationCouponUseRuleFixedNormalCoupon {
-                    discount_amount: "discount_amount" req req,
-                    transaction_minimum: "transaction_minimum" req req,
-                });
+                pub type GetResponseCouponInformationCouponUseRuleFixedNormalCoupon = crate::v3::marketing::busifavor::stocks::PostRequestCouponUseRuleFixedNormalCoupon;
                 /// 核销方式
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseCouponInformationCouponUseRuleUseMethod::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseCouponInformationCouponUseRuleUseMethod {
-                    /// `OFF_LINE`
-                    OffLine,
-                    /// `MINI_PROGRAMS`
-                    MiniPrograms,
-                    /// `SELF_CONSUME`
-                    SelfConsume,
-                    /// `PAYMENT_CODE`
-                    PaymentCode,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseCouponInformationCouponUseRuleUseMethod {
-                    OffLine = "OFF_LINE",
-                    MiniPrograms = "MINI_PROGRAMS",
-                    SelfConsume = "SELF_CONSUME",
-                    PaymentCode = "PAYMENT_CODE",
-                });
+                pub type GetResponseCouponInformationCouponUseRuleUseMethod = crate::v3::marketing::busifavor::stocks::PostRequestCouponUseRuleUseMethod;
                 /// 自定义入口
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseCouponInformationCustomEntrance {
-                    /// 小程序入口
-                    pub mini_programs_info: Option<
-                        GetResponseCouponInformationCustomEntranceMiniProgramsInfo,
-                    >,
-                    /// 商户公众号appid
-                    ///
-                    /// Example: `wx324345hgfhfghfg`
-                    pub appid: Option<String>,
-                    /// 营销馆id
-                    ///
-                    /// Example: `233455656`
-                    pub hall_id: Option<String>,
-                    /// 可用门店id
-                    ///
-                    /// Example: `233554655`
-                    pub store_id: Option<String>,
-                    /// code展示模式
-                    ///
-                    /// Example: `BARCODE`
-                    pub code_display_mode: Option<
-                        GetResponseCouponInformationCustomEntranceCodeDisplayMode,
-                    >,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseCouponInformationCustomEntrance {
-                    mini_programs_info: "mini_programs_info" opt opt,
-                    appid: "appid" opt opt,
-                    hall_id: "hall_id" opt opt,
-                    store_id: "store_id" opt opt,
-                    code_display_mode: "code_display_mode" opt opt,
-                });
+                pub type GetResponseCouponInformationCustomEntrance = crate::v3::marketing::busifavor::stocks::PostRequestCustomEntrance;
                 /// code展示模式
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseCouponInformationCustomEntranceCodeDisplayMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseCouponInformationCustomEntranceCodeDisplayMode {
-                    /// `NOT_SHOW`
-                    NotShow,
-                    /// `BARCODE`
-                    Barcode,
-                    /// `QRCODE`
-                    Qrcode,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseCouponInformationCustomEntranceCodeDisplayMode {
-                    NotShow = "NOT_SHOW",
-                    Barcode = "BARCODE",
-                    Qrcode = "QRCODE",
-                });
+                pub type GetResponseCouponInformationCustomEntranceCodeDisplayMode = crate::v3::marketing::busifavor::stocks::PostRequestCustomEntranceCodeDisplayMode;
                 /// 小程序入口
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseCouponInformationCustomEntranceMiniProgramsInfo {
-                    /// 商家小程序appid
-                    ///
-                    /// Example: `wx234545656765876`
-                    pub mini_programs_appid: String,
-                    /// 商家小程序path
-                    ///
-                    /// Example: `/path/index/index`
-                    pub mini_programs_path: String,
-                    /// 入口文案
-                    ///
-                    /// Example: `欢迎选购`
-                    pub entrance_words: String,
-                    /// 引导文案
-                    ///
-                    /// Example: `获取更多优惠`
-                    pub guiding_words: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseCouponInformationCustomEntranceMiniProgramsInfo {
-                    mini_programs_appid: "mini_programs_appid" req req,
-                    mini_programs_path: "mini_programs_path" req req,
-                    entrance_words: "entrance_words" req req,
-                    guiding_words: "guiding_words" opt opt,
-                });
+                pub type GetResponseCouponInformationCustomEntranceMiniProgramsInfo = crate::v3::marketing::busifavor::stocks::PostRequestCustomEntranceMiniProgramsInfo;
                 /// 样式信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseCouponInformationDisplayPatternInfo {
-                    /// 使用须知
-                    ///
-                    /// Example: `xxx门店可用`
-                    pub description: Option<String>,
-                    /// 商户logo
-                    ///
-                    /// Example: `https://qpic.cn/xxx`
-                    pub merchant_logo_url: Option<String>,
-                    /// 商户名称
-                    ///
-                    /// Example: `微信支付`
-                    pub merchant_name: Option<String>,
-                    /// 背景颜色
-                    ///
-                    /// Example: `Color020`
-                    pub background_color: Option<
-                        GetResponseCouponInformationDisplayPatternInfoBackgroundColor,
-                    >,
-                    /// 券详情图片
-                    ///
-                    /// Example: `https://qpic.cn/xxx`
-                    pub coupon_image_url: Option<String>,
-                    /// 视频号相关信息
-                    pub finder_info: Option<
-                        GetResponseCouponInformationDisplayPatternInfoFinderInfo,
-                    >,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseCouponInformationDisplayPatternInfo {
-                    description: "description" opt opt,
-                    merchant_logo_url: "merchant_logo_url" opt opt,
-                    merchant_name: "merchant_name" opt opt,
-                    background_color: "background_color" opt opt,
-                    coupon_image_url: "coupon_image_url" opt opt,
-                    finder_info: "finder_info" opt opt,
-                });
+                pub type GetResponseCouponInformationDisplayPatternInfo = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfo;
                 /// 背景颜色
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseCouponInformationDisplayPatternInfoBackgroundColor::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseCouponInformationDisplayPatternInfoBackgroundColor {
-                    /// `Color010`
-                    Color010,
-                    /// `Color020`
-                    Color020,
-                    /// `Color030`
-                    Color030,
-                    /// `Color040`
-                    Color040,
-                    /// `Color050`
-                    Color050,
-                    /// `Color060`
-                    Color060,
-                    /// `Color070`
-                    Color070,
-                    /// `Color080`
-                    Color080,
-                    /// `Color090`
-                    Color090,
-                    /// `Color100`
-                    Color100,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseCouponInformationDisplayPatternInfoBackgroundColor {
-                    Color010 = "Color010",
-                    Color020 = "Color020",
-                    Color030 = "Color030",
-                    Color040 = "Color040",
-                    Color050 = "Color050",
-                    Color060 = "Color060",
-                    Color070 = "Color070",
-                    Color080 = "Color080",
-                    Color090 = "Color090",
-                    Color100 = "Color100",
-                });
+                pub type GetResponseCouponInformationDisplayPatternInfoBackgroundColor = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoBackgroundColor;
                 /// 视频号相关信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseCouponInformationDisplayPatternInfoFinderInfo {
-                    /// 视频号ID
-                    ///
-                    /// Example: `sph6Rngt2T4RlUf`
-                    pub finder_id: String,
-                    /// 视频号视频ID
-                    ///
-                    /// Example: `sph6Rngt2T4RlUf`
-                    pub finder_video_id: String,
-                    /// 视频号封面图
-                    ///
-                    /// Example: `https://wxpaylogo.qpic.cn/xxx`
-                    pub finder_video_cover_image_url: String,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseCouponInformationDisplayPatternInfoFinderInfo {
-                    finder_id: "finder_id" req req,
-                    finder_video_id: "finder_video_id" req req,
-                    finder_video_cover_image_url: "finder_video_cover_image_url" req req,
-                });
+                pub type GetResponseCouponInformationDisplayPatternInfoFinderInfo = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoFinderInfo;
                 /// 批次类型
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseCouponInformationStockType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseCouponInformationStockType {
-                    /// `NORMAL`
-                    Normal,
-                    /// `DISCOUNT`
-                    Discount,
-                    /// `EXCHANGE`
-                    Exchange,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseCouponInformationStockType {
-                    Normal = "NORMAL",
-                    Discount = "DISCOUNT",
-                    Exchange = "EXCHANGE",
-                });
+                pub type GetResponseCouponInformationStockType = crate::v3::marketing::busifavor::stocks::PostRequestStockType;
             }
         }
     }
@@ -3424,76 +2613,7 @@ pub mod subsidy {
                 }
             }
             /// The response of `GET /v3/marketing/busifavor/subsidy/pay-receipts/{subsidy_receipt_id}` (查询营销补差付款单详情API).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponse {
-                /// 补差付款单号
-                ///
-                /// Example: `1120200119165100000000000001`
-                pub subsidy_receipt_id: String,
-                /// 商家券批次号
-                ///
-                /// Example: `128888000000001`
-                pub stock_id: String,
-                /// 商家券Code
-                ///
-                /// Example: `ABCD12345678`
-                pub coupon_code: String,
-                /// 微信支付订单号
-                ///
-                /// Example: `4200000913202101152566792388`
-                pub transaction_id: String,
-                /// 营销补差扣款商户号
-                ///
-                /// Example: `1900000001`
-                pub payer_merchant: String,
-                /// 营销补差入账商户号
-                ///
-                /// Example: `1900000002`
-                pub payee_merchant: String,
-                /// 补差付款金额
-                ///
-                /// Example: `100`
-                pub amount: i64,
-                /// 补差付款描述
-                ///
-                /// Example: `20210115DESCRIPTION`
-                pub description: String,
-                /// 补差付款单据状态
-                ///
-                /// Example: `SUCCESS`
-                pub status: String,
-                /// 补差付款失败原因
-                ///
-                /// Example: `INSUFFICIENT_BALANCE`
-                pub fail_reason: Option<String>,
-                /// 补差付款完成时间
-                ///
-                /// Example: `2021-01-20T10:29:35+08:00`
-                pub success_time: Option<String>,
-                /// 业务请求唯一单号
-                ///
-                /// Example: `subsidy-abcd-12345678`
-                pub out_subsidy_no: String,
-                /// 补差付款发起时间
-                ///
-                /// Example: `2021-01-20T10:29:35+08:00`
-                pub create_time: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponse {
-                subsidy_receipt_id: "subsidy_receipt_id" req req,
-                stock_id: "stock_id" req req,
-                coupon_code: "coupon_code" req req,
-                transaction_id: "transaction_id" req req,
-                payer_merchant: "payer_merchant" req req,
-                payee_merchant: "payee_merchant" req req,
-                amount: "amount" req req,
-                description: "description" req req,
-                status: "status" req req,
-                fail_reason: "fail_reason" opt opt,
-                success_time: "success_time" opt opt,
-                out_subsidy_no: "out_subsidy_no" req req,
-                create_time: "create_time" opt opt,
-            });
+            pub type GetResponse = crate::v3::marketing::busifavor::subsidy::pay_receipts::PostResponse;
         }
     }
     /// `/v3/marketing/busifavor/subsidy/return-receipts`
@@ -3865,31 +2985,7 @@ pub mod users {
                 limit: "limit" skip opt,
             });
             /// 券状态
-            ///
-            /// A value this client does not know yet is kept as [`GetRequestCouponState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetRequestCouponState {
-                /// `SENDED`
-                Sended,
-                /// `USED`
-                Used,
-                /// `EXPIRED`
-                Expired,
-                /// `DELETED`
-                Deleted,
-                /// `DEACTIVATED`
-                Deactivated,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetRequestCouponState {
-                Sended = "SENDED",
-                Used = "USED",
-                Expired = "EXPIRED",
-                Deleted = "DELETED",
-                Deactivated = "DEACTIVATED",
-            });
+            pub type GetRequestCouponState = crate::v3::marketing::busifavor::stocks::by_stock_id::couponcodes::GetRequestStatus;
             /// The response of `GET /v3/marketing/busifavor/users/{openid}/coupons` (根据过滤条件查询用户券API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
@@ -3974,31 +3070,7 @@ pub mod users {
                 use_time: "use_time" opt opt,
             });
             /// 券状态
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseDataCouponState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseDataCouponState {
-                /// `SENDED`
-                Sended,
-                /// `USED`
-                Used,
-                /// `EXPIRED`
-                Expired,
-                /// `DELETED`
-                Deleted,
-                /// `DEACTIVATED`
-                Deactivated,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseDataCouponState {
-                Sended = "SENDED",
-                Used = "USED",
-                Expired = "EXPIRED",
-                Deleted = "DELETED",
-                Deactivated = "DEACTIVATED",
-            });
+            pub type GetResponseDataCouponState = crate::v3::marketing::busifavor::stocks::by_stock_id::couponcodes::GetRequestStatus;
             /// 核销规则
             #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponseDataCouponUseRule {
@@ -4051,21 +3123,7 @@ pub mod users {
                 available_day_time: "available_day_time" opt opt,
             });
             /// GetResponseDataCouponUseRuleAvailableWeekAvailableDayTime
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseDataCouponUseRuleAvailableWeekAvailableDayTime {
-                /// 当天可用开始时间
-                ///
-                /// Example: `3600`
-                pub begin_time: Option<i64>,
-                /// 当天可用结束时间
-                ///
-                /// Example: `86399`
-                pub end_time: Option<i64>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseDataCouponUseRuleAvailableWeekAvailableDayTime {
-                begin_time: "begin_time" opt opt,
-                end_time: "end_time" opt opt,
-            });
+            pub type GetResponseDataCouponUseRuleAvailableWeekAvailableDayTime = crate::v3::marketing::busifavor::stocks::PostRequestCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime;
             /// 券可核销时间
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseDataCouponUseRuleCouponAvailableTime {
@@ -4195,26 +3253,7 @@ pub mod users {
                 finder_info: "finder_info" opt opt,
             });
             /// 视频号相关信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseDataDisplayPatternInfoFinderInfo {
-                /// 视频号ID
-                ///
-                /// Example: `sph6Rngt2T4RlUf`
-                pub finder_id: String,
-                /// 视频号视频ID
-                ///
-                /// Example: `sph6Rngt2T4RlUf`
-                pub finder_video_id: String,
-                /// 视频号封面图
-                ///
-                /// Example: `https://wxpaylogo.qpic.cn/xxx`
-                pub finder_video_cover_image_url: String,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseDataDisplayPatternInfoFinderInfo {
-                finder_id: "finder_id" req req,
-                finder_video_id: "finder_video_id" req req,
-                finder_video_cover_image_url: "finder_video_cover_image_url" req req,
-            });
+            pub type GetResponseDataDisplayPatternInfoFinderInfo = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoFinderInfo;
             /// `/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}`
             pub mod by_coupon_code {
                 /// The chain step for `/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}`, reached with `client.v3().marketing().busifavor().users().openid(openid).coupons().coupon_code(coupon_code)`.
@@ -4347,231 +3386,29 @@ pub mod users {
                             RedeemExpired = "REDEEM_EXPIRED",
                         });
                         /// 核销规则
-                        #[derive(Clone, Debug, PartialEq)]
-                        pub struct GetResponseCouponUseRule {
-                            /// 券可核销时间
-                            pub coupon_available_time: GetResponseCouponUseRuleCouponAvailableTime,
-                            /// 固定周期有效时间段
-                            pub available_week: Option<
-                                GetResponseCouponUseRuleAvailableWeek,
-                            >,
-                            /// `irregulary_avaliable_time`
-                            pub irregulary_avaliable_time: Option<
-                                Vec<GetResponseCouponUseRuleIrregularyAvaliableTime>,
-                            >,
-                            /// 固定面额满减券使用规则
-                            pub fixed_normal_coupon: Option<
-                                GetResponseCouponUseRuleFixedNormalCoupon,
-                            >,
-                            /// 折扣券使用规则
-                            pub discount_coupon: Option<
-                                GetResponseCouponUseRuleDiscountCoupon,
-                            >,
-                            /// 换购券使用规则
-                            pub exchange_coupon: Option<
-                                GetResponseCouponUseRuleExchangeCoupon,
-                            >,
-                            /// `use_method`
-                            pub use_method: crate::types::UseMethod,
-                            /// 小程序appid
-                            pub mini_programs_appid: Option<String>,
-                            /// 小程序path
-                            pub mini_programs_path: Option<String>,
-                        }
-                        ::wechatpay::runtime::json_object!(GetResponseCouponUseRule {
-                            coupon_available_time: "coupon_available_time" req req,
-                            available_week: "available_week" opt opt,
-                            irregulary_avaliable_time: "irregulary_avaliable_time" opt opt,
-                            fixed_normal_coupon: "fixed_normal_coupon" opt opt,
-                            discount_coupon: "discount_coupon" opt opt,
-                            exchange_coupon: "exchange_coupon" opt opt,
-                            use_method: "use_method" req req,
-                            mini_programs_appid: "mini_programs_appid" opt opt,
-                            mini_programs_path: "mini_programs_path" opt opt,
-                        });
+                        pub type GetResponseCouponUseRule = crate::v3::marketing::busifavor::users::by_openid::coupons::GetResponseDataCouponUseRule;
                         /// 固定周期有效时间段
-                        #[derive(Clone, Debug, PartialEq, Default)]
-                        pub struct GetResponseCouponUseRuleAvailableWeek {
-                            /// `week_day`
-                            pub week_day: Option<Vec<i64>>,
-                            /// 当天可用时间段
-                            pub available_day_time: Option<
-                                Vec<GetResponseCouponUseRuleAvailableWeekAvailableDayTime>,
-                            >,
-                        }
-                        ::wechatpay::runtime::json_object!(GetResponseCouponUseRuleAvailableWeek {
-                            week_day: "week_day" opt opt,
-                            available_day_time: "available_day_time" opt opt,
-                        });
+                        pub type GetResponseCouponUseRuleAvailableWeek = crate::v3::marketing::busifavor::users::by_openid::coupons::GetResponseDataCouponUseRuleAvailableWeek;
                         /// GetResponseCouponUseRuleAvailableWeekAvailableDayTime
-                        #[derive(Clone, Debug, PartialEq, Default)]
-                        pub struct GetResponseCouponUseRuleAvailableWeekAvailableDayTime {
-                            /// 当天可用开始时间
-                            ///
-                            /// Example: `3600`
-                            pub begin_time: Option<i64>,
-                            /// 当天可用结束时间
-                            ///
-                            /// Example: `86399`
-                            pub end_time: Option<i64>,
-                        }
-                        ::wechatpay::runtime::json_object!(GetResponseCouponUseRuleAvailableWeekAvailableDayTime {
-                            begin_time: "begin_time" opt opt,
-                            end_time: "end_time" opt opt,
-                        });
+                        pub type GetResponseCouponUseRuleAvailableWeekAvailableDayTime = crate::v3::marketing::busifavor::stocks::PostRequestCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime;
                         /// 券可核销时间
-                        #[derive(Clone, Debug, PartialEq, Default)]
-                        pub struct GetResponseCouponUseRuleCouponAvailableTime {
-                            /// 开始时间
-                            pub available_begin_time: Option<String>,
-                            /// 结束时间
-                            pub available_end_time: Option<String>,
-                            /// 领取后N天内有效
-                            pub available_day_after_receive: Option<i64>,
-                        }
-                        ::wechatpay::runtime::json_object!(GetResponseCouponUseRuleCouponAvailableTime {
-                            available_begin_time: "available_begin_time" opt opt,
-                            available_end_time: "available_end_time" opt opt,
-                            available_day_after_receive: "available_day_after_receive" opt opt,
-                        });
+                        pub type GetResponseCouponUseRuleCouponAvailableTime = crate::v3::marketing::busifavor::users::by_openid::coupons::GetResponseDataCouponUseRuleCouponAvailableTime;
                         /// 折扣券使用规则
-                        #[derive(Clone, Debug, PartialEq, Default)]
-                        pub struct GetResponseCouponUseRuleDiscountCoupon {
-                            /// 折扣比例
-                            pub discount_percent: Option<i64>,
-                            /// 消费门槛
-                            pub transaction_minimum: Option<i64>,
-                        }
-                        ::wechatpay::runtime::json_object!(GetResponseCouponUseRuleDiscountCoupon {
-                            discount_percent: "discount_percent" opt opt,
-                            transaction_minimum: "transaction_minimum" opt opt,
-                        });
+                        pub type GetResponseCouponUseRuleDiscountCoupon = crate::v3::marketing::busifavor::users::by_openid::coupons::GetResponseDataCouponUseRuleDiscountCoupon;
                         /// 换购券使用规则
-                        #[derive(Clone, Debug, PartialEq, Default)]
-                        pub struct GetResponseCouponUseRuleExchangeCoupon {
-                            /// 单品换购价
-                            pub exchange_price: Option<i64>,
-                            /// 消费门槛
-                            pub transaction_minimum: Option<i64>,
-                        }
-                        ::wechatpay::runtime::json_object!(GetResponseCouponUseRuleExchangeCoupon {
-                            exchange_price: "exchange_price" opt opt,
-                            transaction_minimum: "transaction_minimum" opt opt,
-                        });
+                        pub type GetResponseCouponUseRuleExchangeCoupon = crate::v3::marketing::busifavor::users::by_openid::coupons::GetResponseDataCouponUseRuleExchangeCoupon;
                         /// 固定面额满减券使用规则
-                        #[derive(Clone, Debug, PartialEq, Default)]
-                        pub struct GetResponseCouponUseRuleFixedNormalCoupon {
-                            /// 优惠金额
-                            pub discount_amount: Option<i64>,
-                            /// 消费门槛
-                            pub transaction_minimum: Option<i64>,
-                        }
-                        ::wechatpay::runtime::json_object!(GetResponseCouponUseRuleFixedNormalCoupon {
-                            discount_amount: "discount_amount" opt opt,
-                            transaction_minimum: "transaction_minimum" opt opt,
-                        });
+                        pub type GetResponseCouponUseRuleFixedNormalCoupon = crate::v3::marketing::busifavor::users::by_openid::coupons::GetResponseDataCouponUseRuleFixedNormalCoupon;
                         /// 无规律的有效时间段
-                        #[derive(Clone, Debug, PartialEq, Default)]
-                        pub struct GetResponseCouponUseRuleIrregularyAvaliableTime {
-                            /// 开始时间
-                            pub begin_time: Option<String>,
-                            /// 结束时间
-                            pub end_time: Option<String>,
-                        }
-                        ::wechatpay::runtime::json_object!(GetResponseCouponUseRuleIrregularyAvaliableTime {
-                            begin_time: "begin_time" opt opt,
-                            end_time: "end_time" opt opt,
-                        });
+                        pub type GetResponseCouponUseRuleIrregularyAvaliableTime = crate::v3::marketing::busifavor::users::by_openid::coupons::GetResponseDataCouponUseRuleIrregularyAvaliableTime;
                         /// 自定义入口
-                        #[derive(Clone, Debug, PartialEq, Default)]
-                        pub struct GetResponseCustomEntrance {
-                            /// 小程序入口
-                            pub mini_programs_info: Option<
-                                GetResponseCustomEntranceMiniProgramsInfo,
-                            >,
-                            /// 商户公众号appid
-                            pub appid: Option<String>,
-                            /// 更多优惠入口；[营销馆创建地址](https://pay.weixin.qq.com/index.php/xphp/cfav_market/hall#/pages/list/list)
-                            pub hall_id: Option<String>,
-                            /// 可用门店id
-                            pub store_id: Option<String>,
-                            /// code展示模式
-                            pub code_display_mode: Option<
-                                crate::types::CouponCodeDisplayMode,
-                            >,
-                        }
-                        ::wechatpay::runtime::json_object!(GetResponseCustomEntrance {
-                            mini_programs_info: "mini_programs_info" opt opt,
-                            appid: "appid" opt opt,
-                            hall_id: "hall_id" opt opt,
-                            store_id: "store_id" opt opt,
-                            code_display_mode: "code_display_mode" opt opt,
-                        });
+                        pub type GetResponseCustomEntrance = crate::v3::marketing::busifavor::users::by_openid::coupons::GetResponseDataCustomEntrance;
                         /// 小程序入口
-                        #[derive(Clone, Debug, PartialEq, Default)]
-                        pub struct GetResponseCustomEntranceMiniProgramsInfo {
-                            /// 商家小程序appid
-                            pub mini_programs_appid: String,
-                            /// 商家小程序path
-                            pub mini_programs_path: String,
-                            /// 入口文案
-                            pub entrance_words: String,
-                            /// 引导文案
-                            pub guiding_words: Option<String>,
-                        }
-                        ::wechatpay::runtime::json_object!(GetResponseCustomEntranceMiniProgramsInfo {
-                            mini_programs_appid: "mini_programs_appid" req req,
-                            mini_programs_path: "mini_programs_path" req req,
-                            entrance_words: "entrance_words" req req,
-                            guiding_words: "guiding_words" opt opt,
-                        });
+                        pub type GetResponseCustomEntranceMiniProgramsInfo = crate::v3::marketing::busifavor::users::by_openid::coupons::GetResponseDataCustomEntranceMiniProgramsInfo;
                         /// 样式信息
-                        #[derive(Clone, Debug, PartialEq, Default)]
-                        pub struct GetResponseDisplayPatternInfo {
-                            /// 使用须知
-                            pub description: Option<String>,
-                            /// 商户logo
-                            pub merchant_logo_url: Option<String>,
-                            /// 商户名称
-                            pub merchant_name: Option<String>,
-                            /// `background_color`
-                            pub background_color: Option<crate::types::BackgroundColor>,
-                            /// 券详情图片
-                            pub coupon_image_url: Option<String>,
-                            /// 视频号相关信息
-                            pub finder_info: Option<
-                                GetResponseDisplayPatternInfoFinderInfo,
-                            >,
-                        }
-                        ::wechatpay::runtime::json_object!(GetResponseDisplayPatternInfo {
-                            description: "description" opt opt,
-                            merchant_logo_url: "merchant_logo_url" opt opt,
-                            merchant_name: "merchant_name" opt opt,
-                            background_color: "background_color" opt opt,
-                            coupon_image_url: "coupon_image_url" opt opt,
-                            finder_info: "finder_info" opt opt,
-                        });
+                        pub type GetResponseDisplayPatternInfo = crate::v3::marketing::busifavor::users::by_openid::coupons::GetResponseDataDisplayPatternInfo;
                         /// 视频号相关信息
-                        #[derive(Clone, Debug, PartialEq, Default)]
-                        pub struct GetResponseDisplayPatternInfoFinderInfo {
-                            /// 视频号ID
-                            ///
-                            /// Example: `sph6Rngt2T4RlUf`
-                            pub finder_id: String,
-                            /// 视频号视频ID
-                            ///
-                            /// Example: `sph6Rngt2T4RlUf`
-                            pub finder_video_id: String,
-                            /// 视频号封面图
-                            ///
-                            /// Example: `https://wxpaylogo.qpic.cn/xxx`
-                            pub finder_video_cover_image_url: String,
-                        }
-                        ::wechatpay::runtime::json_object!(GetResponseDisplayPatternInfoFinderInfo {
-                            finder_id: "finder_id" req req,
-                            finder_video_id: "finder_video_id" req req,
-                            finder_video_cover_image_url: "finder_video_cover_image_url" req req,
-                        });
+                        pub type GetResponseDisplayPatternInfoFinderInfo = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoFinderInfo;
                     }
                 }
             }

@@ -299,17 +299,7 @@ pub mod coupon_stocks {
         transaction_minimum: "transaction_minimum" opt opt,
     });
     /// 换购券使用规则
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestCouponUseRuleExchangeCoupon {
-        /// 单品换购价
-        pub exchange_price: Option<i64>,
-        /// 消费门槛
-        pub transaction_minimum: Option<i64>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestCouponUseRuleExchangeCoupon {
-        exchange_price: "exchange_price" opt opt,
-        transaction_minimum: "transaction_minimum" opt opt,
-    });
+    pub type PostRequestCouponUseRuleExchangeCoupon = crate::v3::marketing::busifavor::users::by_openid::coupons::GetResponseDataCouponUseRuleExchangeCoupon;
     /// 指定银行卡BIN
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestCouponUseRuleLimitCard {
@@ -801,119 +791,11 @@ pub mod stocks {
             stock_creator_mchid: "stock_creator_mchid" skip req,
         });
         /// The response of `GET /v3/marketing/favor/stocks/{stock_id}` (查询批次详情API).
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct GetResponse {
-            /// 批次名称
-            ///
-            /// Example: `微信支付代金券批次`
-            pub stock_name: String,
-            /// 开始时间
-            ///
-            /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub available_begin_time: String,
-            /// 结束时间
-            ///
-            /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub available_end_time: String,
-            /// `stock_use_rule`
-            pub stock_use_rule: crate::types::StockUseRule,
-            /// 是否无资金流
-            pub no_cash: bool,
-            /// `stock_type`
-            pub stock_type: crate::types::FavorStockType,
-            /// 批次号
-            pub stock_id: Option<String>,
-            /// 创建批次的商户号
-            pub stock_creator_mchid: Option<String>,
-            /// `status`
-            pub status: Option<crate::types::FavorStockStatus>,
-            /// 使用说明
-            ///
-            /// Example: `微信支付营销`
-            pub description: String,
-            /// 创建时间
-            ///
-            /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub create_time: Option<String>,
-            /// 激活批次的时间
-            ///
-            /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub start_time: Option<String>,
-            /// 终止批次的时间
-            ///
-            /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub stop_time: Option<String>,
-            /// 是否单品优惠
-            pub singleitem: Option<bool>,
-            /// `cut_to_message`
-            pub cut_to_message: Option<crate::types::CutToMessage>,
-            /// 已发券数量
-            pub distributed_coupons: Option<i64>,
-            /// 业务类型
-            pub business_type: Option<GetResponseBusinessType>,
-            /// 消费金可用地域
-            pub available_region_list: Option<Vec<GetResponseAvailableRegionList>>,
-            /// 消费金可用行业
-            ///
-            /// Example: `- 餐饮`
-            pub available_industry_list: Option<Vec<String>>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponse {
-            stock_name: "stock_name" req req,
-            available_begin_time: "available_begin_time" req req,
-            available_end_time: "available_end_time" req req,
-            stock_use_rule: "stock_use_rule" req req,
-            no_cash: "no_cash" req req,
-            stock_type: "stock_type" req req,
-            stock_id: "stock_id" opt opt,
-            stock_creator_mchid: "stock_creator_mchid" opt opt,
-            status: "status" opt opt,
-            description: "description" req req,
-            create_time: "create_time" opt opt,
-            start_time: "start_time" opt opt,
-            stop_time: "stop_time" opt opt,
-            singleitem: "singleitem" opt opt,
-            cut_to_message: "cut_to_message" opt opt,
-            distributed_coupons: "distributed_coupons" opt opt,
-            business_type: "business_type" opt opt,
-            available_region_list: "available_region_list" opt opt,
-            available_industry_list: "available_industry_list" opt opt,
-        });
+        pub type GetResponse = crate::v3::marketing::favor::stocks::GetResponseData;
         /// GetResponseAvailableRegionList
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseAvailableRegionList {
-            /// 类型
-            pub type_: Option<String>,
-            /// 省
-            pub province: Option<String>,
-            /// 市
-            pub city: Option<String>,
-            /// 区
-            pub district: Option<String>,
-            /// 国家
-            pub country: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseAvailableRegionList {
-            type_: "type" opt opt,
-            province: "province" opt opt,
-            city: "city" opt opt,
-            district: "district" opt opt,
-            country: "country" opt opt,
-        });
+        pub type GetResponseAvailableRegionList = crate::v3::marketing::favor::stocks::GetResponseDataAvailableRegionList;
         /// 业务类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseBusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseBusinessType {
-            /// `MULTIUSE`
-            Multiuse,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseBusinessType {
-            Multiuse = "MULTIUSE",
-        });
+        pub type GetResponseBusinessType = crate::v3::marketing::favor::stocks::GetResponseDataBusinessType;
         /// `/v3/marketing/favor/stocks/{stock_id}/items`
         pub mod items {
             /// The chain step for `/v3/marketing/favor/stocks/{stock_id}/items`, reached with `client.v3().marketing().favor().stocks().stock_id(stock_id).items()`.
@@ -1279,16 +1161,7 @@ pub mod stocks {
                 }
             }
             /// The request of `POST /v3/marketing/favor/stocks/{stock_id}/restart` (重启代金券批次API).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequest {
-                /// 创建批次的商户号
-                ///
-                /// Example: `8956000`
-                pub stock_creator_mchid: String,
-            }
-            ::wechatpay::runtime::json_object!(PostRequest {
-                stock_creator_mchid: "stock_creator_mchid" req req,
-            });
+            pub type PostRequest = crate::v3::marketing::favor::stocks::by_stock_id::pause::PostRequest;
             /// The response of `POST /v3/marketing/favor/stocks/{stock_id}/restart` (重启代金券批次API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -1328,16 +1201,7 @@ pub mod stocks {
                 }
             }
             /// The request of `POST /v3/marketing/favor/stocks/{stock_id}/start` (激活代金券批次API).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequest {
-                /// 创建批次的商户号
-                ///
-                /// Example: `8956000`
-                pub stock_creator_mchid: String,
-            }
-            ::wechatpay::runtime::json_object!(PostRequest {
-                stock_creator_mchid: "stock_creator_mchid" req req,
-            });
+            pub type PostRequest = crate::v3::marketing::favor::stocks::by_stock_id::pause::PostRequest;
             /// The response of `POST /v3/marketing/favor/stocks/{stock_id}/start` (激活代金券批次API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -1371,26 +1235,7 @@ pub mod stocks {
                 }
             }
             /// The response of `GET /v3/marketing/favor/stocks/{stock_id}/use-flow` (下载批次核销明细API).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponse {
-                /// 下载链接
-                ///
-                /// Example: `download://example.csv`
-                pub url: String,
-                /// 安全校验码
-                ///
-                /// Example: `8ae0eb442c408d2e90d669d6f4ad6b7e6e049d6f`
-                pub hash_value: String,
-                /// 哈希算法类型
-                ///
-                /// Example: `SHA1`
-                pub hash_type: String,
-            }
-            ::wechatpay::runtime::json_object!(GetResponse {
-                url: "url" req req,
-                hash_value: "hash_value" req req,
-                hash_type: "hash_type" req req,
-            });
+            pub type GetResponse = crate::v3::marketing::favor::stocks::by_stock_id::refund_flow::GetResponse;
         }
         /// `/v3/marketing/favor/stocks/{stock_id}/use-flow-by-day`
         pub mod use_flow_by_day {
@@ -1414,16 +1259,7 @@ pub mod stocks {
                 }
             }
             /// The request of `GET /v3/marketing/favor/stocks/{stock_id}/use-flow-by-day` (获取批次核销明细下载链接).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetRequest {
-                /// 账单日期
-                ///
-                /// Query parameter `bill_date`. Example: `2025-08-09`
-                pub bill_date: String,
-            }
-            ::wechatpay::runtime::json_object!(GetRequest {
-                bill_date: "bill_date" skip req,
-            });
+            pub type GetRequest = crate::v3::marketing::favor::stocks::by_stock_id::refund_flow_by_day::GetRequest;
             /// The response of `GET /v3/marketing/favor/stocks/{stock_id}/use-flow-by-day` (获取批次核销明细下载链接).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
@@ -1571,19 +1407,7 @@ pub mod users {
                 business_type: "business_type" skip opt,
             });
             /// 业务类型
-            ///
-            /// A value this client does not know yet is kept as [`GetRequestBusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetRequestBusinessType {
-                /// `MULTIUSE`
-                Multiuse,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetRequestBusinessType {
-                Multiuse = "MULTIUSE",
-            });
+            pub type GetRequestBusinessType = crate::v3::marketing::favor::stocks::GetResponseDataBusinessType;
             /// 券或消费金状态
             ///
             /// A value this client does not know yet is kept as [`GetRequestStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1696,19 +1520,7 @@ pub mod users {
                 business_type: "business_type" opt opt,
             });
             /// 业务类型
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseDataBusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseDataBusinessType {
-                /// `MULTIUSE`
-                Multiuse,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseDataBusinessType {
-                Multiuse = "MULTIUSE",
-            });
+            pub type GetResponseDataBusinessType = crate::v3::marketing::favor::stocks::GetResponseDataBusinessType;
             /// The request of `POST /v3/marketing/favor/users/{openid}/coupons` (发放代金券API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
@@ -1789,97 +1601,9 @@ pub mod users {
                     appid: "appid" skip req,
                 });
                 /// The response of `GET /v3/marketing/favor/users/{openid}/coupons/{coupon_id}` (查询代金券详情API).
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponse {
-                    /// 创建批次的商户号
-                    pub stock_creator_mchid: Option<String>,
-                    /// 批次号
-                    pub stock_id: Option<String>,
-                    /// 代金券id
-                    pub coupon_id: Option<String>,
-                    /// 代金券名称
-                    ///
-                    /// Example: `微信支付代金券`
-                    pub coupon_name: Option<String>,
-                    /// `status`
-                    pub status: Option<crate::types::FavorCouponStatus>,
-                    /// 使用说明
-                    ///
-                    /// Example: `微信支付营销`
-                    pub description: Option<String>,
-                    /// 领券时间
-                    ///
-                    /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub create_time: Option<String>,
-                    /// `coupon_type`
-                    pub coupon_type: Option<crate::types::FavorCouponType>,
-                    /// 激活批次的时间
-                    ///
-                    /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub start_time: Option<String>,
-                    /// 终止批次的时间
-                    ///
-                    /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub stop_time: Option<String>,
-                    /// 是否单品优惠
-                    pub singleitem: Option<bool>,
-                    /// `cut_to_message`
-                    pub cut_to_message: Option<crate::types::CutToMessage>,
-                    /// 可用开始时间
-                    ///
-                    /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub available_begin_time: Option<String>,
-                    /// 可用结束时间
-                    ///
-                    /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub available_end_time: Option<String>,
-                    /// `normal_coupon_information`
-                    pub normal_coupon_information: Option<
-                        crate::types::FixedNormalCoupon,
-                    >,
-                    /// `consume_information`
-                    pub consume_information: Option<crate::types::CouponConsumeInfo>,
-                    /// 剩余金额
-                    ///
-                    /// Example: `10000`
-                    pub available_balance: Option<f64>,
-                    /// 业务类型
-                    pub business_type: Option<GetResponseBusinessType>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponse {
-                    stock_creator_mchid: "stock_creator_mchid" opt opt,
-                    stock_id: "stock_id" opt opt,
-                    coupon_id: "coupon_id" opt opt,
-                    coupon_name: "coupon_name" opt opt,
-                    status: "status" opt opt,
-                    description: "description" opt opt,
-                    create_time: "create_time" opt opt,
-                    coupon_type: "coupon_type" opt opt,
-                    start_time: "start_time" opt opt,
-                    stop_time: "stop_time" opt opt,
-                    singleitem: "singleitem" opt opt,
-                    cut_to_message: "cut_to_message" opt opt,
-                    available_begin_time: "available_begin_time" opt opt,
-                    available_end_time: "available_end_time" opt opt,
-                    normal_coupon_information: "normal_coupon_information" opt opt,
-                    consume_information: "consume_information" opt opt,
-                    available_balance: "available_balance" opt opt,
-                    business_type: "business_type" opt opt,
-                });
+                pub type GetResponse = crate::v3::marketing::favor::users::by_openid::coupons::GetResponseData;
                 /// 业务类型
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseBusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseBusinessType {
-                    /// `MULTIUSE`
-                    Multiuse,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseBusinessType {
-                    Multiuse = "MULTIUSE",
-                });
+                pub type GetResponseBusinessType = crate::v3::marketing::favor::stocks::GetResponseDataBusinessType;
             }
         }
     }

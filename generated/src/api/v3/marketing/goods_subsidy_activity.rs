@@ -290,59 +290,13 @@ pub mod activity {
                 succeed_apply_infos: "succeed_apply_infos" opt opt,
             });
             /// PostResponseFailedApplyInfos
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponseFailedApplyInfos {
-                /// 门店信息
-                pub store_info: Option<PostResponseFailedApplyInfosStoreInfo>,
-                /// 商品原价
-                pub goods_original_price: Option<f64>,
-            }
-            ::wechatpay::runtime::json_object!(PostResponseFailedApplyInfos {
-                store_info: "store_info" opt opt,
-                goods_original_price: "goods_original_price" opt opt,
-            });
+            pub type PostResponseFailedApplyInfos = crate::v3::marketing::goods_subsidy_activity::activity::by_activity_id::apply::PostRequestApplyInfos;
             /// 门店信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponseFailedApplyInfosStoreInfo {
-                /// 门店ID
-                pub store_id: Option<String>,
-                /// 门店补贴入账商户号
-                pub accounting_merchant_id: Option<String>,
-                /// 门店商户号
-                pub merchant_id: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostResponseFailedApplyInfosStoreInfo {
-                store_id: "store_id" opt opt,
-                accounting_merchant_id: "accounting_merchant_id" opt opt,
-                merchant_id: "merchant_id" opt opt,
-            });
+            pub type PostResponseFailedApplyInfosStoreInfo = crate::v3::marketing::goods_subsidy_activity::activity::by_activity_id::apply::PostRequestApplyInfosStoreInfo;
             /// PostResponseSucceedApplyInfos
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponseSucceedApplyInfos {
-                /// 门店信息
-                pub store_info: Option<PostResponseSucceedApplyInfosStoreInfo>,
-                /// 商品原价
-                pub goods_original_price: Option<f64>,
-            }
-            ::wechatpay::runtime::json_object!(PostResponseSucceedApplyInfos {
-                store_info: "store_info" opt opt,
-                goods_original_price: "goods_original_price" opt opt,
-            });
+            pub type PostResponseSucceedApplyInfos = crate::v3::marketing::goods_subsidy_activity::activity::by_activity_id::apply::PostRequestApplyInfos;
             /// 门店信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponseSucceedApplyInfosStoreInfo {
-                /// 门店ID
-                pub store_id: Option<String>,
-                /// 门店补贴入账商户号
-                pub accounting_merchant_id: Option<String>,
-                /// 门店商户号
-                pub merchant_id: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostResponseSucceedApplyInfosStoreInfo {
-                store_id: "store_id" opt opt,
-                accounting_merchant_id: "accounting_merchant_id" opt opt,
-                merchant_id: "merchant_id" opt opt,
-            });
+            pub type PostResponseSucceedApplyInfosStoreInfo = crate::v3::marketing::goods_subsidy_activity::activity::by_activity_id::apply::PostRequestApplyInfosStoreInfo;
         }
     }
 }
@@ -454,53 +408,11 @@ pub mod qualification {
             }
         }
         /// The request of `POST /v3/marketing/goods-subsidy-activity/qualification/unlock` (解锁品牌加价购活动资格).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequest {
-            /// 订单信息
-            pub order_information: PostRequestOrderInformation,
-            /// 待锁定的加价购资格ID列表
-            pub qualification_ids: Vec<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequest {
-            order_information: "order_information" req req,
-            qualification_ids: "qualification_ids" req req,
-        });
+        pub type PostRequest = crate::v3::marketing::goods_subsidy_activity::qualification::lock::PostRequest;
         /// 订单信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestOrderInformation {
-            /// 支付订单的微信用户OpenID
-            pub payer_openid: Option<String>,
-            /// 商户订单号
-            pub out_trade_no: Option<String>,
-            /// 订单总金额
-            pub total_fee: Option<f64>,
-            /// 门店ID
-            pub store_id: Option<String>,
-            /// 门店商户号
-            pub store_merchant_id: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestOrderInformation {
-            payer_openid: "payer_openid" opt opt,
-            out_trade_no: "out_trade_no" opt opt,
-            total_fee: "total_fee" opt opt,
-            store_id: "store_id" opt opt,
-            store_merchant_id: "store_merchant_id" opt opt,
-        });
+        pub type PostRequestOrderInformation = crate::v3::marketing::goods_subsidy_activity::qualification::lock::PostRequestOrderInformation;
         /// The response of `POST /v3/marketing/goods-subsidy-activity/qualification/unlock` (解锁品牌加价购活动资格).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponse {
-            /// 返回结果文案
-            pub return_message: Option<String>,
-            /// 锁定失败的资格ID列表
-            pub failed_qualification_ids: Option<Vec<String>>,
-            /// 锁定成功的资格ID列表
-            pub succeed_qualification_ids: Option<Vec<String>>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            return_message: "return_message" opt opt,
-            failed_qualification_ids: "failed_qualification_ids" opt opt,
-            succeed_qualification_ids: "succeed_qualification_ids" opt opt,
-        });
+        pub type PostResponse = crate::v3::marketing::goods_subsidy_activity::qualification::lock::PostResponse;
     }
 }
 /// `/v3/marketing/goods-subsidy-activity/retail-store-act`
@@ -623,16 +535,7 @@ pub mod retail_store_act {
                 delete_time: "delete_time" req req,
             });
             /// DeleteResponseFailedRepresentativeInfoList
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct DeleteResponseFailedRepresentativeInfoList {
-                /// 业务代理的OpenID
-                ///
-                /// Example: `oK7fFt8zzEZ909XH-LE2#`
-                pub openid: String,
-            }
-            ::wechatpay::runtime::json_object!(DeleteResponseFailedRepresentativeInfoList {
-                openid: "openid" req req,
-            });
+            pub type DeleteResponseFailedRepresentativeInfoList = crate::v3::marketing::goods_subsidy_activity::retail_store_act::by_activity_id::representative::DeleteRequestRepresentativeInfoList;
             /// The request of `PUT /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative` (添加零售小店活动业务代理).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PutRequest {
@@ -653,16 +556,7 @@ pub mod retail_store_act {
                 add_time: "add_time" opt opt,
             });
             /// PutRequestRepresentativeInfoList
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PutRequestRepresentativeInfoList {
-                /// 业务代理的OpenID
-                ///
-                /// Example: `oK7fFt8zzEZ909XH-LE2#`
-                pub openid: String,
-            }
-            ::wechatpay::runtime::json_object!(PutRequestRepresentativeInfoList {
-                openid: "openid" req req,
-            });
+            pub type PutRequestRepresentativeInfoList = crate::v3::marketing::goods_subsidy_activity::retail_store_act::by_activity_id::representative::DeleteRequestRepresentativeInfoList;
             /// The response of `PUT /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative` (添加零售小店活动业务代理).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PutResponse {
@@ -685,16 +579,7 @@ pub mod retail_store_act {
                 add_time: "add_time" req req,
             });
             /// PutResponseFailedRepresentativeInfoList
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PutResponseFailedRepresentativeInfoList {
-                /// 业务代理的OpenID
-                ///
-                /// Example: `oK7fFt8zzEZ909XH-LE2#`
-                pub openid: String,
-            }
-            ::wechatpay::runtime::json_object!(PutResponseFailedRepresentativeInfoList {
-                openid: "openid" req req,
-            });
+            pub type PutResponseFailedRepresentativeInfoList = crate::v3::marketing::goods_subsidy_activity::retail_store_act::by_activity_id::representative::DeleteRequestRepresentativeInfoList;
         }
         /// `/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representatives`
         pub mod representatives {
@@ -759,16 +644,7 @@ pub mod retail_store_act {
                 limit: "limit" req req,
             });
             /// GetResponseData
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseData {
-                /// 业务代理的OpenID
-                ///
-                /// Example: `oK7fFt8zzEZ909XH-LE2#`
-                pub openid: String,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseData {
-                openid: "openid" req req,
-            });
+            pub type GetResponseData = crate::v3::marketing::goods_subsidy_activity::retail_store_act::by_activity_id::representative::DeleteRequestRepresentativeInfoList;
         }
     }
     /// `/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}`
@@ -960,37 +836,9 @@ pub mod retail_store_act {
                 failed_stores: "failed_stores" opt opt,
             });
             /// DeleteResponseFailedStores
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct DeleteResponseFailedStores {
-                /// 门店编码
-                ///
-                /// Example: `abc_001`
-                pub store_code: Option<String>,
-                /// 门店名称
-                ///
-                /// Example: `幸福小店`
-                pub store_name: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(DeleteResponseFailedStores {
-                store_code: "store_code" opt opt,
-                store_name: "store_name" opt opt,
-            });
+            pub type DeleteResponseFailedStores = crate::v3::marketing::goods_subsidy_activity::retail_store_act::by_brand_id::stores::DeleteRequestStores;
             /// The request of `GET /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores` (查询小店活动门店列表).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetRequest {
-                /// 分页页码
-                ///
-                /// Query parameter `offset`. Example: `0`
-                pub offset: i64,
-                /// 分页大小
-                ///
-                /// Query parameter `limit`. Example: `10`
-                pub limit: i64,
-            }
-            ::wechatpay::runtime::json_object!(GetRequest {
-                offset: "offset" skip req,
-                limit: "limit" skip req,
-            });
+            pub type GetRequest = crate::v3::marketing::goods_subsidy_activity::retail_store_act::by_activity_id::representatives::GetRequest;
             /// The response of `GET /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores` (查询小店活动门店列表).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
@@ -1016,21 +864,7 @@ pub mod retail_store_act {
                 limit: "limit" opt opt,
             });
             /// GetResponseData
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseData {
-                /// 门店编码
-                ///
-                /// Example: `abc_001`
-                pub store_code: Option<String>,
-                /// 门店名称
-                ///
-                /// Example: `幸福小店`
-                pub store_name: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseData {
-                store_code: "store_code" opt opt,
-                store_name: "store_name" opt opt,
-            });
+            pub type GetResponseData = crate::v3::marketing::goods_subsidy_activity::retail_store_act::by_brand_id::stores::DeleteRequestStores;
             /// The request of `POST /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores` (添加小店活动门店).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
@@ -1051,21 +885,7 @@ pub mod retail_store_act {
                 stores: "stores" req req,
             });
             /// PostRequestStores
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestStores {
-                /// 门店编码
-                ///
-                /// Example: `abc_001`
-                pub store_code: Option<String>,
-                /// 门店名称
-                ///
-                /// Example: `幸福小店`
-                pub store_name: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestStores {
-                store_code: "store_code" opt opt,
-                store_name: "store_name" opt opt,
-            });
+            pub type PostRequestStores = crate::v3::marketing::goods_subsidy_activity::retail_store_act::by_brand_id::stores::DeleteRequestStores;
             /// The response of `POST /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores` (添加小店活动门店).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -1081,21 +901,7 @@ pub mod retail_store_act {
                 failed_stores: "failed_stores" opt opt,
             });
             /// PostResponseFailedStores
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponseFailedStores {
-                /// 门店编码
-                ///
-                /// Example: `abc_001`
-                pub store_code: Option<String>,
-                /// 门店名称
-                ///
-                /// Example: `幸福小店`
-                pub store_name: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostResponseFailedStores {
-                store_code: "store_code" opt opt,
-                store_name: "store_name" opt opt,
-            });
+            pub type PostResponseFailedStores = crate::v3::marketing::goods_subsidy_activity::retail_store_act::by_brand_id::stores::DeleteRequestStores;
             /// `/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores/{store_code}`
             pub mod by_store_code {
                 /// The chain step for `/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores/{store_code}`, reached with `client.v3().marketing().goods_subsidy_activity().retail_store_act().brand_id(brand_id).stores().store_code(store_code)`.
@@ -1112,21 +918,7 @@ pub mod retail_store_act {
                     }
                 }
                 /// The response of `GET /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores/{store_code}` (查询小店活动门店详情).
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponse {
-                    /// 门店编码
-                    ///
-                    /// Example: `abc_001`
-                    pub store_code: Option<String>,
-                    /// 门店名称
-                    ///
-                    /// Example: `幸福小店`
-                    pub store_name: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponse {
-                    store_code: "store_code" opt opt,
-                    store_name: "store_name" opt opt,
-                });
+                pub type GetResponse = crate::v3::marketing::goods_subsidy_activity::retail_store_act::by_brand_id::stores::DeleteRequestStores;
             }
         }
     }

@@ -270,26 +270,7 @@ pub mod activities {
         seconds: "seconds" req req,
     });
     /// 每日发放结束时间
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseDataAwardSendPeriodAwardSendDayTimeEndDayTime {
-        /// 时
-        ///
-        /// Example: `9`
-        pub hours: i64,
-        /// 分
-        ///
-        /// Example: `34`
-        pub minutes: i64,
-        /// 秒
-        ///
-        /// Example: `6`
-        pub seconds: i64,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseDataAwardSendPeriodAwardSendDayTimeEndDayTime {
-        hours: "hours" req req,
-        minutes: "minutes" req req,
-        seconds: "seconds" req req,
-    });
+    pub type GetResponseDataAwardSendPeriodAwardSendDayTimeEndDayTime = crate::v3::marketing::membercard_activity::activities::GetResponseDataAwardSendPeriodAwardSendDayTimeBeginDayTime;
     /// GetResponseDataAwardSendPeriodAwardSendTime
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataAwardSendPeriodAwardSendTime {
@@ -500,145 +481,21 @@ pub mod activities {
         miniprogram_activity_setting: "miniprogram_activity_setting" opt opt,
     });
     /// 活动类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestActivityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestActivityType {
-        /// `NON_MEMBER_AFTERPAY`
-        NonMemberAfterpay,
-        /// `MEMBER_AFTERPAY`
-        MemberAfterpay,
-        /// `NON_MEMBER_MINIPROGRAM`
-        NonMemberMiniprogram,
-        /// `MEMBER_MINIPROGRAM`
-        MemberMiniprogram,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestActivityType {
-        NonMemberAfterpay = "NON_MEMBER_AFTERPAY",
-        MemberAfterpay = "MEMBER_AFTERPAY",
-        NonMemberMiniprogram = "NON_MEMBER_MINIPROGRAM",
-        MemberMiniprogram = "MEMBER_MINIPROGRAM",
-    });
+    pub type PostRequestActivityType = crate::v3::marketing::membercard_activity::activities::GetRequestActivityType;
     /// 发放时间段
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestAwardSendPeriod {
-        /// 指定时间
-        pub award_send_time: Option<Vec<PostRequestAwardSendPeriodAwardSendTime>>,
-        /// 指定时间段
-        pub award_send_day_time: Option<Vec<PostRequestAwardSendPeriodAwardSendDayTime>>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestAwardSendPeriod {
-        award_send_time: "award_send_time" opt opt,
-        award_send_day_time: "award_send_day_time" opt opt,
-    });
+    pub type PostRequestAwardSendPeriod = crate::v3::marketing::membercard_activity::activities::GetResponseDataAwardSendPeriod;
     /// PostRequestAwardSendPeriodAwardSendDayTime
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestAwardSendPeriodAwardSendDayTime {
-        /// 每日发放开始时间
-        pub begin_day_time: PostRequestAwardSendPeriodAwardSendDayTimeBeginDayTime,
-        /// 每日发放结束时间
-        pub end_day_time: PostRequestAwardSendPeriodAwardSendDayTimeEndDayTime,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestAwardSendPeriodAwardSendDayTime {
-        begin_day_time: "begin_day_time" req req,
-        end_day_time: "end_day_time" req req,
-    });
+    pub type PostRequestAwardSendPeriodAwardSendDayTime = crate::v3::marketing::membercard_activity::activities::GetResponseDataAwardSendPeriodAwardSendDayTime;
     /// 每日发放开始时间
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestAwardSendPeriodAwardSendDayTimeBeginDayTime {
-        /// 时
-        ///
-        /// Example: `9`
-        pub hours: i64,
-        /// 分
-        ///
-        /// Example: `34`
-        pub minutes: i64,
-        /// 秒
-        ///
-        /// Example: `6`
-        pub seconds: i64,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestAwardSendPeriodAwardSendDayTimeBeginDayTime {
-        hours: "hours" req req,
-        minutes: "minutes" req req,
-        seconds: "seconds" req req,
-    });
+    pub type PostRequestAwardSendPeriodAwardSendDayTimeBeginDayTime = crate::v3::marketing::membercard_activity::activities::GetResponseDataAwardSendPeriodAwardSendDayTimeBeginDayTime;
     /// 每日发放结束时间
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestAwardSendPeriodAwardSendDayTimeEndDayTime {
-        /// 时
-        ///
-        /// Example: `9`
-        pub hours: i64,
-        /// 分
-        ///
-        /// Example: `34`
-        pub minutes: i64,
-        /// 秒
-        ///
-        /// Example: `6`
-        pub seconds: i64,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestAwardSendPeriodAwardSendDayTimeEndDayTime {
-        hours: "hours" req req,
-        minutes: "minutes" req req,
-        seconds: "seconds" req req,
-    });
+    pub type PostRequestAwardSendPeriodAwardSendDayTimeEndDayTime = crate::v3::marketing::membercard_activity::activities::GetResponseDataAwardSendPeriodAwardSendDayTimeBeginDayTime;
     /// PostRequestAwardSendPeriodAwardSendTime
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestAwardSendPeriodAwardSendTime {
-        /// 发放开始时间
-        ///
-        /// Example: `2020-01-21T00:00:00.000+08:00`
-        pub begin_time: String,
-        /// 发放结束时间
-        ///
-        /// Example: `2020-01-27T00:00:00.000+08:00`
-        pub end_time: String,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestAwardSendPeriodAwardSendTime {
-        begin_time: "begin_time" req req,
-        end_time: "end_time" req req,
-    });
+    pub type PostRequestAwardSendPeriodAwardSendTime = crate::v3::marketing::membercard_activity::activities::GetResponseDataAwardSendPeriodAwardSendTime;
     /// 支付前会员活动设置
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestMiniprogramActivitySetting {
-        /// 指定领取渠道
-        pub outer_str: Option<Vec<String>>,
-        /// 领奖页面跳转配置
-        pub award_jump_deploy: Option<
-            PostRequestMiniprogramActivitySettingAwardJumpDeploy,
-        >,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestMiniprogramActivitySetting {
-        outer_str: "outer_str" opt opt,
-        award_jump_deploy: "award_jump_deploy" opt opt,
-    });
+    pub type PostRequestMiniprogramActivitySetting = crate::v3::marketing::membercard_activity::activities::GetResponseDataMiniprogramActivitySetting;
     /// 领奖页面跳转配置
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestMiniprogramActivitySettingAwardJumpDeploy {
-        /// 小程序AppID
-        ///
-        /// Example: `wxc0b84a53ed8e8d29`
-        pub mini_program_appid: Option<String>,
-        /// 小程序path
-        ///
-        /// Example: `mall/pages/List`
-        pub mini_program_path: Option<String>,
-        /// 跳转按钮文案
-        ///
-        /// Example: `点击`
-        pub button_text: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestMiniprogramActivitySettingAwardJumpDeploy {
-        mini_program_appid: "mini_program_appid" opt opt,
-        mini_program_path: "mini_program_path" opt opt,
-        button_text: "button_text" opt opt,
-    });
+    pub type PostRequestMiniprogramActivitySettingAwardJumpDeploy = crate::v3::marketing::membercard_activity::activities::GetResponseDataMiniprogramActivitySettingAwardJumpDeploy;
     /// 支付后活动设置
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPayActivitySetting {
@@ -665,42 +522,9 @@ pub mod activities {
         payment_setting: "payment_setting" opt opt,
     });
     /// 激活方式设置
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestPayActivitySettingActivateSetting {
-        /// 激活类型
-        ///
-        /// Example: `AUTO_ACTIVATE`
-        pub activate_type: String,
-        /// 跳转激活的url
-        ///
-        /// Example: `https://w.url.cn/s/Ahz3p2C`
-        pub activate_url: Option<String>,
-        /// 跳转激活的小程序
-        pub activate_miniprogram: Option<
-            PostRequestPayActivitySettingActivateSettingActivateMiniprogram,
-        >,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestPayActivitySettingActivateSetting {
-        activate_type: "activate_type" req req,
-        activate_url: "activate_url" opt opt,
-        activate_miniprogram: "activate_miniprogram" opt opt,
-    });
+    pub type PostRequestPayActivitySettingActivateSetting = crate::v3::marketing::membercard_activity::activities::GetResponseDataPayActivitySettingActivateSetting;
     /// 跳转激活的小程序
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestPayActivitySettingActivateSettingActivateMiniprogram {
-        /// 跳转激活的appid
-        ///
-        /// Example: `wxea9c30a90fs8d3fe`
-        pub activate_appid: String,
-        /// 跳转激活的path
-        ///
-        /// Example: `pages/activate/activate`
-        pub activate_path: String,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestPayActivitySettingActivateSettingActivateMiniprogram {
-        activate_appid: "activate_appid" req req,
-        activate_path: "activate_path" req req,
-    });
+    pub type PostRequestPayActivitySettingActivateSettingActivateMiniprogram = crate::v3::marketing::membercard_activity::activities::GetResponseDataPayActivitySettingActivateSettingActivateMiniprogram;
     /// 支付设置
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPayActivitySettingPaymentSetting {
@@ -728,318 +552,35 @@ pub mod activities {
         payment_scene_list: "payment_scene_list" opt opt,
     });
     /// PostRequestStockList
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestStockList {
-        /// 创建批次的商户号
-        ///
-        /// Example: `10000022`
-        pub stock_creator_mchid: String,
-        /// 券批次ID
-        ///
-        /// Example: `98065001`
-        pub stock_id: String,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestStockList {
-        stock_creator_mchid: "stock_creator_mchid" req req,
-        stock_id: "stock_id" req req,
-    });
+    pub type PostRequestStockList = crate::v3::marketing::membercard_activity::activities::GetResponseDataStockList;
     /// The response of `POST /v3/marketing/membercard-activity/activities` (创建活动API).
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponse {
-        /// 活动ID
-        ///
-        /// Example: `371067`
-        pub activity_id: String,
-        /// 活动的当前状态
-        ///
-        /// Example: `ONGOING`
-        pub activity_status: Option<String>,
-        /// 创建时间
-        ///
-        /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub create_time: Option<String>,
-        /// 更新时间
-        ///
-        /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub update_time: Option<String>,
-        /// 会员卡ID
-        ///
-        /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-        pub card_id: Option<String>,
-        /// 活动名称
-        ///
-        /// Example: `良品铺子回馈活动`
-        pub activity_name: Option<String>,
-        /// 活动类型
-        ///
-        /// Example: `NON_MEMBER_AFTERPAY`
-        pub activity_type: Option<String>,
-        /// 活动开始时间
-        ///
-        /// Example: `2020-01-20T13:29:35.120+08:00`
-        pub begin_time: Option<String>,
-        /// 活动结束时间
-        ///
-        /// Example: `2020-01-29T13:29:35.120+08:00`
-        pub end_time: Option<String>,
-        /// 发放时间段
-        pub award_send_period: Option<PostResponseAwardSendPeriod>,
-        /// 优惠券列表
-        pub stock_list: Option<Vec<PostResponseStockList>>,
-        /// 商户请求单号
-        ///
-        /// Example: `100002322019090134234sfdf`
-        pub out_request_no: Option<String>,
-        /// 支付后活动设置
-        pub pay_activity_setting: Option<PostResponsePayActivitySetting>,
-        /// 支付前会员活动设置
-        pub miniprogram_activity_setting: Option<PostResponseMiniprogramActivitySetting>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponse {
-        activity_id: "activity_id" req req,
-        activity_status: "activity_status" opt opt,
-        create_time: "create_time" opt opt,
-        update_time: "update_time" opt opt,
-        card_id: "card_id" opt opt,
-        activity_name: "activity_name" opt opt,
-        activity_type: "activity_type" opt opt,
-        begin_time: "begin_time" opt opt,
-        end_time: "end_time" opt opt,
-        award_send_period: "award_send_period" opt opt,
-        stock_list: "stock_list" opt opt,
-        out_request_no: "out_request_no" opt opt,
-        pay_activity_setting: "pay_activity_setting" opt opt,
-        miniprogram_activity_setting: "miniprogram_activity_setting" opt opt,
-    });
+    pub type PostResponse = crate::v3::marketing::membercard_activity::activities::GetResponseData;
     /// 发放时间段
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponseAwardSendPeriod {
-        /// 指定时间
-        pub award_send_time: Option<Vec<PostResponseAwardSendPeriodAwardSendTime>>,
-        /// 指定时间段
-        pub award_send_day_time: Option<
-            Vec<PostResponseAwardSendPeriodAwardSendDayTime>,
-        >,
-    }
-    ::wechatpay::runtime::json_object!(PostResponseAwardSendPeriod {
-        award_send_time: "award_send_time" opt opt,
-        award_send_day_time: "award_send_day_time" opt opt,
-    });
+    pub type PostResponseAwardSendPeriod = crate::v3::marketing::membercard_activity::activities::GetResponseDataAwardSendPeriod;
     /// PostResponseAwardSendPeriodAwardSendDayTime
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponseAwardSendPeriodAwardSendDayTime {
-        /// 每日发放开始时间
-        pub begin_day_time: PostResponseAwardSendPeriodAwardSendDayTimeBeginDayTime,
-        /// 每日发放结束时间
-        pub end_day_time: PostResponseAwardSendPeriodAwardSendDayTimeEndDayTime,
-    }
-    ::wechatpay::runtime::json_object!(PostResponseAwardSendPeriodAwardSendDayTime {
-        begin_day_time: "begin_day_time" req req,
-        end_day_time: "end_day_time" req req,
-    });
+    pub type PostResponseAwardSendPeriodAwardSendDayTime = crate::v3::marketing::membercard_activity::activities::GetResponseDataAwardSendPeriodAwardSendDayTime;
     /// 每日发放开始时间
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponseAwardSendPeriodAwardSendDayTimeBeginDayTime {
-        /// 时
-        ///
-        /// Example: `9`
-        pub hours: i64,
-        /// 分
-        ///
-        /// Example: `34`
-        pub minutes: i64,
-        /// 秒
-        ///
-        /// Example: `6`
-        pub seconds: i64,
-    }
-    ::wechatpay::runtime::json_object!(PostResponseAwardSendPeriodAwardSendDayTimeBeginDayTime {
-        hours: "hours" req req,
-        minutes: "minutes" req req,
-        seconds: "seconds" req req,
-    });
+    pub type PostResponseAwardSendPeriodAwardSendDayTimeBeginDayTime = crate::v3::marketing::membercard_activity::activities::GetResponseDataAwardSendPeriodAwardSendDayTimeBeginDayTime;
     /// 每日发放结束时间
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponseAwardSendPeriodAwardSendDayTimeEndDayTime {
-        /// 时
-        ///
-        /// Example: `9`
-        pub hours: i64,
-        /// 分
-        ///
-        /// Example: `34`
-        pub minutes: i64,
-        /// 秒
-        ///
-        /// Example: `6`
-        pub seconds: i64,
-    }
-    ::wechatpay::runtime::json_object!(PostResponseAwardSendPeriodAwardSendDayTimeEndDayTime {
-        hours: "hours" req req,
-        minutes: "minutes" req req,
-        seconds: "seconds" req req,
-    });
+    pub type PostResponseAwardSendPeriodAwardSendDayTimeEndDayTime = crate::v3::marketing::membercard_activity::activities::GetResponseDataAwardSendPeriodAwardSendDayTimeBeginDayTime;
     /// PostResponseAwardSendPeriodAwardSendTime
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponseAwardSendPeriodAwardSendTime {
-        /// 发放开始时间
-        ///
-        /// Example: `2020-01-21T00:00:00.000+08:00`
-        pub begin_time: String,
-        /// 发放结束时间
-        ///
-        /// Example: `2020-01-27T00:00:00.000+08:00`
-        pub end_time: String,
-    }
-    ::wechatpay::runtime::json_object!(PostResponseAwardSendPeriodAwardSendTime {
-        begin_time: "begin_time" req req,
-        end_time: "end_time" req req,
-    });
+    pub type PostResponseAwardSendPeriodAwardSendTime = crate::v3::marketing::membercard_activity::activities::GetResponseDataAwardSendPeriodAwardSendTime;
     /// 支付前会员活动设置
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponseMiniprogramActivitySetting {
-        /// 指定领取渠道
-        pub outer_str: Option<Vec<String>>,
-        /// 领奖页面跳转配置
-        pub award_jump_deploy: Option<
-            PostResponseMiniprogramActivitySettingAwardJumpDeploy,
-        >,
-    }
-    ::wechatpay::runtime::json_object!(PostResponseMiniprogramActivitySetting {
-        outer_str: "outer_str" opt opt,
-        award_jump_deploy: "award_jump_deploy" opt opt,
-    });
+    pub type PostResponseMiniprogramActivitySetting = crate::v3::marketing::membercard_activity::activities::GetResponseDataMiniprogramActivitySetting;
     /// 领奖页面跳转配置
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponseMiniprogramActivitySettingAwardJumpDeploy {
-        /// 小程序AppID
-        ///
-        /// Example: `wxc0b84a53ed8e8d29`
-        pub mini_program_appid: Option<String>,
-        /// 小程序path
-        ///
-        /// Example: `mall/pages/List`
-        pub mini_program_path: Option<String>,
-        /// 跳转按钮文案
-        ///
-        /// Example: `点击`
-        pub button_text: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponseMiniprogramActivitySettingAwardJumpDeploy {
-        mini_program_appid: "mini_program_appid" opt opt,
-        mini_program_path: "mini_program_path" opt opt,
-        button_text: "button_text" opt opt,
-    });
+    pub type PostResponseMiniprogramActivitySettingAwardJumpDeploy = crate::v3::marketing::membercard_activity::activities::GetResponseDataMiniprogramActivitySettingAwardJumpDeploy;
     /// 支付后活动设置
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponsePayActivitySetting {
-        /// 商户logo
-        ///
-        /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-        pub logo_url: String,
-        /// 支付结果页活动副标题
-        ///
-        /// Example: `湖南麻辣美食券`
-        pub activity_second_title: String,
-        /// 活动曝光商户号
-        pub mchid_list: Option<Vec<String>>,
-        /// 激活方式设置
-        pub activate_setting: Option<PostResponsePayActivitySettingActivateSetting>,
-        /// 支付设置
-        pub payment_setting: Option<PostResponsePayActivitySettingPaymentSetting>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponsePayActivitySetting {
-        logo_url: "logo_url" req req,
-        activity_second_title: "activity_second_title" req req,
-        mchid_list: "mchid_list" opt opt,
-        activate_setting: "activate_setting" opt opt,
-        payment_setting: "payment_setting" opt opt,
-    });
+    pub type PostResponsePayActivitySetting = crate::v3::marketing::membercard_activity::activities::GetResponseDataPayActivitySetting;
     /// 激活方式设置
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponsePayActivitySettingActivateSetting {
-        /// 激活类型
-        ///
-        /// Example: `AUTO_ACTIVATE`
-        pub activate_type: String,
-        /// 跳转激活的url
-        ///
-        /// Example: `https://w.url.cn/s/Ahz3p2C`
-        pub activate_url: Option<String>,
-        /// 跳转激活的小程序
-        pub activate_miniprogram: Option<
-            PostResponsePayActivitySettingActivateSettingActivateMiniprogram,
-        >,
-    }
-    ::wechatpay::runtime::json_object!(PostResponsePayActivitySettingActivateSetting {
-        activate_type: "activate_type" req req,
-        activate_url: "activate_url" opt opt,
-        activate_miniprogram: "activate_miniprogram" opt opt,
-    });
+    pub type PostResponsePayActivitySettingActivateSetting = crate::v3::marketing::membercard_activity::activities::GetResponseDataPayActivitySettingActivateSetting;
     /// 跳转激活的小程序
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponsePayActivitySettingActivateSettingActivateMiniprogram {
-        /// 跳转激活的appid
-        ///
-        /// Example: `wxea9c30a90fs8d3fe`
-        pub activate_appid: String,
-        /// 跳转激活的path
-        ///
-        /// Example: `pages/activate/activate`
-        pub activate_path: String,
-    }
-    ::wechatpay::runtime::json_object!(PostResponsePayActivitySettingActivateSettingActivateMiniprogram {
-        activate_appid: "activate_appid" req req,
-        activate_path: "activate_path" req req,
-    });
+    pub type PostResponsePayActivitySettingActivateSettingActivateMiniprogram = crate::v3::marketing::membercard_activity::activities::GetResponseDataPayActivitySettingActivateSettingActivateMiniprogram;
     /// 支付设置
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponsePayActivitySettingPaymentSetting {
-        /// 支付模式
-        pub payment_mode: Option<
-            PostResponsePayActivitySettingPaymentSettingPaymentMode,
-        >,
-        /// 指定银行的简称
-        ///
-        /// Example: `CFT`
-        pub limit_bank: Option<String>,
-        /// 订单优惠标记
-        ///
-        /// Example: `xxx,yyy`
-        pub goods_tags: Option<Vec<::serde_json::Value>>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponsePayActivitySettingPaymentSetting {
-        payment_mode: "payment_mode" opt opt,
-        limit_bank: "limit_bank" opt opt,
-        goods_tags: "goods_tags" opt opt,
-    });
+    pub type PostResponsePayActivitySettingPaymentSetting = crate::v3::marketing::membercard_activity::activities::GetResponseDataPayActivitySettingPaymentSetting;
     /// 支付模式
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponsePayActivitySettingPaymentSettingPaymentMode {
-        /// 支付场景列表
-        ///
-        /// Example: `APP`
-        pub payment_scene_list: Option<Vec<::serde_json::Value>>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponsePayActivitySettingPaymentSettingPaymentMode {
-        payment_scene_list: "payment_scene_list" opt opt,
-    });
+    pub type PostResponsePayActivitySettingPaymentSettingPaymentMode = crate::v3::marketing::membercard_activity::activities::GetResponseDataPayActivitySettingPaymentSettingPaymentMode;
     /// PostResponseStockList
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponseStockList {
-        /// 创建批次的商户号
-        ///
-        /// Example: `10000022`
-        pub stock_creator_mchid: String,
-        /// 券批次ID
-        ///
-        /// Example: `98065001`
-        pub stock_id: String,
-    }
-    ::wechatpay::runtime::json_object!(PostResponseStockList {
-        stock_creator_mchid: "stock_creator_mchid" req req,
-        stock_id: "stock_id" req req,
-    });
+    pub type PostResponseStockList = crate::v3::marketing::membercard_activity::activities::GetResponseDataStockList;
     /// `/v3/marketing/membercard-activity/activities/{activity_id}`
     pub mod by_activity_id {
         /// The chain step for `/v3/marketing/membercard-activity/activities/{activity_id}`, reached with `client.v3().marketing().membercard_activity().activities().activity_id(activity_id)`.
@@ -1131,124 +672,19 @@ pub mod activities {
             miniprogram_activity_setting: "miniprogram_activity_setting" opt opt,
         });
         /// 发放时间段
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseAwardSendPeriod {
-            /// 指定时间
-            pub award_send_time: Option<Vec<GetResponseAwardSendPeriodAwardSendTime>>,
-            /// 指定时间段
-            pub award_send_day_time: Option<
-                Vec<GetResponseAwardSendPeriodAwardSendDayTime>,
-            >,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseAwardSendPeriod {
-            award_send_time: "award_send_time" opt opt,
-            award_send_day_time: "award_send_day_time" opt opt,
-        });
+        pub type GetResponseAwardSendPeriod = crate::v3::marketing::membercard_activity::activities::GetResponseDataAwardSendPeriod;
         /// GetResponseAwardSendPeriodAwardSendDayTime
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseAwardSendPeriodAwardSendDayTime {
-            /// 每日发放开始时间
-            pub begin_day_time: GetResponseAwardSendPeriodAwardSendDayTimeBeginDayTime,
-            /// 每日发放结束时间
-            pub end_day_time: GetResponseAwardSendPeriodAwardSendDayTimeEndDayTime,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseAwardSendPeriodAwardSendDayTime {
-            begin_day_time: "begin_day_time" req req,
-            end_day_time: "end_day_time" req req,
-        });
+        pub type GetResponseAwardSendPeriodAwardSendDayTime = crate::v3::marketing::membercard_activity::activities::GetResponseDataAwardSendPeriodAwardSendDayTime;
         /// 每日发放开始时间
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseAwardSendPeriodAwardSendDayTimeBeginDayTime {
-            /// 时
-            ///
-            /// Example: `9`
-            pub hours: i64,
-            /// 分
-            ///
-            /// Example: `34`
-            pub minutes: i64,
-            /// 秒
-            ///
-            /// Example: `6`
-            pub seconds: i64,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseAwardSendPeriodAwardSendDayTimeBeginDayTime {
-            hours: "hours" req req,
-            minutes: "minutes" req req,
-            seconds: "seconds" req req,
-        });
+        pub type GetResponseAwardSendPeriodAwardSendDayTimeBeginDayTime = crate::v3::marketing::membercard_activity::activities::GetResponseDataAwardSendPeriodAwardSendDayTimeBeginDayTime;
         /// 每日发放结束时间
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseAwardSendPeriodAwardSendDayTimeEndDayTime {
-            /// 时
-            ///
-            /// Example: `9`
-            pub hours: i64,
-            /// 分
-            ///
-            /// Example: `34`
-            pub minutes: i64,
-            /// 秒
-            ///
-            /// Example: `6`
-            pub seconds: i64,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseAwardSendPeriodAwardSendDayTimeEndDayTime {
-            hours: "hours" req req,
-            minutes: "minutes" req req,
-            seconds: "seconds" req req,
-        });
+        pub type GetResponseAwardSendPeriodAwardSendDayTimeEndDayTime = crate::v3::marketing::membercard_activity::activities::GetResponseDataAwardSendPeriodAwardSendDayTimeBeginDayTime;
         /// GetResponseAwardSendPeriodAwardSendTime
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseAwardSendPeriodAwardSendTime {
-            /// 发放开始时间
-            ///
-            /// Example: `2020-01-21T00:00:00.000+08:00`
-            pub begin_time: String,
-            /// 发放结束时间
-            ///
-            /// Example: `2020-01-27T00:00:00.000+08:00`
-            pub end_time: String,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseAwardSendPeriodAwardSendTime {
-            begin_time: "begin_time" req req,
-            end_time: "end_time" req req,
-        });
+        pub type GetResponseAwardSendPeriodAwardSendTime = crate::v3::marketing::membercard_activity::activities::GetResponseDataAwardSendPeriodAwardSendTime;
         /// 支付前会员活动设置
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseMiniprogramActivitySetting {
-            /// 指定领取渠道
-            pub outer_str: Option<Vec<String>>,
-            /// 领奖页面跳转配置
-            pub award_jump_deploy: Option<
-                GetResponseMiniprogramActivitySettingAwardJumpDeploy,
-            >,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseMiniprogramActivitySetting {
-            outer_str: "outer_str" opt opt,
-            award_jump_deploy: "award_jump_deploy" opt opt,
-        });
+        pub type GetResponseMiniprogramActivitySetting = crate::v3::marketing::membercard_activity::activities::GetResponseDataMiniprogramActivitySetting;
         /// 领奖页面跳转配置
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseMiniprogramActivitySettingAwardJumpDeploy {
-            /// 小程序AppID
-            ///
-            /// Example: `wxc0b84a53ed8e8d29`
-            pub mini_program_appid: Option<String>,
-            /// 小程序path
-            ///
-            /// Example: `mall/pages/List`
-            pub mini_program_path: Option<String>,
-            /// 跳转按钮文案
-            ///
-            /// Example: `点击`
-            pub button_text: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseMiniprogramActivitySettingAwardJumpDeploy {
-            mini_program_appid: "mini_program_appid" opt opt,
-            mini_program_path: "mini_program_path" opt opt,
-            button_text: "button_text" opt opt,
-        });
+        pub type GetResponseMiniprogramActivitySettingAwardJumpDeploy = crate::v3::marketing::membercard_activity::activities::GetResponseDataMiniprogramActivitySettingAwardJumpDeploy;
         /// 支付后活动设置
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePayActivitySetting {
@@ -1277,90 +713,15 @@ pub mod activities {
             payment_setting: "payment_setting" opt opt,
         });
         /// 激活方式设置
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponsePayActivitySettingActivateSetting {
-            /// 激活类型
-            ///
-            /// Example: `AUTO_ACTIVATE`
-            pub activate_type: String,
-            /// 跳转激活的url
-            ///
-            /// Example: `https://w.url.cn/s/Ahz3p2C`
-            pub activate_url: Option<String>,
-            /// 跳转激活的小程序
-            pub activate_miniprogram: Option<
-                GetResponsePayActivitySettingActivateSettingActivateMiniprogram,
-            >,
-        }
-        ::wechatpay::runtime::json_object!(GetResponsePayActivitySettingActivateSetting {
-            activate_type: "activate_type" req req,
-            activate_url: "activate_url" opt opt,
-            activate_miniprogram: "activate_miniprogram" opt opt,
-        });
+        pub type GetResponsePayActivitySettingActivateSetting = crate::v3::marketing::membercard_activity::activities::GetResponseDataPayActivitySettingActivateSetting;
         /// 跳转激活的小程序
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponsePayActivitySettingActivateSettingActivateMiniprogram {
-            /// 跳转激活的appid
-            ///
-            /// Example: `wxea9c30a90fs8d3fe`
-            pub activate_appid: String,
-            /// 跳转激活的path
-            ///
-            /// Example: `pages/activate/activate`
-            pub activate_path: String,
-        }
-        ::wechatpay::runtime::json_object!(GetResponsePayActivitySettingActivateSettingActivateMiniprogram {
-            activate_appid: "activate_appid" req req,
-            activate_path: "activate_path" req req,
-        });
+        pub type GetResponsePayActivitySettingActivateSettingActivateMiniprogram = crate::v3::marketing::membercard_activity::activities::GetResponseDataPayActivitySettingActivateSettingActivateMiniprogram;
         /// 支付设置
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponsePayActivitySettingPaymentSetting {
-            /// 支付模式
-            pub payment_mode: Option<
-                GetResponsePayActivitySettingPaymentSettingPaymentMode,
-            >,
-            /// 指定银行的简称
-            ///
-            /// Example: `CFT`
-            pub limit_bank: Option<String>,
-            /// 订单优惠标记
-            ///
-            /// Example: `xxx,yyy`
-            pub goods_tags: Option<Vec<::serde_json::Value>>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponsePayActivitySettingPaymentSetting {
-            payment_mode: "payment_mode" opt opt,
-            limit_bank: "limit_bank" opt opt,
-            goods_tags: "goods_tags" opt opt,
-        });
+        pub type GetResponsePayActivitySettingPaymentSetting = crate::v3::marketing::membercard_activity::activities::GetResponseDataPayActivitySettingPaymentSetting;
         /// 支付模式
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponsePayActivitySettingPaymentSettingPaymentMode {
-            /// 支付场景列表
-            ///
-            /// Example: `APP`
-            pub payment_scene_list: Option<Vec<::serde_json::Value>>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponsePayActivitySettingPaymentSettingPaymentMode {
-            payment_scene_list: "payment_scene_list" opt opt,
-        });
+        pub type GetResponsePayActivitySettingPaymentSettingPaymentMode = crate::v3::marketing::membercard_activity::activities::GetResponseDataPayActivitySettingPaymentSettingPaymentMode;
         /// GetResponseStockList
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseStockList {
-            /// 创建批次的商户号
-            ///
-            /// Example: `10000022`
-            pub stock_creator_mchid: String,
-            /// 券批次ID
-            ///
-            /// Example: `98065001`
-            pub stock_id: String,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseStockList {
-            stock_creator_mchid: "stock_creator_mchid" req req,
-            stock_id: "stock_id" req req,
-        });
+        pub type GetResponseStockList = crate::v3::marketing::membercard_activity::activities::GetResponseDataStockList;
         /// `/v3/marketing/membercard-activity/activities/{activity_id}/terminate`
         pub mod terminate {
             /// The chain step for `/v3/marketing/membercard-activity/activities/{activity_id}/terminate`, reached with `client.v3().marketing().membercard_activity().activities().activity_id(activity_id).terminate()`.

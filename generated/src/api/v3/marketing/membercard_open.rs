@@ -185,21 +185,7 @@ pub mod callback {
         notify_url: "notify_url" req req,
     });
     /// The response of `PATCH /v3/marketing/membercard-open/callback` (设置回调地址API).
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PatchResponse {
-        /// 通知url地址
-        ///
-        /// Example: `https://shangjia.com`
-        pub notify_url: String,
-        /// 商户号
-        ///
-        /// Example: `99999105`
-        pub mchid: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PatchResponse {
-        notify_url: "notify_url" req req,
-        mchid: "mchid" opt opt,
-    });
+    pub type PatchResponse = crate::v3::marketing::membercard_open::callback::GetResponse;
 }
 /// `/v3/marketing/membercard-open/cards`
 pub mod cards {
@@ -657,55 +643,9 @@ pub mod cards {
             need_dynamic_code: "need_dynamic_code" opt opt,
         });
         /// 商户补充声明
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PatchRequestAdditionalStatement {
-            /// 标题
-            ///
-            /// Example: `xxx会员卡使用须知`
-            pub title: Option<String>,
-            /// 跳转url
-            ///
-            /// Example: `https://xxx.111.com`
-            pub url: Option<String>,
-            /// 跳转小程序appid
-            ///
-            /// Example: `wxea9c30890f48d5ae`
-            pub appid: Option<String>,
-            /// 跳转小程序path
-            ///
-            /// Example: `pages/statement/statement`
-            pub path: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PatchRequestAdditionalStatement {
-            title: "title" opt opt,
-            url: "url" opt opt,
-            appid: "appid" opt opt,
-            path: "path" opt opt,
-        });
+        pub type PatchRequestAdditionalStatement = crate::v3::marketing::membercard_open::cards::PostRequestAdditionalStatement;
         /// 储值信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PatchRequestBalanceInformation {
-            /// 是否支持储值
-            pub need_balance: Option<bool>,
-            /// 储值小程序appid
-            ///
-            /// Example: `wxea9c30890f48d5ae`
-            pub balance_appid: Option<String>,
-            /// 储值小程序path
-            ///
-            /// Example: `pages/balance/balance`
-            pub balance_path: Option<String>,
-            /// 储值url
-            ///
-            /// Example: `https://xxx.com`
-            pub balance_url: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PatchRequestBalanceInformation {
-            need_balance: "need_balance" opt opt,
-            balance_appid: "balance_appid" opt opt,
-            balance_path: "balance_path" opt opt,
-            balance_url: "balance_url" opt opt,
-        });
+        pub type PatchRequestBalanceInformation = crate::v3::marketing::membercard_open::cards::PostRequestBalanceInformation;
         /// 会员卡code分配类型
         ///
         /// A value this client does not know yet is kept as [`PatchRequestCodeMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -800,22 +740,7 @@ pub mod cards {
             custom_field_list: "custom_field_list" opt opt,
         });
         /// PatchRequestUserInformationFormCustomFieldList
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PatchRequestUserInformationFormCustomFieldList {
-            /// `type`
-            pub type_: Option<crate::types::MemberCardUserInformationCustomFieldType>,
-            /// 字段名称
-            ///
-            /// Example: `喜欢的运动`
-            pub name: Option<String>,
-            /// 字段值
-            pub values: Option<Vec<String>>,
-        }
-        ::wechatpay::runtime::json_object!(PatchRequestUserInformationFormCustomFieldList {
-            type_: "type" opt opt,
-            name: "name" opt opt,
-            values: "values" opt opt,
-        });
+        pub type PatchRequestUserInformationFormCustomFieldList = crate::v3::marketing::membercard_open::cards::PostRequestUserInformationFormCustomFieldList;
         /// `/v3/marketing/membercard-open/cards/{card_id}/codes`
         pub mod codes {
             /// The chain step for `/v3/marketing/membercard-open/cards/{card_id}/codes`, reached with `client.v3().marketing().membercard_open().cards().card_id(card_id).codes()`.
@@ -996,19 +921,7 @@ pub mod cards {
                     custom_field_list: "custom_field_list" opt opt,
                 });
                 /// GetResponseUserInformationCommonFieldList
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseUserInformationCommonFieldList {
-                    /// `name`
-                    pub name: Option<crate::types::MemberCardUserInformationCommonField>,
-                    /// 用户开卡时填写的个人信息
-                    ///
-                    /// Example: `深圳`
-                    pub value: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseUserInformationCommonFieldList {
-                    name: "name" opt opt,
-                    value: "value" opt opt,
-                });
+                pub type GetResponseUserInformationCommonFieldList = crate::v3::marketing::membercard_open::activate_informations::by_activate_ticket::GetResponseUserInformationCommonFieldList;
                 /// GetResponseUserInformationCustomFieldList
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseUserInformationCustomFieldList {
@@ -1216,31 +1129,7 @@ pub mod cards {
                             }
                         }
                         /// The request of `POST /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus/prepare` (支付结果页展示会员积分API).
-                        #[derive(Clone, Debug, PartialEq, Default)]
-                        pub struct PostRequest {
-                            /// 商户订单号
-                            ///
-                            /// Example: `1217752501201407033233368018`
-                            pub out_trade_no: String,
-                            /// 直连商户号
-                            ///
-                            /// Example: `1230000109`
-                            pub mchid: String,
-                            /// 子商户号
-                            ///
-                            /// Example: `1900000109`
-                            pub sub_mchid: String,
-                            /// 会员积分值
-                            ///
-                            /// Example: `30`
-                            pub bonus_value: i64,
-                        }
-                        ::wechatpay::runtime::json_object!(PostRequest {
-                            out_trade_no: "out_trade_no" req req,
-                            mchid: "mchid" req req,
-                            sub_mchid: "sub_mchid" req req,
-                            bonus_value: "bonus_value" req req,
-                        });
+                        pub type PostRequest = crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::bonus::commit::PostRequest;
                     }
                 }
                 /// `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/rights`
@@ -1480,21 +1369,7 @@ pub mod cards {
                         field_list: "field_list" req req,
                     });
                     /// PostRequestStateSettingMessageTemplateSettingFieldList
-                    #[derive(Clone, Debug, PartialEq, Default)]
-                    pub struct PostRequestStateSettingMessageTemplateSettingFieldList {
-                        /// 内容字段ID
-                        ///
-                        /// Example: `hotel_name`
-                        pub field_id: String,
-                        /// 内容字段值
-                        ///
-                        /// Example: `深圳市南山区滨海路700号`
-                        pub field_value: String,
-                    }
-                    ::wechatpay::runtime::json_object!(PostRequestStateSettingMessageTemplateSettingFieldList {
-                        field_id: "field_id" req req,
-                        field_value: "field_value" req req,
-                    });
+                    pub type PostRequestStateSettingMessageTemplateSettingFieldList = crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::set_service_module_data::PostRequestStateSettingContentTemplateDataFieldList;
                 }
                 /// `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/unavailable`
                 pub mod unavailable {
@@ -2067,36 +1942,7 @@ pub mod cards {
                 MemberActivity = "MEMBER_ACTIVITY",
             });
             /// 会员专属咨询信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PatchRequestGuide {
-                /// 联系人名字
-                ///
-                /// Example: `酒店管家-何小明`
-                pub staff_name: Option<String>,
-                /// 联系人头像
-                ///
-                /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-                pub head_image_url: Option<String>,
-                /// 联系方式
-                ///
-                /// Example: `微信号`
-                pub contact_information_name: Option<String>,
-                /// 联系信息值
-                ///
-                /// Example: `weixin123`
-                pub contact_information_value: Option<String>,
-                /// 联系电话
-                ///
-                /// Example: `0755-12345677`
-                pub phone_number: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PatchRequestGuide {
-                staff_name: "staff_name" opt opt,
-                head_image_url: "head_image_url" opt opt,
-                contact_information_name: "contact_information_name" opt opt,
-                contact_information_value: "contact_information_value" opt opt,
-                phone_number: "phone_number" opt opt,
-            });
+            pub type PatchRequestGuide = crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::rights::PatchRequestGuide;
         }
         /// `/v3/marketing/membercard-open/cards/{card_id}/service-modules`
         pub mod service_modules {
@@ -2144,21 +1990,7 @@ pub mod cards {
                 jump_miniprogram: "jump_miniprogram" req req,
             });
             /// 跳转小程序
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestJumpMiniprogram {
-                /// 小程序appid
-                ///
-                /// Example: `wx37178d097a6851d8`
-                pub appid: String,
-                /// 小程序path
-                ///
-                /// Example: `pages/index/index`
-                pub path: String,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestJumpMiniprogram {
-                appid: "appid" req req,
-                path: "path" req req,
-            });
+            pub type PostRequestJumpMiniprogram = crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::set_service_module_data::PostRequestStateSettingContentTemplateDataActionSettingJumpMiniprogram;
             /// The response of `POST /v3/marketing/membercard-open/cards/{card_id}/service-modules` (添加会员卡服务项).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -2179,21 +2011,7 @@ pub mod cards {
                 jump_miniprogram: "jump_miniprogram" req req,
             });
             /// 跳转小程序
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponseJumpMiniprogram {
-                /// 小程序appid
-                ///
-                /// Example: `wx37178d097a6851d8`
-                pub appid: String,
-                /// 小程序path
-                ///
-                /// Example: `pages/index/index`
-                pub path: String,
-            }
-            ::wechatpay::runtime::json_object!(PostResponseJumpMiniprogram {
-                appid: "appid" req req,
-                path: "path" req req,
-            });
+            pub type PostResponseJumpMiniprogram = crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::set_service_module_data::PostRequestStateSettingContentTemplateDataActionSettingJumpMiniprogram;
             /// `/v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}`
             pub mod by_service_module_id {
                 /// The chain step for `/v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}`, reached with `client.v3().marketing().membercard_open().cards().card_id(card_id).service_modules().service_module_id(service_module_id)`.
@@ -2236,56 +2054,11 @@ pub mod cards {
                     jump_miniprogram: "jump_miniprogram" req req,
                 });
                 /// 跳转小程序
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PatchRequestJumpMiniprogram {
-                    /// 小程序appid
-                    ///
-                    /// Example: `wx37178d097a6851d8`
-                    pub appid: String,
-                    /// 小程序path
-                    ///
-                    /// Example: `pages/index/index`
-                    pub path: String,
-                }
-                ::wechatpay::runtime::json_object!(PatchRequestJumpMiniprogram {
-                    appid: "appid" req req,
-                    path: "path" req req,
-                });
+                pub type PatchRequestJumpMiniprogram = crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::set_service_module_data::PostRequestStateSettingContentTemplateDataActionSettingJumpMiniprogram;
                 /// The response of `PATCH /v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}` (修改会员卡服务项).
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PatchResponse {
-                    /// 会员卡id
-                    ///
-                    /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-                    pub card_id: String,
-                    /// 会员服务项ID
-                    ///
-                    /// Example: `666`
-                    pub service_module_id: String,
-                    /// 跳转小程序
-                    pub jump_miniprogram: PatchResponseJumpMiniprogram,
-                }
-                ::wechatpay::runtime::json_object!(PatchResponse {
-                    card_id: "card_id" req req,
-                    service_module_id: "service_module_id" req req,
-                    jump_miniprogram: "jump_miniprogram" req req,
-                });
+                pub type PatchResponse = crate::v3::marketing::membercard_open::cards::by_card_id::service_modules::PostResponse;
                 /// 跳转小程序
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PatchResponseJumpMiniprogram {
-                    /// 小程序appid
-                    ///
-                    /// Example: `wx37178d097a6851d8`
-                    pub appid: String,
-                    /// 小程序path
-                    ///
-                    /// Example: `pages/index/index`
-                    pub path: String,
-                }
-                ::wechatpay::runtime::json_object!(PatchResponseJumpMiniprogram {
-                    appid: "appid" req req,
-                    path: "path" req req,
-                });
+                pub type PatchResponseJumpMiniprogram = crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::set_service_module_data::PostRequestStateSettingContentTemplateDataActionSettingJumpMiniprogram;
             }
         }
         /// `/v3/marketing/membercard-open/cards/{card_id}/upgrade`
@@ -2380,16 +2153,7 @@ pub mod cards {
                     out_request_no: "out_request_no" req req,
                 });
                 /// The response of `POST /v3/marketing/membercard-open/cards/{card_id}/users/import` (根据openid导入用户会员卡API).
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostResponse {
-                    /// 会员卡code
-                    ///
-                    /// Example: `478515832665`
-                    pub code: String,
-                }
-                ::wechatpay::runtime::json_object!(PostResponse {
-                    code: "code" req req,
-                });
+                pub type PostResponse = crate::v3::marketing::membercard_open::cards::by_card_id::phone_membercard::import::PostResponse;
             }
         }
     }

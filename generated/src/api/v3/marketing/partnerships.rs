@@ -294,22 +294,7 @@ pub mod build {
         stock_id: "stock_id" opt opt,
     });
     /// 授权业务类别
-    ///
-    /// A value this client does not know yet is kept as [`PostResponseAuthorizedDataBusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostResponseAuthorizedDataBusinessType {
-        /// `FAVOR_STOCK`
-        FavorStock,
-        /// `BUSIFAVOR_STOCK`
-        BusifavorStock,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostResponseAuthorizedDataBusinessType {
-        FavorStock = "FAVOR_STOCK",
-        BusifavorStock = "BUSIFAVOR_STOCK",
-    });
+    pub type PostResponseAuthorizedDataBusinessType = crate::v3::marketing::partnerships::build::PostRequestAuthorizedDataBusinessType;
     /// 合作方信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponsePartner {
@@ -326,22 +311,7 @@ pub mod build {
         merchant_id: "merchant_id" opt opt,
     });
     /// 合作方类别
-    ///
-    /// A value this client does not know yet is kept as [`PostResponsePartnerType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostResponsePartnerType {
-        /// `APPID`
-        Appid,
-        /// `MERCHANT`
-        Merchant,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostResponsePartnerType {
-        Appid = "APPID",
-        Merchant = "MERCHANT",
-    });
+    pub type PostResponsePartnerType = crate::v3::marketing::partnerships::build::PostRequestPartnerType;
     /// 合作状态
     ///
     /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -383,89 +353,15 @@ pub mod terminate {
         }
     }
     /// The request of `POST /v3/marketing/partnerships/terminate` (终止合作关系API).
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostRequest {
-        /// 业务请求幂等值
-        ///
-        /// Header `Idempotency-Key`. Example: `12345`
-        pub idempotency_key: String,
-        /// 合作方信息
-        pub partner: PostRequestPartner,
-        /// 被授权数据
-        pub authorized_data: PostRequestAuthorizedData,
-    }
-    ::wechatpay::runtime::json_object!(PostRequest {
-        idempotency_key: "Idempotency-Key" skip req,
-        partner: "partner" req req,
-        authorized_data: "authorized_data" req req,
-    });
+    pub type PostRequest = crate::v3::marketing::partnerships::build::PostRequest;
     /// 被授权数据
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostRequestAuthorizedData {
-        /// 授权业务类别
-        pub business_type: PostRequestAuthorizedDataBusinessType,
-        /// 授权批次ID
-        ///
-        /// Example: `2433405`
-        pub stock_id: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestAuthorizedData {
-        business_type: "business_type" req req,
-        stock_id: "stock_id" opt opt,
-    });
+    pub type PostRequestAuthorizedData = crate::v3::marketing::partnerships::build::PostRequestAuthorizedData;
     /// 授权业务类别
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestAuthorizedDataBusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestAuthorizedDataBusinessType {
-        /// `FAVOR_STOCK`
-        FavorStock,
-        /// `BUSIFAVOR_STOCK`
-        BusifavorStock,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestAuthorizedDataBusinessType {
-        FavorStock = "FAVOR_STOCK",
-        BusifavorStock = "BUSIFAVOR_STOCK",
-    });
+    pub type PostRequestAuthorizedDataBusinessType = crate::v3::marketing::partnerships::build::PostRequestAuthorizedDataBusinessType;
     /// 合作方信息
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostRequestPartner {
-        /// 合作方类别
-        pub type_: PostRequestPartnerType,
-        /// 合作方APPID
-        ///
-        /// Example: `wx4e1916a585d1f4e9`
-        pub appid: Option<String>,
-        /// 合作方商户ID
-        ///
-        /// Example: `2480029552`
-        pub merchant_id: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestPartner {
-        type_: "type" req req,
-        appid: "appid" opt opt,
-        merchant_id: "merchant_id" opt opt,
-    });
+    pub type PostRequestPartner = crate::v3::marketing::partnerships::build::PostRequestPartner;
     /// 合作方类别
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestPartnerType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestPartnerType {
-        /// `APPID`
-        Appid,
-        /// `MERCHANT`
-        Merchant,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestPartnerType {
-        Appid = "APPID",
-        Merchant = "MERCHANT",
-    });
+    pub type PostRequestPartnerType = crate::v3::marketing::partnerships::build::PostRequestPartnerType;
     /// The response of `POST /v3/marketing/partnerships/terminate` (终止合作关系API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {

@@ -400,73 +400,9 @@ pub mod activities {
             award_send_rule: "award_send_rule" req req,
         });
         /// 活动基本信息
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct GetResponseActivityBaseInfo {
-            /// 活动名称
-            pub activity_name: String,
-            /// 活动副标题
-            pub activity_second_title: String,
-            /// 商户logo
-            pub merchant_logo_url: String,
-            /// `background_color`
-            pub background_color: Option<crate::types::BackgroundColor>,
-            /// 活动开始时间
-            pub begin_time: Option<String>,
-            /// 活动结束时间
-            pub end_time: Option<String>,
-            /// `available_periods`
-            pub available_periods: Option<crate::types::AvailablePeriods>,
-            /// 商户请求单号
-            pub out_request_no: String,
-            /// `delivery_purpose`
-            pub delivery_purpose: crate::types::DeliveryPurpose,
-            /// 商家小程序appid
-            pub mini_programs_appid: Option<String>,
-            /// 商家小程序path
-            pub mini_programs_path: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseActivityBaseInfo {
-            activity_name: "activity_name" req req,
-            activity_second_title: "activity_second_title" req req,
-            merchant_logo_url: "merchant_logo_url" req req,
-            background_color: "background_color" opt opt,
-            begin_time: "begin_time" opt opt,
-            end_time: "end_time" opt opt,
-            available_periods: "available_periods" opt opt,
-            out_request_no: "out_request_no" req req,
-            delivery_purpose: "delivery_purpose" req req,
-            mini_programs_appid: "mini_programs_appid" opt opt,
-            mini_programs_path: "mini_programs_path" opt opt,
-        });
+        pub type GetResponseActivityBaseInfo = crate::v3::marketing::paygiftactivity::activities::GetResponseDataActivityBaseInfo;
         /// 活动状态
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseActivityStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseActivityStatus {
-            /// `CREATE_ACT_STATUS`: 已创建
-            CreateActStatus,
-            /// `ONGOING_ACT_STATUS`: 运行中
-            OngoingActStatus,
-            /// `TERMINATE_ACT_STATUS`: 已终止
-            TerminateActStatus,
-            /// `STOP_ACT_STATUS`: 已暂停
-            StopActStatus,
-            /// `OVER_TIME_ACT_STATUS`: 已过期
-            OverTimeActStatus,
-            /// `CREATE_ACT_FAILED`: 创建活动失败
-            CreateActFailed,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseActivityStatus {
-            CreateActStatus = "CREATE_ACT_STATUS",
-            OngoingActStatus = "ONGOING_ACT_STATUS",
-            TerminateActStatus = "TERMINATE_ACT_STATUS",
-            StopActStatus = "STOP_ACT_STATUS",
-            OverTimeActStatus = "OVER_TIME_ACT_STATUS",
-            CreateActFailed = "CREATE_ACT_FAILED",
-        });
+        pub type GetResponseActivityStatus = crate::v3::marketing::paygiftactivity::activities::GetRequestActivityStatus;
         /// 活动类型
         ///
         /// A value this client does not know yet is kept as [`GetResponseActivityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -488,68 +424,13 @@ pub mod activities {
             SpecificSendActType = "SPECIFIC_SEND_ACT_TYPE",
         });
         /// 活动高级设置
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseAdvancedSetting {
-            /// `delivery_user_category`
-            pub delivery_user_category: Option<crate::types::AwardType>,
-            /// 商家会员appid
-            pub merchant_member_appid: Option<String>,
-            /// 支付模式
-            pub payment_mode: Option<GetResponseAdvancedSettingPaymentMode>,
-            /// 订单优惠标记
-            pub goods_tags: Option<Vec<String>>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseAdvancedSetting {
-            delivery_user_category: "delivery_user_category" opt opt,
-            merchant_member_appid: "merchant_member_appid" opt opt,
-            payment_mode: "payment_mode" opt opt,
-            goods_tags: "goods_tags" opt opt,
-        });
+        pub type GetResponseAdvancedSetting = crate::v3::marketing::paygiftactivity::activities::GetResponseDataAdvancedSetting;
         /// 支付模式
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseAdvancedSettingPaymentMode {
-            /// 支付场景列表
-            pub payment_scene_list: Option<Vec<crate::types::PaymentScene>>,
-            /// 支付方式信息
-            pub payment_method_information: Option<
-                GetResponseAdvancedSettingPaymentModePaymentMethodInformation,
-            >,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseAdvancedSettingPaymentMode {
-            payment_scene_list: "payment_scene_list" opt opt,
-            payment_method_information: "payment_method_information" opt opt,
-        });
+        pub type GetResponseAdvancedSettingPaymentMode = crate::v3::marketing::paygiftactivity::activities::GetResponseDataAdvancedSettingPaymentMode;
         /// 支付方式信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseAdvancedSettingPaymentModePaymentMethodInformation {
-            /// 支付方式
-            pub payment_method: Option<
-                GetResponseAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod,
-            >,
-            /// 银行简称
-            pub bank_abbreviation: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseAdvancedSettingPaymentModePaymentMethodInformation {
-            payment_method: "payment_method" opt opt,
-            bank_abbreviation: "bank_abbreviation" opt opt,
-        });
+        pub type GetResponseAdvancedSettingPaymentModePaymentMethodInformation = crate::v3::marketing::paygiftactivity::activities::GetResponseDataAdvancedSettingPaymentModePaymentMethodInformation;
         /// 支付方式
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod {
-            /// `CFT`
-            Cft,
-            /// `SPECIFIC_BANK_CARD`
-            SpecificBankCard,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod {
-            Cft = "CFT",
-            SpecificBankCard = "SPECIFIC_BANK_CARD",
-        });
+        pub type GetResponseAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod = crate::v3::marketing::paygiftactivity::activities::GetResponseDataAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod;
         /// 活动奖品发放规则
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAwardSendRule {
@@ -581,20 +462,7 @@ pub mod activities {
             award_list: "award_list" opt opt,
         });
         /// GetResponseAwardSendRuleFullSendRuleAwardList
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseAwardSendRuleFullSendRuleAwardList {
-            /// 代金券批次Id
-            pub stock_id: Option<String>,
-            /// 奖品原始图（大图）
-            pub original_image_url: Option<String>,
-            /// 奖品缩略图（小图）
-            pub thumbnail_url: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseAwardSendRuleFullSendRuleAwardList {
-            stock_id: "stock_id" opt opt,
-            original_image_url: "original_image_url" opt opt,
-            thumbnail_url: "thumbnail_url" opt opt,
-        });
+        pub type GetResponseAwardSendRuleFullSendRuleAwardList = crate::v3::marketing::paygiftactivity::activities::GetResponseDataAwardSendRuleFullSendRuleAwardList;
         /// `/v3/marketing/paygiftactivity/activities/{activity_id}/goods`
         pub mod goods {
             /// The chain step for `/v3/marketing/paygiftactivity/activities/{activity_id}/goods`, reached with `client.v3().marketing().paygiftactivity().activities().activity_id(activity_id).goods()`.
@@ -945,44 +813,7 @@ pub mod unique_threshold_activity {
         award_send_rule: "award_send_rule" req req,
     });
     /// 活动基本信息
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostRequestActivityBaseInfo {
-        /// 活动名称
-        pub activity_name: String,
-        /// 活动副标题
-        pub activity_second_title: String,
-        /// 商户logo
-        pub merchant_logo_url: String,
-        /// `background_color`
-        pub background_color: Option<crate::types::BackgroundColor>,
-        /// 活动开始时间
-        pub begin_time: Option<String>,
-        /// 活动结束时间
-        pub end_time: Option<String>,
-        /// `available_periods`
-        pub available_periods: Option<crate::types::AvailablePeriods>,
-        /// 商户请求单号
-        pub out_request_no: String,
-        /// `delivery_purpose`
-        pub delivery_purpose: crate::types::DeliveryPurpose,
-        /// 商家小程序appid
-        pub mini_programs_appid: Option<String>,
-        /// 商家小程序path
-        pub mini_programs_path: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestActivityBaseInfo {
-        activity_name: "activity_name" req req,
-        activity_second_title: "activity_second_title" req req,
-        merchant_logo_url: "merchant_logo_url" req req,
-        background_color: "background_color" opt opt,
-        begin_time: "begin_time" opt opt,
-        end_time: "end_time" opt opt,
-        available_periods: "available_periods" opt opt,
-        out_request_no: "out_request_no" req req,
-        delivery_purpose: "delivery_purpose" req req,
-        mini_programs_appid: "mini_programs_appid" opt opt,
-        mini_programs_path: "mini_programs_path" opt opt,
-    });
+    pub type PostRequestActivityBaseInfo = crate::v3::marketing::paygiftactivity::activities::GetResponseDataActivityBaseInfo;
     /// 活动高级设置
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAdvancedSetting {
@@ -1007,120 +838,19 @@ pub mod unique_threshold_activity {
         payment_method_information: "payment_method_information" opt opt,
     });
     /// 支付方式信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestAdvancedSettingPaymentMethodInformation {
-        /// 支付方式
-        pub payment_method: Option<
-            PostRequestAdvancedSettingPaymentMethodInformationPaymentMethod,
-        >,
-        /// 银行简称
-        pub bank_abbreviation: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestAdvancedSettingPaymentMethodInformation {
-        payment_method: "payment_method" opt opt,
-        bank_abbreviation: "bank_abbreviation" opt opt,
-    });
+    pub type PostRequestAdvancedSettingPaymentMethodInformation = crate::v3::marketing::paygiftactivity::activities::GetResponseDataAdvancedSettingPaymentModePaymentMethodInformation;
     /// 支付方式
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestAdvancedSettingPaymentMethodInformationPaymentMethod::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestAdvancedSettingPaymentMethodInformationPaymentMethod {
-        /// `CFT`
-        Cft,
-        /// `SPECIFIC_BANK_CARD`
-        SpecificBankCard,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestAdvancedSettingPaymentMethodInformationPaymentMethod {
-        Cft = "CFT",
-        SpecificBankCard = "SPECIFIC_BANK_CARD",
-    });
+    pub type PostRequestAdvancedSettingPaymentMethodInformationPaymentMethod = crate::v3::marketing::paygiftactivity::activities::GetResponseDataAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod;
     /// 支付模式
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestAdvancedSettingPaymentMode {
-        /// 支付场景列表
-        pub payment_scene_list: Option<Vec<crate::types::PaymentScene>>,
-        /// 支付方式信息
-        pub payment_method_information: Option<
-            PostRequestAdvancedSettingPaymentModePaymentMethodInformation,
-        >,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestAdvancedSettingPaymentMode {
-        payment_scene_list: "payment_scene_list" opt opt,
-        payment_method_information: "payment_method_information" opt opt,
-    });
+    pub type PostRequestAdvancedSettingPaymentMode = crate::v3::marketing::paygiftactivity::activities::GetResponseDataAdvancedSettingPaymentMode;
     /// 支付方式信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestAdvancedSettingPaymentModePaymentMethodInformation {
-        /// 支付方式
-        pub payment_method: Option<
-            PostRequestAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod,
-        >,
-        /// 银行简称
-        pub bank_abbreviation: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestAdvancedSettingPaymentModePaymentMethodInformation {
-        payment_method: "payment_method" opt opt,
-        bank_abbreviation: "bank_abbreviation" opt opt,
-    });
+    pub type PostRequestAdvancedSettingPaymentModePaymentMethodInformation = crate::v3::marketing::paygiftactivity::activities::GetResponseDataAdvancedSettingPaymentModePaymentMethodInformation;
     /// 支付方式
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod {
-        /// `CFT`
-        Cft,
-        /// `SPECIFIC_BANK_CARD`
-        SpecificBankCard,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod {
-        Cft = "CFT",
-        SpecificBankCard = "SPECIFIC_BANK_CARD",
-    });
+    pub type PostRequestAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod = crate::v3::marketing::paygiftactivity::activities::GetResponseDataAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod;
     /// 阶梯送发放规则
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostRequestAwardSendRule {
-        /// `award_type`
-        pub award_type: crate::types::AwardType,
-        /// `merchant_option`
-        pub merchant_option: crate::types::MerchantOption,
-        /// 消费金额门槛
-        pub transaction_amount_minimum: i64,
-        /// `send_content`
-        pub send_content: crate::types::SendContent,
-        /// 奖品基本信息列表
-        pub award_list: Option<Vec<PostRequestAwardSendRuleAwardList>>,
-        /// 发券商户号列表
-        pub merchant_id_list: Option<Vec<String>>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestAwardSendRule {
-        award_type: "award_type" req req,
-        merchant_option: "merchant_option" req req,
-        transaction_amount_minimum: "transaction_amount_minimum" req req,
-        send_content: "send_content" req req,
-        award_list: "award_list" opt opt,
-        merchant_id_list: "merchant_id_list" opt opt,
-    });
+    pub type PostRequestAwardSendRule = crate::v3::marketing::paygiftactivity::activities::GetResponseDataAwardSendRuleFullSendRule;
     /// PostRequestAwardSendRuleAwardList
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestAwardSendRuleAwardList {
-        /// 代金券批次Id
-        pub stock_id: Option<String>,
-        /// 奖品原始图（大图）
-        pub original_image_url: Option<String>,
-        /// 奖品缩略图（小图）
-        pub thumbnail_url: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestAwardSendRuleAwardList {
-        stock_id: "stock_id" opt opt,
-        original_image_url: "original_image_url" opt opt,
-        thumbnail_url: "thumbnail_url" opt opt,
-    });
+    pub type PostRequestAwardSendRuleAwardList = crate::v3::marketing::paygiftactivity::activities::GetResponseDataAwardSendRuleFullSendRuleAwardList;
     /// The response of `POST /v3/marketing/paygiftactivity/unique-threshold-activity` (创建全场满额送活动API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {

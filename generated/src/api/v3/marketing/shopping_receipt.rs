@@ -205,55 +205,11 @@ pub mod customentrances {
         jump_link: "jump_link" req req,
     });
     /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
-    ///
-    /// A value this client does not know yet is kept as [`PostResponseCustomEntranceState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostResponseCustomEntranceState {
-        /// `ONLINE`
-        Online,
-        /// `OFFLINE`
-        Offline,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostResponseCustomEntranceState {
-        Online = "ONLINE",
-        Offline = "OFFLINE",
-    });
+    pub type PostResponseCustomEntranceState = crate::v3::marketing::shopping_receipt::customentrances::PostRequestCustomEntranceState;
     /// 自定义入口种类
-    ///
-    /// A value this client does not know yet is kept as [`PostResponseCustomEntranceType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostResponseCustomEntranceType {
-        /// `MERCHANT_ACTIVITY`
-        MerchantActivity,
-        /// `MERCHANT_MINI_PROGRAM`
-        MerchantMiniProgram,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostResponseCustomEntranceType {
-        MerchantActivity = "MERCHANT_ACTIVITY",
-        MerchantMiniProgram = "MERCHANT_MINI_PROGRAM",
-    });
+    pub type PostResponseCustomEntranceType = crate::v3::marketing::shopping_receipt::customentrances::PostRequestCustomEntranceType;
     /// 自定义入口跳转信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponseJumpLink {
-        /// 自定义入口的跳转小程序AppID
-        ///
-        /// Example: `wxea9c30a90fs8d3fe`
-        pub mini_programs_appid: String,
-        /// 自定义入口跳转小程序的path
-        ///
-        /// Example: `/pages/bonus/bonus`
-        pub mini_programs_path: String,
-    }
-    ::wechatpay::runtime::json_object!(PostResponseJumpLink {
-        mini_programs_appid: "mini_programs_appid" req req,
-        mini_programs_path: "mini_programs_path" req req,
-    });
+    pub type PostResponseJumpLink = crate::v3::marketing::shopping_receipt::customentrances::PostRequestJumpLink;
     /// `/v3/marketing/shopping-receipt/customentrances/{brand_id}`
     pub mod by_brand_id {
         /// The chain step for `/v3/marketing/shopping-receipt/customentrances/{brand_id}`, reached with `client.v3().marketing().shopping_receipt().customentrances().brand_id(brand_id)`.
@@ -285,114 +241,13 @@ pub mod customentrances {
             }
         }
         /// The response of `GET /v3/marketing/shopping-receipt/customentrances/{brand_id}` (查询自定义入口).
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct GetResponse {
-            /// 自定义入口种类
-            ///
-            /// Example: `MERCHANT_ACTIVITY`
-            pub custom_entrance_type: GetResponseCustomEntranceType,
-            /// 副标题，辅助描述商家活动或商家小程序信息
-            ///
-            /// Example: `双十一8折活动`
-            pub subtitle: String,
-            /// 展示商品信息，当自定义入口种类为商家活动时，该字段必填，种类为商家小程序该字段不填
-            ///
-            /// Example: `https://qpic.cn/xxx`
-            pub goods_thumbnail_url: Option<String>,
-            /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
-            ///
-            /// Example: `ONLINE`
-            pub custom_entrance_state: GetResponseCustomEntranceState,
-            /// 自定义入口的开始时间
-            ///
-            /// Example: `2015-05-20T13:29:35+08:00`
-            pub start_time: String,
-            /// 自定义入口的结束时间
-            ///
-            /// Example: `2019-12-31T13:29:35.120+08:00`
-            pub end_time: String,
-            /// 自定义入口的归属品牌ID
-            ///
-            /// Example: `1014`
-            pub brand_id: String,
-            /// 自定义入口创建的时间
-            ///
-            /// Example: `2015-05-20T13:29:35+08:00`
-            pub create_time: String,
-            /// 自定义入口修改的时间
-            ///
-            /// Example: `2015-05-20T13:29:35+08:00`
-            pub modify_time: String,
-            /// 商户创建自定义入口的凭据号（格式：商户ID+日期+流水号），商家侧需要保持唯一且递增
-            ///
-            /// Example: `100002322019090134234sfdf`
-            pub out_request_no: String,
-            /// 自定义入口跳转信息
-            pub jump_link: GetResponseJumpLink,
-        }
-        ::wechatpay::runtime::json_object!(GetResponse {
-            custom_entrance_type: "custom_entrance_type" req req,
-            subtitle: "subtitle" req req,
-            goods_thumbnail_url: "goods_thumbnail_url" opt opt,
-            custom_entrance_state: "custom_entrance_state" req req,
-            start_time: "start_time" req req,
-            end_time: "end_time" req req,
-            brand_id: "brand_id" req req,
-            create_time: "create_time" req req,
-            modify_time: "modify_time" req req,
-            out_request_no: "out_request_no" req req,
-            jump_link: "jump_link" req req,
-        });
+        pub type GetResponse = crate::v3::marketing::shopping_receipt::customentrances::PostResponse;
         /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseCustomEntranceState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseCustomEntranceState {
-            /// `ONLINE`
-            Online,
-            /// `OFFLINE`
-            Offline,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseCustomEntranceState {
-            Online = "ONLINE",
-            Offline = "OFFLINE",
-        });
+        pub type GetResponseCustomEntranceState = crate::v3::marketing::shopping_receipt::customentrances::PostRequestCustomEntranceState;
         /// 自定义入口种类
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseCustomEntranceType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseCustomEntranceType {
-            /// `MERCHANT_ACTIVITY`
-            MerchantActivity,
-            /// `MERCHANT_MINI_PROGRAM`
-            MerchantMiniProgram,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseCustomEntranceType {
-            MerchantActivity = "MERCHANT_ACTIVITY",
-            MerchantMiniProgram = "MERCHANT_MINI_PROGRAM",
-        });
+        pub type GetResponseCustomEntranceType = crate::v3::marketing::shopping_receipt::customentrances::PostRequestCustomEntranceType;
         /// 自定义入口跳转信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseJumpLink {
-            /// 自定义入口的跳转小程序AppID
-            ///
-            /// Example: `wxea9c30a90fs8d3fe`
-            pub mini_programs_appid: String,
-            /// 自定义入口跳转小程序的path
-            ///
-            /// Example: `/pages/bonus/bonus`
-            pub mini_programs_path: String,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseJumpLink {
-            mini_programs_appid: "mini_programs_appid" req req,
-            mini_programs_path: "mini_programs_path" req req,
-        });
+        pub type GetResponseJumpLink = crate::v3::marketing::shopping_receipt::customentrances::PostRequestJumpLink;
         /// The request of `PATCH /v3/marketing/shopping-receipt/customentrances/{brand_id}` (更新自定义入口).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequest {
@@ -438,164 +293,19 @@ pub mod customentrances {
             jump_link: "jump_link" opt opt,
         });
         /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
-        ///
-        /// A value this client does not know yet is kept as [`PatchRequestCustomEntranceState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PatchRequestCustomEntranceState {
-            /// `ONLINE`
-            Online,
-            /// `OFFLINE`
-            Offline,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PatchRequestCustomEntranceState {
-            Online = "ONLINE",
-            Offline = "OFFLINE",
-        });
+        pub type PatchRequestCustomEntranceState = crate::v3::marketing::shopping_receipt::customentrances::PostRequestCustomEntranceState;
         /// 自定义入口种类
-        ///
-        /// A value this client does not know yet is kept as [`PatchRequestCustomEntranceType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PatchRequestCustomEntranceType {
-            /// `MERCHANT_ACTIVITY`
-            MerchantActivity,
-            /// `MERCHANT_MINI_PROGRAM`
-            MerchantMiniProgram,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PatchRequestCustomEntranceType {
-            MerchantActivity = "MERCHANT_ACTIVITY",
-            MerchantMiniProgram = "MERCHANT_MINI_PROGRAM",
-        });
+        pub type PatchRequestCustomEntranceType = crate::v3::marketing::shopping_receipt::customentrances::PostRequestCustomEntranceType;
         /// 自定义入口跳转信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PatchRequestJumpLink {
-            /// 自定义入口的跳转小程序AppID
-            ///
-            /// Example: `wxea9c30a90fs8d3fe`
-            pub mini_programs_appid: String,
-            /// 自定义入口跳转小程序的path
-            ///
-            /// Example: `/pages/bonus/bonus`
-            pub mini_programs_path: String,
-        }
-        ::wechatpay::runtime::json_object!(PatchRequestJumpLink {
-            mini_programs_appid: "mini_programs_appid" req req,
-            mini_programs_path: "mini_programs_path" req req,
-        });
+        pub type PatchRequestJumpLink = crate::v3::marketing::shopping_receipt::customentrances::PostRequestJumpLink;
         /// The response of `PATCH /v3/marketing/shopping-receipt/customentrances/{brand_id}` (更新自定义入口).
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PatchResponse {
-            /// 自定义入口种类
-            ///
-            /// Example: `MERCHANT_ACTIVITY`
-            pub custom_entrance_type: PatchResponseCustomEntranceType,
-            /// 副标题，辅助描述商家活动或商家小程序信息
-            ///
-            /// Example: `双十一8折活动`
-            pub subtitle: String,
-            /// 展示商品信息，当自定义入口种类为商家活动时，该字段必填，种类为商家小程序该字段不填
-            ///
-            /// Example: `https://qpic.cn/xxx`
-            pub goods_thumbnail_url: Option<String>,
-            /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
-            ///
-            /// Example: `ONLINE`
-            pub custom_entrance_state: PatchResponseCustomEntranceState,
-            /// 自定义入口的开始时间
-            ///
-            /// Example: `2015-05-20T13:29:35+08:00`
-            pub start_time: String,
-            /// 自定义入口的结束时间
-            ///
-            /// Example: `2019-12-31T13:29:35.120+08:00`
-            pub end_time: String,
-            /// 自定义入口的归属品牌ID
-            ///
-            /// Example: `1014`
-            pub brand_id: String,
-            /// 自定义入口创建的时间
-            ///
-            /// Example: `2015-05-20T13:29:35+08:00`
-            pub create_time: String,
-            /// 自定义入口修改的时间
-            ///
-            /// Example: `2015-05-20T13:29:35+08:00`
-            pub modify_time: String,
-            /// 商户创建自定义入口的凭据号（格式：商户ID+日期+流水号），商家侧需要保持唯一且递增
-            ///
-            /// Example: `100002322019090134234sfdf`
-            pub out_request_no: String,
-            /// 自定义入口跳转信息
-            pub jump_link: PatchResponseJumpLink,
-        }
-        ::wechatpay::runtime::json_object!(PatchResponse {
-            custom_entrance_type: "custom_entrance_type" req req,
-            subtitle: "subtitle" req req,
-            goods_thumbnail_url: "goods_thumbnail_url" opt opt,
-            custom_entrance_state: "custom_entrance_state" req req,
-            start_time: "start_time" req req,
-            end_time: "end_time" req req,
-            brand_id: "brand_id" req req,
-            create_time: "create_time" req req,
-            modify_time: "modify_time" req req,
-            out_request_no: "out_request_no" req req,
-            jump_link: "jump_link" req req,
-        });
+        pub type PatchResponse = crate::v3::marketing::shopping_receipt::customentrances::PostResponse;
         /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
-        ///
-        /// A value this client does not know yet is kept as [`PatchResponseCustomEntranceState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PatchResponseCustomEntranceState {
-            /// `ONLINE`
-            Online,
-            /// `OFFLINE`
-            Offline,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PatchResponseCustomEntranceState {
-            Online = "ONLINE",
-            Offline = "OFFLINE",
-        });
+        pub type PatchResponseCustomEntranceState = crate::v3::marketing::shopping_receipt::customentrances::PostRequestCustomEntranceState;
         /// 自定义入口种类
-        ///
-        /// A value this client does not know yet is kept as [`PatchResponseCustomEntranceType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PatchResponseCustomEntranceType {
-            /// `MERCHANT_ACTIVITY`
-            MerchantActivity,
-            /// `MERCHANT_MINI_PROGRAM`
-            MerchantMiniProgram,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PatchResponseCustomEntranceType {
-            MerchantActivity = "MERCHANT_ACTIVITY",
-            MerchantMiniProgram = "MERCHANT_MINI_PROGRAM",
-        });
+        pub type PatchResponseCustomEntranceType = crate::v3::marketing::shopping_receipt::customentrances::PostRequestCustomEntranceType;
         /// 自定义入口跳转信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PatchResponseJumpLink {
-            /// 自定义入口的跳转小程序AppID
-            ///
-            /// Example: `wxea9c30a90fs8d3fe`
-            pub mini_programs_appid: String,
-            /// 自定义入口跳转小程序的path
-            ///
-            /// Example: `/pages/bonus/bonus`
-            pub mini_programs_path: String,
-        }
-        ::wechatpay::runtime::json_object!(PatchResponseJumpLink {
-            mini_programs_appid: "mini_programs_appid" req req,
-            mini_programs_path: "mini_programs_path" req req,
-        });
+        pub type PatchResponseJumpLink = crate::v3::marketing::shopping_receipt::customentrances::PostRequestJumpLink;
     }
 }
 /// `/v3/marketing/shopping-receipt/merchantshoppingreceiptjumpinfos`
@@ -727,21 +437,7 @@ pub mod merchantshoppingreceiptjumpinfos {
         brand_id: "brand_id" opt opt,
     });
     /// 跳转信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponseMerchantJumpInfoJumpInfo {
-        /// 商户电子小票跳转信息小程序AppID
-        ///
-        /// Example: `example_merchant_appid`
-        pub merchant_appid: String,
-        /// 商户电子小票跳转信息小程序路径
-        ///
-        /// Example: `example_merchant_path`
-        pub merchant_path: String,
-    }
-    ::wechatpay::runtime::json_object!(PostResponseMerchantJumpInfoJumpInfo {
-        merchant_appid: "merchant_appid" req req,
-        merchant_path: "merchant_path" req req,
-    });
+    pub type PostResponseMerchantJumpInfoJumpInfo = crate::v3::marketing::shopping_receipt::merchantshoppingreceiptjumpinfos::PostRequestJumpInfo;
 }
 /// `/v3/marketing/shopping-receipt/shoppingreceipts`
 pub mod shoppingreceipts {
@@ -904,16 +600,7 @@ pub mod shoppingreceipts {
         upload_time: "upload_time" opt opt,
     });
     /// 用户与商家的联系渠道
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponseReceiptMerchantContactInformation {
-        /// 品牌售后部门的咨询电话。
-        ///
-        /// Example: `pVd1HJ6v/69bDnuC4EL5Kz4jBHLiCa8MRtelw/wDa4SzfeespQO/0kjiwfqdfg==`
-        pub consultation_phone_number: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponseReceiptMerchantContactInformation {
-        consultation_phone_number: "consultation_phone_number" opt opt,
-    });
+    pub type PostResponseReceiptMerchantContactInformation = crate::v3::marketing::shopping_receipt::shoppingreceipts::PostRequestMetaMerchantContactInformation;
     /// 电子小票图片审核状态
     ///
     /// A value this client does not know yet is kept as [`PostResponseReceiptState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.

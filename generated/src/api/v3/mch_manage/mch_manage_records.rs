@@ -351,51 +351,9 @@ pub mod sub_mchid {
             manage_record_state: "manage_record_state" skip opt,
         });
         /// 商户管理记录状态
-        ///
-        /// A value this client does not know yet is kept as [`GetRequestManageRecordState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetRequestManageRecordState {
-            /// `PENDING`
-            Pending,
-            /// `SUBMITTED`
-            Submitted,
-            /// `EXPIRED`
-            Expired,
-            /// `UNDER_REVIEW`
-            UnderReview,
-            /// `RECOVERED`
-            Recovered,
-            /// `REJECTED`
-            Rejected,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetRequestManageRecordState {
-            Pending = "PENDING",
-            Submitted = "SUBMITTED",
-            Expired = "EXPIRED",
-            UnderReview = "UNDER_REVIEW",
-            Recovered = "RECOVERED",
-            Rejected = "REJECTED",
-        });
+        pub type GetRequestManageRecordState = crate::v3::mch_manage::mch_manage_records::by_manage_record_id::GetResponseManageRecordState;
         /// 商户管理记录类型
-        ///
-        /// A value this client does not know yet is kept as [`GetRequestManageRecordType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetRequestManageRecordType {
-            /// `FUNCTIONAL_LIMIT_RECORD`
-            FunctionalLimitRecord,
-            /// `INVESTIGATE_RECORD`
-            InvestigateRecord,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetRequestManageRecordType {
-            FunctionalLimitRecord = "FUNCTIONAL_LIMIT_RECORD",
-            InvestigateRecord = "INVESTIGATE_RECORD",
-        });
+        pub type GetRequestManageRecordType = crate::v3::mch_manage::mch_manage_records::by_manage_record_id::GetResponseManageRecordType;
         /// The response of `GET /v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}` (分页查询子商户名下的商户管理记录).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -421,182 +379,14 @@ pub mod sub_mchid {
             data: "data" opt opt,
         });
         /// GetResponseData
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseData {
-            /// 子商户号
-            ///
-            /// Example: `123000110`
-            pub sub_mchid: Option<String>,
-            /// 商户管理记录ID
-            ///
-            /// Example: `M1210999900435123451697535102441`
-            pub manage_record_id: Option<String>,
-            /// 商户管理记录类型
-            ///
-            /// Example: `FUNCTIONAL_LIMIT_RECORD`
-            pub manage_record_type: Option<GetResponseDataManageRecordType>,
-            /// 管控时间
-            ///
-            /// Example: `2018-06-08T10:34:56+08:00`
-            pub manage_time: Option<String>,
-            /// 管控原因
-            ///
-            /// Example: `涉嫌信用卡套现`
-            pub manage_reason: Option<String>,
-            /// 限制功能
-            ///
-            /// Example: `关闭支付权限，关闭提现权限`
-            pub limit_ability: Option<String>,
-            /// 解除管控方式
-            ///
-            /// Example: `SUBMIT_INFORMATION`
-            pub recover_way: Option<GetResponseDataRecoverWay>,
-            /// 是否允许提交资料
-            pub allow_submit: Option<bool>,
-            /// 禁止提交资料原因
-            ///
-            /// Example: `应平台管理要求，此单据不支持申诉`
-            pub forbid_submit_reason: Option<String>,
-            /// 可提交资料开始时间
-            ///
-            /// Example: `2018-06-08T10:34:56+08:00`
-            pub submit_start_time: Option<String>,
-            /// 可提交资料结束时间
-            ///
-            /// Example: `2018-06-08T10:34:56+08:00`
-            pub submit_end_time: Option<String>,
-            /// 商户管理记录状态
-            ///
-            /// Example: `PENDING`
-            pub manage_record_state: Option<GetResponseDataManageRecordState>,
-            /// 解除管控时间
-            ///
-            /// Example: `2018-06-08T10:34:56+08:00`
-            pub recover_time: Option<String>,
-            /// 解除管控原因
-            ///
-            /// Example: `MERCHANT_SUBMIT_RECOVER`
-            pub recover_reason: Option<GetResponseDataRecoverReason>,
-            /// 申诉驳回原因
-            ///
-            /// Example: `身份证信息遮挡，请上传清晰的身份证图片`
-            pub reject_reason: Option<String>,
-            /// 可提交资料结束时间
-            ///
-            /// Example: `2018-06-08T10:34:56+08:00`
-            pub approve_time: Option<String>,
-            /// 要求提交的资料
-            ///
-            /// Example: `{"record_fields":[]}`
-            pub requested_item_info: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseData {
-            sub_mchid: "sub_mchid" opt opt,
-            manage_record_id: "manage_record_id" opt opt,
-            manage_record_type: "manage_record_type" opt opt,
-            manage_time: "manage_time" opt opt,
-            manage_reason: "manage_reason" opt opt,
-            limit_ability: "limit_ability" opt opt,
-            recover_way: "recover_way" opt opt,
-            allow_submit: "allow_submit" opt opt,
-            forbid_submit_reason: "forbid_submit_reason" opt opt,
-            submit_start_time: "submit_start_time" opt opt,
-            submit_end_time: "submit_end_time" opt opt,
-            manage_record_state: "manage_record_state" opt opt,
-            recover_time: "recover_time" opt opt,
-            recover_reason: "recover_reason" opt opt,
-            reject_reason: "reject_reason" opt opt,
-            approve_time: "approve_time" opt opt,
-            requested_item_info: "requested_item_info" opt opt,
-        });
+        pub type GetResponseData = crate::v3::mch_manage::mch_manage_records::by_manage_record_id::GetResponse;
         /// 商户管理记录状态
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseDataManageRecordState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseDataManageRecordState {
-            /// `PENDING`
-            Pending,
-            /// `SUBMITTED`
-            Submitted,
-            /// `EXPIRED`
-            Expired,
-            /// `UNDER_REVIEW`
-            UnderReview,
-            /// `RECOVERED`
-            Recovered,
-            /// `REJECTED`
-            Rejected,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseDataManageRecordState {
-            Pending = "PENDING",
-            Submitted = "SUBMITTED",
-            Expired = "EXPIRED",
-            UnderReview = "UNDER_REVIEW",
-            Recovered = "RECOVERED",
-            Rejected = "REJECTED",
-        });
+        pub type GetResponseDataManageRecordState = crate::v3::mch_manage::mch_manage_records::by_manage_record_id::GetResponseManageRecordState;
         /// 商户管理记录类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseDataManageRecordType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseDataManageRecordType {
-            /// `FUNCTIONAL_LIMIT_RECORD`
-            FunctionalLimitRecord,
-            /// `INVESTIGATE_RECORD`
-            InvestigateRecord,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseDataManageRecordType {
-            FunctionalLimitRecord = "FUNCTIONAL_LIMIT_RECORD",
-            InvestigateRecord = "INVESTIGATE_RECORD",
-        });
+        pub type GetResponseDataManageRecordType = crate::v3::mch_manage::mch_manage_records::by_manage_record_id::GetResponseManageRecordType;
         /// 解除管控原因
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseDataRecoverReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseDataRecoverReason {
-            /// `MERCHANT_SUBMIT_RECOVER`
-            MerchantSubmitRecover,
-            /// `MERCHANT_OPERATE_RECOVER`
-            MerchantOperateRecover,
-            /// `PLATFORM_AUTO_RECOVER`
-            PlatformAutoRecover,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseDataRecoverReason {
-            MerchantSubmitRecover = "MERCHANT_SUBMIT_RECOVER",
-            MerchantOperateRecover = "MERCHANT_OPERATE_RECOVER",
-            PlatformAutoRecover = "PLATFORM_AUTO_RECOVER",
-        });
+        pub type GetResponseDataRecoverReason = crate::v3::mch_manage::mch_manage_records::by_manage_record_id::GetResponseRecoverReason;
         /// 解除管控方式
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseDataRecoverWay::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseDataRecoverWay {
-            /// `SUBMIT_INFORMATION`
-            SubmitInformation,
-            /// `VERIFY_INACTIVE_MERCHANT_IDENTITY`
-            VerifyInactiveMerchantIdentity,
-            /// `MODIFY_ORGANIZATION_INFORMATION`
-            ModifyOrganizationInformation,
-            /// `OTHER`
-            Other,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseDataRecoverWay {
-            SubmitInformation = "SUBMIT_INFORMATION",
-            VerifyInactiveMerchantIdentity = "VERIFY_INACTIVE_MERCHANT_IDENTITY",
-            ModifyOrganizationInformation = "MODIFY_ORGANIZATION_INFORMATION",
-            Other = "OTHER",
-        });
+        pub type GetResponseDataRecoverWay = crate::v3::mch_manage::mch_manage_records::by_manage_record_id::GetResponseRecoverWay;
     }
 }

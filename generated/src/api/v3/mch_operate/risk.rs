@@ -446,45 +446,9 @@ pub mod withdrawl_apply {
                 }
             }
             /// The response of `GET /v3/mch_operate/risk/withdrawl-apply/out-request-no/{out_request_no}` (商户提现申请单号查询提现申请单状态).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponse {
-                /// 提现申请单信息
-                pub withdrawl_apply: GetResponseWithdrawlApply,
-            }
-            ::wechatpay::runtime::json_object!(GetResponse {
-                withdrawl_apply: "withdrawl_apply" req req,
-            });
+            pub type GetResponse = crate::v3::mch_operate::risk::withdrawl_apply::applyment_id::by_applyment_id::GetResponse;
             /// 提现申请单信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseWithdrawlApply {
-                /// 微信支付提现申请单号
-                ///
-                /// Example: `20220101332222`
-                pub applyment_id: String,
-                /// 商户提现申请单号
-                ///
-                /// Example: `1234567`
-                pub out_request_no: String,
-                /// 申请单状态
-                ///
-                /// Example: `SUBMITTED`
-                pub state: String,
-                /// 失败原因
-                ///
-                /// Example: `银行卡信息有误`
-                pub fail_reason: Option<String>,
-                /// 最后更新时间
-                ///
-                /// Example: `2015-05-20T13:29:35+08:00`
-                pub modify_time: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseWithdrawlApply {
-                applyment_id: "applyment_id" req req,
-                out_request_no: "out_request_no" req req,
-                state: "state" req req,
-                fail_reason: "fail_reason" opt opt,
-                modify_time: "modify_time" opt opt,
-            });
+            pub type GetResponseWithdrawlApply = crate::v3::mch_operate::risk::withdrawl_apply::applyment_id::by_applyment_id::GetResponseWithdrawlApply;
         }
     }
 }

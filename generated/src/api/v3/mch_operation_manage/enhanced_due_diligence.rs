@@ -198,34 +198,7 @@ pub mod by_due_diligence_id {
             submission_data: "submission_data" opt opt,
         });
         /// 尽调单状态
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseDueDiligenceState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseDueDiligenceState {
-            /// `DUE_DILIGENCE_STATE_COLLECTING`: 待填写
-            DueDiligenceStateCollecting,
-            /// `DUE_DILIGENCE_STATE_AUDITING`: 审核中
-            DueDiligenceStateAuditing,
-            /// `DUE_DILIGENCE_STATE_REJECTED`: 已驳回
-            DueDiligenceStateRejected,
-            /// `DUE_DILIGENCE_STATE_EXPIRED`: 已过期
-            DueDiligenceStateExpired,
-            /// `DUE_DILIGENCE_STATE_CANCELLED`: 已终止
-            DueDiligenceStateCancelled,
-            /// `DUE_DILIGENCE_STATE_FINISHED`: 已完成
-            DueDiligenceStateFinished,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseDueDiligenceState {
-            DueDiligenceStateCollecting = "DUE_DILIGENCE_STATE_COLLECTING",
-            DueDiligenceStateAuditing = "DUE_DILIGENCE_STATE_AUDITING",
-            DueDiligenceStateRejected = "DUE_DILIGENCE_STATE_REJECTED",
-            DueDiligenceStateExpired = "DUE_DILIGENCE_STATE_EXPIRED",
-            DueDiligenceStateCancelled = "DUE_DILIGENCE_STATE_CANCELLED",
-            DueDiligenceStateFinished = "DUE_DILIGENCE_STATE_FINISHED",
-        });
+        pub type PostResponseDueDiligenceState = crate::v3::mch_operation_manage::enhanced_due_diligence::by_due_diligence_id::GetResponseDueDiligenceState;
     }
     /// `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/upload`
     pub mod upload {

@@ -273,31 +273,7 @@ pub mod by_apply_id {
             state: "state" opt opt,
         });
         /// 申请单状态
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseState {
-            /// `APPLYMENT_STATE_AUDITING`: 审核中
-            ApplymentStateAuditing,
-            /// `APPLYMENT_STATE_REJECTED`: 已驳回
-            ApplymentStateRejected,
-            /// `APPLYMENT_STATE_MODIFING`: 资料修改中
-            ApplymentStateModifing,
-            /// `APPLYMENT_STATE_FINISHED`: 已完成
-            ApplymentStateFinished,
-            /// `APPLYMENT_STATE_CANCELED`: 已作废
-            ApplymentStateCanceled,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseState {
-            ApplymentStateAuditing = "APPLYMENT_STATE_AUDITING",
-            ApplymentStateRejected = "APPLYMENT_STATE_REJECTED",
-            ApplymentStateModifing = "APPLYMENT_STATE_MODIFING",
-            ApplymentStateFinished = "APPLYMENT_STATE_FINISHED",
-            ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
-        });
+        pub type PostResponseState = crate::v3::mchalterapply::mchcontactalterapplyment::by_apply_id::GetResponseState;
     }
 }
 /// `/v3/mchalterapply/mchcontactalterapplyment/merchant`
@@ -357,81 +333,11 @@ pub mod merchant {
                     }
                 }
                 /// The response of `GET /v3/mchalterapply/mchcontactalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no}` (查询超管变更申请单状态-使用业务单号和商户号).
-                #[derive(Clone, Debug, PartialEq)]
-                pub struct GetResponse {
-                    /// 申请单号
-                    ///
-                    /// Example: `20220617143306000013906025001`
-                    pub apply_id: String,
-                    /// 业务申请编号
-                    ///
-                    /// Example: `1900013511_10000`
-                    pub out_request_no: String,
-                    /// 微信支付商户号
-                    ///
-                    /// Example: `1900006491`
-                    pub merchant_code: String,
-                    /// 申请单状态
-                    ///
-                    /// Example: `APPLYMENT_STATE_EDITTING`
-                    pub state: GetResponseState,
-                    /// 总体驳回原因
-                    ///
-                    /// Example: `身份证背面识别失败，请上传更清晰的身份证图片。`
-                    pub audit_reject_reason: Option<String>,
-                    /// 驳回原因详情
-                    pub audit_reject_detail: Option<Vec<GetResponseAuditRejectDetail>>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponse {
-                    apply_id: "apply_id" req req,
-                    out_request_no: "out_request_no" req req,
-                    merchant_code: "merchant_code" req req,
-                    state: "state" req req,
-                    audit_reject_reason: "audit_reject_reason" opt opt,
-                    audit_reject_detail: "audit_reject_detail" opt opt,
-                });
+                pub type GetResponse = crate::v3::mchalterapply::mchcontactalterapplyment::by_apply_id::GetResponse;
                 /// GetResponseAuditRejectDetail
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseAuditRejectDetail {
-                    /// 参数名称
-                    ///
-                    /// Example: `ubo_info_list.card_number_0`
-                    pub param_name: Option<String>,
-                    /// 驳回原因
-                    ///
-                    /// Example: `身份证背面识别失败，请上传更清晰的身份证图片。`
-                    pub reject_reason: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseAuditRejectDetail {
-                    param_name: "param_name" opt opt,
-                    reject_reason: "reject_reason" opt opt,
-                });
+                pub type GetResponseAuditRejectDetail = crate::v3::mchalterapply::mchcontactalterapplyment::by_apply_id::GetResponseAuditRejectDetail;
                 /// 申请单状态
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseState {
-                    /// `APPLYMENT_STATE_AUDITING`: 审核中
-                    ApplymentStateAuditing,
-                    /// `APPLYMENT_STATE_REJECTED`: 已驳回
-                    ApplymentStateRejected,
-                    /// `APPLYMENT_STATE_MODIFING`: 资料修改中
-                    ApplymentStateModifing,
-                    /// `APPLYMENT_STATE_FINISHED`: 已完成
-                    ApplymentStateFinished,
-                    /// `APPLYMENT_STATE_CANCELED`: 已作废
-                    ApplymentStateCanceled,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseState {
-                    ApplymentStateAuditing = "APPLYMENT_STATE_AUDITING",
-                    ApplymentStateRejected = "APPLYMENT_STATE_REJECTED",
-                    ApplymentStateModifing = "APPLYMENT_STATE_MODIFING",
-                    ApplymentStateFinished = "APPLYMENT_STATE_FINISHED",
-                    ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
-                });
+                pub type GetResponseState = crate::v3::mchalterapply::mchcontactalterapplyment::by_apply_id::GetResponseState;
             }
         }
     }

@@ -490,51 +490,9 @@ pub struct PostRequestUboInfoList {
     card_period_end: "card_period_end" req req,
 });
 /// 证件类型
-///
-/// A value this client does not know yet is kept as [`PostRequestUboInfoListIdDocType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostRequestUboInfoListIdDocType {
-    /// `IDENTIFICATION_TYPE_IDCARD`: 中国大陆居民-身份证
-    IdentificationTypeIdcard,
-    /// `IDENTIFICATION_TYPE_OVERSEA_PASSPORT`: 其他国家或地区居民-护照
-    IdentificationTypeOverseaPassport,
-    /// `IDENTIFICATION_TYPE_HONGKONG_PASSPORT`: 中国香港居民-来往内地通行证
-    IdentificationTypeHongkongPassport,
-    /// `IDENTIFICATION_TYPE_MACAO_PASSPORT`: 中国澳门居民-来往内地通行证
-    IdentificationTypeMacaoPassport,
-    /// `IDENTIFICATION_TYPE_TAIWAN_PASSPORT`: 中国台湾居民-来往大陆通行证
-    IdentificationTypeTaiwanPassport,
-    /// `IDENTIFICATION_TYPE_FOREIGN_RESIDENT`: 外国人居留证
-    IdentificationTypeForeignResident,
-    /// `IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT`: 港澳居民证
-    IdentificationTypeHongkongMacaoResident,
-    /// `IDENTIFICATION_TYPE_TAIWAN_RESIDENT`: 台湾居民证
-    IdentificationTypeTaiwanResident,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostRequestUboInfoListIdDocType {
-    IdentificationTypeIdcard = "IDENTIFICATION_TYPE_IDCARD",
-    IdentificationTypeOverseaPassport = "IDENTIFICATION_TYPE_OVERSEA_PASSPORT",
-    IdentificationTypeHongkongPassport = "IDENTIFICATION_TYPE_HONGKONG_PASSPORT",
-    IdentificationTypeMacaoPassport = "IDENTIFICATION_TYPE_MACAO_PASSPORT",
-    IdentificationTypeTaiwanPassport = "IDENTIFICATION_TYPE_TAIWAN_PASSPORT",
-    IdentificationTypeForeignResident = "IDENTIFICATION_TYPE_FOREIGN_RESIDENT",
-    IdentificationTypeHongkongMacaoResident = "IDENTIFICATION_TYPE_HONGKONG_MACAO_RESIDENT",
-    IdentificationTypeTaiwanResident = "IDENTIFICATION_TYPE_TAIWAN_RESIDENT",
-});
+pub type PostRequestUboInfoListIdDocType = crate::v3::mchalterapply::mchsubjectalterapplyment::PostRequestLegalPersonInfoIdDocType;
 /// The response of `POST /v3/mchalterapply/mchsubjectalterapplyment` (提交资料变更申请单).
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostResponse {
-    /// 申请单号
-    ///
-    /// Example: `20220617143306000013906025001`
-    pub apply_id: Option<String>,
-}
-::wechatpay::runtime::json_object!(PostResponse {
-    apply_id: "apply_id" opt opt,
-});
+pub type PostResponse = crate::v3::mchalterapply::mchcontactalterapplyment::PostResponse;
 /// `/v3/mchalterapply/mchsubjectalterapplyment/{apply_id}`
 pub mod by_apply_id {
     /// The chain step for `/v3/mchalterapply/mchsubjectalterapplyment/{apply_id}`, reached with `client.v3().mchalterapply().mchsubjectalterapplyment().apply_id(apply_id)`.
@@ -590,21 +548,7 @@ pub mod by_apply_id {
         audit_reject_detail: "audit_reject_detail" opt opt,
     });
     /// GetResponseAuditRejectDetail
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseAuditRejectDetail {
-        /// 参数名称
-        ///
-        /// Example: `ubo_info_list.card_number_0`
-        pub param_name: Option<String>,
-        /// 驳回原因
-        ///
-        /// Example: `身份证背面识别失败，请上传更清晰的身份证图片。`
-        pub reject_reason: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseAuditRejectDetail {
-        param_name: "param_name" opt opt,
-        reject_reason: "reject_reason" opt opt,
-    });
+    pub type GetResponseAuditRejectDetail = crate::v3::mchalterapply::mchcontactalterapplyment::by_apply_id::GetResponseAuditRejectDetail;
     /// 申请单状态
     ///
     /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -736,84 +680,11 @@ pub mod merchant {
                     }
                 }
                 /// The response of `GET /v3/mchalterapply/mchsubjectalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no}` (查询申请单状态-使用业务单号).
-                #[derive(Clone, Debug, PartialEq)]
-                pub struct GetResponse {
-                    /// 微信支付商户号
-                    ///
-                    /// Example: `1900006491`
-                    pub merchant_code: String,
-                    /// 申请单号
-                    ///
-                    /// Example: `20220617143306000013906025001`
-                    pub apply_id: String,
-                    /// 业务申请编号
-                    ///
-                    /// Example: `1900013511_10000`
-                    pub out_request_no: String,
-                    /// 申请单状态
-                    ///
-                    /// Example: `APPLYMENT_STATE_EDITTING`
-                    pub state: GetResponseState,
-                    /// 总体驳回原因
-                    ///
-                    /// Example: `身份证背面识别失败，请上传更清晰的身份证图片。`
-                    pub audit_reject_reason: Option<String>,
-                    /// 驳回原因详情
-                    pub audit_reject_detail: Option<Vec<GetResponseAuditRejectDetail>>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponse {
-                    merchant_code: "merchant_code" req req,
-                    apply_id: "apply_id" req req,
-                    out_request_no: "out_request_no" req req,
-                    state: "state" req req,
-                    audit_reject_reason: "audit_reject_reason" opt opt,
-                    audit_reject_detail: "audit_reject_detail" opt opt,
-                });
+                pub type GetResponse = crate::v3::mchalterapply::mchsubjectalterapplyment::by_apply_id::GetResponse;
                 /// GetResponseAuditRejectDetail
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseAuditRejectDetail {
-                    /// 参数名称
-                    ///
-                    /// Example: `ubo_info_list.card_number_0`
-                    pub param_name: Option<String>,
-                    /// 驳回原因
-                    ///
-                    /// Example: `身份证背面识别失败，请上传更清晰的身份证图片。`
-                    pub reject_reason: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseAuditRejectDetail {
-                    param_name: "param_name" opt opt,
-                    reject_reason: "reject_reason" opt opt,
-                });
+                pub type GetResponseAuditRejectDetail = crate::v3::mchalterapply::mchcontactalterapplyment::by_apply_id::GetResponseAuditRejectDetail;
                 /// 申请单状态
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseState {
-                    /// `APPLYMENT_STATE_AUDITING`: 审核中
-                    ApplymentStateAuditing,
-                    /// `APPLYMENT_STATE_REJECTED`: 已驳回
-                    ApplymentStateRejected,
-                    /// `APPLYMENT_STATE_MODIFING`: 资料修改中
-                    ApplymentStateModifing,
-                    /// `APPLYMENT_STATE_FINISHED`: 已完成
-                    ApplymentStateFinished,
-                    /// `APPLYMENT_STATE_CANCELED`: 已作废
-                    ApplymentStateCanceled,
-                    /// `APPLYMENT_STATE_EDITTING`: 编辑中
-                    ApplymentStateEditting,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseState {
-                    ApplymentStateAuditing = "APPLYMENT_STATE_AUDITING",
-                    ApplymentStateRejected = "APPLYMENT_STATE_REJECTED",
-                    ApplymentStateModifing = "APPLYMENT_STATE_MODIFING",
-                    ApplymentStateFinished = "APPLYMENT_STATE_FINISHED",
-                    ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
-                    ApplymentStateEditting = "APPLYMENT_STATE_EDITTING",
-                });
+                pub type GetResponseState = crate::v3::mchalterapply::mchsubjectalterapplyment::by_apply_id::GetResponseState;
             }
         }
     }

@@ -48,16 +48,7 @@ pub struct PostRequest {
     merchant_shortname: "merchant_shortname" req req,
 });
 /// The response of `POST /v3/mchalterapply/merchantnamealterapplyment` (提交商户简称变更申请单).
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostResponse {
-    /// 申请单号
-    ///
-    /// Example: `20220617143306000013906025001`
-    pub apply_id: Option<String>,
-}
-::wechatpay::runtime::json_object!(PostResponse {
-    apply_id: "apply_id" opt opt,
-});
+pub type PostResponse = crate::v3::mchalterapply::mchcontactalterapplyment::PostResponse;
 /// `/v3/mchalterapply/merchantnamealterapplyment/{apply_id}`
 pub mod by_apply_id {
     /// The chain step for `/v3/mchalterapply/merchantnamealterapplyment/{apply_id}`, reached with `client.v3().mchalterapply().merchantnamealterapplyment().apply_id(apply_id)`.
@@ -110,31 +101,7 @@ pub mod by_apply_id {
         audit_reject_reason: "audit_reject_reason" opt opt,
     });
     /// 申请单状态
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseState {
-        /// `APPLYMENT_STATE_AUDITING`: 审核中
-        ApplymentStateAuditing,
-        /// `APPLYMENT_STATE_REJECTED`: 已驳回
-        ApplymentStateRejected,
-        /// `APPLYMENT_STATE_MODIFING`: 资料修改中
-        ApplymentStateModifing,
-        /// `APPLYMENT_STATE_FINISHED`: 已完成
-        ApplymentStateFinished,
-        /// `APPLYMENT_STATE_CANCELED`: 已作废
-        ApplymentStateCanceled,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseState {
-        ApplymentStateAuditing = "APPLYMENT_STATE_AUDITING",
-        ApplymentStateRejected = "APPLYMENT_STATE_REJECTED",
-        ApplymentStateModifing = "APPLYMENT_STATE_MODIFING",
-        ApplymentStateFinished = "APPLYMENT_STATE_FINISHED",
-        ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
-    });
+    pub type GetResponseState = crate::v3::mchalterapply::mchcontactalterapplyment::by_apply_id::GetResponseState;
     /// `/v3/mchalterapply/merchantnamealterapplyment/{apply_id}/revoke`
     pub mod revoke {
         /// The chain step for `/v3/mchalterapply/merchantnamealterapplyment/{apply_id}/revoke`, reached with `client.v3().mchalterapply().merchantnamealterapplyment().apply_id(apply_id).revoke()`.
@@ -267,31 +234,7 @@ pub mod merchant {
                     audit_reject_reason: "audit_reject_reason" opt opt,
                 });
                 /// 申请单状态
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseState {
-                    /// `APPLYMENT_STATE_AUDITING`: 审核中
-                    ApplymentStateAuditing,
-                    /// `APPLYMENT_STATE_REJECTED`: 已驳回
-                    ApplymentStateRejected,
-                    /// `APPLYMENT_STATE_MODIFING`: 资料修改中
-                    ApplymentStateModifing,
-                    /// `APPLYMENT_STATE_FINISHED`: 已完成
-                    ApplymentStateFinished,
-                    /// `APPLYMENT_STATE_CANCELED`: 已作废
-                    ApplymentStateCanceled,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseState {
-                    ApplymentStateAuditing = "APPLYMENT_STATE_AUDITING",
-                    ApplymentStateRejected = "APPLYMENT_STATE_REJECTED",
-                    ApplymentStateModifing = "APPLYMENT_STATE_MODIFING",
-                    ApplymentStateFinished = "APPLYMENT_STATE_FINISHED",
-                    ApplymentStateCanceled = "APPLYMENT_STATE_CANCELED",
-                });
+                pub type GetResponseState = crate::v3::mchalterapply::mchcontactalterapplyment::by_apply_id::GetResponseState;
             }
         }
     }

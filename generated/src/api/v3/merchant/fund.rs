@@ -113,21 +113,7 @@ pub mod dayendbalance {
             date: "date" skip req,
         });
         /// The response of `GET /v3/merchant/fund/dayendbalance/{account_type}` (查询账户日终余额API).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponse {
-            /// 可用余额
-            ///
-            /// Example: `100`
-            pub available_amount: i64,
-            /// 不可用余额
-            ///
-            /// Example: `100`
-            pub pending_amount: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponse {
-            available_amount: "available_amount" req req,
-            pending_amount: "pending_amount" opt opt,
-        });
+        pub type GetResponse = crate::v3::merchant::fund::balance::by_account_type::GetResponse;
     }
 }
 /// `/v3/merchant/fund/withdraw`
@@ -522,115 +508,11 @@ pub mod withdraw {
                 }
             }
             /// The response of `GET /v3/merchant/fund/withdraw/withdraw-id/{withdraw_id}` (电商平台(微信支付提现单号)查询提现状态API).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct GetResponse {
-                /// 提现单状态
-                ///
-                /// Example: `CREATE_SUCCESS`
-                pub status: GetResponseStatus,
-                /// 微信支付提现单号
-                ///
-                /// Example: `12321937198237912739132791732912793127931279317929791239112123`
-                pub withdraw_id: String,
-                /// 商户提现单号
-                ///
-                /// Example: `20190611222222222200000000012122`
-                pub out_request_no: String,
-                /// 提现金额
-                ///
-                /// Example: `1`
-                pub amount: i64,
-                /// 发起提现时间
-                ///
-                /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub create_time: String,
-                /// 提现状态更新时间
-                ///
-                /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub update_time: String,
-                /// 失败原因
-                ///
-                /// Example: `卡号错误`
-                pub reason: String,
-                /// 提现备注
-                ///
-                /// Example: `交易提现`
-                pub remark: String,
-                /// 银行附言
-                ///
-                /// Example: `微信提现`
-                pub bank_memo: String,
-                /// 出款账户类型
-                ///
-                /// Example: `BASIC`
-                pub account_type: GetResponseAccountType,
-                /// 提现失败解决方案
-                ///
-                /// Example: `请修改结算银行卡信息`
-                pub solution: String,
-            }
-            ::wechatpay::runtime::json_object!(GetResponse {
-                status: "status" req req,
-                withdraw_id: "withdraw_id" req req,
-                out_request_no: "out_request_no" req req,
-                amount: "amount" req req,
-                create_time: "create_time" req req,
-                update_time: "update_time" req req,
-                reason: "reason" req req,
-                remark: "remark" req req,
-                bank_memo: "bank_memo" req req,
-                account_type: "account_type" req req,
-                solution: "solution" req req,
-            });
+            pub type GetResponse = crate::v3::merchant::fund::withdraw::out_request_no::by_out_request_no::GetResponse;
             /// 出款账户类型
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseAccountType {
-                /// `BASIC`
-                Basic,
-                /// `OPERATION`
-                Operation,
-                /// `FEES`
-                Fees,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseAccountType {
-                Basic = "BASIC",
-                Operation = "OPERATION",
-                Fees = "FEES",
-            });
+            pub type GetResponseAccountType = crate::v3::merchant::fund::withdraw::out_request_no::by_out_request_no::GetResponseAccountType;
             /// 提现单状态
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseStatus {
-                /// `CREATE_SUCCESS`: 受理成功
-                CreateSuccess,
-                /// `SUCCESS`: 提现成功
-                Success,
-                /// `FAIL`: 提现失败
-                Fail,
-                /// `REFUND`: 提现退票
-                Refund,
-                /// `CLOSE`: 关单
-                Close,
-                /// `INIT`: 业务单已创建
-                Init,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseStatus {
-                CreateSuccess = "CREATE_SUCCESS",
-                Success = "SUCCESS",
-                Fail = "FAIL",
-                Refund = "REFUND",
-                Close = "CLOSE",
-                Init = "INIT",
-            });
+            pub type GetResponseStatus = crate::v3::merchant::fund::withdraw::out_request_no::by_out_request_no::GetResponseStatus;
         }
     }
 }

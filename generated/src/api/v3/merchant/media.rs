@@ -92,35 +92,9 @@ pub mod video_upload {
         }
     }
     /// The request of `POST /v3/merchant/media/video_upload` (视频上传API).
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequest {
-        /// 媒体文件元信息`JSON`格式字符串
-        pub meta: PostRequestMeta,
-    }
-    ::wechatpay::runtime::json_object!(PostRequest {
-        meta: "meta" req req,
-    });
+    pub type PostRequest = crate::v3::merchant::media::upload::PostRequest;
     /// 媒体文件元信息`JSON`格式字符串
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestMeta {
-        /// 文件名称
-        pub filename: Option<String>,
-        /// 文件摘要
-        pub sha256: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestMeta {
-        filename: "filename" opt opt,
-        sha256: "sha256" opt opt,
-    });
+    pub type PostRequestMeta = crate::v3::merchant::media::upload::PostRequestMeta;
     /// The response of `POST /v3/merchant/media/video_upload` (视频上传API).
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponse {
-        /// 媒体文件标识Id
-        ///
-        /// Example: `6uqyGjGrCf2GtyXP8bxrbuH9-aAoTjH-rKeSl3Lf4_So6kdkQu4w8BYVP3bzLtvR38lxt4PjtCDXsQpzqge_hQEovHzOhsLleGFQVRF-U_0`
-        pub media_id: String,
-    }
-    ::wechatpay::runtime::json_object!(PostResponse {
-        media_id: "media_id" req req,
-    });
+    pub type PostResponse = crate::v3::merchant::media::upload::PostResponse;
 }

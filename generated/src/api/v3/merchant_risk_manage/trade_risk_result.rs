@@ -68,72 +68,9 @@ pub struct PostRequest {
     complaints_information: "complaints_information" opt opt,
 });
 /// 处置手段
-///
-/// A value this client does not know yet is kept as [`PostRequestPunishType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostRequestPunishType {
-    /// `OTHER_PUNISH`
-    OtherPunish,
-    /// `DISABLE_PAYMENT`
-    DisablePayment,
-    /// `SUSPEND_SETTLEMENT`
-    SuspendSettlement,
-    /// `DISABLE_WITHDRAW`
-    DisableWithdraw,
-    /// `REMOVE_MERCHANTS`
-    RemoveMerchants,
-    /// `ADD_MERCHANTS_BLACKLIST`
-    AddMerchantsBlacklist,
-    /// `REFUND`
-    Refund,
-    /// `FREEZING_FUND_BY_TRANSACTION`
-    FreezingFundByTransaction,
-    /// `FREEZING_FUND_BY_MERCHANTS`
-    FreezingFundByMerchants,
-    /// `BLOCKED_USER`
-    BlockedUser,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostRequestPunishType {
-    OtherPunish = "OTHER_PUNISH",
-    DisablePayment = "DISABLE_PAYMENT",
-    SuspendSettlement = "SUSPEND_SETTLEMENT",
-    DisableWithdraw = "DISABLE_WITHDRAW",
-    RemoveMerchants = "REMOVE_MERCHANTS",
-    AddMerchantsBlacklist = "ADD_MERCHANTS_BLACKLIST",
-    Refund = "REFUND",
-    FreezingFundByTransaction = "FREEZING_FUND_BY_TRANSACTION",
-    FreezingFundByMerchants = "FREEZING_FUND_BY_MERCHANTS",
-    BlockedUser = "BLOCKED_USER",
-});
+pub type PostRequestPunishType = crate::v3::merchant_risk_manage::trade_risk_information::GetResponsePunishType;
 /// 风险类型
-///
-/// A value this client does not know yet is kept as [`PostRequestRiskType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostRequestRiskType {
-    /// `OTHER_RISK`
-    OtherRisk,
-    /// `INDUCE_PAYMENT`
-    InducePayment,
-    /// `FRAUD`
-    Fraud,
-    /// `GAMBLING`
-    Gambling,
-    /// `CYBERSEX`
-    Cybersex,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostRequestRiskType {
-    OtherRisk = "OTHER_RISK",
-    InducePayment = "INDUCE_PAYMENT",
-    Fraud = "FRAUD",
-    Gambling = "GAMBLING",
-    Cybersex = "CYBERSEX",
-});
+pub type PostRequestRiskType = crate::v3::merchant_risk_manage::trade_risk_information::GetResponseRiskType;
 /// The response of `POST /v3/merchant-risk-manage/trade-risk-result` (处置结果回传).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostResponse {
@@ -186,69 +123,6 @@ pub struct PostResponse {
     punish_description: "punish_description" opt opt,
 });
 /// 处置手段
-///
-/// A value this client does not know yet is kept as [`PostResponsePunishType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostResponsePunishType {
-    /// `OTHER_PUNISH`
-    OtherPunish,
-    /// `DISABLE_PAYMENT`
-    DisablePayment,
-    /// `SUSPEND_SETTLEMENT`
-    SuspendSettlement,
-    /// `DISABLE_WITHDRAW`
-    DisableWithdraw,
-    /// `REMOVE_MERCHANTS`
-    RemoveMerchants,
-    /// `ADD_MERCHANTS_BLACKLIST`
-    AddMerchantsBlacklist,
-    /// `REFUND`
-    Refund,
-    /// `FREEZING_FUND_BY_TRANSACTION`
-    FreezingFundByTransaction,
-    /// `FREEZING_FUND_BY_MERCHANTS`
-    FreezingFundByMerchants,
-    /// `BLOCKED_USER`
-    BlockedUser,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostResponsePunishType {
-    OtherPunish = "OTHER_PUNISH",
-    DisablePayment = "DISABLE_PAYMENT",
-    SuspendSettlement = "SUSPEND_SETTLEMENT",
-    DisableWithdraw = "DISABLE_WITHDRAW",
-    RemoveMerchants = "REMOVE_MERCHANTS",
-    AddMerchantsBlacklist = "ADD_MERCHANTS_BLACKLIST",
-    Refund = "REFUND",
-    FreezingFundByTransaction = "FREEZING_FUND_BY_TRANSACTION",
-    FreezingFundByMerchants = "FREEZING_FUND_BY_MERCHANTS",
-    BlockedUser = "BLOCKED_USER",
-});
+pub type PostResponsePunishType = crate::v3::merchant_risk_manage::trade_risk_information::GetResponsePunishType;
 /// 风险类型
-///
-/// A value this client does not know yet is kept as [`PostResponseRiskType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostResponseRiskType {
-    /// `OTHER_RISK`
-    OtherRisk,
-    /// `INDUCE_PAYMENT`
-    InducePayment,
-    /// `FRAUD`
-    Fraud,
-    /// `GAMBLING`
-    Gambling,
-    /// `CYBERSEX`
-    Cybersex,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostResponseRiskType {
-    OtherRisk = "OTHER_RISK",
-    InducePayment = "INDUCE_PAYMENT",
-    Fraud = "FRAUD",
-    Gambling = "GAMBLING",
-    Cybersex = "CYBERSEX",
-});
+pub type PostResponseRiskType = crate::v3::merchant_risk_manage::trade_risk_information::GetResponseRiskType;

@@ -58,27 +58,9 @@ pub struct GetResponse {
     notify_url: "notify_url" opt opt,
 });
 /// The request of `POST /v3/merchant-risk-manage/violation-notifications` (创建商户违规通知回调地址API).
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostRequest {
-    /// 通知地址
-    ///
-    /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-    pub notify_url: Option<String>,
-}
-::wechatpay::runtime::json_object!(PostRequest {
-    notify_url: "notify_url" opt opt,
-});
+pub type PostRequest = crate::v3::merchant_risk_manage::violation_notifications::GetResponse;
 /// The response of `POST /v3/merchant-risk-manage/violation-notifications` (创建商户违规通知回调地址API).
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostResponse {
-    /// 通知地址
-    ///
-    /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-    pub notify_url: Option<String>,
-}
-::wechatpay::runtime::json_object!(PostResponse {
-    notify_url: "notify_url" opt opt,
-});
+pub type PostResponse = crate::v3::merchant_risk_manage::violation_notifications::GetResponse;
 /// The request of `PUT /v3/merchant-risk-manage/violation-notifications` (修改商户违规通知回调地址API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PutRequest {
@@ -91,13 +73,4 @@ pub struct PutRequest {
     notify_url: "notify_url" opt opt,
 });
 /// The response of `PUT /v3/merchant-risk-manage/violation-notifications` (修改商户违规通知回调地址API).
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PutResponse {
-    /// 通知地址
-    ///
-    /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-    pub notify_url: Option<String>,
-}
-::wechatpay::runtime::json_object!(PutResponse {
-    notify_url: "notify_url" opt opt,
-});
+pub type PutResponse = crate::v3::merchant_risk_manage::violation_notifications::GetResponse;

@@ -74,45 +74,8 @@ pub struct PostRequest {
     url: "url" req req,
 });
 /// The response of `POST /v3/merchant-service/complaint-notifications` (创建投诉通知回调API).
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostResponse {
-    /// 商户号
-    ///
-    /// Example: `1900012181`
-    pub mchid: String,
-    /// 通知地址
-    ///
-    /// Example: `https://www.xxx.com/notify`
-    pub url: String,
-}
-::wechatpay::runtime::json_object!(PostResponse {
-    mchid: "mchid" req req,
-    url: "url" req req,
-});
+pub type PostResponse = crate::v3::merchant_service::complaint_notifications::GetResponse;
 /// The request of `PUT /v3/merchant-service/complaint-notifications` (更新投诉通知回调API).
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PutRequest {
-    /// 通知地址
-    ///
-    /// Example: `https://www.xxx.com/notify`
-    pub url: String,
-}
-::wechatpay::runtime::json_object!(PutRequest {
-    url: "url" req req,
-});
+pub type PutRequest = crate::v3::merchant_service::complaint_notifications::PostRequest;
 /// The response of `PUT /v3/merchant-service/complaint-notifications` (更新投诉通知回调API).
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PutResponse {
-    /// 商户号
-    ///
-    /// Example: `1900012181`
-    pub mchid: String,
-    /// 通知地址
-    ///
-    /// Example: `https://www.xxx.com/notify`
-    pub url: String,
-}
-::wechatpay::runtime::json_object!(PutResponse {
-    mchid: "mchid" req req,
-    url: "url" req req,
-});
+pub type PutResponse = crate::v3::merchant_service::complaint_notifications::GetResponse;

@@ -544,167 +544,23 @@ pub mod by_complaint_id {
         is_agent_mode: "is_agent_mode" opt opt,
     });
     /// 补充信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseAdditionalInfo {
-        /// 补充信息类型
-        ///
-        /// Example: `SHARE_POWER_TYPE`
-        pub type_: Option<GetResponseAdditionalInfoType>,
-        /// 充电宝投诉相关信息
-        pub share_power_info: Option<GetResponseAdditionalInfoSharePowerInfo>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseAdditionalInfo {
-        type_: "type" opt opt,
-        share_power_info: "share_power_info" opt opt,
-    });
+    pub type GetResponseAdditionalInfo = crate::v3::merchant_service::complaints_v2::GetResponseDataAdditionalInfo;
     /// 充电宝投诉相关信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseAdditionalInfoSharePowerInfo {
-        /// 归还时间
-        ///
-        /// Example: `2015-05-20T13:29:35+08:00`
-        pub return_time: Option<String>,
-        /// 归还地点信息
-        pub return_address_info: Option<
-            GetResponseAdditionalInfoSharePowerInfoReturnAddressInfo,
-        >,
-        /// 是否归还同一柜机
-        ///
-        /// Example: `false`
-        pub is_returned_to_same_machine: Option<bool>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseAdditionalInfoSharePowerInfo {
-        return_time: "return_time" opt opt,
-        return_address_info: "return_address_info" opt opt,
-        is_returned_to_same_machine: "is_returned_to_same_machine" opt opt,
-    });
+    pub type GetResponseAdditionalInfoSharePowerInfo = crate::v3::merchant_service::complaints_v2::GetResponseDataAdditionalInfoSharePowerInfo;
     /// 归还地点信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseAdditionalInfoSharePowerInfoReturnAddressInfo {
-        /// 归还地点
-        ///
-        /// Example: `广东省深圳市南山区海天二路南山区后海腾讯滨海大厦(海天二路西)`
-        pub return_address: Option<String>,
-        /// 归还地点经度
-        ///
-        /// Example: `113.93535488533665`
-        pub longitude: Option<String>,
-        /// 归还地点纬度
-        ///
-        /// Example: `22.52305518747831`
-        pub latitude: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseAdditionalInfoSharePowerInfoReturnAddressInfo {
-        return_address: "return_address" opt opt,
-        longitude: "longitude" opt opt,
-        latitude: "latitude" opt opt,
-    });
+    pub type GetResponseAdditionalInfoSharePowerInfoReturnAddressInfo = crate::v3::merchant_service::complaints_v2::GetResponseDataAdditionalInfoSharePowerInfoReturnAddressInfo;
     /// 补充信息类型
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseAdditionalInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseAdditionalInfoType {
-        /// `SHARE_POWER_TYPE`
-        SharePowerType,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseAdditionalInfoType {
-        SharePowerType = "SHARE_POWER_TYPE",
-    });
+    pub type GetResponseAdditionalInfoType = crate::v3::merchant_service::complaints_v2::GetResponseDataAdditionalInfoType;
     /// GetResponseComplaintMediaList
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct GetResponseComplaintMediaList {
-        /// 媒体文件业务类型
-        ///
-        /// Example: `USER_COMPLAINT_IMAGE`
-        pub media_type: GetResponseComplaintMediaListMediaType,
-        /// 媒体文列表
-        pub media_url: Option<Vec<String>>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseComplaintMediaList {
-        media_type: "media_type" req req,
-        media_url: "media_url" opt opt,
-    });
+    pub type GetResponseComplaintMediaList = crate::v3::merchant_service::complaints_v2::GetResponseDataComplaintMediaList;
     /// 媒体文件业务类型
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseComplaintMediaListMediaType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseComplaintMediaListMediaType {
-        /// `USER_COMPLAINT_IMAGE`
-        UserComplaintImage,
-        /// `OPERATION_IMAGE`
-        OperationImage,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseComplaintMediaListMediaType {
-        UserComplaintImage = "USER_COMPLAINT_IMAGE",
-        OperationImage = "OPERATION_IMAGE",
-    });
+    pub type GetResponseComplaintMediaListMediaType = crate::v3::merchant_service::complaints_v2::GetResponseDataComplaintMediaListMediaType;
     /// GetResponseComplaintOrderInfo
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseComplaintOrderInfo {
-        /// 微信订单号
-        ///
-        /// Example: `4200000404201909069117582536`
-        pub transaction_id: String,
-        /// 商户订单号
-        ///
-        /// Example: `20190906154617947762231`
-        pub out_trade_no: String,
-        /// 订单金额
-        ///
-        /// Example: `3`
-        pub amount: i64,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseComplaintOrderInfo {
-        transaction_id: "transaction_id" req req,
-        out_trade_no: "out_trade_no" req req,
-        amount: "amount" req req,
-    });
+    pub type GetResponseComplaintOrderInfo = crate::v3::merchant_service::complaints_v2::GetResponseDataComplaintOrderInfo;
     /// 投诉单状态
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseComplaintState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseComplaintState {
-        /// `PENDING`
-        Pending,
-        /// `PROCESSING`
-        Processing,
-        /// `PROCESSED`
-        Processed,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseComplaintState {
-        Pending = "PENDING",
-        Processing = "PROCESSING",
-        Processed = "PROCESSED",
-    });
+    pub type GetResponseComplaintState = crate::v3::merchant_service::complaints_v2::GetResponseDataComplaintState;
     /// 问题类型
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseProblemType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseProblemType {
-        /// `REFUND`
-        Refund,
-        /// `SERVICE_NOT_WORK`
-        ServiceNotWork,
-        /// `OTHERS`
-        Others,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseProblemType {
-        Refund = "REFUND",
-        ServiceNotWork = "SERVICE_NOT_WORK",
-        Others = "OTHERS",
-    });
+    pub type GetResponseProblemType = crate::v3::merchant_service::complaints_v2::GetResponseDataProblemType;
     /// GetResponseServiceOrderInfo
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseServiceOrderInfo {
@@ -727,22 +583,7 @@ pub mod by_complaint_id {
         state: "state" opt opt,
     });
     /// GetResponseUserTagList
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseUserTagList::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseUserTagList {
-        /// `TRUSTED`
-        Trusted,
-        /// `HIGH_RISK`
-        HighRisk,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseUserTagList {
-        Trusted = "TRUSTED",
-        HighRisk = "HIGH_RISK",
-    });
+    pub type GetResponseUserTagList = crate::v3::merchant_service::complaints_v2::GetResponseDataUserTagList;
     /// `/v3/merchant-service/complaints-v2/{complaint_id}/complete`
     pub mod complete {
         /// The chain step for `/v3/merchant-service/complaints-v2/{complaint_id}/complete`, reached with `client.v3().merchant_service().complaints_v2().complaint_id(complaint_id).complete()`.
@@ -925,22 +766,7 @@ pub mod by_complaint_id {
             media_url: "media_url" opt opt,
         });
         /// 媒体文件业务类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseDataComplaintMediaListMediaType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseDataComplaintMediaListMediaType {
-            /// `USER_COMPLAINT_IMAGE`
-            UserComplaintImage,
-            /// `OPERATION_IMAGE`
-            OperationImage,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseDataComplaintMediaListMediaType {
-            UserComplaintImage = "USER_COMPLAINT_IMAGE",
-            OperationImage = "OPERATION_IMAGE",
-        });
+        pub type GetResponseDataComplaintMediaListMediaType = crate::v3::merchant_service::complaints_v2::GetResponseDataComplaintMediaListMediaType;
         /// 普通消息内容
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessage {
@@ -1142,116 +968,15 @@ pub mod by_complaint_id {
             LayoutVertical = "LAYOUT_VERTICAL",
         });
         /// GetResponseDataNormalMessageBlocksButtonGroupButtons
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseDataNormalMessageBlocksButtonGroupButtons {
-            /// 文本
-            ///
-            /// Example: `example_text`
-            pub text: Option<String>,
-            /// 动作
-            pub action: Option<
-                GetResponseDataNormalMessageBlocksButtonGroupButtonsAction,
-            >,
-            /// 失效配置
-            pub invalid_info: Option<
-                GetResponseDataNormalMessageBlocksButtonGroupButtonsInvalidInfo,
-            >,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksButtonGroupButtons {
-            text: "text" opt opt,
-            action: "action" opt opt,
-            invalid_info: "invalid_info" opt opt,
-        });
+        pub type GetResponseDataNormalMessageBlocksButtonGroupButtons = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButton;
         /// 动作
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseDataNormalMessageBlocksButtonGroupButtonsAction {
-            /// 动作类型
-            ///
-            /// Example: `ACTION_TYPE_SEND_MESSAGE`
-            pub action_type: Option<
-                GetResponseDataNormalMessageBlocksButtonGroupButtonsActionActionType,
-            >,
-            /// 跳转链接
-            ///
-            /// Example: `example_jump_url`
-            pub jump_url: Option<String>,
-            /// 跳转小程序信息
-            pub mini_program_jump_info: Option<
-                GetResponseDataNormalMessageBlocksButtonGroupButtonsActionMiniProgramJumpInfo,
-            >,
-            /// 回复消息内容
-            pub message_info: Option<
-                GetResponseDataNormalMessageBlocksButtonGroupButtonsActionMessageInfo,
-            >,
-            /// 动作id
-            ///
-            /// Example: `example_action_id`
-            pub action_id: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksButtonGroupButtonsAction {
-            action_type: "action_type" opt opt,
-            jump_url: "jump_url" opt opt,
-            mini_program_jump_info: "mini_program_jump_info" opt opt,
-            message_info: "message_info" opt opt,
-            action_id: "action_id" opt opt,
-        });
+        pub type GetResponseDataNormalMessageBlocksButtonGroupButtonsAction = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonAction;
         /// 动作类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseDataNormalMessageBlocksButtonGroupButtonsActionActionType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseDataNormalMessageBlocksButtonGroupButtonsActionActionType {
-            /// `ACTION_TYPE_SEND_MESSAGE`
-            ActionTypeSendMessage,
-            /// `ACTION_TYPE_JUMP_URL`
-            ActionTypeJumpUrl,
-            /// `ACTION_TYPE_JUMP_MINI_PROGRAM`
-            ActionTypeJumpMiniProgram,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseDataNormalMessageBlocksButtonGroupButtonsActionActionType {
-            ActionTypeSendMessage = "ACTION_TYPE_SEND_MESSAGE",
-            ActionTypeJumpUrl = "ACTION_TYPE_JUMP_URL",
-            ActionTypeJumpMiniProgram = "ACTION_TYPE_JUMP_MINI_PROGRAM",
-        });
+        pub type GetResponseDataNormalMessageBlocksButtonGroupButtonsActionActionType = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonActionActionType;
         /// 回复消息内容
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseDataNormalMessageBlocksButtonGroupButtonsActionMessageInfo {
-            /// 回复的消息内容
-            ///
-            /// Example: `example_content`
-            pub content: String,
-            /// 自定义透传字段
-            ///
-            /// Example: `example_custom_data`
-            pub custom_data: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksButtonGroupButtonsActionMessageInfo {
-            content: "content" req req,
-            custom_data: "custom_data" opt opt,
-        });
+        pub type GetResponseDataNormalMessageBlocksButtonGroupButtonsActionMessageInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonActionMessageInfo;
         /// 跳转小程序信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseDataNormalMessageBlocksButtonGroupButtonsActionMiniProgramJumpInfo {
-            /// 跳转小程序APPID
-            ///
-            /// Example: `example_appid`
-            pub appid: String,
-            /// 跳转小程序页面PATH
-            ///
-            /// Example: `example_path`
-            pub path: String,
-            /// 跳转小程序页面名称
-            ///
-            /// Example: `example_text`
-            pub text: String,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksButtonGroupButtonsActionMiniProgramJumpInfo {
-            appid: "appid" req req,
-            path: "path" req req,
-            text: "text" req req,
-        });
+        pub type GetResponseDataNormalMessageBlocksButtonGroupButtonsActionMiniProgramJumpInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonActionMiniProgramJumpInfo;
         /// 失效配置
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksButtonGroupButtonsInvalidInfo {
@@ -1267,33 +992,9 @@ pub mod by_complaint_id {
             multi_clickable: "multi_clickable" opt opt,
         });
         /// 失效配置
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseDataNormalMessageBlocksButtonGroupInvalidInfo {
-            /// 过期时间
-            ///
-            /// Example: `2015-05-20T13:29:35+08:00`
-            pub expired_time: Option<String>,
-            /// 是否可以多次点击
-            pub multi_clickable: Option<bool>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksButtonGroupInvalidInfo {
-            expired_time: "expired_time" opt opt,
-            multi_clickable: "multi_clickable" opt opt,
-        });
+        pub type GetResponseDataNormalMessageBlocksButtonGroupInvalidInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonGroupButtonsInvalidInfo;
         /// 失效配置
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseDataNormalMessageBlocksButtonInvalidInfo {
-            /// 过期时间
-            ///
-            /// Example: `2015-05-20T13:29:35+08:00`
-            pub expired_time: Option<String>,
-            /// 是否可以多次点击
-            pub multi_clickable: Option<bool>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksButtonInvalidInfo {
-            expired_time: "expired_time" opt opt,
-            multi_clickable: "multi_clickable" opt opt,
-        });
+        pub type GetResponseDataNormalMessageBlocksButtonInvalidInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonGroupButtonsInvalidInfo;
         /// FAQ列表
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksFaqList {
@@ -1323,95 +1024,13 @@ pub mod by_complaint_id {
             action: "action" opt opt,
         });
         /// 动作
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseDataNormalMessageBlocksFaqListFaqsAction {
-            /// 动作类型
-            ///
-            /// Example: `ACTION_TYPE_SEND_MESSAGE`
-            pub action_type: Option<
-                GetResponseDataNormalMessageBlocksFaqListFaqsActionActionType,
-            >,
-            /// 跳转链接
-            ///
-            /// Example: `example_jump_url`
-            pub jump_url: Option<String>,
-            /// 跳转小程序信息
-            pub mini_program_jump_info: Option<
-                GetResponseDataNormalMessageBlocksFaqListFaqsActionMiniProgramJumpInfo,
-            >,
-            /// 回复消息内容
-            pub message_info: Option<
-                GetResponseDataNormalMessageBlocksFaqListFaqsActionMessageInfo,
-            >,
-            /// 动作id
-            ///
-            /// Example: `example_action_id`
-            pub action_id: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksFaqListFaqsAction {
-            action_type: "action_type" opt opt,
-            jump_url: "jump_url" opt opt,
-            mini_program_jump_info: "mini_program_jump_info" opt opt,
-            message_info: "message_info" opt opt,
-            action_id: "action_id" opt opt,
-        });
+        pub type GetResponseDataNormalMessageBlocksFaqListFaqsAction = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonAction;
         /// 动作类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseDataNormalMessageBlocksFaqListFaqsActionActionType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseDataNormalMessageBlocksFaqListFaqsActionActionType {
-            /// `ACTION_TYPE_SEND_MESSAGE`
-            ActionTypeSendMessage,
-            /// `ACTION_TYPE_JUMP_URL`
-            ActionTypeJumpUrl,
-            /// `ACTION_TYPE_JUMP_MINI_PROGRAM`
-            ActionTypeJumpMiniProgram,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseDataNormalMessageBlocksFaqListFaqsActionActionType {
-            ActionTypeSendMessage = "ACTION_TYPE_SEND_MESSAGE",
-            ActionTypeJumpUrl = "ACTION_TYPE_JUMP_URL",
-            ActionTypeJumpMiniProgram = "ACTION_TYPE_JUMP_MINI_PROGRAM",
-        });
+        pub type GetResponseDataNormalMessageBlocksFaqListFaqsActionActionType = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonActionActionType;
         /// 回复消息内容
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseDataNormalMessageBlocksFaqListFaqsActionMessageInfo {
-            /// 回复的消息内容
-            ///
-            /// Example: `example_content`
-            pub content: String,
-            /// 自定义透传字段
-            ///
-            /// Example: `example_custom_data`
-            pub custom_data: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksFaqListFaqsActionMessageInfo {
-            content: "content" req req,
-            custom_data: "custom_data" opt opt,
-        });
+        pub type GetResponseDataNormalMessageBlocksFaqListFaqsActionMessageInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonActionMessageInfo;
         /// 跳转小程序信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseDataNormalMessageBlocksFaqListFaqsActionMiniProgramJumpInfo {
-            /// 跳转小程序APPID
-            ///
-            /// Example: `example_appid`
-            pub appid: String,
-            /// 跳转小程序页面PATH
-            ///
-            /// Example: `example_path`
-            pub path: String,
-            /// 跳转小程序页面名称
-            ///
-            /// Example: `example_text`
-            pub text: String,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksFaqListFaqsActionMiniProgramJumpInfo {
-            appid: "appid" req req,
-            path: "path" req req,
-            text: "text" req req,
-        });
+        pub type GetResponseDataNormalMessageBlocksFaqListFaqsActionMiniProgramJumpInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonActionMiniProgramJumpInfo;
         /// 图片
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksImage {
@@ -1448,126 +1067,17 @@ pub mod by_complaint_id {
             ImageStyleTypeWide = "IMAGE_STYLE_TYPE_WIDE",
         });
         /// 链接
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseDataNormalMessageBlocksLink {
-            /// 文本
-            ///
-            /// Example: `example_text`
-            pub text: Option<String>,
-            /// 动作
-            pub action: Option<GetResponseDataNormalMessageBlocksLinkAction>,
-            /// 失效配置
-            pub invalid_info: Option<GetResponseDataNormalMessageBlocksLinkInvalidInfo>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksLink {
-            text: "text" opt opt,
-            action: "action" opt opt,
-            invalid_info: "invalid_info" opt opt,
-        });
+        pub type GetResponseDataNormalMessageBlocksLink = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButton;
         /// 动作
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseDataNormalMessageBlocksLinkAction {
-            /// 动作类型
-            ///
-            /// Example: `ACTION_TYPE_SEND_MESSAGE`
-            pub action_type: Option<
-                GetResponseDataNormalMessageBlocksLinkActionActionType,
-            >,
-            /// 跳转链接
-            ///
-            /// Example: `example_jump_url`
-            pub jump_url: Option<String>,
-            /// 跳转小程序信息
-            pub mini_program_jump_info: Option<
-                GetResponseDataNormalMessageBlocksLinkActionMiniProgramJumpInfo,
-            >,
-            /// 回复消息内容
-            pub message_info: Option<
-                GetResponseDataNormalMessageBlocksLinkActionMessageInfo,
-            >,
-            /// 动作id
-            ///
-            /// Example: `example_action_id`
-            pub action_id: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksLinkAction {
-            action_type: "action_type" opt opt,
-            jump_url: "jump_url" opt opt,
-            mini_program_jump_info: "mini_program_jump_info" opt opt,
-            message_info: "message_info" opt opt,
-            action_id: "action_id" opt opt,
-        });
+        pub type GetResponseDataNormalMessageBlocksLinkAction = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonAction;
         /// 动作类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseDataNormalMessageBlocksLinkActionActionType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseDataNormalMessageBlocksLinkActionActionType {
-            /// `ACTION_TYPE_SEND_MESSAGE`
-            ActionTypeSendMessage,
-            /// `ACTION_TYPE_JUMP_URL`
-            ActionTypeJumpUrl,
-            /// `ACTION_TYPE_JUMP_MINI_PROGRAM`
-            ActionTypeJumpMiniProgram,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseDataNormalMessageBlocksLinkActionActionType {
-            ActionTypeSendMessage = "ACTION_TYPE_SEND_MESSAGE",
-            ActionTypeJumpUrl = "ACTION_TYPE_JUMP_URL",
-            ActionTypeJumpMiniProgram = "ACTION_TYPE_JUMP_MINI_PROGRAM",
-        });
+        pub type GetResponseDataNormalMessageBlocksLinkActionActionType = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonActionActionType;
         /// 回复消息内容
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseDataNormalMessageBlocksLinkActionMessageInfo {
-            /// 回复的消息内容
-            ///
-            /// Example: `example_content`
-            pub content: String,
-            /// 自定义透传字段
-            ///
-            /// Example: `example_custom_data`
-            pub custom_data: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksLinkActionMessageInfo {
-            content: "content" req req,
-            custom_data: "custom_data" opt opt,
-        });
+        pub type GetResponseDataNormalMessageBlocksLinkActionMessageInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonActionMessageInfo;
         /// 跳转小程序信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseDataNormalMessageBlocksLinkActionMiniProgramJumpInfo {
-            /// 跳转小程序APPID
-            ///
-            /// Example: `example_appid`
-            pub appid: String,
-            /// 跳转小程序页面PATH
-            ///
-            /// Example: `example_path`
-            pub path: String,
-            /// 跳转小程序页面名称
-            ///
-            /// Example: `example_text`
-            pub text: String,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksLinkActionMiniProgramJumpInfo {
-            appid: "appid" req req,
-            path: "path" req req,
-            text: "text" req req,
-        });
+        pub type GetResponseDataNormalMessageBlocksLinkActionMiniProgramJumpInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonActionMiniProgramJumpInfo;
         /// 失效配置
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseDataNormalMessageBlocksLinkInvalidInfo {
-            /// 过期时间
-            ///
-            /// Example: `2015-05-20T13:29:35+08:00`
-            pub expired_time: Option<String>,
-            /// 是否可以多次点击
-            pub multi_clickable: Option<bool>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksLinkInvalidInfo {
-            expired_time: "expired_time" opt opt,
-            multi_clickable: "multi_clickable" opt opt,
-        });
+        pub type GetResponseDataNormalMessageBlocksLinkInvalidInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonGroupButtonsInvalidInfo;
         /// 文本
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataNormalMessageBlocksText {
@@ -1794,26 +1304,7 @@ pub mod by_complaint_id {
             mini_program_jump_info: "mini_program_jump_info" opt opt,
         });
         /// 跳转小程序信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestMiniProgramJumpInfo {
-            /// 跳转小程序APPID
-            ///
-            /// Example: `example_appid`
-            pub appid: String,
-            /// 跳转小程序页面PATH
-            ///
-            /// Example: `example_path`
-            pub path: String,
-            /// 跳转小程序页面名称
-            ///
-            /// Example: `example_text`
-            pub text: String,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestMiniProgramJumpInfo {
-            appid: "appid" req req,
-            path: "path" req req,
-            text: "text" req req,
-        });
+        pub type PostRequestMiniProgramJumpInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonActionMiniProgramJumpInfo;
     }
     /// `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`
     pub mod response_immediate_service {
@@ -1952,41 +1443,9 @@ pub mod by_complaint_id {
             action_id: "action_id" opt opt,
         });
         /// 动作类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestMessageBlocksButtonActionActionType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestMessageBlocksButtonActionActionType {
-            /// `ACTION_TYPE_SEND_MESSAGE`
-            ActionTypeSendMessage,
-            /// `ACTION_TYPE_JUMP_URL`
-            ActionTypeJumpUrl,
-            /// `ACTION_TYPE_JUMP_MINI_PROGRAM`
-            ActionTypeJumpMiniProgram,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestMessageBlocksButtonActionActionType {
-            ActionTypeSendMessage = "ACTION_TYPE_SEND_MESSAGE",
-            ActionTypeJumpUrl = "ACTION_TYPE_JUMP_URL",
-            ActionTypeJumpMiniProgram = "ACTION_TYPE_JUMP_MINI_PROGRAM",
-        });
+        pub type PostRequestMessageBlocksButtonActionActionType = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonActionActionType;
         /// 回复消息内容
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestMessageBlocksButtonActionMessageInfo {
-            /// 回复的消息内容
-            ///
-            /// Example: `example_content`
-            pub content: String,
-            /// 自定义透传字段
-            ///
-            /// Example: `example_custom_data`
-            pub custom_data: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksButtonActionMessageInfo {
-            content: "content" req req,
-            custom_data: "custom_data" opt opt,
-        });
+        pub type PostRequestMessageBlocksButtonActionMessageInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonActionMessageInfo;
         /// 跳转小程序信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksButtonActionMiniProgramJumpInfo {
@@ -2026,176 +1485,23 @@ pub mod by_complaint_id {
             invalid_info: "invalid_info" opt opt,
         });
         /// 按钮布局方式
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestMessageBlocksButtonGroupButtonLayout::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestMessageBlocksButtonGroupButtonLayout {
-            /// `LAYOUT_UNKNOWN`
-            LayoutUnknown,
-            /// `LAYOUT_HORIZONTAL`
-            LayoutHorizontal,
-            /// `LAYOUT_VERTICAL`
-            LayoutVertical,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestMessageBlocksButtonGroupButtonLayout {
-            LayoutUnknown = "LAYOUT_UNKNOWN",
-            LayoutHorizontal = "LAYOUT_HORIZONTAL",
-            LayoutVertical = "LAYOUT_VERTICAL",
-        });
+        pub type PostRequestMessageBlocksButtonGroupButtonLayout = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonGroupButtonLayout;
         /// PostRequestMessageBlocksButtonGroupButtons
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestMessageBlocksButtonGroupButtons {
-            /// 文本
-            ///
-            /// Example: `example_text`
-            pub text: Option<String>,
-            /// 动作
-            pub action: Option<PostRequestMessageBlocksButtonGroupButtonsAction>,
-            /// 失效配置
-            pub invalid_info: Option<
-                PostRequestMessageBlocksButtonGroupButtonsInvalidInfo,
-            >,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksButtonGroupButtons {
-            text: "text" opt opt,
-            action: "action" opt opt,
-            invalid_info: "invalid_info" opt opt,
-        });
+        pub type PostRequestMessageBlocksButtonGroupButtons = crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::PostRequestMessageBlocksButton;
         /// 动作
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestMessageBlocksButtonGroupButtonsAction {
-            /// 动作类型
-            ///
-            /// Example: `ACTION_TYPE_SEND_MESSAGE`
-            pub action_type: Option<
-                PostRequestMessageBlocksButtonGroupButtonsActionActionType,
-            >,
-            /// 跳转链接
-            ///
-            /// Example: `example_jump_url`
-            pub jump_url: Option<String>,
-            /// 跳转小程序信息
-            pub mini_program_jump_info: Option<
-                PostRequestMessageBlocksButtonGroupButtonsActionMiniProgramJumpInfo,
-            >,
-            /// 回复消息内容
-            pub message_info: Option<
-                PostRequestMessageBlocksButtonGroupButtonsActionMessageInfo,
-            >,
-            /// 动作id
-            ///
-            /// Example: `example_action_id`
-            pub action_id: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksButtonGroupButtonsAction {
-            action_type: "action_type" opt opt,
-            jump_url: "jump_url" opt opt,
-            mini_program_jump_info: "mini_program_jump_info" opt opt,
-            message_info: "message_info" opt opt,
-            action_id: "action_id" opt opt,
-        });
+        pub type PostRequestMessageBlocksButtonGroupButtonsAction = crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::PostRequestMessageBlocksButtonAction;
         /// 动作类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestMessageBlocksButtonGroupButtonsActionActionType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestMessageBlocksButtonGroupButtonsActionActionType {
-            /// `ACTION_TYPE_SEND_MESSAGE`
-            ActionTypeSendMessage,
-            /// `ACTION_TYPE_JUMP_URL`
-            ActionTypeJumpUrl,
-            /// `ACTION_TYPE_JUMP_MINI_PROGRAM`
-            ActionTypeJumpMiniProgram,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestMessageBlocksButtonGroupButtonsActionActionType {
-            ActionTypeSendMessage = "ACTION_TYPE_SEND_MESSAGE",
-            ActionTypeJumpUrl = "ACTION_TYPE_JUMP_URL",
-            ActionTypeJumpMiniProgram = "ACTION_TYPE_JUMP_MINI_PROGRAM",
-        });
+        pub type PostRequestMessageBlocksButtonGroupButtonsActionActionType = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonActionActionType;
         /// 回复消息内容
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestMessageBlocksButtonGroupButtonsActionMessageInfo {
-            /// 回复的消息内容
-            ///
-            /// Example: `example_content`
-            pub content: String,
-            /// 自定义透传字段
-            ///
-            /// Example: `example_custom_data`
-            pub custom_data: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksButtonGroupButtonsActionMessageInfo {
-            content: "content" req req,
-            custom_data: "custom_data" opt opt,
-        });
+        pub type PostRequestMessageBlocksButtonGroupButtonsActionMessageInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonActionMessageInfo;
         /// 跳转小程序信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestMessageBlocksButtonGroupButtonsActionMiniProgramJumpInfo {
-            /// 跳转小程序APPID
-            ///
-            /// Example: `example_appid`
-            pub appid: String,
-            /// 跳转小程序页面PATH
-            ///
-            /// Example: `example_path`
-            pub path: Option<String>,
-            /// 跳转小程序页面名称
-            ///
-            /// Example: `example_text`
-            pub text: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksButtonGroupButtonsActionMiniProgramJumpInfo {
-            appid: "appid" req req,
-            path: "path" opt opt,
-            text: "text" opt opt,
-        });
+        pub type PostRequestMessageBlocksButtonGroupButtonsActionMiniProgramJumpInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::PostRequestMessageBlocksButtonActionMiniProgramJumpInfo;
         /// 失效配置
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestMessageBlocksButtonGroupButtonsInvalidInfo {
-            /// 过期时间
-            ///
-            /// Example: `2015-05-20T13:29:35+08:00`
-            pub expired_time: Option<String>,
-            /// 是否可以多次点击
-            pub multi_clickable: Option<bool>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksButtonGroupButtonsInvalidInfo {
-            expired_time: "expired_time" opt opt,
-            multi_clickable: "multi_clickable" opt opt,
-        });
+        pub type PostRequestMessageBlocksButtonGroupButtonsInvalidInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonGroupButtonsInvalidInfo;
         /// 失效配置
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestMessageBlocksButtonGroupInvalidInfo {
-            /// 过期时间
-            ///
-            /// Example: `2015-05-20T13:29:35+08:00`
-            pub expired_time: Option<String>,
-            /// 是否可以多次点击
-            pub multi_clickable: Option<bool>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksButtonGroupInvalidInfo {
-            expired_time: "expired_time" opt opt,
-            multi_clickable: "multi_clickable" opt opt,
-        });
+        pub type PostRequestMessageBlocksButtonGroupInvalidInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonGroupButtonsInvalidInfo;
         /// 失效配置
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestMessageBlocksButtonInvalidInfo {
-            /// 过期时间
-            ///
-            /// Example: `2015-05-20T13:29:35+08:00`
-            pub expired_time: Option<String>,
-            /// 是否可以多次点击
-            pub multi_clickable: Option<bool>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksButtonInvalidInfo {
-            expired_time: "expired_time" opt opt,
-            multi_clickable: "multi_clickable" opt opt,
-        });
+        pub type PostRequestMessageBlocksButtonInvalidInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonGroupButtonsInvalidInfo;
         /// FAQ列表
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksFaqList {
@@ -2225,328 +1531,37 @@ pub mod by_complaint_id {
             action: "action" opt opt,
         });
         /// 动作
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestMessageBlocksFaqListFaqsAction {
-            /// 动作类型
-            ///
-            /// Example: `ACTION_TYPE_SEND_MESSAGE`
-            pub action_type: Option<PostRequestMessageBlocksFaqListFaqsActionActionType>,
-            /// 跳转链接
-            ///
-            /// Example: `example_jump_url`
-            pub jump_url: Option<String>,
-            /// 跳转小程序信息
-            pub mini_program_jump_info: Option<
-                PostRequestMessageBlocksFaqListFaqsActionMiniProgramJumpInfo,
-            >,
-            /// 回复消息内容
-            pub message_info: Option<
-                PostRequestMessageBlocksFaqListFaqsActionMessageInfo,
-            >,
-            /// 动作id
-            ///
-            /// Example: `example_action_id`
-            pub action_id: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksFaqListFaqsAction {
-            action_type: "action_type" opt opt,
-            jump_url: "jump_url" opt opt,
-            mini_program_jump_info: "mini_program_jump_info" opt opt,
-            message_info: "message_info" opt opt,
-            action_id: "action_id" opt opt,
-        });
+        pub type PostRequestMessageBlocksFaqListFaqsAction = crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::PostRequestMessageBlocksButtonAction;
         /// 动作类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestMessageBlocksFaqListFaqsActionActionType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestMessageBlocksFaqListFaqsActionActionType {
-            /// `ACTION_TYPE_SEND_MESSAGE`
-            ActionTypeSendMessage,
-            /// `ACTION_TYPE_JUMP_URL`
-            ActionTypeJumpUrl,
-            /// `ACTION_TYPE_JUMP_MINI_PROGRAM`
-            ActionTypeJumpMiniProgram,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestMessageBlocksFaqListFaqsActionActionType {
-            ActionTypeSendMessage = "ACTION_TYPE_SEND_MESSAGE",
-            ActionTypeJumpUrl = "ACTION_TYPE_JUMP_URL",
-            ActionTypeJumpMiniProgram = "ACTION_TYPE_JUMP_MINI_PROGRAM",
-        });
+        pub type PostRequestMessageBlocksFaqListFaqsActionActionType = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonActionActionType;
         /// 回复消息内容
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestMessageBlocksFaqListFaqsActionMessageInfo {
-            /// 回复的消息内容
-            ///
-            /// Example: `example_content`
-            pub content: String,
-            /// 自定义透传字段
-            ///
-            /// Example: `example_custom_data`
-            pub custom_data: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksFaqListFaqsActionMessageInfo {
-            content: "content" req req,
-            custom_data: "custom_data" opt opt,
-        });
+        pub type PostRequestMessageBlocksFaqListFaqsActionMessageInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonActionMessageInfo;
         /// 跳转小程序信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestMessageBlocksFaqListFaqsActionMiniProgramJumpInfo {
-            /// 跳转小程序APPID
-            ///
-            /// Example: `example_appid`
-            pub appid: String,
-            /// 跳转小程序页面PATH
-            ///
-            /// Example: `example_path`
-            pub path: Option<String>,
-            /// 跳转小程序页面名称
-            ///
-            /// Example: `example_text`
-            pub text: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksFaqListFaqsActionMiniProgramJumpInfo {
-            appid: "appid" req req,
-            path: "path" opt opt,
-            text: "text" opt opt,
-        });
+        pub type PostRequestMessageBlocksFaqListFaqsActionMiniProgramJumpInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::PostRequestMessageBlocksButtonActionMiniProgramJumpInfo;
         /// 图片
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestMessageBlocksImage {
-            /// 媒体ID
-            ///
-            /// Example: `example_media_id`
-            pub media_id: Option<String>,
-            /// 图片样式类型
-            ///
-            /// Example: `IMAGE_STYLE_TYPE_NARROW`
-            pub image_style_type: Option<PostRequestMessageBlocksImageImageStyleType>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksImage {
-            media_id: "media_id" opt opt,
-            image_style_type: "image_style_type" opt opt,
-        });
+        pub type PostRequestMessageBlocksImage = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksImage;
         /// 图片样式类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestMessageBlocksImageImageStyleType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestMessageBlocksImageImageStyleType {
-            /// `IMAGE_STYLE_TYPE_NARROW`
-            ImageStyleTypeNarrow,
-            /// `IMAGE_STYLE_TYPE_WIDE`
-            ImageStyleTypeWide,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestMessageBlocksImageImageStyleType {
-            ImageStyleTypeNarrow = "IMAGE_STYLE_TYPE_NARROW",
-            ImageStyleTypeWide = "IMAGE_STYLE_TYPE_WIDE",
-        });
+        pub type PostRequestMessageBlocksImageImageStyleType = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksImageImageStyleType;
         /// 链接
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestMessageBlocksLink {
-            /// 文本
-            ///
-            /// Example: `example_text`
-            pub text: Option<String>,
-            /// 动作
-            pub action: Option<PostRequestMessageBlocksLinkAction>,
-            /// 失效配置
-            pub invalid_info: Option<PostRequestMessageBlocksLinkInvalidInfo>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksLink {
-            text: "text" opt opt,
-            action: "action" opt opt,
-            invalid_info: "invalid_info" opt opt,
-        });
+        pub type PostRequestMessageBlocksLink = crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::PostRequestMessageBlocksButton;
         /// 动作
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestMessageBlocksLinkAction {
-            /// 动作类型
-            ///
-            /// Example: `ACTION_TYPE_SEND_MESSAGE`
-            pub action_type: Option<PostRequestMessageBlocksLinkActionActionType>,
-            /// 跳转链接
-            ///
-            /// Example: `example_jump_url`
-            pub jump_url: Option<String>,
-            /// 跳转小程序信息
-            pub mini_program_jump_info: Option<
-                PostRequestMessageBlocksLinkActionMiniProgramJumpInfo,
-            >,
-            /// 回复消息内容
-            pub message_info: Option<PostRequestMessageBlocksLinkActionMessageInfo>,
-            /// 动作id
-            ///
-            /// Example: `example_action_id`
-            pub action_id: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksLinkAction {
-            action_type: "action_type" opt opt,
-            jump_url: "jump_url" opt opt,
-            mini_program_jump_info: "mini_program_jump_info" opt opt,
-            message_info: "message_info" opt opt,
-            action_id: "action_id" opt opt,
-        });
+        pub type PostRequestMessageBlocksLinkAction = crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::PostRequestMessageBlocksButtonAction;
         /// 动作类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestMessageBlocksLinkActionActionType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestMessageBlocksLinkActionActionType {
-            /// `ACTION_TYPE_SEND_MESSAGE`
-            ActionTypeSendMessage,
-            /// `ACTION_TYPE_JUMP_URL`
-            ActionTypeJumpUrl,
-            /// `ACTION_TYPE_JUMP_MINI_PROGRAM`
-            ActionTypeJumpMiniProgram,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestMessageBlocksLinkActionActionType {
-            ActionTypeSendMessage = "ACTION_TYPE_SEND_MESSAGE",
-            ActionTypeJumpUrl = "ACTION_TYPE_JUMP_URL",
-            ActionTypeJumpMiniProgram = "ACTION_TYPE_JUMP_MINI_PROGRAM",
-        });
+        pub type PostRequestMessageBlocksLinkActionActionType = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonActionActionType;
         /// 回复消息内容
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestMessageBlocksLinkActionMessageInfo {
-            /// 回复的消息内容
-            ///
-            /// Example: `example_content`
-            pub content: String,
-            /// 自定义透传字段
-            ///
-            /// Example: `example_custom_data`
-            pub custom_data: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksLinkActionMessageInfo {
-            content: "content" req req,
-            custom_data: "custom_data" opt opt,
-        });
+        pub type PostRequestMessageBlocksLinkActionMessageInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonActionMessageInfo;
         /// 跳转小程序信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestMessageBlocksLinkActionMiniProgramJumpInfo {
-            /// 跳转小程序APPID
-            ///
-            /// Example: `example_appid`
-            pub appid: String,
-            /// 跳转小程序页面PATH
-            ///
-            /// Example: `example_path`
-            pub path: Option<String>,
-            /// 跳转小程序页面名称
-            ///
-            /// Example: `example_text`
-            pub text: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksLinkActionMiniProgramJumpInfo {
-            appid: "appid" req req,
-            path: "path" opt opt,
-            text: "text" opt opt,
-        });
+        pub type PostRequestMessageBlocksLinkActionMiniProgramJumpInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::PostRequestMessageBlocksButtonActionMiniProgramJumpInfo;
         /// 失效配置
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestMessageBlocksLinkInvalidInfo {
-            /// 过期时间
-            ///
-            /// Example: `2015-05-20T13:29:35+08:00`
-            pub expired_time: Option<String>,
-            /// 是否可以多次点击
-            pub multi_clickable: Option<bool>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksLinkInvalidInfo {
-            expired_time: "expired_time" opt opt,
-            multi_clickable: "multi_clickable" opt opt,
-        });
+        pub type PostRequestMessageBlocksLinkInvalidInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonGroupButtonsInvalidInfo;
         /// 文本
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestMessageBlocksText {
-            /// 文本
-            ///
-            /// Example: `example_text`
-            pub text: Option<String>,
-            /// 文本颜色
-            ///
-            /// Example: `DEFAULT`
-            pub color: Option<PostRequestMessageBlocksTextColor>,
-            /// 是否粗体
-            pub is_bold: Option<bool>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksText {
-            text: "text" opt opt,
-            color: "color" opt opt,
-            is_bold: "is_bold" opt opt,
-        });
+        pub type PostRequestMessageBlocksText = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksText;
         /// 文本颜色
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestMessageBlocksTextColor::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestMessageBlocksTextColor {
-            /// `DEFAULT`
-            Default,
-            /// `SECONDARY`
-            Secondary,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestMessageBlocksTextColor {
-            Default = "DEFAULT",
-            Secondary = "SECONDARY",
-        });
+        pub type PostRequestMessageBlocksTextColor = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksTextColor;
         /// 消息块类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestMessageBlocksType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestMessageBlocksType {
-            /// `TEXT`
-            Text,
-            /// `IMAGE`
-            Image,
-            /// `LINK`
-            Link,
-            /// `FAQ_LIST`
-            FaqList,
-            /// `BUTTON`
-            Button,
-            /// `BUTTON_GROUP`
-            ButtonGroup,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestMessageBlocksType {
-            Text = "TEXT",
-            Image = "IMAGE",
-            Link = "LINK",
-            FaqList = "FAQ_LIST",
-            Button = "BUTTON",
-            ButtonGroup = "BUTTON_GROUP",
-        });
+        pub type PostRequestMessageBlocksType = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksType;
         /// 发送者身份类别
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestMessageSenderIdentity::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestMessageSenderIdentity {
-            /// `UNKNOWN`
-            Unknown_,
-            /// `MANUAL`
-            Manual,
-            /// `MACHINE`
-            Machine,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestMessageSenderIdentity {
-            Unknown_ = "UNKNOWN",
-            Manual = "MANUAL",
-            Machine = "MACHINE",
-        });
+        pub type PostRequestMessageSenderIdentity = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageSenderIdentity;
         /// The response of `POST /v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service` (回复需要即时服务的投诉单).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {

@@ -223,99 +223,13 @@ pub mod by_store_id {
         store_state: "store_state" opt opt,
     });
     /// 门店地址信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseStoreAddress {
-        /// 门店省市编码
-        ///
-        /// Example: `440305`
-        pub address_code: String,
-        /// 门店地址
-        ///
-        /// Example: `深南大道10000号腾讯大厦1楼`
-        pub address_detail: String,
-        /// 门店地址辅助描述
-        ///
-        /// Example: `地铁A口右侧100米`
-        pub address_complements: Option<String>,
-        /// 门店经度
-        ///
-        /// Example: `112.63484`
-        pub longitude: Option<String>,
-        /// 门店纬度
-        ///
-        /// Example: `37.75464`
-        pub latitude: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseStoreAddress {
-        address_code: "address_code" req req,
-        address_detail: "address_detail" req req,
-        address_complements: "address_complements" opt opt,
-        longitude: "longitude" opt opt,
-        latitude: "latitude" opt opt,
-    });
+    pub type GetResponseStoreAddress = crate::v3::merchant_store::stores::PostRequestStoreAddress;
     /// 门店基础信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseStoreBasics {
-        /// 商家门店编号
-        ///
-        /// Example: `MDL001`
-        pub store_reference_id: Option<String>,
-        /// 品牌名称
-        ///
-        /// Example: `麦当劳`
-        pub brand_name: Option<String>,
-        /// 门店名称
-        ///
-        /// Example: `麦当劳`
-        pub store_name: String,
-        /// 分店名称
-        ///
-        /// Example: `海岸城店`
-        pub branch_name: Option<String>,
-        /// 品牌ID
-        ///
-        /// Example: `1001`
-        pub brand_id: Option<f64>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseStoreBasics {
-        store_reference_id: "store_reference_id" opt opt,
-        brand_name: "brand_name" opt opt,
-        store_name: "store_name" req req,
-        branch_name: "branch_name" opt opt,
-        brand_id: "brand_id" opt opt,
-    });
+    pub type GetResponseStoreBasics = crate::v3::merchant_store::stores::PostRequestStoreBasics;
     /// 门店经营信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseStoreBusiness {
-        /// 门店服务电话
-        ///
-        /// Example: `0755-86013388`
-        pub service_phone: Option<String>,
-        /// 门店经营时间
-        ///
-        /// Example: `周一至周五 09:00-20:00|周六至周日 10:00-22:00`
-        pub business_hours: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseStoreBusiness {
-        service_phone: "service_phone" opt opt,
-        business_hours: "business_hours" opt opt,
-    });
+    pub type GetResponseStoreBusiness = crate::v3::merchant_store::stores::PostRequestStoreBusiness;
     /// GetResponseStoreRecipient
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseStoreRecipient {
-        /// 门店收款商户号
-        ///
-        /// Example: `1230000109`
-        pub mchid: String,
-        /// 门店收款主体
-        ///
-        /// Example: `腾讯科技（深圳）有限公司`
-        pub company_name: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseStoreRecipient {
-        mchid: "mchid" req req,
-        company_name: "company_name" opt opt,
-    });
+    pub type GetResponseStoreRecipient = crate::v3::merchant_store::stores::PostRequestStoreRecipient;
     /// 门店状态
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseStoreState {
@@ -356,83 +270,11 @@ pub mod by_store_id {
         store_business: "store_business" opt opt,
     });
     /// 门店地址信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PatchRequestStoreAddress {
-        /// 门店省市编码
-        ///
-        /// Example: `440305`
-        pub address_code: String,
-        /// 门店地址
-        ///
-        /// Example: `深南大道10000号腾讯大厦1楼`
-        pub address_detail: String,
-        /// 门店地址辅助描述
-        ///
-        /// Example: `地铁A口右侧100米`
-        pub address_complements: Option<String>,
-        /// 门店经度
-        ///
-        /// Example: `112.63484`
-        pub longitude: Option<String>,
-        /// 门店纬度
-        ///
-        /// Example: `37.75464`
-        pub latitude: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PatchRequestStoreAddress {
-        address_code: "address_code" req req,
-        address_detail: "address_detail" req req,
-        address_complements: "address_complements" opt opt,
-        longitude: "longitude" opt opt,
-        latitude: "latitude" opt opt,
-    });
+    pub type PatchRequestStoreAddress = crate::v3::merchant_store::stores::PostRequestStoreAddress;
     /// 门店基础信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PatchRequestStoreBasics {
-        /// 商家门店编号
-        ///
-        /// Example: `MDL001`
-        pub store_reference_id: Option<String>,
-        /// 品牌名称
-        ///
-        /// Example: `麦当劳`
-        pub brand_name: Option<String>,
-        /// 门店名称
-        ///
-        /// Example: `麦当劳`
-        pub store_name: String,
-        /// 分店名称
-        ///
-        /// Example: `海岸城店`
-        pub branch_name: Option<String>,
-        /// 品牌ID
-        ///
-        /// Example: `1001`
-        pub brand_id: Option<f64>,
-    }
-    ::wechatpay::runtime::json_object!(PatchRequestStoreBasics {
-        store_reference_id: "store_reference_id" opt opt,
-        brand_name: "brand_name" opt opt,
-        store_name: "store_name" req req,
-        branch_name: "branch_name" opt opt,
-        brand_id: "brand_id" opt opt,
-    });
+    pub type PatchRequestStoreBasics = crate::v3::merchant_store::stores::PostRequestStoreBasics;
     /// 门店经营信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PatchRequestStoreBusiness {
-        /// 门店服务电话
-        ///
-        /// Example: `0755-86013388`
-        pub service_phone: Option<String>,
-        /// 门店经营时间
-        ///
-        /// Example: `周一至周五 09:00-20:00|周六至周日 10:00-22:00`
-        pub business_hours: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PatchRequestStoreBusiness {
-        service_phone: "service_phone" opt opt,
-        business_hours: "business_hours" opt opt,
-    });
+    pub type PatchRequestStoreBusiness = crate::v3::merchant_store::stores::PostRequestStoreBusiness;
     /// `/v3/merchant-store/stores/{store_id}/recipients`
     pub mod recipients {
         /// The chain step for `/v3/merchant-store/stores/{store_id}/recipients`, reached with `client.v3().merchant_store().stores().store_id(store_id).recipients()`.
@@ -485,21 +327,7 @@ pub mod by_store_id {
                 store_recipient: "store_recipient" req req,
             });
             /// 收款门店信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestStoreRecipient {
-                /// 门店收款商户号
-                ///
-                /// Example: `1230000109`
-                pub mchid: String,
-                /// 门店收款主体
-                ///
-                /// Example: `腾讯科技（深圳）有限公司`
-                pub company_name: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestStoreRecipient {
-                mchid: "mchid" req req,
-                company_name: "company_name" opt opt,
-            });
+            pub type PostRequestStoreRecipient = crate::v3::merchant_store::stores::PostRequestStoreRecipient;
             /// The response of `POST /v3/merchant-store/stores/{store_id}/recipients/bind` (绑定门店收款信息).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -564,48 +392,11 @@ pub mod by_store_id {
                 store_recipient: "store_recipient" opt opt,
             });
             /// 收款门店信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestStoreRecipient {
-                /// 门店收款商户号
-                ///
-                /// Example: `1230000109`
-                pub mchid: String,
-                /// 门店收款主体
-                ///
-                /// Example: `腾讯科技（深圳）有限公司`
-                pub company_name: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestStoreRecipient {
-                mchid: "mchid" req req,
-                company_name: "company_name" opt opt,
-            });
+            pub type PostRequestStoreRecipient = crate::v3::merchant_store::stores::PostRequestStoreRecipient;
             /// The response of `POST /v3/merchant-store/stores/{store_id}/recipients/unbind` (解除门店收款信息绑定).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponse {
-                /// `failed_store_recipient`
-                pub failed_store_recipient: Option<
-                    Vec<PostResponseFailedStoreRecipient>,
-                >,
-            }
-            ::wechatpay::runtime::json_object!(PostResponse {
-                failed_store_recipient: "failed_store_recipient" opt opt,
-            });
+            pub type PostResponse = crate::v3::merchant_store::stores::by_store_id::recipients::bind::PostResponse;
             /// 收款门店信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponseFailedStoreRecipient {
-                /// 门店收款商户号
-                ///
-                /// Example: `1230000109`
-                pub mchid: Option<String>,
-                /// 绑定当前收款信息失败的原因
-                ///
-                /// Example: `收款商户号与收款主体不一致`
-                pub failed_reason: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostResponseFailedStoreRecipient {
-                mchid: "mchid" opt opt,
-                failed_reason: "failed_reason" opt opt,
-            });
+            pub type PostResponseFailedStoreRecipient = crate::v3::merchant_store::stores::by_store_id::recipients::bind::PostResponseFailedStoreRecipient;
         }
     }
 }

@@ -163,25 +163,7 @@ pub mod income_records {
         recharge_remark: "recharge_remark" req req,
     });
     /// 账户类型
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseDataAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseDataAccountType {
-        /// `BASIC`
-        Basic,
-        /// `OPERATION`
-        Operation,
-        /// `FEES`
-        Fees,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseDataAccountType {
-        Basic = "BASIC",
-        Operation = "OPERATION",
-        Fees = "FEES",
-    });
+    pub type GetResponseDataAccountType = crate::v3::merchantfund::merchant::income_records::GetRequestAccountType;
     /// 银行来账类型
     ///
     /// A value this client does not know yet is kept as [`GetResponseDataIncomeRecordType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.

@@ -661,36 +661,7 @@ pub mod by_fapiao_apply_id {
         ExportZeroRated = "EXPORT_ZERO_RATED",
     });
     /// 红字发票信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseFapiaoInformationRedFapiao {
-        /// 发票代码
-        ///
-        /// Example: `044001911211`
-        pub fapiao_code: String,
-        /// 发票号码
-        ///
-        /// Example: `12897794`
-        pub fapiao_number: String,
-        /// 校验码
-        ///
-        /// Example: `69001808340631374774`
-        pub check_code: String,
-        /// 密码
-        ///
-        /// Example: `006>299-375/326>2+7/*0-+<351059<80<4*/5>+<11631+*3030/5*37+`
-        pub password: String,
-        /// 开票时间
-        ///
-        /// Example: `2020-07-01T12:00:00+08:00`
-        pub fapiao_time: String,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseFapiaoInformationRedFapiao {
-        fapiao_code: "fapiao_code" req req,
-        fapiao_number: "fapiao_number" req req,
-        check_code: "check_code" req req,
-        password: "password" req req,
-        fapiao_time: "fapiao_time" req req,
-    });
+    pub type GetResponseFapiaoInformationRedFapiao = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBlueFapiao;
     /// 销售方信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseFapiaoInformationSellerInformation {
@@ -827,34 +798,7 @@ pub mod by_fapiao_apply_id {
             status: "status" opt opt,
         });
         /// 发票状态
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseFapiaoDownloadInfoListStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseFapiaoDownloadInfoListStatus {
-            /// `ISSUE_ACCEPTED`: 开票申请已受理
-            IssueAccepted,
-            /// `ISSUED`: 发票已开具
-            Issued,
-            /// `REVERSE_ACCEPTED`: 冲红申请已受理
-            ReverseAccepted,
-            /// `REVERSED`: 发票已冲红
-            Reversed,
-            /// `ISSUE_FAILED`: 发票开具已失败，数电发票模式特有字段
-            IssueFailed,
-            /// `REVERSE_FAILED`: 发票冲红已失败，数电发票模式特有字段
-            ReverseFailed,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseFapiaoDownloadInfoListStatus {
-            IssueAccepted = "ISSUE_ACCEPTED",
-            Issued = "ISSUED",
-            ReverseAccepted = "REVERSE_ACCEPTED",
-            Reversed = "REVERSED",
-            IssueFailed = "ISSUE_FAILED",
-            ReverseFailed = "REVERSE_FAILED",
-        });
+        pub type GetResponseFapiaoDownloadInfoListStatus = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationStatus;
     }
     /// `/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/insert-cards`
     pub mod insert_cards {
@@ -977,39 +921,9 @@ pub mod by_fapiao_apply_id {
             user_apply_message: "user_apply_message" opt opt,
         });
         /// 开具的发票类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestBuyerInformationFapiaoBillType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestBuyerInformationFapiaoBillType {
-            /// `COMM_FAPIAO`
-            CommFapiao,
-            /// `VAT_FAPIAO`
-            VatFapiao,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestBuyerInformationFapiaoBillType {
-            CommFapiao = "COMM_FAPIAO",
-            VatFapiao = "VAT_FAPIAO",
-        });
+        pub type PostRequestBuyerInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBuyerInformationFapiaoBillType;
         /// 购买方类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestBuyerInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestBuyerInformationType {
-            /// `INDIVIDUAL`
-            Individual,
-            /// `ORGANIZATION`
-            Organization,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestBuyerInformationType {
-            Individual = "INDIVIDUAL",
-            Organization = "ORGANIZATION",
-        });
+        pub type PostRequestBuyerInformationType = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBuyerInformationType;
         /// PostRequestFapiaoCardInformation
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestFapiaoCardInformation {
@@ -1076,152 +990,13 @@ pub mod by_fapiao_apply_id {
             remark: "remark" opt opt,
         });
         /// 附加信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestFapiaoCardInformationExtraInformation {
-            /// 收款人
-            ///
-            /// Example: `张三`
-            pub payee: Option<String>,
-            /// 复核人
-            ///
-            /// Example: `李四`
-            pub reviewer: Option<String>,
-            /// 开票人
-            ///
-            /// Example: `王五`
-            pub drawer: String,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestFapiaoCardInformationExtraInformation {
-            payee: "payee" opt opt,
-            reviewer: "reviewer" opt opt,
-            drawer: "drawer" req req,
-        });
+        pub type PostRequestFapiaoCardInformationExtraInformation = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationExtraInformation;
         /// PostRequestFapiaoCardInformationItems
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestFapiaoCardInformationItems {
-            /// 货物或应税劳务、服务编码
-            ///
-            /// Example: `3010101020203000000`
-            pub tax_code: String,
-            /// 货物或应税劳务、服务名称
-            ///
-            /// Example: `出租汽车客运服务`
-            pub goods_name: String,
-            /// 规格型号
-            ///
-            /// Example: `A4`
-            pub specification: Option<String>,
-            /// 单位
-            ///
-            /// Example: `次`
-            pub unit: Option<String>,
-            /// 数量
-            ///
-            /// Example: `100000000`
-            pub quantity: i64,
-            /// 单价
-            ///
-            /// Example: `380442000000`
-            pub unit_price: i64,
-            /// 单行金额
-            ///
-            /// Example: `380442`
-            pub amount: i64,
-            /// 单行税额
-            ///
-            /// Example: `49458`
-            pub tax_amount: i64,
-            /// 单行金额合计
-            ///
-            /// Example: `429900`
-            pub total_amount: i64,
-            /// 税率
-            ///
-            /// Example: `1300`
-            pub tax_rate: i64,
-            /// 税收优惠政策标识
-            ///
-            /// Example: `NO_FAVORABLE`
-            pub tax_prefer_mark: PostRequestFapiaoCardInformationItemsTaxPreferMark,
-            /// 是否折扣行
-            pub discount: bool,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestFapiaoCardInformationItems {
-            tax_code: "tax_code" req req,
-            goods_name: "goods_name" req req,
-            specification: "specification" opt opt,
-            unit: "unit" opt opt,
-            quantity: "quantity" req req,
-            unit_price: "unit_price" req req,
-            amount: "amount" req req,
-            tax_amount: "tax_amount" req req,
-            total_amount: "total_amount" req req,
-            tax_rate: "tax_rate" req req,
-            tax_prefer_mark: "tax_prefer_mark" req req,
-            discount: "discount" req req,
-        });
+        pub type PostRequestFapiaoCardInformationItems = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationItems;
         /// 税收优惠政策标识
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestFapiaoCardInformationItemsTaxPreferMark::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestFapiaoCardInformationItemsTaxPreferMark {
-            /// `NO_FAVORABLE`: 无优惠
-            NoFavorable,
-            /// `OUTSIDE_VAT`: 不征税
-            OutsideVat,
-            /// `VAT_EXEMPT`: 免税
-            VatExempt,
-            /// `NORMAL_ZERO_RATED`: 普通零税率
-            NormalZeroRated,
-            /// `EXPORT_ZERO_RATED`: 出口零税率
-            ExportZeroRated,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestFapiaoCardInformationItemsTaxPreferMark {
-            NoFavorable = "NO_FAVORABLE",
-            OutsideVat = "OUTSIDE_VAT",
-            VatExempt = "VAT_EXEMPT",
-            NormalZeroRated = "NORMAL_ZERO_RATED",
-            ExportZeroRated = "EXPORT_ZERO_RATED",
-        });
+        pub type PostRequestFapiaoCardInformationItemsTaxPreferMark = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationItemsTaxPreferMark;
         /// 销售方信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestFapiaoCardInformationSellerInformation {
-            /// 名称
-            ///
-            /// Example: `深圳市南山区测试公司`
-            pub name: String,
-            /// 纳税人识别号
-            ///
-            /// Example: `202003261233701778`
-            pub taxpayer_id: String,
-            /// 地址
-            ///
-            /// Example: `深圳市南山区深南大道10000号`
-            pub address: String,
-            /// 电话
-            ///
-            /// Example: `075512345678`
-            pub telephone: Option<String>,
-            /// 开户银行
-            ///
-            /// Example: `测试银行`
-            pub bank_name: Option<String>,
-            /// 银行账号
-            ///
-            /// Example: `62001234567890`
-            pub bank_account: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestFapiaoCardInformationSellerInformation {
-            name: "name" req req,
-            taxpayer_id: "taxpayer_id" req req,
-            address: "address" req req,
-            telephone: "telephone" opt opt,
-            bank_name: "bank_name" opt opt,
-            bank_account: "bank_account" opt opt,
-        });
+        pub type PostRequestFapiaoCardInformationSellerInformation = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationSellerInformation;
         /// 插卡场景
         ///
         /// A value this client does not know yet is kept as [`PostRequestScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1444,39 +1219,9 @@ pub mod issue_general {
         user_apply_message: "user_apply_message" opt opt,
     });
     /// 开具的发票类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestBuyerInformationFapiaoBillType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestBuyerInformationFapiaoBillType {
-        /// `COMM_FAPIAO`
-        CommFapiao,
-        /// `VAT_FAPIAO`
-        VatFapiao,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestBuyerInformationFapiaoBillType {
-        CommFapiao = "COMM_FAPIAO",
-        VatFapiao = "VAT_FAPIAO",
-    });
+    pub type PostRequestBuyerInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBuyerInformationFapiaoBillType;
     /// 购买方类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestBuyerInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestBuyerInformationType {
-        /// `INDIVIDUAL`
-        Individual,
-        /// `ORGANIZATION`
-        Organization,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestBuyerInformationType {
-        Individual = "INDIVIDUAL",
-        Organization = "ORGANIZATION",
-    });
+    pub type PostRequestBuyerInformationType = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBuyerInformationType;
     /// 需要开具的数电发票信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestFapiaoInformation {
@@ -1562,22 +1307,7 @@ pub mod issue_general {
         remark: "remark" opt opt,
     });
     /// 发票类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestFapiaoInformationFapiaoBillType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestFapiaoInformationFapiaoBillType {
-        /// `COMM_FAPIAO`
-        CommFapiao,
-        /// `VAT_FAPIAO`
-        VatFapiao,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestFapiaoInformationFapiaoBillType {
-        CommFapiao = "COMM_FAPIAO",
-        VatFapiao = "VAT_FAPIAO",
-    });
+    pub type PostRequestFapiaoInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBuyerInformationFapiaoBillType;
     /// PostRequestFapiaoInformationItems
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestFapiaoInformationItems {
@@ -1751,110 +1481,11 @@ pub mod issue_passenger_transport {
         fapiao_information: "fapiao_information" req req,
     });
     /// 购买方信息
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostRequestBuyerInformation {
-        /// 购买方类型
-        ///
-        /// Example: `ORGANIZATION`
-        pub type_: PostRequestBuyerInformationType,
-        /// 名称
-        ///
-        /// Example: `深圳市南山区测试企业`
-        pub name: String,
-        /// 纳税人识别号
-        ///
-        /// Example: `202003261233701778`
-        pub taxpayer_id: Option<String>,
-        /// 地址
-        ///
-        /// Example: `深圳市南山区深南大道10000号`
-        pub address: Option<String>,
-        /// 电话
-        ///
-        /// Example: `075512345678`
-        pub telephone: Option<String>,
-        /// 开户银行
-        ///
-        /// Example: `测试银行`
-        pub bank_name: Option<String>,
-        /// 银行账号
-        ///
-        /// Example: `62001234567890`
-        pub bank_account: Option<String>,
-        /// 手机号
-        ///
-        /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB`
-        pub phone: Option<String>,
-        /// 邮箱地址
-        ///
-        /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB`
-        pub email: Option<String>,
-        /// 订单金额
-        ///
-        /// Example: `1000`
-        pub amount: Option<i64>,
-        /// 商户订单号
-        ///
-        /// Example: `order_20200701_123456`
-        pub out_trade_no: Option<String>,
-        /// 开具的发票类型
-        ///
-        /// Example: `COMM_FAPIAO`
-        pub fapiao_bill_type: Option<PostRequestBuyerInformationFapiaoBillType>,
-        /// 留言信息
-        ///
-        /// Example: `用户留言`
-        pub user_apply_message: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestBuyerInformation {
-        type_: "type" req req,
-        name: "name" req req,
-        taxpayer_id: "taxpayer_id" opt opt,
-        address: "address" opt opt,
-        telephone: "telephone" opt opt,
-        bank_name: "bank_name" opt opt,
-        bank_account: "bank_account" opt opt,
-        phone: "phone" opt opt,
-        email: "email" opt opt,
-        amount: "amount" opt opt,
-        out_trade_no: "out_trade_no" opt opt,
-        fapiao_bill_type: "fapiao_bill_type" opt opt,
-        user_apply_message: "user_apply_message" opt opt,
-    });
+    pub type PostRequestBuyerInformation = crate::v3::new_tax_control_fapiao::fapiao_applications::issue_general::PostRequestBuyerInformation;
     /// 开具的发票类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestBuyerInformationFapiaoBillType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestBuyerInformationFapiaoBillType {
-        /// `COMM_FAPIAO`
-        CommFapiao,
-        /// `VAT_FAPIAO`
-        VatFapiao,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestBuyerInformationFapiaoBillType {
-        CommFapiao = "COMM_FAPIAO",
-        VatFapiao = "VAT_FAPIAO",
-    });
+    pub type PostRequestBuyerInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBuyerInformationFapiaoBillType;
     /// 购买方类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestBuyerInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestBuyerInformationType {
-        /// `INDIVIDUAL`
-        Individual,
-        /// `ORGANIZATION`
-        Organization,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestBuyerInformationType {
-        Individual = "INDIVIDUAL",
-        Organization = "ORGANIZATION",
-    });
+    pub type PostRequestBuyerInformationType = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBuyerInformationType;
     /// 需要开具的数电发票信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestFapiaoInformation {
@@ -1940,22 +1571,7 @@ pub mod issue_passenger_transport {
         remark: "remark" opt opt,
     });
     /// 发票类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestFapiaoInformationFapiaoBillType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestFapiaoInformationFapiaoBillType {
-        /// `COMM_FAPIAO`
-        CommFapiao,
-        /// `VAT_FAPIAO`
-        VatFapiao,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestFapiaoInformationFapiaoBillType {
-        CommFapiao = "COMM_FAPIAO",
-        VatFapiao = "VAT_FAPIAO",
-    });
+    pub type PostRequestFapiaoInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBuyerInformationFapiaoBillType;
     /// PostRequestFapiaoInformationItems
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestFapiaoInformationItems {
@@ -2192,45 +1808,9 @@ pub mod issue_passenger_transport {
         OtherTransportation = "OTHER_TRANSPORTATION",
     });
     /// PostRequestFapiaoInformationTransactionInformation
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostRequestFapiaoInformationTransactionInformation {
-        /// 支付渠道
-        ///
-        /// Example: `WECHAT_PAY`
-        pub pay_channel: PostRequestFapiaoInformationTransactionInformationPayChannel,
-        /// 支付订单号
-        ///
-        /// Example: `4200000008202508080512076713`
-        pub transaction_id: String,
-        /// 支付商户订单号
-        ///
-        /// Example: `order_20200701_123456`
-        pub out_trade_no: Option<String>,
-        /// 交易金额
-        ///
-        /// Example: `382895`
-        pub amount: i64,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestFapiaoInformationTransactionInformation {
-        pay_channel: "pay_channel" req req,
-        transaction_id: "transaction_id" req req,
-        out_trade_no: "out_trade_no" opt opt,
-        amount: "amount" req req,
-    });
+    pub type PostRequestFapiaoInformationTransactionInformation = crate::v3::new_tax_control_fapiao::fapiao_applications::issue_general::PostRequestFapiaoInformationTransactionInformation;
     /// 支付渠道
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestFapiaoInformationTransactionInformationPayChannel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestFapiaoInformationTransactionInformationPayChannel {
-        /// `WECHAT_PAY`
-        WechatPay,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestFapiaoInformationTransactionInformationPayChannel {
-        WechatPay = "WECHAT_PAY",
-    });
+    pub type PostRequestFapiaoInformationTransactionInformationPayChannel = crate::v3::new_tax_control_fapiao::fapiao_applications::issue_general::PostRequestFapiaoInformationTransactionInformationPayChannel;
 }
 /// `/v3/new-tax-control-fapiao/fapiao-applications/issue-refined-oil`
 pub mod issue_refined_oil {
@@ -2279,110 +1859,11 @@ pub mod issue_refined_oil {
         fapiao_information: "fapiao_information" req req,
     });
     /// 购买方信息
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostRequestBuyerInformation {
-        /// 购买方类型
-        ///
-        /// Example: `ORGANIZATION`
-        pub type_: PostRequestBuyerInformationType,
-        /// 名称
-        ///
-        /// Example: `深圳市南山区测试企业`
-        pub name: String,
-        /// 纳税人识别号
-        ///
-        /// Example: `202003261233701778`
-        pub taxpayer_id: Option<String>,
-        /// 地址
-        ///
-        /// Example: `深圳市南山区深南大道10000号`
-        pub address: Option<String>,
-        /// 电话
-        ///
-        /// Example: `075512345678`
-        pub telephone: Option<String>,
-        /// 开户银行
-        ///
-        /// Example: `测试银行`
-        pub bank_name: Option<String>,
-        /// 银行账号
-        ///
-        /// Example: `62001234567890`
-        pub bank_account: Option<String>,
-        /// 手机号
-        ///
-        /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB`
-        pub phone: Option<String>,
-        /// 邮箱地址
-        ///
-        /// Example: `pVd1HJ6zyvPedzGaV+X3qtmrq9bb9tPttdY+aQ6zB`
-        pub email: Option<String>,
-        /// 订单金额
-        ///
-        /// Example: `1000`
-        pub amount: Option<i64>,
-        /// 商户订单号
-        ///
-        /// Example: `order_20200701_123456`
-        pub out_trade_no: Option<String>,
-        /// 开具的发票类型
-        ///
-        /// Example: `COMM_FAPIAO`
-        pub fapiao_bill_type: Option<PostRequestBuyerInformationFapiaoBillType>,
-        /// 留言信息
-        ///
-        /// Example: `用户留言`
-        pub user_apply_message: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestBuyerInformation {
-        type_: "type" req req,
-        name: "name" req req,
-        taxpayer_id: "taxpayer_id" opt opt,
-        address: "address" opt opt,
-        telephone: "telephone" opt opt,
-        bank_name: "bank_name" opt opt,
-        bank_account: "bank_account" opt opt,
-        phone: "phone" opt opt,
-        email: "email" opt opt,
-        amount: "amount" opt opt,
-        out_trade_no: "out_trade_no" opt opt,
-        fapiao_bill_type: "fapiao_bill_type" opt opt,
-        user_apply_message: "user_apply_message" opt opt,
-    });
+    pub type PostRequestBuyerInformation = crate::v3::new_tax_control_fapiao::fapiao_applications::issue_general::PostRequestBuyerInformation;
     /// 开具的发票类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestBuyerInformationFapiaoBillType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestBuyerInformationFapiaoBillType {
-        /// `COMM_FAPIAO`
-        CommFapiao,
-        /// `VAT_FAPIAO`
-        VatFapiao,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestBuyerInformationFapiaoBillType {
-        CommFapiao = "COMM_FAPIAO",
-        VatFapiao = "VAT_FAPIAO",
-    });
+    pub type PostRequestBuyerInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBuyerInformationFapiaoBillType;
     /// 购买方类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestBuyerInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestBuyerInformationType {
-        /// `INDIVIDUAL`
-        Individual,
-        /// `ORGANIZATION`
-        Organization,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestBuyerInformationType {
-        Individual = "INDIVIDUAL",
-        Organization = "ORGANIZATION",
-    });
+    pub type PostRequestBuyerInformationType = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBuyerInformationType;
     /// 需要开具的数电发票信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestFapiaoInformation {
@@ -2468,22 +1949,7 @@ pub mod issue_refined_oil {
         remark: "remark" opt opt,
     });
     /// 发票类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestFapiaoInformationFapiaoBillType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestFapiaoInformationFapiaoBillType {
-        /// `COMM_FAPIAO`
-        CommFapiao,
-        /// `VAT_FAPIAO`
-        VatFapiao,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestFapiaoInformationFapiaoBillType {
-        CommFapiao = "COMM_FAPIAO",
-        VatFapiao = "VAT_FAPIAO",
-    });
+    pub type PostRequestFapiaoInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBuyerInformationFapiaoBillType;
     /// PostRequestFapiaoInformationItems
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestFapiaoInformationItems {
@@ -2613,45 +2079,9 @@ pub mod issue_refined_oil {
         Leter = "LETER",
     });
     /// PostRequestFapiaoInformationTransactionInformation
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostRequestFapiaoInformationTransactionInformation {
-        /// 支付渠道
-        ///
-        /// Example: `WECHAT_PAY`
-        pub pay_channel: PostRequestFapiaoInformationTransactionInformationPayChannel,
-        /// 支付订单号
-        ///
-        /// Example: `4200000008202508080512076713`
-        pub transaction_id: String,
-        /// 支付商户订单号
-        ///
-        /// Example: `order_20200701_123456`
-        pub out_trade_no: Option<String>,
-        /// 交易金额
-        ///
-        /// Example: `382895`
-        pub amount: i64,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestFapiaoInformationTransactionInformation {
-        pay_channel: "pay_channel" req req,
-        transaction_id: "transaction_id" req req,
-        out_trade_no: "out_trade_no" opt opt,
-        amount: "amount" req req,
-    });
+    pub type PostRequestFapiaoInformationTransactionInformation = crate::v3::new_tax_control_fapiao::fapiao_applications::issue_general::PostRequestFapiaoInformationTransactionInformation;
     /// 支付渠道
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestFapiaoInformationTransactionInformationPayChannel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestFapiaoInformationTransactionInformationPayChannel {
-        /// `WECHAT_PAY`
-        WechatPay,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestFapiaoInformationTransactionInformationPayChannel {
-        WechatPay = "WECHAT_PAY",
-    });
+    pub type PostRequestFapiaoInformationTransactionInformationPayChannel = crate::v3::new_tax_control_fapiao::fapiao_applications::issue_general::PostRequestFapiaoInformationTransactionInformationPayChannel;
 }
 /// `/v3/new-tax-control-fapiao/fapiao-applications/real-estate-leasing`
 pub mod real_estate_leasing {
@@ -2771,39 +2201,9 @@ pub mod real_estate_leasing {
         user_apply_message: "user_apply_message" opt opt,
     });
     /// 开具的发票类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestBuyerInformationFapiaoBillType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestBuyerInformationFapiaoBillType {
-        /// `COMM_FAPIAO`
-        CommFapiao,
-        /// `VAT_FAPIAO`
-        VatFapiao,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestBuyerInformationFapiaoBillType {
-        CommFapiao = "COMM_FAPIAO",
-        VatFapiao = "VAT_FAPIAO",
-    });
+    pub type PostRequestBuyerInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBuyerInformationFapiaoBillType;
     /// 购买方类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestBuyerInformationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestBuyerInformationType {
-        /// `INDIVIDUAL`
-        Individual,
-        /// `ORGANIZATION`
-        Organization,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestBuyerInformationType {
-        Individual = "INDIVIDUAL",
-        Organization = "ORGANIZATION",
-    });
+    pub type PostRequestBuyerInformationType = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBuyerInformationType;
     /// 需要开具的数电发票信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestFapiaoInformation {
@@ -2889,22 +2289,7 @@ pub mod real_estate_leasing {
         remark: "remark" opt opt,
     });
     /// 发票类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestFapiaoInformationFapiaoBillType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestFapiaoInformationFapiaoBillType {
-        /// `COMM_FAPIAO`
-        CommFapiao,
-        /// `VAT_FAPIAO`
-        VatFapiao,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestFapiaoInformationFapiaoBillType {
-        CommFapiao = "COMM_FAPIAO",
-        VatFapiao = "VAT_FAPIAO",
-    });
+    pub type PostRequestFapiaoInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBuyerInformationFapiaoBillType;
     /// PostRequestFapiaoInformationItems
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestFapiaoInformationItems {
@@ -3038,45 +2423,9 @@ pub mod real_estate_leasing {
         plate_no: "plate_no" opt opt,
     });
     /// PostRequestFapiaoInformationTransactionInformation
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostRequestFapiaoInformationTransactionInformation {
-        /// 支付渠道
-        ///
-        /// Example: `WECHAT_PAY`
-        pub pay_channel: PostRequestFapiaoInformationTransactionInformationPayChannel,
-        /// 支付订单号
-        ///
-        /// Example: `4200000008202508080512076713`
-        pub transaction_id: String,
-        /// 支付商户订单号
-        ///
-        /// Example: `order_20200701_123456`
-        pub out_trade_no: Option<String>,
-        /// 交易金额
-        ///
-        /// Example: `382895`
-        pub amount: i64,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestFapiaoInformationTransactionInformation {
-        pay_channel: "pay_channel" req req,
-        transaction_id: "transaction_id" req req,
-        out_trade_no: "out_trade_no" opt opt,
-        amount: "amount" req req,
-    });
+    pub type PostRequestFapiaoInformationTransactionInformation = crate::v3::new_tax_control_fapiao::fapiao_applications::issue_general::PostRequestFapiaoInformationTransactionInformation;
     /// 支付渠道
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestFapiaoInformationTransactionInformationPayChannel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestFapiaoInformationTransactionInformationPayChannel {
-        /// `WECHAT_PAY`
-        WechatPay,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestFapiaoInformationTransactionInformationPayChannel {
-        WechatPay = "WECHAT_PAY",
-    });
+    pub type PostRequestFapiaoInformationTransactionInformationPayChannel = crate::v3::new_tax_control_fapiao::fapiao_applications::issue_general::PostRequestFapiaoInformationTransactionInformationPayChannel;
 }
 /// `/v3/new-tax-control-fapiao/fapiao-applications/upload-fapiao-file`
 pub mod upload_fapiao_file {

@@ -373,20 +373,5 @@ pub mod listspinvitemchinfo {
         UnknownError = "UNKNOWN_ERROR",
     });
     /// 商户邀请的状态
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseMchInviteResultListMchInviteStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseMchInviteResultListMchInviteStatus {
-        /// `MCH_INVITE_SUCC`
-        MchInviteSucc,
-        /// `MCH_INVITE_FAILED`
-        MchInviteFailed,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseMchInviteResultListMchInviteStatus {
-        MchInviteSucc = "MCH_INVITE_SUCC",
-        MchInviteFailed = "MCH_INVITE_FAILED",
-    });
+    pub type GetResponseMchInviteResultListMchInviteStatus = crate::v3::new_tax_control_fapiao::fapiaomerchant::listspinvitemchinfo::GetRequestMchInviteStatus;
 }

@@ -69,62 +69,9 @@ pub mod base_information {
         extra_information: "extra_information" req req,
     });
     /// 附加信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseExtraInformation {
-        /// 收款人
-        ///
-        /// Example: `张三`
-        pub payee: Option<String>,
-        /// 复核人
-        ///
-        /// Example: `李四`
-        pub reviewer: Option<String>,
-        /// 开票人
-        ///
-        /// Example: `王五`
-        pub drawer: String,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseExtraInformation {
-        payee: "payee" opt opt,
-        reviewer: "reviewer" opt opt,
-        drawer: "drawer" req req,
-    });
+    pub type GetResponseExtraInformation = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationExtraInformation;
     /// 销售方信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseSellerInformation {
-        /// 名称
-        ///
-        /// Example: `深圳市南山区测试公司`
-        pub name: String,
-        /// 纳税人识别号
-        ///
-        /// Example: `202003261233701778`
-        pub taxpayer_id: String,
-        /// 地址
-        ///
-        /// Example: `深圳市南山区深南大道10000号`
-        pub address: String,
-        /// 电话
-        ///
-        /// Example: `075512345678`
-        pub telephone: Option<String>,
-        /// 开户银行
-        ///
-        /// Example: `测试银行`
-        pub bank_name: Option<String>,
-        /// 银行账号
-        ///
-        /// Example: `62001234567890`
-        pub bank_account: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseSellerInformation {
-        name: "name" req req,
-        taxpayer_id: "taxpayer_id" req req,
-        address: "address" req req,
-        telephone: "telephone" opt opt,
-        bank_name: "bank_name" opt opt,
-        bank_account: "bank_account" opt opt,
-    });
+    pub type GetResponseSellerInformation = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationSellerInformation;
 }
 /// `/v3/new-tax-control-fapiao/merchant/{sub_mchid}`
 pub mod by_sub_mchid {
@@ -448,26 +395,7 @@ pub mod development_config {
         support_vat_fapiao: "support_vat_fapiao" opt opt,
     });
     /// The response of `PATCH /v3/new-tax-control-fapiao/merchant/development-config` (配置开发选项).
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PatchResponse {
-        /// 商户回调地址
-        ///
-        /// Example: `https://pay.weixin.qq.com/callback`
-        pub callback_url: String,
-        /// 全部账单展示开发票入口开关
-        ///
-        /// Example: `false`
-        pub show_fapiao_cell: Option<bool>,
-        /// 商户是否支持开电子专票
-        ///
-        /// Example: `false`
-        pub support_vat_fapiao: Option<bool>,
-    }
-    ::wechatpay::runtime::json_object!(PatchResponse {
-        callback_url: "callback_url" req req,
-        show_fapiao_cell: "show_fapiao_cell" opt opt,
-        support_vat_fapiao: "support_vat_fapiao" opt opt,
-    });
+    pub type PatchResponse = crate::v3::new_tax_control_fapiao::merchant::development_config::GetResponse;
 }
 /// `/v3/new-tax-control-fapiao/merchant/tax-codes`
 pub mod tax_codes {
@@ -575,24 +503,5 @@ pub mod tax_codes {
         tax_prefer_mark: "tax_prefer_mark" req req,
     });
     /// 相关链接
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseLinks {
-        /// 下一页链接
-        ///
-        /// Example: `/v3/new-tax-control-fapiao/xxx?offset=2&limit=5`
-        pub next: Option<String>,
-        /// 上一页链接
-        ///
-        /// Example: `/v3/new-tax-control-fapiao/xxx?offset=0&limit=5`
-        pub prev: Option<String>,
-        /// 当前链接
-        ///
-        /// Example: `/v3/new-tax-control-fapiao/xxx?offset=1&limit=5`
-        pub self_: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseLinks {
-        next: "next" opt opt,
-        prev: "prev" opt opt,
-        self_: "self" opt opt,
-    });
+    pub type GetResponseLinks = crate::v3::new_tax_control_fapiao::fapiaomerchant::listspinvitemchinfo::GetResponseLinks;
 }

@@ -48,22 +48,7 @@ pub struct GetRequest {
     fapiao_apply_id: "fapiao_apply_id" skip req,
 });
 /// 开票场景
-///
-/// A value this client does not know yet is kept as [`GetRequestScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum GetRequestScene {
-    /// `WITH_WECHATPAY`
-    WithWechatpay,
-    /// `WITHOUT_WECHATPAY`
-    WithoutWechatpay,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(GetRequestScene {
-    WithWechatpay = "WITH_WECHATPAY",
-    WithoutWechatpay = "WITHOUT_WECHATPAY",
-});
+pub type GetRequestScene = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::insert_cards::PostRequestScene;
 /// The response of `GET /v3/new-tax-control-fapiao/user-title` (获取用户填写的抬头).
 #[derive(Clone, Debug, PartialEq)]
 pub struct GetResponse {
@@ -136,39 +121,9 @@ pub struct GetResponse {
     user_apply_message: "user_apply_message" opt opt,
 });
 /// 开具的发票类型
-///
-/// A value this client does not know yet is kept as [`GetResponseFapiaoBillType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum GetResponseFapiaoBillType {
-    /// `COMM_FAPIAO`
-    CommFapiao,
-    /// `VAT_FAPIAO`
-    VatFapiao,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(GetResponseFapiaoBillType {
-    CommFapiao = "COMM_FAPIAO",
-    VatFapiao = "VAT_FAPIAO",
-});
+pub type GetResponseFapiaoBillType = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBuyerInformationFapiaoBillType;
 /// 购买方类型
-///
-/// A value this client does not know yet is kept as [`GetResponseType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum GetResponseType {
-    /// `INDIVIDUAL`
-    Individual,
-    /// `ORGANIZATION`
-    Organization,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(GetResponseType {
-    Individual = "INDIVIDUAL",
-    Organization = "ORGANIZATION",
-});
+pub type GetResponseType = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBuyerInformationType;
 /// `/v3/new-tax-control-fapiao/user-title/title-url`
 pub mod title_url {
     /// The chain step for `/v3/new-tax-control-fapiao/user-title/title-url`, reached with `client.v3().new_tax_control_fapiao().user_title().title_url()`.

@@ -200,25 +200,7 @@ pub mod presign {
         contract_mode: "contract_mode" opt opt,
     });
     /// 签约模式
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestContractMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestContractMode {
-        /// `LIMIT_BANK_CARD`: 指定卡签约
-        LimitBankCard,
-        /// `PRIORITY_BANK_CARD`: 优先卡签约
-        PriorityBankCard,
-        /// `LIMIT_NONE`: 任意卡签约
-        LimitNone,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestContractMode {
-        LimitBankCard = "LIMIT_BANK_CARD",
-        PriorityBankCard = "PRIORITY_BANK_CARD",
-        LimitNone = "LIMIT_NONE",
-    });
+    pub type PostRequestContractMode = crate::v3::offlineface::contracts::by_contract_id::GetResponseContractMode;
     /// 刷脸用户信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestFacepayUser {
@@ -291,31 +273,9 @@ pub mod presign {
         phone: "phone" opt opt,
     });
     /// 开卡人证件
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostRequestLimitBankCardIdentification {
-        /// 证件类型
-        pub identification_type: PostRequestLimitBankCardIdentificationIdentificationType,
-        /// 证件ID
-        pub identification_number: String,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestLimitBankCardIdentification {
-        identification_type: "identification_type" req req,
-        identification_number: "identification_number" req req,
-    });
+    pub type PostRequestLimitBankCardIdentification = crate::v3::offlineface::contracts::presign::PostRequestFacepayUserIdentification;
     /// 证件类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestLimitBankCardIdentificationIdentificationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestLimitBankCardIdentificationIdentificationType {
-        /// `IDCARD`
-        Idcard,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestLimitBankCardIdentificationIdentificationType {
-        Idcard = "IDCARD",
-    });
+    pub type PostRequestLimitBankCardIdentificationIdentificationType = crate::v3::offlineface::contracts::presign::PostRequestFacepayUserIdentificationIdentificationType;
     /// The response of `POST /v3/offlineface/contracts/presign` (预签约接口).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {

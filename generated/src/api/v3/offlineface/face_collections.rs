@@ -119,47 +119,7 @@ pub mod by_collection_id {
         }
     }
     /// The response of `GET /v3/offlineface/face-collections/{collection_id}` (查询重采请求详情).
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct GetResponse {
-        /// 重采ID
-        pub collection_id: String,
-        /// 用户ID
-        pub use_id: String,
-        /// 机构ID
-        pub organization_id: String,
-        /// 重采状态
-        pub collection_state: GetResponseCollectionState,
-        /// 注册照上传时间
-        pub register_photo_upload_time: Option<String>,
-        /// 支付用户确认时间
-        pub confirm_time: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponse {
-        collection_id: "collection_id" req req,
-        use_id: "use_id" req req,
-        organization_id: "organization_id" req req,
-        collection_state: "collection_state" req req,
-        register_photo_upload_time: "register_photo_upload_time" opt opt,
-        confirm_time: "confirm_time" opt opt,
-    });
+    pub type GetResponse = crate::v3::offlineface::face_collections::GetResponseFaceCollections;
     /// 重采状态
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseCollectionState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseCollectionState {
-        /// `COLLECTION_REQUIRED`: 该刷脸用户需要进行重采
-        CollectionRequired,
-        /// `PHOTO_UPLOADED`: 照片已上传
-        PhotoUploaded,
-        /// `COMPLETE`: 支付用户已经确认照片, 重采结束
-        Complete,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseCollectionState {
-        CollectionRequired = "COLLECTION_REQUIRED",
-        PhotoUploaded = "PHOTO_UPLOADED",
-        Complete = "COMPLETE",
-    });
+    pub type GetResponseCollectionState = crate::v3::offlineface::face_collections::GetResponseFaceCollectionsCollectionState;
 }

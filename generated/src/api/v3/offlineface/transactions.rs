@@ -207,31 +207,9 @@ pub struct PostResponse {
     error_type: "error_type" opt opt,
 });
 /// 金额信息
-#[derive(Clone, Debug, PartialEq)]
-pub struct PostResponseAmount {
-    /// 总金额
-    pub total: i64,
-    /// 货币类型
-    pub currency: PostResponseAmountCurrency,
-}
-::wechatpay::runtime::json_object!(PostResponseAmount {
-    total: "total" req req,
-    currency: "currency" req req,
-});
+pub type PostResponseAmount = crate::v3::offlineface::transactions::PostRequestAmount;
 /// 货币类型
-///
-/// A value this client does not know yet is kept as [`PostResponseAmountCurrency::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostResponseAmountCurrency {
-    /// `CNY`
-    Cny,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostResponseAmountCurrency {
-    Cny = "CNY",
-});
+pub type PostResponseAmountCurrency = crate::v3::offlineface::transactions::PostRequestAmountCurrency;
 /// 支付用户信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponsePayer {
@@ -421,77 +399,14 @@ pub mod out_trade_no {
             error_type: "error_type" opt opt,
         });
         /// 金额信息
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct GetResponseAmount {
-            /// 总金额
-            pub total: i64,
-            /// 货币类型
-            pub currency: GetResponseAmountCurrency,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseAmount {
-            total: "total" req req,
-            currency: "currency" req req,
-        });
+        pub type GetResponseAmount = crate::v3::offlineface::transactions::PostRequestAmount;
         /// 货币类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseAmountCurrency::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseAmountCurrency {
-            /// `CNY`
-            Cny,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseAmountCurrency {
-            Cny = "CNY",
-        });
+        pub type GetResponseAmountCurrency = crate::v3::offlineface::transactions::PostRequestAmountCurrency;
         /// 支付用户信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponsePayer {
-            /// 公众下的openid
-            pub sp_openid: Option<String>,
-            /// 子公众下的openid
-            pub sub_openid: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponsePayer {
-            sp_openid: "sp_openid" opt opt,
-            sub_openid: "sub_openid" opt opt,
-        });
+        pub type GetResponsePayer = crate::v3::offlineface::transactions::PostResponsePayer;
         /// 支付场景信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseSceneInfo {
-            /// 设备IP
-            pub device_ip: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseSceneInfo {
-            device_ip: "device_ip" opt opt,
-        });
+        pub type GetResponseSceneInfo = crate::v3::offlineface::transactions::PostResponseSceneInfo;
         /// 交易类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseTradeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseTradeType {
-            /// `NATIVE`
-            Native,
-            /// `JSAPI`
-            Jsapi,
-            /// `APP`
-            App,
-            /// `MWEB`
-            Mweb,
-            /// `AUTH`: 行业代扣
-            Auth,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseTradeType {
-            Native = "NATIVE",
-            Jsapi = "JSAPI",
-            App = "APP",
-            Mweb = "MWEB",
-            Auth = "AUTH",
-        });
+        pub type GetResponseTradeType = crate::v3::offlineface::transactions::PostResponseTradeType;
     }
 }

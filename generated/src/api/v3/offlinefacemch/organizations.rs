@@ -269,57 +269,13 @@ pub mod by_organization_id {
                     phone: "phone" opt opt,
                 });
                 /// 职工信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PatchRequestStaffInfo {
-                    /// 职业
-                    pub occupation: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(PatchRequestStaffInfo {
-                    occupation: "occupation" opt opt,
-                });
+                pub type PatchRequestStaffInfo = crate::v3::offlinefacemch::organizations::by_organization_id::users::out_user_id::by_out_user_id::GetResponseStaffInfo;
                 /// 状态
-                ///
-                /// A value this client does not know yet is kept as [`PatchRequestStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PatchRequestStatus {
-                    /// `NORMAL`
-                    Normal,
-                    /// `DISABLED`
-                    Disabled,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PatchRequestStatus {
-                    Normal = "NORMAL",
-                    Disabled = "DISABLED",
-                });
+                pub type PatchRequestStatus = crate::v3::offlinefacemch::organizations::by_organization_id::users::out_user_id::by_out_user_id::GetResponseStatus;
                 /// 学生信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PatchRequestStudentInfo {
-                    /// 班级名
-                    pub class_name: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(PatchRequestStudentInfo {
-                    class_name: "class_name" opt opt,
-                });
+                pub type PatchRequestStudentInfo = crate::v3::offlinefacemch::organizations::by_organization_id::users::out_user_id::by_out_user_id::GetResponseStudentInfo;
                 /// 用户类型
-                ///
-                /// A value this client does not know yet is kept as [`PatchRequestUserType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PatchRequestUserType {
-                    /// `STUDENT`
-                    Student,
-                    /// `STUFF`
-                    Stuff,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PatchRequestUserType {
-                    Student = "STUDENT",
-                    Stuff = "STUFF",
-                });
+                pub type PatchRequestUserType = crate::v3::offlinefacemch::organizations::by_organization_id::users::out_user_id::by_out_user_id::GetResponseUserType;
             }
         }
         /// `/v3/offlinefacemch/organizations/{organization_id}/users/user-id`

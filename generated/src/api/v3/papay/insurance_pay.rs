@@ -144,21 +144,7 @@ pub mod policy_periods {
                         currency: "currency" opt opt,
                     });
                     /// 已预约的扣费金额信息
-                    #[derive(Clone, Debug, PartialEq, Default)]
-                    pub struct GetResponseScheduledAmount {
-                        /// 金额
-                        ///
-                        /// Example: `1`
-                        pub total: f64,
-                        /// 货币类型
-                        ///
-                        /// Example: `CNY`
-                        pub currency: Option<String>,
-                    }
-                    ::wechatpay::runtime::json_object!(GetResponseScheduledAmount {
-                        total: "total" req req,
-                        currency: "currency" opt opt,
-                    });
+                    pub type GetResponseScheduledAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
                     /// `/v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}/schedule`
                     pub mod schedule {
                         /// The chain step for `/v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}/schedule`, reached with `client.v3().papay().insurance_pay().policy_periods().contract_id().contract_id(contract_id).policy_period_id().policy_period_id(policy_period_id).schedule()`.
@@ -197,90 +183,13 @@ pub mod policy_periods {
                             scheduled_amount: "scheduled_amount" req req,
                         });
                         /// 预约扣费金额信息
-                        #[derive(Clone, Debug, PartialEq, Default)]
-                        pub struct PostRequestScheduledAmount {
-                            /// 金额
-                            ///
-                            /// Example: `1`
-                            pub total: f64,
-                            /// 货币类型
-                            ///
-                            /// Example: `CNY`
-                            pub currency: Option<String>,
-                        }
-                        ::wechatpay::runtime::json_object!(PostRequestScheduledAmount {
-                            total: "total" req req,
-                            currency: "currency" opt opt,
-                        });
+                        pub type PostRequestScheduledAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
                         /// The response of `POST /v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}/schedule` (保险商户预约保险自动续费API).
-                        #[derive(Clone, Debug, PartialEq, Default)]
-                        pub struct PostResponse {
-                            /// 保单的扣费周期编号
-                            ///
-                            /// Example: `1`
-                            pub policy_period_id: f64,
-                            /// 当前扣费周期的状态
-                            ///
-                            /// Example: `NO_SCHEDULED`
-                            pub policy_period_state: String,
-                            /// 可扣费开始日期
-                            ///
-                            /// Example: `2019-11-22`
-                            pub deduct_start_date: Option<String>,
-                            /// 可扣费结束日期
-                            ///
-                            /// Example: `2019-11-22`
-                            pub deduct_end_date: Option<String>,
-                            /// 已预约的扣费金额信息
-                            pub scheduled_amount: Option<PostResponseScheduledAmount>,
-                            /// 实际扣费金额
-                            pub deduct_amount: Option<PostResponseDeductAmount>,
-                            /// 实际扣费的日期
-                            ///
-                            /// Example: `2019-11-22`
-                            pub deduct_date: Option<String>,
-                        }
-                        ::wechatpay::runtime::json_object!(PostResponse {
-                            policy_period_id: "policy_period_id" req req,
-                            policy_period_state: "policy_period_state" req req,
-                            deduct_start_date: "deduct_start_date" opt opt,
-                            deduct_end_date: "deduct_end_date" opt opt,
-                            scheduled_amount: "scheduled_amount" opt opt,
-                            deduct_amount: "deduct_amount" opt opt,
-                            deduct_date: "deduct_date" opt opt,
-                        });
+                        pub type PostResponse = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponse;
                         /// 实际扣费金额
-                        #[derive(Clone, Debug, PartialEq, Default)]
-                        pub struct PostResponseDeductAmount {
-                            /// 金额
-                            ///
-                            /// Example: `1`
-                            pub total: f64,
-                            /// 货币类型
-                            ///
-                            /// Example: `CNY`
-                            pub currency: Option<String>,
-                        }
-                        ::wechatpay::runtime::json_object!(PostResponseDeductAmount {
-                            total: "total" req req,
-                            currency: "currency" opt opt,
-                        });
+                        pub type PostResponseDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
                         /// 已预约的扣费金额信息
-                        #[derive(Clone, Debug, PartialEq, Default)]
-                        pub struct PostResponseScheduledAmount {
-                            /// 金额
-                            ///
-                            /// Example: `1`
-                            pub total: f64,
-                            /// 货币类型
-                            ///
-                            /// Example: `CNY`
-                            pub currency: Option<String>,
-                        }
-                        ::wechatpay::runtime::json_object!(PostResponseScheduledAmount {
-                            total: "total" req req,
-                            currency: "currency" opt opt,
-                        });
+                        pub type PostResponseScheduledAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
                     }
                 }
             }
@@ -369,21 +278,7 @@ pub mod transactions {
             attach: "attach" opt opt,
         });
         /// 扣费金额信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestAmount {
-            /// 金额
-            ///
-            /// Example: `1`
-            pub total: f64,
-            /// 货币类型
-            ///
-            /// Example: `CNY`
-            pub currency: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestAmount {
-            total: "total" req req,
-            currency: "currency" opt opt,
-        });
+        pub type PostRequestAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
         /// The response of `POST /v3/papay/insurance-pay/transactions/apply` (保险商户受理保险自动续费扣款API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -399,20 +294,6 @@ pub mod transactions {
             amount: "amount" req req,
         });
         /// 扣费金额信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseAmount {
-            /// 金额
-            ///
-            /// Example: `1`
-            pub total: f64,
-            /// 货币类型
-            ///
-            /// Example: `CNY`
-            pub currency: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseAmount {
-            total: "total" req req,
-            currency: "currency" opt opt,
-        });
+        pub type PostResponseAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
     }
 }

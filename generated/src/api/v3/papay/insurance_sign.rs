@@ -146,21 +146,7 @@ pub mod contracts {
                             estimated_deduct_amount: "estimated_deduct_amount" req req,
                         });
                         /// 预计扣费金额
-                        #[derive(Clone, Debug, PartialEq, Default)]
-                        pub struct PostRequestPolicyPeriodsEstimatedDeductAmount {
-                            /// 金额
-                            ///
-                            /// Example: `1`
-                            pub total: f64,
-                            /// 货币类型
-                            ///
-                            /// Example: `CNY`
-                            pub currency: Option<String>,
-                        }
-                        ::wechatpay::runtime::json_object!(PostRequestPolicyPeriodsEstimatedDeductAmount {
-                            total: "total" req req,
-                            currency: "currency" opt opt,
-                        });
+                        pub type PostRequestPolicyPeriodsEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
                     }
                 }
             }
@@ -454,78 +440,11 @@ pub mod contracts {
                             out_user_code: "out_user_code" opt opt,
                         });
                         /// 委托代扣协议状态
-                        ///
-                        /// A value this client does not know yet is kept as [`PostResponseContractState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                        #[non_exhaustive]
-                        pub enum PostResponseContractState {
-                            /// `SIGNED`
-                            Signed,
-                            /// `TERMINATED`
-                            Terminated,
-                            /// `SIGN_FAILED`
-                            SignFailed,
-                            /// `TO_BE_RENEWED`
-                            ToBeRenewed,
-                            /// `TERMINATE_PENDING`
-                            TerminatePending,
-                            /// A value not listed in the spec, kept as received.
-                            Unknown(::wechatpay::runtime::UnknownValue),
-                        }
-                        ::wechatpay::runtime::json_enum!(PostResponseContractState {
-                            Signed = "SIGNED",
-                            Terminated = "TERMINATED",
-                            SignFailed = "SIGN_FAILED",
-                            ToBeRenewed = "TO_BE_RENEWED",
-                            TerminatePending = "TERMINATE_PENDING",
-                        });
+                        pub type PostResponseContractState = crate::v3::papay::insurance_sign::contracts::plan_id::by_plan_id::out_contract_code::by_out_contract_code::GetResponseContractState;
                         /// 协议解约信息
-                        #[derive(Clone, Debug, PartialEq)]
-                        pub struct PostResponseContractTerminateInfo {
-                            /// 协议解约方式
-                            ///
-                            /// Example: `USER_TERMINATE`
-                            pub contract_termination_mode: PostResponseContractTerminateInfoContractTerminationMode,
-                            /// 协议解约时间
-                            ///
-                            /// Example: `2020-10-10T13:29:35+08:00`
-                            pub contract_terminated_time: String,
-                            /// 解约备注
-                            ///
-                            /// Example: `用户解约`
-                            pub contract_termination_remark: Option<String>,
-                        }
-                        ::wechatpay::runtime::json_object!(PostResponseContractTerminateInfo {
-                            contract_termination_mode: "contract_termination_mode" req req,
-                            contract_terminated_time: "contract_terminated_time" req req,
-                            contract_termination_remark: "contract_termination_remark" opt opt,
-                        });
+                        pub type PostResponseContractTerminateInfo = crate::v3::papay::insurance_sign::contracts::plan_id::by_plan_id::out_contract_code::by_out_contract_code::GetResponseContractTerminateInfo;
                         /// 协议解约方式
-                        ///
-                        /// A value this client does not know yet is kept as [`PostResponseContractTerminateInfoContractTerminationMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                        #[non_exhaustive]
-                        pub enum PostResponseContractTerminateInfoContractTerminationMode {
-                            /// `USER_TERMINATE`
-                            UserTerminate,
-                            /// `MCH_API_TERMINATE`
-                            MchApiTerminate,
-                            /// `WEPAY_WEB_TERMINATE`
-                            WepayWebTerminate,
-                            /// `CUSTOMER_SERVICE_TERMINATE`
-                            CustomerServiceTerminate,
-                            /// `SYSTEM_TERMINATE`
-                            SystemTerminate,
-                            /// A value not listed in the spec, kept as received.
-                            Unknown(::wechatpay::runtime::UnknownValue),
-                        }
-                        ::wechatpay::runtime::json_enum!(PostResponseContractTerminateInfoContractTerminationMode {
-                            UserTerminate = "USER_TERMINATE",
-                            MchApiTerminate = "MCH_API_TERMINATE",
-                            WepayWebTerminate = "WEPAY_WEB_TERMINATE",
-                            CustomerServiceTerminate = "CUSTOMER_SERVICE_TERMINATE",
-                            SystemTerminate = "SYSTEM_TERMINATE",
-                        });
+                        pub type PostResponseContractTerminateInfoContractTerminationMode = crate::v3::papay::insurance_sign::contracts::plan_id::by_plan_id::out_contract_code::by_out_contract_code::GetResponseContractTerminateInfoContractTerminationMode;
                     }
                 }
             }
@@ -685,56 +604,11 @@ pub mod contracts {
                 combined_deduct_period_count: "combined_deduct_period_count" opt opt,
             });
             /// 扣费金额信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestAmount {
-                /// 金额
-                ///
-                /// Example: `1`
-                pub total: f64,
-                /// 货币类型
-                ///
-                /// Example: `CNY`
-                pub currency: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestAmount {
-                total: "total" req req,
-                currency: "currency" opt opt,
-            });
+            pub type PostRequestAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
             /// PostRequestPolicyPeriods
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestPolicyPeriods {
-                /// 保险扣费周期编号
-                ///
-                /// Example: `1`
-                pub policy_period_id: f64,
-                /// 预计扣费的日期
-                ///
-                /// Example: `2019-11-22`
-                pub estimated_deduct_date: String,
-                /// 预计扣费金额
-                pub estimated_deduct_amount: PostRequestPolicyPeriodsEstimatedDeductAmount,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestPolicyPeriods {
-                policy_period_id: "policy_period_id" req req,
-                estimated_deduct_date: "estimated_deduct_date" req req,
-                estimated_deduct_amount: "estimated_deduct_amount" req req,
-            });
+            pub type PostRequestPolicyPeriods = crate::v3::papay::insurance_sign::contracts::plan_id::by_plan_id::contract_id::by_contract_id::renew::PostRequestPolicyPeriods;
             /// 预计扣费金额
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestPolicyPeriodsEstimatedDeductAmount {
-                /// 金额
-                ///
-                /// Example: `1`
-                pub total: f64,
-                /// 货币类型
-                ///
-                /// Example: `CNY`
-                pub currency: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestPolicyPeriodsEstimatedDeductAmount {
-                total: "total" req req,
-                currency: "currency" opt opt,
-            });
+            pub type PostRequestPolicyPeriodsEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
             /// 用户实名信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestRealIdentity {
@@ -913,21 +787,7 @@ pub mod contracts {
                 combined_deduct_period_count: "combined_deduct_period_count" opt opt,
             });
             /// 扣费金额信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestAmount {
-                /// 金额
-                ///
-                /// Example: `1`
-                pub total: f64,
-                /// 货币类型
-                ///
-                /// Example: `CNY`
-                pub currency: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestAmount {
-                total: "total" req req,
-                currency: "currency" opt opt,
-            });
+            pub type PostRequestAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
             /// 跳转控制信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestJumpControl {
@@ -964,21 +824,7 @@ pub mod contracts {
                 policy_coverage_detail: "policy_coverage_detail" opt opt,
             });
             /// 预计扣费金额
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestPolicyPeriodsEstimatedDeductAmount {
-                /// 金额
-                ///
-                /// Example: `1`
-                pub total: f64,
-                /// 货币类型
-                ///
-                /// Example: `CNY`
-                pub currency: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestPolicyPeriodsEstimatedDeductAmount {
-                total: "total" req req,
-                currency: "currency" opt opt,
-            });
+            pub type PostRequestPolicyPeriodsEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
             /// 保障详情
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPolicyPeriodsPolicyCoverageDetail {
@@ -1012,40 +858,9 @@ pub mod contracts {
                 clause_quota: "clause_quota" opt opt,
             });
             /// 用户实名信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestRealIdentity {
-                /// 自然人姓名
-                ///
-                /// Example: `OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==`
-                pub real_name: String,
-                /// 自然人身份证号码
-                ///
-                /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==`
-                pub id_card_number: String,
-                /// 实名验证类型
-                ///
-                /// Example: `ID_CARD`
-                pub identity_type: Option<PostRequestRealIdentityIdentityType>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestRealIdentity {
-                real_name: "real_name" req req,
-                id_card_number: "id_card_number" req req,
-                identity_type: "identity_type" opt opt,
-            });
+            pub type PostRequestRealIdentity = crate::v3::papay::insurance_sign::contracts::pre_entrust_sign::app::PostRequestRealIdentity;
             /// 实名验证类型
-            ///
-            /// A value this client does not know yet is kept as [`PostRequestRealIdentityIdentityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PostRequestRealIdentityIdentityType {
-                /// `ID_CARD`
-                IdCard,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PostRequestRealIdentityIdentityType {
-                IdCard = "ID_CARD",
-            });
+            pub type PostRequestRealIdentityIdentityType = crate::v3::papay::insurance_sign::contracts::pre_entrust_sign::app::PostRequestRealIdentityIdentityType;
             /// The response of `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/h5` (保险商户H5预签约API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -1186,128 +1001,19 @@ pub mod contracts {
                 combined_deduct_period_count: "combined_deduct_period_count" opt opt,
             });
             /// 扣费金额信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestAmount {
-                /// 金额
-                ///
-                /// Example: `1`
-                pub total: f64,
-                /// 货币类型
-                ///
-                /// Example: `CNY`
-                pub currency: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestAmount {
-                total: "total" req req,
-                currency: "currency" opt opt,
-            });
+            pub type PostRequestAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
             /// PostRequestPolicyPeriods
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestPolicyPeriods {
-                /// 保险扣费周期编号
-                ///
-                /// Example: `1`
-                pub policy_period_id: f64,
-                /// 预计扣费的日期
-                ///
-                /// Example: `2019-11-22`
-                pub estimated_deduct_date: String,
-                /// 预计扣费金额
-                pub estimated_deduct_amount: PostRequestPolicyPeriodsEstimatedDeductAmount,
-                /// 保障详情
-                pub policy_coverage_detail: Option<
-                    PostRequestPolicyPeriodsPolicyCoverageDetail,
-                >,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestPolicyPeriods {
-                policy_period_id: "policy_period_id" req req,
-                estimated_deduct_date: "estimated_deduct_date" req req,
-                estimated_deduct_amount: "estimated_deduct_amount" req req,
-                policy_coverage_detail: "policy_coverage_detail" opt opt,
-            });
+            pub type PostRequestPolicyPeriods = crate::v3::papay::insurance_sign::contracts::pre_entrust_sign::h5::PostRequestPolicyPeriods;
             /// 预计扣费金额
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestPolicyPeriodsEstimatedDeductAmount {
-                /// 金额
-                ///
-                /// Example: `1`
-                pub total: f64,
-                /// 货币类型
-                ///
-                /// Example: `CNY`
-                pub currency: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestPolicyPeriodsEstimatedDeductAmount {
-                total: "total" req req,
-                currency: "currency" opt opt,
-            });
+            pub type PostRequestPolicyPeriodsEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
             /// 保障详情
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestPolicyPeriodsPolicyCoverageDetail {
-                /// 保单额度
-                ///
-                /// Example: `50000`
-                pub policy_amount: Option<String>,
-                /// 保险条款列表
-                pub policy_clauses: Option<
-                    Vec<PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses>,
-                >,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestPolicyPeriodsPolicyCoverageDetail {
-                policy_amount: "policy_amount" opt opt,
-                policy_clauses: "policy_clauses" opt opt,
-            });
+            pub type PostRequestPolicyPeriodsPolicyCoverageDetail = crate::v3::papay::insurance_sign::contracts::pre_entrust_sign::h5::PostRequestPolicyPeriodsPolicyCoverageDetail;
             /// PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses {
-                /// 条款内容
-                ///
-                /// Example: `example_clause_name`
-                pub clause_name: Option<String>,
-                /// 条款额度
-                ///
-                /// Example: `example_clause_quota`
-                pub clause_quota: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses {
-                clause_name: "clause_name" opt opt,
-                clause_quota: "clause_quota" opt opt,
-            });
+            pub type PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses = crate::v3::papay::insurance_sign::contracts::pre_entrust_sign::h5::PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses;
             /// 用户实名信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestRealIdentity {
-                /// 自然人姓名
-                ///
-                /// Example: `OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==`
-                pub real_name: String,
-                /// 自然人身份证号码
-                ///
-                /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==`
-                pub id_card_number: String,
-                /// 实名验证类型
-                ///
-                /// Example: `ID_CARD`
-                pub identity_type: Option<PostRequestRealIdentityIdentityType>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestRealIdentity {
-                real_name: "real_name" req req,
-                id_card_number: "id_card_number" req req,
-                identity_type: "identity_type" opt opt,
-            });
+            pub type PostRequestRealIdentity = crate::v3::papay::insurance_sign::contracts::pre_entrust_sign::app::PostRequestRealIdentity;
             /// 实名验证类型
-            ///
-            /// A value this client does not know yet is kept as [`PostRequestRealIdentityIdentityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PostRequestRealIdentityIdentityType {
-                /// `ID_CARD`
-                IdCard,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PostRequestRealIdentityIdentityType {
-                IdCard = "ID_CARD",
-            });
+            pub type PostRequestRealIdentityIdentityType = crate::v3::papay::insurance_sign::contracts::pre_entrust_sign::app::PostRequestRealIdentityIdentityType;
             /// The response of `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi` (保险商户JSAPI预签约API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -1343,233 +1049,21 @@ pub mod contracts {
                 }
             }
             /// The request of `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program` (保险商户小程序预签约API).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequest {
-                /// 微信支付公钥ID/平台证书序列号
-                ///
-                /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-                pub wechatpay_serial: String,
-                /// 应用ID
-                ///
-                /// Example: `wxd678efh567hg6787`
-                pub appid: String,
-                /// 用户在直连商户应用下的用户标示
-                ///
-                /// Example: `oYobu0MVnQfWpSMOYJz2AHPG_gQw`
-                pub openid: Option<String>,
-                /// 委托代扣模板ID
-                ///
-                /// Example: `12535`
-                pub plan_id: f64,
-                /// 商户签约协议号
-                ///
-                /// Example: `wxwtdk20200910100000`
-                pub out_contract_code: String,
-                /// 被保人的展示名称
-                ///
-                /// Example: `*明`
-                pub insured_display_name: String,
-                /// 签约结果通知地址
-                ///
-                /// Example: `https://yourapp.com/notify`
-                pub contract_notify_url: String,
-                /// 保险保单的开始日期
-                ///
-                /// Example: `2019-11-22`
-                pub policy_start_date: String,
-                /// 保险保单的结束日期
-                ///
-                /// Example: `2020-11-22`
-                pub policy_end_date: String,
-                /// 保单的扣费周期列表
-                pub policy_periods: Vec<PostRequestPolicyPeriods>,
-                /// 扣费金额信息
-                pub amount: Option<PostRequestAmount>,
-                /// 商户订单号
-                ///
-                /// Example: `1217752501201407033233368018`
-                pub out_trade_no: Option<String>,
-                /// 商品描述
-                ///
-                /// Example: `Image形象店-深圳腾大-QQ公仔`
-                pub description: Option<String>,
-                /// 支付结果通知地址
-                ///
-                /// Example: `https://www.qq.com/`
-                pub transaction_notify_url: Option<String>,
-                /// 商户侧用户标识
-                ///
-                /// Example: `用户昵称`
-                pub out_user_code: Option<String>,
-                /// 订单优惠标记
-                ///
-                /// Example: `DISCOUNTS`
-                pub goods_tag: Option<String>,
-                /// 附加数据
-                ///
-                /// Example: `自定义数据`
-                pub attach: Option<String>,
-                /// 是否自动续保
-                ///
-                /// Example: `true`
-                pub can_auto_insure: Option<bool>,
-                /// 是否自动重新投保
-                ///
-                /// Example: `false`
-                pub can_auto_reinsure: Option<bool>,
-                /// 用户实名信息
-                pub real_identity: Option<PostRequestRealIdentity>,
-                /// 合并扣费期数
-                ///
-                /// Example: `1`
-                pub combined_deduct_period_count: Option<f64>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequest {
-                wechatpay_serial: "Wechatpay-Serial" skip req,
-                appid: "appid" req req,
-                openid: "openid" opt opt,
-                plan_id: "plan_id" req req,
-                out_contract_code: "out_contract_code" req req,
-                insured_display_name: "insured_display_name" req req,
-                contract_notify_url: "contract_notify_url" req req,
-                policy_start_date: "policy_start_date" req req,
-                policy_end_date: "policy_end_date" req req,
-                policy_periods: "policy_periods" req req,
-                amount: "amount" opt opt,
-                out_trade_no: "out_trade_no" opt opt,
-                description: "description" opt opt,
-                transaction_notify_url: "transaction_notify_url" opt opt,
-                out_user_code: "out_user_code" opt opt,
-                goods_tag: "goods_tag" opt opt,
-                attach: "attach" opt opt,
-                can_auto_insure: "can_auto_insure" opt opt,
-                can_auto_reinsure: "can_auto_reinsure" opt opt,
-                real_identity: "real_identity" opt opt,
-                combined_deduct_period_count: "combined_deduct_period_count" opt opt,
-            });
+            pub type PostRequest = crate::v3::papay::insurance_sign::contracts::pre_entrust_sign::jsapi::PostRequest;
             /// 扣费金额信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestAmount {
-                /// 金额
-                ///
-                /// Example: `1`
-                pub total: f64,
-                /// 货币类型
-                ///
-                /// Example: `CNY`
-                pub currency: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestAmount {
-                total: "total" req req,
-                currency: "currency" opt opt,
-            });
+            pub type PostRequestAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
             /// PostRequestPolicyPeriods
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestPolicyPeriods {
-                /// 保险扣费周期编号
-                ///
-                /// Example: `1`
-                pub policy_period_id: f64,
-                /// 预计扣费的日期
-                ///
-                /// Example: `2019-11-22`
-                pub estimated_deduct_date: String,
-                /// 预计扣费金额
-                pub estimated_deduct_amount: PostRequestPolicyPeriodsEstimatedDeductAmount,
-                /// 保障详情
-                pub policy_coverage_detail: Option<
-                    PostRequestPolicyPeriodsPolicyCoverageDetail,
-                >,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestPolicyPeriods {
-                policy_period_id: "policy_period_id" req req,
-                estimated_deduct_date: "estimated_deduct_date" req req,
-                estimated_deduct_amount: "estimated_deduct_amount" req req,
-                policy_coverage_detail: "policy_coverage_detail" opt opt,
-            });
+            pub type PostRequestPolicyPeriods = crate::v3::papay::insurance_sign::contracts::pre_entrust_sign::h5::PostRequestPolicyPeriods;
             /// 预计扣费金额
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestPolicyPeriodsEstimatedDeductAmount {
-                /// 金额
-                ///
-                /// Example: `1`
-                pub total: f64,
-                /// 货币类型
-                ///
-                /// Example: `CNY`
-                pub currency: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestPolicyPeriodsEstimatedDeductAmount {
-                total: "total" req req,
-                currency: "currency" opt opt,
-            });
+            pub type PostRequestPolicyPeriodsEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
             /// 保障详情
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestPolicyPeriodsPolicyCoverageDetail {
-                /// 保单额度
-                ///
-                /// Example: `50000`
-                pub policy_amount: Option<String>,
-                /// 保险条款列表
-                pub policy_clauses: Option<
-                    Vec<PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses>,
-                >,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestPolicyPeriodsPolicyCoverageDetail {
-                policy_amount: "policy_amount" opt opt,
-                policy_clauses: "policy_clauses" opt opt,
-            });
+            pub type PostRequestPolicyPeriodsPolicyCoverageDetail = crate::v3::papay::insurance_sign::contracts::pre_entrust_sign::h5::PostRequestPolicyPeriodsPolicyCoverageDetail;
             /// PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses {
-                /// 条款内容
-                ///
-                /// Example: `example_clause_name`
-                pub clause_name: Option<String>,
-                /// 条款额度
-                ///
-                /// Example: `example_clause_quota`
-                pub clause_quota: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses {
-                clause_name: "clause_name" opt opt,
-                clause_quota: "clause_quota" opt opt,
-            });
+            pub type PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses = crate::v3::papay::insurance_sign::contracts::pre_entrust_sign::h5::PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses;
             /// 用户实名信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestRealIdentity {
-                /// 自然人姓名
-                ///
-                /// Example: `OEimkKuua8igpd+0YDgqF2Z61leeGD7x87j3Ph==`
-                pub real_name: String,
-                /// 自然人身份证号码
-                ///
-                /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj==`
-                pub id_card_number: String,
-                /// 实名验证类型
-                ///
-                /// Example: `ID_CARD`
-                pub identity_type: Option<PostRequestRealIdentityIdentityType>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestRealIdentity {
-                real_name: "real_name" req req,
-                id_card_number: "id_card_number" req req,
-                identity_type: "identity_type" opt opt,
-            });
+            pub type PostRequestRealIdentity = crate::v3::papay::insurance_sign::contracts::pre_entrust_sign::app::PostRequestRealIdentity;
             /// 实名验证类型
-            ///
-            /// A value this client does not know yet is kept as [`PostRequestRealIdentityIdentityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PostRequestRealIdentityIdentityType {
-                /// `ID_CARD`
-                IdCard,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PostRequestRealIdentityIdentityType {
-                IdCard = "ID_CARD",
-            });
+            pub type PostRequestRealIdentityIdentityType = crate::v3::papay::insurance_sign::contracts::pre_entrust_sign::app::PostRequestRealIdentityIdentityType;
             /// The response of `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program` (保险商户小程序预签约API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -1695,40 +1189,9 @@ pub mod policy_periods {
                             allow_cancel_scheduled: "allow_cancel_scheduled" opt opt,
                         });
                         /// PostRequestPolicyPeriods
-                        #[derive(Clone, Debug, PartialEq, Default)]
-                        pub struct PostRequestPolicyPeriods {
-                            /// 保险扣费周期编号
-                            ///
-                            /// Example: `1`
-                            pub policy_period_id: f64,
-                            /// 预计扣费的日期
-                            ///
-                            /// Example: `2019-11-22`
-                            pub estimated_deduct_date: String,
-                            /// 预计扣费金额
-                            pub estimated_deduct_amount: PostRequestPolicyPeriodsEstimatedDeductAmount,
-                        }
-                        ::wechatpay::runtime::json_object!(PostRequestPolicyPeriods {
-                            policy_period_id: "policy_period_id" req req,
-                            estimated_deduct_date: "estimated_deduct_date" req req,
-                            estimated_deduct_amount: "estimated_deduct_amount" req req,
-                        });
+                        pub type PostRequestPolicyPeriods = crate::v3::papay::insurance_sign::contracts::plan_id::by_plan_id::contract_id::by_contract_id::renew::PostRequestPolicyPeriods;
                         /// 预计扣费金额
-                        #[derive(Clone, Debug, PartialEq, Default)]
-                        pub struct PostRequestPolicyPeriodsEstimatedDeductAmount {
-                            /// 金额
-                            ///
-                            /// Example: `1`
-                            pub total: f64,
-                            /// 货币类型
-                            ///
-                            /// Example: `CNY`
-                            pub currency: Option<String>,
-                        }
-                        ::wechatpay::runtime::json_object!(PostRequestPolicyPeriodsEstimatedDeductAmount {
-                            total: "total" req req,
-                            currency: "currency" opt opt,
-                        });
+                        pub type PostRequestPolicyPeriodsEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
                         /// The response of `POST /v3/papay/insurance-sign/policy-periods/plan-id/{plan_id}/contract-id/{contract_id}/modify` (保险商户修改保险扣费周期列表).
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostResponse {
@@ -1742,40 +1205,9 @@ pub mod policy_periods {
                             cancel_scheduled_policy_period_id: "cancel_scheduled_policy_period_id" opt opt,
                         });
                         /// PostResponsePolicyPeriods
-                        #[derive(Clone, Debug, PartialEq, Default)]
-                        pub struct PostResponsePolicyPeriods {
-                            /// 保险扣费周期编号
-                            ///
-                            /// Example: `1`
-                            pub policy_period_id: f64,
-                            /// 预计扣费的日期
-                            ///
-                            /// Example: `2019-11-22`
-                            pub estimated_deduct_date: String,
-                            /// 预计扣费金额
-                            pub estimated_deduct_amount: PostResponsePolicyPeriodsEstimatedDeductAmount,
-                        }
-                        ::wechatpay::runtime::json_object!(PostResponsePolicyPeriods {
-                            policy_period_id: "policy_period_id" req req,
-                            estimated_deduct_date: "estimated_deduct_date" req req,
-                            estimated_deduct_amount: "estimated_deduct_amount" req req,
-                        });
+                        pub type PostResponsePolicyPeriods = crate::v3::papay::insurance_sign::contracts::plan_id::by_plan_id::contract_id::by_contract_id::renew::PostRequestPolicyPeriods;
                         /// 预计扣费金额
-                        #[derive(Clone, Debug, PartialEq, Default)]
-                        pub struct PostResponsePolicyPeriodsEstimatedDeductAmount {
-                            /// 金额
-                            ///
-                            /// Example: `1`
-                            pub total: f64,
-                            /// 货币类型
-                            ///
-                            /// Example: `CNY`
-                            pub currency: Option<String>,
-                        }
-                        ::wechatpay::runtime::json_object!(PostResponsePolicyPeriodsEstimatedDeductAmount {
-                            total: "total" req req,
-                            currency: "currency" opt opt,
-                        });
+                        pub type PostResponsePolicyPeriodsEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
                     }
                 }
             }
@@ -1935,53 +1367,11 @@ pub mod policy_periods_ {
                         deduct_date: "deduct_date" opt opt,
                     });
                     /// 实际扣费金额
-                    #[derive(Clone, Debug, PartialEq, Default)]
-                    pub struct GetResponseDataDeductAmount {
-                        /// 金额
-                        ///
-                        /// Example: `1`
-                        pub total: f64,
-                        /// 货币类型
-                        ///
-                        /// Example: `CNY`
-                        pub currency: Option<String>,
-                    }
-                    ::wechatpay::runtime::json_object!(GetResponseDataDeductAmount {
-                        total: "total" req req,
-                        currency: "currency" opt opt,
-                    });
+                    pub type GetResponseDataDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
                     /// 扣费周期预计的扣费金额
-                    #[derive(Clone, Debug, PartialEq, Default)]
-                    pub struct GetResponseDataEstimatedDeductAmount {
-                        /// 金额
-                        ///
-                        /// Example: `1`
-                        pub total: f64,
-                        /// 货币类型
-                        ///
-                        /// Example: `CNY`
-                        pub currency: Option<String>,
-                    }
-                    ::wechatpay::runtime::json_object!(GetResponseDataEstimatedDeductAmount {
-                        total: "total" req req,
-                        currency: "currency" opt opt,
-                    });
+                    pub type GetResponseDataEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
                     /// 已预约的扣费金额信息
-                    #[derive(Clone, Debug, PartialEq, Default)]
-                    pub struct GetResponseDataScheduledAmount {
-                        /// 金额
-                        ///
-                        /// Example: `1`
-                        pub total: f64,
-                        /// 货币类型
-                        ///
-                        /// Example: `CNY`
-                        pub currency: Option<String>,
-                    }
-                    ::wechatpay::runtime::json_object!(GetResponseDataScheduledAmount {
-                        total: "total" req req,
-                        currency: "currency" opt opt,
-                    });
+                    pub type GetResponseDataScheduledAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
                 }
             }
         }

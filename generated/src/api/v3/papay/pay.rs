@@ -122,51 +122,11 @@ pub mod harmony {
                 mcc: "mcc" opt opt,
             });
             /// 扣费金额信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestAmount {
-                /// 金额
-                ///
-                /// Example: `1`
-                pub total: f64,
-                /// 货币类型
-                ///
-                /// Example: `CNY`
-                pub currency: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestAmount {
-                total: "total" req req,
-                currency: "currency" opt opt,
-            });
+            pub type PostRequestAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
             /// The response of `POST /v3/papay/pay/harmony/transactions/apply` (代扣受理扣款).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponse {
-                /// 商户订单号
-                ///
-                /// Example: `1217752501201407033233368018`
-                pub out_trade_no: String,
-                /// 扣费金额信息
-                pub amount: PostResponseAmount,
-            }
-            ::wechatpay::runtime::json_object!(PostResponse {
-                out_trade_no: "out_trade_no" req req,
-                amount: "amount" req req,
-            });
+            pub type PostResponse = crate::v3::papay::insurance_pay::transactions::apply::PostResponse;
             /// 扣费金额信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponseAmount {
-                /// 金额
-                ///
-                /// Example: `1`
-                pub total: f64,
-                /// 货币类型
-                ///
-                /// Example: `CNY`
-                pub currency: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostResponseAmount {
-                total: "total" req req,
-                currency: "currency" opt opt,
-            });
+            pub type PostResponseAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
         }
     }
 }
@@ -281,37 +241,9 @@ pub mod partner {
                     deduct_date: "deduct_date" opt opt,
                 });
                 /// 实际扣费金额
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseDeductAmount {
-                    /// 金额
-                    ///
-                    /// Example: `1`
-                    pub total: f64,
-                    /// 货币类型
-                    ///
-                    /// Example: `CNY`
-                    pub currency: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseDeductAmount {
-                    total: "total" req req,
-                    currency: "currency" opt opt,
-                });
+                pub type GetResponseDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
                 /// 已预约的扣费金额信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseScheduledAmount {
-                    /// 金额
-                    ///
-                    /// Example: `1`
-                    pub total: f64,
-                    /// 货币类型
-                    ///
-                    /// Example: `CNY`
-                    pub currency: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseScheduledAmount {
-                    total: "total" req req,
-                    currency: "currency" opt opt,
-                });
+                pub type GetResponseScheduledAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
                 /// `/v3/papay/pay/partner/schedules/contract-id/{contract_id}/schedule`
                 pub mod schedule {
                     /// The chain step for `/v3/papay/pay/partner/schedules/contract-id/{contract_id}/schedule`, reached with `client.v3().papay().pay().partner().schedules().contract_id().contract_id(contract_id).schedule()`.
@@ -358,85 +290,13 @@ pub mod partner {
                         schedule_amount: "schedule_amount" req req,
                     });
                     /// 预约的金额信息
-                    #[derive(Clone, Debug, PartialEq, Default)]
-                    pub struct PostRequestScheduleAmount {
-                        /// 金额
-                        ///
-                        /// Example: `1`
-                        pub total: f64,
-                        /// 货币类型
-                        ///
-                        /// Example: `CNY`
-                        pub currency: Option<String>,
-                    }
-                    ::wechatpay::runtime::json_object!(PostRequestScheduleAmount {
-                        total: "total" req req,
-                        currency: "currency" opt opt,
-                    });
+                    pub type PostRequestScheduleAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
                     /// The response of `POST /v3/papay/pay/partner/schedules/contract-id/{contract_id}/schedule` (预约扣费API).
-                    #[derive(Clone, Debug, PartialEq, Default)]
-                    pub struct PostResponse {
-                        /// 扣费预约的状态
-                        ///
-                        /// Example: `NO_SCHEDULED`
-                        pub schedule_state: String,
-                        /// 可扣费开始日期
-                        ///
-                        /// Example: `2019-11-22`
-                        pub deduct_start_date: Option<String>,
-                        /// 可扣费结束日期
-                        ///
-                        /// Example: `2019-11-22`
-                        pub deduct_end_date: Option<String>,
-                        /// 已预约的扣费金额信息
-                        pub scheduled_amount: Option<PostResponseScheduledAmount>,
-                        /// 实际扣费金额
-                        pub deduct_amount: Option<PostResponseDeductAmount>,
-                        /// 实际扣费的日期
-                        ///
-                        /// Example: `2019-11-22`
-                        pub deduct_date: Option<String>,
-                    }
-                    ::wechatpay::runtime::json_object!(PostResponse {
-                        schedule_state: "schedule_state" req req,
-                        deduct_start_date: "deduct_start_date" opt opt,
-                        deduct_end_date: "deduct_end_date" opt opt,
-                        scheduled_amount: "scheduled_amount" opt opt,
-                        deduct_amount: "deduct_amount" opt opt,
-                        deduct_date: "deduct_date" opt opt,
-                    });
+                    pub type PostResponse = crate::v3::papay::pay::partner::schedules::contract_id::by_contract_id::GetResponse;
                     /// 实际扣费金额
-                    #[derive(Clone, Debug, PartialEq, Default)]
-                    pub struct PostResponseDeductAmount {
-                        /// 金额
-                        ///
-                        /// Example: `1`
-                        pub total: f64,
-                        /// 货币类型
-                        ///
-                        /// Example: `CNY`
-                        pub currency: Option<String>,
-                    }
-                    ::wechatpay::runtime::json_object!(PostResponseDeductAmount {
-                        total: "total" req req,
-                        currency: "currency" opt opt,
-                    });
+                    pub type PostResponseDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
                     /// 已预约的扣费金额信息
-                    #[derive(Clone, Debug, PartialEq, Default)]
-                    pub struct PostResponseScheduledAmount {
-                        /// 金额
-                        ///
-                        /// Example: `1`
-                        pub total: f64,
-                        /// 货币类型
-                        ///
-                        /// Example: `CNY`
-                        pub currency: Option<String>,
-                    }
-                    ::wechatpay::runtime::json_object!(PostResponseScheduledAmount {
-                        total: "total" req req,
-                        currency: "currency" opt opt,
-                    });
+                    pub type PostResponseScheduledAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
                 }
             }
         }
@@ -528,51 +388,11 @@ pub mod partner {
                 attach: "attach" opt opt,
             });
             /// 扣费金额信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestAmount {
-                /// 金额
-                ///
-                /// Example: `1`
-                pub total: f64,
-                /// 货币类型
-                ///
-                /// Example: `CNY`
-                pub currency: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestAmount {
-                total: "total" req req,
-                currency: "currency" opt opt,
-            });
+            pub type PostRequestAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
             /// The response of `POST /v3/papay/pay/partner/transactions/apply` (受理扣款API).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponse {
-                /// 商户订单号
-                ///
-                /// Example: `1217752501201407033233368018`
-                pub out_trade_no: String,
-                /// 扣费金额信息
-                pub amount: PostResponseAmount,
-            }
-            ::wechatpay::runtime::json_object!(PostResponse {
-                out_trade_no: "out_trade_no" req req,
-                amount: "amount" req req,
-            });
+            pub type PostResponse = crate::v3::papay::insurance_pay::transactions::apply::PostResponse;
             /// 扣费金额信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponseAmount {
-                /// 金额
-                ///
-                /// Example: `1`
-                pub total: f64,
-                /// 货币类型
-                ///
-                /// Example: `CNY`
-                pub currency: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostResponseAmount {
-                total: "total" req req,
-                currency: "currency" opt opt,
-            });
+            pub type PostResponseAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
         }
     }
 }
@@ -622,69 +442,11 @@ pub mod schedules {
                 }
             }
             /// The response of `GET /v3/papay/pay/schedules/contract-id/{contract_id}` (查询扣费预约API).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponse {
-                /// 扣费预约的状态
-                ///
-                /// Example: `NO_SCHEDULED`
-                pub schedule_state: String,
-                /// 可扣费开始日期
-                ///
-                /// Example: `2019-11-22`
-                pub deduct_start_date: Option<String>,
-                /// 可扣费结束日期
-                ///
-                /// Example: `2019-11-22`
-                pub deduct_end_date: Option<String>,
-                /// 已预约的扣费金额信息
-                pub scheduled_amount: Option<GetResponseScheduledAmount>,
-                /// 实际扣费金额
-                pub deduct_amount: Option<GetResponseDeductAmount>,
-                /// 实际扣费的日期
-                ///
-                /// Example: `2019-11-22`
-                pub deduct_date: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponse {
-                schedule_state: "schedule_state" req req,
-                deduct_start_date: "deduct_start_date" opt opt,
-                deduct_end_date: "deduct_end_date" opt opt,
-                scheduled_amount: "scheduled_amount" opt opt,
-                deduct_amount: "deduct_amount" opt opt,
-                deduct_date: "deduct_date" opt opt,
-            });
+            pub type GetResponse = crate::v3::papay::pay::partner::schedules::contract_id::by_contract_id::GetResponse;
             /// 实际扣费金额
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseDeductAmount {
-                /// 金额
-                ///
-                /// Example: `1`
-                pub total: f64,
-                /// 货币类型
-                ///
-                /// Example: `CNY`
-                pub currency: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseDeductAmount {
-                total: "total" req req,
-                currency: "currency" opt opt,
-            });
+            pub type GetResponseDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
             /// 已预约的扣费金额信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseScheduledAmount {
-                /// 金额
-                ///
-                /// Example: `1`
-                pub total: f64,
-                /// 货币类型
-                ///
-                /// Example: `CNY`
-                pub currency: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseScheduledAmount {
-                total: "total" req req,
-                currency: "currency" opt opt,
-            });
+            pub type GetResponseScheduledAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
             /// `/v3/papay/pay/schedules/contract-id/{contract_id}/schedule`
             pub mod schedule {
                 /// The chain step for `/v3/papay/pay/schedules/contract-id/{contract_id}/schedule`, reached with `client.v3().papay().pay().schedules().contract_id().contract_id(contract_id).schedule()`.
@@ -721,85 +483,13 @@ pub mod schedules {
                     schedule_amount: "schedule_amount" req req,
                 });
                 /// 预约的金额信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostRequestScheduleAmount {
-                    /// 金额
-                    ///
-                    /// Example: `1`
-                    pub total: f64,
-                    /// 货币类型
-                    ///
-                    /// Example: `CNY`
-                    pub currency: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(PostRequestScheduleAmount {
-                    total: "total" req req,
-                    currency: "currency" opt opt,
-                });
+                pub type PostRequestScheduleAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
                 /// The response of `POST /v3/papay/pay/schedules/contract-id/{contract_id}/schedule` (预约扣费API).
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostResponse {
-                    /// 扣费预约的状态
-                    ///
-                    /// Example: `NO_SCHEDULED`
-                    pub schedule_state: String,
-                    /// 可扣费开始日期
-                    ///
-                    /// Example: `2019-11-22`
-                    pub deduct_start_date: Option<String>,
-                    /// 可扣费结束日期
-                    ///
-                    /// Example: `2019-11-22`
-                    pub deduct_end_date: Option<String>,
-                    /// 已预约的扣费金额信息
-                    pub scheduled_amount: Option<PostResponseScheduledAmount>,
-                    /// 实际扣费金额
-                    pub deduct_amount: Option<PostResponseDeductAmount>,
-                    /// 实际扣费的日期
-                    ///
-                    /// Example: `2019-11-22`
-                    pub deduct_date: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(PostResponse {
-                    schedule_state: "schedule_state" req req,
-                    deduct_start_date: "deduct_start_date" opt opt,
-                    deduct_end_date: "deduct_end_date" opt opt,
-                    scheduled_amount: "scheduled_amount" opt opt,
-                    deduct_amount: "deduct_amount" opt opt,
-                    deduct_date: "deduct_date" opt opt,
-                });
+                pub type PostResponse = crate::v3::papay::pay::partner::schedules::contract_id::by_contract_id::GetResponse;
                 /// 实际扣费金额
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostResponseDeductAmount {
-                    /// 金额
-                    ///
-                    /// Example: `1`
-                    pub total: f64,
-                    /// 货币类型
-                    ///
-                    /// Example: `CNY`
-                    pub currency: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(PostResponseDeductAmount {
-                    total: "total" req req,
-                    currency: "currency" opt opt,
-                });
+                pub type PostResponseDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
                 /// 已预约的扣费金额信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostResponseScheduledAmount {
-                    /// 金额
-                    ///
-                    /// Example: `1`
-                    pub total: f64,
-                    /// 货币类型
-                    ///
-                    /// Example: `CNY`
-                    pub currency: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(PostResponseScheduledAmount {
-                    total: "total" req req,
-                    currency: "currency" opt opt,
-                });
+                pub type PostResponseScheduledAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
             }
         }
     }
@@ -881,50 +571,10 @@ pub mod transactions {
             attach: "attach" opt opt,
         });
         /// 扣费金额信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestAmount {
-            /// 金额
-            ///
-            /// Example: `1`
-            pub total: f64,
-            /// 货币类型
-            ///
-            /// Example: `CNY`
-            pub currency: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestAmount {
-            total: "total" req req,
-            currency: "currency" opt opt,
-        });
+        pub type PostRequestAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
         /// The response of `POST /v3/papay/pay/transactions/apply` (受理扣款API).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponse {
-            /// 商户订单号
-            ///
-            /// Example: `1217752501201407033233368018`
-            pub out_trade_no: String,
-            /// 扣费金额信息
-            pub amount: PostResponseAmount,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            out_trade_no: "out_trade_no" req req,
-            amount: "amount" req req,
-        });
+        pub type PostResponse = crate::v3::papay::insurance_pay::transactions::apply::PostResponse;
         /// 扣费金额信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseAmount {
-            /// 金额
-            ///
-            /// Example: `1`
-            pub total: f64,
-            /// 货币类型
-            ///
-            /// Example: `CNY`
-            pub currency: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseAmount {
-            total: "total" req req,
-            currency: "currency" opt opt,
-        });
+        pub type PostResponseAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
     }
 }

@@ -136,21 +136,7 @@ pub mod contracts {
                 description: "description" req req,
             });
             /// 预计的扣费金额
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestDeductScheduleEstimatedDeductAmount {
-                /// 金额
-                ///
-                /// Example: `1`
-                pub total: f64,
-                /// 货币类型
-                ///
-                /// Example: `CNY`
-                pub currency: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestDeductScheduleEstimatedDeductAmount {
-                total: "total" req req,
-                currency: "currency" opt opt,
-            });
+            pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
             /// The response of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/app` (App场景预约扣费类型签约的预签约API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -242,62 +228,13 @@ pub mod contracts {
                 jump_control: "jump_control" opt opt,
             });
             /// 用于预约扣费的预约信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestDeductSchedule {
-                /// 预计扣费的日期
-                ///
-                /// Example: `2019-11-22`
-                pub estimated_deduct_date: String,
-                /// 预计的扣费金额
-                pub estimated_deduct_amount: PostRequestDeductScheduleEstimatedDeductAmount,
-                /// 商品描述
-                ///
-                /// Example: `小乔-碎云皮肤（微信83区沧海之耀）`
-                pub description: String,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestDeductSchedule {
-                estimated_deduct_date: "estimated_deduct_date" req req,
-                estimated_deduct_amount: "estimated_deduct_amount" req req,
-                description: "description" req req,
-            });
+            pub type PostRequestDeductSchedule = crate::v3::papay::scheduled_deduct_sign::contracts::pre_entrust_sign::app::PostRequestDeductSchedule;
             /// 预计的扣费金额
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestDeductScheduleEstimatedDeductAmount {
-                /// 金额
-                ///
-                /// Example: `1`
-                pub total: f64,
-                /// 货币类型
-                ///
-                /// Example: `CNY`
-                pub currency: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestDeductScheduleEstimatedDeductAmount {
-                total: "total" req req,
-                currency: "currency" opt opt,
-            });
+            pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
             /// 跳转控制信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestJumpControl {
-                /// 跳转的应用AppID
-                ///
-                /// Example: `wxd678efh567hg6787`
-                pub jump_appid: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestJumpControl {
-                jump_appid: "jump_appid" opt opt,
-            });
+            pub type PostRequestJumpControl = crate::v3::papay::insurance_sign::contracts::pre_entrust_sign::h5::PostRequestJumpControl;
             /// The response of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5` (H5场景预约扣费类型签约的预签约API).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponse {
-                /// 拉起微信支付客户端的URL
-                ///
-                /// Example: `https://www.xxx.com/xxxtemplate?session_id=wx12334`
-                pub redirect_url: String,
-            }
-            ::wechatpay::runtime::json_object!(PostResponse {
-                redirect_url: "redirect_url" req req,
-            });
+            pub type PostResponse = crate::v3::papay::insurance_sign::contracts::pre_entrust_sign::h5::PostResponse;
         }
         /// `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi`
         pub mod jsapi {
@@ -321,84 +258,11 @@ pub mod contracts {
                 }
             }
             /// The request of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi` (JSAPI场景预约扣费类型签约的预签约API).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequest {
-                /// 应用ID
-                ///
-                /// Example: `wxd678efh567hg6787`
-                pub appid: String,
-                /// 用户在直连商户应用下的用户标示
-                ///
-                /// Example: `oYobu0MVnQfWpSMOYJz2AHPG_gQw`
-                pub openid: Option<String>,
-                /// 委托代扣模板ID
-                ///
-                /// Example: `12535`
-                pub plan_id: f64,
-                /// 商户签约协议号
-                ///
-                /// Example: `wxwtdk20200910100000`
-                pub out_contract_code: String,
-                /// 用户账户展示名称
-                ///
-                /// Example: `微信代扣用户A`
-                pub contract_display_account: String,
-                /// 签约结果通知地址
-                ///
-                /// Example: `https://yourapp.com/notify`
-                pub contract_notify_url: String,
-                /// 商户侧用户标识
-                ///
-                /// Example: `用户A`
-                pub out_user_code: Option<String>,
-                /// 用于预约扣费的预约信息
-                pub deduct_schedule: Option<PostRequestDeductSchedule>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequest {
-                appid: "appid" req req,
-                openid: "openid" opt opt,
-                plan_id: "plan_id" req req,
-                out_contract_code: "out_contract_code" req req,
-                contract_display_account: "contract_display_account" req req,
-                contract_notify_url: "contract_notify_url" req req,
-                out_user_code: "out_user_code" opt opt,
-                deduct_schedule: "deduct_schedule" opt opt,
-            });
+            pub type PostRequest = crate::v3::papay::scheduled_deduct_sign::contracts::pre_entrust_sign::app::PostRequest;
             /// 用于预约扣费的预约信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestDeductSchedule {
-                /// 预计扣费的日期
-                ///
-                /// Example: `2019-11-22`
-                pub estimated_deduct_date: String,
-                /// 预计的扣费金额
-                pub estimated_deduct_amount: PostRequestDeductScheduleEstimatedDeductAmount,
-                /// 商品描述
-                ///
-                /// Example: `小乔-碎云皮肤（微信83区沧海之耀）`
-                pub description: String,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestDeductSchedule {
-                estimated_deduct_date: "estimated_deduct_date" req req,
-                estimated_deduct_amount: "estimated_deduct_amount" req req,
-                description: "description" req req,
-            });
+            pub type PostRequestDeductSchedule = crate::v3::papay::scheduled_deduct_sign::contracts::pre_entrust_sign::app::PostRequestDeductSchedule;
             /// 预计的扣费金额
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestDeductScheduleEstimatedDeductAmount {
-                /// 金额
-                ///
-                /// Example: `1`
-                pub total: f64,
-                /// 货币类型
-                ///
-                /// Example: `CNY`
-                pub currency: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestDeductScheduleEstimatedDeductAmount {
-                total: "total" req req,
-                currency: "currency" opt opt,
-            });
+            pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
             /// The response of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi` (JSAPI场景预约扣费类型签约的预签约API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -433,105 +297,13 @@ pub mod contracts {
                 }
             }
             /// The request of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program` (小程序场景预约扣费类型签约的预签约API).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequest {
-                /// 应用ID
-                ///
-                /// Example: `wxd678efh567hg6787`
-                pub appid: String,
-                /// 用户在直连商户应用下的用户标示
-                ///
-                /// Example: `oYobu0MVnQfWpSMOYJz2AHPG_gQw`
-                pub openid: Option<String>,
-                /// 委托代扣模板ID
-                ///
-                /// Example: `12535`
-                pub plan_id: f64,
-                /// 商户签约协议号
-                ///
-                /// Example: `wxwtdk20200910100000`
-                pub out_contract_code: String,
-                /// 用户账户展示名称
-                ///
-                /// Example: `微信代扣用户A`
-                pub contract_display_account: String,
-                /// 签约结果通知地址
-                ///
-                /// Example: `https://yourapp.com/notify`
-                pub contract_notify_url: String,
-                /// 商户侧用户标识
-                ///
-                /// Example: `用户A`
-                pub out_user_code: Option<String>,
-                /// 用于预约扣费的预约信息
-                pub deduct_schedule: Option<PostRequestDeductSchedule>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequest {
-                appid: "appid" req req,
-                openid: "openid" opt opt,
-                plan_id: "plan_id" req req,
-                out_contract_code: "out_contract_code" req req,
-                contract_display_account: "contract_display_account" req req,
-                contract_notify_url: "contract_notify_url" req req,
-                out_user_code: "out_user_code" opt opt,
-                deduct_schedule: "deduct_schedule" opt opt,
-            });
+            pub type PostRequest = crate::v3::papay::scheduled_deduct_sign::contracts::pre_entrust_sign::app::PostRequest;
             /// 用于预约扣费的预约信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestDeductSchedule {
-                /// 预计扣费的日期
-                ///
-                /// Example: `2019-11-22`
-                pub estimated_deduct_date: String,
-                /// 预计的扣费金额
-                pub estimated_deduct_amount: PostRequestDeductScheduleEstimatedDeductAmount,
-                /// 商品描述
-                ///
-                /// Example: `小乔-碎云皮肤（微信83区沧海之耀）`
-                pub description: String,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestDeductSchedule {
-                estimated_deduct_date: "estimated_deduct_date" req req,
-                estimated_deduct_amount: "estimated_deduct_amount" req req,
-                description: "description" req req,
-            });
+            pub type PostRequestDeductSchedule = crate::v3::papay::scheduled_deduct_sign::contracts::pre_entrust_sign::app::PostRequestDeductSchedule;
             /// 预计的扣费金额
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestDeductScheduleEstimatedDeductAmount {
-                /// 金额
-                ///
-                /// Example: `1`
-                pub total: f64,
-                /// 货币类型
-                ///
-                /// Example: `CNY`
-                pub currency: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestDeductScheduleEstimatedDeductAmount {
-                total: "total" req req,
-                currency: "currency" opt opt,
-            });
+            pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
             /// The response of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program` (小程序场景预约扣费类型签约的预签约API).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponse {
-                /// 预签约ID
-                ///
-                /// Example: `5778aadY9nltAsZzXixCkFIGYnV2V`
-                pub pre_entrustweb_id: String,
-                /// 跳转签约小程序的AppID
-                ///
-                /// Example: `wxbd687630cd02ce1d`
-                pub redirect_appid: String,
-                /// 跳转签约小程序的路径
-                ///
-                /// Example: `pages/PwdExemptContract/index`
-                pub redirect_path: String,
-            }
-            ::wechatpay::runtime::json_object!(PostResponse {
-                pre_entrustweb_id: "pre_entrustweb_id" req req,
-                redirect_appid: "redirect_appid" req req,
-                redirect_path: "redirect_path" req req,
-            });
+            pub type PostResponse = crate::v3::papay::insurance_sign::contracts::pre_entrust_sign::mini_program::PostResponse;
         }
     }
 }
@@ -664,61 +436,11 @@ pub mod partner {
                     deduct_schedule: "deduct_schedule" opt opt,
                 });
                 /// 用于预约扣费的预约信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostRequestDeductSchedule {
-                    /// 预计扣费的日期
-                    ///
-                    /// Example: `2019-11-22`
-                    pub estimated_deduct_date: String,
-                    /// 预计的扣费金额
-                    pub estimated_deduct_amount: PostRequestDeductScheduleEstimatedDeductAmount,
-                    /// 商品描述
-                    ///
-                    /// Example: `小乔-碎云皮肤（微信83区沧海之耀）`
-                    pub description: String,
-                }
-                ::wechatpay::runtime::json_object!(PostRequestDeductSchedule {
-                    estimated_deduct_date: "estimated_deduct_date" req req,
-                    estimated_deduct_amount: "estimated_deduct_amount" req req,
-                    description: "description" req req,
-                });
+                pub type PostRequestDeductSchedule = crate::v3::papay::scheduled_deduct_sign::contracts::pre_entrust_sign::app::PostRequestDeductSchedule;
                 /// 预计的扣费金额
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostRequestDeductScheduleEstimatedDeductAmount {
-                    /// 金额
-                    ///
-                    /// Example: `1`
-                    pub total: f64,
-                    /// 货币类型
-                    ///
-                    /// Example: `CNY`
-                    pub currency: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(PostRequestDeductScheduleEstimatedDeductAmount {
-                    total: "total" req req,
-                    currency: "currency" opt opt,
-                });
+                pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
                 /// The response of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app` (App场景预约扣费类型签约的预签约API).
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostResponse {
-                    /// 预签约ID
-                    ///
-                    /// Example: `5778aadY9nltAsZzXixCkFIGYnV2V`
-                    pub pre_entrustweb_id: String,
-                    /// 跳转签约小程序的username
-                    ///
-                    /// Example: `gh_xxxxxxxxxxxxx`
-                    pub miniprogram_username: Option<String>,
-                    /// 跳转签约小程序的path
-                    ///
-                    /// Example: `pages/index/index?sign_scene=app&domain_type=cn&pre_entrustweb_id=xxxxxxxxxx`
-                    pub miniprogram_path: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(PostResponse {
-                    pre_entrustweb_id: "pre_entrustweb_id" req req,
-                    miniprogram_username: "miniprogram_username" opt opt,
-                    miniprogram_path: "miniprogram_path" opt opt,
-                });
+                pub type PostResponse = crate::v3::papay::scheduled_deduct_sign::contracts::pre_entrust_sign::app::PostResponse;
             }
             /// `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5`
             pub mod h5 {
@@ -804,62 +526,13 @@ pub mod partner {
                     jump_control: "jump_control" opt opt,
                 });
                 /// 用于预约扣费的预约信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostRequestDeductSchedule {
-                    /// 预计扣费的日期
-                    ///
-                    /// Example: `2019-11-22`
-                    pub estimated_deduct_date: String,
-                    /// 预计的扣费金额
-                    pub estimated_deduct_amount: PostRequestDeductScheduleEstimatedDeductAmount,
-                    /// 商品描述
-                    ///
-                    /// Example: `小乔-碎云皮肤（微信83区沧海之耀）`
-                    pub description: String,
-                }
-                ::wechatpay::runtime::json_object!(PostRequestDeductSchedule {
-                    estimated_deduct_date: "estimated_deduct_date" req req,
-                    estimated_deduct_amount: "estimated_deduct_amount" req req,
-                    description: "description" req req,
-                });
+                pub type PostRequestDeductSchedule = crate::v3::papay::scheduled_deduct_sign::contracts::pre_entrust_sign::app::PostRequestDeductSchedule;
                 /// 预计的扣费金额
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostRequestDeductScheduleEstimatedDeductAmount {
-                    /// 金额
-                    ///
-                    /// Example: `1`
-                    pub total: f64,
-                    /// 货币类型
-                    ///
-                    /// Example: `CNY`
-                    pub currency: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(PostRequestDeductScheduleEstimatedDeductAmount {
-                    total: "total" req req,
-                    currency: "currency" opt opt,
-                });
+                pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
                 /// 跳转控制信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostRequestJumpControl {
-                    /// 跳转的应用AppID
-                    ///
-                    /// Example: `wxd678efh567hg6787`
-                    pub jump_appid: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(PostRequestJumpControl {
-                    jump_appid: "jump_appid" opt opt,
-                });
+                pub type PostRequestJumpControl = crate::v3::papay::insurance_sign::contracts::pre_entrust_sign::h5::PostRequestJumpControl;
                 /// The response of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5` (H5场景预约扣费类型签约的预签约API).
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostResponse {
-                    /// 拉起微信支付客户端的URL
-                    ///
-                    /// Example: `https://www.xxx.com/xxxtemplate?session_id=wx12334`
-                    pub redirect_url: String,
-                }
-                ::wechatpay::runtime::json_object!(PostResponse {
-                    redirect_url: "redirect_url" req req,
-                });
+                pub type PostResponse = crate::v3::papay::insurance_sign::contracts::pre_entrust_sign::h5::PostResponse;
             }
             /// `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi`
             pub mod jsapi {
@@ -883,110 +556,13 @@ pub mod partner {
                     }
                 }
                 /// The request of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi` (JSAPI场景预约扣费类型签约的预签约API).
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostRequest {
-                    /// 应用ID
-                    ///
-                    /// Example: `wxd678efh567hg6787`
-                    pub sp_appid: String,
-                    /// 用户在服务商商户应用下的用户标示
-                    ///
-                    /// Example: `oYobu0MVnQfWpSMOYJz2AHPG_gQw`
-                    pub sp_openid: Option<String>,
-                    /// 子商户号
-                    ///
-                    /// Example: `1900000109`
-                    pub sub_mchid: String,
-                    /// 子商户的AppID
-                    ///
-                    /// Example: `wxd678efh567hg6787`
-                    pub sub_appid: Option<String>,
-                    /// 子商户AppID对应的用户OpenID
-                    ///
-                    /// Example: `wxd678efh567hg6787`
-                    pub sub_openid: Option<String>,
-                    /// 委托代扣模板ID
-                    ///
-                    /// Example: `12535`
-                    pub plan_id: f64,
-                    /// 商户签约协议号
-                    ///
-                    /// Example: `wxwtdk20200910100000`
-                    pub out_contract_code: String,
-                    /// 用户账户展示名称
-                    ///
-                    /// Example: `微信代扣用户A`
-                    pub contract_display_account: String,
-                    /// 签约结果通知地址
-                    ///
-                    /// Example: `https://yourapp.com/notify`
-                    pub contract_notify_url: String,
-                    /// 商户侧用户标识
-                    ///
-                    /// Example: `用户A`
-                    pub out_user_code: Option<String>,
-                    /// 用于预约扣费的预约信息
-                    pub deduct_schedule: Option<PostRequestDeductSchedule>,
-                }
-                ::wechatpay::runtime::json_object!(PostRequest {
-                    sp_appid: "sp_appid" req req,
-                    sp_openid: "sp_openid" opt opt,
-                    sub_mchid: "sub_mchid" req req,
-                    sub_appid: "sub_appid" opt opt,
-                    sub_openid: "sub_openid" opt opt,
-                    plan_id: "plan_id" req req,
-                    out_contract_code: "out_contract_code" req req,
-                    contract_display_account: "contract_display_account" req req,
-                    contract_notify_url: "contract_notify_url" req req,
-                    out_user_code: "out_user_code" opt opt,
-                    deduct_schedule: "deduct_schedule" opt opt,
-                });
+                pub type PostRequest = crate::v3::papay::scheduled_deduct_sign::partner::contracts::pre_entrust_sign::app::PostRequest;
                 /// 用于预约扣费的预约信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostRequestDeductSchedule {
-                    /// 预计扣费的日期
-                    ///
-                    /// Example: `2019-11-22`
-                    pub estimated_deduct_date: String,
-                    /// 预计的扣费金额
-                    pub estimated_deduct_amount: PostRequestDeductScheduleEstimatedDeductAmount,
-                    /// 商品描述
-                    ///
-                    /// Example: `小乔-碎云皮肤（微信83区沧海之耀）`
-                    pub description: String,
-                }
-                ::wechatpay::runtime::json_object!(PostRequestDeductSchedule {
-                    estimated_deduct_date: "estimated_deduct_date" req req,
-                    estimated_deduct_amount: "estimated_deduct_amount" req req,
-                    description: "description" req req,
-                });
+                pub type PostRequestDeductSchedule = crate::v3::papay::scheduled_deduct_sign::contracts::pre_entrust_sign::app::PostRequestDeductSchedule;
                 /// 预计的扣费金额
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostRequestDeductScheduleEstimatedDeductAmount {
-                    /// 金额
-                    ///
-                    /// Example: `1`
-                    pub total: f64,
-                    /// 货币类型
-                    ///
-                    /// Example: `CNY`
-                    pub currency: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(PostRequestDeductScheduleEstimatedDeductAmount {
-                    total: "total" req req,
-                    currency: "currency" opt opt,
-                });
+                pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
                 /// The response of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi` (JSAPI场景预约扣费类型签约的预签约API).
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostResponse {
-                    /// 跳转签约流程的URL
-                    ///
-                    /// Example: `https://www.xxx.com?pre_entrust_id=wx12334`
-                    pub redirect_url: String,
-                }
-                ::wechatpay::runtime::json_object!(PostResponse {
-                    redirect_url: "redirect_url" req req,
-                });
+                pub type PostResponse = crate::v3::papay::scheduled_deduct_sign::contracts::pre_entrust_sign::jsapi::PostResponse;
             }
             /// `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program`
             pub mod mini_program {
@@ -1010,120 +586,13 @@ pub mod partner {
                     }
                 }
                 /// The request of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program` (小程序场景预约扣费类型签约的预签约API).
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostRequest {
-                    /// 应用ID
-                    ///
-                    /// Example: `wxd678efh567hg6787`
-                    pub sp_appid: String,
-                    /// 用户在服务商商户应用下的用户标示
-                    ///
-                    /// Example: `oYobu0MVnQfWpSMOYJz2AHPG_gQw`
-                    pub sp_openid: Option<String>,
-                    /// 子商户号
-                    ///
-                    /// Example: `1900000109`
-                    pub sub_mchid: String,
-                    /// 子商户的AppID
-                    ///
-                    /// Example: `wxd678efh567hg6787`
-                    pub sub_appid: Option<String>,
-                    /// 子商户AppID对应的用户OpenID
-                    ///
-                    /// Example: `wxd678efh567hg6787`
-                    pub sub_openid: Option<String>,
-                    /// 委托代扣模板ID
-                    ///
-                    /// Example: `12535`
-                    pub plan_id: f64,
-                    /// 商户签约协议号
-                    ///
-                    /// Example: `wxwtdk20200910100000`
-                    pub out_contract_code: String,
-                    /// 用户账户展示名称
-                    ///
-                    /// Example: `微信代扣用户A`
-                    pub contract_display_account: String,
-                    /// 签约结果通知地址
-                    ///
-                    /// Example: `https://yourapp.com/notify`
-                    pub contract_notify_url: String,
-                    /// 商户侧用户标识
-                    ///
-                    /// Example: `用户A`
-                    pub out_user_code: Option<String>,
-                    /// 用于预约扣费的预约信息
-                    pub deduct_schedule: Option<PostRequestDeductSchedule>,
-                }
-                ::wechatpay::runtime::json_object!(PostRequest {
-                    sp_appid: "sp_appid" req req,
-                    sp_openid: "sp_openid" opt opt,
-                    sub_mchid: "sub_mchid" req req,
-                    sub_appid: "sub_appid" opt opt,
-                    sub_openid: "sub_openid" opt opt,
-                    plan_id: "plan_id" req req,
-                    out_contract_code: "out_contract_code" req req,
-                    contract_display_account: "contract_display_account" req req,
-                    contract_notify_url: "contract_notify_url" req req,
-                    out_user_code: "out_user_code" opt opt,
-                    deduct_schedule: "deduct_schedule" opt opt,
-                });
+                pub type PostRequest = crate::v3::papay::scheduled_deduct_sign::partner::contracts::pre_entrust_sign::app::PostRequest;
                 /// 用于预约扣费的预约信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostRequestDeductSchedule {
-                    /// 预计扣费的日期
-                    ///
-                    /// Example: `2019-11-22`
-                    pub estimated_deduct_date: String,
-                    /// 预计的扣费金额
-                    pub estimated_deduct_amount: PostRequestDeductScheduleEstimatedDeductAmount,
-                    /// 商品描述
-                    ///
-                    /// Example: `小乔-碎云皮肤（微信83区沧海之耀）`
-                    pub description: String,
-                }
-                ::wechatpay::runtime::json_object!(PostRequestDeductSchedule {
-                    estimated_deduct_date: "estimated_deduct_date" req req,
-                    estimated_deduct_amount: "estimated_deduct_amount" req req,
-                    description: "description" req req,
-                });
+                pub type PostRequestDeductSchedule = crate::v3::papay::scheduled_deduct_sign::contracts::pre_entrust_sign::app::PostRequestDeductSchedule;
                 /// 预计的扣费金额
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostRequestDeductScheduleEstimatedDeductAmount {
-                    /// 金额
-                    ///
-                    /// Example: `1`
-                    pub total: f64,
-                    /// 货币类型
-                    ///
-                    /// Example: `CNY`
-                    pub currency: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(PostRequestDeductScheduleEstimatedDeductAmount {
-                    total: "total" req req,
-                    currency: "currency" opt opt,
-                });
+                pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
                 /// The response of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program` (小程序场景预约扣费类型签约的预签约API).
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostResponse {
-                    /// 预签约ID
-                    ///
-                    /// Example: `5778aadY9nltAsZzXixCkFIGYnV2V`
-                    pub pre_entrustweb_id: String,
-                    /// 跳转签约小程序的AppID
-                    ///
-                    /// Example: `wxbd687630cd02ce1d`
-                    pub redirect_appid: String,
-                    /// 跳转签约小程序的路径
-                    ///
-                    /// Example: `pages/PwdExemptContract/index`
-                    pub redirect_path: String,
-                }
-                ::wechatpay::runtime::json_object!(PostResponse {
-                    pre_entrustweb_id: "pre_entrustweb_id" req req,
-                    redirect_appid: "redirect_appid" req req,
-                    redirect_path: "redirect_path" req req,
-                });
+                pub type PostResponse = crate::v3::papay::insurance_sign::contracts::pre_entrust_sign::mini_program::PostResponse;
             }
         }
     }

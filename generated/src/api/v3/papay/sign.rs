@@ -426,53 +426,11 @@ pub mod contracts {
                         deduct_date: "deduct_date" opt opt,
                     });
                     /// 实际扣费金额
-                    #[derive(Clone, Debug, PartialEq, Default)]
-                    pub struct GetResponseDeductScheduleDeductAmount {
-                        /// 金额
-                        ///
-                        /// Example: `1`
-                        pub total: f64,
-                        /// 货币类型
-                        ///
-                        /// Example: `CNY`
-                        pub currency: Option<String>,
-                    }
-                    ::wechatpay::runtime::json_object!(GetResponseDeductScheduleDeductAmount {
-                        total: "total" req req,
-                        currency: "currency" opt opt,
-                    });
+                    pub type GetResponseDeductScheduleDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
                     /// 预计的扣费金额
-                    #[derive(Clone, Debug, PartialEq, Default)]
-                    pub struct GetResponseDeductScheduleEstimatedDeductAmount {
-                        /// 金额
-                        ///
-                        /// Example: `1`
-                        pub total: f64,
-                        /// 货币类型
-                        ///
-                        /// Example: `CNY`
-                        pub currency: Option<String>,
-                    }
-                    ::wechatpay::runtime::json_object!(GetResponseDeductScheduleEstimatedDeductAmount {
-                        total: "total" req req,
-                        currency: "currency" opt opt,
-                    });
+                    pub type GetResponseDeductScheduleEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
                     /// 已预约的扣费金额信息
-                    #[derive(Clone, Debug, PartialEq, Default)]
-                    pub struct GetResponseDeductScheduleScheduledAmount {
-                        /// 金额
-                        ///
-                        /// Example: `1`
-                        pub total: f64,
-                        /// 货币类型
-                        ///
-                        /// Example: `CNY`
-                        pub currency: Option<String>,
-                    }
-                    ::wechatpay::runtime::json_object!(GetResponseDeductScheduleScheduledAmount {
-                        total: "total" req req,
-                        currency: "currency" opt opt,
-                    });
+                    pub type GetResponseDeductScheduleScheduledAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
                     /// `/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`
                     pub mod terminate {
                         /// The chain step for `/v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`, reached with `client.v3().papay().sign().contracts().plan_id().plan_id(plan_id).out_contract_code().out_contract_code(out_contract_code).terminate()`.
@@ -497,188 +455,19 @@ pub mod contracts {
                             }
                         }
                         /// The request of `POST /v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` (通过商户协议号解除委托代扣签约协议API).
-                        #[derive(Clone, Debug, PartialEq, Default)]
-                        pub struct PostRequest {
-                            /// 解约备注
-                            ///
-                            /// Example: `用户解约`
-                            pub contract_termination_remark: String,
-                        }
-                        ::wechatpay::runtime::json_object!(PostRequest {
-                            contract_termination_remark: "contract_termination_remark" req req,
-                        });
+                        pub type PostRequest = crate::v3::papay::insurance_sign::contracts::plan_id::by_plan_id::out_contract_code::by_out_contract_code::terminate::PostRequest;
                         /// The response of `POST /v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` (通过商户协议号解除委托代扣签约协议API).
-                        #[derive(Clone, Debug, PartialEq, Default)]
-                        pub struct PostResponse {
-                            /// 商户号
-                            ///
-                            /// Example: `1900000109`
-                            pub mchid: String,
-                            /// 委托代扣协议ID
-                            ///
-                            /// Example: `123124412412423431`
-                            pub contract_id: String,
-                            /// 商户AppID
-                            ///
-                            /// Example: `wxd678efh567hg6787`
-                            pub appid: String,
-                            /// 委托代扣模板ID
-                            ///
-                            /// Example: `12535`
-                            pub plan_id: f64,
-                            /// 商户签约协议号
-                            ///
-                            /// Example: `wxwtdk20200910100000`
-                            pub out_contract_code: String,
-                            /// 用户账户展示名称
-                            ///
-                            /// Example: `微信代扣用户A`
-                            pub contract_display_account: String,
-                            /// 委托代扣协议状态
-                            ///
-                            /// Example: `SIGNED`
-                            pub contract_state: String,
-                            /// 协议签署时间
-                            ///
-                            /// Example: `2020-09-10T13:29:35+08:00`
-                            pub contract_signed_time: Option<String>,
-                            /// 协议到期时间
-                            ///
-                            /// Example: `2021-09-10T13:29:35+08:00`
-                            pub contract_expired_time: Option<String>,
-                            /// 用户OpenID
-                            ///
-                            /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                            pub openid: String,
-                            /// 协议解约信息
-                            pub contract_terminate_info: Option<
-                                PostResponseContractTerminateInfo,
-                            >,
-                            /// 商户侧用户标识
-                            ///
-                            /// Example: `用户A`
-                            pub out_user_code: Option<String>,
-                            /// 预约扣费场景的预约信息
-                            pub deduct_schedule: Option<PostResponseDeductSchedule>,
-                        }
-                        ::wechatpay::runtime::json_object!(PostResponse {
-                            mchid: "mchid" req req,
-                            contract_id: "contract_id" req req,
-                            appid: "appid" req req,
-                            plan_id: "plan_id" req req,
-                            out_contract_code: "out_contract_code" req req,
-                            contract_display_account: "contract_display_account" req req,
-                            contract_state: "contract_state" req req,
-                            contract_signed_time: "contract_signed_time" opt opt,
-                            contract_expired_time: "contract_expired_time" opt opt,
-                            openid: "openid" req req,
-                            contract_terminate_info: "contract_terminate_info" opt opt,
-                            out_user_code: "out_user_code" opt opt,
-                            deduct_schedule: "deduct_schedule" opt opt,
-                        });
+                        pub type PostResponse = crate::v3::papay::sign::contracts::plan_id::by_plan_id::out_contract_code::by_out_contract_code::GetResponse;
                         /// 协议解约信息
-                        #[derive(Clone, Debug, PartialEq, Default)]
-                        pub struct PostResponseContractTerminateInfo {
-                            /// 协议解约方式
-                            ///
-                            /// Example: `USER_TERMINATE`
-                            pub contract_termination_mode: String,
-                            /// 协议解约时间
-                            ///
-                            /// Example: `2020-10-10T13:29:35+08:00`
-                            pub contract_terminated_time: String,
-                            /// 解约备注
-                            ///
-                            /// Example: `用户解约`
-                            pub contract_termination_remark: Option<String>,
-                        }
-                        ::wechatpay::runtime::json_object!(PostResponseContractTerminateInfo {
-                            contract_termination_mode: "contract_termination_mode" req req,
-                            contract_terminated_time: "contract_terminated_time" req req,
-                            contract_termination_remark: "contract_termination_remark" opt opt,
-                        });
+                        pub type PostResponseContractTerminateInfo = crate::v3::papay::sign::contracts::plan_id::by_plan_id::out_contract_code::by_out_contract_code::GetResponseContractTerminateInfo;
                         /// 预约扣费场景的预约信息
-                        #[derive(Clone, Debug, PartialEq, Default)]
-                        pub struct PostResponseDeductSchedule {
-                            /// 预计扣费的日期
-                            ///
-                            /// Example: `2019-11-22`
-                            pub estimated_deduct_date: String,
-                            /// 预计的扣费金额
-                            pub estimated_deduct_amount: PostResponseDeductScheduleEstimatedDeductAmount,
-                            /// 扣费预约状态
-                            ///
-                            /// Example: `NO_SCHEDULED`
-                            pub schedule_state: String,
-                            /// 已预约的扣费金额信息
-                            pub scheduled_amount: Option<
-                                PostResponseDeductScheduleScheduledAmount,
-                            >,
-                            /// 实际扣费金额
-                            pub deduct_amount: Option<
-                                PostResponseDeductScheduleDeductAmount,
-                            >,
-                            /// 实际扣费的日期
-                            ///
-                            /// Example: `2019-11-22`
-                            pub deduct_date: Option<String>,
-                        }
-                        ::wechatpay::runtime::json_object!(PostResponseDeductSchedule {
-                            estimated_deduct_date: "estimated_deduct_date" req req,
-                            estimated_deduct_amount: "estimated_deduct_amount" req req,
-                            schedule_state: "schedule_state" req req,
-                            scheduled_amount: "scheduled_amount" opt opt,
-                            deduct_amount: "deduct_amount" opt opt,
-                            deduct_date: "deduct_date" opt opt,
-                        });
+                        pub type PostResponseDeductSchedule = crate::v3::papay::sign::contracts::plan_id::by_plan_id::out_contract_code::by_out_contract_code::GetResponseDeductSchedule;
                         /// 实际扣费金额
-                        #[derive(Clone, Debug, PartialEq, Default)]
-                        pub struct PostResponseDeductScheduleDeductAmount {
-                            /// 金额
-                            ///
-                            /// Example: `1`
-                            pub total: f64,
-                            /// 货币类型
-                            ///
-                            /// Example: `CNY`
-                            pub currency: Option<String>,
-                        }
-                        ::wechatpay::runtime::json_object!(PostResponseDeductScheduleDeductAmount {
-                            total: "total" req req,
-                            currency: "currency" opt opt,
-                        });
+                        pub type PostResponseDeductScheduleDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
                         /// 预计的扣费金额
-                        #[derive(Clone, Debug, PartialEq, Default)]
-                        pub struct PostResponseDeductScheduleEstimatedDeductAmount {
-                            /// 金额
-                            ///
-                            /// Example: `1`
-                            pub total: f64,
-                            /// 货币类型
-                            ///
-                            /// Example: `CNY`
-                            pub currency: Option<String>,
-                        }
-                        ::wechatpay::runtime::json_object!(PostResponseDeductScheduleEstimatedDeductAmount {
-                            total: "total" req req,
-                            currency: "currency" opt opt,
-                        });
+                        pub type PostResponseDeductScheduleEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
                         /// 已预约的扣费金额信息
-                        #[derive(Clone, Debug, PartialEq, Default)]
-                        pub struct PostResponseDeductScheduleScheduledAmount {
-                            /// 金额
-                            ///
-                            /// Example: `1`
-                            pub total: f64,
-                            /// 货币类型
-                            ///
-                            /// Example: `CNY`
-                            pub currency: Option<String>,
-                        }
-                        ::wechatpay::runtime::json_object!(PostResponseDeductScheduleScheduledAmount {
-                            total: "total" req req,
-                            currency: "currency" opt opt,
-                        });
+                        pub type PostResponseDeductScheduleScheduledAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
                     }
                 }
             }
@@ -995,16 +784,7 @@ pub mod partner {
                             }
                         }
                         /// The request of `GET /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` (通过商户协议号查询委托代扣签约协议API).
-                        #[derive(Clone, Debug, PartialEq, Default)]
-                        pub struct GetRequest {
-                            /// 子商户号商户号
-                            ///
-                            /// Query parameter `sub_mchid`. Example: `1900000109`
-                            pub sub_mchid: String,
-                        }
-                        ::wechatpay::runtime::json_object!(GetRequest {
-                            sub_mchid: "sub_mchid" skip req,
-                        });
+                        pub type GetRequest = crate::v3::papay::pay::partner::schedules::contract_id::by_contract_id::GetRequest;
                         /// The response of `GET /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` (通过商户协议号查询委托代扣签约协议API).
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct GetResponse {
@@ -1090,108 +870,15 @@ pub mod partner {
                             deduct_schedule: "deduct_schedule" opt opt,
                         });
                         /// 协议解约信息
-                        #[derive(Clone, Debug, PartialEq, Default)]
-                        pub struct GetResponseContractTerminateInfo {
-                            /// 协议解约方式
-                            ///
-                            /// Example: `USER_TERMINATE`
-                            pub contract_termination_mode: String,
-                            /// 协议解约时间
-                            ///
-                            /// Example: `2020-10-10T13:29:35+08:00`
-                            pub contract_terminated_time: String,
-                            /// 解约备注
-                            ///
-                            /// Example: `用户解约`
-                            pub contract_termination_remark: Option<String>,
-                        }
-                        ::wechatpay::runtime::json_object!(GetResponseContractTerminateInfo {
-                            contract_termination_mode: "contract_termination_mode" req req,
-                            contract_terminated_time: "contract_terminated_time" req req,
-                            contract_termination_remark: "contract_termination_remark" opt opt,
-                        });
+                        pub type GetResponseContractTerminateInfo = crate::v3::papay::sign::contracts::plan_id::by_plan_id::out_contract_code::by_out_contract_code::GetResponseContractTerminateInfo;
                         /// 预约扣费场景的预约信息
-                        #[derive(Clone, Debug, PartialEq, Default)]
-                        pub struct GetResponseDeductSchedule {
-                            /// 预计扣费的日期
-                            ///
-                            /// Example: `2019-11-22`
-                            pub estimated_deduct_date: String,
-                            /// 预计的扣费金额
-                            pub estimated_deduct_amount: GetResponseDeductScheduleEstimatedDeductAmount,
-                            /// 扣费预约状态
-                            ///
-                            /// Example: `NO_SCHEDULED`
-                            pub schedule_state: String,
-                            /// 已预约的扣费金额信息
-                            pub scheduled_amount: Option<
-                                GetResponseDeductScheduleScheduledAmount,
-                            >,
-                            /// 实际扣费金额
-                            pub deduct_amount: Option<
-                                GetResponseDeductScheduleDeductAmount,
-                            >,
-                            /// 实际扣费的日期
-                            ///
-                            /// Example: `2019-11-22`
-                            pub deduct_date: Option<String>,
-                        }
-                        ::wechatpay::runtime::json_object!(GetResponseDeductSchedule {
-                            estimated_deduct_date: "estimated_deduct_date" req req,
-                            estimated_deduct_amount: "estimated_deduct_amount" req req,
-                            schedule_state: "schedule_state" req req,
-                            scheduled_amount: "scheduled_amount" opt opt,
-                            deduct_amount: "deduct_amount" opt opt,
-                            deduct_date: "deduct_date" opt opt,
-                        });
+                        pub type GetResponseDeductSchedule = crate::v3::papay::sign::contracts::plan_id::by_plan_id::out_contract_code::by_out_contract_code::GetResponseDeductSchedule;
                         /// 实际扣费金额
-                        #[derive(Clone, Debug, PartialEq, Default)]
-                        pub struct GetResponseDeductScheduleDeductAmount {
-                            /// 金额
-                            ///
-                            /// Example: `1`
-                            pub total: f64,
-                            /// 货币类型
-                            ///
-                            /// Example: `CNY`
-                            pub currency: Option<String>,
-                        }
-                        ::wechatpay::runtime::json_object!(GetResponseDeductScheduleDeductAmount {
-                            total: "total" req req,
-                            currency: "currency" opt opt,
-                        });
+                        pub type GetResponseDeductScheduleDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
                         /// 预计的扣费金额
-                        #[derive(Clone, Debug, PartialEq, Default)]
-                        pub struct GetResponseDeductScheduleEstimatedDeductAmount {
-                            /// 金额
-                            ///
-                            /// Example: `1`
-                            pub total: f64,
-                            /// 货币类型
-                            ///
-                            /// Example: `CNY`
-                            pub currency: Option<String>,
-                        }
-                        ::wechatpay::runtime::json_object!(GetResponseDeductScheduleEstimatedDeductAmount {
-                            total: "total" req req,
-                            currency: "currency" opt opt,
-                        });
+                        pub type GetResponseDeductScheduleEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
                         /// 已预约的扣费金额信息
-                        #[derive(Clone, Debug, PartialEq, Default)]
-                        pub struct GetResponseDeductScheduleScheduledAmount {
-                            /// 金额
-                            ///
-                            /// Example: `1`
-                            pub total: f64,
-                            /// 货币类型
-                            ///
-                            /// Example: `CNY`
-                            pub currency: Option<String>,
-                        }
-                        ::wechatpay::runtime::json_object!(GetResponseDeductScheduleScheduledAmount {
-                            total: "total" req req,
-                            currency: "currency" opt opt,
-                        });
+                        pub type GetResponseDeductScheduleScheduledAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
                         /// `/v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`
                         pub mod terminate {
                             /// The chain step for `/v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`, reached with `client.v3().papay().sign().partner().contracts().plan_id().plan_id(plan_id).out_contract_code().out_contract_code(out_contract_code).terminate()`.
@@ -1232,192 +919,17 @@ pub mod partner {
                                 contract_termination_remark: "contract_termination_remark" req req,
                             });
                             /// The response of `POST /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` (通过商户协议号解除委托代扣签约协议API).
-                            #[derive(Clone, Debug, PartialEq, Default)]
-                            pub struct PostResponse {
-                                /// 委托代扣协议ID
-                                ///
-                                /// Example: `123124412412423431`
-                                pub contract_id: String,
-                                /// 普通服务商商户号
-                                ///
-                                /// Example: `1900000109`
-                                pub sp_mchid: String,
-                                /// 普通服务商的AppID
-                                ///
-                                /// Example: `wxd678efh567hg6787`
-                                pub sp_appid: String,
-                                /// 子商户号
-                                ///
-                                /// Example: `1900000109`
-                                pub sub_mchid: String,
-                                /// 子商户的AppID
-                                ///
-                                /// Example: `wxd678efh567hg6787`
-                                pub sub_appid: Option<String>,
-                                /// 委托代扣模板ID
-                                ///
-                                /// Example: `12535`
-                                pub plan_id: f64,
-                                /// 商户签约协议号
-                                ///
-                                /// Example: `wxwtdk20200910100000`
-                                pub out_contract_code: String,
-                                /// 用户账户展示名称
-                                ///
-                                /// Example: `微信代扣用户A`
-                                pub contract_display_account: String,
-                                /// 委托代扣协议状态
-                                ///
-                                /// Example: `SIGNED`
-                                pub contract_state: String,
-                                /// 协议签署时间
-                                ///
-                                /// Example: `2020-09-10T13:29:35+08:00`
-                                pub contract_signed_time: Option<String>,
-                                /// 协议到期时间
-                                ///
-                                /// Example: `2021-09-10T13:29:35+08:00`
-                                pub contract_expired_time: Option<String>,
-                                /// 用户OpenID
-                                ///
-                                /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                                pub sp_openid: String,
-                                /// 子商户AppID对应的用户OpenID
-                                ///
-                                /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                                pub sub_openid: Option<String>,
-                                /// 协议解约信息
-                                pub contract_terminate_info: Option<
-                                    PostResponseContractTerminateInfo,
-                                >,
-                                /// 商户侧用户标识
-                                ///
-                                /// Example: `用户A`
-                                pub out_user_code: Option<String>,
-                                /// 预约扣费场景的预约信息
-                                pub deduct_schedule: Option<PostResponseDeductSchedule>,
-                            }
-                            ::wechatpay::runtime::json_object!(PostResponse {
-                                contract_id: "contract_id" req req,
-                                sp_mchid: "sp_mchid" req req,
-                                sp_appid: "sp_appid" req req,
-                                sub_mchid: "sub_mchid" req req,
-                                sub_appid: "sub_appid" opt opt,
-                                plan_id: "plan_id" req req,
-                                out_contract_code: "out_contract_code" req req,
-                                contract_display_account: "contract_display_account" req req,
-                                contract_state: "contract_state" req req,
-                                contract_signed_time: "contract_signed_time" opt opt,
-                                contract_expired_time: "contract_expired_time" opt opt,
-                                sp_openid: "sp_openid" req req,
-                                sub_openid: "sub_openid" opt opt,
-                                contract_terminate_info: "contract_terminate_info" opt opt,
-                                out_user_code: "out_user_code" opt opt,
-                                deduct_schedule: "deduct_schedule" opt opt,
-                            });
+                            pub type PostResponse = crate::v3::papay::sign::partner::contracts::plan_id::by_plan_id::out_contract_code::by_out_contract_code::GetResponse;
                             /// 协议解约信息
-                            #[derive(Clone, Debug, PartialEq, Default)]
-                            pub struct PostResponseContractTerminateInfo {
-                                /// 协议解约方式
-                                ///
-                                /// Example: `USER_TERMINATE`
-                                pub contract_termination_mode: String,
-                                /// 协议解约时间
-                                ///
-                                /// Example: `2020-10-10T13:29:35+08:00`
-                                pub contract_terminated_time: String,
-                                /// 解约备注
-                                ///
-                                /// Example: `用户解约`
-                                pub contract_termination_remark: Option<String>,
-                            }
-                            ::wechatpay::runtime::json_object!(PostResponseContractTerminateInfo {
-                                contract_termination_mode: "contract_termination_mode" req req,
-                                contract_terminated_time: "contract_terminated_time" req req,
-                                contract_termination_remark: "contract_termination_remark" opt opt,
-                            });
+                            pub type PostResponseContractTerminateInfo = crate::v3::papay::sign::contracts::plan_id::by_plan_id::out_contract_code::by_out_contract_code::GetResponseContractTerminateInfo;
                             /// 预约扣费场景的预约信息
-                            #[derive(Clone, Debug, PartialEq, Default)]
-                            pub struct PostResponseDeductSchedule {
-                                /// 预计扣费的日期
-                                ///
-                                /// Example: `2019-11-22`
-                                pub estimated_deduct_date: String,
-                                /// 预计的扣费金额
-                                pub estimated_deduct_amount: PostResponseDeductScheduleEstimatedDeductAmount,
-                                /// 扣费预约状态
-                                ///
-                                /// Example: `NO_SCHEDULED`
-                                pub schedule_state: String,
-                                /// 已预约的扣费金额信息
-                                pub scheduled_amount: Option<
-                                    PostResponseDeductScheduleScheduledAmount,
-                                >,
-                                /// 实际扣费金额
-                                pub deduct_amount: Option<
-                                    PostResponseDeductScheduleDeductAmount,
-                                >,
-                                /// 实际扣费的日期
-                                ///
-                                /// Example: `2019-11-22`
-                                pub deduct_date: Option<String>,
-                            }
-                            ::wechatpay::runtime::json_object!(PostResponseDeductSchedule {
-                                estimated_deduct_date: "estimated_deduct_date" req req,
-                                estimated_deduct_amount: "estimated_deduct_amount" req req,
-                                schedule_state: "schedule_state" req req,
-                                scheduled_amount: "scheduled_amount" opt opt,
-                                deduct_amount: "deduct_amount" opt opt,
-                                deduct_date: "deduct_date" opt opt,
-                            });
+                            pub type PostResponseDeductSchedule = crate::v3::papay::sign::contracts::plan_id::by_plan_id::out_contract_code::by_out_contract_code::GetResponseDeductSchedule;
                             /// 实际扣费金额
-                            #[derive(Clone, Debug, PartialEq, Default)]
-                            pub struct PostResponseDeductScheduleDeductAmount {
-                                /// 金额
-                                ///
-                                /// Example: `1`
-                                pub total: f64,
-                                /// 货币类型
-                                ///
-                                /// Example: `CNY`
-                                pub currency: Option<String>,
-                            }
-                            ::wechatpay::runtime::json_object!(PostResponseDeductScheduleDeductAmount {
-                                total: "total" req req,
-                                currency: "currency" opt opt,
-                            });
+                            pub type PostResponseDeductScheduleDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
                             /// 预计的扣费金额
-                            #[derive(Clone, Debug, PartialEq, Default)]
-                            pub struct PostResponseDeductScheduleEstimatedDeductAmount {
-                                /// 金额
-                                ///
-                                /// Example: `1`
-                                pub total: f64,
-                                /// 货币类型
-                                ///
-                                /// Example: `CNY`
-                                pub currency: Option<String>,
-                            }
-                            ::wechatpay::runtime::json_object!(PostResponseDeductScheduleEstimatedDeductAmount {
-                                total: "total" req req,
-                                currency: "currency" opt opt,
-                            });
+                            pub type PostResponseDeductScheduleEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
                             /// 已预约的扣费金额信息
-                            #[derive(Clone, Debug, PartialEq, Default)]
-                            pub struct PostResponseDeductScheduleScheduledAmount {
-                                /// 金额
-                                ///
-                                /// Example: `1`
-                                pub total: f64,
-                                /// 货币类型
-                                ///
-                                /// Example: `CNY`
-                                pub currency: Option<String>,
-                            }
-                            ::wechatpay::runtime::json_object!(PostResponseDeductScheduleScheduledAmount {
-                                total: "total" req req,
-                                currency: "currency" opt opt,
-                            });
+                            pub type PostResponseDeductScheduleScheduledAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
                         }
                     }
                 }

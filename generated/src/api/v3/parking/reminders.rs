@@ -572,28 +572,7 @@ pub mod application {
         first_duration_mode: "first_duration_mode" opt opt,
     });
     /// 日期类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestParkingLotChargingRuleFixedIntervalRuleDayType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestParkingLotChargingRuleFixedIntervalRuleDayType {
-        /// `DAY_TYPE_UNKNOWN`
-        DayTypeUnknown,
-        /// `DAY_TYPE_WEEKDAY`
-        DayTypeWeekday,
-        /// `DAY_TYPE_HOLIDAY`
-        DayTypeHoliday,
-        /// `DAY_TYPE_ALL_DAY`
-        DayTypeAllDay,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestParkingLotChargingRuleFixedIntervalRuleDayType {
-        DayTypeUnknown = "DAY_TYPE_UNKNOWN",
-        DayTypeWeekday = "DAY_TYPE_WEEKDAY",
-        DayTypeHoliday = "DAY_TYPE_HOLIDAY",
-        DayTypeAllDay = "DAY_TYPE_ALL_DAY",
-    });
+    pub type PostRequestParkingLotChargingRuleFixedIntervalRuleDayType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRuleDayType;
     /// 首段收费模式
     ///
     /// A value this client does not know yet is kept as [`PostRequestParkingLotChargingRuleFixedIntervalRuleFirstDurationMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -661,60 +640,9 @@ pub mod application {
         FreePeriodChargingCumulativeQuotaCalculation = "FREE_PERIOD_CHARGING_CUMULATIVE_QUOTA_CALCULATION",
     });
     /// 车牌类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestParkingLotChargingRuleFixedIntervalRulePlateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestParkingLotChargingRuleFixedIntervalRulePlateType {
-        /// `PLATE_TYPE_UNKNOWN`
-        PlateTypeUnknown,
-        /// `PLATE_TYPE_TEMPORARY`
-        PlateTypeTemporary,
-        /// `PLATE_TYPE_MONTHLY`
-        PlateTypeMonthly,
-        /// `PLATE_TYPE_FREE`
-        PlateTypeFree,
-        /// `PLATE_TYPE_PREPAID`
-        PlateTypePrepaid,
-        /// `PLATE_TYPE_OTHERS`
-        PlateTypeOthers,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestParkingLotChargingRuleFixedIntervalRulePlateType {
-        PlateTypeUnknown = "PLATE_TYPE_UNKNOWN",
-        PlateTypeTemporary = "PLATE_TYPE_TEMPORARY",
-        PlateTypeMonthly = "PLATE_TYPE_MONTHLY",
-        PlateTypeFree = "PLATE_TYPE_FREE",
-        PlateTypePrepaid = "PLATE_TYPE_PREPAID",
-        PlateTypeOthers = "PLATE_TYPE_OTHERS",
-    });
+    pub type PostRequestParkingLotChargingRuleFixedIntervalRulePlateType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRulePlateType;
     /// 车辆类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestParkingLotChargingRuleFixedIntervalRuleVehicleType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestParkingLotChargingRuleFixedIntervalRuleVehicleType {
-        /// `VEHICLE_TYPE_UNKNOWN`
-        VehicleTypeUnknown,
-        /// `VEHICLE_TYPE_SMALL`
-        VehicleTypeSmall,
-        /// `VEHICLE_TYPE_LARGE`
-        VehicleTypeLarge,
-        /// `VEHICLE_TYPE_EXTRA_LARGE`
-        VehicleTypeExtraLarge,
-        /// `VEHICLE_TYPE_ALL_TYPE`
-        VehicleTypeAllType,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestParkingLotChargingRuleFixedIntervalRuleVehicleType {
-        VehicleTypeUnknown = "VEHICLE_TYPE_UNKNOWN",
-        VehicleTypeSmall = "VEHICLE_TYPE_SMALL",
-        VehicleTypeLarge = "VEHICLE_TYPE_LARGE",
-        VehicleTypeExtraLarge = "VEHICLE_TYPE_EXTRA_LARGE",
-        VehicleTypeAllType = "VEHICLE_TYPE_ALL_TYPE",
-    });
+    pub type PostRequestParkingLotChargingRuleFixedIntervalRuleVehicleType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRuleVehicleType;
     /// 节假日模式
     ///
     /// A value this client does not know yet is kept as [`PostRequestParkingLotChargingRuleHolidayMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -782,83 +710,11 @@ pub mod application {
         max_fee_per_day: "max_fee_per_day" opt opt,
     });
     /// 日期类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestParkingLotChargingRulePreEntryRuleDayType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestParkingLotChargingRulePreEntryRuleDayType {
-        /// `DAY_TYPE_UNKNOWN`
-        DayTypeUnknown,
-        /// `DAY_TYPE_WEEKDAY`
-        DayTypeWeekday,
-        /// `DAY_TYPE_HOLIDAY`
-        DayTypeHoliday,
-        /// `DAY_TYPE_ALL_DAY`
-        DayTypeAllDay,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestParkingLotChargingRulePreEntryRuleDayType {
-        DayTypeUnknown = "DAY_TYPE_UNKNOWN",
-        DayTypeWeekday = "DAY_TYPE_WEEKDAY",
-        DayTypeHoliday = "DAY_TYPE_HOLIDAY",
-        DayTypeAllDay = "DAY_TYPE_ALL_DAY",
-    });
+    pub type PostRequestParkingLotChargingRulePreEntryRuleDayType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRuleDayType;
     /// 车牌类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestParkingLotChargingRulePreEntryRulePlateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestParkingLotChargingRulePreEntryRulePlateType {
-        /// `PLATE_TYPE_UNKNOWN`
-        PlateTypeUnknown,
-        /// `PLATE_TYPE_TEMPORARY`
-        PlateTypeTemporary,
-        /// `PLATE_TYPE_MONTHLY`
-        PlateTypeMonthly,
-        /// `PLATE_TYPE_FREE`
-        PlateTypeFree,
-        /// `PLATE_TYPE_PREPAID`
-        PlateTypePrepaid,
-        /// `PLATE_TYPE_OTHERS`
-        PlateTypeOthers,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestParkingLotChargingRulePreEntryRulePlateType {
-        PlateTypeUnknown = "PLATE_TYPE_UNKNOWN",
-        PlateTypeTemporary = "PLATE_TYPE_TEMPORARY",
-        PlateTypeMonthly = "PLATE_TYPE_MONTHLY",
-        PlateTypeFree = "PLATE_TYPE_FREE",
-        PlateTypePrepaid = "PLATE_TYPE_PREPAID",
-        PlateTypeOthers = "PLATE_TYPE_OTHERS",
-    });
+    pub type PostRequestParkingLotChargingRulePreEntryRulePlateType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRulePlateType;
     /// 车辆类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestParkingLotChargingRulePreEntryRuleVehicleType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestParkingLotChargingRulePreEntryRuleVehicleType {
-        /// `VEHICLE_TYPE_UNKNOWN`
-        VehicleTypeUnknown,
-        /// `VEHICLE_TYPE_SMALL`
-        VehicleTypeSmall,
-        /// `VEHICLE_TYPE_LARGE`
-        VehicleTypeLarge,
-        /// `VEHICLE_TYPE_EXTRA_LARGE`
-        VehicleTypeExtraLarge,
-        /// `VEHICLE_TYPE_ALL_TYPE`
-        VehicleTypeAllType,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestParkingLotChargingRulePreEntryRuleVehicleType {
-        VehicleTypeUnknown = "VEHICLE_TYPE_UNKNOWN",
-        VehicleTypeSmall = "VEHICLE_TYPE_SMALL",
-        VehicleTypeLarge = "VEHICLE_TYPE_LARGE",
-        VehicleTypeExtraLarge = "VEHICLE_TYPE_EXTRA_LARGE",
-        VehicleTypeAllType = "VEHICLE_TYPE_ALL_TYPE",
-    });
+    pub type PostRequestParkingLotChargingRulePreEntryRuleVehicleType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRuleVehicleType;
     /// 收费规则类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestParkingLotChargingRuleRuleType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1233,45 +1089,9 @@ pub mod application {
             first_charge_time_mode: "first_charge_time_mode" opt opt,
         });
         /// 累计限额模式
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseApplicationParkingLotChargingRuleAggregateLimitMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseApplicationParkingLotChargingRuleAggregateLimitMode {
-            /// `AGGREGATE_LIMIT_MODE_UNKNOWN`
-            AggregateLimitModeUnknown,
-            /// `AGGREGATE_LIMIT_MODE_NORMAL`
-            AggregateLimitModeNormal,
-            /// `AGGREGATE_LIMIT_MODE_MIN`
-            AggregateLimitModeMin,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseApplicationParkingLotChargingRuleAggregateLimitMode {
-            AggregateLimitModeUnknown = "AGGREGATE_LIMIT_MODE_UNKNOWN",
-            AggregateLimitModeNormal = "AGGREGATE_LIMIT_MODE_NORMAL",
-            AggregateLimitModeMin = "AGGREGATE_LIMIT_MODE_MIN",
-        });
+        pub type GetResponseApplicationParkingLotChargingRuleAggregateLimitMode = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleAggregateLimitMode;
         /// 计费周期类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseApplicationParkingLotChargingRuleDailyLimitType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseApplicationParkingLotChargingRuleDailyLimitType {
-            /// `DAILY_LIMIT_UNKNOWN`
-            DailyLimitUnknown,
-            /// `DAILY_LIMIT_ROLLING_24H`
-            DailyLimitRolling24h,
-            /// `DAILY_LIMIT_CALENDAR_DAY`
-            DailyLimitCalendarDay,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseApplicationParkingLotChargingRuleDailyLimitType {
-            DailyLimitUnknown = "DAILY_LIMIT_UNKNOWN",
-            DailyLimitRolling24h = "DAILY_LIMIT_ROLLING_24H",
-            DailyLimitCalendarDay = "DAILY_LIMIT_CALENDAR_DAY",
-        });
+        pub type GetResponseApplicationParkingLotChargingRuleDailyLimitType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDailyLimitType;
         /// GetResponseApplicationParkingLotChargingRuleDurationSegmentRule
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseApplicationParkingLotChargingRuleDurationSegmentRule {
@@ -1352,143 +1172,17 @@ pub mod application {
             max_fee_per_day: "max_fee_per_day" opt opt,
         });
         /// 收费模式
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleChargeMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleChargeMode {
-            /// `UNKNOWN`
-            Unknown_,
-            /// `INTERVAL`
-            Interval,
-            /// `ONE_TIME`
-            OneTime,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleChargeMode {
-            Unknown_ = "UNKNOWN",
-            Interval = "INTERVAL",
-            OneTime = "ONE_TIME",
-        });
+        pub type GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleChargeMode = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRuleChargeMode;
         /// 日期类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleDayType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleDayType {
-            /// `DAY_TYPE_UNKNOWN`
-            DayTypeUnknown,
-            /// `DAY_TYPE_WEEKDAY`
-            DayTypeWeekday,
-            /// `DAY_TYPE_HOLIDAY`
-            DayTypeHoliday,
-            /// `DAY_TYPE_ALL_DAY`
-            DayTypeAllDay,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleDayType {
-            DayTypeUnknown = "DAY_TYPE_UNKNOWN",
-            DayTypeWeekday = "DAY_TYPE_WEEKDAY",
-            DayTypeHoliday = "DAY_TYPE_HOLIDAY",
-            DayTypeAllDay = "DAY_TYPE_ALL_DAY",
-        });
+        pub type GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleDayType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRuleDayType;
         /// 车牌类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseApplicationParkingLotChargingRuleDurationSegmentRulePlateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseApplicationParkingLotChargingRuleDurationSegmentRulePlateType {
-            /// `PLATE_TYPE_UNKNOWN`
-            PlateTypeUnknown,
-            /// `PLATE_TYPE_TEMPORARY`
-            PlateTypeTemporary,
-            /// `PLATE_TYPE_MONTHLY`
-            PlateTypeMonthly,
-            /// `PLATE_TYPE_FREE`
-            PlateTypeFree,
-            /// `PLATE_TYPE_PREPAID`
-            PlateTypePrepaid,
-            /// `PLATE_TYPE_OTHERS`
-            PlateTypeOthers,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseApplicationParkingLotChargingRuleDurationSegmentRulePlateType {
-            PlateTypeUnknown = "PLATE_TYPE_UNKNOWN",
-            PlateTypeTemporary = "PLATE_TYPE_TEMPORARY",
-            PlateTypeMonthly = "PLATE_TYPE_MONTHLY",
-            PlateTypeFree = "PLATE_TYPE_FREE",
-            PlateTypePrepaid = "PLATE_TYPE_PREPAID",
-            PlateTypeOthers = "PLATE_TYPE_OTHERS",
-        });
+        pub type GetResponseApplicationParkingLotChargingRuleDurationSegmentRulePlateType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRulePlateType;
         /// 车辆类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleVehicleType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleVehicleType {
-            /// `VEHICLE_TYPE_UNKNOWN`
-            VehicleTypeUnknown,
-            /// `VEHICLE_TYPE_SMALL`
-            VehicleTypeSmall,
-            /// `VEHICLE_TYPE_LARGE`
-            VehicleTypeLarge,
-            /// `VEHICLE_TYPE_EXTRA_LARGE`
-            VehicleTypeExtraLarge,
-            /// `VEHICLE_TYPE_ALL_TYPE`
-            VehicleTypeAllType,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleVehicleType {
-            VehicleTypeUnknown = "VEHICLE_TYPE_UNKNOWN",
-            VehicleTypeSmall = "VEHICLE_TYPE_SMALL",
-            VehicleTypeLarge = "VEHICLE_TYPE_LARGE",
-            VehicleTypeExtraLarge = "VEHICLE_TYPE_EXTRA_LARGE",
-            VehicleTypeAllType = "VEHICLE_TYPE_ALL_TYPE",
-        });
+        pub type GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleVehicleType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRuleVehicleType;
         /// 收费金额限制类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseApplicationParkingLotChargingRuleFeeLimitType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseApplicationParkingLotChargingRuleFeeLimitType {
-            /// `FEE_LIMIT_UNKNOWN`
-            FeeLimitUnknown,
-            /// `FEE_LIMIT_AGGREGATE`
-            FeeLimitAggregate,
-            /// `FEE_LIMIT_SINGLE`
-            FeeLimitSingle,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseApplicationParkingLotChargingRuleFeeLimitType {
-            FeeLimitUnknown = "FEE_LIMIT_UNKNOWN",
-            FeeLimitAggregate = "FEE_LIMIT_AGGREGATE",
-            FeeLimitSingle = "FEE_LIMIT_SINGLE",
-        });
+        pub type GetResponseApplicationParkingLotChargingRuleFeeLimitType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleFeeLimitType;
         /// 首次计费时间模式
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseApplicationParkingLotChargingRuleFirstChargeTimeMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseApplicationParkingLotChargingRuleFirstChargeTimeMode {
-            /// `FIRST_CHARGE_TIME_MODE_UNKNOWN`
-            FirstChargeTimeModeUnknown,
-            /// `FIRST_CHARGE_TIME_MODE_ENTER`
-            FirstChargeTimeModeEnter,
-            /// `FIRST_CHARGE_TIME_MODE_AFTER_FREE`
-            FirstChargeTimeModeAfterFree,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseApplicationParkingLotChargingRuleFirstChargeTimeMode {
-            FirstChargeTimeModeUnknown = "FIRST_CHARGE_TIME_MODE_UNKNOWN",
-            FirstChargeTimeModeEnter = "FIRST_CHARGE_TIME_MODE_ENTER",
-            FirstChargeTimeModeAfterFree = "FIRST_CHARGE_TIME_MODE_AFTER_FREE",
-        });
+        pub type GetResponseApplicationParkingLotChargingRuleFirstChargeTimeMode = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleFirstChargeTimeMode;
         /// GetResponseApplicationParkingLotChargingRuleFixedIntervalRule
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseApplicationParkingLotChargingRuleFixedIntervalRule {
@@ -1583,172 +1277,19 @@ pub mod application {
             first_duration_mode: "first_duration_mode" opt opt,
         });
         /// 日期类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleDayType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleDayType {
-            /// `DAY_TYPE_UNKNOWN`
-            DayTypeUnknown,
-            /// `DAY_TYPE_WEEKDAY`
-            DayTypeWeekday,
-            /// `DAY_TYPE_HOLIDAY`
-            DayTypeHoliday,
-            /// `DAY_TYPE_ALL_DAY`
-            DayTypeAllDay,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleDayType {
-            DayTypeUnknown = "DAY_TYPE_UNKNOWN",
-            DayTypeWeekday = "DAY_TYPE_WEEKDAY",
-            DayTypeHoliday = "DAY_TYPE_HOLIDAY",
-            DayTypeAllDay = "DAY_TYPE_ALL_DAY",
-        });
+        pub type GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleDayType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRuleDayType;
         /// 首段收费模式
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFirstDurationMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFirstDurationMode {
-            /// `FIRST_DURATION_MODE_UNKNOWN`
-            FirstDurationModeUnknown,
-            /// `FIRST_DURATION_MODE_ONLY_FIRST_DURATION`
-            FirstDurationModeOnlyFirstDuration,
-            /// `FIRST_DURATION_MODE_EVERY_FIRST_DURATION`
-            FirstDurationModeEveryFirstDuration,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFirstDurationMode {
-            FirstDurationModeUnknown = "FIRST_DURATION_MODE_UNKNOWN",
-            FirstDurationModeOnlyFirstDuration = "FIRST_DURATION_MODE_ONLY_FIRST_DURATION",
-            FirstDurationModeEveryFirstDuration = "FIRST_DURATION_MODE_EVERY_FIRST_DURATION",
-        });
+        pub type GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFirstDurationMode = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleFixedIntervalRuleFirstDurationMode;
         /// 免费时段计算方式
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode {
-            /// `FREE_PERIOD_CAL_UNKNOWN`
-            FreePeriodCalUnknown,
-            /// `FREE_PERIOD_CAL_CONCURRENT_START`
-            FreePeriodCalConcurrentStart,
-            /// `FREE_PERIOD_CAL_SEQUENTIAL_START`
-            FreePeriodCalSequentialStart,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode {
-            FreePeriodCalUnknown = "FREE_PERIOD_CAL_UNKNOWN",
-            FreePeriodCalConcurrentStart = "FREE_PERIOD_CAL_CONCURRENT_START",
-            FreePeriodCalSequentialStart = "FREE_PERIOD_CAL_SEQUENTIAL_START",
-        });
+        pub type GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode;
         /// 免费时段收取模式
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode {
-            /// `FREE_PERIOD_CHARGING_UNKNOWN`
-            FreePeriodChargingUnknown,
-            /// `FREE_PERIOD_CHARGING_ONCE_PER_ENTRY`
-            FreePeriodChargingOncePerEntry,
-            /// `FREE_PERIOD_CHARGING_ONCE_PER_24_HOURS`
-            FreePeriodChargingOncePer24Hours,
-            /// `FREE_PERIOD_CHARGING_ONCE_PER_CALENDAR_DAY`
-            FreePeriodChargingOncePerCalendarDay,
-            /// `FREE_PERIOD_CHARGING_CUMULATIVE_QUOTA_CALCULATION`
-            FreePeriodChargingCumulativeQuotaCalculation,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode {
-            FreePeriodChargingUnknown = "FREE_PERIOD_CHARGING_UNKNOWN",
-            FreePeriodChargingOncePerEntry = "FREE_PERIOD_CHARGING_ONCE_PER_ENTRY",
-            FreePeriodChargingOncePer24Hours = "FREE_PERIOD_CHARGING_ONCE_PER_24_HOURS",
-            FreePeriodChargingOncePerCalendarDay = "FREE_PERIOD_CHARGING_ONCE_PER_CALENDAR_DAY",
-            FreePeriodChargingCumulativeQuotaCalculation = "FREE_PERIOD_CHARGING_CUMULATIVE_QUOTA_CALCULATION",
-        });
+        pub type GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode;
         /// 车牌类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseApplicationParkingLotChargingRuleFixedIntervalRulePlateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseApplicationParkingLotChargingRuleFixedIntervalRulePlateType {
-            /// `PLATE_TYPE_UNKNOWN`
-            PlateTypeUnknown,
-            /// `PLATE_TYPE_TEMPORARY`
-            PlateTypeTemporary,
-            /// `PLATE_TYPE_MONTHLY`
-            PlateTypeMonthly,
-            /// `PLATE_TYPE_FREE`
-            PlateTypeFree,
-            /// `PLATE_TYPE_PREPAID`
-            PlateTypePrepaid,
-            /// `PLATE_TYPE_OTHERS`
-            PlateTypeOthers,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseApplicationParkingLotChargingRuleFixedIntervalRulePlateType {
-            PlateTypeUnknown = "PLATE_TYPE_UNKNOWN",
-            PlateTypeTemporary = "PLATE_TYPE_TEMPORARY",
-            PlateTypeMonthly = "PLATE_TYPE_MONTHLY",
-            PlateTypeFree = "PLATE_TYPE_FREE",
-            PlateTypePrepaid = "PLATE_TYPE_PREPAID",
-            PlateTypeOthers = "PLATE_TYPE_OTHERS",
-        });
+        pub type GetResponseApplicationParkingLotChargingRuleFixedIntervalRulePlateType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRulePlateType;
         /// 车辆类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleVehicleType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleVehicleType {
-            /// `VEHICLE_TYPE_UNKNOWN`
-            VehicleTypeUnknown,
-            /// `VEHICLE_TYPE_SMALL`
-            VehicleTypeSmall,
-            /// `VEHICLE_TYPE_LARGE`
-            VehicleTypeLarge,
-            /// `VEHICLE_TYPE_EXTRA_LARGE`
-            VehicleTypeExtraLarge,
-            /// `VEHICLE_TYPE_ALL_TYPE`
-            VehicleTypeAllType,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleVehicleType {
-            VehicleTypeUnknown = "VEHICLE_TYPE_UNKNOWN",
-            VehicleTypeSmall = "VEHICLE_TYPE_SMALL",
-            VehicleTypeLarge = "VEHICLE_TYPE_LARGE",
-            VehicleTypeExtraLarge = "VEHICLE_TYPE_EXTRA_LARGE",
-            VehicleTypeAllType = "VEHICLE_TYPE_ALL_TYPE",
-        });
+        pub type GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleVehicleType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRuleVehicleType;
         /// 节假日模式
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseApplicationParkingLotChargingRuleHolidayMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseApplicationParkingLotChargingRuleHolidayMode {
-            /// `HOLIDAY_MODE_UNKNOWN`
-            HolidayModeUnknown,
-            /// `HOLIDAY_MODE_LEGAL_MODY`
-            HolidayModeLegalMody,
-            /// `HOLIDAY_MODE_CALENDAR_MODY`
-            HolidayModeCalendarMody,
-            /// `HOLIDAY_MODE_FINANCIAL_MODY`
-            HolidayModeFinancialMody,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseApplicationParkingLotChargingRuleHolidayMode {
-            HolidayModeUnknown = "HOLIDAY_MODE_UNKNOWN",
-            HolidayModeLegalMody = "HOLIDAY_MODE_LEGAL_MODY",
-            HolidayModeCalendarMody = "HOLIDAY_MODE_CALENDAR_MODY",
-            HolidayModeFinancialMody = "HOLIDAY_MODE_FINANCIAL_MODY",
-        });
+        pub type GetResponseApplicationParkingLotChargingRuleHolidayMode = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleHolidayMode;
         /// GetResponseApplicationParkingLotChargingRulePreEntryRule
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseApplicationParkingLotChargingRulePreEntryRule {
@@ -1797,158 +1338,17 @@ pub mod application {
             max_fee_per_day: "max_fee_per_day" opt opt,
         });
         /// 日期类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseApplicationParkingLotChargingRulePreEntryRuleDayType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseApplicationParkingLotChargingRulePreEntryRuleDayType {
-            /// `DAY_TYPE_UNKNOWN`
-            DayTypeUnknown,
-            /// `DAY_TYPE_WEEKDAY`
-            DayTypeWeekday,
-            /// `DAY_TYPE_HOLIDAY`
-            DayTypeHoliday,
-            /// `DAY_TYPE_ALL_DAY`
-            DayTypeAllDay,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseApplicationParkingLotChargingRulePreEntryRuleDayType {
-            DayTypeUnknown = "DAY_TYPE_UNKNOWN",
-            DayTypeWeekday = "DAY_TYPE_WEEKDAY",
-            DayTypeHoliday = "DAY_TYPE_HOLIDAY",
-            DayTypeAllDay = "DAY_TYPE_ALL_DAY",
-        });
+        pub type GetResponseApplicationParkingLotChargingRulePreEntryRuleDayType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRuleDayType;
         /// 车牌类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseApplicationParkingLotChargingRulePreEntryRulePlateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseApplicationParkingLotChargingRulePreEntryRulePlateType {
-            /// `PLATE_TYPE_UNKNOWN`
-            PlateTypeUnknown,
-            /// `PLATE_TYPE_TEMPORARY`
-            PlateTypeTemporary,
-            /// `PLATE_TYPE_MONTHLY`
-            PlateTypeMonthly,
-            /// `PLATE_TYPE_FREE`
-            PlateTypeFree,
-            /// `PLATE_TYPE_PREPAID`
-            PlateTypePrepaid,
-            /// `PLATE_TYPE_OTHERS`
-            PlateTypeOthers,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseApplicationParkingLotChargingRulePreEntryRulePlateType {
-            PlateTypeUnknown = "PLATE_TYPE_UNKNOWN",
-            PlateTypeTemporary = "PLATE_TYPE_TEMPORARY",
-            PlateTypeMonthly = "PLATE_TYPE_MONTHLY",
-            PlateTypeFree = "PLATE_TYPE_FREE",
-            PlateTypePrepaid = "PLATE_TYPE_PREPAID",
-            PlateTypeOthers = "PLATE_TYPE_OTHERS",
-        });
+        pub type GetResponseApplicationParkingLotChargingRulePreEntryRulePlateType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRulePlateType;
         /// 车辆类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseApplicationParkingLotChargingRulePreEntryRuleVehicleType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseApplicationParkingLotChargingRulePreEntryRuleVehicleType {
-            /// `VEHICLE_TYPE_UNKNOWN`
-            VehicleTypeUnknown,
-            /// `VEHICLE_TYPE_SMALL`
-            VehicleTypeSmall,
-            /// `VEHICLE_TYPE_LARGE`
-            VehicleTypeLarge,
-            /// `VEHICLE_TYPE_EXTRA_LARGE`
-            VehicleTypeExtraLarge,
-            /// `VEHICLE_TYPE_ALL_TYPE`
-            VehicleTypeAllType,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseApplicationParkingLotChargingRulePreEntryRuleVehicleType {
-            VehicleTypeUnknown = "VEHICLE_TYPE_UNKNOWN",
-            VehicleTypeSmall = "VEHICLE_TYPE_SMALL",
-            VehicleTypeLarge = "VEHICLE_TYPE_LARGE",
-            VehicleTypeExtraLarge = "VEHICLE_TYPE_EXTRA_LARGE",
-            VehicleTypeAllType = "VEHICLE_TYPE_ALL_TYPE",
-        });
+        pub type GetResponseApplicationParkingLotChargingRulePreEntryRuleVehicleType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRuleVehicleType;
         /// 收费规则类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseApplicationParkingLotChargingRuleRuleType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseApplicationParkingLotChargingRuleRuleType {
-            /// `CHARGING_RULE_UNKNOWN`
-            ChargingRuleUnknown,
-            /// `CHARGING_RULE_FIXED_INTERVAL`
-            ChargingRuleFixedInterval,
-            /// `CHARGING_RULE_SEGMENT`
-            ChargingRuleSegment,
-            /// `CHARGING_RULE_PER_ENTRY`
-            ChargingRulePerEntry,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseApplicationParkingLotChargingRuleRuleType {
-            ChargingRuleUnknown = "CHARGING_RULE_UNKNOWN",
-            ChargingRuleFixedInterval = "CHARGING_RULE_FIXED_INTERVAL",
-            ChargingRuleSegment = "CHARGING_RULE_SEGMENT",
-            ChargingRulePerEntry = "CHARGING_RULE_PER_ENTRY",
-        });
+        pub type GetResponseApplicationParkingLotChargingRuleRuleType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleRuleType;
         /// 不满一小时取整方式
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseApplicationParkingLotChargingRuleTimeRoundingType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseApplicationParkingLotChargingRuleTimeRoundingType {
-            /// `TIME_ROUND_UNKNOWN`
-            TimeRoundUnknown,
-            /// `TIME_ROUND_DOWN`
-            TimeRoundDown,
-            /// `TIME_ROUND_UP`
-            TimeRoundUp,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseApplicationParkingLotChargingRuleTimeRoundingType {
-            TimeRoundUnknown = "TIME_ROUND_UNKNOWN",
-            TimeRoundDown = "TIME_ROUND_DOWN",
-            TimeRoundUp = "TIME_ROUND_UP",
-        });
+        pub type GetResponseApplicationParkingLotChargingRuleTimeRoundingType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleTimeRoundingType;
         /// 停车场类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseApplicationParkingLotParkingLotType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseApplicationParkingLotParkingLotType {
-            /// `PARKING_LOT_TYPE_UNKNOWN`
-            ParkingLotTypeUnknown,
-            /// `PARKING_LOT_TYPE_BUSINESS_DISTRICT`
-            ParkingLotTypeBusinessDistrict,
-            /// `PARKING_LOT_TYPE_OFFICE_BUILDING`
-            ParkingLotTypeOfficeBuilding,
-            /// `PARKING_LOT_TYPE_TRANSPORTATION_HUB`
-            ParkingLotTypeTransportationHub,
-            /// `PARKING_LOT_TYPE_RESIDENTIAL_AREA`
-            ParkingLotTypeResidentialArea,
-            /// `PARKING_LOT_TYPE_PARK_AREA`
-            ParkingLotTypeParkArea,
-            /// `PARKING_LOT_TYPE_OTHER_PUBLIC_FACILITY`
-            ParkingLotTypeOtherPublicFacility,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseApplicationParkingLotParkingLotType {
-            ParkingLotTypeUnknown = "PARKING_LOT_TYPE_UNKNOWN",
-            ParkingLotTypeBusinessDistrict = "PARKING_LOT_TYPE_BUSINESS_DISTRICT",
-            ParkingLotTypeOfficeBuilding = "PARKING_LOT_TYPE_OFFICE_BUILDING",
-            ParkingLotTypeTransportationHub = "PARKING_LOT_TYPE_TRANSPORTATION_HUB",
-            ParkingLotTypeResidentialArea = "PARKING_LOT_TYPE_RESIDENTIAL_AREA",
-            ParkingLotTypeParkArea = "PARKING_LOT_TYPE_PARK_AREA",
-            ParkingLotTypeOtherPublicFacility = "PARKING_LOT_TYPE_OTHER_PUBLIC_FACILITY",
-        });
+        pub type GetResponseApplicationParkingLotParkingLotType = crate::v3::parking::reminders::application::PostRequestParkingLotParkingLotType;
     }
     /// `/v3/parking/reminders/application/withdraw`
     pub mod withdraw {
@@ -2048,957 +1448,65 @@ pub mod applications {
         wx_parking_lot_id: "wx_parking_lot_id" opt opt,
     });
     /// GetResponseApplicationList
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseApplicationList {
-        /// 停车场进件审核单号
-        ///
-        /// Example: `PLA202604230001`
-        pub parking_lot_audit_no: Option<String>,
-        /// 审核状态
-        ///
-        /// Example: `AUDIT_STATUS_UNKNOWN`
-        pub audit_status: Option<GetResponseApplicationListAuditStatus>,
-        /// 提交时间
-        ///
-        /// Example: `1719128975`
-        pub submit_time: Option<i64>,
-        /// `parking_lot`
-        pub parking_lot: Option<GetResponseApplicationListParkingLot>,
-        /// `audit_comment`
-        pub audit_comment: Option<GetResponseApplicationListAuditComment>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseApplicationList {
-        parking_lot_audit_no: "parking_lot_audit_no" opt opt,
-        audit_status: "audit_status" opt opt,
-        submit_time: "submit_time" opt opt,
-        parking_lot: "parking_lot" opt opt,
-        audit_comment: "audit_comment" opt opt,
-    });
+    pub type GetResponseApplicationList = crate::v3::parking::reminders::application::query::GetResponseApplication;
     /// GetResponseApplicationListAuditComment
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseApplicationListAuditComment {
-        /// `fields`
-        pub fields: Option<Vec<GetResponseApplicationListAuditCommentFields>>,
-        /// 改进建议
-        ///
-        /// Example: `请补充完整收费告示牌图片`
-        pub recommendation: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseApplicationListAuditComment {
-        fields: "fields" opt opt,
-        recommendation: "recommendation" opt opt,
-    });
+    pub type GetResponseApplicationListAuditComment = crate::v3::parking::reminders::application::query::GetResponseApplicationAuditComment;
     /// GetResponseApplicationListAuditCommentFields
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseApplicationListAuditCommentFields {
-        /// 字段名
-        ///
-        /// Example: `parking_lot_name`
-        pub field: Option<String>,
-        /// 审核意见
-        ///
-        /// Example: `停车场名称不符合规范`
-        pub comment: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseApplicationListAuditCommentFields {
-        field: "field" opt opt,
-        comment: "comment" opt opt,
-    });
+    pub type GetResponseApplicationListAuditCommentFields = crate::v3::parking::reminders::application::query::GetResponseApplicationAuditCommentFields;
     /// 审核状态
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseApplicationListAuditStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseApplicationListAuditStatus {
-        /// `AUDIT_STATUS_UNKNOWN`
-        AuditStatusUnknown,
-        /// `AUDIT_STATUS_PENDING`
-        AuditStatusPending,
-        /// `AUDIT_STATUS_WITHDRAWN`
-        AuditStatusWithdrawn,
-        /// `AUDIT_STATUS_APPROVED`
-        AuditStatusApproved,
-        /// `AUDIT_STATUS_REJECTED`
-        AuditStatusRejected,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseApplicationListAuditStatus {
-        AuditStatusUnknown = "AUDIT_STATUS_UNKNOWN",
-        AuditStatusPending = "AUDIT_STATUS_PENDING",
-        AuditStatusWithdrawn = "AUDIT_STATUS_WITHDRAWN",
-        AuditStatusApproved = "AUDIT_STATUS_APPROVED",
-        AuditStatusRejected = "AUDIT_STATUS_REJECTED",
-    });
+    pub type GetResponseApplicationListAuditStatus = crate::v3::parking::reminders::application::query::GetResponseApplicationAuditStatus;
     /// GetResponseApplicationListParkingLot
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseApplicationListParkingLot {
-        /// 停车场名称
-        ///
-        /// Example: `腾讯大厦停车场`
-        pub parking_lot_name: Option<String>,
-        /// 商户停车场ID
-        ///
-        /// Example: `lot_sz_tencent_001`
-        pub out_parking_lot_id: Option<String>,
-        /// 停车场地址
-        ///
-        /// Example: `广东省深圳市南山区科技中一道10000号`
-        pub parking_lot_address: Option<String>,
-        /// 停车场经度
-        ///
-        /// Example: `113.934528`
-        pub longitude: Option<String>,
-        /// 停车场纬度
-        ///
-        /// Example: `22.540503`
-        pub latitude: Option<String>,
-        /// 停车场类型
-        ///
-        /// Example: `PARKING_LOT_TYPE_UNKNOWN`
-        pub parking_lot_type: Option<GetResponseApplicationListParkingLotParkingLotType>,
-        /// 客服联系电话
-        ///
-        /// Example: `0755-86013388`
-        pub phone_number: Option<String>,
-        /// 收费告示牌url
-        ///
-        /// Example: `https://example.com/parking_sign.jpg`
-        pub parking_sign_url: Option<String>,
-        /// 停车场优惠文案
-        ///
-        /// Example: `- example_notification_text_list`
-        pub notification_text_list: Option<Vec<String>>,
-        /// 商家支付小程序appid
-        ///
-        /// Example: `wx1234567890abcdef`
-        pub payment_mini_prog_appid: Option<String>,
-        /// 商家支付路径
-        ///
-        /// Example: `/pages/pay/index?park_uuid=xxx`
-        pub payment_path: Option<String>,
-        /// 商家停车订单小程序appid
-        ///
-        /// Example: `wx1234567890abcdef`
-        pub parking_order_mini_prog_appid: Option<String>,
-        /// 商家停车订单路径
-        ///
-        /// Example: `/pages/order/index`
-        pub parking_order_path: Option<String>,
-        /// `charging_rule`
-        pub charging_rule: Option<GetResponseApplicationListParkingLotChargingRule>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseApplicationListParkingLot {
-        parking_lot_name: "parking_lot_name" opt opt,
-        out_parking_lot_id: "out_parking_lot_id" opt opt,
-        parking_lot_address: "parking_lot_address" opt opt,
-        longitude: "longitude" opt opt,
-        latitude: "latitude" opt opt,
-        parking_lot_type: "parking_lot_type" opt opt,
-        phone_number: "phone_number" opt opt,
-        parking_sign_url: "parking_sign_url" opt opt,
-        notification_text_list: "notification_text_list" opt opt,
-        payment_mini_prog_appid: "payment_mini_prog_appid" opt opt,
-        payment_path: "payment_path" opt opt,
-        parking_order_mini_prog_appid: "parking_order_mini_prog_appid" opt opt,
-        parking_order_path: "parking_order_path" opt opt,
-        charging_rule: "charging_rule" opt opt,
-    });
+    pub type GetResponseApplicationListParkingLot = crate::v3::parking::reminders::application::query::GetResponseApplicationParkingLot;
     /// GetResponseApplicationListParkingLotChargingRule
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseApplicationListParkingLotChargingRule {
-        /// 收费规则类型
-        ///
-        /// Example: `CHARGING_RULE_UNKNOWN`
-        pub rule_type: Option<GetResponseApplicationListParkingLotChargingRuleRuleType>,
-        /// 收费金额限制类型
-        ///
-        /// Example: `FEE_LIMIT_UNKNOWN`
-        pub fee_limit_type: Option<
-            GetResponseApplicationListParkingLotChargingRuleFeeLimitType,
-        >,
-        /// 计费周期类型
-        ///
-        /// Example: `DAILY_LIMIT_UNKNOWN`
-        pub daily_limit_type: Option<
-            GetResponseApplicationListParkingLotChargingRuleDailyLimitType,
-        >,
-        /// 不满一小时取整方式
-        ///
-        /// Example: `TIME_ROUND_UNKNOWN`
-        pub time_rounding_type: Option<
-            GetResponseApplicationListParkingLotChargingRuleTimeRoundingType,
-        >,
-        /// 入场免费时间
-        ///
-        /// Example: `1`
-        pub free_entry_duration: Option<i64>,
-        /// 出场免费时间
-        ///
-        /// Example: `1`
-        pub free_exit_duration: Option<i64>,
-        /// `fixed_interval_rule`
-        pub fixed_interval_rule: Option<
-            Vec<GetResponseApplicationListParkingLotChargingRuleFixedIntervalRule>,
-        >,
-        /// `duration_segment_rule`
-        pub duration_segment_rule: Option<
-            Vec<GetResponseApplicationListParkingLotChargingRuleDurationSegmentRule>,
-        >,
-        /// `pre_entry_rule`
-        pub pre_entry_rule: Option<
-            Vec<GetResponseApplicationListParkingLotChargingRulePreEntryRule>,
-        >,
-        /// 节假日模式
-        ///
-        /// Example: `HOLIDAY_MODE_UNKNOWN`
-        pub holiday_mode: Option<
-            GetResponseApplicationListParkingLotChargingRuleHolidayMode,
-        >,
-        /// 累计限额模式
-        ///
-        /// Example: `AGGREGATE_LIMIT_MODE_UNKNOWN`
-        pub aggregate_limit_mode: Option<
-            GetResponseApplicationListParkingLotChargingRuleAggregateLimitMode,
-        >,
-        /// 首次计费时间模式
-        ///
-        /// Example: `FIRST_CHARGE_TIME_MODE_UNKNOWN`
-        pub first_charge_time_mode: Option<
-            GetResponseApplicationListParkingLotChargingRuleFirstChargeTimeMode,
-        >,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseApplicationListParkingLotChargingRule {
-        rule_type: "rule_type" opt opt,
-        fee_limit_type: "fee_limit_type" opt opt,
-        daily_limit_type: "daily_limit_type" opt opt,
-        time_rounding_type: "time_rounding_type" opt opt,
-        free_entry_duration: "free_entry_duration" opt opt,
-        free_exit_duration: "free_exit_duration" opt opt,
-        fixed_interval_rule: "fixed_interval_rule" opt opt,
-        duration_segment_rule: "duration_segment_rule" opt opt,
-        pre_entry_rule: "pre_entry_rule" opt opt,
-        holiday_mode: "holiday_mode" opt opt,
-        aggregate_limit_mode: "aggregate_limit_mode" opt opt,
-        first_charge_time_mode: "first_charge_time_mode" opt opt,
-    });
+    pub type GetResponseApplicationListParkingLotChargingRule = crate::v3::parking::reminders::application::query::GetResponseApplicationParkingLotChargingRule;
     /// 累计限额模式
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseApplicationListParkingLotChargingRuleAggregateLimitMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseApplicationListParkingLotChargingRuleAggregateLimitMode {
-        /// `AGGREGATE_LIMIT_MODE_UNKNOWN`
-        AggregateLimitModeUnknown,
-        /// `AGGREGATE_LIMIT_MODE_NORMAL`
-        AggregateLimitModeNormal,
-        /// `AGGREGATE_LIMIT_MODE_MIN`
-        AggregateLimitModeMin,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseApplicationListParkingLotChargingRuleAggregateLimitMode {
-        AggregateLimitModeUnknown = "AGGREGATE_LIMIT_MODE_UNKNOWN",
-        AggregateLimitModeNormal = "AGGREGATE_LIMIT_MODE_NORMAL",
-        AggregateLimitModeMin = "AGGREGATE_LIMIT_MODE_MIN",
-    });
+    pub type GetResponseApplicationListParkingLotChargingRuleAggregateLimitMode = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleAggregateLimitMode;
     /// 计费周期类型
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseApplicationListParkingLotChargingRuleDailyLimitType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseApplicationListParkingLotChargingRuleDailyLimitType {
-        /// `DAILY_LIMIT_UNKNOWN`
-        DailyLimitUnknown,
-        /// `DAILY_LIMIT_ROLLING_24H`
-        DailyLimitRolling24h,
-        /// `DAILY_LIMIT_CALENDAR_DAY`
-        DailyLimitCalendarDay,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseApplicationListParkingLotChargingRuleDailyLimitType {
-        DailyLimitUnknown = "DAILY_LIMIT_UNKNOWN",
-        DailyLimitRolling24h = "DAILY_LIMIT_ROLLING_24H",
-        DailyLimitCalendarDay = "DAILY_LIMIT_CALENDAR_DAY",
-    });
+    pub type GetResponseApplicationListParkingLotChargingRuleDailyLimitType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDailyLimitType;
     /// GetResponseApplicationListParkingLotChargingRuleDurationSegmentRule
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseApplicationListParkingLotChargingRuleDurationSegmentRule {
-        /// 日期类型
-        ///
-        /// Example: `DAY_TYPE_UNKNOWN`
-        pub day_type: Option<
-            GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleDayType,
-        >,
-        /// 时段开始时间
-        ///
-        /// Example: `08:00`
-        pub start_time: Option<String>,
-        /// 时段结束时间
-        ///
-        /// Example: `22:00`
-        pub end_time: Option<String>,
-        /// 车辆类型
-        ///
-        /// Example: `VEHICLE_TYPE_UNKNOWN`
-        pub vehicle_type: Option<
-            GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleVehicleType,
-        >,
-        /// 车牌类型
-        ///
-        /// Example: `PLATE_TYPE_UNKNOWN`
-        pub plate_type: Option<
-            GetResponseApplicationListParkingLotChargingRuleDurationSegmentRulePlateType,
-        >,
-        /// 收费模式
-        ///
-        /// Example: `UNKNOWN`
-        pub charge_mode: Option<
-            GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleChargeMode,
-        >,
-        /// 停车时长起始
-        ///
-        /// Example: `1`
-        pub duration_from: Option<i64>,
-        /// 停车时长结束
-        ///
-        /// Example: `1`
-        pub duration_to: Option<i64>,
-        /// 固定收费金额
-        ///
-        /// Example: `1`
-        pub fixed_amount: Option<i64>,
-        /// 间隔时段
-        ///
-        /// Example: `1`
-        pub interval_min: Option<i64>,
-        /// 间隔收费金额
-        ///
-        /// Example: `1`
-        pub interval_amount: Option<i64>,
-        /// 间隔时段收费封顶
-        ///
-        /// Example: `1`
-        pub interval_max_amount: Option<i64>,
-        /// 单日最大收款金额
-        ///
-        /// Example: `1`
-        pub max_fee_per_day: Option<i64>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseApplicationListParkingLotChargingRuleDurationSegmentRule {
-        day_type: "day_type" opt opt,
-        start_time: "start_time" opt opt,
-        end_time: "end_time" opt opt,
-        vehicle_type: "vehicle_type" opt opt,
-        plate_type: "plate_type" opt opt,
-        charge_mode: "charge_mode" opt opt,
-        duration_from: "duration_from" opt opt,
-        duration_to: "duration_to" opt opt,
-        fixed_amount: "fixed_amount" opt opt,
-        interval_min: "interval_min" opt opt,
-        interval_amount: "interval_amount" opt opt,
-        interval_max_amount: "interval_max_amount" opt opt,
-        max_fee_per_day: "max_fee_per_day" opt opt,
-    });
+    pub type GetResponseApplicationListParkingLotChargingRuleDurationSegmentRule = crate::v3::parking::reminders::application::query::GetResponseApplicationParkingLotChargingRuleDurationSegmentRule;
     /// 收费模式
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleChargeMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleChargeMode {
-        /// `UNKNOWN`
-        Unknown_,
-        /// `INTERVAL`
-        Interval,
-        /// `ONE_TIME`
-        OneTime,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleChargeMode {
-        Unknown_ = "UNKNOWN",
-        Interval = "INTERVAL",
-        OneTime = "ONE_TIME",
-    });
+    pub type GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleChargeMode = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRuleChargeMode;
     /// 日期类型
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleDayType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleDayType {
-        /// `DAY_TYPE_UNKNOWN`
-        DayTypeUnknown,
-        /// `DAY_TYPE_WEEKDAY`
-        DayTypeWeekday,
-        /// `DAY_TYPE_HOLIDAY`
-        DayTypeHoliday,
-        /// `DAY_TYPE_ALL_DAY`
-        DayTypeAllDay,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleDayType {
-        DayTypeUnknown = "DAY_TYPE_UNKNOWN",
-        DayTypeWeekday = "DAY_TYPE_WEEKDAY",
-        DayTypeHoliday = "DAY_TYPE_HOLIDAY",
-        DayTypeAllDay = "DAY_TYPE_ALL_DAY",
-    });
+    pub type GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleDayType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRuleDayType;
     /// 车牌类型
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseApplicationListParkingLotChargingRuleDurationSegmentRulePlateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseApplicationListParkingLotChargingRuleDurationSegmentRulePlateType {
-        /// `PLATE_TYPE_UNKNOWN`
-        PlateTypeUnknown,
-        /// `PLATE_TYPE_TEMPORARY`
-        PlateTypeTemporary,
-        /// `PLATE_TYPE_MONTHLY`
-        PlateTypeMonthly,
-        /// `PLATE_TYPE_FREE`
-        PlateTypeFree,
-        /// `PLATE_TYPE_PREPAID`
-        PlateTypePrepaid,
-        /// `PLATE_TYPE_OTHERS`
-        PlateTypeOthers,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseApplicationListParkingLotChargingRuleDurationSegmentRulePlateType {
-        PlateTypeUnknown = "PLATE_TYPE_UNKNOWN",
-        PlateTypeTemporary = "PLATE_TYPE_TEMPORARY",
-        PlateTypeMonthly = "PLATE_TYPE_MONTHLY",
-        PlateTypeFree = "PLATE_TYPE_FREE",
-        PlateTypePrepaid = "PLATE_TYPE_PREPAID",
-        PlateTypeOthers = "PLATE_TYPE_OTHERS",
-    });
+    pub type GetResponseApplicationListParkingLotChargingRuleDurationSegmentRulePlateType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRulePlateType;
     /// 车辆类型
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleVehicleType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleVehicleType {
-        /// `VEHICLE_TYPE_UNKNOWN`
-        VehicleTypeUnknown,
-        /// `VEHICLE_TYPE_SMALL`
-        VehicleTypeSmall,
-        /// `VEHICLE_TYPE_LARGE`
-        VehicleTypeLarge,
-        /// `VEHICLE_TYPE_EXTRA_LARGE`
-        VehicleTypeExtraLarge,
-        /// `VEHICLE_TYPE_ALL_TYPE`
-        VehicleTypeAllType,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleVehicleType {
-        VehicleTypeUnknown = "VEHICLE_TYPE_UNKNOWN",
-        VehicleTypeSmall = "VEHICLE_TYPE_SMALL",
-        VehicleTypeLarge = "VEHICLE_TYPE_LARGE",
-        VehicleTypeExtraLarge = "VEHICLE_TYPE_EXTRA_LARGE",
-        VehicleTypeAllType = "VEHICLE_TYPE_ALL_TYPE",
-    });
+    pub type GetResponseApplicationListParkingLotChargingRuleDurationSegmentRuleVehicleType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRuleVehicleType;
     /// 收费金额限制类型
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseApplicationListParkingLotChargingRuleFeeLimitType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseApplicationListParkingLotChargingRuleFeeLimitType {
-        /// `FEE_LIMIT_UNKNOWN`
-        FeeLimitUnknown,
-        /// `FEE_LIMIT_AGGREGATE`
-        FeeLimitAggregate,
-        /// `FEE_LIMIT_SINGLE`
-        FeeLimitSingle,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseApplicationListParkingLotChargingRuleFeeLimitType {
-        FeeLimitUnknown = "FEE_LIMIT_UNKNOWN",
-        FeeLimitAggregate = "FEE_LIMIT_AGGREGATE",
-        FeeLimitSingle = "FEE_LIMIT_SINGLE",
-    });
+    pub type GetResponseApplicationListParkingLotChargingRuleFeeLimitType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleFeeLimitType;
     /// 首次计费时间模式
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseApplicationListParkingLotChargingRuleFirstChargeTimeMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseApplicationListParkingLotChargingRuleFirstChargeTimeMode {
-        /// `FIRST_CHARGE_TIME_MODE_UNKNOWN`
-        FirstChargeTimeModeUnknown,
-        /// `FIRST_CHARGE_TIME_MODE_ENTER`
-        FirstChargeTimeModeEnter,
-        /// `FIRST_CHARGE_TIME_MODE_AFTER_FREE`
-        FirstChargeTimeModeAfterFree,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseApplicationListParkingLotChargingRuleFirstChargeTimeMode {
-        FirstChargeTimeModeUnknown = "FIRST_CHARGE_TIME_MODE_UNKNOWN",
-        FirstChargeTimeModeEnter = "FIRST_CHARGE_TIME_MODE_ENTER",
-        FirstChargeTimeModeAfterFree = "FIRST_CHARGE_TIME_MODE_AFTER_FREE",
-    });
+    pub type GetResponseApplicationListParkingLotChargingRuleFirstChargeTimeMode = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleFirstChargeTimeMode;
     /// GetResponseApplicationListParkingLotChargingRuleFixedIntervalRule
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseApplicationListParkingLotChargingRuleFixedIntervalRule {
-        /// 日期类型
-        ///
-        /// Example: `DAY_TYPE_UNKNOWN`
-        pub day_type: Option<
-            GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleDayType,
-        >,
-        /// 时段开始时间
-        ///
-        /// Example: `08:00`
-        pub start_time: Option<String>,
-        /// 时段结束时间
-        ///
-        /// Example: `22:00`
-        pub end_time: Option<String>,
-        /// 车辆类型
-        ///
-        /// Example: `VEHICLE_TYPE_UNKNOWN`
-        pub vehicle_type: Option<
-            GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleVehicleType,
-        >,
-        /// 车牌类型
-        ///
-        /// Example: `PLATE_TYPE_UNKNOWN`
-        pub plate_type: Option<
-            GetResponseApplicationListParkingLotChargingRuleFixedIntervalRulePlateType,
-        >,
-        /// 首段收费时长
-        ///
-        /// Example: `1`
-        pub first_duration: Option<i64>,
-        /// 首段收费金额
-        ///
-        /// Example: `1`
-        pub first_amount: Option<i64>,
-        /// 间隔收费时长
-        ///
-        /// Example: `1`
-        pub interval_duration: Option<i64>,
-        /// 间隔收费金额
-        ///
-        /// Example: `1`
-        pub interval_amount: Option<i64>,
-        /// 间隔时段收费封顶
-        ///
-        /// Example: `1`
-        pub interval_max_amount: Option<i64>,
-        /// 单日最大收款金额
-        ///
-        /// Example: `1`
-        pub max_fee_per_day: Option<i64>,
-        /// 免费时段收取模式
-        ///
-        /// Example: `FREE_PERIOD_CHARGING_UNKNOWN`
-        pub free_period_charging_mode: Option<
-            GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode,
-        >,
-        /// 免费时段计算方式
-        ///
-        /// Example: `FREE_PERIOD_CAL_UNKNOWN`
-        pub free_period_calculation_mode: Option<
-            GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode,
-        >,
-        /// 新能源是否免停
-        ///
-        /// Example: `false`
-        pub is_green_vehicle_free_parking: Option<bool>,
-        /// 首段收费模式
-        ///
-        /// Example: `FIRST_DURATION_MODE_UNKNOWN`
-        pub first_duration_mode: Option<
-            GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFirstDurationMode,
-        >,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseApplicationListParkingLotChargingRuleFixedIntervalRule {
-        day_type: "day_type" opt opt,
-        start_time: "start_time" opt opt,
-        end_time: "end_time" opt opt,
-        vehicle_type: "vehicle_type" opt opt,
-        plate_type: "plate_type" opt opt,
-        first_duration: "first_duration" opt opt,
-        first_amount: "first_amount" opt opt,
-        interval_duration: "interval_duration" opt opt,
-        interval_amount: "interval_amount" opt opt,
-        interval_max_amount: "interval_max_amount" opt opt,
-        max_fee_per_day: "max_fee_per_day" opt opt,
-        free_period_charging_mode: "free_period_charging_mode" opt opt,
-        free_period_calculation_mode: "free_period_calculation_mode" opt opt,
-        is_green_vehicle_free_parking: "is_green_vehicle_free_parking" opt opt,
-        first_duration_mode: "first_duration_mode" opt opt,
-    });
+    pub type GetResponseApplicationListParkingLotChargingRuleFixedIntervalRule = crate::v3::parking::reminders::application::query::GetResponseApplicationParkingLotChargingRuleFixedIntervalRule;
     /// 日期类型
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleDayType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleDayType {
-        /// `DAY_TYPE_UNKNOWN`
-        DayTypeUnknown,
-        /// `DAY_TYPE_WEEKDAY`
-        DayTypeWeekday,
-        /// `DAY_TYPE_HOLIDAY`
-        DayTypeHoliday,
-        /// `DAY_TYPE_ALL_DAY`
-        DayTypeAllDay,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleDayType {
-        DayTypeUnknown = "DAY_TYPE_UNKNOWN",
-        DayTypeWeekday = "DAY_TYPE_WEEKDAY",
-        DayTypeHoliday = "DAY_TYPE_HOLIDAY",
-        DayTypeAllDay = "DAY_TYPE_ALL_DAY",
-    });
+    pub type GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleDayType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRuleDayType;
     /// 首段收费模式
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFirstDurationMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFirstDurationMode {
-        /// `FIRST_DURATION_MODE_UNKNOWN`
-        FirstDurationModeUnknown,
-        /// `FIRST_DURATION_MODE_ONLY_FIRST_DURATION`
-        FirstDurationModeOnlyFirstDuration,
-        /// `FIRST_DURATION_MODE_EVERY_FIRST_DURATION`
-        FirstDurationModeEveryFirstDuration,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFirstDurationMode {
-        FirstDurationModeUnknown = "FIRST_DURATION_MODE_UNKNOWN",
-        FirstDurationModeOnlyFirstDuration = "FIRST_DURATION_MODE_ONLY_FIRST_DURATION",
-        FirstDurationModeEveryFirstDuration = "FIRST_DURATION_MODE_EVERY_FIRST_DURATION",
-    });
+    pub type GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFirstDurationMode = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleFixedIntervalRuleFirstDurationMode;
     /// 免费时段计算方式
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode {
-        /// `FREE_PERIOD_CAL_UNKNOWN`
-        FreePeriodCalUnknown,
-        /// `FREE_PERIOD_CAL_CONCURRENT_START`
-        FreePeriodCalConcurrentStart,
-        /// `FREE_PERIOD_CAL_SEQUENTIAL_START`
-        FreePeriodCalSequentialStart,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode {
-        FreePeriodCalUnknown = "FREE_PERIOD_CAL_UNKNOWN",
-        FreePeriodCalConcurrentStart = "FREE_PERIOD_CAL_CONCURRENT_START",
-        FreePeriodCalSequentialStart = "FREE_PERIOD_CAL_SEQUENTIAL_START",
-    });
+    pub type GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleFixedIntervalRuleFreePeriodCalculationMode;
     /// 免费时段收取模式
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode {
-        /// `FREE_PERIOD_CHARGING_UNKNOWN`
-        FreePeriodChargingUnknown,
-        /// `FREE_PERIOD_CHARGING_ONCE_PER_ENTRY`
-        FreePeriodChargingOncePerEntry,
-        /// `FREE_PERIOD_CHARGING_ONCE_PER_24_HOURS`
-        FreePeriodChargingOncePer24Hours,
-        /// `FREE_PERIOD_CHARGING_ONCE_PER_CALENDAR_DAY`
-        FreePeriodChargingOncePerCalendarDay,
-        /// `FREE_PERIOD_CHARGING_CUMULATIVE_QUOTA_CALCULATION`
-        FreePeriodChargingCumulativeQuotaCalculation,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode {
-        FreePeriodChargingUnknown = "FREE_PERIOD_CHARGING_UNKNOWN",
-        FreePeriodChargingOncePerEntry = "FREE_PERIOD_CHARGING_ONCE_PER_ENTRY",
-        FreePeriodChargingOncePer24Hours = "FREE_PERIOD_CHARGING_ONCE_PER_24_HOURS",
-        FreePeriodChargingOncePerCalendarDay = "FREE_PERIOD_CHARGING_ONCE_PER_CALENDAR_DAY",
-        FreePeriodChargingCumulativeQuotaCalculation = "FREE_PERIOD_CHARGING_CUMULATIVE_QUOTA_CALCULATION",
-    });
+    pub type GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleFixedIntervalRuleFreePeriodChargingMode;
     /// 车牌类型
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseApplicationListParkingLotChargingRuleFixedIntervalRulePlateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseApplicationListParkingLotChargingRuleFixedIntervalRulePlateType {
-        /// `PLATE_TYPE_UNKNOWN`
-        PlateTypeUnknown,
-        /// `PLATE_TYPE_TEMPORARY`
-        PlateTypeTemporary,
-        /// `PLATE_TYPE_MONTHLY`
-        PlateTypeMonthly,
-        /// `PLATE_TYPE_FREE`
-        PlateTypeFree,
-        /// `PLATE_TYPE_PREPAID`
-        PlateTypePrepaid,
-        /// `PLATE_TYPE_OTHERS`
-        PlateTypeOthers,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseApplicationListParkingLotChargingRuleFixedIntervalRulePlateType {
-        PlateTypeUnknown = "PLATE_TYPE_UNKNOWN",
-        PlateTypeTemporary = "PLATE_TYPE_TEMPORARY",
-        PlateTypeMonthly = "PLATE_TYPE_MONTHLY",
-        PlateTypeFree = "PLATE_TYPE_FREE",
-        PlateTypePrepaid = "PLATE_TYPE_PREPAID",
-        PlateTypeOthers = "PLATE_TYPE_OTHERS",
-    });
+    pub type GetResponseApplicationListParkingLotChargingRuleFixedIntervalRulePlateType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRulePlateType;
     /// 车辆类型
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleVehicleType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleVehicleType {
-        /// `VEHICLE_TYPE_UNKNOWN`
-        VehicleTypeUnknown,
-        /// `VEHICLE_TYPE_SMALL`
-        VehicleTypeSmall,
-        /// `VEHICLE_TYPE_LARGE`
-        VehicleTypeLarge,
-        /// `VEHICLE_TYPE_EXTRA_LARGE`
-        VehicleTypeExtraLarge,
-        /// `VEHICLE_TYPE_ALL_TYPE`
-        VehicleTypeAllType,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleVehicleType {
-        VehicleTypeUnknown = "VEHICLE_TYPE_UNKNOWN",
-        VehicleTypeSmall = "VEHICLE_TYPE_SMALL",
-        VehicleTypeLarge = "VEHICLE_TYPE_LARGE",
-        VehicleTypeExtraLarge = "VEHICLE_TYPE_EXTRA_LARGE",
-        VehicleTypeAllType = "VEHICLE_TYPE_ALL_TYPE",
-    });
+    pub type GetResponseApplicationListParkingLotChargingRuleFixedIntervalRuleVehicleType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRuleVehicleType;
     /// 节假日模式
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseApplicationListParkingLotChargingRuleHolidayMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseApplicationListParkingLotChargingRuleHolidayMode {
-        /// `HOLIDAY_MODE_UNKNOWN`
-        HolidayModeUnknown,
-        /// `HOLIDAY_MODE_LEGAL_MODY`
-        HolidayModeLegalMody,
-        /// `HOLIDAY_MODE_CALENDAR_MODY`
-        HolidayModeCalendarMody,
-        /// `HOLIDAY_MODE_FINANCIAL_MODY`
-        HolidayModeFinancialMody,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseApplicationListParkingLotChargingRuleHolidayMode {
-        HolidayModeUnknown = "HOLIDAY_MODE_UNKNOWN",
-        HolidayModeLegalMody = "HOLIDAY_MODE_LEGAL_MODY",
-        HolidayModeCalendarMody = "HOLIDAY_MODE_CALENDAR_MODY",
-        HolidayModeFinancialMody = "HOLIDAY_MODE_FINANCIAL_MODY",
-    });
+    pub type GetResponseApplicationListParkingLotChargingRuleHolidayMode = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleHolidayMode;
     /// GetResponseApplicationListParkingLotChargingRulePreEntryRule
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseApplicationListParkingLotChargingRulePreEntryRule {
-        /// 日期类型
-        ///
-        /// Example: `DAY_TYPE_UNKNOWN`
-        pub day_type: Option<
-            GetResponseApplicationListParkingLotChargingRulePreEntryRuleDayType,
-        >,
-        /// 时段开始时间
-        ///
-        /// Example: `08:00`
-        pub start_time: Option<String>,
-        /// 时段结束时间
-        ///
-        /// Example: `22:00`
-        pub end_time: Option<String>,
-        /// 车辆类型
-        ///
-        /// Example: `VEHICLE_TYPE_UNKNOWN`
-        pub vehicle_type: Option<
-            GetResponseApplicationListParkingLotChargingRulePreEntryRuleVehicleType,
-        >,
-        /// 车牌类型
-        ///
-        /// Example: `PLATE_TYPE_UNKNOWN`
-        pub plate_type: Option<
-            GetResponseApplicationListParkingLotChargingRulePreEntryRulePlateType,
-        >,
-        /// 收费金额
-        ///
-        /// Example: `1`
-        pub amount: Option<i64>,
-        /// 单日最大收款金额
-        ///
-        /// Example: `1`
-        pub max_fee_per_day: Option<i64>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseApplicationListParkingLotChargingRulePreEntryRule {
-        day_type: "day_type" opt opt,
-        start_time: "start_time" opt opt,
-        end_time: "end_time" opt opt,
-        vehicle_type: "vehicle_type" opt opt,
-        plate_type: "plate_type" opt opt,
-        amount: "amount" opt opt,
-        max_fee_per_day: "max_fee_per_day" opt opt,
-    });
+    pub type GetResponseApplicationListParkingLotChargingRulePreEntryRule = crate::v3::parking::reminders::application::query::GetResponseApplicationParkingLotChargingRulePreEntryRule;
     /// 日期类型
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseApplicationListParkingLotChargingRulePreEntryRuleDayType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseApplicationListParkingLotChargingRulePreEntryRuleDayType {
-        /// `DAY_TYPE_UNKNOWN`
-        DayTypeUnknown,
-        /// `DAY_TYPE_WEEKDAY`
-        DayTypeWeekday,
-        /// `DAY_TYPE_HOLIDAY`
-        DayTypeHoliday,
-        /// `DAY_TYPE_ALL_DAY`
-        DayTypeAllDay,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseApplicationListParkingLotChargingRulePreEntryRuleDayType {
-        DayTypeUnknown = "DAY_TYPE_UNKNOWN",
-        DayTypeWeekday = "DAY_TYPE_WEEKDAY",
-        DayTypeHoliday = "DAY_TYPE_HOLIDAY",
-        DayTypeAllDay = "DAY_TYPE_ALL_DAY",
-    });
+    pub type GetResponseApplicationListParkingLotChargingRulePreEntryRuleDayType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRuleDayType;
     /// 车牌类型
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseApplicationListParkingLotChargingRulePreEntryRulePlateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseApplicationListParkingLotChargingRulePreEntryRulePlateType {
-        /// `PLATE_TYPE_UNKNOWN`
-        PlateTypeUnknown,
-        /// `PLATE_TYPE_TEMPORARY`
-        PlateTypeTemporary,
-        /// `PLATE_TYPE_MONTHLY`
-        PlateTypeMonthly,
-        /// `PLATE_TYPE_FREE`
-        PlateTypeFree,
-        /// `PLATE_TYPE_PREPAID`
-        PlateTypePrepaid,
-        /// `PLATE_TYPE_OTHERS`
-        PlateTypeOthers,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseApplicationListParkingLotChargingRulePreEntryRulePlateType {
-        PlateTypeUnknown = "PLATE_TYPE_UNKNOWN",
-        PlateTypeTemporary = "PLATE_TYPE_TEMPORARY",
-        PlateTypeMonthly = "PLATE_TYPE_MONTHLY",
-        PlateTypeFree = "PLATE_TYPE_FREE",
-        PlateTypePrepaid = "PLATE_TYPE_PREPAID",
-        PlateTypeOthers = "PLATE_TYPE_OTHERS",
-    });
+    pub type GetResponseApplicationListParkingLotChargingRulePreEntryRulePlateType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRulePlateType;
     /// 车辆类型
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseApplicationListParkingLotChargingRulePreEntryRuleVehicleType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseApplicationListParkingLotChargingRulePreEntryRuleVehicleType {
-        /// `VEHICLE_TYPE_UNKNOWN`
-        VehicleTypeUnknown,
-        /// `VEHICLE_TYPE_SMALL`
-        VehicleTypeSmall,
-        /// `VEHICLE_TYPE_LARGE`
-        VehicleTypeLarge,
-        /// `VEHICLE_TYPE_EXTRA_LARGE`
-        VehicleTypeExtraLarge,
-        /// `VEHICLE_TYPE_ALL_TYPE`
-        VehicleTypeAllType,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseApplicationListParkingLotChargingRulePreEntryRuleVehicleType {
-        VehicleTypeUnknown = "VEHICLE_TYPE_UNKNOWN",
-        VehicleTypeSmall = "VEHICLE_TYPE_SMALL",
-        VehicleTypeLarge = "VEHICLE_TYPE_LARGE",
-        VehicleTypeExtraLarge = "VEHICLE_TYPE_EXTRA_LARGE",
-        VehicleTypeAllType = "VEHICLE_TYPE_ALL_TYPE",
-    });
+    pub type GetResponseApplicationListParkingLotChargingRulePreEntryRuleVehicleType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRuleVehicleType;
     /// 收费规则类型
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseApplicationListParkingLotChargingRuleRuleType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseApplicationListParkingLotChargingRuleRuleType {
-        /// `CHARGING_RULE_UNKNOWN`
-        ChargingRuleUnknown,
-        /// `CHARGING_RULE_FIXED_INTERVAL`
-        ChargingRuleFixedInterval,
-        /// `CHARGING_RULE_SEGMENT`
-        ChargingRuleSegment,
-        /// `CHARGING_RULE_PER_ENTRY`
-        ChargingRulePerEntry,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseApplicationListParkingLotChargingRuleRuleType {
-        ChargingRuleUnknown = "CHARGING_RULE_UNKNOWN",
-        ChargingRuleFixedInterval = "CHARGING_RULE_FIXED_INTERVAL",
-        ChargingRuleSegment = "CHARGING_RULE_SEGMENT",
-        ChargingRulePerEntry = "CHARGING_RULE_PER_ENTRY",
-    });
+    pub type GetResponseApplicationListParkingLotChargingRuleRuleType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleRuleType;
     /// 不满一小时取整方式
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseApplicationListParkingLotChargingRuleTimeRoundingType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseApplicationListParkingLotChargingRuleTimeRoundingType {
-        /// `TIME_ROUND_UNKNOWN`
-        TimeRoundUnknown,
-        /// `TIME_ROUND_DOWN`
-        TimeRoundDown,
-        /// `TIME_ROUND_UP`
-        TimeRoundUp,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseApplicationListParkingLotChargingRuleTimeRoundingType {
-        TimeRoundUnknown = "TIME_ROUND_UNKNOWN",
-        TimeRoundDown = "TIME_ROUND_DOWN",
-        TimeRoundUp = "TIME_ROUND_UP",
-    });
+    pub type GetResponseApplicationListParkingLotChargingRuleTimeRoundingType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleTimeRoundingType;
     /// 停车场类型
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseApplicationListParkingLotParkingLotType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseApplicationListParkingLotParkingLotType {
-        /// `PARKING_LOT_TYPE_UNKNOWN`
-        ParkingLotTypeUnknown,
-        /// `PARKING_LOT_TYPE_BUSINESS_DISTRICT`
-        ParkingLotTypeBusinessDistrict,
-        /// `PARKING_LOT_TYPE_OFFICE_BUILDING`
-        ParkingLotTypeOfficeBuilding,
-        /// `PARKING_LOT_TYPE_TRANSPORTATION_HUB`
-        ParkingLotTypeTransportationHub,
-        /// `PARKING_LOT_TYPE_RESIDENTIAL_AREA`
-        ParkingLotTypeResidentialArea,
-        /// `PARKING_LOT_TYPE_PARK_AREA`
-        ParkingLotTypeParkArea,
-        /// `PARKING_LOT_TYPE_OTHER_PUBLIC_FACILITY`
-        ParkingLotTypeOtherPublicFacility,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseApplicationListParkingLotParkingLotType {
-        ParkingLotTypeUnknown = "PARKING_LOT_TYPE_UNKNOWN",
-        ParkingLotTypeBusinessDistrict = "PARKING_LOT_TYPE_BUSINESS_DISTRICT",
-        ParkingLotTypeOfficeBuilding = "PARKING_LOT_TYPE_OFFICE_BUILDING",
-        ParkingLotTypeTransportationHub = "PARKING_LOT_TYPE_TRANSPORTATION_HUB",
-        ParkingLotTypeResidentialArea = "PARKING_LOT_TYPE_RESIDENTIAL_AREA",
-        ParkingLotTypeParkArea = "PARKING_LOT_TYPE_PARK_AREA",
-        ParkingLotTypeOtherPublicFacility = "PARKING_LOT_TYPE_OTHER_PUBLIC_FACILITY",
-    });
+    pub type GetResponseApplicationListParkingLotParkingLotType = crate::v3::parking::reminders::application::PostRequestParkingLotParkingLotType;
 }
 /// `/v3/parking/reminders/entry`
 pub mod entry {
@@ -3073,34 +1581,7 @@ pub mod entry {
         discount_template_id: "discount_template_id" opt opt,
     });
     /// 车辆性质
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestCarType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestCarType {
-        /// `PLATE_TYPE_UNKNOWN`
-        PlateTypeUnknown,
-        /// `PLATE_TYPE_TEMPORARY`
-        PlateTypeTemporary,
-        /// `PLATE_TYPE_MONTHLY`
-        PlateTypeMonthly,
-        /// `PLATE_TYPE_FREE`
-        PlateTypeFree,
-        /// `PLATE_TYPE_PREPAID`
-        PlateTypePrepaid,
-        /// `PLATE_TYPE_OTHERS`
-        PlateTypeOthers,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestCarType {
-        PlateTypeUnknown = "PLATE_TYPE_UNKNOWN",
-        PlateTypeTemporary = "PLATE_TYPE_TEMPORARY",
-        PlateTypeMonthly = "PLATE_TYPE_MONTHLY",
-        PlateTypeFree = "PLATE_TYPE_FREE",
-        PlateTypePrepaid = "PLATE_TYPE_PREPAID",
-        PlateTypeOthers = "PLATE_TYPE_OTHERS",
-    });
+    pub type PostRequestCarType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRulePlateType;
     /// 车牌颜色
     ///
     /// A value this client does not know yet is kept as [`PostRequestPlateColor::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3140,31 +1621,7 @@ pub mod entry {
         PlateColorOther = "PLATE_COLOR_OTHER",
     });
     /// 车辆类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestVehicleType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestVehicleType {
-        /// `VEHICLE_TYPE_UNKNOWN`
-        VehicleTypeUnknown,
-        /// `VEHICLE_TYPE_SMALL`
-        VehicleTypeSmall,
-        /// `VEHICLE_TYPE_LARGE`
-        VehicleTypeLarge,
-        /// `VEHICLE_TYPE_EXTRA_LARGE`
-        VehicleTypeExtraLarge,
-        /// `VEHICLE_TYPE_ALL_TYPE`
-        VehicleTypeAllType,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestVehicleType {
-        VehicleTypeUnknown = "VEHICLE_TYPE_UNKNOWN",
-        VehicleTypeSmall = "VEHICLE_TYPE_SMALL",
-        VehicleTypeLarge = "VEHICLE_TYPE_LARGE",
-        VehicleTypeExtraLarge = "VEHICLE_TYPE_EXTRA_LARGE",
-        VehicleTypeAllType = "VEHICLE_TYPE_ALL_TYPE",
-    });
+    pub type PostRequestVehicleType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRuleVehicleType;
     /// The response of `POST /v3/parking/reminders/entry` (同步车辆入场通知).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -3343,43 +1800,7 @@ pub mod exit {
         PayTypeOthers = "PAY_TYPE_OTHERS",
     });
     /// 车牌颜色
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestPlateColor::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestPlateColor {
-        /// `PLATE_COLOR_UNKNOWN`
-        PlateColorUnknown,
-        /// `PLATE_COLOR_BLUE`
-        PlateColorBlue,
-        /// `PLATE_COLOR_YELLOW`
-        PlateColorYellow,
-        /// `PLATE_COLOR_BLACK`
-        PlateColorBlack,
-        /// `PLATE_COLOR_WHITE`
-        PlateColorWhite,
-        /// `PLATE_COLOR_GREEN`
-        PlateColorGreen,
-        /// `PLATE_COLOR_YELLOW_GREEN`
-        PlateColorYellowGreen,
-        /// `PLATE_COLOR_AGRICULTURAL_YELLOW`
-        PlateColorAgriculturalYellow,
-        /// `PLATE_COLOR_OTHER`
-        PlateColorOther,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestPlateColor {
-        PlateColorUnknown = "PLATE_COLOR_UNKNOWN",
-        PlateColorBlue = "PLATE_COLOR_BLUE",
-        PlateColorYellow = "PLATE_COLOR_YELLOW",
-        PlateColorBlack = "PLATE_COLOR_BLACK",
-        PlateColorWhite = "PLATE_COLOR_WHITE",
-        PlateColorGreen = "PLATE_COLOR_GREEN",
-        PlateColorYellowGreen = "PLATE_COLOR_YELLOW_GREEN",
-        PlateColorAgriculturalYellow = "PLATE_COLOR_AGRICULTURAL_YELLOW",
-        PlateColorOther = "PLATE_COLOR_OTHER",
-    });
+    pub type PostRequestPlateColor = crate::v3::parking::reminders::entry::PostRequestPlateColor;
 }
 /// `/v3/parking/reminders/ext-payment`
 pub mod ext_payment {
@@ -3582,25 +2003,7 @@ pub mod parking_fee {
         ParkingStateUnexpectedClose = "PARKING_STATE_UNEXPECTED_CLOSE",
     });
     /// 支付状态
-    ///
-    /// A value this client does not know yet is kept as [`PostResponsePayState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostResponsePayState {
-        /// `PAY_STATUS_UNKNOWN`
-        PayStatusUnknown,
-        /// `PAY_STATUS_UNPAID`
-        PayStatusUnpaid,
-        /// `PAY_STATUS_PAID`
-        PayStatusPaid,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostResponsePayState {
-        PayStatusUnknown = "PAY_STATUS_UNKNOWN",
-        PayStatusUnpaid = "PAY_STATUS_UNPAID",
-        PayStatusPaid = "PAY_STATUS_PAID",
-    });
+    pub type PostResponsePayState = crate::v3::parking::reminders::exit::PostRequestPayState;
 }
 /// `/v3/parking/reminders/parking-lot`
 pub mod parking_lot {
@@ -3832,52 +2235,7 @@ pub mod payment {
         ParkingStatusNotParking = "PARKING_STATUS_NOT_PARKING",
     });
     /// 支付渠道
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestPayChannel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestPayChannel {
-        /// `PAY_CHANNEL_UNKNOWN`
-        PayChannelUnknown,
-        /// `PAY_CHANNEL_WECHAT_PAY_NOTIF`
-        PayChannelWechatPayNotif,
-        /// `PAY_CHANNEL_SCAN_QRCODE`
-        PayChannelScanQrcode,
-        /// `PAY_CHANNEL_OFFICIAL_ACCOUNT`
-        PayChannelOfficialAccount,
-        /// `PAY_CHANNEL_MCH_MINI_PROG`
-        PayChannelMchMiniProg,
-        /// `PAY_CHANNEL_OTHERS`
-        PayChannelOthers,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestPayChannel {
-        PayChannelUnknown = "PAY_CHANNEL_UNKNOWN",
-        PayChannelWechatPayNotif = "PAY_CHANNEL_WECHAT_PAY_NOTIF",
-        PayChannelScanQrcode = "PAY_CHANNEL_SCAN_QRCODE",
-        PayChannelOfficialAccount = "PAY_CHANNEL_OFFICIAL_ACCOUNT",
-        PayChannelMchMiniProg = "PAY_CHANNEL_MCH_MINI_PROG",
-        PayChannelOthers = "PAY_CHANNEL_OTHERS",
-    });
+    pub type PostRequestPayChannel = crate::v3::parking::reminders::exit::PostRequestPayChannel;
     /// 支付类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestPayType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestPayType {
-        /// `PAY_TYPE_UNKNOWN`
-        PayTypeUnknown,
-        /// `PAY_TYPE_WXPAY`
-        PayTypeWxpay,
-        /// `PAY_TYPE_OTHERS`
-        PayTypeOthers,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestPayType {
-        PayTypeUnknown = "PAY_TYPE_UNKNOWN",
-        PayTypeWxpay = "PAY_TYPE_WXPAY",
-        PayTypeOthers = "PAY_TYPE_OTHERS",
-    });
+    pub type PostRequestPayType = crate::v3::parking::reminders::exit::PostRequestPayType;
 }

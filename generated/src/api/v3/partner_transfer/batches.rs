@@ -469,51 +469,9 @@ pub mod batch_id {
             detail_status: "detail_status" req req,
         });
         /// 批量转账用途
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseTransferPurpose::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseTransferPurpose {
-            /// `GOODSPAYMENT`
-            Goodspayment,
-            /// `COMMISSION`
-            Commission,
-            /// `REFUND`
-            Refund,
-            /// `REIMBURSEMENT`
-            Reimbursement,
-            /// `FREIGHT`
-            Freight,
-            /// `OTHERS`
-            Others,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseTransferPurpose {
-            Goodspayment = "GOODSPAYMENT",
-            Commission = "COMMISSION",
-            Refund = "REFUND",
-            Reimbursement = "REIMBURSEMENT",
-            Freight = "FREIGHT",
-            Others = "OTHERS",
-        });
+        pub type GetResponseTransferPurpose = crate::v3::partner_transfer::batches::PostRequestTransferPurpose;
         /// 转账场景
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseTransferScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseTransferScene {
-            /// `ORDINARY_TRANSFER`
-            OrdinaryTransfer,
-            /// `PAYROLL_CARD_TRANSFER`
-            PayrollCardTransfer,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseTransferScene {
-            OrdinaryTransfer = "ORDINARY_TRANSFER",
-            PayrollCardTransfer = "PAYROLL_CARD_TRANSFER",
-        });
+        pub type GetResponseTransferScene = crate::v3::partner_transfer::batches::PostRequestTransferScene;
         /// `/v3/partner-transfer/batches/batch-id/{batch_id}/details`
         pub mod details {
             /// The chain step for `/v3/partner-transfer/batches/batch-id/{batch_id}/details`, reached with `client.v3().partner_transfer().batches().batch_id().batch_id(batch_id).details()`.
@@ -864,92 +822,13 @@ pub mod out_batch_no {
             transfer_scene: "transfer_scene" opt opt,
         });
         /// 批次关闭原因
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseCloseReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseCloseReason {
-            /// `MERCHANT_REVOCATION`
-            MerchantRevocation,
-            /// `OVERDUE_CLOSE`
-            OverdueClose,
-            /// `PAYER_ACCOUNT_ABNORMAL`
-            PayerAccountAbnormal,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseCloseReason {
-            MerchantRevocation = "MERCHANT_REVOCATION",
-            OverdueClose = "OVERDUE_CLOSE",
-            PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
-        });
+        pub type GetResponseCloseReason = crate::v3::partner_transfer::batches::batch_id::by_batch_id::GetResponseCloseReason;
         /// GetResponseTransferDetailList
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseTransferDetailList {
-            /// 微信支付明细单号
-            ///
-            /// Example: `1040000071100999991182020050700019500100`
-            pub detail_id: String,
-            /// 商家明细单号
-            ///
-            /// Example: `x23zy545Bd5436`
-            pub out_detail_no: String,
-            /// 明细状态
-            ///
-            /// Example: `SUCCESS`
-            pub detail_status: String,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseTransferDetailList {
-            detail_id: "detail_id" req req,
-            out_detail_no: "out_detail_no" req req,
-            detail_status: "detail_status" req req,
-        });
+        pub type GetResponseTransferDetailList = crate::v3::partner_transfer::batches::batch_id::by_batch_id::GetResponseTransferDetailList;
         /// 批量转账用途
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseTransferPurpose::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseTransferPurpose {
-            /// `GOODSPAYMENT`
-            Goodspayment,
-            /// `COMMISSION`
-            Commission,
-            /// `REFUND`
-            Refund,
-            /// `REIMBURSEMENT`
-            Reimbursement,
-            /// `FREIGHT`
-            Freight,
-            /// `OTHERS`
-            Others,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseTransferPurpose {
-            Goodspayment = "GOODSPAYMENT",
-            Commission = "COMMISSION",
-            Refund = "REFUND",
-            Reimbursement = "REIMBURSEMENT",
-            Freight = "FREIGHT",
-            Others = "OTHERS",
-        });
+        pub type GetResponseTransferPurpose = crate::v3::partner_transfer::batches::PostRequestTransferPurpose;
         /// 转账场景
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseTransferScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseTransferScene {
-            /// `ORDINARY_TRANSFER`
-            OrdinaryTransfer,
-            /// `PAYROLL_CARD_TRANSFER`
-            PayrollCardTransfer,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseTransferScene {
-            OrdinaryTransfer = "ORDINARY_TRANSFER",
-            PayrollCardTransfer = "PAYROLL_CARD_TRANSFER",
-        });
+        pub type GetResponseTransferScene = crate::v3::partner_transfer::batches::PostRequestTransferScene;
         /// `/v3/partner-transfer/batches/out-batch-no/{out_batch_no}/details`
         pub mod details {
             /// The chain step for `/v3/partner-transfer/batches/out-batch-no/{out_batch_no}/details`, reached with `client.v3().partner_transfer().batches().out_batch_no().out_batch_no(out_batch_no).details()`.
@@ -995,96 +874,7 @@ pub mod out_batch_no {
                         }
                     }
                     /// The response of `GET /v3/partner-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` (商家明细单号查询明细单API).
-                    #[derive(Clone, Debug, PartialEq, Default)]
-                    pub struct GetResponse {
-                        /// 服务商商户号
-                        ///
-                        /// Example: `1900001109`
-                        pub sp_mchid: String,
-                        /// 商家批次单号
-                        ///
-                        /// Example: `plfk2020042013`
-                        pub out_batch_no: String,
-                        /// 微信支付批次单号
-                        ///
-                        /// Example: `1030000071100999991182020050700019480001`
-                        pub batch_id: String,
-                        /// 商户的appid
-                        ///
-                        /// Example: `wxf636efh567hg4356`
-                        pub appid: Option<String>,
-                        /// 商家明细单号
-                        ///
-                        /// Example: `x23zy545Bd5436`
-                        pub out_detail_no: String,
-                        /// 微信支付明细单号
-                        ///
-                        /// Example: `1040000071100999991182020050700019500100`
-                        pub detail_id: String,
-                        /// 明细状态
-                        ///
-                        /// Example: `SUCCESS`
-                        pub detail_status: String,
-                        /// 转账金额
-                        ///
-                        /// Example: `200000`
-                        pub transfer_amount: i64,
-                        /// 转账备注
-                        ///
-                        /// Example: `2020年4月报销`
-                        pub transfer_remark: String,
-                        /// 明细失败原因
-                        ///
-                        /// Example: `ACCOUNT_FROZEN`
-                        pub fail_reason: Option<String>,
-                        /// 收款用户openid
-                        ///
-                        /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                        pub openid: String,
-                        /// 收款用户姓名
-                        ///
-                        /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-                        pub username: String,
-                        /// 转账发起时间
-                        ///
-                        /// Example: `2015-05-20T13:29:35.120+08:00`
-                        pub initiate_time: String,
-                        /// 明细更新时间
-                        ///
-                        /// Example: `2015-05-20T13:29:35.120+08:00`
-                        pub update_time: String,
-                        /// 收款账户类型
-                        ///
-                        /// Example: `BANK_ACCOUNT`
-                        pub account_type: Option<String>,
-                        /// 银行名称
-                        ///
-                        /// Example: `招商银行`
-                        pub bank_name: Option<String>,
-                        /// 银行卡尾号
-                        ///
-                        /// Example: `1234`
-                        pub bank_card_number_tail: Option<String>,
-                    }
-                    ::wechatpay::runtime::json_object!(GetResponse {
-                        sp_mchid: "sp_mchid" req req,
-                        out_batch_no: "out_batch_no" req req,
-                        batch_id: "batch_id" req req,
-                        appid: "appid" opt opt,
-                        out_detail_no: "out_detail_no" req req,
-                        detail_id: "detail_id" req req,
-                        detail_status: "detail_status" req req,
-                        transfer_amount: "transfer_amount" req req,
-                        transfer_remark: "transfer_remark" req req,
-                        fail_reason: "fail_reason" opt opt,
-                        openid: "openid" req req,
-                        username: "username" req req,
-                        initiate_time: "initiate_time" req req,
-                        update_time: "update_time" req req,
-                        account_type: "account_type" opt opt,
-                        bank_name: "bank_name" opt opt,
-                        bank_card_number_tail: "bank_card_number_tail" opt opt,
-                    });
+                    pub type GetResponse = crate::v3::partner_transfer::batches::batch_id::by_batch_id::details::detail_id::by_detail_id::GetResponse;
                 }
             }
         }

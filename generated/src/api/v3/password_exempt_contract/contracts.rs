@@ -285,77 +285,9 @@ pub mod normal {
                 }
             }
             /// The request of `POST /v3/password-exempt-contract/contracts/normal/pre-entrust-sign/mini-program` (直连商户模式小程序场景预签约API).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequest {
-                /// 商户AppID
-                ///
-                /// Example: `wxd678efh567hg6787`
-                pub appid: String,
-                /// 免密支付服务ID
-                ///
-                /// Example: `12535`
-                pub service_id: f64,
-                /// 商户签约协议号
-                ///
-                /// Example: `wxwtdk20200910100000`
-                pub out_contract_code: String,
-                /// 回调通知地址
-                ///
-                /// Example: `https://yourapp.com/notify`
-                pub notify_url: String,
-                /// 用户账户展示名称
-                ///
-                /// Example: `微信代扣用户A`
-                pub contract_display_account: String,
-                /// 用户标识
-                ///
-                /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-                pub openid: String,
-            }
-            ::wechatpay::runtime::json_object!(PostRequest {
-                appid: "appid" req req,
-                service_id: "service_id" req req,
-                out_contract_code: "out_contract_code" req req,
-                notify_url: "notify_url" req req,
-                contract_display_account: "contract_display_account" req req,
-                openid: "openid" req req,
-            });
+            pub type PostRequest = crate::v3::password_exempt_contract::contracts::ecommerce::pre_entrust_sign::mini_program::PostRequest;
             /// The response of `POST /v3/password-exempt-contract/contracts/normal/pre-entrust-sign/mini-program` (直连商户模式小程序场景预签约API).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponse {
-                /// 预签约ID
-                ///
-                /// Example: `5778aadY9nltAsZzXixCkFIGYnV2V`
-                pub pre_entrustweb_id: String,
-                /// 商户号
-                ///
-                /// Example: `1900000109`
-                pub mchid: String,
-                /// 免密支付服务ID
-                ///
-                /// Example: `12535`
-                pub service_id: f64,
-                /// 商户签约协议号
-                ///
-                /// Example: `wxwtdk20200910100000`
-                pub out_contract_code: String,
-                /// 跳转签约的小程序AppID
-                ///
-                /// Example: `wxbd687630cd02ce1d`
-                pub sign_mp_appid: String,
-                /// 跳转签约的小程序路径
-                ///
-                /// Example: `pages/PwdExemptContract/index`
-                pub sign_mp_path: String,
-            }
-            ::wechatpay::runtime::json_object!(PostResponse {
-                pre_entrustweb_id: "pre_entrustweb_id" req req,
-                mchid: "mchid" req req,
-                service_id: "service_id" req req,
-                out_contract_code: "out_contract_code" req req,
-                sign_mp_appid: "sign_mp_appid" req req,
-                sign_mp_path: "sign_mp_path" req req,
-            });
+            pub type PostResponse = crate::v3::password_exempt_contract::contracts::ecommerce::pre_entrust_sign::mini_program::PostResponse;
         }
         /// `/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign`
         pub mod pay_redirect_sign {
@@ -379,67 +311,9 @@ pub mod normal {
                 }
             }
             /// The request of `POST /v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign` (直连商户模式支付后场景预签约API).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequest {
-                /// 商户AppID
-                ///
-                /// Example: `wxd678efh567hg6787`
-                pub appid: String,
-                /// 免密支付服务ID
-                ///
-                /// Example: `12535`
-                pub service_id: f64,
-                /// 商户签约协议号
-                ///
-                /// Example: `wxwtdk20200910100000`
-                pub out_contract_code: String,
-                /// 回调通知地址
-                ///
-                /// Example: `https://yourapp.com/notify`
-                pub notify_url: String,
-                /// 用户账户展示名称
-                ///
-                /// Example: `微信代扣用户A`
-                pub contract_display_account: String,
-                /// 预支付交易会话标识
-                ///
-                /// Example: `wx201410272009395522657a690389285100`
-                pub prepay_id: String,
-                /// 用户标识
-                ///
-                /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-                pub openid: String,
-            }
-            ::wechatpay::runtime::json_object!(PostRequest {
-                appid: "appid" req req,
-                service_id: "service_id" req req,
-                out_contract_code: "out_contract_code" req req,
-                notify_url: "notify_url" req req,
-                contract_display_account: "contract_display_account" req req,
-                prepay_id: "prepay_id" req req,
-                openid: "openid" req req,
-            });
+            pub type PostRequest = crate::v3::password_exempt_contract::contracts::ecommerce::pre_entrust_sign::pay_redirect_sign::PostRequest;
             /// The response of `POST /v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign` (直连商户模式支付后场景预签约API).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponse {
-                /// 商户号
-                ///
-                /// Example: `1900000109`
-                pub mchid: String,
-                /// 免密支付服务ID
-                ///
-                /// Example: `12535`
-                pub service_id: f64,
-                /// 商户签约协议号
-                ///
-                /// Example: `wxwtdk20200910100000`
-                pub out_contract_code: String,
-            }
-            ::wechatpay::runtime::json_object!(PostResponse {
-                mchid: "mchid" req req,
-                service_id: "service_id" req req,
-                out_contract_code: "out_contract_code" req req,
-            });
+            pub type PostResponse = crate::v3::password_exempt_contract::contracts::ecommerce::pre_entrust_sign::pay_redirect_sign::PostResponse;
         }
     }
 }
@@ -543,41 +417,7 @@ pub mod qs {
                 sub_openid: "sub_openid" opt opt,
             });
             /// The response of `POST /v3/password-exempt-contract/contracts/qs/pre-entrust-sign/mini-program` (清算机构模式小程序场景预签约API).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponse {
-                /// 预签约ID
-                ///
-                /// Example: `5778aadY9nltAsZzXixCkFIGYnV2V`
-                pub pre_entrustweb_id: String,
-                /// 商户号
-                ///
-                /// Example: `1900000109`
-                pub mchid: String,
-                /// 免密支付服务ID
-                ///
-                /// Example: `12535`
-                pub service_id: f64,
-                /// 商户签约协议号
-                ///
-                /// Example: `wxwtdk20200910100000`
-                pub out_contract_code: String,
-                /// 跳转签约的小程序AppID
-                ///
-                /// Example: `wxbd687630cd02ce1d`
-                pub sign_mp_appid: String,
-                /// 跳转签约的小程序路径
-                ///
-                /// Example: `pages/PwdExemptContract/index`
-                pub sign_mp_path: String,
-            }
-            ::wechatpay::runtime::json_object!(PostResponse {
-                pre_entrustweb_id: "pre_entrustweb_id" req req,
-                mchid: "mchid" req req,
-                service_id: "service_id" req req,
-                out_contract_code: "out_contract_code" req req,
-                sign_mp_appid: "sign_mp_appid" req req,
-                sign_mp_path: "sign_mp_path" req req,
-            });
+            pub type PostResponse = crate::v3::password_exempt_contract::contracts::ecommerce::pre_entrust_sign::mini_program::PostResponse;
         }
         /// `/v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign`
         pub mod pay_redirect_sign {
@@ -657,26 +497,7 @@ pub mod qs {
                 sub_openid: "sub_openid" opt opt,
             });
             /// The response of `POST /v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign` (清算机构模式支付后场景预签约API).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponse {
-                /// 商户号
-                ///
-                /// Example: `1900000109`
-                pub mchid: String,
-                /// 免密支付服务ID
-                ///
-                /// Example: `12535`
-                pub service_id: f64,
-                /// 商户签约协议号
-                ///
-                /// Example: `wxwtdk20200910100000`
-                pub out_contract_code: String,
-            }
-            ::wechatpay::runtime::json_object!(PostResponse {
-                mchid: "mchid" req req,
-                service_id: "service_id" req req,
-                out_contract_code: "out_contract_code" req req,
-            });
+            pub type PostResponse = crate::v3::password_exempt_contract::contracts::ecommerce::pre_entrust_sign::pay_redirect_sign::PostResponse;
         }
     }
 }
@@ -860,26 +681,7 @@ pub mod service_id {
                         contract_termination_remark: "contract_termination_remark" req req,
                     });
                     /// The response of `POST /v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}/terminate` (商户通过商户协议号解约协议API).
-                    #[derive(Clone, Debug, PartialEq, Default)]
-                    pub struct PostResponse {
-                        /// 商户号
-                        ///
-                        /// Example: `1900000109`
-                        pub mchid: String,
-                        /// 免密支付服务ID
-                        ///
-                        /// Example: `12535`
-                        pub service_id: f64,
-                        /// 商户签约协议号
-                        ///
-                        /// Example: `wxwtdk20200910100000`
-                        pub out_contract_code: String,
-                    }
-                    ::wechatpay::runtime::json_object!(PostResponse {
-                        mchid: "mchid" req req,
-                        service_id: "service_id" req req,
-                        out_contract_code: "out_contract_code" req req,
-                    });
+                    pub type PostResponse = crate::v3::password_exempt_contract::contracts::ecommerce::pre_entrust_sign::pay_redirect_sign::PostResponse;
                 }
             }
         }

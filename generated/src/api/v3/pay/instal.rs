@@ -187,39 +187,8 @@ pub mod partner {
             phone_number_hash: "phone_number_hash" opt opt,
         });
         /// 用户ID的类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestUserIdUserIdType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestUserIdUserIdType {
-            /// `UNKNOWN_USER_ID_TYPE`: 未知类型
-            UnknownUserIdType,
-            /// `OPENID`: 普通商户的OpenID
-            Openid,
-            /// `PHONE_NO`: 手机号
-            PhoneNo,
-            /// `SP_OPENID`: 服务商的OpenID
-            SpOpenid,
-            /// `SUB_OPENID`: 子商户的OpenID
-            SubOpenid,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestUserIdUserIdType {
-            UnknownUserIdType = "UNKNOWN_USER_ID_TYPE",
-            Openid = "OPENID",
-            PhoneNo = "PHONE_NO",
-            SpOpenid = "SP_OPENID",
-            SubOpenid = "SUB_OPENID",
-        });
+        pub type PostRequestUserIdUserIdType = crate::v3::pay::instal::exposure::PostRequestUserIdType;
         /// The response of `POST /v3/pay/instal/partner/exposure` (商户贴息-获取微信分付曝光建议).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponse {
-            /// 是否建议曝光微信分付
-            pub recommend_exposure: bool,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            recommend_exposure: "recommend_exposure" req req,
-        });
+        pub type PostResponse = crate::v3::pay::instal::exposure::PostResponse;
     }
 }

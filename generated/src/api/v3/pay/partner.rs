@@ -581,16 +581,7 @@ pub mod transactions {
             profit_sharing: "profit_sharing" opt opt,
         });
         /// The response of `POST /v3/pay/partner/transactions/app-with-contract` (APP下单并签约).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponse {
-            /// 预支付交易会话标识
-            ///
-            /// Example: `wx201410272009395522657a690389285100`
-            pub prepay_id: String,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            prepay_id: "prepay_id" req req,
-        });
+        pub type PostResponse = crate::v3::pay::partner::transactions::app::PostResponse;
     }
     /// `/v3/pay/partner/transactions/codepay`
     pub mod codepay {
@@ -680,21 +671,7 @@ pub mod transactions {
             settle_info: "settle_info" opt opt,
         });
         /// 订单金额
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestAmount {
-            /// 总金额
-            ///
-            /// Example: `100`
-            pub total: f64,
-            /// 货币类型
-            ///
-            /// Example: `CNY`
-            pub currency: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestAmount {
-            total: "total" req req,
-            currency: "currency" opt opt,
-        });
+        pub type PostRequestAmount = crate::v3::pay::partner::transactions::app_with_contract::PostRequestAmount;
         /// 优惠功能
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestDetail {
@@ -1087,19 +1064,7 @@ pub mod transactions {
             sub_openid: "sub_openid" opt opt,
         });
         /// The response of `POST /v3/pay/partner/transactions/exposure` (微信分付-支付方式前置服务).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponse {
-            /// 是否建议曝光微信分付
-            pub fqf_exposure: bool,
-            /// 曝光凭证
-            ///
-            /// Example: `Dfkdsf324+-LKFD=`
-            pub market_exposure_token: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            fqf_exposure: "fqf_exposure" req req,
-            market_exposure_token: "market_exposure_token" opt opt,
-        });
+        pub type PostResponse = crate::v3::pay::acquiring_bank::transactions::exposure::PostResponse;
     }
     /// `/v3/pay/partner/transactions/h5`
     pub mod h5 {
@@ -1206,65 +1171,11 @@ pub mod transactions {
             payer: "payer" opt opt,
         });
         /// 支付者
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestPayer {
-            /// 实名支付(需单独申请权限)
-            pub identity: Option<PostRequestPayerIdentity>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestPayer {
-            identity: "identity" opt opt,
-        });
+        pub type PostRequestPayer = crate::v3::pay::partner::transactions::app::PostRequestPayer;
         /// 实名支付(需单独申请权限)
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestPayerIdentity {
-            /// 证件类型
-            pub type_: PostRequestPayerIdentityType,
-            /// 加密后的证件号
-            ///
-            /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
-            pub number: String,
-            /// 加密后的姓名
-            ///
-            /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
-            pub name: String,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestPayerIdentity {
-            type_: "type" req req,
-            number: "number" req req,
-            name: "name" req req,
-        });
+        pub type PostRequestPayerIdentity = crate::v3::pay::partner::transactions::app::PostRequestPayerIdentity;
         /// 证件类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestPayerIdentityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestPayerIdentityType {
-            /// `IDCARD`
-            Idcard,
-            /// `HONGKONG_MACAO`
-            HongkongMacao,
-            /// `HONGKONG_MACAO_RESIDENT`
-            HongkongMacaoResident,
-            /// `TAIWAN_RESIDENT`
-            TaiwanResident,
-            /// `FOREIGN_RESIDENT`
-            ForeignResident,
-            /// `OVERSEA_PASSPORT`
-            OverseaPassport,
-            /// `PHONE_NUMBER`
-            PhoneNumber,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestPayerIdentityType {
-            Idcard = "IDCARD",
-            HongkongMacao = "HONGKONG_MACAO",
-            HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
-            TaiwanResident = "TAIWAN_RESIDENT",
-            ForeignResident = "FOREIGN_RESIDENT",
-            OverseaPassport = "OVERSEA_PASSPORT",
-            PhoneNumber = "PHONE_NUMBER",
-        });
+        pub type PostRequestPayerIdentityType = crate::v3::pay::partner::transactions::app::PostRequestPayerIdentityType;
         /// 场景信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSceneInfo {
@@ -1635,133 +1546,19 @@ pub mod transactions {
             identity: "identity" opt opt,
         });
         /// 实名支付(需单独申请权限)
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestPayerIdentity {
-            /// 证件类型
-            pub type_: PostRequestPayerIdentityType,
-            /// 加密后的证件号
-            ///
-            /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
-            pub number: String,
-            /// 加密后的姓名
-            ///
-            /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
-            pub name: String,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestPayerIdentity {
-            type_: "type" req req,
-            number: "number" req req,
-            name: "name" req req,
-        });
+        pub type PostRequestPayerIdentity = crate::v3::pay::partner::transactions::app::PostRequestPayerIdentity;
         /// 证件类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestPayerIdentityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestPayerIdentityType {
-            /// `IDCARD`
-            Idcard,
-            /// `HONGKONG_MACAO`
-            HongkongMacao,
-            /// `HONGKONG_MACAO_RESIDENT`
-            HongkongMacaoResident,
-            /// `TAIWAN_RESIDENT`
-            TaiwanResident,
-            /// `FOREIGN_RESIDENT`
-            ForeignResident,
-            /// `OVERSEA_PASSPORT`
-            OverseaPassport,
-            /// `PHONE_NUMBER`
-            PhoneNumber,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestPayerIdentityType {
-            Idcard = "IDCARD",
-            HongkongMacao = "HONGKONG_MACAO",
-            HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
-            TaiwanResident = "TAIWAN_RESIDENT",
-            ForeignResident = "FOREIGN_RESIDENT",
-            OverseaPassport = "OVERSEA_PASSPORT",
-            PhoneNumber = "PHONE_NUMBER",
-        });
+        pub type PostRequestPayerIdentityType = crate::v3::pay::partner::transactions::app::PostRequestPayerIdentityType;
         /// 贴息信息(微信分付)
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestSubsidyInfo {
-            /// 贴息详情列表
-            pub subsidy_detail: Option<Vec<PostRequestSubsidyInfoSubsidyDetail>>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestSubsidyInfo {
-            subsidy_detail: "subsidy_detail" opt opt,
-        });
+        pub type PostRequestSubsidyInfo = crate::v3::pay::partner::transactions::app::PostRequestSubsidyInfo;
         /// PostRequestSubsidyInfoSubsidyDetail
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestSubsidyInfoSubsidyDetail {
-            /// 贴息方案类型
-            ///
-            /// Example: `PERIOD`
-            pub subsidy_period_type: PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType,
-            /// 贴息方案列表
-            pub subsidy_plan: Vec<PostRequestSubsidyInfoSubsidyDetailSubsidyPlan>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestSubsidyInfoSubsidyDetail {
-            subsidy_period_type: "subsidy_period_type" req req,
-            subsidy_plan: "subsidy_plan" req req,
-        });
+        pub type PostRequestSubsidyInfoSubsidyDetail = crate::v3::pay::partner::transactions::app::PostRequestSubsidyInfoSubsidyDetail;
         /// 贴息方案类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType {
-            /// `DAILY`: 随时还
-            Daily,
-            /// `PERIOD`: 分期还
-            Period,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType {
-            Daily = "DAILY",
-            Period = "PERIOD",
-        });
+        pub type PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType = crate::v3::pay::partner::transactions::app::PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType;
         /// PostRequestSubsidyInfoSubsidyDetailSubsidyPlan
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
-            /// 贴息期数
-            ///
-            /// Example: `3`
-            ///
-            /// - `3`
-            ///
-            /// - `6`
-            ///
-            /// - `12`
-            pub subsidy_installment_num: i64,
-            /// 贴息比例
-            ///
-            /// Example: `100`
-            ///
-            /// - `0`
-            ///
-            /// - `100`
-            pub subsidy_percent: i64,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
-            subsidy_installment_num: "subsidy_installment_num" req req,
-            subsidy_percent: "subsidy_percent" req req,
-        });
+        pub type PostRequestSubsidyInfoSubsidyDetailSubsidyPlan = crate::v3::pay::partner::transactions::app::PostRequestSubsidyInfoSubsidyDetailSubsidyPlan;
         /// The response of `POST /v3/pay/partner/transactions/jsapi` (JSAPI下单API).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponse {
-            /// 预支付交易会话标识
-            ///
-            /// Example: `wx201410272009395522657a690389285100`
-            pub prepay_id: String,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            prepay_id: "prepay_id" req req,
-        });
+        pub type PostResponse = crate::v3::pay::partner::transactions::app::PostResponse;
     }
     /// `/v3/pay/partner/transactions/jsapi-with-contract`
     pub mod jsapi_with_contract {
@@ -1864,21 +1661,7 @@ pub mod transactions {
             contract_info: "contract_info" req req,
         });
         /// 订单金额
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestAmount {
-            /// 总金额
-            ///
-            /// Example: `100`
-            pub total: f64,
-            /// 货币类型
-            ///
-            /// Example: `CNY`
-            pub currency: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestAmount {
-            total: "total" req req,
-            currency: "currency" opt opt,
-        });
+        pub type PostRequestAmount = crate::v3::pay::partner::transactions::app_with_contract::PostRequestAmount;
         /// 签约授权信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestContractInfo {
@@ -1931,55 +1714,9 @@ pub mod transactions {
             contract_notify_url: "contract_notify_url" opt opt,
         });
         /// 优惠功能
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestDetail {
-            /// 订单原价
-            ///
-            /// Example: `608800`
-            pub cost_price: Option<f64>,
-            /// 商品小票ID
-            ///
-            /// Example: `微信123`
-            pub invoice_id: Option<String>,
-            /// 单品列表
-            pub goods_detail: Vec<PostRequestDetailGoodsDetail>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestDetail {
-            cost_price: "cost_price" opt opt,
-            invoice_id: "invoice_id" opt opt,
-            goods_detail: "goods_detail" req req,
-        });
+        pub type PostRequestDetail = crate::v3::pay::partner::transactions::app_with_contract::PostRequestDetail;
         /// PostRequestDetailGoodsDetail
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestDetailGoodsDetail {
-            /// 商户侧商品编码
-            ///
-            /// Example: `1246464644`
-            pub merchant_goods_id: String,
-            /// 微信支付商品编码
-            ///
-            /// Example: `1001`
-            pub wechatpay_goods_id: Option<String>,
-            /// 商品名称
-            ///
-            /// Example: `iPhoneX 256G`
-            pub goods_name: Option<String>,
-            /// 商品数量
-            ///
-            /// Example: `1`
-            pub quantity: f64,
-            /// 商品单价
-            ///
-            /// Example: `528800`
-            pub unit_price: f64,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestDetailGoodsDetail {
-            merchant_goods_id: "merchant_goods_id" req req,
-            wechatpay_goods_id: "wechatpay_goods_id" opt opt,
-            goods_name: "goods_name" opt opt,
-            quantity: "quantity" req req,
-            unit_price: "unit_price" req req,
-        });
+        pub type PostRequestDetailGoodsDetail = crate::v3::pay::partner::transactions::app_with_contract::PostRequestDetailGoodsDetail;
         /// 支付者
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPayer {
@@ -1997,72 +1734,13 @@ pub mod transactions {
             sub_openid: "sub_openid" opt opt,
         });
         /// 场景信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestSceneInfo {
-            /// 用户终端IP
-            ///
-            /// Example: `14.23.150.211`
-            pub payer_client_ip: String,
-            /// 商户端设备号
-            ///
-            /// Example: `013467007045764`
-            pub device_id: Option<String>,
-            /// 商户门店信息
-            pub store_info: Option<PostRequestSceneInfoStoreInfo>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestSceneInfo {
-            payer_client_ip: "payer_client_ip" req req,
-            device_id: "device_id" opt opt,
-            store_info: "store_info" opt opt,
-        });
+        pub type PostRequestSceneInfo = crate::v3::pay::partner::transactions::app_with_contract::PostRequestSceneInfo;
         /// 商户门店信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestSceneInfoStoreInfo {
-            /// 门店编号
-            ///
-            /// Example: `0001`
-            pub id: Option<String>,
-            /// 门店名称
-            ///
-            /// Example: `腾讯大厦分店`
-            pub name: Option<String>,
-            /// 地区编码
-            ///
-            /// Example: `440305`
-            pub area_code: Option<String>,
-            /// 详细地址
-            ///
-            /// Example: `广东省深圳市南山区科技中一道10000号`
-            pub address: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestSceneInfoStoreInfo {
-            id: "id" opt opt,
-            name: "name" opt opt,
-            area_code: "area_code" opt opt,
-            address: "address" opt opt,
-        });
+        pub type PostRequestSceneInfoStoreInfo = crate::v3::pay::partner::transactions::app_with_contract::PostRequestSceneInfoStoreInfo;
         /// 结算信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestSettleInfo {
-            /// 是否指定分账
-            ///
-            /// Example: `true`
-            pub profit_sharing: Option<bool>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestSettleInfo {
-            profit_sharing: "profit_sharing" opt opt,
-        });
+        pub type PostRequestSettleInfo = crate::v3::pay::partner::transactions::app_with_contract::PostRequestSettleInfo;
         /// The response of `POST /v3/pay/partner/transactions/jsapi-with-contract` (JSAPI下单并授权/签约).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponse {
-            /// 预支付交易会话标识
-            ///
-            /// Example: `wx201410272009395522657a690389285100`
-            pub prepay_id: String,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            prepay_id: "prepay_id" req req,
-        });
+        pub type PostResponse = crate::v3::pay::partner::transactions::app::PostResponse;
     }
     /// `/v3/pay/partner/transactions/miniprogram`
     pub mod miniprogram {
@@ -2286,16 +1964,7 @@ pub mod transactions {
             profit_sharing: "profit_sharing" opt opt,
         });
         /// The response of `POST /v3/pay/partner/transactions/miniprogram` (小程序支付下单).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponse {
-            /// 预支付交易会话标识
-            ///
-            /// Example: `wx201410272009395522657a690389285100`
-            pub prepay_id: String,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            prepay_id: "prepay_id" req req,
-        });
+        pub type PostResponse = crate::v3::pay::partner::transactions::app::PostResponse;
     }
     /// `/v3/pay/partner/transactions/native`
     pub mod native {
@@ -2402,65 +2071,11 @@ pub mod transactions {
             payer: "payer" opt opt,
         });
         /// 支付者
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestPayer {
-            /// 实名支付(需单独申请权限)
-            pub identity: Option<PostRequestPayerIdentity>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestPayer {
-            identity: "identity" opt opt,
-        });
+        pub type PostRequestPayer = crate::v3::pay::partner::transactions::app::PostRequestPayer;
         /// 实名支付(需单独申请权限)
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostRequestPayerIdentity {
-            /// 证件类型
-            pub type_: PostRequestPayerIdentityType,
-            /// 加密后的证件号
-            ///
-            /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
-            pub number: String,
-            /// 加密后的姓名
-            ///
-            /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
-            pub name: String,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestPayerIdentity {
-            type_: "type" req req,
-            number: "number" req req,
-            name: "name" req req,
-        });
+        pub type PostRequestPayerIdentity = crate::v3::pay::partner::transactions::app::PostRequestPayerIdentity;
         /// 证件类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestPayerIdentityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestPayerIdentityType {
-            /// `IDCARD`
-            Idcard,
-            /// `HONGKONG_MACAO`
-            HongkongMacao,
-            /// `HONGKONG_MACAO_RESIDENT`
-            HongkongMacaoResident,
-            /// `TAIWAN_RESIDENT`
-            TaiwanResident,
-            /// `FOREIGN_RESIDENT`
-            ForeignResident,
-            /// `OVERSEA_PASSPORT`
-            OverseaPassport,
-            /// `PHONE_NUMBER`
-            PhoneNumber,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestPayerIdentityType {
-            Idcard = "IDCARD",
-            HongkongMacao = "HONGKONG_MACAO",
-            HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
-            TaiwanResident = "TAIWAN_RESIDENT",
-            ForeignResident = "FOREIGN_RESIDENT",
-            OverseaPassport = "OVERSEA_PASSPORT",
-            PhoneNumber = "PHONE_NUMBER",
-        });
+        pub type PostRequestPayerIdentityType = crate::v3::pay::partner::transactions::app::PostRequestPayerIdentityType;
         /// The response of `POST /v3/pay/partner/transactions/native` (Native下单API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -2520,21 +2135,7 @@ pub mod transactions {
                 }
             }
             /// The request of `GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no}` (商户订单号查询).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetRequest {
-                /// 服务商户号
-                ///
-                /// Query parameter `sp_mchid`. Example: `1230000109`
-                pub sp_mchid: String,
-                /// 子商户号
-                ///
-                /// Query parameter `sub_mchid`. Example: `1900000109`
-                pub sub_mchid: String,
-            }
-            ::wechatpay::runtime::json_object!(GetRequest {
-                sp_mchid: "sp_mchid" skip req,
-                sub_mchid: "sub_mchid" skip req,
-            });
+            pub type GetRequest = crate::v3::pay::partner::transactions::id::by_transaction_id::GetRequest;
             /// The response of `GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no}` (商户订单号查询).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
@@ -2642,31 +2243,7 @@ pub mod transactions {
                 installment_info: "installment_info" opt opt,
             });
             /// 用户支付金额
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseAmount {
-                /// 总金额
-                ///
-                /// Example: `100`
-                pub total: i64,
-                /// 货币类型
-                ///
-                /// Example: `CNY`
-                pub currency: Option<String>,
-                /// 用户支付金额
-                ///
-                /// Example: `100`
-                pub payer_total: i64,
-                /// 用户支付币种
-                ///
-                /// Example: `CNY`
-                pub payer_currency: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseAmount {
-                total: "total" req req,
-                currency: "currency" opt opt,
-                payer_total: "payer_total" req req,
-                payer_currency: "payer_currency" opt opt,
-            });
+            pub type GetResponseAmount = crate::v3::pay::partner::transactions::id::by_transaction_id::GetResponseAmount;
             /// 使用的商户贴息信息(微信分付)
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseInstallmentInfo {
@@ -2964,21 +2541,7 @@ pub mod transactions {
             unit_price: "unit_price" req req,
         });
         /// 支付者
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestPayer {
-            /// 用户标识
-            ///
-            /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            pub sp_openid: Option<String>,
-            /// 用户子标识
-            ///
-            /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            pub sub_openid: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestPayer {
-            sp_openid: "sp_openid" opt opt,
-            sub_openid: "sub_openid" opt opt,
-        });
+        pub type PostRequestPayer = crate::v3::pay::partner::transactions::miniprogram::PostRequestPayer;
         /// 场景信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSceneInfo {
@@ -3015,26 +2578,8 @@ pub mod transactions {
             out_id: "out_id" opt opt,
         });
         /// 结算信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestSettleInfo {
-            /// 是否指定分账
-            ///
-            /// Example: `false`
-            pub profit_sharing: Option<bool>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestSettleInfo {
-            profit_sharing: "profit_sharing" opt opt,
-        });
+        pub type PostRequestSettleInfo = crate::v3::pay::partner::transactions::codepay::PostRequestSettleInfo;
         /// The response of `POST /v3/pay/partner/transactions/scannedpos` (扫码支付下单).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponse {
-            /// 预支付交易会话标识
-            ///
-            /// Example: `wx201410272009395522657a690389285100`
-            pub prepay_id: String,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            prepay_id: "prepay_id" req req,
-        });
+        pub type PostResponse = crate::v3::pay::partner::transactions::app::PostResponse;
     }
 }

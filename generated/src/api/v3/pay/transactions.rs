@@ -152,153 +152,23 @@ pub mod app {
         subsidy_info: "subsidy_info" opt opt,
     });
     /// 支付者
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestPayer {
-        /// 实名支付(需单独申请权限)
-        pub identity: Option<PostRequestPayerIdentity>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestPayer {
-        identity: "identity" opt opt,
-    });
+    pub type PostRequestPayer = crate::v3::pay::partner::transactions::app::PostRequestPayer;
     /// 实名支付(需单独申请权限)
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostRequestPayerIdentity {
-        /// 证件类型
-        pub type_: PostRequestPayerIdentityType,
-        /// 加密后的证件号
-        ///
-        /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
-        pub number: String,
-        /// 加密后的姓名
-        ///
-        /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
-        pub name: String,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestPayerIdentity {
-        type_: "type" req req,
-        number: "number" req req,
-        name: "name" req req,
-    });
+    pub type PostRequestPayerIdentity = crate::v3::pay::partner::transactions::app::PostRequestPayerIdentity;
     /// 证件类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestPayerIdentityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestPayerIdentityType {
-        /// `IDCARD`
-        Idcard,
-        /// `HONGKONG_MACAO`
-        HongkongMacao,
-        /// `HONGKONG_MACAO_RESIDENT`
-        HongkongMacaoResident,
-        /// `TAIWAN_RESIDENT`
-        TaiwanResident,
-        /// `FOREIGN_RESIDENT`
-        ForeignResident,
-        /// `OVERSEA_PASSPORT`
-        OverseaPassport,
-        /// `PHONE_NUMBER`
-        PhoneNumber,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestPayerIdentityType {
-        Idcard = "IDCARD",
-        HongkongMacao = "HONGKONG_MACAO",
-        HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
-        TaiwanResident = "TAIWAN_RESIDENT",
-        ForeignResident = "FOREIGN_RESIDENT",
-        OverseaPassport = "OVERSEA_PASSPORT",
-        PhoneNumber = "PHONE_NUMBER",
-    });
+    pub type PostRequestPayerIdentityType = crate::v3::pay::partner::transactions::app::PostRequestPayerIdentityType;
     /// 结算信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestSettleInfo {
-        /// 是否指定分账
-        ///
-        /// Example: `false`
-        pub profit_sharing: Option<bool>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestSettleInfo {
-        profit_sharing: "profit_sharing" opt opt,
-    });
+    pub type PostRequestSettleInfo = crate::v3::pay::partner::transactions::codepay::PostRequestSettleInfo;
     /// 贴息信息(微信分付)
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestSubsidyInfo {
-        /// 贴息详情列表
-        pub subsidy_detail: Option<Vec<PostRequestSubsidyInfoSubsidyDetail>>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestSubsidyInfo {
-        subsidy_detail: "subsidy_detail" opt opt,
-    });
+    pub type PostRequestSubsidyInfo = crate::v3::pay::partner::transactions::app::PostRequestSubsidyInfo;
     /// PostRequestSubsidyInfoSubsidyDetail
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostRequestSubsidyInfoSubsidyDetail {
-        /// 贴息方案类型
-        ///
-        /// Example: `PERIOD`
-        pub subsidy_period_type: PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType,
-        /// 贴息方案列表
-        pub subsidy_plan: Vec<PostRequestSubsidyInfoSubsidyDetailSubsidyPlan>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestSubsidyInfoSubsidyDetail {
-        subsidy_period_type: "subsidy_period_type" req req,
-        subsidy_plan: "subsidy_plan" req req,
-    });
+    pub type PostRequestSubsidyInfoSubsidyDetail = crate::v3::pay::partner::transactions::app::PostRequestSubsidyInfoSubsidyDetail;
     /// 贴息方案类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType {
-        /// `DAILY`: 随时还
-        Daily,
-        /// `PERIOD`: 分期还
-        Period,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType {
-        Daily = "DAILY",
-        Period = "PERIOD",
-    });
+    pub type PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType = crate::v3::pay::partner::transactions::app::PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType;
     /// PostRequestSubsidyInfoSubsidyDetailSubsidyPlan
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
-        /// 贴息期数
-        ///
-        /// Example: `3`
-        ///
-        /// - `3`
-        ///
-        /// - `6`
-        ///
-        /// - `12`
-        pub subsidy_installment_num: i64,
-        /// 贴息比例
-        ///
-        /// Example: `100`
-        ///
-        /// - `0`
-        ///
-        /// - `100`
-        pub subsidy_percent: i64,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
-        subsidy_installment_num: "subsidy_installment_num" req req,
-        subsidy_percent: "subsidy_percent" req req,
-    });
+    pub type PostRequestSubsidyInfoSubsidyDetailSubsidyPlan = crate::v3::pay::partner::transactions::app::PostRequestSubsidyInfoSubsidyDetailSubsidyPlan;
     /// The response of `POST /v3/pay/transactions/app` (APP下单API).
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponse {
-        /// 预支付交易会话标识
-        ///
-        /// Example: `wx201410272009395522657a690389285100`
-        pub prepay_id: String,
-    }
-    ::wechatpay::runtime::json_object!(PostResponse {
-        prepay_id: "prepay_id" req req,
-    });
+    pub type PostResponse = crate::v3::pay::partner::transactions::app::PostResponse;
 }
 /// `/v3/pay/transactions/app-with-contract`
 pub mod app_with_contract {
@@ -385,179 +255,21 @@ pub mod app_with_contract {
         contract_info: "contract_info" req req,
     });
     /// 订单金额
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestAmount {
-        /// 总金额
-        ///
-        /// Example: `100`
-        pub total: f64,
-        /// 货币类型
-        ///
-        /// Example: `CNY`
-        pub currency: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestAmount {
-        total: "total" req req,
-        currency: "currency" opt opt,
-    });
+    pub type PostRequestAmount = crate::v3::pay::partner::transactions::app_with_contract::PostRequestAmount;
     /// 签约授权信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestContractInfo {
-        /// 模板ID
-        ///
-        /// Example: `3484306348`
-        pub plan_id: String,
-        /// 签约商户号
-        ///
-        /// Example: `1200009811`
-        pub contract_mchid: String,
-        /// 签约AppID
-        ///
-        /// Example: `wxcbda96de0b165486`
-        pub contract_appid: String,
-        /// 签约协议号
-        ///
-        /// Example: `100001256`
-        pub contract_code: String,
-        /// 请求序列号
-        ///
-        /// Example: `1695`
-        pub request_serial: String,
-        /// 用户账户展示名称
-        ///
-        /// Example: `123456`
-        pub contract_display_account: String,
-        /// 签约信息通知URL
-        ///
-        /// Example: `https://yoursite.com`
-        pub contract_notify_url: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestContractInfo {
-        plan_id: "plan_id" req req,
-        contract_mchid: "contract_mchid" req req,
-        contract_appid: "contract_appid" req req,
-        contract_code: "contract_code" req req,
-        request_serial: "request_serial" req req,
-        contract_display_account: "contract_display_account" req req,
-        contract_notify_url: "contract_notify_url" opt opt,
-    });
+    pub type PostRequestContractInfo = crate::v3::pay::partner::transactions::app_with_contract::PostRequestContractInfo;
     /// 优惠功能
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestDetail {
-        /// 订单原价
-        ///
-        /// Example: `608800`
-        pub cost_price: Option<f64>,
-        /// 商品小票ID
-        ///
-        /// Example: `微信123`
-        pub invoice_id: Option<String>,
-        /// 单品列表
-        pub goods_detail: Vec<PostRequestDetailGoodsDetail>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestDetail {
-        cost_price: "cost_price" opt opt,
-        invoice_id: "invoice_id" opt opt,
-        goods_detail: "goods_detail" req req,
-    });
+    pub type PostRequestDetail = crate::v3::pay::partner::transactions::app_with_contract::PostRequestDetail;
     /// PostRequestDetailGoodsDetail
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestDetailGoodsDetail {
-        /// 商户侧商品编码
-        ///
-        /// Example: `1246464644`
-        pub merchant_goods_id: String,
-        /// 微信支付商品编码
-        ///
-        /// Example: `1001`
-        pub wechatpay_goods_id: Option<String>,
-        /// 商品名称
-        ///
-        /// Example: `iPhoneX 256G`
-        pub goods_name: Option<String>,
-        /// 商品数量
-        ///
-        /// Example: `1`
-        pub quantity: f64,
-        /// 商品单价
-        ///
-        /// Example: `528800`
-        pub unit_price: f64,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestDetailGoodsDetail {
-        merchant_goods_id: "merchant_goods_id" req req,
-        wechatpay_goods_id: "wechatpay_goods_id" opt opt,
-        goods_name: "goods_name" opt opt,
-        quantity: "quantity" req req,
-        unit_price: "unit_price" req req,
-    });
+    pub type PostRequestDetailGoodsDetail = crate::v3::pay::partner::transactions::app_with_contract::PostRequestDetailGoodsDetail;
     /// 场景信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestSceneInfo {
-        /// 用户终端IP
-        ///
-        /// Example: `14.23.150.211`
-        pub payer_client_ip: String,
-        /// 商户端设备号
-        ///
-        /// Example: `013467007045764`
-        pub device_id: Option<String>,
-        /// 商户门店信息
-        pub store_info: Option<PostRequestSceneInfoStoreInfo>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestSceneInfo {
-        payer_client_ip: "payer_client_ip" req req,
-        device_id: "device_id" opt opt,
-        store_info: "store_info" opt opt,
-    });
+    pub type PostRequestSceneInfo = crate::v3::pay::partner::transactions::app_with_contract::PostRequestSceneInfo;
     /// 商户门店信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestSceneInfoStoreInfo {
-        /// 门店编号
-        ///
-        /// Example: `0001`
-        pub id: Option<String>,
-        /// 门店名称
-        ///
-        /// Example: `腾讯大厦分店`
-        pub name: Option<String>,
-        /// 地区编码
-        ///
-        /// Example: `440305`
-        pub area_code: Option<String>,
-        /// 详细地址
-        ///
-        /// Example: `广东省深圳市南山区科技中一道10000号`
-        pub address: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestSceneInfoStoreInfo {
-        id: "id" opt opt,
-        name: "name" opt opt,
-        area_code: "area_code" opt opt,
-        address: "address" opt opt,
-    });
+    pub type PostRequestSceneInfoStoreInfo = crate::v3::pay::partner::transactions::app_with_contract::PostRequestSceneInfoStoreInfo;
     /// 结算信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestSettleInfo {
-        /// 是否指定分账
-        ///
-        /// Example: `false`
-        pub profit_sharing: Option<bool>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestSettleInfo {
-        profit_sharing: "profit_sharing" opt opt,
-    });
+    pub type PostRequestSettleInfo = crate::v3::pay::partner::transactions::codepay::PostRequestSettleInfo;
     /// The response of `POST /v3/pay/transactions/app-with-contract` (APP下单并签约).
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponse {
-        /// 预支付交易会话标识
-        ///
-        /// Example: `wx201410272009395522657a690389285100`
-        pub prepay_id: String,
-    }
-    ::wechatpay::runtime::json_object!(PostResponse {
-        prepay_id: "prepay_id" req req,
-    });
+    pub type PostResponse = crate::v3::pay::partner::transactions::app::PostResponse;
 }
 /// `/v3/pay/transactions/codepay`
 pub mod codepay {
@@ -634,128 +346,19 @@ pub mod codepay {
         settle_info: "settle_info" opt opt,
     });
     /// 订单金额
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestAmount {
-        /// 总金额
-        ///
-        /// Example: `100`
-        pub total: f64,
-        /// 货币类型
-        ///
-        /// Example: `CNY`
-        pub currency: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestAmount {
-        total: "total" req req,
-        currency: "currency" opt opt,
-    });
+    pub type PostRequestAmount = crate::v3::pay::partner::transactions::app_with_contract::PostRequestAmount;
     /// 优惠功能
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestDetail {
-        /// 订单原价
-        ///
-        /// Example: `608800`
-        pub cost_price: Option<f64>,
-        /// 商品小票ID
-        ///
-        /// Example: `微信123`
-        pub invoice_id: Option<String>,
-        /// 单品列表
-        pub goods_detail: Vec<PostRequestDetailGoodsDetail>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestDetail {
-        cost_price: "cost_price" opt opt,
-        invoice_id: "invoice_id" opt opt,
-        goods_detail: "goods_detail" req req,
-    });
+    pub type PostRequestDetail = crate::v3::pay::partner::transactions::codepay::PostRequestDetail;
     /// PostRequestDetailGoodsDetail
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestDetailGoodsDetail {
-        /// 商品编码
-        ///
-        /// Example: `1246464644`
-        pub merchant_goods_id: String,
-        /// 微信支付商品编码
-        ///
-        /// Example: `1001`
-        pub wxpay_goods_id: Option<String>,
-        /// 商品名称
-        ///
-        /// Example: `iPhoneX 256G`
-        pub goods_name: Option<String>,
-        /// 商品数量
-        ///
-        /// Example: `1`
-        pub quantity: f64,
-        /// 商品单价
-        ///
-        /// Example: `528800`
-        pub unit_price: f64,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestDetailGoodsDetail {
-        merchant_goods_id: "merchant_goods_id" req req,
-        wxpay_goods_id: "wxpay_goods_id" opt opt,
-        goods_name: "goods_name" opt opt,
-        quantity: "quantity" req req,
-        unit_price: "unit_price" req req,
-    });
+    pub type PostRequestDetailGoodsDetail = crate::v3::pay::partner::transactions::codepay::PostRequestDetailGoodsDetail;
     /// 支付者
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestPayer {
-        /// 授权码
-        ///
-        /// Example: `130061098828009406`
-        pub auth_code: String,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestPayer {
-        auth_code: "auth_code" req req,
-    });
+    pub type PostRequestPayer = crate::v3::pay::partner::transactions::codepay::PostRequestPayer;
     /// 场景信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestSceneInfo {
-        /// 商户端设备号
-        ///
-        /// Example: `013467007045764`
-        pub device_id: Option<String>,
-        /// 商户端设备 IP
-        ///
-        /// Example: `128.0.0.1`
-        pub device_ip: Option<String>,
-        /// 商户门店信息
-        pub store_info: PostRequestSceneInfoStoreInfo,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestSceneInfo {
-        device_id: "device_id" opt opt,
-        device_ip: "device_ip" opt opt,
-        store_info: "store_info" req req,
-    });
+    pub type PostRequestSceneInfo = crate::v3::pay::partner::transactions::codepay::PostRequestSceneInfo;
     /// 商户门店信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestSceneInfoStoreInfo {
-        /// 门店编号
-        ///
-        /// Example: `0001`
-        pub id: Option<String>,
-        /// 商家自定义编码
-        ///
-        /// Example: `A1111`
-        pub out_id: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestSceneInfoStoreInfo {
-        id: "id" opt opt,
-        out_id: "out_id" opt opt,
-    });
+    pub type PostRequestSceneInfoStoreInfo = crate::v3::pay::partner::transactions::codepay::PostRequestSceneInfoStoreInfo;
     /// 结算信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestSettleInfo {
-        /// 是否指定分账
-        ///
-        /// Example: `false`
-        pub profit_sharing: Option<bool>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestSettleInfo {
-        profit_sharing: "profit_sharing" opt opt,
-    });
+    pub type PostRequestSettleInfo = crate::v3::pay::partner::transactions::codepay::PostRequestSettleInfo;
     /// The response of `POST /v3/pay/transactions/codepay` (付款码支付).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -822,31 +425,7 @@ pub mod codepay {
         promotion_detail: "promotion_detail" opt opt,
     });
     /// 订单金额
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponseAmount {
-        /// 订单金额
-        ///
-        /// Example: `100`
-        pub total: f64,
-        /// 用户支付金额
-        ///
-        /// Example: `100`
-        pub payer_total: Option<f64>,
-        /// 订单金额货币类型
-        ///
-        /// Example: `CNY`
-        pub currency: Option<String>,
-        /// 用户支付货币类型
-        ///
-        /// Example: `CNY`
-        pub payer_currency: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponseAmount {
-        total: "total" req req,
-        payer_total: "payer_total" opt opt,
-        currency: "currency" opt opt,
-        payer_currency: "payer_currency" opt opt,
-    });
+    pub type PostResponseAmount = crate::v3::pay::partner::transactions::codepay::PostResponseAmount;
     /// 支付者
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePayer {
@@ -859,95 +438,9 @@ pub mod codepay {
         openid: "openid" opt opt,
     });
     /// PostResponsePromotionDetail
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponsePromotionDetail {
-        /// 券ID
-        ///
-        /// Example: `109519`
-        pub coupon_id: String,
-        /// 优惠名称
-        ///
-        /// Example: `单品惠-6`
-        pub name: Option<String>,
-        /// 优惠范围
-        ///
-        /// Example: `GLOBAL`
-        pub scope: Option<String>,
-        /// 优惠类型
-        ///
-        /// Example: `CASH`
-        pub type_: Option<String>,
-        /// 优惠券面额
-        ///
-        /// Example: `100`
-        pub amount: f64,
-        /// 活动ID
-        ///
-        /// Example: `931386`
-        pub stock_id: Option<String>,
-        /// 微信出资
-        ///
-        /// Example: `0`
-        pub wechatpay_contribute: Option<f64>,
-        /// 商户出资
-        ///
-        /// Example: `0`
-        pub merchant_contribute: Option<f64>,
-        /// 其他出资
-        ///
-        /// Example: `0`
-        pub other_contribute: Option<f64>,
-        /// 优惠货币类型
-        ///
-        /// Example: `CNY`
-        pub currency: Option<String>,
-        /// 单品列表
-        pub goods_detail: Option<Vec<PostResponsePromotionDetailGoodsDetail>>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponsePromotionDetail {
-        coupon_id: "coupon_id" req req,
-        name: "name" opt opt,
-        scope: "scope" opt opt,
-        type_: "type" opt opt,
-        amount: "amount" req req,
-        stock_id: "stock_id" opt opt,
-        wechatpay_contribute: "wechatpay_contribute" opt opt,
-        merchant_contribute: "merchant_contribute" opt opt,
-        other_contribute: "other_contribute" opt opt,
-        currency: "currency" opt opt,
-        goods_detail: "goods_detail" opt opt,
-    });
+    pub type PostResponsePromotionDetail = crate::v3::pay::partner::transactions::codepay::PostResponsePromotionDetail;
     /// PostResponsePromotionDetailGoodsDetail
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponsePromotionDetailGoodsDetail {
-        /// 商品编码
-        ///
-        /// Example: `M1006`
-        pub goods_id: String,
-        /// 商品数量
-        ///
-        /// Example: `1`
-        pub quantity: f64,
-        /// 商品单价
-        ///
-        /// Example: `100`
-        pub unit_price: f64,
-        /// 商品优惠金额
-        ///
-        /// Example: `1`
-        pub discount_amount: f64,
-        /// 商品备注
-        ///
-        /// Example: `商品备注信息`
-        pub goods_remark: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponsePromotionDetailGoodsDetail {
-        goods_id: "goods_id" req req,
-        quantity: "quantity" req req,
-        unit_price: "unit_price" req req,
-        discount_amount: "discount_amount" req req,
-        goods_remark: "goods_remark" opt opt,
-    });
+    pub type PostResponsePromotionDetailGoodsDetail = crate::v3::pay::partner::transactions::codepay::PostResponsePromotionDetailGoodsDetail;
 }
 /// `/v3/pay/transactions/exposure`
 pub mod exposure {
@@ -1008,19 +501,7 @@ pub mod exposure {
         phone_number_hash: "phone_number_hash" opt opt,
     });
     /// The response of `POST /v3/pay/transactions/exposure` (微信分付-支付方式前置服务).
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponse {
-        /// 是否建议曝光微信分付
-        pub fqf_exposure: bool,
-        /// 曝光凭证
-        ///
-        /// Example: `Dfkdsf324+-LKFD=`
-        pub market_exposure_token: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponse {
-        fqf_exposure: "fqf_exposure" req req,
-        market_exposure_token: "market_exposure_token" opt opt,
-    });
+    pub type PostResponse = crate::v3::pay::acquiring_bank::transactions::exposure::PostResponse;
 }
 /// `/v3/pay/transactions/h5`
 pub mod h5 {
@@ -1117,135 +598,19 @@ pub mod h5 {
         settle_info: "settle_info" opt opt,
     });
     /// 支付者
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestPayer {
-        /// 实名支付(需单独申请权限)
-        pub identity: Option<PostRequestPayerIdentity>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestPayer {
-        identity: "identity" opt opt,
-    });
+    pub type PostRequestPayer = crate::v3::pay::partner::transactions::app::PostRequestPayer;
     /// 实名支付(需单独申请权限)
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostRequestPayerIdentity {
-        /// 证件类型
-        pub type_: PostRequestPayerIdentityType,
-        /// 加密后的证件号
-        ///
-        /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
-        pub number: String,
-        /// 加密后的姓名
-        ///
-        /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
-        pub name: String,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestPayerIdentity {
-        type_: "type" req req,
-        number: "number" req req,
-        name: "name" req req,
-    });
+    pub type PostRequestPayerIdentity = crate::v3::pay::partner::transactions::app::PostRequestPayerIdentity;
     /// 证件类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestPayerIdentityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestPayerIdentityType {
-        /// `IDCARD`
-        Idcard,
-        /// `HONGKONG_MACAO`
-        HongkongMacao,
-        /// `HONGKONG_MACAO_RESIDENT`
-        HongkongMacaoResident,
-        /// `TAIWAN_RESIDENT`
-        TaiwanResident,
-        /// `FOREIGN_RESIDENT`
-        ForeignResident,
-        /// `OVERSEA_PASSPORT`
-        OverseaPassport,
-        /// `PHONE_NUMBER`
-        PhoneNumber,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestPayerIdentityType {
-        Idcard = "IDCARD",
-        HongkongMacao = "HONGKONG_MACAO",
-        HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
-        TaiwanResident = "TAIWAN_RESIDENT",
-        ForeignResident = "FOREIGN_RESIDENT",
-        OverseaPassport = "OVERSEA_PASSPORT",
-        PhoneNumber = "PHONE_NUMBER",
-    });
+    pub type PostRequestPayerIdentityType = crate::v3::pay::partner::transactions::app::PostRequestPayerIdentityType;
     /// 场景信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestSceneInfo {
-        /// 用户终端IP
-        ///
-        /// Example: `14.23.150.211`
-        pub payer_client_ip: Option<String>,
-        /// 商户端设备号
-        ///
-        /// Example: `013467007045764`
-        pub device_id: Option<String>,
-        /// 商户门店信息
-        pub store_info: Option<PostRequestSceneInfoStoreInfo>,
-        /// `h5_info`
-        pub h5_info: Option<crate::types::H5Info>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestSceneInfo {
-        payer_client_ip: "payer_client_ip" opt opt,
-        device_id: "device_id" opt opt,
-        store_info: "store_info" opt opt,
-        h5_info: "h5_info" opt opt,
-    });
+    pub type PostRequestSceneInfo = crate::v3::pay::partner::transactions::h5::PostRequestSceneInfo;
     /// 商户门店信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestSceneInfoStoreInfo {
-        /// 门店编号
-        ///
-        /// Example: `0001`
-        pub id: Option<String>,
-        /// 门店名称
-        ///
-        /// Example: `腾讯大厦分店`
-        pub name: String,
-        /// 地区编码
-        ///
-        /// Example: `440305`
-        pub area_code: String,
-        /// 详细地址
-        ///
-        /// Example: `广东省深圳市南山区科技中一道10000号`
-        pub address: String,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestSceneInfoStoreInfo {
-        id: "id" opt opt,
-        name: "name" req req,
-        area_code: "area_code" req req,
-        address: "address" req req,
-    });
+    pub type PostRequestSceneInfoStoreInfo = crate::v3::pay::partner::transactions::h5::PostRequestSceneInfoStoreInfo;
     /// 结算信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestSettleInfo {
-        /// 是否指定分账
-        ///
-        /// Example: `false`
-        pub profit_sharing: Option<bool>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestSettleInfo {
-        profit_sharing: "profit_sharing" opt opt,
-    });
+    pub type PostRequestSettleInfo = crate::v3::pay::partner::transactions::codepay::PostRequestSettleInfo;
     /// The response of `POST /v3/pay/transactions/h5` (H5下单API).
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponse {
-        /// 支付跳转链接
-        ///
-        /// Example: `https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx2016121516420242444321ca0631331346&package=1405458241`
-        pub h5_url: String,
-    }
-    ::wechatpay::runtime::json_object!(PostResponse {
-        h5_url: "h5_url" req req,
-    });
+    pub type PostResponse = crate::v3::pay::partner::transactions::h5::PostResponse;
 }
 /// `/v3/pay/transactions/id`
 pub mod id {
@@ -1494,144 +859,21 @@ pub mod jsapi {
         identity: "identity" opt opt,
     });
     /// 实名支付(需单独申请权限)
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostRequestPayerIdentity {
-        /// 证件类型
-        pub type_: PostRequestPayerIdentityType,
-        /// 加密后的证件号
-        ///
-        /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
-        pub number: String,
-        /// 加密后的姓名
-        ///
-        /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
-        pub name: String,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestPayerIdentity {
-        type_: "type" req req,
-        number: "number" req req,
-        name: "name" req req,
-    });
+    pub type PostRequestPayerIdentity = crate::v3::pay::partner::transactions::app::PostRequestPayerIdentity;
     /// 证件类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestPayerIdentityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestPayerIdentityType {
-        /// `IDCARD`
-        Idcard,
-        /// `HONGKONG_MACAO`
-        HongkongMacao,
-        /// `HONGKONG_MACAO_RESIDENT`
-        HongkongMacaoResident,
-        /// `TAIWAN_RESIDENT`
-        TaiwanResident,
-        /// `FOREIGN_RESIDENT`
-        ForeignResident,
-        /// `OVERSEA_PASSPORT`
-        OverseaPassport,
-        /// `PHONE_NUMBER`
-        PhoneNumber,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestPayerIdentityType {
-        Idcard = "IDCARD",
-        HongkongMacao = "HONGKONG_MACAO",
-        HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
-        TaiwanResident = "TAIWAN_RESIDENT",
-        ForeignResident = "FOREIGN_RESIDENT",
-        OverseaPassport = "OVERSEA_PASSPORT",
-        PhoneNumber = "PHONE_NUMBER",
-    });
+    pub type PostRequestPayerIdentityType = crate::v3::pay::partner::transactions::app::PostRequestPayerIdentityType;
     /// 结算信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestSettleInfo {
-        /// 是否指定分账
-        ///
-        /// Example: `false`
-        pub profit_sharing: Option<bool>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestSettleInfo {
-        profit_sharing: "profit_sharing" opt opt,
-    });
+    pub type PostRequestSettleInfo = crate::v3::pay::partner::transactions::codepay::PostRequestSettleInfo;
     /// 贴息信息(微信分付)
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestSubsidyInfo {
-        /// 贴息详情列表
-        pub subsidy_detail: Option<Vec<PostRequestSubsidyInfoSubsidyDetail>>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestSubsidyInfo {
-        subsidy_detail: "subsidy_detail" opt opt,
-    });
+    pub type PostRequestSubsidyInfo = crate::v3::pay::partner::transactions::app::PostRequestSubsidyInfo;
     /// PostRequestSubsidyInfoSubsidyDetail
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostRequestSubsidyInfoSubsidyDetail {
-        /// 贴息方案类型
-        ///
-        /// Example: `PERIOD`
-        pub subsidy_period_type: PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType,
-        /// 贴息方案列表
-        pub subsidy_plan: Vec<PostRequestSubsidyInfoSubsidyDetailSubsidyPlan>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestSubsidyInfoSubsidyDetail {
-        subsidy_period_type: "subsidy_period_type" req req,
-        subsidy_plan: "subsidy_plan" req req,
-    });
+    pub type PostRequestSubsidyInfoSubsidyDetail = crate::v3::pay::partner::transactions::app::PostRequestSubsidyInfoSubsidyDetail;
     /// 贴息方案类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType {
-        /// `DAILY`: 随时还
-        Daily,
-        /// `PERIOD`: 分期还
-        Period,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType {
-        Daily = "DAILY",
-        Period = "PERIOD",
-    });
+    pub type PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType = crate::v3::pay::partner::transactions::app::PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType;
     /// PostRequestSubsidyInfoSubsidyDetailSubsidyPlan
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
-        /// 贴息期数
-        ///
-        /// Example: `3`
-        ///
-        /// - `3`
-        ///
-        /// - `6`
-        ///
-        /// - `12`
-        pub subsidy_installment_num: i64,
-        /// 贴息比例
-        ///
-        /// Example: `100`
-        ///
-        /// - `0`
-        ///
-        /// - `100`
-        pub subsidy_percent: i64,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
-        subsidy_installment_num: "subsidy_installment_num" req req,
-        subsidy_percent: "subsidy_percent" req req,
-    });
+    pub type PostRequestSubsidyInfoSubsidyDetailSubsidyPlan = crate::v3::pay::partner::transactions::app::PostRequestSubsidyInfoSubsidyDetailSubsidyPlan;
     /// The response of `POST /v3/pay/transactions/jsapi` (JSAPI下单API).
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponse {
-        /// 预支付交易会话标识
-        ///
-        /// Example: `wx201410272009395522657a690389285100`
-        pub prepay_id: String,
-    }
-    ::wechatpay::runtime::json_object!(PostResponse {
-        prepay_id: "prepay_id" req req,
-    });
+    pub type PostResponse = crate::v3::pay::partner::transactions::app::PostResponse;
 }
 /// `/v3/pay/transactions/jsapi-with-contract`
 pub mod jsapi_with_contract {
@@ -1721,21 +963,7 @@ pub mod jsapi_with_contract {
         contract_info: "contract_info" req req,
     });
     /// 订单金额
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestAmount {
-        /// 总金额
-        ///
-        /// Example: `100`
-        pub total: f64,
-        /// 货币类型
-        ///
-        /// Example: `CNY`
-        pub currency: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestAmount {
-        total: "total" req req,
-        currency: "currency" opt opt,
-    });
+    pub type PostRequestAmount = crate::v3::pay::partner::transactions::app_with_contract::PostRequestAmount;
     /// 签约授权信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestContractInfo {
@@ -1788,55 +1016,9 @@ pub mod jsapi_with_contract {
         contract_notify_url: "contract_notify_url" opt opt,
     });
     /// 优惠功能
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestDetail {
-        /// 订单原价
-        ///
-        /// Example: `608800`
-        pub cost_price: Option<f64>,
-        /// 商品小票ID
-        ///
-        /// Example: `微信123`
-        pub invoice_id: Option<String>,
-        /// 单品列表
-        pub goods_detail: Vec<PostRequestDetailGoodsDetail>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestDetail {
-        cost_price: "cost_price" opt opt,
-        invoice_id: "invoice_id" opt opt,
-        goods_detail: "goods_detail" req req,
-    });
+    pub type PostRequestDetail = crate::v3::pay::partner::transactions::app_with_contract::PostRequestDetail;
     /// PostRequestDetailGoodsDetail
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestDetailGoodsDetail {
-        /// 商户侧商品编码
-        ///
-        /// Example: `1246464644`
-        pub merchant_goods_id: String,
-        /// 微信支付商品编码
-        ///
-        /// Example: `1001`
-        pub wechatpay_goods_id: Option<String>,
-        /// 商品名称
-        ///
-        /// Example: `iPhoneX 256G`
-        pub goods_name: Option<String>,
-        /// 商品数量
-        ///
-        /// Example: `1`
-        pub quantity: f64,
-        /// 商品单价
-        ///
-        /// Example: `528800`
-        pub unit_price: f64,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestDetailGoodsDetail {
-        merchant_goods_id: "merchant_goods_id" req req,
-        wechatpay_goods_id: "wechatpay_goods_id" opt opt,
-        goods_name: "goods_name" opt opt,
-        quantity: "quantity" req req,
-        unit_price: "unit_price" req req,
-    });
+    pub type PostRequestDetailGoodsDetail = crate::v3::pay::partner::transactions::app_with_contract::PostRequestDetailGoodsDetail;
     /// 支付者
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPayer {
@@ -1849,72 +1031,13 @@ pub mod jsapi_with_contract {
         openid: "openid" req req,
     });
     /// 场景信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestSceneInfo {
-        /// 用户终端IP
-        ///
-        /// Example: `14.23.150.211`
-        pub payer_client_ip: String,
-        /// 商户端设备号
-        ///
-        /// Example: `013467007045764`
-        pub device_id: Option<String>,
-        /// 商户门店信息
-        pub store_info: Option<PostRequestSceneInfoStoreInfo>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestSceneInfo {
-        payer_client_ip: "payer_client_ip" req req,
-        device_id: "device_id" opt opt,
-        store_info: "store_info" opt opt,
-    });
+    pub type PostRequestSceneInfo = crate::v3::pay::partner::transactions::app_with_contract::PostRequestSceneInfo;
     /// 商户门店信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestSceneInfoStoreInfo {
-        /// 门店编号
-        ///
-        /// Example: `0001`
-        pub id: Option<String>,
-        /// 门店名称
-        ///
-        /// Example: `腾讯大厦分店`
-        pub name: Option<String>,
-        /// 地区编码
-        ///
-        /// Example: `440305`
-        pub area_code: Option<String>,
-        /// 详细地址
-        ///
-        /// Example: `广东省深圳市南山区科技中一道10000号`
-        pub address: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestSceneInfoStoreInfo {
-        id: "id" opt opt,
-        name: "name" opt opt,
-        area_code: "area_code" opt opt,
-        address: "address" opt opt,
-    });
+    pub type PostRequestSceneInfoStoreInfo = crate::v3::pay::partner::transactions::app_with_contract::PostRequestSceneInfoStoreInfo;
     /// 结算信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestSettleInfo {
-        /// 是否指定分账
-        ///
-        /// Example: `false`
-        pub profit_sharing: Option<bool>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestSettleInfo {
-        profit_sharing: "profit_sharing" opt opt,
-    });
+    pub type PostRequestSettleInfo = crate::v3::pay::partner::transactions::codepay::PostRequestSettleInfo;
     /// The response of `POST /v3/pay/transactions/jsapi-with-contract` (JSAPI下单并授权/签约).
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponse {
-        /// 预支付交易会话标识
-        ///
-        /// Example: `wx201410272009395522657a690389285100`
-        pub prepay_id: String,
-    }
-    ::wechatpay::runtime::json_object!(PostResponse {
-        prepay_id: "prepay_id" req req,
-    });
+    pub type PostResponse = crate::v3::pay::partner::transactions::app::PostResponse;
 }
 /// `/v3/pay/transactions/native`
 pub mod native {
@@ -2011,87 +1134,15 @@ pub mod native {
         settle_info: "settle_info" opt opt,
     });
     /// 支付者
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestPayer {
-        /// 实名支付(需单独申请权限)
-        pub identity: Option<PostRequestPayerIdentity>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestPayer {
-        identity: "identity" opt opt,
-    });
+    pub type PostRequestPayer = crate::v3::pay::partner::transactions::app::PostRequestPayer;
     /// 实名支付(需单独申请权限)
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostRequestPayerIdentity {
-        /// 证件类型
-        pub type_: PostRequestPayerIdentityType,
-        /// 加密后的证件号
-        ///
-        /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
-        pub number: String,
-        /// 加密后的姓名
-        ///
-        /// Example: `6B46824C852FA29AAC3DCE6BFD852E27`
-        pub name: String,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestPayerIdentity {
-        type_: "type" req req,
-        number: "number" req req,
-        name: "name" req req,
-    });
+    pub type PostRequestPayerIdentity = crate::v3::pay::partner::transactions::app::PostRequestPayerIdentity;
     /// 证件类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestPayerIdentityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestPayerIdentityType {
-        /// `IDCARD`
-        Idcard,
-        /// `HONGKONG_MACAO`
-        HongkongMacao,
-        /// `HONGKONG_MACAO_RESIDENT`
-        HongkongMacaoResident,
-        /// `TAIWAN_RESIDENT`
-        TaiwanResident,
-        /// `FOREIGN_RESIDENT`
-        ForeignResident,
-        /// `OVERSEA_PASSPORT`
-        OverseaPassport,
-        /// `PHONE_NUMBER`
-        PhoneNumber,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestPayerIdentityType {
-        Idcard = "IDCARD",
-        HongkongMacao = "HONGKONG_MACAO",
-        HongkongMacaoResident = "HONGKONG_MACAO_RESIDENT",
-        TaiwanResident = "TAIWAN_RESIDENT",
-        ForeignResident = "FOREIGN_RESIDENT",
-        OverseaPassport = "OVERSEA_PASSPORT",
-        PhoneNumber = "PHONE_NUMBER",
-    });
+    pub type PostRequestPayerIdentityType = crate::v3::pay::partner::transactions::app::PostRequestPayerIdentityType;
     /// 结算信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestSettleInfo {
-        /// 是否指定分账
-        ///
-        /// Example: `false`
-        pub profit_sharing: Option<bool>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestSettleInfo {
-        profit_sharing: "profit_sharing" opt opt,
-    });
+    pub type PostRequestSettleInfo = crate::v3::pay::partner::transactions::codepay::PostRequestSettleInfo;
     /// The response of `POST /v3/pay/transactions/native` (Native下单API).
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponse {
-        /// 二维码链接
-        ///
-        /// Example: `weixin://wxpay/bizpayurl/up?pr=NwY5Mz9&groupid=00`
-        pub code_url: String,
-    }
-    ::wechatpay::runtime::json_object!(PostResponse {
-        code_url: "code_url" req req,
-    });
+    pub type PostResponse = crate::v3::pay::partner::transactions::native::PostResponse;
 }
 /// `/v3/pay/transactions/out-trade-no`
 pub mod out_trade_no {
@@ -2139,16 +1190,7 @@ pub mod out_trade_no {
             }
         }
         /// The request of `GET /v3/pay/transactions/out-trade-no/{out_trade_no}` (商户订单号查询).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetRequest {
-            /// 直连商户号
-            ///
-            /// Query parameter `mchid`. Example: `1230000109`
-            pub mchid: String,
-        }
-        ::wechatpay::runtime::json_object!(GetRequest {
-            mchid: "mchid" skip req,
-        });
+        pub type GetRequest = crate::v3::pay::transactions::id::by_transaction_id::GetRequest;
         /// The response of `GET /v3/pay/transactions/out-trade-no/{out_trade_no}` (商户订单号查询).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -2269,30 +1311,9 @@ pub mod out_trade_no {
             payer_currency: "payer_currency" opt opt,
         });
         /// 使用的商户贴息信息(微信分付)
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseInstallmentInfo {
-            /// 是否使用了商户贴息
-            pub use_subsidy: bool,
-            /// 用户实际选择分期期数
-            ///
-            /// Example: `3`
-            pub selected_installment_number: i64,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseInstallmentInfo {
-            use_subsidy: "use_subsidy" req req,
-            selected_installment_number: "selected_installment_number" req req,
-        });
+        pub type GetResponseInstallmentInfo = crate::v3::pay::partner::transactions::out_trade_no::by_out_trade_no::GetResponseInstallmentInfo;
         /// 支付者
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponsePayer {
-            /// 用户标识
-            ///
-            /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            pub openid: String,
-        }
-        ::wechatpay::runtime::json_object!(GetResponsePayer {
-            openid: "openid" req req,
-        });
+        pub type GetResponsePayer = crate::v3::pay::transactions::jsapi_with_contract::PostRequestPayer;
         /// `/v3/pay/transactions/out-trade-no/{out_trade_no}/close`
         pub mod close {
             /// The chain step for `/v3/pay/transactions/out-trade-no/{out_trade_no}/close`, reached with `client.v3().pay().transactions().out_trade_no().out_trade_no(out_trade_no).close()`.

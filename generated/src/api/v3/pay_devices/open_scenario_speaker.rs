@@ -120,48 +120,9 @@ pub mod by_device_sn {
             code_url: "code_url" req req,
         });
         /// The response of `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/bind` (绑定音箱设备码牌).
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostResponse {
-            /// 子商户
-            ///
-            /// Example: `1900000001`
-            pub sub_mchid: String,
-            /// 设备sn
-            ///
-            /// Example: `example_device_sn`
-            pub device_sn: String,
-            /// 绑定状态
-            ///
-            /// Example: `OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND`
-            pub bind_state: PostResponseBindState,
-            /// 收款链接url
-            ///
-            /// Example: `URl:weixin://wxpay/s/An4baqw`
-            pub code_url: String,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            sub_mchid: "sub_mchid" req req,
-            device_sn: "device_sn" req req,
-            bind_state: "bind_state" req req,
-            code_url: "code_url" req req,
-        });
+        pub type PostResponse = crate::v3::pay_devices::open_scenario_speaker::by_device_sn::GetResponse;
         /// 绑定状态
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseBindState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseBindState {
-            /// `OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND`
-            OpenScenarioSpeakerBindStateUnbond,
-            /// `OPEN_SCENARIO_SPEAKER_BIND_STATE_BINDED`
-            OpenScenarioSpeakerBindStateBinded,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseBindState {
-            OpenScenarioSpeakerBindStateUnbond = "OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND",
-            OpenScenarioSpeakerBindStateBinded = "OPEN_SCENARIO_SPEAKER_BIND_STATE_BINDED",
-        });
+        pub type PostResponseBindState = crate::v3::pay_devices::open_scenario_speaker::by_device_sn::GetResponseBindState;
     }
     /// `/v3/pay-devices/open-scenario-speaker/{device_sn}/prebind`
     pub mod prebind {
@@ -217,22 +178,7 @@ pub mod by_device_sn {
             code_url: "code_url" req req,
         });
         /// 绑定状态
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseBindState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseBindState {
-            /// `OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND`
-            OpenScenarioSpeakerBindStateUnbond,
-            /// `OPEN_SCENARIO_SPEAKER_BIND_STATE_BINDED`
-            OpenScenarioSpeakerBindStateBinded,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseBindState {
-            OpenScenarioSpeakerBindStateUnbond = "OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND",
-            OpenScenarioSpeakerBindStateBinded = "OPEN_SCENARIO_SPEAKER_BIND_STATE_BINDED",
-        });
+        pub type PostResponseBindState = crate::v3::pay_devices::open_scenario_speaker::by_device_sn::GetResponseBindState;
     }
     /// `/v3/pay-devices/open-scenario-speaker/{device_sn}/unbind`
     pub mod unbind {
@@ -250,47 +196,8 @@ pub mod by_device_sn {
             }
         }
         /// The response of `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/unbind` (解绑音箱设备码牌).
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostResponse {
-            /// 子商户
-            ///
-            /// Example: `1900000001`
-            pub sub_mchid: String,
-            /// 设备sn
-            ///
-            /// Example: `example_device_sn`
-            pub device_sn: String,
-            /// 绑定状态
-            ///
-            /// Example: `OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND`
-            pub bind_state: PostResponseBindState,
-            /// 收款链接url
-            ///
-            /// Example: `URl:weixin://wxpay/s/An4baqw`
-            pub code_url: String,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            sub_mchid: "sub_mchid" req req,
-            device_sn: "device_sn" req req,
-            bind_state: "bind_state" req req,
-            code_url: "code_url" req req,
-        });
+        pub type PostResponse = crate::v3::pay_devices::open_scenario_speaker::by_device_sn::GetResponse;
         /// 绑定状态
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseBindState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseBindState {
-            /// `OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND`
-            OpenScenarioSpeakerBindStateUnbond,
-            /// `OPEN_SCENARIO_SPEAKER_BIND_STATE_BINDED`
-            OpenScenarioSpeakerBindStateBinded,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseBindState {
-            OpenScenarioSpeakerBindStateUnbond = "OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND",
-            OpenScenarioSpeakerBindStateBinded = "OPEN_SCENARIO_SPEAKER_BIND_STATE_BINDED",
-        });
+        pub type PostResponseBindState = crate::v3::pay_devices::open_scenario_speaker::by_device_sn::GetResponseBindState;
     }
 }

@@ -181,38 +181,11 @@ pub mod by_device_id {
                 PrintStateCached = "PRINT_STATE_CACHED",
             });
             /// GetResponseTableList
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseTableList {
-                /// Key字段
-                pub key: Option<String>,
-                /// Value值列表
-                pub row_list: Option<Vec<GetResponseTableListRowList>>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseTableList {
-                key: "key" opt opt,
-                row_list: "row_list" opt opt,
-            });
+            pub type GetResponseTableList = crate::v3::pay_devices::printers::by_device_id::print_orders::PostRequestTableList;
             /// GetResponseTableListRowList
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseTableListRowList {
-                /// 值列表
-                pub cell_list: Option<Vec<String>>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseTableListRowList {
-                cell_list: "cell_list" opt opt,
-            });
+            pub type GetResponseTableListRowList = crate::v3::pay_devices::printers::by_device_id::print_orders::PostRequestTableListRowList;
             /// GetResponseVariableList
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseVariableList {
-                /// Key字段
-                pub key: Option<String>,
-                /// Value值字段
-                pub value: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseVariableList {
-                key: "key" opt opt,
-                value: "value" opt opt,
-            });
+            pub type GetResponseVariableList = crate::v3::pay_devices::printers::by_device_id::print_orders::PostRequestVariableList;
         }
     }
 }

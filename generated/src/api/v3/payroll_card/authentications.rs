@@ -303,25 +303,7 @@ pub mod by_authenticate_number {
         authenticate_failed_reason: "authenticate_failed_reason" opt opt,
     });
     /// 核身状态
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseAuthenticateState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseAuthenticateState {
-        /// `AUTHENTICATE_PROCESSING`
-        AuthenticateProcessing,
-        /// `AUTHENTICATE_SUCCESS`
-        AuthenticateSuccess,
-        /// `AUTHENTICATE_FAILED`
-        AuthenticateFailed,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseAuthenticateState {
-        AuthenticateProcessing = "AUTHENTICATE_PROCESSING",
-        AuthenticateSuccess = "AUTHENTICATE_SUCCESS",
-        AuthenticateFailed = "AUTHENTICATE_FAILED",
-    });
+    pub type GetResponseAuthenticateState = crate::v3::payroll_card::authentications::GetResponseDataAuthenticateState;
 }
 /// `/v3/payroll-card/authentications/pre-order`
 pub mod pre_order {
@@ -533,25 +515,7 @@ pub mod pre_order_with_auth {
         authenticate_type: "authenticate_type" req req,
     });
     /// 核身类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestAuthenticateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestAuthenticateType {
-        /// `SIGN_IN`
-        SignIn,
-        /// `INSURANCE`
-        Insurance,
-        /// `CONTRACT`
-        Contract,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestAuthenticateType {
-        SignIn = "SIGN_IN",
-        Insurance = "INSURANCE",
-        Contract = "CONTRACT",
-    });
+    pub type PostRequestAuthenticateType = crate::v3::payroll_card::authentications::pre_order::PostRequestAuthenticateType;
     /// 用工类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestEmploymentType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -573,39 +537,5 @@ pub mod pre_order_with_auth {
         CooperationEmployment = "COOPERATION_EMPLOYMENT",
     });
     /// The response of `POST /v3/payroll-card/authentications/pre-order-with-auth` (微工卡核身预下单（流程中完成授权）).
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponse {
-        /// 商家核身单号
-        ///
-        /// Example: `mcdhehfgisdhfjghed39384564i83`
-        pub authenticate_number: String,
-        /// 用户标识
-        ///
-        /// Example: `onqOjjmo8wmTOOtSKwXtGjg9Gb58`
-        pub openid: String,
-        /// 商户号
-        ///
-        /// Example: `1111111`
-        pub mchid: String,
-        /// 子商户号
-        ///
-        /// Example: `1111111`
-        pub sub_mchid: String,
-        /// token值
-        ///
-        /// Example: `abcdefghijklmn`
-        pub token: String,
-        /// token有效时间
-        ///
-        /// Example: `300`
-        pub expires_in: i64,
-    }
-    ::wechatpay::runtime::json_object!(PostResponse {
-        authenticate_number: "authenticate_number" req req,
-        openid: "openid" req req,
-        mchid: "mchid" req req,
-        sub_mchid: "sub_mchid" req req,
-        token: "token" req req,
-        expires_in: "expires_in" req req,
-    });
+    pub type PostResponse = crate::v3::payroll_card::authentications::pre_order::PostResponse;
 }

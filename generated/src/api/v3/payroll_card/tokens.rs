@@ -67,25 +67,7 @@ pub struct PostRequest {
     employment_type: "employment_type" req req,
 });
 /// 用工类型
-///
-/// A value this client does not know yet is kept as [`PostRequestEmploymentType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostRequestEmploymentType {
-    /// `LONG_TERM_EMPLOYMENT`
-    LongTermEmployment,
-    /// `SHORT_TERM_EMPLOYMENT`
-    ShortTermEmployment,
-    /// `COOPERATION_EMPLOYMENT`
-    CooperationEmployment,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostRequestEmploymentType {
-    LongTermEmployment = "LONG_TERM_EMPLOYMENT",
-    ShortTermEmployment = "SHORT_TERM_EMPLOYMENT",
-    CooperationEmployment = "COOPERATION_EMPLOYMENT",
-});
+pub type PostRequestEmploymentType = crate::v3::payroll_card::authentications::pre_order_with_auth::PostRequestEmploymentType;
 /// The response of `POST /v3/payroll-card/tokens` (生成授权token API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {

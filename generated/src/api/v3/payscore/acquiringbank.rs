@@ -891,26 +891,7 @@ pub mod serviceorder {
         count: "count" opt opt,
     });
     /// 订单风险金
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestRiskFund {
-        /// 风险金名称
-        ///
-        /// Example: `DEPOSIT`
-        pub name: String,
-        /// 风险金额
-        ///
-        /// Example: `10000`
-        pub amount: i64,
-        /// 风险说明
-        ///
-        /// Example: `就餐的预估费用`
-        pub description: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestRiskFund {
-        name: "name" req req,
-        amount: "amount" req req,
-        description: "description" opt opt,
-    });
+    pub type PostRequestRiskFund = crate::v3::payscore::acquiringbank::serviceorder::GetResponseRiskFund;
     /// 服务时间段
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestTimeRange {
@@ -1066,78 +1047,11 @@ pub mod serviceorder {
         count: "count" opt opt,
     });
     /// PostResponsePostPayments
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponsePostPayments {
-        /// 付费项目名称
-        ///
-        /// Example: `就餐费用`
-        pub name: String,
-        /// 付费说明
-        ///
-        /// Example: `就餐人均100元`
-        pub description: Option<String>,
-        /// 金额
-        ///
-        /// Example: `40000`
-        pub amount: Option<i64>,
-        /// 付费数量
-        ///
-        /// Example: `4`
-        pub count: Option<i64>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponsePostPayments {
-        name: "name" req req,
-        description: "description" opt opt,
-        amount: "amount" opt opt,
-        count: "count" opt opt,
-    });
+    pub type PostResponsePostPayments = crate::v3::payscore::acquiringbank::serviceorder::PostRequestPostPayments;
     /// 订单风险金
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponseRiskFund {
-        /// 风险金名称
-        ///
-        /// Example: `DEPOSIT`
-        pub name: String,
-        /// 风险金额
-        ///
-        /// Example: `10000`
-        pub amount: i64,
-        /// 风险说明
-        ///
-        /// Example: `就餐的预估费用`
-        pub description: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponseRiskFund {
-        name: "name" req req,
-        amount: "amount" req req,
-        description: "description" opt opt,
-    });
+    pub type PostResponseRiskFund = crate::v3::payscore::acquiringbank::serviceorder::GetResponseRiskFund;
     /// 服务时间段
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponseTimeRange {
-        /// 服务开始时间
-        ///
-        /// Example: `20091225091010`
-        pub start_time: String,
-        /// 服务开始时间备注
-        ///
-        /// Example: `开始租借时间`
-        pub start_time_remark: Option<String>,
-        /// 预计服务结束时间
-        ///
-        /// Example: `20091225121010`
-        pub end_time: Option<String>,
-        /// 预计服务结束时间备注
-        ///
-        /// Example: `租借结束时间`
-        pub end_time_remark: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponseTimeRange {
-        start_time: "start_time" req req,
-        start_time_remark: "start_time_remark" opt opt,
-        end_time: "end_time" opt opt,
-        end_time_remark: "end_time_remark" opt opt,
-    });
+    pub type PostResponseTimeRange = crate::v3::payscore::acquiringbank::serviceorder::PostRequestTimeRange;
     /// `/v3/payscore/acquiringbank/serviceorder/{out_order_no}`
     pub mod by_out_order_no {
         /// The chain step for `/v3/payscore/acquiringbank/serviceorder/{out_order_no}`, reached with `client.v3().payscore().acquiringbank().serviceorder().out_order_no(out_order_no)`.
@@ -1292,21 +1206,7 @@ pub mod serviceorder {
                 goods_tag: "goods_tag" opt opt,
             });
             /// 实际服务位置
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestLocation {
-                /// 服务开始地点
-                ///
-                /// Example: `嗨客时尚主题展餐厅`
-                pub start_location: Option<String>,
-                /// 服务结束地点
-                ///
-                /// Example: `嗨客时尚主题展餐厅`
-                pub end_location: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestLocation {
-                start_location: "start_location" opt opt,
-                end_location: "end_location" opt opt,
-            });
+            pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
             /// PostRequestPostDiscounts
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPostDiscounts {
@@ -1334,57 +1234,9 @@ pub mod serviceorder {
                 count: "count" opt opt,
             });
             /// PostRequestPostPayments
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestPostPayments {
-                /// 付费名称
-                ///
-                /// Example: `就餐费用`
-                pub name: String,
-                /// 付费说明
-                ///
-                /// Example: `就餐人均100元`
-                pub description: Option<String>,
-                /// 付费金额
-                ///
-                /// Example: `40000`
-                pub amount: Option<i64>,
-                /// 付费数量
-                ///
-                /// Example: `4`
-                pub count: Option<i64>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestPostPayments {
-                name: "name" req req,
-                description: "description" opt opt,
-                amount: "amount" opt opt,
-                count: "count" opt opt,
-            });
+            pub type PostRequestPostPayments = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostPayments;
             /// 实际服务时间
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestTimeRange {
-                /// 服务开始时间
-                ///
-                /// Example: `20091225091010`
-                pub start_time: String,
-                /// 服务开始时间备注
-                ///
-                /// Example: `开始租借时间`
-                pub start_time_remark: Option<String>,
-                /// 服务结束时间
-                ///
-                /// Example: `20091225121010`
-                pub end_time: Option<String>,
-                /// 服务结束时间备注
-                ///
-                /// Example: `租借结束时间`
-                pub end_time_remark: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestTimeRange {
-                start_time: "start_time" req req,
-                start_time_remark: "start_time_remark" opt opt,
-                end_time: "end_time" opt opt,
-                end_time_remark: "end_time_remark" opt opt,
-            });
+            pub type PostRequestTimeRange = crate::v3::payscore::acquiringbank::serviceorder::GetResponseTimeRange;
         }
         /// `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/modify`
         pub mod modify {
@@ -1445,57 +1297,9 @@ pub mod serviceorder {
                 reason: "reason" req req,
             });
             /// PostRequestPostDiscounts
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestPostDiscounts {
-                /// 优惠名称
-                ///
-                /// Example: `满20减1元`
-                pub name: String,
-                /// 优惠说明
-                ///
-                /// Example: `不与其他优惠叠加`
-                pub description: String,
-                /// 优惠金额
-                ///
-                /// Example: `100`
-                pub amount: i64,
-                /// 优惠数量
-                ///
-                /// Example: `2`
-                pub count: Option<i64>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestPostDiscounts {
-                name: "name" req req,
-                description: "description" req req,
-                amount: "amount" req req,
-                count: "count" opt opt,
-            });
+            pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::by_out_order_no::complete::PostRequestPostDiscounts;
             /// PostRequestPostPayments
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestPostPayments {
-                /// 付费名称
-                ///
-                /// Example: `就餐费用`
-                pub name: String,
-                /// 付费说明
-                ///
-                /// Example: `就餐人均100元`
-                pub description: Option<String>,
-                /// 付费金额
-                ///
-                /// Example: `40000`
-                pub amount: Option<i64>,
-                /// 付费数量
-                ///
-                /// Example: `4`
-                pub count: Option<i64>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestPostPayments {
-                name: "name" req req,
-                description: "description" opt opt,
-                amount: "amount" opt opt,
-                count: "count" opt opt,
-            });
+            pub type PostRequestPostPayments = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostPayments;
         }
         /// `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/registerdeductinfo`
         pub mod registerdeductinfo {
@@ -1811,21 +1615,7 @@ pub mod servicepayondeliveryorder {
         shopping_info: "shopping_info" opt opt,
     });
     /// 服务位置
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestLocation {
-        /// 服务开始地点
-        ///
-        /// Example: `嗨客时尚主题展餐厅`
-        pub start_location: Option<String>,
-        /// 服务结束地点
-        ///
-        /// Example: `嗨客时尚主题展餐厅`
-        pub end_location: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestLocation {
-        start_location: "start_location" opt opt,
-        end_location: "end_location" opt opt,
-    });
+    pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
     /// 后付费商户优惠
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPostDiscounts {
@@ -2109,21 +1899,7 @@ pub mod servicepayondeliveryorder {
         shopping_info: "shopping_info" opt opt,
     });
     /// 服务位置
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponseLocation {
-        /// 服务开始地点
-        ///
-        /// Example: `嗨客时尚主题展餐厅`
-        pub start_location: Option<String>,
-        /// 服务结束地点
-        ///
-        /// Example: `嗨客时尚主题展餐厅`
-        pub end_location: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponseLocation {
-        start_location: "start_location" opt opt,
-        end_location: "end_location" opt opt,
-    });
+    pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
     /// PostResponsePostDiscounts
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePostDiscounts {

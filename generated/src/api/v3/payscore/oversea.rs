@@ -359,36 +359,7 @@ pub mod partner {
             goods_detail: "goods_detail" opt opt,
         });
         /// GetResponseCollectionDetailsPromotionDetailGoodsDetail
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseCollectionDetailsPromotionDetailGoodsDetail {
-            /// 商品编码
-            ///
-            /// Example: `M1006`
-            pub goods_id: String,
-            /// 商品数量
-            ///
-            /// Example: `1`
-            pub quantity: Option<i64>,
-            /// 商品价格
-            ///
-            /// Example: `1`
-            pub unit_price: Option<i64>,
-            /// 商品优惠金额
-            ///
-            /// Example: `100`
-            pub discount_amount: Option<i64>,
-            /// 商品备注
-            ///
-            /// Example: `商品备注信息`
-            pub goods_remark: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseCollectionDetailsPromotionDetailGoodsDetail {
-            goods_id: "goods_id" req req,
-            quantity: "quantity" opt opt,
-            unit_price: "unit_price" opt opt,
-            discount_amount: "discount_amount" opt opt,
-            goods_remark: "goods_remark" opt opt,
-        });
+        pub type GetResponseCollectionDetailsPromotionDetailGoodsDetail = crate::v3::payscore::acquiringbank::serviceorder::GetResponseCollectionDetailsPromotionDetailGoodsDetail;
         /// 优惠范围
         ///
         /// A value this client does not know yet is kept as [`GetResponseCollectionDetailsPromotionDetailScope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -441,47 +412,9 @@ pub mod partner {
             UserPaid = "USER_PAID",
         });
         /// 服务位置
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseLocation {
-            /// 服务开始地点
-            ///
-            /// Example: `嗨客时尚主题展餐厅`
-            pub start_location: Option<String>,
-            /// 服务结束地点
-            ///
-            /// Example: `嗨客时尚主题展餐厅`
-            pub end_location: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseLocation {
-            start_location: "start_location" opt opt,
-            end_location: "end_location" opt opt,
-        });
+        pub type GetResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
         /// GetResponsePostDiscounts
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponsePostDiscounts {
-            /// 优惠名称
-            ///
-            /// Example: `满20减1元`
-            pub name: String,
-            /// 优惠说明
-            ///
-            /// Example: `不与其他优惠叠加`
-            pub description: String,
-            /// 优惠金额
-            ///
-            /// Example: `100`
-            pub amount: Option<i64>,
-            /// 优惠数量
-            ///
-            /// Example: `2`
-            pub count: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponsePostDiscounts {
-            name: "name" req req,
-            description: "description" req req,
-            amount: "amount" opt opt,
-            count: "count" opt opt,
-        });
+        pub type GetResponsePostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
         /// GetResponsePostPayments
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePostPayments {
@@ -509,26 +442,7 @@ pub mod partner {
             count: "count" opt opt,
         });
         /// 订单风险金
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseRiskFund {
-            /// 风险金名称
-            ///
-            /// Example: `DEPOSIT`
-            pub name: String,
-            /// 风险金额
-            ///
-            /// Example: `10000`
-            pub amount: i64,
-            /// 风险说明
-            ///
-            /// Example: `就餐的预估费用`
-            pub description: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseRiskFund {
-            name: "name" req req,
-            amount: "amount" req req,
-            description: "description" opt opt,
-        });
+        pub type GetResponseRiskFund = crate::v3::payscore::acquiringbank::serviceorder::GetResponseRiskFund;
         /// 服务订单状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -678,73 +592,11 @@ pub mod partner {
             attach: "attach" opt opt,
         });
         /// 服务位置
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestLocation {
-            /// 服务开始地点
-            ///
-            /// Example: `嗨客时尚主题展餐厅`
-            pub start_location: Option<String>,
-            /// 预计服务结束地点
-            ///
-            /// Example: `嗨客时尚主题展餐厅`
-            pub end_location: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestLocation {
-            start_location: "start_location" opt opt,
-            end_location: "end_location" opt opt,
-        });
+        pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::PostRequestLocation;
         /// PostRequestPostDiscounts
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestPostDiscounts {
-            /// 优惠名称
-            ///
-            /// Example: `满20减1元`
-            pub name: String,
-            /// 优惠说明
-            ///
-            /// Example: `不与其他优惠叠加`
-            pub description: String,
-            /// 优惠金额
-            ///
-            /// Example: `100`
-            pub amount: Option<i64>,
-            /// 优惠数量
-            ///
-            /// Example: `2`
-            pub count: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestPostDiscounts {
-            name: "name" req req,
-            description: "description" req req,
-            amount: "amount" opt opt,
-            count: "count" opt opt,
-        });
+        pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
         /// PostRequestPostPayments
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestPostPayments {
-            /// 付费名称
-            ///
-            /// Example: `就餐费用`
-            pub name: String,
-            /// 付费金额
-            ///
-            /// Example: `40000`
-            pub amount: Option<i64>,
-            /// 付费说明
-            ///
-            /// Example: `就餐人均100元`
-            pub description: Option<String>,
-            /// 付费数量
-            ///
-            /// Example: `4`
-            pub count: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestPostPayments {
-            name: "name" req req,
-            amount: "amount" opt opt,
-            description: "description" opt opt,
-            count: "count" opt opt,
-        });
+        pub type PostRequestPostPayments = crate::v3::payscore::oversea::partner::serviceorder::GetResponsePostPayments;
         /// 服务风险金
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestRiskFund {
@@ -884,158 +736,19 @@ pub mod partner {
             package: "package" opt opt,
         });
         /// 服务位置
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseLocation {
-            /// 服务开始地点
-            ///
-            /// Example: `嗨客时尚主题展餐厅`
-            pub start_location: Option<String>,
-            /// 预计服务结束地点
-            ///
-            /// Example: `嗨客时尚主题展餐厅`
-            pub end_location: String,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseLocation {
-            start_location: "start_location" opt opt,
-            end_location: "end_location" req req,
-        });
+        pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::PostResponseLocation;
         /// PostResponsePostDiscounts
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponsePostDiscounts {
-            /// 优惠名称
-            ///
-            /// Example: `满20减1元`
-            pub name: String,
-            /// 优惠说明
-            ///
-            /// Example: `不与其他优惠叠加`
-            pub description: String,
-            /// 优惠数量
-            ///
-            /// Example: `2`
-            pub count: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponsePostDiscounts {
-            name: "name" req req,
-            description: "description" req req,
-            count: "count" opt opt,
-        });
+        pub type PostResponsePostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::PostResponsePostDiscounts;
         /// PostResponsePostPayments
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponsePostPayments {
-            /// 付费名称
-            ///
-            /// Example: `就餐费用`
-            pub name: String,
-            /// 付费金额
-            ///
-            /// Example: `40000`
-            pub amount: Option<i64>,
-            /// 付费说明
-            ///
-            /// Example: `就餐人均100元`
-            pub description: Option<String>,
-            /// 付费数量
-            ///
-            /// Example: `4`
-            pub count: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponsePostPayments {
-            name: "name" req req,
-            amount: "amount" opt opt,
-            description: "description" opt opt,
-            count: "count" opt opt,
-        });
+        pub type PostResponsePostPayments = crate::v3::payscore::oversea::partner::serviceorder::GetResponsePostPayments;
         /// 订单风险金
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseRiskFund {
-            /// 风险金名称
-            ///
-            /// Example: `DEPOSIT`
-            pub name: String,
-            /// 风险金额
-            ///
-            /// Example: `10000`
-            pub amount: i64,
-            /// 风险说明
-            ///
-            /// Example: `就餐的预估费用`
-            pub description: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseRiskFund {
-            name: "name" req req,
-            amount: "amount" req req,
-            description: "description" opt opt,
-        });
+        pub type PostResponseRiskFund = crate::v3::payscore::acquiringbank::serviceorder::GetResponseRiskFund;
         /// 服务订单状态
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseState {
-            /// `CREATED`: 服务订单已创建
-            Created,
-            /// `DOING`: 服务订单进行中
-            Doing,
-            /// `DONE`: 服务订单已完成
-            Done,
-            /// `REVOKED`: 商户取消服务订单
-            Revoked,
-            /// `EXPIRED`: 服务订单已失效，
-            Expired,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseState {
-            Created = "CREATED",
-            Doing = "DOING",
-            Done = "DONE",
-            Revoked = "REVOKED",
-            Expired = "EXPIRED",
-        });
+        pub type PostResponseState = crate::v3::payscore::oversea::partner::serviceorder::GetResponseState;
         /// 订单状态说明
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseStateDescription::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseStateDescription {
-            /// `USER_CONFIRM`
-            UserConfirm,
-            /// `MCH_COMPLETE`
-            MchComplete,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseStateDescription {
-            UserConfirm = "USER_CONFIRM",
-            MchComplete = "MCH_COMPLETE",
-        });
+        pub type PostResponseStateDescription = crate::v3::payscore::oversea::partner::serviceorder::GetResponseStateDescription;
         /// 服务时间段
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseTimeRange {
-            /// 服务开始时间
-            ///
-            /// Example: `2019-11-11T16:24:05+08:00`
-            pub start_time: String,
-            /// 服务结束时间
-            ///
-            /// Example: `2019-11-11T16:24:05+08:00`
-            pub end_time: Option<String>,
-            /// 服务开始时间备注
-            ///
-            /// Example: `备注1`
-            pub start_time_remark: Option<String>,
-            /// 服务结束时间备注
-            ///
-            /// Example: `备注2`
-            pub end_time_remark: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseTimeRange {
-            start_time: "start_time" req req,
-            end_time: "end_time" opt opt,
-            start_time_remark: "start_time_remark" opt opt,
-            end_time_remark: "end_time_remark" opt opt,
-        });
+        pub type PostResponseTimeRange = crate::v3::payscore::oversea::partner::serviceorder::PostRequestTimeRange;
         /// `/v3/payscore/oversea/partner/serviceorder/{out_order_no}`
         pub mod by_out_order_no {
             /// The chain step for `/v3/payscore/oversea/partner/serviceorder/{out_order_no}`, reached with `client.v3().payscore().oversea().partner().serviceorder().out_order_no(out_order_no)`.
@@ -1173,73 +886,11 @@ pub mod partner {
                     goods_tag: "goods_tag" opt opt,
                 });
                 /// 实际服务位置
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostRequestLocation {
-                    /// 服务开始地点
-                    ///
-                    /// Example: `嗨客时尚主题展餐厅`
-                    pub start_location: Option<String>,
-                    /// 服务结束地点
-                    ///
-                    /// Example: `嗨客时尚主题展餐厅`
-                    pub end_location: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(PostRequestLocation {
-                    start_location: "start_location" opt opt,
-                    end_location: "end_location" opt opt,
-                });
+                pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
                 /// PostRequestPostDiscounts
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostRequestPostDiscounts {
-                    /// 优惠名称
-                    ///
-                    /// Example: `满20减1元`
-                    pub name: String,
-                    /// 优惠说明
-                    ///
-                    /// Example: `不与其他优惠叠加`
-                    pub description: String,
-                    /// 优惠金额
-                    ///
-                    /// Example: `100`
-                    pub amount: i64,
-                    /// 优惠数量
-                    ///
-                    /// Example: `2`
-                    pub count: Option<i64>,
-                }
-                ::wechatpay::runtime::json_object!(PostRequestPostDiscounts {
-                    name: "name" req req,
-                    description: "description" req req,
-                    amount: "amount" req req,
-                    count: "count" opt opt,
-                });
+                pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::by_out_order_no::complete::PostRequestPostDiscounts;
                 /// PostRequestPostPayments
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostRequestPostPayments {
-                    /// 付费名称
-                    ///
-                    /// Example: `就餐费用`
-                    pub name: String,
-                    /// 付费说明
-                    ///
-                    /// Example: `就餐人均100元`
-                    pub description: Option<String>,
-                    /// 付费金额
-                    ///
-                    /// Example: `40000`
-                    pub amount: Option<i64>,
-                    /// 付费数量
-                    ///
-                    /// Example: `4`
-                    pub count: Option<i64>,
-                }
-                ::wechatpay::runtime::json_object!(PostRequestPostPayments {
-                    name: "name" req req,
-                    description: "description" opt opt,
-                    amount: "amount" opt opt,
-                    count: "count" opt opt,
-                });
+                pub type PostRequestPostPayments = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostPayments;
                 /// 实际服务时间
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequestTimeRange {

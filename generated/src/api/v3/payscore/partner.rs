@@ -121,16 +121,7 @@ pub mod permissions {
         notify_url: "notify_url" opt opt,
     });
     /// The response of `POST /v3/payscore/partner/permissions` (商户预授权API).
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponse {
-        /// 预授权token
-        ///
-        /// Example: `apply_permissions_token`
-        pub apply_permissions_token: String,
-    }
-    ::wechatpay::runtime::json_object!(PostResponse {
-        apply_permissions_token: "apply_permissions_token" req req,
-    });
+    pub type PostResponse = crate::v3::payscore::acquiringbank::permissions::PostResponse;
     /// `/v3/payscore/partner/permissions/apply-for-scene`
     pub mod apply_for_scene {
         /// The chain step for `/v3/payscore/partner/permissions/apply-for-scene`, reached with `client.v3().payscore().partner().permissions().apply_for_scene()`.
@@ -305,32 +296,7 @@ pub mod permissions {
             goods: "goods" req req,
         });
         /// PostRequestShoppingInfoGoods
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestShoppingInfoGoods {
-            /// 商品名称
-            ///
-            /// Example: `森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪`
-            pub name: String,
-            /// 商品图片链接
-            pub picture: String,
-            /// 商品单价金额
-            ///
-            /// Example: `550`
-            pub amount: f64,
-            /// 商品数量
-            ///
-            /// Example: `1`
-            pub count: f64,
-            /// 商品品类ID
-            pub category_id: Option<Vec<String>>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestShoppingInfoGoods {
-            name: "name" req req,
-            picture: "picture" req req,
-            amount: "amount" req req,
-            count: "count" req req,
-            category_id: "category_id" opt opt,
-        });
+        pub type PostRequestShoppingInfoGoods = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseShoppingInfoGoods;
         /// The response of `POST /v3/payscore/partner/permissions/assess-user-risk-level` (服务商评估用户分层).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -932,56 +898,7 @@ pub mod service_account_applications {
             }
         }
         /// The response of `GET /v3/payscore/partner/service-account-applications/{out_apply_no}` (查询收付通子商户服务绑定结果).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponse {
-            /// 服务ID
-            ///
-            /// Example: `2002000000000558128851361561536`
-            pub service_id: String,
-            /// 服务商商户号
-            ///
-            /// Example: `1900000104`
-            pub mchid: String,
-            /// 服务商应用ID
-            ///
-            /// Example: `wxd678efh567hg6787`
-            pub appid: String,
-            /// 子商户商户号
-            ///
-            /// Example: `1900000109`
-            pub sub_mchid: String,
-            /// 子商户应用ID
-            ///
-            /// Example: `wxd678efh567hg6787`
-            pub sub_appid: Option<String>,
-            /// 申请单号
-            ///
-            /// Example: `1234323JKHDFE1243252`
-            pub out_apply_no: String,
-            /// 绑定结果回调通知地址
-            ///
-            /// Example: `https://api.test.com`
-            pub result_notify_url: Option<String>,
-            /// 受理状态
-            ///
-            /// Example: `APPROVED`
-            pub apply_state: String,
-            /// 拒绝原因
-            ///
-            /// Example: `账户异常，绑定失败`
-            pub reject_reason: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponse {
-            service_id: "service_id" req req,
-            mchid: "mchid" req req,
-            appid: "appid" req req,
-            sub_mchid: "sub_mchid" req req,
-            sub_appid: "sub_appid" opt opt,
-            out_apply_no: "out_apply_no" req req,
-            result_notify_url: "result_notify_url" opt opt,
-            apply_state: "apply_state" req req,
-            reject_reason: "reject_reason" opt opt,
-        });
+        pub type GetResponse = crate::v3::payscore::partner::service_account_applications::PostResponse;
     }
 }
 /// `/v3/payscore/partner/serviceorder`
@@ -1230,22 +1147,7 @@ pub mod serviceorder {
         promotion_detail: "promotion_detail" opt opt,
     });
     /// 收款成功渠道
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseCollectionDetailsPaidType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseCollectionDetailsPaidType {
-        /// `NEWTON`
-        Newton,
-        /// `MCH`
-        Mch,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseCollectionDetailsPaidType {
-        Newton = "NEWTON",
-        Mch = "MCH",
-    });
+    pub type GetResponseCollectionDetailsPaidType = crate::v3::payscore::oversea::partner::serviceorder::GetResponseCollectionDetailsPaidType;
     /// GetResponseCollectionDetailsPromotionDetail
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseCollectionDetailsPromotionDetail {
@@ -1308,36 +1210,7 @@ pub mod serviceorder {
         goods_detail: "goods_detail" opt opt,
     });
     /// GetResponseCollectionDetailsPromotionDetailGoodsDetail
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseCollectionDetailsPromotionDetailGoodsDetail {
-        /// 商品编码
-        ///
-        /// Example: `M1006`
-        pub goods_id: String,
-        /// 商品数量
-        ///
-        /// Example: `1`
-        pub quantity: Option<i64>,
-        /// 商品价格
-        ///
-        /// Example: `1`
-        pub unit_price: Option<i64>,
-        /// 商品优惠金额
-        ///
-        /// Example: `100`
-        pub discount_amount: Option<i64>,
-        /// 商品备注
-        ///
-        /// Example: `商品备注信息`
-        pub goods_remark: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseCollectionDetailsPromotionDetailGoodsDetail {
-        goods_id: "goods_id" req req,
-        quantity: "quantity" opt opt,
-        unit_price: "unit_price" opt opt,
-        discount_amount: "discount_amount" opt opt,
-        goods_remark: "goods_remark" opt opt,
-    });
+    pub type GetResponseCollectionDetailsPromotionDetailGoodsDetail = crate::v3::payscore::acquiringbank::serviceorder::GetResponseCollectionDetailsPromotionDetailGoodsDetail;
     /// 优惠范围
     ///
     /// A value this client does not know yet is kept as [`GetResponseCollectionDetailsPromotionDetailScope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1356,128 +1229,17 @@ pub mod serviceorder {
         Global = "GLOBAL",
     });
     /// 优惠类型
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseCollectionDetailsPromotionDetailType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseCollectionDetailsPromotionDetailType {
-        /// `CASH`
-        Cash,
-        /// `NOCASH`
-        Nocash,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseCollectionDetailsPromotionDetailType {
-        Cash = "CASH",
-        Nocash = "NOCASH",
-    });
+    pub type GetResponseCollectionDetailsPromotionDetailType = crate::v3::payscore::oversea::partner::serviceorder::GetResponseCollectionDetailsPromotionDetailType;
     /// 收款状态
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseCollectionState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseCollectionState {
-        /// `USER_PAYING`
-        UserPaying,
-        /// `USER_PAID`
-        UserPaid,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseCollectionState {
-        UserPaying = "USER_PAYING",
-        UserPaid = "USER_PAID",
-    });
+    pub type GetResponseCollectionState = crate::v3::payscore::oversea::partner::serviceorder::GetResponseCollectionState;
     /// 服务位置
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseLocation {
-        /// 服务开始地点
-        ///
-        /// Example: `嗨客时尚主题展餐厅`
-        pub start_location: Option<String>,
-        /// 服务结束地点
-        ///
-        /// Example: `嗨客时尚主题展餐厅`
-        pub end_location: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseLocation {
-        start_location: "start_location" opt opt,
-        end_location: "end_location" opt opt,
-    });
+    pub type GetResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
     /// GetResponsePostDiscounts
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponsePostDiscounts {
-        /// 优惠名称
-        ///
-        /// Example: `满20减1元`
-        pub name: String,
-        /// 优惠说明
-        ///
-        /// Example: `不与其他优惠叠加`
-        pub description: String,
-        /// 优惠金额
-        ///
-        /// Example: `100`
-        pub amount: Option<i64>,
-        /// 优惠数量
-        ///
-        /// Example: `2`
-        pub count: Option<i64>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponsePostDiscounts {
-        name: "name" req req,
-        description: "description" req req,
-        amount: "amount" opt opt,
-        count: "count" opt opt,
-    });
+    pub type GetResponsePostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
     /// GetResponsePostPayments
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponsePostPayments {
-        /// 付费名称
-        ///
-        /// Example: `就餐费用`
-        pub name: String,
-        /// 付费说明
-        ///
-        /// Example: `就餐人均100元`
-        pub description: Option<String>,
-        /// 付费金额
-        ///
-        /// Example: `40000`
-        pub amount: Option<i64>,
-        /// 付费数量
-        ///
-        /// Example: `4`
-        pub count: Option<i64>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponsePostPayments {
-        name: "name" req req,
-        description: "description" opt opt,
-        amount: "amount" opt opt,
-        count: "count" opt opt,
-    });
+    pub type GetResponsePostPayments = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostPayments;
     /// 订单风险金
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseRiskFund {
-        /// 风险金名称
-        ///
-        /// Example: `DEPOSIT`
-        pub name: String,
-        /// 风险金额
-        ///
-        /// Example: `10000`
-        pub amount: i64,
-        /// 风险说明
-        ///
-        /// Example: `就餐的预估费用`
-        pub description: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseRiskFund {
-        name: "name" req req,
-        amount: "amount" req req,
-        description: "description" opt opt,
-    });
+    pub type GetResponseRiskFund = crate::v3::payscore::acquiringbank::serviceorder::GetResponseRiskFund;
     /// 服务订单状态
     ///
     /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1505,48 +1267,9 @@ pub mod serviceorder {
         Expired = "EXPIRED",
     });
     /// 订单状态说明
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseStateDescription::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseStateDescription {
-        /// `USER_CONFIRM`
-        UserConfirm,
-        /// `MCH_COMPLETE`
-        MchComplete,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseStateDescription {
-        UserConfirm = "USER_CONFIRM",
-        MchComplete = "MCH_COMPLETE",
-    });
+    pub type GetResponseStateDescription = crate::v3::payscore::oversea::partner::serviceorder::GetResponseStateDescription;
     /// 服务时间
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseTimeRange {
-        /// 服务开始时间
-        ///
-        /// Example: `20091225091010`
-        pub start_time: Option<String>,
-        /// 服务开始时间备注
-        ///
-        /// Example: `开始租借时间`
-        pub start_time_remark: Option<String>,
-        /// 服务结束时间
-        ///
-        /// Example: `20091225121010`
-        pub end_time: Option<String>,
-        /// 服务结束时间备注
-        ///
-        /// Example: `租借结束时间`
-        pub end_time_remark: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseTimeRange {
-        start_time: "start_time" opt opt,
-        start_time_remark: "start_time_remark" opt opt,
-        end_time: "end_time" opt opt,
-        end_time_remark: "end_time_remark" opt opt,
-    });
+    pub type GetResponseTimeRange = crate::v3::payscore::oversea::partner::serviceorder::GetResponseTimeRange;
     /// The request of `POST /v3/payscore/partner/serviceorder` (创建支付分订单).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
@@ -1646,73 +1369,11 @@ pub mod serviceorder {
         materiel_no: "materiel_no" opt opt,
     });
     /// 服务位置
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestLocation {
-        /// 服务开始地点
-        ///
-        /// Example: `嗨客时尚主题展餐厅`
-        pub start_location: Option<String>,
-        /// 预计服务结束地点
-        ///
-        /// Example: `嗨客时尚主题展餐厅`
-        pub end_location: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestLocation {
-        start_location: "start_location" opt opt,
-        end_location: "end_location" opt opt,
-    });
+    pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::PostRequestLocation;
     /// PostRequestPostDiscounts
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestPostDiscounts {
-        /// 优惠名称
-        ///
-        /// Example: `满20减1元`
-        pub name: String,
-        /// 优惠说明
-        ///
-        /// Example: `不与其他优惠叠加`
-        pub description: String,
-        /// 优惠金额
-        ///
-        /// Example: `100`
-        pub amount: Option<i64>,
-        /// 优惠数量
-        ///
-        /// Example: `2`
-        pub count: Option<i64>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestPostDiscounts {
-        name: "name" req req,
-        description: "description" req req,
-        amount: "amount" opt opt,
-        count: "count" opt opt,
-    });
+    pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
     /// PostRequestPostPayments
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestPostPayments {
-        /// 付费项目名称
-        ///
-        /// Example: `就餐费用`
-        pub name: String,
-        /// 付费说明
-        ///
-        /// Example: `就餐人均100元`
-        pub description: Option<String>,
-        /// 金额
-        ///
-        /// Example: `40000`
-        pub amount: Option<i64>,
-        /// 付费数量
-        ///
-        /// Example: `4`
-        pub count: Option<i64>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestPostPayments {
-        name: "name" req req,
-        description: "description" opt opt,
-        amount: "amount" opt opt,
-        count: "count" opt opt,
-    });
+    pub type PostRequestPostPayments = crate::v3::payscore::acquiringbank::serviceorder::PostRequestPostPayments;
     /// 订单风险金
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestRiskFund {
@@ -1870,186 +1531,21 @@ pub mod serviceorder {
         package: "package" opt opt,
     });
     /// 服务位置
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponseLocation {
-        /// 服务开始地点
-        ///
-        /// Example: `嗨客时尚主题展餐厅`
-        pub start_location: Option<String>,
-        /// 预计服务结束地点
-        ///
-        /// Example: `嗨客时尚主题展餐厅`
-        pub end_location: String,
-    }
-    ::wechatpay::runtime::json_object!(PostResponseLocation {
-        start_location: "start_location" opt opt,
-        end_location: "end_location" req req,
-    });
+    pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::PostResponseLocation;
     /// PostResponsePostDiscounts
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponsePostDiscounts {
-        /// 优惠名称
-        ///
-        /// Example: `满20减1元`
-        pub name: String,
-        /// 优惠说明
-        ///
-        /// Example: `不与其他优惠叠加`
-        pub description: String,
-        /// 优惠金额
-        ///
-        /// Example: `100`
-        pub amount: Option<i64>,
-        /// 优惠数量
-        ///
-        /// Example: `2`
-        pub count: Option<i64>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponsePostDiscounts {
-        name: "name" req req,
-        description: "description" req req,
-        amount: "amount" opt opt,
-        count: "count" opt opt,
-    });
+    pub type PostResponsePostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
     /// PostResponsePostPayments
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponsePostPayments {
-        /// 付费项目名称
-        ///
-        /// Example: `就餐费用`
-        pub name: String,
-        /// 付费说明
-        ///
-        /// Example: `就餐人均100元`
-        pub description: Option<String>,
-        /// 金额
-        ///
-        /// Example: `40000`
-        pub amount: Option<i64>,
-        /// 付费数量
-        ///
-        /// Example: `4`
-        pub count: Option<i64>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponsePostPayments {
-        name: "name" req req,
-        description: "description" opt opt,
-        amount: "amount" opt opt,
-        count: "count" opt opt,
-    });
+    pub type PostResponsePostPayments = crate::v3::payscore::acquiringbank::serviceorder::PostRequestPostPayments;
     /// 订单风险金
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostResponseRiskFund {
-        /// 风险金名称
-        ///
-        /// Example: `DEPOSIT`
-        pub name: PostResponseRiskFundName,
-        /// 风险金额
-        ///
-        /// Example: `10000`
-        pub amount: i64,
-        /// 风险说明
-        ///
-        /// Example: `就餐的预估费用`
-        pub description: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponseRiskFund {
-        name: "name" req req,
-        amount: "amount" req req,
-        description: "description" opt opt,
-    });
+    pub type PostResponseRiskFund = crate::v3::payscore::partner::serviceorder::PostRequestRiskFund;
     /// 风险金名称
-    ///
-    /// A value this client does not know yet is kept as [`PostResponseRiskFundName::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostResponseRiskFundName {
-        /// `DEPOSIT`
-        Deposit,
-        /// `ADVANCE`
-        Advance,
-        /// `CASH_DEPOSIT`
-        CashDeposit,
-        /// `ESTIMATE_ORDER_COST`
-        EstimateOrderCost,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostResponseRiskFundName {
-        Deposit = "DEPOSIT",
-        Advance = "ADVANCE",
-        CashDeposit = "CASH_DEPOSIT",
-        EstimateOrderCost = "ESTIMATE_ORDER_COST",
-    });
+    pub type PostResponseRiskFundName = crate::v3::payscore::partner::serviceorder::PostRequestRiskFundName;
     /// 服务订单状态
-    ///
-    /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostResponseState {
-        /// `CREATED`: 商户已创建服务订单
-        Created,
-        /// `DOING`: 服务订单进行中
-        Doing,
-        /// `DONE`: 服务订单完成(终态)
-        Done,
-        /// `REVOKED`: 商户取消服务订单(终态)
-        Revoked,
-        /// `EXPIRED`: 服务订单已失效
-        Expired,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostResponseState {
-        Created = "CREATED",
-        Doing = "DOING",
-        Done = "DONE",
-        Revoked = "REVOKED",
-        Expired = "EXPIRED",
-    });
+    pub type PostResponseState = crate::v3::payscore::partner::serviceorder::GetResponseState;
     /// 订单状态说明
-    ///
-    /// A value this client does not know yet is kept as [`PostResponseStateDescription::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostResponseStateDescription {
-        /// `USER_CONFIRM`
-        UserConfirm,
-        /// `MCH_COMPLETE`
-        MchComplete,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostResponseStateDescription {
-        UserConfirm = "USER_CONFIRM",
-        MchComplete = "MCH_COMPLETE",
-    });
+    pub type PostResponseStateDescription = crate::v3::payscore::oversea::partner::serviceorder::GetResponseStateDescription;
     /// 服务时间段
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponseTimeRange {
-        /// 服务开始时间
-        ///
-        /// Example: `20091225091010`
-        pub start_time: String,
-        /// 服务开始时间备注
-        ///
-        /// Example: `开始租借时间`
-        pub start_time_remark: Option<String>,
-        /// 预计服务结束时间
-        ///
-        /// Example: `20091225121010`
-        pub end_time: Option<String>,
-        /// 预计服务结束时间备注
-        ///
-        /// Example: `租借结束时间`
-        pub end_time_remark: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponseTimeRange {
-        start_time: "start_time" req req,
-        start_time_remark: "start_time_remark" opt opt,
-        end_time: "end_time" opt opt,
-        end_time_remark: "end_time_remark" opt opt,
-    });
+    pub type PostResponseTimeRange = crate::v3::payscore::acquiringbank::serviceorder::PostRequestTimeRange;
     /// `/v3/payscore/partner/serviceorder/{out_order_no}`
     pub mod by_out_order_no {
         /// The chain step for `/v3/payscore/partner/serviceorder/{out_order_no}`, reached with `client.v3().payscore().partner().serviceorder().out_order_no(out_order_no)`.
@@ -2121,26 +1617,7 @@ pub mod serviceorder {
                 }
             }
             /// The request of `POST /v3/payscore/partner/serviceorder/{out_order_no}/cancel` (取消支付分订单API).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequest {
-                /// 服务ID
-                ///
-                /// Example: `2002000000000558128851361561536`
-                pub service_id: String,
-                /// 子商户号
-                ///
-                /// Example: `1900000109`
-                pub sub_mchid: String,
-                /// 撤销原因
-                ///
-                /// Example: `用户投诉`
-                pub reason: String,
-            }
-            ::wechatpay::runtime::json_object!(PostRequest {
-                service_id: "service_id" req req,
-                sub_mchid: "sub_mchid" req req,
-                reason: "reason" req req,
-            });
+            pub type PostRequest = crate::v3::payscore::oversea::partner::serviceorder::by_out_order_no::cancel::PostRequest;
         }
         /// `/v3/payscore/partner/serviceorder/{out_order_no}/complete`
         pub mod complete {
@@ -2213,120 +1690,15 @@ pub mod serviceorder {
                 device: "device" opt opt,
             });
             /// 设备信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestDevice {
-                /// 服务开始的设备ID
-                ///
-                /// Example: `HG123456`
-                pub start_device_id: Option<String>,
-                /// 服务结束的设备ID
-                ///
-                /// Example: `HG123456`
-                pub end_device_id: Option<String>,
-                /// 物料URL
-                ///
-                /// Example: `example_materiel_no`
-                pub materiel_no: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestDevice {
-                start_device_id: "start_device_id" opt opt,
-                end_device_id: "end_device_id" opt opt,
-                materiel_no: "materiel_no" opt opt,
-            });
+            pub type PostRequestDevice = crate::v3::payscore::partner::serviceorder::PostRequestDevice;
             /// 实际服务位置
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestLocation {
-                /// 服务开始地点
-                ///
-                /// Example: `嗨客时尚主题展餐厅`
-                pub start_location: Option<String>,
-                /// 服务结束地点
-                ///
-                /// Example: `嗨客时尚主题展餐厅`
-                pub end_location: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestLocation {
-                start_location: "start_location" opt opt,
-                end_location: "end_location" opt opt,
-            });
+            pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
             /// PostRequestPostDiscounts
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestPostDiscounts {
-                /// 优惠名称
-                ///
-                /// Example: `满20减1元`
-                pub name: String,
-                /// 优惠说明
-                ///
-                /// Example: `不与其他优惠叠加`
-                pub description: String,
-                /// 优惠金额
-                ///
-                /// Example: `100`
-                pub amount: i64,
-                /// 优惠数量
-                ///
-                /// Example: `2`
-                pub count: Option<i64>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestPostDiscounts {
-                name: "name" req req,
-                description: "description" req req,
-                amount: "amount" req req,
-                count: "count" opt opt,
-            });
+            pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::by_out_order_no::complete::PostRequestPostDiscounts;
             /// PostRequestPostPayments
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestPostPayments {
-                /// 付费名称
-                ///
-                /// Example: `就餐费用`
-                pub name: String,
-                /// 付费说明
-                ///
-                /// Example: `就餐人均100元`
-                pub description: Option<String>,
-                /// 付费金额
-                ///
-                /// Example: `40000`
-                pub amount: Option<i64>,
-                /// 付费数量
-                ///
-                /// Example: `4`
-                pub count: Option<i64>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestPostPayments {
-                name: "name" req req,
-                description: "description" opt opt,
-                amount: "amount" opt opt,
-                count: "count" opt opt,
-            });
+            pub type PostRequestPostPayments = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostPayments;
             /// 实际服务时间
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestTimeRange {
-                /// 服务开始时间
-                ///
-                /// Example: `20091225091010`
-                pub start_time: Option<String>,
-                /// 服务开始时间备注
-                ///
-                /// Example: `开始租借时间`
-                pub start_time_remark: Option<String>,
-                /// 服务结束时间
-                ///
-                /// Example: `20091225121010`
-                pub end_time: Option<String>,
-                /// 服务结束时间备注
-                ///
-                /// Example: `租借结束时间`
-                pub end_time_remark: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestTimeRange {
-                start_time: "start_time" opt opt,
-                start_time_remark: "start_time_remark" opt opt,
-                end_time: "end_time" opt opt,
-                end_time_remark: "end_time_remark" opt opt,
-            });
+            pub type PostRequestTimeRange = crate::v3::payscore::oversea::partner::serviceorder::GetResponseTimeRange;
         }
         /// `/v3/payscore/partner/serviceorder/{out_order_no}/modify`
         pub mod modify {
@@ -2385,26 +1757,7 @@ pub mod serviceorder {
                 device: "device" opt opt,
             });
             /// 设备信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestDevice {
-                /// 服务开始的设备ID
-                ///
-                /// Example: `HG123456`
-                pub start_device_id: Option<String>,
-                /// 服务结束的设备ID
-                ///
-                /// Example: `HG123456`
-                pub end_device_id: Option<String>,
-                /// 物料URL
-                ///
-                /// Example: `example_materiel_no`
-                pub materiel_no: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestDevice {
-                start_device_id: "start_device_id" opt opt,
-                end_device_id: "end_device_id" opt opt,
-                materiel_no: "materiel_no" opt opt,
-            });
+            pub type PostRequestDevice = crate::v3::payscore::partner::serviceorder::PostRequestDevice;
             /// PostRequestPostDiscounts
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPostDiscounts {
@@ -2432,31 +1785,7 @@ pub mod serviceorder {
                 count: "count" opt opt,
             });
             /// PostRequestPostPayments
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestPostPayments {
-                /// 付费名称
-                ///
-                /// Example: `就餐费用`
-                pub name: String,
-                /// 付费说明
-                ///
-                /// Example: `就餐人均100元`
-                pub description: Option<String>,
-                /// 付费金额
-                ///
-                /// Example: `40000`
-                pub amount: Option<i64>,
-                /// 付费数量
-                ///
-                /// Example: `4`
-                pub count: Option<i64>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestPostPayments {
-                name: "name" req req,
-                description: "description" opt opt,
-                amount: "amount" opt opt,
-                count: "count" opt opt,
-            });
+            pub type PostRequestPostPayments = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostPayments;
         }
         /// `/v3/payscore/partner/serviceorder/{out_order_no}/pay`
         pub mod pay {
@@ -2552,57 +1881,9 @@ pub mod serviceorder {
                 prepaid_time: "prepaid_time" req req,
             });
             /// PostRequestPostDiscounts
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestPostDiscounts {
-                /// 优惠名称
-                ///
-                /// Example: `满20减1元`
-                pub name: Option<String>,
-                /// 优惠说明
-                ///
-                /// Example: `不与其他优惠叠加`
-                pub description: Option<String>,
-                /// 优惠金额
-                ///
-                /// Example: `100`
-                pub amount: Option<f64>,
-                /// 优惠数量
-                ///
-                /// Example: `2`
-                pub count: Option<f64>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestPostDiscounts {
-                name: "name" opt opt,
-                description: "description" opt opt,
-                amount: "amount" opt opt,
-                count: "count" opt opt,
-            });
+            pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostDiscounts;
             /// PostRequestPostPayments
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestPostPayments {
-                /// 付费名称
-                ///
-                /// Example: `就餐费用`
-                pub name: Option<String>,
-                /// 付费金额
-                ///
-                /// Example: `40000`
-                pub amount: Option<f64>,
-                /// 付费说明
-                ///
-                /// Example: `就餐人均100元`
-                pub description: Option<String>,
-                /// 付费数量
-                ///
-                /// Example: `4`
-                pub count: Option<f64>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestPostPayments {
-                name: "name" opt opt,
-                amount: "amount" opt opt,
-                description: "description" opt opt,
-                count: "count" opt opt,
-            });
+            pub type PostRequestPostPayments = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostPayments;
         }
         /// `/v3/payscore/partner/serviceorder/{out_order_no}/send-prepaidmessage`
         pub mod send_prepaidmessage {
@@ -2628,89 +1909,11 @@ pub mod serviceorder {
                 }
             }
             /// The request of `POST /v3/payscore/partner/serviceorder/{out_order_no}/send-prepaidmessage` (下发服务预扣费消息).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequest {
-                /// 服务ID
-                ///
-                /// Example: `2002000000000558128851361561536`
-                pub service_id: String,
-                /// 子商户商户号
-                ///
-                /// Example: `1900000109`
-                pub sub_mchid: String,
-                /// 后付费项目
-                pub post_payments: Vec<PostRequestPostPayments>,
-                /// 商户优惠
-                pub post_discounts: Option<Vec<PostRequestPostDiscounts>>,
-                /// 总金额
-                ///
-                /// Example: `50000`
-                pub total_amount: f64,
-                /// 预计扣费时间
-                ///
-                /// Example: `20231218`
-                pub prepaid_time: String,
-            }
-            ::wechatpay::runtime::json_object!(PostRequest {
-                service_id: "service_id" req req,
-                sub_mchid: "sub_mchid" req req,
-                post_payments: "post_payments" req req,
-                post_discounts: "post_discounts" opt opt,
-                total_amount: "total_amount" req req,
-                prepaid_time: "prepaid_time" req req,
-            });
+            pub type PostRequest = crate::v3::payscore::partner::serviceorder::by_out_order_no::send_pendingmessage::PostRequest;
             /// PostRequestPostDiscounts
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestPostDiscounts {
-                /// 优惠名称
-                ///
-                /// Example: `满20减1元`
-                pub name: Option<String>,
-                /// 优惠说明
-                ///
-                /// Example: `不与其他优惠叠加`
-                pub description: Option<String>,
-                /// 优惠金额
-                ///
-                /// Example: `100`
-                pub amount: Option<f64>,
-                /// 优惠数量
-                ///
-                /// Example: `2`
-                pub count: Option<f64>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestPostDiscounts {
-                name: "name" opt opt,
-                description: "description" opt opt,
-                amount: "amount" opt opt,
-                count: "count" opt opt,
-            });
+            pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostDiscounts;
             /// PostRequestPostPayments
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestPostPayments {
-                /// 付费名称
-                ///
-                /// Example: `就餐费用`
-                pub name: Option<String>,
-                /// 付费金额
-                ///
-                /// Example: `40000`
-                pub amount: Option<f64>,
-                /// 付费说明
-                ///
-                /// Example: `就餐人均100元`
-                pub description: Option<String>,
-                /// 付费数量
-                ///
-                /// Example: `4`
-                pub count: Option<f64>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestPostPayments {
-                name: "name" opt opt,
-                amount: "amount" opt opt,
-                description: "description" opt opt,
-                count: "count" opt opt,
-            });
+            pub type PostRequestPostPayments = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostPayments;
         }
         /// `/v3/payscore/partner/serviceorder/{out_order_no}/sync`
         pub mod sync {
@@ -2878,99 +2081,13 @@ pub mod serviceorder {
             openid: "openid" opt opt,
         });
         /// 服务位置
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestLocation {
-            /// 服务开始地点
-            ///
-            /// Example: `嗨客时尚主题展餐厅`
-            pub start_location: Option<String>,
-            /// 服务结束地点
-            ///
-            /// Example: `嗨客时尚主题展餐厅`
-            pub end_location: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestLocation {
-            start_location: "start_location" opt opt,
-            end_location: "end_location" opt opt,
-        });
+        pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
         /// PostRequestPostDiscounts
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestPostDiscounts {
-            /// 优惠名称
-            ///
-            /// Example: `满20减1元`
-            pub name: String,
-            /// 优惠说明
-            ///
-            /// Example: `不与其他优惠叠加`
-            pub description: String,
-            /// 优惠金额
-            ///
-            /// Example: `100`
-            pub amount: Option<i64>,
-            /// 优惠数量
-            ///
-            /// Example: `2`
-            pub count: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestPostDiscounts {
-            name: "name" req req,
-            description: "description" req req,
-            amount: "amount" opt opt,
-            count: "count" opt opt,
-        });
+        pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
         /// PostRequestPostPayments
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestPostPayments {
-            /// 付费名称
-            ///
-            /// Example: `就餐费用`
-            pub name: String,
-            /// 付费说明
-            ///
-            /// Example: `就餐人均100元`
-            pub description: Option<String>,
-            /// 付费金额
-            ///
-            /// Example: `40000`
-            pub amount: Option<i64>,
-            /// 付费数量
-            ///
-            /// Example: `4`
-            pub count: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestPostPayments {
-            name: "name" req req,
-            description: "description" opt opt,
-            amount: "amount" opt opt,
-            count: "count" opt opt,
-        });
+        pub type PostRequestPostPayments = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostPayments;
         /// 服务时间段
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestTimeRange {
-            /// 服务开始时间
-            ///
-            /// Example: `20091225091010`
-            pub start_time: String,
-            /// 服务开始时间备注
-            ///
-            /// Example: `开始租借时间`
-            pub start_time_remark: Option<String>,
-            /// 服务结束时间
-            ///
-            /// Example: `20091225121010`
-            pub end_time: Option<String>,
-            /// 服务结束时间备注
-            ///
-            /// Example: `租借结束时间`
-            pub end_time_remark: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestTimeRange {
-            start_time: "start_time" req req,
-            start_time_remark: "start_time_remark" opt opt,
-            end_time: "end_time" opt opt,
-            end_time_remark: "end_time_remark" opt opt,
-        });
+        pub type PostRequestTimeRange = crate::v3::payscore::acquiringbank::serviceorder::GetResponseTimeRange;
     }
 }
 /// `/v3/payscore/partner/servicepayondeliveryorder`
@@ -3074,73 +2191,11 @@ pub mod servicepayondeliveryorder {
         shopping_info: "shopping_info" req req,
     });
     /// 服务位置
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestLocation {
-        /// 服务开始地点
-        ///
-        /// Example: `嗨客时尚主题展餐厅`
-        pub start_location: Option<String>,
-        /// 服务结束地点
-        ///
-        /// Example: `嗨客时尚主题展餐厅`
-        pub end_location: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestLocation {
-        start_location: "start_location" opt opt,
-        end_location: "end_location" opt opt,
-    });
+    pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
     /// 商户优惠
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestPostDiscounts {
-        /// 优惠名称
-        ///
-        /// Example: `满20减1元`
-        pub name: Option<String>,
-        /// 优惠说明
-        ///
-        /// Example: `不与其他优惠叠加`
-        pub description: Option<String>,
-        /// 优惠金额
-        ///
-        /// Example: `100`
-        pub amount: Option<i64>,
-        /// 优惠数量
-        ///
-        /// Example: `2`
-        pub count: Option<i64>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestPostDiscounts {
-        name: "name" opt opt,
-        description: "description" opt opt,
-        amount: "amount" opt opt,
-        count: "count" opt opt,
-    });
+    pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestPostDiscounts;
     /// 后付费项目
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestPostPayments {
-        /// 付费项目名称
-        ///
-        /// Example: `就餐费用, 服务费`
-        pub name: Option<String>,
-        /// 金额
-        ///
-        /// Example: `40000`
-        pub amount: Option<i64>,
-        /// 计费说明
-        ///
-        /// Example: `就餐人均100元，服务费：100/小时`
-        pub description: Option<String>,
-        /// 付费数量
-        ///
-        /// Example: `4`
-        pub count: Option<i64>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestPostPayments {
-        name: "name" opt opt,
-        amount: "amount" opt opt,
-        description: "description" opt opt,
-        count: "count" opt opt,
-    });
+    pub type PostRequestPostPayments = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestPostPayments;
     /// 订单风险金
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestRiskFund {
@@ -3161,28 +2216,7 @@ pub mod servicepayondeliveryorder {
         description: "description" opt opt,
     });
     /// 风险金名称
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestRiskFundName::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestRiskFundName {
-        /// `DEPOSIT`: 押金
-        Deposit,
-        /// `ADVANCE`: 预付款
-        Advance,
-        /// `CASH_DEPOSIT`: 保证金
-        CashDeposit,
-        /// `ESTIMATE_ORDER_COST`: 预估订单费用
-        EstimateOrderCost,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestRiskFundName {
-        Deposit = "DEPOSIT",
-        Advance = "ADVANCE",
-        CashDeposit = "CASH_DEPOSIT",
-        EstimateOrderCost = "ESTIMATE_ORDER_COST",
-    });
+    pub type PostRequestRiskFundName = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestRiskFundName;
     /// 先用后付购物详情
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestShoppingInfo {
@@ -3228,329 +2262,29 @@ pub mod servicepayondeliveryorder {
         category_id: "category_id" opt opt,
     });
     /// 单详跳转链接
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestShoppingInfoJumpLink {
-        /// 跳转链接类型
-        pub jump_link_type: Option<PostRequestShoppingInfoJumpLinkJumpLinkType>,
-        /// 小程序跳转AppID
-        pub appid: Option<String>,
-        /// 小程序跳转path
-        pub path: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestShoppingInfoJumpLink {
-        jump_link_type: "jump_link_type" opt opt,
-        appid: "appid" opt opt,
-        path: "path" opt opt,
-    });
+    pub type PostRequestShoppingInfoJumpLink = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestShoppingInfoJumpLink;
     /// 跳转链接类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestShoppingInfoJumpLinkJumpLinkType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestShoppingInfoJumpLinkJumpLinkType {
-        /// `JUMP_LINK_MINI_PROGRAM`
-        JumpLinkMiniProgram,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestShoppingInfoJumpLinkJumpLinkType {
-        JumpLinkMiniProgram = "JUMP_LINK_MINI_PROGRAM",
-    });
+    pub type PostRequestShoppingInfoJumpLinkJumpLinkType = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestShoppingInfoJumpLinkJumpLinkType;
     /// 服务时间
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestTimeRange {
-        /// 服务开始时间
-        ///
-        /// Example: `20091225091010`
-        pub start_time: Option<String>,
-        /// 服务开始时间备注
-        ///
-        /// Example: `备注1`
-        pub start_time_remark: Option<String>,
-        /// 服务结束时间
-        ///
-        /// Example: `20091225121010`
-        pub end_time: Option<String>,
-        /// 服务结束时间备注
-        ///
-        /// Example: `备注2`
-        pub end_time_remark: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestTimeRange {
-        start_time: "start_time" opt opt,
-        start_time_remark: "start_time_remark" opt opt,
-        end_time: "end_time" opt opt,
-        end_time_remark: "end_time_remark" opt opt,
-    });
+    pub type PostRequestTimeRange = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestTimeRange;
     /// The response of `POST /v3/payscore/partner/servicepayondeliveryorder` (创建先用后付订单).
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponse {
-        /// 商户订单号
-        ///
-        /// Example: `1234323JKHDFE1243252`
-        pub out_order_no: String,
-        /// 服务ID
-        ///
-        /// Example: `2002000000000558128851361561536`
-        pub service_id: String,
-        /// 服务商公众号ID
-        ///
-        /// Example: `wxd678efh567hg6787`
-        pub appid: String,
-        /// 服务商商户号
-        ///
-        /// Example: `1230000109`
-        pub mchid: String,
-        /// 子商户公众号ID
-        ///
-        /// Example: `wxd678efh567hg6999`
-        pub sub_appid: Option<String>,
-        /// 子商户商户号
-        ///
-        /// Example: `1900000109`
-        pub sub_mchid: String,
-        /// 服务信息
-        ///
-        /// Example: `XX充电宝`
-        pub service_introduction: String,
-        /// 服务订单状态
-        ///
-        /// Example: `CREATED`
-        pub state: String,
-        /// 订单状态说明
-        ///
-        /// Example: `MCH_COMPLETE`
-        pub state_description: Option<String>,
-        /// 后付费项目
-        pub post_payments: Option<Vec<PostResponsePostPayments>>,
-        /// 商户优惠
-        pub post_discounts: Option<Vec<PostResponsePostDiscounts>>,
-        /// 服务风险金
-        pub risk_fund: Option<PostResponseRiskFund>,
-        /// 服务时间
-        pub time_range: Option<PostResponseTimeRange>,
-        /// 服务位置
-        pub location: Option<PostResponseLocation>,
-        /// 附加数据
-        ///
-        /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
-        pub attach: Option<String>,
-        /// 商户回调地址
-        ///
-        /// Example: `https://api.test.com`
-        pub notify_url: Option<String>,
-        /// 微信支付服务订单号
-        ///
-        /// Example: `0000300001201908301055157220022`
-        pub order_id: Option<String>,
-        /// 跳转微信侧数据包
-        ///
-        /// Example: `DJIOSQPYWDxsjdldeuwhdodwxasd_dDiodnwjh9we`
-        pub package: Option<String>,
-        /// 先用后付购物详情
-        pub shopping_info: Option<PostResponseShoppingInfo>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponse {
-        out_order_no: "out_order_no" req req,
-        service_id: "service_id" req req,
-        appid: "appid" req req,
-        mchid: "mchid" req req,
-        sub_appid: "sub_appid" opt opt,
-        sub_mchid: "sub_mchid" req req,
-        service_introduction: "service_introduction" req req,
-        state: "state" req req,
-        state_description: "state_description" opt opt,
-        post_payments: "post_payments" opt opt,
-        post_discounts: "post_discounts" opt opt,
-        risk_fund: "risk_fund" opt opt,
-        time_range: "time_range" opt opt,
-        location: "location" opt opt,
-        attach: "attach" opt opt,
-        notify_url: "notify_url" opt opt,
-        order_id: "order_id" opt opt,
-        package: "package" opt opt,
-        shopping_info: "shopping_info" opt opt,
-    });
+    pub type PostResponse = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponse;
     /// 服务位置
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponseLocation {
-        /// 服务开始地点
-        ///
-        /// Example: `嗨客时尚主题展餐厅`
-        pub start_location: Option<String>,
-        /// 服务结束地点
-        ///
-        /// Example: `嗨客时尚主题展餐厅`
-        pub end_location: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponseLocation {
-        start_location: "start_location" opt opt,
-        end_location: "end_location" opt opt,
-    });
+    pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
     /// PostResponsePostDiscounts
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponsePostDiscounts {
-        /// 优惠名称
-        ///
-        /// Example: `满20减1元`
-        pub name: Option<String>,
-        /// 优惠说明
-        ///
-        /// Example: `不与其他优惠叠加`
-        pub description: Option<String>,
-        /// 优惠金额
-        ///
-        /// Example: `100`
-        pub amount: Option<f64>,
-        /// 优惠数量
-        ///
-        /// Example: `2`
-        pub count: Option<f64>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponsePostDiscounts {
-        name: "name" opt opt,
-        description: "description" opt opt,
-        amount: "amount" opt opt,
-        count: "count" opt opt,
-    });
+    pub type PostResponsePostDiscounts = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostDiscounts;
     /// PostResponsePostPayments
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponsePostPayments {
-        /// 付费名称
-        ///
-        /// Example: `就餐费用`
-        pub name: Option<String>,
-        /// 付费金额
-        ///
-        /// Example: `40000`
-        pub amount: Option<f64>,
-        /// 付费说明
-        ///
-        /// Example: `就餐人均100元`
-        pub description: Option<String>,
-        /// 付费数量
-        ///
-        /// Example: `4`
-        pub count: Option<f64>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponsePostPayments {
-        name: "name" opt opt,
-        amount: "amount" opt opt,
-        description: "description" opt opt,
-        count: "count" opt opt,
-    });
+    pub type PostResponsePostPayments = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostPayments;
     /// 服务风险金
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponseRiskFund {
-        /// 风险名称
-        ///
-        /// Example: `DEPOSIT`
-        pub name: String,
-        /// 风险金额
-        ///
-        /// Example: `10000`
-        pub amount: f64,
-        /// 风险说明
-        ///
-        /// Example: `就餐的预估费用`
-        pub description: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponseRiskFund {
-        name: "name" req req,
-        amount: "amount" req req,
-        description: "description" opt opt,
-    });
+    pub type PostResponseRiskFund = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseRiskFund;
     /// 先用后付购物详情
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponseShoppingInfo {
-        /// 实际购物商家公众号ID
-        ///
-        /// Example: `wxd678efh567hg6787`
-        pub real_merchant_appid: Option<String>,
-        /// 单详跳转链接
-        pub jump_link: PostResponseShoppingInfoJumpLink,
-        /// 商品列表
-        pub goods: Vec<PostResponseShoppingInfoGoods>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponseShoppingInfo {
-        real_merchant_appid: "real_merchant_appid" opt opt,
-        jump_link: "jump_link" req req,
-        goods: "goods" req req,
-    });
+    pub type PostResponseShoppingInfo = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseShoppingInfo;
     /// PostResponseShoppingInfoGoods
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponseShoppingInfoGoods {
-        /// 商品名称
-        ///
-        /// Example: `森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪`
-        pub name: String,
-        /// 商品图片链接
-        pub picture: String,
-        /// 商品单价金额
-        ///
-        /// Example: `550`
-        pub amount: f64,
-        /// 商品数量
-        ///
-        /// Example: `1`
-        pub count: f64,
-        /// 商品品类ID
-        pub category_id: Option<Vec<String>>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponseShoppingInfoGoods {
-        name: "name" req req,
-        picture: "picture" req req,
-        amount: "amount" req req,
-        count: "count" req req,
-        category_id: "category_id" opt opt,
-    });
+    pub type PostResponseShoppingInfoGoods = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseShoppingInfoGoods;
     /// 单详跳转链接
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponseShoppingInfoJumpLink {
-        /// 跳转链接类型
-        ///
-        /// Example: `JUMP_LINK_MINI_PROGRAM`
-        pub jump_link_type: String,
-        /// 小程序跳转AppID
-        ///
-        /// Example: `wxd678efh567hg6787`
-        pub appid: Option<String>,
-        /// 小程序跳转path
-        ///
-        /// Example: `/page/order/orderid=PO213412451223`
-        pub path: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponseShoppingInfoJumpLink {
-        jump_link_type: "jump_link_type" req req,
-        appid: "appid" opt opt,
-        path: "path" opt opt,
-    });
+    pub type PostResponseShoppingInfoJumpLink = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseShoppingInfoJumpLink;
     /// 服务时间
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponseTimeRange {
-        /// 服务开始时间
-        ///
-        /// Example: `20091225091010`
-        pub start_time: Option<String>,
-        /// 服务结束时间
-        ///
-        /// Example: `20091225121010`
-        pub end_time: Option<String>,
-        /// 服务开始时间备注
-        ///
-        /// Example: `备注1`
-        pub start_time_remark: Option<String>,
-        /// 服务结束时间备注
-        ///
-        /// Example: `备注2`
-        pub end_time_remark: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponseTimeRange {
-        start_time: "start_time" opt opt,
-        end_time: "end_time" opt opt,
-        start_time_remark: "start_time_remark" opt opt,
-        end_time_remark: "end_time_remark" opt opt,
-    });
+    pub type PostResponseTimeRange = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseTimeRange;
 }
 /// `/v3/payscore/partner/servicequotas`
 pub mod servicequotas {

@@ -325,23 +325,7 @@ pub struct PostRequestDiscounts {
     discount_desc: "discount_desc" opt opt,
 });
 /// PostRequestFees
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostRequestFees {
-    /// 付费项目名称
-    pub fee_name: Option<String>,
-    /// 付费项目数量
-    pub fee_count: Option<i64>,
-    /// 付费项目总金额
-    pub fee_amount: Option<i64>,
-    /// 描述计费规则
-    pub fee_desc: Option<String>,
-}
-::wechatpay::runtime::json_object!(PostRequestFees {
-    fee_name: "fee_name" opt opt,
-    fee_count: "fee_count" opt opt,
-    fee_amount: "fee_amount" opt opt,
-    fee_desc: "fee_desc" opt opt,
-});
+pub type PostRequestFees = crate::v3::payscore::payafter_orders::GetResponseFees;
 /// The response of `POST /v3/payscore/payafter-orders` (创建先享后付订单).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -553,73 +537,11 @@ pub mod by_out_order_no {
             profit_sharing: "profit_sharing" opt opt,
         });
         /// PostRequestDiscounts
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestDiscounts {
-            /// 优惠名称
-            ///
-            /// Example: `满20减1元`
-            pub discount_name: Option<String>,
-            /// 商品优惠金额
-            pub discount_amount: Option<i64>,
-            /// 优惠说明
-            ///
-            /// Example: `不与其他优惠叠加`
-            pub discount_desc: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestDiscounts {
-            discount_name: "discount_name" opt opt,
-            discount_amount: "discount_amount" opt opt,
-            discount_desc: "discount_desc" opt opt,
-        });
+        pub type PostRequestDiscounts = crate::v3::payscore::payafter_orders::GetResponseDiscounts;
         /// PostRequestFees
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestFees {
-            /// 付费项目名称
-            pub fee_name: Option<String>,
-            /// 付费项目数量
-            pub fee_count: Option<i64>,
-            /// 付费项目总金额
-            pub fee_amount: Option<i64>,
-            /// 描述计费规则
-            pub fee_desc: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestFees {
-            fee_name: "fee_name" opt opt,
-            fee_count: "fee_count" opt opt,
-            fee_amount: "fee_amount" opt opt,
-            fee_desc: "fee_desc" opt opt,
-        });
+        pub type PostRequestFees = crate::v3::payscore::payafter_orders::GetResponseFees;
         /// The response of `POST /v3/payscore/payafter-orders/{out_order_no}/complete` (完结先享后付订单).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponse {
-            /// 公众账号ID
-            ///
-            /// Example: `wxd678efh567hg6787`
-            pub appid: String,
-            /// 商户号
-            ///
-            /// Example: `1230000109`
-            pub mchid: String,
-            /// 商户服务订单号
-            ///
-            /// Example: `2304203423948239423`
-            pub out_order_no: String,
-            /// 服务ID
-            ///
-            /// Example: `500001`
-            pub service_id: String,
-            /// 微信支付服务订单号
-            ///
-            /// Example: `15646546545165651651`
-            pub order_id: String,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            appid: "appid" req req,
-            mchid: "mchid" req req,
-            out_order_no: "out_order_no" req req,
-            service_id: "service_id" req req,
-            order_id: "order_id" req req,
-        });
+        pub type PostResponse = crate::v3::payscore::payafter_orders::by_out_order_no::cancel::PostResponse;
     }
     /// `/v3/payscore/payafter-orders/{out_order_no}/sync`
     pub mod sync {

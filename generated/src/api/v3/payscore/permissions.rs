@@ -62,16 +62,7 @@ pub struct PostRequest {
     notify_url: "notify_url" opt opt,
 });
 /// The response of `POST /v3/payscore/permissions` (商户预授权API).
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostResponse {
-    /// 预授权token
-    ///
-    /// Example: `apply_permissions_token`
-    pub apply_permissions_token: String,
-}
-::wechatpay::runtime::json_object!(PostResponse {
-    apply_permissions_token: "apply_permissions_token" req req,
-});
+pub type PostResponse = crate::v3::payscore::acquiringbank::permissions::PostResponse;
 /// `/v3/payscore/permissions/assess-user-risk-level`
 pub mod assess_user_risk_level {
     /// The chain step for `/v3/payscore/permissions/assess-user-risk-level`, reached with `client.v3().payscore().permissions().assess_user_risk_level()`.
@@ -120,127 +111,11 @@ pub mod assess_user_risk_level {
         shopping_info: "shopping_info" opt opt,
     });
     /// 先用后付商品信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestShoppingInfo {
-        /// 商品列表
-        pub goods: Vec<PostRequestShoppingInfoGoods>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestShoppingInfo {
-        goods: "goods" req req,
-    });
+    pub type PostRequestShoppingInfo = crate::v3::payscore::partner::permissions::assess_user_risk_level::PostRequestShoppingInfo;
     /// PostRequestShoppingInfoGoods
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestShoppingInfoGoods {
-        /// 商品名称
-        ///
-        /// Example: `森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪`
-        pub name: String,
-        /// 商品图片链接
-        pub picture: String,
-        /// 商品单价金额
-        ///
-        /// Example: `550`
-        pub amount: f64,
-        /// 商品数量
-        ///
-        /// Example: `1`
-        pub count: f64,
-        /// 商品品类ID
-        pub category_id: Option<Vec<String>>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestShoppingInfoGoods {
-        name: "name" req req,
-        picture: "picture" req req,
-        amount: "amount" req req,
-        count: "count" req req,
-        category_id: "category_id" opt opt,
-    });
+    pub type PostRequestShoppingInfoGoods = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseShoppingInfoGoods;
     /// The response of `POST /v3/payscore/permissions/assess-user-risk-level` (商户评估用户分层).
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponse {
-        /// 服务ID
-        ///
-        /// Example: `2002000000000558128851361561536`
-        pub service_id: String,
-        /// 公众号ID
-        ///
-        /// Example: `wxd678efh567hg6787`
-        pub appid: String,
-        /// 商户号
-        ///
-        /// Example: `1230000109`
-        pub mchid: String,
-        /// 用户标识
-        ///
-        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        pub openid: Option<String>,
-        /// 授权协议号
-        ///
-        /// Example: `1275342195190894594`
-        pub authorization_code: Option<String>,
-        /// 授权状态
-        ///
-        /// Example: `UNAVAILABLE`
-        pub authorization_state: String,
-        /// 授权通知地址
-        ///
-        /// Example: `https://www.weixin.com`
-        pub notify_url: Option<String>,
-        /// 最近一次解除授权时间
-        ///
-        /// Example: `2015-05-20T13:29:35+08:00`
-        pub cancel_authorization_time: Option<String>,
-        /// 最近一次授权成功时间
-        ///
-        /// Example: `2015-05-20T13:29:35+08:00`
-        pub authorization_success_time: Option<String>,
-        /// 子商户商户号
-        ///
-        /// Example: `1230000109`
-        pub sub_mchid: Option<String>,
-        /// 子商户的公众号ID
-        ///
-        /// Example: `wxd678efh567hg6787`
-        pub sub_appid: Option<String>,
-        /// 子商户的用户标识
-        ///
-        /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        pub sub_openid: Option<String>,
-        /// 用户标签
-        ///
-        /// Example: `A`
-        pub user_label: Option<String>,
-        /// 渠道商商户号
-        ///
-        /// Example: `1230000109`
-        pub channel_id: Option<String>,
-        /// 用户分层
-        ///
-        /// Example: `1`
-        pub user_risk_level: Option<f64>,
-        /// 分层版本
-        ///
-        /// Example: `1`
-        pub risk_level_version: Option<f64>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponse {
-        service_id: "service_id" req req,
-        appid: "appid" req req,
-        mchid: "mchid" req req,
-        openid: "openid" opt opt,
-        authorization_code: "authorization_code" opt opt,
-        authorization_state: "authorization_state" req req,
-        notify_url: "notify_url" opt opt,
-        cancel_authorization_time: "cancel_authorization_time" opt opt,
-        authorization_success_time: "authorization_success_time" opt opt,
-        sub_mchid: "sub_mchid" opt opt,
-        sub_appid: "sub_appid" opt opt,
-        sub_openid: "sub_openid" opt opt,
-        user_label: "user_label" opt opt,
-        channel_id: "channel_id" opt opt,
-        user_risk_level: "user_risk_level" opt opt,
-        risk_level_version: "risk_level_version" opt opt,
-    });
+    pub type PostResponse = crate::v3::payscore::partner::permissions::assess_user_risk_level::PostResponse;
 }
 /// `/v3/payscore/permissions/authorization-code`
 pub mod authorization_code {

@@ -307,120 +307,9 @@ pub mod partner {
                     sub_mchid: "sub_mchid" skip req,
                 });
                 /// The response of `GET /v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}` (查询支付分计划).
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponse {
-                    /// 支付分计划ID
-                    ///
-                    /// Example: `01000033210000324638000000376258`
-                    pub plan_id: String,
-                    /// 计划所属服务
-                    ///
-                    /// Example: `2002000000000558128851361561536`
-                    pub service_id: String,
-                    /// 服务商商户号
-                    ///
-                    /// Example: `1900000109`
-                    pub mchid: String,
-                    /// 子商户商户号
-                    ///
-                    /// Example: `1900000109`
-                    pub sub_mchid: String,
-                    /// 服务商AppID
-                    ///
-                    /// Example: `wxd678efh567hg6787`
-                    pub appid: String,
-                    /// 子商户AppID
-                    ///
-                    /// Example: `wxd678efh567hg6787`
-                    pub sub_appid: Option<String>,
-                    /// 商户侧计划号
-                    ///
-                    /// Example: `1234323JKHDFE1243252`
-                    pub merchant_plan_no: String,
-                    /// 支付分计划名称
-                    ///
-                    /// Example: `瑜伽课20节`
-                    pub plan_name: String,
-                    /// 支付分计划有效期(单位天)
-                    ///
-                    /// Example: `10`
-                    pub plan_duration: f64,
-                    /// 支付分计划状态
-                    ///
-                    /// Example: `NORMAL`
-                    pub plan_state: String,
-                    /// 支付分计划原总金额(单位分)
-                    ///
-                    /// Example: `15000`
-                    pub total_original_price: f64,
-                    /// 支付分计划扣费次数
-                    ///
-                    /// Example: `10`
-                    pub deduction_quantity: f64,
-                    /// 支付分计划实际扣费总金额(单位分)
-                    ///
-                    /// Example: `140000`
-                    pub total_actual_price: f64,
-                    /// 支付分计划明细列表
-                    pub plan_detail_list: Option<Vec<GetResponsePlanDetailList>>,
-                    /// 终止方商户号
-                    ///
-                    /// Example: `1900000109`
-                    pub stop_mchid: Option<String>,
-                    /// 终止时间
-                    ///
-                    /// Example: `2021-05-20T13:29:35.120+08:00`
-                    pub stop_time: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponse {
-                    plan_id: "plan_id" req req,
-                    service_id: "service_id" req req,
-                    mchid: "mchid" req req,
-                    sub_mchid: "sub_mchid" req req,
-                    appid: "appid" req req,
-                    sub_appid: "sub_appid" opt opt,
-                    merchant_plan_no: "merchant_plan_no" req req,
-                    plan_name: "plan_name" req req,
-                    plan_duration: "plan_duration" req req,
-                    plan_state: "plan_state" req req,
-                    total_original_price: "total_original_price" req req,
-                    deduction_quantity: "deduction_quantity" req req,
-                    total_actual_price: "total_actual_price" req req,
-                    plan_detail_list: "plan_detail_list" opt opt,
-                    stop_mchid: "stop_mchid" opt opt,
-                    stop_time: "stop_time" opt opt,
-                });
+                pub type GetResponse = crate::v3::payscore::plan::partner::payscore_plans::PostResponse;
                 /// GetResponsePlanDetailList
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponsePlanDetailList {
-                    /// 计划明细序号
-                    ///
-                    /// Example: `1`
-                    pub plan_detail_no: f64,
-                    /// 计划明细名称
-                    ///
-                    /// Example: `第8节课`
-                    pub plan_detail_name: String,
-                    /// 计划明细原支付金额(单位分)
-                    ///
-                    /// Example: `15000`
-                    pub original_price: f64,
-                    /// 计划明细优惠说明
-                    ///
-                    /// Example: `享受九折优惠`
-                    pub plan_discount_description: Option<String>,
-                    /// 计划明细实际支付金额(单位分)
-                    ///
-                    /// Example: `14000`
-                    pub actual_price: f64,
-                }
-                ::wechatpay::runtime::json_object!(GetResponsePlanDetailList {
-                    plan_detail_no: "plan_detail_no" req req,
-                    plan_detail_name: "plan_detail_name" req req,
-                    original_price: "original_price" req req,
-                    plan_discount_description: "plan_discount_description" opt opt,
-                    actual_price: "actual_price" req req,
-                });
+                pub type GetResponsePlanDetailList = crate::v3::payscore::plan::partner::payscore_plans::PostResponsePlanDetailList;
                 /// `/v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop`
                 pub mod stop {
                     /// The chain step for `/v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop`, reached with `client.v3().payscore().plan().partner().payscore_plans().merchant_plan_no().merchant_plan_no(merchant_plan_no).stop()`.
@@ -454,120 +343,9 @@ pub mod partner {
                         sub_mchid: "sub_mchid" req req,
                     });
                     /// The response of `POST /v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop` (停止支付分计划).
-                    #[derive(Clone, Debug, PartialEq, Default)]
-                    pub struct PostResponse {
-                        /// 支付分计划ID
-                        ///
-                        /// Example: `01000033210000324638000000376258`
-                        pub plan_id: String,
-                        /// 计划所属服务
-                        ///
-                        /// Example: `2002000000000558128851361561536`
-                        pub service_id: String,
-                        /// 服务商商户号
-                        ///
-                        /// Example: `1900000109`
-                        pub mchid: String,
-                        /// 子商户商户号
-                        ///
-                        /// Example: `1900000109`
-                        pub sub_mchid: String,
-                        /// 服务商AppID
-                        ///
-                        /// Example: `wxd678efh567hg6787`
-                        pub appid: String,
-                        /// 子商户AppID
-                        ///
-                        /// Example: `wxd678efh567hg6787`
-                        pub sub_appid: Option<String>,
-                        /// 商户侧计划号
-                        ///
-                        /// Example: `1234323JKHDFE1243252`
-                        pub merchant_plan_no: String,
-                        /// 支付分计划名称
-                        ///
-                        /// Example: `瑜伽课20节`
-                        pub plan_name: String,
-                        /// 支付分计划有效期(单位天)
-                        ///
-                        /// Example: `10`
-                        pub plan_duration: f64,
-                        /// 支付分计划状态
-                        ///
-                        /// Example: `NORMAL`
-                        pub plan_state: String,
-                        /// 支付分计划原总金额(单位分)
-                        ///
-                        /// Example: `15000`
-                        pub total_original_price: f64,
-                        /// 支付分计划扣费次数
-                        ///
-                        /// Example: `10`
-                        pub deduction_quantity: f64,
-                        /// 支付分计划实际扣费总金额(单位分)
-                        ///
-                        /// Example: `140000`
-                        pub total_actual_price: f64,
-                        /// 支付分计划明细列表
-                        pub plan_detail_list: Option<Vec<PostResponsePlanDetailList>>,
-                        /// 终止方商户号
-                        ///
-                        /// Example: `1900000109`
-                        pub stop_mchid: Option<String>,
-                        /// 终止时间
-                        ///
-                        /// Example: `2021-05-20T13:29:35.120+08:00`
-                        pub stop_time: Option<String>,
-                    }
-                    ::wechatpay::runtime::json_object!(PostResponse {
-                        plan_id: "plan_id" req req,
-                        service_id: "service_id" req req,
-                        mchid: "mchid" req req,
-                        sub_mchid: "sub_mchid" req req,
-                        appid: "appid" req req,
-                        sub_appid: "sub_appid" opt opt,
-                        merchant_plan_no: "merchant_plan_no" req req,
-                        plan_name: "plan_name" req req,
-                        plan_duration: "plan_duration" req req,
-                        plan_state: "plan_state" req req,
-                        total_original_price: "total_original_price" req req,
-                        deduction_quantity: "deduction_quantity" req req,
-                        total_actual_price: "total_actual_price" req req,
-                        plan_detail_list: "plan_detail_list" opt opt,
-                        stop_mchid: "stop_mchid" opt opt,
-                        stop_time: "stop_time" opt opt,
-                    });
+                    pub type PostResponse = crate::v3::payscore::plan::partner::payscore_plans::PostResponse;
                     /// PostResponsePlanDetailList
-                    #[derive(Clone, Debug, PartialEq, Default)]
-                    pub struct PostResponsePlanDetailList {
-                        /// 计划明细序号
-                        ///
-                        /// Example: `1`
-                        pub plan_detail_no: f64,
-                        /// 计划明细名称
-                        ///
-                        /// Example: `第8节课`
-                        pub plan_detail_name: String,
-                        /// 计划明细原支付金额(单位分)
-                        ///
-                        /// Example: `15000`
-                        pub original_price: f64,
-                        /// 计划明细优惠说明
-                        ///
-                        /// Example: `享受九折优惠`
-                        pub plan_discount_description: Option<String>,
-                        /// 计划明细实际支付金额(单位分)
-                        ///
-                        /// Example: `14000`
-                        pub actual_price: f64,
-                    }
-                    ::wechatpay::runtime::json_object!(PostResponsePlanDetailList {
-                        plan_detail_no: "plan_detail_no" req req,
-                        plan_detail_name: "plan_detail_name" req req,
-                        original_price: "original_price" req req,
-                        plan_discount_description: "plan_discount_description" opt opt,
-                        actual_price: "actual_price" req req,
-                    });
+                    pub type PostResponsePlanDetailList = crate::v3::payscore::plan::partner::payscore_plans::PostResponsePlanDetailList;
                 }
             }
         }
@@ -646,31 +424,7 @@ pub mod payscore_plans {
         merchant_plan_no: "merchant_plan_no" req req,
     });
     /// PostRequestPlanDetailList
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestPlanDetailList {
-        /// 计划明细原支付金额(单位分)
-        ///
-        /// Example: `15000`
-        pub original_price: f64,
-        /// 计划明细优惠说明
-        ///
-        /// Example: `享受九折`
-        pub plan_discount_description: Option<String>,
-        /// 计划明细实际支付金额(单位分)
-        ///
-        /// Example: `14000`
-        pub actual_price: f64,
-        /// 计划明细名称
-        ///
-        /// Example: `第八节课`
-        pub plan_detail_name: String,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestPlanDetailList {
-        original_price: "original_price" req req,
-        plan_discount_description: "plan_discount_description" opt opt,
-        actual_price: "actual_price" req req,
-        plan_detail_name: "plan_detail_name" req req,
-    });
+    pub type PostRequestPlanDetailList = crate::v3::payscore::plan::partner::payscore_plans::PostRequestPlanDetailList;
     /// The response of `POST /v3/payscore/plan/payscore-plans` (创建支付分计划).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -746,36 +500,7 @@ pub mod payscore_plans {
         stop_time: "stop_time" opt opt,
     });
     /// PostResponsePlanDetailList
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponsePlanDetailList {
-        /// 计划明细序号
-        ///
-        /// Example: `1`
-        pub plan_detail_no: f64,
-        /// 计划明细名称
-        ///
-        /// Example: `第8节课`
-        pub plan_detail_name: String,
-        /// 计划明细原支付金额(单位分)
-        ///
-        /// Example: `15000`
-        pub original_price: f64,
-        /// 计划明细优惠说明
-        ///
-        /// Example: `享受九折优惠`
-        pub plan_discount_description: Option<String>,
-        /// 计划明细实际支付金额(单位分)
-        ///
-        /// Example: `14000`
-        pub actual_price: f64,
-    }
-    ::wechatpay::runtime::json_object!(PostResponsePlanDetailList {
-        plan_detail_no: "plan_detail_no" req req,
-        plan_detail_name: "plan_detail_name" req req,
-        original_price: "original_price" req req,
-        plan_discount_description: "plan_discount_description" opt opt,
-        actual_price: "actual_price" req req,
-    });
+    pub type PostResponsePlanDetailList = crate::v3::payscore::plan::partner::payscore_plans::PostResponsePlanDetailList;
     /// `/v3/payscore/plan/payscore-plans/merchant-plan-no`
     pub mod merchant_plan_no {
         /// The chain step for `/v3/payscore/plan/payscore-plans/merchant-plan-no`, reached with `client.v3().payscore().plan().payscore_plans().merchant_plan_no()`.
@@ -813,110 +538,9 @@ pub mod payscore_plans {
                 }
             }
             /// The response of `GET /v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}` (查询支付分计划).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponse {
-                /// 支付分计划ID
-                ///
-                /// Example: `01000033210000324638000000376258`
-                pub plan_id: String,
-                /// 计划所属服务
-                ///
-                /// Example: `2002000000000558128851361561536`
-                pub service_id: String,
-                /// 商户号
-                ///
-                /// Example: `1900000109`
-                pub mchid: String,
-                /// AppID
-                ///
-                /// Example: `wxd678efh567hg6787`
-                pub appid: String,
-                /// 商户侧计划号
-                ///
-                /// Example: `1234323JKHDFE1243252`
-                pub merchant_plan_no: String,
-                /// 支付分计划名称
-                ///
-                /// Example: `瑜伽课20节`
-                pub plan_name: String,
-                /// 支付分计划有效期(单位天)
-                ///
-                /// Example: `10`
-                pub plan_duration: f64,
-                /// 支付分计划状态
-                ///
-                /// Example: `NORMAL`
-                pub plan_state: String,
-                /// 支付分计划原总金额(单位分)
-                ///
-                /// Example: `15000`
-                pub total_original_price: f64,
-                /// 支付分计划扣费次数
-                ///
-                /// Example: `10`
-                pub deduction_quantity: f64,
-                /// 支付分计划实际扣费总金额(单位分)
-                ///
-                /// Example: `140000`
-                pub total_actual_price: f64,
-                /// 支付分计划明细列表
-                pub plan_detail_list: Option<Vec<GetResponsePlanDetailList>>,
-                /// 终止方商户号
-                ///
-                /// Example: `1900000109`
-                pub stop_mchid: Option<String>,
-                /// 终止时间
-                ///
-                /// Example: `2021-05-20T13:29:35.120+08:00`
-                pub stop_time: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponse {
-                plan_id: "plan_id" req req,
-                service_id: "service_id" req req,
-                mchid: "mchid" req req,
-                appid: "appid" req req,
-                merchant_plan_no: "merchant_plan_no" req req,
-                plan_name: "plan_name" req req,
-                plan_duration: "plan_duration" req req,
-                plan_state: "plan_state" req req,
-                total_original_price: "total_original_price" req req,
-                deduction_quantity: "deduction_quantity" req req,
-                total_actual_price: "total_actual_price" req req,
-                plan_detail_list: "plan_detail_list" opt opt,
-                stop_mchid: "stop_mchid" opt opt,
-                stop_time: "stop_time" opt opt,
-            });
+            pub type GetResponse = crate::v3::payscore::plan::payscore_plans::PostResponse;
             /// GetResponsePlanDetailList
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponsePlanDetailList {
-                /// 计划明细序号
-                ///
-                /// Example: `1`
-                pub plan_detail_no: f64,
-                /// 计划明细名称
-                ///
-                /// Example: `第8节课`
-                pub plan_detail_name: String,
-                /// 计划明细原支付金额(单位分)
-                ///
-                /// Example: `15000`
-                pub original_price: f64,
-                /// 计划明细优惠说明
-                ///
-                /// Example: `享受九折优惠`
-                pub plan_discount_description: Option<String>,
-                /// 计划明细实际支付金额(单位分)
-                ///
-                /// Example: `14000`
-                pub actual_price: f64,
-            }
-            ::wechatpay::runtime::json_object!(GetResponsePlanDetailList {
-                plan_detail_no: "plan_detail_no" req req,
-                plan_detail_name: "plan_detail_name" req req,
-                original_price: "original_price" req req,
-                plan_discount_description: "plan_discount_description" opt opt,
-                actual_price: "actual_price" req req,
-            });
+            pub type GetResponsePlanDetailList = crate::v3::payscore::plan::partner::payscore_plans::PostResponsePlanDetailList;
             /// `/v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop`
             pub mod stop {
                 /// The chain step for `/v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop`, reached with `client.v3().payscore().plan().payscore_plans().merchant_plan_no().merchant_plan_no(merchant_plan_no).stop()`.
@@ -933,110 +557,9 @@ pub mod payscore_plans {
                     }
                 }
                 /// The response of `POST /v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop` (停止支付分计划).
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostResponse {
-                    /// 支付分计划ID
-                    ///
-                    /// Example: `01000033210000324638000000376258`
-                    pub plan_id: String,
-                    /// 计划所属服务
-                    ///
-                    /// Example: `2002000000000558128851361561536`
-                    pub service_id: String,
-                    /// 商户号
-                    ///
-                    /// Example: `1900000109`
-                    pub mchid: String,
-                    /// AppID
-                    ///
-                    /// Example: `wxd678efh567hg6787`
-                    pub appid: String,
-                    /// 商户侧计划号
-                    ///
-                    /// Example: `1234323JKHDFE1243252`
-                    pub merchant_plan_no: String,
-                    /// 支付分计划名称
-                    ///
-                    /// Example: `瑜伽课20节`
-                    pub plan_name: String,
-                    /// 支付分计划有效期(单位天)
-                    ///
-                    /// Example: `10`
-                    pub plan_duration: f64,
-                    /// 支付分计划状态
-                    ///
-                    /// Example: `NORMAL`
-                    pub plan_state: String,
-                    /// 支付分计划原总金额(单位分)
-                    ///
-                    /// Example: `15000`
-                    pub total_original_price: f64,
-                    /// 支付分计划扣费次数
-                    ///
-                    /// Example: `10`
-                    pub deduction_quantity: f64,
-                    /// 支付分计划实际扣费总金额(单位分)
-                    ///
-                    /// Example: `140000`
-                    pub total_actual_price: f64,
-                    /// 支付分计划明细列表
-                    pub plan_detail_list: Option<Vec<PostResponsePlanDetailList>>,
-                    /// 终止方商户号
-                    ///
-                    /// Example: `1900000109`
-                    pub stop_mchid: Option<String>,
-                    /// 终止时间
-                    ///
-                    /// Example: `2021-05-20T13:29:35.120+08:00`
-                    pub stop_time: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(PostResponse {
-                    plan_id: "plan_id" req req,
-                    service_id: "service_id" req req,
-                    mchid: "mchid" req req,
-                    appid: "appid" req req,
-                    merchant_plan_no: "merchant_plan_no" req req,
-                    plan_name: "plan_name" req req,
-                    plan_duration: "plan_duration" req req,
-                    plan_state: "plan_state" req req,
-                    total_original_price: "total_original_price" req req,
-                    deduction_quantity: "deduction_quantity" req req,
-                    total_actual_price: "total_actual_price" req req,
-                    plan_detail_list: "plan_detail_list" opt opt,
-                    stop_mchid: "stop_mchid" opt opt,
-                    stop_time: "stop_time" opt opt,
-                });
+                pub type PostResponse = crate::v3::payscore::plan::payscore_plans::PostResponse;
                 /// PostResponsePlanDetailList
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostResponsePlanDetailList {
-                    /// 计划明细序号
-                    ///
-                    /// Example: `1`
-                    pub plan_detail_no: f64,
-                    /// 计划明细名称
-                    ///
-                    /// Example: `第8节课`
-                    pub plan_detail_name: String,
-                    /// 计划明细原支付金额(单位分)
-                    ///
-                    /// Example: `15000`
-                    pub original_price: f64,
-                    /// 计划明细优惠说明
-                    ///
-                    /// Example: `享受九折优惠`
-                    pub plan_discount_description: Option<String>,
-                    /// 计划明细实际支付金额(单位分)
-                    ///
-                    /// Example: `14000`
-                    pub actual_price: f64,
-                }
-                ::wechatpay::runtime::json_object!(PostResponsePlanDetailList {
-                    plan_detail_no: "plan_detail_no" req req,
-                    plan_detail_name: "plan_detail_name" req req,
-                    original_price: "original_price" req req,
-                    plan_discount_description: "plan_discount_description" opt opt,
-                    actual_price: "actual_price" req req,
-                });
+                pub type PostResponsePlanDetailList = crate::v3::payscore::plan::partner::payscore_plans::PostResponsePlanDetailList;
             }
         }
     }

@@ -228,22 +228,7 @@ pub struct GetResponseCollectionDetails {
     promotion_detail: "promotion_detail" opt opt,
 });
 /// 收款成功渠道
-///
-/// A value this client does not know yet is kept as [`GetResponseCollectionDetailsPaidType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum GetResponseCollectionDetailsPaidType {
-    /// `NEWTON`
-    Newton,
-    /// `MCH`
-    Mch,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(GetResponseCollectionDetailsPaidType {
-    Newton = "NEWTON",
-    Mch = "MCH",
-});
+pub type GetResponseCollectionDetailsPaidType = crate::v3::payscore::oversea::partner::serviceorder::GetResponseCollectionDetailsPaidType;
 /// GetResponseCollectionDetailsPromotionDetail
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseCollectionDetailsPromotionDetail {
@@ -337,124 +322,17 @@ pub struct GetResponseCollectionDetailsPromotionDetailGoodsDetail {
     goods_remark: "goods_remark" opt opt,
 });
 /// 优惠范围
-///
-/// A value this client does not know yet is kept as [`GetResponseCollectionDetailsPromotionDetailScope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum GetResponseCollectionDetailsPromotionDetailScope {
-    /// `SINGLE`
-    Single,
-    /// `GLOBAL`
-    Global,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(GetResponseCollectionDetailsPromotionDetailScope {
-    Single = "SINGLE",
-    Global = "GLOBAL",
-});
+pub type GetResponseCollectionDetailsPromotionDetailScope = crate::v3::payscore::partner::serviceorder::GetResponseCollectionDetailsPromotionDetailScope;
 /// 优惠类型
-///
-/// A value this client does not know yet is kept as [`GetResponseCollectionDetailsPromotionDetailType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum GetResponseCollectionDetailsPromotionDetailType {
-    /// `CASH`
-    Cash,
-    /// `NOCASH`
-    Nocash,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(GetResponseCollectionDetailsPromotionDetailType {
-    Cash = "CASH",
-    Nocash = "NOCASH",
-});
+pub type GetResponseCollectionDetailsPromotionDetailType = crate::v3::payscore::oversea::partner::serviceorder::GetResponseCollectionDetailsPromotionDetailType;
 /// 收款状态
-///
-/// A value this client does not know yet is kept as [`GetResponseCollectionState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum GetResponseCollectionState {
-    /// `USER_PAYING`
-    UserPaying,
-    /// `USER_PAID`
-    UserPaid,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(GetResponseCollectionState {
-    UserPaying = "USER_PAYING",
-    UserPaid = "USER_PAID",
-});
+pub type GetResponseCollectionState = crate::v3::payscore::oversea::partner::serviceorder::GetResponseCollectionState;
 /// 服务位置
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct GetResponseLocation {
-    /// 服务开始地点
-    ///
-    /// Example: `嗨客时尚主题展餐厅`
-    pub start_location: Option<String>,
-    /// 服务结束地点
-    ///
-    /// Example: `嗨客时尚主题展餐厅`
-    pub end_location: Option<String>,
-}
-::wechatpay::runtime::json_object!(GetResponseLocation {
-    start_location: "start_location" opt opt,
-    end_location: "end_location" opt opt,
-});
+pub type GetResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
 /// GetResponsePostDiscounts
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct GetResponsePostDiscounts {
-    /// 优惠名称
-    ///
-    /// Example: `满20减1元`
-    pub name: Option<String>,
-    /// 优惠说明
-    ///
-    /// Example: `不与其他优惠叠加`
-    pub description: Option<String>,
-    /// 优惠金额
-    ///
-    /// Example: `100`
-    pub amount: Option<f64>,
-    /// 优惠数量
-    ///
-    /// Example: `2`
-    pub count: Option<f64>,
-}
-::wechatpay::runtime::json_object!(GetResponsePostDiscounts {
-    name: "name" opt opt,
-    description: "description" opt opt,
-    amount: "amount" opt opt,
-    count: "count" opt opt,
-});
+pub type GetResponsePostDiscounts = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostDiscounts;
 /// GetResponsePostPayments
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct GetResponsePostPayments {
-    /// 付费名称
-    ///
-    /// Example: `就餐费用`
-    pub name: Option<String>,
-    /// 付费金额
-    ///
-    /// Example: `40000`
-    pub amount: Option<f64>,
-    /// 付费说明
-    ///
-    /// Example: `就餐人均100元`
-    pub description: Option<String>,
-    /// 付费数量
-    ///
-    /// Example: `4`
-    pub count: Option<f64>,
-}
-::wechatpay::runtime::json_object!(GetResponsePostPayments {
-    name: "name" opt opt,
-    amount: "amount" opt opt,
-    description: "description" opt opt,
-    count: "count" opt opt,
-});
+pub type GetResponsePostPayments = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostPayments;
 /// 服务风险金
 #[derive(Clone, Debug, PartialEq)]
 pub struct GetResponseRiskFund {
@@ -477,97 +355,13 @@ pub struct GetResponseRiskFund {
     description: "description" opt opt,
 });
 /// 风险名称
-///
-/// A value this client does not know yet is kept as [`GetResponseRiskFundName::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum GetResponseRiskFundName {
-    /// `DEPOSIT`
-    Deposit,
-    /// `ADVANCE`
-    Advance,
-    /// `CASH_DEPOSIT`
-    CashDeposit,
-    /// `ESTIMATE_ORDER_COST`
-    EstimateOrderCost,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(GetResponseRiskFundName {
-    Deposit = "DEPOSIT",
-    Advance = "ADVANCE",
-    CashDeposit = "CASH_DEPOSIT",
-    EstimateOrderCost = "ESTIMATE_ORDER_COST",
-});
+pub type GetResponseRiskFundName = crate::v3::payscore::partner::serviceorder::PostRequestRiskFundName;
 /// 服务订单状态
-///
-/// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum GetResponseState {
-    /// `CREATED`: 商户已创建服务订单
-    Created,
-    /// `DOING`: 服务订单进行中
-    Doing,
-    /// `DONE`: 服务订单完成(终态)
-    Done,
-    /// `REVOKED`: 商户取消服务订单(终态)
-    Revoked,
-    /// `EXPIRED`: 服务订单已失效
-    Expired,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(GetResponseState {
-    Created = "CREATED",
-    Doing = "DOING",
-    Done = "DONE",
-    Revoked = "REVOKED",
-    Expired = "EXPIRED",
-});
+pub type GetResponseState = crate::v3::payscore::partner::serviceorder::GetResponseState;
 /// 订单状态说明
-///
-/// A value this client does not know yet is kept as [`GetResponseStateDescription::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum GetResponseStateDescription {
-    /// `USER_CONFIRM`
-    UserConfirm,
-    /// `MCH_COMPLETE`
-    MchComplete,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(GetResponseStateDescription {
-    UserConfirm = "USER_CONFIRM",
-    MchComplete = "MCH_COMPLETE",
-});
+pub type GetResponseStateDescription = crate::v3::payscore::oversea::partner::serviceorder::GetResponseStateDescription;
 /// 服务时间
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct GetResponseTimeRange {
-    /// 服务开始时间
-    ///
-    /// Example: `20091225091010`
-    pub start_time: Option<String>,
-    /// 服务结束时间
-    ///
-    /// Example: `20091225121010`
-    pub end_time: Option<String>,
-    /// 服务开始时间备注
-    ///
-    /// Example: `备注1`
-    pub start_time_remark: Option<String>,
-    /// 服务结束时间备注
-    ///
-    /// Example: `备注2`
-    pub end_time_remark: Option<String>,
-}
-::wechatpay::runtime::json_object!(GetResponseTimeRange {
-    start_time: "start_time" opt opt,
-    end_time: "end_time" opt opt,
-    start_time_remark: "start_time_remark" opt opt,
-    end_time_remark: "end_time_remark" opt opt,
-});
+pub type GetResponseTimeRange = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseTimeRange;
 /// The request of `POST /v3/payscore/serviceorder` (创建支付分订单API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
@@ -633,42 +427,9 @@ pub struct PostRequest {
     device: "device" opt opt,
 });
 /// 设备信息
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostRequestDevice {
-    /// 服务开始的设备ID
-    ///
-    /// Example: `HG123456`
-    pub start_device_id: Option<String>,
-    /// 服务结束的设备ID
-    ///
-    /// Example: `HG123456`
-    pub end_device_id: Option<String>,
-    /// 物料URL
-    ///
-    /// Example: `example_materiel_no`
-    pub materiel_no: Option<String>,
-}
-::wechatpay::runtime::json_object!(PostRequestDevice {
-    start_device_id: "start_device_id" opt opt,
-    end_device_id: "end_device_id" opt opt,
-    materiel_no: "materiel_no" opt opt,
-});
+pub type PostRequestDevice = crate::v3::payscore::partner::serviceorder::PostRequestDevice;
 /// 服务位置
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostRequestLocation {
-    /// 服务开始地点
-    ///
-    /// Example: `嗨客时尚主题展餐厅`
-    pub start_location: Option<String>,
-    /// 服务结束地点
-    ///
-    /// Example: `嗨客时尚主题展餐厅`
-    pub end_location: Option<String>,
-}
-::wechatpay::runtime::json_object!(PostRequestLocation {
-    start_location: "start_location" opt opt,
-    end_location: "end_location" opt opt,
-});
+pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
 /// PostRequestPostDiscounts
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestPostDiscounts {
@@ -717,26 +478,7 @@ pub struct PostRequestPostPayments {
     count: "count" opt opt,
 });
 /// 服务风险金
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostRequestRiskFund {
-    /// 风险名称
-    ///
-    /// Example: `DEPOSIT`
-    pub name: String,
-    /// 风险金额
-    ///
-    /// Example: `10000`
-    pub amount: f64,
-    /// 风险说明
-    ///
-    /// Example: `就餐的预估费用`
-    pub description: Option<String>,
-}
-::wechatpay::runtime::json_object!(PostRequestRiskFund {
-    name: "name" req req,
-    amount: "amount" req req,
-    description: "description" opt opt,
-});
+pub type PostRequestRiskFund = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseRiskFund;
 /// 服务时间段
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestTimeRange {
@@ -840,186 +582,21 @@ pub struct PostResponse {
     package: "package" req req,
 });
 /// 服务位置
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostResponseLocation {
-    /// 服务开始地点
-    ///
-    /// Example: `嗨客时尚主题展餐厅`
-    pub start_location: Option<String>,
-    /// 服务结束地点
-    ///
-    /// Example: `嗨客时尚主题展餐厅`
-    pub end_location: Option<String>,
-}
-::wechatpay::runtime::json_object!(PostResponseLocation {
-    start_location: "start_location" opt opt,
-    end_location: "end_location" opt opt,
-});
+pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
 /// PostResponsePostDiscounts
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostResponsePostDiscounts {
-    /// 优惠名称
-    ///
-    /// Example: `满20减1元`
-    pub name: Option<String>,
-    /// 优惠说明
-    ///
-    /// Example: `不与其他优惠叠加`
-    pub description: Option<String>,
-    /// 优惠金额
-    ///
-    /// Example: `100`
-    pub amount: Option<f64>,
-    /// 优惠数量
-    ///
-    /// Example: `2`
-    pub count: Option<f64>,
-}
-::wechatpay::runtime::json_object!(PostResponsePostDiscounts {
-    name: "name" opt opt,
-    description: "description" opt opt,
-    amount: "amount" opt opt,
-    count: "count" opt opt,
-});
+pub type PostResponsePostDiscounts = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostDiscounts;
 /// PostResponsePostPayments
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostResponsePostPayments {
-    /// 付费名称
-    ///
-    /// Example: `就餐费用`
-    pub name: Option<String>,
-    /// 付费金额
-    ///
-    /// Example: `40000`
-    pub amount: Option<f64>,
-    /// 付费说明
-    ///
-    /// Example: `就餐人均100元`
-    pub description: Option<String>,
-    /// 付费数量
-    ///
-    /// Example: `4`
-    pub count: Option<f64>,
-}
-::wechatpay::runtime::json_object!(PostResponsePostPayments {
-    name: "name" opt opt,
-    amount: "amount" opt opt,
-    description: "description" opt opt,
-    count: "count" opt opt,
-});
+pub type PostResponsePostPayments = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostPayments;
 /// 服务风险金
-#[derive(Clone, Debug, PartialEq)]
-pub struct PostResponseRiskFund {
-    /// 风险名称
-    ///
-    /// Example: `DEPOSIT`
-    pub name: PostResponseRiskFundName,
-    /// 风险金额
-    ///
-    /// Example: `10000`
-    pub amount: f64,
-    /// 风险说明
-    ///
-    /// Example: `就餐的预估费用`
-    pub description: Option<String>,
-}
-::wechatpay::runtime::json_object!(PostResponseRiskFund {
-    name: "name" req req,
-    amount: "amount" req req,
-    description: "description" opt opt,
-});
+pub type PostResponseRiskFund = crate::v3::payscore::serviceorder::GetResponseRiskFund;
 /// 风险名称
-///
-/// A value this client does not know yet is kept as [`PostResponseRiskFundName::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostResponseRiskFundName {
-    /// `DEPOSIT`
-    Deposit,
-    /// `ADVANCE`
-    Advance,
-    /// `CASH_DEPOSIT`
-    CashDeposit,
-    /// `ESTIMATE_ORDER_COST`
-    EstimateOrderCost,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostResponseRiskFundName {
-    Deposit = "DEPOSIT",
-    Advance = "ADVANCE",
-    CashDeposit = "CASH_DEPOSIT",
-    EstimateOrderCost = "ESTIMATE_ORDER_COST",
-});
+pub type PostResponseRiskFundName = crate::v3::payscore::partner::serviceorder::PostRequestRiskFundName;
 /// 服务订单状态
-///
-/// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostResponseState {
-    /// `CREATED`: 商户已创建服务订单
-    Created,
-    /// `DOING`: 服务订单进行中
-    Doing,
-    /// `DONE`: 服务订单完成(终态)
-    Done,
-    /// `REVOKED`: 商户取消服务订单(终态)
-    Revoked,
-    /// `EXPIRED`: 服务订单已失效
-    Expired,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostResponseState {
-    Created = "CREATED",
-    Doing = "DOING",
-    Done = "DONE",
-    Revoked = "REVOKED",
-    Expired = "EXPIRED",
-});
+pub type PostResponseState = crate::v3::payscore::partner::serviceorder::GetResponseState;
 /// 订单状态说明
-///
-/// A value this client does not know yet is kept as [`PostResponseStateDescription::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostResponseStateDescription {
-    /// `USER_CONFIRM`
-    UserConfirm,
-    /// `MCH_COMPLETE`
-    MchComplete,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostResponseStateDescription {
-    UserConfirm = "USER_CONFIRM",
-    MchComplete = "MCH_COMPLETE",
-});
+pub type PostResponseStateDescription = crate::v3::payscore::oversea::partner::serviceorder::GetResponseStateDescription;
 /// 服务时间段
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostResponseTimeRange {
-    /// 服务开始时间
-    ///
-    /// Example: `20091225091010`
-    pub start_time: Option<String>,
-    /// 服务结束时间
-    ///
-    /// Example: `20091225121010`
-    pub end_time: Option<String>,
-    /// 服务开始时间备注
-    ///
-    /// Example: `备注1`
-    pub start_time_remark: Option<String>,
-    /// 服务结束时间备注
-    ///
-    /// Example: `备注2`
-    pub end_time_remark: Option<String>,
-}
-::wechatpay::runtime::json_object!(PostResponseTimeRange {
-    start_time: "start_time" opt opt,
-    end_time: "end_time" opt opt,
-    start_time_remark: "start_time_remark" opt opt,
-    end_time_remark: "end_time_remark" opt opt,
-});
+pub type PostResponseTimeRange = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseTimeRange;
 /// `/v3/payscore/serviceorder/{out_order_no}`
 pub mod by_out_order_no {
     /// The chain step for `/v3/payscore/serviceorder/{out_order_no}`, reached with `client.v3().payscore().serviceorder().out_order_no(out_order_no)`.
@@ -1083,57 +660,9 @@ pub mod by_out_order_no {
             }
         }
         /// The request of `POST /v3/payscore/serviceorder/{out_order_no}/cancel` (取消支付分订单API).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequest {
-            /// 公众账号ID
-            ///
-            /// Example: `wxd678efh567hg6787`
-            pub appid: String,
-            /// 服务ID
-            ///
-            /// Example: `500001`
-            pub service_id: String,
-            /// 取消原因
-            ///
-            /// Example: `用户投诉`
-            pub reason: String,
-        }
-        ::wechatpay::runtime::json_object!(PostRequest {
-            appid: "appid" req req,
-            service_id: "service_id" req req,
-            reason: "reason" req req,
-        });
+        pub type PostRequest = crate::v3::payscore::payafter_orders::by_out_order_no::cancel::PostRequest;
         /// The response of `POST /v3/payscore/serviceorder/{out_order_no}/cancel` (取消支付分订单API).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponse {
-            /// 公众账号ID
-            ///
-            /// Example: `wxd678efh567hg6787`
-            pub appid: String,
-            /// 商户号
-            ///
-            /// Example: `1230000109`
-            pub mchid: String,
-            /// 商户服务订单号
-            ///
-            /// Example: `2304203423948239423`
-            pub out_order_no: String,
-            /// 服务ID
-            ///
-            /// Example: `500001`
-            pub service_id: String,
-            /// 微信支付服务订单号
-            ///
-            /// Example: `15646546545165651651`
-            pub order_id: String,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            appid: "appid" req req,
-            mchid: "mchid" req req,
-            out_order_no: "out_order_no" req req,
-            service_id: "service_id" req req,
-            order_id: "order_id" req req,
-        });
+        pub type PostResponse = crate::v3::payscore::payafter_orders::by_out_order_no::cancel::PostResponse;
     }
     /// `/v3/payscore/serviceorder/{out_order_no}/complete`
     pub mod complete {
@@ -1203,26 +732,7 @@ pub mod by_out_order_no {
             device: "device" opt opt,
         });
         /// 设备信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestDevice {
-            /// 服务开始的设备ID
-            ///
-            /// Example: `HG123456`
-            pub start_device_id: Option<String>,
-            /// 服务结束的设备ID
-            ///
-            /// Example: `HG123456`
-            pub end_device_id: Option<String>,
-            /// 物料URL
-            ///
-            /// Example: `example_materiel_no`
-            pub materiel_no: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestDevice {
-            start_device_id: "start_device_id" opt opt,
-            end_device_id: "end_device_id" opt opt,
-            materiel_no: "materiel_no" opt opt,
-        });
+        pub type PostRequestDevice = crate::v3::payscore::partner::serviceorder::PostRequestDevice;
         /// 实际服务位置
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestLocation {
@@ -1261,57 +771,9 @@ pub mod by_out_order_no {
             count: "count" opt opt,
         });
         /// PostRequestPostPayments
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestPostPayments {
-            /// 付费名称
-            ///
-            /// Example: `就餐费用`
-            pub name: String,
-            /// 付费金额
-            ///
-            /// Example: `40000`
-            pub amount: Option<f64>,
-            /// 付费说明
-            ///
-            /// Example: `就餐人均100元`
-            pub description: Option<String>,
-            /// 付费数量
-            ///
-            /// Example: `4`
-            pub count: Option<f64>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestPostPayments {
-            name: "name" req req,
-            amount: "amount" opt opt,
-            description: "description" opt opt,
-            count: "count" opt opt,
-        });
+        pub type PostRequestPostPayments = crate::v3::payscore::serviceorder::PostRequestPostPayments;
         /// 实际服务时间段
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestTimeRange {
-            /// 服务开始时间
-            ///
-            /// Example: `20091225091010`
-            pub start_time: Option<String>,
-            /// 服务结束时间
-            ///
-            /// Example: `20091225121010`
-            pub end_time: Option<String>,
-            /// 服务开始时间备注
-            ///
-            /// Example: `备注1`
-            pub start_time_remark: Option<String>,
-            /// 服务结束时间备注
-            ///
-            /// Example: `备注2`
-            pub end_time_remark: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestTimeRange {
-            start_time: "start_time" opt opt,
-            end_time: "end_time" opt opt,
-            start_time_remark: "start_time_remark" opt opt,
-            end_time_remark: "end_time_remark" opt opt,
-        });
+        pub type PostRequestTimeRange = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseTimeRange;
         /// The response of `POST /v3/payscore/serviceorder/{out_order_no}/complete` (完结支付分订单API).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -1384,181 +846,21 @@ pub mod by_out_order_no {
             need_collection: "need_collection" opt opt,
         });
         /// 服务位置
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseLocation {
-            /// 服务结束地点
-            ///
-            /// Example: `嗨客时尚主题展餐厅`
-            pub end_location: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseLocation {
-            end_location: "end_location" opt opt,
-        });
+        pub type PostResponseLocation = crate::v3::payscore::serviceorder::by_out_order_no::complete::PostRequestLocation;
         /// PostResponsePostDiscounts
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponsePostDiscounts {
-            /// 优惠名称
-            ///
-            /// Example: `满20减1元`
-            pub name: String,
-            /// 优惠说明
-            ///
-            /// Example: `不与其他优惠叠加`
-            pub description: Option<String>,
-            /// 优惠金额
-            ///
-            /// Example: `100`
-            pub amount: f64,
-            /// 优惠数量
-            ///
-            /// Example: `2`
-            pub count: Option<f64>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponsePostDiscounts {
-            name: "name" req req,
-            description: "description" opt opt,
-            amount: "amount" req req,
-            count: "count" opt opt,
-        });
+        pub type PostResponsePostDiscounts = crate::v3::payscore::serviceorder::by_out_order_no::complete::PostRequestPostDiscounts;
         /// PostResponsePostPayments
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponsePostPayments {
-            /// 付费名称
-            ///
-            /// Example: `就餐费用`
-            pub name: String,
-            /// 付费金额
-            ///
-            /// Example: `40000`
-            pub amount: Option<f64>,
-            /// 付费说明
-            ///
-            /// Example: `就餐人均100元`
-            pub description: Option<String>,
-            /// 付费数量
-            ///
-            /// Example: `4`
-            pub count: Option<f64>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponsePostPayments {
-            name: "name" req req,
-            amount: "amount" opt opt,
-            description: "description" opt opt,
-            count: "count" opt opt,
-        });
+        pub type PostResponsePostPayments = crate::v3::payscore::serviceorder::PostRequestPostPayments;
         /// 服务风险金
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostResponseRiskFund {
-            /// 风险名称
-            ///
-            /// Example: `DEPOSIT`
-            pub name: PostResponseRiskFundName,
-            /// 风险金额
-            ///
-            /// Example: `10000`
-            pub amount: f64,
-            /// 风险说明
-            ///
-            /// Example: `就餐的预估费用`
-            pub description: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseRiskFund {
-            name: "name" req req,
-            amount: "amount" req req,
-            description: "description" opt opt,
-        });
+        pub type PostResponseRiskFund = crate::v3::payscore::serviceorder::GetResponseRiskFund;
         /// 风险名称
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseRiskFundName::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseRiskFundName {
-            /// `DEPOSIT`
-            Deposit,
-            /// `ADVANCE`
-            Advance,
-            /// `CASH_DEPOSIT`
-            CashDeposit,
-            /// `ESTIMATE_ORDER_COST`
-            EstimateOrderCost,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseRiskFundName {
-            Deposit = "DEPOSIT",
-            Advance = "ADVANCE",
-            CashDeposit = "CASH_DEPOSIT",
-            EstimateOrderCost = "ESTIMATE_ORDER_COST",
-        });
+        pub type PostResponseRiskFundName = crate::v3::payscore::partner::serviceorder::PostRequestRiskFundName;
         /// 服务订单状态
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseState {
-            /// `CREATED`: 商户已创建服务订单
-            Created,
-            /// `DOING`: 服务订单进行中
-            Doing,
-            /// `DONE`: 服务订单完成(终态)
-            Done,
-            /// `REVOKED`: 商户取消服务订单(终态)
-            Revoked,
-            /// `EXPIRED`: 服务订单已失效
-            Expired,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseState {
-            Created = "CREATED",
-            Doing = "DOING",
-            Done = "DONE",
-            Revoked = "REVOKED",
-            Expired = "EXPIRED",
-        });
+        pub type PostResponseState = crate::v3::payscore::partner::serviceorder::GetResponseState;
         /// 订单状态说明
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseStateDescription::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseStateDescription {
-            /// `USER_CONFIRM`
-            UserConfirm,
-            /// `MCH_COMPLETE`
-            MchComplete,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseStateDescription {
-            UserConfirm = "USER_CONFIRM",
-            MchComplete = "MCH_COMPLETE",
-        });
+        pub type PostResponseStateDescription = crate::v3::payscore::oversea::partner::serviceorder::GetResponseStateDescription;
         /// 服务时间段
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseTimeRange {
-            /// 服务开始时间
-            ///
-            /// Example: `20091225091010`
-            pub start_time: Option<String>,
-            /// 服务结束时间
-            ///
-            /// Example: `20091225121010`
-            pub end_time: Option<String>,
-            /// 服务开始时间备注
-            ///
-            /// Example: `备注1`
-            pub start_time_remark: Option<String>,
-            /// 服务结束时间备注
-            ///
-            /// Example: `备注2`
-            pub end_time_remark: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseTimeRange {
-            start_time: "start_time" opt opt,
-            end_time: "end_time" opt opt,
-            start_time_remark: "start_time_remark" opt opt,
-            end_time_remark: "end_time_remark" opt opt,
-        });
+        pub type PostResponseTimeRange = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseTimeRange;
     }
     /// `/v3/payscore/serviceorder/{out_order_no}/modify`
     pub mod modify {
@@ -1617,78 +919,11 @@ pub mod by_out_order_no {
             device: "device" opt opt,
         });
         /// 设备信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestDevice {
-            /// 服务开始的设备ID
-            ///
-            /// Example: `HG123456`
-            pub start_device_id: Option<String>,
-            /// 服务结束的设备ID
-            ///
-            /// Example: `HG123456`
-            pub end_device_id: Option<String>,
-            /// 物料URL
-            ///
-            /// Example: `example_materiel_no`
-            pub materiel_no: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestDevice {
-            start_device_id: "start_device_id" opt opt,
-            end_device_id: "end_device_id" opt opt,
-            materiel_no: "materiel_no" opt opt,
-        });
+        pub type PostRequestDevice = crate::v3::payscore::partner::serviceorder::PostRequestDevice;
         /// PostRequestPostDiscounts
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestPostDiscounts {
-            /// 优惠名称
-            ///
-            /// Example: `满20减1元`
-            pub name: Option<String>,
-            /// 优惠说明
-            ///
-            /// Example: `不与其他优惠叠加`
-            pub description: Option<String>,
-            /// 优惠金额
-            ///
-            /// Example: `100`
-            pub amount: Option<f64>,
-            /// 优惠数量
-            ///
-            /// Example: `2`
-            pub count: Option<f64>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestPostDiscounts {
-            name: "name" opt opt,
-            description: "description" opt opt,
-            amount: "amount" opt opt,
-            count: "count" opt opt,
-        });
+        pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostDiscounts;
         /// PostRequestPostPayments
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestPostPayments {
-            /// 付费名称
-            ///
-            /// Example: `就餐费用`
-            pub name: String,
-            /// 付费金额
-            ///
-            /// Example: `40000`
-            pub amount: Option<f64>,
-            /// 付费说明
-            ///
-            /// Example: `就餐人均100元`
-            pub description: Option<String>,
-            /// 付费数量
-            ///
-            /// Example: `4`
-            pub count: Option<f64>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestPostPayments {
-            name: "name" req req,
-            amount: "amount" opt opt,
-            description: "description" opt opt,
-            count: "count" opt opt,
-        });
+        pub type PostRequestPostPayments = crate::v3::payscore::serviceorder::PostRequestPostPayments;
         /// The response of `POST /v3/payscore/serviceorder/{out_order_no}/modify` (修改订单金额API).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -1839,220 +1074,25 @@ pub mod by_out_order_no {
             transaction_id: "transaction_id" opt opt,
         });
         /// 收款成功渠道
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseCollectionDetailsPaidType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseCollectionDetailsPaidType {
-            /// `NEWTON`
-            Newton,
-            /// `MCH`
-            Mch,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseCollectionDetailsPaidType {
-            Newton = "NEWTON",
-            Mch = "MCH",
-        });
+        pub type PostResponseCollectionDetailsPaidType = crate::v3::payscore::oversea::partner::serviceorder::GetResponseCollectionDetailsPaidType;
         /// 收款状态
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseCollectionState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseCollectionState {
-            /// `USER_PAYING`
-            UserPaying,
-            /// `USER_PAID`
-            UserPaid,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseCollectionState {
-            UserPaying = "USER_PAYING",
-            UserPaid = "USER_PAID",
-        });
+        pub type PostResponseCollectionState = crate::v3::payscore::oversea::partner::serviceorder::GetResponseCollectionState;
         /// 服务位置
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseLocation {
-            /// 服务开始地点
-            ///
-            /// Example: `嗨客时尚主题展餐厅`
-            pub start_location: Option<String>,
-            /// 服务结束地点
-            ///
-            /// Example: `嗨客时尚主题展餐厅`
-            pub end_location: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseLocation {
-            start_location: "start_location" opt opt,
-            end_location: "end_location" opt opt,
-        });
+        pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
         /// PostResponsePostDiscounts
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponsePostDiscounts {
-            /// 优惠名称
-            ///
-            /// Example: `满20减1元`
-            pub name: Option<String>,
-            /// 优惠说明
-            ///
-            /// Example: `不与其他优惠叠加`
-            pub description: Option<String>,
-            /// 优惠金额
-            ///
-            /// Example: `100`
-            pub amount: Option<f64>,
-            /// 优惠数量
-            ///
-            /// Example: `2`
-            pub count: Option<f64>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponsePostDiscounts {
-            name: "name" opt opt,
-            description: "description" opt opt,
-            amount: "amount" opt opt,
-            count: "count" opt opt,
-        });
+        pub type PostResponsePostDiscounts = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostDiscounts;
         /// PostResponsePostPayments
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponsePostPayments {
-            /// 付费名称
-            ///
-            /// Example: `就餐费用`
-            pub name: String,
-            /// 付费金额
-            ///
-            /// Example: `40000`
-            pub amount: Option<f64>,
-            /// 付费说明
-            ///
-            /// Example: `就餐人均100元`
-            pub description: Option<String>,
-            /// 付费数量
-            ///
-            /// Example: `4`
-            pub count: Option<f64>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponsePostPayments {
-            name: "name" req req,
-            amount: "amount" opt opt,
-            description: "description" opt opt,
-            count: "count" opt opt,
-        });
+        pub type PostResponsePostPayments = crate::v3::payscore::serviceorder::PostRequestPostPayments;
         /// 服务风险金
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostResponseRiskFund {
-            /// 风险名称
-            ///
-            /// Example: `DEPOSIT`
-            pub name: PostResponseRiskFundName,
-            /// 风险金额
-            ///
-            /// Example: `10000`
-            pub amount: f64,
-            /// 风险说明
-            ///
-            /// Example: `就餐的预估费用`
-            pub description: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseRiskFund {
-            name: "name" req req,
-            amount: "amount" req req,
-            description: "description" opt opt,
-        });
+        pub type PostResponseRiskFund = crate::v3::payscore::serviceorder::GetResponseRiskFund;
         /// 风险名称
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseRiskFundName::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseRiskFundName {
-            /// `DEPOSIT`
-            Deposit,
-            /// `ADVANCE`
-            Advance,
-            /// `CASH_DEPOSIT`
-            CashDeposit,
-            /// `ESTIMATE_ORDER_COST`
-            EstimateOrderCost,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseRiskFundName {
-            Deposit = "DEPOSIT",
-            Advance = "ADVANCE",
-            CashDeposit = "CASH_DEPOSIT",
-            EstimateOrderCost = "ESTIMATE_ORDER_COST",
-        });
+        pub type PostResponseRiskFundName = crate::v3::payscore::partner::serviceorder::PostRequestRiskFundName;
         /// 服务订单状态
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseState {
-            /// `CREATED`: 商户已创建服务订单
-            Created,
-            /// `DOING`: 服务订单进行中
-            Doing,
-            /// `DONE`: 服务订单完成(终态)
-            Done,
-            /// `REVOKED`: 商户取消服务订单(终态)
-            Revoked,
-            /// `EXPIRED`: 服务订单已失效
-            Expired,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseState {
-            Created = "CREATED",
-            Doing = "DOING",
-            Done = "DONE",
-            Revoked = "REVOKED",
-            Expired = "EXPIRED",
-        });
+        pub type PostResponseState = crate::v3::payscore::partner::serviceorder::GetResponseState;
         /// 订单状态说明
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseStateDescription::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseStateDescription {
-            /// `USER_CONFIRM`
-            UserConfirm,
-            /// `MCH_COMPLETE`
-            MchComplete,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseStateDescription {
-            UserConfirm = "USER_CONFIRM",
-            MchComplete = "MCH_COMPLETE",
-        });
+        pub type PostResponseStateDescription = crate::v3::payscore::oversea::partner::serviceorder::GetResponseStateDescription;
         /// 服务时间
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseTimeRange {
-            /// 服务开始时间
-            ///
-            /// Example: `20091225091010`
-            pub start_time: Option<String>,
-            /// 服务结束时间
-            ///
-            /// Example: `20091225121010`
-            pub end_time: Option<String>,
-            /// 服务开始时间备注
-            ///
-            /// Example: `备注1`
-            pub start_time_remark: Option<String>,
-            /// 服务结束时间备注
-            ///
-            /// Example: `备注2`
-            pub end_time_remark: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseTimeRange {
-            start_time: "start_time" opt opt,
-            end_time: "end_time" opt opt,
-            start_time_remark: "start_time_remark" opt opt,
-            end_time_remark: "end_time_remark" opt opt,
-        });
+        pub type PostResponseTimeRange = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseTimeRange;
     }
     /// `/v3/payscore/serviceorder/{out_order_no}/pay`
     pub mod pay {
@@ -2172,57 +1212,9 @@ pub mod by_out_order_no {
             prepaid_time: "prepaid_time" req req,
         });
         /// PostRequestPostDiscounts
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestPostDiscounts {
-            /// 优惠名称
-            ///
-            /// Example: `满20减1元`
-            pub name: Option<String>,
-            /// 优惠说明
-            ///
-            /// Example: `不与其他优惠叠加`
-            pub description: Option<String>,
-            /// 优惠金额
-            ///
-            /// Example: `100`
-            pub amount: Option<f64>,
-            /// 优惠数量
-            ///
-            /// Example: `2`
-            pub count: Option<f64>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestPostDiscounts {
-            name: "name" opt opt,
-            description: "description" opt opt,
-            amount: "amount" opt opt,
-            count: "count" opt opt,
-        });
+        pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostDiscounts;
         /// PostRequestPostPayments
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestPostPayments {
-            /// 付费名称
-            ///
-            /// Example: `就餐费用`
-            pub name: Option<String>,
-            /// 付费金额
-            ///
-            /// Example: `40000`
-            pub amount: Option<f64>,
-            /// 付费说明
-            ///
-            /// Example: `就餐人均100元`
-            pub description: Option<String>,
-            /// 付费数量
-            ///
-            /// Example: `4`
-            pub count: Option<f64>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestPostPayments {
-            name: "name" opt opt,
-            amount: "amount" opt opt,
-            description: "description" opt opt,
-            count: "count" opt opt,
-        });
+        pub type PostRequestPostPayments = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostPayments;
     }
     /// `/v3/payscore/serviceorder/{out_order_no}/send-prepaidmessage`
     pub mod send_prepaidmessage {
@@ -2246,84 +1238,11 @@ pub mod by_out_order_no {
             }
         }
         /// The request of `POST /v3/payscore/serviceorder/{out_order_no}/send-prepaidmessage` (下发服务预扣费消息).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequest {
-            /// 服务ID
-            ///
-            /// Example: `2002000000000558128851361561536`
-            pub service_id: String,
-            /// 后付费项目
-            pub post_payments: Vec<PostRequestPostPayments>,
-            /// 商户优惠
-            pub post_discounts: Option<Vec<PostRequestPostDiscounts>>,
-            /// 总金额
-            ///
-            /// Example: `50000`
-            pub total_amount: f64,
-            /// 预计扣费时间
-            ///
-            /// Example: `20231218`
-            pub prepaid_time: String,
-        }
-        ::wechatpay::runtime::json_object!(PostRequest {
-            service_id: "service_id" req req,
-            post_payments: "post_payments" req req,
-            post_discounts: "post_discounts" opt opt,
-            total_amount: "total_amount" req req,
-            prepaid_time: "prepaid_time" req req,
-        });
+        pub type PostRequest = crate::v3::payscore::serviceorder::by_out_order_no::send_pendingmessage::PostRequest;
         /// PostRequestPostDiscounts
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestPostDiscounts {
-            /// 优惠名称
-            ///
-            /// Example: `满20减1元`
-            pub name: Option<String>,
-            /// 优惠说明
-            ///
-            /// Example: `不与其他优惠叠加`
-            pub description: Option<String>,
-            /// 优惠金额
-            ///
-            /// Example: `100`
-            pub amount: Option<f64>,
-            /// 优惠数量
-            ///
-            /// Example: `2`
-            pub count: Option<f64>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestPostDiscounts {
-            name: "name" opt opt,
-            description: "description" opt opt,
-            amount: "amount" opt opt,
-            count: "count" opt opt,
-        });
+        pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostDiscounts;
         /// PostRequestPostPayments
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestPostPayments {
-            /// 付费名称
-            ///
-            /// Example: `就餐费用`
-            pub name: Option<String>,
-            /// 付费金额
-            ///
-            /// Example: `40000`
-            pub amount: Option<f64>,
-            /// 付费说明
-            ///
-            /// Example: `就餐人均100元`
-            pub description: Option<String>,
-            /// 付费数量
-            ///
-            /// Example: `4`
-            pub count: Option<f64>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestPostPayments {
-            name: "name" opt opt,
-            amount: "amount" opt opt,
-            description: "description" opt opt,
-            count: "count" opt opt,
-        });
+        pub type PostRequestPostPayments = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostPayments;
     }
     /// `/v3/payscore/serviceorder/{out_order_no}/sync`
     pub mod sync {
@@ -2371,16 +1290,7 @@ pub mod by_out_order_no {
             detail: "detail" req req,
         });
         /// 内容信息详情
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestDetail {
-            /// 收款成功时间
-            ///
-            /// Example: `20091225091210`
-            pub paid_time: String,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestDetail {
-            paid_time: "paid_time" req req,
-        });
+        pub type PostRequestDetail = crate::v3::payscore::acquiringbank::serviceorder::by_out_order_no::sync::PostRequestDetail;
         /// The response of `POST /v3/payscore/serviceorder/{out_order_no}/sync` (同步服务订单信息API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -2531,21 +1441,7 @@ pub mod by_out_order_no {
             transaction_id: "transaction_id" opt opt,
         });
         /// 服务位置
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseLocation {
-            /// 服务开始地点
-            ///
-            /// Example: `嗨客时尚主题展餐厅`
-            pub start_location: Option<String>,
-            /// 服务结束地点
-            ///
-            /// Example: `嗨客时尚主题展餐厅`
-            pub end_location: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseLocation {
-            start_location: "start_location" opt opt,
-            end_location: "end_location" opt opt,
-        });
+        pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
         /// PostResponsePostDiscounts
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponsePostDiscounts {
@@ -2568,78 +1464,11 @@ pub mod by_out_order_no {
             amount: "amount" opt opt,
         });
         /// PostResponsePostPayments
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponsePostPayments {
-            /// 付费名称
-            ///
-            /// Example: `就餐费用`
-            pub name: Option<String>,
-            /// 付费金额
-            ///
-            /// Example: `40000`
-            pub amount: Option<f64>,
-            /// 付费说明
-            ///
-            /// Example: `就餐人均100元`
-            pub description: Option<String>,
-            /// 付费数量
-            ///
-            /// Example: `4`
-            pub count: Option<f64>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponsePostPayments {
-            name: "name" opt opt,
-            amount: "amount" opt opt,
-            description: "description" opt opt,
-            count: "count" opt opt,
-        });
+        pub type PostResponsePostPayments = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostPayments;
         /// 服务风险金
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseRiskFund {
-            /// 风险名称
-            ///
-            /// Example: `DEPOSIT`
-            pub name: String,
-            /// 风险金额
-            ///
-            /// Example: `10000`
-            pub amount: f64,
-            /// 风险说明
-            ///
-            /// Example: `就餐的预估费用`
-            pub description: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseRiskFund {
-            name: "name" req req,
-            amount: "amount" req req,
-            description: "description" opt opt,
-        });
+        pub type PostResponseRiskFund = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseRiskFund;
         /// 服务时间
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseTimeRange {
-            /// 服务开始时间
-            ///
-            /// Example: `20091225091010`
-            pub start_time: Option<String>,
-            /// 服务结束时间
-            ///
-            /// Example: `20091225121010`
-            pub end_time: Option<String>,
-            /// 服务开始时间备注
-            ///
-            /// Example: `备注1`
-            pub start_time_remark: Option<String>,
-            /// 服务结束时间备注
-            ///
-            /// Example: `备注2`
-            pub end_time_remark: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseTimeRange {
-            start_time: "start_time" opt opt,
-            end_time: "end_time" opt opt,
-            start_time_remark: "start_time_remark" opt opt,
-            end_time_remark: "end_time_remark" opt opt,
-        });
+        pub type PostResponseTimeRange = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseTimeRange;
     }
 }
 /// `/v3/payscore/serviceorder/direct-complete`
@@ -2725,47 +1554,9 @@ pub mod direct_complete {
         goods_tag: "goods_tag" opt opt,
     });
     /// 服务位置
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestLocation {
-        /// 服务开始地点
-        ///
-        /// Example: `嗨客时尚主题展餐厅`
-        pub start_location: Option<String>,
-        /// 服务结束地点
-        ///
-        /// Example: `嗨客时尚主题展餐厅`
-        pub end_location: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestLocation {
-        start_location: "start_location" opt opt,
-        end_location: "end_location" opt opt,
-    });
+    pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
     /// 服务时间段
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestTimeRange {
-        /// 服务开始时间
-        ///
-        /// Example: `20091225091010`
-        pub start_time: Option<String>,
-        /// 服务开始时间备注
-        ///
-        /// Example: `开始租借时间`
-        pub start_time_remark: Option<String>,
-        /// 服务结束时间
-        ///
-        /// Example: `20091225121010`
-        pub end_time: Option<String>,
-        /// 服务结束时间备注
-        ///
-        /// Example: `租借结束时间`
-        pub end_time_remark: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestTimeRange {
-        start_time: "start_time" opt opt,
-        start_time_remark: "start_time_remark" opt opt,
-        end_time: "end_time" opt opt,
-        end_time_remark: "end_time_remark" opt opt,
-    });
+    pub type PostRequestTimeRange = crate::v3::payscore::oversea::partner::serviceorder::GetResponseTimeRange;
     /// The response of `POST /v3/payscore/serviceorder/direct-complete` (创单结单合并API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -2836,21 +1627,7 @@ pub mod direct_complete {
         total_amount: "total_amount" opt opt,
     });
     /// 服务位置
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponseLocation {
-        /// 服务开始地点
-        ///
-        /// Example: `嗨客时尚主题展餐厅`
-        pub start_location: Option<String>,
-        /// 服务结束地点
-        ///
-        /// Example: `嗨客时尚主题展餐厅`
-        pub end_location: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponseLocation {
-        start_location: "start_location" opt opt,
-        end_location: "end_location" opt opt,
-    });
+    pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
     /// 服务订单状态
     ///
     /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2895,29 +1672,5 @@ pub mod direct_complete {
         MchComplete = "MCH_COMPLETE",
     });
     /// 服务时间段
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponseTimeRange {
-        /// 服务开始时间
-        ///
-        /// Example: `20091225091010`
-        pub start_time: Option<String>,
-        /// 服务开始时间备注
-        ///
-        /// Example: `开始租借时间`
-        pub start_time_remark: Option<String>,
-        /// 服务结束时间
-        ///
-        /// Example: `20091225121010`
-        pub end_time: Option<String>,
-        /// 服务结束时间备注
-        ///
-        /// Example: `租借结束时间`
-        pub end_time_remark: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponseTimeRange {
-        start_time: "start_time" opt opt,
-        start_time_remark: "start_time_remark" opt opt,
-        end_time: "end_time" opt opt,
-        end_time_remark: "end_time_remark" opt opt,
-    });
+    pub type PostResponseTimeRange = crate::v3::payscore::oversea::partner::serviceorder::GetResponseTimeRange;
 }

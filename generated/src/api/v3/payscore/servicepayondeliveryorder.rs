@@ -84,47 +84,9 @@ pub struct PostRequest {
     shopping_info: "shopping_info" req req,
 });
 /// 服务位置
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostRequestLocation {
-    /// 服务开始地点
-    ///
-    /// Example: `嗨客时尚主题展餐厅`
-    pub start_location: Option<String>,
-    /// 服务结束地点
-    ///
-    /// Example: `嗨客时尚主题展餐厅`
-    pub end_location: Option<String>,
-}
-::wechatpay::runtime::json_object!(PostRequestLocation {
-    start_location: "start_location" opt opt,
-    end_location: "end_location" opt opt,
-});
+pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
 /// 后付费商户优惠
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostRequestPostDiscounts {
-    /// 优惠名称
-    ///
-    /// Example: `满20减1元`
-    pub name: String,
-    /// 优惠说明
-    ///
-    /// Example: `不与其他优惠叠加`
-    pub description: String,
-    /// 优惠金额
-    ///
-    /// Example: `100`
-    pub amount: Option<i64>,
-    /// 优惠数量
-    ///
-    /// Example: `2`
-    pub count: Option<i64>,
-}
-::wechatpay::runtime::json_object!(PostRequestPostDiscounts {
-    name: "name" req req,
-    description: "description" req req,
-    amount: "amount" opt opt,
-    count: "count" opt opt,
-});
+pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
 /// 后付费项目
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestPostPayments {
@@ -152,47 +114,9 @@ pub struct PostRequestPostPayments {
     count: "count" opt opt,
 });
 /// 订单风险金
-#[derive(Clone, Debug, PartialEq)]
-pub struct PostRequestRiskFund {
-    /// 风险金名称
-    pub name: PostRequestRiskFundName,
-    /// 风险金额
-    ///
-    /// Example: `10000`
-    pub amount: i64,
-    /// 风险说明
-    ///
-    /// Example: `就餐的预估费用`
-    pub description: Option<String>,
-}
-::wechatpay::runtime::json_object!(PostRequestRiskFund {
-    name: "name" req req,
-    amount: "amount" req req,
-    description: "description" opt opt,
-});
+pub type PostRequestRiskFund = crate::v3::payscore::partner::servicepayondeliveryorder::PostRequestRiskFund;
 /// 风险金名称
-///
-/// A value this client does not know yet is kept as [`PostRequestRiskFundName::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostRequestRiskFundName {
-    /// `DEPOSIT`: 押金
-    Deposit,
-    /// `ADVANCE`: 预付款
-    Advance,
-    /// `CASH_DEPOSIT`: 保证金
-    CashDeposit,
-    /// `ESTIMATE_ORDER_COST`: 预估订单费用
-    EstimateOrderCost,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostRequestRiskFundName {
-    Deposit = "DEPOSIT",
-    Advance = "ADVANCE",
-    CashDeposit = "CASH_DEPOSIT",
-    EstimateOrderCost = "ESTIMATE_ORDER_COST",
-});
+pub type PostRequestRiskFundName = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestRiskFundName;
 /// 先用后付购物详情
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestShoppingInfo {
@@ -238,34 +162,9 @@ pub struct PostRequestShoppingInfoGoods {
     category_id: "category_id" opt opt,
 });
 /// 单详跳转链接
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostRequestShoppingInfoJumpLink {
-    /// 跳转链接类型
-    pub jump_link_type: Option<PostRequestShoppingInfoJumpLinkJumpLinkType>,
-    /// 小程序跳转AppID
-    pub appid: Option<String>,
-    /// 小程序跳转path
-    pub path: Option<String>,
-}
-::wechatpay::runtime::json_object!(PostRequestShoppingInfoJumpLink {
-    jump_link_type: "jump_link_type" opt opt,
-    appid: "appid" opt opt,
-    path: "path" opt opt,
-});
+pub type PostRequestShoppingInfoJumpLink = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestShoppingInfoJumpLink;
 /// 跳转链接类型
-///
-/// A value this client does not know yet is kept as [`PostRequestShoppingInfoJumpLinkJumpLinkType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostRequestShoppingInfoJumpLinkJumpLinkType {
-    /// `JUMP_LINK_MINI_PROGRAM`
-    JumpLinkMiniProgram,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostRequestShoppingInfoJumpLinkJumpLinkType {
-    JumpLinkMiniProgram = "JUMP_LINK_MINI_PROGRAM",
-});
+pub type PostRequestShoppingInfoJumpLinkJumpLinkType = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestShoppingInfoJumpLinkJumpLinkType;
 /// 服务时间段
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestTimeRange {
@@ -372,182 +271,18 @@ pub struct PostResponse {
     shopping_info: "shopping_info" opt opt,
 });
 /// 服务位置
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostResponseLocation {
-    /// 服务开始地点
-    ///
-    /// Example: `嗨客时尚主题展餐厅`
-    pub start_location: Option<String>,
-    /// 服务结束地点
-    ///
-    /// Example: `嗨客时尚主题展餐厅`
-    pub end_location: Option<String>,
-}
-::wechatpay::runtime::json_object!(PostResponseLocation {
-    start_location: "start_location" opt opt,
-    end_location: "end_location" opt opt,
-});
+pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
 /// PostResponsePostDiscounts
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostResponsePostDiscounts {
-    /// 优惠名称
-    ///
-    /// Example: `满20减1元`
-    pub name: Option<String>,
-    /// 优惠说明
-    ///
-    /// Example: `不与其他优惠叠加`
-    pub description: Option<String>,
-    /// 优惠金额
-    ///
-    /// Example: `100`
-    pub amount: Option<f64>,
-    /// 优惠数量
-    ///
-    /// Example: `2`
-    pub count: Option<f64>,
-}
-::wechatpay::runtime::json_object!(PostResponsePostDiscounts {
-    name: "name" opt opt,
-    description: "description" opt opt,
-    amount: "amount" opt opt,
-    count: "count" opt opt,
-});
+pub type PostResponsePostDiscounts = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostDiscounts;
 /// PostResponsePostPayments
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostResponsePostPayments {
-    /// 付费名称
-    ///
-    /// Example: `就餐费用`
-    pub name: Option<String>,
-    /// 付费金额
-    ///
-    /// Example: `40000`
-    pub amount: Option<f64>,
-    /// 付费说明
-    ///
-    /// Example: `就餐人均100元`
-    pub description: Option<String>,
-    /// 付费数量
-    ///
-    /// Example: `4`
-    pub count: Option<f64>,
-}
-::wechatpay::runtime::json_object!(PostResponsePostPayments {
-    name: "name" opt opt,
-    amount: "amount" opt opt,
-    description: "description" opt opt,
-    count: "count" opt opt,
-});
+pub type PostResponsePostPayments = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostPayments;
 /// 服务风险金
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostResponseRiskFund {
-    /// 风险名称
-    ///
-    /// Example: `DEPOSIT`
-    pub name: String,
-    /// 风险金额
-    ///
-    /// Example: `10000`
-    pub amount: f64,
-    /// 风险说明
-    ///
-    /// Example: `就餐的预估费用`
-    pub description: Option<String>,
-}
-::wechatpay::runtime::json_object!(PostResponseRiskFund {
-    name: "name" req req,
-    amount: "amount" req req,
-    description: "description" opt opt,
-});
+pub type PostResponseRiskFund = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseRiskFund;
 /// 先用后付购物详情
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostResponseShoppingInfo {
-    /// 实际购物商家公众号ID
-    ///
-    /// Example: `wxd678efh567hg6787`
-    pub real_merchant_appid: Option<String>,
-    /// 单详跳转链接
-    pub jump_link: PostResponseShoppingInfoJumpLink,
-    /// 商品列表
-    pub goods: Vec<PostResponseShoppingInfoGoods>,
-}
-::wechatpay::runtime::json_object!(PostResponseShoppingInfo {
-    real_merchant_appid: "real_merchant_appid" opt opt,
-    jump_link: "jump_link" req req,
-    goods: "goods" req req,
-});
+pub type PostResponseShoppingInfo = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseShoppingInfo;
 /// PostResponseShoppingInfoGoods
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostResponseShoppingInfoGoods {
-    /// 商品名称
-    ///
-    /// Example: `森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪`
-    pub name: String,
-    /// 商品图片链接
-    pub picture: String,
-    /// 商品单价金额
-    ///
-    /// Example: `550`
-    pub amount: f64,
-    /// 商品数量
-    ///
-    /// Example: `1`
-    pub count: f64,
-    /// 商品品类ID
-    pub category_id: Option<Vec<String>>,
-}
-::wechatpay::runtime::json_object!(PostResponseShoppingInfoGoods {
-    name: "name" req req,
-    picture: "picture" req req,
-    amount: "amount" req req,
-    count: "count" req req,
-    category_id: "category_id" opt opt,
-});
+pub type PostResponseShoppingInfoGoods = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseShoppingInfoGoods;
 /// 单详跳转链接
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostResponseShoppingInfoJumpLink {
-    /// 跳转链接类型
-    ///
-    /// Example: `JUMP_LINK_MINI_PROGRAM`
-    pub jump_link_type: String,
-    /// 小程序跳转AppID
-    ///
-    /// Example: `wxd678efh567hg6787`
-    pub appid: Option<String>,
-    /// 小程序跳转path
-    ///
-    /// Example: `/page/order/orderid=PO213412451223`
-    pub path: Option<String>,
-}
-::wechatpay::runtime::json_object!(PostResponseShoppingInfoJumpLink {
-    jump_link_type: "jump_link_type" req req,
-    appid: "appid" opt opt,
-    path: "path" opt opt,
-});
+pub type PostResponseShoppingInfoJumpLink = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseShoppingInfoJumpLink;
 /// 服务时间段
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostResponseTimeRange {
-    /// 服务开始时间
-    ///
-    /// Example: `20091225091010`
-    pub start_time: Option<String>,
-    /// 服务结束时间
-    ///
-    /// Example: `20091225121010`
-    pub end_time: Option<String>,
-    /// 服务开始时间备注
-    ///
-    /// Example: `备注1`
-    pub start_time_remark: Option<String>,
-    /// 服务结束时间备注
-    ///
-    /// Example: `备注2`
-    pub end_time_remark: Option<String>,
-}
-::wechatpay::runtime::json_object!(PostResponseTimeRange {
-    start_time: "start_time" opt opt,
-    end_time: "end_time" opt opt,
-    start_time_remark: "start_time_remark" opt opt,
-    end_time_remark: "end_time_remark" opt opt,
-});
+pub type PostResponseTimeRange = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseTimeRange;

@@ -40,199 +40,17 @@ impl<'a> SmartretailOrders<'a> {
     }
 }
 /// The request of `GET /v3/payscore/smartretail-orders` (查询智慧零售订单).
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct GetRequest {
-    /// 服务ID
-    ///
-    /// Query parameter `service_id`.
-    pub service_id: Option<String>,
-    /// 商户服务订单号
-    ///
-    /// Query parameter `out_order_no`.
-    pub out_order_no: Option<String>,
-    /// 回跳查询ID
-    ///
-    /// Query parameter `query_id`.
-    pub query_id: Option<String>,
-    /// 公众账号ID
-    ///
-    /// Query parameter `appid`.
-    pub appid: Option<String>,
-}
-::wechatpay::runtime::json_object!(GetRequest {
-    service_id: "service_id" skip opt,
-    out_order_no: "out_order_no" skip opt,
-    query_id: "query_id" skip opt,
-    appid: "appid" skip opt,
-});
+pub type GetRequest = crate::v3::payscore::payafter_orders::GetRequest;
 /// The response of `GET /v3/payscore/smartretail-orders` (查询智慧零售订单).
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct GetResponse {
-    /// 公众账号ID
-    ///
-    /// Example: `wxd678efh567hg6787`
-    pub appid: Option<String>,
-    /// 商户号
-    pub mchid: Option<String>,
-    /// 商户服务订单号
-    ///
-    /// Example: `1234323JKHDFE1243252`
-    pub out_order_no: Option<String>,
-    /// 服务ID
-    ///
-    /// Example: `500001`
-    pub service_id: Option<String>,
-    /// `state`
-    pub state: Option<GetResponseState>,
-    /// 标识用户订单使用情况
-    ///
-    /// - `1`
-    ///
-    /// - `2`
-    pub finish_type: Option<i64>,
-    /// 服务开始时间
-    pub service_start_time: Option<String>,
-    /// 服务结束时间
-    pub service_end_time: Option<String>,
-    /// 实际服务开始时间
-    pub real_service_start_time: Option<String>,
-    /// 实际服务结束时间
-    pub real_service_end_time: Option<String>,
-    /// 支付完成时间
-    pub pay_succ_time: Option<String>,
-    /// 开始使用服务的地点
-    pub service_start_location: Option<String>,
-    /// 预计服务结束的地点
-    pub service_end_location: Option<String>,
-    /// 开始使用服务的地点
-    pub real_service_start_location: Option<String>,
-    /// 预计服务结束的地点
-    pub real_service_end_location: Option<String>,
-    /// 服务信息，用于介绍本订单所提供的服务
-    pub service_introduction: Option<String>,
-    /// 后付费，描述付费项目列表
-    pub fees: Option<Vec<GetResponseFees>>,
-    /// 商户优惠，最多包含5条商户优惠
-    pub discounts: Option<Vec<GetResponseDiscounts>>,
-    /// 订单风险金额
-    pub risk_amount: Option<i64>,
-    /// 总金额(大于等于0的数字，单位为分)
-    pub total_amount: Option<i64>,
-    /// 商户自定义说明,可存放本订单所需信息
-    pub attach: Option<String>,
-    /// 用于完结订单时传入,确保订单完结时数据完整
-    pub finish_ticket: Option<String>,
-    /// 结单交易单号
-    pub finish_transaction_id: Option<String>,
-    /// 支付方式
-    pub pay_type: Option<GetResponsePayType>,
-}
-::wechatpay::runtime::json_object!(GetResponse {
-    appid: "appid" opt opt,
-    mchid: "mchid" opt opt,
-    out_order_no: "out_order_no" opt opt,
-    service_id: "service_id" opt opt,
-    state: "state" opt opt,
-    finish_type: "finish_type" opt opt,
-    service_start_time: "service_start_time" opt opt,
-    service_end_time: "service_end_time" opt opt,
-    real_service_start_time: "real_service_start_time" opt opt,
-    real_service_end_time: "real_service_end_time" opt opt,
-    pay_succ_time: "pay_succ_time" opt opt,
-    service_start_location: "service_start_location" opt opt,
-    service_end_location: "service_end_location" opt opt,
-    real_service_start_location: "real_service_start_location" opt opt,
-    real_service_end_location: "real_service_end_location" opt opt,
-    service_introduction: "service_introduction" opt opt,
-    fees: "fees" opt opt,
-    discounts: "discounts" opt opt,
-    risk_amount: "risk_amount" opt opt,
-    total_amount: "total_amount" opt opt,
-    attach: "attach" opt opt,
-    finish_ticket: "finish_ticket" opt opt,
-    finish_transaction_id: "finish_transaction_id" opt opt,
-    pay_type: "pay_type" opt opt,
-});
+pub type GetResponse = crate::v3::payscore::payafter_orders::GetResponse;
 /// GetResponseDiscounts
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct GetResponseDiscounts {
-    /// 优惠名称
-    ///
-    /// Example: `满20减1元`
-    pub discount_name: Option<String>,
-    /// 商品优惠金额
-    pub discount_amount: Option<i64>,
-    /// 优惠说明
-    ///
-    /// Example: `不与其他优惠叠加`
-    pub discount_desc: Option<String>,
-}
-::wechatpay::runtime::json_object!(GetResponseDiscounts {
-    discount_name: "discount_name" opt opt,
-    discount_amount: "discount_amount" opt opt,
-    discount_desc: "discount_desc" opt opt,
-});
+pub type GetResponseDiscounts = crate::v3::payscore::payafter_orders::GetResponseDiscounts;
 /// GetResponseFees
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct GetResponseFees {
-    /// 付费项目名称
-    pub fee_name: Option<String>,
-    /// 付费项目数量
-    pub fee_count: Option<i64>,
-    /// 付费项目总金额
-    pub fee_amount: Option<i64>,
-    /// 描述计费规则
-    pub fee_desc: Option<String>,
-}
-::wechatpay::runtime::json_object!(GetResponseFees {
-    fee_name: "fee_name" opt opt,
-    fee_count: "fee_count" opt opt,
-    fee_amount: "fee_amount" opt opt,
-    fee_desc: "fee_desc" opt opt,
-});
+pub type GetResponseFees = crate::v3::payscore::payafter_orders::GetResponseFees;
 /// 支付方式
-///
-/// A value this client does not know yet is kept as [`GetResponsePayType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum GetResponsePayType {
-    /// `MchChannelPayType`
-    MchChannelPayType,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(GetResponsePayType {
-    MchChannelPayType = "MchChannelPayType",
-});
+pub type GetResponsePayType = crate::v3::payscore::payafter_orders::GetResponsePayType;
 /// GetResponseState
-///
-/// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum GetResponseState {
-    /// `CREATED`: 商户下单已受理
-    Created,
-    /// `USER_ACCEPTED`: 用户成功使用服务
-    UserAccepted,
-    /// `FINISHED`: 商户完结订单
-    Finished,
-    /// `USER_PAID`: 用户订单支付成功
-    UserPaid,
-    /// `REVOKED`: 商户撤销订单
-    Revoked,
-    /// `EXPIRED`: 订单已失效. “商户下单已受理”状态超过1小时未变动，则订单失效
-    Expired,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(GetResponseState {
-    Created = "CREATED",
-    UserAccepted = "USER_ACCEPTED",
-    Finished = "FINISHED",
-    UserPaid = "USER_PAID",
-    Revoked = "REVOKED",
-    Expired = "EXPIRED",
-});
+pub type GetResponseState = crate::v3::payscore::payafter_orders::GetResponseState;
 /// The request of `POST /v3/payscore/smartretail-orders` (创建智慧零售订单).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
@@ -288,83 +106,11 @@ pub struct PostRequest {
     openid: "openid" opt opt,
 });
 /// PostRequestDiscounts
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostRequestDiscounts {
-    /// 优惠名称
-    ///
-    /// Example: `满20减1元`
-    pub discount_name: Option<String>,
-    /// 优惠说明
-    ///
-    /// Example: `不与其他优惠叠加`
-    pub discount_desc: Option<String>,
-}
-::wechatpay::runtime::json_object!(PostRequestDiscounts {
-    discount_name: "discount_name" opt opt,
-    discount_desc: "discount_desc" opt opt,
-});
+pub type PostRequestDiscounts = crate::v3::payscore::payafter_orders::PostRequestDiscounts;
 /// PostRequestFees
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostRequestFees {
-    /// 付费项目名称
-    pub fee_name: Option<String>,
-    /// 付费项目数量
-    pub fee_count: Option<i64>,
-    /// 付费项目总金额
-    pub fee_amount: Option<i64>,
-    /// 描述计费规则
-    pub fee_desc: Option<String>,
-}
-::wechatpay::runtime::json_object!(PostRequestFees {
-    fee_name: "fee_name" opt opt,
-    fee_count: "fee_count" opt opt,
-    fee_amount: "fee_amount" opt opt,
-    fee_desc: "fee_desc" opt opt,
-});
+pub type PostRequestFees = crate::v3::payscore::payafter_orders::GetResponseFees;
 /// The response of `POST /v3/payscore/smartretail-orders` (创建智慧零售订单).
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostResponse {
-    /// 公众账号ID
-    ///
-    /// Example: `wxd678efh567hg6787`
-    pub appid: Option<String>,
-    /// 商户号
-    pub mchid: Option<String>,
-    /// 商户服务订单号
-    ///
-    /// Example: `1234323JKHDFE1243252`
-    pub out_order_no: Option<String>,
-    /// 服务ID
-    ///
-    /// Example: `500001`
-    pub service_id: Option<String>,
-    /// 微信支付服务订单号
-    pub order_id: Option<String>,
-    /// 小程序跳转businessType
-    ///
-    /// Example: `wxpayScoreUse`
-    pub miniprogram_businesstype: Option<String>,
-    /// 小程序跳转appid，在商户小程序跳转到微信侧小程序流程需要用到
-    pub miniprogram_appid: Option<String>,
-    /// 小程序跳转路径
-    pub miniprogram_path: Option<String>,
-    /// 小程序跳转username，在商户APP跳转微信侧小程序流程需要用到
-    pub miniprogram_username: Option<String>,
-    /// 用于跳转到微信侧小程序订单数据,跳转到微信侧小程序传入
-    pub package: Option<String>,
-}
-::wechatpay::runtime::json_object!(PostResponse {
-    appid: "appid" opt opt,
-    mchid: "mchid" opt opt,
-    out_order_no: "out_order_no" opt opt,
-    service_id: "service_id" opt opt,
-    order_id: "order_id" opt opt,
-    miniprogram_businesstype: "miniprogram_businesstype" opt opt,
-    miniprogram_appid: "miniprogram_appid" opt opt,
-    miniprogram_path: "miniprogram_path" opt opt,
-    miniprogram_username: "miniprogram_username" opt opt,
-    package: "package" opt opt,
-});
+pub type PostResponse = crate::v3::payscore::payafter_orders::PostResponse;
 /// `/v3/payscore/smartretail-orders/{out_order_no}`
 pub mod by_out_order_no {
     /// The chain step for `/v3/payscore/smartretail-orders/{out_order_no}`, reached with `client.v3().payscore().smartretail_orders().out_order_no(out_order_no)`.
@@ -403,57 +149,9 @@ pub mod by_out_order_no {
             }
         }
         /// The request of `POST /v3/payscore/smartretail-orders/{out_order_no}/cancel` (撤销智慧零售订单).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequest {
-            /// 公众账号ID
-            ///
-            /// Example: `wxd678efh567hg6787`
-            pub appid: String,
-            /// 服务ID
-            ///
-            /// Example: `500001`
-            pub service_id: String,
-            /// 取消原因
-            ///
-            /// Example: `用户投诉`
-            pub reason: String,
-        }
-        ::wechatpay::runtime::json_object!(PostRequest {
-            appid: "appid" req req,
-            service_id: "service_id" req req,
-            reason: "reason" req req,
-        });
+        pub type PostRequest = crate::v3::payscore::payafter_orders::by_out_order_no::cancel::PostRequest;
         /// The response of `POST /v3/payscore/smartretail-orders/{out_order_no}/cancel` (撤销智慧零售订单).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponse {
-            /// 公众账号ID
-            ///
-            /// Example: `wxd678efh567hg6787`
-            pub appid: String,
-            /// 商户号
-            ///
-            /// Example: `1230000109`
-            pub mchid: String,
-            /// 商户服务订单号
-            ///
-            /// Example: `2304203423948239423`
-            pub out_order_no: String,
-            /// 服务ID
-            ///
-            /// Example: `500001`
-            pub service_id: String,
-            /// 微信支付服务订单号
-            ///
-            /// Example: `15646546545165651651`
-            pub order_id: String,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            appid: "appid" req req,
-            mchid: "mchid" req req,
-            out_order_no: "out_order_no" req req,
-            service_id: "service_id" req req,
-            order_id: "order_id" req req,
-        });
+        pub type PostResponse = crate::v3::payscore::payafter_orders::by_out_order_no::cancel::PostResponse;
     }
     /// `/v3/payscore/smartretail-orders/{out_order_no}/complete`
     pub mod complete {
@@ -477,122 +175,12 @@ pub mod by_out_order_no {
             }
         }
         /// The request of `POST /v3/payscore/smartretail-orders/{out_order_no}/complete` (完结智慧零售订单).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequest {
-            /// 公众账号ID
-            ///
-            /// Example: `wxd678efh567hg6787`
-            pub appid: String,
-            /// 服务ID
-            ///
-            /// Example: `500001`
-            pub service_id: String,
-            /// 标识用户订单使用情况
-            ///
-            /// - `1`
-            ///
-            /// - `2`
-            pub finish_type: Option<i64>,
-            /// 取消订单的原因
-            pub cancel_reason: Option<String>,
-            /// 实际服务开始时间
-            pub real_service_start_time: Option<String>,
-            /// 服务结束时间
-            pub real_service_end_time: Option<String>,
-            /// 实际结束使用服务的地点
-            pub real_service_end_location: Option<String>,
-            /// 后付费，描述付费项目列表
-            pub fees: Option<Vec<PostRequestFees>>,
-            /// 商户优惠，最多包含5条商户优惠
-            pub discounts: Option<Vec<PostRequestDiscounts>>,
-            /// 总金额(大于等于0的数字，单位为分)
-            pub total_amount: Option<i64>,
-            /// 完结凭证
-            pub finish_ticket: Option<String>,
-            /// 是否指定商户分账
-            pub profit_sharing: Option<bool>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequest {
-            appid: "appid" req req,
-            service_id: "service_id" req req,
-            finish_type: "finish_type" opt opt,
-            cancel_reason: "cancel_reason" opt opt,
-            real_service_start_time: "real_service_start_time" opt opt,
-            real_service_end_time: "real_service_end_time" opt opt,
-            real_service_end_location: "real_service_end_location" opt opt,
-            fees: "fees" opt opt,
-            discounts: "discounts" opt opt,
-            total_amount: "total_amount" opt opt,
-            finish_ticket: "finish_ticket" opt opt,
-            profit_sharing: "profit_sharing" opt opt,
-        });
+        pub type PostRequest = crate::v3::payscore::payafter_orders::by_out_order_no::complete::PostRequest;
         /// PostRequestDiscounts
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestDiscounts {
-            /// 优惠名称
-            ///
-            /// Example: `满20减1元`
-            pub discount_name: Option<String>,
-            /// 商品优惠金额
-            pub discount_amount: Option<i64>,
-            /// 优惠说明
-            ///
-            /// Example: `不与其他优惠叠加`
-            pub discount_desc: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestDiscounts {
-            discount_name: "discount_name" opt opt,
-            discount_amount: "discount_amount" opt opt,
-            discount_desc: "discount_desc" opt opt,
-        });
+        pub type PostRequestDiscounts = crate::v3::payscore::payafter_orders::GetResponseDiscounts;
         /// PostRequestFees
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestFees {
-            /// 付费项目名称
-            pub fee_name: Option<String>,
-            /// 付费项目数量
-            pub fee_count: Option<i64>,
-            /// 付费项目总金额
-            pub fee_amount: Option<i64>,
-            /// 描述计费规则
-            pub fee_desc: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestFees {
-            fee_name: "fee_name" opt opt,
-            fee_count: "fee_count" opt opt,
-            fee_amount: "fee_amount" opt opt,
-            fee_desc: "fee_desc" opt opt,
-        });
+        pub type PostRequestFees = crate::v3::payscore::payafter_orders::GetResponseFees;
         /// The response of `POST /v3/payscore/smartretail-orders/{out_order_no}/complete` (完结智慧零售订单).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponse {
-            /// 公众账号ID
-            ///
-            /// Example: `wxd678efh567hg6787`
-            pub appid: String,
-            /// 商户号
-            ///
-            /// Example: `1230000109`
-            pub mchid: String,
-            /// 商户服务订单号
-            ///
-            /// Example: `2304203423948239423`
-            pub out_order_no: String,
-            /// 服务ID
-            ///
-            /// Example: `500001`
-            pub service_id: String,
-            /// 微信支付服务订单号
-            ///
-            /// Example: `15646546545165651651`
-            pub order_id: String,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            appid: "appid" req req,
-            mchid: "mchid" req req,
-            out_order_no: "out_order_no" req req,
-            service_id: "service_id" req req,
-            order_id: "order_id" req req,
-        });
+        pub type PostResponse = crate::v3::payscore::payafter_orders::by_out_order_no::cancel::PostResponse;
     }
 }

@@ -287,25 +287,7 @@ pub mod bank_transfer_recharges {
                 close_time: "close_time" opt opt,
             });
             /// 充值入账账户
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseAccountType {
-                /// `BASIC`
-                Basic,
-                /// `OPERATION`
-                Operation,
-                /// `FEES`
-                Fees,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseAccountType {
-                Basic = "BASIC",
-                Operation = "OPERATION",
-                Fees = "FEES",
-            });
+            pub type GetResponseAccountType = crate::v3::platsolution::ecommerce::bank_transfer_recharges::apply::PostRequestAccountType;
             /// 转账充值的付款信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseBankTransferInfo {
@@ -338,21 +320,7 @@ pub mod bank_transfer_recharges {
                 bank_card_tail: "bank_card_tail" opt opt,
             });
             /// 充值金额
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseRechargeAmount {
-                /// 总金额
-                ///
-                /// Example: `500000`
-                pub amount: Option<f64>,
-                /// 货币类型
-                ///
-                /// Example: `CNY`
-                pub currency: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseRechargeAmount {
-                amount: "amount" opt opt,
-                currency: "currency" opt opt,
-            });
+            pub type GetResponseRechargeAmount = crate::v3::platsolution::ecommerce::bank_transfer_recharges::apply::PostRequestRechargeAmount;
             /// 充值场景
             ///
             /// A value this client does not know yet is kept as [`GetResponseRechargeScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -519,26 +487,7 @@ pub mod insurance_compensation_contracts {
                     }
                 }
                 /// The response of `POST /v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid/{sub_mchid}/check-opened` (查询保险理赔功能开通状态).
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostResponse {
-                    /// 二级商户号
-                    ///
-                    /// Example: `1900000109`
-                    pub sub_mchid: String,
-                    /// 是否开通成功
-                    ///
-                    /// Example: `true`
-                    pub opened: bool,
-                    /// 成功时间
-                    ///
-                    /// Example: `2024-08-09T13:29:35.120+08:00`
-                    pub success_time: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(PostResponse {
-                    sub_mchid: "sub_mchid" req req,
-                    opened: "opened" req req,
-                    success_time: "success_time" opt opt,
-                });
+                pub type PostResponse = crate::v3::platsolution::ecommerce::insurance_compensation_contracts::PostResponse;
             }
         }
     }
@@ -810,68 +759,13 @@ pub mod mch_transfer {
             receiver: "receiver" opt opt,
         });
         /// 转账接收者信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseReceiverDetailReceiver {
-            /// 转账接收方类型
-            ///
-            /// Example: `TRANSACTION_USER`
-            pub type_: Option<PostResponseReceiverDetailReceiverType>,
-            /// 转账接收方订单信息
-            pub transaction_info: Option<
-                PostResponseReceiverDetailReceiverTransactionInfo,
-            >,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseReceiverDetailReceiver {
-            type_: "type" opt opt,
-            transaction_info: "transaction_info" opt opt,
-        });
+        pub type PostResponseReceiverDetailReceiver = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiver;
         /// 转账接收方订单信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseReceiverDetailReceiverTransactionInfo {
-            /// 交易订单号
-            ///
-            /// Example: `1217752501201407033233368018`
-            pub transaction_id: String,
-            /// 转账接收方订单类型
-            ///
-            /// Example: `WXPAY`
-            pub type_: Option<PostResponseReceiverDetailReceiverTransactionInfoType>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseReceiverDetailReceiverTransactionInfo {
-            transaction_id: "transaction_id" req req,
-            type_: "type" opt opt,
-        });
+        pub type PostResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfo;
         /// 转账接收方订单类型
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseReceiverDetailReceiverTransactionInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseReceiverDetailReceiverTransactionInfoType {
-            /// `WXPAY`
-            Wxpay,
-            /// `WXVALUE`
-            Wxvalue,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseReceiverDetailReceiverTransactionInfoType {
-            Wxpay = "WXPAY",
-            Wxvalue = "WXVALUE",
-        });
+        pub type PostResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfoType;
         /// 转账接收方类型
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseReceiverDetailReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseReceiverDetailReceiverType {
-            /// `TRANSACTION_USER`
-            TransactionUser,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseReceiverDetailReceiverType {
-            TransactionUser = "TRANSACTION_USER",
-        });
+        pub type PostResponseReceiverDetailReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverType;
         /// 赔付状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1001,108 +895,17 @@ pub mod mch_transfer {
                     close_reason: "close_reason" opt opt,
                 });
                 /// 转账接收方信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseReceiverDetail {
-                    /// 转账接收者信息
-                    pub receiver: Option<GetResponseReceiverDetailReceiver>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseReceiverDetail {
-                    receiver: "receiver" opt opt,
-                });
+                pub type GetResponseReceiverDetail = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseReceiverDetail;
                 /// 转账接收者信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseReceiverDetailReceiver {
-                    /// 转账接收方类型
-                    ///
-                    /// Example: `TRANSACTION_USER`
-                    pub type_: Option<GetResponseReceiverDetailReceiverType>,
-                    /// 转账接收方订单信息
-                    pub transaction_info: Option<
-                        GetResponseReceiverDetailReceiverTransactionInfo,
-                    >,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseReceiverDetailReceiver {
-                    type_: "type" opt opt,
-                    transaction_info: "transaction_info" opt opt,
-                });
+                pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiver;
                 /// 转账接收方订单信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseReceiverDetailReceiverTransactionInfo {
-                    /// 交易订单号
-                    ///
-                    /// Example: `1217752501201407033233368018`
-                    pub transaction_id: String,
-                    /// 转账接收方订单类型
-                    ///
-                    /// Example: `WXPAY`
-                    pub type_: Option<
-                        GetResponseReceiverDetailReceiverTransactionInfoType,
-                    >,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseReceiverDetailReceiverTransactionInfo {
-                    transaction_id: "transaction_id" req req,
-                    type_: "type" opt opt,
-                });
+                pub type GetResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfo;
                 /// 转账接收方订单类型
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseReceiverDetailReceiverTransactionInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseReceiverDetailReceiverTransactionInfoType {
-                    /// `WXPAY`
-                    Wxpay,
-                    /// `WXVALUE`
-                    Wxvalue,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseReceiverDetailReceiverTransactionInfoType {
-                    Wxpay = "WXPAY",
-                    Wxvalue = "WXVALUE",
-                });
+                pub type GetResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfoType;
                 /// 转账接收方类型
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseReceiverDetailReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseReceiverDetailReceiverType {
-                    /// `TRANSACTION_USER`
-                    TransactionUser,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseReceiverDetailReceiverType {
-                    TransactionUser = "TRANSACTION_USER",
-                });
+                pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverType;
                 /// 赔付状态
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseState {
-                    /// `ACCEPTED`: 已受理
-                    Accepted,
-                    /// `SUCCESS`: 已成功
-                    Success,
-                    /// `CLOSED`: 系统关闭（余额不足、转账失败等原因）。
-                    Closed,
-                    /// `WAIT_USER_CONFIRM`: 预下单成功，等待用户确认
-                    WaitUserConfirm,
-                    /// `CANCELING`: 商户撤销请求受理成功，该笔付款正在撤销中
-                    Canceling,
-                    /// `CANCELLED`: 付款撤销完成
-                    Cancelled,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseState {
-                    Accepted = "ACCEPTED",
-                    Success = "SUCCESS",
-                    Closed = "CLOSED",
-                    WaitUserConfirm = "WAIT_USER_CONFIRM",
-                    Canceling = "CANCELING",
-                    Cancelled = "CANCELLED",
-                });
+                pub type GetResponseState = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseState;
             }
         }
         /// `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no`
@@ -1140,181 +943,21 @@ pub mod mch_transfer {
                     }
                 }
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}` (查询赔付结果（按商户赔付单号）).
-                #[derive(Clone, Debug, PartialEq)]
-                pub struct GetResponse {
-                    /// 服务商商户号
-                    ///
-                    /// Example: `1900001108`
-                    pub sp_mchid: String,
-                    /// 转账接收方信息
-                    pub receiver_detail: GetResponseReceiverDetail,
-                    /// 商户单号
-                    ///
-                    /// Example: `plfk2020042013`
-                    pub out_bill_no: String,
-                    /// 赔付金额
-                    ///
-                    /// Example: `10000`
-                    pub amount: Option<f64>,
-                    /// 赔付原因
-                    ///
-                    /// Example: `直播违规扣罚`
-                    pub transfer_remark: Option<String>,
-                    /// 微信支付转账单号
-                    ///
-                    /// Example: `1330000071100999991182020050700019480001`
-                    pub bill_id: String,
-                    /// 赔付状态
-                    ///
-                    /// Example: `ACCEPTED`
-                    pub state: GetResponseState,
-                    /// 受理时间
-                    ///
-                    /// Example: `2015-05-20T13:29:35+08:00`
-                    pub accept_time: String,
-                    /// 成功时间
-                    ///
-                    /// Example: `2015-05-20T13:29:35+08:00`
-                    pub success_time: Option<String>,
-                    /// 关单信息
-                    pub close_info: Option<GetResponseCloseInfo>,
-                    /// 出资商户号
-                    ///
-                    /// Example: `1900001109`
-                    pub sponsor_mchid: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponse {
-                    sp_mchid: "sp_mchid" req req,
-                    receiver_detail: "receiver_detail" req req,
-                    out_bill_no: "out_bill_no" req req,
-                    amount: "amount" opt opt,
-                    transfer_remark: "transfer_remark" opt opt,
-                    bill_id: "bill_id" req req,
-                    state: "state" req req,
-                    accept_time: "accept_time" req req,
-                    success_time: "success_time" opt opt,
-                    close_info: "close_info" opt opt,
-                    sponsor_mchid: "sponsor_mchid" opt opt,
-                });
+                pub type GetResponse = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::bill_id::by_bill_id::GetResponse;
                 /// 关单信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseCloseInfo {
-                    /// 关单时间
-                    ///
-                    /// Example: `2015-05-20T13:29:35+08:00`
-                    pub close_time: Option<String>,
-                    /// 关单原因
-                    ///
-                    /// Example: `NOT_ENOUGH`
-                    pub close_reason: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseCloseInfo {
-                    close_time: "close_time" opt opt,
-                    close_reason: "close_reason" opt opt,
-                });
+                pub type GetResponseCloseInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::bill_id::by_bill_id::GetResponseCloseInfo;
                 /// 转账接收方信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseReceiverDetail {
-                    /// 转账接收者信息
-                    pub receiver: Option<GetResponseReceiverDetailReceiver>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseReceiverDetail {
-                    receiver: "receiver" opt opt,
-                });
+                pub type GetResponseReceiverDetail = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseReceiverDetail;
                 /// 转账接收者信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseReceiverDetailReceiver {
-                    /// 转账接收方类型
-                    ///
-                    /// Example: `TRANSACTION_USER`
-                    pub type_: Option<GetResponseReceiverDetailReceiverType>,
-                    /// 转账接收方订单信息
-                    pub transaction_info: Option<
-                        GetResponseReceiverDetailReceiverTransactionInfo,
-                    >,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseReceiverDetailReceiver {
-                    type_: "type" opt opt,
-                    transaction_info: "transaction_info" opt opt,
-                });
+                pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiver;
                 /// 转账接收方订单信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseReceiverDetailReceiverTransactionInfo {
-                    /// 交易订单号
-                    ///
-                    /// Example: `1217752501201407033233368018`
-                    pub transaction_id: String,
-                    /// 转账接收方订单类型
-                    ///
-                    /// Example: `WXPAY`
-                    pub type_: Option<
-                        GetResponseReceiverDetailReceiverTransactionInfoType,
-                    >,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseReceiverDetailReceiverTransactionInfo {
-                    transaction_id: "transaction_id" req req,
-                    type_: "type" opt opt,
-                });
+                pub type GetResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfo;
                 /// 转账接收方订单类型
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseReceiverDetailReceiverTransactionInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseReceiverDetailReceiverTransactionInfoType {
-                    /// `WXPAY`
-                    Wxpay,
-                    /// `WXVALUE`
-                    Wxvalue,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseReceiverDetailReceiverTransactionInfoType {
-                    Wxpay = "WXPAY",
-                    Wxvalue = "WXVALUE",
-                });
+                pub type GetResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfoType;
                 /// 转账接收方类型
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseReceiverDetailReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseReceiverDetailReceiverType {
-                    /// `TRANSACTION_USER`
-                    TransactionUser,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseReceiverDetailReceiverType {
-                    TransactionUser = "TRANSACTION_USER",
-                });
+                pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverType;
                 /// 赔付状态
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseState {
-                    /// `ACCEPTED`: 已受理
-                    Accepted,
-                    /// `SUCCESS`: 已成功
-                    Success,
-                    /// `CLOSED`: 系统关闭（余额不足、转账失败等原因）。
-                    Closed,
-                    /// `WAIT_USER_CONFIRM`: 预下单成功，等待用户确认
-                    WaitUserConfirm,
-                    /// `CANCELING`: 商户撤销请求受理成功，该笔付款正在撤销中
-                    Canceling,
-                    /// `CANCELLED`: 付款撤销完成
-                    Cancelled,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseState {
-                    Accepted = "ACCEPTED",
-                    Success = "SUCCESS",
-                    Closed = "CLOSED",
-                    WaitUserConfirm = "WAIT_USER_CONFIRM",
-                    Canceling = "CANCELING",
-                    Cancelled = "CANCELLED",
-                });
+                pub type GetResponseState = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseState;
                 /// `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}/cancel`
                 pub mod cancel {
                     /// The chain step for `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}/cancel`, reached with `client.v3().platsolution().ecommerce().mch_transfer().compensate_bills().out_bill_no().out_bill_no(out_bill_no).cancel()`.
@@ -1361,34 +1004,7 @@ pub mod mch_transfer {
                         cancel_accept_time: "cancel_accept_time" req req,
                     });
                     /// 赔付状态
-                    ///
-                    /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                    #[non_exhaustive]
-                    pub enum PostResponseState {
-                        /// `ACCEPTED`: 已受理
-                        Accepted,
-                        /// `SUCCESS`: 已成功
-                        Success,
-                        /// `CLOSED`: 系统关闭（余额不足、转账失败等原因）。
-                        Closed,
-                        /// `WAIT_USER_CONFIRM`: 预下单成功，等待用户确认
-                        WaitUserConfirm,
-                        /// `CANCELING`: 商户撤销请求受理成功，该笔付款正在撤销中
-                        Canceling,
-                        /// `CANCELLED`: 付款撤销完成
-                        Cancelled,
-                        /// A value not listed in the spec, kept as received.
-                        Unknown(::wechatpay::runtime::UnknownValue),
-                    }
-                    ::wechatpay::runtime::json_enum!(PostResponseState {
-                        Accepted = "ACCEPTED",
-                        Success = "SUCCESS",
-                        Closed = "CLOSED",
-                        WaitUserConfirm = "WAIT_USER_CONFIRM",
-                        Canceling = "CANCELING",
-                        Cancelled = "CANCELLED",
-                    });
+                    pub type PostResponseState = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseState;
                 }
             }
         }
@@ -1463,66 +1079,13 @@ pub mod mch_transfer {
                 notify_url: "notify_url" opt opt,
             });
             /// 收款方信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestReceiver {
-                /// 转账接收方类型
-                ///
-                /// Example: `TRANSACTION_USER`
-                pub type_: Option<PostRequestReceiverType>,
-                /// 转账接收方订单信息
-                pub transaction_info: Option<PostRequestReceiverTransactionInfo>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestReceiver {
-                type_: "type" opt opt,
-                transaction_info: "transaction_info" opt opt,
-            });
+            pub type PostRequestReceiver = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiver;
             /// 转账接收方订单信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestReceiverTransactionInfo {
-                /// 交易订单号
-                ///
-                /// Example: `1217752501201407033233368018`
-                pub transaction_id: String,
-                /// 转账接收方订单类型
-                ///
-                /// Example: `WXPAY`
-                pub type_: Option<PostRequestReceiverTransactionInfoType>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestReceiverTransactionInfo {
-                transaction_id: "transaction_id" req req,
-                type_: "type" opt opt,
-            });
+            pub type PostRequestReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfo;
             /// 转账接收方订单类型
-            ///
-            /// A value this client does not know yet is kept as [`PostRequestReceiverTransactionInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PostRequestReceiverTransactionInfoType {
-                /// `WXPAY`
-                Wxpay,
-                /// `WXVALUE`
-                Wxvalue,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PostRequestReceiverTransactionInfoType {
-                Wxpay = "WXPAY",
-                Wxvalue = "WXVALUE",
-            });
+            pub type PostRequestReceiverTransactionInfoType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfoType;
             /// 转账接收方类型
-            ///
-            /// A value this client does not know yet is kept as [`PostRequestReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PostRequestReceiverType {
-                /// `TRANSACTION_USER`
-                TransactionUser,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PostRequestReceiverType {
-                TransactionUser = "TRANSACTION_USER",
-            });
+            pub type PostRequestReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverType;
             /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills/pre-transfer` (请求赔付预下单).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -1651,38 +1214,9 @@ pub mod mch_transfer {
             user_info: "user_info" opt opt,
         });
         /// 转账接收方订单信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestReceiverTransactionInfo {
-            /// 交易订单号
-            ///
-            /// Example: `1217752501201407033233368018`
-            pub transaction_id: String,
-            /// 转账接收方订单类型
-            ///
-            /// Example: `WXPAY`
-            pub type_: Option<PostRequestReceiverTransactionInfoType>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestReceiverTransactionInfo {
-            transaction_id: "transaction_id" req req,
-            type_: "type" opt opt,
-        });
+        pub type PostRequestReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfo;
         /// 转账接收方订单类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestReceiverTransactionInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestReceiverTransactionInfoType {
-            /// `WXPAY`
-            Wxpay,
-            /// `WXVALUE`
-            Wxvalue,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestReceiverTransactionInfoType {
-            Wxpay = "WXPAY",
-            Wxvalue = "WXVALUE",
-        });
+        pub type PostRequestReceiverTransactionInfoType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfoType;
         /// 转账接收方类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1801,84 +1335,13 @@ pub mod mch_transfer {
             transaction_info: "transaction_info" opt opt,
         });
         /// 转账接收方订单信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseReceiverDetailReceiverTransactionInfo {
-            /// 交易订单号
-            ///
-            /// Example: `1217752501201407033233368018`
-            pub transaction_id: String,
-            /// 转账接收方订单类型
-            ///
-            /// Example: `WXPAY`
-            pub type_: Option<PostResponseReceiverDetailReceiverTransactionInfoType>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseReceiverDetailReceiverTransactionInfo {
-            transaction_id: "transaction_id" req req,
-            type_: "type" opt opt,
-        });
+        pub type PostResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfo;
         /// 转账接收方订单类型
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseReceiverDetailReceiverTransactionInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseReceiverDetailReceiverTransactionInfoType {
-            /// `WXPAY`
-            Wxpay,
-            /// `WXVALUE`
-            Wxvalue,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseReceiverDetailReceiverTransactionInfoType {
-            Wxpay = "WXPAY",
-            Wxvalue = "WXVALUE",
-        });
+        pub type PostResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfoType;
         /// 转账接收方类型
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseReceiverDetailReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseReceiverDetailReceiverType {
-            /// `MERCHANT`
-            Merchant,
-            /// `TRANSACTION_USER`
-            TransactionUser,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseReceiverDetailReceiverType {
-            Merchant = "MERCHANT",
-            TransactionUser = "TRANSACTION_USER",
-        });
+        pub type PostResponseReceiverDetailReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostRequestReceiverType;
         /// 赔付状态
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseState {
-            /// `ACCEPTED`: 已受理
-            Accepted,
-            /// `SUCCESS`: 已成功
-            Success,
-            /// `CLOSED`: 系统关闭（余额不足、转账失败等原因）。
-            Closed,
-            /// `WAIT_USER_CONFIRM`: 预下单成功，等待用户确认
-            WaitUserConfirm,
-            /// `CANCELING`: 商户撤销请求受理成功，该笔付款正在撤销中
-            Canceling,
-            /// `CANCELLED`: 付款撤销完成
-            Cancelled,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseState {
-            Accepted = "ACCEPTED",
-            Success = "SUCCESS",
-            Closed = "CLOSED",
-            WaitUserConfirm = "WAIT_USER_CONFIRM",
-            Canceling = "CANCELING",
-            Cancelled = "CANCELLED",
-        });
+        pub type PostResponseState = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseState;
         /// `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id`
         pub mod bill_id {
             /// The chain step for `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id`, reached with `client.v3().platsolution().ecommerce().mch_transfer().deposit_after_sales_compensation_bills().bill_id()`.
@@ -1990,127 +1453,19 @@ pub mod mch_transfer {
                     sub_appid: "sub_appid" opt opt,
                 });
                 /// 关单信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseCloseInfo {
-                    /// 关单时间
-                    ///
-                    /// Example: `2015-05-20T13:29:35+08:00`
-                    pub close_time: Option<String>,
-                    /// 关单原因
-                    ///
-                    /// Example: `NOT_ENOUGH`
-                    pub close_reason: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseCloseInfo {
-                    close_time: "close_time" opt opt,
-                    close_reason: "close_reason" opt opt,
-                });
+                pub type GetResponseCloseInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::bill_id::by_bill_id::GetResponseCloseInfo;
                 /// 转账接收方信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseReceiverDetail {
-                    /// 转账接收者信息
-                    pub receiver: Option<GetResponseReceiverDetailReceiver>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseReceiverDetail {
-                    receiver: "receiver" opt opt,
-                });
+                pub type GetResponseReceiverDetail = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostResponseReceiverDetail;
                 /// 转账接收者信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseReceiverDetailReceiver {
-                    /// 转账接收方类型
-                    ///
-                    /// Example: `MERCHANT`
-                    pub type_: Option<GetResponseReceiverDetailReceiverType>,
-                    /// 转账接收方订单信息
-                    pub transaction_info: Option<
-                        GetResponseReceiverDetailReceiverTransactionInfo,
-                    >,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseReceiverDetailReceiver {
-                    type_: "type" opt opt,
-                    transaction_info: "transaction_info" opt opt,
-                });
+                pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostResponseReceiverDetailReceiver;
                 /// 转账接收方订单信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseReceiverDetailReceiverTransactionInfo {
-                    /// 交易订单号
-                    ///
-                    /// Example: `1217752501201407033233368018`
-                    pub transaction_id: String,
-                    /// 转账接收方订单类型
-                    ///
-                    /// Example: `WXPAY`
-                    pub type_: Option<
-                        GetResponseReceiverDetailReceiverTransactionInfoType,
-                    >,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseReceiverDetailReceiverTransactionInfo {
-                    transaction_id: "transaction_id" req req,
-                    type_: "type" opt opt,
-                });
+                pub type GetResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfo;
                 /// 转账接收方订单类型
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseReceiverDetailReceiverTransactionInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseReceiverDetailReceiverTransactionInfoType {
-                    /// `WXPAY`
-                    Wxpay,
-                    /// `WXVALUE`
-                    Wxvalue,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseReceiverDetailReceiverTransactionInfoType {
-                    Wxpay = "WXPAY",
-                    Wxvalue = "WXVALUE",
-                });
+                pub type GetResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfoType;
                 /// 转账接收方类型
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseReceiverDetailReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseReceiverDetailReceiverType {
-                    /// `MERCHANT`
-                    Merchant,
-                    /// `TRANSACTION_USER`
-                    TransactionUser,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseReceiverDetailReceiverType {
-                    Merchant = "MERCHANT",
-                    TransactionUser = "TRANSACTION_USER",
-                });
+                pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostRequestReceiverType;
                 /// 赔付状态
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseState {
-                    /// `ACCEPTED`: 已受理
-                    Accepted,
-                    /// `SUCCESS`: 已成功
-                    Success,
-                    /// `CLOSED`: 系统关闭（余额不足、转账失败等原因）。
-                    Closed,
-                    /// `WAIT_USER_CONFIRM`: 预下单成功，等待用户确认
-                    WaitUserConfirm,
-                    /// `CANCELING`: 商户撤销请求受理成功，该笔付款正在撤销中
-                    Canceling,
-                    /// `CANCELLED`: 付款撤销完成
-                    Cancelled,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseState {
-                    Accepted = "ACCEPTED",
-                    Success = "SUCCESS",
-                    Closed = "CLOSED",
-                    WaitUserConfirm = "WAIT_USER_CONFIRM",
-                    Canceling = "CANCELING",
-                    Cancelled = "CANCELLED",
-                });
+                pub type GetResponseState = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseState;
             }
         }
         /// `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no`
@@ -2149,205 +1504,23 @@ pub mod mch_transfer {
                     }
                 }
                 /// The request of `GET /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no}` (查询保证金售后赔付结果（按商户赔付单号）).
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetRequest {
-                    /// 二级商户号
-                    ///
-                    /// Query parameter `sub_mchid`. Example: `1900001109`
-                    pub sub_mchid: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetRequest {
-                    sub_mchid: "sub_mchid" skip opt,
-                });
+                pub type GetRequest = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::bill_id::by_bill_id::GetRequest;
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no}` (查询保证金售后赔付结果（按商户赔付单号）).
-                #[derive(Clone, Debug, PartialEq)]
-                pub struct GetResponse {
-                    /// 服务商商户号
-                    ///
-                    /// Example: `1900001108`
-                    pub sp_mchid: String,
-                    /// 二级商户号
-                    ///
-                    /// Example: `1900000109`
-                    pub sub_mchid: Option<String>,
-                    /// 转账接收方信息
-                    pub receiver_detail: GetResponseReceiverDetail,
-                    /// 商户单号
-                    ///
-                    /// Example: `plfk2020042013`
-                    pub out_bill_no: String,
-                    /// 赔付金额
-                    ///
-                    /// Example: `10000`
-                    pub amount: Option<f64>,
-                    /// 赔付原因
-                    ///
-                    /// Example: `直播违规扣罚`
-                    pub transfer_remark: Option<String>,
-                    /// 微信支付转账单号
-                    ///
-                    /// Example: `1330000071100999991182020050700019480001`
-                    pub bill_id: String,
-                    /// 赔付状态
-                    ///
-                    /// Example: `ACCEPTED`
-                    pub state: GetResponseState,
-                    /// 受理时间
-                    ///
-                    /// Example: `2015-05-20T13:29:35+08:00`
-                    pub accept_time: String,
-                    /// 成功时间
-                    ///
-                    /// Example: `2015-05-20T13:29:35+08:00`
-                    pub success_time: Option<String>,
-                    /// 关单信息
-                    pub close_info: Option<GetResponseCloseInfo>,
-                    /// 出资商户号
-                    ///
-                    /// Example: `1900001109`
-                    pub sponsor_mchid: Option<String>,
-                    /// 二级商户AppID
-                    ///
-                    /// Example: `wx8888888888888888`
-                    pub sub_appid: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponse {
-                    sp_mchid: "sp_mchid" req req,
-                    sub_mchid: "sub_mchid" opt opt,
-                    receiver_detail: "receiver_detail" req req,
-                    out_bill_no: "out_bill_no" req req,
-                    amount: "amount" opt opt,
-                    transfer_remark: "transfer_remark" opt opt,
-                    bill_id: "bill_id" req req,
-                    state: "state" req req,
-                    accept_time: "accept_time" req req,
-                    success_time: "success_time" opt opt,
-                    close_info: "close_info" opt opt,
-                    sponsor_mchid: "sponsor_mchid" opt opt,
-                    sub_appid: "sub_appid" opt opt,
-                });
+                pub type GetResponse = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::bill_id::by_bill_id::GetResponse;
                 /// 关单信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseCloseInfo {
-                    /// 关单时间
-                    ///
-                    /// Example: `2015-05-20T13:29:35+08:00`
-                    pub close_time: Option<String>,
-                    /// 关单原因
-                    ///
-                    /// Example: `NOT_ENOUGH`
-                    pub close_reason: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseCloseInfo {
-                    close_time: "close_time" opt opt,
-                    close_reason: "close_reason" opt opt,
-                });
+                pub type GetResponseCloseInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::bill_id::by_bill_id::GetResponseCloseInfo;
                 /// 转账接收方信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseReceiverDetail {
-                    /// 转账接收者信息
-                    pub receiver: Option<GetResponseReceiverDetailReceiver>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseReceiverDetail {
-                    receiver: "receiver" opt opt,
-                });
+                pub type GetResponseReceiverDetail = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostResponseReceiverDetail;
                 /// 转账接收者信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseReceiverDetailReceiver {
-                    /// 转账接收方类型
-                    ///
-                    /// Example: `MERCHANT`
-                    pub type_: Option<GetResponseReceiverDetailReceiverType>,
-                    /// 转账接收方订单信息
-                    pub transaction_info: Option<
-                        GetResponseReceiverDetailReceiverTransactionInfo,
-                    >,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseReceiverDetailReceiver {
-                    type_: "type" opt opt,
-                    transaction_info: "transaction_info" opt opt,
-                });
+                pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostResponseReceiverDetailReceiver;
                 /// 转账接收方订单信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseReceiverDetailReceiverTransactionInfo {
-                    /// 交易订单号
-                    ///
-                    /// Example: `1217752501201407033233368018`
-                    pub transaction_id: String,
-                    /// 转账接收方订单类型
-                    ///
-                    /// Example: `WXPAY`
-                    pub type_: Option<
-                        GetResponseReceiverDetailReceiverTransactionInfoType,
-                    >,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseReceiverDetailReceiverTransactionInfo {
-                    transaction_id: "transaction_id" req req,
-                    type_: "type" opt opt,
-                });
+                pub type GetResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfo;
                 /// 转账接收方订单类型
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseReceiverDetailReceiverTransactionInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseReceiverDetailReceiverTransactionInfoType {
-                    /// `WXPAY`
-                    Wxpay,
-                    /// `WXVALUE`
-                    Wxvalue,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseReceiverDetailReceiverTransactionInfoType {
-                    Wxpay = "WXPAY",
-                    Wxvalue = "WXVALUE",
-                });
+                pub type GetResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfoType;
                 /// 转账接收方类型
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseReceiverDetailReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseReceiverDetailReceiverType {
-                    /// `MERCHANT`
-                    Merchant,
-                    /// `TRANSACTION_USER`
-                    TransactionUser,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseReceiverDetailReceiverType {
-                    Merchant = "MERCHANT",
-                    TransactionUser = "TRANSACTION_USER",
-                });
+                pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostRequestReceiverType;
                 /// 赔付状态
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseState {
-                    /// `ACCEPTED`: 已受理
-                    Accepted,
-                    /// `SUCCESS`: 已成功
-                    Success,
-                    /// `CLOSED`: 系统关闭（余额不足、转账失败等原因）。
-                    Closed,
-                    /// `WAIT_USER_CONFIRM`: 预下单成功，等待用户确认
-                    WaitUserConfirm,
-                    /// `CANCELING`: 商户撤销请求受理成功，该笔付款正在撤销中
-                    Canceling,
-                    /// `CANCELLED`: 付款撤销完成
-                    Cancelled,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseState {
-                    Accepted = "ACCEPTED",
-                    Success = "SUCCESS",
-                    Closed = "CLOSED",
-                    WaitUserConfirm = "WAIT_USER_CONFIRM",
-                    Canceling = "CANCELING",
-                    Cancelled = "CANCELLED",
-                });
+                pub type GetResponseState = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseState;
             }
         }
     }
@@ -2459,22 +1632,7 @@ pub mod mch_transfer {
             type_: "type" req req,
         });
         /// 赔付单类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestReceiverTransactionInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestReceiverTransactionInfoType {
-            /// `WXPAY`
-            Wxpay,
-            /// `WXVALUE`
-            Wxvalue,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestReceiverTransactionInfoType {
-            Wxpay = "WXPAY",
-            Wxvalue = "WXVALUE",
-        });
+        pub type PostRequestReceiverTransactionInfoType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfoType;
         /// 转账接收方类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2582,16 +1740,7 @@ pub mod mch_transfer {
             transaction_info: "transaction_info" opt opt,
         });
         /// 转账接收方商户信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseReceiverDetailReceiverMchInfo {
-            /// 商户号
-            ///
-            /// Example: `1900001108`
-            pub mchid: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseReceiverDetailReceiverMchInfo {
-            mchid: "mchid" opt opt,
-        });
+        pub type PostResponseReceiverDetailReceiverMchInfo = crate::v3::platsolution::ecommerce::mch_transfer::deposit_insurance_premiums_compensation_bills::PostRequestReceiverMchInfo;
         /// 赔付单信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetailReceiverTransactionInfo {
@@ -2604,48 +1753,9 @@ pub mod mch_transfer {
             transaction_id: "transaction_id" req req,
         });
         /// 转账接收方类型
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseReceiverDetailReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseReceiverDetailReceiverType {
-            /// `MERCHANT`
-            Merchant,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseReceiverDetailReceiverType {
-            Merchant = "MERCHANT",
-        });
+        pub type PostResponseReceiverDetailReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::deposit_insurance_premiums_compensation_bills::PostRequestReceiverType;
         /// 赔付状态
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseState {
-            /// `ACCEPTED`: 已受理
-            Accepted,
-            /// `SUCCESS`: 已成功
-            Success,
-            /// `CLOSED`: 系统关闭（余额不足、转账失败等原因）。
-            Closed,
-            /// `WAIT_USER_CONFIRM`: 预下单成功，等待用户确认
-            WaitUserConfirm,
-            /// `CANCELING`: 商户撤销请求受理成功，该笔付款正在撤销中
-            Canceling,
-            /// `CANCELLED`: 付款撤销完成
-            Cancelled,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseState {
-            Accepted = "ACCEPTED",
-            Success = "SUCCESS",
-            Closed = "CLOSED",
-            WaitUserConfirm = "WAIT_USER_CONFIRM",
-            Canceling = "CANCELING",
-            Cancelled = "CANCELLED",
-        });
+        pub type PostResponseState = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseState;
         /// `/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/{out_bill_no}`
         pub mod by_out_bill_no {
             /// The chain step for `/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/{out_bill_no}`, reached with `client.v3().platsolution().ecommerce().mch_transfer().deposit_insurance_premiums_compensation_bills().out_bill_no(out_bill_no)`.
@@ -2729,114 +1839,19 @@ pub mod mch_transfer {
                 sponsor_mchid: "sponsor_mchid" opt opt,
             });
             /// 关单信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseCloseInfo {
-                /// 关单时间
-                ///
-                /// Example: `2015-05-20T13:29:35+08:00`
-                pub close_time: Option<String>,
-                /// 关单原因
-                ///
-                /// Example: `NOT_ENOUGH`
-                pub close_reason: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseCloseInfo {
-                close_time: "close_time" opt opt,
-                close_reason: "close_reason" opt opt,
-            });
+            pub type GetResponseCloseInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::bill_id::by_bill_id::GetResponseCloseInfo;
             /// 转账接收方信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseReceiverDetail {
-                /// 转账接收者信息
-                pub receiver: Option<GetResponseReceiverDetailReceiver>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseReceiverDetail {
-                receiver: "receiver" opt opt,
-            });
+            pub type GetResponseReceiverDetail = crate::v3::platsolution::ecommerce::mch_transfer::deposit_insurance_premiums_compensation_bills::PostResponseReceiverDetail;
             /// 转账接收者信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseReceiverDetailReceiver {
-                /// 转账接收方类型
-                ///
-                /// Example: `MERCHANT`
-                pub type_: Option<GetResponseReceiverDetailReceiverType>,
-                /// 转账接收方商户信息
-                pub mch_info: Option<GetResponseReceiverDetailReceiverMchInfo>,
-                /// 赔付单信息
-                pub transaction_info: Option<
-                    GetResponseReceiverDetailReceiverTransactionInfo,
-                >,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseReceiverDetailReceiver {
-                type_: "type" opt opt,
-                mch_info: "mch_info" opt opt,
-                transaction_info: "transaction_info" opt opt,
-            });
+            pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::ecommerce::mch_transfer::deposit_insurance_premiums_compensation_bills::PostResponseReceiverDetailReceiver;
             /// 转账接收方商户信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseReceiverDetailReceiverMchInfo {
-                /// 商户号
-                ///
-                /// Example: `1900001108`
-                pub mchid: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseReceiverDetailReceiverMchInfo {
-                mchid: "mchid" opt opt,
-            });
+            pub type GetResponseReceiverDetailReceiverMchInfo = crate::v3::platsolution::ecommerce::mch_transfer::deposit_insurance_premiums_compensation_bills::PostRequestReceiverMchInfo;
             /// 赔付单信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseReceiverDetailReceiverTransactionInfo {
-                /// 交易订单号
-                ///
-                /// Example: `1217752501201407033233368018`
-                pub transaction_id: String,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseReceiverDetailReceiverTransactionInfo {
-                transaction_id: "transaction_id" req req,
-            });
+            pub type GetResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::deposit_insurance_premiums_compensation_bills::PostResponseReceiverDetailReceiverTransactionInfo;
             /// 转账接收方类型
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseReceiverDetailReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseReceiverDetailReceiverType {
-                /// `MERCHANT`
-                Merchant,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseReceiverDetailReceiverType {
-                Merchant = "MERCHANT",
-            });
+            pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::deposit_insurance_premiums_compensation_bills::PostRequestReceiverType;
             /// 赔付状态
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseState {
-                /// `ACCEPTED`: 已受理
-                Accepted,
-                /// `SUCCESS`: 已成功
-                Success,
-                /// `CLOSED`: 系统关闭（余额不足、转账失败等原因）。
-                Closed,
-                /// `WAIT_USER_CONFIRM`: 预下单成功，等待用户确认
-                WaitUserConfirm,
-                /// `CANCELING`: 商户撤销请求受理成功，该笔付款正在撤销中
-                Canceling,
-                /// `CANCELLED`: 付款撤销完成
-                Cancelled,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseState {
-                Accepted = "ACCEPTED",
-                Success = "SUCCESS",
-                Closed = "CLOSED",
-                WaitUserConfirm = "WAIT_USER_CONFIRM",
-                Canceling = "CANCELING",
-                Cancelled = "CANCELLED",
-            });
+            pub type GetResponseState = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseState;
         }
     }
     /// `/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills`
@@ -2924,38 +1939,9 @@ pub mod mch_transfer {
             user_info: "user_info" opt opt,
         });
         /// 转账接收方订单信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestReceiverTransactionInfo {
-            /// 交易订单号
-            ///
-            /// Example: `1217752501201407033233368018`
-            pub transaction_id: String,
-            /// 转账接收方订单类型
-            ///
-            /// Example: `WXPAY`
-            pub type_: Option<PostRequestReceiverTransactionInfoType>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestReceiverTransactionInfo {
-            transaction_id: "transaction_id" req req,
-            type_: "type" opt opt,
-        });
+        pub type PostRequestReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfo;
         /// 转账接收方订单类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestReceiverTransactionInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestReceiverTransactionInfoType {
-            /// `WXPAY`
-            Wxpay,
-            /// `WXVALUE`
-            Wxvalue,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestReceiverTransactionInfoType {
-            Wxpay = "WXPAY",
-            Wxvalue = "WXVALUE",
-        });
+        pub type PostRequestReceiverTransactionInfoType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfoType;
         /// 转账接收方用户
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestReceiverUserInfo {
@@ -3041,92 +2027,15 @@ pub mod mch_transfer {
             receiver: "receiver" opt opt,
         });
         /// 转账接收者信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseReceiverDetailReceiver {
-            /// 转账接收方订单信息
-            pub transaction_info: Option<
-                PostResponseReceiverDetailReceiverTransactionInfo,
-            >,
-            /// 转账接收方用户
-            pub user_info: Option<PostResponseReceiverDetailReceiverUserInfo>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseReceiverDetailReceiver {
-            transaction_info: "transaction_info" opt opt,
-            user_info: "user_info" opt opt,
-        });
+        pub type PostResponseReceiverDetailReceiver = crate::v3::platsolution::ecommerce::mch_transfer::deposit_shipping_cost_compensation_bills::PostRequestReceiver;
         /// 转账接收方订单信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseReceiverDetailReceiverTransactionInfo {
-            /// 交易订单号
-            ///
-            /// Example: `1217752501201407033233368018`
-            pub transaction_id: String,
-            /// 转账接收方订单类型
-            ///
-            /// Example: `WXPAY`
-            pub type_: Option<PostResponseReceiverDetailReceiverTransactionInfoType>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseReceiverDetailReceiverTransactionInfo {
-            transaction_id: "transaction_id" req req,
-            type_: "type" opt opt,
-        });
+        pub type PostResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfo;
         /// 转账接收方订单类型
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseReceiverDetailReceiverTransactionInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseReceiverDetailReceiverTransactionInfoType {
-            /// `WXPAY`
-            Wxpay,
-            /// `WXVALUE`
-            Wxvalue,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseReceiverDetailReceiverTransactionInfoType {
-            Wxpay = "WXPAY",
-            Wxvalue = "WXVALUE",
-        });
+        pub type PostResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfoType;
         /// 转账接收方用户
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseReceiverDetailReceiverUserInfo {
-            /// 转账接收方用户 openid
-            ///
-            /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            pub sp_openid: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseReceiverDetailReceiverUserInfo {
-            sp_openid: "sp_openid" opt opt,
-        });
+        pub type PostResponseReceiverDetailReceiverUserInfo = crate::v3::platsolution::ecommerce::mch_transfer::deposit_shipping_cost_compensation_bills::PostRequestReceiverUserInfo;
         /// 赔付状态
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseState {
-            /// `ACCEPTED`: 已受理
-            Accepted,
-            /// `SUCCESS`: 已成功
-            Success,
-            /// `CLOSED`: 系统关闭（余额不足、转账失败等原因）。
-            Closed,
-            /// `WAIT_USER_CONFIRM`: 预下单成功，等待用户确认
-            WaitUserConfirm,
-            /// `CANCELING`: 商户撤销请求受理成功，该笔付款正在撤销中
-            Canceling,
-            /// `CANCELLED`: 付款撤销完成
-            Cancelled,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseState {
-            Accepted = "ACCEPTED",
-            Success = "SUCCESS",
-            Closed = "CLOSED",
-            WaitUserConfirm = "WAIT_USER_CONFIRM",
-            Canceling = "CANCELING",
-            Cancelled = "CANCELLED",
-        });
+        pub type PostResponseState = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseState;
         /// `/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no`
         pub mod out_bill_no {
             /// The chain step for `/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no`, reached with `client.v3().platsolution().ecommerce().mch_transfer().deposit_shipping_cost_compensation_bills().out_bill_no()`.
@@ -3163,16 +2072,7 @@ pub mod mch_transfer {
                     }
                 }
                 /// The request of `GET /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no/{out_bill_no}` (查询保证金售后赔付运费结果（按商户赔付单号）).
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetRequest {
-                    /// 二级商户号
-                    ///
-                    /// Query parameter `sub_mchid`. Example: `1900001109`
-                    pub sub_mchid: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetRequest {
-                    sub_mchid: "sub_mchid" skip opt,
-                });
+                pub type GetRequest = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::bill_id::by_bill_id::GetRequest;
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no/{out_bill_no}` (查询保证金售后赔付运费结果（按商户赔付单号）).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
@@ -3236,119 +2136,19 @@ pub mod mch_transfer {
                     sponsor_mchid: "sponsor_mchid" opt opt,
                 });
                 /// 关单信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseCloseInfo {
-                    /// 关单时间
-                    ///
-                    /// Example: `2015-05-20T13:29:35+08:00`
-                    pub close_time: Option<String>,
-                    /// 关单原因
-                    ///
-                    /// Example: `NOT_ENOUGH`
-                    pub close_reason: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseCloseInfo {
-                    close_time: "close_time" opt opt,
-                    close_reason: "close_reason" opt opt,
-                });
+                pub type GetResponseCloseInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::bill_id::by_bill_id::GetResponseCloseInfo;
                 /// 转账接收方信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseReceiverDetail {
-                    /// 转账接收者信息
-                    pub receiver: Option<GetResponseReceiverDetailReceiver>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseReceiverDetail {
-                    receiver: "receiver" opt opt,
-                });
+                pub type GetResponseReceiverDetail = crate::v3::platsolution::ecommerce::mch_transfer::deposit_shipping_cost_compensation_bills::PostResponseReceiverDetail;
                 /// 转账接收者信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseReceiverDetailReceiver {
-                    /// 转账接收方订单信息
-                    pub transaction_info: Option<
-                        GetResponseReceiverDetailReceiverTransactionInfo,
-                    >,
-                    /// 转账接收方用户
-                    pub user_info: Option<GetResponseReceiverDetailReceiverUserInfo>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseReceiverDetailReceiver {
-                    transaction_info: "transaction_info" opt opt,
-                    user_info: "user_info" opt opt,
-                });
+                pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::ecommerce::mch_transfer::deposit_shipping_cost_compensation_bills::PostRequestReceiver;
                 /// 转账接收方订单信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseReceiverDetailReceiverTransactionInfo {
-                    /// 交易订单号
-                    ///
-                    /// Example: `1217752501201407033233368018`
-                    pub transaction_id: String,
-                    /// 转账接收方订单类型
-                    ///
-                    /// Example: `WXPAY`
-                    pub type_: Option<
-                        GetResponseReceiverDetailReceiverTransactionInfoType,
-                    >,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseReceiverDetailReceiverTransactionInfo {
-                    transaction_id: "transaction_id" req req,
-                    type_: "type" opt opt,
-                });
+                pub type GetResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfo;
                 /// 转账接收方订单类型
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseReceiverDetailReceiverTransactionInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseReceiverDetailReceiverTransactionInfoType {
-                    /// `WXPAY`
-                    Wxpay,
-                    /// `WXVALUE`
-                    Wxvalue,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseReceiverDetailReceiverTransactionInfoType {
-                    Wxpay = "WXPAY",
-                    Wxvalue = "WXVALUE",
-                });
+                pub type GetResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfoType;
                 /// 转账接收方用户
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseReceiverDetailReceiverUserInfo {
-                    /// 转账接收方用户 openid
-                    ///
-                    /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-                    pub sp_openid: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseReceiverDetailReceiverUserInfo {
-                    sp_openid: "sp_openid" opt opt,
-                });
+                pub type GetResponseReceiverDetailReceiverUserInfo = crate::v3::platsolution::ecommerce::mch_transfer::deposit_shipping_cost_compensation_bills::PostRequestReceiverUserInfo;
                 /// 赔付状态
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseState {
-                    /// `ACCEPTED`: 已受理
-                    Accepted,
-                    /// `SUCCESS`: 已成功
-                    Success,
-                    /// `CLOSED`: 系统关闭（余额不足、转账失败等原因）。
-                    Closed,
-                    /// `WAIT_USER_CONFIRM`: 预下单成功，等待用户确认
-                    WaitUserConfirm,
-                    /// `CANCELING`: 商户撤销请求受理成功，该笔付款正在撤销中
-                    Canceling,
-                    /// `CANCELLED`: 付款撤销完成
-                    Cancelled,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseState {
-                    Accepted = "ACCEPTED",
-                    Success = "SUCCESS",
-                    Closed = "CLOSED",
-                    WaitUserConfirm = "WAIT_USER_CONFIRM",
-                    Canceling = "CANCELING",
-                    Cancelled = "CANCELLED",
-                });
+                pub type GetResponseState = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseState;
             }
         }
     }
@@ -3418,69 +2218,13 @@ pub mod mch_transfer {
             transfer_remark: "transfer_remark" req req,
         });
         /// 赔付用户信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestReceiver {
-            /// 转账接收方类型
-            ///
-            /// Example: `MERCHANT`
-            pub type_: Option<PostRequestReceiverType>,
-            /// 转账接收方订单信息
-            pub transaction_info: Option<PostRequestReceiverTransactionInfo>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestReceiver {
-            type_: "type" opt opt,
-            transaction_info: "transaction_info" opt opt,
-        });
+        pub type PostRequestReceiver = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostResponseReceiverDetailReceiver;
         /// 转账接收方订单信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestReceiverTransactionInfo {
-            /// 交易订单号
-            ///
-            /// Example: `1217752501201407033233368018`
-            pub transaction_id: String,
-            /// 转账接收方订单类型
-            ///
-            /// Example: `WXPAY`
-            pub type_: Option<PostRequestReceiverTransactionInfoType>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestReceiverTransactionInfo {
-            transaction_id: "transaction_id" req req,
-            type_: "type" opt opt,
-        });
+        pub type PostRequestReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfo;
         /// 转账接收方订单类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestReceiverTransactionInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestReceiverTransactionInfoType {
-            /// `WXPAY`
-            Wxpay,
-            /// `WXVALUE`
-            Wxvalue,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestReceiverTransactionInfoType {
-            Wxpay = "WXPAY",
-            Wxvalue = "WXVALUE",
-        });
+        pub type PostRequestReceiverTransactionInfoType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfoType;
         /// 转账接收方类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestReceiverType {
-            /// `MERCHANT`
-            Merchant,
-            /// `TRANSACTION_USER`
-            TransactionUser,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestReceiverType {
-            Merchant = "MERCHANT",
-            TransactionUser = "TRANSACTION_USER",
-        });
+        pub type PostRequestReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostRequestReceiverType;
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills` (请求保险理赔).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -3541,109 +2285,17 @@ pub mod mch_transfer {
             sponsor_mchid: "sponsor_mchid" opt opt,
         });
         /// 转账接收方信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseReceiverDetail {
-            /// 转账接收者信息
-            pub receiver: Option<PostResponseReceiverDetailReceiver>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseReceiverDetail {
-            receiver: "receiver" opt opt,
-        });
+        pub type PostResponseReceiverDetail = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostResponseReceiverDetail;
         /// 转账接收者信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseReceiverDetailReceiver {
-            /// 转账接收方类型
-            ///
-            /// Example: `MERCHANT`
-            pub type_: Option<PostResponseReceiverDetailReceiverType>,
-            /// 转账接收方订单信息
-            pub transaction_info: Option<
-                PostResponseReceiverDetailReceiverTransactionInfo,
-            >,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseReceiverDetailReceiver {
-            type_: "type" opt opt,
-            transaction_info: "transaction_info" opt opt,
-        });
+        pub type PostResponseReceiverDetailReceiver = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostResponseReceiverDetailReceiver;
         /// 转账接收方订单信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseReceiverDetailReceiverTransactionInfo {
-            /// 交易订单号
-            ///
-            /// Example: `1217752501201407033233368018`
-            pub transaction_id: String,
-            /// 转账接收方订单类型
-            ///
-            /// Example: `WXPAY`
-            pub type_: Option<PostResponseReceiverDetailReceiverTransactionInfoType>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseReceiverDetailReceiverTransactionInfo {
-            transaction_id: "transaction_id" req req,
-            type_: "type" opt opt,
-        });
+        pub type PostResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfo;
         /// 转账接收方订单类型
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseReceiverDetailReceiverTransactionInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseReceiverDetailReceiverTransactionInfoType {
-            /// `WXPAY`
-            Wxpay,
-            /// `WXVALUE`
-            Wxvalue,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseReceiverDetailReceiverTransactionInfoType {
-            Wxpay = "WXPAY",
-            Wxvalue = "WXVALUE",
-        });
+        pub type PostResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfoType;
         /// 转账接收方类型
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseReceiverDetailReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseReceiverDetailReceiverType {
-            /// `MERCHANT`
-            Merchant,
-            /// `TRANSACTION_USER`
-            TransactionUser,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseReceiverDetailReceiverType {
-            Merchant = "MERCHANT",
-            TransactionUser = "TRANSACTION_USER",
-        });
+        pub type PostResponseReceiverDetailReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostRequestReceiverType;
         /// 赔付状态
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseState {
-            /// `ACCEPTED`: 已受理
-            Accepted,
-            /// `SUCCESS`: 已成功
-            Success,
-            /// `CLOSED`: 系统关闭（余额不足、转账失败等原因）。
-            Closed,
-            /// `WAIT_USER_CONFIRM`: 预下单成功，等待用户确认
-            WaitUserConfirm,
-            /// `CANCELING`: 商户撤销请求受理成功，该笔付款正在撤销中
-            Canceling,
-            /// `CANCELLED`: 付款撤销完成
-            Cancelled,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseState {
-            Accepted = "ACCEPTED",
-            Success = "SUCCESS",
-            Closed = "CLOSED",
-            WaitUserConfirm = "WAIT_USER_CONFIRM",
-            Canceling = "CANCELING",
-            Cancelled = "CANCELLED",
-        });
+        pub type PostResponseState = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseState;
         /// `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id`
         pub mod bill_id {
             /// The chain step for `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id`, reached with `client.v3().platsolution().ecommerce().mch_transfer().insurance_claim_bills().bill_id()`.
@@ -3677,16 +2329,7 @@ pub mod mch_transfer {
                     }
                 }
                 /// The request of `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/{bill_id}` (查询保险理赔结果（按微信支付赔付单号）).
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetRequest {
-                    /// 二级商户号
-                    ///
-                    /// Query parameter `sub_mchid`. Example: `1900001109`
-                    pub sub_mchid: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetRequest {
-                    sub_mchid: "sub_mchid" skip opt,
-                });
+                pub type GetRequest = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::bill_id::by_bill_id::GetRequest;
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/{bill_id}` (查询保险理赔结果（按微信支付赔付单号）).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
@@ -3766,111 +2409,17 @@ pub mod mch_transfer {
                     close_reason: "close_reason" opt opt,
                 });
                 /// 转账接收方信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseReceiverDetail {
-                    /// 转账接收者信息
-                    pub receiver: Option<GetResponseReceiverDetailReceiver>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseReceiverDetail {
-                    receiver: "receiver" opt opt,
-                });
+                pub type GetResponseReceiverDetail = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostResponseReceiverDetail;
                 /// 转账接收者信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseReceiverDetailReceiver {
-                    /// 转账接收方类型
-                    ///
-                    /// Example: `MERCHANT`
-                    pub type_: Option<GetResponseReceiverDetailReceiverType>,
-                    /// 转账接收方订单信息
-                    pub transaction_info: Option<
-                        GetResponseReceiverDetailReceiverTransactionInfo,
-                    >,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseReceiverDetailReceiver {
-                    type_: "type" opt opt,
-                    transaction_info: "transaction_info" opt opt,
-                });
+                pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostResponseReceiverDetailReceiver;
                 /// 转账接收方订单信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseReceiverDetailReceiverTransactionInfo {
-                    /// 交易订单号
-                    ///
-                    /// Example: `1217752501201407033233368018`
-                    pub transaction_id: String,
-                    /// 转账接收方订单类型
-                    ///
-                    /// Example: `WXPAY`
-                    pub type_: Option<
-                        GetResponseReceiverDetailReceiverTransactionInfoType,
-                    >,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseReceiverDetailReceiverTransactionInfo {
-                    transaction_id: "transaction_id" req req,
-                    type_: "type" opt opt,
-                });
+                pub type GetResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfo;
                 /// 转账接收方订单类型
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseReceiverDetailReceiverTransactionInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseReceiverDetailReceiverTransactionInfoType {
-                    /// `WXPAY`
-                    Wxpay,
-                    /// `WXVALUE`
-                    Wxvalue,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseReceiverDetailReceiverTransactionInfoType {
-                    Wxpay = "WXPAY",
-                    Wxvalue = "WXVALUE",
-                });
+                pub type GetResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfoType;
                 /// 转账接收方类型
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseReceiverDetailReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseReceiverDetailReceiverType {
-                    /// `MERCHANT`
-                    Merchant,
-                    /// `TRANSACTION_USER`
-                    TransactionUser,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseReceiverDetailReceiverType {
-                    Merchant = "MERCHANT",
-                    TransactionUser = "TRANSACTION_USER",
-                });
+                pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostRequestReceiverType;
                 /// 赔付状态
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseState {
-                    /// `ACCEPTED`: 已受理
-                    Accepted,
-                    /// `SUCCESS`: 已成功
-                    Success,
-                    /// `CLOSED`: 系统关闭（余额不足、转账失败等原因）。
-                    Closed,
-                    /// `WAIT_USER_CONFIRM`: 预下单成功，等待用户确认
-                    WaitUserConfirm,
-                    /// `CANCELING`: 商户撤销请求受理成功，该笔付款正在撤销中
-                    Canceling,
-                    /// `CANCELLED`: 付款撤销完成
-                    Cancelled,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseState {
-                    Accepted = "ACCEPTED",
-                    Success = "SUCCESS",
-                    Closed = "CLOSED",
-                    WaitUserConfirm = "WAIT_USER_CONFIRM",
-                    Canceling = "CANCELING",
-                    Cancelled = "CANCELLED",
-                });
+                pub type GetResponseState = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseState;
             }
         }
         /// `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no`
@@ -3914,200 +2463,23 @@ pub mod mch_transfer {
                     }
                 }
                 /// The request of `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}` (查询保险理赔结果（按商户赔付单号）).
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetRequest {
-                    /// 二级商户号
-                    ///
-                    /// Query parameter `sub_mchid`. Example: `1900001109`
-                    pub sub_mchid: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetRequest {
-                    sub_mchid: "sub_mchid" skip opt,
-                });
+                pub type GetRequest = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::bill_id::by_bill_id::GetRequest;
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}` (查询保险理赔结果（按商户赔付单号）).
-                #[derive(Clone, Debug, PartialEq)]
-                pub struct GetResponse {
-                    /// 服务商商户号
-                    ///
-                    /// Example: `1900001108`
-                    pub sp_mchid: String,
-                    /// 二级商户号
-                    ///
-                    /// Example: `1900001109`
-                    pub sub_mchid: Option<String>,
-                    /// 转账接收方信息
-                    pub receiver_detail: GetResponseReceiverDetail,
-                    /// 商户单号
-                    ///
-                    /// Example: `plfk2020042013`
-                    pub out_bill_no: String,
-                    /// 赔付金额
-                    ///
-                    /// Example: `10000`
-                    pub amount: Option<f64>,
-                    /// 赔付原因
-                    ///
-                    /// Example: `直播违规扣罚`
-                    pub transfer_remark: Option<String>,
-                    /// 微信支付转账单号
-                    ///
-                    /// Example: `1330000071100999991182020050700019480001`
-                    pub bill_id: String,
-                    /// 赔付状态
-                    ///
-                    /// Example: `ACCEPTED`
-                    pub state: GetResponseState,
-                    /// 受理时间
-                    ///
-                    /// Example: `2015-05-20T13:29:35+08:00`
-                    pub accept_time: String,
-                    /// 成功时间
-                    ///
-                    /// Example: `2015-05-20T13:29:35+08:00`
-                    pub success_time: Option<String>,
-                    /// 关单信息
-                    pub close_info: Option<GetResponseCloseInfo>,
-                    /// 出资商户号
-                    ///
-                    /// Example: `1900001109`
-                    pub sponsor_mchid: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponse {
-                    sp_mchid: "sp_mchid" req req,
-                    sub_mchid: "sub_mchid" opt opt,
-                    receiver_detail: "receiver_detail" req req,
-                    out_bill_no: "out_bill_no" req req,
-                    amount: "amount" opt opt,
-                    transfer_remark: "transfer_remark" opt opt,
-                    bill_id: "bill_id" req req,
-                    state: "state" req req,
-                    accept_time: "accept_time" req req,
-                    success_time: "success_time" opt opt,
-                    close_info: "close_info" opt opt,
-                    sponsor_mchid: "sponsor_mchid" opt opt,
-                });
+                pub type GetResponse = crate::v3::platsolution::ecommerce::mch_transfer::insurance_claim_bills::bill_id::by_bill_id::GetResponse;
                 /// 关单信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseCloseInfo {
-                    /// 关单时间
-                    ///
-                    /// Example: `2015-05-20T13:29:35+08:00`
-                    pub accept_time: Option<String>,
-                    /// 关单原因
-                    ///
-                    /// Example: `NOT_ENOUGH`
-                    pub close_reason: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseCloseInfo {
-                    accept_time: "accept_time" opt opt,
-                    close_reason: "close_reason" opt opt,
-                });
+                pub type GetResponseCloseInfo = crate::v3::platsolution::ecommerce::mch_transfer::insurance_claim_bills::bill_id::by_bill_id::GetResponseCloseInfo;
                 /// 转账接收方信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseReceiverDetail {
-                    /// 转账接收者信息
-                    pub receiver: Option<GetResponseReceiverDetailReceiver>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseReceiverDetail {
-                    receiver: "receiver" opt opt,
-                });
+                pub type GetResponseReceiverDetail = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostResponseReceiverDetail;
                 /// 转账接收者信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseReceiverDetailReceiver {
-                    /// 转账接收方类型
-                    ///
-                    /// Example: `MERCHANT`
-                    pub type_: Option<GetResponseReceiverDetailReceiverType>,
-                    /// 转账接收方订单信息
-                    pub transaction_info: Option<
-                        GetResponseReceiverDetailReceiverTransactionInfo,
-                    >,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseReceiverDetailReceiver {
-                    type_: "type" opt opt,
-                    transaction_info: "transaction_info" opt opt,
-                });
+                pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostResponseReceiverDetailReceiver;
                 /// 转账接收方订单信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseReceiverDetailReceiverTransactionInfo {
-                    /// 交易订单号
-                    ///
-                    /// Example: `1217752501201407033233368018`
-                    pub transaction_id: String,
-                    /// 转账接收方订单类型
-                    ///
-                    /// Example: `WXPAY`
-                    pub type_: Option<
-                        GetResponseReceiverDetailReceiverTransactionInfoType,
-                    >,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseReceiverDetailReceiverTransactionInfo {
-                    transaction_id: "transaction_id" req req,
-                    type_: "type" opt opt,
-                });
+                pub type GetResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfo;
                 /// 转账接收方订单类型
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseReceiverDetailReceiverTransactionInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseReceiverDetailReceiverTransactionInfoType {
-                    /// `WXPAY`
-                    Wxpay,
-                    /// `WXVALUE`
-                    Wxvalue,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseReceiverDetailReceiverTransactionInfoType {
-                    Wxpay = "WXPAY",
-                    Wxvalue = "WXVALUE",
-                });
+                pub type GetResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfoType;
                 /// 转账接收方类型
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseReceiverDetailReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseReceiverDetailReceiverType {
-                    /// `MERCHANT`
-                    Merchant,
-                    /// `TRANSACTION_USER`
-                    TransactionUser,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseReceiverDetailReceiverType {
-                    Merchant = "MERCHANT",
-                    TransactionUser = "TRANSACTION_USER",
-                });
+                pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostRequestReceiverType;
                 /// 赔付状态
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseState {
-                    /// `ACCEPTED`: 已受理
-                    Accepted,
-                    /// `SUCCESS`: 已成功
-                    Success,
-                    /// `CLOSED`: 系统关闭（余额不足、转账失败等原因）。
-                    Closed,
-                    /// `WAIT_USER_CONFIRM`: 预下单成功，等待用户确认
-                    WaitUserConfirm,
-                    /// `CANCELING`: 商户撤销请求受理成功，该笔付款正在撤销中
-                    Canceling,
-                    /// `CANCELLED`: 付款撤销完成
-                    Cancelled,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseState {
-                    Accepted = "ACCEPTED",
-                    Success = "SUCCESS",
-                    Closed = "CLOSED",
-                    WaitUserConfirm = "WAIT_USER_CONFIRM",
-                    Canceling = "CANCELING",
-                    Cancelled = "CANCELLED",
-                });
+                pub type GetResponseState = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseState;
                 /// `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}/cancel`
                 pub mod cancel {
                     /// The chain step for `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}/cancel`, reached with `client.v3().platsolution().ecommerce().mch_transfer().insurance_claim_bills().out_bill_no().out_bill_no(out_bill_no).cancel()`.
@@ -4172,34 +2544,7 @@ pub mod mch_transfer {
                         cancel_accept_time: "cancel_accept_time" req req,
                     });
                     /// 赔付状态
-                    ///
-                    /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                    #[non_exhaustive]
-                    pub enum PostResponseState {
-                        /// `ACCEPTED`: 已受理
-                        Accepted,
-                        /// `SUCCESS`: 已成功
-                        Success,
-                        /// `CLOSED`: 系统关闭（余额不足、转账失败等原因）。
-                        Closed,
-                        /// `WAIT_USER_CONFIRM`: 预下单成功，等待用户确认
-                        WaitUserConfirm,
-                        /// `CANCELING`: 商户撤销请求受理成功，该笔付款正在撤销中
-                        Canceling,
-                        /// `CANCELLED`: 付款撤销完成
-                        Cancelled,
-                        /// A value not listed in the spec, kept as received.
-                        Unknown(::wechatpay::runtime::UnknownValue),
-                    }
-                    ::wechatpay::runtime::json_enum!(PostResponseState {
-                        Accepted = "ACCEPTED",
-                        Success = "SUCCESS",
-                        Closed = "CLOSED",
-                        WaitUserConfirm = "WAIT_USER_CONFIRM",
-                        Canceling = "CANCELING",
-                        Cancelled = "CANCELLED",
-                    });
+                    pub type PostResponseState = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseState;
                 }
             }
         }
@@ -4259,69 +2604,13 @@ pub mod mch_transfer {
                 notify_url: "notify_url" opt opt,
             });
             /// 收款方信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestReceiver {
-                /// 转账接收方类型
-                ///
-                /// Example: `MERCHANT`
-                pub type_: Option<PostRequestReceiverType>,
-                /// 转账接收方订单信息
-                pub transaction_info: Option<PostRequestReceiverTransactionInfo>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestReceiver {
-                type_: "type" opt opt,
-                transaction_info: "transaction_info" opt opt,
-            });
+            pub type PostRequestReceiver = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostResponseReceiverDetailReceiver;
             /// 转账接收方订单信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostRequestReceiverTransactionInfo {
-                /// 交易订单号
-                ///
-                /// Example: `1217752501201407033233368018`
-                pub transaction_id: String,
-                /// 转账接收方订单类型
-                ///
-                /// Example: `WXPAY`
-                pub type_: Option<PostRequestReceiverTransactionInfoType>,
-            }
-            ::wechatpay::runtime::json_object!(PostRequestReceiverTransactionInfo {
-                transaction_id: "transaction_id" req req,
-                type_: "type" opt opt,
-            });
+            pub type PostRequestReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfo;
             /// 转账接收方订单类型
-            ///
-            /// A value this client does not know yet is kept as [`PostRequestReceiverTransactionInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PostRequestReceiverTransactionInfoType {
-                /// `WXPAY`
-                Wxpay,
-                /// `WXVALUE`
-                Wxvalue,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PostRequestReceiverTransactionInfoType {
-                Wxpay = "WXPAY",
-                Wxvalue = "WXVALUE",
-            });
+            pub type PostRequestReceiverTransactionInfoType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfoType;
             /// 转账接收方类型
-            ///
-            /// A value this client does not know yet is kept as [`PostRequestReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum PostRequestReceiverType {
-                /// `MERCHANT`
-                Merchant,
-                /// `TRANSACTION_USER`
-                TransactionUser,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(PostRequestReceiverType {
-                Merchant = "MERCHANT",
-                TransactionUser = "TRANSACTION_USER",
-            });
+            pub type PostRequestReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostRequestReceiverType;
             /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/pre-transfer` (请求保险理赔预下单).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -4441,19 +2730,7 @@ pub mod mch_transfer {
             mchid: "mchid" req req,
         });
         /// 赔付接收方类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestReceiverType {
-            /// `MERCHANT`
-            Merchant,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestReceiverType {
-            Merchant = "MERCHANT",
-        });
+        pub type PostRequestReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::deposit_insurance_premiums_compensation_bills::PostRequestReceiverType;
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills` (请求赔付).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -4532,30 +2809,9 @@ pub mod mch_transfer {
             mch_info: "mch_info" opt opt,
         });
         /// 赔付接收方商户信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseReceiverDetailReceiverMchInfo {
-            /// 商户号
-            ///
-            /// Example: `1900001108`
-            pub mchid: String,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseReceiverDetailReceiverMchInfo {
-            mchid: "mchid" req req,
-        });
+        pub type PostResponseReceiverDetailReceiverMchInfo = crate::v3::platsolution::ecommerce::mch_transfer::sub_mch_compensation_bills::PostRequestReceiverMchInfo;
         /// 赔付接收方类型
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseReceiverDetailReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseReceiverDetailReceiverType {
-            /// `MERCHANT`
-            Merchant,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseReceiverDetailReceiverType {
-            Merchant = "MERCHANT",
-        });
+        pub type PostResponseReceiverDetailReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::deposit_insurance_premiums_compensation_bills::PostRequestReceiverType;
         /// 赔付状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4666,89 +2922,17 @@ pub mod mch_transfer {
                 sponsor_mchid: "sponsor_mchid" opt opt,
             });
             /// 关单信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseCloseInfo {
-                /// 关单时间
-                ///
-                /// Example: `2015-05-20T13:29:35+08:00`
-                pub close_time: Option<String>,
-                /// 关单原因
-                ///
-                /// Example: `NOT_ENOUGH`
-                pub close_reason: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseCloseInfo {
-                close_time: "close_time" opt opt,
-                close_reason: "close_reason" opt opt,
-            });
+            pub type GetResponseCloseInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::bill_id::by_bill_id::GetResponseCloseInfo;
             /// 赔付接收方信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseReceiverDetail {
-                /// 赔付接收者信息
-                pub receiver: Option<GetResponseReceiverDetailReceiver>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseReceiverDetail {
-                receiver: "receiver" opt opt,
-            });
+            pub type GetResponseReceiverDetail = crate::v3::platsolution::ecommerce::mch_transfer::sub_mch_compensation_bills::PostResponseReceiverDetail;
             /// 赔付接收者信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseReceiverDetailReceiver {
-                /// 赔付接收方类型
-                ///
-                /// Example: `MERCHANT`
-                pub type_: Option<GetResponseReceiverDetailReceiverType>,
-                /// 赔付接收方商户信息
-                pub mch_info: Option<GetResponseReceiverDetailReceiverMchInfo>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseReceiverDetailReceiver {
-                type_: "type" opt opt,
-                mch_info: "mch_info" opt opt,
-            });
+            pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::ecommerce::mch_transfer::sub_mch_compensation_bills::PostResponseReceiverDetailReceiver;
             /// 赔付接收方商户信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseReceiverDetailReceiverMchInfo {
-                /// 商户号
-                ///
-                /// Example: `1900001108`
-                pub mchid: String,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseReceiverDetailReceiverMchInfo {
-                mchid: "mchid" req req,
-            });
+            pub type GetResponseReceiverDetailReceiverMchInfo = crate::v3::platsolution::ecommerce::mch_transfer::sub_mch_compensation_bills::PostRequestReceiverMchInfo;
             /// 赔付接收方类型
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseReceiverDetailReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseReceiverDetailReceiverType {
-                /// `MERCHANT`
-                Merchant,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseReceiverDetailReceiverType {
-                Merchant = "MERCHANT",
-            });
+            pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::deposit_insurance_premiums_compensation_bills::PostRequestReceiverType;
             /// 赔付状态
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseState {
-                /// `ACCEPTED`: 已受理
-                Accepted,
-                /// `SUCCESS`: 已成功
-                Success,
-                /// `CLOSED`: 系统关闭（余额不足、转账失败等原因）。
-                Closed,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseState {
-                Accepted = "ACCEPTED",
-                Success = "SUCCESS",
-                Closed = "CLOSED",
-            });
+            pub type GetResponseState = crate::v3::platsolution::ecommerce::mch_transfer::sub_mch_compensation_bills::PostResponseState;
         }
     }
     /// `/v3/platsolution/ecommerce/mch-transfer/transfer-bills`
@@ -4880,22 +3064,7 @@ pub mod mch_transfer {
             mchid: "mchid" opt opt,
         });
         /// 转账接收方类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestReceiverType {
-            /// `MERCHANT`
-            Merchant,
-            /// `TRANSACTION_USER`
-            TransactionUser,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestReceiverType {
-            Merchant = "MERCHANT",
-            TransactionUser = "TRANSACTION_USER",
-        });
+        pub type PostRequestReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostRequestReceiverType;
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/transfer-bills` (保证金赔付).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -4971,28 +3140,7 @@ pub mod mch_transfer {
             sponsor_mchid: "sponsor_mchid" opt opt,
         });
         /// 业务类型
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseBusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseBusinessType {
-            /// `DEPOSIT_COMPENSATION`
-            DepositCompensation,
-            /// `PLATFORM_AFTER_SALES_COMPENSATION`
-            PlatformAfterSalesCompensation,
-            /// `INSURANCE_CLAIM`
-            InsuranceClaim,
-            /// `DEPOSIT_AFTER_SALES_COMPENSATION`
-            DepositAfterSalesCompensation,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseBusinessType {
-            DepositCompensation = "DEPOSIT_COMPENSATION",
-            PlatformAfterSalesCompensation = "PLATFORM_AFTER_SALES_COMPENSATION",
-            InsuranceClaim = "INSURANCE_CLAIM",
-            DepositAfterSalesCompensation = "DEPOSIT_AFTER_SALES_COMPENSATION",
-        });
+        pub type PostResponseBusinessType = crate::v3::platsolution::ecommerce::mch_transfer::transfer_bills::PostRequestBusinessType;
         /// 转账接收方信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetail {
@@ -5028,51 +3176,9 @@ pub mod mch_transfer {
             mch_id: "mch_id" opt opt,
         });
         /// 转账接收方类型
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseReceiverDetailReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseReceiverDetailReceiverType {
-            /// `MERCHANT`
-            Merchant,
-            /// `TRANSACTION_USER`
-            TransactionUser,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseReceiverDetailReceiverType {
-            Merchant = "MERCHANT",
-            TransactionUser = "TRANSACTION_USER",
-        });
+        pub type PostResponseReceiverDetailReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostRequestReceiverType;
         /// 赔付状态
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseState {
-            /// `ACCEPTED`: 已受理
-            Accepted,
-            /// `SUCCESS`: 已成功
-            Success,
-            /// `CLOSED`: 系统关闭（余额不足、转账失败等原因）。
-            Closed,
-            /// `WAIT_USER_CONFIRM`: 预下单成功，等待用户确认
-            WaitUserConfirm,
-            /// `CANCELING`: 商户撤销请求受理成功，该笔付款正在撤销中
-            Canceling,
-            /// `CANCELLED`: 付款撤销完成
-            Cancelled,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseState {
-            Accepted = "ACCEPTED",
-            Success = "SUCCESS",
-            Closed = "CLOSED",
-            WaitUserConfirm = "WAIT_USER_CONFIRM",
-            Canceling = "CANCELING",
-            Cancelled = "CANCELLED",
-        });
+        pub type PostResponseState = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseState;
         /// `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id`
         pub mod bill_id {
             /// The chain step for `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id`, reached with `client.v3().platsolution().ecommerce().mch_transfer().transfer_bills().bill_id()`.
@@ -5117,28 +3223,7 @@ pub mod mch_transfer {
                     business_type: "business_type" skip opt,
                 });
                 /// 业务类型
-                ///
-                /// A value this client does not know yet is kept as [`GetRequestBusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetRequestBusinessType {
-                    /// `DEPOSIT_COMPENSATION`
-                    DepositCompensation,
-                    /// `PLATFORM_AFTER_SALES_COMPENSATION`
-                    PlatformAfterSalesCompensation,
-                    /// `INSURANCE_CLAIM`
-                    InsuranceClaim,
-                    /// `DEPOSIT_AFTER_SALES_COMPENSATION`
-                    DepositAfterSalesCompensation,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetRequestBusinessType {
-                    DepositCompensation = "DEPOSIT_COMPENSATION",
-                    PlatformAfterSalesCompensation = "PLATFORM_AFTER_SALES_COMPENSATION",
-                    InsuranceClaim = "INSURANCE_CLAIM",
-                    DepositAfterSalesCompensation = "DEPOSIT_AFTER_SALES_COMPENSATION",
-                });
+                pub type GetRequestBusinessType = crate::v3::platsolution::ecommerce::mch_transfer::transfer_bills::PostRequestBusinessType;
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/{bill_id}` (查询保证金赔付结果（按微信支付赔付单号）).
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
@@ -5207,124 +3292,19 @@ pub mod mch_transfer {
                     sponsor_mchid: "sponsor_mchid" opt opt,
                 });
                 /// 业务类型
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseBusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseBusinessType {
-                    /// `DEPOSIT_COMPENSATION`
-                    DepositCompensation,
-                    /// `PLATFORM_AFTER_SALES_COMPENSATION`
-                    PlatformAfterSalesCompensation,
-                    /// `INSURANCE_CLAIM`
-                    InsuranceClaim,
-                    /// `DEPOSIT_AFTER_SALES_COMPENSATION`
-                    DepositAfterSalesCompensation,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseBusinessType {
-                    DepositCompensation = "DEPOSIT_COMPENSATION",
-                    PlatformAfterSalesCompensation = "PLATFORM_AFTER_SALES_COMPENSATION",
-                    InsuranceClaim = "INSURANCE_CLAIM",
-                    DepositAfterSalesCompensation = "DEPOSIT_AFTER_SALES_COMPENSATION",
-                });
+                pub type GetResponseBusinessType = crate::v3::platsolution::ecommerce::mch_transfer::transfer_bills::PostRequestBusinessType;
                 /// 关单信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseCloseInfo {
-                    /// 关单时间
-                    ///
-                    /// Example: `2015-05-20T13:29:35+08:00`
-                    pub close_time: Option<String>,
-                    /// 关单原因
-                    ///
-                    /// Example: `NOT_ENOUGH`
-                    pub close_reason: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseCloseInfo {
-                    close_time: "close_time" opt opt,
-                    close_reason: "close_reason" opt opt,
-                });
+                pub type GetResponseCloseInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::bill_id::by_bill_id::GetResponseCloseInfo;
                 /// 转账接收方信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseReceiverDetail {
-                    /// 转账接收者信息
-                    pub receiver: Option<GetResponseReceiverDetailReceiver>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseReceiverDetail {
-                    receiver: "receiver" opt opt,
-                });
+                pub type GetResponseReceiverDetail = crate::v3::platsolution::ecommerce::mch_transfer::transfer_bills::PostResponseReceiverDetail;
                 /// 转账接收者信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseReceiverDetailReceiver {
-                    /// 转账接收方类型
-                    ///
-                    /// Example: `MERCHANT`
-                    pub type_: Option<GetResponseReceiverDetailReceiverType>,
-                    /// 转账接收方商户信息
-                    pub mch_info: Option<GetResponseReceiverDetailReceiverMchInfo>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseReceiverDetailReceiver {
-                    type_: "type" opt opt,
-                    mch_info: "mch_info" opt opt,
-                });
+                pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::ecommerce::mch_transfer::transfer_bills::PostResponseReceiverDetailReceiver;
                 /// 转账接收方商户信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseReceiverDetailReceiverMchInfo {
-                    /// 商户号
-                    ///
-                    /// Example: `1900001108`
-                    pub mch_id: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseReceiverDetailReceiverMchInfo {
-                    mch_id: "mch_id" opt opt,
-                });
+                pub type GetResponseReceiverDetailReceiverMchInfo = crate::v3::platsolution::ecommerce::mch_transfer::transfer_bills::PostResponseReceiverDetailReceiverMchInfo;
                 /// 转账接收方类型
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseReceiverDetailReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseReceiverDetailReceiverType {
-                    /// `MERCHANT`
-                    Merchant,
-                    /// `TRANSACTION_USER`
-                    TransactionUser,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseReceiverDetailReceiverType {
-                    Merchant = "MERCHANT",
-                    TransactionUser = "TRANSACTION_USER",
-                });
+                pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostRequestReceiverType;
                 /// 赔付状态
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseState {
-                    /// `ACCEPTED`: 已受理
-                    Accepted,
-                    /// `SUCCESS`: 已成功
-                    Success,
-                    /// `CLOSED`: 系统关闭（余额不足、转账失败等原因）。
-                    Closed,
-                    /// `WAIT_USER_CONFIRM`: 预下单成功，等待用户确认
-                    WaitUserConfirm,
-                    /// `CANCELING`: 商户撤销请求受理成功，该笔付款正在撤销中
-                    Canceling,
-                    /// `CANCELLED`: 付款撤销完成
-                    Cancelled,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseState {
-                    Accepted = "ACCEPTED",
-                    Success = "SUCCESS",
-                    Closed = "CLOSED",
-                    WaitUserConfirm = "WAIT_USER_CONFIRM",
-                    Canceling = "CANCELING",
-                    Cancelled = "CANCELLED",
-                });
+                pub type GetResponseState = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseState;
             }
         }
         /// `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no`
@@ -5363,225 +3343,25 @@ pub mod mch_transfer {
                     }
                 }
                 /// The request of `GET /v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}` (查询保证金赔付结果（按商户赔付单号）).
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetRequest {
-                    /// 业务类型
-                    ///
-                    /// Query parameter `business_type`. Example: `DEPOSIT_COMPENSATION`
-                    pub business_type: Option<GetRequestBusinessType>,
-                }
-                ::wechatpay::runtime::json_object!(GetRequest {
-                    business_type: "business_type" skip opt,
-                });
+                pub type GetRequest = crate::v3::platsolution::ecommerce::mch_transfer::transfer_bills::bill_id::by_bill_id::GetRequest;
                 /// 业务类型
-                ///
-                /// A value this client does not know yet is kept as [`GetRequestBusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetRequestBusinessType {
-                    /// `DEPOSIT_COMPENSATION`
-                    DepositCompensation,
-                    /// `PLATFORM_AFTER_SALES_COMPENSATION`
-                    PlatformAfterSalesCompensation,
-                    /// `INSURANCE_CLAIM`
-                    InsuranceClaim,
-                    /// `DEPOSIT_AFTER_SALES_COMPENSATION`
-                    DepositAfterSalesCompensation,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetRequestBusinessType {
-                    DepositCompensation = "DEPOSIT_COMPENSATION",
-                    PlatformAfterSalesCompensation = "PLATFORM_AFTER_SALES_COMPENSATION",
-                    InsuranceClaim = "INSURANCE_CLAIM",
-                    DepositAfterSalesCompensation = "DEPOSIT_AFTER_SALES_COMPENSATION",
-                });
+                pub type GetRequestBusinessType = crate::v3::platsolution::ecommerce::mch_transfer::transfer_bills::PostRequestBusinessType;
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}` (查询保证金赔付结果（按商户赔付单号）).
-                #[derive(Clone, Debug, PartialEq)]
-                pub struct GetResponse {
-                    /// 服务商商户号
-                    ///
-                    /// Example: `1900001108`
-                    pub sp_mchid: String,
-                    /// 业务类型
-                    ///
-                    /// Example: `DEPOSIT_COMPENSATION`
-                    pub business_type: Option<GetResponseBusinessType>,
-                    /// 转账接收方信息
-                    pub receiver_detail: GetResponseReceiverDetail,
-                    /// 商户单号
-                    ///
-                    /// Example: `plfk2020042013`
-                    pub out_bill_no: String,
-                    /// 赔付金额
-                    ///
-                    /// Example: `10000`
-                    pub amount: Option<f64>,
-                    /// 赔付原因
-                    ///
-                    /// Example: `直播违规扣罚`
-                    pub transfer_remark: Option<String>,
-                    /// 收款方备注
-                    ///
-                    /// Example: `小店XXXX直播违规扣罚`
-                    pub receiver_remark: Option<String>,
-                    /// 微信支付转账单号
-                    ///
-                    /// Example: `1330000071100999991182020050700019480001`
-                    pub bill_id: String,
-                    /// 赔付状态
-                    ///
-                    /// Example: `ACCEPTED`
-                    pub state: GetResponseState,
-                    /// 受理时间
-                    ///
-                    /// Example: `2015-05-20T13:29:35+08:00`
-                    pub accept_time: String,
-                    /// 成功时间
-                    ///
-                    /// Example: `2015-05-20T13:29:35+08:00`
-                    pub success_time: Option<String>,
-                    /// 关单信息
-                    pub close_info: Option<GetResponseCloseInfo>,
-                    /// 出资商户号
-                    ///
-                    /// Example: `1900001109`
-                    pub sponsor_mchid: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponse {
-                    sp_mchid: "sp_mchid" req req,
-                    business_type: "business_type" opt opt,
-                    receiver_detail: "receiver_detail" req req,
-                    out_bill_no: "out_bill_no" req req,
-                    amount: "amount" opt opt,
-                    transfer_remark: "transfer_remark" opt opt,
-                    receiver_remark: "receiver_remark" opt opt,
-                    bill_id: "bill_id" req req,
-                    state: "state" req req,
-                    accept_time: "accept_time" req req,
-                    success_time: "success_time" opt opt,
-                    close_info: "close_info" opt opt,
-                    sponsor_mchid: "sponsor_mchid" opt opt,
-                });
+                pub type GetResponse = crate::v3::platsolution::ecommerce::mch_transfer::transfer_bills::bill_id::by_bill_id::GetResponse;
                 /// 业务类型
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseBusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseBusinessType {
-                    /// `DEPOSIT_COMPENSATION`
-                    DepositCompensation,
-                    /// `PLATFORM_AFTER_SALES_COMPENSATION`
-                    PlatformAfterSalesCompensation,
-                    /// `INSURANCE_CLAIM`
-                    InsuranceClaim,
-                    /// `DEPOSIT_AFTER_SALES_COMPENSATION`
-                    DepositAfterSalesCompensation,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseBusinessType {
-                    DepositCompensation = "DEPOSIT_COMPENSATION",
-                    PlatformAfterSalesCompensation = "PLATFORM_AFTER_SALES_COMPENSATION",
-                    InsuranceClaim = "INSURANCE_CLAIM",
-                    DepositAfterSalesCompensation = "DEPOSIT_AFTER_SALES_COMPENSATION",
-                });
+                pub type GetResponseBusinessType = crate::v3::platsolution::ecommerce::mch_transfer::transfer_bills::PostRequestBusinessType;
                 /// 关单信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseCloseInfo {
-                    /// 关单时间
-                    ///
-                    /// Example: `2015-05-20T13:29:35+08:00`
-                    pub close_time: Option<String>,
-                    /// 关单原因
-                    ///
-                    /// Example: `NOT_ENOUGH`
-                    pub close_reason: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseCloseInfo {
-                    close_time: "close_time" opt opt,
-                    close_reason: "close_reason" opt opt,
-                });
+                pub type GetResponseCloseInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::bill_id::by_bill_id::GetResponseCloseInfo;
                 /// 转账接收方信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseReceiverDetail {
-                    /// 转账接收者信息
-                    pub receiver: Option<GetResponseReceiverDetailReceiver>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseReceiverDetail {
-                    receiver: "receiver" opt opt,
-                });
+                pub type GetResponseReceiverDetail = crate::v3::platsolution::ecommerce::mch_transfer::transfer_bills::PostResponseReceiverDetail;
                 /// 转账接收者信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseReceiverDetailReceiver {
-                    /// 转账接收方类型
-                    ///
-                    /// Example: `MERCHANT`
-                    pub type_: Option<GetResponseReceiverDetailReceiverType>,
-                    /// 转账接收方商户信息
-                    pub mch_info: Option<GetResponseReceiverDetailReceiverMchInfo>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseReceiverDetailReceiver {
-                    type_: "type" opt opt,
-                    mch_info: "mch_info" opt opt,
-                });
+                pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::ecommerce::mch_transfer::transfer_bills::PostResponseReceiverDetailReceiver;
                 /// 转账接收方商户信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetResponseReceiverDetailReceiverMchInfo {
-                    /// 商户号
-                    ///
-                    /// Example: `1900001108`
-                    pub mch_id: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseReceiverDetailReceiverMchInfo {
-                    mch_id: "mch_id" opt opt,
-                });
+                pub type GetResponseReceiverDetailReceiverMchInfo = crate::v3::platsolution::ecommerce::mch_transfer::transfer_bills::PostResponseReceiverDetailReceiverMchInfo;
                 /// 转账接收方类型
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseReceiverDetailReceiverType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseReceiverDetailReceiverType {
-                    /// `MERCHANT`
-                    Merchant,
-                    /// `TRANSACTION_USER`
-                    TransactionUser,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseReceiverDetailReceiverType {
-                    Merchant = "MERCHANT",
-                    TransactionUser = "TRANSACTION_USER",
-                });
+                pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostRequestReceiverType;
                 /// 赔付状态
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseState {
-                    /// `ACCEPTED`: 已受理
-                    Accepted,
-                    /// `SUCCESS`: 已成功
-                    Success,
-                    /// `CLOSED`: 系统关闭（余额不足、转账失败等原因）。
-                    Closed,
-                    /// `WAIT_USER_CONFIRM`: 预下单成功，等待用户确认
-                    WaitUserConfirm,
-                    /// `CANCELING`: 商户撤销请求受理成功，该笔付款正在撤销中
-                    Canceling,
-                    /// `CANCELLED`: 付款撤销完成
-                    Cancelled,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseState {
-                    Accepted = "ACCEPTED",
-                    Success = "SUCCESS",
-                    Closed = "CLOSED",
-                    WaitUserConfirm = "WAIT_USER_CONFIRM",
-                    Canceling = "CANCELING",
-                    Cancelled = "CANCELLED",
-                });
+                pub type GetResponseState = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseState;
             }
         }
     }
@@ -5712,51 +3492,9 @@ pub mod recharge_employees {
                 employees: "employees" opt opt,
             });
             /// GetResponseEmployees
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseEmployees {
-                /// 二级商户号
-                ///
-                /// Example: `1900000109`
-                pub sub_mchid: String,
-                /// 员工OpenID
-                ///
-                /// Example: `oLTPCuCsfN3ABBz50VUZBNlHDbUU`
-                pub sp_openid: Option<String>,
-                /// 员工状态
-                pub state: Option<GetResponseEmployeesState>,
-                /// 添加员工时间
-                ///
-                /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub create_time: Option<String>,
-                /// 最后更新时间
-                ///
-                /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub update_time: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseEmployees {
-                sub_mchid: "sub_mchid" req req,
-                sp_openid: "sp_openid" opt opt,
-                state: "state" opt opt,
-                create_time: "create_time" opt opt,
-                update_time: "update_time" opt opt,
-            });
+            pub type GetResponseEmployees = crate::v3::platsolution::ecommerce::recharge_employees::PostResponse;
             /// 员工状态
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseEmployeesState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseEmployeesState {
-                /// `EFFECTIVE`
-                Effective,
-                /// `DELETED`
-                Deleted,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseEmployeesState {
-                Effective = "EFFECTIVE",
-                Deleted = "DELETED",
-            });
+            pub type GetResponseEmployeesState = crate::v3::platsolution::ecommerce::recharge_employees::PostResponseState;
             /// `/v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}/sp-openid`
             pub mod sp_openid {
                 /// The chain step for `/v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}/sp-openid`, reached with `client.v3().platsolution().ecommerce().recharge_employees().sub_mchid().sub_mchid(sub_mchid).sp_openid()`.
@@ -5806,51 +3544,9 @@ pub mod recharge_employees {
                             }
                         }
                         /// The response of `POST /v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}/sp-openid/{sp_openid}/delete` (删除二级商户可扫码充值员工).
-                        #[derive(Clone, Debug, PartialEq, Default)]
-                        pub struct PostResponse {
-                            /// 二级商户号
-                            ///
-                            /// Example: `1900000109`
-                            pub sub_mchid: String,
-                            /// 员工OpenID
-                            ///
-                            /// Example: `oLTPCuCsfN3ABBz50VUZBNlHDbUU`
-                            pub sp_openid: Option<String>,
-                            /// 员工状态
-                            pub state: Option<PostResponseState>,
-                            /// 添加员工时间
-                            ///
-                            /// Example: `2015-05-20T13:29:35.120+08:00`
-                            pub create_time: Option<String>,
-                            /// 最后更新时间
-                            ///
-                            /// Example: `2015-05-20T13:29:35.120+08:00`
-                            pub update_time: Option<String>,
-                        }
-                        ::wechatpay::runtime::json_object!(PostResponse {
-                            sub_mchid: "sub_mchid" req req,
-                            sp_openid: "sp_openid" opt opt,
-                            state: "state" opt opt,
-                            create_time: "create_time" opt opt,
-                            update_time: "update_time" opt opt,
-                        });
+                        pub type PostResponse = crate::v3::platsolution::ecommerce::recharge_employees::PostResponse;
                         /// 员工状态
-                        ///
-                        /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                        #[non_exhaustive]
-                        pub enum PostResponseState {
-                            /// `EFFECTIVE`
-                            Effective,
-                            /// `DELETED`
-                            Deleted,
-                            /// A value not listed in the spec, kept as received.
-                            Unknown(::wechatpay::runtime::UnknownValue),
-                        }
-                        ::wechatpay::runtime::json_enum!(PostResponseState {
-                            Effective = "EFFECTIVE",
-                            Deleted = "DELETED",
-                        });
+                        pub type PostResponseState = crate::v3::platsolution::ecommerce::recharge_employees::PostResponseState;
                     }
                 }
             }
@@ -5976,21 +3672,7 @@ pub mod recharges {
             OnlineBank = "ONLINE_BANK",
         });
         /// 充值金额
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestRechargeAmount {
-            /// 总金额
-            ///
-            /// Example: `500000`
-            pub amount: Option<f64>,
-            /// 货币类型
-            ///
-            /// Example: `CNY`
-            pub currency: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestRechargeAmount {
-            amount: "amount" opt opt,
-            currency: "currency" opt opt,
-        });
+        pub type PostRequestRechargeAmount = crate::v3::platsolution::ecommerce::bank_transfer_recharges::apply::PostRequestRechargeAmount;
         /// 充值场景
         ///
         /// A value this client does not know yet is kept as [`PostRequestRechargeScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -6165,42 +3847,9 @@ pub mod recharges {
                 available_recharge_channels: "available_recharge_channels" opt opt,
             });
             /// 充值入账账户
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseAccountType {
-                /// `DEPOSIT`
-                Deposit,
-                /// `OPERATION`
-                Operation,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseAccountType {
-                Deposit = "DEPOSIT",
-                Operation = "OPERATION",
-            });
+            pub type GetResponseAccountType = crate::v3::platsolution::ecommerce::recharges::apply::PostRequestAccountType;
             /// GetResponseAvailableRechargeChannels
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseAvailableRechargeChannels::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseAvailableRechargeChannels {
-                /// `BANK_TRANSFER`
-                BankTransfer,
-                /// `QR_RECHARGE`
-                QrRecharge,
-                /// `ONLINE_BANK`
-                OnlineBank,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseAvailableRechargeChannels {
-                BankTransfer = "BANK_TRANSFER",
-                QrRecharge = "QR_RECHARGE",
-                OnlineBank = "ONLINE_BANK",
-            });
+            pub type GetResponseAvailableRechargeChannels = crate::v3::platsolution::ecommerce::recharges::apply::PostRequestAvailableRechargeChannels;
             /// 转账充值的付款信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseBankTransferInfo {
@@ -6336,78 +3985,13 @@ pub mod recharges {
                 Staff = "STAFF",
             });
             /// 充值金额
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseRechargeAmount {
-                /// 总金额
-                ///
-                /// Example: `500000`
-                pub amount: Option<f64>,
-                /// 货币类型
-                ///
-                /// Example: `CNY`
-                pub currency: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseRechargeAmount {
-                amount: "amount" opt opt,
-                currency: "currency" opt opt,
-            });
+            pub type GetResponseRechargeAmount = crate::v3::platsolution::ecommerce::bank_transfer_recharges::apply::PostRequestRechargeAmount;
             /// 充值渠道
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseRechargeChannel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseRechargeChannel {
-                /// `BANK_TRANSFER`
-                BankTransfer,
-                /// `QR_RECHARGE`
-                QrRecharge,
-                /// `ONLINE_BANK`
-                OnlineBank,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseRechargeChannel {
-                BankTransfer = "BANK_TRANSFER",
-                QrRecharge = "QR_RECHARGE",
-                OnlineBank = "ONLINE_BANK",
-            });
+            pub type GetResponseRechargeChannel = crate::v3::platsolution::ecommerce::recharges::apply::PostRequestAvailableRechargeChannels;
             /// 充值场景
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseRechargeScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseRechargeScene {
-                /// `ECOMMERCE_DEPOSIT`
-                EcommerceDeposit,
-                /// `ECOMMERCE_PAYMENT`
-                EcommercePayment,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseRechargeScene {
-                EcommerceDeposit = "ECOMMERCE_DEPOSIT",
-                EcommercePayment = "ECOMMERCE_PAYMENT",
-            });
+            pub type GetResponseRechargeScene = crate::v3::platsolution::ecommerce::recharges::apply::PostRequestRechargeScene;
             /// 充值状态
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseRechargeState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseRechargeState {
-                /// `SUCCESS`
-                Success,
-                /// `RECHARGING`
-                Recharging,
-                /// `CLOSED`
-                Closed,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseRechargeState {
-                Success = "SUCCESS",
-                Recharging = "RECHARGING",
-                Closed = "CLOSED",
-            });
+            pub type GetResponseRechargeState = crate::v3::platsolution::ecommerce::bank_transfer_recharges::out_recharge_no::by_out_recharge_no::GetResponseRechargeState;
             /// `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close`
             pub mod close {
                 /// The chain step for `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close`, reached with `client.v3().platsolution().ecommerce().recharges().out_recharge_no().out_recharge_no(out_recharge_no).close()`.
@@ -6430,345 +4014,31 @@ pub mod recharges {
                     }
                 }
                 /// The request of `POST /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close` (关闭二级商户充值).
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostRequest {
-                    /// 二级商户号
-                    ///
-                    /// Query parameter `sub_mchid`. Example: `1900001121`
-                    pub sub_mchid: String,
-                }
-                ::wechatpay::runtime::json_object!(PostRequest {
-                    sub_mchid: "sub_mchid" skip req,
-                });
+                pub type PostRequest = crate::v3::platsolution::ecommerce::recharges::out_recharge_no::by_out_recharge_no::GetRequest;
                 /// The response of `POST /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close` (关闭二级商户充值).
-                #[derive(Clone, Debug, PartialEq)]
-                pub struct PostResponse {
-                    /// 平台商户号
-                    ///
-                    /// Example: `1900001109`
-                    pub sp_mchid: String,
-                    /// 二级商户号
-                    ///
-                    /// Example: `1900001121`
-                    pub sub_mchid: String,
-                    /// 微信支付充值单号
-                    ///
-                    /// Example: `172234484162395401`
-                    pub recharge_id: String,
-                    /// 商户充值单号
-                    ///
-                    /// Example: `cz2020042013`
-                    pub out_recharge_no: String,
-                    /// 充值渠道
-                    ///
-                    /// Example: `BANK_TRANSFER`
-                    pub recharge_channel: Option<PostResponseRechargeChannel>,
-                    /// 充值入账账户
-                    ///
-                    /// Example: `DEPOSIT`
-                    pub account_type: PostResponseAccountType,
-                    /// 充值状态
-                    ///
-                    /// Example: `SUCCESS`
-                    pub recharge_state: PostResponseRechargeState,
-                    /// 充值场景
-                    ///
-                    /// Example: `ECOMMERCE_DEPOSIT`
-                    pub recharge_scene: PostResponseRechargeScene,
-                    /// 充值状态描述
-                    ///
-                    /// Example: `超过时间限制，系统自动关闭充值单`
-                    pub recharge_state_desc: Option<String>,
-                    /// 充值金额
-                    pub recharge_amount: PostResponseRechargeAmount,
-                    /// 转账充值的付款信息
-                    pub bank_transfer_info: Option<PostResponseBankTransferInfo>,
-                    /// 扫码充值的付款信息
-                    pub qr_recharge_info: Option<PostResponseQrRechargeInfo>,
-                    /// 网银充值的付款信息
-                    pub online_bank_recharge_info: Option<
-                        PostResponseOnlineBankRechargeInfo,
-                    >,
-                    /// 受理充值时间
-                    ///
-                    /// Example: `2015-05-20T13:29:35+08:00`
-                    pub accept_time: Option<String>,
-                    /// 充值成功时间
-                    ///
-                    /// Example: `2015-05-20T13:29:35+08:00`
-                    pub success_time: Option<String>,
-                    /// 关闭充值时间
-                    ///
-                    /// Example: `2015-05-20T13:29:35+08:00`
-                    pub close_time: Option<String>,
-                    /// 可用充值渠道列表
-                    pub available_recharge_channels: Option<
-                        Vec<PostResponseAvailableRechargeChannels>,
-                    >,
-                }
-                ::wechatpay::runtime::json_object!(PostResponse {
-                    sp_mchid: "sp_mchid" req req,
-                    sub_mchid: "sub_mchid" req req,
-                    recharge_id: "recharge_id" req req,
-                    out_recharge_no: "out_recharge_no" req req,
-                    recharge_channel: "recharge_channel" opt opt,
-                    account_type: "account_type" req req,
-                    recharge_state: "recharge_state" req req,
-                    recharge_scene: "recharge_scene" req req,
-                    recharge_state_desc: "recharge_state_desc" opt opt,
-                    recharge_amount: "recharge_amount" req req,
-                    bank_transfer_info: "bank_transfer_info" opt opt,
-                    qr_recharge_info: "qr_recharge_info" opt opt,
-                    online_bank_recharge_info: "online_bank_recharge_info" opt opt,
-                    accept_time: "accept_time" opt opt,
-                    success_time: "success_time" opt opt,
-                    close_time: "close_time" opt opt,
-                    available_recharge_channels: "available_recharge_channels" opt opt,
-                });
+                pub type PostResponse = crate::v3::platsolution::ecommerce::recharges::out_recharge_no::by_out_recharge_no::GetResponse;
                 /// 充值入账账户
-                ///
-                /// A value this client does not know yet is kept as [`PostResponseAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PostResponseAccountType {
-                    /// `DEPOSIT`
-                    Deposit,
-                    /// `OPERATION`
-                    Operation,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PostResponseAccountType {
-                    Deposit = "DEPOSIT",
-                    Operation = "OPERATION",
-                });
+                pub type PostResponseAccountType = crate::v3::platsolution::ecommerce::recharges::apply::PostRequestAccountType;
                 /// PostResponseAvailableRechargeChannels
-                ///
-                /// A value this client does not know yet is kept as [`PostResponseAvailableRechargeChannels::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PostResponseAvailableRechargeChannels {
-                    /// `BANK_TRANSFER`
-                    BankTransfer,
-                    /// `QR_RECHARGE`
-                    QrRecharge,
-                    /// `ONLINE_BANK`
-                    OnlineBank,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PostResponseAvailableRechargeChannels {
-                    BankTransfer = "BANK_TRANSFER",
-                    QrRecharge = "QR_RECHARGE",
-                    OnlineBank = "ONLINE_BANK",
-                });
+                pub type PostResponseAvailableRechargeChannels = crate::v3::platsolution::ecommerce::recharges::apply::PostRequestAvailableRechargeChannels;
                 /// 转账充值的付款信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostResponseBankTransferInfo {
-                    /// 转入的银行流水单号
-                    ///
-                    /// Example: `110240620400046628001252733345`
-                    pub bill_no: Option<String>,
-                    /// 转账充值附言
-                    ///
-                    /// Example: `转账充值附言`
-                    pub memo: Option<String>,
-                    /// 银行转账退回时间
-                    ///
-                    /// Example: `2015-05-20T13:29:35+08:00`
-                    pub return_time: Option<String>,
-                    /// 银行转账退回原因
-                    ///
-                    /// Example: `银行转账充值金额与申请充值金额不一致`
-                    pub return_reason: Option<String>,
-                    /// 开户银行名称
-                    ///
-                    /// Example: `中国银行`
-                    pub bank_name: Option<String>,
-                    /// 银行卡号后四位
-                    ///
-                    /// Example: `0722`
-                    pub bank_card_tail: Option<String>,
-                    /// 银行账户名称
-                    ///
-                    /// Example: `某某某有限公司`
-                    pub bank_account_name: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(PostResponseBankTransferInfo {
-                    bill_no: "bill_no" opt opt,
-                    memo: "memo" opt opt,
-                    return_time: "return_time" opt opt,
-                    return_reason: "return_reason" opt opt,
-                    bank_name: "bank_name" opt opt,
-                    bank_card_tail: "bank_card_tail" opt opt,
-                    bank_account_name: "bank_account_name" opt opt,
-                });
+                pub type PostResponseBankTransferInfo = crate::v3::platsolution::ecommerce::recharges::out_recharge_no::by_out_recharge_no::GetResponseBankTransferInfo;
                 /// 网银充值的付款信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostResponseOnlineBankRechargeInfo {
-                    /// 银行交易订单号
-                    ///
-                    /// Example: `110240620400046628001252733345`
-                    pub bill_no: Option<String>,
-                    /// 网银充值退回时间
-                    ///
-                    /// Example: `2015-05-20T13:29:35+08:00`
-                    pub return_time: Option<String>,
-                    /// 网银充值退回原因
-                    ///
-                    /// Example: `银行转账充值金额与申请充值金额不一致`
-                    pub return_reason: Option<String>,
-                    /// 开户银行名称
-                    ///
-                    /// Example: `中国银行`
-                    pub bank_name: Option<String>,
-                    /// 网银类型
-                    ///
-                    /// Example: `ONLINE_BANK_TYPE_CORPORATE`
-                    pub online_bank_type: Option<
-                        PostResponseOnlineBankRechargeInfoOnlineBankType,
-                    >,
-                    /// 银行卡号后四位
-                    ///
-                    /// Example: `0722`
-                    pub bank_card_tail: Option<String>,
-                    /// 银行账户名称
-                    ///
-                    /// Example: `某某某有限公司`
-                    pub bank_account_name: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(PostResponseOnlineBankRechargeInfo {
-                    bill_no: "bill_no" opt opt,
-                    return_time: "return_time" opt opt,
-                    return_reason: "return_reason" opt opt,
-                    bank_name: "bank_name" opt opt,
-                    online_bank_type: "online_bank_type" opt opt,
-                    bank_card_tail: "bank_card_tail" opt opt,
-                    bank_account_name: "bank_account_name" opt opt,
-                });
+                pub type PostResponseOnlineBankRechargeInfo = crate::v3::platsolution::ecommerce::recharges::out_recharge_no::by_out_recharge_no::GetResponseOnlineBankRechargeInfo;
                 /// 网银类型
-                ///
-                /// A value this client does not know yet is kept as [`PostResponseOnlineBankRechargeInfoOnlineBankType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PostResponseOnlineBankRechargeInfoOnlineBankType {
-                    /// `ONLINE_BANK_TYPE_CORPORATE`
-                    OnlineBankTypeCorporate,
-                    /// `ONLINE_BANK_TYPE_PERSONAL`
-                    OnlineBankTypePersonal,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PostResponseOnlineBankRechargeInfoOnlineBankType {
-                    OnlineBankTypeCorporate = "ONLINE_BANK_TYPE_CORPORATE",
-                    OnlineBankTypePersonal = "ONLINE_BANK_TYPE_PERSONAL",
-                });
+                pub type PostResponseOnlineBankRechargeInfoOnlineBankType = crate::v3::platsolution::ecommerce::recharges::out_recharge_no::by_out_recharge_no::GetResponseOnlineBankRechargeInfoOnlineBankType;
                 /// 扫码充值的付款信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostResponseQrRechargeInfo {
-                    /// 用户OpenID
-                    ///
-                    /// Example: `owYiu0WOJdGCYxoHrPabGhI39uT4`
-                    pub openid: Option<String>,
-                    /// 员工类型
-                    ///
-                    /// Example: `ADMIN`
-                    pub employee_type: Option<PostResponseQrRechargeInfoEmployeeType>,
-                }
-                ::wechatpay::runtime::json_object!(PostResponseQrRechargeInfo {
-                    openid: "openid" opt opt,
-                    employee_type: "employee_type" opt opt,
-                });
+                pub type PostResponseQrRechargeInfo = crate::v3::platsolution::ecommerce::recharges::out_recharge_no::by_out_recharge_no::GetResponseQrRechargeInfo;
                 /// 员工类型
-                ///
-                /// A value this client does not know yet is kept as [`PostResponseQrRechargeInfoEmployeeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PostResponseQrRechargeInfoEmployeeType {
-                    /// `ADMIN`
-                    Admin,
-                    /// `STAFF`
-                    Staff,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PostResponseQrRechargeInfoEmployeeType {
-                    Admin = "ADMIN",
-                    Staff = "STAFF",
-                });
+                pub type PostResponseQrRechargeInfoEmployeeType = crate::v3::platsolution::ecommerce::recharges::out_recharge_no::by_out_recharge_no::GetResponseQrRechargeInfoEmployeeType;
                 /// 充值金额
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostResponseRechargeAmount {
-                    /// 总金额
-                    ///
-                    /// Example: `500000`
-                    pub amount: Option<f64>,
-                    /// 货币类型
-                    ///
-                    /// Example: `CNY`
-                    pub currency: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(PostResponseRechargeAmount {
-                    amount: "amount" opt opt,
-                    currency: "currency" opt opt,
-                });
+                pub type PostResponseRechargeAmount = crate::v3::platsolution::ecommerce::bank_transfer_recharges::apply::PostRequestRechargeAmount;
                 /// 充值渠道
-                ///
-                /// A value this client does not know yet is kept as [`PostResponseRechargeChannel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PostResponseRechargeChannel {
-                    /// `BANK_TRANSFER`
-                    BankTransfer,
-                    /// `QR_RECHARGE`
-                    QrRecharge,
-                    /// `ONLINE_BANK`
-                    OnlineBank,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PostResponseRechargeChannel {
-                    BankTransfer = "BANK_TRANSFER",
-                    QrRecharge = "QR_RECHARGE",
-                    OnlineBank = "ONLINE_BANK",
-                });
+                pub type PostResponseRechargeChannel = crate::v3::platsolution::ecommerce::recharges::apply::PostRequestAvailableRechargeChannels;
                 /// 充值场景
-                ///
-                /// A value this client does not know yet is kept as [`PostResponseRechargeScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PostResponseRechargeScene {
-                    /// `ECOMMERCE_DEPOSIT`
-                    EcommerceDeposit,
-                    /// `ECOMMERCE_PAYMENT`
-                    EcommercePayment,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PostResponseRechargeScene {
-                    EcommerceDeposit = "ECOMMERCE_DEPOSIT",
-                    EcommercePayment = "ECOMMERCE_PAYMENT",
-                });
+                pub type PostResponseRechargeScene = crate::v3::platsolution::ecommerce::recharges::apply::PostRequestRechargeScene;
                 /// 充值状态
-                ///
-                /// A value this client does not know yet is kept as [`PostResponseRechargeState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PostResponseRechargeState {
-                    /// `SUCCESS`
-                    Success,
-                    /// `RECHARGING`
-                    Recharging,
-                    /// `CLOSED`
-                    Closed,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PostResponseRechargeState {
-                    Success = "SUCCESS",
-                    Recharging = "RECHARGING",
-                    Closed = "CLOSED",
-                });
+                pub type PostResponseRechargeState = crate::v3::platsolution::ecommerce::bank_transfer_recharges::out_recharge_no::by_out_recharge_no::GetResponseRechargeState;
             }
         }
     }
@@ -7026,19 +4296,7 @@ pub mod settle {
                 finish_time: "finish_time" opt opt,
             });
             /// 交易场景
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseTradeScenario::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseTradeScenario {
-                /// `RECOMMERCE`
-                Recommerce,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseTradeScenario {
-                Recommerce = "RECOMMERCE",
-            });
+            pub type GetResponseTradeScenario = crate::v3::platsolution::ecommerce::settle::prepay_settle_orders::PostRequestTradeScenario;
             /// `/v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}/apply-abnormal-settle`
             pub mod apply_abnormal_settle {
                 /// The chain step for `/v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}/apply-abnormal-settle`, reached with `client.v3().platsolution().ecommerce().settle().prepay_settle_orders().settle_batch_no(settle_batch_no).apply_abnormal_settle()`.
@@ -7161,19 +4419,7 @@ pub mod settle {
                     out_abnormal_settle_batch_no: "out_abnormal_settle_batch_no" req req,
                 });
                 /// 异常结算批次单处理方式
-                ///
-                /// A value this client does not know yet is kept as [`PostResponseAbnormalSettleResultAbnormalSettleType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PostResponseAbnormalSettleResultAbnormalSettleType {
-                    /// `TRANSFER_TO_ORIGINAL_RECEIVE_USER`
-                    TransferToOriginalReceiveUser,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PostResponseAbnormalSettleResultAbnormalSettleType {
-                    TransferToOriginalReceiveUser = "TRANSFER_TO_ORIGINAL_RECEIVE_USER",
-                });
+                pub type PostResponseAbnormalSettleResultAbnormalSettleType = crate::v3::platsolution::ecommerce::settle::prepay_settle_orders::by_settle_batch_no::apply_abnormal_settle::PostRequestAbnormalSettleType;
                 /// 异常原因类型
                 ///
                 /// A value this client does not know yet is kept as [`PostResponseAbnormalType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -7433,25 +4679,7 @@ pub mod withdraw {
             bank_name: "bank_name" opt opt,
         });
         /// 出款账户类型
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseAccountType {
-            /// `BASIC`
-            Basic,
-            /// `OPERATION`
-            Operation,
-            /// `FEES`
-            Fees,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseAccountType {
-            Basic = "BASIC",
-            Operation = "OPERATION",
-            Fees = "FEES",
-        });
+        pub type PostResponseAccountType = crate::v3::platsolution::ecommerce::bank_transfer_recharges::apply::PostRequestAccountType;
         /// 单据状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -7524,140 +4752,11 @@ pub mod withdraw {
                     sub_mchid: "sub_mchid" skip req,
                 });
                 /// The response of `GET /v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/{out_request_no}` (查询二级商户按日终余额预约提现状态).
-                #[derive(Clone, Debug, PartialEq)]
-                pub struct GetResponse {
-                    /// 收付通平台商户号
-                    ///
-                    /// Example: `222212131`
-                    pub sp_mchid: String,
-                    /// 特约商户号
-                    ///
-                    /// Example: `1900000109`
-                    pub sub_mchid: String,
-                    /// 单据状态
-                    ///
-                    /// Example: `CREATED`
-                    pub status: GetResponseStatus,
-                    /// 微信支付提现单号
-                    ///
-                    /// Example: `12321937198237912739132791732912793127931279317929791239112123`
-                    pub withdraw_id: String,
-                    /// 商户提现单号
-                    ///
-                    /// Example: `20190611222222222200000000012122`
-                    pub out_request_no: String,
-                    /// 提现金额
-                    ///
-                    /// Example: `100`
-                    pub total_amount: i64,
-                    /// 提现成功金额
-                    ///
-                    /// Example: `0`
-                    pub success_amount: Option<i64>,
-                    /// 提现失败金额
-                    ///
-                    /// Example: `0`
-                    pub fail_amount: Option<i64>,
-                    /// 提现退票金额
-                    ///
-                    /// Example: `0`
-                    pub refund_amount: Option<i64>,
-                    /// 发起提现时间
-                    pub create_time: String,
-                    /// 提现状态更新时间
-                    pub update_time: String,
-                    /// 失败原因
-                    ///
-                    /// Example: `卡号错误`
-                    pub reason: Option<String>,
-                    /// 提现备注
-                    ///
-                    /// Example: `交易提现`
-                    pub remark: Option<String>,
-                    /// 银行附言
-                    ///
-                    /// Example: `微信支付提现`
-                    pub bank_memo: Option<String>,
-                    /// 出款账户类型
-                    ///
-                    /// Example: `BASIC`
-                    pub account_type: GetResponseAccountType,
-                    /// 入账银行账号后四位
-                    ///
-                    /// Example: `1178`
-                    pub account_number: String,
-                    /// 入账银行
-                    ///
-                    /// Example: `招商银行`
-                    pub account_bank: String,
-                    /// 入账银行全称（含支行）
-                    ///
-                    /// Example: `中国工商银行股份有限公司深圳软件园支行`
-                    pub bank_name: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponse {
-                    sp_mchid: "sp_mchid" req req,
-                    sub_mchid: "sub_mchid" req req,
-                    status: "status" req req,
-                    withdraw_id: "withdraw_id" req req,
-                    out_request_no: "out_request_no" req req,
-                    total_amount: "total_amount" req req,
-                    success_amount: "success_amount" opt opt,
-                    fail_amount: "fail_amount" opt opt,
-                    refund_amount: "refund_amount" opt opt,
-                    create_time: "create_time" req req,
-                    update_time: "update_time" req req,
-                    reason: "reason" opt opt,
-                    remark: "remark" opt opt,
-                    bank_memo: "bank_memo" opt opt,
-                    account_type: "account_type" req req,
-                    account_number: "account_number" req req,
-                    account_bank: "account_bank" req req,
-                    bank_name: "bank_name" opt opt,
-                });
+                pub type GetResponse = crate::v3::platsolution::ecommerce::withdraw::day_end_balance_withdraw::PostResponse;
                 /// 出款账户类型
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseAccountType {
-                    /// `BASIC`
-                    Basic,
-                    /// `OPERATION`
-                    Operation,
-                    /// `FEES`
-                    Fees,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseAccountType {
-                    Basic = "BASIC",
-                    Operation = "OPERATION",
-                    Fees = "FEES",
-                });
+                pub type GetResponseAccountType = crate::v3::platsolution::ecommerce::bank_transfer_recharges::apply::PostRequestAccountType;
                 /// 单据状态
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseStatus {
-                    /// `CREATED`
-                    Created,
-                    /// `PROCESSING`
-                    Processing,
-                    /// `FINISHED`
-                    Finished,
-                    /// `ABNORMAL`
-                    Abnormal,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseStatus {
-                    Created = "CREATED",
-                    Processing = "PROCESSING",
-                    Finished = "FINISHED",
-                    Abnormal = "ABNORMAL",
-                });
+                pub type GetResponseStatus = crate::v3::platsolution::ecommerce::withdraw::day_end_balance_withdraw::PostResponseStatus;
             }
         }
     }

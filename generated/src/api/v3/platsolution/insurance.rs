@@ -479,28 +479,7 @@ pub mod mch_transfer {
                     transfer_scene_id: "transfer_scene_id" req req,
                 });
                 /// 批次状态
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseTransferBatchBatchState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseTransferBatchBatchState {
-                    /// `ACCEPTED`
-                    Accepted,
-                    /// `PROCESSING`
-                    Processing,
-                    /// `COMPLETED`
-                    Completed,
-                    /// `CLOSED`
-                    Closed,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseTransferBatchBatchState {
-                    Accepted = "ACCEPTED",
-                    Processing = "PROCESSING",
-                    Completed = "COMPLETED",
-                    Closed = "CLOSED",
-                });
+                pub type GetResponseTransferBatchBatchState = crate::v3::platsolution::insurance::mch_transfer::batches::apply::PostResponseBatchState;
                 /// 批次关闭原因
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseTransferBatchCloseReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -569,16 +548,7 @@ pub mod mch_transfer {
                                 }
                             }
                             /// The request of `GET /v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` (微信支付转账明细单号查询明细单).
-                            #[derive(Clone, Debug, PartialEq, Default)]
-                            pub struct GetRequest {
-                                /// 二级商户号
-                                ///
-                                /// Query parameter `sub_mchid`. Example: `1900000109`
-                                pub sub_mchid: String,
-                            }
-                            ::wechatpay::runtime::json_object!(GetRequest {
-                                sub_mchid: "sub_mchid" skip req,
-                            });
+                            pub type GetRequest = crate::v3::platsolution::ecommerce::withdraw::day_end_balance_withdraw::out_request_no::by_out_request_no::GetRequest;
                             /// The response of `GET /v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` (微信支付转账明细单号查询明细单).
                             #[derive(Clone, Debug, PartialEq)]
                             pub struct GetResponse {
@@ -671,34 +641,7 @@ pub mod mch_transfer {
                                 bank_refund_time: "bank_refund_time" opt opt,
                             });
                             /// 明细状态
-                            ///
-                            /// A value this client does not know yet is kept as [`GetResponseDetailState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                            #[non_exhaustive]
-                            pub enum GetResponseDetailState {
-                                /// `INIT`: 系统转账校验中
-                                Init,
-                                /// `ALL`: 全部
-                                All,
-                                /// `WAIT_PAY`: 待确认
-                                WaitPay,
-                                /// `SUCCESS`: 转账成功
-                                Success,
-                                /// `FAIL`: 转账失败
-                                Fail,
-                                /// `BANK_REFUND`: 银行返回转账成功后，拒绝入账，资金会返回商户账户
-                                BankRefund,
-                                /// A value not listed in the spec, kept as received.
-                                Unknown(::wechatpay::runtime::UnknownValue),
-                            }
-                            ::wechatpay::runtime::json_enum!(GetResponseDetailState {
-                                Init = "INIT",
-                                All = "ALL",
-                                WaitPay = "WAIT_PAY",
-                                Success = "SUCCESS",
-                                Fail = "FAIL",
-                                BankRefund = "BANK_REFUND",
-                            });
+                            pub type GetResponseDetailState = crate::v3::platsolution::insurance::mch_transfer::batches::batch_id::by_batch_id::GetResponseDataDetailState;
                             /// 明细失败原因
                             ///
                             /// A value this client does not know yet is kept as [`GetResponseFailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -932,16 +875,7 @@ pub mod mch_transfer {
                                 }
                             }
                             /// The request of `GET /v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}` (查询商家转账明细电子回单).
-                            #[derive(Clone, Debug, PartialEq, Default)]
-                            pub struct GetRequest {
-                                /// 二级商户号
-                                ///
-                                /// Query parameter `sub_mchid`. Example: `1900000109`
-                                pub sub_mchid: String,
-                            }
-                            ::wechatpay::runtime::json_object!(GetRequest {
-                                sub_mchid: "sub_mchid" skip req,
-                            });
+                            pub type GetRequest = crate::v3::platsolution::ecommerce::withdraw::day_end_balance_withdraw::out_request_no::by_out_request_no::GetRequest;
                             /// The response of `GET /v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}` (查询商家转账明细电子回单).
                             #[derive(Clone, Debug, PartialEq)]
                             pub struct GetResponse {
@@ -1071,22 +1005,7 @@ pub mod mch_transfer {
                                     receipt_state: "receipt_state" req req,
                                 });
                                 /// 电子回单状态
-                                ///
-                                /// A value this client does not know yet is kept as [`PostResponseReceiptState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                                #[non_exhaustive]
-                                pub enum PostResponseReceiptState {
-                                    /// `ACCEPTED`
-                                    Accepted,
-                                    /// `FINISHED`
-                                    Finished,
-                                    /// A value not listed in the spec, kept as received.
-                                    Unknown(::wechatpay::runtime::UnknownValue),
-                                }
-                                ::wechatpay::runtime::json_enum!(PostResponseReceiptState {
-                                    Accepted = "ACCEPTED",
-                                    Finished = "FINISHED",
-                                });
+                                pub type PostResponseReceiptState = crate::v3::platsolution::insurance::mch_transfer::batches::detail_receipts::out_batch_no::by_out_batch_no::out_detail_no::by_out_detail_no::GetResponseReceiptState;
                             }
                         }
                     }
@@ -1195,208 +1114,17 @@ pub mod mch_transfer {
                     BankRefund = "BANK_REFUND",
                 });
                 /// The response of `GET /v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}` (商户转账批次单号查询批次单).
-                #[derive(Clone, Debug, PartialEq)]
-                pub struct GetResponse {
-                    /// 转账批次单
-                    pub transfer_batch: GetResponseTransferBatch,
-                    /// 转账明细单列表
-                    pub data: Option<Vec<GetResponseData>>,
-                    /// 请求资源起始位置
-                    ///
-                    /// Example: `0`
-                    pub offset: Option<f64>,
-                    /// 最大资源条数
-                    ///
-                    /// Example: `20`
-                    pub limit: Option<f64>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponse {
-                    transfer_batch: "transfer_batch" req req,
-                    data: "data" opt opt,
-                    offset: "offset" opt opt,
-                    limit: "limit" opt opt,
-                });
+                pub type GetResponse = crate::v3::platsolution::insurance::mch_transfer::batches::batch_id::by_batch_id::GetResponse;
                 /// GetResponseData
-                #[derive(Clone, Debug, PartialEq)]
-                pub struct GetResponseData {
-                    /// 商家转账明细单号
-                    ///
-                    /// Example: `132000011085109987515042023022300246521006`
-                    pub detail_id: String,
-                    /// 商家明细单号
-                    ///
-                    /// Example: `x23zy545Bd5436`
-                    pub out_detail_no: String,
-                    /// 明细状态
-                    ///
-                    /// Example: `INIT`
-                    pub detail_state: GetResponseDataDetailState,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseData {
-                    detail_id: "detail_id" req req,
-                    out_detail_no: "out_detail_no" req req,
-                    detail_state: "detail_state" req req,
-                });
+                pub type GetResponseData = crate::v3::platsolution::insurance::mch_transfer::batches::batch_id::by_batch_id::GetResponseData;
                 /// 明细状态
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseDataDetailState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseDataDetailState {
-                    /// `INIT`: 系统转账校验中
-                    Init,
-                    /// `ALL`: 全部
-                    All,
-                    /// `WAIT_PAY`: 待确认
-                    WaitPay,
-                    /// `SUCCESS`: 转账成功
-                    Success,
-                    /// `FAIL`: 转账失败
-                    Fail,
-                    /// `BANK_REFUND`: 银行返回转账成功后，拒绝入账，资金会返回商户账户
-                    BankRefund,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseDataDetailState {
-                    Init = "INIT",
-                    All = "ALL",
-                    WaitPay = "WAIT_PAY",
-                    Success = "SUCCESS",
-                    Fail = "FAIL",
-                    BankRefund = "BANK_REFUND",
-                });
+                pub type GetResponseDataDetailState = crate::v3::platsolution::insurance::mch_transfer::batches::batch_id::by_batch_id::GetResponseDataDetailState;
                 /// 转账批次单
-                #[derive(Clone, Debug, PartialEq)]
-                pub struct GetResponseTransferBatch {
-                    /// 商家批次单号
-                    ///
-                    /// Example: `sjzz20230223`
-                    pub out_batch_no: String,
-                    /// 商家转账批次单号
-                    ///
-                    /// Example: `131000011085109987515042023022300246500006`
-                    pub batch_id: String,
-                    /// 服务商应用ID
-                    ///
-                    /// Example: `wxf636efh567hg4356`
-                    pub sp_appid: String,
-                    /// 二级商户号
-                    ///
-                    /// Example: `1900000109`
-                    pub sub_mchid: String,
-                    /// 二级商户应用ID
-                    ///
-                    /// Example: `wxf636efh567hg4356`
-                    pub sub_appid: Option<String>,
-                    /// 批次状态
-                    ///
-                    /// Example: `ACCEPTED`
-                    pub batch_state: GetResponseTransferBatchBatchState,
-                    /// 批次名称
-                    ///
-                    /// Example: `2023年2月深圳分部转账单`
-                    pub batch_name: String,
-                    /// 批次备注
-                    ///
-                    /// Example: `2023年2月深圳分部报销单`
-                    pub batch_remark: String,
-                    /// 批次关闭原因
-                    ///
-                    /// Example: `MERCHANT_REVOCATION`
-                    pub close_reason: Option<GetResponseTransferBatchCloseReason>,
-                    /// 转账总金额
-                    ///
-                    /// Example: `4000000`
-                    pub total_amount: f64,
-                    /// 转账总笔数
-                    ///
-                    /// Example: `200`
-                    pub total_num: f64,
-                    /// 批次创建时间
-                    ///
-                    /// Example: `2023-02-23T13:29:35+08:00`
-                    pub create_time: String,
-                    /// 转账成功金额
-                    ///
-                    /// Example: `3900000`
-                    pub success_amount: f64,
-                    /// 转账成功笔数
-                    ///
-                    /// Example: `199`
-                    pub success_num: f64,
-                    /// 转账失败金额
-                    ///
-                    /// Example: `100000`
-                    pub failed_amount: f64,
-                    /// 转账失败笔数
-                    ///
-                    /// Example: `1`
-                    pub failed_num: f64,
-                    /// 转账场景ID
-                    ///
-                    /// Example: `1000`
-                    pub transfer_scene_id: String,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseTransferBatch {
-                    out_batch_no: "out_batch_no" req req,
-                    batch_id: "batch_id" req req,
-                    sp_appid: "sp_appid" req req,
-                    sub_mchid: "sub_mchid" req req,
-                    sub_appid: "sub_appid" opt opt,
-                    batch_state: "batch_state" req req,
-                    batch_name: "batch_name" req req,
-                    batch_remark: "batch_remark" req req,
-                    close_reason: "close_reason" opt opt,
-                    total_amount: "total_amount" req req,
-                    total_num: "total_num" req req,
-                    create_time: "create_time" req req,
-                    success_amount: "success_amount" req req,
-                    success_num: "success_num" req req,
-                    failed_amount: "failed_amount" req req,
-                    failed_num: "failed_num" req req,
-                    transfer_scene_id: "transfer_scene_id" req req,
-                });
+                pub type GetResponseTransferBatch = crate::v3::platsolution::insurance::mch_transfer::batches::batch_id::by_batch_id::GetResponseTransferBatch;
                 /// 批次状态
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseTransferBatchBatchState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseTransferBatchBatchState {
-                    /// `ACCEPTED`
-                    Accepted,
-                    /// `PROCESSING`
-                    Processing,
-                    /// `COMPLETED`
-                    Completed,
-                    /// `CLOSED`
-                    Closed,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseTransferBatchBatchState {
-                    Accepted = "ACCEPTED",
-                    Processing = "PROCESSING",
-                    Completed = "COMPLETED",
-                    Closed = "CLOSED",
-                });
+                pub type GetResponseTransferBatchBatchState = crate::v3::platsolution::insurance::mch_transfer::batches::apply::PostResponseBatchState;
                 /// 批次关闭原因
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseTransferBatchCloseReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseTransferBatchCloseReason {
-                    /// `MERCHANT_REVOCATION`
-                    MerchantRevocation,
-                    /// `OVERDUE_CLOSE`
-                    OverdueClose,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseTransferBatchCloseReason {
-                    MerchantRevocation = "MERCHANT_REVOCATION",
-                    OverdueClose = "OVERDUE_CLOSE",
-                });
+                pub type GetResponseTransferBatchCloseReason = crate::v3::platsolution::insurance::mch_transfer::batches::batch_id::by_batch_id::GetResponseTransferBatchCloseReason;
                 /// `/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}/details`
                 pub mod details {
                     /// The chain step for `/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}/details`, reached with `client.v3().platsolution().insurance().mch_transfer().batches().out_batch_no().out_batch_no(out_batch_no).details()`.
@@ -1450,279 +1178,13 @@ pub mod mch_transfer {
                                 }
                             }
                             /// The request of `GET /v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` (商户明细单号查询明细单).
-                            #[derive(Clone, Debug, PartialEq, Default)]
-                            pub struct GetRequest {
-                                /// 二级商户号
-                                ///
-                                /// Query parameter `sub_mchid`. Example: `1900000109`
-                                pub sub_mchid: String,
-                            }
-                            ::wechatpay::runtime::json_object!(GetRequest {
-                                sub_mchid: "sub_mchid" skip req,
-                            });
+                            pub type GetRequest = crate::v3::platsolution::ecommerce::withdraw::day_end_balance_withdraw::out_request_no::by_out_request_no::GetRequest;
                             /// The response of `GET /v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` (商户明细单号查询明细单).
-                            #[derive(Clone, Debug, PartialEq)]
-                            pub struct GetResponse {
-                                /// 商家批次单号
-                                ///
-                                /// Example: `sjzz20230223`
-                                pub out_batch_no: String,
-                                /// 商家转账批次单号
-                                ///
-                                /// Example: `131000011085109987515042023022300246500006`
-                                pub batch_id: String,
-                                /// 商家明细单号
-                                ///
-                                /// Example: `x23zy545Bd5436`
-                                pub out_detail_no: String,
-                                /// 商家转账明细单号
-                                ///
-                                /// Example: `132000011085109987515042023022300246521006`
-                                pub detail_id: String,
-                                /// 服务商应用ID
-                                ///
-                                /// Example: `wxf636efh567hg4356`
-                                pub sp_appid: String,
-                                /// 二级商户号
-                                ///
-                                /// Example: `1900000109`
-                                pub sub_mchid: String,
-                                /// 二级商户应用ID
-                                ///
-                                /// Example: `wxf636efh567hg4356`
-                                pub sub_appid: Option<String>,
-                                /// 转账发起时间
-                                ///
-                                /// Example: `2023-02-23T13:29:35+08:00`
-                                pub create_time: String,
-                                /// 明细状态
-                                ///
-                                /// Example: `INIT`
-                                pub detail_state: GetResponseDetailState,
-                                /// 转账金额
-                                ///
-                                /// Example: `20000`
-                                pub transfer_amount: f64,
-                                /// 转账备注
-                                ///
-                                /// Example: `2023年2月报销`
-                                pub transfer_remark: String,
-                                /// 明细失败原因
-                                ///
-                                /// Example: `ACCOUNT_FROZEN`
-                                pub fail_reason: Option<GetResponseFailReason>,
-                                /// 收款用户OpenID
-                                ///
-                                /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                                pub openid: Option<String>,
-                                /// 收款银行类型
-                                ///
-                                /// Example: `ICBC_DEBIT`
-                                pub bank_type: Option<String>,
-                                /// 收款用户姓名
-                                ///
-                                /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-                                pub user_name: Option<String>,
-                                /// 转账完成时间
-                                ///
-                                /// Example: `2023-02-23T13:29:35+08:00`
-                                pub transfer_finish_time: Option<String>,
-                                /// 银行退票时间
-                                ///
-                                /// Example: `2023-02-23T13:29:35+08:00`
-                                pub bank_refund_time: Option<String>,
-                            }
-                            ::wechatpay::runtime::json_object!(GetResponse {
-                                out_batch_no: "out_batch_no" req req,
-                                batch_id: "batch_id" req req,
-                                out_detail_no: "out_detail_no" req req,
-                                detail_id: "detail_id" req req,
-                                sp_appid: "sp_appid" req req,
-                                sub_mchid: "sub_mchid" req req,
-                                sub_appid: "sub_appid" opt opt,
-                                create_time: "create_time" req req,
-                                detail_state: "detail_state" req req,
-                                transfer_amount: "transfer_amount" req req,
-                                transfer_remark: "transfer_remark" req req,
-                                fail_reason: "fail_reason" opt opt,
-                                openid: "openid" opt opt,
-                                bank_type: "bank_type" opt opt,
-                                user_name: "user_name" opt opt,
-                                transfer_finish_time: "transfer_finish_time" opt opt,
-                                bank_refund_time: "bank_refund_time" opt opt,
-                            });
+                            pub type GetResponse = crate::v3::platsolution::insurance::mch_transfer::batches::batch_id::by_batch_id::details::detail_id::by_detail_id::GetResponse;
                             /// 明细状态
-                            ///
-                            /// A value this client does not know yet is kept as [`GetResponseDetailState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                            #[non_exhaustive]
-                            pub enum GetResponseDetailState {
-                                /// `INIT`: 系统转账校验中
-                                Init,
-                                /// `ALL`: 全部
-                                All,
-                                /// `WAIT_PAY`: 待确认
-                                WaitPay,
-                                /// `SUCCESS`: 转账成功
-                                Success,
-                                /// `FAIL`: 转账失败
-                                Fail,
-                                /// `BANK_REFUND`: 银行返回转账成功后，拒绝入账，资金会返回商户账户
-                                BankRefund,
-                                /// A value not listed in the spec, kept as received.
-                                Unknown(::wechatpay::runtime::UnknownValue),
-                            }
-                            ::wechatpay::runtime::json_enum!(GetResponseDetailState {
-                                Init = "INIT",
-                                All = "ALL",
-                                WaitPay = "WAIT_PAY",
-                                Success = "SUCCESS",
-                                Fail = "FAIL",
-                                BankRefund = "BANK_REFUND",
-                            });
+                            pub type GetResponseDetailState = crate::v3::platsolution::insurance::mch_transfer::batches::batch_id::by_batch_id::GetResponseDataDetailState;
                             /// 明细失败原因
-                            ///
-                            /// A value this client does not know yet is kept as [`GetResponseFailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                            #[non_exhaustive]
-                            pub enum GetResponseFailReason {
-                                /// `ACCOUNT_FROZEN`: 该用户账户被冻结
-                                AccountFrozen,
-                                /// `REAL_NAME_CHECK_FAIL`: 收款人未实名认证，需要用户完成微信实名认证
-                                RealNameCheckFail,
-                                /// `NAME_NOT_CORRECT`: 收款人姓名校验不通过，请核实信息
-                                NameNotCorrect,
-                                /// `OPENID_INVALID`: OpenID格式错误或者不属于商家公众账号
-                                OpenidInvalid,
-                                /// `TRANSFER_QUOTA_EXCEED`: 超过用户单笔收款额度，核实产品设置是否准确
-                                TransferQuotaExceed,
-                                /// `DAY_RECEIVED_QUOTA_EXCEED`: 超过用户单日收款额度，核实产品设置是否准确
-                                DayReceivedQuotaExceed,
-                                /// `MONTH_RECEIVED_QUOTA_EXCEED`: 超过用户单月收款额度，核实产品设置是否准确
-                                MonthReceivedQuotaExceed,
-                                /// `DAY_RECEIVED_COUNT_EXCEED`: 超过用户单日收款次数，核实产品设置是否准确
-                                DayReceivedCountExceed,
-                                /// `PRODUCT_AUTH_CHECK_FAIL`: 未开通该权限或权限被冻结，请核实产品权限状态
-                                ProductAuthCheckFail,
-                                /// `OVERDUE_CLOSE`: 超过系统重试期，系统自动关闭
-                                OverdueClose,
-                                /// `ID_CARD_NOT_CORRECT`: 收款人身份证校验不通过，请核实信息
-                                IdCardNotCorrect,
-                                /// `ACCOUNT_NOT_EXIST`: 该用户账户不存在
-                                AccountNotExist,
-                                /// `TRANSFER_RISK`: 该笔转账可能存在风险，已被微信拦截
-                                TransferRisk,
-                                /// `PAYROLL_CARD_ALREADY_LOGOUT`: 该用户的务工卡已经注销
-                                PayrollCardAlreadyLogout,
-                                /// `PAYROLL_CARD_ALREADY_FROZEN`: 该用户的务工卡已经被冻结
-                                PayrollCardAlreadyFrozen,
-                                /// `PAYROLL_CARD_UNAUTHORIZED`: 该用户的务工卡未授权该商户
-                                PayrollCardUnauthorized,
-                                /// `PAYROLL_CARD_USER_NOT_OPEN`: 该用户没有开通务工卡
-                                PayrollCardUserNotOpen,
-                                /// `PAYROLL_CARD_NAME_CARD_NOT_MATCH`: 务工卡实名和用户实名不一致
-                                PayrollCardNameCardNotMatch,
-                                /// `PAYROLL_CARD_ID_CARD_NOT_MATCH`: 务工卡身份证和用户身份证不一致
-                                PayrollCardIdCardNotMatch,
-                                /// `PAYROLL_CARD_BANKCARD_UNBUNDLING`: 务工卡所选银行卡已解绑
-                                PayrollCardBankcardUnbundling,
-                                /// `BANK_CARD_COLLECTIONS_ABOVE_QUOTA`: 银行卡属二/三类卡，达到收款限额无法入账
-                                BankCardCollectionsAboveQuota,
-                                /// `BANK_CARD_ACCOUNT_ABNORMAL`: 银行卡已被销户、冻结、作废、挂失等致无法入账
-                                BankCardAccountAbnormal,
-                                /// `BANK_CARD_STATUS_ABNORMAL`: 银行卡状态异常，无法入账
-                                BankCardStatusAbnormal,
-                                /// `BANK_CARD_BANK_INFO_WRONG`: 登记的银行名称或分支行信息有误
-                                BankCardBankInfoWrong,
-                                /// `BANK_CARD_CARD_INFO_WRONG`: 银行卡户名或卡号有误
-                                BankCardCardInfoWrong,
-                                /// `OTHER_FAIL_REASON_TYPE`: 其它失败原因
-                                OtherFailReasonType,
-                                /// `REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED`: 请引导用户在微信支付查看详情
-                                RealnameAccountReceivedQuotaExceed,
-                                /// `RECEIVE_ACCOUNT_NOT_PERMMIT`: 请在产品设置中调整，添加该用户为收款人
-                                ReceiveAccountNotPermmit,
-                                /// `PAYEE_ACCOUNT_ABNORMAL`: 请联系用户完善其在微信支付的身份信息以继续收款
-                                PayeeAccountAbnormal,
-                                /// `PAYER_ACCOUNT_ABNORMAL`: 可前往商户平台获取解除功能限制指引
-                                PayerAccountAbnormal,
-                                /// `TRANSFER_REMARK_SET_FAIL`: 转账备注设置失败，请调整后重新再试
-                                TransferRemarkSetFail,
-                                /// `TRANSFER_SCENE_INVALID`: 该转账场景暂不可用，请确认转账场景ID是否正确
-                                TransferSceneInvalid,
-                                /// `TRANSFER_SCENE_UNAVAILABLE`: 你尚未获取该转账场景，请确认转账场景ID是否正确
-                                TransferSceneUnavailable,
-                                /// `RECEIVE_ACCOUNT_NOT_CONFIGURE`: 请前往商户平台-商家转账到零钱-前往功能-转账场景中添加
-                                ReceiveAccountNotConfigure,
-                                /// `BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH`: 超出用户单月转账收款20w限额，本月不支持继续向该用户付款
-                                BlockB2cUserlimitamountBsruleMonth,
-                                /// `BLOCK_B2C_USERLIMITAMOUNT_MONTH`: 用户账户存在风险收款受限，本月不支持继续向该用户付款
-                                BlockB2cUserlimitamountMonth,
-                                /// `MERCHANT_REJECT`: 商户员工（转账验密人）已驳回转账
-                                MerchantReject,
-                                /// `MERCHANT_NOT_CONFIRM`: 商户员工（转账验密人）超时未验密
-                                MerchantNotConfirm,
-                                /// `BANK_CARD_PARAM_ERROR`: 用户收款卡错误，请核实信息
-                                BankCardParamError,
-                                /// `BANK_CARD_TYPE_NOT_SUPPORTED`: 用户收款卡类型非储值卡，不支持转账
-                                BankCardTypeNotSupported,
-                                /// `RESERVATION_STATE_INVALID`: 预约转账单状态异常，请检查
-                                ReservationStateInvalid,
-                                /// `EXCEEDED_ESTIMATED_AMOUNT`: 转账金额超过预约金额范围，请检查
-                                ExceededEstimatedAmount,
-                                /// `RESERVATION_INFO_NOT_MATCH`: 转账信息，如用户OpenID等参数，与预约时传入的信息不一致，请检查
-                                ReservationInfoNotMatch,
-                                /// `RESERVATION_SCENE_NOT_MATCH`: 该预约单的转账场景与发起转账时传入的不同，请检查
-                                ReservationSceneNotMatch,
-                                /// A value not listed in the spec, kept as received.
-                                Unknown(::wechatpay::runtime::UnknownValue),
-                            }
-                            ::wechatpay::runtime::json_enum!(GetResponseFailReason {
-                                AccountFrozen = "ACCOUNT_FROZEN",
-                                RealNameCheckFail = "REAL_NAME_CHECK_FAIL",
-                                NameNotCorrect = "NAME_NOT_CORRECT",
-                                OpenidInvalid = "OPENID_INVALID",
-                                TransferQuotaExceed = "TRANSFER_QUOTA_EXCEED",
-                                DayReceivedQuotaExceed = "DAY_RECEIVED_QUOTA_EXCEED",
-                                MonthReceivedQuotaExceed = "MONTH_RECEIVED_QUOTA_EXCEED",
-                                DayReceivedCountExceed = "DAY_RECEIVED_COUNT_EXCEED",
-                                ProductAuthCheckFail = "PRODUCT_AUTH_CHECK_FAIL",
-                                OverdueClose = "OVERDUE_CLOSE",
-                                IdCardNotCorrect = "ID_CARD_NOT_CORRECT",
-                                AccountNotExist = "ACCOUNT_NOT_EXIST",
-                                TransferRisk = "TRANSFER_RISK",
-                                PayrollCardAlreadyLogout = "PAYROLL_CARD_ALREADY_LOGOUT",
-                                PayrollCardAlreadyFrozen = "PAYROLL_CARD_ALREADY_FROZEN",
-                                PayrollCardUnauthorized = "PAYROLL_CARD_UNAUTHORIZED",
-                                PayrollCardUserNotOpen = "PAYROLL_CARD_USER_NOT_OPEN",
-                                PayrollCardNameCardNotMatch = "PAYROLL_CARD_NAME_CARD_NOT_MATCH",
-                                PayrollCardIdCardNotMatch = "PAYROLL_CARD_ID_CARD_NOT_MATCH",
-                                PayrollCardBankcardUnbundling = "PAYROLL_CARD_BANKCARD_UNBUNDLING",
-                                BankCardCollectionsAboveQuota = "BANK_CARD_COLLECTIONS_ABOVE_QUOTA",
-                                BankCardAccountAbnormal = "BANK_CARD_ACCOUNT_ABNORMAL",
-                                BankCardStatusAbnormal = "BANK_CARD_STATUS_ABNORMAL",
-                                BankCardBankInfoWrong = "BANK_CARD_BANK_INFO_WRONG",
-                                BankCardCardInfoWrong = "BANK_CARD_CARD_INFO_WRONG",
-                                OtherFailReasonType = "OTHER_FAIL_REASON_TYPE",
-                                RealnameAccountReceivedQuotaExceed = "REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED",
-                                ReceiveAccountNotPermmit = "RECEIVE_ACCOUNT_NOT_PERMMIT",
-                                PayeeAccountAbnormal = "PAYEE_ACCOUNT_ABNORMAL",
-                                PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
-                                TransferRemarkSetFail = "TRANSFER_REMARK_SET_FAIL",
-                                TransferSceneInvalid = "TRANSFER_SCENE_INVALID",
-                                TransferSceneUnavailable = "TRANSFER_SCENE_UNAVAILABLE",
-                                ReceiveAccountNotConfigure = "RECEIVE_ACCOUNT_NOT_CONFIGURE",
-                                BlockB2cUserlimitamountBsruleMonth = "BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH",
-                                BlockB2cUserlimitamountMonth = "BLOCK_B2C_USERLIMITAMOUNT_MONTH",
-                                MerchantReject = "MERCHANT_REJECT",
-                                MerchantNotConfirm = "MERCHANT_NOT_CONFIRM",
-                                BankCardParamError = "BANK_CARD_PARAM_ERROR",
-                                BankCardTypeNotSupported = "BANK_CARD_TYPE_NOT_SUPPORTED",
-                                ReservationStateInvalid = "RESERVATION_STATE_INVALID",
-                                ExceededEstimatedAmount = "EXCEEDED_ESTIMATED_AMOUNT",
-                                ReservationInfoNotMatch = "RESERVATION_INFO_NOT_MATCH",
-                                ReservationSceneNotMatch = "RESERVATION_SCENE_NOT_MATCH",
-                            });
+                            pub type GetResponseFailReason = crate::v3::platsolution::insurance::mch_transfer::batches::batch_id::by_batch_id::details::detail_id::by_detail_id::GetResponseFailReason;
                         }
                     }
                 }
@@ -1782,16 +1244,7 @@ pub mod mch_transfer {
                         }
                     }
                     /// The request of `GET /v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}` (查询商家转账批次电子回单).
-                    #[derive(Clone, Debug, PartialEq, Default)]
-                    pub struct GetRequest {
-                        /// 二级商户号
-                        ///
-                        /// Query parameter `sub_mchid`. Example: `1900000109`
-                        pub sub_mchid: String,
-                    }
-                    ::wechatpay::runtime::json_object!(GetRequest {
-                        sub_mchid: "sub_mchid" skip req,
-                    });
+                    pub type GetRequest = crate::v3::platsolution::ecommerce::withdraw::day_end_balance_withdraw::out_request_no::by_out_request_no::GetRequest;
                     /// The response of `GET /v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}` (查询商家转账批次电子回单).
                     #[derive(Clone, Debug, PartialEq)]
                     pub struct GetResponse {
@@ -1834,22 +1287,7 @@ pub mod mch_transfer {
                         download_url: "download_url" opt opt,
                     });
                     /// 电子回单状态
-                    ///
-                    /// A value this client does not know yet is kept as [`GetResponseReceiptState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                    #[non_exhaustive]
-                    pub enum GetResponseReceiptState {
-                        /// `ACCEPTED`
-                        Accepted,
-                        /// `FINISHED`
-                        Finished,
-                        /// A value not listed in the spec, kept as received.
-                        Unknown(::wechatpay::runtime::UnknownValue),
-                    }
-                    ::wechatpay::runtime::json_enum!(GetResponseReceiptState {
-                        Accepted = "ACCEPTED",
-                        Finished = "FINISHED",
-                    });
+                    pub type GetResponseReceiptState = crate::v3::platsolution::insurance::mch_transfer::batches::detail_receipts::out_batch_no::by_out_batch_no::out_detail_no::by_out_detail_no::GetResponseReceiptState;
                     /// `/v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply`
                     pub mod apply {
                         /// The chain step for `/v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply`, reached with `client.v3().platsolution().insurance().mch_transfer().batches().summary_receipts().out_batch_no().out_batch_no(out_batch_no).apply()`.
@@ -1872,16 +1310,7 @@ pub mod mch_transfer {
                             }
                         }
                         /// The request of `POST /v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply` (申请商家转账批次电子回单).
-                        #[derive(Clone, Debug, PartialEq, Default)]
-                        pub struct PostRequest {
-                            /// 二级商户号
-                            ///
-                            /// Example: `1900102208`
-                            pub sub_mchid: String,
-                        }
-                        ::wechatpay::runtime::json_object!(PostRequest {
-                            sub_mchid: "sub_mchid" req req,
-                        });
+                        pub type PostRequest = crate::v3::platsolution::insurance::mch_transfer::batches::detail_receipts::out_batch_no::by_out_batch_no::out_detail_no::by_out_detail_no::apply::PostRequest;
                         /// The response of `POST /v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply` (申请商家转账批次电子回单).
                         #[derive(Clone, Debug, PartialEq)]
                         pub struct PostResponse {
@@ -1904,22 +1333,7 @@ pub mod mch_transfer {
                             receipt_state: "receipt_state" req req,
                         });
                         /// 电子回单状态
-                        ///
-                        /// A value this client does not know yet is kept as [`PostResponseReceiptState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                        #[non_exhaustive]
-                        pub enum PostResponseReceiptState {
-                            /// `ACCEPTED`
-                            Accepted,
-                            /// `FINISHED`
-                            Finished,
-                            /// A value not listed in the spec, kept as received.
-                            Unknown(::wechatpay::runtime::UnknownValue),
-                        }
-                        ::wechatpay::runtime::json_enum!(PostResponseReceiptState {
-                            Accepted = "ACCEPTED",
-                            Finished = "FINISHED",
-                        });
+                        pub type PostResponseReceiptState = crate::v3::platsolution::insurance::mch_transfer::batches::detail_receipts::out_batch_no::by_out_batch_no::out_detail_no::by_out_detail_no::GetResponseReceiptState;
                     }
                 }
             }
@@ -2327,25 +1741,7 @@ pub mod mch_transfer {
                     UserClose = "USER_CLOSE",
                 });
                 /// 预约记录状态
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseState {
-                    /// `ACCEPTED`
-                    Accepted,
-                    /// `CONFIRMED`
-                    Confirmed,
-                    /// `CLOSED`
-                    Closed,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseState {
-                    Accepted = "ACCEPTED",
-                    Confirmed = "CONFIRMED",
-                    Closed = "CLOSED",
-                });
+                pub type GetResponseState = crate::v3::platsolution::insurance::mch_transfer::reservation::apply::PostResponseState;
                 /// `/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close`
                 pub mod close {
                     /// The chain step for `/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close`, reached with `client.v3().platsolution().insurance().mch_transfer().reservation().out_reservation_no().out_reservation_no(out_reservation_no).close()`.
@@ -2368,168 +1764,15 @@ pub mod mch_transfer {
                         }
                     }
                     /// The request of `POST /v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close` (关闭预约商家转账记录).
-                    #[derive(Clone, Debug, PartialEq, Default)]
-                    pub struct PostRequest {
-                        /// 二级商户号
-                        ///
-                        /// Query parameter `sub_mchid`. Example: `1900001109`
-                        pub sub_mchid: String,
-                    }
-                    ::wechatpay::runtime::json_object!(PostRequest {
-                        sub_mchid: "sub_mchid" skip req,
-                    });
+                    pub type PostRequest = crate::v3::platsolution::insurance::mch_transfer::reservation::out_reservation_no::by_out_reservation_no::GetRequest;
                     /// The response of `POST /v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close` (关闭预约商家转账记录).
-                    #[derive(Clone, Debug, PartialEq)]
-                    pub struct PostResponse {
-                        /// 服务商商户号
-                        ///
-                        /// Example: `1900001109`
-                        pub sp_mchid: String,
-                        /// 二级商户号
-                        ///
-                        /// Example: `1900001109`
-                        pub sub_mchid: String,
-                        /// 服务商AppID
-                        ///
-                        /// Example: `wxf636efh567hg4356`
-                        pub sp_appid: String,
-                        /// 二级商户AppID
-                        ///
-                        /// Example: `wxf636efh567hg4356`
-                        pub sub_appid: Option<String>,
-                        /// 微信转账预约单号
-                        ///
-                        /// Example: `1330000071100999991182020050700019480001`
-                        pub reservation_id: String,
-                        /// 商户预约单号
-                        ///
-                        /// Example: `plfk2020042013`
-                        pub out_reservation_no: String,
-                        /// 转账场景ID
-                        ///
-                        /// Example: `1000`
-                        pub transfer_scene_id: String,
-                        /// 预计最晚转账日期
-                        ///
-                        /// Example: `2019-11-22`
-                        pub estimated_date: Option<String>,
-                        /// 预计最大转账金额
-                        ///
-                        /// Example: `400000`
-                        pub estimated_max_amount: Option<f64>,
-                        /// 准确转账金额
-                        ///
-                        /// Example: `100000`
-                        pub exact_amount: Option<f64>,
-                        /// 收款用户OpenID
-                        ///
-                        /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                        pub openid: String,
-                        /// 收款银行类型
-                        ///
-                        /// Example: `ICBC_DEBIT`
-                        pub bank_type: Option<String>,
-                        /// 预约记录状态
-                        ///
-                        /// Example: `ACCEPTED`
-                        pub state: PostResponseState,
-                        /// 预约记录受理的时间
-                        ///
-                        /// Example: `2015-05-20T13:29:35.120+08:00`
-                        pub accept_time: String,
-                        /// 预约记录用户确认预约的时间
-                        ///
-                        /// Example: `2015-05-20T13:29:35.120+08:00`
-                        pub reserve_time: Option<String>,
-                        /// 预约记录的关闭信息
-                        pub close_info: Option<PostResponseCloseInfo>,
-                    }
-                    ::wechatpay::runtime::json_object!(PostResponse {
-                        sp_mchid: "sp_mchid" req req,
-                        sub_mchid: "sub_mchid" req req,
-                        sp_appid: "sp_appid" req req,
-                        sub_appid: "sub_appid" opt opt,
-                        reservation_id: "reservation_id" req req,
-                        out_reservation_no: "out_reservation_no" req req,
-                        transfer_scene_id: "transfer_scene_id" req req,
-                        estimated_date: "estimated_date" opt opt,
-                        estimated_max_amount: "estimated_max_amount" opt opt,
-                        exact_amount: "exact_amount" opt opt,
-                        openid: "openid" req req,
-                        bank_type: "bank_type" opt opt,
-                        state: "state" req req,
-                        accept_time: "accept_time" req req,
-                        reserve_time: "reserve_time" opt opt,
-                        close_info: "close_info" opt opt,
-                    });
+                    pub type PostResponse = crate::v3::platsolution::insurance::mch_transfer::reservation::out_reservation_no::by_out_reservation_no::GetResponse;
                     /// 预约记录的关闭信息
-                    #[derive(Clone, Debug, PartialEq)]
-                    pub struct PostResponseCloseInfo {
-                        /// 预约记录关闭的时间
-                        ///
-                        /// Example: `2015-05-20T13:29:35.120+08:00`
-                        pub close_time: String,
-                        /// 预约记录关闭的原因
-                        ///
-                        /// Example: `USER_OVERDUE_UNCONFIRMED`
-                        pub close_reason: PostResponseCloseInfoCloseReason,
-                    }
-                    ::wechatpay::runtime::json_object!(PostResponseCloseInfo {
-                        close_time: "close_time" req req,
-                        close_reason: "close_reason" req req,
-                    });
+                    pub type PostResponseCloseInfo = crate::v3::platsolution::insurance::mch_transfer::reservation::out_reservation_no::by_out_reservation_no::GetResponseCloseInfo;
                     /// 预约记录关闭的原因
-                    ///
-                    /// A value this client does not know yet is kept as [`PostResponseCloseInfoCloseReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                    #[non_exhaustive]
-                    pub enum PostResponseCloseInfoCloseReason {
-                        /// `USER_OVERDUE_UNCONFIRMED`: 用户超时未确认，系统自动关闭
-                        UserOverdueUnconfirmed,
-                        /// `CLOSE_CONFIRMED_VIA_MCH_API`: 商户通过API主动关闭已预约的记录
-                        CloseConfirmedViaMchApi,
-                        /// `CLOSE_ACCEPTED_VIA_MCH_API`: 商户通过API主动关闭已受理的记录
-                        CloseAcceptedViaMchApi,
-                        /// `TRANSFER_FINISHED`: 转账成功后，系统自动关闭
-                        TransferFinished,
-                        /// `OVERDUE_NOT_TRANSFER`: 商户在预计最晚转账日期之前，未发起或发起转账但转账失败，系统自动关闭。
-                        OverdueNotTransfer,
-                        /// `RESERVE_FAIL`: 因业务规则限制或者预约流程不合法，系统自动关闭
-                        ReserveFail,
-                        /// `USER_CLOSE`: 用户确认后，主动关闭预约
-                        UserClose,
-                        /// A value not listed in the spec, kept as received.
-                        Unknown(::wechatpay::runtime::UnknownValue),
-                    }
-                    ::wechatpay::runtime::json_enum!(PostResponseCloseInfoCloseReason {
-                        UserOverdueUnconfirmed = "USER_OVERDUE_UNCONFIRMED",
-                        CloseConfirmedViaMchApi = "CLOSE_CONFIRMED_VIA_MCH_API",
-                        CloseAcceptedViaMchApi = "CLOSE_ACCEPTED_VIA_MCH_API",
-                        TransferFinished = "TRANSFER_FINISHED",
-                        OverdueNotTransfer = "OVERDUE_NOT_TRANSFER",
-                        ReserveFail = "RESERVE_FAIL",
-                        UserClose = "USER_CLOSE",
-                    });
+                    pub type PostResponseCloseInfoCloseReason = crate::v3::platsolution::insurance::mch_transfer::reservation::out_reservation_no::by_out_reservation_no::GetResponseCloseInfoCloseReason;
                     /// 预约记录状态
-                    ///
-                    /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                    #[non_exhaustive]
-                    pub enum PostResponseState {
-                        /// `ACCEPTED`
-                        Accepted,
-                        /// `CONFIRMED`
-                        Confirmed,
-                        /// `CLOSED`
-                        Closed,
-                        /// A value not listed in the spec, kept as received.
-                        Unknown(::wechatpay::runtime::UnknownValue),
-                    }
-                    ::wechatpay::runtime::json_enum!(PostResponseState {
-                        Accepted = "ACCEPTED",
-                        Confirmed = "CONFIRMED",
-                        Closed = "CLOSED",
-                    });
+                    pub type PostResponseState = crate::v3::platsolution::insurance::mch_transfer::reservation::apply::PostResponseState;
                 }
             }
         }
@@ -2573,168 +1816,15 @@ pub mod mch_transfer {
                     }
                 }
                 /// The request of `GET /v3/platsolution/insurance/mch-transfer/reservation/reservation-id/{reservation_id}` (微信支付预约单号查询预约商家转账记录).
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetRequest {
-                    /// 二级商户号
-                    ///
-                    /// Query parameter `sub_mchid`. Example: `1900001109`
-                    pub sub_mchid: String,
-                }
-                ::wechatpay::runtime::json_object!(GetRequest {
-                    sub_mchid: "sub_mchid" skip req,
-                });
+                pub type GetRequest = crate::v3::platsolution::insurance::mch_transfer::reservation::out_reservation_no::by_out_reservation_no::GetRequest;
                 /// The response of `GET /v3/platsolution/insurance/mch-transfer/reservation/reservation-id/{reservation_id}` (微信支付预约单号查询预约商家转账记录).
-                #[derive(Clone, Debug, PartialEq)]
-                pub struct GetResponse {
-                    /// 服务商商户号
-                    ///
-                    /// Example: `1900001109`
-                    pub sp_mchid: String,
-                    /// 二级商户号
-                    ///
-                    /// Example: `1900001109`
-                    pub sub_mchid: String,
-                    /// 服务商AppID
-                    ///
-                    /// Example: `wxf636efh567hg4356`
-                    pub sp_appid: String,
-                    /// 二级商户AppID
-                    ///
-                    /// Example: `wxf636efh567hg4356`
-                    pub sub_appid: Option<String>,
-                    /// 微信转账预约单号
-                    ///
-                    /// Example: `1330000071100999991182020050700019480001`
-                    pub reservation_id: String,
-                    /// 商户预约单号
-                    ///
-                    /// Example: `plfk2020042013`
-                    pub out_reservation_no: String,
-                    /// 转账场景ID
-                    ///
-                    /// Example: `1000`
-                    pub transfer_scene_id: String,
-                    /// 预计最晚转账日期
-                    ///
-                    /// Example: `2019-11-22`
-                    pub estimated_date: Option<String>,
-                    /// 预计最大转账金额
-                    ///
-                    /// Example: `400000`
-                    pub estimated_max_amount: Option<f64>,
-                    /// 准确转账金额
-                    ///
-                    /// Example: `100000`
-                    pub exact_amount: Option<f64>,
-                    /// 收款用户OpenID
-                    ///
-                    /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                    pub openid: String,
-                    /// 收款银行类型
-                    ///
-                    /// Example: `ICBC_DEBIT`
-                    pub bank_type: Option<String>,
-                    /// 预约记录状态
-                    ///
-                    /// Example: `ACCEPTED`
-                    pub state: GetResponseState,
-                    /// 预约记录受理的时间
-                    ///
-                    /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub accept_time: String,
-                    /// 预约记录用户确认预约的时间
-                    ///
-                    /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub reserve_time: Option<String>,
-                    /// 预约记录的关闭信息
-                    pub close_info: Option<GetResponseCloseInfo>,
-                }
-                ::wechatpay::runtime::json_object!(GetResponse {
-                    sp_mchid: "sp_mchid" req req,
-                    sub_mchid: "sub_mchid" req req,
-                    sp_appid: "sp_appid" req req,
-                    sub_appid: "sub_appid" opt opt,
-                    reservation_id: "reservation_id" req req,
-                    out_reservation_no: "out_reservation_no" req req,
-                    transfer_scene_id: "transfer_scene_id" req req,
-                    estimated_date: "estimated_date" opt opt,
-                    estimated_max_amount: "estimated_max_amount" opt opt,
-                    exact_amount: "exact_amount" opt opt,
-                    openid: "openid" req req,
-                    bank_type: "bank_type" opt opt,
-                    state: "state" req req,
-                    accept_time: "accept_time" req req,
-                    reserve_time: "reserve_time" opt opt,
-                    close_info: "close_info" opt opt,
-                });
+                pub type GetResponse = crate::v3::platsolution::insurance::mch_transfer::reservation::out_reservation_no::by_out_reservation_no::GetResponse;
                 /// 预约记录的关闭信息
-                #[derive(Clone, Debug, PartialEq)]
-                pub struct GetResponseCloseInfo {
-                    /// 预约记录关闭的时间
-                    ///
-                    /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub close_time: String,
-                    /// 预约记录关闭的原因
-                    ///
-                    /// Example: `USER_OVERDUE_UNCONFIRMED`
-                    pub close_reason: GetResponseCloseInfoCloseReason,
-                }
-                ::wechatpay::runtime::json_object!(GetResponseCloseInfo {
-                    close_time: "close_time" req req,
-                    close_reason: "close_reason" req req,
-                });
+                pub type GetResponseCloseInfo = crate::v3::platsolution::insurance::mch_transfer::reservation::out_reservation_no::by_out_reservation_no::GetResponseCloseInfo;
                 /// 预约记录关闭的原因
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseCloseInfoCloseReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseCloseInfoCloseReason {
-                    /// `USER_OVERDUE_UNCONFIRMED`: 用户超时未确认，系统自动关闭
-                    UserOverdueUnconfirmed,
-                    /// `CLOSE_CONFIRMED_VIA_MCH_API`: 商户通过API主动关闭已预约的记录
-                    CloseConfirmedViaMchApi,
-                    /// `CLOSE_ACCEPTED_VIA_MCH_API`: 商户通过API主动关闭已受理的记录
-                    CloseAcceptedViaMchApi,
-                    /// `TRANSFER_FINISHED`: 转账成功后，系统自动关闭
-                    TransferFinished,
-                    /// `OVERDUE_NOT_TRANSFER`: 商户在预计最晚转账日期之前，未发起或发起转账但转账失败，系统自动关闭。
-                    OverdueNotTransfer,
-                    /// `RESERVE_FAIL`: 因业务规则限制或者预约流程不合法，系统自动关闭
-                    ReserveFail,
-                    /// `USER_CLOSE`: 用户确认后，主动关闭预约
-                    UserClose,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseCloseInfoCloseReason {
-                    UserOverdueUnconfirmed = "USER_OVERDUE_UNCONFIRMED",
-                    CloseConfirmedViaMchApi = "CLOSE_CONFIRMED_VIA_MCH_API",
-                    CloseAcceptedViaMchApi = "CLOSE_ACCEPTED_VIA_MCH_API",
-                    TransferFinished = "TRANSFER_FINISHED",
-                    OverdueNotTransfer = "OVERDUE_NOT_TRANSFER",
-                    ReserveFail = "RESERVE_FAIL",
-                    UserClose = "USER_CLOSE",
-                });
+                pub type GetResponseCloseInfoCloseReason = crate::v3::platsolution::insurance::mch_transfer::reservation::out_reservation_no::by_out_reservation_no::GetResponseCloseInfoCloseReason;
                 /// 预约记录状态
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseState {
-                    /// `ACCEPTED`
-                    Accepted,
-                    /// `CONFIRMED`
-                    Confirmed,
-                    /// `CLOSED`
-                    Closed,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseState {
-                    Accepted = "ACCEPTED",
-                    Confirmed = "CONFIRMED",
-                    Closed = "CLOSED",
-                });
+                pub type GetResponseState = crate::v3::platsolution::insurance::mch_transfer::reservation::apply::PostResponseState;
             }
         }
     }

@@ -67,95 +67,9 @@ pub mod batches {
             }
         }
         /// The request of `POST /v3/platsolution/mch-transfer/batches/apply` (受理商家转账).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequest {
-            /// 二级商户号
-            ///
-            /// Example: `1900001109`
-            pub sub_mchid: String,
-            /// 服务商AppID
-            ///
-            /// Example: `wxf636efh567hg4356`
-            pub sp_appid: String,
-            /// 二级商户AppID
-            ///
-            /// Example: `wxf636efh567hg4356`
-            pub sub_appid: Option<String>,
-            /// 商家批次单号
-            ///
-            /// Example: `sjzz20230223`
-            pub out_batch_no: String,
-            /// 批次名称
-            ///
-            /// Example: `2023年2月深圳分部报销单`
-            pub batch_name: String,
-            /// 批次备注
-            ///
-            /// Example: `2023年2月深圳分部报销单`
-            pub batch_remark: String,
-            /// 转账总金额
-            ///
-            /// Example: `4000000`
-            pub total_amount: f64,
-            /// 转账总笔数
-            ///
-            /// Example: `200`
-            pub total_num: f64,
-            /// 转账场景ID
-            ///
-            /// Example: `1000`
-            pub transfer_scene_id: String,
-            /// 转账明细列表
-            pub transfer_detail_list: Vec<PostRequestTransferDetailList>,
-            /// 商户回调地址
-            ///
-            /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-            pub notify_url: String,
-        }
-        ::wechatpay::runtime::json_object!(PostRequest {
-            sub_mchid: "sub_mchid" req req,
-            sp_appid: "sp_appid" req req,
-            sub_appid: "sub_appid" opt opt,
-            out_batch_no: "out_batch_no" req req,
-            batch_name: "batch_name" req req,
-            batch_remark: "batch_remark" req req,
-            total_amount: "total_amount" req req,
-            total_num: "total_num" req req,
-            transfer_scene_id: "transfer_scene_id" req req,
-            transfer_detail_list: "transfer_detail_list" req req,
-            notify_url: "notify_url" req req,
-        });
+        pub type PostRequest = crate::v3::platsolution::insurance::mch_transfer::batches::apply::PostRequest;
         /// PostRequestTransferDetailList
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestTransferDetailList {
-            /// 商家明细单号
-            ///
-            /// Example: `x23zy545Bd5436`
-            pub out_detail_no: String,
-            /// 转账金额
-            ///
-            /// Example: `200000`
-            pub transfer_amount: f64,
-            /// 转账备注
-            ///
-            /// Example: `2023年2月报销`
-            pub transfer_remark: String,
-            /// 微信转账预约单号
-            ///
-            /// Example: `1330000071100999991182020050700019480001`
-            pub reservation_id: String,
-            /// 收款用户OpenID
-            ///
-            /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-            pub openid: String,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestTransferDetailList {
-            out_detail_no: "out_detail_no" req req,
-            transfer_amount: "transfer_amount" req req,
-            transfer_remark: "transfer_remark" req req,
-            reservation_id: "reservation_id" req req,
-            openid: "openid" req req,
-        });
+        pub type PostRequestTransferDetailList = crate::v3::platsolution::insurance::mch_transfer::batches::apply::PostRequestTransferDetailList;
         /// The response of `POST /v3/platsolution/mch-transfer/batches/apply` (受理商家转账).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -461,16 +375,7 @@ pub mod batches {
                             }
                         }
                         /// The request of `GET /v3/platsolution/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` (微信支付转账明细单号查询明细单).
-                        #[derive(Clone, Debug, PartialEq, Default)]
-                        pub struct GetRequest {
-                            /// 二级商户号
-                            ///
-                            /// Query parameter `sub_mchid`. Example: `1900000109`
-                            pub sub_mchid: String,
-                        }
-                        ::wechatpay::runtime::json_object!(GetRequest {
-                            sub_mchid: "sub_mchid" skip req,
-                        });
+                        pub type GetRequest = crate::v3::platsolution::ecommerce::withdraw::day_end_balance_withdraw::out_request_no::by_out_request_no::GetRequest;
                         /// The response of `GET /v3/platsolution/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` (微信支付转账明细单号查询明细单).
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct GetResponse {
@@ -650,16 +555,7 @@ pub mod batches {
                             }
                         }
                         /// The request of `GET /v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}` (查询商家转账明细电子回单).
-                        #[derive(Clone, Debug, PartialEq, Default)]
-                        pub struct GetRequest {
-                            /// 二级商户号
-                            ///
-                            /// Query parameter `sub_mchid`. Example: `1900000109`
-                            pub sub_mchid: String,
-                        }
-                        ::wechatpay::runtime::json_object!(GetRequest {
-                            sub_mchid: "sub_mchid" skip req,
-                        });
+                        pub type GetRequest = crate::v3::platsolution::ecommerce::withdraw::day_end_balance_withdraw::out_request_no::by_out_request_no::GetRequest;
                         /// The response of `GET /v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}` (查询商家转账明细电子回单).
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct GetResponse {
@@ -735,16 +631,7 @@ pub mod batches {
                                 }
                             }
                             /// The request of `POST /v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply` (申请商家转账明细电子回单).
-                            #[derive(Clone, Debug, PartialEq, Default)]
-                            pub struct PostRequest {
-                                /// 二级商户号
-                                ///
-                                /// Example: `1900102208`
-                                pub sub_mchid: String,
-                            }
-                            ::wechatpay::runtime::json_object!(PostRequest {
-                                sub_mchid: "sub_mchid" req req,
-                            });
+                            pub type PostRequest = crate::v3::platsolution::insurance::mch_transfer::batches::detail_receipts::out_batch_no::by_out_batch_no::out_detail_no::by_out_detail_no::apply::PostRequest;
                             /// The response of `POST /v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply` (申请商家转账明细电子回单).
                             #[derive(Clone, Debug, PartialEq, Default)]
                             pub struct PostResponse {
@@ -822,196 +709,15 @@ pub mod batches {
                 }
             }
             /// The request of `GET /v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}` (商户转账批次单号查询批次单).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetRequest {
-                /// 二级商户号
-                ///
-                /// Query parameter `sub_mchid`. Example: `1900102208`
-                pub sub_mchid: String,
-                /// 是否查询转账明细单
-                ///
-                /// Query parameter `need_query_detail`.
-                pub need_query_detail: bool,
-                /// 请求资源起始位置
-                ///
-                /// Query parameter `offset`.
-                pub offset: Option<f64>,
-                /// 最大资源条数
-                ///
-                /// Query parameter `limit`.
-                pub limit: Option<f64>,
-                /// 明细状态
-                ///
-                /// Query parameter `detail_state`. Example: `ALL`
-                pub detail_state: Option<GetRequestDetailState>,
-            }
-            ::wechatpay::runtime::json_object!(GetRequest {
-                sub_mchid: "sub_mchid" skip req,
-                need_query_detail: "need_query_detail" skip req,
-                offset: "offset" skip opt,
-                limit: "limit" skip opt,
-                detail_state: "detail_state" skip opt,
-            });
+            pub type GetRequest = crate::v3::platsolution::insurance::mch_transfer::batches::out_batch_no::by_out_batch_no::GetRequest;
             /// 明细状态
-            ///
-            /// A value this client does not know yet is kept as [`GetRequestDetailState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetRequestDetailState {
-                /// `ALL`: 全部
-                All,
-                /// `WAIT_PAY`: 待二级商户员工（转账验密人）确认, 符合免确认条件时, 系统会自动扭转为转账中
-                WaitPay,
-                /// `SUCCESS`: 转账成功
-                Success,
-                /// `FAIL`: 需要确认失败原因后，再决定是否重新发起对该笔明细单的转账（并非整个转账批次单）
-                Fail,
-                /// `BANK_REFUND`: 银行返回转账成功后，拒绝入账，资金会返回商户账户。
-                BankRefund,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetRequestDetailState {
-                All = "ALL",
-                WaitPay = "WAIT_PAY",
-                Success = "SUCCESS",
-                Fail = "FAIL",
-                BankRefund = "BANK_REFUND",
-            });
+            pub type GetRequestDetailState = crate::v3::platsolution::insurance::mch_transfer::batches::out_batch_no::by_out_batch_no::GetRequestDetailState;
             /// The response of `GET /v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}` (商户转账批次单号查询批次单).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponse {
-                /// 转账批次单
-                pub transfer_batch: GetResponseTransferBatch,
-                /// 转账明细单列表
-                pub data: Option<Vec<GetResponseData>>,
-                /// 请求资源起始位置
-                ///
-                /// Example: `0`
-                pub offset: Option<f64>,
-                /// 最大资源条数
-                ///
-                /// Example: `20`
-                pub limit: Option<f64>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponse {
-                transfer_batch: "transfer_batch" req req,
-                data: "data" opt opt,
-                offset: "offset" opt opt,
-                limit: "limit" opt opt,
-            });
+            pub type GetResponse = crate::v3::platsolution::mch_transfer::batches::batch_id::by_batch_id::GetResponse;
             /// GetResponseData
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseData {
-                /// 商家转账明细单号
-                ///
-                /// Example: `132000011085109987515042023022300246521006`
-                pub detail_id: String,
-                /// 商家明细单号
-                ///
-                /// Example: `x23zy545Bd5436`
-                pub out_detail_no: String,
-                /// 明细状态
-                ///
-                /// Example: `INIT`
-                pub detail_state: String,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseData {
-                detail_id: "detail_id" req req,
-                out_detail_no: "out_detail_no" req req,
-                detail_state: "detail_state" req req,
-            });
+            pub type GetResponseData = crate::v3::platsolution::mch_transfer::batches::batch_id::by_batch_id::GetResponseData;
             /// 转账批次单
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseTransferBatch {
-                /// 商家批次单号
-                ///
-                /// Example: `sjzz20230223`
-                pub out_batch_no: String,
-                /// 商家转账批次单号
-                ///
-                /// Example: `131000011085109987515042023022300246500006`
-                pub batch_id: String,
-                /// 服务商应用ID
-                ///
-                /// Example: `wxf636efh567hg4356`
-                pub sp_appid: String,
-                /// 二级商户号
-                ///
-                /// Example: `1900000109`
-                pub sub_mchid: String,
-                /// 二级商户应用ID
-                ///
-                /// Example: `wxf636efh567hg4356`
-                pub sub_appid: Option<String>,
-                /// 批次状态
-                ///
-                /// Example: `ACCEPTED`
-                pub batch_state: String,
-                /// 批次名称
-                ///
-                /// Example: `2023年2月深圳分部转账单`
-                pub batch_name: String,
-                /// 批次备注
-                ///
-                /// Example: `2023年2月深圳分部报销单`
-                pub batch_remark: String,
-                /// 批次关闭原因
-                ///
-                /// Example: `MERCHANT_REVOCATION`
-                pub close_reason: Option<String>,
-                /// 转账总金额
-                ///
-                /// Example: `4000000`
-                pub total_amount: f64,
-                /// 转账总笔数
-                ///
-                /// Example: `200`
-                pub total_num: f64,
-                /// 批次创建时间
-                ///
-                /// Example: `2023-02-23T13:29:35+08:00`
-                pub create_time: String,
-                /// 转账成功金额
-                ///
-                /// Example: `3900000`
-                pub success_amount: f64,
-                /// 转账成功笔数
-                ///
-                /// Example: `199`
-                pub success_num: f64,
-                /// 转账失败金额
-                ///
-                /// Example: `100000`
-                pub failed_amount: f64,
-                /// 转账失败笔数
-                ///
-                /// Example: `1`
-                pub failed_num: f64,
-                /// 转账场景ID
-                ///
-                /// Example: `1000`
-                pub transfer_scene_id: String,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseTransferBatch {
-                out_batch_no: "out_batch_no" req req,
-                batch_id: "batch_id" req req,
-                sp_appid: "sp_appid" req req,
-                sub_mchid: "sub_mchid" req req,
-                sub_appid: "sub_appid" opt opt,
-                batch_state: "batch_state" req req,
-                batch_name: "batch_name" req req,
-                batch_remark: "batch_remark" req req,
-                close_reason: "close_reason" opt opt,
-                total_amount: "total_amount" req req,
-                total_num: "total_num" req req,
-                create_time: "create_time" req req,
-                success_amount: "success_amount" req req,
-                success_num: "success_num" req req,
-                failed_amount: "failed_amount" req req,
-                failed_num: "failed_num" req req,
-                transfer_scene_id: "transfer_scene_id" req req,
-            });
+            pub type GetResponseTransferBatch = crate::v3::platsolution::mch_transfer::batches::batch_id::by_batch_id::GetResponseTransferBatch;
             /// `/v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}/details`
             pub mod details {
                 /// The chain step for `/v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}/details`, reached with `client.v3().platsolution().mch_transfer().batches().out_batch_no().out_batch_no(out_batch_no).details()`.
@@ -1065,107 +771,9 @@ pub mod batches {
                             }
                         }
                         /// The request of `GET /v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` (商户明细单号查询明细单).
-                        #[derive(Clone, Debug, PartialEq, Default)]
-                        pub struct GetRequest {
-                            /// 二级商户号
-                            ///
-                            /// Query parameter `sub_mchid`. Example: `1900000109`
-                            pub sub_mchid: String,
-                        }
-                        ::wechatpay::runtime::json_object!(GetRequest {
-                            sub_mchid: "sub_mchid" skip req,
-                        });
+                        pub type GetRequest = crate::v3::platsolution::ecommerce::withdraw::day_end_balance_withdraw::out_request_no::by_out_request_no::GetRequest;
                         /// The response of `GET /v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` (商户明细单号查询明细单).
-                        #[derive(Clone, Debug, PartialEq, Default)]
-                        pub struct GetResponse {
-                            /// 商家批次单号
-                            ///
-                            /// Example: `sjzz20230223`
-                            pub out_batch_no: String,
-                            /// 商家转账批次单号
-                            ///
-                            /// Example: `131000011085109987515042023022300246500006`
-                            pub batch_id: String,
-                            /// 商家明细单号
-                            ///
-                            /// Example: `x23zy545Bd5436`
-                            pub out_detail_no: String,
-                            /// 商家转账明细单号
-                            ///
-                            /// Example: `132000011085109987515042023022300246521006`
-                            pub detail_id: String,
-                            /// 服务商应用ID
-                            ///
-                            /// Example: `wxf636efh567hg4356`
-                            pub sp_appid: String,
-                            /// 二级商户号
-                            ///
-                            /// Example: `1900000109`
-                            pub sub_mchid: String,
-                            /// 二级商户应用ID
-                            ///
-                            /// Example: `wxf636efh567hg4356`
-                            pub sub_appid: Option<String>,
-                            /// 转账发起时间
-                            ///
-                            /// Example: `2023-02-23T13:29:35+08:00`
-                            pub create_time: String,
-                            /// 明细状态
-                            ///
-                            /// Example: `INIT`
-                            pub detail_state: String,
-                            /// 转账金额
-                            ///
-                            /// Example: `20000`
-                            pub transfer_amount: f64,
-                            /// 转账备注
-                            ///
-                            /// Example: `2023年2月报销`
-                            pub transfer_remark: String,
-                            /// 明细失败原因
-                            ///
-                            /// Example: `ACCOUNT_FROZEN`
-                            pub fail_reason: Option<String>,
-                            /// 收款用户OpenID
-                            ///
-                            /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                            pub openid: Option<String>,
-                            /// 收款银行类型
-                            ///
-                            /// Example: `ICBC_DEBIT`
-                            pub bank_type: Option<String>,
-                            /// 收款用户姓名
-                            ///
-                            /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-                            pub user_name: Option<String>,
-                            /// 转账完成时间
-                            ///
-                            /// Example: `2023-02-23T13:29:35+08:00`
-                            pub transfer_finish_time: Option<String>,
-                            /// 银行退票时间
-                            ///
-                            /// Example: `2023-02-23T13:29:35+08:00`
-                            pub bank_refund_time: Option<String>,
-                        }
-                        ::wechatpay::runtime::json_object!(GetResponse {
-                            out_batch_no: "out_batch_no" req req,
-                            batch_id: "batch_id" req req,
-                            out_detail_no: "out_detail_no" req req,
-                            detail_id: "detail_id" req req,
-                            sp_appid: "sp_appid" req req,
-                            sub_mchid: "sub_mchid" req req,
-                            sub_appid: "sub_appid" opt opt,
-                            create_time: "create_time" req req,
-                            detail_state: "detail_state" req req,
-                            transfer_amount: "transfer_amount" req req,
-                            transfer_remark: "transfer_remark" req req,
-                            fail_reason: "fail_reason" opt opt,
-                            openid: "openid" opt opt,
-                            bank_type: "bank_type" opt opt,
-                            user_name: "user_name" opt opt,
-                            transfer_finish_time: "transfer_finish_time" opt opt,
-                            bank_refund_time: "bank_refund_time" opt opt,
-                        });
+                        pub type GetResponse = crate::v3::platsolution::mch_transfer::batches::batch_id::by_batch_id::details::detail_id::by_detail_id::GetResponse;
                     }
                 }
             }
@@ -1223,16 +831,7 @@ pub mod batches {
                     }
                 }
                 /// The request of `GET /v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}` (查询商家转账批次电子回单).
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct GetRequest {
-                    /// 二级商户号
-                    ///
-                    /// Query parameter `sub_mchid`. Example: `1900000109`
-                    pub sub_mchid: String,
-                }
-                ::wechatpay::runtime::json_object!(GetRequest {
-                    sub_mchid: "sub_mchid" skip req,
-                });
+                pub type GetRequest = crate::v3::platsolution::ecommerce::withdraw::day_end_balance_withdraw::out_request_no::by_out_request_no::GetRequest;
                 /// The response of `GET /v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}` (查询商家转账批次电子回单).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponse {
@@ -1296,16 +895,7 @@ pub mod batches {
                         }
                     }
                     /// The request of `POST /v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply` (申请商家转账批次电子回单).
-                    #[derive(Clone, Debug, PartialEq, Default)]
-                    pub struct PostRequest {
-                        /// 二级商户号
-                        ///
-                        /// Example: `1900102208`
-                        pub sub_mchid: String,
-                    }
-                    ::wechatpay::runtime::json_object!(PostRequest {
-                        sub_mchid: "sub_mchid" req req,
-                    });
+                    pub type PostRequest = crate::v3::platsolution::insurance::mch_transfer::batches::detail_receipts::out_batch_no::by_out_batch_no::out_detail_no::by_out_detail_no::apply::PostRequest;
                     /// The response of `POST /v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply` (申请商家转账批次电子回单).
                     #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostResponse {
@@ -1376,175 +966,15 @@ pub mod reservation {
             }
         }
         /// The request of `POST /v3/platsolution/mch-transfer/reservation/apply` (受理单次预约商家转账).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequest {
-            /// 微信支付公钥ID/平台证书序列号
-            ///
-            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            pub wechatpay_serial: String,
-            /// 二级商户号
-            ///
-            /// Example: `1900001109`
-            pub sub_mchid: String,
-            /// 服务商AppID
-            ///
-            /// Example: `wxf636efh567hg4356`
-            pub sp_appid: String,
-            /// 二级商户AppID
-            ///
-            /// Example: `wxf636efh567hg4356`
-            pub sub_appid: Option<String>,
-            /// 商户预约单号
-            ///
-            /// Example: `plfk2020042013`
-            pub out_reservation_no: String,
-            /// 转账场景ID
-            ///
-            /// Example: `1000`
-            pub transfer_scene_id: String,
-            /// 预计最晚转账日期
-            ///
-            /// Example: `2019-11-22`
-            pub estimated_date: String,
-            /// 预计最大转账金额
-            ///
-            /// Example: `400000`
-            pub estimated_max_amount: Option<f64>,
-            /// 准确转账金额
-            ///
-            /// Example: `100000`
-            pub exact_amount: Option<f64>,
-            /// 收款用户OpenID
-            ///
-            /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-            pub openid: Option<String>,
-            /// 收款用户姓名
-            ///
-            /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-            pub user_real_name: Option<String>,
-            /// 预约备注
-            ///
-            /// Example: `由于存在收益波动，实际到账资金可能不等于当前金额`
-            pub reserve_remark: String,
-            /// 商户回调地址
-            ///
-            /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-            pub notify_url: String,
-            /// 场景报备信息
-            pub scene_report_data: Option<PostRequestSceneReportData>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequest {
-            wechatpay_serial: "Wechatpay-Serial" skip req,
-            sub_mchid: "sub_mchid" req req,
-            sp_appid: "sp_appid" req req,
-            sub_appid: "sub_appid" opt opt,
-            out_reservation_no: "out_reservation_no" req req,
-            transfer_scene_id: "transfer_scene_id" req req,
-            estimated_date: "estimated_date" req req,
-            estimated_max_amount: "estimated_max_amount" opt opt,
-            exact_amount: "exact_amount" opt opt,
-            openid: "openid" opt opt,
-            user_real_name: "user_real_name" opt opt,
-            reserve_remark: "reserve_remark" req req,
-            notify_url: "notify_url" req req,
-            scene_report_data: "scene_report_data" opt opt,
-        });
+        pub type PostRequest = crate::v3::platsolution::insurance::mch_transfer::reservation::apply::PostRequest;
         /// 场景报备信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestSceneReportData {
-            /// 保险保单报备信息
-            pub insurance_policy: Option<PostRequestSceneReportDataInsurancePolicy>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestSceneReportData {
-            insurance_policy: "insurance_policy" opt opt,
-        });
+        pub type PostRequestSceneReportData = crate::v3::platsolution::insurance::mch_transfer::reservation::apply::PostRequestSceneReportData;
         /// 保险保单报备信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestSceneReportDataInsurancePolicy {
-            /// 保险产品备案编号
-            ///
-            /// Example: `40058541257`
-            pub product_registration_no: String,
-            /// 保险单号
-            ///
-            /// Example: `202301011651`
-            pub policy_no: String,
-            /// 保险名称
-            ///
-            /// Example: `养老保险`
-            pub name: String,
-            /// 取现单号
-            ///
-            /// Example: `202310410941`
-            pub withdrawal_no: Option<String>,
-            /// 理赔单号
-            ///
-            /// Example: `202310410941`
-            pub claim_no: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestSceneReportDataInsurancePolicy {
-            product_registration_no: "product_registration_no" req req,
-            policy_no: "policy_no" req req,
-            name: "name" req req,
-            withdrawal_no: "withdrawal_no" opt opt,
-            claim_no: "claim_no" opt opt,
-        });
+        pub type PostRequestSceneReportDataInsurancePolicy = crate::v3::platsolution::insurance::mch_transfer::reservation::apply::PostRequestSceneReportDataInsurancePolicy;
         /// The response of `POST /v3/platsolution/mch-transfer/reservation/apply` (受理单次预约商家转账).
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct PostResponse {
-            /// 二级商户号
-            ///
-            /// Example: `1900001109`
-            pub sub_mchid: String,
-            /// 商户预约单号
-            ///
-            /// Example: `plfk2020042013`
-            pub out_reservation_no: String,
-            /// 微信转账预约单号
-            ///
-            /// Example: `1330000071100999991182020050700019480001`
-            pub reservation_id: String,
-            /// 预约记录受理时间
-            ///
-            /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub accept_time: String,
-            /// 预约记录状态
-            ///
-            /// Example: `ACCEPTED`
-            pub state: PostResponseState,
-            /// 跳转微信支付用户确认预约页的package信息
-            ///
-            /// Example: `affffddafdfafddffda==`
-            pub package_info: String,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            sub_mchid: "sub_mchid" req req,
-            out_reservation_no: "out_reservation_no" req req,
-            reservation_id: "reservation_id" req req,
-            accept_time: "accept_time" req req,
-            state: "state" req req,
-            package_info: "package_info" req req,
-        });
+        pub type PostResponse = crate::v3::platsolution::insurance::mch_transfer::reservation::apply::PostResponse;
         /// 预约记录状态
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseState {
-            /// `ACCEPTED`
-            Accepted,
-            /// `CONFIRMED`
-            Confirmed,
-            /// `CLOSED`
-            Closed,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseState {
-            Accepted = "ACCEPTED",
-            Confirmed = "CONFIRMED",
-            Closed = "CLOSED",
-        });
+        pub type PostResponseState = crate::v3::platsolution::insurance::mch_transfer::reservation::apply::PostResponseState;
     }
     /// `/v3/platsolution/mch-transfer/reservation/out-reservation-no`
     pub mod out_reservation_no {
@@ -1591,16 +1021,7 @@ pub mod reservation {
                 }
             }
             /// The request of `GET /v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}` (商户预约单号查询预约商家转账记录).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetRequest {
-                /// 二级商户号
-                ///
-                /// Query parameter `sub_mchid`. Example: `1900001109`
-                pub sub_mchid: String,
-            }
-            ::wechatpay::runtime::json_object!(GetRequest {
-                sub_mchid: "sub_mchid" skip req,
-            });
+            pub type GetRequest = crate::v3::platsolution::insurance::mch_transfer::reservation::out_reservation_no::by_out_reservation_no::GetRequest;
             /// The response of `GET /v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}` (商户预约单号查询预约商家转账记录).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
@@ -1723,116 +1144,11 @@ pub mod reservation {
                     }
                 }
                 /// The request of `POST /v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close` (关闭预约商家转账记录).
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostRequest {
-                    /// 二级商户号
-                    ///
-                    /// Query parameter `sub_mchid`. Example: `1900001109`
-                    pub sub_mchid: String,
-                }
-                ::wechatpay::runtime::json_object!(PostRequest {
-                    sub_mchid: "sub_mchid" skip req,
-                });
+                pub type PostRequest = crate::v3::platsolution::insurance::mch_transfer::reservation::out_reservation_no::by_out_reservation_no::GetRequest;
                 /// The response of `POST /v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close` (关闭预约商家转账记录).
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostResponse {
-                    /// 服务商商户号
-                    ///
-                    /// Example: `1900001109`
-                    pub sp_mchid: String,
-                    /// 二级商户号
-                    ///
-                    /// Example: `1900001109`
-                    pub sub_mchid: String,
-                    /// 服务商AppID
-                    ///
-                    /// Example: `wxf636efh567hg4356`
-                    pub sp_appid: String,
-                    /// 二级商户AppID
-                    ///
-                    /// Example: `wxf636efh567hg4356`
-                    pub sub_appid: Option<String>,
-                    /// 微信转账预约单号
-                    ///
-                    /// Example: `1330000071100999991182020050700019480001`
-                    pub reservation_id: String,
-                    /// 商户预约单号
-                    ///
-                    /// Example: `plfk2020042013`
-                    pub out_reservation_no: String,
-                    /// 转账场景ID
-                    ///
-                    /// Example: `1000`
-                    pub transfer_scene_id: String,
-                    /// 预计最晚转账日期
-                    ///
-                    /// Example: `2019-11-22`
-                    pub estimated_date: Option<String>,
-                    /// 预计最大转账金额
-                    ///
-                    /// Example: `400000`
-                    pub estimated_max_amount: Option<f64>,
-                    /// 准确转账金额
-                    ///
-                    /// Example: `100000`
-                    pub exact_amount: Option<f64>,
-                    /// 收款用户OpenID
-                    ///
-                    /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                    pub openid: String,
-                    /// 收款银行类型
-                    ///
-                    /// Example: `ICBC_DEBIT`
-                    pub bank_type: Option<String>,
-                    /// 预约记录状态
-                    ///
-                    /// Example: `ACCEPTED`
-                    pub state: String,
-                    /// 预约记录受理的时间
-                    ///
-                    /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub accept_time: String,
-                    /// 预约记录用户确认预约的时间
-                    ///
-                    /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub reserve_time: Option<String>,
-                    /// 预约记录的关闭信息
-                    pub close_info: Option<PostResponseCloseInfo>,
-                }
-                ::wechatpay::runtime::json_object!(PostResponse {
-                    sp_mchid: "sp_mchid" req req,
-                    sub_mchid: "sub_mchid" req req,
-                    sp_appid: "sp_appid" req req,
-                    sub_appid: "sub_appid" opt opt,
-                    reservation_id: "reservation_id" req req,
-                    out_reservation_no: "out_reservation_no" req req,
-                    transfer_scene_id: "transfer_scene_id" req req,
-                    estimated_date: "estimated_date" opt opt,
-                    estimated_max_amount: "estimated_max_amount" opt opt,
-                    exact_amount: "exact_amount" opt opt,
-                    openid: "openid" req req,
-                    bank_type: "bank_type" opt opt,
-                    state: "state" req req,
-                    accept_time: "accept_time" req req,
-                    reserve_time: "reserve_time" opt opt,
-                    close_info: "close_info" opt opt,
-                });
+                pub type PostResponse = crate::v3::platsolution::mch_transfer::reservation::out_reservation_no::by_out_reservation_no::GetResponse;
                 /// 预约记录的关闭信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostResponseCloseInfo {
-                    /// 预约记录关闭的时间
-                    ///
-                    /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub close_time: String,
-                    /// 预约记录关闭的原因
-                    ///
-                    /// Example: `USER_OVERDUE_UNCONFIRMED`
-                    pub close_reason: String,
-                }
-                ::wechatpay::runtime::json_object!(PostResponseCloseInfo {
-                    close_time: "close_time" req req,
-                    close_reason: "close_reason" req req,
-                });
+                pub type PostResponseCloseInfo = crate::v3::platsolution::mch_transfer::reservation::out_reservation_no::by_out_reservation_no::GetResponseCloseInfo;
             }
         }
     }
@@ -1872,116 +1188,11 @@ pub mod reservation {
                 }
             }
             /// The request of `GET /v3/platsolution/mch-transfer/reservation/reservation-id/{reservation_id}` (微信支付预约单号查询预约商家转账记录).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetRequest {
-                /// 二级商户号
-                ///
-                /// Query parameter `sub_mchid`. Example: `1900001109`
-                pub sub_mchid: String,
-            }
-            ::wechatpay::runtime::json_object!(GetRequest {
-                sub_mchid: "sub_mchid" skip req,
-            });
+            pub type GetRequest = crate::v3::platsolution::insurance::mch_transfer::reservation::out_reservation_no::by_out_reservation_no::GetRequest;
             /// The response of `GET /v3/platsolution/mch-transfer/reservation/reservation-id/{reservation_id}` (微信支付预约单号查询预约商家转账记录).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponse {
-                /// 服务商商户号
-                ///
-                /// Example: `1900001109`
-                pub sp_mchid: String,
-                /// 二级商户号
-                ///
-                /// Example: `1900001109`
-                pub sub_mchid: String,
-                /// 服务商AppID
-                ///
-                /// Example: `wxf636efh567hg4356`
-                pub sp_appid: String,
-                /// 二级商户AppID
-                ///
-                /// Example: `wxf636efh567hg4356`
-                pub sub_appid: Option<String>,
-                /// 微信转账预约单号
-                ///
-                /// Example: `1330000071100999991182020050700019480001`
-                pub reservation_id: String,
-                /// 商户预约单号
-                ///
-                /// Example: `plfk2020042013`
-                pub out_reservation_no: String,
-                /// 转账场景ID
-                ///
-                /// Example: `1000`
-                pub transfer_scene_id: String,
-                /// 预计最晚转账日期
-                ///
-                /// Example: `2019-11-22`
-                pub estimated_date: Option<String>,
-                /// 预计最大转账金额
-                ///
-                /// Example: `400000`
-                pub estimated_max_amount: Option<f64>,
-                /// 准确转账金额
-                ///
-                /// Example: `100000`
-                pub exact_amount: Option<f64>,
-                /// 收款用户OpenID
-                ///
-                /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                pub openid: String,
-                /// 收款银行类型
-                ///
-                /// Example: `ICBC_DEBIT`
-                pub bank_type: Option<String>,
-                /// 预约记录状态
-                ///
-                /// Example: `ACCEPTED`
-                pub state: String,
-                /// 预约记录受理的时间
-                ///
-                /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub accept_time: String,
-                /// 预约记录用户确认预约的时间
-                ///
-                /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub reserve_time: Option<String>,
-                /// 预约记录的关闭信息
-                pub close_info: Option<GetResponseCloseInfo>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponse {
-                sp_mchid: "sp_mchid" req req,
-                sub_mchid: "sub_mchid" req req,
-                sp_appid: "sp_appid" req req,
-                sub_appid: "sub_appid" opt opt,
-                reservation_id: "reservation_id" req req,
-                out_reservation_no: "out_reservation_no" req req,
-                transfer_scene_id: "transfer_scene_id" req req,
-                estimated_date: "estimated_date" opt opt,
-                estimated_max_amount: "estimated_max_amount" opt opt,
-                exact_amount: "exact_amount" opt opt,
-                openid: "openid" req req,
-                bank_type: "bank_type" opt opt,
-                state: "state" req req,
-                accept_time: "accept_time" req req,
-                reserve_time: "reserve_time" opt opt,
-                close_info: "close_info" opt opt,
-            });
+            pub type GetResponse = crate::v3::platsolution::mch_transfer::reservation::out_reservation_no::by_out_reservation_no::GetResponse;
             /// 预约记录的关闭信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetResponseCloseInfo {
-                /// 预约记录关闭的时间
-                ///
-                /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub close_time: String,
-                /// 预约记录关闭的原因
-                ///
-                /// Example: `USER_OVERDUE_UNCONFIRMED`
-                pub close_reason: String,
-            }
-            ::wechatpay::runtime::json_object!(GetResponseCloseInfo {
-                close_time: "close_time" req req,
-                close_reason: "close_reason" req req,
-            });
+            pub type GetResponseCloseInfo = crate::v3::platsolution::mch_transfer::reservation::out_reservation_no::by_out_reservation_no::GetResponseCloseInfo;
         }
     }
 }

@@ -264,25 +264,7 @@ pub enum PostResponseReceiversResult {
     Closed = "CLOSED",
 });
 /// 分账接收方类型
-///
-/// A value this client does not know yet is kept as [`PostResponseReceiversType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostResponseReceiversType {
-    /// `MERCHANT_ID`
-    MerchantId,
-    /// `PERSONAL_OPENID`
-    PersonalOpenid,
-    /// `PERSONAL_SUB_OPENID`
-    PersonalSubOpenid,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostResponseReceiversType {
-    MerchantId = "MERCHANT_ID",
-    PersonalOpenid = "PERSONAL_OPENID",
-    PersonalSubOpenid = "PERSONAL_SUB_OPENID",
-});
+pub type PostResponseReceiversType = crate::v3::profitsharing::orders::PostRequestReceiversType;
 /// 分账单状态
 ///
 /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -424,80 +406,11 @@ pub mod by_out_order_no {
         finish_time: "finish_time" req req,
     });
     /// 分账结果
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseReceiversResult::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseReceiversResult {
-        /// `ACCOUNT_ABNORMAL`: 分账接收账户异常
-        AccountAbnormal,
-        /// `NO_RELATION`: 分账关系已解除
-        NoRelation,
-        /// `RECEIVER_HIGH_RISK`: 高风险接收方
-        ReceiverHighRisk,
-        /// `RECEIVER_REAL_NAME_NOT_VERIFIED`: 接收方未实名
-        ReceiverRealNameNotVerified,
-        /// `NO_AUTH`: 分账权限已解除
-        NoAuth,
-        /// `RECEIVER_RECEIPT_LIMIT`: 超出用户月收款限额
-        ReceiverReceiptLimit,
-        /// `PAYER_ACCOUNT_ABNORMAL`: 分出方账户异常
-        PayerAccountAbnormal,
-        /// `INVALID_REQUEST`: 描述参数设置失败
-        InvalidRequest,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseReceiversResult {
-        AccountAbnormal = "ACCOUNT_ABNORMAL",
-        NoRelation = "NO_RELATION",
-        ReceiverHighRisk = "RECEIVER_HIGH_RISK",
-        ReceiverRealNameNotVerified = "RECEIVER_REAL_NAME_NOT_VERIFIED",
-        NoAuth = "NO_AUTH",
-        ReceiverReceiptLimit = "RECEIVER_RECEIPT_LIMIT",
-        PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
-        InvalidRequest = "INVALID_REQUEST",
-    });
+    pub type GetResponseReceiversResult = crate::v3::profitsharing::orders::PostResponseReceiversFailReason;
     /// 分账接收方类型
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseReceiversType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseReceiversType {
-        /// `MERCHANT_ID`
-        MerchantId,
-        /// `PERSONAL_OPENID`
-        PersonalOpenid,
-        /// `PERSONAL_SUB_OPENID`
-        PersonalSubOpenid,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseReceiversType {
-        MerchantId = "MERCHANT_ID",
-        PersonalOpenid = "PERSONAL_OPENID",
-        PersonalSubOpenid = "PERSONAL_SUB_OPENID",
-    });
+    pub type GetResponseReceiversType = crate::v3::profitsharing::orders::PostRequestReceiversType;
     /// 分账单状态
-    ///
-    /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum GetResponseState {
-        /// `PENDING`
-        Pending,
-        /// `SUCCESS`
-        Success,
-        /// `CLOSED`
-        Closed,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(GetResponseState {
-        Pending = "PENDING",
-        Success = "SUCCESS",
-        Closed = "CLOSED",
-    });
+    pub type GetResponseState = crate::v3::profitsharing::orders::PostResponseReceiversResult;
 }
 /// `/v3/profitsharing/orders/unfreeze`
 pub mod unfreeze {
@@ -629,75 +542,9 @@ pub mod unfreeze {
         finish_time: "finish_time" req req,
     });
     /// 分账失败原因
-    ///
-    /// A value this client does not know yet is kept as [`PostResponseReceiversFailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostResponseReceiversFailReason {
-        /// `ACCOUNT_ABNORMAL`: 分账接收账户异常
-        AccountAbnormal,
-        /// `NO_RELATION`: 分账关系已解除
-        NoRelation,
-        /// `RECEIVER_HIGH_RISK`: 高风险接收方
-        ReceiverHighRisk,
-        /// `RECEIVER_REAL_NAME_NOT_VERIFIED`: 接收方未实名
-        ReceiverRealNameNotVerified,
-        /// `NO_AUTH`: 分账权限已解除
-        NoAuth,
-        /// `RECEIVER_RECEIPT_LIMIT`: 超出用户月收款限额
-        ReceiverReceiptLimit,
-        /// `PAYER_ACCOUNT_ABNORMAL`: 分出方账户异常
-        PayerAccountAbnormal,
-        /// `INVALID_REQUEST`: 描述参数设置失败
-        InvalidRequest,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostResponseReceiversFailReason {
-        AccountAbnormal = "ACCOUNT_ABNORMAL",
-        NoRelation = "NO_RELATION",
-        ReceiverHighRisk = "RECEIVER_HIGH_RISK",
-        ReceiverRealNameNotVerified = "RECEIVER_REAL_NAME_NOT_VERIFIED",
-        NoAuth = "NO_AUTH",
-        ReceiverReceiptLimit = "RECEIVER_RECEIPT_LIMIT",
-        PayerAccountAbnormal = "PAYER_ACCOUNT_ABNORMAL",
-        InvalidRequest = "INVALID_REQUEST",
-    });
+    pub type PostResponseReceiversFailReason = crate::v3::profitsharing::orders::PostResponseReceiversFailReason;
     /// 分账接收方类型
-    ///
-    /// A value this client does not know yet is kept as [`PostResponseReceiversType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostResponseReceiversType {
-        /// `MERCHANT_ID`
-        MerchantId,
-        /// `PERSONAL_OPENID`
-        PersonalOpenid,
-        /// `PERSONAL_SUB_OPENID`
-        PersonalSubOpenid,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostResponseReceiversType {
-        MerchantId = "MERCHANT_ID",
-        PersonalOpenid = "PERSONAL_OPENID",
-        PersonalSubOpenid = "PERSONAL_SUB_OPENID",
-    });
+    pub type PostResponseReceiversType = crate::v3::profitsharing::orders::PostRequestReceiversType;
     /// 分账单状态
-    ///
-    /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostResponseState {
-        /// `PROCESSING`
-        Processing,
-        /// `FINISHED`
-        Finished,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostResponseState {
-        Processing = "PROCESSING",
-        Finished = "FINISHED",
-    });
+    pub type PostResponseState = crate::v3::profitsharing::orders::PostResponseState;
 }

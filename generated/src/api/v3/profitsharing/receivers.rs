@@ -132,25 +132,7 @@ pub mod add {
         Custom = "CUSTOM",
     });
     /// 分账接收方类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestType {
-        /// `MERCHANT_ID`
-        MerchantId,
-        /// `PERSONAL_OPENID`
-        PersonalOpenid,
-        /// `PERSONAL_SUB_OPENID`
-        PersonalSubOpenid,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestType {
-        MerchantId = "MERCHANT_ID",
-        PersonalOpenid = "PERSONAL_OPENID",
-        PersonalSubOpenid = "PERSONAL_SUB_OPENID",
-    });
+    pub type PostRequestType = crate::v3::profitsharing::orders::PostRequestReceiversType;
     /// The response of `POST /v3/profitsharing/receivers/add` (添加分账接收方).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -188,69 +170,9 @@ pub mod add {
         custom_relation: "custom_relation" opt opt,
     });
     /// 与分账方的关系类型
-    ///
-    /// A value this client does not know yet is kept as [`PostResponseRelationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostResponseRelationType {
-        /// `SERVICE_PROVIDER`: 服务商
-        ServiceProvider,
-        /// `STORE`: 门店
-        Store,
-        /// `STAFF`: 员工
-        Staff,
-        /// `STORE_OWNER`: 店主
-        StoreOwner,
-        /// `PARTNER`: 合作伙伴
-        Partner,
-        /// `HEADQUARTER`: 总部
-        Headquarter,
-        /// `BRAND`: 品牌方
-        Brand,
-        /// `DISTRIBUTOR`: 分销商
-        Distributor,
-        /// `USER`: 用户
-        User,
-        /// `SUPPLIER`: 供应商
-        Supplier,
-        /// `CUSTOM`: 自定义
-        Custom,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostResponseRelationType {
-        ServiceProvider = "SERVICE_PROVIDER",
-        Store = "STORE",
-        Staff = "STAFF",
-        StoreOwner = "STORE_OWNER",
-        Partner = "PARTNER",
-        Headquarter = "HEADQUARTER",
-        Brand = "BRAND",
-        Distributor = "DISTRIBUTOR",
-        User = "USER",
-        Supplier = "SUPPLIER",
-        Custom = "CUSTOM",
-    });
+    pub type PostResponseRelationType = crate::v3::profitsharing::receivers::add::PostRequestRelationType;
     /// 分账接收方类型
-    ///
-    /// A value this client does not know yet is kept as [`PostResponseType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostResponseType {
-        /// `MERCHANT_ID`
-        MerchantId,
-        /// `PERSONAL_OPENID`
-        PersonalOpenid,
-        /// `PERSONAL_SUB_OPENID`
-        PersonalSubOpenid,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostResponseType {
-        MerchantId = "MERCHANT_ID",
-        PersonalOpenid = "PERSONAL_OPENID",
-        PersonalSubOpenid = "PERSONAL_SUB_OPENID",
-    });
+    pub type PostResponseType = crate::v3::profitsharing::orders::PostRequestReceiversType;
 }
 /// `/v3/profitsharing/receivers/delete`
 pub mod delete_ {
@@ -302,25 +224,7 @@ pub mod delete_ {
         account: "account" req req,
     });
     /// 分账接收方类型
-    ///
-    /// A value this client does not know yet is kept as [`PostRequestType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostRequestType {
-        /// `MERCHANT_ID`
-        MerchantId,
-        /// `PERSONAL_OPENID`
-        PersonalOpenid,
-        /// `PERSONAL_SUB_OPENID`
-        PersonalSubOpenid,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostRequestType {
-        MerchantId = "MERCHANT_ID",
-        PersonalOpenid = "PERSONAL_OPENID",
-        PersonalSubOpenid = "PERSONAL_SUB_OPENID",
-    });
+    pub type PostRequestType = crate::v3::profitsharing::orders::PostRequestReceiversType;
     /// The response of `POST /v3/profitsharing/receivers/delete` (删除分账接收方).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -343,23 +247,5 @@ pub mod delete_ {
         account: "account" req req,
     });
     /// 分账接收方类型
-    ///
-    /// A value this client does not know yet is kept as [`PostResponseType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostResponseType {
-        /// `MERCHANT_ID`
-        MerchantId,
-        /// `PERSONAL_OPENID`
-        PersonalOpenid,
-        /// `PERSONAL_SUB_OPENID`
-        PersonalSubOpenid,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostResponseType {
-        MerchantId = "MERCHANT_ID",
-        PersonalOpenid = "PERSONAL_OPENID",
-        PersonalSubOpenid = "PERSONAL_SUB_OPENID",
-    });
+    pub type PostResponseType = crate::v3::profitsharing::orders::PostRequestReceiversType;
 }

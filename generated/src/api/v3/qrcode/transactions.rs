@@ -355,22 +355,7 @@ pub enum PostResponsePromotionDetailType {
     Nocash = "NOCASH",
 });
 /// 交易场景
-///
-/// A value this client does not know yet is kept as [`PostResponseTradeScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostResponseTradeScene {
-    /// `BUS`
-    Bus,
-    /// `METRO`
-    Metro,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostResponseTradeScene {
-    Bus = "BUS",
-    Metro = "METRO",
-});
+pub type PostResponseTradeScene = crate::v3::qrcode::transactions::PostRequestTradeScene;
 /// 交易状态
 ///
 /// A value this client does not know yet is kept as [`PostResponseTradeState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -461,254 +446,24 @@ pub mod out_trade_no {
             sub_mchid: "sub_mchid" skip opt,
         });
         /// The response of `GET /v3/qrcode/transactions/out-trade-no/{out_trade_no}` (查询订单).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponse {
-            /// 公众账号ID
-            pub appid: Option<String>,
-            /// 子商户公众账号ID
-            pub sub_appid: Option<String>,
-            /// 商户号
-            pub sp_mchid: Option<String>,
-            /// 子商户号
-            pub sub_mchid: Option<String>,
-            /// 服务描述
-            pub description: Option<String>,
-            /// 订单创建时间
-            pub create_time: Option<String>,
-            /// 商户订单号
-            pub out_trade_no: Option<String>,
-            /// 微信支付订单号
-            pub transaction_id: Option<String>,
-            /// 交易状态
-            pub trade_state: Option<GetResponseTradeState>,
-            /// 交易状态描述
-            pub trade_state_description: Option<String>,
-            /// 支付完成时间
-            pub success_time: Option<String>,
-            /// 付款银行
-            pub bank_type: Option<String>,
-            /// 用户还款状态
-            pub user_repay_state: Option<GetResponseUserRepayState>,
-            /// 还款微信支付订单号
-            pub repay_transaction_id: Option<String>,
-            /// 垫资还款时间
-            pub repay_time: Option<String>,
-            /// 附加数据
-            pub attach: Option<String>,
-            /// 代扣签约ID
-            pub contract_id: Option<String>,
-            /// 交易场景
-            pub trade_scene: Option<GetResponseTradeScene>,
-            /// 公交场景信息
-            pub bus_info: Option<GetResponseBusInfo>,
-            /// 地铁场景信息
-            pub metro_info: Option<GetResponseMetroInfo>,
-            /// 订单金额信息
-            pub amount: Option<GetResponseAmount>,
-            /// `promotion_detail`
-            pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponse {
-            appid: "appid" opt opt,
-            sub_appid: "sub_appid" opt opt,
-            sp_mchid: "sp_mchid" opt opt,
-            sub_mchid: "sub_mchid" opt opt,
-            description: "description" opt opt,
-            create_time: "create_time" opt opt,
-            out_trade_no: "out_trade_no" opt opt,
-            transaction_id: "transaction_id" opt opt,
-            trade_state: "trade_state" opt opt,
-            trade_state_description: "trade_state_description" opt opt,
-            success_time: "success_time" opt opt,
-            bank_type: "bank_type" opt opt,
-            user_repay_state: "user_repay_state" opt opt,
-            repay_transaction_id: "repay_transaction_id" opt opt,
-            repay_time: "repay_time" opt opt,
-            attach: "attach" opt opt,
-            contract_id: "contract_id" opt opt,
-            trade_scene: "trade_scene" opt opt,
-            bus_info: "bus_info" opt opt,
-            metro_info: "metro_info" opt opt,
-            amount: "amount" opt opt,
-            promotion_detail: "promotion_detail" opt opt,
-        });
+        pub type GetResponse = crate::v3::qrcode::transactions::PostResponse;
         /// 订单金额信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseAmount {
-            /// 订单金额
-            pub total: Option<i64>,
-            /// 用户实际支付金额
-            pub payer_total: Option<i64>,
-            /// 货币类型
-            pub currency: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseAmount {
-            total: "total" opt opt,
-            payer_total: "payer_total" opt opt,
-            currency: "currency" opt opt,
-        });
+        pub type GetResponseAmount = crate::v3::qrcode::transactions::PostResponseAmount;
         /// 公交场景信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseBusInfo {
-            /// 用户乘车时间（上车）
-            pub start_time: Option<String>,
-            /// 乘车路线
-            pub line_name: Option<String>,
-            /// 车牌号。
-            pub plate_number: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseBusInfo {
-            start_time: "start_time" opt opt,
-            line_name: "line_name" opt opt,
-            plate_number: "plate_number" opt opt,
-        });
+        pub type GetResponseBusInfo = crate::v3::qrcode::transactions::PostResponseBusInfo;
         /// 地铁场景信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseMetroInfo {
-            /// 用户乘车时间（上车）
-            pub start_time: Option<String>,
-            /// 用户下车时间
-            pub end_time: Option<String>,
-            /// 乘车起始站
-            pub start_station: Option<String>,
-            /// 乘车终点站
-            pub end_station: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseMetroInfo {
-            start_time: "start_time" opt opt,
-            end_time: "end_time" opt opt,
-            start_station: "start_station" opt opt,
-            end_station: "end_station" opt opt,
-        });
+        pub type GetResponseMetroInfo = crate::v3::qrcode::transactions::PostResponseMetroInfo;
         /// 优惠信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponsePromotionDetail {
-            /// 券ID
-            pub coupon_id: Option<String>,
-            /// 优惠名称
-            pub name: Option<String>,
-            /// 优惠范围
-            pub scope: Option<GetResponsePromotionDetailScope>,
-            /// 优惠类型
-            pub type_: Option<GetResponsePromotionDetailType>,
-            /// 活动ID
-            pub stock_id: Option<String>,
-            /// 优惠券面额
-            pub amount: Option<i64>,
-            /// 微信出资
-            pub wechatpay_contribute: Option<i64>,
-            /// 商户出资
-            pub merchant_contribute: Option<i64>,
-            /// 其他出资
-            pub other_contribute: Option<i64>,
-            /// 优惠币种
-            pub currency: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponsePromotionDetail {
-            coupon_id: "coupon_id" opt opt,
-            name: "name" opt opt,
-            scope: "scope" opt opt,
-            type_: "type" opt opt,
-            stock_id: "stock_id" opt opt,
-            amount: "amount" opt opt,
-            wechatpay_contribute: "wechatpay_contribute" opt opt,
-            merchant_contribute: "merchant_contribute" opt opt,
-            other_contribute: "other_contribute" opt opt,
-            currency: "currency" opt opt,
-        });
+        pub type GetResponsePromotionDetail = crate::v3::qrcode::transactions::PostResponsePromotionDetail;
         /// 优惠范围
-        ///
-        /// A value this client does not know yet is kept as [`GetResponsePromotionDetailScope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponsePromotionDetailScope {
-            /// `GLOBAL`
-            Global,
-            /// `SINGLE`
-            Single,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponsePromotionDetailScope {
-            Global = "GLOBAL",
-            Single = "SINGLE",
-        });
+        pub type GetResponsePromotionDetailScope = crate::v3::qrcode::transactions::PostResponsePromotionDetailScope;
         /// 优惠类型
-        ///
-        /// A value this client does not know yet is kept as [`GetResponsePromotionDetailType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponsePromotionDetailType {
-            /// `CASH`
-            Cash,
-            /// `NOCASH`
-            Nocash,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponsePromotionDetailType {
-            Cash = "CASH",
-            Nocash = "NOCASH",
-        });
+        pub type GetResponsePromotionDetailType = crate::v3::qrcode::transactions::PostResponsePromotionDetailType;
         /// 交易场景
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseTradeScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseTradeScene {
-            /// `BUS`
-            Bus,
-            /// `METRO`
-            Metro,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseTradeScene {
-            Bus = "BUS",
-            Metro = "METRO",
-        });
+        pub type GetResponseTradeScene = crate::v3::qrcode::transactions::PostRequestTradeScene;
         /// 交易状态
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseTradeState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseTradeState {
-            /// `SUCCESS`
-            Success,
-            /// `ACCEPTED`
-            Accepted,
-            /// `PAY_FAIL`
-            PayFail,
-            /// `REFUND`
-            Refund,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseTradeState {
-            Success = "SUCCESS",
-            Accepted = "ACCEPTED",
-            PayFail = "PAY_FAIL",
-            Refund = "REFUND",
-        });
+        pub type GetResponseTradeState = crate::v3::qrcode::transactions::PostResponseTradeState;
         /// 用户还款状态
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseUserRepayState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseUserRepayState {
-            /// `NOT_REPAY`
-            NotRepay,
-            /// `REPAID`
-            Repaid,
-            /// `ALL_REFUND`
-            AllRefund,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseUserRepayState {
-            NotRepay = "NOT_REPAY",
-            Repaid = "REPAID",
-            AllRefund = "ALL_REFUND",
-        });
+        pub type GetResponseUserRepayState = crate::v3::qrcode::transactions::PostResponseUserRepayState;
     }
 }

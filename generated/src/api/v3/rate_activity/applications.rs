@@ -228,29 +228,8 @@ pub mod id {
             apply_material_information: "apply_material_information" opt opt,
         });
         /// 补充信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PatchRequestAdditionalInformation {
-            /// 补充说明
-            ///
-            /// Example: `特殊情况，说明原因`
-            pub additional_message: Option<String>,
-            /// `additional_material`
-            pub additional_material: Option<Vec<String>>,
-        }
-        ::wechatpay::runtime::json_object!(PatchRequestAdditionalInformation {
-            additional_message: "additional_message" opt opt,
-            additional_material: "additional_material" opt opt,
-        });
+        pub type PatchRequestAdditionalInformation = crate::v3::rate_activity::applications::PostRequestAdditionalInformation;
         /// The response of `PATCH /v3/rate-activity/applications/id/{application_id}` (修改单据信息API).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PatchResponse {
-            /// 申请单编号
-            ///
-            /// Example: `20000000011111`
-            pub application_id: String,
-        }
-        ::wechatpay::runtime::json_object!(PatchResponse {
-            application_id: "application_id" req req,
-        });
+        pub type PatchResponse = crate::v3::rate_activity::applications::PostResponse;
     }
 }

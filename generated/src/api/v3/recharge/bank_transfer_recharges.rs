@@ -249,25 +249,7 @@ pub mod out_recharge_no {
             close_time: "close_time" opt opt,
         });
         /// 充值入账账户
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseAccountType {
-            /// `BASIC`
-            Basic,
-            /// `OPERATION`
-            Operation,
-            /// `FEES`
-            Fees,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseAccountType {
-            Basic = "BASIC",
-            Operation = "OPERATION",
-            Fees = "FEES",
-        });
+        pub type GetResponseAccountType = crate::v3::recharge::bank_transfer_recharges::apply::PostRequestAccountType;
         /// 转账充值的付款信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseBankTransferInfo {
@@ -300,21 +282,7 @@ pub mod out_recharge_no {
             bank_card_tail: "bank_card_tail" opt opt,
         });
         /// 充值金额
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseRechargeAmount {
-            /// 总金额
-            ///
-            /// Example: `500000`
-            pub amount: Option<f64>,
-            /// 货币类型
-            ///
-            /// Example: `CNY`
-            pub currency: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseRechargeAmount {
-            amount: "amount" opt opt,
-            currency: "currency" opt opt,
-        });
+        pub type GetResponseRechargeAmount = crate::v3::recharge::bank_transfer_recharges::apply::PostRequestRechargeAmount;
         /// 充值场景
         ///
         /// A value this client does not know yet is kept as [`GetResponseRechargeScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.

@@ -280,21 +280,7 @@ pub mod refunds {
         refund_fee: "refund_fee" opt opt,
     });
     /// PostResponseAmountFrom
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponseAmountFrom {
-        /// 出资账户类型
-        ///
-        /// Example: `AVAILABLE`
-        pub account: String,
-        /// 出资金额
-        ///
-        /// Example: `444`
-        pub amount: i64,
-    }
-    ::wechatpay::runtime::json_object!(PostResponseAmountFrom {
-        account: "account" req req,
-        amount: "amount" req req,
-    });
+    pub type PostResponseAmountFrom = crate::v3::refund::domestic::refunds::PostRequestAmountFrom;
     /// PostResponsePromotionDetail
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePromotionDetail {
@@ -330,41 +316,7 @@ pub mod refunds {
         goods_detail: "goods_detail" opt opt,
     });
     /// PostResponsePromotionDetailGoodsDetail
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponsePromotionDetailGoodsDetail {
-        /// 商户侧商品编码
-        ///
-        /// Example: `1217752501201407033233368018`
-        pub merchant_goods_id: String,
-        /// 微信侧商品编码
-        ///
-        /// Example: `1001`
-        pub wechatpay_goods_id: Option<String>,
-        /// 商品名称
-        ///
-        /// Example: `iPhone6s 16G`
-        pub goods_name: Option<String>,
-        /// 商品单价
-        ///
-        /// Example: `528800`
-        pub unit_price: i64,
-        /// 商品退款金额
-        ///
-        /// Example: `528800`
-        pub refund_amount: i64,
-        /// 商品退货数量
-        ///
-        /// Example: `1`
-        pub refund_quantity: i64,
-    }
-    ::wechatpay::runtime::json_object!(PostResponsePromotionDetailGoodsDetail {
-        merchant_goods_id: "merchant_goods_id" req req,
-        wechatpay_goods_id: "wechatpay_goods_id" opt opt,
-        goods_name: "goods_name" opt opt,
-        unit_price: "unit_price" req req,
-        refund_amount: "refund_amount" req req,
-        refund_quantity: "refund_quantity" req req,
-    });
+    pub type PostResponsePromotionDetailGoodsDetail = crate::v3::refund::domestic::refunds::PostRequestGoodsDetail;
     /// `/v3/refund/domestic/refunds/{out_refund_no}`
     pub mod by_out_refund_no {
         /// The chain step for `/v3/refund/domestic/refunds/{out_refund_no}`, reached with `client.v3().refund().domestic().refunds().out_refund_no(out_refund_no)`.
@@ -398,207 +350,15 @@ pub mod refunds {
             sub_mchid: "sub_mchid" skip opt,
         });
         /// The response of `GET /v3/refund/domestic/refunds/{out_refund_no}` (查询单笔退款API).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponse {
-            /// 微信支付退款号
-            ///
-            /// Example: `50000000382019052709732678859`
-            pub refund_id: String,
-            /// 商户退款单号
-            ///
-            /// Example: `1217752501201407033233368018`
-            pub out_refund_no: String,
-            /// 微信支付订单号
-            ///
-            /// Example: `1217752501201407033233368018`
-            pub transaction_id: String,
-            /// 商户订单号
-            ///
-            /// Example: `1217752501201407033233368018`
-            pub out_trade_no: String,
-            /// 退款渠道
-            ///
-            /// Example: `ORIGINAL`
-            pub channel: String,
-            /// 退款入账账户
-            ///
-            /// Example: `招商银行信用卡`
-            pub user_received_account: String,
-            /// 退款成功时间
-            ///
-            /// Example: `2020-12-01T16:18:12+08:00`
-            pub success_time: Option<String>,
-            /// 退款创建时间
-            ///
-            /// Example: `2020-12-01T16:18:12+08:00`
-            pub create_time: String,
-            /// 退款状态
-            ///
-            /// Example: `SUCCESS`
-            pub status: String,
-            /// 资金账户
-            ///
-            /// Example: `UNSETTLED`
-            pub funds_account: Option<String>,
-            /// 金额信息
-            pub amount: GetResponseAmount,
-            /// 优惠退款信息
-            pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponse {
-            refund_id: "refund_id" req req,
-            out_refund_no: "out_refund_no" req req,
-            transaction_id: "transaction_id" req req,
-            out_trade_no: "out_trade_no" req req,
-            channel: "channel" req req,
-            user_received_account: "user_received_account" req req,
-            success_time: "success_time" opt opt,
-            create_time: "create_time" req req,
-            status: "status" req req,
-            funds_account: "funds_account" opt opt,
-            amount: "amount" req req,
-            promotion_detail: "promotion_detail" opt opt,
-        });
+        pub type GetResponse = crate::v3::refund::domestic::refunds::PostResponse;
         /// 金额信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseAmount {
-            /// 订单金额
-            ///
-            /// Example: `100`
-            pub total: i64,
-            /// 退款金额
-            ///
-            /// Example: `100`
-            pub refund: i64,
-            /// 退款出资账户及金额
-            pub from: Option<Vec<GetResponseAmountFrom>>,
-            /// 用户支付金额
-            ///
-            /// Example: `90`
-            pub payer_total: i64,
-            /// 用户退款金额
-            ///
-            /// Example: `90`
-            pub payer_refund: i64,
-            /// 应结退款金额
-            ///
-            /// Example: `100`
-            pub settlement_refund: i64,
-            /// 应结订单金额
-            ///
-            /// Example: `100`
-            pub settlement_total: i64,
-            /// 优惠退款金额
-            ///
-            /// Example: `10`
-            pub discount_refund: i64,
-            /// 退款币种
-            ///
-            /// Example: `CNY`
-            pub currency: String,
-            /// 手续费退款金额
-            ///
-            /// Example: `100`
-            pub refund_fee: Option<f64>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseAmount {
-            total: "total" req req,
-            refund: "refund" req req,
-            from: "from" opt opt,
-            payer_total: "payer_total" req req,
-            payer_refund: "payer_refund" req req,
-            settlement_refund: "settlement_refund" req req,
-            settlement_total: "settlement_total" req req,
-            discount_refund: "discount_refund" req req,
-            currency: "currency" req req,
-            refund_fee: "refund_fee" opt opt,
-        });
+        pub type GetResponseAmount = crate::v3::refund::domestic::refunds::PostResponseAmount;
         /// GetResponseAmountFrom
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseAmountFrom {
-            /// 出资账户类型
-            ///
-            /// Example: `AVAILABLE`
-            pub account: String,
-            /// 出资金额
-            ///
-            /// Example: `444`
-            pub amount: i64,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseAmountFrom {
-            account: "account" req req,
-            amount: "amount" req req,
-        });
+        pub type GetResponseAmountFrom = crate::v3::refund::domestic::refunds::PostRequestAmountFrom;
         /// GetResponsePromotionDetail
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponsePromotionDetail {
-            /// 券ID
-            ///
-            /// Example: `109519`
-            pub promotion_id: String,
-            /// 优惠范围
-            ///
-            /// Example: `SINGLE`
-            pub scope: String,
-            /// 优惠类型
-            ///
-            /// Example: `DISCOUNT`
-            pub type_: String,
-            /// 优惠券面额
-            ///
-            /// Example: `5`
-            pub amount: i64,
-            /// 优惠退款金额
-            ///
-            /// Example: `100`
-            pub refund_amount: i64,
-            /// 商品列表
-            pub goods_detail: Option<Vec<GetResponsePromotionDetailGoodsDetail>>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponsePromotionDetail {
-            promotion_id: "promotion_id" req req,
-            scope: "scope" req req,
-            type_: "type" req req,
-            amount: "amount" req req,
-            refund_amount: "refund_amount" req req,
-            goods_detail: "goods_detail" opt opt,
-        });
+        pub type GetResponsePromotionDetail = crate::v3::refund::domestic::refunds::PostResponsePromotionDetail;
         /// GetResponsePromotionDetailGoodsDetail
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponsePromotionDetailGoodsDetail {
-            /// 商户侧商品编码
-            ///
-            /// Example: `1217752501201407033233368018`
-            pub merchant_goods_id: String,
-            /// 微信侧商品编码
-            ///
-            /// Example: `1001`
-            pub wechatpay_goods_id: Option<String>,
-            /// 商品名称
-            ///
-            /// Example: `iPhone6s 16G`
-            pub goods_name: Option<String>,
-            /// 商品单价
-            ///
-            /// Example: `528800`
-            pub unit_price: i64,
-            /// 商品退款金额
-            ///
-            /// Example: `528800`
-            pub refund_amount: i64,
-            /// 商品退货数量
-            ///
-            /// Example: `1`
-            pub refund_quantity: i64,
-        }
-        ::wechatpay::runtime::json_object!(GetResponsePromotionDetailGoodsDetail {
-            merchant_goods_id: "merchant_goods_id" req req,
-            wechatpay_goods_id: "wechatpay_goods_id" opt opt,
-            goods_name: "goods_name" opt opt,
-            unit_price: "unit_price" req req,
-            refund_amount: "refund_amount" req req,
-            refund_quantity: "refund_quantity" req req,
-        });
+        pub type GetResponsePromotionDetailGoodsDetail = crate::v3::refund::domestic::refunds::PostRequestGoodsDetail;
     }
     /// `/v3/refund/domestic/refunds/{refund_id}`
     pub mod by_refund_id {

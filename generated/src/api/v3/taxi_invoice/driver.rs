@@ -197,19 +197,5 @@ pub mod update_driver {
         photo_icon: "photo_icon" opt opt,
     });
     /// 司机头像摘要
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponseDriverPhotoPhotoDigest {
-        /// 哈希类型
-        ///
-        /// Example: `MD5`
-        pub hash_type: Option<String>,
-        /// 哈希值
-        ///
-        /// Example: `e10adc3949ba59abbe56e057f20f883e`
-        pub hash_value: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponseDriverPhotoPhotoDigest {
-        hash_type: "hash_type" opt opt,
-        hash_value: "hash_value" opt opt,
-    });
+    pub type PostResponseDriverPhotoPhotoDigest = crate::v3::taxi_invoice::driver::update_driver::PostRequestDriverPhotoPhotoDigest;
 }

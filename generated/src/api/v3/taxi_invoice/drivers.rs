@@ -109,19 +109,5 @@ pub mod by_driver_license {
         photo_data: "photo_data" opt opt,
     });
     /// 司机照片摘要
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponseDriverPhotoPhotoDigest {
-        /// 哈希类型
-        ///
-        /// Example: `MD5`
-        pub hash_type: Option<String>,
-        /// 哈希值
-        ///
-        /// Example: `e10adc3949ba59abbe56e057f20f883e`
-        pub hash_value: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponseDriverPhotoPhotoDigest {
-        hash_type: "hash_type" opt opt,
-        hash_value: "hash_value" opt opt,
-    });
+    pub type GetResponseDriverPhotoPhotoDigest = crate::v3::taxi_invoice::driver::update_driver::PostRequestDriverPhotoPhotoDigest;
 }

@@ -31,16 +31,7 @@ pub mod by_plate_number {
         }
     }
     /// The request of `GET /v3/taxi-invoice/taxies/{plate_number}` (获取出租车信息API).
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetRequest {
-        /// 行政区划代码
-        ///
-        /// Query parameter `region_id`. Example: `510100`
-        pub region_id: i64,
-    }
-    ::wechatpay::runtime::json_object!(GetRequest {
-        region_id: "region_id" skip req,
-    });
+    pub type GetRequest = crate::v3::taxi_invoice::drivers::by_driver_license::GetRequest;
     /// The response of `GET /v3/taxi-invoice/taxies/{plate_number}` (获取出租车信息API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {

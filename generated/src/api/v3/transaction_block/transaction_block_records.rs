@@ -197,77 +197,10 @@ pub mod sub_mchid {
             data: "data" opt opt,
         });
         /// GetResponseData
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseData {
-            /// 交易拦截记录ID
-            ///
-            /// Example: `123400`
-            pub block_record_id: Option<String>,
-            /// 拦截时间
-            ///
-            /// Example: `2018-06-08T10:34:56+08:00`
-            pub block_time: Option<String>,
-            /// 拦截原因
-            ///
-            /// Example: `涉嫌信用卡套现`
-            pub block_reason: Option<String>,
-            /// 拦截笔数
-            ///
-            /// Example: `LESS_THAN_TWENTY`
-            pub number_of_block: Option<GetResponseDataNumberOfBlock>,
-            /// 解除管控方式
-            ///
-            /// Example: `SUBMIT_INFORMATION`
-            pub recover_way: Option<GetResponseDataRecoverWay>,
-            /// 商户提交资料内容
-            ///
-            /// Example: `{"record_fields":[]}`
-            pub requested_item_info: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseData {
-            block_record_id: "block_record_id" opt opt,
-            block_time: "block_time" opt opt,
-            block_reason: "block_reason" opt opt,
-            number_of_block: "number_of_block" opt opt,
-            recover_way: "recover_way" opt opt,
-            requested_item_info: "requested_item_info" opt opt,
-        });
+        pub type GetResponseData = crate::v3::transaction_block::transaction_block_records::by_block_record_id::GetResponse;
         /// 拦截笔数
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseDataNumberOfBlock::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseDataNumberOfBlock {
-            /// `LESS_THAN_TWENTY`
-            LessThanTwenty,
-            /// `LESS_THAN_ONE_HUNDRED`
-            LessThanOneHundred,
-            /// `LESS_THAN_ONE_THOUSAND`
-            LessThanOneThousand,
-            /// `OVER_ONE_THOUSAND`
-            OverOneThousand,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseDataNumberOfBlock {
-            LessThanTwenty = "LESS_THAN_TWENTY",
-            LessThanOneHundred = "LESS_THAN_ONE_HUNDRED",
-            LessThanOneThousand = "LESS_THAN_ONE_THOUSAND",
-            OverOneThousand = "OVER_ONE_THOUSAND",
-        });
+        pub type GetResponseDataNumberOfBlock = crate::v3::transaction_block::transaction_block_records::by_block_record_id::GetResponseNumberOfBlock;
         /// 解除管控方式
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseDataRecoverWay::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseDataRecoverWay {
-            /// `SUBMIT_INFORMATION`
-            SubmitInformation,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseDataRecoverWay {
-            SubmitInformation = "SUBMIT_INFORMATION",
-        });
+        pub type GetResponseDataRecoverWay = crate::v3::transaction_block::transaction_block_records::by_block_record_id::GetResponseRecoverWay;
     }
 }

@@ -135,55 +135,8 @@ pub mod sub_mchid {
             submit_data: "submit_data" req req,
         });
         /// The response of `POST /v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid}` (发起交易拦截申诉).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponse {
-            /// 交易拦截申诉ID
-            ///
-            /// Example: `B021234566799876aacsecd`
-            pub block_submission_id: Option<String>,
-            /// 提交时间
-            ///
-            /// Example: `2018-06-08T10:34:56+08:00`
-            pub submit_time: Option<String>,
-            /// 审核结果
-            ///
-            /// Example: `EMPTY`
-            pub review_result: Option<PostResponseReviewResult>,
-            /// 审核时间
-            ///
-            /// Example: `2018-06-08T10:34:56+08:00`
-            pub review_time: Option<String>,
-            /// 审核驳回原因
-            ///
-            /// Example: `身份证图片有遮挡，请上传清晰的身份证图片`
-            pub review_reject_reason: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            block_submission_id: "block_submission_id" opt opt,
-            submit_time: "submit_time" opt opt,
-            review_result: "review_result" opt opt,
-            review_time: "review_time" opt opt,
-            review_reject_reason: "review_reject_reason" opt opt,
-        });
+        pub type PostResponse = crate::v3::transaction_block::transaction_block_submissions::by_block_submission_id::GetResponse;
         /// 审核结果
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseReviewResult::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseReviewResult {
-            /// `EMPTY`
-            Empty,
-            /// `PASS`
-            Pass,
-            /// `REJECT`
-            Reject,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseReviewResult {
-            Empty = "EMPTY",
-            Pass = "PASS",
-            Reject = "REJECT",
-        });
+        pub type PostResponseReviewResult = crate::v3::transaction_block::transaction_block_submissions::by_block_submission_id::GetResponseReviewResult;
     }
 }

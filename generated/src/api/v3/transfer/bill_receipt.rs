@@ -94,49 +94,5 @@ pub mod by_out_batch_no {
         }
     }
     /// The response of `GET /v3/transfer/bill-receipt/{out_batch_no}` (查询转账电子回单API).
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct GetResponse {
-        /// 商家批次单号
-        ///
-        /// Example: `plfk2020042013`
-        pub out_batch_no: String,
-        /// 电子回单申请单号
-        ///
-        /// Example: `1050000010509999485212020110200058820001`
-        pub signature_no: String,
-        /// 电子回单状态
-        ///
-        /// Example: `ACCEPTED`
-        pub signature_status: Option<String>,
-        /// 电子回单文件的hash方法
-        ///
-        /// Example: `SHA256`
-        pub hash_type: Option<String>,
-        /// 电子回单文件的hash值
-        ///
-        /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
-        pub hash_value: Option<String>,
-        /// 电子回单文件的下载地址
-        ///
-        /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx`
-        pub download_url: Option<String>,
-        /// 创建时间
-        ///
-        /// Example: `2020-05-20T13:29:35.120+08:00`
-        pub create_time: Option<String>,
-        /// 更新时间
-        ///
-        /// Example: `2020-05-21T13:29:35.120+08:00`
-        pub update_time: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(GetResponse {
-        out_batch_no: "out_batch_no" req req,
-        signature_no: "signature_no" req req,
-        signature_status: "signature_status" opt opt,
-        hash_type: "hash_type" opt opt,
-        hash_value: "hash_value" opt opt,
-        download_url: "download_url" opt opt,
-        create_time: "create_time" opt opt,
-        update_time: "update_time" opt opt,
-    });
+    pub type GetResponse = crate::v3::transfer::bill_receipt::PostResponse;
 }

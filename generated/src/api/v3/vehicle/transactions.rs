@@ -408,49 +408,7 @@ pub mod parking {
         Cny = "CNY",
     });
     /// 停车场景信息
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostRequestParkingInfo {
-        /// 停车入场id
-        ///
-        /// Example: `5K8264ILTKCH16CQ250`
-        pub parking_id: String,
-        /// 车牌号
-        ///
-        /// Example: `粤B888888`
-        pub plate_number: String,
-        /// `plate_color`
-        pub plate_color: crate::types::VehiclePlateColor,
-        /// 入场时间
-        ///
-        /// Example: `2017-08-26T10:43:39+08:00`
-        pub start_time: String,
-        /// 出场时间
-        ///
-        /// Example: `2017-08-26T10:43:39+08:00`
-        pub end_time: String,
-        /// 停车场名称
-        ///
-        /// Example: `欢乐海岸停车场`
-        pub parking_name: String,
-        /// 计费时长
-        ///
-        /// Example: `3600`
-        pub charging_duration: i64,
-        /// 停车场设备id
-        ///
-        /// Example: `12313`
-        pub device_id: String,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestParkingInfo {
-        parking_id: "parking_id" req req,
-        plate_number: "plate_number" req req,
-        plate_color: "plate_color" req req,
-        start_time: "start_time" req req,
-        end_time: "end_time" req req,
-        parking_name: "parking_name" req req,
-        charging_duration: "charging_duration" req req,
-        device_id: "device_id" req req,
-    });
+    pub type PostRequestParkingInfo = crate::v3::vehicle::transactions::out_trade_no::by_out_trade_no::GetResponseParkingInfo;
     /// 分账标识
     ///
     /// A value this client does not know yet is kept as [`PostRequestProfitSharing::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -588,79 +546,11 @@ pub mod parking {
         discount_total: "discount_total" opt opt,
     });
     /// 货币类型
-    ///
-    /// A value this client does not know yet is kept as [`PostResponseAmountCurrency::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostResponseAmountCurrency {
-        /// `CNY`
-        Cny,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostResponseAmountCurrency {
-        Cny = "CNY",
-    });
+    pub type PostResponseAmountCurrency = crate::v3::vehicle::transactions::parking::PostRequestAmountCurrency;
     /// 停车场景信息
-    #[derive(Clone, Debug, PartialEq)]
-    pub struct PostResponseParkingInfo {
-        /// 停车入场id
-        ///
-        /// Example: `5K8264ILTKCH16CQ250`
-        pub parking_id: String,
-        /// 车牌号
-        ///
-        /// Example: `粤B888888`
-        pub plate_number: String,
-        /// `plate_color`
-        pub plate_color: crate::types::VehiclePlateColor,
-        /// 入场时间
-        ///
-        /// Example: `2017-08-26T10:43:39+08:00`
-        pub start_time: String,
-        /// 出场时间
-        ///
-        /// Example: `2017-08-26T10:43:39+08:00`
-        pub end_time: String,
-        /// 停车场名称
-        ///
-        /// Example: `欢乐海岸停车场`
-        pub parking_name: String,
-        /// 计费时长
-        ///
-        /// Example: `3600`
-        pub charging_duration: i64,
-        /// 停车场设备id
-        ///
-        /// Example: `12313`
-        pub device_id: String,
-    }
-    ::wechatpay::runtime::json_object!(PostResponseParkingInfo {
-        parking_id: "parking_id" req req,
-        plate_number: "plate_number" req req,
-        plate_color: "plate_color" req req,
-        start_time: "start_time" req req,
-        end_time: "end_time" req req,
-        parking_name: "parking_name" req req,
-        charging_duration: "charging_duration" req req,
-        device_id: "device_id" req req,
-    });
+    pub type PostResponseParkingInfo = crate::v3::vehicle::transactions::out_trade_no::by_out_trade_no::GetResponseParkingInfo;
     /// 支付者信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponsePayer {
-        /// 用户在appid下的标识
-        ///
-        /// Example: `oUpF8uMuAJOM2pxb1Q`
-        pub openid: String,
-        /// 用户在sub_appid下的标识
-        ///
-        /// Example: `oUpF8uMuAJOM2pxb1Q`
-        pub sub_openid: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponsePayer {
-        openid: "openid" req req,
-        sub_openid: "sub_openid" opt opt,
-    });
+    pub type PostResponsePayer = crate::v3::vehicle::transactions::out_trade_no::by_out_trade_no::GetResponsePayer;
     /// PostResponsePromotionDetail
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePromotionDetail {
@@ -718,19 +608,7 @@ pub mod parking {
         currency: "currency" opt opt,
     });
     /// 优惠币种
-    ///
-    /// A value this client does not know yet is kept as [`PostResponsePromotionDetailCurrency::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostResponsePromotionDetailCurrency {
-        /// `CNY`
-        Cny,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostResponsePromotionDetailCurrency {
-        Cny = "CNY",
-    });
+    pub type PostResponsePromotionDetailCurrency = crate::v3::vehicle::transactions::parking::PostRequestAmountCurrency;
     /// 优惠范围
     ///
     /// A value this client does not know yet is kept as [`PostResponsePromotionDetailScope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -803,20 +681,5 @@ pub mod parking {
         Refund = "REFUND",
     });
     /// 用户是否已还款
-    ///
-    /// A value this client does not know yet is kept as [`PostResponseUserRepaid::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostResponseUserRepaid {
-        /// `Y`
-        Y,
-        /// `N`
-        N,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostResponseUserRepaid {
-        Y = "Y",
-        N = "N",
-    });
+    pub type PostResponseUserRepaid = crate::v3::vehicle::transactions::parking::PostRequestProfitSharing;
 }

@@ -111,22 +111,7 @@ pub struct PostRequest {
     identifier_type: "identifier_type" req req,
 });
 /// 商户标识类型
-///
-/// A value this client does not know yet is kept as [`PostRequestIdentifierType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PostRequestIdentifierType {
-    /// `ORGANIZATION_CODE`
-    OrganizationCode,
-    /// `TRANSACTION_ID`
-    TransactionId,
-    /// A value not listed in the spec, kept as received.
-    Unknown(::wechatpay::runtime::UnknownValue),
-}
-::wechatpay::runtime::json_enum!(PostRequestIdentifierType {
-    OrganizationCode = "ORGANIZATION_CODE",
-    TransactionId = "TRANSACTION_ID",
-});
+pub type PostRequestIdentifierType = crate::v3::webizpay::avail_mch_ranges::GetResponseRangeListIdentifierType;
 /// The response of `POST /v3/webizpay/avail-mch-ranges` (创建可用商户范围).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -268,16 +253,7 @@ pub mod by_range_id {
             merchant_identifier: "merchant_identifier" req req,
         });
         /// The response of `POST /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers` (添加商户标识).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponse {
-            /// 可用商户范围id
-            ///
-            /// Example: `89f5123e-5ad4-4e0e-89b1-63ced0c798c5`
-            pub range_id: String,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            range_id: "range_id" req req,
-        });
+        pub type PostResponse = crate::v3::webizpay::avail_mch_ranges::PostResponse;
         /// `/v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}`
         pub mod by_merchant_identifier {
             /// The chain step for `/v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}`, reached with `client.v3().webizpay().avail_mch_ranges().range_id(range_id).merchant_identifiers().merchant_identifier(merchant_identifier)`.
@@ -313,16 +289,7 @@ pub mod by_range_id {
                 sp_mchid: "sp_mchid" req req,
             });
             /// The response of `DELETE /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}` (删除商户标识).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct DeleteResponse {
-                /// 可用商户范围id
-                ///
-                /// Example: `89f5123e-5ad4-4e0e-89b1-63ced0c798c5`
-                pub range_id: String,
-            }
-            ::wechatpay::runtime::json_object!(DeleteResponse {
-                range_id: "range_id" req req,
-            });
+            pub type DeleteResponse = crate::v3::webizpay::avail_mch_ranges::PostResponse;
         }
     }
 }

@@ -220,17 +220,5 @@ pub mod trade_bill {
         download_url: "download_url" req req,
     });
     /// 账单类型
-    ///
-    /// A value this client does not know yet is kept as [`PostResponseType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum PostResponseType {
-        /// `QYZFALL`
-        Qyzfall,
-        /// A value not listed in the spec, kept as received.
-        Unknown(::wechatpay::runtime::UnknownValue),
-    }
-    ::wechatpay::runtime::json_enum!(PostResponseType {
-        Qyzfall = "QYZFALL",
-    });
+    pub type PostResponseType = crate::v3::webizpay::bill::trade_bill::PostRequestType;
 }

@@ -387,173 +387,15 @@ pub mod by_employee_id {
                 }
             }
             /// The request of `GET /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}` (企业商户查询企业支付额度卡).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct GetRequest {
-                /// 服务商商户号
-                ///
-                /// Query parameter `sp_mchid`. Example: `12341234`
-                pub sp_mchid: String,
-                /// 出资子商户号
-                ///
-                /// Query parameter `sub_mchid`. Example: `43214321`
-                pub sub_mchid: String,
-            }
-            ::wechatpay::runtime::json_object!(GetRequest {
-                sp_mchid: "sp_mchid" skip req,
-                sub_mchid: "sub_mchid" skip req,
-            });
+            pub type GetRequest = crate::v3::webizpay::employees::by_employee_id::out_quota_cards::by_out_card_no::GetRequest;
             /// The response of `GET /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}` (企业商户查询企业支付额度卡).
-            #[derive(Clone, Debug, PartialEq)]
-            pub struct GetResponse {
-                /// 服务商商户号
-                ///
-                /// Example: `12341234`
-                pub sp_mchid: String,
-                /// 出资子商户号
-                ///
-                /// Example: `43214321`
-                pub sub_mchid: String,
-                /// 企业支付额度卡卡号
-                ///
-                /// Example: `1068019671702503425`
-                pub card_no: String,
-                /// 商户卡号
-                ///
-                /// Example: `mch_card_123456`
-                pub out_card_no: String,
-                /// 微信授权关系ID
-                ///
-                /// Example: `WeBizPay_a968402a-73bb-43e2-9e1a-8371b0ca3d7c`
-                pub employee_id: String,
-                /// 企业支付卡模板ID
-                ///
-                /// Example: `template_123`
-                pub card_template_id: String,
-                /// 使用规则
-                ///
-                /// Example: `SINGLE`
-                pub card_rule: GetResponseCardRule,
-                /// 退款规则
-                ///
-                /// Example: `RETURN`
-                pub refund_rule: GetResponseRefundRule,
-                /// 卡片总金额
-                ///
-                /// Example: `10000`
-                pub amount: f64,
-                /// 卡片可用金额
-                ///
-                /// Example: `8000`
-                pub remain_amount: f64,
-                /// 卡片有效期
-                ///
-                /// Example: `2023-12-31T23:59:59+08:00`
-                pub effective_end_time: String,
-                /// 卡片生效时间
-                ///
-                /// Example: `2023-01-01T23:59:59+08:00`
-                pub effective_begin_time: String,
-                /// 卡片状态
-                ///
-                /// Example: `ACTIVE`
-                pub card_state: GetResponseCardState,
-                /// 卡片名称
-                ///
-                /// Example: `报销额度卡`
-                pub card_name: String,
-                /// 失效原因
-                ///
-                /// Example: `有效期结束`
-                pub reason: Option<String>,
-                /// 卡片使用时间
-                ///
-                /// Example: `2023-12-31T23:59:59+08:00`
-                pub card_usage_time: Option<String>,
-                /// 卡片关联微信支付订单号
-                ///
-                /// Example: `4200000123202306081234567890`
-                pub transaction_id: Option<String>,
-                /// 卡片失效时间
-                ///
-                /// Example: `2023-12-31T23:59:59+08:00`
-                pub card_disabled_time: Option<String>,
-                /// 卡片备注
-                ///
-                /// Example: `2023年1月差旅报销`
-                pub card_remark: Option<String>,
-            }
-            ::wechatpay::runtime::json_object!(GetResponse {
-                sp_mchid: "sp_mchid" req req,
-                sub_mchid: "sub_mchid" req req,
-                card_no: "card_no" req req,
-                out_card_no: "out_card_no" req req,
-                employee_id: "employee_id" req req,
-                card_template_id: "card_template_id" req req,
-                card_rule: "card_rule" req req,
-                refund_rule: "refund_rule" req req,
-                amount: "amount" req req,
-                remain_amount: "remain_amount" req req,
-                effective_end_time: "effective_end_time" req req,
-                effective_begin_time: "effective_begin_time" req req,
-                card_state: "card_state" req req,
-                card_name: "card_name" req req,
-                reason: "reason" opt opt,
-                card_usage_time: "card_usage_time" opt opt,
-                transaction_id: "transaction_id" opt opt,
-                card_disabled_time: "card_disabled_time" opt opt,
-                card_remark: "card_remark" opt opt,
-            });
+            pub type GetResponse = crate::v3::webizpay::employees::by_employee_id::out_quota_cards::by_out_card_no::GetResponse;
             /// 使用规则
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseCardRule::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseCardRule {
-                /// `SINGLE`
-                Single,
-                /// `MULTIPLE`
-                Multiple,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseCardRule {
-                Single = "SINGLE",
-                Multiple = "MULTIPLE",
-            });
+            pub type GetResponseCardRule = crate::v3::webizpay::employees::by_employee_id::out_quota_cards::by_out_card_no::GetResponseCardRule;
             /// 卡片状态
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseCardState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseCardState {
-                /// `ACTIVE`
-                Active,
-                /// `DISABLED`
-                Disabled,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseCardState {
-                Active = "ACTIVE",
-                Disabled = "DISABLED",
-            });
+            pub type GetResponseCardState = crate::v3::webizpay::employees::by_employee_id::out_quota_cards::by_out_card_no::GetResponseCardState;
             /// 退款规则
-            ///
-            /// A value this client does not know yet is kept as [`GetResponseRefundRule::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetResponseRefundRule {
-                /// `RETURN`
-                Return,
-                /// `NOT_RETURN`
-                NotReturn,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetResponseRefundRule {
-                Return = "RETURN",
-                NotReturn = "NOT_RETURN",
-            });
+            pub type GetResponseRefundRule = crate::v3::webizpay::employees::by_employee_id::out_quota_cards::by_out_card_no::GetResponseRefundRule;
             /// `/v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/cancel`
             pub mod cancel {
                 /// The chain step for `/v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/cancel`, reached with `client.v3().webizpay().employees().employee_id(employee_id).quota_cards().card_no(card_no).cancel()`.
@@ -633,22 +475,7 @@ pub mod by_employee_id {
                     card_disabled_time: "card_disabled_time" opt opt,
                 });
                 /// 卡片状态
-                ///
-                /// A value this client does not know yet is kept as [`PostResponseCardState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum PostResponseCardState {
-                    /// `ACTIVE`
-                    Active,
-                    /// `DISABLED`
-                    Disabled,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(PostResponseCardState {
-                    Active = "ACTIVE",
-                    Disabled = "DISABLED",
-                });
+                pub type PostResponseCardState = crate::v3::webizpay::employees::by_employee_id::out_quota_cards::by_out_card_no::GetResponseCardState;
             }
             /// `/v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/payment-url`
             pub mod payment_url {
@@ -763,22 +590,7 @@ pub mod by_employee_id {
                     mp_business_type: "mp_business_type" opt opt,
                 });
                 /// 拉起付款码页面的企业应用类型
-                ///
-                /// A value this client does not know yet is kept as [`GetResponseApplicationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-                #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum GetResponseApplicationType {
-                    /// `H5`
-                    H5,
-                    /// `MINIPROGRAM`
-                    Miniprogram,
-                    /// A value not listed in the spec, kept as received.
-                    Unknown(::wechatpay::runtime::UnknownValue),
-                }
-                ::wechatpay::runtime::json_enum!(GetResponseApplicationType {
-                    H5 = "H5",
-                    Miniprogram = "MINIPROGRAM",
-                });
+                pub type GetResponseApplicationType = crate::v3::webizpay::employees::by_employee_id::quota_cards::by_card_no::payment_url::GetRequestApplicationType;
             }
         }
     }

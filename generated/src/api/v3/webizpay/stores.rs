@@ -165,16 +165,7 @@ pub mod entity_matches {
             }
         }
         /// The request of `GET /v3/webizpay/stores/entity-matches/{batch_id}` (查询门店主体匹配结果).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetRequest {
-            /// 服务商商户号
-            ///
-            /// Query parameter `sp_mchid`. Example: `12341234`
-            pub sp_mchid: String,
-        }
-        ::wechatpay::runtime::json_object!(GetRequest {
-            sp_mchid: "sp_mchid" skip req,
-        });
+        pub type GetRequest = crate::v3::webizpay::avail_mch_ranges::GetRequest;
         /// The response of `GET /v3/webizpay/stores/entity-matches/{batch_id}` (查询门店主体匹配结果).
         #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
@@ -226,27 +217,6 @@ pub mod entity_matches {
             has_valid_mchid: "has_valid_mchid" req req,
         });
         /// 批次状态
-        ///
-        /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum GetResponseState {
-            /// `ACCEPTED`
-            Accepted,
-            /// `IN_PROGRESS`
-            InProgress,
-            /// `COMPLETED`
-            Completed,
-            /// `CLOSED`
-            Closed,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(GetResponseState {
-            Accepted = "ACCEPTED",
-            InProgress = "IN_PROGRESS",
-            Completed = "COMPLETED",
-            Closed = "CLOSED",
-        });
+        pub type GetResponseState = crate::v3::webizpay::stores::entity_matches::PostResponseState;
     }
 }

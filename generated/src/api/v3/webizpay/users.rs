@@ -48,21 +48,7 @@ pub mod by_user_id {
             }
         }
         /// The request of `GET /v3/webizpay/users/{user_id}/authorization-state` (企业商户查询企业员工开通授权状态).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetRequest {
-            /// 服务商商户号
-            ///
-            /// Query parameter `sp_mchid`. Example: `12341234`
-            pub sp_mchid: String,
-            /// 出资子商户号
-            ///
-            /// Query parameter `sub_mchid`. Example: `43214321`
-            pub sub_mchid: String,
-        }
-        ::wechatpay::runtime::json_object!(GetRequest {
-            sp_mchid: "sp_mchid" skip req,
-            sub_mchid: "sub_mchid" skip req,
-        });
+        pub type GetRequest = crate::v3::webizpay::employees::by_employee_id::out_quota_cards::by_out_card_no::GetRequest;
         /// The response of `GET /v3/webizpay/users/{user_id}/authorization-state` (企业商户查询企业员工开通授权状态).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -174,22 +160,7 @@ pub mod by_user_id {
             application_type: "application_type" req req,
         });
         /// 发起授权应用类型
-        ///
-        /// A value this client does not know yet is kept as [`PostRequestApplicationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostRequestApplicationType {
-            /// `H5`
-            H5,
-            /// `MINIPROGRAM`
-            Miniprogram,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostRequestApplicationType {
-            H5 = "H5",
-            Miniprogram = "MINIPROGRAM",
-        });
+        pub type PostRequestApplicationType = crate::v3::webizpay::employees::by_employee_id::quota_cards::by_card_no::payment_url::GetRequestApplicationType;
         /// The response of `POST /v3/webizpay/users/{user_id}/authorization-url` (企业商户发起员工开通企业支付授权).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -237,21 +208,6 @@ pub mod by_user_id {
             mp_business_type: "mp_business_type" opt opt,
         });
         /// 发起授权应用类型
-        ///
-        /// A value this client does not know yet is kept as [`PostResponseApplicationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum PostResponseApplicationType {
-            /// `H5`
-            H5,
-            /// `MINIPROGRAM`
-            Miniprogram,
-            /// A value not listed in the spec, kept as received.
-            Unknown(::wechatpay::runtime::UnknownValue),
-        }
-        ::wechatpay::runtime::json_enum!(PostResponseApplicationType {
-            H5 = "H5",
-            Miniprogram = "MINIPROGRAM",
-        });
+        pub type PostResponseApplicationType = crate::v3::webizpay::employees::by_employee_id::quota_cards::by_card_no::payment_url::GetRequestApplicationType;
     }
 }
