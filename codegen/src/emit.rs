@@ -254,24 +254,26 @@ fn emit_groups(
     aliases: &std::sync::Arc<crate::share::Aliases>,
 ) -> Result<BTreeMap<PathBuf, String>, Error> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(jobs.len().max(1));
-    // Deal the jobs out largest first, round robin, so threads finish together.
+    // Largest first; each thread takes the next job, so the threads finish together.
     let mut order: Vec<usize> = (0..jobs.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(if jobs[i].2 { 1 } else { node_size(jobs[i].1) }));
+    let next = std::sync::atomic::AtomicUsize::new(0);
     let results: Vec<Result<Vec<(PathBuf, String)>, Error>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                let mine: Vec<usize> = order.iter().copied().skip(t).step_by(threads).collect();
+            .map(|_| {
+                let (order, next) = (&order, &next);
                 scope.spawn(move || {
                     let mut e = Emitter::new(opts)?;
                     e.groups = groups.clone();
                     e.aliases = aliases.clone();
-                    mine.into_iter()
-                        .map(|i| {
-                            let (path, node, is_group) = &jobs[i];
-                            let body = if *is_group { e.group_head(node) } else { e.node_body(node) };
-                            Ok((path.clone(), e.file(body)?))
-                        })
-                        .collect()
+                    let mut mine = Vec::new();
+                    loop {
+                        let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(&i) = order.get(k) else { return Ok(mine) };
+                        let (path, node, is_group) = &jobs[i];
+                        let body = if *is_group { e.group_head(node) } else { e.node_body(node) };
+                        mine.push((path.clone(), e.file(body)?));
+                    }
                 })
             })
             .collect();

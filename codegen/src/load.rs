@@ -37,28 +37,42 @@ pub const TYPES_DIR: &str = "types";
 /// Reads every `.yaml` file below `dir`. All parse errors are collected, not just the first.
 pub fn load_dir(dir: &Path) -> Result<Loaded, Error> {
     let files = files_with_extension(dir, "yaml")?;
-    // Parsing is most of the cost: spread the files over all cores, keep their order.
+    // Parsing is most of the cost: spread the files over all cores (each thread takes the next
+    // file, so a run of large files does not hold one thread up), then put them back in order.
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len().max(1));
-    let chunk = files.len().div_ceil(threads).max(1);
-    let parsed: Vec<Result<Vec<Parsed>, Error>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = files
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(|f| parse_file(dir, f)).collect()))
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let parsed: Vec<Result<Vec<(usize, Parsed)>, Error>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let (files, next) = (&files, &next);
+                scope.spawn(move || {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(f) = files.get(i) else { return Ok(mine) };
+                        mine.push((i, parse_file(dir, f)?));
+                    }
+                })
+            })
             .collect();
         handles
             .into_iter()
             .map(|h| h.join().unwrap_or_else(|_| Err(Error::Internal("a loader thread panicked".into()))))
             .collect()
     });
+    let mut all = Vec::with_capacity(files.len());
+    for p in parsed {
+        all.extend(p?);
+    }
+    all.sort_by_key(|(i, _)| *i);
+    let parsed = all.into_iter().map(|(_, p)| p);
     let mut loaded = Loaded::default();
     let mut errors = Vec::new();
     for p in parsed {
-        for p in p? {
-            match p {
-                Parsed::Path(p) => loaded.paths.push(*p),
-                Parsed::Types(t) => loaded.types.push(t),
-                Parsed::Error(e) => errors.push(e),
-            }
+        match p {
+            Parsed::Path(p) => loaded.paths.push(*p),
+            Parsed::Types(t) => loaded.types.push(t),
+            Parsed::Error(e) => errors.push(e),
         }
     }
     if errors.is_empty() {

@@ -82,26 +82,40 @@ fn shape<'a>(t: &'a TypeDef, types: &'a [TypeDef], keys: &mut HashMap<&'a str, S
     // Nested types are trees (inline objects); should one ever refer back to itself, it gets a
     // shape of its own name rather than an endless recursion.
     keys.insert(&t.name, format!("recursive {}", t.name));
-    let key = match &t.kind {
+    // The parts, each ended by a NUL (which no name or description holds): no escaping needed.
+    fn part(k: &mut String, s: &str) {
+        k.push_str(s);
+        k.push('\0');
+    }
+    let mut k = String::with_capacity(256);
+    match &t.kind {
         TypeKind::Enum(variants) => {
-            let mut k = String::from("enum");
+            part(&mut k, "enum");
             for v in variants {
-                k.push_str(&format!("|{:?} {:?} {:?}", v.value, v.ident, v.description));
+                part(&mut k, &v.value);
+                part(&mut k, &v.ident);
+                part(&mut k, v.description.as_deref().unwrap_or("\u{1}"));
             }
-            k
         }
         TypeKind::Struct(fields) => {
-            let mut k = format!("struct default={}", t.default);
+            part(&mut k, if t.default { "struct default" } else { "struct" });
             for f in fields {
+                part(&mut k, &f.wire);
+                part(&mut k, &f.ident);
                 let ty = ty_shape(&f.ty, types, keys);
-                k.push_str(&format!(
-                    "|{:?} {:?} {ty} {} {:?} {:?} {} {} {:?} {:?}",
-                    f.wire, f.ident, f.required, f.kind, f.description, f.deprecated, f.sensitive, f.example, f.int_values
-                ));
+                part(&mut k, &ty);
+                part(&mut k, &format!("{} {:?} {} {}", f.required, f.kind, f.deprecated, f.sensitive));
+                part(&mut k, f.description.as_deref().unwrap_or("\u{1}"));
+                part(&mut k, f.example.as_deref().unwrap_or("\u{1}"));
+                for (value, meaning) in &f.int_values {
+                    part(&mut k, value);
+                    part(&mut k, meaning.as_deref().unwrap_or("\u{1}"));
+                }
+                part(&mut k, "\u{2}");
             }
-            k
         }
-    };
+    }
+    let key = k;
     keys.insert(&t.name, key.clone());
     key
 }
