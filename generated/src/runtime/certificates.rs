@@ -35,6 +35,19 @@ pub struct PlatformCertificate {
     pub pem: String,
 }
 
+impl PlatformCertificate {
+    /// The certificate behind a verification key (`None` for a public key: no validity).
+    fn of(key: &crypto::VerifyKey) -> Option<PlatformCertificate> {
+        let (not_before, not_after) = key.validity()?;
+        Some(PlatformCertificate {
+            serial: key.id.clone(),
+            not_before,
+            not_after,
+            pem: key.pem().unwrap_or_default().to_owned(),
+        })
+    }
+}
+
 /// `GET /v3/certificates`, decoded independently of the generated API module (so it works
 /// whatever API features are compiled in).
 #[derive(serde::Deserialize)]
@@ -56,15 +69,7 @@ impl Client {
         let mut out: Vec<PlatformCertificate> = keys
             .keys()
             .iter()
-            .filter_map(|k| {
-                let (not_before, not_after) = k.validity()?;
-                Some(PlatformCertificate {
-                    serial: k.id.clone(),
-                    not_before,
-                    not_after,
-                    pem: k.pem().unwrap_or_default().to_owned(),
-                })
-            })
+            .filter_map(|k| PlatformCertificate::of(k))
             .collect();
         out.sort_by_key(|c| std::cmp::Reverse((c.not_before, c.not_after)));
         out
@@ -172,15 +177,7 @@ async fn refresh(client: &Client, http: &reqwest::Client) -> Result<Vec<Platform
     Ok(downloaded
         .keys()
         .iter()
-        .filter_map(|k| {
-            let (not_before, not_after) = k.validity()?;
-            Some(PlatformCertificate {
-                serial: k.id.clone(),
-                not_before,
-                not_after,
-                pem: k.pem().unwrap_or_default().to_owned(),
-            })
-        })
+        .filter_map(|k| PlatformCertificate::of(k))
         .collect())
 }
 
