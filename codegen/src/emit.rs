@@ -8,11 +8,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::error::Error;
+use crate::share::Aliases;
 use crate::ir::{self, Api, Body, Field, FieldKind, Node, Op, ResponseKind, Segment, Ty, TypeDef, TypeKind};
 
 /// The first line of every generated file.
@@ -161,7 +163,6 @@ fn cfg_any(features: &BTreeSet<String>) -> TokenStream {
 
 /// Prints the IR into files.
 pub fn emit(api: &Api, opts: &Options) -> Result<Output, Error> {
-    let mut e = Emitter::new(opts)?;
     let mut files = BTreeMap::new();
     let groups = if opts.features { group_features(api) } else { BTreeMap::new() };
     let shared_gates = if opts.features {
@@ -169,8 +170,8 @@ pub fn emit(api: &Api, opts: &Options) -> Result<Output, Error> {
     } else {
         BTreeMap::new()
     };
-    e.groups = groups.clone();
-    e.aliases = std::sync::Arc::new(crate::share::Aliases::find(api));
+    let aliases = Arc::new(Aliases::find(api));
+    let e = Emitter::new(opts, groups.clone(), aliases.clone())?;
 
     // mod.rs: roots + shared types + Client methods.
     let client = e.client.clone();
@@ -237,7 +238,7 @@ pub fn emit(api: &Api, opts: &Options) -> Result<Output, Error> {
         });
     }
     files.insert(PathBuf::from("mod.rs"), e.file(root_items)?);
-    files.extend(emit_groups(&group_jobs, opts, &groups, &e.aliases)?);
+    files.extend(emit_groups(&group_jobs, opts, &groups, &aliases)?);
     let features: BTreeSet<String> = groups.into_values().collect();
     Ok(Output {
         files,
@@ -251,42 +252,21 @@ fn emit_groups(
     jobs: &[(PathBuf, &Node, bool)],
     opts: &Options,
     groups: &BTreeMap<String, String>,
-    aliases: &std::sync::Arc<crate::share::Aliases>,
+    aliases: &Arc<Aliases>,
 ) -> Result<BTreeMap<PathBuf, String>, Error> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(jobs.len().max(1));
-    // Largest first; each thread takes the next job, so the threads finish together.
-    let mut order: Vec<usize> = (0..jobs.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(if jobs[i].2 { 1 } else { node_size(jobs[i].1) }));
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let results: Vec<Result<Vec<(PathBuf, String)>, Error>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                let (order, next) = (&order, &next);
-                scope.spawn(move || {
-                    let mut e = Emitter::new(opts)?;
-                    e.groups = groups.clone();
-                    e.aliases = aliases.clone();
-                    let mut mine = Vec::new();
-                    loop {
-                        let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(&i) = order.get(k) else { return Ok(mine) };
-                        let (path, node, is_group) = &jobs[i];
-                        let body = if *is_group { e.group_head(node) } else { e.node_body(node) };
-                        mine.push((path.clone(), e.file(body)?));
-                    }
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err(Error::Internal("an emitter thread panicked".into()))))
-            .collect()
-    });
-    let mut out = BTreeMap::new();
-    for r in results {
-        out.extend(r?);
-    }
-    Ok(out)
+    // Largest first, so the threads finish together.
+    let mut order: Vec<&(PathBuf, &Node, bool)> = jobs.iter().collect();
+    order.sort_by_key(|(_, node, is_group)| std::cmp::Reverse(if *is_group { 1 } else { node_size(node) }));
+    let printed = crate::par::map_in_order(
+        &order,
+        "emitter",
+        || Emitter::new(opts, groups.clone(), aliases.clone()),
+        |e, (path, node, is_group)| {
+            let body = if *is_group { e.group_head(node) } else { e.node_body(node) };
+            Ok((path.clone(), e.file(body)?))
+        },
+    )?;
+    Ok(printed.into_iter().collect())
 }
 
 /// For `cargo xtask bench`: the time of each emitting step over the group files, on one thread:
@@ -294,9 +274,8 @@ fn emit_groups(
 #[doc(hidden)]
 pub fn profile_groups(api: &Api, opts: &Options) -> Result<[std::time::Duration; 3], Error> {
     use std::time::Instant;
-    let mut e = Emitter::new(opts)?;
-    e.groups = if opts.features { group_features(api) } else { BTreeMap::new() };
-    e.aliases = std::sync::Arc::new(crate::share::Aliases::find(api));
+    let groups = if opts.features { group_features(api) } else { BTreeMap::new() };
+    let e = Emitter::new(opts, groups, Arc::new(Aliases::find(api)))?;
     let mut t = [std::time::Duration::ZERO; 3];
     for r in &api.root.children {
         for g in &r.children {
@@ -339,7 +318,7 @@ struct Emitter {
     /// one per line for syn to parse and prettyplease to print).
     doc_blocks: std::cell::RefCell<Vec<Vec<String>>>,
     /// The types emitted as aliases of an identical one (see [`crate::share`]).
-    aliases: std::sync::Arc<crate::share::Aliases>,
+    aliases: Arc<Aliases>,
 }
 
 /// Whether a module with these item names may use the prelude names unqualified.
@@ -407,17 +386,25 @@ fn doc_lines(text: &str) -> Vec<String> {
 const DOC_MARK: char = '\u{1}';
 
 impl Emitter {
-    fn new(opts: &Options) -> Result<Self, Error> {
+    fn new(opts: &Options, groups: BTreeMap<String, String>, aliases: Arc<Aliases>) -> Result<Self, Error> {
         Ok(Emitter {
             rt: parse_path(&opts.runtime, "runtime")?,
             root: parse_path(&opts.root, "root")?,
             client: parse_path(&opts.client, "client")?,
-            groups: BTreeMap::new(),
+            groups,
             prelude: std::cell::Cell::new(false),
             objects: std::cell::RefCell::new(Vec::new()),
             doc_blocks: std::cell::RefCell::new(Vec::new()),
-            aliases: Default::default(),
+            aliases,
         })
+    }
+
+    /// `<runtime>::mac!(Name);`, whose body (`lines`, one per field or variant) [`Emitter::print`]
+    /// writes in after printing (see `objects`).
+    fn layout_call(&self, mac: &'static str, name: &str, lines: Vec<String>) -> TokenStream {
+        self.objects.borrow_mut().push((mac, name.to_string(), lines));
+        let (rt, mac, name) = (&self.rt, format_ident!("{mac}"), ident(name));
+        quote!(#rt::#mac!(#name);)
     }
 
     /// Doc attributes for `text`: one line as it is, several as a numbered placeholder.
@@ -456,8 +443,14 @@ impl Emitter {
     fn print(&self, items: TokenStream) -> Result<String, Error> {
         let parsed: syn::File = syn::parse2(items).map_err(|e| Error::Internal(e.to_string()))?;
         let printed = prettyplease::unparse(&parsed);
+        // The next `mac!(Name)` call to lay out, with the two ways prettyplease prints it:
+        // `…mac!(Name);` on one line, or (a long name) `…mac!(` / `Name` / `);`.
         let objects = std::mem::take(&mut *self.objects.borrow_mut());
-        let mut objects = objects.into_iter();
+        let mut objects = objects.into_iter().map(|(mac, name, fields)| {
+            let one_line = format!("{mac}!({name});");
+            let open = format!("{mac}!(");
+            (mac, name, fields, one_line, open)
+        });
         let mut next = objects.next();
         let doc_blocks = std::mem::take(&mut *self.doc_blocks.borrow_mut());
         let mut out = String::with_capacity(printed.len() + printed.len() / 4);
@@ -466,11 +459,11 @@ impl Emitter {
         while i < lines.len() {
             let line = lines[i];
             i += 1;
+            let trimmed = line.trim_start();
+            let indent = &line[..line.len() - trimmed.len()];
             // A doc placeholder: `///\u{1}N` → the lines of block N, as prettyplease would
             // print one doc attribute per line (trailing spaces trimmed).
-            let trimmed = line.trim_start();
             if let Some(n) = trimmed.strip_prefix("///").and_then(|r| r.strip_prefix(DOC_MARK)) {
-                let indent = &line[..line.len() - trimmed.len()];
                 let block = n.trim_end().parse::<usize>().ok().and_then(|n| doc_blocks.get(n));
                 let block = block.ok_or_else(|| Error::Internal(format!("unknown doc placeholder `{}`", trimmed.trim_end())))?;
                 for l in block {
@@ -481,20 +474,17 @@ impl Emitter {
                 }
                 continue;
             }
-            if let Some((mac, name, fields)) = &next {
-                // `…json_object!(Name);` on one line, or (a long name) over three.
-                let call = format!("{mac}!({name});");
-                let open = format!("{mac}!(");
-                let head = line.trim_end().strip_suffix(call.as_str()).or_else(|| {
-                    let head = line.trim_end().strip_suffix(open.as_str())?;
+            if let Some((mac, name, fields, one_line, open)) = &next {
+                let end = line.trim_end();
+                let head = end.strip_suffix(one_line.as_str()).or_else(|| {
+                    let head = end.strip_suffix(open.as_str())?;
                     let rest = lines.get(i..i + 2)?;
-                    (rest[0].trim() == name && rest[1].trim() == ");").then_some(head)
+                    (rest[0].trim() == name && rest[1].trim() == ");").then(|| {
+                        i += 2;
+                        head
+                    })
                 });
                 if let Some(head) = head {
-                    if !line.trim_end().ends_with(&call) {
-                        i += 2;
-                    }
-                    let indent = &line[..line.len() - line.trim_start().len()];
                     out.push_str(head);
                     if fields.is_empty() {
                         out.push_str(&format!("{mac}!({name} {{}});\n"));
@@ -513,7 +503,7 @@ impl Emitter {
         }
         match next {
             None => Ok(out),
-            Some((mac, name, _)) => Err(Error::Internal(format!("`{mac}!({name});` not found in the printed file"))),
+            Some((_, _, _, one_line, _)) => Err(Error::Internal(format!("`{one_line}` not found in the printed file"))),
         }
     }
 
@@ -790,7 +780,6 @@ impl Emitter {
         // expansion, which was most of the crate's compile time. Only body fields are written
         // (query parameters, headers and form parts travel elsewhere); every field is read back
         // by its wire name.
-        let rt = &self.rt;
         let lines = all_fields
             .iter()
             .map(|f| {
@@ -800,7 +789,7 @@ impl Emitter {
                 format!("{}: {wire} {write} {read},", ident(&f.ident))
             })
             .collect();
-        self.objects.borrow_mut().push(("json_object", t.name.clone(), lines));
+        let call = self.layout_call("json_object", &t.name, lines);
         quote! {
             #doc
             #gate
@@ -810,7 +799,7 @@ impl Emitter {
             }
 
             #gate
-            #rt::json_object!(#name);
+            #call
         }
     }
 
@@ -837,7 +826,7 @@ impl Emitter {
             .iter()
             .map(|v| format!("{} = {},", ident(&v.ident), proc_macro2::Literal::string(&v.value)))
             .collect();
-        self.objects.borrow_mut().push(("json_enum", t.name.clone(), lines));
+        let call = self.layout_call("json_enum", &t.name, lines);
         quote! {
             #doc
             #gate
@@ -850,7 +839,7 @@ impl Emitter {
             }
 
             #gate
-            #rt::json_enum!(#name);
+            #call
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod ir;
 pub mod load;
 pub mod naming;
 pub mod output;
+mod par;
 pub mod share;
 pub mod spec;
 

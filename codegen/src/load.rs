@@ -37,35 +37,8 @@ pub const TYPES_DIR: &str = "types";
 /// Reads every `.yaml` file below `dir`. All parse errors are collected, not just the first.
 pub fn load_dir(dir: &Path) -> Result<Loaded, Error> {
     let files = files_with_extension(dir, "yaml")?;
-    // Parsing is most of the cost: spread the files over all cores (each thread takes the next
-    // file, so a run of large files does not hold one thread up), then put them back in order.
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len().max(1));
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let parsed: Vec<Result<Vec<(usize, Parsed)>, Error>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                let (files, next) = (&files, &next);
-                scope.spawn(move || {
-                    let mut mine = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(f) = files.get(i) else { return Ok(mine) };
-                        mine.push((i, parse_file(dir, f)?));
-                    }
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err(Error::Internal("a loader thread panicked".into()))))
-            .collect()
-    });
-    let mut all = Vec::with_capacity(files.len());
-    for p in parsed {
-        all.extend(p?);
-    }
-    all.sort_by_key(|(i, _)| *i);
-    let parsed = all.into_iter().map(|(_, p)| p);
+    // Parsing is most of the cost: spread the files over all cores.
+    let parsed = crate::par::map_in_order(&files, "loader", || Ok(()), |(), f| parse_file(dir, f))?;
     let mut loaded = Loaded::default();
     let mut errors = Vec::new();
     for p in parsed {
