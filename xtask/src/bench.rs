@@ -141,9 +141,16 @@ fn user_project(root: &Path, dir: &Path, features: &[&str]) -> Result<(), String
     Ok(())
 }
 
-/// `cargo build` of the user project; `CARGO_INCREMENTAL=0` as for a dependency from crates.io.
-fn user_build(dir: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO"));
+/// `cargo build` of the user project, under `/usr/bin/time -v` when `timed` (for the peak
+/// memory); `CARGO_INCREMENTAL=0` as for a dependency from crates.io.
+fn user_build(dir: &Path, timed: bool) -> Command {
+    let mut cmd = if timed {
+        let mut time = Command::new("/usr/bin/time");
+        time.arg("-v").arg(env!("CARGO"));
+        time
+    } else {
+        Command::new(env!("CARGO"))
+    };
     cmd.args(["build", "--quiet"])
         .env("CARGO_INCREMENTAL", "0")
         .env("CARGO_TARGET_DIR", dir.join("target"))
@@ -154,16 +161,8 @@ fn user_build(dir: &Path) -> Command {
 /// One cold build in a fresh user project; returns (wall time, peak RSS in MB) from /usr/bin/time.
 fn cold_build(root: &Path, dir: &Path, features: &[&str]) -> Result<(Duration, u64), String> {
     user_project(root, dir, features)?;
-    let build = user_build(dir);
-    let mut cmd = Command::new("/usr/bin/time");
-    cmd.arg("-v").arg(build.get_program()).args(build.get_args()).current_dir(dir);
-    for (k, v) in build.get_envs() {
-        if let Some(v) = v {
-            cmd.env(k, v);
-        }
-    }
     let t = Instant::now();
-    let out = cmd.output().map_err(|e| format!("/usr/bin/time: {e} (install the `time` package)"))?;
+    let out = user_build(dir, true).output().map_err(|e| format!("/usr/bin/time: {e} (install the `time` package)"))?;
     let wall = t.elapsed();
     let stderr = String::from_utf8_lossy(&out.stderr);
     if !out.status.success() {
@@ -183,7 +182,7 @@ fn crate_only_build(root: &Path, dir: &Path) -> Result<Duration, String> {
     let text = std::fs::read(&lib).map_err(|e| e.to_string())?;
     std::fs::write(&lib, &text).map_err(|e| e.to_string())?; // new mtime, same content
     let t = Instant::now();
-    let status = user_build(dir).status().map_err(|e| e.to_string())?;
+    let status = user_build(dir, false).status().map_err(|e| e.to_string())?;
     if !status.success() {
         return Err("build failed".into());
     }
