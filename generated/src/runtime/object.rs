@@ -1,6 +1,7 @@
-//! The `Serialize` and `Deserialize` impls of the generated structs: [`json_object!`] writes both
-//! from one line per field, over [`Fields`] (an object written field by field) and [`Object`] (an
-//! object read into a JSON map once, then taken field by field).
+//! The impls of the generated types. `json_object!` writes a struct's `Serialize` and
+//! `Deserialize` from one line per field, over [`Fields`] (an object written field by field) and
+//! [`Object`] (an object read into a JSON map once, then taken field by field); `json_enum!`
+//! writes an enum's from one line per variant.
 //!
 //! Compared with `#[derive(Serialize, Deserialize)]`, each impl is a few lines (one per field)
 //! and every field type is instantiated once for the whole crate, which is what keeps the ~6,000
@@ -11,6 +12,7 @@
 use std::fmt;
 
 use serde::de::{self, DeserializeOwned, Deserializer};
+use serde::Deserialize as _;
 use serde_json::{Map, Value};
 
 /// A JSON object being taken apart into a generated struct.
@@ -78,7 +80,6 @@ fn take<T: DeserializeOwned, E: de::Error>(key: &'static str, value: Value) -> R
     T::deserialize(value).map_err(|e| E::custom(format_args!("field `{key}`: {e}")))
 }
 
-use serde::Deserialize as _;
 
 /// Writes the `Serialize` and `Deserialize` impls of a generated struct from its fields: each
 /// `field: "wire name" <write> <read>`, where `<write>` is `req` (always written), `opt` (written
