@@ -10,6 +10,8 @@ pub mod global;
 pub mod hk;
 /// The `/v3` API root.
 pub mod v3;
+/// The `__for_each_operation!` table (tests over the whole API).
+mod operations;
 impl crate::Client {
     /// Starts a call under `/global`.
     #[cfg(feature = "global")]
