@@ -328,7 +328,19 @@ fn bad_types_are_repaired() {
     assert_eq!(t("f"), ("integer".into(), "".into()));
     assert_eq!(t("g"), ("integer".into(), "uint64".into()));
     assert_eq!(t("h"), ("integer".into(), "uint32".into()));
-    assert_eq!(t("i"), ("number".into(), "".into()), "a plain number stays a number");
+    // `type: number` is an integer unless it documents fractions (spec/README.md).
+    assert_eq!(t("i"), ("integer".into(), "".into()), "a number without fractions is an integer");
+    assert_eq!(t("m"), ("number".into(), "".into()), "a fractional example keeps the float");
+    assert_eq!(t("n"), ("number".into(), "".into()), "a description of decimals keeps the float");
+    assert_eq!(t("o"), ("integer".into(), "".into()));
+    assert_eq!(t("p"), ("integer".into(), "".into()));
+    assert_eq!(t("total_fee"), ("integer".into(), "".into()));
+    has_line(&s, "v3/types/bad.yaml:29:", "type number read as integer: no fraction documented");
+    has_line(&s, "v3/types/bad.yaml:39:", "type number kept as a float: fractional example 1.5");
+    has_line(&s, "v3/types/bad.yaml:42:", "type number kept as a float: the description says '小数'");
+    has_line(&s, "v3/types/bad.yaml:45:", "type number read as integer: integer example 100");
+    has_line(&s, "v3/types/bad.yaml:48:", "type number read as integer: the description says '分'");
+    has_line(&s, "v3/types/bad.yaml:51:", "type number read as integer: an amount or count by its name 'total_fee'");
     assert_eq!(b["j"].items.as_ref().unwrap().ty.as_deref(), Some("string"));
     assert_eq!(t("k"), ("json".into(), "".into()));
     assert_eq!(t("l"), ("integer".into(), "".into()));

@@ -69,3 +69,76 @@ fn every_group_has_a_feature() {
     }
     assert!(groups.len() > 70, "{} groups", groups.len());
 }
+
+/// Money is an integer: no field of the whole API is a float, except those whose description
+/// documents fractions (each listed here with its reason). An amount-like name (amount, total,
+/// refund, fee, price, quantity, count and their compounds) is never a float at all unless listed.
+#[test]
+fn no_amount_or_count_is_a_float() {
+    use wechatpay_codegen::ir::{Field, Ty, TypeDef, TypeKind};
+    // (URL, type, wire name, why it is a float).
+    const FLOATS: &[(&str, &str, &str, &str)] = &[(
+        "/v3/catering/orders/sync-status",
+        "PostRequestDishList",
+        "count",
+        "菜品数量，保留小数点后2位有效数字: a dish quantity with two decimals (example 1.5), not money",
+    )];
+    fn float(t: &Ty) -> bool {
+        match t {
+            Ty::F64 => true,
+            Ty::Vec(t) => float(t),
+            _ => false,
+        }
+    }
+    fn fields<'a>(url: &'a str, types: &'a [TypeDef], out: &mut Vec<(&'a str, &'a str, &'a Field)>) {
+        for t in types {
+            if let TypeKind::Struct(fs) = &t.kind {
+                out.extend(fs.iter().map(|f| (url, t.name.as_str(), f)));
+            }
+        }
+    }
+    let api = api();
+    let mut nodes = Vec::new();
+    walk(&api.root, &mut nodes);
+    let mut all = Vec::new();
+    fields("types", &api.shared, &mut all);
+    for n in &nodes {
+        fields(&n.url, &n.types, &mut all);
+        if let wechatpay_codegen::ir::Segment::Param { name, ty } = &n.segment {
+            assert!(!float(ty), "path parameter {name} of {} is a float", n.url);
+        }
+    }
+    assert!(all.len() > 10_000, "{} fields", all.len());
+    let floats: Vec<(&str, &str, &str)> =
+        all.iter().filter(|(_, _, f)| float(&f.ty)).map(|(u, t, f)| (*u, *t, f.wire.as_str())).collect();
+    let expected: Vec<(&str, &str, &str)> = FLOATS.iter().map(|(u, t, w, _)| (*u, *t, *w)).collect();
+    assert_eq!(floats, expected, "float fields of the whole API (each must document fractions)");
+
+    let amount_like = ["amount", "amt", "total", "refund", "fee", "price", "quantity", "count", "num"];
+    for (u, t, f) in &all {
+        let wire = f.wire.to_ascii_lowercase();
+        let is_amount = wire.split(['_', '-']).any(|p| amount_like.contains(&p));
+        if is_amount && float(&f.ty) && !FLOATS.iter().any(|(fu, ft, fw, _)| fu == u && ft == t && *fw == f.wire) {
+            panic!("{u} {t}.{}: an amount or count as a float", f.wire);
+        }
+    }
+}
+
+/// On the wire an amount is `100`, never `100.0`, and a fraction is refused.
+#[test]
+fn an_amount_is_sent_and_read_as_an_integer() {
+    use wechatpay::v3::pay::transactions::codepay::PostRequestAmount;
+    let amount = PostRequestAmount { total: 100, currency: Some("CNY".into()) };
+    assert_eq!(serde_json::to_string(&amount).unwrap(), r#"{"total":100,"currency":"CNY"}"#);
+    let back: PostRequestAmount = serde_json::from_str(r#"{"total":100}"#).unwrap();
+    assert_eq!(back.total, 100);
+    let e = serde_json::from_str::<PostRequestAmount>(r#"{"total":100.5}"#).unwrap_err().to_string();
+    assert!(e.contains("total"), "{e}");
+    use wechatpay::v3::refund::domestic::refunds::PostResponseAmount;
+    let refund: PostResponseAmount = serde_json::from_str(
+        r#"{"total":100,"refund":100,"payer_total":90,"payer_refund":90,"settlement_refund":100,"settlement_total":100,"discount_refund":10,"currency":"CNY"}"#,
+    )
+    .unwrap();
+    let (total, refunded, payer_total): (i64, i64, i64) = (refund.total, refund.refund, refund.payer_total);
+    assert_eq!((total, refunded, payer_total), (100, 100, 90));
+}

@@ -1147,7 +1147,17 @@ impl<'a> Conv<'a> {
         }
 
         // Type and format.
-        let (ty, format) = self.type_and_format(m, loc, &mut s.example);
+        let (mut ty, mut format) = self.type_and_format(m, loc, &mut s.example);
+        if ty.as_deref() == Some("number") && lookup(m, "enum").is_none() {
+            if let Some(reason) = integer_evidence(m, loc, s.example.as_ref()) {
+                self.note(loc, "number-integer", format!("type number read as integer: {reason}"));
+                ty = Some("integer".into());
+                format = None;
+            } else {
+                let why = fraction_evidence(m, s.example.as_ref()).unwrap_or_default();
+                self.note(loc, "number-float", format!("type number kept as a float: {why}"));
+            }
+        }
         if s.ty.is_none() {
             s.ty = ty;
         }
@@ -1536,6 +1546,51 @@ impl<'a> Conv<'a> {
             v.clone()
         }
     }
+}
+
+/// Why a `type: number` schema documents fractions, if it does: a fractional example, or a
+/// description that speaks of decimals (小数, 保留…位, 精确到).
+fn fraction_evidence(m: &Mapping, example: Option<&Value>) -> Option<String> {
+    if let Some(Value::Number(n)) = example {
+        if !(n.is_i64() || n.is_u64()) {
+            return Some(format!("fractional example {n}"));
+        }
+    }
+    let description = lookup(m, "description").and_then(scalar_text).unwrap_or_default();
+    ["小数", "保留", "精确到", "decimal"]
+        .iter()
+        .find(|w| description.contains(**w))
+        .map(|w| format!("the description says '{w}' ({})", description.trim()))
+}
+
+/// The rule for `type: number` (the description uses it mostly for amounts in 分, counts and
+/// ids): an integer unless it documents fractions ([`fraction_evidence`]). The evidence named in
+/// the repair line, first found: an integer example; the description (分, 整数, 数量, 个数, 笔数,
+/// 条数, 次数, 页码, 位置, 大小, ID); the field name (amount, total, fee, price, count, num,
+/// quantity, offset, limit, …); otherwise "no fraction documented".
+fn integer_evidence(m: &Mapping, loc: &Loc, example: Option<&Value>) -> Option<String> {
+    if fraction_evidence(m, example).is_some() {
+        return None;
+    }
+    if let Some(Value::Number(n)) = example {
+        return Some(format!("integer example {n}"));
+    }
+    let description = lookup(m, "description").and_then(scalar_text).unwrap_or_default();
+    const WORDS: [&str; 12] = ["分", "整数", "数量", "个数", "笔数", "条数", "次数", "页码", "位置", "大小", "数", "ID"];
+    if let Some(w) = WORDS.iter().find(|w| description.contains(**w)) {
+        return Some(format!("the description says '{w}'"));
+    }
+    let name = loc.path.iter().rev().find_map(|s| match s {
+        Seg::Key(k) if !["items", "properties", "schema"].contains(&k.as_str()) => Some(k.to_ascii_lowercase()),
+        _ => None,
+    });
+    const NAMES: [&str; 14] = [
+        "amount", "amt", "total", "fee", "price", "count", "num", "quantity", "offset", "limit", "size", "id", "no", "index",
+    ];
+    if let Some(n) = name.filter(|n| n.split('_').any(|part| NAMES.contains(&part))) {
+        return Some(format!("an amount or count by its name '{n}'"));
+    }
+    Some("no fraction documented".into())
 }
 
 fn op_method(loc: &Loc) -> String {

@@ -527,7 +527,7 @@ pub mod orders {
         /// 分账金额
         ///
         /// Example: `10`
-        pub amount: f64,
+        pub amount: i64,
         /// 分账描述
         ///
         /// Example: `分帐1900000110`

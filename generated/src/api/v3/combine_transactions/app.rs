@@ -167,7 +167,7 @@ pub struct PostRequestContractInfo {
     /// 委托代扣协议模板ID
     ///
     /// Example: `12535`
-    pub plan_id: f64,
+    pub plan_id: i64,
     /// 用户账户展示名称
     ///
     /// Example: `微信代扣用户A`

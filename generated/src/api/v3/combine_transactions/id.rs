@@ -156,11 +156,11 @@ pub mod by_combine_transaction_id {
         /// 标价金额
         ///
         /// Example: `10`
-        pub total_amount: f64,
+        pub total_amount: i64,
         /// 现金支付金额
         ///
         /// Example: `10`
-        pub payer_amount: f64,
+        pub payer_amount: i64,
         /// 标价币种
         ///
         /// Example: `CNY`
@@ -172,7 +172,7 @@ pub mod by_combine_transaction_id {
         /// 结算汇率
         ///
         /// Example: `650000000`
-        pub settlement_rate: Option<f64>,
+        pub settlement_rate: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(GetResponseSubOrdersAmount {
         total_amount: "total_amount" req req,

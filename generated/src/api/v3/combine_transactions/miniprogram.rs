@@ -136,7 +136,7 @@ pub struct PostRequestSubOrdersAmount {
     /// 标价金额
     ///
     /// Example: `10`
-    pub total_amount: f64,
+    pub total_amount: i64,
     /// 标价币种
     ///
     /// Example: `CNY`

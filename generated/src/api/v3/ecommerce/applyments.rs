@@ -89,7 +89,7 @@ pub mod by_applyment_id {
         /// 微信支付申请单号
         ///
         /// Example: `2000002124775691`
-        pub applyment_id: f64,
+        pub applyment_id: i64,
         /// 签约状态
         ///
         /// Example: `SIGNED`
@@ -119,7 +119,7 @@ pub mod by_applyment_id {
         /// 汇款金额
         ///
         /// Example: `124`
-        pub pay_amount: f64,
+        pub pay_amount: i64,
         /// 收款卡号
         ///
         /// Example: `7222223333322332`
@@ -291,7 +291,7 @@ pub mod out_request_no {
             /// 微信支付申请单号
             ///
             /// Example: `2000002124775691`
-            pub applyment_id: f64,
+            pub applyment_id: i64,
             /// 签约状态
             ///
             /// Example: `SIGNED`
@@ -321,7 +321,7 @@ pub mod out_request_no {
             /// 汇款金额
             ///
             /// Example: `124`
-            pub pay_amount: Option<f64>,
+            pub pay_amount: Option<i64>,
             /// 收款卡号
             ///
             /// Example: `7222223333322332`

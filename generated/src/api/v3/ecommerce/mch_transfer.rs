@@ -207,7 +207,7 @@ pub mod transfer_bills {
         /// 转账金额
         ///
         /// Example: `400000`
-        pub transfer_amount: f64,
+        pub transfer_amount: i64,
         /// 转账备注
         ///
         /// Example: `2020年4月报销`
@@ -355,7 +355,7 @@ pub mod transfer_bills {
                 /// 转账金额
                 ///
                 /// Example: `400000`
-                pub transfer_amount: f64,
+                pub transfer_amount: i64,
                 /// 转账备注
                 ///
                 /// Example: `2020年4月报销`

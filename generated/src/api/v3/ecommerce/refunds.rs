@@ -151,7 +151,7 @@ pub mod apply {
         /// 出资金额
         ///
         /// Example: `444`
-        pub amount: f64,
+        pub amount: i64,
     }
     ::wechatpay::runtime::json_object!(PostRequestAmountFrom {
         account: "account" req req,
@@ -267,7 +267,7 @@ pub mod apply {
         /// 垫付金额
         ///
         /// Example: `888`
-        pub advance: Option<f64>,
+        pub advance: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostResponseAmount {
         refund: "refund" req req,
@@ -287,7 +287,7 @@ pub mod apply {
         /// 出资金额
         ///
         /// Example: `444`
-        pub amount: f64,
+        pub amount: i64,
     }
     ::wechatpay::runtime::json_object!(PostResponseAmountFrom {
         account: "account" req req,
@@ -553,17 +553,17 @@ pub mod by_refund_id {
             /// 退款金额
             ///
             /// Example: `100`
-            pub refund: f64,
+            pub refund: i64,
             /// 退款出资账户及金额
             pub from: Option<Vec<PostResponseAmountFrom>>,
             /// 用户退款金额
             ///
             /// Example: `90`
-            pub payer_refund: f64,
+            pub payer_refund: i64,
             /// 优惠退款金额
             ///
             /// Example: `10`
-            pub discount_refund: f64,
+            pub discount_refund: i64,
             /// 退款币种
             ///
             /// Example: `CNY`
@@ -571,7 +571,7 @@ pub mod by_refund_id {
             /// 手续费退款金额
             ///
             /// Example: `100`
-            pub refund_fee: Option<f64>,
+            pub refund_fee: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(PostResponseAmount {
             refund: "refund" req req,
@@ -618,11 +618,11 @@ pub mod by_refund_id {
             /// 优惠券面额
             ///
             /// Example: `5`
-            pub amount: f64,
+            pub amount: i64,
             /// 优惠退款金额
             ///
             /// Example: `100`
-            pub refund_amount: f64,
+            pub refund_amount: i64,
             /// 商品列表
             pub goods_detail: Option<Vec<PostResponsePromotionDetailGoodsDetail>>,
         }
@@ -652,15 +652,15 @@ pub mod by_refund_id {
             /// 商品单价
             ///
             /// Example: `528800`
-            pub unit_price: f64,
+            pub unit_price: i64,
             /// 商品退款金额
             ///
             /// Example: `528800`
-            pub refund_amount: f64,
+            pub refund_amount: i64,
             /// 商品退货数量
             ///
             /// Example: `1`
-            pub refund_quantity: f64,
+            pub refund_quantity: i64,
         }
         ::wechatpay::runtime::json_object!(PostResponsePromotionDetailGoodsDetail {
             merchant_goods_id: "merchant_goods_id" req req,
@@ -928,7 +928,7 @@ pub mod id {
             /// 垫付金额
             ///
             /// Example: `888`
-            pub advance: Option<f64>,
+            pub advance: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponseAmount {
             refund: "refund" req req,
@@ -948,7 +948,7 @@ pub mod id {
             /// 出资金额
             ///
             /// Example: `444`
-            pub amount: f64,
+            pub amount: i64,
         }
         ::wechatpay::runtime::json_object!(GetResponseAmountFrom {
             account: "account" req req,

@@ -245,15 +245,15 @@ pub struct PostResponseAmount {
     /// 订单金额
     ///
     /// Example: `888`
-    pub total: f64,
+    pub total: i64,
     /// 用户支付金额
     ///
     /// Example: `888`
-    pub payer_total: Option<f64>,
+    pub payer_total: Option<i64>,
     /// 折扣
     ///
     /// Example: `100`
-    pub discount_total: Option<f64>,
+    pub discount_total: Option<i64>,
     /// 货币类型
     ///
     /// Example: `CNY`
@@ -319,7 +319,7 @@ pub struct PostResponsePromotionDetail {
     /// 优惠券面额
     ///
     /// Example: `5`
-    pub amount: Option<f64>,
+    pub amount: Option<i64>,
     /// 活动ID
     ///
     /// Example: `931386`
@@ -327,15 +327,15 @@ pub struct PostResponsePromotionDetail {
     /// 微信出资
     ///
     /// Example: `0`
-    pub wechatpay_contribute: Option<f64>,
+    pub wechatpay_contribute: Option<i64>,
     /// 商户出资
     ///
     /// Example: `0`
-    pub merchant_contribute: Option<f64>,
+    pub merchant_contribute: Option<i64>,
     /// 其他出资
     ///
     /// Example: `0`
-    pub other_contribute: Option<f64>,
+    pub other_contribute: Option<i64>,
 }
 ::wechatpay::runtime::json_object!(PostResponsePromotionDetail {
     coupon_id: "coupon_id" opt opt,

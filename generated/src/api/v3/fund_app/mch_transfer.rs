@@ -568,7 +568,7 @@ pub mod partner {
             /// 预算总金额
             ///
             /// Example: `20000000`
-            pub amount: f64,
+            pub amount: i64,
             /// 回调地址
             ///
             /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
@@ -601,7 +601,7 @@ pub mod partner {
             /// 预算总金额
             ///
             /// Example: `20000000`
-            pub amount: f64,
+            pub amount: i64,
             /// 出资商户号
             ///
             /// Example: `1900001109`
@@ -629,7 +629,7 @@ pub mod partner {
             /// 剩余预算金额
             ///
             /// Example: `0`
-            pub remain_amount: Option<f64>,
+            pub remain_amount: Option<i64>,
             /// 撤销说明
             pub unlock_remark: Option<String>,
             /// 资金锁定时间
@@ -781,7 +781,7 @@ pub mod partner {
                     /// 预算总金额
                     ///
                     /// Example: `20000000`
-                    pub amount: f64,
+                    pub amount: i64,
                     /// 出资商户号
                     ///
                     /// Example: `1900001109`
@@ -894,7 +894,7 @@ pub mod partner {
             /// 预算总金额
             ///
             /// Example: `20000000`
-            pub amount: f64,
+            pub amount: i64,
             /// 捐赠备注
             ///
             /// Example: `帮助受助群体爱心捐款`
@@ -961,7 +961,7 @@ pub mod partner {
             /// 预算总金额
             ///
             /// Example: `20000000`
-            pub amount: f64,
+            pub amount: i64,
             /// 捐赠备注
             ///
             /// Example: `帮助受助群体爱心捐款`
@@ -1477,7 +1477,7 @@ pub mod partner {
             /// 转账金额
             ///
             /// Example: `400000`
-            pub transfer_amount: f64,
+            pub transfer_amount: i64,
             /// 转账备注
             ///
             /// Example: `2020年4月报销`
@@ -1665,7 +1665,7 @@ pub mod partner {
                     /// 转账金额
                     ///
                     /// Example: `400000`
-                    pub transfer_amount: f64,
+                    pub transfer_amount: i64,
                     /// 转账备注
                     ///
                     /// Example: `2020年4月报销`
@@ -1795,7 +1795,7 @@ pub mod partner {
                         /// 转账金额
                         ///
                         /// Example: `400000`
-                        pub transfer_amount: Option<f64>,
+                        pub transfer_amount: Option<i64>,
                         /// 转账备注
                         ///
                         /// Example: `2020年4月报销`
@@ -1893,7 +1893,7 @@ pub mod partner {
                 /// 转账金额
                 ///
                 /// Example: `400000`
-                pub transfer_amount: f64,
+                pub transfer_amount: i64,
                 /// 转账备注
                 ///
                 /// Example: `2020年4月报销`
@@ -2008,7 +2008,7 @@ pub mod partner {
                 /// 转账金额
                 ///
                 /// Example: `400000`
-                pub transfer_amount: f64,
+                pub transfer_amount: i64,
                 /// 转账备注
                 ///
                 /// Example: `2020年4月报销`
@@ -2082,7 +2082,7 @@ pub mod partner {
                 /// 转账金额
                 ///
                 /// Example: `400000`
-                pub transfer_amount: f64,
+                pub transfer_amount: i64,
                 /// 转账备注
                 ///
                 /// Example: `2020年4月报销`
@@ -2590,7 +2590,7 @@ pub mod transfer_bills {
         /// 转账金额
         ///
         /// Example: `400000`
-        pub transfer_amount: f64,
+        pub transfer_amount: i64,
         /// 转账备注
         ///
         /// Example: `2020年4月报销`
@@ -2754,7 +2754,7 @@ pub mod transfer_bills {
                 /// 转账金额
                 ///
                 /// Example: `400000`
-                pub transfer_amount: f64,
+                pub transfer_amount: i64,
                 /// 转账备注
                 ///
                 /// Example: `2020年4月报销`
@@ -2940,7 +2940,7 @@ pub mod transfer_bills {
             /// 转账金额
             ///
             /// Example: `400000`
-            pub transfer_amount: f64,
+            pub transfer_amount: i64,
             /// 转账备注
             ///
             /// Example: `2020年4月报销`
@@ -3102,7 +3102,7 @@ pub mod transfer_bills {
             /// 转账金额
             ///
             /// Example: `400000`
-            pub transfer_amount: f64,
+            pub transfer_amount: i64,
             /// 转账备注
             ///
             /// Example: `2020年4月报销`
@@ -3179,7 +3179,7 @@ pub mod transfer_bills {
             /// 转账金额
             ///
             /// Example: `400000`
-            pub transfer_amount: f64,
+            pub transfer_amount: i64,
             /// 转账备注
             ///
             /// Example: `2020年4月报销`
@@ -3338,7 +3338,7 @@ pub mod transfer_to_qq_wallet_bills {
         /// 转账金额
         ///
         /// Example: `400000`
-        pub transfer_amount: f64,
+        pub transfer_amount: i64,
         /// 转账备注
         ///
         /// Example: `2020年4月报销`
@@ -3409,7 +3409,7 @@ pub mod transfer_to_qq_wallet_bills {
         /// 转账金额
         ///
         /// Example: `400000`
-        pub transfer_amount: f64,
+        pub transfer_amount: i64,
         /// 转账备注
         ///
         /// Example: `2020年4月报销`
@@ -3554,7 +3554,7 @@ pub mod transfer_to_qq_wallet_bills {
                 /// 转账金额
                 ///
                 /// Example: `400000`
-                pub transfer_amount: Option<f64>,
+                pub transfer_amount: Option<i64>,
                 /// 转账备注
                 ///
                 /// Example: `2020年4月报销`

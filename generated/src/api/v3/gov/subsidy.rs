@@ -3101,7 +3101,7 @@ pub mod zhejiang {
                 /// 商户订单号
                 pub order_no: Option<String>,
                 /// 政府补贴金额
-                pub subsidy_amt: Option<f64>,
+                pub subsidy_amt: Option<i64>,
                 /// 收货地区编码
                 pub add_code: Option<String>,
                 /// 收货地址
@@ -3133,7 +3133,7 @@ pub mod zhejiang {
                 /// Example: `330000`
                 pub county_code: Option<String>,
                 /// 原订单金额
-                pub amount: Option<f64>,
+                pub amount: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
                 sp_serial_no: "sp_serial_no" req req,
@@ -3335,7 +3335,7 @@ pub mod zhejiang {
                 /// 商户订单号
                 pub order_no: Option<String>,
                 /// 政府补贴金额
-                pub subsidy_amt: Option<f64>,
+                pub subsidy_amt: Option<i64>,
                 /// 收货地区编码
                 pub add_code: Option<String>,
                 /// 收货地址
@@ -3457,11 +3457,11 @@ pub mod zhejiang {
                 /// 优惠模式
                 pub discount_mode: PostResponseDiscountMode,
                 /// 原订单金额
-                pub amount: Option<f64>,
+                pub amount: Option<i64>,
                 /// 优惠金额
-                pub discount_amt: Option<f64>,
+                pub discount_amt: Option<i64>,
                 /// 实付金额
-                pub pay_amt: Option<f64>,
+                pub pay_amt: Option<i64>,
                 /// 渠道优惠标记
                 pub channel_dis_flag: Option<String>,
                 /// 渠道活动号列表

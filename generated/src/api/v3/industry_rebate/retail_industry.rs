@@ -76,11 +76,11 @@ pub mod transactions {
         /// 商品数量
         ///
         /// Example: `1`
-        pub quantity: f64,
+        pub quantity: i64,
         /// 商品单价
         ///
         /// Example: `528800`
-        pub price: f64,
+        pub price: i64,
     }
     ::wechatpay::runtime::json_object!(PostRequestGoodsDetail {
         barcode: "barcode" req req,

@@ -310,7 +310,7 @@ pub mod policies {
         /// Example: `wxwtdk20200910100000`
         pub out_contract_code: String,
         /// 保单的扣费周期列表
-        pub policy_periods: Vec<f64>,
+        pub policy_periods: Vec<i64>,
         /// 商户APPID
         ///
         /// Example: `wxd678efh567hg6787`
@@ -608,7 +608,7 @@ pub mod policies {
         /// Example: `wxwtdk20200910100000`
         pub out_contract_code: String,
         /// 保单的扣费周期列表
-        pub policy_periods: Vec<f64>,
+        pub policy_periods: Vec<i64>,
         /// 是否为赠险
         pub free_insurance: bool,
         /// 是否与其它保单合并扣费
@@ -784,7 +784,7 @@ pub mod policies {
             /// Example: `wxwtdk20200910100000`
             pub out_contract_code: Option<String>,
             /// 保单的扣费周期列表
-            pub policy_periods: Option<Vec<f64>>,
+            pub policy_periods: Option<Vec<i64>>,
             /// 是否为赠险
             pub free_insurance: Option<bool>,
             /// 是否与其它保单合并扣费

@@ -1265,7 +1265,7 @@ pub mod stocks {
         /// 批次总预算
         ///
         /// Example: `100000`
-        pub max_amount: Option<f64>,
+        pub max_amount: Option<i64>,
         /// 批次最大发放个数
         ///
         /// Example: `100`
@@ -1277,7 +1277,7 @@ pub mod stocks {
         /// 单天发放上限金额
         ///
         /// Example: `1000`
-        pub max_amount_by_day: Option<f64>,
+        pub max_amount_by_day: Option<i64>,
         /// 单天发放上限个数
         ///
         /// Example: `100`
@@ -1966,11 +1966,11 @@ pub mod stocks {
                 /// 分页页码
                 ///
                 /// Query parameter `offset`. Example: `0`
-                pub offset: Option<f64>,
+                pub offset: Option<i64>,
                 /// 分页大小
                 ///
                 /// Query parameter `limit`. Example: `20`
-                pub limit: Option<f64>,
+                pub limit: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(GetRequest {
                 status: "status" skip opt,
@@ -2968,11 +2968,11 @@ pub mod users {
                 /// 分页页码
                 ///
                 /// Query parameter `offset`. Example: `0`
-                pub offset: Option<f64>,
+                pub offset: Option<i64>,
                 /// 分页大小
                 ///
                 /// Query parameter `limit`. Example: `20`
-                pub limit: Option<f64>,
+                pub limit: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(GetRequest {
                 appid: "appid" skip req,
@@ -2990,11 +2990,11 @@ pub mod users {
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 总数量
-                pub total_count: f64,
+                pub total_count: i64,
                 /// 分页页码
-                pub offset: f64,
+                pub offset: i64,
                 /// 分页大小
-                pub limit: f64,
+                pub limit: i64,
                 /// 结果集
                 pub data: Vec<GetResponseData>,
             }

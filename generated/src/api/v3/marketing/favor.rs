@@ -1495,7 +1495,7 @@ pub mod users {
                 /// 剩余金额
                 ///
                 /// Example: `10000`
-                pub available_balance: Option<f64>,
+                pub available_balance: Option<i64>,
                 /// 业务类型
                 pub business_type: Option<GetResponseDataBusinessType>,
             }

@@ -57,11 +57,11 @@ pub mod activities {
         /// 分页页码
         ///
         /// Query parameter `offset`.
-        pub offset: f64,
+        pub offset: i64,
         /// 最大返回的活动数
         ///
         /// Query parameter `limit`.
-        pub limit: f64,
+        pub limit: i64,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
         city_id: "city_id" skip req,
@@ -74,17 +74,17 @@ pub mod activities {
         /// 小店活动门店总数
         ///
         /// Example: `1000`
-        pub total_count: Option<f64>,
+        pub total_count: Option<i64>,
         /// 小店活动门店集合
         pub data: Option<Vec<GetResponseData>>,
         /// 分页页码
         ///
         /// Example: `0`
-        pub offset: Option<f64>,
+        pub offset: Option<i64>,
         /// 分页大小
         ///
         /// Example: `10`
-        pub limit: Option<f64>,
+        pub limit: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
         total_count: "total_count" opt opt,
@@ -253,7 +253,7 @@ pub mod activity {
                 /// 门店信息
                 pub store_info: Option<PostRequestApplyInfosStoreInfo>,
                 /// 商品原价
-                pub goods_original_price: Option<f64>,
+                pub goods_original_price: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(PostRequestApplyInfos {
                 store_info: "store_info" opt opt,
@@ -357,7 +357,7 @@ pub mod qualification {
             /// 商户订单号
             pub out_trade_no: Option<String>,
             /// 订单总金额
-            pub total_fee: Option<f64>,
+            pub total_fee: Option<i64>,
             /// 门店ID
             pub store_id: Option<String>,
             /// 门店商户号
@@ -625,17 +625,17 @@ pub mod retail_store_act {
                 /// 小店活动业代总数
                 ///
                 /// Example: `1000`
-                pub total_count: Option<f64>,
+                pub total_count: Option<i64>,
                 /// 小店活动业代集合
                 pub data: Option<Vec<GetResponseData>>,
                 /// 分页页码
                 ///
                 /// Example: `0`
-                pub offset: f64,
+                pub offset: i64,
                 /// 分页大小
                 ///
                 /// Example: `10`
-                pub limit: f64,
+                pub limit: i64,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
                 total_count: "total_count" opt opt,
@@ -694,7 +694,7 @@ pub mod retail_store_act {
                 /// 生成物料码数量
                 ///
                 /// Example: `100`
-                pub material_num: f64,
+                pub material_num: i64,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
                 out_request_no: "out_request_no" req req,
@@ -845,17 +845,17 @@ pub mod retail_store_act {
                 /// 小店活动门店总数
                 ///
                 /// Example: `1000`
-                pub total_count: Option<f64>,
+                pub total_count: Option<i64>,
                 /// 小店活动门店集合
                 pub data: Option<Vec<GetResponseData>>,
                 /// 分页页码
                 ///
                 /// Example: `0`
-                pub offset: Option<f64>,
+                pub offset: Option<i64>,
                 /// 分页大小
                 ///
                 /// Example: `10`
-                pub limit: Option<f64>,
+                pub limit: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
                 total_count: "total_count" opt opt,

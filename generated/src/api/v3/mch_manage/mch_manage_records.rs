@@ -330,11 +330,11 @@ pub mod sub_mchid {
             /// 最大资源条数
             ///
             /// Query parameter `limit`. Example: `5`
-            pub limit: f64,
+            pub limit: i64,
             /// 请求资源起始位置
             ///
             /// Query parameter `offset`. Example: `10`
-            pub offset: Option<f64>,
+            pub offset: Option<i64>,
             /// 商户管理记录类型
             ///
             /// Query parameter `manage_record_type`. Example: `FUNCTIONAL_LIMIT_RECORD`
@@ -360,15 +360,15 @@ pub mod sub_mchid {
             /// 请求资源起始位置
             ///
             /// Example: `10`
-            pub offset: Option<f64>,
+            pub offset: Option<i64>,
             /// 最大资源条数
             ///
             /// Example: `5`
-            pub limit: Option<f64>,
+            pub limit: Option<i64>,
             /// 资源总条数
             ///
             /// Example: `1234`
-            pub total_count: Option<f64>,
+            pub total_count: Option<i64>,
             /// 商户管理记录详情列表
             pub data: Option<Vec<GetResponseData>>,
         }

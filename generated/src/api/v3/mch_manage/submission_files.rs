@@ -63,7 +63,7 @@ pub mod sub_mchid {
                 /// 资料项唯一id
                 ///
                 /// Form part `item_id` of the upload. Example: `56`
-                pub item_id: f64,
+                pub item_id: i64,
                 /// 商户管理记录ID
                 ///
                 /// Form part `manage_record_id` of the upload. Example: `56`

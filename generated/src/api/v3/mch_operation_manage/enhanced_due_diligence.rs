@@ -249,7 +249,7 @@ pub mod by_due_diligence_id {
             /// 资料项唯一id
             ///
             /// Example: `130013`
-            pub item_id: Option<f64>,
+            pub item_id: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(PostRequestMeta {
             file_name: "file_name" opt opt,

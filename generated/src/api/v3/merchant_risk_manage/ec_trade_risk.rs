@@ -58,11 +58,11 @@ pub mod query_risk_trades {
         /// 查询页码
         ///
         /// Example: `1`
-        pub page_index: Option<f64>,
+        pub page_index: Option<i64>,
         /// 查询页大小
         ///
         /// Example: `10`
-        pub page_size: Option<f64>,
+        pub page_size: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
         sp_mchid: "sp_mchid" opt opt,
@@ -79,7 +79,7 @@ pub mod query_risk_trades {
         /// 总风险订单数
         ///
         /// Example: `10`
-        pub total_num: Option<f64>,
+        pub total_num: Option<i64>,
         /// 风险订单列表
         pub risk_trade_list: Option<Vec<PostResponseRiskTradeList>>,
     }
@@ -201,7 +201,7 @@ pub mod recv_dispose_result {
         /// 退款金额
         ///
         /// Example: `100`
-        pub refund_amount: Option<f64>,
+        pub refund_amount: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
         sp_mchid: "sp_mchid" opt opt,

@@ -66,7 +66,7 @@ pub struct PostRequest {
     /// 商户判定交易的风险等级
     ///
     /// Example: `1`
-    pub risk_level: Option<f64>,
+    pub risk_level: Option<i64>,
     /// 线上线下标识
     ///
     /// Example: `1`
@@ -112,7 +112,7 @@ pub struct PostRequest {
     /// 手机号来源
     ///
     /// Example: `1`
-    pub phone_from: Option<f64>,
+    pub phone_from: Option<i64>,
     /// 收款方用户标识
     ///
     /// Example: `抖音的账号：XXXXX`
@@ -146,7 +146,7 @@ pub struct PostRequest {
     /// 高风险商品标签
     ///
     /// Example: `1`
-    pub high_risk_goods: Option<f64>,
+    pub high_risk_goods: Option<i64>,
     /// 用户下单设备与支付设备是否一致
     pub same_deviced: Option<bool>,
     /// 用户下单设备是否是常用设备
@@ -323,7 +323,7 @@ pub struct PostRequestLivingExpensesFields {
     /// 费种
     ///
     /// Example: `1`
-    pub type_: Option<f64>,
+    pub type_: Option<i64>,
     /// 缴费城市
     ///
     /// Example: `湖南衡阳`
@@ -343,7 +343,7 @@ pub struct PostRequestLivingExpensesFields {
     /// 缴费金额
     ///
     /// Example: `500`
-    pub amount: Option<f64>,
+    pub amount: Option<i64>,
 }
 ::wechatpay::runtime::json_object!(PostRequestLivingExpensesFields {
     acc_no: "acc_no" opt opt,
@@ -360,7 +360,7 @@ pub struct PostRequestRechargeFields {
     /// 充值账号类型
     ///
     /// Example: `1`
-    pub account_type: Option<f64>,
+    pub account_type: Option<i64>,
     /// 充值账号
     ///
     /// Example: `example_account`

@@ -66,7 +66,7 @@ pub struct GetResponse {
     /// 风险系数值
     ///
     /// Example: `1`
-    pub risk_score: f64,
+    pub risk_score: i64,
     /// 风险类型
     ///
     /// Example: `OTHER_RISK`

@@ -97,7 +97,7 @@ pub struct PostRequestStoreBasics {
     /// 品牌ID
     ///
     /// Example: `1001`
-    pub brand_id: Option<f64>,
+    pub brand_id: Option<i64>,
 }
 ::wechatpay::runtime::json_object!(PostRequestStoreBasics {
     store_reference_id: "store_reference_id" opt opt,

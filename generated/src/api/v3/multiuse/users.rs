@@ -68,7 +68,7 @@ pub mod by_openid {
             /// 发放面额
             ///
             /// Example: `10000`
-            pub amount: Option<f64>,
+            pub amount: Option<i64>,
             /// 公众账号ID
             ///
             /// Example: `wx233544546545989`

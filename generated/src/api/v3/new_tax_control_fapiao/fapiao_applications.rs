@@ -182,7 +182,7 @@ pub struct PostRequestFapiaoInformationItems {
     /// 企业侧维护的货物或应税劳务、服务编码
     ///
     /// Example: `1`
-    pub goods_id: Option<f64>,
+    pub goods_id: Option<i64>,
     /// 规格型号
     ///
     /// Example: `A4`
@@ -202,7 +202,7 @@ pub struct PostRequestFapiaoInformationItems {
     /// 税率
     ///
     /// Example: `1300`
-    pub tax_rate: Option<f64>,
+    pub tax_rate: Option<i64>,
     /// 税收优惠政策标识
     ///
     /// Example: `NO_FAVORABLE`
@@ -1338,7 +1338,7 @@ pub mod issue_general {
         /// 税率
         ///
         /// Example: `1300`
-        pub tax_rate: f64,
+        pub tax_rate: i64,
         /// 是否折扣行
         pub discount: bool,
         /// 优惠政策标识
@@ -1600,7 +1600,7 @@ pub mod issue_passenger_transport {
         /// 税率
         ///
         /// Example: `1300`
-        pub tax_rate: f64,
+        pub tax_rate: i64,
         /// 是否折扣行
         pub discount: bool,
         /// 优惠政策标识
@@ -1980,7 +1980,7 @@ pub mod issue_refined_oil {
         /// 税率
         ///
         /// Example: `1300`
-        pub tax_rate: f64,
+        pub tax_rate: i64,
         /// 是否折扣行
         pub discount: bool,
         /// 优惠政策标识
@@ -2320,7 +2320,7 @@ pub mod real_estate_leasing {
         /// 税率
         ///
         /// Example: `1300`
-        pub tax_rate: f64,
+        pub tax_rate: i64,
         /// 是否折扣行
         pub discount: bool,
         /// 优惠政策标识

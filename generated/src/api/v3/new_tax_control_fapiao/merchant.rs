@@ -476,7 +476,7 @@ pub mod tax_codes {
         /// 企业侧维护的货物或应税劳务、服务编码
         ///
         /// Example: `1`
-        pub goods_id: Option<f64>,
+        pub goods_id: Option<i64>,
         /// 税局侧规定的货物或应税劳务、服务分类名称
         ///
         /// Example: `出租汽车客运服务`

@@ -148,7 +148,7 @@ pub mod by_contract_id {
             /// 预计扣费金额
             ///
             /// Example: `1`
-            pub amount: f64,
+            pub amount: i64,
             /// 预计扣费货币类型
             ///
             /// Example: `CNY`

@@ -96,7 +96,7 @@ pub mod policy_periods {
                         /// 保单的扣费周期编号
                         ///
                         /// Example: `1`
-                        pub policy_period_id: f64,
+                        pub policy_period_id: i64,
                         /// 当前扣费周期的状态
                         ///
                         /// Example: `NO_SCHEDULED`
@@ -133,7 +133,7 @@ pub mod policy_periods {
                         /// 金额
                         ///
                         /// Example: `1`
-                        pub total: f64,
+                        pub total: i64,
                         /// 货币类型
                         ///
                         /// Example: `CNY`
@@ -254,7 +254,7 @@ pub mod transactions {
             /// 保单的扣费周期编号
             ///
             /// Example: `1`
-            pub policy_period_id: f64,
+            pub policy_period_id: i64,
             /// 扣费金额信息
             pub amount: PostRequestAmount,
             /// 订单优惠标记

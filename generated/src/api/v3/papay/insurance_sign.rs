@@ -132,7 +132,7 @@ pub mod contracts {
                             /// 保险扣费周期编号
                             ///
                             /// Example: `1`
-                            pub policy_period_id: f64,
+                            pub policy_period_id: i64,
                             /// 预计扣费的日期
                             ///
                             /// Example: `2019-11-22`
@@ -208,7 +208,7 @@ pub mod contracts {
                         /// 委托代扣模板ID
                         ///
                         /// Example: `12535`
-                        pub plan_id: f64,
+                        pub plan_id: i64,
                         /// 商户签约协议号
                         ///
                         /// Example: `wxwtdk20200910100000`
@@ -391,7 +391,7 @@ pub mod contracts {
                             /// 委托代扣模板ID
                             ///
                             /// Example: `12535`
-                            pub plan_id: f64,
+                            pub plan_id: i64,
                             /// 商户签约协议号
                             ///
                             /// Example: `wxwtdk20200910100000`
@@ -516,7 +516,7 @@ pub mod contracts {
                 /// 委托代扣模板ID
                 ///
                 /// Example: `12535`
-                pub plan_id: f64,
+                pub plan_id: i64,
                 /// 商户签约协议号
                 ///
                 /// Example: `wxwtdk20200910100000`
@@ -578,7 +578,7 @@ pub mod contracts {
                 /// 合并扣费期数
                 ///
                 /// Example: `1`
-                pub combined_deduct_period_count: Option<f64>,
+                pub combined_deduct_period_count: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
                 wechatpay_serial: "Wechatpay-Serial" skip req,
@@ -696,7 +696,7 @@ pub mod contracts {
                 /// 委托代扣模板ID
                 ///
                 /// Example: `12535`
-                pub plan_id: f64,
+                pub plan_id: i64,
                 /// 商户签约协议号
                 ///
                 /// Example: `wxwtdk20200910100000`
@@ -760,7 +760,7 @@ pub mod contracts {
                 /// 合并扣费期数
                 ///
                 /// Example: `1`
-                pub combined_deduct_period_count: Option<f64>,
+                pub combined_deduct_period_count: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
                 wechatpay_serial: "Wechatpay-Serial" skip req,
@@ -805,7 +805,7 @@ pub mod contracts {
                 /// 保险扣费周期编号
                 ///
                 /// Example: `1`
-                pub policy_period_id: f64,
+                pub policy_period_id: i64,
                 /// 预计扣费的日期
                 ///
                 /// Example: `2019-11-22`
@@ -913,7 +913,7 @@ pub mod contracts {
                 /// 委托代扣模板ID
                 ///
                 /// Example: `12535`
-                pub plan_id: f64,
+                pub plan_id: i64,
                 /// 商户签约协议号
                 ///
                 /// Example: `wxwtdk20200910100000`
@@ -975,7 +975,7 @@ pub mod contracts {
                 /// 合并扣费期数
                 ///
                 /// Example: `1`
-                pub combined_deduct_period_count: Option<f64>,
+                pub combined_deduct_period_count: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
                 wechatpay_serial: "Wechatpay-Serial" skip req,
@@ -1297,11 +1297,11 @@ pub mod policy_periods_ {
                         /// 分页大小
                         ///
                         /// Query parameter `limit`. Example: `20`
-                        pub limit: Option<f64>,
+                        pub limit: Option<i64>,
                         /// 分页开始位置
                         ///
                         /// Query parameter `offset`. Example: `50`
-                        pub offset: Option<f64>,
+                        pub offset: Option<i64>,
                     }
                     ::wechatpay::runtime::json_object!(GetRequest {
                         limit: "limit" skip opt,
@@ -1315,15 +1315,15 @@ pub mod policy_periods_ {
                         /// 分页大小
                         ///
                         /// Example: `20`
-                        pub limit: f64,
+                        pub limit: i64,
                         /// 分页开始位置
                         ///
                         /// Example: `50`
-                        pub offset: f64,
+                        pub offset: i64,
                         /// 扣费周期总条数
                         ///
                         /// Example: `360`
-                        pub total_count: Option<f64>,
+                        pub total_count: Option<i64>,
                     }
                     ::wechatpay::runtime::json_object!(GetResponse {
                         data: "data" opt opt,
@@ -1337,7 +1337,7 @@ pub mod policy_periods_ {
                         /// 保单的扣费周期编号
                         ///
                         /// Example: `1`
-                        pub policy_period_id: f64,
+                        pub policy_period_id: i64,
                         /// 扣费周期预计的扣费的日期
                         ///
                         /// Example: `2019-11-22`

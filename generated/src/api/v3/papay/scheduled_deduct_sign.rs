@@ -86,7 +86,7 @@ pub mod contracts {
                 /// 委托代扣模板ID
                 ///
                 /// Example: `12535`
-                pub plan_id: f64,
+                pub plan_id: i64,
                 /// 商户签约协议号
                 ///
                 /// Example: `wxwtdk20200910100000`
@@ -194,7 +194,7 @@ pub mod contracts {
                 /// 委托代扣模板ID
                 ///
                 /// Example: `12535`
-                pub plan_id: f64,
+                pub plan_id: i64,
                 /// 商户签约协议号
                 ///
                 /// Example: `wxwtdk20200910100000`
@@ -402,7 +402,7 @@ pub mod partner {
                     /// 委托代扣模板ID
                     ///
                     /// Example: `12535`
-                    pub plan_id: f64,
+                    pub plan_id: i64,
                     /// 商户签约协议号
                     ///
                     /// Example: `wxwtdk20200910100000`
@@ -489,7 +489,7 @@ pub mod partner {
                     /// 委托代扣模板ID
                     ///
                     /// Example: `12535`
-                    pub plan_id: f64,
+                    pub plan_id: i64,
                     /// 商户签约协议号
                     ///
                     /// Example: `wxwtdk20200910100000`

@@ -112,7 +112,7 @@ pub mod contracts {
                         /// 委托代扣模板ID
                         ///
                         /// Example: `12535`
-                        pub plan_id: f64,
+                        pub plan_id: i64,
                         /// 商户签约协议号
                         ///
                         /// Example: `wxwtdk20200910100000`
@@ -321,7 +321,7 @@ pub mod contracts {
                         /// 委托代扣模板ID
                         ///
                         /// Example: `12535`
-                        pub plan_id: f64,
+                        pub plan_id: i64,
                         /// 商户签约协议号
                         ///
                         /// Example: `wxwtdk20200910100000`
@@ -512,7 +512,7 @@ pub mod contracts {
             /// 委托代扣模板ID
             ///
             /// Example: `12535`
-            pub plan_id: f64,
+            pub plan_id: i64,
             /// 商户签约协议号
             ///
             /// Example: `wxwtdk20200910100000`
@@ -811,7 +811,7 @@ pub mod partner {
                             /// 委托代扣模板ID
                             ///
                             /// Example: `12535`
-                            pub plan_id: f64,
+                            pub plan_id: i64,
                             /// 商户签约协议号
                             ///
                             /// Example: `wxwtdk20200910100000`

@@ -87,7 +87,7 @@ pub mod ecommerce {
                 /// 免密支付服务ID
                 ///
                 /// Example: `12535`
-                pub service_id: f64,
+                pub service_id: i64,
                 /// 商户签约协议号
                 ///
                 /// Example: `wxwtdk20200910100000`
@@ -127,7 +127,7 @@ pub mod ecommerce {
                 /// 免密支付服务ID
                 ///
                 /// Example: `12535`
-                pub service_id: f64,
+                pub service_id: i64,
                 /// 商户签约协议号
                 ///
                 /// Example: `wxwtdk20200910100000`
@@ -181,7 +181,7 @@ pub mod ecommerce {
                 /// 免密支付服务ID
                 ///
                 /// Example: `12535`
-                pub service_id: f64,
+                pub service_id: i64,
                 /// 商户签约协议号
                 ///
                 /// Example: `wxwtdk20200910100000`
@@ -222,7 +222,7 @@ pub mod ecommerce {
                 /// 免密支付服务ID
                 ///
                 /// Example: `12535`
-                pub service_id: f64,
+                pub service_id: i64,
                 /// 商户签约协议号
                 ///
                 /// Example: `wxwtdk20200910100000`
@@ -383,7 +383,7 @@ pub mod qs {
                 /// 免密支付服务ID
                 ///
                 /// Example: `12535`
-                pub service_id: f64,
+                pub service_id: i64,
                 /// 商户签约协议号
                 ///
                 /// Example: `wxwtdk20200910100000`
@@ -458,7 +458,7 @@ pub mod qs {
                 /// 免密支付服务ID
                 ///
                 /// Example: `12535`
-                pub service_id: f64,
+                pub service_id: i64,
                 /// 商户签约协议号
                 ///
                 /// Example: `wxwtdk20200910100000`
@@ -591,7 +591,7 @@ pub mod service_id {
                     /// 免密支付服务ID
                     ///
                     /// Example: `12535`
-                    pub service_id: f64,
+                    pub service_id: i64,
                     /// 商户签约协议号
                     ///
                     /// Example: `wxwtdk20200910100000`
@@ -761,7 +761,7 @@ pub mod service_provider {
                 /// 免密支付服务ID
                 ///
                 /// Example: `12535`
-                pub service_id: f64,
+                pub service_id: i64,
                 /// 商户签约协议号
                 ///
                 /// Example: `wxwtdk20200910100000`
@@ -804,7 +804,7 @@ pub mod service_provider {
                 /// 免密支付服务ID
                 ///
                 /// Example: `12535`
-                pub service_id: f64,
+                pub service_id: i64,
                 /// 商户签约协议号
                 ///
                 /// Example: `wxwtdk20200910100000`
@@ -875,7 +875,7 @@ pub mod service_provider {
                 /// 免密支付服务ID
                 ///
                 /// Example: `12535`
-                pub service_id: f64,
+                pub service_id: i64,
                 /// 商户签约协议号
                 ///
                 /// Example: `wxwtdk20200910100000`
@@ -919,7 +919,7 @@ pub mod service_provider {
                 /// 免密支付服务ID
                 ///
                 /// Example: `12535`
-                pub service_id: f64,
+                pub service_id: i64,
                 /// 商户签约协议号
                 ///
                 /// Example: `wxwtdk20200910100000`

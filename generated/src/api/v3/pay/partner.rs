@@ -423,7 +423,7 @@ pub mod transactions {
             /// 总金额
             ///
             /// Example: `100`
-            pub total: f64,
+            pub total: i64,
             /// 货币类型
             ///
             /// Example: `CNY`
@@ -480,7 +480,7 @@ pub mod transactions {
             /// 订单原价
             ///
             /// Example: `608800`
-            pub cost_price: Option<f64>,
+            pub cost_price: Option<i64>,
             /// 商品小票ID
             ///
             /// Example: `微信123`
@@ -511,11 +511,11 @@ pub mod transactions {
             /// 商品数量
             ///
             /// Example: `1`
-            pub quantity: f64,
+            pub quantity: i64,
             /// 商品单价
             ///
             /// Example: `528800`
-            pub unit_price: f64,
+            pub unit_price: i64,
         }
         ::wechatpay::runtime::json_object!(PostRequestDetailGoodsDetail {
             merchant_goods_id: "merchant_goods_id" req req,
@@ -678,7 +678,7 @@ pub mod transactions {
             /// 订单原价
             ///
             /// Example: `608800`
-            pub cost_price: Option<f64>,
+            pub cost_price: Option<i64>,
             /// 商品小票ID
             ///
             /// Example: `微信123`
@@ -709,11 +709,11 @@ pub mod transactions {
             /// 商品数量
             ///
             /// Example: `1`
-            pub quantity: f64,
+            pub quantity: i64,
             /// 商品单价
             ///
             /// Example: `528800`
-            pub unit_price: f64,
+            pub unit_price: i64,
         }
         ::wechatpay::runtime::json_object!(PostRequestDetailGoodsDetail {
             merchant_goods_id: "merchant_goods_id" req req,
@@ -860,11 +860,11 @@ pub mod transactions {
             /// 订单金额
             ///
             /// Example: `100`
-            pub total: f64,
+            pub total: i64,
             /// 用户支付金额
             ///
             /// Example: `100`
-            pub payer_total: Option<f64>,
+            pub payer_total: Option<i64>,
             /// 订单金额货币类型
             ///
             /// Example: `CNY`
@@ -918,7 +918,7 @@ pub mod transactions {
             /// 优惠券面额
             ///
             /// Example: `100`
-            pub amount: f64,
+            pub amount: i64,
             /// 活动ID
             ///
             /// Example: `931386`
@@ -926,15 +926,15 @@ pub mod transactions {
             /// 微信出资
             ///
             /// Example: `0`
-            pub wechatpay_contribute: Option<f64>,
+            pub wechatpay_contribute: Option<i64>,
             /// 商户出资
             ///
             /// Example: `0`
-            pub merchant_contribute: Option<f64>,
+            pub merchant_contribute: Option<i64>,
             /// 其他出资
             ///
             /// Example: `0`
-            pub other_contribute: Option<f64>,
+            pub other_contribute: Option<i64>,
             /// 优惠货币类型
             ///
             /// Example: `CNY`
@@ -965,15 +965,15 @@ pub mod transactions {
             /// 商品数量
             ///
             /// Example: `1`
-            pub quantity: f64,
+            pub quantity: i64,
             /// 商品单价
             ///
             /// Example: `100`
-            pub unit_price: f64,
+            pub unit_price: i64,
             /// 商品优惠金额
             ///
             /// Example: `1`
-            pub discount_amount: f64,
+            pub discount_amount: i64,
             /// 商品备注
             ///
             /// Example: `商品备注信息`
@@ -1838,21 +1838,7 @@ pub mod transactions {
             settle_info: "settle_info" opt opt,
         });
         /// 订单金额
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestAmount {
-            /// 总金额
-            ///
-            /// Example: `100`
-            pub total: i64,
-            /// 货币类型
-            ///
-            /// Example: `CNY`
-            pub currency: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestAmount {
-            total: "total" req req,
-            currency: "currency" opt opt,
-        });
+        pub type PostRequestAmount = crate::v3::pay::partner::transactions::app_with_contract::PostRequestAmount;
         /// 优惠功能
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestDetail {
@@ -2480,7 +2466,7 @@ pub mod transactions {
             /// 总金额
             ///
             /// Example: `888`
-            pub total: f64,
+            pub total: i64,
             /// 货币类型
             ///
             /// Example: `CNY`
@@ -2496,7 +2482,7 @@ pub mod transactions {
             /// 订单原价
             ///
             /// Example: `1`
-            pub cost_price: Option<f64>,
+            pub cost_price: Option<i64>,
             /// 商品小票 ID
             ///
             /// Example: `wx123`
@@ -2527,11 +2513,11 @@ pub mod transactions {
             /// 商品数量
             ///
             /// Example: `1`
-            pub quantity: f64,
+            pub quantity: i64,
             /// 商品单价
             ///
             /// Example: `528800`
-            pub unit_price: f64,
+            pub unit_price: i64,
         }
         ::wechatpay::runtime::json_object!(PostRequestDetailGoodsDetail {
             merchant_goods_id: "merchant_goods_id" req req,

@@ -1901,31 +1901,7 @@ pub mod servicepayondeliveryorder {
     /// 服务位置
     pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
     /// PostResponsePostDiscounts
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponsePostDiscounts {
-        /// 优惠名称
-        ///
-        /// Example: `满20减1元`
-        pub name: Option<String>,
-        /// 优惠说明
-        ///
-        /// Example: `不与其他优惠叠加`
-        pub description: Option<String>,
-        /// 优惠金额
-        ///
-        /// Example: `100`
-        pub amount: Option<f64>,
-        /// 优惠数量
-        ///
-        /// Example: `2`
-        pub count: Option<f64>,
-    }
-    ::wechatpay::runtime::json_object!(PostResponsePostDiscounts {
-        name: "name" opt opt,
-        description: "description" opt opt,
-        amount: "amount" opt opt,
-        count: "count" opt opt,
-    });
+    pub type PostResponsePostDiscounts = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestPostDiscounts;
     /// PostResponsePostPayments
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePostPayments {
@@ -1936,7 +1912,7 @@ pub mod servicepayondeliveryorder {
         /// 付费金额
         ///
         /// Example: `40000`
-        pub amount: Option<f64>,
+        pub amount: Option<i64>,
         /// 付费说明
         ///
         /// Example: `就餐人均100元`
@@ -1944,7 +1920,7 @@ pub mod servicepayondeliveryorder {
         /// 付费数量
         ///
         /// Example: `4`
-        pub count: Option<f64>,
+        pub count: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostResponsePostPayments {
         name: "name" opt opt,
@@ -1962,7 +1938,7 @@ pub mod servicepayondeliveryorder {
         /// 风险金额
         ///
         /// Example: `10000`
-        pub amount: f64,
+        pub amount: i64,
         /// 风险说明
         ///
         /// Example: `就餐的预估费用`
@@ -2002,11 +1978,11 @@ pub mod servicepayondeliveryorder {
         /// 商品单价金额
         ///
         /// Example: `550`
-        pub amount: f64,
+        pub amount: i64,
         /// 商品数量
         ///
         /// Example: `1`
-        pub count: f64,
+        pub count: i64,
         /// 商品品类ID
         pub category_id: Option<Vec<String>>,
     }

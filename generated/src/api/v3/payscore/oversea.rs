@@ -598,26 +598,7 @@ pub mod partner {
         /// PostRequestPostPayments
         pub type PostRequestPostPayments = crate::v3::payscore::oversea::partner::serviceorder::GetResponsePostPayments;
         /// 服务风险金
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestRiskFund {
-            /// 风险名称
-            ///
-            /// Example: `DEPOSIT`
-            pub name: String,
-            /// 风险金额
-            ///
-            /// Example: `10000`
-            pub amount: i64,
-            /// 风险说明
-            ///
-            /// Example: `就餐的预估费用`
-            pub description: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestRiskFund {
-            name: "name" req req,
-            amount: "amount" req req,
-            description: "description" opt opt,
-        });
+        pub type PostRequestRiskFund = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseRiskFund;
         /// 服务时间
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestTimeRange {

@@ -359,11 +359,11 @@ pub mod permissions {
             /// 用户分层
             ///
             /// Example: `1`
-            pub user_risk_level: Option<f64>,
+            pub user_risk_level: Option<i64>,
             /// 分层版本
             ///
             /// Example: `1`
-            pub risk_level_version: Option<f64>,
+            pub risk_level_version: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
             service_id: "service_id" req req,
@@ -499,11 +499,11 @@ pub mod permissions {
                 /// 用户分层
                 ///
                 /// Example: `1`
-                pub user_risk_level: Option<f64>,
+                pub user_risk_level: Option<i64>,
                 /// 分层版本
                 ///
                 /// Example: `1`
-                pub risk_level_version: Option<f64>,
+                pub risk_level_version: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
                 service_id: "service_id" req req,
@@ -682,11 +682,11 @@ pub mod permissions {
             /// 用户分层
             ///
             /// Example: `1`
-            pub user_risk_level: Option<f64>,
+            pub user_risk_level: Option<i64>,
             /// 分层版本
             ///
             /// Example: `1`
-            pub risk_level_version: Option<f64>,
+            pub risk_level_version: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
             service_id: "service_id" req req,
@@ -1866,7 +1866,7 @@ pub mod serviceorder {
                 /// 总金额
                 ///
                 /// Example: `50000`
-                pub total_amount: f64,
+                pub total_amount: i64,
                 /// 预计扣费时间
                 ///
                 /// Example: `20231218`
@@ -1881,7 +1881,7 @@ pub mod serviceorder {
                 prepaid_time: "prepaid_time" req req,
             });
             /// PostRequestPostDiscounts
-            pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostDiscounts;
+            pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestPostDiscounts;
             /// PostRequestPostPayments
             pub type PostRequestPostPayments = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostPayments;
         }
@@ -1911,7 +1911,7 @@ pub mod serviceorder {
             /// The request of `POST /v3/payscore/partner/serviceorder/{out_order_no}/send-prepaidmessage` (下发服务预扣费消息).
             pub type PostRequest = crate::v3::payscore::partner::serviceorder::by_out_order_no::send_pendingmessage::PostRequest;
             /// PostRequestPostDiscounts
-            pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostDiscounts;
+            pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestPostDiscounts;
             /// PostRequestPostPayments
             pub type PostRequestPostPayments = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostPayments;
         }
@@ -2272,7 +2272,7 @@ pub mod servicepayondeliveryorder {
     /// 服务位置
     pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
     /// PostResponsePostDiscounts
-    pub type PostResponsePostDiscounts = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostDiscounts;
+    pub type PostResponsePostDiscounts = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestPostDiscounts;
     /// PostResponsePostPayments
     pub type PostResponsePostPayments = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostPayments;
     /// 服务风险金
@@ -2350,7 +2350,7 @@ pub mod servicequotas {
                 /// 分层版本
                 ///
                 /// Query parameter `risk_level_version`. Example: `1`
-                pub risk_level_version: f64,
+                pub risk_level_version: i64,
             }
             ::wechatpay::runtime::json_object!(GetRequest {
                 sub_mchid: "sub_mchid" skip req,
@@ -2384,7 +2384,7 @@ pub mod servicequotas {
                 /// 分层版本
                 ///
                 /// Example: `1`
-                pub risk_level_version: f64,
+                pub risk_level_version: i64,
                 /// 先享金额列表
                 pub quotas: Vec<GetResponseQuotas>,
             }
@@ -2403,11 +2403,11 @@ pub mod servicequotas {
                 /// 用户分层
                 ///
                 /// Example: `1`
-                pub risk_level: f64,
+                pub risk_level: i64,
                 /// 建议先享金额
                 ///
                 /// Example: `1000`
-                pub suggested_quota: f64,
+                pub suggested_quota: i64,
             }
             ::wechatpay::runtime::json_object!(GetResponseQuotas {
                 risk_level: "risk_level" req req,

@@ -210,11 +210,11 @@ pub mod authorization_code {
             /// 用户分层
             ///
             /// Example: `1`
-            pub user_risk_level: Option<f64>,
+            pub user_risk_level: Option<i64>,
             /// 分层版本
             ///
             /// Example: `1`
-            pub risk_level_version: Option<f64>,
+            pub risk_level_version: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
             service_id: "service_id" req req,
@@ -359,11 +359,11 @@ pub mod openid {
             /// 用户分层
             ///
             /// Example: `1`
-            pub user_risk_level: Option<f64>,
+            pub user_risk_level: Option<i64>,
             /// 分层版本
             ///
             /// Example: `1`
-            pub risk_level_version: Option<f64>,
+            pub risk_level_version: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
             service_id: "service_id" req req,

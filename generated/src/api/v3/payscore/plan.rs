@@ -77,19 +77,19 @@ pub mod partner {
             /// 支付分计划有效期(单位天)
             ///
             /// Example: `300`
-            pub plan_duration: f64,
+            pub plan_duration: i64,
             /// 支付分计划扣费次数
             ///
             /// Example: `10`
-            pub deduction_quantity: f64,
+            pub deduction_quantity: i64,
             /// 支付分计划原总金额(单位分)
             ///
             /// Example: `15000`
-            pub total_original_price: f64,
+            pub total_original_price: i64,
             /// 支付分计划实际扣费总金额(单位分)
             ///
             /// Example: `15000`
-            pub total_actual_price: f64,
+            pub total_actual_price: i64,
             /// 支付分计划明细列表
             pub plan_detail_list: Option<Vec<PostRequestPlanDetailList>>,
             /// 商户侧计划号
@@ -116,7 +116,7 @@ pub mod partner {
             /// 计划明细原支付金额(单位分)
             ///
             /// Example: `15000`
-            pub original_price: f64,
+            pub original_price: i64,
             /// 计划明细优惠说明
             ///
             /// Example: `享受九折`
@@ -124,7 +124,7 @@ pub mod partner {
             /// 计划明细实际支付金额(单位分)
             ///
             /// Example: `14000`
-            pub actual_price: f64,
+            pub actual_price: i64,
             /// 计划明细名称
             ///
             /// Example: `第八节课`
@@ -174,7 +174,7 @@ pub mod partner {
             /// 支付分计划有效期(单位天)
             ///
             /// Example: `10`
-            pub plan_duration: f64,
+            pub plan_duration: i64,
             /// 支付分计划状态
             ///
             /// Example: `NORMAL`
@@ -182,15 +182,15 @@ pub mod partner {
             /// 支付分计划原总金额(单位分)
             ///
             /// Example: `15000`
-            pub total_original_price: f64,
+            pub total_original_price: i64,
             /// 支付分计划扣费次数
             ///
             /// Example: `10`
-            pub deduction_quantity: f64,
+            pub deduction_quantity: i64,
             /// 支付分计划实际扣费总金额(单位分)
             ///
             /// Example: `140000`
-            pub total_actual_price: f64,
+            pub total_actual_price: i64,
             /// 支付分计划明细列表
             pub plan_detail_list: Option<Vec<PostResponsePlanDetailList>>,
             /// 终止方商户号
@@ -226,7 +226,7 @@ pub mod partner {
             /// 计划明细序号
             ///
             /// Example: `1`
-            pub plan_detail_no: f64,
+            pub plan_detail_no: i64,
             /// 计划明细名称
             ///
             /// Example: `第8节课`
@@ -234,7 +234,7 @@ pub mod partner {
             /// 计划明细原支付金额(单位分)
             ///
             /// Example: `15000`
-            pub original_price: f64,
+            pub original_price: i64,
             /// 计划明细优惠说明
             ///
             /// Example: `享受九折优惠`
@@ -242,7 +242,7 @@ pub mod partner {
             /// 计划明细实际支付金额(单位分)
             ///
             /// Example: `14000`
-            pub actual_price: f64,
+            pub actual_price: i64,
         }
         ::wechatpay::runtime::json_object!(PostResponsePlanDetailList {
             plan_detail_no: "plan_detail_no" req req,
@@ -392,19 +392,19 @@ pub mod payscore_plans {
         /// 支付分计划有效期(单位天)
         ///
         /// Example: `300`
-        pub plan_duration: f64,
+        pub plan_duration: i64,
         /// 支付分计划扣费次数
         ///
         /// Example: `10`
-        pub deduction_quantity: f64,
+        pub deduction_quantity: i64,
         /// 支付分计划原总金额(单位分)
         ///
         /// Example: `15000`
-        pub total_original_price: f64,
+        pub total_original_price: i64,
         /// 支付分计划实际扣费总金额(单位分)
         ///
         /// Example: `15000`
-        pub total_actual_price: f64,
+        pub total_actual_price: i64,
         /// 支付分计划明细列表
         pub plan_detail_list: Option<Vec<PostRequestPlanDetailList>>,
         /// 商户侧计划号
@@ -455,7 +455,7 @@ pub mod payscore_plans {
         /// 支付分计划有效期(单位天)
         ///
         /// Example: `10`
-        pub plan_duration: f64,
+        pub plan_duration: i64,
         /// 支付分计划状态
         ///
         /// Example: `NORMAL`
@@ -463,15 +463,15 @@ pub mod payscore_plans {
         /// 支付分计划原总金额(单位分)
         ///
         /// Example: `15000`
-        pub total_original_price: f64,
+        pub total_original_price: i64,
         /// 支付分计划扣费次数
         ///
         /// Example: `10`
-        pub deduction_quantity: f64,
+        pub deduction_quantity: i64,
         /// 支付分计划实际扣费总金额(单位分)
         ///
         /// Example: `140000`
-        pub total_actual_price: f64,
+        pub total_actual_price: i64,
         /// 支付分计划明细列表
         pub plan_detail_list: Option<Vec<PostResponsePlanDetailList>>,
         /// 终止方商户号

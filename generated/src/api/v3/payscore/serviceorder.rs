@@ -110,7 +110,7 @@ pub struct GetResponse {
     /// 总金额
     ///
     /// Example: `40000`
-    pub total_amount: Option<f64>,
+    pub total_amount: Option<i64>,
     /// 是否需要收款
     ///
     /// Example: `true`
@@ -160,167 +160,15 @@ pub struct GetResponse {
     order_id: "order_id" opt opt,
 });
 /// 收款信息
-#[derive(Clone, Debug, PartialEq)]
-pub struct GetResponseCollection {
-    /// 收款状态
-    ///
-    /// Example: `USER_PAID`
-    pub state: GetResponseCollectionState,
-    /// 总收款金额
-    ///
-    /// Example: `50000`
-    pub total_amount: Option<f64>,
-    /// 待收金额
-    ///
-    /// Example: `40000`
-    pub paying_amount: Option<f64>,
-    /// 已收金额
-    ///
-    /// Example: `10000`
-    pub paid_amount: Option<f64>,
-    /// 收款明细列表
-    pub details: Option<Vec<GetResponseCollectionDetails>>,
-    /// 收款银行
-    ///
-    /// Example: `example_bank_type`
-    pub bank_type: Option<String>,
-}
-::wechatpay::runtime::json_object!(GetResponseCollection {
-    state: "state" req req,
-    total_amount: "total_amount" opt opt,
-    paying_amount: "paying_amount" opt opt,
-    paid_amount: "paid_amount" opt opt,
-    details: "details" opt opt,
-    bank_type: "bank_type" opt opt,
-});
+pub type GetResponseCollection = crate::v3::payscore::partner::serviceorder::GetResponseCollection;
 /// GetResponseCollectionDetails
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct GetResponseCollectionDetails {
-    /// 收款序号
-    ///
-    /// Example: `1`
-    pub seq: Option<f64>,
-    /// 单笔收款金额
-    ///
-    /// Example: `10000`
-    pub amount: Option<f64>,
-    /// 收款成功渠道
-    ///
-    /// Example: `NEWTON`
-    pub paid_type: Option<GetResponseCollectionDetailsPaidType>,
-    /// 收款成功时间
-    ///
-    /// Example: `20091225091210`
-    pub paid_time: Option<String>,
-    /// 微信支付交易单号
-    ///
-    /// Example: `15646546545165651651`
-    pub transaction_id: Option<String>,
-    /// 优惠功能
-    pub promotion_detail: Option<Vec<GetResponseCollectionDetailsPromotionDetail>>,
-}
-::wechatpay::runtime::json_object!(GetResponseCollectionDetails {
-    seq: "seq" opt opt,
-    amount: "amount" opt opt,
-    paid_type: "paid_type" opt opt,
-    paid_time: "paid_time" opt opt,
-    transaction_id: "transaction_id" opt opt,
-    promotion_detail: "promotion_detail" opt opt,
-});
+pub type GetResponseCollectionDetails = crate::v3::payscore::partner::serviceorder::GetResponseCollectionDetails;
 /// 收款成功渠道
 pub type GetResponseCollectionDetailsPaidType = crate::v3::payscore::oversea::partner::serviceorder::GetResponseCollectionDetailsPaidType;
 /// GetResponseCollectionDetailsPromotionDetail
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct GetResponseCollectionDetailsPromotionDetail {
-    /// 券ID
-    ///
-    /// Example: `123456`
-    pub coupon_id: String,
-    /// 优惠名称
-    ///
-    /// Example: `单品优惠-6`
-    pub name: Option<String>,
-    /// 优惠范围
-    ///
-    /// Example: `GLOBAL`
-    pub scope: Option<GetResponseCollectionDetailsPromotionDetailScope>,
-    /// 优惠类型
-    ///
-    /// Example: `CASH`
-    pub type_: Option<GetResponseCollectionDetailsPromotionDetailType>,
-    /// 优惠券面额
-    ///
-    /// Example: `100`
-    pub amount: f64,
-    /// 活动ID
-    ///
-    /// Example: `activity_id`
-    pub stock_id: Option<String>,
-    /// 微信出资
-    ///
-    /// Example: `100`
-    pub wechatpay_contribute: Option<f64>,
-    /// 商户出资
-    ///
-    /// Example: `100`
-    pub merchant_contribute: Option<f64>,
-    /// 其他出资
-    ///
-    /// Example: `100`
-    pub other_contribute: Option<f64>,
-    /// 优惠币种
-    ///
-    /// Example: `CNY`
-    pub currency: Option<String>,
-    /// 单品列表
-    pub goods_detail: Option<
-        Vec<GetResponseCollectionDetailsPromotionDetailGoodsDetail>,
-    >,
-}
-::wechatpay::runtime::json_object!(GetResponseCollectionDetailsPromotionDetail {
-    coupon_id: "coupon_id" req req,
-    name: "name" opt opt,
-    scope: "scope" opt opt,
-    type_: "type" opt opt,
-    amount: "amount" req req,
-    stock_id: "stock_id" opt opt,
-    wechatpay_contribute: "wechatpay_contribute" opt opt,
-    merchant_contribute: "merchant_contribute" opt opt,
-    other_contribute: "other_contribute" opt opt,
-    currency: "currency" opt opt,
-    goods_detail: "goods_detail" opt opt,
-});
+pub type GetResponseCollectionDetailsPromotionDetail = crate::v3::payscore::partner::serviceorder::GetResponseCollectionDetailsPromotionDetail;
 /// GetResponseCollectionDetailsPromotionDetailGoodsDetail
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct GetResponseCollectionDetailsPromotionDetailGoodsDetail {
-    /// 商品编码
-    ///
-    /// Example: `M1006`
-    pub goods_id: String,
-    /// 商品数量
-    ///
-    /// Example: `1`
-    pub quantity: Option<f64>,
-    /// 商品价格
-    ///
-    /// Example: `1`
-    pub unit_price: Option<f64>,
-    /// 商品优惠金额
-    ///
-    /// Example: `100`
-    pub discount_amount: Option<f64>,
-    /// 商品备注
-    ///
-    /// Example: `商品备注信息`
-    pub goods_remark: Option<String>,
-}
-::wechatpay::runtime::json_object!(GetResponseCollectionDetailsPromotionDetailGoodsDetail {
-    goods_id: "goods_id" req req,
-    quantity: "quantity" opt opt,
-    unit_price: "unit_price" opt opt,
-    discount_amount: "discount_amount" opt opt,
-    goods_remark: "goods_remark" opt opt,
-});
+pub type GetResponseCollectionDetailsPromotionDetailGoodsDetail = crate::v3::payscore::acquiringbank::serviceorder::GetResponseCollectionDetailsPromotionDetailGoodsDetail;
 /// 优惠范围
 pub type GetResponseCollectionDetailsPromotionDetailScope = crate::v3::payscore::partner::serviceorder::GetResponseCollectionDetailsPromotionDetailScope;
 /// 优惠类型
@@ -330,7 +178,7 @@ pub type GetResponseCollectionState = crate::v3::payscore::oversea::partner::ser
 /// 服务位置
 pub type GetResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
 /// GetResponsePostDiscounts
-pub type GetResponsePostDiscounts = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostDiscounts;
+pub type GetResponsePostDiscounts = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestPostDiscounts;
 /// GetResponsePostPayments
 pub type GetResponsePostPayments = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostPayments;
 /// 服务风险金
@@ -343,7 +191,7 @@ pub struct GetResponseRiskFund {
     /// 风险金额
     ///
     /// Example: `10000`
-    pub amount: f64,
+    pub amount: i64,
     /// 风险说明
     ///
     /// Example: `就餐的预估费用`
@@ -431,52 +279,9 @@ pub type PostRequestDevice = crate::v3::payscore::partner::serviceorder::PostReq
 /// 服务位置
 pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
 /// PostRequestPostDiscounts
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostRequestPostDiscounts {
-    /// 优惠名称
-    ///
-    /// Example: `满20减1元`
-    pub name: String,
-    /// 优惠说明
-    ///
-    /// Example: `不与其他优惠叠加`
-    pub description: String,
-    /// 优惠数量
-    ///
-    /// Example: `2`
-    pub count: Option<f64>,
-}
-::wechatpay::runtime::json_object!(PostRequestPostDiscounts {
-    name: "name" req req,
-    description: "description" req req,
-    count: "count" opt opt,
-});
+pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::PostResponsePostDiscounts;
 /// PostRequestPostPayments
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PostRequestPostPayments {
-    /// 付费名称
-    ///
-    /// Example: `就餐费用`
-    pub name: String,
-    /// 付费金额
-    ///
-    /// Example: `40000`
-    pub amount: Option<f64>,
-    /// 付费说明
-    ///
-    /// Example: `就餐人均100元`
-    pub description: Option<String>,
-    /// 付费数量
-    ///
-    /// Example: `4`
-    pub count: Option<f64>,
-}
-::wechatpay::runtime::json_object!(PostRequestPostPayments {
-    name: "name" req req,
-    amount: "amount" opt opt,
-    description: "description" opt opt,
-    count: "count" opt opt,
-});
+pub type PostRequestPostPayments = crate::v3::payscore::oversea::partner::serviceorder::GetResponsePostPayments;
 /// 服务风险金
 pub type PostRequestRiskFund = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseRiskFund;
 /// 服务时间段
@@ -584,7 +389,7 @@ pub struct PostResponse {
 /// 服务位置
 pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
 /// PostResponsePostDiscounts
-pub type PostResponsePostDiscounts = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostDiscounts;
+pub type PostResponsePostDiscounts = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestPostDiscounts;
 /// PostResponsePostPayments
 pub type PostResponsePostPayments = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostPayments;
 /// 服务风险金
@@ -703,7 +508,7 @@ pub mod by_out_order_no {
             /// 总金额
             ///
             /// Example: `50000`
-            pub total_amount: f64,
+            pub total_amount: i64,
             /// 实际服务时间段
             pub time_range: Option<PostRequestTimeRange>,
             /// 实际服务位置
@@ -745,33 +550,9 @@ pub mod by_out_order_no {
             end_location: "end_location" opt opt,
         });
         /// PostRequestPostDiscounts
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestPostDiscounts {
-            /// 优惠名称
-            ///
-            /// Example: `满20减1元`
-            pub name: String,
-            /// 优惠说明
-            ///
-            /// Example: `不与其他优惠叠加`
-            pub description: Option<String>,
-            /// 优惠金额
-            ///
-            /// Example: `100`
-            pub amount: f64,
-            /// 优惠数量
-            ///
-            /// Example: `2`
-            pub count: Option<f64>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestPostDiscounts {
-            name: "name" req req,
-            description: "description" opt opt,
-            amount: "amount" req req,
-            count: "count" opt opt,
-        });
+        pub type PostRequestPostDiscounts = crate::v3::payscore::partner::serviceorder::by_out_order_no::modify::PostRequestPostDiscounts;
         /// PostRequestPostPayments
-        pub type PostRequestPostPayments = crate::v3::payscore::serviceorder::PostRequestPostPayments;
+        pub type PostRequestPostPayments = crate::v3::payscore::oversea::partner::serviceorder::GetResponsePostPayments;
         /// 实际服务时间段
         pub type PostRequestTimeRange = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseTimeRange;
         /// The response of `POST /v3/payscore/serviceorder/{out_order_no}/complete` (完结支付分订单API).
@@ -808,7 +589,7 @@ pub mod by_out_order_no {
             /// 商户收款总金额
             ///
             /// Example: `40000`
-            pub total_amount: f64,
+            pub total_amount: i64,
             /// 后付费项目
             pub post_payments: Option<Vec<PostResponsePostPayments>>,
             /// 后付费商户优惠
@@ -848,9 +629,9 @@ pub mod by_out_order_no {
         /// 服务位置
         pub type PostResponseLocation = crate::v3::payscore::serviceorder::by_out_order_no::complete::PostRequestLocation;
         /// PostResponsePostDiscounts
-        pub type PostResponsePostDiscounts = crate::v3::payscore::serviceorder::by_out_order_no::complete::PostRequestPostDiscounts;
+        pub type PostResponsePostDiscounts = crate::v3::payscore::partner::serviceorder::by_out_order_no::modify::PostRequestPostDiscounts;
         /// PostResponsePostPayments
-        pub type PostResponsePostPayments = crate::v3::payscore::serviceorder::PostRequestPostPayments;
+        pub type PostResponsePostPayments = crate::v3::payscore::oversea::partner::serviceorder::GetResponsePostPayments;
         /// 服务风险金
         pub type PostResponseRiskFund = crate::v3::payscore::serviceorder::GetResponseRiskFund;
         /// 风险名称
@@ -901,7 +682,7 @@ pub mod by_out_order_no {
             /// 总金额
             ///
             /// Example: `50000`
-            pub total_amount: f64,
+            pub total_amount: i64,
             /// 修改原因
             ///
             /// Example: `用户投诉`
@@ -921,9 +702,9 @@ pub mod by_out_order_no {
         /// 设备信息
         pub type PostRequestDevice = crate::v3::payscore::partner::serviceorder::PostRequestDevice;
         /// PostRequestPostDiscounts
-        pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostDiscounts;
+        pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestPostDiscounts;
         /// PostRequestPostPayments
-        pub type PostRequestPostPayments = crate::v3::payscore::serviceorder::PostRequestPostPayments;
+        pub type PostRequestPostPayments = crate::v3::payscore::oversea::partner::serviceorder::GetResponsePostPayments;
         /// The response of `POST /v3/payscore/serviceorder/{out_order_no}/modify` (修改订单金额API).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -964,7 +745,7 @@ pub mod by_out_order_no {
             /// 总金额
             ///
             /// Example: `40000`
-            pub total_amount: Option<f64>,
+            pub total_amount: Option<i64>,
             /// 是否需要收款
             ///
             /// Example: `true`
@@ -1018,15 +799,15 @@ pub mod by_out_order_no {
             /// 总收款金额
             ///
             /// Example: `50000`
-            pub total_amount: Option<f64>,
+            pub total_amount: Option<i64>,
             /// 待收金额
             ///
             /// Example: `40000`
-            pub paying_amount: Option<f64>,
+            pub paying_amount: Option<i64>,
             /// 已收金额
             ///
             /// Example: `10000`
-            pub paid_amount: Option<f64>,
+            pub paid_amount: Option<i64>,
             /// 收款明细列表
             pub details: Option<Vec<PostResponseCollectionDetails>>,
             /// 收款银行
@@ -1048,11 +829,11 @@ pub mod by_out_order_no {
             /// 收款序号
             ///
             /// Example: `1`
-            pub seq: Option<f64>,
+            pub seq: Option<i64>,
             /// 单笔收款金额
             ///
             /// Example: `10000`
-            pub amount: Option<f64>,
+            pub amount: Option<i64>,
             /// 收款成功渠道
             ///
             /// Example: `NEWTON`
@@ -1080,9 +861,9 @@ pub mod by_out_order_no {
         /// 服务位置
         pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
         /// PostResponsePostDiscounts
-        pub type PostResponsePostDiscounts = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostDiscounts;
+        pub type PostResponsePostDiscounts = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestPostDiscounts;
         /// PostResponsePostPayments
-        pub type PostResponsePostPayments = crate::v3::payscore::serviceorder::PostRequestPostPayments;
+        pub type PostResponsePostPayments = crate::v3::payscore::oversea::partner::serviceorder::GetResponsePostPayments;
         /// 服务风险金
         pub type PostResponseRiskFund = crate::v3::payscore::serviceorder::GetResponseRiskFund;
         /// 风险名称
@@ -1198,7 +979,7 @@ pub mod by_out_order_no {
             /// 总金额
             ///
             /// Example: `50000`
-            pub total_amount: f64,
+            pub total_amount: i64,
             /// 预计扣费时间
             ///
             /// Example: `20231218`
@@ -1212,7 +993,7 @@ pub mod by_out_order_no {
             prepaid_time: "prepaid_time" req req,
         });
         /// PostRequestPostDiscounts
-        pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostDiscounts;
+        pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestPostDiscounts;
         /// PostRequestPostPayments
         pub type PostRequestPostPayments = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostPayments;
     }
@@ -1240,7 +1021,7 @@ pub mod by_out_order_no {
         /// The request of `POST /v3/payscore/serviceorder/{out_order_no}/send-prepaidmessage` (下发服务预扣费消息).
         pub type PostRequest = crate::v3::payscore::serviceorder::by_out_order_no::send_pendingmessage::PostRequest;
         /// PostRequestPostDiscounts
-        pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostDiscounts;
+        pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestPostDiscounts;
         /// PostRequestPostPayments
         pub type PostRequestPostPayments = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostPayments;
     }
@@ -1331,7 +1112,7 @@ pub mod by_out_order_no {
             /// 总金额
             ///
             /// Example: `40000`
-            pub total_amount: Option<f64>,
+            pub total_amount: Option<i64>,
             /// 是否需要收款
             ///
             /// Example: `true`
@@ -1390,15 +1171,15 @@ pub mod by_out_order_no {
             /// 总收款金额
             ///
             /// Example: `50000`
-            pub total_amount: Option<f64>,
+            pub total_amount: Option<i64>,
             /// 待收金额
             ///
             /// Example: `40000`
-            pub paying_amount: Option<f64>,
+            pub paying_amount: Option<i64>,
             /// 已收金额
             ///
             /// Example: `10000`
-            pub paid_amount: Option<f64>,
+            pub paid_amount: Option<i64>,
             /// 收款明细列表
             pub details: Option<Vec<PostResponseCollectionDetails>>,
             /// 收款银行
@@ -1420,7 +1201,7 @@ pub mod by_out_order_no {
             /// 单笔收款金额
             ///
             /// Example: `10000`
-            pub amount: Option<f64>,
+            pub amount: Option<i64>,
             /// 收款成功渠道
             ///
             /// Example: `NEWTON`
@@ -1456,7 +1237,7 @@ pub mod by_out_order_no {
             /// 优惠金额
             ///
             /// Example: `100`
-            pub amount: Option<f64>,
+            pub amount: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(PostResponsePostDiscounts {
             name: "name" opt opt,

@@ -70,7 +70,7 @@ pub mod partner {
             /// 待创建服务订单对应的用户的签约计划详情序号
             ///
             /// Example: `2`
-            pub plan_detail_no: f64,
+            pub plan_detail_no: i64,
             /// 服务商的AppID
             ///
             /// Example: `wxd678efh567hg6787`
@@ -225,7 +225,7 @@ pub mod partner {
             /// 优惠金额
             ///
             /// Example: `100`
-            pub amount: Option<f64>,
+            pub amount: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(PostResponsePostDiscounts {
             name: "name" opt opt,
@@ -241,7 +241,7 @@ pub mod partner {
             /// 付费金额
             ///
             /// Example: `40000`
-            pub amount: Option<f64>,
+            pub amount: Option<i64>,
             /// 付费说明
             ///
             /// Example: `第6节课`
@@ -258,7 +258,7 @@ pub mod partner {
             /// 风险金额
             ///
             /// Example: `10000`
-            pub amount: f64,
+            pub amount: i64,
         }
         ::wechatpay::runtime::json_object!(PostResponseRiskFund {
             amount: "amount" req req,
@@ -356,7 +356,7 @@ pub mod partner {
             /// 计划明细序号
             ///
             /// Example: `1`
-            pub plan_detail_no: f64,
+            pub plan_detail_no: i64,
             /// 商户侧计划明细使用订单号
             ///
             /// Example: `1234323JKHDFE1243252`
@@ -430,7 +430,7 @@ pub mod partner {
             /// 目前用户进行到的计划详情序号
             ///
             /// Example: `2`
-            pub going_detail_no: f64,
+            pub going_detail_no: i64,
             /// 计划签约状态
             ///
             /// Example: `UNSIGNED`
@@ -458,15 +458,15 @@ pub mod partner {
             /// 签约计划原总金额(单位分)
             ///
             /// Example: `150000`
-            pub total_origin_price: f64,
+            pub total_origin_price: i64,
             /// 签约计划扣费次数
             ///
             /// Example: `10`
-            pub deduction_quantity: f64,
+            pub deduction_quantity: i64,
             /// 签约计划实际总金额（单位分）
             ///
             /// Example: `120000`
-            pub total_actual_price: f64,
+            pub total_actual_price: i64,
             /// 签约计划明细列表
             pub signed_detail_list: Option<Vec<PostResponseSignPlanSignedDetailList>>,
             /// 签约时间
@@ -505,11 +505,11 @@ pub mod partner {
             /// 计划明细序号
             ///
             /// Example: `1`
-            pub plan_detail_no: f64,
+            pub plan_detail_no: i64,
             /// 计划明细原支付金额（单位分）
             ///
             /// Example: `30000`
-            pub original_price: f64,
+            pub original_price: i64,
             /// 计划明细优惠说明
             ///
             /// Example: `享9折优惠`
@@ -517,7 +517,7 @@ pub mod partner {
             /// 计划明细实际支付金额（单位分）
             ///
             /// Example: `27000`
-            pub actual_price: f64,
+            pub actual_price: i64,
             /// 计划明细状态
             ///
             /// Example: `NOT_USED`
@@ -537,7 +537,7 @@ pub mod partner {
             /// 计划明细对应订单实际支付金额（单位分）
             ///
             /// Example: `50000`
-            pub actual_pay_price: Option<f64>,
+            pub actual_pay_price: Option<i64>,
             /// 详情使用时间
             ///
             /// Example: `2021-05-20T13:29:35.120+08:00`
@@ -695,7 +695,7 @@ pub mod serviceorder {
         /// 待创建服务订单对应的用户的签约计划详情序号
         ///
         /// Example: `2`
-        pub plan_detail_no: f64,
+        pub plan_detail_no: i64,
         /// 商户的AppID
         ///
         /// Example: `wxd678efh567hg6787`
@@ -944,7 +944,7 @@ pub mod user_sign_plans {
         /// 目前用户进行到的计划详情序号
         ///
         /// Example: `2`
-        pub going_detail_no: f64,
+        pub going_detail_no: i64,
         /// 计划签约状态
         ///
         /// Example: `UNSIGNED`
@@ -972,15 +972,15 @@ pub mod user_sign_plans {
         /// 签约计划原总金额(单位分)
         ///
         /// Example: `150000`
-        pub total_origin_price: f64,
+        pub total_origin_price: i64,
         /// 签约计划扣费次数
         ///
         /// Example: `10`
-        pub deduction_quantity: f64,
+        pub deduction_quantity: i64,
         /// 签约计划实际总金额（单位分）
         ///
         /// Example: `120000`
-        pub total_actual_price: f64,
+        pub total_actual_price: i64,
         /// 签约计划明细列表
         pub signed_detail_list: Option<Vec<PostResponseSignPlanSignedDetailList>>,
         /// 签约时间

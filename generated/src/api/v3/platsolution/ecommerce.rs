@@ -134,7 +134,7 @@ pub mod bank_transfer_recharges {
             /// 总金额
             ///
             /// Example: `500000`
-            pub amount: Option<f64>,
+            pub amount: Option<i64>,
             /// 货币类型
             ///
             /// Example: `CNY`
@@ -607,7 +607,7 @@ pub mod mch_transfer {
             /// 赔付金额
             ///
             /// Example: `10000`
-            pub amount: Option<f64>,
+            pub amount: Option<i64>,
             /// 赔付原因
             ///
             /// Example: `直播违规扣罚`
@@ -711,7 +711,7 @@ pub mod mch_transfer {
             /// 赔付金额
             ///
             /// Example: `10000`
-            pub amount: Option<f64>,
+            pub amount: Option<i64>,
             /// 赔付原因
             ///
             /// Example: `直播违规扣罚`
@@ -837,7 +837,7 @@ pub mod mch_transfer {
                     /// 赔付金额
                     ///
                     /// Example: `10000`
-                    pub amount: Option<f64>,
+                    pub amount: Option<i64>,
                     /// 赔付原因
                     ///
                     /// Example: `直播违规扣罚`
@@ -1045,7 +1045,7 @@ pub mod mch_transfer {
                 /// 赔付金额
                 ///
                 /// Example: `10000`
-                pub amount: Option<f64>,
+                pub amount: Option<i64>,
                 /// 赔付原因
                 ///
                 /// Example: `直播违规扣罚`
@@ -1167,7 +1167,7 @@ pub mod mch_transfer {
             /// 赔付金额
             ///
             /// Example: `10000`
-            pub amount: Option<f64>,
+            pub amount: Option<i64>,
             /// 赔付原因
             ///
             /// Example: `直播违规扣罚`
@@ -1265,7 +1265,7 @@ pub mod mch_transfer {
             /// 赔付金额
             ///
             /// Example: `10000`
-            pub amount: Option<f64>,
+            pub amount: Option<i64>,
             /// 赔付原因
             ///
             /// Example: `直播违规扣罚`
@@ -1405,7 +1405,7 @@ pub mod mch_transfer {
                     /// 赔付金额
                     ///
                     /// Example: `10000`
-                    pub amount: Option<f64>,
+                    pub amount: Option<i64>,
                     /// 赔付原因
                     ///
                     /// Example: `直播违规扣罚`
@@ -1575,7 +1575,7 @@ pub mod mch_transfer {
             /// 赔付金额
             ///
             /// Example: `10000`
-            pub amount: Option<f64>,
+            pub amount: Option<i64>,
             /// 赔付原因
             ///
             /// Example: `直播违规扣罚`
@@ -1671,7 +1671,7 @@ pub mod mch_transfer {
             /// 赔付金额
             ///
             /// Example: `10000`
-            pub amount: Option<f64>,
+            pub amount: Option<i64>,
             /// 赔付原因
             ///
             /// Example: `直播违规扣罚`
@@ -1795,7 +1795,7 @@ pub mod mch_transfer {
                 /// 赔付金额
                 ///
                 /// Example: `10000`
-                pub amount: Option<f64>,
+                pub amount: Option<i64>,
                 /// 赔付原因
                 ///
                 /// Example: `直播违规扣罚`
@@ -1902,7 +1902,7 @@ pub mod mch_transfer {
             /// 赔付金额
             ///
             /// Example: `10000`
-            pub amount: Option<f64>,
+            pub amount: Option<i64>,
             /// 赔付原因
             ///
             /// Example: `直播违规扣罚`
@@ -1977,7 +1977,7 @@ pub mod mch_transfer {
             /// 赔付金额
             ///
             /// Example: `10000`
-            pub amount: Option<f64>,
+            pub amount: Option<i64>,
             /// 赔付原因
             ///
             /// Example: `直播违规扣罚`
@@ -2093,7 +2093,7 @@ pub mod mch_transfer {
                     /// 赔付金额
                     ///
                     /// Example: `10000`
-                    pub amount: Option<f64>,
+                    pub amount: Option<i64>,
                     /// 赔付原因
                     ///
                     /// Example: `直播违规扣罚`
@@ -2204,7 +2204,7 @@ pub mod mch_transfer {
             /// 赔付金额
             ///
             /// Example: `10000`
-            pub amount: Option<f64>,
+            pub amount: Option<i64>,
             /// 赔付原因
             ///
             /// Example: `直播违规扣罚`
@@ -2245,7 +2245,7 @@ pub mod mch_transfer {
             /// 赔付金额
             ///
             /// Example: `10000`
-            pub amount: f64,
+            pub amount: i64,
             /// 赔付原因
             ///
             /// Example: `直播违规扣罚`
@@ -2350,7 +2350,7 @@ pub mod mch_transfer {
                     /// 赔付金额
                     ///
                     /// Example: `10000`
-                    pub amount: Option<f64>,
+                    pub amount: Option<i64>,
                     /// 赔付原因
                     ///
                     /// Example: `直播违规扣罚`
@@ -2585,7 +2585,7 @@ pub mod mch_transfer {
                 /// 赔付金额
                 ///
                 /// Example: `10000`
-                pub amount: Option<f64>,
+                pub amount: Option<i64>,
                 /// 赔付原因
                 ///
                 /// Example: `直播违规扣罚`
@@ -2687,7 +2687,7 @@ pub mod mch_transfer {
             /// 赔付金额
             ///
             /// Example: `10000`
-            pub amount: f64,
+            pub amount: i64,
             /// 赔付原因
             ///
             /// Example: `直播违规扣罚`
@@ -2747,7 +2747,7 @@ pub mod mch_transfer {
             /// 赔付金额
             ///
             /// Example: `10000`
-            pub amount: f64,
+            pub amount: i64,
             /// 赔付原因
             ///
             /// Example: `直播违规扣罚`
@@ -2880,7 +2880,7 @@ pub mod mch_transfer {
                 /// 赔付金额
                 ///
                 /// Example: `10000`
-                pub amount: f64,
+                pub amount: i64,
                 /// 赔付原因
                 ///
                 /// Example: `直播违规扣罚`
@@ -2990,7 +2990,7 @@ pub mod mch_transfer {
             /// 赔付金额
             ///
             /// Example: `10000`
-            pub amount: Option<f64>,
+            pub amount: Option<i64>,
             /// 赔付原因
             ///
             /// Example: `直播违规扣罚`
@@ -3093,7 +3093,7 @@ pub mod mch_transfer {
             /// 赔付金额
             ///
             /// Example: `10000`
-            pub amount: Option<f64>,
+            pub amount: Option<i64>,
             /// 赔付原因
             ///
             /// Example: `直播违规扣罚`
@@ -3244,7 +3244,7 @@ pub mod mch_transfer {
                     /// 赔付金额
                     ///
                     /// Example: `10000`
-                    pub amount: Option<f64>,
+                    pub amount: Option<i64>,
                     /// 赔付原因
                     ///
                     /// Example: `直播违规扣罚`
@@ -4187,7 +4187,7 @@ pub mod settle {
             /// 金额
             ///
             /// Example: `11000`
-            pub amount: f64,
+            pub amount: i64,
             /// 币种
             ///
             /// Example: `CNY`

@@ -107,11 +107,11 @@ pub mod mch_transfer {
                 /// 转账总金额
                 ///
                 /// Example: `4000000`
-                pub total_amount: f64,
+                pub total_amount: i64,
                 /// 转账总笔数
                 ///
                 /// Example: `200`
-                pub total_num: f64,
+                pub total_num: i64,
                 /// 转账场景ID
                 ///
                 /// Example: `1000`
@@ -146,7 +146,7 @@ pub mod mch_transfer {
                 /// 转账金额
                 ///
                 /// Example: `200000`
-                pub transfer_amount: f64,
+                pub transfer_amount: i64,
                 /// 转账备注
                 ///
                 /// Example: `2023年2月报销`
@@ -276,11 +276,11 @@ pub mod mch_transfer {
                     /// 请求资源起始位置
                     ///
                     /// Query parameter `offset`.
-                    pub offset: Option<f64>,
+                    pub offset: Option<i64>,
                     /// 最大资源条数
                     ///
                     /// Query parameter `limit`.
-                    pub limit: Option<f64>,
+                    pub limit: Option<i64>,
                 }
                 ::wechatpay::runtime::json_object!(GetRequest {
                     sub_mchid: "sub_mchid" skip req,
@@ -325,11 +325,11 @@ pub mod mch_transfer {
                     /// 请求资源起始位置
                     ///
                     /// Example: `0`
-                    pub offset: Option<f64>,
+                    pub offset: Option<i64>,
                     /// 最大资源条数
                     ///
                     /// Example: `20`
-                    pub limit: Option<f64>,
+                    pub limit: Option<i64>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
                     transfer_batch: "transfer_batch" req req,
@@ -429,11 +429,11 @@ pub mod mch_transfer {
                     /// 转账总金额
                     ///
                     /// Example: `4000000`
-                    pub total_amount: f64,
+                    pub total_amount: i64,
                     /// 转账总笔数
                     ///
                     /// Example: `200`
-                    pub total_num: f64,
+                    pub total_num: i64,
                     /// 批次创建时间
                     ///
                     /// Example: `2023-02-23T13:29:35+08:00`
@@ -441,19 +441,19 @@ pub mod mch_transfer {
                     /// 转账成功金额
                     ///
                     /// Example: `3900000`
-                    pub success_amount: f64,
+                    pub success_amount: i64,
                     /// 转账成功笔数
                     ///
                     /// Example: `199`
-                    pub success_num: f64,
+                    pub success_num: i64,
                     /// 转账失败金额
                     ///
                     /// Example: `100000`
-                    pub failed_amount: f64,
+                    pub failed_amount: i64,
                     /// 转账失败笔数
                     ///
                     /// Example: `1`
-                    pub failed_num: f64,
+                    pub failed_num: i64,
                     /// 转账场景ID
                     ///
                     /// Example: `1000`
@@ -591,7 +591,7 @@ pub mod mch_transfer {
                                 /// 转账金额
                                 ///
                                 /// Example: `20000`
-                                pub transfer_amount: f64,
+                                pub transfer_amount: i64,
                                 /// 转账备注
                                 ///
                                 /// Example: `2023年2月报销`
@@ -1070,11 +1070,11 @@ pub mod mch_transfer {
                     /// 请求资源起始位置
                     ///
                     /// Query parameter `offset`.
-                    pub offset: Option<f64>,
+                    pub offset: Option<i64>,
                     /// 最大资源条数
                     ///
                     /// Query parameter `limit`.
-                    pub limit: Option<f64>,
+                    pub limit: Option<i64>,
                     /// 明细状态
                     ///
                     /// Query parameter `detail_state`. Example: `ALL`
@@ -1416,11 +1416,11 @@ pub mod mch_transfer {
                 /// 预计最大转账金额
                 ///
                 /// Example: `400000`
-                pub estimated_max_amount: Option<f64>,
+                pub estimated_max_amount: Option<i64>,
                 /// 准确转账金额
                 ///
                 /// Example: `100000`
-                pub exact_amount: Option<f64>,
+                pub exact_amount: Option<i64>,
                 /// 收款用户OpenID
                 ///
                 /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
@@ -1646,11 +1646,11 @@ pub mod mch_transfer {
                     /// 预计最大转账金额
                     ///
                     /// Example: `400000`
-                    pub estimated_max_amount: Option<f64>,
+                    pub estimated_max_amount: Option<i64>,
                     /// 准确转账金额
                     ///
                     /// Example: `100000`
-                    pub exact_amount: Option<f64>,
+                    pub exact_amount: Option<i64>,
                     /// 收款用户OpenID
                     ///
                     /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`

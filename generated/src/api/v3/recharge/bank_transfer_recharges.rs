@@ -82,7 +82,7 @@ pub mod apply {
         /// 总金额
         ///
         /// Example: `500000`
-        pub amount: Option<f64>,
+        pub amount: Option<i64>,
         /// 货币类型
         ///
         /// Example: `CNY`

@@ -265,7 +265,7 @@ pub mod refunds {
         /// 手续费退款金额
         ///
         /// Example: `100`
-        pub refund_fee: Option<f64>,
+        pub refund_fee: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostResponseAmount {
         total: "total" req req,
@@ -572,75 +572,9 @@ pub mod refunds {
                 promotion_detail: "promotion_detail" opt opt,
             });
             /// 金额信息
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponseAmount {
-                /// 订单金额
-                ///
-                /// Example: `100`
-                pub total: f64,
-                /// 退款金额
-                ///
-                /// Example: `100`
-                pub refund: f64,
-                /// 退款出资账户及金额
-                pub from: Option<Vec<PostResponseAmountFrom>>,
-                /// 用户支付金额
-                ///
-                /// Example: `90`
-                pub payer_total: f64,
-                /// 用户退款金额
-                ///
-                /// Example: `90`
-                pub payer_refund: f64,
-                /// 应结退款金额
-                ///
-                /// Example: `100`
-                pub settlement_refund: f64,
-                /// 应结订单金额
-                ///
-                /// Example: `100`
-                pub settlement_total: f64,
-                /// 优惠退款金额
-                ///
-                /// Example: `10`
-                pub discount_refund: f64,
-                /// 退款币种
-                ///
-                /// Example: `CNY`
-                pub currency: String,
-                /// 手续费退款金额
-                ///
-                /// Example: `100`
-                pub refund_fee: Option<f64>,
-            }
-            ::wechatpay::runtime::json_object!(PostResponseAmount {
-                total: "total" req req,
-                refund: "refund" req req,
-                from: "from" opt opt,
-                payer_total: "payer_total" req req,
-                payer_refund: "payer_refund" req req,
-                settlement_refund: "settlement_refund" req req,
-                settlement_total: "settlement_total" req req,
-                discount_refund: "discount_refund" req req,
-                currency: "currency" req req,
-                refund_fee: "refund_fee" opt opt,
-            });
+            pub type PostResponseAmount = crate::v3::refund::domestic::refunds::PostResponseAmount;
             /// PostResponseAmountFrom
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponseAmountFrom {
-                /// 出资账户类型
-                ///
-                /// Example: `AVAILABLE`
-                pub account: String,
-                /// 出资金额
-                ///
-                /// Example: `444`
-                pub amount: f64,
-            }
-            ::wechatpay::runtime::json_object!(PostResponseAmountFrom {
-                account: "account" req req,
-                amount: "amount" req req,
-            });
+            pub type PostResponseAmountFrom = crate::v3::refund::domestic::refunds::PostRequestAmountFrom;
             /// PostResponsePromotionDetail
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponsePromotionDetail {
@@ -659,11 +593,11 @@ pub mod refunds {
                 /// 优惠券面额
                 ///
                 /// Example: `5`
-                pub amount: f64,
+                pub amount: i64,
                 /// 优惠退款金额
                 ///
                 /// Example: `100`
-                pub refund_amount: f64,
+                pub refund_amount: i64,
                 /// 商品列表
                 pub goods_detail: Option<Vec<PostResponsePromotionDetailGoodsDetail>>,
             }
@@ -676,41 +610,7 @@ pub mod refunds {
                 goods_detail: "goods_detail" opt opt,
             });
             /// PostResponsePromotionDetailGoodsDetail
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponsePromotionDetailGoodsDetail {
-                /// 商户侧商品编码
-                ///
-                /// Example: `1217752501201407033233368018`
-                pub merchant_goods_id: String,
-                /// 微信侧商品编码
-                ///
-                /// Example: `1001`
-                pub wechatpay_goods_id: Option<String>,
-                /// 商品名称
-                ///
-                /// Example: `iPhone6s 16G`
-                pub goods_name: Option<String>,
-                /// 商品单价
-                ///
-                /// Example: `528800`
-                pub unit_price: f64,
-                /// 商品退款金额
-                ///
-                /// Example: `528800`
-                pub refund_amount: f64,
-                /// 商品退货数量
-                ///
-                /// Example: `1`
-                pub refund_quantity: f64,
-            }
-            ::wechatpay::runtime::json_object!(PostResponsePromotionDetailGoodsDetail {
-                merchant_goods_id: "merchant_goods_id" req req,
-                wechatpay_goods_id: "wechatpay_goods_id" opt opt,
-                goods_name: "goods_name" opt opt,
-                unit_price: "unit_price" req req,
-                refund_amount: "refund_amount" req req,
-                refund_quantity: "refund_quantity" req req,
-            });
+            pub type PostResponsePromotionDetailGoodsDetail = crate::v3::refund::domestic::refunds::PostRequestGoodsDetail;
         }
     }
 }

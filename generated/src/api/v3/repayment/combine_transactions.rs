@@ -526,7 +526,7 @@ pub mod partner {
             /// 标价金额
             ///
             /// Example: `10`
-            pub total_amount: f64,
+            pub total_amount: i64,
             /// 标价币种
             ///
             /// Example: `CNY`

@@ -162,11 +162,11 @@ pub mod sub_mchid {
             /// 最大资源条数
             ///
             /// Query parameter `limit`. Example: `5`
-            pub limit: f64,
+            pub limit: i64,
             /// 请求资源起始位置
             ///
             /// Query parameter `offset`. Example: `10`
-            pub offset: Option<f64>,
+            pub offset: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
             limit: "limit" skip req,
@@ -178,15 +178,15 @@ pub mod sub_mchid {
             /// 请求资源起始位置
             ///
             /// Example: `10`
-            pub offset: Option<f64>,
+            pub offset: Option<i64>,
             /// 最大资源条数
             ///
             /// Example: `5`
-            pub limit: Option<f64>,
+            pub limit: Option<i64>,
             /// 资源总条数
             ///
             /// Example: `1234`
-            pub total_count: Option<f64>,
+            pub total_count: Option<i64>,
             /// 交易拦截记录详情列表
             pub data: Option<Vec<GetResponseData>>,
         }

@@ -120,11 +120,11 @@ pub mod by_employee_id {
                 /// 卡片总金额
                 ///
                 /// Example: `10000`
-                pub amount: f64,
+                pub amount: i64,
                 /// 卡片可用金额
                 ///
                 /// Example: `8000`
-                pub remain_amount: f64,
+                pub remain_amount: i64,
                 /// 卡片有效期
                 ///
                 /// Example: `2023-12-31T23:59:59+08:00`
@@ -280,7 +280,7 @@ pub mod by_employee_id {
             /// 卡片总金额
             ///
             /// Example: `10000`
-            pub amount: f64,
+            pub amount: i64,
             /// 卡片名称
             ///
             /// Example: `报销额度卡`
