@@ -171,7 +171,7 @@ async fn typed_upload_through_the_generated_api() {
         .post(&upload::PostRequest::default(), Upload::from_bytes("photo.JPG", jpg.clone()))
         .await
         .expect("typed upload");
-    assert_eq!(answer.media_id, "typed");
+    assert_eq!(answer.media_id.as_deref(), Some("typed"));
     let req = server.last_request();
     assert_signed_ok(&req);
     // The generated meta struct skips its None fields; the runtime fills both.

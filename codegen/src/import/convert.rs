@@ -169,6 +169,10 @@ pub(crate) fn url_of(rel: &str) -> String {
     format!("/{stem}")
 }
 
+/// Marks the pseudo definition of an object definition's copies in responses (see
+/// [`Conv::reference`]).
+const IN_RESPONSE: &str = " (in a response)";
+
 #[derive(Clone, Copy, Default)]
 struct Mode {
     /// A non-body parameter: `name`/`in` are not schema keys, `required: true` is normal.
@@ -200,6 +204,9 @@ struct Conv<'a> {
     no_share: usize,
     /// The `$ref` uses met (first pass), kept when the operation is written.
     edges: Vec<Edge>,
+    /// Converting a response body: object definitions are inlined (their `required` flags are a
+    /// request's; a response's follow [`Conv::response_rule`]), enums are still shared.
+    in_response: bool,
 }
 
 /// The definition entry a resolved `$ref` names (`file`, `Name`), when it names one.
@@ -282,7 +289,7 @@ const TYPES: [&str; 7] = ["string", "integer", "number", "boolean", "object", "a
 
 impl<'a> Conv<'a> {
     fn new(imp: &'a mut Importer) -> Conv<'a> {
-        Conv { imp, notes: Vec::new(), refs: Vec::new(), defs: Vec::new(), no_share: 0, edges: Vec::new() }
+        Conv { imp, notes: Vec::new(), refs: Vec::new(), defs: Vec::new(), no_share: 0, edges: Vec::new(), in_response: false }
     }
 
     fn note(&mut self, loc: &Loc, kind: &'static str, msg: String) {
@@ -518,7 +525,12 @@ impl<'a> Conv<'a> {
                 if status == 204 {
                     self.note(&sloc, "body-on-204", "ignored the schema of a 204 response (no content)".into());
                 } else {
-                    response.body = Some(self.schema(&sv, &sloc, Mode::default())?);
+                    self.in_response = true;
+                    let body = self.schema(&sv, &sloc, Mode::default());
+                    self.in_response = false;
+                    let mut body = body?;
+                    self.response_rule(&op, &mut body, &sloc);
+                    response.body = Some(body);
                 }
             }
         }
@@ -530,6 +542,57 @@ impl<'a> Conv<'a> {
 
     /// A multipart/form-data upload: one `type: file` part, the `meta` part (its JSON shape is
     /// the non-standard `schema:` beside it) and any other text parts as scalar `fields`.
+    /// The response rule (spec/README.md): the description's `required` on response fields
+    /// over-promises (real query responses and notifications omit fields it marks required), so
+    /// a response field is optional unless there is evidence that it is always present. The
+    /// evidence the importer accepts: a top-level field the description marks required whose
+    /// name is an input of the same operation (a path placeholder, query parameter or top-level
+    /// body field), which WeChat Pay echoes back. One repair line per operation.
+    fn response_rule(&mut self, op: &Operation, body: &mut Schema, loc: &Loc) {
+        fn loosen(s: &mut Schema, count: &mut usize) {
+            if let Some(props) = &mut s.properties {
+                for p in props.values_mut() {
+                    if p.required {
+                        p.required = false;
+                        *count += 1;
+                    }
+                    loosen(p, count);
+                }
+            }
+            if let Some(items) = &mut s.items {
+                loosen(items, count);
+            }
+        }
+        let inputs: Vec<&String> = op
+            .path
+            .keys()
+            .chain(op.query.keys())
+            .chain(op.body.iter().flat_map(|b| b.properties.iter().flat_map(|p| p.keys())))
+            .collect();
+        let mut kept = Vec::new();
+        let mut loosened = 0;
+        if let Some(props) = &mut body.properties {
+            for (name, p) in props.iter_mut() {
+                if p.required && inputs.contains(&name) {
+                    kept.push(name.clone());
+                    loosen(p, &mut loosened);
+                    continue;
+                }
+                if p.required {
+                    p.required = false;
+                    loosened += 1;
+                }
+                loosen(p, &mut loosened);
+            }
+        } else {
+            loosen(body, &mut loosened);
+        }
+        if loosened > 0 || !kept.is_empty() {
+            let kept = if kept.is_empty() { String::new() } else { format!("; kept required (echoed from the request): {}", kept.join(", ")) };
+            self.note(loc, "response-optional", format!("{loosened} response fields marked required read as optional{kept}"));
+        }
+    }
+
     fn upload(&mut self, op: &mut Operation, form: Vec<(String, Loc, Value)>, loc: &Loc) -> R<()> {
         let names: Vec<&str> = form.iter().map(|(n, _, _)| n.as_str()).collect();
         let files: Vec<&str> = form
@@ -886,8 +949,15 @@ impl<'a> Conv<'a> {
             return Ok((json(), Vec::new()));
         };
         let t = self.resolve(r, &rloc)?;
-        let def = def_key(&t);
-        let direct = !part && self.no_share == 0;
+        let mut def = def_key(&t);
+        // An object definition used in a response is always inlined, so its copies there are
+        // counted apart (as a pseudo definition that is never shared): the refs inside those
+        // copies are uses of their own.
+        let object_in_response = self.in_response && t.get().get("enum").is_none();
+        if object_in_response {
+            def = def.map(|(file, name)| (file, format!("{name}{IN_RESPONSE}")));
+        }
+        let direct = !part && self.no_share == 0 && !object_in_response;
         if let Some(def) = &def {
             match &self.imp.shared {
                 None => {
@@ -916,7 +986,7 @@ impl<'a> Conv<'a> {
         self.refs.pop();
         self.defs.pop();
         let (mut s, pending) = res?;
-        if let (Some(def), None) = (def, &self.imp.shared) {
+        if let (Some(def), None, false) = (def, &self.imp.shared, object_in_response) {
             let ok = shareable(&s);
             self.imp.graph.eligible.insert(def, ok);
         }

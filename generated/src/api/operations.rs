@@ -89,8 +89,8 @@ macro_rules! __for_each_operation {
         $m!(request "post" "/v3/apply4subject/applyment" $crate::v3::apply4subject::applyment::PostRequest);
         $m!(response "post" "/v3/apply4subject/applyment" $crate::v3::apply4subject::applyment::PostResponse);
         $m!(response "get" "/v3/apply4subject/applyment/merchants/{sub_mchid}/state" $crate::v3::apply4subject::applyment::merchants::by_sub_mchid::state::GetResponse);
-        $m!(response "get" "/v3/applyment4sub/applyment/applyment_id/{applyment_id}" $crate::types::Base);
-        $m!(response "get" "/v3/applyment4sub/applyment/business_code/{business_code}" $crate::types::Base);
+        $m!(response "get" "/v3/applyment4sub/applyment/applyment_id/{applyment_id}" $crate::v3::applyment4sub::applyment::applyment_id::by_applyment_id::GetResponse);
+        $m!(response "get" "/v3/applyment4sub/applyment/business_code/{business_code}" $crate::v3::applyment4sub::applyment::business_code::by_business_code::GetResponse);
         $m!(request "post" "/v3/applyment4sub/applyment/" $crate::v3::applyment4sub::applyment::slash::PostRequest);
         $m!(response "post" "/v3/applyment4sub/applyment/" $crate::v3::applyment4sub::applyment::slash::PostResponse);
         $m!(request "get" "/v3/bank-batch-transfer/receipt/detail-receipts" $crate::v3::bank_batch_transfer::receipt::detail_receipts::GetRequest);
@@ -861,8 +861,8 @@ macro_rules! __for_each_operation {
         $m!(request "get" "/v3/marketing/membercard-open/cards" $crate::v3::marketing::membercard_open::cards::GetRequest);
         $m!(response "get" "/v3/marketing/membercard-open/cards" $crate::v3::marketing::membercard_open::cards::GetResponse);
         $m!(request "post" "/v3/marketing/membercard-open/cards" $crate::v3::marketing::membercard_open::cards::PostRequest);
-        $m!(response "post" "/v3/marketing/membercard-open/cards" $crate::types::Record);
-        $m!(response "get" "/v3/marketing/membercard-open/cards/{card_id}" $crate::types::Record);
+        $m!(response "post" "/v3/marketing/membercard-open/cards" $crate::v3::marketing::membercard_open::cards::PostResponse);
+        $m!(response "get" "/v3/marketing/membercard-open/cards/{card_id}" $crate::v3::marketing::membercard_open::cards::by_card_id::GetResponse);
         $m!(request "patch" "/v3/marketing/membercard-open/cards/{card_id}" $crate::v3::marketing::membercard_open::cards::by_card_id::PatchRequest);
         $m!(response "get" "/v3/marketing/membercard-open/cards/{card_id}/codes/{code}" $crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::GetResponse);
         $m!(request "patch" "/v3/marketing/membercard-open/cards/{card_id}/codes/{code}" $crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::PatchRequest);

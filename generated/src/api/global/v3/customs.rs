@@ -173,7 +173,7 @@ pub mod orders {
         SubOrderId = "sub_order_id",
     });
     /// The response of `GET /global/v3/customs/orders` (报关查询API).
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 机构APPID
         ///
@@ -186,15 +186,15 @@ pub mod orders {
         /// 微信订单号
         ///
         /// Example: `1000320306201511078440737890`
-        pub transaction_id: String,
+        pub transaction_id: Option<String>,
         /// 核验机构
         ///
         /// Example: `UNIONPAY`
-        pub verify_department: GetResponseVerifyDepartment,
+        pub verify_department: Option<GetResponseVerifyDepartment>,
         /// 核验机构流水号
         ///
         /// Example: `2018112288340107038204310100000`
-        pub verify_department_trade_id: String,
+        pub verify_department_trade_id: Option<String>,
         /// 偏移量
         ///
         /// Example: `0`
@@ -206,23 +206,23 @@ pub mod orders {
         /// 查询结果总条数
         ///
         /// Example: `1`
-        pub total_count: i64,
+        pub total_count: Option<i64>,
         /// 报关数据包
-        pub data: Vec<GetResponseData>,
+        pub data: Option<Vec<GetResponseData>>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
         appid: "appid" req req,
         mchid: "mchid" req req,
-        transaction_id: "transaction_id" req req,
-        verify_department: "verify_department" req req,
-        verify_department_trade_id: "verify_department_trade_id" req req,
+        transaction_id: "transaction_id" opt opt,
+        verify_department: "verify_department" opt opt,
+        verify_department_trade_id: "verify_department_trade_id" opt opt,
         offset: "offset" req req,
         limit: "limit" req req,
-        total_count: "total_count" req req,
-        data: "data" req req,
+        total_count: "total_count" opt opt,
+        data: "data" opt opt,
     });
     /// GetResponseData
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseData {
         /// 商户子单号
         ///
@@ -239,7 +239,7 @@ pub mod orders {
         /// 海关代码
         ///
         /// Example: `SHANGHAI_ZS`
-        pub customs: GetResponseDataCustoms,
+        pub customs: Option<GetResponseDataCustoms>,
         /// 币种
         ///
         /// Example: `CNY`
@@ -263,7 +263,7 @@ pub mod orders {
         /// 报关状态
         ///
         /// Example: `PROCESSING`
-        pub state: GetResponseDataState,
+        pub state: Option<GetResponseDataState>,
         /// 报关结果说明
         ///
         /// Example: `支付单已存在并且为非退单状态`
@@ -271,21 +271,21 @@ pub mod orders {
         /// 最后更新时间
         ///
         /// Example: `2015-09-01T10:00:00+08:00`
-        pub modify_time: String,
+        pub modify_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseData {
         sub_order_no: "sub_order_no" opt opt,
         sub_order_id: "sub_order_id" opt opt,
         mch_customs_no: "mch_customs_no" opt opt,
-        customs: "customs" req req,
+        customs: "customs" opt opt,
         fee_type: "fee_type" opt opt,
         order_fee: "order_fee" opt opt,
         duty: "duty" opt opt,
         transport_fee: "transport_fee" opt opt,
         product_fee: "product_fee" opt opt,
-        state: "state" req req,
+        state: "state" opt opt,
         explanation: "explanation" opt opt,
-        modify_time: "modify_time" req req,
+        modify_time: "modify_time" opt opt,
     });
     /// 海关代码
     pub type GetResponseDataCustoms = crate::global::v3::customs::orders::GetRequestCustoms;
@@ -402,7 +402,7 @@ pub mod orders {
     /// 海关编码
     pub type PatchRequestCustoms = crate::global::v3::customs::orders::GetRequestCustoms;
     /// The response of `PATCH /global/v3/customs/orders` (报关信息修改API).
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PatchResponse {
         /// 机构APPID
         ///
@@ -415,7 +415,7 @@ pub mod orders {
         /// 报关状态
         ///
         /// Example: `SUBMITTED`
-        pub state: PatchResponseState,
+        pub state: Option<PatchResponseState>,
         /// 商户订单号
         ///
         /// Example: `20150806125346`
@@ -435,27 +435,27 @@ pub mod orders {
         /// 最后更新时间
         ///
         /// Example: `2015-09-01T10:00:00+08:00`
-        pub modify_time: String,
+        pub modify_time: Option<String>,
         /// 核验机构
         ///
         /// Example: `UNIONPAY`
-        pub verify_department: PatchResponseVerifyDepartment,
+        pub verify_department: Option<PatchResponseVerifyDepartment>,
         /// 核验机构流水号
         ///
         /// Example: `2018112288340107038204310100000`
-        pub verify_department_trade_id: String,
+        pub verify_department_trade_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PatchResponse {
         appid: "appid" req req,
         mchid: "mchid" req req,
-        state: "state" req req,
+        state: "state" opt opt,
         out_trade_no: "out_trade_no" req req,
         transaction_id: "transaction_id" req req,
         sub_order_no: "sub_order_no" opt opt,
         sub_order_id: "sub_order_id" opt opt,
-        modify_time: "modify_time" req req,
-        verify_department: "verify_department" req req,
-        verify_department_trade_id: "verify_department_trade_id" req req,
+        modify_time: "modify_time" opt opt,
+        verify_department: "verify_department" opt opt,
+        verify_department_trade_id: "verify_department_trade_id" opt opt,
     });
     /// 报关状态
     pub type PatchResponseState = crate::global::v3::customs::orders::GetResponseDataState;
@@ -530,7 +530,7 @@ pub mod orders {
     /// 海关
     pub type PostRequestCustoms = crate::global::v3::customs::orders::GetRequestCustoms;
     /// The response of `POST /global/v3/customs/orders` (报关API).
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 机构APPID
         ///
@@ -543,7 +543,7 @@ pub mod orders {
         /// 报关状态
         ///
         /// Example: `PROCESSING`
-        pub state: PostResponseState,
+        pub state: Option<PostResponseState>,
         /// 商户订单号
         ///
         /// Example: `20150806125346`
@@ -563,22 +563,22 @@ pub mod orders {
         /// 核验机构
         ///
         /// Example: `UNIONPAY`
-        pub verify_department: PostResponseVerifyDepartment,
+        pub verify_department: Option<PostResponseVerifyDepartment>,
         /// 核验机构交易流水号
         ///
         /// Example: `2018112288340107038204310100000`
-        pub verify_department_trade_id: String,
+        pub verify_department_trade_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
         appid: "appid" req req,
         mchid: "mchid" req req,
-        state: "state" req req,
+        state: "state" opt opt,
         out_trade_no: "out_trade_no" req req,
         transaction_id: "transaction_id" req req,
         sub_order_no: "sub_order_no" opt opt,
         sub_order_id: "sub_order_id" opt opt,
-        verify_department: "verify_department" req req,
-        verify_department_trade_id: "verify_department_trade_id" req req,
+        verify_department: "verify_department" opt opt,
+        verify_department_trade_id: "verify_department_trade_id" opt opt,
     });
     /// 报关状态
     pub type PostResponseState = crate::global::v3::customs::orders::GetResponseDataState;
@@ -652,7 +652,7 @@ pub mod redeclare {
     /// 海关编码
     pub type PostRequestCustoms = crate::global::v3::customs::orders::GetRequestCustoms;
     /// The response of `POST /global/v3/customs/redeclare` (报关重推API).
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 机构APPID
         ///
@@ -665,7 +665,7 @@ pub mod redeclare {
         /// 报关状态
         ///
         /// Example: `PROCESSING`
-        pub state: PostResponseState,
+        pub state: Option<PostResponseState>,
         /// 商户订单号
         ///
         /// Example: `20150806125346`
@@ -685,7 +685,7 @@ pub mod redeclare {
         /// 最后更新时间
         ///
         /// Example: `2015-09-01T10:00:00+08:00`
-        pub modify_time: String,
+        pub modify_time: Option<String>,
         /// 申报结果说明
         ///
         /// Example: `支付单已存在并且为非退单状态`
@@ -694,12 +694,12 @@ pub mod redeclare {
     ::wechatpay::runtime::json_object!(PostResponse {
         appid: "appid" req req,
         mchid: "mchid" req req,
-        state: "state" req req,
+        state: "state" opt opt,
         out_trade_no: "out_trade_no" req req,
         transaction_id: "transaction_id" req req,
         sub_order_no: "sub_order_no" opt opt,
         sub_order_id: "sub_order_id" opt opt,
-        modify_time: "modify_time" req req,
+        modify_time: "modify_time" opt opt,
         explanation: "explanation" opt opt,
     });
     /// 报关状态
@@ -805,7 +805,7 @@ pub mod verify_certificate {
     /// 海关
     pub type PostRequestCustoms = crate::global::v3::customs::orders::GetRequestCustoms;
     /// The response of `POST /global/v3/customs/verify-certificate` (身份信息校验API).
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 机构APPID
         ///
@@ -826,14 +826,14 @@ pub mod verify_certificate {
         /// 身份核验结果
         ///
         /// Example: `SAME`
-        pub certificate_check_result: PostResponseCertificateCheckResult,
+        pub certificate_check_result: Option<PostResponseCertificateCheckResult>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
         appid: "appid" req req,
         mchid: "mchid" req req,
         out_trade_no: "out_trade_no" req req,
         transaction_id: "transaction_id" req req,
-        certificate_check_result: "certificate_check_result" req req,
+        certificate_check_result: "certificate_check_result" opt opt,
     });
     /// 身份核验结果
     ///

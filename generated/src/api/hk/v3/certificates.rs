@@ -17,10 +17,10 @@ impl<'a> Certificates<'a> {
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
     /// `data`
-    pub data: Vec<GetResponseData>,
+    pub data: Option<Vec<GetResponseData>>,
 }
 ::wechatpay::runtime::json_object!(GetResponse {
-    data: "data" req req,
+    data: "data" opt opt,
 });
 /// GetResponseData
 #[derive(Clone, Debug, PartialEq, Default)]

@@ -96,7 +96,7 @@ pub mod settlements {
         /// 总记录条数
         ///
         /// Example: `1234`
-        pub total_count: i64,
+        pub total_count: Option<i64>,
         /// 记录起始位置
         ///
         /// Example: `1`
@@ -108,7 +108,7 @@ pub mod settlements {
     }
     ::wechatpay::runtime::json_object!(GetResponse {
         data: "data" opt opt,
-        total_count: "total_count" req req,
+        total_count: "total_count" opt opt,
         offset: "offset" req req,
         limit: "limit" req req,
     });
@@ -118,32 +118,32 @@ pub mod settlements {
         /// 付款批次号
         ///
         /// Example: `20091225003`
-        pub batch_id: String,
+        pub batch_id: Option<String>,
         /// 结算日期
         ///
         /// Example: `20091225`
-        pub settlement_date: String,
+        pub settlement_date: Option<String>,
         /// 交易开始日期
         ///
         /// Example: `20091225`
-        pub trade_start_date: String,
+        pub trade_start_date: Option<String>,
         /// 交易结束日期
         ///
         /// Example: `20091225`
-        pub trade_end_date: String,
+        pub trade_end_date: Option<String>,
         /// 金额
-        pub amount: GetResponseDataAmount,
+        pub amount: Option<GetResponseDataAmount>,
         /// 钱包主体
         ///
         /// Example: `CHINA_HONGKONG`
         pub wallet_region: Option<GetResponseDataWalletRegion>,
     }
     ::wechatpay::runtime::json_object!(GetResponseData {
-        batch_id: "batch_id" req req,
-        settlement_date: "settlement_date" req req,
-        trade_start_date: "trade_start_date" req req,
-        trade_end_date: "trade_end_date" req req,
-        amount: "amount" req req,
+        batch_id: "batch_id" opt opt,
+        settlement_date: "settlement_date" opt opt,
+        trade_start_date: "trade_start_date" opt opt,
+        trade_end_date: "trade_end_date" opt opt,
+        amount: "amount" opt opt,
         wallet_region: "wallet_region" opt opt,
     });
     /// 金额
@@ -152,40 +152,40 @@ pub mod settlements {
         /// 已结算金额
         ///
         /// Example: `123`
-        pub settled: i64,
+        pub settled: Option<i64>,
         /// 未结算金额
         ///
         /// Example: `123`
-        pub unsettle: i64,
+        pub unsettle: Option<i64>,
         /// 结算币种
         ///
         /// Example: `HKD`
-        pub currency: String,
+        pub currency: Option<String>,
         /// 支付金额
         ///
         /// Example: `123`
-        pub pay: i64,
+        pub pay: Option<i64>,
         /// 退款金额
         ///
         /// Example: `123`
-        pub refund: i64,
+        pub refund: Option<i64>,
         /// 支付净额
         ///
         /// Example: `5`
-        pub net: i64,
+        pub net: Option<i64>,
         /// 手续费金额
         ///
         /// Example: `5`
-        pub fee: i64,
+        pub fee: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataAmount {
-        settled: "settled" req req,
-        unsettle: "unsettle" req req,
-        currency: "currency" req req,
-        pay: "pay" req req,
-        refund: "refund" req req,
-        net: "net" req req,
-        fee: "fee" req req,
+        settled: "settled" opt opt,
+        unsettle: "unsettle" opt opt,
+        currency: "currency" opt opt,
+        pay: "pay" opt opt,
+        refund: "refund" opt opt,
+        net: "net" opt opt,
+        fee: "fee" opt opt,
     });
     /// 钱包主体
     ///

@@ -296,10 +296,10 @@ pub mod app {
         /// 预支付交易会话标识
         ///
         /// Example: `wx201410272009395522657a690389285100`
-        pub prepay_id: String,
+        pub prepay_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        prepay_id: "prepay_id" req req,
+        prepay_id: "prepay_id" opt opt,
     });
 }
 /// `/hk/v3/transactions/id`
@@ -352,7 +352,7 @@ pub mod id {
         /// The request of `GET /hk/v3/transactions/id/{transaction_id}` (查询订单(微信支付订单号)).
         pub type GetRequest = crate::hk::v3::refunds::id::by_refund_id::GetRequest;
         /// The response of `GET /hk/v3/transactions/id/{transaction_id}` (查询订单(微信支付订单号)).
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 商户号
             ///
@@ -361,7 +361,7 @@ pub mod id {
             /// APPID
             ///
             /// Example: `wx8888888888888888`
-            pub appid: String,
+            pub appid: Option<String>,
             /// 机构商户号
             ///
             /// Example: `1900000100`
@@ -373,7 +373,7 @@ pub mod id {
             /// 机构APPID
             ///
             /// Example: `wx8888888888888888`
-            pub sp_appid: String,
+            pub sp_appid: Option<String>,
             /// 子商户APPID
             ///
             /// Example: `wx8888888888888888`
@@ -381,11 +381,11 @@ pub mod id {
             /// 商户订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_trade_no: String,
+            pub out_trade_no: Option<String>,
             /// 微信支付订单号
             ///
             /// Example: `4200000000002104083200000488`
-            pub id: String,
+            pub id: Option<String>,
             /// 商户数据
             ///
             /// Example: `自定义数据`
@@ -393,47 +393,47 @@ pub mod id {
             /// 交易类型
             ///
             /// Example: `APP`
-            pub trade_type: GetResponseTradeType,
+            pub trade_type: Option<GetResponseTradeType>,
             /// 付款银行
             ///
             /// Example: `CMC`
-            pub bank_type: String,
+            pub bank_type: Option<String>,
             /// 支付完成时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            pub success_time: String,
+            pub success_time: Option<String>,
             /// 交易状态
             ///
             /// Example: `SUCCESS`
-            pub trade_state: GetResponseTradeState,
+            pub trade_state: Option<GetResponseTradeState>,
             /// 交易状态描述
             ///
             /// Example: `支付失败，请重新下单支付`
-            pub trade_state_desc: String,
+            pub trade_state_desc: Option<String>,
             /// 支付者
-            pub payer: GetResponsePayer,
+            pub payer: Option<GetResponsePayer>,
             /// 订单金额
-            pub amount: GetResponseAmount,
+            pub amount: Option<GetResponseAmount>,
             /// 优惠功能
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
             mchid: "mchid" req req,
-            appid: "appid" req req,
+            appid: "appid" opt opt,
             sp_mchid: "sp_mchid" req req,
             sub_mchid: "sub_mchid" req req,
-            sp_appid: "sp_appid" req req,
+            sp_appid: "sp_appid" opt opt,
             sub_appid: "sub_appid" opt opt,
-            out_trade_no: "out_trade_no" req req,
-            id: "id" req req,
+            out_trade_no: "out_trade_no" opt opt,
+            id: "id" opt opt,
             attach: "attach" opt opt,
-            trade_type: "trade_type" req req,
-            bank_type: "bank_type" req req,
-            success_time: "success_time" req req,
-            trade_state: "trade_state" req req,
-            trade_state_desc: "trade_state_desc" req req,
-            payer: "payer" req req,
-            amount: "amount" req req,
+            trade_type: "trade_type" opt opt,
+            bank_type: "bank_type" opt opt,
+            success_time: "success_time" opt opt,
+            trade_state: "trade_state" opt opt,
+            trade_state_desc: "trade_state_desc" opt opt,
+            payer: "payer" opt opt,
+            amount: "amount" opt opt,
             promotion_detail: "promotion_detail" opt opt,
         });
         /// 订单金额
@@ -442,27 +442,27 @@ pub mod id {
             /// 订单金额
             ///
             /// Example: `888`
-            pub total: i64,
+            pub total: Option<i64>,
             /// 用户支付金额
             ///
             /// Example: `888`
-            pub payer_total: i64,
+            pub payer_total: Option<i64>,
             /// 订单标价币种
             ///
             /// Example: `CNY`
-            pub currency: String,
+            pub currency: Option<String>,
             /// 用户支付币种
             ///
             /// Example: `HKD`
-            pub payer_currency: String,
+            pub payer_currency: Option<String>,
             /// 汇率信息
             pub exchange_rate: Option<GetResponseAmountExchangeRate>,
         }
         ::wechatpay::runtime::json_object!(GetResponseAmount {
-            total: "total" req req,
-            payer_total: "payer_total" req req,
-            currency: "currency" req req,
-            payer_currency: "payer_currency" req req,
+            total: "total" opt opt,
+            payer_total: "payer_total" opt opt,
+            currency: "currency" opt opt,
+            payer_currency: "payer_currency" opt opt,
             exchange_rate: "exchange_rate" opt opt,
         });
         /// 汇率信息
@@ -510,7 +510,7 @@ pub mod id {
             /// 券ID
             ///
             /// Example: `109519`
-            pub promotion_id: String,
+            pub promotion_id: Option<String>,
             /// 优惠名称
             ///
             /// Example: `单品惠-6`
@@ -526,11 +526,11 @@ pub mod id {
             /// 优惠券面额
             ///
             /// Example: `5`
-            pub amount: i64,
+            pub amount: Option<i64>,
             /// 优惠币种
             ///
             /// Example: `HKD`
-            pub currency: String,
+            pub currency: Option<String>,
             /// 活动ID
             ///
             /// Example: `931386`
@@ -551,12 +551,12 @@ pub mod id {
             pub goods_detail: Option<Vec<GetResponsePromotionDetailGoodsDetail>>,
         }
         ::wechatpay::runtime::json_object!(GetResponsePromotionDetail {
-            promotion_id: "promotion_id" req req,
+            promotion_id: "promotion_id" opt opt,
             name: "name" opt opt,
             scope: "scope" opt opt,
             type_: "type" opt opt,
-            amount: "amount" req req,
-            currency: "currency" req req,
+            amount: "amount" opt opt,
+            currency: "currency" opt opt,
             activity_id: "activity_id" opt opt,
             wxpay_contribute_amount: "wxpay_contribute_amount" opt opt,
             merchant_contribute_amount: "merchant_contribute_amount" opt opt,
@@ -569,7 +569,7 @@ pub mod id {
             /// 商品编码
             ///
             /// Example: `12345`
-            pub goods_id: String,
+            pub goods_id: Option<String>,
             /// 商品备注
             ///
             /// Example: `1001`
@@ -577,22 +577,22 @@ pub mod id {
             /// 商品优惠金额
             ///
             /// Example: `100`
-            pub discount_amount: i64,
+            pub discount_amount: Option<i64>,
             /// 商品数量
             ///
             /// Example: `1`
-            pub quantity: i64,
+            pub quantity: Option<i64>,
             /// 商品价格
             ///
             /// Example: `528800`
-            pub price: i64,
+            pub price: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponsePromotionDetailGoodsDetail {
-            goods_id: "goods_id" req req,
+            goods_id: "goods_id" opt opt,
             goods_remark: "goods_remark" opt opt,
-            discount_amount: "discount_amount" req req,
-            quantity: "quantity" req req,
-            price: "price" req req,
+            discount_amount: "discount_amount" opt opt,
+            quantity: "quantity" opt opt,
+            price: "price" opt opt,
         });
         /// 优惠范围
         pub type GetResponsePromotionDetailScope = crate::hk::v3::refunds::GetResponseDataRefundDetailScope;
@@ -1047,7 +1047,7 @@ pub mod micropay {
         /// 微信支付订单号
         ///
         /// Example: `1217752501201407033233368018`
-        pub id: String,
+        pub id: Option<String>,
         /// 商户号
         ///
         /// Example: `1900000109`
@@ -1083,15 +1083,15 @@ pub mod micropay {
         /// 交易状态
         ///
         /// Example: `SUCCESS`
-        pub trade_state: PostResponseTradeState,
+        pub trade_state: Option<PostResponseTradeState>,
         /// 交易状态描述
         ///
         /// Example: `支付失败，请重新下单支付`
-        pub trade_state_desc: String,
+        pub trade_state_desc: Option<String>,
         /// 付款银行
         ///
         /// Example: `CMC`
-        pub bank_type: String,
+        pub bank_type: Option<String>,
         /// 商户数据
         ///
         /// Example: `自定义数据`
@@ -1099,7 +1099,7 @@ pub mod micropay {
         /// 支付完成时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
-        pub success_time: String,
+        pub success_time: Option<String>,
         /// 支付者
         pub payer: Option<PostResponsePayer>,
         /// 订单金额
@@ -1108,7 +1108,7 @@ pub mod micropay {
         pub detail: Option<Vec<PostResponseDetail>>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        id: "id" req req,
+        id: "id" opt opt,
         mchid: "mchid" req req,
         appid: "appid" req req,
         sub_mchid: "sub_mchid" req req,
@@ -1117,11 +1117,11 @@ pub mod micropay {
         sub_appid: "sub_appid" opt opt,
         out_trade_no: "out_trade_no" req req,
         trade_type: "trade_type" req req,
-        trade_state: "trade_state" req req,
-        trade_state_desc: "trade_state_desc" req req,
-        bank_type: "bank_type" req req,
+        trade_state: "trade_state" opt opt,
+        trade_state_desc: "trade_state_desc" opt opt,
+        bank_type: "bank_type" opt opt,
         attach: "attach" opt opt,
-        success_time: "success_time" req req,
+        success_time: "success_time" opt opt,
         payer: "payer" opt opt,
         amount: "amount" req req,
         detail: "detail" opt opt,
@@ -1132,7 +1132,7 @@ pub mod micropay {
         /// 订单金额
         ///
         /// Example: `888`
-        pub total: i64,
+        pub total: Option<i64>,
         /// 货币类型
         ///
         /// Example: `CNY`
@@ -1140,7 +1140,7 @@ pub mod micropay {
         /// 用户支付金额
         ///
         /// Example: `888`
-        pub payer_total: i64,
+        pub payer_total: Option<i64>,
         /// 支付货币类型
         ///
         /// Example: `CNY`
@@ -1149,9 +1149,9 @@ pub mod micropay {
         pub exchange_rate: Option<PostResponseAmountExchangeRate>,
     }
     ::wechatpay::runtime::json_object!(PostResponseAmount {
-        total: "total" req req,
+        total: "total" opt opt,
         currency: "currency" opt opt,
-        payer_total: "payer_total" req req,
+        payer_total: "payer_total" opt opt,
         payer_currency: "payer _currency" opt opt,
         exchange_rate: "exchange_rate" opt opt,
     });
@@ -1165,7 +1165,7 @@ pub mod micropay {
         /// 券ID
         ///
         /// Example: `109519`
-        pub promotion_id: String,
+        pub promotion_id: Option<String>,
         /// 优惠名称
         ///
         /// Example: `单品惠-6`
@@ -1181,7 +1181,7 @@ pub mod micropay {
         /// 优惠券面额
         ///
         /// Example: `5`
-        pub amount: i64,
+        pub amount: Option<i64>,
         /// 货币类型
         ///
         /// Example: `CNY`
@@ -1206,11 +1206,11 @@ pub mod micropay {
         pub goods_detail: Option<Vec<PostResponseDetailGoodsDetail>>,
     }
     ::wechatpay::runtime::json_object!(PostResponseDetail {
-        promotion_id: "promotion_id" req req,
+        promotion_id: "promotion_id" opt opt,
         name: "name" opt opt,
         scope: "scope" opt opt,
         type_: "type" opt opt,
-        amount: "amount" req req,
+        amount: "amount" opt opt,
         currency: "currency" opt opt,
         activity_id: "activity_id" opt opt,
         wechatpay_contribute_amount: "wechatpay_contribute_amount" opt opt,
@@ -1224,7 +1224,7 @@ pub mod micropay {
         /// 商品编码
         ///
         /// Example: `12345`
-        pub goods_id: String,
+        pub goods_id: Option<String>,
         /// 商品备注
         ///
         /// Example: `1001`
@@ -1232,17 +1232,17 @@ pub mod micropay {
         /// 商品数量
         ///
         /// Example: `1`
-        pub quantity: i64,
+        pub quantity: Option<i64>,
         /// 商品价格
         ///
         /// Example: `528800`
-        pub price: i64,
+        pub price: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostResponseDetailGoodsDetail {
-        goods_id: "goods_id" req req,
+        goods_id: "goods_id" opt opt,
         goods_remark: "goods_remark" opt opt,
-        quantity: "quantity" req req,
-        price: "price" req req,
+        quantity: "quantity" opt opt,
+        price: "price" opt opt,
     });
     /// 优惠范围
     pub type PostResponseDetailScope = crate::hk::v3::refunds::GetResponseDataRefundDetailScope;
@@ -1414,10 +1414,10 @@ pub mod mweb {
         /// 支付跳转链接
         ///
         /// Example: `https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx2016121516420242444321ca0631331346&package=1405458241`
-        pub mweb_url: String,
+        pub mweb_url: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        mweb_url: "mweb_url" req req,
+        mweb_url: "mweb_url" opt opt,
     });
 }
 /// `/hk/v3/transactions/native`
@@ -1552,10 +1552,10 @@ pub mod native {
         /// 二维码链接
         ///
         /// Example: `weixin://wxpay/s/An4baqw`
-        pub code_url: String,
+        pub code_url: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        code_url: "code_url" req req,
+        code_url: "code_url" opt opt,
     });
 }
 /// `/hk/v3/transactions/out-trade-no`
@@ -1608,7 +1608,90 @@ pub mod out_trade_no {
         /// The request of `GET /hk/v3/transactions/out-trade-no/{out_trade_no}` (查询订单(商户订单号)).
         pub type GetRequest = crate::hk::v3::refunds::id::by_refund_id::GetRequest;
         /// The response of `GET /hk/v3/transactions/out-trade-no/{out_trade_no}` (查询订单(商户订单号)).
-        pub type GetResponse = crate::hk::v3::transactions::id::by_transaction_id::GetResponse;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct GetResponse {
+            /// 商户号
+            ///
+            /// Example: `1900000109`
+            pub mchid: String,
+            /// APPID
+            ///
+            /// Example: `wx8888888888888888`
+            pub appid: Option<String>,
+            /// 机构商户号
+            ///
+            /// Example: `1900000100`
+            pub sp_mchid: String,
+            /// 子商户号
+            ///
+            /// Example: `1900000109`
+            pub sub_mchid: String,
+            /// 机构APPID
+            ///
+            /// Example: `wx8888888888888888`
+            pub sp_appid: Option<String>,
+            /// 子商户APPID
+            ///
+            /// Example: `wx8888888888888888`
+            pub sub_appid: Option<String>,
+            /// 商户订单号
+            ///
+            /// Example: `1217752501201407033233368018`
+            pub out_trade_no: String,
+            /// 微信支付订单号
+            ///
+            /// Example: `4200000000002104083200000488`
+            pub id: Option<String>,
+            /// 商户数据
+            ///
+            /// Example: `自定义数据`
+            pub attach: Option<String>,
+            /// 交易类型
+            ///
+            /// Example: `APP`
+            pub trade_type: Option<GetResponseTradeType>,
+            /// 付款银行
+            ///
+            /// Example: `CMC`
+            pub bank_type: Option<String>,
+            /// 支付完成时间
+            ///
+            /// Example: `2018-06-08T10:34:56+08:00`
+            pub success_time: Option<String>,
+            /// 交易状态
+            ///
+            /// Example: `SUCCESS`
+            pub trade_state: Option<GetResponseTradeState>,
+            /// 交易状态描述
+            ///
+            /// Example: `支付失败，请重新下单支付`
+            pub trade_state_desc: Option<String>,
+            /// 支付者
+            pub payer: Option<GetResponsePayer>,
+            /// 订单金额
+            pub amount: Option<GetResponseAmount>,
+            /// 优惠功能
+            pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
+        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            mchid: "mchid" req req,
+            appid: "appid" opt opt,
+            sp_mchid: "sp_mchid" req req,
+            sub_mchid: "sub_mchid" req req,
+            sp_appid: "sp_appid" opt opt,
+            sub_appid: "sub_appid" opt opt,
+            out_trade_no: "out_trade_no" req req,
+            id: "id" opt opt,
+            attach: "attach" opt opt,
+            trade_type: "trade_type" opt opt,
+            bank_type: "bank_type" opt opt,
+            success_time: "success_time" opt opt,
+            trade_state: "trade_state" opt opt,
+            trade_state_desc: "trade_state_desc" opt opt,
+            payer: "payer" opt opt,
+            amount: "amount" opt opt,
+            promotion_detail: "promotion_detail" opt opt,
+        });
         /// 订单金额
         pub type GetResponseAmount = crate::hk::v3::transactions::id::by_transaction_id::GetResponseAmount;
         /// 汇率信息

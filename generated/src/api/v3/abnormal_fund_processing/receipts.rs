@@ -34,20 +34,20 @@ pub mod by_receipt_id {
         }
     }
     /// The response of `GET /v3/abnormal-fund-processing/receipts/{receipt_id}` (查询在途异常资金付款结果).
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 产品名称
         ///
         /// Example: `C2C`
-        pub product_name: GetResponseProductName,
+        pub product_name: Option<GetResponseProductName>,
         /// 微信支付在途异常资金付款单号
         ///
         /// Example: `0100011742874700562078230000`
         pub receipt_id: String,
         /// 付款金额信息
-        pub transfer_amount: GetResponseTransferAmount,
+        pub transfer_amount: Option<GetResponseTransferAmount>,
         /// 在途异常资金付款状态
-        pub receipt_state: GetResponseReceiptState,
+        pub receipt_state: Option<GetResponseReceiptState>,
         /// 在途异常资金付款单据创建时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
@@ -60,57 +60,57 @@ pub mod by_receipt_id {
         pub instruction: Option<GetResponseInstruction>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        product_name: "product_name" req req,
+        product_name: "product_name" opt opt,
         receipt_id: "receipt_id" req req,
-        transfer_amount: "transfer_amount" req req,
-        receipt_state: "receipt_state" req req,
+        transfer_amount: "transfer_amount" opt opt,
+        receipt_state: "receipt_state" opt opt,
         create_time: "create_time" opt opt,
         last_update_time: "last_update_time" opt opt,
         instruction: "instruction" opt opt,
     });
     /// 在途异常资金付款指令信息
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseInstruction {
         /// 商户侧指令编号
         ///
         /// Example: `1200002`
-        pub out_instruction_no: String,
+        pub out_instruction_no: Option<String>,
         /// 在途异常资金付款指令的发起方
-        pub commander: GetResponseInstructionCommander,
+        pub commander: Option<GetResponseInstructionCommander>,
         /// 付款方式
-        pub transfer_mode: GetResponseInstructionTransferMode,
+        pub transfer_mode: Option<GetResponseInstructionTransferMode>,
         /// 入账成功时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
         pub success_time: Option<String>,
         /// 商户AppID
-        pub appid: Vec<String>,
+        pub appid: Option<Vec<String>>,
         /// 回调通知地址
         ///
         /// Example: `https://weixin.qq.com`
-        pub notify_url: String,
+        pub notify_url: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseInstruction {
-        out_instruction_no: "out_instruction_no" req req,
-        commander: "commander" req req,
-        transfer_mode: "transfer_mode" req req,
+        out_instruction_no: "out_instruction_no" opt opt,
+        commander: "commander" opt opt,
+        transfer_mode: "transfer_mode" opt opt,
         success_time: "success_time" opt opt,
-        appid: "appid" req req,
-        notify_url: "notify_url" req req,
+        appid: "appid" opt opt,
+        notify_url: "notify_url" opt opt,
     });
     /// 在途异常资金付款指令的发起方
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseInstructionCommander {
         /// 发起在途异常资金付款请求的角色
-        pub operator: GetResponseInstructionCommanderOperator,
+        pub operator: Option<GetResponseInstructionCommanderOperator>,
         /// 微信支付商户号
         ///
         /// Example: `990055040`
-        pub mchid: String,
+        pub mchid: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseInstructionCommander {
-        operator: "operator" req req,
-        mchid: "mchid" req req,
+        operator: "operator" opt opt,
+        mchid: "mchid" opt opt,
     });
     /// 发起在途异常资金付款请求的角色
     ///
@@ -175,18 +175,18 @@ pub mod by_receipt_id {
         ReceiptStateCompleted = "RECEIPT_STATE_COMPLETED",
     });
     /// 付款金额信息
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseTransferAmount {
         /// 总金额
         ///
         /// Example: `100`
-        pub total: i64,
+        pub total: Option<i64>,
         /// 货币类型
-        pub currency: GetResponseTransferAmountCurrency,
+        pub currency: Option<GetResponseTransferAmountCurrency>,
     }
     ::wechatpay::runtime::json_object!(GetResponseTransferAmount {
-        total: "total" req req,
-        currency: "currency" req req,
+        total: "total" opt opt,
+        currency: "currency" opt opt,
     });
     /// 货币类型
     ///
@@ -297,20 +297,20 @@ pub mod by_receipt_id {
             TransferModeToSpecifiedReceiveMerchant = "TRANSFER_MODE_TO_SPECIFIED_RECEIVE_MERCHANT",
         });
         /// The response of `POST /v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions` (发起在途异常资金付款指令).
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 产品名称
             ///
             /// Example: `C2C`
-            pub product_name: PostResponseProductName,
+            pub product_name: Option<PostResponseProductName>,
             /// 微信支付在途异常资金付款单号
             ///
             /// Example: `0100011742874700562078230000`
             pub receipt_id: String,
             /// 付款金额信息
-            pub transfer_amount: PostResponseTransferAmount,
+            pub transfer_amount: Option<PostResponseTransferAmount>,
             /// 在途异常资金付款状态
-            pub receipt_state: PostResponseReceiptState,
+            pub receipt_state: Option<PostResponseReceiptState>,
             /// 在途异常资金付款单据创建时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
@@ -323,25 +323,25 @@ pub mod by_receipt_id {
             pub instruction: Option<PostResponseInstruction>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            product_name: "product_name" req req,
+            product_name: "product_name" opt opt,
             receipt_id: "receipt_id" req req,
-            transfer_amount: "transfer_amount" req req,
-            receipt_state: "receipt_state" req req,
+            transfer_amount: "transfer_amount" opt opt,
+            receipt_state: "receipt_state" opt opt,
             create_time: "create_time" opt opt,
             last_update_time: "last_update_time" opt opt,
             instruction: "instruction" opt opt,
         });
         /// 在途异常资金付款指令信息
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseInstruction {
             /// 商户侧指令编号
             ///
             /// Example: `1200002`
-            pub out_instruction_no: String,
+            pub out_instruction_no: Option<String>,
             /// 在途异常资金付款指令的发起方
-            pub commander: PostResponseInstructionCommander,
+            pub commander: Option<PostResponseInstructionCommander>,
             /// 付款方式
-            pub transfer_mode: PostResponseInstructionTransferMode,
+            pub transfer_mode: Option<PostResponseInstructionTransferMode>,
             /// 收款方
             pub receiver: Option<PostResponseInstructionReceiver>,
             /// 在途异常资金付款指令状态
@@ -357,17 +357,17 @@ pub mod by_receipt_id {
             /// 回调通知地址
             ///
             /// Example: `https://weixin.qq.com`
-            pub notify_url: String,
+            pub notify_url: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponseInstruction {
-            out_instruction_no: "out_instruction_no" req req,
-            commander: "commander" req req,
-            transfer_mode: "transfer_mode" req req,
+            out_instruction_no: "out_instruction_no" opt opt,
+            commander: "commander" opt opt,
+            transfer_mode: "transfer_mode" opt opt,
             receiver: "receiver" opt opt,
             instruction_state: "instruction_state" opt opt,
             create_time: "create_time" opt opt,
             success_time: "success_time" opt opt,
-            notify_url: "notify_url" req req,
+            notify_url: "notify_url" opt opt,
         });
         /// 在途异常资金付款指令的发起方
         pub type PostResponseInstructionCommander = crate::v3::abnormal_fund_processing::receipts::by_receipt_id::GetResponseInstructionCommander;
@@ -426,22 +426,22 @@ pub mod by_receipt_id {
                 }
             }
             /// The response of `GET /v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions/{out_instruction_no}` (查询在途异常资金付款指令执行结果).
-            #[derive(Clone, Debug, PartialEq)]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 商户侧指令编号
                 ///
                 /// Example: `1200002`
                 pub out_instruction_no: String,
                 /// 在途异常资金付款指令的发起方
-                pub commander: GetResponseCommander,
+                pub commander: Option<GetResponseCommander>,
                 /// 付款方式
                 ///
                 /// Example: `TRANSFER_TO_ORIGINAL_RECEIVE_USER`
-                pub transfer_mode: GetResponseTransferMode,
+                pub transfer_mode: Option<GetResponseTransferMode>,
                 /// 收款方
                 pub receiver: Option<GetResponseReceiver>,
                 /// 在途异常资金付款指令状态
-                pub instruction_state: GetResponseInstructionState,
+                pub instruction_state: Option<GetResponseInstructionState>,
                 /// 在途异常资金付款指令创建时间
                 ///
                 /// Example: `2018-06-08T10:34:56+08:00`
@@ -457,7 +457,7 @@ pub mod by_receipt_id {
                 /// 回调通知地址
                 ///
                 /// Example: `https://weixin.qq.com`
-                pub notify_url: String,
+                pub notify_url: Option<String>,
                 /// 微信支付在途异常资金付款指令执行流水号
                 ///
                 /// Example: `01010100021769054237638333570000010001`
@@ -465,30 +465,30 @@ pub mod by_receipt_id {
             }
             ::wechatpay::runtime::json_object!(GetResponse {
                 out_instruction_no: "out_instruction_no" req req,
-                commander: "commander" req req,
-                transfer_mode: "transfer_mode" req req,
+                commander: "commander" opt opt,
+                transfer_mode: "transfer_mode" opt opt,
                 receiver: "receiver" opt opt,
-                instruction_state: "instruction_state" req req,
+                instruction_state: "instruction_state" opt opt,
                 create_time: "create_time" opt opt,
                 success_time: "success_time" opt opt,
                 close_time: "close_time" opt opt,
-                notify_url: "notify_url" req req,
+                notify_url: "notify_url" opt opt,
                 instruction_instance_id: "instruction_instance_id" opt opt,
             });
             /// 在途异常资金付款指令的发起方
-            #[derive(Clone, Debug, PartialEq)]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseCommander {
                 /// 发起在途异常资金付款请求的角色
                 ///
                 /// Example: `MERCHANT`
-                pub operator: GetResponseCommanderOperator,
+                pub operator: Option<GetResponseCommanderOperator>,
                 /// 微信支付商户号
                 ///
                 /// Example: `990055040`
                 pub mchid: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponseCommander {
-                operator: "operator" req req,
+                operator: "operator" opt opt,
                 mchid: "mchid" opt opt,
             });
             /// 发起在途异常资金付款请求的角色

@@ -250,55 +250,57 @@ pub mod account {
             sgn_no: "sgn_no" opt opt,
         });
         /// GetResponseBeneficialOwner
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseBeneficialOwner {
             /// 受益所有人编号
             ///
             /// Example: `1`
-            pub beneficial_owner_no: String,
+            pub beneficial_owner_no: Option<String>,
             /// 受益所有人证件类型
             ///
             /// Example: `01`
-            pub beneficial_owner_id_type: GetResponseBeneficialOwnerBeneficialOwnerIdType,
+            pub beneficial_owner_id_type: Option<
+                GetResponseBeneficialOwnerBeneficialOwnerIdType,
+            >,
             /// 受益所有人姓名
             ///
             /// Example: `李四`
-            pub beneficial_owner_name: String,
+            pub beneficial_owner_name: Option<String>,
             /// 受益所有人证件号码
             ///
             /// Example: `362137196601100023`
-            pub beneficial_owner_id_no: String,
+            pub beneficial_owner_id_no: Option<String>,
             /// 受益所有人证件有效期起始日
             ///
             /// Example: `2000-01-01`
-            pub beneficial_owner_effective_date: String,
+            pub beneficial_owner_effective_date: Option<String>,
             /// 受益所有人证件有效期结束日
             ///
             /// Example: `9999-12-31`
-            pub beneficial_owner_expire_date: String,
+            pub beneficial_owner_expire_date: Option<String>,
             /// 受益所有人证件正面影像ID
             ///
             /// Example: `25102811A94212141615335094943741`
-            pub beneficial_owner_img_front_id: String,
+            pub beneficial_owner_img_front_id: Option<String>,
             /// 受益所有人证件反面影像ID
             ///
             /// Example: `25102811A94212141615335094943741`
-            pub beneficial_owner_img_back_id: String,
+            pub beneficial_owner_img_back_id: Option<String>,
             /// 受益所有人居住地址
             ///
             /// Example: `江西省赣州市石城县琴江镇东南路山河馨城7-401室`
-            pub beneficial_owner_address: String,
+            pub beneficial_owner_address: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseBeneficialOwner {
-            beneficial_owner_no: "beneficial_owner_no" req req,
-            beneficial_owner_id_type: "beneficial_owner_id_type" req req,
-            beneficial_owner_name: "beneficial_owner_name" req req,
-            beneficial_owner_id_no: "beneficial_owner_id_no" req req,
-            beneficial_owner_effective_date: "beneficial_owner_effective_date" req req,
-            beneficial_owner_expire_date: "beneficial_owner_expire_date" req req,
-            beneficial_owner_img_front_id: "beneficial_owner_img_front_id" req req,
-            beneficial_owner_img_back_id: "beneficial_owner_img_back_id" req req,
-            beneficial_owner_address: "beneficial_owner_address" req req,
+            beneficial_owner_no: "beneficial_owner_no" opt opt,
+            beneficial_owner_id_type: "beneficial_owner_id_type" opt opt,
+            beneficial_owner_name: "beneficial_owner_name" opt opt,
+            beneficial_owner_id_no: "beneficial_owner_id_no" opt opt,
+            beneficial_owner_effective_date: "beneficial_owner_effective_date" opt opt,
+            beneficial_owner_expire_date: "beneficial_owner_expire_date" opt opt,
+            beneficial_owner_img_front_id: "beneficial_owner_img_front_id" opt opt,
+            beneficial_owner_img_back_id: "beneficial_owner_img_back_id" opt opt,
+            beneficial_owner_address: "beneficial_owner_address" opt opt,
         });
         /// 受益所有人证件类型
         ///
@@ -315,40 +317,42 @@ pub mod account {
             V01 = "01",
         });
         /// 法定代表人信息
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseLegalRepresentative {
             /// 法定代表人证件类型
             ///
             /// Example: `01`
-            pub legal_representative_id_type: GetResponseLegalRepresentativeLegalRepresentativeIdType,
+            pub legal_representative_id_type: Option<
+                GetResponseLegalRepresentativeLegalRepresentativeIdType,
+            >,
             /// 法定代表人姓名
             ///
             /// Example: `张三`
-            pub legal_representative_name: String,
+            pub legal_representative_name: Option<String>,
             /// 法定代表人证件号码
             ///
             /// Example: `362137196601100023`
-            pub legal_representative_id_no: String,
+            pub legal_representative_id_no: Option<String>,
             /// 法定代表人证件有效期起始日
             ///
             /// Example: `2000-10-01`
-            pub legal_representative_effective_date: String,
+            pub legal_representative_effective_date: Option<String>,
             /// 法定代表人证件有效期结束日
             ///
             /// Example: `9999-12-31`
-            pub legal_representative_expire_date: String,
+            pub legal_representative_expire_date: Option<String>,
             /// 法定代表人证件正面影像ID
             ///
             /// Example: `25102811A94212141615335094943741`
-            pub legal_representative_img_front_id: String,
+            pub legal_representative_img_front_id: Option<String>,
             /// 法定代表人证件反面影像ID
             ///
             /// Example: `25102811A94212141615335094943742`
-            pub legal_representative_img_back_id: String,
+            pub legal_representative_img_back_id: Option<String>,
             /// 法定代表人居住地址
             ///
             /// Example: `江西省赣州市石城县琴江镇东南路山河馨城7-401室`
-            pub legal_representative_address: String,
+            pub legal_representative_address: Option<String>,
             /// 法定代表人发证机关
             ///
             /// Example: `江西省赣州市石城县公安局`
@@ -359,14 +363,14 @@ pub mod account {
             pub legal_representative_nation: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseLegalRepresentative {
-            legal_representative_id_type: "legal_representative_id_type" req req,
-            legal_representative_name: "legal_representative_name" req req,
-            legal_representative_id_no: "legal_representative_id_no" req req,
-            legal_representative_effective_date: "legal_representative_effective_date" req req,
-            legal_representative_expire_date: "legal_representative_expire_date" req req,
-            legal_representative_img_front_id: "legal_representative_img_front_id" req req,
-            legal_representative_img_back_id: "legal_representative_img_back_id" req req,
-            legal_representative_address: "legal_representative_address" req req,
+            legal_representative_id_type: "legal_representative_id_type" opt opt,
+            legal_representative_name: "legal_representative_name" opt opt,
+            legal_representative_id_no: "legal_representative_id_no" opt opt,
+            legal_representative_effective_date: "legal_representative_effective_date" opt opt,
+            legal_representative_expire_date: "legal_representative_expire_date" opt opt,
+            legal_representative_img_front_id: "legal_representative_img_front_id" opt opt,
+            legal_representative_img_back_id: "legal_representative_img_back_id" opt opt,
+            legal_representative_address: "legal_representative_address" opt opt,
             legal_representative_issue_authority: "legal_representative_issue_authority" opt opt,
             legal_representative_nation: "legal_representative_nation" opt opt,
         });
@@ -655,7 +659,7 @@ pub mod bank_channel_account {
             /// 微信支付更名受理返回的申请单号
             ///
             /// Example: `11117742499090086455469010028373`
-            pub application_id: String,
+            pub application_id: Option<String>,
             /// 渠道结算银行账户更名外部系统单号
             ///
             /// Example: `htozr8denqegbt6tk6u10iymo7yww5pn`
@@ -671,11 +675,11 @@ pub mod bank_channel_account {
             /// 目标账户名
             ///
             /// Example: `8609cb22e1774a50a930e414cc71eca06121bc`
-            pub new_account_name: String,
+            pub new_account_name: Option<String>,
             /// 申请单状态
             ///
             /// Example: `PROCESSING`
-            pub application_state: PostResponseApplicationState,
+            pub application_state: Option<PostResponseApplicationState>,
             /// 完成时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
@@ -691,12 +695,12 @@ pub mod bank_channel_account {
         }
         ::wechatpay::runtime::json_object!(PostResponse {
             change_scene: "change_scene" req req,
-            application_id: "application_id" req req,
+            application_id: "application_id" opt opt,
             out_request_no: "out_request_no" req req,
             mchid: "mchid" req req,
             bal_account_no: "bal_account_no" req req,
-            new_account_name: "new_account_name" req req,
-            application_state: "application_state" req req,
+            new_account_name: "new_account_name" opt opt,
+            application_state: "application_state" opt opt,
             finish_time: "finish_time" opt opt,
             fail_code: "fail_code" opt opt,
             fail_msg: "fail_msg" opt opt,
@@ -768,7 +772,61 @@ pub mod bank_channel_account {
                 wechatpay_serial: "Wechatpay-Serial" skip req,
             });
             /// The response of `GET /v3/aggracct-bc/wb-channel/bank-channel-account/rename/{application_id}` (查询渠道结算银行账户更名申请).
-            pub type GetResponse = crate::v3::aggracct_bc::wb_channel::bank_channel_account::rename::PostResponse;
+            #[derive(Clone, Debug, PartialEq, Default)]
+            pub struct GetResponse {
+                /// 变更类型
+                ///
+                /// Example: `SUBJECT_INFO_RENAME`
+                pub change_scene: Option<GetResponseChangeScene>,
+                /// 微信支付更名受理返回的申请单号
+                ///
+                /// Example: `11117742499090086455469010028373`
+                pub application_id: String,
+                /// 渠道结算银行账户更名外部系统单号
+                ///
+                /// Example: `htozr8denqegbt6tk6u10iymo7yww5pn`
+                pub out_request_no: Option<String>,
+                /// 目标商户号
+                ///
+                /// Example: `1900016681`
+                pub mchid: String,
+                /// 台账ID
+                ///
+                /// Example: `8609cb22e1774a50a930e414cc71eca06121bc`
+                pub bal_account_no: String,
+                /// 目标账户名
+                ///
+                /// Example: `8609cb22e1774a50a930e414cc71eca06121bc`
+                pub new_account_name: Option<String>,
+                /// 申请单状态
+                ///
+                /// Example: `PROCESSING`
+                pub application_state: Option<GetResponseApplicationState>,
+                /// 完成时间
+                ///
+                /// Example: `2015-05-20T13:29:35+08:00`
+                pub finish_time: Option<String>,
+                /// 失败错误码
+                ///
+                /// Example: `AUDIT_REJECT`
+                pub fail_code: Option<String>,
+                /// 失败原因
+                ///
+                /// Example: `身份证有效期核验不通过，请检查有效期填写是否正确`
+                pub fail_msg: Option<String>,
+            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                change_scene: "change_scene" opt opt,
+                application_id: "application_id" req req,
+                out_request_no: "out_request_no" opt opt,
+                mchid: "mchid" req req,
+                bal_account_no: "bal_account_no" req req,
+                new_account_name: "new_account_name" opt opt,
+                application_state: "application_state" opt opt,
+                finish_time: "finish_time" opt opt,
+                fail_code: "fail_code" opt opt,
+                fail_msg: "fail_msg" opt opt,
+            });
             /// 申请单状态
             pub type GetResponseApplicationState = crate::v3::aggracct_bc::wb_channel::bank_channel_account::rename::PostResponseApplicationState;
             /// 变更类型
@@ -867,47 +925,47 @@ pub mod control_orders {
             Recover = "RECOVER",
         });
         /// The response of `GET /v3/aggracct-bc/wb-channel/control-orders/{out_request_no}` (查询控制单).
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 控制场景
             ///
             /// Example: `PUNISH`
-            pub control_scene: GetResponseControlScene,
+            pub control_scene: Option<GetResponseControlScene>,
             /// 管控单
             pub punish_order: Option<GetResponsePunishOrder>,
             /// 解管单
             pub recover_order: Option<GetResponseRecoverOrder>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            control_scene: "control_scene" req req,
+            control_scene: "control_scene" opt opt,
             punish_order: "punish_order" opt opt,
             recover_order: "recover_order" opt opt,
         });
         /// 控制场景
         pub type GetResponseControlScene = crate::v3::aggracct_bc::wb_channel::control_orders::by_out_request_no::GetRequestControlType;
         /// 管控单
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePunishOrder {
             /// 微信管控单号
             ///
             /// Example: `example_wxpay_punish_no`
-            pub wxpay_punish_no: String,
+            pub wxpay_punish_no: Option<String>,
             /// 微众管控单号
             ///
             /// Example: `example_out_request_no`
-            pub out_request_no: String,
+            pub out_request_no: Option<String>,
             /// 目标下管商户号
             ///
             /// Example: `example_mchid`
-            pub mchid: String,
+            pub mchid: Option<String>,
             /// 管控场景
             ///
             /// Example: `1`
-            pub punish_scene: i64,
+            pub punish_scene: Option<i64>,
             /// 管控场景规则版本号
             ///
             /// Example: `1`
-            pub punish_rule_version: i64,
+            pub punish_rule_version: Option<i64>,
             /// 管控原因
             ///
             /// Example: `example_punish_reason`
@@ -923,7 +981,7 @@ pub mod control_orders {
             /// 管控受理时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            pub punish_accept_time: String,
+            pub punish_accept_time: Option<String>,
             /// 管控执行完成时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
@@ -931,7 +989,7 @@ pub mod control_orders {
             /// 管控状态
             ///
             /// Example: `EXECUTING`
-            pub punish_state: GetResponsePunishOrderPunishState,
+            pub punish_state: Option<GetResponsePunishOrderPunishState>,
             /// 生效状态
             ///
             /// Example: `ACTIVE`
@@ -948,17 +1006,17 @@ pub mod control_orders {
             pub error_code: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponsePunishOrder {
-            wxpay_punish_no: "wxpay_punish_no" req req,
-            out_request_no: "out_request_no" req req,
-            mchid: "mchid" req req,
-            punish_scene: "punish_scene" req req,
-            punish_rule_version: "punish_rule_version" req req,
+            wxpay_punish_no: "wxpay_punish_no" opt opt,
+            out_request_no: "out_request_no" opt opt,
+            mchid: "mchid" opt opt,
+            punish_scene: "punish_scene" opt opt,
+            punish_rule_version: "punish_rule_version" opt opt,
             punish_reason: "punish_reason" opt opt,
             punish_start_time: "punish_start_time" opt opt,
             punish_end_time: "punish_end_time" opt opt,
-            punish_accept_time: "punish_accept_time" req req,
+            punish_accept_time: "punish_accept_time" opt opt,
             punish_finish_time: "punish_finish_time" opt opt,
-            punish_state: "punish_state" req req,
+            punish_state: "punish_state" opt opt,
             effect_state: "effect_state" opt opt,
             control_action: "control_action" opt opt,
             error_message: "error_message" opt opt,
@@ -1028,48 +1086,48 @@ pub mod control_orders {
             Failed = "FAILED",
         });
         /// 解管单
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseRecoverOrder {
             /// 微信支付解管单号
             ///
             /// Example: `example_wxpay_recover_no`
-            pub wxpay_recover_no: String,
+            pub wxpay_recover_no: Option<String>,
             /// 微众解管单号
             ///
             /// Example: `example_out_request_no`
-            pub out_request_no: String,
+            pub out_request_no: Option<String>,
             /// 关联微信支付管控单号
             ///
             /// Example: `example_related_wxpay_punish_no`
-            pub related_wxpay_punish_no: String,
+            pub related_wxpay_punish_no: Option<String>,
             /// 目标解管商户号
             ///
             /// Example: `example_mchid`
-            pub mchid: String,
+            pub mchid: Option<String>,
             /// 管控场景
             ///
             /// Example: `example_punish_scene`
-            pub punish_scene: String,
+            pub punish_scene: Option<String>,
             /// 管控场景规则版本号
             ///
             /// Example: `example_punish_rule_version`
-            pub punish_rule_version: String,
+            pub punish_rule_version: Option<String>,
             /// 解管受理时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            pub recover_accept_time: String,
+            pub recover_accept_time: Option<String>,
             /// 解管执行完成时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            pub recover_finish_time: String,
+            pub recover_finish_time: Option<String>,
             /// 解管状态
             ///
             /// Example: `EXECUTING`
-            pub recover_state: GetResponseRecoverOrderRecoverState,
+            pub recover_state: Option<GetResponseRecoverOrderRecoverState>,
             /// 解管原因描述
             ///
             /// Example: `example_recover_reason`
-            pub recover_reason: String,
+            pub recover_reason: Option<String>,
             /// 执行失败错误信息
             ///
             /// Example: `example_error_message`
@@ -1080,16 +1138,16 @@ pub mod control_orders {
             pub error_code: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseRecoverOrder {
-            wxpay_recover_no: "wxpay_recover_no" req req,
-            out_request_no: "out_request_no" req req,
-            related_wxpay_punish_no: "related_wxpay_punish_no" req req,
-            mchid: "mchid" req req,
-            punish_scene: "punish_scene" req req,
-            punish_rule_version: "punish_rule_version" req req,
-            recover_accept_time: "recover_accept_time" req req,
-            recover_finish_time: "recover_finish_time" req req,
-            recover_state: "recover_state" req req,
-            recover_reason: "recover_reason" req req,
+            wxpay_recover_no: "wxpay_recover_no" opt opt,
+            out_request_no: "out_request_no" opt opt,
+            related_wxpay_punish_no: "related_wxpay_punish_no" opt opt,
+            mchid: "mchid" opt opt,
+            punish_scene: "punish_scene" opt opt,
+            punish_rule_version: "punish_rule_version" opt opt,
+            recover_accept_time: "recover_accept_time" opt opt,
+            recover_finish_time: "recover_finish_time" opt opt,
+            recover_state: "recover_state" opt opt,
+            recover_reason: "recover_reason" opt opt,
             error_message: "error_message" opt opt,
             error_code: "error_code" opt opt,
         });
@@ -1354,14 +1412,14 @@ pub mod control_orders {
             /// 微信支付管控单号
             ///
             /// Example: `example_wxpay_punish_no`
-            pub wxpay_punish_no: String,
+            pub wxpay_punish_no: Option<String>,
             /// 微众管控单号
             ///
             /// Example: `example_out_request_no`
             pub out_request_no: String,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            wxpay_punish_no: "wxpay_punish_no" req req,
+            wxpay_punish_no: "wxpay_punish_no" opt opt,
             out_request_no: "out_request_no" req req,
         });
     }
@@ -1451,14 +1509,14 @@ pub mod control_orders {
             /// 微信支付解管单号
             ///
             /// Example: `example_wxpay_recover_no`
-            pub wxpay_recover_no: String,
+            pub wxpay_recover_no: Option<String>,
             /// 微众解管单号
             ///
             /// Example: `example_out_request_no`
             pub out_request_no: String,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            wxpay_recover_no: "wxpay_recover_no" req req,
+            wxpay_recover_no: "wxpay_recover_no" opt opt,
             out_request_no: "out_request_no" req req,
         });
     }

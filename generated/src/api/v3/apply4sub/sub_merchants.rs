@@ -97,20 +97,20 @@ pub mod by_sub_mchid {
                 AccountNumberRuleMaskV2 = "ACCOUNT_NUMBER_RULE_MASK_V2",
             });
             /// The response of `GET /v3/apply4sub/sub_merchants/{sub_mchid}/application/{application_no}` (查询结算账户修改申请状态).
-            #[derive(Clone, Debug, PartialEq)]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 开户名称
                 ///
                 /// Example: `张*`
-                pub account_name: String,
+                pub account_name: Option<String>,
                 /// 账户类型
                 ///
                 /// Example: `ACCOUNT_TYPE_BUSINESS`
-                pub account_type: GetResponseAccountType,
+                pub account_type: Option<GetResponseAccountType>,
                 /// 开户银行
                 ///
                 /// Example: `工商银行`
-                pub account_bank: String,
+                pub account_bank: Option<String>,
                 /// 开户银行全称（含支行）
                 ///
                 /// Example: `施秉县农村信用合作联社城关信用社`
@@ -122,11 +122,11 @@ pub mod by_sub_mchid {
                 /// 银行账号
                 ///
                 /// Example: `62*************78`
-                pub account_number: String,
+                pub account_number: Option<String>,
                 /// 审核状态
                 ///
                 /// Example: `AUDIT_SUCCESS`
-                pub verify_result: GetResponseVerifyResult,
+                pub verify_result: Option<GetResponseVerifyResult>,
                 /// 审核驳回原因
                 ///
                 /// Example: `银行卡户名或卡号有误`
@@ -137,13 +137,13 @@ pub mod by_sub_mchid {
                 pub verify_finish_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                account_name: "account_name" req req,
-                account_type: "account_type" req req,
-                account_bank: "account_bank" req req,
+                account_name: "account_name" opt opt,
+                account_type: "account_type" opt opt,
+                account_bank: "account_bank" opt opt,
                 bank_name: "bank_name" opt opt,
                 bank_branch_id: "bank_branch_id" opt opt,
-                account_number: "account_number" req req,
-                verify_result: "verify_result" req req,
+                account_number: "account_number" opt opt,
+                verify_result: "verify_result" opt opt,
                 verify_fail_reason: "verify_fail_reason" opt opt,
                 verify_finish_time: "verify_finish_time" opt opt,
             });
@@ -281,10 +281,10 @@ pub mod by_sub_mchid {
             /// 修改结算账户申请单号
             ///
             /// Example: `102329389XXXX`
-            pub application_no: String,
+            pub application_no: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            application_no: "application_no" req req,
+            application_no: "application_no" opt opt,
         });
     }
     /// `/v3/apply4sub/sub_merchants/{sub_mchid}/settlement`
@@ -303,16 +303,16 @@ pub mod by_sub_mchid {
             }
         }
         /// The response of `GET /v3/apply4sub/sub_merchants/{sub_mchid}/settlement` (查询结算账户API).
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 账户类型
             ///
             /// Example: `ACCOUNT_TYPE_BUSINESS`
-            pub account_type: GetResponseAccountType,
+            pub account_type: Option<GetResponseAccountType>,
             /// 开户银行
             ///
             /// Example: `工商银行`
-            pub account_bank: String,
+            pub account_bank: Option<String>,
             /// 开户银行全称（含支行）
             ///
             /// Example: `施秉县农村信用合作联社城关信用社`
@@ -324,23 +324,23 @@ pub mod by_sub_mchid {
             /// 银行账号
             ///
             /// Example: `62*************78`
-            pub account_number: String,
+            pub account_number: Option<String>,
             /// 验证结果
             ///
             /// Example: `VERIFY_SUCCESS`
-            pub verify_result: GetResponseVerifyResult,
+            pub verify_result: Option<GetResponseVerifyResult>,
             /// 验证失败原因
             ///
             /// Example: `用户姓名/证件/手机不匹配，请核对后重试`
             pub verify_fail_reason: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            account_type: "account_type" req req,
-            account_bank: "account_bank" req req,
+            account_type: "account_type" opt opt,
+            account_bank: "account_bank" opt opt,
             bank_name: "bank_name" opt opt,
             bank_branch_id: "bank_branch_id" opt opt,
-            account_number: "account_number" req req,
-            verify_result: "verify_result" req req,
+            account_number: "account_number" opt opt,
+            verify_result: "verify_result" opt opt,
             verify_fail_reason: "verify_fail_reason" opt opt,
         });
         /// 账户类型

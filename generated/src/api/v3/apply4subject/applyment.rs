@@ -84,10 +84,10 @@ pub struct GetRequest {
     business_code: "business_code" skip opt,
 });
 /// The response of `GET /v3/apply4subject/applyment` (查询商户开户意愿申请单审核结果API).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
     /// `applyment_state`
-    pub applyment_state: crate::types::ApplymentState,
+    pub applyment_state: Option<crate::types::ApplymentState>,
     /// 小程序码图片
     ///
     /// Example: `data:image/png;base64,cGFnZXMvYXBwbHkvYXBpdzQvd2VsY29tZS93ZWxjb21lP2FwcGx5bWVudF9pZD14eHg=`
@@ -102,7 +102,7 @@ pub struct GetResponse {
     pub reject_reason: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponse {
-    applyment_state: "applyment_state" req req,
+    applyment_state: "applyment_state" opt opt,
     qrcode_data: "qrcode_data" opt opt,
     reject_param: "reject_param" opt opt,
     reject_reason: "reject_reason" opt opt,
@@ -457,10 +457,10 @@ pub struct PostResponse {
     /// 微信支付申请单号
     ///
     /// Example: `20000000011111`
-    pub applyment_id: u64,
+    pub applyment_id: Option<u64>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    applyment_id: "applyment_id" req req,
+    applyment_id: "applyment_id" opt opt,
 });
 /// `/v3/apply4subject/applyment/{applyment_id}`
 pub mod by_applyment_id {
@@ -556,15 +556,15 @@ pub mod merchants {
                 }
             }
             /// The response of `GET /v3/apply4subject/applyment/merchants/{sub_mchid}/state` (获取商户开户意愿确认状态API).
-            #[derive(Clone, Debug, PartialEq)]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 授权状态
                 ///
                 /// Example: `AUTHORIZE_STATE_UNAUTHORIZED`
-                pub authorize_state: GetResponseAuthorizeState,
+                pub authorize_state: Option<GetResponseAuthorizeState>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                authorize_state: "authorize_state" req req,
+                authorize_state: "authorize_state" opt opt,
             });
             /// 授权状态
             ///

@@ -44,10 +44,68 @@ pub mod applyment_id {
             ///
             /// `GET /v3/applyment4sub/applyment/applyment_id/{applyment_id}`
             #[inline]
-            pub fn get(self) -> ::wechatpay::runtime::Call<'a, crate::types::Base> {
+            pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0.request(::wechatpay::runtime::Method::GET).send_json()
             }
         }
+        /// The response of `GET /v3/applyment4sub/applyment/applyment_id/{applyment_id}` (通过申请单号查询申请状态).
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct GetResponse {
+            /// 业务申请编号
+            ///
+            /// Example: `1900013511_10000`
+            pub business_code: Option<String>,
+            /// 微信支付申请单号
+            ///
+            /// Example: `2000002124775691`
+            pub applyment_id: Option<u64>,
+            /// 特约商户号
+            ///
+            /// Example: `1234567890`
+            pub sub_mchid: Option<String>,
+            /// 超级管理员签约链接
+            ///
+            /// Example: `https://pay.weixin.qq.com/public/apply4ec_sign/s?applymentId=2000002126198476&sign=b207b673049a32c858f3aabd7d27c7ec`
+            pub sign_url: Option<String>,
+            /// `applyment_state`
+            pub applyment_state: Option<crate::types::ApplymentState>,
+            /// 申请状态描述
+            ///
+            /// Example: `审核中`
+            pub applyment_state_msg: Option<String>,
+            /// 驳回原因详情
+            pub audit_detail: Option<Vec<GetResponseAuditDetail>>,
+        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            business_code: "business_code" opt opt,
+            applyment_id: "applyment_id" opt opt,
+            sub_mchid: "sub_mchid" opt opt,
+            sign_url: "sign_url" opt opt,
+            applyment_state: "applyment_state" opt opt,
+            applyment_state_msg: "applyment_state_msg" opt opt,
+            audit_detail: "audit_detail" opt opt,
+        });
+        /// GetResponseAuditDetail
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct GetResponseAuditDetail {
+            /// 字段名
+            ///
+            /// Example: `id_card_copy`
+            pub field: Option<String>,
+            /// 字段名称
+            ///
+            /// Example: `身份证复印件`
+            pub field_name: Option<String>,
+            /// 驳回原因
+            ///
+            /// Example: `身份证背面识别失败，请上传更清晰的身份证图片。`
+            pub reject_reason: Option<String>,
+        }
+        ::wechatpay::runtime::json_object!(GetResponseAuditDetail {
+            field: "field" opt opt,
+            field_name: "field_name" opt opt,
+            reject_reason: "reject_reason" opt opt,
+        });
     }
 }
 /// `/v3/applyment4sub/applyment/business_code`
@@ -75,10 +133,14 @@ pub mod business_code {
             ///
             /// `GET /v3/applyment4sub/applyment/business_code/{business_code}`
             #[inline]
-            pub fn get(self) -> ::wechatpay::runtime::Call<'a, crate::types::Base> {
+            pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0.request(::wechatpay::runtime::Method::GET).send_json()
             }
         }
+        /// The response of `GET /v3/applyment4sub/applyment/business_code/{business_code}` (通过业务申请编号查询申请状态).
+        pub type GetResponse = crate::v3::applyment4sub::applyment::applyment_id::by_applyment_id::GetResponse;
+        /// GetResponseAuditDetail
+        pub type GetResponseAuditDetail = crate::v3::applyment4sub::applyment::applyment_id::by_applyment_id::GetResponseAuditDetail;
     }
 }
 /// `/v3/applyment4sub/applyment/`
@@ -825,9 +887,9 @@ pub mod slash {
         /// 微信支付申请单号
         ///
         /// Example: `2000002124775691`
-        pub applyment_id: u64,
+        pub applyment_id: Option<u64>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        applyment_id: "applyment_id" req req,
+        applyment_id: "applyment_id" opt opt,
     });
 }

@@ -78,7 +78,7 @@ pub mod detail_receipts {
         /// 电子回单受理单号
         ///
         /// Example: `1050000010509999485212020110200058820001`
-        pub receipt_no: String,
+        pub receipt_no: Option<String>,
         /// 电子回单状态
         ///
         /// Example: `ACCEPTED`
@@ -99,7 +99,7 @@ pub mod detail_receipts {
     ::wechatpay::runtime::json_object!(GetResponse {
         out_batch_no: "out_batch_no" req req,
         out_detail_no: "out_detail_no" req req,
-        receipt_no: "receipt_no" req req,
+        receipt_no: "receipt_no" opt opt,
         receipt_state: "receipt_state" opt opt,
         hash_type: "hash_type" opt opt,
         hash_value: "hash_value" opt opt,
@@ -178,7 +178,7 @@ pub mod summary_receipts {
         /// 电子回单申请单号
         ///
         /// Example: `1050000010509999485212020110200058820001`
-        pub receipt_no: String,
+        pub receipt_no: Option<String>,
         /// 电子回单状态
         ///
         /// Example: `ACCEPTED`
@@ -206,7 +206,7 @@ pub mod summary_receipts {
     }
     ::wechatpay::runtime::json_object!(GetResponse {
         out_batch_no: "out_batch_no" req req,
-        receipt_no: "receipt_no" req req,
+        receipt_no: "receipt_no" opt opt,
         receipt_state: "receipt_state" opt opt,
         hash_type: "hash_type" opt opt,
         hash_value: "hash_value" opt opt,

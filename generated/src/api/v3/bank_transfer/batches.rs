@@ -155,16 +155,16 @@ pub struct PostResponse {
     /// 微信支付批次单号
     ///
     /// Example: `1130000071100999991182020050700019480001`
-    pub batch_id: String,
+    pub batch_id: Option<String>,
     /// 批次创建时间
     ///
     /// Example: `2015-05-20T13:29:35+08:00`
-    pub create_time: String,
+    pub create_time: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
     out_batch_no: "out_batch_no" req req,
-    batch_id: "batch_id" req req,
-    create_time: "create_time" req req,
+    batch_id: "batch_id" opt opt,
+    create_time: "create_time" opt opt,
 });
 /// `/v3/bank-transfer/batches/batch-id`
 pub mod batch_id {
@@ -253,36 +253,36 @@ pub mod batch_id {
             Fail = "FAIL",
         });
         /// The response of `GET /v3/bank-transfer/batches/batch-id/{batch_id}` (微信支付批次单号查询批次单API).
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 银行服务商号
             ///
             /// Example: `1900001109`
-            pub bank_sp_mchid: String,
+            pub bank_sp_mchid: Option<String>,
             /// 服务平台商户号
             ///
             /// Example: `1900001109`
-            pub platform_mchid: String,
+            pub platform_mchid: Option<String>,
             /// 付款企业商户号
             ///
             /// Example: `1900001109`
-            pub specialized_payment_mchid: String,
+            pub specialized_payment_mchid: Option<String>,
             /// 实际出资商户号
             ///
             /// Example: `1900001109`
-            pub sponsor_mchid: String,
+            pub sponsor_mchid: Option<String>,
             /// 用户授权商户号
             ///
             /// Example: `1900001109`
-            pub user_authorized_mchid: String,
+            pub user_authorized_mchid: Option<String>,
             /// 用户授权appid
             ///
             /// Example: `wxf636efh567hg4356`
-            pub user_authorized_appid: String,
+            pub user_authorized_appid: Option<String>,
             /// 银行批次单号
             ///
             /// Example: `plfk2020042013`
-            pub out_batch_no: String,
+            pub out_batch_no: Option<String>,
             /// 微信支付批次单号
             ///
             /// Example: `1130000071100999991182020050700019480001`
@@ -290,15 +290,15 @@ pub mod batch_id {
             /// 转账场景
             ///
             /// Example: `ORDINARY_TRANSFER`
-            pub transfer_scene: GetResponseTransferScene,
+            pub transfer_scene: Option<GetResponseTransferScene>,
             /// 批次名称
             ///
             /// Example: `2019年1月深圳分部报销单`
-            pub batch_name: String,
+            pub batch_name: Option<String>,
             /// 批次备注
             ///
             /// Example: `2019年1月深圳分部报销单`
-            pub batch_remark: String,
+            pub batch_remark: Option<String>,
             /// 附加信息
             ///
             /// Example: `付款专用商户单号11111`
@@ -306,11 +306,11 @@ pub mod batch_id {
             /// 批量转账用途
             ///
             /// Example: `COMMISSION`
-            pub transfer_purpose: GetResponseTransferPurpose,
+            pub transfer_purpose: Option<GetResponseTransferPurpose>,
             /// 批次状态
             ///
             /// Example: `ACCEPTED`
-            pub batch_state: GetResponseBatchState,
+            pub batch_state: Option<GetResponseBatchState>,
             /// 批次关闭原因
             ///
             /// Example: `OVERDUE_CLOSE`
@@ -318,11 +318,11 @@ pub mod batch_id {
             /// 转账总金额
             ///
             /// Example: `4000000`
-            pub total_amount: i64,
+            pub total_amount: Option<i64>,
             /// 转账总笔数
             ///
             /// Example: `200`
-            pub total_count: i64,
+            pub total_count: Option<i64>,
             /// 批次创建时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
@@ -348,33 +348,33 @@ pub mod batch_id {
             /// Example: `1`
             pub fail_count: Option<i64>,
             /// 转账明细单列表
-            pub transfer_detail_list: Vec<GetResponseTransferDetailList>,
+            pub transfer_detail_list: Option<Vec<GetResponseTransferDetailList>>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            bank_sp_mchid: "bank_sp_mchid" req req,
-            platform_mchid: "platform_mchid" req req,
-            specialized_payment_mchid: "specialized_payment_mchid" req req,
-            sponsor_mchid: "sponsor_mchid" req req,
-            user_authorized_mchid: "user_authorized_mchid" req req,
-            user_authorized_appid: "user_authorized_appid" req req,
-            out_batch_no: "out_batch_no" req req,
+            bank_sp_mchid: "bank_sp_mchid" opt opt,
+            platform_mchid: "platform_mchid" opt opt,
+            specialized_payment_mchid: "specialized_payment_mchid" opt opt,
+            sponsor_mchid: "sponsor_mchid" opt opt,
+            user_authorized_mchid: "user_authorized_mchid" opt opt,
+            user_authorized_appid: "user_authorized_appid" opt opt,
+            out_batch_no: "out_batch_no" opt opt,
             batch_id: "batch_id" req req,
-            transfer_scene: "transfer_scene" req req,
-            batch_name: "batch_name" req req,
-            batch_remark: "batch_remark" req req,
+            transfer_scene: "transfer_scene" opt opt,
+            batch_name: "batch_name" opt opt,
+            batch_remark: "batch_remark" opt opt,
             attach_remark: "attach_remark" opt opt,
-            transfer_purpose: "transfer_purpose" req req,
-            batch_state: "batch_state" req req,
+            transfer_purpose: "transfer_purpose" opt opt,
+            batch_state: "batch_state" opt opt,
             close_reason: "close_reason" opt opt,
-            total_amount: "total_amount" req req,
-            total_count: "total_count" req req,
+            total_amount: "total_amount" opt opt,
+            total_count: "total_count" opt opt,
             create_time: "create_time" opt opt,
             update_time: "update_time" opt opt,
             success_amount: "success_amount" opt opt,
             success_count: "success_count" opt opt,
             fail_amount: "fail_amount" opt opt,
             fail_count: "fail_count" opt opt,
-            transfer_detail_list: "transfer_detail_list" req req,
+            transfer_detail_list: "transfer_detail_list" opt opt,
         });
         /// 批次状态
         ///
@@ -417,29 +417,29 @@ pub mod batch_id {
             OverdueClose = "OVERDUE_CLOSE",
         });
         /// GetResponseTransferDetailList
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseTransferDetailList {
             /// 微信支付明细单号
             ///
             /// Example: `1140000071100999991182020050700019500100`
-            pub detail_id: String,
+            pub detail_id: Option<String>,
             /// 银行明细单号
             ///
             /// Example: `x23zy545Bd5436`
-            pub out_detail_no: String,
+            pub out_detail_no: Option<String>,
             /// 明细状态
             ///
             /// Example: `SUCCESS`
-            pub detail_state: GetResponseTransferDetailListDetailState,
+            pub detail_state: Option<GetResponseTransferDetailListDetailState>,
             /// 明细失败原因
             ///
             /// Example: `ACCOUNT_FROZEN`
             pub fail_reason: Option<GetResponseTransferDetailListFailReason>,
         }
         ::wechatpay::runtime::json_object!(GetResponseTransferDetailList {
-            detail_id: "detail_id" req req,
-            out_detail_no: "out_detail_no" req req,
-            detail_state: "detail_state" req req,
+            detail_id: "detail_id" opt opt,
+            out_detail_no: "out_detail_no" opt opt,
+            detail_state: "detail_state" opt opt,
             fail_reason: "fail_reason" opt opt,
         });
         /// 明细状态
@@ -646,36 +646,36 @@ pub mod batch_id {
                         }
                     }
                     /// The response of `GET /v3/bank-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` (微信支付明细单号查询明细单API).
-                    #[derive(Clone, Debug, PartialEq)]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct GetResponse {
                         /// 银行服务商号
                         ///
                         /// Example: `1900001109`
-                        pub bank_sp_mchid: String,
+                        pub bank_sp_mchid: Option<String>,
                         /// 服务平台商户号
                         ///
                         /// Example: `1900001109`
-                        pub platform_mchid: String,
+                        pub platform_mchid: Option<String>,
                         /// 付款企业商户号
                         ///
                         /// Example: `1900001109`
-                        pub specialized_payment_mchid: String,
+                        pub specialized_payment_mchid: Option<String>,
                         /// 实际出资商户号
                         ///
                         /// Example: `1900001109`
-                        pub sponsor_mchid: String,
+                        pub sponsor_mchid: Option<String>,
                         /// 用户授权商户号
                         ///
                         /// Example: `1900001109`
-                        pub user_authorized_mchid: String,
+                        pub user_authorized_mchid: Option<String>,
                         /// 用户授权appid
                         ///
                         /// Example: `wxaffdakkk11112e3`
-                        pub user_authorized_appid: String,
+                        pub user_authorized_appid: Option<String>,
                         /// 银行批次单号
                         ///
                         /// Example: `plfk2020042013`
-                        pub out_batch_no: String,
+                        pub out_batch_no: Option<String>,
                         /// 微信支付批次单号
                         ///
                         /// Example: `1130000071100999991182020050700019480001`
@@ -683,11 +683,11 @@ pub mod batch_id {
                         /// 转账场景
                         ///
                         /// Example: `ORDINARY_TRANSFER`
-                        pub transfer_scene: GetResponseTransferScene,
+                        pub transfer_scene: Option<GetResponseTransferScene>,
                         /// 银行明细单号
                         ///
                         /// Example: `x23zy545Bd5436`
-                        pub out_detail_no: String,
+                        pub out_detail_no: Option<String>,
                         /// 微信支付明细单号
                         ///
                         /// Example: `1140000071100999991182020050700019500100`
@@ -695,23 +695,23 @@ pub mod batch_id {
                         /// 收款用户openid
                         ///
                         /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                        pub openid: String,
+                        pub openid: Option<String>,
                         /// 收款用户姓名
                         ///
                         /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-                        pub username: String,
+                        pub username: Option<String>,
                         /// 转账金额
                         ///
                         /// Example: `200000`
-                        pub transfer_amount: i64,
+                        pub transfer_amount: Option<i64>,
                         /// 转账备注
                         ///
                         /// Example: `2020年4月报销`
-                        pub transfer_remark: String,
+                        pub transfer_remark: Option<String>,
                         /// 明细状态
                         ///
                         /// Example: `SUCCESS`
-                        pub detail_state: GetResponseDetailState,
+                        pub detail_state: Option<GetResponseDetailState>,
                         /// 明细失败原因
                         ///
                         /// Example: `ACCOUNT_FROZEN`
@@ -723,11 +723,11 @@ pub mod batch_id {
                         /// 明细更新时间
                         ///
                         /// Example: `2015-05-20T13:29:35+08:00`
-                        pub update_time: String,
+                        pub update_time: Option<String>,
                         /// 收款账户类型
                         ///
                         /// Example: `WECHATPAY_ACCOUNT`
-                        pub account_type: GetResponseAccountType,
+                        pub account_type: Option<GetResponseAccountType>,
                         /// 银行名称
                         ///
                         /// Example: `招商银行`
@@ -738,26 +738,26 @@ pub mod batch_id {
                         pub bank_card_number_tail: Option<String>,
                     }
                     ::wechatpay::runtime::json_object!(GetResponse {
-                        bank_sp_mchid: "bank_sp_mchid" req req,
-                        platform_mchid: "platform_mchid" req req,
-                        specialized_payment_mchid: "specialized_payment_mchid" req req,
-                        sponsor_mchid: "sponsor_mchid" req req,
-                        user_authorized_mchid: "user_authorized_mchid" req req,
-                        user_authorized_appid: "user_authorized_appid" req req,
-                        out_batch_no: "out_batch_no" req req,
+                        bank_sp_mchid: "bank_sp_mchid" opt opt,
+                        platform_mchid: "platform_mchid" opt opt,
+                        specialized_payment_mchid: "specialized_payment_mchid" opt opt,
+                        sponsor_mchid: "sponsor_mchid" opt opt,
+                        user_authorized_mchid: "user_authorized_mchid" opt opt,
+                        user_authorized_appid: "user_authorized_appid" opt opt,
+                        out_batch_no: "out_batch_no" opt opt,
                         batch_id: "batch_id" req req,
-                        transfer_scene: "transfer_scene" req req,
-                        out_detail_no: "out_detail_no" req req,
+                        transfer_scene: "transfer_scene" opt opt,
+                        out_detail_no: "out_detail_no" opt opt,
                         detail_id: "detail_id" req req,
-                        openid: "openid" req req,
-                        username: "username" req req,
-                        transfer_amount: "transfer_amount" req req,
-                        transfer_remark: "transfer_remark" req req,
-                        detail_state: "detail_state" req req,
+                        openid: "openid" opt opt,
+                        username: "username" opt opt,
+                        transfer_amount: "transfer_amount" opt opt,
+                        transfer_remark: "transfer_remark" opt opt,
+                        detail_state: "detail_state" opt opt,
                         fail_reason: "fail_reason" opt opt,
                         initiate_time: "initiate_time" opt opt,
-                        update_time: "update_time" req req,
-                        account_type: "account_type" req req,
+                        update_time: "update_time" opt opt,
+                        account_type: "account_type" opt opt,
                         bank_name: "bank_name" opt opt,
                         bank_card_number_tail: "bank_card_number_tail" opt opt,
                     });
@@ -888,7 +888,129 @@ pub mod out_batch_no {
         /// 明细状态
         pub type GetRequestDetailState = crate::v3::bank_transfer::batches::batch_id::by_batch_id::GetRequestDetailState;
         /// The response of `GET /v3/bank-transfer/batches/out-batch-no/{out_batch_no}` (银行批次单号查询批次单API).
-        pub type GetResponse = crate::v3::bank_transfer::batches::batch_id::by_batch_id::GetResponse;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct GetResponse {
+            /// 银行服务商号
+            ///
+            /// Example: `1900001109`
+            pub bank_sp_mchid: Option<String>,
+            /// 服务平台商户号
+            ///
+            /// Example: `1900001109`
+            pub platform_mchid: Option<String>,
+            /// 付款企业商户号
+            ///
+            /// Example: `1900001109`
+            pub specialized_payment_mchid: Option<String>,
+            /// 实际出资商户号
+            ///
+            /// Example: `1900001109`
+            pub sponsor_mchid: Option<String>,
+            /// 用户授权商户号
+            ///
+            /// Example: `1900001109`
+            pub user_authorized_mchid: Option<String>,
+            /// 用户授权appid
+            ///
+            /// Example: `wxf636efh567hg4356`
+            pub user_authorized_appid: Option<String>,
+            /// 银行批次单号
+            ///
+            /// Example: `plfk2020042013`
+            pub out_batch_no: String,
+            /// 微信支付批次单号
+            ///
+            /// Example: `1130000071100999991182020050700019480001`
+            pub batch_id: Option<String>,
+            /// 转账场景
+            ///
+            /// Example: `ORDINARY_TRANSFER`
+            pub transfer_scene: Option<GetResponseTransferScene>,
+            /// 批次名称
+            ///
+            /// Example: `2019年1月深圳分部报销单`
+            pub batch_name: Option<String>,
+            /// 批次备注
+            ///
+            /// Example: `2019年1月深圳分部报销单`
+            pub batch_remark: Option<String>,
+            /// 附加信息
+            ///
+            /// Example: `付款专用商户单号11111`
+            pub attach_remark: Option<String>,
+            /// 批量转账用途
+            ///
+            /// Example: `COMMISSION`
+            pub transfer_purpose: Option<GetResponseTransferPurpose>,
+            /// 批次状态
+            ///
+            /// Example: `ACCEPTED`
+            pub batch_state: Option<GetResponseBatchState>,
+            /// 批次关闭原因
+            ///
+            /// Example: `OVERDUE_CLOSE`
+            pub close_reason: Option<GetResponseCloseReason>,
+            /// 转账总金额
+            ///
+            /// Example: `4000000`
+            pub total_amount: Option<i64>,
+            /// 转账总笔数
+            ///
+            /// Example: `200`
+            pub total_count: Option<i64>,
+            /// 批次创建时间
+            ///
+            /// Example: `2015-05-20T13:29:35+08:00`
+            pub create_time: Option<String>,
+            /// 批次更新时间
+            ///
+            /// Example: `2015-05-20T13:29:35+08:00`
+            pub update_time: Option<String>,
+            /// 转账成功金额
+            ///
+            /// Example: `3900000`
+            pub success_amount: Option<i64>,
+            /// 转账成功笔数
+            ///
+            /// Example: `199`
+            pub success_count: Option<i64>,
+            /// 转账失败金额
+            ///
+            /// Example: `100000`
+            pub fail_amount: Option<i64>,
+            /// 转账失败笔数
+            ///
+            /// Example: `1`
+            pub fail_count: Option<i64>,
+            /// 转账明细单列表
+            pub transfer_detail_list: Option<Vec<GetResponseTransferDetailList>>,
+        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            bank_sp_mchid: "bank_sp_mchid" opt opt,
+            platform_mchid: "platform_mchid" opt opt,
+            specialized_payment_mchid: "specialized_payment_mchid" opt opt,
+            sponsor_mchid: "sponsor_mchid" opt opt,
+            user_authorized_mchid: "user_authorized_mchid" opt opt,
+            user_authorized_appid: "user_authorized_appid" opt opt,
+            out_batch_no: "out_batch_no" req req,
+            batch_id: "batch_id" opt opt,
+            transfer_scene: "transfer_scene" opt opt,
+            batch_name: "batch_name" opt opt,
+            batch_remark: "batch_remark" opt opt,
+            attach_remark: "attach_remark" opt opt,
+            transfer_purpose: "transfer_purpose" opt opt,
+            batch_state: "batch_state" opt opt,
+            close_reason: "close_reason" opt opt,
+            total_amount: "total_amount" opt opt,
+            total_count: "total_count" opt opt,
+            create_time: "create_time" opt opt,
+            update_time: "update_time" opt opt,
+            success_amount: "success_amount" opt opt,
+            success_count: "success_count" opt opt,
+            fail_amount: "fail_amount" opt opt,
+            fail_count: "fail_count" opt opt,
+            transfer_detail_list: "transfer_detail_list" opt opt,
+        });
         /// 批次状态
         pub type GetResponseBatchState = crate::v3::bank_transfer::batches::batch_id::by_batch_id::GetResponseBatchState;
         /// 批次关闭原因
@@ -948,7 +1070,121 @@ pub mod out_batch_no {
                         }
                     }
                     /// The response of `GET /v3/bank-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` (银行明细单号查询明细单API).
-                    pub type GetResponse = crate::v3::bank_transfer::batches::batch_id::by_batch_id::details::detail_id::by_detail_id::GetResponse;
+                    #[derive(Clone, Debug, PartialEq, Default)]
+                    pub struct GetResponse {
+                        /// 银行服务商号
+                        ///
+                        /// Example: `1900001109`
+                        pub bank_sp_mchid: Option<String>,
+                        /// 服务平台商户号
+                        ///
+                        /// Example: `1900001109`
+                        pub platform_mchid: Option<String>,
+                        /// 付款企业商户号
+                        ///
+                        /// Example: `1900001109`
+                        pub specialized_payment_mchid: Option<String>,
+                        /// 实际出资商户号
+                        ///
+                        /// Example: `1900001109`
+                        pub sponsor_mchid: Option<String>,
+                        /// 用户授权商户号
+                        ///
+                        /// Example: `1900001109`
+                        pub user_authorized_mchid: Option<String>,
+                        /// 用户授权appid
+                        ///
+                        /// Example: `wxaffdakkk11112e3`
+                        pub user_authorized_appid: Option<String>,
+                        /// 银行批次单号
+                        ///
+                        /// Example: `plfk2020042013`
+                        pub out_batch_no: String,
+                        /// 微信支付批次单号
+                        ///
+                        /// Example: `1130000071100999991182020050700019480001`
+                        pub batch_id: Option<String>,
+                        /// 转账场景
+                        ///
+                        /// Example: `ORDINARY_TRANSFER`
+                        pub transfer_scene: Option<GetResponseTransferScene>,
+                        /// 银行明细单号
+                        ///
+                        /// Example: `x23zy545Bd5436`
+                        pub out_detail_no: String,
+                        /// 微信支付明细单号
+                        ///
+                        /// Example: `1140000071100999991182020050700019500100`
+                        pub detail_id: Option<String>,
+                        /// 收款用户openid
+                        ///
+                        /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
+                        pub openid: Option<String>,
+                        /// 收款用户姓名
+                        ///
+                        /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
+                        pub username: Option<String>,
+                        /// 转账金额
+                        ///
+                        /// Example: `200000`
+                        pub transfer_amount: Option<i64>,
+                        /// 转账备注
+                        ///
+                        /// Example: `2020年4月报销`
+                        pub transfer_remark: Option<String>,
+                        /// 明细状态
+                        ///
+                        /// Example: `SUCCESS`
+                        pub detail_state: Option<GetResponseDetailState>,
+                        /// 明细失败原因
+                        ///
+                        /// Example: `ACCOUNT_FROZEN`
+                        pub fail_reason: Option<GetResponseFailReason>,
+                        /// 转账发起时间
+                        ///
+                        /// Example: `2015-05-20T13:29:35+08:00`
+                        pub initiate_time: Option<String>,
+                        /// 明细更新时间
+                        ///
+                        /// Example: `2015-05-20T13:29:35+08:00`
+                        pub update_time: Option<String>,
+                        /// 收款账户类型
+                        ///
+                        /// Example: `WECHATPAY_ACCOUNT`
+                        pub account_type: Option<GetResponseAccountType>,
+                        /// 银行名称
+                        ///
+                        /// Example: `招商银行`
+                        pub bank_name: Option<String>,
+                        /// 银行卡尾号
+                        ///
+                        /// Example: `1234`
+                        pub bank_card_number_tail: Option<String>,
+                    }
+                    ::wechatpay::runtime::json_object!(GetResponse {
+                        bank_sp_mchid: "bank_sp_mchid" opt opt,
+                        platform_mchid: "platform_mchid" opt opt,
+                        specialized_payment_mchid: "specialized_payment_mchid" opt opt,
+                        sponsor_mchid: "sponsor_mchid" opt opt,
+                        user_authorized_mchid: "user_authorized_mchid" opt opt,
+                        user_authorized_appid: "user_authorized_appid" opt opt,
+                        out_batch_no: "out_batch_no" req req,
+                        batch_id: "batch_id" opt opt,
+                        transfer_scene: "transfer_scene" opt opt,
+                        out_detail_no: "out_detail_no" req req,
+                        detail_id: "detail_id" opt opt,
+                        openid: "openid" opt opt,
+                        username: "username" opt opt,
+                        transfer_amount: "transfer_amount" opt opt,
+                        transfer_remark: "transfer_remark" opt opt,
+                        detail_state: "detail_state" opt opt,
+                        fail_reason: "fail_reason" opt opt,
+                        initiate_time: "initiate_time" opt opt,
+                        update_time: "update_time" opt opt,
+                        account_type: "account_type" opt opt,
+                        bank_name: "bank_name" opt opt,
+                        bank_card_number_tail: "bank_card_number_tail" opt opt,
+                    });
                     /// 收款账户类型
                     pub type GetResponseAccountType = crate::v3::bank_transfer::batches::batch_id::by_batch_id::details::detail_id::by_detail_id::GetResponseAccountType;
                     /// 明细状态

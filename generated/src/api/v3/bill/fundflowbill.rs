@@ -88,18 +88,18 @@ pub struct GetResponse {
     /// 哈希类型
     ///
     /// Example: `SHA1`
-    pub hash_type: String,
+    pub hash_type: Option<String>,
     /// 哈希值
     ///
     /// Example: `79bb0f45fc4c42234a918000b2668d689e2bde04`
-    pub hash_value: String,
+    pub hash_value: Option<String>,
     /// 账单下载地址
     ///
     /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx`
-    pub download_url: String,
+    pub download_url: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponse {
-    hash_type: "hash_type" req req,
-    hash_value: "hash_value" req req,
-    download_url: "download_url" req req,
+    hash_type: "hash_type" opt opt,
+    hash_value: "hash_value" opt opt,
+    download_url: "download_url" opt opt,
 });

@@ -341,14 +341,14 @@ pub struct PostResponse {
     /// 微信支付申请单号
     ///
     /// Example: `2000002124775691`
-    pub applyment_id: String,
+    pub applyment_id: Option<String>,
     /// 业务申请编号
     ///
     /// Example: `1900013511_10000`
     pub business_code: String,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    applyment_id: "applyment_id" req req,
+    applyment_id: "applyment_id" opt opt,
     business_code: "business_code" req req,
 });
 /// `/v3/brand/applyments/applyment-id`
@@ -381,7 +381,7 @@ pub mod applyment_id {
             }
         }
         /// The response of `GET /v3/brand/applyments/applyment-id/{applyment_id}` (根据申请单ID查询申请状态).
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 微信支付申请单号
             ///
@@ -390,15 +390,15 @@ pub mod applyment_id {
             /// 业务申请编号
             ///
             /// Example: `1900013511_10000`
-            pub business_code: String,
+            pub business_code: Option<String>,
             /// 申请状态
             ///
             /// Example: `APPLYMENT_STATE_WAITING_AUTH`
-            pub applyment_state: GetResponseApplymentState,
+            pub applyment_state: Option<GetResponseApplymentState>,
             /// 申请状态说明
             ///
             /// Example: `待授权确认`
-            pub applyment_state_desc: String,
+            pub applyment_state_desc: Option<String>,
             /// 授权确认二维码链接
             pub authorization_confirmation_qr_code: Option<String>,
             /// 驳回原因
@@ -412,9 +412,9 @@ pub mod applyment_id {
         }
         ::wechatpay::runtime::json_object!(GetResponse {
             applyment_id: "applyment_id" req req,
-            business_code: "business_code" req req,
-            applyment_state: "applyment_state" req req,
-            applyment_state_desc: "applyment_state_desc" req req,
+            business_code: "business_code" opt opt,
+            applyment_state: "applyment_state" opt opt,
+            applyment_state_desc: "applyment_state_desc" opt opt,
             authorization_confirmation_qr_code: "authorization_confirmation_qr_code" opt opt,
             reject_reason: "reject_reason" opt opt,
             brand_id: "brand_id" opt opt,
@@ -489,7 +489,44 @@ pub mod business_code {
             }
         }
         /// The response of `GET /v3/brand/applyments/business-code/{business_code}` (根据业务申请编号查询申请状态).
-        pub type GetResponse = crate::v3::brand::applyments::applyment_id::by_applyment_id::GetResponse;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct GetResponse {
+            /// 微信支付申请单号
+            ///
+            /// Example: `2000002124775691`
+            pub applyment_id: Option<String>,
+            /// 业务申请编号
+            ///
+            /// Example: `1900013511_10000`
+            pub business_code: String,
+            /// 申请状态
+            ///
+            /// Example: `APPLYMENT_STATE_WAITING_AUTH`
+            pub applyment_state: Option<GetResponseApplymentState>,
+            /// 申请状态说明
+            ///
+            /// Example: `待授权确认`
+            pub applyment_state_desc: Option<String>,
+            /// 授权确认二维码链接
+            pub authorization_confirmation_qr_code: Option<String>,
+            /// 驳回原因
+            ///
+            /// Example: `具体驳回原因xxx`
+            pub reject_reason: Option<String>,
+            /// 品牌ID
+            ///
+            /// Example: `123455667`
+            pub brand_id: Option<String>,
+        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            applyment_id: "applyment_id" opt opt,
+            business_code: "business_code" req req,
+            applyment_state: "applyment_state" opt opt,
+            applyment_state_desc: "applyment_state_desc" opt opt,
+            authorization_confirmation_qr_code: "authorization_confirmation_qr_code" opt opt,
+            reject_reason: "reject_reason" opt opt,
+            brand_id: "brand_id" opt opt,
+        });
         /// 申请状态
         pub type GetResponseApplymentState = crate::v3::brand::applyments::applyment_id::by_applyment_id::GetResponseApplymentState;
     }
@@ -529,5 +566,19 @@ pub mod cancel_applyment {
         business_code: "business_code" opt opt,
     });
     /// The response of `POST /v3/brand/applyments/cancel-applyment` (撤销申请).
-    pub type PostResponse = crate::v3::brand::applyments::PostResponse;
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PostResponse {
+        /// 微信支付申请单号
+        ///
+        /// Example: `2000002124775691`
+        pub applyment_id: String,
+        /// 业务申请编号
+        ///
+        /// Example: `1900013511_10000`
+        pub business_code: String,
+    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        applyment_id: "applyment_id" req req,
+        business_code: "business_code" req req,
+    });
 }

@@ -86,7 +86,7 @@ pub mod card_configs {
         brand_id: "brand_id" skip req,
     });
     /// The response of `GET /v3/brand/card/card-configs` (查询商家名片配置申请状态).
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 业务申请编号
         ///
@@ -103,7 +103,7 @@ pub mod card_configs {
         /// 申请单状态
         ///
         /// Example: `AUDIT_REJECTED`
-        pub applyment_state: GetResponseApplymentState,
+        pub applyment_state: Option<GetResponseApplymentState>,
         /// 定时发布时间
         ///
         /// Example: `2025-05-20T13:29:35+08:00`
@@ -121,7 +121,7 @@ pub mod card_configs {
         business_code: "business_code" req req,
         applyment_id: "applyment_id" req req,
         brand_id: "brand_id" req req,
-        applyment_state: "applyment_state" req req,
+        applyment_state: "applyment_state" opt opt,
         scheduled_publish_time: "scheduled_publish_time" opt opt,
         reject_reason: "reject_reason" opt opt,
         actual_publish_time: "actual_publish_time" opt opt,
@@ -310,17 +310,17 @@ pub mod card_configs {
         /// 微信支付申请单号
         ///
         /// Example: `1111111111`
-        pub applyment_id: String,
+        pub applyment_id: Option<String>,
         /// 商家名片预览二维码链接
         ///
         /// Example: `https://pay.weixin.qq.com/xdc/mchcardinfomgrweb/miniapp?link_id=12345`
-        pub card_preview_url: String,
+        pub card_preview_url: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
         business_code: "business_code" req req,
         brand_id: "brand_id" req req,
-        applyment_id: "applyment_id" req req,
-        card_preview_url: "card_preview_url" req req,
+        applyment_id: "applyment_id" opt opt,
+        card_preview_url: "card_preview_url" opt opt,
     });
     /// `/v3/brand/card/card-configs/cancel-applyment`
     pub mod cancel_applyment {
@@ -365,7 +365,7 @@ pub mod card_configs {
             brand_id: "brand_id" req req,
         });
         /// The response of `POST /v3/brand/card/card-configs/cancel-applyment` (撤销商家名片配置申请).
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 业务申请编号
             ///
@@ -382,13 +382,13 @@ pub mod card_configs {
             /// 申请单状态
             ///
             /// Example: `CANCELED`
-            pub applyment_state: PostResponseApplymentState,
+            pub applyment_state: Option<PostResponseApplymentState>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
             business_code: "business_code" req req,
             applyment_id: "applyment_id" req req,
             brand_id: "brand_id" req req,
-            applyment_state: "applyment_state" req req,
+            applyment_state: "applyment_state" opt opt,
         });
         /// 申请单状态
         pub type PostResponseApplymentState = crate::v3::brand::card::card_configs::GetResponseApplymentState;
@@ -436,18 +436,18 @@ pub mod card_configs {
             /// 商家名片预览二维码链接
             ///
             /// Example: `https://pay.weixin.qq.com/xdc/mchcardinfomgrweb/miniapp?link_id=12345`
-            pub card_preview_url: String,
+            pub card_preview_url: Option<String>,
             /// 预览二维码链接过期时间
             ///
             /// Example: `2025-05-20T13:29:35+08:00`
-            pub url_expired_time: String,
+            pub url_expired_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
             business_code: "business_code" req req,
             applyment_id: "applyment_id" req req,
             brand_id: "brand_id" req req,
-            card_preview_url: "card_preview_url" req req,
-            url_expired_time: "url_expired_time" req req,
+            card_preview_url: "card_preview_url" opt opt,
+            url_expired_time: "url_expired_time" opt opt,
         });
     }
     /// `/v3/brand/card/card-configs/publish`
@@ -678,12 +678,12 @@ pub mod card_links {
         active_link_list: "active_link_list" opt opt,
     });
     /// GetResponseActiveLinkList
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseActiveLinkList {
         /// 交易场景类型
         ///
         /// Example: `MINI_PROGRAM`
-        pub payment_scene: GetResponseActiveLinkListPaymentScene,
+        pub payment_scene: Option<GetResponseActiveLinkListPaymentScene>,
         /// 公众账号ID
         pub appid_list: Option<Vec<String>>,
         /// 商户号
@@ -696,7 +696,7 @@ pub mod card_links {
         pub service_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseActiveLinkList {
-        payment_scene: "payment_scene" req req,
+        payment_scene: "payment_scene" opt opt,
         appid_list: "appid_list" opt opt,
         card_link_mchid: "card_link_mchid" opt opt,
         service_id: "service_id" opt opt,
@@ -792,7 +792,7 @@ pub mod card_links {
                 brand_id: "brand_id" skip req,
             });
             /// The response of `GET /v3/brand/card/card-links/business-code/{business_code}` (根据业务申请编号查询添加申请状态).
-            #[derive(Clone, Debug, PartialEq)]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 业务申请编号
                 ///
@@ -805,7 +805,7 @@ pub mod card_links {
                 /// 交易场景类型
                 ///
                 /// Example: `MINI_PROGRAM`
-                pub payment_scene: GetResponsePaymentScene,
+                pub payment_scene: Option<GetResponsePaymentScene>,
                 /// 公众账号ID
                 ///
                 /// Example: `wxea9c30890f48d5ae`
@@ -821,7 +821,7 @@ pub mod card_links {
                 /// 交易连接名片配置状态
                 ///
                 /// Example: `AUDIT_REJECT`
-                pub configuration_state: GetResponseConfigurationState,
+                pub configuration_state: Option<GetResponseConfigurationState>,
                 /// 驳回原因
                 ///
                 /// Example: `具体驳回原因xxx`
@@ -830,11 +830,11 @@ pub mod card_links {
             ::wechatpay::runtime::json_object!(GetResponse {
                 business_code: "business_code" req req,
                 brand_id: "brand_id" req req,
-                payment_scene: "payment_scene" req req,
+                payment_scene: "payment_scene" opt opt,
                 appid: "appid" opt opt,
                 card_link_mchid: "card_link_mchid" opt opt,
                 service_id: "service_id" opt opt,
-                configuration_state: "configuration_state" req req,
+                configuration_state: "configuration_state" opt opt,
                 reject_reason: "reject_reason" opt opt,
             });
             /// 交易连接名片配置状态

@@ -130,55 +130,55 @@ pub mod shake_activities {
             /// 分页大小
             pub limit: i64,
             /// 总数
-            pub total_count: i64,
+            pub total_count: Option<i64>,
             /// 摇一摇有优惠活动列表
             pub data: Option<Vec<GetResponseData>>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
             offset: "offset" req req,
             limit: "limit" req req,
-            total_count: "total_count" req req,
+            total_count: "total_count" opt opt,
             data: "data" opt opt,
         });
         /// GetResponseData
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseData {
             /// 活动id
-            pub id: String,
+            pub id: Option<String>,
             /// 活动名称
-            pub name: String,
+            pub name: Option<String>,
             /// 活动状态
-            pub activity_state: GetResponseDataActivityState,
+            pub activity_state: Option<GetResponseDataActivityState>,
             /// `audit_state`
             ///
             /// Example: `PENDING`
-            pub audit_state: GetResponseDataAuditState,
+            pub audit_state: Option<GetResponseDataAuditState>,
             /// 可用库存
             ///
             /// Example: `1`
-            pub available_quota: i64,
+            pub available_quota: Option<i64>,
             /// 总库存
             ///
             /// Example: `1`
-            pub total_quota: i64,
+            pub total_quota: Option<i64>,
             /// 投放模式
             ///
             /// Example: `SMART`
-            pub delivery_mode: GetResponseDataDeliveryMode,
+            pub delivery_mode: Option<GetResponseDataDeliveryMode>,
             /// 投放时间范围
-            pub time_range: GetResponseDataTimeRange,
+            pub time_range: Option<GetResponseDataTimeRange>,
             /// 商品券
             pub product_coupon: Option<GetResponseDataProductCoupon>,
         }
         ::wechatpay::runtime::json_object!(GetResponseData {
-            id: "id" req req,
-            name: "name" req req,
-            activity_state: "activity_state" req req,
-            audit_state: "audit_state" req req,
-            available_quota: "available_quota" req req,
-            total_quota: "total_quota" req req,
-            delivery_mode: "delivery_mode" req req,
-            time_range: "time_range" req req,
+            id: "id" opt opt,
+            name: "name" opt opt,
+            activity_state: "activity_state" opt opt,
+            audit_state: "audit_state" opt opt,
+            available_quota: "available_quota" opt opt,
+            total_quota: "total_quota" opt opt,
+            delivery_mode: "delivery_mode" opt opt,
+            time_range: "time_range" opt opt,
             product_coupon: "product_coupon" opt opt,
         });
         /// 活动状态
@@ -208,12 +208,12 @@ pub mod shake_activities {
             /// 商品券ID
             ///
             /// Example: `example_product_coupon_id`
-            pub product_coupon_id: String,
+            pub product_coupon_id: Option<String>,
             /// 商品券批次列表
             pub stock_list: Option<Vec<GetResponseDataProductCouponStockList>>,
         }
         ::wechatpay::runtime::json_object!(GetResponseDataProductCoupon {
-            product_coupon_id: "product_coupon_id" req req,
+            product_coupon_id: "product_coupon_id" opt opt,
             stock_list: "stock_list" opt opt,
         });
         /// GetResponseDataProductCouponStockList
@@ -222,10 +222,10 @@ pub mod shake_activities {
             /// 批次ID
             ///
             /// Example: `example_stock_id`
-            pub stock_id: String,
+            pub stock_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseDataProductCouponStockList {
-            stock_id: "stock_id" req req,
+            stock_id: "stock_id" opt opt,
         });
         /// 投放时间范围
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -233,15 +233,15 @@ pub mod shake_activities {
             /// 开始时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            pub start_time: String,
+            pub start_time: Option<String>,
             /// 结束时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            pub end_time: String,
+            pub end_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseDataTimeRange {
-            start_time: "start_time" req req,
-            end_time: "end_time" req req,
+            start_time: "start_time" opt opt,
+            end_time: "end_time" opt opt,
         });
     }
 }

@@ -152,7 +152,7 @@ pub mod card_member {
             /// 总数量
             ///
             /// Example: `20`
-            pub total_count: i64,
+            pub total_count: Option<i64>,
             /// 分页页码
             ///
             /// Example: `1`
@@ -165,54 +165,54 @@ pub mod card_member {
             pub data: Option<Vec<GetResponseData>>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            total_count: "total_count" req req,
+            total_count: "total_count" opt opt,
             offset: "offset" req req,
             limit: "limit" req req,
             data: "data" opt opt,
         });
         /// GetResponseData
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseData {
             /// 会员卡模板ID
             ///
             /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-            pub card_id: String,
+            pub card_id: Option<String>,
             /// 品牌ID
             ///
             /// Example: `1004`
-            pub brand_id: String,
+            pub brand_id: Option<String>,
             /// 商户AppId
             ///
             /// Example: `wxea9c30890f48d5ae`
-            pub appid: String,
+            pub appid: Option<String>,
             /// 会员卡类型
-            pub card_type: GetResponseDataCardType,
+            pub card_type: Option<GetResponseDataCardType>,
             /// 卡名称
             ///
             /// Example: `测试卡`
-            pub card_title: String,
+            pub card_title: Option<String>,
             /// 卡背景颜色
             ///
             /// Example: `#FFFF00`
-            pub card_color: String,
+            pub card_color: Option<String>,
             /// 卡背景图URL
             ///
             /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-            pub card_picture_url: String,
+            pub card_picture_url: Option<String>,
             /// 会员卡code分配类型
-            pub code_mode: GetResponseDataCodeMode,
+            pub code_mode: Option<GetResponseDataCodeMode>,
             /// 会员码型
-            pub code_type: GetResponseDataCodeType,
+            pub code_type: Option<GetResponseDataCodeType>,
             /// 会员码跳转信息
             pub code_jump_information: Option<GetResponseDataCodeJumpInformation>,
             /// 会员权益
             ///
             /// Example: `会员折扣、专属价`
-            pub benefits: String,
+            pub benefits: Option<String>,
             /// 回调地址
             ///
             /// Example: `https://www.weixin.qq.com/wxpay/notify.php`
-            pub notify_url: String,
+            pub notify_url: Option<String>,
             /// 是否置顶
             pub need_pinned: Option<bool>,
             /// 是否展示会员等级
@@ -230,7 +230,7 @@ pub mod card_member {
             /// Example: `商家需在 48 小时内发货，若商品存在质量问题，用户可在 7 天内申请退货。`
             pub legal_agreement: Option<String>,
             /// 会员卡有效期
-            pub valid_date_information: GetResponseDataValidDateInformation,
+            pub valid_date_information: Option<GetResponseDataValidDateInformation>,
             /// 积分信息
             pub points_information: Option<GetResponseDataPointsInformation>,
             /// 储值信息
@@ -240,42 +240,42 @@ pub mod card_member {
             /// 用户开卡信息
             pub user_information: Option<GetResponseDataUserInformation>,
             /// 状态
-            pub state: GetResponseDataState,
+            pub state: Option<GetResponseDataState>,
             /// 创建时间
             ///
             /// Example: `2020-05-20T13:29:35.120+08:00`
-            pub create_time: String,
+            pub create_time: Option<String>,
             /// 更新时间
             ///
             /// Example: `2020-05-20T13:29:35.120+08:00`
-            pub update_time: String,
+            pub update_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseData {
-            card_id: "card_id" req req,
-            brand_id: "brand_id" req req,
-            appid: "appid" req req,
-            card_type: "card_type" req req,
-            card_title: "card_title" req req,
-            card_color: "card_color" req req,
-            card_picture_url: "card_picture_url" req req,
-            code_mode: "code_mode" req req,
-            code_type: "code_type" req req,
+            card_id: "card_id" opt opt,
+            brand_id: "brand_id" opt opt,
+            appid: "appid" opt opt,
+            card_type: "card_type" opt opt,
+            card_title: "card_title" opt opt,
+            card_color: "card_color" opt opt,
+            card_picture_url: "card_picture_url" opt opt,
+            code_mode: "code_mode" opt opt,
+            code_type: "code_type" opt opt,
             code_jump_information: "code_jump_information" opt opt,
-            benefits: "benefits" req req,
-            notify_url: "notify_url" req req,
+            benefits: "benefits" opt opt,
+            notify_url: "notify_url" opt opt,
             need_pinned: "need_pinned" opt opt,
             need_display_level: "need_display_level" opt opt,
             init_level: "init_level" opt opt,
             service_phone: "service_phone" opt opt,
             legal_agreement: "legal_agreement" opt opt,
-            valid_date_information: "valid_date_information" req req,
+            valid_date_information: "valid_date_information" opt opt,
             points_information: "points_information" opt opt,
             balance_information: "balance_information" opt opt,
             purchase_information: "purchase_information" opt opt,
             user_information: "user_information" opt opt,
-            state: "state" req req,
-            create_time: "create_time" req req,
-            update_time: "update_time" req req,
+            state: "state" opt opt,
+            create_time: "create_time" opt opt,
+            update_time: "update_time" opt opt,
         });
         /// 储值信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -491,10 +491,10 @@ pub mod card_member {
             Radio = "RADIO",
         });
         /// 会员卡有效期
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDataValidDateInformation {
             /// 有效期类型
-            pub type_: GetResponseDataValidDateInformationType,
+            pub type_: Option<GetResponseDataValidDateInformationType>,
             /// 有效期开始时间
             ///
             /// Example: `2020-05-20T13:29:35.120+08:00`
@@ -509,7 +509,7 @@ pub mod card_member {
             pub available_day_after_receive: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponseDataValidDateInformation {
-            type_: "type" req req,
+            type_: "type" opt opt,
             available_begin_time: "available_begin_time" opt opt,
             available_end_time: "available_end_time" opt opt,
             available_day_after_receive: "available_day_after_receive" opt opt,
@@ -646,11 +646,138 @@ pub mod card_member {
         /// 商户自定义的开卡信息字段类型
         pub type PostRequestUserInformationCustomFieldListType = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCustomFieldListType;
         /// 会员卡有效期
-        pub type PostRequestValidDateInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformation;
+        #[derive(Clone, Debug, PartialEq)]
+        pub struct PostRequestValidDateInformation {
+            /// 有效期类型
+            pub type_: PostRequestValidDateInformationType,
+            /// 有效期开始时间
+            ///
+            /// Example: `2020-05-20T13:29:35.120+08:00`
+            pub available_begin_time: Option<String>,
+            /// 有效期结束时间
+            ///
+            /// Example: `2030-05-20T13:29:35.120+08:00`
+            pub available_end_time: Option<String>,
+            /// 生效后N天内有效
+            ///
+            /// Example: `200`
+            pub available_day_after_receive: Option<i64>,
+        }
+        ::wechatpay::runtime::json_object!(PostRequestValidDateInformation {
+            type_: "type" req req,
+            available_begin_time: "available_begin_time" opt opt,
+            available_end_time: "available_end_time" opt opt,
+            available_day_after_receive: "available_day_after_receive" opt opt,
+        });
         /// 有效期类型
         pub type PostRequestValidDateInformationType = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformationType;
         /// The response of `POST /v3/brand/partner/card-member/cards` (创建会员卡模板).
-        pub type PostResponse = crate::v3::brand::partner::card_member::cards::GetResponseData;
+        #[derive(Clone, Debug, PartialEq)]
+        pub struct PostResponse {
+            /// 会员卡模板ID
+            ///
+            /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+            pub card_id: Option<String>,
+            /// 品牌ID
+            ///
+            /// Example: `1004`
+            pub brand_id: String,
+            /// 商户AppId
+            ///
+            /// Example: `wxea9c30890f48d5ae`
+            pub appid: String,
+            /// 会员卡类型
+            pub card_type: PostResponseCardType,
+            /// 卡名称
+            ///
+            /// Example: `测试卡`
+            pub card_title: String,
+            /// 卡背景颜色
+            ///
+            /// Example: `#FFFF00`
+            pub card_color: String,
+            /// 卡背景图URL
+            ///
+            /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
+            pub card_picture_url: String,
+            /// 会员卡code分配类型
+            pub code_mode: PostResponseCodeMode,
+            /// 会员码型
+            pub code_type: PostResponseCodeType,
+            /// 会员码跳转信息
+            pub code_jump_information: Option<PostResponseCodeJumpInformation>,
+            /// 会员权益
+            ///
+            /// Example: `会员折扣、专属价`
+            pub benefits: String,
+            /// 回调地址
+            ///
+            /// Example: `https://www.weixin.qq.com/wxpay/notify.php`
+            pub notify_url: String,
+            /// 是否置顶
+            pub need_pinned: Option<bool>,
+            /// 是否展示会员等级
+            pub need_display_level: Option<bool>,
+            /// 会员初始等级
+            ///
+            /// Example: `白银会员`
+            pub init_level: Option<String>,
+            /// 服务电话
+            ///
+            /// Example: `010-8877xxxx`
+            pub service_phone: Option<String>,
+            /// 商家法务协议
+            ///
+            /// Example: `商家需在 48 小时内发货，若商品存在质量问题，用户可在 7 天内申请退货。`
+            pub legal_agreement: Option<String>,
+            /// 会员卡有效期
+            pub valid_date_information: PostResponseValidDateInformation,
+            /// 积分信息
+            pub points_information: Option<PostResponsePointsInformation>,
+            /// 储值信息
+            pub balance_information: Option<PostResponseBalanceInformation>,
+            /// 付费会员信息
+            pub purchase_information: Option<PostResponsePurchaseInformation>,
+            /// 用户开卡信息
+            pub user_information: Option<PostResponseUserInformation>,
+            /// 状态
+            pub state: Option<PostResponseState>,
+            /// 创建时间
+            ///
+            /// Example: `2020-05-20T13:29:35.120+08:00`
+            pub create_time: Option<String>,
+            /// 更新时间
+            ///
+            /// Example: `2020-05-20T13:29:35.120+08:00`
+            pub update_time: Option<String>,
+        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            card_id: "card_id" opt opt,
+            brand_id: "brand_id" req req,
+            appid: "appid" req req,
+            card_type: "card_type" req req,
+            card_title: "card_title" req req,
+            card_color: "card_color" req req,
+            card_picture_url: "card_picture_url" req req,
+            code_mode: "code_mode" req req,
+            code_type: "code_type" req req,
+            code_jump_information: "code_jump_information" opt opt,
+            benefits: "benefits" req req,
+            notify_url: "notify_url" req req,
+            need_pinned: "need_pinned" opt opt,
+            need_display_level: "need_display_level" opt opt,
+            init_level: "init_level" opt opt,
+            service_phone: "service_phone" opt opt,
+            legal_agreement: "legal_agreement" opt opt,
+            valid_date_information: "valid_date_information" req req,
+            points_information: "points_information" opt opt,
+            balance_information: "balance_information" opt opt,
+            purchase_information: "purchase_information" opt opt,
+            user_information: "user_information" opt opt,
+            state: "state" opt opt,
+            create_time: "create_time" opt opt,
+            update_time: "update_time" opt opt,
+        });
         /// 储值信息
         pub type PostResponseBalanceInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataBalanceInformation;
         /// 会员卡类型
@@ -747,7 +874,112 @@ pub mod card_member {
                 brand_id: "brand_id" skip req,
             });
             /// The response of `DELETE /v3/brand/partner/card-member/cards/{card_id}` (删除会员卡模板).
-            pub type DeleteResponse = crate::v3::brand::partner::card_member::cards::GetResponseData;
+            #[derive(Clone, Debug, PartialEq, Default)]
+            pub struct DeleteResponse {
+                /// 会员卡模板ID
+                ///
+                /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+                pub card_id: String,
+                /// 品牌ID
+                ///
+                /// Example: `1004`
+                pub brand_id: String,
+                /// 商户AppId
+                ///
+                /// Example: `wxea9c30890f48d5ae`
+                pub appid: Option<String>,
+                /// 会员卡类型
+                pub card_type: Option<DeleteResponseCardType>,
+                /// 卡名称
+                ///
+                /// Example: `测试卡`
+                pub card_title: Option<String>,
+                /// 卡背景颜色
+                ///
+                /// Example: `#FFFF00`
+                pub card_color: Option<String>,
+                /// 卡背景图URL
+                ///
+                /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
+                pub card_picture_url: Option<String>,
+                /// 会员卡code分配类型
+                pub code_mode: Option<DeleteResponseCodeMode>,
+                /// 会员码型
+                pub code_type: Option<DeleteResponseCodeType>,
+                /// 会员码跳转信息
+                pub code_jump_information: Option<DeleteResponseCodeJumpInformation>,
+                /// 会员权益
+                ///
+                /// Example: `会员折扣、专属价`
+                pub benefits: Option<String>,
+                /// 回调地址
+                ///
+                /// Example: `https://www.weixin.qq.com/wxpay/notify.php`
+                pub notify_url: Option<String>,
+                /// 是否置顶
+                pub need_pinned: Option<bool>,
+                /// 是否展示会员等级
+                pub need_display_level: Option<bool>,
+                /// 会员初始等级
+                ///
+                /// Example: `白银会员`
+                pub init_level: Option<String>,
+                /// 服务电话
+                ///
+                /// Example: `010-8877xxxx`
+                pub service_phone: Option<String>,
+                /// 商家法务协议
+                ///
+                /// Example: `商家需在 48 小时内发货，若商品存在质量问题，用户可在 7 天内申请退货。`
+                pub legal_agreement: Option<String>,
+                /// 会员卡有效期
+                pub valid_date_information: Option<DeleteResponseValidDateInformation>,
+                /// 积分信息
+                pub points_information: Option<DeleteResponsePointsInformation>,
+                /// 储值信息
+                pub balance_information: Option<DeleteResponseBalanceInformation>,
+                /// 付费会员信息
+                pub purchase_information: Option<DeleteResponsePurchaseInformation>,
+                /// 用户开卡信息
+                pub user_information: Option<DeleteResponseUserInformation>,
+                /// 状态
+                pub state: Option<DeleteResponseState>,
+                /// 创建时间
+                ///
+                /// Example: `2020-05-20T13:29:35.120+08:00`
+                pub create_time: Option<String>,
+                /// 更新时间
+                ///
+                /// Example: `2020-05-20T13:29:35.120+08:00`
+                pub update_time: Option<String>,
+            }
+            ::wechatpay::runtime::json_object!(DeleteResponse {
+                card_id: "card_id" req req,
+                brand_id: "brand_id" req req,
+                appid: "appid" opt opt,
+                card_type: "card_type" opt opt,
+                card_title: "card_title" opt opt,
+                card_color: "card_color" opt opt,
+                card_picture_url: "card_picture_url" opt opt,
+                code_mode: "code_mode" opt opt,
+                code_type: "code_type" opt opt,
+                code_jump_information: "code_jump_information" opt opt,
+                benefits: "benefits" opt opt,
+                notify_url: "notify_url" opt opt,
+                need_pinned: "need_pinned" opt opt,
+                need_display_level: "need_display_level" opt opt,
+                init_level: "init_level" opt opt,
+                service_phone: "service_phone" opt opt,
+                legal_agreement: "legal_agreement" opt opt,
+                valid_date_information: "valid_date_information" opt opt,
+                points_information: "points_information" opt opt,
+                balance_information: "balance_information" opt opt,
+                purchase_information: "purchase_information" opt opt,
+                user_information: "user_information" opt opt,
+                state: "state" opt opt,
+                create_time: "create_time" opt opt,
+                update_time: "update_time" opt opt,
+            });
             /// 储值信息
             pub type DeleteResponseBalanceInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataBalanceInformation;
             /// 会员卡类型
@@ -779,7 +1011,7 @@ pub mod card_member {
             /// The request of `GET /v3/brand/partner/card-member/cards/{card_id}` (查询会员卡模板信息).
             pub type GetRequest = crate::v3::brand::partner::card_member::cards::by_card_id::DeleteRequest;
             /// The response of `GET /v3/brand/partner/card-member/cards/{card_id}` (查询会员卡模板信息).
-            pub type GetResponse = crate::v3::brand::partner::card_member::cards::GetResponseData;
+            pub type GetResponse = crate::v3::brand::partner::card_member::cards::by_card_id::DeleteResponse;
             /// 储值信息
             pub type GetResponseBalanceInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataBalanceInformation;
             /// 会员卡类型
@@ -900,11 +1132,116 @@ pub mod card_member {
             /// 商户自定义的开卡信息字段类型
             pub type PatchRequestUserInformationCustomFieldListType = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCustomFieldListType;
             /// 会员卡有效期
-            pub type PatchRequestValidDateInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformation;
+            pub type PatchRequestValidDateInformation = crate::v3::brand::partner::card_member::cards::PostRequestValidDateInformation;
             /// 有效期类型
             pub type PatchRequestValidDateInformationType = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformationType;
             /// The response of `PATCH /v3/brand/partner/card-member/cards/{card_id}` (修改会员卡模板信息).
-            pub type PatchResponse = crate::v3::brand::partner::card_member::cards::GetResponseData;
+            #[derive(Clone, Debug, PartialEq, Default)]
+            pub struct PatchResponse {
+                /// 会员卡模板ID
+                ///
+                /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+                pub card_id: String,
+                /// 品牌ID
+                ///
+                /// Example: `1004`
+                pub brand_id: String,
+                /// 商户AppId
+                ///
+                /// Example: `wxea9c30890f48d5ae`
+                pub appid: Option<String>,
+                /// 会员卡类型
+                pub card_type: Option<PatchResponseCardType>,
+                /// 卡名称
+                ///
+                /// Example: `测试卡`
+                pub card_title: String,
+                /// 卡背景颜色
+                ///
+                /// Example: `#FFFF00`
+                pub card_color: String,
+                /// 卡背景图URL
+                ///
+                /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
+                pub card_picture_url: String,
+                /// 会员卡code分配类型
+                pub code_mode: Option<PatchResponseCodeMode>,
+                /// 会员码型
+                pub code_type: Option<PatchResponseCodeType>,
+                /// 会员码跳转信息
+                pub code_jump_information: Option<PatchResponseCodeJumpInformation>,
+                /// 会员权益
+                ///
+                /// Example: `会员折扣、专属价`
+                pub benefits: String,
+                /// 回调地址
+                ///
+                /// Example: `https://www.weixin.qq.com/wxpay/notify.php`
+                pub notify_url: String,
+                /// 是否置顶
+                pub need_pinned: Option<bool>,
+                /// 是否展示会员等级
+                pub need_display_level: Option<bool>,
+                /// 会员初始等级
+                ///
+                /// Example: `白银会员`
+                pub init_level: Option<String>,
+                /// 服务电话
+                ///
+                /// Example: `010-8877xxxx`
+                pub service_phone: Option<String>,
+                /// 商家法务协议
+                ///
+                /// Example: `商家需在 48 小时内发货，若商品存在质量问题，用户可在 7 天内申请退货。`
+                pub legal_agreement: Option<String>,
+                /// 会员卡有效期
+                pub valid_date_information: PatchResponseValidDateInformation,
+                /// 积分信息
+                pub points_information: Option<PatchResponsePointsInformation>,
+                /// 储值信息
+                pub balance_information: Option<PatchResponseBalanceInformation>,
+                /// 付费会员信息
+                pub purchase_information: Option<PatchResponsePurchaseInformation>,
+                /// 用户开卡信息
+                pub user_information: Option<PatchResponseUserInformation>,
+                /// 状态
+                pub state: Option<PatchResponseState>,
+                /// 创建时间
+                ///
+                /// Example: `2020-05-20T13:29:35.120+08:00`
+                pub create_time: Option<String>,
+                /// 更新时间
+                ///
+                /// Example: `2020-05-20T13:29:35.120+08:00`
+                pub update_time: Option<String>,
+            }
+            ::wechatpay::runtime::json_object!(PatchResponse {
+                card_id: "card_id" req req,
+                brand_id: "brand_id" req req,
+                appid: "appid" opt opt,
+                card_type: "card_type" opt opt,
+                card_title: "card_title" req req,
+                card_color: "card_color" req req,
+                card_picture_url: "card_picture_url" req req,
+                code_mode: "code_mode" opt opt,
+                code_type: "code_type" opt opt,
+                code_jump_information: "code_jump_information" opt opt,
+                benefits: "benefits" req req,
+                notify_url: "notify_url" req req,
+                need_pinned: "need_pinned" opt opt,
+                need_display_level: "need_display_level" opt opt,
+                init_level: "init_level" opt opt,
+                service_phone: "service_phone" opt opt,
+                legal_agreement: "legal_agreement" opt opt,
+                valid_date_information: "valid_date_information" req req,
+                points_information: "points_information" opt opt,
+                balance_information: "balance_information" opt opt,
+                purchase_information: "purchase_information" opt opt,
+                user_information: "user_information" opt opt,
+                state: "state" opt opt,
+                create_time: "create_time" opt opt,
+                update_time: "update_time" opt opt,
+            });
             /// 储值信息
             pub type PatchResponseBalanceInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataBalanceInformation;
             /// 会员卡类型
@@ -966,12 +1303,12 @@ pub mod card_member {
                     brand_id: "brand_id" req req,
                 });
                 /// The response of `POST /v3/brand/partner/card-member/cards/{card_id}/invalidate` (作废会员卡模板).
-                #[derive(Clone, Debug, PartialEq)]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
                     /// 商家请求单号
                     ///
                     /// Example: `100002322019090134234sfdf`
-                    pub out_request_no: String,
+                    pub out_request_no: Option<String>,
                     /// 会员卡模板ID
                     ///
                     /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
@@ -983,35 +1320,35 @@ pub mod card_member {
                     /// 商户AppId
                     ///
                     /// Example: `wxea9c30890f48d5ae`
-                    pub appid: String,
+                    pub appid: Option<String>,
                     /// 会员卡类型
-                    pub card_type: PostResponseCardType,
+                    pub card_type: Option<PostResponseCardType>,
                     /// 卡名称
                     ///
                     /// Example: `测试卡`
-                    pub card_title: String,
+                    pub card_title: Option<String>,
                     /// 卡背景颜色
                     ///
                     /// Example: `#FFFF00`
-                    pub card_color: String,
+                    pub card_color: Option<String>,
                     /// 卡背景图URL
                     ///
                     /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-                    pub card_picture_url: String,
+                    pub card_picture_url: Option<String>,
                     /// 会员卡code分配类型
-                    pub code_mode: PostResponseCodeMode,
+                    pub code_mode: Option<PostResponseCodeMode>,
                     /// 会员码型
-                    pub code_type: PostResponseCodeType,
+                    pub code_type: Option<PostResponseCodeType>,
                     /// 会员码跳转信息
                     pub code_jump_information: Option<PostResponseCodeJumpInformation>,
                     /// 会员权益
                     ///
                     /// Example: `会员折扣、专属价`
-                    pub benefits: String,
+                    pub benefits: Option<String>,
                     /// 回调地址
                     ///
                     /// Example: `https://www.weixin.qq.com/wxpay/notify.php`
-                    pub notify_url: String,
+                    pub notify_url: Option<String>,
                     /// 是否置顶
                     pub need_pinned: Option<bool>,
                     /// 是否展示会员等级
@@ -1029,9 +1366,9 @@ pub mod card_member {
                     /// Example: `商家需在 48 小时内发货，若商品存在质量问题，用户可在 7 天内申请退货。`
                     pub legal_agreement: Option<String>,
                     /// 会员卡有效期
-                    pub valid_date_information: PostResponseValidDateInformation,
+                    pub valid_date_information: Option<PostResponseValidDateInformation>,
                     /// 会员中心信息
-                    pub member_information: PostResponseMemberInformation,
+                    pub member_information: Option<PostResponseMemberInformation>,
                     /// 积分信息
                     pub points_information: Option<PostResponsePointsInformation>,
                     /// 储值信息
@@ -1041,44 +1378,44 @@ pub mod card_member {
                     /// 用户开卡信息
                     pub user_information: Option<PostResponseUserInformation>,
                     /// 状态
-                    pub state: PostResponseState,
+                    pub state: Option<PostResponseState>,
                     /// 创建时间
                     ///
                     /// Example: `2020-05-20T13:29:35.120+08:00`
-                    pub create_time: String,
+                    pub create_time: Option<String>,
                     /// 更新时间
                     ///
                     /// Example: `2020-05-20T13:29:35.120+08:00`
-                    pub update_time: String,
+                    pub update_time: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(PostResponse {
-                    out_request_no: "out_request_no" req req,
+                    out_request_no: "out_request_no" opt opt,
                     card_id: "card_id" req req,
                     brand_id: "brand_id" req req,
-                    appid: "appid" req req,
-                    card_type: "card_type" req req,
-                    card_title: "card_title" req req,
-                    card_color: "card_color" req req,
-                    card_picture_url: "card_picture_url" req req,
-                    code_mode: "code_mode" req req,
-                    code_type: "code_type" req req,
+                    appid: "appid" opt opt,
+                    card_type: "card_type" opt opt,
+                    card_title: "card_title" opt opt,
+                    card_color: "card_color" opt opt,
+                    card_picture_url: "card_picture_url" opt opt,
+                    code_mode: "code_mode" opt opt,
+                    code_type: "code_type" opt opt,
                     code_jump_information: "code_jump_information" opt opt,
-                    benefits: "benefits" req req,
-                    notify_url: "notify_url" req req,
+                    benefits: "benefits" opt opt,
+                    notify_url: "notify_url" opt opt,
                     need_pinned: "need_pinned" opt opt,
                     need_display_level: "need_display_level" opt opt,
                     init_level: "init_level" opt opt,
                     service_phone: "service_phone" opt opt,
                     legal_agreement: "legal_agreement" opt opt,
-                    valid_date_information: "valid_date_information" req req,
-                    member_information: "member_information" req req,
+                    valid_date_information: "valid_date_information" opt opt,
+                    member_information: "member_information" opt opt,
                     points_information: "points_information" opt opt,
                     balance_information: "balance_information" opt opt,
                     purchase_information: "purchase_information" opt opt,
                     user_information: "user_information" opt opt,
-                    state: "state" req req,
-                    create_time: "create_time" req req,
-                    update_time: "update_time" req req,
+                    state: "state" opt opt,
+                    create_time: "create_time" opt opt,
+                    update_time: "update_time" opt opt,
                 });
                 /// 储值信息
                 pub type PostResponseBalanceInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataBalanceInformation;
@@ -1245,92 +1582,94 @@ pub mod card_member {
             /// 资源总条数
             ///
             /// Example: `1234`
-            pub total_count: i64,
+            pub total_count: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
             data: "data" opt opt,
             offset: "offset" req req,
             limit: "limit" req req,
-            total_count: "total_count" req req,
+            total_count: "total_count" opt opt,
         });
         /// GetResponseData
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseData {
             /// 商户请求单号
             ///
             /// Example: `100002322019090134234sfdf`
-            pub out_request_no: String,
+            pub out_request_no: Option<String>,
             /// 品牌ID
             ///
             /// Example: `1004`
-            pub brand_id: String,
+            pub brand_id: Option<String>,
             /// 会员卡ID
             ///
             /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-            pub card_id: String,
+            pub card_id: Option<String>,
             /// 活动渠道
             ///
             /// Example: `MECHANT_APP_COMPONENT`
-            pub activity_channel: GetResponseDataActivityChannel,
+            pub activity_channel: Option<GetResponseDataActivityChannel>,
             /// 活动主标题
             ///
             /// Example: `入会享券`
-            pub title: String,
+            pub title: Option<String>,
             /// 活动主标题
             ///
             /// Example: `5张满减券`
-            pub sub_title: String,
+            pub sub_title: Option<String>,
             /// 活动开始时间
             ///
             /// Example: `2020-01-20T13:29:35.120+08:00`
-            pub begin_time: String,
+            pub begin_time: Option<String>,
             /// 活动结束时间
             ///
             /// Example: `2020-01-29T13:29:35.120+08:00`
-            pub end_time: String,
+            pub end_time: Option<String>,
             /// 活动总库存
             ///
             /// Example: `1000`
-            pub apply_total: i64,
+            pub apply_total: Option<i64>,
             /// 活动剩余库存
             ///
             /// Example: `1000`
-            pub apply_available: i64,
+            pub apply_available: Option<i64>,
             /// 商品券批次列表
-            pub product_coupon_stock_list: Vec<GetResponseDataProductCouponStockList>,
+            pub product_coupon_stock_list: Option<
+                Vec<GetResponseDataProductCouponStockList>,
+            >,
             /// 活动ID
             ///
             /// Example: `371067`
-            pub activity_id: String,
+            pub activity_id: Option<String>,
             /// 活动状态
             ///
             /// Example: `MEMBERSHIP_ACTIVITY_CREATED`
-            pub activity_state: GetResponseDataActivityState,
+            pub activity_state: Option<GetResponseDataActivityState>,
             /// 创建时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub create_time: String,
+            pub create_time: Option<String>,
             /// 更新时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub modify_time: String,
+            pub modify_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseData {
-            out_request_no: "out_request_no" req req,
-            brand_id: "brand_id" req req,
-            card_id: "card_id" req req,
-            activity_channel: "activity_channel" req req,
-            title: "title" req req,
-            sub_title: "sub_title" req req,
-            begin_time: "begin_time" req req,
-            end_time: "end_time" req req,
-            apply_total: "apply_total" req req,
-            apply_available: "apply_available" req req,
-            product_coupon_stock_list: "product_coupon_stock_list" req req,
-            activity_id: "activity_id" req req,
-            activity_state: "activity_state" req req,
-            create_time: "create_time" req req,
-            modify_time: "modify_time" req req,
+            out_request_no: "out_request_no" opt opt,
+            brand_id: "brand_id" opt opt,
+            card_id: "card_id" opt opt,
+            activity_channel: "activity_channel" opt opt,
+            title: "title" opt opt,
+            sub_title: "sub_title" opt opt,
+            begin_time: "begin_time" opt opt,
+            end_time: "end_time" opt opt,
+            apply_total: "apply_total" opt opt,
+            apply_available: "apply_available" opt opt,
+            product_coupon_stock_list: "product_coupon_stock_list" opt opt,
+            activity_id: "activity_id" opt opt,
+            activity_state: "activity_state" opt opt,
+            create_time: "create_time" opt opt,
+            modify_time: "modify_time" opt opt,
         });
         /// 活动渠道
         ///
@@ -1354,15 +1693,15 @@ pub mod card_member {
             /// 商品券ID
             ///
             /// Example: `701138812971763025610907319729`
-            pub product_coupon_id: String,
+            pub product_coupon_id: Option<String>,
             /// 批次ID
             ///
             /// Example: `98065001`
-            pub stock_id: String,
+            pub stock_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseDataProductCouponStockList {
-            product_coupon_id: "product_coupon_id" req req,
-            stock_id: "stock_id" req req,
+            product_coupon_id: "product_coupon_id" opt opt,
+            stock_id: "stock_id" opt opt,
         });
         /// The request of `POST /v3/brand/partner/card-member/membership-activities` (创建品牌会员发券活动).
         #[derive(Clone, Debug, PartialEq)]
@@ -1421,9 +1760,100 @@ pub mod card_member {
         /// 活动渠道
         pub type PostRequestActivityChannel = crate::v3::brand::partner::card_member::membership_activities::GetResponseDataActivityChannel;
         /// PostRequestProductCouponStockList
-        pub type PostRequestProductCouponStockList = crate::v3::brand::partner::card_member::membership_activities::GetResponseDataProductCouponStockList;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct PostRequestProductCouponStockList {
+            /// 商品券ID
+            ///
+            /// Example: `701138812971763025610907319729`
+            pub product_coupon_id: String,
+            /// 批次ID
+            ///
+            /// Example: `98065001`
+            pub stock_id: String,
+        }
+        ::wechatpay::runtime::json_object!(PostRequestProductCouponStockList {
+            product_coupon_id: "product_coupon_id" req req,
+            stock_id: "stock_id" req req,
+        });
         /// The response of `POST /v3/brand/partner/card-member/membership-activities` (创建品牌会员发券活动).
-        pub type PostResponse = crate::v3::brand::partner::card_member::membership_activities::GetResponseData;
+        #[derive(Clone, Debug, PartialEq)]
+        pub struct PostResponse {
+            /// 商户请求单号
+            ///
+            /// Example: `100002322019090134234sfdf`
+            pub out_request_no: String,
+            /// 品牌ID
+            ///
+            /// Example: `1004`
+            pub brand_id: String,
+            /// 会员卡ID
+            ///
+            /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+            pub card_id: String,
+            /// 活动渠道
+            ///
+            /// Example: `MECHANT_APP_COMPONENT`
+            pub activity_channel: PostResponseActivityChannel,
+            /// 活动主标题
+            ///
+            /// Example: `入会享券`
+            pub title: String,
+            /// 活动主标题
+            ///
+            /// Example: `5张满减券`
+            pub sub_title: String,
+            /// 活动开始时间
+            ///
+            /// Example: `2020-01-20T13:29:35.120+08:00`
+            pub begin_time: String,
+            /// 活动结束时间
+            ///
+            /// Example: `2020-01-29T13:29:35.120+08:00`
+            pub end_time: String,
+            /// 活动总库存
+            ///
+            /// Example: `1000`
+            pub apply_total: i64,
+            /// 活动剩余库存
+            ///
+            /// Example: `1000`
+            pub apply_available: Option<i64>,
+            /// 商品券批次列表
+            pub product_coupon_stock_list: Vec<PostResponseProductCouponStockList>,
+            /// 活动ID
+            ///
+            /// Example: `371067`
+            pub activity_id: Option<String>,
+            /// 活动状态
+            ///
+            /// Example: `MEMBERSHIP_ACTIVITY_CREATED`
+            pub activity_state: Option<PostResponseActivityState>,
+            /// 创建时间
+            ///
+            /// Example: `2015-05-20T13:29:35.120+08:00`
+            pub create_time: Option<String>,
+            /// 更新时间
+            ///
+            /// Example: `2015-05-20T13:29:35.120+08:00`
+            pub modify_time: Option<String>,
+        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            out_request_no: "out_request_no" req req,
+            brand_id: "brand_id" req req,
+            card_id: "card_id" req req,
+            activity_channel: "activity_channel" req req,
+            title: "title" req req,
+            sub_title: "sub_title" req req,
+            begin_time: "begin_time" req req,
+            end_time: "end_time" req req,
+            apply_total: "apply_total" req req,
+            apply_available: "apply_available" opt opt,
+            product_coupon_stock_list: "product_coupon_stock_list" req req,
+            activity_id: "activity_id" opt opt,
+            activity_state: "activity_state" opt opt,
+            create_time: "create_time" opt opt,
+            modify_time: "modify_time" opt opt,
+        });
         /// 活动渠道
         pub type PostResponseActivityChannel = crate::v3::brand::partner::card_member::membership_activities::GetResponseDataActivityChannel;
         /// 活动状态
@@ -1474,7 +1904,86 @@ pub mod card_member {
             /// The request of `GET /v3/brand/partner/card-member/membership-activities/{activity_id}` (查询品牌会员发券活动).
             pub type GetRequest = crate::v3::brand::partner::card_member::cards::by_card_id::DeleteRequest;
             /// The response of `GET /v3/brand/partner/card-member/membership-activities/{activity_id}` (查询品牌会员发券活动).
-            pub type GetResponse = crate::v3::brand::partner::card_member::membership_activities::GetResponseData;
+            #[derive(Clone, Debug, PartialEq, Default)]
+            pub struct GetResponse {
+                /// 商户请求单号
+                ///
+                /// Example: `100002322019090134234sfdf`
+                pub out_request_no: Option<String>,
+                /// 品牌ID
+                ///
+                /// Example: `1004`
+                pub brand_id: String,
+                /// 会员卡ID
+                ///
+                /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+                pub card_id: Option<String>,
+                /// 活动渠道
+                ///
+                /// Example: `MECHANT_APP_COMPONENT`
+                pub activity_channel: Option<GetResponseActivityChannel>,
+                /// 活动主标题
+                ///
+                /// Example: `入会享券`
+                pub title: Option<String>,
+                /// 活动主标题
+                ///
+                /// Example: `5张满减券`
+                pub sub_title: Option<String>,
+                /// 活动开始时间
+                ///
+                /// Example: `2020-01-20T13:29:35.120+08:00`
+                pub begin_time: Option<String>,
+                /// 活动结束时间
+                ///
+                /// Example: `2020-01-29T13:29:35.120+08:00`
+                pub end_time: Option<String>,
+                /// 活动总库存
+                ///
+                /// Example: `1000`
+                pub apply_total: Option<i64>,
+                /// 活动剩余库存
+                ///
+                /// Example: `1000`
+                pub apply_available: Option<i64>,
+                /// 商品券批次列表
+                pub product_coupon_stock_list: Option<
+                    Vec<GetResponseProductCouponStockList>,
+                >,
+                /// 活动ID
+                ///
+                /// Example: `371067`
+                pub activity_id: String,
+                /// 活动状态
+                ///
+                /// Example: `MEMBERSHIP_ACTIVITY_CREATED`
+                pub activity_state: Option<GetResponseActivityState>,
+                /// 创建时间
+                ///
+                /// Example: `2015-05-20T13:29:35.120+08:00`
+                pub create_time: Option<String>,
+                /// 更新时间
+                ///
+                /// Example: `2015-05-20T13:29:35.120+08:00`
+                pub modify_time: Option<String>,
+            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                out_request_no: "out_request_no" opt opt,
+                brand_id: "brand_id" req req,
+                card_id: "card_id" opt opt,
+                activity_channel: "activity_channel" opt opt,
+                title: "title" opt opt,
+                sub_title: "sub_title" opt opt,
+                begin_time: "begin_time" opt opt,
+                end_time: "end_time" opt opt,
+                apply_total: "apply_total" opt opt,
+                apply_available: "apply_available" opt opt,
+                product_coupon_stock_list: "product_coupon_stock_list" opt opt,
+                activity_id: "activity_id" req req,
+                activity_state: "activity_state" opt opt,
+                create_time: "create_time" opt opt,
+                modify_time: "modify_time" opt opt,
+            });
             /// 活动渠道
             pub type GetResponseActivityChannel = crate::v3::brand::partner::card_member::membership_activities::GetResponseDataActivityChannel;
             /// 活动状态
@@ -1513,7 +2022,86 @@ pub mod card_member {
                 end_time: "end_time" req req,
             });
             /// The response of `PATCH /v3/brand/partner/card-member/membership-activities/{activity_id}` (修改品牌会员发券活动信息).
-            pub type PatchResponse = crate::v3::brand::partner::card_member::membership_activities::GetResponseData;
+            #[derive(Clone, Debug, PartialEq, Default)]
+            pub struct PatchResponse {
+                /// 商户请求单号
+                ///
+                /// Example: `100002322019090134234sfdf`
+                pub out_request_no: Option<String>,
+                /// 品牌ID
+                ///
+                /// Example: `1004`
+                pub brand_id: String,
+                /// 会员卡ID
+                ///
+                /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+                pub card_id: Option<String>,
+                /// 活动渠道
+                ///
+                /// Example: `MECHANT_APP_COMPONENT`
+                pub activity_channel: Option<PatchResponseActivityChannel>,
+                /// 活动主标题
+                ///
+                /// Example: `入会享券`
+                pub title: String,
+                /// 活动主标题
+                ///
+                /// Example: `5张满减券`
+                pub sub_title: String,
+                /// 活动开始时间
+                ///
+                /// Example: `2020-01-20T13:29:35.120+08:00`
+                pub begin_time: String,
+                /// 活动结束时间
+                ///
+                /// Example: `2020-01-29T13:29:35.120+08:00`
+                pub end_time: String,
+                /// 活动总库存
+                ///
+                /// Example: `1000`
+                pub apply_total: Option<i64>,
+                /// 活动剩余库存
+                ///
+                /// Example: `1000`
+                pub apply_available: Option<i64>,
+                /// 商品券批次列表
+                pub product_coupon_stock_list: Option<
+                    Vec<PatchResponseProductCouponStockList>,
+                >,
+                /// 活动ID
+                ///
+                /// Example: `371067`
+                pub activity_id: String,
+                /// 活动状态
+                ///
+                /// Example: `MEMBERSHIP_ACTIVITY_CREATED`
+                pub activity_state: Option<PatchResponseActivityState>,
+                /// 创建时间
+                ///
+                /// Example: `2015-05-20T13:29:35.120+08:00`
+                pub create_time: Option<String>,
+                /// 更新时间
+                ///
+                /// Example: `2015-05-20T13:29:35.120+08:00`
+                pub modify_time: Option<String>,
+            }
+            ::wechatpay::runtime::json_object!(PatchResponse {
+                out_request_no: "out_request_no" opt opt,
+                brand_id: "brand_id" req req,
+                card_id: "card_id" opt opt,
+                activity_channel: "activity_channel" opt opt,
+                title: "title" req req,
+                sub_title: "sub_title" req req,
+                begin_time: "begin_time" req req,
+                end_time: "end_time" req req,
+                apply_total: "apply_total" opt opt,
+                apply_available: "apply_available" opt opt,
+                product_coupon_stock_list: "product_coupon_stock_list" opt opt,
+                activity_id: "activity_id" req req,
+                activity_state: "activity_state" opt opt,
+                create_time: "create_time" opt opt,
+                modify_time: "modify_time" opt opt,
+            });
             /// 活动渠道
             pub type PatchResponseActivityChannel = crate::v3::brand::partner::card_member::membership_activities::GetResponseDataActivityChannel;
             /// 活动状态
@@ -1553,7 +2141,7 @@ pub mod card_member {
                     brand_id: "brand_id" req req,
                 });
                 /// The response of `POST /v3/brand/partner/card-member/membership-activities/{activity_id}/terminate` (终止品牌会员发券活动).
-                pub type PostResponse = crate::v3::brand::partner::card_member::membership_activities::GetResponseData;
+                pub type PostResponse = crate::v3::brand::partner::card_member::membership_activities::by_activity_id::GetResponse;
                 /// 活动渠道
                 pub type PostResponseActivityChannel = crate::v3::brand::partner::card_member::membership_activities::GetResponseDataActivityChannel;
                 /// 活动状态
@@ -1611,15 +2199,15 @@ pub mod card_member {
             /// 预授权token
             ///
             /// Example: `d2df23f2f4fasf3gws`
-            pub token: String,
+            pub token: Option<String>,
             /// token 过期时间
             ///
             /// Example: `2030-05-20T13:29:35.120+08:00`
-            pub expire_time: String,
+            pub expire_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            token: "token" req req,
-            expire_time: "expire_time" req req,
+            token: "token" opt opt,
+            expire_time: "expire_time" opt opt,
         });
     }
     /// `/v3/brand/partner/card-member/pre-auth-tokens`
@@ -1751,7 +2339,7 @@ pub mod card_member {
             /// 总数量
             ///
             /// Example: `20`
-            pub total_count: i64,
+            pub total_count: Option<i64>,
             /// 分页页码
             ///
             /// Example: `1`
@@ -1764,26 +2352,26 @@ pub mod card_member {
             pub data: Option<Vec<GetResponseData>>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            total_count: "total_count" req req,
+            total_count: "total_count" opt opt,
             offset: "offset" req req,
             limit: "limit" req req,
             data: "data" opt opt,
         });
         /// GetResponseData
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseData {
             /// 会员卡code
             ///
             /// Example: `478515832665`
-            pub user_card_code: String,
+            pub user_card_code: Option<String>,
             /// 会员卡模板ID
             ///
             /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-            pub card_id: String,
+            pub card_id: Option<String>,
             /// 用户标识
             ///
             /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
-            pub openid: String,
+            pub openid: Option<String>,
             /// 卡背景颜色
             ///
             /// Example: `#FFFF00`
@@ -1795,9 +2383,9 @@ pub mod card_member {
             /// 品牌ID
             ///
             /// Example: `1004`
-            pub brand_id: String,
+            pub brand_id: Option<String>,
             /// 会员卡类型
-            pub card_type: GetResponseDataCardType,
+            pub card_type: Option<GetResponseDataCardType>,
             /// 加密的手机号
             ///
             /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
@@ -1807,11 +2395,11 @@ pub mod card_member {
             /// Example: `钻石会员`
             pub level: Option<String>,
             /// 会员卡有效期
-            pub valid_date_information: GetResponseDataValidDateInformation,
+            pub valid_date_information: Option<GetResponseDataValidDateInformation>,
             /// 领取时间
             ///
             /// Example: `2020-05-20T13:29:35.120+08:00`
-            pub pickup_time: String,
+            pub pickup_time: Option<String>,
             /// 用户开卡时填写的个人信息
             pub user_information: Option<GetResponseDataUserInformation>,
             /// 商家数据包
@@ -1819,7 +2407,7 @@ pub mod card_member {
             /// Example: `自定义数据说明`
             pub attach: Option<String>,
             /// 用户会员卡状态
-            pub user_card_state: GetResponseDataUserCardState,
+            pub user_card_state: Option<GetResponseDataUserCardState>,
             /// 作废原因
             ///
             /// Example: `传入的自定义作废原因`
@@ -1830,20 +2418,20 @@ pub mod card_member {
             pub invalid_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseData {
-            user_card_code: "user_card_code" req req,
-            card_id: "card_id" req req,
-            openid: "openid" req req,
+            user_card_code: "user_card_code" opt opt,
+            card_id: "card_id" opt opt,
+            openid: "openid" opt opt,
             card_color: "card_color" opt opt,
             card_picture_url: "card_picture_url" opt opt,
-            brand_id: "brand_id" req req,
-            card_type: "card_type" req req,
+            brand_id: "brand_id" opt opt,
+            card_type: "card_type" opt opt,
             phone_number: "phone_number" opt opt,
             level: "level" opt opt,
-            valid_date_information: "valid_date_information" req req,
-            pickup_time: "pickup_time" req req,
+            valid_date_information: "valid_date_information" opt opt,
+            pickup_time: "pickup_time" opt opt,
             user_information: "user_information" opt opt,
             attach: "attach" opt opt,
-            user_card_state: "user_card_state" req req,
+            user_card_state: "user_card_state" opt opt,
             invalid_reason: "invalid_reason" opt opt,
             invalid_time: "invalid_time" opt opt,
         });
@@ -1972,7 +2560,83 @@ pub mod card_member {
                 openid: "openid" skip req,
             });
             /// The response of `GET /v3/brand/partner/card-member/user-cards/{user_card_code}` (查询用户会员卡信息).
-            pub type GetResponse = crate::v3::brand::partner::card_member::user_cards::GetResponseData;
+            #[derive(Clone, Debug, PartialEq, Default)]
+            pub struct GetResponse {
+                /// 会员卡code
+                ///
+                /// Example: `478515832665`
+                pub user_card_code: String,
+                /// 会员卡模板ID
+                ///
+                /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+                pub card_id: String,
+                /// 用户标识
+                ///
+                /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
+                pub openid: String,
+                /// 卡背景颜色
+                ///
+                /// Example: `#FFFF00`
+                pub card_color: Option<String>,
+                /// 卡背景图URL
+                ///
+                /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
+                pub card_picture_url: Option<String>,
+                /// 品牌ID
+                ///
+                /// Example: `1004`
+                pub brand_id: String,
+                /// 会员卡类型
+                pub card_type: Option<GetResponseCardType>,
+                /// 加密的手机号
+                ///
+                /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
+                pub phone_number: Option<String>,
+                /// 等级
+                ///
+                /// Example: `钻石会员`
+                pub level: Option<String>,
+                /// 会员卡有效期
+                pub valid_date_information: Option<GetResponseValidDateInformation>,
+                /// 领取时间
+                ///
+                /// Example: `2020-05-20T13:29:35.120+08:00`
+                pub pickup_time: Option<String>,
+                /// 用户开卡时填写的个人信息
+                pub user_information: Option<GetResponseUserInformation>,
+                /// 商家数据包
+                ///
+                /// Example: `自定义数据说明`
+                pub attach: Option<String>,
+                /// 用户会员卡状态
+                pub user_card_state: Option<GetResponseUserCardState>,
+                /// 作废原因
+                ///
+                /// Example: `传入的自定义作废原因`
+                pub invalid_reason: Option<String>,
+                /// 作废时间
+                ///
+                /// Example: `2020-05-20T13:29:35.120+08:00`
+                pub invalid_time: Option<String>,
+            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                user_card_code: "user_card_code" req req,
+                card_id: "card_id" req req,
+                openid: "openid" req req,
+                card_color: "card_color" opt opt,
+                card_picture_url: "card_picture_url" opt opt,
+                brand_id: "brand_id" req req,
+                card_type: "card_type" opt opt,
+                phone_number: "phone_number" opt opt,
+                level: "level" opt opt,
+                valid_date_information: "valid_date_information" opt opt,
+                pickup_time: "pickup_time" opt opt,
+                user_information: "user_information" opt opt,
+                attach: "attach" opt opt,
+                user_card_state: "user_card_state" opt opt,
+                invalid_reason: "invalid_reason" opt opt,
+                invalid_time: "invalid_time" opt opt,
+            });
             /// 会员卡类型
             pub type GetResponseCardType = crate::v3::brand::partner::card_member::cards::GetResponseDataCardType;
             /// 用户会员卡状态
@@ -2055,11 +2719,87 @@ pub mod card_member {
             /// PatchRequestUserInformationCustomFieldList
             pub type PatchRequestUserInformationCustomFieldList = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformationCustomFieldList;
             /// 会员卡有效期
-            pub type PatchRequestValidDateInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformation;
+            pub type PatchRequestValidDateInformation = crate::v3::brand::partner::card_member::cards::PostRequestValidDateInformation;
             /// 有效期类型
             pub type PatchRequestValidDateInformationType = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformationType;
             /// The response of `PATCH /v3/brand/partner/card-member/user-cards/{user_card_code}` (修改用户会员卡信息).
-            pub type PatchResponse = crate::v3::brand::partner::card_member::user_cards::GetResponseData;
+            #[derive(Clone, Debug, PartialEq, Default)]
+            pub struct PatchResponse {
+                /// 会员卡code
+                ///
+                /// Example: `478515832665`
+                pub user_card_code: String,
+                /// 会员卡模板ID
+                ///
+                /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+                pub card_id: String,
+                /// 用户标识
+                ///
+                /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
+                pub openid: String,
+                /// 卡背景颜色
+                ///
+                /// Example: `#FFFF00`
+                pub card_color: Option<String>,
+                /// 卡背景图URL
+                ///
+                /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
+                pub card_picture_url: Option<String>,
+                /// 品牌ID
+                ///
+                /// Example: `1004`
+                pub brand_id: String,
+                /// 会员卡类型
+                pub card_type: Option<PatchResponseCardType>,
+                /// 加密的手机号
+                ///
+                /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
+                pub phone_number: Option<String>,
+                /// 等级
+                ///
+                /// Example: `钻石会员`
+                pub level: Option<String>,
+                /// 会员卡有效期
+                pub valid_date_information: PatchResponseValidDateInformation,
+                /// 领取时间
+                ///
+                /// Example: `2020-05-20T13:29:35.120+08:00`
+                pub pickup_time: String,
+                /// 用户开卡时填写的个人信息
+                pub user_information: Option<PatchResponseUserInformation>,
+                /// 商家数据包
+                ///
+                /// Example: `自定义数据说明`
+                pub attach: Option<String>,
+                /// 用户会员卡状态
+                pub user_card_state: Option<PatchResponseUserCardState>,
+                /// 作废原因
+                ///
+                /// Example: `传入的自定义作废原因`
+                pub invalid_reason: Option<String>,
+                /// 作废时间
+                ///
+                /// Example: `2020-05-20T13:29:35.120+08:00`
+                pub invalid_time: Option<String>,
+            }
+            ::wechatpay::runtime::json_object!(PatchResponse {
+                user_card_code: "user_card_code" req req,
+                card_id: "card_id" req req,
+                openid: "openid" req req,
+                card_color: "card_color" opt opt,
+                card_picture_url: "card_picture_url" opt opt,
+                brand_id: "brand_id" req req,
+                card_type: "card_type" opt opt,
+                phone_number: "phone_number" opt opt,
+                level: "level" opt opt,
+                valid_date_information: "valid_date_information" req req,
+                pickup_time: "pickup_time" req req,
+                user_information: "user_information" opt opt,
+                attach: "attach" opt opt,
+                user_card_state: "user_card_state" opt opt,
+                invalid_reason: "invalid_reason" opt opt,
+                invalid_time: "invalid_time" opt opt,
+            });
             /// 会员卡类型
             pub type PatchResponseCardType = crate::v3::brand::partner::card_member::cards::GetResponseDataCardType;
             /// 用户会员卡状态
@@ -2185,11 +2925,87 @@ pub mod card_member {
                 /// PostRequestUserInformationCustomFieldList
                 pub type PostRequestUserInformationCustomFieldList = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformationCustomFieldList;
                 /// 会员卡有效期
-                pub type PostRequestValidDateInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformation;
+                pub type PostRequestValidDateInformation = crate::v3::brand::partner::card_member::cards::PostRequestValidDateInformation;
                 /// 有效期类型
                 pub type PostRequestValidDateInformationType = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformationType;
                 /// The response of `POST /v3/brand/partner/card-member/user-cards/{user_card_code}/confirm` (同步会员开通结果).
-                pub type PostResponse = crate::v3::brand::partner::card_member::user_cards::GetResponseData;
+                #[derive(Clone, Debug, PartialEq, Default)]
+                pub struct PostResponse {
+                    /// 会员卡code
+                    ///
+                    /// Example: `478515832665`
+                    pub user_card_code: String,
+                    /// 会员卡模板ID
+                    ///
+                    /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+                    pub card_id: String,
+                    /// 用户标识
+                    ///
+                    /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
+                    pub openid: String,
+                    /// 卡背景颜色
+                    ///
+                    /// Example: `#FFFF00`
+                    pub card_color: Option<String>,
+                    /// 卡背景图URL
+                    ///
+                    /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
+                    pub card_picture_url: Option<String>,
+                    /// 品牌ID
+                    ///
+                    /// Example: `1004`
+                    pub brand_id: String,
+                    /// 会员卡类型
+                    pub card_type: Option<PostResponseCardType>,
+                    /// 加密的手机号
+                    ///
+                    /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
+                    pub phone_number: Option<String>,
+                    /// 等级
+                    ///
+                    /// Example: `钻石会员`
+                    pub level: Option<String>,
+                    /// 会员卡有效期
+                    pub valid_date_information: PostResponseValidDateInformation,
+                    /// 领取时间
+                    ///
+                    /// Example: `2020-05-20T13:29:35.120+08:00`
+                    pub pickup_time: Option<String>,
+                    /// 用户开卡时填写的个人信息
+                    pub user_information: Option<PostResponseUserInformation>,
+                    /// 商家数据包
+                    ///
+                    /// Example: `自定义数据说明`
+                    pub attach: Option<String>,
+                    /// 用户会员卡状态
+                    pub user_card_state: Option<PostResponseUserCardState>,
+                    /// 作废原因
+                    ///
+                    /// Example: `传入的自定义作废原因`
+                    pub invalid_reason: Option<String>,
+                    /// 作废时间
+                    ///
+                    /// Example: `2020-05-20T13:29:35.120+08:00`
+                    pub invalid_time: Option<String>,
+                }
+                ::wechatpay::runtime::json_object!(PostResponse {
+                    user_card_code: "user_card_code" req req,
+                    card_id: "card_id" req req,
+                    openid: "openid" req req,
+                    card_color: "card_color" opt opt,
+                    card_picture_url: "card_picture_url" opt opt,
+                    brand_id: "brand_id" req req,
+                    card_type: "card_type" opt opt,
+                    phone_number: "phone_number" opt opt,
+                    level: "level" opt opt,
+                    valid_date_information: "valid_date_information" req req,
+                    pickup_time: "pickup_time" opt opt,
+                    user_information: "user_information" opt opt,
+                    attach: "attach" opt opt,
+                    user_card_state: "user_card_state" opt opt,
+                    invalid_reason: "invalid_reason" opt opt,
+                    invalid_time: "invalid_time" opt opt,
+                });
                 /// 会员卡类型
                 pub type PostResponseCardType = crate::v3::brand::partner::card_member::cards::GetResponseDataCardType;
                 /// 用户会员卡状态
@@ -2257,7 +3073,7 @@ pub mod card_member {
                     invalid_reason: "invalid_reason" opt opt,
                 });
                 /// The response of `POST /v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate` (作废用户会员卡).
-                pub type PostResponse = crate::v3::brand::partner::card_member::user_cards::GetResponseData;
+                pub type PostResponse = crate::v3::brand::partner::card_member::user_cards::by_user_card_code::GetResponse;
                 /// 会员卡类型
                 pub type PostResponseCardType = crate::v3::brand::partner::card_member::cards::GetResponseDataCardType;
                 /// 用户会员卡状态
@@ -2346,7 +3162,7 @@ pub mod card_member {
                 pickup_time: "pickup_time" req req,
             });
             /// 会员卡有效期
-            pub type PostRequestDateInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformation;
+            pub type PostRequestDateInformation = crate::v3::brand::partner::card_member::cards::PostRequestValidDateInformation;
             /// 有效期类型
             pub type PostRequestDateInformationType = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformationType;
             /// 用户开卡时填写的个人信息
@@ -2358,7 +3174,83 @@ pub mod card_member {
             /// PostRequestUserInformationCustomFieldList
             pub type PostRequestUserInformationCustomFieldList = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformationCustomFieldList;
             /// The response of `POST /v3/brand/partner/card-member/user-cards/import-by-openid` (根据openid导入用户会员卡).
-            pub type PostResponse = crate::v3::brand::partner::card_member::user_cards::GetResponseData;
+            #[derive(Clone, Debug, PartialEq, Default)]
+            pub struct PostResponse {
+                /// 会员卡code
+                ///
+                /// Example: `478515832665`
+                pub user_card_code: String,
+                /// 会员卡模板ID
+                ///
+                /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+                pub card_id: String,
+                /// 用户标识
+                ///
+                /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
+                pub openid: String,
+                /// 卡背景颜色
+                ///
+                /// Example: `#FFFF00`
+                pub card_color: Option<String>,
+                /// 卡背景图URL
+                ///
+                /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
+                pub card_picture_url: Option<String>,
+                /// 品牌ID
+                ///
+                /// Example: `1004`
+                pub brand_id: String,
+                /// 会员卡类型
+                pub card_type: Option<PostResponseCardType>,
+                /// 加密的手机号
+                ///
+                /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
+                pub phone_number: Option<String>,
+                /// 等级
+                ///
+                /// Example: `钻石会员`
+                pub level: Option<String>,
+                /// 会员卡有效期
+                pub valid_date_information: Option<PostResponseValidDateInformation>,
+                /// 领取时间
+                ///
+                /// Example: `2020-05-20T13:29:35.120+08:00`
+                pub pickup_time: String,
+                /// 用户开卡时填写的个人信息
+                pub user_information: Option<PostResponseUserInformation>,
+                /// 商家数据包
+                ///
+                /// Example: `自定义数据说明`
+                pub attach: Option<String>,
+                /// 用户会员卡状态
+                pub user_card_state: Option<PostResponseUserCardState>,
+                /// 作废原因
+                ///
+                /// Example: `传入的自定义作废原因`
+                pub invalid_reason: Option<String>,
+                /// 作废时间
+                ///
+                /// Example: `2020-05-20T13:29:35.120+08:00`
+                pub invalid_time: Option<String>,
+            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                user_card_code: "user_card_code" req req,
+                card_id: "card_id" req req,
+                openid: "openid" req req,
+                card_color: "card_color" opt opt,
+                card_picture_url: "card_picture_url" opt opt,
+                brand_id: "brand_id" req req,
+                card_type: "card_type" opt opt,
+                phone_number: "phone_number" opt opt,
+                level: "level" opt opt,
+                valid_date_information: "valid_date_information" opt opt,
+                pickup_time: "pickup_time" req req,
+                user_information: "user_information" opt opt,
+                attach: "attach" opt opt,
+                user_card_state: "user_card_state" opt opt,
+                invalid_reason: "invalid_reason" opt opt,
+                invalid_time: "invalid_time" opt opt,
+            });
             /// 会员卡类型
             pub type PostResponseCardType = crate::v3::brand::partner::card_member::cards::GetResponseDataCardType;
             /// 用户会员卡状态
@@ -2441,7 +3333,7 @@ pub mod card_member {
                 pickup_time: "pickup_time" req req,
             });
             /// 会员卡有效期
-            pub type PostRequestDateInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformation;
+            pub type PostRequestDateInformation = crate::v3::brand::partner::card_member::cards::PostRequestValidDateInformation;
             /// 有效期类型
             pub type PostRequestDateInformationType = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformationType;
             /// 用户开卡时填写的个人信息
@@ -2453,7 +3345,83 @@ pub mod card_member {
             /// PostRequestUserInformationCustomFieldList
             pub type PostRequestUserInformationCustomFieldList = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformationCustomFieldList;
             /// The response of `POST /v3/brand/partner/card-member/user-cards/import-by-phone` (根据手机号导入用户会员卡).
-            pub type PostResponse = crate::v3::brand::partner::card_member::user_cards::GetResponseData;
+            #[derive(Clone, Debug, PartialEq, Default)]
+            pub struct PostResponse {
+                /// 会员卡code
+                ///
+                /// Example: `478515832665`
+                pub user_card_code: String,
+                /// 会员卡模板ID
+                ///
+                /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+                pub card_id: String,
+                /// 用户标识
+                ///
+                /// Example: `obLatjnx9gnqzS4myYGmLZ7LgLBA`
+                pub openid: Option<String>,
+                /// 卡背景颜色
+                ///
+                /// Example: `#FFFF00`
+                pub card_color: Option<String>,
+                /// 卡背景图URL
+                ///
+                /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
+                pub card_picture_url: Option<String>,
+                /// 品牌ID
+                ///
+                /// Example: `1004`
+                pub brand_id: String,
+                /// 会员卡类型
+                pub card_type: Option<PostResponseCardType>,
+                /// 加密的手机号
+                ///
+                /// Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWY==`
+                pub phone_number: Option<String>,
+                /// 等级
+                ///
+                /// Example: `钻石会员`
+                pub level: Option<String>,
+                /// 会员卡有效期
+                pub valid_date_information: Option<PostResponseValidDateInformation>,
+                /// 领取时间
+                ///
+                /// Example: `2020-05-20T13:29:35.120+08:00`
+                pub pickup_time: String,
+                /// 用户开卡时填写的个人信息
+                pub user_information: Option<PostResponseUserInformation>,
+                /// 商家数据包
+                ///
+                /// Example: `自定义数据说明`
+                pub attach: Option<String>,
+                /// 用户会员卡状态
+                pub user_card_state: Option<PostResponseUserCardState>,
+                /// 作废原因
+                ///
+                /// Example: `传入的自定义作废原因`
+                pub invalid_reason: Option<String>,
+                /// 作废时间
+                ///
+                /// Example: `2020-05-20T13:29:35.120+08:00`
+                pub invalid_time: Option<String>,
+            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                user_card_code: "user_card_code" req req,
+                card_id: "card_id" req req,
+                openid: "openid" opt opt,
+                card_color: "card_color" opt opt,
+                card_picture_url: "card_picture_url" opt opt,
+                brand_id: "brand_id" req req,
+                card_type: "card_type" opt opt,
+                phone_number: "phone_number" opt opt,
+                level: "level" opt opt,
+                valid_date_information: "valid_date_information" opt opt,
+                pickup_time: "pickup_time" req req,
+                user_information: "user_information" opt opt,
+                attach: "attach" opt opt,
+                user_card_state: "user_card_state" opt opt,
+                invalid_reason: "invalid_reason" opt opt,
+                invalid_time: "invalid_time" opt opt,
+            });
             /// 会员卡类型
             pub type PostResponseCardType = crate::v3::brand::partner::card_member::cards::GetResponseDataCardType;
             /// 用户会员卡状态
@@ -2846,7 +3814,7 @@ pub mod store {
             /// 品牌ID
             ///
             /// Example: `123456789`
-            pub brand_id: String,
+            pub brand_id: Option<String>,
             /// 品牌门店ID
             ///
             /// Example: `20488000`
@@ -2873,7 +3841,7 @@ pub mod store {
             pub store_recipient: Option<Vec<GetResponseDataStoreRecipient>>,
         }
         ::wechatpay::runtime::json_object!(GetResponseData {
-            brand_id: "brand_id" req req,
+            brand_id: "brand_id" opt opt,
             store_id: "store_id" opt opt,
             store_state: "store_state" opt opt,
             audit_state: "audit_state" opt opt,
@@ -2909,11 +3877,11 @@ pub mod store {
             /// 门店省市编码
             ///
             /// Example: `440305`
-            pub address_code: String,
+            pub address_code: Option<String>,
             /// 门店地址
             ///
             /// Example: `深南大道10000号腾讯大厦1楼`
-            pub address_detail: String,
+            pub address_detail: Option<String>,
             /// 门店地址辅助描述
             ///
             /// Example: `地铁A口右侧100米`
@@ -2928,8 +3896,8 @@ pub mod store {
             pub latitude: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseDataStoreAddress {
-            address_code: "address_code" req req,
-            address_detail: "address_detail" req req,
+            address_code: "address_code" opt opt,
+            address_detail: "address_detail" opt opt,
             address_complements: "address_complements" opt opt,
             longitude: "longitude" opt opt,
             latitude: "latitude" opt opt,
@@ -3033,7 +4001,36 @@ pub mod store {
             store_business: "store_business" opt opt,
         });
         /// 门店地址信息
-        pub type PostRequestStoreAddress = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreAddress;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct PostRequestStoreAddress {
+            /// 门店省市编码
+            ///
+            /// Example: `440305`
+            pub address_code: String,
+            /// 门店地址
+            ///
+            /// Example: `深南大道10000号腾讯大厦1楼`
+            pub address_detail: String,
+            /// 门店地址辅助描述
+            ///
+            /// Example: `地铁A口右侧100米`
+            pub address_complements: Option<String>,
+            /// 门店经度
+            ///
+            /// Example: `112.63484`
+            pub longitude: Option<String>,
+            /// 门店纬度
+            ///
+            /// Example: `37.75464`
+            pub latitude: Option<String>,
+        }
+        ::wechatpay::runtime::json_object!(PostRequestStoreAddress {
+            address_code: "address_code" req req,
+            address_detail: "address_detail" req req,
+            address_complements: "address_complements" opt opt,
+            longitude: "longitude" opt opt,
+            latitude: "latitude" opt opt,
+        });
         /// 门店基础信息
         pub type PostRequestStoreBasics = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreBasics;
         /// 门店经营信息
@@ -3090,26 +4087,7 @@ pub mod store {
         /// 门店经营信息
         pub type PostResponseStoreBusiness = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreBusiness;
         /// PostResponseStoreRecipient
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponseStoreRecipient {
-            /// 门店收款商户号
-            ///
-            /// Example: `1230000109`
-            pub mchid: String,
-            /// 门店收款主体
-            ///
-            /// Example: `腾讯科技（深圳）有限公司`
-            pub company_name: Option<String>,
-            /// 收款绑定状态
-            ///
-            /// Example: `CONFIRMED`
-            pub recipient_state: Option<PostResponseStoreRecipientRecipientState>,
-        }
-        ::wechatpay::runtime::json_object!(PostResponseStoreRecipient {
-            mchid: "mchid" req req,
-            company_name: "company_name" opt opt,
-            recipient_state: "recipient_state" opt opt,
-        });
+        pub type PostResponseStoreRecipient = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreRecipient;
         /// 收款绑定状态
         pub type PostResponseStoreRecipientRecipientState = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreRecipientRecipientState;
         /// 门店状态
@@ -3259,7 +4237,7 @@ pub mod store {
             /// 门店经营信息
             pub type GetResponseStoreBusiness = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreBusiness;
             /// GetResponseStoreRecipient
-            pub type GetResponseStoreRecipient = crate::v3::brand::partner::store::brandstores::PostResponseStoreRecipient;
+            pub type GetResponseStoreRecipient = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreRecipient;
             /// 收款绑定状态
             pub type GetResponseStoreRecipientRecipientState = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreRecipientRecipientState;
             /// 门店状态
@@ -3285,7 +4263,7 @@ pub mod store {
                 store_business: "store_business" opt opt,
             });
             /// 门店地址信息
-            pub type PatchRequestStoreAddress = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreAddress;
+            pub type PatchRequestStoreAddress = crate::v3::brand::partner::store::brandstores::PostRequestStoreAddress;
             /// 门店基础信息
             pub type PatchRequestStoreBasics = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreBasics;
             /// 门店经营信息
@@ -3301,7 +4279,7 @@ pub mod store {
             /// 门店经营信息
             pub type PatchResponseStoreBusiness = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreBusiness;
             /// PatchResponseStoreRecipient
-            pub type PatchResponseStoreRecipient = crate::v3::brand::partner::store::brandstores::PostResponseStoreRecipient;
+            pub type PatchResponseStoreRecipient = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreRecipient;
             /// 收款绑定状态
             pub type PatchResponseStoreRecipientRecipientState = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreRecipientRecipientState;
             /// 门店状态

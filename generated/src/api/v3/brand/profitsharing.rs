@@ -65,11 +65,11 @@ pub mod brand_configs {
             /// 最大分账比例
             ///
             /// Example: `2000`
-            pub max_ratio: i64,
+            pub max_ratio: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
             brand_mchid: "brand_mchid" req req,
-            max_ratio: "max_ratio" req req,
+            max_ratio: "max_ratio" opt opt,
         });
     }
 }
@@ -135,13 +135,13 @@ pub mod finish_order {
         /// 微信分帐单号
         ///
         /// Example: `3008450740201411110007820472`
-        pub order_id: String,
+        pub order_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
         sub_mchid: "sub_mchid" req req,
         transaction_id: "transaction_id" req req,
         out_order_no: "out_order_no" req req,
-        order_id: "order_id" req req,
+        order_id: "order_id" opt opt,
     });
 }
 /// `/v3/brand/profitsharing/orders`
@@ -213,7 +213,7 @@ pub mod orders {
         out_order_no: "out_order_no" skip req,
     });
     /// The response of `GET /v3/brand/profitsharing/orders` (查询分账结果API).
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 子商户号
         ///
@@ -230,13 +230,13 @@ pub mod orders {
         /// 微信分账单号
         ///
         /// Example: `3008450740201411110007820472`
-        pub order_id: String,
+        pub order_id: Option<String>,
         /// 分账单状态
         ///
         /// Example: `FINISHED`
-        pub status: GetResponseStatus,
+        pub status: Option<GetResponseStatus>,
         /// 分账接收方列表
-        pub receivers: Vec<GetResponseReceivers>,
+        pub receivers: Option<Vec<GetResponseReceivers>>,
         /// 分账完结金额
         ///
         /// Example: `100`
@@ -250,39 +250,39 @@ pub mod orders {
         sub_mchid: "sub_mchid" req req,
         transaction_id: "transaction_id" req req,
         out_order_no: "out_order_no" req req,
-        order_id: "order_id" req req,
-        status: "status" req req,
-        receivers: "receivers" req req,
+        order_id: "order_id" opt opt,
+        status: "status" opt opt,
+        receivers: "receivers" opt opt,
         finish_amount: "finish_amount" opt opt,
         finish_description: "finish_description" opt opt,
     });
     /// GetResponseReceivers
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseReceivers {
         /// 分账接收方类型
         ///
         /// Example: `MERCHANT_ID`
-        pub type_: GetResponseReceiversType,
+        pub type_: Option<GetResponseReceiversType>,
         /// 分账接收方账号
         ///
         /// Example: `1900000109`
-        pub account: String,
+        pub account: Option<String>,
         /// 分账金额
         ///
         /// Example: `10`
-        pub amount: i64,
+        pub amount: Option<i64>,
         /// 分账描述
         ///
         /// Example: `分帐1900000110`
-        pub description: String,
+        pub description: Option<String>,
         /// 分账结果
         ///
         /// Example: `SUCCESS`
-        pub result: GetResponseReceiversResult,
+        pub result: Option<GetResponseReceiversResult>,
         /// 完成时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub finish_time: String,
+        pub finish_time: Option<String>,
         /// 分账失败原因
         ///
         /// Example: `NO_RELATION`
@@ -290,17 +290,17 @@ pub mod orders {
         /// 分账明细单号
         ///
         /// Example: `36011111111111111111111`
-        pub detail_id: String,
+        pub detail_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseReceivers {
-        type_: "type" req req,
-        account: "account" req req,
-        amount: "amount" req req,
-        description: "description" req req,
-        result: "result" req req,
-        finish_time: "finish_time" req req,
+        type_: "type" opt opt,
+        account: "account" opt opt,
+        amount: "amount" opt opt,
+        description: "description" opt opt,
+        result: "result" opt opt,
+        finish_time: "finish_time" opt opt,
         fail_reason: "fail_reason" opt opt,
-        detail_id: "detail_id" req req,
+        detail_id: "detail_id" opt opt,
     });
     /// 分账失败原因
     ///
@@ -496,7 +496,7 @@ pub mod orders {
         /// 微信分账单号
         ///
         /// Example: `6754760740201411110007865434`
-        pub order_id: String,
+        pub order_id: Option<String>,
         /// 分账接收方列表
         pub receivers: Option<Vec<PostResponseReceivers>>,
         /// 分账单状态
@@ -509,37 +509,37 @@ pub mod orders {
         sub_mchid: "sub_mchid" req req,
         transaction_id: "transaction_id" req req,
         out_order_no: "out_order_no" req req,
-        order_id: "order_id" req req,
+        order_id: "order_id" opt opt,
         receivers: "receivers" opt opt,
         status: "status" opt opt,
     });
     /// PostResponseReceivers
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseReceivers {
         /// 接收方类型
         ///
         /// Example: `MERCHANT_ID`
-        pub type_: PostResponseReceiversType,
+        pub type_: Option<PostResponseReceiversType>,
         /// 接收方账号
         ///
         /// Example: `1900000109`
-        pub account: String,
+        pub account: Option<String>,
         /// 分账金额
         ///
         /// Example: `10`
-        pub amount: i64,
+        pub amount: Option<i64>,
         /// 分账描述
         ///
         /// Example: `分帐1900000110`
-        pub description: String,
+        pub description: Option<String>,
         /// 分账结果
         ///
         /// Example: `SUCCESS`
-        pub result: PostResponseReceiversResult,
+        pub result: Option<PostResponseReceiversResult>,
         /// 分账完成时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub finish_time: String,
+        pub finish_time: Option<String>,
         /// 分账失败原因
         ///
         /// Example: `NO_RELATION`
@@ -547,17 +547,17 @@ pub mod orders {
         /// 分账明细单号
         ///
         /// Example: `36011111111111111111111`
-        pub detail_id: String,
+        pub detail_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponseReceivers {
-        type_: "type" req req,
-        account: "account" req req,
-        amount: "amount" req req,
-        description: "description" req req,
-        result: "result" req req,
-        finish_time: "finish_time" req req,
+        type_: "type" opt opt,
+        account: "account" opt opt,
+        amount: "amount" opt opt,
+        description: "description" opt opt,
+        result: "result" opt opt,
+        finish_time: "finish_time" opt opt,
         fail_reason: "fail_reason" opt opt,
-        detail_id: "detail_id" req req,
+        detail_id: "detail_id" opt opt,
     });
     /// 分账失败原因
     pub type PostResponseReceiversFailReason = crate::v3::brand::profitsharing::orders::GetResponseReceiversFailReason;
@@ -621,11 +621,11 @@ pub mod orders {
                 /// 订单剩余待分金额
                 ///
                 /// Example: `1000`
-                pub unsplit_amount: i64,
+                pub unsplit_amount: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
                 transaction_id: "transaction_id" req req,
-                unsplit_amount: "unsplit_amount" req req,
+                unsplit_amount: "unsplit_amount" opt opt,
             });
         }
     }
@@ -886,7 +886,7 @@ pub mod returnorders {
         out_order_no: "out_order_no" skip opt,
     });
     /// The response of `GET /v3/brand/profitsharing/returnorders` (查询分账回退结果API).
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 子商户号
         ///
@@ -907,19 +907,19 @@ pub mod returnorders {
         /// 回退商户号
         ///
         /// Example: `86693852`
-        pub return_mchid: String,
+        pub return_mchid: Option<String>,
         /// 微信回退单号
         ///
         /// Example: `3008450740201411110007820472`
-        pub return_no: String,
+        pub return_no: Option<String>,
         /// 回退金额
         ///
         /// Example: `10`
-        pub amount: i64,
+        pub amount: Option<i64>,
         /// 回退结果
         ///
         /// Example: `SUCCESS`
-        pub result: GetResponseResult,
+        pub result: Option<GetResponseResult>,
         /// 失败原因
         ///
         /// Example: `TIME_OUT_CLOSED`
@@ -927,19 +927,19 @@ pub mod returnorders {
         /// 完成时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub finish_time: String,
+        pub finish_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
         sub_mchid: "sub_mchid" req req,
         order_id: "order_id" req req,
         out_order_no: "out_order_no" req req,
         out_return_no: "out_return_no" req req,
-        return_mchid: "return_mchid" req req,
-        return_no: "return_no" req req,
-        amount: "amount" req req,
-        result: "result" req req,
+        return_mchid: "return_mchid" opt opt,
+        return_no: "return_no" opt opt,
+        amount: "amount" opt opt,
+        result: "result" opt opt,
         fail_reason: "fail_reason" opt opt,
-        finish_time: "finish_time" req req,
+        finish_time: "finish_time" opt opt,
     });
     /// 失败原因
     ///
@@ -1026,7 +1026,7 @@ pub mod returnorders {
         description: "description" req req,
     });
     /// The response of `POST /v3/brand/profitsharing/returnorders` (请求分账回退API).
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 子商户号
         ///
@@ -1055,11 +1055,11 @@ pub mod returnorders {
         /// 微信回退单号
         ///
         /// Example: `3008450740201411110007820472`
-        pub return_no: String,
+        pub return_no: Option<String>,
         /// 回退结果
         ///
         /// Example: `SUCCESS`
-        pub result: PostResponseResult,
+        pub result: Option<PostResponseResult>,
         /// 失败原因
         ///
         /// Example: `TIME_OUT_CLOSED`
@@ -1067,7 +1067,7 @@ pub mod returnorders {
         /// 完成时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub finish_time: String,
+        pub finish_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
         sub_mchid: "sub_mchid" req req,
@@ -1076,10 +1076,10 @@ pub mod returnorders {
         out_return_no: "out_return_no" req req,
         return_mchid: "return_mchid" req req,
         amount: "amount" req req,
-        return_no: "return_no" req req,
-        result: "result" req req,
+        return_no: "return_no" opt opt,
+        result: "result" opt opt,
         fail_reason: "fail_reason" opt opt,
-        finish_time: "finish_time" req req,
+        finish_time: "finish_time" opt opt,
     });
     /// 失败原因
     ///

@@ -53,7 +53,7 @@ pub mod brands {
                 }
             }
             /// The response of `GET /v3/brand-basic/partner/brands/{brand_id}/product-authorities` (获得品牌已授权且在生效中的产品权限信息).
-            #[derive(Clone, Debug, PartialEq)]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 品牌ID
                 ///
@@ -62,19 +62,19 @@ pub mod brands {
                 /// 授权类型
                 ///
                 /// Example: `AUTHORIZATION_TYPE_HOSTING`
-                pub authorization_type: GetResponseAuthorizationType,
+                pub authorization_type: Option<GetResponseAuthorizationType>,
                 /// 授权产品权限
                 pub authorization_product: Option<Vec<GetResponseAuthorizationProduct>>,
                 /// 更新时间
                 ///
                 /// Example: `2025-05-20T13:29:35+08:00`
-                pub update_time: String,
+                pub update_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
                 brand_id: "brand_id" req req,
-                authorization_type: "authorization_type" req req,
+                authorization_type: "authorization_type" opt opt,
                 authorization_product: "authorization_product" opt opt,
-                update_time: "update_time" req req,
+                update_time: "update_time" opt opt,
             });
             /// GetResponseAuthorizationProduct
             ///

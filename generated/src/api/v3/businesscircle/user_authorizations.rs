@@ -57,7 +57,7 @@ pub mod by_openid {
         /// 授权状态
         ///
         /// Example: `UNAUTHORIZED`
-        pub authorize_state: String,
+        pub authorize_state: Option<String>,
         /// 授权时间
         ///
         /// Example: `2020-05-20T13:29:35+08:00`
@@ -69,7 +69,7 @@ pub mod by_openid {
     }
     ::wechatpay::runtime::json_object!(GetResponse {
         openid: "openid" req req,
-        authorize_state: "authorize_state" req req,
+        authorize_state: "authorize_state" opt opt,
         authorize_time: "authorize_time" opt opt,
         deauthorize_time: "deauthorize_time" opt opt,
     });

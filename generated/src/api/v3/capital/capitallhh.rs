@@ -56,11 +56,11 @@ pub mod areas {
             /// 查询数据总条数
             ///
             /// Example: `10`
-            pub total_count: i64,
+            pub total_count: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
             data: "data" opt opt,
-            total_count: "total_count" req req,
+            total_count: "total_count" opt opt,
         });
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -68,15 +68,15 @@ pub mod areas {
             /// 省份名称
             ///
             /// Example: `广东省`
-            pub province_name: String,
+            pub province_name: Option<String>,
             /// 省份编码
             ///
             /// Example: `22`
-            pub province_code: i64,
+            pub province_code: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponseData {
-            province_name: "province_name" req req,
-            province_code: "province_code" req req,
+            province_name: "province_name" opt opt,
+            province_code: "province_code" opt opt,
         });
         /// `/v3/capital/capitallhh/areas/provinces/{province_code}`
         pub mod by_province_code {
@@ -112,11 +112,11 @@ pub mod areas {
                     /// 查询数据总条数
                     ///
                     /// Example: `10`
-                    pub total_count: i64,
+                    pub total_count: Option<i64>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
                     data: "data" opt opt,
-                    total_count: "total_count" req req,
+                    total_count: "total_count" opt opt,
                 });
                 /// GetResponseData
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -124,15 +124,15 @@ pub mod areas {
                     /// 城市名称
                     ///
                     /// Example: `北京市`
-                    pub city_name: String,
+                    pub city_name: Option<String>,
                     /// 城市编码
                     ///
                     /// Example: `10`
-                    pub city_code: i64,
+                    pub city_code: Option<i64>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponseData {
-                    city_name: "city_name" req req,
-                    city_code: "city_code" req req,
+                    city_name: "city_name" opt opt,
+                    city_code: "city_code" opt opt,
                 });
             }
         }
@@ -232,11 +232,11 @@ pub mod banks {
                 /// 查询数据总条数
                 ///
                 /// Example: `10`
-                pub total_count: i64,
+                pub total_count: Option<i64>,
                 /// 本次查询条数
                 ///
                 /// Example: `10`
-                pub count: i64,
+                pub count: Option<i64>,
                 /// 支行列表
                 pub data: Option<Vec<GetResponseData>>,
                 /// 本次查询偏移量
@@ -244,33 +244,33 @@ pub mod banks {
                 /// Example: `0`
                 pub offset: i64,
                 /// 分页链接
-                pub links: GetResponseLinks,
+                pub links: Option<GetResponseLinks>,
                 /// 开户银行
                 ///
                 /// Example: `招商银行其他银行`
-                pub account_bank: String,
+                pub account_bank: Option<String>,
                 /// 开户银行编码
                 ///
                 /// Example: `1001`
-                pub account_bank_code: i64,
+                pub account_bank_code: Option<i64>,
                 /// 银行别名
                 ///
                 /// Example: `工商银行深圳前海微众银行`
-                pub bank_alias: String,
+                pub bank_alias: Option<String>,
                 /// 银行别名编码
                 ///
                 /// Example: `1000006247`
                 pub bank_alias_code: String,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                total_count: "total_count" req req,
-                count: "count" req req,
+                total_count: "total_count" opt opt,
+                count: "count" opt opt,
                 data: "data" opt opt,
                 offset: "offset" req req,
-                links: "links" req req,
-                account_bank: "account_bank" req req,
-                account_bank_code: "account_bank_code" req req,
-                bank_alias: "bank_alias" req req,
+                links: "links" opt opt,
+                account_bank: "account_bank" opt opt,
+                account_bank_code: "account_bank_code" opt opt,
+                bank_alias: "bank_alias" opt opt,
                 bank_alias_code: "bank_alias_code" req req,
             });
             /// GetResponseData
@@ -279,15 +279,15 @@ pub mod banks {
                 /// 开户银行支行名称
                 ///
                 /// Example: `中国工商银行上海市周浦支行`
-                pub bank_branch_name: String,
+                pub bank_branch_name: Option<String>,
                 /// 开户银行支行联行号
                 ///
                 /// Example: `102290072311`
-                pub bank_branch_id: String,
+                pub bank_branch_id: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponseData {
-                bank_branch_name: "bank_branch_name" req req,
-                bank_branch_id: "bank_branch_id" req req,
+                bank_branch_name: "bank_branch_name" opt opt,
+                bank_branch_id: "bank_branch_id" opt opt,
             });
             /// 分页链接
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -356,11 +356,11 @@ pub mod banks {
             /// 查询数据总条数
             ///
             /// Example: `10`
-            pub total_count: i64,
+            pub total_count: Option<i64>,
             /// 本次查询数据条数
             ///
             /// Example: `10`
-            pub count: i64,
+            pub count: Option<i64>,
             /// 银行列表
             pub data: Option<Vec<GetResponseData>>,
             /// 本次查询偏移量
@@ -368,14 +368,14 @@ pub mod banks {
             /// Example: `0`
             pub offset: i64,
             /// 分页链接
-            pub links: GetResponseLinks,
+            pub links: Option<GetResponseLinks>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            total_count: "total_count" req req,
-            count: "count" req req,
+            total_count: "total_count" opt opt,
+            count: "count" opt opt,
             data: "data" opt opt,
             offset: "offset" req req,
-            links: "links" req req,
+            links: "links" opt opt,
         });
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -383,28 +383,28 @@ pub mod banks {
             /// 银行别名
             ///
             /// Example: `工商银行深圳前海微众银行`
-            pub bank_alias: String,
+            pub bank_alias: Option<String>,
             /// 银行别名编码
             ///
             /// Example: `1000006247`
-            pub bank_alias_code: String,
+            pub bank_alias_code: Option<String>,
             /// 开户银行
             ///
             /// Example: `招商银行其他银行`
-            pub account_bank: String,
+            pub account_bank: Option<String>,
             /// 开户银行编码
             ///
             /// Example: `1001`
-            pub account_bank_code: i64,
+            pub account_bank_code: Option<i64>,
             /// 是否需要填写支行
-            pub need_bank_branch: bool,
+            pub need_bank_branch: Option<bool>,
         }
         ::wechatpay::runtime::json_object!(GetResponseData {
-            bank_alias: "bank_alias" req req,
-            bank_alias_code: "bank_alias_code" req req,
-            account_bank: "account_bank" req req,
-            account_bank_code: "account_bank_code" req req,
-            need_bank_branch: "need_bank_branch" req req,
+            bank_alias: "bank_alias" opt opt,
+            bank_alias_code: "bank_alias_code" opt opt,
+            account_bank: "account_bank" opt opt,
+            account_bank_code: "account_bank_code" opt opt,
+            need_bank_branch: "need_bank_branch" opt opt,
         });
         /// 分页链接
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -458,11 +458,11 @@ pub mod banks {
             /// 查询数据总条数
             ///
             /// Example: `10`
-            pub total_count: i64,
+            pub total_count: Option<i64>,
             /// 本次查询数据条数
             ///
             /// Example: `10`
-            pub count: i64,
+            pub count: Option<i64>,
             /// 银行列表
             pub data: Option<Vec<GetResponseData>>,
             /// 本次查询偏移量
@@ -470,14 +470,14 @@ pub mod banks {
             /// Example: `0`
             pub offset: i64,
             /// 分页链接
-            pub links: GetResponseLinks,
+            pub links: Option<GetResponseLinks>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            total_count: "total_count" req req,
-            count: "count" req req,
+            total_count: "total_count" opt opt,
+            count: "count" opt opt,
             data: "data" opt opt,
             offset: "offset" req req,
-            links: "links" req req,
+            links: "links" opt opt,
         });
         /// GetResponseData
         pub type GetResponseData = crate::v3::capital::capitallhh::banks::corporate_banking::GetResponseData;
@@ -549,12 +549,12 @@ pub mod banks {
             /// 查询数据总条数
             ///
             /// Example: `10`
-            pub total_count: i64,
+            pub total_count: Option<i64>,
             /// 银行列表
             pub data: Option<Vec<GetResponseData>>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            total_count: "total_count" req req,
+            total_count: "total_count" opt opt,
             data: "data" opt opt,
         });
         /// GetResponseData

@@ -416,13 +416,13 @@ pub struct PostResponseContractResult {
     /// 签约结果码
     ///
     /// Example: `INVALID_REQUEST`
-    pub code: String,
+    pub code: Option<String>,
     /// 签约结果描述信息
     ///
     /// Example: `当前签约协议号已经进行签约`
     pub message: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponseContractResult {
-    code: "code" req req,
+    code: "code" opt opt,
     message: "message" opt opt,
 });

@@ -205,8 +205,8 @@ pub struct PostResponse {
     /// 支付跳转链接
     ///
     /// Example: `https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx2016121516420242444321ca0631331346&package=1405458241`
-    pub h5_url: String,
+    pub h5_url: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    h5_url: "h5_url" req req,
+    h5_url: "h5_url" opt opt,
 });

@@ -35,15 +35,15 @@ pub mod by_combine_transaction_id {
         /// 平台商户应用ID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub combine_appid: String,
+        pub combine_appid: Option<String>,
         /// 平台商户号
         ///
         /// Example: `1230000109`
-        pub combine_mchid: String,
+        pub combine_mchid: Option<String>,
         /// 交易单订单号
         ///
         /// Example: `P20150806125346`
-        pub combine_out_trade_no: String,
+        pub combine_out_trade_no: Option<String>,
         /// 交易单微信支付订单号
         ///
         /// Example: `1217752501201407033233368018`
@@ -60,9 +60,9 @@ pub mod by_combine_transaction_id {
         pub trade_scenario: Option<GetResponseTradeScenario>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        combine_appid: "combine_appid" req req,
-        combine_mchid: "combine_mchid" req req,
-        combine_out_trade_no: "combine_out_trade_no" req req,
+        combine_appid: "combine_appid" opt opt,
+        combine_mchid: "combine_mchid" opt opt,
+        combine_out_trade_no: "combine_out_trade_no" opt opt,
         combine_transaction_id: "combine_transaction_id" req req,
         combine_payer_info: "combine_payer_info" opt opt,
         scene_info: "scene_info" opt opt,
@@ -97,11 +97,11 @@ pub mod by_combine_transaction_id {
         /// 商品单发起商户号
         ///
         /// Example: `1900000109`
-        pub mchid: String,
+        pub mchid: Option<String>,
         /// 商品单个人收款方受理授权ID
         ///
         /// Example: `1900000109`
-        pub individual_auth_id: String,
+        pub individual_auth_id: Option<String>,
         /// 商品单个人收款方平台昵称
         ///
         /// Example: `哈哈哈小店`
@@ -109,7 +109,7 @@ pub mod by_combine_transaction_id {
         /// 商品单商户订单号
         ///
         /// Example: `20150806125346`
-        pub out_trade_no: String,
+        pub out_trade_no: Option<String>,
         /// 微信支付订单号
         ///
         /// Example: `1009660380201506130728806387`
@@ -121,7 +121,7 @@ pub mod by_combine_transaction_id {
         /// 交易状态
         ///
         /// Example: `SUCCESS`
-        pub trade_state: String,
+        pub trade_state: Option<String>,
         /// 付款银行
         ///
         /// Example: `CMC`
@@ -138,13 +138,13 @@ pub mod by_combine_transaction_id {
         pub amount: Option<GetResponseSubOrdersAmount>,
     }
     ::wechatpay::runtime::json_object!(GetResponseSubOrders {
-        mchid: "mchid" req req,
-        individual_auth_id: "individual_auth_id" req req,
+        mchid: "mchid" opt opt,
+        individual_auth_id: "individual_auth_id" opt opt,
         individual_name: "individual_name" opt opt,
-        out_trade_no: "out_trade_no" req req,
+        out_trade_no: "out_trade_no" opt opt,
         transaction_id: "transaction_id" opt opt,
         trade_type: "trade_type" opt opt,
-        trade_state: "trade_state" req req,
+        trade_state: "trade_state" opt opt,
         bank_type: "bank_type" opt opt,
         attach: "attach" opt opt,
         success_time: "success_time" opt opt,
@@ -156,29 +156,29 @@ pub mod by_combine_transaction_id {
         /// 标价金额
         ///
         /// Example: `10`
-        pub total_amount: i64,
+        pub total_amount: Option<i64>,
         /// 现金支付金额
         ///
         /// Example: `10`
-        pub payer_amount: i64,
+        pub payer_amount: Option<i64>,
         /// 标价币种
         ///
         /// Example: `CNY`
-        pub currency: String,
+        pub currency: Option<String>,
         /// 现金支付币种
         ///
         /// Example: `CNY`
-        pub payer_currency: String,
+        pub payer_currency: Option<String>,
         /// 结算汇率
         ///
         /// Example: `650000000`
         pub settlement_rate: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(GetResponseSubOrdersAmount {
-        total_amount: "total_amount" req req,
-        payer_amount: "payer_amount" req req,
-        currency: "currency" req req,
-        payer_currency: "payer_currency" req req,
+        total_amount: "total_amount" opt opt,
+        payer_amount: "payer_amount" opt opt,
+        currency: "currency" opt opt,
+        payer_currency: "payer_currency" opt opt,
         settlement_rate: "settlement_rate" opt opt,
     });
     /// 交易场景

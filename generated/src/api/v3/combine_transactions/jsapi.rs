@@ -159,8 +159,8 @@ pub struct PostResponse {
     /// 预支付交易会话标识
     ///
     /// Example: `wx201410272009395522657a690389285100`
-    pub prepay_id: String,
+    pub prepay_id: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    prepay_id: "prepay_id" req req,
+    prepay_id: "prepay_id" opt opt,
 });

@@ -95,8 +95,8 @@ pub struct PostResponse {
     /// 二维码链接
     ///
     /// Example: `weixin://pay.weixin.qq.com/bizpayurl/up?pr=NwY5Mz9&groupid=00`
-    pub code_url: String,
+    pub code_url: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    code_url: "code_url" req req,
+    code_url: "code_url" opt opt,
 });

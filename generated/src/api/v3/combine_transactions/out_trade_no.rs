@@ -40,11 +40,11 @@ pub mod by_combine_out_trade_no {
         /// 合单商户appid
         ///
         /// Example: `wxd678efh567hg6787`
-        pub combine_appid: String,
+        pub combine_appid: Option<String>,
         /// 合单商户号
         ///
         /// Example: `1900000109`
-        pub combine_mchid: String,
+        pub combine_mchid: Option<String>,
         /// 合单商户订单号
         ///
         /// Example: `P20150806125346`
@@ -52,7 +52,7 @@ pub mod by_combine_out_trade_no {
         /// 交易单微信支付订单号
         ///
         /// Example: `1217752501201407033233368018`
-        pub combine_transaction_id: String,
+        pub combine_transaction_id: Option<String>,
         /// 场景信息
         pub scene_info: Option<GetResponseSceneInfo>,
         /// 商品单信息
@@ -67,10 +67,10 @@ pub mod by_combine_out_trade_no {
         pub installment_info: Option<GetResponseInstallmentInfo>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        combine_appid: "combine_appid" req req,
-        combine_mchid: "combine_mchid" req req,
+        combine_appid: "combine_appid" opt opt,
+        combine_mchid: "combine_mchid" opt opt,
         combine_out_trade_no: "combine_out_trade_no" req req,
-        combine_transaction_id: "combine_transaction_id" req req,
+        combine_transaction_id: "combine_transaction_id" opt opt,
         scene_info: "scene_info" opt opt,
         sub_orders: "sub_orders" opt opt,
         combine_payer_info: "combine_payer_info" opt opt,
@@ -78,20 +78,20 @@ pub mod by_combine_out_trade_no {
         installment_info: "installment_info" opt opt,
     });
     /// 支付者
-    pub type GetResponseCombinePayerInfo = crate::v3::combine_transactions::miniprogram::PostRequestCombinePayerInfo;
+    pub type GetResponseCombinePayerInfo = crate::v3::combine_transactions::id::by_combine_transaction_id::GetResponseCombinePayerInfo;
     /// 使用的商户贴息信息(微信分付)
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseInstallmentInfo {
         /// 是否使用了商户贴息
-        pub use_subsidy: bool,
+        pub use_subsidy: Option<bool>,
         /// 用户实际选择分期期数
         ///
         /// Example: `3`
-        pub selected_installment_number: i64,
+        pub selected_installment_number: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(GetResponseInstallmentInfo {
-        use_subsidy: "use_subsidy" req req,
-        selected_installment_number: "selected_installment_number" req req,
+        use_subsidy: "use_subsidy" opt opt,
+        selected_installment_number: "selected_installment_number" opt opt,
     });
     /// 场景信息
     pub type GetResponseSceneInfo = crate::v3::combine_transactions::id::by_combine_transaction_id::GetResponseSceneInfo;
@@ -101,7 +101,7 @@ pub mod by_combine_out_trade_no {
         /// 子单商户号
         ///
         /// Example: `1900000109`
-        pub mchid: String,
+        pub mchid: Option<String>,
         /// 商品单个人收款方受理授权ID
         ///
         /// Example: `1900000109`
@@ -137,7 +137,7 @@ pub mod by_combine_out_trade_no {
         /// 商品单商户订单号
         ///
         /// Example: `20150806125346`
-        pub out_trade_no: String,
+        pub out_trade_no: Option<String>,
         /// 二级商户号
         ///
         /// Example: `1900000109`
@@ -156,7 +156,7 @@ pub mod by_combine_out_trade_no {
         pub amount: Option<GetResponseSubOrdersAmount>,
     }
     ::wechatpay::runtime::json_object!(GetResponseSubOrders {
-        mchid: "mchid" req req,
+        mchid: "mchid" opt opt,
         individual_auth_id: "individual_auth_id" opt opt,
         individual_name: "individual_name" opt opt,
         trade_type: "trade_type" opt opt,
@@ -165,7 +165,7 @@ pub mod by_combine_out_trade_no {
         attach: "attach" opt opt,
         success_time: "success_time" opt opt,
         transaction_id: "transaction_id" opt opt,
-        out_trade_no: "out_trade_no" req req,
+        out_trade_no: "out_trade_no" opt opt,
         sub_mchid: "sub_mchid" opt opt,
         sub_appid: "sub_appid" opt opt,
         sub_openid: "sub_openid" opt opt,
@@ -178,7 +178,7 @@ pub mod by_combine_out_trade_no {
         /// 标价金额
         ///
         /// Example: `100`
-        pub total_amount: i64,
+        pub total_amount: Option<i64>,
         /// 标价币种
         ///
         /// Example: `CNY`
@@ -186,7 +186,7 @@ pub mod by_combine_out_trade_no {
         /// 现金支付金额
         ///
         /// Example: `10`
-        pub payer_amount: i64,
+        pub payer_amount: Option<i64>,
         /// 现金支付币种
         ///
         /// Example: `CNY`
@@ -197,9 +197,9 @@ pub mod by_combine_out_trade_no {
         pub settlement_rate: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(GetResponseSubOrdersAmount {
-        total_amount: "total_amount" req req,
+        total_amount: "total_amount" opt opt,
         currency: "currency" opt opt,
-        payer_amount: "payer_amount" req req,
+        payer_amount: "payer_amount" opt opt,
         payer_currency: "payer_currency" opt opt,
         settlement_rate: "settlement_rate" opt opt,
     });
@@ -250,15 +250,15 @@ pub mod by_combine_out_trade_no {
         /// 商品编码
         ///
         /// Example: `商品编码`
-        pub goods_id: String,
+        pub goods_id: Option<String>,
         /// 商品数量
         ///
         /// Example: `1`
-        pub quantity: i64,
+        pub quantity: Option<i64>,
         /// 商品单价
         ///
         /// Example: `828800`
-        pub unit_price: i64,
+        pub unit_price: Option<i64>,
         /// 商品优惠金额
         ///
         /// Example: `1`
@@ -269,9 +269,9 @@ pub mod by_combine_out_trade_no {
         pub goods_remark: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseSubOrdersPromotionDetailGoodsDetail {
-        goods_id: "goods_id" req req,
-        quantity: "quantity" req req,
-        unit_price: "unit_price" req req,
+        goods_id: "goods_id" opt opt,
+        quantity: "quantity" opt opt,
+        unit_price: "unit_price" opt opt,
         discount_amount: "discount_amount" opt opt,
         goods_remark: "goods_remark" opt opt,
     });

@@ -51,10 +51,10 @@ pub mod merchants {
         /// 核实单号
         ///
         /// Example: `28011678863778000000123124312`
-        pub verification_id: String,
+        pub verification_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        verification_id: "verification_id" req req,
+        verification_id: "verification_id" opt opt,
     });
     /// `/v3/compliance/inactive-merchant-identity-verification/merchants/{sub_mchid}`
     pub mod by_sub_mchid {
@@ -101,7 +101,7 @@ pub mod merchants {
                     }
                 }
                 /// The response of `GET /v3/compliance/inactive-merchant-identity-verification/merchants/{sub_mchid}/verifications/{verification_id}` (查询不活跃商户身份核实结果).
-                #[derive(Clone, Debug, PartialEq)]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponse {
                     /// 特约商户号
                     ///
@@ -114,7 +114,7 @@ pub mod merchants {
                     /// 核实单状态
                     ///
                     /// Example: `PROCESSING`
-                    pub state: GetResponseState,
+                    pub state: Option<GetResponseState>,
                     /// 失败原因
                     ///
                     /// Example: `MATERIALS_ABNORMAL`
@@ -127,7 +127,7 @@ pub mod merchants {
                 ::wechatpay::runtime::json_object!(GetResponse {
                     sub_mchid: "sub_mchid" req req,
                     verification_id: "verification_id" req req,
-                    state: "state" req req,
+                    state: "state" opt opt,
                     fail_reason: "fail_reason" opt opt,
                     create_time: "create_time" opt opt,
                     finish_time: "finish_time" opt opt,

@@ -209,14 +209,14 @@ pub mod contracts {
             /// 预签约码
             ///
             /// Example: `example_presign_token`
-            pub presign_token: String,
+            pub presign_token: Option<String>,
             /// 跳转到的签约服务提供方
             ///
             /// Example: `example_redirect_service`
             pub redirect_service: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            presign_token: "presign_token" req req,
+            presign_token: "presign_token" opt opt,
             redirect_service: "redirect_service" opt opt,
         });
     }
@@ -236,16 +236,16 @@ pub mod contracts {
             }
         }
         /// The response of `GET /v3/credit-repayment/partner/contracts/{out_contract_code}` (查询自动还款协议).
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 协议ID
             ///
             /// Example: `100005698`
-            pub contract_id: String,
+            pub contract_id: Option<String>,
             /// 模板ID
             ///
             /// Example: `123`
-            pub plan_id: String,
+            pub plan_id: Option<String>,
             /// 服务商签约协议号
             ///
             /// Example: `100001256`
@@ -253,11 +253,11 @@ pub mod contracts {
             /// 用户展示名称
             ///
             /// Example: `*明`
-            pub display_name: String,
+            pub display_name: Option<String>,
             /// 协议状态
             ///
             /// Example: `CONTRACT_STATE_INVALID`
-            pub contract_state: GetResponseContractState,
+            pub contract_state: Option<GetResponseContractState>,
             /// 协议签署时间
             ///
             /// Example: `2021-11-20T13:29:35+08:00`
@@ -289,14 +289,14 @@ pub mod contracts {
             /// 还款金额上限
             ///
             /// Example: `10000`
-            pub repayment_amount_limit: i64,
+            pub repayment_amount_limit: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            contract_id: "contract_id" req req,
-            plan_id: "plan_id" req req,
+            contract_id: "contract_id" opt opt,
+            plan_id: "plan_id" opt opt,
             out_contract_code: "out_contract_code" req req,
-            display_name: "display_name" req req,
-            contract_state: "contract_state" req req,
+            display_name: "display_name" opt opt,
+            contract_state: "contract_state" opt opt,
             contract_signed_time: "contract_signed_time" opt opt,
             contract_terminated_time: "contract_terminated_time" opt opt,
             contract_terminated_mode: "contract_terminated_mode" opt opt,
@@ -304,7 +304,7 @@ pub mod contracts {
             repayment_day: "repayment_day" opt opt,
             openid: "openid" opt opt,
             appid: "appid" opt opt,
-            repayment_amount_limit: "repayment_amount_limit" req req,
+            repayment_amount_limit: "repayment_amount_limit" opt opt,
         });
         /// 协议状态
         ///
@@ -460,10 +460,10 @@ pub mod contracts {
             /// 拉起微信支付签约页的URL
             ///
             /// Example: `https://payapp.weixin.qq.com/xxx?presign_token=wx12334`
-            pub redirect_url: String,
+            pub redirect_url: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            redirect_url: "redirect_url" req req,
+            redirect_url: "redirect_url" opt opt,
         });
     }
     /// `/v3/credit-repayment/partner/contracts/terminate`
@@ -513,7 +513,78 @@ pub mod contracts {
             contract_info: "contract_info" opt opt,
         });
         /// 协议信息
-        pub type PostResponseContractInfo = crate::v3::credit_repayment::partner::contracts::by_out_contract_code::GetResponse;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct PostResponseContractInfo {
+            /// 协议ID
+            ///
+            /// Example: `100005698`
+            pub contract_id: Option<String>,
+            /// 模板ID
+            ///
+            /// Example: `123`
+            pub plan_id: Option<String>,
+            /// 服务商签约协议号
+            ///
+            /// Example: `100001256`
+            pub out_contract_code: Option<String>,
+            /// 用户展示名称
+            ///
+            /// Example: `*明`
+            pub display_name: Option<String>,
+            /// 协议状态
+            ///
+            /// Example: `CONTRACT_STATE_INVALID`
+            pub contract_state: Option<PostResponseContractInfoContractState>,
+            /// 协议签署时间
+            ///
+            /// Example: `2021-11-20T13:29:35+08:00`
+            pub contract_signed_time: Option<String>,
+            /// 协议解约时间
+            ///
+            /// Example: `2021-11-20T13:29:35+08:00`
+            pub contract_terminated_time: Option<String>,
+            /// 协议解约方式
+            ///
+            /// Example: `TERMINATION_MODE_BY_USER`
+            pub contract_terminated_mode: Option<
+                PostResponseContractInfoContractTerminatedMode,
+            >,
+            /// 协议解约备注
+            ///
+            /// Example: `example_contract_termination_remark`
+            pub contract_termination_remark: Option<String>,
+            /// 还款日
+            ///
+            /// Example: `1`
+            pub repayment_day: Option<i64>,
+            /// 用户服务商标识
+            ///
+            /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+            pub openid: Option<String>,
+            /// 服务商AppID
+            ///
+            /// Example: `wxd678efh567hg6787`
+            pub appid: Option<String>,
+            /// 还款金额上限
+            ///
+            /// Example: `10000`
+            pub repayment_amount_limit: Option<i64>,
+        }
+        ::wechatpay::runtime::json_object!(PostResponseContractInfo {
+            contract_id: "contract_id" opt opt,
+            plan_id: "plan_id" opt opt,
+            out_contract_code: "out_contract_code" opt opt,
+            display_name: "display_name" opt opt,
+            contract_state: "contract_state" opt opt,
+            contract_signed_time: "contract_signed_time" opt opt,
+            contract_terminated_time: "contract_terminated_time" opt opt,
+            contract_terminated_mode: "contract_terminated_mode" opt opt,
+            contract_termination_remark: "contract_termination_remark" opt opt,
+            repayment_day: "repayment_day" opt opt,
+            openid: "openid" opt opt,
+            appid: "appid" opt opt,
+            repayment_amount_limit: "repayment_amount_limit" opt opt,
+        });
         /// 协议状态
         pub type PostResponseContractInfoContractState = crate::v3::credit_repayment::partner::contracts::by_out_contract_code::GetResponseContractState;
         /// 协议解约方式
@@ -588,7 +659,7 @@ pub mod deduct_orders {
         attach: "attach" opt opt,
     });
     /// The response of `POST /v3/credit-repayment/partner/deduct-orders` (发起还款).
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 商户侧交易单号
         ///
@@ -601,7 +672,7 @@ pub mod deduct_orders {
         /// 商户AppID
         ///
         /// Example: `wxcbda96de0b165486`
-        pub appid: String,
+        pub appid: Option<String>,
         /// 子商户AppID
         ///
         /// Example: `wxcbda96de0b165489`
@@ -609,7 +680,7 @@ pub mod deduct_orders {
         /// 用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        pub openid: String,
+        pub openid: Option<String>,
         /// 还款协议ID
         ///
         /// Example: `20251105000000123456789`
@@ -617,7 +688,7 @@ pub mod deduct_orders {
         /// 还款单状态
         ///
         /// Example: `DEDUCT_ORDER_STATE_PENDING`
-        pub order_state: PostResponseOrderState,
+        pub order_state: Option<PostResponseOrderState>,
         /// 还款金额
         ///
         /// Example: `10000`
@@ -642,11 +713,11 @@ pub mod deduct_orders {
     ::wechatpay::runtime::json_object!(PostResponse {
         out_trade_no: "out_trade_no" req req,
         out_record_id: "out_record_id" req req,
-        appid: "appid" req req,
+        appid: "appid" opt opt,
         sub_appid: "sub_appid" opt opt,
-        openid: "openid" req req,
+        openid: "openid" opt opt,
         contract_id: "contract_id" req req,
-        order_state: "order_state" req req,
+        order_state: "order_state" opt opt,
         deduct_amount: "deduct_amount" req req,
         pay_success_amount: "pay_success_amount" opt opt,
         description: "description" req req,
@@ -692,7 +763,71 @@ pub mod deduct_orders {
             }
         }
         /// The response of `GET /v3/credit-repayment/partner/deduct-orders/{out_trade_no}` (查询还款单).
-        pub type GetResponse = crate::v3::credit_repayment::partner::deduct_orders::PostResponse;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct GetResponse {
+            /// 商户侧交易单号
+            ///
+            /// Example: `1217752501201407033233368018`
+            pub out_trade_no: String,
+            /// 商户侧预约还款单号
+            ///
+            /// Example: `123456abcde`
+            pub out_record_id: Option<String>,
+            /// 商户AppID
+            ///
+            /// Example: `wxcbda96de0b165486`
+            pub appid: Option<String>,
+            /// 子商户AppID
+            ///
+            /// Example: `wxcbda96de0b165489`
+            pub sub_appid: Option<String>,
+            /// 用户标识
+            ///
+            /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+            pub openid: Option<String>,
+            /// 还款协议ID
+            ///
+            /// Example: `20251105000000123456789`
+            pub contract_id: Option<String>,
+            /// 还款单状态
+            ///
+            /// Example: `DEDUCT_ORDER_STATE_PENDING`
+            pub order_state: Option<GetResponseOrderState>,
+            /// 还款金额
+            ///
+            /// Example: `10000`
+            pub deduct_amount: Option<String>,
+            /// 实际还款金额
+            ///
+            /// Example: `10000`
+            pub pay_success_amount: Option<String>,
+            /// 产品描述
+            ///
+            /// Example: `信贷还款`
+            pub description: Option<String>,
+            /// 商户数据包
+            ///
+            /// Example: `备注`
+            pub attach: Option<String>,
+            /// 微信支付的支付单号
+            ///
+            /// Example: `1009660380201506130728806387`
+            pub transaction_id: Option<String>,
+        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            out_trade_no: "out_trade_no" req req,
+            out_record_id: "out_record_id" opt opt,
+            appid: "appid" opt opt,
+            sub_appid: "sub_appid" opt opt,
+            openid: "openid" opt opt,
+            contract_id: "contract_id" opt opt,
+            order_state: "order_state" opt opt,
+            deduct_amount: "deduct_amount" opt opt,
+            pay_success_amount: "pay_success_amount" opt opt,
+            description: "description" opt opt,
+            attach: "attach" opt opt,
+            transaction_id: "transaction_id" opt opt,
+        });
         /// 还款单状态
         pub type GetResponseOrderState = crate::v3::credit_repayment::partner::deduct_orders::PostResponseOrderState;
     }
@@ -812,11 +947,11 @@ pub mod schedule_records {
             /// 商户侧预约还款单号
             ///
             /// Example: `1234567abcde`
-            pub out_record_id: String,
+            pub out_record_id: Option<String>,
             /// 商户AppID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: String,
+            pub appid: Option<String>,
             /// 子商户AppID
             ///
             /// Example: `wxcbda96de0b165489`
@@ -828,29 +963,29 @@ pub mod schedule_records {
             /// 应还款金额
             ///
             /// Example: `10000`
-            pub repayment_amount: String,
+            pub repayment_amount: Option<String>,
             /// 最低还款金额
             ///
             /// Example: `2000`
-            pub min_repayment_amount: String,
+            pub min_repayment_amount: Option<String>,
             /// 还款日期
             ///
             /// Example: `2025-11-18`
-            pub repayment_date: String,
+            pub repayment_date: Option<String>,
             /// 用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            pub openid: String,
+            pub openid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponseScheduleRecords {
-            out_record_id: "out_record_id" req req,
-            appid: "appid" req req,
+            out_record_id: "out_record_id" opt opt,
+            appid: "appid" opt opt,
             sub_appid: "sub_appid" opt opt,
             contract_id: "contract_id" opt opt,
-            repayment_amount: "repayment_amount" req req,
-            min_repayment_amount: "min_repayment_amount" req req,
-            repayment_date: "repayment_date" req req,
-            openid: "openid" req req,
+            repayment_amount: "repayment_amount" opt opt,
+            min_repayment_amount: "min_repayment_amount" opt opt,
+            repayment_date: "repayment_date" opt opt,
+            openid: "openid" opt opt,
         });
     }
     /// `/v3/credit-repayment/partner/schedule-records/{out_record_id}`
@@ -886,6 +1021,50 @@ pub mod schedule_records {
             contract_id: "contract_id" skip req,
         });
         /// The response of `GET /v3/credit-repayment/partner/schedule-records/{out_record_id}` (查询预约还款记录).
-        pub type GetResponse = crate::v3::credit_repayment::partner::schedule_records::batch_create::PostResponseScheduleRecords;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct GetResponse {
+            /// 商户侧预约还款单号
+            ///
+            /// Example: `1234567abcde`
+            pub out_record_id: String,
+            /// 商户AppID
+            ///
+            /// Example: `wxd678efh567hg6787`
+            pub appid: Option<String>,
+            /// 子商户AppID
+            ///
+            /// Example: `wxcbda96de0b165489`
+            pub sub_appid: Option<String>,
+            /// 还款协议ID
+            ///
+            /// Example: `20251105000000123456789`
+            pub contract_id: Option<String>,
+            /// 应还款金额
+            ///
+            /// Example: `10000`
+            pub repayment_amount: Option<String>,
+            /// 最低还款金额
+            ///
+            /// Example: `2000`
+            pub min_repayment_amount: Option<String>,
+            /// 还款日期
+            ///
+            /// Example: `2025-11-18`
+            pub repayment_date: Option<String>,
+            /// 用户标识
+            ///
+            /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+            pub openid: Option<String>,
+        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            out_record_id: "out_record_id" req req,
+            appid: "appid" opt opt,
+            sub_appid: "sub_appid" opt opt,
+            contract_id: "contract_id" opt opt,
+            repayment_amount: "repayment_amount" opt opt,
+            min_repayment_amount: "min_repayment_amount" opt opt,
+            repayment_date: "repayment_date" opt opt,
+            openid: "openid" opt opt,
+        });
     }
 }

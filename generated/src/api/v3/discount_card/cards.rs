@@ -56,10 +56,10 @@ pub struct PostResponse {
     /// 预领卡请求token
     ///
     /// Example: `zyx53Nkey8o4bHpxTQvd8m7e92nG5mG2`
-    pub prepare_card_token: String,
+    pub prepare_card_token: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    prepare_card_token: "prepare_card_token" req req,
+    prepare_card_token: "prepare_card_token" opt opt,
 });
 /// `/v3/discount-card/cards/{out_card_code}`
 pub mod by_out_card_code {
@@ -87,15 +87,15 @@ pub mod by_out_card_code {
         /// 先享卡ID
         ///
         /// Example: `233bcbf407e87789b8e471f251774f95`
-        pub card_id: String,
+        pub card_id: Option<String>,
         /// 先享卡模板ID
         ///
         /// Example: `87789b2f25177433bcbf407e8e471f95`
-        pub card_template_id: String,
+        pub card_template_id: Option<String>,
         /// 用户标识
         ///
         /// Example: `oUpF8uMuAJ2pxb1Q9zNjWeS6o`
-        pub openid: String,
+        pub openid: Option<String>,
         /// 商户领卡号
         ///
         /// Example: `6e8369071cd942c0476613f9d1ce9ca3`
@@ -103,17 +103,17 @@ pub mod by_out_card_code {
         /// 公众账号ID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: String,
+        pub appid: Option<String>,
         /// 商户号
         ///
         /// Example: `1230000109`
-        pub mchid: String,
+        pub mchid: Option<String>,
         /// 约定时间期限
-        pub time_range: GetResponseTimeRange,
+        pub time_range: Option<GetResponseTimeRange>,
         /// 状态
         ///
         /// Example: `ONGOING`
-        pub state: String,
+        pub state: Option<String>,
         /// 未完成约定原因
         ///
         /// Example: `DUE_TO_QUIT`
@@ -127,7 +127,7 @@ pub mod by_out_card_code {
         /// 创卡时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub create_time: String,
+        pub create_time: Option<String>,
         /// 目标列表
         pub objectives: Option<Vec<GetResponseObjectives>>,
         /// 优惠列表
@@ -138,18 +138,18 @@ pub mod by_out_card_code {
         pub sharer_openid: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        card_id: "card_id" req req,
-        card_template_id: "card_template_id" req req,
-        openid: "openid" req req,
+        card_id: "card_id" opt opt,
+        card_template_id: "card_template_id" opt opt,
+        openid: "openid" opt opt,
         out_card_code: "out_card_code" req req,
-        appid: "appid" req req,
-        mchid: "mchid" req req,
-        time_range: "time_range" req req,
-        state: "state" req req,
+        appid: "appid" opt opt,
+        mchid: "mchid" opt opt,
+        time_range: "time_range" opt opt,
+        state: "state" opt opt,
         unfinished_reason: "unfinished_reason" opt opt,
         total_amount: "total_amount" opt opt,
         pay_information: "pay_information" opt opt,
-        create_time: "create_time" req req,
+        create_time: "create_time" opt opt,
         objectives: "objectives" opt opt,
         rewards: "rewards" opt opt,
         sharer_openid: "sharer_openid" opt opt,
@@ -160,19 +160,19 @@ pub mod by_out_card_code {
         /// 目标ID
         ///
         /// Example: `123456`
-        pub objective_id: String,
+        pub objective_id: Option<String>,
         /// 目标名称
         ///
         /// Example: `一周购买三次商品`
-        pub name: String,
+        pub name: Option<String>,
         /// 目标数量
         ///
         /// Example: `1`
-        pub count: i64,
+        pub count: Option<i64>,
         /// 目标单位
         ///
         /// Example: `次`
-        pub unit: String,
+        pub unit: Option<String>,
         /// 目标描述
         ///
         /// Example: `特价商品`
@@ -183,10 +183,10 @@ pub mod by_out_card_code {
         >,
     }
     ::wechatpay::runtime::json_object!(GetResponseObjectives {
-        objective_id: "objective_id" req req,
-        name: "name" req req,
-        count: "count" req req,
-        unit: "unit" req req,
+        objective_id: "objective_id" opt opt,
+        name: "name" opt opt,
+        count: "count" opt opt,
+        unit: "unit" opt opt,
         description: "description" opt opt,
         objective_completion_records: "objective_completion_records" opt opt,
     });
@@ -196,39 +196,39 @@ pub mod by_out_card_code {
         /// 目标完成流水号
         ///
         /// Example: `578354545`
-        pub objective_completion_serial_no: String,
+        pub objective_completion_serial_no: Option<String>,
         /// 目标ID
         ///
         /// Example: `123456`
-        pub objective_id: String,
+        pub objective_id: Option<String>,
         /// 目标完成时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub completion_time: String,
+        pub completion_time: Option<String>,
         /// 目标完成类型
         ///
         /// Example: `INCREASE`
-        pub completion_type: String,
+        pub completion_type: Option<String>,
         /// 目标完成描述
         ///
         /// Example: `购买商品`
-        pub description: String,
+        pub description: Option<String>,
         /// 目标完成数量
         ///
         /// Example: `1`
-        pub completion_count: i64,
+        pub completion_count: Option<i64>,
         /// 备注说明
         ///
         /// Example: `特价商品`
         pub remark: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseObjectivesObjectiveCompletionRecords {
-        objective_completion_serial_no: "objective_completion_serial_no" req req,
-        objective_id: "objective_id" req req,
-        completion_time: "completion_time" req req,
-        completion_type: "completion_type" req req,
-        description: "description" req req,
-        completion_count: "completion_count" req req,
+        objective_completion_serial_no: "objective_completion_serial_no" opt opt,
+        objective_id: "objective_id" opt opt,
+        completion_time: "completion_time" opt opt,
+        completion_type: "completion_type" opt opt,
+        description: "description" opt opt,
+        completion_count: "completion_count" opt opt,
         remark: "remark" opt opt,
     });
     /// 用户退回优惠的付款信息
@@ -237,11 +237,11 @@ pub mod by_out_card_code {
         /// 付款金额
         ///
         /// Example: `100`
-        pub pay_amount: i64,
+        pub pay_amount: Option<i64>,
         /// 付款状态
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub pay_state: String,
+        pub pay_state: Option<String>,
         /// 微信支付订单号
         ///
         /// Example: `1009660380201506130728806387`
@@ -252,8 +252,8 @@ pub mod by_out_card_code {
         pub pay_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponsePayInformation {
-        pay_amount: "pay_amount" req req,
-        pay_state: "pay_state" req req,
+        pay_amount: "pay_amount" opt opt,
+        pay_state: "pay_state" opt opt,
         transaction_id: "transaction_id" opt opt,
         pay_time: "pay_time" opt opt,
     });
@@ -263,27 +263,27 @@ pub mod by_out_card_code {
         /// 优惠ID
         ///
         /// Example: `123456`
-        pub reward_id: String,
+        pub reward_id: Option<String>,
         /// 优惠名称
         ///
         /// Example: `八折优惠`
-        pub name: String,
+        pub name: Option<String>,
         /// 优惠数量类型
         ///
         /// Example: `COUNT_LIMIT`
-        pub count_type: String,
+        pub count_type: Option<String>,
         /// 优惠数量
         ///
         /// Example: `1`
-        pub count: i64,
+        pub count: Option<i64>,
         /// 优惠单位
         ///
         /// Example: `个`
-        pub unit: String,
+        pub unit: Option<String>,
         /// 优惠金额
         ///
         /// Example: `100`
-        pub amount: i64,
+        pub amount: Option<i64>,
         /// 优惠描述
         ///
         /// Example: `特价商品优惠`
@@ -292,12 +292,12 @@ pub mod by_out_card_code {
         pub reward_usage_records: Option<Vec<GetResponseRewardsRewardUsageRecords>>,
     }
     ::wechatpay::runtime::json_object!(GetResponseRewards {
-        reward_id: "reward_id" req req,
-        name: "name" req req,
-        count_type: "count_type" req req,
-        count: "count" req req,
-        unit: "unit" req req,
-        amount: "amount" req req,
+        reward_id: "reward_id" opt opt,
+        name: "name" opt opt,
+        count_type: "count_type" opt opt,
+        count: "count" opt opt,
+        unit: "unit" opt opt,
+        amount: "amount" opt opt,
         description: "description" opt opt,
         reward_usage_records: "reward_usage_records" opt opt,
     });
@@ -307,44 +307,44 @@ pub mod by_out_card_code {
         /// 优惠使用记录流水号
         ///
         /// Example: `578354`
-        pub reward_usage_serial_no: String,
+        pub reward_usage_serial_no: Option<String>,
         /// 优惠ID
         ///
         /// Example: `123456`
-        pub reward_id: String,
+        pub reward_id: Option<String>,
         /// 优惠使用时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub usage_time: String,
+        pub usage_time: Option<String>,
         /// 优惠使用类型
         ///
         /// Example: `INCREASE`
-        pub usage_type: String,
+        pub usage_type: Option<String>,
         /// 优惠使用描述
         ///
         /// Example: `购买商品`
-        pub description: String,
+        pub description: Option<String>,
         /// 优惠使用数量
         ///
         /// Example: `1`
-        pub usage_count: i64,
+        pub usage_count: Option<i64>,
         /// 优惠金额
         ///
         /// Example: `100`
-        pub amount: i64,
+        pub amount: Option<i64>,
         /// 备注说明
         ///
         /// Example: `特价商品`
         pub remark: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseRewardsRewardUsageRecords {
-        reward_usage_serial_no: "reward_usage_serial_no" req req,
-        reward_id: "reward_id" req req,
-        usage_time: "usage_time" req req,
-        usage_type: "usage_type" req req,
-        description: "description" req req,
-        usage_count: "usage_count" req req,
-        amount: "amount" req req,
+        reward_usage_serial_no: "reward_usage_serial_no" opt opt,
+        reward_id: "reward_id" opt opt,
+        usage_time: "usage_time" opt opt,
+        usage_type: "usage_type" opt opt,
+        description: "description" opt opt,
+        usage_count: "usage_count" opt opt,
+        amount: "amount" opt opt,
         remark: "remark" opt opt,
     });
     /// 约定时间期限
@@ -353,15 +353,15 @@ pub mod by_out_card_code {
         /// 约定开始时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub begin_time: String,
+        pub begin_time: Option<String>,
         /// 约定结束时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub end_time: String,
+        pub end_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseTimeRange {
-        begin_time: "begin_time" req req,
-        end_time: "end_time" req req,
+        begin_time: "begin_time" opt opt,
+        end_time: "end_time" opt opt,
     });
     /// `/v3/discount-card/cards/{out_card_code}/add-user-records`
     pub mod add_user_records {
@@ -404,7 +404,46 @@ pub mod by_out_card_code {
             reward_usage_records: "reward_usage_records" opt opt,
         });
         /// PostRequestObjectiveCompletionRecords
-        pub type PostRequestObjectiveCompletionRecords = crate::v3::discount_card::cards::by_out_card_code::GetResponseObjectivesObjectiveCompletionRecords;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct PostRequestObjectiveCompletionRecords {
+            /// 目标完成流水号
+            ///
+            /// Example: `578354545`
+            pub objective_completion_serial_no: String,
+            /// 目标ID
+            ///
+            /// Example: `123456`
+            pub objective_id: String,
+            /// 目标完成时间
+            ///
+            /// Example: `2015-05-20T13:29:35.120+08:00`
+            pub completion_time: String,
+            /// 目标完成类型
+            ///
+            /// Example: `INCREASE`
+            pub completion_type: String,
+            /// 目标完成描述
+            ///
+            /// Example: `购买商品`
+            pub description: String,
+            /// 目标完成数量
+            ///
+            /// Example: `1`
+            pub completion_count: i64,
+            /// 备注说明
+            ///
+            /// Example: `特价商品`
+            pub remark: Option<String>,
+        }
+        ::wechatpay::runtime::json_object!(PostRequestObjectiveCompletionRecords {
+            objective_completion_serial_no: "objective_completion_serial_no" req req,
+            objective_id: "objective_id" req req,
+            completion_time: "completion_time" req req,
+            completion_type: "completion_type" req req,
+            description: "description" req req,
+            completion_count: "completion_count" req req,
+            remark: "remark" opt opt,
+        });
         /// PostRequestRewardUsageRecords
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestRewardUsageRecords {

@@ -44,7 +44,7 @@ pub mod by_out_order_no {
         }
     }
     /// The response of `GET /v3/discount-card/orders/{out_order_no}` (通过先享卡订单号查询订单API).
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 先享卡订单号
         ///
@@ -53,23 +53,23 @@ pub mod by_out_order_no {
         /// 先享卡ID
         ///
         /// Example: `87789b2f25177433bcbf407e8e471f95`
-        pub discount_card_id: String,
+        pub discount_card_id: Option<String>,
         /// 商户订单号
         ///
         /// Example: `6e8369071cd942c0476613f9d1ce9ca3`
-        pub out_trade_no: String,
+        pub out_trade_no: Option<String>,
         /// 公众账号ID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: String,
+        pub appid: Option<String>,
         /// 服务ID
         ///
         /// Example: `500001`
-        pub service_id: String,
+        pub service_id: Option<String>,
         /// 微信支付服务订单号
         ///
         /// Example: `15646546545165651651`
-        pub order_id: String,
+        pub order_id: Option<String>,
         /// 微信支付交易单号
         ///
         /// Example: `1009660380201506130728806387`
@@ -77,31 +77,31 @@ pub mod by_out_order_no {
         /// 用户标识
         ///
         /// Example: `oUpF8uMuAJ2pxb1Q9zNjWeS6o`
-        pub openid: String,
+        pub openid: Option<String>,
         /// 先享卡开始时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub card_begin_time: String,
+        pub card_begin_time: Option<String>,
         /// 先享卡结束时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub card_end_time: String,
+        pub card_end_time: Option<String>,
         /// 先享卡名称
         ///
         /// Example: `五一品牌活动`
-        pub card_name: String,
+        pub card_name: Option<String>,
         /// 目标描述
         ///
         /// Example: `购买商品3次`
-        pub objective_description: String,
+        pub objective_description: Option<String>,
         /// 奖励描述
         ///
         /// Example: `每次减5元`
-        pub reward_description: String,
+        pub reward_description: Option<String>,
         /// 预估奖励金额
         ///
         /// Example: `1000`
-        pub estimated_reward_amount: i64,
+        pub estimated_reward_amount: Option<i64>,
         /// 线上使用说明
         ///
         /// Example: `仅限商户APP使用`
@@ -111,7 +111,7 @@ pub mod by_out_order_no {
         /// Example: `仅限商户门店使用`
         pub offline_instructions: Option<String>,
         /// 订单状态
-        pub state: crate::types::PayScoreDiscountCardOrderState,
+        pub state: Option<crate::types::PayScoreDiscountCardOrderState>,
         /// 总金额
         ///
         /// Example: `1000`
@@ -127,7 +127,7 @@ pub mod by_out_order_no {
         /// 创建时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub create_time: String,
+        pub create_time: Option<String>,
         /// 支付时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
@@ -139,41 +139,41 @@ pub mod by_out_order_no {
     }
     ::wechatpay::runtime::json_object!(GetResponse {
         out_order_no: "out_order_no" req req,
-        discount_card_id: "discount_card_id" req req,
-        out_trade_no: "out_trade_no" req req,
-        appid: "appid" req req,
-        service_id: "service_id" req req,
-        order_id: "order_id" req req,
+        discount_card_id: "discount_card_id" opt opt,
+        out_trade_no: "out_trade_no" opt opt,
+        appid: "appid" opt opt,
+        service_id: "service_id" opt opt,
+        order_id: "order_id" opt opt,
         transaction_id: "transaction_id" opt opt,
-        openid: "openid" req req,
-        card_begin_time: "card_begin_time" req req,
-        card_end_time: "card_end_time" req req,
-        card_name: "card_name" req req,
-        objective_description: "objective_description" req req,
-        reward_description: "reward_description" req req,
-        estimated_reward_amount: "estimated_reward_amount" req req,
+        openid: "openid" opt opt,
+        card_begin_time: "card_begin_time" opt opt,
+        card_end_time: "card_end_time" opt opt,
+        card_name: "card_name" opt opt,
+        objective_description: "objective_description" opt opt,
+        reward_description: "reward_description" opt opt,
+        estimated_reward_amount: "estimated_reward_amount" opt opt,
         online_instructions: "online_instructions" opt opt,
         offline_instructions: "offline_instructions" opt opt,
-        state: "state" req req,
+        state: "state" opt opt,
         total_amount: "total_amount" opt opt,
         deduction_amount: "deduction_amount" opt opt,
         settlement_amount: "settlement_amount" opt opt,
-        create_time: "create_time" req req,
+        create_time: "create_time" opt opt,
         pay_time: "pay_time" opt opt,
         objectives: "objectives" opt opt,
         rewards: "rewards" opt opt,
     });
     /// GetResponseObjectives
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseObjectives {
         /// 目标流水号
         ///
         /// Example: `578354545`
-        pub objective_serial_no: String,
+        pub objective_serial_no: Option<String>,
         /// 先享卡目标ID
         ///
         /// Example: `123456`
-        pub objective_id: i64,
+        pub objective_id: Option<i64>,
         /// 目标名称
         ///
         /// Example: `一周购买三次商品`
@@ -185,44 +185,46 @@ pub mod by_out_order_no {
         /// 履约描述
         ///
         /// Example: `购买商品`
-        pub performance_description: String,
+        pub performance_description: Option<String>,
         /// 履约类型
-        pub performance_type: crate::types::PayScoreDiscountCardOrderPerformanceType,
+        pub performance_type: Option<
+            crate::types::PayScoreDiscountCardOrderPerformanceType,
+        >,
         /// 目标数量
         ///
         /// Example: `1`
-        pub count: i64,
+        pub count: Option<i64>,
         /// 履约时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub performance_time: String,
+        pub performance_time: Option<String>,
         /// 备注说明
         ///
         /// Example: `特价商品`
         pub remark: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseObjectives {
-        objective_serial_no: "objective_serial_no" req req,
-        objective_id: "objective_id" req req,
+        objective_serial_no: "objective_serial_no" opt opt,
+        objective_id: "objective_id" opt opt,
         name: "name" opt opt,
         unit: "unit" opt opt,
-        performance_description: "performance_description" req req,
-        performance_type: "performance_type" req req,
-        count: "count" req req,
-        performance_time: "performance_time" req req,
+        performance_description: "performance_description" opt opt,
+        performance_type: "performance_type" opt opt,
+        count: "count" opt opt,
+        performance_time: "performance_time" opt opt,
         remark: "remark" opt opt,
     });
     /// GetResponseRewards
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseRewards {
         /// 奖励流水号
         ///
         /// Example: `578354`
-        pub reward_serial_no: String,
+        pub reward_serial_no: Option<String>,
         /// 先享卡奖励ID
         ///
         /// Example: `123456`
-        pub reward_id: i64,
+        pub reward_id: Option<i64>,
         /// 奖励名称
         ///
         /// Example: `八折优惠`
@@ -234,36 +236,36 @@ pub mod by_out_order_no {
         /// 奖励描述
         ///
         /// Example: `购买商品`
-        pub description: String,
+        pub description: Option<String>,
         /// 奖励类型
-        pub reward_type: crate::types::PayScoreDiscountCardOrderRewardType,
+        pub reward_type: Option<crate::types::PayScoreDiscountCardOrderRewardType>,
         /// 奖励数量
         ///
         /// Example: `1`
-        pub count: i64,
+        pub count: Option<i64>,
         /// 奖励金额
         ///
         /// Example: `100`
-        pub amount: i64,
+        pub amount: Option<i64>,
         /// 奖励时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub reward_time: String,
+        pub reward_time: Option<String>,
         /// 备注说明
         ///
         /// Example: `特价商品`
         pub remark: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseRewards {
-        reward_serial_no: "reward_serial_no" req req,
-        reward_id: "reward_id" req req,
+        reward_serial_no: "reward_serial_no" opt opt,
+        reward_id: "reward_id" opt opt,
         name: "name" opt opt,
         unit: "unit" opt opt,
-        description: "description" req req,
-        reward_type: "reward_type" req req,
-        count: "count" req req,
-        amount: "amount" req req,
-        reward_time: "reward_time" req req,
+        description: "description" opt opt,
+        reward_type: "reward_type" opt opt,
+        count: "count" opt opt,
+        amount: "amount" opt opt,
+        reward_time: "reward_time" opt opt,
         remark: "remark" opt opt,
     });
     /// The request of `PATCH /v3/discount-card/orders/{out_order_no}` (更新先享卡订单API).
@@ -371,11 +373,11 @@ pub mod by_out_order_no {
         /// 微信支付服务订单号
         ///
         /// Example: `15646546545165651651`
-        pub order_id: String,
+        pub order_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PatchResponse {
         out_order_no: "out_order_no" req req,
-        order_id: "order_id" req req,
+        order_id: "order_id" opt opt,
     });
 }
 /// `/v3/discount-card/orders/out-trade-no`
@@ -409,7 +411,125 @@ pub mod out_trade_no {
             }
         }
         /// The response of `GET /v3/discount-card/orders/out-trade-no/{out_trade_no}` (通过先享卡订单号查询订单API).
-        pub type GetResponse = crate::v3::discount_card::orders::by_out_order_no::GetResponse;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct GetResponse {
+            /// 先享卡订单号
+            ///
+            /// Example: `233bcbf407e87789b8e471f251774f95`
+            pub out_order_no: Option<String>,
+            /// 先享卡ID
+            ///
+            /// Example: `87789b2f25177433bcbf407e8e471f95`
+            pub discount_card_id: Option<String>,
+            /// 商户订单号
+            ///
+            /// Example: `6e8369071cd942c0476613f9d1ce9ca3`
+            pub out_trade_no: String,
+            /// 公众账号ID
+            ///
+            /// Example: `wxd678efh567hg6787`
+            pub appid: Option<String>,
+            /// 服务ID
+            ///
+            /// Example: `500001`
+            pub service_id: Option<String>,
+            /// 微信支付服务订单号
+            ///
+            /// Example: `15646546545165651651`
+            pub order_id: Option<String>,
+            /// 微信支付交易单号
+            ///
+            /// Example: `1009660380201506130728806387`
+            pub transaction_id: Option<String>,
+            /// 用户标识
+            ///
+            /// Example: `oUpF8uMuAJ2pxb1Q9zNjWeS6o`
+            pub openid: Option<String>,
+            /// 先享卡开始时间
+            ///
+            /// Example: `2015-05-20T13:29:35.120+08:00`
+            pub card_begin_time: Option<String>,
+            /// 先享卡结束时间
+            ///
+            /// Example: `2015-05-20T13:29:35.120+08:00`
+            pub card_end_time: Option<String>,
+            /// 先享卡名称
+            ///
+            /// Example: `五一品牌活动`
+            pub card_name: Option<String>,
+            /// 目标描述
+            ///
+            /// Example: `购买商品3次`
+            pub objective_description: Option<String>,
+            /// 奖励描述
+            ///
+            /// Example: `每次减5元`
+            pub reward_description: Option<String>,
+            /// 预估奖励金额
+            ///
+            /// Example: `1000`
+            pub estimated_reward_amount: Option<i64>,
+            /// 线上使用说明
+            ///
+            /// Example: `仅限商户APP使用`
+            pub online_instructions: Option<String>,
+            /// 线下使用说明
+            ///
+            /// Example: `仅限商户门店使用`
+            pub offline_instructions: Option<String>,
+            /// 订单状态
+            pub state: Option<crate::types::PayScoreDiscountCardOrderState>,
+            /// 总金额
+            ///
+            /// Example: `1000`
+            pub total_amount: Option<i64>,
+            /// 扣除金额
+            ///
+            /// Example: `1000`
+            pub deduction_amount: Option<i64>,
+            /// 结算金额
+            ///
+            /// Example: `1000`
+            pub settlement_amount: Option<i64>,
+            /// 创建时间
+            ///
+            /// Example: `2015-05-20T13:29:35.120+08:00`
+            pub create_time: Option<String>,
+            /// 支付时间
+            ///
+            /// Example: `2015-05-20T13:29:35.120+08:00`
+            pub pay_time: Option<String>,
+            /// 目标达成明细列表
+            pub objectives: Option<Vec<GetResponseObjectives>>,
+            /// 奖励明细列表
+            pub rewards: Option<Vec<GetResponseRewards>>,
+        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            out_order_no: "out_order_no" opt opt,
+            discount_card_id: "discount_card_id" opt opt,
+            out_trade_no: "out_trade_no" req req,
+            appid: "appid" opt opt,
+            service_id: "service_id" opt opt,
+            order_id: "order_id" opt opt,
+            transaction_id: "transaction_id" opt opt,
+            openid: "openid" opt opt,
+            card_begin_time: "card_begin_time" opt opt,
+            card_end_time: "card_end_time" opt opt,
+            card_name: "card_name" opt opt,
+            objective_description: "objective_description" opt opt,
+            reward_description: "reward_description" opt opt,
+            estimated_reward_amount: "estimated_reward_amount" opt opt,
+            online_instructions: "online_instructions" opt opt,
+            offline_instructions: "offline_instructions" opt opt,
+            state: "state" opt opt,
+            total_amount: "total_amount" opt opt,
+            deduction_amount: "deduction_amount" opt opt,
+            settlement_amount: "settlement_amount" opt opt,
+            create_time: "create_time" opt opt,
+            pay_time: "pay_time" opt opt,
+            objectives: "objectives" opt opt,
+            rewards: "rewards" opt opt,
+        });
         /// GetResponseObjectives
         pub type GetResponseObjectives = crate::v3::discount_card::orders::by_out_order_no::GetResponseObjectives;
         /// GetResponseRewards

@@ -79,11 +79,11 @@ pub mod contracts {
             /// 服务商商户号
             ///
             /// Example: `10000098`
-            pub mchid: String,
+            pub mchid: Option<String>,
             /// 用户标识
             ///
             /// Example: `onqOjjmM1tad-3ROpncN-yUfa6ua`
-            pub openid: String,
+            pub openid: Option<String>,
             /// 特约商户号
             ///
             /// Example: `1900000109`
@@ -95,14 +95,14 @@ pub mod contracts {
             /// 协议状态
             ///
             /// Example: `DELETED`
-            pub contract_state: String,
+            pub contract_state: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            mchid: "mchid" req req,
-            openid: "openid" req req,
+            mchid: "mchid" opt opt,
+            openid: "openid" opt opt,
             sub_mchid: "sub_mchid" opt opt,
             contract_id: "contract_id" opt opt,
-            contract_state: "contract_state" req req,
+            contract_state: "contract_state" opt opt,
         });
         /// `/v3/ebike/charge/contracts/{contract_id}/confirm`
         pub mod confirm {
@@ -182,10 +182,10 @@ pub mod contracts {
                 /// 用户充电代扣凭证
                 ///
                 /// Example: `sdjf23kdsHJfdksj8dj`
-                pub charging_token: String,
+                pub charging_token: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                charging_token: "charging_token" req req,
+                charging_token: "charging_token" opt opt,
             });
         }
     }
@@ -248,10 +248,10 @@ pub mod contracts {
             /// 预开通ID
             ///
             /// Example: `sdjf23kdsHJfdksj8djsK98HJio5hdI0`
-            pub preopen_id: String,
+            pub preopen_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            preopen_id: "preopen_id" req req,
+            preopen_id: "preopen_id" opt opt,
         });
     }
 }
@@ -423,14 +423,14 @@ pub mod transactions {
         /// 受理状态
         ///
         /// Example: `SUCCESS - 受理成功`
-        pub accept_state: String,
+        pub accept_state: Option<String>,
         /// 订单创建时间
         ///
         /// Example: `2017-08-26T10:43:39+08:00`
         pub create_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        accept_state: "accept_state" req req,
+        accept_state: "accept_state" opt opt,
         create_time: "create_time" opt opt,
     });
     /// `/v3/ebike/charge/transactions/id`
@@ -477,7 +477,7 @@ pub mod transactions {
                 /// 商户号
                 ///
                 /// Example: `1230000109`
-                pub mchid: String,
+                pub mchid: Option<String>,
                 /// 特约商户号
                 ///
                 /// Example: `1900000109`
@@ -485,7 +485,7 @@ pub mod transactions {
                 /// 服务商公众号ID
                 ///
                 /// Example: `wxd678efh567hg678`
-                pub appid: String,
+                pub appid: Option<String>,
                 /// 特约商户公众号ID
                 ///
                 /// Example: `wxd678efh567hg6999`
@@ -493,7 +493,7 @@ pub mod transactions {
                 /// 商户订单号
                 ///
                 /// Example: `201407033233368018`
-                pub out_trade_no: String,
+                pub out_trade_no: Option<String>,
                 /// 微信订单号
                 ///
                 /// Example: `25012014070332333018`
@@ -505,7 +505,7 @@ pub mod transactions {
                 /// 交易类型
                 ///
                 /// Example: `PAP`
-                pub trade_type: String,
+                pub trade_type: Option<String>,
                 /// 银行类型
                 ///
                 /// Example: `CMC`
@@ -517,7 +517,7 @@ pub mod transactions {
                 /// 交易状态
                 ///
                 /// Example: `SUCCESS`
-                pub trade_state: String,
+                pub trade_state: Option<String>,
                 /// 交易状态描述
                 ///
                 /// Example: `请重新下单支付`
@@ -525,33 +525,33 @@ pub mod transactions {
                 /// 充电授权扣费协议号
                 ///
                 /// Example: `121775250124070332`
-                pub contract_id: String,
+                pub contract_id: Option<String>,
                 /// 支付者信息
                 pub payer: Option<GetResponsePayer>,
                 /// 订单金额信息
-                pub amount: GetResponseAmount,
+                pub amount: Option<GetResponseAmount>,
                 /// 设备信息
-                pub device_info: GetResponseDeviceInfo,
+                pub device_info: Option<GetResponseDeviceInfo>,
                 /// 优惠信息
                 pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                mchid: "mchid" req req,
+                mchid: "mchid" opt opt,
                 sub_mchid: "sub_mchid" opt opt,
-                appid: "appid" req req,
+                appid: "appid" opt opt,
                 sub_appid: "sub_appid" opt opt,
-                out_trade_no: "out_trade_no" req req,
+                out_trade_no: "out_trade_no" opt opt,
                 transaction_id: "transaction_id" opt opt,
                 attach: "attach" opt opt,
-                trade_type: "trade_type" req req,
+                trade_type: "trade_type" opt opt,
                 bank_type: "bank_type" opt opt,
                 success_time: "success_time" opt opt,
-                trade_state: "trade_state" req req,
+                trade_state: "trade_state" opt opt,
                 trade_state_des: "trade_state_des" opt opt,
-                contract_id: "contract_id" req req,
+                contract_id: "contract_id" opt opt,
                 payer: "payer" opt opt,
-                amount: "amount" req req,
-                device_info: "device_info" req req,
+                amount: "amount" opt opt,
+                device_info: "device_info" opt opt,
                 promotion_detail: "promotion_detail" opt opt,
             });
             /// 订单金额信息
@@ -560,7 +560,7 @@ pub mod transactions {
                 /// 订单金额
                 ///
                 /// Example: `888`
-                pub total: i64,
+                pub total: Option<i64>,
                 /// 货币类型
                 ///
                 /// Example: `CNY`
@@ -573,13 +573,27 @@ pub mod transactions {
                 pub discount_total: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(GetResponseAmount {
-                total: "total" req req,
+                total: "total" opt opt,
                 currency: "currency" opt opt,
                 payer_total: "payer_total" opt opt,
                 discount_total: "discount_total" opt opt,
             });
             /// 设备信息
-            pub type GetResponseDeviceInfo = crate::v3::ebike::charge::transactions::PostRequestDeviceInfo;
+            #[derive(Clone, Debug, PartialEq, Default)]
+            pub struct GetResponseDeviceInfo {
+                /// 充电位设备号
+                ///
+                /// Example: `12343232`
+                pub device_id: Option<String>,
+                /// 商户端设备ip
+                ///
+                /// Example: `123.12.12.123`
+                pub device_ip: Option<String>,
+            }
+            ::wechatpay::runtime::json_object!(GetResponseDeviceInfo {
+                device_id: "device_id" opt opt,
+                device_ip: "device_ip" opt opt,
+            });
             /// 支付者信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponsePayer {
@@ -602,7 +616,7 @@ pub mod transactions {
                 /// 券ID
                 ///
                 /// Example: `109519`
-                pub promotion_id: String,
+                pub promotion_id: Option<String>,
                 /// 优惠名称
                 ///
                 /// Example: `单品惠-6`
@@ -622,7 +636,7 @@ pub mod transactions {
                 /// 优惠券面额
                 ///
                 /// Example: `5`
-                pub amount: i64,
+                pub amount: Option<i64>,
                 /// 微信出资
                 ///
                 /// Example: `1`
@@ -637,12 +651,12 @@ pub mod transactions {
                 pub other_contribute: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(GetResponsePromotionDetail {
-                promotion_id: "promotion_id" req req,
+                promotion_id: "promotion_id" opt opt,
                 name: "name" opt opt,
                 scope: "scope" opt opt,
                 type_: "type" opt opt,
                 activity_id: "activity_id" opt opt,
-                amount: "amount" req req,
+                amount: "amount" opt opt,
                 wxpay_contribute: "wxpay_contribute" opt opt,
                 merchant_contribute: "merchant_contribute" opt opt,
                 other_contribute: "other_contribute" opt opt,
@@ -688,11 +702,92 @@ pub mod transactions {
             /// The request of `GET /v3/ebike/charge/transactions/out-trade-no/{out_trade_no}` (查询订单API).
             pub type GetRequest = crate::v3::ebike::charge::contracts::by_contract_id::GetRequest;
             /// The response of `GET /v3/ebike/charge/transactions/out-trade-no/{out_trade_no}` (查询订单API).
-            pub type GetResponse = crate::v3::ebike::charge::transactions::id::by_transaction_id::GetResponse;
+            #[derive(Clone, Debug, PartialEq, Default)]
+            pub struct GetResponse {
+                /// 商户号
+                ///
+                /// Example: `1230000109`
+                pub mchid: Option<String>,
+                /// 特约商户号
+                ///
+                /// Example: `1900000109`
+                pub sub_mchid: Option<String>,
+                /// 服务商公众号ID
+                ///
+                /// Example: `wxd678efh567hg678`
+                pub appid: Option<String>,
+                /// 特约商户公众号ID
+                ///
+                /// Example: `wxd678efh567hg6999`
+                pub sub_appid: Option<String>,
+                /// 商户订单号
+                ///
+                /// Example: `201407033233368018`
+                pub out_trade_no: String,
+                /// 微信订单号
+                ///
+                /// Example: `25012014070332333018`
+                pub transaction_id: Option<String>,
+                /// 商户数据
+                ///
+                /// Example: `自定义数据`
+                pub attach: Option<String>,
+                /// 交易类型
+                ///
+                /// Example: `PAP`
+                pub trade_type: Option<String>,
+                /// 银行类型
+                ///
+                /// Example: `CMC`
+                pub bank_type: Option<String>,
+                /// 成功时间
+                ///
+                /// Example: `2017-08-26T10:43:39+08:00`
+                pub success_time: Option<String>,
+                /// 交易状态
+                ///
+                /// Example: `SUCCESS`
+                pub trade_state: Option<String>,
+                /// 交易状态描述
+                ///
+                /// Example: `请重新下单支付`
+                pub trade_state_des: Option<String>,
+                /// 充电授权扣费协议号
+                ///
+                /// Example: `121775250124070332`
+                pub contract_id: Option<String>,
+                /// 支付者信息
+                pub payer: Option<GetResponsePayer>,
+                /// 订单金额信息
+                pub amount: Option<GetResponseAmount>,
+                /// 设备信息
+                pub device_info: Option<GetResponseDeviceInfo>,
+                /// 优惠信息
+                pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
+            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                mchid: "mchid" opt opt,
+                sub_mchid: "sub_mchid" opt opt,
+                appid: "appid" opt opt,
+                sub_appid: "sub_appid" opt opt,
+                out_trade_no: "out_trade_no" req req,
+                transaction_id: "transaction_id" opt opt,
+                attach: "attach" opt opt,
+                trade_type: "trade_type" opt opt,
+                bank_type: "bank_type" opt opt,
+                success_time: "success_time" opt opt,
+                trade_state: "trade_state" opt opt,
+                trade_state_des: "trade_state_des" opt opt,
+                contract_id: "contract_id" opt opt,
+                payer: "payer" opt opt,
+                amount: "amount" opt opt,
+                device_info: "device_info" opt opt,
+                promotion_detail: "promotion_detail" opt opt,
+            });
             /// 订单金额信息
             pub type GetResponseAmount = crate::v3::ebike::charge::transactions::id::by_transaction_id::GetResponseAmount;
             /// 设备信息
-            pub type GetResponseDeviceInfo = crate::v3::ebike::charge::transactions::PostRequestDeviceInfo;
+            pub type GetResponseDeviceInfo = crate::v3::ebike::charge::transactions::id::by_transaction_id::GetResponseDeviceInfo;
             /// 支付者信息
             pub type GetResponsePayer = crate::v3::ebike::charge::transactions::id::by_transaction_id::GetResponsePayer;
             /// GetResponsePromotionDetail
@@ -762,7 +857,36 @@ pub mod users {
                 trade_scene: "trade_scene" skip req,
             });
             /// The response of `GET /v3/ebike/charge/users/{openid}/contract` (通过用户标识查询用户状态API).
-            pub type GetResponse = crate::v3::ebike::charge::contracts::by_contract_id::GetResponse;
+            #[derive(Clone, Debug, PartialEq, Default)]
+            pub struct GetResponse {
+                /// 服务商商户号
+                ///
+                /// Example: `10000098`
+                pub mchid: Option<String>,
+                /// 用户标识
+                ///
+                /// Example: `onqOjjmM1tad-3ROpncN-yUfa6ua`
+                pub openid: String,
+                /// 特约商户号
+                ///
+                /// Example: `1900000109`
+                pub sub_mchid: Option<String>,
+                /// 充电授权扣费协议号
+                ///
+                /// Example: `aAfixCs13LsdKPpfZfDkk2189ssXjfx`
+                pub contract_id: Option<String>,
+                /// 协议状态
+                ///
+                /// Example: `DELETED`
+                pub contract_state: Option<String>,
+            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                mchid: "mchid" opt opt,
+                openid: "openid" req req,
+                sub_mchid: "sub_mchid" opt opt,
+                contract_id: "contract_id" opt opt,
+                contract_state: "contract_state" opt opt,
+            });
         }
     }
 }

@@ -315,7 +315,7 @@ pub mod apply_cancel_withdraw {
                 }
             }
             /// The response of `GET /v3/ecommerce/account/apply-cancel-withdraw/applyment-id/{applyment_id}` (微信支付注销提现申请单号查询申请单状态).
-            #[derive(Clone, Debug, PartialEq)]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 微信支付注销提现申请单号
                 ///
@@ -324,15 +324,15 @@ pub mod apply_cancel_withdraw {
                 /// 商户注销提现申请单号
                 ///
                 /// Example: `P202410241010125346`
-                pub out_request_no: String,
+                pub out_request_no: Option<String>,
                 /// 注销提现申请单状态
                 ///
                 /// Example: `FUND_PROCESSING`
-                pub cancel_state: GetResponseCancelState,
+                pub cancel_state: Option<GetResponseCancelState>,
                 /// 注销提现申请单状态描述
                 ///
                 /// Example: `资金处理中`
-                pub cancel_state_description: String,
+                pub cancel_state_description: Option<String>,
                 /// 是否提取资金
                 ///
                 /// Example: `APPLY_WITHDRAW`
@@ -356,7 +356,7 @@ pub mod apply_cancel_withdraw {
                 /// 申请注销的二级商户号
                 ///
                 /// Example: `1900000109`
-                pub sub_mchid: String,
+                pub sub_mchid: Option<String>,
                 /// 账户信息
                 pub account_info: Option<Vec<GetResponseAccountInfo>>,
                 /// 用于引导商户超级管理员确认注销的信息
@@ -364,31 +364,31 @@ pub mod apply_cancel_withdraw {
             }
             ::wechatpay::runtime::json_object!(GetResponse {
                 applyment_id: "applyment_id" req req,
-                out_request_no: "out_request_no" req req,
-                cancel_state: "cancel_state" req req,
-                cancel_state_description: "cancel_state_description" req req,
+                out_request_no: "out_request_no" opt opt,
+                cancel_state: "cancel_state" opt opt,
+                cancel_state_description: "cancel_state_description" opt opt,
                 withdraw: "withdraw" opt opt,
                 withdraw_state: "withdraw_state" opt opt,
                 withdraw_state_description: "withdraw_state_description" opt opt,
                 account_withdraw_result: "account_withdraw_result" opt opt,
                 modify_time: "modify_time" opt opt,
-                sub_mchid: "sub_mchid" req req,
+                sub_mchid: "sub_mchid" opt opt,
                 account_info: "account_info" opt opt,
                 confirm_cancel: "confirm_cancel" opt opt,
             });
             /// GetResponseAccountInfo
-            #[derive(Clone, Debug, PartialEq)]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseAccountInfo {
                 /// 二级商户号的出款子账户类型
-                pub out_account_type: GetResponseAccountInfoOutAccountType,
+                pub out_account_type: Option<GetResponseAccountInfoOutAccountType>,
                 /// 账户金额
                 ///
                 /// Example: `101`
-                pub amount: i64,
+                pub amount: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(GetResponseAccountInfo {
-                out_account_type: "out_account_type" req req,
-                amount: "amount" req req,
+                out_account_type: "out_account_type" opt opt,
+                amount: "amount" opt opt,
             });
             /// 二级商户号的出款子账户类型
             ///
@@ -414,23 +414,25 @@ pub mod apply_cancel_withdraw {
                 TradeFeeAccount = "TRADE_FEE_ACCOUNT",
             });
             /// GetResponseAccountWithdrawResult
-            #[derive(Clone, Debug, PartialEq)]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseAccountWithdrawResult {
                 /// 二级商户号的出款子账户类型
                 ///
                 /// Example: `BASIC_ACCOUNT`
-                pub out_account_type: GetResponseAccountWithdrawResultOutAccountType,
+                pub out_account_type: Option<
+                    GetResponseAccountWithdrawResultOutAccountType,
+                >,
                 /// 付款状态
-                pub pay_state: GetResponseAccountWithdrawResultPayState,
+                pub pay_state: Option<GetResponseAccountWithdrawResultPayState>,
                 /// 付款状态描述
                 ///
                 /// Example: `付款成功`
-                pub state_description: String,
+                pub state_description: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponseAccountWithdrawResult {
-                out_account_type: "out_account_type" req req,
-                pay_state: "pay_state" req req,
-                state_description: "state_description" req req,
+                out_account_type: "out_account_type" opt opt,
+                pay_state: "pay_state" opt opt,
+                state_description: "state_description" opt opt,
             });
             /// 二级商户号的出款子账户类型
             pub type GetResponseAccountWithdrawResultOutAccountType = crate::v3::ecommerce::account::apply_cancel_withdraw::applyment_id::by_applyment_id::GetResponseAccountInfoOutAccountType;
@@ -639,7 +641,67 @@ pub mod apply_cancel_withdraw {
                 }
             }
             /// The response of `GET /v3/ecommerce/account/apply-cancel-withdraw/out-request-no/{out_request_no}` (商户注销提现申请单号查询申请单状态).
-            pub type GetResponse = crate::v3::ecommerce::account::apply_cancel_withdraw::applyment_id::by_applyment_id::GetResponse;
+            #[derive(Clone, Debug, PartialEq, Default)]
+            pub struct GetResponse {
+                /// 微信支付注销提现申请单号
+                ///
+                /// Example: `X202410241010125346`
+                pub applyment_id: Option<String>,
+                /// 商户注销提现申请单号
+                ///
+                /// Example: `P202410241010125346`
+                pub out_request_no: String,
+                /// 注销提现申请单状态
+                ///
+                /// Example: `FUND_PROCESSING`
+                pub cancel_state: Option<GetResponseCancelState>,
+                /// 注销提现申请单状态描述
+                ///
+                /// Example: `资金处理中`
+                pub cancel_state_description: Option<String>,
+                /// 是否提取资金
+                ///
+                /// Example: `APPLY_WITHDRAW`
+                pub withdraw: Option<GetResponseWithdraw>,
+                /// 提现状态
+                ///
+                /// Example: `WITHDRAW_PROCESSING`
+                pub withdraw_state: Option<GetResponseWithdrawState>,
+                /// 提现状态描述
+                ///
+                /// Example: `提现处理中`
+                pub withdraw_state_description: Option<String>,
+                /// 账户提现结果
+                pub account_withdraw_result: Option<
+                    Vec<GetResponseAccountWithdrawResult>,
+                >,
+                /// 最后更新时间
+                ///
+                /// Example: `2015-05-20T13:29:35+08:00`
+                pub modify_time: Option<String>,
+                /// 申请注销的二级商户号
+                ///
+                /// Example: `1900000109`
+                pub sub_mchid: Option<String>,
+                /// 账户信息
+                pub account_info: Option<Vec<GetResponseAccountInfo>>,
+                /// 用于引导商户超级管理员确认注销的信息
+                pub confirm_cancel: Option<GetResponseConfirmCancel>,
+            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                applyment_id: "applyment_id" opt opt,
+                out_request_no: "out_request_no" req req,
+                cancel_state: "cancel_state" opt opt,
+                cancel_state_description: "cancel_state_description" opt opt,
+                withdraw: "withdraw" opt opt,
+                withdraw_state: "withdraw_state" opt opt,
+                withdraw_state_description: "withdraw_state_description" opt opt,
+                account_withdraw_result: "account_withdraw_result" opt opt,
+                modify_time: "modify_time" opt opt,
+                sub_mchid: "sub_mchid" opt opt,
+                account_info: "account_info" opt opt,
+                confirm_cancel: "confirm_cancel" opt opt,
+            });
             /// GetResponseAccountInfo
             pub type GetResponseAccountInfo = crate::v3::ecommerce::account::apply_cancel_withdraw::applyment_id::by_applyment_id::GetResponseAccountInfo;
             /// 二级商户号的出款子账户类型
@@ -687,7 +749,7 @@ pub mod apply_cancel_withdraw {
                 }
             }
             /// The response of `GET /v3/ecommerce/account/apply-cancel-withdraw/validate-cancel/{sub_mchid}` (商户注销资格校验).
-            #[derive(Clone, Debug, PartialEq)]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 注销检查的二级商户号
                 ///
@@ -696,36 +758,36 @@ pub mod apply_cancel_withdraw {
                 /// 注销提现申请单状态
                 ///
                 /// Example: `NORMAL`
-                pub merchant_state: GetResponseMerchantState,
+                pub merchant_state: Option<GetResponseMerchantState>,
                 /// 注销资格检查结果
                 ///
                 /// Example: `ALLOW_CANCEL_WITHDRAW`
-                pub validate_result: GetResponseValidateResult,
+                pub validate_result: Option<GetResponseValidateResult>,
                 /// 账户信息
-                pub account_info: Vec<GetResponseAccountInfo>,
+                pub account_info: Option<Vec<GetResponseAccountInfo>>,
                 /// 不可发起注销原因
                 pub block_reasons: Option<Vec<GetResponseBlockReasons>>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
                 sub_mchid: "sub_mchid" req req,
-                merchant_state: "merchant_state" req req,
-                validate_result: "validate_result" req req,
-                account_info: "account_info" req req,
+                merchant_state: "merchant_state" opt opt,
+                validate_result: "validate_result" opt opt,
+                account_info: "account_info" opt opt,
                 block_reasons: "block_reasons" opt opt,
             });
             /// GetResponseAccountInfo
-            #[derive(Clone, Debug, PartialEq)]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseAccountInfo {
                 /// 商户资金账户余额
-                pub out_account_type: GetResponseAccountInfoOutAccountType,
+                pub out_account_type: Option<GetResponseAccountInfoOutAccountType>,
                 /// 账户金额
                 ///
                 /// Example: `101`
-                pub amount: i64,
+                pub amount: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(GetResponseAccountInfo {
-                out_account_type: "out_account_type" req req,
-                amount: "amount" req req,
+                out_account_type: "out_account_type" opt opt,
+                amount: "amount" opt opt,
             });
             /// 商户资金账户余额
             pub type GetResponseAccountInfoOutAccountType = crate::v3::ecommerce::account::apply_cancel_withdraw::applyment_id::by_applyment_id::GetResponseAccountInfoOutAccountType;
@@ -979,10 +1041,10 @@ pub mod cancel_applications {
             /// 媒体文件标识Id
             ///
             /// Example: `H1ihR9JUtVj-J7CJqBUY5ZOrG_Je75H-rKhTG7FUmg9sxNTbRN54dFiUHnhgrBQ6EKeHoGcHTJMHn5TAuLVjHUQDBInSWXcIHYXOeRa2OHA`
-            pub media_id: String,
+            pub media_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            media_id: "media_id" req req,
+            media_id: "media_id" opt opt,
         });
     }
     /// `/v3/ecommerce/account/cancel-applications/out-apply-no`
@@ -1015,7 +1077,34 @@ pub mod cancel_applications {
                 }
             }
             /// The response of `GET /v3/ecommerce/account/cancel-applications/out-apply-no/{out_apply_no}` (查询注销单状态).
-            pub type GetResponse = crate::v3::ecommerce::account::cancel_applications::PostResponse;
+            #[derive(Clone, Debug, PartialEq, Default)]
+            pub struct GetResponse {
+                /// 商户注销申请单号
+                ///
+                /// Example: `2019061122222222122`
+                pub out_apply_no: String,
+                /// 二级商户号
+                ///
+                /// Example: `1900000109`
+                pub sub_mchid: Option<String>,
+                /// 受理失败原因
+                ///
+                /// Example: `非电商服务商，无权调用此接口`
+                pub reject_reason: Option<String>,
+                /// 注销状态
+                pub cancel_state: Option<GetResponseCancelState>,
+                /// 最后更新时间
+                ///
+                /// Example: `2015-05-20T13:29:35.120+08:00`
+                pub update_time: Option<String>,
+            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                out_apply_no: "out_apply_no" req req,
+                sub_mchid: "sub_mchid" opt opt,
+                reject_reason: "reject_reason" opt opt,
+                cancel_state: "cancel_state" opt opt,
+                update_time: "update_time" opt opt,
+            });
             /// 注销状态
             pub type GetResponseCancelState = crate::v3::ecommerce::account::cancel_applications::PostResponseCancelState;
         }

@@ -58,14 +58,14 @@ pub mod by_applyment_id {
         }
     }
     /// The response of `GET /v3/ecommerce/applyments/{applyment_id}` (通过申请单ID查询申请状态).
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 申请状态
-        pub applyment_state: crate::types::EcommerceApplymentState,
+        pub applyment_state: Option<crate::types::EcommerceApplymentState>,
         /// 申请状态描述
         ///
         /// Example: `审核中`
-        pub applyment_state_desc: String,
+        pub applyment_state_desc: Option<String>,
         /// 签约链接
         ///
         /// Example: `https://pay.weixin.qq.com/public/apply4ec_sign/s?applymentId=2000002126198476&sign=b207b673049a32c858f3aabd7d27c7ec`
@@ -85,7 +85,7 @@ pub mod by_applyment_id {
         /// 业务申请编号
         ///
         /// Example: `APPLYMENT_00000000001`
-        pub out_request_no: String,
+        pub out_request_no: Option<String>,
         /// 微信支付申请单号
         ///
         /// Example: `2000002124775691`
@@ -96,14 +96,14 @@ pub mod by_applyment_id {
         pub sign_state: Option<GetResponseSignState>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        applyment_state: "applyment_state" req req,
-        applyment_state_desc: "applyment_state_desc" req req,
+        applyment_state: "applyment_state" opt opt,
+        applyment_state_desc: "applyment_state_desc" opt opt,
         sign_url: "sign_url" opt opt,
         sub_mchid: "sub_mchid" opt opt,
         account_validation: "account_validation" opt opt,
         audit_detail: "audit_detail" opt opt,
         legal_validation_url: "legal_validation_url" opt opt,
-        out_request_no: "out_request_no" req req,
+        out_request_no: "out_request_no" opt opt,
         applyment_id: "applyment_id" req req,
         sign_state: "sign_state" opt opt,
     });
@@ -111,7 +111,7 @@ pub mod by_applyment_id {
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseAccountValidation {
         /// 付款户名
-        pub account_name: String,
+        pub account_name: Option<String>,
         /// 付款卡号
         ///
         /// Example: `9nZYDEvBT4rDdICA3ZYXshYqeOSslSjSauAE+as7mAEDJly+DgRuVs74msmKUH8pl+3oA==`
@@ -119,42 +119,42 @@ pub mod by_applyment_id {
         /// 汇款金额
         ///
         /// Example: `124`
-        pub pay_amount: i64,
+        pub pay_amount: Option<i64>,
         /// 收款卡号
         ///
         /// Example: `7222223333322332`
-        pub destination_account_number: String,
+        pub destination_account_number: Option<String>,
         /// 收款户名
         ///
         /// Example: `财付通支付科技有限公司`
-        pub destination_account_name: String,
+        pub destination_account_name: Option<String>,
         /// 开户银行
         ///
         /// Example: `招商银行威盛大厦支行`
-        pub destination_account_bank: String,
+        pub destination_account_bank: Option<String>,
         /// 省市信息
         ///
         /// Example: `深圳`
-        pub city: String,
+        pub city: Option<String>,
         /// 备注信息
         ///
         /// Example: `入驻账户验证`
-        pub remark: String,
+        pub remark: Option<String>,
         /// 汇款截止时间
         ///
         /// Example: `2018-12-10 17:09:01`
-        pub deadline: String,
+        pub deadline: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseAccountValidation {
-        account_name: "account_name" req req,
+        account_name: "account_name" opt opt,
         account_no: "account_no" opt opt,
-        pay_amount: "pay_amount" req req,
-        destination_account_number: "destination_account_number" req req,
-        destination_account_name: "destination_account_name" req req,
-        destination_account_bank: "destination_account_bank" req req,
-        city: "city" req req,
-        remark: "remark" req req,
-        deadline: "deadline" req req,
+        pay_amount: "pay_amount" opt opt,
+        destination_account_number: "destination_account_number" opt opt,
+        destination_account_name: "destination_account_name" opt opt,
+        destination_account_bank: "destination_account_bank" opt opt,
+        city: "city" opt opt,
+        remark: "remark" opt opt,
+        deadline: "deadline" opt opt,
     });
     /// GetResponseAuditDetail
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -162,15 +162,15 @@ pub mod by_applyment_id {
         /// 参数名称
         ///
         /// Example: `id_card_copy`
-        pub param_name: String,
+        pub param_name: Option<String>,
         /// 驳回原因
         ///
         /// Example: `身份证背面识别失败，请上传更清晰的身份证图片`
-        pub reject_reason: String,
+        pub reject_reason: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseAuditDetail {
-        param_name: "param_name" req req,
-        reject_reason: "reject_reason" req req,
+        param_name: "param_name" opt opt,
+        reject_reason: "reject_reason" opt opt,
     });
     /// 签约状态
     ///
@@ -217,11 +217,11 @@ pub mod by_applyment_id {
             /// 业务申请编号
             ///
             /// Example: `APPLYMENT_00000000001`
-            pub out_request_no: String,
+            pub out_request_no: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
             applyment_id: "applyment_id" req req,
-            out_request_no: "out_request_no" req req,
+            out_request_no: "out_request_no" opt opt,
         });
     }
 }
@@ -260,14 +260,14 @@ pub mod out_request_no {
             }
         }
         /// The response of `GET /v3/ecommerce/applyments/out-request-no/{out_request_no}` (通过业务申请编号查询申请状态).
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 申请状态
-            pub applyment_state: crate::types::EcommerceApplymentState,
+            pub applyment_state: Option<crate::types::EcommerceApplymentState>,
             /// 申请状态描述
             ///
             /// Example: `审核中`
-            pub applyment_state_desc: String,
+            pub applyment_state_desc: Option<String>,
             /// 签约链接
             ///
             /// Example: `https://pay.weixin.qq.com/public/apply4ec_sign/s?applymentId=2000002126198476&sign=b207b673049a32c858f3aabd7d27c7ec`
@@ -291,73 +291,26 @@ pub mod out_request_no {
             /// 微信支付申请单号
             ///
             /// Example: `2000002124775691`
-            pub applyment_id: i64,
+            pub applyment_id: Option<i64>,
             /// 签约状态
             ///
             /// Example: `SIGNED`
             pub sign_state: Option<GetResponseSignState>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            applyment_state: "applyment_state" req req,
-            applyment_state_desc: "applyment_state_desc" req req,
+            applyment_state: "applyment_state" opt opt,
+            applyment_state_desc: "applyment_state_desc" opt opt,
             sign_url: "sign_url" opt opt,
             sub_mchid: "sub_mchid" opt opt,
             account_validation: "account_validation" opt opt,
             audit_detail: "audit_detail" opt opt,
             legal_validation_url: "legal_validation_url" opt opt,
             out_request_no: "out_request_no" req req,
-            applyment_id: "applyment_id" req req,
+            applyment_id: "applyment_id" opt opt,
             sign_state: "sign_state" opt opt,
         });
         /// 汇款账户验证信息
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseAccountValidation {
-            /// 付款户名
-            pub account_name: Option<String>,
-            /// 付款卡号
-            ///
-            /// Example: `9nZYDEvBT4rDdICA3ZYXshYqeOSslSjSauAE+as7mAEDJly+DgRuVs74msmKUH8pl+3oA==`
-            pub account_no: Option<String>,
-            /// 汇款金额
-            ///
-            /// Example: `124`
-            pub pay_amount: Option<i64>,
-            /// 收款卡号
-            ///
-            /// Example: `7222223333322332`
-            pub destination_account_number: Option<String>,
-            /// 收款户名
-            ///
-            /// Example: `财付通支付科技有限公司`
-            pub destination_account_name: Option<String>,
-            /// 开户银行
-            ///
-            /// Example: `招商银行威盛大厦支行`
-            pub destination_account_bank: Option<String>,
-            /// 省市信息
-            ///
-            /// Example: `深圳`
-            pub city: Option<String>,
-            /// 备注信息
-            ///
-            /// Example: `入驻账户验证`
-            pub remark: Option<String>,
-            /// 汇款截止时间
-            ///
-            /// Example: `2018-12-10 17:09:01`
-            pub deadline: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseAccountValidation {
-            account_name: "account_name" opt opt,
-            account_no: "account_no" opt opt,
-            pay_amount: "pay_amount" opt opt,
-            destination_account_number: "destination_account_number" opt opt,
-            destination_account_name: "destination_account_name" opt opt,
-            destination_account_bank: "destination_account_bank" opt opt,
-            city: "city" opt opt,
-            remark: "remark" opt opt,
-            deadline: "deadline" opt opt,
-        });
+        pub type GetResponseAccountValidation = crate::v3::ecommerce::applyments::by_applyment_id::GetResponseAccountValidation;
         /// GetResponseAuditDetail
         pub type GetResponseAuditDetail = crate::v3::ecommerce::applyments::by_applyment_id::GetResponseAuditDetail;
         /// 签约状态
@@ -378,7 +331,21 @@ pub mod out_request_no {
                 }
             }
             /// The response of `POST /v3/ecommerce/applyments/out-request-no/{out_request_no}/revoke` (撤销申请单-使用业务申请编号).
-            pub type PostResponse = crate::v3::ecommerce::applyments::by_applyment_id::revoke::PostResponse;
+            #[derive(Clone, Debug, PartialEq, Default)]
+            pub struct PostResponse {
+                /// 微信支付申请单号
+                ///
+                /// Example: `2000002124775691`
+                pub applyment_id: Option<i64>,
+                /// 业务申请编号
+                ///
+                /// Example: `APPLYMENT_00000000001`
+                pub out_request_no: String,
+            }
+            ::wechatpay::runtime::json_object!(PostResponse {
+                applyment_id: "applyment_id" opt opt,
+                out_request_no: "out_request_no" req req,
+            });
         }
     }
 }
@@ -832,7 +799,7 @@ pub mod slash {
         ubo_period_end: "ubo_period_end" req req,
     });
     /// The response of `POST /v3/ecommerce/applyments/` (二级商户进件API).
-    pub type PostResponse = crate::v3::ecommerce::applyments::by_applyment_id::revoke::PostResponse;
+    pub type PostResponse = crate::v3::ecommerce::applyments::out_request_no::by_out_request_no::revoke::PostResponse;
 }
 /// `/v3/ecommerce/applyments/submit-account-hosting-applyment`
 pub mod submit_account_hosting_applyment {
@@ -1178,7 +1145,7 @@ pub mod submit_account_hosting_applyment {
         ubo_id_doc_period_end: "ubo_id_doc_period_end" opt opt,
     });
     /// The response of `POST /v3/ecommerce/applyments/submit-account-hosting-applyment` (提交申请单).
-    pub type PostResponse = crate::v3::ecommerce::applyments::by_applyment_id::revoke::PostResponse;
+    pub type PostResponse = crate::v3::ecommerce::applyments::out_request_no::by_out_request_no::revoke::PostResponse;
 }
 /// `/v3/ecommerce/applyments/submit-sign-verify-info`
 pub mod submit_sign_verify_info {

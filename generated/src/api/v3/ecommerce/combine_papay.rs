@@ -100,15 +100,15 @@ pub mod contracts {
                         /// 商户号
                         ///
                         /// Example: `1900000109`
-                        pub mchid: String,
+                        pub mchid: Option<String>,
                         /// 委托代扣协议Id
                         ///
                         /// Example: `123124412412423431`
-                        pub contract_id: String,
+                        pub contract_id: Option<String>,
                         /// 商户APPID
                         ///
                         /// Example: `wxd678efh567hg6787`
-                        pub appid: String,
+                        pub appid: Option<String>,
                         /// 委托代扣协议模板Id
                         ///
                         /// Example: `12535`
@@ -120,19 +120,19 @@ pub mod contracts {
                         /// 用户账户展示名称
                         ///
                         /// Example: `微信代扣用户A`
-                        pub contract_display_account: String,
+                        pub contract_display_account: Option<String>,
                         /// 委托代扣协议状态
                         ///
                         /// Example: `SIGNED`
-                        pub contract_state: String,
+                        pub contract_state: Option<String>,
                         /// 协议签署时间
                         ///
                         /// Example: `2020-09-10T13:29:35.120+08:00`
-                        pub contract_signed_time: String,
+                        pub contract_signed_time: Option<String>,
                         /// 协议到期时间
                         ///
                         /// Example: `2021-09-10T13:29:35.120+08:00`
-                        pub contract_expired_time: String,
+                        pub contract_expired_time: Option<String>,
                         /// 协议解约信息
                         pub contract_terminate_info: Option<
                             GetResponseContractTerminateInfo,
@@ -140,20 +140,20 @@ pub mod contracts {
                         /// 用户openid
                         ///
                         /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                        pub openid: String,
+                        pub openid: Option<String>,
                     }
                     ::wechatpay::runtime::json_object!(GetResponse {
-                        mchid: "mchid" req req,
-                        contract_id: "contract_id" req req,
-                        appid: "appid" req req,
+                        mchid: "mchid" opt opt,
+                        contract_id: "contract_id" opt opt,
+                        appid: "appid" opt opt,
                         plan_id: "plan_id" req req,
                         out_contract_code: "out_contract_code" req req,
-                        contract_display_account: "contract_display_account" req req,
-                        contract_state: "contract_state" req req,
-                        contract_signed_time: "contract_signed_time" req req,
-                        contract_expired_time: "contract_expired_time" req req,
+                        contract_display_account: "contract_display_account" opt opt,
+                        contract_state: "contract_state" opt opt,
+                        contract_signed_time: "contract_signed_time" opt opt,
+                        contract_expired_time: "contract_expired_time" opt opt,
                         contract_terminate_info: "contract_terminate_info" opt opt,
-                        openid: "openid" req req,
+                        openid: "openid" opt opt,
                     });
                     /// 协议解约信息
                     #[derive(Clone, Debug, PartialEq, Default)]
@@ -161,20 +161,20 @@ pub mod contracts {
                         /// 协议解约方式
                         ///
                         /// Example: `MCH_API_TERMINATE`
-                        pub contract_termination_mode: String,
+                        pub contract_termination_mode: Option<String>,
                         /// 协议解约时间
                         ///
                         /// Example: `2020-10-10T13:29:35.120+08:00`
-                        pub contract_terminated_time: String,
+                        pub contract_terminated_time: Option<String>,
                         /// 解约备注
                         ///
                         /// Example: `用户解约`
-                        pub contract_termination_remark: String,
+                        pub contract_termination_remark: Option<String>,
                     }
                     ::wechatpay::runtime::json_object!(GetResponseContractTerminateInfo {
-                        contract_termination_mode: "contract_termination_mode" req req,
-                        contract_terminated_time: "contract_terminated_time" req req,
-                        contract_termination_remark: "contract_termination_remark" req req,
+                        contract_termination_mode: "contract_termination_mode" opt opt,
+                        contract_terminated_time: "contract_terminated_time" opt opt,
+                        contract_termination_remark: "contract_termination_remark" opt opt,
                     });
                     /// `/v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`
                     pub mod terminate {
@@ -216,7 +216,7 @@ pub mod contracts {
                             /// 商户号
                             ///
                             /// Example: `1900000109`
-                            pub mchid: String,
+                            pub mchid: Option<String>,
                             /// 委托代扣协议模板Id
                             ///
                             /// Example: `12535`
@@ -227,7 +227,7 @@ pub mod contracts {
                             pub out_contract_code: String,
                         }
                         ::wechatpay::runtime::json_object!(PostResponse {
-                            mchid: "mchid" req req,
+                            mchid: "mchid" opt opt,
                             plan_id: "plan_id" req req,
                             out_contract_code: "out_contract_code" req req,
                         });
@@ -307,11 +307,11 @@ pub mod contracts {
             /// 预签约Id
             ///
             /// Example: `5778aadY9nltAsZzXixCkFIGYnV2V`
-            pub pre_entrustweb_id: String,
+            pub pre_entrustweb_id: Option<String>,
             /// 商户号
             ///
             /// Example: `1900000109`
-            pub mchid: String,
+            pub mchid: Option<String>,
             /// 委托代扣协议模板Id
             ///
             /// Example: `12535`
@@ -322,8 +322,8 @@ pub mod contracts {
             pub out_contract_code: String,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            pre_entrustweb_id: "pre_entrustweb_id" req req,
-            mchid: "mchid" req req,
+            pre_entrustweb_id: "pre_entrustweb_id" opt opt,
+            mchid: "mchid" opt opt,
             plan_id: "plan_id" req req,
             out_contract_code: "out_contract_code" req req,
         });
@@ -385,11 +385,11 @@ pub mod contracts {
                 /// 预签约ID
                 ///
                 /// Example: `5778aadY9nltAsZzXixCkFIGYnV2V`
-                pub pre_entrustweb_id: String,
+                pub pre_entrustweb_id: Option<String>,
                 /// 商户号
                 ///
                 /// Example: `1900000109`
-                pub mchid: String,
+                pub mchid: Option<String>,
                 /// 委托代扣协议模板ID
                 ///
                 /// Example: `12535`
@@ -400,8 +400,8 @@ pub mod contracts {
                 pub out_contract_code: String,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                pre_entrustweb_id: "pre_entrustweb_id" req req,
-                mchid: "mchid" req req,
+                pre_entrustweb_id: "pre_entrustweb_id" opt opt,
+                mchid: "mchid" opt opt,
                 plan_id: "plan_id" req req,
                 out_contract_code: "out_contract_code" req req,
             });
@@ -580,10 +580,10 @@ pub mod transactions {
         /// 用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        pub openid: String,
+        pub openid: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponseCombinePayerInfo {
-        openid: "openid" req req,
+        openid: "openid" opt opt,
     });
     /// PostResponseSubOrders
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -591,15 +591,15 @@ pub mod transactions {
         /// 子单商户号
         ///
         /// Example: `1900000109`
-        pub mchid: String,
+        pub mchid: Option<String>,
         /// 交易类型
         ///
         /// Example: `PAP`
-        pub trade_type: String,
+        pub trade_type: Option<String>,
         /// 交易状态
         ///
         /// Example: `SUCCESS`
-        pub trade_state: String,
+        pub trade_state: Option<String>,
         /// 付款银行
         ///
         /// Example: `CMC`
@@ -615,15 +615,15 @@ pub mod transactions {
         /// 子单微信订单号
         ///
         /// Example: `1009660380201506130728806387`
-        pub transaction_id: String,
+        pub transaction_id: Option<String>,
         /// 子单商户订单号
         ///
         /// Example: `20150806125346`
-        pub out_trade_no: String,
+        pub out_trade_no: Option<String>,
         /// 二级商户号
         ///
         /// Example: `1900000109`
-        pub sub_mchid: String,
+        pub sub_mchid: Option<String>,
         /// 二级商户appid
         ///
         /// Example: `wxd678efh567hg6787`
@@ -632,15 +632,15 @@ pub mod transactions {
         pub amount: Option<PostResponseSubOrdersAmount>,
     }
     ::wechatpay::runtime::json_object!(PostResponseSubOrders {
-        mchid: "mchid" req req,
-        trade_type: "trade_type" req req,
-        trade_state: "trade_state" req req,
+        mchid: "mchid" opt opt,
+        trade_type: "trade_type" opt opt,
+        trade_state: "trade_state" opt opt,
         bank_type: "bank_type" opt opt,
         attach: "attach" opt opt,
         success_time: "success_time" opt opt,
-        transaction_id: "transaction_id" req req,
-        out_trade_no: "out_trade_no" req req,
-        sub_mchid: "sub_mchid" req req,
+        transaction_id: "transaction_id" opt opt,
+        out_trade_no: "out_trade_no" opt opt,
+        sub_mchid: "sub_mchid" opt opt,
         sub_appid: "sub_appid" opt opt,
         amount: "amount" opt opt,
     });
@@ -650,11 +650,11 @@ pub mod transactions {
         /// 标价金额
         ///
         /// Example: `100`
-        pub total_amount: i64,
+        pub total_amount: Option<i64>,
         /// 标价币种
         ///
         /// Example: `CNY`
-        pub currency: String,
+        pub currency: Option<String>,
         /// 现金支付金额
         ///
         /// Example: `10`
@@ -665,8 +665,8 @@ pub mod transactions {
         pub payer_currency: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponseSubOrdersAmount {
-        total_amount: "total_amount" req req,
-        currency: "currency" req req,
+        total_amount: "total_amount" opt opt,
+        currency: "currency" opt opt,
         payer_amount: "payer_amount" opt opt,
         payer_currency: "payer_currency" opt opt,
     });
@@ -691,7 +691,32 @@ pub mod transactions {
             }
         }
         /// The response of `GET /v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}` (电商合单委托代扣查询订单API).
-        pub type GetResponse = crate::v3::ecommerce::combine_papay::transactions::PostResponse;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct GetResponse {
+            /// 合单商户APPID
+            ///
+            /// Example: `wxd678efh567hg6787`
+            pub combine_appid: Option<String>,
+            /// 合单商户号
+            ///
+            /// Example: `1900000109`
+            pub combine_mchid: Option<String>,
+            /// 合单商户订单号
+            ///
+            /// Example: `P20150806125346`
+            pub combine_out_trade_no: String,
+            /// 子单信息
+            pub sub_orders: Option<Vec<GetResponseSubOrders>>,
+            /// 支付者
+            pub combine_payer_info: Option<GetResponseCombinePayerInfo>,
+        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            combine_appid: "combine_appid" opt opt,
+            combine_mchid: "combine_mchid" opt opt,
+            combine_out_trade_no: "combine_out_trade_no" req req,
+            sub_orders: "sub_orders" opt opt,
+            combine_payer_info: "combine_payer_info" opt opt,
+        });
         /// 支付者
         pub type GetResponseCombinePayerInfo = crate::v3::ecommerce::combine_papay::transactions::PostResponseCombinePayerInfo;
         /// GetResponseSubOrders

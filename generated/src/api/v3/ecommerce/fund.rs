@@ -88,7 +88,7 @@ pub mod balance {
             /// 可用余额
             ///
             /// Example: `100`
-            pub available_amount: i64,
+            pub available_amount: Option<i64>,
             /// 不可用余额
             ///
             /// Example: `100`
@@ -97,7 +97,7 @@ pub mod balance {
         ::wechatpay::runtime::json_object!(GetResponse {
             sub_mchid: "sub_mchid" req req,
             account_type: "account_type" opt opt,
-            available_amount: "available_amount" req req,
+            available_amount: "available_amount" opt opt,
             pending_amount: "pending_amount" opt opt,
         });
         /// 资金账户类型
@@ -180,7 +180,7 @@ pub mod enddaybalance {
             /// 可用余额
             ///
             /// Example: `100`
-            pub available_amount: i64,
+            pub available_amount: Option<i64>,
             /// 不可用余额
             ///
             /// Example: `100`
@@ -192,7 +192,7 @@ pub mod enddaybalance {
         }
         ::wechatpay::runtime::json_object!(GetResponse {
             sub_mchid: "sub_mchid" req req,
-            available_amount: "available_amount" req req,
+            available_amount: "available_amount" opt opt,
             pending_amount: "pending_amount" opt opt,
             account_type: "account_type" opt opt,
         });
@@ -299,7 +299,7 @@ pub mod withdraw {
         /// 微信支付提现单号
         ///
         /// Example: `12321937198237912739132791732912793127931279317929791239112123`
-        pub withdraw_id: String,
+        pub withdraw_id: Option<String>,
         /// 商户提现单号
         ///
         /// Example: `20190611222222222200000000012122`
@@ -311,7 +311,7 @@ pub mod withdraw {
     }
     ::wechatpay::runtime::json_object!(PostResponse {
         sub_mchid: "sub_mchid" req req,
-        withdraw_id: "withdraw_id" req req,
+        withdraw_id: "withdraw_id" opt opt,
         out_request_no: "out_request_no" req req,
         account_type: "account_type" opt opt,
     });
@@ -350,7 +350,7 @@ pub mod withdraw {
             sub_mchid: "sub_mchid" skip req,
         });
         /// The response of `GET /v3/ecommerce/fund/withdraw/{withdraw_id}` (微信支付提现单号查询).
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 二级商户号
             ///
@@ -359,21 +359,21 @@ pub mod withdraw {
             /// 电商平台商户号
             ///
             /// Example: `1800000123`
-            pub sp_mchid: String,
+            pub sp_mchid: Option<String>,
             /// 提现单状态
             ///
             /// Example: `SUCCESS`
-            pub status: GetResponseStatus,
+            pub status: Option<GetResponseStatus>,
             /// 微信支付提现单号
             pub withdraw_id: String,
             /// 商户提现单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_request_no: String,
+            pub out_request_no: Option<String>,
             /// 提现金额
             ///
             /// Example: `100`
-            pub amount: i64,
+            pub amount: Option<i64>,
             /// 发起提现时间
             pub create_time: Option<String>,
             /// 提现状态更新时间
@@ -409,11 +409,11 @@ pub mod withdraw {
         }
         ::wechatpay::runtime::json_object!(GetResponse {
             sub_mchid: "sub_mchid" opt opt,
-            sp_mchid: "sp_mchid" req req,
-            status: "status" req req,
+            sp_mchid: "sp_mchid" opt opt,
+            status: "status" opt opt,
             withdraw_id: "withdraw_id" req req,
-            out_request_no: "out_request_no" req req,
-            amount: "amount" req req,
+            out_request_no: "out_request_no" opt opt,
+            amount: "amount" opt opt,
             create_time: "create_time" opt opt,
             update_time: "update_time" opt opt,
             reason: "reason" opt opt,
@@ -494,7 +494,80 @@ pub mod withdraw {
             /// The request of `GET /v3/ecommerce/fund/withdraw/out-request-no/{out_request_no}` (商户提现单号查询).
             pub type GetRequest = crate::v3::ecommerce::fund::withdraw::by_withdraw_id::GetRequest;
             /// The response of `GET /v3/ecommerce/fund/withdraw/out-request-no/{out_request_no}` (商户提现单号查询).
-            pub type GetResponse = crate::v3::ecommerce::fund::withdraw::by_withdraw_id::GetResponse;
+            #[derive(Clone, Debug, PartialEq, Default)]
+            pub struct GetResponse {
+                /// 二级商户号
+                ///
+                /// Example: `1900000109`
+                pub sub_mchid: Option<String>,
+                /// 电商平台商户号
+                ///
+                /// Example: `1800000123`
+                pub sp_mchid: Option<String>,
+                /// 提现单状态
+                ///
+                /// Example: `SUCCESS`
+                pub status: Option<GetResponseStatus>,
+                /// 微信支付提现单号
+                pub withdraw_id: Option<String>,
+                /// 商户提现单号
+                ///
+                /// Example: `1217752501201407033233368018`
+                pub out_request_no: String,
+                /// 提现金额
+                ///
+                /// Example: `100`
+                pub amount: Option<i64>,
+                /// 发起提现时间
+                pub create_time: Option<String>,
+                /// 提现状态更新时间
+                pub update_time: Option<String>,
+                /// 失败原因
+                ///
+                /// Example: `卡号错误`
+                pub reason: Option<String>,
+                /// 提现备注
+                ///
+                /// Example: `交易提现`
+                pub remark: Option<String>,
+                /// 银行备注
+                ///
+                /// Example: `微信提现`
+                pub bank_memo: Option<String>,
+                /// 出款账户类型
+                ///
+                /// Example: `BASIC`
+                pub account_type: Option<GetResponseAccountType>,
+                /// 入账银行账号后四位
+                ///
+                /// Example: `1178`
+                pub account_number: Option<String>,
+                /// 入账银行
+                ///
+                /// Example: `招商银行`
+                pub account_bank: Option<String>,
+                /// 入账银行全称（含支行）
+                ///
+                /// Example: `中国工商银行股份有限公司深圳软件园支行`
+                pub bank_name: Option<String>,
+            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                sub_mchid: "sub_mchid" opt opt,
+                sp_mchid: "sp_mchid" opt opt,
+                status: "status" opt opt,
+                withdraw_id: "withdraw_id" opt opt,
+                out_request_no: "out_request_no" req req,
+                amount: "amount" opt opt,
+                create_time: "create_time" opt opt,
+                update_time: "update_time" opt opt,
+                reason: "reason" opt opt,
+                remark: "remark" opt opt,
+                bank_memo: "bank_memo" opt opt,
+                account_type: "account_type" opt opt,
+                account_number: "account_number" opt opt,
+                account_bank: "account_bank" opt opt,
+                bank_name: "bank_name" opt opt,
+            });
             /// 出款账户类型
             pub type GetResponseAccountType = crate::v3::ecommerce::fund::withdraw::PostRequestAccountType;
             /// 提现单状态

@@ -83,25 +83,25 @@ pub mod by_openid {
         IndividualPayee = "INDIVIDUAL_PAYEE",
     });
     /// The response of `GET /v3/ecommerce/individual-contracts/{openid}` (查询个人收款方授权结果).
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 授权ID
         ///
         /// Example: `1900000109`
-        pub individual_auth_id: String,
+        pub individual_auth_id: Option<String>,
         /// 操作时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
-        pub operation_time: String,
+        pub operation_time: Option<String>,
         /// 授权状态
         ///
         /// Example: `AUTHORIZED`
-        pub auth_state: GetResponseAuthState,
+        pub auth_state: Option<GetResponseAuthState>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        individual_auth_id: "individual_auth_id" req req,
-        operation_time: "operation_time" req req,
-        auth_state: "auth_state" req req,
+        individual_auth_id: "individual_auth_id" opt opt,
+        operation_time: "operation_time" opt opt,
+        auth_state: "auth_state" opt opt,
     });
     /// 授权状态
     ///
@@ -170,7 +170,7 @@ pub mod out_contract_code {
             appid: "appid" skip req,
         });
         /// The response of `GET /v3/ecommerce/individual-contracts/out-contract-code/{out_contract_code}` (根据业务申请单号查签约信息).
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 授权ID
             ///
@@ -179,11 +179,11 @@ pub mod out_contract_code {
             /// 签约时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            pub signed_time: String,
+            pub signed_time: Option<String>,
             /// 授权状态
             ///
             /// Example: `AUTHORIZED`
-            pub auth_state: GetResponseAuthState,
+            pub auth_state: Option<GetResponseAuthState>,
             /// 用户OpenID
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
@@ -193,31 +193,31 @@ pub mod out_contract_code {
         }
         ::wechatpay::runtime::json_object!(GetResponse {
             individual_auth_id: "individual_auth_id" opt opt,
-            signed_time: "signed_time" req req,
-            auth_state: "auth_state" req req,
+            signed_time: "signed_time" opt opt,
+            auth_state: "auth_state" opt opt,
             individual_openid: "individual_openid" opt opt,
             real_name_auth_result: "real_name_auth_result" opt opt,
         });
         /// 授权状态
         pub type GetResponseAuthState = crate::v3::ecommerce::individual_contracts::by_openid::GetResponseAuthState;
         /// 实名授权结果
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseRealNameAuthResult {
             /// 应用授权作用域
-            pub scope: GetResponseRealNameAuthResultScope,
+            pub scope: Option<GetResponseRealNameAuthResultScope>,
             /// 访问令牌
             ///
             /// Example: `Ca5sECXTwzkWYXs_do9ZaEeueqVHOtF-nXr51yNll2O97zqk9niwJnmSWxhDJELqoDDVFws6LCBbSulnEAaxCg==`
-            pub access_token: String,
+            pub access_token: Option<String>,
             /// 访问令牌过期时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            pub access_token_expire_time: String,
+            pub access_token_expire_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseRealNameAuthResult {
-            scope: "scope" req req,
-            access_token: "access_token" req req,
-            access_token_expire_time: "access_token_expire_time" req req,
+            scope: "scope" opt opt,
+            access_token: "access_token" opt opt,
+            access_token_expire_time: "access_token_expire_time" opt opt,
         });
         /// 应用授权作用域
         ///
@@ -294,10 +294,10 @@ pub mod pre_entrust_sign {
             /// 预签约id
             ///
             /// Example: `1121_9f3cec22a2d367737674d08d98e5e07b8388495fafedc0eba83c327e8ad720ed_12bfdd59b387c4bff8543de4719a886a`
-            pub pre_entrustweb_id: String,
+            pub pre_entrustweb_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            pre_entrustweb_id: "pre_entrustweb_id" req req,
+            pre_entrustweb_id: "pre_entrustweb_id" opt opt,
         });
     }
     /// `/v3/ecommerce/individual-contracts/pre-entrust-sign/mini-program`

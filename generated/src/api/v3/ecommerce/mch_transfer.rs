@@ -87,11 +87,11 @@ pub mod authorizations {
         /// 授权状态
         ///
         /// Example: `AUTHORIZE_PROCESSING`
-        pub authorization_state: String,
+        pub authorization_state: Option<String>,
         /// 授权申请受理时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub accept_time: String,
+        pub accept_time: Option<String>,
         /// 授权时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
@@ -99,8 +99,8 @@ pub mod authorizations {
     }
     ::wechatpay::runtime::json_object!(PostResponse {
         sub_mchid: "sub_mchid" req req,
-        authorization_state: "authorization_state" req req,
-        accept_time: "accept_time" req req,
+        authorization_state: "authorization_state" opt opt,
+        accept_time: "accept_time" opt opt,
         authorize_time: "authorize_time" opt opt,
     });
     /// `/v3/ecommerce/mch-transfer/authorizations/{sub_mchid}`
@@ -128,7 +128,7 @@ pub mod authorizations {
             /// 授权状态
             ///
             /// Example: `AUTHORIZE_PROCESSING`
-            pub authorization_state: String,
+            pub authorization_state: Option<String>,
             /// 授权时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
@@ -136,7 +136,7 @@ pub mod authorizations {
         }
         ::wechatpay::runtime::json_object!(GetResponse {
             sub_mchid: "sub_mchid" req req,
-            authorization_state: "authorization_state" req req,
+            authorization_state: "authorization_state" opt opt,
             authorize_time: "authorize_time" opt opt,
         });
     }
@@ -243,15 +243,15 @@ pub mod transfer_bills {
         /// 微信转账单号
         ///
         /// Example: `1330000071100999991182020050700019480001`
-        pub transfer_bill_no: String,
+        pub transfer_bill_no: Option<String>,
         /// 单据创建时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub create_time: String,
+        pub create_time: Option<String>,
         /// 单据状态
         ///
         /// Example: `ACCEPTED`
-        pub state: String,
+        pub state: Option<String>,
         /// 失败原因
         ///
         /// Example: `PAYEE_ACCOUNT_ABNORMAL`
@@ -264,9 +264,9 @@ pub mod transfer_bills {
     ::wechatpay::runtime::json_object!(PostResponse {
         sub_mchid: "sub_mchid" req req,
         out_bill_no: "out_bill_no" req req,
-        transfer_bill_no: "transfer_bill_no" req req,
-        create_time: "create_time" req req,
-        state: "state" req req,
+        transfer_bill_no: "transfer_bill_no" opt opt,
+        create_time: "create_time" opt opt,
+        state: "state" opt opt,
         fail_reason: "fail_reason" opt opt,
         package_info: "package_info" opt opt,
     });
@@ -327,7 +327,7 @@ pub mod transfer_bills {
                 /// 服务商商户号
                 ///
                 /// Example: `1900001109`
-                pub mchid: String,
+                pub mchid: Option<String>,
                 /// 二级商户号
                 ///
                 /// Example: `1900001121`
@@ -339,27 +339,27 @@ pub mod transfer_bills {
                 /// 微信转账单号
                 ///
                 /// Example: `1330000071100999991182020050700019480001`
-                pub transfer_bill_no: String,
+                pub transfer_bill_no: Option<String>,
                 /// 服务商AppID
                 ///
                 /// Example: `wxf636efh567hg4356`
-                pub appid: String,
+                pub appid: Option<String>,
                 /// 转账场景ID
                 ///
                 /// Example: `10001`
-                pub transfer_scene_id: String,
+                pub transfer_scene_id: Option<String>,
                 /// 单据状态
                 ///
                 /// Example: `ACCEPTED`
-                pub state: String,
+                pub state: Option<String>,
                 /// 转账金额
                 ///
                 /// Example: `400000`
-                pub transfer_amount: i64,
+                pub transfer_amount: Option<i64>,
                 /// 转账备注
                 ///
                 /// Example: `2020年4月报销`
-                pub transfer_remark: String,
+                pub transfer_remark: Option<String>,
                 /// 失败原因
                 ///
                 /// Example: `PAYEE_ACCOUNT_ABNORMAL`
@@ -375,27 +375,27 @@ pub mod transfer_bills {
                 /// 单据创建时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub create_time: String,
+                pub create_time: Option<String>,
                 /// 状态变更时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub update_time: String,
+                pub update_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                mchid: "mchid" req req,
+                mchid: "mchid" opt opt,
                 sub_mchid: "sub_mchid" req req,
                 out_bill_no: "out_bill_no" req req,
-                transfer_bill_no: "transfer_bill_no" req req,
-                appid: "appid" req req,
-                transfer_scene_id: "transfer_scene_id" req req,
-                state: "state" req req,
-                transfer_amount: "transfer_amount" req req,
-                transfer_remark: "transfer_remark" req req,
+                transfer_bill_no: "transfer_bill_no" opt opt,
+                appid: "appid" opt opt,
+                transfer_scene_id: "transfer_scene_id" opt opt,
+                state: "state" opt opt,
+                transfer_amount: "transfer_amount" opt opt,
+                transfer_remark: "transfer_remark" opt opt,
                 fail_reason: "fail_reason" opt opt,
                 openid: "openid" opt opt,
                 user_name: "user_name" opt opt,
-                create_time: "create_time" req req,
-                update_time: "update_time" req req,
+                create_time: "create_time" opt opt,
+                update_time: "update_time" opt opt,
             });
             /// `/v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel`
             pub mod cancel {
@@ -443,22 +443,22 @@ pub mod transfer_bills {
                     /// 微信转账单号
                     ///
                     /// Example: `1330000071100999991182020050700019480001`
-                    pub transfer_bill_no: String,
+                    pub transfer_bill_no: Option<String>,
                     /// 单据状态
                     ///
                     /// Example: `CANCELING`
-                    pub state: String,
+                    pub state: Option<String>,
                     /// 状态变更时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub update_time: String,
+                    pub update_time: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(PostResponse {
                     sub_mchid: "sub_mchid" req req,
                     out_bill_no: "out_bill_no" req req,
-                    transfer_bill_no: "transfer_bill_no" req req,
-                    state: "state" req req,
-                    update_time: "update_time" req req,
+                    transfer_bill_no: "transfer_bill_no" opt opt,
+                    state: "state" opt opt,
+                    update_time: "update_time" opt opt,
                 });
             }
         }
@@ -503,7 +503,81 @@ pub mod transfer_bills {
             /// The request of `GET /v3/ecommerce/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}` (微信转账单号查询转账单).
             pub type GetRequest = crate::v3::ecommerce::mch_transfer::transfer_bills::out_bill_no::by_out_bill_no::GetRequest;
             /// The response of `GET /v3/ecommerce/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}` (微信转账单号查询转账单).
-            pub type GetResponse = crate::v3::ecommerce::mch_transfer::transfer_bills::out_bill_no::by_out_bill_no::GetResponse;
+            #[derive(Clone, Debug, PartialEq, Default)]
+            pub struct GetResponse {
+                /// 服务商商户号
+                ///
+                /// Example: `1900001109`
+                pub mchid: Option<String>,
+                /// 二级商户号
+                ///
+                /// Example: `1900001121`
+                pub sub_mchid: String,
+                /// 商户单号
+                ///
+                /// Example: `plfk2020042013`
+                pub out_bill_no: Option<String>,
+                /// 微信转账单号
+                ///
+                /// Example: `1330000071100999991182020050700019480001`
+                pub transfer_bill_no: String,
+                /// 服务商AppID
+                ///
+                /// Example: `wxf636efh567hg4356`
+                pub appid: Option<String>,
+                /// 转账场景ID
+                ///
+                /// Example: `10001`
+                pub transfer_scene_id: Option<String>,
+                /// 单据状态
+                ///
+                /// Example: `ACCEPTED`
+                pub state: Option<String>,
+                /// 转账金额
+                ///
+                /// Example: `400000`
+                pub transfer_amount: Option<i64>,
+                /// 转账备注
+                ///
+                /// Example: `2020年4月报销`
+                pub transfer_remark: Option<String>,
+                /// 失败原因
+                ///
+                /// Example: `PAYEE_ACCOUNT_ABNORMAL`
+                pub fail_reason: Option<String>,
+                /// 收款用户OpenID
+                ///
+                /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
+                pub openid: Option<String>,
+                /// 收款用户姓名
+                ///
+                /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
+                pub user_name: Option<String>,
+                /// 单据创建时间
+                ///
+                /// Example: `2015-05-20T13:29:35.120+08:00`
+                pub create_time: Option<String>,
+                /// 状态变更时间
+                ///
+                /// Example: `2015-05-20T13:29:35.120+08:00`
+                pub update_time: Option<String>,
+            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                mchid: "mchid" opt opt,
+                sub_mchid: "sub_mchid" req req,
+                out_bill_no: "out_bill_no" opt opt,
+                transfer_bill_no: "transfer_bill_no" req req,
+                appid: "appid" opt opt,
+                transfer_scene_id: "transfer_scene_id" opt opt,
+                state: "state" opt opt,
+                transfer_amount: "transfer_amount" opt opt,
+                transfer_remark: "transfer_remark" opt opt,
+                fail_reason: "fail_reason" opt opt,
+                openid: "openid" opt opt,
+                user_name: "user_name" opt opt,
+                create_time: "create_time" opt opt,
+                update_time: "update_time" opt opt,
+            });
         }
     }
 }

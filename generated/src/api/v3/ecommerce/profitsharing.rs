@@ -80,7 +80,7 @@ pub mod after_sales_orders {
         transaction_id: "transaction_id" skip opt,
     });
     /// The response of `GET /v3/ecommerce/profitsharing/after-sales-orders` (查询售后服务分账结果).
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 二级商户号
         ///
@@ -93,11 +93,11 @@ pub mod after_sales_orders {
         /// 分账金额
         ///
         /// Example: `10`
-        pub amount: i64,
+        pub amount: Option<i64>,
         /// 分账结果
         ///
         /// Example: `SUCCESS`
-        pub result: GetResponseResult,
+        pub result: Option<GetResponseResult>,
         /// 分账失败原因
         ///
         /// Example: `NO_RELATION`
@@ -105,15 +105,15 @@ pub mod after_sales_orders {
         /// 分账完成时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub finish_time: String,
+        pub finish_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
         sub_mchid: "sub_mchid" req req,
         transaction_id: "transaction_id" req req,
-        amount: "amount" req req,
-        result: "result" req req,
+        amount: "amount" opt opt,
+        result: "result" opt opt,
         fail_reason: "fail_reason" opt opt,
-        finish_time: "finish_time" req req,
+        finish_time: "finish_time" opt opt,
     });
     /// 分账失败原因
     ///
@@ -303,13 +303,13 @@ pub mod finish_order {
         /// 微信分帐单号
         ///
         /// Example: `3008450740201411110007820472`
-        pub order_id: String,
+        pub order_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
         sub_mchid: "sub_mchid" req req,
         transaction_id: "transaction_id" req req,
         out_order_no: "out_order_no" req req,
-        order_id: "order_id" req req,
+        order_id: "order_id" opt opt,
     });
 }
 /// `/v3/ecommerce/profitsharing/orders`
@@ -398,7 +398,7 @@ pub mod orders {
         /// 微信分账单号
         ///
         /// Example: `6754760740201411110007865434`
-        pub order_id: String,
+        pub order_id: Option<String>,
         /// 分账单状态
         pub status: Option<crate::types::ProfitSharingOrderState>,
         /// 分账接收方列表
@@ -430,7 +430,7 @@ pub mod orders {
         sub_mchid: "sub_mchid" req req,
         transaction_id: "transaction_id" req req,
         out_order_no: "out_order_no" req req,
-        order_id: "order_id" req req,
+        order_id: "order_id" opt opt,
         status: "status" opt opt,
         receivers: "receivers" opt opt,
         close_reason: "close_reason" opt opt,
@@ -490,7 +490,7 @@ pub mod orders {
         mchid: "mchid" opt opt,
     });
     /// GetResponseReceivers
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseReceivers {
         /// 分账接收商户号
         ///
@@ -499,40 +499,40 @@ pub mod orders {
         /// 分账金额
         ///
         /// Example: `190`
-        pub amount: i64,
+        pub amount: Option<i64>,
         /// 分账描述
         ///
         /// Example: `分给商户1900000109`
-        pub description: String,
+        pub description: Option<String>,
         /// 分账结果
         pub result: Option<crate::types::ProfitSharingResult>,
         /// 完成时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub finish_time: String,
+        pub finish_time: Option<String>,
         /// 分账失败原因
         pub fail_reason: Option<crate::types::ProfitSharingFailReason>,
         /// 分账接收方类型
-        pub type_: crate::types::ProfitSharingReceiverType,
+        pub type_: Option<crate::types::ProfitSharingReceiverType>,
         /// 分账接收方账号
         ///
         /// Example: `1900000109`
-        pub receiver_account: String,
+        pub receiver_account: Option<String>,
         /// 分账明细单号
         ///
         /// Example: `36011111111111111111111`
-        pub detail_id: String,
+        pub detail_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseReceivers {
         receiver_mchid: "receiver_mchid" opt opt,
-        amount: "amount" req req,
-        description: "description" req req,
+        amount: "amount" opt opt,
+        description: "description" opt opt,
         result: "result" opt opt,
-        finish_time: "finish_time" req req,
+        finish_time: "finish_time" opt opt,
         fail_reason: "fail_reason" opt opt,
-        type_: "type" req req,
-        receiver_account: "receiver_account" req req,
-        detail_id: "detail_id" req req,
+        type_: "type" opt opt,
+        receiver_account: "receiver_account" opt opt,
+        detail_id: "detail_id" opt opt,
     });
     /// The request of `POST /v3/ecommerce/profitsharing/orders` (请求分账API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -618,7 +618,7 @@ pub mod orders {
         /// 微信分账单号
         ///
         /// Example: `6754760740201411110007865434`
-        pub order_id: String,
+        pub order_id: Option<String>,
         /// `status`
         pub status: Option<crate::types::ProfitSharingOrderState>,
         /// 分账接收方列表
@@ -628,39 +628,39 @@ pub mod orders {
         sub_mchid: "sub_mchid" req req,
         transaction_id: "transaction_id" req req,
         out_order_no: "out_order_no" req req,
-        order_id: "order_id" req req,
+        order_id: "order_id" opt opt,
         status: "status" opt opt,
         receivers: "receivers" req req,
     });
     /// PostResponseReceivers
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseReceivers {
         /// 分账金额
         ///
         /// Example: `190`
-        pub amount: i64,
+        pub amount: Option<i64>,
         /// 分账描述
         ///
         /// Example: `分给商户1900000109`
-        pub description: String,
+        pub description: Option<String>,
         /// 分账结果
         pub result: Option<crate::types::ProfitSharingResult>,
         /// 完成时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub finish_time: String,
+        pub finish_time: Option<String>,
         /// 分账失败原因
         pub fail_reason: Option<crate::types::ProfitSharingFailReason>,
         /// 分账接收方类型
-        pub type_: crate::types::ProfitSharingReceiverType,
+        pub type_: Option<crate::types::ProfitSharingReceiverType>,
         /// 分账接收方账号
         ///
         /// Example: `1900000109`
-        pub receiver_account: String,
+        pub receiver_account: Option<String>,
         /// 分账明细单号
         ///
         /// Example: `36011111111111111111111`
-        pub detail_id: String,
+        pub detail_id: Option<String>,
         /// 异常处理状态
         pub abnormal_status: Option<PostResponseReceiversAbnormalStatus>,
         /// 异常处理关单原因
@@ -677,14 +677,14 @@ pub mod orders {
         >,
     }
     ::wechatpay::runtime::json_object!(PostResponseReceivers {
-        amount: "amount" req req,
-        description: "description" req req,
+        amount: "amount" opt opt,
+        description: "description" opt opt,
         result: "result" opt opt,
-        finish_time: "finish_time" req req,
+        finish_time: "finish_time" opt opt,
         fail_reason: "fail_reason" opt opt,
-        type_: "type" req req,
-        receiver_account: "receiver_account" req req,
-        detail_id: "detail_id" req req,
+        type_: "type" opt opt,
+        receiver_account: "receiver_account" opt opt,
+        detail_id: "detail_id" opt opt,
         abnormal_status: "abnormal_status" opt opt,
         funds_abnormal_closed_reason: "funds_abnormal_closed_reason" opt opt,
         funds_abnormal_redirect_id: "funds_abnormal_redirect_id" opt opt,
@@ -732,11 +732,11 @@ pub mod orders {
                 /// 订单剩余待分金额
                 ///
                 /// Example: `1000`
-                pub unsplit_amount: i64,
+                pub unsplit_amount: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
                 transaction_id: "transaction_id" req req,
-                unsplit_amount: "unsplit_amount" req req,
+                unsplit_amount: "unsplit_amount" opt opt,
             });
         }
     }
@@ -939,7 +939,7 @@ pub mod returnorders {
         out_return_no: "out_return_no" skip req,
     });
     /// The response of `GET /v3/ecommerce/profitsharing/returnorders` (查询分账回退结果API).
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 二级商户号
         ///
@@ -960,35 +960,35 @@ pub mod returnorders {
         /// 回退商户号
         ///
         /// Example: `86693852`
-        pub return_mchid: String,
+        pub return_mchid: Option<String>,
         /// 回退金额
         ///
         /// Example: `10`
-        pub amount: i64,
+        pub amount: Option<i64>,
         /// 微信回退单号
         ///
         /// Example: `3008450740201411110007820472`
-        pub return_no: String,
+        pub return_no: Option<String>,
         /// 回退结果
-        pub result: crate::types::ProfitSharingReturnResult,
+        pub result: Option<crate::types::ProfitSharingReturnResult>,
         /// 失败原因
         pub fail_reason: Option<crate::types::ProfitSharingReturnFailReason>,
         /// 完成时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub finish_time: String,
+        pub finish_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
         sub_mchid: "sub_mchid" req req,
         order_id: "order_id" req req,
         out_order_no: "out_order_no" req req,
         out_return_no: "out_return_no" req req,
-        return_mchid: "return_mchid" req req,
-        amount: "amount" req req,
-        return_no: "return_no" req req,
-        result: "result" req req,
+        return_mchid: "return_mchid" opt opt,
+        amount: "amount" opt opt,
+        return_no: "return_no" opt opt,
+        result: "result" opt opt,
         fail_reason: "fail_reason" opt opt,
-        finish_time: "finish_time" req req,
+        finish_time: "finish_time" opt opt,
     });
     /// The request of `POST /v3/ecommerce/profitsharing/returnorders` (请求分账回退API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -1033,5 +1033,55 @@ pub mod returnorders {
         transaction_id: "transaction_id" opt opt,
     });
     /// The response of `POST /v3/ecommerce/profitsharing/returnorders` (请求分账回退API).
-    pub type PostResponse = crate::v3::ecommerce::profitsharing::returnorders::GetResponse;
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PostResponse {
+        /// 二级商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: String,
+        /// 微信分账单号
+        ///
+        /// Example: `3008450740201411110007820472`
+        pub order_id: String,
+        /// 商户分账单号
+        ///
+        /// Example: `P20150806125346`
+        pub out_order_no: String,
+        /// 商户回退单号
+        ///
+        /// Example: `R20190516001`
+        pub out_return_no: String,
+        /// 回退商户号
+        ///
+        /// Example: `86693852`
+        pub return_mchid: String,
+        /// 回退金额
+        ///
+        /// Example: `10`
+        pub amount: i64,
+        /// 微信回退单号
+        ///
+        /// Example: `3008450740201411110007820472`
+        pub return_no: Option<String>,
+        /// 回退结果
+        pub result: Option<crate::types::ProfitSharingReturnResult>,
+        /// 失败原因
+        pub fail_reason: Option<crate::types::ProfitSharingReturnFailReason>,
+        /// 完成时间
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub finish_time: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        sub_mchid: "sub_mchid" req req,
+        order_id: "order_id" req req,
+        out_order_no: "out_order_no" req req,
+        out_return_no: "out_return_no" req req,
+        return_mchid: "return_mchid" req req,
+        amount: "amount" req req,
+        return_no: "return_no" opt opt,
+        result: "result" opt opt,
+        fail_reason: "fail_reason" opt opt,
+        finish_time: "finish_time" opt opt,
+    });
 }

@@ -217,7 +217,7 @@ pub mod apply {
         /// 微信退款单号
         ///
         /// Example: `1217752501201407033233368018`
-        pub refund_id: String,
+        pub refund_id: Option<String>,
         /// 商户退款单号
         ///
         /// Example: `1217752501201407033233368018`
@@ -225,7 +225,7 @@ pub mod apply {
         /// 退款创建时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
-        pub create_time: String,
+        pub create_time: Option<String>,
         /// 订单金额
         pub amount: PostResponseAmount,
         /// 优惠退款详情
@@ -236,9 +236,9 @@ pub mod apply {
         pub refund_account: Option<PostResponseRefundAccount>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        refund_id: "refund_id" req req,
+        refund_id: "refund_id" opt opt,
         out_refund_no: "out_refund_no" req req,
-        create_time: "create_time" req req,
+        create_time: "create_time" opt opt,
         amount: "amount" req req,
         promotion_detail: "promotion_detail" opt opt,
         refund_account: "refund_account" opt opt,
@@ -249,13 +249,13 @@ pub mod apply {
         /// 退款金额
         ///
         /// Example: `888`
-        pub refund: i64,
+        pub refund: Option<i64>,
         /// 退款出资账户及金额
         pub from: Option<Vec<PostResponseAmountFrom>>,
         /// 用户退款金额
         ///
         /// Example: `888`
-        pub payer_refund: i64,
+        pub payer_refund: Option<i64>,
         /// 优惠退款金额
         ///
         /// Example: `888`
@@ -270,9 +270,9 @@ pub mod apply {
         pub advance: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostResponseAmount {
-        refund: "refund" req req,
+        refund: "refund" opt opt,
         from: "from" opt opt,
-        payer_refund: "payer_refund" req req,
+        payer_refund: "payer_refund" opt opt,
         discount_refund: "discount_refund" opt opt,
         currency: "currency" opt opt,
         advance: "advance" opt opt,
@@ -283,42 +283,42 @@ pub mod apply {
         /// 出资账户类型
         ///
         /// Example: `AVAILABLE`
-        pub account: String,
+        pub account: Option<String>,
         /// 出资金额
         ///
         /// Example: `444`
-        pub amount: i64,
+        pub amount: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostResponseAmountFrom {
-        account: "account" req req,
-        amount: "amount" req req,
+        account: "account" opt opt,
+        amount: "amount" opt opt,
     });
     /// PostResponsePromotionDetail
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePromotionDetail {
         /// 券ID
         ///
         /// Example: `109519`
-        pub promotion_id: String,
+        pub promotion_id: Option<String>,
         /// 优惠范围
-        pub scope: crate::types::TransactionPromotionScope,
+        pub scope: Option<crate::types::TransactionPromotionScope>,
         /// 优惠类型
-        pub type_: crate::types::RefundPromotionDetailType,
+        pub type_: Option<crate::types::RefundPromotionDetailType>,
         /// 优惠券面额
         ///
         /// Example: `5`
-        pub amount: i64,
+        pub amount: Option<i64>,
         /// 优惠退款金额
         ///
         /// Example: `100`
-        pub refund_amount: i64,
+        pub refund_amount: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostResponsePromotionDetail {
-        promotion_id: "promotion_id" req req,
-        scope: "scope" req req,
-        type_: "type" req req,
-        amount: "amount" req req,
-        refund_amount: "refund_amount" req req,
+        promotion_id: "promotion_id" opt opt,
+        scope: "scope" opt opt,
+        type_: "type" opt opt,
+        amount: "amount" opt opt,
+        refund_amount: "refund_amount" opt opt,
     });
     /// 退款出资商户
     pub type PostResponseRefundAccount = crate::v3::ecommerce::refunds::apply::PostRequestRefundAccount;
@@ -483,7 +483,7 @@ pub mod by_refund_id {
             MerchantBankCard = "MERCHANT_BANK_CARD",
         });
         /// The response of `POST /v3/ecommerce/refunds/{refund_id}/apply-abnormal-refund` (发起异常退款).
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 微信支付退款号
             ///
@@ -496,11 +496,11 @@ pub mod by_refund_id {
             /// 微信支付订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub transaction_id: String,
+            pub transaction_id: Option<String>,
             /// 商户订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_trade_no: String,
+            pub out_trade_no: Option<String>,
             /// 退款渠道
             ///
             /// Example: `ORIGINAL`
@@ -516,15 +516,15 @@ pub mod by_refund_id {
             /// 退款创建时间
             ///
             /// Example: `2020-12-01T16:18:12+08:00`
-            pub create_time: String,
+            pub create_time: Option<String>,
             /// 退款状态
-            pub status: crate::types::RefundStatus,
+            pub status: Option<crate::types::RefundStatus>,
             /// 资金账户
             ///
             /// Example: `UNSETTLED`
             pub funds_account: Option<PostResponseFundsAccount>,
             /// 金额信息
-            pub amount: PostResponseAmount,
+            pub amount: Option<PostResponseAmount>,
             /// 优惠退款信息
             pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
             /// 退款出资商户
@@ -535,15 +535,15 @@ pub mod by_refund_id {
         ::wechatpay::runtime::json_object!(PostResponse {
             refund_id: "refund_id" req req,
             out_refund_no: "out_refund_no" req req,
-            transaction_id: "transaction_id" req req,
-            out_trade_no: "out_trade_no" req req,
+            transaction_id: "transaction_id" opt opt,
+            out_trade_no: "out_trade_no" opt opt,
             channel: "channel" opt opt,
             user_received_account: "user_received_account" opt opt,
             success_time: "success_time" opt opt,
-            create_time: "create_time" req req,
-            status: "status" req req,
+            create_time: "create_time" opt opt,
+            status: "status" opt opt,
             funds_account: "funds_account" opt opt,
-            amount: "amount" req req,
+            amount: "amount" opt opt,
             promotion_detail: "promotion_detail" opt opt,
             refund_account: "refund_account" opt opt,
         });
@@ -553,32 +553,32 @@ pub mod by_refund_id {
             /// 退款金额
             ///
             /// Example: `100`
-            pub refund: i64,
+            pub refund: Option<i64>,
             /// 退款出资账户及金额
             pub from: Option<Vec<PostResponseAmountFrom>>,
             /// 用户退款金额
             ///
             /// Example: `90`
-            pub payer_refund: i64,
+            pub payer_refund: Option<i64>,
             /// 优惠退款金额
             ///
             /// Example: `10`
-            pub discount_refund: i64,
+            pub discount_refund: Option<i64>,
             /// 退款币种
             ///
             /// Example: `CNY`
-            pub currency: String,
+            pub currency: Option<String>,
             /// 手续费退款金额
             ///
             /// Example: `100`
             pub refund_fee: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(PostResponseAmount {
-            refund: "refund" req req,
+            refund: "refund" opt opt,
             from: "from" opt opt,
-            payer_refund: "payer_refund" req req,
-            discount_refund: "discount_refund" req req,
-            currency: "currency" req req,
+            payer_refund: "payer_refund" opt opt,
+            discount_refund: "discount_refund" opt opt,
+            currency: "currency" opt opt,
             refund_fee: "refund_fee" opt opt,
         });
         /// PostResponseAmountFrom
@@ -606,32 +606,32 @@ pub mod by_refund_id {
             /// 券ID
             ///
             /// Example: `109519`
-            pub promotion_id: String,
+            pub promotion_id: Option<String>,
             /// 优惠范围
             ///
             /// Example: `GLOBAL`
-            pub scope: String,
+            pub scope: Option<String>,
             /// 优惠类型
             ///
             /// Example: `COUPON`
-            pub type_: String,
+            pub type_: Option<String>,
             /// 优惠券面额
             ///
             /// Example: `5`
-            pub amount: i64,
+            pub amount: Option<i64>,
             /// 优惠退款金额
             ///
             /// Example: `100`
-            pub refund_amount: i64,
+            pub refund_amount: Option<i64>,
             /// 商品列表
             pub goods_detail: Option<Vec<PostResponsePromotionDetailGoodsDetail>>,
         }
         ::wechatpay::runtime::json_object!(PostResponsePromotionDetail {
-            promotion_id: "promotion_id" req req,
-            scope: "scope" req req,
-            type_: "type" req req,
-            amount: "amount" req req,
-            refund_amount: "refund_amount" req req,
+            promotion_id: "promotion_id" opt opt,
+            scope: "scope" opt opt,
+            type_: "type" opt opt,
+            amount: "amount" opt opt,
+            refund_amount: "refund_amount" opt opt,
             goods_detail: "goods_detail" opt opt,
         });
         /// PostResponsePromotionDetailGoodsDetail
@@ -640,7 +640,7 @@ pub mod by_refund_id {
             /// 商户侧商品编码
             ///
             /// Example: `1217752501201407033233368018`
-            pub merchant_goods_id: String,
+            pub merchant_goods_id: Option<String>,
             /// 微信侧商品编码
             ///
             /// Example: `1001`
@@ -652,23 +652,23 @@ pub mod by_refund_id {
             /// 商品单价
             ///
             /// Example: `528800`
-            pub unit_price: i64,
+            pub unit_price: Option<i64>,
             /// 商品退款金额
             ///
             /// Example: `528800`
-            pub refund_amount: i64,
+            pub refund_amount: Option<i64>,
             /// 商品退货数量
             ///
             /// Example: `1`
-            pub refund_quantity: i64,
+            pub refund_quantity: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(PostResponsePromotionDetailGoodsDetail {
-            merchant_goods_id: "merchant_goods_id" req req,
+            merchant_goods_id: "merchant_goods_id" opt opt,
             wechatpay_goods_id: "wechatpay_goods_id" opt opt,
             goods_name: "goods_name" opt opt,
-            unit_price: "unit_price" req req,
-            refund_amount: "refund_amount" req req,
-            refund_quantity: "refund_quantity" req req,
+            unit_price: "unit_price" opt opt,
+            refund_amount: "refund_amount" opt opt,
+            refund_quantity: "refund_quantity" opt opt,
         });
         /// 退款出资商户
         ///
@@ -736,31 +736,31 @@ pub mod by_refund_id {
             /// 微信回补单号
             ///
             /// Example: `1215562501201407033233368018`
-            pub advance_return_id: String,
+            pub advance_return_id: Option<String>,
             /// 垫付回补金额
             ///
             /// Example: `888`
-            pub return_amount: i64,
+            pub return_amount: Option<i64>,
             /// 出款方商户号
             ///
             /// Example: `1900000109`
-            pub payer_mchid: String,
+            pub payer_mchid: Option<String>,
             /// 出款方账户
             ///
             /// Example: `BASIC`
-            pub payer_account: String,
+            pub payer_account: Option<String>,
             /// 入账方商户号
             ///
             /// Example: `1900000108`
-            pub payee_mchid: String,
+            pub payee_mchid: Option<String>,
             /// 入账方账户
             ///
             /// Example: `BASIC`
-            pub payee_account: String,
+            pub payee_account: Option<String>,
             /// 垫付回补结果
             ///
             /// Example: `SUCCESS`
-            pub result: String,
+            pub result: Option<String>,
             /// 垫付回补完成时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
@@ -768,13 +768,13 @@ pub mod by_refund_id {
         }
         ::wechatpay::runtime::json_object!(GetResponse {
             refund_id: "refund_id" req req,
-            advance_return_id: "advance_return_id" req req,
-            return_amount: "return_amount" req req,
-            payer_mchid: "payer_mchid" req req,
-            payer_account: "payer_account" req req,
-            payee_mchid: "payee_mchid" req req,
-            payee_account: "payee_account" req req,
-            result: "result" req req,
+            advance_return_id: "advance_return_id" opt opt,
+            return_amount: "return_amount" opt opt,
+            payer_mchid: "payer_mchid" opt opt,
+            payer_account: "payer_account" opt opt,
+            payee_mchid: "payee_mchid" opt opt,
+            payee_account: "payee_account" opt opt,
+            result: "result" opt opt,
             success_time: "success_time" opt opt,
         });
         /// The request of `POST /v3/ecommerce/refunds/{refund_id}/return-advance` (垫付退款回补API).
@@ -842,7 +842,7 @@ pub mod id {
             sub_mchid: "sub_mchid" skip opt,
         });
         /// The response of `GET /v3/ecommerce/refunds/id/{refund_id}` (通过微信支付退款单号查询退款).
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 微信退款单号
             ///
@@ -851,15 +851,15 @@ pub mod id {
             /// 商户退款单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_refund_no: String,
+            pub out_refund_no: Option<String>,
             /// 微信订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub transaction_id: String,
+            pub transaction_id: Option<String>,
             /// 商户订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_trade_no: String,
+            pub out_trade_no: Option<String>,
             /// 退款渠道
             pub channel: Option<crate::types::RefundChannel>,
             /// 退款入账账户
@@ -873,11 +873,11 @@ pub mod id {
             /// 退款创建时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            pub create_time: String,
+            pub create_time: Option<String>,
             /// 退款状态
-            pub status: crate::types::RefundStatus,
+            pub status: Option<crate::types::RefundStatus>,
             /// 退款金额信息
-            pub amount: GetResponseAmount,
+            pub amount: Option<GetResponseAmount>,
             /// 营销详情
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
             /// 退款出资商户
@@ -891,15 +891,15 @@ pub mod id {
         }
         ::wechatpay::runtime::json_object!(GetResponse {
             refund_id: "refund_id" req req,
-            out_refund_no: "out_refund_no" req req,
-            transaction_id: "transaction_id" req req,
-            out_trade_no: "out_trade_no" req req,
+            out_refund_no: "out_refund_no" opt opt,
+            transaction_id: "transaction_id" opt opt,
+            out_trade_no: "out_trade_no" opt opt,
             channel: "channel" opt opt,
             user_received_account: "user_received_account" opt opt,
             success_time: "success_time" opt opt,
-            create_time: "create_time" req req,
-            status: "status" req req,
-            amount: "amount" req req,
+            create_time: "create_time" opt opt,
+            status: "status" opt opt,
+            amount: "amount" opt opt,
             promotion_detail: "promotion_detail" opt opt,
             refund_account: "refund_account" opt opt,
             funds_account: "funds_account" opt opt,
@@ -910,13 +910,13 @@ pub mod id {
             /// 退款金额
             ///
             /// Example: `888`
-            pub refund: i64,
+            pub refund: Option<i64>,
             /// 退款出资账户及金额
             pub from: Option<Vec<GetResponseAmountFrom>>,
             /// 用户退款金额
             ///
             /// Example: `888`
-            pub payer_refund: i64,
+            pub payer_refund: Option<i64>,
             /// 优惠退款金额
             ///
             /// Example: `888`
@@ -931,28 +931,28 @@ pub mod id {
             pub advance: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponseAmount {
-            refund: "refund" req req,
+            refund: "refund" opt opt,
             from: "from" opt opt,
-            payer_refund: "payer_refund" req req,
+            payer_refund: "payer_refund" opt opt,
             discount_refund: "discount_refund" opt opt,
             currency: "currency" opt opt,
             advance: "advance" opt opt,
         });
         /// GetResponseAmountFrom
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAmountFrom {
             /// 出资账户类型
             ///
             /// Example: `AVAILABLE`
-            pub account: GetResponseAmountFromAccount,
+            pub account: Option<GetResponseAmountFromAccount>,
             /// 出资金额
             ///
             /// Example: `444`
-            pub amount: i64,
+            pub amount: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponseAmountFrom {
-            account: "account" req req,
-            amount: "amount" req req,
+            account: "account" opt opt,
+            amount: "amount" opt opt,
         });
         /// 出资账户类型
         pub type GetResponseAmountFromAccount = crate::v3::ecommerce::refunds::apply::PostRequestAmountFromAccount;
@@ -1027,7 +1027,68 @@ pub mod out_refund_no {
         /// The request of `GET /v3/ecommerce/refunds/out-refund-no/{out_refund_no}` (通过商户退款单号查询退款).
         pub type GetRequest = crate::v3::ecommerce::refunds::id::by_refund_id::GetRequest;
         /// The response of `GET /v3/ecommerce/refunds/out-refund-no/{out_refund_no}` (通过商户退款单号查询退款).
-        pub type GetResponse = crate::v3::ecommerce::refunds::id::by_refund_id::GetResponse;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct GetResponse {
+            /// 微信退款单号
+            ///
+            /// Example: `1217752501201407033233368018`
+            pub refund_id: Option<String>,
+            /// 商户退款单号
+            ///
+            /// Example: `1217752501201407033233368018`
+            pub out_refund_no: String,
+            /// 微信订单号
+            ///
+            /// Example: `1217752501201407033233368018`
+            pub transaction_id: Option<String>,
+            /// 商户订单号
+            ///
+            /// Example: `1217752501201407033233368018`
+            pub out_trade_no: Option<String>,
+            /// 退款渠道
+            pub channel: Option<crate::types::RefundChannel>,
+            /// 退款入账账户
+            ///
+            /// Example: `招商银行信用卡`
+            pub user_received_account: Option<String>,
+            /// 退款成功时间
+            ///
+            /// Example: `2018-06-08T10:34:56+08:00`
+            pub success_time: Option<String>,
+            /// 退款创建时间
+            ///
+            /// Example: `2018-06-08T10:34:56+08:00`
+            pub create_time: Option<String>,
+            /// 退款状态
+            pub status: Option<crate::types::RefundStatus>,
+            /// 退款金额信息
+            pub amount: Option<GetResponseAmount>,
+            /// 营销详情
+            pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
+            /// 退款出资商户
+            ///
+            /// Example: `REFUND_SOURCE_SUB_MERCHANT`
+            pub refund_account: Option<GetResponseRefundAccount>,
+            /// 资金账户
+            ///
+            /// Example: `UNSETTLED`
+            pub funds_account: Option<GetResponseFundsAccount>,
+        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            refund_id: "refund_id" opt opt,
+            out_refund_no: "out_refund_no" req req,
+            transaction_id: "transaction_id" opt opt,
+            out_trade_no: "out_trade_no" opt opt,
+            channel: "channel" opt opt,
+            user_received_account: "user_received_account" opt opt,
+            success_time: "success_time" opt opt,
+            create_time: "create_time" opt opt,
+            status: "status" opt opt,
+            amount: "amount" opt opt,
+            promotion_detail: "promotion_detail" opt opt,
+            refund_account: "refund_account" opt opt,
+            funds_account: "funds_account" opt opt,
+        });
         /// 退款金额信息
         pub type GetResponseAmount = crate::v3::ecommerce::refunds::id::by_refund_id::GetResponseAmount;
         /// GetResponseAmountFrom

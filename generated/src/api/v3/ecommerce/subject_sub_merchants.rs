@@ -87,7 +87,7 @@ pub enum GetRequestOrganizationType {
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
     /// 子商户列表
-    pub data: Vec<GetResponseData>,
+    pub data: Option<Vec<GetResponseData>>,
     /// 分页偏移
     ///
     /// Example: `0`
@@ -99,13 +99,13 @@ pub struct GetResponse {
     /// 总条数
     ///
     /// Example: `100`
-    pub total_count: i64,
+    pub total_count: Option<i64>,
 }
 ::wechatpay::runtime::json_object!(GetResponse {
-    data: "data" req req,
+    data: "data" opt opt,
     offset: "offset" req req,
     limit: "limit" req req,
-    total_count: "total_count" req req,
+    total_count: "total_count" opt opt,
 });
 /// GetResponseData
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -113,18 +113,18 @@ pub struct GetResponseData {
     /// 子商户号
     ///
     /// Example: `1900000109`
-    pub sub_mchid: String,
+    pub sub_mchid: Option<String>,
     /// 商户简称
     ///
     /// Example: `腾讯科技有限公司`
-    pub merchant_shortname: String,
+    pub merchant_shortname: Option<String>,
     /// 签约时间
     ///
     /// Example: `2018-06-08T10:34:56+08:00`
-    pub sign_time: String,
+    pub sign_time: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponseData {
-    sub_mchid: "sub_mchid" req req,
-    merchant_shortname: "merchant_shortname" req req,
-    sign_time: "sign_time" req req,
+    sub_mchid: "sub_mchid" opt opt,
+    merchant_shortname: "merchant_shortname" opt opt,
+    sign_time: "sign_time" opt opt,
 });

@@ -59,7 +59,7 @@ pub mod cancel {
         description: "description" req req,
     });
     /// The response of `POST /v3/ecommerce/subsidies/cancel` (取消补差API).
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 二级商户号
         ///
@@ -70,7 +70,7 @@ pub mod cancel {
         /// Example: `4208450740201411110007820472`
         pub transaction_id: String,
         /// 取消补差结果
-        pub result: PostResponseResult,
+        pub result: Option<PostResponseResult>,
         /// 取消补差描述
         ///
         /// Example: `订单退款`
@@ -79,7 +79,7 @@ pub mod cancel {
     ::wechatpay::runtime::json_object!(PostResponse {
         sub_mchid: "sub_mchid" req req,
         transaction_id: "transaction_id" req req,
-        result: "result" req req,
+        result: "result" opt opt,
         description: "description" req req,
     });
     /// 取消补差结果
@@ -155,7 +155,7 @@ pub mod create {
         out_subsidy_no: "out_subsidy_no" opt opt,
     });
     /// The response of `POST /v3/ecommerce/subsidies/create` (请求补差API).
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 二级商户号
         ///
@@ -168,7 +168,7 @@ pub mod create {
         /// 微信补差单号
         ///
         /// Example: `3008450740201411110007820472`
-        pub subsidy_id: String,
+        pub subsidy_id: Option<String>,
         /// 补差描述
         ///
         /// Example: `满减补差活动`
@@ -178,20 +178,20 @@ pub mod create {
         /// Example: `10`
         pub amount: i64,
         /// 补差单结果
-        pub result: crate::types::SubsidyState,
+        pub result: Option<crate::types::SubsidyState>,
         /// 补差完成时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub success_time: String,
+        pub success_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
         sub_mchid: "sub_mchid" req req,
         transaction_id: "transaction_id" req req,
-        subsidy_id: "subsidy_id" req req,
+        subsidy_id: "subsidy_id" opt opt,
         description: "description" req req,
         amount: "amount" req req,
-        result: "result" req req,
-        success_time: "success_time" req req,
+        result: "result" opt opt,
+        success_time: "success_time" opt opt,
     });
 }
 /// `/v3/ecommerce/subsidies/return`
@@ -273,7 +273,7 @@ pub mod return_ {
     /// 出资账户类型
     pub type PostRequestFromAccount = crate::v3::ecommerce::refunds::apply::PostRequestAmountFromAccount;
     /// The response of `POST /v3/ecommerce/subsidies/return` (请求补差回退API).
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 二级商户号
         ///
@@ -286,7 +286,7 @@ pub mod return_ {
         /// 微信补差回退单号
         ///
         /// Example: `3008450740201411110007820472`
-        pub subsidy_refund_id: String,
+        pub subsidy_refund_id: Option<String>,
         /// 微信退款单号
         ///
         /// Example: `3008450740201411110007820472`
@@ -304,21 +304,21 @@ pub mod return_ {
         /// Example: `测试备注`
         pub description: String,
         /// 补差回退结果
-        pub result: crate::types::SubsidyState,
+        pub result: Option<crate::types::SubsidyState>,
         /// 补差回退完成时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub success_time: String,
+        pub success_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
         sub_mchid: "sub_mchid" req req,
         transaction_id: "transaction_id" req req,
-        subsidy_refund_id: "subsidy_refund_id" req req,
+        subsidy_refund_id: "subsidy_refund_id" opt opt,
         refund_id: "refund_id" req req,
         out_order_no: "out_order_no" req req,
         amount: "amount" req req,
         description: "description" req req,
-        result: "result" req req,
-        success_time: "success_time" req req,
+        result: "result" opt opt,
+        success_time: "success_time" opt opt,
     });
 }

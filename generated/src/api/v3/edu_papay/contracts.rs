@@ -96,7 +96,7 @@ pub mod id {
             /// 服务商商户号
             ///
             /// Example: `1230000109`
-            pub sp_mchid: String,
+            pub sp_mchid: Option<String>,
             /// 服务商APPID
             ///
             /// Example: `wx8888888888888888`
@@ -121,7 +121,7 @@ pub mod id {
             pub contract_information: Option<GetResponseContractInformation>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            sp_mchid: "sp_mchid" req req,
+            sp_mchid: "sp_mchid" opt opt,
             appid: "appid" req req,
             sub_mchid: "sub_mchid" opt opt,
             sub_appid: "sub_appid" opt opt,
@@ -228,9 +228,9 @@ pub mod presign {
         /// 预签约号
         ///
         /// Example: `0044de6c799739c2e8534b`
-        pub presign_token: String,
+        pub presign_token: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        presign_token: "presign_token" req req,
+        presign_token: "presign_token" opt opt,
     });
 }

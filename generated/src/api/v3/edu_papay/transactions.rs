@@ -169,11 +169,11 @@ pub mod id {
             /// 服务商商户号
             ///
             /// Example: `1230000109`
-            pub sp_mchid: String,
+            pub sp_mchid: Option<String>,
             /// 服务商APPID
             ///
             /// Example: `wx8888888888888888`
-            pub appid: String,
+            pub appid: Option<String>,
             /// 子商户号
             ///
             /// Example: `1900000109`
@@ -185,7 +185,7 @@ pub mod id {
             /// 商户订单号
             ///
             /// Example: `201407033233368018`
-            pub out_trade_no: String,
+            pub out_trade_no: Option<String>,
             /// 微信支付订单号
             ///
             /// Example: `25012014070332333018`
@@ -205,7 +205,7 @@ pub mod id {
             /// 交易状态
             ///
             /// Example: `SUCCESS`
-            pub trade_state: String,
+            pub trade_state: Option<String>,
             /// 交易状态描述
             ///
             /// Example: `支付成功`
@@ -213,27 +213,27 @@ pub mod id {
             /// 支付者
             pub payer: Option<GetResponsePayer>,
             /// 订单金额
-            pub amount: GetResponseAmount,
+            pub amount: Option<GetResponseAmount>,
             /// 设备信息
-            pub device_information: GetResponseDeviceInformation,
+            pub device_information: Option<GetResponseDeviceInformation>,
             /// 优惠详情
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            sp_mchid: "sp_mchid" req req,
-            appid: "appid" req req,
+            sp_mchid: "sp_mchid" opt opt,
+            appid: "appid" opt opt,
             sub_mchid: "sub_mchid" opt opt,
             sub_appid: "sub_appid" opt opt,
-            out_trade_no: "out_trade_no" req req,
+            out_trade_no: "out_trade_no" opt opt,
             transaction_id: "transaction_id" opt opt,
             attach: "attach" opt opt,
             bank_type: "bank_type" opt opt,
             success_time: "success_time" opt opt,
-            trade_state: "trade_state" req req,
+            trade_state: "trade_state" opt opt,
             trade_state_description: "trade_state_description" opt opt,
             payer: "payer" opt opt,
-            amount: "amount" req req,
-            device_information: "device_information" req req,
+            amount: "amount" opt opt,
+            device_information: "device_information" opt opt,
             promotion_detail: "promotion_detail" opt opt,
         });
         /// 订单金额
@@ -242,7 +242,7 @@ pub mod id {
             /// 订单金额
             ///
             /// Example: `888`
-            pub total: i64,
+            pub total: Option<i64>,
             /// 用户支付金额
             ///
             /// Example: `888`
@@ -257,13 +257,27 @@ pub mod id {
             pub currency: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseAmount {
-            total: "total" req req,
+            total: "total" opt opt,
             payer_total: "payer_total" opt opt,
             discount_total: "discount_total" opt opt,
             currency: "currency" opt opt,
         });
         /// 设备信息
-        pub type GetResponseDeviceInformation = crate::v3::edu_papay::transactions::PostRequestDeviceInformation;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct GetResponseDeviceInformation {
+            /// 设备号
+            ///
+            /// Example: `12343232`
+            pub device_id: Option<String>,
+            /// 商户端设备ip
+            ///
+            /// Example: `123.12.12.123`
+            pub device_ip: Option<String>,
+        }
+        ::wechatpay::runtime::json_object!(GetResponseDeviceInformation {
+            device_id: "device_id" opt opt,
+            device_ip: "device_ip" opt opt,
+        });
         /// 支付者
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePayer {
@@ -371,11 +385,82 @@ pub mod out_trade_no {
         /// The request of `GET /v3/edu-papay/transactions/out-trade-no/{out_trade_no}` (商户订单号查单API).
         pub type GetRequest = crate::v3::edu_papay::transactions::id::by_transaction_id::GetRequest;
         /// The response of `GET /v3/edu-papay/transactions/out-trade-no/{out_trade_no}` (商户订单号查单API).
-        pub type GetResponse = crate::v3::edu_papay::transactions::id::by_transaction_id::GetResponse;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct GetResponse {
+            /// 服务商商户号
+            ///
+            /// Example: `1230000109`
+            pub sp_mchid: Option<String>,
+            /// 服务商APPID
+            ///
+            /// Example: `wx8888888888888888`
+            pub appid: Option<String>,
+            /// 子商户号
+            ///
+            /// Example: `1900000109`
+            pub sub_mchid: Option<String>,
+            /// 子商户APPID
+            ///
+            /// Example: `wx8888888888888888`
+            pub sub_appid: Option<String>,
+            /// 商户订单号
+            ///
+            /// Example: `201407033233368018`
+            pub out_trade_no: String,
+            /// 微信支付订单号
+            ///
+            /// Example: `25012014070332333018`
+            pub transaction_id: Option<String>,
+            /// 商户数据
+            ///
+            /// Example: `自定义数据`
+            pub attach: Option<String>,
+            /// 付款银行
+            ///
+            /// Example: `CMC`
+            pub bank_type: Option<String>,
+            /// 支付完成时间
+            ///
+            /// Example: `2020-03-26T10:43:39+08:00`
+            pub success_time: Option<String>,
+            /// 交易状态
+            ///
+            /// Example: `SUCCESS`
+            pub trade_state: Option<String>,
+            /// 交易状态描述
+            ///
+            /// Example: `支付成功`
+            pub trade_state_description: Option<String>,
+            /// 支付者
+            pub payer: Option<GetResponsePayer>,
+            /// 订单金额
+            pub amount: Option<GetResponseAmount>,
+            /// 设备信息
+            pub device_information: Option<GetResponseDeviceInformation>,
+            /// 优惠详情
+            pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
+        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            sp_mchid: "sp_mchid" opt opt,
+            appid: "appid" opt opt,
+            sub_mchid: "sub_mchid" opt opt,
+            sub_appid: "sub_appid" opt opt,
+            out_trade_no: "out_trade_no" req req,
+            transaction_id: "transaction_id" opt opt,
+            attach: "attach" opt opt,
+            bank_type: "bank_type" opt opt,
+            success_time: "success_time" opt opt,
+            trade_state: "trade_state" opt opt,
+            trade_state_description: "trade_state_description" opt opt,
+            payer: "payer" opt opt,
+            amount: "amount" opt opt,
+            device_information: "device_information" opt opt,
+            promotion_detail: "promotion_detail" opt opt,
+        });
         /// 订单金额
         pub type GetResponseAmount = crate::v3::edu_papay::transactions::id::by_transaction_id::GetResponseAmount;
         /// 设备信息
-        pub type GetResponseDeviceInformation = crate::v3::edu_papay::transactions::PostRequestDeviceInformation;
+        pub type GetResponseDeviceInformation = crate::v3::edu_papay::transactions::id::by_transaction_id::GetResponseDeviceInformation;
         /// 支付者
         pub type GetResponsePayer = crate::v3::edu_papay::transactions::id::by_transaction_id::GetResponsePayer;
         /// GetResponsePromotionDetail

@@ -139,11 +139,11 @@ pub mod by_openid {
             /// 服务商商户号
             ///
             /// Example: `1230000109`
-            pub sp_mchid: String,
+            pub sp_mchid: Option<String>,
             /// 服务商APPID
             ///
             /// Example: `wx8888888888888888`
-            pub appid: String,
+            pub appid: Option<String>,
             /// 子商户号
             ///
             /// Example: `1900000109`
@@ -168,8 +168,8 @@ pub mod by_openid {
             pub contract_information: Option<GetResponseDataContractInformation>,
         }
         ::wechatpay::runtime::json_object!(GetResponseData {
-            sp_mchid: "sp_mchid" req req,
-            appid: "appid" req req,
+            sp_mchid: "sp_mchid" opt opt,
+            appid: "appid" opt opt,
             sub_mchid: "sub_mchid" opt opt,
             sub_appid: "sub_appid" opt opt,
             openid: "openid" opt opt,

@@ -70,11 +70,11 @@ pub struct GetRequest {
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
     /// 结果集
-    pub data: Vec<GetResponseData>,
+    pub data: Option<Vec<GetResponseData>>,
     /// 总数量
     ///
     /// Example: `30`
-    pub total_count: i64,
+    pub total_count: Option<i64>,
     /// 分页页码
     pub offset: Option<i64>,
     /// 分页大小
@@ -83,8 +83,8 @@ pub struct GetResponse {
     pub limit: Option<i64>,
 }
 ::wechatpay::runtime::json_object!(GetResponse {
-    data: "data" req req,
-    total_count: "total_count" req req,
+    data: "data" opt opt,
+    total_count: "total_count" opt opt,
     offset: "offset" opt opt,
     limit: "limit" opt opt,
 });
@@ -94,11 +94,11 @@ pub struct GetResponseData {
     /// appid
     ///
     /// Example: `wx998877665544wx`
-    pub appid: String,
+    pub appid: Option<String>,
     /// 用户在appid下的唯一标识
     ///
     /// Example: `oUpF8uMuAJOM2pxb1Q`
-    pub wechat_openid: String,
+    pub wechat_openid: Option<String>,
     /// 用户QQ账号
     ///
     /// Example: `100000000000`
@@ -106,28 +106,28 @@ pub struct GetResponseData {
     /// 权益ID
     ///
     /// Example: `qw3Da21QRCNt`
-    pub right_id: String,
+    pub right_id: Option<String>,
     /// 权益核销时间
     ///
     /// Example: `2018-05-23T12:13:50+08:00`
-    pub create_time: String,
+    pub create_time: Option<String>,
     /// 订单状态
     ///
     /// Example: `CONSUMED`
-    pub order_state: String,
+    pub order_state: Option<String>,
     /// 订单号
     ///
     /// Example: `cc1900ff00511f10c`
-    pub order_id: String,
+    pub order_id: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponseData {
-    appid: "appid" req req,
-    wechat_openid: "wechat_openid" req req,
+    appid: "appid" opt opt,
+    wechat_openid: "wechat_openid" opt opt,
     qq: "qq" opt opt,
-    right_id: "right_id" req req,
-    create_time: "create_time" req req,
-    order_state: "order_state" req req,
-    order_id: "order_id" req req,
+    right_id: "right_id" opt opt,
+    create_time: "create_time" opt opt,
+    order_state: "order_state" opt opt,
+    order_id: "order_id" opt opt,
 });
 /// The request of `POST /v3/edu-star/orders` (创建核销订单API).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -159,4 +159,43 @@ pub struct PostRequest {
     create_time: "create_time" req req,
 });
 /// The response of `POST /v3/edu-star/orders` (创建核销订单API).
-pub type PostResponse = crate::v3::edu_star::orders::GetResponseData;
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct PostResponse {
+    /// appid
+    ///
+    /// Example: `wx998877665544wx`
+    pub appid: String,
+    /// 用户在appid下的唯一标识
+    ///
+    /// Example: `oUpF8uMuAJOM2pxb1Q`
+    pub wechat_openid: String,
+    /// 用户QQ账号
+    ///
+    /// Example: `100000000000`
+    pub qq: Option<String>,
+    /// 权益ID
+    ///
+    /// Example: `qw3Da21QRCNt`
+    pub right_id: String,
+    /// 权益核销时间
+    ///
+    /// Example: `2018-05-23T12:13:50+08:00`
+    pub create_time: String,
+    /// 订单状态
+    ///
+    /// Example: `CONSUMED`
+    pub order_state: Option<String>,
+    /// 订单号
+    ///
+    /// Example: `cc1900ff00511f10c`
+    pub order_id: Option<String>,
+}
+::wechatpay::runtime::json_object!(PostResponse {
+    appid: "appid" req req,
+    wechat_openid: "wechat_openid" req req,
+    qq: "qq" opt opt,
+    right_id: "right_id" req req,
+    create_time: "create_time" req req,
+    order_state: "order_state" opt opt,
+    order_id: "order_id" opt opt,
+});

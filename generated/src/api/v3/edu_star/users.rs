@@ -64,7 +64,7 @@ pub mod openid {
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 是否学生
-            pub education_star_student: bool,
+            pub education_star_student: Option<bool>,
             /// appid
             ///
             /// Example: `wx998877665544wx`
@@ -83,7 +83,7 @@ pub mod openid {
             pub register_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            education_star_student: "education_star_student" req req,
+            education_star_student: "education_star_student" opt opt,
             appid: "appid" req req,
             wechat_openid: "wechat_openid" req req,
             qq: "qq" opt opt,
@@ -129,7 +129,7 @@ pub mod qq {
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 学生标识
-            pub education_star_student: bool,
+            pub education_star_student: Option<bool>,
             /// 商户appid
             ///
             /// Example: `wx998877665544wx`
@@ -137,7 +137,7 @@ pub mod qq {
             /// 用户在appid下的唯一标识
             ///
             /// Example: `oUpF8uMuAJOM2pxb1Q`
-            pub wechat_openid: String,
+            pub wechat_openid: Option<String>,
             /// 用户QQ账号
             ///
             /// Example: `100000000000`
@@ -148,9 +148,9 @@ pub mod qq {
             pub register_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            education_star_student: "education_star_student" req req,
+            education_star_student: "education_star_student" opt opt,
             appid: "appid" req req,
-            wechat_openid: "wechat_openid" req req,
+            wechat_openid: "wechat_openid" opt opt,
             qq: "qq" req req,
             register_time: "register_time" opt opt,
         });

@@ -44,41 +44,41 @@ pub mod by_contract_id {
         /// 商户号
         ///
         /// Example: `1230000109`
-        pub mchid: String,
+        pub mchid: Option<String>,
         /// 商户appid
         ///
         /// Example: `wx8888888888888888`
-        pub appid: String,
+        pub appid: Option<String>,
         /// 商户appid下的用户标识
         ///
         /// Example: `oUpF8uMuAJOM2pxb1Q`
-        pub openid: String,
+        pub openid: Option<String>,
         /// 签约模板号
         ///
         /// Example: `101164396123311331`
-        pub plan_id: String,
+        pub plan_id: Option<String>,
         /// 签约状态
         ///
         /// Example: `ADD`
-        pub contract_status: String,
+        pub contract_status: Option<String>,
         /// 签约时间
         ///
         /// Example: `2017-08-26T09:43:39+08:00`
-        pub create_time: String,
+        pub create_time: Option<String>,
         /// 外部签约号
         ///
         /// Example: `20190806125346`
-        pub out_contract_code: String,
+        pub out_contract_code: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
         contract_id: "contract_id" req req,
-        mchid: "mchid" req req,
-        appid: "appid" req req,
-        openid: "openid" req req,
-        plan_id: "plan_id" req req,
-        contract_status: "contract_status" req req,
-        create_time: "create_time" req req,
-        out_contract_code: "out_contract_code" req req,
+        mchid: "mchid" opt opt,
+        appid: "appid" opt opt,
+        openid: "openid" opt opt,
+        plan_id: "plan_id" opt opt,
+        contract_status: "contract_status" opt opt,
+        create_time: "create_time" opt opt,
+        out_contract_code: "out_contract_code" opt opt,
     });
     /// `/v3/eduschoolpay/contracts/{contract_id}/terminate`
     pub mod terminate {
@@ -227,9 +227,9 @@ pub mod presign {
         /// 预签约码
         ///
         /// Example: `0044de6c799739c2e8534b`
-        pub presign_token: String,
+        pub presign_token: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        presign_token: "presign_token" req req,
+        presign_token: "presign_token" opt opt,
     });
 }

@@ -167,7 +167,7 @@ pub struct PostResponse {
     /// 商户号
     ///
     /// Example: `1230000109`
-    pub mchid: String,
+    pub mchid: Option<String>,
     /// 商户AppID
     ///
     /// Example: `wx8888888888888888`
@@ -195,7 +195,7 @@ pub struct PostResponse {
     /// 交易状态
     ///
     /// Example: `SUCCESS`
-    pub trade_state: String,
+    pub trade_state: Option<String>,
     /// 交易状态描述
     ///
     /// Example: `支付成功`
@@ -222,14 +222,14 @@ pub struct PostResponse {
     pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    mchid: "mchid" req req,
+    mchid: "mchid" opt opt,
     appid: "appid" req req,
     sub_mchid: "sub_mchid" opt opt,
     sub_appid: "sub_appid" opt opt,
     out_trade_no: "out_trade_no" req req,
     transaction_id: "transaction_id" opt opt,
     trade_type: "trade_type" opt opt,
-    trade_state: "trade_state" req req,
+    trade_state: "trade_state" opt opt,
     trade_state_desc: "trade_state_desc" opt opt,
     bank_type: "bank_type" opt opt,
     attach: "attach" opt opt,
@@ -245,7 +245,7 @@ pub struct PostResponseAmount {
     /// 订单金额
     ///
     /// Example: `888`
-    pub total: i64,
+    pub total: Option<i64>,
     /// 用户支付金额
     ///
     /// Example: `888`
@@ -260,7 +260,7 @@ pub struct PostResponseAmount {
     pub currency: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponseAmount {
-    total: "total" req req,
+    total: "total" opt opt,
     payer_total: "payer_total" opt opt,
     discount_total: "discount_total" opt opt,
     currency: "currency" opt opt,
@@ -275,11 +275,11 @@ pub struct PostResponseDeviceInfo {
     /// 商户端设备IP
     ///
     /// Example: `123.12.12.123`
-    pub device_ip: String,
+    pub device_ip: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponseDeviceInfo {
     device_id: "device_id" opt opt,
-    device_ip: "device_ip" req req,
+    device_ip: "device_ip" opt opt,
 });
 /// 支付者
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -400,11 +400,11 @@ pub mod id {
             /// 商户号
             ///
             /// Example: `1230000109`
-            pub mchid: String,
+            pub mchid: Option<String>,
             /// 商户appid
             ///
             /// Example: `wx8888888888888888`
-            pub appid: String,
+            pub appid: Option<String>,
             /// 子商户号
             ///
             /// Example: `1900000109`
@@ -416,7 +416,7 @@ pub mod id {
             /// 商户订单号
             ///
             /// Example: `201407033233368018`
-            pub out_trade_no: String,
+            pub out_trade_no: Option<String>,
             /// 微信支付订单号
             ///
             /// Example: `25012014070332333018`
@@ -428,7 +428,7 @@ pub mod id {
             /// 交易状态
             ///
             /// Example: `SUCCESS`
-            pub trade_state: String,
+            pub trade_state: Option<String>,
             /// 交易状态描述
             ///
             /// Example: `支付成功`
@@ -446,74 +446,64 @@ pub mod id {
             /// Example: `2020-03-26T10:43:39+08:00`
             pub success_time: Option<String>,
             /// 支付者
-            pub payer: GetResponsePayer,
+            pub payer: Option<GetResponsePayer>,
             /// 订单金额
-            pub amount: GetResponseAmount,
+            pub amount: Option<GetResponseAmount>,
             /// 设备信息
-            pub device_info: GetResponseDeviceInfo,
+            pub device_info: Option<GetResponseDeviceInfo>,
             /// 优惠详情
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            mchid: "mchid" req req,
-            appid: "appid" req req,
+            mchid: "mchid" opt opt,
+            appid: "appid" opt opt,
             sub_mchid: "sub_mchid" opt opt,
             sub_appid: "sub_appid" opt opt,
-            out_trade_no: "out_trade_no" req req,
+            out_trade_no: "out_trade_no" opt opt,
             transaction_id: "transaction_id" opt opt,
             trade_type: "trade_type" opt opt,
-            trade_state: "trade_state" req req,
+            trade_state: "trade_state" opt opt,
             trade_state_desc: "trade_state_desc" opt opt,
             bank_type: "bank_type" opt opt,
             attach: "attach" opt opt,
             success_time: "success_time" opt opt,
-            payer: "payer" req req,
-            amount: "amount" req req,
-            device_info: "device_info" req req,
+            payer: "payer" opt opt,
+            amount: "amount" opt opt,
+            device_info: "device_info" opt opt,
             promotion_detail: "promotion_detail" opt opt,
         });
         /// 订单金额
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseAmount {
-            /// 订单金额
-            ///
-            /// Example: `888`
-            pub total: i64,
-            /// 用户支付金额
-            ///
-            /// Example: `888`
-            pub payer_total: Option<i64>,
-            /// 折扣
-            ///
-            /// Example: `100`
-            pub discount_total: Option<i64>,
-            /// 货币类型
-            ///
-            /// Example: `CNY`
-            pub currency: String,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseAmount {
-            total: "total" req req,
-            payer_total: "payer_total" opt opt,
-            discount_total: "discount_total" opt opt,
-            currency: "currency" req req,
-        });
+        pub type GetResponseAmount = crate::v3::eduschoolpay::transactions::PostResponseAmount;
         /// 设备信息
-        pub type GetResponseDeviceInfo = crate::v3::eduschoolpay::transactions::PostRequestDeviceInfo;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct GetResponseDeviceInfo {
+            /// 设备号
+            ///
+            /// Example: `12343232`
+            pub device_id: Option<String>,
+            /// 商户端设备ip
+            ///
+            /// Example: `123.12.12.123`
+            pub device_ip: Option<String>,
+        }
+        ::wechatpay::runtime::json_object!(GetResponseDeviceInfo {
+            device_id: "device_id" opt opt,
+            device_ip: "device_ip" opt opt,
+        });
         /// 支付者
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponsePayer {
             /// 商户appid下的用户标识
             ///
             /// Example: `oUpF8uMuAJOM2pxb1Q`
-            pub openid: String,
+            pub openid: Option<String>,
             /// 子商户appid下的用户标识
             ///
             /// Example: `oUpF8uMuAJOM2pxb1Q`
             pub sub_openid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponsePayer {
-            openid: "openid" req req,
+            openid: "openid" opt opt,
             sub_openid: "sub_openid" opt opt,
         });
         /// GetResponsePromotionDetail
@@ -522,7 +512,7 @@ pub mod id {
             /// 券ID
             ///
             /// Example: `109519`
-            pub coupon_id: String,
+            pub coupon_id: Option<String>,
             /// 优惠名称
             ///
             /// Example: `单品惠-6`
@@ -542,7 +532,7 @@ pub mod id {
             /// 活动ID
             ///
             /// Example: `931386`
-            pub stock_id: String,
+            pub stock_id: Option<String>,
             /// 微信出资
             ///
             /// Example: `100`
@@ -557,12 +547,12 @@ pub mod id {
             pub other_contribute: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponsePromotionDetail {
-            coupon_id: "coupon_id" req req,
+            coupon_id: "coupon_id" opt opt,
             name: "name" opt opt,
             scope: "scope" opt opt,
             type_: "type" opt opt,
             amount: "amount" opt opt,
-            stock_id: "stock_id" req req,
+            stock_id: "stock_id" opt opt,
             wechatpay_contribute: "wechatpay_contribute" opt opt,
             merchant_contribute: "merchant_contribute" opt opt,
             other_contribute: "other_contribute" opt opt,
@@ -607,11 +597,87 @@ pub mod out_trade_no {
         /// The request of `GET /v3/eduschoolpay/transactions/out-trade-no/{out_trade_no}` (商户订单号查单API).
         pub type GetRequest = crate::v3::eduschoolpay::transactions::id::by_transaction_id::GetRequest;
         /// The response of `GET /v3/eduschoolpay/transactions/out-trade-no/{out_trade_no}` (商户订单号查单API).
-        pub type GetResponse = crate::v3::eduschoolpay::transactions::id::by_transaction_id::GetResponse;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct GetResponse {
+            /// 商户号
+            ///
+            /// Example: `1230000109`
+            pub mchid: Option<String>,
+            /// 商户appid
+            ///
+            /// Example: `wx8888888888888888`
+            pub appid: Option<String>,
+            /// 子商户号
+            ///
+            /// Example: `1900000109`
+            pub sub_mchid: Option<String>,
+            /// 子商户appid
+            ///
+            /// Example: `wx8888888888888888`
+            pub sub_appid: Option<String>,
+            /// 商户订单号
+            ///
+            /// Example: `201407033233368018`
+            pub out_trade_no: String,
+            /// 微信支付订单号
+            ///
+            /// Example: `25012014070332333018`
+            pub transaction_id: Option<String>,
+            /// 交易类型
+            ///
+            /// Example: `AUTH`
+            pub trade_type: Option<String>,
+            /// 交易状态
+            ///
+            /// Example: `SUCCESS`
+            pub trade_state: Option<String>,
+            /// 交易状态描述
+            ///
+            /// Example: `支付成功`
+            pub trade_state_desc: Option<String>,
+            /// 付款银行
+            ///
+            /// Example: `ICBC_DEBIT`
+            pub bank_type: Option<String>,
+            /// 商户数据
+            ///
+            /// Example: `自定义数据`
+            pub attach: Option<String>,
+            /// 支付完成时间
+            ///
+            /// Example: `2020-03-26T10:43:39+08:00`
+            pub success_time: Option<String>,
+            /// 支付者
+            pub payer: Option<GetResponsePayer>,
+            /// 订单金额
+            pub amount: Option<GetResponseAmount>,
+            /// 设备信息
+            pub device_info: Option<GetResponseDeviceInfo>,
+            /// 优惠详情
+            pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
+        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            mchid: "mchid" opt opt,
+            appid: "appid" opt opt,
+            sub_mchid: "sub_mchid" opt opt,
+            sub_appid: "sub_appid" opt opt,
+            out_trade_no: "out_trade_no" req req,
+            transaction_id: "transaction_id" opt opt,
+            trade_type: "trade_type" opt opt,
+            trade_state: "trade_state" opt opt,
+            trade_state_desc: "trade_state_desc" opt opt,
+            bank_type: "bank_type" opt opt,
+            attach: "attach" opt opt,
+            success_time: "success_time" opt opt,
+            payer: "payer" opt opt,
+            amount: "amount" opt opt,
+            device_info: "device_info" opt opt,
+            promotion_detail: "promotion_detail" opt opt,
+        });
         /// 订单金额
-        pub type GetResponseAmount = crate::v3::eduschoolpay::transactions::id::by_transaction_id::GetResponseAmount;
+        pub type GetResponseAmount = crate::v3::eduschoolpay::transactions::PostResponseAmount;
         /// 设备信息
-        pub type GetResponseDeviceInfo = crate::v3::eduschoolpay::transactions::PostRequestDeviceInfo;
+        pub type GetResponseDeviceInfo = crate::v3::eduschoolpay::transactions::id::by_transaction_id::GetResponseDeviceInfo;
         /// 支付者
         pub type GetResponsePayer = crate::v3::eduschoolpay::transactions::id::by_transaction_id::GetResponsePayer;
         /// GetResponsePromotionDetail

@@ -91,19 +91,63 @@ pub mod by_openid {
             /// 资源总条数
             ///
             /// Example: `1234`
-            pub total_count: i64,
+            pub total_count: Option<i64>,
             /// 相关链接
-            pub links: GetResponseLinks,
+            pub links: Option<GetResponseLinks>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
             data: "data" opt opt,
             offset: "offset" req req,
             limit: "limit" req req,
-            total_count: "total_count" req req,
-            links: "links" req req,
+            total_count: "total_count" opt opt,
+            links: "links" opt opt,
         });
         /// GetResponseData
-        pub type GetResponseData = crate::v3::eduschoolpay::contracts::by_contract_id::GetResponse;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct GetResponseData {
+            /// 签约协议号
+            ///
+            /// Example: `2045011120563805041758214605`
+            pub contract_id: Option<String>,
+            /// 商户号
+            ///
+            /// Example: `1230000109`
+            pub mchid: Option<String>,
+            /// 商户appid
+            ///
+            /// Example: `wx8888888888888888`
+            pub appid: Option<String>,
+            /// 商户appid下的用户标识
+            ///
+            /// Example: `oUpF8uMuAJOM2pxb1Q`
+            pub openid: Option<String>,
+            /// 签约模板号
+            ///
+            /// Example: `101164396123311331`
+            pub plan_id: Option<String>,
+            /// 签约状态
+            ///
+            /// Example: `ADD`
+            pub contract_status: Option<String>,
+            /// 签约时间
+            ///
+            /// Example: `2017-08-26T09:43:39+08:00`
+            pub create_time: Option<String>,
+            /// 外部签约号
+            ///
+            /// Example: `20190806125346`
+            pub out_contract_code: Option<String>,
+        }
+        ::wechatpay::runtime::json_object!(GetResponseData {
+            contract_id: "contract_id" opt opt,
+            mchid: "mchid" opt opt,
+            appid: "appid" opt opt,
+            openid: "openid" opt opt,
+            plan_id: "plan_id" opt opt,
+            contract_status: "contract_status" opt opt,
+            create_time: "create_time" opt opt,
+            out_contract_code: "out_contract_code" opt opt,
+        });
         /// 相关链接
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseLinks {
@@ -118,12 +162,12 @@ pub mod by_openid {
             /// 当前链接
             ///
             /// Example: `/v3/eduschoolpay/users/{openid}/contracts?offset=10&limit=5`
-            pub self_: String,
+            pub self_: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseLinks {
             next: "next" opt opt,
             prev: "prev" opt opt,
-            self_: "self" req req,
+            self_: "self" opt opt,
         });
     }
     /// `/v3/eduschoolpay/users/{openid}/debt-state`
@@ -147,7 +191,7 @@ pub mod by_openid {
             /// 商户appid
             ///
             /// Example: `wx8888888888888888`
-            pub appid: String,
+            pub appid: Option<String>,
             /// 商户appid下的用户标识
             ///
             /// Example: `oUpF8uMuAJOM2pxb1Q`
@@ -155,22 +199,22 @@ pub mod by_openid {
             /// 用户状态
             ///
             /// Example: `FORBIDDEN`
-            pub state: String,
+            pub state: Option<String>,
             /// 当前用户欠款笔数
             ///
             /// Example: `2`
-            pub debt_count: i64,
+            pub debt_count: Option<i64>,
             /// 用户欠款状态更新时间
             ///
             /// Example: `2017-08-26T09:43:39+08:00`
-            pub update_time: String,
+            pub update_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            appid: "appid" req req,
+            appid: "appid" opt opt,
             openid: "openid" req req,
-            state: "state" req req,
-            debt_count: "debt_count" req req,
-            update_time: "update_time" req req,
+            state: "state" opt opt,
+            debt_count: "debt_count" opt opt,
+            update_time: "update_time" opt opt,
         });
     }
 }

@@ -167,7 +167,7 @@ pub mod brand_merchant_batches {
         /// 品牌红包批次创建时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub create_time: String,
+        pub create_time: Option<String>,
         /// 批次单状态
         ///
         /// Example: `ACCEPTED`
@@ -176,7 +176,7 @@ pub mod brand_merchant_batches {
     ::wechatpay::runtime::json_object!(PostResponse {
         out_batch_no: "out_batch_no" req req,
         batch_no: "batch_no" opt opt,
-        create_time: "create_time" req req,
+        create_time: "create_time" opt opt,
         batch_state: "batch_state" opt opt,
     });
     /// 批次单状态
@@ -269,12 +269,12 @@ pub mod brand_merchant_batches {
             DetailViewFail = "DETAIL_VIEW_FAIL",
         });
         /// The response of `GET /v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}` (微信支付批次单号查询批次单).
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 品牌主商户号
             ///
             /// Example: `1900001109`
-            pub brand_mchid: String,
+            pub brand_mchid: Option<String>,
             /// 微信支付品牌红包批次单号
             ///
             /// Example: `1210000071100999991182020050700019480001`
@@ -282,7 +282,7 @@ pub mod brand_merchant_batches {
             /// 商家品牌红包批次单号
             ///
             /// Example: `plfk2020042013`
-            pub out_batch_no: String,
+            pub out_batch_no: Option<String>,
             /// 品牌ID
             ///
             /// Example: `1234`
@@ -298,15 +298,15 @@ pub mod brand_merchant_batches {
             /// 批次单状态
             ///
             /// Example: `ACCEPTED`
-            pub batch_state: GetResponseBatchState,
+            pub batch_state: Option<GetResponseBatchState>,
             /// 品牌红包批次名称
             ///
             /// Example: `双十一营销用品牌红包`
-            pub batch_name: String,
+            pub batch_name: Option<String>,
             /// 品牌红包批次备注
             ///
             /// Example: `双十一营销用品牌红包`
-            pub batch_remark: String,
+            pub batch_remark: Option<String>,
             /// 品牌红包批次单关闭原因
             ///
             /// Example: `MERCHANT_REVOCATION`
@@ -314,15 +314,15 @@ pub mod brand_merchant_batches {
             /// 总金额
             ///
             /// Example: `10000`
-            pub total_amount: i64,
+            pub total_amount: Option<i64>,
             /// 总笔数
             ///
             /// Example: `10`
-            pub total_num: i64,
+            pub total_num: Option<i64>,
             /// 品牌红包批次创建时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub create_time: String,
+            pub create_time: Option<String>,
             /// 品牌红包批次更新时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
@@ -330,41 +330,41 @@ pub mod brand_merchant_batches {
             /// 发放成功金额
             ///
             /// Example: `10000`
-            pub success_amount: i64,
+            pub success_amount: Option<i64>,
             /// 发放成功笔数
             ///
             /// Example: `10`
-            pub success_num: i64,
+            pub success_num: Option<i64>,
             /// 发放失败金额
             ///
             /// Example: `10000`
-            pub fail_amount: i64,
+            pub fail_amount: Option<i64>,
             /// 发放失败笔数
             ///
             /// Example: `10`
-            pub fail_num: i64,
+            pub fail_num: Option<i64>,
             /// 品牌红包明细列表
             pub detail_list: Option<Vec<GetResponseDetailList>>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            brand_mchid: "brand_mchid" req req,
+            brand_mchid: "brand_mchid" opt opt,
             batch_no: "batch_no" req req,
-            out_batch_no: "out_batch_no" req req,
+            out_batch_no: "out_batch_no" opt opt,
             brand_id: "brand_id" opt opt,
             template_id: "template_id" opt opt,
             brand_appid: "brand_appid" opt opt,
-            batch_state: "batch_state" req req,
-            batch_name: "batch_name" req req,
-            batch_remark: "batch_remark" req req,
+            batch_state: "batch_state" opt opt,
+            batch_name: "batch_name" opt opt,
+            batch_remark: "batch_remark" opt opt,
             close_reason: "close_reason" opt opt,
-            total_amount: "total_amount" req req,
-            total_num: "total_num" req req,
-            create_time: "create_time" req req,
+            total_amount: "total_amount" opt opt,
+            total_num: "total_num" opt opt,
+            create_time: "create_time" opt opt,
             update_time: "update_time" opt opt,
-            success_amount: "success_amount" req req,
-            success_num: "success_num" req req,
-            fail_amount: "fail_amount" req req,
-            fail_num: "fail_num" req req,
+            success_amount: "success_amount" opt opt,
+            success_num: "success_num" opt opt,
+            fail_amount: "fail_amount" opt opt,
+            fail_num: "fail_num" opt opt,
             detail_list: "detail_list" opt opt,
         });
         /// 批次单状态
@@ -387,25 +387,25 @@ pub mod brand_merchant_batches {
             SystemOverdueClose = "SYSTEM_OVERDUE_CLOSE",
         });
         /// GetResponseDetailList
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDetailList {
             /// 微信支付品牌红包明细单号
             ///
             /// Example: `1220000071100999991182020050700019500100`
-            pub transfer_detail_no: String,
+            pub transfer_detail_no: Option<String>,
             /// 商家品牌红包明细单号
             ///
             /// Example: `x23zy545Bd5436`
-            pub out_detail_no: String,
+            pub out_detail_no: Option<String>,
             /// 品牌红包明细单状态
             ///
             /// Example: `DETAIL_SUCCESS`
-            pub detail_state: GetResponseDetailListDetailState,
+            pub detail_state: Option<GetResponseDetailListDetailState>,
         }
         ::wechatpay::runtime::json_object!(GetResponseDetailList {
-            transfer_detail_no: "transfer_detail_no" req req,
-            out_detail_no: "out_detail_no" req req,
-            detail_state: "detail_state" req req,
+            transfer_detail_no: "transfer_detail_no" opt opt,
+            out_detail_no: "out_detail_no" opt opt,
+            detail_state: "detail_state" opt opt,
         });
         /// 品牌红包明细单状态
         ///
@@ -460,16 +460,16 @@ pub mod brand_merchant_batches {
                     }
                 }
                 /// The response of `GET /v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}/details/{detail_no}` (商家明细单号查询明细单).
-                #[derive(Clone, Debug, PartialEq)]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponse {
                     /// 品牌主商户号
                     ///
                     /// Example: `1900001109`
-                    pub brand_mchid: String,
+                    pub brand_mchid: Option<String>,
                     /// 商家品牌红包批次单号
                     ///
                     /// Example: `plfk2020042013`
-                    pub out_batch_no: String,
+                    pub out_batch_no: Option<String>,
                     /// 微信支付品牌红包批次单号
                     ///
                     /// Example: `1210000071100999991182020050700019480001`
@@ -477,7 +477,7 @@ pub mod brand_merchant_batches {
                     /// 商家品牌红包明细单号
                     ///
                     /// Example: `x23zy545Bd5436`
-                    pub out_detail_no: String,
+                    pub out_detail_no: Option<String>,
                     /// 微信支付品牌红包明细单号
                     ///
                     /// Example: `1220000071100999991182020050700019500100`
@@ -485,15 +485,15 @@ pub mod brand_merchant_batches {
                     /// 品牌红包明细单状态
                     ///
                     /// Example: `DETAIL_SUCCESS`
-                    pub detail_state: GetResponseDetailState,
+                    pub detail_state: Option<GetResponseDetailState>,
                     /// 红包金额
                     ///
                     /// Example: `10000`
-                    pub amount: i64,
+                    pub amount: Option<i64>,
                     /// 红包备注
                     ///
                     /// Example: `来自XX的红包`
-                    pub remark: String,
+                    pub remark: Option<String>,
                     /// 失败原因
                     ///
                     /// Example: `ACCOUNT_FROZEN`
@@ -501,7 +501,7 @@ pub mod brand_merchant_batches {
                     /// 接收红包用户OpenID
                     ///
                     /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                    pub openid: String,
+                    pub openid: Option<String>,
                     /// 接收红包用户姓名
                     ///
                     /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
@@ -513,36 +513,36 @@ pub mod brand_merchant_batches {
                     /// 品牌红包更新时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub update_time: String,
+                    pub update_time: Option<String>,
                     /// 品牌ID
                     ///
                     /// Example: `1234`
-                    pub brand_id: i64,
+                    pub brand_id: Option<i64>,
                     /// 品牌红包模板ID
                     ///
                     /// Example: `123400001`
-                    pub template_id: String,
+                    pub template_id: Option<String>,
                     /// 品牌AppID
                     ///
                     /// Example: `wxf636efh567hg4356`
                     pub brand_appid: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    brand_mchid: "brand_mchid" req req,
-                    out_batch_no: "out_batch_no" req req,
+                    brand_mchid: "brand_mchid" opt opt,
+                    out_batch_no: "out_batch_no" opt opt,
                     batch_no: "batch_no" req req,
-                    out_detail_no: "out_detail_no" req req,
+                    out_detail_no: "out_detail_no" opt opt,
                     detail_no: "detail_no" req req,
-                    detail_state: "detail_state" req req,
-                    amount: "amount" req req,
-                    remark: "remark" req req,
+                    detail_state: "detail_state" opt opt,
+                    amount: "amount" opt opt,
+                    remark: "remark" opt opt,
                     fail_reason: "fail_reason" opt opt,
-                    openid: "openid" req req,
+                    openid: "openid" opt opt,
                     user_name: "user_name" opt opt,
                     initiate_time: "initiate_time" opt opt,
-                    update_time: "update_time" req req,
-                    brand_id: "brand_id" req req,
-                    template_id: "template_id" req req,
+                    update_time: "update_time" opt opt,
+                    brand_id: "brand_id" opt opt,
+                    template_id: "template_id" opt opt,
                     brand_appid: "brand_appid" opt opt,
                 });
                 /// 品牌红包明细单状态
@@ -668,7 +668,104 @@ pub mod brand_merchant_out_batches {
         /// 品牌红包明细单状态
         pub type GetRequestDetailState = crate::v3::fund_app::brand_redpacket::brand_merchant_batches::by_batch_no::GetRequestDetailState;
         /// The response of `GET /v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}` (商家批次单号查询批次单).
-        pub type GetResponse = crate::v3::fund_app::brand_redpacket::brand_merchant_batches::by_batch_no::GetResponse;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct GetResponse {
+            /// 品牌主商户号
+            ///
+            /// Example: `1900001109`
+            pub brand_mchid: Option<String>,
+            /// 微信支付品牌红包批次单号
+            ///
+            /// Example: `1210000071100999991182020050700019480001`
+            pub batch_no: Option<String>,
+            /// 商家品牌红包批次单号
+            ///
+            /// Example: `plfk2020042013`
+            pub out_batch_no: String,
+            /// 品牌ID
+            ///
+            /// Example: `1234`
+            pub brand_id: Option<i64>,
+            /// 品牌红包模板ID
+            ///
+            /// Example: `123400001`
+            pub template_id: Option<String>,
+            /// 品牌AppID
+            ///
+            /// Example: `wxf636efh567hg4356`
+            pub brand_appid: Option<String>,
+            /// 批次单状态
+            ///
+            /// Example: `ACCEPTED`
+            pub batch_state: Option<GetResponseBatchState>,
+            /// 品牌红包批次名称
+            ///
+            /// Example: `双十一营销用品牌红包`
+            pub batch_name: Option<String>,
+            /// 品牌红包批次备注
+            ///
+            /// Example: `双十一营销用品牌红包`
+            pub batch_remark: Option<String>,
+            /// 品牌红包批次单关闭原因
+            ///
+            /// Example: `MERCHANT_REVOCATION`
+            pub close_reason: Option<GetResponseCloseReason>,
+            /// 总金额
+            ///
+            /// Example: `10000`
+            pub total_amount: Option<i64>,
+            /// 总笔数
+            ///
+            /// Example: `10`
+            pub total_num: Option<i64>,
+            /// 品牌红包批次创建时间
+            ///
+            /// Example: `2015-05-20T13:29:35.120+08:00`
+            pub create_time: Option<String>,
+            /// 品牌红包批次更新时间
+            ///
+            /// Example: `2015-05-20T13:29:35.120+08:00`
+            pub update_time: Option<String>,
+            /// 发放成功金额
+            ///
+            /// Example: `10000`
+            pub success_amount: Option<i64>,
+            /// 发放成功笔数
+            ///
+            /// Example: `10`
+            pub success_num: Option<i64>,
+            /// 发放失败金额
+            ///
+            /// Example: `10000`
+            pub fail_amount: Option<i64>,
+            /// 发放失败笔数
+            ///
+            /// Example: `10`
+            pub fail_num: Option<i64>,
+            /// 品牌红包明细列表
+            pub detail_list: Option<Vec<GetResponseDetailList>>,
+        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            brand_mchid: "brand_mchid" opt opt,
+            batch_no: "batch_no" opt opt,
+            out_batch_no: "out_batch_no" req req,
+            brand_id: "brand_id" opt opt,
+            template_id: "template_id" opt opt,
+            brand_appid: "brand_appid" opt opt,
+            batch_state: "batch_state" opt opt,
+            batch_name: "batch_name" opt opt,
+            batch_remark: "batch_remark" opt opt,
+            close_reason: "close_reason" opt opt,
+            total_amount: "total_amount" opt opt,
+            total_num: "total_num" opt opt,
+            create_time: "create_time" opt opt,
+            update_time: "update_time" opt opt,
+            success_amount: "success_amount" opt opt,
+            success_num: "success_num" opt opt,
+            fail_amount: "fail_amount" opt opt,
+            fail_num: "fail_num" opt opt,
+            detail_list: "detail_list" opt opt,
+        });
         /// 批次单状态
         pub type GetResponseBatchState = crate::v3::fund_app::brand_redpacket::brand_merchant_batches::PostResponseBatchState;
         /// 品牌红包批次单关闭原因
@@ -707,7 +804,91 @@ pub mod brand_merchant_out_batches {
                     }
                 }
                 /// The response of `GET /v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}/out-details/{out_detail_no}` (商家明细单号查询明细单).
-                pub type GetResponse = crate::v3::fund_app::brand_redpacket::brand_merchant_batches::by_batch_no::details::by_detail_no::GetResponse;
+                #[derive(Clone, Debug, PartialEq, Default)]
+                pub struct GetResponse {
+                    /// 品牌主商户号
+                    ///
+                    /// Example: `1900001109`
+                    pub brand_mchid: Option<String>,
+                    /// 商家品牌红包批次单号
+                    ///
+                    /// Example: `plfk2020042013`
+                    pub out_batch_no: String,
+                    /// 微信支付品牌红包批次单号
+                    ///
+                    /// Example: `1210000071100999991182020050700019480001`
+                    pub batch_no: Option<String>,
+                    /// 商家品牌红包明细单号
+                    ///
+                    /// Example: `x23zy545Bd5436`
+                    pub out_detail_no: String,
+                    /// 微信支付品牌红包明细单号
+                    ///
+                    /// Example: `1220000071100999991182020050700019500100`
+                    pub detail_no: Option<String>,
+                    /// 品牌红包明细单状态
+                    ///
+                    /// Example: `DETAIL_SUCCESS`
+                    pub detail_state: Option<GetResponseDetailState>,
+                    /// 红包金额
+                    ///
+                    /// Example: `10000`
+                    pub amount: Option<i64>,
+                    /// 红包备注
+                    ///
+                    /// Example: `来自XX的红包`
+                    pub remark: Option<String>,
+                    /// 失败原因
+                    ///
+                    /// Example: `ACCOUNT_FROZEN`
+                    pub fail_reason: Option<GetResponseFailReason>,
+                    /// 接收红包用户OpenID
+                    ///
+                    /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
+                    pub openid: Option<String>,
+                    /// 接收红包用户姓名
+                    ///
+                    /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
+                    pub user_name: Option<String>,
+                    /// 品牌红包发起时间
+                    ///
+                    /// Example: `2015-05-20T13:29:35.120+08:00`
+                    pub initiate_time: Option<String>,
+                    /// 品牌红包更新时间
+                    ///
+                    /// Example: `2015-05-20T13:29:35.120+08:00`
+                    pub update_time: Option<String>,
+                    /// 品牌ID
+                    ///
+                    /// Example: `1234`
+                    pub brand_id: Option<i64>,
+                    /// 品牌红包模板ID
+                    ///
+                    /// Example: `123400001`
+                    pub template_id: Option<String>,
+                    /// 品牌AppID
+                    ///
+                    /// Example: `wxf636efh567hg4356`
+                    pub brand_appid: Option<String>,
+                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    brand_mchid: "brand_mchid" opt opt,
+                    out_batch_no: "out_batch_no" req req,
+                    batch_no: "batch_no" opt opt,
+                    out_detail_no: "out_detail_no" req req,
+                    detail_no: "detail_no" opt opt,
+                    detail_state: "detail_state" opt opt,
+                    amount: "amount" opt opt,
+                    remark: "remark" opt opt,
+                    fail_reason: "fail_reason" opt opt,
+                    openid: "openid" opt opt,
+                    user_name: "user_name" opt opt,
+                    initiate_time: "initiate_time" opt opt,
+                    update_time: "update_time" opt opt,
+                    brand_id: "brand_id" opt opt,
+                    template_id: "template_id" opt opt,
+                    brand_appid: "brand_appid" opt opt,
+                });
                 /// 品牌红包明细单状态
                 pub type GetResponseDetailState = crate::v3::fund_app::brand_redpacket::brand_merchant_batches::by_batch_no::GetResponseDetailListDetailState;
                 /// 失败原因

@@ -99,15 +99,15 @@ pub mod elecsign {
             /// 申请单状态
             ///
             /// Example: `GENERATING`
-            pub state: String,
+            pub state: Option<String>,
             /// 申请单创建时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub create_time: String,
+            pub create_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            state: "state" req req,
-            create_time: "create_time" req req,
+            state: "state" opt opt,
+            create_time: "create_time" opt opt,
         });
         /// `/v3/fund-app/mch-transfer/elecsign/out-bill-no/{out_bill_no}`
         pub mod by_out_bill_no {
@@ -125,20 +125,20 @@ pub mod elecsign {
                 }
             }
             /// The response of `GET /v3/fund-app/mch-transfer/elecsign/out-bill-no/{out_bill_no}` (商户单号查询电子回单).
-            #[derive(Clone, Debug, PartialEq)]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 申请单状态
                 ///
                 /// Example: `GENERATING`
-                pub state: GetResponseState,
+                pub state: Option<GetResponseState>,
                 /// 申请单创建时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub create_time: String,
+                pub create_time: Option<String>,
                 /// 申请单更新时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub update_time: String,
+                pub update_time: Option<String>,
                 /// 回单文件摘要类型
                 ///
                 /// Example: `SHA256`
@@ -157,9 +157,9 @@ pub mod elecsign {
                 pub fail_reason: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                state: "state" req req,
-                create_time: "create_time" req req,
-                update_time: "update_time" req req,
+                state: "state" opt opt,
+                create_time: "create_time" opt opt,
+                update_time: "update_time" opt opt,
                 hash_type: "hash_type" opt opt,
                 hash_value: "hash_value" opt opt,
                 download_url: "download_url" opt opt,
@@ -404,7 +404,7 @@ pub mod partner {
                     accept_id: "accept_id" skip req,
                 });
                 /// The response of `GET /v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts` (查询预算出资的电子回单).
-                #[derive(Clone, Debug, PartialEq)]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponse {
                     /// 商户预算单号
                     ///
@@ -413,15 +413,15 @@ pub mod partner {
                     /// 开始日期
                     ///
                     /// Example: `2025-09-01`
-                    pub start_date: String,
+                    pub start_date: Option<String>,
                     /// 结束日期
                     ///
                     /// Example: `2025-09-30`
-                    pub end_date: String,
+                    pub end_date: Option<String>,
                     /// 出资商户号
                     ///
                     /// Example: `1900001109`
-                    pub sponsor_mchid: String,
+                    pub sponsor_mchid: Option<String>,
                     /// 收款商户号
                     ///
                     /// Example: `1900102209`
@@ -429,7 +429,7 @@ pub mod partner {
                     /// 电子回单状态
                     ///
                     /// Example: `FINISHED`
-                    pub receipt_state: GetResponseReceiptState,
+                    pub receipt_state: Option<GetResponseReceiptState>,
                     /// 受理凭证
                     ///
                     /// Example: `c2RmYWtqampqampsZmFza2xmanNhbGZqc2FrZmpzbGZqc2tsZmp`
@@ -449,11 +449,11 @@ pub mod partner {
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
                     out_budget_no: "out_budget_no" req req,
-                    start_date: "start_date" req req,
-                    end_date: "end_date" req req,
-                    sponsor_mchid: "sponsor_mchid" req req,
+                    start_date: "start_date" opt opt,
+                    end_date: "end_date" opt opt,
+                    sponsor_mchid: "sponsor_mchid" opt opt,
                     receiver_mchid: "receiver_mchid" opt opt,
-                    receipt_state: "receipt_state" req req,
+                    receipt_state: "receipt_state" opt opt,
                     accept_id: "accept_id" req req,
                     hash_type: "hash_type" opt opt,
                     hash_value: "hash_value" opt opt,
@@ -505,7 +505,61 @@ pub mod partner {
                     receiver_mchid: "receiver_mchid" opt opt,
                 });
                 /// The response of `POST /v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts` (申请预算出资的电子回单).
-                pub type PostResponse = crate::v3::fund_app::mch_transfer::partner::budget::by_out_budget_no::electronic_receipts::GetResponse;
+                #[derive(Clone, Debug, PartialEq, Default)]
+                pub struct PostResponse {
+                    /// 商户预算单号
+                    ///
+                    /// Example: `budget202506300102`
+                    pub out_budget_no: String,
+                    /// 开始日期
+                    ///
+                    /// Example: `2025-09-01`
+                    pub start_date: String,
+                    /// 结束日期
+                    ///
+                    /// Example: `2025-09-30`
+                    pub end_date: String,
+                    /// 出资商户号
+                    ///
+                    /// Example: `1900001109`
+                    pub sponsor_mchid: String,
+                    /// 收款商户号
+                    ///
+                    /// Example: `1900102209`
+                    pub receiver_mchid: Option<String>,
+                    /// 电子回单状态
+                    ///
+                    /// Example: `FINISHED`
+                    pub receipt_state: Option<PostResponseReceiptState>,
+                    /// 受理凭证
+                    ///
+                    /// Example: `c2RmYWtqampqampsZmFza2xmanNhbGZqc2FrZmpzbGZqc2tsZmp`
+                    pub accept_id: Option<String>,
+                    /// 电子回单文件的hash方法
+                    ///
+                    /// Example: `SHA256`
+                    pub hash_type: Option<PostResponseHashType>,
+                    /// 电子回单文件的hash值
+                    ///
+                    /// Example: `DE731F35146A0BEFADE5DB9D1E468D96C01CA8898119C674FEE9F11F4DBE5529`
+                    pub hash_value: Option<String>,
+                    /// 电子回单下载地址
+                    ///
+                    /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=token`
+                    pub download_url: Option<String>,
+                }
+                ::wechatpay::runtime::json_object!(PostResponse {
+                    out_budget_no: "out_budget_no" req req,
+                    start_date: "start_date" req req,
+                    end_date: "end_date" req req,
+                    sponsor_mchid: "sponsor_mchid" req req,
+                    receiver_mchid: "receiver_mchid" opt opt,
+                    receipt_state: "receipt_state" opt opt,
+                    accept_id: "accept_id" opt opt,
+                    hash_type: "hash_type" opt opt,
+                    hash_value: "hash_value" opt opt,
+                    download_url: "download_url" opt opt,
+                });
                 /// 电子回单文件的hash方法
                 pub type PostResponseHashType = crate::v3::fund_app::mch_transfer::elecsign::out_bill_no::by_out_bill_no::GetResponseHashType;
                 /// 电子回单状态
@@ -589,7 +643,7 @@ pub mod partner {
             /// 服务商商户号
             ///
             /// Example: `1900001109`
-            pub sp_mchid: String,
+            pub sp_mchid: Option<String>,
             /// 商户预算单号
             ///
             /// Example: `budget202506300102`
@@ -597,7 +651,7 @@ pub mod partner {
             /// 微信支付预算单号
             ///
             /// Example: `1182020050700019480001`
-            pub budget_id: String,
+            pub budget_id: Option<String>,
             /// 预算总金额
             ///
             /// Example: `20000000`
@@ -646,9 +700,9 @@ pub mod partner {
             pub closed_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            sp_mchid: "sp_mchid" req req,
+            sp_mchid: "sp_mchid" opt opt,
             out_budget_no: "out_budget_no" req req,
-            budget_id: "budget_id" req req,
+            budget_id: "budget_id" opt opt,
             amount: "amount" req req,
             sponsor_mchid: "sponsor_mchid" req req,
             activity_name: "activity_name" req req,
@@ -723,7 +777,84 @@ pub mod partner {
                 sponsor_mchid: "sponsor_mchid" skip req,
             });
             /// The response of `GET /v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}` (商户单号查询公益捐赠预算详情).
-            pub type GetResponse = crate::v3::fund_app::mch_transfer::partner::charity_budget::PostResponse;
+            #[derive(Clone, Debug, PartialEq, Default)]
+            pub struct GetResponse {
+                /// 服务商商户号
+                ///
+                /// Example: `1900001109`
+                pub sp_mchid: Option<String>,
+                /// 商户预算单号
+                ///
+                /// Example: `budget202506300102`
+                pub out_budget_no: String,
+                /// 微信支付预算单号
+                ///
+                /// Example: `1182020050700019480001`
+                pub budget_id: Option<String>,
+                /// 预算总金额
+                ///
+                /// Example: `20000000`
+                pub amount: Option<i64>,
+                /// 出资商户号
+                ///
+                /// Example: `1900001109`
+                pub sponsor_mchid: String,
+                /// 活动名称
+                ///
+                /// Example: `公益企业配捐活动`
+                pub activity_name: Option<String>,
+                /// 活动说明
+                ///
+                /// Example: `公益活动开始于9月1日，帮助困难儿童筹款活动`
+                pub activity_remark: Option<String>,
+                /// 预算单状态
+                ///
+                /// Example: `PENDING`
+                pub state: Option<GetResponseState>,
+                /// 确认出资页面地址
+                ///
+                /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
+                pub confirm_url: Option<String>,
+                /// 商户号超管微信号掩码
+                ///
+                /// Example: `ca***ye`
+                pub super_admin_wxid_mask: Option<String>,
+                /// 剩余预算金额
+                ///
+                /// Example: `0`
+                pub remain_amount: Option<i64>,
+                /// 撤销说明
+                pub unlock_remark: Option<String>,
+                /// 资金锁定时间
+                ///
+                /// Example: `2015-05-20T13:29:35+08:00`
+                pub locked_time: Option<String>,
+                /// 完成时间
+                ///
+                /// Example: `2015-05-20T13:29:35+08:00`
+                pub finished_time: Option<String>,
+                /// 关闭时间
+                ///
+                /// Example: `2015-05-20T13:29:35+08:00`
+                pub closed_time: Option<String>,
+            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                sp_mchid: "sp_mchid" opt opt,
+                out_budget_no: "out_budget_no" req req,
+                budget_id: "budget_id" opt opt,
+                amount: "amount" opt opt,
+                sponsor_mchid: "sponsor_mchid" req req,
+                activity_name: "activity_name" opt opt,
+                activity_remark: "activity_remark" opt opt,
+                state: "state" opt opt,
+                confirm_url: "confirm_url" opt opt,
+                super_admin_wxid_mask: "super_admin_wxid_mask" opt opt,
+                remain_amount: "remain_amount" opt opt,
+                unlock_remark: "unlock_remark" opt opt,
+                locked_time: "locked_time" opt opt,
+                finished_time: "finished_time" opt opt,
+                closed_time: "closed_time" opt opt,
+            });
             /// 预算单状态
             pub type GetResponseState = crate::v3::fund_app::mch_transfer::partner::charity_budget::PostResponseState;
             /// `/v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}/unlock`
@@ -764,12 +895,12 @@ pub mod partner {
                     activity_remark: "activity_remark" req req,
                 });
                 /// The response of `POST /v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}/unlock` (解锁公益捐赠预算).
-                #[derive(Clone, Debug, PartialEq)]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
                     /// 服务商商户号
                     ///
                     /// Example: `1900001109`
-                    pub sp_mchid: String,
+                    pub sp_mchid: Option<String>,
                     /// 商户预算单号
                     ///
                     /// Example: `budget202506300102`
@@ -777,11 +908,11 @@ pub mod partner {
                     /// 微信支付预算单号
                     ///
                     /// Example: `1182020050700019480001`
-                    pub budget_id: String,
+                    pub budget_id: Option<String>,
                     /// 预算总金额
                     ///
                     /// Example: `20000000`
-                    pub amount: i64,
+                    pub amount: Option<i64>,
                     /// 出资商户号
                     ///
                     /// Example: `1900001109`
@@ -789,7 +920,7 @@ pub mod partner {
                     /// 活动名称
                     ///
                     /// Example: `公益企业配捐活动`
-                    pub activity_name: String,
+                    pub activity_name: Option<String>,
                     /// 活动说明
                     ///
                     /// Example: `公益活动开始于9月1日，帮助困难儿童筹款活动`
@@ -797,34 +928,34 @@ pub mod partner {
                     /// 预算单状态
                     ///
                     /// Example: `FINISHED`
-                    pub state: PostResponseState,
+                    pub state: Option<PostResponseState>,
                     /// 撤销说明
-                    pub unlock_remark: String,
+                    pub unlock_remark: Option<String>,
                     /// 资金锁定时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
-                    pub locked_time: String,
+                    pub locked_time: Option<String>,
                     /// 完成时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
-                    pub finished_time: String,
+                    pub finished_time: Option<String>,
                     /// 解锁金额
                     ///
                     /// Example: `10000`
                     pub unlocked_amount: Option<i64>,
                 }
                 ::wechatpay::runtime::json_object!(PostResponse {
-                    sp_mchid: "sp_mchid" req req,
+                    sp_mchid: "sp_mchid" opt opt,
                     out_budget_no: "out_budget_no" req req,
-                    budget_id: "budget_id" req req,
-                    amount: "amount" req req,
+                    budget_id: "budget_id" opt opt,
+                    amount: "amount" opt opt,
                     sponsor_mchid: "sponsor_mchid" req req,
-                    activity_name: "activity_name" req req,
+                    activity_name: "activity_name" opt opt,
                     activity_remark: "activity_remark" req req,
-                    state: "state" req req,
-                    unlock_remark: "unlock_remark" req req,
-                    locked_time: "locked_time" req req,
-                    finished_time: "finished_time" req req,
+                    state: "state" opt opt,
+                    unlock_remark: "unlock_remark" opt opt,
+                    locked_time: "locked_time" opt opt,
+                    finished_time: "finished_time" opt opt,
                     unlocked_amount: "unlocked_amount" opt opt,
                 });
                 /// 预算单状态
@@ -940,7 +1071,7 @@ pub mod partner {
             Wxpay = "WXPAY",
         });
         /// The response of `POST /v3/fund-app/mch-transfer/partner/charity-transfer-bills` (发起公益捐赠).
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 商户预算单号
             ///
@@ -949,7 +1080,7 @@ pub mod partner {
             /// 微信支付预算单号
             ///
             /// Example: `1182020050700019480001`
-            pub budget_id: String,
+            pub budget_id: Option<String>,
             /// 商户公益捐赠单号
             ///
             /// Example: `trans202506300102`
@@ -957,7 +1088,7 @@ pub mod partner {
             /// 微信支付公益捐赠单号
             ///
             /// Example: `4217752501201407033233368018`
-            pub transfer_id: String,
+            pub transfer_id: Option<String>,
             /// 预算总金额
             ///
             /// Example: `20000000`
@@ -973,11 +1104,11 @@ pub mod partner {
             /// 捐赠状态
             ///
             /// Example: `SUCCESS`
-            pub state: PostResponseState,
+            pub state: Option<PostResponseState>,
             /// 捐赠单创建时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            pub create_time: String,
+            pub create_time: Option<String>,
             /// 捐赠完成时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
@@ -985,14 +1116,14 @@ pub mod partner {
         }
         ::wechatpay::runtime::json_object!(PostResponse {
             out_budget_no: "out_budget_no" req req,
-            budget_id: "budget_id" req req,
+            budget_id: "budget_id" opt opt,
             out_transfer_no: "out_transfer_no" req req,
-            transfer_id: "transfer_id" req req,
+            transfer_id: "transfer_id" opt opt,
             amount: "amount" req req,
             transfer_remark: "transfer_remark" req req,
             receive_mchid: "receive_mchid" req req,
-            state: "state" req req,
-            create_time: "create_time" req req,
+            state: "state" opt opt,
+            create_time: "create_time" opt opt,
             success_time: "success_time" opt opt,
         });
         /// 捐赠状态
@@ -1072,7 +1203,61 @@ pub mod partner {
                     out_budget_no: "out_budget_no" skip req,
                 });
                 /// The response of `GET /v3/fund-app/mch-transfer/partner/charity-transfer-bills/out-transfer-no/{out_transfer_no}` (商户单号查询公益捐赠详情).
-                pub type GetResponse = crate::v3::fund_app::mch_transfer::partner::charity_transfer_bills::PostResponse;
+                #[derive(Clone, Debug, PartialEq, Default)]
+                pub struct GetResponse {
+                    /// 商户预算单号
+                    ///
+                    /// Example: `budget202506300102`
+                    pub out_budget_no: String,
+                    /// 微信支付预算单号
+                    ///
+                    /// Example: `1182020050700019480001`
+                    pub budget_id: Option<String>,
+                    /// 商户公益捐赠单号
+                    ///
+                    /// Example: `trans202506300102`
+                    pub out_transfer_no: String,
+                    /// 微信支付公益捐赠单号
+                    ///
+                    /// Example: `4217752501201407033233368018`
+                    pub transfer_id: Option<String>,
+                    /// 预算总金额
+                    ///
+                    /// Example: `20000000`
+                    pub amount: Option<i64>,
+                    /// 捐赠备注
+                    ///
+                    /// Example: `帮助受助群体爱心捐款`
+                    pub transfer_remark: Option<String>,
+                    /// 收款商户号
+                    ///
+                    /// Example: `1900001109`
+                    pub receive_mchid: Option<String>,
+                    /// 捐赠状态
+                    ///
+                    /// Example: `SUCCESS`
+                    pub state: Option<GetResponseState>,
+                    /// 捐赠单创建时间
+                    ///
+                    /// Example: `2015-05-20T13:29:35+08:00`
+                    pub create_time: Option<String>,
+                    /// 捐赠完成时间
+                    ///
+                    /// Example: `2015-05-20T13:29:35+08:00`
+                    pub success_time: Option<String>,
+                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    out_budget_no: "out_budget_no" req req,
+                    budget_id: "budget_id" opt opt,
+                    out_transfer_no: "out_transfer_no" req req,
+                    transfer_id: "transfer_id" opt opt,
+                    amount: "amount" opt opt,
+                    transfer_remark: "transfer_remark" opt opt,
+                    receive_mchid: "receive_mchid" opt opt,
+                    state: "state" opt opt,
+                    create_time: "create_time" opt opt,
+                    success_time: "success_time" opt opt,
+                });
                 /// 捐赠状态
                 pub type GetResponseState = crate::v3::fund_app::mch_transfer::partner::charity_transfer_bills::PostResponseState;
             }
@@ -1124,7 +1309,7 @@ pub mod partner {
             out_bill_no: "out_bill_no" req req,
         });
         /// The response of `POST /v3/fund-app/mch-transfer/partner/electronic-receipts` (申请单笔转账电子回单).
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 二级商户号
             ///
@@ -1137,11 +1322,11 @@ pub mod partner {
             /// 申请单状态
             ///
             /// Example: `GENERATING`
-            pub state: PostResponseState,
+            pub state: Option<PostResponseState>,
             /// 申请单创建时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub create_time: String,
+            pub create_time: Option<String>,
             /// 申请单更新时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
@@ -1162,8 +1347,8 @@ pub mod partner {
         ::wechatpay::runtime::json_object!(PostResponse {
             sub_mchid: "sub_mchid" req req,
             out_bill_no: "out_bill_no" req req,
-            state: "state" req req,
-            create_time: "create_time" req req,
+            state: "state" opt opt,
+            create_time: "create_time" opt opt,
             update_time: "update_time" opt opt,
             hash_type: "hash_type" opt opt,
             hash_value: "hash_value" opt opt,
@@ -1283,7 +1468,7 @@ pub mod partner {
             out_apply_no: "out_apply_no" req req,
         });
         /// The response of `POST /v3/fund-app/mch-transfer/partner/sub-mch-authorizations` (申请子商户商家转账授权).
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 二级商户号
             ///
@@ -1296,22 +1481,22 @@ pub mod partner {
             /// 授权申请单状态
             ///
             /// Example: `INVITED`
-            pub state: PostResponseState,
+            pub state: Option<PostResponseState>,
             /// 授权申请受理时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub accept_time: String,
+            pub accept_time: Option<String>,
             /// 最后一次状态变更时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub update_time: String,
+            pub update_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
             sub_mchid: "sub_mchid" req req,
             out_apply_no: "out_apply_no" req req,
-            state: "state" req req,
-            accept_time: "accept_time" req req,
-            update_time: "update_time" req req,
+            state: "state" opt opt,
+            accept_time: "accept_time" opt opt,
+            update_time: "update_time" opt opt,
         });
         /// 授权申请单状态
         ///
@@ -1352,7 +1537,7 @@ pub mod partner {
                 }
             }
             /// The response of `GET /v3/fund-app/mch-transfer/partner/sub-mch-authorizations/{sub_mchid}` (查询子商户商家转账授权状态).
-            #[derive(Clone, Debug, PartialEq)]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 二级商户号
                 ///
@@ -1361,7 +1546,7 @@ pub mod partner {
                 /// 授权状态
                 ///
                 /// Example: `AUTHORIZED`
-                pub state: GetResponseState,
+                pub state: Option<GetResponseState>,
                 /// 授权申请单
                 pub apply_order: Option<GetResponseApplyOrder>,
                 /// 授权时间
@@ -1375,13 +1560,42 @@ pub mod partner {
             }
             ::wechatpay::runtime::json_object!(GetResponse {
                 sub_mchid: "sub_mchid" req req,
-                state: "state" req req,
+                state: "state" opt opt,
                 apply_order: "apply_order" opt opt,
                 authorization_time: "authorization_time" opt opt,
                 cancel_authorization_time: "cancel_authorization_time" opt opt,
             });
             /// 授权申请单
-            pub type GetResponseApplyOrder = crate::v3::fund_app::mch_transfer::partner::sub_mch_authorizations::PostResponse;
+            #[derive(Clone, Debug, PartialEq, Default)]
+            pub struct GetResponseApplyOrder {
+                /// 二级商户号
+                ///
+                /// Example: `1900001121`
+                pub sub_mchid: Option<String>,
+                /// 商户申请单号
+                ///
+                /// Example: `apply2020042013`
+                pub out_apply_no: Option<String>,
+                /// 授权申请单状态
+                ///
+                /// Example: `INVITED`
+                pub state: Option<GetResponseApplyOrderState>,
+                /// 授权申请受理时间
+                ///
+                /// Example: `2015-05-20T13:29:35.120+08:00`
+                pub accept_time: Option<String>,
+                /// 最后一次状态变更时间
+                ///
+                /// Example: `2015-05-20T13:29:35.120+08:00`
+                pub update_time: Option<String>,
+            }
+            ::wechatpay::runtime::json_object!(GetResponseApplyOrder {
+                sub_mchid: "sub_mchid" opt opt,
+                out_apply_no: "out_apply_no" opt opt,
+                state: "state" opt opt,
+                accept_time: "accept_time" opt opt,
+                update_time: "update_time" opt opt,
+            });
             /// 授权申请单状态
             pub type GetResponseApplyOrderState = crate::v3::fund_app::mch_transfer::partner::sub_mch_authorizations::PostResponseState;
             /// 授权状态
@@ -1576,22 +1790,22 @@ pub mod partner {
             /// 微信转账单号
             ///
             /// Example: `1330000071100999991182020050700019480001`
-            pub transfer_bill_no: String,
+            pub transfer_bill_no: Option<String>,
             /// 单据创建时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub create_time: String,
+            pub create_time: Option<String>,
             /// 跳转领取页面的package信息
             ///
             /// Example: `affffddafdfafddffda==`
-            pub package_info: String,
+            pub package_info: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
             sub_mchid: "sub_mchid" req req,
             out_bill_no: "out_bill_no" req req,
-            transfer_bill_no: "transfer_bill_no" req req,
-            create_time: "create_time" req req,
-            package_info: "package_info" req req,
+            transfer_bill_no: "transfer_bill_no" opt opt,
+            create_time: "create_time" opt opt,
+            package_info: "package_info" opt opt,
         });
         /// `/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no`
         pub mod out_bill_no {
@@ -1636,7 +1850,7 @@ pub mod partner {
                 /// The request of `GET /v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}` (商户单号查询转账单).
                 pub type GetRequest = crate::v3::fund_app::mch_transfer::partner::electronic_receipts::by_out_bill_no::GetRequest;
                 /// The response of `GET /v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}` (商户单号查询转账单).
-                #[derive(Clone, Debug, PartialEq)]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponse {
                     /// 二级商户号
                     ///
@@ -1645,7 +1859,7 @@ pub mod partner {
                     /// 商户号
                     ///
                     /// Example: `1900001109`
-                    pub mchid: String,
+                    pub mchid: Option<String>,
                     /// 商户单号
                     ///
                     /// Example: `plfk2020042013`
@@ -1653,23 +1867,23 @@ pub mod partner {
                     /// 商家转账订单号
                     ///
                     /// Example: `1330000071100999991182020050700019480001`
-                    pub transfer_bill_no: String,
+                    pub transfer_bill_no: Option<String>,
                     /// 商户AppID
                     ///
                     /// Example: `wxf636efh567hg4356`
-                    pub appid: String,
+                    pub appid: Option<String>,
                     /// 单据状态
                     ///
                     /// Example: `ACCEPTED`
-                    pub state: GetResponseState,
+                    pub state: Option<GetResponseState>,
                     /// 转账金额
                     ///
                     /// Example: `400000`
-                    pub transfer_amount: i64,
+                    pub transfer_amount: Option<i64>,
                     /// 转账备注
                     ///
                     /// Example: `2020年4月报销`
-                    pub transfer_remark: String,
+                    pub transfer_remark: Option<String>,
                     /// 失败原因
                     ///
                     /// Example: `PAYEE_ACCOUNT_ABNORMAL`
@@ -1685,26 +1899,26 @@ pub mod partner {
                     /// 单据创建时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub create_time: String,
+                    pub create_time: Option<String>,
                     /// 最后一次状态变更时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub update_time: String,
+                    pub update_time: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
                     sub_mchid: "sub_mchid" req req,
-                    mchid: "mchid" req req,
+                    mchid: "mchid" opt opt,
                     out_bill_no: "out_bill_no" req req,
-                    transfer_bill_no: "transfer_bill_no" req req,
-                    appid: "appid" req req,
-                    state: "state" req req,
-                    transfer_amount: "transfer_amount" req req,
-                    transfer_remark: "transfer_remark" req req,
+                    transfer_bill_no: "transfer_bill_no" opt opt,
+                    appid: "appid" opt opt,
+                    state: "state" opt opt,
+                    transfer_amount: "transfer_amount" opt opt,
+                    transfer_remark: "transfer_remark" opt opt,
                     fail_reason: "fail_reason" opt opt,
                     openid: "openid" opt opt,
                     user_name: "user_name" opt opt,
-                    create_time: "create_time" req req,
-                    update_time: "update_time" req req,
+                    create_time: "create_time" opt opt,
+                    update_time: "update_time" opt opt,
                 });
                 /// 单据状态
                 ///
@@ -1774,7 +1988,7 @@ pub mod partner {
                         sub_mchid: "sub_mchid" req req,
                     });
                     /// The response of `POST /v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}/cancel` (撤销转账).
-                    #[derive(Clone, Debug, PartialEq)]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostResponse {
                         /// 二级商户号
                         ///
@@ -1787,11 +2001,11 @@ pub mod partner {
                         /// 微信转账单号
                         ///
                         /// Example: `1330000071100999991182020050700019480001`
-                        pub transfer_bill_no: String,
+                        pub transfer_bill_no: Option<String>,
                         /// 单据状态
                         ///
                         /// Example: `CANCELING`
-                        pub state: PostResponseState,
+                        pub state: Option<PostResponseState>,
                         /// 转账金额
                         ///
                         /// Example: `400000`
@@ -1819,20 +2033,20 @@ pub mod partner {
                         /// 最后一次单据状态变更时间
                         ///
                         /// Example: `2015-05-20T13:29:35.120+08:00`
-                        pub update_time: String,
+                        pub update_time: Option<String>,
                     }
                     ::wechatpay::runtime::json_object!(PostResponse {
                         sub_mchid: "sub_mchid" req req,
                         out_bill_no: "out_bill_no" req req,
-                        transfer_bill_no: "transfer_bill_no" req req,
-                        state: "state" req req,
+                        transfer_bill_no: "transfer_bill_no" opt opt,
+                        state: "state" opt opt,
                         transfer_amount: "transfer_amount" opt opt,
                         transfer_remark: "transfer_remark" opt opt,
                         fail_reason: "fail_reason" opt opt,
                         openid: "openid" opt opt,
                         user_name: "user_name" opt opt,
                         create_time: "create_time" opt opt,
-                        update_time: "update_time" req req,
+                        update_time: "update_time" opt opt,
                     });
                     /// 单据状态
                     pub type PostResponseState = crate::v3::fund_app::mch_transfer::partner::transfer_bills::out_bill_no::by_out_bill_no::GetResponseState;
@@ -2053,7 +2267,7 @@ pub mod partner {
             /// PostRequestTransferSceneReportInfos
             pub type PostRequestTransferSceneReportInfos = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostRequestTransferSceneReportInfos;
             /// The response of `POST /v3/fund-app/mch-transfer/partner/transfer-bills/transfer` (转账（用户自动收款）).
-            #[derive(Clone, Debug, PartialEq)]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 二级商户号
                 ///
@@ -2070,7 +2284,7 @@ pub mod partner {
                 /// 微信转账单号
                 ///
                 /// Example: `1330000071100999991182020050700019480001`
-                pub transfer_bill_no: String,
+                pub transfer_bill_no: Option<String>,
                 /// 商户AppID
                 ///
                 /// Example: `wxf636efh567hg4356`
@@ -2078,7 +2292,7 @@ pub mod partner {
                 /// 单据状态
                 ///
                 /// Example: `ACCEPTED`
-                pub state: PostResponseState,
+                pub state: Option<PostResponseState>,
                 /// 转账金额
                 ///
                 /// Example: `400000`
@@ -2102,7 +2316,7 @@ pub mod partner {
                 /// 单据创建时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub create_time: String,
+                pub create_time: Option<String>,
                 /// 最后一次状态变更时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
@@ -2112,15 +2326,15 @@ pub mod partner {
                 sub_mchid: "sub_mchid" req req,
                 mchid: "mchid" opt opt,
                 out_bill_no: "out_bill_no" req req,
-                transfer_bill_no: "transfer_bill_no" req req,
+                transfer_bill_no: "transfer_bill_no" opt opt,
                 appid: "appid" opt opt,
-                state: "state" req req,
+                state: "state" opt opt,
                 transfer_amount: "transfer_amount" req req,
                 transfer_remark: "transfer_remark" req req,
                 fail_reason: "fail_reason" opt opt,
                 openid: "openid" opt opt,
                 user_name: "user_name" opt opt,
-                create_time: "create_time" req req,
+                create_time: "create_time" opt opt,
                 update_time: "update_time" opt opt,
             });
             /// 单据状态
@@ -2219,7 +2433,7 @@ pub mod partner {
         /// 转账场景ID
         pub type PostRequestTransferSceneId = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostRequestTransferSceneId;
         /// The response of `POST /v3/fund-app/mch-transfer/partner/user-confirm-authorizations` (申请免确认收款授权).
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 商户侧授权单号
             ///
@@ -2228,21 +2442,21 @@ pub mod partner {
             /// 单据状态
             ///
             /// Example: `WAIT_USER_CONFIRM`
-            pub state: PostResponseState,
+            pub state: Option<PostResponseState>,
             /// 单据创建时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            pub create_time: String,
+            pub create_time: Option<String>,
             /// 跳转领取页面的package信息
             ///
             /// Example: `affffddafdfafddffda==`
-            pub package_info: String,
+            pub package_info: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
             out_authorization_no: "out_authorization_no" req req,
-            state: "state" req req,
-            create_time: "create_time" req req,
-            package_info: "package_info" req req,
+            state: "state" opt opt,
+            create_time: "create_time" opt opt,
+            package_info: "package_info" opt opt,
         });
         /// 单据状态
         ///
@@ -2281,7 +2495,7 @@ pub mod partner {
                 }
             }
             /// The response of `GET /v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}` (商户单号查询自动收款授权).
-            #[derive(Clone, Debug, PartialEq)]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 商户侧授权单号
                 ///
@@ -2290,27 +2504,27 @@ pub mod partner {
                 /// 商户AppID
                 ///
                 /// Example: `wxf636efh567hg4356`
-                pub appid: String,
+                pub appid: Option<String>,
                 /// 收款用户OpenID
                 ///
                 /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                pub openid: String,
+                pub openid: Option<String>,
                 /// 用户展示名称
                 ///
                 /// Example: `wx_123456`
-                pub user_display_name: String,
+                pub user_display_name: Option<String>,
                 /// 微信自动收款授权单号
                 ///
                 /// Example: `201202504101000123456789012`
-                pub authorization_id: String,
+                pub authorization_id: Option<String>,
                 /// 单据状态
                 ///
                 /// Example: `TAKING_EFFECT`
-                pub state: GetResponseState,
+                pub state: Option<GetResponseState>,
                 /// 用户确认授权的时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub authorize_time: String,
+                pub authorize_time: Option<String>,
                 /// 自动收款授权的关闭信息
                 pub close_info: Option<GetResponseCloseInfo>,
                 /// 转账场景ID
@@ -2328,32 +2542,32 @@ pub mod partner {
             }
             ::wechatpay::runtime::json_object!(GetResponse {
                 out_authorization_no: "out_authorization_no" req req,
-                appid: "appid" req req,
-                openid: "openid" req req,
-                user_display_name: "user_display_name" req req,
-                authorization_id: "authorization_id" req req,
-                state: "state" req req,
-                authorize_time: "authorize_time" req req,
+                appid: "appid" opt opt,
+                openid: "openid" opt opt,
+                user_display_name: "user_display_name" opt opt,
+                authorization_id: "authorization_id" opt opt,
+                state: "state" opt opt,
+                authorize_time: "authorize_time" opt opt,
                 close_info: "close_info" opt opt,
                 transfer_scene_id: "transfer_scene_id" opt opt,
                 user_recv_perception: "user_recv_perception" opt opt,
                 create_time: "create_time" opt opt,
             });
             /// 自动收款授权的关闭信息
-            #[derive(Clone, Debug, PartialEq)]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseCloseInfo {
                 /// 关闭时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub close_time: String,
+                pub close_time: Option<String>,
                 /// 自动收款授权的原因
                 ///
                 /// Example: `CLOSE_VIA_MCH_API`
-                pub close_reason: GetResponseCloseInfoCloseReason,
+                pub close_reason: Option<GetResponseCloseInfoCloseReason>,
             }
             ::wechatpay::runtime::json_object!(GetResponseCloseInfo {
-                close_time: "close_time" req req,
-                close_reason: "close_reason" req req,
+                close_time: "close_time" opt opt,
+                close_reason: "close_reason" opt opt,
             });
             /// 自动收款授权的原因
             ///
@@ -2410,7 +2624,7 @@ pub mod partner {
                     }
                 }
                 /// The response of `POST /v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}/close` (解除免确认收款授权).
-                #[derive(Clone, Debug, PartialEq)]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
                     /// 商户侧授权单号
                     ///
@@ -2419,27 +2633,27 @@ pub mod partner {
                     /// 商户AppID
                     ///
                     /// Example: `wxf636efh567hg4356`
-                    pub appid: String,
+                    pub appid: Option<String>,
                     /// 收款用户OpenID
                     ///
                     /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                    pub openid: String,
+                    pub openid: Option<String>,
                     /// 用户展示名称
                     ///
                     /// Example: `wx_123456`
-                    pub user_display_name: String,
+                    pub user_display_name: Option<String>,
                     /// 微信自动收款授权单号
                     ///
                     /// Example: `201202504101000123456789012`
-                    pub authorization_id: String,
+                    pub authorization_id: Option<String>,
                     /// 单据状态
                     ///
                     /// Example: `CLOSED`
-                    pub state: PostResponseState,
+                    pub state: Option<PostResponseState>,
                     /// 用户确认授权的时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub authorize_time: String,
+                    pub authorize_time: Option<String>,
                     /// 自动收款授权的关闭信息
                     pub close_info: Option<PostResponseCloseInfo>,
                     /// 转账场景ID
@@ -2457,32 +2671,32 @@ pub mod partner {
                 }
                 ::wechatpay::runtime::json_object!(PostResponse {
                     out_authorization_no: "out_authorization_no" req req,
-                    appid: "appid" req req,
-                    openid: "openid" req req,
-                    user_display_name: "user_display_name" req req,
-                    authorization_id: "authorization_id" req req,
-                    state: "state" req req,
-                    authorize_time: "authorize_time" req req,
+                    appid: "appid" opt opt,
+                    openid: "openid" opt opt,
+                    user_display_name: "user_display_name" opt opt,
+                    authorization_id: "authorization_id" opt opt,
+                    state: "state" opt opt,
+                    authorize_time: "authorize_time" opt opt,
                     close_info: "close_info" opt opt,
                     transfer_scene_id: "transfer_scene_id" opt opt,
                     user_recv_perception: "user_recv_perception" opt opt,
                     create_time: "create_time" opt opt,
                 });
                 /// 自动收款授权的关闭信息
-                #[derive(Clone, Debug, PartialEq)]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseCloseInfo {
                     /// 关闭时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub close_time: String,
+                    pub close_time: Option<String>,
                     /// 自动收款授权的原因
                     ///
                     /// Example: `CLOSE_VIA_MCH_API`
-                    pub close_reason: PostResponseCloseInfoCloseReason,
+                    pub close_reason: Option<PostResponseCloseInfoCloseReason>,
                 }
                 ::wechatpay::runtime::json_object!(PostResponseCloseInfo {
-                    close_time: "close_time" req req,
-                    close_reason: "close_reason" req req,
+                    close_time: "close_time" opt opt,
+                    close_reason: "close_reason" opt opt,
                 });
                 /// 自动收款授权的原因
                 ///
@@ -2657,7 +2871,7 @@ pub mod transfer_bills {
         RedPacket = "RED_PACKET",
     });
     /// The response of `POST /v3/fund-app/mch-transfer/transfer-bills` (发起转账).
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 商户单号
         ///
@@ -2666,15 +2880,15 @@ pub mod transfer_bills {
         /// 微信转账单号
         ///
         /// Example: `1330000071100999991182020050700019480001`
-        pub transfer_bill_no: String,
+        pub transfer_bill_no: Option<String>,
         /// 单据创建时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub create_time: String,
+        pub create_time: Option<String>,
         /// 单据状态
         ///
         /// Example: `ACCEPTED`
-        pub state: PostResponseState,
+        pub state: Option<PostResponseState>,
         /// 失败原因
         ///
         /// Example: `PAYEE_ACCOUNT_ABNORMAL`
@@ -2686,9 +2900,9 @@ pub mod transfer_bills {
     }
     ::wechatpay::runtime::json_object!(PostResponse {
         out_bill_no: "out_bill_no" req req,
-        transfer_bill_no: "transfer_bill_no" req req,
-        create_time: "create_time" req req,
-        state: "state" req req,
+        transfer_bill_no: "transfer_bill_no" opt opt,
+        create_time: "create_time" opt opt,
+        state: "state" opt opt,
         fail_reason: "fail_reason" opt opt,
         package_info: "package_info" opt opt,
     });
@@ -2729,12 +2943,12 @@ pub mod transfer_bills {
                 }
             }
             /// The response of `GET /v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}` (商户单号查询转账单).
-            #[derive(Clone, Debug, PartialEq)]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 商户号
                 ///
                 /// Example: `1900001109`
-                pub mch_id: String,
+                pub mch_id: Option<String>,
                 /// 商户单号
                 ///
                 /// Example: `plfk2020042013`
@@ -2742,23 +2956,23 @@ pub mod transfer_bills {
                 /// 商家转账订单号
                 ///
                 /// Example: `1330000071100999991182020050700019480001`
-                pub transfer_bill_no: String,
+                pub transfer_bill_no: Option<String>,
                 /// 商户AppID
                 ///
                 /// Example: `wxf636efh567hg4356`
-                pub appid: String,
+                pub appid: Option<String>,
                 /// 单据状态
                 ///
                 /// Example: `ACCEPTED`
-                pub state: GetResponseState,
+                pub state: Option<GetResponseState>,
                 /// 转账金额
                 ///
                 /// Example: `400000`
-                pub transfer_amount: i64,
+                pub transfer_amount: Option<i64>,
                 /// 转账备注
                 ///
                 /// Example: `2020年4月报销`
-                pub transfer_remark: String,
+                pub transfer_remark: Option<String>,
                 /// 失败原因
                 ///
                 /// Example: `PAYEE_ACCOUNT_ABNORMAL`
@@ -2774,25 +2988,25 @@ pub mod transfer_bills {
                 /// 单据创建时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub create_time: String,
+                pub create_time: Option<String>,
                 /// 最后一次状态变更时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub update_time: String,
+                pub update_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                mch_id: "mch_id" req req,
+                mch_id: "mch_id" opt opt,
                 out_bill_no: "out_bill_no" req req,
-                transfer_bill_no: "transfer_bill_no" req req,
-                appid: "appid" req req,
-                state: "state" req req,
-                transfer_amount: "transfer_amount" req req,
-                transfer_remark: "transfer_remark" req req,
+                transfer_bill_no: "transfer_bill_no" opt opt,
+                appid: "appid" opt opt,
+                state: "state" opt opt,
+                transfer_amount: "transfer_amount" opt opt,
+                transfer_remark: "transfer_remark" opt opt,
                 fail_reason: "fail_reason" opt opt,
                 openid: "openid" opt opt,
                 user_name: "user_name" opt opt,
-                create_time: "create_time" req req,
-                update_time: "update_time" req req,
+                create_time: "create_time" opt opt,
+                update_time: "update_time" opt opt,
             });
             /// 单据状态
             ///
@@ -2845,7 +3059,7 @@ pub mod transfer_bills {
                     }
                 }
                 /// The response of `POST /v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel` (撤销转账).
-                #[derive(Clone, Debug, PartialEq)]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
                     /// 商户单号
                     ///
@@ -2854,21 +3068,21 @@ pub mod transfer_bills {
                     /// 微信转账单号
                     ///
                     /// Example: `1330000071100999991182020050700019480001`
-                    pub transfer_bill_no: String,
+                    pub transfer_bill_no: Option<String>,
                     /// 单据状态
                     ///
                     /// Example: `CANCELING`
-                    pub state: PostResponseState,
+                    pub state: Option<PostResponseState>,
                     /// 最后一次单据状态变更时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub update_time: String,
+                    pub update_time: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(PostResponse {
                     out_bill_no: "out_bill_no" req req,
-                    transfer_bill_no: "transfer_bill_no" req req,
-                    state: "state" req req,
-                    update_time: "update_time" req req,
+                    transfer_bill_no: "transfer_bill_no" opt opt,
+                    state: "state" opt opt,
+                    update_time: "update_time" opt opt,
                 });
                 /// 单据状态
                 ///
@@ -2988,7 +3202,7 @@ pub mod transfer_bills {
         /// PostRequestTransferSceneReportInfos
         pub type PostRequestTransferSceneReportInfos = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostRequestTransferSceneReportInfos;
         /// The response of `POST /v3/fund-app/mch-transfer/transfer-bills/pre-transfer-with-authorization` (发起转账并完成自动收款授权).
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 商户单号
             ///
@@ -2997,15 +3211,15 @@ pub mod transfer_bills {
             /// 微信转账单号
             ///
             /// Example: `1330000071100999991182020050700019480001`
-            pub transfer_bill_no: String,
+            pub transfer_bill_no: Option<String>,
             /// 单据创建时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub create_time: String,
+            pub create_time: Option<String>,
             /// 单据状态
             ///
             /// Example: `ACCEPTED`
-            pub state: PostResponseState,
+            pub state: Option<PostResponseState>,
             /// 跳转领取页面的package信息
             ///
             /// Example: `affffddafdfafddffda==`
@@ -3021,9 +3235,9 @@ pub mod transfer_bills {
         }
         ::wechatpay::runtime::json_object!(PostResponse {
             out_bill_no: "out_bill_no" req req,
-            transfer_bill_no: "transfer_bill_no" req req,
-            create_time: "create_time" req req,
-            state: "state" req req,
+            transfer_bill_no: "transfer_bill_no" opt opt,
+            create_time: "create_time" opt opt,
+            state: "state" opt opt,
             package_info: "package_info" opt opt,
             user_display_name: "user_display_name" opt opt,
             out_authorization_no: "out_authorization_no" opt opt,
@@ -3154,12 +3368,12 @@ pub mod transfer_bills {
         /// PostRequestTransferSceneReportInfos
         pub type PostRequestTransferSceneReportInfos = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostRequestTransferSceneReportInfos;
         /// The response of `POST /v3/fund-app/mch-transfer/transfer-bills/transfer` (用户授权后转账).
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 商户号
             ///
             /// Example: `1900001109`
-            pub mch_id: String,
+            pub mch_id: Option<String>,
             /// 商户单号
             ///
             /// Example: `plfk2020042013`
@@ -3167,7 +3381,7 @@ pub mod transfer_bills {
             /// 微信转账单号
             ///
             /// Example: `1330000071100999991182020050700019480001`
-            pub transfer_bill_no: String,
+            pub transfer_bill_no: Option<String>,
             /// 商户AppID
             ///
             /// Example: `wxf636efh567hg4356`
@@ -3175,7 +3389,7 @@ pub mod transfer_bills {
             /// 单据状态
             ///
             /// Example: `ACCEPTED`
-            pub state: PostResponseState,
+            pub state: Option<PostResponseState>,
             /// 转账金额
             ///
             /// Example: `400000`
@@ -3199,24 +3413,24 @@ pub mod transfer_bills {
             /// 单据创建时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub create_time: String,
+            pub create_time: Option<String>,
             /// 最后一次状态变更时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
             pub update_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            mch_id: "mch_id" req req,
+            mch_id: "mch_id" opt opt,
             out_bill_no: "out_bill_no" req req,
-            transfer_bill_no: "transfer_bill_no" req req,
+            transfer_bill_no: "transfer_bill_no" opt opt,
             appid: "appid" opt opt,
-            state: "state" req req,
+            state: "state" opt opt,
             transfer_amount: "transfer_amount" req req,
             transfer_remark: "transfer_remark" req req,
             fail_reason: "fail_reason" opt opt,
             openid: "openid" opt opt,
             user_name: "user_name" opt opt,
-            create_time: "create_time" req req,
+            create_time: "create_time" opt opt,
             update_time: "update_time" opt opt,
         });
         /// 单据状态
@@ -3275,7 +3489,71 @@ pub mod transfer_bills {
                 }
             }
             /// The response of `GET /v3/fund-app/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}` (微信转账单号查询转账单).
-            pub type GetResponse = crate::v3::fund_app::mch_transfer::transfer_bills::out_bill_no::by_out_bill_no::GetResponse;
+            #[derive(Clone, Debug, PartialEq, Default)]
+            pub struct GetResponse {
+                /// 商户号
+                ///
+                /// Example: `1900001109`
+                pub mch_id: Option<String>,
+                /// 商户单号
+                ///
+                /// Example: `plfk2020042013`
+                pub out_bill_no: Option<String>,
+                /// 商家转账订单号
+                ///
+                /// Example: `1330000071100999991182020050700019480001`
+                pub transfer_bill_no: String,
+                /// 商户AppID
+                ///
+                /// Example: `wxf636efh567hg4356`
+                pub appid: Option<String>,
+                /// 单据状态
+                ///
+                /// Example: `ACCEPTED`
+                pub state: Option<GetResponseState>,
+                /// 转账金额
+                ///
+                /// Example: `400000`
+                pub transfer_amount: Option<i64>,
+                /// 转账备注
+                ///
+                /// Example: `2020年4月报销`
+                pub transfer_remark: Option<String>,
+                /// 失败原因
+                ///
+                /// Example: `PAYEE_ACCOUNT_ABNORMAL`
+                pub fail_reason: Option<String>,
+                /// 收款用户OpenID
+                ///
+                /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
+                pub openid: Option<String>,
+                /// 收款用户姓名
+                ///
+                /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
+                pub user_name: Option<String>,
+                /// 单据创建时间
+                ///
+                /// Example: `2015-05-20T13:29:35.120+08:00`
+                pub create_time: Option<String>,
+                /// 最后一次状态变更时间
+                ///
+                /// Example: `2015-05-20T13:29:35.120+08:00`
+                pub update_time: Option<String>,
+            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                mch_id: "mch_id" opt opt,
+                out_bill_no: "out_bill_no" opt opt,
+                transfer_bill_no: "transfer_bill_no" req req,
+                appid: "appid" opt opt,
+                state: "state" opt opt,
+                transfer_amount: "transfer_amount" opt opt,
+                transfer_remark: "transfer_remark" opt opt,
+                fail_reason: "fail_reason" opt opt,
+                openid: "openid" opt opt,
+                user_name: "user_name" opt opt,
+                create_time: "create_time" opt opt,
+                update_time: "update_time" opt opt,
+            });
             /// 单据状态
             pub type GetResponseState = crate::v3::fund_app::mch_transfer::transfer_bills::out_bill_no::by_out_bill_no::GetResponseState;
         }
@@ -3384,12 +3662,12 @@ pub mod transfer_to_qq_wallet_bills {
     /// PostRequestTransferSceneReportInfos
     pub type PostRequestTransferSceneReportInfos = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostRequestTransferSceneReportInfos;
     /// The response of `POST /v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills` (发起转账到QQ钱包).
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 商户号
         ///
         /// Example: `1900001109`
-        pub mchid: String,
+        pub mchid: Option<String>,
         /// 商户单号
         ///
         /// Example: `plfk2020042013`
@@ -3397,7 +3675,7 @@ pub mod transfer_to_qq_wallet_bills {
         /// 微信转账单号
         ///
         /// Example: `1330000071100999991182020050700019480001`
-        pub transfer_bill_no: String,
+        pub transfer_bill_no: Option<String>,
         /// QQ互联开放平台AppID
         ///
         /// Example: `102022609`
@@ -3405,7 +3683,7 @@ pub mod transfer_to_qq_wallet_bills {
         /// 单据状态
         ///
         /// Example: `ACCEPTED`
-        pub state: PostResponseState,
+        pub state: Option<PostResponseState>,
         /// 转账金额
         ///
         /// Example: `400000`
@@ -3433,25 +3711,25 @@ pub mod transfer_to_qq_wallet_bills {
         /// 单据创建时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub create_time: String,
+        pub create_time: Option<String>,
         /// 最后一次状态变更时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub update_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        mchid: "mchid" req req,
+        mchid: "mchid" opt opt,
         out_bill_no: "out_bill_no" req req,
-        transfer_bill_no: "transfer_bill_no" req req,
+        transfer_bill_no: "transfer_bill_no" opt opt,
         appid: "appid" opt opt,
-        state: "state" req req,
+        state: "state" opt opt,
         transfer_amount: "transfer_amount" req req,
         transfer_remark: "transfer_remark" req req,
         openid: "openid" opt opt,
         user_qq: "user_qq" opt opt,
         user_name: "user_name" opt opt,
         fail_reason: "fail_reason" opt opt,
-        create_time: "create_time" req req,
+        create_time: "create_time" opt opt,
         update_time: "update_time" opt opt,
     });
     /// 单据状态
@@ -3510,7 +3788,76 @@ pub mod transfer_to_qq_wallet_bills {
             }
         }
         /// The response of `GET /v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}` (查询转账到QQ钱包的结果).
-        pub type GetResponse = crate::v3::fund_app::mch_transfer::transfer_to_qq_wallet_bills::PostResponse;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct GetResponse {
+            /// 商户号
+            ///
+            /// Example: `1900001109`
+            pub mchid: Option<String>,
+            /// 商户单号
+            ///
+            /// Example: `plfk2020042013`
+            pub out_bill_no: String,
+            /// 微信转账单号
+            ///
+            /// Example: `1330000071100999991182020050700019480001`
+            pub transfer_bill_no: Option<String>,
+            /// QQ互联开放平台AppID
+            ///
+            /// Example: `102022609`
+            pub appid: Option<String>,
+            /// 单据状态
+            ///
+            /// Example: `ACCEPTED`
+            pub state: Option<GetResponseState>,
+            /// 转账金额
+            ///
+            /// Example: `400000`
+            pub transfer_amount: Option<i64>,
+            /// 转账备注
+            ///
+            /// Example: `2020年4月报销`
+            pub transfer_remark: Option<String>,
+            /// 收款用户OpenID
+            ///
+            /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
+            pub openid: Option<String>,
+            /// 收款用户QQ号
+            ///
+            /// Example: `490379403`
+            pub user_qq: Option<String>,
+            /// 收款用户姓名
+            ///
+            /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
+            pub user_name: Option<String>,
+            /// 失败原因
+            ///
+            /// Example: `PAYEE_ACCOUNT_ABNORMAL`
+            pub fail_reason: Option<String>,
+            /// 单据创建时间
+            ///
+            /// Example: `2015-05-20T13:29:35.120+08:00`
+            pub create_time: Option<String>,
+            /// 最后一次状态变更时间
+            ///
+            /// Example: `2015-05-20T13:29:35.120+08:00`
+            pub update_time: Option<String>,
+        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            mchid: "mchid" opt opt,
+            out_bill_no: "out_bill_no" req req,
+            transfer_bill_no: "transfer_bill_no" opt opt,
+            appid: "appid" opt opt,
+            state: "state" opt opt,
+            transfer_amount: "transfer_amount" opt opt,
+            transfer_remark: "transfer_remark" opt opt,
+            openid: "openid" opt opt,
+            user_qq: "user_qq" opt opt,
+            user_name: "user_name" opt opt,
+            fail_reason: "fail_reason" opt opt,
+            create_time: "create_time" opt opt,
+            update_time: "update_time" opt opt,
+        });
         /// 单据状态
         pub type GetResponseState = crate::v3::fund_app::mch_transfer::transfer_to_qq_wallet_bills::PostResponseState;
         /// `/v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}/cancel`
@@ -3529,7 +3876,7 @@ pub mod transfer_to_qq_wallet_bills {
                 }
             }
             /// The response of `POST /v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}/cancel` (撤销转账到QQ钱包).
-            #[derive(Clone, Debug, PartialEq)]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 商户号
                 ///
@@ -3542,7 +3889,7 @@ pub mod transfer_to_qq_wallet_bills {
                 /// 微信转账单号
                 ///
                 /// Example: `1330000071100999991182020050700019480001`
-                pub transfer_bill_no: String,
+                pub transfer_bill_no: Option<String>,
                 /// QQ互联开放平台AppID
                 ///
                 /// Example: `102022609`
@@ -3550,7 +3897,7 @@ pub mod transfer_to_qq_wallet_bills {
                 /// 单据状态
                 ///
                 /// Example: `ACCEPTED`
-                pub state: PostResponseState,
+                pub state: Option<PostResponseState>,
                 /// 转账金额
                 ///
                 /// Example: `400000`
@@ -3582,14 +3929,14 @@ pub mod transfer_to_qq_wallet_bills {
                 /// 最后一次状态变更时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub update_time: String,
+                pub update_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
                 mchid: "mchid" opt opt,
                 out_bill_no: "out_bill_no" req req,
-                transfer_bill_no: "transfer_bill_no" req req,
+                transfer_bill_no: "transfer_bill_no" opt opt,
                 appid: "appid" opt opt,
-                state: "state" req req,
+                state: "state" opt opt,
                 transfer_amount: "transfer_amount" opt opt,
                 transfer_remark: "transfer_remark" opt opt,
                 fail_reason: "fail_reason" opt opt,
@@ -3597,7 +3944,7 @@ pub mod transfer_to_qq_wallet_bills {
                 user_qq: "user_qq" opt opt,
                 user_name: "user_name" opt opt,
                 create_time: "create_time" opt opt,
-                update_time: "update_time" req req,
+                update_time: "update_time" opt opt,
             });
             /// 单据状态
             pub type PostResponseState = crate::v3::fund_app::mch_transfer::transfer_to_qq_wallet_bills::PostResponseState;
@@ -3782,7 +4129,7 @@ pub mod user_confirm_authorization {
                 is_display_authorization: "is_display_authorization" skip opt,
             });
             /// The response of `GET /v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}` (商户单号查询自动收款授权).
-            #[derive(Clone, Debug, PartialEq)]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 商户侧授权单号
                 ///
@@ -3791,15 +4138,15 @@ pub mod user_confirm_authorization {
                 /// 商户AppID
                 ///
                 /// Example: `wxf636efh567hg4356`
-                pub appid: String,
+                pub appid: Option<String>,
                 /// 收款用户OpenID
                 ///
                 /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                pub openid: String,
+                pub openid: Option<String>,
                 /// 用户展示名称
                 ///
                 /// Example: `wx_123456`
-                pub user_display_name: String,
+                pub user_display_name: Option<String>,
                 /// 微信自动收款授权单号
                 ///
                 /// Example: `201202504101000123456789012`
@@ -3807,7 +4154,7 @@ pub mod user_confirm_authorization {
                 /// 单据状态
                 ///
                 /// Example: `TAKING_EFFECT`
-                pub state: GetResponseState,
+                pub state: Option<GetResponseState>,
                 /// 用户确认授权的时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
@@ -3827,11 +4174,11 @@ pub mod user_confirm_authorization {
             }
             ::wechatpay::runtime::json_object!(GetResponse {
                 out_authorization_no: "out_authorization_no" req req,
-                appid: "appid" req req,
-                openid: "openid" req req,
-                user_display_name: "user_display_name" req req,
+                appid: "appid" opt opt,
+                openid: "openid" opt opt,
+                user_display_name: "user_display_name" opt opt,
                 authorization_id: "authorization_id" opt opt,
-                state: "state" req req,
+                state: "state" opt opt,
                 authorize_time: "authorize_time" opt opt,
                 close_info: "close_info" opt opt,
                 transfer_scene_id: "transfer_scene_id" opt opt,
@@ -3840,20 +4187,20 @@ pub mod user_confirm_authorization {
                 package_info: "package_info" opt opt,
             });
             /// 自动收款授权的关闭信息
-            #[derive(Clone, Debug, PartialEq)]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseCloseInfo {
                 /// 关闭时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub close_time: String,
+                pub close_time: Option<String>,
                 /// 自动收款授权的原因
                 ///
                 /// Example: `CLOSE_VIA_MCH_API`
-                pub close_reason: GetResponseCloseInfoCloseReason,
+                pub close_reason: Option<GetResponseCloseInfoCloseReason>,
             }
             ::wechatpay::runtime::json_object!(GetResponseCloseInfo {
-                close_time: "close_time" req req,
-                close_reason: "close_reason" req req,
+                close_time: "close_time" opt opt,
+                close_reason: "close_reason" opt opt,
             });
             /// 自动收款授权的原因
             ///
@@ -3899,7 +4246,7 @@ pub mod user_confirm_authorization {
                     }
                 }
                 /// The response of `POST /v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}/close` (解除免确认收款授权).
-                #[derive(Clone, Debug, PartialEq)]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
                     /// 商户侧授权单号
                     ///
@@ -3908,15 +4255,15 @@ pub mod user_confirm_authorization {
                     /// 商户AppID
                     ///
                     /// Example: `wxf636efh567hg4356`
-                    pub appid: String,
+                    pub appid: Option<String>,
                     /// 收款用户OpenID
                     ///
                     /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                    pub openid: String,
+                    pub openid: Option<String>,
                     /// 用户展示名称
                     ///
                     /// Example: `wx_123456`
-                    pub user_display_name: String,
+                    pub user_display_name: Option<String>,
                     /// 微信自动收款授权单号
                     ///
                     /// Example: `201202504101000123456789012`
@@ -3924,7 +4271,7 @@ pub mod user_confirm_authorization {
                     /// 单据状态
                     ///
                     /// Example: `CLOSED`
-                    pub state: PostResponseState,
+                    pub state: Option<PostResponseState>,
                     /// 用户确认授权的时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
@@ -3946,11 +4293,11 @@ pub mod user_confirm_authorization {
                 }
                 ::wechatpay::runtime::json_object!(PostResponse {
                     out_authorization_no: "out_authorization_no" req req,
-                    appid: "appid" req req,
-                    openid: "openid" req req,
-                    user_display_name: "user_display_name" req req,
+                    appid: "appid" opt opt,
+                    openid: "openid" opt opt,
+                    user_display_name: "user_display_name" opt opt,
                     authorization_id: "authorization_id" opt opt,
-                    state: "state" req req,
+                    state: "state" opt opt,
                     authorize_time: "authorize_time" opt opt,
                     close_info: "close_info" opt opt,
                     transfer_scene_id: "transfer_scene_id" opt opt,

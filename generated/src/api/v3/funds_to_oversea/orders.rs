@@ -196,11 +196,11 @@ pub struct PostResponse {
     /// 微信出境单号
     ///
     /// Example: `42000000000_123123`
-    pub order_id: String,
+    pub order_id: Option<String>,
     /// 出境结果
     ///
     /// Example: `ACCEPT`
-    pub result: String,
+    pub result: Option<String>,
     /// 出境失败的原因
     ///
     /// Example: `DEPARTURE_AMOUNT_NO_ENOUGH`
@@ -249,8 +249,8 @@ pub struct PostResponse {
 ::wechatpay::runtime::json_object!(PostResponse {
     out_order_id: "out_order_id" req req,
     sub_mchid: "sub_mchid" req req,
-    order_id: "order_id" req req,
-    result: "result" req req,
+    order_id: "order_id" opt opt,
+    result: "result" opt opt,
     fail_reason: "fail_reason" opt opt,
     amount: "amount" req req,
     foreign_amount: "foreign_amount" opt opt,
@@ -302,5 +302,84 @@ pub mod by_out_order_id {
         transaction_id: "transaction_id" skip req,
     });
     /// The response of `GET /v3/funds-to-oversea/orders/{out_order_id}` (查询出境结果API).
-    pub type GetResponse = crate::v3::funds_to_oversea::orders::PostResponse;
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct GetResponse {
+        /// 商户出境单号
+        ///
+        /// Example: `merchant123123`
+        pub out_order_id: String,
+        /// 二级商户号
+        ///
+        /// Example: `1231231`
+        pub sub_mchid: String,
+        /// 微信出境单号
+        ///
+        /// Example: `42000000000_123123`
+        pub order_id: Option<String>,
+        /// 出境结果
+        ///
+        /// Example: `ACCEPT`
+        pub result: Option<String>,
+        /// 出境失败的原因
+        ///
+        /// Example: `DEPARTURE_AMOUNT_NO_ENOUGH`
+        pub fail_reason: Option<String>,
+        /// 请求出境人民币金额
+        ///
+        /// Example: `21`
+        pub amount: Option<i64>,
+        /// 真实出境外币金额
+        ///
+        /// Example: `20`
+        pub foreign_amount: Option<i64>,
+        /// 外币币种
+        ///
+        /// Example: `USD`
+        pub foreign_currency: Option<String>,
+        /// 汇率
+        ///
+        /// Example: `650000000`
+        pub rate: Option<i64>,
+        /// 购汇时间
+        ///
+        /// Example: `2015-05-20T13:29:35+08:00`
+        pub exchange_rate_time: Option<String>,
+        /// 预计购汇时间
+        ///
+        /// Example: `2015-05-20T13:29:35+08:00`
+        pub estimate_exchange_rate_time: Option<String>,
+        /// 真实出境人民币金额
+        ///
+        /// Example: `20`
+        pub departure_amount: Option<i64>,
+        /// 手续费人民币金额
+        ///
+        /// Example: `1`
+        pub fee: Option<i64>,
+        /// 手续费承担商户号
+        ///
+        /// Example: `1231231`
+        pub charge_mchid: Option<String>,
+        /// 手续费承担账户
+        ///
+        /// Example: `BASIC`
+        pub charge_account_type: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        out_order_id: "out_order_id" req req,
+        sub_mchid: "sub_mchid" req req,
+        order_id: "order_id" opt opt,
+        result: "result" opt opt,
+        fail_reason: "fail_reason" opt opt,
+        amount: "amount" opt opt,
+        foreign_amount: "foreign_amount" opt opt,
+        foreign_currency: "foreign_currency" opt opt,
+        rate: "rate" opt opt,
+        exchange_rate_time: "exchange_rate_time" opt opt,
+        estimate_exchange_rate_time: "estimate_exchange_rate_time" opt opt,
+        departure_amount: "departure_amount" opt opt,
+        fee: "fee" opt opt,
+        charge_mchid: "charge_mchid" opt opt,
+        charge_account_type: "charge_account_type" opt opt,
+    });
 }

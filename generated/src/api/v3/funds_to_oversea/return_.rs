@@ -69,7 +69,7 @@ pub mod return_orders {
         amount: "amount" req req,
     });
     /// The response of `POST /v3/funds-to-oversea/return/return-orders` (申请资金出境退回).
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 商户出境退回单号
         ///
@@ -82,7 +82,7 @@ pub mod return_orders {
         /// 微信出境退回单号
         ///
         /// Example: `2375897293812`
-        pub return_id: String,
+        pub return_id: Option<String>,
         /// 商户出境单号
         ///
         /// Example: `merchant123123`
@@ -102,11 +102,11 @@ pub mod return_orders {
         /// 出境退回状态
         ///
         /// Example: `PROCESSING`
-        pub state: PostResponseState,
+        pub state: Option<PostResponseState>,
         /// 创建时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
-        pub create_time: String,
+        pub create_time: Option<String>,
         /// 成功时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
@@ -119,13 +119,13 @@ pub mod return_orders {
     ::wechatpay::runtime::json_object!(PostResponse {
         out_return_no: "out_return_no" req req,
         sub_mchid: "sub_mchid" req req,
-        return_id: "return_id" req req,
+        return_id: "return_id" opt opt,
         out_order_id: "out_order_id" req req,
         transaction_id: "transaction_id" req req,
         supplement_info: "supplement_info" opt opt,
         amount: "amount" req req,
-        state: "state" req req,
-        create_time: "create_time" req req,
+        state: "state" opt opt,
+        create_time: "create_time" opt opt,
         success_time: "success_time" opt opt,
         fail_reason: "fail_reason" opt opt,
     });
@@ -210,7 +210,7 @@ pub mod return_orders {
                 sub_mchid: "sub_mchid" skip req,
             });
             /// The response of `GET /v3/funds-to-oversea/return/return-orders/out-return-no/{out_return_no}` (查询出境退回结果（通过商户出境退回单号）).
-            #[derive(Clone, Debug, PartialEq)]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 商户出境退回单号
                 ///
@@ -223,31 +223,31 @@ pub mod return_orders {
                 /// 微信出境退回单号
                 ///
                 /// Example: `2375897293812`
-                pub return_id: String,
+                pub return_id: Option<String>,
                 /// 商户出境单号
                 ///
                 /// Example: `merchant123123`
-                pub out_order_id: String,
+                pub out_order_id: Option<String>,
                 /// 微信订单号
                 ///
                 /// Example: `420000000000000010`
-                pub transaction_id: String,
+                pub transaction_id: Option<String>,
                 /// 微信退款单号
                 ///
                 /// Example: `5017752501201407033233368018`
-                pub refund_id: String,
+                pub refund_id: Option<String>,
                 /// 退回金额
                 ///
                 /// Example: `100`
-                pub amount: i64,
+                pub amount: Option<i64>,
                 /// 出境退回状态
                 ///
                 /// Example: `PROCESSING`
-                pub state: GetResponseState,
+                pub state: Option<GetResponseState>,
                 /// 创建时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
-                pub create_time: String,
+                pub create_time: Option<String>,
                 /// 成功时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
@@ -260,13 +260,13 @@ pub mod return_orders {
             ::wechatpay::runtime::json_object!(GetResponse {
                 out_return_no: "out_return_no" req req,
                 sub_mchid: "sub_mchid" req req,
-                return_id: "return_id" req req,
-                out_order_id: "out_order_id" req req,
-                transaction_id: "transaction_id" req req,
-                refund_id: "refund_id" req req,
-                amount: "amount" req req,
-                state: "state" req req,
-                create_time: "create_time" req req,
+                return_id: "return_id" opt opt,
+                out_order_id: "out_order_id" opt opt,
+                transaction_id: "transaction_id" opt opt,
+                refund_id: "refund_id" opt opt,
+                amount: "amount" opt opt,
+                state: "state" opt opt,
+                create_time: "create_time" opt opt,
                 success_time: "success_time" opt opt,
                 fail_reason: "fail_reason" opt opt,
             });

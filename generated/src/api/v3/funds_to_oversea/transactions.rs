@@ -71,11 +71,11 @@ pub mod by_transaction_id {
             /// 订单剩余可出境金额
             ///
             /// Example: `21`
-            pub available_abroad_amount: i64,
+            pub available_abroad_amount: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
             transaction_id: "transaction_id" req req,
-            available_abroad_amount: "available_abroad_amount" req req,
+            available_abroad_amount: "available_abroad_amount" opt opt,
         });
     }
 }

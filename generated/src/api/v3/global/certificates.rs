@@ -20,10 +20,10 @@ impl<'a> Certificates<'a> {
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
     /// `data`
-    pub data: Vec<GetResponseData>,
+    pub data: Option<Vec<GetResponseData>>,
 }
 ::wechatpay::runtime::json_object!(GetResponse {
-    data: "data" req req,
+    data: "data" opt opt,
 });
 /// 平台证书列表
 #[derive(Clone, Debug, PartialEq, Default)]

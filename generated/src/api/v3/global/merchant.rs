@@ -223,7 +223,7 @@ pub mod h5 {
                 /// 申请单号
                 ///
                 /// Example: `100000`
-                pub applyment_id: i64,
+                pub applyment_id: Option<i64>,
                 /// 驳回原因
                 ///
                 /// Example: `商户证书不符合要求`
@@ -231,7 +231,7 @@ pub mod h5 {
                 /// 申请单状态
                 ///
                 /// Example: `PENDING`
-                pub applyment_state: PostResponseApplymentState,
+                pub applyment_state: Option<PostResponseApplymentState>,
                 /// 申请单类型
                 ///
                 /// Example: `APPLY_FOR_PAYMENT_AUTHORITY`
@@ -251,9 +251,9 @@ pub mod h5 {
                 website_homepage_pics: "website_homepage_pics" opt opt,
                 website_state: "website_state" req req,
                 website_url: "website_url" req req,
-                applyment_id: "applyment_id" req req,
+                applyment_id: "applyment_id" opt opt,
                 audit_reject_detail: "audit_reject_detail" opt opt,
-                applyment_state: "applyment_state" req req,
+                applyment_state: "applyment_state" opt opt,
                 applyment_type: "applyment_type" req req,
                 notify_url: "notify_url" opt opt,
             });
@@ -317,7 +317,79 @@ pub mod h5 {
                     }
                 }
                 /// The response of `GET /v3/global/merchant/h5/permission/applications/{applyment_id}` (查询H5支付权限申请单详情).
-                pub type GetResponse = crate::v3::global::merchant::h5::permission::applications::PostResponse;
+                #[derive(Clone, Debug, PartialEq, Default)]
+                pub struct GetResponse {
+                    /// 子商户号
+                    ///
+                    /// Example: `2491935631`
+                    pub sub_mchid: Option<String>,
+                    /// H5支付域名
+                    ///
+                    /// Example: `- qq.com`
+                    pub domains: Option<Vec<String>>,
+                    /// 公司介绍和业务描述
+                    pub business_description: Option<String>,
+                    /// 限额类型
+                    ///
+                    /// Example: `UN_LAUNCHED_WEBSITE_LIMIT`
+                    pub transaction_limit_type: Option<GetResponseTransactionLimitType>,
+                    /// 公司注册资质证书
+                    ///
+                    /// Example: `6uqyGjvHzOhsLleGFQVRF`
+                    pub company_register_cert: Option<String>,
+                    /// 经营网址商业页面截图
+                    ///
+                    /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
+                    pub website_business_page_pics: Option<Vec<String>>,
+                    /// 经营网址首页截图
+                    ///
+                    /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
+                    pub website_homepage_pics: Option<Vec<String>>,
+                    /// 子商户经营网址状态
+                    ///
+                    /// Example: `HAS_LAUNCHED`
+                    pub website_state: Option<GetResponseWebsiteState>,
+                    /// 子商户H5经营网址
+                    ///
+                    /// Example: `https://qq.com`
+                    pub website_url: Option<String>,
+                    /// 申请单号
+                    ///
+                    /// Example: `100000`
+                    pub applyment_id: i64,
+                    /// 驳回原因
+                    ///
+                    /// Example: `商户证书不符合要求`
+                    pub audit_reject_detail: Option<String>,
+                    /// 申请单状态
+                    ///
+                    /// Example: `PENDING`
+                    pub applyment_state: Option<GetResponseApplymentState>,
+                    /// 申请单类型
+                    ///
+                    /// Example: `APPLY_FOR_PAYMENT_AUTHORITY`
+                    pub applyment_type: Option<GetResponseApplymentType>,
+                    /// 商户提供的审核结果回调接口
+                    ///
+                    /// Example: `https://pay.weixin.qq.com/wxpay/pay.action`
+                    pub notify_url: Option<String>,
+                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    sub_mchid: "sub_mchid" opt opt,
+                    domains: "domains" opt opt,
+                    business_description: "business_description" opt opt,
+                    transaction_limit_type: "transaction_limit_type" opt opt,
+                    company_register_cert: "company_register_cert" opt opt,
+                    website_business_page_pics: "website_business_page_pics" opt opt,
+                    website_homepage_pics: "website_homepage_pics" opt opt,
+                    website_state: "website_state" opt opt,
+                    website_url: "website_url" opt opt,
+                    applyment_id: "applyment_id" req req,
+                    audit_reject_detail: "audit_reject_detail" opt opt,
+                    applyment_state: "applyment_state" opt opt,
+                    applyment_type: "applyment_type" opt opt,
+                    notify_url: "notify_url" opt opt,
+                });
                 /// 申请单状态
                 pub type GetResponseApplymentState = crate::v3::global::merchant::h5::permission::applications::PostResponseApplymentState;
                 /// 申请单类型
@@ -368,7 +440,81 @@ pub mod h5 {
                 /// 子商户经营网址状态
                 pub type PatchRequestWebsiteState = crate::v3::global::merchant::h5::permission::applications::PostRequestWebsiteState;
                 /// The response of `PATCH /v3/global/merchant/h5/permission/applications/{applyment_id}` (修改H5支付权限申请单).
-                pub type PatchResponse = crate::v3::global::merchant::h5::permission::applications::PostResponse;
+                #[derive(Clone, Debug, PartialEq)]
+                pub struct PatchResponse {
+                    /// 子商户号
+                    ///
+                    /// Example: `2491935631`
+                    pub sub_mchid: Option<String>,
+                    /// H5支付域名
+                    ///
+                    /// Example: `- qq.com`
+                    pub domains: Vec<String>,
+                    /// 公司介绍和业务描述
+                    pub business_description: Option<String>,
+                    /// 限额类型
+                    ///
+                    /// Example: `UN_LAUNCHED_WEBSITE_LIMIT`
+                    pub transaction_limit_type: Option<
+                        PatchResponseTransactionLimitType,
+                    >,
+                    /// 公司注册资质证书
+                    ///
+                    /// Example: `6uqyGjvHzOhsLleGFQVRF`
+                    pub company_register_cert: Option<String>,
+                    /// 经营网址商业页面截图
+                    ///
+                    /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
+                    pub website_business_page_pics: Option<Vec<String>>,
+                    /// 经营网址首页截图
+                    ///
+                    /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
+                    pub website_homepage_pics: Option<Vec<String>>,
+                    /// 子商户经营网址状态
+                    ///
+                    /// Example: `HAS_LAUNCHED`
+                    pub website_state: PatchResponseWebsiteState,
+                    /// 子商户H5经营网址
+                    ///
+                    /// Example: `https://qq.com`
+                    pub website_url: String,
+                    /// 申请单号
+                    ///
+                    /// Example: `100000`
+                    pub applyment_id: i64,
+                    /// 驳回原因
+                    ///
+                    /// Example: `商户证书不符合要求`
+                    pub audit_reject_detail: Option<String>,
+                    /// 申请单状态
+                    ///
+                    /// Example: `PENDING`
+                    pub applyment_state: Option<PatchResponseApplymentState>,
+                    /// 申请单类型
+                    ///
+                    /// Example: `APPLY_FOR_PAYMENT_AUTHORITY`
+                    pub applyment_type: Option<PatchResponseApplymentType>,
+                    /// 商户提供的审核结果回调接口
+                    ///
+                    /// Example: `https://pay.weixin.qq.com/wxpay/pay.action`
+                    pub notify_url: Option<String>,
+                }
+                ::wechatpay::runtime::json_object!(PatchResponse {
+                    sub_mchid: "sub_mchid" opt opt,
+                    domains: "domains" req req,
+                    business_description: "business_description" opt opt,
+                    transaction_limit_type: "transaction_limit_type" opt opt,
+                    company_register_cert: "company_register_cert" opt opt,
+                    website_business_page_pics: "website_business_page_pics" opt opt,
+                    website_homepage_pics: "website_homepage_pics" opt opt,
+                    website_state: "website_state" req req,
+                    website_url: "website_url" req req,
+                    applyment_id: "applyment_id" req req,
+                    audit_reject_detail: "audit_reject_detail" opt opt,
+                    applyment_state: "applyment_state" opt opt,
+                    applyment_type: "applyment_type" opt opt,
+                    notify_url: "notify_url" opt opt,
+                });
                 /// 申请单状态
                 pub type PatchResponseApplymentState = crate::v3::global::merchant::h5::permission::applications::PostResponseApplymentState;
                 /// 申请单类型
@@ -395,7 +541,7 @@ pub mod h5 {
                 }
             }
             /// The response of `GET /v3/global/merchant/h5/permission/{sub_mchid}` (查询子商户H5支付权限状态).
-            #[derive(Clone, Debug, PartialEq)]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 子商户号
                 ///
@@ -404,11 +550,11 @@ pub mod h5 {
                 /// H5支付权限状态
                 ///
                 /// Example: `AUTHORITY_TO_TEST`
-                pub authorization_state: GetResponseAuthorizationState,
+                pub authorization_state: Option<GetResponseAuthorizationState>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
                 sub_mchid: "sub_mchid" req req,
-                authorization_state: "authorization_state" req req,
+                authorization_state: "authorization_state" opt opt,
             });
             /// H5支付权限状态
             ///
@@ -543,7 +689,7 @@ pub mod h5 {
                     /// 子商户H5经营网址
                     ///
                     /// Example: `https://qq.com`
-                    pub webiste_url: String,
+                    pub webiste_url: Option<String>,
                     /// 经营网址商业页面截图
                     ///
                     /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
@@ -555,7 +701,7 @@ pub mod h5 {
                     /// 申请单号
                     ///
                     /// Example: `1000000`
-                    pub applyment_id: i64,
+                    pub applyment_id: Option<i64>,
                     /// 驳回原因
                     ///
                     /// Example: `经营网址首页截图内容违法`
@@ -577,10 +723,10 @@ pub mod h5 {
                     sub_mchid: "sub_mchid" req req,
                     website_state: "website_state" req req,
                     domains: "domains" req req,
-                    webiste_url: "webiste_url" req req,
+                    webiste_url: "webiste_url" opt opt,
                     website_business_page_pics: "website_business_page_pics" opt opt,
                     website_homepage_pics: "website_homepage_pics" opt opt,
-                    applyment_id: "applyment_id" req req,
+                    applyment_id: "applyment_id" opt opt,
                     audit_reject_detail: "audit_reject_detail" opt opt,
                     applyment_state: "applyment_state" opt opt,
                     notify_url: "notify_url" opt opt,
@@ -623,7 +769,66 @@ pub mod h5 {
                         }
                     }
                     /// The response of `GET /v3/global/merchant/h5/permission/domain/applications/{applyment_id}` (查询H5支付域名修改申请单).
-                    pub type GetResponse = crate::v3::global::merchant::h5::permission::domain::applications::PostResponse;
+                    #[derive(Clone, Debug, PartialEq, Default)]
+                    pub struct GetResponse {
+                        /// 子商户号
+                        ///
+                        /// Example: `2491935631`
+                        pub sub_mchid: Option<String>,
+                        /// 子商户经营网址状态
+                        ///
+                        /// Example: `HAS_LAUNCHED`
+                        pub website_state: Option<GetResponseWebsiteState>,
+                        /// H5支付域名
+                        ///
+                        /// Example: `- qq.com`
+                        pub domains: Option<Vec<String>>,
+                        /// 子商户H5经营网址
+                        ///
+                        /// Example: `https://qq.com`
+                        pub webiste_url: Option<String>,
+                        /// 经营网址商业页面截图
+                        ///
+                        /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
+                        pub website_business_page_pics: Option<Vec<String>>,
+                        /// 经营网址首页截图
+                        ///
+                        /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
+                        pub website_homepage_pics: Option<Vec<String>>,
+                        /// 申请单号
+                        ///
+                        /// Example: `1000000`
+                        pub applyment_id: i64,
+                        /// 驳回原因
+                        ///
+                        /// Example: `经营网址首页截图内容违法`
+                        pub audit_reject_detail: Option<String>,
+                        /// 申请单状态
+                        ///
+                        /// Example: `PENDING`
+                        pub applyment_state: Option<GetResponseApplymentState>,
+                        /// 商户提供的审核结果回调接口
+                        ///
+                        /// Example: `https://pay.weixin.qq.com/wxpay/pay.action`
+                        pub notify_url: Option<String>,
+                        /// 商户申请单号
+                        ///
+                        /// Example: `123456`
+                        pub out_applyment_id: Option<String>,
+                    }
+                    ::wechatpay::runtime::json_object!(GetResponse {
+                        sub_mchid: "sub_mchid" opt opt,
+                        website_state: "website_state" opt opt,
+                        domains: "domains" opt opt,
+                        webiste_url: "webiste_url" opt opt,
+                        website_business_page_pics: "website_business_page_pics" opt opt,
+                        website_homepage_pics: "website_homepage_pics" opt opt,
+                        applyment_id: "applyment_id" req req,
+                        audit_reject_detail: "audit_reject_detail" opt opt,
+                        applyment_state: "applyment_state" opt opt,
+                        notify_url: "notify_url" opt opt,
+                        out_applyment_id: "out_applyment_id" opt opt,
+                    });
                     /// 申请单状态
                     pub type GetResponseApplymentState = crate::v3::global::merchant::h5::permission::applications::PostResponseApplymentState;
                     /// 子商户经营网址状态
@@ -662,7 +867,66 @@ pub mod h5 {
                     /// 子商户经营网址状态
                     pub type PatchRequestWebsiteState = crate::v3::global::merchant::h5::permission::applications::PostRequestWebsiteState;
                     /// The response of `PATCH /v3/global/merchant/h5/permission/domain/applications/{applyment_id}` (修改H5支付域名修改申请单).
-                    pub type PatchResponse = crate::v3::global::merchant::h5::permission::domain::applications::PostResponse;
+                    #[derive(Clone, Debug, PartialEq)]
+                    pub struct PatchResponse {
+                        /// 子商户号
+                        ///
+                        /// Example: `2491935631`
+                        pub sub_mchid: Option<String>,
+                        /// 子商户经营网址状态
+                        ///
+                        /// Example: `HAS_LAUNCHED`
+                        pub website_state: PatchResponseWebsiteState,
+                        /// H5支付域名
+                        ///
+                        /// Example: `- qq.com`
+                        pub domains: Vec<String>,
+                        /// 子商户H5经营网址
+                        ///
+                        /// Example: `https://qq.com`
+                        pub webiste_url: Option<String>,
+                        /// 经营网址商业页面截图
+                        ///
+                        /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
+                        pub website_business_page_pics: Option<Vec<String>>,
+                        /// 经营网址首页截图
+                        ///
+                        /// Example: `- 6uqyGjvHzOhsLleGFQVRF`
+                        pub website_homepage_pics: Option<Vec<String>>,
+                        /// 申请单号
+                        ///
+                        /// Example: `1000000`
+                        pub applyment_id: i64,
+                        /// 驳回原因
+                        ///
+                        /// Example: `经营网址首页截图内容违法`
+                        pub audit_reject_detail: Option<String>,
+                        /// 申请单状态
+                        ///
+                        /// Example: `PENDING`
+                        pub applyment_state: Option<PatchResponseApplymentState>,
+                        /// 商户提供的审核结果回调接口
+                        ///
+                        /// Example: `https://pay.weixin.qq.com/wxpay/pay.action`
+                        pub notify_url: Option<String>,
+                        /// 商户申请单号
+                        ///
+                        /// Example: `123456`
+                        pub out_applyment_id: Option<String>,
+                    }
+                    ::wechatpay::runtime::json_object!(PatchResponse {
+                        sub_mchid: "sub_mchid" opt opt,
+                        website_state: "website_state" req req,
+                        domains: "domains" req req,
+                        webiste_url: "webiste_url" opt opt,
+                        website_business_page_pics: "website_business_page_pics" opt opt,
+                        website_homepage_pics: "website_homepage_pics" opt opt,
+                        applyment_id: "applyment_id" req req,
+                        audit_reject_detail: "audit_reject_detail" opt opt,
+                        applyment_state: "applyment_state" opt opt,
+                        notify_url: "notify_url" opt opt,
+                        out_applyment_id: "out_applyment_id" opt opt,
+                    });
                     /// 申请单状态
                     pub type PatchResponseApplymentState = crate::v3::global::merchant::h5::permission::applications::PostResponseApplymentState;
                     /// 子商户经营网址状态

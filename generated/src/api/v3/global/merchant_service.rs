@@ -77,15 +77,15 @@ pub mod complaint_notifications {
         /// 商户号
         ///
         /// Example: `1900012181`
-        pub mchid: String,
+        pub mchid: Option<String>,
         /// 通知地址
         ///
         /// Example: `https://www.xxx.com/notify`
-        pub url: String,
+        pub url: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        mchid: "mchid" req req,
-        url: "url" req req,
+        mchid: "mchid" opt opt,
+        url: "url" opt opt,
     });
     /// The request of `POST /v3/global/merchant-service/complaint-notifications` (创建投诉通知回调).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -99,11 +99,25 @@ pub mod complaint_notifications {
         url: "url" req req,
     });
     /// The response of `POST /v3/global/merchant-service/complaint-notifications` (创建投诉通知回调).
-    pub type PostResponse = crate::v3::global::merchant_service::complaint_notifications::GetResponse;
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PostResponse {
+        /// 商户号
+        ///
+        /// Example: `1900012181`
+        pub mchid: Option<String>,
+        /// 通知地址
+        ///
+        /// Example: `https://www.xxx.com/notify`
+        pub url: String,
+    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        mchid: "mchid" opt opt,
+        url: "url" req req,
+    });
     /// The request of `PUT /v3/global/merchant-service/complaint-notifications` (更新投诉通知回调).
     pub type PutRequest = crate::v3::global::merchant_service::complaint_notifications::PostRequest;
     /// The response of `PUT /v3/global/merchant-service/complaint-notifications` (更新投诉通知回调).
-    pub type PutResponse = crate::v3::global::merchant_service::complaint_notifications::GetResponse;
+    pub type PutResponse = crate::v3::global::merchant_service::complaint_notifications::PostResponse;
 }
 /// `/v3/global/merchant-service/complaints`
 pub mod complaints {
@@ -250,28 +264,28 @@ pub mod complaints {
         total_count: "total_count" opt opt,
     });
     /// GetResponseData
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseData {
         /// 投诉单号
         ///
         /// Example: `200201820200101080076610000`
-        pub complaint_id: String,
+        pub complaint_id: Option<String>,
         /// 投诉时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub complaint_time: String,
+        pub complaint_time: Option<String>,
         /// 投诉详情
         ///
         /// Example: `反馈一个重复扣费的问题`
-        pub complaint_detail: String,
+        pub complaint_detail: Option<String>,
         /// 投诉单状态
         ///
         /// Example: `PENDING`
-        pub complaint_state: GetResponseDataComplaintState,
+        pub complaint_state: Option<GetResponseDataComplaintState>,
         /// 被诉商户号
         ///
         /// Example: `1900012181`
-        pub complainted_mchid: String,
+        pub complainted_mchid: Option<String>,
         /// 投诉人联系方式
         ///
         /// Example: `Qe41VhP/sGdNeTHMQGlxCWiUyHu6XNO9GCYln2Luv4HhwJzZBfcL12sB+PgZcS5NhePBog30NgJ1xRaK+gbGDKwpg==`
@@ -279,7 +293,7 @@ pub mod complaints {
         /// 投诉单关联订单信息
         pub complaint_order_info: Option<Vec<GetResponseDataComplaintOrderInfo>>,
         /// 投诉单是否已全额退款
-        pub complaint_full_refunded: bool,
+        pub complaint_full_refunded: Option<bool>,
         /// 是否超时
         pub is_overdue: Option<bool>,
         /// 优先级
@@ -287,11 +301,11 @@ pub mod complaints {
         /// Example: `PRIORITY`
         pub priority: Option<GetResponseDataPriority>,
         /// 是否有待回复的用户留言
-        pub incoming_user_response: bool,
+        pub incoming_user_response: Option<bool>,
         /// 用户投诉次数
         ///
         /// Example: `1`
-        pub user_complaint_times: i64,
+        pub user_complaint_times: Option<i64>,
         /// 投诉资料列表
         pub complaint_media_list: Option<Vec<GetResponseDataComplaintMediaList>>,
         /// 问题描述
@@ -306,36 +320,36 @@ pub mod complaints {
         pub service_order_info: Option<Vec<GetResponseDataServiceOrderInfo>>,
     }
     ::wechatpay::runtime::json_object!(GetResponseData {
-        complaint_id: "complaint_id" req req,
-        complaint_time: "complaint_time" req req,
-        complaint_detail: "complaint_detail" req req,
-        complaint_state: "complaint_state" req req,
-        complainted_mchid: "complainted_mchid" req req,
+        complaint_id: "complaint_id" opt opt,
+        complaint_time: "complaint_time" opt opt,
+        complaint_detail: "complaint_detail" opt opt,
+        complaint_state: "complaint_state" opt opt,
+        complainted_mchid: "complainted_mchid" opt opt,
         payer_phone: "payer_phone" opt opt,
         complaint_order_info: "complaint_order_info" opt opt,
-        complaint_full_refunded: "complaint_full_refunded" req req,
+        complaint_full_refunded: "complaint_full_refunded" opt opt,
         is_overdue: "is_overdue" opt opt,
         priority: "priority" opt opt,
-        incoming_user_response: "incoming_user_response" req req,
-        user_complaint_times: "user_complaint_times" req req,
+        incoming_user_response: "incoming_user_response" opt opt,
+        user_complaint_times: "user_complaint_times" opt opt,
         complaint_media_list: "complaint_media_list" opt opt,
         problem_description: "problem_description" opt opt,
         complaint_detail_trans: "complaint_detail_trans" opt opt,
         service_order_info: "service_order_info" opt opt,
     });
     /// GetResponseDataComplaintMediaList
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataComplaintMediaList {
         /// 媒体文件业务类型
         ///
         /// Example: `USER_COMPLAINT_IMAGE`
-        pub media_type: GetResponseDataComplaintMediaListMediaType,
+        pub media_type: Option<GetResponseDataComplaintMediaListMediaType>,
         /// 媒体文列表
-        pub media_url: Vec<String>,
+        pub media_url: Option<Vec<String>>,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataComplaintMediaList {
-        media_type: "media_type" req req,
-        media_url: "media_url" req req,
+        media_type: "media_type" opt opt,
+        media_url: "media_url" opt opt,
     });
     /// 媒体文件业务类型
     ///
@@ -360,50 +374,50 @@ pub mod complaints {
         /// 微信订单号
         ///
         /// Example: `4200000404201909069117582536`
-        pub transaction_id: String,
+        pub transaction_id: Option<String>,
         /// 商户订单号
         ///
         /// Example: `20190906154617947762231`
-        pub out_trade_no: String,
+        pub out_trade_no: Option<String>,
         /// 结算币种金额
         ///
         /// Example: `1000`
-        pub settlement_amount: i64,
+        pub settlement_amount: Option<i64>,
         /// 结算币种累计已退款金额
         ///
         /// Example: `0`
-        pub settlement_refunded_amount: String,
+        pub settlement_refunded_amount: Option<String>,
         /// 结算币种
         ///
         /// Example: `HKD`
-        pub settlement_currency: String,
+        pub settlement_currency: Option<String>,
         /// 订单金额
         ///
         /// Example: `922`
-        pub payer_amount: i64,
+        pub payer_amount: Option<i64>,
         /// 支付币种累计已退款金额
         ///
         /// Example: `0`
-        pub payer_refunded_amount: i64,
+        pub payer_refunded_amount: Option<i64>,
         /// 支付币种
         ///
         /// Example: `CNY`
-        pub payer_currency: String,
+        pub payer_currency: Option<String>,
         /// 交易时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub trade_time: String,
+        pub trade_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataComplaintOrderInfo {
-        transaction_id: "transaction_id" req req,
-        out_trade_no: "out_trade_no" req req,
-        settlement_amount: "settlement_amount" req req,
-        settlement_refunded_amount: "settlement_refunded_amount" req req,
-        settlement_currency: "settlement_currency" req req,
-        payer_amount: "payer_amount" req req,
-        payer_refunded_amount: "payer_refunded_amount" req req,
-        payer_currency: "payer_currency" req req,
-        trade_time: "trade_time" req req,
+        transaction_id: "transaction_id" opt opt,
+        out_trade_no: "out_trade_no" opt opt,
+        settlement_amount: "settlement_amount" opt opt,
+        settlement_refunded_amount: "settlement_refunded_amount" opt opt,
+        settlement_currency: "settlement_currency" opt opt,
+        payer_amount: "payer_amount" opt opt,
+        payer_refunded_amount: "payer_refunded_amount" opt opt,
+        payer_currency: "payer_currency" opt opt,
+        trade_time: "trade_time" opt opt,
     });
     /// 投诉单状态
     ///
@@ -540,7 +554,79 @@ pub mod complaints {
         /// 商户语言
         pub type GetRequestMchLanguage = crate::v3::global::merchant_service::complaints::GetRequestMchLanguage;
         /// The response of `GET /v3/global/merchant-service/complaints/{complaint_id}` (查询投诉单详情).
-        pub type GetResponse = crate::v3::global::merchant_service::complaints::GetResponseData;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct GetResponse {
+            /// 投诉单号
+            ///
+            /// Example: `200201820200101080076610000`
+            pub complaint_id: String,
+            /// 投诉时间
+            ///
+            /// Example: `2015-05-20T13:29:35.120+08:00`
+            pub complaint_time: Option<String>,
+            /// 投诉详情
+            ///
+            /// Example: `反馈一个重复扣费的问题`
+            pub complaint_detail: Option<String>,
+            /// 投诉单状态
+            ///
+            /// Example: `PENDING`
+            pub complaint_state: Option<GetResponseComplaintState>,
+            /// 被诉商户号
+            ///
+            /// Example: `1900012181`
+            pub complainted_mchid: Option<String>,
+            /// 投诉人联系方式
+            ///
+            /// Example: `Qe41VhP/sGdNeTHMQGlxCWiUyHu6XNO9GCYln2Luv4HhwJzZBfcL12sB+PgZcS5NhePBog30NgJ1xRaK+gbGDKwpg==`
+            pub payer_phone: Option<String>,
+            /// 投诉单关联订单信息
+            pub complaint_order_info: Option<Vec<GetResponseComplaintOrderInfo>>,
+            /// 投诉单是否已全额退款
+            pub complaint_full_refunded: Option<bool>,
+            /// 是否超时
+            pub is_overdue: Option<bool>,
+            /// 优先级
+            ///
+            /// Example: `PRIORITY`
+            pub priority: Option<GetResponsePriority>,
+            /// 是否有待回复的用户留言
+            pub incoming_user_response: Option<bool>,
+            /// 用户投诉次数
+            ///
+            /// Example: `1`
+            pub user_complaint_times: Option<i64>,
+            /// 投诉资料列表
+            pub complaint_media_list: Option<Vec<GetResponseComplaintMediaList>>,
+            /// 问题描述
+            ///
+            /// Example: `不满意商家服务`
+            pub problem_description: Option<String>,
+            /// 投诉详情翻译
+            ///
+            /// Example: `不满意商家服务`
+            pub complaint_detail_trans: Option<String>,
+            /// 投诉单关联服务单信息
+            pub service_order_info: Option<Vec<GetResponseServiceOrderInfo>>,
+        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            complaint_id: "complaint_id" req req,
+            complaint_time: "complaint_time" opt opt,
+            complaint_detail: "complaint_detail" opt opt,
+            complaint_state: "complaint_state" opt opt,
+            complainted_mchid: "complainted_mchid" opt opt,
+            payer_phone: "payer_phone" opt opt,
+            complaint_order_info: "complaint_order_info" opt opt,
+            complaint_full_refunded: "complaint_full_refunded" opt opt,
+            is_overdue: "is_overdue" opt opt,
+            priority: "priority" opt opt,
+            incoming_user_response: "incoming_user_response" opt opt,
+            user_complaint_times: "user_complaint_times" opt opt,
+            complaint_media_list: "complaint_media_list" opt opt,
+            problem_description: "problem_description" opt opt,
+            complaint_detail_trans: "complaint_detail_trans" opt opt,
+            service_order_info: "service_order_info" opt opt,
+        });
         /// GetResponseComplaintMediaList
         pub type GetResponseComplaintMediaList = crate::v3::global::merchant_service::complaints::GetResponseDataComplaintMediaList;
         /// 媒体文件业务类型
@@ -659,24 +745,24 @@ pub mod complaints {
                 total_count: "total_count" opt opt,
             });
             /// GetResponseData
-            #[derive(Clone, Debug, PartialEq)]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseData {
                 /// 操作流水号
                 ///
                 /// Example: `300285320210322170000071077`
-                pub log_id: String,
+                pub log_id: Option<String>,
                 /// 操作人
                 ///
                 /// Example: `投诉人`
-                pub operator: String,
+                pub operator: Option<String>,
                 /// 操作时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub operate_time: String,
+                pub operate_time: Option<String>,
                 /// 操作类型
                 ///
                 /// Example: `USER_CREATE_COMPLAINT`
-                pub operate_type: GetResponseDataOperateType,
+                pub operate_type: Option<GetResponseDataOperateType>,
                 /// 操作内容
                 ///
                 /// Example: `已与用户电话沟通解决`
@@ -687,27 +773,27 @@ pub mod complaints {
                 pub complaint_media_list: Option<GetResponseDataComplaintMediaList>,
             }
             ::wechatpay::runtime::json_object!(GetResponseData {
-                log_id: "log_id" req req,
-                operator: "operator" req req,
-                operate_time: "operate_time" req req,
-                operate_type: "operate_type" req req,
+                log_id: "log_id" opt opt,
+                operator: "operator" opt opt,
+                operate_time: "operate_time" opt opt,
+                operate_type: "operate_type" opt opt,
                 operate_details: "operate_details" opt opt,
                 image_list: "image_list" opt opt,
                 complaint_media_list: "complaint_media_list" opt opt,
             });
             /// 操作资料列表
-            #[derive(Clone, Debug, PartialEq)]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseDataComplaintMediaList {
                 /// 媒体文件业务类型
                 ///
                 /// Example: `USER_COMPLAINT_IMAGE`
-                pub media_type: GetResponseDataComplaintMediaListMediaType,
+                pub media_type: Option<GetResponseDataComplaintMediaListMediaType>,
                 /// `media_url`
-                pub media_url: Vec<String>,
+                pub media_url: Option<Vec<String>>,
             }
             ::wechatpay::runtime::json_object!(GetResponseDataComplaintMediaList {
-                media_type: "media_type" req req,
-                media_url: "media_url" req req,
+                media_type: "media_type" opt opt,
+                media_url: "media_url" opt opt,
             });
             /// 媒体文件业务类型
             pub type GetResponseDataComplaintMediaListMediaType = crate::v3::global::merchant_service::complaints::GetResponseDataComplaintMediaListMediaType;
@@ -938,10 +1024,10 @@ pub mod images {
             /// 媒体文件标识ID
             ///
             /// Example: `file752398_7983424`
-            pub media_id: String,
+            pub media_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            media_id: "media_id" req req,
+            media_id: "media_id" opt opt,
         });
     }
 }

@@ -52,10 +52,10 @@ pub mod file {
             /// 文件标识ID
             ///
             /// Example: `b6a17e2a-1dc4-4376-8630-e73d06490c0d`
-            pub file_id: String,
+            pub file_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            file_id: "file_id" req req,
+            file_id: "file_id" opt opt,
         });
     }
 }

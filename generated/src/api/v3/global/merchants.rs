@@ -286,7 +286,7 @@ pub struct PostResponse {
     /// 子商户号
     ///
     /// Example: `1900000109`
-    pub sub_mchid: String,
+    pub sub_mchid: Option<String>,
     /// 验证状态
     ///
     /// Example: `Under Review`
@@ -301,7 +301,7 @@ pub struct PostResponse {
     pub h5_authorization_state: Option<PostResponseH5AuthorizationState>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    sub_mchid: "sub_mchid" req req,
+    sub_mchid: "sub_mchid" opt opt,
     verification_status: "verification_status" opt opt,
     description: "description" opt opt,
     h5_authorization_state: "h5_authorization_state" opt opt,
@@ -416,23 +416,23 @@ pub mod by_sub_mchid {
         /// 子商户全称
         ///
         /// Example: `Merchant name`
-        pub name: String,
+        pub name: Option<String>,
         /// 子商户简称
         ///
         /// Example: `Merchant shortname`
-        pub shortname: String,
+        pub shortname: Option<String>,
         /// 公司联系方式
         ///
         /// Example: `075586010000`
-        pub office_phone: String,
+        pub office_phone: Option<String>,
         /// 册国家或区域
         ///
         /// Example: `344`
-        pub merchant_country_code: String,
+        pub merchant_country_code: Option<String>,
         /// 类目
         ///
         /// Example: `101`
-        pub business_category: i64,
+        pub business_category: Option<i64>,
         /// 联系人信息
         pub contact: Option<GetResponseContact>,
         /// 商户类型
@@ -468,11 +468,11 @@ pub mod by_sub_mchid {
     }
     ::wechatpay::runtime::json_object!(GetResponse {
         sub_mchid: "sub_mchid" req req,
-        name: "name" req req,
-        shortname: "shortname" req req,
-        office_phone: "office_phone" req req,
-        merchant_country_code: "merchant_country_code" req req,
-        business_category: "business_category" req req,
+        name: "name" opt opt,
+        shortname: "shortname" opt opt,
+        office_phone: "office_phone" opt opt,
+        merchant_country_code: "merchant_country_code" opt opt,
+        business_category: "business_category" opt opt,
         contact: "contact" opt opt,
         merchant_type: "merchant_type" opt opt,
         registration_certificate_number: "registration_certificate_number" opt opt,

@@ -388,7 +388,7 @@ pub mod transactions {
             /// 微信支付订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub id: String,
+            pub id: Option<String>,
             /// 商户号
             ///
             /// Example: `1900000109`
@@ -424,15 +424,15 @@ pub mod transactions {
             /// 交易状态
             ///
             /// Example: `SUCCESS`
-            pub trade_state: String,
+            pub trade_state: Option<String>,
             /// 交易状态描述
             ///
             /// Example: `支付失败，请重新下单支付`
-            pub trade_state_desc: String,
+            pub trade_state_desc: Option<String>,
             /// 付款银行
             ///
             /// Example: `CMC`
-            pub bank_type: String,
+            pub bank_type: Option<String>,
             /// 商户数据
             ///
             /// Example: `自定义数据`
@@ -440,7 +440,7 @@ pub mod transactions {
             /// 支付完成时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            pub success_time: String,
+            pub success_time: Option<String>,
             /// 支付者
             pub payer: Option<PostResponsePayer>,
             /// 订单金额
@@ -449,7 +449,7 @@ pub mod transactions {
             pub detail: Option<Vec<PostResponseDetail>>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            id: "id" req req,
+            id: "id" opt opt,
             mchid: "mchid" req req,
             appid: "appid" req req,
             sub_mchid: "sub_mchid" req req,
@@ -458,11 +458,11 @@ pub mod transactions {
             sub_appid: "sub_appid" opt opt,
             out_trade_no: "out_trade_no" req req,
             trade_type: "trade_type" req req,
-            trade_state: "trade_state" req req,
-            trade_state_desc: "trade_state_desc" req req,
-            bank_type: "bank_type" req req,
+            trade_state: "trade_state" opt opt,
+            trade_state_desc: "trade_state_desc" opt opt,
+            bank_type: "bank_type" opt opt,
             attach: "attach" opt opt,
-            success_time: "success_time" req req,
+            success_time: "success_time" opt opt,
             payer: "payer" opt opt,
             amount: "amount" req req,
             detail: "detail" opt opt,
@@ -473,7 +473,7 @@ pub mod transactions {
             /// 订单金额
             ///
             /// Example: `888`
-            pub total: i64,
+            pub total: Option<i64>,
             /// 货币类型
             ///
             /// Example: `CNY`
@@ -481,7 +481,7 @@ pub mod transactions {
             /// 用户支付金额
             ///
             /// Example: `888`
-            pub payer_total: i64,
+            pub payer_total: Option<i64>,
             /// 支付货币类型
             ///
             /// Example: `CNY`
@@ -490,9 +490,9 @@ pub mod transactions {
             pub exchange_rate: Option<PostResponseAmountExchangeRate>,
         }
         ::wechatpay::runtime::json_object!(PostResponseAmount {
-            total: "total" req req,
+            total: "total" opt opt,
             currency: "currency" opt opt,
-            payer_total: "payer_total" req req,
+            payer_total: "payer_total" opt opt,
             payer_currency: "payer _currency" opt opt,
             exchange_rate: "exchange_rate" opt opt,
         });
@@ -532,7 +532,7 @@ pub mod transactions {
             /// 券ID
             ///
             /// Example: `109519`
-            pub promotion_id: String,
+            pub promotion_id: Option<String>,
             /// 优惠名称
             ///
             /// Example: `单品惠-6`
@@ -548,7 +548,7 @@ pub mod transactions {
             /// 优惠券面额
             ///
             /// Example: `5`
-            pub amount: i64,
+            pub amount: Option<i64>,
             /// 货币类型
             ///
             /// Example: `CNY`
@@ -573,11 +573,11 @@ pub mod transactions {
             pub goods_detail: Option<Vec<PostResponseDetailGoodsDetail>>,
         }
         ::wechatpay::runtime::json_object!(PostResponseDetail {
-            promotion_id: "promotion_id" req req,
+            promotion_id: "promotion_id" opt opt,
             name: "name" opt opt,
             scope: "scope" opt opt,
             type_: "type" opt opt,
-            amount: "amount" req req,
+            amount: "amount" opt opt,
             currency: "currency" opt opt,
             activity_id: "activity_id" opt opt,
             wechatpay_contribute_amount: "wechatpay_contribute_amount" opt opt,
@@ -591,7 +591,7 @@ pub mod transactions {
             /// 商品编码
             ///
             /// Example: `12345`
-            pub goods_id: String,
+            pub goods_id: Option<String>,
             /// 商品备注
             ///
             /// Example: `1001`
@@ -599,17 +599,17 @@ pub mod transactions {
             /// 商品数量
             ///
             /// Example: `1`
-            pub quantity: i64,
+            pub quantity: Option<i64>,
             /// 商品价格
             ///
             /// Example: `528800`
-            pub price: i64,
+            pub price: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(PostResponseDetailGoodsDetail {
-            goods_id: "goods_id" req req,
+            goods_id: "goods_id" opt opt,
             goods_remark: "goods_remark" opt opt,
-            quantity: "quantity" req req,
-            price: "price" req req,
+            quantity: "quantity" opt opt,
+            price: "price" opt opt,
         });
         /// 优惠范围
         ///

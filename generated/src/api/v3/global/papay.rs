@@ -160,10 +160,10 @@ pub mod contracts {
             /// 委托代扣签约会话id
             ///
             /// Example: `201710180325670965`
-            pub session_id: String,
+            pub session_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            session_id: "session_id" req req,
+            session_id: "session_id" opt opt,
         });
     }
     /// `/v3/global/papay/contracts/{contract_id}`
@@ -471,10 +471,10 @@ pub mod contracts {
             /// 签约跳转URL
             ///
             /// Example: `https://apihk.mch.weixin.qq.com/global/papay/contracts/login?os_session_id=2021120910391616228#wechat_redirect`
-            pub sign_url: String,
+            pub sign_url: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            sign_url: "sign_url" req req,
+            sign_url: "sign_url" opt opt,
         });
     }
     /// `/v3/global/papay/contracts/jsapi-pre-entrust-sign`
@@ -759,10 +759,10 @@ pub mod contracts {
             /// 展码页面URL
             ///
             /// Example: `https://osapp.pay.weixin.qq.com/global/papay/contracts/sessions/show_code?os_session_id=2025032811X0100X5371319501`
-            pub show_code_url: String,
+            pub show_code_url: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            show_code_url: "show_code_url" req req,
+            show_code_url: "show_code_url" opt opt,
         });
     }
 }
@@ -883,7 +883,7 @@ pub mod transactions {
         device_ip: "device_ip" opt opt,
     });
     /// The response of `POST /v3/global/papay/transactions` (支付扣款API).
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 商户号
         ///
@@ -916,7 +916,7 @@ pub mod transactions {
         /// 微信支付订单号
         ///
         /// Example: `4200000000002104083200000488`
-        pub transaction_id: String,
+        pub transaction_id: Option<String>,
         /// 商户数据
         ///
         /// Example: `自定义数据`
@@ -924,25 +924,25 @@ pub mod transactions {
         /// 交易类型
         ///
         /// Example: `AUTH`
-        pub trade_type: PostResponseTradeType,
+        pub trade_type: Option<PostResponseTradeType>,
         /// 付款银行
         ///
         /// Example: `CMC`
-        pub bank_type: String,
+        pub bank_type: Option<String>,
         /// 支付完成时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
-        pub success_time: String,
+        pub success_time: Option<String>,
         /// 交易状态
         ///
         /// Example: `SUCCESS`
-        pub trade_state: PostResponseTradeState,
+        pub trade_state: Option<PostResponseTradeState>,
         /// 交易状态描述
         ///
         /// Example: `支付失败，请重新下单支付`
-        pub trade_state_desc: String,
+        pub trade_state_desc: Option<String>,
         /// 支付者
-        pub payer: PostResponsePayer,
+        pub payer: Option<PostResponsePayer>,
         /// 订单金额
         pub amount: PostResponseAmount,
         /// 优惠功能
@@ -956,14 +956,14 @@ pub mod transactions {
         sp_appid: "sp_appid" opt opt,
         sub_appid: "sub_appid" opt opt,
         out_trade_no: "out_trade_no" req req,
-        transaction_id: "transaction_id" req req,
+        transaction_id: "transaction_id" opt opt,
         attach: "attach" opt opt,
-        trade_type: "trade_type" req req,
-        bank_type: "bank_type" req req,
-        success_time: "success_time" req req,
-        trade_state: "trade_state" req req,
-        trade_state_desc: "trade_state_desc" req req,
-        payer: "payer" req req,
+        trade_type: "trade_type" opt opt,
+        bank_type: "bank_type" opt opt,
+        success_time: "success_time" opt opt,
+        trade_state: "trade_state" opt opt,
+        trade_state_desc: "trade_state_desc" opt opt,
+        payer: "payer" opt opt,
         amount: "amount" req req,
         promotion_detail: "promotion_detail" opt opt,
     });
@@ -973,27 +973,27 @@ pub mod transactions {
         /// 订单金额
         ///
         /// Example: `888`
-        pub total: i64,
+        pub total: Option<i64>,
         /// 用户支付金额
         ///
         /// Example: `888`
-        pub payer_total: i64,
+        pub payer_total: Option<i64>,
         /// 订单标价币种
         ///
         /// Example: `CNY`
-        pub currency: String,
+        pub currency: Option<String>,
         /// 用户支付币种
         ///
         /// Example: `HKD`
-        pub payer_currency: String,
+        pub payer_currency: Option<String>,
         /// 汇率信息
         pub exchange_rate: Option<PostResponseAmountExchangeRate>,
     }
     ::wechatpay::runtime::json_object!(PostResponseAmount {
-        total: "total" req req,
-        payer_total: "payer_total" req req,
-        currency: "currency" req req,
-        payer_currency: "payer_currency" req req,
+        total: "total" opt opt,
+        payer_total: "payer_total" opt opt,
+        currency: "currency" opt opt,
+        payer_currency: "payer_currency" opt opt,
         exchange_rate: "exchange_rate" opt opt,
     });
     /// 汇率信息
@@ -1056,7 +1056,7 @@ pub mod transactions {
         /// 券ID
         ///
         /// Example: `109519`
-        pub promotion_id: String,
+        pub promotion_id: Option<String>,
         /// 优惠名称
         ///
         /// Example: `单品惠-6`
@@ -1072,11 +1072,11 @@ pub mod transactions {
         /// 优惠券面额
         ///
         /// Example: `5`
-        pub amount: i64,
+        pub amount: Option<i64>,
         /// 优惠币种
         ///
         /// Example: `HKD`
-        pub currency: String,
+        pub currency: Option<String>,
         /// 活动ID
         ///
         /// Example: `931386`
@@ -1097,12 +1097,12 @@ pub mod transactions {
         pub goods_detail: Option<Vec<PostResponsePromotionDetailGoodsDetail>>,
     }
     ::wechatpay::runtime::json_object!(PostResponsePromotionDetail {
-        promotion_id: "promotion_id" req req,
+        promotion_id: "promotion_id" opt opt,
         name: "name" opt opt,
         scope: "scope" opt opt,
         type_: "type" opt opt,
-        amount: "amount" req req,
-        currency: "currency" req req,
+        amount: "amount" opt opt,
+        currency: "currency" opt opt,
         activity_id: "activity_id" opt opt,
         wxpay_contribute_amount: "wxpay_contribute_amount" opt opt,
         merchant_contribute_amount: "merchant_contribute_amount" opt opt,
@@ -1115,7 +1115,7 @@ pub mod transactions {
         /// 商品编码
         ///
         /// Example: `12345`
-        pub goods_id: String,
+        pub goods_id: Option<String>,
         /// 商品备注
         ///
         /// Example: `1001`
@@ -1123,22 +1123,22 @@ pub mod transactions {
         /// 商品优惠金额
         ///
         /// Example: `100`
-        pub discount_amount: i64,
+        pub discount_amount: Option<i64>,
         /// 商品数量
         ///
         /// Example: `1`
-        pub quantity: i64,
+        pub quantity: Option<i64>,
         /// 商品价格
         ///
         /// Example: `528800`
-        pub price: i64,
+        pub price: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostResponsePromotionDetailGoodsDetail {
-        goods_id: "goods_id" req req,
+        goods_id: "goods_id" opt opt,
         goods_remark: "goods_remark" opt opt,
-        discount_amount: "discount_amount" req req,
-        quantity: "quantity" req req,
-        price: "price" req req,
+        discount_amount: "discount_amount" opt opt,
+        quantity: "quantity" opt opt,
+        price: "price" opt opt,
     });
     /// 优惠范围
     pub type PostResponsePromotionDetailScope = crate::v3::global::micropay::transactions::pay::PostResponseDetailScope;
@@ -1220,20 +1220,20 @@ pub mod transactions {
             sub_mchid: "sub_mchid" skip req,
         });
         /// The response of `GET /v3/global/papay/transactions/{transaction_id}` (查询订单(微信支付订单号)).
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 商户号
             ///
             /// Example: `1900000109`
-            pub mchid: String,
+            pub mchid: Option<String>,
             /// APPID
             ///
             /// Example: `wx8888888888888888`
-            pub appid: String,
+            pub appid: Option<String>,
             /// 机构商户号
             ///
             /// Example: `1900000100`
-            pub sp_mchid: String,
+            pub sp_mchid: Option<String>,
             /// 子商户号
             ///
             /// Example: `1900000109`
@@ -1241,7 +1241,7 @@ pub mod transactions {
             /// 机构APPID
             ///
             /// Example: `wx8888888888888888`
-            pub sp_appid: String,
+            pub sp_appid: Option<String>,
             /// 子商户APPID
             ///
             /// Example: `wx8888888888888888`
@@ -1249,7 +1249,7 @@ pub mod transactions {
             /// 商户订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_trade_no: String,
+            pub out_trade_no: Option<String>,
             /// 微信支付订单号
             ///
             /// Example: `4200000000002104083200000488`
@@ -1261,47 +1261,47 @@ pub mod transactions {
             /// 交易类型
             ///
             /// Example: `APP`
-            pub trade_type: GetResponseTradeType,
+            pub trade_type: Option<GetResponseTradeType>,
             /// 付款银行
             ///
             /// Example: `CMC`
-            pub bank_type: String,
+            pub bank_type: Option<String>,
             /// 支付完成时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            pub success_time: String,
+            pub success_time: Option<String>,
             /// 交易状态
             ///
             /// Example: `SUCCESS`
-            pub trade_state: String,
+            pub trade_state: Option<String>,
             /// 交易状态描述
             ///
             /// Example: `支付失败，请重新下单支付`
-            pub trade_state_desc: String,
+            pub trade_state_desc: Option<String>,
             /// 支付者
-            pub payer: GetResponsePayer,
+            pub payer: Option<GetResponsePayer>,
             /// 订单金额
-            pub amount: GetResponseAmount,
+            pub amount: Option<GetResponseAmount>,
             /// 优惠功能
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            mchid: "mchid" req req,
-            appid: "appid" req req,
-            sp_mchid: "sp_mchid" req req,
+            mchid: "mchid" opt opt,
+            appid: "appid" opt opt,
+            sp_mchid: "sp_mchid" opt opt,
             sub_mchid: "sub_mchid" req req,
-            sp_appid: "sp_appid" req req,
+            sp_appid: "sp_appid" opt opt,
             sub_appid: "sub_appid" opt opt,
-            out_trade_no: "out_trade_no" req req,
+            out_trade_no: "out_trade_no" opt opt,
             transaction_id: "transaction_id" req req,
             attach: "attach" opt opt,
-            trade_type: "trade_type" req req,
-            bank_type: "bank_type" req req,
-            success_time: "success_time" req req,
-            trade_state: "trade_state" req req,
-            trade_state_desc: "trade_state_desc" req req,
-            payer: "payer" req req,
-            amount: "amount" req req,
+            trade_type: "trade_type" opt opt,
+            bank_type: "bank_type" opt opt,
+            success_time: "success_time" opt opt,
+            trade_state: "trade_state" opt opt,
+            trade_state_desc: "trade_state_desc" opt opt,
+            payer: "payer" opt opt,
+            amount: "amount" opt opt,
             promotion_detail: "promotion_detail" opt opt,
         });
         /// 订单金额
@@ -1310,27 +1310,27 @@ pub mod transactions {
             /// 订单金额
             ///
             /// Example: `888`
-            pub total: i64,
+            pub total: Option<i64>,
             /// 用户支付金额
             ///
             /// Example: `888`
-            pub payer_total: i64,
+            pub payer_total: Option<i64>,
             /// 订单标价币种
             ///
             /// Example: `CNY`
-            pub currency: String,
+            pub currency: Option<String>,
             /// 用户支付币种
             ///
             /// Example: `HKD`
-            pub payer_currency: String,
+            pub payer_currency: Option<String>,
             /// 汇率信息
             pub exchange_rate: Option<GetResponseAmountExchangeRate>,
         }
         ::wechatpay::runtime::json_object!(GetResponseAmount {
-            total: "total" req req,
-            payer_total: "payer_total" req req,
-            currency: "currency" req req,
-            payer_currency: "payer_currency" req req,
+            total: "total" opt opt,
+            payer_total: "payer_total" opt opt,
+            currency: "currency" opt opt,
+            payer_currency: "payer_currency" opt opt,
             exchange_rate: "exchange_rate" opt opt,
         });
         /// 汇率信息
@@ -1417,7 +1417,90 @@ pub mod transactions {
             /// The request of `GET /v3/global/papay/transactions/out-trade-no/{out_trade_no}` (查询订单(商户订单号)).
             pub type GetRequest = crate::v3::global::papay::transactions::by_transaction_id::GetRequest;
             /// The response of `GET /v3/global/papay/transactions/out-trade-no/{out_trade_no}` (查询订单(商户订单号)).
-            pub type GetResponse = crate::v3::global::papay::transactions::by_transaction_id::GetResponse;
+            #[derive(Clone, Debug, PartialEq, Default)]
+            pub struct GetResponse {
+                /// 商户号
+                ///
+                /// Example: `1900000109`
+                pub mchid: Option<String>,
+                /// APPID
+                ///
+                /// Example: `wx8888888888888888`
+                pub appid: Option<String>,
+                /// 机构商户号
+                ///
+                /// Example: `1900000100`
+                pub sp_mchid: Option<String>,
+                /// 子商户号
+                ///
+                /// Example: `1900000109`
+                pub sub_mchid: String,
+                /// 机构APPID
+                ///
+                /// Example: `wx8888888888888888`
+                pub sp_appid: Option<String>,
+                /// 子商户APPID
+                ///
+                /// Example: `wx8888888888888888`
+                pub sub_appid: Option<String>,
+                /// 商户订单号
+                ///
+                /// Example: `1217752501201407033233368018`
+                pub out_trade_no: String,
+                /// 微信支付订单号
+                ///
+                /// Example: `4200000000002104083200000488`
+                pub transaction_id: Option<String>,
+                /// 商户数据
+                ///
+                /// Example: `自定义数据`
+                pub attach: Option<String>,
+                /// 交易类型
+                ///
+                /// Example: `APP`
+                pub trade_type: Option<GetResponseTradeType>,
+                /// 付款银行
+                ///
+                /// Example: `CMC`
+                pub bank_type: Option<String>,
+                /// 支付完成时间
+                ///
+                /// Example: `2018-06-08T10:34:56+08:00`
+                pub success_time: Option<String>,
+                /// 交易状态
+                ///
+                /// Example: `SUCCESS`
+                pub trade_state: Option<String>,
+                /// 交易状态描述
+                ///
+                /// Example: `支付失败，请重新下单支付`
+                pub trade_state_desc: Option<String>,
+                /// 支付者
+                pub payer: Option<GetResponsePayer>,
+                /// 订单金额
+                pub amount: Option<GetResponseAmount>,
+                /// 优惠功能
+                pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
+            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                mchid: "mchid" opt opt,
+                appid: "appid" opt opt,
+                sp_mchid: "sp_mchid" opt opt,
+                sub_mchid: "sub_mchid" req req,
+                sp_appid: "sp_appid" opt opt,
+                sub_appid: "sub_appid" opt opt,
+                out_trade_no: "out_trade_no" req req,
+                transaction_id: "transaction_id" opt opt,
+                attach: "attach" opt opt,
+                trade_type: "trade_type" opt opt,
+                bank_type: "bank_type" opt opt,
+                success_time: "success_time" opt opt,
+                trade_state: "trade_state" opt opt,
+                trade_state_desc: "trade_state_desc" opt opt,
+                payer: "payer" opt opt,
+                amount: "amount" opt opt,
+                promotion_detail: "promotion_detail" opt opt,
+            });
             /// 订单金额
             pub type GetResponseAmount = crate::v3::global::papay::transactions::by_transaction_id::GetResponseAmount;
             /// 汇率信息

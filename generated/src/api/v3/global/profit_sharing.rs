@@ -73,10 +73,10 @@ pub mod bill_download_url {
         /// 下载地址
         ///
         /// Example: `https://apihk.mch.weixin.qq.com/v3/bill/downloadurl?token=xxx`
-        pub download_url: String,
+        pub download_url: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        download_url: "download_url" req req,
+        download_url: "download_url" opt opt,
     });
 }
 /// `/v3/global/profit-sharing/orders`
@@ -240,11 +240,11 @@ pub mod orders {
         /// 微信分账单号
         ///
         /// Example: `3008450740201411110007820472`
-        pub order_id: String,
+        pub order_id: Option<String>,
         /// 分账单状态
         ///
         /// Example: `FINISHED`
-        pub state: String,
+        pub state: Option<String>,
         /// 分账接收方列表
         pub receivers: Option<Vec<PostResponseReceivers>>,
     }
@@ -252,49 +252,49 @@ pub mod orders {
         sub_mchid: "sub_mchid" opt opt,
         transaction_id: "transaction_id" req req,
         out_order_no: "out_order_no" req req,
-        order_id: "order_id" req req,
-        state: "state" req req,
+        order_id: "order_id" opt opt,
+        state: "state" opt opt,
         receivers: "receivers" opt opt,
     });
     /// PostResponseReceivers
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseReceivers {
         /// 分账币种
         ///
         /// Example: `CNY`
-        pub currency: String,
+        pub currency: Option<String>,
         /// 分账金额
         ///
         /// Example: `100`
-        pub amount: i64,
+        pub amount: Option<i64>,
         /// 分账描述
         ///
         /// Example: `分给商户1900000110`
-        pub description: String,
+        pub description: Option<String>,
         /// 分账接收方类型
         ///
         /// Example: `MERCHANT_ID`
-        pub type_: PostResponseReceiversType,
+        pub type_: Option<PostResponseReceiversType>,
         /// 分账接收方帐号
         ///
         /// Example: `1900000109`
-        pub account: String,
+        pub account: Option<String>,
         /// 分账结果
         ///
         /// Example: `SUCCESS`
-        pub result: String,
+        pub result: Option<String>,
         /// 分账失败原因
         ///
         /// Example: `ACCOUNT_ABNORMAL`
-        pub fail_reason: String,
+        pub fail_reason: Option<String>,
         /// 分账创建时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub create_time: String,
+        pub create_time: Option<String>,
         /// 分账完成时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub finish_time: String,
+        pub finish_time: Option<String>,
         /// 分账明细单号
         ///
         /// Example: `36011111111111111111111`
@@ -309,15 +309,15 @@ pub mod orders {
         pub rate: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostResponseReceivers {
-        currency: "currency" req req,
-        amount: "amount" req req,
-        description: "description" req req,
-        type_: "type" req req,
-        account: "account" req req,
-        result: "result" req req,
-        fail_reason: "fail_reason" req req,
-        create_time: "create_time" req req,
-        finish_time: "finish_time" req req,
+        currency: "currency" opt opt,
+        amount: "amount" opt opt,
+        description: "description" opt opt,
+        type_: "type" opt opt,
+        account: "account" opt opt,
+        result: "result" opt opt,
+        fail_reason: "fail_reason" opt opt,
+        create_time: "create_time" opt opt,
+        finish_time: "finish_time" opt opt,
         detail_id: "detail_id" opt opt,
         detail_type: "detail_type" opt opt,
         settlement_currency: "settlement_currency" opt opt,
@@ -757,7 +757,7 @@ pub mod receivers {
             /// 与分账方的关系类型
             ///
             /// Example: `SERVICE_PROVIDER`
-            pub relation_type: GetResponseRelationType,
+            pub relation_type: Option<GetResponseRelationType>,
             /// 自定义的分账关系
             ///
             /// Example: `代理商`
@@ -788,7 +788,7 @@ pub mod receivers {
             type_: "type" req req,
             account: "account" req req,
             name: "name" opt opt,
-            relation_type: "relation_type" req req,
+            relation_type: "relation_type" opt opt,
             custom_relation: "custom_relation" opt opt,
             scene: "scene" opt opt,
             major_service: "major_service" opt opt,

@@ -68,15 +68,15 @@ pub mod partner {
                     /// 账户可用余额
                     ///
                     /// Example: `888`
-                    pub remaining_amount: i64,
+                    pub remaining_amount: Option<i64>,
                     /// 货币类型
                     ///
                     /// Example: `KHD`
-                    pub currency: String,
+                    pub currency: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    remaining_amount: "remaining_amount" req req,
-                    currency: "currency" req req,
+                    remaining_amount: "remaining_amount" opt opt,
+                    currency: "currency" opt opt,
                 });
             }
         }

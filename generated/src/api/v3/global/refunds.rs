@@ -94,7 +94,7 @@ pub struct GetResponse {
     /// 微信支付交易订单号
     ///
     /// Example: `1217752501201407033233368018`
-    pub id: String,
+    pub id: Option<String>,
     /// 商户号
     ///
     /// Example: `1900000109`
@@ -112,28 +112,28 @@ pub struct GetResponse {
     /// Example: `1217752501201407033233368018`
     pub out_trade_no: String,
     /// 订单金额
-    pub amount: GetResponseAmount,
+    pub amount: Option<GetResponseAmount>,
     /// 退款单列表
-    pub data: Vec<GetResponseData>,
+    pub data: Option<Vec<GetResponseData>>,
     /// 订单总退款次数
     ///
     /// Example: `0`
-    pub total_num: i64,
+    pub total_num: Option<i64>,
     /// 本次返回退款单数
     ///
     /// Example: `10`
-    pub current_total_num: i64,
+    pub current_total_num: Option<i64>,
 }
 ::wechatpay::runtime::json_object!(GetResponse {
-    id: "id" req req,
+    id: "id" opt opt,
     mchid: "mchid" req req,
     sub_mchid: "sub_mchid" req req,
     sp_mchid: "sp_mchid" req req,
     out_trade_no: "out_trade_no" req req,
-    amount: "amount" req req,
-    data: "data" req req,
-    total_num: "total_num" req req,
-    current_total_num: "current_total_num" req req,
+    amount: "amount" opt opt,
+    data: "data" opt opt,
+    total_num: "total_num" opt opt,
+    current_total_num: "current_total_num" opt opt,
 });
 /// 订单金额
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -141,7 +141,7 @@ pub struct GetResponseAmount {
     /// 订单金额
     ///
     /// Example: `888`
-    pub total: i64,
+    pub total: Option<i64>,
     /// 货币类型
     ///
     /// Example: `CNY`
@@ -149,29 +149,29 @@ pub struct GetResponseAmount {
     /// 用户支付金额
     ///
     /// Example: `888`
-    pub payer_total: i64,
+    pub payer_total: Option<i64>,
     /// 支付币种
     ///
     /// Example: `CNY`
-    pub payer_currency: String,
+    pub payer_currency: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponseAmount {
-    total: "total" req req,
+    total: "total" opt opt,
     currency: "currency" opt opt,
-    payer_total: "payer_total" req req,
-    payer_currency: "payer_currency" req req,
+    payer_total: "payer_total" opt opt,
+    payer_currency: "payer_currency" opt opt,
 });
 /// GetResponseData
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseData {
     /// 微信退款单号
     ///
     /// Example: `1217752501201407033233368018`
-    pub id: String,
+    pub id: Option<String>,
     /// 商户退款单号
     ///
     /// Example: `1217752501201407033233368018`
-    pub out_refund_no: String,
+    pub out_refund_no: Option<String>,
     /// 退款渠道
     ///
     /// Example: `ORIGINAL`
@@ -191,26 +191,26 @@ pub struct GetResponseData {
     /// 退款创建时间
     ///
     /// Example: `2018-06-08T10:34:56+08:00`
-    pub create_time: String,
+    pub create_time: Option<String>,
     /// 退款状态
     ///
     /// Example: `SUCCESS`
-    pub status: GetResponseDataStatus,
+    pub status: Option<GetResponseDataStatus>,
     /// 退款金额
-    pub amount: GetResponseDataAmount,
+    pub amount: Option<GetResponseDataAmount>,
     /// 优惠退款详情
     pub refund_detail: Option<GetResponseDataRefundDetail>,
 }
 ::wechatpay::runtime::json_object!(GetResponseData {
-    id: "id" req req,
-    out_refund_no: "out_refund_no" req req,
+    id: "id" opt opt,
+    out_refund_no: "out_refund_no" opt opt,
     channel: "channel" opt opt,
     recv_account: "recv_account" opt opt,
     fund_source: "fund_source" opt opt,
     success_time: "success_time" opt opt,
-    create_time: "create_time" req req,
-    status: "status" req req,
-    amount: "amount" req req,
+    create_time: "create_time" opt opt,
+    status: "status" opt opt,
+    amount: "amount" opt opt,
     refund_detail: "refund_detail" opt opt,
 });
 /// 退款金额
@@ -219,7 +219,7 @@ pub struct GetResponseDataAmount {
     /// 退款金额
     ///
     /// Example: `888`
-    pub refund: i64,
+    pub refund: Option<i64>,
     /// 货币类型
     ///
     /// Example: `CNY`
@@ -227,20 +227,20 @@ pub struct GetResponseDataAmount {
     /// 用户退款金额
     ///
     /// Example: `888`
-    pub payer_refund: i64,
+    pub payer_refund: Option<i64>,
     /// 支付币种
     ///
     /// Example: `CNY`
-    pub payer_currency: String,
+    pub payer_currency: Option<String>,
     /// 汇率
-    pub exchange_rate: GetResponseDataAmountExchangeRate,
+    pub exchange_rate: Option<GetResponseDataAmountExchangeRate>,
 }
 ::wechatpay::runtime::json_object!(GetResponseDataAmount {
-    refund: "refund" req req,
+    refund: "refund" opt opt,
     currency: "currency" opt opt,
-    payer_refund: "payer_refund" req req,
-    payer_currency: "payer_currency" req req,
-    exchange_rate: "exchange_rate" req req,
+    payer_refund: "payer_refund" opt opt,
+    payer_currency: "payer_currency" opt opt,
+    exchange_rate: "exchange_rate" opt opt,
 });
 /// 汇率
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -321,7 +321,7 @@ pub struct GetResponseDataRefundDetail {
     /// 券ID
     ///
     /// Example: `109519`
-    pub promotion_id: String,
+    pub promotion_id: Option<String>,
     /// 优惠范围
     pub scope: Option<GetResponseDataRefundDetailScope>,
     /// 优惠类型
@@ -339,15 +339,15 @@ pub struct GetResponseDataRefundDetail {
     /// 货币类型
     ///
     /// Example: `CNY`
-    pub currency: String,
+    pub currency: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponseDataRefundDetail {
-    promotion_id: "promotion_id" req req,
+    promotion_id: "promotion_id" opt opt,
     scope: "scope" opt opt,
     type_: "type" opt opt,
     amount: "amount" opt opt,
     refund_amount: "refund_amount" opt opt,
-    currency: "currency" req req,
+    currency: "currency" opt opt,
 });
 /// 优惠范围
 pub type GetResponseDataRefundDetailScope = crate::v3::global::micropay::transactions::pay::PostResponseDetailScope;
@@ -465,7 +465,7 @@ pub struct PostResponse {
     /// 微信支付退款订单号
     ///
     /// Example: `1217752501201407033233368018`
-    pub id: String,
+    pub id: Option<String>,
     /// 商户退款单号
     ///
     /// Example: `1217752501201407033233368018`
@@ -473,16 +473,16 @@ pub struct PostResponse {
     /// 退款创建时间
     ///
     /// Example: `2018-06-08T10:34:56+08:00`
-    pub create_time: String,
+    pub create_time: Option<String>,
     /// 退款金额
     pub amount: PostResponseAmount,
     /// 优惠退款详情
     pub detail: Option<PostResponseDetail>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    id: "id" req req,
+    id: "id" opt opt,
     out_refund_no: "out_refund_no" req req,
-    create_time: "create_time" req req,
+    create_time: "create_time" opt opt,
     amount: "amount" req req,
     detail: "detail" opt opt,
 });
@@ -492,28 +492,28 @@ pub struct PostResponseAmount {
     /// 退款金额
     ///
     /// Example: `888`
-    pub refund: i64,
+    pub refund: Option<i64>,
     /// 退款币种
     ///
     /// Example: `CNY`
-    pub currency: String,
+    pub currency: Option<String>,
     /// 用户退款金额
     ///
     /// Example: `888`
-    pub payer_refund: i64,
+    pub payer_refund: Option<i64>,
     /// 支付币种
     ///
     /// Example: `CNY`
-    pub payer_currency: String,
+    pub payer_currency: Option<String>,
     /// 汇率
-    pub exchange_rate: PostResponseAmountExchangeRate,
+    pub exchange_rate: Option<PostResponseAmountExchangeRate>,
 }
 ::wechatpay::runtime::json_object!(PostResponseAmount {
-    refund: "refund" req req,
-    currency: "currency" req req,
-    payer_refund: "payer_refund" req req,
-    payer_currency: "payer_currency" req req,
-    exchange_rate: "exchange_rate" req req,
+    refund: "refund" opt opt,
+    currency: "currency" opt opt,
+    payer_refund: "payer_refund" opt opt,
+    payer_currency: "payer_currency" opt opt,
+    exchange_rate: "exchange_rate" opt opt,
 });
 /// 汇率
 pub type PostResponseAmountExchangeRate = crate::v3::global::refunds::GetResponseDataAmountExchangeRate;
@@ -525,7 +525,7 @@ pub struct PostResponseDetail {
     /// 券ID
     ///
     /// Example: `109519`
-    pub promotion_id: String,
+    pub promotion_id: Option<String>,
     /// 优惠范围
     ///
     /// Example: `SINGLE`
@@ -545,15 +545,15 @@ pub struct PostResponseDetail {
     /// 货币类型
     ///
     /// Example: `CNY`
-    pub currency: String,
+    pub currency: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponseDetail {
-    promotion_id: "promotion_id" req req,
+    promotion_id: "promotion_id" opt opt,
     scope: "scope" opt opt,
     type_: "type" opt opt,
     amount: "amount" opt opt,
     refund_amount: "refund_amount" opt opt,
-    currency: "currency" req req,
+    currency: "currency" opt opt,
 });
 /// 优惠范围
 pub type PostResponseDetailScope = crate::v3::global::micropay::transactions::pay::PostResponseDetailScope;
@@ -615,24 +615,24 @@ pub mod id {
             sp_mchid: "sp_mchid" skip req,
         });
         /// The response of `GET /v3/global/refunds/id/{refund_id}` (查询单笔退款(微信支付退款订单号)).
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 微信支付退款订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub id: String,
+            pub id: Option<String>,
             /// 商户退款单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_refund_no: String,
+            pub out_refund_no: Option<String>,
             /// 微信支付交易订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub transaction_id: String,
+            pub transaction_id: Option<String>,
             /// 商户原交易订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_trade_no: String,
+            pub out_trade_no: Option<String>,
             /// 退款渠道
             ///
             /// Example: `ORIGINAL`
@@ -652,28 +652,28 @@ pub mod id {
             /// 退款创建时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            pub create_time: String,
+            pub create_time: Option<String>,
             /// 退款状态
             ///
             /// Example: `SUCCESS`
-            pub status: GetResponseStatus,
+            pub status: Option<GetResponseStatus>,
             /// 退款金额
-            pub amount: GetResponseAmount,
+            pub amount: Option<GetResponseAmount>,
             /// 优惠退款详情
             pub detail: Option<GetResponseDetail>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            id: "id" req req,
-            out_refund_no: "out_refund_no" req req,
-            transaction_id: "transaction_id" req req,
-            out_trade_no: "out_trade_no" req req,
+            id: "id" opt opt,
+            out_refund_no: "out_refund_no" opt opt,
+            transaction_id: "transaction_id" opt opt,
+            out_trade_no: "out_trade_no" opt opt,
             channel: "channel" opt opt,
             recv_account: "recv_account" opt opt,
             fund_source: "fund_source" opt opt,
             success_time: "success_time" opt opt,
-            create_time: "create_time" req req,
-            status: "status" req req,
-            amount: "amount" req req,
+            create_time: "create_time" opt opt,
+            status: "status" opt opt,
+            amount: "amount" opt opt,
             detail: "detail" opt opt,
         });
         /// 退款金额
@@ -736,7 +736,67 @@ pub mod out_refund_no {
         /// The request of `GET /v3/global/refunds/out-refund-no/{out_refund_no}` (查询单笔退款(商户退款订单号)).
         pub type GetRequest = crate::v3::global::refunds::id::by_refund_id::GetRequest;
         /// The response of `GET /v3/global/refunds/out-refund-no/{out_refund_no}` (查询单笔退款(商户退款订单号)).
-        pub type GetResponse = crate::v3::global::refunds::id::by_refund_id::GetResponse;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct GetResponse {
+            /// 微信支付退款订单号
+            ///
+            /// Example: `1217752501201407033233368018`
+            pub id: Option<String>,
+            /// 商户退款单号
+            ///
+            /// Example: `1217752501201407033233368018`
+            pub out_refund_no: String,
+            /// 微信支付交易订单号
+            ///
+            /// Example: `1217752501201407033233368018`
+            pub transaction_id: Option<String>,
+            /// 商户原交易订单号
+            ///
+            /// Example: `1217752501201407033233368018`
+            pub out_trade_no: Option<String>,
+            /// 退款渠道
+            ///
+            /// Example: `ORIGINAL`
+            pub channel: Option<GetResponseChannel>,
+            /// 退款入账账户
+            ///
+            /// Example: `招商银行信用卡`
+            pub recv_account: Option<String>,
+            /// 退款资金来源
+            ///
+            /// Example: `REFUND_SOURCE_UNSETTLED_FUNDS`
+            pub fund_source: Option<GetResponseFundSource>,
+            /// 退款成功时间
+            ///
+            /// Example: `2018-06-08T10:34:56+08:00`
+            pub success_time: Option<String>,
+            /// 退款创建时间
+            ///
+            /// Example: `2018-06-08T10:34:56+08:00`
+            pub create_time: Option<String>,
+            /// 退款状态
+            ///
+            /// Example: `SUCCESS`
+            pub status: Option<GetResponseStatus>,
+            /// 退款金额
+            pub amount: Option<GetResponseAmount>,
+            /// 优惠退款详情
+            pub detail: Option<GetResponseDetail>,
+        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            id: "id" opt opt,
+            out_refund_no: "out_refund_no" req req,
+            transaction_id: "transaction_id" opt opt,
+            out_trade_no: "out_trade_no" opt opt,
+            channel: "channel" opt opt,
+            recv_account: "recv_account" opt opt,
+            fund_source: "fund_source" opt opt,
+            success_time: "success_time" opt opt,
+            create_time: "create_time" opt opt,
+            status: "status" opt opt,
+            amount: "amount" opt opt,
+            detail: "detail" opt opt,
+        });
         /// 退款金额
         pub type GetResponseAmount = crate::v3::global::refunds::GetResponseDataAmount;
         /// 汇率

@@ -212,10 +212,10 @@ pub mod app {
         /// 预支付交易会话标识
         ///
         /// Example: `wx201410272009395522657a690389285100`
-        pub prepay_id: String,
+        pub prepay_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        prepay_id: "prepay_id" req req,
+        prepay_id: "prepay_id" opt opt,
     });
 }
 /// `/v3/global/transactions/id`
@@ -263,7 +263,7 @@ pub mod id {
         /// The request of `GET /v3/global/transactions/id/{transaction_id}` (查询订单(微信支付订单号)).
         pub type GetRequest = crate::v3::global::refunds::id::by_refund_id::GetRequest;
         /// The response of `GET /v3/global/transactions/id/{transaction_id}` (查询订单(微信支付订单号)).
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 商户号
             ///
@@ -272,7 +272,7 @@ pub mod id {
             /// APPID
             ///
             /// Example: `wx8888888888888888`
-            pub appid: String,
+            pub appid: Option<String>,
             /// 机构商户号
             ///
             /// Example: `1900000100`
@@ -284,7 +284,7 @@ pub mod id {
             /// 机构APPID
             ///
             /// Example: `wx8888888888888888`
-            pub sp_appid: String,
+            pub sp_appid: Option<String>,
             /// 子商户APPID
             ///
             /// Example: `wx8888888888888888`
@@ -292,11 +292,11 @@ pub mod id {
             /// 商户订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_trade_no: String,
+            pub out_trade_no: Option<String>,
             /// 微信支付订单号
             ///
             /// Example: `4200000000002104083200000488`
-            pub id: String,
+            pub id: Option<String>,
             /// 商户数据
             ///
             /// Example: `自定义数据`
@@ -304,47 +304,47 @@ pub mod id {
             /// 交易类型
             ///
             /// Example: `APP`
-            pub trade_type: GetResponseTradeType,
+            pub trade_type: Option<GetResponseTradeType>,
             /// 付款银行
             ///
             /// Example: `CMC`
-            pub bank_type: String,
+            pub bank_type: Option<String>,
             /// 支付完成时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
-            pub success_time: String,
+            pub success_time: Option<String>,
             /// 交易状态
             ///
             /// Example: `SUCCESS`
-            pub trade_state: String,
+            pub trade_state: Option<String>,
             /// 交易状态描述
             ///
             /// Example: `支付失败，请重新下单支付`
-            pub trade_state_desc: String,
+            pub trade_state_desc: Option<String>,
             /// 支付者
-            pub payer: GetResponsePayer,
+            pub payer: Option<GetResponsePayer>,
             /// 订单金额
-            pub amount: GetResponseAmount,
+            pub amount: Option<GetResponseAmount>,
             /// 优惠功能
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
             mchid: "mchid" req req,
-            appid: "appid" req req,
+            appid: "appid" opt opt,
             sp_mchid: "sp_mchid" req req,
             sub_mchid: "sub_mchid" req req,
-            sp_appid: "sp_appid" req req,
+            sp_appid: "sp_appid" opt opt,
             sub_appid: "sub_appid" opt opt,
-            out_trade_no: "out_trade_no" req req,
-            id: "id" req req,
+            out_trade_no: "out_trade_no" opt opt,
+            id: "id" opt opt,
             attach: "attach" opt opt,
-            trade_type: "trade_type" req req,
-            bank_type: "bank_type" req req,
-            success_time: "success_time" req req,
-            trade_state: "trade_state" req req,
-            trade_state_desc: "trade_state_desc" req req,
-            payer: "payer" req req,
-            amount: "amount" req req,
+            trade_type: "trade_type" opt opt,
+            bank_type: "bank_type" opt opt,
+            success_time: "success_time" opt opt,
+            trade_state: "trade_state" opt opt,
+            trade_state_desc: "trade_state_desc" opt opt,
+            payer: "payer" opt opt,
+            amount: "amount" opt opt,
             promotion_detail: "promotion_detail" opt opt,
         });
         /// 订单金额
@@ -361,7 +361,7 @@ pub mod id {
             /// 券ID
             ///
             /// Example: `109519`
-            pub promotion_id: String,
+            pub promotion_id: Option<String>,
             /// 优惠名称
             ///
             /// Example: `单品惠-6`
@@ -377,11 +377,11 @@ pub mod id {
             /// 优惠券面额
             ///
             /// Example: `5`
-            pub amount: i64,
+            pub amount: Option<i64>,
             /// 优惠币种
             ///
             /// Example: `HKD`
-            pub currency: String,
+            pub currency: Option<String>,
             /// 活动ID
             ///
             /// Example: `931386`
@@ -402,12 +402,12 @@ pub mod id {
             pub goods_detail: Option<Vec<GetResponsePromotionDetailGoodsDetail>>,
         }
         ::wechatpay::runtime::json_object!(GetResponsePromotionDetail {
-            promotion_id: "promotion_id" req req,
+            promotion_id: "promotion_id" opt opt,
             name: "name" opt opt,
             scope: "scope" opt opt,
             type_: "type" opt opt,
-            amount: "amount" req req,
-            currency: "currency" req req,
+            amount: "amount" opt opt,
+            currency: "currency" opt opt,
             activity_id: "activity_id" opt opt,
             wxpay_contribute_amount: "wxpay_contribute_amount" opt opt,
             merchant_contribute_amount: "merchant_contribute_amount" opt opt,
@@ -753,10 +753,10 @@ pub mod mweb {
         /// 支付跳转链接
         ///
         /// Example: `https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx2016121516420242444321ca0631331346&package=1405458241`
-        pub mweb_url: String,
+        pub mweb_url: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        mweb_url: "mweb_url" req req,
+        mweb_url: "mweb_url" opt opt,
     });
 }
 /// `/v3/global/transactions/native`
@@ -891,10 +891,10 @@ pub mod native {
         /// 二维码链接
         ///
         /// Example: `weixin://wxpay/s/An4baqw`
-        pub code_url: String,
+        pub code_url: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        code_url: "code_url" req req,
+        code_url: "code_url" opt opt,
     });
 }
 /// `/v3/global/transactions/out-trade-no`
@@ -942,7 +942,90 @@ pub mod out_trade_no {
         /// The request of `GET /v3/global/transactions/out-trade-no/{out_trade_no}` (查询订单(商户订单号)).
         pub type GetRequest = crate::v3::global::refunds::id::by_refund_id::GetRequest;
         /// The response of `GET /v3/global/transactions/out-trade-no/{out_trade_no}` (查询订单(商户订单号)).
-        pub type GetResponse = crate::v3::global::transactions::id::by_transaction_id::GetResponse;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct GetResponse {
+            /// 商户号
+            ///
+            /// Example: `1900000109`
+            pub mchid: String,
+            /// APPID
+            ///
+            /// Example: `wx8888888888888888`
+            pub appid: Option<String>,
+            /// 机构商户号
+            ///
+            /// Example: `1900000100`
+            pub sp_mchid: String,
+            /// 子商户号
+            ///
+            /// Example: `1900000109`
+            pub sub_mchid: String,
+            /// 机构APPID
+            ///
+            /// Example: `wx8888888888888888`
+            pub sp_appid: Option<String>,
+            /// 子商户APPID
+            ///
+            /// Example: `wx8888888888888888`
+            pub sub_appid: Option<String>,
+            /// 商户订单号
+            ///
+            /// Example: `1217752501201407033233368018`
+            pub out_trade_no: String,
+            /// 微信支付订单号
+            ///
+            /// Example: `4200000000002104083200000488`
+            pub id: Option<String>,
+            /// 商户数据
+            ///
+            /// Example: `自定义数据`
+            pub attach: Option<String>,
+            /// 交易类型
+            ///
+            /// Example: `APP`
+            pub trade_type: Option<GetResponseTradeType>,
+            /// 付款银行
+            ///
+            /// Example: `CMC`
+            pub bank_type: Option<String>,
+            /// 支付完成时间
+            ///
+            /// Example: `2018-06-08T10:34:56+08:00`
+            pub success_time: Option<String>,
+            /// 交易状态
+            ///
+            /// Example: `SUCCESS`
+            pub trade_state: Option<String>,
+            /// 交易状态描述
+            ///
+            /// Example: `支付失败，请重新下单支付`
+            pub trade_state_desc: Option<String>,
+            /// 支付者
+            pub payer: Option<GetResponsePayer>,
+            /// 订单金额
+            pub amount: Option<GetResponseAmount>,
+            /// 优惠功能
+            pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
+        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            mchid: "mchid" req req,
+            appid: "appid" opt opt,
+            sp_mchid: "sp_mchid" req req,
+            sub_mchid: "sub_mchid" req req,
+            sp_appid: "sp_appid" opt opt,
+            sub_appid: "sub_appid" opt opt,
+            out_trade_no: "out_trade_no" req req,
+            id: "id" opt opt,
+            attach: "attach" opt opt,
+            trade_type: "trade_type" opt opt,
+            bank_type: "bank_type" opt opt,
+            success_time: "success_time" opt opt,
+            trade_state: "trade_state" opt opt,
+            trade_state_desc: "trade_state_desc" opt opt,
+            payer: "payer" opt opt,
+            amount: "amount" opt opt,
+            promotion_detail: "promotion_detail" opt opt,
+        });
         /// 订单金额
         pub type GetResponseAmount = crate::v3::global::papay::transactions::by_transaction_id::GetResponseAmount;
         /// 汇率信息

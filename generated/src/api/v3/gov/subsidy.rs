@@ -133,19 +133,19 @@ pub mod audit {
                 /// 响应码
                 ///
                 /// Example: `000000`
-                pub code: String,
+                pub code: Option<String>,
                 /// 响应描述
                 ///
                 /// Example: `成功`
-                pub msg: String,
+                pub msg: Option<String>,
                 /// 详细应答码
                 pub sub_code: Option<String>,
                 /// 详细应答码描述
                 pub sub_msg: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                code: "code" req req,
-                msg: "msg" req req,
+                code: "code" opt opt,
+                msg: "msg" opt opt,
                 sub_code: "sub_code" opt opt,
                 sub_msg: "sub_msg" opt opt,
             });
@@ -179,7 +179,7 @@ pub mod audit {
                 /// 响应码
                 ///
                 /// Example: `000000`
-                pub code: String,
+                pub code: Option<String>,
                 /// 响应描述
                 ///
                 /// Example: `成功`
@@ -208,7 +208,7 @@ pub mod audit {
                 pub org_no: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                code: "code" req req,
+                code: "code" opt opt,
                 msg: "msg" opt opt,
                 sub_code: "sub_code" opt opt,
                 sub_msg: "sub_msg" opt opt,
@@ -629,17 +629,17 @@ pub mod companies {
             /// 响应码
             ///
             /// Example: `000000`
-            pub code: String,
+            pub code: Option<String>,
             /// 响应描述
             ///
             /// Example: `成功`
-            pub message: String,
+            pub message: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
             company_name: "company_name" opt opt,
             collect_state: "collect_state" opt opt,
-            code: "code" req req,
-            message: "message" req req,
+            code: "code" opt opt,
+            message: "message" opt opt,
         });
         /// 归集状态枚举
         ///
@@ -838,15 +838,15 @@ pub mod goods {
             /// 响应码
             ///
             /// Example: `000000`
-            pub code: String,
+            pub code: Option<String>,
             /// 响应描述
             ///
             /// Example: `成功`
-            pub message: String,
+            pub message: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            code: "code" req req,
-            message: "message" req req,
+            code: "code" opt opt,
+            message: "message" opt opt,
         });
     }
 }
@@ -1301,15 +1301,15 @@ pub mod qualification {
     /// 证件类型
     pub type GetRequestIdentityDocumentType = crate::v3::gov::subsidy::n_qualifications::sync::PostRequestIdentityDocumentType;
     /// The response of `GET /v3/gov/subsidy/qualification` (查询补贴资格).
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 资格的状态
         ///
         /// Example: `UNREDEEMED`
-        pub state: GetResponseState,
+        pub state: Option<GetResponseState>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        state: "state" req req,
+        state: "state" opt opt,
     });
     /// 资格的状态
     ///
@@ -1653,13 +1653,13 @@ pub mod qualifications {
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 资格状态数组
-                pub qualification_list: Vec<PostResponseQualificationList>,
+                pub qualification_list: Option<Vec<PostResponseQualificationList>>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                qualification_list: "qualification_list" req req,
+                qualification_list: "qualification_list" opt opt,
             });
             /// PostResponseQualificationList
-            #[derive(Clone, Debug, PartialEq)]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponseQualificationList {
                 /// 消费品类ID
                 ///
@@ -1698,11 +1698,11 @@ pub mod qualifications {
                 /// - `16`: 平板
                 ///
                 /// - `17`: 智能手表手环
-                pub appliance_id: i64,
+                pub appliance_id: Option<i64>,
                 /// 状态
                 ///
                 /// Example: `UNCLAIMED`
-                pub state: PostResponseQualificationListState,
+                pub state: Option<PostResponseQualificationListState>,
                 /// 区分未领取的原因
                 ///
                 /// Example: `NOT_SELLABLE_REASON_NOT_FOUND`
@@ -1723,8 +1723,8 @@ pub mod qualifications {
                 pub claimed_region_name: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponseQualificationList {
-                appliance_id: "appliance_id" req req,
-                state: "state" req req,
+                appliance_id: "appliance_id" opt opt,
+                state: "state" opt opt,
                 unclaimed_reason: "unclaimed_reason" opt opt,
                 claim_mode: "claim_mode" opt opt,
                 claimed_platform_name: "claimed_platform_name" opt opt,
@@ -1804,13 +1804,13 @@ pub mod qualifications {
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 资格状态数组
-            pub qualification_list: Vec<PostResponseQualificationList>,
+            pub qualification_list: Option<Vec<PostResponseQualificationList>>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            qualification_list: "qualification_list" req req,
+            qualification_list: "qualification_list" opt opt,
         });
         /// PostResponseQualificationList
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseQualificationList {
             /// 消费品类ID
             ///
@@ -1849,11 +1849,11 @@ pub mod qualifications {
             /// - `16`: 平板
             ///
             /// - `17`: 智能手表手环
-            pub appliance_id: i64,
+            pub appliance_id: Option<i64>,
             /// 状态
             ///
             /// Example: `UNCLAIMED`
-            pub state: PostResponseQualificationListState,
+            pub state: Option<PostResponseQualificationListState>,
             /// 区分未领取的原因
             ///
             /// Example: `NOT_SELLABLE_REASON_NOT_FOUND`
@@ -1868,8 +1868,8 @@ pub mod qualifications {
             pub claimed_region_name: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponseQualificationList {
-            appliance_id: "appliance_id" req req,
-            state: "state" req req,
+            appliance_id: "appliance_id" opt opt,
+            state: "state" opt opt,
             unclaimed_reason: "unclaimed_reason" opt opt,
             claimed_platform_name: "claimed_platform_name" opt opt,
             claimed_region_name: "claimed_region_name" opt opt,
@@ -2336,30 +2336,30 @@ pub mod sncode {
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// sn码状态数组
-            pub goods_sn_list: Vec<PostResponseGoodsSnList>,
+            pub goods_sn_list: Option<Vec<PostResponseGoodsSnList>>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            goods_sn_list: "goods_sn_list" req req,
+            goods_sn_list: "goods_sn_list" opt opt,
         });
         /// PostResponseGoodsSnList
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseGoodsSnList {
             /// S/N码
             ///
             /// Example: `fallervuh`
-            pub sn_code: String,
+            pub sn_code: Option<String>,
             /// 状态
             ///
             /// Example: `SNCODE_STATE_UNKNOWN`
-            pub state: PostResponseGoodsSnListState,
+            pub state: Option<PostResponseGoodsSnListState>,
             /// 不可售的原因
             ///
             /// Example: `NOT_SELLABLE_REASON_NOT_FOUND`
             pub not_sellable_reason: Option<PostResponseGoodsSnListNotSellableReason>,
         }
         ::wechatpay::runtime::json_object!(PostResponseGoodsSnList {
-            sn_code: "sn_code" req req,
-            state: "state" req req,
+            sn_code: "sn_code" opt opt,
+            state: "state" opt opt,
             not_sellable_reason: "not_sellable_reason" opt opt,
         });
         /// 不可售的原因
@@ -2559,18 +2559,18 @@ pub mod transactions {
             /// 响应码
             ///
             /// Example: `000000`
-            pub code: String,
+            pub code: Option<String>,
             /// 响应描述
             ///
             /// Example: `成功`
-            pub message: String,
+            pub message: Option<String>,
             /// 订单状态数组
-            pub shop_order_list: Vec<PostResponseShopOrderList>,
+            pub shop_order_list: Option<Vec<PostResponseShopOrderList>>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            code: "code" req req,
-            message: "message" req req,
-            shop_order_list: "shop_order_list" req req,
+            code: "code" opt opt,
+            message: "message" opt opt,
+            shop_order_list: "shop_order_list" opt opt,
         });
         /// PostResponseShopOrderList
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -2722,30 +2722,30 @@ pub mod transactions {
                 /// 响应码
                 ///
                 /// Example: `000000`
-                pub code: String,
+                pub code: Option<String>,
                 /// 响应描述
                 ///
                 /// Example: `成功`
-                pub message: String,
+                pub message: Option<String>,
                 /// 交易总笔数
                 ///
                 /// Example: `999`
-                pub total_trade_count: i64,
+                pub total_trade_count: Option<i64>,
                 /// 交易总金额
                 ///
                 /// Example: `999`
-                pub total_trade_amount: i64,
+                pub total_trade_amount: Option<i64>,
                 /// 补贴总金额
                 ///
                 /// Example: `999`
-                pub total_subsidy_count: i64,
+                pub total_subsidy_count: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                code: "code" req req,
-                message: "message" req req,
-                total_trade_count: "total_trade_count" req req,
-                total_trade_amount: "total_trade_amount" req req,
-                total_subsidy_count: "total_subsidy_count" req req,
+                code: "code" opt opt,
+                message: "message" opt opt,
+                total_trade_count: "total_trade_count" opt opt,
+                total_trade_amount: "total_trade_amount" opt opt,
+                total_subsidy_count: "total_subsidy_count" opt opt,
             });
         }
     }
@@ -3053,15 +3053,15 @@ pub mod zhejiang {
                 /// 响应码
                 ///
                 /// Example: `000000`
-                pub resp_code: String,
+                pub resp_code: Option<String>,
                 /// 响应描述
                 ///
                 /// Example: `成功`
-                pub resp_desc: String,
+                pub resp_desc: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                resp_code: "resp_code" req req,
-                resp_desc: "resp_desc" req req,
+                resp_code: "resp_code" opt opt,
+                resp_desc: "resp_desc" opt opt,
             });
         }
         /// `/v3/gov/subsidy/zhejiang/authcode/commit`
@@ -3284,19 +3284,19 @@ pub mod zhejiang {
                 /// 响应码
                 ///
                 /// Example: `000000`
-                pub resp_code: String,
+                pub resp_code: Option<String>,
                 /// 响应描述
                 ///
                 /// Example: `成功`
-                pub resp_desc: String,
+                pub resp_desc: Option<String>,
                 /// 品类凭证码
                 ///
                 /// Example: `0be5f8c9071ad939651948480316da8a2d610833bb63bf67c78fdee5edd5aea1`
                 pub auth_code: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                resp_code: "resp_code" req req,
-                resp_desc: "resp_desc" req req,
+                resp_code: "resp_code" opt opt,
+                resp_desc: "resp_desc" opt opt,
                 auth_code: "auth_code" opt opt,
             });
         }
@@ -3438,24 +3438,24 @@ pub mod zhejiang {
                 county_code: "county_code" req req,
             });
             /// The response of `POST /v3/gov/subsidy/zhejiang/authcode/try` (预核销品类凭证码).
-            #[derive(Clone, Debug, PartialEq)]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 响应码
                 ///
                 /// Example: `000000`
-                pub resp_code: String,
+                pub resp_code: Option<String>,
                 /// 响应描述
                 ///
                 /// Example: `成功`
-                pub resp_desc: String,
+                pub resp_desc: Option<String>,
                 /// 冻结流水号
-                pub cred_frozen_no: String,
+                pub cred_frozen_no: Option<String>,
                 /// 活动号
-                pub event_id: String,
+                pub event_id: Option<String>,
                 /// 活动标题
-                pub event_title: String,
+                pub event_title: Option<String>,
                 /// 优惠模式
-                pub discount_mode: PostResponseDiscountMode,
+                pub discount_mode: Option<PostResponseDiscountMode>,
                 /// 原订单金额
                 pub amount: Option<i64>,
                 /// 优惠金额
@@ -3467,21 +3467,21 @@ pub mod zhejiang {
                 /// 渠道活动号列表
                 pub channel_evt_no: Option<String>,
                 /// 品类编码
-                pub category_id: String,
+                pub category_id: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                resp_code: "resp_code" req req,
-                resp_desc: "resp_desc" req req,
-                cred_frozen_no: "cred_frozen_no" req req,
-                event_id: "event_id" req req,
-                event_title: "event_title" req req,
-                discount_mode: "discount_mode" req req,
+                resp_code: "resp_code" opt opt,
+                resp_desc: "resp_desc" opt opt,
+                cred_frozen_no: "cred_frozen_no" opt opt,
+                event_id: "event_id" opt opt,
+                event_title: "event_title" opt opt,
+                discount_mode: "discount_mode" opt opt,
                 amount: "amount" opt opt,
                 discount_amt: "discount_amt" opt opt,
                 pay_amt: "pay_amt" opt opt,
                 channel_dis_flag: "channel_dis_flag" opt opt,
                 channel_evt_no: "channel_evt_no" opt opt,
-                category_id: "category_id" req req,
+                category_id: "category_id" opt opt,
             });
             /// 优惠模式
             ///
@@ -3558,38 +3558,38 @@ pub mod zhejiang {
                 req_time: "req_time" opt opt,
             });
             /// The response of `POST /v3/gov/subsidy/zhejiang/goods/query` (商品信息查询).
-            #[derive(Clone, Debug, PartialEq)]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 响应码
                 ///
                 /// Example: `000000`
-                pub resp_code: String,
+                pub resp_code: Option<String>,
                 /// 响应描述
                 ///
                 /// Example: `成功`
-                pub resp_desc: String,
+                pub resp_desc: Option<String>,
                 /// 商品条码
                 pub goods_bar_code: String,
                 /// 本记录唯一ID
-                pub seq_id: String,
+                pub seq_id: Option<String>,
                 /// 省份代码
                 pub province: String,
                 /// 条码类型
-                pub code_type: PostResponseCodeType,
+                pub code_type: Option<PostResponseCodeType>,
                 /// 商品品类
-                pub goods_type: String,
+                pub goods_type: Option<String>,
                 /// 商品名称
-                pub goods_name: String,
+                pub goods_name: Option<String>,
                 /// 品牌名称
-                pub logo_name: String,
+                pub logo_name: Option<String>,
                 /// 商品型号
-                pub goods_model: String,
+                pub goods_model: Option<String>,
                 /// 基准价格
-                pub basis_price: String,
+                pub basis_price: Option<String>,
                 /// 厂商统一社会信用代码
-                pub manufact_cert_code: String,
+                pub manufact_cert_code: Option<String>,
                 /// 厂商指导零售价
-                pub manufact_price: String,
+                pub manufact_price: Option<String>,
                 /// 能效标识
                 pub energy_effciency: Option<String>,
                 /// 能效备案编号
@@ -3652,19 +3652,19 @@ pub mod zhejiang {
                 pub msg_src_platform: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                resp_code: "resp_code" req req,
-                resp_desc: "resp_desc" req req,
+                resp_code: "resp_code" opt opt,
+                resp_desc: "resp_desc" opt opt,
                 goods_bar_code: "goods_bar_code" req req,
-                seq_id: "seq_id" req req,
+                seq_id: "seq_id" opt opt,
                 province: "province" req req,
-                code_type: "code_type" req req,
-                goods_type: "goods_type" req req,
-                goods_name: "goods_name" req req,
-                logo_name: "logo_name" req req,
-                goods_model: "goods_model" req req,
-                basis_price: "basis_price" req req,
-                manufact_cert_code: "manufact_cert_code" req req,
-                manufact_price: "manufact_price" req req,
+                code_type: "code_type" opt opt,
+                goods_type: "goods_type" opt opt,
+                goods_name: "goods_name" opt opt,
+                logo_name: "logo_name" opt opt,
+                goods_model: "goods_model" opt opt,
+                basis_price: "basis_price" opt opt,
+                manufact_cert_code: "manufact_cert_code" opt opt,
+                manufact_price: "manufact_price" opt opt,
                 energy_effciency: "energy_effciency" opt opt,
                 energy_reg_code: "energy_reg_code" opt opt,
                 energy_reg_model: "energy_reg_model" opt opt,
@@ -3925,26 +3925,7 @@ pub mod zhejiang {
                 req_ssn: "req_ssn" req req,
             });
             /// The response of `POST /v3/gov/subsidy/zhejiang/qualifications/alter` (变更资格).
-            #[derive(Clone, Debug, PartialEq, Default)]
-            pub struct PostResponse {
-                /// 响应码
-                ///
-                /// Example: `000000`
-                pub resp_code: String,
-                /// 响应描述
-                ///
-                /// Example: `成功`
-                pub resp_desc: String,
-                /// 品类凭证码
-                ///
-                /// Example: `0be5f8c9071ad939651948480316da8a2d610833bb63bf67c78fdee5edd5aea1`
-                pub auth_code: String,
-            }
-            ::wechatpay::runtime::json_object!(PostResponse {
-                resp_code: "resp_code" req req,
-                resp_desc: "resp_desc" req req,
-                auth_code: "auth_code" req req,
-            });
+            pub type PostResponse = crate::v3::gov::subsidy::zhejiang::authcode::issue::PostResponse;
         }
         /// `/v3/gov/subsidy/zhejiang/qualifications/claim`
         pub mod claim {
@@ -4068,17 +4049,17 @@ pub mod zhejiang {
                 /// 响应码
                 ///
                 /// Example: `000000`
-                pub resp_code: String,
+                pub resp_code: Option<String>,
                 /// 响应描述
                 ///
                 /// Example: `操作成功`
-                pub resp_desc: String,
+                pub resp_desc: Option<String>,
                 /// 资格信息
                 pub data: Option<Vec<PostResponseData>>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                resp_code: "resp_code" req req,
-                resp_desc: "resp_desc" req req,
+                resp_code: "resp_code" opt opt,
+                resp_desc: "resp_desc" opt opt,
                 data: "data" opt opt,
             });
             /// PostResponseData
@@ -4087,7 +4068,7 @@ pub mod zhejiang {
                 /// 品类编码
                 ///
                 /// Example: `A01`
-                pub cate_code: String,
+                pub cate_code: Option<String>,
                 /// 状态信息
                 ///
                 /// Example: `尚未领取资格`
@@ -4098,7 +4079,7 @@ pub mod zhejiang {
                 pub status_code: Option<PostResponseDataStatusCode>,
             }
             ::wechatpay::runtime::json_object!(PostResponseData {
-                cate_code: "cate_code" req req,
+                cate_code: "cate_code" opt opt,
                 status: "status" opt opt,
                 status_code: "status_code" opt opt,
             });
@@ -4323,17 +4304,17 @@ pub mod zhejiang {
                 /// 响应码
                 ///
                 /// Example: `000000`
-                pub resp_code: String,
+                pub resp_code: Option<String>,
                 /// 响应描述
                 ///
                 /// Example: `成功`
-                pub resp_desc: String,
+                pub resp_desc: Option<String>,
                 /// 异常数据说明列表
                 pub error_data: Option<Vec<String>>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                resp_code: "resp_code" req req,
-                resp_desc: "resp_desc" req req,
+                resp_code: "resp_code" opt opt,
+                resp_desc: "resp_desc" opt opt,
                 error_data: "error_data" opt opt,
             });
         }
@@ -4461,19 +4442,19 @@ pub mod zhejiang {
                 /// 响应码
                 ///
                 /// Example: `000000`
-                pub resp_code: String,
+                pub resp_code: Option<String>,
                 /// 响应描述
                 ///
                 /// Example: `成功`
-                pub resp_desc: String,
+                pub resp_desc: Option<String>,
                 /// IMEI_1 码
                 pub imei1: Option<String>,
                 /// IMEI_2 码
                 pub imei2: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                resp_code: "resp_code" req req,
-                resp_desc: "resp_desc" req req,
+                resp_code: "resp_code" opt opt,
+                resp_desc: "resp_desc" opt opt,
                 imei1: "imei1" opt opt,
                 imei2: "imei2" opt opt,
             });
@@ -4541,11 +4522,11 @@ pub mod zhejiang {
                 /// 响应码
                 ///
                 /// Example: `000000`
-                pub resp_code: String,
+                pub resp_code: Option<String>,
                 /// 响应描述
                 ///
                 /// Example: `成功`
-                pub resp_desc: String,
+                pub resp_desc: Option<String>,
                 /// 商品SN码
                 pub sn: Option<String>,
                 /// 省份代码
@@ -4554,8 +4535,8 @@ pub mod zhejiang {
                 pub sell_state: Option<PostResponseSellState>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                resp_code: "resp_code" req req,
-                resp_desc: "resp_desc" req req,
+                resp_code: "resp_code" opt opt,
+                resp_desc: "resp_desc" opt opt,
                 sn: "sn" opt opt,
                 province: "province" opt opt,
                 sell_state: "sell_state" opt opt,

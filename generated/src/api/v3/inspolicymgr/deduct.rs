@@ -82,7 +82,7 @@ pub mod authorizations {
         payee_appid: "payee_appid" opt opt,
     });
     /// The response of `POST /v3/inspolicymgr/deduct/authorizations` (提交保单授权信息).
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 商户保险编号
         ///
@@ -107,7 +107,7 @@ pub mod authorizations {
         /// 授权状态
         ///
         /// Example: `AUTH_STATE_GRANTED`
-        pub auth_state: PostResponseAuthState,
+        pub auth_state: Option<PostResponseAuthState>,
         /// 用户授权时间
         ///
         /// Example: `2025-09-21T17:11:12+08:00`
@@ -119,7 +119,7 @@ pub mod authorizations {
         plan_id: "plan_id" req req,
         out_contract_code: "out_contract_code" req req,
         insurance_name: "insurance_name" req req,
-        auth_state: "auth_state" req req,
+        auth_state: "auth_state" opt opt,
         user_auth_time: "user_auth_time" opt opt,
     });
     /// 授权状态
@@ -164,7 +164,7 @@ pub mod authorizations {
             }
         }
         /// The response of `GET /v3/inspolicymgr/deduct/authorizations/{out_insurance_no}` (查询保单授权信息).
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 商户保险编号
             ///
@@ -173,23 +173,23 @@ pub mod authorizations {
             /// 公众账号ID
             ///
             /// Example: `wx7f3f0032b6e6f0cc`
-            pub appid: String,
+            pub appid: Option<String>,
             /// 保险代扣模板ID
             ///
             /// Example: `12535`
-            pub plan_id: String,
+            pub plan_id: Option<String>,
             /// 商户签约协议号
             ///
             /// Example: `wxwtdk20200910100000`
-            pub out_contract_code: String,
+            pub out_contract_code: Option<String>,
             /// 保险名称
             ///
             /// Example: `微医保·百万医疗险`
-            pub insurance_name: String,
+            pub insurance_name: Option<String>,
             /// 授权状态
             ///
             /// Example: `AUTH_STATE_GRANTED`
-            pub auth_state: GetResponseAuthState,
+            pub auth_state: Option<GetResponseAuthState>,
             /// 用户授权时间
             ///
             /// Example: `2025-09-21T17:11:12+08:00`
@@ -197,11 +197,11 @@ pub mod authorizations {
         }
         ::wechatpay::runtime::json_object!(GetResponse {
             out_insurance_no: "out_insurance_no" req req,
-            appid: "appid" req req,
-            plan_id: "plan_id" req req,
-            out_contract_code: "out_contract_code" req req,
-            insurance_name: "insurance_name" req req,
-            auth_state: "auth_state" req req,
+            appid: "appid" opt opt,
+            plan_id: "plan_id" opt opt,
+            out_contract_code: "out_contract_code" opt opt,
+            insurance_name: "insurance_name" opt opt,
+            auth_state: "auth_state" opt opt,
             user_auth_time: "user_auth_time" opt opt,
         });
         /// 授权状态
@@ -546,7 +546,7 @@ pub mod policies {
         /// 保险名称
         ///
         /// Example: `微医保·百万医疗险`
-        pub insurance_name: String,
+        pub insurance_name: Option<String>,
         /// 被保险人姓名列表
         pub insured_name_list: Vec<String>,
         /// 承保公司代码
@@ -632,7 +632,7 @@ pub mod policies {
     }
     ::wechatpay::runtime::json_object!(PostResponse {
         out_insurance_no: "out_insurance_no" req req,
-        insurance_name: "insurance_name" req req,
+        insurance_name: "insurance_name" opt opt,
         insured_name_list: "insured_name_list" req req,
         insurance_company_code: "insurance_company_code" req req,
         effective_time: "effective_time" req req,
@@ -703,7 +703,128 @@ pub mod policies {
             }
         }
         /// The response of `GET /v3/inspolicymgr/deduct/policies/{out_insurance_no}` (查询保单).
-        pub type GetResponse = crate::v3::inspolicymgr::deduct::policies::PostResponse;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct GetResponse {
+            /// 商户保险编号
+            ///
+            /// Example: `Auisihsiahishishi4hihsid123418id`
+            pub out_insurance_no: String,
+            /// 保险名称
+            ///
+            /// Example: `微医保·百万医疗险`
+            pub insurance_name: Option<String>,
+            /// 被保险人姓名列表
+            pub insured_name_list: Option<Vec<String>>,
+            /// 承保公司代码
+            ///
+            /// Example: `1001`
+            pub insurance_company_code: Option<String>,
+            /// 保单生效时间
+            ///
+            /// Example: `2025-09-21T17:11:12+08:00`
+            pub effective_time: Option<String>,
+            /// 保单失效时间
+            ///
+            /// Example: `2025-09-21T17:11:12+08:00`
+            pub expired_time: Option<String>,
+            /// 保障详情
+            ///
+            /// Example: `可保190种疾病，确诊一次性赔付`
+            pub coverage_detail: Option<String>,
+            /// 是否支持续保
+            pub support_renewal: Option<bool>,
+            /// 可续保开始时间
+            ///
+            /// Example: `2025-09-21T17:11:12+08:00`
+            pub start_renewal_time: Option<String>,
+            /// 可续保结束时间
+            ///
+            /// Example: `2025-09-21T17:11:12+08:00`
+            pub end_renewal_time: Option<String>,
+            /// 保单类型
+            ///
+            /// Example: `POLICY_TYPE_OTHER`
+            pub policy_type: Option<GetResponsePolicyType>,
+            /// 车牌信息
+            ///
+            /// Example: `粤B·AB123`
+            pub car_number: Option<String>,
+            /// 宠物名称
+            ///
+            /// Example: `小狗`
+            pub pet_name: Option<String>,
+            /// 地址信息
+            ///
+            /// Example: `上海市浦东新区晨晖路1001号`
+            pub address: Option<String>,
+            /// 保单状态
+            ///
+            /// Example: `POLICY_STATE_ISSUING`
+            pub policy_state: Option<GetResponsePolicyState>,
+            /// 保司保单号
+            ///
+            /// Example: `Coisihsiaxishishi4hihsid1ii411co`
+            pub policy_code: Option<String>,
+            /// 委托代扣模板ID
+            ///
+            /// Example: `12535`
+            pub plan_id: Option<String>,
+            /// 商户签约协议号
+            ///
+            /// Example: `wxwtdk20200910100000`
+            pub out_contract_code: Option<String>,
+            /// 保单的扣费周期列表
+            pub policy_periods: Option<Vec<i64>>,
+            /// 是否为赠险
+            pub free_insurance: Option<bool>,
+            /// 是否与其它保单合并扣费
+            pub combined_payment: Option<bool>,
+            /// 缴费方式
+            pub payment_method: Option<GetResponsePaymentMethod>,
+            /// 期交保费模式
+            pub period_premium_mode: Option<GetResponsePeriodPremiumMode>,
+            /// 缴费周期
+            pub payment_period: Option<GetResponsePaymentPeriod>,
+            /// 首期保费金额
+            ///
+            /// Example: `8000`
+            pub first_period_amount: Option<i64>,
+            /// 后续每期保费金额
+            ///
+            /// Example: `5000`
+            pub subsequent_period_amount: Option<i64>,
+            /// 保障期限类型
+            pub coverage_term_type: Option<GetResponseCoverageTermType>,
+        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            out_insurance_no: "out_insurance_no" req req,
+            insurance_name: "insurance_name" opt opt,
+            insured_name_list: "insured_name_list" opt opt,
+            insurance_company_code: "insurance_company_code" opt opt,
+            effective_time: "effective_time" opt opt,
+            expired_time: "expired_time" opt opt,
+            coverage_detail: "coverage_detail" opt opt,
+            support_renewal: "support_renewal" opt opt,
+            start_renewal_time: "start_renewal_time" opt opt,
+            end_renewal_time: "end_renewal_time" opt opt,
+            policy_type: "policy_type" opt opt,
+            car_number: "car_number" opt opt,
+            pet_name: "pet_name" opt opt,
+            address: "address" opt opt,
+            policy_state: "policy_state" opt opt,
+            policy_code: "policy_code" opt opt,
+            plan_id: "plan_id" opt opt,
+            out_contract_code: "out_contract_code" opt opt,
+            policy_periods: "policy_periods" opt opt,
+            free_insurance: "free_insurance" opt opt,
+            combined_payment: "combined_payment" opt opt,
+            payment_method: "payment_method" opt opt,
+            period_premium_mode: "period_premium_mode" opt opt,
+            payment_period: "payment_period" opt opt,
+            first_period_amount: "first_period_amount" opt opt,
+            subsequent_period_amount: "subsequent_period_amount" opt opt,
+            coverage_term_type: "coverage_term_type" opt opt,
+        });
         /// 保障期限类型
         pub type GetResponseCoverageTermType = crate::v3::inspolicymgr::deduct::policies::PostRequestCoverageTermType;
         /// 缴费方式
@@ -847,7 +968,128 @@ pub mod policies {
         /// 保单类型
         pub type PatchRequestPolicyType = crate::v3::inspolicymgr::deduct::policies::PostRequestPolicyType;
         /// The response of `PATCH /v3/inspolicymgr/deduct/policies/{out_insurance_no}` (更新保单信息).
-        pub type PatchResponse = crate::v3::inspolicymgr::deduct::policies::PostResponse;
+        #[derive(Clone, Debug, PartialEq)]
+        pub struct PatchResponse {
+            /// 商户保险编号
+            ///
+            /// Example: `Auisihsiahishishi4hihsid123418id`
+            pub out_insurance_no: String,
+            /// 保险名称
+            ///
+            /// Example: `微医保·百万医疗险`
+            pub insurance_name: String,
+            /// 被保险人姓名列表
+            pub insured_name_list: Vec<String>,
+            /// 承保公司代码
+            ///
+            /// Example: `1001`
+            pub insurance_company_code: Option<String>,
+            /// 保单生效时间
+            ///
+            /// Example: `2025-09-21T17:11:12+08:00`
+            pub effective_time: String,
+            /// 保单失效时间
+            ///
+            /// Example: `2025-09-21T17:11:12+08:00`
+            pub expired_time: String,
+            /// 保障详情
+            ///
+            /// Example: `可保190种疾病，确诊一次性赔付`
+            pub coverage_detail: String,
+            /// 是否支持续保
+            pub support_renewal: bool,
+            /// 可续保开始时间
+            ///
+            /// Example: `2025-09-21T17:11:12+08:00`
+            pub start_renewal_time: Option<String>,
+            /// 可续保结束时间
+            ///
+            /// Example: `2025-09-21T17:11:12+08:00`
+            pub end_renewal_time: Option<String>,
+            /// 保单类型
+            ///
+            /// Example: `POLICY_TYPE_OTHER`
+            pub policy_type: PatchResponsePolicyType,
+            /// 车牌信息
+            ///
+            /// Example: `粤B·AB123`
+            pub car_number: Option<String>,
+            /// 宠物名称
+            ///
+            /// Example: `小狗`
+            pub pet_name: Option<String>,
+            /// 地址信息
+            ///
+            /// Example: `上海市浦东新区晨晖路1001号`
+            pub address: Option<String>,
+            /// 保单状态
+            ///
+            /// Example: `POLICY_STATE_ISSUING`
+            pub policy_state: PatchResponsePolicyState,
+            /// 保司保单号
+            ///
+            /// Example: `Coisihsiaxishishi4hihsid1ii411co`
+            pub policy_code: Option<String>,
+            /// 委托代扣模板ID
+            ///
+            /// Example: `12535`
+            pub plan_id: String,
+            /// 商户签约协议号
+            ///
+            /// Example: `wxwtdk20200910100000`
+            pub out_contract_code: String,
+            /// 保单的扣费周期列表
+            pub policy_periods: Vec<i64>,
+            /// 是否为赠险
+            pub free_insurance: bool,
+            /// 是否与其它保单合并扣费
+            pub combined_payment: Option<bool>,
+            /// 缴费方式
+            pub payment_method: Option<PatchResponsePaymentMethod>,
+            /// 期交保费模式
+            pub period_premium_mode: Option<PatchResponsePeriodPremiumMode>,
+            /// 缴费周期
+            pub payment_period: Option<PatchResponsePaymentPeriod>,
+            /// 首期保费金额
+            ///
+            /// Example: `8000`
+            pub first_period_amount: Option<i64>,
+            /// 后续每期保费金额
+            ///
+            /// Example: `5000`
+            pub subsequent_period_amount: Option<i64>,
+            /// 保障期限类型
+            pub coverage_term_type: Option<PatchResponseCoverageTermType>,
+        }
+        ::wechatpay::runtime::json_object!(PatchResponse {
+            out_insurance_no: "out_insurance_no" req req,
+            insurance_name: "insurance_name" req req,
+            insured_name_list: "insured_name_list" req req,
+            insurance_company_code: "insurance_company_code" opt opt,
+            effective_time: "effective_time" req req,
+            expired_time: "expired_time" req req,
+            coverage_detail: "coverage_detail" req req,
+            support_renewal: "support_renewal" req req,
+            start_renewal_time: "start_renewal_time" opt opt,
+            end_renewal_time: "end_renewal_time" opt opt,
+            policy_type: "policy_type" req req,
+            car_number: "car_number" opt opt,
+            pet_name: "pet_name" opt opt,
+            address: "address" opt opt,
+            policy_state: "policy_state" req req,
+            policy_code: "policy_code" opt opt,
+            plan_id: "plan_id" req req,
+            out_contract_code: "out_contract_code" req req,
+            policy_periods: "policy_periods" req req,
+            free_insurance: "free_insurance" req req,
+            combined_payment: "combined_payment" opt opt,
+            payment_method: "payment_method" opt opt,
+            period_premium_mode: "period_premium_mode" opt opt,
+            payment_period: "payment_period" opt opt,
+            first_period_amount: "first_period_amount" opt opt,
+            subsequent_period_amount: "subsequent_period_amount" opt opt,
+            coverage_term_type: "coverage_term_type" opt opt,
+        });
         /// 保障期限类型
         pub type PatchResponseCoverageTermType = crate::v3::inspolicymgr::deduct::policies::PostRequestCoverageTermType;
         /// 缴费方式

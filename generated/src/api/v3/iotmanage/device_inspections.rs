@@ -25,43 +25,43 @@ pub mod by_device_sn {
         }
     }
     /// The response of `GET /v3/iotmanage/device-inspections/{device_sn}` (获取出厂检查结果).
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 设备序列号
         pub device_sn: String,
         /// 有线网卡MAC地址
-        pub wired_mac: String,
+        pub wired_mac: Option<String>,
         /// 无线网卡MAC地址
-        pub wireless_mac: String,
+        pub wireless_mac: Option<String>,
         /// 蓝牙MAC地址
-        pub bluetooth_mac: String,
+        pub bluetooth_mac: Option<String>,
         /// 刷脸应用版本号
-        pub app_version: String,
+        pub app_version: Option<String>,
         /// 摄像头序列号
-        pub camera_sn: String,
+        pub camera_sn: Option<String>,
         /// 国际移动设备识别码
-        pub imei: String,
+        pub imei: Option<String>,
         /// 查询结果
-        pub result: GetResponseResult,
+        pub result: Option<GetResponseResult>,
         /// 错误信息
         pub errors: Option<Vec<String>>,
         /// 告警信息
         pub warnings: Option<Vec<String>>,
         /// 查询时间
-        pub inspect_time: String,
+        pub inspect_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
         device_sn: "device_sn" req req,
-        wired_mac: "wired_mac" req req,
-        wireless_mac: "wireless_mac" req req,
-        bluetooth_mac: "bluetooth_mac" req req,
-        app_version: "app_version" req req,
-        camera_sn: "camera_sn" req req,
-        imei: "imei" req req,
-        result: "result" req req,
+        wired_mac: "wired_mac" opt opt,
+        wireless_mac: "wireless_mac" opt opt,
+        bluetooth_mac: "bluetooth_mac" opt opt,
+        app_version: "app_version" opt opt,
+        camera_sn: "camera_sn" opt opt,
+        imei: "imei" opt opt,
+        result: "result" opt opt,
         errors: "errors" opt opt,
         warnings: "warnings" opt opt,
-        inspect_time: "inspect_time" req req,
+        inspect_time: "inspect_time" opt opt,
     });
     /// 查询结果
     ///

@@ -40,7 +40,7 @@ pub struct GetRequest {
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
     /// 设备列表
-    pub data: Vec<GetResponseData>,
+    pub data: Option<Vec<GetResponseData>>,
     /// 请求资源起始位置
     ///
     /// Example: `10`
@@ -52,16 +52,16 @@ pub struct GetResponse {
     /// 资源总条数
     ///
     /// Example: `1234`
-    pub total_count: i64,
+    pub total_count: Option<i64>,
     /// 相关链接
-    pub links: GetResponseLinks,
+    pub links: Option<GetResponseLinks>,
 }
 ::wechatpay::runtime::json_object!(GetResponse {
-    data: "data" req req,
+    data: "data" opt opt,
     offset: "offset" req req,
     limit: "limit" req req,
-    total_count: "total_count" req req,
-    links: "links" req req,
+    total_count: "total_count" opt opt,
+    links: "links" opt opt,
 });
 /// 设备信息
 #[derive(Clone, Debug, PartialEq, Default)]

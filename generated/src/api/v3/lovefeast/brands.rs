@@ -28,12 +28,12 @@ pub mod by_brand_id {
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 捐赠数量
-        pub donate_count: i64,
+        pub donate_count: Option<i64>,
         /// 供餐数量
-        pub consume_count: i64,
+        pub consume_count: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        donate_count: "donate_count" req req,
-        consume_count: "consume_count" req req,
+        donate_count: "donate_count" opt opt,
+        consume_count: "consume_count" opt opt,
     });
 }

@@ -118,11 +118,11 @@ pub mod packages {
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 上传任务列表
-                pub data: Vec<GetResponseData>,
+                pub data: Option<Vec<GetResponseData>>,
                 /// 总数量
                 ///
                 /// Example: `20`
-                pub total_count: i64,
+                pub total_count: Option<i64>,
                 /// 分页页码
                 ///
                 /// Example: `0`
@@ -133,8 +133,8 @@ pub mod packages {
                 pub limit: i64,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                data: "data" req req,
-                total_count: "total_count" req req,
+                data: "data" opt opt,
+                total_count: "total_count" opt opt,
                 offset: "offset" req req,
                 limit: "limit" req req,
             });
@@ -144,19 +144,19 @@ pub mod packages {
                 /// 上传任务
                 ///
                 /// Example: `101`
-                pub task_id: String,
+                pub task_id: Option<String>,
                 /// 号码包id
                 ///
                 /// Example: `8473295`
-                pub package_id: String,
+                pub package_id: Option<String>,
                 /// 文件名
                 ///
                 /// Example: `active_user.csv`
-                pub filename: String,
+                pub filename: Option<String>,
                 /// 创建上传任务的时间
                 ///
                 /// Example: `2020-05-20T13:29:35.120+08:00`
-                pub create_time: String,
+                pub create_time: Option<String>,
                 /// 上传任务最近一次更新的时间
                 ///
                 /// Example: `2020-05-20T13:29:35.120+08:00`
@@ -183,10 +183,10 @@ pub mod packages {
                 pub bank_type: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponseData {
-                task_id: "task_id" req req,
-                package_id: "package_id" req req,
-                filename: "filename" req req,
-                create_time: "create_time" req req,
+                task_id: "task_id" opt opt,
+                package_id: "package_id" opt opt,
+                filename: "filename" opt opt,
+                create_time: "create_time" opt opt,
                 update_time: "update_time" opt opt,
                 status: "status" opt opt,
                 success_count: "success_count" opt opt,
@@ -234,7 +234,7 @@ pub mod packages {
                 /// 创建上传任务的时间
                 ///
                 /// Example: `2020-05-20T13:29:35+08:00`
-                pub create_time: String,
+                pub create_time: Option<String>,
                 /// 失败数
                 ///
                 /// Example: `20`
@@ -242,7 +242,7 @@ pub mod packages {
                 /// 文件名
                 ///
                 /// Example: `active_user.csv`
-                pub filename: String,
+                pub filename: Option<String>,
                 /// 号码包id
                 ///
                 /// Example: `8473295`
@@ -262,7 +262,7 @@ pub mod packages {
                 /// 上传任务
                 ///
                 /// Example: `101`
-                pub task_id: String,
+                pub task_id: Option<String>,
                 /// 上传任务最近一次更新的时间
                 ///
                 /// Example: `2020-05-20T13:29:35+08:00`
@@ -270,14 +270,14 @@ pub mod packages {
             }
             ::wechatpay::runtime::json_object!(PostResponse {
                 bank_type: "bank_type" opt opt,
-                create_time: "create_time" req req,
+                create_time: "create_time" opt opt,
                 fail_count: "fail_count" opt opt,
-                filename: "filename" req req,
+                filename: "filename" opt opt,
                 package_id: "package_id" req req,
                 status: "status" opt opt,
                 success_count: "success_count" opt opt,
                 success_user_count: "success_user_count" opt opt,
-                task_id: "task_id" req req,
+                task_id: "task_id" opt opt,
                 update_time: "update_time" opt opt,
             });
         }

@@ -98,10 +98,10 @@ pub mod users {
                 /// 代金券id
                 ///
                 /// Example: `98674556`
-                pub coupon_id: String,
+                pub coupon_id: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                coupon_id: "coupon_id" req req,
+                coupon_id: "coupon_id" opt opt,
             });
         }
         /// `/v3/marketing/bank-favor/users/{openid}/coupons`
@@ -148,16 +148,16 @@ pub mod users {
                     appid: "appid" skip req,
                 });
                 /// The response of `GET /v3/marketing/bank-favor/users/{openid}/coupons/{coupon_id}` (查询绑定多笔立减活动的代金券详情).
-                #[derive(Clone, Debug, PartialEq)]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponse {
                     /// 创建批次的商户号
                     ///
                     /// Example: `9800064`
-                    pub stock_creator_mchid: String,
+                    pub stock_creator_mchid: Option<String>,
                     /// 批次号
                     ///
                     /// Example: `9865888`
-                    pub stock_id: String,
+                    pub stock_id: Option<String>,
                     /// 代金券id
                     ///
                     /// Example: `98674556`
@@ -165,39 +165,39 @@ pub mod users {
                     /// 代金券名称
                     ///
                     /// Example: `微信支付代金券`
-                    pub coupon_name: String,
+                    pub coupon_name: Option<String>,
                     /// 券状态
                     ///
                     /// Example: `COUPON_STATE_UNKNOW`
-                    pub coupon_state: GetResponseCouponState,
+                    pub coupon_state: Option<GetResponseCouponState>,
                     /// 领券时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub receive_time: String,
+                    pub receive_time: Option<String>,
                     /// 可用开始时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub available_begin_time: String,
+                    pub available_begin_time: Option<String>,
                     /// 可用结束时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub available_end_time: String,
+                    pub available_end_time: Option<String>,
                     /// 活动ID
                     ///
                     /// Example: `186745560`
-                    pub activity_id: String,
+                    pub activity_id: Option<String>,
                     /// 最大使用次数
                     ///
                     /// Example: `5`
-                    pub max_use_number: i64,
+                    pub max_use_number: Option<i64>,
                     /// 可用次数
                     ///
                     /// Example: `3`
-                    pub available_number: i64,
+                    pub available_number: Option<i64>,
                     /// 已使用次数
                     ///
                     /// Example: `2`
-                    pub used_number: i64,
+                    pub used_number: Option<i64>,
                     /// 已用金额列表
                     pub use_amount_list: Option<GetResponseUseAmountList>,
                     /// 用户标识ID
@@ -206,18 +206,18 @@ pub mod users {
                     pub openid: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    stock_creator_mchid: "stock_creator_mchid" req req,
-                    stock_id: "stock_id" req req,
+                    stock_creator_mchid: "stock_creator_mchid" opt opt,
+                    stock_id: "stock_id" opt opt,
                     coupon_id: "coupon_id" req req,
-                    coupon_name: "coupon_name" req req,
-                    coupon_state: "coupon_state" req req,
-                    receive_time: "receive_time" req req,
-                    available_begin_time: "available_begin_time" req req,
-                    available_end_time: "available_end_time" req req,
-                    activity_id: "activity_id" req req,
-                    max_use_number: "max_use_number" req req,
-                    available_number: "available_number" req req,
-                    used_number: "used_number" req req,
+                    coupon_name: "coupon_name" opt opt,
+                    coupon_state: "coupon_state" opt opt,
+                    receive_time: "receive_time" opt opt,
+                    available_begin_time: "available_begin_time" opt opt,
+                    available_end_time: "available_end_time" opt opt,
+                    activity_id: "activity_id" opt opt,
+                    max_use_number: "max_use_number" opt opt,
+                    available_number: "available_number" opt opt,
+                    used_number: "used_number" opt opt,
                     use_amount_list: "use_amount_list" opt opt,
                     openid: "openid" opt opt,
                 });

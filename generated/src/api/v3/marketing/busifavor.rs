@@ -84,14 +84,14 @@ pub mod callbacks {
         /// 通知URL地址
         ///
         /// Example: `https://pay.weixin.qq.com`
-        pub notify_url: String,
+        pub notify_url: Option<String>,
         /// 商户号
         ///
         /// Example: `10000098`
         pub mchid: String,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        notify_url: "notify_url" req req,
+        notify_url: "notify_url" opt opt,
         mchid: "mchid" req req,
     });
     /// The request of `POST /v3/marketing/busifavor/callbacks` (设置商家券事件通知地址API).
@@ -216,10 +216,10 @@ pub mod coupons {
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 关联成功时间
-            pub wechatpay_associate_time: String,
+            pub wechatpay_associate_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            wechatpay_associate_time: "wechatpay_associate_time" req req,
+            wechatpay_associate_time: "wechatpay_associate_time" opt opt,
         });
     }
     /// `/v3/marketing/busifavor/coupons/{card_id}`
@@ -278,10 +278,10 @@ pub mod coupons {
                 /// 消费卡code
                 ///
                 /// Example: `198555211279`
-                pub card_code: String,
+                pub card_code: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                card_code: "card_code" req req,
+                card_code: "card_code" opt opt,
             });
         }
     }
@@ -338,10 +338,10 @@ pub mod coupons {
             /// 券成功失效的时间
             ///
             /// Example: `2020-05-20T13:29:35.08:00`
-            pub wechatpay_deactivate_time: String,
+            pub wechatpay_deactivate_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            wechatpay_deactivate_time: "wechatpay_deactivate_time" req req,
+            wechatpay_deactivate_time: "wechatpay_deactivate_time" opt opt,
         });
     }
     /// `/v3/marketing/busifavor/coupons/disassociate`
@@ -373,10 +373,10 @@ pub mod coupons {
             /// 取消关联成功时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            pub wechatpay_disassociate_time: String,
+            pub wechatpay_disassociate_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            wechatpay_disassociate_time: "wechatpay_disassociate_time" req req,
+            wechatpay_disassociate_time: "wechatpay_disassociate_time" opt opt,
         });
     }
     /// `/v3/marketing/busifavor/coupons/return`
@@ -427,10 +427,10 @@ pub mod coupons {
             /// 微信退券成功的时间
             ///
             /// Example: `2020-05-20T13:29:35+08:00`
-            pub wechatpay_return_time: String,
+            pub wechatpay_return_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            wechatpay_return_time: "wechatpay_return_time" req req,
+            wechatpay_return_time: "wechatpay_return_time" opt opt,
         });
     }
     /// `/v3/marketing/busifavor/coupons/send`
@@ -593,12 +593,12 @@ pub mod coupons {
             /// 系统核销券成功的时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            pub wechatpay_use_time: String,
+            pub wechatpay_use_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
             stock_id: "stock_id" req req,
             openid: "openid" req req,
-            wechatpay_use_time: "wechatpay_use_time" req req,
+            wechatpay_use_time: "wechatpay_use_time" opt opt,
         });
     }
 }
@@ -676,10 +676,10 @@ pub mod product_coupons {
             /// 预发券token
             ///
             /// Example: `ABBpZjCfAAABAAAAAACmTrRvExc7XKea-`
-            pub token: String,
+            pub token: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            token: "token" req req,
+            token: "token" opt opt,
         });
     }
     /// `/v3/marketing/busifavor/product-coupons/send`
@@ -1328,15 +1328,15 @@ pub mod stocks {
         /// 批次号
         ///
         /// Example: `98065001`
-        pub stock_id: String,
+        pub stock_id: Option<String>,
         /// 创建时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
-        pub create_time: String,
+        pub create_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        stock_id: "stock_id" req req,
-        create_time: "create_time" req req,
+        stock_id: "stock_id" opt opt,
+        create_time: "create_time" opt opt,
     });
     /// `/v3/marketing/busifavor/stocks/{stock_id}`
     pub mod by_stock_id {
@@ -1379,16 +1379,16 @@ pub mod stocks {
             }
         }
         /// The response of `GET /v3/marketing/busifavor/stocks/{stock_id}` (查询商家券详情API).
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 商家券批次名称
             ///
             /// Example: `8月1日活动券`
-            pub stock_name: String,
+            pub stock_name: Option<String>,
             /// 批次归属商户号
             ///
             /// Example: `10000022`
-            pub belong_merchant: String,
+            pub belong_merchant: Option<String>,
             /// 批次备注
             ///
             /// Example: `活动使用`
@@ -1396,25 +1396,25 @@ pub mod stocks {
             /// 适用商品范围
             ///
             /// Example: `xxx商品使用`
-            pub goods_name: String,
+            pub goods_name: Option<String>,
             /// 批次类型
             ///
             /// Example: `NORMAL`
-            pub stock_type: GetResponseStockType,
+            pub stock_type: Option<GetResponseStockType>,
             /// 核销规则
-            pub coupon_use_rule: GetResponseCouponUseRule,
+            pub coupon_use_rule: Option<GetResponseCouponUseRule>,
             /// 发放规则
-            pub stock_send_rule: GetResponseStockSendRule,
+            pub stock_send_rule: Option<GetResponseStockSendRule>,
             /// 自定义入口
             pub custom_entrance: Option<GetResponseCustomEntrance>,
             /// 样式信息
             pub display_pattern_info: Option<GetResponseDisplayPatternInfo>,
             /// 批次状态
-            pub stock_state: GetResponseStockState,
+            pub stock_state: Option<GetResponseStockState>,
             /// 券code模式
             ///
             /// Example: `WECHATPAY_MODE`
-            pub coupon_code_mode: GetResponseCouponCodeMode,
+            pub coupon_code_mode: Option<GetResponseCouponCodeMode>,
             /// 批次号
             ///
             /// Example: `1212`
@@ -1431,17 +1431,17 @@ pub mod stocks {
             pub subsidy: Option<bool>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            stock_name: "stock_name" req req,
-            belong_merchant: "belong_merchant" req req,
+            stock_name: "stock_name" opt opt,
+            belong_merchant: "belong_merchant" opt opt,
             comment: "comment" opt opt,
-            goods_name: "goods_name" req req,
-            stock_type: "stock_type" req req,
-            coupon_use_rule: "coupon_use_rule" req req,
-            stock_send_rule: "stock_send_rule" req req,
+            goods_name: "goods_name" opt opt,
+            stock_type: "stock_type" opt opt,
+            coupon_use_rule: "coupon_use_rule" opt opt,
+            stock_send_rule: "stock_send_rule" opt opt,
             custom_entrance: "custom_entrance" opt opt,
             display_pattern_info: "display_pattern_info" opt opt,
-            stock_state: "stock_state" req req,
-            coupon_code_mode: "coupon_code_mode" req req,
+            stock_state: "stock_state" opt opt,
+            coupon_code_mode: "coupon_code_mode" opt opt,
             stock_id: "stock_id" req req,
             coupon_code_count: "coupon_code_count" opt opt,
             notify_config: "notify_config" opt opt,
@@ -1454,23 +1454,25 @@ pub mod stocks {
             /// 该批次总共已上传的code总数
             ///
             /// Example: `100`
-            pub total_count: i64,
+            pub total_count: Option<i64>,
             /// 该批次当前可用的code数
             ///
             /// Example: `50`
-            pub available_count: i64,
+            pub available_count: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponseCouponCodeCount {
-            total_count: "total_count" req req,
-            available_count: "available_count" req req,
+            total_count: "total_count" opt opt,
+            available_count: "available_count" opt opt,
         });
         /// 券code模式
         pub type GetResponseCouponCodeMode = crate::v3::marketing::busifavor::stocks::PostRequestCouponCodeMode;
         /// 核销规则
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseCouponUseRule {
             /// 券可核销时间
-            pub coupon_available_time: GetResponseCouponUseRuleCouponAvailableTime,
+            pub coupon_available_time: Option<
+                GetResponseCouponUseRuleCouponAvailableTime,
+            >,
             /// 固定面额满减券使用规则
             pub fixed_normal_coupon: Option<GetResponseCouponUseRuleFixedNormalCoupon>,
             /// 折扣券使用规则
@@ -1480,7 +1482,7 @@ pub mod stocks {
             /// 核销方式
             ///
             /// Example: `OFF_LINE`
-            pub use_method: GetResponseCouponUseRuleUseMethod,
+            pub use_method: Option<GetResponseCouponUseRuleUseMethod>,
             /// 小程序appid
             ///
             /// Example: `wx23232232323`
@@ -1491,11 +1493,11 @@ pub mod stocks {
             pub mini_programs_path: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseCouponUseRule {
-            coupon_available_time: "coupon_available_time" req req,
+            coupon_available_time: "coupon_available_time" opt opt,
             fixed_normal_coupon: "fixed_normal_coupon" opt opt,
             discount_coupon: "discount_coupon" opt opt,
             exchange_coupon: "exchange_coupon" opt opt,
-            use_method: "use_method" req req,
+            use_method: "use_method" opt opt,
             mini_programs_appid: "mini_programs_appid" opt opt,
             mini_programs_path: "mini_programs_path" opt opt,
         });
@@ -1505,11 +1507,11 @@ pub mod stocks {
             /// 开始时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            pub available_begin_time: String,
+            pub available_begin_time: Option<String>,
             /// 结束时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            pub available_end_time: String,
+            pub available_end_time: Option<String>,
             /// 生效后N天内有效
             ///
             /// Example: `3`
@@ -1528,8 +1530,8 @@ pub mod stocks {
             pub wait_days_after_receive: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponseCouponUseRuleCouponAvailableTime {
-            available_begin_time: "available_begin_time" req req,
-            available_end_time: "available_end_time" req req,
+            available_begin_time: "available_begin_time" opt opt,
+            available_end_time: "available_end_time" opt opt,
             available_day_after_receive: "available_day_after_receive" opt opt,
             available_week: "available_week" opt opt,
             irregulary_avaliable_time: "irregulary_avaliable_time" opt opt,
@@ -1542,19 +1544,112 @@ pub mod stocks {
         /// GetResponseCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime
         pub type GetResponseCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime = crate::v3::marketing::busifavor::stocks::PostRequestCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime;
         /// 折扣券使用规则
-        pub type GetResponseCouponUseRuleDiscountCoupon = crate::v3::marketing::busifavor::stocks::PostRequestCouponUseRuleDiscountCoupon;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct GetResponseCouponUseRuleDiscountCoupon {
+            /// 折扣比例
+            ///
+            /// Example: `88`
+            pub discount_percent: Option<i64>,
+            /// 消费门槛
+            ///
+            /// Example: `100`
+            pub transaction_minimum: Option<i64>,
+        }
+        ::wechatpay::runtime::json_object!(GetResponseCouponUseRuleDiscountCoupon {
+            discount_percent: "discount_percent" opt opt,
+            transaction_minimum: "transaction_minimum" opt opt,
+        });
         /// 换购券使用规则
-        pub type GetResponseCouponUseRuleExchangeCoupon = crate::v3::marketing::busifavor::stocks::PostRequestCouponUseRuleExchangeCoupon;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct GetResponseCouponUseRuleExchangeCoupon {
+            /// 单品换购价
+            ///
+            /// Example: `100`
+            pub exchange_price: Option<i64>,
+            /// 消费门槛
+            ///
+            /// Example: `100`
+            pub transaction_minimum: Option<i64>,
+        }
+        ::wechatpay::runtime::json_object!(GetResponseCouponUseRuleExchangeCoupon {
+            exchange_price: "exchange_price" opt opt,
+            transaction_minimum: "transaction_minimum" opt opt,
+        });
         /// 固定面额满减券使用规则
-        pub type GetResponseCouponUseRuleFixedNormalCoupon = crate::v3::marketing::busifavor::stocks::PostRequestCouponUseRuleFixedNormalCoupon;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct GetResponseCouponUseRuleFixedNormalCoupon {
+            /// 优惠金额
+            ///
+            /// Example: `5`
+            pub discount_amount: Option<i64>,
+            /// 消费门槛
+            ///
+            /// Example: `100`
+            pub transaction_minimum: Option<i64>,
+        }
+        ::wechatpay::runtime::json_object!(GetResponseCouponUseRuleFixedNormalCoupon {
+            discount_amount: "discount_amount" opt opt,
+            transaction_minimum: "transaction_minimum" opt opt,
+        });
         /// 核销方式
         pub type GetResponseCouponUseRuleUseMethod = crate::v3::marketing::busifavor::stocks::PostRequestCouponUseRuleUseMethod;
         /// 自定义入口
-        pub type GetResponseCustomEntrance = crate::v3::marketing::busifavor::stocks::PostRequestCustomEntrance;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct GetResponseCustomEntrance {
+            /// 小程序入口
+            pub mini_programs_info: Option<GetResponseCustomEntranceMiniProgramsInfo>,
+            /// 商户公众号appid
+            ///
+            /// Example: `wx324345hgfhfghfg`
+            pub appid: Option<String>,
+            /// 营销馆id
+            ///
+            /// Example: `233455656`
+            pub hall_id: Option<String>,
+            /// 可用门店id
+            ///
+            /// Example: `233554655`
+            pub store_id: Option<String>,
+            /// code展示模式
+            ///
+            /// Example: `BARCODE`
+            pub code_display_mode: Option<GetResponseCustomEntranceCodeDisplayMode>,
+        }
+        ::wechatpay::runtime::json_object!(GetResponseCustomEntrance {
+            mini_programs_info: "mini_programs_info" opt opt,
+            appid: "appid" opt opt,
+            hall_id: "hall_id" opt opt,
+            store_id: "store_id" opt opt,
+            code_display_mode: "code_display_mode" opt opt,
+        });
         /// code展示模式
         pub type GetResponseCustomEntranceCodeDisplayMode = crate::v3::marketing::busifavor::stocks::PostRequestCustomEntranceCodeDisplayMode;
         /// 小程序入口
-        pub type GetResponseCustomEntranceMiniProgramsInfo = crate::v3::marketing::busifavor::stocks::PostRequestCustomEntranceMiniProgramsInfo;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct GetResponseCustomEntranceMiniProgramsInfo {
+            /// 商家小程序appid
+            ///
+            /// Example: `wx234545656765876`
+            pub mini_programs_appid: Option<String>,
+            /// 商家小程序path
+            ///
+            /// Example: `/path/index/index`
+            pub mini_programs_path: Option<String>,
+            /// 入口文案
+            ///
+            /// Example: `欢迎选购`
+            pub entrance_words: Option<String>,
+            /// 引导文案
+            ///
+            /// Example: `获取更多优惠`
+            pub guiding_words: Option<String>,
+        }
+        ::wechatpay::runtime::json_object!(GetResponseCustomEntranceMiniProgramsInfo {
+            mini_programs_appid: "mini_programs_appid" opt opt,
+            mini_programs_path: "mini_programs_path" opt opt,
+            entrance_words: "entrance_words" opt opt,
+            guiding_words: "guiding_words" opt opt,
+        });
         /// 样式信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDisplayPatternInfo {
@@ -1592,7 +1687,26 @@ pub mod stocks {
         /// 背景颜色
         pub type GetResponseDisplayPatternInfoBackgroundColor = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoBackgroundColor;
         /// 视频号相关信息
-        pub type GetResponseDisplayPatternInfoFinderInfo = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoFinderInfo;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct GetResponseDisplayPatternInfoFinderInfo {
+            /// 视频号ID
+            ///
+            /// Example: `sph6Rngt2T4RlUf`
+            pub finder_id: Option<String>,
+            /// 视频号视频ID
+            ///
+            /// Example: `sph6Rngt2T4RlUf`
+            pub finder_video_id: Option<String>,
+            /// 视频号封面图
+            ///
+            /// Example: `https://wxpaylogo.qpic.cn/xxx`
+            pub finder_video_cover_image_url: Option<String>,
+        }
+        ::wechatpay::runtime::json_object!(GetResponseDisplayPatternInfoFinderInfo {
+            finder_id: "finder_id" opt opt,
+            finder_video_id: "finder_video_id" opt opt,
+            finder_video_cover_image_url: "finder_video_cover_image_url" opt opt,
+        });
         /// 事件通知配置
         pub type GetResponseNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
         /// 批次发放情况
@@ -1627,7 +1741,7 @@ pub mod stocks {
             /// 批次总预算
             ///
             /// Example: `100000`
-            pub max_amount: i64,
+            pub max_amount: Option<i64>,
             /// 批次最大发放个数
             ///
             /// Example: `100`
@@ -1635,7 +1749,7 @@ pub mod stocks {
             /// 用户最大可领个数
             ///
             /// Example: `5`
-            pub max_coupons_per_user: i64,
+            pub max_coupons_per_user: Option<i64>,
             /// 单天发放上限金额
             ///
             /// Example: `1000`
@@ -1654,9 +1768,9 @@ pub mod stocks {
             pub shareable: Option<bool>,
         }
         ::wechatpay::runtime::json_object!(GetResponseStockSendRule {
-            max_amount: "max_amount" req req,
+            max_amount: "max_amount" opt opt,
             max_coupons: "max_coupons" opt opt,
-            max_coupons_per_user: "max_coupons_per_user" req req,
+            max_coupons_per_user: "max_coupons_per_user" opt opt,
             max_amount_by_day: "max_amount_by_day" opt opt,
             max_coupons_by_day: "max_coupons_by_day" opt opt,
             natural_person_limit: "natural_person_limit" opt opt,
@@ -1894,14 +2008,14 @@ pub mod stocks {
                 /// 批次当前最大发放个数
                 ///
                 /// Example: `300`
-                pub max_coupons: i64,
+                pub max_coupons: Option<i64>,
                 /// 当前单天发放上限个数
                 ///
                 /// Example: `100`
                 pub max_coupons_by_day: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(PatchResponse {
-                max_coupons: "max_coupons" req req,
+                max_coupons: "max_coupons" opt opt,
                 max_coupons_by_day: "max_coupons_by_day" opt opt,
             });
         }
@@ -2014,7 +2128,7 @@ pub mod stocks {
                 /// 批次总数
                 ///
                 /// Example: `10`
-                pub total_count: i64,
+                pub total_count: Option<i64>,
                 /// 分页大小
                 ///
                 /// Example: `8`
@@ -2028,7 +2142,7 @@ pub mod stocks {
             }
             ::wechatpay::runtime::json_object!(GetResponse {
                 stock_id: "stock_id" req req,
-                total_count: "total_count" req req,
+                total_count: "total_count" opt opt,
                 limit: "limit" req req,
                 offset: "offset" req req,
                 data: "data" opt opt,
@@ -2084,17 +2198,17 @@ pub mod stocks {
                 /// 去重后上传code总数
                 ///
                 /// Example: `500`
-                pub total_count: i64,
+                pub total_count: Option<i64>,
                 /// 上传成功code个数
                 ///
                 /// Example: `20`
-                pub success_count: i64,
+                pub success_count: Option<i64>,
                 /// 上传成功的code列表
                 pub success_codes: Option<Vec<String>>,
                 /// 上传成功时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
-                pub success_time: String,
+                pub success_time: Option<String>,
                 /// 上传失败code个数
                 ///
                 /// Example: `10`
@@ -2108,10 +2222,10 @@ pub mod stocks {
             }
             ::wechatpay::runtime::json_object!(PostResponse {
                 stock_id: "stock_id" req req,
-                total_count: "total_count" req req,
-                success_count: "success_count" req req,
+                total_count: "total_count" opt opt,
+                success_count: "success_count" opt opt,
                 success_codes: "success_codes" opt opt,
-                success_time: "success_time" req req,
+                success_time: "success_time" opt opt,
                 fail_count: "fail_count" opt opt,
                 fail_codes: "fail_codes" opt opt,
                 exist_codes: "exist_codes" opt opt,
@@ -2123,20 +2237,20 @@ pub mod stocks {
                 /// 上传失败的券code
                 ///
                 /// Example: `ABCD23456`
-                pub coupon_code: String,
+                pub coupon_code: Option<String>,
                 /// 上传失败错误码
                 ///
                 /// Example: `LENGTH_LIMIT`
-                pub code: String,
+                pub code: Option<String>,
                 /// 上传失败错误信息
                 ///
                 /// Example: `长度超过最大值32位`
-                pub message: String,
+                pub message: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponseFailCodes {
-                coupon_code: "coupon_code" req req,
-                code: "code" req req,
-                message: "message" req req,
+                coupon_code: "coupon_code" opt opt,
+                code: "code" opt opt,
+                message: "message" opt opt,
             });
             /// `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}`
             pub mod by_coupon_code {
@@ -2211,30 +2325,30 @@ pub mod stocks {
                     appid: "appid" skip opt,
                 });
                 /// The response of `GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}` (查询预存code详情).
-                #[derive(Clone, Debug, PartialEq)]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponse {
                     /// 券code信息
-                    pub code_information: GetResponseCodeInformation,
+                    pub code_information: Option<GetResponseCodeInformation>,
                     /// 券码信息
-                    pub coupon_information: GetResponseCouponInformation,
+                    pub coupon_information: Option<GetResponseCouponInformation>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    code_information: "code_information" req req,
-                    coupon_information: "coupon_information" req req,
+                    code_information: "code_information" opt opt,
+                    coupon_information: "coupon_information" opt opt,
                 });
                 /// 券code信息
                 pub type GetResponseCodeInformation = crate::v3::marketing::busifavor::stocks::by_stock_id::couponcodes::GetResponseData;
                 /// 券码信息
-                #[derive(Clone, Debug, PartialEq)]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCouponInformation {
                     /// 商家券批次名称
                     ///
                     /// Example: `8月1日活动券`
-                    pub stock_name: String,
+                    pub stock_name: Option<String>,
                     /// 批次归属商户号
                     ///
                     /// Example: `10000022`
-                    pub belong_merchant: String,
+                    pub belong_merchant: Option<String>,
                     /// 批次备注
                     ///
                     /// Example: `活动使用`
@@ -2242,11 +2356,11 @@ pub mod stocks {
                     /// 适用商品范围
                     ///
                     /// Example: `xxx商品使用`
-                    pub goods_name: String,
+                    pub goods_name: Option<String>,
                     /// 批次类型
                     ///
                     /// Example: `NORMAL`
-                    pub stock_type: GetResponseCouponInformationStockType,
+                    pub stock_type: Option<GetResponseCouponInformationStockType>,
                     /// 是否允许转赠
                     pub transferable: Option<bool>,
                     /// 是否允许分享领券链接
@@ -2254,7 +2368,9 @@ pub mod stocks {
                     /// 券状态
                     pub coupon_state: Option<String>,
                     /// 核销规则
-                    pub coupon_use_rule: GetResponseCouponInformationCouponUseRule,
+                    pub coupon_use_rule: Option<
+                        GetResponseCouponInformationCouponUseRule,
+                    >,
                     /// 自定义入口
                     pub custom_entrance: Option<
                         GetResponseCouponInformationCustomEntrance,
@@ -2265,15 +2381,15 @@ pub mod stocks {
                     >,
                 }
                 ::wechatpay::runtime::json_object!(GetResponseCouponInformation {
-                    stock_name: "stock_name" req req,
-                    belong_merchant: "belong_merchant" req req,
+                    stock_name: "stock_name" opt opt,
+                    belong_merchant: "belong_merchant" opt opt,
                     comment: "comment" opt opt,
-                    goods_name: "goods_name" req req,
-                    stock_type: "stock_type" req req,
+                    goods_name: "goods_name" opt opt,
+                    stock_type: "stock_type" opt opt,
                     transferable: "transferable" opt opt,
                     shareable: "shareable" opt opt,
                     coupon_state: "coupon_state" opt opt,
-                    coupon_use_rule: "coupon_use_rule" req req,
+                    coupon_use_rule: "coupon_use_rule" opt opt,
                     custom_entrance: "custom_entrance" opt opt,
                     display_pattern_info: "display_pattern_info" opt opt,
                 });
@@ -2288,25 +2404,61 @@ pub mod stocks {
                 /// GetResponseCouponInformationCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime
                 pub type GetResponseCouponInformationCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime = crate::v3::marketing::busifavor::stocks::PostRequestCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime;
                 /// 折扣券使用规则
-                pub type GetResponseCouponInformationCouponUseRuleDiscountCoupon = crate::v3::marketing::busifavor::stocks::PostRequestCouponUseRuleDiscountCoupon;
+                pub type GetResponseCouponInformationCouponUseRuleDiscountCoupon = crate::v3::marketing::busifavor::stocks::by_stock_id::GetResponseCouponUseRuleDiscountCoupon;
                 /// 换购券使用规则
-                pub type GetResponseCouponInformationCouponUseRuleExchangeCoupon = crate::v3::marketing::busifavor::stocks::PostRequestCouponUseRuleExchangeCoupon;
+                pub type GetResponseCouponInformationCouponUseRuleExchangeCoupon = crate::v3::marketing::busifavor::stocks::by_stock_id::GetResponseCouponUseRuleExchangeCoupon;
                 /// 固定面额满减券使用规则
-                pub type GetResponseCouponInformationCouponUseRuleFixedNormalCoupon = crate::v3::marketing::busifavor::stocks::PostRequestCouponUseRuleFixedNormalCoupon;
+                pub type GetResponseCouponInformationCouponUseRuleFixedNormalCoupon = crate::v3::marketing::busifavor::stocks::by_stock_id::GetResponseCouponUseRuleFixedNormalCoupon;
                 /// 核销方式
                 pub type GetResponseCouponInformationCouponUseRuleUseMethod = crate::v3::marketing::busifavor::stocks::PostRequestCouponUseRuleUseMethod;
                 /// 自定义入口
-                pub type GetResponseCouponInformationCustomEntrance = crate::v3::marketing::busifavor::stocks::PostRequestCustomEntrance;
+                pub type GetResponseCouponInformationCustomEntrance = crate::v3::marketing::busifavor::stocks::by_stock_id::GetResponseCustomEntrance;
                 /// code展示模式
                 pub type GetResponseCouponInformationCustomEntranceCodeDisplayMode = crate::v3::marketing::busifavor::stocks::PostRequestCustomEntranceCodeDisplayMode;
                 /// 小程序入口
-                pub type GetResponseCouponInformationCustomEntranceMiniProgramsInfo = crate::v3::marketing::busifavor::stocks::PostRequestCustomEntranceMiniProgramsInfo;
+                pub type GetResponseCouponInformationCustomEntranceMiniProgramsInfo = crate::v3::marketing::busifavor::stocks::by_stock_id::GetResponseCustomEntranceMiniProgramsInfo;
                 /// 样式信息
-                pub type GetResponseCouponInformationDisplayPatternInfo = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfo;
+                #[derive(Clone, Debug, PartialEq, Default)]
+                pub struct GetResponseCouponInformationDisplayPatternInfo {
+                    /// 使用须知
+                    ///
+                    /// Example: `xxx门店可用`
+                    pub description: Option<String>,
+                    /// 商户logo
+                    ///
+                    /// Example: `https://qpic.cn/xxx`
+                    pub merchant_logo_url: Option<String>,
+                    /// 商户名称
+                    ///
+                    /// Example: `微信支付`
+                    pub merchant_name: Option<String>,
+                    /// 背景颜色
+                    ///
+                    /// Example: `Color020`
+                    pub background_color: Option<
+                        GetResponseCouponInformationDisplayPatternInfoBackgroundColor,
+                    >,
+                    /// 券详情图片
+                    ///
+                    /// Example: `https://qpic.cn/xxx`
+                    pub coupon_image_url: Option<String>,
+                    /// 视频号相关信息
+                    pub finder_info: Option<
+                        GetResponseCouponInformationDisplayPatternInfoFinderInfo,
+                    >,
+                }
+                ::wechatpay::runtime::json_object!(GetResponseCouponInformationDisplayPatternInfo {
+                    description: "description" opt opt,
+                    merchant_logo_url: "merchant_logo_url" opt opt,
+                    merchant_name: "merchant_name" opt opt,
+                    background_color: "background_color" opt opt,
+                    coupon_image_url: "coupon_image_url" opt opt,
+                    finder_info: "finder_info" opt opt,
+                });
                 /// 背景颜色
                 pub type GetResponseCouponInformationDisplayPatternInfoBackgroundColor = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoBackgroundColor;
                 /// 视频号相关信息
-                pub type GetResponseCouponInformationDisplayPatternInfoFinderInfo = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoFinderInfo;
+                pub type GetResponseCouponInformationDisplayPatternInfoFinderInfo = crate::v3::marketing::busifavor::stocks::by_stock_id::GetResponseDisplayPatternInfoFinderInfo;
                 /// 批次类型
                 pub type GetResponseCouponInformationStockType = crate::v3::marketing::busifavor::stocks::PostRequestStockType;
             }
@@ -2413,39 +2565,39 @@ pub mod subsidy {
             /// 补差付款单号
             ///
             /// Example: `1120200119165100000000000001`
-            pub subsidy_receipt_id: String,
+            pub subsidy_receipt_id: Option<String>,
             /// 商家券批次号
             ///
             /// Example: `128888000000001`
-            pub stock_id: String,
+            pub stock_id: Option<String>,
             /// 商家券Code
             ///
             /// Example: `ABCD12345678`
-            pub coupon_code: String,
+            pub coupon_code: Option<String>,
             /// 微信支付订单号
             ///
             /// Example: `4200000913202101152566792388`
-            pub transaction_id: String,
+            pub transaction_id: Option<String>,
             /// 营销补差扣款商户号
             ///
             /// Example: `1900000001`
-            pub payer_merchant: String,
+            pub payer_merchant: Option<String>,
             /// 营销补差入账商户号
             ///
             /// Example: `1900000002`
-            pub payee_merchant: String,
+            pub payee_merchant: Option<String>,
             /// 补差付款金额
             ///
             /// Example: `100`
-            pub amount: i64,
+            pub amount: Option<i64>,
             /// 补差付款描述
             ///
             /// Example: `20210115DESCRIPTION`
-            pub description: String,
+            pub description: Option<String>,
             /// 补差付款单据状态
             ///
             /// Example: `SUCCESS`
-            pub status: String,
+            pub status: Option<String>,
             /// 补差付款失败原因
             ///
             /// Example: `INSUFFICIENT_BALANCE`
@@ -2457,25 +2609,25 @@ pub mod subsidy {
             /// 业务请求唯一单号
             ///
             /// Example: `subsidy-abcd-12345678`
-            pub out_subsidy_no: String,
+            pub out_subsidy_no: Option<String>,
             /// 补差付款发起时间
             ///
             /// Example: `2021-01-20T10:29:35+08:00`
             pub create_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponsePayReceiptList {
-            subsidy_receipt_id: "subsidy_receipt_id" req req,
-            stock_id: "stock_id" req req,
-            coupon_code: "coupon_code" req req,
-            transaction_id: "transaction_id" req req,
-            payer_merchant: "payer_merchant" req req,
-            payee_merchant: "payee_merchant" req req,
-            amount: "amount" req req,
-            description: "description" req req,
-            status: "status" req req,
+            subsidy_receipt_id: "subsidy_receipt_id" opt opt,
+            stock_id: "stock_id" opt opt,
+            coupon_code: "coupon_code" opt opt,
+            transaction_id: "transaction_id" opt opt,
+            payer_merchant: "payer_merchant" opt opt,
+            payee_merchant: "payee_merchant" opt opt,
+            amount: "amount" opt opt,
+            description: "description" opt opt,
+            status: "status" opt opt,
             fail_reason: "fail_reason" opt opt,
             success_time: "success_time" opt opt,
-            out_subsidy_no: "out_subsidy_no" req req,
+            out_subsidy_no: "out_subsidy_no" opt opt,
             create_time: "create_time" opt opt,
         });
         /// The request of `POST /v3/marketing/busifavor/subsidy/pay-receipts` (营销补差付款API).
@@ -2530,7 +2682,7 @@ pub mod subsidy {
             /// 补差付款单号
             ///
             /// Example: `1120200119165100000000000001`
-            pub subsidy_receipt_id: String,
+            pub subsidy_receipt_id: Option<String>,
             /// 商家券批次号
             ///
             /// Example: `128888000000001`
@@ -2562,7 +2714,7 @@ pub mod subsidy {
             /// 补差付款单据状态
             ///
             /// Example: `SUCCESS`
-            pub status: String,
+            pub status: Option<String>,
             /// 补差付款失败原因
             ///
             /// Example: `INSUFFICIENT_BALANCE`
@@ -2581,7 +2733,7 @@ pub mod subsidy {
             pub create_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            subsidy_receipt_id: "subsidy_receipt_id" req req,
+            subsidy_receipt_id: "subsidy_receipt_id" opt opt,
             stock_id: "stock_id" req req,
             coupon_code: "coupon_code" req req,
             transaction_id: "transaction_id" req req,
@@ -2589,7 +2741,7 @@ pub mod subsidy {
             payee_merchant: "payee_merchant" req req,
             amount: "amount" req req,
             description: "description" req req,
-            status: "status" req req,
+            status: "status" opt opt,
             fail_reason: "fail_reason" opt opt,
             success_time: "success_time" opt opt,
             out_subsidy_no: "out_subsidy_no" req req,
@@ -2613,7 +2765,76 @@ pub mod subsidy {
                 }
             }
             /// The response of `GET /v3/marketing/busifavor/subsidy/pay-receipts/{subsidy_receipt_id}` (查询营销补差付款单详情API).
-            pub type GetResponse = crate::v3::marketing::busifavor::subsidy::pay_receipts::PostResponse;
+            #[derive(Clone, Debug, PartialEq, Default)]
+            pub struct GetResponse {
+                /// 补差付款单号
+                ///
+                /// Example: `1120200119165100000000000001`
+                pub subsidy_receipt_id: String,
+                /// 商家券批次号
+                ///
+                /// Example: `128888000000001`
+                pub stock_id: Option<String>,
+                /// 商家券Code
+                ///
+                /// Example: `ABCD12345678`
+                pub coupon_code: Option<String>,
+                /// 微信支付订单号
+                ///
+                /// Example: `4200000913202101152566792388`
+                pub transaction_id: Option<String>,
+                /// 营销补差扣款商户号
+                ///
+                /// Example: `1900000001`
+                pub payer_merchant: Option<String>,
+                /// 营销补差入账商户号
+                ///
+                /// Example: `1900000002`
+                pub payee_merchant: Option<String>,
+                /// 补差付款金额
+                ///
+                /// Example: `100`
+                pub amount: Option<i64>,
+                /// 补差付款描述
+                ///
+                /// Example: `20210115DESCRIPTION`
+                pub description: Option<String>,
+                /// 补差付款单据状态
+                ///
+                /// Example: `SUCCESS`
+                pub status: Option<String>,
+                /// 补差付款失败原因
+                ///
+                /// Example: `INSUFFICIENT_BALANCE`
+                pub fail_reason: Option<String>,
+                /// 补差付款完成时间
+                ///
+                /// Example: `2021-01-20T10:29:35+08:00`
+                pub success_time: Option<String>,
+                /// 业务请求唯一单号
+                ///
+                /// Example: `subsidy-abcd-12345678`
+                pub out_subsidy_no: Option<String>,
+                /// 补差付款发起时间
+                ///
+                /// Example: `2021-01-20T10:29:35+08:00`
+                pub create_time: Option<String>,
+            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                subsidy_receipt_id: "subsidy_receipt_id" req req,
+                stock_id: "stock_id" opt opt,
+                coupon_code: "coupon_code" opt opt,
+                transaction_id: "transaction_id" opt opt,
+                payer_merchant: "payer_merchant" opt opt,
+                payee_merchant: "payee_merchant" opt opt,
+                amount: "amount" opt opt,
+                description: "description" opt opt,
+                status: "status" opt opt,
+                fail_reason: "fail_reason" opt opt,
+                success_time: "success_time" opt opt,
+                out_subsidy_no: "out_subsidy_no" opt opt,
+                create_time: "create_time" opt opt,
+            });
         }
     }
     /// `/v3/marketing/busifavor/subsidy/return-receipts`
@@ -2740,7 +2961,7 @@ pub mod subsidy {
             /// 补差回退单据状态
             ///
             /// Example: `SUCCESS`
-            pub status: String,
+            pub status: Option<String>,
             /// 补差回退失败原因
             ///
             /// Example: `INSUFFICIENT_BALANCE`
@@ -2752,7 +2973,7 @@ pub mod subsidy {
             /// 补差付款单号
             ///
             /// Example: `1120200119165100000000000001`
-            pub subsidy_receipt_id: String,
+            pub subsidy_receipt_id: Option<String>,
             /// 业务请求唯一单号
             ///
             /// Example: `subsidy-abcd-12345678`
@@ -2772,10 +2993,10 @@ pub mod subsidy {
             payee_merchant: "payee_merchant" req req,
             amount: "amount" req req,
             description: "description" req req,
-            status: "status" req req,
+            status: "status" opt opt,
             fail_reason: "fail_reason" opt opt,
             return_done_time: "return_done_time" opt opt,
-            subsidy_receipt_id: "subsidy_receipt_id" req req,
+            subsidy_receipt_id: "subsidy_receipt_id" opt opt,
             out_subsidy_return_no: "out_subsidy_return_no" req req,
             return_create_time: "return_create_time" opt opt,
         });
@@ -2806,39 +3027,39 @@ pub mod subsidy {
                 /// 商家券批次号
                 ///
                 /// Example: `128888000000001`
-                pub stock_id: String,
+                pub stock_id: Option<String>,
                 /// 商家券Code
                 ///
                 /// Example: `ABCD12345678`
-                pub coupon_code: String,
+                pub coupon_code: Option<String>,
                 /// 微信支付订单号
                 ///
                 /// Example: `4200000913202101152566792388`
-                pub transaction_id: String,
+                pub transaction_id: Option<String>,
                 /// 微信支付退款单号
                 ///
                 /// Example: `50100506732021010105138718375`
-                pub refund_id: String,
+                pub refund_id: Option<String>,
                 /// 原营销补差扣款商户号
                 ///
                 /// Example: `1900000001`
-                pub payer_merchant: String,
+                pub payer_merchant: Option<String>,
                 /// 原营销补差入账商户号
                 ///
                 /// Example: `1900000002`
-                pub payee_merchant: String,
+                pub payee_merchant: Option<String>,
                 /// 补差回退金额
                 ///
                 /// Example: `100`
-                pub amount: i64,
+                pub amount: Option<i64>,
                 /// 补差回退描述
                 ///
                 /// Example: `20210115DESCRIPTION`
-                pub description: String,
+                pub description: Option<String>,
                 /// 补差回退单据状态
                 ///
                 /// Example: `RETURN_RECEIPT_SUCCESS`
-                pub status: String,
+                pub status: Option<String>,
                 /// 补差回退失败原因
                 ///
                 /// Example: `RETURN_RECEIPT_INSUFFICIENT_BALANCE`
@@ -2850,11 +3071,11 @@ pub mod subsidy {
                 /// 补差付款单号
                 ///
                 /// Example: `1120200119165100000000000001`
-                pub subsidy_receipt_id: String,
+                pub subsidy_receipt_id: Option<String>,
                 /// 业务请求唯一单号
                 ///
                 /// Example: `subsidy-abcd-12345678`
-                pub out_subsidy_return_no: String,
+                pub out_subsidy_return_no: Option<String>,
                 /// 补差回退发起时间
                 ///
                 /// Example: `2021-06-15T19:35:11+08:00`
@@ -2862,19 +3083,19 @@ pub mod subsidy {
             }
             ::wechatpay::runtime::json_object!(GetResponse {
                 subsidy_return_receipt_id: "subsidy_return_receipt_id" opt opt,
-                stock_id: "stock_id" req req,
-                coupon_code: "coupon_code" req req,
-                transaction_id: "transaction_id" req req,
-                refund_id: "refund_id" req req,
-                payer_merchant: "payer_merchant" req req,
-                payee_merchant: "payee_merchant" req req,
-                amount: "amount" req req,
-                description: "description" req req,
-                status: "status" req req,
+                stock_id: "stock_id" opt opt,
+                coupon_code: "coupon_code" opt opt,
+                transaction_id: "transaction_id" opt opt,
+                refund_id: "refund_id" opt opt,
+                payer_merchant: "payer_merchant" opt opt,
+                payee_merchant: "payee_merchant" opt opt,
+                amount: "amount" opt opt,
+                description: "description" opt opt,
+                status: "status" opt opt,
                 fail_reason: "fail_reason" opt opt,
                 return_done_time: "return_done_time" opt opt,
-                subsidy_receipt_id: "subsidy_receipt_id" req req,
-                out_subsidy_return_no: "out_subsidy_return_no" req req,
+                subsidy_receipt_id: "subsidy_receipt_id" opt opt,
+                out_subsidy_return_no: "out_subsidy_return_no" opt opt,
                 return_create_time: "return_create_time" opt opt,
             });
         }
@@ -2990,39 +3211,39 @@ pub mod users {
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 总数量
-                pub total_count: i64,
+                pub total_count: Option<i64>,
                 /// 分页页码
                 pub offset: i64,
                 /// 分页大小
                 pub limit: i64,
                 /// 结果集
-                pub data: Vec<GetResponseData>,
+                pub data: Option<Vec<GetResponseData>>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                total_count: "total_count" req req,
+                total_count: "total_count" opt opt,
                 offset: "offset" req req,
                 limit: "limit" req req,
-                data: "data" req req,
+                data: "data" opt opt,
             });
             /// GetResponseData
-            #[derive(Clone, Debug, PartialEq)]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseData {
                 /// 商家券批次名称
-                pub stock_name: String,
+                pub stock_name: Option<String>,
                 /// 批次归属商户号
-                pub belong_merchant: String,
+                pub belong_merchant: Option<String>,
                 /// 批次备注
                 pub comment: Option<String>,
                 /// 适用商品范围
-                pub goods_name: String,
+                pub goods_name: Option<String>,
                 /// `stock_type`
-                pub stock_type: crate::types::StockType,
+                pub stock_type: Option<crate::types::StockType>,
                 /// 核销规则
-                pub coupon_use_rule: GetResponseDataCouponUseRule,
+                pub coupon_use_rule: Option<GetResponseDataCouponUseRule>,
                 /// 自定义入口
                 pub custom_entrance: Option<GetResponseDataCustomEntrance>,
                 /// 样式信息
-                pub display_pattern_info: GetResponseDataDisplayPatternInfo,
+                pub display_pattern_info: Option<GetResponseDataDisplayPatternInfo>,
                 /// 券code
                 pub coupon_code: Option<String>,
                 /// 券状态
@@ -3036,46 +3257,48 @@ pub mod users {
                 /// 是否允许分享链接
                 pub shareable: Option<bool>,
                 /// 发券请求单号
-                pub send_request_no: String,
+                pub send_request_no: Option<String>,
                 /// 核销请求单号
                 pub use_request_no: Option<String>,
                 /// 券可使用开始时间
-                pub available_start_time: String,
+                pub available_start_time: Option<String>,
                 /// 券过期时间
-                pub expire_time: String,
+                pub expire_time: Option<String>,
                 /// 券领券时间
-                pub receive_time: String,
+                pub receive_time: Option<String>,
                 /// 券核销时间
                 pub use_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponseData {
-                stock_name: "stock_name" req req,
-                belong_merchant: "belong_merchant" req req,
+                stock_name: "stock_name" opt opt,
+                belong_merchant: "belong_merchant" opt opt,
                 comment: "comment" opt opt,
-                goods_name: "goods_name" req req,
-                stock_type: "stock_type" req req,
-                coupon_use_rule: "coupon_use_rule" req req,
+                goods_name: "goods_name" opt opt,
+                stock_type: "stock_type" opt opt,
+                coupon_use_rule: "coupon_use_rule" opt opt,
                 custom_entrance: "custom_entrance" opt opt,
-                display_pattern_info: "display_pattern_info" req req,
+                display_pattern_info: "display_pattern_info" opt opt,
                 coupon_code: "coupon_code" opt opt,
                 coupon_state: "coupon_state" opt opt,
                 stock_id: "stock_id" opt opt,
                 transferable: "transferable" opt opt,
                 shareable: "shareable" opt opt,
-                send_request_no: "send_request_no" req req,
+                send_request_no: "send_request_no" opt opt,
                 use_request_no: "use_request_no" opt opt,
-                available_start_time: "available_start_time" req req,
-                expire_time: "expire_time" req req,
-                receive_time: "receive_time" req req,
+                available_start_time: "available_start_time" opt opt,
+                expire_time: "expire_time" opt opt,
+                receive_time: "receive_time" opt opt,
                 use_time: "use_time" opt opt,
             });
             /// 券状态
             pub type GetResponseDataCouponState = crate::v3::marketing::busifavor::stocks::by_stock_id::couponcodes::GetRequestStatus;
             /// 核销规则
-            #[derive(Clone, Debug, PartialEq)]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseDataCouponUseRule {
                 /// 券可核销时间
-                pub coupon_available_time: GetResponseDataCouponUseRuleCouponAvailableTime,
+                pub coupon_available_time: Option<
+                    GetResponseDataCouponUseRuleCouponAvailableTime,
+                >,
                 /// 固定周期有效时间段
                 pub available_week: Option<GetResponseDataCouponUseRuleAvailableWeek>,
                 /// `irregulary_avaliable_time`
@@ -3091,20 +3314,20 @@ pub mod users {
                 /// 换购券使用规则
                 pub exchange_coupon: Option<GetResponseDataCouponUseRuleExchangeCoupon>,
                 /// `use_method`
-                pub use_method: crate::types::UseMethod,
+                pub use_method: Option<crate::types::UseMethod>,
                 /// 小程序appid
                 pub mini_programs_appid: Option<String>,
                 /// 小程序path
                 pub mini_programs_path: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponseDataCouponUseRule {
-                coupon_available_time: "coupon_available_time" req req,
+                coupon_available_time: "coupon_available_time" opt opt,
                 available_week: "available_week" opt opt,
                 irregulary_avaliable_time: "irregulary_avaliable_time" opt opt,
                 fixed_normal_coupon: "fixed_normal_coupon" opt opt,
                 discount_coupon: "discount_coupon" opt opt,
                 exchange_coupon: "exchange_coupon" opt opt,
-                use_method: "use_method" req req,
+                use_method: "use_method" opt opt,
                 mini_programs_appid: "mini_programs_appid" opt opt,
                 mini_programs_path: "mini_programs_path" opt opt,
             });
@@ -3214,18 +3437,18 @@ pub mod users {
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseDataCustomEntranceMiniProgramsInfo {
                 /// 商家小程序appid
-                pub mini_programs_appid: String,
+                pub mini_programs_appid: Option<String>,
                 /// 商家小程序path
-                pub mini_programs_path: String,
+                pub mini_programs_path: Option<String>,
                 /// 入口文案
-                pub entrance_words: String,
+                pub entrance_words: Option<String>,
                 /// 引导文案
                 pub guiding_words: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponseDataCustomEntranceMiniProgramsInfo {
-                mini_programs_appid: "mini_programs_appid" req req,
-                mini_programs_path: "mini_programs_path" req req,
-                entrance_words: "entrance_words" req req,
+                mini_programs_appid: "mini_programs_appid" opt opt,
+                mini_programs_path: "mini_programs_path" opt opt,
+                entrance_words: "entrance_words" opt opt,
                 guiding_words: "guiding_words" opt opt,
             });
             /// 样式信息
@@ -3253,7 +3476,7 @@ pub mod users {
                 finder_info: "finder_info" opt opt,
             });
             /// 视频号相关信息
-            pub type GetResponseDataDisplayPatternInfoFinderInfo = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoFinderInfo;
+            pub type GetResponseDataDisplayPatternInfoFinderInfo = crate::v3::marketing::busifavor::stocks::by_stock_id::GetResponseDisplayPatternInfoFinderInfo;
             /// `/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}`
             pub mod by_coupon_code {
                 /// The chain step for `/v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}`, reached with `client.v3().marketing().busifavor().users().openid(openid).coupons().coupon_code(coupon_code)`.
@@ -3298,24 +3521,26 @@ pub mod users {
                             }
                         }
                         /// The response of `GET /v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}` (查询用户单张券详情API).
-                        #[derive(Clone, Debug, PartialEq)]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct GetResponse {
                             /// 商家券批次名称
-                            pub stock_name: String,
+                            pub stock_name: Option<String>,
                             /// 批次归属商户号
-                            pub belong_merchant: String,
+                            pub belong_merchant: Option<String>,
                             /// 批次备注
                             pub comment: Option<String>,
                             /// 适用商品范围
-                            pub goods_name: String,
+                            pub goods_name: Option<String>,
                             /// `stock_type`
-                            pub stock_type: crate::types::StockType,
+                            pub stock_type: Option<crate::types::StockType>,
                             /// 核销规则
-                            pub coupon_use_rule: GetResponseCouponUseRule,
+                            pub coupon_use_rule: Option<GetResponseCouponUseRule>,
                             /// 自定义入口
                             pub custom_entrance: Option<GetResponseCustomEntrance>,
                             /// 样式信息
-                            pub display_pattern_info: GetResponseDisplayPatternInfo,
+                            pub display_pattern_info: Option<
+                                GetResponseDisplayPatternInfo,
+                            >,
                             /// 券code
                             pub coupon_code: Option<String>,
                             /// 券状态
@@ -3329,37 +3554,37 @@ pub mod users {
                             /// 是否允许分享链接
                             pub shareable: Option<bool>,
                             /// 发券请求单号
-                            pub send_request_no: String,
+                            pub send_request_no: Option<String>,
                             /// 核销请求单号
                             pub use_request_no: Option<String>,
                             /// 券可使用开始时间
-                            pub available_start_time: String,
+                            pub available_start_time: Option<String>,
                             /// 券过期时间
-                            pub expire_time: String,
+                            pub expire_time: Option<String>,
                             /// 券领券时间
-                            pub receive_time: String,
+                            pub receive_time: Option<String>,
                             /// 券核销时间
                             pub use_time: Option<String>,
                         }
                         ::wechatpay::runtime::json_object!(GetResponse {
-                            stock_name: "stock_name" req req,
-                            belong_merchant: "belong_merchant" req req,
+                            stock_name: "stock_name" opt opt,
+                            belong_merchant: "belong_merchant" opt opt,
                             comment: "comment" opt opt,
-                            goods_name: "goods_name" req req,
-                            stock_type: "stock_type" req req,
-                            coupon_use_rule: "coupon_use_rule" req req,
+                            goods_name: "goods_name" opt opt,
+                            stock_type: "stock_type" opt opt,
+                            coupon_use_rule: "coupon_use_rule" opt opt,
                             custom_entrance: "custom_entrance" opt opt,
-                            display_pattern_info: "display_pattern_info" req req,
+                            display_pattern_info: "display_pattern_info" opt opt,
                             coupon_code: "coupon_code" opt opt,
                             coupon_state: "coupon_state" opt opt,
                             stock_id: "stock_id" opt opt,
                             transferable: "transferable" opt opt,
                             shareable: "shareable" opt opt,
-                            send_request_no: "send_request_no" req req,
+                            send_request_no: "send_request_no" opt opt,
                             use_request_no: "use_request_no" opt opt,
-                            available_start_time: "available_start_time" req req,
-                            expire_time: "expire_time" req req,
-                            receive_time: "receive_time" req req,
+                            available_start_time: "available_start_time" opt opt,
+                            expire_time: "expire_time" opt opt,
+                            receive_time: "receive_time" opt opt,
                             use_time: "use_time" opt opt,
                         });
                         /// 券状态
@@ -3408,7 +3633,7 @@ pub mod users {
                         /// 样式信息
                         pub type GetResponseDisplayPatternInfo = crate::v3::marketing::busifavor::users::by_openid::coupons::GetResponseDataDisplayPatternInfo;
                         /// 视频号相关信息
-                        pub type GetResponseDisplayPatternInfoFinderInfo = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoFinderInfo;
+                        pub type GetResponseDisplayPatternInfoFinderInfo = crate::v3::marketing::busifavor::stocks::by_stock_id::GetResponseDisplayPatternInfoFinderInfo;
                     }
                 }
             }

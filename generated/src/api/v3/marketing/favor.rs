@@ -83,11 +83,11 @@ pub mod callbacks {
         /// 通知地址
         ///
         /// Example: `api.weixin.qq.com`
-        pub notify_url: String,
+        pub notify_url: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
         mchid: "mchid" req req,
-        notify_url: "notify_url" req req,
+        notify_url: "notify_url" opt opt,
     });
     /// The request of `POST /v3/marketing/favor/callbacks` (设置消息通知地址API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -116,14 +116,14 @@ pub mod callbacks {
         /// 修改时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub update_time: String,
+        pub update_time: Option<String>,
         /// 通知地址
         ///
         /// Example: `api.weixin.qq.com`
         pub notify_url: String,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        update_time: "update_time" req req,
+        update_time: "update_time" opt opt,
         notify_url: "notify_url" req req,
     });
 }
@@ -160,8 +160,8 @@ pub mod coupon_stocks {
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
         pub available_end_time: String,
-        /// `stock_use_rule`
-        pub stock_use_rule: crate::types::StockUseRule,
+        /// 发放规则
+        pub stock_use_rule: PostRequestStockUseRule,
         /// 是否无资金流
         pub no_cash: bool,
         /// `stock_type`
@@ -204,8 +204,8 @@ pub mod coupon_stocks {
     pub struct PostRequestCouponUseRule {
         /// 券可核销时间
         pub coupon_available_time: PostRequestCouponUseRuleCouponAvailableTime,
-        /// `fixed_normal_coupon`
-        pub fixed_normal_coupon: Option<crate::types::FixedNormalCoupon>,
+        /// 固定面额满减券使用规则
+        pub fixed_normal_coupon: Option<PostRequestCouponUseRuleFixedNormalCoupon>,
         /// 折扣券使用规则
         pub discount_coupon: Option<PostRequestCouponUseRuleDiscountCoupon>,
         /// 换购券使用规则
@@ -300,6 +300,18 @@ pub mod coupon_stocks {
     });
     /// 换购券使用规则
     pub type PostRequestCouponUseRuleExchangeCoupon = crate::v3::marketing::busifavor::users::by_openid::coupons::GetResponseDataCouponUseRuleExchangeCoupon;
+    /// 固定面额满减券使用规则
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PostRequestCouponUseRuleFixedNormalCoupon {
+        /// 面额
+        pub coupon_amount: i64,
+        /// 门槛
+        pub transaction_minimum: i64,
+    }
+    ::wechatpay::runtime::json_object!(PostRequestCouponUseRuleFixedNormalCoupon {
+        coupon_amount: "coupon_amount" req req,
+        transaction_minimum: "transaction_minimum" req req,
+    });
     /// 指定银行卡BIN
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestCouponUseRuleLimitCard {
@@ -393,21 +405,45 @@ pub mod coupon_stocks {
         MiniProgram = "MINI_PROGRAM",
         DefaultPage = "DEFAULT_PAGE",
     });
+    /// 发放规则
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PostRequestStockUseRule {
+        /// 发放总上限
+        pub max_coupons: i64,
+        /// 总预算
+        pub max_amount: i64,
+        /// 单天发放上限金额
+        pub max_amount_by_day: Option<i64>,
+        /// 单个用户可领个数
+        pub max_coupons_per_user: i64,
+        /// 是否开启自然人限制
+        pub natural_person_limit: bool,
+        /// api发券防刷
+        pub prevent_api_abuse: bool,
+    }
+    ::wechatpay::runtime::json_object!(PostRequestStockUseRule {
+        max_coupons: "max_coupons" req req,
+        max_amount: "max_amount" req req,
+        max_amount_by_day: "max_amount_by_day" opt opt,
+        max_coupons_per_user: "max_coupons_per_user" req req,
+        natural_person_limit: "natural_person_limit" req req,
+        prevent_api_abuse: "prevent_api_abuse" req req,
+    });
     /// The response of `POST /v3/marketing/favor/coupon-stocks` (创建代金券批次API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 批次号
         ///
         /// Example: `98065001`
-        pub stock_id: String,
+        pub stock_id: Option<String>,
         /// 创建时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub create_time: String,
+        pub create_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        stock_id: "stock_id" req req,
-        create_time: "create_time" req req,
+        stock_id: "stock_id" opt opt,
+        create_time: "create_time" opt opt,
     });
 }
 /// `/v3/marketing/favor/media`
@@ -470,10 +506,10 @@ pub mod media {
             /// 媒体文件URL地址
             ///
             /// Example: `https://qpic.cn/xxx`
-            pub media_url: String,
+            pub media_url: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            media_url: "media_url" req req,
+            media_url: "media_url" opt opt,
         });
     }
 }
@@ -576,7 +612,7 @@ pub mod stocks {
         /// 批次总数
         ///
         /// Example: `10`
-        pub total_count: i64,
+        pub total_count: Option<i64>,
         /// 分页大小
         ///
         /// Example: `8`
@@ -589,32 +625,32 @@ pub mod stocks {
         pub data: Option<Vec<GetResponseData>>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        total_count: "total_count" req req,
+        total_count: "total_count" opt opt,
         limit: "limit" req req,
         offset: "offset" req req,
         data: "data" opt opt,
     });
     /// GetResponseData
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseData {
         /// 批次名称
         ///
         /// Example: `微信支付代金券批次`
-        pub stock_name: String,
+        pub stock_name: Option<String>,
         /// 开始时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub available_begin_time: String,
+        pub available_begin_time: Option<String>,
         /// 结束时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub available_end_time: String,
-        /// `stock_use_rule`
-        pub stock_use_rule: crate::types::StockUseRule,
+        pub available_end_time: Option<String>,
+        /// 发放规则
+        pub stock_use_rule: Option<GetResponseDataStockUseRule>,
         /// 是否无资金流
-        pub no_cash: bool,
+        pub no_cash: Option<bool>,
         /// `stock_type`
-        pub stock_type: crate::types::FavorStockType,
+        pub stock_type: Option<crate::types::FavorStockType>,
         /// 批次号
         pub stock_id: Option<String>,
         /// 创建批次的商户号
@@ -624,7 +660,7 @@ pub mod stocks {
         /// 使用说明
         ///
         /// Example: `微信支付营销`
-        pub description: String,
+        pub description: Option<String>,
         /// 创建时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
@@ -639,8 +675,8 @@ pub mod stocks {
         pub stop_time: Option<String>,
         /// 是否单品优惠
         pub singleitem: Option<bool>,
-        /// `cut_to_message`
-        pub cut_to_message: Option<crate::types::CutToMessage>,
+        /// 减至批次特定信息
+        pub cut_to_message: Option<GetResponseDataCutToMessage>,
         /// 已发券数量
         pub distributed_coupons: Option<i64>,
         /// 业务类型
@@ -653,16 +689,16 @@ pub mod stocks {
         pub available_industry_list: Option<Vec<String>>,
     }
     ::wechatpay::runtime::json_object!(GetResponseData {
-        stock_name: "stock_name" req req,
-        available_begin_time: "available_begin_time" req req,
-        available_end_time: "available_end_time" req req,
-        stock_use_rule: "stock_use_rule" req req,
-        no_cash: "no_cash" req req,
-        stock_type: "stock_type" req req,
+        stock_name: "stock_name" opt opt,
+        available_begin_time: "available_begin_time" opt opt,
+        available_end_time: "available_end_time" opt opt,
+        stock_use_rule: "stock_use_rule" opt opt,
+        no_cash: "no_cash" opt opt,
+        stock_type: "stock_type" opt opt,
         stock_id: "stock_id" opt opt,
         stock_creator_mchid: "stock_creator_mchid" opt opt,
         status: "status" opt opt,
-        description: "description" req req,
+        description: "description" opt opt,
         create_time: "create_time" opt opt,
         start_time: "start_time" opt opt,
         stop_time: "stop_time" opt opt,
@@ -707,6 +743,42 @@ pub mod stocks {
     }
     ::wechatpay::runtime::json_enum!(GetResponseDataBusinessType {
         Multiuse = "MULTIUSE",
+    });
+    /// 减至批次特定信息
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct GetResponseDataCutToMessage {
+        /// 可用优惠的商品最高单价
+        pub single_price_max: Option<i64>,
+        /// 减至后的优惠单价
+        pub cut_to_price: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(GetResponseDataCutToMessage {
+        single_price_max: "single_price_max" opt opt,
+        cut_to_price: "cut_to_price" opt opt,
+    });
+    /// 发放规则
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct GetResponseDataStockUseRule {
+        /// 发放总上限
+        pub max_coupons: Option<i64>,
+        /// 总预算
+        pub max_amount: Option<i64>,
+        /// 单天发放上限金额
+        pub max_amount_by_day: Option<i64>,
+        /// 单个用户可领个数
+        pub max_coupons_per_user: Option<i64>,
+        /// 是否开启自然人限制
+        pub natural_person_limit: Option<bool>,
+        /// api发券防刷
+        pub prevent_api_abuse: Option<bool>,
+    }
+    ::wechatpay::runtime::json_object!(GetResponseDataStockUseRule {
+        max_coupons: "max_coupons" opt opt,
+        max_amount: "max_amount" opt opt,
+        max_amount_by_day: "max_amount_by_day" opt opt,
+        max_coupons_per_user: "max_coupons_per_user" opt opt,
+        natural_person_limit: "natural_person_limit" opt opt,
+        prevent_api_abuse: "prevent_api_abuse" opt opt,
     });
     /// `/v3/marketing/favor/stocks/{stock_id}`
     pub mod by_stock_id {
@@ -796,6 +868,10 @@ pub mod stocks {
         pub type GetResponseAvailableRegionList = crate::v3::marketing::favor::stocks::GetResponseDataAvailableRegionList;
         /// 业务类型
         pub type GetResponseBusinessType = crate::v3::marketing::favor::stocks::GetResponseDataBusinessType;
+        /// 减至批次特定信息
+        pub type GetResponseCutToMessage = crate::v3::marketing::favor::stocks::GetResponseDataCutToMessage;
+        /// 发放规则
+        pub type GetResponseStockUseRule = crate::v3::marketing::favor::stocks::GetResponseDataStockUseRule;
         /// `/v3/marketing/favor/stocks/{stock_id}/items`
         pub mod items {
             /// The chain step for `/v3/marketing/favor/stocks/{stock_id}/items`, reached with `client.v3().marketing().favor().stocks().stock_id(stock_id).items()`.
@@ -846,7 +922,7 @@ pub mod stocks {
                 /// 可用单品编码总数
                 ///
                 /// Example: `20`
-                pub total_count: i64,
+                pub total_count: Option<i64>,
                 /// `data`
                 pub data: Option<Vec<String>>,
                 /// 分页页码
@@ -863,7 +939,7 @@ pub mod stocks {
                 pub stock_id: String,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                total_count: "total_count" req req,
+                total_count: "total_count" opt opt,
                 data: "data" opt opt,
                 offset: "offset" req req,
                 limit: "limit" req req,
@@ -920,7 +996,7 @@ pub mod stocks {
                 /// 可用商户总数量
                 ///
                 /// Example: `200`
-                pub total_count: i64,
+                pub total_count: Option<i64>,
                 /// 可用商户列表
                 pub data: Option<Vec<String>>,
                 /// 分页页码
@@ -937,7 +1013,7 @@ pub mod stocks {
                 pub stock_id: String,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                total_count: "total_count" req req,
+                total_count: "total_count" opt opt,
                 data: "data" opt opt,
                 offset: "offset" req req,
                 limit: "limit" req req,
@@ -988,14 +1064,14 @@ pub mod stocks {
                 /// 生效时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
-                pub pause_time: String,
+                pub pause_time: Option<String>,
                 /// 批次号
                 ///
                 /// Example: `9865000`
                 pub stock_id: String,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                pause_time: "pause_time" req req,
+                pause_time: "pause_time" opt opt,
                 stock_id: "stock_id" req req,
             });
         }
@@ -1037,14 +1113,14 @@ pub mod stocks {
                 /// 暂停时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub pause_time: String,
+                pub pause_time: Option<String>,
                 /// 批次号
                 ///
                 /// Example: `9865000`
                 pub stock_id: String,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                pause_time: "pause_time" req req,
+                pause_time: "pause_time" opt opt,
                 stock_id: "stock_id" req req,
             });
         }
@@ -1069,20 +1145,20 @@ pub mod stocks {
                 /// 下载链接
                 ///
                 /// Example: `download://example.csv`
-                pub url: String,
+                pub url: Option<String>,
                 /// 安全校验码
                 ///
                 /// Example: `8ae0eb442c408d2e90d669d6f4ad6b7e6e049d6f`
-                pub hash_value: String,
+                pub hash_value: Option<String>,
                 /// 哈希算法类型
                 ///
                 /// Example: `SHA1`
-                pub hash_type: String,
+                pub hash_type: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                url: "url" req req,
-                hash_value: "hash_value" req req,
-                hash_type: "hash_type" req req,
+                url: "url" opt opt,
+                hash_value: "hash_value" opt opt,
+                hash_type: "hash_type" opt opt,
             });
         }
         /// `/v3/marketing/favor/stocks/{stock_id}/refund-flow-by-day`
@@ -1123,20 +1199,20 @@ pub mod stocks {
                 /// 下载链接
                 ///
                 /// Example: `https://download-service.wechatpay.cn/mkt/storage/bill/download?bill_params=ABAn6jAYAAABAA32ad52c3a1CSjwrN5j6Vx_8UMI5i`
-                pub url: String,
+                pub url: Option<String>,
                 /// 账单文件摘要
                 ///
                 /// Example: `8ae0eb442c408d2e90d669d6f4ad6b7e6e049d6f`
-                pub stock_refundflow_hash: String,
+                pub stock_refundflow_hash: Option<String>,
                 /// 账单记录总条数
                 ///
                 /// Example: `2030`
-                pub stock_refundflow_count: String,
+                pub stock_refundflow_count: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                url: "url" req req,
-                stock_refundflow_hash: "stock_refundflow_hash" req req,
-                stock_refundflow_count: "stock_refundflow_count" req req,
+                url: "url" opt opt,
+                stock_refundflow_hash: "stock_refundflow_hash" opt opt,
+                stock_refundflow_count: "stock_refundflow_count" opt opt,
             });
         }
         /// `/v3/marketing/favor/stocks/{stock_id}/restart`
@@ -1168,14 +1244,14 @@ pub mod stocks {
                 /// 生效时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub restart_time: String,
+                pub restart_time: Option<String>,
                 /// 批次号
                 ///
                 /// Example: `9865000`
                 pub stock_id: String,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                restart_time: "restart_time" req req,
+                restart_time: "restart_time" opt opt,
                 stock_id: "stock_id" req req,
             });
         }
@@ -1208,14 +1284,14 @@ pub mod stocks {
                 /// 生效时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub start_time: String,
+                pub start_time: Option<String>,
                 /// 批次号
                 ///
                 /// Example: `9865000`
                 pub stock_id: String,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                start_time: "start_time" req req,
+                start_time: "start_time" opt opt,
                 stock_id: "stock_id" req req,
             });
         }
@@ -1266,20 +1342,20 @@ pub mod stocks {
                 /// 下载链接
                 ///
                 /// Example: `https://download-service.wechatpay.cn/mkt/storage/bill/download?bill_params=ABAn6jAYAAABAA32ad52c3a1CSjwrN5j6Vx_8UMI5i`
-                pub url: String,
+                pub url: Option<String>,
                 /// 账单文件摘要
                 ///
                 /// Example: `8ae0eb442c408d2e90d669d6f4ad6b7e6e049d6f`
-                pub stock_useflow_hash: String,
+                pub stock_useflow_hash: Option<String>,
                 /// 账单记录总条数
                 ///
                 /// Example: `2030`
-                pub stock_useflow_count: String,
+                pub stock_useflow_count: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                url: "url" req req,
-                stock_useflow_hash: "stock_useflow_hash" req req,
-                stock_useflow_count: "stock_useflow_count" req req,
+                url: "url" opt opt,
+                stock_useflow_hash: "stock_useflow_hash" opt opt,
+                stock_useflow_count: "stock_useflow_count" opt opt,
             });
         }
     }
@@ -1429,19 +1505,19 @@ pub mod users {
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 总数量
-                pub total_count: i64,
+                pub total_count: Option<i64>,
                 /// 分页页码
                 pub offset: i64,
                 /// 分页大小
                 pub limit: i64,
                 /// 结果集
-                pub data: Vec<GetResponseData>,
+                pub data: Option<Vec<GetResponseData>>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                total_count: "total_count" req req,
+                total_count: "total_count" opt opt,
                 offset: "offset" req req,
                 limit: "limit" req req,
-                data: "data" req req,
+                data: "data" opt opt,
             });
             /// GetResponseData
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -1478,8 +1554,8 @@ pub mod users {
                 pub stop_time: Option<String>,
                 /// 是否单品优惠
                 pub singleitem: Option<bool>,
-                /// `cut_to_message`
-                pub cut_to_message: Option<crate::types::CutToMessage>,
+                /// 减至批次特定信息
+                pub cut_to_message: Option<GetResponseDataCutToMessage>,
                 /// 可用开始时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
@@ -1488,10 +1564,12 @@ pub mod users {
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
                 pub available_end_time: Option<String>,
-                /// `normal_coupon_information`
-                pub normal_coupon_information: Option<crate::types::FixedNormalCoupon>,
-                /// `consume_information`
-                pub consume_information: Option<crate::types::CouponConsumeInfo>,
+                /// 固定面额满减券使用规则
+                pub normal_coupon_information: Option<
+                    GetResponseDataNormalCouponInformation,
+                >,
+                /// 已实扣代金券核销信息
+                pub consume_information: Option<GetResponseDataConsumeInformation>,
                 /// 剩余金额
                 ///
                 /// Example: `10000`
@@ -1521,6 +1599,68 @@ pub mod users {
             });
             /// 业务类型
             pub type GetResponseDataBusinessType = crate::v3::marketing::favor::stocks::GetResponseDataBusinessType;
+            /// 已实扣代金券核销信息
+            #[derive(Clone, Debug, PartialEq, Default)]
+            pub struct GetResponseDataConsumeInformation {
+                /// 核销时间
+                ///
+                /// Example: `2015-05-20T13:29:35.120+08:00`
+                pub consume_time: Option<String>,
+                /// 核销商户号
+                pub consume_mchid: Option<String>,
+                /// 核销商户号
+                pub transaction_id: Option<String>,
+                /// `goods_detail`
+                pub goods_detail: Option<
+                    Vec<GetResponseDataConsumeInformationGoodsDetail>,
+                >,
+            }
+            ::wechatpay::runtime::json_object!(GetResponseDataConsumeInformation {
+                consume_time: "consume_time" opt opt,
+                consume_mchid: "consume_mchid" opt opt,
+                transaction_id: "transaction_id" opt opt,
+                goods_detail: "goods_detail" opt opt,
+            });
+            /// 单品信息
+            #[derive(Clone, Debug, PartialEq, Default)]
+            pub struct GetResponseDataConsumeInformationGoodsDetail {
+                /// 商品编码
+                ///
+                /// Example: `12345`
+                pub goods_id: Option<String>,
+                /// 商品数量
+                ///
+                /// Example: `1`
+                pub quantity: Option<i64>,
+                /// 商品价格
+                ///
+                /// Example: `528800`
+                pub price: Option<i64>,
+                /// 商品优惠金额
+                ///
+                /// Example: `100`
+                pub discount_amount: Option<i64>,
+            }
+            ::wechatpay::runtime::json_object!(GetResponseDataConsumeInformationGoodsDetail {
+                goods_id: "goods_id" opt opt,
+                quantity: "quantity" opt opt,
+                price: "price" opt opt,
+                discount_amount: "discount_amount" opt opt,
+            });
+            /// 减至批次特定信息
+            pub type GetResponseDataCutToMessage = crate::v3::marketing::favor::stocks::GetResponseDataCutToMessage;
+            /// 固定面额满减券使用规则
+            #[derive(Clone, Debug, PartialEq, Default)]
+            pub struct GetResponseDataNormalCouponInformation {
+                /// 面额
+                pub coupon_amount: Option<i64>,
+                /// 门槛
+                pub transaction_minimum: Option<i64>,
+            }
+            ::wechatpay::runtime::json_object!(GetResponseDataNormalCouponInformation {
+                coupon_amount: "coupon_amount" opt opt,
+                transaction_minimum: "transaction_minimum" opt opt,
+            });
             /// The request of `POST /v3/marketing/favor/users/{openid}/coupons` (发放代金券API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
@@ -1563,10 +1703,10 @@ pub mod users {
                 /// 代金券id
                 ///
                 /// Example: `9867041`
-                pub coupon_id: String,
+                pub coupon_id: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                coupon_id: "coupon_id" req req,
+                coupon_id: "coupon_id" opt opt,
             });
             /// `/v3/marketing/favor/users/{openid}/coupons/{coupon_id}`
             pub mod by_coupon_id {
@@ -1604,6 +1744,14 @@ pub mod users {
                 pub type GetResponse = crate::v3::marketing::favor::users::by_openid::coupons::GetResponseData;
                 /// 业务类型
                 pub type GetResponseBusinessType = crate::v3::marketing::favor::stocks::GetResponseDataBusinessType;
+                /// 已实扣代金券核销信息
+                pub type GetResponseConsumeInformation = crate::v3::marketing::favor::users::by_openid::coupons::GetResponseDataConsumeInformation;
+                /// 单品信息
+                pub type GetResponseConsumeInformationGoodsDetail = crate::v3::marketing::favor::users::by_openid::coupons::GetResponseDataConsumeInformationGoodsDetail;
+                /// 减至批次特定信息
+                pub type GetResponseCutToMessage = crate::v3::marketing::favor::stocks::GetResponseDataCutToMessage;
+                /// 固定面额满减券使用规则
+                pub type GetResponseNormalCouponInformation = crate::v3::marketing::favor::users::by_openid::coupons::GetResponseDataNormalCouponInformation;
             }
         }
     }

@@ -535,7 +535,16 @@ pub mod retail_store_act {
                 delete_time: "delete_time" req req,
             });
             /// DeleteResponseFailedRepresentativeInfoList
-            pub type DeleteResponseFailedRepresentativeInfoList = crate::v3::marketing::goods_subsidy_activity::retail_store_act::by_activity_id::representative::DeleteRequestRepresentativeInfoList;
+            #[derive(Clone, Debug, PartialEq, Default)]
+            pub struct DeleteResponseFailedRepresentativeInfoList {
+                /// 业务代理的OpenID
+                ///
+                /// Example: `oK7fFt8zzEZ909XH-LE2#`
+                pub openid: Option<String>,
+            }
+            ::wechatpay::runtime::json_object!(DeleteResponseFailedRepresentativeInfoList {
+                openid: "openid" opt opt,
+            });
             /// The request of `PUT /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative` (添加零售小店活动业务代理).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PutRequest {
@@ -579,7 +588,7 @@ pub mod retail_store_act {
                 add_time: "add_time" req req,
             });
             /// PutResponseFailedRepresentativeInfoList
-            pub type PutResponseFailedRepresentativeInfoList = crate::v3::marketing::goods_subsidy_activity::retail_store_act::by_activity_id::representative::DeleteRequestRepresentativeInfoList;
+            pub type PutResponseFailedRepresentativeInfoList = crate::v3::marketing::goods_subsidy_activity::retail_store_act::by_activity_id::representative::DeleteResponseFailedRepresentativeInfoList;
         }
         /// `/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representatives`
         pub mod representatives {
@@ -644,7 +653,7 @@ pub mod retail_store_act {
                 limit: "limit" req req,
             });
             /// GetResponseData
-            pub type GetResponseData = crate::v3::marketing::goods_subsidy_activity::retail_store_act::by_activity_id::representative::DeleteRequestRepresentativeInfoList;
+            pub type GetResponseData = crate::v3::marketing::goods_subsidy_activity::retail_store_act::by_activity_id::representative::DeleteResponseFailedRepresentativeInfoList;
         }
     }
     /// `/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}`

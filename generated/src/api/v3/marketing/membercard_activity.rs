@@ -158,7 +158,7 @@ pub mod activities {
         /// 活动ID
         ///
         /// Example: `371067`
-        pub activity_id: String,
+        pub activity_id: Option<String>,
         /// 活动的当前状态
         ///
         /// Example: `ONGOING`
@@ -207,7 +207,7 @@ pub mod activities {
         >,
     }
     ::wechatpay::runtime::json_object!(GetResponseData {
-        activity_id: "activity_id" req req,
+        activity_id: "activity_id" opt opt,
         activity_status: "activity_status" opt opt,
         create_time: "create_time" opt opt,
         update_time: "update_time" opt opt,
@@ -240,13 +240,17 @@ pub mod activities {
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataAwardSendPeriodAwardSendDayTime {
         /// 每日发放开始时间
-        pub begin_day_time: GetResponseDataAwardSendPeriodAwardSendDayTimeBeginDayTime,
+        pub begin_day_time: Option<
+            GetResponseDataAwardSendPeriodAwardSendDayTimeBeginDayTime,
+        >,
         /// 每日发放结束时间
-        pub end_day_time: GetResponseDataAwardSendPeriodAwardSendDayTimeEndDayTime,
+        pub end_day_time: Option<
+            GetResponseDataAwardSendPeriodAwardSendDayTimeEndDayTime,
+        >,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataAwardSendPeriodAwardSendDayTime {
-        begin_day_time: "begin_day_time" req req,
-        end_day_time: "end_day_time" req req,
+        begin_day_time: "begin_day_time" opt opt,
+        end_day_time: "end_day_time" opt opt,
     });
     /// 每日发放开始时间
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -254,20 +258,20 @@ pub mod activities {
         /// 时
         ///
         /// Example: `9`
-        pub hours: i64,
+        pub hours: Option<i64>,
         /// 分
         ///
         /// Example: `34`
-        pub minutes: i64,
+        pub minutes: Option<i64>,
         /// 秒
         ///
         /// Example: `6`
-        pub seconds: i64,
+        pub seconds: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataAwardSendPeriodAwardSendDayTimeBeginDayTime {
-        hours: "hours" req req,
-        minutes: "minutes" req req,
-        seconds: "seconds" req req,
+        hours: "hours" opt opt,
+        minutes: "minutes" opt opt,
+        seconds: "seconds" opt opt,
     });
     /// 每日发放结束时间
     pub type GetResponseDataAwardSendPeriodAwardSendDayTimeEndDayTime = crate::v3::marketing::membercard_activity::activities::GetResponseDataAwardSendPeriodAwardSendDayTimeBeginDayTime;
@@ -277,15 +281,15 @@ pub mod activities {
         /// 发放开始时间
         ///
         /// Example: `2020-01-21T00:00:00.000+08:00`
-        pub begin_time: String,
+        pub begin_time: Option<String>,
         /// 发放结束时间
         ///
         /// Example: `2020-01-27T00:00:00.000+08:00`
-        pub end_time: String,
+        pub end_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataAwardSendPeriodAwardSendTime {
-        begin_time: "begin_time" req req,
-        end_time: "end_time" req req,
+        begin_time: "begin_time" opt opt,
+        end_time: "end_time" opt opt,
     });
     /// 支付前会员活动设置
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -328,11 +332,11 @@ pub mod activities {
         /// 商户logo
         ///
         /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-        pub logo_url: String,
+        pub logo_url: Option<String>,
         /// 支付结果页活动副标题
         ///
         /// Example: `湖南麻辣美食券`
-        pub activity_second_title: String,
+        pub activity_second_title: Option<String>,
         /// 活动曝光商户号
         pub mchid_list: Option<Vec<String>>,
         /// 激活方式设置
@@ -341,8 +345,8 @@ pub mod activities {
         pub payment_setting: Option<GetResponseDataPayActivitySettingPaymentSetting>,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataPayActivitySetting {
-        logo_url: "logo_url" req req,
-        activity_second_title: "activity_second_title" req req,
+        logo_url: "logo_url" opt opt,
+        activity_second_title: "activity_second_title" opt opt,
         mchid_list: "mchid_list" opt opt,
         activate_setting: "activate_setting" opt opt,
         payment_setting: "payment_setting" opt opt,
@@ -353,7 +357,7 @@ pub mod activities {
         /// 激活类型
         ///
         /// Example: `AUTO_ACTIVATE`
-        pub activate_type: String,
+        pub activate_type: Option<String>,
         /// 跳转激活的url
         ///
         /// Example: `https://w.url.cn/s/Ahz3p2C`
@@ -364,7 +368,7 @@ pub mod activities {
         >,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataPayActivitySettingActivateSetting {
-        activate_type: "activate_type" req req,
+        activate_type: "activate_type" opt opt,
         activate_url: "activate_url" opt opt,
         activate_miniprogram: "activate_miniprogram" opt opt,
     });
@@ -374,15 +378,15 @@ pub mod activities {
         /// 跳转激活的appid
         ///
         /// Example: `wxea9c30a90fs8d3fe`
-        pub activate_appid: String,
+        pub activate_appid: Option<String>,
         /// 跳转激活的path
         ///
         /// Example: `pages/activate/activate`
-        pub activate_path: String,
+        pub activate_path: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataPayActivitySettingActivateSettingActivateMiniprogram {
-        activate_appid: "activate_appid" req req,
-        activate_path: "activate_path" req req,
+        activate_appid: "activate_appid" opt opt,
+        activate_path: "activate_path" opt opt,
     });
     /// 支付设置
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -422,15 +426,15 @@ pub mod activities {
         /// 创建批次的商户号
         ///
         /// Example: `10000022`
-        pub stock_creator_mchid: String,
+        pub stock_creator_mchid: Option<String>,
         /// 券批次ID
         ///
         /// Example: `98065001`
-        pub stock_id: String,
+        pub stock_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataStockList {
-        stock_creator_mchid: "stock_creator_mchid" req req,
-        stock_id: "stock_id" req req,
+        stock_creator_mchid: "stock_creator_mchid" opt opt,
+        stock_id: "stock_id" opt opt,
     });
     /// The request of `POST /v3/marketing/membercard-activity/activities` (创建活动API).
     #[derive(Clone, Debug, PartialEq)]
@@ -483,15 +487,68 @@ pub mod activities {
     /// 活动类型
     pub type PostRequestActivityType = crate::v3::marketing::membercard_activity::activities::GetRequestActivityType;
     /// 发放时间段
-    pub type PostRequestAwardSendPeriod = crate::v3::marketing::membercard_activity::activities::GetResponseDataAwardSendPeriod;
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PostRequestAwardSendPeriod {
+        /// 指定时间
+        pub award_send_time: Option<Vec<PostRequestAwardSendPeriodAwardSendTime>>,
+        /// 指定时间段
+        pub award_send_day_time: Option<Vec<PostRequestAwardSendPeriodAwardSendDayTime>>,
+    }
+    ::wechatpay::runtime::json_object!(PostRequestAwardSendPeriod {
+        award_send_time: "award_send_time" opt opt,
+        award_send_day_time: "award_send_day_time" opt opt,
+    });
     /// PostRequestAwardSendPeriodAwardSendDayTime
-    pub type PostRequestAwardSendPeriodAwardSendDayTime = crate::v3::marketing::membercard_activity::activities::GetResponseDataAwardSendPeriodAwardSendDayTime;
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PostRequestAwardSendPeriodAwardSendDayTime {
+        /// 每日发放开始时间
+        pub begin_day_time: PostRequestAwardSendPeriodAwardSendDayTimeBeginDayTime,
+        /// 每日发放结束时间
+        pub end_day_time: PostRequestAwardSendPeriodAwardSendDayTimeEndDayTime,
+    }
+    ::wechatpay::runtime::json_object!(PostRequestAwardSendPeriodAwardSendDayTime {
+        begin_day_time: "begin_day_time" req req,
+        end_day_time: "end_day_time" req req,
+    });
     /// 每日发放开始时间
-    pub type PostRequestAwardSendPeriodAwardSendDayTimeBeginDayTime = crate::v3::marketing::membercard_activity::activities::GetResponseDataAwardSendPeriodAwardSendDayTimeBeginDayTime;
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PostRequestAwardSendPeriodAwardSendDayTimeBeginDayTime {
+        /// 时
+        ///
+        /// Example: `9`
+        pub hours: i64,
+        /// 分
+        ///
+        /// Example: `34`
+        pub minutes: i64,
+        /// 秒
+        ///
+        /// Example: `6`
+        pub seconds: i64,
+    }
+    ::wechatpay::runtime::json_object!(PostRequestAwardSendPeriodAwardSendDayTimeBeginDayTime {
+        hours: "hours" req req,
+        minutes: "minutes" req req,
+        seconds: "seconds" req req,
+    });
     /// 每日发放结束时间
-    pub type PostRequestAwardSendPeriodAwardSendDayTimeEndDayTime = crate::v3::marketing::membercard_activity::activities::GetResponseDataAwardSendPeriodAwardSendDayTimeBeginDayTime;
+    pub type PostRequestAwardSendPeriodAwardSendDayTimeEndDayTime = crate::v3::marketing::membercard_activity::activities::PostRequestAwardSendPeriodAwardSendDayTimeBeginDayTime;
     /// PostRequestAwardSendPeriodAwardSendTime
-    pub type PostRequestAwardSendPeriodAwardSendTime = crate::v3::marketing::membercard_activity::activities::GetResponseDataAwardSendPeriodAwardSendTime;
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PostRequestAwardSendPeriodAwardSendTime {
+        /// 发放开始时间
+        ///
+        /// Example: `2020-01-21T00:00:00.000+08:00`
+        pub begin_time: String,
+        /// 发放结束时间
+        ///
+        /// Example: `2020-01-27T00:00:00.000+08:00`
+        pub end_time: String,
+    }
+    ::wechatpay::runtime::json_object!(PostRequestAwardSendPeriodAwardSendTime {
+        begin_time: "begin_time" req req,
+        end_time: "end_time" req req,
+    });
     /// 支付前会员活动设置
     pub type PostRequestMiniprogramActivitySetting = crate::v3::marketing::membercard_activity::activities::GetResponseDataMiniprogramActivitySetting;
     /// 领奖页面跳转配置
@@ -522,9 +579,42 @@ pub mod activities {
         payment_setting: "payment_setting" opt opt,
     });
     /// 激活方式设置
-    pub type PostRequestPayActivitySettingActivateSetting = crate::v3::marketing::membercard_activity::activities::GetResponseDataPayActivitySettingActivateSetting;
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PostRequestPayActivitySettingActivateSetting {
+        /// 激活类型
+        ///
+        /// Example: `AUTO_ACTIVATE`
+        pub activate_type: String,
+        /// 跳转激活的url
+        ///
+        /// Example: `https://w.url.cn/s/Ahz3p2C`
+        pub activate_url: Option<String>,
+        /// 跳转激活的小程序
+        pub activate_miniprogram: Option<
+            PostRequestPayActivitySettingActivateSettingActivateMiniprogram,
+        >,
+    }
+    ::wechatpay::runtime::json_object!(PostRequestPayActivitySettingActivateSetting {
+        activate_type: "activate_type" req req,
+        activate_url: "activate_url" opt opt,
+        activate_miniprogram: "activate_miniprogram" opt opt,
+    });
     /// 跳转激活的小程序
-    pub type PostRequestPayActivitySettingActivateSettingActivateMiniprogram = crate::v3::marketing::membercard_activity::activities::GetResponseDataPayActivitySettingActivateSettingActivateMiniprogram;
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PostRequestPayActivitySettingActivateSettingActivateMiniprogram {
+        /// 跳转激活的appid
+        ///
+        /// Example: `wxea9c30a90fs8d3fe`
+        pub activate_appid: String,
+        /// 跳转激活的path
+        ///
+        /// Example: `pages/activate/activate`
+        pub activate_path: String,
+    }
+    ::wechatpay::runtime::json_object!(PostRequestPayActivitySettingActivateSettingActivateMiniprogram {
+        activate_appid: "activate_appid" req req,
+        activate_path: "activate_path" req req,
+    });
     /// 支付设置
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPayActivitySettingPaymentSetting {
@@ -552,7 +642,21 @@ pub mod activities {
         payment_scene_list: "payment_scene_list" opt opt,
     });
     /// PostRequestStockList
-    pub type PostRequestStockList = crate::v3::marketing::membercard_activity::activities::GetResponseDataStockList;
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PostRequestStockList {
+        /// 创建批次的商户号
+        ///
+        /// Example: `10000022`
+        pub stock_creator_mchid: String,
+        /// 券批次ID
+        ///
+        /// Example: `98065001`
+        pub stock_id: String,
+    }
+    ::wechatpay::runtime::json_object!(PostRequestStockList {
+        stock_creator_mchid: "stock_creator_mchid" req req,
+        stock_id: "stock_id" req req,
+    });
     /// The response of `POST /v3/marketing/membercard-activity/activities` (创建活动API).
     pub type PostResponse = crate::v3::marketing::membercard_activity::activities::GetResponseData;
     /// 发放时间段
@@ -691,11 +795,11 @@ pub mod activities {
             /// 商户logo
             ///
             /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
-            pub logo_url: String,
+            pub logo_url: Option<String>,
             /// 支付结果页活动副标题
             ///
             /// Example: `湖南麻辣美食券`
-            pub activity_second_title: String,
+            pub activity_second_title: Option<String>,
             /// 活动曝光商户号
             ///
             /// Example: `10000022,10000023`
@@ -706,8 +810,8 @@ pub mod activities {
             pub payment_setting: Option<GetResponsePayActivitySettingPaymentSetting>,
         }
         ::wechatpay::runtime::json_object!(GetResponsePayActivitySetting {
-            logo_url: "logo_url" req req,
-            activity_second_title: "activity_second_title" req req,
+            logo_url: "logo_url" opt opt,
+            activity_second_title: "activity_second_title" opt opt,
             mchid_list: "mchid_list" opt opt,
             activate_setting: "activate_setting" opt opt,
             payment_setting: "payment_setting" opt opt,

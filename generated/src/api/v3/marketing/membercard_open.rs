@@ -163,14 +163,14 @@ pub mod callback {
         /// 通知url地址
         ///
         /// Example: `https://shangjia.com`
-        pub notify_url: String,
+        pub notify_url: Option<String>,
         /// 商户号
         ///
         /// Example: `99999105`
         pub mchid: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        notify_url: "notify_url" req req,
+        notify_url: "notify_url" opt opt,
         mchid: "mchid" opt opt,
     });
     /// The request of `PATCH /v3/marketing/membercard-open/callback` (设置回调地址API).
@@ -185,7 +185,21 @@ pub mod callback {
         notify_url: "notify_url" req req,
     });
     /// The response of `PATCH /v3/marketing/membercard-open/callback` (设置回调地址API).
-    pub type PatchResponse = crate::v3::marketing::membercard_open::callback::GetResponse;
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PatchResponse {
+        /// 通知url地址
+        ///
+        /// Example: `https://shangjia.com`
+        pub notify_url: String,
+        /// 商户号
+        ///
+        /// Example: `99999105`
+        pub mchid: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(PatchResponse {
+        notify_url: "notify_url" req req,
+        mchid: "mchid" opt opt,
+    });
 }
 /// `/v3/marketing/membercard-open/cards`
 pub mod cards {
@@ -224,7 +238,7 @@ pub mod cards {
         pub fn post(
             self,
             request: &PostRequest,
-        ) -> ::wechatpay::runtime::Call<'a, crate::types::Record> {
+        ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
             self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
         }
     }
@@ -258,19 +272,242 @@ pub mod cards {
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 总数量
-        pub total_count: i64,
+        pub total_count: Option<i64>,
         /// 分页大小
         pub limit: i64,
         /// 分页页码
         pub offset: i64,
         /// 会员卡列表
-        pub data: Option<Vec<crate::types::Record>>,
+        pub data: Option<Vec<GetResponseData>>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        total_count: "total_count" req req,
+        total_count: "total_count" opt opt,
         limit: "limit" req req,
         offset: "offset" req req,
         data: "data" opt opt,
+    });
+    /// GetResponseData
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct GetResponseData {
+        /// 会员卡id
+        ///
+        /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+        pub card_id: Option<String>,
+        /// 创建时间
+        ///
+        /// Example: `2020-05-20T13:29:35.120+08:00`
+        pub create_time: Option<String>,
+        /// 更新时间
+        ///
+        /// Example: `2020-05-20T13:29:35.120+08:00`
+        pub update_time: Option<String>,
+        /// 剩余库存
+        ///
+        /// Example: `1004`
+        pub remain_quantity: Option<i64>,
+        /// `status`
+        pub status: Option<crate::types::MemberCardStatus>,
+        /// 品牌信息
+        pub brand: Option<GetResponseDataBrand>,
+        /// 商户AppId
+        ///
+        /// Example: `wxea9c30890f48d5ae`
+        pub appid: Option<String>,
+        /// 会员卡logo
+        ///
+        /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
+        pub logo_url: Option<String>,
+        /// 卡名称
+        ///
+        /// Example: `微信支付测试卡`
+        pub title: Option<String>,
+        /// 会员卡背景图
+        ///
+        /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
+        pub background_picture_url: Option<String>,
+        /// 使用须知
+        ///
+        /// Example: `使用本会员卡表示你同意xxx公司的协议，最终解释权归xxx公司所有`
+        pub description: Option<String>,
+        /// 服务电话
+        ///
+        /// Example: `010-8877xxxx`
+        pub service_phone: Option<String>,
+        /// `code_type`
+        pub code_type: Option<crate::types::MemberCardCodeType>,
+        /// 会员卡总库存
+        ///
+        /// Example: `5000000`
+        pub total_quantity: Option<i64>,
+        /// 有效期
+        pub date_information: Option<GetResponseDataDateInformation>,
+        /// `code_mode`
+        pub code_mode: Option<crate::types::MemberCardCodeMode>,
+        /// 是否展示会员等级
+        pub need_display_level: Option<bool>,
+        /// 会员初始等级
+        ///
+        /// Example: `白银会员`
+        pub init_level: Option<String>,
+        /// 商户请求单号
+        ///
+        /// Example: `100002322019090134234sfdf`
+        pub out_request_no: Option<String>,
+        /// 储值信息
+        pub balance_information: Option<GetResponseDataBalanceInformation>,
+        /// 开卡信息
+        pub user_information_form: Option<GetResponseDataUserInformationForm>,
+        /// 商户补充声明
+        pub additional_statement: Option<GetResponseDataAdditionalStatement>,
+    }
+    ::wechatpay::runtime::json_object!(GetResponseData {
+        card_id: "card_id" opt opt,
+        create_time: "create_time" opt opt,
+        update_time: "update_time" opt opt,
+        remain_quantity: "remain_quantity" opt opt,
+        status: "status" opt opt,
+        brand: "brand" opt opt,
+        appid: "appid" opt opt,
+        logo_url: "logo_url" opt opt,
+        title: "title" opt opt,
+        background_picture_url: "background_picture_url" opt opt,
+        description: "description" opt opt,
+        service_phone: "service_phone" opt opt,
+        code_type: "code_type" opt opt,
+        total_quantity: "total_quantity" opt opt,
+        date_information: "date_information" opt opt,
+        code_mode: "code_mode" opt opt,
+        need_display_level: "need_display_level" opt opt,
+        init_level: "init_level" opt opt,
+        out_request_no: "out_request_no" opt opt,
+        balance_information: "balance_information" opt opt,
+        user_information_form: "user_information_form" opt opt,
+        additional_statement: "additional_statement" opt opt,
+    });
+    /// 商户补充声明
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct GetResponseDataAdditionalStatement {
+        /// 标题
+        ///
+        /// Example: `xxx会员卡使用须知`
+        pub title: Option<String>,
+        /// 跳转url
+        ///
+        /// Example: `https://xxx.111.com`
+        pub url: Option<String>,
+        /// 跳转小程序appid
+        ///
+        /// Example: `wxea9c30890f48d5ae`
+        pub appid: Option<String>,
+        /// 跳转小程序path
+        ///
+        /// Example: `pages/statement/statement`
+        pub path: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(GetResponseDataAdditionalStatement {
+        title: "title" opt opt,
+        url: "url" opt opt,
+        appid: "appid" opt opt,
+        path: "path" opt opt,
+    });
+    /// 储值信息
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct GetResponseDataBalanceInformation {
+        /// 是否支持储值
+        pub need_balance: Option<bool>,
+        /// 储值小程序appid
+        ///
+        /// Example: `wxea9c30890f48d5ae`
+        pub balance_appid: Option<String>,
+        /// 储值小程序path
+        ///
+        /// Example: `pages/balance/balance`
+        pub balance_path: Option<String>,
+        /// 储值url
+        ///
+        /// Example: `https://xxx.com`
+        pub balance_url: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(GetResponseDataBalanceInformation {
+        need_balance: "need_balance" opt opt,
+        balance_appid: "balance_appid" opt opt,
+        balance_path: "balance_path" opt opt,
+        balance_url: "balance_url" opt opt,
+    });
+    /// 品牌信息
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct GetResponseDataBrand {
+        /// 品牌id
+        ///
+        /// Example: `1004`
+        pub brand_id: Option<String>,
+        /// 品牌展示名称
+        ///
+        /// Example: `微信支付`
+        pub display_name: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(GetResponseDataBrand {
+        brand_id: "brand_id" opt opt,
+        display_name: "display_name" opt opt,
+    });
+    /// 有效期
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct GetResponseDataDateInformation {
+        /// `type`
+        pub type_: Option<crate::types::MemberCardDateInformationType>,
+        /// 有效期开始时间
+        ///
+        /// Example: `2020-05-20T13:29:35.120+08:00`
+        pub available_begin_time: Option<String>,
+        /// 有效期结束时间
+        ///
+        /// Example: `2030-05-20T13:29:35.120+08:00`
+        pub available_end_time: Option<String>,
+        /// 生效后N天内有效
+        ///
+        /// Example: `200`
+        pub available_day_after_receive: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(GetResponseDataDateInformation {
+        type_: "type" opt opt,
+        available_begin_time: "available_begin_time" opt opt,
+        available_end_time: "available_end_time" opt opt,
+        available_day_after_receive: "available_day_after_receive" opt opt,
+    });
+    /// 开卡信息
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct GetResponseDataUserInformationForm {
+        /// 平台提供的通用开卡信息字段
+        ///
+        /// Example: `- USER_FORM_FLAG_MOBILE`
+        pub common_field_list: Option<
+            Vec<crate::types::MemberCardUserInformationCommonField>,
+        >,
+        /// 商户自定义的开卡信息字段
+        pub custom_field_list: Option<
+            Vec<GetResponseDataUserInformationFormCustomFieldList>,
+        >,
+    }
+    ::wechatpay::runtime::json_object!(GetResponseDataUserInformationForm {
+        common_field_list: "common_field_list" opt opt,
+        custom_field_list: "custom_field_list" opt opt,
+    });
+    /// GetResponseDataUserInformationFormCustomFieldList
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct GetResponseDataUserInformationFormCustomFieldList {
+        /// `type`
+        pub type_: Option<crate::types::MemberCardUserInformationCustomFieldType>,
+        /// 字段名称
+        ///
+        /// Example: `喜欢的运动`
+        pub name: Option<String>,
+        /// `values`
+        pub values: Option<Vec<String>>,
+    }
+    ::wechatpay::runtime::json_object!(GetResponseDataUserInformationFormCustomFieldList {
+        type_: "type" opt opt,
+        name: "name" opt opt,
+        values: "values" opt opt,
     });
     /// The request of `POST /v3/marketing/membercard-open/cards` (创建会员卡模板API).
     #[derive(Clone, Debug, PartialEq)]
@@ -353,55 +590,9 @@ pub mod cards {
         need_dynamic_code: "need_dynamic_code" opt opt,
     });
     /// 商户补充声明
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestAdditionalStatement {
-        /// 标题
-        ///
-        /// Example: `xxx会员卡使用须知`
-        pub title: Option<String>,
-        /// 跳转url
-        ///
-        /// Example: `https://xxx.111.com`
-        pub url: Option<String>,
-        /// 跳转小程序appid
-        ///
-        /// Example: `wxea9c30890f48d5ae`
-        pub appid: Option<String>,
-        /// 跳转小程序path
-        ///
-        /// Example: `pages/statement/statement`
-        pub path: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestAdditionalStatement {
-        title: "title" opt opt,
-        url: "url" opt opt,
-        appid: "appid" opt opt,
-        path: "path" opt opt,
-    });
+    pub type PostRequestAdditionalStatement = crate::v3::marketing::membercard_open::cards::GetResponseDataAdditionalStatement;
     /// 储值信息
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestBalanceInformation {
-        /// 是否支持储值
-        pub need_balance: Option<bool>,
-        /// 储值小程序appid
-        ///
-        /// Example: `wxea9c30890f48d5ae`
-        pub balance_appid: Option<String>,
-        /// 储值小程序path
-        ///
-        /// Example: `pages/balance/balance`
-        pub balance_path: Option<String>,
-        /// 储值url
-        ///
-        /// Example: `https://xxx.com`
-        pub balance_url: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestBalanceInformation {
-        need_balance: "need_balance" opt opt,
-        balance_appid: "balance_appid" opt opt,
-        balance_path: "balance_path" opt opt,
-        balance_url: "balance_url" opt opt,
-    });
+    pub type PostRequestBalanceInformation = crate::v3::marketing::membercard_open::cards::GetResponseDataBalanceInformation;
     /// 品牌信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestBrand {
@@ -482,6 +673,116 @@ pub mod cards {
         name: "name" opt opt,
         values: "values" opt opt,
     });
+    /// The response of `POST /v3/marketing/membercard-open/cards` (创建会员卡模板API).
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct PostResponse {
+        /// 会员卡id
+        ///
+        /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+        pub card_id: Option<String>,
+        /// 创建时间
+        ///
+        /// Example: `2020-05-20T13:29:35.120+08:00`
+        pub create_time: Option<String>,
+        /// 更新时间
+        ///
+        /// Example: `2020-05-20T13:29:35.120+08:00`
+        pub update_time: Option<String>,
+        /// 剩余库存
+        ///
+        /// Example: `1004`
+        pub remain_quantity: Option<i64>,
+        /// `status`
+        pub status: Option<crate::types::MemberCardStatus>,
+        /// 品牌信息
+        pub brand: PostResponseBrand,
+        /// 商户AppId
+        ///
+        /// Example: `wxea9c30890f48d5ae`
+        pub appid: String,
+        /// 会员卡logo
+        ///
+        /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
+        pub logo_url: String,
+        /// 卡名称
+        ///
+        /// Example: `微信支付测试卡`
+        pub title: String,
+        /// 会员卡背景图
+        ///
+        /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
+        pub background_picture_url: String,
+        /// 使用须知
+        ///
+        /// Example: `使用本会员卡表示你同意xxx公司的协议，最终解释权归xxx公司所有`
+        pub description: String,
+        /// 服务电话
+        ///
+        /// Example: `010-8877xxxx`
+        pub service_phone: Option<String>,
+        /// `code_type`
+        pub code_type: crate::types::MemberCardCodeType,
+        /// 会员卡总库存
+        ///
+        /// Example: `5000000`
+        pub total_quantity: Option<i64>,
+        /// 有效期
+        pub date_information: PostResponseDateInformation,
+        /// `code_mode`
+        pub code_mode: crate::types::MemberCardCodeMode,
+        /// 是否展示会员等级
+        pub need_display_level: Option<bool>,
+        /// 会员初始等级
+        ///
+        /// Example: `白银会员`
+        pub init_level: Option<String>,
+        /// 商户请求单号
+        ///
+        /// Example: `100002322019090134234sfdf`
+        pub out_request_no: String,
+        /// 储值信息
+        pub balance_information: Option<PostResponseBalanceInformation>,
+        /// 开卡信息
+        pub user_information_form: Option<PostResponseUserInformationForm>,
+        /// 商户补充声明
+        pub additional_statement: Option<PostResponseAdditionalStatement>,
+    }
+    ::wechatpay::runtime::json_object!(PostResponse {
+        card_id: "card_id" opt opt,
+        create_time: "create_time" opt opt,
+        update_time: "update_time" opt opt,
+        remain_quantity: "remain_quantity" opt opt,
+        status: "status" opt opt,
+        brand: "brand" req req,
+        appid: "appid" req req,
+        logo_url: "logo_url" req req,
+        title: "title" req req,
+        background_picture_url: "background_picture_url" req req,
+        description: "description" req req,
+        service_phone: "service_phone" opt opt,
+        code_type: "code_type" req req,
+        total_quantity: "total_quantity" opt opt,
+        date_information: "date_information" req req,
+        code_mode: "code_mode" req req,
+        need_display_level: "need_display_level" opt opt,
+        init_level: "init_level" opt opt,
+        out_request_no: "out_request_no" req req,
+        balance_information: "balance_information" opt opt,
+        user_information_form: "user_information_form" opt opt,
+        additional_statement: "additional_statement" opt opt,
+    });
+    /// 商户补充声明
+    pub type PostResponseAdditionalStatement = crate::v3::marketing::membercard_open::cards::GetResponseDataAdditionalStatement;
+    /// 储值信息
+    pub type PostResponseBalanceInformation = crate::v3::marketing::membercard_open::cards::GetResponseDataBalanceInformation;
+    /// 品牌信息
+    pub type PostResponseBrand = crate::v3::marketing::membercard_open::cards::GetResponseDataBrand;
+    /// 有效期
+    pub type PostResponseDateInformation = crate::v3::marketing::membercard_open::cards::GetResponseDataDateInformation;
+    /// 开卡信息
+    pub type PostResponseUserInformationForm = crate::v3::marketing::membercard_open::cards::GetResponseDataUserInformationForm;
+    /// PostResponseUserInformationFormCustomFieldList
+    pub type PostResponseUserInformationFormCustomFieldList = crate::v3::marketing::membercard_open::cards::GetResponseDataUserInformationFormCustomFieldList;
     /// `/v3/marketing/membercard-open/cards/{card_id}`
     pub mod by_card_id {
         /// The chain step for `/v3/marketing/membercard-open/cards/{card_id}`, reached with `client.v3().marketing().membercard_open().cards().card_id(card_id)`.
@@ -538,7 +839,7 @@ pub mod cards {
             ///
             /// `GET /v3/marketing/membercard-open/cards/{card_id}`
             #[inline]
-            pub fn get(self) -> ::wechatpay::runtime::Call<'a, crate::types::Record> {
+            pub fn get(self) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0.request(::wechatpay::runtime::Method::GET).send_json()
             }
             /// 修改会员卡模板信息API
@@ -566,6 +867,116 @@ pub mod cards {
                 self.0.request(::wechatpay::runtime::Method::DELETE).send_empty()
             }
         }
+        /// The response of `GET /v3/marketing/membercard-open/cards/{card_id}` (查询会员卡模板信息API).
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct GetResponse {
+            /// 会员卡id
+            ///
+            /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
+            pub card_id: String,
+            /// 创建时间
+            ///
+            /// Example: `2020-05-20T13:29:35.120+08:00`
+            pub create_time: Option<String>,
+            /// 更新时间
+            ///
+            /// Example: `2020-05-20T13:29:35.120+08:00`
+            pub update_time: Option<String>,
+            /// 剩余库存
+            ///
+            /// Example: `1004`
+            pub remain_quantity: Option<i64>,
+            /// `status`
+            pub status: Option<crate::types::MemberCardStatus>,
+            /// 品牌信息
+            pub brand: Option<GetResponseBrand>,
+            /// 商户AppId
+            ///
+            /// Example: `wxea9c30890f48d5ae`
+            pub appid: Option<String>,
+            /// 会员卡logo
+            ///
+            /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
+            pub logo_url: Option<String>,
+            /// 卡名称
+            ///
+            /// Example: `微信支付测试卡`
+            pub title: Option<String>,
+            /// 会员卡背景图
+            ///
+            /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/0`
+            pub background_picture_url: Option<String>,
+            /// 使用须知
+            ///
+            /// Example: `使用本会员卡表示你同意xxx公司的协议，最终解释权归xxx公司所有`
+            pub description: Option<String>,
+            /// 服务电话
+            ///
+            /// Example: `010-8877xxxx`
+            pub service_phone: Option<String>,
+            /// `code_type`
+            pub code_type: Option<crate::types::MemberCardCodeType>,
+            /// 会员卡总库存
+            ///
+            /// Example: `5000000`
+            pub total_quantity: Option<i64>,
+            /// 有效期
+            pub date_information: Option<GetResponseDateInformation>,
+            /// `code_mode`
+            pub code_mode: Option<crate::types::MemberCardCodeMode>,
+            /// 是否展示会员等级
+            pub need_display_level: Option<bool>,
+            /// 会员初始等级
+            ///
+            /// Example: `白银会员`
+            pub init_level: Option<String>,
+            /// 商户请求单号
+            ///
+            /// Example: `100002322019090134234sfdf`
+            pub out_request_no: Option<String>,
+            /// 储值信息
+            pub balance_information: Option<GetResponseBalanceInformation>,
+            /// 开卡信息
+            pub user_information_form: Option<GetResponseUserInformationForm>,
+            /// 商户补充声明
+            pub additional_statement: Option<GetResponseAdditionalStatement>,
+        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            card_id: "card_id" req req,
+            create_time: "create_time" opt opt,
+            update_time: "update_time" opt opt,
+            remain_quantity: "remain_quantity" opt opt,
+            status: "status" opt opt,
+            brand: "brand" opt opt,
+            appid: "appid" opt opt,
+            logo_url: "logo_url" opt opt,
+            title: "title" opt opt,
+            background_picture_url: "background_picture_url" opt opt,
+            description: "description" opt opt,
+            service_phone: "service_phone" opt opt,
+            code_type: "code_type" opt opt,
+            total_quantity: "total_quantity" opt opt,
+            date_information: "date_information" opt opt,
+            code_mode: "code_mode" opt opt,
+            need_display_level: "need_display_level" opt opt,
+            init_level: "init_level" opt opt,
+            out_request_no: "out_request_no" opt opt,
+            balance_information: "balance_information" opt opt,
+            user_information_form: "user_information_form" opt opt,
+            additional_statement: "additional_statement" opt opt,
+        });
+        /// 商户补充声明
+        pub type GetResponseAdditionalStatement = crate::v3::marketing::membercard_open::cards::GetResponseDataAdditionalStatement;
+        /// 储值信息
+        pub type GetResponseBalanceInformation = crate::v3::marketing::membercard_open::cards::GetResponseDataBalanceInformation;
+        /// 品牌信息
+        pub type GetResponseBrand = crate::v3::marketing::membercard_open::cards::GetResponseDataBrand;
+        /// 有效期
+        pub type GetResponseDateInformation = crate::v3::marketing::membercard_open::cards::GetResponseDataDateInformation;
+        /// 开卡信息
+        pub type GetResponseUserInformationForm = crate::v3::marketing::membercard_open::cards::GetResponseDataUserInformationForm;
+        /// GetResponseUserInformationFormCustomFieldList
+        pub type GetResponseUserInformationFormCustomFieldList = crate::v3::marketing::membercard_open::cards::GetResponseDataUserInformationFormCustomFieldList;
         /// The request of `PATCH /v3/marketing/membercard-open/cards/{card_id}` (修改会员卡模板信息API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequest {
@@ -643,9 +1054,9 @@ pub mod cards {
             need_dynamic_code: "need_dynamic_code" opt opt,
         });
         /// 商户补充声明
-        pub type PatchRequestAdditionalStatement = crate::v3::marketing::membercard_open::cards::PostRequestAdditionalStatement;
+        pub type PatchRequestAdditionalStatement = crate::v3::marketing::membercard_open::cards::GetResponseDataAdditionalStatement;
         /// 储值信息
-        pub type PatchRequestBalanceInformation = crate::v3::marketing::membercard_open::cards::PostRequestBalanceInformation;
+        pub type PatchRequestBalanceInformation = crate::v3::marketing::membercard_open::cards::GetResponseDataBalanceInformation;
         /// 会员卡code分配类型
         ///
         /// A value this client does not know yet is kept as [`PatchRequestCodeMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1522,10 +1933,10 @@ pub mod cards {
                 /// 会员卡code
                 ///
                 /// Example: `751234212312`
-                pub code: String,
+                pub code: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                code: "code" req req,
+                code: "code" opt opt,
             });
         }
         /// `/v3/marketing/membercard-open/cards/{card_id}/permission-tokens`
@@ -1589,10 +2000,10 @@ pub mod cards {
                 /// 预授权token
                 ///
                 /// Example: `EhhEF0Jt0uDLPK6Cr70KCrJmkTtfPPE222gUFsdP87CF4RqzpIdnNpDsbOD1kpsNuioecawJqEUfANcDhLrSA3xadU4pD6IJ7tpLEheA3kS1b6`
-                pub permission_token: String,
+                pub permission_token: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                permission_token: "permission_token" req req,
+                permission_token: "permission_token" opt opt,
             });
         }
         /// `/v3/marketing/membercard-open/cards/{card_id}/phone-membercard`
@@ -1740,10 +2151,10 @@ pub mod cards {
                 /// 二维码对应的url
                 ///
                 /// Example: `https://w.url.cn/s/Ahz3p2C`
-                pub url: String,
+                pub url: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                url: "url" req req,
+                url: "url" opt opt,
             });
         }
         /// `/v3/marketing/membercard-open/cards/{card_id}/rights`
@@ -2011,7 +2422,21 @@ pub mod cards {
                 jump_miniprogram: "jump_miniprogram" req req,
             });
             /// 跳转小程序
-            pub type PostResponseJumpMiniprogram = crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::set_service_module_data::PostRequestStateSettingContentTemplateDataActionSettingJumpMiniprogram;
+            #[derive(Clone, Debug, PartialEq, Default)]
+            pub struct PostResponseJumpMiniprogram {
+                /// 小程序appid
+                ///
+                /// Example: `wx37178d097a6851d8`
+                pub appid: Option<String>,
+                /// 小程序path
+                ///
+                /// Example: `pages/index/index`
+                pub path: Option<String>,
+            }
+            ::wechatpay::runtime::json_object!(PostResponseJumpMiniprogram {
+                appid: "appid" opt opt,
+                path: "path" opt opt,
+            });
             /// `/v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}`
             pub mod by_service_module_id {
                 /// The chain step for `/v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}`, reached with `client.v3().marketing().membercard_open().cards().card_id(card_id).service_modules().service_module_id(service_module_id)`.
@@ -2058,7 +2483,7 @@ pub mod cards {
                 /// The response of `PATCH /v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}` (修改会员卡服务项).
                 pub type PatchResponse = crate::v3::marketing::membercard_open::cards::by_card_id::service_modules::PostResponse;
                 /// 跳转小程序
-                pub type PatchResponseJumpMiniprogram = crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::set_service_module_data::PostRequestStateSettingContentTemplateDataActionSettingJumpMiniprogram;
+                pub type PatchResponseJumpMiniprogram = crate::v3::marketing::membercard_open::cards::by_card_id::service_modules::PostResponseJumpMiniprogram;
             }
         }
         /// `/v3/marketing/membercard-open/cards/{card_id}/upgrade`
@@ -2293,15 +2718,15 @@ pub mod phonenumber_member {
             wechatpay_serial: "Wechatpay-Serial" skip req,
         });
         /// The response of `GET /v3/marketing/membercard-open/phonenumber-member/search` (通过加密手机号查询会员领卡状态API).
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 用户领取状态
-            pub receive_status: GetResponseReceiveStatus,
+            pub receive_status: Option<GetResponseReceiveStatus>,
             /// 用户会员卡信息
             pub user_card_information: Option<GetResponseUserCardInformation>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            receive_status: "receive_status" req req,
+            receive_status: "receive_status" opt opt,
             user_card_information: "user_card_information" opt opt,
         });
         /// 用户领取状态
@@ -2330,11 +2755,11 @@ pub mod phonenumber_member {
             /// 会员卡code
             ///
             /// Example: `478515832665`
-            pub code: String,
+            pub code: Option<String>,
             /// 用户标识
             ///
             /// Example: `oHdb05U3pYMGsKSVAHN8AhIGhJaA`
-            pub openid: String,
+            pub openid: Option<String>,
             /// 用户标识
             ///
             /// Example: `oHdb05U3p11ahKSVAHN8AhIGhJaA`
@@ -2342,23 +2767,23 @@ pub mod phonenumber_member {
             /// 会员卡领取时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub receive_time: String,
+            pub receive_time: Option<String>,
             /// 品牌appid
             ///
             /// Example: `wx0c44f7dee34b04d1`
-            pub card_appid: String,
+            pub card_appid: Option<String>,
             /// 会员卡id
             ///
             /// Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
-            pub card_id: String,
+            pub card_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseUserCardInformation {
-            code: "code" req req,
-            openid: "openid" req req,
+            code: "code" opt opt,
+            openid: "openid" opt opt,
             unionid: "unionid" opt opt,
-            receive_time: "receive_time" req req,
-            card_appid: "card_appid" req req,
-            card_id: "card_id" req req,
+            receive_time: "receive_time" opt opt,
+            card_appid: "card_appid" opt opt,
+            card_id: "card_id" opt opt,
         });
     }
 }
@@ -2431,7 +2856,7 @@ pub mod user {
             /// 总数量
             ///
             /// Example: `20`
-            pub total_count: i64,
+            pub total_count: Option<i64>,
             /// 分页页码
             ///
             /// Example: `1`
@@ -2443,7 +2868,7 @@ pub mod user {
         }
         ::wechatpay::runtime::json_object!(GetResponse {
             data: "data" opt opt,
-            total_count: "total_count" req req,
+            total_count: "total_count" opt opt,
             offset: "offset" req req,
             limit: "limit" req req,
         });

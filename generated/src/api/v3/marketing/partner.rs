@@ -196,29 +196,29 @@ pub mod delivery_plan {
             ProgressiveBundle = "PROGRESSIVE_BUNDLE",
         });
         /// The response of `POST /v3/marketing/partner/delivery-plan/delivery-plans` (创建投放计划).
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 投放计划详情
-            pub plan: PostResponsePlan,
+            pub plan: Option<PostResponsePlan>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            plan: "plan" req req,
+            plan: "plan" opt opt,
         });
         /// 投放计划详情
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponsePlan {
             /// 投放计划ID
             ///
             /// Example: `12000`
-            pub plan_id: String,
+            pub plan_id: Option<String>,
             /// 投放计划名称
             ///
             /// Example: `冬季饮料投放`
-            pub plan_name: String,
+            pub plan_name: Option<String>,
             /// 投放计划状态
             ///
             /// Example: `PLAN_CREATED`
-            pub plan_state: PostResponsePlanPlanState,
+            pub plan_state: Option<PostResponsePlanPlanState>,
             /// 开始可用时间
             ///
             /// Example: `2025-01-01T00:00:00+08:00`
@@ -230,11 +230,11 @@ pub mod delivery_plan {
             /// 批次ID
             ///
             /// Example: `701246876221757924829194755312`
-            pub stock_id: String,
+            pub stock_id: Option<String>,
             /// 商品券ID
             ///
             /// Example: `701146876221757924829193824428`
-            pub product_coupon_id: String,
+            pub product_coupon_id: Option<String>,
             /// 营销标签
             ///
             /// Example: `天天有惊喜`
@@ -242,7 +242,7 @@ pub mod delivery_plan {
             /// 品牌ID
             ///
             /// Example: `40016`
-            pub brand_id: String,
+            pub brand_id: Option<String>,
             /// 总库存
             ///
             /// Example: `11000`
@@ -257,15 +257,15 @@ pub mod delivery_plan {
             pub daily_limit: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(PostResponsePlan {
-            plan_id: "plan_id" req req,
-            plan_name: "plan_name" req req,
-            plan_state: "plan_state" req req,
+            plan_id: "plan_id" opt opt,
+            plan_name: "plan_name" opt opt,
+            plan_state: "plan_state" opt opt,
             delivery_start_time: "delivery_start_time" opt opt,
             delivery_end_time: "delivery_end_time" opt opt,
-            stock_id: "stock_id" req req,
-            product_coupon_id: "product_coupon_id" req req,
+            stock_id: "stock_id" opt opt,
+            product_coupon_id: "product_coupon_id" opt opt,
             recommend_word: "recommend_word" opt opt,
-            brand_id: "brand_id" req req,
+            brand_id: "brand_id" opt opt,
             total_count: "total_count" opt opt,
             user_limit: "user_limit" opt opt,
             daily_limit: "daily_limit" opt opt,
@@ -810,7 +810,7 @@ pub mod product_coupon {
                 /// 任务状态
                 ///
                 /// Example: `PROCESSING`
-                pub task_state: GetResponseTaskState,
+                pub task_state: Option<GetResponseTaskState>,
                 /// 拼图结果
                 pub combine_image_result: Option<GetResponseCombineImageResult>,
                 /// 生成商品图结果
@@ -820,7 +820,7 @@ pub mod product_coupon {
                 brand_id: "brand_id" req req,
                 task_id: "task_id" req req,
                 image_generation_type: "image_generation_type" req req,
-                task_state: "task_state" req req,
+                task_state: "task_state" opt opt,
                 combine_image_result: "combine_image_result" opt opt,
                 cut_out_result: "cut_out_result" opt opt,
             });
@@ -830,10 +830,10 @@ pub mod product_coupon {
                 /// 生成的图片URL
                 ///
                 /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/example.jpg`
-                pub image_url: String,
+                pub image_url: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponseCombineImageResult {
-                image_url: "image_url" req req,
+                image_url: "image_url" opt opt,
             });
             /// 生成商品图结果
             pub type GetResponseCutOutResult = crate::v3::marketing::partner::product_coupon::image_generation_tasks::by_task_id::GetResponseCombineImageResult;
@@ -938,15 +938,15 @@ pub mod product_coupon {
             /// 通知URL地址
             ///
             /// Example: `https://pay.weixin.qq.com`
-            pub notify_url: String,
+            pub notify_url: Option<String>,
             /// 修改时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            pub update_time: String,
+            pub update_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            notify_url: "notify_url" req req,
-            update_time: "update_time" req req,
+            notify_url: "notify_url" opt opt,
+            update_time: "update_time" opt opt,
         });
         /// The request of `POST /v3/marketing/partner/product-coupon/notify-configs` (设置商品券事件通知地址).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -960,7 +960,21 @@ pub mod product_coupon {
             notify_url: "notify_url" req req,
         });
         /// The response of `POST /v3/marketing/partner/product-coupon/notify-configs` (设置商品券事件通知地址).
-        pub type PostResponse = crate::v3::marketing::partner::product_coupon::notify_configs::GetResponse;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct PostResponse {
+            /// 通知URL地址
+            ///
+            /// Example: `https://pay.weixin.qq.com`
+            pub notify_url: String,
+            /// 修改时间
+            ///
+            /// Example: `2015-05-20T13:29:35+08:00`
+            pub update_time: Option<String>,
+        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            notify_url: "notify_url" req req,
+            update_time: "update_time" opt opt,
+        });
     }
     /// `/v3/marketing/partner/product-coupon/product-coupons`
     pub mod product_coupons {
@@ -1758,9 +1772,9 @@ pub mod product_coupon {
             /// 商品券ID
             ///
             /// Example: `1000000013`
-            pub product_coupon_id: String,
+            pub product_coupon_id: Option<String>,
             /// 商品券状态
-            pub state: PostResponseState,
+            pub state: Option<PostResponseState>,
             /// 品牌ID
             ///
             /// Example: `120344`
@@ -1791,8 +1805,8 @@ pub mod product_coupon {
             pub stock: PostResponseStock,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            product_coupon_id: "product_coupon_id" req req,
-            state: "state" req req,
+            product_coupon_id: "product_coupon_id" opt opt,
+            state: "state" opt opt,
             brand_id: "brand_id" req req,
             scope: "scope" req req,
             type_: "type" req req,
@@ -1804,23 +1818,168 @@ pub mod product_coupon {
             stock: "stock" req req,
         });
         /// 展示信息
-        pub type PostResponseDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestDisplayInfo;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct PostResponseDisplayInfo {
+            /// 商品券名称
+            ///
+            /// Example: `全场满100立打8折`
+            pub name: Option<String>,
+            /// 商品券图片
+            ///
+            /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
+            pub image_url: Option<String>,
+            /// 商品券背景图
+            ///
+            /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
+            pub background_url: Option<String>,
+            /// 商品券详情图列表
+            pub detail_image_url_list: Option<Vec<String>>,
+            /// 商品原价
+            ///
+            /// Example: `10000`
+            pub original_price: Option<i64>,
+            /// 套餐组合
+            pub combo_package_list: Option<Vec<PostResponseDisplayInfoComboPackageList>>,
+        }
+        ::wechatpay::runtime::json_object!(PostResponseDisplayInfo {
+            name: "name" opt opt,
+            image_url: "image_url" opt opt,
+            background_url: "background_url" opt opt,
+            detail_image_url_list: "detail_image_url_list" opt opt,
+            original_price: "original_price" opt opt,
+            combo_package_list: "combo_package_list" opt opt,
+        });
         /// PostResponseDisplayInfoComboPackageList
-        pub type PostResponseDisplayInfoComboPackageList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestDisplayInfoComboPackageList;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct PostResponseDisplayInfoComboPackageList {
+            /// 套餐名
+            ///
+            /// Example: `咖啡2选1`
+            pub name: Option<String>,
+            /// 可选单品数量
+            ///
+            /// Example: `3`
+            pub pick_count: Option<i64>,
+            /// 单品列表
+            pub choice_list: Option<
+                Vec<PostResponseDisplayInfoComboPackageListChoiceList>,
+            >,
+        }
+        ::wechatpay::runtime::json_object!(PostResponseDisplayInfoComboPackageList {
+            name: "name" opt opt,
+            pick_count: "pick_count" opt opt,
+            choice_list: "choice_list" opt opt,
+        });
         /// PostResponseDisplayInfoComboPackageListChoiceList
-        pub type PostResponseDisplayInfoComboPackageListChoiceList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestDisplayInfoComboPackageListChoiceList;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct PostResponseDisplayInfoComboPackageListChoiceList {
+            /// 单品名称
+            ///
+            /// Example: `美式`
+            pub name: Option<String>,
+            /// 单品价格
+            ///
+            /// Example: `10000`
+            pub price: Option<i64>,
+            /// 单品数量
+            ///
+            /// Example: `2`
+            pub count: Option<i64>,
+            /// 单品图片
+            ///
+            /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
+            pub image_url: Option<String>,
+            /// 单品跳转小程序AppID
+            ///
+            /// Example: `wx4fd12345678`
+            pub mini_program_appid: Option<String>,
+            /// 单品跳转小程序路径
+            ///
+            /// Example: `/pages/index/index`
+            pub mini_program_path: Option<String>,
+        }
+        ::wechatpay::runtime::json_object!(PostResponseDisplayInfoComboPackageListChoiceList {
+            name: "name" opt opt,
+            price: "price" opt opt,
+            count: "count" opt opt,
+            image_url: "image_url" opt opt,
+            mini_program_appid: "mini_program_appid" opt opt,
+            mini_program_path: "mini_program_path" opt opt,
+        });
         /// 优惠范围
         pub type PostResponseScope = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageScope;
         /// 多次优惠模式信息
-        pub type PostResponseSequentialUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestSequentialUsageInfo;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct PostResponseSequentialUsageInfo {
+            /// 多次优惠规则类型
+            ///
+            /// Example: `INCREMENTAL`
+            pub type_: Option<PostResponseSequentialUsageInfoType>,
+            /// 可使用次数
+            ///
+            /// Example: `15`
+            pub count: Option<i64>,
+            /// 多次优惠有效天数
+            ///
+            /// Example: `365`
+            pub available_days: Option<i64>,
+            /// 多次优惠使用间隔天数
+            ///
+            /// Example: `0`
+            pub interval_days: Option<i64>,
+        }
+        ::wechatpay::runtime::json_object!(PostResponseSequentialUsageInfo {
+            type_: "type" opt opt,
+            count: "count" opt opt,
+            available_days: "available_days" opt opt,
+            interval_days: "interval_days" opt opt,
+        });
         /// 多次优惠规则类型
         pub type PostResponseSequentialUsageInfoType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestSequentialUsageInfoType;
         /// 单券模式信息
-        pub type PostResponseSingleUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestSingleUsageInfo;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct PostResponseSingleUsageInfo {
+            /// 满减券使用规则
+            pub normal_coupon: Option<PostResponseSingleUsageInfoNormalCoupon>,
+            /// 折扣券使用规则
+            pub discount_coupon: Option<PostResponseSingleUsageInfoDiscountCoupon>,
+        }
+        ::wechatpay::runtime::json_object!(PostResponseSingleUsageInfo {
+            normal_coupon: "normal_coupon" opt opt,
+            discount_coupon: "discount_coupon" opt opt,
+        });
         /// 折扣券使用规则
-        pub type PostResponseSingleUsageInfoDiscountCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct PostResponseSingleUsageInfoDiscountCoupon {
+            /// 门槛金额
+            ///
+            /// Example: `10000`
+            pub threshold: Option<i64>,
+            /// 固定减免百分比
+            ///
+            /// Example: `20`
+            pub percent_off: Option<i64>,
+        }
+        ::wechatpay::runtime::json_object!(PostResponseSingleUsageInfoDiscountCoupon {
+            threshold: "threshold" opt opt,
+            percent_off: "percent_off" opt opt,
+        });
         /// 满减券使用规则
-        pub type PostResponseSingleUsageInfoNormalCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct PostResponseSingleUsageInfoNormalCoupon {
+            /// 门槛金额
+            ///
+            /// Example: `10000`
+            pub threshold: Option<i64>,
+            /// 固定减免金额
+            ///
+            /// Example: `1`
+            pub discount_amount: Option<i64>,
+        }
+        ::wechatpay::runtime::json_object!(PostResponseSingleUsageInfoNormalCoupon {
+            threshold: "threshold" opt opt,
+            discount_amount: "discount_amount" opt opt,
+        });
         /// 商品券状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1842,42 +2001,42 @@ pub mod product_coupon {
             Deactivated = "DEACTIVATED",
         });
         /// 批次信息
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseStock {
             /// 商品券ID
             ///
             /// Example: `1000000013`
-            pub product_coupon_id: String,
+            pub product_coupon_id: Option<String>,
             /// 批次ID
             ///
             /// Example: `1000000013001`
-            pub stock_id: String,
+            pub stock_id: Option<String>,
             /// 备注
             pub remark: Option<String>,
             /// 券Code分配模式
             ///
             /// Example: `WECHATPAY`
-            pub coupon_code_mode: PostResponseStockCouponCodeMode,
+            pub coupon_code_mode: Option<PostResponseStockCouponCodeMode>,
             /// 发放规则
-            pub stock_send_rule: PostResponseStockStockSendRule,
+            pub stock_send_rule: Option<PostResponseStockStockSendRule>,
             /// 单券使用规则
             pub single_usage_rule: Option<PostResponseStockSingleUsageRule>,
             /// 多次优惠使用规则
             pub sequential_usage_rule: Option<PostResponseStockSequentialUsageRule>,
             /// 券使用规则展示信息
-            pub usage_rule_display_info: PostResponseStockUsageRuleDisplayInfo,
+            pub usage_rule_display_info: Option<PostResponseStockUsageRuleDisplayInfo>,
             /// 用户商品券展示信息
-            pub coupon_display_info: PostResponseStockCouponDisplayInfo,
+            pub coupon_display_info: Option<PostResponseStockCouponDisplayInfo>,
             /// 事件通知配置
-            pub notify_config: PostResponseStockNotifyConfig,
+            pub notify_config: Option<PostResponseStockNotifyConfig>,
             /// 可用门店范围
             ///
             /// Example: `NONE`
-            pub store_scope: PostResponseStockStoreScope,
+            pub store_scope: Option<PostResponseStockStoreScope>,
             /// 已发放次数
-            pub sent_count_info: PostResponseStockSentCountInfo,
+            pub sent_count_info: Option<PostResponseStockSentCountInfo>,
             /// 批次状态
-            pub state: PostResponseStockState,
+            pub state: Option<PostResponseStockState>,
             /// 失效请求单号
             pub deactivate_request_no: Option<String>,
             /// 失效时间
@@ -1889,26 +2048,26 @@ pub mod product_coupon {
             /// 品牌ID
             ///
             /// Example: `120344`
-            pub brand_id: String,
+            pub brand_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponseStock {
-            product_coupon_id: "product_coupon_id" req req,
-            stock_id: "stock_id" req req,
+            product_coupon_id: "product_coupon_id" opt opt,
+            stock_id: "stock_id" opt opt,
             remark: "remark" opt opt,
-            coupon_code_mode: "coupon_code_mode" req req,
-            stock_send_rule: "stock_send_rule" req req,
+            coupon_code_mode: "coupon_code_mode" opt opt,
+            stock_send_rule: "stock_send_rule" opt opt,
             single_usage_rule: "single_usage_rule" opt opt,
             sequential_usage_rule: "sequential_usage_rule" opt opt,
-            usage_rule_display_info: "usage_rule_display_info" req req,
-            coupon_display_info: "coupon_display_info" req req,
-            notify_config: "notify_config" req req,
-            store_scope: "store_scope" req req,
-            sent_count_info: "sent_count_info" req req,
-            state: "state" req req,
+            usage_rule_display_info: "usage_rule_display_info" opt opt,
+            coupon_display_info: "coupon_display_info" opt opt,
+            notify_config: "notify_config" opt opt,
+            store_scope: "store_scope" opt opt,
+            sent_count_info: "sent_count_info" opt opt,
+            state: "state" opt opt,
             deactivate_request_no: "deactivate_request_no" opt opt,
             deactivate_time: "deactivate_time" opt opt,
             deactivate_reason: "deactivate_reason" opt opt,
-            brand_id: "brand_id" req req,
+            brand_id: "brand_id" opt opt,
         });
         /// 券Code分配模式
         pub type PostResponseStockCouponCodeMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponCodeMode;
@@ -1952,35 +2111,63 @@ pub mod product_coupon {
         /// 用户商品券Code展示模式
         pub type PostResponseStockCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoCodeDisplayMode;
         /// 视频号入口
-        pub type PostResponseStockCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceFinder;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct PostResponseStockCouponDisplayInfoEntranceFinder {
+            /// 视频号ID
+            ///
+            /// Example: `gh_12345678`
+            pub finder_id: Option<String>,
+            /// 视频号视频ID
+            ///
+            /// Example: `UDFsdf24df34dD456Hdf34`
+            pub finder_video_id: Option<String>,
+            /// 视频号封面图
+            ///
+            /// Example: `https://wxpaylogo.qpic.cn/wxpaylogo/xxxxx/xxx`
+            pub finder_video_cover_image_url: Option<String>,
+        }
+        ::wechatpay::runtime::json_object!(PostResponseStockCouponDisplayInfoEntranceFinder {
+            finder_id: "finder_id" opt opt,
+            finder_video_id: "finder_video_id" opt opt,
+            finder_video_cover_image_url: "finder_video_cover_image_url" opt opt,
+        });
         /// 小程序入口
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseStockCouponDisplayInfoEntranceMiniProgram {
             /// 小程序appid
             ///
             /// Example: `wx234545656765876`
-            pub appid: String,
+            pub appid: Option<String>,
             /// 小程序跳转路径
             ///
             /// Example: `/path/index/index`
-            pub path: String,
+            pub path: Option<String>,
             /// 入口文案
             ///
             /// Example: `欢迎选购`
-            pub entrance_wording: String,
+            pub entrance_wording: Option<String>,
             /// 引导文案
             ///
             /// Example: `获取更多优惠`
-            pub guidance_wording: String,
+            pub guidance_wording: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponseStockCouponDisplayInfoEntranceMiniProgram {
-            appid: "appid" req req,
-            path: "path" req req,
-            entrance_wording: "entrance_wording" req req,
-            guidance_wording: "guidance_wording" req req,
+            appid: "appid" opt opt,
+            path: "path" opt opt,
+            entrance_wording: "entrance_wording" opt opt,
+            guidance_wording: "guidance_wording" opt opt,
         });
         /// 公众号入口
-        pub type PostResponseStockCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceOfficialAccount;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct PostResponseStockCouponDisplayInfoEntranceOfficialAccount {
+            /// 公众号AppID
+            ///
+            /// Example: `wx1234567890`
+            pub appid: Option<String>,
+        }
+        ::wechatpay::runtime::json_object!(PostResponseStockCouponDisplayInfoEntranceOfficialAccount {
+            appid: "appid" opt opt,
+        });
         /// 事件通知配置
         pub type PostResponseStockNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
         /// 已发放次数
@@ -1989,21 +2176,23 @@ pub mod product_coupon {
             /// 已发放总次数
             ///
             /// Example: `0`
-            pub total_count: i64,
+            pub total_count: Option<i64>,
             /// 当天已发放次数
             ///
             /// Example: `0`
-            pub today_count: i64,
+            pub today_count: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(PostResponseStockSentCountInfo {
-            total_count: "total_count" req req,
-            today_count: "today_count" req req,
+            total_count: "total_count" opt opt,
+            today_count: "today_count" opt opt,
         });
         /// 多次优惠使用规则
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseStockSequentialUsageRule {
             /// 券可核销时间
-            pub coupon_available_period: PostResponseStockSequentialUsageRuleCouponAvailablePeriod,
+            pub coupon_available_period: Option<
+                PostResponseStockSequentialUsageRuleCouponAvailablePeriod,
+            >,
             /// 满减券使用规则
             pub normal_coupon_list: Option<
                 Vec<PostResponseStockSequentialUsageRuleNormalCouponList>,
@@ -2020,7 +2209,7 @@ pub mod product_coupon {
             pub special_first: Option<bool>,
         }
         ::wechatpay::runtime::json_object!(PostResponseStockSequentialUsageRule {
-            coupon_available_period: "coupon_available_period" req req,
+            coupon_available_period: "coupon_available_period" opt opt,
             normal_coupon_list: "normal_coupon_list" opt opt,
             discount_coupon_list: "discount_coupon_list" opt opt,
             exchange_coupon_list: "exchange_coupon_list" opt opt,
@@ -2032,11 +2221,11 @@ pub mod product_coupon {
             /// 开始时间
             ///
             /// Example: `2025-08-01T00:00:00+08:00`
-            pub available_begin_time: String,
+            pub available_begin_time: Option<String>,
             /// 结束时间
             ///
             /// Example: `2025-08-31T23:59:59+08:00`
-            pub available_end_time: String,
+            pub available_end_time: Option<String>,
             /// 领取后N天开始生效
             ///
             /// Example: `1`
@@ -2053,31 +2242,93 @@ pub mod product_coupon {
             >,
         }
         ::wechatpay::runtime::json_object!(PostResponseStockSequentialUsageRuleCouponAvailablePeriod {
-            available_begin_time: "available_begin_time" req req,
-            available_end_time: "available_end_time" req req,
+            available_begin_time: "available_begin_time" opt opt,
+            available_end_time: "available_end_time" opt opt,
             wait_days_after_receive: "wait_days_after_receive" opt opt,
             weekly_available_period: "weekly_available_period" opt opt,
             irregular_available_period_list: "irregular_available_period_list" opt opt,
         });
         /// PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList {
+            /// 开始时间
+            ///
+            /// Example: `2025-08-01T00:00:00+08:00`
+            pub begin_time: Option<String>,
+            /// 结束时间
+            ///
+            /// Example: `2025-08-31T23:59:59+08:00`
+            pub end_time: Option<String>,
+        }
+        ::wechatpay::runtime::json_object!(PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList {
+            begin_time: "begin_time" opt opt,
+            end_time: "end_time" opt opt,
+        });
         /// 每周固定可用时间
-        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod {
+            /// 每周可用星期数
+            pub day_list: Option<
+                Vec<
+                    PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList,
+                >,
+            >,
+            /// 当天可用时间段
+            pub day_period_list: Option<
+                Vec<
+                    PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList,
+                >,
+            >,
+        }
+        ::wechatpay::runtime::json_object!(PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod {
+            day_list: "day_list" opt opt,
+            day_period_list: "day_period_list" opt opt,
+        });
         /// PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
         pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
         /// PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList {
+            /// 当天可用开始时间
+            ///
+            /// Example: `60`
+            pub begin_time: Option<i64>,
+            /// 当天可用结束时间
+            ///
+            /// Example: `86399`
+            pub end_time: Option<i64>,
+        }
+        ::wechatpay::runtime::json_object!(PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList {
+            begin_time: "begin_time" opt opt,
+            end_time: "end_time" opt opt,
+        });
         /// PostResponseStockSequentialUsageRuleDiscountCouponList
-        pub type PostResponseStockSequentialUsageRuleDiscountCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+        pub type PostResponseStockSequentialUsageRuleDiscountCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
         /// PostResponseStockSequentialUsageRuleExchangeCouponList
-        pub type PostResponseStockSequentialUsageRuleExchangeCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageExchangeCoupon;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct PostResponseStockSequentialUsageRuleExchangeCouponList {
+            /// 门槛金额
+            ///
+            /// Example: `10000`
+            pub threshold: Option<i64>,
+            /// 固定兑换价格
+            ///
+            /// Example: `20`
+            pub exchange_price: Option<i64>,
+        }
+        ::wechatpay::runtime::json_object!(PostResponseStockSequentialUsageRuleExchangeCouponList {
+            threshold: "threshold" opt opt,
+            exchange_price: "exchange_price" opt opt,
+        });
         /// PostResponseStockSequentialUsageRuleNormalCouponList
-        pub type PostResponseStockSequentialUsageRuleNormalCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+        pub type PostResponseStockSequentialUsageRuleNormalCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
         /// 单券使用规则
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseStockSingleUsageRule {
             /// 券可核销时间
-            pub coupon_available_period: PostResponseStockSingleUsageRuleCouponAvailablePeriod,
+            pub coupon_available_period: Option<
+                PostResponseStockSingleUsageRuleCouponAvailablePeriod,
+            >,
             /// 满减券使用规则
             pub normal_coupon: Option<PostResponseStockSingleUsageRuleNormalCoupon>,
             /// 折扣券使用规则
@@ -2086,7 +2337,7 @@ pub mod product_coupon {
             pub exchange_coupon: Option<PostResponseStockSingleUsageRuleExchangeCoupon>,
         }
         ::wechatpay::runtime::json_object!(PostResponseStockSingleUsageRule {
-            coupon_available_period: "coupon_available_period" req req,
+            coupon_available_period: "coupon_available_period" opt opt,
             normal_coupon: "normal_coupon" opt opt,
             discount_coupon: "discount_coupon" opt opt,
             exchange_coupon: "exchange_coupon" opt opt,
@@ -2097,11 +2348,11 @@ pub mod product_coupon {
             /// 开始时间
             ///
             /// Example: `2025-08-01T00:00:00+08:00`
-            pub available_begin_time: String,
+            pub available_begin_time: Option<String>,
             /// 结束时间
             ///
             /// Example: `2025-08-31T23:59:59+08:00`
-            pub available_end_time: String,
+            pub available_end_time: Option<String>,
             /// 生效后N天内有效
             ///
             /// Example: `30`
@@ -2122,27 +2373,27 @@ pub mod product_coupon {
             >,
         }
         ::wechatpay::runtime::json_object!(PostResponseStockSingleUsageRuleCouponAvailablePeriod {
-            available_begin_time: "available_begin_time" req req,
-            available_end_time: "available_end_time" req req,
+            available_begin_time: "available_begin_time" opt opt,
+            available_end_time: "available_end_time" opt opt,
             available_days: "available_days" opt opt,
             wait_days_after_receive: "wait_days_after_receive" opt opt,
             weekly_available_period: "weekly_available_period" opt opt,
             irregular_available_period_list: "irregular_available_period_list" opt opt,
         });
         /// PostResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
         /// 每周固定可用时间
-        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
         /// PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
         pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
         /// PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
         /// 折扣券使用规则
-        pub type PostResponseStockSingleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+        pub type PostResponseStockSingleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
         /// 兑换券使用规则
-        pub type PostResponseStockSingleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageExchangeCoupon;
+        pub type PostResponseStockSingleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
         /// 满减券使用规则
-        pub type PostResponseStockSingleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+        pub type PostResponseStockSingleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
         /// 批次状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseStockState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2170,15 +2421,97 @@ pub mod product_coupon {
             Deactivated = "DEACTIVATED",
         });
         /// 发放规则
-        pub type PostResponseStockStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStockSendRule;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct PostResponseStockStockSendRule {
+            /// 发放次数总上限
+            ///
+            /// Example: `100000`
+            pub max_count: Option<i64>,
+            /// 每日发放次数上限
+            ///
+            /// Example: `100000000`
+            pub max_count_per_day: Option<i64>,
+            /// 每个用户领取次数上限
+            ///
+            /// Example: `5`
+            pub max_count_per_user: Option<i64>,
+        }
+        ::wechatpay::runtime::json_object!(PostResponseStockStockSendRule {
+            max_count: "max_count" opt opt,
+            max_count_per_day: "max_count_per_day" opt opt,
+            max_count_per_user: "max_count_per_user" opt opt,
+        });
         /// 可用门店范围
         pub type PostResponseStockStoreScope = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStoreScope;
         /// 券使用规则展示信息
-        pub type PostResponseStockUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfo;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct PostResponseStockUsageRuleDisplayInfo {
+            /// 券使用方式列表
+            pub coupon_usage_method_list: Option<
+                Vec<PostResponseStockUsageRuleDisplayInfoCouponUsageMethodList>,
+            >,
+            /// 小程序AppID
+            ///
+            /// Example: `wx1234567890`
+            pub mini_program_appid: Option<String>,
+            /// 小程序跳转路径
+            ///
+            /// Example: `/pages/index/product`
+            pub mini_program_path: Option<String>,
+            /// APP的H5跳转路径
+            ///
+            /// Example: `https://weixin.qq.com/jump-to-app`
+            pub app_path: Option<String>,
+            /// 券使用说明
+            ///
+            /// Example: `工作日可用`
+            pub usage_description: Option<String>,
+            /// 券可用门店信息
+            pub coupon_available_store_info: Option<
+                PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo,
+            >,
+            /// APP跳转类型
+            ///
+            /// Example: `H5`
+            pub app_jump_type: Option<PostResponseStockUsageRuleDisplayInfoAppJumpType>,
+            /// 口令链接
+            ///
+            /// Example: `passcode_link.example`
+            pub passcode_link: Option<String>,
+        }
+        ::wechatpay::runtime::json_object!(PostResponseStockUsageRuleDisplayInfo {
+            coupon_usage_method_list: "coupon_usage_method_list" opt opt,
+            mini_program_appid: "mini_program_appid" opt opt,
+            mini_program_path: "mini_program_path" opt opt,
+            app_path: "app_path" opt opt,
+            usage_description: "usage_description" opt opt,
+            coupon_available_store_info: "coupon_available_store_info" opt opt,
+            app_jump_type: "app_jump_type" opt opt,
+            passcode_link: "passcode_link" opt opt,
+        });
         /// APP跳转类型
         pub type PostResponseStockUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoAppJumpType;
         /// 券可用门店信息
-        pub type PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo {
+            /// 券可用门店描述
+            ///
+            /// Example: `所有门店可用，可使用小程序查看门店列表`
+            pub description: Option<String>,
+            /// 小程序AppID
+            ///
+            /// Example: `wx1234567890`
+            pub mini_program_appid: Option<String>,
+            /// 小程序跳转路径
+            ///
+            /// Example: `/pages/index/product`
+            pub mini_program_path: Option<String>,
+        }
+        ::wechatpay::runtime::json_object!(PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo {
+            description: "description" opt opt,
+            mini_program_appid: "mini_program_appid" opt opt,
+            mini_program_path: "mini_program_path" opt opt,
+        });
         /// PostResponseStockUsageRuleDisplayInfoCouponUsageMethodList
         pub type PostResponseStockUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
         /// 商品券类型
@@ -2248,14 +2581,14 @@ pub mod product_coupon {
                 brand_id: "brand_id" skip req,
             });
             /// The response of `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}` (查询商品券).
-            #[derive(Clone, Debug, PartialEq)]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 商品券ID
                 ///
                 /// Example: `1000000013`
                 pub product_coupon_id: String,
                 /// 商品券状态
-                pub state: GetResponseState,
+                pub state: Option<GetResponseState>,
                 /// 品牌ID
                 ///
                 /// Example: `120344`
@@ -2263,21 +2596,21 @@ pub mod product_coupon {
                 /// 优惠范围
                 ///
                 /// Example: `ALL`
-                pub scope: GetResponseScope,
+                pub scope: Option<GetResponseScope>,
                 /// 商品券类型
                 ///
                 /// Example: `NORMAL`
-                pub type_: GetResponseType,
+                pub type_: Option<GetResponseType>,
                 /// 使用模式
                 ///
                 /// Example: `SINGLE`
-                pub usage_mode: GetResponseUsageMode,
+                pub usage_mode: Option<GetResponseUsageMode>,
                 /// 单券模式信息
                 pub single_usage_info: Option<GetResponseSingleUsageInfo>,
                 /// 多次优惠模式信息
                 pub sequential_usage_info: Option<GetResponseSequentialUsageInfo>,
                 /// 展示信息
-                pub display_info: GetResponseDisplayInfo,
+                pub display_info: Option<GetResponseDisplayInfo>,
                 /// 外部商品ID
                 ///
                 /// Example: `Product_1234567890`
@@ -2293,37 +2626,37 @@ pub mod product_coupon {
             }
             ::wechatpay::runtime::json_object!(GetResponse {
                 product_coupon_id: "product_coupon_id" req req,
-                state: "state" req req,
+                state: "state" opt opt,
                 brand_id: "brand_id" req req,
-                scope: "scope" req req,
-                type_: "type" req req,
-                usage_mode: "usage_mode" req req,
+                scope: "scope" opt opt,
+                type_: "type" opt opt,
+                usage_mode: "usage_mode" opt opt,
                 single_usage_info: "single_usage_info" opt opt,
                 sequential_usage_info: "sequential_usage_info" opt opt,
-                display_info: "display_info" req req,
+                display_info: "display_info" opt opt,
                 out_product_no: "out_product_no" opt opt,
                 deactivate_request_no: "deactivate_request_no" opt opt,
                 deactivate_time: "deactivate_time" opt opt,
                 deactivate_reason: "deactivate_reason" opt opt,
             });
             /// 展示信息
-            pub type GetResponseDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestDisplayInfo;
+            pub type GetResponseDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfo;
             /// GetResponseDisplayInfoComboPackageList
-            pub type GetResponseDisplayInfoComboPackageList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestDisplayInfoComboPackageList;
+            pub type GetResponseDisplayInfoComboPackageList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfoComboPackageList;
             /// GetResponseDisplayInfoComboPackageListChoiceList
-            pub type GetResponseDisplayInfoComboPackageListChoiceList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestDisplayInfoComboPackageListChoiceList;
+            pub type GetResponseDisplayInfoComboPackageListChoiceList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfoComboPackageListChoiceList;
             /// 优惠范围
             pub type GetResponseScope = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageScope;
             /// 多次优惠模式信息
-            pub type GetResponseSequentialUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestSequentialUsageInfo;
+            pub type GetResponseSequentialUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSequentialUsageInfo;
             /// 多次优惠规则类型
             pub type GetResponseSequentialUsageInfoType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestSequentialUsageInfoType;
             /// 单券模式信息
-            pub type GetResponseSingleUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestSingleUsageInfo;
+            pub type GetResponseSingleUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfo;
             /// 折扣券使用规则
-            pub type GetResponseSingleUsageInfoDiscountCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+            pub type GetResponseSingleUsageInfoDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
             /// 满减券使用规则
-            pub type GetResponseSingleUsageInfoNormalCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+            pub type GetResponseSingleUsageInfoNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
             /// 商品券状态
             pub type GetResponseState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseState;
             /// 商品券类型
@@ -2356,25 +2689,82 @@ pub mod product_coupon {
             /// PatchRequestDisplayInfoComboPackageListChoiceList
             pub type PatchRequestDisplayInfoComboPackageListChoiceList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestDisplayInfoComboPackageListChoiceList;
             /// The response of `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}` (修改商品券).
-            pub type PatchResponse = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::GetResponse;
+            #[derive(Clone, Debug, PartialEq, Default)]
+            pub struct PatchResponse {
+                /// 商品券ID
+                ///
+                /// Example: `1000000013`
+                pub product_coupon_id: String,
+                /// 商品券状态
+                pub state: Option<PatchResponseState>,
+                /// 品牌ID
+                ///
+                /// Example: `120344`
+                pub brand_id: String,
+                /// 优惠范围
+                ///
+                /// Example: `ALL`
+                pub scope: Option<PatchResponseScope>,
+                /// 商品券类型
+                ///
+                /// Example: `NORMAL`
+                pub type_: Option<PatchResponseType>,
+                /// 使用模式
+                ///
+                /// Example: `SINGLE`
+                pub usage_mode: Option<PatchResponseUsageMode>,
+                /// 单券模式信息
+                pub single_usage_info: Option<PatchResponseSingleUsageInfo>,
+                /// 多次优惠模式信息
+                pub sequential_usage_info: Option<PatchResponseSequentialUsageInfo>,
+                /// 展示信息
+                pub display_info: PatchResponseDisplayInfo,
+                /// 外部商品ID
+                ///
+                /// Example: `Product_1234567890`
+                pub out_product_no: Option<String>,
+                /// 失效请求单号
+                pub deactivate_request_no: Option<String>,
+                /// 失效时间
+                ///
+                /// Example: `2025-08-31T23:59:59+08:00`
+                pub deactivate_time: Option<String>,
+                /// 失效原因
+                pub deactivate_reason: Option<String>,
+            }
+            ::wechatpay::runtime::json_object!(PatchResponse {
+                product_coupon_id: "product_coupon_id" req req,
+                state: "state" opt opt,
+                brand_id: "brand_id" req req,
+                scope: "scope" opt opt,
+                type_: "type" opt opt,
+                usage_mode: "usage_mode" opt opt,
+                single_usage_info: "single_usage_info" opt opt,
+                sequential_usage_info: "sequential_usage_info" opt opt,
+                display_info: "display_info" req req,
+                out_product_no: "out_product_no" opt opt,
+                deactivate_request_no: "deactivate_request_no" opt opt,
+                deactivate_time: "deactivate_time" opt opt,
+                deactivate_reason: "deactivate_reason" opt opt,
+            });
             /// 展示信息
-            pub type PatchResponseDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestDisplayInfo;
+            pub type PatchResponseDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfo;
             /// PatchResponseDisplayInfoComboPackageList
-            pub type PatchResponseDisplayInfoComboPackageList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestDisplayInfoComboPackageList;
+            pub type PatchResponseDisplayInfoComboPackageList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfoComboPackageList;
             /// PatchResponseDisplayInfoComboPackageListChoiceList
-            pub type PatchResponseDisplayInfoComboPackageListChoiceList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestDisplayInfoComboPackageListChoiceList;
+            pub type PatchResponseDisplayInfoComboPackageListChoiceList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfoComboPackageListChoiceList;
             /// 优惠范围
             pub type PatchResponseScope = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageScope;
             /// 多次优惠模式信息
-            pub type PatchResponseSequentialUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestSequentialUsageInfo;
+            pub type PatchResponseSequentialUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSequentialUsageInfo;
             /// 多次优惠规则类型
             pub type PatchResponseSequentialUsageInfoType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestSequentialUsageInfoType;
             /// 单券模式信息
-            pub type PatchResponseSingleUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestSingleUsageInfo;
+            pub type PatchResponseSingleUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfo;
             /// 折扣券使用规则
-            pub type PatchResponseSingleUsageInfoDiscountCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+            pub type PatchResponseSingleUsageInfoDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
             /// 满减券使用规则
-            pub type PatchResponseSingleUsageInfoNormalCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+            pub type PatchResponseSingleUsageInfoNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
             /// 商品券状态
             pub type PatchResponseState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseState;
             /// 商品券类型
@@ -2426,23 +2816,23 @@ pub mod product_coupon {
                 /// The response of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate` (失效商品券).
                 pub type PostResponse = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::GetResponse;
                 /// 展示信息
-                pub type PostResponseDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestDisplayInfo;
+                pub type PostResponseDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfo;
                 /// PostResponseDisplayInfoComboPackageList
-                pub type PostResponseDisplayInfoComboPackageList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestDisplayInfoComboPackageList;
+                pub type PostResponseDisplayInfoComboPackageList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfoComboPackageList;
                 /// PostResponseDisplayInfoComboPackageListChoiceList
-                pub type PostResponseDisplayInfoComboPackageListChoiceList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestDisplayInfoComboPackageListChoiceList;
+                pub type PostResponseDisplayInfoComboPackageListChoiceList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfoComboPackageListChoiceList;
                 /// 优惠范围
                 pub type PostResponseScope = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageScope;
                 /// 多次优惠模式信息
-                pub type PostResponseSequentialUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestSequentialUsageInfo;
+                pub type PostResponseSequentialUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSequentialUsageInfo;
                 /// 多次优惠规则类型
                 pub type PostResponseSequentialUsageInfoType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestSequentialUsageInfoType;
                 /// 单券模式信息
-                pub type PostResponseSingleUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestSingleUsageInfo;
+                pub type PostResponseSingleUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfo;
                 /// 折扣券使用规则
-                pub type PostResponseSingleUsageInfoDiscountCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+                pub type PostResponseSingleUsageInfoDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
                 /// 满减券使用规则
-                pub type PostResponseSingleUsageInfoNormalCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+                pub type PostResponseSingleUsageInfoNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
                 /// 商品券状态
                 pub type PostResponseState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseState;
                 /// 商品券类型
@@ -2556,7 +2946,40 @@ pub mod product_coupon {
                     Upload = "UPLOAD",
                 });
                 /// 用户商品券展示信息
-                pub type PostRequestStockBundleCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfo;
+                #[derive(Clone, Debug, PartialEq, Default)]
+                pub struct PostRequestStockBundleCouponDisplayInfo {
+                    /// 用户商品券Code展示模式
+                    ///
+                    /// Example: `QRCODE`
+                    pub code_display_mode: Option<
+                        PostRequestStockBundleCouponDisplayInfoCodeDisplayMode,
+                    >,
+                    /// 背景颜色
+                    ///
+                    /// Example: `Color020`
+                    pub background_color: Option<
+                        PostRequestStockBundleCouponDisplayInfoBackgroundColor,
+                    >,
+                    /// 小程序入口
+                    pub entrance_mini_program: Option<
+                        PostRequestStockBundleCouponDisplayInfoEntranceMiniProgram,
+                    >,
+                    /// 公众号入口
+                    pub entrance_official_account: Option<
+                        PostRequestStockBundleCouponDisplayInfoEntranceOfficialAccount,
+                    >,
+                    /// 视频号入口
+                    pub entrance_finder: Option<
+                        PostRequestStockBundleCouponDisplayInfoEntranceFinder,
+                    >,
+                }
+                ::wechatpay::runtime::json_object!(PostRequestStockBundleCouponDisplayInfo {
+                    code_display_mode: "code_display_mode" opt opt,
+                    background_color: "background_color" opt opt,
+                    entrance_mini_program: "entrance_mini_program" opt opt,
+                    entrance_official_account: "entrance_official_account" opt opt,
+                    entrance_finder: "entrance_finder" opt opt,
+                });
                 /// 背景颜色
                 pub type PostRequestStockBundleCouponDisplayInfoBackgroundColor = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoBackgroundColor;
                 /// 用户商品券Code展示模式
@@ -2564,7 +2987,31 @@ pub mod product_coupon {
                 /// 视频号入口
                 pub type PostRequestStockBundleCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceFinder;
                 /// 小程序入口
-                pub type PostRequestStockBundleCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceMiniProgram;
+                #[derive(Clone, Debug, PartialEq, Default)]
+                pub struct PostRequestStockBundleCouponDisplayInfoEntranceMiniProgram {
+                    /// 小程序appid
+                    ///
+                    /// Example: `wx234545656765876`
+                    pub appid: String,
+                    /// 小程序跳转路径
+                    ///
+                    /// Example: `/path/index/index`
+                    pub path: String,
+                    /// 入口文案
+                    ///
+                    /// Example: `欢迎选购`
+                    pub entrance_wording: String,
+                    /// 引导文案
+                    ///
+                    /// Example: `获取更多优惠`
+                    pub guidance_wording: String,
+                }
+                ::wechatpay::runtime::json_object!(PostRequestStockBundleCouponDisplayInfoEntranceMiniProgram {
+                    appid: "appid" req req,
+                    path: "path" req req,
+                    entrance_wording: "entrance_wording" req req,
+                    guidance_wording: "guidance_wording" req req,
+                });
                 /// 公众号入口
                 pub type PostRequestStockBundleCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceOfficialAccount;
                 /// 事件通知配置
@@ -2652,57 +3099,61 @@ pub mod product_coupon {
                     /// 批次组ID
                     ///
                     /// Example: `1000000013001`
-                    pub stock_bundle_id: String,
+                    pub stock_bundle_id: Option<String>,
                     /// 批次列表
-                    pub stock_list: Vec<PostResponseStockList>,
+                    pub stock_list: Option<Vec<PostResponseStockList>>,
                 }
                 ::wechatpay::runtime::json_object!(PostResponse {
-                    stock_bundle_id: "stock_bundle_id" req req,
-                    stock_list: "stock_list" req req,
+                    stock_bundle_id: "stock_bundle_id" opt opt,
+                    stock_list: "stock_list" opt opt,
                 });
                 /// PostResponseStockList
-                #[derive(Clone, Debug, PartialEq)]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseStockList {
                     /// 商品券ID
                     ///
                     /// Example: `1000000013`
-                    pub product_coupon_id: String,
+                    pub product_coupon_id: Option<String>,
                     /// 批次ID
                     ///
                     /// Example: `1000000013001`
-                    pub stock_id: String,
+                    pub stock_id: Option<String>,
                     /// 备注
                     pub remark: Option<String>,
                     /// 券Code分配模式
                     ///
                     /// Example: `WECHATPAY`
-                    pub coupon_code_mode: PostResponseStockListCouponCodeMode,
+                    pub coupon_code_mode: Option<PostResponseStockListCouponCodeMode>,
                     /// 品牌方预上传的券Code数量信息
                     pub coupon_code_count_info: Option<
                         PostResponseStockListCouponCodeCountInfo,
                     >,
                     /// 发放规则
-                    pub stock_send_rule: PostResponseStockListStockSendRule,
+                    pub stock_send_rule: Option<PostResponseStockListStockSendRule>,
                     /// 多次优惠使用规则
                     pub progressive_bundle_usage_rule: Option<
                         PostResponseStockListProgressiveBundleUsageRule,
                     >,
                     /// 批次组信息
-                    pub stock_bundle_info: PostResponseStockListStockBundleInfo,
+                    pub stock_bundle_info: Option<PostResponseStockListStockBundleInfo>,
                     /// 券使用规则展示信息
-                    pub usage_rule_display_info: PostResponseStockListUsageRuleDisplayInfo,
+                    pub usage_rule_display_info: Option<
+                        PostResponseStockListUsageRuleDisplayInfo,
+                    >,
                     /// 用户商品券展示信息
-                    pub coupon_display_info: PostResponseStockListCouponDisplayInfo,
+                    pub coupon_display_info: Option<
+                        PostResponseStockListCouponDisplayInfo,
+                    >,
                     /// 事件通知配置
-                    pub notify_config: PostResponseStockListNotifyConfig,
+                    pub notify_config: Option<PostResponseStockListNotifyConfig>,
                     /// 可用门店范围
                     ///
                     /// Example: `NONE`
-                    pub store_scope: PostResponseStockListStoreScope,
+                    pub store_scope: Option<PostResponseStockListStoreScope>,
                     /// 已发放次数
-                    pub sent_count_info: PostResponseStockListSentCountInfo,
+                    pub sent_count_info: Option<PostResponseStockListSentCountInfo>,
                     /// 批次状态
-                    pub state: PostResponseStockListState,
+                    pub state: Option<PostResponseStockListState>,
                     /// 失效请求单号
                     pub deactivate_request_no: Option<String>,
                     /// 失效时间
@@ -2714,27 +3165,27 @@ pub mod product_coupon {
                     /// 品牌ID
                     ///
                     /// Example: `120344`
-                    pub brand_id: String,
+                    pub brand_id: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(PostResponseStockList {
-                    product_coupon_id: "product_coupon_id" req req,
-                    stock_id: "stock_id" req req,
+                    product_coupon_id: "product_coupon_id" opt opt,
+                    stock_id: "stock_id" opt opt,
                     remark: "remark" opt opt,
-                    coupon_code_mode: "coupon_code_mode" req req,
+                    coupon_code_mode: "coupon_code_mode" opt opt,
                     coupon_code_count_info: "coupon_code_count_info" opt opt,
-                    stock_send_rule: "stock_send_rule" req req,
+                    stock_send_rule: "stock_send_rule" opt opt,
                     progressive_bundle_usage_rule: "progressive_bundle_usage_rule" opt opt,
-                    stock_bundle_info: "stock_bundle_info" req req,
-                    usage_rule_display_info: "usage_rule_display_info" req req,
-                    coupon_display_info: "coupon_display_info" req req,
-                    notify_config: "notify_config" req req,
-                    store_scope: "store_scope" req req,
-                    sent_count_info: "sent_count_info" req req,
-                    state: "state" req req,
+                    stock_bundle_info: "stock_bundle_info" opt opt,
+                    usage_rule_display_info: "usage_rule_display_info" opt opt,
+                    coupon_display_info: "coupon_display_info" opt opt,
+                    notify_config: "notify_config" opt opt,
+                    store_scope: "store_scope" opt opt,
+                    sent_count_info: "sent_count_info" opt opt,
+                    state: "state" opt opt,
                     deactivate_request_no: "deactivate_request_no" opt opt,
                     deactivate_time: "deactivate_time" opt opt,
                     deactivate_reason: "deactivate_reason" opt opt,
-                    brand_id: "brand_id" req req,
+                    brand_id: "brand_id" opt opt,
                 });
                 /// 品牌方预上传的券Code数量信息
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -2742,15 +3193,15 @@ pub mod product_coupon {
                     /// 已上传的Code总数
                     ///
                     /// Example: `10000`
-                    pub total_count: i64,
+                    pub total_count: Option<i64>,
                     /// 当前可用的Code
                     ///
                     /// Example: `999`
-                    pub available_count: i64,
+                    pub available_count: Option<i64>,
                 }
                 ::wechatpay::runtime::json_object!(PostResponseStockListCouponCodeCountInfo {
-                    total_count: "total_count" req req,
-                    available_count: "available_count" req req,
+                    total_count: "total_count" opt opt,
+                    available_count: "available_count" opt opt,
                 });
                 /// 券Code分配模式
                 pub type PostResponseStockListCouponCodeMode = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostRequestStockBundleCouponCodeMode;
@@ -2761,11 +3212,11 @@ pub mod product_coupon {
                 /// 用户商品券Code展示模式
                 pub type PostResponseStockListCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoCodeDisplayMode;
                 /// 视频号入口
-                pub type PostResponseStockListCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceFinder;
+                pub type PostResponseStockListCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceFinder;
                 /// 小程序入口
                 pub type PostResponseStockListCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceMiniProgram;
                 /// 公众号入口
-                pub type PostResponseStockListCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceOfficialAccount;
+                pub type PostResponseStockListCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceOfficialAccount;
                 /// 事件通知配置
                 pub type PostResponseStockListNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
                 /// 多次优惠使用规则
@@ -2773,19 +3224,19 @@ pub mod product_coupon {
                 /// 券可核销时间
                 pub type PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRuleCouponAvailablePeriod;
                 /// PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                pub type PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                pub type PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
                 /// 每周固定可用时间
-                pub type PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                pub type PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
                 /// PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
                 pub type PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
                 /// PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                pub type PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                pub type PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
                 /// 折扣券使用规则
-                pub type PostResponseStockListProgressiveBundleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+                pub type PostResponseStockListProgressiveBundleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
                 /// 兑换券使用规则
-                pub type PostResponseStockListProgressiveBundleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageExchangeCoupon;
+                pub type PostResponseStockListProgressiveBundleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
                 /// 满减券使用规则
-                pub type PostResponseStockListProgressiveBundleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+                pub type PostResponseStockListProgressiveBundleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
                 /// 已发放次数
                 pub type PostResponseStockListSentCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSentCountInfo;
                 /// 批次状态
@@ -2796,26 +3247,26 @@ pub mod product_coupon {
                     /// 批次组ID
                     ///
                     /// Example: `712315129419284901`
-                    pub stock_bundle_id: String,
+                    pub stock_bundle_id: Option<String>,
                     /// 批次在批次组内的次序
                     ///
                     /// Example: `0`
-                    pub stock_bundle_index: i64,
+                    pub stock_bundle_index: Option<i64>,
                 }
                 ::wechatpay::runtime::json_object!(PostResponseStockListStockBundleInfo {
-                    stock_bundle_id: "stock_bundle_id" req req,
-                    stock_bundle_index: "stock_bundle_index" req req,
+                    stock_bundle_id: "stock_bundle_id" opt opt,
+                    stock_bundle_index: "stock_bundle_index" opt opt,
                 });
                 /// 发放规则
-                pub type PostResponseStockListStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostRequestStockBundleStockSendRule;
+                pub type PostResponseStockListStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockStockSendRule;
                 /// 可用门店范围
                 pub type PostResponseStockListStoreScope = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStoreScope;
                 /// 券使用规则展示信息
-                pub type PostResponseStockListUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfo;
+                pub type PostResponseStockListUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfo;
                 /// APP跳转类型
                 pub type PostResponseStockListUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoAppJumpType;
                 /// 券可用门店信息
-                pub type PostResponseStockListUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
+                pub type PostResponseStockListUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
                 /// PostResponseStockListUsageRuleDisplayInfoCouponUsageMethodList
                 pub type PostResponseStockListUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
                 /// `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}`
@@ -2902,7 +3353,7 @@ pub mod product_coupon {
                         brand_id: "brand_id" req req,
                     });
                     /// 用户商品券展示信息
-                    pub type PatchRequestCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfo;
+                    pub type PatchRequestCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostRequestStockBundleCouponDisplayInfo;
                     /// 背景颜色
                     pub type PatchRequestCouponDisplayInfoBackgroundColor = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoBackgroundColor;
                     /// 用户商品券Code展示模式
@@ -2910,7 +3361,7 @@ pub mod product_coupon {
                     /// 视频号入口
                     pub type PatchRequestCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceFinder;
                     /// 小程序入口
-                    pub type PatchRequestCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceMiniProgram;
+                    pub type PatchRequestCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostRequestStockBundleCouponDisplayInfoEntranceMiniProgram;
                     /// 公众号入口
                     pub type PatchRequestCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceOfficialAccount;
                     /// 事件通知配置
@@ -2926,7 +3377,19 @@ pub mod product_coupon {
                     /// PatchRequestUsageRuleDisplayInfoCouponUsageMethodList
                     pub type PatchRequestUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
                     /// The response of `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}` (修改商品券批次组).
-                    pub type PatchResponse = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponse;
+                    #[derive(Clone, Debug, PartialEq, Default)]
+                    pub struct PatchResponse {
+                        /// 批次组ID
+                        ///
+                        /// Example: `1000000013001`
+                        pub stock_bundle_id: String,
+                        /// 批次列表
+                        pub stock_list: Option<Vec<PatchResponseStockList>>,
+                    }
+                    ::wechatpay::runtime::json_object!(PatchResponse {
+                        stock_bundle_id: "stock_bundle_id" req req,
+                        stock_list: "stock_list" opt opt,
+                    });
                     /// PatchResponseStockList
                     pub type PatchResponseStockList = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockList;
                     /// 品牌方预上传的券Code数量信息
@@ -2940,11 +3403,11 @@ pub mod product_coupon {
                     /// 用户商品券Code展示模式
                     pub type PatchResponseStockListCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoCodeDisplayMode;
                     /// 视频号入口
-                    pub type PatchResponseStockListCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceFinder;
+                    pub type PatchResponseStockListCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceFinder;
                     /// 小程序入口
                     pub type PatchResponseStockListCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceMiniProgram;
                     /// 公众号入口
-                    pub type PatchResponseStockListCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceOfficialAccount;
+                    pub type PatchResponseStockListCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceOfficialAccount;
                     /// 事件通知配置
                     pub type PatchResponseStockListNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
                     /// 多次优惠使用规则
@@ -2952,19 +3415,19 @@ pub mod product_coupon {
                     /// 券可核销时间
                     pub type PatchResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRuleCouponAvailablePeriod;
                     /// PatchResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                    pub type PatchResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                    pub type PatchResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
                     /// 每周固定可用时间
-                    pub type PatchResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                    pub type PatchResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
                     /// PatchResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
                     pub type PatchResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
                     /// PatchResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                    pub type PatchResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                    pub type PatchResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
                     /// 折扣券使用规则
-                    pub type PatchResponseStockListProgressiveBundleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+                    pub type PatchResponseStockListProgressiveBundleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
                     /// 兑换券使用规则
-                    pub type PatchResponseStockListProgressiveBundleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageExchangeCoupon;
+                    pub type PatchResponseStockListProgressiveBundleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
                     /// 满减券使用规则
-                    pub type PatchResponseStockListProgressiveBundleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+                    pub type PatchResponseStockListProgressiveBundleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
                     /// 已发放次数
                     pub type PatchResponseStockListSentCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSentCountInfo;
                     /// 批次状态
@@ -2972,15 +3435,15 @@ pub mod product_coupon {
                     /// 批次组信息
                     pub type PatchResponseStockListStockBundleInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockListStockBundleInfo;
                     /// 发放规则
-                    pub type PatchResponseStockListStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostRequestStockBundleStockSendRule;
+                    pub type PatchResponseStockListStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockStockSendRule;
                     /// 可用门店范围
                     pub type PatchResponseStockListStoreScope = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStoreScope;
                     /// 券使用规则展示信息
-                    pub type PatchResponseStockListUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfo;
+                    pub type PatchResponseStockListUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfo;
                     /// APP跳转类型
                     pub type PatchResponseStockListUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoAppJumpType;
                     /// 券可用门店信息
-                    pub type PatchResponseStockListUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
+                    pub type PatchResponseStockListUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
                     /// PatchResponseStockListUsageRuleDisplayInfoCouponUsageMethodList
                     pub type PatchResponseStockListUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
                     /// `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/associate-stores`
@@ -3037,7 +3500,7 @@ pub mod product_coupon {
                             /// 去重后门店总数
                             ///
                             /// Example: `100`
-                            pub total_count: i64,
+                            pub total_count: Option<i64>,
                             /// 关联成功的门店列表
                             pub success_store_list: Option<
                                 Vec<PostResponseSuccessStoreList>,
@@ -3048,7 +3511,7 @@ pub mod product_coupon {
                             >,
                         }
                         ::wechatpay::runtime::json_object!(PostResponse {
-                            total_count: "total_count" req req,
+                            total_count: "total_count" opt opt,
                             success_store_list: "success_store_list" opt opt,
                             failed_store_list: "failed_store_list" opt opt,
                         });
@@ -3058,19 +3521,28 @@ pub mod product_coupon {
                             /// 门店ID
                             ///
                             /// Example: `100000001`
-                            pub store_id: String,
+                            pub store_id: Option<String>,
                             /// 失败错误码
-                            pub code: String,
+                            pub code: Option<String>,
                             /// 失败错误信息
-                            pub message: String,
+                            pub message: Option<String>,
                         }
                         ::wechatpay::runtime::json_object!(PostResponseFailedStoreList {
-                            store_id: "store_id" req req,
-                            code: "code" req req,
-                            message: "message" req req,
+                            store_id: "store_id" opt opt,
+                            code: "code" opt opt,
+                            message: "message" opt opt,
                         });
                         /// PostResponseSuccessStoreList
-                        pub type PostResponseSuccessStoreList = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::by_stock_bundle_id::associate_stores::PostRequestStoreList;
+                        #[derive(Clone, Debug, PartialEq, Default)]
+                        pub struct PostResponseSuccessStoreList {
+                            /// 门店ID
+                            ///
+                            /// Example: `100000001`
+                            pub store_id: Option<String>,
+                        }
+                        ::wechatpay::runtime::json_object!(PostResponseSuccessStoreList {
+                            store_id: "store_id" opt opt,
+                        });
                     }
                     /// `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/disassociate-stores`
                     pub mod disassociate_stores {
@@ -3105,7 +3577,7 @@ pub mod product_coupon {
                             /// 去重后门店总数
                             ///
                             /// Example: `100`
-                            pub total_count: i64,
+                            pub total_count: Option<i64>,
                             /// 取消关联成功的门店列表
                             pub success_store_list: Option<
                                 Vec<PostResponseSuccessStoreList>,
@@ -3116,14 +3588,14 @@ pub mod product_coupon {
                             >,
                         }
                         ::wechatpay::runtime::json_object!(PostResponse {
-                            total_count: "total_count" req req,
+                            total_count: "total_count" opt opt,
                             success_store_list: "success_store_list" opt opt,
                             failed_store_list: "failed_store_list" opt opt,
                         });
                         /// PostResponseFailedStoreList
                         pub type PostResponseFailedStoreList = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::by_stock_bundle_id::associate_stores::PostResponseFailedStoreList;
                         /// PostResponseSuccessStoreList
-                        pub type PostResponseSuccessStoreList = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::by_stock_bundle_id::associate_stores::PostRequestStoreList;
+                        pub type PostResponseSuccessStoreList = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::by_stock_bundle_id::associate_stores::PostResponseSuccessStoreList;
                     }
                     /// `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`
                     pub mod update_budget {
@@ -3207,7 +3679,7 @@ pub mod product_coupon {
                             MaxCountPerDay = "MAX_COUNT_PER_DAY",
                         });
                         /// The response of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget` (修改商品券批次组发放预算).
-                        pub type PostResponse = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponse;
+                        pub type PostResponse = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::by_stock_bundle_id::PatchResponse;
                         /// PostResponseStockList
                         pub type PostResponseStockList = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockList;
                         /// 品牌方预上传的券Code数量信息
@@ -3221,11 +3693,11 @@ pub mod product_coupon {
                         /// 用户商品券Code展示模式
                         pub type PostResponseStockListCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoCodeDisplayMode;
                         /// 视频号入口
-                        pub type PostResponseStockListCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceFinder;
+                        pub type PostResponseStockListCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceFinder;
                         /// 小程序入口
                         pub type PostResponseStockListCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceMiniProgram;
                         /// 公众号入口
-                        pub type PostResponseStockListCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceOfficialAccount;
+                        pub type PostResponseStockListCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceOfficialAccount;
                         /// 事件通知配置
                         pub type PostResponseStockListNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
                         /// 多次优惠使用规则
@@ -3233,19 +3705,19 @@ pub mod product_coupon {
                         /// 券可核销时间
                         pub type PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRuleCouponAvailablePeriod;
                         /// PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                        pub type PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                        pub type PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
                         /// 每周固定可用时间
-                        pub type PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                        pub type PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
                         /// PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
                         pub type PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
                         /// PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                        pub type PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                        pub type PostResponseStockListProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
                         /// 折扣券使用规则
-                        pub type PostResponseStockListProgressiveBundleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+                        pub type PostResponseStockListProgressiveBundleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
                         /// 兑换券使用规则
-                        pub type PostResponseStockListProgressiveBundleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageExchangeCoupon;
+                        pub type PostResponseStockListProgressiveBundleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
                         /// 满减券使用规则
-                        pub type PostResponseStockListProgressiveBundleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+                        pub type PostResponseStockListProgressiveBundleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
                         /// 已发放次数
                         pub type PostResponseStockListSentCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSentCountInfo;
                         /// 批次状态
@@ -3253,15 +3725,15 @@ pub mod product_coupon {
                         /// 批次组信息
                         pub type PostResponseStockListStockBundleInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockListStockBundleInfo;
                         /// 发放规则
-                        pub type PostResponseStockListStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostRequestStockBundleStockSendRule;
+                        pub type PostResponseStockListStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockStockSendRule;
                         /// 可用门店范围
                         pub type PostResponseStockListStoreScope = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStoreScope;
                         /// 券使用规则展示信息
-                        pub type PostResponseStockListUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfo;
+                        pub type PostResponseStockListUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfo;
                         /// APP跳转类型
                         pub type PostResponseStockListUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoAppJumpType;
                         /// 券可用门店信息
-                        pub type PostResponseStockListUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
+                        pub type PostResponseStockListUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
                         /// PostResponseStockListUsageRuleDisplayInfoCouponUsageMethodList
                         pub type PostResponseStockListUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
                     }
@@ -3345,7 +3817,7 @@ pub mod product_coupon {
                     /// 总个数
                     ///
                     /// Example: `100`
-                    pub total_count: i64,
+                    pub total_count: Option<i64>,
                     /// 下一页Token
                     ///
                     /// Example: `MTIzNDUK`
@@ -3354,33 +3826,33 @@ pub mod product_coupon {
                     pub stock_list: Option<Vec<GetResponseStockList>>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    total_count: "total_count" req req,
+                    total_count: "total_count" opt opt,
                     next_page_token: "next_page_token" opt opt,
                     stock_list: "stock_list" opt opt,
                 });
                 /// GetResponseStockList
-                #[derive(Clone, Debug, PartialEq)]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseStockList {
                     /// 商品券ID
                     ///
                     /// Example: `1000000013`
-                    pub product_coupon_id: String,
+                    pub product_coupon_id: Option<String>,
                     /// 批次ID
                     ///
                     /// Example: `1000000013001`
-                    pub stock_id: String,
+                    pub stock_id: Option<String>,
                     /// 备注
                     pub remark: Option<String>,
                     /// 券Code分配模式
                     ///
                     /// Example: `WECHATPAY`
-                    pub coupon_code_mode: GetResponseStockListCouponCodeMode,
+                    pub coupon_code_mode: Option<GetResponseStockListCouponCodeMode>,
                     /// 品牌方预上传的券Code数量信息
                     pub coupon_code_count_info: Option<
                         GetResponseStockListCouponCodeCountInfo,
                     >,
                     /// 发放规则
-                    pub stock_send_rule: GetResponseStockListStockSendRule,
+                    pub stock_send_rule: Option<GetResponseStockListStockSendRule>,
                     /// 单券使用规则
                     pub single_usage_rule: Option<GetResponseStockListSingleUsageRule>,
                     /// 多次优惠使用规则
@@ -3388,19 +3860,23 @@ pub mod product_coupon {
                         GetResponseStockListSequentialUsageRule,
                     >,
                     /// 券使用规则展示信息
-                    pub usage_rule_display_info: GetResponseStockListUsageRuleDisplayInfo,
+                    pub usage_rule_display_info: Option<
+                        GetResponseStockListUsageRuleDisplayInfo,
+                    >,
                     /// 用户商品券展示信息
-                    pub coupon_display_info: GetResponseStockListCouponDisplayInfo,
+                    pub coupon_display_info: Option<
+                        GetResponseStockListCouponDisplayInfo,
+                    >,
                     /// 事件通知配置
-                    pub notify_config: GetResponseStockListNotifyConfig,
+                    pub notify_config: Option<GetResponseStockListNotifyConfig>,
                     /// 可用门店范围
                     ///
                     /// Example: `NONE`
-                    pub store_scope: GetResponseStockListStoreScope,
+                    pub store_scope: Option<GetResponseStockListStoreScope>,
                     /// 已发放次数
-                    pub sent_count_info: GetResponseStockListSentCountInfo,
+                    pub sent_count_info: Option<GetResponseStockListSentCountInfo>,
                     /// 批次状态
-                    pub state: GetResponseStockListState,
+                    pub state: Option<GetResponseStockListState>,
                     /// 失效请求单号
                     pub deactivate_request_no: Option<String>,
                     /// 失效时间
@@ -3412,27 +3888,27 @@ pub mod product_coupon {
                     /// 品牌ID
                     ///
                     /// Example: `120344`
-                    pub brand_id: String,
+                    pub brand_id: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponseStockList {
-                    product_coupon_id: "product_coupon_id" req req,
-                    stock_id: "stock_id" req req,
+                    product_coupon_id: "product_coupon_id" opt opt,
+                    stock_id: "stock_id" opt opt,
                     remark: "remark" opt opt,
-                    coupon_code_mode: "coupon_code_mode" req req,
+                    coupon_code_mode: "coupon_code_mode" opt opt,
                     coupon_code_count_info: "coupon_code_count_info" opt opt,
-                    stock_send_rule: "stock_send_rule" req req,
+                    stock_send_rule: "stock_send_rule" opt opt,
                     single_usage_rule: "single_usage_rule" opt opt,
                     sequential_usage_rule: "sequential_usage_rule" opt opt,
-                    usage_rule_display_info: "usage_rule_display_info" req req,
-                    coupon_display_info: "coupon_display_info" req req,
-                    notify_config: "notify_config" req req,
-                    store_scope: "store_scope" req req,
-                    sent_count_info: "sent_count_info" req req,
-                    state: "state" req req,
+                    usage_rule_display_info: "usage_rule_display_info" opt opt,
+                    coupon_display_info: "coupon_display_info" opt opt,
+                    notify_config: "notify_config" opt opt,
+                    store_scope: "store_scope" opt opt,
+                    sent_count_info: "sent_count_info" opt opt,
+                    state: "state" opt opt,
                     deactivate_request_no: "deactivate_request_no" opt opt,
                     deactivate_time: "deactivate_time" opt opt,
                     deactivate_reason: "deactivate_reason" opt opt,
-                    brand_id: "brand_id" req req,
+                    brand_id: "brand_id" opt opt,
                 });
                 /// 品牌方预上传的券Code数量信息
                 pub type GetResponseStockListCouponCodeCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockListCouponCodeCountInfo;
@@ -3445,11 +3921,11 @@ pub mod product_coupon {
                 /// 用户商品券Code展示模式
                 pub type GetResponseStockListCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoCodeDisplayMode;
                 /// 视频号入口
-                pub type GetResponseStockListCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceFinder;
+                pub type GetResponseStockListCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceFinder;
                 /// 小程序入口
                 pub type GetResponseStockListCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceMiniProgram;
                 /// 公众号入口
-                pub type GetResponseStockListCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceOfficialAccount;
+                pub type GetResponseStockListCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceOfficialAccount;
                 /// 事件通知配置
                 pub type GetResponseStockListNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
                 /// 已发放次数
@@ -3459,49 +3935,49 @@ pub mod product_coupon {
                 /// 券可核销时间
                 pub type GetResponseStockListSequentialUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriod;
                 /// GetResponseStockListSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                pub type GetResponseStockListSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                pub type GetResponseStockListSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
                 /// 每周固定可用时间
-                pub type GetResponseStockListSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                pub type GetResponseStockListSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
                 /// GetResponseStockListSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
                 pub type GetResponseStockListSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
                 /// GetResponseStockListSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                pub type GetResponseStockListSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                pub type GetResponseStockListSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
                 /// GetResponseStockListSequentialUsageRuleDiscountCouponList
-                pub type GetResponseStockListSequentialUsageRuleDiscountCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+                pub type GetResponseStockListSequentialUsageRuleDiscountCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
                 /// GetResponseStockListSequentialUsageRuleExchangeCouponList
-                pub type GetResponseStockListSequentialUsageRuleExchangeCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageExchangeCoupon;
+                pub type GetResponseStockListSequentialUsageRuleExchangeCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
                 /// GetResponseStockListSequentialUsageRuleNormalCouponList
-                pub type GetResponseStockListSequentialUsageRuleNormalCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+                pub type GetResponseStockListSequentialUsageRuleNormalCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
                 /// 单券使用规则
                 pub type GetResponseStockListSingleUsageRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRule;
                 /// 券可核销时间
                 pub type GetResponseStockListSingleUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRuleCouponAvailablePeriod;
                 /// GetResponseStockListSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                pub type GetResponseStockListSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                pub type GetResponseStockListSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
                 /// 每周固定可用时间
-                pub type GetResponseStockListSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                pub type GetResponseStockListSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
                 /// GetResponseStockListSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
                 pub type GetResponseStockListSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
                 /// GetResponseStockListSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                pub type GetResponseStockListSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                pub type GetResponseStockListSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
                 /// 折扣券使用规则
-                pub type GetResponseStockListSingleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+                pub type GetResponseStockListSingleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
                 /// 兑换券使用规则
-                pub type GetResponseStockListSingleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageExchangeCoupon;
+                pub type GetResponseStockListSingleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
                 /// 满减券使用规则
-                pub type GetResponseStockListSingleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+                pub type GetResponseStockListSingleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
                 /// 批次状态
                 pub type GetResponseStockListState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockState;
                 /// 发放规则
-                pub type GetResponseStockListStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStockSendRule;
+                pub type GetResponseStockListStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockStockSendRule;
                 /// 可用门店范围
                 pub type GetResponseStockListStoreScope = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStoreScope;
                 /// 券使用规则展示信息
-                pub type GetResponseStockListUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfo;
+                pub type GetResponseStockListUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfo;
                 /// APP跳转类型
                 pub type GetResponseStockListUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoAppJumpType;
                 /// 券可用门店信息
-                pub type GetResponseStockListUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
+                pub type GetResponseStockListUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
                 /// GetResponseStockListUsageRuleDisplayInfoCouponUsageMethodList
                 pub type GetResponseStockListUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
                 /// The request of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks` (添加商品券批次).
@@ -3567,7 +4043,7 @@ pub mod product_coupon {
                 /// 券Code分配模式
                 pub type PostRequestStockCouponCodeMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponCodeMode;
                 /// 用户商品券展示信息
-                pub type PostRequestStockCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfo;
+                pub type PostRequestStockCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostRequestStockBundleCouponDisplayInfo;
                 /// 背景颜色
                 pub type PostRequestStockCouponDisplayInfoBackgroundColor = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoBackgroundColor;
                 /// 用户商品券Code展示模式
@@ -3575,15 +4051,71 @@ pub mod product_coupon {
                 /// 视频号入口
                 pub type PostRequestStockCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceFinder;
                 /// 小程序入口
-                pub type PostRequestStockCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceMiniProgram;
+                pub type PostRequestStockCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostRequestStockBundleCouponDisplayInfoEntranceMiniProgram;
                 /// 公众号入口
                 pub type PostRequestStockCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceOfficialAccount;
                 /// 事件通知配置
                 pub type PostRequestStockNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
                 /// 多次优惠使用规则
-                pub type PostRequestStockSequentialUsageRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRule;
+                #[derive(Clone, Debug, PartialEq, Default)]
+                pub struct PostRequestStockSequentialUsageRule {
+                    /// 券可核销时间
+                    pub coupon_available_period: PostRequestStockSequentialUsageRuleCouponAvailablePeriod,
+                    /// 满减券使用规则
+                    pub normal_coupon_list: Option<
+                        Vec<PostRequestStockSequentialUsageRuleNormalCouponList>,
+                    >,
+                    /// 折扣券使用规则列表
+                    pub discount_coupon_list: Option<
+                        Vec<PostRequestStockSequentialUsageRuleDiscountCouponList>,
+                    >,
+                    /// 兑换券使用规则列表
+                    pub exchange_coupon_list: Option<
+                        Vec<PostRequestStockSequentialUsageRuleExchangeCouponList>,
+                    >,
+                    /// 多次优惠是否提供首笔特惠
+                    pub special_first: Option<bool>,
+                }
+                ::wechatpay::runtime::json_object!(PostRequestStockSequentialUsageRule {
+                    coupon_available_period: "coupon_available_period" req req,
+                    normal_coupon_list: "normal_coupon_list" opt opt,
+                    discount_coupon_list: "discount_coupon_list" opt opt,
+                    exchange_coupon_list: "exchange_coupon_list" opt opt,
+                    special_first: "special_first" opt opt,
+                });
                 /// 券可核销时间
-                pub type PostRequestStockSequentialUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriod;
+                #[derive(Clone, Debug, PartialEq, Default)]
+                pub struct PostRequestStockSequentialUsageRuleCouponAvailablePeriod {
+                    /// 开始时间
+                    ///
+                    /// Example: `2025-08-01T00:00:00+08:00`
+                    pub available_begin_time: String,
+                    /// 结束时间
+                    ///
+                    /// Example: `2025-08-31T23:59:59+08:00`
+                    pub available_end_time: String,
+                    /// 领取后N天开始生效
+                    ///
+                    /// Example: `1`
+                    pub wait_days_after_receive: Option<i64>,
+                    /// 每周固定可用时间
+                    pub weekly_available_period: Option<
+                        PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod,
+                    >,
+                    /// 无规律的可用时间段
+                    pub irregular_available_period_list: Option<
+                        Vec<
+                            PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList,
+                        >,
+                    >,
+                }
+                ::wechatpay::runtime::json_object!(PostRequestStockSequentialUsageRuleCouponAvailablePeriod {
+                    available_begin_time: "available_begin_time" req req,
+                    available_end_time: "available_end_time" req req,
+                    wait_days_after_receive: "wait_days_after_receive" opt opt,
+                    weekly_available_period: "weekly_available_period" opt opt,
+                    irregular_available_period_list: "irregular_available_period_list" opt opt,
+                });
                 /// PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
                 pub type PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
                 /// 每周固定可用时间
@@ -3629,7 +4161,7 @@ pub mod product_coupon {
                 /// PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList
                 pub type PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
                 /// The response of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks` (添加商品券批次).
-                #[derive(Clone, Debug, PartialEq)]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
                     /// 商品券ID
                     ///
@@ -3638,35 +4170,37 @@ pub mod product_coupon {
                     /// 批次ID
                     ///
                     /// Example: `1000000013001`
-                    pub stock_id: String,
+                    pub stock_id: Option<String>,
                     /// 备注
                     pub remark: Option<String>,
                     /// 券Code分配模式
                     ///
                     /// Example: `WECHATPAY`
-                    pub coupon_code_mode: PostResponseCouponCodeMode,
+                    pub coupon_code_mode: Option<PostResponseCouponCodeMode>,
                     /// 品牌方预上传的券Code数量信息
                     pub coupon_code_count_info: Option<PostResponseCouponCodeCountInfo>,
                     /// 发放规则
-                    pub stock_send_rule: PostResponseStockSendRule,
+                    pub stock_send_rule: Option<PostResponseStockSendRule>,
                     /// 单券使用规则
                     pub single_usage_rule: Option<PostResponseSingleUsageRule>,
                     /// 多次优惠使用规则
                     pub sequential_usage_rule: Option<PostResponseSequentialUsageRule>,
                     /// 券使用规则展示信息
-                    pub usage_rule_display_info: PostResponseUsageRuleDisplayInfo,
+                    pub usage_rule_display_info: Option<
+                        PostResponseUsageRuleDisplayInfo,
+                    >,
                     /// 用户商品券展示信息
-                    pub coupon_display_info: PostResponseCouponDisplayInfo,
+                    pub coupon_display_info: Option<PostResponseCouponDisplayInfo>,
                     /// 事件通知配置
-                    pub notify_config: PostResponseNotifyConfig,
+                    pub notify_config: Option<PostResponseNotifyConfig>,
                     /// 可用门店范围
                     ///
                     /// Example: `NONE`
-                    pub store_scope: PostResponseStoreScope,
+                    pub store_scope: Option<PostResponseStoreScope>,
                     /// 已发放次数
-                    pub sent_count_info: PostResponseSentCountInfo,
+                    pub sent_count_info: Option<PostResponseSentCountInfo>,
                     /// 批次状态
-                    pub state: PostResponseState,
+                    pub state: Option<PostResponseState>,
                     /// 失效请求单号
                     pub deactivate_request_no: Option<String>,
                     /// 失效时间
@@ -3682,19 +4216,19 @@ pub mod product_coupon {
                 }
                 ::wechatpay::runtime::json_object!(PostResponse {
                     product_coupon_id: "product_coupon_id" req req,
-                    stock_id: "stock_id" req req,
+                    stock_id: "stock_id" opt opt,
                     remark: "remark" opt opt,
-                    coupon_code_mode: "coupon_code_mode" req req,
+                    coupon_code_mode: "coupon_code_mode" opt opt,
                     coupon_code_count_info: "coupon_code_count_info" opt opt,
-                    stock_send_rule: "stock_send_rule" req req,
+                    stock_send_rule: "stock_send_rule" opt opt,
                     single_usage_rule: "single_usage_rule" opt opt,
                     sequential_usage_rule: "sequential_usage_rule" opt opt,
-                    usage_rule_display_info: "usage_rule_display_info" req req,
-                    coupon_display_info: "coupon_display_info" req req,
-                    notify_config: "notify_config" req req,
-                    store_scope: "store_scope" req req,
-                    sent_count_info: "sent_count_info" req req,
-                    state: "state" req req,
+                    usage_rule_display_info: "usage_rule_display_info" opt opt,
+                    coupon_display_info: "coupon_display_info" opt opt,
+                    notify_config: "notify_config" opt opt,
+                    store_scope: "store_scope" opt opt,
+                    sent_count_info: "sent_count_info" opt opt,
+                    state: "state" opt opt,
                     deactivate_request_no: "deactivate_request_no" opt opt,
                     deactivate_time: "deactivate_time" opt opt,
                     deactivate_reason: "deactivate_reason" opt opt,
@@ -3711,11 +4245,11 @@ pub mod product_coupon {
                 /// 用户商品券Code展示模式
                 pub type PostResponseCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoCodeDisplayMode;
                 /// 视频号入口
-                pub type PostResponseCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceFinder;
+                pub type PostResponseCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceFinder;
                 /// 小程序入口
                 pub type PostResponseCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceMiniProgram;
                 /// 公众号入口
-                pub type PostResponseCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceOfficialAccount;
+                pub type PostResponseCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceOfficialAccount;
                 /// 事件通知配置
                 pub type PostResponseNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
                 /// 已发放次数
@@ -3725,49 +4259,49 @@ pub mod product_coupon {
                 /// 券可核销时间
                 pub type PostResponseSequentialUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriod;
                 /// PostResponseSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                pub type PostResponseSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                pub type PostResponseSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
                 /// 每周固定可用时间
-                pub type PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                pub type PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
                 /// PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
                 pub type PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
                 /// PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                pub type PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                pub type PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
                 /// PostResponseSequentialUsageRuleDiscountCouponList
-                pub type PostResponseSequentialUsageRuleDiscountCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+                pub type PostResponseSequentialUsageRuleDiscountCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
                 /// PostResponseSequentialUsageRuleExchangeCouponList
-                pub type PostResponseSequentialUsageRuleExchangeCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageExchangeCoupon;
+                pub type PostResponseSequentialUsageRuleExchangeCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
                 /// PostResponseSequentialUsageRuleNormalCouponList
-                pub type PostResponseSequentialUsageRuleNormalCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+                pub type PostResponseSequentialUsageRuleNormalCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
                 /// 单券使用规则
                 pub type PostResponseSingleUsageRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRule;
                 /// 券可核销时间
                 pub type PostResponseSingleUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRuleCouponAvailablePeriod;
                 /// PostResponseSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                pub type PostResponseSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                pub type PostResponseSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
                 /// 每周固定可用时间
-                pub type PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                pub type PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
                 /// PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
                 pub type PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
                 /// PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                pub type PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                pub type PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
                 /// 折扣券使用规则
-                pub type PostResponseSingleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+                pub type PostResponseSingleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
                 /// 兑换券使用规则
-                pub type PostResponseSingleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageExchangeCoupon;
+                pub type PostResponseSingleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
                 /// 满减券使用规则
-                pub type PostResponseSingleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+                pub type PostResponseSingleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
                 /// 批次状态
                 pub type PostResponseState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockState;
                 /// 发放规则
-                pub type PostResponseStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStockSendRule;
+                pub type PostResponseStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockStockSendRule;
                 /// 可用门店范围
                 pub type PostResponseStoreScope = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStoreScope;
                 /// 券使用规则展示信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseUsageRuleDisplayInfo {
                     /// 券使用方式列表
-                    pub coupon_usage_method_list: Vec<
-                        PostResponseUsageRuleDisplayInfoCouponUsageMethodList,
+                    pub coupon_usage_method_list: Option<
+                        Vec<PostResponseUsageRuleDisplayInfoCouponUsageMethodList>,
                     >,
                     /// 小程序AppID
                     ///
@@ -3782,22 +4316,22 @@ pub mod product_coupon {
                     /// 券使用说明
                     ///
                     /// Example: `工作日可用`
-                    pub usage_description: String,
+                    pub usage_description: Option<String>,
                     /// 券可用门店信息
                     pub coupon_available_store_info: Option<
                         PostResponseUsageRuleDisplayInfoCouponAvailableStoreInfo,
                     >,
                 }
                 ::wechatpay::runtime::json_object!(PostResponseUsageRuleDisplayInfo {
-                    coupon_usage_method_list: "coupon_usage_method_list" req req,
+                    coupon_usage_method_list: "coupon_usage_method_list" opt opt,
                     mini_program_appid: "mini_program_appid" opt opt,
                     mini_program_path: "mini_program_path" opt opt,
                     app_path: "app_path" opt opt,
-                    usage_description: "usage_description" req req,
+                    usage_description: "usage_description" opt opt,
                     coupon_available_store_info: "coupon_available_store_info" opt opt,
                 });
                 /// 券可用门店信息
-                pub type PostResponseUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
+                pub type PostResponseUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
                 /// PostResponseUsageRuleDisplayInfoCouponUsageMethodList
                 pub type PostResponseUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
                 /// `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}`
@@ -3885,7 +4419,83 @@ pub mod product_coupon {
                     /// The request of `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}` (查询商品券指定批次).
                     pub type GetRequest = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::GetRequest;
                     /// The response of `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}` (查询商品券指定批次).
-                    pub type GetResponse = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stocks::GetResponseStockList;
+                    #[derive(Clone, Debug, PartialEq, Default)]
+                    pub struct GetResponse {
+                        /// 商品券ID
+                        ///
+                        /// Example: `1000000013`
+                        pub product_coupon_id: String,
+                        /// 批次ID
+                        ///
+                        /// Example: `1000000013001`
+                        pub stock_id: String,
+                        /// 备注
+                        pub remark: Option<String>,
+                        /// 券Code分配模式
+                        ///
+                        /// Example: `WECHATPAY`
+                        pub coupon_code_mode: Option<GetResponseCouponCodeMode>,
+                        /// 品牌方预上传的券Code数量信息
+                        pub coupon_code_count_info: Option<
+                            GetResponseCouponCodeCountInfo,
+                        >,
+                        /// 发放规则
+                        pub stock_send_rule: Option<GetResponseStockSendRule>,
+                        /// 单券使用规则
+                        pub single_usage_rule: Option<GetResponseSingleUsageRule>,
+                        /// 多次优惠使用规则
+                        pub sequential_usage_rule: Option<
+                            GetResponseSequentialUsageRule,
+                        >,
+                        /// 券使用规则展示信息
+                        pub usage_rule_display_info: Option<
+                            GetResponseUsageRuleDisplayInfo,
+                        >,
+                        /// 用户商品券展示信息
+                        pub coupon_display_info: Option<GetResponseCouponDisplayInfo>,
+                        /// 事件通知配置
+                        pub notify_config: Option<GetResponseNotifyConfig>,
+                        /// 可用门店范围
+                        ///
+                        /// Example: `NONE`
+                        pub store_scope: Option<GetResponseStoreScope>,
+                        /// 已发放次数
+                        pub sent_count_info: Option<GetResponseSentCountInfo>,
+                        /// 批次状态
+                        pub state: Option<GetResponseState>,
+                        /// 失效请求单号
+                        pub deactivate_request_no: Option<String>,
+                        /// 失效时间
+                        ///
+                        /// Example: `2025-08-31T23:59:59+08:00`
+                        pub deactivate_time: Option<String>,
+                        /// 失效原因
+                        pub deactivate_reason: Option<String>,
+                        /// 品牌ID
+                        ///
+                        /// Example: `120344`
+                        pub brand_id: String,
+                    }
+                    ::wechatpay::runtime::json_object!(GetResponse {
+                        product_coupon_id: "product_coupon_id" req req,
+                        stock_id: "stock_id" req req,
+                        remark: "remark" opt opt,
+                        coupon_code_mode: "coupon_code_mode" opt opt,
+                        coupon_code_count_info: "coupon_code_count_info" opt opt,
+                        stock_send_rule: "stock_send_rule" opt opt,
+                        single_usage_rule: "single_usage_rule" opt opt,
+                        sequential_usage_rule: "sequential_usage_rule" opt opt,
+                        usage_rule_display_info: "usage_rule_display_info" opt opt,
+                        coupon_display_info: "coupon_display_info" opt opt,
+                        notify_config: "notify_config" opt opt,
+                        store_scope: "store_scope" opt opt,
+                        sent_count_info: "sent_count_info" opt opt,
+                        state: "state" opt opt,
+                        deactivate_request_no: "deactivate_request_no" opt opt,
+                        deactivate_time: "deactivate_time" opt opt,
+                        deactivate_reason: "deactivate_reason" opt opt,
+                        brand_id: "brand_id" req req,
+                    });
                     /// 品牌方预上传的券Code数量信息
                     pub type GetResponseCouponCodeCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockListCouponCodeCountInfo;
                     /// 券Code分配模式
@@ -3897,11 +4507,11 @@ pub mod product_coupon {
                     /// 用户商品券Code展示模式
                     pub type GetResponseCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoCodeDisplayMode;
                     /// 视频号入口
-                    pub type GetResponseCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceFinder;
+                    pub type GetResponseCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceFinder;
                     /// 小程序入口
                     pub type GetResponseCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceMiniProgram;
                     /// 公众号入口
-                    pub type GetResponseCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceOfficialAccount;
+                    pub type GetResponseCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceOfficialAccount;
                     /// 事件通知配置
                     pub type GetResponseNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
                     /// 已发放次数
@@ -3911,49 +4521,49 @@ pub mod product_coupon {
                     /// 券可核销时间
                     pub type GetResponseSequentialUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriod;
                     /// GetResponseSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                    pub type GetResponseSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                    pub type GetResponseSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
                     /// 每周固定可用时间
-                    pub type GetResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                    pub type GetResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
                     /// GetResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
                     pub type GetResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
                     /// GetResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                    pub type GetResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                    pub type GetResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
                     /// GetResponseSequentialUsageRuleDiscountCouponList
-                    pub type GetResponseSequentialUsageRuleDiscountCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+                    pub type GetResponseSequentialUsageRuleDiscountCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
                     /// GetResponseSequentialUsageRuleExchangeCouponList
-                    pub type GetResponseSequentialUsageRuleExchangeCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageExchangeCoupon;
+                    pub type GetResponseSequentialUsageRuleExchangeCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
                     /// GetResponseSequentialUsageRuleNormalCouponList
-                    pub type GetResponseSequentialUsageRuleNormalCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+                    pub type GetResponseSequentialUsageRuleNormalCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
                     /// 单券使用规则
                     pub type GetResponseSingleUsageRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRule;
                     /// 券可核销时间
                     pub type GetResponseSingleUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRuleCouponAvailablePeriod;
                     /// GetResponseSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                    pub type GetResponseSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                    pub type GetResponseSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
                     /// 每周固定可用时间
-                    pub type GetResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                    pub type GetResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
                     /// GetResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
                     pub type GetResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
                     /// GetResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                    pub type GetResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                    pub type GetResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
                     /// 折扣券使用规则
-                    pub type GetResponseSingleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+                    pub type GetResponseSingleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
                     /// 兑换券使用规则
-                    pub type GetResponseSingleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageExchangeCoupon;
+                    pub type GetResponseSingleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
                     /// 满减券使用规则
-                    pub type GetResponseSingleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+                    pub type GetResponseSingleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
                     /// 批次状态
                     pub type GetResponseState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockState;
                     /// 发放规则
-                    pub type GetResponseStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStockSendRule;
+                    pub type GetResponseStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockStockSendRule;
                     /// 可用门店范围
                     pub type GetResponseStoreScope = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStoreScope;
                     /// 券使用规则展示信息
-                    pub type GetResponseUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfo;
+                    pub type GetResponseUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfo;
                     /// APP跳转类型
                     pub type GetResponseUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoAppJumpType;
                     /// 券可用门店信息
-                    pub type GetResponseUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
+                    pub type GetResponseUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
                     /// GetResponseUsageRuleDisplayInfoCouponUsageMethodList
                     pub type GetResponseUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
                     /// The request of `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}` (修改商品券指定批次).
@@ -3994,7 +4604,7 @@ pub mod product_coupon {
                         store_scope: "store_scope" opt opt,
                     });
                     /// 用户商品券展示信息
-                    pub type PatchRequestCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfo;
+                    pub type PatchRequestCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostRequestStockBundleCouponDisplayInfo;
                     /// 背景颜色
                     pub type PatchRequestCouponDisplayInfoBackgroundColor = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoBackgroundColor;
                     /// 用户商品券Code展示模式
@@ -4002,7 +4612,7 @@ pub mod product_coupon {
                     /// 视频号入口
                     pub type PatchRequestCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceFinder;
                     /// 小程序入口
-                    pub type PatchRequestCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceMiniProgram;
+                    pub type PatchRequestCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostRequestStockBundleCouponDisplayInfoEntranceMiniProgram;
                     /// 公众号入口
                     pub type PatchRequestCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceOfficialAccount;
                     /// 事件通知配置
@@ -4018,7 +4628,81 @@ pub mod product_coupon {
                     /// PatchRequestUsageRuleDisplayInfoCouponUsageMethodList
                     pub type PatchRequestUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
                     /// The response of `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}` (修改商品券指定批次).
-                    pub type PatchResponse = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stocks::GetResponseStockList;
+                    #[derive(Clone, Debug, PartialEq)]
+                    pub struct PatchResponse {
+                        /// 商品券ID
+                        ///
+                        /// Example: `1000000013`
+                        pub product_coupon_id: String,
+                        /// 批次ID
+                        ///
+                        /// Example: `1000000013001`
+                        pub stock_id: String,
+                        /// 备注
+                        pub remark: Option<String>,
+                        /// 券Code分配模式
+                        ///
+                        /// Example: `WECHATPAY`
+                        pub coupon_code_mode: Option<PatchResponseCouponCodeMode>,
+                        /// 品牌方预上传的券Code数量信息
+                        pub coupon_code_count_info: Option<
+                            PatchResponseCouponCodeCountInfo,
+                        >,
+                        /// 发放规则
+                        pub stock_send_rule: Option<PatchResponseStockSendRule>,
+                        /// 单券使用规则
+                        pub single_usage_rule: Option<PatchResponseSingleUsageRule>,
+                        /// 多次优惠使用规则
+                        pub sequential_usage_rule: Option<
+                            PatchResponseSequentialUsageRule,
+                        >,
+                        /// 券使用规则展示信息
+                        pub usage_rule_display_info: PatchResponseUsageRuleDisplayInfo,
+                        /// 用户商品券展示信息
+                        pub coupon_display_info: PatchResponseCouponDisplayInfo,
+                        /// 事件通知配置
+                        pub notify_config: PatchResponseNotifyConfig,
+                        /// 可用门店范围
+                        ///
+                        /// Example: `NONE`
+                        pub store_scope: PatchResponseStoreScope,
+                        /// 已发放次数
+                        pub sent_count_info: Option<PatchResponseSentCountInfo>,
+                        /// 批次状态
+                        pub state: Option<PatchResponseState>,
+                        /// 失效请求单号
+                        pub deactivate_request_no: Option<String>,
+                        /// 失效时间
+                        ///
+                        /// Example: `2025-08-31T23:59:59+08:00`
+                        pub deactivate_time: Option<String>,
+                        /// 失效原因
+                        pub deactivate_reason: Option<String>,
+                        /// 品牌ID
+                        ///
+                        /// Example: `120344`
+                        pub brand_id: String,
+                    }
+                    ::wechatpay::runtime::json_object!(PatchResponse {
+                        product_coupon_id: "product_coupon_id" req req,
+                        stock_id: "stock_id" req req,
+                        remark: "remark" opt opt,
+                        coupon_code_mode: "coupon_code_mode" opt opt,
+                        coupon_code_count_info: "coupon_code_count_info" opt opt,
+                        stock_send_rule: "stock_send_rule" opt opt,
+                        single_usage_rule: "single_usage_rule" opt opt,
+                        sequential_usage_rule: "sequential_usage_rule" opt opt,
+                        usage_rule_display_info: "usage_rule_display_info" req req,
+                        coupon_display_info: "coupon_display_info" req req,
+                        notify_config: "notify_config" req req,
+                        store_scope: "store_scope" req req,
+                        sent_count_info: "sent_count_info" opt opt,
+                        state: "state" opt opt,
+                        deactivate_request_no: "deactivate_request_no" opt opt,
+                        deactivate_time: "deactivate_time" opt opt,
+                        deactivate_reason: "deactivate_reason" opt opt,
+                        brand_id: "brand_id" req req,
+                    });
                     /// 品牌方预上传的券Code数量信息
                     pub type PatchResponseCouponCodeCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockListCouponCodeCountInfo;
                     /// 券Code分配模式
@@ -4030,11 +4714,11 @@ pub mod product_coupon {
                     /// 用户商品券Code展示模式
                     pub type PatchResponseCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoCodeDisplayMode;
                     /// 视频号入口
-                    pub type PatchResponseCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceFinder;
+                    pub type PatchResponseCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceFinder;
                     /// 小程序入口
                     pub type PatchResponseCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceMiniProgram;
                     /// 公众号入口
-                    pub type PatchResponseCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceOfficialAccount;
+                    pub type PatchResponseCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceOfficialAccount;
                     /// 事件通知配置
                     pub type PatchResponseNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
                     /// 已发放次数
@@ -4044,49 +4728,49 @@ pub mod product_coupon {
                     /// 券可核销时间
                     pub type PatchResponseSequentialUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriod;
                     /// PatchResponseSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                    pub type PatchResponseSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                    pub type PatchResponseSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
                     /// 每周固定可用时间
-                    pub type PatchResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                    pub type PatchResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
                     /// PatchResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
                     pub type PatchResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
                     /// PatchResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                    pub type PatchResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                    pub type PatchResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
                     /// PatchResponseSequentialUsageRuleDiscountCouponList
-                    pub type PatchResponseSequentialUsageRuleDiscountCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+                    pub type PatchResponseSequentialUsageRuleDiscountCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
                     /// PatchResponseSequentialUsageRuleExchangeCouponList
-                    pub type PatchResponseSequentialUsageRuleExchangeCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageExchangeCoupon;
+                    pub type PatchResponseSequentialUsageRuleExchangeCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
                     /// PatchResponseSequentialUsageRuleNormalCouponList
-                    pub type PatchResponseSequentialUsageRuleNormalCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+                    pub type PatchResponseSequentialUsageRuleNormalCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
                     /// 单券使用规则
                     pub type PatchResponseSingleUsageRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRule;
                     /// 券可核销时间
                     pub type PatchResponseSingleUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRuleCouponAvailablePeriod;
                     /// PatchResponseSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                    pub type PatchResponseSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                    pub type PatchResponseSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
                     /// 每周固定可用时间
-                    pub type PatchResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                    pub type PatchResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
                     /// PatchResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
                     pub type PatchResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
                     /// PatchResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                    pub type PatchResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                    pub type PatchResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
                     /// 折扣券使用规则
-                    pub type PatchResponseSingleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+                    pub type PatchResponseSingleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
                     /// 兑换券使用规则
-                    pub type PatchResponseSingleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageExchangeCoupon;
+                    pub type PatchResponseSingleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
                     /// 满减券使用规则
-                    pub type PatchResponseSingleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+                    pub type PatchResponseSingleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
                     /// 批次状态
                     pub type PatchResponseState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockState;
                     /// 发放规则
-                    pub type PatchResponseStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStockSendRule;
+                    pub type PatchResponseStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockStockSendRule;
                     /// 可用门店范围
                     pub type PatchResponseStoreScope = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStoreScope;
                     /// 券使用规则展示信息
-                    pub type PatchResponseUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfo;
+                    pub type PatchResponseUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfo;
                     /// APP跳转类型
                     pub type PatchResponseUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoAppJumpType;
                     /// 券可用门店信息
-                    pub type PatchResponseUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
+                    pub type PatchResponseUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
                     /// PatchResponseUsageRuleDisplayInfoCouponUsageMethodList
                     pub type PatchResponseUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
                     /// `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associate-stores`
@@ -4121,7 +4805,7 @@ pub mod product_coupon {
                         /// PostResponseFailedStoreList
                         pub type PostResponseFailedStoreList = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::by_stock_bundle_id::associate_stores::PostResponseFailedStoreList;
                         /// PostResponseSuccessStoreList
-                        pub type PostResponseSuccessStoreList = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::by_stock_bundle_id::associate_stores::PostRequestStoreList;
+                        pub type PostResponseSuccessStoreList = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::by_stock_bundle_id::associate_stores::PostResponseSuccessStoreList;
                     }
                     /// `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associated-stores`
                     pub mod associated_stores {
@@ -4175,7 +4859,7 @@ pub mod product_coupon {
                             /// 总个数
                             ///
                             /// Example: `100`
-                            pub total_count: i64,
+                            pub total_count: Option<i64>,
                             /// 下一页Token
                             ///
                             /// Example: `MTIzNDUK`
@@ -4184,12 +4868,12 @@ pub mod product_coupon {
                             pub store_list: Option<Vec<GetResponseStoreList>>,
                         }
                         ::wechatpay::runtime::json_object!(GetResponse {
-                            total_count: "total_count" req req,
+                            total_count: "total_count" opt opt,
                             next_page_token: "next_page_token" opt opt,
                             store_list: "store_list" opt opt,
                         });
                         /// GetResponseStoreList
-                        pub type GetResponseStoreList = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::by_stock_bundle_id::associate_stores::PostRequestStoreList;
+                        pub type GetResponseStoreList = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::by_stock_bundle_id::associate_stores::PostResponseSuccessStoreList;
                     }
                     /// `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/deactivate`
                     pub mod deactivate {
@@ -4217,7 +4901,7 @@ pub mod product_coupon {
                         /// The request of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/deactivate` (失效商品券批次).
                         pub type PostRequest = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::deactivate::PostRequest;
                         /// The response of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/deactivate` (失效商品券批次).
-                        pub type PostResponse = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stocks::GetResponseStockList;
+                        pub type PostResponse = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stocks::by_stock_id::GetResponse;
                         /// 品牌方预上传的券Code数量信息
                         pub type PostResponseCouponCodeCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockListCouponCodeCountInfo;
                         /// 券Code分配模式
@@ -4229,11 +4913,11 @@ pub mod product_coupon {
                         /// 用户商品券Code展示模式
                         pub type PostResponseCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoCodeDisplayMode;
                         /// 视频号入口
-                        pub type PostResponseCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceFinder;
+                        pub type PostResponseCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceFinder;
                         /// 小程序入口
                         pub type PostResponseCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceMiniProgram;
                         /// 公众号入口
-                        pub type PostResponseCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceOfficialAccount;
+                        pub type PostResponseCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceOfficialAccount;
                         /// 事件通知配置
                         pub type PostResponseNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
                         /// 已发放次数
@@ -4243,49 +4927,49 @@ pub mod product_coupon {
                         /// 券可核销时间
                         pub type PostResponseSequentialUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriod;
                         /// PostResponseSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                        pub type PostResponseSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                        pub type PostResponseSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
                         /// 每周固定可用时间
-                        pub type PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                        pub type PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
                         /// PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
                         pub type PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
                         /// PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                        pub type PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                        pub type PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
                         /// PostResponseSequentialUsageRuleDiscountCouponList
-                        pub type PostResponseSequentialUsageRuleDiscountCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+                        pub type PostResponseSequentialUsageRuleDiscountCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
                         /// PostResponseSequentialUsageRuleExchangeCouponList
-                        pub type PostResponseSequentialUsageRuleExchangeCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageExchangeCoupon;
+                        pub type PostResponseSequentialUsageRuleExchangeCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
                         /// PostResponseSequentialUsageRuleNormalCouponList
-                        pub type PostResponseSequentialUsageRuleNormalCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+                        pub type PostResponseSequentialUsageRuleNormalCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
                         /// 单券使用规则
                         pub type PostResponseSingleUsageRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRule;
                         /// 券可核销时间
                         pub type PostResponseSingleUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRuleCouponAvailablePeriod;
                         /// PostResponseSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                        pub type PostResponseSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                        pub type PostResponseSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
                         /// 每周固定可用时间
-                        pub type PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                        pub type PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
                         /// PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
                         pub type PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
                         /// PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                        pub type PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                        pub type PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
                         /// 折扣券使用规则
-                        pub type PostResponseSingleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+                        pub type PostResponseSingleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
                         /// 兑换券使用规则
-                        pub type PostResponseSingleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageExchangeCoupon;
+                        pub type PostResponseSingleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
                         /// 满减券使用规则
-                        pub type PostResponseSingleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+                        pub type PostResponseSingleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
                         /// 批次状态
                         pub type PostResponseState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockState;
                         /// 发放规则
-                        pub type PostResponseStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStockSendRule;
+                        pub type PostResponseStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockStockSendRule;
                         /// 可用门店范围
                         pub type PostResponseStoreScope = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStoreScope;
                         /// 券使用规则展示信息
-                        pub type PostResponseUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfo;
+                        pub type PostResponseUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfo;
                         /// APP跳转类型
                         pub type PostResponseUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoAppJumpType;
                         /// 券可用门店信息
-                        pub type PostResponseUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
+                        pub type PostResponseUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
                         /// PostResponseUsageRuleDisplayInfoCouponUsageMethodList
                         pub type PostResponseUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
                     }
@@ -4321,7 +5005,7 @@ pub mod product_coupon {
                         /// PostResponseFailedStoreList
                         pub type PostResponseFailedStoreList = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::by_stock_bundle_id::associate_stores::PostResponseFailedStoreList;
                         /// PostResponseSuccessStoreList
-                        pub type PostResponseSuccessStoreList = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::by_stock_bundle_id::associate_stores::PostRequestStoreList;
+                        pub type PostResponseSuccessStoreList = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::by_stock_bundle_id::associate_stores::PostResponseSuccessStoreList;
                     }
                     /// `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/update-budget`
                     pub mod update_budget {
@@ -4390,7 +5074,7 @@ pub mod product_coupon {
                         /// 更新模式
                         pub type PostRequestUpdateMode = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::by_stock_bundle_id::update_budget::PostRequestUpdateMode;
                         /// The response of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/update-budget` (修改商品券批次发放预算).
-                        pub type PostResponse = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stocks::GetResponseStockList;
+                        pub type PostResponse = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stocks::by_stock_id::GetResponse;
                         /// 品牌方预上传的券Code数量信息
                         pub type PostResponseCouponCodeCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockListCouponCodeCountInfo;
                         /// 券Code分配模式
@@ -4402,11 +5086,11 @@ pub mod product_coupon {
                         /// 用户商品券Code展示模式
                         pub type PostResponseCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoCodeDisplayMode;
                         /// 视频号入口
-                        pub type PostResponseCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceFinder;
+                        pub type PostResponseCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceFinder;
                         /// 小程序入口
                         pub type PostResponseCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceMiniProgram;
                         /// 公众号入口
-                        pub type PostResponseCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceOfficialAccount;
+                        pub type PostResponseCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceOfficialAccount;
                         /// 事件通知配置
                         pub type PostResponseNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
                         /// 已发放次数
@@ -4416,49 +5100,49 @@ pub mod product_coupon {
                         /// 券可核销时间
                         pub type PostResponseSequentialUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriod;
                         /// PostResponseSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                        pub type PostResponseSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                        pub type PostResponseSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
                         /// 每周固定可用时间
-                        pub type PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                        pub type PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
                         /// PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
                         pub type PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
                         /// PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                        pub type PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                        pub type PostResponseSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
                         /// PostResponseSequentialUsageRuleDiscountCouponList
-                        pub type PostResponseSequentialUsageRuleDiscountCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+                        pub type PostResponseSequentialUsageRuleDiscountCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
                         /// PostResponseSequentialUsageRuleExchangeCouponList
-                        pub type PostResponseSequentialUsageRuleExchangeCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageExchangeCoupon;
+                        pub type PostResponseSequentialUsageRuleExchangeCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
                         /// PostResponseSequentialUsageRuleNormalCouponList
-                        pub type PostResponseSequentialUsageRuleNormalCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+                        pub type PostResponseSequentialUsageRuleNormalCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
                         /// 单券使用规则
                         pub type PostResponseSingleUsageRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRule;
                         /// 券可核销时间
                         pub type PostResponseSingleUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRuleCouponAvailablePeriod;
                         /// PostResponseSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                        pub type PostResponseSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                        pub type PostResponseSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
                         /// 每周固定可用时间
-                        pub type PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                        pub type PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
                         /// PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
                         pub type PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
                         /// PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                        pub type PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                        pub type PostResponseSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
                         /// 折扣券使用规则
-                        pub type PostResponseSingleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+                        pub type PostResponseSingleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
                         /// 兑换券使用规则
-                        pub type PostResponseSingleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageExchangeCoupon;
+                        pub type PostResponseSingleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
                         /// 满减券使用规则
-                        pub type PostResponseSingleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+                        pub type PostResponseSingleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
                         /// 批次状态
                         pub type PostResponseState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockState;
                         /// 发放规则
-                        pub type PostResponseStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStockSendRule;
+                        pub type PostResponseStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockStockSendRule;
                         /// 可用门店范围
                         pub type PostResponseStoreScope = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStoreScope;
                         /// 券使用规则展示信息
-                        pub type PostResponseUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfo;
+                        pub type PostResponseUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfo;
                         /// APP跳转类型
                         pub type PostResponseUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoAppJumpType;
                         /// 券可用门店信息
-                        pub type PostResponseUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
+                        pub type PostResponseUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
                         /// PostResponseUsageRuleDisplayInfoCouponUsageMethodList
                         pub type PostResponseUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
                     }
@@ -4510,7 +5194,7 @@ pub mod product_coupon {
                             /// 去重后券Code总数
                             ///
                             /// Example: `100`
-                            pub total_count: i64,
+                            pub total_count: Option<i64>,
                             /// 上传成功的券Code列表
                             pub success_code_list: Option<Vec<String>>,
                             /// 上传失败的券Code列表
@@ -4521,7 +5205,7 @@ pub mod product_coupon {
                             pub duplicate_code_list: Option<Vec<String>>,
                         }
                         ::wechatpay::runtime::json_object!(PostResponse {
-                            total_count: "total_count" req req,
+                            total_count: "total_count" opt opt,
                             success_code_list: "success_code_list" opt opt,
                             failed_code_list: "failed_code_list" opt opt,
                             already_exist_code_list: "already_exist_code_list" opt opt,
@@ -4670,45 +5354,51 @@ pub mod product_coupon {
                     /// 用户券组ID
                     ///
                     /// Example: `7123912547109241212489`
-                    pub user_coupon_bundle_id: String,
+                    pub user_coupon_bundle_id: Option<String>,
                     /// 用户商品券列表
-                    pub user_product_coupon_list: Vec<PostResponseUserProductCouponList>,
+                    pub user_product_coupon_list: Option<
+                        Vec<PostResponseUserProductCouponList>,
+                    >,
                 }
                 ::wechatpay::runtime::json_object!(PostResponse {
-                    user_coupon_bundle_id: "user_coupon_bundle_id" req req,
-                    user_product_coupon_list: "user_product_coupon_list" req req,
+                    user_coupon_bundle_id: "user_coupon_bundle_id" opt opt,
+                    user_product_coupon_list: "user_product_coupon_list" opt opt,
                 });
                 /// PostResponseUserProductCouponList
-                #[derive(Clone, Debug, PartialEq)]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseUserProductCouponList {
                     /// 用户商品券Code
                     ///
                     /// Example: `123446565767`
-                    pub coupon_code: String,
+                    pub coupon_code: Option<String>,
                     /// 用户商品券状态
                     ///
                     /// Example: `USED`
-                    pub coupon_state: PostResponseUserProductCouponListCouponState,
+                    pub coupon_state: Option<
+                        PostResponseUserProductCouponListCouponState,
+                    >,
                     /// 有效期开始时间
                     ///
                     /// Example: `2025-07-24T00:00+08:00`
-                    pub valid_begin_time: String,
+                    pub valid_begin_time: Option<String>,
                     /// 有效期结束时间
                     ///
                     /// Example: `2025-07-24T00:00+08:00`
-                    pub valid_end_time: String,
+                    pub valid_end_time: Option<String>,
                     /// 领券时间
                     ///
                     /// Example: `2025-07-24T00:00+08:00`
-                    pub receive_time: String,
+                    pub receive_time: Option<String>,
                     /// 发券请求单号
                     ///
                     /// Example: `MCHSEND202003101234`
-                    pub send_request_no: String,
+                    pub send_request_no: Option<String>,
                     /// 发券渠道
                     ///
                     /// Example: `API`
-                    pub send_channel: PostResponseUserProductCouponListSendChannel,
+                    pub send_channel: Option<
+                        PostResponseUserProductCouponListSendChannel,
+                    >,
                     /// 确认请求单号
                     ///
                     /// Example: `MCHCONFIRM202003101234`
@@ -4734,11 +5424,15 @@ pub mod product_coupon {
                         PostResponseUserProductCouponListProgressiveBundleUsageDetail,
                     >,
                     /// 用户券组信息
-                    pub user_product_coupon_bundle_info: PostResponseUserProductCouponListUserProductCouponBundleInfo,
+                    pub user_product_coupon_bundle_info: Option<
+                        PostResponseUserProductCouponListUserProductCouponBundleInfo,
+                    >,
                     /// 商品券信息
-                    pub product_coupon: PostResponseUserProductCouponListProductCoupon,
+                    pub product_coupon: Option<
+                        PostResponseUserProductCouponListProductCoupon,
+                    >,
                     /// 批次信息
-                    pub stock: PostResponseUserProductCouponListStock,
+                    pub stock: Option<PostResponseUserProductCouponListStock>,
                     /// 自定义附加信息
                     ///
                     /// Example: `example_attach`
@@ -4754,29 +5448,29 @@ pub mod product_coupon {
                     /// 品牌ID
                     ///
                     /// Example: `120344`
-                    pub brand_id: String,
+                    pub brand_id: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(PostResponseUserProductCouponList {
-                    coupon_code: "coupon_code" req req,
-                    coupon_state: "coupon_state" req req,
-                    valid_begin_time: "valid_begin_time" req req,
-                    valid_end_time: "valid_end_time" req req,
-                    receive_time: "receive_time" req req,
-                    send_request_no: "send_request_no" req req,
-                    send_channel: "send_channel" req req,
+                    coupon_code: "coupon_code" opt opt,
+                    coupon_state: "coupon_state" opt opt,
+                    valid_begin_time: "valid_begin_time" opt opt,
+                    valid_end_time: "valid_end_time" opt opt,
+                    receive_time: "receive_time" opt opt,
+                    send_request_no: "send_request_no" opt opt,
+                    send_channel: "send_channel" opt opt,
                     confirm_request_no: "confirm_request_no" opt opt,
                     confirm_time: "confirm_time" opt opt,
                     deactivate_request_no: "deactivate_request_no" opt opt,
                     deactivate_time: "deactivate_time" opt opt,
                     deactivate_reason: "deactivate_reason" opt opt,
                     progressive_bundle_usage_detail: "progressive_bundle_usage_detail" opt opt,
-                    user_product_coupon_bundle_info: "user_product_coupon_bundle_info" req req,
-                    product_coupon: "product_coupon" req req,
-                    stock: "stock" req req,
+                    user_product_coupon_bundle_info: "user_product_coupon_bundle_info" opt opt,
+                    product_coupon: "product_coupon" opt opt,
+                    stock: "stock" opt opt,
                     attach: "attach" opt opt,
                     channel_custom_info: "channel_custom_info" opt opt,
                     coupon_tag_info: "coupon_tag_info" opt opt,
-                    brand_id: "brand_id" req req,
+                    brand_id: "brand_id" opt opt,
                 });
                 /// 用户商品券状态
                 ///
@@ -4841,32 +5535,47 @@ pub mod product_coupon {
                     Member = "MEMBER",
                 });
                 /// 会员标签信息
-                pub type PostResponseUserProductCouponListCouponTagInfoMemberTagInfo = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostRequestCouponTagInfoMemberTagInfo;
+                #[derive(Clone, Debug, PartialEq, Default)]
+                pub struct PostResponseUserProductCouponListCouponTagInfoMemberTagInfo {
+                    /// 会员卡模板ID
+                    pub member_card_id: Option<String>,
+                }
+                ::wechatpay::runtime::json_object!(PostResponseUserProductCouponListCouponTagInfoMemberTagInfo {
+                    member_card_id: "member_card_id" opt opt,
+                });
                 /// 商品券信息
-                #[derive(Clone, Debug, PartialEq)]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseUserProductCouponListProductCoupon {
                     /// 商品券ID
                     ///
                     /// Example: `1000000013`
-                    pub product_coupon_id: String,
+                    pub product_coupon_id: Option<String>,
                     /// 商品券状态
-                    pub state: PostResponseUserProductCouponListProductCouponState,
+                    pub state: Option<
+                        PostResponseUserProductCouponListProductCouponState,
+                    >,
                     /// 品牌ID
                     ///
                     /// Example: `120344`
-                    pub brand_id: String,
+                    pub brand_id: Option<String>,
                     /// 优惠范围
                     ///
                     /// Example: `ALL`
-                    pub scope: PostResponseUserProductCouponListProductCouponScope,
+                    pub scope: Option<
+                        PostResponseUserProductCouponListProductCouponScope,
+                    >,
                     /// 商品券类型
                     ///
                     /// Example: `NORMAL`
-                    pub type_: PostResponseUserProductCouponListProductCouponType,
+                    pub type_: Option<
+                        PostResponseUserProductCouponListProductCouponType,
+                    >,
                     /// 使用模式
                     ///
                     /// Example: `SINGLE`
-                    pub usage_mode: PostResponseUserProductCouponListProductCouponUsageMode,
+                    pub usage_mode: Option<
+                        PostResponseUserProductCouponListProductCouponUsageMode,
+                    >,
                     /// 单券模式信息
                     pub single_usage_info: Option<
                         PostResponseUserProductCouponListProductCouponSingleUsageInfo,
@@ -4876,7 +5585,9 @@ pub mod product_coupon {
                         PostResponseUserProductCouponListProductCouponProgressiveBundleUsageInfo,
                     >,
                     /// 展示信息
-                    pub display_info: PostResponseUserProductCouponListProductCouponDisplayInfo,
+                    pub display_info: Option<
+                        PostResponseUserProductCouponListProductCouponDisplayInfo,
+                    >,
                     /// 外部商品ID
                     ///
                     /// Example: `Product_1234567890`
@@ -4891,50 +5602,50 @@ pub mod product_coupon {
                     pub deactivate_reason: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(PostResponseUserProductCouponListProductCoupon {
-                    product_coupon_id: "product_coupon_id" req req,
-                    state: "state" req req,
-                    brand_id: "brand_id" req req,
-                    scope: "scope" req req,
-                    type_: "type" req req,
-                    usage_mode: "usage_mode" req req,
+                    product_coupon_id: "product_coupon_id" opt opt,
+                    state: "state" opt opt,
+                    brand_id: "brand_id" opt opt,
+                    scope: "scope" opt opt,
+                    type_: "type" opt opt,
+                    usage_mode: "usage_mode" opt opt,
                     single_usage_info: "single_usage_info" opt opt,
                     progressive_bundle_usage_info: "progressive_bundle_usage_info" opt opt,
-                    display_info: "display_info" req req,
+                    display_info: "display_info" opt opt,
                     out_product_no: "out_product_no" opt opt,
                     deactivate_request_no: "deactivate_request_no" opt opt,
                     deactivate_time: "deactivate_time" opt opt,
                     deactivate_reason: "deactivate_reason" opt opt,
                 });
                 /// 展示信息
-                pub type PostResponseUserProductCouponListProductCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestDisplayInfo;
+                pub type PostResponseUserProductCouponListProductCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfo;
                 /// PostResponseUserProductCouponListProductCouponDisplayInfoComboPackageList
-                pub type PostResponseUserProductCouponListProductCouponDisplayInfoComboPackageList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestDisplayInfoComboPackageList;
+                pub type PostResponseUserProductCouponListProductCouponDisplayInfoComboPackageList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfoComboPackageList;
                 /// PostResponseUserProductCouponListProductCouponDisplayInfoComboPackageListChoiceList
-                pub type PostResponseUserProductCouponListProductCouponDisplayInfoComboPackageListChoiceList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestDisplayInfoComboPackageListChoiceList;
+                pub type PostResponseUserProductCouponListProductCouponDisplayInfoComboPackageListChoiceList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfoComboPackageListChoiceList;
                 /// 多次优惠模式信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseUserProductCouponListProductCouponProgressiveBundleUsageInfo {
                     /// 可使用次数
                     ///
                     /// Example: `15`
-                    pub count: i64,
+                    pub count: Option<i64>,
                     /// 多次优惠使用间隔天数
                     ///
                     /// Example: `0`
                     pub interval_days: Option<i64>,
                 }
                 ::wechatpay::runtime::json_object!(PostResponseUserProductCouponListProductCouponProgressiveBundleUsageInfo {
-                    count: "count" req req,
+                    count: "count" opt opt,
                     interval_days: "interval_days" opt opt,
                 });
                 /// 优惠范围
                 pub type PostResponseUserProductCouponListProductCouponScope = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageScope;
                 /// 单券模式信息
-                pub type PostResponseUserProductCouponListProductCouponSingleUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestSingleUsageInfo;
+                pub type PostResponseUserProductCouponListProductCouponSingleUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfo;
                 /// 折扣券使用规则
-                pub type PostResponseUserProductCouponListProductCouponSingleUsageInfoDiscountCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+                pub type PostResponseUserProductCouponListProductCouponSingleUsageInfoDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
                 /// 满减券使用规则
-                pub type PostResponseUserProductCouponListProductCouponSingleUsageInfoNormalCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+                pub type PostResponseUserProductCouponListProductCouponSingleUsageInfoNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
                 /// 商品券状态
                 pub type PostResponseUserProductCouponListProductCouponState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseState;
                 /// 商品券类型
@@ -5028,83 +5739,7 @@ pub mod product_coupon {
                     ReceiveComponent = "RECEIVE_COMPONENT",
                 });
                 /// 批次信息
-                #[derive(Clone, Debug, PartialEq)]
-                pub struct PostResponseUserProductCouponListStock {
-                    /// 商品券ID
-                    ///
-                    /// Example: `1000000013`
-                    pub product_coupon_id: String,
-                    /// 批次ID
-                    ///
-                    /// Example: `1000000013001`
-                    pub stock_id: String,
-                    /// 备注
-                    pub remark: Option<String>,
-                    /// 券Code分配模式
-                    ///
-                    /// Example: `WECHATPAY`
-                    pub coupon_code_mode: PostResponseUserProductCouponListStockCouponCodeMode,
-                    /// 品牌方预上传的券Code数量信息
-                    pub coupon_code_count_info: Option<
-                        PostResponseUserProductCouponListStockCouponCodeCountInfo,
-                    >,
-                    /// 发放规则
-                    pub stock_send_rule: PostResponseUserProductCouponListStockStockSendRule,
-                    /// 多次优惠使用规则
-                    pub progressive_bundle_usage_rule: Option<
-                        PostResponseUserProductCouponListStockProgressiveBundleUsageRule,
-                    >,
-                    /// 批次组信息
-                    pub stock_bundle_info: Option<
-                        PostResponseUserProductCouponListStockStockBundleInfo,
-                    >,
-                    /// 券使用规则展示信息
-                    pub usage_rule_display_info: PostResponseUserProductCouponListStockUsageRuleDisplayInfo,
-                    /// 用户商品券展示信息
-                    pub coupon_display_info: PostResponseUserProductCouponListStockCouponDisplayInfo,
-                    /// 事件通知配置
-                    pub notify_config: PostResponseUserProductCouponListStockNotifyConfig,
-                    /// 可用门店范围
-                    ///
-                    /// Example: `NONE`
-                    pub store_scope: PostResponseUserProductCouponListStockStoreScope,
-                    /// 已发放次数
-                    pub sent_count_info: PostResponseUserProductCouponListStockSentCountInfo,
-                    /// 批次状态
-                    pub state: PostResponseUserProductCouponListStockState,
-                    /// 失效请求单号
-                    pub deactivate_request_no: Option<String>,
-                    /// 失效时间
-                    ///
-                    /// Example: `2025-08-31T23:59:59+08:00`
-                    pub deactivate_time: Option<String>,
-                    /// 失效原因
-                    pub deactivate_reason: Option<String>,
-                    /// 品牌ID
-                    ///
-                    /// Example: `120344`
-                    pub brand_id: String,
-                }
-                ::wechatpay::runtime::json_object!(PostResponseUserProductCouponListStock {
-                    product_coupon_id: "product_coupon_id" req req,
-                    stock_id: "stock_id" req req,
-                    remark: "remark" opt opt,
-                    coupon_code_mode: "coupon_code_mode" req req,
-                    coupon_code_count_info: "coupon_code_count_info" opt opt,
-                    stock_send_rule: "stock_send_rule" req req,
-                    progressive_bundle_usage_rule: "progressive_bundle_usage_rule" opt opt,
-                    stock_bundle_info: "stock_bundle_info" opt opt,
-                    usage_rule_display_info: "usage_rule_display_info" req req,
-                    coupon_display_info: "coupon_display_info" req req,
-                    notify_config: "notify_config" req req,
-                    store_scope: "store_scope" req req,
-                    sent_count_info: "sent_count_info" req req,
-                    state: "state" req req,
-                    deactivate_request_no: "deactivate_request_no" opt opt,
-                    deactivate_time: "deactivate_time" opt opt,
-                    deactivate_reason: "deactivate_reason" opt opt,
-                    brand_id: "brand_id" req req,
-                });
+                pub type PostResponseUserProductCouponListStock = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockList;
                 /// 品牌方预上传的券Code数量信息
                 pub type PostResponseUserProductCouponListStockCouponCodeCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockListCouponCodeCountInfo;
                 /// 券Code分配模式
@@ -5116,11 +5751,11 @@ pub mod product_coupon {
                 /// 用户商品券Code展示模式
                 pub type PostResponseUserProductCouponListStockCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoCodeDisplayMode;
                 /// 视频号入口
-                pub type PostResponseUserProductCouponListStockCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceFinder;
+                pub type PostResponseUserProductCouponListStockCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceFinder;
                 /// 小程序入口
                 pub type PostResponseUserProductCouponListStockCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceMiniProgram;
                 /// 公众号入口
-                pub type PostResponseUserProductCouponListStockCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceOfficialAccount;
+                pub type PostResponseUserProductCouponListStockCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceOfficialAccount;
                 /// 事件通知配置
                 pub type PostResponseUserProductCouponListStockNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
                 /// 多次优惠使用规则
@@ -5128,19 +5763,19 @@ pub mod product_coupon {
                 /// 券可核销时间
                 pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRuleCouponAvailablePeriod;
                 /// PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
                 /// 每周固定可用时间
-                pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
                 /// PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
                 pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
                 /// PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
                 /// 折扣券使用规则
-                pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+                pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
                 /// 兑换券使用规则
-                pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageExchangeCoupon;
+                pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
                 /// 满减券使用规则
-                pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+                pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
                 /// 已发放次数
                 pub type PostResponseUserProductCouponListStockSentCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSentCountInfo;
                 /// 批次状态
@@ -5148,15 +5783,15 @@ pub mod product_coupon {
                 /// 批次组信息
                 pub type PostResponseUserProductCouponListStockStockBundleInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockListStockBundleInfo;
                 /// 发放规则
-                pub type PostResponseUserProductCouponListStockStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostRequestStockBundleStockSendRule;
+                pub type PostResponseUserProductCouponListStockStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockStockSendRule;
                 /// 可用门店范围
                 pub type PostResponseUserProductCouponListStockStoreScope = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStoreScope;
                 /// 券使用规则展示信息
-                pub type PostResponseUserProductCouponListStockUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfo;
+                pub type PostResponseUserProductCouponListStockUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfo;
                 /// APP跳转类型
                 pub type PostResponseUserProductCouponListStockUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoAppJumpType;
                 /// 券可用门店信息
-                pub type PostResponseUserProductCouponListStockUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
+                pub type PostResponseUserProductCouponListStockUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
                 /// PostResponseUserProductCouponListStockUsageRuleDisplayInfoCouponUsageMethodList
                 pub type PostResponseUserProductCouponListStockUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
                 /// 用户券组信息
@@ -5165,25 +5800,25 @@ pub mod product_coupon {
                     /// 用户券组ID
                     ///
                     /// Example: `7123912547109241212489`
-                    pub user_coupon_bundle_id: String,
+                    pub user_coupon_bundle_id: Option<String>,
                     /// 用户券组内索引
                     ///
                     /// Example: `0`
-                    pub user_coupon_bundle_index: i64,
+                    pub user_coupon_bundle_index: Option<i64>,
                     /// 总可使用次数
                     ///
                     /// Example: `10`
-                    pub total_count: i64,
+                    pub total_count: Option<i64>,
                     /// 已使用次数
                     ///
                     /// Example: `3`
-                    pub used_count: i64,
+                    pub used_count: Option<i64>,
                 }
                 ::wechatpay::runtime::json_object!(PostResponseUserProductCouponListUserProductCouponBundleInfo {
-                    user_coupon_bundle_id: "user_coupon_bundle_id" req req,
-                    user_coupon_bundle_index: "user_coupon_bundle_index" req req,
-                    total_count: "total_count" req req,
-                    used_count: "used_count" req req,
+                    user_coupon_bundle_id: "user_coupon_bundle_id" opt opt,
+                    user_coupon_bundle_index: "user_coupon_bundle_index" opt opt,
+                    total_count: "total_count" opt opt,
+                    used_count: "used_count" opt opt,
                 });
                 /// `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}`
                 pub mod by_user_coupon_bundle_id {
@@ -5265,45 +5900,49 @@ pub mod product_coupon {
                             /// Example: `123446565767`
                             pub user_coupon_bundle_id: String,
                             /// 用户商品券列表
-                            pub user_product_coupon_list: Vec<
-                                PostResponseUserProductCouponList,
+                            pub user_product_coupon_list: Option<
+                                Vec<PostResponseUserProductCouponList>,
                             >,
                         }
                         ::wechatpay::runtime::json_object!(PostResponse {
                             user_coupon_bundle_id: "user_coupon_bundle_id" req req,
-                            user_product_coupon_list: "user_product_coupon_list" req req,
+                            user_product_coupon_list: "user_product_coupon_list" opt opt,
                         });
                         /// PostResponseUserProductCouponList
-                        #[derive(Clone, Debug, PartialEq)]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostResponseUserProductCouponList {
                             /// 用户商品券Code
                             ///
                             /// Example: `123446565767`
-                            pub coupon_code: String,
+                            pub coupon_code: Option<String>,
                             /// 用户商品券状态
                             ///
                             /// Example: `USED`
-                            pub coupon_state: PostResponseUserProductCouponListCouponState,
+                            pub coupon_state: Option<
+                                PostResponseUserProductCouponListCouponState,
+                            >,
                             /// 有效期开始时间
                             ///
                             /// Example: `2025-07-24T00:00+08:00`
-                            pub valid_begin_time: String,
+                            pub valid_begin_time: Option<String>,
                             /// 有效期结束时间
                             ///
                             /// Example: `2025-07-24T00:00+08:00`
-                            pub valid_end_time: String,
+                            pub valid_end_time: Option<String>,
                             /// 领券时间
                             ///
                             /// Example: `2025-07-24T00:00+08:00`
-                            pub receive_time: String,
+                            pub receive_time: Option<String>,
                             /// 发券请求单号
                             ///
                             /// Example: `MCHSEND202003101234`
-                            pub send_request_no: String,
+                            pub send_request_no: Option<String>,
                             /// 发券渠道
                             ///
                             /// Example: `API`
-                            pub send_channel: PostResponseUserProductCouponListSendChannel,
+                            pub send_channel: Option<
+                                PostResponseUserProductCouponListSendChannel,
+                            >,
                             /// 确认请求单号
                             ///
                             /// Example: `MCHCONFIRM202003101234`
@@ -5329,11 +5968,15 @@ pub mod product_coupon {
                                 PostResponseUserProductCouponListProgressiveBundleUsageDetail,
                             >,
                             /// 用户券组信息
-                            pub user_product_coupon_bundle_info: PostResponseUserProductCouponListUserProductCouponBundleInfo,
+                            pub user_product_coupon_bundle_info: Option<
+                                PostResponseUserProductCouponListUserProductCouponBundleInfo,
+                            >,
                             /// 商品券信息
-                            pub product_coupon: PostResponseUserProductCouponListProductCoupon,
+                            pub product_coupon: Option<
+                                PostResponseUserProductCouponListProductCoupon,
+                            >,
                             /// 批次信息
-                            pub stock: PostResponseUserProductCouponListStock,
+                            pub stock: Option<PostResponseUserProductCouponListStock>,
                             /// 自定义附加信息
                             ///
                             /// Example: `example_attach`
@@ -5349,29 +5992,29 @@ pub mod product_coupon {
                             /// 品牌ID
                             ///
                             /// Example: `120344`
-                            pub brand_id: String,
+                            pub brand_id: Option<String>,
                         }
                         ::wechatpay::runtime::json_object!(PostResponseUserProductCouponList {
-                            coupon_code: "coupon_code" req req,
-                            coupon_state: "coupon_state" req req,
-                            valid_begin_time: "valid_begin_time" req req,
-                            valid_end_time: "valid_end_time" req req,
-                            receive_time: "receive_time" req req,
-                            send_request_no: "send_request_no" req req,
-                            send_channel: "send_channel" req req,
+                            coupon_code: "coupon_code" opt opt,
+                            coupon_state: "coupon_state" opt opt,
+                            valid_begin_time: "valid_begin_time" opt opt,
+                            valid_end_time: "valid_end_time" opt opt,
+                            receive_time: "receive_time" opt opt,
+                            send_request_no: "send_request_no" opt opt,
+                            send_channel: "send_channel" opt opt,
                             confirm_request_no: "confirm_request_no" opt opt,
                             confirm_time: "confirm_time" opt opt,
                             deactivate_request_no: "deactivate_request_no" opt opt,
                             deactivate_time: "deactivate_time" opt opt,
                             deactivate_reason: "deactivate_reason" opt opt,
                             progressive_bundle_usage_detail: "progressive_bundle_usage_detail" opt opt,
-                            user_product_coupon_bundle_info: "user_product_coupon_bundle_info" req req,
-                            product_coupon: "product_coupon" req req,
-                            stock: "stock" req req,
+                            user_product_coupon_bundle_info: "user_product_coupon_bundle_info" opt opt,
+                            product_coupon: "product_coupon" opt opt,
+                            stock: "stock" opt opt,
                             attach: "attach" opt opt,
                             channel_custom_info: "channel_custom_info" opt opt,
                             coupon_tag_info: "coupon_tag_info" opt opt,
-                            brand_id: "brand_id" req req,
+                            brand_id: "brand_id" opt opt,
                         });
                         /// 用户商品券状态
                         pub type PostResponseUserProductCouponListCouponState = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListCouponState;
@@ -5380,25 +6023,25 @@ pub mod product_coupon {
                         /// PostResponseUserProductCouponListCouponTagInfoCouponTagList
                         pub type PostResponseUserProductCouponListCouponTagInfoCouponTagList = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListCouponTagInfoCouponTagList;
                         /// 会员标签信息
-                        pub type PostResponseUserProductCouponListCouponTagInfoMemberTagInfo = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostRequestCouponTagInfoMemberTagInfo;
+                        pub type PostResponseUserProductCouponListCouponTagInfoMemberTagInfo = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListCouponTagInfoMemberTagInfo;
                         /// 商品券信息
                         pub type PostResponseUserProductCouponListProductCoupon = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListProductCoupon;
                         /// 展示信息
-                        pub type PostResponseUserProductCouponListProductCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestDisplayInfo;
+                        pub type PostResponseUserProductCouponListProductCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfo;
                         /// PostResponseUserProductCouponListProductCouponDisplayInfoComboPackageList
-                        pub type PostResponseUserProductCouponListProductCouponDisplayInfoComboPackageList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestDisplayInfoComboPackageList;
+                        pub type PostResponseUserProductCouponListProductCouponDisplayInfoComboPackageList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfoComboPackageList;
                         /// PostResponseUserProductCouponListProductCouponDisplayInfoComboPackageListChoiceList
-                        pub type PostResponseUserProductCouponListProductCouponDisplayInfoComboPackageListChoiceList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestDisplayInfoComboPackageListChoiceList;
+                        pub type PostResponseUserProductCouponListProductCouponDisplayInfoComboPackageListChoiceList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfoComboPackageListChoiceList;
                         /// 多次优惠模式信息
                         pub type PostResponseUserProductCouponListProductCouponProgressiveBundleUsageInfo = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListProductCouponProgressiveBundleUsageInfo;
                         /// 优惠范围
                         pub type PostResponseUserProductCouponListProductCouponScope = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageScope;
                         /// 单券模式信息
-                        pub type PostResponseUserProductCouponListProductCouponSingleUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestSingleUsageInfo;
+                        pub type PostResponseUserProductCouponListProductCouponSingleUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfo;
                         /// 折扣券使用规则
-                        pub type PostResponseUserProductCouponListProductCouponSingleUsageInfoDiscountCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+                        pub type PostResponseUserProductCouponListProductCouponSingleUsageInfoDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
                         /// 满减券使用规则
-                        pub type PostResponseUserProductCouponListProductCouponSingleUsageInfoNormalCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+                        pub type PostResponseUserProductCouponListProductCouponSingleUsageInfoNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
                         /// 商品券状态
                         pub type PostResponseUserProductCouponListProductCouponState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseState;
                         /// 商品券类型
@@ -5439,7 +6082,7 @@ pub mod product_coupon {
                             ReceiveComponent = "RECEIVE_COMPONENT",
                         });
                         /// 批次信息
-                        pub type PostResponseUserProductCouponListStock = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListStock;
+                        pub type PostResponseUserProductCouponListStock = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockList;
                         /// 品牌方预上传的券Code数量信息
                         pub type PostResponseUserProductCouponListStockCouponCodeCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockListCouponCodeCountInfo;
                         /// 券Code分配模式
@@ -5451,11 +6094,11 @@ pub mod product_coupon {
                         /// 用户商品券Code展示模式
                         pub type PostResponseUserProductCouponListStockCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoCodeDisplayMode;
                         /// 视频号入口
-                        pub type PostResponseUserProductCouponListStockCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceFinder;
+                        pub type PostResponseUserProductCouponListStockCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceFinder;
                         /// 小程序入口
                         pub type PostResponseUserProductCouponListStockCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceMiniProgram;
                         /// 公众号入口
-                        pub type PostResponseUserProductCouponListStockCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceOfficialAccount;
+                        pub type PostResponseUserProductCouponListStockCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceOfficialAccount;
                         /// 事件通知配置
                         pub type PostResponseUserProductCouponListStockNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
                         /// 多次优惠使用规则
@@ -5463,19 +6106,19 @@ pub mod product_coupon {
                         /// 券可核销时间
                         pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRuleCouponAvailablePeriod;
                         /// PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                        pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                        pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
                         /// 每周固定可用时间
-                        pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                        pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
                         /// PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
                         pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
                         /// PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                        pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                        pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
                         /// 折扣券使用规则
-                        pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+                        pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
                         /// 兑换券使用规则
-                        pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageExchangeCoupon;
+                        pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
                         /// 满减券使用规则
-                        pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+                        pub type PostResponseUserProductCouponListStockProgressiveBundleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
                         /// 已发放次数
                         pub type PostResponseUserProductCouponListStockSentCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSentCountInfo;
                         /// 批次状态
@@ -5483,15 +6126,15 @@ pub mod product_coupon {
                         /// 批次组信息
                         pub type PostResponseUserProductCouponListStockStockBundleInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockListStockBundleInfo;
                         /// 发放规则
-                        pub type PostResponseUserProductCouponListStockStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostRequestStockBundleStockSendRule;
+                        pub type PostResponseUserProductCouponListStockStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockStockSendRule;
                         /// 可用门店范围
                         pub type PostResponseUserProductCouponListStockStoreScope = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStoreScope;
                         /// 券使用规则展示信息
-                        pub type PostResponseUserProductCouponListStockUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfo;
+                        pub type PostResponseUserProductCouponListStockUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfo;
                         /// APP跳转类型
                         pub type PostResponseUserProductCouponListStockUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoAppJumpType;
                         /// 券可用门店信息
-                        pub type PostResponseUserProductCouponListStockUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
+                        pub type PostResponseUserProductCouponListStockUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
                         /// PostResponseUserProductCouponListStockUsageRuleDisplayInfoCouponUsageMethodList
                         pub type PostResponseUserProductCouponListStockUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
                         /// 用户券组信息
@@ -5601,7 +6244,7 @@ pub mod product_coupon {
                     /// 总个数
                     ///
                     /// Example: `100`
-                    pub total_count: i64,
+                    pub total_count: Option<i64>,
                     /// 下一页Token
                     ///
                     /// Example: `MTIzNDUK`
@@ -5610,41 +6253,41 @@ pub mod product_coupon {
                     pub user_coupon_list: Option<Vec<GetResponseUserCouponList>>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    total_count: "total_count" req req,
+                    total_count: "total_count" opt opt,
                     next_page_token: "next_page_token" opt opt,
                     user_coupon_list: "user_coupon_list" opt opt,
                 });
                 /// GetResponseUserCouponList
-                #[derive(Clone, Debug, PartialEq)]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseUserCouponList {
                     /// 用户商品券Code
                     ///
                     /// Example: `123446565767`
-                    pub coupon_code: String,
+                    pub coupon_code: Option<String>,
                     /// 用户商品券状态
                     ///
                     /// Example: `USED`
-                    pub coupon_state: GetResponseUserCouponListCouponState,
+                    pub coupon_state: Option<GetResponseUserCouponListCouponState>,
                     /// 有效期开始时间
                     ///
                     /// Example: `2025-07-24T00:00+08:00`
-                    pub valid_begin_time: String,
+                    pub valid_begin_time: Option<String>,
                     /// 有效期结束时间
                     ///
                     /// Example: `2025-07-24T00:00+08:00`
-                    pub valid_end_time: String,
+                    pub valid_end_time: Option<String>,
                     /// 领券时间
                     ///
                     /// Example: `2025-07-24T00:00+08:00`
-                    pub receive_time: String,
+                    pub receive_time: Option<String>,
                     /// 发券请求单号
                     ///
                     /// Example: `MCHSEND202003101234`
-                    pub send_request_no: String,
+                    pub send_request_no: Option<String>,
                     /// 发券渠道
                     ///
                     /// Example: `API`
-                    pub send_channel: GetResponseUserCouponListSendChannel,
+                    pub send_channel: Option<GetResponseUserCouponListSendChannel>,
                     /// 确认请求单号
                     ///
                     /// Example: `MCHCONFIRM202003101234`
@@ -5674,9 +6317,9 @@ pub mod product_coupon {
                         GetResponseUserCouponListSequentialUsageDetail,
                     >,
                     /// 商品券信息
-                    pub product_coupon: GetResponseUserCouponListProductCoupon,
+                    pub product_coupon: Option<GetResponseUserCouponListProductCoupon>,
                     /// 批次信息
-                    pub stock: GetResponseUserCouponListStock,
+                    pub stock: Option<GetResponseUserCouponListStock>,
                     /// 自定义附加信息
                     ///
                     /// Example: `example_attach`
@@ -5688,16 +6331,16 @@ pub mod product_coupon {
                     /// 品牌ID
                     ///
                     /// Example: `120344`
-                    pub brand_id: String,
+                    pub brand_id: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponseUserCouponList {
-                    coupon_code: "coupon_code" req req,
-                    coupon_state: "coupon_state" req req,
-                    valid_begin_time: "valid_begin_time" req req,
-                    valid_end_time: "valid_end_time" req req,
-                    receive_time: "receive_time" req req,
-                    send_request_no: "send_request_no" req req,
-                    send_channel: "send_channel" req req,
+                    coupon_code: "coupon_code" opt opt,
+                    coupon_state: "coupon_state" opt opt,
+                    valid_begin_time: "valid_begin_time" opt opt,
+                    valid_end_time: "valid_end_time" opt opt,
+                    receive_time: "receive_time" opt opt,
+                    send_request_no: "send_request_no" opt opt,
+                    send_channel: "send_channel" opt opt,
                     confirm_request_no: "confirm_request_no" opt opt,
                     confirm_time: "confirm_time" opt opt,
                     deactivate_request_no: "deactivate_request_no" opt opt,
@@ -5705,34 +6348,99 @@ pub mod product_coupon {
                     deactivate_reason: "deactivate_reason" opt opt,
                     single_usage_detail: "single_usage_detail" opt opt,
                     sequential_usage_detail: "sequential_usage_detail" opt opt,
-                    product_coupon: "product_coupon" req req,
-                    stock: "stock" req req,
+                    product_coupon: "product_coupon" opt opt,
+                    stock: "stock" opt opt,
                     attach: "attach" opt opt,
                     channel_custom_info: "channel_custom_info" opt opt,
-                    brand_id: "brand_id" req req,
+                    brand_id: "brand_id" opt opt,
                 });
                 /// 用户商品券状态
                 pub type GetResponseUserCouponListCouponState = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListCouponState;
                 /// 商品券信息
-                pub type GetResponseUserCouponListProductCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::GetResponse;
+                #[derive(Clone, Debug, PartialEq, Default)]
+                pub struct GetResponseUserCouponListProductCoupon {
+                    /// 商品券ID
+                    ///
+                    /// Example: `1000000013`
+                    pub product_coupon_id: Option<String>,
+                    /// 商品券状态
+                    pub state: Option<GetResponseUserCouponListProductCouponState>,
+                    /// 品牌ID
+                    ///
+                    /// Example: `120344`
+                    pub brand_id: Option<String>,
+                    /// 优惠范围
+                    ///
+                    /// Example: `ALL`
+                    pub scope: Option<GetResponseUserCouponListProductCouponScope>,
+                    /// 商品券类型
+                    ///
+                    /// Example: `NORMAL`
+                    pub type_: Option<GetResponseUserCouponListProductCouponType>,
+                    /// 使用模式
+                    ///
+                    /// Example: `SINGLE`
+                    pub usage_mode: Option<
+                        GetResponseUserCouponListProductCouponUsageMode,
+                    >,
+                    /// 单券模式信息
+                    pub single_usage_info: Option<
+                        GetResponseUserCouponListProductCouponSingleUsageInfo,
+                    >,
+                    /// 多次优惠模式信息
+                    pub sequential_usage_info: Option<
+                        GetResponseUserCouponListProductCouponSequentialUsageInfo,
+                    >,
+                    /// 展示信息
+                    pub display_info: Option<
+                        GetResponseUserCouponListProductCouponDisplayInfo,
+                    >,
+                    /// 外部商品ID
+                    ///
+                    /// Example: `Product_1234567890`
+                    pub out_product_no: Option<String>,
+                    /// 失效请求单号
+                    pub deactivate_request_no: Option<String>,
+                    /// 失效时间
+                    ///
+                    /// Example: `2025-08-31T23:59:59+08:00`
+                    pub deactivate_time: Option<String>,
+                    /// 失效原因
+                    pub deactivate_reason: Option<String>,
+                }
+                ::wechatpay::runtime::json_object!(GetResponseUserCouponListProductCoupon {
+                    product_coupon_id: "product_coupon_id" opt opt,
+                    state: "state" opt opt,
+                    brand_id: "brand_id" opt opt,
+                    scope: "scope" opt opt,
+                    type_: "type" opt opt,
+                    usage_mode: "usage_mode" opt opt,
+                    single_usage_info: "single_usage_info" opt opt,
+                    sequential_usage_info: "sequential_usage_info" opt opt,
+                    display_info: "display_info" opt opt,
+                    out_product_no: "out_product_no" opt opt,
+                    deactivate_request_no: "deactivate_request_no" opt opt,
+                    deactivate_time: "deactivate_time" opt opt,
+                    deactivate_reason: "deactivate_reason" opt opt,
+                });
                 /// 展示信息
-                pub type GetResponseUserCouponListProductCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestDisplayInfo;
+                pub type GetResponseUserCouponListProductCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfo;
                 /// GetResponseUserCouponListProductCouponDisplayInfoComboPackageList
-                pub type GetResponseUserCouponListProductCouponDisplayInfoComboPackageList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestDisplayInfoComboPackageList;
+                pub type GetResponseUserCouponListProductCouponDisplayInfoComboPackageList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfoComboPackageList;
                 /// GetResponseUserCouponListProductCouponDisplayInfoComboPackageListChoiceList
-                pub type GetResponseUserCouponListProductCouponDisplayInfoComboPackageListChoiceList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestDisplayInfoComboPackageListChoiceList;
+                pub type GetResponseUserCouponListProductCouponDisplayInfoComboPackageListChoiceList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfoComboPackageListChoiceList;
                 /// 优惠范围
                 pub type GetResponseUserCouponListProductCouponScope = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageScope;
                 /// 多次优惠模式信息
-                pub type GetResponseUserCouponListProductCouponSequentialUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestSequentialUsageInfo;
+                pub type GetResponseUserCouponListProductCouponSequentialUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSequentialUsageInfo;
                 /// 多次优惠规则类型
                 pub type GetResponseUserCouponListProductCouponSequentialUsageInfoType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestSequentialUsageInfoType;
                 /// 单券模式信息
-                pub type GetResponseUserCouponListProductCouponSingleUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestSingleUsageInfo;
+                pub type GetResponseUserCouponListProductCouponSingleUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfo;
                 /// 折扣券使用规则
-                pub type GetResponseUserCouponListProductCouponSingleUsageInfoDiscountCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+                pub type GetResponseUserCouponListProductCouponSingleUsageInfoDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
                 /// 满减券使用规则
-                pub type GetResponseUserCouponListProductCouponSingleUsageInfoNormalCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+                pub type GetResponseUserCouponListProductCouponSingleUsageInfoNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
                 /// 商品券状态
                 pub type GetResponseUserCouponListProductCouponState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseState;
                 /// 商品券类型
@@ -5851,28 +6559,32 @@ pub mod product_coupon {
                 /// 关联微信支付订单信息
                 pub type GetResponseUserCouponListSingleUsageDetailAssociatedOrderInfo = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListProgressiveBundleUsageDetailAssociatedOrderInfo;
                 /// 批次信息
-                #[derive(Clone, Debug, PartialEq)]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseUserCouponListStock {
                     /// 商品券ID
                     ///
                     /// Example: `1000000013`
-                    pub product_coupon_id: String,
+                    pub product_coupon_id: Option<String>,
                     /// 批次ID
                     ///
                     /// Example: `1000000013001`
-                    pub stock_id: String,
+                    pub stock_id: Option<String>,
                     /// 备注
                     pub remark: Option<String>,
                     /// 券Code分配模式
                     ///
                     /// Example: `WECHATPAY`
-                    pub coupon_code_mode: GetResponseUserCouponListStockCouponCodeMode,
+                    pub coupon_code_mode: Option<
+                        GetResponseUserCouponListStockCouponCodeMode,
+                    >,
                     /// 品牌方预上传的券Code数量信息
                     pub coupon_code_count_info: Option<
                         GetResponseUserCouponListStockCouponCodeCountInfo,
                     >,
                     /// 发放规则
-                    pub stock_send_rule: GetResponseUserCouponListStockStockSendRule,
+                    pub stock_send_rule: Option<
+                        GetResponseUserCouponListStockStockSendRule,
+                    >,
                     /// 单券使用规则
                     pub single_usage_rule: Option<
                         GetResponseUserCouponListStockSingleUsageRule,
@@ -5882,19 +6594,27 @@ pub mod product_coupon {
                         GetResponseUserCouponListStockSequentialUsageRule,
                     >,
                     /// 券使用规则展示信息
-                    pub usage_rule_display_info: GetResponseUserCouponListStockUsageRuleDisplayInfo,
+                    pub usage_rule_display_info: Option<
+                        GetResponseUserCouponListStockUsageRuleDisplayInfo,
+                    >,
                     /// 用户商品券展示信息
-                    pub coupon_display_info: GetResponseUserCouponListStockCouponDisplayInfo,
+                    pub coupon_display_info: Option<
+                        GetResponseUserCouponListStockCouponDisplayInfo,
+                    >,
                     /// 事件通知配置
-                    pub notify_config: GetResponseUserCouponListStockNotifyConfig,
+                    pub notify_config: Option<
+                        GetResponseUserCouponListStockNotifyConfig,
+                    >,
                     /// 可用门店范围
                     ///
                     /// Example: `NONE`
-                    pub store_scope: GetResponseUserCouponListStockStoreScope,
+                    pub store_scope: Option<GetResponseUserCouponListStockStoreScope>,
                     /// 已发放次数
-                    pub sent_count_info: GetResponseUserCouponListStockSentCountInfo,
+                    pub sent_count_info: Option<
+                        GetResponseUserCouponListStockSentCountInfo,
+                    >,
                     /// 批次状态
-                    pub state: GetResponseUserCouponListStockState,
+                    pub state: Option<GetResponseUserCouponListStockState>,
                     /// 失效请求单号
                     pub deactivate_request_no: Option<String>,
                     /// 失效时间
@@ -5906,27 +6626,27 @@ pub mod product_coupon {
                     /// 品牌ID
                     ///
                     /// Example: `120344`
-                    pub brand_id: String,
+                    pub brand_id: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponseUserCouponListStock {
-                    product_coupon_id: "product_coupon_id" req req,
-                    stock_id: "stock_id" req req,
+                    product_coupon_id: "product_coupon_id" opt opt,
+                    stock_id: "stock_id" opt opt,
                     remark: "remark" opt opt,
-                    coupon_code_mode: "coupon_code_mode" req req,
+                    coupon_code_mode: "coupon_code_mode" opt opt,
                     coupon_code_count_info: "coupon_code_count_info" opt opt,
-                    stock_send_rule: "stock_send_rule" req req,
+                    stock_send_rule: "stock_send_rule" opt opt,
                     single_usage_rule: "single_usage_rule" opt opt,
                     sequential_usage_rule: "sequential_usage_rule" opt opt,
-                    usage_rule_display_info: "usage_rule_display_info" req req,
-                    coupon_display_info: "coupon_display_info" req req,
-                    notify_config: "notify_config" req req,
-                    store_scope: "store_scope" req req,
-                    sent_count_info: "sent_count_info" req req,
-                    state: "state" req req,
+                    usage_rule_display_info: "usage_rule_display_info" opt opt,
+                    coupon_display_info: "coupon_display_info" opt opt,
+                    notify_config: "notify_config" opt opt,
+                    store_scope: "store_scope" opt opt,
+                    sent_count_info: "sent_count_info" opt opt,
+                    state: "state" opt opt,
                     deactivate_request_no: "deactivate_request_no" opt opt,
                     deactivate_time: "deactivate_time" opt opt,
                     deactivate_reason: "deactivate_reason" opt opt,
-                    brand_id: "brand_id" req req,
+                    brand_id: "brand_id" opt opt,
                 });
                 /// 品牌方预上传的券Code数量信息
                 pub type GetResponseUserCouponListStockCouponCodeCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockListCouponCodeCountInfo;
@@ -5939,11 +6659,11 @@ pub mod product_coupon {
                 /// 用户商品券Code展示模式
                 pub type GetResponseUserCouponListStockCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoCodeDisplayMode;
                 /// 视频号入口
-                pub type GetResponseUserCouponListStockCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceFinder;
+                pub type GetResponseUserCouponListStockCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceFinder;
                 /// 小程序入口
                 pub type GetResponseUserCouponListStockCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceMiniProgram;
                 /// 公众号入口
-                pub type GetResponseUserCouponListStockCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceOfficialAccount;
+                pub type GetResponseUserCouponListStockCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceOfficialAccount;
                 /// 事件通知配置
                 pub type GetResponseUserCouponListStockNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
                 /// 已发放次数
@@ -5952,7 +6672,9 @@ pub mod product_coupon {
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseUserCouponListStockSequentialUsageRule {
                     /// 券可核销时间
-                    pub coupon_available_period: GetResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriod,
+                    pub coupon_available_period: Option<
+                        GetResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriod,
+                    >,
                     /// 满减券使用规则
                     pub normal_coupon_list: Option<
                         Vec<
@@ -5975,7 +6697,7 @@ pub mod product_coupon {
                     pub special_first: Option<bool>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponseUserCouponListStockSequentialUsageRule {
-                    coupon_available_period: "coupon_available_period" req req,
+                    coupon_available_period: "coupon_available_period" opt opt,
                     normal_coupon_list: "normal_coupon_list" opt opt,
                     discount_coupon_list: "discount_coupon_list" opt opt,
                     exchange_coupon_list: "exchange_coupon_list" opt opt,
@@ -5987,11 +6709,11 @@ pub mod product_coupon {
                     /// 开始时间
                     ///
                     /// Example: `2025-08-01T00:00:00+08:00`
-                    pub available_begin_time: String,
+                    pub available_begin_time: Option<String>,
                     /// 结束时间
                     ///
                     /// Example: `2025-08-31T23:59:59+08:00`
-                    pub available_end_time: String,
+                    pub available_end_time: Option<String>,
                     /// 领取后N天开始生效
                     ///
                     /// Example: `1`
@@ -6012,32 +6734,34 @@ pub mod product_coupon {
                     pub available_seconds: Option<i64>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriod {
-                    available_begin_time: "available_begin_time" req req,
-                    available_end_time: "available_end_time" req req,
+                    available_begin_time: "available_begin_time" opt opt,
+                    available_end_time: "available_end_time" opt opt,
                     wait_days_after_receive: "wait_days_after_receive" opt opt,
                     weekly_available_period: "weekly_available_period" opt opt,
                     irregular_available_period_list: "irregular_available_period_list" opt opt,
                     available_seconds: "available_seconds" opt opt,
                 });
                 /// GetResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                pub type GetResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                pub type GetResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
                 /// 每周固定可用时间
-                pub type GetResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                pub type GetResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
                 /// GetResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
                 pub type GetResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
                 /// GetResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                pub type GetResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                pub type GetResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
                 /// GetResponseUserCouponListStockSequentialUsageRuleDiscountCouponList
-                pub type GetResponseUserCouponListStockSequentialUsageRuleDiscountCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+                pub type GetResponseUserCouponListStockSequentialUsageRuleDiscountCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
                 /// GetResponseUserCouponListStockSequentialUsageRuleExchangeCouponList
-                pub type GetResponseUserCouponListStockSequentialUsageRuleExchangeCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageExchangeCoupon;
+                pub type GetResponseUserCouponListStockSequentialUsageRuleExchangeCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
                 /// GetResponseUserCouponListStockSequentialUsageRuleNormalCouponList
-                pub type GetResponseUserCouponListStockSequentialUsageRuleNormalCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+                pub type GetResponseUserCouponListStockSequentialUsageRuleNormalCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
                 /// 单券使用规则
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseUserCouponListStockSingleUsageRule {
                     /// 券可核销时间
-                    pub coupon_available_period: GetResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriod,
+                    pub coupon_available_period: Option<
+                        GetResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriod,
+                    >,
                     /// 满减券使用规则
                     pub normal_coupon: Option<
                         GetResponseUserCouponListStockSingleUsageRuleNormalCoupon,
@@ -6052,7 +6776,7 @@ pub mod product_coupon {
                     >,
                 }
                 ::wechatpay::runtime::json_object!(GetResponseUserCouponListStockSingleUsageRule {
-                    coupon_available_period: "coupon_available_period" req req,
+                    coupon_available_period: "coupon_available_period" opt opt,
                     normal_coupon: "normal_coupon" opt opt,
                     discount_coupon: "discount_coupon" opt opt,
                     exchange_coupon: "exchange_coupon" opt opt,
@@ -6063,11 +6787,11 @@ pub mod product_coupon {
                     /// 开始时间
                     ///
                     /// Example: `2025-08-01T00:00:00+08:00`
-                    pub available_begin_time: String,
+                    pub available_begin_time: Option<String>,
                     /// 结束时间
                     ///
                     /// Example: `2025-08-31T23:59:59+08:00`
-                    pub available_end_time: String,
+                    pub available_end_time: Option<String>,
                     /// 生效后N天内有效
                     ///
                     /// Example: `30`
@@ -6092,8 +6816,8 @@ pub mod product_coupon {
                     pub available_seconds: Option<i64>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriod {
-                    available_begin_time: "available_begin_time" req req,
-                    available_end_time: "available_end_time" req req,
+                    available_begin_time: "available_begin_time" opt opt,
+                    available_end_time: "available_end_time" opt opt,
                     available_days: "available_days" opt opt,
                     wait_days_after_receive: "wait_days_after_receive" opt opt,
                     weekly_available_period: "weekly_available_period" opt opt,
@@ -6101,31 +6825,31 @@ pub mod product_coupon {
                     available_seconds: "available_seconds" opt opt,
                 });
                 /// GetResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                pub type GetResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                pub type GetResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
                 /// 每周固定可用时间
-                pub type GetResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                pub type GetResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
                 /// GetResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
                 pub type GetResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
                 /// GetResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                pub type GetResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                pub type GetResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
                 /// 折扣券使用规则
-                pub type GetResponseUserCouponListStockSingleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+                pub type GetResponseUserCouponListStockSingleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
                 /// 兑换券使用规则
-                pub type GetResponseUserCouponListStockSingleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageExchangeCoupon;
+                pub type GetResponseUserCouponListStockSingleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
                 /// 满减券使用规则
-                pub type GetResponseUserCouponListStockSingleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+                pub type GetResponseUserCouponListStockSingleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
                 /// 批次状态
                 pub type GetResponseUserCouponListStockState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockState;
                 /// 发放规则
-                pub type GetResponseUserCouponListStockStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStockSendRule;
+                pub type GetResponseUserCouponListStockStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockStockSendRule;
                 /// 可用门店范围
                 pub type GetResponseUserCouponListStockStoreScope = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStoreScope;
                 /// 券使用规则展示信息
-                pub type GetResponseUserCouponListStockUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfo;
+                pub type GetResponseUserCouponListStockUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfo;
                 /// APP跳转类型
                 pub type GetResponseUserCouponListStockUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoAppJumpType;
                 /// 券可用门店信息
-                pub type GetResponseUserCouponListStockUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
+                pub type GetResponseUserCouponListStockUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
                 /// GetResponseUserCouponListStockUsageRuleDisplayInfoCouponUsageMethodList
                 pub type GetResponseUserCouponListStockUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
                 /// The request of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons` (向用户发放商品券).
@@ -6173,54 +6897,128 @@ pub mod product_coupon {
                     coupon_tag_info: "coupon_tag_info" opt opt,
                 });
                 /// 用户商品券标签信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostRequestCouponTagInfo {
-                    /// 用户商品券标签列表
-                    pub coupon_tag_list: Option<
-                        Vec<PostRequestCouponTagInfoCouponTagList>,
-                    >,
-                    /// 会员标签信息
-                    pub member_tag_info: Option<PostRequestCouponTagInfoMemberTagInfo>,
-                }
-                ::wechatpay::runtime::json_object!(PostRequestCouponTagInfo {
-                    coupon_tag_list: "coupon_tag_list" opt opt,
-                    member_tag_info: "member_tag_info" opt opt,
-                });
+                pub type PostRequestCouponTagInfo = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListCouponTagInfo;
                 /// PostRequestCouponTagInfoCouponTagList
                 pub type PostRequestCouponTagInfoCouponTagList = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListCouponTagInfoCouponTagList;
                 /// 会员标签信息
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostRequestCouponTagInfoMemberTagInfo {
-                    /// 会员卡模板ID
-                    pub member_card_id: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(PostRequestCouponTagInfoMemberTagInfo {
-                    member_card_id: "member_card_id" opt opt,
-                });
+                pub type PostRequestCouponTagInfoMemberTagInfo = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListCouponTagInfoMemberTagInfo;
                 /// The response of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons` (向用户发放商品券).
-                pub type PostResponse = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::GetResponseUserCouponList;
+                #[derive(Clone, Debug, PartialEq, Default)]
+                pub struct PostResponse {
+                    /// 用户商品券Code
+                    ///
+                    /// Example: `123446565767`
+                    pub coupon_code: String,
+                    /// 用户商品券状态
+                    ///
+                    /// Example: `USED`
+                    pub coupon_state: Option<PostResponseCouponState>,
+                    /// 有效期开始时间
+                    ///
+                    /// Example: `2025-07-24T00:00+08:00`
+                    pub valid_begin_time: Option<String>,
+                    /// 有效期结束时间
+                    ///
+                    /// Example: `2025-07-24T00:00+08:00`
+                    pub valid_end_time: Option<String>,
+                    /// 领券时间
+                    ///
+                    /// Example: `2025-07-24T00:00+08:00`
+                    pub receive_time: Option<String>,
+                    /// 发券请求单号
+                    ///
+                    /// Example: `MCHSEND202003101234`
+                    pub send_request_no: String,
+                    /// 发券渠道
+                    ///
+                    /// Example: `API`
+                    pub send_channel: Option<PostResponseSendChannel>,
+                    /// 确认请求单号
+                    ///
+                    /// Example: `MCHCONFIRM202003101234`
+                    pub confirm_request_no: Option<String>,
+                    /// 确认发放时间
+                    ///
+                    /// Example: `2025-07-24T00:00+08:00`
+                    pub confirm_time: Option<String>,
+                    /// 失效请求单号
+                    ///
+                    /// Example: `1002600620019090123143254436`
+                    pub deactivate_request_no: Option<String>,
+                    /// 失效时间
+                    ///
+                    /// Example: `2025-07-24T00:00+08:00`
+                    pub deactivate_time: Option<String>,
+                    /// 失效原因
+                    ///
+                    /// Example: `商品已下线`
+                    pub deactivate_reason: Option<String>,
+                    /// 单券使用详情
+                    pub single_usage_detail: Option<PostResponseSingleUsageDetail>,
+                    /// 多次优惠使用详情
+                    pub sequential_usage_detail: Option<
+                        PostResponseSequentialUsageDetail,
+                    >,
+                    /// 商品券信息
+                    pub product_coupon: Option<PostResponseProductCoupon>,
+                    /// 批次信息
+                    pub stock: Option<PostResponseStock>,
+                    /// 自定义附加信息
+                    ///
+                    /// Example: `example_attach`
+                    pub attach: Option<String>,
+                    /// 渠道自定义信息
+                    ///
+                    /// Example: `example_channel_custom_info`
+                    pub channel_custom_info: Option<String>,
+                    /// 品牌ID
+                    ///
+                    /// Example: `120344`
+                    pub brand_id: String,
+                }
+                ::wechatpay::runtime::json_object!(PostResponse {
+                    coupon_code: "coupon_code" req req,
+                    coupon_state: "coupon_state" opt opt,
+                    valid_begin_time: "valid_begin_time" opt opt,
+                    valid_end_time: "valid_end_time" opt opt,
+                    receive_time: "receive_time" opt opt,
+                    send_request_no: "send_request_no" req req,
+                    send_channel: "send_channel" opt opt,
+                    confirm_request_no: "confirm_request_no" opt opt,
+                    confirm_time: "confirm_time" opt opt,
+                    deactivate_request_no: "deactivate_request_no" opt opt,
+                    deactivate_time: "deactivate_time" opt opt,
+                    deactivate_reason: "deactivate_reason" opt opt,
+                    single_usage_detail: "single_usage_detail" opt opt,
+                    sequential_usage_detail: "sequential_usage_detail" opt opt,
+                    product_coupon: "product_coupon" opt opt,
+                    stock: "stock" opt opt,
+                    attach: "attach" opt opt,
+                    channel_custom_info: "channel_custom_info" opt opt,
+                    brand_id: "brand_id" req req,
+                });
                 /// 用户商品券状态
                 pub type PostResponseCouponState = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListCouponState;
                 /// 商品券信息
-                pub type PostResponseProductCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::GetResponse;
+                pub type PostResponseProductCoupon = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::GetResponseUserCouponListProductCoupon;
                 /// 展示信息
-                pub type PostResponseProductCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestDisplayInfo;
+                pub type PostResponseProductCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfo;
                 /// PostResponseProductCouponDisplayInfoComboPackageList
-                pub type PostResponseProductCouponDisplayInfoComboPackageList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestDisplayInfoComboPackageList;
+                pub type PostResponseProductCouponDisplayInfoComboPackageList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfoComboPackageList;
                 /// PostResponseProductCouponDisplayInfoComboPackageListChoiceList
-                pub type PostResponseProductCouponDisplayInfoComboPackageListChoiceList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestDisplayInfoComboPackageListChoiceList;
+                pub type PostResponseProductCouponDisplayInfoComboPackageListChoiceList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfoComboPackageListChoiceList;
                 /// 优惠范围
                 pub type PostResponseProductCouponScope = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageScope;
                 /// 多次优惠模式信息
-                pub type PostResponseProductCouponSequentialUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestSequentialUsageInfo;
+                pub type PostResponseProductCouponSequentialUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSequentialUsageInfo;
                 /// 多次优惠规则类型
                 pub type PostResponseProductCouponSequentialUsageInfoType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestSequentialUsageInfoType;
                 /// 单券模式信息
-                pub type PostResponseProductCouponSingleUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestSingleUsageInfo;
+                pub type PostResponseProductCouponSingleUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfo;
                 /// 折扣券使用规则
-                pub type PostResponseProductCouponSingleUsageInfoDiscountCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+                pub type PostResponseProductCouponSingleUsageInfoDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
                 /// 满减券使用规则
-                pub type PostResponseProductCouponSingleUsageInfoNormalCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+                pub type PostResponseProductCouponSingleUsageInfoNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
                 /// 商品券状态
                 pub type PostResponseProductCouponState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseState;
                 /// 商品券类型
@@ -6254,11 +7052,11 @@ pub mod product_coupon {
                 /// 用户商品券Code展示模式
                 pub type PostResponseStockCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoCodeDisplayMode;
                 /// 视频号入口
-                pub type PostResponseStockCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceFinder;
+                pub type PostResponseStockCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceFinder;
                 /// 小程序入口
                 pub type PostResponseStockCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceMiniProgram;
                 /// 公众号入口
-                pub type PostResponseStockCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceOfficialAccount;
+                pub type PostResponseStockCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceOfficialAccount;
                 /// 事件通知配置
                 pub type PostResponseStockNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
                 /// 已发放次数
@@ -6268,49 +7066,49 @@ pub mod product_coupon {
                 /// 券可核销时间
                 pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::GetResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriod;
                 /// PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
                 /// 每周固定可用时间
-                pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
                 /// PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
                 pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
                 /// PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
                 /// PostResponseStockSequentialUsageRuleDiscountCouponList
-                pub type PostResponseStockSequentialUsageRuleDiscountCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+                pub type PostResponseStockSequentialUsageRuleDiscountCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
                 /// PostResponseStockSequentialUsageRuleExchangeCouponList
-                pub type PostResponseStockSequentialUsageRuleExchangeCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageExchangeCoupon;
+                pub type PostResponseStockSequentialUsageRuleExchangeCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
                 /// PostResponseStockSequentialUsageRuleNormalCouponList
-                pub type PostResponseStockSequentialUsageRuleNormalCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+                pub type PostResponseStockSequentialUsageRuleNormalCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
                 /// 单券使用规则
                 pub type PostResponseStockSingleUsageRule = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::GetResponseUserCouponListStockSingleUsageRule;
                 /// 券可核销时间
                 pub type PostResponseStockSingleUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::GetResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriod;
                 /// PostResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
                 /// 每周固定可用时间
-                pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
                 /// PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
                 pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
                 /// PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
                 /// 折扣券使用规则
-                pub type PostResponseStockSingleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+                pub type PostResponseStockSingleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
                 /// 兑换券使用规则
-                pub type PostResponseStockSingleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageExchangeCoupon;
+                pub type PostResponseStockSingleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
                 /// 满减券使用规则
-                pub type PostResponseStockSingleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+                pub type PostResponseStockSingleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
                 /// 批次状态
                 pub type PostResponseStockState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockState;
                 /// 发放规则
-                pub type PostResponseStockStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStockSendRule;
+                pub type PostResponseStockStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockStockSendRule;
                 /// 可用门店范围
                 pub type PostResponseStockStoreScope = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStoreScope;
                 /// 券使用规则展示信息
-                pub type PostResponseStockUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfo;
+                pub type PostResponseStockUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfo;
                 /// APP跳转类型
                 pub type PostResponseStockUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoAppJumpType;
                 /// 券可用门店信息
-                pub type PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
+                pub type PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
                 /// PostResponseStockUsageRuleDisplayInfoCouponUsageMethodList
                 pub type PostResponseStockUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
                 /// `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}`
@@ -6386,7 +7184,7 @@ pub mod product_coupon {
                         appid: "appid" skip req,
                     });
                     /// The response of `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}` (查询用户商品券详情).
-                    #[derive(Clone, Debug, PartialEq)]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct GetResponse {
                         /// 用户商品券Code
                         ///
@@ -6395,27 +7193,27 @@ pub mod product_coupon {
                         /// 用户商品券状态
                         ///
                         /// Example: `USED`
-                        pub coupon_state: GetResponseCouponState,
+                        pub coupon_state: Option<GetResponseCouponState>,
                         /// 有效期开始时间
                         ///
                         /// Example: `2025-07-24T00:00+08:00`
-                        pub valid_begin_time: String,
+                        pub valid_begin_time: Option<String>,
                         /// 有效期结束时间
                         ///
                         /// Example: `2025-07-24T00:00+08:00`
-                        pub valid_end_time: String,
+                        pub valid_end_time: Option<String>,
                         /// 领券时间
                         ///
                         /// Example: `2025-07-24T00:00+08:00`
-                        pub receive_time: String,
+                        pub receive_time: Option<String>,
                         /// 发券请求单号
                         ///
                         /// Example: `MCHSEND202003101234`
-                        pub send_request_no: String,
+                        pub send_request_no: Option<String>,
                         /// 发券渠道
                         ///
                         /// Example: `API`
-                        pub send_channel: GetResponseSendChannel,
+                        pub send_channel: Option<GetResponseSendChannel>,
                         /// 确认请求单号
                         ///
                         /// Example: `MCHCONFIRM202003101234`
@@ -6443,9 +7241,9 @@ pub mod product_coupon {
                             GetResponseSequentialUsageDetail,
                         >,
                         /// 商品券信息
-                        pub product_coupon: GetResponseProductCoupon,
+                        pub product_coupon: Option<GetResponseProductCoupon>,
                         /// 批次信息
-                        pub stock: GetResponseStock,
+                        pub stock: Option<GetResponseStock>,
                         /// 自定义附加信息
                         ///
                         /// Example: `example_attach`
@@ -6461,12 +7259,12 @@ pub mod product_coupon {
                     }
                     ::wechatpay::runtime::json_object!(GetResponse {
                         coupon_code: "coupon_code" req req,
-                        coupon_state: "coupon_state" req req,
-                        valid_begin_time: "valid_begin_time" req req,
-                        valid_end_time: "valid_end_time" req req,
-                        receive_time: "receive_time" req req,
-                        send_request_no: "send_request_no" req req,
-                        send_channel: "send_channel" req req,
+                        coupon_state: "coupon_state" opt opt,
+                        valid_begin_time: "valid_begin_time" opt opt,
+                        valid_end_time: "valid_end_time" opt opt,
+                        receive_time: "receive_time" opt opt,
+                        send_request_no: "send_request_no" opt opt,
+                        send_channel: "send_channel" opt opt,
                         confirm_request_no: "confirm_request_no" opt opt,
                         confirm_time: "confirm_time" opt opt,
                         deactivate_request_no: "deactivate_request_no" opt opt,
@@ -6474,8 +7272,8 @@ pub mod product_coupon {
                         deactivate_reason: "deactivate_reason" opt opt,
                         single_usage_detail: "single_usage_detail" opt opt,
                         sequential_usage_detail: "sequential_usage_detail" opt opt,
-                        product_coupon: "product_coupon" req req,
-                        stock: "stock" req req,
+                        product_coupon: "product_coupon" opt opt,
+                        stock: "stock" opt opt,
                         attach: "attach" opt opt,
                         channel_custom_info: "channel_custom_info" opt opt,
                         brand_id: "brand_id" req req,
@@ -6483,25 +7281,25 @@ pub mod product_coupon {
                     /// 用户商品券状态
                     pub type GetResponseCouponState = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListCouponState;
                     /// 商品券信息
-                    pub type GetResponseProductCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::GetResponse;
+                    pub type GetResponseProductCoupon = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::GetResponseUserCouponListProductCoupon;
                     /// 展示信息
-                    pub type GetResponseProductCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestDisplayInfo;
+                    pub type GetResponseProductCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfo;
                     /// GetResponseProductCouponDisplayInfoComboPackageList
-                    pub type GetResponseProductCouponDisplayInfoComboPackageList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestDisplayInfoComboPackageList;
+                    pub type GetResponseProductCouponDisplayInfoComboPackageList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfoComboPackageList;
                     /// GetResponseProductCouponDisplayInfoComboPackageListChoiceList
-                    pub type GetResponseProductCouponDisplayInfoComboPackageListChoiceList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestDisplayInfoComboPackageListChoiceList;
+                    pub type GetResponseProductCouponDisplayInfoComboPackageListChoiceList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfoComboPackageListChoiceList;
                     /// 优惠范围
                     pub type GetResponseProductCouponScope = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageScope;
                     /// 多次优惠模式信息
-                    pub type GetResponseProductCouponSequentialUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestSequentialUsageInfo;
+                    pub type GetResponseProductCouponSequentialUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSequentialUsageInfo;
                     /// 多次优惠规则类型
                     pub type GetResponseProductCouponSequentialUsageInfoType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestSequentialUsageInfoType;
                     /// 单券模式信息
-                    pub type GetResponseProductCouponSingleUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestSingleUsageInfo;
+                    pub type GetResponseProductCouponSingleUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfo;
                     /// 折扣券使用规则
-                    pub type GetResponseProductCouponSingleUsageInfoDiscountCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+                    pub type GetResponseProductCouponSingleUsageInfoDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
                     /// 满减券使用规则
-                    pub type GetResponseProductCouponSingleUsageInfoNormalCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+                    pub type GetResponseProductCouponSingleUsageInfoNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
                     /// 商品券状态
                     pub type GetResponseProductCouponState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseState;
                     /// 商品券类型
@@ -6535,11 +7333,11 @@ pub mod product_coupon {
                     /// 用户商品券Code展示模式
                     pub type GetResponseStockCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoCodeDisplayMode;
                     /// 视频号入口
-                    pub type GetResponseStockCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceFinder;
+                    pub type GetResponseStockCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceFinder;
                     /// 小程序入口
                     pub type GetResponseStockCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceMiniProgram;
                     /// 公众号入口
-                    pub type GetResponseStockCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceOfficialAccount;
+                    pub type GetResponseStockCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceOfficialAccount;
                     /// 事件通知配置
                     pub type GetResponseStockNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
                     /// 已发放次数
@@ -6549,49 +7347,49 @@ pub mod product_coupon {
                     /// 券可核销时间
                     pub type GetResponseStockSequentialUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriod;
                     /// GetResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                    pub type GetResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                    pub type GetResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
                     /// 每周固定可用时间
-                    pub type GetResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                    pub type GetResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
                     /// GetResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
                     pub type GetResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
                     /// GetResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                    pub type GetResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                    pub type GetResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
                     /// GetResponseStockSequentialUsageRuleDiscountCouponList
-                    pub type GetResponseStockSequentialUsageRuleDiscountCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+                    pub type GetResponseStockSequentialUsageRuleDiscountCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
                     /// GetResponseStockSequentialUsageRuleExchangeCouponList
-                    pub type GetResponseStockSequentialUsageRuleExchangeCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageExchangeCoupon;
+                    pub type GetResponseStockSequentialUsageRuleExchangeCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
                     /// GetResponseStockSequentialUsageRuleNormalCouponList
-                    pub type GetResponseStockSequentialUsageRuleNormalCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+                    pub type GetResponseStockSequentialUsageRuleNormalCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
                     /// 单券使用规则
                     pub type GetResponseStockSingleUsageRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRule;
                     /// 券可核销时间
                     pub type GetResponseStockSingleUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRuleCouponAvailablePeriod;
                     /// GetResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                    pub type GetResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                    pub type GetResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
                     /// 每周固定可用时间
-                    pub type GetResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                    pub type GetResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
                     /// GetResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
                     pub type GetResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
                     /// GetResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                    pub type GetResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                    pub type GetResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
                     /// 折扣券使用规则
-                    pub type GetResponseStockSingleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+                    pub type GetResponseStockSingleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
                     /// 兑换券使用规则
-                    pub type GetResponseStockSingleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageExchangeCoupon;
+                    pub type GetResponseStockSingleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
                     /// 满减券使用规则
-                    pub type GetResponseStockSingleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+                    pub type GetResponseStockSingleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
                     /// 批次状态
                     pub type GetResponseStockState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockState;
                     /// 发放规则
-                    pub type GetResponseStockStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStockSendRule;
+                    pub type GetResponseStockStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockStockSendRule;
                     /// 可用门店范围
                     pub type GetResponseStockStoreScope = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStoreScope;
                     /// 券使用规则展示信息
-                    pub type GetResponseStockUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfo;
+                    pub type GetResponseStockUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfo;
                     /// APP跳转类型
                     pub type GetResponseStockUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoAppJumpType;
                     /// 券可用门店信息
-                    pub type GetResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
+                    pub type GetResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
                     /// GetResponseStockUsageRuleDisplayInfoCouponUsageMethodList
                     pub type GetResponseStockUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
                     /// `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/confirm`
@@ -6649,7 +7447,7 @@ pub mod product_coupon {
                             out_request_no: "out_request_no" req req,
                         });
                         /// The response of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/confirm` (确认发放用户商品券).
-                        #[derive(Clone, Debug, PartialEq)]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostResponse {
                             /// 用户商品券Code
                             ///
@@ -6658,27 +7456,27 @@ pub mod product_coupon {
                             /// 用户商品券状态
                             ///
                             /// Example: `USED`
-                            pub coupon_state: PostResponseCouponState,
+                            pub coupon_state: Option<PostResponseCouponState>,
                             /// 有效期开始时间
                             ///
                             /// Example: `2025-07-24T00:00+08:00`
-                            pub valid_begin_time: String,
+                            pub valid_begin_time: Option<String>,
                             /// 有效期结束时间
                             ///
                             /// Example: `2025-07-24T00:00+08:00`
-                            pub valid_end_time: String,
+                            pub valid_end_time: Option<String>,
                             /// 领券时间
                             ///
                             /// Example: `2025-07-24T00:00+08:00`
-                            pub receive_time: String,
+                            pub receive_time: Option<String>,
                             /// 发券请求单号
                             ///
                             /// Example: `MCHSEND202003101234`
-                            pub send_request_no: String,
+                            pub send_request_no: Option<String>,
                             /// 发券渠道
                             ///
                             /// Example: `API`
-                            pub send_channel: PostResponseSendChannel,
+                            pub send_channel: Option<PostResponseSendChannel>,
                             /// 确认请求单号
                             ///
                             /// Example: `MCHCONFIRM202003101234`
@@ -6708,9 +7506,9 @@ pub mod product_coupon {
                                 PostResponseProgressiveBundleUsageDetail,
                             >,
                             /// 商品券信息
-                            pub product_coupon: PostResponseProductCoupon,
+                            pub product_coupon: Option<PostResponseProductCoupon>,
                             /// 批次信息
-                            pub stock: PostResponseStock,
+                            pub stock: Option<PostResponseStock>,
                             /// 自定义附加信息
                             ///
                             /// Example: `example_attach`
@@ -6726,12 +7524,12 @@ pub mod product_coupon {
                         }
                         ::wechatpay::runtime::json_object!(PostResponse {
                             coupon_code: "coupon_code" req req,
-                            coupon_state: "coupon_state" req req,
-                            valid_begin_time: "valid_begin_time" req req,
-                            valid_end_time: "valid_end_time" req req,
-                            receive_time: "receive_time" req req,
-                            send_request_no: "send_request_no" req req,
-                            send_channel: "send_channel" req req,
+                            coupon_state: "coupon_state" opt opt,
+                            valid_begin_time: "valid_begin_time" opt opt,
+                            valid_end_time: "valid_end_time" opt opt,
+                            receive_time: "receive_time" opt opt,
+                            send_request_no: "send_request_no" opt opt,
+                            send_channel: "send_channel" opt opt,
                             confirm_request_no: "confirm_request_no" opt opt,
                             confirm_time: "confirm_time" opt opt,
                             deactivate_request_no: "deactivate_request_no" opt opt,
@@ -6739,8 +7537,8 @@ pub mod product_coupon {
                             deactivate_reason: "deactivate_reason" opt opt,
                             single_usage_detail: "single_usage_detail" opt opt,
                             progressive_bundle_usage_detail: "progressive_bundle_usage_detail" opt opt,
-                            product_coupon: "product_coupon" req req,
-                            stock: "stock" req req,
+                            product_coupon: "product_coupon" opt opt,
+                            stock: "stock" opt opt,
                             attach: "attach" opt opt,
                             channel_custom_info: "channel_custom_info" opt opt,
                             brand_id: "brand_id" req req,
@@ -6748,25 +7546,25 @@ pub mod product_coupon {
                         /// 用户商品券状态
                         pub type PostResponseCouponState = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListCouponState;
                         /// 商品券信息
-                        pub type PostResponseProductCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::GetResponse;
+                        pub type PostResponseProductCoupon = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::GetResponseUserCouponListProductCoupon;
                         /// 展示信息
-                        pub type PostResponseProductCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestDisplayInfo;
+                        pub type PostResponseProductCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfo;
                         /// PostResponseProductCouponDisplayInfoComboPackageList
-                        pub type PostResponseProductCouponDisplayInfoComboPackageList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestDisplayInfoComboPackageList;
+                        pub type PostResponseProductCouponDisplayInfoComboPackageList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfoComboPackageList;
                         /// PostResponseProductCouponDisplayInfoComboPackageListChoiceList
-                        pub type PostResponseProductCouponDisplayInfoComboPackageListChoiceList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestDisplayInfoComboPackageListChoiceList;
+                        pub type PostResponseProductCouponDisplayInfoComboPackageListChoiceList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfoComboPackageListChoiceList;
                         /// 优惠范围
                         pub type PostResponseProductCouponScope = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageScope;
                         /// 多次优惠模式信息
-                        pub type PostResponseProductCouponSequentialUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestSequentialUsageInfo;
+                        pub type PostResponseProductCouponSequentialUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSequentialUsageInfo;
                         /// 多次优惠规则类型
                         pub type PostResponseProductCouponSequentialUsageInfoType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestSequentialUsageInfoType;
                         /// 单券模式信息
-                        pub type PostResponseProductCouponSingleUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestSingleUsageInfo;
+                        pub type PostResponseProductCouponSingleUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfo;
                         /// 折扣券使用规则
-                        pub type PostResponseProductCouponSingleUsageInfoDiscountCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+                        pub type PostResponseProductCouponSingleUsageInfoDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
                         /// 满减券使用规则
-                        pub type PostResponseProductCouponSingleUsageInfoNormalCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+                        pub type PostResponseProductCouponSingleUsageInfoNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
                         /// 商品券状态
                         pub type PostResponseProductCouponState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseState;
                         /// 商品券类型
@@ -6865,11 +7663,11 @@ pub mod product_coupon {
                         /// 用户商品券Code展示模式
                         pub type PostResponseStockCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoCodeDisplayMode;
                         /// 视频号入口
-                        pub type PostResponseStockCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceFinder;
+                        pub type PostResponseStockCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceFinder;
                         /// 小程序入口
                         pub type PostResponseStockCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceMiniProgram;
                         /// 公众号入口
-                        pub type PostResponseStockCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceOfficialAccount;
+                        pub type PostResponseStockCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceOfficialAccount;
                         /// 事件通知配置
                         pub type PostResponseStockNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
                         /// 已发放次数
@@ -6879,49 +7677,49 @@ pub mod product_coupon {
                         /// 券可核销时间
                         pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriod;
                         /// PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
                         /// 每周固定可用时间
-                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
                         /// PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
                         pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
                         /// PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
                         /// PostResponseStockSequentialUsageRuleDiscountCouponList
-                        pub type PostResponseStockSequentialUsageRuleDiscountCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+                        pub type PostResponseStockSequentialUsageRuleDiscountCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
                         /// PostResponseStockSequentialUsageRuleExchangeCouponList
-                        pub type PostResponseStockSequentialUsageRuleExchangeCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageExchangeCoupon;
+                        pub type PostResponseStockSequentialUsageRuleExchangeCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
                         /// PostResponseStockSequentialUsageRuleNormalCouponList
-                        pub type PostResponseStockSequentialUsageRuleNormalCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+                        pub type PostResponseStockSequentialUsageRuleNormalCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
                         /// 单券使用规则
                         pub type PostResponseStockSingleUsageRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRule;
                         /// 券可核销时间
                         pub type PostResponseStockSingleUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRuleCouponAvailablePeriod;
                         /// PostResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
                         /// 每周固定可用时间
-                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
                         /// PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
                         pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
                         /// PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
                         /// 折扣券使用规则
-                        pub type PostResponseStockSingleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+                        pub type PostResponseStockSingleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
                         /// 兑换券使用规则
-                        pub type PostResponseStockSingleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageExchangeCoupon;
+                        pub type PostResponseStockSingleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
                         /// 满减券使用规则
-                        pub type PostResponseStockSingleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+                        pub type PostResponseStockSingleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
                         /// 批次状态
                         pub type PostResponseStockState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockState;
                         /// 发放规则
-                        pub type PostResponseStockStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStockSendRule;
+                        pub type PostResponseStockStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockStockSendRule;
                         /// 可用门店范围
                         pub type PostResponseStockStoreScope = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStoreScope;
                         /// 券使用规则展示信息
-                        pub type PostResponseStockUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfo;
+                        pub type PostResponseStockUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfo;
                         /// APP跳转类型
                         pub type PostResponseStockUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoAppJumpType;
                         /// 券可用门店信息
-                        pub type PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
+                        pub type PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
                         /// PostResponseStockUsageRuleDisplayInfoCouponUsageMethodList
                         pub type PostResponseStockUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
                     }
@@ -6989,25 +7787,25 @@ pub mod product_coupon {
                         /// 用户商品券状态
                         pub type PostResponseCouponState = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListCouponState;
                         /// 商品券信息
-                        pub type PostResponseProductCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::GetResponse;
+                        pub type PostResponseProductCoupon = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::GetResponseUserCouponListProductCoupon;
                         /// 展示信息
-                        pub type PostResponseProductCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestDisplayInfo;
+                        pub type PostResponseProductCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfo;
                         /// PostResponseProductCouponDisplayInfoComboPackageList
-                        pub type PostResponseProductCouponDisplayInfoComboPackageList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestDisplayInfoComboPackageList;
+                        pub type PostResponseProductCouponDisplayInfoComboPackageList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfoComboPackageList;
                         /// PostResponseProductCouponDisplayInfoComboPackageListChoiceList
-                        pub type PostResponseProductCouponDisplayInfoComboPackageListChoiceList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestDisplayInfoComboPackageListChoiceList;
+                        pub type PostResponseProductCouponDisplayInfoComboPackageListChoiceList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfoComboPackageListChoiceList;
                         /// 优惠范围
                         pub type PostResponseProductCouponScope = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageScope;
                         /// 多次优惠模式信息
-                        pub type PostResponseProductCouponSequentialUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestSequentialUsageInfo;
+                        pub type PostResponseProductCouponSequentialUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSequentialUsageInfo;
                         /// 多次优惠规则类型
                         pub type PostResponseProductCouponSequentialUsageInfoType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestSequentialUsageInfoType;
                         /// 单券模式信息
-                        pub type PostResponseProductCouponSingleUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestSingleUsageInfo;
+                        pub type PostResponseProductCouponSingleUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfo;
                         /// 折扣券使用规则
-                        pub type PostResponseProductCouponSingleUsageInfoDiscountCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+                        pub type PostResponseProductCouponSingleUsageInfoDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
                         /// 满减券使用规则
-                        pub type PostResponseProductCouponSingleUsageInfoNormalCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+                        pub type PostResponseProductCouponSingleUsageInfoNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
                         /// 商品券状态
                         pub type PostResponseProductCouponState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseState;
                         /// 商品券类型
@@ -7041,11 +7839,11 @@ pub mod product_coupon {
                         /// 用户商品券Code展示模式
                         pub type PostResponseStockCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoCodeDisplayMode;
                         /// 视频号入口
-                        pub type PostResponseStockCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceFinder;
+                        pub type PostResponseStockCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceFinder;
                         /// 小程序入口
                         pub type PostResponseStockCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceMiniProgram;
                         /// 公众号入口
-                        pub type PostResponseStockCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceOfficialAccount;
+                        pub type PostResponseStockCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceOfficialAccount;
                         /// 事件通知配置
                         pub type PostResponseStockNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
                         /// 已发放次数
@@ -7055,49 +7853,49 @@ pub mod product_coupon {
                         /// 券可核销时间
                         pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriod;
                         /// PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
                         /// 每周固定可用时间
-                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
                         /// PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
                         pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
                         /// PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
                         /// PostResponseStockSequentialUsageRuleDiscountCouponList
-                        pub type PostResponseStockSequentialUsageRuleDiscountCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+                        pub type PostResponseStockSequentialUsageRuleDiscountCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
                         /// PostResponseStockSequentialUsageRuleExchangeCouponList
-                        pub type PostResponseStockSequentialUsageRuleExchangeCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageExchangeCoupon;
+                        pub type PostResponseStockSequentialUsageRuleExchangeCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
                         /// PostResponseStockSequentialUsageRuleNormalCouponList
-                        pub type PostResponseStockSequentialUsageRuleNormalCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+                        pub type PostResponseStockSequentialUsageRuleNormalCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
                         /// 单券使用规则
                         pub type PostResponseStockSingleUsageRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRule;
                         /// 券可核销时间
                         pub type PostResponseStockSingleUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRuleCouponAvailablePeriod;
                         /// PostResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
                         /// 每周固定可用时间
-                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
                         /// PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
                         pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
                         /// PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
                         /// 折扣券使用规则
-                        pub type PostResponseStockSingleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+                        pub type PostResponseStockSingleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
                         /// 兑换券使用规则
-                        pub type PostResponseStockSingleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageExchangeCoupon;
+                        pub type PostResponseStockSingleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
                         /// 满减券使用规则
-                        pub type PostResponseStockSingleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+                        pub type PostResponseStockSingleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
                         /// 批次状态
                         pub type PostResponseStockState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockState;
                         /// 发放规则
-                        pub type PostResponseStockStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStockSendRule;
+                        pub type PostResponseStockStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockStockSendRule;
                         /// 可用门店范围
                         pub type PostResponseStockStoreScope = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStoreScope;
                         /// 券使用规则展示信息
-                        pub type PostResponseStockUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfo;
+                        pub type PostResponseStockUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfo;
                         /// APP跳转类型
                         pub type PostResponseStockUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoAppJumpType;
                         /// 券可用门店信息
-                        pub type PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
+                        pub type PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
                         /// PostResponseStockUsageRuleDisplayInfoCouponUsageMethodList
                         pub type PostResponseStockUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
                     }
@@ -7165,25 +7963,25 @@ pub mod product_coupon {
                         /// 用户商品券状态
                         pub type PostResponseCouponState = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListCouponState;
                         /// 商品券信息
-                        pub type PostResponseProductCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::GetResponse;
+                        pub type PostResponseProductCoupon = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::GetResponseUserCouponListProductCoupon;
                         /// 展示信息
-                        pub type PostResponseProductCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestDisplayInfo;
+                        pub type PostResponseProductCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfo;
                         /// PostResponseProductCouponDisplayInfoComboPackageList
-                        pub type PostResponseProductCouponDisplayInfoComboPackageList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestDisplayInfoComboPackageList;
+                        pub type PostResponseProductCouponDisplayInfoComboPackageList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfoComboPackageList;
                         /// PostResponseProductCouponDisplayInfoComboPackageListChoiceList
-                        pub type PostResponseProductCouponDisplayInfoComboPackageListChoiceList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestDisplayInfoComboPackageListChoiceList;
+                        pub type PostResponseProductCouponDisplayInfoComboPackageListChoiceList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfoComboPackageListChoiceList;
                         /// 优惠范围
                         pub type PostResponseProductCouponScope = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageScope;
                         /// 多次优惠模式信息
-                        pub type PostResponseProductCouponSequentialUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestSequentialUsageInfo;
+                        pub type PostResponseProductCouponSequentialUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSequentialUsageInfo;
                         /// 多次优惠规则类型
                         pub type PostResponseProductCouponSequentialUsageInfoType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestSequentialUsageInfoType;
                         /// 单券模式信息
-                        pub type PostResponseProductCouponSingleUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestSingleUsageInfo;
+                        pub type PostResponseProductCouponSingleUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfo;
                         /// 折扣券使用规则
-                        pub type PostResponseProductCouponSingleUsageInfoDiscountCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+                        pub type PostResponseProductCouponSingleUsageInfoDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
                         /// 满减券使用规则
-                        pub type PostResponseProductCouponSingleUsageInfoNormalCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+                        pub type PostResponseProductCouponSingleUsageInfoNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
                         /// 商品券状态
                         pub type PostResponseProductCouponState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseState;
                         /// 商品券类型
@@ -7217,11 +8015,11 @@ pub mod product_coupon {
                         /// 用户商品券Code展示模式
                         pub type PostResponseStockCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoCodeDisplayMode;
                         /// 视频号入口
-                        pub type PostResponseStockCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceFinder;
+                        pub type PostResponseStockCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceFinder;
                         /// 小程序入口
                         pub type PostResponseStockCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceMiniProgram;
                         /// 公众号入口
-                        pub type PostResponseStockCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceOfficialAccount;
+                        pub type PostResponseStockCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceOfficialAccount;
                         /// 事件通知配置
                         pub type PostResponseStockNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
                         /// 已发放次数
@@ -7231,49 +8029,49 @@ pub mod product_coupon {
                         /// 券可核销时间
                         pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriod;
                         /// PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
                         /// 每周固定可用时间
-                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
                         /// PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
                         pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
                         /// PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
                         /// PostResponseStockSequentialUsageRuleDiscountCouponList
-                        pub type PostResponseStockSequentialUsageRuleDiscountCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+                        pub type PostResponseStockSequentialUsageRuleDiscountCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
                         /// PostResponseStockSequentialUsageRuleExchangeCouponList
-                        pub type PostResponseStockSequentialUsageRuleExchangeCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageExchangeCoupon;
+                        pub type PostResponseStockSequentialUsageRuleExchangeCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
                         /// PostResponseStockSequentialUsageRuleNormalCouponList
-                        pub type PostResponseStockSequentialUsageRuleNormalCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+                        pub type PostResponseStockSequentialUsageRuleNormalCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
                         /// 单券使用规则
                         pub type PostResponseStockSingleUsageRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRule;
                         /// 券可核销时间
                         pub type PostResponseStockSingleUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRuleCouponAvailablePeriod;
                         /// PostResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
                         /// 每周固定可用时间
-                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
                         /// PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
                         pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
                         /// PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
                         /// 折扣券使用规则
-                        pub type PostResponseStockSingleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+                        pub type PostResponseStockSingleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
                         /// 兑换券使用规则
-                        pub type PostResponseStockSingleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageExchangeCoupon;
+                        pub type PostResponseStockSingleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
                         /// 满减券使用规则
-                        pub type PostResponseStockSingleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+                        pub type PostResponseStockSingleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
                         /// 批次状态
                         pub type PostResponseStockState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockState;
                         /// 发放规则
-                        pub type PostResponseStockStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStockSendRule;
+                        pub type PostResponseStockStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockStockSendRule;
                         /// 可用门店范围
                         pub type PostResponseStockStoreScope = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStoreScope;
                         /// 券使用规则展示信息
-                        pub type PostResponseStockUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfo;
+                        pub type PostResponseStockUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfo;
                         /// APP跳转类型
                         pub type PostResponseStockUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoAppJumpType;
                         /// 券可用门店信息
-                        pub type PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
+                        pub type PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
                         /// PostResponseStockUsageRuleDisplayInfoCouponUsageMethodList
                         pub type PostResponseStockUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
                     }
@@ -7374,124 +8172,29 @@ pub mod product_coupon {
                             sub_mchid: "sub_mchid" opt opt,
                         });
                         /// The response of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/use` (核销用户商品券).
-                        #[derive(Clone, Debug, PartialEq)]
-                        pub struct PostResponse {
-                            /// 用户商品券Code
-                            ///
-                            /// Example: `123446565767`
-                            pub coupon_code: String,
-                            /// 用户商品券状态
-                            ///
-                            /// Example: `USED`
-                            pub coupon_state: PostResponseCouponState,
-                            /// 有效期开始时间
-                            ///
-                            /// Example: `2025-07-24T00:00+08:00`
-                            pub valid_begin_time: String,
-                            /// 有效期结束时间
-                            ///
-                            /// Example: `2025-07-24T00:00+08:00`
-                            pub valid_end_time: String,
-                            /// 领券时间
-                            ///
-                            /// Example: `2025-07-24T00:00+08:00`
-                            pub receive_time: String,
-                            /// 发券请求单号
-                            ///
-                            /// Example: `MCHSEND202003101234`
-                            pub send_request_no: String,
-                            /// 发券渠道
-                            ///
-                            /// Example: `API`
-                            pub send_channel: PostResponseSendChannel,
-                            /// 确认请求单号
-                            ///
-                            /// Example: `MCHCONFIRM202003101234`
-                            pub confirm_request_no: Option<String>,
-                            /// 确认发放时间
-                            ///
-                            /// Example: `2025-07-24T00:00+08:00`
-                            pub confirm_time: Option<String>,
-                            /// 失效请求单号
-                            ///
-                            /// Example: `1002600620019090123143254436`
-                            pub deactivate_request_no: Option<String>,
-                            /// 失效时间
-                            ///
-                            /// Example: `2025-07-24T00:00+08:00`
-                            pub deactivate_time: Option<String>,
-                            /// 失效原因
-                            ///
-                            /// Example: `商品已下线`
-                            pub deactivate_reason: Option<String>,
-                            /// 单券使用详情
-                            pub single_usage_detail: Option<
-                                PostResponseSingleUsageDetail,
-                            >,
-                            /// 多次优惠使用详情
-                            pub sequential_usage_detail: Option<
-                                PostResponseSequentialUsageDetail,
-                            >,
-                            /// 商品券信息
-                            pub product_coupon: PostResponseProductCoupon,
-                            /// 批次信息
-                            pub stock: PostResponseStock,
-                            /// 自定义附加信息
-                            ///
-                            /// Example: `example_attach`
-                            pub attach: Option<String>,
-                            /// 渠道自定义信息
-                            ///
-                            /// Example: `example_channel_custom_info`
-                            pub channel_custom_info: Option<String>,
-                            /// 品牌ID
-                            ///
-                            /// Example: `120344`
-                            pub brand_id: String,
-                        }
-                        ::wechatpay::runtime::json_object!(PostResponse {
-                            coupon_code: "coupon_code" req req,
-                            coupon_state: "coupon_state" req req,
-                            valid_begin_time: "valid_begin_time" req req,
-                            valid_end_time: "valid_end_time" req req,
-                            receive_time: "receive_time" req req,
-                            send_request_no: "send_request_no" req req,
-                            send_channel: "send_channel" req req,
-                            confirm_request_no: "confirm_request_no" opt opt,
-                            confirm_time: "confirm_time" opt opt,
-                            deactivate_request_no: "deactivate_request_no" opt opt,
-                            deactivate_time: "deactivate_time" opt opt,
-                            deactivate_reason: "deactivate_reason" opt opt,
-                            single_usage_detail: "single_usage_detail" opt opt,
-                            sequential_usage_detail: "sequential_usage_detail" opt opt,
-                            product_coupon: "product_coupon" req req,
-                            stock: "stock" req req,
-                            attach: "attach" opt opt,
-                            channel_custom_info: "channel_custom_info" opt opt,
-                            brand_id: "brand_id" req req,
-                        });
+                        pub type PostResponse = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::by_coupon_code::GetResponse;
                         /// 用户商品券状态
                         pub type PostResponseCouponState = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListCouponState;
                         /// 商品券信息
-                        pub type PostResponseProductCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::GetResponse;
+                        pub type PostResponseProductCoupon = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::GetResponseUserCouponListProductCoupon;
                         /// 展示信息
-                        pub type PostResponseProductCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestDisplayInfo;
+                        pub type PostResponseProductCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfo;
                         /// PostResponseProductCouponDisplayInfoComboPackageList
-                        pub type PostResponseProductCouponDisplayInfoComboPackageList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestDisplayInfoComboPackageList;
+                        pub type PostResponseProductCouponDisplayInfoComboPackageList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfoComboPackageList;
                         /// PostResponseProductCouponDisplayInfoComboPackageListChoiceList
-                        pub type PostResponseProductCouponDisplayInfoComboPackageListChoiceList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestDisplayInfoComboPackageListChoiceList;
+                        pub type PostResponseProductCouponDisplayInfoComboPackageListChoiceList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfoComboPackageListChoiceList;
                         /// 优惠范围
                         pub type PostResponseProductCouponScope = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageScope;
                         /// 多次优惠模式信息
-                        pub type PostResponseProductCouponSequentialUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestSequentialUsageInfo;
+                        pub type PostResponseProductCouponSequentialUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSequentialUsageInfo;
                         /// 多次优惠规则类型
                         pub type PostResponseProductCouponSequentialUsageInfoType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestSequentialUsageInfoType;
                         /// 单券模式信息
-                        pub type PostResponseProductCouponSingleUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestSingleUsageInfo;
+                        pub type PostResponseProductCouponSingleUsageInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfo;
                         /// 折扣券使用规则
-                        pub type PostResponseProductCouponSingleUsageInfoDiscountCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+                        pub type PostResponseProductCouponSingleUsageInfoDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
                         /// 满减券使用规则
-                        pub type PostResponseProductCouponSingleUsageInfoNormalCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+                        pub type PostResponseProductCouponSingleUsageInfoNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
                         /// 商品券状态
                         pub type PostResponseProductCouponState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseState;
                         /// 商品券类型
@@ -7501,77 +8204,9 @@ pub mod product_coupon {
                         /// 发券渠道
                         pub type PostResponseSendChannel = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListSendChannel;
                         /// 多次优惠使用详情
-                        #[derive(Clone, Debug, PartialEq, Default)]
-                        pub struct PostResponseSequentialUsageDetail {
-                            /// 总可使用次数
-                            ///
-                            /// Example: `10`
-                            pub total_count: i64,
-                            /// 已使用次数
-                            ///
-                            /// Example: `3`
-                            pub used_count: i64,
-                            /// 轮次使用详情列表
-                            pub detail_item_list: Option<
-                                Vec<PostResponseSequentialUsageDetailDetailItemList>,
-                            >,
-                        }
-                        ::wechatpay::runtime::json_object!(PostResponseSequentialUsageDetail {
-                            total_count: "total_count" req req,
-                            used_count: "used_count" req req,
-                            detail_item_list: "detail_item_list" opt opt,
-                        });
+                        pub type PostResponseSequentialUsageDetail = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::GetResponseUserCouponListSequentialUsageDetail;
                         /// PostResponseSequentialUsageDetailDetailItemList
-                        #[derive(Clone, Debug, PartialEq)]
-                        pub struct PostResponseSequentialUsageDetailDetailItemList {
-                            /// 轮次使用详情状态
-                            ///
-                            /// Example: `USED`
-                            pub detail_state: PostResponseSequentialUsageDetailDetailItemListDetailState,
-                            /// 有效期开始时间
-                            ///
-                            /// Example: `2025-07-20T14:29:35+08:00`
-                            pub valid_begin_time: String,
-                            /// 有效期结束时间
-                            ///
-                            /// Example: `2025-07-20T14:29:35+08:00`
-                            pub valid_end_time: String,
-                            /// 核销请求单号
-                            ///
-                            /// Example: `MCHUSE202003101234`
-                            pub use_request_no: Option<String>,
-                            /// 核销时间
-                            ///
-                            /// Example: `2025-07-20T14:29:35+08:00`
-                            pub use_time: Option<String>,
-                            /// 关联微信支付订单信息
-                            pub associated_order_info: Option<
-                                PostResponseSequentialUsageDetailDetailItemListAssociatedOrderInfo,
-                            >,
-                            /// 退券请求单号
-                            ///
-                            /// Example: `MCHRETURN202003101234`
-                            pub return_request_no: Option<String>,
-                            /// 退券时间
-                            ///
-                            /// Example: `2025-07-20T14:29:35+08:00`
-                            pub return_time: Option<String>,
-                            /// 删除时间
-                            ///
-                            /// Example: `2025-07-20T14:29:35+08:00`
-                            pub delete_time: Option<String>,
-                        }
-                        ::wechatpay::runtime::json_object!(PostResponseSequentialUsageDetailDetailItemList {
-                            detail_state: "detail_state" req req,
-                            valid_begin_time: "valid_begin_time" req req,
-                            valid_end_time: "valid_end_time" req req,
-                            use_request_no: "use_request_no" opt opt,
-                            use_time: "use_time" opt opt,
-                            associated_order_info: "associated_order_info" opt opt,
-                            return_request_no: "return_request_no" opt opt,
-                            return_time: "return_time" opt opt,
-                            delete_time: "delete_time" opt opt,
-                        });
+                        pub type PostResponseSequentialUsageDetailDetailItemList = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::GetResponseUserCouponListSequentialUsageDetailDetailItemList;
                         /// 关联微信支付订单信息
                         pub type PostResponseSequentialUsageDetailDetailItemListAssociatedOrderInfo = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListProgressiveBundleUsageDetailAssociatedOrderInfo;
                         /// 轮次使用详情状态
@@ -7593,11 +8228,11 @@ pub mod product_coupon {
                         /// 用户商品券Code展示模式
                         pub type PostResponseStockCouponDisplayInfoCodeDisplayMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoCodeDisplayMode;
                         /// 视频号入口
-                        pub type PostResponseStockCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceFinder;
+                        pub type PostResponseStockCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceFinder;
                         /// 小程序入口
                         pub type PostResponseStockCouponDisplayInfoEntranceMiniProgram = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceMiniProgram;
                         /// 公众号入口
-                        pub type PostResponseStockCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceOfficialAccount;
+                        pub type PostResponseStockCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockCouponDisplayInfoEntranceOfficialAccount;
                         /// 事件通知配置
                         pub type PostResponseStockNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
                         /// 已发放次数
@@ -7607,49 +8242,49 @@ pub mod product_coupon {
                         /// 券可核销时间
                         pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriod;
                         /// PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
                         /// 每周固定可用时间
-                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
                         /// PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
                         pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
                         /// PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                        pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
                         /// PostResponseStockSequentialUsageRuleDiscountCouponList
-                        pub type PostResponseStockSequentialUsageRuleDiscountCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+                        pub type PostResponseStockSequentialUsageRuleDiscountCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
                         /// PostResponseStockSequentialUsageRuleExchangeCouponList
-                        pub type PostResponseStockSequentialUsageRuleExchangeCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageExchangeCoupon;
+                        pub type PostResponseStockSequentialUsageRuleExchangeCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
                         /// PostResponseStockSequentialUsageRuleNormalCouponList
-                        pub type PostResponseStockSequentialUsageRuleNormalCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+                        pub type PostResponseStockSequentialUsageRuleNormalCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
                         /// 单券使用规则
                         pub type PostResponseStockSingleUsageRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRule;
                         /// 券可核销时间
                         pub type PostResponseStockSingleUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSingleUsageRuleCouponAvailablePeriod;
                         /// PostResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
+                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
                         /// 每周固定可用时间
-                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
+                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod;
                         /// PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
                         pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
                         /// PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
+                        pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList;
                         /// 折扣券使用规则
-                        pub type PostResponseStockSingleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
+                        pub type PostResponseStockSingleUsageRuleDiscountCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
                         /// 兑换券使用规则
-                        pub type PostResponseStockSingleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageExchangeCoupon;
+                        pub type PostResponseStockSingleUsageRuleExchangeCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleExchangeCouponList;
                         /// 满减券使用规则
-                        pub type PostResponseStockSingleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
+                        pub type PostResponseStockSingleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
                         /// 批次状态
                         pub type PostResponseStockState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockState;
                         /// 发放规则
-                        pub type PostResponseStockStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStockSendRule;
+                        pub type PostResponseStockStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockStockSendRule;
                         /// 可用门店范围
                         pub type PostResponseStockStoreScope = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStoreScope;
                         /// 券使用规则展示信息
-                        pub type PostResponseStockUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfo;
+                        pub type PostResponseStockUsageRuleDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfo;
                         /// APP跳转类型
                         pub type PostResponseStockUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoAppJumpType;
                         /// 券可用门店信息
-                        pub type PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
+                        pub type PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
                         /// PostResponseStockUsageRuleDisplayInfoCouponUsageMethodList
                         pub type PostResponseStockUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
                     }

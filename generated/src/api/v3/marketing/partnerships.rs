@@ -86,13 +86,13 @@ pub struct GetResponse {
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseData {
     /// 合作方信息
-    pub partner: GetResponseDataPartner,
+    pub partner: Option<GetResponseDataPartner>,
     /// 被授权数据
-    pub authorized_data: GetResponseDataAuthorizedData,
+    pub authorized_data: Option<GetResponseDataAuthorizedData>,
     /// 建立合作关系时间
     ///
     /// Example: `2015-05-20T13:29:35.120+08:00`
-    pub build_time: String,
+    pub build_time: Option<String>,
     /// 终止合作关系时间
     ///
     /// Example: `2015-05-20T13:29:35.120+08:00`
@@ -100,19 +100,19 @@ pub struct GetResponseData {
     /// 创建时间
     ///
     /// Example: `2015-05-20T13:29:35.120+08:00`
-    pub create_time: String,
+    pub create_time: Option<String>,
     /// 更新时间
     ///
     /// Example: `2015-05-20T13:29:35.120+08:00`
-    pub update_time: String,
+    pub update_time: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponseData {
-    partner: "partner" req req,
-    authorized_data: "authorized_data" req req,
-    build_time: "build_time" req req,
+    partner: "partner" opt opt,
+    authorized_data: "authorized_data" opt opt,
+    build_time: "build_time" opt opt,
     terminate_time: "terminate_time" opt opt,
-    create_time: "create_time" req req,
-    update_time: "update_time" req req,
+    create_time: "create_time" opt opt,
+    update_time: "update_time" opt opt,
 });
 /// 被授权数据
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -120,14 +120,14 @@ pub struct GetResponseDataAuthorizedData {
     /// 授权业务类别
     ///
     /// Example: `FAVOR_STOCK`
-    pub business_type: String,
+    pub business_type: Option<String>,
     /// 授权批次ID
     ///
     /// Example: `2433405`
     pub stock_id: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponseDataAuthorizedData {
-    business_type: "business_type" req req,
+    business_type: "business_type" opt opt,
     stock_id: "stock_id" opt opt,
 });
 /// 合作方信息
@@ -136,7 +136,7 @@ pub struct GetResponseDataPartner {
     /// 合作方类别
     ///
     /// Example: `APPID`
-    pub type_: String,
+    pub type_: Option<String>,
     /// 合作方APPID
     ///
     /// Example: `wx4e1916a585d1f4e9`
@@ -147,7 +147,7 @@ pub struct GetResponseDataPartner {
     pub merchant_id: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponseDataPartner {
-    type_: "type" req req,
+    type_: "type" opt opt,
     appid: "appid" opt opt,
     merchant_id: "merchant_id" opt opt,
 });
@@ -258,55 +258,55 @@ pub mod build {
         Merchant = "MERCHANT",
     });
     /// The response of `POST /v3/marketing/partnerships/build` (建立合作关系API).
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 合作方信息
         pub partner: PostResponsePartner,
         /// 被授权数据
         pub authorized_data: PostResponseAuthorizedData,
         /// 合作状态
-        pub state: PostResponseState,
+        pub state: Option<PostResponseState>,
         /// 建立合作关系时间
-        pub build_time: String,
+        pub build_time: Option<String>,
         /// 创建时间
-        pub create_time: String,
+        pub create_time: Option<String>,
         /// 更新时间
-        pub update_time: String,
+        pub update_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
         partner: "partner" req req,
         authorized_data: "authorized_data" req req,
-        state: "state" req req,
-        build_time: "build_time" req req,
-        create_time: "create_time" req req,
-        update_time: "update_time" req req,
+        state: "state" opt opt,
+        build_time: "build_time" opt opt,
+        create_time: "create_time" opt opt,
+        update_time: "update_time" opt opt,
     });
     /// 被授权数据
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseAuthorizedData {
         /// 授权业务类别
-        pub business_type: PostResponseAuthorizedDataBusinessType,
+        pub business_type: Option<PostResponseAuthorizedDataBusinessType>,
         /// 授权批次ID
         pub stock_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponseAuthorizedData {
-        business_type: "business_type" req req,
+        business_type: "business_type" opt opt,
         stock_id: "stock_id" opt opt,
     });
     /// 授权业务类别
     pub type PostResponseAuthorizedDataBusinessType = crate::v3::marketing::partnerships::build::PostRequestAuthorizedDataBusinessType;
     /// 合作方信息
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePartner {
         /// 合作方类别
-        pub type_: PostResponsePartnerType,
+        pub type_: Option<PostResponsePartnerType>,
         /// 合作方APPID
         pub appid: Option<String>,
         /// 合作方商户ID
         pub merchant_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponsePartner {
-        type_: "type" req req,
+        type_: "type" opt opt,
         appid: "appid" opt opt,
         merchant_id: "merchant_id" opt opt,
     });
@@ -368,9 +368,9 @@ pub mod terminate {
         /// 终止合作关系时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub terminate_time: String,
+        pub terminate_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        terminate_time: "terminate_time" req req,
+        terminate_time: "terminate_time" opt opt,
     });
 }

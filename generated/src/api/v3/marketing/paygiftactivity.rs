@@ -141,61 +141,118 @@ pub mod activities {
         data: "data" opt opt,
     });
     /// GetResponseData
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseData {
         /// 活动基本信息
-        pub activity_base_info: GetResponseDataActivityBaseInfo,
+        pub activity_base_info: Option<GetResponseDataActivityBaseInfo>,
         /// 活动高级设置
         pub advanced_setting: Option<GetResponseDataAdvancedSetting>,
         /// 活动id
         pub activity_id: Option<String>,
         /// 活动奖品发放规则
-        pub award_send_rule: GetResponseDataAwardSendRule,
+        pub award_send_rule: Option<GetResponseDataAwardSendRule>,
     }
     ::wechatpay::runtime::json_object!(GetResponseData {
-        activity_base_info: "activity_base_info" req req,
+        activity_base_info: "activity_base_info" opt opt,
         advanced_setting: "advanced_setting" opt opt,
         activity_id: "activity_id" opt opt,
-        award_send_rule: "award_send_rule" req req,
+        award_send_rule: "award_send_rule" opt opt,
     });
     /// 活动基本信息
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataActivityBaseInfo {
         /// 活动名称
-        pub activity_name: String,
+        pub activity_name: Option<String>,
         /// 活动副标题
-        pub activity_second_title: String,
+        pub activity_second_title: Option<String>,
         /// 商户logo
-        pub merchant_logo_url: String,
+        pub merchant_logo_url: Option<String>,
         /// `background_color`
         pub background_color: Option<crate::types::BackgroundColor>,
         /// 活动开始时间
         pub begin_time: Option<String>,
         /// 活动结束时间
         pub end_time: Option<String>,
-        /// `available_periods`
-        pub available_periods: Option<crate::types::AvailablePeriods>,
+        /// 可用时间段
+        pub available_periods: Option<GetResponseDataActivityBaseInfoAvailablePeriods>,
         /// 商户请求单号
-        pub out_request_no: String,
-        /// `delivery_purpose`
-        pub delivery_purpose: crate::types::DeliveryPurpose,
+        pub out_request_no: Option<String>,
+        /// 投放目的
+        pub delivery_purpose: Option<GetResponseDataActivityBaseInfoDeliveryPurpose>,
         /// 商家小程序appid
         pub mini_programs_appid: Option<String>,
         /// 商家小程序path
         pub mini_programs_path: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataActivityBaseInfo {
-        activity_name: "activity_name" req req,
-        activity_second_title: "activity_second_title" req req,
-        merchant_logo_url: "merchant_logo_url" req req,
+        activity_name: "activity_name" opt opt,
+        activity_second_title: "activity_second_title" opt opt,
+        merchant_logo_url: "merchant_logo_url" opt opt,
         background_color: "background_color" opt opt,
         begin_time: "begin_time" opt opt,
         end_time: "end_time" opt opt,
         available_periods: "available_periods" opt opt,
-        out_request_no: "out_request_no" req req,
-        delivery_purpose: "delivery_purpose" req req,
+        out_request_no: "out_request_no" opt opt,
+        delivery_purpose: "delivery_purpose" opt opt,
         mini_programs_appid: "mini_programs_appid" opt opt,
         mini_programs_path: "mini_programs_path" opt opt,
+    });
+    /// 可用时间段
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct GetResponseDataActivityBaseInfoAvailablePeriods {
+        /// 可用时间
+        pub available_time: Option<
+            Vec<GetResponseDataActivityBaseInfoAvailablePeriodsAvailableTime>,
+        >,
+        /// 每日可用时间
+        pub available_day_time: Option<
+            Vec<GetResponseDataActivityBaseInfoAvailablePeriodsAvailableDayTime>,
+        >,
+    }
+    ::wechatpay::runtime::json_object!(GetResponseDataActivityBaseInfoAvailablePeriods {
+        available_time: "available_time" opt opt,
+        available_day_time: "available_day_time" opt opt,
+    });
+    /// GetResponseDataActivityBaseInfoAvailablePeriodsAvailableDayTime
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct GetResponseDataActivityBaseInfoAvailablePeriodsAvailableDayTime {
+        /// 每日可用开始时间
+        pub begin_day_time: Option<String>,
+        /// 每日可用结束时间
+        pub end_day_time: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(GetResponseDataActivityBaseInfoAvailablePeriodsAvailableDayTime {
+        begin_day_time: "begin_day_time" opt opt,
+        end_day_time: "end_day_time" opt opt,
+    });
+    /// GetResponseDataActivityBaseInfoAvailablePeriodsAvailableTime
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct GetResponseDataActivityBaseInfoAvailablePeriodsAvailableTime {
+        /// 可用开始时间
+        pub begin_time: Option<String>,
+        /// 可用结束时间
+        pub end_time: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(GetResponseDataActivityBaseInfoAvailablePeriodsAvailableTime {
+        begin_time: "begin_time" opt opt,
+        end_time: "end_time" opt opt,
+    });
+    /// 投放目的
+    ///
+    /// A value this client does not know yet is kept as [`GetResponseDataActivityBaseInfoDeliveryPurpose::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum GetResponseDataActivityBaseInfoDeliveryPurpose {
+        /// `OFF_LINE_PAY`: 拉用户回店消费
+        OffLinePay,
+        /// `JUMP_MINI_APP`: 引导用户前往小程序消费
+        JumpMiniApp,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(GetResponseDataActivityBaseInfoDeliveryPurpose {
+        OffLinePay = "OFF_LINE_PAY",
+        JumpMiniApp = "JUMP_MINI_APP",
     });
     /// 活动高级设置
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -219,7 +276,9 @@ pub mod activities {
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataAdvancedSettingPaymentMode {
         /// 支付场景列表
-        pub payment_scene_list: Option<Vec<crate::types::PaymentScene>>,
+        pub payment_scene_list: Option<
+            Vec<GetResponseDataAdvancedSettingPaymentModePaymentSceneList>,
+        >,
         /// 支付方式信息
         pub payment_method_information: Option<
             GetResponseDataAdvancedSettingPaymentModePaymentMethodInformation,
@@ -260,6 +319,20 @@ pub mod activities {
         Cft = "CFT",
         SpecificBankCard = "SPECIFIC_BANK_CARD",
     });
+    /// GetResponseDataAdvancedSettingPaymentModePaymentSceneList
+    ///
+    /// A value this client does not know yet is kept as [`GetResponseDataAdvancedSettingPaymentModePaymentSceneList::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum GetResponseDataAdvancedSettingPaymentModePaymentSceneList {
+        /// `APP_SCENE`
+        AppScene,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(GetResponseDataAdvancedSettingPaymentModePaymentSceneList {
+        AppScene = "APP_SCENE",
+    });
     /// 活动奖品发放规则
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataAwardSendRule {
@@ -273,26 +346,28 @@ pub mod activities {
         step_send_rule: "step_send_rule" opt opt,
     });
     /// 阶梯送发放规则
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataAwardSendRuleFullSendRule {
         /// `award_type`
-        pub award_type: crate::types::AwardType,
-        /// `merchant_option`
-        pub merchant_option: crate::types::MerchantOption,
+        pub award_type: Option<crate::types::AwardType>,
+        /// 发券商户号选项
+        pub merchant_option: Option<
+            GetResponseDataAwardSendRuleFullSendRuleMerchantOption,
+        >,
         /// 消费金额门槛
-        pub transaction_amount_minimum: i64,
-        /// `send_content`
-        pub send_content: crate::types::SendContent,
+        pub transaction_amount_minimum: Option<i64>,
+        /// 发放内容
+        pub send_content: Option<GetResponseDataAwardSendRuleFullSendRuleSendContent>,
         /// 奖品基本信息列表
         pub award_list: Option<Vec<GetResponseDataAwardSendRuleFullSendRuleAwardList>>,
         /// 发券商户号列表
         pub merchant_id_list: Option<Vec<String>>,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataAwardSendRuleFullSendRule {
-        award_type: "award_type" req req,
-        merchant_option: "merchant_option" req req,
-        transaction_amount_minimum: "transaction_amount_minimum" req req,
-        send_content: "send_content" req req,
+        award_type: "award_type" opt opt,
+        merchant_option: "merchant_option" opt opt,
+        transaction_amount_minimum: "transaction_amount_minimum" opt opt,
+        send_content: "send_content" opt opt,
         award_list: "award_list" opt opt,
         merchant_id_list: "merchant_id_list" opt opt,
     });
@@ -311,18 +386,56 @@ pub mod activities {
         original_image_url: "original_image_url" opt opt,
         thumbnail_url: "thumbnail_url" opt opt,
     });
+    /// 发券商户号选项
+    ///
+    /// A value this client does not know yet is kept as [`GetResponseDataAwardSendRuleFullSendRuleMerchantOption::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum GetResponseDataAwardSendRuleFullSendRuleMerchantOption {
+        /// `IN_SEVICE_COUPON_MERCHANT`: 在用券商户号
+        InSeviceCouponMerchant,
+        /// `MANUAL_INPUT_MERCHANT`: 手动输入发券商户号
+        ManualInputMerchant,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(GetResponseDataAwardSendRuleFullSendRuleMerchantOption {
+        InSeviceCouponMerchant = "IN_SEVICE_COUPON_MERCHANT",
+        ManualInputMerchant = "MANUAL_INPUT_MERCHANT",
+    });
+    /// 发放内容
+    ///
+    /// A value this client does not know yet is kept as [`GetResponseDataAwardSendRuleFullSendRuleSendContent::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum GetResponseDataAwardSendRuleFullSendRuleSendContent {
+        /// `SINGLE_COUPON`: 单张券
+        SingleCoupon,
+        /// `GIFT_PACKAGE`: 礼包
+        GiftPackage,
+        /// A value not listed in the spec, kept as received.
+        Unknown(::wechatpay::runtime::UnknownValue),
+    }
+    ::wechatpay::runtime::json_enum!(GetResponseDataAwardSendRuleFullSendRuleSendContent {
+        SingleCoupon = "SINGLE_COUPON",
+        GiftPackage = "GIFT_PACKAGE",
+    });
     /// 阶梯送发放规则
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDataAwardSendRuleStepSendRule {
         /// `award_type`
-        pub award_type: crate::types::AwardType,
-        /// `merchant_option`
-        pub merchant_option: crate::types::MerchantOption,
+        pub award_type: Option<crate::types::AwardType>,
+        /// 发券商户号选项
+        pub merchant_option: Option<
+            GetResponseDataAwardSendRuleStepSendRuleMerchantOption,
+        >,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataAwardSendRuleStepSendRule {
-        award_type: "award_type" req req,
-        merchant_option: "merchant_option" req req,
+        award_type: "award_type" opt opt,
+        merchant_option: "merchant_option" opt opt,
     });
+    /// 发券商户号选项
+    pub type GetResponseDataAwardSendRuleStepSendRuleMerchantOption = crate::v3::marketing::paygiftactivity::activities::GetResponseDataAwardSendRuleFullSendRuleMerchantOption;
     /// `/v3/marketing/paygiftactivity/activities/{activity_id}`
     pub mod by_activity_id {
         /// The chain step for `/v3/marketing/paygiftactivity/activities/{activity_id}`, reached with `client.v3().marketing().paygiftactivity().activities().activity_id(activity_id)`.
@@ -354,7 +467,7 @@ pub mod activities {
             }
         }
         /// The response of `GET /v3/marketing/paygiftactivity/activities/{activity_id}` (查询活动详情接口API).
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 活动id
             pub activity_id: Option<String>,
@@ -379,11 +492,11 @@ pub mod activities {
             /// 活动更新时间
             pub update_time: Option<String>,
             /// 活动基本信息
-            pub activity_base_info: GetResponseActivityBaseInfo,
+            pub activity_base_info: Option<GetResponseActivityBaseInfo>,
             /// 活动高级设置
             pub advanced_setting: Option<GetResponseAdvancedSetting>,
             /// 活动奖品发放规则
-            pub award_send_rule: GetResponseAwardSendRule,
+            pub award_send_rule: Option<GetResponseAwardSendRule>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
             activity_id: "activity_id" opt opt,
@@ -395,12 +508,20 @@ pub mod activities {
             recovery_time: "recovery_time" opt opt,
             create_time: "create_time" opt opt,
             update_time: "update_time" opt opt,
-            activity_base_info: "activity_base_info" req req,
+            activity_base_info: "activity_base_info" opt opt,
             advanced_setting: "advanced_setting" opt opt,
-            award_send_rule: "award_send_rule" req req,
+            award_send_rule: "award_send_rule" opt opt,
         });
         /// 活动基本信息
         pub type GetResponseActivityBaseInfo = crate::v3::marketing::paygiftactivity::activities::GetResponseDataActivityBaseInfo;
+        /// 可用时间段
+        pub type GetResponseActivityBaseInfoAvailablePeriods = crate::v3::marketing::paygiftactivity::activities::GetResponseDataActivityBaseInfoAvailablePeriods;
+        /// GetResponseActivityBaseInfoAvailablePeriodsAvailableDayTime
+        pub type GetResponseActivityBaseInfoAvailablePeriodsAvailableDayTime = crate::v3::marketing::paygiftactivity::activities::GetResponseDataActivityBaseInfoAvailablePeriodsAvailableDayTime;
+        /// GetResponseActivityBaseInfoAvailablePeriodsAvailableTime
+        pub type GetResponseActivityBaseInfoAvailablePeriodsAvailableTime = crate::v3::marketing::paygiftactivity::activities::GetResponseDataActivityBaseInfoAvailablePeriodsAvailableTime;
+        /// 投放目的
+        pub type GetResponseActivityBaseInfoDeliveryPurpose = crate::v3::marketing::paygiftactivity::activities::GetResponseDataActivityBaseInfoDeliveryPurpose;
         /// 活动状态
         pub type GetResponseActivityStatus = crate::v3::marketing::paygiftactivity::activities::GetRequestActivityStatus;
         /// 活动类型
@@ -431,6 +552,8 @@ pub mod activities {
         pub type GetResponseAdvancedSettingPaymentModePaymentMethodInformation = crate::v3::marketing::paygiftactivity::activities::GetResponseDataAdvancedSettingPaymentModePaymentMethodInformation;
         /// 支付方式
         pub type GetResponseAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod = crate::v3::marketing::paygiftactivity::activities::GetResponseDataAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod;
+        /// GetResponseAdvancedSettingPaymentModePaymentSceneList
+        pub type GetResponseAdvancedSettingPaymentModePaymentSceneList = crate::v3::marketing::paygiftactivity::activities::GetResponseDataAdvancedSettingPaymentModePaymentSceneList;
         /// 活动奖品发放规则
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAwardSendRule {
@@ -441,28 +564,34 @@ pub mod activities {
             full_send_rule: "full_send_rule" opt opt,
         });
         /// 阶梯送发放规则
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAwardSendRuleFullSendRule {
             /// `award_type`
-            pub award_type: crate::types::AwardType,
-            /// `merchant_option`
-            pub merchant_option: crate::types::MerchantOption,
+            pub award_type: Option<crate::types::AwardType>,
+            /// 发券商户号选项
+            pub merchant_option: Option<
+                GetResponseAwardSendRuleFullSendRuleMerchantOption,
+            >,
             /// 消费金额门槛
-            pub transaction_amount_minimum: i64,
-            /// `send_content`
-            pub send_content: crate::types::SendContent,
+            pub transaction_amount_minimum: Option<i64>,
+            /// 发放内容
+            pub send_content: Option<GetResponseAwardSendRuleFullSendRuleSendContent>,
             /// 奖品基本信息列表
             pub award_list: Option<Vec<GetResponseAwardSendRuleFullSendRuleAwardList>>,
         }
         ::wechatpay::runtime::json_object!(GetResponseAwardSendRuleFullSendRule {
-            award_type: "award_type" req req,
-            merchant_option: "merchant_option" req req,
-            transaction_amount_minimum: "transaction_amount_minimum" req req,
-            send_content: "send_content" req req,
+            award_type: "award_type" opt opt,
+            merchant_option: "merchant_option" opt opt,
+            transaction_amount_minimum: "transaction_amount_minimum" opt opt,
+            send_content: "send_content" opt opt,
             award_list: "award_list" opt opt,
         });
         /// GetResponseAwardSendRuleFullSendRuleAwardList
         pub type GetResponseAwardSendRuleFullSendRuleAwardList = crate::v3::marketing::paygiftactivity::activities::GetResponseDataAwardSendRuleFullSendRuleAwardList;
+        /// 发券商户号选项
+        pub type GetResponseAwardSendRuleFullSendRuleMerchantOption = crate::v3::marketing::paygiftactivity::activities::GetResponseDataAwardSendRuleFullSendRuleMerchantOption;
+        /// 发放内容
+        pub type GetResponseAwardSendRuleFullSendRuleSendContent = crate::v3::marketing::paygiftactivity::activities::GetResponseDataAwardSendRuleFullSendRuleSendContent;
         /// `/v3/marketing/paygiftactivity/activities/{activity_id}/goods`
         pub mod goods {
             /// The chain step for `/v3/marketing/paygiftactivity/activities/{activity_id}/goods`, reached with `client.v3().marketing().paygiftactivity().activities().activity_id(activity_id).goods()`.
@@ -813,7 +942,52 @@ pub mod unique_threshold_activity {
         award_send_rule: "award_send_rule" req req,
     });
     /// 活动基本信息
-    pub type PostRequestActivityBaseInfo = crate::v3::marketing::paygiftactivity::activities::GetResponseDataActivityBaseInfo;
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct PostRequestActivityBaseInfo {
+        /// 活动名称
+        pub activity_name: String,
+        /// 活动副标题
+        pub activity_second_title: String,
+        /// 商户logo
+        pub merchant_logo_url: String,
+        /// `background_color`
+        pub background_color: Option<crate::types::BackgroundColor>,
+        /// 活动开始时间
+        pub begin_time: Option<String>,
+        /// 活动结束时间
+        pub end_time: Option<String>,
+        /// 可用时间段
+        pub available_periods: Option<PostRequestActivityBaseInfoAvailablePeriods>,
+        /// 商户请求单号
+        pub out_request_no: String,
+        /// 投放目的
+        pub delivery_purpose: PostRequestActivityBaseInfoDeliveryPurpose,
+        /// 商家小程序appid
+        pub mini_programs_appid: Option<String>,
+        /// 商家小程序path
+        pub mini_programs_path: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(PostRequestActivityBaseInfo {
+        activity_name: "activity_name" req req,
+        activity_second_title: "activity_second_title" req req,
+        merchant_logo_url: "merchant_logo_url" req req,
+        background_color: "background_color" opt opt,
+        begin_time: "begin_time" opt opt,
+        end_time: "end_time" opt opt,
+        available_periods: "available_periods" opt opt,
+        out_request_no: "out_request_no" req req,
+        delivery_purpose: "delivery_purpose" req req,
+        mini_programs_appid: "mini_programs_appid" opt opt,
+        mini_programs_path: "mini_programs_path" opt opt,
+    });
+    /// 可用时间段
+    pub type PostRequestActivityBaseInfoAvailablePeriods = crate::v3::marketing::paygiftactivity::activities::GetResponseDataActivityBaseInfoAvailablePeriods;
+    /// PostRequestActivityBaseInfoAvailablePeriodsAvailableDayTime
+    pub type PostRequestActivityBaseInfoAvailablePeriodsAvailableDayTime = crate::v3::marketing::paygiftactivity::activities::GetResponseDataActivityBaseInfoAvailablePeriodsAvailableDayTime;
+    /// PostRequestActivityBaseInfoAvailablePeriodsAvailableTime
+    pub type PostRequestActivityBaseInfoAvailablePeriodsAvailableTime = crate::v3::marketing::paygiftactivity::activities::GetResponseDataActivityBaseInfoAvailablePeriodsAvailableTime;
+    /// 投放目的
+    pub type PostRequestActivityBaseInfoDeliveryPurpose = crate::v3::marketing::paygiftactivity::activities::GetResponseDataActivityBaseInfoDeliveryPurpose;
     /// 活动高级设置
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAdvancedSetting {
@@ -847,20 +1021,48 @@ pub mod unique_threshold_activity {
     pub type PostRequestAdvancedSettingPaymentModePaymentMethodInformation = crate::v3::marketing::paygiftactivity::activities::GetResponseDataAdvancedSettingPaymentModePaymentMethodInformation;
     /// 支付方式
     pub type PostRequestAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod = crate::v3::marketing::paygiftactivity::activities::GetResponseDataAdvancedSettingPaymentModePaymentMethodInformationPaymentMethod;
+    /// PostRequestAdvancedSettingPaymentModePaymentSceneList
+    pub type PostRequestAdvancedSettingPaymentModePaymentSceneList = crate::v3::marketing::paygiftactivity::activities::GetResponseDataAdvancedSettingPaymentModePaymentSceneList;
     /// 阶梯送发放规则
-    pub type PostRequestAwardSendRule = crate::v3::marketing::paygiftactivity::activities::GetResponseDataAwardSendRuleFullSendRule;
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct PostRequestAwardSendRule {
+        /// `award_type`
+        pub award_type: crate::types::AwardType,
+        /// 发券商户号选项
+        pub merchant_option: PostRequestAwardSendRuleMerchantOption,
+        /// 消费金额门槛
+        pub transaction_amount_minimum: i64,
+        /// 发放内容
+        pub send_content: PostRequestAwardSendRuleSendContent,
+        /// 奖品基本信息列表
+        pub award_list: Option<Vec<PostRequestAwardSendRuleAwardList>>,
+        /// 发券商户号列表
+        pub merchant_id_list: Option<Vec<String>>,
+    }
+    ::wechatpay::runtime::json_object!(PostRequestAwardSendRule {
+        award_type: "award_type" req req,
+        merchant_option: "merchant_option" req req,
+        transaction_amount_minimum: "transaction_amount_minimum" req req,
+        send_content: "send_content" req req,
+        award_list: "award_list" opt opt,
+        merchant_id_list: "merchant_id_list" opt opt,
+    });
     /// PostRequestAwardSendRuleAwardList
     pub type PostRequestAwardSendRuleAwardList = crate::v3::marketing::paygiftactivity::activities::GetResponseDataAwardSendRuleFullSendRuleAwardList;
+    /// 发券商户号选项
+    pub type PostRequestAwardSendRuleMerchantOption = crate::v3::marketing::paygiftactivity::activities::GetResponseDataAwardSendRuleFullSendRuleMerchantOption;
+    /// 发放内容
+    pub type PostRequestAwardSendRuleSendContent = crate::v3::marketing::paygiftactivity::activities::GetResponseDataAwardSendRuleFullSendRuleSendContent;
     /// The response of `POST /v3/marketing/paygiftactivity/unique-threshold-activity` (创建全场满额送活动API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 活动id
-        pub activity_id: String,
+        pub activity_id: Option<String>,
         /// 创建时间
-        pub create_time: String,
+        pub create_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        activity_id: "activity_id" req req,
-        create_time: "create_time" req req,
+        activity_id: "activity_id" opt opt,
+        create_time: "create_time" opt opt,
     });
 }

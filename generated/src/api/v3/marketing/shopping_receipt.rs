@@ -179,11 +179,11 @@ pub mod customentrances {
         /// 自定义入口创建的时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
-        pub create_time: String,
+        pub create_time: Option<String>,
         /// 自定义入口修改的时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
-        pub modify_time: String,
+        pub modify_time: Option<String>,
         /// 商户创建自定义入口的凭据号（格式：商户ID+日期+流水号），商家侧需要保持唯一且递增
         ///
         /// Example: `100002322019090134234sfdf`
@@ -199,8 +199,8 @@ pub mod customentrances {
         start_time: "start_time" req req,
         end_time: "end_time" req req,
         brand_id: "brand_id" req req,
-        create_time: "create_time" req req,
-        modify_time: "modify_time" req req,
+        create_time: "create_time" opt opt,
+        modify_time: "modify_time" opt opt,
         out_request_no: "out_request_no" req req,
         jump_link: "jump_link" req req,
     });
@@ -209,7 +209,21 @@ pub mod customentrances {
     /// 自定义入口种类
     pub type PostResponseCustomEntranceType = crate::v3::marketing::shopping_receipt::customentrances::PostRequestCustomEntranceType;
     /// 自定义入口跳转信息
-    pub type PostResponseJumpLink = crate::v3::marketing::shopping_receipt::customentrances::PostRequestJumpLink;
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PostResponseJumpLink {
+        /// 自定义入口的跳转小程序AppID
+        ///
+        /// Example: `wxea9c30a90fs8d3fe`
+        pub mini_programs_appid: Option<String>,
+        /// 自定义入口跳转小程序的path
+        ///
+        /// Example: `/pages/bonus/bonus`
+        pub mini_programs_path: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(PostResponseJumpLink {
+        mini_programs_appid: "mini_programs_appid" opt opt,
+        mini_programs_path: "mini_programs_path" opt opt,
+    });
     /// `/v3/marketing/shopping-receipt/customentrances/{brand_id}`
     pub mod by_brand_id {
         /// The chain step for `/v3/marketing/shopping-receipt/customentrances/{brand_id}`, reached with `client.v3().marketing().shopping_receipt().customentrances().brand_id(brand_id)`.
@@ -241,13 +255,70 @@ pub mod customentrances {
             }
         }
         /// The response of `GET /v3/marketing/shopping-receipt/customentrances/{brand_id}` (查询自定义入口).
-        pub type GetResponse = crate::v3::marketing::shopping_receipt::customentrances::PostResponse;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct GetResponse {
+            /// 自定义入口种类
+            ///
+            /// Example: `MERCHANT_ACTIVITY`
+            pub custom_entrance_type: Option<GetResponseCustomEntranceType>,
+            /// 副标题，辅助描述商家活动或商家小程序信息
+            ///
+            /// Example: `双十一8折活动`
+            pub subtitle: Option<String>,
+            /// 展示商品信息，当自定义入口种类为商家活动时，该字段必填，种类为商家小程序该字段不填
+            ///
+            /// Example: `https://qpic.cn/xxx`
+            pub goods_thumbnail_url: Option<String>,
+            /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
+            ///
+            /// Example: `ONLINE`
+            pub custom_entrance_state: Option<GetResponseCustomEntranceState>,
+            /// 自定义入口的开始时间
+            ///
+            /// Example: `2015-05-20T13:29:35+08:00`
+            pub start_time: Option<String>,
+            /// 自定义入口的结束时间
+            ///
+            /// Example: `2019-12-31T13:29:35.120+08:00`
+            pub end_time: Option<String>,
+            /// 自定义入口的归属品牌ID
+            ///
+            /// Example: `1014`
+            pub brand_id: String,
+            /// 自定义入口创建的时间
+            ///
+            /// Example: `2015-05-20T13:29:35+08:00`
+            pub create_time: Option<String>,
+            /// 自定义入口修改的时间
+            ///
+            /// Example: `2015-05-20T13:29:35+08:00`
+            pub modify_time: Option<String>,
+            /// 商户创建自定义入口的凭据号（格式：商户ID+日期+流水号），商家侧需要保持唯一且递增
+            ///
+            /// Example: `100002322019090134234sfdf`
+            pub out_request_no: Option<String>,
+            /// 自定义入口跳转信息
+            pub jump_link: Option<GetResponseJumpLink>,
+        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            custom_entrance_type: "custom_entrance_type" opt opt,
+            subtitle: "subtitle" opt opt,
+            goods_thumbnail_url: "goods_thumbnail_url" opt opt,
+            custom_entrance_state: "custom_entrance_state" opt opt,
+            start_time: "start_time" opt opt,
+            end_time: "end_time" opt opt,
+            brand_id: "brand_id" req req,
+            create_time: "create_time" opt opt,
+            modify_time: "modify_time" opt opt,
+            out_request_no: "out_request_no" opt opt,
+            jump_link: "jump_link" opt opt,
+        });
         /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
         pub type GetResponseCustomEntranceState = crate::v3::marketing::shopping_receipt::customentrances::PostRequestCustomEntranceState;
         /// 自定义入口种类
         pub type GetResponseCustomEntranceType = crate::v3::marketing::shopping_receipt::customentrances::PostRequestCustomEntranceType;
         /// 自定义入口跳转信息
-        pub type GetResponseJumpLink = crate::v3::marketing::shopping_receipt::customentrances::PostRequestJumpLink;
+        pub type GetResponseJumpLink = crate::v3::marketing::shopping_receipt::customentrances::PostResponseJumpLink;
         /// The request of `PATCH /v3/marketing/shopping-receipt/customentrances/{brand_id}` (更新自定义入口).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequest {
@@ -305,7 +376,7 @@ pub mod customentrances {
         /// 自定义入口种类
         pub type PatchResponseCustomEntranceType = crate::v3::marketing::shopping_receipt::customentrances::PostRequestCustomEntranceType;
         /// 自定义入口跳转信息
-        pub type PatchResponseJumpLink = crate::v3::marketing::shopping_receipt::customentrances::PostRequestJumpLink;
+        pub type PatchResponseJumpLink = crate::v3::marketing::shopping_receipt::customentrances::PostResponseJumpLink;
     }
 }
 /// `/v3/marketing/shopping-receipt/merchantshoppingreceiptjumpinfos`
@@ -393,7 +464,7 @@ pub mod merchantshoppingreceiptjumpinfos {
         /// 微信支付订单号
         ///
         /// Example: `4200000008202209139188072801`
-        pub transaction_id: String,
+        pub transaction_id: Option<String>,
         /// 商户号
         ///
         /// Example: `1230000109`
@@ -405,39 +476,53 @@ pub mod merchantshoppingreceiptjumpinfos {
         /// 下单用户OpenID
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        pub openid: String,
+        pub openid: Option<String>,
         /// 商户上传时间
         ///
         /// Example: `2021-05-20T13:29:35.120+08:00`
-        pub merchant_upload_time: String,
+        pub merchant_upload_time: Option<String>,
         /// 跳转信息
-        pub jump_info: PostResponseMerchantJumpInfoJumpInfo,
+        pub jump_info: Option<PostResponseMerchantJumpInfoJumpInfo>,
         /// 创建时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
-        pub create_time: String,
+        pub create_time: Option<String>,
         /// 修改时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
-        pub modify_time: String,
+        pub modify_time: Option<String>,
         /// 归属品牌ID
         ///
         /// Example: `1142`
         pub brand_id: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostResponseMerchantJumpInfo {
-        transaction_id: "transaction_id" req req,
+        transaction_id: "transaction_id" opt opt,
         transaction_mchid: "transaction_mchid" opt opt,
         transaction_sub_mchid: "transaction_sub_mchid" opt opt,
-        openid: "openid" req req,
-        merchant_upload_time: "merchant_upload_time" req req,
-        jump_info: "jump_info" req req,
-        create_time: "create_time" req req,
-        modify_time: "modify_time" req req,
+        openid: "openid" opt opt,
+        merchant_upload_time: "merchant_upload_time" opt opt,
+        jump_info: "jump_info" opt opt,
+        create_time: "create_time" opt opt,
+        modify_time: "modify_time" opt opt,
         brand_id: "brand_id" opt opt,
     });
     /// 跳转信息
-    pub type PostResponseMerchantJumpInfoJumpInfo = crate::v3::marketing::shopping_receipt::merchantshoppingreceiptjumpinfos::PostRequestJumpInfo;
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PostResponseMerchantJumpInfoJumpInfo {
+        /// 商户电子小票跳转信息小程序AppID
+        ///
+        /// Example: `example_merchant_appid`
+        pub merchant_appid: Option<String>,
+        /// 商户电子小票跳转信息小程序路径
+        ///
+        /// Example: `example_merchant_path`
+        pub merchant_path: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(PostResponseMerchantJumpInfoJumpInfo {
+        merchant_appid: "merchant_appid" opt opt,
+        merchant_path: "merchant_path" opt opt,
+    });
 }
 /// `/v3/marketing/shopping-receipt/shoppingreceipts`
 pub mod shoppingreceipts {
@@ -520,29 +605,29 @@ pub mod shoppingreceipts {
         consultation_phone_number: "consultation_phone_number" opt opt,
     });
     /// The response of `POST /v3/marketing/shopping-receipt/shoppingreceipts` (上传电子小票).
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 电子小票上传信息
-        pub receipt: PostResponseReceipt,
+        pub receipt: Option<PostResponseReceipt>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        receipt: "receipt" req req,
+        receipt: "receipt" opt opt,
     });
     /// 电子小票上传信息
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseReceipt {
         /// 电子小票ID
         ///
         /// Example: `121630001`
-        pub receipt_id: String,
+        pub receipt_id: Option<String>,
         /// 电子小票图片审核状态
         ///
         /// Example: `WAIT_REVIEW`
-        pub state: PostResponseReceiptState,
+        pub state: Option<PostResponseReceiptState>,
         /// 微信支付订单的交易单号，上传的电子小票会关联到该订单
         ///
         /// Example: `1217752501201407033233368018`
-        pub transaction_id: String,
+        pub transaction_id: Option<String>,
         /// 微信支付订单的商户号
         ///
         /// Example: `1230000109`
@@ -554,7 +639,7 @@ pub mod shoppingreceipts {
         /// 微信支付订单中OpenID
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-        pub openid: String,
+        pub openid: Option<String>,
         /// 电子小票归属品牌的ID
         ///
         /// Example: `1142`
@@ -562,19 +647,19 @@ pub mod shoppingreceipts {
         /// 图片文件的文件摘要，即对图片文件的二进制内容进行sha256计算得到的值
         ///
         /// Example: `2969f98ef4763da62670d3aee5d456b56a8f3447c0178da21445206aa400a464`
-        pub sha256: String,
+        pub sha256: Option<String>,
         /// 标识电子小票图片类型
         ///
         /// Example: `PNG`
-        pub image_type: String,
+        pub image_type: Option<String>,
         /// 电子小票创建的时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
-        pub create_time: String,
+        pub create_time: Option<String>,
         /// 电子小票最后一次修改时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
-        pub modify_time: String,
+        pub modify_time: Option<String>,
         /// 用户与商家的联系渠道
         pub merchant_contact_information: Option<
             PostResponseReceiptMerchantContactInformation,
@@ -585,17 +670,17 @@ pub mod shoppingreceipts {
         pub upload_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponseReceipt {
-        receipt_id: "receipt_id" req req,
-        state: "state" req req,
-        transaction_id: "transaction_id" req req,
+        receipt_id: "receipt_id" opt opt,
+        state: "state" opt opt,
+        transaction_id: "transaction_id" opt opt,
         transaction_mchid: "transaction_mchid" opt opt,
         transaction_sub_mchid: "transaction_sub_mchid" opt opt,
-        openid: "openid" req req,
+        openid: "openid" opt opt,
         brand_id: "brand_id" opt opt,
-        sha256: "sha256" req req,
-        image_type: "image_type" req req,
-        create_time: "create_time" req req,
-        modify_time: "modify_time" req req,
+        sha256: "sha256" opt opt,
+        image_type: "image_type" opt opt,
+        create_time: "create_time" opt opt,
+        modify_time: "modify_time" opt opt,
         merchant_contact_information: "merchant_contact_information" opt opt,
         upload_time: "upload_time" opt opt,
     });

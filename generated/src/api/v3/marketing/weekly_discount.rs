@@ -80,7 +80,7 @@ pub mod activities {
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 周周惠活动详情
-        pub data: Vec<GetResponseData>,
+        pub data: Option<Vec<GetResponseData>>,
         /// 请求资源起始位置
         ///
         /// Example: `10`
@@ -92,13 +92,13 @@ pub mod activities {
         /// 资源总条数
         ///
         /// Example: `1234`
-        pub total_count: i64,
+        pub total_count: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        data: "data" req req,
+        data: "data" opt opt,
         offset: "offset" req req,
         limit: "limit" req req,
-        total_count: "total_count" req req,
+        total_count: "total_count" opt opt,
     });
     /// GetResponseData
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -110,15 +110,15 @@ pub mod activities {
         /// 活动名称
         ///
         /// Example: `xxx周周惠活动`
-        pub activity_name: String,
+        pub activity_name: Option<String>,
         /// 活动投放场景
         ///
         /// Example: `SCAN_CODE_TO_ORDER`
-        pub activity_scene: String,
+        pub activity_scene: Option<String>,
         /// 活动投放区域编码
         ///
         /// Example: `110000`
-        pub activity_area_code: Vec<::serde_json::Value>,
+        pub activity_area_code: Option<Vec<::serde_json::Value>>,
         /// 活动指定付款方式
         ///
         /// Example: `CCB_DEBIT`
@@ -126,19 +126,19 @@ pub mod activities {
         /// 活动优惠门槛
         ///
         /// Example: `100`
-        pub activity_transaction_minimum_amount: i64,
+        pub activity_transaction_minimum_amount: Option<i64>,
         /// 活动优惠金额
         ///
         /// Example: `10`
-        pub activity_coupon_amount: i64,
+        pub activity_coupon_amount: Option<i64>,
         /// 活动可使用周期
         ///
         /// Example: `1`
-        pub activity_available_week: Vec<::serde_json::Value>,
+        pub activity_available_week: Option<Vec<::serde_json::Value>>,
         /// 活动预算
         ///
         /// Example: `100000`
-        pub activity_max_amount: i64,
+        pub activity_max_amount: Option<i64>,
         /// 活动单天预算
         ///
         /// Example: `100000`
@@ -146,15 +146,15 @@ pub mod activities {
         /// 活动开始时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
-        pub activity_available_begin_time: String,
+        pub activity_available_begin_time: Option<String>,
         /// 活动结束时间
         ///
         /// Example: `2018-08-08T10:34:56+08:00`
-        pub activity_available_end_time: String,
+        pub activity_available_end_time: Option<String>,
         /// 活动状态
         ///
         /// Example: `APPLYING`
-        pub activity_state: String,
+        pub activity_state: Option<String>,
         /// 活动备注
         ///
         /// Example: `周周惠，每周日，周一独享`
@@ -162,24 +162,24 @@ pub mod activities {
         /// 活动logo
         ///
         /// Example: `https://xxx.xxx.xxx.jpg`
-        pub activity_logo: String,
+        pub activity_logo: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseData {
         activity_id: "activity_id" opt opt,
-        activity_name: "activity_name" req req,
-        activity_scene: "activity_scene" req req,
-        activity_area_code: "activity_area_code" req req,
+        activity_name: "activity_name" opt opt,
+        activity_scene: "activity_scene" opt opt,
+        activity_area_code: "activity_area_code" opt opt,
         activity_limit_pay: "activity_limit_pay" opt opt,
-        activity_transaction_minimum_amount: "activity_transaction_minimum_amount" req req,
-        activity_coupon_amount: "activity_coupon_amount" req req,
-        activity_available_week: "activity_available_week" req req,
-        activity_max_amount: "activity_max_amount" req req,
+        activity_transaction_minimum_amount: "activity_transaction_minimum_amount" opt opt,
+        activity_coupon_amount: "activity_coupon_amount" opt opt,
+        activity_available_week: "activity_available_week" opt opt,
+        activity_max_amount: "activity_max_amount" opt opt,
         activity_max_amount_per_day: "activity_max_amount_per_day" opt opt,
-        activity_available_begin_time: "activity_available_begin_time" req req,
-        activity_available_end_time: "activity_available_end_time" req req,
-        activity_state: "activity_state" req req,
+        activity_available_begin_time: "activity_available_begin_time" opt opt,
+        activity_available_end_time: "activity_available_end_time" opt opt,
+        activity_state: "activity_state" opt opt,
         activity_remark: "activity_remark" opt opt,
-        activity_logo: "activity_logo" req req,
+        activity_logo: "activity_logo" opt opt,
     });
     /// `/v3/marketing/weekly-discount/activities/{activity_id}`
     pub mod by_activity_id {
@@ -250,11 +250,11 @@ pub mod activities {
                 /// 报名成功时间
                 ///
                 /// Example: `2018-06-08T10:34:56+08:00`
-                pub success_time: String,
+                pub success_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
                 activity_id: "activity_id" req req,
-                success_time: "success_time" req req,
+                success_time: "success_time" opt opt,
             });
         }
     }

@@ -106,7 +106,7 @@ pub mod users {
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 银行提现免费券列表
-                pub data: Vec<GetResponseData>,
+                pub data: Option<Vec<GetResponseData>>,
                 /// 分页页码
                 ///
                 /// Example: `1`
@@ -118,13 +118,13 @@ pub mod users {
                 /// 查询结果总数
                 ///
                 /// Example: `100`
-                pub total_count: i64,
+                pub total_count: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                data: "data" req req,
+                data: "data" opt opt,
                 offset: "offset" req req,
                 limit: "limit" req req,
-                total_count: "total_count" req req,
+                total_count: "total_count" opt opt,
             });
             /// GetResponseData
             #[derive(Clone, Debug, PartialEq, Default)]

@@ -96,10 +96,10 @@ pub mod sub_mchid {
                 /// 文件标识ID
                 ///
                 /// Example: `V1_E1W7MchDBewmOMGmKSMCgh5`
-                pub file_id: String,
+                pub file_id: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                file_id: "file_id" req req,
+                file_id: "file_id" opt opt,
             });
         }
     }

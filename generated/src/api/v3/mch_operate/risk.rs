@@ -378,10 +378,10 @@ pub mod withdrawl_apply {
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 提现申请单信息
-                pub withdrawl_apply: GetResponseWithdrawlApply,
+                pub withdrawl_apply: Option<GetResponseWithdrawlApply>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                withdrawl_apply: "withdrawl_apply" req req,
+                withdrawl_apply: "withdrawl_apply" opt opt,
             });
             /// 提现申请单信息
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -389,15 +389,15 @@ pub mod withdrawl_apply {
                 /// 微信支付提现申请单号
                 ///
                 /// Example: `20220101332222`
-                pub applyment_id: String,
+                pub applyment_id: Option<String>,
                 /// 商户提现申请单号
                 ///
                 /// Example: `1234567`
-                pub out_request_no: String,
+                pub out_request_no: Option<String>,
                 /// 申请单状态
                 ///
                 /// Example: `SUBMITTED`
-                pub state: String,
+                pub state: Option<String>,
                 /// 失败原因
                 ///
                 /// Example: `银行卡信息有误`
@@ -408,9 +408,9 @@ pub mod withdrawl_apply {
                 pub modify_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponseWithdrawlApply {
-                applyment_id: "applyment_id" req req,
-                out_request_no: "out_request_no" req req,
-                state: "state" req req,
+                applyment_id: "applyment_id" opt opt,
+                out_request_no: "out_request_no" opt opt,
+                state: "state" opt opt,
                 fail_reason: "fail_reason" opt opt,
                 modify_time: "modify_time" opt opt,
             });

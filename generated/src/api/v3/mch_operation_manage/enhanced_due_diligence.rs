@@ -55,7 +55,7 @@ pub mod by_due_diligence_id {
         sub_mchid: "sub_mchid" skip req,
     });
     /// The response of `GET /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}` (查询子商户强化尽调单信息).
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 尽调单号
         ///
@@ -68,13 +68,13 @@ pub mod by_due_diligence_id {
         /// 尽调单状态
         ///
         /// Example: `DUE_DILIGENCE_STATE_COLLECTING`
-        pub due_diligence_state: GetResponseDueDiligenceState,
+        pub due_diligence_state: Option<GetResponseDueDiligenceState>,
         /// 驳回原因
         pub reject_reason: Option<String>,
         /// 截止时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
-        pub deadline_time: String,
+        pub deadline_time: Option<String>,
         /// 终止时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
@@ -99,9 +99,9 @@ pub mod by_due_diligence_id {
     ::wechatpay::runtime::json_object!(GetResponse {
         due_diligence_id: "due_diligence_id" req req,
         sub_mchid: "sub_mchid" req req,
-        due_diligence_state: "due_diligence_state" req req,
+        due_diligence_state: "due_diligence_state" opt opt,
         reject_reason: "reject_reason" opt opt,
-        deadline_time: "deadline_time" req req,
+        deadline_time: "deadline_time" opt opt,
         terminal_time: "terminal_time" opt opt,
         submit_time: "submit_time" opt opt,
         reject_time: "reject_time" opt opt,
@@ -263,10 +263,10 @@ pub mod by_due_diligence_id {
             /// 文件标识ID
             ///
             /// Example: `V1_E1W7MchDBewmOMGmKSMCgh5`
-            pub file_id: String,
+            pub file_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            file_id: "file_id" req req,
+            file_id: "file_id" opt opt,
         });
     }
 }

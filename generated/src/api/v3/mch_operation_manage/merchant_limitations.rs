@@ -41,7 +41,7 @@ pub mod sub_mchid {
             /// 商户号
             ///
             /// Example: `123000110`
-            pub mchid: String,
+            pub mchid: Option<String>,
             /// 商户被管控能力列表
             pub limited_functions: Option<Vec<GetResponseLimitedFunctions>>,
             /// 被管控原因及解脱路径列表
@@ -52,7 +52,7 @@ pub mod sub_mchid {
             pub other_limited_functions: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            mchid: "mchid" req req,
+            mchid: "mchid" opt opt,
             limited_functions: "limited_functions" opt opt,
             recovery_specifications: "recovery_specifications" opt opt,
             other_limited_functions: "other_limited_functions" opt opt,

@@ -166,7 +166,7 @@ pub mod by_apply_id {
         }
     }
     /// The response of `GET /v3/mchalterapply/mchcontactalterapplyment/{apply_id}` (查询超管变更申请单状态-使用申请单号).
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 申请单号
         ///
@@ -175,15 +175,15 @@ pub mod by_apply_id {
         /// 业务申请编号
         ///
         /// Example: `1900013511_10000`
-        pub out_request_no: String,
+        pub out_request_no: Option<String>,
         /// 微信支付商户号
         ///
         /// Example: `1900006491`
-        pub merchant_code: String,
+        pub merchant_code: Option<String>,
         /// 申请单状态
         ///
         /// Example: `APPLYMENT_STATE_EDITTING`
-        pub state: GetResponseState,
+        pub state: Option<GetResponseState>,
         /// 总体驳回原因
         ///
         /// Example: `身份证背面识别失败，请上传更清晰的身份证图片。`
@@ -193,9 +193,9 @@ pub mod by_apply_id {
     }
     ::wechatpay::runtime::json_object!(GetResponse {
         apply_id: "apply_id" req req,
-        out_request_no: "out_request_no" req req,
-        merchant_code: "merchant_code" req req,
-        state: "state" req req,
+        out_request_no: "out_request_no" opt opt,
+        merchant_code: "merchant_code" opt opt,
+        state: "state" opt opt,
         audit_reject_reason: "audit_reject_reason" opt opt,
         audit_reject_detail: "audit_reject_detail" opt opt,
     });
@@ -333,7 +333,39 @@ pub mod merchant {
                     }
                 }
                 /// The response of `GET /v3/mchalterapply/mchcontactalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no}` (查询超管变更申请单状态-使用业务单号和商户号).
-                pub type GetResponse = crate::v3::mchalterapply::mchcontactalterapplyment::by_apply_id::GetResponse;
+                #[derive(Clone, Debug, PartialEq, Default)]
+                pub struct GetResponse {
+                    /// 申请单号
+                    ///
+                    /// Example: `20220617143306000013906025001`
+                    pub apply_id: Option<String>,
+                    /// 业务申请编号
+                    ///
+                    /// Example: `1900013511_10000`
+                    pub out_request_no: String,
+                    /// 微信支付商户号
+                    ///
+                    /// Example: `1900006491`
+                    pub merchant_code: String,
+                    /// 申请单状态
+                    ///
+                    /// Example: `APPLYMENT_STATE_EDITTING`
+                    pub state: Option<GetResponseState>,
+                    /// 总体驳回原因
+                    ///
+                    /// Example: `身份证背面识别失败，请上传更清晰的身份证图片。`
+                    pub audit_reject_reason: Option<String>,
+                    /// 驳回原因详情
+                    pub audit_reject_detail: Option<Vec<GetResponseAuditRejectDetail>>,
+                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    apply_id: "apply_id" opt opt,
+                    out_request_no: "out_request_no" req req,
+                    merchant_code: "merchant_code" req req,
+                    state: "state" opt opt,
+                    audit_reject_reason: "audit_reject_reason" opt opt,
+                    audit_reject_detail: "audit_reject_detail" opt opt,
+                });
                 /// GetResponseAuditRejectDetail
                 pub type GetResponseAuditRejectDetail = crate::v3::mchalterapply::mchcontactalterapplyment::by_apply_id::GetResponseAuditRejectDetail;
                 /// 申请单状态

@@ -70,7 +70,7 @@ pub mod by_apply_id {
         }
     }
     /// The response of `GET /v3/mchalterapply/merchantnamealterapplyment/{apply_id}` (查询商户简称变更申请单状态-使用申请单号).
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 申请单号
         ///
@@ -79,15 +79,15 @@ pub mod by_apply_id {
         /// 业务申请编号
         ///
         /// Example: `1900013511_10000`
-        pub out_request_no: String,
+        pub out_request_no: Option<String>,
         /// 微信支付商户号
         ///
         /// Example: `1900006491`
-        pub merchant_code: String,
+        pub merchant_code: Option<String>,
         /// 申请单状态
         ///
         /// Example: `APPLYMENT_STATE_EDITTING`
-        pub state: GetResponseState,
+        pub state: Option<GetResponseState>,
         /// 总体驳回原因
         ///
         /// Example: `身份证背面识别失败，请上传更清晰的身份证图片。`
@@ -95,9 +95,9 @@ pub mod by_apply_id {
     }
     ::wechatpay::runtime::json_object!(GetResponse {
         apply_id: "apply_id" req req,
-        out_request_no: "out_request_no" req req,
-        merchant_code: "merchant_code" req req,
-        state: "state" req req,
+        out_request_no: "out_request_no" opt opt,
+        merchant_code: "merchant_code" opt opt,
+        state: "state" opt opt,
         audit_reject_reason: "audit_reject_reason" opt opt,
     });
     /// 申请单状态
@@ -203,12 +203,12 @@ pub mod merchant {
                     }
                 }
                 /// The response of `GET /v3/mchalterapply/merchantnamealterapplyment/merchant/{sub_mchid}/out-request-no/{out_request_no}` (查询商户简称申请单状态-使用业务单号和商户号).
-                #[derive(Clone, Debug, PartialEq)]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponse {
                     /// 申请单号
                     ///
                     /// Example: `20220617143306000013906025001`
-                    pub apply_id: String,
+                    pub apply_id: Option<String>,
                     /// 业务申请编号
                     ///
                     /// Example: `1900013511_10000`
@@ -220,17 +220,17 @@ pub mod merchant {
                     /// 申请单状态
                     ///
                     /// Example: `APPLYMENT_STATE_EDITTING`
-                    pub state: GetResponseState,
+                    pub state: Option<GetResponseState>,
                     /// 总体驳回原因
                     ///
                     /// Example: `身份证背面识别失败，请上传更清晰的身份证图片。`
                     pub audit_reject_reason: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    apply_id: "apply_id" req req,
+                    apply_id: "apply_id" opt opt,
                     out_request_no: "out_request_no" req req,
                     sub_mchid: "sub_mchid" req req,
-                    state: "state" req req,
+                    state: "state" opt opt,
                     audit_reject_reason: "audit_reject_reason" opt opt,
                 });
                 /// 申请单状态

@@ -412,19 +412,19 @@ pub struct PostResponse {
     /// 医保自费混合订单号
     ///
     /// Example: `1217752501201407033233368318`
-    pub mix_trade_no: String,
+    pub mix_trade_no: Option<String>,
     /// 医保自费混合订单支付状态
     ///
     /// Example: `MIX_PAY_SUCCESS`
-    pub mix_pay_status: PostResponseMixPayStatus,
+    pub mix_pay_status: Option<PostResponseMixPayStatus>,
     /// 混合订单中自费部分的支付状态
     ///
     /// Example: `SELF_PAY_SUCCESS`
-    pub self_pay_status: PostResponseSelfPayStatus,
+    pub self_pay_status: Option<PostResponseSelfPayStatus>,
     /// 混合订单中自费部分的支付状态
     ///
     /// Example: `MED_INS_PAY_SUCCESS`
-    pub med_ins_pay_status: PostResponseMedInsPayStatus,
+    pub med_ins_pay_status: Option<PostResponseMedInsPayStatus>,
     /// 订单支付时间
     ///
     /// Example: `2018-06-08T10:34:56+08:00`
@@ -557,10 +557,10 @@ pub struct PostResponse {
     pub med_ins_fail_reason: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    mix_trade_no: "mix_trade_no" req req,
-    mix_pay_status: "mix_pay_status" req req,
-    self_pay_status: "self_pay_status" req req,
-    med_ins_pay_status: "med_ins_pay_status" req req,
+    mix_trade_no: "mix_trade_no" opt opt,
+    mix_pay_status: "mix_pay_status" opt opt,
+    self_pay_status: "self_pay_status" opt opt,
+    med_ins_pay_status: "med_ins_pay_status" opt opt,
     paid_time: "paid_time" opt opt,
     passthrough_response_content: "passthrough_response_content" opt opt,
     mix_pay_type: "mix_pay_type" req req,
@@ -598,11 +598,39 @@ pub struct PostResponse {
     med_ins_fail_reason: "med_ins_fail_reason" opt opt,
 });
 /// PostResponseCashAddDetail
-pub type PostResponseCashAddDetail = crate::v3::med_ins::orders::PostRequestCashAddDetail;
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct PostResponseCashAddDetail {
+    /// 现金补充金额
+    ///
+    /// Example: `2000`
+    pub cash_add_fee: Option<i64>,
+    /// 现金补充类型
+    ///
+    /// Example: `FREIGHT`
+    pub cash_add_type: Option<PostResponseCashAddDetailCashAddType>,
+}
+::wechatpay::runtime::json_object!(PostResponseCashAddDetail {
+    cash_add_fee: "cash_add_fee" opt opt,
+    cash_add_type: "cash_add_type" opt opt,
+});
 /// 现金补充类型
 pub type PostResponseCashAddDetailCashAddType = crate::v3::med_ins::orders::PostRequestCashAddDetailCashAddType;
 /// PostResponseCashReduceDetail
-pub type PostResponseCashReduceDetail = crate::v3::med_ins::orders::PostRequestCashReduceDetail;
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct PostResponseCashReduceDetail {
+    /// 现金减免金额
+    ///
+    /// Example: `10000`
+    pub cash_reduce_fee: Option<i64>,
+    /// 现金减免类型
+    ///
+    /// Example: `DEFAULT_REDUCE_TYPE`
+    pub cash_reduce_type: Option<PostResponseCashReduceDetailCashReduceType>,
+}
+::wechatpay::runtime::json_object!(PostResponseCashReduceDetail {
+    cash_reduce_fee: "cash_reduce_fee" opt opt,
+    cash_reduce_type: "cash_reduce_type" opt opt,
+});
 /// 现金减免类型
 pub type PostResponseCashReduceDetailCashReduceType = crate::v3::med_ins::orders::PostRequestCashReduceDetailCashReduceType;
 /// 混合订单中自费部分的支付状态
@@ -740,13 +768,202 @@ pub mod mix_trade_no {
             sub_mchid: "sub_mchid" skip opt,
         });
         /// The response of `GET /v3/med-ins/orders/mix-trade-no/{mix_trade_no}` (使用医保自费混合订单号查看下单结果).
-        pub type GetResponse = crate::v3::med_ins::orders::PostResponse;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct GetResponse {
+            /// 医保自费混合订单号
+            ///
+            /// Example: `1217752501201407033233368318`
+            pub mix_trade_no: String,
+            /// 医保自费混合订单支付状态
+            ///
+            /// Example: `MIX_PAY_SUCCESS`
+            pub mix_pay_status: Option<GetResponseMixPayStatus>,
+            /// 混合订单中自费部分的支付状态
+            ///
+            /// Example: `SELF_PAY_SUCCESS`
+            pub self_pay_status: Option<GetResponseSelfPayStatus>,
+            /// 混合订单中自费部分的支付状态
+            ///
+            /// Example: `MED_INS_PAY_SUCCESS`
+            pub med_ins_pay_status: Option<GetResponseMedInsPayStatus>,
+            /// 订单支付时间
+            ///
+            /// Example: `2018-06-08T10:34:56+08:00`
+            pub paid_time: Option<String>,
+            /// 支付完成后医保局返回内容
+            ///
+            /// Example: `{}`
+            pub passthrough_response_content: Option<String>,
+            /// 混合支付类型
+            ///
+            /// Example: `CASH_AND_INSURANCE`
+            pub mix_pay_type: Option<GetResponseMixPayType>,
+            /// 订单类型
+            ///
+            /// Example: `REG_PAY`
+            pub order_type: Option<GetResponseOrderType>,
+            /// 从业机构的公众号ID
+            ///
+            /// Example: `wx8888888888888888`
+            pub appid: Option<String>,
+            /// 医疗机构的公众号ID
+            ///
+            /// Example: `wxd678efh567hg6999`
+            pub sub_appid: Option<String>,
+            /// 医疗机构的商户号
+            ///
+            /// Example: `1900000109`
+            pub sub_mchid: Option<String>,
+            /// 用户在appid下的唯一标识
+            ///
+            /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+            pub openid: Option<String>,
+            /// 用户在医疗机构AppID下的唯一标识
+            ///
+            /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+            pub sub_openid: Option<String>,
+            /// 是否代亲属支付
+            pub pay_for_relatives: Option<bool>,
+            /// 从业机构订单号
+            ///
+            /// Example: `202204022005169952975171534816`
+            pub out_trade_no: Option<String>,
+            /// 医疗机构订单号
+            ///
+            /// Example: `1217752501201`
+            pub serial_no: Option<String>,
+            /// 医保局返回的支付单ID
+            ///
+            /// Example: `ORD530100202204022006350000021`
+            pub pay_order_id: Option<String>,
+            /// 医保局返回的支付授权码
+            ///
+            /// Example: `AUTH530100202204022006310000034`
+            pub pay_auth_no: Option<String>,
+            /// 用户定位信息
+            ///
+            /// Example: `102.682296,25.054260`
+            pub geo_location: Option<String>,
+            /// 城市ID
+            ///
+            /// Example: `530100`
+            pub city_id: Option<String>,
+            /// 医疗机构名称
+            ///
+            /// Example: `北大医院`
+            pub med_inst_name: Option<String>,
+            /// 医疗机构编码
+            ///
+            /// Example: `1217752501201407033233368318`
+            pub med_inst_no: Option<String>,
+            /// 医保下单时间
+            ///
+            /// Example: `2018-06-08T10:34:56+08:00`
+            pub med_ins_order_create_time: Option<String>,
+            /// 使用该接口下单的总金额
+            ///
+            /// Example: `202000`
+            pub total_fee: Option<i64>,
+            /// 医保局结算后，医保统筹支付金额
+            ///
+            /// Example: `100000`
+            pub med_ins_gov_fee: Option<i64>,
+            /// 医保局结算后，医保个账支付金额
+            ///
+            /// Example: `45000`
+            pub med_ins_self_fee: Option<i64>,
+            /// 医保局结算后，医保其他支付金额
+            ///
+            /// Example: `5000`
+            pub med_ins_other_fee: Option<i64>,
+            /// 医保局结算后，需要自费的金额
+            ///
+            /// Example: `50000`
+            pub med_ins_cash_fee: Option<i64>,
+            /// 实际需要用户微信支付的金额
+            ///
+            /// Example: `42000`
+            pub wechat_pay_cash_fee: Option<i64>,
+            /// 现金补充列表
+            pub cash_add_detail: Option<Vec<GetResponseCashAddDetail>>,
+            /// 现金减免列表
+            pub cash_reduce_detail: Option<Vec<GetResponseCashReduceDetail>>,
+            /// 回调通知URL
+            ///
+            /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
+            pub callback_url: Option<String>,
+            /// 自费预下单ID
+            ///
+            /// Example: `wx201410272009395522657a690389285100`
+            pub prepay_id: Option<String>,
+            /// 医疗机构透传给医保的数据
+            ///
+            /// Example: `{}`
+            pub passthrough_request_content: Option<String>,
+            /// 扩展字段
+            ///
+            /// Example: `{}`
+            pub extends: Option<String>,
+            /// 附加数据
+            ///
+            /// Example: `{}`
+            pub attach: Option<String>,
+            /// 渠道号
+            ///
+            /// Example: `AAGN9uhZc5EGyRdairKW7Qnu`
+            pub channel_no: Option<String>,
+            /// 是否到医保局测试环境下单
+            pub med_ins_test_env: Option<bool>,
+            /// 医保支付失败原因
+            pub med_ins_fail_reason: Option<String>,
+        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            mix_trade_no: "mix_trade_no" req req,
+            mix_pay_status: "mix_pay_status" opt opt,
+            self_pay_status: "self_pay_status" opt opt,
+            med_ins_pay_status: "med_ins_pay_status" opt opt,
+            paid_time: "paid_time" opt opt,
+            passthrough_response_content: "passthrough_response_content" opt opt,
+            mix_pay_type: "mix_pay_type" opt opt,
+            order_type: "order_type" opt opt,
+            appid: "appid" opt opt,
+            sub_appid: "sub_appid" opt opt,
+            sub_mchid: "sub_mchid" opt opt,
+            openid: "openid" opt opt,
+            sub_openid: "sub_openid" opt opt,
+            pay_for_relatives: "pay_for_relatives" opt opt,
+            out_trade_no: "out_trade_no" opt opt,
+            serial_no: "serial_no" opt opt,
+            pay_order_id: "pay_order_id" opt opt,
+            pay_auth_no: "pay_auth_no" opt opt,
+            geo_location: "geo_location" opt opt,
+            city_id: "city_id" opt opt,
+            med_inst_name: "med_inst_name" opt opt,
+            med_inst_no: "med_inst_no" opt opt,
+            med_ins_order_create_time: "med_ins_order_create_time" opt opt,
+            total_fee: "total_fee" opt opt,
+            med_ins_gov_fee: "med_ins_gov_fee" opt opt,
+            med_ins_self_fee: "med_ins_self_fee" opt opt,
+            med_ins_other_fee: "med_ins_other_fee" opt opt,
+            med_ins_cash_fee: "med_ins_cash_fee" opt opt,
+            wechat_pay_cash_fee: "wechat_pay_cash_fee" opt opt,
+            cash_add_detail: "cash_add_detail" opt opt,
+            cash_reduce_detail: "cash_reduce_detail" opt opt,
+            callback_url: "callback_url" opt opt,
+            prepay_id: "prepay_id" opt opt,
+            passthrough_request_content: "passthrough_request_content" opt opt,
+            extends: "extends" opt opt,
+            attach: "attach" opt opt,
+            channel_no: "channel_no" opt opt,
+            med_ins_test_env: "med_ins_test_env" opt opt,
+            med_ins_fail_reason: "med_ins_fail_reason" opt opt,
+        });
         /// GetResponseCashAddDetail
-        pub type GetResponseCashAddDetail = crate::v3::med_ins::orders::PostRequestCashAddDetail;
+        pub type GetResponseCashAddDetail = crate::v3::med_ins::orders::PostResponseCashAddDetail;
         /// 现金补充类型
         pub type GetResponseCashAddDetailCashAddType = crate::v3::med_ins::orders::PostRequestCashAddDetailCashAddType;
         /// GetResponseCashReduceDetail
-        pub type GetResponseCashReduceDetail = crate::v3::med_ins::orders::PostRequestCashReduceDetail;
+        pub type GetResponseCashReduceDetail = crate::v3::med_ins::orders::PostResponseCashReduceDetail;
         /// 现金减免类型
         pub type GetResponseCashReduceDetailCashReduceType = crate::v3::med_ins::orders::PostRequestCashReduceDetailCashReduceType;
         /// 混合订单中自费部分的支付状态
@@ -799,13 +1016,202 @@ pub mod out_trade_no {
         /// The request of `GET /v3/med-ins/orders/out-trade-no/{out_trade_no}` (使用商户订单号查看下单结果).
         pub type GetRequest = crate::v3::med_ins::orders::mix_trade_no::by_mix_trade_no::GetRequest;
         /// The response of `GET /v3/med-ins/orders/out-trade-no/{out_trade_no}` (使用商户订单号查看下单结果).
-        pub type GetResponse = crate::v3::med_ins::orders::PostResponse;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct GetResponse {
+            /// 医保自费混合订单号
+            ///
+            /// Example: `1217752501201407033233368318`
+            pub mix_trade_no: Option<String>,
+            /// 医保自费混合订单支付状态
+            ///
+            /// Example: `MIX_PAY_SUCCESS`
+            pub mix_pay_status: Option<GetResponseMixPayStatus>,
+            /// 混合订单中自费部分的支付状态
+            ///
+            /// Example: `SELF_PAY_SUCCESS`
+            pub self_pay_status: Option<GetResponseSelfPayStatus>,
+            /// 混合订单中自费部分的支付状态
+            ///
+            /// Example: `MED_INS_PAY_SUCCESS`
+            pub med_ins_pay_status: Option<GetResponseMedInsPayStatus>,
+            /// 订单支付时间
+            ///
+            /// Example: `2018-06-08T10:34:56+08:00`
+            pub paid_time: Option<String>,
+            /// 支付完成后医保局返回内容
+            ///
+            /// Example: `{}`
+            pub passthrough_response_content: Option<String>,
+            /// 混合支付类型
+            ///
+            /// Example: `CASH_AND_INSURANCE`
+            pub mix_pay_type: Option<GetResponseMixPayType>,
+            /// 订单类型
+            ///
+            /// Example: `REG_PAY`
+            pub order_type: Option<GetResponseOrderType>,
+            /// 从业机构的公众号ID
+            ///
+            /// Example: `wx8888888888888888`
+            pub appid: Option<String>,
+            /// 医疗机构的公众号ID
+            ///
+            /// Example: `wxd678efh567hg6999`
+            pub sub_appid: Option<String>,
+            /// 医疗机构的商户号
+            ///
+            /// Example: `1900000109`
+            pub sub_mchid: Option<String>,
+            /// 用户在appid下的唯一标识
+            ///
+            /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+            pub openid: Option<String>,
+            /// 用户在医疗机构AppID下的唯一标识
+            ///
+            /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+            pub sub_openid: Option<String>,
+            /// 是否代亲属支付
+            pub pay_for_relatives: Option<bool>,
+            /// 从业机构订单号
+            ///
+            /// Example: `202204022005169952975171534816`
+            pub out_trade_no: String,
+            /// 医疗机构订单号
+            ///
+            /// Example: `1217752501201`
+            pub serial_no: Option<String>,
+            /// 医保局返回的支付单ID
+            ///
+            /// Example: `ORD530100202204022006350000021`
+            pub pay_order_id: Option<String>,
+            /// 医保局返回的支付授权码
+            ///
+            /// Example: `AUTH530100202204022006310000034`
+            pub pay_auth_no: Option<String>,
+            /// 用户定位信息
+            ///
+            /// Example: `102.682296,25.054260`
+            pub geo_location: Option<String>,
+            /// 城市ID
+            ///
+            /// Example: `530100`
+            pub city_id: Option<String>,
+            /// 医疗机构名称
+            ///
+            /// Example: `北大医院`
+            pub med_inst_name: Option<String>,
+            /// 医疗机构编码
+            ///
+            /// Example: `1217752501201407033233368318`
+            pub med_inst_no: Option<String>,
+            /// 医保下单时间
+            ///
+            /// Example: `2018-06-08T10:34:56+08:00`
+            pub med_ins_order_create_time: Option<String>,
+            /// 使用该接口下单的总金额
+            ///
+            /// Example: `202000`
+            pub total_fee: Option<i64>,
+            /// 医保局结算后，医保统筹支付金额
+            ///
+            /// Example: `100000`
+            pub med_ins_gov_fee: Option<i64>,
+            /// 医保局结算后，医保个账支付金额
+            ///
+            /// Example: `45000`
+            pub med_ins_self_fee: Option<i64>,
+            /// 医保局结算后，医保其他支付金额
+            ///
+            /// Example: `5000`
+            pub med_ins_other_fee: Option<i64>,
+            /// 医保局结算后，需要自费的金额
+            ///
+            /// Example: `50000`
+            pub med_ins_cash_fee: Option<i64>,
+            /// 实际需要用户微信支付的金额
+            ///
+            /// Example: `42000`
+            pub wechat_pay_cash_fee: Option<i64>,
+            /// 现金补充列表
+            pub cash_add_detail: Option<Vec<GetResponseCashAddDetail>>,
+            /// 现金减免列表
+            pub cash_reduce_detail: Option<Vec<GetResponseCashReduceDetail>>,
+            /// 回调通知URL
+            ///
+            /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
+            pub callback_url: Option<String>,
+            /// 自费预下单ID
+            ///
+            /// Example: `wx201410272009395522657a690389285100`
+            pub prepay_id: Option<String>,
+            /// 医疗机构透传给医保的数据
+            ///
+            /// Example: `{}`
+            pub passthrough_request_content: Option<String>,
+            /// 扩展字段
+            ///
+            /// Example: `{}`
+            pub extends: Option<String>,
+            /// 附加数据
+            ///
+            /// Example: `{}`
+            pub attach: Option<String>,
+            /// 渠道号
+            ///
+            /// Example: `AAGN9uhZc5EGyRdairKW7Qnu`
+            pub channel_no: Option<String>,
+            /// 是否到医保局测试环境下单
+            pub med_ins_test_env: Option<bool>,
+            /// 医保支付失败原因
+            pub med_ins_fail_reason: Option<String>,
+        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            mix_trade_no: "mix_trade_no" opt opt,
+            mix_pay_status: "mix_pay_status" opt opt,
+            self_pay_status: "self_pay_status" opt opt,
+            med_ins_pay_status: "med_ins_pay_status" opt opt,
+            paid_time: "paid_time" opt opt,
+            passthrough_response_content: "passthrough_response_content" opt opt,
+            mix_pay_type: "mix_pay_type" opt opt,
+            order_type: "order_type" opt opt,
+            appid: "appid" opt opt,
+            sub_appid: "sub_appid" opt opt,
+            sub_mchid: "sub_mchid" opt opt,
+            openid: "openid" opt opt,
+            sub_openid: "sub_openid" opt opt,
+            pay_for_relatives: "pay_for_relatives" opt opt,
+            out_trade_no: "out_trade_no" req req,
+            serial_no: "serial_no" opt opt,
+            pay_order_id: "pay_order_id" opt opt,
+            pay_auth_no: "pay_auth_no" opt opt,
+            geo_location: "geo_location" opt opt,
+            city_id: "city_id" opt opt,
+            med_inst_name: "med_inst_name" opt opt,
+            med_inst_no: "med_inst_no" opt opt,
+            med_ins_order_create_time: "med_ins_order_create_time" opt opt,
+            total_fee: "total_fee" opt opt,
+            med_ins_gov_fee: "med_ins_gov_fee" opt opt,
+            med_ins_self_fee: "med_ins_self_fee" opt opt,
+            med_ins_other_fee: "med_ins_other_fee" opt opt,
+            med_ins_cash_fee: "med_ins_cash_fee" opt opt,
+            wechat_pay_cash_fee: "wechat_pay_cash_fee" opt opt,
+            cash_add_detail: "cash_add_detail" opt opt,
+            cash_reduce_detail: "cash_reduce_detail" opt opt,
+            callback_url: "callback_url" opt opt,
+            prepay_id: "prepay_id" opt opt,
+            passthrough_request_content: "passthrough_request_content" opt opt,
+            extends: "extends" opt opt,
+            attach: "attach" opt opt,
+            channel_no: "channel_no" opt opt,
+            med_ins_test_env: "med_ins_test_env" opt opt,
+            med_ins_fail_reason: "med_ins_fail_reason" opt opt,
+        });
         /// GetResponseCashAddDetail
-        pub type GetResponseCashAddDetail = crate::v3::med_ins::orders::PostRequestCashAddDetail;
+        pub type GetResponseCashAddDetail = crate::v3::med_ins::orders::PostResponseCashAddDetail;
         /// 现金补充类型
         pub type GetResponseCashAddDetailCashAddType = crate::v3::med_ins::orders::PostRequestCashAddDetailCashAddType;
         /// GetResponseCashReduceDetail
-        pub type GetResponseCashReduceDetail = crate::v3::med_ins::orders::PostRequestCashReduceDetail;
+        pub type GetResponseCashReduceDetail = crate::v3::med_ins::orders::PostResponseCashReduceDetail;
         /// 现金减免类型
         pub type GetResponseCashReduceDetailCashReduceType = crate::v3::med_ins::orders::PostRequestCashReduceDetailCashReduceType;
         /// 混合订单中自费部分的支付状态

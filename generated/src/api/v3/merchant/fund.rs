@@ -54,14 +54,14 @@ pub mod balance {
             /// 可用余额
             ///
             /// Example: `100`
-            pub available_amount: i64,
+            pub available_amount: Option<i64>,
             /// 不可用余额
             ///
             /// Example: `100`
             pub pending_amount: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            available_amount: "available_amount" req req,
+            available_amount: "available_amount" opt opt,
             pending_amount: "pending_amount" opt opt,
         });
     }
@@ -207,14 +207,14 @@ pub mod withdraw {
         /// 微信支付提现单号
         ///
         /// Example: `12321937198237912739132791732912793127931279317929791239112123`
-        pub withdraw_id: String,
+        pub withdraw_id: Option<String>,
         /// 商户提现单号
         ///
         /// Example: `20190611222222222200000000012122`
         pub out_request_no: String,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        withdraw_id: "withdraw_id" req req,
+        withdraw_id: "withdraw_id" opt opt,
         out_request_no: "out_request_no" req req,
     });
     /// `/v3/merchant/fund/withdraw/bill-type`
@@ -301,25 +301,25 @@ pub mod withdraw {
                 Gzip = "GZIP",
             });
             /// The response of `GET /v3/merchant/fund/withdraw/bill-type/{bill_type}` (按日下载提现异常文件API).
-            #[derive(Clone, Debug, PartialEq)]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 哈希类型
                 ///
                 /// Example: `SHA1`
-                pub hash_type: GetResponseHashType,
+                pub hash_type: Option<GetResponseHashType>,
                 /// 哈希值
                 ///
                 /// Example: `79bb0f45fc4c42234a918000b2668d689e2bde04`
-                pub hash_value: String,
+                pub hash_value: Option<String>,
                 /// 账单下载地址
                 ///
                 /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx`
-                pub download_url: String,
+                pub download_url: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                hash_type: "hash_type" req req,
-                hash_value: "hash_value" req req,
-                download_url: "download_url" req req,
+                hash_type: "hash_type" opt opt,
+                hash_value: "hash_value" opt opt,
+                download_url: "download_url" opt opt,
             });
             /// 哈希类型
             ///
@@ -367,16 +367,16 @@ pub mod withdraw {
                 }
             }
             /// The response of `GET /v3/merchant/fund/withdraw/out-request-no/{out_request_no}` (电商平台(商户提现单号查询)提现状态API).
-            #[derive(Clone, Debug, PartialEq)]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 提现单状态
                 ///
                 /// Example: `CREATE_SUCCESS`
-                pub status: GetResponseStatus,
+                pub status: Option<GetResponseStatus>,
                 /// 微信支付提现单号
                 ///
                 /// Example: `12321937198237912739132791732912793127931279317929791239112123`
-                pub withdraw_id: String,
+                pub withdraw_id: Option<String>,
                 /// 商户提现单号
                 ///
                 /// Example: `20190611222222222200000000012122`
@@ -384,48 +384,48 @@ pub mod withdraw {
                 /// 提现金额
                 ///
                 /// Example: `1`
-                pub amount: i64,
+                pub amount: Option<i64>,
                 /// 发起提现时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub create_time: String,
+                pub create_time: Option<String>,
                 /// 提现状态更新时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub update_time: String,
+                pub update_time: Option<String>,
                 /// 失败原因
                 ///
                 /// Example: `卡号错误`
-                pub reason: String,
+                pub reason: Option<String>,
                 /// 提现备注
                 ///
                 /// Example: `交易提现`
-                pub remark: String,
+                pub remark: Option<String>,
                 /// 银行附言
                 ///
                 /// Example: `微信提现`
-                pub bank_memo: String,
+                pub bank_memo: Option<String>,
                 /// 出款账户类型
                 ///
                 /// Example: `BASIC`
-                pub account_type: GetResponseAccountType,
+                pub account_type: Option<GetResponseAccountType>,
                 /// 提现失败解决方案
                 ///
                 /// Example: `请修改结算银行卡信息`
-                pub solution: String,
+                pub solution: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                status: "status" req req,
-                withdraw_id: "withdraw_id" req req,
+                status: "status" opt opt,
+                withdraw_id: "withdraw_id" opt opt,
                 out_request_no: "out_request_no" req req,
-                amount: "amount" req req,
-                create_time: "create_time" req req,
-                update_time: "update_time" req req,
-                reason: "reason" req req,
-                remark: "remark" req req,
-                bank_memo: "bank_memo" req req,
-                account_type: "account_type" req req,
-                solution: "solution" req req,
+                amount: "amount" opt opt,
+                create_time: "create_time" opt opt,
+                update_time: "update_time" opt opt,
+                reason: "reason" opt opt,
+                remark: "remark" opt opt,
+                bank_memo: "bank_memo" opt opt,
+                account_type: "account_type" opt opt,
+                solution: "solution" opt opt,
             });
             /// 出款账户类型
             ///
@@ -508,7 +508,66 @@ pub mod withdraw {
                 }
             }
             /// The response of `GET /v3/merchant/fund/withdraw/withdraw-id/{withdraw_id}` (电商平台(微信支付提现单号)查询提现状态API).
-            pub type GetResponse = crate::v3::merchant::fund::withdraw::out_request_no::by_out_request_no::GetResponse;
+            #[derive(Clone, Debug, PartialEq, Default)]
+            pub struct GetResponse {
+                /// 提现单状态
+                ///
+                /// Example: `CREATE_SUCCESS`
+                pub status: Option<GetResponseStatus>,
+                /// 微信支付提现单号
+                ///
+                /// Example: `12321937198237912739132791732912793127931279317929791239112123`
+                pub withdraw_id: String,
+                /// 商户提现单号
+                ///
+                /// Example: `20190611222222222200000000012122`
+                pub out_request_no: Option<String>,
+                /// 提现金额
+                ///
+                /// Example: `1`
+                pub amount: Option<i64>,
+                /// 发起提现时间
+                ///
+                /// Example: `2015-05-20T13:29:35.120+08:00`
+                pub create_time: Option<String>,
+                /// 提现状态更新时间
+                ///
+                /// Example: `2015-05-20T13:29:35.120+08:00`
+                pub update_time: Option<String>,
+                /// 失败原因
+                ///
+                /// Example: `卡号错误`
+                pub reason: Option<String>,
+                /// 提现备注
+                ///
+                /// Example: `交易提现`
+                pub remark: Option<String>,
+                /// 银行附言
+                ///
+                /// Example: `微信提现`
+                pub bank_memo: Option<String>,
+                /// 出款账户类型
+                ///
+                /// Example: `BASIC`
+                pub account_type: Option<GetResponseAccountType>,
+                /// 提现失败解决方案
+                ///
+                /// Example: `请修改结算银行卡信息`
+                pub solution: Option<String>,
+            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                status: "status" opt opt,
+                withdraw_id: "withdraw_id" req req,
+                out_request_no: "out_request_no" opt opt,
+                amount: "amount" opt opt,
+                create_time: "create_time" opt opt,
+                update_time: "update_time" opt opt,
+                reason: "reason" opt opt,
+                remark: "remark" opt opt,
+                bank_memo: "bank_memo" opt opt,
+                account_type: "account_type" opt opt,
+                solution: "solution" opt opt,
+            });
             /// 出款账户类型
             pub type GetResponseAccountType = crate::v3::merchant::fund::withdraw::out_request_no::by_out_request_no::GetResponseAccountType;
             /// 提现单状态

@@ -63,10 +63,10 @@ pub mod upload {
         /// 媒体文件标识Id
         ///
         /// Example: `6uqyGjGrCf2GtyXP8bxrbuH9-aAoTjH-rKeSl3Lf4_So6kdkQu4w8BYVP3bzLtvR38lxt4PjtCDXsQpzqge_hQEovHzOhsLleGFQVRF-U_0`
-        pub media_id: String,
+        pub media_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        media_id: "media_id" req req,
+        media_id: "media_id" opt opt,
     });
 }
 /// `/v3/merchant/media/video_upload`

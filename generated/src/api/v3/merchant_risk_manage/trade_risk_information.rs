@@ -66,7 +66,7 @@ pub struct GetResponse {
     /// 风险系数值
     ///
     /// Example: `1`
-    pub risk_score: i64,
+    pub risk_score: Option<i64>,
     /// 风险类型
     ///
     /// Example: `OTHER_RISK`
@@ -81,7 +81,7 @@ pub struct GetResponse {
     pub punish_description: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponse {
-    risk_score: "risk_score" req req,
+    risk_score: "risk_score" opt opt,
     risk_type: "risk_type" opt opt,
     punish_type: "punish_type" opt opt,
     punish_description: "punish_description" opt opt,

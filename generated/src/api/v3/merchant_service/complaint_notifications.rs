@@ -52,15 +52,15 @@ pub struct GetResponse {
     /// 商户号
     ///
     /// Example: `1900012181`
-    pub mchid: String,
+    pub mchid: Option<String>,
     /// 通知地址
     ///
     /// Example: `https://www.xxx.com/notify`
-    pub url: String,
+    pub url: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponse {
-    mchid: "mchid" req req,
-    url: "url" req req,
+    mchid: "mchid" opt opt,
+    url: "url" opt opt,
 });
 /// The request of `POST /v3/merchant-service/complaint-notifications` (创建投诉通知回调API).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -74,8 +74,22 @@ pub struct PostRequest {
     url: "url" req req,
 });
 /// The response of `POST /v3/merchant-service/complaint-notifications` (创建投诉通知回调API).
-pub type PostResponse = crate::v3::merchant_service::complaint_notifications::GetResponse;
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct PostResponse {
+    /// 商户号
+    ///
+    /// Example: `1900012181`
+    pub mchid: Option<String>,
+    /// 通知地址
+    ///
+    /// Example: `https://www.xxx.com/notify`
+    pub url: String,
+}
+::wechatpay::runtime::json_object!(PostResponse {
+    mchid: "mchid" opt opt,
+    url: "url" req req,
+});
 /// The request of `PUT /v3/merchant-service/complaint-notifications` (更新投诉通知回调API).
 pub type PutRequest = crate::v3::merchant_service::complaint_notifications::PostRequest;
 /// The response of `PUT /v3/merchant-service/complaint-notifications` (更新投诉通知回调API).
-pub type PutResponse = crate::v3::merchant_service::complaint_notifications::GetResponse;
+pub type PutResponse = crate::v3::merchant_service::complaint_notifications::PostResponse;

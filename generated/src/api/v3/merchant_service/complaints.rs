@@ -88,20 +88,20 @@ pub struct GetResponse {
     data: "data" opt opt,
 });
 /// 用户投诉信息详情
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseData {
     /// 商户订单号
     ///
     /// Example: `20190906154617947762231`
-    pub out_trade_no: String,
+    pub out_trade_no: Option<String>,
     /// 投诉时间
     ///
     /// Example: `2015-05-20T13:29:35.120+08:00`
-    pub complaint_time: String,
+    pub complaint_time: Option<String>,
     /// 订单金额
     ///
     /// Example: `3`
-    pub amount: i64,
+    pub amount: Option<i64>,
     /// 投诉人联系方式
     ///
     /// Sensitive: encrypted with the WeChat Pay public key before sending. Example: `Qe41VhP/sGdNeTHMQGlxCWiUyHu6XNO9GCYln2Luv4HhwJzZBfcL12sB+PgZcS5NhePBog30NgJ1xRaK+gbGDKwpg==`
@@ -109,26 +109,26 @@ pub struct GetResponseData {
     /// 投诉详情
     ///
     /// Example: `反馈一个重复扣费的问题`
-    pub complaint_detail: String,
+    pub complaint_detail: Option<String>,
     /// 投诉单状态
-    pub complaint_state: GetResponseDataComplaintState,
+    pub complaint_state: Option<GetResponseDataComplaintState>,
     /// 微信订单号
     ///
     /// Example: `4200000404201909069117582536`
-    pub transaction_id: String,
+    pub transaction_id: Option<String>,
     /// 冻结结束时间
     pub frozen_end_time: Option<String>,
     /// 特约商户号
     pub sub_mchid: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponseData {
-    out_trade_no: "out_trade_no" req req,
-    complaint_time: "complaint_time" req req,
-    amount: "amount" req req,
+    out_trade_no: "out_trade_no" opt opt,
+    complaint_time: "complaint_time" opt opt,
+    amount: "amount" opt opt,
     payer_phone: "payer_phone" opt opt,
-    complaint_detail: "complaint_detail" req req,
-    complaint_state: "complaint_state" req req,
-    transaction_id: "transaction_id" req req,
+    complaint_detail: "complaint_detail" opt opt,
+    complaint_state: "complaint_state" opt opt,
+    transaction_id: "transaction_id" opt opt,
     frozen_end_time: "frozen_end_time" opt opt,
     sub_mchid: "sub_mchid" opt opt,
 });
@@ -195,15 +195,15 @@ pub mod by_transaction_id {
         /// 商户订单号
         ///
         /// Example: `20190906154617947762231`
-        pub out_trade_no: String,
+        pub out_trade_no: Option<String>,
         /// 投诉时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub complaint_time: String,
+        pub complaint_time: Option<String>,
         /// 投诉金额
         ///
         /// Example: `3`
-        pub amount: i64,
+        pub amount: Option<i64>,
         /// 投诉人联系方式
         ///
         /// Example: `Qe41VhP/sGdNeTHMQGlxCWiUyHu6XNO9GCYln2Luv4HhwJzZBfcL12sB+PgZcS5NhePBog30NgJ1xRaK+gbGDKwpg==`
@@ -211,7 +211,7 @@ pub mod by_transaction_id {
         /// 投诉描述
         ///
         /// Example: `反馈一个重复扣费的问题`
-        pub complaint_detail: String,
+        pub complaint_detail: Option<String>,
         /// 投诉单状态
         pub complaint_state: Option<String>,
         /// 微信支付订单号
@@ -229,19 +229,19 @@ pub mod by_transaction_id {
         /// 投诉单处理进展状态
         ///
         /// Example: `WAIT_MERCHANT_RESPONSE`
-        pub complaint_handle_state: String,
+        pub complaint_handle_state: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        out_trade_no: "out_trade_no" req req,
-        complaint_time: "complaint_time" req req,
-        amount: "amount" req req,
+        out_trade_no: "out_trade_no" opt opt,
+        complaint_time: "complaint_time" opt opt,
+        amount: "amount" opt opt,
         payer_phone: "payer_phone" opt opt,
-        complaint_detail: "complaint_detail" req req,
+        complaint_detail: "complaint_detail" opt opt,
         complaint_state: "complaint_state" opt opt,
         transaction_id: "transaction_id" req req,
         frozen_end_time: "frozen_end_time" opt opt,
         sub_mchid: "sub_mchid" opt opt,
-        complaint_handle_state: "complaint_handle_state" req req,
+        complaint_handle_state: "complaint_handle_state" opt opt,
     });
     /// `/v3/merchant-service/complaints/{transaction_id}/negotiation-historys`
     pub mod negotiation_historys {
@@ -271,20 +271,20 @@ pub mod by_transaction_id {
             complaint_negotiation_history: "complaint_negotiation_history" opt opt,
         });
         /// GetResponseComplaintNegotiationHistory
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseComplaintNegotiationHistory {
             /// 操作人
             ///
             /// Example: `投诉人`
-            pub operate_user: String,
+            pub operate_user: Option<String>,
             /// 操作时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub operate_time: String,
+            pub operate_time: Option<String>,
             /// 操作类型
             ///
             /// Example: `CREATE_COMPLAINT_BY_PLATFORM`
-            pub operate_type: GetResponseComplaintNegotiationHistoryOperateType,
+            pub operate_type: Option<GetResponseComplaintNegotiationHistoryOperateType>,
             /// 操作内容
             ///
             /// Example: `投诉一个重复扣费问题`
@@ -295,9 +295,9 @@ pub mod by_transaction_id {
             pub image_list: Option<Vec<::serde_json::Value>>,
         }
         ::wechatpay::runtime::json_object!(GetResponseComplaintNegotiationHistory {
-            operate_user: "operate_user" req req,
-            operate_time: "operate_time" req req,
-            operate_type: "operate_type" req req,
+            operate_user: "operate_user" opt opt,
+            operate_time: "operate_time" opt opt,
+            operate_type: "operate_type" opt opt,
             operate_details: "operate_details" opt opt,
             image_list: "image_list" opt opt,
         });

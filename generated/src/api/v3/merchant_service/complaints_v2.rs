@@ -84,28 +84,28 @@ pub struct GetResponse {
     total_count: "total_count" opt opt,
 });
 /// GetResponseData
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseData {
     /// 投诉单号
     ///
     /// Example: `200201820200101080076610000`
-    pub complaint_id: String,
+    pub complaint_id: Option<String>,
     /// 投诉时间
     ///
     /// Example: `2015-05-20T13:29:35.120+08:00`
-    pub complaint_time: String,
+    pub complaint_time: Option<String>,
     /// 投诉详情
     ///
     /// Example: `反馈一个重复扣费的问题`
-    pub complaint_detail: String,
+    pub complaint_detail: Option<String>,
     /// 投诉单状态
     ///
     /// Example: `PENDING`
-    pub complaint_state: GetResponseDataComplaintState,
+    pub complaint_state: Option<GetResponseDataComplaintState>,
     /// 被诉商户号
     ///
     /// Example: `1900012181`
-    pub complainted_mchid: String,
+    pub complainted_mchid: Option<String>,
     /// 投诉人联系方式
     ///
     /// Example: `Qe41VhP/sGdNeTHMQGlxCWiUyHu6XNO9GCYln2Luv4HhwJzZBfcL12sB+PgZcS5NhePBog30NgJ1xRaK+gbGDKwpg==`
@@ -117,17 +117,17 @@ pub struct GetResponseData {
     /// 投诉资料列表
     pub complaint_media_list: Option<Vec<GetResponseDataComplaintMediaList>>,
     /// 投诉单是否已全额退款
-    pub complaint_full_refunded: bool,
+    pub complaint_full_refunded: Option<bool>,
     /// 是否有待回复的用户留言
-    pub incoming_user_response: bool,
+    pub incoming_user_response: Option<bool>,
     /// 问题描述
     ///
     /// Example: `不满意商家服务`
-    pub problem_description: String,
+    pub problem_description: Option<String>,
     /// 用户投诉次数
     ///
     /// Example: `1`
-    pub user_complaint_times: i64,
+    pub user_complaint_times: Option<i64>,
     /// 问题类型
     ///
     /// Example: `REFUND`
@@ -152,19 +152,19 @@ pub struct GetResponseData {
     pub is_agent_mode: Option<bool>,
 }
 ::wechatpay::runtime::json_object!(GetResponseData {
-    complaint_id: "complaint_id" req req,
-    complaint_time: "complaint_time" req req,
-    complaint_detail: "complaint_detail" req req,
-    complaint_state: "complaint_state" req req,
-    complainted_mchid: "complainted_mchid" req req,
+    complaint_id: "complaint_id" opt opt,
+    complaint_time: "complaint_time" opt opt,
+    complaint_detail: "complaint_detail" opt opt,
+    complaint_state: "complaint_state" opt opt,
+    complainted_mchid: "complainted_mchid" opt opt,
     payer_phone: "payer_phone" opt opt,
     complaint_order_info: "complaint_order_info" opt opt,
     service_order_info: "service_order_info" opt opt,
     complaint_media_list: "complaint_media_list" opt opt,
-    complaint_full_refunded: "complaint_full_refunded" req req,
-    incoming_user_response: "incoming_user_response" req req,
-    problem_description: "problem_description" req req,
-    user_complaint_times: "user_complaint_times" req req,
+    complaint_full_refunded: "complaint_full_refunded" opt opt,
+    incoming_user_response: "incoming_user_response" opt opt,
+    problem_description: "problem_description" opt opt,
+    user_complaint_times: "user_complaint_times" opt opt,
     problem_type: "problem_type" opt opt,
     apply_refund_amount: "apply_refund_amount" opt opt,
     user_tag_list: "user_tag_list" opt opt,
@@ -244,17 +244,17 @@ pub enum GetResponseDataAdditionalInfoType {
     SharePowerType = "SHARE_POWER_TYPE",
 });
 /// GetResponseDataComplaintMediaList
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseDataComplaintMediaList {
     /// 媒体文件业务类型
     ///
     /// Example: `USER_COMPLAINT_IMAGE`
-    pub media_type: GetResponseDataComplaintMediaListMediaType,
+    pub media_type: Option<GetResponseDataComplaintMediaListMediaType>,
     /// 媒体文列表
     pub media_url: Option<Vec<String>>,
 }
 ::wechatpay::runtime::json_object!(GetResponseDataComplaintMediaList {
-    media_type: "media_type" req req,
+    media_type: "media_type" opt opt,
     media_url: "media_url" opt opt,
 });
 /// 媒体文件业务类型
@@ -280,20 +280,20 @@ pub struct GetResponseDataComplaintOrderInfo {
     /// 微信订单号
     ///
     /// Example: `4200000404201909069117582536`
-    pub transaction_id: String,
+    pub transaction_id: Option<String>,
     /// 商户订单号
     ///
     /// Example: `20190906154617947762231`
-    pub out_trade_no: String,
+    pub out_trade_no: Option<String>,
     /// 订单金额
     ///
     /// Example: `3`
-    pub amount: i64,
+    pub amount: Option<i64>,
 }
 ::wechatpay::runtime::json_object!(GetResponseDataComplaintOrderInfo {
-    transaction_id: "transaction_id" req req,
-    out_trade_no: "out_trade_no" req req,
-    amount: "amount" req req,
+    transaction_id: "transaction_id" opt opt,
+    out_trade_no: "out_trade_no" opt opt,
+    amount: "amount" opt opt,
 });
 /// 投诉单状态
 ///
@@ -449,7 +449,7 @@ pub mod by_complaint_id {
         }
     }
     /// The response of `GET /v3/merchant-service/complaints-v2/{complaint_id}` (查询投诉单详情API).
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 投诉单号
         ///
@@ -458,19 +458,19 @@ pub mod by_complaint_id {
         /// 投诉时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub complaint_time: String,
+        pub complaint_time: Option<String>,
         /// 投诉详情
         ///
         /// Example: `反馈一个重复扣费的问题`
-        pub complaint_detail: String,
+        pub complaint_detail: Option<String>,
         /// 投诉单状态
         ///
         /// Example: `PENDING`
-        pub complaint_state: GetResponseComplaintState,
+        pub complaint_state: Option<GetResponseComplaintState>,
         /// 被诉商户号
         ///
         /// Example: `1900012181`
-        pub complainted_mchid: String,
+        pub complainted_mchid: Option<String>,
         /// 投诉人联系方式
         ///
         /// Example: `sGdNeTHMQGlxCWiUyHu6XNO9GCYln2Luv4HhwJzZBfcL12sB`
@@ -486,17 +486,17 @@ pub mod by_complaint_id {
         /// 投诉单关联服务单信息
         pub service_order_info: Option<Vec<GetResponseServiceOrderInfo>>,
         /// 投诉单是否已全额退款
-        pub complaint_full_refunded: bool,
+        pub complaint_full_refunded: Option<bool>,
         /// 是否有待回复的用户留言
-        pub incoming_user_response: bool,
+        pub incoming_user_response: Option<bool>,
         /// 问题描述
         ///
         /// Example: `不满意商家服务`
-        pub problem_description: String,
+        pub problem_description: Option<String>,
         /// 用户投诉次数
         ///
         /// Example: `1`
-        pub user_complaint_times: i64,
+        pub user_complaint_times: Option<i64>,
         /// 问题类型
         ///
         /// Example: `REFUND`
@@ -522,19 +522,19 @@ pub mod by_complaint_id {
     }
     ::wechatpay::runtime::json_object!(GetResponse {
         complaint_id: "complaint_id" req req,
-        complaint_time: "complaint_time" req req,
-        complaint_detail: "complaint_detail" req req,
-        complaint_state: "complaint_state" req req,
-        complainted_mchid: "complainted_mchid" req req,
+        complaint_time: "complaint_time" opt opt,
+        complaint_detail: "complaint_detail" opt opt,
+        complaint_state: "complaint_state" opt opt,
+        complainted_mchid: "complainted_mchid" opt opt,
         payer_phone: "payer_phone" opt opt,
         payer_openid: "payer_openid" opt opt,
         complaint_media_list: "complaint_media_list" opt opt,
         complaint_order_info: "complaint_order_info" opt opt,
         service_order_info: "service_order_info" opt opt,
-        complaint_full_refunded: "complaint_full_refunded" req req,
-        incoming_user_response: "incoming_user_response" req req,
-        problem_description: "problem_description" req req,
-        user_complaint_times: "user_complaint_times" req req,
+        complaint_full_refunded: "complaint_full_refunded" opt opt,
+        incoming_user_response: "incoming_user_response" opt opt,
+        problem_description: "problem_description" opt opt,
+        user_complaint_times: "user_complaint_times" opt opt,
         problem_type: "problem_type" opt opt,
         apply_refund_amount: "apply_refund_amount" opt opt,
         user_tag_list: "user_tag_list" opt opt,
@@ -678,26 +678,26 @@ pub mod by_complaint_id {
             total_count: "total_count" opt opt,
         });
         /// GetResponseData
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseData {
             /// 操作资料列表
             pub complaint_media_list: Option<GetResponseDataComplaintMediaList>,
             /// 操作流水号
             ///
             /// Example: `300285320210322170000071077`
-            pub log_id: String,
+            pub log_id: Option<String>,
             /// 操作人
             ///
             /// Example: `投诉人`
-            pub operator: String,
+            pub operator: Option<String>,
             /// 操作时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub operate_time: String,
+            pub operate_time: Option<String>,
             /// 操作类型
             ///
             /// Example: `USER_CREATE_COMPLAINT`
-            pub operate_type: GetResponseDataOperateType,
+            pub operate_type: Option<GetResponseDataOperateType>,
             /// 操作内容
             ///
             /// Example: `已与用户电话沟通解决`
@@ -719,10 +719,10 @@ pub mod by_complaint_id {
         }
         ::wechatpay::runtime::json_object!(GetResponseData {
             complaint_media_list: "complaint_media_list" opt opt,
-            log_id: "log_id" req req,
-            operator: "operator" req req,
-            operate_time: "operate_time" req req,
-            operate_type: "operate_type" req req,
+            log_id: "log_id" opt opt,
+            operator: "operator" opt opt,
+            operate_time: "operate_time" opt opt,
+            operate_type: "operate_type" opt opt,
             operate_details: "operate_details" opt opt,
             image_list: "image_list" opt opt,
             user_appy_platform_service_reason: "user_appy_platform_service_reason" opt opt,
@@ -893,14 +893,14 @@ pub mod by_complaint_id {
             /// 回复的消息内容
             ///
             /// Example: `example_content`
-            pub content: String,
+            pub content: Option<String>,
             /// 自定义透传字段
             ///
             /// Example: `example_custom_data`
             pub custom_data: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksButtonActionMessageInfo {
-            content: "content" req req,
+            content: "content" opt opt,
             custom_data: "custom_data" opt opt,
         });
         /// 跳转小程序信息
@@ -909,20 +909,20 @@ pub mod by_complaint_id {
             /// 跳转小程序APPID
             ///
             /// Example: `example_appid`
-            pub appid: String,
+            pub appid: Option<String>,
             /// 跳转小程序页面PATH
             ///
             /// Example: `example_path`
-            pub path: String,
+            pub path: Option<String>,
             /// 跳转小程序页面名称
             ///
             /// Example: `example_text`
-            pub text: String,
+            pub text: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksButtonActionMiniProgramJumpInfo {
-            appid: "appid" req req,
-            path: "path" req req,
-            text: "text" req req,
+            appid: "appid" opt opt,
+            path: "path" opt opt,
+            text: "text" opt opt,
         });
         /// 按钮组
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1304,7 +1304,26 @@ pub mod by_complaint_id {
             mini_program_jump_info: "mini_program_jump_info" opt opt,
         });
         /// 跳转小程序信息
-        pub type PostRequestMiniProgramJumpInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonActionMiniProgramJumpInfo;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct PostRequestMiniProgramJumpInfo {
+            /// 跳转小程序APPID
+            ///
+            /// Example: `example_appid`
+            pub appid: String,
+            /// 跳转小程序页面PATH
+            ///
+            /// Example: `example_path`
+            pub path: String,
+            /// 跳转小程序页面名称
+            ///
+            /// Example: `example_text`
+            pub text: String,
+        }
+        ::wechatpay::runtime::json_object!(PostRequestMiniProgramJumpInfo {
+            appid: "appid" req req,
+            path: "path" req req,
+            text: "text" req req,
+        });
     }
     /// `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`
     pub mod response_immediate_service {
@@ -1445,7 +1464,21 @@ pub mod by_complaint_id {
         /// 动作类型
         pub type PostRequestMessageBlocksButtonActionActionType = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonActionActionType;
         /// 回复消息内容
-        pub type PostRequestMessageBlocksButtonActionMessageInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonActionMessageInfo;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct PostRequestMessageBlocksButtonActionMessageInfo {
+            /// 回复的消息内容
+            ///
+            /// Example: `example_content`
+            pub content: String,
+            /// 自定义透传字段
+            ///
+            /// Example: `example_custom_data`
+            pub custom_data: Option<String>,
+        }
+        ::wechatpay::runtime::json_object!(PostRequestMessageBlocksButtonActionMessageInfo {
+            content: "content" req req,
+            custom_data: "custom_data" opt opt,
+        });
         /// 跳转小程序信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksButtonActionMiniProgramJumpInfo {
@@ -1493,7 +1526,7 @@ pub mod by_complaint_id {
         /// 动作类型
         pub type PostRequestMessageBlocksButtonGroupButtonsActionActionType = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonActionActionType;
         /// 回复消息内容
-        pub type PostRequestMessageBlocksButtonGroupButtonsActionMessageInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonActionMessageInfo;
+        pub type PostRequestMessageBlocksButtonGroupButtonsActionMessageInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::PostRequestMessageBlocksButtonActionMessageInfo;
         /// 跳转小程序信息
         pub type PostRequestMessageBlocksButtonGroupButtonsActionMiniProgramJumpInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::PostRequestMessageBlocksButtonActionMiniProgramJumpInfo;
         /// 失效配置
@@ -1535,7 +1568,7 @@ pub mod by_complaint_id {
         /// 动作类型
         pub type PostRequestMessageBlocksFaqListFaqsActionActionType = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonActionActionType;
         /// 回复消息内容
-        pub type PostRequestMessageBlocksFaqListFaqsActionMessageInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonActionMessageInfo;
+        pub type PostRequestMessageBlocksFaqListFaqsActionMessageInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::PostRequestMessageBlocksButtonActionMessageInfo;
         /// 跳转小程序信息
         pub type PostRequestMessageBlocksFaqListFaqsActionMiniProgramJumpInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::PostRequestMessageBlocksButtonActionMiniProgramJumpInfo;
         /// 图片
@@ -1549,7 +1582,7 @@ pub mod by_complaint_id {
         /// 动作类型
         pub type PostRequestMessageBlocksLinkActionActionType = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonActionActionType;
         /// 回复消息内容
-        pub type PostRequestMessageBlocksLinkActionMessageInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonActionMessageInfo;
+        pub type PostRequestMessageBlocksLinkActionMessageInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::PostRequestMessageBlocksButtonActionMessageInfo;
         /// 跳转小程序信息
         pub type PostRequestMessageBlocksLinkActionMiniProgramJumpInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::PostRequestMessageBlocksButtonActionMiniProgramJumpInfo;
         /// 失效配置

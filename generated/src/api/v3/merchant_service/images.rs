@@ -84,9 +84,9 @@ pub mod upload {
         /// 媒体文件标识ID
         ///
         /// Example: `BB04A5DEEFEA18D4F2554C1EDD3B610B.bmp`
-        pub media_id: String,
+        pub media_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        media_id: "media_id" req req,
+        media_id: "media_id" opt opt,
     });
 }

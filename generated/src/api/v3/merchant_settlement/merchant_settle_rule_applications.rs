@@ -58,7 +58,7 @@ pub struct PostResponse {
     /// 申请单编号
     ///
     /// Example: `20000011111`
-    pub application_id: String,
+    pub application_id: Option<String>,
     /// 申请单处理信息
     ///
     /// Example: `正在处理中`
@@ -89,7 +89,7 @@ pub struct PostResponse {
     pub settle_rule_id: Option<i64>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    application_id: "application_id" req req,
+    application_id: "application_id" opt opt,
     application_process_info: "application_process_info" opt opt,
     application_state: "application_state" opt opt,
     update_time: "update_time" opt opt,
@@ -114,5 +114,49 @@ pub mod by_application_id {
         }
     }
     /// The response of `GET /v3/merchant-settlement/merchant-settle-rule-applications/{application_id}` (根据申请单ID查询结果API).
-    pub type GetResponse = crate::v3::merchant_settlement::merchant_settle_rule_applications::PostResponse;
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct GetResponse {
+        /// 申请单编号
+        ///
+        /// Example: `20000011111`
+        pub application_id: String,
+        /// 申请单处理信息
+        ///
+        /// Example: `正在处理中`
+        pub application_process_info: Option<String>,
+        /// 申请单状态
+        ///
+        /// Example: `PROCESSING`
+        pub application_state: Option<String>,
+        /// 最后更新时间
+        ///
+        /// Example: `2015-05-20T13:29:35+08:00`
+        pub update_time: Option<String>,
+        /// 从业机构号
+        ///
+        /// Example: `1356485`
+        pub acquiring_bank_id: Option<String>,
+        /// 渠道商户号
+        ///
+        /// Example: `20001111`
+        pub channel_id: Option<String>,
+        /// 从业机构特约商户号
+        ///
+        /// Example: `1346578`
+        pub sub_mchid: Option<String>,
+        /// 结算规则id
+        ///
+        /// Example: `760`
+        pub settle_rule_id: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        application_id: "application_id" req req,
+        application_process_info: "application_process_info" opt opt,
+        application_state: "application_state" opt opt,
+        update_time: "update_time" opt opt,
+        acquiring_bank_id: "acquiring_bank_id" opt opt,
+        channel_id: "channel_id" opt opt,
+        sub_mchid: "sub_mchid" opt opt,
+        settle_rule_id: "settle_rule_id" opt opt,
+    });
 }

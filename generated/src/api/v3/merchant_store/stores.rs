@@ -144,10 +144,10 @@ pub struct PostResponse {
     /// 微信支付商户门店ID
     ///
     /// Example: `20488000`
-    pub store_id: i64,
+    pub store_id: Option<i64>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    store_id: "store_id" req req,
+    store_id: "store_id" opt opt,
 });
 /// `/v3/merchant-store/stores/{store_id}`
 pub mod by_store_id {
@@ -223,13 +223,85 @@ pub mod by_store_id {
         store_state: "store_state" opt opt,
     });
     /// 门店地址信息
-    pub type GetResponseStoreAddress = crate::v3::merchant_store::stores::PostRequestStoreAddress;
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct GetResponseStoreAddress {
+        /// 门店省市编码
+        ///
+        /// Example: `440305`
+        pub address_code: Option<String>,
+        /// 门店地址
+        ///
+        /// Example: `深南大道10000号腾讯大厦1楼`
+        pub address_detail: Option<String>,
+        /// 门店地址辅助描述
+        ///
+        /// Example: `地铁A口右侧100米`
+        pub address_complements: Option<String>,
+        /// 门店经度
+        ///
+        /// Example: `112.63484`
+        pub longitude: Option<String>,
+        /// 门店纬度
+        ///
+        /// Example: `37.75464`
+        pub latitude: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(GetResponseStoreAddress {
+        address_code: "address_code" opt opt,
+        address_detail: "address_detail" opt opt,
+        address_complements: "address_complements" opt opt,
+        longitude: "longitude" opt opt,
+        latitude: "latitude" opt opt,
+    });
     /// 门店基础信息
-    pub type GetResponseStoreBasics = crate::v3::merchant_store::stores::PostRequestStoreBasics;
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct GetResponseStoreBasics {
+        /// 商家门店编号
+        ///
+        /// Example: `MDL001`
+        pub store_reference_id: Option<String>,
+        /// 品牌名称
+        ///
+        /// Example: `麦当劳`
+        pub brand_name: Option<String>,
+        /// 门店名称
+        ///
+        /// Example: `麦当劳`
+        pub store_name: Option<String>,
+        /// 分店名称
+        ///
+        /// Example: `海岸城店`
+        pub branch_name: Option<String>,
+        /// 品牌ID
+        ///
+        /// Example: `1001`
+        pub brand_id: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(GetResponseStoreBasics {
+        store_reference_id: "store_reference_id" opt opt,
+        brand_name: "brand_name" opt opt,
+        store_name: "store_name" opt opt,
+        branch_name: "branch_name" opt opt,
+        brand_id: "brand_id" opt opt,
+    });
     /// 门店经营信息
     pub type GetResponseStoreBusiness = crate::v3::merchant_store::stores::PostRequestStoreBusiness;
     /// GetResponseStoreRecipient
-    pub type GetResponseStoreRecipient = crate::v3::merchant_store::stores::PostRequestStoreRecipient;
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct GetResponseStoreRecipient {
+        /// 门店收款商户号
+        ///
+        /// Example: `1230000109`
+        pub mchid: Option<String>,
+        /// 门店收款主体
+        ///
+        /// Example: `腾讯科技（深圳）有限公司`
+        pub company_name: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(GetResponseStoreRecipient {
+        mchid: "mchid" opt opt,
+        company_name: "company_name" opt opt,
+    });
     /// 门店状态
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseStoreState {

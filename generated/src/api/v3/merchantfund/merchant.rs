@@ -85,7 +85,7 @@ pub mod income_records {
         /// 查询数据总条数
         ///
         /// Example: `100`
-        pub total_count: i64,
+        pub total_count: Option<i64>,
         /// 本次查询偏移量
         ///
         /// Example: `100`
@@ -97,70 +97,70 @@ pub mod income_records {
         /// 银行来账记录列表
         pub data: Option<Vec<GetResponseData>>,
         /// 分页链接
-        pub links: GetResponseLinks,
+        pub links: Option<GetResponseLinks>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        total_count: "total_count" req req,
+        total_count: "total_count" opt opt,
         offset: "offset" req req,
         limit: "limit" req req,
         data: "data" opt opt,
-        links: "links" req req,
+        links: "links" opt opt,
     });
     /// GetResponseData
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseData {
         /// 商户号
         ///
         /// Example: `2480253391`
-        pub mchid: String,
+        pub mchid: Option<String>,
         /// 账户类型
         ///
         /// Example: `BASIC`
-        pub account_type: GetResponseDataAccountType,
+        pub account_type: Option<GetResponseDataAccountType>,
         /// 银行来账类型
         ///
         /// Example: `OFFLINERECHARGE`
-        pub income_record_type: GetResponseDataIncomeRecordType,
+        pub income_record_type: Option<GetResponseDataIncomeRecordType>,
         /// 银行来账微信单号
         ///
         /// Example: `4200000811202011056138519459`
-        pub income_record_id: String,
+        pub income_record_id: Option<String>,
         /// 银行来账金额
         ///
         /// Example: `100`
-        pub amount: i64,
+        pub amount: Option<i64>,
         /// 银行来账完成时间
         ///
         /// Example: `2017-12-08T00:08:00.00+08:00`
-        pub success_time: String,
+        pub success_time: Option<String>,
         /// 付款方银行名称
         ///
         /// Example: `招商银行`
-        pub bank_name: String,
+        pub bank_name: Option<String>,
         /// 付款方银行户名
         ///
         /// Example: `财付通支付科技有限公司`
-        pub bank_account_name: String,
+        pub bank_account_name: Option<String>,
         /// 付款方银行卡号
         ///
         /// Example: `****6473`
-        pub bank_account_number: String,
+        pub bank_account_number: Option<String>,
         /// 银行备注
         ///
         /// Example: `单号：202106010001`
-        pub recharge_remark: String,
+        pub recharge_remark: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseData {
-        mchid: "mchid" req req,
-        account_type: "account_type" req req,
-        income_record_type: "income_record_type" req req,
-        income_record_id: "income_record_id" req req,
-        amount: "amount" req req,
-        success_time: "success_time" req req,
-        bank_name: "bank_name" req req,
-        bank_account_name: "bank_account_name" req req,
-        bank_account_number: "bank_account_number" req req,
-        recharge_remark: "recharge_remark" req req,
+        mchid: "mchid" opt opt,
+        account_type: "account_type" opt opt,
+        income_record_type: "income_record_type" opt opt,
+        income_record_id: "income_record_id" opt opt,
+        amount: "amount" opt opt,
+        success_time: "success_time" opt opt,
+        bank_name: "bank_name" opt opt,
+        bank_account_name: "bank_account_name" opt opt,
+        bank_account_number: "bank_account_number" opt opt,
+        recharge_remark: "recharge_remark" opt opt,
     });
     /// 账户类型
     pub type GetResponseDataAccountType = crate::v3::merchantfund::merchant::income_records::GetRequestAccountType;
@@ -187,19 +187,19 @@ pub mod income_records {
         /// 下一页链接
         ///
         /// Example: `/v3/merchantfund/merchant/income-records?offset=10&limit=5`
-        pub next: String,
+        pub next: Option<String>,
         /// 上一页链接
         ///
         /// Example: `/v3/merchantfund/merchant/income-records?offset=0&limit=5`
-        pub prev: String,
+        pub prev: Option<String>,
         /// 当前链接
         ///
         /// Example: `/v3/merchantfund/merchant/income-records?offset=5&limit=5`
-        pub self_: String,
+        pub self_: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseLinks {
-        next: "next" req req,
-        prev: "prev" req req,
-        self_: "self" req req,
+        next: "next" opt opt,
+        prev: "prev" opt opt,
+        self_: "self" opt opt,
     });
 }

@@ -51,10 +51,10 @@ pub mod by_stock_id {
             /// 下载链接
             ///
             /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=ja7q-s1yy1ZbROASakz0Jx4BjW3qdnympjfcB4v4yLftXXXXXXXXXXXX`
-            pub url: String,
+            pub url: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            url: "url" req req,
+            url: "url" opt opt,
         });
     }
     /// `/v3/multiuse/stocks/{stock_id}/send-flow`

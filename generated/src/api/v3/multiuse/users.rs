@@ -108,10 +108,10 @@ pub mod by_openid {
             /// 消费金ID
             ///
             /// Example: `9867041`
-            pub coupon_id: String,
+            pub coupon_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            coupon_id: "coupon_id" req req,
+            coupon_id: "coupon_id" opt opt,
         });
     }
 }

@@ -95,9 +95,9 @@ pub struct PostResponse {
     /// 卡券模板id
     ///
     /// Example: `p4gLgvn_cxVCQez17kaBJnZHPcXs`
-    pub card_id: String,
+    pub card_id: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
     card_appid: "card_appid" req req,
-    card_id: "card_id" req req,
+    card_id: "card_id" opt opt,
 });

@@ -282,25 +282,25 @@ pub mod by_fapiao_apply_id {
         /// 发票数量
         ///
         /// Example: `5`
-        pub total_count: i64,
+        pub total_count: Option<i64>,
         /// 发票信息
-        pub fapiao_information: Vec<GetResponseFapiaoInformation>,
+        pub fapiao_information: Option<Vec<GetResponseFapiaoInformation>>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        total_count: "total_count" req req,
-        fapiao_information: "fapiao_information" req req,
+        total_count: "total_count" opt opt,
+        fapiao_information: "fapiao_information" opt opt,
     });
     /// GetResponseFapiaoInformation
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseFapiaoInformation {
         /// 商户发票单号
         ///
         /// Example: `20200701123456`
-        pub fapiao_id: String,
+        pub fapiao_id: Option<String>,
         /// 发票状态
         ///
         /// Example: `ISSUED`
-        pub status: GetResponseFapiaoInformationStatus,
+        pub status: Option<GetResponseFapiaoInformationStatus>,
         /// 蓝字发票信息
         pub blue_fapiao: Option<GetResponseFapiaoInformationBlueFapiao>,
         /// 红字发票信息
@@ -310,23 +310,23 @@ pub mod by_fapiao_apply_id {
         /// 总价税合计
         ///
         /// Example: `382895`
-        pub total_amount: i64,
+        pub total_amount: Option<i64>,
         /// 总税额
         ///
         /// Example: `44050`
-        pub tax_amount: i64,
+        pub tax_amount: Option<i64>,
         /// 总金额
         ///
         /// Example: `338845`
-        pub amount: i64,
+        pub amount: Option<i64>,
         /// 销售方信息
-        pub seller_information: GetResponseFapiaoInformationSellerInformation,
+        pub seller_information: Option<GetResponseFapiaoInformationSellerInformation>,
         /// 购买方信息
-        pub buyer_information: GetResponseFapiaoInformationBuyerInformation,
+        pub buyer_information: Option<GetResponseFapiaoInformationBuyerInformation>,
         /// 附加信息
-        pub extra_information: GetResponseFapiaoInformationExtraInformation,
+        pub extra_information: Option<GetResponseFapiaoInformationExtraInformation>,
         /// 发票行信息
-        pub items: Vec<GetResponseFapiaoInformationItems>,
+        pub items: Option<Vec<GetResponseFapiaoInformationItems>>,
         /// 备注信息
         ///
         /// Example: `备注`
@@ -341,18 +341,18 @@ pub mod by_fapiao_apply_id {
         pub fapiao_error_message: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseFapiaoInformation {
-        fapiao_id: "fapiao_id" req req,
-        status: "status" req req,
+        fapiao_id: "fapiao_id" opt opt,
+        status: "status" opt opt,
         blue_fapiao: "blue_fapiao" opt opt,
         red_fapiao: "red_fapiao" opt opt,
         card_information: "card_information" opt opt,
-        total_amount: "total_amount" req req,
-        tax_amount: "tax_amount" req req,
-        amount: "amount" req req,
-        seller_information: "seller_information" req req,
-        buyer_information: "buyer_information" req req,
-        extra_information: "extra_information" req req,
-        items: "items" req req,
+        total_amount: "total_amount" opt opt,
+        tax_amount: "tax_amount" opt opt,
+        amount: "amount" opt opt,
+        seller_information: "seller_information" opt opt,
+        buyer_information: "buyer_information" opt opt,
+        extra_information: "extra_information" opt opt,
+        items: "items" opt opt,
         remark: "remark" opt opt,
         fapiao_error_code: "fapiao_error_code" opt opt,
         fapiao_error_message: "fapiao_error_message" opt opt,
@@ -363,42 +363,42 @@ pub mod by_fapiao_apply_id {
         /// 发票代码
         ///
         /// Example: `044001911211`
-        pub fapiao_code: String,
+        pub fapiao_code: Option<String>,
         /// 发票号码
         ///
         /// Example: `12897794`
-        pub fapiao_number: String,
+        pub fapiao_number: Option<String>,
         /// 校验码
         ///
         /// Example: `69001808340631374774`
-        pub check_code: String,
+        pub check_code: Option<String>,
         /// 密码
         ///
         /// Example: `006>299-375/326>2+7/*0-+<351059<80<4*/5>+<11631+*3030/5*37+`
-        pub password: String,
+        pub password: Option<String>,
         /// 开票时间
         ///
         /// Example: `2020-07-01T12:00:00+08:00`
-        pub fapiao_time: String,
+        pub fapiao_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseFapiaoInformationBlueFapiao {
-        fapiao_code: "fapiao_code" req req,
-        fapiao_number: "fapiao_number" req req,
-        check_code: "check_code" req req,
-        password: "password" req req,
-        fapiao_time: "fapiao_time" req req,
+        fapiao_code: "fapiao_code" opt opt,
+        fapiao_number: "fapiao_number" opt opt,
+        check_code: "check_code" opt opt,
+        password: "password" opt opt,
+        fapiao_time: "fapiao_time" opt opt,
     });
     /// 购买方信息
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseFapiaoInformationBuyerInformation {
         /// 购买方类型
         ///
         /// Example: `ORGANIZATION`
-        pub type_: GetResponseFapiaoInformationBuyerInformationType,
+        pub type_: Option<GetResponseFapiaoInformationBuyerInformationType>,
         /// 名称
         ///
         /// Example: `深圳市南山区测试企业`
-        pub name: String,
+        pub name: Option<String>,
         /// 纳税人识别号
         ///
         /// Example: `202003261233701778`
@@ -447,8 +447,8 @@ pub mod by_fapiao_apply_id {
         pub user_apply_message: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseFapiaoInformationBuyerInformation {
-        type_: "type" req req,
-        name: "name" req req,
+        type_: "type" opt opt,
+        name: "name" opt opt,
         taxpayer_id: "taxpayer_id" opt opt,
         address: "address" opt opt,
         telephone: "telephone" opt opt,
@@ -496,16 +496,16 @@ pub mod by_fapiao_apply_id {
         Organization = "ORGANIZATION",
     });
     /// 电子发票插卡信息
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseFapiaoInformationCardInformation {
         /// 插卡公众号AppID
         ///
         /// Example: `wxab8acb865bb1637e`
-        pub card_appid: String,
+        pub card_appid: Option<String>,
         /// 用户在插卡公众号下的OpenID
         ///
         /// Example: `plN5twRbHym_j-QcqCzstl0HmwEs`
-        pub card_openid: String,
+        pub card_openid: Option<String>,
         /// 电子发票卡券模板ID
         ///
         /// Example: `p4gLgvlAYSEOpeXGFVJRFxgop6iY`
@@ -517,14 +517,14 @@ pub mod by_fapiao_apply_id {
         /// 发票卡券状态
         ///
         /// Example: `INSERT_ACCEPTED`
-        pub card_status: GetResponseFapiaoInformationCardInformationCardStatus,
+        pub card_status: Option<GetResponseFapiaoInformationCardInformationCardStatus>,
     }
     ::wechatpay::runtime::json_object!(GetResponseFapiaoInformationCardInformation {
-        card_appid: "card_appid" req req,
-        card_openid: "card_openid" req req,
+        card_appid: "card_appid" opt opt,
+        card_openid: "card_openid" opt opt,
         card_id: "card_id" opt opt,
         card_code: "card_code" opt opt,
-        card_status: "card_status" req req,
+        card_status: "card_status" opt opt,
     });
     /// 发票卡券状态
     ///
@@ -563,24 +563,24 @@ pub mod by_fapiao_apply_id {
         /// 开票人
         ///
         /// Example: `王五`
-        pub drawer: String,
+        pub drawer: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseFapiaoInformationExtraInformation {
         payee: "payee" opt opt,
         reviewer: "reviewer" opt opt,
-        drawer: "drawer" req req,
+        drawer: "drawer" opt opt,
     });
     /// GetResponseFapiaoInformationItems
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseFapiaoInformationItems {
         /// 货物或应税劳务、服务编码
         ///
         /// Example: `3010101020203000000`
-        pub tax_code: String,
+        pub tax_code: Option<String>,
         /// 货物或应税劳务、服务名称
         ///
         /// Example: `出租汽车客运服务`
-        pub goods_name: String,
+        pub goods_name: Option<String>,
         /// 规格型号
         ///
         /// Example: `A4`
@@ -592,47 +592,47 @@ pub mod by_fapiao_apply_id {
         /// 数量
         ///
         /// Example: `100000000`
-        pub quantity: i64,
+        pub quantity: Option<i64>,
         /// 单价
         ///
         /// Example: `380442000000`
-        pub unit_price: i64,
+        pub unit_price: Option<i64>,
         /// 单行金额
         ///
         /// Example: `380442`
-        pub amount: i64,
+        pub amount: Option<i64>,
         /// 单行税额
         ///
         /// Example: `49458`
-        pub tax_amount: i64,
+        pub tax_amount: Option<i64>,
         /// 单行金额合计
         ///
         /// Example: `429900`
-        pub total_amount: i64,
+        pub total_amount: Option<i64>,
         /// 税率
         ///
         /// Example: `1300`
-        pub tax_rate: i64,
+        pub tax_rate: Option<i64>,
         /// 税收优惠政策标识
         ///
         /// Example: `NO_FAVORABLE`
-        pub tax_prefer_mark: GetResponseFapiaoInformationItemsTaxPreferMark,
+        pub tax_prefer_mark: Option<GetResponseFapiaoInformationItemsTaxPreferMark>,
         /// 是否折扣行
-        pub discount: bool,
+        pub discount: Option<bool>,
     }
     ::wechatpay::runtime::json_object!(GetResponseFapiaoInformationItems {
-        tax_code: "tax_code" req req,
-        goods_name: "goods_name" req req,
+        tax_code: "tax_code" opt opt,
+        goods_name: "goods_name" opt opt,
         specification: "specification" opt opt,
         unit: "unit" opt opt,
-        quantity: "quantity" req req,
-        unit_price: "unit_price" req req,
-        amount: "amount" req req,
-        tax_amount: "tax_amount" req req,
-        total_amount: "total_amount" req req,
-        tax_rate: "tax_rate" req req,
-        tax_prefer_mark: "tax_prefer_mark" req req,
-        discount: "discount" req req,
+        quantity: "quantity" opt opt,
+        unit_price: "unit_price" opt opt,
+        amount: "amount" opt opt,
+        tax_amount: "tax_amount" opt opt,
+        total_amount: "total_amount" opt opt,
+        tax_rate: "tax_rate" opt opt,
+        tax_prefer_mark: "tax_prefer_mark" opt opt,
+        discount: "discount" opt opt,
     });
     /// 税收优惠政策标识
     ///
@@ -668,15 +668,15 @@ pub mod by_fapiao_apply_id {
         /// 名称
         ///
         /// Example: `深圳市南山区测试公司`
-        pub name: String,
+        pub name: Option<String>,
         /// 纳税人识别号
         ///
         /// Example: `202003261233701778`
-        pub taxpayer_id: String,
+        pub taxpayer_id: Option<String>,
         /// 地址
         ///
         /// Example: `深圳市南山区深南大道10000号`
-        pub address: String,
+        pub address: Option<String>,
         /// 电话
         ///
         /// Example: `075512345678`
@@ -691,9 +691,9 @@ pub mod by_fapiao_apply_id {
         pub bank_account: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseFapiaoInformationSellerInformation {
-        name: "name" req req,
-        taxpayer_id: "taxpayer_id" req req,
-        address: "address" req req,
+        name: "name" opt opt,
+        taxpayer_id: "taxpayer_id" opt opt,
+        address: "address" opt opt,
         telephone: "telephone" opt opt,
         bank_name: "bank_name" opt opt,
         bank_account: "bank_account" opt opt,
@@ -990,13 +990,128 @@ pub mod by_fapiao_apply_id {
             remark: "remark" opt opt,
         });
         /// 附加信息
-        pub type PostRequestFapiaoCardInformationExtraInformation = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationExtraInformation;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct PostRequestFapiaoCardInformationExtraInformation {
+            /// 收款人
+            ///
+            /// Example: `张三`
+            pub payee: Option<String>,
+            /// 复核人
+            ///
+            /// Example: `李四`
+            pub reviewer: Option<String>,
+            /// 开票人
+            ///
+            /// Example: `王五`
+            pub drawer: String,
+        }
+        ::wechatpay::runtime::json_object!(PostRequestFapiaoCardInformationExtraInformation {
+            payee: "payee" opt opt,
+            reviewer: "reviewer" opt opt,
+            drawer: "drawer" req req,
+        });
         /// PostRequestFapiaoCardInformationItems
-        pub type PostRequestFapiaoCardInformationItems = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationItems;
+        #[derive(Clone, Debug, PartialEq)]
+        pub struct PostRequestFapiaoCardInformationItems {
+            /// 货物或应税劳务、服务编码
+            ///
+            /// Example: `3010101020203000000`
+            pub tax_code: String,
+            /// 货物或应税劳务、服务名称
+            ///
+            /// Example: `出租汽车客运服务`
+            pub goods_name: String,
+            /// 规格型号
+            ///
+            /// Example: `A4`
+            pub specification: Option<String>,
+            /// 单位
+            ///
+            /// Example: `次`
+            pub unit: Option<String>,
+            /// 数量
+            ///
+            /// Example: `100000000`
+            pub quantity: i64,
+            /// 单价
+            ///
+            /// Example: `380442000000`
+            pub unit_price: i64,
+            /// 单行金额
+            ///
+            /// Example: `380442`
+            pub amount: i64,
+            /// 单行税额
+            ///
+            /// Example: `49458`
+            pub tax_amount: i64,
+            /// 单行金额合计
+            ///
+            /// Example: `429900`
+            pub total_amount: i64,
+            /// 税率
+            ///
+            /// Example: `1300`
+            pub tax_rate: i64,
+            /// 税收优惠政策标识
+            ///
+            /// Example: `NO_FAVORABLE`
+            pub tax_prefer_mark: PostRequestFapiaoCardInformationItemsTaxPreferMark,
+            /// 是否折扣行
+            pub discount: bool,
+        }
+        ::wechatpay::runtime::json_object!(PostRequestFapiaoCardInformationItems {
+            tax_code: "tax_code" req req,
+            goods_name: "goods_name" req req,
+            specification: "specification" opt opt,
+            unit: "unit" opt opt,
+            quantity: "quantity" req req,
+            unit_price: "unit_price" req req,
+            amount: "amount" req req,
+            tax_amount: "tax_amount" req req,
+            total_amount: "total_amount" req req,
+            tax_rate: "tax_rate" req req,
+            tax_prefer_mark: "tax_prefer_mark" req req,
+            discount: "discount" req req,
+        });
         /// 税收优惠政策标识
         pub type PostRequestFapiaoCardInformationItemsTaxPreferMark = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationItemsTaxPreferMark;
         /// 销售方信息
-        pub type PostRequestFapiaoCardInformationSellerInformation = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationSellerInformation;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct PostRequestFapiaoCardInformationSellerInformation {
+            /// 名称
+            ///
+            /// Example: `深圳市南山区测试公司`
+            pub name: String,
+            /// 纳税人识别号
+            ///
+            /// Example: `202003261233701778`
+            pub taxpayer_id: String,
+            /// 地址
+            ///
+            /// Example: `深圳市南山区深南大道10000号`
+            pub address: String,
+            /// 电话
+            ///
+            /// Example: `075512345678`
+            pub telephone: Option<String>,
+            /// 开户银行
+            ///
+            /// Example: `测试银行`
+            pub bank_name: Option<String>,
+            /// 银行账号
+            ///
+            /// Example: `62001234567890`
+            pub bank_account: Option<String>,
+        }
+        ::wechatpay::runtime::json_object!(PostRequestFapiaoCardInformationSellerInformation {
+            name: "name" req req,
+            taxpayer_id: "taxpayer_id" req req,
+            address: "address" req req,
+            telephone: "telephone" opt opt,
+            bank_name: "bank_name" opt opt,
+            bank_account: "bank_account" opt opt,
+        });
         /// 插卡场景
         ///
         /// A value this client does not know yet is kept as [`PostRequestScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2486,9 +2601,9 @@ pub mod upload_fapiao_file {
         /// 电子发票文件ID
         ///
         /// Example: `ASNFZ4mrze/+3LqYdlQyEA==`
-        pub fapiao_media_id: String,
+        pub fapiao_media_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        fapiao_media_id: "fapiao_media_id" req req,
+        fapiao_media_id: "fapiao_media_id" opt opt,
     });
 }

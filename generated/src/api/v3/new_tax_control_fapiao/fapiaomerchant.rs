@@ -151,20 +151,20 @@ pub mod getspinviteurl {
         /// 邀请开通二维码链接
         ///
         /// Example: `https://wxacurl.cn?xxx=`
-        pub invite_url: String,
+        pub invite_url: Option<String>,
         /// 开通小程序AppID
         ///
         /// Example: `wxb1170446a4c0a5a2`
-        pub miniprogram_appid: String,
+        pub miniprogram_appid: Option<String>,
         /// 开通小程序跳转路径
         ///
         /// Example: `pages/xxxPage`
-        pub miniprogram_path: String,
+        pub miniprogram_path: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        invite_url: "invite_url" req req,
-        miniprogram_appid: "miniprogram_appid" req req,
-        miniprogram_path: "miniprogram_path" req req,
+        invite_url: "invite_url" opt opt,
+        miniprogram_appid: "miniprogram_appid" opt opt,
+        miniprogram_path: "miniprogram_path" opt opt,
     });
 }
 /// `/v3/new-tax-control-fapiao/fapiaomerchant/listspinvitemchinfo`
@@ -252,7 +252,7 @@ pub mod listspinvitemchinfo {
         /// 总数
         ///
         /// Example: `50`
-        pub total_count: i64,
+        pub total_count: Option<i64>,
         /// 本次查询的起始位置
         ///
         /// Example: `10`
@@ -267,7 +267,7 @@ pub mod listspinvitemchinfo {
         pub mch_invite_result_list: Option<Vec<GetResponseMchInviteResultList>>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        total_count: "total_count" req req,
+        total_count: "total_count" opt opt,
         offset: "offset" req req,
         limit: "limit" req req,
         links: "links" opt opt,
@@ -295,7 +295,7 @@ pub mod listspinvitemchinfo {
         self_: "self" opt opt,
     });
     /// GetResponseMchInviteResultList
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseMchInviteResultList {
         /// 子商户号
         ///
@@ -304,23 +304,23 @@ pub mod listspinvitemchinfo {
         /// 商户邀请的状态
         ///
         /// Example: `MCH_INVITE_SUCC`
-        pub mch_invite_status: GetResponseMchInviteResultListMchInviteStatus,
+        pub mch_invite_status: Option<GetResponseMchInviteResultListMchInviteStatus>,
         /// 商户名称
         ///
         /// Example: `示例（深圳）有限公司`
-        pub ep_name: String,
+        pub ep_name: Option<String>,
         /// 商户税号
         ///
         /// Example: `9144050071126766XG`
-        pub tax_id: String,
+        pub tax_id: Option<String>,
         /// 服务商邀请code
         ///
         /// Example: `code_20200101_123`
-        pub invite_code: String,
+        pub invite_code: Option<String>,
         /// 商户操作时间
         ///
         /// Example: `2020-07-01T00:00:00+08:00`
-        pub operate_time: String,
+        pub operate_time: Option<String>,
         /// 商户邀请失败错误码
         ///
         /// Example: `UNKNOWN_TAX_INFO`
@@ -332,11 +332,11 @@ pub mod listspinvitemchinfo {
     }
     ::wechatpay::runtime::json_object!(GetResponseMchInviteResultList {
         sub_mchid: "sub_mchid" opt opt,
-        mch_invite_status: "mch_invite_status" req req,
-        ep_name: "ep_name" req req,
-        tax_id: "tax_id" req req,
-        invite_code: "invite_code" req req,
-        operate_time: "operate_time" req req,
+        mch_invite_status: "mch_invite_status" opt opt,
+        ep_name: "ep_name" opt opt,
+        tax_id: "tax_id" opt opt,
+        invite_code: "invite_code" opt opt,
+        operate_time: "operate_time" opt opt,
         invite_failed_code: "invite_failed_code" opt opt,
         invite_failed_reason: "invite_failed_reason" opt opt,
     });

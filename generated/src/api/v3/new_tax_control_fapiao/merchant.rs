@@ -60,13 +60,13 @@ pub mod base_information {
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 销售方信息
-        pub seller_information: GetResponseSellerInformation,
+        pub seller_information: Option<GetResponseSellerInformation>,
         /// 附加信息
-        pub extra_information: GetResponseExtraInformation,
+        pub extra_information: Option<GetResponseExtraInformation>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        seller_information: "seller_information" req req,
-        extra_information: "extra_information" req req,
+        seller_information: "seller_information" opt opt,
+        extra_information: "extra_information" opt opt,
     });
     /// 附加信息
     pub type GetResponseExtraInformation = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationExtraInformation;
@@ -138,12 +138,12 @@ pub mod by_sub_mchid {
             digital_tax_mode: "digital_tax_mode" opt opt,
         });
         /// 数电发票模式
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDigitalTaxMode {
             /// 接入状态
             ///
             /// Example: `ENABLED`
-            pub status: GetResponseDigitalTaxModeStatus,
+            pub status: Option<GetResponseDigitalTaxModeStatus>,
             /// 开票人信息
             pub billing_person_info: Option<GetResponseDigitalTaxModeBillingPersonInfo>,
             /// 接入时间
@@ -162,7 +162,7 @@ pub mod by_sub_mchid {
             pub ability_info: Option<Vec<GetResponseDigitalTaxModeAbilityInfo>>,
         }
         ::wechatpay::runtime::json_object!(GetResponseDigitalTaxMode {
-            status: "status" req req,
+            status: "status" opt opt,
             billing_person_info: "billing_person_info" opt opt,
             access_time: "access_time" opt opt,
             expired_time: "expired_time" opt opt,
@@ -170,24 +170,24 @@ pub mod by_sub_mchid {
             ability_info: "ability_info" opt opt,
         });
         /// GetResponseDigitalTaxModeAbilityInfo
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDigitalTaxModeAbilityInfo {
             /// 能力类型
             ///
             /// Example: `BASE_ABILITY`
-            pub type_: GetResponseDigitalTaxModeAbilityInfoType,
+            pub type_: Option<GetResponseDigitalTaxModeAbilityInfoType>,
             /// 能力授权状态
             ///
             /// Example: `AUTHORIZED`
-            pub status: GetResponseDigitalTaxModeAbilityInfoStatus,
+            pub status: Option<GetResponseDigitalTaxModeAbilityInfoStatus>,
             /// 能力授权失败原因
             ///
             /// Example: `失败原因`
             pub authorize_fail_reason: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseDigitalTaxModeAbilityInfo {
-            type_: "type" req req,
-            status: "status" req req,
+            type_: "type" opt opt,
+            status: "status" opt opt,
             authorize_fail_reason: "authorize_fail_reason" opt opt,
         });
         /// 能力授权状态
@@ -291,15 +291,15 @@ pub mod by_sub_mchid {
             ResourceExpired = "RESOURCE_EXPIRED",
         });
         /// 第三方开票模式
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseThirdMode {
             /// 第三方/自建发票能力接入状态
             ///
             /// Example: `ENABLED`
-            pub status: GetResponseThirdModeStatus,
+            pub status: Option<GetResponseThirdModeStatus>,
         }
         ::wechatpay::runtime::json_object!(GetResponseThirdMode {
-            status: "status" req req,
+            status: "status" opt opt,
         });
         /// 第三方/自建发票能力接入状态
         ///
@@ -353,7 +353,7 @@ pub mod development_config {
         /// 商户回调地址
         ///
         /// Example: `https://pay.weixin.qq.com/callback`
-        pub callback_url: String,
+        pub callback_url: Option<String>,
         /// 全部账单展示开发票入口开关
         ///
         /// Example: `false`
@@ -364,7 +364,7 @@ pub mod development_config {
         pub support_vat_fapiao: Option<bool>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        callback_url: "callback_url" req req,
+        callback_url: "callback_url" opt opt,
         show_fapiao_cell: "show_fapiao_cell" opt opt,
         support_vat_fapiao: "support_vat_fapiao" opt opt,
     });
@@ -395,7 +395,26 @@ pub mod development_config {
         support_vat_fapiao: "support_vat_fapiao" opt opt,
     });
     /// The response of `PATCH /v3/new-tax-control-fapiao/merchant/development-config` (配置开发选项).
-    pub type PatchResponse = crate::v3::new_tax_control_fapiao::merchant::development_config::GetResponse;
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PatchResponse {
+        /// 商户回调地址
+        ///
+        /// Example: `https://pay.weixin.qq.com/callback`
+        pub callback_url: String,
+        /// 全部账单展示开发票入口开关
+        ///
+        /// Example: `false`
+        pub show_fapiao_cell: Option<bool>,
+        /// 商户是否支持开电子专票
+        ///
+        /// Example: `false`
+        pub support_vat_fapiao: Option<bool>,
+    }
+    ::wechatpay::runtime::json_object!(PatchResponse {
+        callback_url: "callback_url" req req,
+        show_fapiao_cell: "show_fapiao_cell" opt opt,
+        support_vat_fapiao: "support_vat_fapiao" opt opt,
+    });
 }
 /// `/v3/new-tax-control-fapiao/merchant/tax-codes`
 pub mod tax_codes {
@@ -453,18 +472,18 @@ pub mod tax_codes {
         /// 相关链接
         pub links: Option<GetResponseLinks>,
         /// 本次查询到的数据
-        pub data: Vec<GetResponseData>,
+        pub data: Option<Vec<GetResponseData>>,
         /// 总记录数
         ///
         /// Example: `20`
-        pub total_count: i64,
+        pub total_count: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
         offset: "offset" req req,
         limit: "limit" req req,
         links: "links" opt opt,
-        data: "data" req req,
-        total_count: "total_count" req req,
+        data: "data" opt opt,
+        total_count: "total_count" opt opt,
     });
     /// GetResponseData
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -472,7 +491,7 @@ pub mod tax_codes {
         /// 由商户自定义的货物或应税劳务、服务名称
         ///
         /// Example: `example_goods_name`
-        pub goods_name: String,
+        pub goods_name: Option<String>,
         /// 企业侧维护的货物或应税劳务、服务编码
         ///
         /// Example: `1`
@@ -484,23 +503,23 @@ pub mod tax_codes {
         /// 货物或应税劳务、服务编码
         ///
         /// Example: `3010101020203000000`
-        pub tax_code: String,
+        pub tax_code: Option<String>,
         /// 税率
         ///
         /// Example: `1300`
-        pub tax_rate: i64,
+        pub tax_rate: Option<i64>,
         /// 税收优惠政策标识
         ///
         /// Example: `NO_FAVORABLE`
-        pub tax_prefer_mark: String,
+        pub tax_prefer_mark: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseData {
-        goods_name: "goods_name" req req,
+        goods_name: "goods_name" opt opt,
         goods_id: "goods_id" opt opt,
         goods_category: "goods_category" opt opt,
-        tax_code: "tax_code" req req,
-        tax_rate: "tax_rate" req req,
-        tax_prefer_mark: "tax_prefer_mark" req req,
+        tax_code: "tax_code" opt opt,
+        tax_rate: "tax_rate" opt opt,
+        tax_prefer_mark: "tax_prefer_mark" opt opt,
     });
     /// 相关链接
     pub type GetResponseLinks = crate::v3::new_tax_control_fapiao::fapiaomerchant::listspinvitemchinfo::GetResponseLinks;

@@ -50,16 +50,16 @@ pub struct GetRequest {
 /// 开票场景
 pub type GetRequestScene = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::insert_cards::PostRequestScene;
 /// The response of `GET /v3/new-tax-control-fapiao/user-title` (获取用户填写的抬头).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
     /// 购买方类型
     ///
     /// Example: `ORGANIZATION`
-    pub type_: GetResponseType,
+    pub type_: Option<GetResponseType>,
     /// 名称
     ///
     /// Example: `深圳市南山区测试企业`
-    pub name: String,
+    pub name: Option<String>,
     /// 纳税人识别号
     ///
     /// Example: `202003261233701778`
@@ -106,8 +106,8 @@ pub struct GetResponse {
     pub user_apply_message: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponse {
-    type_: "type" req req,
-    name: "name" req req,
+    type_: "type" opt opt,
+    name: "name" opt opt,
     taxpayer_id: "taxpayer_id" opt opt,
     address: "address" opt opt,
     telephone: "telephone" opt opt,

@@ -44,8 +44,8 @@ pub struct PostRequest {
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
     /// 授权信息
-    pub authinfo: String,
+    pub authinfo: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    authinfo: "authinfo" req req,
+    authinfo: "authinfo" opt opt,
 });

@@ -47,7 +47,7 @@ pub mod by_contract_id {
         appid: "appid" skip opt,
     });
     /// The response of `GET /v3/offlineface/contracts/{contract_id}` (签约查询接口).
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 签约ID
         ///
@@ -56,11 +56,11 @@ pub mod by_contract_id {
         /// 商户号
         ///
         /// Example: `2480278041`
-        pub mchid: String,
+        pub mchid: Option<String>,
         /// 机构ID
         ///
         /// Example: `OAABBCCDDeeff`
-        pub organization_id: String,
+        pub organization_id: Option<String>,
         /// 用户ID
         ///
         /// Example: `FU40F305Z4e2bb7d`
@@ -70,31 +70,31 @@ pub mod by_contract_id {
         /// Example: `AFDSJfhdf8744`
         pub openid: Option<String>,
         /// 签约状态
-        pub contract_state: GetResponseContractState,
+        pub contract_state: Option<GetResponseContractState>,
         /// 签约时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
-        pub contract_signed_time: String,
+        pub contract_signed_time: Option<String>,
         /// 解约时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
         pub contract_terminated_time: Option<String>,
         /// 签约模式
-        pub contract_mode: GetResponseContractMode,
+        pub contract_mode: Option<GetResponseContractMode>,
         /// 签约卡来源
-        pub contract_bank_card_from: GetResponseContractBankCardFrom,
+        pub contract_bank_card_from: Option<GetResponseContractBankCardFrom>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
         contract_id: "contract_id" req req,
-        mchid: "mchid" req req,
-        organization_id: "organization_id" req req,
+        mchid: "mchid" opt opt,
+        organization_id: "organization_id" opt opt,
         use_id: "use_id" opt opt,
         openid: "openid" opt opt,
-        contract_state: "contract_state" req req,
-        contract_signed_time: "contract_signed_time" req req,
+        contract_state: "contract_state" opt opt,
+        contract_signed_time: "contract_signed_time" opt opt,
         contract_terminated_time: "contract_terminated_time" opt opt,
-        contract_mode: "contract_mode" req req,
-        contract_bank_card_from: "contract_bank_card_from" req req,
+        contract_mode: "contract_mode" opt opt,
+        contract_bank_card_from: "contract_bank_card_from" opt opt,
     });
     /// 签约卡来源
     ///
@@ -280,9 +280,9 @@ pub mod presign {
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 会话ID
-        pub presign_token: String,
+        pub presign_token: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        presign_token: "presign_token" req req,
+        presign_token: "presign_token" opt opt,
     });
 }

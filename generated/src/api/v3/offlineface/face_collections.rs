@@ -54,32 +54,32 @@ pub struct GetRequest {
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
     /// 重采列表
-    pub face_collections: Vec<GetResponseFaceCollections>,
+    pub face_collections: Option<Vec<GetResponseFaceCollections>>,
 }
 ::wechatpay::runtime::json_object!(GetResponse {
-    face_collections: "face_collections" req req,
+    face_collections: "face_collections" opt opt,
 });
 /// 重采对象
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseFaceCollections {
     /// 重采ID
-    pub collection_id: String,
+    pub collection_id: Option<String>,
     /// 用户ID
-    pub use_id: String,
+    pub use_id: Option<String>,
     /// 机构ID
-    pub organization_id: String,
+    pub organization_id: Option<String>,
     /// 重采状态
-    pub collection_state: GetResponseFaceCollectionsCollectionState,
+    pub collection_state: Option<GetResponseFaceCollectionsCollectionState>,
     /// 注册照上传时间
     pub register_photo_upload_time: Option<String>,
     /// 支付用户确认时间
     pub confirm_time: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponseFaceCollections {
-    collection_id: "collection_id" req req,
-    use_id: "use_id" req req,
-    organization_id: "organization_id" req req,
-    collection_state: "collection_state" req req,
+    collection_id: "collection_id" opt opt,
+    use_id: "use_id" opt opt,
+    organization_id: "organization_id" opt opt,
+    collection_state: "collection_state" opt opt,
     register_photo_upload_time: "register_photo_upload_time" opt opt,
     confirm_time: "confirm_time" opt opt,
 });
@@ -119,7 +119,29 @@ pub mod by_collection_id {
         }
     }
     /// The response of `GET /v3/offlineface/face-collections/{collection_id}` (查询重采请求详情).
-    pub type GetResponse = crate::v3::offlineface::face_collections::GetResponseFaceCollections;
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct GetResponse {
+        /// 重采ID
+        pub collection_id: String,
+        /// 用户ID
+        pub use_id: Option<String>,
+        /// 机构ID
+        pub organization_id: Option<String>,
+        /// 重采状态
+        pub collection_state: Option<GetResponseCollectionState>,
+        /// 注册照上传时间
+        pub register_photo_upload_time: Option<String>,
+        /// 支付用户确认时间
+        pub confirm_time: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        collection_id: "collection_id" req req,
+        use_id: "use_id" opt opt,
+        organization_id: "organization_id" opt opt,
+        collection_state: "collection_state" opt opt,
+        register_photo_upload_time: "register_photo_upload_time" opt opt,
+        confirm_time: "confirm_time" opt opt,
+    });
     /// 重采状态
     pub type GetResponseCollectionState = crate::v3::offlineface::face_collections::GetResponseFaceCollectionsCollectionState;
 }

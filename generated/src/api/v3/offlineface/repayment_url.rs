@@ -32,11 +32,11 @@ pub struct PostRequest {
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
     /// 还款链接
-    pub repayment_url: String,
+    pub repayment_url: Option<String>,
     /// 链接过期时间
-    pub expire_at: String,
+    pub expire_at: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    repayment_url: "repayment_url" req req,
-    expire_at: "expire_at" req req,
+    repayment_url: "repayment_url" opt opt,
+    expire_at: "expire_at" opt opt,
 });

@@ -207,7 +207,17 @@ pub struct PostResponse {
     error_type: "error_type" opt opt,
 });
 /// 金额信息
-pub type PostResponseAmount = crate::v3::offlineface::transactions::PostRequestAmount;
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct PostResponseAmount {
+    /// 总金额
+    pub total: Option<i64>,
+    /// 货币类型
+    pub currency: Option<PostResponseAmountCurrency>,
+}
+::wechatpay::runtime::json_object!(PostResponseAmount {
+    total: "total" opt opt,
+    currency: "currency" opt opt,
+});
 /// 货币类型
 pub type PostResponseAmountCurrency = crate::v3::offlineface::transactions::PostRequestAmountCurrency;
 /// 支付用户信息
@@ -336,7 +346,7 @@ pub mod out_trade_no {
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 服务商公众号appid
-            pub sp_appid: String,
+            pub sp_appid: Option<String>,
             /// 服务商商户号
             pub sp_mchid: String,
             /// 子商户公众号appid
@@ -356,7 +366,7 @@ pub mod out_trade_no {
             /// 交易类型
             pub trade_type: Option<GetResponseTradeType>,
             /// 交易状态
-            pub trade_state: String,
+            pub trade_state: Option<String>,
             /// 交易描述
             pub trade_state_description: Option<String>,
             /// 欠款状态
@@ -377,7 +387,7 @@ pub mod out_trade_no {
             pub error_type: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            sp_appid: "sp_appid" req req,
+            sp_appid: "sp_appid" opt opt,
             sp_mchid: "sp_mchid" req req,
             sub_appid: "sub_appid" opt opt,
             sub_mchid: "sub_mchid" req req,
@@ -387,7 +397,7 @@ pub mod out_trade_no {
             scene_info: "scene_info" opt opt,
             bank_type: "bank_type" opt opt,
             trade_type: "trade_type" opt opt,
-            trade_state: "trade_state" req req,
+            trade_state: "trade_state" opt opt,
             trade_state_description: "trade_state_description" opt opt,
             debt_state: "debt_state" opt opt,
             description: "description" opt opt,
@@ -399,7 +409,7 @@ pub mod out_trade_no {
             error_type: "error_type" opt opt,
         });
         /// 金额信息
-        pub type GetResponseAmount = crate::v3::offlineface::transactions::PostRequestAmount;
+        pub type GetResponseAmount = crate::v3::offlineface::transactions::PostResponseAmount;
         /// 货币类型
         pub type GetResponseAmountCurrency = crate::v3::offlineface::transactions::PostRequestAmountCurrency;
         /// 支付用户信息

@@ -148,9 +148,9 @@ pub mod preauthorize {
         /// 预授权token
         ///
         /// Example: `toaken_sdafkdshjfldsajfafgjdasg`
-        pub permission_token: String,
+        pub permission_token: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        permission_token: "permission_token" req req,
+        permission_token: "permission_token" opt opt,
     });
 }

@@ -100,7 +100,7 @@ pub mod policy_periods {
                         /// 当前扣费周期的状态
                         ///
                         /// Example: `NO_SCHEDULED`
-                        pub policy_period_state: String,
+                        pub policy_period_state: Option<String>,
                         /// 可扣费开始日期
                         ///
                         /// Example: `2019-11-22`
@@ -120,7 +120,7 @@ pub mod policy_periods {
                     }
                     ::wechatpay::runtime::json_object!(GetResponse {
                         policy_period_id: "policy_period_id" req req,
-                        policy_period_state: "policy_period_state" req req,
+                        policy_period_state: "policy_period_state" opt opt,
                         deduct_start_date: "deduct_start_date" opt opt,
                         deduct_end_date: "deduct_end_date" opt opt,
                         scheduled_amount: "scheduled_amount" opt opt,
@@ -133,14 +133,14 @@ pub mod policy_periods {
                         /// 金额
                         ///
                         /// Example: `1`
-                        pub total: i64,
+                        pub total: Option<i64>,
                         /// 货币类型
                         ///
                         /// Example: `CNY`
                         pub currency: Option<String>,
                     }
                     ::wechatpay::runtime::json_object!(GetResponseDeductAmount {
-                        total: "total" req req,
+                        total: "total" opt opt,
                         currency: "currency" opt opt,
                     });
                     /// 已预约的扣费金额信息
@@ -183,7 +183,21 @@ pub mod policy_periods {
                             scheduled_amount: "scheduled_amount" req req,
                         });
                         /// 预约扣费金额信息
-                        pub type PostRequestScheduledAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+                        #[derive(Clone, Debug, PartialEq, Default)]
+                        pub struct PostRequestScheduledAmount {
+                            /// 金额
+                            ///
+                            /// Example: `1`
+                            pub total: i64,
+                            /// 货币类型
+                            ///
+                            /// Example: `CNY`
+                            pub currency: Option<String>,
+                        }
+                        ::wechatpay::runtime::json_object!(PostRequestScheduledAmount {
+                            total: "total" req req,
+                            currency: "currency" opt opt,
+                        });
                         /// The response of `POST /v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}/schedule` (保险商户预约保险自动续费API).
                         pub type PostResponse = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponse;
                         /// 实际扣费金额
@@ -278,7 +292,7 @@ pub mod transactions {
             attach: "attach" opt opt,
         });
         /// 扣费金额信息
-        pub type PostRequestAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+        pub type PostRequestAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
         /// The response of `POST /v3/papay/insurance-pay/transactions/apply` (保险商户受理保险自动续费扣款API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {

@@ -146,7 +146,7 @@ pub mod contracts {
                             estimated_deduct_amount: "estimated_deduct_amount" req req,
                         });
                         /// 预计扣费金额
-                        pub type PostRequestPolicyPeriodsEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+                        pub type PostRequestPolicyPeriodsEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
                     }
                 }
             }
@@ -191,20 +191,20 @@ pub mod contracts {
                         }
                     }
                     /// The response of `GET /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` (保险商户查询保险自动续费协议).
-                    #[derive(Clone, Debug, PartialEq)]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct GetResponse {
                         /// 商户号
                         ///
                         /// Example: `1900000109`
-                        pub mchid: String,
+                        pub mchid: Option<String>,
                         /// 委托代扣协议ID
                         ///
                         /// Example: `123124412412423431`
-                        pub contract_id: String,
+                        pub contract_id: Option<String>,
                         /// 商户AppID
                         ///
                         /// Example: `wxd678efh567hg6787`
-                        pub appid: String,
+                        pub appid: Option<String>,
                         /// 委托代扣模板ID
                         ///
                         /// Example: `12535`
@@ -220,7 +220,7 @@ pub mod contracts {
                         /// 委托代扣协议状态
                         ///
                         /// Example: `SIGNED`
-                        pub contract_state: GetResponseContractState,
+                        pub contract_state: Option<GetResponseContractState>,
                         /// 协议签署时间
                         ///
                         /// Example: `2020-09-10T13:29:35+08:00`
@@ -236,7 +236,7 @@ pub mod contracts {
                         /// 用户OpenID
                         ///
                         /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                        pub openid: String,
+                        pub openid: Option<String>,
                         /// 商户侧用户标识
                         ///
                         /// Example: `用户A`
@@ -251,17 +251,17 @@ pub mod contracts {
                         pub revoke_terminate_contract_redirect_appid: Option<String>,
                     }
                     ::wechatpay::runtime::json_object!(GetResponse {
-                        mchid: "mchid" req req,
-                        contract_id: "contract_id" req req,
-                        appid: "appid" req req,
+                        mchid: "mchid" opt opt,
+                        contract_id: "contract_id" opt opt,
+                        appid: "appid" opt opt,
                         plan_id: "plan_id" req req,
                         out_contract_code: "out_contract_code" req req,
                         insured_display_name: "insured_display_name" opt opt,
-                        contract_state: "contract_state" req req,
+                        contract_state: "contract_state" opt opt,
                         contract_signed_time: "contract_signed_time" opt opt,
                         contract_expired_time: "contract_expired_time" opt opt,
                         contract_terminate_info: "contract_terminate_info" opt opt,
-                        openid: "openid" req req,
+                        openid: "openid" opt opt,
                         out_user_code: "out_user_code" opt opt,
                         revoke_terminate_contract_redirect_url: "revoke_terminate_contract_redirect_url" opt opt,
                         revoke_terminate_contract_redirect_appid: "revoke_terminate_contract_redirect_appid" opt opt,
@@ -293,24 +293,26 @@ pub mod contracts {
                         TerminatePending = "TERMINATE_PENDING",
                     });
                     /// 协议解约信息
-                    #[derive(Clone, Debug, PartialEq)]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct GetResponseContractTerminateInfo {
                         /// 协议解约方式
                         ///
                         /// Example: `USER_TERMINATE`
-                        pub contract_termination_mode: GetResponseContractTerminateInfoContractTerminationMode,
+                        pub contract_termination_mode: Option<
+                            GetResponseContractTerminateInfoContractTerminationMode,
+                        >,
                         /// 协议解约时间
                         ///
                         /// Example: `2020-10-10T13:29:35+08:00`
-                        pub contract_terminated_time: String,
+                        pub contract_terminated_time: Option<String>,
                         /// 解约备注
                         ///
                         /// Example: `用户解约`
                         pub contract_termination_remark: Option<String>,
                     }
                     ::wechatpay::runtime::json_object!(GetResponseContractTerminateInfo {
-                        contract_termination_mode: "contract_termination_mode" req req,
-                        contract_terminated_time: "contract_terminated_time" req req,
+                        contract_termination_mode: "contract_termination_mode" opt opt,
+                        contract_terminated_time: "contract_terminated_time" opt opt,
                         contract_termination_remark: "contract_termination_remark" opt opt,
                     });
                     /// 协议解约方式
@@ -374,20 +376,20 @@ pub mod contracts {
                             contract_termination_remark: "contract_termination_remark" req req,
                         });
                         /// The response of `POST /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` (保险商户通过商户协议号解除保险自动续费协议).
-                        #[derive(Clone, Debug, PartialEq)]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostResponse {
                             /// 商户号
                             ///
                             /// Example: `1900000109`
-                            pub mchid: String,
+                            pub mchid: Option<String>,
                             /// 委托代扣协议ID
                             ///
                             /// Example: `123124412412423431`
-                            pub contract_id: String,
+                            pub contract_id: Option<String>,
                             /// 商户AppID
                             ///
                             /// Example: `wxd678efh567hg6787`
-                            pub appid: String,
+                            pub appid: Option<String>,
                             /// 委托代扣模板ID
                             ///
                             /// Example: `12535`
@@ -403,7 +405,7 @@ pub mod contracts {
                             /// 委托代扣协议状态
                             ///
                             /// Example: `SIGNED`
-                            pub contract_state: PostResponseContractState,
+                            pub contract_state: Option<PostResponseContractState>,
                             /// 协议签署时间
                             ///
                             /// Example: `2020-09-10T13:29:35+08:00`
@@ -419,24 +421,24 @@ pub mod contracts {
                             /// 用户OpenID
                             ///
                             /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                            pub openid: String,
+                            pub openid: Option<String>,
                             /// 商户侧用户标识
                             ///
                             /// Example: `用户A`
                             pub out_user_code: Option<String>,
                         }
                         ::wechatpay::runtime::json_object!(PostResponse {
-                            mchid: "mchid" req req,
-                            contract_id: "contract_id" req req,
-                            appid: "appid" req req,
+                            mchid: "mchid" opt opt,
+                            contract_id: "contract_id" opt opt,
+                            appid: "appid" opt opt,
                             plan_id: "plan_id" req req,
                             out_contract_code: "out_contract_code" req req,
                             insured_display_name: "insured_display_name" opt opt,
-                            contract_state: "contract_state" req req,
+                            contract_state: "contract_state" opt opt,
                             contract_signed_time: "contract_signed_time" opt opt,
                             contract_expired_time: "contract_expired_time" opt opt,
                             contract_terminate_info: "contract_terminate_info" opt opt,
-                            openid: "openid" req req,
+                            openid: "openid" opt opt,
                             out_user_code: "out_user_code" opt opt,
                         });
                         /// 委托代扣协议状态
@@ -604,11 +606,11 @@ pub mod contracts {
                 combined_deduct_period_count: "combined_deduct_period_count" opt opt,
             });
             /// 扣费金额信息
-            pub type PostRequestAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+            pub type PostRequestAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
             /// PostRequestPolicyPeriods
             pub type PostRequestPolicyPeriods = crate::v3::papay::insurance_sign::contracts::plan_id::by_plan_id::contract_id::by_contract_id::renew::PostRequestPolicyPeriods;
             /// 预计扣费金额
-            pub type PostRequestPolicyPeriodsEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+            pub type PostRequestPolicyPeriodsEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
             /// 用户实名信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestRealIdentity {
@@ -650,10 +652,10 @@ pub mod contracts {
                 /// 预签约ID
                 ///
                 /// Example: `5778aadY9nltAsZzXixCkFIGYnV2V`
-                pub pre_entrustweb_id: String,
+                pub pre_entrustweb_id: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                pre_entrustweb_id: "pre_entrustweb_id" req req,
+                pre_entrustweb_id: "pre_entrustweb_id" opt opt,
             });
         }
         /// `/v3/papay/insurance-sign/contracts/pre-entrust-sign/h5`
@@ -787,7 +789,7 @@ pub mod contracts {
                 combined_deduct_period_count: "combined_deduct_period_count" opt opt,
             });
             /// 扣费金额信息
-            pub type PostRequestAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+            pub type PostRequestAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
             /// 跳转控制信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestJumpControl {
@@ -824,7 +826,7 @@ pub mod contracts {
                 policy_coverage_detail: "policy_coverage_detail" opt opt,
             });
             /// 预计扣费金额
-            pub type PostRequestPolicyPeriodsEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+            pub type PostRequestPolicyPeriodsEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
             /// 保障详情
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestPolicyPeriodsPolicyCoverageDetail {
@@ -867,10 +869,10 @@ pub mod contracts {
                 /// 拉起微信支付客户端的URL
                 ///
                 /// Example: `https://www.xxx.com/xxxtemplate?session_id=wx12334`
-                pub redirect_url: String,
+                pub redirect_url: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                redirect_url: "redirect_url" req req,
+                redirect_url: "redirect_url" opt opt,
             });
         }
         /// `/v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi`
@@ -1001,11 +1003,11 @@ pub mod contracts {
                 combined_deduct_period_count: "combined_deduct_period_count" opt opt,
             });
             /// 扣费金额信息
-            pub type PostRequestAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+            pub type PostRequestAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
             /// PostRequestPolicyPeriods
             pub type PostRequestPolicyPeriods = crate::v3::papay::insurance_sign::contracts::pre_entrust_sign::h5::PostRequestPolicyPeriods;
             /// 预计扣费金额
-            pub type PostRequestPolicyPeriodsEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+            pub type PostRequestPolicyPeriodsEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
             /// 保障详情
             pub type PostRequestPolicyPeriodsPolicyCoverageDetail = crate::v3::papay::insurance_sign::contracts::pre_entrust_sign::h5::PostRequestPolicyPeriodsPolicyCoverageDetail;
             /// PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses
@@ -1020,10 +1022,10 @@ pub mod contracts {
                 /// 跳转签约并支付流程的URL
                 ///
                 /// Example: `https://www.xxx.com?pre_entrust_id=wx12334`
-                pub redirect_url: String,
+                pub redirect_url: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                redirect_url: "redirect_url" req req,
+                redirect_url: "redirect_url" opt opt,
             });
         }
         /// `/v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program`
@@ -1051,11 +1053,11 @@ pub mod contracts {
             /// The request of `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program` (保险商户小程序预签约API).
             pub type PostRequest = crate::v3::papay::insurance_sign::contracts::pre_entrust_sign::jsapi::PostRequest;
             /// 扣费金额信息
-            pub type PostRequestAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+            pub type PostRequestAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
             /// PostRequestPolicyPeriods
             pub type PostRequestPolicyPeriods = crate::v3::papay::insurance_sign::contracts::pre_entrust_sign::h5::PostRequestPolicyPeriods;
             /// 预计扣费金额
-            pub type PostRequestPolicyPeriodsEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+            pub type PostRequestPolicyPeriodsEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
             /// 保障详情
             pub type PostRequestPolicyPeriodsPolicyCoverageDetail = crate::v3::papay::insurance_sign::contracts::pre_entrust_sign::h5::PostRequestPolicyPeriodsPolicyCoverageDetail;
             /// PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses
@@ -1070,20 +1072,20 @@ pub mod contracts {
                 /// 预签约ID
                 ///
                 /// Example: `5778aadY9nltAsZzXixCkFIGYnV2V`
-                pub pre_entrustweb_id: String,
+                pub pre_entrustweb_id: Option<String>,
                 /// 跳转签约小程序的AppID
                 ///
                 /// Example: `wxbd687630cd02ce1d`
-                pub redirect_appid: String,
+                pub redirect_appid: Option<String>,
                 /// 跳转签约小程序的路径
                 ///
                 /// Example: `pages/PwdExemptContract/index`
-                pub redirect_path: String,
+                pub redirect_path: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                pre_entrustweb_id: "pre_entrustweb_id" req req,
-                redirect_appid: "redirect_appid" req req,
-                redirect_path: "redirect_path" req req,
+                pre_entrustweb_id: "pre_entrustweb_id" opt opt,
+                redirect_appid: "redirect_appid" opt opt,
+                redirect_path: "redirect_path" opt opt,
             });
         }
     }
@@ -1191,7 +1193,7 @@ pub mod policy_periods {
                         /// PostRequestPolicyPeriods
                         pub type PostRequestPolicyPeriods = crate::v3::papay::insurance_sign::contracts::plan_id::by_plan_id::contract_id::by_contract_id::renew::PostRequestPolicyPeriods;
                         /// 预计扣费金额
-                        pub type PostRequestPolicyPeriodsEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+                        pub type PostRequestPolicyPeriodsEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
                         /// The response of `POST /v3/papay/insurance-sign/policy-periods/plan-id/{plan_id}/contract-id/{contract_id}/modify` (保险商户修改保险扣费周期列表).
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostResponse {
@@ -1205,7 +1207,26 @@ pub mod policy_periods {
                             cancel_scheduled_policy_period_id: "cancel_scheduled_policy_period_id" opt opt,
                         });
                         /// PostResponsePolicyPeriods
-                        pub type PostResponsePolicyPeriods = crate::v3::papay::insurance_sign::contracts::plan_id::by_plan_id::contract_id::by_contract_id::renew::PostRequestPolicyPeriods;
+                        #[derive(Clone, Debug, PartialEq, Default)]
+                        pub struct PostResponsePolicyPeriods {
+                            /// 保险扣费周期编号
+                            ///
+                            /// Example: `1`
+                            pub policy_period_id: Option<i64>,
+                            /// 预计扣费的日期
+                            ///
+                            /// Example: `2019-11-22`
+                            pub estimated_deduct_date: Option<String>,
+                            /// 预计扣费金额
+                            pub estimated_deduct_amount: Option<
+                                PostResponsePolicyPeriodsEstimatedDeductAmount,
+                            >,
+                        }
+                        ::wechatpay::runtime::json_object!(PostResponsePolicyPeriods {
+                            policy_period_id: "policy_period_id" opt opt,
+                            estimated_deduct_date: "estimated_deduct_date" opt opt,
+                            estimated_deduct_amount: "estimated_deduct_amount" opt opt,
+                        });
                         /// 预计扣费金额
                         pub type PostResponsePolicyPeriodsEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
                     }
@@ -1337,17 +1358,19 @@ pub mod policy_periods_ {
                         /// 保单的扣费周期编号
                         ///
                         /// Example: `1`
-                        pub policy_period_id: i64,
+                        pub policy_period_id: Option<i64>,
                         /// 扣费周期预计的扣费的日期
                         ///
                         /// Example: `2019-11-22`
-                        pub estimated_deduct_date: String,
+                        pub estimated_deduct_date: Option<String>,
                         /// 扣费周期预计的扣费金额
-                        pub estimated_deduct_amount: GetResponseDataEstimatedDeductAmount,
+                        pub estimated_deduct_amount: Option<
+                            GetResponseDataEstimatedDeductAmount,
+                        >,
                         /// 扣费周期预约状态
                         ///
                         /// Example: `NO_SCHEDULED`
-                        pub policy_period_state: String,
+                        pub policy_period_state: Option<String>,
                         /// 已预约的扣费金额信息
                         pub scheduled_amount: Option<GetResponseDataScheduledAmount>,
                         /// 实际扣费金额
@@ -1358,10 +1381,10 @@ pub mod policy_periods_ {
                         pub deduct_date: Option<String>,
                     }
                     ::wechatpay::runtime::json_object!(GetResponseData {
-                        policy_period_id: "policy_period_id" req req,
-                        estimated_deduct_date: "estimated_deduct_date" req req,
-                        estimated_deduct_amount: "estimated_deduct_amount" req req,
-                        policy_period_state: "policy_period_state" req req,
+                        policy_period_id: "policy_period_id" opt opt,
+                        estimated_deduct_date: "estimated_deduct_date" opt opt,
+                        estimated_deduct_amount: "estimated_deduct_amount" opt opt,
+                        policy_period_state: "policy_period_state" opt opt,
                         scheduled_amount: "scheduled_amount" opt opt,
                         deduct_amount: "deduct_amount" opt opt,
                         deduct_date: "deduct_date" opt opt,

@@ -122,7 +122,7 @@ pub mod harmony {
                 mcc: "mcc" opt opt,
             });
             /// 扣费金额信息
-            pub type PostRequestAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+            pub type PostRequestAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
             /// The response of `POST /v3/papay/pay/harmony/transactions/apply` (代扣受理扣款).
             pub type PostResponse = crate::v3::papay::insurance_pay::transactions::apply::PostResponse;
             /// 扣费金额信息
@@ -214,7 +214,7 @@ pub mod partner {
                     /// 扣费预约的状态
                     ///
                     /// Example: `NO_SCHEDULED`
-                    pub schedule_state: String,
+                    pub schedule_state: Option<String>,
                     /// 可扣费开始日期
                     ///
                     /// Example: `2019-11-22`
@@ -233,7 +233,7 @@ pub mod partner {
                     pub deduct_date: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    schedule_state: "schedule_state" req req,
+                    schedule_state: "schedule_state" opt opt,
                     deduct_start_date: "deduct_start_date" opt opt,
                     deduct_end_date: "deduct_end_date" opt opt,
                     scheduled_amount: "scheduled_amount" opt opt,
@@ -290,7 +290,7 @@ pub mod partner {
                         schedule_amount: "schedule_amount" req req,
                     });
                     /// 预约的金额信息
-                    pub type PostRequestScheduleAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+                    pub type PostRequestScheduleAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
                     /// The response of `POST /v3/papay/pay/partner/schedules/contract-id/{contract_id}/schedule` (预约扣费API).
                     pub type PostResponse = crate::v3::papay::pay::partner::schedules::contract_id::by_contract_id::GetResponse;
                     /// 实际扣费金额
@@ -388,7 +388,7 @@ pub mod partner {
                 attach: "attach" opt opt,
             });
             /// 扣费金额信息
-            pub type PostRequestAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+            pub type PostRequestAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
             /// The response of `POST /v3/papay/pay/partner/transactions/apply` (受理扣款API).
             pub type PostResponse = crate::v3::papay::insurance_pay::transactions::apply::PostResponse;
             /// 扣费金额信息
@@ -483,7 +483,7 @@ pub mod schedules {
                     schedule_amount: "schedule_amount" req req,
                 });
                 /// 预约的金额信息
-                pub type PostRequestScheduleAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+                pub type PostRequestScheduleAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
                 /// The response of `POST /v3/papay/pay/schedules/contract-id/{contract_id}/schedule` (预约扣费API).
                 pub type PostResponse = crate::v3::papay::pay::partner::schedules::contract_id::by_contract_id::GetResponse;
                 /// 实际扣费金额
@@ -571,7 +571,7 @@ pub mod transactions {
             attach: "attach" opt opt,
         });
         /// 扣费金额信息
-        pub type PostRequestAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+        pub type PostRequestAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
         /// The response of `POST /v3/papay/pay/transactions/apply` (受理扣款API).
         pub type PostResponse = crate::v3::papay::insurance_pay::transactions::apply::PostResponse;
         /// 扣费金额信息

@@ -136,14 +136,14 @@ pub mod contracts {
                 description: "description" req req,
             });
             /// 预计的扣费金额
-            pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+            pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
             /// The response of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/app` (App场景预约扣费类型签约的预签约API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 预签约ID
                 ///
                 /// Example: `5778aadY9nltAsZzXixCkFIGYnV2V`
-                pub pre_entrustweb_id: String,
+                pub pre_entrustweb_id: Option<String>,
                 /// 跳转签约小程序的username
                 ///
                 /// Example: `gh_xxxxxxxxxxxxx`
@@ -154,7 +154,7 @@ pub mod contracts {
                 pub miniprogram_path: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                pre_entrustweb_id: "pre_entrustweb_id" req req,
+                pre_entrustweb_id: "pre_entrustweb_id" opt opt,
                 miniprogram_username: "miniprogram_username" opt opt,
                 miniprogram_path: "miniprogram_path" opt opt,
             });
@@ -230,7 +230,7 @@ pub mod contracts {
             /// 用于预约扣费的预约信息
             pub type PostRequestDeductSchedule = crate::v3::papay::scheduled_deduct_sign::contracts::pre_entrust_sign::app::PostRequestDeductSchedule;
             /// 预计的扣费金额
-            pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+            pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
             /// 跳转控制信息
             pub type PostRequestJumpControl = crate::v3::papay::insurance_sign::contracts::pre_entrust_sign::h5::PostRequestJumpControl;
             /// The response of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5` (H5场景预约扣费类型签约的预签约API).
@@ -262,17 +262,17 @@ pub mod contracts {
             /// 用于预约扣费的预约信息
             pub type PostRequestDeductSchedule = crate::v3::papay::scheduled_deduct_sign::contracts::pre_entrust_sign::app::PostRequestDeductSchedule;
             /// 预计的扣费金额
-            pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+            pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
             /// The response of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi` (JSAPI场景预约扣费类型签约的预签约API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 跳转签约流程的URL
                 ///
                 /// Example: `https://www.xxx.com?pre_entrust_id=wx12334`
-                pub redirect_url: String,
+                pub redirect_url: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                redirect_url: "redirect_url" req req,
+                redirect_url: "redirect_url" opt opt,
             });
         }
         /// `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program`
@@ -301,7 +301,7 @@ pub mod contracts {
             /// 用于预约扣费的预约信息
             pub type PostRequestDeductSchedule = crate::v3::papay::scheduled_deduct_sign::contracts::pre_entrust_sign::app::PostRequestDeductSchedule;
             /// 预计的扣费金额
-            pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+            pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
             /// The response of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program` (小程序场景预约扣费类型签约的预签约API).
             pub type PostResponse = crate::v3::papay::insurance_sign::contracts::pre_entrust_sign::mini_program::PostResponse;
         }
@@ -438,7 +438,7 @@ pub mod partner {
                 /// 用于预约扣费的预约信息
                 pub type PostRequestDeductSchedule = crate::v3::papay::scheduled_deduct_sign::contracts::pre_entrust_sign::app::PostRequestDeductSchedule;
                 /// 预计的扣费金额
-                pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+                pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
                 /// The response of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app` (App场景预约扣费类型签约的预签约API).
                 pub type PostResponse = crate::v3::papay::scheduled_deduct_sign::contracts::pre_entrust_sign::app::PostResponse;
             }
@@ -528,7 +528,7 @@ pub mod partner {
                 /// 用于预约扣费的预约信息
                 pub type PostRequestDeductSchedule = crate::v3::papay::scheduled_deduct_sign::contracts::pre_entrust_sign::app::PostRequestDeductSchedule;
                 /// 预计的扣费金额
-                pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+                pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
                 /// 跳转控制信息
                 pub type PostRequestJumpControl = crate::v3::papay::insurance_sign::contracts::pre_entrust_sign::h5::PostRequestJumpControl;
                 /// The response of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5` (H5场景预约扣费类型签约的预签约API).
@@ -560,7 +560,7 @@ pub mod partner {
                 /// 用于预约扣费的预约信息
                 pub type PostRequestDeductSchedule = crate::v3::papay::scheduled_deduct_sign::contracts::pre_entrust_sign::app::PostRequestDeductSchedule;
                 /// 预计的扣费金额
-                pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+                pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
                 /// The response of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi` (JSAPI场景预约扣费类型签约的预签约API).
                 pub type PostResponse = crate::v3::papay::scheduled_deduct_sign::contracts::pre_entrust_sign::jsapi::PostResponse;
             }
@@ -590,7 +590,7 @@ pub mod partner {
                 /// 用于预约扣费的预约信息
                 pub type PostRequestDeductSchedule = crate::v3::papay::scheduled_deduct_sign::contracts::pre_entrust_sign::app::PostRequestDeductSchedule;
                 /// 预计的扣费金额
-                pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
+                pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
                 /// The response of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program` (小程序场景预约扣费类型签约的预签约API).
                 pub type PostResponse = crate::v3::papay::insurance_sign::contracts::pre_entrust_sign::mini_program::PostResponse;
             }

@@ -95,20 +95,20 @@ pub mod contracts {
                         }
                     }
                     /// The response of `GET /v3/papay/sign/contracts/harmony-plan-id/{plan_id}/out-contract-code/{out_contract_code}` (通过商户协议号查询委托代扣签约协议).
-                    #[derive(Clone, Debug, PartialEq)]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct GetResponse {
                         /// 商户号
                         ///
                         /// Example: `1900000109`
-                        pub mchid: String,
+                        pub mchid: Option<String>,
                         /// 委托代扣协议ID
                         ///
                         /// Example: `123124412412423431`
-                        pub contract_id: String,
+                        pub contract_id: Option<String>,
                         /// 商户AppID
                         ///
                         /// Example: `wxd678efh567hg6787`
-                        pub appid: String,
+                        pub appid: Option<String>,
                         /// 委托代扣模板ID
                         ///
                         /// Example: `12535`
@@ -120,11 +120,11 @@ pub mod contracts {
                         /// 用户账户展示名称
                         ///
                         /// Example: `微信代扣用户A`
-                        pub contract_display_account: String,
+                        pub contract_display_account: Option<String>,
                         /// 委托代扣协议状态
                         ///
                         /// Example: `SIGNED`
-                        pub contract_state: GetResponseContractState,
+                        pub contract_state: Option<GetResponseContractState>,
                         /// 协议签署时间
                         ///
                         /// Example: `2020-09-10T13:29:35+08:00`
@@ -136,7 +136,7 @@ pub mod contracts {
                         /// 用户OpenID
                         ///
                         /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                        pub openid: String,
+                        pub openid: Option<String>,
                         /// 协议解约信息
                         pub contract_terminate_info: Option<
                             GetResponseContractTerminateInfo,
@@ -151,16 +151,16 @@ pub mod contracts {
                         pub mask_wxid: Option<String>,
                     }
                     ::wechatpay::runtime::json_object!(GetResponse {
-                        mchid: "mchid" req req,
-                        contract_id: "contract_id" req req,
-                        appid: "appid" req req,
+                        mchid: "mchid" opt opt,
+                        contract_id: "contract_id" opt opt,
+                        appid: "appid" opt opt,
                         plan_id: "plan_id" req req,
                         out_contract_code: "out_contract_code" req req,
-                        contract_display_account: "contract_display_account" req req,
-                        contract_state: "contract_state" req req,
+                        contract_display_account: "contract_display_account" opt opt,
+                        contract_state: "contract_state" opt opt,
                         contract_signed_time: "contract_signed_time" opt opt,
                         contract_expired_time: "contract_expired_time" opt opt,
-                        openid: "openid" req req,
+                        openid: "openid" opt opt,
                         contract_terminate_info: "contract_terminate_info" opt opt,
                         out_user_code: "out_user_code" opt opt,
                         mask_wxid: "mask_wxid" opt opt,
@@ -189,24 +189,26 @@ pub mod contracts {
                         ToBeRenewed = "TO_BE_RENEWED",
                     });
                     /// 协议解约信息
-                    #[derive(Clone, Debug, PartialEq)]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct GetResponseContractTerminateInfo {
                         /// 协议解约方式
                         ///
                         /// Example: `USER_TERMINATE`
-                        pub contract_termination_mode: GetResponseContractTerminateInfoContractTerminationMode,
+                        pub contract_termination_mode: Option<
+                            GetResponseContractTerminateInfoContractTerminationMode,
+                        >,
                         /// 协议解约时间
                         ///
                         /// Example: `2020-10-10T13:29:35+08:00`
-                        pub contract_terminated_time: String,
+                        pub contract_terminated_time: Option<String>,
                         /// 解约备注
                         ///
                         /// Example: `用户解约`
                         pub contract_termination_remark: Option<String>,
                     }
                     ::wechatpay::runtime::json_object!(GetResponseContractTerminateInfo {
-                        contract_termination_mode: "contract_termination_mode" req req,
-                        contract_terminated_time: "contract_terminated_time" req req,
+                        contract_termination_mode: "contract_termination_mode" opt opt,
+                        contract_terminated_time: "contract_terminated_time" opt opt,
                         contract_termination_remark: "contract_termination_remark" opt opt,
                     });
                     /// 协议解约方式
@@ -309,15 +311,15 @@ pub mod contracts {
                         /// 商户号
                         ///
                         /// Example: `1900000109`
-                        pub mchid: String,
+                        pub mchid: Option<String>,
                         /// 委托代扣协议ID
                         ///
                         /// Example: `123124412412423431`
-                        pub contract_id: String,
+                        pub contract_id: Option<String>,
                         /// 商户AppID
                         ///
                         /// Example: `wxd678efh567hg6787`
-                        pub appid: String,
+                        pub appid: Option<String>,
                         /// 委托代扣模板ID
                         ///
                         /// Example: `12535`
@@ -329,11 +331,11 @@ pub mod contracts {
                         /// 用户账户展示名称
                         ///
                         /// Example: `微信代扣用户A`
-                        pub contract_display_account: String,
+                        pub contract_display_account: Option<String>,
                         /// 委托代扣协议状态
                         ///
                         /// Example: `SIGNED`
-                        pub contract_state: String,
+                        pub contract_state: Option<String>,
                         /// 协议签署时间
                         ///
                         /// Example: `2020-09-10T13:29:35+08:00`
@@ -345,7 +347,7 @@ pub mod contracts {
                         /// 用户OpenID
                         ///
                         /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                        pub openid: String,
+                        pub openid: Option<String>,
                         /// 协议解约信息
                         pub contract_terminate_info: Option<
                             GetResponseContractTerminateInfo,
@@ -358,16 +360,16 @@ pub mod contracts {
                         pub deduct_schedule: Option<GetResponseDeductSchedule>,
                     }
                     ::wechatpay::runtime::json_object!(GetResponse {
-                        mchid: "mchid" req req,
-                        contract_id: "contract_id" req req,
-                        appid: "appid" req req,
+                        mchid: "mchid" opt opt,
+                        contract_id: "contract_id" opt opt,
+                        appid: "appid" opt opt,
                         plan_id: "plan_id" req req,
                         out_contract_code: "out_contract_code" req req,
-                        contract_display_account: "contract_display_account" req req,
-                        contract_state: "contract_state" req req,
+                        contract_display_account: "contract_display_account" opt opt,
+                        contract_state: "contract_state" opt opt,
                         contract_signed_time: "contract_signed_time" opt opt,
                         contract_expired_time: "contract_expired_time" opt opt,
-                        openid: "openid" req req,
+                        openid: "openid" opt opt,
                         contract_terminate_info: "contract_terminate_info" opt opt,
                         out_user_code: "out_user_code" opt opt,
                         deduct_schedule: "deduct_schedule" opt opt,
@@ -378,19 +380,19 @@ pub mod contracts {
                         /// 协议解约方式
                         ///
                         /// Example: `USER_TERMINATE`
-                        pub contract_termination_mode: String,
+                        pub contract_termination_mode: Option<String>,
                         /// 协议解约时间
                         ///
                         /// Example: `2020-10-10T13:29:35+08:00`
-                        pub contract_terminated_time: String,
+                        pub contract_terminated_time: Option<String>,
                         /// 解约备注
                         ///
                         /// Example: `用户解约`
                         pub contract_termination_remark: Option<String>,
                     }
                     ::wechatpay::runtime::json_object!(GetResponseContractTerminateInfo {
-                        contract_termination_mode: "contract_termination_mode" req req,
-                        contract_terminated_time: "contract_terminated_time" req req,
+                        contract_termination_mode: "contract_termination_mode" opt opt,
+                        contract_terminated_time: "contract_terminated_time" opt opt,
                         contract_termination_remark: "contract_termination_remark" opt opt,
                     });
                     /// 预约扣费场景的预约信息
@@ -399,13 +401,15 @@ pub mod contracts {
                         /// 预计扣费的日期
                         ///
                         /// Example: `2019-11-22`
-                        pub estimated_deduct_date: String,
+                        pub estimated_deduct_date: Option<String>,
                         /// 预计的扣费金额
-                        pub estimated_deduct_amount: GetResponseDeductScheduleEstimatedDeductAmount,
+                        pub estimated_deduct_amount: Option<
+                            GetResponseDeductScheduleEstimatedDeductAmount,
+                        >,
                         /// 扣费预约状态
                         ///
                         /// Example: `NO_SCHEDULED`
-                        pub schedule_state: String,
+                        pub schedule_state: Option<String>,
                         /// 已预约的扣费金额信息
                         pub scheduled_amount: Option<
                             GetResponseDeductScheduleScheduledAmount,
@@ -418,9 +422,9 @@ pub mod contracts {
                         pub deduct_date: Option<String>,
                     }
                     ::wechatpay::runtime::json_object!(GetResponseDeductSchedule {
-                        estimated_deduct_date: "estimated_deduct_date" req req,
-                        estimated_deduct_amount: "estimated_deduct_amount" req req,
-                        schedule_state: "schedule_state" req req,
+                        estimated_deduct_date: "estimated_deduct_date" opt opt,
+                        estimated_deduct_amount: "estimated_deduct_amount" opt opt,
+                        schedule_state: "schedule_state" opt opt,
                         scheduled_amount: "scheduled_amount" opt opt,
                         deduct_amount: "deduct_amount" opt opt,
                         deduct_date: "deduct_date" opt opt,
@@ -667,7 +671,7 @@ pub mod contracts {
             /// 预签约ID
             ///
             /// Example: `5778aadY9nltAsZzXixCkFIGYnV2V`
-            pub pre_entrustweb_id: String,
+            pub pre_entrustweb_id: Option<String>,
             /// 跳转签约小程序的username
             ///
             /// Example: `example_mini_program_username`
@@ -682,7 +686,7 @@ pub mod contracts {
             pub redirect_url: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            pre_entrustweb_id: "pre_entrustweb_id" req req,
+            pre_entrustweb_id: "pre_entrustweb_id" opt opt,
             mini_program_username: "mini_program_username" opt opt,
             mini_program_path: "mini_program_path" opt opt,
             redirect_url: "redirect_url" opt opt,
@@ -791,15 +795,15 @@ pub mod partner {
                             /// 委托代扣协议ID
                             ///
                             /// Example: `123124412412423431`
-                            pub contract_id: String,
+                            pub contract_id: Option<String>,
                             /// 普通服务商商户号
                             ///
                             /// Example: `1900000109`
-                            pub sp_mchid: String,
+                            pub sp_mchid: Option<String>,
                             /// 普通服务商的AppID
                             ///
                             /// Example: `wxd678efh567hg6787`
-                            pub sp_appid: String,
+                            pub sp_appid: Option<String>,
                             /// 子商户号
                             ///
                             /// Example: `1900000109`
@@ -819,11 +823,11 @@ pub mod partner {
                             /// 用户账户展示名称
                             ///
                             /// Example: `微信代扣用户A`
-                            pub contract_display_account: String,
+                            pub contract_display_account: Option<String>,
                             /// 委托代扣协议状态
                             ///
                             /// Example: `SIGNED`
-                            pub contract_state: String,
+                            pub contract_state: Option<String>,
                             /// 协议签署时间
                             ///
                             /// Example: `2020-09-10T13:29:35+08:00`
@@ -835,7 +839,7 @@ pub mod partner {
                             /// 用户OpenID
                             ///
                             /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                            pub sp_openid: String,
+                            pub sp_openid: Option<String>,
                             /// 子商户AppID对应的用户OpenID
                             ///
                             /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
@@ -852,18 +856,18 @@ pub mod partner {
                             pub deduct_schedule: Option<GetResponseDeductSchedule>,
                         }
                         ::wechatpay::runtime::json_object!(GetResponse {
-                            contract_id: "contract_id" req req,
-                            sp_mchid: "sp_mchid" req req,
-                            sp_appid: "sp_appid" req req,
+                            contract_id: "contract_id" opt opt,
+                            sp_mchid: "sp_mchid" opt opt,
+                            sp_appid: "sp_appid" opt opt,
                             sub_mchid: "sub_mchid" req req,
                             sub_appid: "sub_appid" opt opt,
                             plan_id: "plan_id" req req,
                             out_contract_code: "out_contract_code" req req,
-                            contract_display_account: "contract_display_account" req req,
-                            contract_state: "contract_state" req req,
+                            contract_display_account: "contract_display_account" opt opt,
+                            contract_state: "contract_state" opt opt,
                             contract_signed_time: "contract_signed_time" opt opt,
                             contract_expired_time: "contract_expired_time" opt opt,
-                            sp_openid: "sp_openid" req req,
+                            sp_openid: "sp_openid" opt opt,
                             sub_openid: "sub_openid" opt opt,
                             contract_terminate_info: "contract_terminate_info" opt opt,
                             out_user_code: "out_user_code" opt opt,

@@ -211,16 +211,16 @@ pub struct PostResponse {
     /// 微信支付批次单号
     ///
     /// Example: `1030000071100999991182020050700019480001`
-    pub batch_id: String,
+    pub batch_id: Option<String>,
     /// 批次创建时间
     ///
     /// Example: `2015-05-20T13:29:35.120+08:00`
-    pub create_time: String,
+    pub create_time: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
     out_batch_no: "out_batch_no" req req,
-    batch_id: "batch_id" req req,
-    create_time: "create_time" req req,
+    batch_id: "batch_id" opt opt,
+    create_time: "create_time" opt opt,
 });
 /// `/v3/partner-transfer/batches/batch-id`
 pub mod batch_id {
@@ -314,15 +314,15 @@ pub mod batch_id {
             /// 服务商商户号
             ///
             /// Example: `1900001109`
-            pub sp_mchid: String,
+            pub sp_mchid: Option<String>,
             /// 特约商户号
             ///
             /// Example: `1900000109`
-            pub sub_mchid: String,
+            pub sub_mchid: Option<String>,
             /// 商家批次单号
             ///
             /// Example: `plfk2020042013`
-            pub out_batch_no: String,
+            pub out_batch_no: Option<String>,
             /// 微信支付批次单号
             ///
             /// Example: `1030000071100999991182020050700019480001`
@@ -334,23 +334,23 @@ pub mod batch_id {
             /// 批次状态
             ///
             /// Example: `ACCEPTED`
-            pub batch_status: String,
+            pub batch_status: Option<String>,
             /// 批次类型
             ///
             /// Example: `API`
-            pub batch_type: String,
+            pub batch_type: Option<String>,
             /// 特约商户授权类型
             ///
             /// Example: `INFORMATION_AUTHORIZATION_TYPE`
-            pub authorization_type: String,
+            pub authorization_type: Option<String>,
             /// 批次名称
             ///
             /// Example: `2019年1月深圳分部报销单`
-            pub batch_name: String,
+            pub batch_name: Option<String>,
             /// 批次备注
             ///
             /// Example: `2019年1月深圳分部报销单`
-            pub batch_remark: String,
+            pub batch_remark: Option<String>,
             /// 批次关闭原因
             ///
             /// Example: `OVERDUE_CLOSE`
@@ -358,11 +358,11 @@ pub mod batch_id {
             /// 转账总金额
             ///
             /// Example: `4000000`
-            pub total_amount: i64,
+            pub total_amount: Option<i64>,
             /// 转账总笔数
             ///
             /// Example: `200`
-            pub total_num: i64,
+            pub total_num: Option<i64>,
             /// 批次创建时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
@@ -403,19 +403,19 @@ pub mod batch_id {
             pub transfer_scene: Option<GetResponseTransferScene>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            sp_mchid: "sp_mchid" req req,
-            sub_mchid: "sub_mchid" req req,
-            out_batch_no: "out_batch_no" req req,
+            sp_mchid: "sp_mchid" opt opt,
+            sub_mchid: "sub_mchid" opt opt,
+            out_batch_no: "out_batch_no" opt opt,
             batch_id: "batch_id" req req,
             sub_appid: "sub_appid" opt opt,
-            batch_status: "batch_status" req req,
-            batch_type: "batch_type" req req,
-            authorization_type: "authorization_type" req req,
-            batch_name: "batch_name" req req,
-            batch_remark: "batch_remark" req req,
+            batch_status: "batch_status" opt opt,
+            batch_type: "batch_type" opt opt,
+            authorization_type: "authorization_type" opt opt,
+            batch_name: "batch_name" opt opt,
+            batch_remark: "batch_remark" opt opt,
             close_reason: "close_reason" opt opt,
-            total_amount: "total_amount" req req,
-            total_num: "total_num" req req,
+            total_amount: "total_amount" opt opt,
+            total_num: "total_num" opt opt,
             create_time: "create_time" opt opt,
             update_time: "update_time" opt opt,
             success_amount: "success_amount" opt opt,
@@ -453,20 +453,20 @@ pub mod batch_id {
             /// 微信支付明细单号
             ///
             /// Example: `1040000071100999991182020050700019500100`
-            pub detail_id: String,
+            pub detail_id: Option<String>,
             /// 商家明细单号
             ///
             /// Example: `x23zy545Bd5436`
-            pub out_detail_no: String,
+            pub out_detail_no: Option<String>,
             /// 明细状态
             ///
             /// Example: `SUCCESS`
-            pub detail_status: String,
+            pub detail_status: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseTransferDetailList {
-            detail_id: "detail_id" req req,
-            out_detail_no: "out_detail_no" req req,
-            detail_status: "detail_status" req req,
+            detail_id: "detail_id" opt opt,
+            out_detail_no: "out_detail_no" opt opt,
+            detail_status: "detail_status" opt opt,
         });
         /// 批量转账用途
         pub type GetResponseTransferPurpose = crate::v3::partner_transfer::batches::PostRequestTransferPurpose;
@@ -520,11 +520,11 @@ pub mod batch_id {
                         /// 服务商商户号
                         ///
                         /// Example: `1900001109`
-                        pub sp_mchid: String,
+                        pub sp_mchid: Option<String>,
                         /// 商家批次单号
                         ///
                         /// Example: `plfk2020042013`
-                        pub out_batch_no: String,
+                        pub out_batch_no: Option<String>,
                         /// 微信支付批次单号
                         ///
                         /// Example: `1030000071100999991182020050700019480001`
@@ -536,7 +536,7 @@ pub mod batch_id {
                         /// 商家明细单号
                         ///
                         /// Example: `x23zy545Bd5436`
-                        pub out_detail_no: String,
+                        pub out_detail_no: Option<String>,
                         /// 微信支付明细单号
                         ///
                         /// Example: `1040000071100999991182020050700019500100`
@@ -544,15 +544,15 @@ pub mod batch_id {
                         /// 明细状态
                         ///
                         /// Example: `SUCCESS`
-                        pub detail_status: String,
+                        pub detail_status: Option<String>,
                         /// 转账金额
                         ///
                         /// Example: `200000`
-                        pub transfer_amount: i64,
+                        pub transfer_amount: Option<i64>,
                         /// 转账备注
                         ///
                         /// Example: `2020年4月报销`
-                        pub transfer_remark: String,
+                        pub transfer_remark: Option<String>,
                         /// 明细失败原因
                         ///
                         /// Example: `ACCOUNT_FROZEN`
@@ -560,19 +560,19 @@ pub mod batch_id {
                         /// 收款用户openid
                         ///
                         /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                        pub openid: String,
+                        pub openid: Option<String>,
                         /// 收款用户姓名
                         ///
                         /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-                        pub username: String,
+                        pub username: Option<String>,
                         /// 转账发起时间
                         ///
                         /// Example: `2015-05-20T13:29:35.120+08:00`
-                        pub initiate_time: String,
+                        pub initiate_time: Option<String>,
                         /// 明细更新时间
                         ///
                         /// Example: `2015-05-20T13:29:35.120+08:00`
-                        pub update_time: String,
+                        pub update_time: Option<String>,
                         /// 收款账户类型
                         ///
                         /// Example: `BANK_ACCOUNT`
@@ -587,20 +587,20 @@ pub mod batch_id {
                         pub bank_card_number_tail: Option<String>,
                     }
                     ::wechatpay::runtime::json_object!(GetResponse {
-                        sp_mchid: "sp_mchid" req req,
-                        out_batch_no: "out_batch_no" req req,
+                        sp_mchid: "sp_mchid" opt opt,
+                        out_batch_no: "out_batch_no" opt opt,
                         batch_id: "batch_id" req req,
                         appid: "appid" opt opt,
-                        out_detail_no: "out_detail_no" req req,
+                        out_detail_no: "out_detail_no" opt opt,
                         detail_id: "detail_id" req req,
-                        detail_status: "detail_status" req req,
-                        transfer_amount: "transfer_amount" req req,
-                        transfer_remark: "transfer_remark" req req,
+                        detail_status: "detail_status" opt opt,
+                        transfer_amount: "transfer_amount" opt opt,
+                        transfer_remark: "transfer_remark" opt opt,
                         fail_reason: "fail_reason" opt opt,
-                        openid: "openid" req req,
-                        username: "username" req req,
-                        initiate_time: "initiate_time" req req,
-                        update_time: "update_time" req req,
+                        openid: "openid" opt opt,
+                        username: "username" opt opt,
+                        initiate_time: "initiate_time" opt opt,
+                        update_time: "update_time" opt opt,
                         account_type: "account_type" opt opt,
                         bank_name: "bank_name" opt opt,
                         bank_card_number_tail: "bank_card_number_tail" opt opt,
@@ -708,11 +708,11 @@ pub mod out_batch_no {
             /// 服务商商户号
             ///
             /// Example: `1900001109`
-            pub sp_mchid: String,
+            pub sp_mchid: Option<String>,
             /// 特约商户号
             ///
             /// Example: `1900000109`
-            pub sub_mchid: String,
+            pub sub_mchid: Option<String>,
             /// 商家批次单号
             ///
             /// Example: `plfk2020042013`
@@ -720,7 +720,7 @@ pub mod out_batch_no {
             /// 微信支付批次单号
             ///
             /// Example: `1030000071100999991182020050700019480001`
-            pub batch_id: String,
+            pub batch_id: Option<String>,
             /// 特约商户appid
             ///
             /// Example: `wxf636efh567hg4356`
@@ -728,23 +728,23 @@ pub mod out_batch_no {
             /// 批次状态
             ///
             /// Example: `ACCEPTED`
-            pub batch_status: String,
+            pub batch_status: Option<String>,
             /// 批次类型
             ///
             /// Example: `API`
-            pub batch_type: String,
+            pub batch_type: Option<String>,
             /// 特约商户授权类型
             ///
             /// Example: `INFORMATION_AUTHORIZATION_TYPE`
-            pub authorization_type: String,
+            pub authorization_type: Option<String>,
             /// 批次名称
             ///
             /// Example: `2019年1月深圳分部报销单`
-            pub batch_name: String,
+            pub batch_name: Option<String>,
             /// 批次备注
             ///
             /// Example: `2019年1月深圳分部报销单`
-            pub batch_remark: String,
+            pub batch_remark: Option<String>,
             /// 批次关闭原因
             ///
             /// Example: `OVERDUE_CLOSE`
@@ -752,11 +752,11 @@ pub mod out_batch_no {
             /// 转账总金额
             ///
             /// Example: `4000000`
-            pub total_amount: i64,
+            pub total_amount: Option<i64>,
             /// 转账总笔数
             ///
             /// Example: `200`
-            pub total_num: i64,
+            pub total_num: Option<i64>,
             /// 批次创建时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
@@ -782,7 +782,7 @@ pub mod out_batch_no {
             /// Example: `1`
             pub fail_num: Option<i64>,
             /// 转账明细单列表
-            pub transfer_detail_list: Vec<GetResponseTransferDetailList>,
+            pub transfer_detail_list: Option<Vec<GetResponseTransferDetailList>>,
             /// 服务商的appid
             ///
             /// Example: `wxf636efh567hg4388`
@@ -797,26 +797,26 @@ pub mod out_batch_no {
             pub transfer_scene: Option<GetResponseTransferScene>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            sp_mchid: "sp_mchid" req req,
-            sub_mchid: "sub_mchid" req req,
+            sp_mchid: "sp_mchid" opt opt,
+            sub_mchid: "sub_mchid" opt opt,
             out_batch_no: "out_batch_no" req req,
-            batch_id: "batch_id" req req,
+            batch_id: "batch_id" opt opt,
             sub_appid: "sub_appid" opt opt,
-            batch_status: "batch_status" req req,
-            batch_type: "batch_type" req req,
-            authorization_type: "authorization_type" req req,
-            batch_name: "batch_name" req req,
-            batch_remark: "batch_remark" req req,
+            batch_status: "batch_status" opt opt,
+            batch_type: "batch_type" opt opt,
+            authorization_type: "authorization_type" opt opt,
+            batch_name: "batch_name" opt opt,
+            batch_remark: "batch_remark" opt opt,
             close_reason: "close_reason" opt opt,
-            total_amount: "total_amount" req req,
-            total_num: "total_num" req req,
+            total_amount: "total_amount" opt opt,
+            total_num: "total_num" opt opt,
             create_time: "create_time" opt opt,
             update_time: "update_time" opt opt,
             success_amount: "success_amount" opt opt,
             success_num: "success_num" opt opt,
             fail_amount: "fail_amount" opt opt,
             fail_num: "fail_num" opt opt,
-            transfer_detail_list: "transfer_detail_list" req req,
+            transfer_detail_list: "transfer_detail_list" opt opt,
             sp_appid: "sp_appid" opt opt,
             transfer_purpose: "transfer_purpose" opt opt,
             transfer_scene: "transfer_scene" opt opt,
@@ -874,7 +874,96 @@ pub mod out_batch_no {
                         }
                     }
                     /// The response of `GET /v3/partner-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` (商家明细单号查询明细单API).
-                    pub type GetResponse = crate::v3::partner_transfer::batches::batch_id::by_batch_id::details::detail_id::by_detail_id::GetResponse;
+                    #[derive(Clone, Debug, PartialEq, Default)]
+                    pub struct GetResponse {
+                        /// 服务商商户号
+                        ///
+                        /// Example: `1900001109`
+                        pub sp_mchid: Option<String>,
+                        /// 商家批次单号
+                        ///
+                        /// Example: `plfk2020042013`
+                        pub out_batch_no: String,
+                        /// 微信支付批次单号
+                        ///
+                        /// Example: `1030000071100999991182020050700019480001`
+                        pub batch_id: Option<String>,
+                        /// 商户的appid
+                        ///
+                        /// Example: `wxf636efh567hg4356`
+                        pub appid: Option<String>,
+                        /// 商家明细单号
+                        ///
+                        /// Example: `x23zy545Bd5436`
+                        pub out_detail_no: String,
+                        /// 微信支付明细单号
+                        ///
+                        /// Example: `1040000071100999991182020050700019500100`
+                        pub detail_id: Option<String>,
+                        /// 明细状态
+                        ///
+                        /// Example: `SUCCESS`
+                        pub detail_status: Option<String>,
+                        /// 转账金额
+                        ///
+                        /// Example: `200000`
+                        pub transfer_amount: Option<i64>,
+                        /// 转账备注
+                        ///
+                        /// Example: `2020年4月报销`
+                        pub transfer_remark: Option<String>,
+                        /// 明细失败原因
+                        ///
+                        /// Example: `ACCOUNT_FROZEN`
+                        pub fail_reason: Option<String>,
+                        /// 收款用户openid
+                        ///
+                        /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
+                        pub openid: Option<String>,
+                        /// 收款用户姓名
+                        ///
+                        /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
+                        pub username: Option<String>,
+                        /// 转账发起时间
+                        ///
+                        /// Example: `2015-05-20T13:29:35.120+08:00`
+                        pub initiate_time: Option<String>,
+                        /// 明细更新时间
+                        ///
+                        /// Example: `2015-05-20T13:29:35.120+08:00`
+                        pub update_time: Option<String>,
+                        /// 收款账户类型
+                        ///
+                        /// Example: `BANK_ACCOUNT`
+                        pub account_type: Option<String>,
+                        /// 银行名称
+                        ///
+                        /// Example: `招商银行`
+                        pub bank_name: Option<String>,
+                        /// 银行卡尾号
+                        ///
+                        /// Example: `1234`
+                        pub bank_card_number_tail: Option<String>,
+                    }
+                    ::wechatpay::runtime::json_object!(GetResponse {
+                        sp_mchid: "sp_mchid" opt opt,
+                        out_batch_no: "out_batch_no" req req,
+                        batch_id: "batch_id" opt opt,
+                        appid: "appid" opt opt,
+                        out_detail_no: "out_detail_no" req req,
+                        detail_id: "detail_id" opt opt,
+                        detail_status: "detail_status" opt opt,
+                        transfer_amount: "transfer_amount" opt opt,
+                        transfer_remark: "transfer_remark" opt opt,
+                        fail_reason: "fail_reason" opt opt,
+                        openid: "openid" opt opt,
+                        username: "username" opt opt,
+                        initiate_time: "initiate_time" opt opt,
+                        update_time: "update_time" opt opt,
+                        account_type: "account_type" opt opt,
+                        bank_name: "bank_name" opt opt,
+                        bank_card_number_tail: "bank_card_number_tail" opt opt,
+                    });
                 }
             }
         }

@@ -119,11 +119,11 @@ pub mod ecommerce {
                 /// 预签约ID
                 ///
                 /// Example: `5778aadY9nltAsZzXixCkFIGYnV2V`
-                pub pre_entrustweb_id: String,
+                pub pre_entrustweb_id: Option<String>,
                 /// 商户号
                 ///
                 /// Example: `1900000109`
-                pub mchid: String,
+                pub mchid: Option<String>,
                 /// 免密支付服务ID
                 ///
                 /// Example: `12535`
@@ -135,19 +135,19 @@ pub mod ecommerce {
                 /// 跳转签约的小程序AppID
                 ///
                 /// Example: `wxbd687630cd02ce1d`
-                pub sign_mp_appid: String,
+                pub sign_mp_appid: Option<String>,
                 /// 跳转签约的小程序路径
                 ///
                 /// Example: `pages/PwdExemptContract/index`
-                pub sign_mp_path: String,
+                pub sign_mp_path: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                pre_entrustweb_id: "pre_entrustweb_id" req req,
-                mchid: "mchid" req req,
+                pre_entrustweb_id: "pre_entrustweb_id" opt opt,
+                mchid: "mchid" opt opt,
                 service_id: "service_id" req req,
                 out_contract_code: "out_contract_code" req req,
-                sign_mp_appid: "sign_mp_appid" req req,
-                sign_mp_path: "sign_mp_path" req req,
+                sign_mp_appid: "sign_mp_appid" opt opt,
+                sign_mp_path: "sign_mp_path" opt opt,
             });
         }
         /// `/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign`
@@ -218,7 +218,7 @@ pub mod ecommerce {
                 /// 商户号
                 ///
                 /// Example: `1900000109`
-                pub mchid: String,
+                pub mchid: Option<String>,
                 /// 免密支付服务ID
                 ///
                 /// Example: `12535`
@@ -229,7 +229,7 @@ pub mod ecommerce {
                 pub out_contract_code: String,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                mchid: "mchid" req req,
+                mchid: "mchid" opt opt,
                 service_id: "service_id" req req,
                 out_contract_code: "out_contract_code" req req,
             });
@@ -567,19 +567,19 @@ pub mod service_id {
                     /// 商户号
                     ///
                     /// Example: `1900000109`
-                    pub mchid: String,
+                    pub mchid: Option<String>,
                     /// 免密支付协议ID
                     ///
                     /// Example: `123124412412423431`
-                    pub contract_id: String,
+                    pub contract_id: Option<String>,
                     /// 商户AppID
                     ///
                     /// Example: `wxd678efh567hg6787`
-                    pub appid: String,
+                    pub appid: Option<String>,
                     /// 用户标识
                     ///
                     /// Example: `wxd678efh567hg6787`
-                    pub openid: String,
+                    pub openid: Option<String>,
                     /// 子商户AppID
                     ///
                     /// Example: `wxd678efh567hg6787`
@@ -603,28 +603,28 @@ pub mod service_id {
                     /// 委托代扣协议状态
                     ///
                     /// Example: `SIGNED`
-                    pub contract_state: String,
+                    pub contract_state: Option<String>,
                     /// 协议签署时间
                     ///
                     /// Example: `2020-09-10T13:29:35+08:00`
-                    pub contract_signed_time: String,
+                    pub contract_signed_time: Option<String>,
                     /// 协议解约信息
                     pub contract_terminate_info: Option<
                         GetResponseContractTerminateInfo,
                     >,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    mchid: "mchid" req req,
-                    contract_id: "contract_id" req req,
-                    appid: "appid" req req,
-                    openid: "openid" req req,
+                    mchid: "mchid" opt opt,
+                    contract_id: "contract_id" opt opt,
+                    appid: "appid" opt opt,
+                    openid: "openid" opt opt,
                     sub_appid: "sub_appid" opt opt,
                     sub_openid: "sub_openid" opt opt,
                     service_id: "service_id" req req,
                     out_contract_code: "out_contract_code" req req,
                     contract_display_account: "contract_display_account" opt opt,
-                    contract_state: "contract_state" req req,
-                    contract_signed_time: "contract_signed_time" req req,
+                    contract_state: "contract_state" opt opt,
+                    contract_signed_time: "contract_signed_time" opt opt,
                     contract_terminate_info: "contract_terminate_info" opt opt,
                 });
                 /// 协议解约信息
@@ -633,7 +633,7 @@ pub mod service_id {
                     /// 协议解约方式
                     ///
                     /// Example: `USER_TERMINATE`
-                    pub contract_termination_mode: String,
+                    pub contract_termination_mode: Option<String>,
                     /// 协议解约时间
                     ///
                     /// Example: `2020-10-10T13:29:35+08:00`
@@ -644,7 +644,7 @@ pub mod service_id {
                     pub contract_termination_remark: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponseContractTerminateInfo {
-                    contract_termination_mode: "contract_termination_mode" req req,
+                    contract_termination_mode: "contract_termination_mode" opt opt,
                     contract_terminated_time: "contract_terminated_time" opt opt,
                     contract_termination_remark: "contract_termination_remark" opt opt,
                 });
@@ -792,11 +792,11 @@ pub mod service_provider {
                 /// 预签约ID
                 ///
                 /// Example: `5778aadY9nltAsZzXixCkFIGYnV2V`
-                pub pre_entrustweb_id: String,
+                pub pre_entrustweb_id: Option<String>,
                 /// 商户号
                 ///
                 /// Example: `1900000109`
-                pub mchid: String,
+                pub mchid: Option<String>,
                 /// 子商户号
                 ///
                 /// Example: `1900000109`
@@ -812,20 +812,20 @@ pub mod service_provider {
                 /// 跳转签约的小程序AppID
                 ///
                 /// Example: `wxbd687630cd02ce1d`
-                pub sign_mp_appid: String,
+                pub sign_mp_appid: Option<String>,
                 /// 跳转签约的小程序路径
                 ///
                 /// Example: `pages/PwdExemptContract/index`
-                pub sign_mp_path: String,
+                pub sign_mp_path: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                pre_entrustweb_id: "pre_entrustweb_id" req req,
-                mchid: "mchid" req req,
+                pre_entrustweb_id: "pre_entrustweb_id" opt opt,
+                mchid: "mchid" opt opt,
                 sub_mchid: "sub_mchid" req req,
                 service_id: "service_id" req req,
                 out_contract_code: "out_contract_code" req req,
-                sign_mp_appid: "sign_mp_appid" req req,
-                sign_mp_path: "sign_mp_path" req req,
+                sign_mp_appid: "sign_mp_appid" opt opt,
+                sign_mp_path: "sign_mp_path" opt opt,
             });
         }
         /// `/v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/pay-redirect-sign`
@@ -911,7 +911,7 @@ pub mod service_provider {
                 /// 商户号
                 ///
                 /// Example: `1900000109`
-                pub mchid: String,
+                pub mchid: Option<String>,
                 /// 子商户号
                 ///
                 /// Example: `1900000109`
@@ -926,7 +926,7 @@ pub mod service_provider {
                 pub out_contract_code: String,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                mchid: "mchid" req req,
+                mchid: "mchid" opt opt,
                 sub_mchid: "sub_mchid" req req,
                 service_id: "service_id" req req,
                 out_contract_code: "out_contract_code" req req,

@@ -105,14 +105,14 @@ pub mod transactions {
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 是否建议曝光微信分付
-            pub fqf_exposure: bool,
+            pub fqf_exposure: Option<bool>,
             /// 曝光凭证
             ///
             /// Example: `Dfkdsf324+-LKFD=`
             pub market_exposure_token: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            fqf_exposure: "fqf_exposure" req req,
+            fqf_exposure: "fqf_exposure" opt opt,
             market_exposure_token: "market_exposure_token" opt opt,
         });
     }

@@ -93,10 +93,10 @@ pub mod exposure {
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 是否建议曝光微信分付
-        pub recommend_exposure: bool,
+        pub recommend_exposure: Option<bool>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        recommend_exposure: "recommend_exposure" req req,
+        recommend_exposure: "recommend_exposure" opt opt,
     });
 }
 /// `/v3/pay/instal/partner`

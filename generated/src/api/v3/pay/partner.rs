@@ -134,8 +134,8 @@ pub mod transactions {
             ///
             /// Example: `1217752501201407033233368018`
             pub out_trade_no: String,
-            /// `amount`
-            pub amount: crate::types::Amount,
+            /// 订单金额
+            pub amount: PostRequestAmount,
             /// 交易结束时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
@@ -181,6 +181,22 @@ pub mod transactions {
             scene_info: "scene_info" opt opt,
             payer: "payer" opt opt,
             subsidy_info: "subsidy_info" opt opt,
+        });
+        /// 订单金额
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct PostRequestAmount {
+            /// 总金额
+            ///
+            /// Example: `100`
+            pub total: i64,
+            /// 货币类型
+            ///
+            /// Example: `CNY`
+            pub currency: Option<String>,
+        }
+        ::wechatpay::runtime::json_object!(PostRequestAmount {
+            total: "total" req req,
+            currency: "currency" opt opt,
         });
         /// 支付者
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -314,10 +330,10 @@ pub mod transactions {
             /// 预支付交易会话标识
             ///
             /// Example: `wx201410272009395522657a690389285100`
-            pub prepay_id: String,
+            pub prepay_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            prepay_id: "prepay_id" req req,
+            prepay_id: "prepay_id" opt opt,
         });
     }
     /// `/v3/pay/partner/transactions/app-with-contract`
@@ -418,21 +434,7 @@ pub mod transactions {
             contract_info: "contract_info" req req,
         });
         /// 订单金额
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestAmount {
-            /// 总金额
-            ///
-            /// Example: `100`
-            pub total: i64,
-            /// 货币类型
-            ///
-            /// Example: `CNY`
-            pub currency: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestAmount {
-            total: "total" req req,
-            currency: "currency" opt opt,
-        });
+        pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
         /// 签约授权信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestContractInfo {
@@ -671,7 +673,7 @@ pub mod transactions {
             settle_info: "settle_info" opt opt,
         });
         /// 订单金额
-        pub type PostRequestAmount = crate::v3::pay::partner::transactions::app_with_contract::PostRequestAmount;
+        pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
         /// 优惠功能
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestDetail {
@@ -821,7 +823,7 @@ pub mod transactions {
             /// 交易状态
             ///
             /// Example: `SUCCESS`
-            pub trade_state: String,
+            pub trade_state: Option<String>,
             /// 交易状态描述
             ///
             /// Example: `支付成功`
@@ -847,7 +849,7 @@ pub mod transactions {
             trade_type: "trade_type" opt opt,
             bank_type: "bank_type" opt opt,
             success_time: "success_time" opt opt,
-            trade_state: "trade_state" req req,
+            trade_state: "trade_state" opt opt,
             trade_state_desc: "trade_state_desc" opt opt,
             attach: "attach" opt opt,
             payer: "payer" opt opt,
@@ -860,7 +862,7 @@ pub mod transactions {
             /// 订单金额
             ///
             /// Example: `100`
-            pub total: i64,
+            pub total: Option<i64>,
             /// 用户支付金额
             ///
             /// Example: `100`
@@ -875,7 +877,7 @@ pub mod transactions {
             pub payer_currency: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponseAmount {
-            total: "total" req req,
+            total: "total" opt opt,
             payer_total: "payer_total" opt opt,
             currency: "currency" opt opt,
             payer_currency: "payer_currency" opt opt,
@@ -902,7 +904,7 @@ pub mod transactions {
             /// 券ID
             ///
             /// Example: `109519`
-            pub coupon_id: String,
+            pub coupon_id: Option<String>,
             /// 优惠名称
             ///
             /// Example: `单品惠-6`
@@ -918,7 +920,7 @@ pub mod transactions {
             /// 优惠券面额
             ///
             /// Example: `100`
-            pub amount: i64,
+            pub amount: Option<i64>,
             /// 活动ID
             ///
             /// Example: `931386`
@@ -943,11 +945,11 @@ pub mod transactions {
             pub goods_detail: Option<Vec<PostResponsePromotionDetailGoodsDetail>>,
         }
         ::wechatpay::runtime::json_object!(PostResponsePromotionDetail {
-            coupon_id: "coupon_id" req req,
+            coupon_id: "coupon_id" opt opt,
             name: "name" opt opt,
             scope: "scope" opt opt,
             type_: "type" opt opt,
-            amount: "amount" req req,
+            amount: "amount" opt opt,
             stock_id: "stock_id" opt opt,
             wechatpay_contribute: "wechatpay_contribute" opt opt,
             merchant_contribute: "merchant_contribute" opt opt,
@@ -961,29 +963,29 @@ pub mod transactions {
             /// 商品编码
             ///
             /// Example: `M1006`
-            pub goods_id: String,
+            pub goods_id: Option<String>,
             /// 商品数量
             ///
             /// Example: `1`
-            pub quantity: i64,
+            pub quantity: Option<i64>,
             /// 商品单价
             ///
             /// Example: `100`
-            pub unit_price: i64,
+            pub unit_price: Option<i64>,
             /// 商品优惠金额
             ///
             /// Example: `1`
-            pub discount_amount: i64,
+            pub discount_amount: Option<i64>,
             /// 商品备注
             ///
             /// Example: `商品备注信息`
             pub goods_remark: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponsePromotionDetailGoodsDetail {
-            goods_id: "goods_id" req req,
-            quantity: "quantity" req req,
-            unit_price: "unit_price" req req,
-            discount_amount: "discount_amount" req req,
+            goods_id: "goods_id" opt opt,
+            quantity: "quantity" opt opt,
+            unit_price: "unit_price" opt opt,
+            discount_amount: "discount_amount" opt opt,
             goods_remark: "goods_remark" opt opt,
         });
     }
@@ -1125,8 +1127,8 @@ pub mod transactions {
             ///
             /// Example: `1217752501201407033233368018`
             pub out_trade_no: String,
-            /// `amount`
-            pub amount: crate::types::Amount,
+            /// 订单金额
+            pub amount: PostRequestAmount,
             /// 交易结束时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
@@ -1170,6 +1172,8 @@ pub mod transactions {
             scene_info: "scene_info" req req,
             payer: "payer" opt opt,
         });
+        /// 订单金额
+        pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
         /// 支付者
         pub type PostRequestPayer = crate::v3::pay::partner::transactions::app::PostRequestPayer;
         /// 实名支付(需单独申请权限)
@@ -1230,10 +1234,10 @@ pub mod transactions {
             /// 支付跳转链接
             ///
             /// Example: `https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx2016121516420242444321ca0631331346&package=1405458241`
-            pub h5_url: String,
+            pub h5_url: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            h5_url: "h5_url" req req,
+            h5_url: "h5_url" opt opt,
         });
     }
     /// `/v3/pay/partner/transactions/id`
@@ -1294,7 +1298,7 @@ pub mod transactions {
                 /// 服务商公众号ID
                 ///
                 /// Example: `wx8888888888888888`
-                pub sp_appid: String,
+                pub sp_appid: Option<String>,
                 /// 服务商户号
                 ///
                 /// Example: `1230000109`
@@ -1307,8 +1311,8 @@ pub mod transactions {
                 ///
                 /// Example: `1900000109`
                 pub sub_mchid: String,
-                /// `settle_info`
-                pub settle_info: Option<crate::types::SettleInfo>,
+                /// 结算信息
+                pub settle_info: Option<GetResponseSettleInfo>,
                 /// 微信支付订单号
                 ///
                 /// Example: `1217752501201407033233368018`
@@ -1332,7 +1336,7 @@ pub mod transactions {
                 /// 商品描述
                 ///
                 /// Example: `Image形象店-深圳腾大-QQ公仔`
-                pub description: String,
+                pub description: Option<String>,
                 /// 附加数据
                 ///
                 /// Example: `自定义数据`
@@ -1340,9 +1344,9 @@ pub mod transactions {
                 /// 商户订单号
                 ///
                 /// Example: `1217752501201407033233368018`
-                pub out_trade_no: String,
+                pub out_trade_no: Option<String>,
                 /// 用户支付金额
-                pub amount: GetResponseAmount,
+                pub amount: Option<GetResponseAmount>,
                 /// 交易结束时间
                 ///
                 /// Example: `2018-06-08T10:34:56+08:00`
@@ -1350,7 +1354,7 @@ pub mod transactions {
                 /// 通知地址
                 ///
                 /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-                pub notify_url: String,
+                pub notify_url: Option<String>,
                 /// 订单优惠标记
                 ///
                 /// Example: `WXG`
@@ -1359,15 +1363,17 @@ pub mod transactions {
                 pub limit_pay: Option<Vec<crate::types::LimitPay>>,
                 /// 电子发票入口开放标识
                 pub support_fapiao: Option<bool>,
-                /// `detail`
-                pub detail: Option<crate::types::Detail>,
-                /// `scene_info`
-                pub scene_info: Option<crate::types::SceneInfo>,
-                /// `payer`
-                pub payer: Option<crate::types::PayerServiceProvider>,
+                /// 优惠功能
+                pub detail: Option<GetResponseDetail>,
+                /// 场景信息
+                pub scene_info: Option<GetResponseSceneInfo>,
+                /// 支付者
+                pub payer: Option<GetResponsePayer>,
+                /// 优惠信息
+                pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                sp_appid: "sp_appid" req req,
+                sp_appid: "sp_appid" opt opt,
                 sp_mchid: "sp_mchid" req req,
                 sub_appid: "sub_appid" opt opt,
                 sub_mchid: "sub_mchid" req req,
@@ -1378,18 +1384,19 @@ pub mod transactions {
                 trade_state_desc: "trade_state_desc" opt opt,
                 bank_type: "bank_type" opt opt,
                 success_time: "success_time" opt opt,
-                description: "description" req req,
+                description: "description" opt opt,
                 attach: "attach" opt opt,
-                out_trade_no: "out_trade_no" req req,
-                amount: "amount" req req,
+                out_trade_no: "out_trade_no" opt opt,
+                amount: "amount" opt opt,
                 time_expire: "time_expire" opt opt,
-                notify_url: "notify_url" req req,
+                notify_url: "notify_url" opt opt,
                 goods_tag: "goods_tag" opt opt,
                 limit_pay: "limit_pay" opt opt,
                 support_fapiao: "support_fapiao" opt opt,
                 detail: "detail" opt opt,
                 scene_info: "scene_info" opt opt,
                 payer: "payer" opt opt,
+                promotion_detail: "promotion_detail" opt opt,
             });
             /// 用户支付金额
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -1397,7 +1404,7 @@ pub mod transactions {
                 /// 总金额
                 ///
                 /// Example: `100`
-                pub total: i64,
+                pub total: Option<i64>,
                 /// 货币类型
                 ///
                 /// Example: `CNY`
@@ -1405,17 +1412,122 @@ pub mod transactions {
                 /// 用户支付金额
                 ///
                 /// Example: `100`
-                pub payer_total: i64,
+                pub payer_total: Option<i64>,
                 /// 用户支付币种
                 ///
                 /// Example: `CNY`
                 pub payer_currency: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponseAmount {
-                total: "total" req req,
+                total: "total" opt opt,
                 currency: "currency" opt opt,
-                payer_total: "payer_total" req req,
+                payer_total: "payer_total" opt opt,
                 payer_currency: "payer_currency" opt opt,
+            });
+            /// 优惠功能
+            #[derive(Clone, Debug, PartialEq, Default)]
+            pub struct GetResponseDetail {
+                /// 订单原价
+                ///
+                /// Example: `608800`
+                pub cost_price: Option<i64>,
+                /// 商品小票ID
+                ///
+                /// Example: `微信123`
+                pub invoice_id: Option<String>,
+                /// 单品列表
+                pub goods_detail: Option<Vec<GetResponseDetailGoodsDetail>>,
+            }
+            ::wechatpay::runtime::json_object!(GetResponseDetail {
+                cost_price: "cost_price" opt opt,
+                invoice_id: "invoice_id" opt opt,
+                goods_detail: "goods_detail" opt opt,
+            });
+            /// GetResponseDetailGoodsDetail
+            #[derive(Clone, Debug, PartialEq, Default)]
+            pub struct GetResponseDetailGoodsDetail {
+                /// 商户侧商品编码
+                ///
+                /// Example: `商品编码`
+                pub merchant_goods_id: Option<String>,
+                /// 微信侧商品编码
+                ///
+                /// Example: `1001`
+                pub wechatpay_goods_id: Option<String>,
+                /// 商品名称
+                ///
+                /// Example: `iPhoneX 256G`
+                pub goods_name: Option<String>,
+                /// 商品数量
+                ///
+                /// Example: `1`
+                pub quantity: Option<i64>,
+                /// 商品单价
+                ///
+                /// Example: `828800`
+                pub unit_price: Option<i64>,
+            }
+            ::wechatpay::runtime::json_object!(GetResponseDetailGoodsDetail {
+                merchant_goods_id: "merchant_goods_id" opt opt,
+                wechatpay_goods_id: "wechatpay_goods_id" opt opt,
+                goods_name: "goods_name" opt opt,
+                quantity: "quantity" opt opt,
+                unit_price: "unit_price" opt opt,
+            });
+            /// 支付者
+            #[derive(Clone, Debug, PartialEq, Default)]
+            pub struct GetResponsePayer {
+                /// 用户服务标识
+                ///
+                /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+                pub sp_openid: Option<String>,
+                /// 用户子标识
+                ///
+                /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+                pub sub_openid: Option<String>,
+            }
+            ::wechatpay::runtime::json_object!(GetResponsePayer {
+                sp_openid: "sp_openid" opt opt,
+                sub_openid: "sub_openid" opt opt,
+            });
+            /// GetResponsePromotionDetail
+            pub type GetResponsePromotionDetail = crate::v3::pay::partner::transactions::codepay::PostResponsePromotionDetail;
+            /// GetResponsePromotionDetailGoodsDetail
+            pub type GetResponsePromotionDetailGoodsDetail = crate::v3::pay::partner::transactions::codepay::PostResponsePromotionDetailGoodsDetail;
+            /// 场景信息
+            #[derive(Clone, Debug, PartialEq, Default)]
+            pub struct GetResponseSceneInfo {
+                /// 用户终端IP
+                ///
+                /// Example: `14.23.150.211`
+                pub payer_client_ip: Option<String>,
+                /// 商户端设备号
+                ///
+                /// Example: `013467007045764`
+                pub device_id: Option<String>,
+                /// 商户门店信息
+                pub store_info: Option<GetResponseSceneInfoStoreInfo>,
+            }
+            ::wechatpay::runtime::json_object!(GetResponseSceneInfo {
+                payer_client_ip: "payer_client_ip" opt opt,
+                device_id: "device_id" opt opt,
+                store_info: "store_info" opt opt,
+            });
+            /// 商户门店信息
+            pub type GetResponseSceneInfoStoreInfo = crate::v3::pay::partner::transactions::app_with_contract::PostRequestSceneInfoStoreInfo;
+            /// 结算信息
+            #[derive(Clone, Debug, PartialEq, Default)]
+            pub struct GetResponseSettleInfo {
+                /// 是否指定分账
+                pub profit_sharing: Option<bool>,
+                /// 补差金额
+                ///
+                /// Example: `10`
+                pub subsidy_amount: Option<i64>,
+            }
+            ::wechatpay::runtime::json_object!(GetResponseSettleInfo {
+                profit_sharing: "profit_sharing" opt opt,
+                subsidy_amount: "subsidy_amount" opt opt,
             });
         }
     }
@@ -1478,8 +1590,8 @@ pub mod transactions {
             ///
             /// Example: `1217752501201407033233368018`
             pub out_trade_no: String,
-            /// `amount`
-            pub amount: crate::types::Amount,
+            /// 订单金额
+            pub amount: PostRequestAmount,
             /// 交易结束时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
@@ -1526,6 +1638,8 @@ pub mod transactions {
             payer: "payer" req req,
             subsidy_info: "subsidy_info" opt opt,
         });
+        /// 订单金额
+        pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
         /// 支付者
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPayer {
@@ -1661,7 +1775,7 @@ pub mod transactions {
             contract_info: "contract_info" req req,
         });
         /// 订单金额
-        pub type PostRequestAmount = crate::v3::pay::partner::transactions::app_with_contract::PostRequestAmount;
+        pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
         /// 签约授权信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestContractInfo {
@@ -1718,21 +1832,7 @@ pub mod transactions {
         /// PostRequestDetailGoodsDetail
         pub type PostRequestDetailGoodsDetail = crate::v3::pay::partner::transactions::app_with_contract::PostRequestDetailGoodsDetail;
         /// 支付者
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostRequestPayer {
-            /// 用户服务标识
-            ///
-            /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            pub sp_openid: Option<String>,
-            /// 用户子标识
-            ///
-            /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            pub sub_openid: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(PostRequestPayer {
-            sp_openid: "sp_openid" opt opt,
-            sub_openid: "sub_openid" opt opt,
-        });
+        pub type PostRequestPayer = crate::v3::pay::partner::transactions::id::by_transaction_id::GetResponsePayer;
         /// 场景信息
         pub type PostRequestSceneInfo = crate::v3::pay::partner::transactions::app_with_contract::PostRequestSceneInfo;
         /// 商户门店信息
@@ -1838,7 +1938,7 @@ pub mod transactions {
             settle_info: "settle_info" opt opt,
         });
         /// 订单金额
-        pub type PostRequestAmount = crate::v3::pay::partner::transactions::app_with_contract::PostRequestAmount;
+        pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
         /// 优惠功能
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestDetail {
@@ -2011,8 +2111,8 @@ pub mod transactions {
             ///
             /// Example: `1217752501201407033233368018`
             pub out_trade_no: String,
-            /// `amount`
-            pub amount: crate::types::Amount,
+            /// 订单金额
+            pub amount: PostRequestAmount,
             /// 交易结束时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
@@ -2056,6 +2156,8 @@ pub mod transactions {
             scene_info: "scene_info" opt opt,
             payer: "payer" opt opt,
         });
+        /// 订单金额
+        pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
         /// 支付者
         pub type PostRequestPayer = crate::v3::pay::partner::transactions::app::PostRequestPayer;
         /// 实名支付(需单独申请权限)
@@ -2068,10 +2170,10 @@ pub mod transactions {
             /// 二维码链接
             ///
             /// Example: `weixin://wxpay/bizpayurl/up?pr=NwY5Mz9&groupid=00`
-            pub code_url: String,
+            pub code_url: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            code_url: "code_url" req req,
+            code_url: "code_url" opt opt,
         });
     }
     /// `/v3/pay/partner/transactions/out-trade-no`
@@ -2128,7 +2230,7 @@ pub mod transactions {
                 /// 服务商公众号ID
                 ///
                 /// Example: `wx8888888888888888`
-                pub sp_appid: String,
+                pub sp_appid: Option<String>,
                 /// 服务商户号
                 ///
                 /// Example: `1230000109`
@@ -2141,8 +2243,8 @@ pub mod transactions {
                 ///
                 /// Example: `1900000109`
                 pub sub_mchid: String,
-                /// `settle_info`
-                pub settle_info: Option<crate::types::SettleInfo>,
+                /// 结算信息
+                pub settle_info: Option<GetResponseSettleInfo>,
                 /// 微信支付订单号
                 ///
                 /// Example: `1217752501201407033233368018`
@@ -2166,7 +2268,7 @@ pub mod transactions {
                 /// 商品描述
                 ///
                 /// Example: `Image形象店-深圳腾大-QQ公仔`
-                pub description: String,
+                pub description: Option<String>,
                 /// 附加数据
                 ///
                 /// Example: `自定义数据`
@@ -2176,7 +2278,7 @@ pub mod transactions {
                 /// Example: `1217752501201407033233368018`
                 pub out_trade_no: String,
                 /// 用户支付金额
-                pub amount: GetResponseAmount,
+                pub amount: Option<GetResponseAmount>,
                 /// 交易结束时间
                 ///
                 /// Example: `2018-06-08T10:34:56+08:00`
@@ -2184,7 +2286,7 @@ pub mod transactions {
                 /// 通知地址
                 ///
                 /// Example: `https://www.weixin.qq.com/wxpay/pay.php`
-                pub notify_url: String,
+                pub notify_url: Option<String>,
                 /// 订单优惠标记
                 ///
                 /// Example: `WXG`
@@ -2193,17 +2295,19 @@ pub mod transactions {
                 pub limit_pay: Option<Vec<crate::types::LimitPay>>,
                 /// 电子发票入口开放标识
                 pub support_fapiao: Option<bool>,
-                /// `detail`
-                pub detail: Option<crate::types::Detail>,
-                /// `scene_info`
-                pub scene_info: Option<crate::types::SceneInfo>,
-                /// `payer`
-                pub payer: Option<crate::types::PayerServiceProvider>,
+                /// 优惠功能
+                pub detail: Option<GetResponseDetail>,
+                /// 场景信息
+                pub scene_info: Option<GetResponseSceneInfo>,
+                /// 支付者
+                pub payer: Option<GetResponsePayer>,
                 /// 使用的商户贴息信息(微信分付)
                 pub installment_info: Option<GetResponseInstallmentInfo>,
+                /// 优惠信息
+                pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                sp_appid: "sp_appid" req req,
+                sp_appid: "sp_appid" opt opt,
                 sp_mchid: "sp_mchid" req req,
                 sub_appid: "sub_appid" opt opt,
                 sub_mchid: "sub_mchid" req req,
@@ -2214,12 +2318,12 @@ pub mod transactions {
                 trade_state_desc: "trade_state_desc" opt opt,
                 bank_type: "bank_type" opt opt,
                 success_time: "success_time" opt opt,
-                description: "description" req req,
+                description: "description" opt opt,
                 attach: "attach" opt opt,
                 out_trade_no: "out_trade_no" req req,
-                amount: "amount" req req,
+                amount: "amount" opt opt,
                 time_expire: "time_expire" opt opt,
-                notify_url: "notify_url" req req,
+                notify_url: "notify_url" opt opt,
                 goods_tag: "goods_tag" opt opt,
                 limit_pay: "limit_pay" opt opt,
                 support_fapiao: "support_fapiao" opt opt,
@@ -2227,23 +2331,40 @@ pub mod transactions {
                 scene_info: "scene_info" opt opt,
                 payer: "payer" opt opt,
                 installment_info: "installment_info" opt opt,
+                promotion_detail: "promotion_detail" opt opt,
             });
             /// 用户支付金额
             pub type GetResponseAmount = crate::v3::pay::partner::transactions::id::by_transaction_id::GetResponseAmount;
+            /// 优惠功能
+            pub type GetResponseDetail = crate::v3::pay::partner::transactions::id::by_transaction_id::GetResponseDetail;
+            /// GetResponseDetailGoodsDetail
+            pub type GetResponseDetailGoodsDetail = crate::v3::pay::partner::transactions::id::by_transaction_id::GetResponseDetailGoodsDetail;
             /// 使用的商户贴息信息(微信分付)
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseInstallmentInfo {
                 /// 是否使用了商户贴息
-                pub use_subsidy: bool,
+                pub use_subsidy: Option<bool>,
                 /// 用户实际选择分期期数
                 ///
                 /// Example: `3`
-                pub selected_installment_number: i64,
+                pub selected_installment_number: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(GetResponseInstallmentInfo {
-                use_subsidy: "use_subsidy" req req,
-                selected_installment_number: "selected_installment_number" req req,
+                use_subsidy: "use_subsidy" opt opt,
+                selected_installment_number: "selected_installment_number" opt opt,
             });
+            /// 支付者
+            pub type GetResponsePayer = crate::v3::pay::partner::transactions::id::by_transaction_id::GetResponsePayer;
+            /// GetResponsePromotionDetail
+            pub type GetResponsePromotionDetail = crate::v3::pay::partner::transactions::codepay::PostResponsePromotionDetail;
+            /// GetResponsePromotionDetailGoodsDetail
+            pub type GetResponsePromotionDetailGoodsDetail = crate::v3::pay::partner::transactions::codepay::PostResponsePromotionDetailGoodsDetail;
+            /// 场景信息
+            pub type GetResponseSceneInfo = crate::v3::pay::partner::transactions::id::by_transaction_id::GetResponseSceneInfo;
+            /// 商户门店信息
+            pub type GetResponseSceneInfoStoreInfo = crate::v3::pay::partner::transactions::app_with_contract::PostRequestSceneInfoStoreInfo;
+            /// 结算信息
+            pub type GetResponseSettleInfo = crate::v3::pay::partner::transactions::id::by_transaction_id::GetResponseSettleInfo;
             /// `/v3/pay/partner/transactions/out-trade-no/{out_trade_no}/close`
             pub mod close {
                 /// The chain step for `/v3/pay/partner/transactions/out-trade-no/{out_trade_no}/close`, reached with `client.v3().pay().partner().transactions().out_trade_no().out_trade_no(out_trade_no).close()`.

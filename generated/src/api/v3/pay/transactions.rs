@@ -103,8 +103,8 @@ pub mod app {
         ///
         /// Example: `1217752501201407033233368018`
         pub out_trade_no: String,
-        /// `amount`
-        pub amount: crate::types::Amount,
+        /// 订单金额
+        pub amount: PostRequestAmount,
         /// 交易结束时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
@@ -151,6 +151,8 @@ pub mod app {
         settle_info: "settle_info" opt opt,
         subsidy_info: "subsidy_info" opt opt,
     });
+    /// 订单金额
+    pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
     /// 支付者
     pub type PostRequestPayer = crate::v3::pay::partner::transactions::app::PostRequestPayer;
     /// 实名支付(需单独申请权限)
@@ -255,7 +257,7 @@ pub mod app_with_contract {
         contract_info: "contract_info" req req,
     });
     /// 订单金额
-    pub type PostRequestAmount = crate::v3::pay::partner::transactions::app_with_contract::PostRequestAmount;
+    pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
     /// 签约授权信息
     pub type PostRequestContractInfo = crate::v3::pay::partner::transactions::app_with_contract::PostRequestContractInfo;
     /// 优惠功能
@@ -346,7 +348,7 @@ pub mod codepay {
         settle_info: "settle_info" opt opt,
     });
     /// 订单金额
-    pub type PostRequestAmount = crate::v3::pay::partner::transactions::app_with_contract::PostRequestAmount;
+    pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
     /// 优惠功能
     pub type PostRequestDetail = crate::v3::pay::partner::transactions::codepay::PostRequestDetail;
     /// PostRequestDetailGoodsDetail
@@ -393,7 +395,7 @@ pub mod codepay {
         /// 交易状态
         ///
         /// Example: `SUCCESS`
-        pub trade_state: String,
+        pub trade_state: Option<String>,
         /// 交易状态描述
         ///
         /// Example: `支付成功`
@@ -417,7 +419,7 @@ pub mod codepay {
         trade_type: "trade_type" opt opt,
         bank_type: "bank_type" opt opt,
         success_time: "success_time" opt opt,
-        trade_state: "trade_state" req req,
+        trade_state: "trade_state" opt opt,
         trade_state_desc: "trade_state_desc" opt opt,
         attach: "attach" opt opt,
         payer: "payer" opt opt,
@@ -552,8 +554,8 @@ pub mod h5 {
         ///
         /// Example: `1217752501201407033233368018`
         pub out_trade_no: String,
-        /// `amount`
-        pub amount: crate::types::Amount,
+        /// 订单金额
+        pub amount: PostRequestAmount,
         /// 交易结束时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
@@ -597,6 +599,8 @@ pub mod h5 {
         payer: "payer" opt opt,
         settle_info: "settle_info" opt opt,
     });
+    /// 订单金额
+    pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
     /// 支付者
     pub type PostRequestPayer = crate::v3::pay::partner::transactions::app::PostRequestPayer;
     /// 实名支付(需单独申请权限)
@@ -684,7 +688,7 @@ pub mod id {
             /// 公众号ID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: String,
+            pub appid: Option<String>,
             /// 直连商户号
             ///
             /// Example: `1230000109`
@@ -700,9 +704,9 @@ pub mod id {
             /// 商户订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub out_trade_no: String,
-            /// `amount`
-            pub amount: crate::types::Amount,
+            pub out_trade_no: Option<String>,
+            /// 订单金额
+            pub amount: Option<GetResponseAmount>,
             /// 交易结束时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
@@ -719,10 +723,12 @@ pub mod id {
             pub limit_pay: Option<Vec<crate::types::LimitPay>>,
             /// 电子发票入口开放标识
             pub support_fapiao: Option<bool>,
-            /// `detail`
-            pub detail: Option<crate::types::Detail>,
-            /// `scene_info`
-            pub scene_info: Option<crate::types::SceneInfo>,
+            /// 优惠功能
+            pub detail: Option<GetResponseDetail>,
+            /// 场景信息
+            pub scene_info: Option<GetResponseSceneInfo>,
+            /// 优惠信息
+            pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
             transaction_id: "transaction_id" opt opt,
@@ -731,12 +737,12 @@ pub mod id {
             trade_state_desc: "trade_state_desc" opt opt,
             bank_type: "bank_type" opt opt,
             success_time: "success_time" opt opt,
-            appid: "appid" req req,
+            appid: "appid" opt opt,
             mchid: "mchid" req req,
             description: "description" opt opt,
             attach: "attach" opt opt,
-            out_trade_no: "out_trade_no" req req,
-            amount: "amount" req req,
+            out_trade_no: "out_trade_no" opt opt,
+            amount: "amount" opt opt,
             time_expire: "time_expire" opt opt,
             notify_url: "notify_url" opt opt,
             goods_tag: "goods_tag" opt opt,
@@ -744,7 +750,36 @@ pub mod id {
             support_fapiao: "support_fapiao" opt opt,
             detail: "detail" opt opt,
             scene_info: "scene_info" opt opt,
+            promotion_detail: "promotion_detail" opt opt,
         });
+        /// 订单金额
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct GetResponseAmount {
+            /// 总金额
+            ///
+            /// Example: `100`
+            pub total: Option<i64>,
+            /// 货币类型
+            ///
+            /// Example: `CNY`
+            pub currency: Option<String>,
+        }
+        ::wechatpay::runtime::json_object!(GetResponseAmount {
+            total: "total" opt opt,
+            currency: "currency" opt opt,
+        });
+        /// 优惠功能
+        pub type GetResponseDetail = crate::v3::pay::partner::transactions::id::by_transaction_id::GetResponseDetail;
+        /// GetResponseDetailGoodsDetail
+        pub type GetResponseDetailGoodsDetail = crate::v3::pay::partner::transactions::id::by_transaction_id::GetResponseDetailGoodsDetail;
+        /// GetResponsePromotionDetail
+        pub type GetResponsePromotionDetail = crate::v3::pay::partner::transactions::codepay::PostResponsePromotionDetail;
+        /// GetResponsePromotionDetailGoodsDetail
+        pub type GetResponsePromotionDetailGoodsDetail = crate::v3::pay::partner::transactions::codepay::PostResponsePromotionDetailGoodsDetail;
+        /// 场景信息
+        pub type GetResponseSceneInfo = crate::v3::pay::partner::transactions::id::by_transaction_id::GetResponseSceneInfo;
+        /// 商户门店信息
+        pub type GetResponseSceneInfoStoreInfo = crate::v3::pay::partner::transactions::app_with_contract::PostRequestSceneInfoStoreInfo;
     }
 }
 /// `/v3/pay/transactions/jsapi`
@@ -796,8 +831,8 @@ pub mod jsapi {
         ///
         /// Example: `1217752501201407033233368018`
         pub out_trade_no: String,
-        /// `amount`
-        pub amount: crate::types::Amount,
+        /// 订单金额
+        pub amount: PostRequestAmount,
         /// 交易结束时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
@@ -844,6 +879,8 @@ pub mod jsapi {
         settle_info: "settle_info" opt opt,
         subsidy_info: "subsidy_info" opt opt,
     });
+    /// 订单金额
+    pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
     /// 支付者
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPayer {
@@ -963,7 +1000,7 @@ pub mod jsapi_with_contract {
         contract_info: "contract_info" req req,
     });
     /// 订单金额
-    pub type PostRequestAmount = crate::v3::pay::partner::transactions::app_with_contract::PostRequestAmount;
+    pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
     /// 签约授权信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestContractInfo {
@@ -1088,8 +1125,8 @@ pub mod native {
         ///
         /// Example: `1217752501201407033233368018`
         pub out_trade_no: String,
-        /// `amount`
-        pub amount: crate::types::Amount,
+        /// 订单金额
+        pub amount: PostRequestAmount,
         /// 交易结束时间
         ///
         /// Example: `2018-06-08T10:34:56+08:00`
@@ -1133,6 +1170,8 @@ pub mod native {
         payer: "payer" opt opt,
         settle_info: "settle_info" opt opt,
     });
+    /// 订单金额
+    pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
     /// 支付者
     pub type PostRequestPayer = crate::v3::pay::partner::transactions::app::PostRequestPayer;
     /// 实名支付(需单独申请权限)
@@ -1217,7 +1256,7 @@ pub mod out_trade_no {
             /// 公众号ID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: String,
+            pub appid: Option<String>,
             /// 直连商户号
             ///
             /// Example: `1230000109`
@@ -1235,7 +1274,7 @@ pub mod out_trade_no {
             /// Example: `1217752501201407033233368018`
             pub out_trade_no: String,
             /// 用户支付金额
-            pub amount: GetResponseAmount,
+            pub amount: Option<GetResponseAmount>,
             /// 交易结束时间
             ///
             /// Example: `2018-06-08T10:34:56+08:00`
@@ -1252,14 +1291,16 @@ pub mod out_trade_no {
             pub limit_pay: Option<Vec<crate::types::LimitPay>>,
             /// 电子发票入口开放标识
             pub support_fapiao: Option<bool>,
-            /// `detail`
-            pub detail: Option<crate::types::Detail>,
-            /// `scene_info`
-            pub scene_info: Option<crate::types::SceneInfo>,
+            /// 优惠功能
+            pub detail: Option<GetResponseDetail>,
+            /// 场景信息
+            pub scene_info: Option<GetResponseSceneInfo>,
             /// 支付者
             pub payer: Option<GetResponsePayer>,
             /// 使用的商户贴息信息(微信分付)
             pub installment_info: Option<GetResponseInstallmentInfo>,
+            /// 优惠信息
+            pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
             transaction_id: "transaction_id" opt opt,
@@ -1268,12 +1309,12 @@ pub mod out_trade_no {
             trade_state_desc: "trade_state_desc" opt opt,
             bank_type: "bank_type" opt opt,
             success_time: "success_time" opt opt,
-            appid: "appid" req req,
+            appid: "appid" opt opt,
             mchid: "mchid" req req,
             description: "description" opt opt,
             attach: "attach" opt opt,
             out_trade_no: "out_trade_no" req req,
-            amount: "amount" req req,
+            amount: "amount" opt opt,
             time_expire: "time_expire" opt opt,
             notify_url: "notify_url" opt opt,
             goods_tag: "goods_tag" opt opt,
@@ -1283,37 +1324,26 @@ pub mod out_trade_no {
             scene_info: "scene_info" opt opt,
             payer: "payer" opt opt,
             installment_info: "installment_info" opt opt,
+            promotion_detail: "promotion_detail" opt opt,
         });
         /// 用户支付金额
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseAmount {
-            /// 总金额
-            ///
-            /// Example: `100`
-            pub total: i64,
-            /// 货币类型
-            ///
-            /// Example: `CNY`
-            pub currency: Option<String>,
-            /// 用户支付金额
-            ///
-            /// Example: `100`
-            pub payer_total: Option<i64>,
-            /// 用户支付币种
-            ///
-            /// Example: `CNY`
-            pub payer_currency: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseAmount {
-            total: "total" req req,
-            currency: "currency" opt opt,
-            payer_total: "payer_total" opt opt,
-            payer_currency: "payer_currency" opt opt,
-        });
+        pub type GetResponseAmount = crate::v3::pay::partner::transactions::id::by_transaction_id::GetResponseAmount;
+        /// 优惠功能
+        pub type GetResponseDetail = crate::v3::pay::partner::transactions::id::by_transaction_id::GetResponseDetail;
+        /// GetResponseDetailGoodsDetail
+        pub type GetResponseDetailGoodsDetail = crate::v3::pay::partner::transactions::id::by_transaction_id::GetResponseDetailGoodsDetail;
         /// 使用的商户贴息信息(微信分付)
         pub type GetResponseInstallmentInfo = crate::v3::pay::partner::transactions::out_trade_no::by_out_trade_no::GetResponseInstallmentInfo;
         /// 支付者
-        pub type GetResponsePayer = crate::v3::pay::transactions::jsapi_with_contract::PostRequestPayer;
+        pub type GetResponsePayer = crate::v3::pay::transactions::codepay::PostResponsePayer;
+        /// GetResponsePromotionDetail
+        pub type GetResponsePromotionDetail = crate::v3::pay::partner::transactions::codepay::PostResponsePromotionDetail;
+        /// GetResponsePromotionDetailGoodsDetail
+        pub type GetResponsePromotionDetailGoodsDetail = crate::v3::pay::partner::transactions::codepay::PostResponsePromotionDetailGoodsDetail;
+        /// 场景信息
+        pub type GetResponseSceneInfo = crate::v3::pay::partner::transactions::id::by_transaction_id::GetResponseSceneInfo;
+        /// 商户门店信息
+        pub type GetResponseSceneInfoStoreInfo = crate::v3::pay::partner::transactions::app_with_contract::PostRequestSceneInfoStoreInfo;
         /// `/v3/pay/transactions/out-trade-no/{out_trade_no}/close`
         pub mod close {
             /// The chain step for `/v3/pay/transactions/out-trade-no/{out_trade_no}/close`, reached with `client.v3().pay().transactions().out_trade_no().out_trade_no(out_trade_no).close()`.

@@ -40,12 +40,12 @@ pub mod by_device_sn {
         }
     }
     /// The response of `GET /v3/pay-devices/open-scenario-speaker/{device_sn}` (查询音箱绑定信息).
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 子商户
         ///
         /// Example: `1900000001`
-        pub sub_mchid: String,
+        pub sub_mchid: Option<String>,
         /// 设备sn
         ///
         /// Example: `example_device_sn`
@@ -53,17 +53,17 @@ pub mod by_device_sn {
         /// 绑定状态
         ///
         /// Example: `OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND`
-        pub bind_state: GetResponseBindState,
+        pub bind_state: Option<GetResponseBindState>,
         /// 收款链接url
         ///
         /// Example: `URl:weixin://wxpay/s/An4baqw`
-        pub code_url: String,
+        pub code_url: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        sub_mchid: "sub_mchid" req req,
+        sub_mchid: "sub_mchid" opt opt,
         device_sn: "device_sn" req req,
-        bind_state: "bind_state" req req,
-        code_url: "code_url" req req,
+        bind_state: "bind_state" opt opt,
+        code_url: "code_url" opt opt,
     });
     /// 绑定状态
     ///
@@ -120,7 +120,31 @@ pub mod by_device_sn {
             code_url: "code_url" req req,
         });
         /// The response of `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/bind` (绑定音箱设备码牌).
-        pub type PostResponse = crate::v3::pay_devices::open_scenario_speaker::by_device_sn::GetResponse;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct PostResponse {
+            /// 子商户
+            ///
+            /// Example: `1900000001`
+            pub sub_mchid: String,
+            /// 设备sn
+            ///
+            /// Example: `example_device_sn`
+            pub device_sn: String,
+            /// 绑定状态
+            ///
+            /// Example: `OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND`
+            pub bind_state: Option<PostResponseBindState>,
+            /// 收款链接url
+            ///
+            /// Example: `URl:weixin://wxpay/s/An4baqw`
+            pub code_url: String,
+        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            sub_mchid: "sub_mchid" req req,
+            device_sn: "device_sn" req req,
+            bind_state: "bind_state" opt opt,
+            code_url: "code_url" req req,
+        });
         /// 绑定状态
         pub type PostResponseBindState = crate::v3::pay_devices::open_scenario_speaker::by_device_sn::GetResponseBindState;
     }
@@ -157,7 +181,7 @@ pub mod by_device_sn {
             code_url: "code_url" req req,
         });
         /// The response of `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/prebind` (出厂预绑定音箱和码牌).
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 设备sn
             ///
@@ -166,7 +190,7 @@ pub mod by_device_sn {
             /// 绑定状态
             ///
             /// Example: `OPEN_SCENARIO_SPEAKER_BIND_STATE_UNBOND`
-            pub bind_state: PostResponseBindState,
+            pub bind_state: Option<PostResponseBindState>,
             /// 收款链接url
             ///
             /// Example: `URl:weixin://wxpay/s/An4baqw`
@@ -174,7 +198,7 @@ pub mod by_device_sn {
         }
         ::wechatpay::runtime::json_object!(PostResponse {
             device_sn: "device_sn" req req,
-            bind_state: "bind_state" req req,
+            bind_state: "bind_state" opt opt,
             code_url: "code_url" req req,
         });
         /// 绑定状态

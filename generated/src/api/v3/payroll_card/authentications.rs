@@ -100,7 +100,7 @@ pub struct GetResponse {
     /// 总记录条数
     ///
     /// Example: `9`
-    pub total_count: i64,
+    pub total_count: Option<i64>,
     /// 记录起始位置
     ///
     /// Example: `0`
@@ -112,65 +112,65 @@ pub struct GetResponse {
 }
 ::wechatpay::runtime::json_object!(GetResponse {
     data: "data" opt opt,
-    total_count: "total_count" req req,
+    total_count: "total_count" opt opt,
     offset: "offset" req req,
     limit: "limit" req req,
 });
 /// GetResponseData
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseData {
     /// 商户号
     ///
     /// Example: `1111111`
-    pub mchid: String,
+    pub mchid: Option<String>,
     /// 子商户号
     ///
     /// Example: `111111`
-    pub sub_mchid: String,
+    pub sub_mchid: Option<String>,
     /// 用户标识
     ///
     /// Example: `onqOjjmo8wmTOOtSKwXtGjg9Gb58`
-    pub openid: String,
+    pub openid: Option<String>,
     /// 核身渠道
     ///
     /// Example: `FROM_HARDWARE`
-    pub authenticate_scene: GetResponseDataAuthenticateScene,
+    pub authenticate_scene: Option<GetResponseDataAuthenticateScene>,
     /// 核身渠道标识
     ///
     /// Example: `wdiooewl7587443649000`
-    pub authenticate_source: String,
+    pub authenticate_source: Option<String>,
     /// 项目名称
     ///
     /// Example: `某项目`
-    pub project_name: String,
+    pub project_name: Option<String>,
     /// 单位名称
     ///
     /// Example: `某单位名称`
-    pub employer_name: String,
+    pub employer_name: Option<String>,
     /// 核身状态
     ///
     /// Example: `AUTHENTICATE_SUCCESS`
-    pub authenticate_state: GetResponseDataAuthenticateState,
+    pub authenticate_state: Option<GetResponseDataAuthenticateState>,
     /// 核身时间
     ///
     /// Example: `2015-05-20T13:29:35+08:00`
-    pub authenticate_time: String,
+    pub authenticate_time: Option<String>,
     /// 商家核身单号
     ///
     /// Example: `mcdhehfgisdhfjghed39384564i83`
-    pub authenticate_number: String,
+    pub authenticate_number: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponseData {
-    mchid: "mchid" req req,
-    sub_mchid: "sub_mchid" req req,
-    openid: "openid" req req,
-    authenticate_scene: "authenticate_scene" req req,
-    authenticate_source: "authenticate_source" req req,
-    project_name: "project_name" req req,
-    employer_name: "employer_name" req req,
-    authenticate_state: "authenticate_state" req req,
-    authenticate_time: "authenticate_time" req req,
-    authenticate_number: "authenticate_number" req req,
+    mchid: "mchid" opt opt,
+    sub_mchid: "sub_mchid" opt opt,
+    openid: "openid" opt opt,
+    authenticate_scene: "authenticate_scene" opt opt,
+    authenticate_source: "authenticate_source" opt opt,
+    project_name: "project_name" opt opt,
+    employer_name: "employer_name" opt opt,
+    authenticate_state: "authenticate_state" opt opt,
+    authenticate_time: "authenticate_time" opt opt,
+    authenticate_number: "authenticate_number" opt opt,
 });
 /// 核身渠道
 ///
@@ -242,12 +242,12 @@ pub mod by_authenticate_number {
         sub_mchid: "sub_mchid" skip req,
     });
     /// The response of `GET /v3/payroll-card/authentications/{authenticate_number}` (获取核身结果API).
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 商户号
         ///
         /// Example: `1111111`
-        pub mchid: String,
+        pub mchid: Option<String>,
         /// 子商户号
         ///
         /// Example: `111111`
@@ -255,31 +255,31 @@ pub mod by_authenticate_number {
         /// 用户标识
         ///
         /// Example: `onqOjjmo8wmTOOtSKwXtGjg9Gb58`
-        pub openid: String,
+        pub openid: Option<String>,
         /// 核身渠道
         ///
         /// Example: `onqOjjmo8wmTOOtSKwXtGjg9Gb58`
-        pub authenticate_scene: String,
+        pub authenticate_scene: Option<String>,
         /// 核身渠道标识
         ///
         /// Example: `wdiooewl7587443649000`
-        pub authenticate_source: String,
+        pub authenticate_source: Option<String>,
         /// 项目名称
         ///
         /// Example: `某项目`
-        pub project_name: String,
+        pub project_name: Option<String>,
         /// 单位名称
         ///
         /// Example: `某单位名称`
-        pub employer_name: String,
+        pub employer_name: Option<String>,
         /// 核身状态
         ///
         /// Example: `AUTHENTICATE_PROCESSING`
-        pub authenticate_state: GetResponseAuthenticateState,
+        pub authenticate_state: Option<GetResponseAuthenticateState>,
         /// 核身时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
-        pub authenticate_time: String,
+        pub authenticate_time: Option<String>,
         /// 商家核身单号
         ///
         /// Example: `mcdhehfgisdhfjghed39384564i83`
@@ -290,15 +290,15 @@ pub mod by_authenticate_number {
         pub authenticate_failed_reason: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        mchid: "mchid" req req,
+        mchid: "mchid" opt opt,
         sub_mchid: "sub_mchid" req req,
-        openid: "openid" req req,
-        authenticate_scene: "authenticate_scene" req req,
-        authenticate_source: "authenticate_source" req req,
-        project_name: "project_name" req req,
-        employer_name: "employer_name" req req,
-        authenticate_state: "authenticate_state" req req,
-        authenticate_time: "authenticate_time" req req,
+        openid: "openid" opt opt,
+        authenticate_scene: "authenticate_scene" opt opt,
+        authenticate_source: "authenticate_source" opt opt,
+        project_name: "project_name" opt opt,
+        employer_name: "employer_name" opt opt,
+        authenticate_state: "authenticate_state" opt opt,
+        authenticate_time: "authenticate_time" opt opt,
         authenticate_number: "authenticate_number" req req,
         authenticate_failed_reason: "authenticate_failed_reason" opt opt,
     });
@@ -403,7 +403,7 @@ pub mod pre_order {
         /// 商户号
         ///
         /// Example: `1111111`
-        pub mchid: String,
+        pub mchid: Option<String>,
         /// 子商户号
         ///
         /// Example: `1111111`
@@ -411,19 +411,19 @@ pub mod pre_order {
         /// token值
         ///
         /// Example: `abcdefghijklmn`
-        pub token: String,
+        pub token: Option<String>,
         /// token有效时间
         ///
         /// Example: `300`
-        pub expires_in: i64,
+        pub expires_in: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
         authenticate_number: "authenticate_number" req req,
         openid: "openid" req req,
-        mchid: "mchid" req req,
+        mchid: "mchid" opt opt,
         sub_mchid: "sub_mchid" req req,
-        token: "token" req req,
-        expires_in: "expires_in" req req,
+        token: "token" opt opt,
+        expires_in: "expires_in" opt opt,
     });
 }
 /// `/v3/payroll-card/authentications/pre-order-with-auth`

@@ -54,7 +54,7 @@ pub mod by_openid {
         sub_appid: "sub_appid" skip opt,
     });
     /// The response of `GET /v3/payroll-card/relations/{openid}` (查询微工卡授权关系API).
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 用户标识
         ///
@@ -63,7 +63,7 @@ pub mod by_openid {
         /// 商户号
         ///
         /// Example: `1111111`
-        pub mchid: String,
+        pub mchid: Option<String>,
         /// 子商户号
         ///
         /// Example: `1111111`
@@ -71,7 +71,7 @@ pub mod by_openid {
         /// 授权状态
         ///
         /// Example: `UNAUTHORIZED`
-        pub authorize_state: GetResponseAuthorizeState,
+        pub authorize_state: Option<GetResponseAuthorizeState>,
         /// 授权时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
@@ -83,9 +83,9 @@ pub mod by_openid {
     }
     ::wechatpay::runtime::json_object!(GetResponse {
         openid: "openid" req req,
-        mchid: "mchid" req req,
+        mchid: "mchid" opt opt,
         sub_mchid: "sub_mchid" req req,
-        authorize_state: "authorize_state" req req,
+        authorize_state: "authorize_state" opt opt,
         authorize_time: "authorize_time" opt opt,
         deauthorize_time: "deauthorize_time" opt opt,
     });

@@ -78,7 +78,7 @@ pub struct PostResponse {
     /// 服务商商户号
     ///
     /// Example: `1111111`
-    pub mchid: String,
+    pub mchid: Option<String>,
     /// 子商户号
     ///
     /// Example: `1111111`
@@ -86,16 +86,16 @@ pub struct PostResponse {
     /// 授权token
     ///
     /// Example: `abcdefghijklmn`
-    pub token: String,
+    pub token: Option<String>,
     /// token有效时间
     ///
     /// Example: `1800`
-    pub expires_in: i64,
+    pub expires_in: Option<i64>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
     openid: "openid" req req,
-    mchid: "mchid" req req,
+    mchid: "mchid" opt opt,
     sub_mchid: "sub_mchid" req req,
-    token: "token" req req,
-    expires_in: "expires_in" req req,
+    token: "token" opt opt,
+    expires_in: "expires_in" opt opt,
 });

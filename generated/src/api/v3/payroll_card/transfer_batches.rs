@@ -130,14 +130,14 @@ pub struct PostResponse {
     /// 微信支付批次单号
     ///
     /// Example: `1030000071100999991182020050700019480001`
-    pub batch_id: String,
+    pub batch_id: Option<String>,
     /// 批次创建时间
     ///
     /// Example: `2015-05-20T13:29:35.120+08:00`
-    pub create_time: String,
+    pub create_time: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
     out_batch_no: "out_batch_no" req req,
-    batch_id: "batch_id" req req,
-    create_time: "create_time" req req,
+    batch_id: "batch_id" opt opt,
+    create_time: "create_time" opt opt,
 });

@@ -173,7 +173,7 @@ pub mod token_validations {
         /// 校验结果
         ///
         /// Example: `SUCCESS`
-        pub result: String,
+        pub result: Option<String>,
         /// 核身成功时间
         ///
         /// Example: `2015-05-20T13:29:35+08:00`
@@ -188,7 +188,7 @@ pub mod token_validations {
         pub fail_reason: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        result: "result" req req,
+        result: "result" opt opt,
         authenticate_success_time: "authenticate_success_time" opt opt,
         openid: "openid" opt opt,
         fail_reason: "fail_reason" opt opt,

@@ -93,10 +93,10 @@ pub mod permissions {
         /// 预授权token
         ///
         /// Example: `apply_permissions_token`
-        pub apply_permissions_token: String,
+        pub apply_permissions_token: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        apply_permissions_token: "apply_permissions_token" req req,
+        apply_permissions_token: "apply_permissions_token" opt opt,
     });
     /// `/v3/payscore/acquiringbank/permissions/authorization-code`
     pub mod authorization_code {
@@ -175,11 +175,11 @@ pub mod permissions {
                 /// 服务商应用ID
                 ///
                 /// Example: `wxd678efh567hg6787`
-                pub appid: String,
+                pub appid: Option<String>,
                 /// 商户号
                 ///
                 /// Example: `1230000109`
-                pub mchid: String,
+                pub mchid: Option<String>,
                 /// 服务商公众号下的用户标识
                 ///
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
@@ -193,7 +193,7 @@ pub mod permissions {
                 /// 授权状态
                 ///
                 /// Example: `UNAVAILABLE`
-                pub authorization_state: String,
+                pub authorization_state: Option<String>,
                 /// 授权通知地址
                 ///
                 /// Example: `https://www.weixin.com`
@@ -221,12 +221,12 @@ pub mod permissions {
             }
             ::wechatpay::runtime::json_object!(GetResponse {
                 service_id: "service_id" req req,
-                appid: "appid" req req,
-                mchid: "mchid" req req,
+                appid: "appid" opt opt,
+                mchid: "mchid" opt opt,
                 openid: "openid" opt opt,
                 sub_openid: "sub_openid" opt opt,
                 authorization_code: "authorization_code" req req,
-                authorization_state: "authorization_state" req req,
+                authorization_state: "authorization_state" opt opt,
                 notify_url: "notify_url" opt opt,
                 cancel_authorization_time: "cancel_authorization_time" opt opt,
                 authorization_success_time: "authorization_success_time" opt opt,
@@ -380,11 +380,11 @@ pub mod serviceorder {
         /// 服务商应用ID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: String,
+        pub appid: Option<String>,
         /// 服务商商户号
         ///
         /// Example: `1230000109`
-        pub mchid: String,
+        pub mchid: Option<String>,
         /// 子商户应用ID
         ///
         /// Example: `wxd678efh567hg6999`
@@ -396,11 +396,11 @@ pub mod serviceorder {
         /// 服务信息
         ///
         /// Example: `XX充电宝`
-        pub service_introduction: String,
+        pub service_introduction: Option<String>,
         /// 服务订单状态
         ///
         /// Example: `CREATED`
-        pub state: String,
+        pub state: Option<String>,
         /// 订单状态说明
         ///
         /// Example: `MCH_COMPLETE`
@@ -410,7 +410,7 @@ pub mod serviceorder {
         /// 后付费商户优惠
         pub post_discounts: Option<Vec<GetResponsePostDiscounts>>,
         /// 订单风险金
-        pub risk_fund: GetResponseRiskFund,
+        pub risk_fund: Option<GetResponseRiskFund>,
         /// 总金额
         ///
         /// Example: `40000`
@@ -420,7 +420,7 @@ pub mod serviceorder {
         /// 收款信息
         pub collection: Option<GetResponseCollection>,
         /// 服务时间段
-        pub time_range: GetResponseTimeRange,
+        pub time_range: Option<GetResponseTimeRange>,
         /// 服务位置
         pub location: Option<GetResponseLocation>,
         /// 商户数据包
@@ -430,7 +430,7 @@ pub mod serviceorder {
         /// 商户回调地址
         ///
         /// Example: `https://api.test.com`
-        pub notify_url: String,
+        pub notify_url: Option<String>,
         /// 服务商公众号下的用户标识
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
@@ -442,7 +442,7 @@ pub mod serviceorder {
         /// 微信支付服务订单号
         ///
         /// Example: `0000300001201908301055157220022`
-        pub order_id: String,
+        pub order_id: Option<String>,
         /// 渠道商商户号
         ///
         /// Example: `1230000109`
@@ -451,26 +451,26 @@ pub mod serviceorder {
     ::wechatpay::runtime::json_object!(GetResponse {
         out_order_no: "out_order_no" req req,
         service_id: "service_id" req req,
-        appid: "appid" req req,
-        mchid: "mchid" req req,
+        appid: "appid" opt opt,
+        mchid: "mchid" opt opt,
         sub_appid: "sub_appid" opt opt,
         sub_mchid: "sub_mchid" req req,
-        service_introduction: "service_introduction" req req,
-        state: "state" req req,
+        service_introduction: "service_introduction" opt opt,
+        state: "state" opt opt,
         state_description: "state_description" opt opt,
         post_payments: "post_payments" opt opt,
         post_discounts: "post_discounts" opt opt,
-        risk_fund: "risk_fund" req req,
+        risk_fund: "risk_fund" opt opt,
         total_amount: "total_amount" opt opt,
         need_collection: "need_collection" opt opt,
         collection: "collection" opt opt,
-        time_range: "time_range" req req,
+        time_range: "time_range" opt opt,
         location: "location" opt opt,
         attach: "attach" opt opt,
-        notify_url: "notify_url" req req,
+        notify_url: "notify_url" opt opt,
         openid: "openid" opt opt,
         sub_openid: "sub_openid" opt opt,
-        order_id: "order_id" req req,
+        order_id: "order_id" opt opt,
         channel_id: "channel_id" req req,
     });
     /// 收款信息
@@ -479,7 +479,7 @@ pub mod serviceorder {
         /// 收款状态
         ///
         /// Example: `USER_PAID`
-        pub state: String,
+        pub state: Option<String>,
         /// 总收款金额
         ///
         /// Example: `50000`
@@ -496,7 +496,7 @@ pub mod serviceorder {
         pub details: Option<Vec<GetResponseCollectionDetails>>,
     }
     ::wechatpay::runtime::json_object!(GetResponseCollection {
-        state: "state" req req,
+        state: "state" opt opt,
         total_amount: "total_amount" opt opt,
         paying_amount: "paying_amount" opt opt,
         paid_amount: "paid_amount" opt opt,
@@ -542,7 +542,7 @@ pub mod serviceorder {
         /// 券ID
         ///
         /// Example: `123456`
-        pub coupon_id: String,
+        pub coupon_id: Option<String>,
         /// 优惠名称
         ///
         /// Example: `单品优惠-6`
@@ -558,7 +558,7 @@ pub mod serviceorder {
         /// 优惠券面额
         ///
         /// Example: `100`
-        pub amount: i64,
+        pub amount: Option<i64>,
         /// 活动ID
         ///
         /// Example: `activity_id`
@@ -585,11 +585,11 @@ pub mod serviceorder {
         >,
     }
     ::wechatpay::runtime::json_object!(GetResponseCollectionDetailsPromotionDetail {
-        coupon_id: "coupon_id" req req,
+        coupon_id: "coupon_id" opt opt,
         name: "name" opt opt,
         scope: "scope" opt opt,
         type_: "type" opt opt,
-        amount: "amount" req req,
+        amount: "amount" opt opt,
         stock_id: "stock_id" opt opt,
         wechatpay_contribute: "wechatpay_contribute" opt opt,
         merchant_contribute: "merchant_contribute" opt opt,
@@ -603,7 +603,7 @@ pub mod serviceorder {
         /// 商品编码
         ///
         /// Example: `M1006`
-        pub goods_id: String,
+        pub goods_id: Option<String>,
         /// 商品数量
         ///
         /// Example: `1`
@@ -622,7 +622,7 @@ pub mod serviceorder {
         pub goods_remark: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseCollectionDetailsPromotionDetailGoodsDetail {
-        goods_id: "goods_id" req req,
+        goods_id: "goods_id" opt opt,
         quantity: "quantity" opt opt,
         unit_price: "unit_price" opt opt,
         discount_amount: "discount_amount" opt opt,
@@ -650,11 +650,11 @@ pub mod serviceorder {
         /// 优惠名称
         ///
         /// Example: `满20减1元`
-        pub name: String,
+        pub name: Option<String>,
         /// 优惠说明
         ///
         /// Example: `不与其他优惠叠加`
-        pub description: String,
+        pub description: Option<String>,
         /// 优惠金额
         ///
         /// Example: `100`
@@ -665,8 +665,8 @@ pub mod serviceorder {
         pub count: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(GetResponsePostDiscounts {
-        name: "name" req req,
-        description: "description" req req,
+        name: "name" opt opt,
+        description: "description" opt opt,
         amount: "amount" opt opt,
         count: "count" opt opt,
     });
@@ -676,7 +676,7 @@ pub mod serviceorder {
         /// 付费名称
         ///
         /// Example: `就餐费用`
-        pub name: String,
+        pub name: Option<String>,
         /// 付费说明
         ///
         /// Example: `就餐人均100元`
@@ -691,7 +691,7 @@ pub mod serviceorder {
         pub count: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(GetResponsePostPayments {
-        name: "name" req req,
+        name: "name" opt opt,
         description: "description" opt opt,
         amount: "amount" opt opt,
         count: "count" opt opt,
@@ -702,19 +702,19 @@ pub mod serviceorder {
         /// 风险金名称
         ///
         /// Example: `DEPOSIT`
-        pub name: String,
+        pub name: Option<String>,
         /// 风险金额
         ///
         /// Example: `10000`
-        pub amount: i64,
+        pub amount: Option<i64>,
         /// 风险说明
         ///
         /// Example: `就餐的预估费用`
         pub description: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseRiskFund {
-        name: "name" req req,
-        amount: "amount" req req,
+        name: "name" opt opt,
+        amount: "amount" opt opt,
         description: "description" opt opt,
     });
     /// 服务时间段
@@ -723,7 +723,7 @@ pub mod serviceorder {
         /// 服务开始时间
         ///
         /// Example: `20091225091010`
-        pub start_time: String,
+        pub start_time: Option<String>,
         /// 服务开始时间备注
         ///
         /// Example: `开始租借时间`
@@ -738,7 +738,7 @@ pub mod serviceorder {
         pub end_time_remark: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseTimeRange {
-        start_time: "start_time" req req,
+        start_time: "start_time" opt opt,
         start_time_remark: "start_time_remark" opt opt,
         end_time: "end_time" opt opt,
         end_time_remark: "end_time_remark" opt opt,
@@ -891,7 +891,26 @@ pub mod serviceorder {
         count: "count" opt opt,
     });
     /// 订单风险金
-    pub type PostRequestRiskFund = crate::v3::payscore::acquiringbank::serviceorder::GetResponseRiskFund;
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PostRequestRiskFund {
+        /// 风险金名称
+        ///
+        /// Example: `DEPOSIT`
+        pub name: String,
+        /// 风险金额
+        ///
+        /// Example: `10000`
+        pub amount: i64,
+        /// 风险说明
+        ///
+        /// Example: `就餐的预估费用`
+        pub description: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(PostRequestRiskFund {
+        name: "name" req req,
+        amount: "amount" req req,
+        description: "description" opt opt,
+    });
     /// 服务时间段
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestTimeRange {
@@ -936,7 +955,7 @@ pub mod serviceorder {
         /// 服务商商户号
         ///
         /// Example: `1230000109`
-        pub mchid: String,
+        pub mchid: Option<String>,
         /// 子商户应用ID
         ///
         /// Example: `wxd678efh567hg6999`
@@ -956,7 +975,7 @@ pub mod serviceorder {
         /// 服务订单状态
         ///
         /// Example: `CREATED`
-        pub state: String,
+        pub state: Option<String>,
         /// 订单状态说明
         ///
         /// Example: `MCH_COMPLETE`
@@ -982,7 +1001,7 @@ pub mod serviceorder {
         /// 微信支付服务订单号
         ///
         /// Example: `0000300001201908301055157220022`
-        pub order_id: String,
+        pub order_id: Option<String>,
         /// 跳转微信侧数据包
         ///
         /// Example: `DJIOSQPYWDxsjdldeuwhdodwxasd_dDiodnwjh9we`
@@ -992,12 +1011,12 @@ pub mod serviceorder {
         out_order_no: "out_order_no" req req,
         service_id: "service_id" req req,
         appid: "appid" req req,
-        mchid: "mchid" req req,
+        mchid: "mchid" opt opt,
         sub_appid: "sub_appid" opt opt,
         sub_mchid: "sub_mchid" req req,
         channel_id: "channel_id" req req,
         service_introduction: "service_introduction" req req,
-        state: "state" req req,
+        state: "state" opt opt,
         state_description: "state_description" opt opt,
         post_payments: "post_payments" opt opt,
         post_discounts: "post_discounts" opt opt,
@@ -1006,52 +1025,86 @@ pub mod serviceorder {
         location: "location" opt opt,
         attach: "attach" opt opt,
         notify_url: "notify_url" opt opt,
-        order_id: "order_id" req req,
+        order_id: "order_id" opt opt,
         package: "package" opt opt,
     });
     /// 服务位置
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostResponseLocation {
-        /// 服务开始地点
-        ///
-        /// Example: `嗨客时尚主题展餐厅`
-        pub start_location: Option<String>,
-        /// 预计服务结束地点
-        ///
-        /// Example: `嗨客时尚主题展餐厅`
-        pub end_location: String,
-    }
-    ::wechatpay::runtime::json_object!(PostResponseLocation {
-        start_location: "start_location" opt opt,
-        end_location: "end_location" req req,
-    });
+    pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::PostRequestLocation;
     /// PostResponsePostDiscounts
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePostDiscounts {
         /// 优惠名称
         ///
         /// Example: `满20减1元`
-        pub name: String,
+        pub name: Option<String>,
         /// 优惠说明
         ///
         /// Example: `不与其他优惠叠加`
-        pub description: String,
+        pub description: Option<String>,
         /// 优惠数量
         ///
         /// Example: `2`
         pub count: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostResponsePostDiscounts {
-        name: "name" req req,
-        description: "description" req req,
+        name: "name" opt opt,
+        description: "description" opt opt,
         count: "count" opt opt,
     });
     /// PostResponsePostPayments
-    pub type PostResponsePostPayments = crate::v3::payscore::acquiringbank::serviceorder::PostRequestPostPayments;
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PostResponsePostPayments {
+        /// 付费项目名称
+        ///
+        /// Example: `就餐费用`
+        pub name: Option<String>,
+        /// 付费说明
+        ///
+        /// Example: `就餐人均100元`
+        pub description: Option<String>,
+        /// 金额
+        ///
+        /// Example: `40000`
+        pub amount: Option<i64>,
+        /// 付费数量
+        ///
+        /// Example: `4`
+        pub count: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(PostResponsePostPayments {
+        name: "name" opt opt,
+        description: "description" opt opt,
+        amount: "amount" opt opt,
+        count: "count" opt opt,
+    });
     /// 订单风险金
     pub type PostResponseRiskFund = crate::v3::payscore::acquiringbank::serviceorder::GetResponseRiskFund;
     /// 服务时间段
-    pub type PostResponseTimeRange = crate::v3::payscore::acquiringbank::serviceorder::PostRequestTimeRange;
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PostResponseTimeRange {
+        /// 服务开始时间
+        ///
+        /// Example: `20091225091010`
+        pub start_time: Option<String>,
+        /// 服务开始时间备注
+        ///
+        /// Example: `开始租借时间`
+        pub start_time_remark: Option<String>,
+        /// 预计服务结束时间
+        ///
+        /// Example: `20091225121010`
+        pub end_time: Option<String>,
+        /// 预计服务结束时间备注
+        ///
+        /// Example: `租借结束时间`
+        pub end_time_remark: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(PostResponseTimeRange {
+        start_time: "start_time" opt opt,
+        start_time_remark: "start_time_remark" opt opt,
+        end_time: "end_time" opt opt,
+        end_time_remark: "end_time_remark" opt opt,
+    });
     /// `/v3/payscore/acquiringbank/serviceorder/{out_order_no}`
     pub mod by_out_order_no {
         /// The chain step for `/v3/payscore/acquiringbank/serviceorder/{out_order_no}`, reached with `client.v3().payscore().acquiringbank().serviceorder().out_order_no(out_order_no)`.
@@ -1234,9 +1287,57 @@ pub mod serviceorder {
                 count: "count" opt opt,
             });
             /// PostRequestPostPayments
-            pub type PostRequestPostPayments = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostPayments;
+            #[derive(Clone, Debug, PartialEq, Default)]
+            pub struct PostRequestPostPayments {
+                /// 付费名称
+                ///
+                /// Example: `就餐费用`
+                pub name: String,
+                /// 付费说明
+                ///
+                /// Example: `就餐人均100元`
+                pub description: Option<String>,
+                /// 付费金额
+                ///
+                /// Example: `40000`
+                pub amount: Option<i64>,
+                /// 付费数量
+                ///
+                /// Example: `4`
+                pub count: Option<i64>,
+            }
+            ::wechatpay::runtime::json_object!(PostRequestPostPayments {
+                name: "name" req req,
+                description: "description" opt opt,
+                amount: "amount" opt opt,
+                count: "count" opt opt,
+            });
             /// 实际服务时间
-            pub type PostRequestTimeRange = crate::v3::payscore::acquiringbank::serviceorder::GetResponseTimeRange;
+            #[derive(Clone, Debug, PartialEq, Default)]
+            pub struct PostRequestTimeRange {
+                /// 服务开始时间
+                ///
+                /// Example: `20091225091010`
+                pub start_time: String,
+                /// 服务开始时间备注
+                ///
+                /// Example: `开始租借时间`
+                pub start_time_remark: Option<String>,
+                /// 服务结束时间
+                ///
+                /// Example: `20091225121010`
+                pub end_time: Option<String>,
+                /// 服务结束时间备注
+                ///
+                /// Example: `租借结束时间`
+                pub end_time_remark: Option<String>,
+            }
+            ::wechatpay::runtime::json_object!(PostRequestTimeRange {
+                start_time: "start_time" req req,
+                start_time_remark: "start_time_remark" opt opt,
+                end_time: "end_time" opt opt,
+                end_time_remark: "end_time_remark" opt opt,
+            });
         }
         /// `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/modify`
         pub mod modify {
@@ -1299,7 +1400,7 @@ pub mod serviceorder {
             /// PostRequestPostDiscounts
             pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::by_out_order_no::complete::PostRequestPostDiscounts;
             /// PostRequestPostPayments
-            pub type PostRequestPostPayments = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostPayments;
+            pub type PostRequestPostPayments = crate::v3::payscore::acquiringbank::serviceorder::by_out_order_no::complete::PostRequestPostPayments;
         }
         /// `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/registerdeductinfo`
         pub mod registerdeductinfo {
@@ -1499,13 +1600,13 @@ pub mod serviceorder {
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 商品或支付单简要描述。
-            pub description: String,
+            pub description: Option<String>,
             /// 商户扣款单号
-            pub out_trade_no: String,
+            pub out_trade_no: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            description: "description" req req,
-            out_trade_no: "out_trade_no" req req,
+            description: "description" opt opt,
+            out_trade_no: "out_trade_no" opt opt,
         });
     }
 }
@@ -1617,31 +1718,7 @@ pub mod servicepayondeliveryorder {
     /// 服务位置
     pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
     /// 后付费商户优惠
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestPostDiscounts {
-        /// 优惠名称
-        ///
-        /// Example: `满20减1元`
-        pub name: Option<String>,
-        /// 优惠说明
-        ///
-        /// Example: `不与其他优惠叠加`
-        pub description: Option<String>,
-        /// 优惠金额
-        ///
-        /// Example: `100`
-        pub amount: Option<i64>,
-        /// 优惠数量
-        ///
-        /// Example: `2`
-        pub count: Option<i64>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestPostDiscounts {
-        name: "name" opt opt,
-        description: "description" opt opt,
-        amount: "amount" opt opt,
-        count: "count" opt opt,
-    });
+    pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
     /// 后付费项目
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPostPayments {
@@ -1843,7 +1920,7 @@ pub mod servicepayondeliveryorder {
         /// 服务订单状态
         ///
         /// Example: `CREATED`
-        pub state: String,
+        pub state: Option<String>,
         /// 订单状态说明
         ///
         /// Example: `MCH_COMPLETE`
@@ -1885,7 +1962,7 @@ pub mod servicepayondeliveryorder {
         sub_appid: "sub_appid" opt opt,
         sub_mchid: "sub_mchid" req req,
         service_introduction: "service_introduction" req req,
-        state: "state" req req,
+        state: "state" opt opt,
         state_description: "state_description" opt opt,
         post_payments: "post_payments" opt opt,
         post_discounts: "post_discounts" opt opt,
@@ -1901,7 +1978,7 @@ pub mod servicepayondeliveryorder {
     /// 服务位置
     pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
     /// PostResponsePostDiscounts
-    pub type PostResponsePostDiscounts = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestPostDiscounts;
+    pub type PostResponsePostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
     /// PostResponsePostPayments
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePostPayments {
@@ -1934,19 +2011,19 @@ pub mod servicepayondeliveryorder {
         /// 风险名称
         ///
         /// Example: `DEPOSIT`
-        pub name: String,
+        pub name: Option<String>,
         /// 风险金额
         ///
         /// Example: `10000`
-        pub amount: i64,
+        pub amount: Option<i64>,
         /// 风险说明
         ///
         /// Example: `就餐的预估费用`
         pub description: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponseRiskFund {
-        name: "name" req req,
-        amount: "amount" req req,
+        name: "name" opt opt,
+        amount: "amount" opt opt,
         description: "description" opt opt,
     });
     /// 先用后付购物详情
@@ -1957,14 +2034,14 @@ pub mod servicepayondeliveryorder {
         /// Example: `wxd678efh567hg6787`
         pub real_merchant_appid: Option<String>,
         /// 单详跳转链接
-        pub jump_link: PostResponseShoppingInfoJumpLink,
+        pub jump_link: Option<PostResponseShoppingInfoJumpLink>,
         /// 商品列表
-        pub goods: Vec<PostResponseShoppingInfoGoods>,
+        pub goods: Option<Vec<PostResponseShoppingInfoGoods>>,
     }
     ::wechatpay::runtime::json_object!(PostResponseShoppingInfo {
         real_merchant_appid: "real_merchant_appid" opt opt,
-        jump_link: "jump_link" req req,
-        goods: "goods" req req,
+        jump_link: "jump_link" opt opt,
+        goods: "goods" opt opt,
     });
     /// PostResponseShoppingInfoGoods
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -1972,25 +2049,25 @@ pub mod servicepayondeliveryorder {
         /// 商品名称
         ///
         /// Example: `森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪`
-        pub name: String,
+        pub name: Option<String>,
         /// 商品图片链接
-        pub picture: String,
+        pub picture: Option<String>,
         /// 商品单价金额
         ///
         /// Example: `550`
-        pub amount: i64,
+        pub amount: Option<i64>,
         /// 商品数量
         ///
         /// Example: `1`
-        pub count: i64,
+        pub count: Option<i64>,
         /// 商品品类ID
         pub category_id: Option<Vec<String>>,
     }
     ::wechatpay::runtime::json_object!(PostResponseShoppingInfoGoods {
-        name: "name" req req,
-        picture: "picture" req req,
-        amount: "amount" req req,
-        count: "count" req req,
+        name: "name" opt opt,
+        picture: "picture" opt opt,
+        amount: "amount" opt opt,
+        count: "count" opt opt,
         category_id: "category_id" opt opt,
     });
     /// 单详跳转链接
@@ -1999,7 +2076,7 @@ pub mod servicepayondeliveryorder {
         /// 跳转链接类型
         ///
         /// Example: `JUMP_LINK_MINI_PROGRAM`
-        pub jump_link_type: String,
+        pub jump_link_type: Option<String>,
         /// 小程序跳转AppID
         ///
         /// Example: `wxd678efh567hg6787`
@@ -2010,7 +2087,7 @@ pub mod servicepayondeliveryorder {
         pub path: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponseShoppingInfoJumpLink {
-        jump_link_type: "jump_link_type" req req,
+        jump_link_type: "jump_link_type" opt opt,
         appid: "appid" opt opt,
         path: "path" opt opt,
     });

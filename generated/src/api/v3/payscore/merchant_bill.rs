@@ -68,13 +68,13 @@ pub struct GetResponse {
     /// 下载信息总数
     ///
     /// Example: `1`
-    pub download_bill_count: i64,
+    pub download_bill_count: Option<i64>,
     /// 下载信息明细
-    pub download_bill_list: Vec<GetResponseDownloadBillList>,
+    pub download_bill_list: Option<Vec<GetResponseDownloadBillList>>,
 }
 ::wechatpay::runtime::json_object!(GetResponse {
-    download_bill_count: "download_bill_count" req req,
-    download_bill_list: "download_bill_list" req req,
+    download_bill_count: "download_bill_count" opt opt,
+    download_bill_list: "download_bill_list" opt opt,
 });
 /// GetResponseDownloadBillList
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -82,33 +82,33 @@ pub struct GetResponseDownloadBillList {
     /// 账单文件序号
     ///
     /// Example: `1`
-    pub bill_sequence: i64,
+    pub bill_sequence: Option<i64>,
     /// 哈希类型
     ///
     /// Example: `SHA1`
-    pub hash_type: String,
+    pub hash_type: Option<String>,
     /// 哈希值
     ///
     /// Example: `79bb0f45fc4c42234a918000b2668d689e2bde04`
-    pub hash_value: String,
+    pub hash_value: Option<String>,
     /// 下载地址
     ///
     /// Example: `https://api.mch.weixin.qq.com/v3/payscore/bill/downloadurl?token=xxx`
-    pub download_url: String,
+    pub download_url: Option<String>,
     /// 加密密钥
     ///
     /// Example: `a0YK7p+9XaKzE9N4qtFfG/9za1o+IcYDjksy6Rf3SCgadR+Cepc6mdfF9b2gTxNsJFMEdYXbqL0W1WQZ3UqSPQCguK6uLA==`
-    pub encrypt_key: String,
+    pub encrypt_key: Option<String>,
     /// 随机字符串
     ///
     /// Example: `5K8264ILTKCH16CQ2502SI8ZNMTM67VS`
-    pub nonce: String,
+    pub nonce: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponseDownloadBillList {
-    bill_sequence: "bill_sequence" req req,
-    hash_type: "hash_type" req req,
-    hash_value: "hash_value" req req,
-    download_url: "download_url" req req,
-    encrypt_key: "encrypt_key" req req,
-    nonce: "nonce" req req,
+    bill_sequence: "bill_sequence" opt opt,
+    hash_type: "hash_type" opt opt,
+    hash_value: "hash_value" opt opt,
+    download_url: "download_url" opt opt,
+    encrypt_key: "encrypt_key" opt opt,
+    nonce: "nonce" opt opt,
 });

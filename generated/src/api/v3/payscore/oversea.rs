@@ -94,7 +94,7 @@ pub mod partner {
             query_id: "query_id" skip opt,
         });
         /// The response of `GET /v3/payscore/oversea/partner/serviceorder` (查询支付分订单).
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 商户服务订单号
             ///
@@ -107,11 +107,11 @@ pub mod partner {
             /// 服务商应用ID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: String,
+            pub appid: Option<String>,
             /// 服务商商户号
             ///
             /// Example: `1230000109`
-            pub mchid: String,
+            pub mchid: Option<String>,
             /// 子商户应用ID
             ///
             /// Example: `wxd678efh567hg6999`
@@ -123,11 +123,11 @@ pub mod partner {
             /// 服务信息
             ///
             /// Example: `XX充电宝`
-            pub service_introduction: String,
+            pub service_introduction: Option<String>,
             /// 服务订单状态
             ///
             /// Example: `CREATED`
-            pub state: GetResponseState,
+            pub state: Option<GetResponseState>,
             /// 订单状态说明
             ///
             /// Example: `MCH_COMPLETE`
@@ -137,7 +137,7 @@ pub mod partner {
             /// 商户优惠
             pub post_discounts: Option<Vec<GetResponsePostDiscounts>>,
             /// 订单风险金
-            pub risk_fund: GetResponseRiskFund,
+            pub risk_fund: Option<GetResponseRiskFund>,
             /// 总金额
             ///
             /// Example: `40000`
@@ -147,7 +147,7 @@ pub mod partner {
             /// 收款信息
             pub collection: Option<GetResponseCollection>,
             /// 服务时间段
-            pub time_range: GetResponseTimeRange,
+            pub time_range: Option<GetResponseTimeRange>,
             /// 服务位置
             pub location: Option<GetResponseLocation>,
             /// 商户数据包
@@ -157,7 +157,7 @@ pub mod partner {
             /// 商户回调地址
             ///
             /// Example: `https://api.test.com`
-            pub notify_url: String,
+            pub notify_url: Option<String>,
             /// 服务商公众号下的用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
@@ -169,7 +169,7 @@ pub mod partner {
             /// 微信支付服务订单号
             ///
             /// Example: `0000300001201908301055157220022`
-            pub order_id: String,
+            pub order_id: Option<String>,
             /// 货币类型
             ///
             /// Example: `HKD`
@@ -186,37 +186,37 @@ pub mod partner {
         ::wechatpay::runtime::json_object!(GetResponse {
             out_order_no: "out_order_no" req req,
             service_id: "service_id" req req,
-            appid: "appid" req req,
-            mchid: "mchid" req req,
+            appid: "appid" opt opt,
+            mchid: "mchid" opt opt,
             sub_appid: "sub_appid" opt opt,
             sub_mchid: "sub_mchid" req req,
-            service_introduction: "service_introduction" req req,
-            state: "state" req req,
+            service_introduction: "service_introduction" opt opt,
+            state: "state" opt opt,
             state_description: "state_description" opt opt,
             post_payments: "post_payments" opt opt,
             post_discounts: "post_discounts" opt opt,
-            risk_fund: "risk_fund" req req,
+            risk_fund: "risk_fund" opt opt,
             total_amount: "total_amount" opt opt,
             need_collection: "need_collection" opt opt,
             collection: "collection" opt opt,
-            time_range: "time_range" req req,
+            time_range: "time_range" opt opt,
             location: "location" opt opt,
             attach: "attach" opt opt,
-            notify_url: "notify_url" req req,
+            notify_url: "notify_url" opt opt,
             openid: "openid" opt opt,
             sub_openid: "sub_openid" opt opt,
-            order_id: "order_id" req req,
+            order_id: "order_id" opt opt,
             currency: "currency" opt opt,
             currency_price: "currency_price" opt opt,
             currency_rate_info: "currency_rate_info" opt opt,
         });
         /// 收款信息
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseCollection {
             /// 收款状态
             ///
             /// Example: `USER_PAID`
-            pub state: GetResponseCollectionState,
+            pub state: Option<GetResponseCollectionState>,
             /// 总收款金额
             ///
             /// Example: `50000`
@@ -237,7 +237,7 @@ pub mod partner {
             pub details: Option<Vec<GetResponseCollectionDetails>>,
         }
         ::wechatpay::runtime::json_object!(GetResponseCollection {
-            state: "state" req req,
+            state: "state" opt opt,
             total_amount: "total_amount" opt opt,
             paying_amount: "paying_amount" opt opt,
             paid_amount: "paid_amount" opt opt,
@@ -303,7 +303,7 @@ pub mod partner {
             /// 券ID
             ///
             /// Example: `123456`
-            pub coupon_id: String,
+            pub coupon_id: Option<String>,
             /// 优惠名称
             ///
             /// Example: `单品优惠-6`
@@ -319,7 +319,7 @@ pub mod partner {
             /// 优惠券面额
             ///
             /// Example: `100`
-            pub amount: i64,
+            pub amount: Option<i64>,
             /// 活动ID
             ///
             /// Example: `activity_id`
@@ -346,11 +346,11 @@ pub mod partner {
             >,
         }
         ::wechatpay::runtime::json_object!(GetResponseCollectionDetailsPromotionDetail {
-            coupon_id: "coupon_id" req req,
+            coupon_id: "coupon_id" opt opt,
             name: "name" opt opt,
             scope: "scope" opt opt,
             type_: "type" opt opt,
-            amount: "amount" req req,
+            amount: "amount" opt opt,
             stock_id: "stock_id" opt opt,
             wechatpay_contribute: "wechatpay_contribute" opt opt,
             merchant_contribute: "merchant_contribute" opt opt,
@@ -416,31 +416,7 @@ pub mod partner {
         /// GetResponsePostDiscounts
         pub type GetResponsePostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
         /// GetResponsePostPayments
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponsePostPayments {
-            /// 付费名称
-            ///
-            /// Example: `就餐费用`
-            pub name: String,
-            /// 付费金额
-            ///
-            /// Example: `40000`
-            pub amount: Option<i64>,
-            /// 付费说明
-            ///
-            /// Example: `就餐人均100元`
-            pub description: Option<String>,
-            /// 付费数量
-            ///
-            /// Example: `4`
-            pub count: Option<i64>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponsePostPayments {
-            name: "name" req req,
-            amount: "amount" opt opt,
-            description: "description" opt opt,
-            count: "count" opt opt,
-        });
+        pub type GetResponsePostPayments = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostPayments;
         /// 订单风险金
         pub type GetResponseRiskFund = crate::v3::payscore::acquiringbank::serviceorder::GetResponseRiskFund;
         /// 服务订单状态
@@ -487,31 +463,7 @@ pub mod partner {
             MchComplete = "MCH_COMPLETE",
         });
         /// 服务时间段
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetResponseTimeRange {
-            /// 服务开始时间
-            ///
-            /// Example: `20091225091010`
-            pub start_time: Option<String>,
-            /// 服务开始时间备注
-            ///
-            /// Example: `开始租借时间`
-            pub start_time_remark: Option<String>,
-            /// 服务结束时间
-            ///
-            /// Example: `20091225121010`
-            pub end_time: Option<String>,
-            /// 服务结束时间备注
-            ///
-            /// Example: `租借结束时间`
-            pub end_time_remark: Option<String>,
-        }
-        ::wechatpay::runtime::json_object!(GetResponseTimeRange {
-            start_time: "start_time" opt opt,
-            start_time_remark: "start_time_remark" opt opt,
-            end_time: "end_time" opt opt,
-            end_time_remark: "end_time_remark" opt opt,
-        });
+        pub type GetResponseTimeRange = crate::v3::payscore::acquiringbank::serviceorder::GetResponseTimeRange;
         /// The request of `POST /v3/payscore/oversea/partner/serviceorder` (创建支付分订单).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
@@ -594,11 +546,78 @@ pub mod partner {
         /// 服务位置
         pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::PostRequestLocation;
         /// PostRequestPostDiscounts
-        pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct PostRequestPostDiscounts {
+            /// 优惠名称
+            ///
+            /// Example: `满20减1元`
+            pub name: String,
+            /// 优惠说明
+            ///
+            /// Example: `不与其他优惠叠加`
+            pub description: String,
+            /// 优惠金额
+            ///
+            /// Example: `100`
+            pub amount: Option<i64>,
+            /// 优惠数量
+            ///
+            /// Example: `2`
+            pub count: Option<i64>,
+        }
+        ::wechatpay::runtime::json_object!(PostRequestPostDiscounts {
+            name: "name" req req,
+            description: "description" req req,
+            amount: "amount" opt opt,
+            count: "count" opt opt,
+        });
         /// PostRequestPostPayments
-        pub type PostRequestPostPayments = crate::v3::payscore::oversea::partner::serviceorder::GetResponsePostPayments;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct PostRequestPostPayments {
+            /// 付费名称
+            ///
+            /// Example: `就餐费用`
+            pub name: String,
+            /// 付费金额
+            ///
+            /// Example: `40000`
+            pub amount: Option<i64>,
+            /// 付费说明
+            ///
+            /// Example: `就餐人均100元`
+            pub description: Option<String>,
+            /// 付费数量
+            ///
+            /// Example: `4`
+            pub count: Option<i64>,
+        }
+        ::wechatpay::runtime::json_object!(PostRequestPostPayments {
+            name: "name" req req,
+            amount: "amount" opt opt,
+            description: "description" opt opt,
+            count: "count" opt opt,
+        });
         /// 服务风险金
-        pub type PostRequestRiskFund = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseRiskFund;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct PostRequestRiskFund {
+            /// 风险名称
+            ///
+            /// Example: `DEPOSIT`
+            pub name: String,
+            /// 风险金额
+            ///
+            /// Example: `10000`
+            pub amount: i64,
+            /// 风险说明
+            ///
+            /// Example: `就餐的预估费用`
+            pub description: Option<String>,
+        }
+        ::wechatpay::runtime::json_object!(PostRequestRiskFund {
+            name: "name" req req,
+            amount: "amount" req req,
+            description: "description" opt opt,
+        });
         /// 服务时间
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestTimeRange {
@@ -626,7 +645,7 @@ pub mod partner {
             end_time_remark: "end_time_remark" opt opt,
         });
         /// The response of `POST /v3/payscore/oversea/partner/serviceorder` (创建支付分订单).
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 商户服务订单号
             ///
@@ -643,7 +662,7 @@ pub mod partner {
             /// 服务商商户号
             ///
             /// Example: `1230000109`
-            pub mchid: String,
+            pub mchid: Option<String>,
             /// 子商户应用ID
             ///
             /// Example: `wxd678efh567hg6999`
@@ -663,7 +682,7 @@ pub mod partner {
             /// 服务订单状态
             ///
             /// Example: `CREATED`
-            pub state: PostResponseState,
+            pub state: Option<PostResponseState>,
             /// 订单状态说明
             ///
             /// Example: `MCH_COMPLETE`
@@ -689,7 +708,7 @@ pub mod partner {
             /// 微信支付服务订单号
             ///
             /// Example: `0000300001201908301055157220022`
-            pub order_id: String,
+            pub order_id: Option<String>,
             /// 跳转微信侧数据包
             ///
             /// Example: `DJIOSQPYWDxsjdldeuwhdodwxasd_dDiodnwjh9we`
@@ -699,12 +718,12 @@ pub mod partner {
             out_order_no: "out_order_no" req req,
             service_id: "service_id" req req,
             appid: "appid" req req,
-            mchid: "mchid" req req,
+            mchid: "mchid" opt opt,
             sub_appid: "sub_appid" opt opt,
             sub_mchid: "sub_mchid" req req,
             currency: "currency" opt opt,
             service_introduction: "service_introduction" req req,
-            state: "state" req req,
+            state: "state" opt opt,
             state_description: "state_description" opt opt,
             post_payments: "post_payments" opt opt,
             post_discounts: "post_discounts" opt opt,
@@ -713,15 +732,15 @@ pub mod partner {
             location: "location" opt opt,
             attach: "attach" opt opt,
             notify_url: "notify_url" opt opt,
-            order_id: "order_id" req req,
+            order_id: "order_id" opt opt,
             package: "package" opt opt,
         });
         /// 服务位置
-        pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::PostResponseLocation;
+        pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::PostRequestLocation;
         /// PostResponsePostDiscounts
         pub type PostResponsePostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::PostResponsePostDiscounts;
         /// PostResponsePostPayments
-        pub type PostResponsePostPayments = crate::v3::payscore::oversea::partner::serviceorder::GetResponsePostPayments;
+        pub type PostResponsePostPayments = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostPayments;
         /// 订单风险金
         pub type PostResponseRiskFund = crate::v3::payscore::acquiringbank::serviceorder::GetResponseRiskFund;
         /// 服务订单状态
@@ -729,7 +748,31 @@ pub mod partner {
         /// 订单状态说明
         pub type PostResponseStateDescription = crate::v3::payscore::oversea::partner::serviceorder::GetResponseStateDescription;
         /// 服务时间段
-        pub type PostResponseTimeRange = crate::v3::payscore::oversea::partner::serviceorder::PostRequestTimeRange;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct PostResponseTimeRange {
+            /// 服务开始时间
+            ///
+            /// Example: `2019-11-11T16:24:05+08:00`
+            pub start_time: Option<String>,
+            /// 服务结束时间
+            ///
+            /// Example: `2019-11-11T16:24:05+08:00`
+            pub end_time: Option<String>,
+            /// 服务开始时间备注
+            ///
+            /// Example: `备注1`
+            pub start_time_remark: Option<String>,
+            /// 服务结束时间备注
+            ///
+            /// Example: `备注2`
+            pub end_time_remark: Option<String>,
+        }
+        ::wechatpay::runtime::json_object!(PostResponseTimeRange {
+            start_time: "start_time" opt opt,
+            end_time: "end_time" opt opt,
+            start_time_remark: "start_time_remark" opt opt,
+            end_time_remark: "end_time_remark" opt opt,
+        });
         /// `/v3/payscore/oversea/partner/serviceorder/{out_order_no}`
         pub mod by_out_order_no {
             /// The chain step for `/v3/payscore/oversea/partner/serviceorder/{out_order_no}`, reached with `client.v3().payscore().oversea().partner().serviceorder().out_order_no(out_order_no)`.
@@ -871,33 +914,9 @@ pub mod partner {
                 /// PostRequestPostDiscounts
                 pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::by_out_order_no::complete::PostRequestPostDiscounts;
                 /// PostRequestPostPayments
-                pub type PostRequestPostPayments = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostPayments;
+                pub type PostRequestPostPayments = crate::v3::payscore::acquiringbank::serviceorder::by_out_order_no::complete::PostRequestPostPayments;
                 /// 实际服务时间
-                #[derive(Clone, Debug, PartialEq, Default)]
-                pub struct PostRequestTimeRange {
-                    /// 服务开始时间
-                    ///
-                    /// Example: `2019-11-11T16:24:05+08:00`
-                    pub start_time: Option<String>,
-                    /// 服务结束时间
-                    ///
-                    /// Example: `2019-11-11T16:24:05+08:00`
-                    pub end_time: Option<String>,
-                    /// 服务开始时间备注
-                    ///
-                    /// Example: `备注1`
-                    pub start_time_remark: Option<String>,
-                    /// 服务结束时间备注
-                    ///
-                    /// Example: `备注2`
-                    pub end_time_remark: Option<String>,
-                }
-                ::wechatpay::runtime::json_object!(PostRequestTimeRange {
-                    start_time: "start_time" opt opt,
-                    end_time: "end_time" opt opt,
-                    start_time_remark: "start_time_remark" opt opt,
-                    end_time_remark: "end_time_remark" opt opt,
-                });
+                pub type PostRequestTimeRange = crate::v3::payscore::oversea::partner::serviceorder::PostResponseTimeRange;
             }
             /// `/v3/payscore/oversea/partner/serviceorder/{out_order_no}/sync`
             pub mod sync {

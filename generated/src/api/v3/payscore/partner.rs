@@ -296,7 +296,32 @@ pub mod permissions {
             goods: "goods" req req,
         });
         /// PostRequestShoppingInfoGoods
-        pub type PostRequestShoppingInfoGoods = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseShoppingInfoGoods;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct PostRequestShoppingInfoGoods {
+            /// 商品名称
+            ///
+            /// Example: `森海塞尔 MOMENTUM 4 无线耳机大馒头4 头戴式蓝牙音乐耳机自适应降噪`
+            pub name: String,
+            /// 商品图片链接
+            pub picture: String,
+            /// 商品单价金额
+            ///
+            /// Example: `550`
+            pub amount: i64,
+            /// 商品数量
+            ///
+            /// Example: `1`
+            pub count: i64,
+            /// 商品品类ID
+            pub category_id: Option<Vec<String>>,
+        }
+        ::wechatpay::runtime::json_object!(PostRequestShoppingInfoGoods {
+            name: "name" req req,
+            picture: "picture" req req,
+            amount: "amount" req req,
+            count: "count" req req,
+            category_id: "category_id" opt opt,
+        });
         /// The response of `POST /v3/payscore/partner/permissions/assess-user-risk-level` (服务商评估用户分层).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -311,7 +336,7 @@ pub mod permissions {
             /// 商户号
             ///
             /// Example: `1230000109`
-            pub mchid: String,
+            pub mchid: Option<String>,
             /// 用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
@@ -323,7 +348,7 @@ pub mod permissions {
             /// 授权状态
             ///
             /// Example: `UNAVAILABLE`
-            pub authorization_state: String,
+            pub authorization_state: Option<String>,
             /// 授权通知地址
             ///
             /// Example: `https://www.weixin.com`
@@ -368,10 +393,10 @@ pub mod permissions {
         ::wechatpay::runtime::json_object!(PostResponse {
             service_id: "service_id" req req,
             appid: "appid" req req,
-            mchid: "mchid" req req,
+            mchid: "mchid" opt opt,
             openid: "openid" opt opt,
             authorization_code: "authorization_code" opt opt,
-            authorization_state: "authorization_state" req req,
+            authorization_state: "authorization_state" opt opt,
             notify_url: "notify_url" opt opt,
             cancel_authorization_time: "cancel_authorization_time" opt opt,
             authorization_success_time: "authorization_success_time" opt opt,
@@ -455,11 +480,11 @@ pub mod permissions {
                 /// 服务商应用ID
                 ///
                 /// Example: `wxd678efh567hg6787`
-                pub appid: String,
+                pub appid: Option<String>,
                 /// 商户号
                 ///
                 /// Example: `1230000109`
-                pub mchid: String,
+                pub mchid: Option<String>,
                 /// 服务商公众号下的用户标识
                 ///
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
@@ -471,7 +496,7 @@ pub mod permissions {
                 /// 授权状态
                 ///
                 /// Example: `UNAVAILABLE`
-                pub authorization_state: String,
+                pub authorization_state: Option<String>,
                 /// 授权通知地址
                 ///
                 /// Example: `https://www.weixin.com`
@@ -507,11 +532,11 @@ pub mod permissions {
             }
             ::wechatpay::runtime::json_object!(GetResponse {
                 service_id: "service_id" req req,
-                appid: "appid" req req,
-                mchid: "mchid" req req,
+                appid: "appid" opt opt,
+                mchid: "mchid" opt opt,
                 openid: "openid" opt opt,
                 authorization_code: "authorization_code" req req,
-                authorization_state: "authorization_state" req req,
+                authorization_state: "authorization_state" opt opt,
                 notify_url: "notify_url" opt opt,
                 cancel_authorization_time: "cancel_authorization_time" opt opt,
                 authorization_success_time: "authorization_success_time" opt opt,
@@ -642,7 +667,7 @@ pub mod permissions {
             /// 商户号
             ///
             /// Example: `1230000109`
-            pub mchid: String,
+            pub mchid: Option<String>,
             /// 服务商公众号下的用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
@@ -654,7 +679,7 @@ pub mod permissions {
             /// 授权状态
             ///
             /// Example: `UNAVAILABLE`
-            pub authorization_state: String,
+            pub authorization_state: Option<String>,
             /// 授权通知地址
             ///
             /// Example: `https://www.weixin.com`
@@ -666,7 +691,7 @@ pub mod permissions {
             /// 最近一次授权成功时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
-            pub authorization_success_time: String,
+            pub authorization_success_time: Option<String>,
             /// 子商户号
             ///
             /// Example: `1230000109`
@@ -691,13 +716,13 @@ pub mod permissions {
         ::wechatpay::runtime::json_object!(GetResponse {
             service_id: "service_id" req req,
             appid: "appid" req req,
-            mchid: "mchid" req req,
+            mchid: "mchid" opt opt,
             openid: "openid" opt opt,
             authorization_code: "authorization_code" opt opt,
-            authorization_state: "authorization_state" req req,
+            authorization_state: "authorization_state" opt opt,
             notify_url: "notify_url" opt opt,
             cancel_authorization_time: "cancel_authorization_time" opt opt,
-            authorization_success_time: "authorization_success_time" req req,
+            authorization_success_time: "authorization_success_time" opt opt,
             sub_mchid: "sub_mchid" req req,
             sub_appid: "sub_appid" opt opt,
             sub_openid: "sub_openid" opt opt,
@@ -841,7 +866,7 @@ pub mod service_account_applications {
         /// 服务商商户号
         ///
         /// Example: `1900000104`
-        pub mchid: String,
+        pub mchid: Option<String>,
         /// 服务商应用ID
         ///
         /// Example: `wxd678efh567hg6787`
@@ -865,7 +890,7 @@ pub mod service_account_applications {
         /// 受理状态
         ///
         /// Example: `APPROVED`
-        pub apply_state: String,
+        pub apply_state: Option<String>,
         /// 拒绝原因
         ///
         /// Example: `账户异常，绑定失败`
@@ -873,13 +898,13 @@ pub mod service_account_applications {
     }
     ::wechatpay::runtime::json_object!(PostResponse {
         service_id: "service_id" req req,
-        mchid: "mchid" req req,
+        mchid: "mchid" opt opt,
         appid: "appid" req req,
         sub_mchid: "sub_mchid" req req,
         sub_appid: "sub_appid" opt opt,
         out_apply_no: "out_apply_no" req req,
         result_notify_url: "result_notify_url" opt opt,
-        apply_state: "apply_state" req req,
+        apply_state: "apply_state" opt opt,
         reject_reason: "reject_reason" opt opt,
     });
     /// `/v3/payscore/partner/service-account-applications/{out_apply_no}`
@@ -898,7 +923,56 @@ pub mod service_account_applications {
             }
         }
         /// The response of `GET /v3/payscore/partner/service-account-applications/{out_apply_no}` (查询收付通子商户服务绑定结果).
-        pub type GetResponse = crate::v3::payscore::partner::service_account_applications::PostResponse;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct GetResponse {
+            /// 服务ID
+            ///
+            /// Example: `2002000000000558128851361561536`
+            pub service_id: Option<String>,
+            /// 服务商商户号
+            ///
+            /// Example: `1900000104`
+            pub mchid: Option<String>,
+            /// 服务商应用ID
+            ///
+            /// Example: `wxd678efh567hg6787`
+            pub appid: Option<String>,
+            /// 子商户商户号
+            ///
+            /// Example: `1900000109`
+            pub sub_mchid: Option<String>,
+            /// 子商户应用ID
+            ///
+            /// Example: `wxd678efh567hg6787`
+            pub sub_appid: Option<String>,
+            /// 申请单号
+            ///
+            /// Example: `1234323JKHDFE1243252`
+            pub out_apply_no: String,
+            /// 绑定结果回调通知地址
+            ///
+            /// Example: `https://api.test.com`
+            pub result_notify_url: Option<String>,
+            /// 受理状态
+            ///
+            /// Example: `APPROVED`
+            pub apply_state: Option<String>,
+            /// 拒绝原因
+            ///
+            /// Example: `账户异常，绑定失败`
+            pub reject_reason: Option<String>,
+        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            service_id: "service_id" opt opt,
+            mchid: "mchid" opt opt,
+            appid: "appid" opt opt,
+            sub_mchid: "sub_mchid" opt opt,
+            sub_appid: "sub_appid" opt opt,
+            out_apply_no: "out_apply_no" req req,
+            result_notify_url: "result_notify_url" opt opt,
+            apply_state: "apply_state" opt opt,
+            reject_reason: "reject_reason" opt opt,
+        });
     }
 }
 /// `/v3/payscore/partner/serviceorder`
@@ -977,7 +1051,7 @@ pub mod serviceorder {
         query_id: "query_id" skip opt,
     });
     /// The response of `GET /v3/payscore/partner/serviceorder` (查询支付分订单).
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 商户服务订单号
         ///
@@ -990,11 +1064,11 @@ pub mod serviceorder {
         /// 服务商应用ID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: String,
+        pub appid: Option<String>,
         /// 服务商商户号
         ///
         /// Example: `1230000109`
-        pub mchid: String,
+        pub mchid: Option<String>,
         /// 子商户应用ID
         ///
         /// Example: `wxd678efh567hg6999`
@@ -1006,11 +1080,11 @@ pub mod serviceorder {
         /// 服务信息
         ///
         /// Example: `XX充电宝`
-        pub service_introduction: String,
+        pub service_introduction: Option<String>,
         /// 服务订单状态
         ///
         /// Example: `CREATED`
-        pub state: GetResponseState,
+        pub state: Option<GetResponseState>,
         /// 订单状态说明
         ///
         /// Example: `MCH_COMPLETE`
@@ -1057,12 +1131,12 @@ pub mod serviceorder {
     ::wechatpay::runtime::json_object!(GetResponse {
         out_order_no: "out_order_no" req req,
         service_id: "service_id" req req,
-        appid: "appid" req req,
-        mchid: "mchid" req req,
+        appid: "appid" opt opt,
+        mchid: "mchid" opt opt,
         sub_appid: "sub_appid" opt opt,
         sub_mchid: "sub_mchid" opt opt,
-        service_introduction: "service_introduction" req req,
-        state: "state" req req,
+        service_introduction: "service_introduction" opt opt,
+        state: "state" opt opt,
         state_description: "state_description" opt opt,
         post_payments: "post_payments" opt opt,
         post_discounts: "post_discounts" opt opt,
@@ -1079,12 +1153,12 @@ pub mod serviceorder {
         order_id: "order_id" opt opt,
     });
     /// 收款信息
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseCollection {
         /// 收款状态
         ///
         /// Example: `USER_PAID`
-        pub state: GetResponseCollectionState,
+        pub state: Option<GetResponseCollectionState>,
         /// 总收款金额
         ///
         /// Example: `50000`
@@ -1105,7 +1179,7 @@ pub mod serviceorder {
         pub bank_type: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseCollection {
-        state: "state" req req,
+        state: "state" opt opt,
         total_amount: "total_amount" opt opt,
         paying_amount: "paying_amount" opt opt,
         paid_amount: "paid_amount" opt opt,
@@ -1154,7 +1228,7 @@ pub mod serviceorder {
         /// 券ID
         ///
         /// Example: `123456`
-        pub coupon_id: String,
+        pub coupon_id: Option<String>,
         /// 优惠名称
         ///
         /// Example: `单品优惠-6`
@@ -1170,7 +1244,7 @@ pub mod serviceorder {
         /// 优惠券面额
         ///
         /// Example: `100`
-        pub amount: i64,
+        pub amount: Option<i64>,
         /// 活动ID
         ///
         /// Example: `activity_id`
@@ -1197,11 +1271,11 @@ pub mod serviceorder {
         >,
     }
     ::wechatpay::runtime::json_object!(GetResponseCollectionDetailsPromotionDetail {
-        coupon_id: "coupon_id" req req,
+        coupon_id: "coupon_id" opt opt,
         name: "name" opt opt,
         scope: "scope" opt opt,
         type_: "type" opt opt,
-        amount: "amount" req req,
+        amount: "amount" opt opt,
         stock_id: "stock_id" opt opt,
         wechatpay_contribute: "wechatpay_contribute" opt opt,
         merchant_contribute: "merchant_contribute" opt opt,
@@ -1269,7 +1343,7 @@ pub mod serviceorder {
     /// 订单状态说明
     pub type GetResponseStateDescription = crate::v3::payscore::oversea::partner::serviceorder::GetResponseStateDescription;
     /// 服务时间
-    pub type GetResponseTimeRange = crate::v3::payscore::oversea::partner::serviceorder::GetResponseTimeRange;
+    pub type GetResponseTimeRange = crate::v3::payscore::acquiringbank::serviceorder::GetResponseTimeRange;
     /// The request of `POST /v3/payscore/partner/serviceorder` (创建支付分订单).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
@@ -1371,7 +1445,7 @@ pub mod serviceorder {
     /// 服务位置
     pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::PostRequestLocation;
     /// PostRequestPostDiscounts
-    pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
+    pub type PostRequestPostDiscounts = crate::v3::payscore::oversea::partner::serviceorder::PostRequestPostDiscounts;
     /// PostRequestPostPayments
     pub type PostRequestPostPayments = crate::v3::payscore::acquiringbank::serviceorder::PostRequestPostPayments;
     /// 订单风险金
@@ -1419,33 +1493,9 @@ pub mod serviceorder {
         EstimateOrderCost = "ESTIMATE_ORDER_COST",
     });
     /// 服务时间
-    #[derive(Clone, Debug, PartialEq, Default)]
-    pub struct PostRequestTimeRange {
-        /// 服务开始时间
-        ///
-        /// Example: `20091225091010`
-        pub start_time: Option<String>,
-        /// 服务开始时间备注
-        ///
-        /// Example: `开始租借时间`
-        pub start_time_remark: Option<String>,
-        /// 预计服务结束时间
-        ///
-        /// Example: `20091225121010`
-        pub end_time: Option<String>,
-        /// 预计服务结束时间备注
-        ///
-        /// Example: `租借结束时间`
-        pub end_time_remark: Option<String>,
-    }
-    ::wechatpay::runtime::json_object!(PostRequestTimeRange {
-        start_time: "start_time" opt opt,
-        start_time_remark: "start_time_remark" opt opt,
-        end_time: "end_time" opt opt,
-        end_time_remark: "end_time_remark" opt opt,
-    });
+    pub type PostRequestTimeRange = crate::v3::payscore::acquiringbank::serviceorder::PostResponseTimeRange;
     /// The response of `POST /v3/payscore/partner/serviceorder` (创建支付分订单).
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 商户服务订单号
         ///
@@ -1462,7 +1512,7 @@ pub mod serviceorder {
         /// 服务商商户号
         ///
         /// Example: `1230000109`
-        pub mchid: String,
+        pub mchid: Option<String>,
         /// 子商户应用ID
         ///
         /// Example: `wxd678efh567hg6999`
@@ -1478,7 +1528,7 @@ pub mod serviceorder {
         /// 服务订单状态
         ///
         /// Example: `CREATED`
-        pub state: PostResponseState,
+        pub state: Option<PostResponseState>,
         /// 订单状态说明
         ///
         /// Example: `MCH_COMPLETE`
@@ -1504,7 +1554,7 @@ pub mod serviceorder {
         /// 微信支付服务订单号
         ///
         /// Example: `0000300001201908301055157220022`
-        pub order_id: String,
+        pub order_id: Option<String>,
         /// 跳转微信侧数据包
         ///
         /// Example: `DJIOSQPYWDxsjdldeuwhdodwxasd_dDiodnwjh9we`
@@ -1514,11 +1564,11 @@ pub mod serviceorder {
         out_order_no: "out_order_no" req req,
         service_id: "service_id" req req,
         appid: "appid" req req,
-        mchid: "mchid" req req,
+        mchid: "mchid" opt opt,
         sub_appid: "sub_appid" opt opt,
         sub_mchid: "sub_mchid" req req,
         service_introduction: "service_introduction" req req,
-        state: "state" req req,
+        state: "state" opt opt,
         state_description: "state_description" opt opt,
         post_payments: "post_payments" opt opt,
         post_discounts: "post_discounts" opt opt,
@@ -1527,17 +1577,36 @@ pub mod serviceorder {
         location: "location" opt opt,
         attach: "attach" opt opt,
         notify_url: "notify_url" opt opt,
-        order_id: "order_id" req req,
+        order_id: "order_id" opt opt,
         package: "package" opt opt,
     });
     /// 服务位置
-    pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::PostResponseLocation;
+    pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::PostRequestLocation;
     /// PostResponsePostDiscounts
     pub type PostResponsePostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
     /// PostResponsePostPayments
-    pub type PostResponsePostPayments = crate::v3::payscore::acquiringbank::serviceorder::PostRequestPostPayments;
+    pub type PostResponsePostPayments = crate::v3::payscore::acquiringbank::serviceorder::PostResponsePostPayments;
     /// 订单风险金
-    pub type PostResponseRiskFund = crate::v3::payscore::partner::serviceorder::PostRequestRiskFund;
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PostResponseRiskFund {
+        /// 风险金名称
+        ///
+        /// Example: `DEPOSIT`
+        pub name: Option<PostResponseRiskFundName>,
+        /// 风险金额
+        ///
+        /// Example: `10000`
+        pub amount: Option<i64>,
+        /// 风险说明
+        ///
+        /// Example: `就餐的预估费用`
+        pub description: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(PostResponseRiskFund {
+        name: "name" opt opt,
+        amount: "amount" opt opt,
+        description: "description" opt opt,
+    });
     /// 风险金名称
     pub type PostResponseRiskFundName = crate::v3::payscore::partner::serviceorder::PostRequestRiskFundName;
     /// 服务订单状态
@@ -1545,7 +1614,7 @@ pub mod serviceorder {
     /// 订单状态说明
     pub type PostResponseStateDescription = crate::v3::payscore::oversea::partner::serviceorder::GetResponseStateDescription;
     /// 服务时间段
-    pub type PostResponseTimeRange = crate::v3::payscore::acquiringbank::serviceorder::PostRequestTimeRange;
+    pub type PostResponseTimeRange = crate::v3::payscore::acquiringbank::serviceorder::PostResponseTimeRange;
     /// `/v3/payscore/partner/serviceorder/{out_order_no}`
     pub mod by_out_order_no {
         /// The chain step for `/v3/payscore/partner/serviceorder/{out_order_no}`, reached with `client.v3().payscore().partner().serviceorder().out_order_no(out_order_no)`.
@@ -1696,9 +1765,9 @@ pub mod serviceorder {
             /// PostRequestPostDiscounts
             pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::by_out_order_no::complete::PostRequestPostDiscounts;
             /// PostRequestPostPayments
-            pub type PostRequestPostPayments = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostPayments;
+            pub type PostRequestPostPayments = crate::v3::payscore::acquiringbank::serviceorder::by_out_order_no::complete::PostRequestPostPayments;
             /// 实际服务时间
-            pub type PostRequestTimeRange = crate::v3::payscore::oversea::partner::serviceorder::GetResponseTimeRange;
+            pub type PostRequestTimeRange = crate::v3::payscore::acquiringbank::serviceorder::GetResponseTimeRange;
         }
         /// `/v3/payscore/partner/serviceorder/{out_order_no}/modify`
         pub mod modify {
@@ -1785,7 +1854,7 @@ pub mod serviceorder {
                 count: "count" opt opt,
             });
             /// PostRequestPostPayments
-            pub type PostRequestPostPayments = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostPayments;
+            pub type PostRequestPostPayments = crate::v3::payscore::acquiringbank::serviceorder::by_out_order_no::complete::PostRequestPostPayments;
         }
         /// `/v3/payscore/partner/serviceorder/{out_order_no}/pay`
         pub mod pay {
@@ -1881,7 +1950,7 @@ pub mod serviceorder {
                 prepaid_time: "prepaid_time" req req,
             });
             /// PostRequestPostDiscounts
-            pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestPostDiscounts;
+            pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
             /// PostRequestPostPayments
             pub type PostRequestPostPayments = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostPayments;
         }
@@ -1911,7 +1980,7 @@ pub mod serviceorder {
             /// The request of `POST /v3/payscore/partner/serviceorder/{out_order_no}/send-prepaidmessage` (下发服务预扣费消息).
             pub type PostRequest = crate::v3::payscore::partner::serviceorder::by_out_order_no::send_pendingmessage::PostRequest;
             /// PostRequestPostDiscounts
-            pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestPostDiscounts;
+            pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
             /// PostRequestPostPayments
             pub type PostRequestPostPayments = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostPayments;
         }
@@ -2083,11 +2152,11 @@ pub mod serviceorder {
         /// 服务位置
         pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
         /// PostRequestPostDiscounts
-        pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
+        pub type PostRequestPostDiscounts = crate::v3::payscore::oversea::partner::serviceorder::PostRequestPostDiscounts;
         /// PostRequestPostPayments
-        pub type PostRequestPostPayments = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostPayments;
+        pub type PostRequestPostPayments = crate::v3::payscore::acquiringbank::serviceorder::by_out_order_no::complete::PostRequestPostPayments;
         /// 服务时间段
-        pub type PostRequestTimeRange = crate::v3::payscore::acquiringbank::serviceorder::GetResponseTimeRange;
+        pub type PostRequestTimeRange = crate::v3::payscore::acquiringbank::serviceorder::by_out_order_no::complete::PostRequestTimeRange;
     }
 }
 /// `/v3/payscore/partner/servicepayondeliveryorder`
@@ -2193,7 +2262,7 @@ pub mod servicepayondeliveryorder {
     /// 服务位置
     pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
     /// 商户优惠
-    pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestPostDiscounts;
+    pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
     /// 后付费项目
     pub type PostRequestPostPayments = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestPostPayments;
     /// 订单风险金
@@ -2272,7 +2341,7 @@ pub mod servicepayondeliveryorder {
     /// 服务位置
     pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
     /// PostResponsePostDiscounts
-    pub type PostResponsePostDiscounts = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestPostDiscounts;
+    pub type PostResponsePostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
     /// PostResponsePostPayments
     pub type PostResponsePostPayments = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostPayments;
     /// 服务风险金
@@ -2368,7 +2437,7 @@ pub mod servicequotas {
                 /// 商户号
                 ///
                 /// Example: `1230000109`
-                pub mchid: String,
+                pub mchid: Option<String>,
                 /// 子商户商户号
                 ///
                 /// Example: `1230000109`
@@ -2386,16 +2455,16 @@ pub mod servicequotas {
                 /// Example: `1`
                 pub risk_level_version: i64,
                 /// 先享金额列表
-                pub quotas: Vec<GetResponseQuotas>,
+                pub quotas: Option<Vec<GetResponseQuotas>>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
                 service_id: "service_id" req req,
-                mchid: "mchid" req req,
+                mchid: "mchid" opt opt,
                 sub_mchid: "sub_mchid" req req,
                 appid: "appid" req req,
                 sub_appid: "sub_appid" opt opt,
                 risk_level_version: "risk_level_version" req req,
-                quotas: "quotas" req req,
+                quotas: "quotas" opt opt,
             });
             /// GetResponseQuotas
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -2403,15 +2472,15 @@ pub mod servicequotas {
                 /// 用户分层
                 ///
                 /// Example: `1`
-                pub risk_level: i64,
+                pub risk_level: Option<i64>,
                 /// 建议先享金额
                 ///
                 /// Example: `1000`
-                pub suggested_quota: i64,
+                pub suggested_quota: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(GetResponseQuotas {
-                risk_level: "risk_level" req req,
-                suggested_quota: "suggested_quota" req req,
+                risk_level: "risk_level" opt opt,
+                suggested_quota: "suggested_quota" opt opt,
             });
         }
     }

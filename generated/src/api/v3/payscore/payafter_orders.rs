@@ -443,7 +443,7 @@ pub mod by_out_order_no {
             /// 商户号
             ///
             /// Example: `1230000109`
-            pub mchid: String,
+            pub mchid: Option<String>,
             /// 商户服务订单号
             ///
             /// Example: `2304203423948239423`
@@ -455,14 +455,14 @@ pub mod by_out_order_no {
             /// 微信支付服务订单号
             ///
             /// Example: `15646546545165651651`
-            pub order_id: String,
+            pub order_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
             appid: "appid" req req,
-            mchid: "mchid" req req,
+            mchid: "mchid" opt opt,
             out_order_no: "out_order_no" req req,
             service_id: "service_id" req req,
-            order_id: "order_id" req req,
+            order_id: "order_id" opt opt,
         });
     }
     /// `/v3/payscore/payafter-orders/{out_order_no}/complete`
@@ -621,7 +621,7 @@ pub mod by_out_order_no {
             /// 商户号
             ///
             /// Example: `1230000109`
-            pub mchid: String,
+            pub mchid: Option<String>,
             /// 商户服务订单号
             ///
             /// Example: `2304203423948239423`
@@ -629,13 +629,13 @@ pub mod by_out_order_no {
             /// 微信支付服务订单号
             ///
             /// Example: `15646546545165651651`
-            pub order_id: String,
+            pub order_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
             appid: "appid" req req,
-            mchid: "mchid" req req,
+            mchid: "mchid" opt opt,
             out_order_no: "out_order_no" req req,
-            order_id: "order_id" req req,
+            order_id: "order_id" opt opt,
         });
     }
 }

@@ -113,7 +113,7 @@ pub mod assess_user_risk_level {
     /// 先用后付商品信息
     pub type PostRequestShoppingInfo = crate::v3::payscore::partner::permissions::assess_user_risk_level::PostRequestShoppingInfo;
     /// PostRequestShoppingInfoGoods
-    pub type PostRequestShoppingInfoGoods = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseShoppingInfoGoods;
+    pub type PostRequestShoppingInfoGoods = crate::v3::payscore::partner::permissions::assess_user_risk_level::PostRequestShoppingInfoGoods;
     /// The response of `POST /v3/payscore/permissions/assess-user-risk-level` (商户评估用户分层).
     pub type PostResponse = crate::v3::payscore::partner::permissions::assess_user_risk_level::PostResponse;
 }
@@ -171,7 +171,7 @@ pub mod authorization_code {
             service_id: "service_id" skip req,
         });
         /// The response of `GET /v3/payscore/permissions/authorization-code/{authorization_code}` (查询与用户授权记录（授权协议号）API).
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 服务id
             ///
@@ -180,11 +180,11 @@ pub mod authorization_code {
             /// 公众号id
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: String,
+            pub appid: Option<String>,
             /// 商户号
             ///
             /// Example: `1230000109`
-            pub mchid: String,
+            pub mchid: Option<String>,
             /// 用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
@@ -194,7 +194,9 @@ pub mod authorization_code {
             /// Example: `1275342195190894594`
             pub authorization_code: String,
             /// `authorization_state`
-            pub authorization_state: crate::types::PayScorePermissionAuthorizationState,
+            pub authorization_state: Option<
+                crate::types::PayScorePermissionAuthorizationState,
+            >,
             /// 授权通知地址
             ///
             /// Example: `https://www.weixin.com`
@@ -218,11 +220,11 @@ pub mod authorization_code {
         }
         ::wechatpay::runtime::json_object!(GetResponse {
             service_id: "service_id" req req,
-            appid: "appid" req req,
-            mchid: "mchid" req req,
+            appid: "appid" opt opt,
+            mchid: "mchid" opt opt,
             openid: "openid" opt opt,
             authorization_code: "authorization_code" req req,
-            authorization_state: "authorization_state" req req,
+            authorization_state: "authorization_state" opt opt,
             notify_url: "notify_url" opt opt,
             cancel_authorization_time: "cancel_authorization_time" opt opt,
             authorization_success_time: "authorization_success_time" opt opt,
@@ -324,7 +326,7 @@ pub mod openid {
             appid: "appid" skip req,
         });
         /// The response of `GET /v3/payscore/permissions/openid/{openid}` (查询与用户授权记录（openid）API).
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 服务id
             ///
@@ -337,7 +339,7 @@ pub mod openid {
             /// 商户号
             ///
             /// Example: `1230000109`
-            pub mchid: String,
+            pub mchid: Option<String>,
             /// 用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
@@ -347,7 +349,9 @@ pub mod openid {
             /// Example: `1275342195190894594`
             pub authorization_code: Option<String>,
             /// `authorization_state`
-            pub authorization_state: crate::types::PayScorePermissionAuthorizationState,
+            pub authorization_state: Option<
+                crate::types::PayScorePermissionAuthorizationState,
+            >,
             /// 最近一次解除授权时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
@@ -368,10 +372,10 @@ pub mod openid {
         ::wechatpay::runtime::json_object!(GetResponse {
             service_id: "service_id" req req,
             appid: "appid" req req,
-            mchid: "mchid" req req,
+            mchid: "mchid" opt opt,
             openid: "openid" opt opt,
             authorization_code: "authorization_code" opt opt,
-            authorization_state: "authorization_state" req req,
+            authorization_state: "authorization_state" opt opt,
             cancel_authorization_time: "cancel_authorization_time" opt opt,
             authorization_success_time: "authorization_success_time" opt opt,
             user_risk_level: "user_risk_level" opt opt,

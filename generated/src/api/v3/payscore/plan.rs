@@ -142,7 +142,7 @@ pub mod partner {
             /// 支付分计划ID
             ///
             /// Example: `01000033210000324638000000376258`
-            pub plan_id: String,
+            pub plan_id: Option<String>,
             /// 计划所属服务
             ///
             /// Example: `2002000000000558128851361561536`
@@ -150,7 +150,7 @@ pub mod partner {
             /// 服务商商户号
             ///
             /// Example: `1900000109`
-            pub mchid: String,
+            pub mchid: Option<String>,
             /// 子商户商户号
             ///
             /// Example: `1900000109`
@@ -178,7 +178,7 @@ pub mod partner {
             /// 支付分计划状态
             ///
             /// Example: `NORMAL`
-            pub plan_state: String,
+            pub plan_state: Option<String>,
             /// 支付分计划原总金额(单位分)
             ///
             /// Example: `15000`
@@ -203,16 +203,16 @@ pub mod partner {
             pub stop_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            plan_id: "plan_id" req req,
+            plan_id: "plan_id" opt opt,
             service_id: "service_id" req req,
-            mchid: "mchid" req req,
+            mchid: "mchid" opt opt,
             sub_mchid: "sub_mchid" req req,
             appid: "appid" req req,
             sub_appid: "sub_appid" opt opt,
             merchant_plan_no: "merchant_plan_no" req req,
             plan_name: "plan_name" req req,
             plan_duration: "plan_duration" req req,
-            plan_state: "plan_state" req req,
+            plan_state: "plan_state" opt opt,
             total_original_price: "total_original_price" req req,
             deduction_quantity: "deduction_quantity" req req,
             total_actual_price: "total_actual_price" req req,
@@ -226,15 +226,15 @@ pub mod partner {
             /// 计划明细序号
             ///
             /// Example: `1`
-            pub plan_detail_no: i64,
+            pub plan_detail_no: Option<i64>,
             /// 计划明细名称
             ///
             /// Example: `第8节课`
-            pub plan_detail_name: String,
+            pub plan_detail_name: Option<String>,
             /// 计划明细原支付金额(单位分)
             ///
             /// Example: `15000`
-            pub original_price: i64,
+            pub original_price: Option<i64>,
             /// 计划明细优惠说明
             ///
             /// Example: `享受九折优惠`
@@ -242,14 +242,14 @@ pub mod partner {
             /// 计划明细实际支付金额(单位分)
             ///
             /// Example: `14000`
-            pub actual_price: i64,
+            pub actual_price: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(PostResponsePlanDetailList {
-            plan_detail_no: "plan_detail_no" req req,
-            plan_detail_name: "plan_detail_name" req req,
-            original_price: "original_price" req req,
+            plan_detail_no: "plan_detail_no" opt opt,
+            plan_detail_name: "plan_detail_name" opt opt,
+            original_price: "original_price" opt opt,
             plan_discount_description: "plan_discount_description" opt opt,
-            actual_price: "actual_price" req req,
+            actual_price: "actual_price" opt opt,
         });
         /// `/v3/payscore/plan/partner/payscore-plans/merchant-plan-no`
         pub mod merchant_plan_no {
@@ -307,7 +307,89 @@ pub mod partner {
                     sub_mchid: "sub_mchid" skip req,
                 });
                 /// The response of `GET /v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}` (查询支付分计划).
-                pub type GetResponse = crate::v3::payscore::plan::partner::payscore_plans::PostResponse;
+                #[derive(Clone, Debug, PartialEq, Default)]
+                pub struct GetResponse {
+                    /// 支付分计划ID
+                    ///
+                    /// Example: `01000033210000324638000000376258`
+                    pub plan_id: Option<String>,
+                    /// 计划所属服务
+                    ///
+                    /// Example: `2002000000000558128851361561536`
+                    pub service_id: Option<String>,
+                    /// 服务商商户号
+                    ///
+                    /// Example: `1900000109`
+                    pub mchid: Option<String>,
+                    /// 子商户商户号
+                    ///
+                    /// Example: `1900000109`
+                    pub sub_mchid: String,
+                    /// 服务商AppID
+                    ///
+                    /// Example: `wxd678efh567hg6787`
+                    pub appid: Option<String>,
+                    /// 子商户AppID
+                    ///
+                    /// Example: `wxd678efh567hg6787`
+                    pub sub_appid: Option<String>,
+                    /// 商户侧计划号
+                    ///
+                    /// Example: `1234323JKHDFE1243252`
+                    pub merchant_plan_no: String,
+                    /// 支付分计划名称
+                    ///
+                    /// Example: `瑜伽课20节`
+                    pub plan_name: Option<String>,
+                    /// 支付分计划有效期(单位天)
+                    ///
+                    /// Example: `10`
+                    pub plan_duration: Option<i64>,
+                    /// 支付分计划状态
+                    ///
+                    /// Example: `NORMAL`
+                    pub plan_state: Option<String>,
+                    /// 支付分计划原总金额(单位分)
+                    ///
+                    /// Example: `15000`
+                    pub total_original_price: Option<i64>,
+                    /// 支付分计划扣费次数
+                    ///
+                    /// Example: `10`
+                    pub deduction_quantity: Option<i64>,
+                    /// 支付分计划实际扣费总金额(单位分)
+                    ///
+                    /// Example: `140000`
+                    pub total_actual_price: Option<i64>,
+                    /// 支付分计划明细列表
+                    pub plan_detail_list: Option<Vec<GetResponsePlanDetailList>>,
+                    /// 终止方商户号
+                    ///
+                    /// Example: `1900000109`
+                    pub stop_mchid: Option<String>,
+                    /// 终止时间
+                    ///
+                    /// Example: `2021-05-20T13:29:35.120+08:00`
+                    pub stop_time: Option<String>,
+                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    plan_id: "plan_id" opt opt,
+                    service_id: "service_id" opt opt,
+                    mchid: "mchid" opt opt,
+                    sub_mchid: "sub_mchid" req req,
+                    appid: "appid" opt opt,
+                    sub_appid: "sub_appid" opt opt,
+                    merchant_plan_no: "merchant_plan_no" req req,
+                    plan_name: "plan_name" opt opt,
+                    plan_duration: "plan_duration" opt opt,
+                    plan_state: "plan_state" opt opt,
+                    total_original_price: "total_original_price" opt opt,
+                    deduction_quantity: "deduction_quantity" opt opt,
+                    total_actual_price: "total_actual_price" opt opt,
+                    plan_detail_list: "plan_detail_list" opt opt,
+                    stop_mchid: "stop_mchid" opt opt,
+                    stop_time: "stop_time" opt opt,
+                });
                 /// GetResponsePlanDetailList
                 pub type GetResponsePlanDetailList = crate::v3::payscore::plan::partner::payscore_plans::PostResponsePlanDetailList;
                 /// `/v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop`
@@ -343,7 +425,7 @@ pub mod partner {
                         sub_mchid: "sub_mchid" req req,
                     });
                     /// The response of `POST /v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop` (停止支付分计划).
-                    pub type PostResponse = crate::v3::payscore::plan::partner::payscore_plans::PostResponse;
+                    pub type PostResponse = crate::v3::payscore::plan::partner::payscore_plans::merchant_plan_no::by_merchant_plan_no::GetResponse;
                     /// PostResponsePlanDetailList
                     pub type PostResponsePlanDetailList = crate::v3::payscore::plan::partner::payscore_plans::PostResponsePlanDetailList;
                 }
@@ -431,7 +513,7 @@ pub mod payscore_plans {
         /// 支付分计划ID
         ///
         /// Example: `01000033210000324638000000376258`
-        pub plan_id: String,
+        pub plan_id: Option<String>,
         /// 计划所属服务
         ///
         /// Example: `2002000000000558128851361561536`
@@ -439,7 +521,7 @@ pub mod payscore_plans {
         /// 商户号
         ///
         /// Example: `1900000109`
-        pub mchid: String,
+        pub mchid: Option<String>,
         /// AppID
         ///
         /// Example: `wxd678efh567hg6787`
@@ -459,7 +541,7 @@ pub mod payscore_plans {
         /// 支付分计划状态
         ///
         /// Example: `NORMAL`
-        pub plan_state: String,
+        pub plan_state: Option<String>,
         /// 支付分计划原总金额(单位分)
         ///
         /// Example: `15000`
@@ -484,14 +566,14 @@ pub mod payscore_plans {
         pub stop_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        plan_id: "plan_id" req req,
+        plan_id: "plan_id" opt opt,
         service_id: "service_id" req req,
-        mchid: "mchid" req req,
+        mchid: "mchid" opt opt,
         appid: "appid" req req,
         merchant_plan_no: "merchant_plan_no" req req,
         plan_name: "plan_name" req req,
         plan_duration: "plan_duration" req req,
-        plan_state: "plan_state" req req,
+        plan_state: "plan_state" opt opt,
         total_original_price: "total_original_price" req req,
         deduction_quantity: "deduction_quantity" req req,
         total_actual_price: "total_actual_price" req req,
@@ -538,7 +620,79 @@ pub mod payscore_plans {
                 }
             }
             /// The response of `GET /v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}` (查询支付分计划).
-            pub type GetResponse = crate::v3::payscore::plan::payscore_plans::PostResponse;
+            #[derive(Clone, Debug, PartialEq, Default)]
+            pub struct GetResponse {
+                /// 支付分计划ID
+                ///
+                /// Example: `01000033210000324638000000376258`
+                pub plan_id: Option<String>,
+                /// 计划所属服务
+                ///
+                /// Example: `2002000000000558128851361561536`
+                pub service_id: Option<String>,
+                /// 商户号
+                ///
+                /// Example: `1900000109`
+                pub mchid: Option<String>,
+                /// AppID
+                ///
+                /// Example: `wxd678efh567hg6787`
+                pub appid: Option<String>,
+                /// 商户侧计划号
+                ///
+                /// Example: `1234323JKHDFE1243252`
+                pub merchant_plan_no: String,
+                /// 支付分计划名称
+                ///
+                /// Example: `瑜伽课20节`
+                pub plan_name: Option<String>,
+                /// 支付分计划有效期(单位天)
+                ///
+                /// Example: `10`
+                pub plan_duration: Option<i64>,
+                /// 支付分计划状态
+                ///
+                /// Example: `NORMAL`
+                pub plan_state: Option<String>,
+                /// 支付分计划原总金额(单位分)
+                ///
+                /// Example: `15000`
+                pub total_original_price: Option<i64>,
+                /// 支付分计划扣费次数
+                ///
+                /// Example: `10`
+                pub deduction_quantity: Option<i64>,
+                /// 支付分计划实际扣费总金额(单位分)
+                ///
+                /// Example: `140000`
+                pub total_actual_price: Option<i64>,
+                /// 支付分计划明细列表
+                pub plan_detail_list: Option<Vec<GetResponsePlanDetailList>>,
+                /// 终止方商户号
+                ///
+                /// Example: `1900000109`
+                pub stop_mchid: Option<String>,
+                /// 终止时间
+                ///
+                /// Example: `2021-05-20T13:29:35.120+08:00`
+                pub stop_time: Option<String>,
+            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                plan_id: "plan_id" opt opt,
+                service_id: "service_id" opt opt,
+                mchid: "mchid" opt opt,
+                appid: "appid" opt opt,
+                merchant_plan_no: "merchant_plan_no" req req,
+                plan_name: "plan_name" opt opt,
+                plan_duration: "plan_duration" opt opt,
+                plan_state: "plan_state" opt opt,
+                total_original_price: "total_original_price" opt opt,
+                deduction_quantity: "deduction_quantity" opt opt,
+                total_actual_price: "total_actual_price" opt opt,
+                plan_detail_list: "plan_detail_list" opt opt,
+                stop_mchid: "stop_mchid" opt opt,
+                stop_time: "stop_time" opt opt,
+            });
             /// GetResponsePlanDetailList
             pub type GetResponsePlanDetailList = crate::v3::payscore::plan::partner::payscore_plans::PostResponsePlanDetailList;
             /// `/v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop`
@@ -557,7 +711,7 @@ pub mod payscore_plans {
                     }
                 }
                 /// The response of `POST /v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop` (停止支付分计划).
-                pub type PostResponse = crate::v3::payscore::plan::payscore_plans::PostResponse;
+                pub type PostResponse = crate::v3::payscore::plan::payscore_plans::merchant_plan_no::by_merchant_plan_no::GetResponse;
                 /// PostResponsePlanDetailList
                 pub type PostResponsePlanDetailList = crate::v3::payscore::plan::partner::payscore_plans::PostResponsePlanDetailList;
             }

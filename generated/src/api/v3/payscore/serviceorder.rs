@@ -71,7 +71,7 @@ pub struct GetRequest {
     appid: "appid" skip req,
 });
 /// The response of `GET /v3/payscore/serviceorder` (查询支付分订单API).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
     /// 商户服务订单号
     ///
@@ -88,15 +88,15 @@ pub struct GetResponse {
     /// 服务商商户号
     ///
     /// Example: `1230000109`
-    pub mchid: String,
+    pub mchid: Option<String>,
     /// 服务信息
     ///
     /// Example: `XX充电宝`
-    pub service_introduction: String,
+    pub service_introduction: Option<String>,
     /// 服务订单状态
     ///
     /// Example: `CREATED`
-    pub state: GetResponseState,
+    pub state: Option<GetResponseState>,
     /// 订单状态说明
     ///
     /// Example: `MCH_COMPLETE`
@@ -128,7 +128,7 @@ pub struct GetResponse {
     /// 商户回调地址
     ///
     /// Example: `https://api.test.com`
-    pub notify_url: String,
+    pub notify_url: Option<String>,
     /// 服务商公众号下的用户标识
     ///
     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
@@ -142,9 +142,9 @@ pub struct GetResponse {
     out_order_no: "out_order_no" req req,
     service_id: "service_id" req req,
     appid: "appid" req req,
-    mchid: "mchid" req req,
-    service_introduction: "service_introduction" req req,
-    state: "state" req req,
+    mchid: "mchid" opt opt,
+    service_introduction: "service_introduction" opt opt,
+    state: "state" opt opt,
     state_description: "state_description" opt opt,
     post_payments: "post_payments" opt opt,
     post_discounts: "post_discounts" opt opt,
@@ -155,7 +155,7 @@ pub struct GetResponse {
     time_range: "time_range" opt opt,
     location: "location" opt opt,
     attach: "attach" opt opt,
-    notify_url: "notify_url" req req,
+    notify_url: "notify_url" opt opt,
     openid: "openid" opt opt,
     order_id: "order_id" opt opt,
 });
@@ -178,28 +178,28 @@ pub type GetResponseCollectionState = crate::v3::payscore::oversea::partner::ser
 /// 服务位置
 pub type GetResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
 /// GetResponsePostDiscounts
-pub type GetResponsePostDiscounts = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestPostDiscounts;
+pub type GetResponsePostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
 /// GetResponsePostPayments
 pub type GetResponsePostPayments = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostPayments;
 /// 服务风险金
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseRiskFund {
     /// 风险名称
     ///
     /// Example: `DEPOSIT`
-    pub name: GetResponseRiskFundName,
+    pub name: Option<GetResponseRiskFundName>,
     /// 风险金额
     ///
     /// Example: `10000`
-    pub amount: i64,
+    pub amount: Option<i64>,
     /// 风险说明
     ///
     /// Example: `就餐的预估费用`
     pub description: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponseRiskFund {
-    name: "name" req req,
-    amount: "amount" req req,
+    name: "name" opt opt,
+    amount: "amount" opt opt,
     description: "description" opt opt,
 });
 /// 风险名称
@@ -279,11 +279,30 @@ pub type PostRequestDevice = crate::v3::payscore::partner::serviceorder::PostReq
 /// 服务位置
 pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
 /// PostRequestPostDiscounts
-pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::PostResponsePostDiscounts;
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct PostRequestPostDiscounts {
+    /// 优惠名称
+    ///
+    /// Example: `满20减1元`
+    pub name: String,
+    /// 优惠说明
+    ///
+    /// Example: `不与其他优惠叠加`
+    pub description: String,
+    /// 优惠数量
+    ///
+    /// Example: `2`
+    pub count: Option<i64>,
+}
+::wechatpay::runtime::json_object!(PostRequestPostDiscounts {
+    name: "name" req req,
+    description: "description" req req,
+    count: "count" opt opt,
+});
 /// PostRequestPostPayments
-pub type PostRequestPostPayments = crate::v3::payscore::oversea::partner::serviceorder::GetResponsePostPayments;
+pub type PostRequestPostPayments = crate::v3::payscore::oversea::partner::serviceorder::PostRequestPostPayments;
 /// 服务风险金
-pub type PostRequestRiskFund = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseRiskFund;
+pub type PostRequestRiskFund = crate::v3::payscore::oversea::partner::serviceorder::PostRequestRiskFund;
 /// 服务时间段
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestTimeRange {
@@ -311,7 +330,7 @@ pub struct PostRequestTimeRange {
     end_time_remark: "end_time_remark" opt opt,
 });
 /// The response of `POST /v3/payscore/serviceorder` (创建支付分订单API).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
     /// 公众账号ID
     ///
@@ -320,7 +339,7 @@ pub struct PostResponse {
     /// 商户号
     ///
     /// Example: `1230000109`
-    pub mchid: String,
+    pub mchid: Option<String>,
     /// 商户服务订单号
     ///
     /// Example: `1234323JKHDFE1243252`
@@ -336,7 +355,7 @@ pub struct PostResponse {
     /// 服务订单状态
     ///
     /// Example: `CREATED`
-    pub state: PostResponseState,
+    pub state: Option<PostResponseState>,
     /// 订单状态说明
     ///
     /// Example: `MCH_COMPLETE`
@@ -362,19 +381,19 @@ pub struct PostResponse {
     /// 微信支付服务订单号
     ///
     /// Example: `15646546545165651651`
-    pub order_id: String,
+    pub order_id: Option<String>,
     /// 跳转微信侧小程序订单数据
     ///
     /// Example: `DJIOSQPYWDxsjdldeuwhdodwxasd_dDiodnwjh9we`
-    pub package: String,
+    pub package: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
     appid: "appid" req req,
-    mchid: "mchid" req req,
+    mchid: "mchid" opt opt,
     out_order_no: "out_order_no" req req,
     service_id: "service_id" req req,
     service_introduction: "service_introduction" req req,
-    state: "state" req req,
+    state: "state" opt opt,
     state_description: "state_description" opt opt,
     post_payments: "post_payments" opt opt,
     post_discounts: "post_discounts" opt opt,
@@ -383,13 +402,13 @@ pub struct PostResponse {
     location: "location" opt opt,
     attach: "attach" opt opt,
     notify_url: "notify_url" opt opt,
-    order_id: "order_id" req req,
-    package: "package" req req,
+    order_id: "order_id" opt opt,
+    package: "package" opt opt,
 });
 /// 服务位置
 pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
 /// PostResponsePostDiscounts
-pub type PostResponsePostDiscounts = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestPostDiscounts;
+pub type PostResponsePostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
 /// PostResponsePostPayments
 pub type PostResponsePostPayments = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostPayments;
 /// 服务风险金
@@ -552,11 +571,11 @@ pub mod by_out_order_no {
         /// PostRequestPostDiscounts
         pub type PostRequestPostDiscounts = crate::v3::payscore::partner::serviceorder::by_out_order_no::modify::PostRequestPostDiscounts;
         /// PostRequestPostPayments
-        pub type PostRequestPostPayments = crate::v3::payscore::oversea::partner::serviceorder::GetResponsePostPayments;
+        pub type PostRequestPostPayments = crate::v3::payscore::oversea::partner::serviceorder::PostRequestPostPayments;
         /// 实际服务时间段
         pub type PostRequestTimeRange = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseTimeRange;
         /// The response of `POST /v3/payscore/serviceorder/{out_order_no}/complete` (完结支付分订单API).
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 公众账号ID
             ///
@@ -565,7 +584,7 @@ pub mod by_out_order_no {
             /// 商户号
             ///
             /// Example: `1230000109`
-            pub mchid: String,
+            pub mchid: Option<String>,
             /// 商户服务订单号
             ///
             /// Example: `1234323JKHDFE1243252`
@@ -577,11 +596,11 @@ pub mod by_out_order_no {
             /// 服务信息
             ///
             /// Example: `某某酒店`
-            pub service_introduction: String,
+            pub service_introduction: Option<String>,
             /// 服务订单状态
             ///
             /// Example: `DOING`
-            pub state: PostResponseState,
+            pub state: Option<PostResponseState>,
             /// 订单状态说明
             ///
             /// Example: `MCH_COMPLETE`
@@ -595,7 +614,7 @@ pub mod by_out_order_no {
             /// 后付费商户优惠
             pub post_discounts: Option<Vec<PostResponsePostDiscounts>>,
             /// 服务风险金
-            pub risk_fund: PostResponseRiskFund,
+            pub risk_fund: Option<PostResponseRiskFund>,
             /// 服务时间段
             pub time_range: Option<PostResponseTimeRange>,
             /// 服务位置
@@ -611,16 +630,16 @@ pub mod by_out_order_no {
         }
         ::wechatpay::runtime::json_object!(PostResponse {
             appid: "appid" req req,
-            mchid: "mchid" req req,
+            mchid: "mchid" opt opt,
             out_order_no: "out_order_no" req req,
             service_id: "service_id" req req,
-            service_introduction: "service_introduction" req req,
-            state: "state" req req,
+            service_introduction: "service_introduction" opt opt,
+            state: "state" opt opt,
             state_description: "state_description" opt opt,
             total_amount: "total_amount" req req,
             post_payments: "post_payments" opt opt,
             post_discounts: "post_discounts" opt opt,
-            risk_fund: "risk_fund" req req,
+            risk_fund: "risk_fund" opt opt,
             time_range: "time_range" opt opt,
             location: "location" opt opt,
             order_id: "order_id" opt opt,
@@ -629,9 +648,9 @@ pub mod by_out_order_no {
         /// 服务位置
         pub type PostResponseLocation = crate::v3::payscore::serviceorder::by_out_order_no::complete::PostRequestLocation;
         /// PostResponsePostDiscounts
-        pub type PostResponsePostDiscounts = crate::v3::payscore::partner::serviceorder::by_out_order_no::modify::PostRequestPostDiscounts;
+        pub type PostResponsePostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
         /// PostResponsePostPayments
-        pub type PostResponsePostPayments = crate::v3::payscore::oversea::partner::serviceorder::GetResponsePostPayments;
+        pub type PostResponsePostPayments = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostPayments;
         /// 服务风险金
         pub type PostResponseRiskFund = crate::v3::payscore::serviceorder::GetResponseRiskFund;
         /// 风险名称
@@ -702,11 +721,11 @@ pub mod by_out_order_no {
         /// 设备信息
         pub type PostRequestDevice = crate::v3::payscore::partner::serviceorder::PostRequestDevice;
         /// PostRequestPostDiscounts
-        pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestPostDiscounts;
+        pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
         /// PostRequestPostPayments
-        pub type PostRequestPostPayments = crate::v3::payscore::oversea::partner::serviceorder::GetResponsePostPayments;
+        pub type PostRequestPostPayments = crate::v3::payscore::oversea::partner::serviceorder::PostRequestPostPayments;
         /// The response of `POST /v3/payscore/serviceorder/{out_order_no}/modify` (修改订单金额API).
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 商户服务订单号
             ///
@@ -723,15 +742,15 @@ pub mod by_out_order_no {
             /// 服务商商户号
             ///
             /// Example: `1230000109`
-            pub mchid: String,
+            pub mchid: Option<String>,
             /// 服务信息
             ///
             /// Example: `XX充电宝`
-            pub service_introduction: String,
+            pub service_introduction: Option<String>,
             /// 服务订单状态
             ///
             /// Example: `CREATED`
-            pub state: PostResponseState,
+            pub state: Option<PostResponseState>,
             /// 订单状态说明
             ///
             /// Example: `MCH_COMPLETE`
@@ -773,9 +792,9 @@ pub mod by_out_order_no {
             out_order_no: "out_order_no" req req,
             service_id: "service_id" req req,
             appid: "appid" req req,
-            mchid: "mchid" req req,
-            service_introduction: "service_introduction" req req,
-            state: "state" req req,
+            mchid: "mchid" opt opt,
+            service_introduction: "service_introduction" opt opt,
+            state: "state" opt opt,
             state_description: "state_description" opt opt,
             post_payments: "post_payments" req req,
             post_discounts: "post_discounts" opt opt,
@@ -790,12 +809,12 @@ pub mod by_out_order_no {
             order_id: "order_id" opt opt,
         });
         /// 收款信息
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseCollection {
             /// 收款状态
             ///
             /// Example: `USER_PAID`
-            pub state: PostResponseCollectionState,
+            pub state: Option<PostResponseCollectionState>,
             /// 总收款金额
             ///
             /// Example: `50000`
@@ -816,7 +835,7 @@ pub mod by_out_order_no {
             pub bank_type: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponseCollection {
-            state: "state" req req,
+            state: "state" opt opt,
             total_amount: "total_amount" opt opt,
             paying_amount: "paying_amount" opt opt,
             paid_amount: "paid_amount" opt opt,
@@ -861,9 +880,9 @@ pub mod by_out_order_no {
         /// 服务位置
         pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
         /// PostResponsePostDiscounts
-        pub type PostResponsePostDiscounts = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestPostDiscounts;
+        pub type PostResponsePostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
         /// PostResponsePostPayments
-        pub type PostResponsePostPayments = crate::v3::payscore::oversea::partner::serviceorder::GetResponsePostPayments;
+        pub type PostResponsePostPayments = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostPayments;
         /// 服务风险金
         pub type PostResponseRiskFund = crate::v3::payscore::serviceorder::GetResponseRiskFund;
         /// 风险名称
@@ -913,36 +932,7 @@ pub mod by_out_order_no {
             service_id: "service_id" opt opt,
         });
         /// The response of `POST /v3/payscore/serviceorder/{out_order_no}/pay` (商户发起催收扣款API).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct PostResponse {
-            /// 公众账号ID
-            ///
-            /// Example: `wxd678efh567hg6787`
-            pub appid: String,
-            /// 商户号
-            ///
-            /// Example: `1230000109`
-            pub mchid: Option<String>,
-            /// 商户服务订单号
-            ///
-            /// Example: `2304203423948239423`
-            pub out_order_no: String,
-            /// 服务ID
-            ///
-            /// Example: `500001`
-            pub service_id: String,
-            /// 微信支付服务订单号
-            ///
-            /// Example: `15646546545165651651`
-            pub order_id: String,
-        }
-        ::wechatpay::runtime::json_object!(PostResponse {
-            appid: "appid" req req,
-            mchid: "mchid" opt opt,
-            out_order_no: "out_order_no" req req,
-            service_id: "service_id" req req,
-            order_id: "order_id" req req,
-        });
+        pub type PostResponse = crate::v3::payscore::payafter_orders::by_out_order_no::cancel::PostResponse;
     }
     /// `/v3/payscore/serviceorder/{out_order_no}/send-pendingmessage`
     pub mod send_pendingmessage {
@@ -993,7 +983,7 @@ pub mod by_out_order_no {
             prepaid_time: "prepaid_time" req req,
         });
         /// PostRequestPostDiscounts
-        pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestPostDiscounts;
+        pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
         /// PostRequestPostPayments
         pub type PostRequestPostPayments = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostPayments;
     }
@@ -1021,7 +1011,7 @@ pub mod by_out_order_no {
         /// The request of `POST /v3/payscore/serviceorder/{out_order_no}/send-prepaidmessage` (下发服务预扣费消息).
         pub type PostRequest = crate::v3::payscore::serviceorder::by_out_order_no::send_pendingmessage::PostRequest;
         /// PostRequestPostDiscounts
-        pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestPostDiscounts;
+        pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
         /// PostRequestPostPayments
         pub type PostRequestPostPayments = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostPayments;
     }
@@ -1090,15 +1080,15 @@ pub mod by_out_order_no {
             /// 服务商商户号
             ///
             /// Example: `1230000109`
-            pub mchid: String,
+            pub mchid: Option<String>,
             /// 服务信息
             ///
             /// Example: `XX充电宝`
-            pub service_introduction: String,
+            pub service_introduction: Option<String>,
             /// 服务订单状态
             ///
             /// Example: `CREATED`
-            pub state: String,
+            pub state: Option<String>,
             /// 订单状态说明
             ///
             /// Example: `MCH_COMPLETE`
@@ -1134,19 +1124,19 @@ pub mod by_out_order_no {
             /// 服务商公众号下的用户标识
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-            pub openid: String,
+            pub openid: Option<String>,
             /// 微信支付服务订单号
             ///
             /// Example: `0000300001201908301055157220022`
-            pub order_id: String,
+            pub order_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
             out_order_no: "out_order_no" req req,
             service_id: "service_id" req req,
             appid: "appid" req req,
-            mchid: "mchid" req req,
-            service_introduction: "service_introduction" req req,
-            state: "state" req req,
+            mchid: "mchid" opt opt,
+            service_introduction: "service_introduction" opt opt,
+            state: "state" opt opt,
             state_description: "state_description" opt opt,
             post_payments: "post_payments" opt opt,
             post_discounts: "post_discounts" opt opt,
@@ -1158,8 +1148,8 @@ pub mod by_out_order_no {
             location: "location" opt opt,
             attach: "attach" opt opt,
             notify_url: "notify_url" opt opt,
-            openid: "openid" req req,
-            order_id: "order_id" req req,
+            openid: "openid" opt opt,
+            order_id: "order_id" opt opt,
         });
         /// 收款信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1167,7 +1157,7 @@ pub mod by_out_order_no {
             /// 收款状态
             ///
             /// Example: `USER_PAID`
-            pub state: String,
+            pub state: Option<String>,
             /// 总收款金额
             ///
             /// Example: `50000`
@@ -1188,7 +1178,7 @@ pub mod by_out_order_no {
             pub bank_type: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponseCollection {
-            state: "state" req req,
+            state: "state" opt opt,
             total_amount: "total_amount" opt opt,
             paying_amount: "paying_amount" opt opt,
             paid_amount: "paid_amount" opt opt,
@@ -1286,9 +1276,9 @@ pub mod direct_complete {
         /// Example: `500001`
         pub service_id: String,
         /// 后付费项目
-        pub post_payments: Option<Vec<crate::types::PostPayment>>,
+        pub post_payments: Option<Vec<PostRequestPostPayments>>,
         /// 后付费商户优惠
-        pub post_discounts: Option<Vec<crate::types::PostDiscount>>,
+        pub post_discounts: Option<Vec<PostRequestPostDiscounts>>,
         /// 服务时间段
         pub time_range: PostRequestTimeRange,
         /// 服务位置
@@ -1336,10 +1326,14 @@ pub mod direct_complete {
     });
     /// 服务位置
     pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
+    /// 后付费商户优惠
+    pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
+    /// 后付费项目
+    pub type PostRequestPostPayments = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestPostPayments;
     /// 服务时间段
-    pub type PostRequestTimeRange = crate::v3::payscore::oversea::partner::serviceorder::GetResponseTimeRange;
+    pub type PostRequestTimeRange = crate::v3::payscore::acquiringbank::serviceorder::GetResponseTimeRange;
     /// The response of `POST /v3/payscore/serviceorder/direct-complete` (创单结单合并API).
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 商户服务订单号
         ///
@@ -1354,9 +1348,9 @@ pub mod direct_complete {
         /// Example: `500001`
         pub service_id: String,
         /// 后付费项目
-        pub post_payments: Option<Vec<crate::types::PostPayment>>,
+        pub post_payments: Option<Vec<PostResponsePostPayments>>,
         /// 后付费商户优惠
-        pub post_discounts: Option<Vec<crate::types::PostDiscount>>,
+        pub post_discounts: Option<Vec<PostResponsePostDiscounts>>,
         /// 服务时间段
         pub time_range: PostResponseTimeRange,
         /// 服务位置
@@ -1368,15 +1362,15 @@ pub mod direct_complete {
         /// 商户号
         ///
         /// Example: `1230000109`
-        pub mchid: String,
+        pub mchid: Option<String>,
         /// 微信支付服务订单号
         ///
         /// Example: `15646546545165651651`
-        pub order_id: String,
+        pub order_id: Option<String>,
         /// 服务订单状态
-        pub state: PostResponseState,
+        pub state: Option<PostResponseState>,
         /// 订单状态说明
-        pub state_description: PostResponseStateDescription,
+        pub state_description: Option<PostResponseStateDescription>,
         /// 商户数据包
         ///
         /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
@@ -1399,16 +1393,20 @@ pub mod direct_complete {
         time_range: "time_range" req req,
         location: "location" opt opt,
         service_introduction: "service_introduction" req req,
-        mchid: "mchid" req req,
-        order_id: "order_id" req req,
-        state: "state" req req,
-        state_description: "state_description" req req,
+        mchid: "mchid" opt opt,
+        order_id: "order_id" opt opt,
+        state: "state" opt opt,
+        state_description: "state_description" opt opt,
         attach: "attach" opt opt,
         notify_url: "notify_url" opt opt,
         total_amount: "total_amount" opt opt,
     });
     /// 服务位置
     pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
+    /// 后付费商户优惠
+    pub type PostResponsePostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
+    /// 后付费项目
+    pub type PostResponsePostPayments = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestPostPayments;
     /// 服务订单状态
     ///
     /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1453,5 +1451,5 @@ pub mod direct_complete {
         MchComplete = "MCH_COMPLETE",
     });
     /// 服务时间段
-    pub type PostResponseTimeRange = crate::v3::payscore::oversea::partner::serviceorder::GetResponseTimeRange;
+    pub type PostResponseTimeRange = crate::v3::payscore::acquiringbank::serviceorder::GetResponseTimeRange;
 }

@@ -86,7 +86,7 @@ pub struct PostRequest {
 /// 服务位置
 pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
 /// 后付费商户优惠
-pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
+pub type PostRequestPostDiscounts = crate::v3::payscore::oversea::partner::serviceorder::PostRequestPostDiscounts;
 /// 后付费项目
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestPostPayments {
@@ -217,7 +217,7 @@ pub struct PostResponse {
     /// 服务订单状态
     ///
     /// Example: `CREATED`
-    pub state: String,
+    pub state: Option<String>,
     /// 订单状态说明
     ///
     /// Example: `MCH_COMPLETE`
@@ -243,11 +243,11 @@ pub struct PostResponse {
     /// 微信支付服务订单号
     ///
     /// Example: `15646546545165651651`
-    pub order_id: String,
+    pub order_id: Option<String>,
     /// 跳转微信侧小程序订单数据
     ///
     /// Example: `DJIOSQPYWDxsjdldeuwhdodwxasd_dDiodnwjh9we`
-    pub package: String,
+    pub package: Option<String>,
     /// 先用后付购物详情
     pub shopping_info: Option<PostResponseShoppingInfo>,
 }
@@ -257,7 +257,7 @@ pub struct PostResponse {
     out_order_no: "out_order_no" req req,
     service_id: "service_id" req req,
     service_introduction: "service_introduction" req req,
-    state: "state" req req,
+    state: "state" opt opt,
     state_description: "state_description" opt opt,
     post_payments: "post_payments" opt opt,
     post_discounts: "post_discounts" opt opt,
@@ -266,14 +266,14 @@ pub struct PostResponse {
     location: "location" opt opt,
     attach: "attach" opt opt,
     notify_url: "notify_url" opt opt,
-    order_id: "order_id" req req,
-    package: "package" req req,
+    order_id: "order_id" opt opt,
+    package: "package" opt opt,
     shopping_info: "shopping_info" opt opt,
 });
 /// 服务位置
 pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
 /// PostResponsePostDiscounts
-pub type PostResponsePostDiscounts = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestPostDiscounts;
+pub type PostResponsePostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
 /// PostResponsePostPayments
 pub type PostResponsePostPayments = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostPayments;
 /// 服务风险金

@@ -138,7 +138,7 @@ pub mod partner {
             /// 商户订单号
             ///
             /// Example: `1234323JKHDFE1243252`
-            pub out_order_no: String,
+            pub out_order_no: Option<String>,
             /// 服务ID
             ///
             /// Example: `2002000000000558128851361561536`
@@ -150,7 +150,7 @@ pub mod partner {
             /// 服务商商户号
             ///
             /// Example: `1230000109`
-            pub mchid: String,
+            pub mchid: Option<String>,
             /// 子商户公众号ID
             ///
             /// Example: `wxd678efh567hg6999`
@@ -166,7 +166,7 @@ pub mod partner {
             /// 服务订单状态
             ///
             /// Example: `CREATED`
-            pub state: String,
+            pub state: Option<String>,
             /// 订单状态说明
             ///
             /// Example: `USER_CONFIRM`
@@ -195,14 +195,14 @@ pub mod partner {
             pub order_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            out_order_no: "out_order_no" req req,
+            out_order_no: "out_order_no" opt opt,
             service_id: "service_id" req req,
             appid: "appid" req req,
-            mchid: "mchid" req req,
+            mchid: "mchid" opt opt,
             sub_appid: "sub_appid" opt opt,
             sub_mchid: "sub_mchid" req req,
             service_introduction: "service_introduction" req req,
-            state: "state" req req,
+            state: "state" opt opt,
             state_description: "state_description" opt opt,
             post_payments: "post_payments" opt opt,
             post_discounts: "post_discounts" opt opt,
@@ -258,13 +258,13 @@ pub mod partner {
             /// 风险金额
             ///
             /// Example: `10000`
-            pub amount: i64,
+            pub amount: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(PostResponseRiskFund {
-            amount: "amount" req req,
+            amount: "amount" opt opt,
         });
         /// 服务时间
-        pub type PostResponseTimeRange = crate::v3::payscore::serviceorder::PostRequestTimeRange;
+        pub type PostResponseTimeRange = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseTimeRange;
     }
     /// `/v3/payscore/sign-plan/partner/user-sign-plans`
     pub mod user_sign_plans {
@@ -370,15 +370,15 @@ pub mod partner {
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 用户的签约计划
-            pub sign_plan: PostResponseSignPlan,
+            pub sign_plan: Option<PostResponseSignPlan>,
             /// 跳转微信侧确认签约小程序的数据
             ///
             /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
-            pub package: String,
+            pub package: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            sign_plan: "sign_plan" req req,
-            package: "package" req req,
+            sign_plan: "sign_plan" opt opt,
+            package: "package" opt opt,
         });
         /// 用户的签约计划
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -386,7 +386,7 @@ pub mod partner {
             /// 计划签约ID
             ///
             /// Example: `01010033210001424338000019876258`
-            pub sign_plan_id: String,
+            pub sign_plan_id: Option<String>,
             /// 签约计划用户服务商应用下的OpenID
             ///
             /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
@@ -398,19 +398,19 @@ pub mod partner {
             /// 计划所属服务
             ///
             /// Example: `2002000000000558128851361561536`
-            pub service_id: String,
+            pub service_id: Option<String>,
             /// 服务商商户号
             ///
             /// Example: `1900000109`
-            pub mchid: String,
+            pub mchid: Option<String>,
             /// 子商户商户号
             ///
             /// Example: `1900000109`
-            pub sub_mchid: String,
+            pub sub_mchid: Option<String>,
             /// 服务商AppID
             ///
             /// Example: `wxd678efh567hg6787`
-            pub appid: String,
+            pub appid: Option<String>,
             /// 子商户AppID
             ///
             /// Example: `wxd678efh567hg6787`
@@ -418,23 +418,23 @@ pub mod partner {
             /// 商户侧签约计划号
             ///
             /// Example: `1234323JKHDFE1243252`
-            pub merchant_sign_plan_no: String,
+            pub merchant_sign_plan_no: Option<String>,
             /// 商户回调地址
             ///
             /// Example: `https://api.test.com`
-            pub merchant_callback_url: String,
+            pub merchant_callback_url: Option<String>,
             /// 签约所属计划ID
             ///
             /// Example: `01000033210000324638000000376258`
-            pub plan_id: String,
+            pub plan_id: Option<String>,
             /// 目前用户进行到的计划详情序号
             ///
             /// Example: `2`
-            pub going_detail_no: i64,
+            pub going_detail_no: Option<i64>,
             /// 计划签约状态
             ///
             /// Example: `UNSIGNED`
-            pub sign_state: String,
+            pub sign_state: Option<String>,
             /// 签约计划取消时间
             ///
             /// Example: `2021-05-20T13:29:35.120+08:00`
@@ -450,23 +450,23 @@ pub mod partner {
             /// 签约计划的名称
             ///
             /// Example: `瑜伽晨练课10次`
-            pub plan_name: String,
+            pub plan_name: Option<String>,
             /// 签约计划的过期时间
             ///
             /// Example: `2021-05-20T13:29:35.120+08:00`
-            pub plan_over_time: String,
+            pub plan_over_time: Option<String>,
             /// 签约计划原总金额(单位分)
             ///
             /// Example: `150000`
-            pub total_origin_price: i64,
+            pub total_origin_price: Option<i64>,
             /// 签约计划扣费次数
             ///
             /// Example: `10`
-            pub deduction_quantity: i64,
+            pub deduction_quantity: Option<i64>,
             /// 签约计划实际总金额（单位分）
             ///
             /// Example: `120000`
-            pub total_actual_price: i64,
+            pub total_actual_price: Option<i64>,
             /// 签约计划明细列表
             pub signed_detail_list: Option<Vec<PostResponseSignPlanSignedDetailList>>,
             /// 签约时间
@@ -475,27 +475,27 @@ pub mod partner {
             pub sign_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponseSignPlan {
-            sign_plan_id: "sign_plan_id" req req,
+            sign_plan_id: "sign_plan_id" opt opt,
             openid: "openid" opt opt,
             sub_openid: "sub_openid" opt opt,
-            service_id: "service_id" req req,
-            mchid: "mchid" req req,
-            sub_mchid: "sub_mchid" req req,
-            appid: "appid" req req,
+            service_id: "service_id" opt opt,
+            mchid: "mchid" opt opt,
+            sub_mchid: "sub_mchid" opt opt,
+            appid: "appid" opt opt,
             sub_appid: "sub_appid" opt opt,
-            merchant_sign_plan_no: "merchant_sign_plan_no" req req,
-            merchant_callback_url: "merchant_callback_url" req req,
-            plan_id: "plan_id" req req,
-            going_detail_no: "going_detail_no" req req,
-            sign_state: "sign_state" req req,
+            merchant_sign_plan_no: "merchant_sign_plan_no" opt opt,
+            merchant_callback_url: "merchant_callback_url" opt opt,
+            plan_id: "plan_id" opt opt,
+            going_detail_no: "going_detail_no" opt opt,
+            sign_state: "sign_state" opt opt,
             cancel_sign_time: "cancel_sign_time" opt opt,
             cancel_sign_type: "cancel_sign_type" opt opt,
             cancel_reason: "cancel_reason" opt opt,
-            plan_name: "plan_name" req req,
-            plan_over_time: "plan_over_time" req req,
-            total_origin_price: "total_origin_price" req req,
-            deduction_quantity: "deduction_quantity" req req,
-            total_actual_price: "total_actual_price" req req,
+            plan_name: "plan_name" opt opt,
+            plan_over_time: "plan_over_time" opt opt,
+            total_origin_price: "total_origin_price" opt opt,
+            deduction_quantity: "deduction_quantity" opt opt,
+            total_actual_price: "total_actual_price" opt opt,
             signed_detail_list: "signed_detail_list" opt opt,
             sign_time: "sign_time" opt opt,
         });
@@ -505,11 +505,11 @@ pub mod partner {
             /// 计划明细序号
             ///
             /// Example: `1`
-            pub plan_detail_no: i64,
+            pub plan_detail_no: Option<i64>,
             /// 计划明细原支付金额（单位分）
             ///
             /// Example: `30000`
-            pub original_price: i64,
+            pub original_price: Option<i64>,
             /// 计划明细优惠说明
             ///
             /// Example: `享9折优惠`
@@ -517,11 +517,11 @@ pub mod partner {
             /// 计划明细实际支付金额（单位分）
             ///
             /// Example: `27000`
-            pub actual_price: i64,
+            pub actual_price: Option<i64>,
             /// 计划明细状态
             ///
             /// Example: `NOT_USED`
-            pub plan_detail_state: String,
+            pub plan_detail_state: Option<String>,
             /// 计划明细对应的支付分服务单号
             ///
             /// Example: `0000300001201908301055157220022`
@@ -529,11 +529,11 @@ pub mod partner {
             /// 商户侧计划明细使用订单号
             ///
             /// Example: `1234323JKHDFE1243252`
-            pub merchant_plan_detail_no: String,
+            pub merchant_plan_detail_no: Option<String>,
             /// 计划详情名称
             ///
             /// Example: `第一节课`
-            pub plan_detail_name: String,
+            pub plan_detail_name: Option<String>,
             /// 计划明细对应订单实际支付金额（单位分）
             ///
             /// Example: `50000`
@@ -552,14 +552,14 @@ pub mod partner {
             pub cancel_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponseSignPlanSignedDetailList {
-            plan_detail_no: "plan_detail_no" req req,
-            original_price: "original_price" req req,
+            plan_detail_no: "plan_detail_no" opt opt,
+            original_price: "original_price" opt opt,
             plan_discount_description: "plan_discount_description" opt opt,
-            actual_price: "actual_price" req req,
-            plan_detail_state: "plan_detail_state" req req,
+            actual_price: "actual_price" opt opt,
+            plan_detail_state: "plan_detail_state" opt opt,
             order_id: "order_id" opt opt,
-            merchant_plan_detail_no: "merchant_plan_detail_no" req req,
-            plan_detail_name: "plan_detail_name" req req,
+            merchant_plan_detail_no: "merchant_plan_detail_no" opt opt,
+            plan_detail_name: "plan_detail_name" opt opt,
             actual_pay_price: "actual_pay_price" opt opt,
             use_time: "use_time" opt opt,
             complete_time: "complete_time" opt opt,
@@ -614,7 +614,124 @@ pub mod partner {
                 /// The request of `GET /v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}` (查询用户的签约计划).
                 pub type GetRequest = crate::v3::payscore::plan::partner::payscore_plans::merchant_plan_no::by_merchant_plan_no::GetRequest;
                 /// The response of `GET /v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}` (查询用户的签约计划).
-                pub type GetResponse = crate::v3::payscore::sign_plan::partner::user_sign_plans::PostResponseSignPlan;
+                #[derive(Clone, Debug, PartialEq, Default)]
+                pub struct GetResponse {
+                    /// 计划签约ID
+                    ///
+                    /// Example: `01010033210001424338000019876258`
+                    pub sign_plan_id: Option<String>,
+                    /// 签约计划用户服务商应用下的OpenID
+                    ///
+                    /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+                    pub openid: Option<String>,
+                    /// 签约计划用户子商户应用下的OpenID
+                    ///
+                    /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+                    pub sub_openid: Option<String>,
+                    /// 计划所属服务
+                    ///
+                    /// Example: `2002000000000558128851361561536`
+                    pub service_id: Option<String>,
+                    /// 服务商商户号
+                    ///
+                    /// Example: `1900000109`
+                    pub mchid: Option<String>,
+                    /// 子商户商户号
+                    ///
+                    /// Example: `1900000109`
+                    pub sub_mchid: String,
+                    /// 服务商AppID
+                    ///
+                    /// Example: `wxd678efh567hg6787`
+                    pub appid: Option<String>,
+                    /// 子商户AppID
+                    ///
+                    /// Example: `wxd678efh567hg6787`
+                    pub sub_appid: Option<String>,
+                    /// 商户侧签约计划号
+                    ///
+                    /// Example: `1234323JKHDFE1243252`
+                    pub merchant_sign_plan_no: String,
+                    /// 商户回调地址
+                    ///
+                    /// Example: `https://api.test.com`
+                    pub merchant_callback_url: Option<String>,
+                    /// 签约所属计划ID
+                    ///
+                    /// Example: `01000033210000324638000000376258`
+                    pub plan_id: Option<String>,
+                    /// 目前用户进行到的计划详情序号
+                    ///
+                    /// Example: `2`
+                    pub going_detail_no: Option<i64>,
+                    /// 计划签约状态
+                    ///
+                    /// Example: `UNSIGNED`
+                    pub sign_state: Option<String>,
+                    /// 签约计划取消时间
+                    ///
+                    /// Example: `2021-05-20T13:29:35.120+08:00`
+                    pub cancel_sign_time: Option<String>,
+                    /// 签约计划取消类型
+                    ///
+                    /// Example: `NOT_CANCEL`
+                    pub cancel_sign_type: Option<String>,
+                    /// 签约计划取消原因
+                    ///
+                    /// Example: `用户放弃课程`
+                    pub cancel_reason: Option<String>,
+                    /// 签约计划的名称
+                    ///
+                    /// Example: `瑜伽晨练课10次`
+                    pub plan_name: Option<String>,
+                    /// 签约计划的过期时间
+                    ///
+                    /// Example: `2021-05-20T13:29:35.120+08:00`
+                    pub plan_over_time: Option<String>,
+                    /// 签约计划原总金额(单位分)
+                    ///
+                    /// Example: `150000`
+                    pub total_origin_price: Option<i64>,
+                    /// 签约计划扣费次数
+                    ///
+                    /// Example: `10`
+                    pub deduction_quantity: Option<i64>,
+                    /// 签约计划实际总金额（单位分）
+                    ///
+                    /// Example: `120000`
+                    pub total_actual_price: Option<i64>,
+                    /// 签约计划明细列表
+                    pub signed_detail_list: Option<Vec<GetResponseSignedDetailList>>,
+                    /// 签约时间
+                    ///
+                    /// Example: `2021-05-20T13:29:35.120+08:00`
+                    pub sign_time: Option<String>,
+                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    sign_plan_id: "sign_plan_id" opt opt,
+                    openid: "openid" opt opt,
+                    sub_openid: "sub_openid" opt opt,
+                    service_id: "service_id" opt opt,
+                    mchid: "mchid" opt opt,
+                    sub_mchid: "sub_mchid" req req,
+                    appid: "appid" opt opt,
+                    sub_appid: "sub_appid" opt opt,
+                    merchant_sign_plan_no: "merchant_sign_plan_no" req req,
+                    merchant_callback_url: "merchant_callback_url" opt opt,
+                    plan_id: "plan_id" opt opt,
+                    going_detail_no: "going_detail_no" opt opt,
+                    sign_state: "sign_state" opt opt,
+                    cancel_sign_time: "cancel_sign_time" opt opt,
+                    cancel_sign_type: "cancel_sign_type" opt opt,
+                    cancel_reason: "cancel_reason" opt opt,
+                    plan_name: "plan_name" opt opt,
+                    plan_over_time: "plan_over_time" opt opt,
+                    total_origin_price: "total_origin_price" opt opt,
+                    deduction_quantity: "deduction_quantity" opt opt,
+                    total_actual_price: "total_actual_price" opt opt,
+                    signed_detail_list: "signed_detail_list" opt opt,
+                    sign_time: "sign_time" opt opt,
+                });
                 /// GetResponseSignedDetailList
                 pub type GetResponseSignedDetailList = crate::v3::payscore::sign_plan::partner::user_sign_plans::PostResponseSignPlanSignedDetailList;
                 /// `/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop`
@@ -655,7 +772,7 @@ pub mod partner {
                         stop_reason: "stop_reason" req req,
                     });
                     /// The response of `POST /v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop` (取消用户的签约计划).
-                    pub type PostResponse = crate::v3::payscore::sign_plan::partner::user_sign_plans::PostResponseSignPlan;
+                    pub type PostResponse = crate::v3::payscore::sign_plan::partner::user_sign_plans::merchant_sign_plan_no::by_merchant_sign_plan_no::GetResponse;
                     /// PostResponseSignedDetailList
                     pub type PostResponseSignedDetailList = crate::v3::payscore::sign_plan::partner::user_sign_plans::PostResponseSignPlanSignedDetailList;
                 }
@@ -748,7 +865,7 @@ pub mod serviceorder {
         /// 商户订单号
         ///
         /// Example: `1234323JKHDFE1243252`
-        pub out_order_no: String,
+        pub out_order_no: Option<String>,
         /// 服务ID
         ///
         /// Example: `2002000000000558128851361561536`
@@ -760,7 +877,7 @@ pub mod serviceorder {
         /// 商户号
         ///
         /// Example: `1230000109`
-        pub mchid: String,
+        pub mchid: Option<String>,
         /// 服务信息
         ///
         /// Example: `羽毛球课程基础训练`
@@ -768,7 +885,7 @@ pub mod serviceorder {
         /// 服务订单状态
         ///
         /// Example: `CREATED`
-        pub state: String,
+        pub state: Option<String>,
         /// 订单状态说明
         ///
         /// Example: `USER_CONFIRM`
@@ -797,12 +914,12 @@ pub mod serviceorder {
         pub order_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        out_order_no: "out_order_no" req req,
+        out_order_no: "out_order_no" opt opt,
         service_id: "service_id" req req,
         appid: "appid" req req,
-        mchid: "mchid" req req,
+        mchid: "mchid" opt opt,
         service_introduction: "service_introduction" req req,
-        state: "state" req req,
+        state: "state" opt opt,
         state_description: "state_description" opt opt,
         post_payments: "post_payments" opt opt,
         post_discounts: "post_discounts" opt opt,
@@ -822,7 +939,7 @@ pub mod serviceorder {
     /// 服务风险金
     pub type PostResponseRiskFund = crate::v3::payscore::sign_plan::partner::serviceorder::PostResponseRiskFund;
     /// 服务时间
-    pub type PostResponseTimeRange = crate::v3::payscore::serviceorder::PostRequestTimeRange;
+    pub type PostResponseTimeRange = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseTimeRange;
 }
 /// `/v3/payscore/sign-plan/user-sign-plans`
 pub mod user_sign_plans {
@@ -896,15 +1013,15 @@ pub mod user_sign_plans {
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 用户的签约计划
-        pub sign_plan: PostResponseSignPlan,
+        pub sign_plan: Option<PostResponseSignPlan>,
         /// 跳转微信侧确认签约小程序的数据
         ///
         /// Example: `Easdfowealsdkjfnlaksjdlfkwqoi&wl3l2sald`
-        pub package: String,
+        pub package: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        sign_plan: "sign_plan" req req,
-        package: "package" req req,
+        sign_plan: "sign_plan" opt opt,
+        package: "package" opt opt,
     });
     /// 用户的签约计划
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -912,7 +1029,7 @@ pub mod user_sign_plans {
         /// 计划签约ID
         ///
         /// Example: `01010033210001424338000019876258`
-        pub sign_plan_id: String,
+        pub sign_plan_id: Option<String>,
         /// 签约计划用户应用下的OpenID
         ///
         /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
@@ -920,35 +1037,35 @@ pub mod user_sign_plans {
         /// 计划所属服务
         ///
         /// Example: `2002000000000558128851361561536`
-        pub service_id: String,
+        pub service_id: Option<String>,
         /// 商户号
         ///
         /// Example: `1900000109`
-        pub mchid: String,
+        pub mchid: Option<String>,
         /// AppID
         ///
         /// Example: `wxd678efh567hg6787`
-        pub appid: String,
+        pub appid: Option<String>,
         /// 商户侧签约计划号
         ///
         /// Example: `1234323JKHDFE1243252`
-        pub merchant_sign_plan_no: String,
+        pub merchant_sign_plan_no: Option<String>,
         /// 商户回调地址
         ///
         /// Example: `https://api.test.com`
-        pub merchant_callback_url: String,
+        pub merchant_callback_url: Option<String>,
         /// 签约所属计划ID
         ///
         /// Example: `01000033210000324638000000376258`
-        pub plan_id: String,
+        pub plan_id: Option<String>,
         /// 目前用户进行到的计划详情序号
         ///
         /// Example: `2`
-        pub going_detail_no: i64,
+        pub going_detail_no: Option<i64>,
         /// 计划签约状态
         ///
         /// Example: `UNSIGNED`
-        pub sign_state: String,
+        pub sign_state: Option<String>,
         /// 签约计划取消时间
         ///
         /// Example: `2021-05-20T13:29:35.120+08:00`
@@ -964,23 +1081,23 @@ pub mod user_sign_plans {
         /// 签约计划的名称
         ///
         /// Example: `瑜伽晨练课10次`
-        pub plan_name: String,
+        pub plan_name: Option<String>,
         /// 签约计划的过期时间
         ///
         /// Example: `2021-05-20T13:29:35.120+08:00`
-        pub plan_over_time: String,
+        pub plan_over_time: Option<String>,
         /// 签约计划原总金额(单位分)
         ///
         /// Example: `150000`
-        pub total_origin_price: i64,
+        pub total_origin_price: Option<i64>,
         /// 签约计划扣费次数
         ///
         /// Example: `10`
-        pub deduction_quantity: i64,
+        pub deduction_quantity: Option<i64>,
         /// 签约计划实际总金额（单位分）
         ///
         /// Example: `120000`
-        pub total_actual_price: i64,
+        pub total_actual_price: Option<i64>,
         /// 签约计划明细列表
         pub signed_detail_list: Option<Vec<PostResponseSignPlanSignedDetailList>>,
         /// 签约时间
@@ -989,24 +1106,24 @@ pub mod user_sign_plans {
         pub sign_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponseSignPlan {
-        sign_plan_id: "sign_plan_id" req req,
+        sign_plan_id: "sign_plan_id" opt opt,
         openid: "openid" opt opt,
-        service_id: "service_id" req req,
-        mchid: "mchid" req req,
-        appid: "appid" req req,
-        merchant_sign_plan_no: "merchant_sign_plan_no" req req,
-        merchant_callback_url: "merchant_callback_url" req req,
-        plan_id: "plan_id" req req,
-        going_detail_no: "going_detail_no" req req,
-        sign_state: "sign_state" req req,
+        service_id: "service_id" opt opt,
+        mchid: "mchid" opt opt,
+        appid: "appid" opt opt,
+        merchant_sign_plan_no: "merchant_sign_plan_no" opt opt,
+        merchant_callback_url: "merchant_callback_url" opt opt,
+        plan_id: "plan_id" opt opt,
+        going_detail_no: "going_detail_no" opt opt,
+        sign_state: "sign_state" opt opt,
         cancel_sign_time: "cancel_sign_time" opt opt,
         cancel_sign_type: "cancel_sign_type" opt opt,
         cancel_reason: "cancel_reason" opt opt,
-        plan_name: "plan_name" req req,
-        plan_over_time: "plan_over_time" req req,
-        total_origin_price: "total_origin_price" req req,
-        deduction_quantity: "deduction_quantity" req req,
-        total_actual_price: "total_actual_price" req req,
+        plan_name: "plan_name" opt opt,
+        plan_over_time: "plan_over_time" opt opt,
+        total_origin_price: "total_origin_price" opt opt,
+        deduction_quantity: "deduction_quantity" opt opt,
+        total_actual_price: "total_actual_price" opt opt,
         signed_detail_list: "signed_detail_list" opt opt,
         sign_time: "sign_time" opt opt,
     });
@@ -1051,7 +1168,109 @@ pub mod user_sign_plans {
                 }
             }
             /// The response of `GET /v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}` (查询用户的签约计划).
-            pub type GetResponse = crate::v3::payscore::sign_plan::user_sign_plans::PostResponseSignPlan;
+            #[derive(Clone, Debug, PartialEq, Default)]
+            pub struct GetResponse {
+                /// 计划签约ID
+                ///
+                /// Example: `01010033210001424338000019876258`
+                pub sign_plan_id: Option<String>,
+                /// 签约计划用户应用下的OpenID
+                ///
+                /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
+                pub openid: Option<String>,
+                /// 计划所属服务
+                ///
+                /// Example: `2002000000000558128851361561536`
+                pub service_id: Option<String>,
+                /// 商户号
+                ///
+                /// Example: `1900000109`
+                pub mchid: Option<String>,
+                /// AppID
+                ///
+                /// Example: `wxd678efh567hg6787`
+                pub appid: Option<String>,
+                /// 商户侧签约计划号
+                ///
+                /// Example: `1234323JKHDFE1243252`
+                pub merchant_sign_plan_no: String,
+                /// 商户回调地址
+                ///
+                /// Example: `https://api.test.com`
+                pub merchant_callback_url: Option<String>,
+                /// 签约所属计划ID
+                ///
+                /// Example: `01000033210000324638000000376258`
+                pub plan_id: Option<String>,
+                /// 目前用户进行到的计划详情序号
+                ///
+                /// Example: `2`
+                pub going_detail_no: Option<i64>,
+                /// 计划签约状态
+                ///
+                /// Example: `UNSIGNED`
+                pub sign_state: Option<String>,
+                /// 签约计划取消时间
+                ///
+                /// Example: `2021-05-20T13:29:35.120+08:00`
+                pub cancel_sign_time: Option<String>,
+                /// 签约计划取消类型
+                ///
+                /// Example: `NOT_CANCEL`
+                pub cancel_sign_type: Option<String>,
+                /// 签约计划取消原因
+                ///
+                /// Example: `用户放弃课程`
+                pub cancel_reason: Option<String>,
+                /// 签约计划的名称
+                ///
+                /// Example: `瑜伽晨练课10次`
+                pub plan_name: Option<String>,
+                /// 签约计划的过期时间
+                ///
+                /// Example: `2021-05-20T13:29:35.120+08:00`
+                pub plan_over_time: Option<String>,
+                /// 签约计划原总金额(单位分)
+                ///
+                /// Example: `150000`
+                pub total_origin_price: Option<i64>,
+                /// 签约计划扣费次数
+                ///
+                /// Example: `10`
+                pub deduction_quantity: Option<i64>,
+                /// 签约计划实际总金额（单位分）
+                ///
+                /// Example: `120000`
+                pub total_actual_price: Option<i64>,
+                /// 签约计划明细列表
+                pub signed_detail_list: Option<Vec<GetResponseSignedDetailList>>,
+                /// 签约时间
+                ///
+                /// Example: `2021-05-20T13:29:35.120+08:00`
+                pub sign_time: Option<String>,
+            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                sign_plan_id: "sign_plan_id" opt opt,
+                openid: "openid" opt opt,
+                service_id: "service_id" opt opt,
+                mchid: "mchid" opt opt,
+                appid: "appid" opt opt,
+                merchant_sign_plan_no: "merchant_sign_plan_no" req req,
+                merchant_callback_url: "merchant_callback_url" opt opt,
+                plan_id: "plan_id" opt opt,
+                going_detail_no: "going_detail_no" opt opt,
+                sign_state: "sign_state" opt opt,
+                cancel_sign_time: "cancel_sign_time" opt opt,
+                cancel_sign_type: "cancel_sign_type" opt opt,
+                cancel_reason: "cancel_reason" opt opt,
+                plan_name: "plan_name" opt opt,
+                plan_over_time: "plan_over_time" opt opt,
+                total_origin_price: "total_origin_price" opt opt,
+                deduction_quantity: "deduction_quantity" opt opt,
+                total_actual_price: "total_actual_price" opt opt,
+                signed_detail_list: "signed_detail_list" opt opt,
+                sign_time: "sign_time" opt opt,
+            });
             /// GetResponseSignedDetailList
             pub type GetResponseSignedDetailList = crate::v3::payscore::sign_plan::partner::user_sign_plans::PostResponseSignPlanSignedDetailList;
             /// `/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop`
@@ -1087,7 +1306,7 @@ pub mod user_sign_plans {
                     stop_reason: "stop_reason" req req,
                 });
                 /// The response of `POST /v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop` (直连商户取消用户的签约计划).
-                pub type PostResponse = crate::v3::payscore::sign_plan::user_sign_plans::PostResponseSignPlan;
+                pub type PostResponse = crate::v3::payscore::sign_plan::user_sign_plans::merchant_sign_plan_no::by_merchant_sign_plan_no::GetResponse;
                 /// PostResponseSignedDetailList
                 pub type PostResponseSignedDetailList = crate::v3::payscore::sign_plan::partner::user_sign_plans::PostResponseSignPlanSignedDetailList;
             }

@@ -43,7 +43,7 @@ pub struct GetRequest {
     openid: "openid" skip req,
 });
 /// The response of `GET /v3/payscore/user-service-state` (查询用户授权状态API).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
     /// 公众账号ID
     ///
@@ -58,13 +58,13 @@ pub struct GetResponse {
     /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
     pub openid: Option<String>,
     /// 用户授权服务情况
-    pub use_service_state: GetResponseUseServiceState,
+    pub use_service_state: Option<GetResponseUseServiceState>,
 }
 ::wechatpay::runtime::json_object!(GetResponse {
     appid: "appid" req req,
     service_id: "service_id" req req,
     openid: "openid" opt opt,
-    use_service_state: "use_service_state" req req,
+    use_service_state: "use_service_state" opt opt,
 });
 /// 用户授权服务情况
 ///

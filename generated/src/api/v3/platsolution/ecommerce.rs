@@ -150,18 +150,18 @@ pub mod bank_transfer_recharges {
             /// 微信支付充值单号
             ///
             /// Example: `172207846292553701`
-            pub recharge_id: String,
+            pub recharge_id: Option<String>,
             /// 商户充值单号
             ///
             /// Example: `cz202407181234`
             pub out_recharge_no: String,
             /// 银行账户
-            pub transfer_in_account: PostResponseTransferInAccount,
+            pub transfer_in_account: Option<PostResponseTransferInAccount>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            recharge_id: "recharge_id" req req,
+            recharge_id: "recharge_id" opt opt,
             out_recharge_no: "out_recharge_no" req req,
-            transfer_in_account: "transfer_in_account" req req,
+            transfer_in_account: "transfer_in_account" opt opt,
         });
         /// 银行账户
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -225,16 +225,16 @@ pub mod bank_transfer_recharges {
                 }
             }
             /// The response of `GET /v3/platsolution/ecommerce/bank-transfer-recharges/out-recharge-no/{out_recharge_no}` (查询银行转账充值结果).
-            #[derive(Clone, Debug, PartialEq)]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 充值商户号
                 ///
                 /// Example: `1900001121`
-                pub mchid: String,
+                pub mchid: Option<String>,
                 /// 微信支付充值单号
                 ///
                 /// Example: `172234484162395401`
-                pub recharge_id: String,
+                pub recharge_id: Option<String>,
                 /// 商户充值单号
                 ///
                 /// Example: `cz2020042013`
@@ -242,21 +242,21 @@ pub mod bank_transfer_recharges {
                 /// 充值入账账户
                 ///
                 /// Example: `DEPOSIT`
-                pub account_type: GetResponseAccountType,
+                pub account_type: Option<GetResponseAccountType>,
                 /// 充值状态
                 ///
                 /// Example: `SUCCESS`
-                pub recharge_state: GetResponseRechargeState,
+                pub recharge_state: Option<GetResponseRechargeState>,
                 /// 充值场景
                 ///
                 /// Example: `ECOMMERCE_BANK_TRANSFER`
-                pub recharge_scene: GetResponseRechargeScene,
+                pub recharge_scene: Option<GetResponseRechargeScene>,
                 /// 充值状态描述
                 ///
                 /// Example: `超过时间限制，系统自动关闭充值单`
                 pub recharge_state_desc: Option<String>,
                 /// 充值金额
-                pub recharge_amount: GetResponseRechargeAmount,
+                pub recharge_amount: Option<GetResponseRechargeAmount>,
                 /// 转账充值的付款信息
                 pub bank_transfer_info: Option<GetResponseBankTransferInfo>,
                 /// 受理充值时间
@@ -273,14 +273,14 @@ pub mod bank_transfer_recharges {
                 pub close_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                mchid: "mchid" req req,
-                recharge_id: "recharge_id" req req,
+                mchid: "mchid" opt opt,
+                recharge_id: "recharge_id" opt opt,
                 out_recharge_no: "out_recharge_no" req req,
-                account_type: "account_type" req req,
-                recharge_state: "recharge_state" req req,
-                recharge_scene: "recharge_scene" req req,
+                account_type: "account_type" opt opt,
+                recharge_state: "recharge_state" opt opt,
+                recharge_scene: "recharge_scene" opt opt,
                 recharge_state_desc: "recharge_state_desc" opt opt,
-                recharge_amount: "recharge_amount" req req,
+                recharge_amount: "recharge_amount" opt opt,
                 bank_transfer_info: "bank_transfer_info" opt opt,
                 accept_time: "accept_time" opt opt,
                 success_time: "success_time" opt opt,
@@ -438,7 +438,7 @@ pub mod insurance_compensation_contracts {
         /// 是否开通成功
         ///
         /// Example: `true`
-        pub opened: bool,
+        pub opened: Option<bool>,
         /// 成功时间
         ///
         /// Example: `2024-08-09T13:29:35.120+08:00`
@@ -446,7 +446,7 @@ pub mod insurance_compensation_contracts {
     }
     ::wechatpay::runtime::json_object!(PostResponse {
         sub_mchid: "sub_mchid" req req,
-        opened: "opened" req req,
+        opened: "opened" opt opt,
         success_time: "success_time" opt opt,
     });
     /// `/v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid`
@@ -696,14 +696,14 @@ pub mod mch_transfer {
             TransactionUser = "TRANSACTION_USER",
         });
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills` (请求赔付).
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 服务商商户号
             ///
             /// Example: `1900001108`
-            pub sp_mchid: String,
+            pub sp_mchid: Option<String>,
             /// 转账接收方信息
-            pub receiver_detail: PostResponseReceiverDetail,
+            pub receiver_detail: Option<PostResponseReceiverDetail>,
             /// 商户单号
             ///
             /// Example: `plfk2020042013`
@@ -719,15 +719,15 @@ pub mod mch_transfer {
             /// 微信支付转账单号
             ///
             /// Example: `1330000071100999991182020050700019480001`
-            pub bill_id: String,
+            pub bill_id: Option<String>,
             /// 赔付状态
             ///
             /// Example: `ACCEPTED`
-            pub state: PostResponseState,
+            pub state: Option<PostResponseState>,
             /// 受理时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            pub accept_time: String,
+            pub accept_time: Option<String>,
             /// 成功时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
@@ -738,14 +738,14 @@ pub mod mch_transfer {
             pub sponsor_mchid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            sp_mchid: "sp_mchid" req req,
-            receiver_detail: "receiver_detail" req req,
+            sp_mchid: "sp_mchid" opt opt,
+            receiver_detail: "receiver_detail" opt opt,
             out_bill_no: "out_bill_no" req req,
             amount: "amount" opt opt,
             transfer_remark: "transfer_remark" req req,
-            bill_id: "bill_id" req req,
-            state: "state" req req,
-            accept_time: "accept_time" req req,
+            bill_id: "bill_id" opt opt,
+            state: "state" opt opt,
+            accept_time: "accept_time" opt opt,
             success_time: "success_time" opt opt,
             sponsor_mchid: "sponsor_mchid" opt opt,
         });
@@ -759,9 +759,37 @@ pub mod mch_transfer {
             receiver: "receiver" opt opt,
         });
         /// 转账接收者信息
-        pub type PostResponseReceiverDetailReceiver = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiver;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct PostResponseReceiverDetailReceiver {
+            /// 转账接收方类型
+            ///
+            /// Example: `TRANSACTION_USER`
+            pub type_: Option<PostResponseReceiverDetailReceiverType>,
+            /// 转账接收方订单信息
+            pub transaction_info: Option<
+                PostResponseReceiverDetailReceiverTransactionInfo,
+            >,
+        }
+        ::wechatpay::runtime::json_object!(PostResponseReceiverDetailReceiver {
+            type_: "type" opt opt,
+            transaction_info: "transaction_info" opt opt,
+        });
         /// 转账接收方订单信息
-        pub type PostResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfo;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct PostResponseReceiverDetailReceiverTransactionInfo {
+            /// 交易订单号
+            ///
+            /// Example: `1217752501201407033233368018`
+            pub transaction_id: Option<String>,
+            /// 转账接收方订单类型
+            ///
+            /// Example: `WXPAY`
+            pub type_: Option<PostResponseReceiverDetailReceiverTransactionInfoType>,
+        }
+        ::wechatpay::runtime::json_object!(PostResponseReceiverDetailReceiverTransactionInfo {
+            transaction_id: "transaction_id" opt opt,
+            type_: "type" opt opt,
+        });
         /// 转账接收方订单类型
         pub type PostResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfoType;
         /// 转账接收方类型
@@ -822,18 +850,18 @@ pub mod mch_transfer {
                     }
                 }
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id/{bill_id}` (查询赔付结果（按微信支付赔付单号）).
-                #[derive(Clone, Debug, PartialEq)]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponse {
                     /// 服务商商户号
                     ///
                     /// Example: `1900001108`
-                    pub sp_mchid: String,
+                    pub sp_mchid: Option<String>,
                     /// 转账接收方信息
-                    pub receiver_detail: GetResponseReceiverDetail,
+                    pub receiver_detail: Option<GetResponseReceiverDetail>,
                     /// 商户单号
                     ///
                     /// Example: `plfk2020042013`
-                    pub out_bill_no: String,
+                    pub out_bill_no: Option<String>,
                     /// 赔付金额
                     ///
                     /// Example: `10000`
@@ -849,11 +877,11 @@ pub mod mch_transfer {
                     /// 赔付状态
                     ///
                     /// Example: `ACCEPTED`
-                    pub state: GetResponseState,
+                    pub state: Option<GetResponseState>,
                     /// 受理时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
-                    pub accept_time: String,
+                    pub accept_time: Option<String>,
                     /// 成功时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
@@ -866,14 +894,14 @@ pub mod mch_transfer {
                     pub sponsor_mchid: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    sp_mchid: "sp_mchid" req req,
-                    receiver_detail: "receiver_detail" req req,
-                    out_bill_no: "out_bill_no" req req,
+                    sp_mchid: "sp_mchid" opt opt,
+                    receiver_detail: "receiver_detail" opt opt,
+                    out_bill_no: "out_bill_no" opt opt,
                     amount: "amount" opt opt,
                     transfer_remark: "transfer_remark" opt opt,
                     bill_id: "bill_id" req req,
-                    state: "state" req req,
-                    accept_time: "accept_time" req req,
+                    state: "state" opt opt,
+                    accept_time: "accept_time" opt opt,
                     success_time: "success_time" opt opt,
                     close_info: "close_info" opt opt,
                     sponsor_mchid: "sponsor_mchid" opt opt,
@@ -897,9 +925,9 @@ pub mod mch_transfer {
                 /// 转账接收方信息
                 pub type GetResponseReceiverDetail = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseReceiverDetail;
                 /// 转账接收者信息
-                pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiver;
+                pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseReceiverDetailReceiver;
                 /// 转账接收方订单信息
-                pub type GetResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfo;
+                pub type GetResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseReceiverDetailReceiverTransactionInfo;
                 /// 转账接收方订单类型
                 pub type GetResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfoType;
                 /// 转账接收方类型
@@ -943,15 +971,70 @@ pub mod mch_transfer {
                     }
                 }
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}` (查询赔付结果（按商户赔付单号）).
-                pub type GetResponse = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::bill_id::by_bill_id::GetResponse;
+                #[derive(Clone, Debug, PartialEq, Default)]
+                pub struct GetResponse {
+                    /// 服务商商户号
+                    ///
+                    /// Example: `1900001108`
+                    pub sp_mchid: Option<String>,
+                    /// 转账接收方信息
+                    pub receiver_detail: Option<GetResponseReceiverDetail>,
+                    /// 商户单号
+                    ///
+                    /// Example: `plfk2020042013`
+                    pub out_bill_no: String,
+                    /// 赔付金额
+                    ///
+                    /// Example: `10000`
+                    pub amount: Option<i64>,
+                    /// 赔付原因
+                    ///
+                    /// Example: `直播违规扣罚`
+                    pub transfer_remark: Option<String>,
+                    /// 微信支付转账单号
+                    ///
+                    /// Example: `1330000071100999991182020050700019480001`
+                    pub bill_id: Option<String>,
+                    /// 赔付状态
+                    ///
+                    /// Example: `ACCEPTED`
+                    pub state: Option<GetResponseState>,
+                    /// 受理时间
+                    ///
+                    /// Example: `2015-05-20T13:29:35+08:00`
+                    pub accept_time: Option<String>,
+                    /// 成功时间
+                    ///
+                    /// Example: `2015-05-20T13:29:35+08:00`
+                    pub success_time: Option<String>,
+                    /// 关单信息
+                    pub close_info: Option<GetResponseCloseInfo>,
+                    /// 出资商户号
+                    ///
+                    /// Example: `1900001109`
+                    pub sponsor_mchid: Option<String>,
+                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    sp_mchid: "sp_mchid" opt opt,
+                    receiver_detail: "receiver_detail" opt opt,
+                    out_bill_no: "out_bill_no" req req,
+                    amount: "amount" opt opt,
+                    transfer_remark: "transfer_remark" opt opt,
+                    bill_id: "bill_id" opt opt,
+                    state: "state" opt opt,
+                    accept_time: "accept_time" opt opt,
+                    success_time: "success_time" opt opt,
+                    close_info: "close_info" opt opt,
+                    sponsor_mchid: "sponsor_mchid" opt opt,
+                });
                 /// 关单信息
                 pub type GetResponseCloseInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::bill_id::by_bill_id::GetResponseCloseInfo;
                 /// 转账接收方信息
                 pub type GetResponseReceiverDetail = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseReceiverDetail;
                 /// 转账接收者信息
-                pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiver;
+                pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseReceiverDetailReceiver;
                 /// 转账接收方订单信息
-                pub type GetResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfo;
+                pub type GetResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseReceiverDetailReceiverTransactionInfo;
                 /// 转账接收方订单类型
                 pub type GetResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfoType;
                 /// 转账接收方类型
@@ -978,7 +1061,7 @@ pub mod mch_transfer {
                         }
                     }
                     /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}/cancel` (请求撤销赔付).
-                    #[derive(Clone, Debug, PartialEq)]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostResponse {
                         /// 商户单号
                         ///
@@ -987,21 +1070,21 @@ pub mod mch_transfer {
                         /// 微信支付转账单号
                         ///
                         /// Example: `1330000071100999991182020050700019480001`
-                        pub bill_id: String,
+                        pub bill_id: Option<String>,
                         /// 赔付状态
                         ///
                         /// Example: `ACCEPTED`
-                        pub state: PostResponseState,
+                        pub state: Option<PostResponseState>,
                         /// 撤销受理时间
                         ///
                         /// Example: `2015-05-20T13:29:35+08:00`
-                        pub cancel_accept_time: String,
+                        pub cancel_accept_time: Option<String>,
                     }
                     ::wechatpay::runtime::json_object!(PostResponse {
                         out_bill_no: "out_bill_no" req req,
-                        bill_id: "bill_id" req req,
-                        state: "state" req req,
-                        cancel_accept_time: "cancel_accept_time" req req,
+                        bill_id: "bill_id" opt opt,
+                        state: "state" opt opt,
+                        cancel_accept_time: "cancel_accept_time" opt opt,
                     });
                     /// 赔付状态
                     pub type PostResponseState = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseState;
@@ -1096,21 +1179,21 @@ pub mod mch_transfer {
                 /// 微信支付转账单号
                 ///
                 /// Example: `1330000071100999991182020050700019480001`
-                pub bill_id: String,
+                pub bill_id: Option<String>,
                 /// 受理时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
-                pub accept_time: String,
+                pub accept_time: Option<String>,
                 /// 跳转领取页面的package信息
                 ///
                 /// Example: `affffddafdfafddffda==`
-                pub package_info: String,
+                pub package_info: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
                 out_bill_no: "out_bill_no" req req,
-                bill_id: "bill_id" req req,
-                accept_time: "accept_time" req req,
-                package_info: "package_info" req req,
+                bill_id: "bill_id" opt opt,
+                accept_time: "accept_time" opt opt,
+                package_info: "package_info" opt opt,
             });
         }
     }
@@ -1246,18 +1329,18 @@ pub mod mch_transfer {
             sp_openid: "sp_openid" opt opt,
         });
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills` (请求保证金售后赔付).
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 服务商商户号
             ///
             /// Example: `1900001108`
-            pub sp_mchid: String,
+            pub sp_mchid: Option<String>,
             /// 二级商户号
             ///
             /// Example: `1900000109`
             pub sub_mchid: Option<String>,
             /// 转账接收方信息
-            pub receiver_detail: PostResponseReceiverDetail,
+            pub receiver_detail: Option<PostResponseReceiverDetail>,
             /// 商户单号
             ///
             /// Example: `plfk2020042013`
@@ -1273,15 +1356,15 @@ pub mod mch_transfer {
             /// 微信支付转账单号
             ///
             /// Example: `1330000071100999991182020050700019480001`
-            pub bill_id: String,
+            pub bill_id: Option<String>,
             /// 赔付状态
             ///
             /// Example: `ACCEPTED`
-            pub state: PostResponseState,
+            pub state: Option<PostResponseState>,
             /// 受理时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            pub accept_time: String,
+            pub accept_time: Option<String>,
             /// 成功时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
@@ -1296,15 +1379,15 @@ pub mod mch_transfer {
             pub sub_appid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            sp_mchid: "sp_mchid" req req,
+            sp_mchid: "sp_mchid" opt opt,
             sub_mchid: "sub_mchid" opt opt,
-            receiver_detail: "receiver_detail" req req,
+            receiver_detail: "receiver_detail" opt opt,
             out_bill_no: "out_bill_no" req req,
             amount: "amount" opt opt,
             transfer_remark: "transfer_remark" req req,
-            bill_id: "bill_id" req req,
-            state: "state" req req,
-            accept_time: "accept_time" req req,
+            bill_id: "bill_id" opt opt,
+            state: "state" opt opt,
+            accept_time: "accept_time" opt opt,
             success_time: "success_time" opt opt,
             sponsor_mchid: "sponsor_mchid" opt opt,
             sub_appid: "sub_appid" opt opt,
@@ -1335,7 +1418,7 @@ pub mod mch_transfer {
             transaction_info: "transaction_info" opt opt,
         });
         /// 转账接收方订单信息
-        pub type PostResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfo;
+        pub type PostResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseReceiverDetailReceiverTransactionInfo;
         /// 转账接收方订单类型
         pub type PostResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfoType;
         /// 转账接收方类型
@@ -1386,22 +1469,22 @@ pub mod mch_transfer {
                     sub_mchid: "sub_mchid" skip opt,
                 });
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/{bill_id}` (查询保证金售后赔付结果（按微信支付赔付单号）).
-                #[derive(Clone, Debug, PartialEq)]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponse {
                     /// 服务商商户号
                     ///
                     /// Example: `1900001108`
-                    pub sp_mchid: String,
+                    pub sp_mchid: Option<String>,
                     /// 二级商户号
                     ///
                     /// Example: `1900000109`
                     pub sub_mchid: Option<String>,
                     /// 转账接收方信息
-                    pub receiver_detail: GetResponseReceiverDetail,
+                    pub receiver_detail: Option<GetResponseReceiverDetail>,
                     /// 商户单号
                     ///
                     /// Example: `plfk2020042013`
-                    pub out_bill_no: String,
+                    pub out_bill_no: Option<String>,
                     /// 赔付金额
                     ///
                     /// Example: `10000`
@@ -1417,11 +1500,11 @@ pub mod mch_transfer {
                     /// 赔付状态
                     ///
                     /// Example: `ACCEPTED`
-                    pub state: GetResponseState,
+                    pub state: Option<GetResponseState>,
                     /// 受理时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
-                    pub accept_time: String,
+                    pub accept_time: Option<String>,
                     /// 成功时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
@@ -1438,15 +1521,15 @@ pub mod mch_transfer {
                     pub sub_appid: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    sp_mchid: "sp_mchid" req req,
+                    sp_mchid: "sp_mchid" opt opt,
                     sub_mchid: "sub_mchid" opt opt,
-                    receiver_detail: "receiver_detail" req req,
-                    out_bill_no: "out_bill_no" req req,
+                    receiver_detail: "receiver_detail" opt opt,
+                    out_bill_no: "out_bill_no" opt opt,
                     amount: "amount" opt opt,
                     transfer_remark: "transfer_remark" opt opt,
                     bill_id: "bill_id" req req,
-                    state: "state" req req,
-                    accept_time: "accept_time" req req,
+                    state: "state" opt opt,
+                    accept_time: "accept_time" opt opt,
                     success_time: "success_time" opt opt,
                     close_info: "close_info" opt opt,
                     sponsor_mchid: "sponsor_mchid" opt opt,
@@ -1459,7 +1542,7 @@ pub mod mch_transfer {
                 /// 转账接收者信息
                 pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostResponseReceiverDetailReceiver;
                 /// 转账接收方订单信息
-                pub type GetResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfo;
+                pub type GetResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseReceiverDetailReceiverTransactionInfo;
                 /// 转账接收方订单类型
                 pub type GetResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfoType;
                 /// 转账接收方类型
@@ -1506,7 +1589,72 @@ pub mod mch_transfer {
                 /// The request of `GET /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no}` (查询保证金售后赔付结果（按商户赔付单号）).
                 pub type GetRequest = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::bill_id::by_bill_id::GetRequest;
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no}` (查询保证金售后赔付结果（按商户赔付单号）).
-                pub type GetResponse = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::bill_id::by_bill_id::GetResponse;
+                #[derive(Clone, Debug, PartialEq, Default)]
+                pub struct GetResponse {
+                    /// 服务商商户号
+                    ///
+                    /// Example: `1900001108`
+                    pub sp_mchid: Option<String>,
+                    /// 二级商户号
+                    ///
+                    /// Example: `1900000109`
+                    pub sub_mchid: Option<String>,
+                    /// 转账接收方信息
+                    pub receiver_detail: Option<GetResponseReceiverDetail>,
+                    /// 商户单号
+                    ///
+                    /// Example: `plfk2020042013`
+                    pub out_bill_no: String,
+                    /// 赔付金额
+                    ///
+                    /// Example: `10000`
+                    pub amount: Option<i64>,
+                    /// 赔付原因
+                    ///
+                    /// Example: `直播违规扣罚`
+                    pub transfer_remark: Option<String>,
+                    /// 微信支付转账单号
+                    ///
+                    /// Example: `1330000071100999991182020050700019480001`
+                    pub bill_id: Option<String>,
+                    /// 赔付状态
+                    ///
+                    /// Example: `ACCEPTED`
+                    pub state: Option<GetResponseState>,
+                    /// 受理时间
+                    ///
+                    /// Example: `2015-05-20T13:29:35+08:00`
+                    pub accept_time: Option<String>,
+                    /// 成功时间
+                    ///
+                    /// Example: `2015-05-20T13:29:35+08:00`
+                    pub success_time: Option<String>,
+                    /// 关单信息
+                    pub close_info: Option<GetResponseCloseInfo>,
+                    /// 出资商户号
+                    ///
+                    /// Example: `1900001109`
+                    pub sponsor_mchid: Option<String>,
+                    /// 二级商户AppID
+                    ///
+                    /// Example: `wx8888888888888888`
+                    pub sub_appid: Option<String>,
+                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    sp_mchid: "sp_mchid" opt opt,
+                    sub_mchid: "sub_mchid" opt opt,
+                    receiver_detail: "receiver_detail" opt opt,
+                    out_bill_no: "out_bill_no" req req,
+                    amount: "amount" opt opt,
+                    transfer_remark: "transfer_remark" opt opt,
+                    bill_id: "bill_id" opt opt,
+                    state: "state" opt opt,
+                    accept_time: "accept_time" opt opt,
+                    success_time: "success_time" opt opt,
+                    close_info: "close_info" opt opt,
+                    sponsor_mchid: "sponsor_mchid" opt opt,
+                    sub_appid: "sub_appid" opt opt,
+                });
                 /// 关单信息
                 pub type GetResponseCloseInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::bill_id::by_bill_id::GetResponseCloseInfo;
                 /// 转账接收方信息
@@ -1514,7 +1662,7 @@ pub mod mch_transfer {
                 /// 转账接收者信息
                 pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostResponseReceiverDetailReceiver;
                 /// 转账接收方订单信息
-                pub type GetResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfo;
+                pub type GetResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseReceiverDetailReceiverTransactionInfo;
                 /// 转账接收方订单类型
                 pub type GetResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfoType;
                 /// 转账接收方类型
@@ -1648,12 +1796,12 @@ pub mod mch_transfer {
             Merchant = "MERCHANT",
         });
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills` (发起保证金赔付保司保费).
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 服务商商户号
             ///
             /// Example: `1900001108`
-            pub sp_mchid: String,
+            pub sp_mchid: Option<String>,
             /// 二级商户号
             ///
             /// Example: `1900000109`
@@ -1663,7 +1811,7 @@ pub mod mch_transfer {
             /// Example: `wx8888888888888888`
             pub sub_appid: Option<String>,
             /// 转账接收方信息
-            pub receiver_detail: PostResponseReceiverDetail,
+            pub receiver_detail: Option<PostResponseReceiverDetail>,
             /// 商户单号
             ///
             /// Example: `plfk2020042013`
@@ -1679,15 +1827,15 @@ pub mod mch_transfer {
             /// 微信支付转账单号
             ///
             /// Example: `1330000071100999991182020050700019480001`
-            pub bill_id: String,
+            pub bill_id: Option<String>,
             /// 赔付状态
             ///
             /// Example: `ACCEPTED`
-            pub state: PostResponseState,
+            pub state: Option<PostResponseState>,
             /// 受理时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            pub accept_time: String,
+            pub accept_time: Option<String>,
             /// 成功时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
@@ -1698,16 +1846,16 @@ pub mod mch_transfer {
             pub sponsor_mchid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            sp_mchid: "sp_mchid" req req,
+            sp_mchid: "sp_mchid" opt opt,
             sub_mchid: "sub_mchid" opt opt,
             sub_appid: "sub_appid" opt opt,
-            receiver_detail: "receiver_detail" req req,
+            receiver_detail: "receiver_detail" opt opt,
             out_bill_no: "out_bill_no" req req,
             amount: "amount" opt opt,
             transfer_remark: "transfer_remark" req req,
-            bill_id: "bill_id" req req,
-            state: "state" req req,
-            accept_time: "accept_time" req req,
+            bill_id: "bill_id" opt opt,
+            state: "state" opt opt,
+            accept_time: "accept_time" opt opt,
             success_time: "success_time" opt opt,
             sponsor_mchid: "sponsor_mchid" opt opt,
         });
@@ -1747,10 +1895,10 @@ pub mod mch_transfer {
             /// 交易订单号
             ///
             /// Example: `1217752501201407033233368018`
-            pub transaction_id: String,
+            pub transaction_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponseReceiverDetailReceiverTransactionInfo {
-            transaction_id: "transaction_id" req req,
+            transaction_id: "transaction_id" opt opt,
         });
         /// 转账接收方类型
         pub type PostResponseReceiverDetailReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::deposit_insurance_premiums_compensation_bills::PostRequestReceiverType;
@@ -1772,12 +1920,12 @@ pub mod mch_transfer {
                 }
             }
             /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/{out_bill_no}` (查询保证金赔付保司保费结果（按商户赔付单号）).
-            #[derive(Clone, Debug, PartialEq)]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 服务商商户号
                 ///
                 /// Example: `1900001108`
-                pub sp_mchid: String,
+                pub sp_mchid: Option<String>,
                 /// 二级商户号
                 ///
                 /// Example: `1900000109`
@@ -1787,7 +1935,7 @@ pub mod mch_transfer {
                 /// Example: `wx8888888888888888`
                 pub sub_appid: Option<String>,
                 /// 转账接收方信息
-                pub receiver_detail: GetResponseReceiverDetail,
+                pub receiver_detail: Option<GetResponseReceiverDetail>,
                 /// 商户单号
                 ///
                 /// Example: `plfk2020042013`
@@ -1799,19 +1947,19 @@ pub mod mch_transfer {
                 /// 赔付原因
                 ///
                 /// Example: `直播违规扣罚`
-                pub transfer_remark: String,
+                pub transfer_remark: Option<String>,
                 /// 微信支付转账单号
                 ///
                 /// Example: `1330000071100999991182020050700019480001`
-                pub bill_id: String,
+                pub bill_id: Option<String>,
                 /// 赔付状态
                 ///
                 /// Example: `ACCEPTED`
-                pub state: GetResponseState,
+                pub state: Option<GetResponseState>,
                 /// 受理时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
-                pub accept_time: String,
+                pub accept_time: Option<String>,
                 /// 成功时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
@@ -1824,16 +1972,16 @@ pub mod mch_transfer {
                 pub sponsor_mchid: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                sp_mchid: "sp_mchid" req req,
+                sp_mchid: "sp_mchid" opt opt,
                 sub_mchid: "sub_mchid" opt opt,
                 sub_appid: "sub_appid" opt opt,
-                receiver_detail: "receiver_detail" req req,
+                receiver_detail: "receiver_detail" opt opt,
                 out_bill_no: "out_bill_no" req req,
                 amount: "amount" opt opt,
-                transfer_remark: "transfer_remark" req req,
-                bill_id: "bill_id" req req,
-                state: "state" req req,
-                accept_time: "accept_time" req req,
+                transfer_remark: "transfer_remark" opt opt,
+                bill_id: "bill_id" opt opt,
+                state: "state" opt opt,
+                accept_time: "accept_time" opt opt,
                 success_time: "success_time" opt opt,
                 close_info: "close_info" opt opt,
                 sponsor_mchid: "sponsor_mchid" opt opt,
@@ -1954,12 +2102,12 @@ pub mod mch_transfer {
             sp_openid: "sp_openid" opt opt,
         });
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills` (发起保证金赔付用户运费).
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 服务商商户号
             ///
             /// Example: `1900001108`
-            pub sp_mchid: String,
+            pub sp_mchid: Option<String>,
             /// 二级商户号
             ///
             /// Example: `1900000109`
@@ -1969,7 +2117,7 @@ pub mod mch_transfer {
             /// Example: `wx8888888888888888`
             pub sub_appid: Option<String>,
             /// 转账接收方信息
-            pub receiver_detail: PostResponseReceiverDetail,
+            pub receiver_detail: Option<PostResponseReceiverDetail>,
             /// 商户单号
             ///
             /// Example: `plfk2020042013`
@@ -1985,15 +2133,15 @@ pub mod mch_transfer {
             /// 微信支付转账单号
             ///
             /// Example: `1330000071100999991182020050700019480001`
-            pub bill_id: String,
+            pub bill_id: Option<String>,
             /// 赔付状态
             ///
             /// Example: `ACCEPTED`
-            pub state: PostResponseState,
+            pub state: Option<PostResponseState>,
             /// 受理时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            pub accept_time: String,
+            pub accept_time: Option<String>,
             /// 成功时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
@@ -2004,16 +2152,16 @@ pub mod mch_transfer {
             pub sponsor_mchid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            sp_mchid: "sp_mchid" req req,
+            sp_mchid: "sp_mchid" opt opt,
             sub_mchid: "sub_mchid" opt opt,
             sub_appid: "sub_appid" opt opt,
-            receiver_detail: "receiver_detail" req req,
+            receiver_detail: "receiver_detail" opt opt,
             out_bill_no: "out_bill_no" req req,
             amount: "amount" opt opt,
             transfer_remark: "transfer_remark" req req,
-            bill_id: "bill_id" req req,
-            state: "state" req req,
-            accept_time: "accept_time" req req,
+            bill_id: "bill_id" opt opt,
+            state: "state" opt opt,
+            accept_time: "accept_time" opt opt,
             success_time: "success_time" opt opt,
             sponsor_mchid: "sponsor_mchid" opt opt,
         });
@@ -2027,9 +2175,21 @@ pub mod mch_transfer {
             receiver: "receiver" opt opt,
         });
         /// 转账接收者信息
-        pub type PostResponseReceiverDetailReceiver = crate::v3::platsolution::ecommerce::mch_transfer::deposit_shipping_cost_compensation_bills::PostRequestReceiver;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct PostResponseReceiverDetailReceiver {
+            /// 转账接收方订单信息
+            pub transaction_info: Option<
+                PostResponseReceiverDetailReceiverTransactionInfo,
+            >,
+            /// 转账接收方用户
+            pub user_info: Option<PostResponseReceiverDetailReceiverUserInfo>,
+        }
+        ::wechatpay::runtime::json_object!(PostResponseReceiverDetailReceiver {
+            transaction_info: "transaction_info" opt opt,
+            user_info: "user_info" opt opt,
+        });
         /// 转账接收方订单信息
-        pub type PostResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfo;
+        pub type PostResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseReceiverDetailReceiverTransactionInfo;
         /// 转账接收方订单类型
         pub type PostResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfoType;
         /// 转账接收方用户
@@ -2074,18 +2234,18 @@ pub mod mch_transfer {
                 /// The request of `GET /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no/{out_bill_no}` (查询保证金售后赔付运费结果（按商户赔付单号）).
                 pub type GetRequest = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::bill_id::by_bill_id::GetRequest;
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no/{out_bill_no}` (查询保证金售后赔付运费结果（按商户赔付单号）).
-                #[derive(Clone, Debug, PartialEq)]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponse {
                     /// 服务商商户号
                     ///
                     /// Example: `1900001108`
-                    pub sp_mchid: String,
+                    pub sp_mchid: Option<String>,
                     /// 二级商户号
                     ///
                     /// Example: `1900000109`
                     pub sub_mchid: Option<String>,
                     /// 转账接收方信息
-                    pub receiver_detail: GetResponseReceiverDetail,
+                    pub receiver_detail: Option<GetResponseReceiverDetail>,
                     /// 商户单号
                     ///
                     /// Example: `plfk2020042013`
@@ -2101,15 +2261,15 @@ pub mod mch_transfer {
                     /// 微信支付转账单号
                     ///
                     /// Example: `1330000071100999991182020050700019480001`
-                    pub bill_id: String,
+                    pub bill_id: Option<String>,
                     /// 赔付状态
                     ///
                     /// Example: `ACCEPTED`
-                    pub state: GetResponseState,
+                    pub state: Option<GetResponseState>,
                     /// 受理时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
-                    pub accept_time: String,
+                    pub accept_time: Option<String>,
                     /// 成功时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
@@ -2122,15 +2282,15 @@ pub mod mch_transfer {
                     pub sponsor_mchid: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    sp_mchid: "sp_mchid" req req,
+                    sp_mchid: "sp_mchid" opt opt,
                     sub_mchid: "sub_mchid" opt opt,
-                    receiver_detail: "receiver_detail" req req,
+                    receiver_detail: "receiver_detail" opt opt,
                     out_bill_no: "out_bill_no" req req,
                     amount: "amount" opt opt,
                     transfer_remark: "transfer_remark" opt opt,
-                    bill_id: "bill_id" req req,
-                    state: "state" req req,
-                    accept_time: "accept_time" req req,
+                    bill_id: "bill_id" opt opt,
+                    state: "state" opt opt,
+                    accept_time: "accept_time" opt opt,
                     success_time: "success_time" opt opt,
                     close_info: "close_info" opt opt,
                     sponsor_mchid: "sponsor_mchid" opt opt,
@@ -2140,9 +2300,9 @@ pub mod mch_transfer {
                 /// 转账接收方信息
                 pub type GetResponseReceiverDetail = crate::v3::platsolution::ecommerce::mch_transfer::deposit_shipping_cost_compensation_bills::PostResponseReceiverDetail;
                 /// 转账接收者信息
-                pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::ecommerce::mch_transfer::deposit_shipping_cost_compensation_bills::PostRequestReceiver;
+                pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::ecommerce::mch_transfer::deposit_shipping_cost_compensation_bills::PostResponseReceiverDetailReceiver;
                 /// 转账接收方订单信息
-                pub type GetResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfo;
+                pub type GetResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseReceiverDetailReceiverTransactionInfo;
                 /// 转账接收方订单类型
                 pub type GetResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfoType;
                 /// 转账接收方用户
@@ -2218,7 +2378,19 @@ pub mod mch_transfer {
             transfer_remark: "transfer_remark" req req,
         });
         /// 赔付用户信息
-        pub type PostRequestReceiver = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostResponseReceiverDetailReceiver;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct PostRequestReceiver {
+            /// 转账接收方类型
+            ///
+            /// Example: `MERCHANT`
+            pub type_: Option<PostRequestReceiverType>,
+            /// 转账接收方订单信息
+            pub transaction_info: Option<PostRequestReceiverTransactionInfo>,
+        }
+        ::wechatpay::runtime::json_object!(PostRequestReceiver {
+            type_: "type" opt opt,
+            transaction_info: "transaction_info" opt opt,
+        });
         /// 转账接收方订单信息
         pub type PostRequestReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfo;
         /// 转账接收方订单类型
@@ -2226,18 +2398,18 @@ pub mod mch_transfer {
         /// 转账接收方类型
         pub type PostRequestReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostRequestReceiverType;
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills` (请求保险理赔).
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 服务商商户号
             ///
             /// Example: `1900001108`
-            pub sp_mchid: String,
+            pub sp_mchid: Option<String>,
             /// 二级商户号
             ///
             /// Example: `1900001109`
             pub sub_mchid: Option<String>,
             /// 转账接收方信息
-            pub receiver_detail: PostResponseReceiverDetail,
+            pub receiver_detail: Option<PostResponseReceiverDetail>,
             /// 商户单号
             ///
             /// Example: `plfk2020042013`
@@ -2253,15 +2425,15 @@ pub mod mch_transfer {
             /// 微信支付转账单号
             ///
             /// Example: `1330000071100999991182020050700019480001`
-            pub bill_id: String,
+            pub bill_id: Option<String>,
             /// 赔付状态
             ///
             /// Example: `ACCEPTED`
-            pub state: PostResponseState,
+            pub state: Option<PostResponseState>,
             /// 受理时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            pub accept_time: String,
+            pub accept_time: Option<String>,
             /// 成功时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
@@ -2272,15 +2444,15 @@ pub mod mch_transfer {
             pub sponsor_mchid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            sp_mchid: "sp_mchid" req req,
+            sp_mchid: "sp_mchid" opt opt,
             sub_mchid: "sub_mchid" opt opt,
-            receiver_detail: "receiver_detail" req req,
+            receiver_detail: "receiver_detail" opt opt,
             out_bill_no: "out_bill_no" req req,
             amount: "amount" req req,
             transfer_remark: "transfer_remark" opt opt,
-            bill_id: "bill_id" req req,
-            state: "state" req req,
-            accept_time: "accept_time" req req,
+            bill_id: "bill_id" opt opt,
+            state: "state" opt opt,
+            accept_time: "accept_time" opt opt,
             success_time: "success_time" opt opt,
             sponsor_mchid: "sponsor_mchid" opt opt,
         });
@@ -2289,7 +2461,7 @@ pub mod mch_transfer {
         /// 转账接收者信息
         pub type PostResponseReceiverDetailReceiver = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostResponseReceiverDetailReceiver;
         /// 转账接收方订单信息
-        pub type PostResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfo;
+        pub type PostResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseReceiverDetailReceiverTransactionInfo;
         /// 转账接收方订单类型
         pub type PostResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfoType;
         /// 转账接收方类型
@@ -2331,22 +2503,22 @@ pub mod mch_transfer {
                 /// The request of `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/{bill_id}` (查询保险理赔结果（按微信支付赔付单号）).
                 pub type GetRequest = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::bill_id::by_bill_id::GetRequest;
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/{bill_id}` (查询保险理赔结果（按微信支付赔付单号）).
-                #[derive(Clone, Debug, PartialEq)]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponse {
                     /// 服务商商户号
                     ///
                     /// Example: `1900001108`
-                    pub sp_mchid: String,
+                    pub sp_mchid: Option<String>,
                     /// 二级商户号
                     ///
                     /// Example: `1900001109`
                     pub sub_mchid: Option<String>,
                     /// 转账接收方信息
-                    pub receiver_detail: GetResponseReceiverDetail,
+                    pub receiver_detail: Option<GetResponseReceiverDetail>,
                     /// 商户单号
                     ///
                     /// Example: `plfk2020042013`
-                    pub out_bill_no: String,
+                    pub out_bill_no: Option<String>,
                     /// 赔付金额
                     ///
                     /// Example: `10000`
@@ -2362,11 +2534,11 @@ pub mod mch_transfer {
                     /// 赔付状态
                     ///
                     /// Example: `ACCEPTED`
-                    pub state: GetResponseState,
+                    pub state: Option<GetResponseState>,
                     /// 受理时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
-                    pub accept_time: String,
+                    pub accept_time: Option<String>,
                     /// 成功时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
@@ -2379,15 +2551,15 @@ pub mod mch_transfer {
                     pub sponsor_mchid: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    sp_mchid: "sp_mchid" req req,
+                    sp_mchid: "sp_mchid" opt opt,
                     sub_mchid: "sub_mchid" opt opt,
-                    receiver_detail: "receiver_detail" req req,
-                    out_bill_no: "out_bill_no" req req,
+                    receiver_detail: "receiver_detail" opt opt,
+                    out_bill_no: "out_bill_no" opt opt,
                     amount: "amount" opt opt,
                     transfer_remark: "transfer_remark" opt opt,
                     bill_id: "bill_id" req req,
-                    state: "state" req req,
-                    accept_time: "accept_time" req req,
+                    state: "state" opt opt,
+                    accept_time: "accept_time" opt opt,
                     success_time: "success_time" opt opt,
                     close_info: "close_info" opt opt,
                     sponsor_mchid: "sponsor_mchid" opt opt,
@@ -2413,7 +2585,7 @@ pub mod mch_transfer {
                 /// 转账接收者信息
                 pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostResponseReceiverDetailReceiver;
                 /// 转账接收方订单信息
-                pub type GetResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfo;
+                pub type GetResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseReceiverDetailReceiverTransactionInfo;
                 /// 转账接收方订单类型
                 pub type GetResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfoType;
                 /// 转账接收方类型
@@ -2465,7 +2637,67 @@ pub mod mch_transfer {
                 /// The request of `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}` (查询保险理赔结果（按商户赔付单号）).
                 pub type GetRequest = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::bill_id::by_bill_id::GetRequest;
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}` (查询保险理赔结果（按商户赔付单号）).
-                pub type GetResponse = crate::v3::platsolution::ecommerce::mch_transfer::insurance_claim_bills::bill_id::by_bill_id::GetResponse;
+                #[derive(Clone, Debug, PartialEq, Default)]
+                pub struct GetResponse {
+                    /// 服务商商户号
+                    ///
+                    /// Example: `1900001108`
+                    pub sp_mchid: Option<String>,
+                    /// 二级商户号
+                    ///
+                    /// Example: `1900001109`
+                    pub sub_mchid: Option<String>,
+                    /// 转账接收方信息
+                    pub receiver_detail: Option<GetResponseReceiverDetail>,
+                    /// 商户单号
+                    ///
+                    /// Example: `plfk2020042013`
+                    pub out_bill_no: String,
+                    /// 赔付金额
+                    ///
+                    /// Example: `10000`
+                    pub amount: Option<i64>,
+                    /// 赔付原因
+                    ///
+                    /// Example: `直播违规扣罚`
+                    pub transfer_remark: Option<String>,
+                    /// 微信支付转账单号
+                    ///
+                    /// Example: `1330000071100999991182020050700019480001`
+                    pub bill_id: Option<String>,
+                    /// 赔付状态
+                    ///
+                    /// Example: `ACCEPTED`
+                    pub state: Option<GetResponseState>,
+                    /// 受理时间
+                    ///
+                    /// Example: `2015-05-20T13:29:35+08:00`
+                    pub accept_time: Option<String>,
+                    /// 成功时间
+                    ///
+                    /// Example: `2015-05-20T13:29:35+08:00`
+                    pub success_time: Option<String>,
+                    /// 关单信息
+                    pub close_info: Option<GetResponseCloseInfo>,
+                    /// 出资商户号
+                    ///
+                    /// Example: `1900001109`
+                    pub sponsor_mchid: Option<String>,
+                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    sp_mchid: "sp_mchid" opt opt,
+                    sub_mchid: "sub_mchid" opt opt,
+                    receiver_detail: "receiver_detail" opt opt,
+                    out_bill_no: "out_bill_no" req req,
+                    amount: "amount" opt opt,
+                    transfer_remark: "transfer_remark" opt opt,
+                    bill_id: "bill_id" opt opt,
+                    state: "state" opt opt,
+                    accept_time: "accept_time" opt opt,
+                    success_time: "success_time" opt opt,
+                    close_info: "close_info" opt opt,
+                    sponsor_mchid: "sponsor_mchid" opt opt,
+                });
                 /// 关单信息
                 pub type GetResponseCloseInfo = crate::v3::platsolution::ecommerce::mch_transfer::insurance_claim_bills::bill_id::by_bill_id::GetResponseCloseInfo;
                 /// 转账接收方信息
@@ -2473,7 +2705,7 @@ pub mod mch_transfer {
                 /// 转账接收者信息
                 pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostResponseReceiverDetailReceiver;
                 /// 转账接收方订单信息
-                pub type GetResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfo;
+                pub type GetResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseReceiverDetailReceiverTransactionInfo;
                 /// 转账接收方订单类型
                 pub type GetResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfoType;
                 /// 转账接收方类型
@@ -2513,7 +2745,7 @@ pub mod mch_transfer {
                         sub_mchid: "sub_mchid" opt opt,
                     });
                     /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}/cancel` (请求撤销保险理赔).
-                    #[derive(Clone, Debug, PartialEq)]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostResponse {
                         /// 二级商户号
                         ///
@@ -2526,22 +2758,22 @@ pub mod mch_transfer {
                         /// 微信支付转账单号
                         ///
                         /// Example: `1330000071100999991182020050700019480001`
-                        pub bill_id: String,
+                        pub bill_id: Option<String>,
                         /// 赔付状态
                         ///
                         /// Example: `ACCEPTED`
-                        pub state: PostResponseState,
+                        pub state: Option<PostResponseState>,
                         /// 撤销受理时间
                         ///
                         /// Example: `2015-05-20T13:29:35+08:00`
-                        pub cancel_accept_time: String,
+                        pub cancel_accept_time: Option<String>,
                     }
                     ::wechatpay::runtime::json_object!(PostResponse {
                         sub_mchid: "sub_mchid" opt opt,
                         out_bill_no: "out_bill_no" req req,
-                        bill_id: "bill_id" req req,
-                        state: "state" req req,
-                        cancel_accept_time: "cancel_accept_time" req req,
+                        bill_id: "bill_id" opt opt,
+                        state: "state" opt opt,
+                        cancel_accept_time: "cancel_accept_time" opt opt,
                     });
                     /// 赔付状态
                     pub type PostResponseState = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseState;
@@ -2604,7 +2836,7 @@ pub mod mch_transfer {
                 notify_url: "notify_url" opt opt,
             });
             /// 收款方信息
-            pub type PostRequestReceiver = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostResponseReceiverDetailReceiver;
+            pub type PostRequestReceiver = crate::v3::platsolution::ecommerce::mch_transfer::insurance_claim_bills::PostRequestReceiver;
             /// 转账接收方订单信息
             pub type PostRequestReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfo;
             /// 转账接收方订单类型
@@ -2625,22 +2857,22 @@ pub mod mch_transfer {
                 /// 微信支付转账单号
                 ///
                 /// Example: `1330000071100999991182020050700019480001`
-                pub bill_id: String,
+                pub bill_id: Option<String>,
                 /// 受理时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
-                pub accept_time: String,
+                pub accept_time: Option<String>,
                 /// 跳转领取页面的package信息
                 ///
                 /// Example: `affffddafdfafddffda==`
-                pub package_info: String,
+                pub package_info: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
                 sub_mchid: "sub_mchid" opt opt,
                 out_bill_no: "out_bill_no" req req,
-                bill_id: "bill_id" req req,
-                accept_time: "accept_time" req req,
-                package_info: "package_info" req req,
+                bill_id: "bill_id" opt opt,
+                accept_time: "accept_time" opt opt,
+                package_info: "package_info" opt opt,
             });
         }
     }
@@ -2732,14 +2964,14 @@ pub mod mch_transfer {
         /// 赔付接收方类型
         pub type PostRequestReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::deposit_insurance_premiums_compensation_bills::PostRequestReceiverType;
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills` (请求赔付).
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 服务商商户号
             ///
             /// Example: `1900001108`
-            pub sp_mchid: String,
+            pub sp_mchid: Option<String>,
             /// 赔付接收方信息
-            pub receiver_detail: PostResponseReceiverDetail,
+            pub receiver_detail: Option<PostResponseReceiverDetail>,
             /// 商户单号
             ///
             /// Example: `plfk2020042013`
@@ -2755,15 +2987,15 @@ pub mod mch_transfer {
             /// 微信支付转账单号
             ///
             /// Example: `1330000071100999991182020050700019480001`
-            pub bill_id: String,
+            pub bill_id: Option<String>,
             /// 赔付状态
             ///
             /// Example: `ACCEPTED`
-            pub state: PostResponseState,
+            pub state: Option<PostResponseState>,
             /// 受理时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            pub accept_time: String,
+            pub accept_time: Option<String>,
             /// 成功时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
@@ -2774,14 +3006,14 @@ pub mod mch_transfer {
             pub sponsor_mchid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            sp_mchid: "sp_mchid" req req,
-            receiver_detail: "receiver_detail" req req,
+            sp_mchid: "sp_mchid" opt opt,
+            receiver_detail: "receiver_detail" opt opt,
             out_bill_no: "out_bill_no" req req,
             amount: "amount" req req,
             transfer_remark: "transfer_remark" req req,
-            bill_id: "bill_id" req req,
-            state: "state" req req,
-            accept_time: "accept_time" req req,
+            bill_id: "bill_id" opt opt,
+            state: "state" opt opt,
+            accept_time: "accept_time" opt opt,
             success_time: "success_time" opt opt,
             sponsor_mchid: "sponsor_mchid" opt opt,
         });
@@ -2809,7 +3041,7 @@ pub mod mch_transfer {
             mch_info: "mch_info" opt opt,
         });
         /// 赔付接收方商户信息
-        pub type PostResponseReceiverDetailReceiverMchInfo = crate::v3::platsolution::ecommerce::mch_transfer::sub_mch_compensation_bills::PostRequestReceiverMchInfo;
+        pub type PostResponseReceiverDetailReceiverMchInfo = crate::v3::platsolution::ecommerce::mch_transfer::deposit_insurance_premiums_compensation_bills::PostRequestReceiverMchInfo;
         /// 赔付接收方类型
         pub type PostResponseReceiverDetailReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::deposit_insurance_premiums_compensation_bills::PostRequestReceiverType;
         /// 赔付状态
@@ -2865,14 +3097,14 @@ pub mod mch_transfer {
                 sponsor_mchid: "sponsor_mchid" skip opt,
             });
             /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/{out_bill_no}` (查询赔付结果（按商户赔付单号）).
-            #[derive(Clone, Debug, PartialEq)]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 服务商商户号
                 ///
                 /// Example: `1900001108`
-                pub sp_mchid: String,
+                pub sp_mchid: Option<String>,
                 /// 赔付接收方信息
-                pub receiver_detail: GetResponseReceiverDetail,
+                pub receiver_detail: Option<GetResponseReceiverDetail>,
                 /// 商户单号
                 ///
                 /// Example: `plfk2020042013`
@@ -2880,23 +3112,23 @@ pub mod mch_transfer {
                 /// 赔付金额
                 ///
                 /// Example: `10000`
-                pub amount: i64,
+                pub amount: Option<i64>,
                 /// 赔付原因
                 ///
                 /// Example: `直播违规扣罚`
-                pub transfer_remark: String,
+                pub transfer_remark: Option<String>,
                 /// 微信支付转账单号
                 ///
                 /// Example: `1330000071100999991182020050700019480001`
-                pub bill_id: String,
+                pub bill_id: Option<String>,
                 /// 赔付状态
                 ///
                 /// Example: `ACCEPTED`
-                pub state: GetResponseState,
+                pub state: Option<GetResponseState>,
                 /// 受理时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
-                pub accept_time: String,
+                pub accept_time: Option<String>,
                 /// 成功时间
                 ///
                 /// Example: `2015-05-20T13:29:35+08:00`
@@ -2909,14 +3141,14 @@ pub mod mch_transfer {
                 pub sponsor_mchid: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                sp_mchid: "sp_mchid" req req,
-                receiver_detail: "receiver_detail" req req,
+                sp_mchid: "sp_mchid" opt opt,
+                receiver_detail: "receiver_detail" opt opt,
                 out_bill_no: "out_bill_no" req req,
-                amount: "amount" req req,
-                transfer_remark: "transfer_remark" req req,
-                bill_id: "bill_id" req req,
-                state: "state" req req,
-                accept_time: "accept_time" req req,
+                amount: "amount" opt opt,
+                transfer_remark: "transfer_remark" opt opt,
+                bill_id: "bill_id" opt opt,
+                state: "state" opt opt,
+                accept_time: "accept_time" opt opt,
                 success_time: "success_time" opt opt,
                 close_info: "close_info" opt opt,
                 sponsor_mchid: "sponsor_mchid" opt opt,
@@ -2928,7 +3160,7 @@ pub mod mch_transfer {
             /// 赔付接收者信息
             pub type GetResponseReceiverDetailReceiver = crate::v3::platsolution::ecommerce::mch_transfer::sub_mch_compensation_bills::PostResponseReceiverDetailReceiver;
             /// 赔付接收方商户信息
-            pub type GetResponseReceiverDetailReceiverMchInfo = crate::v3::platsolution::ecommerce::mch_transfer::sub_mch_compensation_bills::PostRequestReceiverMchInfo;
+            pub type GetResponseReceiverDetailReceiverMchInfo = crate::v3::platsolution::ecommerce::mch_transfer::deposit_insurance_premiums_compensation_bills::PostRequestReceiverMchInfo;
             /// 赔付接收方类型
             pub type GetResponseReceiverDetailReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::deposit_insurance_premiums_compensation_bills::PostRequestReceiverType;
             /// 赔付状态
@@ -3066,12 +3298,12 @@ pub mod mch_transfer {
         /// 转账接收方类型
         pub type PostRequestReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostRequestReceiverType;
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/transfer-bills` (保证金赔付).
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 服务商商户号
             ///
             /// Example: `1900001108`
-            pub sp_mchid: String,
+            pub sp_mchid: Option<String>,
             /// 二级商户号
             ///
             /// Example: `1900000109`
@@ -3085,7 +3317,7 @@ pub mod mch_transfer {
             /// Example: `DEPOSIT_COMPENSATION`
             pub business_type: Option<PostResponseBusinessType>,
             /// 转账接收方信息
-            pub receiver_detail: PostResponseReceiverDetail,
+            pub receiver_detail: Option<PostResponseReceiverDetail>,
             /// 商户单号
             ///
             /// Example: `plfk2020042013`
@@ -3105,15 +3337,15 @@ pub mod mch_transfer {
             /// 微信支付转账单号
             ///
             /// Example: `1330000071100999991182020050700019480001`
-            pub bill_id: String,
+            pub bill_id: Option<String>,
             /// 赔付状态
             ///
             /// Example: `ACCEPTED`
-            pub state: PostResponseState,
+            pub state: Option<PostResponseState>,
             /// 受理时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
-            pub accept_time: String,
+            pub accept_time: Option<String>,
             /// 成功时间
             ///
             /// Example: `2015-05-20T13:29:35+08:00`
@@ -3124,18 +3356,18 @@ pub mod mch_transfer {
             pub sponsor_mchid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            sp_mchid: "sp_mchid" req req,
+            sp_mchid: "sp_mchid" opt opt,
             sub_mchid: "sub_mchid" opt opt,
             sub_appid: "sub_appid" opt opt,
             business_type: "business_type" opt opt,
-            receiver_detail: "receiver_detail" req req,
+            receiver_detail: "receiver_detail" opt opt,
             out_bill_no: "out_bill_no" req req,
             amount: "amount" opt opt,
             transfer_remark: "transfer_remark" req req,
             receiver_remark: "receiver_remark" opt opt,
-            bill_id: "bill_id" req req,
-            state: "state" req req,
-            accept_time: "accept_time" req req,
+            bill_id: "bill_id" opt opt,
+            state: "state" opt opt,
+            accept_time: "accept_time" opt opt,
             success_time: "success_time" opt opt,
             sponsor_mchid: "sponsor_mchid" opt opt,
         });
@@ -3225,22 +3457,22 @@ pub mod mch_transfer {
                 /// 业务类型
                 pub type GetRequestBusinessType = crate::v3::platsolution::ecommerce::mch_transfer::transfer_bills::PostRequestBusinessType;
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/{bill_id}` (查询保证金赔付结果（按微信支付赔付单号）).
-                #[derive(Clone, Debug, PartialEq)]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponse {
                     /// 服务商商户号
                     ///
                     /// Example: `1900001108`
-                    pub sp_mchid: String,
+                    pub sp_mchid: Option<String>,
                     /// 业务类型
                     ///
                     /// Example: `DEPOSIT_COMPENSATION`
                     pub business_type: Option<GetResponseBusinessType>,
                     /// 转账接收方信息
-                    pub receiver_detail: GetResponseReceiverDetail,
+                    pub receiver_detail: Option<GetResponseReceiverDetail>,
                     /// 商户单号
                     ///
                     /// Example: `plfk2020042013`
-                    pub out_bill_no: String,
+                    pub out_bill_no: Option<String>,
                     /// 赔付金额
                     ///
                     /// Example: `10000`
@@ -3260,11 +3492,11 @@ pub mod mch_transfer {
                     /// 赔付状态
                     ///
                     /// Example: `ACCEPTED`
-                    pub state: GetResponseState,
+                    pub state: Option<GetResponseState>,
                     /// 受理时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
-                    pub accept_time: String,
+                    pub accept_time: Option<String>,
                     /// 成功时间
                     ///
                     /// Example: `2015-05-20T13:29:35+08:00`
@@ -3277,16 +3509,16 @@ pub mod mch_transfer {
                     pub sponsor_mchid: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    sp_mchid: "sp_mchid" req req,
+                    sp_mchid: "sp_mchid" opt opt,
                     business_type: "business_type" opt opt,
-                    receiver_detail: "receiver_detail" req req,
-                    out_bill_no: "out_bill_no" req req,
+                    receiver_detail: "receiver_detail" opt opt,
+                    out_bill_no: "out_bill_no" opt opt,
                     amount: "amount" opt opt,
                     transfer_remark: "transfer_remark" opt opt,
                     receiver_remark: "receiver_remark" opt opt,
                     bill_id: "bill_id" req req,
-                    state: "state" req req,
-                    accept_time: "accept_time" req req,
+                    state: "state" opt opt,
+                    accept_time: "accept_time" opt opt,
                     success_time: "success_time" opt opt,
                     close_info: "close_info" opt opt,
                     sponsor_mchid: "sponsor_mchid" opt opt,
@@ -3347,7 +3579,72 @@ pub mod mch_transfer {
                 /// 业务类型
                 pub type GetRequestBusinessType = crate::v3::platsolution::ecommerce::mch_transfer::transfer_bills::PostRequestBusinessType;
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}` (查询保证金赔付结果（按商户赔付单号）).
-                pub type GetResponse = crate::v3::platsolution::ecommerce::mch_transfer::transfer_bills::bill_id::by_bill_id::GetResponse;
+                #[derive(Clone, Debug, PartialEq, Default)]
+                pub struct GetResponse {
+                    /// 服务商商户号
+                    ///
+                    /// Example: `1900001108`
+                    pub sp_mchid: Option<String>,
+                    /// 业务类型
+                    ///
+                    /// Example: `DEPOSIT_COMPENSATION`
+                    pub business_type: Option<GetResponseBusinessType>,
+                    /// 转账接收方信息
+                    pub receiver_detail: Option<GetResponseReceiverDetail>,
+                    /// 商户单号
+                    ///
+                    /// Example: `plfk2020042013`
+                    pub out_bill_no: String,
+                    /// 赔付金额
+                    ///
+                    /// Example: `10000`
+                    pub amount: Option<i64>,
+                    /// 赔付原因
+                    ///
+                    /// Example: `直播违规扣罚`
+                    pub transfer_remark: Option<String>,
+                    /// 收款方备注
+                    ///
+                    /// Example: `小店XXXX直播违规扣罚`
+                    pub receiver_remark: Option<String>,
+                    /// 微信支付转账单号
+                    ///
+                    /// Example: `1330000071100999991182020050700019480001`
+                    pub bill_id: Option<String>,
+                    /// 赔付状态
+                    ///
+                    /// Example: `ACCEPTED`
+                    pub state: Option<GetResponseState>,
+                    /// 受理时间
+                    ///
+                    /// Example: `2015-05-20T13:29:35+08:00`
+                    pub accept_time: Option<String>,
+                    /// 成功时间
+                    ///
+                    /// Example: `2015-05-20T13:29:35+08:00`
+                    pub success_time: Option<String>,
+                    /// 关单信息
+                    pub close_info: Option<GetResponseCloseInfo>,
+                    /// 出资商户号
+                    ///
+                    /// Example: `1900001109`
+                    pub sponsor_mchid: Option<String>,
+                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    sp_mchid: "sp_mchid" opt opt,
+                    business_type: "business_type" opt opt,
+                    receiver_detail: "receiver_detail" opt opt,
+                    out_bill_no: "out_bill_no" req req,
+                    amount: "amount" opt opt,
+                    transfer_remark: "transfer_remark" opt opt,
+                    receiver_remark: "receiver_remark" opt opt,
+                    bill_id: "bill_id" opt opt,
+                    state: "state" opt opt,
+                    accept_time: "accept_time" opt opt,
+                    success_time: "success_time" opt opt,
+                    close_info: "close_info" opt opt,
+                    sponsor_mchid: "sponsor_mchid" opt opt,
+                });
                 /// 业务类型
                 pub type GetResponseBusinessType = crate::v3::platsolution::ecommerce::mch_transfer::transfer_bills::PostRequestBusinessType;
                 /// 关单信息
@@ -3492,7 +3789,34 @@ pub mod recharge_employees {
                 employees: "employees" opt opt,
             });
             /// GetResponseEmployees
-            pub type GetResponseEmployees = crate::v3::platsolution::ecommerce::recharge_employees::PostResponse;
+            #[derive(Clone, Debug, PartialEq, Default)]
+            pub struct GetResponseEmployees {
+                /// 二级商户号
+                ///
+                /// Example: `1900000109`
+                pub sub_mchid: Option<String>,
+                /// 员工OpenID
+                ///
+                /// Example: `oLTPCuCsfN3ABBz50VUZBNlHDbUU`
+                pub sp_openid: Option<String>,
+                /// 员工状态
+                pub state: Option<GetResponseEmployeesState>,
+                /// 添加员工时间
+                ///
+                /// Example: `2015-05-20T13:29:35.120+08:00`
+                pub create_time: Option<String>,
+                /// 最后更新时间
+                ///
+                /// Example: `2015-05-20T13:29:35.120+08:00`
+                pub update_time: Option<String>,
+            }
+            ::wechatpay::runtime::json_object!(GetResponseEmployees {
+                sub_mchid: "sub_mchid" opt opt,
+                sp_openid: "sp_openid" opt opt,
+                state: "state" opt opt,
+                create_time: "create_time" opt opt,
+                update_time: "update_time" opt opt,
+            });
             /// 员工状态
             pub type GetResponseEmployeesState = crate::v3::platsolution::ecommerce::recharge_employees::PostResponseState;
             /// `/v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}/sp-openid`
@@ -3696,7 +4020,7 @@ pub mod recharges {
             /// 微信支付充值单号
             ///
             /// Example: `172207846292553701`
-            pub recharge_id: String,
+            pub recharge_id: Option<String>,
             /// 商户充值单号
             ///
             /// Example: `cz202407181234`
@@ -3704,12 +4028,12 @@ pub mod recharges {
             /// 充值链接
             ///
             /// Example: `https://www.payapp.qq.com/plat/recharge.html`
-            pub recharge_url: String,
+            pub recharge_url: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            recharge_id: "recharge_id" req req,
+            recharge_id: "recharge_id" opt opt,
             out_recharge_no: "out_recharge_no" req req,
-            recharge_url: "recharge_url" req req,
+            recharge_url: "recharge_url" opt opt,
         });
     }
     /// `/v3/platsolution/ecommerce/recharges/out-recharge-no`
@@ -3764,12 +4088,12 @@ pub mod recharges {
                 sub_mchid: "sub_mchid" skip req,
             });
             /// The response of `GET /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}` (查询二级商户充值结果).
-            #[derive(Clone, Debug, PartialEq)]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 平台商户号
                 ///
                 /// Example: `1900001109`
-                pub sp_mchid: String,
+                pub sp_mchid: Option<String>,
                 /// 二级商户号
                 ///
                 /// Example: `1900001121`
@@ -3777,7 +4101,7 @@ pub mod recharges {
                 /// 微信支付充值单号
                 ///
                 /// Example: `172234484162395401`
-                pub recharge_id: String,
+                pub recharge_id: Option<String>,
                 /// 商户充值单号
                 ///
                 /// Example: `cz2020042013`
@@ -3789,21 +4113,21 @@ pub mod recharges {
                 /// 充值入账账户
                 ///
                 /// Example: `DEPOSIT`
-                pub account_type: GetResponseAccountType,
+                pub account_type: Option<GetResponseAccountType>,
                 /// 充值状态
                 ///
                 /// Example: `SUCCESS`
-                pub recharge_state: GetResponseRechargeState,
+                pub recharge_state: Option<GetResponseRechargeState>,
                 /// 充值场景
                 ///
                 /// Example: `ECOMMERCE_DEPOSIT`
-                pub recharge_scene: GetResponseRechargeScene,
+                pub recharge_scene: Option<GetResponseRechargeScene>,
                 /// 充值状态描述
                 ///
                 /// Example: `超过时间限制，系统自动关闭充值单`
                 pub recharge_state_desc: Option<String>,
                 /// 充值金额
-                pub recharge_amount: GetResponseRechargeAmount,
+                pub recharge_amount: Option<GetResponseRechargeAmount>,
                 /// 转账充值的付款信息
                 pub bank_transfer_info: Option<GetResponseBankTransferInfo>,
                 /// 扫码充值的付款信息
@@ -3828,16 +4152,16 @@ pub mod recharges {
                 >,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                sp_mchid: "sp_mchid" req req,
+                sp_mchid: "sp_mchid" opt opt,
                 sub_mchid: "sub_mchid" req req,
-                recharge_id: "recharge_id" req req,
+                recharge_id: "recharge_id" opt opt,
                 out_recharge_no: "out_recharge_no" req req,
                 recharge_channel: "recharge_channel" opt opt,
-                account_type: "account_type" req req,
-                recharge_state: "recharge_state" req req,
-                recharge_scene: "recharge_scene" req req,
+                account_type: "account_type" opt opt,
+                recharge_state: "recharge_state" opt opt,
+                recharge_scene: "recharge_scene" opt opt,
                 recharge_state_desc: "recharge_state_desc" opt opt,
-                recharge_amount: "recharge_amount" req req,
+                recharge_amount: "recharge_amount" opt opt,
                 bank_transfer_info: "bank_transfer_info" opt opt,
                 qr_recharge_info: "qr_recharge_info" opt opt,
                 online_bank_recharge_info: "online_bank_recharge_info" opt opt,
@@ -4217,28 +4541,28 @@ pub mod settle {
             /// 商户结算批次单号
             pub out_settle_batch_no: String,
             /// 微信支付结算批次单号
-            pub settle_batch_no: String,
+            pub settle_batch_no: Option<String>,
             /// 商品单个人收款方受理授权ID
             pub individual_auth_id: String,
             /// 收款方描述
             pub description: String,
             /// 批次状态
-            pub state: String,
+            pub state: Option<String>,
             /// 交易场景
             pub trade_scenario: String,
             /// 批次创建时间
-            pub create_time: String,
+            pub create_time: Option<String>,
             /// 批次完成时间
             pub finish_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
             out_settle_batch_no: "out_settle_batch_no" req req,
-            settle_batch_no: "settle_batch_no" req req,
+            settle_batch_no: "settle_batch_no" opt opt,
             individual_auth_id: "individual_auth_id" req req,
             description: "description" req req,
-            state: "state" req req,
+            state: "state" opt opt,
             trade_scenario: "trade_scenario" req req,
-            create_time: "create_time" req req,
+            create_time: "create_time" opt opt,
             finish_time: "finish_time" opt opt,
         });
         /// `/v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}`
@@ -4266,33 +4590,33 @@ pub mod settle {
                 }
             }
             /// The response of `GET /v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}` (个人收款-查询批量结算信息).
-            #[derive(Clone, Debug, PartialEq)]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 商户结算批次单号
-                pub out_settle_batch_no: String,
+                pub out_settle_batch_no: Option<String>,
                 /// 微信支付结算批次单号
                 pub settle_batch_no: String,
                 /// 商品单个人收款方受理授权ID
-                pub individual_auth_id: String,
+                pub individual_auth_id: Option<String>,
                 /// 收款方描述
-                pub description: String,
+                pub description: Option<String>,
                 /// 批次状态
-                pub state: String,
+                pub state: Option<String>,
                 /// 交易场景
-                pub trade_scenario: GetResponseTradeScenario,
+                pub trade_scenario: Option<GetResponseTradeScenario>,
                 /// 批次创建时间
-                pub create_time: String,
+                pub create_time: Option<String>,
                 /// 批次完成时间
                 pub finish_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                out_settle_batch_no: "out_settle_batch_no" req req,
+                out_settle_batch_no: "out_settle_batch_no" opt opt,
                 settle_batch_no: "settle_batch_no" req req,
-                individual_auth_id: "individual_auth_id" req req,
-                description: "description" req req,
-                state: "state" req req,
-                trade_scenario: "trade_scenario" req req,
-                create_time: "create_time" req req,
+                individual_auth_id: "individual_auth_id" opt opt,
+                description: "description" opt opt,
+                state: "state" opt opt,
+                trade_scenario: "trade_scenario" opt opt,
+                create_time: "create_time" opt opt,
                 finish_time: "finish_time" opt opt,
             });
             /// 交易场景
@@ -4361,10 +4685,10 @@ pub mod settle {
                     TransferToOriginalReceiveUser = "TRANSFER_TO_ORIGINAL_RECEIVE_USER",
                 });
                 /// The response of `POST /v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}/apply-abnormal-settle` (个人收款-申请异常结算批次单处理).
-                #[derive(Clone, Debug, PartialEq)]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
                     /// 商户结算批次单号
-                    pub out_settle_batch_no: String,
+                    pub out_settle_batch_no: Option<String>,
                     /// 微信支付结算批次单号
                     pub settle_batch_no: String,
                     /// 商品单个人收款方受理授权ID
@@ -4372,11 +4696,11 @@ pub mod settle {
                     /// 收款方描述
                     pub description: String,
                     /// 批次状态
-                    pub state: PostResponseState,
+                    pub state: Option<PostResponseState>,
                     /// 交易场景
-                    pub trade_scenario: PostResponseTradeScenario,
+                    pub trade_scenario: Option<PostResponseTradeScenario>,
                     /// 批次创建时间
-                    pub create_time: String,
+                    pub create_time: Option<String>,
                     /// 批次完成时间
                     pub finish_time: Option<String>,
                     /// 异常原因类型
@@ -4385,38 +4709,40 @@ pub mod settle {
                     pub abnormal_settle_result: Option<PostResponseAbnormalSettleResult>,
                 }
                 ::wechatpay::runtime::json_object!(PostResponse {
-                    out_settle_batch_no: "out_settle_batch_no" req req,
+                    out_settle_batch_no: "out_settle_batch_no" opt opt,
                     settle_batch_no: "settle_batch_no" req req,
                     individual_auth_id: "individual_auth_id" req req,
                     description: "description" req req,
-                    state: "state" req req,
-                    trade_scenario: "trade_scenario" req req,
-                    create_time: "create_time" req req,
+                    state: "state" opt opt,
+                    trade_scenario: "trade_scenario" opt opt,
+                    create_time: "create_time" opt opt,
                     finish_time: "finish_time" opt opt,
                     abnormal_type: "abnormal_type" opt opt,
                     abnormal_settle_result: "abnormal_settle_result" opt opt,
                 });
                 /// 异常结算处理结果
-                #[derive(Clone, Debug, PartialEq)]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseAbnormalSettleResult {
                     /// 异常结算批次单处理方式
-                    pub abnormal_settle_type: PostResponseAbnormalSettleResultAbnormalSettleType,
+                    pub abnormal_settle_type: Option<
+                        PostResponseAbnormalSettleResultAbnormalSettleType,
+                    >,
                     /// 批次创建时间
-                    pub apply_success_time: String,
+                    pub apply_success_time: Option<String>,
                     /// 微信支付异常资金付款单号
                     ///
                     /// Example: `2123685544886666`
-                    pub abnormal_fund_receipt_id: String,
+                    pub abnormal_fund_receipt_id: Option<String>,
                     /// 商户异常结算批次单号
                     ///
                     /// Example: `1236698745558870`
-                    pub out_abnormal_settle_batch_no: String,
+                    pub out_abnormal_settle_batch_no: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(PostResponseAbnormalSettleResult {
-                    abnormal_settle_type: "abnormal_settle_type" req req,
-                    apply_success_time: "apply_success_time" req req,
-                    abnormal_fund_receipt_id: "abnormal_fund_receipt_id" req req,
-                    out_abnormal_settle_batch_no: "out_abnormal_settle_batch_no" req req,
+                    abnormal_settle_type: "abnormal_settle_type" opt opt,
+                    apply_success_time: "apply_success_time" opt opt,
+                    abnormal_fund_receipt_id: "abnormal_fund_receipt_id" opt opt,
+                    out_abnormal_settle_batch_no: "out_abnormal_settle_batch_no" opt opt,
                 });
                 /// 异常结算批次单处理方式
                 pub type PostResponseAbnormalSettleResultAbnormalSettleType = crate::v3::platsolution::ecommerce::settle::prepay_settle_orders::by_settle_batch_no::apply_abnormal_settle::PostRequestAbnormalSettleType;
@@ -4587,12 +4913,12 @@ pub mod withdraw {
             AllowCurrentBalance = "ALLOW_CURRENT_BALANCE",
         });
         /// The response of `POST /v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw` (二级商户按日终余额预约提现).
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 收付通平台商户号
             ///
             /// Example: `222212131`
-            pub sp_mchid: String,
+            pub sp_mchid: Option<String>,
             /// 特约商户号
             ///
             /// Example: `1900000109`
@@ -4600,11 +4926,11 @@ pub mod withdraw {
             /// 单据状态
             ///
             /// Example: `CREATED`
-            pub status: PostResponseStatus,
+            pub status: Option<PostResponseStatus>,
             /// 微信支付提现单号
             ///
             /// Example: `12321937198237912739132791732912793127931279317929791239112123`
-            pub withdraw_id: String,
+            pub withdraw_id: Option<String>,
             /// 商户提现单号
             ///
             /// Example: `20190611222222222200000000012122`
@@ -4612,7 +4938,7 @@ pub mod withdraw {
             /// 提现金额
             ///
             /// Example: `100`
-            pub total_amount: i64,
+            pub total_amount: Option<i64>,
             /// 提现成功金额
             ///
             /// Example: `0`
@@ -4626,9 +4952,9 @@ pub mod withdraw {
             /// Example: `0`
             pub refund_amount: Option<i64>,
             /// 发起提现时间
-            pub create_time: String,
+            pub create_time: Option<String>,
             /// 提现状态更新时间
-            pub update_time: String,
+            pub update_time: Option<String>,
             /// 失败原因
             ///
             /// Example: `卡号错误`
@@ -4644,38 +4970,38 @@ pub mod withdraw {
             /// 出款账户类型
             ///
             /// Example: `BASIC`
-            pub account_type: PostResponseAccountType,
+            pub account_type: Option<PostResponseAccountType>,
             /// 入账银行账号后四位
             ///
             /// Example: `1178`
-            pub account_number: String,
+            pub account_number: Option<String>,
             /// 入账银行
             ///
             /// Example: `招商银行`
-            pub account_bank: String,
+            pub account_bank: Option<String>,
             /// 入账银行全称（含支行）
             ///
             /// Example: `中国工商银行股份有限公司深圳软件园支行`
             pub bank_name: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            sp_mchid: "sp_mchid" req req,
+            sp_mchid: "sp_mchid" opt opt,
             sub_mchid: "sub_mchid" req req,
-            status: "status" req req,
-            withdraw_id: "withdraw_id" req req,
+            status: "status" opt opt,
+            withdraw_id: "withdraw_id" opt opt,
             out_request_no: "out_request_no" req req,
-            total_amount: "total_amount" req req,
+            total_amount: "total_amount" opt opt,
             success_amount: "success_amount" opt opt,
             fail_amount: "fail_amount" opt opt,
             refund_amount: "refund_amount" opt opt,
-            create_time: "create_time" req req,
-            update_time: "update_time" req req,
+            create_time: "create_time" opt opt,
+            update_time: "update_time" opt opt,
             reason: "reason" opt opt,
             remark: "remark" opt opt,
             bank_memo: "bank_memo" opt opt,
-            account_type: "account_type" req req,
-            account_number: "account_number" req req,
-            account_bank: "account_bank" req req,
+            account_type: "account_type" opt opt,
+            account_number: "account_number" opt opt,
+            account_bank: "account_bank" opt opt,
             bank_name: "bank_name" opt opt,
         });
         /// 出款账户类型

@@ -177,11 +177,11 @@ pub mod mch_transfer {
                 /// 商家转账批次单号
                 ///
                 /// Example: `131000011085109987515042023022300246500006`
-                pub batch_id: String,
+                pub batch_id: Option<String>,
                 /// 批次创建时间
                 ///
                 /// Example: `2023-02-23T13:29:35+08:00`
-                pub create_time: String,
+                pub create_time: Option<String>,
                 /// 批次状态
                 ///
                 /// Example: `ACCEPTED`
@@ -189,8 +189,8 @@ pub mod mch_transfer {
             }
             ::wechatpay::runtime::json_object!(PostResponse {
                 out_batch_no: "out_batch_no" req req,
-                batch_id: "batch_id" req req,
-                create_time: "create_time" req req,
+                batch_id: "batch_id" opt opt,
+                create_time: "create_time" opt opt,
                 batch_state: "batch_state" opt opt,
             });
             /// 批次状态
@@ -316,10 +316,10 @@ pub mod mch_transfer {
                     BankRefund = "BANK_REFUND",
                 });
                 /// The response of `GET /v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}` (微信支付转账批次单号查询批次单).
-                #[derive(Clone, Debug, PartialEq)]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponse {
                     /// 转账批次单
-                    pub transfer_batch: GetResponseTransferBatch,
+                    pub transfer_batch: Option<GetResponseTransferBatch>,
                     /// 转账明细单列表
                     pub data: Option<Vec<GetResponseData>>,
                     /// 请求资源起始位置
@@ -332,31 +332,31 @@ pub mod mch_transfer {
                     pub limit: Option<i64>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    transfer_batch: "transfer_batch" req req,
+                    transfer_batch: "transfer_batch" opt opt,
                     data: "data" opt opt,
                     offset: "offset" opt opt,
                     limit: "limit" opt opt,
                 });
                 /// GetResponseData
-                #[derive(Clone, Debug, PartialEq)]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseData {
                     /// 商家转账明细单号
                     ///
                     /// Example: `132000011085109987515042023022300246521006`
-                    pub detail_id: String,
+                    pub detail_id: Option<String>,
                     /// 商家明细单号
                     ///
                     /// Example: `x23zy545Bd5436`
-                    pub out_detail_no: String,
+                    pub out_detail_no: Option<String>,
                     /// 明细状态
                     ///
                     /// Example: `INIT`
-                    pub detail_state: GetResponseDataDetailState,
+                    pub detail_state: Option<GetResponseDataDetailState>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponseData {
-                    detail_id: "detail_id" req req,
-                    out_detail_no: "out_detail_no" req req,
-                    detail_state: "detail_state" req req,
+                    detail_id: "detail_id" opt opt,
+                    out_detail_no: "out_detail_no" opt opt,
+                    detail_state: "detail_state" opt opt,
                 });
                 /// 明细状态
                 ///
@@ -388,24 +388,24 @@ pub mod mch_transfer {
                     BankRefund = "BANK_REFUND",
                 });
                 /// 转账批次单
-                #[derive(Clone, Debug, PartialEq)]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseTransferBatch {
                     /// 商家批次单号
                     ///
                     /// Example: `sjzz20230223`
-                    pub out_batch_no: String,
+                    pub out_batch_no: Option<String>,
                     /// 商家转账批次单号
                     ///
                     /// Example: `131000011085109987515042023022300246500006`
-                    pub batch_id: String,
+                    pub batch_id: Option<String>,
                     /// 服务商应用ID
                     ///
                     /// Example: `wxf636efh567hg4356`
-                    pub sp_appid: String,
+                    pub sp_appid: Option<String>,
                     /// 二级商户号
                     ///
                     /// Example: `1900000109`
-                    pub sub_mchid: String,
+                    pub sub_mchid: Option<String>,
                     /// 二级商户应用ID
                     ///
                     /// Example: `wxf636efh567hg4356`
@@ -413,15 +413,15 @@ pub mod mch_transfer {
                     /// 批次状态
                     ///
                     /// Example: `ACCEPTED`
-                    pub batch_state: GetResponseTransferBatchBatchState,
+                    pub batch_state: Option<GetResponseTransferBatchBatchState>,
                     /// 批次名称
                     ///
                     /// Example: `2023年2月深圳分部转账单`
-                    pub batch_name: String,
+                    pub batch_name: Option<String>,
                     /// 批次备注
                     ///
                     /// Example: `2023年2月深圳分部报销单`
-                    pub batch_remark: String,
+                    pub batch_remark: Option<String>,
                     /// 批次关闭原因
                     ///
                     /// Example: `MERCHANT_REVOCATION`
@@ -429,54 +429,54 @@ pub mod mch_transfer {
                     /// 转账总金额
                     ///
                     /// Example: `4000000`
-                    pub total_amount: i64,
+                    pub total_amount: Option<i64>,
                     /// 转账总笔数
                     ///
                     /// Example: `200`
-                    pub total_num: i64,
+                    pub total_num: Option<i64>,
                     /// 批次创建时间
                     ///
                     /// Example: `2023-02-23T13:29:35+08:00`
-                    pub create_time: String,
+                    pub create_time: Option<String>,
                     /// 转账成功金额
                     ///
                     /// Example: `3900000`
-                    pub success_amount: i64,
+                    pub success_amount: Option<i64>,
                     /// 转账成功笔数
                     ///
                     /// Example: `199`
-                    pub success_num: i64,
+                    pub success_num: Option<i64>,
                     /// 转账失败金额
                     ///
                     /// Example: `100000`
-                    pub failed_amount: i64,
+                    pub failed_amount: Option<i64>,
                     /// 转账失败笔数
                     ///
                     /// Example: `1`
-                    pub failed_num: i64,
+                    pub failed_num: Option<i64>,
                     /// 转账场景ID
                     ///
                     /// Example: `1000`
-                    pub transfer_scene_id: String,
+                    pub transfer_scene_id: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponseTransferBatch {
-                    out_batch_no: "out_batch_no" req req,
-                    batch_id: "batch_id" req req,
-                    sp_appid: "sp_appid" req req,
-                    sub_mchid: "sub_mchid" req req,
+                    out_batch_no: "out_batch_no" opt opt,
+                    batch_id: "batch_id" opt opt,
+                    sp_appid: "sp_appid" opt opt,
+                    sub_mchid: "sub_mchid" opt opt,
                     sub_appid: "sub_appid" opt opt,
-                    batch_state: "batch_state" req req,
-                    batch_name: "batch_name" req req,
-                    batch_remark: "batch_remark" req req,
+                    batch_state: "batch_state" opt opt,
+                    batch_name: "batch_name" opt opt,
+                    batch_remark: "batch_remark" opt opt,
                     close_reason: "close_reason" opt opt,
-                    total_amount: "total_amount" req req,
-                    total_num: "total_num" req req,
-                    create_time: "create_time" req req,
-                    success_amount: "success_amount" req req,
-                    success_num: "success_num" req req,
-                    failed_amount: "failed_amount" req req,
-                    failed_num: "failed_num" req req,
-                    transfer_scene_id: "transfer_scene_id" req req,
+                    total_amount: "total_amount" opt opt,
+                    total_num: "total_num" opt opt,
+                    create_time: "create_time" opt opt,
+                    success_amount: "success_amount" opt opt,
+                    success_num: "success_num" opt opt,
+                    failed_amount: "failed_amount" opt opt,
+                    failed_num: "failed_num" opt opt,
+                    transfer_scene_id: "transfer_scene_id" opt opt,
                 });
                 /// 批次状态
                 pub type GetResponseTransferBatchBatchState = crate::v3::platsolution::insurance::mch_transfer::batches::apply::PostResponseBatchState;
@@ -550,12 +550,12 @@ pub mod mch_transfer {
                             /// The request of `GET /v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` (微信支付转账明细单号查询明细单).
                             pub type GetRequest = crate::v3::platsolution::ecommerce::withdraw::day_end_balance_withdraw::out_request_no::by_out_request_no::GetRequest;
                             /// The response of `GET /v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` (微信支付转账明细单号查询明细单).
-                            #[derive(Clone, Debug, PartialEq)]
+                            #[derive(Clone, Debug, PartialEq, Default)]
                             pub struct GetResponse {
                                 /// 商家批次单号
                                 ///
                                 /// Example: `sjzz20230223`
-                                pub out_batch_no: String,
+                                pub out_batch_no: Option<String>,
                                 /// 商家转账批次单号
                                 ///
                                 /// Example: `131000011085109987515042023022300246500006`
@@ -563,7 +563,7 @@ pub mod mch_transfer {
                                 /// 商家明细单号
                                 ///
                                 /// Example: `x23zy545Bd5436`
-                                pub out_detail_no: String,
+                                pub out_detail_no: Option<String>,
                                 /// 商家转账明细单号
                                 ///
                                 /// Example: `132000011085109987515042023022300246521006`
@@ -571,7 +571,7 @@ pub mod mch_transfer {
                                 /// 服务商应用ID
                                 ///
                                 /// Example: `wxf636efh567hg4356`
-                                pub sp_appid: String,
+                                pub sp_appid: Option<String>,
                                 /// 二级商户号
                                 ///
                                 /// Example: `1900000109`
@@ -583,19 +583,19 @@ pub mod mch_transfer {
                                 /// 转账发起时间
                                 ///
                                 /// Example: `2023-02-23T13:29:35+08:00`
-                                pub create_time: String,
+                                pub create_time: Option<String>,
                                 /// 明细状态
                                 ///
                                 /// Example: `INIT`
-                                pub detail_state: GetResponseDetailState,
+                                pub detail_state: Option<GetResponseDetailState>,
                                 /// 转账金额
                                 ///
                                 /// Example: `20000`
-                                pub transfer_amount: i64,
+                                pub transfer_amount: Option<i64>,
                                 /// 转账备注
                                 ///
                                 /// Example: `2023年2月报销`
-                                pub transfer_remark: String,
+                                pub transfer_remark: Option<String>,
                                 /// 明细失败原因
                                 ///
                                 /// Example: `ACCOUNT_FROZEN`
@@ -622,17 +622,17 @@ pub mod mch_transfer {
                                 pub bank_refund_time: Option<String>,
                             }
                             ::wechatpay::runtime::json_object!(GetResponse {
-                                out_batch_no: "out_batch_no" req req,
+                                out_batch_no: "out_batch_no" opt opt,
                                 batch_id: "batch_id" req req,
-                                out_detail_no: "out_detail_no" req req,
+                                out_detail_no: "out_detail_no" opt opt,
                                 detail_id: "detail_id" req req,
-                                sp_appid: "sp_appid" req req,
+                                sp_appid: "sp_appid" opt opt,
                                 sub_mchid: "sub_mchid" req req,
                                 sub_appid: "sub_appid" opt opt,
-                                create_time: "create_time" req req,
-                                detail_state: "detail_state" req req,
-                                transfer_amount: "transfer_amount" req req,
-                                transfer_remark: "transfer_remark" req req,
+                                create_time: "create_time" opt opt,
+                                detail_state: "detail_state" opt opt,
+                                transfer_amount: "transfer_amount" opt opt,
+                                transfer_remark: "transfer_remark" opt opt,
                                 fail_reason: "fail_reason" opt opt,
                                 openid: "openid" opt opt,
                                 bank_type: "bank_type" opt opt,
@@ -877,12 +877,12 @@ pub mod mch_transfer {
                             /// The request of `GET /v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}` (查询商家转账明细电子回单).
                             pub type GetRequest = crate::v3::platsolution::ecommerce::withdraw::day_end_balance_withdraw::out_request_no::by_out_request_no::GetRequest;
                             /// The response of `GET /v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}` (查询商家转账明细电子回单).
-                            #[derive(Clone, Debug, PartialEq)]
+                            #[derive(Clone, Debug, PartialEq, Default)]
                             pub struct GetResponse {
                                 /// 商家转账批次单号
                                 ///
                                 /// Example: `131000011085109987515042023022300246500006`
-                                pub batch_id: String,
+                                pub batch_id: Option<String>,
                                 /// 商家批次单号
                                 ///
                                 /// Example: `sjzz20230223`
@@ -890,7 +890,7 @@ pub mod mch_transfer {
                                 /// 商家转账明细单号
                                 ///
                                 /// Example: `132000011085109987515042023022300246521006`
-                                pub detail_id: String,
+                                pub detail_id: Option<String>,
                                 /// 商家明细单号
                                 ///
                                 /// Example: `x23zy545Bd5436`
@@ -902,7 +902,7 @@ pub mod mch_transfer {
                                 /// 电子回单状态
                                 ///
                                 /// Example: `ACCEPTED`
-                                pub receipt_state: GetResponseReceiptState,
+                                pub receipt_state: Option<GetResponseReceiptState>,
                                 /// 电子回单文件的hash方法
                                 ///
                                 /// Example: `SHA256`
@@ -917,12 +917,12 @@ pub mod mch_transfer {
                                 pub download_url: Option<String>,
                             }
                             ::wechatpay::runtime::json_object!(GetResponse {
-                                batch_id: "batch_id" req req,
+                                batch_id: "batch_id" opt opt,
                                 out_batch_no: "out_batch_no" req req,
-                                detail_id: "detail_id" req req,
+                                detail_id: "detail_id" opt opt,
                                 out_detail_no: "out_detail_no" req req,
                                 sub_mchid: "sub_mchid" req req,
-                                receipt_state: "receipt_state" req req,
+                                receipt_state: "receipt_state" opt opt,
                                 hash_type: "hash_type" opt opt,
                                 hash_value: "hash_value" opt opt,
                                 download_url: "download_url" opt opt,
@@ -979,7 +979,7 @@ pub mod mch_transfer {
                                     sub_mchid: "sub_mchid" req req,
                                 });
                                 /// The response of `POST /v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply` (申请商家转账明细电子回单).
-                                #[derive(Clone, Debug, PartialEq)]
+                                #[derive(Clone, Debug, PartialEq, Default)]
                                 pub struct PostResponse {
                                     /// 二级商户号
                                     ///
@@ -996,13 +996,13 @@ pub mod mch_transfer {
                                     /// 电子回单状态
                                     ///
                                     /// Example: `ACCEPTED`
-                                    pub receipt_state: PostResponseReceiptState,
+                                    pub receipt_state: Option<PostResponseReceiptState>,
                                 }
                                 ::wechatpay::runtime::json_object!(PostResponse {
                                     sub_mchid: "sub_mchid" req req,
                                     out_batch_no: "out_batch_no" req req,
                                     out_detail_no: "out_detail_no" req req,
-                                    receipt_state: "receipt_state" req req,
+                                    receipt_state: "receipt_state" opt opt,
                                 });
                                 /// 电子回单状态
                                 pub type PostResponseReceiptState = crate::v3::platsolution::insurance::mch_transfer::batches::detail_receipts::out_batch_no::by_out_batch_no::out_detail_no::by_out_detail_no::GetResponseReceiptState;
@@ -1180,7 +1180,96 @@ pub mod mch_transfer {
                             /// The request of `GET /v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` (商户明细单号查询明细单).
                             pub type GetRequest = crate::v3::platsolution::ecommerce::withdraw::day_end_balance_withdraw::out_request_no::by_out_request_no::GetRequest;
                             /// The response of `GET /v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` (商户明细单号查询明细单).
-                            pub type GetResponse = crate::v3::platsolution::insurance::mch_transfer::batches::batch_id::by_batch_id::details::detail_id::by_detail_id::GetResponse;
+                            #[derive(Clone, Debug, PartialEq, Default)]
+                            pub struct GetResponse {
+                                /// 商家批次单号
+                                ///
+                                /// Example: `sjzz20230223`
+                                pub out_batch_no: String,
+                                /// 商家转账批次单号
+                                ///
+                                /// Example: `131000011085109987515042023022300246500006`
+                                pub batch_id: Option<String>,
+                                /// 商家明细单号
+                                ///
+                                /// Example: `x23zy545Bd5436`
+                                pub out_detail_no: String,
+                                /// 商家转账明细单号
+                                ///
+                                /// Example: `132000011085109987515042023022300246521006`
+                                pub detail_id: Option<String>,
+                                /// 服务商应用ID
+                                ///
+                                /// Example: `wxf636efh567hg4356`
+                                pub sp_appid: Option<String>,
+                                /// 二级商户号
+                                ///
+                                /// Example: `1900000109`
+                                pub sub_mchid: String,
+                                /// 二级商户应用ID
+                                ///
+                                /// Example: `wxf636efh567hg4356`
+                                pub sub_appid: Option<String>,
+                                /// 转账发起时间
+                                ///
+                                /// Example: `2023-02-23T13:29:35+08:00`
+                                pub create_time: Option<String>,
+                                /// 明细状态
+                                ///
+                                /// Example: `INIT`
+                                pub detail_state: Option<GetResponseDetailState>,
+                                /// 转账金额
+                                ///
+                                /// Example: `20000`
+                                pub transfer_amount: Option<i64>,
+                                /// 转账备注
+                                ///
+                                /// Example: `2023年2月报销`
+                                pub transfer_remark: Option<String>,
+                                /// 明细失败原因
+                                ///
+                                /// Example: `ACCOUNT_FROZEN`
+                                pub fail_reason: Option<GetResponseFailReason>,
+                                /// 收款用户OpenID
+                                ///
+                                /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
+                                pub openid: Option<String>,
+                                /// 收款银行类型
+                                ///
+                                /// Example: `ICBC_DEBIT`
+                                pub bank_type: Option<String>,
+                                /// 收款用户姓名
+                                ///
+                                /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
+                                pub user_name: Option<String>,
+                                /// 转账完成时间
+                                ///
+                                /// Example: `2023-02-23T13:29:35+08:00`
+                                pub transfer_finish_time: Option<String>,
+                                /// 银行退票时间
+                                ///
+                                /// Example: `2023-02-23T13:29:35+08:00`
+                                pub bank_refund_time: Option<String>,
+                            }
+                            ::wechatpay::runtime::json_object!(GetResponse {
+                                out_batch_no: "out_batch_no" req req,
+                                batch_id: "batch_id" opt opt,
+                                out_detail_no: "out_detail_no" req req,
+                                detail_id: "detail_id" opt opt,
+                                sp_appid: "sp_appid" opt opt,
+                                sub_mchid: "sub_mchid" req req,
+                                sub_appid: "sub_appid" opt opt,
+                                create_time: "create_time" opt opt,
+                                detail_state: "detail_state" opt opt,
+                                transfer_amount: "transfer_amount" opt opt,
+                                transfer_remark: "transfer_remark" opt opt,
+                                fail_reason: "fail_reason" opt opt,
+                                openid: "openid" opt opt,
+                                bank_type: "bank_type" opt opt,
+                                user_name: "user_name" opt opt,
+                                transfer_finish_time: "transfer_finish_time" opt opt,
+                                bank_refund_time: "bank_refund_time" opt opt,
+                            });
                             /// 明细状态
                             pub type GetResponseDetailState = crate::v3::platsolution::insurance::mch_transfer::batches::batch_id::by_batch_id::GetResponseDataDetailState;
                             /// 明细失败原因
@@ -1246,12 +1335,12 @@ pub mod mch_transfer {
                     /// The request of `GET /v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}` (查询商家转账批次电子回单).
                     pub type GetRequest = crate::v3::platsolution::ecommerce::withdraw::day_end_balance_withdraw::out_request_no::by_out_request_no::GetRequest;
                     /// The response of `GET /v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}` (查询商家转账批次电子回单).
-                    #[derive(Clone, Debug, PartialEq)]
+                    #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct GetResponse {
                         /// 商家转账批次单号
                         ///
                         /// Example: `131000011085109987515042023022300246500006`
-                        pub batch_id: String,
+                        pub batch_id: Option<String>,
                         /// 商家批次单号
                         ///
                         /// Example: `sjzz20230223`
@@ -1263,7 +1352,7 @@ pub mod mch_transfer {
                         /// 电子回单状态
                         ///
                         /// Example: `ACCEPTED`
-                        pub receipt_state: GetResponseReceiptState,
+                        pub receipt_state: Option<GetResponseReceiptState>,
                         /// 电子回单文件的hash方法
                         ///
                         /// Example: `SHA256`
@@ -1278,10 +1367,10 @@ pub mod mch_transfer {
                         pub download_url: Option<String>,
                     }
                     ::wechatpay::runtime::json_object!(GetResponse {
-                        batch_id: "batch_id" req req,
+                        batch_id: "batch_id" opt opt,
                         out_batch_no: "out_batch_no" req req,
                         sub_mchid: "sub_mchid" req req,
-                        receipt_state: "receipt_state" req req,
+                        receipt_state: "receipt_state" opt opt,
                         hash_type: "hash_type" opt opt,
                         hash_value: "hash_value" opt opt,
                         download_url: "download_url" opt opt,
@@ -1312,7 +1401,7 @@ pub mod mch_transfer {
                         /// The request of `POST /v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply` (申请商家转账批次电子回单).
                         pub type PostRequest = crate::v3::platsolution::insurance::mch_transfer::batches::detail_receipts::out_batch_no::by_out_batch_no::out_detail_no::by_out_detail_no::apply::PostRequest;
                         /// The response of `POST /v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply` (申请商家转账批次电子回单).
-                        #[derive(Clone, Debug, PartialEq)]
+                        #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostResponse {
                             /// 二级商户号
                             ///
@@ -1325,12 +1414,12 @@ pub mod mch_transfer {
                             /// 电子回单状态
                             ///
                             /// Example: `ACCEPTED`
-                            pub receipt_state: PostResponseReceiptState,
+                            pub receipt_state: Option<PostResponseReceiptState>,
                         }
                         ::wechatpay::runtime::json_object!(PostResponse {
                             sub_mchid: "sub_mchid" req req,
                             out_batch_no: "out_batch_no" req req,
-                            receipt_state: "receipt_state" req req,
+                            receipt_state: "receipt_state" opt opt,
                         });
                         /// 电子回单状态
                         pub type PostResponseReceiptState = crate::v3::platsolution::insurance::mch_transfer::batches::detail_receipts::out_batch_no::by_out_batch_no::out_detail_no::by_out_detail_no::GetResponseReceiptState;
@@ -1497,7 +1586,7 @@ pub mod mch_transfer {
                 claim_no: "claim_no" opt opt,
             });
             /// The response of `POST /v3/platsolution/insurance/mch-transfer/reservation/apply` (受理单次预约商家转账).
-            #[derive(Clone, Debug, PartialEq)]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
                 /// 二级商户号
                 ///
@@ -1510,27 +1599,27 @@ pub mod mch_transfer {
                 /// 微信转账预约单号
                 ///
                 /// Example: `1330000071100999991182020050700019480001`
-                pub reservation_id: String,
+                pub reservation_id: Option<String>,
                 /// 预约记录受理时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub accept_time: String,
+                pub accept_time: Option<String>,
                 /// 预约记录状态
                 ///
                 /// Example: `ACCEPTED`
-                pub state: PostResponseState,
+                pub state: Option<PostResponseState>,
                 /// 跳转微信支付用户确认预约页的package信息
                 ///
                 /// Example: `affffddafdfafddffda==`
-                pub package_info: String,
+                pub package_info: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
                 sub_mchid: "sub_mchid" req req,
                 out_reservation_no: "out_reservation_no" req req,
-                reservation_id: "reservation_id" req req,
-                accept_time: "accept_time" req req,
-                state: "state" req req,
-                package_info: "package_info" req req,
+                reservation_id: "reservation_id" opt opt,
+                accept_time: "accept_time" opt opt,
+                state: "state" opt opt,
+                package_info: "package_info" opt opt,
             });
             /// 预约记录状态
             ///
@@ -1609,12 +1698,12 @@ pub mod mch_transfer {
                     sub_mchid: "sub_mchid" skip req,
                 });
                 /// The response of `GET /v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}` (商户预约单号查询预约商家转账记录).
-                #[derive(Clone, Debug, PartialEq)]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponse {
                     /// 服务商商户号
                     ///
                     /// Example: `1900001109`
-                    pub sp_mchid: String,
+                    pub sp_mchid: Option<String>,
                     /// 二级商户号
                     ///
                     /// Example: `1900001109`
@@ -1622,7 +1711,7 @@ pub mod mch_transfer {
                     /// 服务商AppID
                     ///
                     /// Example: `wxf636efh567hg4356`
-                    pub sp_appid: String,
+                    pub sp_appid: Option<String>,
                     /// 二级商户AppID
                     ///
                     /// Example: `wxf636efh567hg4356`
@@ -1630,7 +1719,7 @@ pub mod mch_transfer {
                     /// 微信转账预约单号
                     ///
                     /// Example: `1330000071100999991182020050700019480001`
-                    pub reservation_id: String,
+                    pub reservation_id: Option<String>,
                     /// 商户预约单号
                     ///
                     /// Example: `plfk2020042013`
@@ -1638,7 +1727,7 @@ pub mod mch_transfer {
                     /// 转账场景ID
                     ///
                     /// Example: `1000`
-                    pub transfer_scene_id: String,
+                    pub transfer_scene_id: Option<String>,
                     /// 预计最晚转账日期
                     ///
                     /// Example: `2019-11-22`
@@ -1654,7 +1743,7 @@ pub mod mch_transfer {
                     /// 收款用户OpenID
                     ///
                     /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                    pub openid: String,
+                    pub openid: Option<String>,
                     /// 收款银行类型
                     ///
                     /// Example: `ICBC_DEBIT`
@@ -1662,11 +1751,11 @@ pub mod mch_transfer {
                     /// 预约记录状态
                     ///
                     /// Example: `ACCEPTED`
-                    pub state: GetResponseState,
+                    pub state: Option<GetResponseState>,
                     /// 预约记录受理的时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub accept_time: String,
+                    pub accept_time: Option<String>,
                     /// 预约记录用户确认预约的时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
@@ -1675,38 +1764,38 @@ pub mod mch_transfer {
                     pub close_info: Option<GetResponseCloseInfo>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    sp_mchid: "sp_mchid" req req,
+                    sp_mchid: "sp_mchid" opt opt,
                     sub_mchid: "sub_mchid" req req,
-                    sp_appid: "sp_appid" req req,
+                    sp_appid: "sp_appid" opt opt,
                     sub_appid: "sub_appid" opt opt,
-                    reservation_id: "reservation_id" req req,
+                    reservation_id: "reservation_id" opt opt,
                     out_reservation_no: "out_reservation_no" req req,
-                    transfer_scene_id: "transfer_scene_id" req req,
+                    transfer_scene_id: "transfer_scene_id" opt opt,
                     estimated_date: "estimated_date" opt opt,
                     estimated_max_amount: "estimated_max_amount" opt opt,
                     exact_amount: "exact_amount" opt opt,
-                    openid: "openid" req req,
+                    openid: "openid" opt opt,
                     bank_type: "bank_type" opt opt,
-                    state: "state" req req,
-                    accept_time: "accept_time" req req,
+                    state: "state" opt opt,
+                    accept_time: "accept_time" opt opt,
                     reserve_time: "reserve_time" opt opt,
                     close_info: "close_info" opt opt,
                 });
                 /// 预约记录的关闭信息
-                #[derive(Clone, Debug, PartialEq)]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCloseInfo {
                     /// 预约记录关闭的时间
                     ///
                     /// Example: `2015-05-20T13:29:35.120+08:00`
-                    pub close_time: String,
+                    pub close_time: Option<String>,
                     /// 预约记录关闭的原因
                     ///
                     /// Example: `USER_OVERDUE_UNCONFIRMED`
-                    pub close_reason: GetResponseCloseInfoCloseReason,
+                    pub close_reason: Option<GetResponseCloseInfoCloseReason>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponseCloseInfo {
-                    close_time: "close_time" req req,
-                    close_reason: "close_reason" req req,
+                    close_time: "close_time" opt opt,
+                    close_reason: "close_reason" opt opt,
                 });
                 /// 预约记录关闭的原因
                 ///
@@ -1818,7 +1907,89 @@ pub mod mch_transfer {
                 /// The request of `GET /v3/platsolution/insurance/mch-transfer/reservation/reservation-id/{reservation_id}` (微信支付预约单号查询预约商家转账记录).
                 pub type GetRequest = crate::v3::platsolution::insurance::mch_transfer::reservation::out_reservation_no::by_out_reservation_no::GetRequest;
                 /// The response of `GET /v3/platsolution/insurance/mch-transfer/reservation/reservation-id/{reservation_id}` (微信支付预约单号查询预约商家转账记录).
-                pub type GetResponse = crate::v3::platsolution::insurance::mch_transfer::reservation::out_reservation_no::by_out_reservation_no::GetResponse;
+                #[derive(Clone, Debug, PartialEq, Default)]
+                pub struct GetResponse {
+                    /// 服务商商户号
+                    ///
+                    /// Example: `1900001109`
+                    pub sp_mchid: Option<String>,
+                    /// 二级商户号
+                    ///
+                    /// Example: `1900001109`
+                    pub sub_mchid: String,
+                    /// 服务商AppID
+                    ///
+                    /// Example: `wxf636efh567hg4356`
+                    pub sp_appid: Option<String>,
+                    /// 二级商户AppID
+                    ///
+                    /// Example: `wxf636efh567hg4356`
+                    pub sub_appid: Option<String>,
+                    /// 微信转账预约单号
+                    ///
+                    /// Example: `1330000071100999991182020050700019480001`
+                    pub reservation_id: String,
+                    /// 商户预约单号
+                    ///
+                    /// Example: `plfk2020042013`
+                    pub out_reservation_no: Option<String>,
+                    /// 转账场景ID
+                    ///
+                    /// Example: `1000`
+                    pub transfer_scene_id: Option<String>,
+                    /// 预计最晚转账日期
+                    ///
+                    /// Example: `2019-11-22`
+                    pub estimated_date: Option<String>,
+                    /// 预计最大转账金额
+                    ///
+                    /// Example: `400000`
+                    pub estimated_max_amount: Option<i64>,
+                    /// 准确转账金额
+                    ///
+                    /// Example: `100000`
+                    pub exact_amount: Option<i64>,
+                    /// 收款用户OpenID
+                    ///
+                    /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
+                    pub openid: Option<String>,
+                    /// 收款银行类型
+                    ///
+                    /// Example: `ICBC_DEBIT`
+                    pub bank_type: Option<String>,
+                    /// 预约记录状态
+                    ///
+                    /// Example: `ACCEPTED`
+                    pub state: Option<GetResponseState>,
+                    /// 预约记录受理的时间
+                    ///
+                    /// Example: `2015-05-20T13:29:35.120+08:00`
+                    pub accept_time: Option<String>,
+                    /// 预约记录用户确认预约的时间
+                    ///
+                    /// Example: `2015-05-20T13:29:35.120+08:00`
+                    pub reserve_time: Option<String>,
+                    /// 预约记录的关闭信息
+                    pub close_info: Option<GetResponseCloseInfo>,
+                }
+                ::wechatpay::runtime::json_object!(GetResponse {
+                    sp_mchid: "sp_mchid" opt opt,
+                    sub_mchid: "sub_mchid" req req,
+                    sp_appid: "sp_appid" opt opt,
+                    sub_appid: "sub_appid" opt opt,
+                    reservation_id: "reservation_id" req req,
+                    out_reservation_no: "out_reservation_no" opt opt,
+                    transfer_scene_id: "transfer_scene_id" opt opt,
+                    estimated_date: "estimated_date" opt opt,
+                    estimated_max_amount: "estimated_max_amount" opt opt,
+                    exact_amount: "exact_amount" opt opt,
+                    openid: "openid" opt opt,
+                    bank_type: "bank_type" opt opt,
+                    state: "state" opt opt,
+                    accept_time: "accept_time" opt opt,
+                    reserve_time: "reserve_time" opt opt,
+                    close_info: "close_info" opt opt,
+                });
                 /// 预约记录的关闭信息
                 pub type GetResponseCloseInfo = crate::v3::platsolution::insurance::mch_transfer::reservation::out_reservation_no::by_out_reservation_no::GetResponseCloseInfo;
                 /// 预约记录关闭的原因

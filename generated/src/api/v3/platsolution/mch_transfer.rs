@@ -80,11 +80,11 @@ pub mod batches {
             /// 商家转账批次单号
             ///
             /// Example: `131000011085109987515042023022300246500006`
-            pub batch_id: String,
+            pub batch_id: Option<String>,
             /// 批次创建时间
             ///
             /// Example: `2023-02-23T13:29:35+08:00`
-            pub create_time: String,
+            pub create_time: Option<String>,
             /// 批次状态
             ///
             /// Example: `ACCEPTED`
@@ -92,8 +92,8 @@ pub mod batches {
         }
         ::wechatpay::runtime::json_object!(PostResponse {
             out_batch_no: "out_batch_no" req req,
-            batch_id: "batch_id" req req,
-            create_time: "create_time" req req,
+            batch_id: "batch_id" opt opt,
+            create_time: "create_time" opt opt,
             batch_state: "batch_state" opt opt,
         });
     }
@@ -196,7 +196,7 @@ pub mod batches {
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 转账批次单
-                pub transfer_batch: GetResponseTransferBatch,
+                pub transfer_batch: Option<GetResponseTransferBatch>,
                 /// 转账明细单列表
                 pub data: Option<Vec<GetResponseData>>,
                 /// 请求资源起始位置
@@ -209,7 +209,7 @@ pub mod batches {
                 pub limit: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                transfer_batch: "transfer_batch" req req,
+                transfer_batch: "transfer_batch" opt opt,
                 data: "data" opt opt,
                 offset: "offset" opt opt,
                 limit: "limit" opt opt,
@@ -220,20 +220,20 @@ pub mod batches {
                 /// 商家转账明细单号
                 ///
                 /// Example: `132000011085109987515042023022300246521006`
-                pub detail_id: String,
+                pub detail_id: Option<String>,
                 /// 商家明细单号
                 ///
                 /// Example: `x23zy545Bd5436`
-                pub out_detail_no: String,
+                pub out_detail_no: Option<String>,
                 /// 明细状态
                 ///
                 /// Example: `INIT`
-                pub detail_state: String,
+                pub detail_state: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponseData {
-                detail_id: "detail_id" req req,
-                out_detail_no: "out_detail_no" req req,
-                detail_state: "detail_state" req req,
+                detail_id: "detail_id" opt opt,
+                out_detail_no: "out_detail_no" opt opt,
+                detail_state: "detail_state" opt opt,
             });
             /// 转账批次单
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -241,19 +241,19 @@ pub mod batches {
                 /// 商家批次单号
                 ///
                 /// Example: `sjzz20230223`
-                pub out_batch_no: String,
+                pub out_batch_no: Option<String>,
                 /// 商家转账批次单号
                 ///
                 /// Example: `131000011085109987515042023022300246500006`
-                pub batch_id: String,
+                pub batch_id: Option<String>,
                 /// 服务商应用ID
                 ///
                 /// Example: `wxf636efh567hg4356`
-                pub sp_appid: String,
+                pub sp_appid: Option<String>,
                 /// 二级商户号
                 ///
                 /// Example: `1900000109`
-                pub sub_mchid: String,
+                pub sub_mchid: Option<String>,
                 /// 二级商户应用ID
                 ///
                 /// Example: `wxf636efh567hg4356`
@@ -261,15 +261,15 @@ pub mod batches {
                 /// 批次状态
                 ///
                 /// Example: `ACCEPTED`
-                pub batch_state: String,
+                pub batch_state: Option<String>,
                 /// 批次名称
                 ///
                 /// Example: `2023年2月深圳分部转账单`
-                pub batch_name: String,
+                pub batch_name: Option<String>,
                 /// 批次备注
                 ///
                 /// Example: `2023年2月深圳分部报销单`
-                pub batch_remark: String,
+                pub batch_remark: Option<String>,
                 /// 批次关闭原因
                 ///
                 /// Example: `MERCHANT_REVOCATION`
@@ -277,54 +277,54 @@ pub mod batches {
                 /// 转账总金额
                 ///
                 /// Example: `4000000`
-                pub total_amount: i64,
+                pub total_amount: Option<i64>,
                 /// 转账总笔数
                 ///
                 /// Example: `200`
-                pub total_num: i64,
+                pub total_num: Option<i64>,
                 /// 批次创建时间
                 ///
                 /// Example: `2023-02-23T13:29:35+08:00`
-                pub create_time: String,
+                pub create_time: Option<String>,
                 /// 转账成功金额
                 ///
                 /// Example: `3900000`
-                pub success_amount: i64,
+                pub success_amount: Option<i64>,
                 /// 转账成功笔数
                 ///
                 /// Example: `199`
-                pub success_num: i64,
+                pub success_num: Option<i64>,
                 /// 转账失败金额
                 ///
                 /// Example: `100000`
-                pub failed_amount: i64,
+                pub failed_amount: Option<i64>,
                 /// 转账失败笔数
                 ///
                 /// Example: `1`
-                pub failed_num: i64,
+                pub failed_num: Option<i64>,
                 /// 转账场景ID
                 ///
                 /// Example: `1000`
-                pub transfer_scene_id: String,
+                pub transfer_scene_id: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponseTransferBatch {
-                out_batch_no: "out_batch_no" req req,
-                batch_id: "batch_id" req req,
-                sp_appid: "sp_appid" req req,
-                sub_mchid: "sub_mchid" req req,
+                out_batch_no: "out_batch_no" opt opt,
+                batch_id: "batch_id" opt opt,
+                sp_appid: "sp_appid" opt opt,
+                sub_mchid: "sub_mchid" opt opt,
                 sub_appid: "sub_appid" opt opt,
-                batch_state: "batch_state" req req,
-                batch_name: "batch_name" req req,
-                batch_remark: "batch_remark" req req,
+                batch_state: "batch_state" opt opt,
+                batch_name: "batch_name" opt opt,
+                batch_remark: "batch_remark" opt opt,
                 close_reason: "close_reason" opt opt,
-                total_amount: "total_amount" req req,
-                total_num: "total_num" req req,
-                create_time: "create_time" req req,
-                success_amount: "success_amount" req req,
-                success_num: "success_num" req req,
-                failed_amount: "failed_amount" req req,
-                failed_num: "failed_num" req req,
-                transfer_scene_id: "transfer_scene_id" req req,
+                total_amount: "total_amount" opt opt,
+                total_num: "total_num" opt opt,
+                create_time: "create_time" opt opt,
+                success_amount: "success_amount" opt opt,
+                success_num: "success_num" opt opt,
+                failed_amount: "failed_amount" opt opt,
+                failed_num: "failed_num" opt opt,
+                transfer_scene_id: "transfer_scene_id" opt opt,
             });
             /// `/v3/platsolution/mch-transfer/batches/batch-id/{batch_id}/details`
             pub mod details {
@@ -382,7 +382,7 @@ pub mod batches {
                             /// 商家批次单号
                             ///
                             /// Example: `sjzz20230223`
-                            pub out_batch_no: String,
+                            pub out_batch_no: Option<String>,
                             /// 商家转账批次单号
                             ///
                             /// Example: `131000011085109987515042023022300246500006`
@@ -390,7 +390,7 @@ pub mod batches {
                             /// 商家明细单号
                             ///
                             /// Example: `x23zy545Bd5436`
-                            pub out_detail_no: String,
+                            pub out_detail_no: Option<String>,
                             /// 商家转账明细单号
                             ///
                             /// Example: `132000011085109987515042023022300246521006`
@@ -398,7 +398,7 @@ pub mod batches {
                             /// 服务商应用ID
                             ///
                             /// Example: `wxf636efh567hg4356`
-                            pub sp_appid: String,
+                            pub sp_appid: Option<String>,
                             /// 二级商户号
                             ///
                             /// Example: `1900000109`
@@ -410,19 +410,19 @@ pub mod batches {
                             /// 转账发起时间
                             ///
                             /// Example: `2023-02-23T13:29:35+08:00`
-                            pub create_time: String,
+                            pub create_time: Option<String>,
                             /// 明细状态
                             ///
                             /// Example: `INIT`
-                            pub detail_state: String,
+                            pub detail_state: Option<String>,
                             /// 转账金额
                             ///
                             /// Example: `20000`
-                            pub transfer_amount: i64,
+                            pub transfer_amount: Option<i64>,
                             /// 转账备注
                             ///
                             /// Example: `2023年2月报销`
-                            pub transfer_remark: String,
+                            pub transfer_remark: Option<String>,
                             /// 明细失败原因
                             ///
                             /// Example: `ACCOUNT_FROZEN`
@@ -449,17 +449,17 @@ pub mod batches {
                             pub bank_refund_time: Option<String>,
                         }
                         ::wechatpay::runtime::json_object!(GetResponse {
-                            out_batch_no: "out_batch_no" req req,
+                            out_batch_no: "out_batch_no" opt opt,
                             batch_id: "batch_id" req req,
-                            out_detail_no: "out_detail_no" req req,
+                            out_detail_no: "out_detail_no" opt opt,
                             detail_id: "detail_id" req req,
-                            sp_appid: "sp_appid" req req,
+                            sp_appid: "sp_appid" opt opt,
                             sub_mchid: "sub_mchid" req req,
                             sub_appid: "sub_appid" opt opt,
-                            create_time: "create_time" req req,
-                            detail_state: "detail_state" req req,
-                            transfer_amount: "transfer_amount" req req,
-                            transfer_remark: "transfer_remark" req req,
+                            create_time: "create_time" opt opt,
+                            detail_state: "detail_state" opt opt,
+                            transfer_amount: "transfer_amount" opt opt,
+                            transfer_remark: "transfer_remark" opt opt,
                             fail_reason: "fail_reason" opt opt,
                             openid: "openid" opt opt,
                             bank_type: "bank_type" opt opt,
@@ -562,7 +562,7 @@ pub mod batches {
                             /// 商家转账批次单号
                             ///
                             /// Example: `131000011085109987515042023022300246500006`
-                            pub batch_id: String,
+                            pub batch_id: Option<String>,
                             /// 商家批次单号
                             ///
                             /// Example: `sjzz20230223`
@@ -570,7 +570,7 @@ pub mod batches {
                             /// 商家转账明细单号
                             ///
                             /// Example: `132000011085109987515042023022300246521006`
-                            pub detail_id: String,
+                            pub detail_id: Option<String>,
                             /// 商家明细单号
                             ///
                             /// Example: `x23zy545Bd5436`
@@ -582,7 +582,7 @@ pub mod batches {
                             /// 电子回单状态
                             ///
                             /// Example: `ACCEPTED`
-                            pub receipt_state: String,
+                            pub receipt_state: Option<String>,
                             /// 电子回单文件的hash方法
                             ///
                             /// Example: `SHA256`
@@ -597,12 +597,12 @@ pub mod batches {
                             pub download_url: Option<String>,
                         }
                         ::wechatpay::runtime::json_object!(GetResponse {
-                            batch_id: "batch_id" req req,
+                            batch_id: "batch_id" opt opt,
                             out_batch_no: "out_batch_no" req req,
-                            detail_id: "detail_id" req req,
+                            detail_id: "detail_id" opt opt,
                             out_detail_no: "out_detail_no" req req,
                             sub_mchid: "sub_mchid" req req,
-                            receipt_state: "receipt_state" req req,
+                            receipt_state: "receipt_state" opt opt,
                             hash_type: "hash_type" opt opt,
                             hash_value: "hash_value" opt opt,
                             download_url: "download_url" opt opt,
@@ -650,13 +650,13 @@ pub mod batches {
                                 /// 电子回单状态
                                 ///
                                 /// Example: `ACCEPTED`
-                                pub receipt_state: String,
+                                pub receipt_state: Option<String>,
                             }
                             ::wechatpay::runtime::json_object!(PostResponse {
                                 sub_mchid: "sub_mchid" req req,
                                 out_batch_no: "out_batch_no" req req,
                                 out_detail_no: "out_detail_no" req req,
-                                receipt_state: "receipt_state" req req,
+                                receipt_state: "receipt_state" opt opt,
                             });
                         }
                     }
@@ -773,7 +773,96 @@ pub mod batches {
                         /// The request of `GET /v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` (商户明细单号查询明细单).
                         pub type GetRequest = crate::v3::platsolution::ecommerce::withdraw::day_end_balance_withdraw::out_request_no::by_out_request_no::GetRequest;
                         /// The response of `GET /v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` (商户明细单号查询明细单).
-                        pub type GetResponse = crate::v3::platsolution::mch_transfer::batches::batch_id::by_batch_id::details::detail_id::by_detail_id::GetResponse;
+                        #[derive(Clone, Debug, PartialEq, Default)]
+                        pub struct GetResponse {
+                            /// 商家批次单号
+                            ///
+                            /// Example: `sjzz20230223`
+                            pub out_batch_no: String,
+                            /// 商家转账批次单号
+                            ///
+                            /// Example: `131000011085109987515042023022300246500006`
+                            pub batch_id: Option<String>,
+                            /// 商家明细单号
+                            ///
+                            /// Example: `x23zy545Bd5436`
+                            pub out_detail_no: String,
+                            /// 商家转账明细单号
+                            ///
+                            /// Example: `132000011085109987515042023022300246521006`
+                            pub detail_id: Option<String>,
+                            /// 服务商应用ID
+                            ///
+                            /// Example: `wxf636efh567hg4356`
+                            pub sp_appid: Option<String>,
+                            /// 二级商户号
+                            ///
+                            /// Example: `1900000109`
+                            pub sub_mchid: String,
+                            /// 二级商户应用ID
+                            ///
+                            /// Example: `wxf636efh567hg4356`
+                            pub sub_appid: Option<String>,
+                            /// 转账发起时间
+                            ///
+                            /// Example: `2023-02-23T13:29:35+08:00`
+                            pub create_time: Option<String>,
+                            /// 明细状态
+                            ///
+                            /// Example: `INIT`
+                            pub detail_state: Option<String>,
+                            /// 转账金额
+                            ///
+                            /// Example: `20000`
+                            pub transfer_amount: Option<i64>,
+                            /// 转账备注
+                            ///
+                            /// Example: `2023年2月报销`
+                            pub transfer_remark: Option<String>,
+                            /// 明细失败原因
+                            ///
+                            /// Example: `ACCOUNT_FROZEN`
+                            pub fail_reason: Option<String>,
+                            /// 收款用户OpenID
+                            ///
+                            /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
+                            pub openid: Option<String>,
+                            /// 收款银行类型
+                            ///
+                            /// Example: `ICBC_DEBIT`
+                            pub bank_type: Option<String>,
+                            /// 收款用户姓名
+                            ///
+                            /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
+                            pub user_name: Option<String>,
+                            /// 转账完成时间
+                            ///
+                            /// Example: `2023-02-23T13:29:35+08:00`
+                            pub transfer_finish_time: Option<String>,
+                            /// 银行退票时间
+                            ///
+                            /// Example: `2023-02-23T13:29:35+08:00`
+                            pub bank_refund_time: Option<String>,
+                        }
+                        ::wechatpay::runtime::json_object!(GetResponse {
+                            out_batch_no: "out_batch_no" req req,
+                            batch_id: "batch_id" opt opt,
+                            out_detail_no: "out_detail_no" req req,
+                            detail_id: "detail_id" opt opt,
+                            sp_appid: "sp_appid" opt opt,
+                            sub_mchid: "sub_mchid" req req,
+                            sub_appid: "sub_appid" opt opt,
+                            create_time: "create_time" opt opt,
+                            detail_state: "detail_state" opt opt,
+                            transfer_amount: "transfer_amount" opt opt,
+                            transfer_remark: "transfer_remark" opt opt,
+                            fail_reason: "fail_reason" opt opt,
+                            openid: "openid" opt opt,
+                            bank_type: "bank_type" opt opt,
+                            user_name: "user_name" opt opt,
+                            transfer_finish_time: "transfer_finish_time" opt opt,
+                            bank_refund_time: "bank_refund_time" opt opt,
+                        });
                     }
                 }
             }
@@ -838,7 +927,7 @@ pub mod batches {
                     /// 商家转账批次单号
                     ///
                     /// Example: `131000011085109987515042023022300246500006`
-                    pub batch_id: String,
+                    pub batch_id: Option<String>,
                     /// 商家批次单号
                     ///
                     /// Example: `sjzz20230223`
@@ -850,7 +939,7 @@ pub mod batches {
                     /// 电子回单状态
                     ///
                     /// Example: `ACCEPTED`
-                    pub receipt_state: String,
+                    pub receipt_state: Option<String>,
                     /// 电子回单文件的hash方法
                     ///
                     /// Example: `SHA256`
@@ -865,10 +954,10 @@ pub mod batches {
                     pub download_url: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    batch_id: "batch_id" req req,
+                    batch_id: "batch_id" opt opt,
                     out_batch_no: "out_batch_no" req req,
                     sub_mchid: "sub_mchid" req req,
-                    receipt_state: "receipt_state" req req,
+                    receipt_state: "receipt_state" opt opt,
                     hash_type: "hash_type" opt opt,
                     hash_value: "hash_value" opt opt,
                     download_url: "download_url" opt opt,
@@ -910,12 +999,12 @@ pub mod batches {
                         /// 电子回单状态
                         ///
                         /// Example: `ACCEPTED`
-                        pub receipt_state: String,
+                        pub receipt_state: Option<String>,
                     }
                     ::wechatpay::runtime::json_object!(PostResponse {
                         sub_mchid: "sub_mchid" req req,
                         out_batch_no: "out_batch_no" req req,
-                        receipt_state: "receipt_state" req req,
+                        receipt_state: "receipt_state" opt opt,
                     });
                 }
             }
@@ -1028,7 +1117,7 @@ pub mod reservation {
                 /// 服务商商户号
                 ///
                 /// Example: `1900001109`
-                pub sp_mchid: String,
+                pub sp_mchid: Option<String>,
                 /// 二级商户号
                 ///
                 /// Example: `1900001109`
@@ -1036,7 +1125,7 @@ pub mod reservation {
                 /// 服务商AppID
                 ///
                 /// Example: `wxf636efh567hg4356`
-                pub sp_appid: String,
+                pub sp_appid: Option<String>,
                 /// 二级商户AppID
                 ///
                 /// Example: `wxf636efh567hg4356`
@@ -1044,7 +1133,7 @@ pub mod reservation {
                 /// 微信转账预约单号
                 ///
                 /// Example: `1330000071100999991182020050700019480001`
-                pub reservation_id: String,
+                pub reservation_id: Option<String>,
                 /// 商户预约单号
                 ///
                 /// Example: `plfk2020042013`
@@ -1052,7 +1141,7 @@ pub mod reservation {
                 /// 转账场景ID
                 ///
                 /// Example: `1000`
-                pub transfer_scene_id: String,
+                pub transfer_scene_id: Option<String>,
                 /// 预计最晚转账日期
                 ///
                 /// Example: `2019-11-22`
@@ -1068,7 +1157,7 @@ pub mod reservation {
                 /// 收款用户OpenID
                 ///
                 /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                pub openid: String,
+                pub openid: Option<String>,
                 /// 收款银行类型
                 ///
                 /// Example: `ICBC_DEBIT`
@@ -1076,11 +1165,11 @@ pub mod reservation {
                 /// 预约记录状态
                 ///
                 /// Example: `ACCEPTED`
-                pub state: String,
+                pub state: Option<String>,
                 /// 预约记录受理的时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub accept_time: String,
+                pub accept_time: Option<String>,
                 /// 预约记录用户确认预约的时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
@@ -1089,20 +1178,20 @@ pub mod reservation {
                 pub close_info: Option<GetResponseCloseInfo>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                sp_mchid: "sp_mchid" req req,
+                sp_mchid: "sp_mchid" opt opt,
                 sub_mchid: "sub_mchid" req req,
-                sp_appid: "sp_appid" req req,
+                sp_appid: "sp_appid" opt opt,
                 sub_appid: "sub_appid" opt opt,
-                reservation_id: "reservation_id" req req,
+                reservation_id: "reservation_id" opt opt,
                 out_reservation_no: "out_reservation_no" req req,
-                transfer_scene_id: "transfer_scene_id" req req,
+                transfer_scene_id: "transfer_scene_id" opt opt,
                 estimated_date: "estimated_date" opt opt,
                 estimated_max_amount: "estimated_max_amount" opt opt,
                 exact_amount: "exact_amount" opt opt,
-                openid: "openid" req req,
+                openid: "openid" opt opt,
                 bank_type: "bank_type" opt opt,
-                state: "state" req req,
-                accept_time: "accept_time" req req,
+                state: "state" opt opt,
+                accept_time: "accept_time" opt opt,
                 reserve_time: "reserve_time" opt opt,
                 close_info: "close_info" opt opt,
             });
@@ -1112,15 +1201,15 @@ pub mod reservation {
                 /// 预约记录关闭的时间
                 ///
                 /// Example: `2015-05-20T13:29:35.120+08:00`
-                pub close_time: String,
+                pub close_time: Option<String>,
                 /// 预约记录关闭的原因
                 ///
                 /// Example: `USER_OVERDUE_UNCONFIRMED`
-                pub close_reason: String,
+                pub close_reason: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponseCloseInfo {
-                close_time: "close_time" req req,
-                close_reason: "close_reason" req req,
+                close_time: "close_time" opt opt,
+                close_reason: "close_reason" opt opt,
             });
             /// `/v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close`
             pub mod close {
@@ -1190,7 +1279,89 @@ pub mod reservation {
             /// The request of `GET /v3/platsolution/mch-transfer/reservation/reservation-id/{reservation_id}` (微信支付预约单号查询预约商家转账记录).
             pub type GetRequest = crate::v3::platsolution::insurance::mch_transfer::reservation::out_reservation_no::by_out_reservation_no::GetRequest;
             /// The response of `GET /v3/platsolution/mch-transfer/reservation/reservation-id/{reservation_id}` (微信支付预约单号查询预约商家转账记录).
-            pub type GetResponse = crate::v3::platsolution::mch_transfer::reservation::out_reservation_no::by_out_reservation_no::GetResponse;
+            #[derive(Clone, Debug, PartialEq, Default)]
+            pub struct GetResponse {
+                /// 服务商商户号
+                ///
+                /// Example: `1900001109`
+                pub sp_mchid: Option<String>,
+                /// 二级商户号
+                ///
+                /// Example: `1900001109`
+                pub sub_mchid: String,
+                /// 服务商AppID
+                ///
+                /// Example: `wxf636efh567hg4356`
+                pub sp_appid: Option<String>,
+                /// 二级商户AppID
+                ///
+                /// Example: `wxf636efh567hg4356`
+                pub sub_appid: Option<String>,
+                /// 微信转账预约单号
+                ///
+                /// Example: `1330000071100999991182020050700019480001`
+                pub reservation_id: String,
+                /// 商户预约单号
+                ///
+                /// Example: `plfk2020042013`
+                pub out_reservation_no: Option<String>,
+                /// 转账场景ID
+                ///
+                /// Example: `1000`
+                pub transfer_scene_id: Option<String>,
+                /// 预计最晚转账日期
+                ///
+                /// Example: `2019-11-22`
+                pub estimated_date: Option<String>,
+                /// 预计最大转账金额
+                ///
+                /// Example: `400000`
+                pub estimated_max_amount: Option<i64>,
+                /// 准确转账金额
+                ///
+                /// Example: `100000`
+                pub exact_amount: Option<i64>,
+                /// 收款用户OpenID
+                ///
+                /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
+                pub openid: Option<String>,
+                /// 收款银行类型
+                ///
+                /// Example: `ICBC_DEBIT`
+                pub bank_type: Option<String>,
+                /// 预约记录状态
+                ///
+                /// Example: `ACCEPTED`
+                pub state: Option<String>,
+                /// 预约记录受理的时间
+                ///
+                /// Example: `2015-05-20T13:29:35.120+08:00`
+                pub accept_time: Option<String>,
+                /// 预约记录用户确认预约的时间
+                ///
+                /// Example: `2015-05-20T13:29:35.120+08:00`
+                pub reserve_time: Option<String>,
+                /// 预约记录的关闭信息
+                pub close_info: Option<GetResponseCloseInfo>,
+            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                sp_mchid: "sp_mchid" opt opt,
+                sub_mchid: "sub_mchid" req req,
+                sp_appid: "sp_appid" opt opt,
+                sub_appid: "sub_appid" opt opt,
+                reservation_id: "reservation_id" req req,
+                out_reservation_no: "out_reservation_no" opt opt,
+                transfer_scene_id: "transfer_scene_id" opt opt,
+                estimated_date: "estimated_date" opt opt,
+                estimated_max_amount: "estimated_max_amount" opt opt,
+                exact_amount: "exact_amount" opt opt,
+                openid: "openid" opt opt,
+                bank_type: "bank_type" opt opt,
+                state: "state" opt opt,
+                accept_time: "accept_time" opt opt,
+                reserve_time: "reserve_time" opt opt,
+                close_info: "close_info" opt opt,
+            });
             /// 预约记录的关闭信息
             pub type GetResponseCloseInfo = crate::v3::platsolution::mch_transfer::reservation::out_reservation_no::by_out_reservation_no::GetResponseCloseInfo;
         }

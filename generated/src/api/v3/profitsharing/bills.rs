@@ -57,25 +57,25 @@ pub enum GetRequestTarType {
     Gzip = "GZIP",
 });
 /// The response of `GET /v3/profitsharing/bills` (申请分账账单).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
     /// 下载地址
     ///
     /// Example: `https://api.mch.weixin.qq.com/v3/bill/downloadurl?token=xxx`
-    pub download_url: String,
+    pub download_url: Option<String>,
     /// 哈希类型
     ///
     /// Example: `SHA1`
-    pub hash_type: GetResponseHashType,
+    pub hash_type: Option<GetResponseHashType>,
     /// 哈希值
     ///
     /// Example: `79bb0f45fc4c42234a918000b2668d689e2bde04`
-    pub hash_value: String,
+    pub hash_value: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponse {
-    download_url: "download_url" req req,
-    hash_type: "hash_type" req req,
-    hash_value: "hash_value" req req,
+    download_url: "download_url" opt opt,
+    hash_type: "hash_type" opt opt,
+    hash_value: "hash_value" opt opt,
 });
 /// 哈希类型
 ///

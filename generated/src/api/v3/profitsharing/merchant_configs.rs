@@ -34,10 +34,10 @@ pub mod by_sub_mchid {
         /// 最大分账比例
         ///
         /// Example: `2000`
-        pub max_ratio: i64,
+        pub max_ratio: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
         sub_mchid: "sub_mchid" req req,
-        max_ratio: "max_ratio" req req,
+        max_ratio: "max_ratio" opt opt,
     });
 }

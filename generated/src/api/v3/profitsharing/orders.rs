@@ -124,7 +124,7 @@ pub enum PostRequestReceiversType {
     PersonalSubOpenid = "PERSONAL_SUB_OPENID",
 });
 /// The response of `POST /v3/profitsharing/orders` (请求分账).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
     /// 子商户号
     ///
@@ -141,11 +141,11 @@ pub struct PostResponse {
     /// 微信分账单号
     ///
     /// Example: `3008450740201411110007820472`
-    pub order_id: String,
+    pub order_id: Option<String>,
     /// 分账单状态
     ///
     /// Example: `FINISHED`
-    pub state: PostResponseState,
+    pub state: Option<PostResponseState>,
     /// 分账接收方列表
     pub receivers: Option<Vec<PostResponseReceivers>>,
 }
@@ -153,33 +153,33 @@ pub struct PostResponse {
     sub_mchid: "sub_mchid" opt opt,
     transaction_id: "transaction_id" req req,
     out_order_no: "out_order_no" req req,
-    order_id: "order_id" req req,
-    state: "state" req req,
+    order_id: "order_id" opt opt,
+    state: "state" opt opt,
     receivers: "receivers" opt opt,
 });
 /// PostResponseReceivers
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponseReceivers {
     /// 分账金额
     ///
     /// Example: `100`
-    pub amount: i64,
+    pub amount: Option<i64>,
     /// 分账描述
     ///
     /// Example: `分给商户1900000110`
-    pub description: String,
+    pub description: Option<String>,
     /// 分账接收方类型
     ///
     /// Example: `MERCHANT_ID`
-    pub type_: PostResponseReceiversType,
+    pub type_: Option<PostResponseReceiversType>,
     /// 分账接收方帐号
     ///
     /// Example: `1900000109`
-    pub account: String,
+    pub account: Option<String>,
     /// 分账结果
     ///
     /// Example: `SUCCESS`
-    pub result: PostResponseReceiversResult,
+    pub result: Option<PostResponseReceiversResult>,
     /// 分账失败原因
     ///
     /// Example: `ACCOUNT_ABNORMAL`
@@ -191,22 +191,22 @@ pub struct PostResponseReceivers {
     /// 分账创建时间
     ///
     /// Example: `2015-05-20T13:29:35.120+08:00`
-    pub create_time: String,
+    pub create_time: Option<String>,
     /// 分账完成时间
     ///
     /// Example: `2015-05-20T13:29:35.120+08:00`
-    pub finish_time: String,
+    pub finish_time: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponseReceivers {
-    amount: "amount" req req,
-    description: "description" req req,
-    type_: "type" req req,
-    account: "account" req req,
-    result: "result" req req,
+    amount: "amount" opt opt,
+    description: "description" opt opt,
+    type_: "type" opt opt,
+    account: "account" opt opt,
+    result: "result" opt opt,
     fail_reason: "fail_reason" opt opt,
     detail_id: "detail_id" opt opt,
-    create_time: "create_time" req req,
-    finish_time: "finish_time" req req,
+    create_time: "create_time" opt opt,
+    finish_time: "finish_time" opt opt,
 });
 /// 分账失败原因
 ///
@@ -321,7 +321,7 @@ pub mod by_out_order_no {
         transaction_id: "transaction_id" skip req,
     });
     /// The response of `GET /v3/profitsharing/orders/{out_order_no}` (查询分账结果).
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 子商户号
         ///
@@ -338,11 +338,11 @@ pub mod by_out_order_no {
         /// 微信分账单号
         ///
         /// Example: `3008450740201411110007820472`
-        pub order_id: String,
+        pub order_id: Option<String>,
         /// 分账单状态
         ///
         /// Example: `FINISHED`
-        pub state: GetResponseState,
+        pub state: Option<GetResponseState>,
         /// 分账接收方列表
         pub receivers: Option<Vec<GetResponseReceivers>>,
     }
@@ -350,33 +350,33 @@ pub mod by_out_order_no {
         sub_mchid: "sub_mchid" opt opt,
         transaction_id: "transaction_id" req req,
         out_order_no: "out_order_no" req req,
-        order_id: "order_id" req req,
-        state: "state" req req,
+        order_id: "order_id" opt opt,
+        state: "state" opt opt,
         receivers: "receivers" opt opt,
     });
     /// GetResponseReceivers
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseReceivers {
         /// 分账金额
         ///
         /// Example: `100`
-        pub amount: i64,
+        pub amount: Option<i64>,
         /// 分账描述
         ///
         /// Example: `分给商户1900000110`
-        pub description: String,
+        pub description: Option<String>,
         /// 分账接收方类型
         ///
         /// Example: `MERCHANT_ID`
-        pub type_: GetResponseReceiversType,
+        pub type_: Option<GetResponseReceiversType>,
         /// 分账接收方帐号
         ///
         /// Example: `1900000109`
-        pub account: String,
+        pub account: Option<String>,
         /// 分账结果
         ///
         /// Example: `SUCCESS`
-        pub result: GetResponseReceiversResult,
+        pub result: Option<GetResponseReceiversResult>,
         /// 分账失败原因
         ///
         /// Example: `ACCOUNT_ABNORMAL`
@@ -388,22 +388,22 @@ pub mod by_out_order_no {
         /// 分账创建时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub create_time: String,
+        pub create_time: Option<String>,
         /// 分账完成时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub finish_time: String,
+        pub finish_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseReceivers {
-        amount: "amount" req req,
-        description: "description" req req,
-        type_: "type" req req,
-        account: "account" req req,
-        result: "result" req req,
+        amount: "amount" opt opt,
+        description: "description" opt opt,
+        type_: "type" opt opt,
+        account: "account" opt opt,
+        result: "result" opt opt,
         fail_reason: "fail_reason" opt opt,
         detail_id: "detail_id" opt opt,
-        create_time: "create_time" req req,
-        finish_time: "finish_time" req req,
+        create_time: "create_time" opt opt,
+        finish_time: "finish_time" opt opt,
     });
     /// 分账结果
     pub type GetResponseReceiversResult = crate::v3::profitsharing::orders::PostResponseReceiversFailReason;
@@ -457,7 +457,7 @@ pub mod unfreeze {
         description: "description" req req,
     });
     /// The response of `POST /v3/profitsharing/orders/unfreeze` (解冻剩余资金).
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 子商户号
         ///
@@ -474,11 +474,11 @@ pub mod unfreeze {
         /// 微信分账单号
         ///
         /// Example: `3008450740201411110007820472`
-        pub order_id: String,
+        pub order_id: Option<String>,
         /// 分账单状态
         ///
         /// Example: `FINISHED`
-        pub state: PostResponseState,
+        pub state: Option<PostResponseState>,
         /// 分账接收方列表
         pub receivers: Option<Vec<PostResponseReceivers>>,
     }
@@ -486,37 +486,37 @@ pub mod unfreeze {
         sub_mchid: "sub_mchid" opt opt,
         transaction_id: "transaction_id" req req,
         out_order_no: "out_order_no" req req,
-        order_id: "order_id" req req,
-        state: "state" req req,
+        order_id: "order_id" opt opt,
+        state: "state" opt opt,
         receivers: "receivers" opt opt,
     });
     /// PostResponseReceivers
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseReceivers {
         /// 分账金额
         ///
         /// Example: `100`
-        pub amount: i64,
+        pub amount: Option<i64>,
         /// 分账描述
         ///
         /// Example: `分给商户1900000110`
-        pub description: String,
+        pub description: Option<String>,
         /// 分账接收方类型
         ///
         /// Example: `MERCHANT_ID`
-        pub type_: PostResponseReceiversType,
+        pub type_: Option<PostResponseReceiversType>,
         /// 分账接收方帐号
         ///
         /// Example: `1900000109`
-        pub account: String,
+        pub account: Option<String>,
         /// 分账结果
         ///
         /// Example: `SUCCESS`
-        pub result: String,
+        pub result: Option<String>,
         /// 分账失败原因
         ///
         /// Example: `ACCOUNT_ABNORMAL`
-        pub fail_reason: PostResponseReceiversFailReason,
+        pub fail_reason: Option<PostResponseReceiversFailReason>,
         /// 分账明细单号
         ///
         /// Example: `36011111111111111111111`
@@ -524,22 +524,22 @@ pub mod unfreeze {
         /// 分账创建时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub create_time: String,
+        pub create_time: Option<String>,
         /// 分账完成时间
         ///
         /// Example: `2015-05-20T13:29:35.120+08:00`
-        pub finish_time: String,
+        pub finish_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponseReceivers {
-        amount: "amount" req req,
-        description: "description" req req,
-        type_: "type" req req,
-        account: "account" req req,
-        result: "result" req req,
-        fail_reason: "fail_reason" req req,
+        amount: "amount" opt opt,
+        description: "description" opt opt,
+        type_: "type" opt opt,
+        account: "account" opt opt,
+        result: "result" opt opt,
+        fail_reason: "fail_reason" opt opt,
         detail_id: "detail_id" opt opt,
-        create_time: "create_time" req req,
-        finish_time: "finish_time" req req,
+        create_time: "create_time" opt opt,
+        finish_time: "finish_time" opt opt,
     });
     /// 分账失败原因
     pub type PostResponseReceiversFailReason = crate::v3::profitsharing::orders::PostResponseReceiversFailReason;

@@ -64,7 +64,7 @@ pub struct PostRequest {
     description: "description" req req,
 });
 /// The response of `POST /v3/profitsharing/return-orders` (请求分账回退).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
     /// 子商户号
     ///
@@ -85,7 +85,7 @@ pub struct PostResponse {
     /// 微信回退单号
     ///
     /// Example: `3008450740201411110007820472`
-    pub return_id: String,
+    pub return_id: Option<String>,
     /// 回退商户号
     ///
     /// Example: `86693852`
@@ -101,7 +101,7 @@ pub struct PostResponse {
     /// 回退结果
     ///
     /// Example: `SUCCESS`
-    pub result: PostResponseResult,
+    pub result: Option<PostResponseResult>,
     /// 失败原因
     ///
     /// Example: `TIME_OUT_CLOSED`
@@ -109,25 +109,25 @@ pub struct PostResponse {
     /// 创建时间
     ///
     /// Example: `2015-05-20T13:29:35.120+08:00`
-    pub create_time: String,
+    pub create_time: Option<String>,
     /// 完成时间
     ///
     /// Example: `2015-05-20T13:29:35.120+08:00`
-    pub finish_time: String,
+    pub finish_time: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
     sub_mchid: "sub_mchid" opt opt,
     order_id: "order_id" req req,
     out_order_no: "out_order_no" req req,
     out_return_no: "out_return_no" req req,
-    return_id: "return_id" req req,
+    return_id: "return_id" opt opt,
     return_mchid: "return_mchid" req req,
     amount: "amount" req req,
     description: "description" req req,
-    result: "result" req req,
+    result: "result" opt opt,
     fail_reason: "fail_reason" opt opt,
-    create_time: "create_time" req req,
-    finish_time: "finish_time" req req,
+    create_time: "create_time" opt opt,
+    finish_time: "finish_time" opt opt,
 });
 /// 失败原因
 ///
@@ -214,7 +214,71 @@ pub mod by_out_return_no {
         out_order_no: "out_order_no" skip req,
     });
     /// The response of `GET /v3/profitsharing/return-orders/{out_return_no}` (查询分账回退结果).
-    pub type GetResponse = crate::v3::profitsharing::return_orders::PostResponse;
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct GetResponse {
+        /// 子商户号
+        ///
+        /// Example: `1900000109`
+        pub sub_mchid: Option<String>,
+        /// 微信分账单号
+        ///
+        /// Example: `3008450740201411110007820472`
+        pub order_id: Option<String>,
+        /// 商户分账单号
+        ///
+        /// Example: `P20150806125346`
+        pub out_order_no: String,
+        /// 商户回退单号
+        ///
+        /// Example: `R20190516001`
+        pub out_return_no: String,
+        /// 微信回退单号
+        ///
+        /// Example: `3008450740201411110007820472`
+        pub return_id: Option<String>,
+        /// 回退商户号
+        ///
+        /// Example: `86693852`
+        pub return_mchid: Option<String>,
+        /// 回退金额
+        ///
+        /// Example: `10`
+        pub amount: Option<i64>,
+        /// 回退描述
+        ///
+        /// Example: `用户退款`
+        pub description: Option<String>,
+        /// 回退结果
+        ///
+        /// Example: `SUCCESS`
+        pub result: Option<GetResponseResult>,
+        /// 失败原因
+        ///
+        /// Example: `TIME_OUT_CLOSED`
+        pub fail_reason: Option<GetResponseFailReason>,
+        /// 创建时间
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub create_time: Option<String>,
+        /// 完成时间
+        ///
+        /// Example: `2015-05-20T13:29:35.120+08:00`
+        pub finish_time: Option<String>,
+    }
+    ::wechatpay::runtime::json_object!(GetResponse {
+        sub_mchid: "sub_mchid" opt opt,
+        order_id: "order_id" opt opt,
+        out_order_no: "out_order_no" req req,
+        out_return_no: "out_return_no" req req,
+        return_id: "return_id" opt opt,
+        return_mchid: "return_mchid" opt opt,
+        amount: "amount" opt opt,
+        description: "description" opt opt,
+        result: "result" opt opt,
+        fail_reason: "fail_reason" opt opt,
+        create_time: "create_time" opt opt,
+        finish_time: "finish_time" opt opt,
+    });
     /// 失败原因
     pub type GetResponseFailReason = crate::v3::profitsharing::return_orders::PostResponseFailReason;
     /// 回退结果

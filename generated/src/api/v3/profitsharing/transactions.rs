@@ -48,11 +48,11 @@ pub mod by_transaction_id {
             /// 订单剩余待分金额
             ///
             /// Example: `1000`
-            pub unsplit_amount: i64,
+            pub unsplit_amount: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
             transaction_id: "transaction_id" req req,
-            unsplit_amount: "unsplit_amount" req req,
+            unsplit_amount: "unsplit_amount" opt opt,
         });
     }
 }

@@ -103,10 +103,10 @@ pub struct PostResponse {
     /// 申请单编号
     ///
     /// Example: `20000000011111`
-    pub application_id: String,
+    pub application_id: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    application_id: "application_id" req req,
+    application_id: "application_id" opt opt,
 });
 /// `/v3/rate-activity/applications/id`
 pub mod id {
@@ -158,11 +158,11 @@ pub mod id {
             /// 申请单状态
             ///
             /// Example: `APPLICATION_STATE_PASSED`
-            pub application_state: String,
+            pub application_state: Option<String>,
             /// 从业机构特约商户号
             ///
             /// Example: `1346578`
-            pub sub_mchid: String,
+            pub sub_mchid: Option<String>,
             /// 驳回参数
             ///
             /// Example: `merchant_name`
@@ -177,8 +177,8 @@ pub mod id {
             pub pass_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            application_state: "application_state" req req,
-            sub_mchid: "sub_mchid" req req,
+            application_state: "application_state" opt opt,
+            sub_mchid: "sub_mchid" opt opt,
             reject_parameter: "reject_parameter" opt opt,
             reject_reason: "reject_reason" opt opt,
             pass_time: "pass_time" opt opt,
@@ -230,6 +230,15 @@ pub mod id {
         /// 补充信息
         pub type PatchRequestAdditionalInformation = crate::v3::rate_activity::applications::PostRequestAdditionalInformation;
         /// The response of `PATCH /v3/rate-activity/applications/id/{application_id}` (修改单据信息API).
-        pub type PatchResponse = crate::v3::rate_activity::applications::PostResponse;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct PatchResponse {
+            /// 申请单编号
+            ///
+            /// Example: `20000000011111`
+            pub application_id: String,
+        }
+        ::wechatpay::runtime::json_object!(PatchResponse {
+            application_id: "application_id" req req,
+        });
     }
 }

@@ -78,13 +78,13 @@ pub struct GetResponse {
     /// - `0`
     ///
     /// - `1`
-    pub verify_result: i64,
+    pub verify_result: Option<i64>,
     /// 错误信息
     ///
     /// Example: `realname verify succ`
     pub err_message: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponse {
-    verify_result: "verify_result" req req,
+    verify_result: "verify_result" opt opt,
     err_message: "err_message" opt opt,
 });

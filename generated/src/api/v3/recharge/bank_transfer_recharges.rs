@@ -112,18 +112,18 @@ pub mod apply {
         /// 微信支付充值单号
         ///
         /// Example: `172207846292553701`
-        pub recharge_id: String,
+        pub recharge_id: Option<String>,
         /// 商户充值单号
         ///
         /// Example: `cz202407181234`
         pub out_recharge_no: String,
         /// 银行账户
-        pub transfer_in_account: PostResponseTransferInAccount,
+        pub transfer_in_account: Option<PostResponseTransferInAccount>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        recharge_id: "recharge_id" req req,
+        recharge_id: "recharge_id" opt opt,
         out_recharge_no: "out_recharge_no" req req,
-        transfer_in_account: "transfer_in_account" req req,
+        transfer_in_account: "transfer_in_account" opt opt,
     });
     /// 银行账户
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -187,16 +187,16 @@ pub mod out_recharge_no {
             }
         }
         /// The response of `GET /v3/recharge/bank-transfer-recharges/out-recharge-no/{out_recharge_no}` (查询银行转账充值结果).
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 充值商户号
             ///
             /// Example: `1900001121`
-            pub mchid: String,
+            pub mchid: Option<String>,
             /// 微信支付充值单号
             ///
             /// Example: `172234484162395401`
-            pub recharge_id: String,
+            pub recharge_id: Option<String>,
             /// 商户充值单号
             ///
             /// Example: `cz2020042013`
@@ -204,21 +204,21 @@ pub mod out_recharge_no {
             /// 充值入账账户
             ///
             /// Example: `DEPOSIT`
-            pub account_type: GetResponseAccountType,
+            pub account_type: Option<GetResponseAccountType>,
             /// 充值状态
             ///
             /// Example: `SUCCESS`
-            pub recharge_state: GetResponseRechargeState,
+            pub recharge_state: Option<GetResponseRechargeState>,
             /// 充值场景
             ///
             /// Example: `ECOMMERCE_BANK_TRANSFER`
-            pub recharge_scene: GetResponseRechargeScene,
+            pub recharge_scene: Option<GetResponseRechargeScene>,
             /// 充值状态描述
             ///
             /// Example: `超过时间限制，系统自动关闭充值单`
             pub recharge_state_desc: Option<String>,
             /// 充值金额
-            pub recharge_amount: GetResponseRechargeAmount,
+            pub recharge_amount: Option<GetResponseRechargeAmount>,
             /// 转账充值的付款信息
             pub bank_transfer_info: Option<GetResponseBankTransferInfo>,
             /// 受理充值时间
@@ -235,14 +235,14 @@ pub mod out_recharge_no {
             pub close_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            mchid: "mchid" req req,
-            recharge_id: "recharge_id" req req,
+            mchid: "mchid" opt opt,
+            recharge_id: "recharge_id" opt opt,
             out_recharge_no: "out_recharge_no" req req,
-            account_type: "account_type" req req,
-            recharge_state: "recharge_state" req req,
-            recharge_scene: "recharge_scene" req req,
+            account_type: "account_type" opt opt,
+            recharge_state: "recharge_state" opt opt,
+            recharge_scene: "recharge_scene" opt opt,
             recharge_state_desc: "recharge_state_desc" opt opt,
-            recharge_amount: "recharge_amount" req req,
+            recharge_amount: "recharge_amount" opt opt,
             bank_transfer_info: "bank_transfer_info" opt opt,
             accept_time: "accept_time" opt opt,
             success_time: "success_time" opt opt,

@@ -169,7 +169,7 @@ pub mod refunds {
         /// 微信支付退款号
         ///
         /// Example: `50000000382019052709732678859`
-        pub refund_id: String,
+        pub refund_id: Option<String>,
         /// 商户退款单号
         ///
         /// Example: `1217752501201407033233368018`
@@ -185,11 +185,11 @@ pub mod refunds {
         /// 退款渠道
         ///
         /// Example: `ORIGINAL`
-        pub channel: String,
+        pub channel: Option<String>,
         /// 退款入账账户
         ///
         /// Example: `招商银行信用卡`
-        pub user_received_account: String,
+        pub user_received_account: Option<String>,
         /// 退款成功时间
         ///
         /// Example: `2020-12-01T16:18:12+08:00`
@@ -197,11 +197,11 @@ pub mod refunds {
         /// 退款创建时间
         ///
         /// Example: `2020-12-01T16:18:12+08:00`
-        pub create_time: String,
+        pub create_time: Option<String>,
         /// 退款状态
         ///
         /// Example: `SUCCESS`
-        pub status: String,
+        pub status: Option<String>,
         /// 资金账户
         ///
         /// Example: `UNSETTLED`
@@ -212,15 +212,15 @@ pub mod refunds {
         pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        refund_id: "refund_id" req req,
+        refund_id: "refund_id" opt opt,
         out_refund_no: "out_refund_no" req req,
         transaction_id: "transaction_id" req req,
         out_trade_no: "out_trade_no" req req,
-        channel: "channel" req req,
-        user_received_account: "user_received_account" req req,
+        channel: "channel" opt opt,
+        user_received_account: "user_received_account" opt opt,
         success_time: "success_time" opt opt,
-        create_time: "create_time" req req,
-        status: "status" req req,
+        create_time: "create_time" opt opt,
+        status: "status" opt opt,
         funds_account: "funds_account" opt opt,
         amount: "amount" req req,
         promotion_detail: "promotion_detail" opt opt,
@@ -231,92 +231,140 @@ pub mod refunds {
         /// 订单金额
         ///
         /// Example: `100`
-        pub total: i64,
+        pub total: Option<i64>,
         /// 退款金额
         ///
         /// Example: `100`
-        pub refund: i64,
+        pub refund: Option<i64>,
         /// 退款出资账户及金额
         pub from: Option<Vec<PostResponseAmountFrom>>,
         /// 用户支付金额
         ///
         /// Example: `90`
-        pub payer_total: i64,
+        pub payer_total: Option<i64>,
         /// 用户退款金额
         ///
         /// Example: `90`
-        pub payer_refund: i64,
+        pub payer_refund: Option<i64>,
         /// 应结退款金额
         ///
         /// Example: `100`
-        pub settlement_refund: i64,
+        pub settlement_refund: Option<i64>,
         /// 应结订单金额
         ///
         /// Example: `100`
-        pub settlement_total: i64,
+        pub settlement_total: Option<i64>,
         /// 优惠退款金额
         ///
         /// Example: `10`
-        pub discount_refund: i64,
+        pub discount_refund: Option<i64>,
         /// 退款币种
         ///
         /// Example: `CNY`
-        pub currency: String,
+        pub currency: Option<String>,
         /// 手续费退款金额
         ///
         /// Example: `100`
         pub refund_fee: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostResponseAmount {
-        total: "total" req req,
-        refund: "refund" req req,
+        total: "total" opt opt,
+        refund: "refund" opt opt,
         from: "from" opt opt,
-        payer_total: "payer_total" req req,
-        payer_refund: "payer_refund" req req,
-        settlement_refund: "settlement_refund" req req,
-        settlement_total: "settlement_total" req req,
-        discount_refund: "discount_refund" req req,
-        currency: "currency" req req,
+        payer_total: "payer_total" opt opt,
+        payer_refund: "payer_refund" opt opt,
+        settlement_refund: "settlement_refund" opt opt,
+        settlement_total: "settlement_total" opt opt,
+        discount_refund: "discount_refund" opt opt,
+        currency: "currency" opt opt,
         refund_fee: "refund_fee" opt opt,
     });
     /// PostResponseAmountFrom
-    pub type PostResponseAmountFrom = crate::v3::refund::domestic::refunds::PostRequestAmountFrom;
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PostResponseAmountFrom {
+        /// 出资账户类型
+        ///
+        /// Example: `AVAILABLE`
+        pub account: Option<String>,
+        /// 出资金额
+        ///
+        /// Example: `444`
+        pub amount: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(PostResponseAmountFrom {
+        account: "account" opt opt,
+        amount: "amount" opt opt,
+    });
     /// PostResponsePromotionDetail
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponsePromotionDetail {
         /// 券ID
         ///
         /// Example: `109519`
-        pub promotion_id: String,
+        pub promotion_id: Option<String>,
         /// 优惠范围
         ///
         /// Example: `SINGLE`
-        pub scope: String,
+        pub scope: Option<String>,
         /// 优惠类型
         ///
         /// Example: `DISCOUNT`
-        pub type_: String,
+        pub type_: Option<String>,
         /// 优惠券面额
         ///
         /// Example: `5`
-        pub amount: i64,
+        pub amount: Option<i64>,
         /// 优惠退款金额
         ///
         /// Example: `100`
-        pub refund_amount: i64,
+        pub refund_amount: Option<i64>,
         /// 商品列表
         pub goods_detail: Option<Vec<PostResponsePromotionDetailGoodsDetail>>,
     }
     ::wechatpay::runtime::json_object!(PostResponsePromotionDetail {
-        promotion_id: "promotion_id" req req,
-        scope: "scope" req req,
-        type_: "type" req req,
-        amount: "amount" req req,
-        refund_amount: "refund_amount" req req,
+        promotion_id: "promotion_id" opt opt,
+        scope: "scope" opt opt,
+        type_: "type" opt opt,
+        amount: "amount" opt opt,
+        refund_amount: "refund_amount" opt opt,
         goods_detail: "goods_detail" opt opt,
     });
     /// PostResponsePromotionDetailGoodsDetail
-    pub type PostResponsePromotionDetailGoodsDetail = crate::v3::refund::domestic::refunds::PostRequestGoodsDetail;
+    #[derive(Clone, Debug, PartialEq, Default)]
+    pub struct PostResponsePromotionDetailGoodsDetail {
+        /// 商户侧商品编码
+        ///
+        /// Example: `1217752501201407033233368018`
+        pub merchant_goods_id: Option<String>,
+        /// 微信侧商品编码
+        ///
+        /// Example: `1001`
+        pub wechatpay_goods_id: Option<String>,
+        /// 商品名称
+        ///
+        /// Example: `iPhone6s 16G`
+        pub goods_name: Option<String>,
+        /// 商品单价
+        ///
+        /// Example: `528800`
+        pub unit_price: Option<i64>,
+        /// 商品退款金额
+        ///
+        /// Example: `528800`
+        pub refund_amount: Option<i64>,
+        /// 商品退货数量
+        ///
+        /// Example: `1`
+        pub refund_quantity: Option<i64>,
+    }
+    ::wechatpay::runtime::json_object!(PostResponsePromotionDetailGoodsDetail {
+        merchant_goods_id: "merchant_goods_id" opt opt,
+        wechatpay_goods_id: "wechatpay_goods_id" opt opt,
+        goods_name: "goods_name" opt opt,
+        unit_price: "unit_price" opt opt,
+        refund_amount: "refund_amount" opt opt,
+        refund_quantity: "refund_quantity" opt opt,
+    });
     /// `/v3/refund/domestic/refunds/{out_refund_no}`
     pub mod by_out_refund_no {
         /// The chain step for `/v3/refund/domestic/refunds/{out_refund_no}`, reached with `client.v3().refund().domestic().refunds().out_refund_no(out_refund_no)`.
@@ -350,15 +398,75 @@ pub mod refunds {
             sub_mchid: "sub_mchid" skip opt,
         });
         /// The response of `GET /v3/refund/domestic/refunds/{out_refund_no}` (查询单笔退款API).
-        pub type GetResponse = crate::v3::refund::domestic::refunds::PostResponse;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct GetResponse {
+            /// 微信支付退款号
+            ///
+            /// Example: `50000000382019052709732678859`
+            pub refund_id: Option<String>,
+            /// 商户退款单号
+            ///
+            /// Example: `1217752501201407033233368018`
+            pub out_refund_no: String,
+            /// 微信支付订单号
+            ///
+            /// Example: `1217752501201407033233368018`
+            pub transaction_id: Option<String>,
+            /// 商户订单号
+            ///
+            /// Example: `1217752501201407033233368018`
+            pub out_trade_no: Option<String>,
+            /// 退款渠道
+            ///
+            /// Example: `ORIGINAL`
+            pub channel: Option<String>,
+            /// 退款入账账户
+            ///
+            /// Example: `招商银行信用卡`
+            pub user_received_account: Option<String>,
+            /// 退款成功时间
+            ///
+            /// Example: `2020-12-01T16:18:12+08:00`
+            pub success_time: Option<String>,
+            /// 退款创建时间
+            ///
+            /// Example: `2020-12-01T16:18:12+08:00`
+            pub create_time: Option<String>,
+            /// 退款状态
+            ///
+            /// Example: `SUCCESS`
+            pub status: Option<String>,
+            /// 资金账户
+            ///
+            /// Example: `UNSETTLED`
+            pub funds_account: Option<String>,
+            /// 金额信息
+            pub amount: Option<GetResponseAmount>,
+            /// 优惠退款信息
+            pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
+        }
+        ::wechatpay::runtime::json_object!(GetResponse {
+            refund_id: "refund_id" opt opt,
+            out_refund_no: "out_refund_no" req req,
+            transaction_id: "transaction_id" opt opt,
+            out_trade_no: "out_trade_no" opt opt,
+            channel: "channel" opt opt,
+            user_received_account: "user_received_account" opt opt,
+            success_time: "success_time" opt opt,
+            create_time: "create_time" opt opt,
+            status: "status" opt opt,
+            funds_account: "funds_account" opt opt,
+            amount: "amount" opt opt,
+            promotion_detail: "promotion_detail" opt opt,
+        });
         /// 金额信息
         pub type GetResponseAmount = crate::v3::refund::domestic::refunds::PostResponseAmount;
         /// GetResponseAmountFrom
-        pub type GetResponseAmountFrom = crate::v3::refund::domestic::refunds::PostRequestAmountFrom;
+        pub type GetResponseAmountFrom = crate::v3::refund::domestic::refunds::PostResponseAmountFrom;
         /// GetResponsePromotionDetail
         pub type GetResponsePromotionDetail = crate::v3::refund::domestic::refunds::PostResponsePromotionDetail;
         /// GetResponsePromotionDetailGoodsDetail
-        pub type GetResponsePromotionDetailGoodsDetail = crate::v3::refund::domestic::refunds::PostRequestGoodsDetail;
+        pub type GetResponsePromotionDetailGoodsDetail = crate::v3::refund::domestic::refunds::PostResponsePromotionDetailGoodsDetail;
     }
     /// `/v3/refund/domestic/refunds/{refund_id}`
     pub mod by_refund_id {
@@ -523,19 +631,19 @@ pub mod refunds {
                 /// 微信支付订单号
                 ///
                 /// Example: `1217752501201407033233368018`
-                pub transaction_id: String,
+                pub transaction_id: Option<String>,
                 /// 商户订单号
                 ///
                 /// Example: `1217752501201407033233368018`
-                pub out_trade_no: String,
+                pub out_trade_no: Option<String>,
                 /// 退款渠道
                 ///
                 /// Example: `ORIGINAL`
-                pub channel: String,
+                pub channel: Option<String>,
                 /// 退款入账账户
                 ///
                 /// Example: `招商银行信用卡`
-                pub user_received_account: String,
+                pub user_received_account: Option<String>,
                 /// 退款成功时间
                 ///
                 /// Example: `2020-12-01T16:18:12+08:00`
@@ -543,74 +651,74 @@ pub mod refunds {
                 /// 退款创建时间
                 ///
                 /// Example: `2020-12-01T16:18:12+08:00`
-                pub create_time: String,
+                pub create_time: Option<String>,
                 /// 退款状态
                 ///
                 /// Example: `SUCCESS`
-                pub status: String,
+                pub status: Option<String>,
                 /// 资金账户
                 ///
                 /// Example: `UNSETTLED`
                 pub funds_account: Option<String>,
                 /// 金额信息
-                pub amount: PostResponseAmount,
+                pub amount: Option<PostResponseAmount>,
                 /// 优惠退款信息
                 pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
                 refund_id: "refund_id" req req,
                 out_refund_no: "out_refund_no" req req,
-                transaction_id: "transaction_id" req req,
-                out_trade_no: "out_trade_no" req req,
-                channel: "channel" req req,
-                user_received_account: "user_received_account" req req,
+                transaction_id: "transaction_id" opt opt,
+                out_trade_no: "out_trade_no" opt opt,
+                channel: "channel" opt opt,
+                user_received_account: "user_received_account" opt opt,
                 success_time: "success_time" opt opt,
-                create_time: "create_time" req req,
-                status: "status" req req,
+                create_time: "create_time" opt opt,
+                status: "status" opt opt,
                 funds_account: "funds_account" opt opt,
-                amount: "amount" req req,
+                amount: "amount" opt opt,
                 promotion_detail: "promotion_detail" opt opt,
             });
             /// 金额信息
             pub type PostResponseAmount = crate::v3::refund::domestic::refunds::PostResponseAmount;
             /// PostResponseAmountFrom
-            pub type PostResponseAmountFrom = crate::v3::refund::domestic::refunds::PostRequestAmountFrom;
+            pub type PostResponseAmountFrom = crate::v3::refund::domestic::refunds::PostResponseAmountFrom;
             /// PostResponsePromotionDetail
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponsePromotionDetail {
                 /// 券ID
                 ///
                 /// Example: `109519`
-                pub promotion_id: String,
+                pub promotion_id: Option<String>,
                 /// 优惠范围
                 ///
                 /// Example: `GLOBAL`
-                pub scope: String,
+                pub scope: Option<String>,
                 /// 优惠类型
                 ///
                 /// Example: `COUPON`
-                pub type_: String,
+                pub type_: Option<String>,
                 /// 优惠券面额
                 ///
                 /// Example: `5`
-                pub amount: i64,
+                pub amount: Option<i64>,
                 /// 优惠退款金额
                 ///
                 /// Example: `100`
-                pub refund_amount: i64,
+                pub refund_amount: Option<i64>,
                 /// 商品列表
                 pub goods_detail: Option<Vec<PostResponsePromotionDetailGoodsDetail>>,
             }
             ::wechatpay::runtime::json_object!(PostResponsePromotionDetail {
-                promotion_id: "promotion_id" req req,
-                scope: "scope" req req,
-                type_: "type" req req,
-                amount: "amount" req req,
-                refund_amount: "refund_amount" req req,
+                promotion_id: "promotion_id" opt opt,
+                scope: "scope" opt opt,
+                type_: "type" opt opt,
+                amount: "amount" opt opt,
+                refund_amount: "refund_amount" opt opt,
                 goods_detail: "goods_detail" opt opt,
             });
             /// PostResponsePromotionDetailGoodsDetail
-            pub type PostResponsePromotionDetailGoodsDetail = crate::v3::refund::domestic::refunds::PostRequestGoodsDetail;
+            pub type PostResponsePromotionDetailGoodsDetail = crate::v3::refund::domestic::refunds::PostResponsePromotionDetailGoodsDetail;
         }
     }
 }

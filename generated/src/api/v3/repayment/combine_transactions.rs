@@ -69,11 +69,11 @@ pub mod partner {
                 /// 还款服务商APPID
                 ///
                 /// Example: `wxd678efh567hg6787`
-                pub combine_appid: String,
+                pub combine_appid: Option<String>,
                 /// 还款服务商商户号
                 ///
                 /// Example: `1900000109`
-                pub combine_mchid: String,
+                pub combine_mchid: Option<String>,
                 /// 还款单订单号
                 ///
                 /// Example: `P20150806125346`
@@ -81,17 +81,17 @@ pub mod partner {
                 /// 还款单微信支付订单号
                 ///
                 /// Example: `1217752501201407033233368018`
-                pub combine_transaction_id: String,
+                pub combine_transaction_id: Option<String>,
                 /// 还款支付者信息
                 pub combine_payer_info: Option<GetResponseCombinePayerInfo>,
                 /// 还款明细单信息列表
                 pub sub_orders: Option<Vec<GetResponseSubOrders>>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                combine_appid: "combine_appid" req req,
-                combine_mchid: "combine_mchid" req req,
+                combine_appid: "combine_appid" opt opt,
+                combine_mchid: "combine_mchid" opt opt,
                 combine_out_trade_no: "combine_out_trade_no" req req,
-                combine_transaction_id: "combine_transaction_id" req req,
+                combine_transaction_id: "combine_transaction_id" opt opt,
                 combine_payer_info: "combine_payer_info" opt opt,
                 sub_orders: "sub_orders" opt opt,
             });
@@ -101,10 +101,10 @@ pub mod partner {
                 /// 用户服务商标识
                 ///
                 /// Example: `oUpF8uMuAJO_M2pxb1Q9zNjWeS6o`
-                pub openid: String,
+                pub openid: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponseCombinePayerInfo {
-                openid: "openid" req req,
+                openid: "openid" opt opt,
             });
             /// GetResponseSubOrders
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -112,7 +112,7 @@ pub mod partner {
                 /// 还款单发起商户号
                 ///
                 /// Example: `1900000109`
-                pub mchid: String,
+                pub mchid: Option<String>,
                 /// 子商户号
                 ///
                 /// Example: `1900000109`
@@ -120,7 +120,7 @@ pub mod partner {
                 /// 还款明细单订单号
                 ///
                 /// Example: `20150806125346`
-                pub out_trade_no: String,
+                pub out_trade_no: Option<String>,
                 /// 还款明细单微信支付订单号
                 ///
                 /// Example: `1009660380201506130728806387`
@@ -149,9 +149,9 @@ pub mod partner {
                 pub amount: Option<GetResponseSubOrdersAmount>,
             }
             ::wechatpay::runtime::json_object!(GetResponseSubOrders {
-                mchid: "mchid" req req,
+                mchid: "mchid" opt opt,
                 sub_mchid: "sub_mchid" opt opt,
-                out_trade_no: "out_trade_no" req req,
+                out_trade_no: "out_trade_no" opt opt,
                 transaction_id: "transaction_id" opt opt,
                 trade_type: "trade_type" opt opt,
                 trade_state: "trade_state" opt opt,
@@ -166,7 +166,7 @@ pub mod partner {
                 /// 标价金额
                 ///
                 /// Example: `100`
-                pub total_amount: i64,
+                pub total_amount: Option<i64>,
                 /// 标价币种
                 ///
                 /// Example: `CNY`
@@ -174,16 +174,16 @@ pub mod partner {
                 /// 现金支付金额
                 ///
                 /// Example: `10`
-                pub payer_amount: i64,
+                pub payer_amount: Option<i64>,
                 /// 现金支付币种
                 ///
                 /// Example: `CNY`
                 pub payer_currency: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponseSubOrdersAmount {
-                total_amount: "total_amount" req req,
+                total_amount: "total_amount" opt opt,
                 currency: "currency" opt opt,
-                payer_amount: "payer_amount" req req,
+                payer_amount: "payer_amount" opt opt,
                 payer_currency: "payer_currency" opt opt,
             });
             /// 交易状态

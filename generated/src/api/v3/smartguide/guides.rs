@@ -193,10 +193,10 @@ pub struct PostResponse {
     /// 服务人员ID
     ///
     /// Example: `LLA3WJ6DSZUfiaZDS79FH5Wm5m4X69TBic`
-    pub guide_id: String,
+    pub guide_id: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    guide_id: "guide_id" req req,
+    guide_id: "guide_id" opt opt,
 });
 /// `/v3/smartguide/guides/{guide_id}`
 pub mod by_guide_id {

@@ -306,25 +306,25 @@ pub struct PostResponse {
     /// 插入用户卡包的公众号AppID
     ///
     /// Example: `wxab8acb865bb1637e`
-    pub card_appid: String,
+    pub card_appid: Option<String>,
     /// 用户在插卡公众号下的OpenID
     ///
     /// Example: `plN5twRbHym_j-QcqCzstl0HmwEs`
-    pub card_openid: String,
+    pub card_openid: Option<String>,
     /// 出租车电子发票卡券模板ID
     ///
     /// Example: `p4gLgvlAYSEOpeXGFVJRFxgop6iY`
-    pub card_id: String,
+    pub card_id: Option<String>,
     /// 出租车电子发票在卡包中的编码
     ///
     /// Example: `379550244162`
-    pub card_code: String,
+    pub card_code: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    card_appid: "card_appid" req req,
-    card_openid: "card_openid" req req,
-    card_id: "card_id" req req,
-    card_code: "card_code" req req,
+    card_appid: "card_appid" opt opt,
+    card_openid: "card_openid" opt opt,
+    card_id: "card_id" opt opt,
+    card_code: "card_code" opt opt,
 });
 /// `/v3/taxi-invoice/cards/upload-file`
 pub mod upload_file {
@@ -389,9 +389,9 @@ pub mod upload_file {
         /// 出租车电子发票文件ID
         ///
         /// Example: `ASNFZ4mrze/+3LqYdlQyEA==`
-        pub fapiao_media_id: String,
+        pub fapiao_media_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        fapiao_media_id: "fapiao_media_id" req req,
+        fapiao_media_id: "fapiao_media_id" opt opt,
     });
 }

@@ -48,15 +48,15 @@ pub mod by_driver_license {
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
         /// 司机姓名
-        pub driver_name: String,
+        pub driver_name: Option<String>,
         /// 公司名称
         ///
         /// Example: `深圳市未来有限公司`
-        pub company_name: String,
+        pub company_name: Option<String>,
         /// 商户号
         ///
         /// Example: `1900000109`
-        pub company_mchid: String,
+        pub company_mchid: Option<String>,
         /// 营运资格证号
         ///
         /// Example: `6298416`
@@ -64,7 +64,7 @@ pub mod by_driver_license {
         /// 司机类别
         ///
         /// Example: `MAIN`
-        pub driver_category: String,
+        pub driver_category: Option<String>,
         /// 司机照片
         pub driver_photo: Option<GetResponseDriverPhoto>,
         /// 行政区划代码
@@ -74,17 +74,17 @@ pub mod by_driver_license {
         /// 司机状态
         ///
         /// Example: `ACTIVE`
-        pub driver_state: String,
+        pub driver_state: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        driver_name: "driver_name" req req,
-        company_name: "company_name" req req,
-        company_mchid: "company_mchid" req req,
+        driver_name: "driver_name" opt opt,
+        company_name: "company_name" opt opt,
+        company_mchid: "company_mchid" opt opt,
         driver_license: "driver_license" req req,
-        driver_category: "driver_category" req req,
+        driver_category: "driver_category" opt opt,
         driver_photo: "driver_photo" opt opt,
         region_id: "region_id" req req,
-        driver_state: "driver_state" req req,
+        driver_state: "driver_state" opt opt,
     });
     /// 司机照片
     #[derive(Clone, Debug, PartialEq, Default)]

@@ -54,23 +54,23 @@ pub mod by_company_mchid {
         /// 企业类型
         ///
         /// Example: `CORPORATION`
-        pub enterprise_type: String,
+        pub enterprise_type: Option<String>,
         /// 公司名称
         ///
         /// Example: `深圳市未来有限公司`
-        pub company_name: String,
+        pub company_name: Option<String>,
         /// 公司简称
         ///
         /// Example: `深圳未来`
-        pub short_name: String,
+        pub short_name: Option<String>,
         /// 税号
         ///
         /// Example: `12345678901234567J`
-        pub tax_id: String,
+        pub tax_id: Option<String>,
         /// 公司地址
         ///
         /// Example: `广东省深圳市南山区高新科技园科技中一路腾讯大厦`
-        pub address: String,
+        pub address: Option<String>,
         /// 公司电话
         ///
         /// Example: `0755-86013388`
@@ -86,11 +86,11 @@ pub mod by_company_mchid {
         /// 企业法人姓名
         ///
         /// Example: `张三`
-        pub legal_person: String,
+        pub legal_person: Option<String>,
         /// 开票渠道
         ///
         /// Example: `JIAOWEI`
-        pub invoice_mode: String,
+        pub invoice_mode: Option<String>,
         /// 行政区划代码
         ///
         /// Example: `510100`
@@ -98,16 +98,16 @@ pub mod by_company_mchid {
     }
     ::wechatpay::runtime::json_object!(GetResponse {
         company_mchid: "company_mchid" req req,
-        enterprise_type: "enterprise_type" req req,
-        company_name: "company_name" req req,
-        short_name: "short_name" req req,
-        tax_id: "tax_id" req req,
-        address: "address" req req,
+        enterprise_type: "enterprise_type" opt opt,
+        company_name: "company_name" opt opt,
+        short_name: "short_name" opt opt,
+        tax_id: "tax_id" opt opt,
+        address: "address" opt opt,
         phone: "phone" opt opt,
         bank_name: "bank_name" opt opt,
         bank_account: "bank_account" opt opt,
-        legal_person: "legal_person" req req,
-        invoice_mode: "invoice_mode" req req,
+        legal_person: "legal_person" opt opt,
+        invoice_mode: "invoice_mode" opt opt,
         region_id: "region_id" req req,
     });
 }

@@ -94,14 +94,14 @@ pub mod create_taxi_company {
         /// 商户号
         ///
         /// Example: `1900000109`
-        pub mchid: String,
+        pub mchid: Option<String>,
         /// 公司名称
         ///
         /// Example: `深圳市未来有限公司`
         pub company_name: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        mchid: "mchid" req req,
+        mchid: "mchid" opt opt,
         company_name: "company_name" opt opt,
     });
 }

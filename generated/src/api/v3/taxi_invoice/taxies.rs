@@ -42,38 +42,38 @@ pub mod by_plate_number {
         /// 公司名称
         ///
         /// Example: `深圳市未来有限公司`
-        pub company_name: String,
+        pub company_name: Option<String>,
         /// 公司商户号
         ///
         /// Example: `1900000109`
-        pub company_mchid: String,
+        pub company_mchid: Option<String>,
         /// 主班司机资格证号
         ///
         /// Example: `6298416`
-        pub main_license: String,
+        pub main_license: Option<String>,
         /// 副班司机资格证号
         ///
         /// Example: `6298416`
-        pub deputy_license: String,
+        pub deputy_license: Option<String>,
         /// 行政区划代码
         ///
         /// Example: `510100`
         pub region_id: i64,
         /// 是否支持开票
-        pub support_invoice: bool,
+        pub support_invoice: Option<bool>,
         /// 出租车状态
         ///
         /// Example: `IN_OPERATION`
-        pub taxi_state: String,
+        pub taxi_state: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
         plate_number: "plate_number" req req,
-        company_name: "company_name" req req,
-        company_mchid: "company_mchid" req req,
-        main_license: "main_license" req req,
-        deputy_license: "deputy_license" req req,
+        company_name: "company_name" opt opt,
+        company_mchid: "company_mchid" opt opt,
+        main_license: "main_license" opt opt,
+        deputy_license: "deputy_license" opt opt,
         region_id: "region_id" req req,
-        support_invoice: "support_invoice" req req,
-        taxi_state: "taxi_state" req req,
+        support_invoice: "support_invoice" opt opt,
+        taxi_state: "taxi_state" opt opt,
     });
 }

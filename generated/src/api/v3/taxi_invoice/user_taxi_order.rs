@@ -71,15 +71,15 @@ pub mod find_by_token {
         /// 车牌号
         ///
         /// Example: `川ADT9716`
-        pub plate_number: String,
+        pub plate_number: Option<String>,
         /// 营运资格证号
         ///
         /// Example: `08512-2`
-        pub driver_license: String,
+        pub driver_license: Option<String>,
         /// 上车时间
         ///
         /// Example: `2020-04-07T19:47:32+08:00`
-        pub up_time: String,
+        pub up_time: Option<String>,
         /// 行政区划代码
         ///
         /// Example: `310100`
@@ -87,7 +87,7 @@ pub mod find_by_token {
         /// 乘客行程单来源
         ///
         /// Example: `SOURCE_PAY`
-        pub source: String,
+        pub source: Option<String>,
         /// 面对面付款时间
         ///
         /// Example: `2020-04-07T19:47:32+08:00`
@@ -98,11 +98,11 @@ pub mod find_by_token {
         pub pay_amount: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        plate_number: "plate_number" req req,
-        driver_license: "driver_license" req req,
-        up_time: "up_time" req req,
+        plate_number: "plate_number" opt opt,
+        driver_license: "driver_license" opt opt,
+        up_time: "up_time" opt opt,
         region_id: "region_id" req req,
-        source: "source" req req,
+        source: "source" opt opt,
         pay_time: "pay_time" opt opt,
         pay_amount: "pay_amount" opt opt,
     });

@@ -70,7 +70,7 @@ pub struct GetRequest {
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
     /// 乘客行程单详情
-    pub data: Vec<GetResponseData>,
+    pub data: Option<Vec<GetResponseData>>,
     /// 请求资源起始位置
     ///
     /// Example: `10`
@@ -82,15 +82,15 @@ pub struct GetResponse {
     /// 资源总条数
     ///
     /// Example: `1234`
-    pub total_count: i64,
+    pub total_count: Option<i64>,
     /// 相关链接
     pub links: Option<GetResponseLinks>,
 }
 ::wechatpay::runtime::json_object!(GetResponse {
-    data: "data" req req,
+    data: "data" opt opt,
     offset: "offset" req req,
     limit: "limit" req req,
-    total_count: "total_count" req req,
+    total_count: "total_count" opt opt,
     links: "links" opt opt,
 });
 /// GetResponseData
@@ -99,20 +99,20 @@ pub struct GetResponseData {
     /// 车牌号
     ///
     /// Example: `川ADT9716`
-    pub plate_number: String,
+    pub plate_number: Option<String>,
     /// 营运资格证号
     ///
     /// Example: `08512-2`
-    pub driver_license: String,
+    pub driver_license: Option<String>,
     /// 上车时间
     ///
     /// Example: `2020-04-07T19:47:32+08:00`
-    pub up_time: String,
+    pub up_time: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponseData {
-    plate_number: "plate_number" req req,
-    driver_license: "driver_license" req req,
-    up_time: "up_time" req req,
+    plate_number: "plate_number" opt opt,
+    driver_license: "driver_license" opt opt,
+    up_time: "up_time" opt opt,
 });
 /// 相关链接
 #[derive(Clone, Debug, PartialEq, Default)]

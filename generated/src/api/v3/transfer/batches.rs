@@ -130,11 +130,11 @@ pub struct PostResponse {
     /// 微信批次单号
     ///
     /// Example: `1030000071100999991182020050700019480001`
-    pub batch_id: String,
+    pub batch_id: Option<String>,
     /// 批次创建时间
     ///
     /// Example: `2015-05-20T13:29:35.120+08:00`
-    pub create_time: String,
+    pub create_time: Option<String>,
     /// 批次状态
     ///
     /// Example: `ACCEPTED`
@@ -142,8 +142,8 @@ pub struct PostResponse {
 }
 ::wechatpay::runtime::json_object!(PostResponse {
     out_batch_no: "out_batch_no" req req,
-    batch_id: "batch_id" req req,
-    create_time: "create_time" req req,
+    batch_id: "batch_id" opt opt,
+    create_time: "create_time" opt opt,
     batch_status: "batch_status" opt opt,
 });
 /// 批次状态
@@ -239,12 +239,12 @@ pub mod batch_id {
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 转账批次单
-            pub transfer_batch: GetResponseTransferBatch,
+            pub transfer_batch: Option<GetResponseTransferBatch>,
             /// 转账明细单列表
             pub transfer_detail_list: Option<Vec<GetResponseTransferDetailList>>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            transfer_batch: "transfer_batch" req req,
+            transfer_batch: "transfer_batch" opt opt,
             transfer_detail_list: "transfer_detail_list" opt opt,
         });
         /// 转账批次单
@@ -253,35 +253,35 @@ pub mod batch_id {
             /// 商户号
             ///
             /// Example: `1900001109`
-            pub mchid: String,
+            pub mchid: Option<String>,
             /// 商家批次单号
             ///
             /// Example: `plfk2020042013`
-            pub out_batch_no: String,
+            pub out_batch_no: Option<String>,
             /// 微信批次单号
             ///
             /// Example: `1030000071100999991182020050700019480001`
-            pub batch_id: String,
+            pub batch_id: Option<String>,
             /// 直连商户的appid
             ///
             /// Example: `wxf636efh567hg4356`
-            pub appid: String,
+            pub appid: Option<String>,
             /// 批次状态
             ///
             /// Example: `ACCEPTED`
-            pub batch_status: String,
+            pub batch_status: Option<String>,
             /// 批次类型
             ///
             /// Example: `API`
-            pub batch_type: String,
+            pub batch_type: Option<String>,
             /// 批次名称
             ///
             /// Example: `2019年1月深圳分部报销单`
-            pub batch_name: String,
+            pub batch_name: Option<String>,
             /// 批次备注
             ///
             /// Example: `2019年1月深圳分部报销单`
-            pub batch_remark: String,
+            pub batch_remark: Option<String>,
             /// 批次关闭原因
             ///
             /// Example: `OVERDUE_CLOSE`
@@ -289,11 +289,11 @@ pub mod batch_id {
             /// 转账总金额
             ///
             /// Example: `4000000`
-            pub total_amount: i64,
+            pub total_amount: Option<i64>,
             /// 转账总笔数
             ///
             /// Example: `200`
-            pub total_num: i64,
+            pub total_num: Option<i64>,
             /// 批次创建时间
             ///
             /// Example: `2015-05-20T13:29:35.120+08:00`
@@ -324,17 +324,17 @@ pub mod batch_id {
             pub transfer_scene_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseTransferBatch {
-            mchid: "mchid" req req,
-            out_batch_no: "out_batch_no" req req,
-            batch_id: "batch_id" req req,
-            appid: "appid" req req,
-            batch_status: "batch_status" req req,
-            batch_type: "batch_type" req req,
-            batch_name: "batch_name" req req,
-            batch_remark: "batch_remark" req req,
+            mchid: "mchid" opt opt,
+            out_batch_no: "out_batch_no" opt opt,
+            batch_id: "batch_id" opt opt,
+            appid: "appid" opt opt,
+            batch_status: "batch_status" opt opt,
+            batch_type: "batch_type" opt opt,
+            batch_name: "batch_name" opt opt,
+            batch_remark: "batch_remark" opt opt,
             close_reason: "close_reason" opt opt,
-            total_amount: "total_amount" req req,
-            total_num: "total_num" req req,
+            total_amount: "total_amount" opt opt,
+            total_num: "total_num" opt opt,
             create_time: "create_time" opt opt,
             update_time: "update_time" opt opt,
             success_amount: "success_amount" opt opt,
@@ -349,20 +349,20 @@ pub mod batch_id {
             /// 微信明细单号
             ///
             /// Example: `1040000071100999991182020050700019500100`
-            pub detail_id: String,
+            pub detail_id: Option<String>,
             /// 商家明细单号
             ///
             /// Example: `x23zy545Bd5436`
-            pub out_detail_no: String,
+            pub out_detail_no: Option<String>,
             /// 明细状态
             ///
             /// Example: `SUCCESS`
-            pub detail_status: String,
+            pub detail_status: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseTransferDetailList {
-            detail_id: "detail_id" req req,
-            out_detail_no: "out_detail_no" req req,
-            detail_status: "detail_status" req req,
+            detail_id: "detail_id" opt opt,
+            out_detail_no: "out_detail_no" opt opt,
+            detail_status: "detail_status" opt opt,
         });
         /// `/v3/transfer/batches/batch-id/{batch_id}/details`
         pub mod details {
@@ -412,11 +412,11 @@ pub mod batch_id {
                         /// 商户号
                         ///
                         /// Example: `1900001109`
-                        pub mchid: String,
+                        pub mchid: Option<String>,
                         /// 商家批次单号
                         ///
                         /// Example: `plfk2020042013`
-                        pub out_batch_no: String,
+                        pub out_batch_no: Option<String>,
                         /// 微信批次单号
                         ///
                         /// Example: `1030000071100999991182020050700019480001`
@@ -424,11 +424,11 @@ pub mod batch_id {
                         /// 直连商户的appid
                         ///
                         /// Example: `wxf636efh567hg4356`
-                        pub appid: String,
+                        pub appid: Option<String>,
                         /// 商家明细单号
                         ///
                         /// Example: `x23zy545Bd5436`
-                        pub out_detail_no: String,
+                        pub out_detail_no: Option<String>,
                         /// 微信明细单号
                         ///
                         /// Example: `1040000071100999991182020050700019500100`
@@ -436,15 +436,15 @@ pub mod batch_id {
                         /// 明细状态
                         ///
                         /// Example: `SUCCESS`
-                        pub detail_status: String,
+                        pub detail_status: Option<String>,
                         /// 转账金额
                         ///
                         /// Example: `200000`
-                        pub transfer_amount: i64,
+                        pub transfer_amount: Option<i64>,
                         /// 转账备注
                         ///
                         /// Example: `2020年4月报销`
-                        pub transfer_remark: String,
+                        pub transfer_remark: Option<String>,
                         /// 明细失败原因
                         ///
                         /// Example: `ACCOUNT_FROZEN`
@@ -452,35 +452,35 @@ pub mod batch_id {
                         /// 用户在直连商户应用下的用户标示
                         ///
                         /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
-                        pub openid: String,
+                        pub openid: Option<String>,
                         /// 收款用户姓名
                         ///
                         /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
-                        pub user_name: String,
+                        pub user_name: Option<String>,
                         /// 转账发起时间
                         ///
                         /// Example: `2015-05-20T13:29:35.120+08:00`
-                        pub initiate_time: String,
+                        pub initiate_time: Option<String>,
                         /// 明细更新时间
                         ///
                         /// Example: `2015-05-20T13:29:35.120+08:00`
-                        pub update_time: String,
+                        pub update_time: Option<String>,
                     }
                     ::wechatpay::runtime::json_object!(GetResponse {
-                        mchid: "mchid" req req,
-                        out_batch_no: "out_batch_no" req req,
+                        mchid: "mchid" opt opt,
+                        out_batch_no: "out_batch_no" opt opt,
                         batch_id: "batch_id" req req,
-                        appid: "appid" req req,
-                        out_detail_no: "out_detail_no" req req,
+                        appid: "appid" opt opt,
+                        out_detail_no: "out_detail_no" opt opt,
                         detail_id: "detail_id" req req,
-                        detail_status: "detail_status" req req,
-                        transfer_amount: "transfer_amount" req req,
-                        transfer_remark: "transfer_remark" req req,
+                        detail_status: "detail_status" opt opt,
+                        transfer_amount: "transfer_amount" opt opt,
+                        transfer_remark: "transfer_remark" opt opt,
                         fail_reason: "fail_reason" opt opt,
-                        openid: "openid" req req,
-                        user_name: "user_name" req req,
-                        initiate_time: "initiate_time" req req,
-                        update_time: "update_time" req req,
+                        openid: "openid" opt opt,
+                        user_name: "user_name" opt opt,
+                        initiate_time: "initiate_time" opt opt,
+                        update_time: "update_time" opt opt,
                     });
                 }
             }
@@ -560,7 +560,7 @@ pub mod out_batch_no {
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 转账批次单
-            pub transfer_batch: GetResponseTransferBatch,
+            pub transfer_batch: Option<GetResponseTransferBatch>,
             /// 转账明细单列表
             pub transfer_detail_list: Option<Vec<GetResponseTransferDetailList>>,
             /// 请求资源起始位置
@@ -571,7 +571,7 @@ pub mod out_batch_no {
             pub limit: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            transfer_batch: "transfer_batch" req req,
+            transfer_batch: "transfer_batch" opt opt,
             transfer_detail_list: "transfer_detail_list" opt opt,
             offset: "offset" opt opt,
             limit: "limit" opt opt,
@@ -625,7 +625,81 @@ pub mod out_batch_no {
                         }
                     }
                     /// The response of `GET /v3/transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` (商家明细单号查询明细单API).
-                    pub type GetResponse = crate::v3::transfer::batches::batch_id::by_batch_id::details::detail_id::by_detail_id::GetResponse;
+                    #[derive(Clone, Debug, PartialEq, Default)]
+                    pub struct GetResponse {
+                        /// 商户号
+                        ///
+                        /// Example: `1900001109`
+                        pub mchid: Option<String>,
+                        /// 商家批次单号
+                        ///
+                        /// Example: `plfk2020042013`
+                        pub out_batch_no: String,
+                        /// 微信批次单号
+                        ///
+                        /// Example: `1030000071100999991182020050700019480001`
+                        pub batch_id: Option<String>,
+                        /// 直连商户的appid
+                        ///
+                        /// Example: `wxf636efh567hg4356`
+                        pub appid: Option<String>,
+                        /// 商家明细单号
+                        ///
+                        /// Example: `x23zy545Bd5436`
+                        pub out_detail_no: String,
+                        /// 微信明细单号
+                        ///
+                        /// Example: `1040000071100999991182020050700019500100`
+                        pub detail_id: Option<String>,
+                        /// 明细状态
+                        ///
+                        /// Example: `SUCCESS`
+                        pub detail_status: Option<String>,
+                        /// 转账金额
+                        ///
+                        /// Example: `200000`
+                        pub transfer_amount: Option<i64>,
+                        /// 转账备注
+                        ///
+                        /// Example: `2020年4月报销`
+                        pub transfer_remark: Option<String>,
+                        /// 明细失败原因
+                        ///
+                        /// Example: `ACCOUNT_FROZEN`
+                        pub fail_reason: Option<String>,
+                        /// 用户在直连商户应用下的用户标示
+                        ///
+                        /// Example: `o-MYE42l80oelYMDE34nYD456Xoy`
+                        pub openid: Option<String>,
+                        /// 收款用户姓名
+                        ///
+                        /// Example: `757b340b45ebef5467rter35gf464344v3542sdf4t6re4tb4f54ty45t4yyry45`
+                        pub user_name: Option<String>,
+                        /// 转账发起时间
+                        ///
+                        /// Example: `2015-05-20T13:29:35.120+08:00`
+                        pub initiate_time: Option<String>,
+                        /// 明细更新时间
+                        ///
+                        /// Example: `2015-05-20T13:29:35.120+08:00`
+                        pub update_time: Option<String>,
+                    }
+                    ::wechatpay::runtime::json_object!(GetResponse {
+                        mchid: "mchid" opt opt,
+                        out_batch_no: "out_batch_no" req req,
+                        batch_id: "batch_id" opt opt,
+                        appid: "appid" opt opt,
+                        out_detail_no: "out_detail_no" req req,
+                        detail_id: "detail_id" opt opt,
+                        detail_status: "detail_status" opt opt,
+                        transfer_amount: "transfer_amount" opt opt,
+                        transfer_remark: "transfer_remark" opt opt,
+                        fail_reason: "fail_reason" opt opt,
+                        openid: "openid" opt opt,
+                        user_name: "user_name" opt opt,
+                        initiate_time: "initiate_time" opt opt,
+                        update_time: "update_time" opt opt,
+                    });
                 }
             }
         }

@@ -42,7 +42,7 @@ pub struct PostResponse {
     /// 电子回单申请单号
     ///
     /// Example: `1050000010509999485212020110200058820001`
-    pub signature_no: String,
+    pub signature_no: Option<String>,
     /// 电子回单状态
     ///
     /// Example: `ACCEPTED`
@@ -70,7 +70,7 @@ pub struct PostResponse {
 }
 ::wechatpay::runtime::json_object!(PostResponse {
     out_batch_no: "out_batch_no" req req,
-    signature_no: "signature_no" req req,
+    signature_no: "signature_no" opt opt,
     signature_status: "signature_status" opt opt,
     hash_type: "hash_type" opt opt,
     hash_value: "hash_value" opt opt,

@@ -92,7 +92,7 @@ pub struct GetResponse {
     /// 电子回单受理单号
     ///
     /// Example: `1050000010509999485212020110200058820001`
-    pub signature_no: String,
+    pub signature_no: Option<String>,
     /// 电子回单状态
     ///
     /// Example: `ACCEPTED`
@@ -114,7 +114,7 @@ pub struct GetResponse {
     accept_type: "accept_type" req req,
     out_batch_no: "out_batch_no" opt opt,
     out_detail_no: "out_detail_no" req req,
-    signature_no: "signature_no" req req,
+    signature_no: "signature_no" opt opt,
     signature_status: "signature_status" opt opt,
     hash_type: "hash_type" opt opt,
     hash_value: "hash_value" opt opt,

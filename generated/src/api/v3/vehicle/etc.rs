@@ -73,15 +73,15 @@ pub mod contracts {
             /// 发起签约的appid
             ///
             /// Example: `wxcbda96de0b165486`
-            pub appid: String,
+            pub appid: Option<String>,
             /// 服务商商户号
             ///
             /// Example: `10000098`
-            pub sp_mchid: String,
+            pub sp_mchid: Option<String>,
             /// 用户在发起签约APP的标识
             ///
             /// Example: `onqOjjmM1tad-3ROpncN-yUfa6ua`
-            pub sp_openid: String,
+            pub sp_openid: Option<String>,
             /// 子商户appid
             ///
             /// Example: `wxcbda96de0b165489`
@@ -97,25 +97,25 @@ pub mod contracts {
             /// ETC绑定状态
             ///
             /// Example: `DELETED`
-            pub bind_state: String,
+            pub bind_state: Option<String>,
             /// 绑定的车牌号
             ///
             /// Example: `浙ASB945`
-            pub plate_number: String,
+            pub plate_number: Option<String>,
             /// 用户在发起签约子APP的标识
             ///
             /// Example: `onqOjjmM1tbd-3Rxise1-yUfa6ua`
             pub sub_openid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            appid: "appid" req req,
-            sp_mchid: "sp_mchid" req req,
-            sp_openid: "sp_openid" req req,
+            appid: "appid" opt opt,
+            sp_mchid: "sp_mchid" opt opt,
+            sp_openid: "sp_openid" opt opt,
             sub_appid: "sub_appid" opt opt,
             sub_mchid: "sub_mchid" opt opt,
             contract_id: "contract_id" req req,
-            bind_state: "bind_state" req req,
-            plate_number: "plate_number" req req,
+            bind_state: "bind_state" opt opt,
+            plate_number: "plate_number" opt opt,
             sub_openid: "sub_openid" opt opt,
         });
     }
@@ -223,10 +223,10 @@ pub mod preopen {
         /// 预开通ID
         ///
         /// Example: `sdjf23kdsHJfdksj8djsK98HJio5hdI0`
-        pub preopen_id: String,
+        pub preopen_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        preopen_id: "preopen_id" req req,
+        preopen_id: "preopen_id" opt opt,
     });
 }
 /// `/v3/vehicle/etc/transactions`
@@ -415,7 +415,7 @@ pub mod transactions {
             /// 商户号
             ///
             /// Example: `1230000109`
-            pub mchid: String,
+            pub mchid: Option<String>,
             /// 特约商户号
             ///
             /// Example: `1900000109`
@@ -435,7 +435,7 @@ pub mod transactions {
             /// 微信支付订单号
             ///
             /// Example: `25012014070332333018`
-            pub transaction_id: String,
+            pub transaction_id: Option<String>,
             /// 商户数据
             ///
             /// Example: `自定义数据`
@@ -443,7 +443,7 @@ pub mod transactions {
             /// 交易类型
             ///
             /// Example: `PAP`
-            pub trade_type: String,
+            pub trade_type: Option<String>,
             /// 付款银行
             ///
             /// Example: `CMC`
@@ -455,7 +455,7 @@ pub mod transactions {
             /// 交易状态
             ///
             /// Example: `SUCCESS`
-            pub trade_state: String,
+            pub trade_state: Option<String>,
             /// 交易状态描述
             ///
             /// Example: `请重新下单支付`
@@ -470,17 +470,17 @@ pub mod transactions {
             pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            mchid: "mchid" req req,
+            mchid: "mchid" opt opt,
             sub_mchid: "sub_mchid" opt opt,
             appid: "appid" req req,
             sub_appid: "sub_appid" opt opt,
             out_trade_no: "out_trade_no" req req,
-            transaction_id: "transaction_id" req req,
+            transaction_id: "transaction_id" opt opt,
             attach: "attach" opt opt,
-            trade_type: "trade_type" req req,
+            trade_type: "trade_type" opt opt,
             bank_type: "bank_type" opt opt,
             success_time: "success_time" opt opt,
-            trade_state: "trade_state" req req,
+            trade_state: "trade_state" opt opt,
             trade_state_desc: "trade_state_desc" opt opt,
             payer: "payer" opt opt,
             amount: "amount" req req,
@@ -493,7 +493,7 @@ pub mod transactions {
             /// 订单金额
             ///
             /// Example: `888`
-            pub total: i64,
+            pub total: Option<i64>,
             /// 货币类型
             ///
             /// Example: `CNY`
@@ -508,7 +508,7 @@ pub mod transactions {
             pub discount_total: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(PostResponseAmount {
-            total: "total" req req,
+            total: "total" opt opt,
             currency: "currency" opt opt,
             payer_total: "payer_total" opt opt,
             discount_total: "discount_total" opt opt,
@@ -551,7 +551,7 @@ pub mod transactions {
             /// 券ID
             ///
             /// Example: `109519`
-            pub promotion_id: String,
+            pub promotion_id: Option<String>,
             /// 优惠名称
             ///
             /// Example: `单品惠-6`
@@ -571,7 +571,7 @@ pub mod transactions {
             /// 优惠券面额
             ///
             /// Example: `5`
-            pub amount: i64,
+            pub amount: Option<i64>,
             /// 微信出资
             ///
             /// Example: `5`
@@ -586,12 +586,12 @@ pub mod transactions {
             pub other_contribute: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(PostResponsePromotionDetail {
-            promotion_id: "promotion_id" req req,
+            promotion_id: "promotion_id" opt opt,
             name: "name" opt opt,
             scope: "scope" opt opt,
             type_: "type" opt opt,
             activity_id: "activity_id" opt opt,
-            amount: "amount" req req,
+            amount: "amount" opt opt,
             wxpay_contribute: "wxpay_contribute" opt opt,
             merchant_contribute: "merchant_contribute" opt opt,
             other_contribute: "other_contribute" opt opt,
@@ -635,7 +635,83 @@ pub mod transactions {
             /// The request of `GET /v3/vehicle/etc/transactions/id/{transaction_id}` (查询订单API).
             pub type GetRequest = crate::v3::vehicle::etc::contracts::by_contract_id::GetRequest;
             /// The response of `GET /v3/vehicle/etc/transactions/id/{transaction_id}` (查询订单API).
-            pub type GetResponse = crate::v3::vehicle::etc::transactions::highway::PostResponse;
+            #[derive(Clone, Debug, PartialEq, Default)]
+            pub struct GetResponse {
+                /// 商户号
+                ///
+                /// Example: `1230000109`
+                pub mchid: Option<String>,
+                /// 特约商户号
+                ///
+                /// Example: `1900000109`
+                pub sub_mchid: Option<String>,
+                /// 商户appid
+                ///
+                /// Example: `wxd678efh567hg6787`
+                pub appid: Option<String>,
+                /// 特约商户appid
+                ///
+                /// Example: `wxd678efh567hg6999`
+                pub sub_appid: Option<String>,
+                /// 商户订单号
+                ///
+                /// Example: `121775250124070332`
+                pub out_trade_no: Option<String>,
+                /// 微信支付订单号
+                ///
+                /// Example: `25012014070332333018`
+                pub transaction_id: String,
+                /// 商户数据
+                ///
+                /// Example: `自定义数据`
+                pub attach: Option<String>,
+                /// 交易类型
+                ///
+                /// Example: `PAP`
+                pub trade_type: Option<String>,
+                /// 付款银行
+                ///
+                /// Example: `CMC`
+                pub bank_type: Option<String>,
+                /// 支付完成时间
+                ///
+                /// Example: `2017-08-26T10:43:39+08:00`
+                pub success_time: Option<String>,
+                /// 交易状态
+                ///
+                /// Example: `SUCCESS`
+                pub trade_state: Option<String>,
+                /// 交易状态描述
+                ///
+                /// Example: `请重新下单支付`
+                pub trade_state_desc: Option<String>,
+                /// 支付者
+                pub payer: Option<GetResponsePayer>,
+                /// 订单金额
+                pub amount: Option<GetResponseAmount>,
+                /// 设备信息
+                pub device_info: Option<GetResponseDeviceInfo>,
+                /// 优惠详情
+                pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
+            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                mchid: "mchid" opt opt,
+                sub_mchid: "sub_mchid" opt opt,
+                appid: "appid" opt opt,
+                sub_appid: "sub_appid" opt opt,
+                out_trade_no: "out_trade_no" opt opt,
+                transaction_id: "transaction_id" req req,
+                attach: "attach" opt opt,
+                trade_type: "trade_type" opt opt,
+                bank_type: "bank_type" opt opt,
+                success_time: "success_time" opt opt,
+                trade_state: "trade_state" opt opt,
+                trade_state_desc: "trade_state_desc" opt opt,
+                payer: "payer" opt opt,
+                amount: "amount" opt opt,
+                device_info: "device_info" opt opt,
+                promotion_detail: "promotion_detail" opt opt,
+            });
             /// 订单金额
             pub type GetResponseAmount = crate::v3::vehicle::etc::transactions::highway::PostResponseAmount;
             /// 设备信息
@@ -684,7 +760,83 @@ pub mod transactions {
             /// The request of `GET /v3/vehicle/etc/transactions/out-trade-no/{out_trade_no}` (查询订单API).
             pub type GetRequest = crate::v3::vehicle::etc::contracts::by_contract_id::GetRequest;
             /// The response of `GET /v3/vehicle/etc/transactions/out-trade-no/{out_trade_no}` (查询订单API).
-            pub type GetResponse = crate::v3::vehicle::etc::transactions::highway::PostResponse;
+            #[derive(Clone, Debug, PartialEq, Default)]
+            pub struct GetResponse {
+                /// 商户号
+                ///
+                /// Example: `1230000109`
+                pub mchid: Option<String>,
+                /// 特约商户号
+                ///
+                /// Example: `1900000109`
+                pub sub_mchid: Option<String>,
+                /// 商户appid
+                ///
+                /// Example: `wxd678efh567hg6787`
+                pub appid: Option<String>,
+                /// 特约商户appid
+                ///
+                /// Example: `wxd678efh567hg6999`
+                pub sub_appid: Option<String>,
+                /// 商户订单号
+                ///
+                /// Example: `121775250124070332`
+                pub out_trade_no: String,
+                /// 微信支付订单号
+                ///
+                /// Example: `25012014070332333018`
+                pub transaction_id: Option<String>,
+                /// 商户数据
+                ///
+                /// Example: `自定义数据`
+                pub attach: Option<String>,
+                /// 交易类型
+                ///
+                /// Example: `PAP`
+                pub trade_type: Option<String>,
+                /// 付款银行
+                ///
+                /// Example: `CMC`
+                pub bank_type: Option<String>,
+                /// 支付完成时间
+                ///
+                /// Example: `2017-08-26T10:43:39+08:00`
+                pub success_time: Option<String>,
+                /// 交易状态
+                ///
+                /// Example: `SUCCESS`
+                pub trade_state: Option<String>,
+                /// 交易状态描述
+                ///
+                /// Example: `请重新下单支付`
+                pub trade_state_desc: Option<String>,
+                /// 支付者
+                pub payer: Option<GetResponsePayer>,
+                /// 订单金额
+                pub amount: Option<GetResponseAmount>,
+                /// 设备信息
+                pub device_info: Option<GetResponseDeviceInfo>,
+                /// 优惠详情
+                pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
+            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                mchid: "mchid" opt opt,
+                sub_mchid: "sub_mchid" opt opt,
+                appid: "appid" opt opt,
+                sub_appid: "sub_appid" opt opt,
+                out_trade_no: "out_trade_no" req req,
+                transaction_id: "transaction_id" opt opt,
+                attach: "attach" opt opt,
+                trade_type: "trade_type" opt opt,
+                bank_type: "bank_type" opt opt,
+                success_time: "success_time" opt opt,
+                trade_state: "trade_state" opt opt,
+                trade_state_desc: "trade_state_desc" opt opt,
+                payer: "payer" opt opt,
+                amount: "amount" opt opt,
+                device_info: "device_info" opt opt,
+                promotion_detail: "promotion_detail" opt opt,
+            });
             /// 订单金额
             pub type GetResponseAmount = crate::v3::vehicle::etc::transactions::highway::PostResponseAmount;
             /// 设备信息
@@ -763,7 +915,56 @@ pub mod users {
                 plate_number: "plate_number" skip req,
             });
             /// The response of `GET /v3/vehicle/etc/users/{openid}/contracts` (查询ETC签约状态API).
-            pub type GetResponse = crate::v3::vehicle::etc::contracts::by_contract_id::GetResponse;
+            #[derive(Clone, Debug, PartialEq, Default)]
+            pub struct GetResponse {
+                /// 发起签约的appid
+                ///
+                /// Example: `wxcbda96de0b165486`
+                pub appid: Option<String>,
+                /// 服务商商户号
+                ///
+                /// Example: `10000098`
+                pub sp_mchid: Option<String>,
+                /// 用户在发起签约APP的标识
+                ///
+                /// Example: `onqOjjmM1tad-3ROpncN-yUfa6ua`
+                pub sp_openid: Option<String>,
+                /// 子商户appid
+                ///
+                /// Example: `wxcbda96de0b165489`
+                pub sub_appid: Option<String>,
+                /// 特约商户号
+                ///
+                /// Example: `1900000109`
+                pub sub_mchid: Option<String>,
+                /// ETC扣费授权协议号
+                ///
+                /// Example: `aAfixCs13LsdKPpfZfDkk2189ssXjfx`
+                pub contract_id: Option<String>,
+                /// ETC绑定状态
+                ///
+                /// Example: `DELETED`
+                pub bind_state: Option<String>,
+                /// 绑定的车牌号
+                ///
+                /// Example: `浙ASB945`
+                pub plate_number: String,
+                /// 用户在发起签约子APP的标识
+                ///
+                /// Example: `onqOjjmM1tbd-3Rxise1-yUfa6ua`
+                pub sub_openid: Option<String>,
+            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                appid: "appid" opt opt,
+                sp_mchid: "sp_mchid" opt opt,
+                sp_openid: "sp_openid" opt opt,
+                sub_appid: "sub_appid" opt opt,
+                sub_mchid: "sub_mchid" opt opt,
+                contract_id: "contract_id" opt opt,
+                bind_state: "bind_state" opt opt,
+                plate_number: "plate_number" req req,
+                sub_openid: "sub_openid" opt opt,
+            });
         }
     }
 }

@@ -82,7 +82,7 @@ pub mod parkings {
         /// 停车入场id
         ///
         /// Example: `5K8264ILTKCH16CQ250`
-        pub id: String,
+        pub id: Option<String>,
         /// 商户入场id
         ///
         /// Example: `212434321`
@@ -108,21 +108,21 @@ pub mod parkings {
         /// 停车入场状态
         ///
         /// Example: `NORMAL`
-        pub state: PostResponseState,
+        pub state: Option<PostResponseState>,
         /// 不可用状态描述
         ///
         /// Example: `PAUSE`
         pub block_reason: Option<PostResponseBlockReason>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        id: "id" req req,
+        id: "id" opt opt,
         out_parking_no: "out_parking_no" req req,
         plate_number: "plate_number" req req,
         plate_color: "plate_color" req req,
         start_time: "start_time" req req,
         parking_name: "parking_name" req req,
         free_duration: "free_duration" req req,
-        state: "state" req req,
+        state: "state" opt opt,
         block_reason: "block_reason" opt opt,
     });
     /// 不可用状态描述
@@ -282,14 +282,14 @@ pub mod services {
             /// 车牌服务开通状态
             ///
             /// Example: `PAUSE`
-            pub service_state: GetResponseServiceState,
+            pub service_state: Option<GetResponseServiceState>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
             plate_number: "plate_number" req req,
             plate_color: "plate_color" req req,
             service_open_time: "service_open_time" opt opt,
             openid: "openid" req req,
-            service_state: "service_state" req req,
+            service_state: "service_state" opt opt,
         });
         /// 车牌服务开通状态
         ///

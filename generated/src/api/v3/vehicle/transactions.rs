@@ -66,15 +66,15 @@ pub mod out_trade_no {
             /// 应用ID
             ///
             /// Example: `wxcbda96de0b165486`
-            pub appid: String,
+            pub appid: Option<String>,
             /// 子商户应用ID
             ///
             /// Example: `wxcbda96de0b165489`
-            pub sub_appid: String,
+            pub sub_appid: Option<String>,
             /// 商户号
             ///
             /// Example: `1230000109`
-            pub sp_mchid: String,
+            pub sp_mchid: Option<String>,
             /// 子商户号
             ///
             /// Example: `1900000109`
@@ -82,11 +82,11 @@ pub mod out_trade_no {
             /// 服务描述
             ///
             /// Example: `停车场扣费`
-            pub description: String,
+            pub description: Option<String>,
             /// 订单创建时间
             ///
             /// Example: `2017-08-26T10:43:39+08:00`
-            pub create_time: String,
+            pub create_time: Option<String>,
             /// 商户订单号
             ///
             /// Example: `20150806125346`
@@ -98,7 +98,7 @@ pub mod out_trade_no {
             /// 交易状态
             ///
             /// Example: `SUCCESS`
-            pub trade_state: String,
+            pub trade_state: Option<String>,
             /// 交易状态描述
             ///
             /// Example: `支付失败，请重新下单支付`
@@ -122,35 +122,35 @@ pub mod out_trade_no {
             /// 交易场景
             ///
             /// Example: `PARKING`
-            pub trade_scene: String,
+            pub trade_scene: Option<String>,
             /// 停车场景信息
             pub parking_info: Option<GetResponseParkingInfo>,
             /// 支付者信息
-            pub payer: GetResponsePayer,
+            pub payer: Option<GetResponsePayer>,
             /// 订单金额信息
-            pub amount: GetResponseAmount,
+            pub amount: Option<GetResponseAmount>,
             /// 优惠信息
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            appid: "appid" req req,
-            sub_appid: "sub_appid" req req,
-            sp_mchid: "sp_mchid" req req,
+            appid: "appid" opt opt,
+            sub_appid: "sub_appid" opt opt,
+            sp_mchid: "sp_mchid" opt opt,
             sub_mchid: "sub_mchid" req req,
-            description: "description" req req,
-            create_time: "create_time" req req,
+            description: "description" opt opt,
+            create_time: "create_time" opt opt,
             out_trade_no: "out_trade_no" req req,
             transaction_id: "transaction_id" opt opt,
-            trade_state: "trade_state" req req,
+            trade_state: "trade_state" opt opt,
             trade_state_description: "trade_state_description" opt opt,
             success_time: "success_time" opt opt,
             bank_type: "bank_type" opt opt,
             user_repaid: "user_repaid" opt opt,
             attach: "attach" opt opt,
-            trade_scene: "trade_scene" req req,
+            trade_scene: "trade_scene" opt opt,
             parking_info: "parking_info" opt opt,
-            payer: "payer" req req,
-            amount: "amount" req req,
+            payer: "payer" opt opt,
+            amount: "amount" opt opt,
             promotion_detail: "promotion_detail" opt opt,
         });
         /// 订单金额信息
@@ -159,11 +159,11 @@ pub mod out_trade_no {
             /// 订单金额
             ///
             /// Example: `888`
-            pub total: i64,
+            pub total: Option<i64>,
             /// 货币类型
             ///
             /// Example: `CNY`
-            pub currency: String,
+            pub currency: Option<String>,
             /// 用户实际支付金额
             ///
             /// Example: `100`
@@ -174,54 +174,54 @@ pub mod out_trade_no {
             pub discount_total: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponseAmount {
-            total: "total" req req,
-            currency: "currency" req req,
+            total: "total" opt opt,
+            currency: "currency" opt opt,
             payer_total: "payer_total" opt opt,
             discount_total: "discount_total" opt opt,
         });
         /// 停车场景信息
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseParkingInfo {
             /// 停车入场id
             ///
             /// Example: `5K8264ILTKCH16CQ250`
-            pub parking_id: String,
+            pub parking_id: Option<String>,
             /// 车牌号
             ///
             /// Example: `粤B888888`
-            pub plate_number: String,
+            pub plate_number: Option<String>,
             /// `plate_color`
-            pub plate_color: crate::types::VehiclePlateColor,
+            pub plate_color: Option<crate::types::VehiclePlateColor>,
             /// 入场时间
             ///
             /// Example: `2017-08-26T10:43:39+08:00`
-            pub start_time: String,
+            pub start_time: Option<String>,
             /// 出场时间
             ///
             /// Example: `2017-08-26T10:43:39+08:00`
-            pub end_time: String,
+            pub end_time: Option<String>,
             /// 停车场名称
             ///
             /// Example: `欢乐海岸停车场`
-            pub parking_name: String,
+            pub parking_name: Option<String>,
             /// 计费时长
             ///
             /// Example: `3600`
-            pub charging_duration: i64,
+            pub charging_duration: Option<i64>,
             /// 停车场设备id
             ///
             /// Example: `12313`
-            pub device_id: String,
+            pub device_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseParkingInfo {
-            parking_id: "parking_id" req req,
-            plate_number: "plate_number" req req,
-            plate_color: "plate_color" req req,
-            start_time: "start_time" req req,
-            end_time: "end_time" req req,
-            parking_name: "parking_name" req req,
-            charging_duration: "charging_duration" req req,
-            device_id: "device_id" req req,
+            parking_id: "parking_id" opt opt,
+            plate_number: "plate_number" opt opt,
+            plate_color: "plate_color" opt opt,
+            start_time: "start_time" opt opt,
+            end_time: "end_time" opt opt,
+            parking_name: "parking_name" opt opt,
+            charging_duration: "charging_duration" opt opt,
+            device_id: "device_id" opt opt,
         });
         /// 支付者信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -229,14 +229,14 @@ pub mod out_trade_no {
             /// 用户在appid下的标识
             ///
             /// Example: `oUpF8uMuAJOM2pxb1Q`
-            pub openid: String,
+            pub openid: Option<String>,
             /// 用户在sub_appid下的标识
             ///
             /// Example: `oUpF8uMuAJOM2pxb1Q`
             pub sub_openid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponsePayer {
-            openid: "openid" req req,
+            openid: "openid" opt opt,
             sub_openid: "sub_openid" opt opt,
         });
         /// GetResponsePromotionDetail
@@ -245,7 +245,7 @@ pub mod out_trade_no {
             /// 券ID
             ///
             /// Example: `109519`
-            pub coupon_id: String,
+            pub coupon_id: Option<String>,
             /// 优惠名称
             ///
             /// Example: `单品惠-6`
@@ -265,7 +265,7 @@ pub mod out_trade_no {
             /// 优惠券面额
             ///
             /// Example: `5`
-            pub amount: i64,
+            pub amount: Option<i64>,
             /// 微信出资
             ///
             /// Example: `1`
@@ -284,12 +284,12 @@ pub mod out_trade_no {
             pub currency: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponsePromotionDetail {
-            coupon_id: "coupon_id" req req,
+            coupon_id: "coupon_id" opt opt,
             name: "name" opt opt,
             scope: "scope" opt opt,
             type_: "type" opt opt,
             stock_id: "stock_id" opt opt,
-            amount: "amount" req req,
+            amount: "amount" opt opt,
             wechatpay_contribute: "wechatpay_contribute" opt opt,
             merchant_contribute: "merchant_contribute" opt opt,
             other_contribute: "other_contribute" opt opt,
@@ -408,7 +408,49 @@ pub mod parking {
         Cny = "CNY",
     });
     /// 停车场景信息
-    pub type PostRequestParkingInfo = crate::v3::vehicle::transactions::out_trade_no::by_out_trade_no::GetResponseParkingInfo;
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct PostRequestParkingInfo {
+        /// 停车入场id
+        ///
+        /// Example: `5K8264ILTKCH16CQ250`
+        pub parking_id: String,
+        /// 车牌号
+        ///
+        /// Example: `粤B888888`
+        pub plate_number: String,
+        /// `plate_color`
+        pub plate_color: crate::types::VehiclePlateColor,
+        /// 入场时间
+        ///
+        /// Example: `2017-08-26T10:43:39+08:00`
+        pub start_time: String,
+        /// 出场时间
+        ///
+        /// Example: `2017-08-26T10:43:39+08:00`
+        pub end_time: String,
+        /// 停车场名称
+        ///
+        /// Example: `欢乐海岸停车场`
+        pub parking_name: String,
+        /// 计费时长
+        ///
+        /// Example: `3600`
+        pub charging_duration: i64,
+        /// 停车场设备id
+        ///
+        /// Example: `12313`
+        pub device_id: String,
+    }
+    ::wechatpay::runtime::json_object!(PostRequestParkingInfo {
+        parking_id: "parking_id" req req,
+        plate_number: "plate_number" req req,
+        plate_color: "plate_color" req req,
+        start_time: "start_time" req req,
+        end_time: "end_time" req req,
+        parking_name: "parking_name" req req,
+        charging_duration: "charging_duration" req req,
+        device_id: "device_id" req req,
+    });
     /// 分账标识
     ///
     /// A value this client does not know yet is kept as [`PostRequestProfitSharing::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -440,7 +482,7 @@ pub mod parking {
         /// 商户号
         ///
         /// Example: `1230000109`
-        pub sp_mchid: String,
+        pub sp_mchid: Option<String>,
         /// 子商户号
         ///
         /// Example: `1900000109`
@@ -452,7 +494,7 @@ pub mod parking {
         /// 订单创建时间
         ///
         /// Example: `2017-08-26T10:43:39+08:00`
-        pub create_time: String,
+        pub create_time: Option<String>,
         /// 商户订单号
         ///
         /// Example: `20150806125346`
@@ -464,7 +506,7 @@ pub mod parking {
         /// 交易状态
         ///
         /// Example: `SUCCESS`
-        pub trade_state: PostResponseTradeState,
+        pub trade_state: Option<PostResponseTradeState>,
         /// 交易状态描述
         ///
         /// Example: `支付失败，请重新下单支付`
@@ -492,7 +534,7 @@ pub mod parking {
         /// 停车场景信息
         pub parking_info: Option<PostResponseParkingInfo>,
         /// 支付者信息
-        pub payer: PostResponsePayer,
+        pub payer: Option<PostResponsePayer>,
         /// 订单金额信息
         pub amount: PostResponseAmount,
         /// 优惠信息
@@ -501,13 +543,13 @@ pub mod parking {
     ::wechatpay::runtime::json_object!(PostResponse {
         appid: "appid" req req,
         sub_appid: "sub_appid" opt opt,
-        sp_mchid: "sp_mchid" req req,
+        sp_mchid: "sp_mchid" opt opt,
         sub_mchid: "sub_mchid" opt opt,
         description: "description" req req,
-        create_time: "create_time" req req,
+        create_time: "create_time" opt opt,
         out_trade_no: "out_trade_no" req req,
         transaction_id: "transaction_id" opt opt,
-        trade_state: "trade_state" req req,
+        trade_state: "trade_state" opt opt,
         trade_state_description: "trade_state_description" opt opt,
         success_time: "success_time" opt opt,
         bank_type: "bank_type" opt opt,
@@ -515,21 +557,21 @@ pub mod parking {
         attach: "attach" opt opt,
         trade_scene: "trade_scene" req req,
         parking_info: "parking_info" opt opt,
-        payer: "payer" req req,
+        payer: "payer" opt opt,
         amount: "amount" req req,
         promotion_detail: "promotion_detail" opt opt,
     });
     /// 订单金额信息
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseAmount {
         /// 订单金额
         ///
         /// Example: `888`
-        pub total: i64,
+        pub total: Option<i64>,
         /// 货币类型
         ///
         /// Example: `CNY`
-        pub currency: PostResponseAmountCurrency,
+        pub currency: Option<PostResponseAmountCurrency>,
         /// 用户实际支付金额
         ///
         /// Example: `100`
@@ -540,8 +582,8 @@ pub mod parking {
         pub discount_total: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostResponseAmount {
-        total: "total" req req,
-        currency: "currency" req req,
+        total: "total" opt opt,
+        currency: "currency" opt opt,
         payer_total: "payer_total" opt opt,
         discount_total: "discount_total" opt opt,
     });
@@ -557,7 +599,7 @@ pub mod parking {
         /// 券ID
         ///
         /// Example: `109519`
-        pub coupon_id: String,
+        pub coupon_id: Option<String>,
         /// 优惠名称
         ///
         /// Example: `单品惠-6`
@@ -577,7 +619,7 @@ pub mod parking {
         /// 优惠券面额
         ///
         /// Example: `5`
-        pub amount: i64,
+        pub amount: Option<i64>,
         /// 微信出资
         ///
         /// Example: `1`
@@ -596,12 +638,12 @@ pub mod parking {
         pub currency: Option<PostResponsePromotionDetailCurrency>,
     }
     ::wechatpay::runtime::json_object!(PostResponsePromotionDetail {
-        coupon_id: "coupon_id" req req,
+        coupon_id: "coupon_id" opt opt,
         name: "name" opt opt,
         scope: "scope" opt opt,
         type_: "type" opt opt,
         stock_id: "stock_id" opt opt,
-        amount: "amount" req req,
+        amount: "amount" opt opt,
         wechatpay_contribute: "wechatpay_contribute" opt opt,
         merchant_contribute: "merchant_contribute" opt opt,
         other_contribute: "other_contribute" opt opt,

@@ -55,11 +55,11 @@ pub struct GetResponse {
     /// Example: `12341234`
     pub sp_mchid: String,
     /// 可用商户范围列表
-    pub range_list: Vec<GetResponseRangeList>,
+    pub range_list: Option<Vec<GetResponseRangeList>>,
 }
 ::wechatpay::runtime::json_object!(GetResponse {
     sp_mchid: "sp_mchid" req req,
-    range_list: "range_list" req req,
+    range_list: "range_list" opt opt,
 });
 /// GetResponseRangeList
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -118,10 +118,10 @@ pub struct PostResponse {
     /// 可用商户范围id
     ///
     /// Example: `89f5123e-5ad4-4e0e-89b1-63ced0c798c5`
-    pub range_id: String,
+    pub range_id: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    range_id: "range_id" req req,
+    range_id: "range_id" opt opt,
 });
 /// `/v3/webizpay/avail-mch-ranges/{range_id}`
 pub mod by_range_id {
@@ -221,20 +221,20 @@ pub mod by_range_id {
             /// 实际返回数量
             ///
             /// Example: `100`
-            pub count: i64,
+            pub count: Option<i64>,
             /// 总数量
             ///
             /// Example: `1000`
-            pub total_count: i64,
+            pub total_count: Option<i64>,
             /// 商户标识列表
-            pub data: Vec<String>,
+            pub data: Option<Vec<String>>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
             offset: "offset" req req,
             limit: "limit" req req,
-            count: "count" req req,
-            total_count: "total_count" req req,
-            data: "data" req req,
+            count: "count" opt opt,
+            total_count: "total_count" opt opt,
+            data: "data" opt opt,
         });
         /// The request of `POST /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers` (添加商户标识).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -253,7 +253,16 @@ pub mod by_range_id {
             merchant_identifier: "merchant_identifier" req req,
         });
         /// The response of `POST /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers` (添加商户标识).
-        pub type PostResponse = crate::v3::webizpay::avail_mch_ranges::PostResponse;
+        #[derive(Clone, Debug, PartialEq, Default)]
+        pub struct PostResponse {
+            /// 可用商户范围id
+            ///
+            /// Example: `89f5123e-5ad4-4e0e-89b1-63ced0c798c5`
+            pub range_id: String,
+        }
+        ::wechatpay::runtime::json_object!(PostResponse {
+            range_id: "range_id" req req,
+        });
         /// `/v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}`
         pub mod by_merchant_identifier {
             /// The chain step for `/v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}`, reached with `client.v3().webizpay().avail_mch_ranges().range_id(range_id).merchant_identifiers().merchant_identifier(merchant_identifier)`.
@@ -289,7 +298,7 @@ pub mod by_range_id {
                 sp_mchid: "sp_mchid" req req,
             });
             /// The response of `DELETE /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}` (删除商户标识).
-            pub type DeleteResponse = crate::v3::webizpay::avail_mch_ranges::PostResponse;
+            pub type DeleteResponse = crate::v3::webizpay::avail_mch_ranges::by_range_id::merchant_identifiers::PostResponse;
         }
     }
 }

@@ -82,7 +82,7 @@ pub mod proof {
         /// 微信支付操作流水号
         ///
         /// Example: `1030000071201xxxxx`
-        pub operation_id: String,
+        pub operation_id: Option<String>,
         /// 出资子商户号
         ///
         /// Example: `43214321`
@@ -102,32 +102,32 @@ pub mod proof {
         /// 出资凭证申请单单号
         ///
         /// Example: `proof12345678`
-        pub proof_id: String,
+        pub proof_id: Option<String>,
         /// 凭证下载地址
         ///
         /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx`
-        pub download_url: String,
+        pub download_url: Option<String>,
         /// 凭证申请创建时间
         ///
         /// Example: `2023-06-08T10:34:56+08:00`
-        pub create_time: String,
+        pub create_time: Option<String>,
         /// 凭证状态更新时间
         ///
         /// Example: `2023-06-08T10:34:56+08:00`
-        pub updated_time: String,
+        pub updated_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
         sp_mchid: "sp_mchid" req req,
         out_operation_id: "out_operation_id" req req,
-        operation_id: "operation_id" req req,
+        operation_id: "operation_id" opt opt,
         sub_mchid: "sub_mchid" req req,
         start_date: "start_date" req req,
         end_date: "end_date" req req,
         entity_name: "entity_name" req req,
-        proof_id: "proof_id" req req,
-        download_url: "download_url" req req,
-        create_time: "create_time" req req,
-        updated_time: "updated_time" req req,
+        proof_id: "proof_id" opt opt,
+        download_url: "download_url" opt opt,
+        create_time: "create_time" opt opt,
+        updated_time: "updated_time" opt opt,
     });
 }
 /// `/v3/webizpay/bill/trade-bill`
@@ -210,14 +210,14 @@ pub mod trade_bill {
         /// 账单下载地址
         ///
         /// Example: `https://api.mch.weixin.qq.com/v3/billdownload/file?token=xxx`
-        pub download_url: String,
+        pub download_url: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
         sp_mchid: "sp_mchid" req req,
         sub_mchid: "sub_mchid" req req,
         date: "date" req req,
         type_: "type" req req,
-        download_url: "download_url" req req,
+        download_url: "download_url" opt opt,
     });
     /// 账单类型
     pub type PostResponseType = crate::v3::webizpay::bill::trade_bill::PostRequestType;

@@ -83,7 +83,7 @@ pub mod by_employee_id {
                 sub_mchid: "sub_mchid" skip req,
             });
             /// The response of `GET /v3/webizpay/employees/{employee_id}/out-quota-cards/{out_card_no}` (使用商户卡号查询企业支付额度卡).
-            #[derive(Clone, Debug, PartialEq)]
+            #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
                 /// 服务商商户号
                 ///
@@ -96,7 +96,7 @@ pub mod by_employee_id {
                 /// 企业支付额度卡卡号
                 ///
                 /// Example: `1068019671702503425`
-                pub card_no: String,
+                pub card_no: Option<String>,
                 /// 商户卡号
                 ///
                 /// Example: `mch_card_123456`
@@ -108,39 +108,39 @@ pub mod by_employee_id {
                 /// 企业支付卡模板ID
                 ///
                 /// Example: `template_123`
-                pub card_template_id: String,
+                pub card_template_id: Option<String>,
                 /// 使用规则
                 ///
                 /// Example: `SINGLE`
-                pub card_rule: GetResponseCardRule,
+                pub card_rule: Option<GetResponseCardRule>,
                 /// 退款规则
                 ///
                 /// Example: `RETURN`
-                pub refund_rule: GetResponseRefundRule,
+                pub refund_rule: Option<GetResponseRefundRule>,
                 /// 卡片总金额
                 ///
                 /// Example: `10000`
-                pub amount: i64,
+                pub amount: Option<i64>,
                 /// 卡片可用金额
                 ///
                 /// Example: `8000`
-                pub remain_amount: i64,
+                pub remain_amount: Option<i64>,
                 /// 卡片有效期
                 ///
                 /// Example: `2023-12-31T23:59:59+08:00`
-                pub effective_end_time: String,
+                pub effective_end_time: Option<String>,
                 /// 卡片生效时间
                 ///
                 /// Example: `2023-01-01T23:59:59+08:00`
-                pub effective_begin_time: String,
+                pub effective_begin_time: Option<String>,
                 /// 卡片状态
                 ///
                 /// Example: `ACTIVE`
-                pub card_state: GetResponseCardState,
+                pub card_state: Option<GetResponseCardState>,
                 /// 卡片名称
                 ///
                 /// Example: `报销额度卡`
-                pub card_name: String,
+                pub card_name: Option<String>,
                 /// 失效原因
                 ///
                 /// Example: `有效期结束`
@@ -165,18 +165,18 @@ pub mod by_employee_id {
             ::wechatpay::runtime::json_object!(GetResponse {
                 sp_mchid: "sp_mchid" req req,
                 sub_mchid: "sub_mchid" req req,
-                card_no: "card_no" req req,
+                card_no: "card_no" opt opt,
                 out_card_no: "out_card_no" req req,
                 employee_id: "employee_id" req req,
-                card_template_id: "card_template_id" req req,
-                card_rule: "card_rule" req req,
-                refund_rule: "refund_rule" req req,
-                amount: "amount" req req,
-                remain_amount: "remain_amount" req req,
-                effective_end_time: "effective_end_time" req req,
-                effective_begin_time: "effective_begin_time" req req,
-                card_state: "card_state" req req,
-                card_name: "card_name" req req,
+                card_template_id: "card_template_id" opt opt,
+                card_rule: "card_rule" opt opt,
+                refund_rule: "refund_rule" opt opt,
+                amount: "amount" opt opt,
+                remain_amount: "remain_amount" opt opt,
+                effective_end_time: "effective_end_time" opt opt,
+                effective_begin_time: "effective_begin_time" opt opt,
+                card_state: "card_state" opt opt,
+                card_name: "card_name" opt opt,
                 reason: "reason" opt opt,
                 card_usage_time: "card_usage_time" opt opt,
                 transaction_id: "transaction_id" opt opt,
@@ -335,11 +335,11 @@ pub mod by_employee_id {
             /// 企业支付额度卡卡号
             ///
             /// Example: `1068019671702503425`
-            pub card_no: String,
+            pub card_no: Option<String>,
             /// 卡片生效时间
             ///
             /// Example: `2023-01-01T23:59:59+08:00`
-            pub effective_begin_time: String,
+            pub effective_begin_time: Option<String>,
             /// 卡片有效期
             ///
             /// Example: `2023-12-31T23:59:59+08:00`
@@ -350,8 +350,8 @@ pub mod by_employee_id {
             sub_mchid: "sub_mchid" req req,
             out_card_no: "out_card_no" req req,
             employee_id: "employee_id" req req,
-            card_no: "card_no" req req,
-            effective_begin_time: "effective_begin_time" req req,
+            card_no: "card_no" opt opt,
+            effective_begin_time: "effective_begin_time" opt opt,
             effective_end_time: "effective_end_time" req req,
         });
         /// `/v3/webizpay/employees/{employee_id}/quota-cards/{card_no}`
@@ -389,7 +389,106 @@ pub mod by_employee_id {
             /// The request of `GET /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}` (企业商户查询企业支付额度卡).
             pub type GetRequest = crate::v3::webizpay::employees::by_employee_id::out_quota_cards::by_out_card_no::GetRequest;
             /// The response of `GET /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}` (企业商户查询企业支付额度卡).
-            pub type GetResponse = crate::v3::webizpay::employees::by_employee_id::out_quota_cards::by_out_card_no::GetResponse;
+            #[derive(Clone, Debug, PartialEq, Default)]
+            pub struct GetResponse {
+                /// 服务商商户号
+                ///
+                /// Example: `12341234`
+                pub sp_mchid: String,
+                /// 出资子商户号
+                ///
+                /// Example: `43214321`
+                pub sub_mchid: String,
+                /// 企业支付额度卡卡号
+                ///
+                /// Example: `1068019671702503425`
+                pub card_no: String,
+                /// 商户卡号
+                ///
+                /// Example: `mch_card_123456`
+                pub out_card_no: Option<String>,
+                /// 微信授权关系ID
+                ///
+                /// Example: `WeBizPay_a968402a-73bb-43e2-9e1a-8371b0ca3d7c`
+                pub employee_id: String,
+                /// 企业支付卡模板ID
+                ///
+                /// Example: `template_123`
+                pub card_template_id: Option<String>,
+                /// 使用规则
+                ///
+                /// Example: `SINGLE`
+                pub card_rule: Option<GetResponseCardRule>,
+                /// 退款规则
+                ///
+                /// Example: `RETURN`
+                pub refund_rule: Option<GetResponseRefundRule>,
+                /// 卡片总金额
+                ///
+                /// Example: `10000`
+                pub amount: Option<i64>,
+                /// 卡片可用金额
+                ///
+                /// Example: `8000`
+                pub remain_amount: Option<i64>,
+                /// 卡片有效期
+                ///
+                /// Example: `2023-12-31T23:59:59+08:00`
+                pub effective_end_time: Option<String>,
+                /// 卡片生效时间
+                ///
+                /// Example: `2023-01-01T23:59:59+08:00`
+                pub effective_begin_time: Option<String>,
+                /// 卡片状态
+                ///
+                /// Example: `ACTIVE`
+                pub card_state: Option<GetResponseCardState>,
+                /// 卡片名称
+                ///
+                /// Example: `报销额度卡`
+                pub card_name: Option<String>,
+                /// 失效原因
+                ///
+                /// Example: `有效期结束`
+                pub reason: Option<String>,
+                /// 卡片使用时间
+                ///
+                /// Example: `2023-12-31T23:59:59+08:00`
+                pub card_usage_time: Option<String>,
+                /// 卡片关联微信支付订单号
+                ///
+                /// Example: `4200000123202306081234567890`
+                pub transaction_id: Option<String>,
+                /// 卡片失效时间
+                ///
+                /// Example: `2023-12-31T23:59:59+08:00`
+                pub card_disabled_time: Option<String>,
+                /// 卡片备注
+                ///
+                /// Example: `2023年1月差旅报销`
+                pub card_remark: Option<String>,
+            }
+            ::wechatpay::runtime::json_object!(GetResponse {
+                sp_mchid: "sp_mchid" req req,
+                sub_mchid: "sub_mchid" req req,
+                card_no: "card_no" req req,
+                out_card_no: "out_card_no" opt opt,
+                employee_id: "employee_id" req req,
+                card_template_id: "card_template_id" opt opt,
+                card_rule: "card_rule" opt opt,
+                refund_rule: "refund_rule" opt opt,
+                amount: "amount" opt opt,
+                remain_amount: "remain_amount" opt opt,
+                effective_end_time: "effective_end_time" opt opt,
+                effective_begin_time: "effective_begin_time" opt opt,
+                card_state: "card_state" opt opt,
+                card_name: "card_name" opt opt,
+                reason: "reason" opt opt,
+                card_usage_time: "card_usage_time" opt opt,
+                transaction_id: "transaction_id" opt opt,
+                card_disabled_time: "card_disabled_time" opt opt,
+                card_remark: "card_remark" opt opt,
+            });
             /// 使用规则
             pub type GetResponseCardRule = crate::v3::webizpay::employees::by_employee_id::out_quota_cards::by_out_card_no::GetResponseCardRule;
             /// 卡片状态
@@ -439,7 +538,7 @@ pub mod by_employee_id {
                     reason: "reason" req req,
                 });
                 /// The response of `POST /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/cancel` (企业商户作废员工企业支付额度卡).
-                #[derive(Clone, Debug, PartialEq)]
+                #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
                     /// 服务商商户号
                     ///
@@ -460,7 +559,7 @@ pub mod by_employee_id {
                     /// 卡片状态
                     ///
                     /// Example: `DISABLED`
-                    pub card_state: PostResponseCardState,
+                    pub card_state: Option<PostResponseCardState>,
                     /// 卡片失效时间
                     ///
                     /// Example: `2023-06-08T10:34:56+08:00`
@@ -471,7 +570,7 @@ pub mod by_employee_id {
                     sub_mchid: "sub_mchid" req req,
                     employee_id: "employee_id" req req,
                     card_no: "card_no" req req,
-                    card_state: "card_state" req req,
+                    card_state: "card_state" opt opt,
                     card_disabled_time: "card_disabled_time" opt opt,
                 });
                 /// 卡片状态
@@ -560,11 +659,11 @@ pub mod by_employee_id {
                     /// 链接失效时间
                     ///
                     /// Example: `2023-06-08T10:34:56+08:00`
-                    pub expire_time: String,
+                    pub expire_time: Option<String>,
                     /// 跳转链接
                     ///
                     /// Example: `weixin://dl/liteapp?url=https%3A%2F%2Fliteapp.wxpapp.weixin.qq.com%2Fq%2FgjoM7g%3Ftoken%3D123%23wechat_pay`
-                    pub payment_url: String,
+                    pub payment_url: Option<String>,
                     /// 拉起付款码页面的企业应用类型
                     ///
                     /// Example: `H5`
@@ -583,8 +682,8 @@ pub mod by_employee_id {
                     sub_mchid: "sub_mchid" req req,
                     employee_id: "employee_id" req req,
                     card_no: "card_no" req req,
-                    expire_time: "expire_time" req req,
-                    payment_url: "payment_url" req req,
+                    expire_time: "expire_time" opt opt,
+                    payment_url: "payment_url" opt opt,
                     application_type: "application_type" opt opt,
                     mp_query: "mp_query" opt opt,
                     mp_business_type: "mp_business_type" opt opt,
@@ -632,7 +731,7 @@ pub mod by_employee_id {
             sub_mchid: "sub_mchid" req req,
         });
         /// The response of `POST /v3/webizpay/employees/{employee_id}/revoke` (企业商户发起解除员工企业支付授权).
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
             /// 服务商商户号
             ///
@@ -645,27 +744,27 @@ pub mod by_employee_id {
             /// 商户企业员工ID
             ///
             /// Example: `employee123`
-            pub user_id: String,
+            pub user_id: Option<String>,
             /// 员工企业支付权限状态
             ///
             /// Example: `REVOKED`
-            pub authorization_state: PostResponseAuthorizationState,
+            pub authorization_state: Option<PostResponseAuthorizationState>,
             /// 员工企业支付失效时间
             ///
             /// Example: `2023-12-31T23:59:59+08:00`
-            pub authorization_revoked_time: String,
+            pub authorization_revoked_time: Option<String>,
             /// 作废原因
             ///
             /// Example: `用户主动撤销`
-            pub reason: String,
+            pub reason: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
             sp_mchid: "sp_mchid" req req,
             sub_mchid: "sub_mchid" req req,
-            user_id: "user_id" req req,
-            authorization_state: "authorization_state" req req,
-            authorization_revoked_time: "authorization_revoked_time" req req,
-            reason: "reason" req req,
+            user_id: "user_id" opt opt,
+            authorization_state: "authorization_state" opt opt,
+            authorization_revoked_time: "authorization_revoked_time" opt opt,
+            reason: "reason" opt opt,
         });
         /// 员工企业支付权限状态
         ///

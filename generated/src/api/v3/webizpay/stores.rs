@@ -90,7 +90,7 @@ pub mod entity_matches {
         None = "NONE",
     });
     /// The response of `POST /v3/webizpay/stores/entity-matches` (发起门店主体匹配).
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
         /// 服务商商户号
         ///
@@ -103,22 +103,22 @@ pub mod entity_matches {
         /// 微信支付主体匹配批次单号
         ///
         /// Example: `1030000071201xxxxx`
-        pub batch_id: String,
+        pub batch_id: Option<String>,
         /// 批次创建时间
         ///
         /// Example: `2023-06-08T10:34:56+08:00`
-        pub time: String,
+        pub time: Option<String>,
         /// 批次状态
         ///
         /// Example: `ACCEPTED`
-        pub state: PostResponseState,
+        pub state: Option<PostResponseState>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
         sp_mchid: "sp_mchid" req req,
         out_batch_id: "out_batch_id" req req,
-        batch_id: "batch_id" req req,
-        time: "time" req req,
-        state: "state" req req,
+        batch_id: "batch_id" opt opt,
+        time: "time" opt opt,
+        state: "state" opt opt,
     });
     /// 批次状态
     ///
@@ -167,7 +167,7 @@ pub mod entity_matches {
         /// The request of `GET /v3/webizpay/stores/entity-matches/{batch_id}` (查询门店主体匹配结果).
         pub type GetRequest = crate::v3::webizpay::avail_mch_ranges::GetRequest;
         /// The response of `GET /v3/webizpay/stores/entity-matches/{batch_id}` (查询门店主体匹配结果).
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
             /// 服务商商户号
             ///
@@ -176,7 +176,7 @@ pub mod entity_matches {
             /// 商户主体匹配批次单号
             ///
             /// Example: `batch12345678`
-            pub out_batch_id: String,
+            pub out_batch_id: Option<String>,
             /// 微信支付主体匹配批次单号
             ///
             /// Example: `1030000071201xxxxx`
@@ -184,15 +184,15 @@ pub mod entity_matches {
             /// 批次状态
             ///
             /// Example: `ACCEPTED`
-            pub state: GetResponseState,
+            pub state: Option<GetResponseState>,
             /// 主体匹配明细列表
             pub match_results: Option<Vec<GetResponseMatchResults>>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
             sp_mchid: "sp_mchid" req req,
-            out_batch_id: "out_batch_id" req req,
+            out_batch_id: "out_batch_id" opt opt,
             batch_id: "batch_id" req req,
-            state: "state" req req,
+            state: "state" opt opt,
             match_results: "match_results" opt opt,
         });
         /// GetResponseMatchResults
@@ -201,20 +201,20 @@ pub mod entity_matches {
             /// 门店统一社会信用代码
             ///
             /// Example: `91110000710926094P`
-            pub organization_code: String,
+            pub organization_code: Option<String>,
             /// 门店名称
             ///
             /// Example: `微信小店`
-            pub store_name: String,
+            pub store_name: Option<String>,
             /// 是否存在满足条件微信支付商户号
             ///
             /// Example: `true`
-            pub has_valid_mchid: bool,
+            pub has_valid_mchid: Option<bool>,
         }
         ::wechatpay::runtime::json_object!(GetResponseMatchResults {
-            organization_code: "organization_code" req req,
-            store_name: "store_name" req req,
-            has_valid_mchid: "has_valid_mchid" req req,
+            organization_code: "organization_code" opt opt,
+            store_name: "store_name" opt opt,
+            has_valid_mchid: "has_valid_mchid" opt opt,
         });
         /// 批次状态
         pub type GetResponseState = crate::v3::webizpay::stores::entity_matches::PostResponseState;

@@ -74,30 +74,30 @@ pub mod by_user_id {
             employee_list: "employee_list" opt opt,
         });
         /// GetResponseEmployeeList
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseEmployeeList {
             /// 微信授权关系ID
             ///
             /// Example: `WeBizPay_a968402a-73bb-43e2-9e1a-8371b0ca3d7c`
-            pub employee_id: String,
+            pub employee_id: Option<String>,
             /// 授权状态
             ///
             /// Example: `AUTHORIZED`
-            pub authorization_state: GetResponseEmployeeListAuthorizationState,
+            pub authorization_state: Option<GetResponseEmployeeListAuthorizationState>,
             /// 授权时间
             ///
             /// Example: `2023-06-08T10:34:56+08:00`
-            pub authorization_time: String,
+            pub authorization_time: Option<String>,
             /// 解除授权时间
             ///
             /// Example: `2023-06-08T10:34:56+08:00`
-            pub authorization_revoked_time: String,
+            pub authorization_revoked_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseEmployeeList {
-            employee_id: "employee_id" req req,
-            authorization_state: "authorization_state" req req,
-            authorization_time: "authorization_time" req req,
-            authorization_revoked_time: "authorization_revoked_time" req req,
+            employee_id: "employee_id" opt opt,
+            authorization_state: "authorization_state" opt opt,
+            authorization_time: "authorization_time" opt opt,
+            authorization_revoked_time: "authorization_revoked_time" opt opt,
         });
         /// 授权状态
         ///
