@@ -464,6 +464,11 @@ impl Builder {
         let mut form = Vec::new();
         for (name, schema) in &op.query {
             let ploc = loc.join("query").join(name);
+            if op.path.contains_key(name) {
+                self.errors.push(ploc.error(format!(
+                    "`{name}` is a URL placeholder: it is a `path` parameter only, not also a query parameter"
+                )));
+            }
             let f = self.param_field(name, schema, &ploc, &request_name, FieldKind::Query, types);
             query.push(f.clone());
             fields.push(f);

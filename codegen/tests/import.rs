@@ -648,6 +648,18 @@ fn whole_public_description() {
     let state = &t["TransactionTradeState"];
     assert!(enum_pairs(state).contains(&("SUCCESS".into(), Some("支付成功".into()))), "{:?}", enum_pairs(state));
     assert!(out.join("v3/applyment4sub/applyment/{empty}.yaml").is_file());
+    // A placeholder listed again as a query parameter is a path parameter only.
+    for rel in [
+        "v3/payscore/users/{openid}/permissions/{service_id}/terminate.yaml",
+        "v3/bank-transfer/batches/out-batch-no/{out_batch_no}.yaml",
+        "v3/merchant/fund/withdraw/bill-type/{bill_type}.yaml",
+    ] {
+        let f = read(&out, rel);
+        for (_, op) in f.operations() {
+            assert!(op.path.keys().all(|p| !op.query.contains_key(p)), "{rel}");
+        }
+    }
+    has_line(&s, "v3/payscore/users/{openid}/permissions/{service_id}/terminate.yaml:", "'service_id' is a URL placeholder and also a query parameter");
     // Every repair line is `file:line: text`.
     for l in &s.repair_lines {
         let mut parts = l.splitn(3, ':');

@@ -193,3 +193,15 @@ fn check_lists_changed_and_leftover_files() {
     assert!(output::diff(out.path(), &files).unwrap().is_empty());
     assert!(Path::new(&out.path().join("v3/notes.rs")).exists());
 }
+
+#[test]
+fn a_placeholder_is_a_path_parameter_only() {
+    let e = errors(&[(
+        "v3/a/{id}.yaml",
+        "get:\n  summary: s\n  path:\n    id: {type: string}\n  query:\n    id: {type: string, required: true}\n  response:\n    status: 204\n",
+    )]);
+    assert_eq!(
+        e,
+        ["v3/a/{id}.yaml:6: get.query.id: `id` is a URL placeholder: it is a `path` parameter only, not also a query parameter"]
+    );
+}

@@ -366,6 +366,7 @@ impl<'a> Conv<'a> {
 
         // Parameters.
         let mut path_params: IndexMap<String, (Schema, Loc)> = IndexMap::new();
+        let mut query_locs: IndexMap<String, Loc> = IndexMap::new();
         let mut form: Vec<(String, Loc, Value)> = Vec::new();
         for (ploc, p) in &params {
             let Some(pm) = p.as_mapping() else {
@@ -421,6 +422,7 @@ impl<'a> Conv<'a> {
                                     )));
                                 }
                             }
+                            query_locs.insert(name.clone(), ploc.clone());
                             op.query.insert(name, s);
                         }
                         "header" => {
@@ -441,7 +443,7 @@ impl<'a> Conv<'a> {
                 }
             }
         }
-        self.path_parameters(&mut op, path_params, url, rel, loc);
+        self.path_parameters(&mut op, path_params, query_locs, url, rel, loc);
         if multipart {
             self.upload(&mut op, form, loc)?;
         } else if !form.is_empty() {
@@ -720,6 +722,7 @@ impl<'a> Conv<'a> {
         &mut self,
         op: &mut Operation,
         mut params: IndexMap<String, (Schema, Loc)>,
+        query_locs: IndexMap<String, Loc>,
         url: &str,
         rel: &str,
         loc: &Loc,
@@ -729,6 +732,18 @@ impl<'a> Conv<'a> {
             .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
             .map(str::to_owned)
             .collect();
+        // A placeholder listed again as a query parameter: the value goes in the path, once.
+        for p in &placeholders {
+            if let Some(q) = op.query.shift_remove(p) {
+                let qloc = query_locs.get(p).cloned().unwrap_or_else(|| loc.clone());
+                self.note(
+                    &qloc,
+                    "path-param-in-query",
+                    format!("'{p}' is a URL placeholder and also a query parameter: a path parameter only (not sent in the query)"),
+                );
+                params.entry(p.clone()).or_insert((q, qloc));
+            }
+        }
         let missing: Vec<&String> = placeholders.iter().filter(|p| !params.contains_key(*p)).collect();
         let extra: Vec<String> = params.keys().filter(|k| !placeholders.contains(k)).cloned().collect();
         // One placeholder without parameter and one parameter without placeholder: a misspelt name.

@@ -846,7 +846,6 @@ pub mod out_batch_no {
             ) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                 self.0
                     .request(::wechatpay::runtime::Method::GET)
-                    .query("out_batch_no", &request.out_batch_no)
                     .query("need_query_detail", &request.need_query_detail)
                     .query_opt("offset", request.offset.as_ref())
                     .query_opt("limit", request.limit.as_ref())
@@ -855,36 +854,7 @@ pub mod out_batch_no {
             }
         }
         /// The request of `GET /v3/bank-transfer/batches/out-batch-no/{out_batch_no}` (银行批次单号查询批次单API).
-        #[derive(Clone, Debug, PartialEq, Default)]
-        pub struct GetRequest {
-            /// 银行批次单号
-            ///
-            /// Query parameter `out_batch_no`. Example: `plfk2020042013`
-            pub out_batch_no: String,
-            /// 是否查询转账明细单
-            ///
-            /// Query parameter `need_query_detail`.
-            pub need_query_detail: bool,
-            /// 请求资源起始位置
-            ///
-            /// Query parameter `offset`.
-            pub offset: Option<i64>,
-            /// 最大资源条数
-            ///
-            /// Query parameter `limit`. Example: `20`
-            pub limit: Option<i64>,
-            /// 明细状态
-            ///
-            /// Query parameter `detail_state`. Example: `FAIL`
-            pub detail_state: Option<GetRequestDetailState>,
-        }
-        ::wechatpay::runtime::json_object!(GetRequest {
-            out_batch_no: "out_batch_no" skip req,
-            need_query_detail: "need_query_detail" skip req,
-            offset: "offset" skip opt,
-            limit: "limit" skip opt,
-            detail_state: "detail_state" skip opt,
-        });
+        pub type GetRequest = crate::v3::bank_transfer::batches::batch_id::by_batch_id::GetRequest;
         /// 明细状态
         pub type GetRequestDetailState = crate::v3::bank_transfer::batches::batch_id::by_batch_id::GetRequestDetailState;
         /// The response of `GET /v3/bank-transfer/batches/out-batch-no/{out_batch_no}` (银行批次单号查询批次单API).

@@ -245,7 +245,6 @@ pub mod withdraw {
                 ) -> ::wechatpay::runtime::Call<'a, GetResponse> {
                     self.0
                         .request(::wechatpay::runtime::Method::GET)
-                        .query_opt("bill_type", request.bill_type.as_ref())
                         .query("bill_date", &request.bill_date)
                         .query_opt("tar_type", request.tar_type.as_ref())
                         .send_json()
@@ -254,10 +253,6 @@ pub mod withdraw {
             /// The request of `GET /v3/merchant/fund/withdraw/bill-type/{bill_type}` (按日下载提现异常文件API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetRequest {
-                /// 账单类型
-                ///
-                /// Query parameter `bill_type`.
-                pub bill_type: Option<GetRequestBillType>,
                 /// 账单日期
                 ///
                 /// Query parameter `bill_date`. Example: `2019-06-11`
@@ -268,23 +263,8 @@ pub mod withdraw {
                 pub tar_type: Option<GetRequestTarType>,
             }
             ::wechatpay::runtime::json_object!(GetRequest {
-                bill_type: "bill_type" skip opt,
                 bill_date: "bill_date" skip req,
                 tar_type: "tar_type" skip opt,
-            });
-            /// 账单类型
-            ///
-            /// A value this client does not know yet is kept as [`GetRequestBillType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
-            #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-            #[non_exhaustive]
-            pub enum GetRequestBillType {
-                /// `NO_SUCC`
-                NoSucc,
-                /// A value not listed in the spec, kept as received.
-                Unknown(::wechatpay::runtime::UnknownValue),
-            }
-            ::wechatpay::runtime::json_enum!(GetRequestBillType {
-                NoSucc = "NO_SUCC",
             });
             /// 压缩类型
             ///

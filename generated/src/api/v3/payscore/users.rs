@@ -59,8 +59,6 @@ pub mod by_openid {
                     ) -> ::wechatpay::runtime::Call<'a, ()> {
                         self.0
                             .request(::wechatpay::runtime::Method::POST)
-                            .query("openid", &request.openid)
-                            .query("service_id", &request.service_id)
                             .json(request)
                             .send_empty()
                     }
@@ -68,22 +66,12 @@ pub mod by_openid {
                 /// The request of `POST /v3/payscore/users/{openid}/permissions/{service_id}/terminate` (商户解除用户授权关系API).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequest {
-                    /// 用户标识
-                    ///
-                    /// Query parameter `openid`.
-                    pub openid: String,
-                    /// 公众账号ID
-                    ///
-                    /// Query parameter `service_id`.
-                    pub service_id: String,
                     /// 公众账号ID
                     pub appid: String,
                     /// 撤销原因
                     pub reason: String,
                 }
                 ::wechatpay::runtime::json_object!(PostRequest {
-                    openid: "openid" skip req,
-                    service_id: "service_id" skip req,
                     appid: "appid" req req,
                     reason: "reason" req req,
                 });
