@@ -846,10 +846,15 @@ impl Emitter {
         let lines = all_fields
             .iter()
             .map(|f| {
-                let read = if f.required { "req" } else { "opt" };
-                let write = if f.kind != FieldKind::Body { "skip" } else { read };
+                let presence = if f.required { "required" } else { "optional" };
+                let place = match f.kind {
+                    FieldKind::Body => "",
+                    FieldKind::Query => "query ",
+                    FieldKind::Header => "header ",
+                    FieldKind::Form => "form ",
+                };
                 let wire = proc_macro2::Literal::string(&f.wire);
-                format!("{}: {wire} {write} {read},", ident(&f.ident))
+                format!("{}: {place}{wire} {presence},", ident(&f.ident))
             })
             .collect();
         let call = self.layout_call("json_object", &t.name, lines);

@@ -60,7 +60,7 @@ fn multi_line_docs_and_macro_bodies_are_laid_out() {
     let name = "PostRequestAVeryLongPropertyNameThatMakesTheNestedStructNameLongEnoughToWrap";
     assert!(
         text.contains(&format!(
-            "::wechatpay::runtime::json_object!({name} {{\n    another_long_field_name_inside_it: \"another_long_field_name_inside_it\" req req,\n    state: \"state\" opt opt,\n}});\n"
+            "::wechatpay::runtime::json_object!({name} {{\n    another_long_field_name_inside_it: \"another_long_field_name_inside_it\" required,\n    state: \"state\" optional,\n}});\n"
         )),
         "{text}"
     );

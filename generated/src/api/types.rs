@@ -224,9 +224,9 @@ pub struct Detail {
 }
 #[cfg(feature = "pay")]
 ::wechatpay::runtime::json_object!(Detail {
-    cost_price: "cost_price" opt opt,
-    invoice_id: "invoice_id" opt opt,
-    goods_detail: "goods_detail" opt opt,
+    cost_price: "cost_price" optional,
+    invoice_id: "invoice_id" optional,
+    goods_detail: "goods_detail" optional,
 });
 /// DetailGoodsDetail
 #[cfg(feature = "pay")]
@@ -255,11 +255,11 @@ pub struct DetailGoodsDetail {
 }
 #[cfg(feature = "pay")]
 ::wechatpay::runtime::json_object!(DetailGoodsDetail {
-    merchant_goods_id: "merchant_goods_id" req req,
-    wechatpay_goods_id: "wechatpay_goods_id" opt opt,
-    goods_name: "goods_name" opt opt,
-    quantity: "quantity" req req,
-    unit_price: "unit_price" req req,
+    merchant_goods_id: "merchant_goods_id" required,
+    wechatpay_goods_id: "wechatpay_goods_id" optional,
+    goods_name: "goods_name" optional,
+    quantity: "quantity" required,
+    unit_price: "unit_price" required,
 });
 /// 申请状态
 ///
@@ -571,11 +571,11 @@ pub struct H5Info {
 }
 #[cfg(feature = "pay")]
 ::wechatpay::runtime::json_object!(H5Info {
-    type_: "type" opt opt,
-    app_name: "app_name" opt opt,
-    app_url: "app_url" opt opt,
-    bundle_id: "bundle_id" opt opt,
-    package_name: "package_name" opt opt,
+    type_: "type" optional,
+    app_name: "app_name" optional,
+    app_url: "app_url" optional,
+    bundle_id: "bundle_id" optional,
+    package_name: "package_name" optional,
 });
 /// IdType
 ///
@@ -1111,9 +1111,9 @@ pub struct SceneInfo {
 }
 #[cfg(feature = "pay")]
 ::wechatpay::runtime::json_object!(SceneInfo {
-    payer_client_ip: "payer_client_ip" opt opt,
-    device_id: "device_id" opt opt,
-    store_info: "store_info" opt opt,
+    payer_client_ip: "payer_client_ip" optional,
+    device_id: "device_id" optional,
+    store_info: "store_info" optional,
 });
 /// 商户门店信息
 #[cfg(feature = "pay")]
@@ -1138,10 +1138,10 @@ pub struct SceneInfoStoreInfo {
 }
 #[cfg(feature = "pay")]
 ::wechatpay::runtime::json_object!(SceneInfoStoreInfo {
-    id: "id" opt opt,
-    name: "name" req req,
-    area_code: "area_code" req req,
-    address: "address" req req,
+    id: "id" optional,
+    name: "name" required,
+    area_code: "area_code" required,
+    address: "address" required,
 });
 /// 结算信息
 #[cfg(feature = "pay")]
@@ -1156,8 +1156,8 @@ pub struct SettleInfo {
 }
 #[cfg(feature = "pay")]
 ::wechatpay::runtime::json_object!(SettleInfo {
-    profit_sharing: "profit_sharing" opt opt,
-    subsidy_amount: "subsidy_amount" opt opt,
+    profit_sharing: "profit_sharing" optional,
+    subsidy_amount: "subsidy_amount" optional,
 });
 /// 批次类型(NORMAL：固定面额满减券批次 DISCOUNT：折扣券批次 EXCHANGE：换购券批次)
 ///

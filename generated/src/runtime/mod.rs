@@ -50,7 +50,7 @@ pub use notify::{
 };
 pub use paysign::{AppPayParams, JsapiPayParams};
 #[doc(hidden)]
-pub use object::{Fields, Object};
+pub use object::{row, Fields, Object};
 #[doc(hidden)]
 pub use crate::{__json_enum as json_enum, __json_object as json_object};
 pub use reqwest::header::HeaderMap;

@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 
 /// A JSON object being taken apart into a generated struct.
 ///
-/// Each field is taken with [`req`](Self::req) or [`opt`](Self::opt), which give `None` when the
+/// Each field is taken with [`required`](Self::required) or [`optional`](Self::optional), which give `None` when the
 /// field cannot be had and keep the first such error for [`error`](Self::error). The generated
 /// impl matches all fields at once instead of returning early after each one: one branch per
 /// struct rather than one early return (dropping every field taken so far) per field, which
@@ -44,7 +44,7 @@ impl<E: de::Error> Object<E> {
     }
 
     /// A required field; `None` when it is missing or malformed (the error is kept).
-    pub fn req<T: DeserializeOwned>(&mut self, key: &'static str) -> Option<T> {
+    pub fn required<T: DeserializeOwned>(&mut self, key: &'static str) -> Option<T> {
         match self.map.remove(key) {
             Some(value) => self.keep(take(key, value)),
             None => self.keep(Err(E::missing_field(key))),
@@ -53,14 +53,14 @@ impl<E: de::Error> Object<E> {
 
     /// An optional field: absent or `null` is `Some(None)`; `None` when it is malformed (the
     /// error is kept).
-    pub fn opt<T: DeserializeOwned>(&mut self, key: &'static str) -> Option<Option<T>> {
+    pub fn optional<T: DeserializeOwned>(&mut self, key: &'static str) -> Option<Option<T>> {
         match self.map.remove(key) {
             None | Some(Value::Null) => Some(None),
             Some(value) => self.keep(take(key, value)).map(Some),
         }
     }
 
-    /// The first error met by [`req`](Self::req) or [`opt`](Self::opt).
+    /// The first error met by [`required`](Self::required) or [`optional`](Self::optional).
     pub fn error(self) -> E {
         self.error.unwrap_or_else(|| E::custom("a field could not be read"))
     }
@@ -81,15 +81,18 @@ fn take<T: DeserializeOwned, E: de::Error>(key: &'static str, value: Value) -> R
 }
 
 
-/// Writes the `Serialize` and `Deserialize` impls of a generated struct from its fields: each
-/// `field: "wire name" <write> <read>`, where `<write>` is `req` (always written), `opt` (written
-/// unless `None`) or `skip` (not part of the JSON body: a query parameter, a header), and
-/// `<read>` is `req` (missing is an error) or `opt` (missing or `null` is `None`).
+/// Writes the `Serialize` and `Deserialize` impls of a generated struct from its fields, one row
+/// each: `field: "wire name" required` or `field: "wire name" optional` for a field of the JSON
+/// body (`required`: always written, missing is an error; `optional`: an `Option`, written unless
+/// `None`, missing or `null` is `None`), and `field: query "wire name" required` (or `header`,
+/// `form`) for a field that travels elsewhere: read back by its wire name, never written into
+/// the JSON body.
 ///
 /// ```ignore
-/// wechatpay::runtime::json_object!(Amount {
-///     total: "total" req req,
-///     currency: "currency" opt opt,
+/// wechatpay::runtime::json_object!(GetRequest {
+///     mchid: query "mchid" required,
+///     total: "total" required,
+///     currency: "currency" optional,
 /// });
 /// ```
 #[doc(hidden)]
@@ -108,11 +111,12 @@ macro_rules! __json_object {
             }
         }
     };
-    ($name:ident { $($field:ident: $wire:literal $write:ident $read:ident),+ $(,)? }) => {
+    ($name:ident { $($field:ident: $($place:ident)? $wire:literal $presence:ident),+ $(,)? }) => {
         impl ::serde::Serialize for $name {
             fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
                 let mut m = $crate::runtime::Fields::new(serializer);
-                $(m.$write($wire, &self.$field);)+
+                // A field with a place (`query`, `header`, `form`) is wrapped so that it is not written.
+                $(m.$presence($wire, $($crate::runtime::row::$place)?(&self.$field));)+
                 m.end()
             }
         }
@@ -121,7 +125,7 @@ macro_rules! __json_object {
             // early return (dropping every field taken so far) per field.
             fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
                 let mut o = $crate::runtime::Object::new(deserializer)?;
-                match ($(o.$read($wire),)+) {
+                match ($(o.$presence($wire),)+) {
                     ($(::core::option::Option::Some($field),)+) => ::core::result::Result::Ok(Self { $($field),+ }),
                     _ => ::core::result::Result::Err(o.error()),
                 }
@@ -147,8 +151,21 @@ impl<S: serde::Serializer> Fields<S> {
         }
     }
 
-    /// A required field.
-    pub fn req<T: serde::Serialize + ?Sized>(&mut self, key: &'static str, value: &T) {
+    /// A required field (written), or a field of another place (not written).
+    pub fn required<V: row::Required>(&mut self, key: &'static str, value: V) {
+        if let Some(value) = value.body() {
+            self.entry(key, value);
+        }
+    }
+
+    /// An optional field, left out when `None`, or a field of another place (not written).
+    pub fn optional<V: row::Optional>(&mut self, key: &'static str, value: V) {
+        if let Some(value) = value.body() {
+            self.entry(key, value);
+        }
+    }
+
+    fn entry<T: serde::Serialize + ?Sized>(&mut self, key: &'static str, value: &T) {
         if let Ok(map) = &mut self.map {
             if let Err(e) = serde::ser::SerializeMap::serialize_entry(map, key, value) {
                 self.map = Err(e);
@@ -156,20 +173,83 @@ impl<S: serde::Serializer> Fields<S> {
         }
     }
 
-    /// An optional field, left out when `None`.
-    pub fn opt<T: serde::Serialize>(&mut self, key: &'static str, value: &Option<T>) {
-        if let Some(value) = value {
-            self.req(key, value);
-        }
-    }
-
-    /// A field that is not part of the JSON body (a query parameter, a header): nothing is written.
-    #[inline]
-    pub fn skip<T: ?Sized>(&mut self, _key: &'static str, _value: &T) {}
-
     /// Ends the object, or returns the first error.
     pub fn end(self) -> Result<S::Ok, S::Error> {
         serde::ser::SerializeMap::end(self.map?)
+    }
+}
+
+/// The places a `json_object!` row can name besides the JSON body: `query`, `header`, `form`
+/// wrap the field so that [`Fields`] does not write it.
+#[doc(hidden)]
+pub mod row {
+    /// A field that travels outside the JSON body (a query parameter, a header, a form part).
+    pub struct Placed<T>(T);
+
+    /// A query parameter.
+    #[inline]
+    pub fn query<T>(value: T) -> Placed<T> {
+        Placed(value)
+    }
+
+    /// A request header.
+    #[inline]
+    pub fn header<T>(value: T) -> Placed<T> {
+        Placed(value)
+    }
+
+    /// A text part of a multipart upload.
+    #[inline]
+    pub fn form<T>(value: T) -> Placed<T> {
+        Placed(value)
+    }
+
+    /// The value of a required row: what to write into the body, if anything.
+    pub trait Required {
+        /// The value to write.
+        type Value: serde::Serialize + ?Sized;
+        /// `None` for a field of another place.
+        fn body(&self) -> Option<&Self::Value>;
+    }
+
+    impl<T: serde::Serialize + ?Sized> Required for &T {
+        type Value = T;
+        #[inline]
+        fn body(&self) -> Option<&T> {
+            Some(*self)
+        }
+    }
+
+    impl<T> Required for Placed<&T> {
+        type Value = ();
+        #[inline]
+        fn body(&self) -> Option<&()> {
+            None
+        }
+    }
+
+    /// The value of an optional row: what to write into the body, if anything.
+    pub trait Optional {
+        /// The value to write.
+        type Value: serde::Serialize;
+        /// `None` for `None` and for a field of another place.
+        fn body(&self) -> Option<&Self::Value>;
+    }
+
+    impl<T: serde::Serialize> Optional for &Option<T> {
+        type Value = T;
+        #[inline]
+        fn body(&self) -> Option<&T> {
+            self.as_ref()
+        }
+    }
+
+    impl<T> Optional for Placed<&Option<T>> {
+        type Value = ();
+        #[inline]
+        fn body(&self) -> Option<&()> {
+            None
+        }
     }
 }
 
@@ -233,9 +313,9 @@ mod tests {
     }
 
     crate::runtime::json_object!(S {
-        a: "a" req req,
-        b: "b" opt opt,
-        c: "c" opt opt,
+        a: "a" required,
+        b: "b" optional,
+        c: "c" optional,
     });
 
     /// Only `a` is part of the body; `q` (a query parameter, say) is read but never written.
@@ -246,8 +326,8 @@ mod tests {
     }
 
     crate::runtime::json_object!(Q {
-        a: "a" req req,
-        q: "q" skip opt,
+        a: "a" required,
+        q: query "q" optional,
     });
 
     #[derive(Debug, PartialEq)]
@@ -289,9 +369,9 @@ mod tests {
     impl serde::Serialize for Bad {
         fn serialize<Z: serde::Serializer>(&self, s: Z) -> Result<Z::Ok, Z::Error> {
             let mut m = super::Fields::new(s);
-            m.req("a", &self.a);
-            m.req("b", &self.b);
-            m.req("c", &self.c);
+            m.required("a", &self.a);
+            m.required("b", &self.b);
+            m.required("c", &self.c);
             m.end()
         }
     }

@@ -28,7 +28,7 @@ pub struct GetRequest {
     pub algorithm_type: Option<GetRequestAlgorithmType>,
 }
 ::wechatpay::runtime::json_object!(GetRequest {
-    algorithm_type: "algorithm_type" skip opt,
+    algorithm_type: query "algorithm_type" optional,
 });
 /// 证书算法版本
 ///
@@ -57,7 +57,7 @@ pub struct GetResponse {
     pub data: Option<Vec<GetResponseData>>,
 }
 ::wechatpay::runtime::json_object!(GetResponse {
-    data: "data" opt opt,
+    data: "data" optional,
 });
 /// GetResponseData
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -78,10 +78,10 @@ pub struct GetResponseData {
     pub encrypt_certificate: Option<GetResponseDataEncryptCertificate>,
 }
 ::wechatpay::runtime::json_object!(GetResponseData {
-    serial_no: "serial_no" opt opt,
-    effective_time: "effective_time" opt opt,
-    expire_time: "expire_time" opt opt,
-    encrypt_certificate: "encrypt_certificate" opt opt,
+    serial_no: "serial_no" optional,
+    effective_time: "effective_time" optional,
+    expire_time: "expire_time" optional,
+    encrypt_certificate: "encrypt_certificate" optional,
 });
 /// GetResponseDataEncryptCertificate
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -104,8 +104,8 @@ pub struct GetResponseDataEncryptCertificate {
     pub ciphertext: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponseDataEncryptCertificate {
-    algorithm: "algorithm" opt opt,
-    nonce: "nonce" opt opt,
-    associated_data: "associated_data" opt opt,
-    ciphertext: "ciphertext" opt opt,
+    algorithm: "algorithm" optional,
+    nonce: "nonce" optional,
+    associated_data: "associated_data" optional,
+    ciphertext: "ciphertext" optional,
 });

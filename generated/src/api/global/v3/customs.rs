@@ -103,13 +103,13 @@ pub mod orders {
         pub limit: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        appid: "appid" skip req,
-        mchid: "mchid" skip req,
-        order_type: "order_type" skip req,
-        order_no: "order_no" skip req,
-        customs: "customs" skip req,
-        offset: "offset" skip opt,
-        limit: "limit" skip opt,
+        appid: query "appid" required,
+        mchid: query "mchid" required,
+        order_type: query "order_type" required,
+        order_no: query "order_no" required,
+        customs: query "customs" required,
+        offset: query "offset" optional,
+        limit: query "limit" optional,
     });
     /// 海关
     ///
@@ -211,15 +211,15 @@ pub mod orders {
         pub data: Option<Vec<GetResponseData>>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        appid: "appid" req req,
-        mchid: "mchid" req req,
-        transaction_id: "transaction_id" opt opt,
-        verify_department: "verify_department" opt opt,
-        verify_department_trade_id: "verify_department_trade_id" opt opt,
-        offset: "offset" req req,
-        limit: "limit" req req,
-        total_count: "total_count" opt opt,
-        data: "data" opt opt,
+        appid: "appid" required,
+        mchid: "mchid" required,
+        transaction_id: "transaction_id" optional,
+        verify_department: "verify_department" optional,
+        verify_department_trade_id: "verify_department_trade_id" optional,
+        offset: "offset" required,
+        limit: "limit" required,
+        total_count: "total_count" optional,
+        data: "data" optional,
     });
     /// GetResponseData
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -274,18 +274,18 @@ pub mod orders {
         pub modify_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseData {
-        sub_order_no: "sub_order_no" opt opt,
-        sub_order_id: "sub_order_id" opt opt,
-        mch_customs_no: "mch_customs_no" opt opt,
-        customs: "customs" opt opt,
-        fee_type: "fee_type" opt opt,
-        order_fee: "order_fee" opt opt,
-        duty: "duty" opt opt,
-        transport_fee: "transport_fee" opt opt,
-        product_fee: "product_fee" opt opt,
-        state: "state" opt opt,
-        explanation: "explanation" opt opt,
-        modify_time: "modify_time" opt opt,
+        sub_order_no: "sub_order_no" optional,
+        sub_order_id: "sub_order_id" optional,
+        mch_customs_no: "mch_customs_no" optional,
+        customs: "customs" optional,
+        fee_type: "fee_type" optional,
+        order_fee: "order_fee" optional,
+        duty: "duty" optional,
+        transport_fee: "transport_fee" optional,
+        product_fee: "product_fee" optional,
+        state: "state" optional,
+        explanation: "explanation" optional,
+        modify_time: "modify_time" optional,
     });
     /// 海关代码
     pub type GetResponseDataCustoms = crate::global::v3::customs::orders::GetRequestCustoms;
@@ -387,17 +387,17 @@ pub mod orders {
         pub product_fee: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PatchRequest {
-        appid: "appid" req req,
-        mchid: "mchid" req req,
-        out_trade_no: "out_trade_no" req req,
-        transaction_id: "transaction_id" req req,
-        sub_order_no: "sub_order_no" opt opt,
-        customs: "customs" req req,
-        merchant_customs_no: "merchant_customs_no" req req,
-        duty: "duty" opt opt,
-        order_fee: "order_fee" opt opt,
-        transport_fee: "transport_fee" opt opt,
-        product_fee: "product_fee" opt opt,
+        appid: "appid" required,
+        mchid: "mchid" required,
+        out_trade_no: "out_trade_no" required,
+        transaction_id: "transaction_id" required,
+        sub_order_no: "sub_order_no" optional,
+        customs: "customs" required,
+        merchant_customs_no: "merchant_customs_no" required,
+        duty: "duty" optional,
+        order_fee: "order_fee" optional,
+        transport_fee: "transport_fee" optional,
+        product_fee: "product_fee" optional,
     });
     /// 海关编码
     pub type PatchRequestCustoms = crate::global::v3::customs::orders::GetRequestCustoms;
@@ -446,16 +446,16 @@ pub mod orders {
         pub verify_department_trade_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PatchResponse {
-        appid: "appid" req req,
-        mchid: "mchid" req req,
-        state: "state" opt opt,
-        out_trade_no: "out_trade_no" req req,
-        transaction_id: "transaction_id" req req,
-        sub_order_no: "sub_order_no" opt opt,
-        sub_order_id: "sub_order_id" opt opt,
-        modify_time: "modify_time" opt opt,
-        verify_department: "verify_department" opt opt,
-        verify_department_trade_id: "verify_department_trade_id" opt opt,
+        appid: "appid" required,
+        mchid: "mchid" required,
+        state: "state" optional,
+        out_trade_no: "out_trade_no" required,
+        transaction_id: "transaction_id" required,
+        sub_order_no: "sub_order_no" optional,
+        sub_order_id: "sub_order_id" optional,
+        modify_time: "modify_time" optional,
+        verify_department: "verify_department" optional,
+        verify_department_trade_id: "verify_department_trade_id" optional,
     });
     /// 报关状态
     pub type PatchResponseState = crate::global::v3::customs::orders::GetResponseDataState;
@@ -514,18 +514,18 @@ pub mod orders {
         pub product_fee: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        appid: "appid" req req,
-        mchid: "mchid" req req,
-        out_trade_no: "out_trade_no" req req,
-        transaction_id: "transaction_id" req req,
-        customs: "customs" req req,
-        merchant_customs_no: "merchant_customs_no" req req,
-        duty: "duty" opt opt,
-        sub_order_no: "sub_order_no" opt opt,
-        fee_type: "fee_type" opt opt,
-        order_fee: "order_fee" opt opt,
-        transport_fee: "transport_fee" opt opt,
-        product_fee: "product_fee" opt opt,
+        appid: "appid" required,
+        mchid: "mchid" required,
+        out_trade_no: "out_trade_no" required,
+        transaction_id: "transaction_id" required,
+        customs: "customs" required,
+        merchant_customs_no: "merchant_customs_no" required,
+        duty: "duty" optional,
+        sub_order_no: "sub_order_no" optional,
+        fee_type: "fee_type" optional,
+        order_fee: "order_fee" optional,
+        transport_fee: "transport_fee" optional,
+        product_fee: "product_fee" optional,
     });
     /// 海关
     pub type PostRequestCustoms = crate::global::v3::customs::orders::GetRequestCustoms;
@@ -570,15 +570,15 @@ pub mod orders {
         pub verify_department_trade_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        appid: "appid" req req,
-        mchid: "mchid" req req,
-        state: "state" opt opt,
-        out_trade_no: "out_trade_no" req req,
-        transaction_id: "transaction_id" req req,
-        sub_order_no: "sub_order_no" opt opt,
-        sub_order_id: "sub_order_id" opt opt,
-        verify_department: "verify_department" opt opt,
-        verify_department_trade_id: "verify_department_trade_id" opt opt,
+        appid: "appid" required,
+        mchid: "mchid" required,
+        state: "state" optional,
+        out_trade_no: "out_trade_no" required,
+        transaction_id: "transaction_id" required,
+        sub_order_no: "sub_order_no" optional,
+        sub_order_id: "sub_order_id" optional,
+        verify_department: "verify_department" optional,
+        verify_department_trade_id: "verify_department_trade_id" optional,
     });
     /// 报关状态
     pub type PostResponseState = crate::global::v3::customs::orders::GetResponseDataState;
@@ -640,14 +640,14 @@ pub mod redeclare {
         pub merchant_customs_no: String,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        appid: "appid" req req,
-        mchid: "mchid" req req,
-        out_trade_no: "out_trade_no" opt opt,
-        transaction_id: "transaction_id" opt opt,
-        sub_order_no: "sub_order_no" opt opt,
-        sub_order_id: "sub_order_id" opt opt,
-        customs: "customs" req req,
-        merchant_customs_no: "merchant_customs_no" req req,
+        appid: "appid" required,
+        mchid: "mchid" required,
+        out_trade_no: "out_trade_no" optional,
+        transaction_id: "transaction_id" optional,
+        sub_order_no: "sub_order_no" optional,
+        sub_order_id: "sub_order_id" optional,
+        customs: "customs" required,
+        merchant_customs_no: "merchant_customs_no" required,
     });
     /// 海关编码
     pub type PostRequestCustoms = crate::global::v3::customs::orders::GetRequestCustoms;
@@ -692,15 +692,15 @@ pub mod redeclare {
         pub explanation: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        appid: "appid" req req,
-        mchid: "mchid" req req,
-        state: "state" opt opt,
-        out_trade_no: "out_trade_no" req req,
-        transaction_id: "transaction_id" req req,
-        sub_order_no: "sub_order_no" opt opt,
-        sub_order_id: "sub_order_id" opt opt,
-        modify_time: "modify_time" opt opt,
-        explanation: "explanation" opt opt,
+        appid: "appid" required,
+        mchid: "mchid" required,
+        state: "state" optional,
+        out_trade_no: "out_trade_no" required,
+        transaction_id: "transaction_id" required,
+        sub_order_no: "sub_order_no" optional,
+        sub_order_id: "sub_order_id" optional,
+        modify_time: "modify_time" optional,
+        explanation: "explanation" optional,
     });
     /// 报关状态
     pub type PostResponseState = crate::global::v3::customs::orders::GetResponseDataState;
@@ -776,17 +776,17 @@ pub mod verify_certificate {
         pub certificate_name: String,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: "Wechatpay-Serial" skip req,
-        appid: "appid" req req,
-        mchid: "mchid" req req,
-        out_trade_no: "out_trade_no" req req,
-        transaction_id: "transaction_id" req req,
-        sub_order_no: "sub_order_no" opt opt,
-        customs: "customs" req req,
-        merchant_customs_no: "merchant_customs_no" req req,
-        certificate_type: "certificate_type" req req,
-        certificate_id: "certificate_id" req req,
-        certificate_name: "certificate_name" req req,
+        wechatpay_serial: header "Wechatpay-Serial" required,
+        appid: "appid" required,
+        mchid: "mchid" required,
+        out_trade_no: "out_trade_no" required,
+        transaction_id: "transaction_id" required,
+        sub_order_no: "sub_order_no" optional,
+        customs: "customs" required,
+        merchant_customs_no: "merchant_customs_no" required,
+        certificate_type: "certificate_type" required,
+        certificate_id: "certificate_id" required,
+        certificate_name: "certificate_name" required,
     });
     /// 证件类型
     ///
@@ -829,11 +829,11 @@ pub mod verify_certificate {
         pub certificate_check_result: Option<PostResponseCertificateCheckResult>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        appid: "appid" req req,
-        mchid: "mchid" req req,
-        out_trade_no: "out_trade_no" req req,
-        transaction_id: "transaction_id" req req,
-        certificate_check_result: "certificate_check_result" opt opt,
+        appid: "appid" required,
+        mchid: "mchid" required,
+        out_trade_no: "out_trade_no" required,
+        transaction_id: "transaction_id" required,
+        certificate_check_result: "certificate_check_result" optional,
     });
     /// 身份核验结果
     ///

@@ -115,25 +115,25 @@ pub struct PostRequest {
     pub principal: Option<PostRequestPrincipal>,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    idempotency_key: "Idempotency-Key" skip opt,
-    wechatpay_serial: "Wechatpay-Serial" skip req,
-    sp_appid: "sp_appid" req req,
-    sp_mchid: "sp_mchid" req req,
-    name: "name" req req,
-    shortname: "shortname" req req,
-    office_phone: "office_phone" req req,
-    contact: "contact" req req,
-    business_category: "business_category" req req,
-    channel_id: "channel_id" opt opt,
-    merchant_country_code: "merchant_country_code" req req,
-    merchant_type: "merchant_type" req req,
-    registration_certificate_number: "registration_certificate_number" opt opt,
-    registration_certificate_date: "registration_certificate_date" opt opt,
-    registration_certificate_copy: "registration_certificate_copy" opt opt,
-    settlement_bank_number: "settlement_bank_number" opt opt,
-    business: "business" req req,
-    director: "director" opt opt,
-    principal: "principal" opt opt,
+    idempotency_key: header "Idempotency-Key" optional,
+    wechatpay_serial: header "Wechatpay-Serial" required,
+    sp_appid: "sp_appid" required,
+    sp_mchid: "sp_mchid" required,
+    name: "name" required,
+    shortname: "shortname" required,
+    office_phone: "office_phone" required,
+    contact: "contact" required,
+    business_category: "business_category" required,
+    channel_id: "channel_id" optional,
+    merchant_country_code: "merchant_country_code" required,
+    merchant_type: "merchant_type" required,
+    registration_certificate_number: "registration_certificate_number" optional,
+    registration_certificate_date: "registration_certificate_date" optional,
+    registration_certificate_copy: "registration_certificate_copy" optional,
+    settlement_bank_number: "settlement_bank_number" optional,
+    business: "business" required,
+    director: "director" optional,
+    principal: "principal" optional,
 });
 /// 业务信息
 #[derive(Clone, Debug, PartialEq)]
@@ -172,14 +172,14 @@ pub struct PostRequestBusiness {
     pub mcc: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostRequestBusiness {
-    business_type: "business_type" req req,
-    app_download: "app_download" opt opt,
-    website: "website" opt opt,
-    office_account: "office_account" opt opt,
-    mini_program: "mini_program" opt opt,
-    store_address: "store_address" opt opt,
-    store_photos: "store_photos" opt opt,
-    mcc: "mcc" opt opt,
+    business_type: "business_type" required,
+    app_download: "app_download" optional,
+    website: "website" optional,
+    office_account: "office_account" optional,
+    mini_program: "mini_program" optional,
+    store_address: "store_address" optional,
+    store_photos: "store_photos" optional,
+    mcc: "mcc" optional,
 });
 /// 业务类型
 ///
@@ -218,9 +218,9 @@ pub struct PostRequestContact {
     pub email: String,
 }
 ::wechatpay::runtime::json_object!(PostRequestContact {
-    name: "name" req req,
-    phone: "phone" req req,
-    email: "email" req req,
+    name: "name" required,
+    phone: "phone" required,
+    email: "email" required,
 });
 /// 董事信息
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -235,8 +235,8 @@ pub struct PostRequestDirector {
     pub number: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostRequestDirector {
-    name: "name" opt opt,
-    number: "number" opt opt,
+    name: "name" optional,
+    number: "number" optional,
 });
 /// 商户类型
 ///
@@ -268,8 +268,8 @@ pub struct PostRequestPrincipal {
     pub number: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostRequestPrincipal {
-    name: "name" opt opt,
-    number: "number" opt opt,
+    name: "name" optional,
+    number: "number" optional,
 });
 /// The response of `POST /hk/v3/merchants` (子商户进件（融合钱包）).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -288,9 +288,9 @@ pub struct PostResponse {
     pub description: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    sub_mchid: "sub_mchid" opt opt,
-    verification_status: "verification_status" opt opt,
-    description: "description" opt opt,
+    sub_mchid: "sub_mchid" optional,
+    verification_status: "verification_status" optional,
+    description: "description" optional,
 });
 /// 验证状态
 ///
@@ -382,25 +382,25 @@ pub struct PutRequest {
     pub principal: Option<PutRequestPrincipal>,
 }
 ::wechatpay::runtime::json_object!(PutRequest {
-    wechatpay_serial: "Wechatpay-Serial" skip req,
-    sp_appid: "sp_appid" req req,
-    sp_mchid: "sp_mchid" req req,
-    sub_mchid: "sub_mchid" req req,
-    name: "name" req req,
-    shortname: "shortname" req req,
-    office_phone: "office_phone" req req,
-    contact: "contact" opt opt,
-    business_category: "business_category" req req,
-    channel_id: "channel_id" opt opt,
-    merchant_country_code: "merchant_country_code" req req,
-    merchant_type: "merchant_type" req req,
-    registration_certificate_number: "registration_certificate_number" opt opt,
-    registration_certificate_date: "registration_certificate_date" opt opt,
-    registration_certificate_copy: "registration_certificate_copy" opt opt,
-    settlement_bank_number: "settlement_bank_number" opt opt,
-    business: "business" req req,
-    director: "director" opt opt,
-    principal: "principal" opt opt,
+    wechatpay_serial: header "Wechatpay-Serial" required,
+    sp_appid: "sp_appid" required,
+    sp_mchid: "sp_mchid" required,
+    sub_mchid: "sub_mchid" required,
+    name: "name" required,
+    shortname: "shortname" required,
+    office_phone: "office_phone" required,
+    contact: "contact" optional,
+    business_category: "business_category" required,
+    channel_id: "channel_id" optional,
+    merchant_country_code: "merchant_country_code" required,
+    merchant_type: "merchant_type" required,
+    registration_certificate_number: "registration_certificate_number" optional,
+    registration_certificate_date: "registration_certificate_date" optional,
+    registration_certificate_copy: "registration_certificate_copy" optional,
+    settlement_bank_number: "settlement_bank_number" optional,
+    business: "business" required,
+    director: "director" optional,
+    principal: "principal" optional,
 });
 /// 业务信息
 pub type PutRequestBusiness = crate::hk::v3::merchants::PostRequestBusiness;
@@ -423,7 +423,7 @@ pub struct PutResponse {
     pub sub_mchid: String,
 }
 ::wechatpay::runtime::json_object!(PutResponse {
-    sub_mchid: "sub_mchid" req req,
+    sub_mchid: "sub_mchid" required,
 });
 /// `/hk/v3/merchants/{sub_mchid}`
 pub mod by_sub_mchid {
@@ -460,8 +460,8 @@ pub mod by_sub_mchid {
         pub sp_mchid: String,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        sp_appid: "sp_appid" skip req,
-        sp_mchid: "sp_mchid" skip req,
+        sp_appid: query "sp_appid" required,
+        sp_mchid: query "sp_mchid" required,
     });
     /// The response of `GET /hk/v3/merchants/{sub_mchid}` (查询子商户（融合钱包）).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -516,20 +516,20 @@ pub mod by_sub_mchid {
         pub principal: Option<GetResponsePrincipal>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        sub_mchid: "sub_mchid" req req,
-        name: "name" opt opt,
-        shortname: "shortname" opt opt,
-        office_phone: "office_phone" opt opt,
-        merchant_country_code: "merchant_country_code" opt opt,
-        business_category: "business_category" opt opt,
-        contact: "contact" opt opt,
-        merchant_type: "merchant_type" opt opt,
-        registration_certificate_number: "registration_certificate_number" opt opt,
-        registration_certificate_date: "registration_certificate_date" opt opt,
-        settlement_bank_number: "settlement_bank_number" opt opt,
-        business: "business" opt opt,
-        director: "director" opt opt,
-        principal: "principal" opt opt,
+        sub_mchid: "sub_mchid" required,
+        name: "name" optional,
+        shortname: "shortname" optional,
+        office_phone: "office_phone" optional,
+        merchant_country_code: "merchant_country_code" optional,
+        business_category: "business_category" optional,
+        contact: "contact" optional,
+        merchant_type: "merchant_type" optional,
+        registration_certificate_number: "registration_certificate_number" optional,
+        registration_certificate_date: "registration_certificate_date" optional,
+        settlement_bank_number: "settlement_bank_number" optional,
+        business: "business" optional,
+        director: "director" optional,
+        principal: "principal" optional,
     });
     /// 业务信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -564,13 +564,13 @@ pub mod by_sub_mchid {
         pub mcc: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseBusiness {
-        business_type: "business_type" opt opt,
-        app_download: "app_download" opt opt,
-        website: "website" opt opt,
-        office_account: "office_account" opt opt,
-        mini_program: "mini_program" opt opt,
-        store_address: "store_address" opt opt,
-        mcc: "mcc" opt opt,
+        business_type: "business_type" optional,
+        app_download: "app_download" optional,
+        website: "website" optional,
+        office_account: "office_account" optional,
+        mini_program: "mini_program" optional,
+        store_address: "store_address" optional,
+        mcc: "mcc" optional,
     });
     /// 业务类型
     pub type GetResponseBusinessBusinessType = crate::hk::v3::merchants::PostRequestBusinessBusinessType;
@@ -591,9 +591,9 @@ pub mod by_sub_mchid {
         pub email: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseContact {
-        name: "name" opt opt,
-        phone: "phone" opt opt,
-        email: "email" opt opt,
+        name: "name" optional,
+        phone: "phone" optional,
+        email: "email" optional,
     });
     /// 董事信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -608,8 +608,8 @@ pub mod by_sub_mchid {
         pub number: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseDirector {
-        name: "name" opt opt,
-        number: "number" opt opt,
+        name: "name" optional,
+        number: "number" optional,
     });
     /// 商户类型
     pub type GetResponseMerchantType = crate::hk::v3::merchants::PostRequestMerchantType;
@@ -626,7 +626,7 @@ pub mod by_sub_mchid {
         pub number: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponsePrincipal {
-        name: "name" opt opt,
-        number: "number" opt opt,
+        name: "name" optional,
+        number: "number" optional,
     });
 }

@@ -80,13 +80,13 @@ pub struct GetRequest {
     pub count: i64,
 }
 ::wechatpay::runtime::json_object!(GetRequest {
-    transaction_id: "transaction_id" skip opt,
-    out_trade_no: "out_trade_no" skip opt,
-    mchid: "mchid" skip req,
-    sub_mchid: "sub_mchid" skip req,
-    sp_mchid: "sp_mchid" skip req,
-    offset: "offset" skip req,
-    count: "count" skip req,
+    transaction_id: query "transaction_id" optional,
+    out_trade_no: query "out_trade_no" optional,
+    mchid: query "mchid" required,
+    sub_mchid: query "sub_mchid" required,
+    sp_mchid: query "sp_mchid" required,
+    offset: query "offset" required,
+    count: query "count" required,
 });
 /// The response of `GET /hk/v3/refunds` (查询所有退款).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -125,15 +125,15 @@ pub struct GetResponse {
     pub current_total_num: Option<i64>,
 }
 ::wechatpay::runtime::json_object!(GetResponse {
-    id: "id" opt opt,
-    mchid: "mchid" req req,
-    sub_mchid: "sub_mchid" req req,
-    sp_mchid: "sp_mchid" req req,
-    out_trade_no: "out_trade_no" req req,
-    amount: "amount" opt opt,
-    data: "data" opt opt,
-    total_num: "total_num" opt opt,
-    current_total_num: "current_total_num" opt opt,
+    id: "id" optional,
+    mchid: "mchid" required,
+    sub_mchid: "sub_mchid" required,
+    sp_mchid: "sp_mchid" required,
+    out_trade_no: "out_trade_no" required,
+    amount: "amount" optional,
+    data: "data" optional,
+    total_num: "total_num" optional,
+    current_total_num: "current_total_num" optional,
 });
 /// 订单金额
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -156,10 +156,10 @@ pub struct GetResponseAmount {
     pub payer_currency: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponseAmount {
-    total: "total" opt opt,
-    currency: "currency" opt opt,
-    payer_total: "payer_total" opt opt,
-    payer_currency: "payer_currency" opt opt,
+    total: "total" optional,
+    currency: "currency" optional,
+    payer_total: "payer_total" optional,
+    payer_currency: "payer_currency" optional,
 });
 /// GetResponseData
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -202,16 +202,16 @@ pub struct GetResponseData {
     pub refund_detail: Option<GetResponseDataRefundDetail>,
 }
 ::wechatpay::runtime::json_object!(GetResponseData {
-    id: "id" opt opt,
-    out_refund_no: "out_refund_no" opt opt,
-    channel: "channel" opt opt,
-    recv_account: "recv_account" opt opt,
-    fund_source: "fund_source" opt opt,
-    success_time: "success_time" opt opt,
-    create_time: "create_time" opt opt,
-    status: "status" opt opt,
-    amount: "amount" opt opt,
-    refund_detail: "refund_detail" opt opt,
+    id: "id" optional,
+    out_refund_no: "out_refund_no" optional,
+    channel: "channel" optional,
+    recv_account: "recv_account" optional,
+    fund_source: "fund_source" optional,
+    success_time: "success_time" optional,
+    create_time: "create_time" optional,
+    status: "status" optional,
+    amount: "amount" optional,
+    refund_detail: "refund_detail" optional,
 });
 /// 退款金额
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -236,11 +236,11 @@ pub struct GetResponseDataAmount {
     pub exchange_rate: Option<GetResponseDataAmountExchangeRate>,
 }
 ::wechatpay::runtime::json_object!(GetResponseDataAmount {
-    refund: "refund" opt opt,
-    currency: "currency" opt opt,
-    payer_refund: "payer_refund" opt opt,
-    payer_currency: "payer_currency" opt opt,
-    exchange_rate: "exchange_rate" opt opt,
+    refund: "refund" optional,
+    currency: "currency" optional,
+    payer_refund: "payer_refund" optional,
+    payer_currency: "payer_currency" optional,
+    exchange_rate: "exchange_rate" optional,
 });
 /// 汇率
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -255,8 +255,8 @@ pub struct GetResponseDataAmountExchangeRate {
     pub rate: Option<i64>,
 }
 ::wechatpay::runtime::json_object!(GetResponseDataAmountExchangeRate {
-    type_: "type" opt opt,
-    rate: "rate" opt opt,
+    type_: "type" optional,
+    rate: "rate" optional,
 });
 /// 汇率类型
 ///
@@ -339,12 +339,12 @@ pub struct GetResponseDataRefundDetail {
     pub currency: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponseDataRefundDetail {
-    promotion_id: "promotion_id" opt opt,
-    scope: "scope" opt opt,
-    type_: "type" opt opt,
-    amount: "amount" opt opt,
-    refund_amount: "refund_amount" opt opt,
-    currency: "currency" opt opt,
+    promotion_id: "promotion_id" optional,
+    scope: "scope" optional,
+    type_: "type" optional,
+    amount: "amount" optional,
+    refund_amount: "refund_amount" optional,
+    currency: "currency" optional,
 });
 /// 优惠范围
 ///
@@ -452,18 +452,18 @@ pub struct PostRequest {
     pub notify_url: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    mchid: "mchid" req req,
-    appid: "appid" req req,
-    sp_mchid: "sp_mchid" req req,
-    sub_mchid: "sub_mchid" req req,
-    sp_appid: "sp_appid" req req,
-    sub_appid: "sub_appid" opt opt,
-    transaction_id: "transaction_id" opt opt,
-    out_trade_no: "out_trade_no" opt opt,
-    out_refund_no: "out_refund_no" req req,
-    reason: "reason" opt opt,
-    amount: "amount" req req,
-    notify_url: "notify_url" opt opt,
+    mchid: "mchid" required,
+    appid: "appid" required,
+    sp_mchid: "sp_mchid" required,
+    sub_mchid: "sub_mchid" required,
+    sp_appid: "sp_appid" required,
+    sub_appid: "sub_appid" optional,
+    transaction_id: "transaction_id" optional,
+    out_trade_no: "out_trade_no" optional,
+    out_refund_no: "out_refund_no" required,
+    reason: "reason" optional,
+    amount: "amount" required,
+    notify_url: "notify_url" optional,
 });
 /// 订单金额
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -482,9 +482,9 @@ pub struct PostRequestAmount {
     pub currency: String,
 }
 ::wechatpay::runtime::json_object!(PostRequestAmount {
-    refund: "refund" req req,
-    total: "total" req req,
-    currency: "currency" req req,
+    refund: "refund" required,
+    total: "total" required,
+    currency: "currency" required,
 });
 /// The response of `POST /hk/v3/refunds` (申请退款).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -507,11 +507,11 @@ pub struct PostResponse {
     pub detail: Option<PostResponseDetail>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    id: "id" opt opt,
-    out_refund_no: "out_refund_no" req req,
-    create_time: "create_time" opt opt,
-    amount: "amount" req req,
-    detail: "detail" opt opt,
+    id: "id" optional,
+    out_refund_no: "out_refund_no" required,
+    create_time: "create_time" optional,
+    amount: "amount" required,
+    detail: "detail" optional,
 });
 /// 退款金额
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -536,11 +536,11 @@ pub struct PostResponseAmount {
     pub exchange_rate: Option<PostResponseAmountExchangeRate>,
 }
 ::wechatpay::runtime::json_object!(PostResponseAmount {
-    refund: "refund" opt opt,
-    currency: "currency" opt opt,
-    payer_refund: "payer_refund" opt opt,
-    payer_currency: "payer_currency" opt opt,
-    exchange_rate: "exchange_rate" opt opt,
+    refund: "refund" optional,
+    currency: "currency" optional,
+    payer_refund: "payer_refund" optional,
+    payer_currency: "payer_currency" optional,
+    exchange_rate: "exchange_rate" optional,
 });
 /// 汇率
 pub type PostResponseAmountExchangeRate = crate::hk::v3::refunds::GetResponseDataAmountExchangeRate;
@@ -575,12 +575,12 @@ pub struct PostResponseDetail {
     pub currency: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponseDetail {
-    promotion_id: "promotion_id" opt opt,
-    scope: "scope" opt opt,
-    type_: "type" opt opt,
-    amount: "amount" opt opt,
-    refund_amount: "refund_amount" opt opt,
-    currency: "currency" opt opt,
+    promotion_id: "promotion_id" optional,
+    scope: "scope" optional,
+    type_: "type" optional,
+    amount: "amount" optional,
+    refund_amount: "refund_amount" optional,
+    currency: "currency" optional,
 });
 /// 优惠范围
 pub type PostResponseDetailScope = crate::hk::v3::refunds::GetResponseDataRefundDetailScope;
@@ -637,9 +637,9 @@ pub mod id {
             pub sp_mchid: String,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            mchid: "mchid" skip req,
-            sub_mchid: "sub_mchid" skip req,
-            sp_mchid: "sp_mchid" skip req,
+            mchid: query "mchid" required,
+            sub_mchid: query "sub_mchid" required,
+            sp_mchid: query "sp_mchid" required,
         });
         /// The response of `GET /hk/v3/refunds/id/{refund_id}` (查询单笔退款(微信支付退款订单号)).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -690,18 +690,18 @@ pub mod id {
             pub detail: Option<GetResponseDetail>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            id: "id" opt opt,
-            out_refund_no: "out_refund_no" opt opt,
-            transaction_id: "transaction_id" opt opt,
-            out_trade_no: "out_trade_no" opt opt,
-            channel: "channel" opt opt,
-            recv_account: "recv_account" opt opt,
-            fund_source: "fund_source" opt opt,
-            success_time: "success_time" opt opt,
-            create_time: "create_time" opt opt,
-            status: "status" opt opt,
-            amount: "amount" opt opt,
-            detail: "detail" opt opt,
+            id: "id" optional,
+            out_refund_no: "out_refund_no" optional,
+            transaction_id: "transaction_id" optional,
+            out_trade_no: "out_trade_no" optional,
+            channel: "channel" optional,
+            recv_account: "recv_account" optional,
+            fund_source: "fund_source" optional,
+            success_time: "success_time" optional,
+            create_time: "create_time" optional,
+            status: "status" optional,
+            amount: "amount" optional,
+            detail: "detail" optional,
         });
         /// 退款金额
         pub type GetResponseAmount = crate::hk::v3::refunds::GetResponseDataAmount;
@@ -811,18 +811,18 @@ pub mod out_refund_no {
             pub detail: Option<GetResponseDetail>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            id: "id" opt opt,
-            out_refund_no: "out_refund_no" req req,
-            transaction_id: "transaction_id" opt opt,
-            out_trade_no: "out_trade_no" opt opt,
-            channel: "channel" opt opt,
-            recv_account: "recv_account" opt opt,
-            fund_source: "fund_source" opt opt,
-            success_time: "success_time" opt opt,
-            create_time: "create_time" opt opt,
-            status: "status" opt opt,
-            amount: "amount" opt opt,
-            detail: "detail" opt opt,
+            id: "id" optional,
+            out_refund_no: "out_refund_no" required,
+            transaction_id: "transaction_id" optional,
+            out_trade_no: "out_trade_no" optional,
+            channel: "channel" optional,
+            recv_account: "recv_account" optional,
+            fund_source: "fund_source" optional,
+            success_time: "success_time" optional,
+            create_time: "create_time" optional,
+            status: "status" optional,
+            amount: "amount" optional,
+            detail: "detail" optional,
         });
         /// 退款金额
         pub type GetResponseAmount = crate::hk::v3::refunds::GetResponseDataAmount;

@@ -39,7 +39,7 @@ pub struct GetRequest {
     pub accept_encoding: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetRequest {
-    date: "date" skip req,
-    mchid: "mchid" skip opt,
-    accept_encoding: "Accept-Encoding" skip opt,
+    date: query "date" required,
+    mchid: query "mchid" optional,
+    accept_encoding: header "Accept-Encoding" optional,
 });

@@ -132,26 +132,26 @@ pub mod app {
         pub detail: Option<Vec<PostRequestDetail>>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        mchid: "mchid" req req,
-        appid: "appid" req req,
-        sub_mchid: "sub_mchid" req req,
-        sp_mchid: "sp_mchid" req req,
-        sp_appid: "sp_appid" req req,
-        sub_appid: "sub_appid" opt opt,
-        description: "description" req req,
-        attach: "attach" opt opt,
-        notify_url: "notify_url" req req,
-        out_trade_no: "out_trade_no" req req,
-        goods_tag: "goods_tag" opt opt,
-        trade_type: "trade_type" req req,
-        limit_pay: "limit_pay" opt opt,
-        time_start: "time_start" opt opt,
-        time_expire: "time_expire" opt opt,
-        merchant_category_code: "merchant_category_code" req req,
-        payer: "payer" opt opt,
-        amount: "amount" req req,
-        scene_info: "scene_info" opt opt,
-        detail: "detail" opt opt,
+        mchid: "mchid" required,
+        appid: "appid" required,
+        sub_mchid: "sub_mchid" required,
+        sp_mchid: "sp_mchid" required,
+        sp_appid: "sp_appid" required,
+        sub_appid: "sub_appid" optional,
+        description: "description" required,
+        attach: "attach" optional,
+        notify_url: "notify_url" required,
+        out_trade_no: "out_trade_no" required,
+        goods_tag: "goods_tag" optional,
+        trade_type: "trade_type" required,
+        limit_pay: "limit_pay" optional,
+        time_start: "time_start" optional,
+        time_expire: "time_expire" optional,
+        merchant_category_code: "merchant_category_code" required,
+        payer: "payer" optional,
+        amount: "amount" required,
+        scene_info: "scene_info" optional,
+        detail: "detail" optional,
     });
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -166,8 +166,8 @@ pub mod app {
         pub currency: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestAmount {
-        total: "total" req req,
-        currency: "currency" opt opt,
+        total: "total" required,
+        currency: "currency" optional,
     });
     /// PostRequestDetail
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -184,9 +184,9 @@ pub mod app {
         pub goods_detail: Option<Vec<PostRequestDetailGoodsDetail>>,
     }
     ::wechatpay::runtime::json_object!(PostRequestDetail {
-        cost_price: "cost_price" opt opt,
-        receipt_id: "receipt_id" opt opt,
-        goods_detail: "goods_detail" opt opt,
+        cost_price: "cost_price" optional,
+        receipt_id: "receipt_id" optional,
+        goods_detail: "goods_detail" optional,
     });
     /// PostRequestDetailGoodsDetail
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -213,11 +213,11 @@ pub mod app {
         pub price: i64,
     }
     ::wechatpay::runtime::json_object!(PostRequestDetailGoodsDetail {
-        goods_id: "goods_id" req req,
-        wxpay_goods_id: "wxpay_goods_id" opt opt,
-        goods_name: "goods_name" opt opt,
-        quantity: "quantity" req req,
-        price: "price" req req,
+        goods_id: "goods_id" required,
+        wxpay_goods_id: "wxpay_goods_id" optional,
+        goods_name: "goods_name" optional,
+        quantity: "quantity" required,
+        price: "price" required,
     });
     /// 支付者
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -236,9 +236,9 @@ pub mod app {
         pub sub_openid: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestPayer {
-        openid: "openid" opt opt,
-        sp_openid: "sp_openid" opt opt,
-        sub_openid: "sub_openid" opt opt,
+        openid: "openid" optional,
+        sp_openid: "sp_openid" optional,
+        sub_openid: "sub_openid" optional,
     });
     /// 场景信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -263,11 +263,11 @@ pub mod app {
         pub store_info: Option<PostRequestSceneInfoStoreInfo>,
     }
     ::wechatpay::runtime::json_object!(PostRequestSceneInfo {
-        device_id: "device_id" opt opt,
-        device_ip: "device_ip" opt opt,
-        payer_client_ip: "payer_client_ip" opt opt,
-        operator_id: "operator_id" opt opt,
-        store_info: "store_info" opt opt,
+        device_id: "device_id" optional,
+        device_ip: "device_ip" optional,
+        payer_client_ip: "payer_client_ip" optional,
+        operator_id: "operator_id" optional,
+        store_info: "store_info" optional,
     });
     /// 商户门店信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -286,9 +286,9 @@ pub mod app {
         pub address: String,
     }
     ::wechatpay::runtime::json_object!(PostRequestSceneInfoStoreInfo {
-        id: "id" opt opt,
-        name: "name" req req,
-        address: "address" req req,
+        id: "id" optional,
+        name: "name" required,
+        address: "address" required,
     });
     /// The response of `POST /hk/v3/transactions/app` (APP支付下单).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -299,7 +299,7 @@ pub mod app {
         pub prepay_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        prepay_id: "prepay_id" opt opt,
+        prepay_id: "prepay_id" optional,
     });
 }
 /// `/hk/v3/transactions/id`
@@ -418,23 +418,23 @@ pub mod id {
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            mchid: "mchid" req req,
-            appid: "appid" opt opt,
-            sp_mchid: "sp_mchid" req req,
-            sub_mchid: "sub_mchid" req req,
-            sp_appid: "sp_appid" opt opt,
-            sub_appid: "sub_appid" opt opt,
-            out_trade_no: "out_trade_no" opt opt,
-            id: "id" opt opt,
-            attach: "attach" opt opt,
-            trade_type: "trade_type" opt opt,
-            bank_type: "bank_type" opt opt,
-            success_time: "success_time" opt opt,
-            trade_state: "trade_state" opt opt,
-            trade_state_desc: "trade_state_desc" opt opt,
-            payer: "payer" opt opt,
-            amount: "amount" opt opt,
-            promotion_detail: "promotion_detail" opt opt,
+            mchid: "mchid" required,
+            appid: "appid" optional,
+            sp_mchid: "sp_mchid" required,
+            sub_mchid: "sub_mchid" required,
+            sp_appid: "sp_appid" optional,
+            sub_appid: "sub_appid" optional,
+            out_trade_no: "out_trade_no" optional,
+            id: "id" optional,
+            attach: "attach" optional,
+            trade_type: "trade_type" optional,
+            bank_type: "bank_type" optional,
+            success_time: "success_time" optional,
+            trade_state: "trade_state" optional,
+            trade_state_desc: "trade_state_desc" optional,
+            payer: "payer" optional,
+            amount: "amount" optional,
+            promotion_detail: "promotion_detail" optional,
         });
         /// 订单金额
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -459,11 +459,11 @@ pub mod id {
             pub exchange_rate: Option<GetResponseAmountExchangeRate>,
         }
         ::wechatpay::runtime::json_object!(GetResponseAmount {
-            total: "total" opt opt,
-            payer_total: "payer_total" opt opt,
-            currency: "currency" opt opt,
-            payer_currency: "payer_currency" opt opt,
-            exchange_rate: "exchange_rate" opt opt,
+            total: "total" optional,
+            payer_total: "payer_total" optional,
+            currency: "currency" optional,
+            payer_currency: "payer_currency" optional,
+            exchange_rate: "exchange_rate" optional,
         });
         /// 汇率信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -478,8 +478,8 @@ pub mod id {
             pub rate: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponseAmountExchangeRate {
-            type_: "type" opt opt,
-            rate: "rate" opt opt,
+            type_: "type" optional,
+            rate: "rate" optional,
         });
         /// 汇率类型
         pub type GetResponseAmountExchangeRateType = crate::hk::v3::refunds::GetResponseDataAmountExchangeRateType;
@@ -500,9 +500,9 @@ pub mod id {
             pub sub_openid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponsePayer {
-            openid: "openid" opt opt,
-            sp_openid: "sp_openid" opt opt,
-            sub_openid: "sub_openid" opt opt,
+            openid: "openid" optional,
+            sp_openid: "sp_openid" optional,
+            sub_openid: "sub_openid" optional,
         });
         /// GetResponsePromotionDetail
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -551,17 +551,17 @@ pub mod id {
             pub goods_detail: Option<Vec<GetResponsePromotionDetailGoodsDetail>>,
         }
         ::wechatpay::runtime::json_object!(GetResponsePromotionDetail {
-            promotion_id: "promotion_id" opt opt,
-            name: "name" opt opt,
-            scope: "scope" opt opt,
-            type_: "type" opt opt,
-            amount: "amount" opt opt,
-            currency: "currency" opt opt,
-            activity_id: "activity_id" opt opt,
-            wxpay_contribute_amount: "wxpay_contribute_amount" opt opt,
-            merchant_contribute_amount: "merchant_contribute_amount" opt opt,
-            other_contribute_amount: "other_contribute_amount" opt opt,
-            goods_detail: "goods_detail" opt opt,
+            promotion_id: "promotion_id" optional,
+            name: "name" optional,
+            scope: "scope" optional,
+            type_: "type" optional,
+            amount: "amount" optional,
+            currency: "currency" optional,
+            activity_id: "activity_id" optional,
+            wxpay_contribute_amount: "wxpay_contribute_amount" optional,
+            merchant_contribute_amount: "merchant_contribute_amount" optional,
+            other_contribute_amount: "other_contribute_amount" optional,
+            goods_detail: "goods_detail" optional,
         });
         /// GetResponsePromotionDetailGoodsDetail
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -588,11 +588,11 @@ pub mod id {
             pub price: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponsePromotionDetailGoodsDetail {
-            goods_id: "goods_id" opt opt,
-            goods_remark: "goods_remark" opt opt,
-            discount_amount: "discount_amount" opt opt,
-            quantity: "quantity" opt opt,
-            price: "price" opt opt,
+            goods_id: "goods_id" optional,
+            goods_remark: "goods_remark" optional,
+            discount_amount: "discount_amount" optional,
+            quantity: "quantity" optional,
+            price: "price" optional,
         });
         /// 优惠范围
         pub type GetResponsePromotionDetailScope = crate::hk::v3::refunds::GetResponseDataRefundDetailScope;
@@ -694,9 +694,9 @@ pub mod id {
                 pub sp_mchid: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                mchid: "mchid" req req,
-                sub_mchid: "sub_mchid" opt opt,
-                sp_mchid: "sp_mchid" opt opt,
+                mchid: "mchid" required,
+                sub_mchid: "sub_mchid" optional,
+                sp_mchid: "sp_mchid" optional,
             });
         }
         /// `/hk/v3/transactions/id/{transaction_id}/reverse`
@@ -737,9 +737,9 @@ pub mod id {
                 pub sub_mchid: String,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                mchid: "mchid" req req,
-                sp_mchid: "sp_mchid" req req,
-                sub_mchid: "sub_mchid" req req,
+                mchid: "mchid" required,
+                sp_mchid: "sp_mchid" required,
+                sub_mchid: "sub_mchid" required,
             });
         }
     }
@@ -837,26 +837,26 @@ pub mod jsapi {
         pub detail: Option<Vec<PostRequestDetail>>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        mchid: "mchid" req req,
-        appid: "appid" req req,
-        sub_mchid: "sub_mchid" req req,
-        sp_mchid: "sp_mchid" req req,
-        sp_appid: "sp_appid" req req,
-        sub_appid: "sub_appid" opt opt,
-        description: "description" req req,
-        attach: "attach" opt opt,
-        notify_url: "notify_url" req req,
-        out_trade_no: "out_trade_no" req req,
-        goods_tag: "goods_tag" opt opt,
-        trade_type: "trade_type" req req,
-        limit_pay: "limit_pay" opt opt,
-        time_start: "time_start" opt opt,
-        time_expire: "time_expire" opt opt,
-        merchant_category_code: "merchant_category_code" req req,
-        payer: "payer" opt opt,
-        amount: "amount" req req,
-        scene_info: "scene_info" opt opt,
-        detail: "detail" opt opt,
+        mchid: "mchid" required,
+        appid: "appid" required,
+        sub_mchid: "sub_mchid" required,
+        sp_mchid: "sp_mchid" required,
+        sp_appid: "sp_appid" required,
+        sub_appid: "sub_appid" optional,
+        description: "description" required,
+        attach: "attach" optional,
+        notify_url: "notify_url" required,
+        out_trade_no: "out_trade_no" required,
+        goods_tag: "goods_tag" optional,
+        trade_type: "trade_type" required,
+        limit_pay: "limit_pay" optional,
+        time_start: "time_start" optional,
+        time_expire: "time_expire" optional,
+        merchant_category_code: "merchant_category_code" required,
+        payer: "payer" optional,
+        amount: "amount" required,
+        scene_info: "scene_info" optional,
+        detail: "detail" optional,
     });
     /// 订单金额
     pub type PostRequestAmount = crate::hk::v3::transactions::app::PostRequestAmount;
@@ -956,23 +956,23 @@ pub mod micropay {
         pub detail: Option<Vec<PostRequestDetail>>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        mchid: "mchid" req req,
-        appid: "appid" req req,
-        sub_mchid: "sub_mchid" req req,
-        sp_mchid: "sp_mchid" req req,
-        sp_appid: "sp_appid" req req,
-        sub_appid: "sub_appid" opt opt,
-        description: "description" req req,
-        attach: "attach" opt opt,
-        out_trade_no: "out_trade_no" req req,
-        goods_tag: "goods_tag" opt opt,
-        trade_type: "trade_type" req req,
-        limit_pay: "limit_pay" opt opt,
-        merchant_category_code: "merchant_category_code" req req,
-        payer: "payer" opt opt,
-        amount: "amount" req req,
-        scene_info: "scene_info" opt opt,
-        detail: "detail" opt opt,
+        mchid: "mchid" required,
+        appid: "appid" required,
+        sub_mchid: "sub_mchid" required,
+        sp_mchid: "sp_mchid" required,
+        sp_appid: "sp_appid" required,
+        sub_appid: "sub_appid" optional,
+        description: "description" required,
+        attach: "attach" optional,
+        out_trade_no: "out_trade_no" required,
+        goods_tag: "goods_tag" optional,
+        trade_type: "trade_type" required,
+        limit_pay: "limit_pay" optional,
+        merchant_category_code: "merchant_category_code" required,
+        payer: "payer" optional,
+        amount: "amount" required,
+        scene_info: "scene_info" optional,
+        detail: "detail" optional,
     });
     /// 订单金额
     pub type PostRequestAmount = crate::hk::v3::transactions::app::PostRequestAmount;
@@ -991,9 +991,9 @@ pub mod micropay {
         pub goods_detail: Option<Vec<PostRequestDetailGoodsDetail>>,
     }
     ::wechatpay::runtime::json_object!(PostRequestDetail {
-        cost_price: "cost_price" opt opt,
-        receipt_id: "receipt_id" opt opt,
-        goods_detail: "goods_detail" opt opt,
+        cost_price: "cost_price" optional,
+        receipt_id: "receipt_id" optional,
+        goods_detail: "goods_detail" optional,
     });
     /// PostRequestDetailGoodsDetail
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -1020,11 +1020,11 @@ pub mod micropay {
         pub price: i64,
     }
     ::wechatpay::runtime::json_object!(PostRequestDetailGoodsDetail {
-        goods_id: "goods_id" req req,
-        wxpay_goods_id: "wxpay_goods_id" opt opt,
-        goods_name: "goods_name" opt opt,
-        quantity: "quantity" req req,
-        price: "price" req req,
+        goods_id: "goods_id" required,
+        wxpay_goods_id: "wxpay_goods_id" optional,
+        goods_name: "goods_name" optional,
+        quantity: "quantity" required,
+        price: "price" required,
     });
     /// 支付者
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -1035,7 +1035,7 @@ pub mod micropay {
         pub auth_code: String,
     }
     ::wechatpay::runtime::json_object!(PostRequestPayer {
-        auth_code: "auth_code" req req,
+        auth_code: "auth_code" required,
     });
     /// 场景信息
     pub type PostRequestSceneInfo = crate::hk::v3::transactions::app::PostRequestSceneInfo;
@@ -1108,23 +1108,23 @@ pub mod micropay {
         pub detail: Option<Vec<PostResponseDetail>>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        id: "id" opt opt,
-        mchid: "mchid" req req,
-        appid: "appid" req req,
-        sub_mchid: "sub_mchid" req req,
-        sp_mchid: "sp_mchid" req req,
-        sp_appid: "sp_appid" req req,
-        sub_appid: "sub_appid" opt opt,
-        out_trade_no: "out_trade_no" req req,
-        trade_type: "trade_type" req req,
-        trade_state: "trade_state" opt opt,
-        trade_state_desc: "trade_state_desc" opt opt,
-        bank_type: "bank_type" opt opt,
-        attach: "attach" opt opt,
-        success_time: "success_time" opt opt,
-        payer: "payer" opt opt,
-        amount: "amount" req req,
-        detail: "detail" opt opt,
+        id: "id" optional,
+        mchid: "mchid" required,
+        appid: "appid" required,
+        sub_mchid: "sub_mchid" required,
+        sp_mchid: "sp_mchid" required,
+        sp_appid: "sp_appid" required,
+        sub_appid: "sub_appid" optional,
+        out_trade_no: "out_trade_no" required,
+        trade_type: "trade_type" required,
+        trade_state: "trade_state" optional,
+        trade_state_desc: "trade_state_desc" optional,
+        bank_type: "bank_type" optional,
+        attach: "attach" optional,
+        success_time: "success_time" optional,
+        payer: "payer" optional,
+        amount: "amount" required,
+        detail: "detail" optional,
     });
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -1149,11 +1149,11 @@ pub mod micropay {
         pub exchange_rate: Option<PostResponseAmountExchangeRate>,
     }
     ::wechatpay::runtime::json_object!(PostResponseAmount {
-        total: "total" opt opt,
-        currency: "currency" opt opt,
-        payer_total: "payer_total" opt opt,
-        payer_currency: "payer _currency" opt opt,
-        exchange_rate: "exchange_rate" opt opt,
+        total: "total" optional,
+        currency: "currency" optional,
+        payer_total: "payer_total" optional,
+        payer_currency: "payer _currency" optional,
+        exchange_rate: "exchange_rate" optional,
     });
     /// 汇率
     pub type PostResponseAmountExchangeRate = crate::hk::v3::transactions::id::by_transaction_id::GetResponseAmountExchangeRate;
@@ -1206,17 +1206,17 @@ pub mod micropay {
         pub goods_detail: Option<Vec<PostResponseDetailGoodsDetail>>,
     }
     ::wechatpay::runtime::json_object!(PostResponseDetail {
-        promotion_id: "promotion_id" opt opt,
-        name: "name" opt opt,
-        scope: "scope" opt opt,
-        type_: "type" opt opt,
-        amount: "amount" opt opt,
-        currency: "currency" opt opt,
-        activity_id: "activity_id" opt opt,
-        wechatpay_contribute_amount: "wechatpay_contribute_amount" opt opt,
-        merchant_contribute_amount: "merchant_contribute_amount" opt opt,
-        other_contribute_amount: "other_contribute_amount" opt opt,
-        goods_detail: "goods_detail" opt opt,
+        promotion_id: "promotion_id" optional,
+        name: "name" optional,
+        scope: "scope" optional,
+        type_: "type" optional,
+        amount: "amount" optional,
+        currency: "currency" optional,
+        activity_id: "activity_id" optional,
+        wechatpay_contribute_amount: "wechatpay_contribute_amount" optional,
+        merchant_contribute_amount: "merchant_contribute_amount" optional,
+        other_contribute_amount: "other_contribute_amount" optional,
+        goods_detail: "goods_detail" optional,
     });
     /// PostResponseDetailGoodsDetail
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -1239,10 +1239,10 @@ pub mod micropay {
         pub price: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostResponseDetailGoodsDetail {
-        goods_id: "goods_id" opt opt,
-        goods_remark: "goods_remark" opt opt,
-        quantity: "quantity" opt opt,
-        price: "price" opt opt,
+        goods_id: "goods_id" optional,
+        goods_remark: "goods_remark" optional,
+        quantity: "quantity" optional,
+        price: "price" optional,
     });
     /// 优惠范围
     pub type PostResponseDetailScope = crate::hk::v3::refunds::GetResponseDataRefundDetailScope;
@@ -1348,26 +1348,26 @@ pub mod mweb {
         pub detail: Option<Vec<PostRequestDetail>>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        mchid: "mchid" req req,
-        appid: "appid" req req,
-        sub_mchid: "sub_mchid" req req,
-        sp_mchid: "sp_mchid" req req,
-        sp_appid: "sp_appid" req req,
-        sub_appid: "sub_appid" opt opt,
-        description: "description" req req,
-        attach: "attach" opt opt,
-        notify_url: "notify_url" req req,
-        out_trade_no: "out_trade_no" req req,
-        goods_tag: "goods_tag" opt opt,
-        trade_type: "trade_type" req req,
-        limit_pay: "limit_pay" opt opt,
-        time_start: "time_start" opt opt,
-        time_expire: "time_expire" opt opt,
-        merchant_category_code: "merchant_category_code" req req,
-        payer: "payer" opt opt,
-        amount: "amount" req req,
-        scene_info: "scene_info" req req,
-        detail: "detail" opt opt,
+        mchid: "mchid" required,
+        appid: "appid" required,
+        sub_mchid: "sub_mchid" required,
+        sp_mchid: "sp_mchid" required,
+        sp_appid: "sp_appid" required,
+        sub_appid: "sub_appid" optional,
+        description: "description" required,
+        attach: "attach" optional,
+        notify_url: "notify_url" required,
+        out_trade_no: "out_trade_no" required,
+        goods_tag: "goods_tag" optional,
+        trade_type: "trade_type" required,
+        limit_pay: "limit_pay" optional,
+        time_start: "time_start" optional,
+        time_expire: "time_expire" optional,
+        merchant_category_code: "merchant_category_code" required,
+        payer: "payer" optional,
+        amount: "amount" required,
+        scene_info: "scene_info" required,
+        detail: "detail" optional,
     });
     /// 订单金额
     pub type PostRequestAmount = crate::hk::v3::transactions::app::PostRequestAmount;
@@ -1400,11 +1400,11 @@ pub mod mweb {
         pub store_info: PostRequestSceneInfoStoreInfo,
     }
     ::wechatpay::runtime::json_object!(PostRequestSceneInfo {
-        device_id: "device_id" opt opt,
-        device_ip: "device_ip" opt opt,
-        payer_client_ip: "payer_client_ip" req req,
-        operator_id: "operator_id" opt opt,
-        store_info: "store_info" req req,
+        device_id: "device_id" optional,
+        device_ip: "device_ip" optional,
+        payer_client_ip: "payer_client_ip" required,
+        operator_id: "operator_id" optional,
+        store_info: "store_info" required,
     });
     /// 商户门店信息
     pub type PostRequestSceneInfoStoreInfo = crate::hk::v3::transactions::app::PostRequestSceneInfoStoreInfo;
@@ -1417,7 +1417,7 @@ pub mod mweb {
         pub mweb_url: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        mweb_url: "mweb_url" opt opt,
+        mweb_url: "mweb_url" optional,
     });
 }
 /// `/hk/v3/transactions/native`
@@ -1513,26 +1513,26 @@ pub mod native {
         pub detail: Option<Vec<PostRequestDetail>>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        mchid: "mchid" req req,
-        appid: "appid" req req,
-        sub_mchid: "sub_mchid" req req,
-        sp_mchid: "sp_mchid" req req,
-        sp_appid: "sp_appid" req req,
-        sub_appid: "sub_appid" opt opt,
-        description: "description" req req,
-        attach: "attach" opt opt,
-        notify_url: "notify_url" req req,
-        out_trade_no: "out_trade_no" req req,
-        goods_tag: "goods_tag" opt opt,
-        trade_type: "trade_type" req req,
-        limit_pay: "limit_pay" opt opt,
-        time_start: "time_start" opt opt,
-        time_expire: "time_expire" opt opt,
-        merchant_category_code: "merchant_category_code" req req,
-        payer: "payer" opt opt,
-        amount: "amount" req req,
-        scene_info: "scene_info" opt opt,
-        detail: "detail" opt opt,
+        mchid: "mchid" required,
+        appid: "appid" required,
+        sub_mchid: "sub_mchid" required,
+        sp_mchid: "sp_mchid" required,
+        sp_appid: "sp_appid" required,
+        sub_appid: "sub_appid" optional,
+        description: "description" required,
+        attach: "attach" optional,
+        notify_url: "notify_url" required,
+        out_trade_no: "out_trade_no" required,
+        goods_tag: "goods_tag" optional,
+        trade_type: "trade_type" required,
+        limit_pay: "limit_pay" optional,
+        time_start: "time_start" optional,
+        time_expire: "time_expire" optional,
+        merchant_category_code: "merchant_category_code" required,
+        payer: "payer" optional,
+        amount: "amount" required,
+        scene_info: "scene_info" optional,
+        detail: "detail" optional,
     });
     /// 订单金额
     pub type PostRequestAmount = crate::hk::v3::transactions::app::PostRequestAmount;
@@ -1555,7 +1555,7 @@ pub mod native {
         pub code_url: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        code_url: "code_url" opt opt,
+        code_url: "code_url" optional,
     });
 }
 /// `/hk/v3/transactions/out-trade-no`
@@ -1674,23 +1674,23 @@ pub mod out_trade_no {
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            mchid: "mchid" req req,
-            appid: "appid" opt opt,
-            sp_mchid: "sp_mchid" req req,
-            sub_mchid: "sub_mchid" req req,
-            sp_appid: "sp_appid" opt opt,
-            sub_appid: "sub_appid" opt opt,
-            out_trade_no: "out_trade_no" req req,
-            id: "id" opt opt,
-            attach: "attach" opt opt,
-            trade_type: "trade_type" opt opt,
-            bank_type: "bank_type" opt opt,
-            success_time: "success_time" opt opt,
-            trade_state: "trade_state" opt opt,
-            trade_state_desc: "trade_state_desc" opt opt,
-            payer: "payer" opt opt,
-            amount: "amount" opt opt,
-            promotion_detail: "promotion_detail" opt opt,
+            mchid: "mchid" required,
+            appid: "appid" optional,
+            sp_mchid: "sp_mchid" required,
+            sub_mchid: "sub_mchid" required,
+            sp_appid: "sp_appid" optional,
+            sub_appid: "sub_appid" optional,
+            out_trade_no: "out_trade_no" required,
+            id: "id" optional,
+            attach: "attach" optional,
+            trade_type: "trade_type" optional,
+            bank_type: "bank_type" optional,
+            success_time: "success_time" optional,
+            trade_state: "trade_state" optional,
+            trade_state_desc: "trade_state_desc" optional,
+            payer: "payer" optional,
+            amount: "amount" optional,
+            promotion_detail: "promotion_detail" optional,
         });
         /// 订单金额
         pub type GetResponseAmount = crate::hk::v3::transactions::id::by_transaction_id::GetResponseAmount;

@@ -60,13 +60,13 @@ pub mod by_receipt_id {
         pub instruction: Option<GetResponseInstruction>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        product_name: "product_name" opt opt,
-        receipt_id: "receipt_id" req req,
-        transfer_amount: "transfer_amount" opt opt,
-        receipt_state: "receipt_state" opt opt,
-        create_time: "create_time" opt opt,
-        last_update_time: "last_update_time" opt opt,
-        instruction: "instruction" opt opt,
+        product_name: "product_name" optional,
+        receipt_id: "receipt_id" required,
+        transfer_amount: "transfer_amount" optional,
+        receipt_state: "receipt_state" optional,
+        create_time: "create_time" optional,
+        last_update_time: "last_update_time" optional,
+        instruction: "instruction" optional,
     });
     /// 在途异常资金付款指令信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -91,12 +91,12 @@ pub mod by_receipt_id {
         pub notify_url: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseInstruction {
-        out_instruction_no: "out_instruction_no" opt opt,
-        commander: "commander" opt opt,
-        transfer_mode: "transfer_mode" opt opt,
-        success_time: "success_time" opt opt,
-        appid: "appid" opt opt,
-        notify_url: "notify_url" opt opt,
+        out_instruction_no: "out_instruction_no" optional,
+        commander: "commander" optional,
+        transfer_mode: "transfer_mode" optional,
+        success_time: "success_time" optional,
+        appid: "appid" optional,
+        notify_url: "notify_url" optional,
     });
     /// 在途异常资金付款指令的发起方
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -109,8 +109,8 @@ pub mod by_receipt_id {
         pub mchid: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseInstructionCommander {
-        operator: "operator" opt opt,
-        mchid: "mchid" opt opt,
+        operator: "operator" optional,
+        mchid: "mchid" optional,
     });
     /// 发起在途异常资金付款请求的角色
     ///
@@ -185,8 +185,8 @@ pub mod by_receipt_id {
         pub currency: Option<GetResponseTransferAmountCurrency>,
     }
     ::wechatpay::runtime::json_object!(GetResponseTransferAmount {
-        total: "total" opt opt,
-        currency: "currency" opt opt,
+        total: "total" optional,
+        currency: "currency" optional,
     });
     /// 货币类型
     ///
@@ -250,10 +250,10 @@ pub mod by_receipt_id {
             pub notify_url: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            out_instruction_no: "out_instruction_no" req req,
-            transfer_mode: "transfer_mode" req req,
-            receiver: "receiver" opt opt,
-            notify_url: "notify_url" opt opt,
+            out_instruction_no: "out_instruction_no" required,
+            transfer_mode: "transfer_mode" required,
+            receiver: "receiver" optional,
+            notify_url: "notify_url" optional,
         });
         /// 收款方
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -272,9 +272,9 @@ pub mod by_receipt_id {
             pub mchid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestReceiver {
-            openid: "openid" opt opt,
-            appid: "appid" opt opt,
-            mchid: "mchid" opt opt,
+            openid: "openid" optional,
+            appid: "appid" optional,
+            mchid: "mchid" optional,
         });
         /// 付款方式
         ///
@@ -323,13 +323,13 @@ pub mod by_receipt_id {
             pub instruction: Option<PostResponseInstruction>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            product_name: "product_name" opt opt,
-            receipt_id: "receipt_id" req req,
-            transfer_amount: "transfer_amount" opt opt,
-            receipt_state: "receipt_state" opt opt,
-            create_time: "create_time" opt opt,
-            last_update_time: "last_update_time" opt opt,
-            instruction: "instruction" opt opt,
+            product_name: "product_name" optional,
+            receipt_id: "receipt_id" required,
+            transfer_amount: "transfer_amount" optional,
+            receipt_state: "receipt_state" optional,
+            create_time: "create_time" optional,
+            last_update_time: "last_update_time" optional,
+            instruction: "instruction" optional,
         });
         /// 在途异常资金付款指令信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -360,14 +360,14 @@ pub mod by_receipt_id {
             pub notify_url: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponseInstruction {
-            out_instruction_no: "out_instruction_no" opt opt,
-            commander: "commander" opt opt,
-            transfer_mode: "transfer_mode" opt opt,
-            receiver: "receiver" opt opt,
-            instruction_state: "instruction_state" opt opt,
-            create_time: "create_time" opt opt,
-            success_time: "success_time" opt opt,
-            notify_url: "notify_url" opt opt,
+            out_instruction_no: "out_instruction_no" optional,
+            commander: "commander" optional,
+            transfer_mode: "transfer_mode" optional,
+            receiver: "receiver" optional,
+            instruction_state: "instruction_state" optional,
+            create_time: "create_time" optional,
+            success_time: "success_time" optional,
+            notify_url: "notify_url" optional,
         });
         /// 在途异常资金付款指令的发起方
         pub type PostResponseInstructionCommander = crate::v3::abnormal_fund_processing::receipts::by_receipt_id::GetResponseInstructionCommander;
@@ -464,16 +464,16 @@ pub mod by_receipt_id {
                 pub instruction_instance_id: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                out_instruction_no: "out_instruction_no" req req,
-                commander: "commander" opt opt,
-                transfer_mode: "transfer_mode" opt opt,
-                receiver: "receiver" opt opt,
-                instruction_state: "instruction_state" opt opt,
-                create_time: "create_time" opt opt,
-                success_time: "success_time" opt opt,
-                close_time: "close_time" opt opt,
-                notify_url: "notify_url" opt opt,
-                instruction_instance_id: "instruction_instance_id" opt opt,
+                out_instruction_no: "out_instruction_no" required,
+                commander: "commander" optional,
+                transfer_mode: "transfer_mode" optional,
+                receiver: "receiver" optional,
+                instruction_state: "instruction_state" optional,
+                create_time: "create_time" optional,
+                success_time: "success_time" optional,
+                close_time: "close_time" optional,
+                notify_url: "notify_url" optional,
+                instruction_instance_id: "instruction_instance_id" optional,
             });
             /// 在途异常资金付款指令的发起方
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -488,8 +488,8 @@ pub mod by_receipt_id {
                 pub mchid: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponseCommander {
-                operator: "operator" opt opt,
-                mchid: "mchid" opt opt,
+                operator: "operator" optional,
+                mchid: "mchid" optional,
             });
             /// 发起在途异常资金付款请求的角色
             pub type GetResponseCommanderOperator = crate::v3::abnormal_fund_processing::receipts::by_receipt_id::GetResponseInstructionCommanderOperator;
@@ -512,10 +512,10 @@ pub mod by_receipt_id {
                 pub mchid: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponseReceiver {
-                account_type: "account_type" opt opt,
-                openid: "openid" opt opt,
-                appid: "appid" opt opt,
-                mchid: "mchid" opt opt,
+                account_type: "account_type" optional,
+                openid: "openid" optional,
+                appid: "appid" optional,
+                mchid: "mchid" optional,
             });
             /// 付款方式
             pub type GetResponseTransferMode = crate::v3::abnormal_fund_processing::receipts::by_receipt_id::transfer_instructions::PostRequestTransferMode;

@@ -100,12 +100,12 @@ pub mod account {
             pub wechatpay_serial: String,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            mchid: "mchid" skip req,
-            bal_account_no: "bal_account_no" skip req,
-            card_no: "card_no" skip opt,
-            sgn_no: "sgn_no" skip opt,
-            req_scene: "req_scene" skip opt,
-            wechatpay_serial: "Wechatpay-Serial" skip req,
+            mchid: query "mchid" required,
+            bal_account_no: query "bal_account_no" required,
+            card_no: query "card_no" optional,
+            sgn_no: query "sgn_no" optional,
+            req_scene: query "req_scene" optional,
+            wechatpay_serial: header "Wechatpay-Serial" required,
         });
         /// 请求场景
         ///
@@ -138,8 +138,8 @@ pub mod account {
             pub balance: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            in_transit_reduction_exist: "in_transit_reduction_exist" opt opt,
-            balance: "balance" opt opt,
+            in_transit_reduction_exist: "in_transit_reduction_exist" optional,
+            balance: "balance" optional,
         });
     }
     /// `/v3/aggracct-bc/wb-channel/account/mch_archives`
@@ -233,21 +233,21 @@ pub mod account {
             pub sgn_no: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            mchid: "mchid" opt opt,
-            bal_account_no: "bal_account_no" opt opt,
-            merchant_type: "merchant_type" opt opt,
-            merchant_id_type: "merchant_id_type" opt opt,
-            merchant_name: "merchant_name" opt opt,
-            merchant_id_no: "merchant_id_no" opt opt,
-            effective_date: "effective_date" opt opt,
-            expire_date: "expire_date" opt opt,
-            merchant_img_front_id: "merchant_img_front_id" opt opt,
-            register_address: "register_address" opt opt,
-            business_scope: "business_scope" opt opt,
-            legal_representative: "legal_representative" opt opt,
-            beneficial_owner: "beneficial_owner" opt opt,
-            card_no: "card_no" opt opt,
-            sgn_no: "sgn_no" opt opt,
+            mchid: "mchid" optional,
+            bal_account_no: "bal_account_no" optional,
+            merchant_type: "merchant_type" optional,
+            merchant_id_type: "merchant_id_type" optional,
+            merchant_name: "merchant_name" optional,
+            merchant_id_no: "merchant_id_no" optional,
+            effective_date: "effective_date" optional,
+            expire_date: "expire_date" optional,
+            merchant_img_front_id: "merchant_img_front_id" optional,
+            register_address: "register_address" optional,
+            business_scope: "business_scope" optional,
+            legal_representative: "legal_representative" optional,
+            beneficial_owner: "beneficial_owner" optional,
+            card_no: "card_no" optional,
+            sgn_no: "sgn_no" optional,
         });
         /// GetResponseBeneficialOwner
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -292,15 +292,15 @@ pub mod account {
             pub beneficial_owner_address: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseBeneficialOwner {
-            beneficial_owner_no: "beneficial_owner_no" opt opt,
-            beneficial_owner_id_type: "beneficial_owner_id_type" opt opt,
-            beneficial_owner_name: "beneficial_owner_name" opt opt,
-            beneficial_owner_id_no: "beneficial_owner_id_no" opt opt,
-            beneficial_owner_effective_date: "beneficial_owner_effective_date" opt opt,
-            beneficial_owner_expire_date: "beneficial_owner_expire_date" opt opt,
-            beneficial_owner_img_front_id: "beneficial_owner_img_front_id" opt opt,
-            beneficial_owner_img_back_id: "beneficial_owner_img_back_id" opt opt,
-            beneficial_owner_address: "beneficial_owner_address" opt opt,
+            beneficial_owner_no: "beneficial_owner_no" optional,
+            beneficial_owner_id_type: "beneficial_owner_id_type" optional,
+            beneficial_owner_name: "beneficial_owner_name" optional,
+            beneficial_owner_id_no: "beneficial_owner_id_no" optional,
+            beneficial_owner_effective_date: "beneficial_owner_effective_date" optional,
+            beneficial_owner_expire_date: "beneficial_owner_expire_date" optional,
+            beneficial_owner_img_front_id: "beneficial_owner_img_front_id" optional,
+            beneficial_owner_img_back_id: "beneficial_owner_img_back_id" optional,
+            beneficial_owner_address: "beneficial_owner_address" optional,
         });
         /// 受益所有人证件类型
         ///
@@ -363,16 +363,16 @@ pub mod account {
             pub legal_representative_nation: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseLegalRepresentative {
-            legal_representative_id_type: "legal_representative_id_type" opt opt,
-            legal_representative_name: "legal_representative_name" opt opt,
-            legal_representative_id_no: "legal_representative_id_no" opt opt,
-            legal_representative_effective_date: "legal_representative_effective_date" opt opt,
-            legal_representative_expire_date: "legal_representative_expire_date" opt opt,
-            legal_representative_img_front_id: "legal_representative_img_front_id" opt opt,
-            legal_representative_img_back_id: "legal_representative_img_back_id" opt opt,
-            legal_representative_address: "legal_representative_address" opt opt,
-            legal_representative_issue_authority: "legal_representative_issue_authority" opt opt,
-            legal_representative_nation: "legal_representative_nation" opt opt,
+            legal_representative_id_type: "legal_representative_id_type" optional,
+            legal_representative_name: "legal_representative_name" optional,
+            legal_representative_id_no: "legal_representative_id_no" optional,
+            legal_representative_effective_date: "legal_representative_effective_date" optional,
+            legal_representative_expire_date: "legal_representative_expire_date" optional,
+            legal_representative_img_front_id: "legal_representative_img_front_id" optional,
+            legal_representative_img_back_id: "legal_representative_img_back_id" optional,
+            legal_representative_address: "legal_representative_address" optional,
+            legal_representative_issue_authority: "legal_representative_issue_authority" optional,
+            legal_representative_nation: "legal_representative_nation" optional,
         });
         /// 法定代表人证件类型
         pub type GetResponseLegalRepresentativeLegalRepresentativeIdType = crate::v3::aggracct_bc::wb_channel::account::mch_archives::GetResponseBeneficialOwnerBeneficialOwnerIdType;
@@ -461,11 +461,11 @@ pub mod account {
             pub media_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            mchid: "mchid" skip opt,
-            platform_trx_id: "platform_trx_id" skip opt,
-            business_scene: "business_scene" skip req,
-            mch_media_type: "mch_media_type" skip opt,
-            media_id: "media_id" skip opt,
+            mchid: query "mchid" optional,
+            platform_trx_id: query "platform_trx_id" optional,
+            business_scene: query "business_scene" required,
+            mch_media_type: query "mch_media_type" optional,
+            media_id: query "media_id" optional,
         });
         /// 业务场景
         ///
@@ -525,11 +525,11 @@ pub mod account {
             pub media_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            media_content: "media_content" opt opt,
-            media_type: "media_type" opt opt,
-            media_sm3: "media_sm3" opt opt,
-            key: "key" opt opt,
-            media_id: "media_id" opt opt,
+            media_content: "media_content" optional,
+            media_type: "media_type" optional,
+            media_sm3: "media_sm3" optional,
+            key: "key" optional,
+            media_id: "media_id" optional,
         });
         /// 文件类型
         ///
@@ -626,12 +626,12 @@ pub mod bank_channel_account {
             pub req_scene: Option<PostRequestReqScene>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            wechatpay_serial: "Wechatpay-Serial" skip req,
-            out_request_no: "out_request_no" req req,
-            mchid: "mchid" req req,
-            bal_account_no: "bal_account_no" req req,
-            change_scene: "change_scene" req req,
-            req_scene: "req_scene" opt opt,
+            wechatpay_serial: header "Wechatpay-Serial" required,
+            out_request_no: "out_request_no" required,
+            mchid: "mchid" required,
+            bal_account_no: "bal_account_no" required,
+            change_scene: "change_scene" required,
+            req_scene: "req_scene" optional,
         });
         /// 变更类型
         ///
@@ -694,16 +694,16 @@ pub mod bank_channel_account {
             pub fail_msg: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            change_scene: "change_scene" req req,
-            application_id: "application_id" opt opt,
-            out_request_no: "out_request_no" req req,
-            mchid: "mchid" req req,
-            bal_account_no: "bal_account_no" req req,
-            new_account_name: "new_account_name" opt opt,
-            application_state: "application_state" opt opt,
-            finish_time: "finish_time" opt opt,
-            fail_code: "fail_code" opt opt,
-            fail_msg: "fail_msg" opt opt,
+            change_scene: "change_scene" required,
+            application_id: "application_id" optional,
+            out_request_no: "out_request_no" required,
+            mchid: "mchid" required,
+            bal_account_no: "bal_account_no" required,
+            new_account_name: "new_account_name" optional,
+            application_state: "application_state" optional,
+            finish_time: "finish_time" optional,
+            fail_code: "fail_code" optional,
+            fail_msg: "fail_msg" optional,
         });
         /// 申请单状态
         ///
@@ -767,9 +767,9 @@ pub mod bank_channel_account {
                 pub wechatpay_serial: String,
             }
             ::wechatpay::runtime::json_object!(GetRequest {
-                mchid: "mchid" skip req,
-                bal_account_no: "bal_account_no" skip req,
-                wechatpay_serial: "Wechatpay-Serial" skip req,
+                mchid: query "mchid" required,
+                bal_account_no: query "bal_account_no" required,
+                wechatpay_serial: header "Wechatpay-Serial" required,
             });
             /// The response of `GET /v3/aggracct-bc/wb-channel/bank-channel-account/rename/{application_id}` (查询渠道结算银行账户更名申请).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -816,16 +816,16 @@ pub mod bank_channel_account {
                 pub fail_msg: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                change_scene: "change_scene" opt opt,
-                application_id: "application_id" req req,
-                out_request_no: "out_request_no" opt opt,
-                mchid: "mchid" req req,
-                bal_account_no: "bal_account_no" req req,
-                new_account_name: "new_account_name" opt opt,
-                application_state: "application_state" opt opt,
-                finish_time: "finish_time" opt opt,
-                fail_code: "fail_code" opt opt,
-                fail_msg: "fail_msg" opt opt,
+                change_scene: "change_scene" optional,
+                application_id: "application_id" required,
+                out_request_no: "out_request_no" optional,
+                mchid: "mchid" required,
+                bal_account_no: "bal_account_no" required,
+                new_account_name: "new_account_name" optional,
+                application_state: "application_state" optional,
+                finish_time: "finish_time" optional,
+                fail_code: "fail_code" optional,
+                fail_msg: "fail_msg" optional,
             });
             /// 申请单状态
             pub type GetResponseApplicationState = crate::v3::aggracct_bc::wb_channel::bank_channel_account::rename::PostResponseApplicationState;
@@ -903,9 +903,9 @@ pub mod control_orders {
             pub wechatpay_serial: String,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            control_type: "control_type" skip req,
-            mchid: "mchid" skip req,
-            wechatpay_serial: "Wechatpay-Serial" skip req,
+            control_type: query "control_type" required,
+            mchid: query "mchid" required,
+            wechatpay_serial: header "Wechatpay-Serial" required,
         });
         /// 控制单类型
         ///
@@ -937,9 +937,9 @@ pub mod control_orders {
             pub recover_order: Option<GetResponseRecoverOrder>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            control_scene: "control_scene" opt opt,
-            punish_order: "punish_order" opt opt,
-            recover_order: "recover_order" opt opt,
+            control_scene: "control_scene" optional,
+            punish_order: "punish_order" optional,
+            recover_order: "recover_order" optional,
         });
         /// 控制场景
         pub type GetResponseControlScene = crate::v3::aggracct_bc::wb_channel::control_orders::by_out_request_no::GetRequestControlType;
@@ -1006,21 +1006,21 @@ pub mod control_orders {
             pub error_code: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponsePunishOrder {
-            wxpay_punish_no: "wxpay_punish_no" opt opt,
-            out_request_no: "out_request_no" opt opt,
-            mchid: "mchid" opt opt,
-            punish_scene: "punish_scene" opt opt,
-            punish_rule_version: "punish_rule_version" opt opt,
-            punish_reason: "punish_reason" opt opt,
-            punish_start_time: "punish_start_time" opt opt,
-            punish_end_time: "punish_end_time" opt opt,
-            punish_accept_time: "punish_accept_time" opt opt,
-            punish_finish_time: "punish_finish_time" opt opt,
-            punish_state: "punish_state" opt opt,
-            effect_state: "effect_state" opt opt,
-            control_action: "control_action" opt opt,
-            error_message: "error_message" opt opt,
-            error_code: "error_code" opt opt,
+            wxpay_punish_no: "wxpay_punish_no" optional,
+            out_request_no: "out_request_no" optional,
+            mchid: "mchid" optional,
+            punish_scene: "punish_scene" optional,
+            punish_rule_version: "punish_rule_version" optional,
+            punish_reason: "punish_reason" optional,
+            punish_start_time: "punish_start_time" optional,
+            punish_end_time: "punish_end_time" optional,
+            punish_accept_time: "punish_accept_time" optional,
+            punish_finish_time: "punish_finish_time" optional,
+            punish_state: "punish_state" optional,
+            effect_state: "effect_state" optional,
+            control_action: "control_action" optional,
+            error_message: "error_message" optional,
+            error_code: "error_code" optional,
         });
         /// GetResponsePunishOrderControlAction
         ///
@@ -1138,18 +1138,18 @@ pub mod control_orders {
             pub error_code: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseRecoverOrder {
-            wxpay_recover_no: "wxpay_recover_no" opt opt,
-            out_request_no: "out_request_no" opt opt,
-            related_wxpay_punish_no: "related_wxpay_punish_no" opt opt,
-            mchid: "mchid" opt opt,
-            punish_scene: "punish_scene" opt opt,
-            punish_rule_version: "punish_rule_version" opt opt,
-            recover_accept_time: "recover_accept_time" opt opt,
-            recover_finish_time: "recover_finish_time" opt opt,
-            recover_state: "recover_state" opt opt,
-            recover_reason: "recover_reason" opt opt,
-            error_message: "error_message" opt opt,
-            error_code: "error_code" opt opt,
+            wxpay_recover_no: "wxpay_recover_no" optional,
+            out_request_no: "out_request_no" optional,
+            related_wxpay_punish_no: "related_wxpay_punish_no" optional,
+            mchid: "mchid" optional,
+            punish_scene: "punish_scene" optional,
+            punish_rule_version: "punish_rule_version" optional,
+            recover_accept_time: "recover_accept_time" optional,
+            recover_finish_time: "recover_finish_time" optional,
+            recover_state: "recover_state" optional,
+            recover_reason: "recover_reason" optional,
+            error_message: "error_message" optional,
+            error_code: "error_code" optional,
         });
         /// 解管状态
         pub type GetResponseRecoverOrderRecoverState = crate::v3::aggracct_bc::wb_channel::control_orders::by_out_request_no::GetResponsePunishOrderPunishState;
@@ -1243,14 +1243,14 @@ pub mod control_orders {
                         pub scene: Option<PostRequestScene>,
                     }
                     ::wechatpay::runtime::json_object!(PostRequest {
-                        out_request_no: "out_request_no" req req,
-                        mchid: "mchid" req req,
-                        audit_result: "audit_result" opt opt,
-                        audit_finish_time: "audit_finish_time" opt opt,
-                        attach_info: "attach_info" opt opt,
-                        fail_code: "fail_code" opt opt,
-                        fail_msg: "fail_msg" opt opt,
-                        scene: "scene" opt opt,
+                        out_request_no: "out_request_no" required,
+                        mchid: "mchid" required,
+                        audit_result: "audit_result" optional,
+                        audit_finish_time: "audit_finish_time" optional,
+                        attach_info: "attach_info" optional,
+                        fail_code: "fail_code" optional,
+                        fail_msg: "fail_msg" optional,
+                        scene: "scene" optional,
                     });
                     /// 审核结果
                     ///
@@ -1298,7 +1298,7 @@ pub mod control_orders {
                         pub ret_msg: Option<String>,
                     }
                     ::wechatpay::runtime::json_object!(PostResponse {
-                        ret_msg: "ret_msg" opt opt,
+                        ret_msg: "ret_msg" optional,
                     });
                 }
             }
@@ -1375,17 +1375,17 @@ pub mod control_orders {
             pub fund_repatriation_strategy: Option<PostRequestFundRepatriationStrategy>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            wechatpay_serial: "Wechatpay-Serial" skip req,
-            out_request_no: "out_request_no" req req,
-            mchid: "mchid" req req,
-            bal_account_no: "bal_account_no" req req,
-            punish_scene: "punish_scene" req req,
-            punish_reason: "punish_reason" opt opt,
-            punish_end_time: "punish_end_time" opt opt,
-            card_no: "card_no" opt opt,
-            sgn_no: "sgn_no" opt opt,
-            req_scene: "req_scene" opt opt,
-            fund_repatriation_strategy: "fund_repatriation_strategy" opt opt,
+            wechatpay_serial: header "Wechatpay-Serial" required,
+            out_request_no: "out_request_no" required,
+            mchid: "mchid" required,
+            bal_account_no: "bal_account_no" required,
+            punish_scene: "punish_scene" required,
+            punish_reason: "punish_reason" optional,
+            punish_end_time: "punish_end_time" optional,
+            card_no: "card_no" optional,
+            sgn_no: "sgn_no" optional,
+            req_scene: "req_scene" optional,
+            fund_repatriation_strategy: "fund_repatriation_strategy" optional,
         });
         /// 微众资金划回策略
         ///
@@ -1419,8 +1419,8 @@ pub mod control_orders {
             pub out_request_no: String,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            wxpay_punish_no: "wxpay_punish_no" opt opt,
-            out_request_no: "out_request_no" req req,
+            wxpay_punish_no: "wxpay_punish_no" optional,
+            out_request_no: "out_request_no" required,
         });
     }
     /// `/v3/aggracct-bc/wb-channel/control-orders/recover`
@@ -1490,16 +1490,16 @@ pub mod control_orders {
             pub req_scene: Option<PostRequestReqScene>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            wechatpay_serial: "Wechatpay-Serial" skip req,
-            out_request_no: "out_request_no" req req,
-            related_webank_punish_no: "related_webank_punish_no" req req,
-            related_wxpay_punish_no: "related_wxpay_punish_no" req req,
-            mchid: "mchid" req req,
-            bal_account_no: "bal_account_no" req req,
-            recover_reason: "recover_reason" req req,
-            card_no: "card_no" opt opt,
-            sgn_no: "sgn_no" opt opt,
-            req_scene: "req_scene" opt opt,
+            wechatpay_serial: header "Wechatpay-Serial" required,
+            out_request_no: "out_request_no" required,
+            related_webank_punish_no: "related_webank_punish_no" required,
+            related_wxpay_punish_no: "related_wxpay_punish_no" required,
+            mchid: "mchid" required,
+            bal_account_no: "bal_account_no" required,
+            recover_reason: "recover_reason" required,
+            card_no: "card_no" optional,
+            sgn_no: "sgn_no" optional,
+            req_scene: "req_scene" optional,
         });
         /// 请求场景
         pub type PostRequestReqScene = crate::v3::aggracct_bc::wb_channel::account::balance::GetRequestReqScene;
@@ -1516,8 +1516,8 @@ pub mod control_orders {
             pub out_request_no: String,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            wxpay_recover_no: "wxpay_recover_no" opt opt,
-            out_request_no: "out_request_no" req req,
+            wxpay_recover_no: "wxpay_recover_no" optional,
+            out_request_no: "out_request_no" required,
         });
     }
 }
@@ -1596,16 +1596,16 @@ pub mod special_reduction {
         pub req_scene: Option<PostRequestReqScene>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: "Wechatpay-Serial" skip req,
-        mchid: "mchid" req req,
-        bal_account_no: "bal_account_no" req req,
-        out_request_no: "out_request_no" req req,
-        reduction_type: "reduction_type" req req,
-        amount: "amount" req req,
-        reason: "reason" opt opt,
-        card_no: "card_no" opt opt,
-        sgn_no: "sgn_no" opt opt,
-        req_scene: "req_scene" opt opt,
+        wechatpay_serial: header "Wechatpay-Serial" required,
+        mchid: "mchid" required,
+        bal_account_no: "bal_account_no" required,
+        out_request_no: "out_request_no" required,
+        reduction_type: "reduction_type" required,
+        amount: "amount" required,
+        reason: "reason" optional,
+        card_no: "card_no" optional,
+        sgn_no: "sgn_no" optional,
+        req_scene: "req_scene" optional,
     });
     /// 特殊减额类型
     ///
@@ -1675,17 +1675,17 @@ pub mod special_reduction {
         pub fail_reason: Option<PostResponseFailReason>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        mchid: "mchid" opt opt,
-        bal_account_no: "bal_account_no" opt opt,
-        out_request_no: "out_request_no" opt opt,
-        reduction_type: "reduction_type" opt opt,
-        amount: "amount" opt opt,
-        state: "state" opt opt,
-        reason: "reason" opt opt,
-        quota_change_no: "quota_change_no" opt opt,
-        success_time: "success_time" opt opt,
-        fail_time: "fail_time" opt opt,
-        fail_reason: "fail_reason" opt opt,
+        mchid: "mchid" optional,
+        bal_account_no: "bal_account_no" optional,
+        out_request_no: "out_request_no" optional,
+        reduction_type: "reduction_type" optional,
+        amount: "amount" optional,
+        state: "state" optional,
+        reason: "reason" optional,
+        quota_change_no: "quota_change_no" optional,
+        success_time: "success_time" optional,
+        fail_time: "fail_time" optional,
+        fail_reason: "fail_reason" optional,
     });
     /// 失败原因
     ///

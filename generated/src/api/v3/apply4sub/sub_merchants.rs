@@ -77,7 +77,7 @@ pub mod by_sub_mchid {
                 pub account_number_rule: Option<GetRequestAccountNumberRule>,
             }
             ::wechatpay::runtime::json_object!(GetRequest {
-                account_number_rule: "account_number_rule" skip opt,
+                account_number_rule: query "account_number_rule" optional,
             });
             /// 银行账号展示规则
             ///
@@ -137,15 +137,15 @@ pub mod by_sub_mchid {
                 pub verify_finish_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                account_name: "account_name" opt opt,
-                account_type: "account_type" opt opt,
-                account_bank: "account_bank" opt opt,
-                bank_name: "bank_name" opt opt,
-                bank_branch_id: "bank_branch_id" opt opt,
-                account_number: "account_number" opt opt,
-                verify_result: "verify_result" opt opt,
-                verify_fail_reason: "verify_fail_reason" opt opt,
-                verify_finish_time: "verify_finish_time" opt opt,
+                account_name: "account_name" optional,
+                account_type: "account_type" optional,
+                account_bank: "account_bank" optional,
+                bank_name: "bank_name" optional,
+                bank_branch_id: "bank_branch_id" optional,
+                account_number: "account_number" optional,
+                verify_result: "verify_result" optional,
+                verify_fail_reason: "verify_fail_reason" optional,
+                verify_finish_time: "verify_finish_time" optional,
             });
             /// 账户类型
             ///
@@ -249,15 +249,15 @@ pub mod by_sub_mchid {
             pub account_name: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            wechatpay_serial: "Wechatpay-Serial" skip req,
-            modify_mode: "modify_mode" opt opt,
-            account_type: "account_type" req req,
-            account_bank: "account_bank" req req,
-            bank_address_code: "bank_address_code" req req,
-            bank_name: "bank_name" opt opt,
-            bank_branch_id: "bank_branch_id" opt opt,
-            account_number: "account_number" req req,
-            account_name: "account_name" opt opt,
+            wechatpay_serial: header "Wechatpay-Serial" required,
+            modify_mode: "modify_mode" optional,
+            account_type: "account_type" required,
+            account_bank: "account_bank" required,
+            bank_address_code: "bank_address_code" required,
+            bank_name: "bank_name" optional,
+            bank_branch_id: "bank_branch_id" optional,
+            account_number: "account_number" required,
+            account_name: "account_name" optional,
         });
         /// 账户类型
         pub type PostRequestAccountType = crate::v3::apply4sub::sub_merchants::by_sub_mchid::application::by_application_no::GetResponseAccountType;
@@ -284,7 +284,7 @@ pub mod by_sub_mchid {
             pub application_no: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            application_no: "application_no" opt opt,
+            application_no: "application_no" optional,
         });
     }
     /// `/v3/apply4sub/sub_merchants/{sub_mchid}/settlement`
@@ -335,13 +335,13 @@ pub mod by_sub_mchid {
             pub verify_fail_reason: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            account_type: "account_type" opt opt,
-            account_bank: "account_bank" opt opt,
-            bank_name: "bank_name" opt opt,
-            bank_branch_id: "bank_branch_id" opt opt,
-            account_number: "account_number" opt opt,
-            verify_result: "verify_result" opt opt,
-            verify_fail_reason: "verify_fail_reason" opt opt,
+            account_type: "account_type" optional,
+            account_bank: "account_bank" optional,
+            bank_name: "bank_name" optional,
+            bank_branch_id: "bank_branch_id" optional,
+            account_number: "account_number" optional,
+            verify_result: "verify_result" optional,
+            verify_fail_reason: "verify_fail_reason" optional,
         });
         /// 账户类型
         pub type GetResponseAccountType = crate::v3::apply4sub::sub_merchants::by_sub_mchid::application::by_application_no::GetResponseAccountType;

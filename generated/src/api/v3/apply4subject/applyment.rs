@@ -80,8 +80,8 @@ pub struct GetRequest {
     pub business_code: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetRequest {
-    applyment_id: "applyment_id" skip opt,
-    business_code: "business_code" skip opt,
+    applyment_id: query "applyment_id" optional,
+    business_code: query "business_code" optional,
 });
 /// The response of `GET /v3/apply4subject/applyment` (查询商户开户意愿申请单审核结果API).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -102,10 +102,10 @@ pub struct GetResponse {
     pub reject_reason: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponse {
-    applyment_state: "applyment_state" opt opt,
-    qrcode_data: "qrcode_data" opt opt,
-    reject_param: "reject_param" opt opt,
-    reject_reason: "reject_reason" opt opt,
+    applyment_state: "applyment_state" optional,
+    qrcode_data: "qrcode_data" optional,
+    reject_param: "reject_param" optional,
+    reject_reason: "reject_reason" optional,
 });
 /// The request of `POST /v3/apply4subject/applyment` (提交商户开户意愿申请单API).
 #[derive(Clone, Debug, PartialEq)]
@@ -132,14 +132,14 @@ pub struct PostRequest {
     pub addition_info: Option<PostRequestAdditionInfo>,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    channel_id: "channel_id" skip opt,
-    wechatpay_serial: "Wechatpay-Serial" skip req,
-    business_code: "business_code" req req,
-    contact_info: "contact_info" req req,
-    subject_info: "subject_info" req req,
-    identification_info: "identification_info" req req,
-    ubo_info_list: "ubo_info_list" opt opt,
-    addition_info: "addition_info" opt opt,
+    channel_id: query "channel_id" optional,
+    wechatpay_serial: header "Wechatpay-Serial" required,
+    business_code: "business_code" required,
+    contact_info: "contact_info" required,
+    subject_info: "subject_info" required,
+    identification_info: "identification_info" required,
+    ubo_info_list: "ubo_info_list" optional,
+    addition_info: "addition_info" optional,
 });
 /// 补充材料
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -148,7 +148,7 @@ pub struct PostRequestAdditionInfo {
     pub confirm_mchid_list: Option<Vec<String>>,
 }
 ::wechatpay::runtime::json_object!(PostRequestAdditionInfo {
-    confirm_mchid_list: "confirm_mchid_list" opt opt,
+    confirm_mchid_list: "confirm_mchid_list" optional,
 });
 /// 联系人信息
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -181,16 +181,16 @@ pub struct PostRequestContactInfo {
     pub mobile: String,
 }
 ::wechatpay::runtime::json_object!(PostRequestContactInfo {
-    contact_type: "contact_type" opt opt,
-    name: "name" req req,
-    contact_id_doc_type: "contact_id_doc_type" opt opt,
-    id_card_number: "id_card_number" req req,
-    contact_id_doc_copy: "contact_id_doc_copy" opt opt,
-    contact_id_doc_copy_back: "contact_id_doc_copy_back" opt opt,
-    contact_period_begin: "contact_period_begin" opt opt,
-    contact_period_end: "contact_period_end" opt opt,
-    business_authorization_letter: "business_authorization_letter" opt opt,
-    mobile: "mobile" req req,
+    contact_type: "contact_type" optional,
+    name: "name" required,
+    contact_id_doc_type: "contact_id_doc_type" optional,
+    id_card_number: "id_card_number" required,
+    contact_id_doc_copy: "contact_id_doc_copy" optional,
+    contact_id_doc_copy_back: "contact_id_doc_copy_back" optional,
+    contact_period_begin: "contact_period_begin" optional,
+    contact_period_end: "contact_period_end" optional,
+    business_authorization_letter: "business_authorization_letter" optional,
+    mobile: "mobile" required,
 });
 /// 法人身份信息
 #[derive(Clone, Debug, PartialEq)]
@@ -223,16 +223,16 @@ pub struct PostRequestIdentificationInfo {
     pub owner: Option<bool>,
 }
 ::wechatpay::runtime::json_object!(PostRequestIdentificationInfo {
-    id_holder_type: "id_holder_type" opt opt,
-    identification_type: "identification_type" req req,
-    authorize_letter_copy: "authorize_letter_copy" opt opt,
-    identification_name: "identification_name" req req,
-    identification_number: "identification_number" req req,
-    identification_valid_date: "identification_valid_date" req req,
-    identification_address: "identification_address" opt opt,
-    identification_front_copy: "identification_front_copy" req req,
-    identification_back_copy: "identification_back_copy" opt opt,
-    owner: "owner" opt opt,
+    id_holder_type: "id_holder_type" optional,
+    identification_type: "identification_type" required,
+    authorize_letter_copy: "authorize_letter_copy" optional,
+    identification_name: "identification_name" required,
+    identification_number: "identification_number" required,
+    identification_valid_date: "identification_valid_date" required,
+    identification_address: "identification_address" optional,
+    identification_front_copy: "identification_front_copy" required,
+    identification_back_copy: "identification_back_copy" optional,
+    owner: "owner" optional,
 });
 /// 主体信息
 #[derive(Clone, Debug, PartialEq)]
@@ -255,14 +255,14 @@ pub struct PostRequestSubjectInfo {
     pub finance_institution_info: Option<PostRequestSubjectInfoFinanceInstitutionInfo>,
 }
 ::wechatpay::runtime::json_object!(PostRequestSubjectInfo {
-    subject_type: "subject_type" req req,
-    is_finance_institution: "is_finance_institution" opt opt,
-    business_license_info: "business_license_info" req req,
-    certificate_info: "certificate_info" opt opt,
-    company_prove_copy: "company_prove_copy" opt opt,
-    assist_prove_info: "assist_prove_info" opt opt,
-    special_operation_info: "special_operation_info" opt opt,
-    finance_institution_info: "finance_institution_info" opt opt,
+    subject_type: "subject_type" required,
+    is_finance_institution: "is_finance_institution" optional,
+    business_license_info: "business_license_info" required,
+    certificate_info: "certificate_info" optional,
+    company_prove_copy: "company_prove_copy" optional,
+    assist_prove_info: "assist_prove_info" optional,
+    special_operation_info: "special_operation_info" optional,
+    finance_institution_info: "finance_institution_info" optional,
 });
 /// 辅助证明材料信息
 #[derive(Clone, Debug, PartialEq)]
@@ -283,12 +283,12 @@ pub struct PostRequestSubjectInfoAssistProveInfo {
     pub store_indoor_copy: String,
 }
 ::wechatpay::runtime::json_object!(PostRequestSubjectInfoAssistProveInfo {
-    micro_biz_type: "micro_biz_type" req req,
-    store_name: "store_name" req req,
-    store_address_code: "store_address_code" opt opt,
-    store_address: "store_address" req req,
-    store_header_copy: "store_header_copy" req req,
-    store_indoor_copy: "store_indoor_copy" req req,
+    micro_biz_type: "micro_biz_type" required,
+    store_name: "store_name" required,
+    store_address_code: "store_address_code" optional,
+    store_address: "store_address" required,
+    store_header_copy: "store_header_copy" required,
+    store_indoor_copy: "store_indoor_copy" required,
 });
 /// 小微经营类型
 ///
@@ -329,12 +329,12 @@ pub struct PostRequestSubjectInfoBusinessLicenseInfo {
     pub licence_valid_date: String,
 }
 ::wechatpay::runtime::json_object!(PostRequestSubjectInfoBusinessLicenseInfo {
-    licence_number: "licence_number" req req,
-    licence_copy: "licence_copy" req req,
-    merchant_name: "merchant_name" req req,
-    legal_person: "legal_person" req req,
-    company_address: "company_address" req req,
-    licence_valid_date: "licence_valid_date" req req,
+    licence_number: "licence_number" required,
+    licence_copy: "licence_copy" required,
+    merchant_name: "merchant_name" required,
+    legal_person: "legal_person" required,
+    company_address: "company_address" required,
+    licence_valid_date: "licence_valid_date" required,
 });
 /// 登记证书
 #[derive(Clone, Debug, PartialEq)]
@@ -357,13 +357,13 @@ pub struct PostRequestSubjectInfoCertificateInfo {
     pub cert_valid_date: String,
 }
 ::wechatpay::runtime::json_object!(PostRequestSubjectInfoCertificateInfo {
-    cert_type: "cert_type" req req,
-    cert_number: "cert_number" req req,
-    cert_copy: "cert_copy" req req,
-    merchant_name: "merchant_name" req req,
-    legal_person: "legal_person" req req,
-    company_address: "company_address" req req,
-    cert_valid_date: "cert_valid_date" req req,
+    cert_type: "cert_type" required,
+    cert_number: "cert_number" required,
+    cert_copy: "cert_copy" required,
+    merchant_name: "merchant_name" required,
+    legal_person: "legal_person" required,
+    company_address: "company_address" required,
+    cert_valid_date: "cert_valid_date" required,
 });
 /// 金融机构许可证信息
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -374,8 +374,8 @@ pub struct PostRequestSubjectInfoFinanceInstitutionInfo {
     pub finance_license_pics: Option<Vec<String>>,
 }
 ::wechatpay::runtime::json_object!(PostRequestSubjectInfoFinanceInstitutionInfo {
-    finance_type: "finance_type" opt opt,
-    finance_license_pics: "finance_license_pics" opt opt,
+    finance_type: "finance_type" optional,
+    finance_license_pics: "finance_license_pics" optional,
 });
 /// 经营许可证信息
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -412,8 +412,8 @@ pub struct PostRequestSubjectInfoSpecialOperationInfo {
     pub store_indoor_copy: Option<Vec<String>>,
 }
 ::wechatpay::runtime::json_object!(PostRequestSubjectInfoSpecialOperationInfo {
-    category_id: "category_id" req req,
-    store_indoor_copy: "store_indoor_copy" opt opt,
+    category_id: "category_id" required,
+    store_indoor_copy: "store_indoor_copy" optional,
 });
 /// PostRequestUboInfoList
 #[derive(Clone, Debug, PartialEq)]
@@ -442,14 +442,14 @@ pub struct PostRequestUboInfoList {
     pub ubo_period_end: String,
 }
 ::wechatpay::runtime::json_object!(PostRequestUboInfoList {
-    ubo_id_doc_type: "ubo_id_doc_type" req req,
-    ubo_id_doc_copy: "ubo_id_doc_copy" req req,
-    ubo_id_doc_copy_back: "ubo_id_doc_copy_back" req req,
-    ubo_id_doc_name: "ubo_id_doc_name" req req,
-    ubo_id_doc_number: "ubo_id_doc_number" req req,
-    ubo_id_doc_address: "ubo_id_doc_address" req req,
-    ubo_period_begin: "ubo_period_begin" req req,
-    ubo_period_end: "ubo_period_end" req req,
+    ubo_id_doc_type: "ubo_id_doc_type" required,
+    ubo_id_doc_copy: "ubo_id_doc_copy" required,
+    ubo_id_doc_copy_back: "ubo_id_doc_copy_back" required,
+    ubo_id_doc_name: "ubo_id_doc_name" required,
+    ubo_id_doc_number: "ubo_id_doc_number" required,
+    ubo_id_doc_address: "ubo_id_doc_address" required,
+    ubo_period_begin: "ubo_period_begin" required,
+    ubo_period_end: "ubo_period_end" required,
 });
 /// The response of `POST /v3/apply4subject/applyment` (提交商户开户意愿申请单API).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -460,7 +460,7 @@ pub struct PostResponse {
     pub applyment_id: Option<u64>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    applyment_id: "applyment_id" opt opt,
+    applyment_id: "applyment_id" optional,
 });
 /// `/v3/apply4subject/applyment/{applyment_id}`
 pub mod by_applyment_id {
@@ -564,7 +564,7 @@ pub mod merchants {
                 pub authorize_state: Option<GetResponseAuthorizeState>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                authorize_state: "authorize_state" opt opt,
+                authorize_state: "authorize_state" optional,
             });
             /// 授权状态
             ///

@@ -77,13 +77,13 @@ pub mod applyment_id {
             pub audit_detail: Option<Vec<GetResponseAuditDetail>>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            business_code: "business_code" opt opt,
-            applyment_id: "applyment_id" opt opt,
-            sub_mchid: "sub_mchid" opt opt,
-            sign_url: "sign_url" opt opt,
-            applyment_state: "applyment_state" opt opt,
-            applyment_state_msg: "applyment_state_msg" opt opt,
-            audit_detail: "audit_detail" opt opt,
+            business_code: "business_code" optional,
+            applyment_id: "applyment_id" optional,
+            sub_mchid: "sub_mchid" optional,
+            sign_url: "sign_url" optional,
+            applyment_state: "applyment_state" optional,
+            applyment_state_msg: "applyment_state_msg" optional,
+            audit_detail: "audit_detail" optional,
         });
         /// GetResponseAuditDetail
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -102,9 +102,9 @@ pub mod applyment_id {
             pub reject_reason: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseAuditDetail {
-            field: "field" opt opt,
-            field_name: "field_name" opt opt,
-            reject_reason: "reject_reason" opt opt,
+            field: "field" optional,
+            field_name: "field_name" optional,
+            reject_reason: "reject_reason" optional,
         });
     }
 }
@@ -205,14 +205,14 @@ pub mod slash {
         pub addition_info: Option<PostRequestAdditionInfo>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: "Wechatpay-Serial" skip req,
-        business_code: "business_code" req req,
-        contact_info: "contact_info" req req,
-        subject_info: "subject_info" req req,
-        business_info: "business_info" req req,
-        settlement_info: "settlement_info" req req,
-        bank_account_info: "bank_account_info" req req,
-        addition_info: "addition_info" opt opt,
+        wechatpay_serial: header "Wechatpay-Serial" required,
+        business_code: "business_code" required,
+        contact_info: "contact_info" required,
+        subject_info: "subject_info" required,
+        business_info: "business_info" required,
+        settlement_info: "settlement_info" required,
+        bank_account_info: "bank_account_info" required,
+        addition_info: "addition_info" optional,
     });
     /// 补充材料
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -227,10 +227,10 @@ pub mod slash {
         pub business_addition_msg: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestAdditionInfo {
-        legal_person_commitment: "legal_person_commitment" opt opt,
-        legal_person_video: "legal_person_video" opt opt,
-        business_addition_pics: "business_addition_pics" opt opt,
-        business_addition_msg: "business_addition_msg" opt opt,
+        legal_person_commitment: "legal_person_commitment" optional,
+        legal_person_video: "legal_person_video" optional,
+        business_addition_pics: "business_addition_pics" optional,
+        business_addition_msg: "business_addition_msg" optional,
     });
     /// 结算银行账户
     #[derive(Clone, Debug, PartialEq)]
@@ -261,13 +261,13 @@ pub mod slash {
         pub account_number: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestBankAccountInfo {
-        bank_account_type: "bank_account_type" req req,
-        account_name: "account_name" req req,
-        account_bank: "account_bank" req req,
-        bank_address_code: "bank_address_code" req req,
-        bank_name: "bank_name" opt opt,
-        bank_branch_id: "bank_branch_id" opt opt,
-        account_number: "account_number" opt opt,
+        bank_account_type: "bank_account_type" required,
+        account_name: "account_name" required,
+        account_bank: "account_bank" required,
+        bank_address_code: "bank_address_code" required,
+        bank_name: "bank_name" optional,
+        bank_branch_id: "bank_branch_id" optional,
+        account_number: "account_number" optional,
     });
     /// 账户类型
     ///
@@ -297,9 +297,9 @@ pub mod slash {
         pub sales_info: PostRequestBusinessInfoSalesInfo,
     }
     ::wechatpay::runtime::json_object!(PostRequestBusinessInfo {
-        merchant_shortname: "merchant_shortname" req req,
-        service_phone: "service_phone" req req,
-        sales_info: "sales_info" req req,
+        merchant_shortname: "merchant_shortname" required,
+        service_phone: "service_phone" required,
+        sales_info: "sales_info" required,
     });
     /// 经营场景
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -320,13 +320,13 @@ pub mod slash {
         pub wework_info: Option<PostRequestBusinessInfoSalesInfoWeworkInfo>,
     }
     ::wechatpay::runtime::json_object!(PostRequestBusinessInfoSalesInfo {
-        sales_scenes_type: "sales_scenes_type" req req,
-        biz_store_info: "biz_store_info" opt opt,
-        mp_info: "mp_info" opt opt,
-        mini_program_info: "mini_program_info" opt opt,
-        app_info: "app_info" opt opt,
-        web_info: "web_info" opt opt,
-        wework_info: "wework_info" opt opt,
+        sales_scenes_type: "sales_scenes_type" required,
+        biz_store_info: "biz_store_info" optional,
+        mp_info: "mp_info" optional,
+        mini_program_info: "mini_program_info" optional,
+        app_info: "app_info" optional,
+        web_info: "web_info" optional,
+        wework_info: "wework_info" optional,
     });
     /// App场景
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -339,9 +339,9 @@ pub mod slash {
         pub app_pics: Option<Vec<String>>,
     }
     ::wechatpay::runtime::json_object!(PostRequestBusinessInfoSalesInfoAppInfo {
-        app_appid: "app_appid" opt opt,
-        app_sub_appid: "app_sub_appid" opt opt,
-        app_pics: "app_pics" opt opt,
+        app_appid: "app_appid" optional,
+        app_sub_appid: "app_sub_appid" optional,
+        app_pics: "app_pics" optional,
     });
     /// 线下场所场景
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -360,12 +360,12 @@ pub mod slash {
         pub biz_sub_appid: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestBusinessInfoSalesInfoBizStoreInfo {
-        biz_store_name: "biz_store_name" req req,
-        biz_address_code: "biz_address_code" req req,
-        biz_store_address: "biz_store_address" req req,
-        store_entrance_pic: "store_entrance_pic" req req,
-        indoor_pic: "indoor_pic" req req,
-        biz_sub_appid: "biz_sub_appid" opt opt,
+        biz_store_name: "biz_store_name" required,
+        biz_address_code: "biz_address_code" required,
+        biz_store_address: "biz_store_address" required,
+        store_entrance_pic: "store_entrance_pic" required,
+        indoor_pic: "indoor_pic" required,
+        biz_sub_appid: "biz_sub_appid" optional,
     });
     /// 小程序场景
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -378,9 +378,9 @@ pub mod slash {
         pub mini_program_pics: Option<Vec<String>>,
     }
     ::wechatpay::runtime::json_object!(PostRequestBusinessInfoSalesInfoMiniProgramInfo {
-        mini_program_appid: "mini_program_appid" opt opt,
-        mini_program_sub_appid: "mini_program_sub_appid" opt opt,
-        mini_program_pics: "mini_program_pics" opt opt,
+        mini_program_appid: "mini_program_appid" optional,
+        mini_program_sub_appid: "mini_program_sub_appid" optional,
+        mini_program_pics: "mini_program_pics" optional,
     });
     /// 公众号场景
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -393,9 +393,9 @@ pub mod slash {
         pub mp_pics: Option<Vec<String>>,
     }
     ::wechatpay::runtime::json_object!(PostRequestBusinessInfoSalesInfoMpInfo {
-        mp_appid: "mp_appid" opt opt,
-        mp_sub_appid: "mp_sub_appid" opt opt,
-        mp_pics: "mp_pics" opt opt,
+        mp_appid: "mp_appid" optional,
+        mp_sub_appid: "mp_sub_appid" optional,
+        mp_pics: "mp_pics" optional,
     });
     /// 经营场景类型
     ///
@@ -437,9 +437,9 @@ pub mod slash {
         pub web_appid: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestBusinessInfoSalesInfoWebInfo {
-        domain: "domain" opt opt,
-        web_authorisation: "web_authorisation" opt opt,
-        web_appid: "web_appid" opt opt,
+        domain: "domain" optional,
+        web_authorisation: "web_authorisation" optional,
+        web_appid: "web_appid" optional,
     });
     /// 企业微信场景
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -450,8 +450,8 @@ pub mod slash {
         pub wework_pics: Option<Vec<String>>,
     }
     ::wechatpay::runtime::json_object!(PostRequestBusinessInfoSalesInfoWeworkInfo {
-        sub_corp_id: "sub_corp_id" opt opt,
-        wework_pics: "wework_pics" opt opt,
+        sub_corp_id: "sub_corp_id" optional,
+        wework_pics: "wework_pics" optional,
     });
     /// 超级管理员信息
     #[derive(Clone, Debug, PartialEq)]
@@ -492,18 +492,18 @@ pub mod slash {
         pub contact_email: String,
     }
     ::wechatpay::runtime::json_object!(PostRequestContactInfo {
-        contact_type: "contact_type" req req,
-        contact_name: "contact_name" req req,
-        contact_id_doc_type: "contact_id_doc_type" opt opt,
-        contact_id_number: "contact_id_number" opt opt,
-        contact_id_doc_copy: "contact_id_doc_copy" opt opt,
-        contact_id_doc_copy_back: "contact_id_doc_copy_back" opt opt,
-        contact_period_begin: "contact_period_begin" opt opt,
-        contact_period_end: "contact_period_end" opt opt,
-        business_authorization_letter: "business_authorization_letter" opt opt,
-        openid: "openid" opt opt,
-        mobile_phone: "mobile_phone" req req,
-        contact_email: "contact_email" req req,
+        contact_type: "contact_type" required,
+        contact_name: "contact_name" required,
+        contact_id_doc_type: "contact_id_doc_type" optional,
+        contact_id_number: "contact_id_number" optional,
+        contact_id_doc_copy: "contact_id_doc_copy" optional,
+        contact_id_doc_copy_back: "contact_id_doc_copy_back" optional,
+        contact_period_begin: "contact_period_begin" optional,
+        contact_period_end: "contact_period_end" optional,
+        business_authorization_letter: "business_authorization_letter" optional,
+        openid: "openid" optional,
+        mobile_phone: "mobile_phone" required,
+        contact_email: "contact_email" required,
     });
     /// 结算规则
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -526,14 +526,14 @@ pub mod slash {
         pub activities_additions: Option<Vec<String>>,
     }
     ::wechatpay::runtime::json_object!(PostRequestSettlementInfo {
-        settlement_id: "settlement_id" opt opt,
-        qualification_type: "qualification_type" opt opt,
-        qualifications: "qualifications" opt opt,
-        activities_id: "activities_id" opt opt,
-        activities_rate: "activities_rate" opt opt,
-        debit_activities_rate: "debit_activities_rate" opt opt,
-        credit_activities_rate: "credit_activities_rate" opt opt,
-        activities_additions: "activities_additions" opt opt,
+        settlement_id: "settlement_id" optional,
+        qualification_type: "qualification_type" optional,
+        qualifications: "qualifications" optional,
+        activities_id: "activities_id" optional,
+        activities_rate: "activities_rate" optional,
+        debit_activities_rate: "debit_activities_rate" optional,
+        credit_activities_rate: "credit_activities_rate" optional,
+        activities_additions: "activities_additions" optional,
     });
     /// 主体资料
     #[derive(Clone, Debug, PartialEq)]
@@ -562,16 +562,16 @@ pub mod slash {
         pub ubo_info_list: Option<Vec<PostRequestSubjectInfoUboInfoList>>,
     }
     ::wechatpay::runtime::json_object!(PostRequestSubjectInfo {
-        subject_type: "subject_type" req req,
-        finance_institution: "finance_institution" opt opt,
-        micro_biz_info: "micro_biz_info" opt opt,
-        business_license_info: "business_license_info" req req,
-        certificate_info: "certificate_info" req req,
-        organization_info: "organization_info" opt opt,
-        certificate_letter_copy: "certificate_letter_copy" opt opt,
-        finance_institution_info: "finance_institution_info" opt opt,
-        identity_info: "identity_info" req req,
-        ubo_info_list: "ubo_info_list" opt opt,
+        subject_type: "subject_type" required,
+        finance_institution: "finance_institution" optional,
+        micro_biz_info: "micro_biz_info" optional,
+        business_license_info: "business_license_info" required,
+        certificate_info: "certificate_info" required,
+        organization_info: "organization_info" optional,
+        certificate_letter_copy: "certificate_letter_copy" optional,
+        finance_institution_info: "finance_institution_info" optional,
+        identity_info: "identity_info" required,
+        ubo_info_list: "ubo_info_list" optional,
     });
     /// 营业执照
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -592,13 +592,13 @@ pub mod slash {
         pub period_end: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestSubjectInfoBusinessLicenseInfo {
-        license_copy: "license_copy" req req,
-        license_number: "license_number" req req,
-        merchant_name: "merchant_name" req req,
-        legal_person: "legal_person" req req,
-        license_address: "license_address" opt opt,
-        period_begin: "period_begin" opt opt,
-        period_end: "period_end" opt opt,
+        license_copy: "license_copy" required,
+        license_number: "license_number" required,
+        merchant_name: "merchant_name" required,
+        legal_person: "legal_person" required,
+        license_address: "license_address" optional,
+        period_begin: "period_begin" optional,
+        period_end: "period_end" optional,
     });
     /// 登记证书
     #[derive(Clone, Debug, PartialEq)]
@@ -621,14 +621,14 @@ pub mod slash {
         pub period_end: String,
     }
     ::wechatpay::runtime::json_object!(PostRequestSubjectInfoCertificateInfo {
-        cert_copy: "cert_copy" req req,
-        cert_type: "cert_type" req req,
-        cert_number: "cert_number" req req,
-        merchant_name: "merchant_name" req req,
-        company_address: "company_address" req req,
-        legal_person: "legal_person" req req,
-        period_begin: "period_begin" req req,
-        period_end: "period_end" req req,
+        cert_copy: "cert_copy" required,
+        cert_type: "cert_type" required,
+        cert_number: "cert_number" required,
+        merchant_name: "merchant_name" required,
+        company_address: "company_address" required,
+        legal_person: "legal_person" required,
+        period_begin: "period_begin" required,
+        period_end: "period_end" required,
     });
     /// 金融机构许可证信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -639,8 +639,8 @@ pub mod slash {
         pub finance_license_pics: Option<Vec<String>>,
     }
     ::wechatpay::runtime::json_object!(PostRequestSubjectInfoFinanceInstitutionInfo {
-        finance_type: "finance_type" opt opt,
-        finance_license_pics: "finance_license_pics" opt opt,
+        finance_type: "finance_type" optional,
+        finance_license_pics: "finance_license_pics" optional,
     });
     /// 经营者/法人身份证件
     #[derive(Clone, Debug, PartialEq)]
@@ -659,12 +659,12 @@ pub mod slash {
         pub owner: Option<bool>,
     }
     ::wechatpay::runtime::json_object!(PostRequestSubjectInfoIdentityInfo {
-        id_holder_type: "id_holder_type" opt opt,
-        id_doc_type: "id_doc_type" req req,
-        authorize_letter_copy: "authorize_letter_copy" opt opt,
-        id_card_info: "id_card_info" opt opt,
-        id_doc_info: "id_doc_info" opt opt,
-        owner: "owner" opt opt,
+        id_holder_type: "id_holder_type" optional,
+        id_doc_type: "id_doc_type" required,
+        authorize_letter_copy: "authorize_letter_copy" optional,
+        id_card_info: "id_card_info" optional,
+        id_doc_info: "id_doc_info" optional,
+        owner: "owner" optional,
     });
     /// 经营者/法人身份证信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -691,13 +691,13 @@ pub mod slash {
         pub card_period_end: String,
     }
     ::wechatpay::runtime::json_object!(PostRequestSubjectInfoIdentityInfoIdCardInfo {
-        id_card_copy: "id_card_copy" req req,
-        id_card_national: "id_card_national" req req,
-        id_card_name: "id_card_name" req req,
-        id_card_number: "id_card_number" req req,
-        id_card_address: "id_card_address" opt opt,
-        card_period_begin: "card_period_begin" req req,
-        card_period_end: "card_period_end" req req,
+        id_card_copy: "id_card_copy" required,
+        id_card_national: "id_card_national" required,
+        id_card_name: "id_card_name" required,
+        id_card_number: "id_card_number" required,
+        id_card_address: "id_card_address" optional,
+        card_period_begin: "card_period_begin" required,
+        card_period_end: "card_period_end" required,
     });
     /// 经营者/法人其他类型证件信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -718,13 +718,13 @@ pub mod slash {
         pub doc_period_end: String,
     }
     ::wechatpay::runtime::json_object!(PostRequestSubjectInfoIdentityInfoIdDocInfo {
-        id_doc_copy: "id_doc_copy" req req,
-        id_doc_copy_back: "id_doc_copy_back" opt opt,
-        id_doc_name: "id_doc_name" req req,
-        id_doc_number: "id_doc_number" req req,
-        id_doc_address: "id_doc_address" opt opt,
-        doc_period_begin: "doc_period_begin" req req,
-        doc_period_end: "doc_period_end" req req,
+        id_doc_copy: "id_doc_copy" required,
+        id_doc_copy_back: "id_doc_copy_back" optional,
+        id_doc_name: "id_doc_name" required,
+        id_doc_number: "id_doc_number" required,
+        id_doc_address: "id_doc_address" optional,
+        doc_period_begin: "doc_period_begin" required,
+        doc_period_end: "doc_period_end" required,
     });
     /// 小微辅助证明材料
     #[derive(Clone, Debug, PartialEq)]
@@ -739,10 +739,10 @@ pub mod slash {
         pub micro_online_info: Option<PostRequestSubjectInfoMicroBizInfoMicroOnlineInfo>,
     }
     ::wechatpay::runtime::json_object!(PostRequestSubjectInfoMicroBizInfo {
-        micro_biz_type: "micro_biz_type" req req,
-        micro_store_info: "micro_store_info" opt opt,
-        micro_mobile_info: "micro_mobile_info" opt opt,
-        micro_online_info: "micro_online_info" opt opt,
+        micro_biz_type: "micro_biz_type" required,
+        micro_store_info: "micro_store_info" optional,
+        micro_mobile_info: "micro_mobile_info" optional,
+        micro_online_info: "micro_online_info" optional,
     });
     /// 小微经营类型
     ///
@@ -777,10 +777,10 @@ pub mod slash {
         pub micro_mobile_pics: Vec<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestSubjectInfoMicroBizInfoMicroMobileInfo {
-        micro_mobile_name: "micro_mobile_name" req req,
-        micro_mobile_city: "micro_mobile_city" req req,
-        micro_mobile_address: "micro_mobile_address" req req,
-        micro_mobile_pics: "micro_mobile_pics" req req,
+        micro_mobile_name: "micro_mobile_name" required,
+        micro_mobile_city: "micro_mobile_city" required,
+        micro_mobile_address: "micro_mobile_address" required,
+        micro_mobile_pics: "micro_mobile_pics" required,
     });
     /// 线上商品/服务交易
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -795,10 +795,10 @@ pub mod slash {
         pub micro_link: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestSubjectInfoMicroBizInfoMicroOnlineInfo {
-        micro_online_store: "micro_online_store" req req,
-        micro_ec_name: "micro_ec_name" req req,
-        micro_qrcode: "micro_qrcode" opt opt,
-        micro_link: "micro_link" opt opt,
+        micro_online_store: "micro_online_store" required,
+        micro_ec_name: "micro_ec_name" required,
+        micro_qrcode: "micro_qrcode" optional,
+        micro_link: "micro_link" optional,
     });
     /// 门店场所
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -819,13 +819,13 @@ pub mod slash {
         pub store_latitude: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestSubjectInfoMicroBizInfoMicroStoreInfo {
-        micro_name: "micro_name" req req,
-        micro_address_code: "micro_address_code" req req,
-        micro_address: "micro_address" req req,
-        store_entrance_pic: "store_entrance_pic" req req,
-        micro_indoor_copy: "micro_indoor_copy" req req,
-        store_longitude: "store_longitude" opt opt,
-        store_latitude: "store_latitude" opt opt,
+        micro_name: "micro_name" required,
+        micro_address_code: "micro_address_code" required,
+        micro_address: "micro_address" required,
+        store_entrance_pic: "store_entrance_pic" required,
+        micro_indoor_copy: "micro_indoor_copy" required,
+        store_longitude: "store_longitude" optional,
+        store_latitude: "store_latitude" optional,
     });
     /// 组织机构代码证信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -840,10 +840,10 @@ pub mod slash {
         pub org_period_end: String,
     }
     ::wechatpay::runtime::json_object!(PostRequestSubjectInfoOrganizationInfo {
-        organization_copy: "organization_copy" req req,
-        organization_code: "organization_code" req req,
-        org_period_begin: "org_period_begin" req req,
-        org_period_end: "org_period_end" req req,
+        organization_copy: "organization_copy" required,
+        organization_code: "organization_code" required,
+        org_period_begin: "org_period_begin" required,
+        org_period_end: "org_period_end" required,
     });
     /// PostRequestSubjectInfoUboInfoList
     #[derive(Clone, Debug, PartialEq)]
@@ -872,14 +872,14 @@ pub mod slash {
         pub ubo_period_end: String,
     }
     ::wechatpay::runtime::json_object!(PostRequestSubjectInfoUboInfoList {
-        ubo_id_doc_type: "ubo_id_doc_type" req req,
-        ubo_id_doc_copy: "ubo_id_doc_copy" req req,
-        ubo_id_doc_copy_back: "ubo_id_doc_copy_back" req req,
-        ubo_id_doc_name: "ubo_id_doc_name" req req,
-        ubo_id_doc_number: "ubo_id_doc_number" req req,
-        ubo_id_doc_address: "ubo_id_doc_address" req req,
-        ubo_period_begin: "ubo_period_begin" req req,
-        ubo_period_end: "ubo_period_end" req req,
+        ubo_id_doc_type: "ubo_id_doc_type" required,
+        ubo_id_doc_copy: "ubo_id_doc_copy" required,
+        ubo_id_doc_copy_back: "ubo_id_doc_copy_back" required,
+        ubo_id_doc_name: "ubo_id_doc_name" required,
+        ubo_id_doc_number: "ubo_id_doc_number" required,
+        ubo_id_doc_address: "ubo_id_doc_address" required,
+        ubo_period_begin: "ubo_period_begin" required,
+        ubo_period_end: "ubo_period_end" required,
     });
     /// The response of `POST /v3/applyment4sub/applyment/` (提交申请单API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -890,6 +890,6 @@ pub mod slash {
         pub applyment_id: Option<u64>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        applyment_id: "applyment_id" opt opt,
+        applyment_id: "applyment_id" optional,
     });
 }

@@ -61,8 +61,8 @@ pub mod detail_receipts {
         pub out_detail_no: String,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        out_batch_no: "out_batch_no" skip req,
-        out_detail_no: "out_detail_no" skip req,
+        out_batch_no: query "out_batch_no" required,
+        out_detail_no: query "out_detail_no" required,
     });
     /// The response of `GET /v3/bank-batch-transfer/receipt/detail-receipts` (查询明细电子回单受理结果API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -97,13 +97,13 @@ pub mod detail_receipts {
         pub download_url: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        out_batch_no: "out_batch_no" req req,
-        out_detail_no: "out_detail_no" req req,
-        receipt_no: "receipt_no" opt opt,
-        receipt_state: "receipt_state" opt opt,
-        hash_type: "hash_type" opt opt,
-        hash_value: "hash_value" opt opt,
-        download_url: "download_url" opt opt,
+        out_batch_no: "out_batch_no" required,
+        out_detail_no: "out_detail_no" required,
+        receipt_no: "receipt_no" optional,
+        receipt_state: "receipt_state" optional,
+        hash_type: "hash_type" optional,
+        hash_value: "hash_value" optional,
+        download_url: "download_url" optional,
     });
     /// The request of `POST /v3/bank-batch-transfer/receipt/detail-receipts` (受理明细电子回单API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -118,8 +118,8 @@ pub mod detail_receipts {
         pub out_detail_no: String,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        out_batch_no: "out_batch_no" req req,
-        out_detail_no: "out_detail_no" req req,
+        out_batch_no: "out_batch_no" required,
+        out_detail_no: "out_detail_no" required,
     });
     /// The response of `POST /v3/bank-batch-transfer/receipt/detail-receipts` (受理明细电子回单API).
     pub type PostResponse = crate::v3::bank_batch_transfer::receipt::detail_receipts::GetResponse;
@@ -166,7 +166,7 @@ pub mod summary_receipts {
         pub out_batch_no: String,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        out_batch_no: "out_batch_no" skip req,
+        out_batch_no: query "out_batch_no" required,
     });
     /// The response of `GET /v3/bank-batch-transfer/receipt/summary-receipts` (查询汇总电子回单受理结果API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -205,14 +205,14 @@ pub mod summary_receipts {
         pub update_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        out_batch_no: "out_batch_no" req req,
-        receipt_no: "receipt_no" opt opt,
-        receipt_state: "receipt_state" opt opt,
-        hash_type: "hash_type" opt opt,
-        hash_value: "hash_value" opt opt,
-        download_url: "download_url" opt opt,
-        create_time: "create_time" opt opt,
-        update_time: "update_time" opt opt,
+        out_batch_no: "out_batch_no" required,
+        receipt_no: "receipt_no" optional,
+        receipt_state: "receipt_state" optional,
+        hash_type: "hash_type" optional,
+        hash_value: "hash_value" optional,
+        download_url: "download_url" optional,
+        create_time: "create_time" optional,
+        update_time: "update_time" optional,
     });
     /// The request of `POST /v3/bank-batch-transfer/receipt/summary-receipts` (受理汇总电子回单API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -223,7 +223,7 @@ pub mod summary_receipts {
         pub out_batch_no: String,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        out_batch_no: "out_batch_no" req req,
+        out_batch_no: "out_batch_no" required,
     });
     /// The response of `POST /v3/bank-batch-transfer/receipt/summary-receipts` (受理汇总电子回单API).
     pub type PostResponse = crate::v3::bank_batch_transfer::receipt::summary_receipts::GetResponse;

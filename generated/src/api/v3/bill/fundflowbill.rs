@@ -43,10 +43,10 @@ pub struct GetRequest {
     pub tar_type: Option<GetRequestTarType>,
 }
 ::wechatpay::runtime::json_object!(GetRequest {
-    bill_date: "bill_date" skip req,
-    sub_mchid: "sub_mchid" skip opt,
-    account_type: "account_type" skip opt,
-    tar_type: "tar_type" skip opt,
+    bill_date: query "bill_date" required,
+    sub_mchid: query "sub_mchid" optional,
+    account_type: query "account_type" optional,
+    tar_type: query "tar_type" optional,
 });
 /// 资金账户类型
 ///
@@ -99,7 +99,7 @@ pub struct GetResponse {
     pub download_url: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponse {
-    hash_type: "hash_type" opt opt,
-    hash_value: "hash_value" opt opt,
-    download_url: "download_url" opt opt,
+    hash_type: "hash_type" optional,
+    hash_value: "hash_value" optional,
+    download_url: "download_url" optional,
 });

@@ -48,11 +48,11 @@ pub struct GetRequest {
     pub account_type: GetRequestAccountType,
 }
 ::wechatpay::runtime::json_object!(GetRequest {
-    sub_mchid: "sub_mchid" skip req,
-    bill_date: "bill_date" skip req,
-    tar_type: "tar_type" skip opt,
-    algorithm: "algorithm" skip req,
-    account_type: "account_type" skip req,
+    sub_mchid: query "sub_mchid" required,
+    bill_date: query "bill_date" required,
+    tar_type: query "tar_type" optional,
+    algorithm: query "algorithm" required,
+    account_type: query "account_type" required,
 });
 /// 资金账户类型
 ///
@@ -107,8 +107,8 @@ pub struct GetResponse {
     pub download_bill_list: Option<Vec<GetResponseDownloadBillList>>,
 }
 ::wechatpay::runtime::json_object!(GetResponse {
-    download_bill_count: "download_bill_count" opt opt,
-    download_bill_list: "download_bill_list" opt opt,
+    download_bill_count: "download_bill_count" optional,
+    download_bill_list: "download_bill_list" optional,
 });
 /// GetResponseDownloadBillList
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -139,10 +139,10 @@ pub struct GetResponseDownloadBillList {
     pub nonce: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponseDownloadBillList {
-    bill_sequence: "bill_sequence" opt opt,
-    download_url: "download_url" opt opt,
-    encrypt_key: "encrypt_key" opt opt,
-    hash_type: "hash_type" opt opt,
-    hash_value: "hash_value" opt opt,
-    nonce: "nonce" opt opt,
+    bill_sequence: "bill_sequence" optional,
+    download_url: "download_url" optional,
+    encrypt_key: "encrypt_key" optional,
+    hash_type: "hash_type" optional,
+    hash_value: "hash_value" optional,
+    nonce: "nonce" optional,
 });

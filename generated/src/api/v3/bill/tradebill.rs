@@ -43,10 +43,10 @@ pub struct GetRequest {
     pub tar_type: Option<GetRequestTarType>,
 }
 ::wechatpay::runtime::json_object!(GetRequest {
-    bill_date: "bill_date" skip req,
-    sub_mchid: "sub_mchid" skip opt,
-    bill_type: "bill_type" skip opt,
-    tar_type: "tar_type" skip opt,
+    bill_date: query "bill_date" required,
+    sub_mchid: query "sub_mchid" optional,
+    bill_type: query "bill_type" optional,
+    tar_type: query "tar_type" optional,
 });
 /// 账单类型
 ///

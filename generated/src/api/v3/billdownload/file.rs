@@ -34,6 +34,6 @@ pub struct GetRequest {
     pub tartype: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetRequest {
-    token: "token" skip req,
-    tartype: "tartype" skip opt,
+    token: query "token" required,
+    tartype: query "tartype" optional,
 });

@@ -56,12 +56,12 @@ pub struct PostRequest {
     pub trademark: PostRequestTrademark,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    wechatpay_serial: "Wechatpay-Serial" skip req,
-    business_code: "business_code" req req,
-    admin_info: "admin_info" req req,
-    subject_info: "subject_info" req req,
-    brand_basic_info: "brand_basic_info" req req,
-    trademark: "trademark" req req,
+    wechatpay_serial: header "Wechatpay-Serial" required,
+    business_code: "business_code" required,
+    admin_info: "admin_info" required,
+    subject_info: "subject_info" required,
+    brand_basic_info: "brand_basic_info" required,
+    trademark: "trademark" required,
 });
 /// 管理员信息
 #[derive(Clone, Debug, PartialEq)]
@@ -78,9 +78,9 @@ pub struct PostRequestAdminInfo {
     pub id_card_number: String,
 }
 ::wechatpay::runtime::json_object!(PostRequestAdminInfo {
-    admin_name: "admin_name" req req,
-    id_doc_type: "id_doc_type" req req,
-    id_card_number: "id_card_number" req req,
+    admin_name: "admin_name" required,
+    id_doc_type: "id_doc_type" required,
+    id_card_number: "id_card_number" required,
 });
 /// 管理员证件类型
 ///
@@ -124,8 +124,8 @@ pub struct PostRequestBrandBasicInfo {
     pub brand_logo: String,
 }
 ::wechatpay::runtime::json_object!(PostRequestBrandBasicInfo {
-    brand_name: "brand_name" req req,
-    brand_logo: "brand_logo" req req,
+    brand_name: "brand_name" required,
+    brand_logo: "brand_logo" required,
 });
 /// 主体资料
 #[derive(Clone, Debug, PartialEq)]
@@ -144,9 +144,9 @@ pub struct PostRequestSubjectInfo {
     pub unified_social_credit_code: String,
 }
 ::wechatpay::runtime::json_object!(PostRequestSubjectInfo {
-    subject_type: "subject_type" req req,
-    subject_name: "subject_name" req req,
-    unified_social_credit_code: "unified_social_credit_code" req req,
+    subject_type: "subject_type" required,
+    subject_name: "subject_name" required,
+    unified_social_credit_code: "unified_social_credit_code" required,
 });
 /// 主体类型
 ///
@@ -188,11 +188,11 @@ pub struct PostRequestTrademark {
     pub no_trademark_addition_prove_list: Option<Vec<String>>,
 }
 ::wechatpay::runtime::json_object!(PostRequestTrademark {
-    trademark_exists: "trademark_exists" req req,
-    trademark_registration_certificate: "trademark_registration_certificate" opt opt,
-    logo_trademark_registration_certificate: "logo_trademark_registration_certificate" opt opt,
-    no_trademark_addition_prove: "no_trademark_addition_prove" opt opt,
-    no_trademark_addition_prove_list: "no_trademark_addition_prove_list" opt opt,
+    trademark_exists: "trademark_exists" required,
+    trademark_registration_certificate: "trademark_registration_certificate" optional,
+    logo_trademark_registration_certificate: "logo_trademark_registration_certificate" optional,
+    no_trademark_addition_prove: "no_trademark_addition_prove" optional,
+    no_trademark_addition_prove_list: "no_trademark_addition_prove_list" optional,
 });
 /// Logo商标注册证
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -243,18 +243,18 @@ pub struct PostRequestTrademarkLogoTrademarkRegistrationCertificate {
     pub license_list: Option<Vec<String>>,
 }
 ::wechatpay::runtime::json_object!(PostRequestTrademarkLogoTrademarkRegistrationCertificate {
-    certificate: "certificate" opt opt,
-    name: "name" req req,
-    number: "number" req req,
-    valid_begin_time: "valid_begin_time" req req,
-    valid_end_time: "valid_end_time" req req,
-    international_class: "international_class" req req,
-    holder: "holder" req req,
-    license: "license" opt opt,
-    authorization_begin_time: "authorization_begin_time" opt opt,
-    authorization_end_time: "authorization_end_time" opt opt,
-    certificate_list: "certificate_list" opt opt,
-    license_list: "license_list" opt opt,
+    certificate: "certificate" optional,
+    name: "name" required,
+    number: "number" required,
+    valid_begin_time: "valid_begin_time" required,
+    valid_end_time: "valid_end_time" required,
+    international_class: "international_class" required,
+    holder: "holder" required,
+    license: "license" optional,
+    authorization_begin_time: "authorization_begin_time" optional,
+    authorization_end_time: "authorization_end_time" optional,
+    certificate_list: "certificate_list" optional,
+    license_list: "license_list" optional,
 });
 /// 有无商标
 ///
@@ -322,18 +322,18 @@ pub struct PostRequestTrademarkTrademarkRegistrationCertificate {
     pub license_list: Option<Vec<String>>,
 }
 ::wechatpay::runtime::json_object!(PostRequestTrademarkTrademarkRegistrationCertificate {
-    certificate: "certificate" opt opt,
-    name: "name" req req,
-    number: "number" req req,
-    valid_begin_time: "valid_begin_time" req req,
-    valid_end_time: "valid_end_time" req req,
-    international_class: "international_class" req req,
-    holder: "holder" req req,
-    license: "license" opt opt,
-    authorization_begin_time: "authorization_begin_time" opt opt,
-    authorization_end_time: "authorization_end_time" opt opt,
-    certificate_list: "certificate_list" opt opt,
-    license_list: "license_list" opt opt,
+    certificate: "certificate" optional,
+    name: "name" required,
+    number: "number" required,
+    valid_begin_time: "valid_begin_time" required,
+    valid_end_time: "valid_end_time" required,
+    international_class: "international_class" required,
+    holder: "holder" required,
+    license: "license" optional,
+    authorization_begin_time: "authorization_begin_time" optional,
+    authorization_end_time: "authorization_end_time" optional,
+    certificate_list: "certificate_list" optional,
+    license_list: "license_list" optional,
 });
 /// The response of `POST /v3/brand/applyments` (提交入驻申请).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -348,8 +348,8 @@ pub struct PostResponse {
     pub business_code: String,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    applyment_id: "applyment_id" opt opt,
-    business_code: "business_code" req req,
+    applyment_id: "applyment_id" optional,
+    business_code: "business_code" required,
 });
 /// `/v3/brand/applyments/applyment-id`
 pub mod applyment_id {
@@ -411,13 +411,13 @@ pub mod applyment_id {
             pub brand_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            applyment_id: "applyment_id" req req,
-            business_code: "business_code" opt opt,
-            applyment_state: "applyment_state" opt opt,
-            applyment_state_desc: "applyment_state_desc" opt opt,
-            authorization_confirmation_qr_code: "authorization_confirmation_qr_code" opt opt,
-            reject_reason: "reject_reason" opt opt,
-            brand_id: "brand_id" opt opt,
+            applyment_id: "applyment_id" required,
+            business_code: "business_code" optional,
+            applyment_state: "applyment_state" optional,
+            applyment_state_desc: "applyment_state_desc" optional,
+            authorization_confirmation_qr_code: "authorization_confirmation_qr_code" optional,
+            reject_reason: "reject_reason" optional,
+            brand_id: "brand_id" optional,
         });
         /// 申请状态
         ///
@@ -519,13 +519,13 @@ pub mod business_code {
             pub brand_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            applyment_id: "applyment_id" opt opt,
-            business_code: "business_code" req req,
-            applyment_state: "applyment_state" opt opt,
-            applyment_state_desc: "applyment_state_desc" opt opt,
-            authorization_confirmation_qr_code: "authorization_confirmation_qr_code" opt opt,
-            reject_reason: "reject_reason" opt opt,
-            brand_id: "brand_id" opt opt,
+            applyment_id: "applyment_id" optional,
+            business_code: "business_code" required,
+            applyment_state: "applyment_state" optional,
+            applyment_state_desc: "applyment_state_desc" optional,
+            authorization_confirmation_qr_code: "authorization_confirmation_qr_code" optional,
+            reject_reason: "reject_reason" optional,
+            brand_id: "brand_id" optional,
         });
         /// 申请状态
         pub type GetResponseApplymentState = crate::v3::brand::applyments::applyment_id::by_applyment_id::GetResponseApplymentState;
@@ -562,8 +562,8 @@ pub mod cancel_applyment {
         pub business_code: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        applyment_id: "applyment_id" opt opt,
-        business_code: "business_code" opt opt,
+        applyment_id: "applyment_id" optional,
+        business_code: "business_code" optional,
     });
     /// The response of `POST /v3/brand/applyments/cancel-applyment` (撤销申请).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -578,7 +578,7 @@ pub mod cancel_applyment {
         pub business_code: String,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        applyment_id: "applyment_id" req req,
-        business_code: "business_code" req req,
+        applyment_id: "applyment_id" required,
+        business_code: "business_code" required,
     });
 }

@@ -81,9 +81,9 @@ pub mod card_configs {
         pub brand_id: String,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        business_code: "business_code" skip opt,
-        applyment_id: "applyment_id" skip opt,
-        brand_id: "brand_id" skip req,
+        business_code: query "business_code" optional,
+        applyment_id: query "applyment_id" optional,
+        brand_id: query "brand_id" required,
     });
     /// The response of `GET /v3/brand/card/card-configs` (查询商家名片配置申请状态).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -118,13 +118,13 @@ pub mod card_configs {
         pub actual_publish_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        business_code: "business_code" req req,
-        applyment_id: "applyment_id" req req,
-        brand_id: "brand_id" req req,
-        applyment_state: "applyment_state" opt opt,
-        scheduled_publish_time: "scheduled_publish_time" opt opt,
-        reject_reason: "reject_reason" opt opt,
-        actual_publish_time: "actual_publish_time" opt opt,
+        business_code: "business_code" required,
+        applyment_id: "applyment_id" required,
+        brand_id: "brand_id" required,
+        applyment_state: "applyment_state" optional,
+        scheduled_publish_time: "scheduled_publish_time" optional,
+        reject_reason: "reject_reason" optional,
+        actual_publish_time: "actual_publish_time" optional,
     });
     /// 申请单状态
     ///
@@ -177,11 +177,11 @@ pub mod card_configs {
         pub service_list: Option<Vec<PostRequestServiceList>>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        business_code: "business_code" req req,
-        brand_id: "brand_id" req req,
-        brand_mini_program_info: "brand_mini_program_info" opt opt,
-        brand_customer_service: "brand_customer_service" req req,
-        service_list: "service_list" opt opt,
+        business_code: "business_code" required,
+        brand_id: "brand_id" required,
+        brand_mini_program_info: "brand_mini_program_info" optional,
+        brand_customer_service: "brand_customer_service" required,
+        service_list: "service_list" optional,
     });
     /// 品牌客服信息
     #[derive(Clone, Debug, PartialEq)]
@@ -204,10 +204,10 @@ pub mod card_configs {
         pub appid: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestBrandCustomerService {
-        customer_service_type: "customer_service_type" req req,
-        customer_service_phone: "customer_service_phone" opt opt,
-        customer_service_path: "customer_service_path" opt opt,
-        appid: "appid" opt opt,
+        customer_service_type: "customer_service_type" required,
+        customer_service_phone: "customer_service_phone" optional,
+        customer_service_path: "customer_service_path" optional,
+        appid: "appid" optional,
     });
     /// 客服类型
     ///
@@ -245,8 +245,8 @@ pub mod card_configs {
         pub default_jump_path: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestBrandMiniProgramInfo {
-        appid: "appid" req req,
-        default_jump_path: "default_jump_path" opt opt,
+        appid: "appid" required,
+        default_jump_path: "default_jump_path" optional,
     });
     /// PostRequestServiceList
     #[derive(Clone, Debug, PartialEq)]
@@ -273,11 +273,11 @@ pub mod card_configs {
         pub appid: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestServiceList {
-        service_classify_name: "service_classify_name" opt opt,
-        service_name: "service_name" opt opt,
-        service_jump_type: "service_jump_type" req req,
-        service_jump_path: "service_jump_path" req req,
-        appid: "appid" opt opt,
+        service_classify_name: "service_classify_name" optional,
+        service_name: "service_name" optional,
+        service_jump_type: "service_jump_type" required,
+        service_jump_path: "service_jump_path" required,
+        appid: "appid" optional,
     });
     /// 服务跳转类型
     ///
@@ -317,10 +317,10 @@ pub mod card_configs {
         pub card_preview_url: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        business_code: "business_code" req req,
-        brand_id: "brand_id" req req,
-        applyment_id: "applyment_id" opt opt,
-        card_preview_url: "card_preview_url" opt opt,
+        business_code: "business_code" required,
+        brand_id: "brand_id" required,
+        applyment_id: "applyment_id" optional,
+        card_preview_url: "card_preview_url" optional,
     });
     /// `/v3/brand/card/card-configs/cancel-applyment`
     pub mod cancel_applyment {
@@ -360,9 +360,9 @@ pub mod card_configs {
             pub brand_id: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            business_code: "business_code" opt opt,
-            applyment_id: "applyment_id" opt opt,
-            brand_id: "brand_id" req req,
+            business_code: "business_code" optional,
+            applyment_id: "applyment_id" optional,
+            brand_id: "brand_id" required,
         });
         /// The response of `POST /v3/brand/card/card-configs/cancel-applyment` (撤销商家名片配置申请).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -385,10 +385,10 @@ pub mod card_configs {
             pub applyment_state: Option<PostResponseApplymentState>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            business_code: "business_code" req req,
-            applyment_id: "applyment_id" req req,
-            brand_id: "brand_id" req req,
-            applyment_state: "applyment_state" opt opt,
+            business_code: "business_code" required,
+            applyment_id: "applyment_id" required,
+            brand_id: "brand_id" required,
+            applyment_state: "applyment_state" optional,
         });
         /// 申请单状态
         pub type PostResponseApplymentState = crate::v3::brand::card::card_configs::GetResponseApplymentState;
@@ -443,11 +443,11 @@ pub mod card_configs {
             pub url_expired_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            business_code: "business_code" req req,
-            applyment_id: "applyment_id" req req,
-            brand_id: "brand_id" req req,
-            card_preview_url: "card_preview_url" opt opt,
-            url_expired_time: "url_expired_time" opt opt,
+            business_code: "business_code" required,
+            applyment_id: "applyment_id" required,
+            brand_id: "brand_id" required,
+            card_preview_url: "card_preview_url" optional,
+            url_expired_time: "url_expired_time" optional,
         });
     }
     /// `/v3/brand/card/card-configs/publish`
@@ -496,11 +496,11 @@ pub mod card_configs {
             pub scheduled_publish_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            business_code: "business_code" opt opt,
-            applyment_id: "applyment_id" opt opt,
-            brand_id: "brand_id" req req,
-            publish_type: "publish_type" req req,
-            scheduled_publish_time: "scheduled_publish_time" opt opt,
+            business_code: "business_code" optional,
+            applyment_id: "applyment_id" optional,
+            brand_id: "brand_id" required,
+            publish_type: "publish_type" required,
+            scheduled_publish_time: "scheduled_publish_time" optional,
         });
         /// 发布方式
         ///
@@ -544,11 +544,11 @@ pub mod card_configs {
             pub scheduled_publish_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            business_code: "business_code" req req,
-            applyment_id: "applyment_id" req req,
-            brand_id: "brand_id" req req,
-            publish_type: "publish_type" req req,
-            scheduled_publish_time: "scheduled_publish_time" opt opt,
+            business_code: "business_code" required,
+            applyment_id: "applyment_id" required,
+            brand_id: "brand_id" required,
+            publish_type: "publish_type" required,
+            scheduled_publish_time: "scheduled_publish_time" optional,
         });
         /// 发布方式
         pub type PostResponsePublishType = crate::v3::brand::card::card_configs::publish::PostRequestPublishType;
@@ -626,10 +626,10 @@ pub mod card_links {
         pub page_size: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        brand_id: "brand_id" skip req,
-        payment_scene: "payment_scene" skip opt,
-        page_index: "page_index" skip opt,
-        page_size: "page_size" skip opt,
+        brand_id: query "brand_id" required,
+        payment_scene: query "payment_scene" optional,
+        page_index: query "page_index" optional,
+        page_size: query "page_size" optional,
     });
     /// 交易场景类型
     ///
@@ -671,11 +671,11 @@ pub mod card_links {
         pub active_link_list: Option<Vec<GetResponseActiveLinkList>>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        brand_id: "brand_id" opt opt,
-        page_index: "page_index" opt opt,
-        page_size: "page_size" opt opt,
-        total_num: "total_num" opt opt,
-        active_link_list: "active_link_list" opt opt,
+        brand_id: "brand_id" optional,
+        page_index: "page_index" optional,
+        page_size: "page_size" optional,
+        total_num: "total_num" optional,
+        active_link_list: "active_link_list" optional,
     });
     /// GetResponseActiveLinkList
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -696,10 +696,10 @@ pub mod card_links {
         pub service_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseActiveLinkList {
-        payment_scene: "payment_scene" opt opt,
-        appid_list: "appid_list" opt opt,
-        card_link_mchid: "card_link_mchid" opt opt,
-        service_id: "service_id" opt opt,
+        payment_scene: "payment_scene" optional,
+        appid_list: "appid_list" optional,
+        card_link_mchid: "card_link_mchid" optional,
+        service_id: "service_id" optional,
     });
     /// 交易场景类型
     pub type GetResponseActiveLinkListPaymentScene = crate::v3::brand::card::card_links::GetRequestPaymentScene;
@@ -732,12 +732,12 @@ pub mod card_links {
         pub service_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        business_code: "business_code" req req,
-        brand_id: "brand_id" req req,
-        payment_scene: "payment_scene" req req,
-        appid: "appid" opt opt,
-        card_link_mchid: "card_link_mchid" opt opt,
-        service_id: "service_id" opt opt,
+        business_code: "business_code" required,
+        brand_id: "brand_id" required,
+        payment_scene: "payment_scene" required,
+        appid: "appid" optional,
+        card_link_mchid: "card_link_mchid" optional,
+        service_id: "service_id" optional,
     });
     /// 交易场景类型
     pub type PostRequestPaymentScene = crate::v3::brand::card::card_links::GetRequestPaymentScene;
@@ -789,7 +789,7 @@ pub mod card_links {
                 pub brand_id: String,
             }
             ::wechatpay::runtime::json_object!(GetRequest {
-                brand_id: "brand_id" skip req,
+                brand_id: query "brand_id" required,
             });
             /// The response of `GET /v3/brand/card/card-links/business-code/{business_code}` (根据业务申请编号查询添加申请状态).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -828,14 +828,14 @@ pub mod card_links {
                 pub reject_reason: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                business_code: "business_code" req req,
-                brand_id: "brand_id" req req,
-                payment_scene: "payment_scene" opt opt,
-                appid: "appid" opt opt,
-                card_link_mchid: "card_link_mchid" opt opt,
-                service_id: "service_id" opt opt,
-                configuration_state: "configuration_state" opt opt,
-                reject_reason: "reject_reason" opt opt,
+                business_code: "business_code" required,
+                brand_id: "brand_id" required,
+                payment_scene: "payment_scene" optional,
+                appid: "appid" optional,
+                card_link_mchid: "card_link_mchid" optional,
+                service_id: "service_id" optional,
+                configuration_state: "configuration_state" optional,
+                reject_reason: "reject_reason" optional,
             });
             /// 交易连接名片配置状态
             ///
@@ -901,8 +901,8 @@ pub mod card_links {
             pub brand_id: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            business_code: "business_code" req req,
-            brand_id: "brand_id" req req,
+            business_code: "business_code" required,
+            brand_id: "brand_id" required,
         });
         /// The response of `POST /v3/brand/card/card-links/cancel-applyment` (撤销交易连接名片配置申请).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -913,7 +913,7 @@ pub mod card_links {
             pub business_code: String,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            business_code: "business_code" req req,
+            business_code: "business_code" required,
         });
     }
     /// `/v3/brand/card/card-links/unbind-card-link`
@@ -962,11 +962,11 @@ pub mod card_links {
             pub service_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            brand_id: "brand_id" req req,
-            payment_scene: "payment_scene" req req,
-            appid: "appid" opt opt,
-            card_link_mchid: "card_link_mchid" opt opt,
-            service_id: "service_id" opt opt,
+            brand_id: "brand_id" required,
+            payment_scene: "payment_scene" required,
+            appid: "appid" optional,
+            card_link_mchid: "card_link_mchid" optional,
+            service_id: "service_id" optional,
         });
         /// 交易场景类型
         pub type PostRequestPaymentScene = crate::v3::brand::card::card_links::GetRequestPaymentScene;

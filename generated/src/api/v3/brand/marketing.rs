@@ -70,11 +70,11 @@ pub mod shake_activities {
             pub audit_state: Option<GetRequestAuditState>,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            brand_id: "brand_id" skip req,
-            limit: "limit" skip req,
-            offset: "offset" skip req,
-            activity_state: "activity_state" skip opt,
-            audit_state: "audit_state" skip opt,
+            brand_id: query "brand_id" required,
+            limit: query "limit" required,
+            offset: query "offset" required,
+            activity_state: query "activity_state" optional,
+            audit_state: query "audit_state" optional,
         });
         /// 活动状态
         ///
@@ -135,10 +135,10 @@ pub mod shake_activities {
             pub data: Option<Vec<GetResponseData>>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            offset: "offset" req req,
-            limit: "limit" req req,
-            total_count: "total_count" opt opt,
-            data: "data" opt opt,
+            offset: "offset" required,
+            limit: "limit" required,
+            total_count: "total_count" optional,
+            data: "data" optional,
         });
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -171,15 +171,15 @@ pub mod shake_activities {
             pub product_coupon: Option<GetResponseDataProductCoupon>,
         }
         ::wechatpay::runtime::json_object!(GetResponseData {
-            id: "id" opt opt,
-            name: "name" opt opt,
-            activity_state: "activity_state" opt opt,
-            audit_state: "audit_state" opt opt,
-            available_quota: "available_quota" opt opt,
-            total_quota: "total_quota" opt opt,
-            delivery_mode: "delivery_mode" opt opt,
-            time_range: "time_range" opt opt,
-            product_coupon: "product_coupon" opt opt,
+            id: "id" optional,
+            name: "name" optional,
+            activity_state: "activity_state" optional,
+            audit_state: "audit_state" optional,
+            available_quota: "available_quota" optional,
+            total_quota: "total_quota" optional,
+            delivery_mode: "delivery_mode" optional,
+            time_range: "time_range" optional,
+            product_coupon: "product_coupon" optional,
         });
         /// 活动状态
         pub type GetResponseDataActivityState = crate::v3::brand::marketing::shake_activities::activities::GetRequestActivityState;
@@ -213,8 +213,8 @@ pub mod shake_activities {
             pub stock_list: Option<Vec<GetResponseDataProductCouponStockList>>,
         }
         ::wechatpay::runtime::json_object!(GetResponseDataProductCoupon {
-            product_coupon_id: "product_coupon_id" opt opt,
-            stock_list: "stock_list" opt opt,
+            product_coupon_id: "product_coupon_id" optional,
+            stock_list: "stock_list" optional,
         });
         /// GetResponseDataProductCouponStockList
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -225,7 +225,7 @@ pub mod shake_activities {
             pub stock_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseDataProductCouponStockList {
-            stock_id: "stock_id" opt opt,
+            stock_id: "stock_id" optional,
         });
         /// 投放时间范围
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -240,8 +240,8 @@ pub mod shake_activities {
             pub end_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseDataTimeRange {
-            start_time: "start_time" opt opt,
-            end_time: "end_time" opt opt,
+            start_time: "start_time" optional,
+            end_time: "end_time" optional,
         });
     }
 }

@@ -124,10 +124,10 @@ pub mod card_member {
             pub limit: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            brand_id: "brand_id" skip req,
-            state: "state" skip opt,
-            offset: "offset" skip opt,
-            limit: "limit" skip opt,
+            brand_id: query "brand_id" required,
+            state: query "state" optional,
+            offset: query "offset" optional,
+            limit: query "limit" optional,
         });
         /// 状态
         ///
@@ -165,10 +165,10 @@ pub mod card_member {
             pub data: Option<Vec<GetResponseData>>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            total_count: "total_count" opt opt,
-            offset: "offset" req req,
-            limit: "limit" req req,
-            data: "data" opt opt,
+            total_count: "total_count" optional,
+            offset: "offset" required,
+            limit: "limit" required,
+            data: "data" optional,
         });
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -251,31 +251,31 @@ pub mod card_member {
             pub update_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseData {
-            card_id: "card_id" opt opt,
-            brand_id: "brand_id" opt opt,
-            appid: "appid" opt opt,
-            card_type: "card_type" opt opt,
-            card_title: "card_title" opt opt,
-            card_color: "card_color" opt opt,
-            card_picture_url: "card_picture_url" opt opt,
-            code_mode: "code_mode" opt opt,
-            code_type: "code_type" opt opt,
-            code_jump_information: "code_jump_information" opt opt,
-            benefits: "benefits" opt opt,
-            notify_url: "notify_url" opt opt,
-            need_pinned: "need_pinned" opt opt,
-            need_display_level: "need_display_level" opt opt,
-            init_level: "init_level" opt opt,
-            service_phone: "service_phone" opt opt,
-            legal_agreement: "legal_agreement" opt opt,
-            valid_date_information: "valid_date_information" opt opt,
-            points_information: "points_information" opt opt,
-            balance_information: "balance_information" opt opt,
-            purchase_information: "purchase_information" opt opt,
-            user_information: "user_information" opt opt,
-            state: "state" opt opt,
-            create_time: "create_time" opt opt,
-            update_time: "update_time" opt opt,
+            card_id: "card_id" optional,
+            brand_id: "brand_id" optional,
+            appid: "appid" optional,
+            card_type: "card_type" optional,
+            card_title: "card_title" optional,
+            card_color: "card_color" optional,
+            card_picture_url: "card_picture_url" optional,
+            code_mode: "code_mode" optional,
+            code_type: "code_type" optional,
+            code_jump_information: "code_jump_information" optional,
+            benefits: "benefits" optional,
+            notify_url: "notify_url" optional,
+            need_pinned: "need_pinned" optional,
+            need_display_level: "need_display_level" optional,
+            init_level: "init_level" optional,
+            service_phone: "service_phone" optional,
+            legal_agreement: "legal_agreement" optional,
+            valid_date_information: "valid_date_information" optional,
+            points_information: "points_information" optional,
+            balance_information: "balance_information" optional,
+            purchase_information: "purchase_information" optional,
+            user_information: "user_information" optional,
+            state: "state" optional,
+            create_time: "create_time" optional,
+            update_time: "update_time" optional,
         });
         /// 储值信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -290,8 +290,8 @@ pub mod card_member {
             pub jump_path: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseDataBalanceInformation {
-            jump_appid: "jump_appid" opt opt,
-            jump_path: "jump_path" opt opt,
+            jump_appid: "jump_appid" optional,
+            jump_path: "jump_path" optional,
         });
         /// 会员卡类型
         ///
@@ -326,8 +326,8 @@ pub mod card_member {
             pub jump_path: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseDataCodeJumpInformation {
-            jump_appid: "jump_appid" opt opt,
-            jump_path: "jump_path" opt opt,
+            jump_appid: "jump_appid" optional,
+            jump_path: "jump_path" optional,
         });
         /// 会员卡code分配类型
         ///
@@ -385,8 +385,8 @@ pub mod card_member {
             pub jump_path: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseDataPointsInformation {
-            jump_appid: "jump_appid" opt opt,
-            jump_path: "jump_path" opt opt,
+            jump_appid: "jump_appid" optional,
+            jump_path: "jump_path" optional,
         });
         /// 付费会员信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -405,9 +405,9 @@ pub mod card_member {
             pub jump_path: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseDataPurchaseInformation {
-            price: "price" opt opt,
-            jump_appid: "jump_appid" opt opt,
-            jump_path: "jump_path" opt opt,
+            price: "price" optional,
+            jump_appid: "jump_appid" optional,
+            jump_path: "jump_path" optional,
         });
         /// 状态
         pub type GetResponseDataState = crate::v3::brand::partner::card_member::cards::GetRequestState;
@@ -424,8 +424,8 @@ pub mod card_member {
             >,
         }
         ::wechatpay::runtime::json_object!(GetResponseDataUserInformation {
-            common_field_list: "common_field_list" opt opt,
-            custom_field_list: "custom_field_list" opt opt,
+            common_field_list: "common_field_list" optional,
+            custom_field_list: "custom_field_list" optional,
         });
         /// 平台提供的通用开卡信息字段
         ///
@@ -469,9 +469,9 @@ pub mod card_member {
             pub values: Option<Vec<String>>,
         }
         ::wechatpay::runtime::json_object!(GetResponseDataUserInformationCustomFieldList {
-            type_: "type" opt opt,
-            name: "name" opt opt,
-            values: "values" opt opt,
+            type_: "type" optional,
+            name: "name" optional,
+            values: "values" optional,
         });
         /// 商户自定义的开卡信息字段类型
         ///
@@ -509,10 +509,10 @@ pub mod card_member {
             pub available_day_after_receive: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponseDataValidDateInformation {
-            type_: "type" opt opt,
-            available_begin_time: "available_begin_time" opt opt,
-            available_end_time: "available_end_time" opt opt,
-            available_day_after_receive: "available_day_after_receive" opt opt,
+            type_: "type" optional,
+            available_begin_time: "available_begin_time" optional,
+            available_end_time: "available_end_time" optional,
+            available_day_after_receive: "available_day_after_receive" optional,
         });
         /// 有效期类型
         ///
@@ -601,27 +601,27 @@ pub mod card_member {
             pub user_information: Option<PostRequestUserInformation>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            brand_id: "brand_id" req req,
-            appid: "appid" req req,
-            card_type: "card_type" req req,
-            card_title: "card_title" req req,
-            card_color: "card_color" req req,
-            card_picture_url: "card_picture_url" req req,
-            code_mode: "code_mode" req req,
-            code_type: "code_type" req req,
-            code_jump_information: "code_jump_information" opt opt,
-            benefits: "benefits" req req,
-            notify_url: "notify_url" req req,
-            need_pinned: "need_pinned" opt opt,
-            need_display_level: "need_display_level" opt opt,
-            init_level: "init_level" opt opt,
-            service_phone: "service_phone" opt opt,
-            legal_agreement: "legal_agreement" opt opt,
-            valid_date_information: "valid_date_information" req req,
-            points_information: "points_information" opt opt,
-            balance_information: "balance_information" opt opt,
-            purchase_information: "purchase_information" opt opt,
-            user_information: "user_information" opt opt,
+            brand_id: "brand_id" required,
+            appid: "appid" required,
+            card_type: "card_type" required,
+            card_title: "card_title" required,
+            card_color: "card_color" required,
+            card_picture_url: "card_picture_url" required,
+            code_mode: "code_mode" required,
+            code_type: "code_type" required,
+            code_jump_information: "code_jump_information" optional,
+            benefits: "benefits" required,
+            notify_url: "notify_url" required,
+            need_pinned: "need_pinned" optional,
+            need_display_level: "need_display_level" optional,
+            init_level: "init_level" optional,
+            service_phone: "service_phone" optional,
+            legal_agreement: "legal_agreement" optional,
+            valid_date_information: "valid_date_information" required,
+            points_information: "points_information" optional,
+            balance_information: "balance_information" optional,
+            purchase_information: "purchase_information" optional,
+            user_information: "user_information" optional,
         });
         /// 储值信息
         pub type PostRequestBalanceInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataBalanceInformation;
@@ -664,10 +664,10 @@ pub mod card_member {
             pub available_day_after_receive: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(PostRequestValidDateInformation {
-            type_: "type" req req,
-            available_begin_time: "available_begin_time" opt opt,
-            available_end_time: "available_end_time" opt opt,
-            available_day_after_receive: "available_day_after_receive" opt opt,
+            type_: "type" required,
+            available_begin_time: "available_begin_time" optional,
+            available_end_time: "available_end_time" optional,
+            available_day_after_receive: "available_day_after_receive" optional,
         });
         /// 有效期类型
         pub type PostRequestValidDateInformationType = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformationType;
@@ -752,31 +752,31 @@ pub mod card_member {
             pub update_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            card_id: "card_id" opt opt,
-            brand_id: "brand_id" req req,
-            appid: "appid" req req,
-            card_type: "card_type" req req,
-            card_title: "card_title" req req,
-            card_color: "card_color" req req,
-            card_picture_url: "card_picture_url" req req,
-            code_mode: "code_mode" req req,
-            code_type: "code_type" req req,
-            code_jump_information: "code_jump_information" opt opt,
-            benefits: "benefits" req req,
-            notify_url: "notify_url" req req,
-            need_pinned: "need_pinned" opt opt,
-            need_display_level: "need_display_level" opt opt,
-            init_level: "init_level" opt opt,
-            service_phone: "service_phone" opt opt,
-            legal_agreement: "legal_agreement" opt opt,
-            valid_date_information: "valid_date_information" req req,
-            points_information: "points_information" opt opt,
-            balance_information: "balance_information" opt opt,
-            purchase_information: "purchase_information" opt opt,
-            user_information: "user_information" opt opt,
-            state: "state" opt opt,
-            create_time: "create_time" opt opt,
-            update_time: "update_time" opt opt,
+            card_id: "card_id" optional,
+            brand_id: "brand_id" required,
+            appid: "appid" required,
+            card_type: "card_type" required,
+            card_title: "card_title" required,
+            card_color: "card_color" required,
+            card_picture_url: "card_picture_url" required,
+            code_mode: "code_mode" required,
+            code_type: "code_type" required,
+            code_jump_information: "code_jump_information" optional,
+            benefits: "benefits" required,
+            notify_url: "notify_url" required,
+            need_pinned: "need_pinned" optional,
+            need_display_level: "need_display_level" optional,
+            init_level: "init_level" optional,
+            service_phone: "service_phone" optional,
+            legal_agreement: "legal_agreement" optional,
+            valid_date_information: "valid_date_information" required,
+            points_information: "points_information" optional,
+            balance_information: "balance_information" optional,
+            purchase_information: "purchase_information" optional,
+            user_information: "user_information" optional,
+            state: "state" optional,
+            create_time: "create_time" optional,
+            update_time: "update_time" optional,
         });
         /// 储值信息
         pub type PostResponseBalanceInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataBalanceInformation;
@@ -871,7 +871,7 @@ pub mod card_member {
                 pub brand_id: String,
             }
             ::wechatpay::runtime::json_object!(DeleteRequest {
-                brand_id: "brand_id" skip req,
+                brand_id: query "brand_id" required,
             });
             /// The response of `DELETE /v3/brand/partner/card-member/cards/{card_id}` (删除会员卡模板).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -954,31 +954,31 @@ pub mod card_member {
                 pub update_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(DeleteResponse {
-                card_id: "card_id" req req,
-                brand_id: "brand_id" req req,
-                appid: "appid" opt opt,
-                card_type: "card_type" opt opt,
-                card_title: "card_title" opt opt,
-                card_color: "card_color" opt opt,
-                card_picture_url: "card_picture_url" opt opt,
-                code_mode: "code_mode" opt opt,
-                code_type: "code_type" opt opt,
-                code_jump_information: "code_jump_information" opt opt,
-                benefits: "benefits" opt opt,
-                notify_url: "notify_url" opt opt,
-                need_pinned: "need_pinned" opt opt,
-                need_display_level: "need_display_level" opt opt,
-                init_level: "init_level" opt opt,
-                service_phone: "service_phone" opt opt,
-                legal_agreement: "legal_agreement" opt opt,
-                valid_date_information: "valid_date_information" opt opt,
-                points_information: "points_information" opt opt,
-                balance_information: "balance_information" opt opt,
-                purchase_information: "purchase_information" opt opt,
-                user_information: "user_information" opt opt,
-                state: "state" opt opt,
-                create_time: "create_time" opt opt,
-                update_time: "update_time" opt opt,
+                card_id: "card_id" required,
+                brand_id: "brand_id" required,
+                appid: "appid" optional,
+                card_type: "card_type" optional,
+                card_title: "card_title" optional,
+                card_color: "card_color" optional,
+                card_picture_url: "card_picture_url" optional,
+                code_mode: "code_mode" optional,
+                code_type: "code_type" optional,
+                code_jump_information: "code_jump_information" optional,
+                benefits: "benefits" optional,
+                notify_url: "notify_url" optional,
+                need_pinned: "need_pinned" optional,
+                need_display_level: "need_display_level" optional,
+                init_level: "init_level" optional,
+                service_phone: "service_phone" optional,
+                legal_agreement: "legal_agreement" optional,
+                valid_date_information: "valid_date_information" optional,
+                points_information: "points_information" optional,
+                balance_information: "balance_information" optional,
+                purchase_information: "purchase_information" optional,
+                user_information: "user_information" optional,
+                state: "state" optional,
+                create_time: "create_time" optional,
+                update_time: "update_time" optional,
             });
             /// 储值信息
             pub type DeleteResponseBalanceInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataBalanceInformation;
@@ -1097,23 +1097,23 @@ pub mod card_member {
                 pub user_information: Option<PatchRequestUserInformation>,
             }
             ::wechatpay::runtime::json_object!(PatchRequest {
-                brand_id: "brand_id" req req,
-                card_title: "card_title" opt opt,
-                card_color: "card_color" opt opt,
-                card_picture_url: "card_picture_url" opt opt,
-                code_jump_information: "code_jump_information" opt opt,
-                benefits: "benefits" opt opt,
-                notify_url: "notify_url" opt opt,
-                need_pinned: "need_pinned" opt opt,
-                need_display_level: "need_display_level" opt opt,
-                init_level: "init_level" opt opt,
-                service_phone: "service_phone" opt opt,
-                legal_agreement: "legal_agreement" opt opt,
-                valid_date_information: "valid_date_information" opt opt,
-                points_information: "points_information" opt opt,
-                balance_information: "balance_information" opt opt,
-                purchase_information: "purchase_information" opt opt,
-                user_information: "user_information" opt opt,
+                brand_id: "brand_id" required,
+                card_title: "card_title" optional,
+                card_color: "card_color" optional,
+                card_picture_url: "card_picture_url" optional,
+                code_jump_information: "code_jump_information" optional,
+                benefits: "benefits" optional,
+                notify_url: "notify_url" optional,
+                need_pinned: "need_pinned" optional,
+                need_display_level: "need_display_level" optional,
+                init_level: "init_level" optional,
+                service_phone: "service_phone" optional,
+                legal_agreement: "legal_agreement" optional,
+                valid_date_information: "valid_date_information" optional,
+                points_information: "points_information" optional,
+                balance_information: "balance_information" optional,
+                purchase_information: "purchase_information" optional,
+                user_information: "user_information" optional,
             });
             /// 储值信息
             pub type PatchRequestBalanceInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataBalanceInformation;
@@ -1216,31 +1216,31 @@ pub mod card_member {
                 pub update_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PatchResponse {
-                card_id: "card_id" req req,
-                brand_id: "brand_id" req req,
-                appid: "appid" opt opt,
-                card_type: "card_type" opt opt,
-                card_title: "card_title" req req,
-                card_color: "card_color" req req,
-                card_picture_url: "card_picture_url" req req,
-                code_mode: "code_mode" opt opt,
-                code_type: "code_type" opt opt,
-                code_jump_information: "code_jump_information" opt opt,
-                benefits: "benefits" req req,
-                notify_url: "notify_url" req req,
-                need_pinned: "need_pinned" opt opt,
-                need_display_level: "need_display_level" opt opt,
-                init_level: "init_level" opt opt,
-                service_phone: "service_phone" opt opt,
-                legal_agreement: "legal_agreement" opt opt,
-                valid_date_information: "valid_date_information" req req,
-                points_information: "points_information" opt opt,
-                balance_information: "balance_information" opt opt,
-                purchase_information: "purchase_information" opt opt,
-                user_information: "user_information" opt opt,
-                state: "state" opt opt,
-                create_time: "create_time" opt opt,
-                update_time: "update_time" opt opt,
+                card_id: "card_id" required,
+                brand_id: "brand_id" required,
+                appid: "appid" optional,
+                card_type: "card_type" optional,
+                card_title: "card_title" required,
+                card_color: "card_color" required,
+                card_picture_url: "card_picture_url" required,
+                code_mode: "code_mode" optional,
+                code_type: "code_type" optional,
+                code_jump_information: "code_jump_information" optional,
+                benefits: "benefits" required,
+                notify_url: "notify_url" required,
+                need_pinned: "need_pinned" optional,
+                need_display_level: "need_display_level" optional,
+                init_level: "init_level" optional,
+                service_phone: "service_phone" optional,
+                legal_agreement: "legal_agreement" optional,
+                valid_date_information: "valid_date_information" required,
+                points_information: "points_information" optional,
+                balance_information: "balance_information" optional,
+                purchase_information: "purchase_information" optional,
+                user_information: "user_information" optional,
+                state: "state" optional,
+                create_time: "create_time" optional,
+                update_time: "update_time" optional,
             });
             /// 储值信息
             pub type PatchResponseBalanceInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataBalanceInformation;
@@ -1300,7 +1300,7 @@ pub mod card_member {
                     pub brand_id: String,
                 }
                 ::wechatpay::runtime::json_object!(PostRequest {
-                    brand_id: "brand_id" req req,
+                    brand_id: "brand_id" required,
                 });
                 /// The response of `POST /v3/brand/partner/card-member/cards/{card_id}/invalidate` (作废会员卡模板).
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -1389,33 +1389,33 @@ pub mod card_member {
                     pub update_time: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(PostResponse {
-                    out_request_no: "out_request_no" opt opt,
-                    card_id: "card_id" req req,
-                    brand_id: "brand_id" req req,
-                    appid: "appid" opt opt,
-                    card_type: "card_type" opt opt,
-                    card_title: "card_title" opt opt,
-                    card_color: "card_color" opt opt,
-                    card_picture_url: "card_picture_url" opt opt,
-                    code_mode: "code_mode" opt opt,
-                    code_type: "code_type" opt opt,
-                    code_jump_information: "code_jump_information" opt opt,
-                    benefits: "benefits" opt opt,
-                    notify_url: "notify_url" opt opt,
-                    need_pinned: "need_pinned" opt opt,
-                    need_display_level: "need_display_level" opt opt,
-                    init_level: "init_level" opt opt,
-                    service_phone: "service_phone" opt opt,
-                    legal_agreement: "legal_agreement" opt opt,
-                    valid_date_information: "valid_date_information" opt opt,
-                    member_information: "member_information" opt opt,
-                    points_information: "points_information" opt opt,
-                    balance_information: "balance_information" opt opt,
-                    purchase_information: "purchase_information" opt opt,
-                    user_information: "user_information" opt opt,
-                    state: "state" opt opt,
-                    create_time: "create_time" opt opt,
-                    update_time: "update_time" opt opt,
+                    out_request_no: "out_request_no" optional,
+                    card_id: "card_id" required,
+                    brand_id: "brand_id" required,
+                    appid: "appid" optional,
+                    card_type: "card_type" optional,
+                    card_title: "card_title" optional,
+                    card_color: "card_color" optional,
+                    card_picture_url: "card_picture_url" optional,
+                    code_mode: "code_mode" optional,
+                    code_type: "code_type" optional,
+                    code_jump_information: "code_jump_information" optional,
+                    benefits: "benefits" optional,
+                    notify_url: "notify_url" optional,
+                    need_pinned: "need_pinned" optional,
+                    need_display_level: "need_display_level" optional,
+                    init_level: "init_level" optional,
+                    service_phone: "service_phone" optional,
+                    legal_agreement: "legal_agreement" optional,
+                    valid_date_information: "valid_date_information" optional,
+                    member_information: "member_information" optional,
+                    points_information: "points_information" optional,
+                    balance_information: "balance_information" optional,
+                    purchase_information: "purchase_information" optional,
+                    user_information: "user_information" optional,
+                    state: "state" optional,
+                    create_time: "create_time" optional,
+                    update_time: "update_time" optional,
                 });
                 /// 储值信息
                 pub type PostResponseBalanceInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataBalanceInformation;
@@ -1440,8 +1440,8 @@ pub mod card_member {
                     pub jump_path: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(PostResponseMemberInformation {
-                    jump_appid: "jump_appid" opt opt,
-                    jump_path: "jump_path" opt opt,
+                    jump_appid: "jump_appid" optional,
+                    jump_path: "jump_path" optional,
                 });
                 /// 积分信息
                 pub type PostResponsePointsInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataPointsInformation;
@@ -1537,11 +1537,11 @@ pub mod card_member {
             pub limit: i64,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            brand_id: "brand_id" skip req,
-            card_id: "card_id" skip opt,
-            activity_state: "activity_state" skip opt,
-            offset: "offset" skip req,
-            limit: "limit" skip req,
+            brand_id: query "brand_id" required,
+            card_id: query "card_id" optional,
+            activity_state: query "activity_state" optional,
+            offset: query "offset" required,
+            limit: query "limit" required,
         });
         /// 活动状态
         ///
@@ -1585,10 +1585,10 @@ pub mod card_member {
             pub total_count: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            data: "data" opt opt,
-            offset: "offset" req req,
-            limit: "limit" req req,
-            total_count: "total_count" opt opt,
+            data: "data" optional,
+            offset: "offset" required,
+            limit: "limit" required,
+            total_count: "total_count" optional,
         });
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1655,21 +1655,21 @@ pub mod card_member {
             pub modify_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseData {
-            out_request_no: "out_request_no" opt opt,
-            brand_id: "brand_id" opt opt,
-            card_id: "card_id" opt opt,
-            activity_channel: "activity_channel" opt opt,
-            title: "title" opt opt,
-            sub_title: "sub_title" opt opt,
-            begin_time: "begin_time" opt opt,
-            end_time: "end_time" opt opt,
-            apply_total: "apply_total" opt opt,
-            apply_available: "apply_available" opt opt,
-            product_coupon_stock_list: "product_coupon_stock_list" opt opt,
-            activity_id: "activity_id" opt opt,
-            activity_state: "activity_state" opt opt,
-            create_time: "create_time" opt opt,
-            modify_time: "modify_time" opt opt,
+            out_request_no: "out_request_no" optional,
+            brand_id: "brand_id" optional,
+            card_id: "card_id" optional,
+            activity_channel: "activity_channel" optional,
+            title: "title" optional,
+            sub_title: "sub_title" optional,
+            begin_time: "begin_time" optional,
+            end_time: "end_time" optional,
+            apply_total: "apply_total" optional,
+            apply_available: "apply_available" optional,
+            product_coupon_stock_list: "product_coupon_stock_list" optional,
+            activity_id: "activity_id" optional,
+            activity_state: "activity_state" optional,
+            create_time: "create_time" optional,
+            modify_time: "modify_time" optional,
         });
         /// 活动渠道
         ///
@@ -1700,8 +1700,8 @@ pub mod card_member {
             pub stock_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseDataProductCouponStockList {
-            product_coupon_id: "product_coupon_id" opt opt,
-            stock_id: "stock_id" opt opt,
+            product_coupon_id: "product_coupon_id" optional,
+            stock_id: "stock_id" optional,
         });
         /// The request of `POST /v3/brand/partner/card-member/membership-activities` (创建品牌会员发券活动).
         #[derive(Clone, Debug, PartialEq)]
@@ -1746,16 +1746,16 @@ pub mod card_member {
             pub product_coupon_stock_list: Vec<PostRequestProductCouponStockList>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            out_request_no: "out_request_no" req req,
-            brand_id: "brand_id" req req,
-            card_id: "card_id" req req,
-            activity_channel: "activity_channel" req req,
-            title: "title" req req,
-            sub_title: "sub_title" req req,
-            begin_time: "begin_time" req req,
-            end_time: "end_time" req req,
-            apply_total: "apply_total" req req,
-            product_coupon_stock_list: "product_coupon_stock_list" req req,
+            out_request_no: "out_request_no" required,
+            brand_id: "brand_id" required,
+            card_id: "card_id" required,
+            activity_channel: "activity_channel" required,
+            title: "title" required,
+            sub_title: "sub_title" required,
+            begin_time: "begin_time" required,
+            end_time: "end_time" required,
+            apply_total: "apply_total" required,
+            product_coupon_stock_list: "product_coupon_stock_list" required,
         });
         /// 活动渠道
         pub type PostRequestActivityChannel = crate::v3::brand::partner::card_member::membership_activities::GetResponseDataActivityChannel;
@@ -1772,8 +1772,8 @@ pub mod card_member {
             pub stock_id: String,
         }
         ::wechatpay::runtime::json_object!(PostRequestProductCouponStockList {
-            product_coupon_id: "product_coupon_id" req req,
-            stock_id: "stock_id" req req,
+            product_coupon_id: "product_coupon_id" required,
+            stock_id: "stock_id" required,
         });
         /// The response of `POST /v3/brand/partner/card-member/membership-activities` (创建品牌会员发券活动).
         #[derive(Clone, Debug, PartialEq)]
@@ -1838,21 +1838,21 @@ pub mod card_member {
             pub modify_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            out_request_no: "out_request_no" req req,
-            brand_id: "brand_id" req req,
-            card_id: "card_id" req req,
-            activity_channel: "activity_channel" req req,
-            title: "title" req req,
-            sub_title: "sub_title" req req,
-            begin_time: "begin_time" req req,
-            end_time: "end_time" req req,
-            apply_total: "apply_total" req req,
-            apply_available: "apply_available" opt opt,
-            product_coupon_stock_list: "product_coupon_stock_list" req req,
-            activity_id: "activity_id" opt opt,
-            activity_state: "activity_state" opt opt,
-            create_time: "create_time" opt opt,
-            modify_time: "modify_time" opt opt,
+            out_request_no: "out_request_no" required,
+            brand_id: "brand_id" required,
+            card_id: "card_id" required,
+            activity_channel: "activity_channel" required,
+            title: "title" required,
+            sub_title: "sub_title" required,
+            begin_time: "begin_time" required,
+            end_time: "end_time" required,
+            apply_total: "apply_total" required,
+            apply_available: "apply_available" optional,
+            product_coupon_stock_list: "product_coupon_stock_list" required,
+            activity_id: "activity_id" optional,
+            activity_state: "activity_state" optional,
+            create_time: "create_time" optional,
+            modify_time: "modify_time" optional,
         });
         /// 活动渠道
         pub type PostResponseActivityChannel = crate::v3::brand::partner::card_member::membership_activities::GetResponseDataActivityChannel;
@@ -1968,21 +1968,21 @@ pub mod card_member {
                 pub modify_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                out_request_no: "out_request_no" opt opt,
-                brand_id: "brand_id" req req,
-                card_id: "card_id" opt opt,
-                activity_channel: "activity_channel" opt opt,
-                title: "title" opt opt,
-                sub_title: "sub_title" opt opt,
-                begin_time: "begin_time" opt opt,
-                end_time: "end_time" opt opt,
-                apply_total: "apply_total" opt opt,
-                apply_available: "apply_available" opt opt,
-                product_coupon_stock_list: "product_coupon_stock_list" opt opt,
-                activity_id: "activity_id" req req,
-                activity_state: "activity_state" opt opt,
-                create_time: "create_time" opt opt,
-                modify_time: "modify_time" opt opt,
+                out_request_no: "out_request_no" optional,
+                brand_id: "brand_id" required,
+                card_id: "card_id" optional,
+                activity_channel: "activity_channel" optional,
+                title: "title" optional,
+                sub_title: "sub_title" optional,
+                begin_time: "begin_time" optional,
+                end_time: "end_time" optional,
+                apply_total: "apply_total" optional,
+                apply_available: "apply_available" optional,
+                product_coupon_stock_list: "product_coupon_stock_list" optional,
+                activity_id: "activity_id" required,
+                activity_state: "activity_state" optional,
+                create_time: "create_time" optional,
+                modify_time: "modify_time" optional,
             });
             /// 活动渠道
             pub type GetResponseActivityChannel = crate::v3::brand::partner::card_member::membership_activities::GetResponseDataActivityChannel;
@@ -2015,11 +2015,11 @@ pub mod card_member {
                 pub end_time: String,
             }
             ::wechatpay::runtime::json_object!(PatchRequest {
-                brand_id: "brand_id" req req,
-                title: "title" req req,
-                sub_title: "sub_title" req req,
-                begin_time: "begin_time" req req,
-                end_time: "end_time" req req,
+                brand_id: "brand_id" required,
+                title: "title" required,
+                sub_title: "sub_title" required,
+                begin_time: "begin_time" required,
+                end_time: "end_time" required,
             });
             /// The response of `PATCH /v3/brand/partner/card-member/membership-activities/{activity_id}` (修改品牌会员发券活动信息).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -2086,21 +2086,21 @@ pub mod card_member {
                 pub modify_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PatchResponse {
-                out_request_no: "out_request_no" opt opt,
-                brand_id: "brand_id" req req,
-                card_id: "card_id" opt opt,
-                activity_channel: "activity_channel" opt opt,
-                title: "title" req req,
-                sub_title: "sub_title" req req,
-                begin_time: "begin_time" req req,
-                end_time: "end_time" req req,
-                apply_total: "apply_total" opt opt,
-                apply_available: "apply_available" opt opt,
-                product_coupon_stock_list: "product_coupon_stock_list" opt opt,
-                activity_id: "activity_id" req req,
-                activity_state: "activity_state" opt opt,
-                create_time: "create_time" opt opt,
-                modify_time: "modify_time" opt opt,
+                out_request_no: "out_request_no" optional,
+                brand_id: "brand_id" required,
+                card_id: "card_id" optional,
+                activity_channel: "activity_channel" optional,
+                title: "title" required,
+                sub_title: "sub_title" required,
+                begin_time: "begin_time" required,
+                end_time: "end_time" required,
+                apply_total: "apply_total" optional,
+                apply_available: "apply_available" optional,
+                product_coupon_stock_list: "product_coupon_stock_list" optional,
+                activity_id: "activity_id" required,
+                activity_state: "activity_state" optional,
+                create_time: "create_time" optional,
+                modify_time: "modify_time" optional,
             });
             /// 活动渠道
             pub type PatchResponseActivityChannel = crate::v3::brand::partner::card_member::membership_activities::GetResponseDataActivityChannel;
@@ -2138,7 +2138,7 @@ pub mod card_member {
                     pub brand_id: String,
                 }
                 ::wechatpay::runtime::json_object!(PostRequest {
-                    brand_id: "brand_id" req req,
+                    brand_id: "brand_id" required,
                 });
                 /// The response of `POST /v3/brand/partner/card-member/membership-activities/{activity_id}/terminate` (终止品牌会员发券活动).
                 pub type PostResponse = crate::v3::brand::partner::card_member::membership_activities::by_activity_id::GetResponse;
@@ -2189,9 +2189,9 @@ pub mod card_member {
             pub openid: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            brand_id: "brand_id" req req,
-            card_id: "card_id" req req,
-            openid: "openid" req req,
+            brand_id: "brand_id" required,
+            card_id: "card_id" required,
+            openid: "openid" required,
         });
         /// The response of `POST /v3/brand/partner/card-member/pay-view-tokens` (品牌会员展示付款码组件预授权).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -2206,8 +2206,8 @@ pub mod card_member {
             pub expire_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            token: "token" opt opt,
-            expire_time: "expire_time" opt opt,
+            token: "token" optional,
+            expire_time: "expire_time" optional,
         });
     }
     /// `/v3/brand/partner/card-member/pre-auth-tokens`
@@ -2304,11 +2304,11 @@ pub mod card_member {
             pub limit: i64,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            brand_id: "brand_id" skip req,
-            openid: "openid" skip req,
-            user_card_state: "user_card_state" skip opt,
-            offset: "offset" skip req,
-            limit: "limit" skip req,
+            brand_id: query "brand_id" required,
+            openid: query "openid" required,
+            user_card_state: query "user_card_state" optional,
+            offset: query "offset" required,
+            limit: query "limit" required,
         });
         /// 用户会员卡状态
         ///
@@ -2352,10 +2352,10 @@ pub mod card_member {
             pub data: Option<Vec<GetResponseData>>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            total_count: "total_count" opt opt,
-            offset: "offset" req req,
-            limit: "limit" req req,
-            data: "data" opt opt,
+            total_count: "total_count" optional,
+            offset: "offset" required,
+            limit: "limit" required,
+            data: "data" optional,
         });
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -2418,22 +2418,22 @@ pub mod card_member {
             pub invalid_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseData {
-            user_card_code: "user_card_code" opt opt,
-            card_id: "card_id" opt opt,
-            openid: "openid" opt opt,
-            card_color: "card_color" opt opt,
-            card_picture_url: "card_picture_url" opt opt,
-            brand_id: "brand_id" opt opt,
-            card_type: "card_type" opt opt,
-            phone_number: "phone_number" opt opt,
-            level: "level" opt opt,
-            valid_date_information: "valid_date_information" opt opt,
-            pickup_time: "pickup_time" opt opt,
-            user_information: "user_information" opt opt,
-            attach: "attach" opt opt,
-            user_card_state: "user_card_state" opt opt,
-            invalid_reason: "invalid_reason" opt opt,
-            invalid_time: "invalid_time" opt opt,
+            user_card_code: "user_card_code" optional,
+            card_id: "card_id" optional,
+            openid: "openid" optional,
+            card_color: "card_color" optional,
+            card_picture_url: "card_picture_url" optional,
+            brand_id: "brand_id" optional,
+            card_type: "card_type" optional,
+            phone_number: "phone_number" optional,
+            level: "level" optional,
+            valid_date_information: "valid_date_information" optional,
+            pickup_time: "pickup_time" optional,
+            user_information: "user_information" optional,
+            attach: "attach" optional,
+            user_card_state: "user_card_state" optional,
+            invalid_reason: "invalid_reason" optional,
+            invalid_time: "invalid_time" optional,
         });
         /// 会员卡类型
         pub type GetResponseDataCardType = crate::v3::brand::partner::card_member::cards::GetResponseDataCardType;
@@ -2452,8 +2452,8 @@ pub mod card_member {
             >,
         }
         ::wechatpay::runtime::json_object!(GetResponseDataUserInformation {
-            common_field_list: "common_field_list" opt opt,
-            custom_field_list: "custom_field_list" opt opt,
+            common_field_list: "common_field_list" optional,
+            custom_field_list: "custom_field_list" optional,
         });
         /// GetResponseDataUserInformationCommonFieldList
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -2466,8 +2466,8 @@ pub mod card_member {
             pub value: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseDataUserInformationCommonFieldList {
-            name: "name" opt opt,
-            value: "value" opt opt,
+            name: "name" optional,
+            value: "value" optional,
         });
         /// 平台提供的通用开卡信息字段
         pub type GetResponseDataUserInformationCommonFieldListName = crate::v3::brand::partner::card_member::cards::GetResponseDataUserInformationCommonFieldList;
@@ -2482,8 +2482,8 @@ pub mod card_member {
             pub user_chosen_values: Option<Vec<String>>,
         }
         ::wechatpay::runtime::json_object!(GetResponseDataUserInformationCustomFieldList {
-            name: "name" opt opt,
-            user_chosen_values: "user_chosen_values" opt opt,
+            name: "name" optional,
+            user_chosen_values: "user_chosen_values" optional,
         });
         /// 会员卡有效期
         pub type GetResponseDataValidDateInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformation;
@@ -2555,9 +2555,9 @@ pub mod card_member {
                 pub openid: String,
             }
             ::wechatpay::runtime::json_object!(GetRequest {
-                brand_id: "brand_id" skip req,
-                card_id: "card_id" skip req,
-                openid: "openid" skip req,
+                brand_id: query "brand_id" required,
+                card_id: query "card_id" required,
+                openid: query "openid" required,
             });
             /// The response of `GET /v3/brand/partner/card-member/user-cards/{user_card_code}` (查询用户会员卡信息).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -2620,22 +2620,22 @@ pub mod card_member {
                 pub invalid_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                user_card_code: "user_card_code" req req,
-                card_id: "card_id" req req,
-                openid: "openid" req req,
-                card_color: "card_color" opt opt,
-                card_picture_url: "card_picture_url" opt opt,
-                brand_id: "brand_id" req req,
-                card_type: "card_type" opt opt,
-                phone_number: "phone_number" opt opt,
-                level: "level" opt opt,
-                valid_date_information: "valid_date_information" opt opt,
-                pickup_time: "pickup_time" opt opt,
-                user_information: "user_information" opt opt,
-                attach: "attach" opt opt,
-                user_card_state: "user_card_state" opt opt,
-                invalid_reason: "invalid_reason" opt opt,
-                invalid_time: "invalid_time" opt opt,
+                user_card_code: "user_card_code" required,
+                card_id: "card_id" required,
+                openid: "openid" required,
+                card_color: "card_color" optional,
+                card_picture_url: "card_picture_url" optional,
+                brand_id: "brand_id" required,
+                card_type: "card_type" optional,
+                phone_number: "phone_number" optional,
+                level: "level" optional,
+                valid_date_information: "valid_date_information" optional,
+                pickup_time: "pickup_time" optional,
+                user_information: "user_information" optional,
+                attach: "attach" optional,
+                user_card_state: "user_card_state" optional,
+                invalid_reason: "invalid_reason" optional,
+                invalid_time: "invalid_time" optional,
             });
             /// 会员卡类型
             pub type GetResponseCardType = crate::v3::brand::partner::card_member::cards::GetResponseDataCardType;
@@ -2698,17 +2698,17 @@ pub mod card_member {
                 pub attach: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PatchRequest {
-                card_id: "card_id" skip req,
-                brand_id: "brand_id" opt opt,
-                openid: "openid" opt opt,
-                card_color: "card_color" opt opt,
-                card_picture_url: "card_picture_url" opt opt,
-                phone_number: "phone_number" opt opt,
-                level: "level" opt opt,
-                valid_date_information: "valid_date_information" opt opt,
-                pickup_time: "pickup_time" opt opt,
-                user_information: "user_information" opt opt,
-                attach: "attach" opt opt,
+                card_id: query "card_id" required,
+                brand_id: "brand_id" optional,
+                openid: "openid" optional,
+                card_color: "card_color" optional,
+                card_picture_url: "card_picture_url" optional,
+                phone_number: "phone_number" optional,
+                level: "level" optional,
+                valid_date_information: "valid_date_information" optional,
+                pickup_time: "pickup_time" optional,
+                user_information: "user_information" optional,
+                attach: "attach" optional,
             });
             /// 用户开卡时填写的个人信息
             pub type PatchRequestUserInformation = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformation;
@@ -2783,22 +2783,22 @@ pub mod card_member {
                 pub invalid_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PatchResponse {
-                user_card_code: "user_card_code" req req,
-                card_id: "card_id" req req,
-                openid: "openid" req req,
-                card_color: "card_color" opt opt,
-                card_picture_url: "card_picture_url" opt opt,
-                brand_id: "brand_id" req req,
-                card_type: "card_type" opt opt,
-                phone_number: "phone_number" opt opt,
-                level: "level" opt opt,
-                valid_date_information: "valid_date_information" req req,
-                pickup_time: "pickup_time" req req,
-                user_information: "user_information" opt opt,
-                attach: "attach" opt opt,
-                user_card_state: "user_card_state" opt opt,
-                invalid_reason: "invalid_reason" opt opt,
-                invalid_time: "invalid_time" opt opt,
+                user_card_code: "user_card_code" required,
+                card_id: "card_id" required,
+                openid: "openid" required,
+                card_color: "card_color" optional,
+                card_picture_url: "card_picture_url" optional,
+                brand_id: "brand_id" required,
+                card_type: "card_type" optional,
+                phone_number: "phone_number" optional,
+                level: "level" optional,
+                valid_date_information: "valid_date_information" required,
+                pickup_time: "pickup_time" required,
+                user_information: "user_information" optional,
+                attach: "attach" optional,
+                user_card_state: "user_card_state" optional,
+                invalid_reason: "invalid_reason" optional,
+                invalid_time: "invalid_time" optional,
             });
             /// 会员卡类型
             pub type PatchResponseCardType = crate::v3::brand::partner::card_member::cards::GetResponseDataCardType;
@@ -2886,18 +2886,18 @@ pub mod card_member {
                     pub user_card_confirm_state: PostRequestUserCardConfirmState,
                 }
                 ::wechatpay::runtime::json_object!(PostRequest {
-                    card_id: "card_id" skip req,
-                    wechatpay_serial: "Wechatpay-Serial" skip req,
-                    brand_id: "brand_id" req req,
-                    openid: "openid" req req,
-                    card_color: "card_color" opt opt,
-                    card_picture_url: "card_picture_url" opt opt,
-                    phone_number: "phone_number" opt opt,
-                    level: "level" opt opt,
-                    valid_date_information: "valid_date_information" opt opt,
-                    user_information: "user_information" opt opt,
-                    attach: "attach" opt opt,
-                    user_card_confirm_state: "user_card_confirm_state" req req,
+                    card_id: query "card_id" required,
+                    wechatpay_serial: header "Wechatpay-Serial" required,
+                    brand_id: "brand_id" required,
+                    openid: "openid" required,
+                    card_color: "card_color" optional,
+                    card_picture_url: "card_picture_url" optional,
+                    phone_number: "phone_number" optional,
+                    level: "level" optional,
+                    valid_date_information: "valid_date_information" optional,
+                    user_information: "user_information" optional,
+                    attach: "attach" optional,
+                    user_card_confirm_state: "user_card_confirm_state" required,
                 });
                 /// 会员开卡状态
                 ///
@@ -2989,22 +2989,22 @@ pub mod card_member {
                     pub invalid_time: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(PostResponse {
-                    user_card_code: "user_card_code" req req,
-                    card_id: "card_id" req req,
-                    openid: "openid" req req,
-                    card_color: "card_color" opt opt,
-                    card_picture_url: "card_picture_url" opt opt,
-                    brand_id: "brand_id" req req,
-                    card_type: "card_type" opt opt,
-                    phone_number: "phone_number" opt opt,
-                    level: "level" opt opt,
-                    valid_date_information: "valid_date_information" req req,
-                    pickup_time: "pickup_time" opt opt,
-                    user_information: "user_information" opt opt,
-                    attach: "attach" opt opt,
-                    user_card_state: "user_card_state" opt opt,
-                    invalid_reason: "invalid_reason" opt opt,
-                    invalid_time: "invalid_time" opt opt,
+                    user_card_code: "user_card_code" required,
+                    card_id: "card_id" required,
+                    openid: "openid" required,
+                    card_color: "card_color" optional,
+                    card_picture_url: "card_picture_url" optional,
+                    brand_id: "brand_id" required,
+                    card_type: "card_type" optional,
+                    phone_number: "phone_number" optional,
+                    level: "level" optional,
+                    valid_date_information: "valid_date_information" required,
+                    pickup_time: "pickup_time" optional,
+                    user_information: "user_information" optional,
+                    attach: "attach" optional,
+                    user_card_state: "user_card_state" optional,
+                    invalid_reason: "invalid_reason" optional,
+                    invalid_time: "invalid_time" optional,
                 });
                 /// 会员卡类型
                 pub type PostResponseCardType = crate::v3::brand::partner::card_member::cards::GetResponseDataCardType;
@@ -3067,10 +3067,10 @@ pub mod card_member {
                     pub invalid_reason: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(PostRequest {
-                    brand_id: "brand_id" skip req,
-                    card_id: "card_id" skip req,
-                    openid: "openid" req req,
-                    invalid_reason: "invalid_reason" opt opt,
+                    brand_id: query "brand_id" required,
+                    card_id: query "card_id" required,
+                    openid: "openid" required,
+                    invalid_reason: "invalid_reason" optional,
                 });
                 /// The response of `POST /v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate` (作废用户会员卡).
                 pub type PostResponse = crate::v3::brand::partner::card_member::user_cards::by_user_card_code::GetResponse;
@@ -3151,15 +3151,15 @@ pub mod card_member {
                 pub pickup_time: String,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                wechatpay_serial: "Wechatpay-Serial" skip req,
-                brand_id: "brand_id" req req,
-                card_id: "card_id" req req,
-                openid: "openid" req req,
-                user_card_code: "user_card_code" req req,
-                phone_number: "phone_number" opt opt,
-                user_information: "user_information" opt opt,
-                date_information: "date_information" req req,
-                pickup_time: "pickup_time" req req,
+                wechatpay_serial: header "Wechatpay-Serial" required,
+                brand_id: "brand_id" required,
+                card_id: "card_id" required,
+                openid: "openid" required,
+                user_card_code: "user_card_code" required,
+                phone_number: "phone_number" optional,
+                user_information: "user_information" optional,
+                date_information: "date_information" required,
+                pickup_time: "pickup_time" required,
             });
             /// 会员卡有效期
             pub type PostRequestDateInformation = crate::v3::brand::partner::card_member::cards::PostRequestValidDateInformation;
@@ -3234,22 +3234,22 @@ pub mod card_member {
                 pub invalid_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                user_card_code: "user_card_code" req req,
-                card_id: "card_id" req req,
-                openid: "openid" req req,
-                card_color: "card_color" opt opt,
-                card_picture_url: "card_picture_url" opt opt,
-                brand_id: "brand_id" req req,
-                card_type: "card_type" opt opt,
-                phone_number: "phone_number" opt opt,
-                level: "level" opt opt,
-                valid_date_information: "valid_date_information" opt opt,
-                pickup_time: "pickup_time" req req,
-                user_information: "user_information" opt opt,
-                attach: "attach" opt opt,
-                user_card_state: "user_card_state" opt opt,
-                invalid_reason: "invalid_reason" opt opt,
-                invalid_time: "invalid_time" opt opt,
+                user_card_code: "user_card_code" required,
+                card_id: "card_id" required,
+                openid: "openid" required,
+                card_color: "card_color" optional,
+                card_picture_url: "card_picture_url" optional,
+                brand_id: "brand_id" required,
+                card_type: "card_type" optional,
+                phone_number: "phone_number" optional,
+                level: "level" optional,
+                valid_date_information: "valid_date_information" optional,
+                pickup_time: "pickup_time" required,
+                user_information: "user_information" optional,
+                attach: "attach" optional,
+                user_card_state: "user_card_state" optional,
+                invalid_reason: "invalid_reason" optional,
+                invalid_time: "invalid_time" optional,
             });
             /// 会员卡类型
             pub type PostResponseCardType = crate::v3::brand::partner::card_member::cards::GetResponseDataCardType;
@@ -3323,14 +3323,14 @@ pub mod card_member {
                 pub pickup_time: String,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                wechatpay_serial: "Wechatpay-Serial" skip req,
-                brand_id: "brand_id" req req,
-                card_id: "card_id" req req,
-                phone_number: "phone_number" req req,
-                user_card_code: "user_card_code" req req,
-                user_information: "user_information" opt opt,
-                date_information: "date_information" req req,
-                pickup_time: "pickup_time" req req,
+                wechatpay_serial: header "Wechatpay-Serial" required,
+                brand_id: "brand_id" required,
+                card_id: "card_id" required,
+                phone_number: "phone_number" required,
+                user_card_code: "user_card_code" required,
+                user_information: "user_information" optional,
+                date_information: "date_information" required,
+                pickup_time: "pickup_time" required,
             });
             /// 会员卡有效期
             pub type PostRequestDateInformation = crate::v3::brand::partner::card_member::cards::PostRequestValidDateInformation;
@@ -3405,22 +3405,22 @@ pub mod card_member {
                 pub invalid_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                user_card_code: "user_card_code" req req,
-                card_id: "card_id" req req,
-                openid: "openid" opt opt,
-                card_color: "card_color" opt opt,
-                card_picture_url: "card_picture_url" opt opt,
-                brand_id: "brand_id" req req,
-                card_type: "card_type" opt opt,
-                phone_number: "phone_number" opt opt,
-                level: "level" opt opt,
-                valid_date_information: "valid_date_information" opt opt,
-                pickup_time: "pickup_time" req req,
-                user_information: "user_information" opt opt,
-                attach: "attach" opt opt,
-                user_card_state: "user_card_state" opt opt,
-                invalid_reason: "invalid_reason" opt opt,
-                invalid_time: "invalid_time" opt opt,
+                user_card_code: "user_card_code" required,
+                card_id: "card_id" required,
+                openid: "openid" optional,
+                card_color: "card_color" optional,
+                card_picture_url: "card_picture_url" optional,
+                brand_id: "brand_id" required,
+                card_type: "card_type" optional,
+                phone_number: "phone_number" optional,
+                level: "level" optional,
+                valid_date_information: "valid_date_information" optional,
+                pickup_time: "pickup_time" required,
+                user_information: "user_information" optional,
+                attach: "attach" optional,
+                user_card_state: "user_card_state" optional,
+                invalid_reason: "invalid_reason" optional,
+                invalid_time: "invalid_time" optional,
             });
             /// 会员卡类型
             pub type PostResponseCardType = crate::v3::brand::partner::card_member::cards::GetResponseDataCardType;
@@ -3490,12 +3490,12 @@ pub mod card_member {
             pub cell_message: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            brand_id: "brand_id" req req,
-            card_id: "card_id" req req,
-            user_card_code: "user_card_code" req req,
-            openid: "openid" req req,
-            out_request_no: "out_request_no" req req,
-            cell_message: "cell_message" req req,
+            brand_id: "brand_id" required,
+            card_id: "card_id" required,
+            user_card_code: "user_card_code" required,
+            openid: "openid" required,
+            out_request_no: "out_request_no" required,
+            cell_message: "cell_message" required,
         });
         /// The response of `POST /v3/brand/partner/card-member/user-feeds` (创建用户动态信息).
         pub type PostResponse = crate::v3::brand::partner::card_member::user_feeds::PostRequest;
@@ -3589,15 +3589,15 @@ pub mod card_member {
                     pub fail_reason: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(PostRequest {
-                    record_id: "record_id" req req,
-                    exchange_coupon_template_id: "exchange_coupon_template_id" req req,
-                    brand_id: "brand_id" req req,
-                    card_id: "card_id" req req,
-                    openid: "openid" req req,
-                    user_card_code: "user_card_code" req req,
-                    state: "state" req req,
-                    coupon_code: "coupon_code" opt opt,
-                    fail_reason: "fail_reason" opt opt,
+                    record_id: "record_id" required,
+                    exchange_coupon_template_id: "exchange_coupon_template_id" required,
+                    brand_id: "brand_id" required,
+                    card_id: "card_id" required,
+                    openid: "openid" required,
+                    user_card_code: "user_card_code" required,
+                    state: "state" required,
+                    coupon_code: "coupon_code" optional,
+                    fail_reason: "fail_reason" optional,
                 });
                 /// 积分兑券状态
                 ///
@@ -3672,12 +3672,12 @@ pub mod card_member {
                 pub point_balance: i64,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                out_request_no: "out_request_no" req req,
-                brand_id: "brand_id" req req,
-                card_id: "card_id" req req,
-                openid: "openid" req req,
-                user_card_code: "user_card_code" req req,
-                point_balance: "point_balance" req req,
+                out_request_no: "out_request_no" required,
+                brand_id: "brand_id" required,
+                card_id: "card_id" required,
+                openid: "openid" required,
+                user_card_code: "user_card_code" required,
+                point_balance: "point_balance" required,
             });
             /// The response of `POST /v3/brand/partner/card-member/user-points/sync` (同步积分余额).
             pub type PostResponse = crate::v3::brand::partner::card_member::user_points::sync::PostRequest;
@@ -3760,10 +3760,10 @@ pub mod store {
             pub limit: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            brand_id: "brand_id" skip req,
-            store_state: "store_state" skip opt,
-            offset: "offset" skip opt,
-            limit: "limit" skip opt,
+            brand_id: query "brand_id" required,
+            store_state: query "store_state" optional,
+            offset: query "offset" optional,
+            limit: query "limit" optional,
         });
         /// 门店状态
         ///
@@ -3802,11 +3802,11 @@ pub mod store {
             pub data: Option<Vec<GetResponseData>>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            brand_id: "brand_id" req req,
-            offset: "offset" opt opt,
-            limit: "limit" opt opt,
-            total_count: "total_count" opt opt,
-            data: "data" opt opt,
+            brand_id: "brand_id" required,
+            offset: "offset" optional,
+            limit: "limit" optional,
+            total_count: "total_count" optional,
+            data: "data" optional,
         });
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -3841,15 +3841,15 @@ pub mod store {
             pub store_recipient: Option<Vec<GetResponseDataStoreRecipient>>,
         }
         ::wechatpay::runtime::json_object!(GetResponseData {
-            brand_id: "brand_id" opt opt,
-            store_id: "store_id" opt opt,
-            store_state: "store_state" opt opt,
-            audit_state: "audit_state" opt opt,
-            review_reject_reason: "review_reject_reason" opt opt,
-            store_basics: "store_basics" opt opt,
-            store_address: "store_address" opt opt,
-            store_business: "store_business" opt opt,
-            store_recipient: "store_recipient" opt opt,
+            brand_id: "brand_id" optional,
+            store_id: "store_id" optional,
+            store_state: "store_state" optional,
+            audit_state: "audit_state" optional,
+            review_reject_reason: "review_reject_reason" optional,
+            store_basics: "store_basics" optional,
+            store_address: "store_address" optional,
+            store_business: "store_business" optional,
+            store_recipient: "store_recipient" optional,
         });
         /// 审核状态
         ///
@@ -3896,11 +3896,11 @@ pub mod store {
             pub latitude: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseDataStoreAddress {
-            address_code: "address_code" opt opt,
-            address_detail: "address_detail" opt opt,
-            address_complements: "address_complements" opt opt,
-            longitude: "longitude" opt opt,
-            latitude: "latitude" opt opt,
+            address_code: "address_code" optional,
+            address_detail: "address_detail" optional,
+            address_complements: "address_complements" optional,
+            longitude: "longitude" optional,
+            latitude: "latitude" optional,
         });
         /// 门店基础信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -3915,8 +3915,8 @@ pub mod store {
             pub branch_name: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseDataStoreBasics {
-            store_reference_id: "store_reference_id" opt opt,
-            branch_name: "branch_name" opt opt,
+            store_reference_id: "store_reference_id" optional,
+            branch_name: "branch_name" optional,
         });
         /// 门店经营信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -3931,8 +3931,8 @@ pub mod store {
             pub business_hours: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseDataStoreBusiness {
-            service_phone: "service_phone" opt opt,
-            business_hours: "business_hours" opt opt,
+            service_phone: "service_phone" optional,
+            business_hours: "business_hours" optional,
         });
         /// GetResponseDataStoreRecipient
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -3951,9 +3951,9 @@ pub mod store {
             pub recipient_state: Option<GetResponseDataStoreRecipientRecipientState>,
         }
         ::wechatpay::runtime::json_object!(GetResponseDataStoreRecipient {
-            mchid: "mchid" opt opt,
-            company_name: "company_name" opt opt,
-            recipient_state: "recipient_state" opt opt,
+            mchid: "mchid" optional,
+            company_name: "company_name" optional,
+            recipient_state: "recipient_state" optional,
         });
         /// 收款绑定状态
         ///
@@ -3995,10 +3995,10 @@ pub mod store {
             pub store_business: Option<PostRequestStoreBusiness>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            brand_id: "brand_id" req req,
-            store_basics: "store_basics" opt opt,
-            store_address: "store_address" req req,
-            store_business: "store_business" opt opt,
+            brand_id: "brand_id" required,
+            store_basics: "store_basics" optional,
+            store_address: "store_address" required,
+            store_business: "store_business" optional,
         });
         /// 门店地址信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -4025,11 +4025,11 @@ pub mod store {
             pub latitude: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestStoreAddress {
-            address_code: "address_code" req req,
-            address_detail: "address_detail" req req,
-            address_complements: "address_complements" opt opt,
-            longitude: "longitude" opt opt,
-            latitude: "latitude" opt opt,
+            address_code: "address_code" required,
+            address_detail: "address_detail" required,
+            address_complements: "address_complements" optional,
+            longitude: "longitude" optional,
+            latitude: "latitude" optional,
         });
         /// 门店基础信息
         pub type PostRequestStoreBasics = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreBasics;
@@ -4068,15 +4068,15 @@ pub mod store {
             pub store_recipient: Option<Vec<PostResponseStoreRecipient>>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            brand_id: "brand_id" req req,
-            store_id: "store_id" opt opt,
-            store_state: "store_state" opt opt,
-            audit_state: "audit_state" opt opt,
-            review_reject_reason: "review_reject_reason" opt opt,
-            store_basics: "store_basics" opt opt,
-            store_address: "store_address" opt opt,
-            store_business: "store_business" opt opt,
-            store_recipient: "store_recipient" opt opt,
+            brand_id: "brand_id" required,
+            store_id: "store_id" optional,
+            store_state: "store_state" optional,
+            audit_state: "audit_state" optional,
+            review_reject_reason: "review_reject_reason" optional,
+            store_basics: "store_basics" optional,
+            store_address: "store_address" optional,
+            store_business: "store_business" optional,
+            store_recipient: "store_recipient" optional,
         });
         /// 审核状态
         pub type PostResponseAuditState = crate::v3::brand::partner::store::brandstores::GetResponseDataAuditState;
@@ -4172,7 +4172,7 @@ pub mod store {
                 pub brand_id: String,
             }
             ::wechatpay::runtime::json_object!(DeleteRequest {
-                brand_id: "brand_id" req req,
+                brand_id: "brand_id" required,
             });
             /// The request of `GET /v3/brand/partner/store/brandstores/{store_id}` (查询品牌门店).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -4183,7 +4183,7 @@ pub mod store {
                 pub brand_id: String,
             }
             ::wechatpay::runtime::json_object!(GetRequest {
-                brand_id: "brand_id" skip req,
+                brand_id: query "brand_id" required,
             });
             /// The response of `GET /v3/brand/partner/store/brandstores/{store_id}` (查询品牌门店).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -4218,15 +4218,15 @@ pub mod store {
                 pub store_recipient: Option<Vec<GetResponseStoreRecipient>>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                brand_id: "brand_id" req req,
-                store_id: "store_id" req req,
-                store_state: "store_state" opt opt,
-                audit_state: "audit_state" opt opt,
-                review_reject_reason: "review_reject_reason" opt opt,
-                store_basics: "store_basics" opt opt,
-                store_address: "store_address" opt opt,
-                store_business: "store_business" opt opt,
-                store_recipient: "store_recipient" opt opt,
+                brand_id: "brand_id" required,
+                store_id: "store_id" required,
+                store_state: "store_state" optional,
+                audit_state: "audit_state" optional,
+                review_reject_reason: "review_reject_reason" optional,
+                store_basics: "store_basics" optional,
+                store_address: "store_address" optional,
+                store_business: "store_business" optional,
+                store_recipient: "store_recipient" optional,
             });
             /// 审核状态
             pub type GetResponseAuditState = crate::v3::brand::partner::store::brandstores::GetResponseDataAuditState;
@@ -4257,10 +4257,10 @@ pub mod store {
                 pub store_business: Option<PatchRequestStoreBusiness>,
             }
             ::wechatpay::runtime::json_object!(PatchRequest {
-                brand_id: "brand_id" req req,
-                store_basics: "store_basics" opt opt,
-                store_address: "store_address" opt opt,
-                store_business: "store_business" opt opt,
+                brand_id: "brand_id" required,
+                store_basics: "store_basics" optional,
+                store_address: "store_address" optional,
+                store_business: "store_business" optional,
             });
             /// 门店地址信息
             pub type PatchRequestStoreAddress = crate::v3::brand::partner::store::brandstores::PostRequestStoreAddress;
@@ -4322,9 +4322,9 @@ pub mod store {
                     pub company_name: String,
                 }
                 ::wechatpay::runtime::json_object!(PostRequest {
-                    brand_id: "brand_id" req req,
-                    mchid: "mchid" req req,
-                    company_name: "company_name" req req,
+                    brand_id: "brand_id" required,
+                    mchid: "mchid" required,
+                    company_name: "company_name" required,
                 });
                 /// The response of `POST /v3/brand/partner/store/brandstores/{store_id}/bindrecipient` (绑定收款商户号).
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -4351,11 +4351,11 @@ pub mod store {
                     pub recipient_state: Option<PostResponseRecipientState>,
                 }
                 ::wechatpay::runtime::json_object!(PostResponse {
-                    brand_id: "brand_id" opt opt,
-                    store_id: "store_id" opt opt,
-                    mchid: "mchid" opt opt,
-                    company_name: "company_name" opt opt,
-                    recipient_state: "recipient_state" opt opt,
+                    brand_id: "brand_id" optional,
+                    store_id: "store_id" optional,
+                    mchid: "mchid" optional,
+                    company_name: "company_name" optional,
+                    recipient_state: "recipient_state" optional,
                 });
                 /// 收款绑定状态
                 pub type PostResponseRecipientState = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreRecipientRecipientState;
@@ -4400,9 +4400,9 @@ pub mod store {
                     pub store_state: Option<PostResponseStoreState>,
                 }
                 ::wechatpay::runtime::json_object!(PostResponse {
-                    brand_id: "brand_id" req req,
-                    store_id: "store_id" opt opt,
-                    store_state: "store_state" opt opt,
+                    brand_id: "brand_id" required,
+                    store_id: "store_id" optional,
+                    store_state: "store_state" optional,
                 });
                 /// 门店状态
                 pub type PostResponseStoreState = crate::v3::brand::partner::store::brandstores::GetRequestStoreState;
@@ -4471,8 +4471,8 @@ pub mod store {
                     pub mchid: String,
                 }
                 ::wechatpay::runtime::json_object!(PostRequest {
-                    brand_id: "brand_id" req req,
-                    mchid: "mchid" req req,
+                    brand_id: "brand_id" required,
+                    mchid: "mchid" required,
                 });
                 /// The response of `POST /v3/brand/partner/store/brandstores/{store_id}/unbindrecipient` (解绑收款商户号).
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -4483,7 +4483,7 @@ pub mod store {
                     pub failed_reason: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(PostResponse {
-                    failed_reason: "failed_reason" opt opt,
+                    failed_reason: "failed_reason" optional,
                 });
             }
         }

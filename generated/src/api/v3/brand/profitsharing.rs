@@ -68,8 +68,8 @@ pub mod brand_configs {
             pub max_ratio: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            brand_mchid: "brand_mchid" req req,
-            max_ratio: "max_ratio" opt opt,
+            brand_mchid: "brand_mchid" required,
+            max_ratio: "max_ratio" optional,
         });
     }
 }
@@ -112,10 +112,10 @@ pub mod finish_order {
         pub description: String,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        sub_mchid: "sub_mchid" req req,
-        transaction_id: "transaction_id" req req,
-        out_order_no: "out_order_no" req req,
-        description: "description" req req,
+        sub_mchid: "sub_mchid" required,
+        transaction_id: "transaction_id" required,
+        out_order_no: "out_order_no" required,
+        description: "description" required,
     });
     /// The response of `POST /v3/brand/profitsharing/finish-order` (完结分账API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -138,10 +138,10 @@ pub mod finish_order {
         pub order_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        sub_mchid: "sub_mchid" req req,
-        transaction_id: "transaction_id" req req,
-        out_order_no: "out_order_no" req req,
-        order_id: "order_id" opt opt,
+        sub_mchid: "sub_mchid" required,
+        transaction_id: "transaction_id" required,
+        out_order_no: "out_order_no" required,
+        order_id: "order_id" optional,
     });
 }
 /// `/v3/brand/profitsharing/orders`
@@ -208,9 +208,9 @@ pub mod orders {
         pub out_order_no: String,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        sub_mchid: "sub_mchid" skip req,
-        transaction_id: "transaction_id" skip req,
-        out_order_no: "out_order_no" skip req,
+        sub_mchid: query "sub_mchid" required,
+        transaction_id: query "transaction_id" required,
+        out_order_no: query "out_order_no" required,
     });
     /// The response of `GET /v3/brand/profitsharing/orders` (查询分账结果API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -247,14 +247,14 @@ pub mod orders {
         pub finish_description: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        sub_mchid: "sub_mchid" req req,
-        transaction_id: "transaction_id" req req,
-        out_order_no: "out_order_no" req req,
-        order_id: "order_id" opt opt,
-        status: "status" opt opt,
-        receivers: "receivers" opt opt,
-        finish_amount: "finish_amount" opt opt,
-        finish_description: "finish_description" opt opt,
+        sub_mchid: "sub_mchid" required,
+        transaction_id: "transaction_id" required,
+        out_order_no: "out_order_no" required,
+        order_id: "order_id" optional,
+        status: "status" optional,
+        receivers: "receivers" optional,
+        finish_amount: "finish_amount" optional,
+        finish_description: "finish_description" optional,
     });
     /// GetResponseReceivers
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -293,14 +293,14 @@ pub mod orders {
         pub detail_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseReceivers {
-        type_: "type" opt opt,
-        account: "account" opt opt,
-        amount: "amount" opt opt,
-        description: "description" opt opt,
-        result: "result" opt opt,
-        finish_time: "finish_time" opt opt,
-        fail_reason: "fail_reason" opt opt,
-        detail_id: "detail_id" opt opt,
+        type_: "type" optional,
+        account: "account" optional,
+        amount: "amount" optional,
+        description: "description" optional,
+        result: "result" optional,
+        finish_time: "finish_time" optional,
+        fail_reason: "fail_reason" optional,
+        detail_id: "detail_id" optional,
     });
     /// 分账失败原因
     ///
@@ -431,15 +431,15 @@ pub mod orders {
         pub finish: bool,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: "Wechatpay-Serial" skip req,
-        brand_mchid: "brand_mchid" req req,
-        sub_mchid: "sub_mchid" req req,
-        appid: "appid" req req,
-        sub_appid: "sub_appid" opt opt,
-        transaction_id: "transaction_id" req req,
-        out_order_no: "out_order_no" req req,
-        receivers: "receivers" req req,
-        finish: "finish" req req,
+        wechatpay_serial: header "Wechatpay-Serial" required,
+        brand_mchid: "brand_mchid" required,
+        sub_mchid: "sub_mchid" required,
+        appid: "appid" required,
+        sub_appid: "sub_appid" optional,
+        transaction_id: "transaction_id" required,
+        out_order_no: "out_order_no" required,
+        receivers: "receivers" required,
+        finish: "finish" required,
     });
     /// PostRequestReceivers
     #[derive(Clone, Debug, PartialEq)]
@@ -466,11 +466,11 @@ pub mod orders {
         pub name: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestReceivers {
-        type_: "type" req req,
-        account: "account" req req,
-        amount: "amount" req req,
-        description: "description" req req,
-        name: "name" opt opt,
+        type_: "type" required,
+        account: "account" required,
+        amount: "amount" required,
+        description: "description" required,
+        name: "name" optional,
     });
     /// 分账接收方类型
     pub type PostRequestReceiversType = crate::v3::brand::profitsharing::orders::GetResponseReceiversType;
@@ -505,13 +505,13 @@ pub mod orders {
         pub status: Option<PostResponseStatus>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        brand_mchid: "brand_mchid" req req,
-        sub_mchid: "sub_mchid" req req,
-        transaction_id: "transaction_id" req req,
-        out_order_no: "out_order_no" req req,
-        order_id: "order_id" opt opt,
-        receivers: "receivers" opt opt,
-        status: "status" opt opt,
+        brand_mchid: "brand_mchid" required,
+        sub_mchid: "sub_mchid" required,
+        transaction_id: "transaction_id" required,
+        out_order_no: "out_order_no" required,
+        order_id: "order_id" optional,
+        receivers: "receivers" optional,
+        status: "status" optional,
     });
     /// PostResponseReceivers
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -550,14 +550,14 @@ pub mod orders {
         pub detail_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponseReceivers {
-        type_: "type" opt opt,
-        account: "account" opt opt,
-        amount: "amount" opt opt,
-        description: "description" opt opt,
-        result: "result" opt opt,
-        finish_time: "finish_time" opt opt,
-        fail_reason: "fail_reason" opt opt,
-        detail_id: "detail_id" opt opt,
+        type_: "type" optional,
+        account: "account" optional,
+        amount: "amount" optional,
+        description: "description" optional,
+        result: "result" optional,
+        finish_time: "finish_time" optional,
+        fail_reason: "fail_reason" optional,
+        detail_id: "detail_id" optional,
     });
     /// 分账失败原因
     pub type PostResponseReceiversFailReason = crate::v3::brand::profitsharing::orders::GetResponseReceiversFailReason;
@@ -624,8 +624,8 @@ pub mod orders {
                 pub unsplit_amount: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                transaction_id: "transaction_id" req req,
-                unsplit_amount: "unsplit_amount" opt opt,
+                transaction_id: "transaction_id" required,
+                unsplit_amount: "unsplit_amount" optional,
             });
         }
     }
@@ -700,13 +700,13 @@ pub mod receivers {
             pub relation_type: PostRequestRelationType,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            brand_mchid: "brand_mchid" req req,
-            appid: "appid" req req,
-            sub_appid: "sub_appid" opt opt,
-            type_: "type" req req,
-            account: "account" req req,
-            name: "name" opt opt,
-            relation_type: "relation_type" req req,
+            brand_mchid: "brand_mchid" required,
+            appid: "appid" required,
+            sub_appid: "sub_appid" optional,
+            type_: "type" required,
+            account: "account" required,
+            name: "name" optional,
+            relation_type: "relation_type" required,
         });
         /// 与品牌主商户的的关系类型
         ///
@@ -756,9 +756,9 @@ pub mod receivers {
             pub account: String,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            brand_mchid: "brand_mchid" req req,
-            type_: "type" req req,
-            account: "account" req req,
+            brand_mchid: "brand_mchid" required,
+            type_: "type" required,
+            account: "account" required,
         });
         /// 分账接收方类型
         pub type PostResponseType = crate::v3::brand::profitsharing::orders::GetResponseReceiversType;
@@ -809,11 +809,11 @@ pub mod receivers {
             pub account: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            brand_mchid: "brand_mchid" req req,
-            appid: "appid" req req,
-            sub_appid: "sub_appid" opt opt,
-            type_: "type" req req,
-            account: "account" req req,
+            brand_mchid: "brand_mchid" required,
+            appid: "appid" required,
+            sub_appid: "sub_appid" optional,
+            type_: "type" required,
+            account: "account" required,
         });
         /// 分账接收方类型
         pub type PostRequestType = crate::v3::brand::profitsharing::orders::GetResponseReceiversType;
@@ -880,10 +880,10 @@ pub mod returnorders {
         pub out_order_no: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        sub_mchid: "sub_mchid" skip req,
-        out_return_no: "out_return_no" skip req,
-        order_id: "order_id" skip opt,
-        out_order_no: "out_order_no" skip opt,
+        sub_mchid: query "sub_mchid" required,
+        out_return_no: query "out_return_no" required,
+        order_id: query "order_id" optional,
+        out_order_no: query "out_order_no" optional,
     });
     /// The response of `GET /v3/brand/profitsharing/returnorders` (查询分账回退结果API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -930,16 +930,16 @@ pub mod returnorders {
         pub finish_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        sub_mchid: "sub_mchid" req req,
-        order_id: "order_id" req req,
-        out_order_no: "out_order_no" req req,
-        out_return_no: "out_return_no" req req,
-        return_mchid: "return_mchid" opt opt,
-        return_no: "return_no" opt opt,
-        amount: "amount" opt opt,
-        result: "result" opt opt,
-        fail_reason: "fail_reason" opt opt,
-        finish_time: "finish_time" opt opt,
+        sub_mchid: "sub_mchid" required,
+        order_id: "order_id" required,
+        out_order_no: "out_order_no" required,
+        out_return_no: "out_return_no" required,
+        return_mchid: "return_mchid" optional,
+        return_no: "return_no" optional,
+        amount: "amount" optional,
+        result: "result" optional,
+        fail_reason: "fail_reason" optional,
+        finish_time: "finish_time" optional,
     });
     /// 失败原因
     ///
@@ -1017,13 +1017,13 @@ pub mod returnorders {
         pub description: String,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        sub_mchid: "sub_mchid" req req,
-        order_id: "order_id" opt opt,
-        out_order_no: "out_order_no" opt opt,
-        out_return_no: "out_return_no" req req,
-        return_mchid: "return_mchid" req req,
-        amount: "amount" req req,
-        description: "description" req req,
+        sub_mchid: "sub_mchid" required,
+        order_id: "order_id" optional,
+        out_order_no: "out_order_no" optional,
+        out_return_no: "out_return_no" required,
+        return_mchid: "return_mchid" required,
+        amount: "amount" required,
+        description: "description" required,
     });
     /// The response of `POST /v3/brand/profitsharing/returnorders` (请求分账回退API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -1070,16 +1070,16 @@ pub mod returnorders {
         pub finish_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        sub_mchid: "sub_mchid" req req,
-        order_id: "order_id" req req,
-        out_order_no: "out_order_no" req req,
-        out_return_no: "out_return_no" req req,
-        return_mchid: "return_mchid" req req,
-        amount: "amount" req req,
-        return_no: "return_no" opt opt,
-        result: "result" opt opt,
-        fail_reason: "fail_reason" opt opt,
-        finish_time: "finish_time" opt opt,
+        sub_mchid: "sub_mchid" required,
+        order_id: "order_id" required,
+        out_order_no: "out_order_no" required,
+        out_return_no: "out_return_no" required,
+        return_mchid: "return_mchid" required,
+        amount: "amount" required,
+        return_no: "return_no" optional,
+        result: "result" optional,
+        fail_reason: "fail_reason" optional,
+        finish_time: "finish_time" optional,
     });
     /// 失败原因
     ///

@@ -71,10 +71,10 @@ pub mod brands {
                 pub update_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                brand_id: "brand_id" req req,
-                authorization_type: "authorization_type" opt opt,
-                authorization_product: "authorization_product" opt opt,
-                update_time: "update_time" opt opt,
+                brand_id: "brand_id" required,
+                authorization_type: "authorization_type" optional,
+                authorization_product: "authorization_product" optional,
+                update_time: "update_time" optional,
             });
             /// GetResponseAuthorizationProduct
             ///

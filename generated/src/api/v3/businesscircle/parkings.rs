@@ -46,11 +46,11 @@ pub struct PostRequest {
     pub time: String,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    sub_mchid: "sub_mchid" opt opt,
-    brandid: "brandid" req req,
-    appid: "appid" req req,
-    openid: "openid" req req,
-    plate_number: "plate_number" req req,
-    state: "state" req req,
-    time: "time" req req,
+    sub_mchid: "sub_mchid" optional,
+    brandid: "brandid" required,
+    appid: "appid" required,
+    openid: "openid" required,
+    plate_number: "plate_number" required,
+    state: "state" required,
+    time: "time" required,
 });

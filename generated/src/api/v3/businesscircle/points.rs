@@ -63,14 +63,14 @@ pub mod notify {
         pub total_points: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        sub_mchid: "sub_mchid" opt opt,
-        transaction_id: "transaction_id" req req,
-        appid: "appid" req req,
-        openid: "openid" req req,
-        earn_points: "earn_points" req req,
-        increased_points: "increased_points" req req,
-        points_update_time: "points_update_time" req req,
-        no_points_remarks: "no_points_remarks" opt opt,
-        total_points: "total_points" opt opt,
+        sub_mchid: "sub_mchid" optional,
+        transaction_id: "transaction_id" required,
+        appid: "appid" required,
+        openid: "openid" required,
+        earn_points: "earn_points" required,
+        increased_points: "increased_points" required,
+        points_update_time: "points_update_time" required,
+        no_points_remarks: "no_points_remarks" optional,
+        total_points: "total_points" optional,
     });
 }

@@ -44,8 +44,8 @@ pub mod by_openid {
         pub appid: String,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        sub_mchid: "sub_mchid" skip opt,
-        appid: "appid" skip req,
+        sub_mchid: query "sub_mchid" optional,
+        appid: query "appid" required,
     });
     /// The response of `GET /v3/businesscircle/user-authorizations/{openid}` (商圈积分授权查询).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -68,9 +68,9 @@ pub mod by_openid {
         pub deauthorize_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        openid: "openid" req req,
-        authorize_state: "authorize_state" opt opt,
-        authorize_time: "authorize_time" opt opt,
-        deauthorize_time: "deauthorize_time" opt opt,
+        openid: "openid" required,
+        authorize_state: "authorize_state" optional,
+        authorize_time: "authorize_time" optional,
+        deauthorize_time: "deauthorize_time" optional,
     });
 }

@@ -71,9 +71,9 @@ pub mod by_openid {
                 pub appid: String,
             }
             ::wechatpay::runtime::json_object!(GetRequest {
-                sub_mchid: "sub_mchid" skip opt,
-                brandid: "brandid" skip req,
-                appid: "appid" skip req,
+                sub_mchid: query "sub_mchid" optional,
+                brandid: query "brandid" required,
+                appid: query "appid" required,
             });
         }
     }

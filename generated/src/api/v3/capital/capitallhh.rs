@@ -59,8 +59,8 @@ pub mod areas {
             pub total_count: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            data: "data" opt opt,
-            total_count: "total_count" opt opt,
+            data: "data" optional,
+            total_count: "total_count" optional,
         });
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -75,8 +75,8 @@ pub mod areas {
             pub province_code: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponseData {
-            province_name: "province_name" opt opt,
-            province_code: "province_code" opt opt,
+            province_name: "province_name" optional,
+            province_code: "province_code" optional,
         });
         /// `/v3/capital/capitallhh/areas/provinces/{province_code}`
         pub mod by_province_code {
@@ -115,8 +115,8 @@ pub mod areas {
                     pub total_count: Option<i64>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    data: "data" opt opt,
-                    total_count: "total_count" opt opt,
+                    data: "data" optional,
+                    total_count: "total_count" optional,
                 });
                 /// GetResponseData
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -131,8 +131,8 @@ pub mod areas {
                     pub city_code: Option<i64>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponseData {
-                    city_name: "city_name" opt opt,
-                    city_code: "city_code" opt opt,
+                    city_name: "city_name" optional,
+                    city_code: "city_code" optional,
                 });
             }
         }
@@ -222,9 +222,9 @@ pub mod banks {
                 pub limit: i64,
             }
             ::wechatpay::runtime::json_object!(GetRequest {
-                city_code: "city_code" skip req,
-                offset: "offset" skip opt,
-                limit: "limit" skip req,
+                city_code: query "city_code" required,
+                offset: query "offset" optional,
+                limit: query "limit" required,
             });
             /// The response of `GET /v3/capital/capitallhh/banks/{bank_alias_code}/branches` (查询支行列表API).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -263,15 +263,15 @@ pub mod banks {
                 pub bank_alias_code: String,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                total_count: "total_count" opt opt,
-                count: "count" opt opt,
-                data: "data" opt opt,
-                offset: "offset" req req,
-                links: "links" opt opt,
-                account_bank: "account_bank" opt opt,
-                account_bank_code: "account_bank_code" opt opt,
-                bank_alias: "bank_alias" opt opt,
-                bank_alias_code: "bank_alias_code" req req,
+                total_count: "total_count" optional,
+                count: "count" optional,
+                data: "data" optional,
+                offset: "offset" required,
+                links: "links" optional,
+                account_bank: "account_bank" optional,
+                account_bank_code: "account_bank_code" optional,
+                bank_alias: "bank_alias" optional,
+                bank_alias_code: "bank_alias_code" required,
             });
             /// GetResponseData
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -286,8 +286,8 @@ pub mod banks {
                 pub bank_branch_id: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponseData {
-                bank_branch_name: "bank_branch_name" opt opt,
-                bank_branch_id: "bank_branch_id" opt opt,
+                bank_branch_name: "bank_branch_name" optional,
+                bank_branch_id: "bank_branch_id" optional,
             });
             /// 分页链接
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -306,9 +306,9 @@ pub mod banks {
                 pub self_: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponseLinks {
-                next: "next" opt opt,
-                prev: "prev" opt opt,
-                self_: "self" opt opt,
+                next: "next" optional,
+                prev: "prev" optional,
+                self_: "self" optional,
             });
         }
     }
@@ -347,8 +347,8 @@ pub mod banks {
             pub limit: i64,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            offset: "offset" skip opt,
-            limit: "limit" skip req,
+            offset: query "offset" optional,
+            limit: query "limit" required,
         });
         /// The response of `GET /v3/capital/capitallhh/banks/corporate-banking` (查询支持对公业务的银行列表API).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -371,11 +371,11 @@ pub mod banks {
             pub links: Option<GetResponseLinks>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            total_count: "total_count" opt opt,
-            count: "count" opt opt,
-            data: "data" opt opt,
-            offset: "offset" req req,
-            links: "links" opt opt,
+            total_count: "total_count" optional,
+            count: "count" optional,
+            data: "data" optional,
+            offset: "offset" required,
+            links: "links" optional,
         });
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -400,11 +400,11 @@ pub mod banks {
             pub need_bank_branch: Option<bool>,
         }
         ::wechatpay::runtime::json_object!(GetResponseData {
-            bank_alias: "bank_alias" opt opt,
-            bank_alias_code: "bank_alias_code" opt opt,
-            account_bank: "account_bank" opt opt,
-            account_bank_code: "account_bank_code" opt opt,
-            need_bank_branch: "need_bank_branch" opt opt,
+            bank_alias: "bank_alias" optional,
+            bank_alias_code: "bank_alias_code" optional,
+            account_bank: "account_bank" optional,
+            account_bank_code: "account_bank_code" optional,
+            need_bank_branch: "need_bank_branch" optional,
         });
         /// 分页链接
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -423,9 +423,9 @@ pub mod banks {
             pub self_: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseLinks {
-            next: "next" opt opt,
-            prev: "prev" opt opt,
-            self_: "self" opt opt,
+            next: "next" optional,
+            prev: "prev" optional,
+            self_: "self" optional,
         });
     }
     /// `/v3/capital/capitallhh/banks/personal-banking`
@@ -473,11 +473,11 @@ pub mod banks {
             pub links: Option<GetResponseLinks>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            total_count: "total_count" opt opt,
-            count: "count" opt opt,
-            data: "data" opt opt,
-            offset: "offset" req req,
-            links: "links" opt opt,
+            total_count: "total_count" optional,
+            count: "count" optional,
+            data: "data" optional,
+            offset: "offset" required,
+            links: "links" optional,
         });
         /// GetResponseData
         pub type GetResponseData = crate::v3::capital::capitallhh::banks::corporate_banking::GetResponseData;
@@ -498,9 +498,9 @@ pub mod banks {
             pub self_: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseLinks {
-            next: "next" opt opt,
-            prev: "prev" opt opt,
-            self_: "self" opt opt,
+            next: "next" optional,
+            prev: "prev" optional,
+            self_: "self" optional,
         });
     }
     /// `/v3/capital/capitallhh/banks/search-banks-by-bank-account`
@@ -540,8 +540,8 @@ pub mod banks {
             pub wechatpay_serial: String,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            account_number: "account_number" skip req,
-            wechatpay_serial: "Wechatpay-Serial" skip req,
+            account_number: query "account_number" required,
+            wechatpay_serial: header "Wechatpay-Serial" required,
         });
         /// The response of `GET /v3/capital/capitallhh/banks/search-banks-by-bank-account` (获取对私银行卡号开户银行API).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -554,8 +554,8 @@ pub mod banks {
             pub data: Option<Vec<GetResponseData>>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            total_count: "total_count" opt opt,
-            data: "data" opt opt,
+            total_count: "total_count" optional,
+            data: "data" optional,
         });
         /// GetResponseData
         pub type GetResponseData = crate::v3::capital::capitallhh::banks::corporate_banking::GetResponseData;

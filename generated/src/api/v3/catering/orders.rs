@@ -111,27 +111,27 @@ pub mod sync_status {
         pub dish_list: Vec<PostRequestDishList>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        sp_mchid: "sp_mchid" opt opt,
-        sp_appid: "sp_appid" opt opt,
-        channel_id: "channel_id" req req,
-        sub_mchid: "sub_mchid" req req,
-        sub_appid: "sub_appid" req req,
-        out_shop_no: "out_shop_no" req req,
-        sub_openid: "sub_openid" req req,
-        login_token: "login_token" req req,
-        order_entry: "order_entry" req req,
-        total_amount: "total_amount" req req,
-        discount_amount: "discount_amount" req req,
-        user_amount: "user_amount" req req,
-        status: "status" req req,
-        action_time: "action_time" req req,
-        pay_time: "pay_time" opt opt,
-        transaction_id: "transaction_id" opt opt,
-        out_trade_no: "out_trade_no" opt opt,
-        out_order_no: "out_order_no" req req,
-        out_table_no: "out_table_no" opt opt,
-        people_count: "people_count" opt opt,
-        dish_list: "dish_list" req req,
+        sp_mchid: "sp_mchid" optional,
+        sp_appid: "sp_appid" optional,
+        channel_id: "channel_id" required,
+        sub_mchid: "sub_mchid" required,
+        sub_appid: "sub_appid" required,
+        out_shop_no: "out_shop_no" required,
+        sub_openid: "sub_openid" required,
+        login_token: "login_token" required,
+        order_entry: "order_entry" required,
+        total_amount: "total_amount" required,
+        discount_amount: "discount_amount" required,
+        user_amount: "user_amount" required,
+        status: "status" required,
+        action_time: "action_time" required,
+        pay_time: "pay_time" optional,
+        transaction_id: "transaction_id" optional,
+        out_trade_no: "out_trade_no" optional,
+        out_order_no: "out_order_no" required,
+        out_table_no: "out_table_no" optional,
+        people_count: "people_count" optional,
+        dish_list: "dish_list" required,
     });
     /// 商户菜品信息
     #[derive(Clone, Debug, PartialEq)]
@@ -172,15 +172,15 @@ pub mod sync_status {
         pub properties: Option<PostRequestDishListProperties>,
     }
     ::wechatpay::runtime::json_object!(PostRequestDishList {
-        out_dish_no: "out_dish_no" req req,
-        name: "name" req req,
-        price: "price" req req,
-        unit: "unit" req req,
-        count: "count" req req,
-        discount: "discount" opt opt,
-        type_: "type" opt opt,
-        priority: "priority" opt opt,
-        properties: "properties" opt opt,
+        out_dish_no: "out_dish_no" required,
+        name: "name" required,
+        price: "price" required,
+        unit: "unit" required,
+        count: "count" required,
+        discount: "discount" optional,
+        type_: "type" optional,
+        priority: "priority" optional,
+        properties: "properties" optional,
     });
     /// 菜品属性
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -207,11 +207,11 @@ pub mod sync_status {
         pub others: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestDishListProperties {
-        taste: "taste" req req,
-        cuisine: "cuisine" req req,
-        main_material: "main_material" req req,
-        ingredients: "ingredients" req req,
-        others: "others" opt opt,
+        taste: "taste" required,
+        cuisine: "cuisine" required,
+        main_material: "main_material" required,
+        ingredients: "ingredients" required,
+        others: "others" optional,
     });
     /// 菜品单位，BY_SHARE-按份 BY_WEIGHT-按重量
     ///

@@ -73,21 +73,21 @@ pub struct PostRequest {
     pub subsidy_info: Option<PostRequestSubsidyInfo>,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    wechatpay_serial: "Wechatpay-Serial" skip req,
-    combine_appid: "combine_appid" req req,
-    combine_mchid: "combine_mchid" req req,
-    combine_out_trade_no: "combine_out_trade_no" req req,
-    scene_info: "scene_info" opt opt,
-    sub_orders: "sub_orders" req req,
-    combine_payer_info: "combine_payer_info" opt opt,
-    time_start: "time_start" opt opt,
-    time_expire: "time_expire" opt opt,
-    prepay_id: "prepay_id" opt opt,
-    notify_url: "notify_url" req req,
-    trade_scenario: "trade_scenario" opt opt,
-    limit_pay: "limit_pay" opt opt,
-    contract_info: "contract_info" opt opt,
-    subsidy_info: "subsidy_info" opt opt,
+    wechatpay_serial: header "Wechatpay-Serial" required,
+    combine_appid: "combine_appid" required,
+    combine_mchid: "combine_mchid" required,
+    combine_out_trade_no: "combine_out_trade_no" required,
+    scene_info: "scene_info" optional,
+    sub_orders: "sub_orders" required,
+    combine_payer_info: "combine_payer_info" optional,
+    time_start: "time_start" optional,
+    time_expire: "time_expire" optional,
+    prepay_id: "prepay_id" optional,
+    notify_url: "notify_url" required,
+    trade_scenario: "trade_scenario" optional,
+    limit_pay: "limit_pay" optional,
+    contract_info: "contract_info" optional,
+    subsidy_info: "subsidy_info" optional,
 });
 /// 支付者
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -96,7 +96,7 @@ pub struct PostRequestCombinePayerInfo {
     pub identity: Option<PostRequestCombinePayerInfoIdentity>,
 }
 ::wechatpay::runtime::json_object!(PostRequestCombinePayerInfo {
-    identity: "identity" opt opt,
+    identity: "identity" optional,
 });
 /// 实名支付(需单独申请权限)
 #[derive(Clone, Debug, PartialEq)]
@@ -113,9 +113,9 @@ pub struct PostRequestCombinePayerInfoIdentity {
     pub name: String,
 }
 ::wechatpay::runtime::json_object!(PostRequestCombinePayerInfoIdentity {
-    type_: "type" req req,
-    number: "number" req req,
-    name: "name" req req,
+    type_: "type" required,
+    number: "number" required,
+    name: "name" required,
 });
 /// 证件类型
 ///
@@ -178,12 +178,12 @@ pub struct PostRequestContractInfo {
     pub notify_url: String,
 }
 ::wechatpay::runtime::json_object!(PostRequestContractInfo {
-    mchid: "mchid" req req,
-    appid: "appid" req req,
-    out_contract_code: "out_contract_code" req req,
-    plan_id: "plan_id" req req,
-    contract_display_account: "contract_display_account" req req,
-    notify_url: "notify_url" req req,
+    mchid: "mchid" required,
+    appid: "appid" required,
+    out_contract_code: "out_contract_code" required,
+    plan_id: "plan_id" required,
+    contract_display_account: "contract_display_account" required,
+    notify_url: "notify_url" required,
 });
 /// PostRequestLimitPay
 ///
@@ -218,8 +218,8 @@ pub struct PostRequestSceneInfo {
     pub payer_client_ip: String,
 }
 ::wechatpay::runtime::json_object!(PostRequestSceneInfo {
-    device_id: "device_id" opt opt,
-    payer_client_ip: "payer_client_ip" req req,
+    device_id: "device_id" optional,
+    payer_client_ip: "payer_client_ip" required,
 });
 /// PostRequestSubOrders
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -272,19 +272,19 @@ pub struct PostRequestSubOrders {
     pub profit_sharing: Option<bool>,
 }
 ::wechatpay::runtime::json_object!(PostRequestSubOrders {
-    mchid: "mchid" req req,
-    individual_auth_id: "individual_auth_id" opt opt,
-    individual_name: "individual_name" opt opt,
-    attach: "attach" req req,
-    amount: "amount" req req,
-    out_trade_no: "out_trade_no" req req,
-    sub_mchid: "sub_mchid" opt opt,
-    detail: "detail" opt opt,
-    goods_tag: "goods_tag" opt opt,
-    description: "description" req req,
-    settle_info: "settle_info" opt opt,
-    sub_appid: "sub_appid" opt opt,
-    profit_sharing: "profit_sharing" opt opt,
+    mchid: "mchid" required,
+    individual_auth_id: "individual_auth_id" optional,
+    individual_name: "individual_name" optional,
+    attach: "attach" required,
+    amount: "amount" required,
+    out_trade_no: "out_trade_no" required,
+    sub_mchid: "sub_mchid" optional,
+    detail: "detail" optional,
+    goods_tag: "goods_tag" optional,
+    description: "description" required,
+    settle_info: "settle_info" optional,
+    sub_appid: "sub_appid" optional,
+    profit_sharing: "profit_sharing" optional,
 });
 /// 订单金额
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -299,8 +299,8 @@ pub struct PostRequestSubOrdersAmount {
     pub currency: String,
 }
 ::wechatpay::runtime::json_object!(PostRequestSubOrdersAmount {
-    total_amount: "total_amount" req req,
-    currency: "currency" req req,
+    total_amount: "total_amount" required,
+    currency: "currency" required,
 });
 /// 结算信息
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -313,8 +313,8 @@ pub struct PostRequestSubOrdersSettleInfo {
     pub subsidy_amount: Option<i64>,
 }
 ::wechatpay::runtime::json_object!(PostRequestSubOrdersSettleInfo {
-    profit_sharing: "profit_sharing" opt opt,
-    subsidy_amount: "subsidy_amount" opt opt,
+    profit_sharing: "profit_sharing" optional,
+    subsidy_amount: "subsidy_amount" optional,
 });
 /// 贴息信息(微信分付)
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -323,7 +323,7 @@ pub struct PostRequestSubsidyInfo {
     pub subsidy_detail: Option<Vec<PostRequestSubsidyInfoSubsidyDetail>>,
 }
 ::wechatpay::runtime::json_object!(PostRequestSubsidyInfo {
-    subsidy_detail: "subsidy_detail" opt opt,
+    subsidy_detail: "subsidy_detail" optional,
 });
 /// PostRequestSubsidyInfoSubsidyDetail
 #[derive(Clone, Debug, PartialEq)]
@@ -336,8 +336,8 @@ pub struct PostRequestSubsidyInfoSubsidyDetail {
     pub subsidy_plan: Vec<PostRequestSubsidyInfoSubsidyDetailSubsidyPlan>,
 }
 ::wechatpay::runtime::json_object!(PostRequestSubsidyInfoSubsidyDetail {
-    subsidy_period_type: "subsidy_period_type" req req,
-    subsidy_plan: "subsidy_plan" req req,
+    subsidy_period_type: "subsidy_period_type" required,
+    subsidy_plan: "subsidy_plan" required,
 });
 /// 贴息方案类型
 ///
@@ -379,8 +379,8 @@ pub struct PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
     pub subsidy_percent: i64,
 }
 ::wechatpay::runtime::json_object!(PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
-    subsidy_installment_num: "subsidy_installment_num" req req,
-    subsidy_percent: "subsidy_percent" req req,
+    subsidy_installment_num: "subsidy_installment_num" required,
+    subsidy_percent: "subsidy_percent" required,
 });
 /// 交易场景
 ///
@@ -407,8 +407,8 @@ pub struct PostResponse {
     pub contract_result: Option<PostResponseContractResult>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    prepay_id: "prepay_id" req req,
-    contract_result: "contract_result" opt opt,
+    prepay_id: "prepay_id" required,
+    contract_result: "contract_result" optional,
 });
 /// 预签约结果
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -423,6 +423,6 @@ pub struct PostResponseContractResult {
     pub message: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponseContractResult {
-    code: "code" opt opt,
-    message: "message" opt opt,
+    code: "code" optional,
+    message: "message" optional,
 });

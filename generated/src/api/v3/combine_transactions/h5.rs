@@ -61,17 +61,17 @@ pub struct PostRequest {
     pub combine_payer_info: Option<PostRequestCombinePayerInfo>,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    wechatpay_serial: "Wechatpay-Serial" skip req,
-    combine_appid: "combine_appid" req req,
-    combine_mchid: "combine_mchid" req req,
-    combine_out_trade_no: "combine_out_trade_no" req req,
-    scene_info: "scene_info" req req,
-    sub_orders: "sub_orders" req req,
-    time_start: "time_start" opt opt,
-    time_expire: "time_expire" opt opt,
-    notify_url: "notify_url" req req,
-    limit_pay: "limit_pay" opt opt,
-    combine_payer_info: "combine_payer_info" opt opt,
+    wechatpay_serial: header "Wechatpay-Serial" required,
+    combine_appid: "combine_appid" required,
+    combine_mchid: "combine_mchid" required,
+    combine_out_trade_no: "combine_out_trade_no" required,
+    scene_info: "scene_info" required,
+    sub_orders: "sub_orders" required,
+    time_start: "time_start" optional,
+    time_expire: "time_expire" optional,
+    notify_url: "notify_url" required,
+    limit_pay: "limit_pay" optional,
+    combine_payer_info: "combine_payer_info" optional,
 });
 /// 支付者
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -88,9 +88,9 @@ pub struct PostRequestCombinePayerInfo {
     pub identity: Option<PostRequestCombinePayerInfoIdentity>,
 }
 ::wechatpay::runtime::json_object!(PostRequestCombinePayerInfo {
-    openid: "openid" opt opt,
-    sub_openid: "sub_openid" opt opt,
-    identity: "identity" opt opt,
+    openid: "openid" optional,
+    sub_openid: "sub_openid" optional,
+    identity: "identity" optional,
 });
 /// 实名支付(需单独申请权限)
 pub type PostRequestCombinePayerInfoIdentity = crate::v3::combine_transactions::app::PostRequestCombinePayerInfoIdentity;
@@ -113,9 +113,9 @@ pub struct PostRequestSceneInfo {
     pub h5_info: PostRequestSceneInfoH5Info,
 }
 ::wechatpay::runtime::json_object!(PostRequestSceneInfo {
-    device_id: "device_id" req req,
-    payer_client_ip: "payer_client_ip" req req,
-    h5_info: "h5_info" req req,
+    device_id: "device_id" required,
+    payer_client_ip: "payer_client_ip" required,
+    h5_info: "h5_info" required,
 });
 /// H5场景信息
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -142,11 +142,11 @@ pub struct PostRequestSceneInfoH5Info {
     pub package_name: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostRequestSceneInfoH5Info {
-    type_: "type" req req,
-    app_name: "app_name" opt opt,
-    app_url: "app_url" opt opt,
-    bundle_id: "bundle_id" opt opt,
-    package_name: "package_name" opt opt,
+    type_: "type" required,
+    app_name: "app_name" optional,
+    app_url: "app_url" optional,
+    bundle_id: "bundle_id" optional,
+    package_name: "package_name" optional,
 });
 /// PostRequestSubOrders
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -185,15 +185,15 @@ pub struct PostRequestSubOrders {
     pub sub_appid: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostRequestSubOrders {
-    mchid: "mchid" req req,
-    attach: "attach" req req,
-    amount: "amount" req req,
-    out_trade_no: "out_trade_no" req req,
-    sub_mchid: "sub_mchid" req req,
-    goods_tag: "goods_tag" opt opt,
-    description: "description" req req,
-    settle_info: "settle_info" opt opt,
-    sub_appid: "sub_appid" opt opt,
+    mchid: "mchid" required,
+    attach: "attach" required,
+    amount: "amount" required,
+    out_trade_no: "out_trade_no" required,
+    sub_mchid: "sub_mchid" required,
+    goods_tag: "goods_tag" optional,
+    description: "description" required,
+    settle_info: "settle_info" optional,
+    sub_appid: "sub_appid" optional,
 });
 /// 订单金额
 pub type PostRequestSubOrdersAmount = crate::v3::combine_transactions::app::PostRequestSubOrdersAmount;
@@ -208,5 +208,5 @@ pub struct PostResponse {
     pub h5_url: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    h5_url: "h5_url" opt opt,
+    h5_url: "h5_url" optional,
 });

@@ -60,14 +60,14 @@ pub mod by_combine_transaction_id {
         pub trade_scenario: Option<GetResponseTradeScenario>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        combine_appid: "combine_appid" opt opt,
-        combine_mchid: "combine_mchid" opt opt,
-        combine_out_trade_no: "combine_out_trade_no" opt opt,
-        combine_transaction_id: "combine_transaction_id" req req,
-        combine_payer_info: "combine_payer_info" opt opt,
-        scene_info: "scene_info" opt opt,
-        sub_orders: "sub_orders" opt opt,
-        trade_scenario: "trade_scenario" opt opt,
+        combine_appid: "combine_appid" optional,
+        combine_mchid: "combine_mchid" optional,
+        combine_out_trade_no: "combine_out_trade_no" optional,
+        combine_transaction_id: "combine_transaction_id" required,
+        combine_payer_info: "combine_payer_info" optional,
+        scene_info: "scene_info" optional,
+        sub_orders: "sub_orders" optional,
+        trade_scenario: "trade_scenario" optional,
     });
     /// 支付者
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -78,7 +78,7 @@ pub mod by_combine_transaction_id {
         pub openid: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseCombinePayerInfo {
-        openid: "openid" opt opt,
+        openid: "openid" optional,
     });
     /// 场景信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -89,7 +89,7 @@ pub mod by_combine_transaction_id {
         pub device_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseSceneInfo {
-        device_id: "device_id" opt opt,
+        device_id: "device_id" optional,
     });
     /// GetResponseSubOrders
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -138,17 +138,17 @@ pub mod by_combine_transaction_id {
         pub amount: Option<GetResponseSubOrdersAmount>,
     }
     ::wechatpay::runtime::json_object!(GetResponseSubOrders {
-        mchid: "mchid" opt opt,
-        individual_auth_id: "individual_auth_id" opt opt,
-        individual_name: "individual_name" opt opt,
-        out_trade_no: "out_trade_no" opt opt,
-        transaction_id: "transaction_id" opt opt,
-        trade_type: "trade_type" opt opt,
-        trade_state: "trade_state" opt opt,
-        bank_type: "bank_type" opt opt,
-        attach: "attach" opt opt,
-        success_time: "success_time" opt opt,
-        amount: "amount" opt opt,
+        mchid: "mchid" optional,
+        individual_auth_id: "individual_auth_id" optional,
+        individual_name: "individual_name" optional,
+        out_trade_no: "out_trade_no" optional,
+        transaction_id: "transaction_id" optional,
+        trade_type: "trade_type" optional,
+        trade_state: "trade_state" optional,
+        bank_type: "bank_type" optional,
+        attach: "attach" optional,
+        success_time: "success_time" optional,
+        amount: "amount" optional,
     });
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -175,11 +175,11 @@ pub mod by_combine_transaction_id {
         pub settlement_rate: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(GetResponseSubOrdersAmount {
-        total_amount: "total_amount" opt opt,
-        payer_amount: "payer_amount" opt opt,
-        currency: "currency" opt opt,
-        payer_currency: "payer_currency" opt opt,
-        settlement_rate: "settlement_rate" opt opt,
+        total_amount: "total_amount" optional,
+        payer_amount: "payer_amount" optional,
+        currency: "currency" optional,
+        payer_currency: "payer_currency" optional,
+        settlement_rate: "settlement_rate" optional,
     });
     /// 交易场景
     pub type GetResponseTradeScenario = crate::v3::combine_transactions::app::PostRequestTradeScenario;

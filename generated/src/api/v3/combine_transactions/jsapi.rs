@@ -63,18 +63,18 @@ pub struct PostRequest {
     pub subsidy_info: Option<PostRequestSubsidyInfo>,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    wechatpay_serial: "Wechatpay-Serial" skip req,
-    combine_appid: "combine_appid" req req,
-    combine_mchid: "combine_mchid" req req,
-    combine_out_trade_no: "combine_out_trade_no" req req,
-    scene_info: "scene_info" opt opt,
-    sub_orders: "sub_orders" req req,
-    combine_payer_info: "combine_payer_info" req req,
-    time_start: "time_start" opt opt,
-    time_expire: "time_expire" opt opt,
-    notify_url: "notify_url" req req,
-    limit_pay: "limit_pay" opt opt,
-    subsidy_info: "subsidy_info" opt opt,
+    wechatpay_serial: header "Wechatpay-Serial" required,
+    combine_appid: "combine_appid" required,
+    combine_mchid: "combine_mchid" required,
+    combine_out_trade_no: "combine_out_trade_no" required,
+    scene_info: "scene_info" optional,
+    sub_orders: "sub_orders" required,
+    combine_payer_info: "combine_payer_info" required,
+    time_start: "time_start" optional,
+    time_expire: "time_expire" optional,
+    notify_url: "notify_url" required,
+    limit_pay: "limit_pay" optional,
+    subsidy_info: "subsidy_info" optional,
 });
 /// 支付者
 pub type PostRequestCombinePayerInfo = crate::v3::combine_transactions::h5::PostRequestCombinePayerInfo;
@@ -129,17 +129,17 @@ pub struct PostRequestSubOrders {
     pub profit_sharing: Option<bool>,
 }
 ::wechatpay::runtime::json_object!(PostRequestSubOrders {
-    mchid: "mchid" req req,
-    attach: "attach" req req,
-    amount: "amount" req req,
-    out_trade_no: "out_trade_no" req req,
-    sub_mchid: "sub_mchid" req req,
-    detail: "detail" opt opt,
-    goods_tag: "goods_tag" opt opt,
-    description: "description" req req,
-    settle_info: "settle_info" opt opt,
-    sub_appid: "sub_appid" opt opt,
-    profit_sharing: "profit_sharing" opt opt,
+    mchid: "mchid" required,
+    attach: "attach" required,
+    amount: "amount" required,
+    out_trade_no: "out_trade_no" required,
+    sub_mchid: "sub_mchid" required,
+    detail: "detail" optional,
+    goods_tag: "goods_tag" optional,
+    description: "description" required,
+    settle_info: "settle_info" optional,
+    sub_appid: "sub_appid" optional,
+    profit_sharing: "profit_sharing" optional,
 });
 /// 订单金额
 pub type PostRequestSubOrdersAmount = crate::v3::combine_transactions::app::PostRequestSubOrdersAmount;
@@ -162,5 +162,5 @@ pub struct PostResponse {
     pub prepay_id: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    prepay_id: "prepay_id" opt opt,
+    prepay_id: "prepay_id" optional,
 });

@@ -51,15 +51,15 @@ pub struct PostRequest {
     pub trade_scenario: Option<PostRequestTradeScenario>,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    combine_appid: "combine_appid" req req,
-    combine_mchid: "combine_mchid" req req,
-    combine_out_trade_no: "combine_out_trade_no" req req,
-    combine_payer_info: "combine_payer_info" req req,
-    scene_info: "scene_info" opt opt,
-    sub_orders: "sub_orders" req req,
-    time_expire: "time_expire" opt opt,
-    notify_url: "notify_url" opt opt,
-    trade_scenario: "trade_scenario" opt opt,
+    combine_appid: "combine_appid" required,
+    combine_mchid: "combine_mchid" required,
+    combine_out_trade_no: "combine_out_trade_no" required,
+    combine_payer_info: "combine_payer_info" required,
+    scene_info: "scene_info" optional,
+    sub_orders: "sub_orders" required,
+    time_expire: "time_expire" optional,
+    notify_url: "notify_url" optional,
+    trade_scenario: "trade_scenario" optional,
 });
 /// 支付者
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -70,7 +70,7 @@ pub struct PostRequestCombinePayerInfo {
     pub openid: String,
 }
 ::wechatpay::runtime::json_object!(PostRequestCombinePayerInfo {
-    openid: "openid" req req,
+    openid: "openid" required,
 });
 /// 场景信息
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -85,8 +85,8 @@ pub struct PostRequestSceneInfo {
     pub payer_client_ip: String,
 }
 ::wechatpay::runtime::json_object!(PostRequestSceneInfo {
-    device_id: "device_id" opt opt,
-    payer_client_ip: "payer_client_ip" req req,
+    device_id: "device_id" optional,
+    payer_client_ip: "payer_client_ip" required,
 });
 /// PostRequestSubOrders
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -121,14 +121,14 @@ pub struct PostRequestSubOrders {
     pub description: String,
 }
 ::wechatpay::runtime::json_object!(PostRequestSubOrders {
-    mchid: "mchid" req req,
-    order_service_type: "order_service_type" opt opt,
-    individual_auth_id: "individual_auth_id" req req,
-    individual_name: "individual_name" opt opt,
-    out_trade_no: "out_trade_no" req req,
-    amount: "amount" req req,
-    attach: "attach" req req,
-    description: "description" req req,
+    mchid: "mchid" required,
+    order_service_type: "order_service_type" optional,
+    individual_auth_id: "individual_auth_id" required,
+    individual_name: "individual_name" optional,
+    out_trade_no: "out_trade_no" required,
+    amount: "amount" required,
+    attach: "attach" required,
+    description: "description" required,
 });
 /// 商品单金额
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -143,8 +143,8 @@ pub struct PostRequestSubOrdersAmount {
     pub currency: String,
 }
 ::wechatpay::runtime::json_object!(PostRequestSubOrdersAmount {
-    total_amount: "total_amount" req req,
-    currency: "currency" req req,
+    total_amount: "total_amount" required,
+    currency: "currency" required,
 });
 /// 商品服务类型
 ///

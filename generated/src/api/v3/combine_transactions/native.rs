@@ -61,17 +61,17 @@ pub struct PostRequest {
     pub combine_payer_info: Option<PostRequestCombinePayerInfo>,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    wechatpay_serial: "Wechatpay-Serial" skip req,
-    combine_appid: "combine_appid" req req,
-    combine_mchid: "combine_mchid" req req,
-    combine_out_trade_no: "combine_out_trade_no" req req,
-    scene_info: "scene_info" opt opt,
-    sub_orders: "sub_orders" req req,
-    time_start: "time_start" opt opt,
-    time_expire: "time_expire" opt opt,
-    notify_url: "notify_url" req req,
-    limit_pay: "limit_pay" opt opt,
-    combine_payer_info: "combine_payer_info" opt opt,
+    wechatpay_serial: header "Wechatpay-Serial" required,
+    combine_appid: "combine_appid" required,
+    combine_mchid: "combine_mchid" required,
+    combine_out_trade_no: "combine_out_trade_no" required,
+    scene_info: "scene_info" optional,
+    sub_orders: "sub_orders" required,
+    time_start: "time_start" optional,
+    time_expire: "time_expire" optional,
+    notify_url: "notify_url" required,
+    limit_pay: "limit_pay" optional,
+    combine_payer_info: "combine_payer_info" optional,
 });
 /// 支付者
 pub type PostRequestCombinePayerInfo = crate::v3::combine_transactions::h5::PostRequestCombinePayerInfo;
@@ -98,5 +98,5 @@ pub struct PostResponse {
     pub code_url: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    code_url: "code_url" opt opt,
+    code_url: "code_url" optional,
 });

@@ -67,15 +67,15 @@ pub mod by_combine_out_trade_no {
         pub installment_info: Option<GetResponseInstallmentInfo>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        combine_appid: "combine_appid" opt opt,
-        combine_mchid: "combine_mchid" opt opt,
-        combine_out_trade_no: "combine_out_trade_no" req req,
-        combine_transaction_id: "combine_transaction_id" opt opt,
-        scene_info: "scene_info" opt opt,
-        sub_orders: "sub_orders" opt opt,
-        combine_payer_info: "combine_payer_info" opt opt,
-        trade_scenario: "trade_scenario" opt opt,
-        installment_info: "installment_info" opt opt,
+        combine_appid: "combine_appid" optional,
+        combine_mchid: "combine_mchid" optional,
+        combine_out_trade_no: "combine_out_trade_no" required,
+        combine_transaction_id: "combine_transaction_id" optional,
+        scene_info: "scene_info" optional,
+        sub_orders: "sub_orders" optional,
+        combine_payer_info: "combine_payer_info" optional,
+        trade_scenario: "trade_scenario" optional,
+        installment_info: "installment_info" optional,
     });
     /// 支付者
     pub type GetResponseCombinePayerInfo = crate::v3::combine_transactions::id::by_combine_transaction_id::GetResponseCombinePayerInfo;
@@ -90,8 +90,8 @@ pub mod by_combine_out_trade_no {
         pub selected_installment_number: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(GetResponseInstallmentInfo {
-        use_subsidy: "use_subsidy" opt opt,
-        selected_installment_number: "selected_installment_number" opt opt,
+        use_subsidy: "use_subsidy" optional,
+        selected_installment_number: "selected_installment_number" optional,
     });
     /// 场景信息
     pub type GetResponseSceneInfo = crate::v3::combine_transactions::id::by_combine_transaction_id::GetResponseSceneInfo;
@@ -156,21 +156,21 @@ pub mod by_combine_out_trade_no {
         pub amount: Option<GetResponseSubOrdersAmount>,
     }
     ::wechatpay::runtime::json_object!(GetResponseSubOrders {
-        mchid: "mchid" opt opt,
-        individual_auth_id: "individual_auth_id" opt opt,
-        individual_name: "individual_name" opt opt,
-        trade_type: "trade_type" opt opt,
-        trade_state: "trade_state" opt opt,
-        bank_type: "bank_type" opt opt,
-        attach: "attach" opt opt,
-        success_time: "success_time" opt opt,
-        transaction_id: "transaction_id" opt opt,
-        out_trade_no: "out_trade_no" opt opt,
-        sub_mchid: "sub_mchid" opt opt,
-        sub_appid: "sub_appid" opt opt,
-        sub_openid: "sub_openid" opt opt,
-        promotion_detail: "promotion_detail" opt opt,
-        amount: "amount" opt opt,
+        mchid: "mchid" optional,
+        individual_auth_id: "individual_auth_id" optional,
+        individual_name: "individual_name" optional,
+        trade_type: "trade_type" optional,
+        trade_state: "trade_state" optional,
+        bank_type: "bank_type" optional,
+        attach: "attach" optional,
+        success_time: "success_time" optional,
+        transaction_id: "transaction_id" optional,
+        out_trade_no: "out_trade_no" optional,
+        sub_mchid: "sub_mchid" optional,
+        sub_appid: "sub_appid" optional,
+        sub_openid: "sub_openid" optional,
+        promotion_detail: "promotion_detail" optional,
+        amount: "amount" optional,
     });
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -197,11 +197,11 @@ pub mod by_combine_out_trade_no {
         pub settlement_rate: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(GetResponseSubOrdersAmount {
-        total_amount: "total_amount" opt opt,
-        currency: "currency" opt opt,
-        payer_amount: "payer_amount" opt opt,
-        payer_currency: "payer_currency" opt opt,
-        settlement_rate: "settlement_rate" opt opt,
+        total_amount: "total_amount" optional,
+        currency: "currency" optional,
+        payer_amount: "payer_amount" optional,
+        payer_currency: "payer_currency" optional,
+        settlement_rate: "settlement_rate" optional,
     });
     /// GetResponseSubOrdersPromotionDetail
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -232,17 +232,17 @@ pub mod by_combine_out_trade_no {
         pub goods_detail: Option<Vec<GetResponseSubOrdersPromotionDetailGoodsDetail>>,
     }
     ::wechatpay::runtime::json_object!(GetResponseSubOrdersPromotionDetail {
-        coupon_id: "coupon_id" opt opt,
-        name: "name" opt opt,
-        scope: "scope" opt opt,
-        type_: "type" opt opt,
-        amount: "amount" opt opt,
-        stock_id: "stock_id" opt opt,
-        wechatpay_contribute: "wechatpay_contribute" opt opt,
-        merchant_contribute: "merchant_contribute" opt opt,
-        other_contribute: "other_contribute" opt opt,
-        currency: "currency" opt opt,
-        goods_detail: "goods_detail" opt opt,
+        coupon_id: "coupon_id" optional,
+        name: "name" optional,
+        scope: "scope" optional,
+        type_: "type" optional,
+        amount: "amount" optional,
+        stock_id: "stock_id" optional,
+        wechatpay_contribute: "wechatpay_contribute" optional,
+        merchant_contribute: "merchant_contribute" optional,
+        other_contribute: "other_contribute" optional,
+        currency: "currency" optional,
+        goods_detail: "goods_detail" optional,
     });
     /// GetResponseSubOrdersPromotionDetailGoodsDetail
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -269,11 +269,11 @@ pub mod by_combine_out_trade_no {
         pub goods_remark: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseSubOrdersPromotionDetailGoodsDetail {
-        goods_id: "goods_id" opt opt,
-        quantity: "quantity" opt opt,
-        unit_price: "unit_price" opt opt,
-        discount_amount: "discount_amount" opt opt,
-        goods_remark: "goods_remark" opt opt,
+        goods_id: "goods_id" optional,
+        quantity: "quantity" optional,
+        unit_price: "unit_price" optional,
+        discount_amount: "discount_amount" optional,
+        goods_remark: "goods_remark" optional,
     });
     /// 优惠范围
     ///
@@ -392,8 +392,8 @@ pub mod by_combine_out_trade_no {
             pub sub_orders: Vec<PostRequestSubOrders>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            combine_appid: "combine_appid" req req,
-            sub_orders: "sub_orders" req req,
+            combine_appid: "combine_appid" required,
+            sub_orders: "sub_orders" required,
         });
         /// PostRequestSubOrders
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -420,11 +420,11 @@ pub mod by_combine_out_trade_no {
             pub sub_appid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestSubOrders {
-            mchid: "mchid" req req,
-            out_trade_no: "out_trade_no" req req,
-            individual_auth_id: "individual_auth_id" opt opt,
-            sub_mchid: "sub_mchid" opt opt,
-            sub_appid: "sub_appid" opt opt,
+            mchid: "mchid" required,
+            out_trade_no: "out_trade_no" required,
+            individual_auth_id: "individual_auth_id" optional,
+            sub_mchid: "sub_mchid" optional,
+            sub_appid: "sub_appid" optional,
         });
     }
 }

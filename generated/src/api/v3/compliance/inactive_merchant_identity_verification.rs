@@ -43,7 +43,7 @@ pub mod merchants {
         pub sub_mchid: String,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        sub_mchid: "sub_mchid" req req,
+        sub_mchid: "sub_mchid" required,
     });
     /// The response of `POST /v3/compliance/inactive-merchant-identity-verification/merchants` (发起不活跃商户身份核实).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -54,7 +54,7 @@ pub mod merchants {
         pub verification_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        verification_id: "verification_id" opt opt,
+        verification_id: "verification_id" optional,
     });
     /// `/v3/compliance/inactive-merchant-identity-verification/merchants/{sub_mchid}`
     pub mod by_sub_mchid {
@@ -125,12 +125,12 @@ pub mod merchants {
                     pub finish_time: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    sub_mchid: "sub_mchid" req req,
-                    verification_id: "verification_id" req req,
-                    state: "state" opt opt,
-                    fail_reason: "fail_reason" opt opt,
-                    create_time: "create_time" opt opt,
-                    finish_time: "finish_time" opt opt,
+                    sub_mchid: "sub_mchid" required,
+                    verification_id: "verification_id" required,
+                    state: "state" optional,
+                    fail_reason: "fail_reason" optional,
+                    create_time: "create_time" optional,
+                    finish_time: "finish_time" optional,
                 });
                 /// 失败原因
                 ///

@@ -121,18 +121,18 @@ pub mod contracts {
             pub trade_info: Option<PostRequestTradeInfo>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            wechatpay_serial: "Wechatpay-Serial" skip req,
-            appid: "appid" req req,
-            plan_id: "plan_id" req req,
-            out_contract_code: "out_contract_code" req req,
-            display_name: "display_name" req req,
-            contract_notify_url: "contract_notify_url" req req,
-            repayment_day: "repayment_day" req req,
-            repayment_amount_limit: "repayment_amount_limit" req req,
-            sub_mchid: "sub_mchid" opt opt,
-            sub_appid: "sub_appid" opt opt,
-            real_identity: "real_identity" req req,
-            trade_info: "trade_info" opt opt,
+            wechatpay_serial: header "Wechatpay-Serial" required,
+            appid: "appid" required,
+            plan_id: "plan_id" required,
+            out_contract_code: "out_contract_code" required,
+            display_name: "display_name" required,
+            contract_notify_url: "contract_notify_url" required,
+            repayment_day: "repayment_day" required,
+            repayment_amount_limit: "repayment_amount_limit" required,
+            sub_mchid: "sub_mchid" optional,
+            sub_appid: "sub_appid" optional,
+            real_identity: "real_identity" required,
+            trade_info: "trade_info" optional,
         });
         /// 用户实名信息
         #[derive(Clone, Debug, PartialEq)]
@@ -151,9 +151,9 @@ pub mod contracts {
             pub real_name: String,
         }
         ::wechatpay::runtime::json_object!(PostRequestRealIdentity {
-            identity_type: "identity_type" req req,
-            identity_id: "identity_id" req req,
-            real_name: "real_name" req req,
+            identity_type: "identity_type" required,
+            identity_id: "identity_id" required,
+            real_name: "real_name" required,
         });
         /// 实名验证类型
         ///
@@ -197,11 +197,11 @@ pub mod contracts {
             pub notify_url: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestTradeInfo {
-            out_trade_no: "out_trade_no" req req,
-            deduct_amount: "deduct_amount" req req,
-            description: "description" opt opt,
-            attach: "attach" opt opt,
-            notify_url: "notify_url" opt opt,
+            out_trade_no: "out_trade_no" required,
+            deduct_amount: "deduct_amount" required,
+            description: "description" optional,
+            attach: "attach" optional,
+            notify_url: "notify_url" optional,
         });
         /// The response of `POST /v3/credit-repayment/partner/contracts/app-presign` (APP预签约自动还款协议).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -216,8 +216,8 @@ pub mod contracts {
             pub redirect_service: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            presign_token: "presign_token" opt opt,
-            redirect_service: "redirect_service" opt opt,
+            presign_token: "presign_token" optional,
+            redirect_service: "redirect_service" optional,
         });
     }
     /// `/v3/credit-repayment/partner/contracts/{out_contract_code}`
@@ -292,19 +292,19 @@ pub mod contracts {
             pub repayment_amount_limit: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            contract_id: "contract_id" opt opt,
-            plan_id: "plan_id" opt opt,
-            out_contract_code: "out_contract_code" req req,
-            display_name: "display_name" opt opt,
-            contract_state: "contract_state" opt opt,
-            contract_signed_time: "contract_signed_time" opt opt,
-            contract_terminated_time: "contract_terminated_time" opt opt,
-            contract_terminated_mode: "contract_terminated_mode" opt opt,
-            contract_termination_remark: "contract_termination_remark" opt opt,
-            repayment_day: "repayment_day" opt opt,
-            openid: "openid" opt opt,
-            appid: "appid" opt opt,
-            repayment_amount_limit: "repayment_amount_limit" opt opt,
+            contract_id: "contract_id" optional,
+            plan_id: "plan_id" optional,
+            out_contract_code: "out_contract_code" required,
+            display_name: "display_name" optional,
+            contract_state: "contract_state" optional,
+            contract_signed_time: "contract_signed_time" optional,
+            contract_terminated_time: "contract_terminated_time" optional,
+            contract_terminated_mode: "contract_terminated_mode" optional,
+            contract_termination_remark: "contract_termination_remark" optional,
+            repayment_day: "repayment_day" optional,
+            openid: "openid" optional,
+            appid: "appid" optional,
+            repayment_amount_limit: "repayment_amount_limit" optional,
         });
         /// 协议状态
         ///
@@ -423,19 +423,19 @@ pub mod contracts {
             pub jump_info: Option<PostRequestJumpInfo>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            wechatpay_serial: "Wechatpay-Serial" skip req,
-            appid: "appid" req req,
-            plan_id: "plan_id" req req,
-            out_contract_code: "out_contract_code" req req,
-            display_name: "display_name" req req,
-            contract_notify_url: "contract_notify_url" req req,
-            repayment_day: "repayment_day" req req,
-            repayment_amount_limit: "repayment_amount_limit" req req,
-            sub_mchid: "sub_mchid" opt opt,
-            sub_appid: "sub_appid" opt opt,
-            real_identity: "real_identity" req req,
-            trade_info: "trade_info" opt opt,
-            jump_info: "jump_info" opt opt,
+            wechatpay_serial: header "Wechatpay-Serial" required,
+            appid: "appid" required,
+            plan_id: "plan_id" required,
+            out_contract_code: "out_contract_code" required,
+            display_name: "display_name" required,
+            contract_notify_url: "contract_notify_url" required,
+            repayment_day: "repayment_day" required,
+            repayment_amount_limit: "repayment_amount_limit" required,
+            sub_mchid: "sub_mchid" optional,
+            sub_appid: "sub_appid" optional,
+            real_identity: "real_identity" required,
+            trade_info: "trade_info" optional,
+            jump_info: "jump_info" optional,
         });
         /// 跳转控制信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -446,7 +446,7 @@ pub mod contracts {
             pub jump_appid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestJumpInfo {
-            jump_appid: "jump_appid" opt opt,
+            jump_appid: "jump_appid" optional,
         });
         /// 用户实名信息
         pub type PostRequestRealIdentity = crate::v3::credit_repayment::partner::contracts::app_presign::PostRequestRealIdentity;
@@ -463,7 +463,7 @@ pub mod contracts {
             pub redirect_url: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            redirect_url: "redirect_url" opt opt,
+            redirect_url: "redirect_url" optional,
         });
     }
     /// `/v3/credit-repayment/partner/contracts/terminate`
@@ -500,8 +500,8 @@ pub mod contracts {
             pub contract_termination_remark: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            out_contract_code: "out_contract_code" req req,
-            contract_termination_remark: "contract_termination_remark" req req,
+            out_contract_code: "out_contract_code" required,
+            contract_termination_remark: "contract_termination_remark" required,
         });
         /// The response of `POST /v3/credit-repayment/partner/contracts/terminate` (解除自动还款协议).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -510,7 +510,7 @@ pub mod contracts {
             pub contract_info: Option<PostResponseContractInfo>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            contract_info: "contract_info" opt opt,
+            contract_info: "contract_info" optional,
         });
         /// 协议信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -571,19 +571,19 @@ pub mod contracts {
             pub repayment_amount_limit: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(PostResponseContractInfo {
-            contract_id: "contract_id" opt opt,
-            plan_id: "plan_id" opt opt,
-            out_contract_code: "out_contract_code" opt opt,
-            display_name: "display_name" opt opt,
-            contract_state: "contract_state" opt opt,
-            contract_signed_time: "contract_signed_time" opt opt,
-            contract_terminated_time: "contract_terminated_time" opt opt,
-            contract_terminated_mode: "contract_terminated_mode" opt opt,
-            contract_termination_remark: "contract_termination_remark" opt opt,
-            repayment_day: "repayment_day" opt opt,
-            openid: "openid" opt opt,
-            appid: "appid" opt opt,
-            repayment_amount_limit: "repayment_amount_limit" opt opt,
+            contract_id: "contract_id" optional,
+            plan_id: "plan_id" optional,
+            out_contract_code: "out_contract_code" optional,
+            display_name: "display_name" optional,
+            contract_state: "contract_state" optional,
+            contract_signed_time: "contract_signed_time" optional,
+            contract_terminated_time: "contract_terminated_time" optional,
+            contract_terminated_mode: "contract_terminated_mode" optional,
+            contract_termination_remark: "contract_termination_remark" optional,
+            repayment_day: "repayment_day" optional,
+            openid: "openid" optional,
+            appid: "appid" optional,
+            repayment_amount_limit: "repayment_amount_limit" optional,
         });
         /// 协议状态
         pub type PostResponseContractInfoContractState = crate::v3::credit_repayment::partner::contracts::by_out_contract_code::GetResponseContractState;
@@ -650,13 +650,13 @@ pub mod deduct_orders {
         pub attach: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        contract_id: "contract_id" req req,
-        out_trade_no: "out_trade_no" req req,
-        out_record_id: "out_record_id" req req,
-        deduct_amount: "deduct_amount" req req,
-        notify_url: "notify_url" req req,
-        description: "description" req req,
-        attach: "attach" opt opt,
+        contract_id: "contract_id" required,
+        out_trade_no: "out_trade_no" required,
+        out_record_id: "out_record_id" required,
+        deduct_amount: "deduct_amount" required,
+        notify_url: "notify_url" required,
+        description: "description" required,
+        attach: "attach" optional,
     });
     /// The response of `POST /v3/credit-repayment/partner/deduct-orders` (发起还款).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -711,18 +711,18 @@ pub mod deduct_orders {
         pub transaction_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        out_trade_no: "out_trade_no" req req,
-        out_record_id: "out_record_id" req req,
-        appid: "appid" opt opt,
-        sub_appid: "sub_appid" opt opt,
-        openid: "openid" opt opt,
-        contract_id: "contract_id" req req,
-        order_state: "order_state" opt opt,
-        deduct_amount: "deduct_amount" req req,
-        pay_success_amount: "pay_success_amount" opt opt,
-        description: "description" req req,
-        attach: "attach" opt opt,
-        transaction_id: "transaction_id" opt opt,
+        out_trade_no: "out_trade_no" required,
+        out_record_id: "out_record_id" required,
+        appid: "appid" optional,
+        sub_appid: "sub_appid" optional,
+        openid: "openid" optional,
+        contract_id: "contract_id" required,
+        order_state: "order_state" optional,
+        deduct_amount: "deduct_amount" required,
+        pay_success_amount: "pay_success_amount" optional,
+        description: "description" required,
+        attach: "attach" optional,
+        transaction_id: "transaction_id" optional,
     });
     /// 还款单状态
     ///
@@ -815,18 +815,18 @@ pub mod deduct_orders {
             pub transaction_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            out_trade_no: "out_trade_no" req req,
-            out_record_id: "out_record_id" opt opt,
-            appid: "appid" opt opt,
-            sub_appid: "sub_appid" opt opt,
-            openid: "openid" opt opt,
-            contract_id: "contract_id" opt opt,
-            order_state: "order_state" opt opt,
-            deduct_amount: "deduct_amount" opt opt,
-            pay_success_amount: "pay_success_amount" opt opt,
-            description: "description" opt opt,
-            attach: "attach" opt opt,
-            transaction_id: "transaction_id" opt opt,
+            out_trade_no: "out_trade_no" required,
+            out_record_id: "out_record_id" optional,
+            appid: "appid" optional,
+            sub_appid: "sub_appid" optional,
+            openid: "openid" optional,
+            contract_id: "contract_id" optional,
+            order_state: "order_state" optional,
+            deduct_amount: "deduct_amount" optional,
+            pay_success_amount: "pay_success_amount" optional,
+            description: "description" optional,
+            attach: "attach" optional,
+            transaction_id: "transaction_id" optional,
         });
         /// 还款单状态
         pub type GetResponseOrderState = crate::v3::credit_repayment::partner::deduct_orders::PostResponseOrderState;
@@ -891,10 +891,10 @@ pub mod schedule_records {
             pub schedule_items: Vec<PostRequestScheduleItems>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            contract_id: "contract_id" req req,
-            appid: "appid" req req,
-            openid: "openid" req req,
-            schedule_items: "schedule_items" req req,
+            contract_id: "contract_id" required,
+            appid: "appid" required,
+            openid: "openid" required,
+            schedule_items: "schedule_items" required,
         });
         /// PostRequestScheduleItems
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -925,12 +925,12 @@ pub mod schedule_records {
             pub repayment_date: String,
         }
         ::wechatpay::runtime::json_object!(PostRequestScheduleItems {
-            out_record_id: "out_record_id" req req,
-            sub_mchid: "sub_mchid" req req,
-            sub_appid: "sub_appid" opt opt,
-            repayment_amount: "repayment_amount" req req,
-            min_repayment_amount: "min_repayment_amount" opt opt,
-            repayment_date: "repayment_date" req req,
+            out_record_id: "out_record_id" required,
+            sub_mchid: "sub_mchid" required,
+            sub_appid: "sub_appid" optional,
+            repayment_amount: "repayment_amount" required,
+            min_repayment_amount: "min_repayment_amount" optional,
+            repayment_date: "repayment_date" required,
         });
         /// The response of `POST /v3/credit-repayment/partner/schedule-records/batch-create` (预约还款).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -939,7 +939,7 @@ pub mod schedule_records {
             pub schedule_records: Option<Vec<PostResponseScheduleRecords>>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            schedule_records: "schedule_records" opt opt,
+            schedule_records: "schedule_records" optional,
         });
         /// PostResponseScheduleRecords
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -978,14 +978,14 @@ pub mod schedule_records {
             pub openid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponseScheduleRecords {
-            out_record_id: "out_record_id" opt opt,
-            appid: "appid" opt opt,
-            sub_appid: "sub_appid" opt opt,
-            contract_id: "contract_id" opt opt,
-            repayment_amount: "repayment_amount" opt opt,
-            min_repayment_amount: "min_repayment_amount" opt opt,
-            repayment_date: "repayment_date" opt opt,
-            openid: "openid" opt opt,
+            out_record_id: "out_record_id" optional,
+            appid: "appid" optional,
+            sub_appid: "sub_appid" optional,
+            contract_id: "contract_id" optional,
+            repayment_amount: "repayment_amount" optional,
+            min_repayment_amount: "min_repayment_amount" optional,
+            repayment_date: "repayment_date" optional,
+            openid: "openid" optional,
         });
     }
     /// `/v3/credit-repayment/partner/schedule-records/{out_record_id}`
@@ -1018,7 +1018,7 @@ pub mod schedule_records {
             pub contract_id: String,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            contract_id: "contract_id" skip req,
+            contract_id: query "contract_id" required,
         });
         /// The response of `GET /v3/credit-repayment/partner/schedule-records/{out_record_id}` (查询预约还款记录).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1057,14 +1057,14 @@ pub mod schedule_records {
             pub openid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            out_record_id: "out_record_id" req req,
-            appid: "appid" opt opt,
-            sub_appid: "sub_appid" opt opt,
-            contract_id: "contract_id" opt opt,
-            repayment_amount: "repayment_amount" opt opt,
-            min_repayment_amount: "min_repayment_amount" opt opt,
-            repayment_date: "repayment_date" opt opt,
-            openid: "openid" opt opt,
+            out_record_id: "out_record_id" required,
+            appid: "appid" optional,
+            sub_appid: "sub_appid" optional,
+            contract_id: "contract_id" optional,
+            repayment_amount: "repayment_amount" optional,
+            min_repayment_amount: "min_repayment_amount" optional,
+            repayment_date: "repayment_date" optional,
+            openid: "openid" optional,
         });
     }
 }

@@ -45,10 +45,10 @@ pub struct PostRequest {
     pub notify_url: String,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    out_card_code: "out_card_code" req req,
-    card_template_id: "card_template_id" req req,
-    appid: "appid" req req,
-    notify_url: "notify_url" req req,
+    out_card_code: "out_card_code" required,
+    card_template_id: "card_template_id" required,
+    appid: "appid" required,
+    notify_url: "notify_url" required,
 });
 /// The response of `POST /v3/discount-card/cards` (预受理领卡请求API).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -59,7 +59,7 @@ pub struct PostResponse {
     pub prepare_card_token: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    prepare_card_token: "prepare_card_token" opt opt,
+    prepare_card_token: "prepare_card_token" optional,
 });
 /// `/v3/discount-card/cards/{out_card_code}`
 pub mod by_out_card_code {
@@ -138,21 +138,21 @@ pub mod by_out_card_code {
         pub sharer_openid: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        card_id: "card_id" opt opt,
-        card_template_id: "card_template_id" opt opt,
-        openid: "openid" opt opt,
-        out_card_code: "out_card_code" req req,
-        appid: "appid" opt opt,
-        mchid: "mchid" opt opt,
-        time_range: "time_range" opt opt,
-        state: "state" opt opt,
-        unfinished_reason: "unfinished_reason" opt opt,
-        total_amount: "total_amount" opt opt,
-        pay_information: "pay_information" opt opt,
-        create_time: "create_time" opt opt,
-        objectives: "objectives" opt opt,
-        rewards: "rewards" opt opt,
-        sharer_openid: "sharer_openid" opt opt,
+        card_id: "card_id" optional,
+        card_template_id: "card_template_id" optional,
+        openid: "openid" optional,
+        out_card_code: "out_card_code" required,
+        appid: "appid" optional,
+        mchid: "mchid" optional,
+        time_range: "time_range" optional,
+        state: "state" optional,
+        unfinished_reason: "unfinished_reason" optional,
+        total_amount: "total_amount" optional,
+        pay_information: "pay_information" optional,
+        create_time: "create_time" optional,
+        objectives: "objectives" optional,
+        rewards: "rewards" optional,
+        sharer_openid: "sharer_openid" optional,
     });
     /// GetResponseObjectives
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -183,12 +183,12 @@ pub mod by_out_card_code {
         >,
     }
     ::wechatpay::runtime::json_object!(GetResponseObjectives {
-        objective_id: "objective_id" opt opt,
-        name: "name" opt opt,
-        count: "count" opt opt,
-        unit: "unit" opt opt,
-        description: "description" opt opt,
-        objective_completion_records: "objective_completion_records" opt opt,
+        objective_id: "objective_id" optional,
+        name: "name" optional,
+        count: "count" optional,
+        unit: "unit" optional,
+        description: "description" optional,
+        objective_completion_records: "objective_completion_records" optional,
     });
     /// GetResponseObjectivesObjectiveCompletionRecords
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -223,13 +223,13 @@ pub mod by_out_card_code {
         pub remark: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseObjectivesObjectiveCompletionRecords {
-        objective_completion_serial_no: "objective_completion_serial_no" opt opt,
-        objective_id: "objective_id" opt opt,
-        completion_time: "completion_time" opt opt,
-        completion_type: "completion_type" opt opt,
-        description: "description" opt opt,
-        completion_count: "completion_count" opt opt,
-        remark: "remark" opt opt,
+        objective_completion_serial_no: "objective_completion_serial_no" optional,
+        objective_id: "objective_id" optional,
+        completion_time: "completion_time" optional,
+        completion_type: "completion_type" optional,
+        description: "description" optional,
+        completion_count: "completion_count" optional,
+        remark: "remark" optional,
     });
     /// 用户退回优惠的付款信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -252,10 +252,10 @@ pub mod by_out_card_code {
         pub pay_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponsePayInformation {
-        pay_amount: "pay_amount" opt opt,
-        pay_state: "pay_state" opt opt,
-        transaction_id: "transaction_id" opt opt,
-        pay_time: "pay_time" opt opt,
+        pay_amount: "pay_amount" optional,
+        pay_state: "pay_state" optional,
+        transaction_id: "transaction_id" optional,
+        pay_time: "pay_time" optional,
     });
     /// GetResponseRewards
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -292,14 +292,14 @@ pub mod by_out_card_code {
         pub reward_usage_records: Option<Vec<GetResponseRewardsRewardUsageRecords>>,
     }
     ::wechatpay::runtime::json_object!(GetResponseRewards {
-        reward_id: "reward_id" opt opt,
-        name: "name" opt opt,
-        count_type: "count_type" opt opt,
-        count: "count" opt opt,
-        unit: "unit" opt opt,
-        amount: "amount" opt opt,
-        description: "description" opt opt,
-        reward_usage_records: "reward_usage_records" opt opt,
+        reward_id: "reward_id" optional,
+        name: "name" optional,
+        count_type: "count_type" optional,
+        count: "count" optional,
+        unit: "unit" optional,
+        amount: "amount" optional,
+        description: "description" optional,
+        reward_usage_records: "reward_usage_records" optional,
     });
     /// GetResponseRewardsRewardUsageRecords
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -338,14 +338,14 @@ pub mod by_out_card_code {
         pub remark: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseRewardsRewardUsageRecords {
-        reward_usage_serial_no: "reward_usage_serial_no" opt opt,
-        reward_id: "reward_id" opt opt,
-        usage_time: "usage_time" opt opt,
-        usage_type: "usage_type" opt opt,
-        description: "description" opt opt,
-        usage_count: "usage_count" opt opt,
-        amount: "amount" opt opt,
-        remark: "remark" opt opt,
+        reward_usage_serial_no: "reward_usage_serial_no" optional,
+        reward_id: "reward_id" optional,
+        usage_time: "usage_time" optional,
+        usage_type: "usage_type" optional,
+        description: "description" optional,
+        usage_count: "usage_count" optional,
+        amount: "amount" optional,
+        remark: "remark" optional,
     });
     /// 约定时间期限
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -360,8 +360,8 @@ pub mod by_out_card_code {
         pub end_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseTimeRange {
-        begin_time: "begin_time" opt opt,
-        end_time: "end_time" opt opt,
+        begin_time: "begin_time" optional,
+        end_time: "end_time" optional,
     });
     /// `/v3/discount-card/cards/{out_card_code}/add-user-records`
     pub mod add_user_records {
@@ -399,9 +399,9 @@ pub mod by_out_card_code {
             pub reward_usage_records: Option<Vec<PostRequestRewardUsageRecords>>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            card_template_id: "card_template_id" req req,
-            objective_completion_records: "objective_completion_records" opt opt,
-            reward_usage_records: "reward_usage_records" opt opt,
+            card_template_id: "card_template_id" required,
+            objective_completion_records: "objective_completion_records" optional,
+            reward_usage_records: "reward_usage_records" optional,
         });
         /// PostRequestObjectiveCompletionRecords
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -436,13 +436,13 @@ pub mod by_out_card_code {
             pub remark: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestObjectiveCompletionRecords {
-            objective_completion_serial_no: "objective_completion_serial_no" req req,
-            objective_id: "objective_id" req req,
-            completion_time: "completion_time" req req,
-            completion_type: "completion_type" req req,
-            description: "description" req req,
-            completion_count: "completion_count" req req,
-            remark: "remark" opt opt,
+            objective_completion_serial_no: "objective_completion_serial_no" required,
+            objective_id: "objective_id" required,
+            completion_time: "completion_time" required,
+            completion_type: "completion_type" required,
+            description: "description" required,
+            completion_count: "completion_count" required,
+            remark: "remark" optional,
         });
         /// PostRequestRewardUsageRecords
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -481,14 +481,14 @@ pub mod by_out_card_code {
             pub remark: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestRewardUsageRecords {
-            reward_usage_serial_no: "reward_usage_serial_no" req req,
-            reward_id: "reward_id" req req,
-            usage_time: "usage_time" req req,
-            usage_type: "usage_type" req req,
-            description: "description" req req,
-            usage_count: "usage_count" req req,
-            amount: "amount" req req,
-            remark: "remark" opt opt,
+            reward_usage_serial_no: "reward_usage_serial_no" required,
+            reward_id: "reward_id" required,
+            usage_time: "usage_time" required,
+            usage_type: "usage_type" required,
+            description: "description" required,
+            usage_count: "usage_count" required,
+            amount: "amount" required,
+            remark: "remark" optional,
         });
     }
 }

@@ -138,30 +138,30 @@ pub mod by_out_order_no {
         pub rewards: Option<Vec<GetResponseRewards>>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        out_order_no: "out_order_no" req req,
-        discount_card_id: "discount_card_id" opt opt,
-        out_trade_no: "out_trade_no" opt opt,
-        appid: "appid" opt opt,
-        service_id: "service_id" opt opt,
-        order_id: "order_id" opt opt,
-        transaction_id: "transaction_id" opt opt,
-        openid: "openid" opt opt,
-        card_begin_time: "card_begin_time" opt opt,
-        card_end_time: "card_end_time" opt opt,
-        card_name: "card_name" opt opt,
-        objective_description: "objective_description" opt opt,
-        reward_description: "reward_description" opt opt,
-        estimated_reward_amount: "estimated_reward_amount" opt opt,
-        online_instructions: "online_instructions" opt opt,
-        offline_instructions: "offline_instructions" opt opt,
-        state: "state" opt opt,
-        total_amount: "total_amount" opt opt,
-        deduction_amount: "deduction_amount" opt opt,
-        settlement_amount: "settlement_amount" opt opt,
-        create_time: "create_time" opt opt,
-        pay_time: "pay_time" opt opt,
-        objectives: "objectives" opt opt,
-        rewards: "rewards" opt opt,
+        out_order_no: "out_order_no" required,
+        discount_card_id: "discount_card_id" optional,
+        out_trade_no: "out_trade_no" optional,
+        appid: "appid" optional,
+        service_id: "service_id" optional,
+        order_id: "order_id" optional,
+        transaction_id: "transaction_id" optional,
+        openid: "openid" optional,
+        card_begin_time: "card_begin_time" optional,
+        card_end_time: "card_end_time" optional,
+        card_name: "card_name" optional,
+        objective_description: "objective_description" optional,
+        reward_description: "reward_description" optional,
+        estimated_reward_amount: "estimated_reward_amount" optional,
+        online_instructions: "online_instructions" optional,
+        offline_instructions: "offline_instructions" optional,
+        state: "state" optional,
+        total_amount: "total_amount" optional,
+        deduction_amount: "deduction_amount" optional,
+        settlement_amount: "settlement_amount" optional,
+        create_time: "create_time" optional,
+        pay_time: "pay_time" optional,
+        objectives: "objectives" optional,
+        rewards: "rewards" optional,
     });
     /// GetResponseObjectives
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -204,15 +204,15 @@ pub mod by_out_order_no {
         pub remark: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseObjectives {
-        objective_serial_no: "objective_serial_no" opt opt,
-        objective_id: "objective_id" opt opt,
-        name: "name" opt opt,
-        unit: "unit" opt opt,
-        performance_description: "performance_description" opt opt,
-        performance_type: "performance_type" opt opt,
-        count: "count" opt opt,
-        performance_time: "performance_time" opt opt,
-        remark: "remark" opt opt,
+        objective_serial_no: "objective_serial_no" optional,
+        objective_id: "objective_id" optional,
+        name: "name" optional,
+        unit: "unit" optional,
+        performance_description: "performance_description" optional,
+        performance_type: "performance_type" optional,
+        count: "count" optional,
+        performance_time: "performance_time" optional,
+        remark: "remark" optional,
     });
     /// GetResponseRewards
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -257,16 +257,16 @@ pub mod by_out_order_no {
         pub remark: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseRewards {
-        reward_serial_no: "reward_serial_no" opt opt,
-        reward_id: "reward_id" opt opt,
-        name: "name" opt opt,
-        unit: "unit" opt opt,
-        description: "description" opt opt,
-        reward_type: "reward_type" opt opt,
-        count: "count" opt opt,
-        amount: "amount" opt opt,
-        reward_time: "reward_time" opt opt,
-        remark: "remark" opt opt,
+        reward_serial_no: "reward_serial_no" optional,
+        reward_id: "reward_id" optional,
+        name: "name" optional,
+        unit: "unit" optional,
+        description: "description" optional,
+        reward_type: "reward_type" optional,
+        count: "count" optional,
+        amount: "amount" optional,
+        reward_time: "reward_time" optional,
+        remark: "remark" optional,
     });
     /// The request of `PATCH /v3/discount-card/orders/{out_order_no}` (更新先享卡订单API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -277,8 +277,8 @@ pub mod by_out_order_no {
         pub rewards: Option<Vec<PatchRequestRewards>>,
     }
     ::wechatpay::runtime::json_object!(PatchRequest {
-        objectives: "objectives" opt opt,
-        rewards: "rewards" opt opt,
+        objectives: "objectives" optional,
+        rewards: "rewards" optional,
     });
     /// PatchRequestObjectives
     #[derive(Clone, Debug, PartialEq)]
@@ -311,13 +311,13 @@ pub mod by_out_order_no {
         pub remark: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PatchRequestObjectives {
-        objective_serial_no: "objective_serial_no" req req,
-        objective_id: "objective_id" req req,
-        performance_description: "performance_description" req req,
-        performance_type: "performance_type" req req,
-        count: "count" req req,
-        performance_time: "performance_time" req req,
-        remark: "remark" opt opt,
+        objective_serial_no: "objective_serial_no" required,
+        objective_id: "objective_id" required,
+        performance_description: "performance_description" required,
+        performance_type: "performance_type" required,
+        count: "count" required,
+        performance_time: "performance_time" required,
+        remark: "remark" optional,
     });
     /// PatchRequestRewards
     #[derive(Clone, Debug, PartialEq)]
@@ -354,14 +354,14 @@ pub mod by_out_order_no {
         pub remark: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PatchRequestRewards {
-        reward_serial_no: "reward_serial_no" req req,
-        reward_id: "reward_id" req req,
-        description: "description" req req,
-        reward_type: "reward_type" req req,
-        count: "count" req req,
-        amount: "amount" req req,
-        reward_time: "reward_time" req req,
-        remark: "remark" opt opt,
+        reward_serial_no: "reward_serial_no" required,
+        reward_id: "reward_id" required,
+        description: "description" required,
+        reward_type: "reward_type" required,
+        count: "count" required,
+        amount: "amount" required,
+        reward_time: "reward_time" required,
+        remark: "remark" optional,
     });
     /// The response of `PATCH /v3/discount-card/orders/{out_order_no}` (更新先享卡订单API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -376,8 +376,8 @@ pub mod by_out_order_no {
         pub order_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PatchResponse {
-        out_order_no: "out_order_no" req req,
-        order_id: "order_id" opt opt,
+        out_order_no: "out_order_no" required,
+        order_id: "order_id" optional,
     });
 }
 /// `/v3/discount-card/orders/out-trade-no`
@@ -505,30 +505,30 @@ pub mod out_trade_no {
             pub rewards: Option<Vec<GetResponseRewards>>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            out_order_no: "out_order_no" opt opt,
-            discount_card_id: "discount_card_id" opt opt,
-            out_trade_no: "out_trade_no" req req,
-            appid: "appid" opt opt,
-            service_id: "service_id" opt opt,
-            order_id: "order_id" opt opt,
-            transaction_id: "transaction_id" opt opt,
-            openid: "openid" opt opt,
-            card_begin_time: "card_begin_time" opt opt,
-            card_end_time: "card_end_time" opt opt,
-            card_name: "card_name" opt opt,
-            objective_description: "objective_description" opt opt,
-            reward_description: "reward_description" opt opt,
-            estimated_reward_amount: "estimated_reward_amount" opt opt,
-            online_instructions: "online_instructions" opt opt,
-            offline_instructions: "offline_instructions" opt opt,
-            state: "state" opt opt,
-            total_amount: "total_amount" opt opt,
-            deduction_amount: "deduction_amount" opt opt,
-            settlement_amount: "settlement_amount" opt opt,
-            create_time: "create_time" opt opt,
-            pay_time: "pay_time" opt opt,
-            objectives: "objectives" opt opt,
-            rewards: "rewards" opt opt,
+            out_order_no: "out_order_no" optional,
+            discount_card_id: "discount_card_id" optional,
+            out_trade_no: "out_trade_no" required,
+            appid: "appid" optional,
+            service_id: "service_id" optional,
+            order_id: "order_id" optional,
+            transaction_id: "transaction_id" optional,
+            openid: "openid" optional,
+            card_begin_time: "card_begin_time" optional,
+            card_end_time: "card_end_time" optional,
+            card_name: "card_name" optional,
+            objective_description: "objective_description" optional,
+            reward_description: "reward_description" optional,
+            estimated_reward_amount: "estimated_reward_amount" optional,
+            online_instructions: "online_instructions" optional,
+            offline_instructions: "offline_instructions" optional,
+            state: "state" optional,
+            total_amount: "total_amount" optional,
+            deduction_amount: "deduction_amount" optional,
+            settlement_amount: "settlement_amount" optional,
+            create_time: "create_time" optional,
+            pay_time: "pay_time" optional,
+            objectives: "objectives" optional,
+            rewards: "rewards" optional,
         });
         /// GetResponseObjectives
         pub type GetResponseObjectives = crate::v3::discount_card::orders::by_out_order_no::GetResponseObjectives;

@@ -71,7 +71,7 @@ pub mod contracts {
             pub sub_mchid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            sub_mchid: "sub_mchid" skip opt,
+            sub_mchid: query "sub_mchid" optional,
         });
         /// The response of `GET /v3/ebike/charge/contracts/{contract_id}` (通过签约号查询用户状态API).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -98,11 +98,11 @@ pub mod contracts {
             pub contract_state: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            mchid: "mchid" opt opt,
-            openid: "openid" opt opt,
-            sub_mchid: "sub_mchid" opt opt,
-            contract_id: "contract_id" opt opt,
-            contract_state: "contract_state" opt opt,
+            mchid: "mchid" optional,
+            openid: "openid" optional,
+            sub_mchid: "sub_mchid" optional,
+            contract_id: "contract_id" optional,
+            contract_state: "contract_state" optional,
         });
         /// `/v3/ebike/charge/contracts/{contract_id}/confirm`
         pub mod confirm {
@@ -145,10 +145,10 @@ pub mod contracts {
                 pub charge_info: PostRequestChargeInfo,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                sub_mchid: "sub_mchid" opt opt,
-                appid: "appid" req req,
-                sub_appid: "sub_appid" opt opt,
-                charge_info: "charge_info" req req,
+                sub_mchid: "sub_mchid" optional,
+                appid: "appid" required,
+                sub_appid: "sub_appid" optional,
+                charge_info: "charge_info" required,
             });
             /// 充电场景信息
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -171,10 +171,10 @@ pub mod contracts {
                 pub device_id: String,
             }
             ::wechatpay::runtime::json_object!(PostRequestChargeInfo {
-                start_time: "start_time" req req,
-                charging_station_name: "charging_station_name" req req,
-                charging_gun_number: "charging_gun_number" req req,
-                device_id: "device_id" req req,
+                start_time: "start_time" required,
+                charging_station_name: "charging_station_name" required,
+                charging_gun_number: "charging_gun_number" required,
+                device_id: "device_id" required,
             });
             /// The response of `POST /v3/ebike/charge/contracts/{contract_id}/confirm` (创建用户当次充电代扣凭证API).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -185,7 +185,7 @@ pub mod contracts {
                 pub charging_token: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                charging_token: "charging_token" opt opt,
+                charging_token: "charging_token" optional,
             });
         }
     }
@@ -236,11 +236,11 @@ pub mod contracts {
             pub openid: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            sub_mchid: "sub_mchid" opt opt,
-            appid: "appid" req req,
-            sub_appid: "sub_appid" opt opt,
-            trade_scene: "trade_scene" req req,
-            openid: "openid" req req,
+            sub_mchid: "sub_mchid" optional,
+            appid: "appid" required,
+            sub_appid: "sub_appid" optional,
+            trade_scene: "trade_scene" required,
+            openid: "openid" required,
         });
         /// The response of `POST /v3/ebike/charge/contracts/preopen` (预开通服务API).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -251,7 +251,7 @@ pub mod contracts {
             pub preopen_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            preopen_id: "preopen_id" opt opt,
+            preopen_id: "preopen_id" optional,
         });
     }
 }
@@ -331,18 +331,18 @@ pub mod transactions {
         pub device_info: PostRequestDeviceInfo,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        sub_mchid: "sub_mchid" opt opt,
-        appid: "appid" req req,
-        sub_appid: "sub_appid" opt opt,
-        out_trade_no: "out_trade_no" req req,
-        attach: "attach" opt opt,
-        goods_tag: "goods_tag" opt opt,
-        notify_url: "notify_url" req req,
-        description: "description" req req,
-        charging_token: "charging_token" req req,
-        amount: "amount" req req,
-        charge_info: "charge_info" req req,
-        device_info: "device_info" req req,
+        sub_mchid: "sub_mchid" optional,
+        appid: "appid" required,
+        sub_appid: "sub_appid" optional,
+        out_trade_no: "out_trade_no" required,
+        attach: "attach" optional,
+        goods_tag: "goods_tag" optional,
+        notify_url: "notify_url" required,
+        description: "description" required,
+        charging_token: "charging_token" required,
+        amount: "amount" required,
+        charge_info: "charge_info" required,
+        device_info: "device_info" required,
     });
     /// 订单金额信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -357,8 +357,8 @@ pub mod transactions {
         pub currency: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestAmount {
-        total: "total" req req,
-        currency: "currency" opt opt,
+        total: "total" required,
+        currency: "currency" optional,
     });
     /// 充电自行车场景信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -393,13 +393,13 @@ pub mod transactions {
         pub park_fee: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostRequestChargeInfo {
-        start_time: "start_time" req req,
-        end_time: "end_time" req req,
-        charging_station_name: "charging_station_name" req req,
-        charging_gun_number: "charging_gun_number" req req,
-        charged_capacity: "charged_capacity" req req,
-        park_duration: "park_duration" opt opt,
-        park_fee: "park_fee" opt opt,
+        start_time: "start_time" required,
+        end_time: "end_time" required,
+        charging_station_name: "charging_station_name" required,
+        charging_gun_number: "charging_gun_number" required,
+        charged_capacity: "charged_capacity" required,
+        park_duration: "park_duration" optional,
+        park_fee: "park_fee" optional,
     });
     /// 设备信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -414,8 +414,8 @@ pub mod transactions {
         pub device_ip: String,
     }
     ::wechatpay::runtime::json_object!(PostRequestDeviceInfo {
-        device_id: "device_id" req req,
-        device_ip: "device_ip" req req,
+        device_id: "device_id" required,
+        device_ip: "device_ip" required,
     });
     /// The response of `POST /v3/ebike/charge/transactions` (充电自行车代扣受理扣款API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -430,8 +430,8 @@ pub mod transactions {
         pub create_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        accept_state: "accept_state" opt opt,
-        create_time: "create_time" opt opt,
+        accept_state: "accept_state" optional,
+        create_time: "create_time" optional,
     });
     /// `/v3/ebike/charge/transactions/id`
     pub mod id {
@@ -536,23 +536,23 @@ pub mod transactions {
                 pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                mchid: "mchid" opt opt,
-                sub_mchid: "sub_mchid" opt opt,
-                appid: "appid" opt opt,
-                sub_appid: "sub_appid" opt opt,
-                out_trade_no: "out_trade_no" opt opt,
-                transaction_id: "transaction_id" opt opt,
-                attach: "attach" opt opt,
-                trade_type: "trade_type" opt opt,
-                bank_type: "bank_type" opt opt,
-                success_time: "success_time" opt opt,
-                trade_state: "trade_state" opt opt,
-                trade_state_des: "trade_state_des" opt opt,
-                contract_id: "contract_id" opt opt,
-                payer: "payer" opt opt,
-                amount: "amount" opt opt,
-                device_info: "device_info" opt opt,
-                promotion_detail: "promotion_detail" opt opt,
+                mchid: "mchid" optional,
+                sub_mchid: "sub_mchid" optional,
+                appid: "appid" optional,
+                sub_appid: "sub_appid" optional,
+                out_trade_no: "out_trade_no" optional,
+                transaction_id: "transaction_id" optional,
+                attach: "attach" optional,
+                trade_type: "trade_type" optional,
+                bank_type: "bank_type" optional,
+                success_time: "success_time" optional,
+                trade_state: "trade_state" optional,
+                trade_state_des: "trade_state_des" optional,
+                contract_id: "contract_id" optional,
+                payer: "payer" optional,
+                amount: "amount" optional,
+                device_info: "device_info" optional,
+                promotion_detail: "promotion_detail" optional,
             });
             /// 订单金额信息
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -573,10 +573,10 @@ pub mod transactions {
                 pub discount_total: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(GetResponseAmount {
-                total: "total" opt opt,
-                currency: "currency" opt opt,
-                payer_total: "payer_total" opt opt,
-                discount_total: "discount_total" opt opt,
+                total: "total" optional,
+                currency: "currency" optional,
+                payer_total: "payer_total" optional,
+                discount_total: "discount_total" optional,
             });
             /// 设备信息
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -591,8 +591,8 @@ pub mod transactions {
                 pub device_ip: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponseDeviceInfo {
-                device_id: "device_id" opt opt,
-                device_ip: "device_ip" opt opt,
+                device_id: "device_id" optional,
+                device_ip: "device_ip" optional,
             });
             /// 支付者信息
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -607,8 +607,8 @@ pub mod transactions {
                 pub sub_openid: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponsePayer {
-                openid: "openid" opt opt,
-                sub_openid: "sub_openid" opt opt,
+                openid: "openid" optional,
+                sub_openid: "sub_openid" optional,
             });
             /// GetResponsePromotionDetail
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -651,15 +651,15 @@ pub mod transactions {
                 pub other_contribute: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(GetResponsePromotionDetail {
-                promotion_id: "promotion_id" opt opt,
-                name: "name" opt opt,
-                scope: "scope" opt opt,
-                type_: "type" opt opt,
-                activity_id: "activity_id" opt opt,
-                amount: "amount" opt opt,
-                wxpay_contribute: "wxpay_contribute" opt opt,
-                merchant_contribute: "merchant_contribute" opt opt,
-                other_contribute: "other_contribute" opt opt,
+                promotion_id: "promotion_id" optional,
+                name: "name" optional,
+                scope: "scope" optional,
+                type_: "type" optional,
+                activity_id: "activity_id" optional,
+                amount: "amount" optional,
+                wxpay_contribute: "wxpay_contribute" optional,
+                merchant_contribute: "merchant_contribute" optional,
+                other_contribute: "other_contribute" optional,
             });
         }
     }
@@ -766,23 +766,23 @@ pub mod transactions {
                 pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                mchid: "mchid" opt opt,
-                sub_mchid: "sub_mchid" opt opt,
-                appid: "appid" opt opt,
-                sub_appid: "sub_appid" opt opt,
-                out_trade_no: "out_trade_no" req req,
-                transaction_id: "transaction_id" opt opt,
-                attach: "attach" opt opt,
-                trade_type: "trade_type" opt opt,
-                bank_type: "bank_type" opt opt,
-                success_time: "success_time" opt opt,
-                trade_state: "trade_state" opt opt,
-                trade_state_des: "trade_state_des" opt opt,
-                contract_id: "contract_id" opt opt,
-                payer: "payer" opt opt,
-                amount: "amount" opt opt,
-                device_info: "device_info" opt opt,
-                promotion_detail: "promotion_detail" opt opt,
+                mchid: "mchid" optional,
+                sub_mchid: "sub_mchid" optional,
+                appid: "appid" optional,
+                sub_appid: "sub_appid" optional,
+                out_trade_no: "out_trade_no" required,
+                transaction_id: "transaction_id" optional,
+                attach: "attach" optional,
+                trade_type: "trade_type" optional,
+                bank_type: "bank_type" optional,
+                success_time: "success_time" optional,
+                trade_state: "trade_state" optional,
+                trade_state_des: "trade_state_des" optional,
+                contract_id: "contract_id" optional,
+                payer: "payer" optional,
+                amount: "amount" optional,
+                device_info: "device_info" optional,
+                promotion_detail: "promotion_detail" optional,
             });
             /// 订单金额信息
             pub type GetResponseAmount = crate::v3::ebike::charge::transactions::id::by_transaction_id::GetResponseAmount;
@@ -853,8 +853,8 @@ pub mod users {
                 pub trade_scene: String,
             }
             ::wechatpay::runtime::json_object!(GetRequest {
-                sub_mchid: "sub_mchid" skip opt,
-                trade_scene: "trade_scene" skip req,
+                sub_mchid: query "sub_mchid" optional,
+                trade_scene: query "trade_scene" required,
             });
             /// The response of `GET /v3/ebike/charge/users/{openid}/contract` (通过用户标识查询用户状态API).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -881,11 +881,11 @@ pub mod users {
                 pub contract_state: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                mchid: "mchid" opt opt,
-                openid: "openid" req req,
-                sub_mchid: "sub_mchid" opt opt,
-                contract_id: "contract_id" opt opt,
-                contract_state: "contract_state" opt opt,
+                mchid: "mchid" optional,
+                openid: "openid" required,
+                sub_mchid: "sub_mchid" optional,
+                contract_id: "contract_id" optional,
+                contract_state: "contract_state" optional,
             });
         }
     }

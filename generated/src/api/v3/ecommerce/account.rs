@@ -89,14 +89,14 @@ pub mod apply_cancel_withdraw {
         pub remark: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: "Wechatpay-Serial" skip req,
-        sub_mchid: "sub_mchid" req req,
-        out_request_no: "out_request_no" req req,
-        withdraw: "withdraw" opt opt,
-        payee_info: "payee_info" req req,
-        proof_medias: "proof_medias" opt opt,
-        additional_materials: "additional_materials" opt opt,
-        remark: "remark" opt opt,
+        wechatpay_serial: header "Wechatpay-Serial" required,
+        sub_mchid: "sub_mchid" required,
+        out_request_no: "out_request_no" required,
+        withdraw: "withdraw" optional,
+        payee_info: "payee_info" required,
+        proof_medias: "proof_medias" optional,
+        additional_materials: "additional_materials" optional,
+        remark: "remark" optional,
     });
     /// 收款账号信息
     #[derive(Clone, Debug, PartialEq)]
@@ -111,9 +111,9 @@ pub mod apply_cancel_withdraw {
         pub identity_info: Option<PostRequestPayeeInfoIdentityInfo>,
     }
     ::wechatpay::runtime::json_object!(PostRequestPayeeInfo {
-        account_type: "account_type" req req,
-        bank_account_info: "bank_account_info" req req,
-        identity_info: "identity_info" opt opt,
+        account_type: "account_type" required,
+        bank_account_info: "bank_account_info" required,
+        identity_info: "identity_info" optional,
     });
     /// 账户类型
     ///
@@ -159,12 +159,12 @@ pub mod apply_cancel_withdraw {
         pub account_number: String,
     }
     ::wechatpay::runtime::json_object!(PostRequestPayeeInfoBankAccountInfo {
-        account_name: "account_name" req req,
-        account_bank: "account_bank" req req,
-        bank_branch_id: "bank_branch_id" opt opt,
-        bank_branch_name: "bank_branch_name" opt opt,
-        bank_name: "bank_name" opt opt,
-        account_number: "account_number" req req,
+        account_name: "account_name" required,
+        account_bank: "account_bank" required,
+        bank_branch_id: "bank_branch_id" optional,
+        bank_branch_name: "bank_branch_name" optional,
+        bank_name: "bank_name" optional,
+        account_number: "account_number" required,
     });
     /// 收款人账号对应的证件信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -183,9 +183,9 @@ pub mod apply_cancel_withdraw {
         pub identification_no: String,
     }
     ::wechatpay::runtime::json_object!(PostRequestPayeeInfoIdentityInfo {
-        id_doc_type: "id_doc_type" opt opt,
-        identification_name: "identification_name" req req,
-        identification_no: "identification_no" req req,
+        id_doc_type: "id_doc_type" optional,
+        identification_name: "identification_name" required,
+        identification_no: "identification_no" required,
     });
     /// 证件类型
     ///
@@ -235,8 +235,8 @@ pub mod apply_cancel_withdraw {
         pub proof_media: String,
     }
     ::wechatpay::runtime::json_object!(PostRequestProofMedias {
-        proof_media_type: "proof_media_type" req req,
-        proof_media: "proof_media" req req,
+        proof_media_type: "proof_media_type" required,
+        proof_media: "proof_media" required,
     });
     /// 申请证明材料类型
     ///
@@ -282,8 +282,8 @@ pub mod apply_cancel_withdraw {
         pub out_request_no: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        applyment_id: "applyment_id" opt opt,
-        out_request_no: "out_request_no" opt opt,
+        applyment_id: "applyment_id" optional,
+        out_request_no: "out_request_no" optional,
     });
     /// `/v3/ecommerce/account/apply-cancel-withdraw/applyment-id`
     pub mod applyment_id {
@@ -363,18 +363,18 @@ pub mod apply_cancel_withdraw {
                 pub confirm_cancel: Option<GetResponseConfirmCancel>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                applyment_id: "applyment_id" req req,
-                out_request_no: "out_request_no" opt opt,
-                cancel_state: "cancel_state" opt opt,
-                cancel_state_description: "cancel_state_description" opt opt,
-                withdraw: "withdraw" opt opt,
-                withdraw_state: "withdraw_state" opt opt,
-                withdraw_state_description: "withdraw_state_description" opt opt,
-                account_withdraw_result: "account_withdraw_result" opt opt,
-                modify_time: "modify_time" opt opt,
-                sub_mchid: "sub_mchid" opt opt,
-                account_info: "account_info" opt opt,
-                confirm_cancel: "confirm_cancel" opt opt,
+                applyment_id: "applyment_id" required,
+                out_request_no: "out_request_no" optional,
+                cancel_state: "cancel_state" optional,
+                cancel_state_description: "cancel_state_description" optional,
+                withdraw: "withdraw" optional,
+                withdraw_state: "withdraw_state" optional,
+                withdraw_state_description: "withdraw_state_description" optional,
+                account_withdraw_result: "account_withdraw_result" optional,
+                modify_time: "modify_time" optional,
+                sub_mchid: "sub_mchid" optional,
+                account_info: "account_info" optional,
+                confirm_cancel: "confirm_cancel" optional,
             });
             /// GetResponseAccountInfo
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -387,8 +387,8 @@ pub mod apply_cancel_withdraw {
                 pub amount: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(GetResponseAccountInfo {
-                out_account_type: "out_account_type" opt opt,
-                amount: "amount" opt opt,
+                out_account_type: "out_account_type" optional,
+                amount: "amount" optional,
             });
             /// 二级商户号的出款子账户类型
             ///
@@ -430,9 +430,9 @@ pub mod apply_cancel_withdraw {
                 pub state_description: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponseAccountWithdrawResult {
-                out_account_type: "out_account_type" opt opt,
-                pay_state: "pay_state" opt opt,
-                state_description: "state_description" opt opt,
+                out_account_type: "out_account_type" optional,
+                pay_state: "pay_state" optional,
+                state_description: "state_description" optional,
             });
             /// 二级商户号的出款子账户类型
             pub type GetResponseAccountWithdrawResultOutAccountType = crate::v3::ecommerce::account::apply_cancel_withdraw::applyment_id::by_applyment_id::GetResponseAccountInfoOutAccountType;
@@ -506,7 +506,7 @@ pub mod apply_cancel_withdraw {
                 pub confirm_cancel_url: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponseConfirmCancel {
-                confirm_cancel_url: "confirm_cancel_url" opt opt,
+                confirm_cancel_url: "confirm_cancel_url" optional,
             });
             /// 是否提取资金
             pub type GetResponseWithdraw = crate::v3::ecommerce::account::apply_cancel_withdraw::PostRequestWithdraw;
@@ -582,12 +582,12 @@ pub mod apply_cancel_withdraw {
             pub cancel_contract_version: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            applyment_id: "applyment_id" opt opt,
-            out_request_no: "out_request_no" opt opt,
-            sub_mchid: "sub_mchid" req req,
-            operator_identification: "operator_identification" req req,
-            confirm_time: "confirm_time" req req,
-            cancel_contract_version: "cancel_contract_version" req req,
+            applyment_id: "applyment_id" optional,
+            out_request_no: "out_request_no" optional,
+            sub_mchid: "sub_mchid" required,
+            operator_identification: "operator_identification" required,
+            confirm_time: "confirm_time" required,
+            cancel_contract_version: "cancel_contract_version" required,
         });
         /// The response of `POST /v3/ecommerce/account/apply-cancel-withdraw/confirm` (平台代商户确认注销).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -606,9 +606,9 @@ pub mod apply_cancel_withdraw {
             pub sub_mchid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            applyment_id: "applyment_id" opt opt,
-            out_request_no: "out_request_no" opt opt,
-            sub_mchid: "sub_mchid" opt opt,
+            applyment_id: "applyment_id" optional,
+            out_request_no: "out_request_no" optional,
+            sub_mchid: "sub_mchid" optional,
         });
     }
     /// `/v3/ecommerce/account/apply-cancel-withdraw/out-request-no`
@@ -689,18 +689,18 @@ pub mod apply_cancel_withdraw {
                 pub confirm_cancel: Option<GetResponseConfirmCancel>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                applyment_id: "applyment_id" opt opt,
-                out_request_no: "out_request_no" req req,
-                cancel_state: "cancel_state" opt opt,
-                cancel_state_description: "cancel_state_description" opt opt,
-                withdraw: "withdraw" opt opt,
-                withdraw_state: "withdraw_state" opt opt,
-                withdraw_state_description: "withdraw_state_description" opt opt,
-                account_withdraw_result: "account_withdraw_result" opt opt,
-                modify_time: "modify_time" opt opt,
-                sub_mchid: "sub_mchid" opt opt,
-                account_info: "account_info" opt opt,
-                confirm_cancel: "confirm_cancel" opt opt,
+                applyment_id: "applyment_id" optional,
+                out_request_no: "out_request_no" required,
+                cancel_state: "cancel_state" optional,
+                cancel_state_description: "cancel_state_description" optional,
+                withdraw: "withdraw" optional,
+                withdraw_state: "withdraw_state" optional,
+                withdraw_state_description: "withdraw_state_description" optional,
+                account_withdraw_result: "account_withdraw_result" optional,
+                modify_time: "modify_time" optional,
+                sub_mchid: "sub_mchid" optional,
+                account_info: "account_info" optional,
+                confirm_cancel: "confirm_cancel" optional,
             });
             /// GetResponseAccountInfo
             pub type GetResponseAccountInfo = crate::v3::ecommerce::account::apply_cancel_withdraw::applyment_id::by_applyment_id::GetResponseAccountInfo;
@@ -769,11 +769,11 @@ pub mod apply_cancel_withdraw {
                 pub block_reasons: Option<Vec<GetResponseBlockReasons>>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                sub_mchid: "sub_mchid" req req,
-                merchant_state: "merchant_state" opt opt,
-                validate_result: "validate_result" opt opt,
-                account_info: "account_info" opt opt,
-                block_reasons: "block_reasons" opt opt,
+                sub_mchid: "sub_mchid" required,
+                merchant_state: "merchant_state" optional,
+                validate_result: "validate_result" optional,
+                account_info: "account_info" optional,
+                block_reasons: "block_reasons" optional,
             });
             /// GetResponseAccountInfo
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -786,8 +786,8 @@ pub mod apply_cancel_withdraw {
                 pub amount: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(GetResponseAccountInfo {
-                out_account_type: "out_account_type" opt opt,
-                amount: "amount" opt opt,
+                out_account_type: "out_account_type" optional,
+                amount: "amount" optional,
             });
             /// 商户资金账户余额
             pub type GetResponseAccountInfoOutAccountType = crate::v3::ecommerce::account::apply_cancel_withdraw::applyment_id::by_applyment_id::GetResponseAccountInfoOutAccountType;
@@ -804,8 +804,8 @@ pub mod apply_cancel_withdraw {
                 pub description: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponseBlockReasons {
-                type_: "type" opt opt,
-                description: "description" opt opt,
+                type_: "type" optional,
+                description: "description" optional,
             });
             /// 二级商户号的出款子账户类型
             ///
@@ -910,9 +910,9 @@ pub mod cancel_applications {
         pub application_info: Vec<PostRequestApplicationInfo>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        sub_mchid: "sub_mchid" req req,
-        out_apply_no: "out_apply_no" req req,
-        application_info: "application_info" req req,
+        sub_mchid: "sub_mchid" required,
+        out_apply_no: "out_apply_no" required,
+        application_info: "application_info" required,
     });
     /// PostRequestApplicationInfo
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -923,8 +923,8 @@ pub mod cancel_applications {
         pub application_media_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestApplicationInfo {
-        application_type: "application_type" opt opt,
-        application_media_id: "application_media_id" opt opt,
+        application_type: "application_type" optional,
+        application_media_id: "application_media_id" optional,
     });
     /// 注销申请材料类型
     ///
@@ -966,11 +966,11 @@ pub mod cancel_applications {
         pub update_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        out_apply_no: "out_apply_no" req req,
-        sub_mchid: "sub_mchid" req req,
-        reject_reason: "reject_reason" opt opt,
-        cancel_state: "cancel_state" opt opt,
-        update_time: "update_time" opt opt,
+        out_apply_no: "out_apply_no" required,
+        sub_mchid: "sub_mchid" required,
+        reject_reason: "reject_reason" optional,
+        cancel_state: "cancel_state" optional,
+        update_time: "update_time" optional,
     });
     /// 注销状态
     ///
@@ -1021,7 +1021,7 @@ pub mod cancel_applications {
             pub meta: PostRequestMeta,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            meta: "meta" req req,
+            meta: "meta" required,
         });
         /// 媒体文件元信息`JSON`格式字符串
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1032,8 +1032,8 @@ pub mod cancel_applications {
             pub file_name: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestMeta {
-            file_digest: "file_digest" opt opt,
-            file_name: "file_name" opt opt,
+            file_digest: "file_digest" optional,
+            file_name: "file_name" optional,
         });
         /// The response of `POST /v3/ecommerce/account/cancel-applications/media` (图片上传API).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1044,7 +1044,7 @@ pub mod cancel_applications {
             pub media_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            media_id: "media_id" opt opt,
+            media_id: "media_id" optional,
         });
     }
     /// `/v3/ecommerce/account/cancel-applications/out-apply-no`
@@ -1099,11 +1099,11 @@ pub mod cancel_applications {
                 pub update_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                out_apply_no: "out_apply_no" req req,
-                sub_mchid: "sub_mchid" opt opt,
-                reject_reason: "reject_reason" opt opt,
-                cancel_state: "cancel_state" opt opt,
-                update_time: "update_time" opt opt,
+                out_apply_no: "out_apply_no" required,
+                sub_mchid: "sub_mchid" optional,
+                reject_reason: "reject_reason" optional,
+                cancel_state: "cancel_state" optional,
+                update_time: "update_time" optional,
             });
             /// 注销状态
             pub type GetResponseCancelState = crate::v3::ecommerce::account::cancel_applications::PostResponseCancelState;

@@ -96,16 +96,16 @@ pub mod by_applyment_id {
         pub sign_state: Option<GetResponseSignState>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        applyment_state: "applyment_state" opt opt,
-        applyment_state_desc: "applyment_state_desc" opt opt,
-        sign_url: "sign_url" opt opt,
-        sub_mchid: "sub_mchid" opt opt,
-        account_validation: "account_validation" opt opt,
-        audit_detail: "audit_detail" opt opt,
-        legal_validation_url: "legal_validation_url" opt opt,
-        out_request_no: "out_request_no" opt opt,
-        applyment_id: "applyment_id" req req,
-        sign_state: "sign_state" opt opt,
+        applyment_state: "applyment_state" optional,
+        applyment_state_desc: "applyment_state_desc" optional,
+        sign_url: "sign_url" optional,
+        sub_mchid: "sub_mchid" optional,
+        account_validation: "account_validation" optional,
+        audit_detail: "audit_detail" optional,
+        legal_validation_url: "legal_validation_url" optional,
+        out_request_no: "out_request_no" optional,
+        applyment_id: "applyment_id" required,
+        sign_state: "sign_state" optional,
     });
     /// 汇款账户验证信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -146,15 +146,15 @@ pub mod by_applyment_id {
         pub deadline: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseAccountValidation {
-        account_name: "account_name" opt opt,
-        account_no: "account_no" opt opt,
-        pay_amount: "pay_amount" opt opt,
-        destination_account_number: "destination_account_number" opt opt,
-        destination_account_name: "destination_account_name" opt opt,
-        destination_account_bank: "destination_account_bank" opt opt,
-        city: "city" opt opt,
-        remark: "remark" opt opt,
-        deadline: "deadline" opt opt,
+        account_name: "account_name" optional,
+        account_no: "account_no" optional,
+        pay_amount: "pay_amount" optional,
+        destination_account_number: "destination_account_number" optional,
+        destination_account_name: "destination_account_name" optional,
+        destination_account_bank: "destination_account_bank" optional,
+        city: "city" optional,
+        remark: "remark" optional,
+        deadline: "deadline" optional,
     });
     /// GetResponseAuditDetail
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -169,8 +169,8 @@ pub mod by_applyment_id {
         pub reject_reason: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseAuditDetail {
-        param_name: "param_name" opt opt,
-        reject_reason: "reject_reason" opt opt,
+        param_name: "param_name" optional,
+        reject_reason: "reject_reason" optional,
     });
     /// 签约状态
     ///
@@ -220,8 +220,8 @@ pub mod by_applyment_id {
             pub out_request_no: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            applyment_id: "applyment_id" req req,
-            out_request_no: "out_request_no" opt opt,
+            applyment_id: "applyment_id" required,
+            out_request_no: "out_request_no" optional,
         });
     }
 }
@@ -298,16 +298,16 @@ pub mod out_request_no {
             pub sign_state: Option<GetResponseSignState>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            applyment_state: "applyment_state" opt opt,
-            applyment_state_desc: "applyment_state_desc" opt opt,
-            sign_url: "sign_url" opt opt,
-            sub_mchid: "sub_mchid" opt opt,
-            account_validation: "account_validation" opt opt,
-            audit_detail: "audit_detail" opt opt,
-            legal_validation_url: "legal_validation_url" opt opt,
-            out_request_no: "out_request_no" req req,
-            applyment_id: "applyment_id" opt opt,
-            sign_state: "sign_state" opt opt,
+            applyment_state: "applyment_state" optional,
+            applyment_state_desc: "applyment_state_desc" optional,
+            sign_url: "sign_url" optional,
+            sub_mchid: "sub_mchid" optional,
+            account_validation: "account_validation" optional,
+            audit_detail: "audit_detail" optional,
+            legal_validation_url: "legal_validation_url" optional,
+            out_request_no: "out_request_no" required,
+            applyment_id: "applyment_id" optional,
+            sign_state: "sign_state" optional,
         });
         /// 汇款账户验证信息
         pub type GetResponseAccountValidation = crate::v3::ecommerce::applyments::by_applyment_id::GetResponseAccountValidation;
@@ -343,8 +343,8 @@ pub mod out_request_no {
                 pub out_request_no: String,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                applyment_id: "applyment_id" opt opt,
-                out_request_no: "out_request_no" req req,
+                applyment_id: "applyment_id" optional,
+                out_request_no: "out_request_no" required,
             });
         }
     }
@@ -436,27 +436,27 @@ pub mod slash {
         pub business_addition_desc: Option<Vec<String>>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: "Wechatpay-Serial" skip req,
-        out_request_no: "out_request_no" req req,
-        organization_type: "organization_type" req req,
-        finance_institution: "finance_institution" opt opt,
-        business_license_info: "business_license_info" opt opt,
-        finance_institution_info: "finance_institution_info" opt opt,
-        id_holder_type: "id_holder_type" opt opt,
-        id_doc_type: "id_doc_type" opt opt,
-        authorize_letter_copy: "authorize_letter_copy" opt opt,
-        id_card_info: "id_card_info" opt opt,
-        id_doc_info: "id_doc_info" opt opt,
-        owner: "owner" opt opt,
-        ubo_info_list: "ubo_info_list" opt opt,
-        account_info: "account_info" req req,
-        contact_info: "contact_info" req req,
-        sales_scene_info: "sales_scene_info" req req,
-        settlement_info: "settlement_info" opt opt,
-        merchant_shortname: "merchant_shortname" req req,
-        qualifications: "qualifications" opt opt,
-        business_addition_pics: "business_addition_pics" opt opt,
-        business_addition_desc: "business_addition_desc" opt opt,
+        wechatpay_serial: header "Wechatpay-Serial" required,
+        out_request_no: "out_request_no" required,
+        organization_type: "organization_type" required,
+        finance_institution: "finance_institution" optional,
+        business_license_info: "business_license_info" optional,
+        finance_institution_info: "finance_institution_info" optional,
+        id_holder_type: "id_holder_type" optional,
+        id_doc_type: "id_doc_type" optional,
+        authorize_letter_copy: "authorize_letter_copy" optional,
+        id_card_info: "id_card_info" optional,
+        id_doc_info: "id_doc_info" optional,
+        owner: "owner" optional,
+        ubo_info_list: "ubo_info_list" optional,
+        account_info: "account_info" required,
+        contact_info: "contact_info" required,
+        sales_scene_info: "sales_scene_info" required,
+        settlement_info: "settlement_info" optional,
+        merchant_shortname: "merchant_shortname" required,
+        qualifications: "qualifications" optional,
+        business_addition_pics: "business_addition_pics" optional,
+        business_addition_desc: "business_addition_desc" optional,
     });
     /// 结算银行账户
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -491,13 +491,13 @@ pub mod slash {
         pub account_number: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestAccountInfo {
-        bank_account_type: "bank_account_type" opt opt,
-        account_bank: "account_bank" opt opt,
-        account_name: "account_name" opt opt,
-        bank_address_code: "bank_address_code" opt opt,
-        bank_branch_id: "bank_branch_id" opt opt,
-        bank_name: "bank_name" opt opt,
-        account_number: "account_number" opt opt,
+        bank_account_type: "bank_account_type" optional,
+        account_bank: "account_bank" optional,
+        account_name: "account_name" optional,
+        bank_address_code: "bank_address_code" optional,
+        bank_branch_id: "bank_branch_id" optional,
+        bank_name: "bank_name" optional,
+        account_number: "account_number" optional,
     });
     /// 账户类型
     ///
@@ -547,13 +547,13 @@ pub mod slash {
         pub business_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestBusinessLicenseInfo {
-        cert_type: "cert_type" opt opt,
-        business_license_copy: "business_license_copy" opt opt,
-        business_license_number: "business_license_number" opt opt,
-        merchant_name: "merchant_name" opt opt,
-        legal_person: "legal_person" opt opt,
-        company_address: "company_address" opt opt,
-        business_time: "business_time" opt opt,
+        cert_type: "cert_type" optional,
+        business_license_copy: "business_license_copy" optional,
+        business_license_number: "business_license_number" optional,
+        merchant_name: "merchant_name" optional,
+        legal_person: "legal_person" optional,
+        company_address: "company_address" optional,
+        business_time: "business_time" optional,
     });
     /// 超级管理员信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -588,16 +588,16 @@ pub mod slash {
         pub mobile_phone: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestContactInfo {
-        contact_type: "contact_type" opt opt,
-        contact_name: "contact_name" opt opt,
-        contact_id_doc_type: "contact_id_doc_type" opt opt,
-        contact_id_card_number: "contact_id_card_number" opt opt,
-        contact_id_doc_copy: "contact_id_doc_copy" opt opt,
-        contact_id_doc_copy_back: "contact_id_doc_copy_back" opt opt,
-        contact_period_begin: "contact_period_begin" opt opt,
-        contact_period_end: "contact_period_end" opt opt,
-        business_authorization_letter: "business_authorization_letter" opt opt,
-        mobile_phone: "mobile_phone" opt opt,
+        contact_type: "contact_type" optional,
+        contact_name: "contact_name" optional,
+        contact_id_doc_type: "contact_id_doc_type" optional,
+        contact_id_card_number: "contact_id_card_number" optional,
+        contact_id_doc_copy: "contact_id_doc_copy" optional,
+        contact_id_doc_copy_back: "contact_id_doc_copy_back" optional,
+        contact_period_begin: "contact_period_begin" optional,
+        contact_period_end: "contact_period_end" optional,
+        business_authorization_letter: "business_authorization_letter" optional,
+        mobile_phone: "mobile_phone" optional,
     });
     /// 超级管理员类型
     ///
@@ -625,8 +625,8 @@ pub mod slash {
         pub finance_license_pics: Option<Vec<String>>,
     }
     ::wechatpay::runtime::json_object!(PostRequestFinanceInstitutionInfo {
-        finance_type: "finance_type" opt opt,
-        finance_license_pics: "finance_license_pics" opt opt,
+        finance_type: "finance_type" optional,
+        finance_license_pics: "finance_license_pics" optional,
     });
     /// 经营者/法人身份证信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -653,12 +653,12 @@ pub mod slash {
         pub id_card_valid_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestIdCardInfo {
-        id_card_copy: "id_card_copy" opt opt,
-        id_card_national: "id_card_national" opt opt,
-        id_card_name: "id_card_name" opt opt,
-        id_card_number: "id_card_number" opt opt,
-        id_card_valid_time_begin: "id_card_valid_time_begin" opt opt,
-        id_card_valid_time: "id_card_valid_time" opt opt,
+        id_card_copy: "id_card_copy" optional,
+        id_card_national: "id_card_national" optional,
+        id_card_name: "id_card_name" optional,
+        id_card_number: "id_card_number" optional,
+        id_card_valid_time_begin: "id_card_valid_time_begin" optional,
+        id_card_valid_time: "id_card_valid_time" optional,
     });
     /// 经营者/法人其他类型证件信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -689,12 +689,12 @@ pub mod slash {
         pub doc_period_end: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestIdDocInfo {
-        id_doc_name: "id_doc_name" opt opt,
-        id_doc_number: "id_doc_number" opt opt,
-        id_doc_copy: "id_doc_copy" opt opt,
-        id_doc_copy_back: "id_doc_copy_back" opt opt,
-        doc_period_begin: "doc_period_begin" opt opt,
-        doc_period_end: "doc_period_end" opt opt,
+        id_doc_name: "id_doc_name" optional,
+        id_doc_number: "id_doc_number" optional,
+        id_doc_copy: "id_doc_copy" optional,
+        id_doc_copy_back: "id_doc_copy_back" optional,
+        doc_period_begin: "doc_period_begin" optional,
+        doc_period_end: "doc_period_end" optional,
     });
     /// 主体类型
     ///
@@ -745,10 +745,10 @@ pub mod slash {
         pub mini_program_sub_appid: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestSalesSceneInfo {
-        store_name: "store_name" opt opt,
-        store_url: "store_url" opt opt,
-        store_qr_code: "store_qr_code" opt opt,
-        mini_program_sub_appid: "mini_program_sub_appid" opt opt,
+        store_name: "store_name" optional,
+        store_url: "store_url" optional,
+        store_qr_code: "store_qr_code" optional,
+        mini_program_sub_appid: "mini_program_sub_appid" optional,
     });
     /// 结算规则
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -759,8 +759,8 @@ pub mod slash {
         pub qualification_type: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestSettlementInfo {
-        settlement_id: "settlement_id" opt opt,
-        qualification_type: "qualification_type" opt opt,
+        settlement_id: "settlement_id" optional,
+        qualification_type: "qualification_type" optional,
     });
     /// PostRequestUboInfoList
     #[derive(Clone, Debug, PartialEq)]
@@ -789,14 +789,14 @@ pub mod slash {
         pub ubo_period_end: String,
     }
     ::wechatpay::runtime::json_object!(PostRequestUboInfoList {
-        ubo_id_doc_type: "ubo_id_doc_type" req req,
-        ubo_id_doc_copy: "ubo_id_doc_copy" req req,
-        ubo_id_doc_copy_back: "ubo_id_doc_copy_back" req req,
-        ubo_id_doc_name: "ubo_id_doc_name" req req,
-        ubo_id_doc_number: "ubo_id_doc_number" req req,
-        ubo_id_doc_address: "ubo_id_doc_address" req req,
-        ubo_period_begin: "ubo_period_begin" req req,
-        ubo_period_end: "ubo_period_end" req req,
+        ubo_id_doc_type: "ubo_id_doc_type" required,
+        ubo_id_doc_copy: "ubo_id_doc_copy" required,
+        ubo_id_doc_copy_back: "ubo_id_doc_copy_back" required,
+        ubo_id_doc_name: "ubo_id_doc_name" required,
+        ubo_id_doc_number: "ubo_id_doc_number" required,
+        ubo_id_doc_address: "ubo_id_doc_address" required,
+        ubo_period_begin: "ubo_period_begin" required,
+        ubo_period_end: "ubo_period_end" required,
     });
     /// The response of `POST /v3/ecommerce/applyments/` (二级商户进件API).
     pub type PostResponse = crate::v3::ecommerce::applyments::out_request_no::by_out_request_no::revoke::PostResponse;
@@ -876,28 +876,28 @@ pub mod submit_account_hosting_applyment {
         pub id_card_complete_statement: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: "Wechatpay-Serial" skip req,
-        out_request_no: "out_request_no" req req,
-        organization_type: "organization_type" req req,
-        finance_institution: "finance_institution" opt opt,
-        business_license_info: "business_license_info" opt opt,
-        finance_institution_info: "finance_institution_info" opt opt,
-        id_holder_type: "id_holder_type" opt opt,
-        id_doc_type: "id_doc_type" opt opt,
-        authorize_letter_copy: "authorize_letter_copy" opt opt,
-        id_card_info: "id_card_info" opt opt,
-        id_doc_info: "id_doc_info" opt opt,
-        ubo_info_list: "ubo_info_list" opt opt,
-        account_info: "account_info" req req,
-        contact_info: "contact_info" req req,
-        sales_scene_info: "sales_scene_info" req req,
-        settlement_info: "settlement_info" opt opt,
-        merchant_shortname: "merchant_shortname" req req,
-        qualifications: "qualifications" opt opt,
-        business_addition_pics: "business_addition_pics" opt opt,
-        business_addition_desc: "business_addition_desc" opt opt,
-        proxy_sign_verify_mode: "proxy_sign_verify_mode" opt opt,
-        id_card_complete_statement: "id_card_complete_statement" opt opt,
+        wechatpay_serial: header "Wechatpay-Serial" required,
+        out_request_no: "out_request_no" required,
+        organization_type: "organization_type" required,
+        finance_institution: "finance_institution" optional,
+        business_license_info: "business_license_info" optional,
+        finance_institution_info: "finance_institution_info" optional,
+        id_holder_type: "id_holder_type" optional,
+        id_doc_type: "id_doc_type" optional,
+        authorize_letter_copy: "authorize_letter_copy" optional,
+        id_card_info: "id_card_info" optional,
+        id_doc_info: "id_doc_info" optional,
+        ubo_info_list: "ubo_info_list" optional,
+        account_info: "account_info" required,
+        contact_info: "contact_info" required,
+        sales_scene_info: "sales_scene_info" required,
+        settlement_info: "settlement_info" optional,
+        merchant_shortname: "merchant_shortname" required,
+        qualifications: "qualifications" optional,
+        business_addition_pics: "business_addition_pics" optional,
+        business_addition_desc: "business_addition_desc" optional,
+        proxy_sign_verify_mode: "proxy_sign_verify_mode" optional,
+        id_card_complete_statement: "id_card_complete_statement" optional,
     });
     /// 结算银行账户
     #[derive(Clone, Debug, PartialEq)]
@@ -928,12 +928,12 @@ pub mod submit_account_hosting_applyment {
         pub account_number: String,
     }
     ::wechatpay::runtime::json_object!(PostRequestAccountInfo {
-        bank_account_type: "bank_account_type" req req,
-        account_bank: "account_bank" req req,
-        account_name: "account_name" req req,
-        bank_branch_id: "bank_branch_id" opt opt,
-        bank_name: "bank_name" opt opt,
-        account_number: "account_number" req req,
+        bank_account_type: "bank_account_type" required,
+        account_bank: "account_bank" required,
+        account_name: "account_name" required,
+        bank_branch_id: "bank_branch_id" optional,
+        bank_name: "bank_name" optional,
+        account_number: "account_number" required,
     });
     /// 账户类型
     pub type PostRequestAccountInfoBankAccountType = crate::v3::ecommerce::applyments::slash::PostRequestAccountInfoBankAccountType;
@@ -968,13 +968,13 @@ pub mod submit_account_hosting_applyment {
         pub business_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestBusinessLicenseInfo {
-        cert_type: "cert_type" opt opt,
-        business_license_copy: "business_license_copy" opt opt,
-        business_license_number: "business_license_number" opt opt,
-        merchant_name: "merchant_name" opt opt,
-        legal_person: "legal_person" opt opt,
-        company_address: "company_address" opt opt,
-        business_time: "business_time" opt opt,
+        cert_type: "cert_type" optional,
+        business_license_copy: "business_license_copy" optional,
+        business_license_number: "business_license_number" optional,
+        merchant_name: "merchant_name" optional,
+        legal_person: "legal_person" optional,
+        company_address: "company_address" optional,
+        business_time: "business_time" optional,
     });
     /// 超级管理员信息
     #[derive(Clone, Debug, PartialEq)]
@@ -1017,18 +1017,18 @@ pub mod submit_account_hosting_applyment {
         pub mobile_phone: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestContactInfo {
-        contact_type: "contact_type" req req,
-        contact_name: "contact_name" req req,
-        contact_id_doc_type: "contact_id_doc_type" opt opt,
-        contact_id_card_number: "contact_id_card_number" opt opt,
-        contact_id_doc_copy: "contact_id_doc_copy" opt opt,
-        contact_id_doc_copy_back: "contact_id_doc_copy_back" opt opt,
-        contact_period_begin: "contact_period_begin" opt opt,
-        contact_period_end: "contact_period_end" opt opt,
-        business_authorization_letter: "business_authorization_letter" opt opt,
-        contact_id_doc_period_begin: "contact_id_doc_period_begin" opt opt,
-        contact_id_doc_period_end: "contact_id_doc_period_end" opt opt,
-        mobile_phone: "mobile_phone" opt opt,
+        contact_type: "contact_type" required,
+        contact_name: "contact_name" required,
+        contact_id_doc_type: "contact_id_doc_type" optional,
+        contact_id_card_number: "contact_id_card_number" optional,
+        contact_id_doc_copy: "contact_id_doc_copy" optional,
+        contact_id_doc_copy_back: "contact_id_doc_copy_back" optional,
+        contact_period_begin: "contact_period_begin" optional,
+        contact_period_end: "contact_period_end" optional,
+        business_authorization_letter: "business_authorization_letter" optional,
+        contact_id_doc_period_begin: "contact_id_doc_period_begin" optional,
+        contact_id_doc_period_end: "contact_id_doc_period_end" optional,
+        mobile_phone: "mobile_phone" optional,
     });
     /// 超级管理员类型
     pub type PostRequestContactInfoContactType = crate::v3::ecommerce::applyments::slash::PostRequestContactInfoContactType;
@@ -1059,12 +1059,12 @@ pub mod submit_account_hosting_applyment {
         pub id_card_valid_time: String,
     }
     ::wechatpay::runtime::json_object!(PostRequestIdCardInfo {
-        id_card_copy: "id_card_copy" req req,
-        id_card_national: "id_card_national" req req,
-        id_card_name: "id_card_name" req req,
-        id_card_number: "id_card_number" req req,
-        id_card_valid_time_begin: "id_card_valid_time_begin" req req,
-        id_card_valid_time: "id_card_valid_time" req req,
+        id_card_copy: "id_card_copy" required,
+        id_card_national: "id_card_national" required,
+        id_card_name: "id_card_name" required,
+        id_card_number: "id_card_number" required,
+        id_card_valid_time_begin: "id_card_valid_time_begin" required,
+        id_card_valid_time: "id_card_valid_time" required,
     });
     /// 经营者/法人其他类型证件信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -1095,12 +1095,12 @@ pub mod submit_account_hosting_applyment {
         pub doc_period_end: String,
     }
     ::wechatpay::runtime::json_object!(PostRequestIdDocInfo {
-        id_doc_name: "id_doc_name" req req,
-        id_doc_number: "id_doc_number" req req,
-        id_doc_copy: "id_doc_copy" req req,
-        id_doc_copy_back: "id_doc_copy_back" opt opt,
-        doc_period_begin: "doc_period_begin" req req,
-        doc_period_end: "doc_period_end" req req,
+        id_doc_name: "id_doc_name" required,
+        id_doc_number: "id_doc_number" required,
+        id_doc_copy: "id_doc_copy" required,
+        id_doc_copy_back: "id_doc_copy_back" optional,
+        doc_period_begin: "doc_period_begin" required,
+        doc_period_end: "doc_period_end" required,
     });
     /// 主体类型
     pub type PostRequestOrganizationType = crate::v3::ecommerce::applyments::slash::PostRequestOrganizationType;
@@ -1133,16 +1133,16 @@ pub mod submit_account_hosting_applyment {
         pub ubo_id_doc_period_end: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestUboInfoList {
-        ubo_id_doc_type: "ubo_id_doc_type" opt opt,
-        ubo_id_doc_copy: "ubo_id_doc_copy" opt opt,
-        ubo_id_doc_copy_back: "ubo_id_doc_copy_back" opt opt,
-        ubo_id_doc_name: "ubo_id_doc_name" opt opt,
-        ubo_id_doc_number: "ubo_id_doc_number" opt opt,
-        ubo_id_doc_address: "ubo_id_doc_address" opt opt,
-        ubo_period_begin: "ubo_period_begin" opt opt,
-        ubo_period_end: "ubo_period_end" opt opt,
-        ubo_id_doc_period_begin: "ubo_id_doc_period_begin" opt opt,
-        ubo_id_doc_period_end: "ubo_id_doc_period_end" opt opt,
+        ubo_id_doc_type: "ubo_id_doc_type" optional,
+        ubo_id_doc_copy: "ubo_id_doc_copy" optional,
+        ubo_id_doc_copy_back: "ubo_id_doc_copy_back" optional,
+        ubo_id_doc_name: "ubo_id_doc_name" optional,
+        ubo_id_doc_number: "ubo_id_doc_number" optional,
+        ubo_id_doc_address: "ubo_id_doc_address" optional,
+        ubo_period_begin: "ubo_period_begin" optional,
+        ubo_period_end: "ubo_period_end" optional,
+        ubo_id_doc_period_begin: "ubo_id_doc_period_begin" optional,
+        ubo_id_doc_period_end: "ubo_id_doc_period_end" optional,
     });
     /// The response of `POST /v3/ecommerce/applyments/submit-account-hosting-applyment` (提交申请单).
     pub type PostResponse = crate::v3::ecommerce::applyments::out_request_no::by_out_request_no::revoke::PostResponse;
@@ -1184,10 +1184,10 @@ pub mod submit_sign_verify_info {
         pub proxy_verify_identity_info: Option<PostRequestProxyVerifyIdentityInfo>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        out_request_no: "out_request_no" req req,
-        applyment_id: "applyment_id" opt opt,
-        pre_sign_time: "pre_sign_time" opt opt,
-        proxy_verify_identity_info: "proxy_verify_identity_info" opt opt,
+        out_request_no: "out_request_no" required,
+        applyment_id: "applyment_id" optional,
+        pre_sign_time: "pre_sign_time" optional,
+        proxy_verify_identity_info: "proxy_verify_identity_info" optional,
     });
     /// 平台代理核身信息
     #[derive(Clone, Debug, PartialEq)]
@@ -1200,8 +1200,8 @@ pub mod submit_sign_verify_info {
         pub verify_identity_result: bool,
     }
     ::wechatpay::runtime::json_object!(PostRequestProxyVerifyIdentityInfo {
-        verify_identity_type: "verify_identity_type" req req,
-        verify_identity_result: "verify_identity_result" req req,
+        verify_identity_type: "verify_identity_type" required,
+        verify_identity_result: "verify_identity_result" required,
     });
     /// 核身方式
     ///
@@ -1229,6 +1229,6 @@ pub mod submit_sign_verify_info {
         pub applyment_id: i64,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        applyment_id: "applyment_id" req req,
+        applyment_id: "applyment_id" required,
     });
 }

@@ -54,10 +54,10 @@ pub mod fundflowbill {
         pub algorithm: GetRequestAlgorithm,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        bill_date: "bill_date" skip req,
-        account_type: "account_type" skip req,
-        tar_type: "tar_type" skip opt,
-        algorithm: "algorithm" skip req,
+        bill_date: query "bill_date" required,
+        account_type: query "account_type" required,
+        tar_type: query "tar_type" optional,
+        algorithm: query "algorithm" required,
     });
     /// 资金账户类型
     ///
@@ -115,8 +115,8 @@ pub mod fundflowbill {
         pub download_bill_list: Option<Vec<GetResponseDownloadBillList>>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        download_bill_count: "download_bill_count" opt opt,
-        download_bill_list: "download_bill_list" opt opt,
+        download_bill_count: "download_bill_count" optional,
+        download_bill_list: "download_bill_list" optional,
     });
     /// GetResponseDownloadBillList
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -147,12 +147,12 @@ pub mod fundflowbill {
         pub nonce: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseDownloadBillList {
-        bill_sequence: "bill_sequence" opt opt,
-        hash_type: "hash_type" opt opt,
-        hash_value: "hash_value" opt opt,
-        download_url: "download_url" opt opt,
-        encrypt_key: "encrypt_key" opt opt,
-        nonce: "nonce" opt opt,
+        bill_sequence: "bill_sequence" optional,
+        hash_type: "hash_type" optional,
+        hash_value: "hash_value" optional,
+        download_url: "download_url" optional,
+        encrypt_key: "encrypt_key" optional,
+        nonce: "nonce" optional,
     });
     /// 哈希类型
     ///

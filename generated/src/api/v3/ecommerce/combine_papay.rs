@@ -143,17 +143,17 @@ pub mod contracts {
                         pub openid: Option<String>,
                     }
                     ::wechatpay::runtime::json_object!(GetResponse {
-                        mchid: "mchid" opt opt,
-                        contract_id: "contract_id" opt opt,
-                        appid: "appid" opt opt,
-                        plan_id: "plan_id" req req,
-                        out_contract_code: "out_contract_code" req req,
-                        contract_display_account: "contract_display_account" opt opt,
-                        contract_state: "contract_state" opt opt,
-                        contract_signed_time: "contract_signed_time" opt opt,
-                        contract_expired_time: "contract_expired_time" opt opt,
-                        contract_terminate_info: "contract_terminate_info" opt opt,
-                        openid: "openid" opt opt,
+                        mchid: "mchid" optional,
+                        contract_id: "contract_id" optional,
+                        appid: "appid" optional,
+                        plan_id: "plan_id" required,
+                        out_contract_code: "out_contract_code" required,
+                        contract_display_account: "contract_display_account" optional,
+                        contract_state: "contract_state" optional,
+                        contract_signed_time: "contract_signed_time" optional,
+                        contract_expired_time: "contract_expired_time" optional,
+                        contract_terminate_info: "contract_terminate_info" optional,
+                        openid: "openid" optional,
                     });
                     /// 协议解约信息
                     #[derive(Clone, Debug, PartialEq, Default)]
@@ -172,9 +172,9 @@ pub mod contracts {
                         pub contract_termination_remark: Option<String>,
                     }
                     ::wechatpay::runtime::json_object!(GetResponseContractTerminateInfo {
-                        contract_termination_mode: "contract_termination_mode" opt opt,
-                        contract_terminated_time: "contract_terminated_time" opt opt,
-                        contract_termination_remark: "contract_termination_remark" opt opt,
+                        contract_termination_mode: "contract_termination_mode" optional,
+                        contract_terminated_time: "contract_terminated_time" optional,
+                        contract_termination_remark: "contract_termination_remark" optional,
                     });
                     /// `/v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`
                     pub mod terminate {
@@ -208,7 +208,7 @@ pub mod contracts {
                             pub contract_termination_remark: String,
                         }
                         ::wechatpay::runtime::json_object!(PostRequest {
-                            contract_termination_remark: "contract_termination_remark" req req,
+                            contract_termination_remark: "contract_termination_remark" required,
                         });
                         /// The response of `POST /v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` (商户协议号解约协议API).
                         #[derive(Clone, Debug, PartialEq, Default)]
@@ -227,9 +227,9 @@ pub mod contracts {
                             pub out_contract_code: String,
                         }
                         ::wechatpay::runtime::json_object!(PostResponse {
-                            mchid: "mchid" opt opt,
-                            plan_id: "plan_id" req req,
-                            out_contract_code: "out_contract_code" req req,
+                            mchid: "mchid" optional,
+                            plan_id: "plan_id" required,
+                            out_contract_code: "out_contract_code" required,
                         });
                     }
                 }
@@ -293,13 +293,13 @@ pub mod contracts {
             pub attach: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            appid: "appid" req req,
-            plan_id: "plan_id" req req,
-            out_contract_code: "out_contract_code" req req,
-            contract_display_account: "contract_display_account" req req,
-            notify_url: "notify_url" req req,
-            return_app: "return_app" opt opt,
-            attach: "attach" opt opt,
+            appid: "appid" required,
+            plan_id: "plan_id" required,
+            out_contract_code: "out_contract_code" required,
+            contract_display_account: "contract_display_account" required,
+            notify_url: "notify_url" required,
+            return_app: "return_app" optional,
+            attach: "attach" optional,
         });
         /// The response of `POST /v3/ecommerce/combine-papay/contracts/pre-entrust-sign` (APP方式预签约API).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -322,10 +322,10 @@ pub mod contracts {
             pub out_contract_code: String,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            pre_entrustweb_id: "pre_entrustweb_id" opt opt,
-            mchid: "mchid" opt opt,
-            plan_id: "plan_id" req req,
-            out_contract_code: "out_contract_code" req req,
+            pre_entrustweb_id: "pre_entrustweb_id" optional,
+            mchid: "mchid" optional,
+            plan_id: "plan_id" required,
+            out_contract_code: "out_contract_code" required,
         });
         /// `/v3/ecommerce/combine-papay/contracts/pre-entrust-sign/mini-program`
         pub mod mini_program {
@@ -373,11 +373,11 @@ pub mod contracts {
                 pub notify_url: String,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                appid: "appid" req req,
-                plan_id: "plan_id" req req,
-                out_contract_code: "out_contract_code" req req,
-                contract_display_account: "contract_display_account" req req,
-                notify_url: "notify_url" req req,
+                appid: "appid" required,
+                plan_id: "plan_id" required,
+                out_contract_code: "out_contract_code" required,
+                contract_display_account: "contract_display_account" required,
+                notify_url: "notify_url" required,
             });
             /// The response of `POST /v3/ecommerce/combine-papay/contracts/pre-entrust-sign/mini-program` (小程序方式预签约API).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -400,10 +400,10 @@ pub mod contracts {
                 pub out_contract_code: String,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                pre_entrustweb_id: "pre_entrustweb_id" opt opt,
-                mchid: "mchid" opt opt,
-                plan_id: "plan_id" req req,
-                out_contract_code: "out_contract_code" req req,
+                pre_entrustweb_id: "pre_entrustweb_id" optional,
+                mchid: "mchid" optional,
+                plan_id: "plan_id" required,
+                out_contract_code: "out_contract_code" required,
             });
         }
     }
@@ -463,12 +463,12 @@ pub mod transactions {
         pub risk_info: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        combine_appid: "combine_appid" req req,
-        combine_mchid: "combine_mchid" req req,
-        combine_out_trade_no: "combine_out_trade_no" req req,
-        contract_id: "contract_id" req req,
-        sub_orders: "sub_orders" opt opt,
-        risk_info: "risk_info" opt opt,
+        combine_appid: "combine_appid" required,
+        combine_mchid: "combine_mchid" required,
+        combine_out_trade_no: "combine_out_trade_no" required,
+        contract_id: "contract_id" required,
+        sub_orders: "sub_orders" optional,
+        risk_info: "risk_info" optional,
     });
     /// PostRequestSubOrders
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -507,15 +507,15 @@ pub mod transactions {
         pub sub_risk_info: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestSubOrders {
-        mchid: "mchid" req req,
-        attach: "attach" opt opt,
-        amount: "amount" req req,
-        out_trade_no: "out_trade_no" req req,
-        sub_mchid: "sub_mchid" req req,
-        sub_appid: "sub_appid" opt opt,
-        description: "description" req req,
-        settle_info: "settle_info" opt opt,
-        sub_risk_info: "sub_risk_info" opt opt,
+        mchid: "mchid" required,
+        attach: "attach" optional,
+        amount: "amount" required,
+        out_trade_no: "out_trade_no" required,
+        sub_mchid: "sub_mchid" required,
+        sub_appid: "sub_appid" optional,
+        description: "description" required,
+        settle_info: "settle_info" optional,
+        sub_risk_info: "sub_risk_info" optional,
     });
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -530,8 +530,8 @@ pub mod transactions {
         pub currency: String,
     }
     ::wechatpay::runtime::json_object!(PostRequestSubOrdersAmount {
-        total_amount: "total_amount" req req,
-        currency: "currency" req req,
+        total_amount: "total_amount" required,
+        currency: "currency" required,
     });
     /// 结算信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -544,8 +544,8 @@ pub mod transactions {
         pub subsidy_amount: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostRequestSubOrdersSettleInfo {
-        profit_sharing: "profit_sharing" opt opt,
-        subsidy_amount: "subsidy_amount" opt opt,
+        profit_sharing: "profit_sharing" optional,
+        subsidy_amount: "subsidy_amount" optional,
     });
     /// The response of `POST /v3/ecommerce/combine-papay/transactions` (电商合单委托代扣支付API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -568,11 +568,11 @@ pub mod transactions {
         pub combine_payer_info: Option<PostResponseCombinePayerInfo>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        combine_appid: "combine_appid" req req,
-        combine_mchid: "combine_mchid" req req,
-        combine_out_trade_no: "combine_out_trade_no" req req,
-        sub_orders: "sub_orders" opt opt,
-        combine_payer_info: "combine_payer_info" opt opt,
+        combine_appid: "combine_appid" required,
+        combine_mchid: "combine_mchid" required,
+        combine_out_trade_no: "combine_out_trade_no" required,
+        sub_orders: "sub_orders" optional,
+        combine_payer_info: "combine_payer_info" optional,
     });
     /// 支付者
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -583,7 +583,7 @@ pub mod transactions {
         pub openid: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponseCombinePayerInfo {
-        openid: "openid" opt opt,
+        openid: "openid" optional,
     });
     /// PostResponseSubOrders
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -632,17 +632,17 @@ pub mod transactions {
         pub amount: Option<PostResponseSubOrdersAmount>,
     }
     ::wechatpay::runtime::json_object!(PostResponseSubOrders {
-        mchid: "mchid" opt opt,
-        trade_type: "trade_type" opt opt,
-        trade_state: "trade_state" opt opt,
-        bank_type: "bank_type" opt opt,
-        attach: "attach" opt opt,
-        success_time: "success_time" opt opt,
-        transaction_id: "transaction_id" opt opt,
-        out_trade_no: "out_trade_no" opt opt,
-        sub_mchid: "sub_mchid" opt opt,
-        sub_appid: "sub_appid" opt opt,
-        amount: "amount" opt opt,
+        mchid: "mchid" optional,
+        trade_type: "trade_type" optional,
+        trade_state: "trade_state" optional,
+        bank_type: "bank_type" optional,
+        attach: "attach" optional,
+        success_time: "success_time" optional,
+        transaction_id: "transaction_id" optional,
+        out_trade_no: "out_trade_no" optional,
+        sub_mchid: "sub_mchid" optional,
+        sub_appid: "sub_appid" optional,
+        amount: "amount" optional,
     });
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -665,10 +665,10 @@ pub mod transactions {
         pub payer_currency: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponseSubOrdersAmount {
-        total_amount: "total_amount" opt opt,
-        currency: "currency" opt opt,
-        payer_amount: "payer_amount" opt opt,
-        payer_currency: "payer_currency" opt opt,
+        total_amount: "total_amount" optional,
+        currency: "currency" optional,
+        payer_amount: "payer_amount" optional,
+        payer_currency: "payer_currency" optional,
     });
     /// `/v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}`
     pub mod by_combine_out_trade_no {
@@ -711,11 +711,11 @@ pub mod transactions {
             pub combine_payer_info: Option<GetResponseCombinePayerInfo>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            combine_appid: "combine_appid" opt opt,
-            combine_mchid: "combine_mchid" opt opt,
-            combine_out_trade_no: "combine_out_trade_no" req req,
-            sub_orders: "sub_orders" opt opt,
-            combine_payer_info: "combine_payer_info" opt opt,
+            combine_appid: "combine_appid" optional,
+            combine_mchid: "combine_mchid" optional,
+            combine_out_trade_no: "combine_out_trade_no" required,
+            sub_orders: "sub_orders" optional,
+            combine_payer_info: "combine_payer_info" optional,
         });
         /// 支付者
         pub type GetResponseCombinePayerInfo = crate::v3::ecommerce::combine_papay::transactions::PostResponseCombinePayerInfo;
@@ -755,8 +755,8 @@ pub mod transactions {
                 pub sub_orders: Option<Vec<PostRequestSubOrders>>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                combine_appid: "combine_appid" req req,
-                sub_orders: "sub_orders" opt opt,
+                combine_appid: "combine_appid" required,
+                sub_orders: "sub_orders" optional,
             });
             /// PostRequestSubOrders
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -779,10 +779,10 @@ pub mod transactions {
                 pub sub_appid: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostRequestSubOrders {
-                mchid: "mchid" req req,
-                out_trade_no: "out_trade_no" req req,
-                sub_mchid: "sub_mchid" req req,
-                sub_appid: "sub_appid" opt opt,
+                mchid: "mchid" required,
+                out_trade_no: "out_trade_no" required,
+                sub_mchid: "sub_mchid" required,
+                sub_appid: "sub_appid" optional,
             });
         }
     }

@@ -60,7 +60,7 @@ pub mod balance {
             pub account_type: Option<GetRequestAccountType>,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            account_type: "account_type" skip opt,
+            account_type: query "account_type" optional,
         });
         /// 账户类型
         ///
@@ -95,10 +95,10 @@ pub mod balance {
             pub pending_amount: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            sub_mchid: "sub_mchid" req req,
-            account_type: "account_type" opt opt,
-            available_amount: "available_amount" opt opt,
-            pending_amount: "pending_amount" opt opt,
+            sub_mchid: "sub_mchid" required,
+            account_type: "account_type" optional,
+            available_amount: "available_amount" optional,
+            pending_amount: "pending_amount" optional,
         });
         /// 资金账户类型
         pub type GetResponseAccountType = crate::v3::ecommerce::fund::balance::by_sub_mchid::GetRequestAccountType;
@@ -150,8 +150,8 @@ pub mod enddaybalance {
             pub account_type: Option<GetRequestAccountType>,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            date: "date" skip req,
-            account_type: "account_type" skip opt,
+            date: query "date" required,
+            account_type: query "account_type" optional,
         });
         /// 账户类型
         ///
@@ -191,10 +191,10 @@ pub mod enddaybalance {
             pub account_type: Option<GetResponseAccountType>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            sub_mchid: "sub_mchid" req req,
-            available_amount: "available_amount" opt opt,
-            pending_amount: "pending_amount" opt opt,
-            account_type: "account_type" opt opt,
+            sub_mchid: "sub_mchid" required,
+            available_amount: "available_amount" optional,
+            pending_amount: "pending_amount" optional,
+            account_type: "account_type" optional,
         });
         /// 账户类型
         pub type GetResponseAccountType = crate::v3::ecommerce::fund::enddaybalance::by_sub_mchid::GetRequestAccountType;
@@ -261,13 +261,13 @@ pub mod withdraw {
         pub notify_url: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        sub_mchid: "sub_mchid" req req,
-        out_request_no: "out_request_no" req req,
-        amount: "amount" req req,
-        remark: "remark" opt opt,
-        bank_memo: "bank_memo" opt opt,
-        account_type: "account_type" opt opt,
-        notify_url: "notify_url" opt opt,
+        sub_mchid: "sub_mchid" required,
+        out_request_no: "out_request_no" required,
+        amount: "amount" required,
+        remark: "remark" optional,
+        bank_memo: "bank_memo" optional,
+        account_type: "account_type" optional,
+        notify_url: "notify_url" optional,
     });
     /// 出款账户类型
     ///
@@ -310,10 +310,10 @@ pub mod withdraw {
         pub account_type: Option<PostResponseAccountType>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        sub_mchid: "sub_mchid" req req,
-        withdraw_id: "withdraw_id" opt opt,
-        out_request_no: "out_request_no" req req,
-        account_type: "account_type" opt opt,
+        sub_mchid: "sub_mchid" required,
+        withdraw_id: "withdraw_id" optional,
+        out_request_no: "out_request_no" required,
+        account_type: "account_type" optional,
     });
     /// 出款账户类型
     pub type PostResponseAccountType = crate::v3::ecommerce::fund::withdraw::PostRequestAccountType;
@@ -347,7 +347,7 @@ pub mod withdraw {
             pub sub_mchid: String,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            sub_mchid: "sub_mchid" skip req,
+            sub_mchid: query "sub_mchid" required,
         });
         /// The response of `GET /v3/ecommerce/fund/withdraw/{withdraw_id}` (微信支付提现单号查询).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -408,21 +408,21 @@ pub mod withdraw {
             pub bank_name: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            sub_mchid: "sub_mchid" opt opt,
-            sp_mchid: "sp_mchid" opt opt,
-            status: "status" opt opt,
-            withdraw_id: "withdraw_id" req req,
-            out_request_no: "out_request_no" opt opt,
-            amount: "amount" opt opt,
-            create_time: "create_time" opt opt,
-            update_time: "update_time" opt opt,
-            reason: "reason" opt opt,
-            remark: "remark" opt opt,
-            bank_memo: "bank_memo" opt opt,
-            account_type: "account_type" opt opt,
-            account_number: "account_number" opt opt,
-            account_bank: "account_bank" opt opt,
-            bank_name: "bank_name" opt opt,
+            sub_mchid: "sub_mchid" optional,
+            sp_mchid: "sp_mchid" optional,
+            status: "status" optional,
+            withdraw_id: "withdraw_id" required,
+            out_request_no: "out_request_no" optional,
+            amount: "amount" optional,
+            create_time: "create_time" optional,
+            update_time: "update_time" optional,
+            reason: "reason" optional,
+            remark: "remark" optional,
+            bank_memo: "bank_memo" optional,
+            account_type: "account_type" optional,
+            account_number: "account_number" optional,
+            account_bank: "account_bank" optional,
+            bank_name: "bank_name" optional,
         });
         /// 出款账户类型
         pub type GetResponseAccountType = crate::v3::ecommerce::fund::withdraw::PostRequestAccountType;
@@ -552,21 +552,21 @@ pub mod withdraw {
                 pub bank_name: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                sub_mchid: "sub_mchid" opt opt,
-                sp_mchid: "sp_mchid" opt opt,
-                status: "status" opt opt,
-                withdraw_id: "withdraw_id" opt opt,
-                out_request_no: "out_request_no" req req,
-                amount: "amount" opt opt,
-                create_time: "create_time" opt opt,
-                update_time: "update_time" opt opt,
-                reason: "reason" opt opt,
-                remark: "remark" opt opt,
-                bank_memo: "bank_memo" opt opt,
-                account_type: "account_type" opt opt,
-                account_number: "account_number" opt opt,
-                account_bank: "account_bank" opt opt,
-                bank_name: "bank_name" opt opt,
+                sub_mchid: "sub_mchid" optional,
+                sp_mchid: "sp_mchid" optional,
+                status: "status" optional,
+                withdraw_id: "withdraw_id" optional,
+                out_request_no: "out_request_no" required,
+                amount: "amount" optional,
+                create_time: "create_time" optional,
+                update_time: "update_time" optional,
+                reason: "reason" optional,
+                remark: "remark" optional,
+                bank_memo: "bank_memo" optional,
+                account_type: "account_type" optional,
+                account_number: "account_number" optional,
+                account_bank: "account_bank" optional,
+                bank_name: "bank_name" optional,
             });
             /// 出款账户类型
             pub type GetResponseAccountType = crate::v3::ecommerce::fund::withdraw::PostRequestAccountType;

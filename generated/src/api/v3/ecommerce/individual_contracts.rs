@@ -65,8 +65,8 @@ pub mod by_openid {
         pub permission_type: GetRequestPermissionType,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        appid: "appid" skip req,
-        permission_type: "permission_type" skip req,
+        appid: query "appid" required,
+        permission_type: query "permission_type" required,
     });
     /// 权限类型
     ///
@@ -99,9 +99,9 @@ pub mod by_openid {
         pub auth_state: Option<GetResponseAuthState>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        individual_auth_id: "individual_auth_id" opt opt,
-        operation_time: "operation_time" opt opt,
-        auth_state: "auth_state" opt opt,
+        individual_auth_id: "individual_auth_id" optional,
+        operation_time: "operation_time" optional,
+        auth_state: "auth_state" optional,
     });
     /// 授权状态
     ///
@@ -167,7 +167,7 @@ pub mod out_contract_code {
             pub appid: String,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            appid: "appid" skip req,
+            appid: query "appid" required,
         });
         /// The response of `GET /v3/ecommerce/individual-contracts/out-contract-code/{out_contract_code}` (根据业务申请单号查签约信息).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -192,11 +192,11 @@ pub mod out_contract_code {
             pub real_name_auth_result: Option<GetResponseRealNameAuthResult>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            individual_auth_id: "individual_auth_id" opt opt,
-            signed_time: "signed_time" opt opt,
-            auth_state: "auth_state" opt opt,
-            individual_openid: "individual_openid" opt opt,
-            real_name_auth_result: "real_name_auth_result" opt opt,
+            individual_auth_id: "individual_auth_id" optional,
+            signed_time: "signed_time" optional,
+            auth_state: "auth_state" optional,
+            individual_openid: "individual_openid" optional,
+            real_name_auth_result: "real_name_auth_result" optional,
         });
         /// 授权状态
         pub type GetResponseAuthState = crate::v3::ecommerce::individual_contracts::by_openid::GetResponseAuthState;
@@ -215,9 +215,9 @@ pub mod out_contract_code {
             pub access_token_expire_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseRealNameAuthResult {
-            scope: "scope" opt opt,
-            access_token: "access_token" opt opt,
-            access_token_expire_time: "access_token_expire_time" opt opt,
+            scope: "scope" optional,
+            access_token: "access_token" optional,
+            access_token_expire_time: "access_token_expire_time" optional,
         });
         /// 应用授权作用域
         ///
@@ -285,8 +285,8 @@ pub mod pre_entrust_sign {
             pub out_contract_code: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            appid: "appid" req req,
-            out_contract_code: "out_contract_code" req req,
+            appid: "appid" required,
+            out_contract_code: "out_contract_code" required,
         });
         /// The response of `POST /v3/ecommerce/individual-contracts/pre-entrust-sign/app` (APP场景预签约).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -297,7 +297,7 @@ pub mod pre_entrust_sign {
             pub pre_entrustweb_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            pre_entrustweb_id: "pre_entrustweb_id" opt opt,
+            pre_entrustweb_id: "pre_entrustweb_id" optional,
         });
     }
     /// `/v3/ecommerce/individual-contracts/pre-entrust-sign/mini-program`
@@ -338,9 +338,9 @@ pub mod pre_entrust_sign {
             pub openid: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            appid: "appid" req req,
-            out_contract_code: "out_contract_code" req req,
-            openid: "openid" req req,
+            appid: "appid" required,
+            out_contract_code: "out_contract_code" required,
+            openid: "openid" required,
         });
         /// The response of `POST /v3/ecommerce/individual-contracts/pre-entrust-sign/mini-program` (小程序场景预签约).
         pub type PostResponse = crate::v3::ecommerce::individual_contracts::pre_entrust_sign::app::PostResponse;
@@ -415,12 +415,12 @@ pub mod pre_entrust_sign_with_real_name_identity {
             pub cred_id: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            wechatpay_serial: "Wechatpay-Serial" skip req,
-            appid: "appid" req req,
-            out_contract_code: "out_contract_code" req req,
-            real_name: "real_name" req req,
-            cred_type: "cred_type" req req,
-            cred_id: "cred_id" req req,
+            wechatpay_serial: header "Wechatpay-Serial" required,
+            appid: "appid" required,
+            out_contract_code: "out_contract_code" required,
+            real_name: "real_name" required,
+            cred_type: "cred_type" required,
+            cred_id: "cred_id" required,
         });
         /// 证件类型
         ///
@@ -494,13 +494,13 @@ pub mod pre_entrust_sign_with_real_name_identity {
             pub cred_id: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            wechatpay_serial: "Wechatpay-Serial" skip req,
-            appid: "appid" req req,
-            out_contract_code: "out_contract_code" req req,
-            openid: "openid" req req,
-            real_name: "real_name" req req,
-            cred_type: "cred_type" req req,
-            cred_id: "cred_id" req req,
+            wechatpay_serial: header "Wechatpay-Serial" required,
+            appid: "appid" required,
+            out_contract_code: "out_contract_code" required,
+            openid: "openid" required,
+            real_name: "real_name" required,
+            cred_type: "cred_type" required,
+            cred_id: "cred_id" required,
         });
         /// 证件类型
         pub type PostRequestCredType = crate::v3::ecommerce::individual_contracts::pre_entrust_sign_with_real_name_identity::app::PostRequestCredType;

@@ -48,8 +48,8 @@ pub mod authorizations {
         pub agreement_list: Vec<PostRequestAgreementList>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        sub_mchid: "sub_mchid" req req,
-        agreement_list: "agreement_list" req req,
+        sub_mchid: "sub_mchid" required,
+        agreement_list: "agreement_list" required,
     });
     /// PostRequestAgreementList
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -72,10 +72,10 @@ pub mod authorizations {
         pub sign_time: String,
     }
     ::wechatpay::runtime::json_object!(PostRequestAgreementList {
-        agreement_code: "agreement_code" req req,
-        agreement_version: "agreement_version" req req,
-        sign_organization: "sign_organization" req req,
-        sign_time: "sign_time" req req,
+        agreement_code: "agreement_code" required,
+        agreement_version: "agreement_version" required,
+        sign_organization: "sign_organization" required,
+        sign_time: "sign_time" required,
     });
     /// The response of `POST /v3/ecommerce/mch-transfer/authorizations` (申请二级商户商家转账授权).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -98,10 +98,10 @@ pub mod authorizations {
         pub authorize_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        sub_mchid: "sub_mchid" req req,
-        authorization_state: "authorization_state" opt opt,
-        accept_time: "accept_time" opt opt,
-        authorize_time: "authorize_time" opt opt,
+        sub_mchid: "sub_mchid" required,
+        authorization_state: "authorization_state" optional,
+        accept_time: "accept_time" optional,
+        authorize_time: "authorize_time" optional,
     });
     /// `/v3/ecommerce/mch-transfer/authorizations/{sub_mchid}`
     pub mod by_sub_mchid {
@@ -135,9 +135,9 @@ pub mod authorizations {
             pub authorize_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            sub_mchid: "sub_mchid" req req,
-            authorization_state: "authorization_state" opt opt,
-            authorize_time: "authorize_time" opt opt,
+            sub_mchid: "sub_mchid" required,
+            authorization_state: "authorization_state" optional,
+            authorize_time: "authorize_time" optional,
         });
     }
 }
@@ -218,16 +218,16 @@ pub mod transfer_bills {
         pub notify_url: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: "Wechatpay-Serial" skip req,
-        sub_mchid: "sub_mchid" req req,
-        appid: "appid" req req,
-        out_bill_no: "out_bill_no" req req,
-        transfer_scene_id: "transfer_scene_id" req req,
-        openid: "openid" req req,
-        user_name: "user_name" opt opt,
-        transfer_amount: "transfer_amount" req req,
-        transfer_remark: "transfer_remark" req req,
-        notify_url: "notify_url" opt opt,
+        wechatpay_serial: header "Wechatpay-Serial" required,
+        sub_mchid: "sub_mchid" required,
+        appid: "appid" required,
+        out_bill_no: "out_bill_no" required,
+        transfer_scene_id: "transfer_scene_id" required,
+        openid: "openid" required,
+        user_name: "user_name" optional,
+        transfer_amount: "transfer_amount" required,
+        transfer_remark: "transfer_remark" required,
+        notify_url: "notify_url" optional,
     });
     /// The response of `POST /v3/ecommerce/mch-transfer/transfer-bills` (发起转账).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -262,13 +262,13 @@ pub mod transfer_bills {
         pub package_info: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        sub_mchid: "sub_mchid" req req,
-        out_bill_no: "out_bill_no" req req,
-        transfer_bill_no: "transfer_bill_no" opt opt,
-        create_time: "create_time" opt opt,
-        state: "state" opt opt,
-        fail_reason: "fail_reason" opt opt,
-        package_info: "package_info" opt opt,
+        sub_mchid: "sub_mchid" required,
+        out_bill_no: "out_bill_no" required,
+        transfer_bill_no: "transfer_bill_no" optional,
+        create_time: "create_time" optional,
+        state: "state" optional,
+        fail_reason: "fail_reason" optional,
+        package_info: "package_info" optional,
     });
     /// `/v3/ecommerce/mch-transfer/transfer-bills/out-bill-no`
     pub mod out_bill_no {
@@ -319,7 +319,7 @@ pub mod transfer_bills {
                 pub sub_mchid: String,
             }
             ::wechatpay::runtime::json_object!(GetRequest {
-                sub_mchid: "sub_mchid" skip req,
+                sub_mchid: query "sub_mchid" required,
             });
             /// The response of `GET /v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}` (商户单号查询转账单).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -382,20 +382,20 @@ pub mod transfer_bills {
                 pub update_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                mchid: "mchid" opt opt,
-                sub_mchid: "sub_mchid" req req,
-                out_bill_no: "out_bill_no" req req,
-                transfer_bill_no: "transfer_bill_no" opt opt,
-                appid: "appid" opt opt,
-                transfer_scene_id: "transfer_scene_id" opt opt,
-                state: "state" opt opt,
-                transfer_amount: "transfer_amount" opt opt,
-                transfer_remark: "transfer_remark" opt opt,
-                fail_reason: "fail_reason" opt opt,
-                openid: "openid" opt opt,
-                user_name: "user_name" opt opt,
-                create_time: "create_time" opt opt,
-                update_time: "update_time" opt opt,
+                mchid: "mchid" optional,
+                sub_mchid: "sub_mchid" required,
+                out_bill_no: "out_bill_no" required,
+                transfer_bill_no: "transfer_bill_no" optional,
+                appid: "appid" optional,
+                transfer_scene_id: "transfer_scene_id" optional,
+                state: "state" optional,
+                transfer_amount: "transfer_amount" optional,
+                transfer_remark: "transfer_remark" optional,
+                fail_reason: "fail_reason" optional,
+                openid: "openid" optional,
+                user_name: "user_name" optional,
+                create_time: "create_time" optional,
+                update_time: "update_time" optional,
             });
             /// `/v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel`
             pub mod cancel {
@@ -427,7 +427,7 @@ pub mod transfer_bills {
                     pub sub_mchid: String,
                 }
                 ::wechatpay::runtime::json_object!(PostRequest {
-                    sub_mchid: "sub_mchid" req req,
+                    sub_mchid: "sub_mchid" required,
                 });
                 /// The response of `POST /v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel` (撤销转账).
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -454,11 +454,11 @@ pub mod transfer_bills {
                     pub update_time: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(PostResponse {
-                    sub_mchid: "sub_mchid" req req,
-                    out_bill_no: "out_bill_no" req req,
-                    transfer_bill_no: "transfer_bill_no" opt opt,
-                    state: "state" opt opt,
-                    update_time: "update_time" opt opt,
+                    sub_mchid: "sub_mchid" required,
+                    out_bill_no: "out_bill_no" required,
+                    transfer_bill_no: "transfer_bill_no" optional,
+                    state: "state" optional,
+                    update_time: "update_time" optional,
                 });
             }
         }
@@ -563,20 +563,20 @@ pub mod transfer_bills {
                 pub update_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                mchid: "mchid" opt opt,
-                sub_mchid: "sub_mchid" req req,
-                out_bill_no: "out_bill_no" opt opt,
-                transfer_bill_no: "transfer_bill_no" req req,
-                appid: "appid" opt opt,
-                transfer_scene_id: "transfer_scene_id" opt opt,
-                state: "state" opt opt,
-                transfer_amount: "transfer_amount" opt opt,
-                transfer_remark: "transfer_remark" opt opt,
-                fail_reason: "fail_reason" opt opt,
-                openid: "openid" opt opt,
-                user_name: "user_name" opt opt,
-                create_time: "create_time" opt opt,
-                update_time: "update_time" opt opt,
+                mchid: "mchid" optional,
+                sub_mchid: "sub_mchid" required,
+                out_bill_no: "out_bill_no" optional,
+                transfer_bill_no: "transfer_bill_no" required,
+                appid: "appid" optional,
+                transfer_scene_id: "transfer_scene_id" optional,
+                state: "state" optional,
+                transfer_amount: "transfer_amount" optional,
+                transfer_remark: "transfer_remark" optional,
+                fail_reason: "fail_reason" optional,
+                openid: "openid" optional,
+                user_name: "user_name" optional,
+                create_time: "create_time" optional,
+                update_time: "update_time" optional,
             });
         }
     }

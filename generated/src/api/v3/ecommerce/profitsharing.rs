@@ -76,8 +76,8 @@ pub mod after_sales_orders {
         pub transaction_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        sub_mchid: "sub_mchid" skip req,
-        transaction_id: "transaction_id" skip opt,
+        sub_mchid: query "sub_mchid" required,
+        transaction_id: query "transaction_id" optional,
     });
     /// The response of `GET /v3/ecommerce/profitsharing/after-sales-orders` (查询售后服务分账结果).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -108,12 +108,12 @@ pub mod after_sales_orders {
         pub finish_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        sub_mchid: "sub_mchid" req req,
-        transaction_id: "transaction_id" req req,
-        amount: "amount" opt opt,
-        result: "result" opt opt,
-        fail_reason: "fail_reason" opt opt,
-        finish_time: "finish_time" opt opt,
+        sub_mchid: "sub_mchid" required,
+        transaction_id: "transaction_id" required,
+        amount: "amount" optional,
+        result: "result" optional,
+        fail_reason: "fail_reason" optional,
+        finish_time: "finish_time" optional,
     });
     /// 分账失败原因
     ///
@@ -178,12 +178,12 @@ pub mod after_sales_orders {
         pub refund_id: String,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        sub_mchid: "sub_mchid" req req,
-        transaction_id: "transaction_id" req req,
-        amount: "amount" req req,
-        type_: "type" req req,
-        scene: "scene" req req,
-        refund_id: "refund_id" req req,
+        sub_mchid: "sub_mchid" required,
+        transaction_id: "transaction_id" required,
+        amount: "amount" required,
+        type_: "type" required,
+        scene: "scene" required,
+        refund_id: "refund_id" required,
     });
     /// 场景
     ///
@@ -236,9 +236,9 @@ pub mod after_sales_orders {
         pub amount: i64,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        sub_mchid: "sub_mchid" req req,
-        transaction_id: "transaction_id" req req,
-        amount: "amount" req req,
+        sub_mchid: "sub_mchid" required,
+        transaction_id: "transaction_id" required,
+        amount: "amount" required,
     });
 }
 /// `/v3/ecommerce/profitsharing/finish-order`
@@ -280,10 +280,10 @@ pub mod finish_order {
         pub description: String,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        sub_mchid: "sub_mchid" req req,
-        transaction_id: "transaction_id" req req,
-        out_order_no: "out_order_no" req req,
-        description: "description" req req,
+        sub_mchid: "sub_mchid" required,
+        transaction_id: "transaction_id" required,
+        out_order_no: "out_order_no" required,
+        description: "description" required,
     });
     /// The response of `POST /v3/ecommerce/profitsharing/finish-order` (完结分账API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -306,10 +306,10 @@ pub mod finish_order {
         pub order_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        sub_mchid: "sub_mchid" req req,
-        transaction_id: "transaction_id" req req,
-        out_order_no: "out_order_no" req req,
-        order_id: "order_id" opt opt,
+        sub_mchid: "sub_mchid" required,
+        transaction_id: "transaction_id" required,
+        out_order_no: "out_order_no" required,
+        order_id: "order_id" optional,
     });
 }
 /// `/v3/ecommerce/profitsharing/orders`
@@ -376,9 +376,9 @@ pub mod orders {
         pub out_order_no: String,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        sub_mchid: "sub_mchid" skip req,
-        transaction_id: "transaction_id" skip req,
-        out_order_no: "out_order_no" skip req,
+        sub_mchid: query "sub_mchid" required,
+        transaction_id: query "transaction_id" required,
+        out_order_no: query "out_order_no" required,
     });
     /// The response of `GET /v3/ecommerce/profitsharing/orders` (查询分账结果API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -427,19 +427,19 @@ pub mod orders {
         pub finish_description: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        sub_mchid: "sub_mchid" req req,
-        transaction_id: "transaction_id" req req,
-        out_order_no: "out_order_no" req req,
-        order_id: "order_id" opt opt,
-        status: "status" opt opt,
-        receivers: "receivers" opt opt,
-        close_reason: "close_reason" opt opt,
-        abnormal_status: "abnormal_status" opt opt,
-        funds_abnormal_closed_reason: "funds_abnormal_closed_reason" opt opt,
-        funds_abnormal_redirect_id: "funds_abnormal_redirect_id" opt opt,
-        funds_abnormal_receivers: "funds_abnormal_receivers" opt opt,
-        finish_amount: "finish_amount" opt opt,
-        finish_description: "finish_description" opt opt,
+        sub_mchid: "sub_mchid" required,
+        transaction_id: "transaction_id" required,
+        out_order_no: "out_order_no" required,
+        order_id: "order_id" optional,
+        status: "status" optional,
+        receivers: "receivers" optional,
+        close_reason: "close_reason" optional,
+        abnormal_status: "abnormal_status" optional,
+        funds_abnormal_closed_reason: "funds_abnormal_closed_reason" optional,
+        funds_abnormal_redirect_id: "funds_abnormal_redirect_id" optional,
+        funds_abnormal_receivers: "funds_abnormal_receivers" optional,
+        finish_amount: "finish_amount" optional,
+        finish_description: "finish_description" optional,
     });
     /// 异常处理状态
     ///
@@ -487,7 +487,7 @@ pub mod orders {
         pub mchid: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseFundsAbnormalReceivers {
-        mchid: "mchid" opt opt,
+        mchid: "mchid" optional,
     });
     /// GetResponseReceivers
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -524,15 +524,15 @@ pub mod orders {
         pub detail_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseReceivers {
-        receiver_mchid: "receiver_mchid" opt opt,
-        amount: "amount" opt opt,
-        description: "description" opt opt,
-        result: "result" opt opt,
-        finish_time: "finish_time" opt opt,
-        fail_reason: "fail_reason" opt opt,
-        type_: "type" opt opt,
-        receiver_account: "receiver_account" opt opt,
-        detail_id: "detail_id" opt opt,
+        receiver_mchid: "receiver_mchid" optional,
+        amount: "amount" optional,
+        description: "description" optional,
+        result: "result" optional,
+        finish_time: "finish_time" optional,
+        fail_reason: "fail_reason" optional,
+        type_: "type" optional,
+        receiver_account: "receiver_account" optional,
+        detail_id: "detail_id" optional,
     });
     /// The request of `POST /v3/ecommerce/profitsharing/orders` (请求分账API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -563,13 +563,13 @@ pub mod orders {
         pub finish: bool,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: "Wechatpay-Serial" skip req,
-        appid: "appid" opt opt,
-        sub_mchid: "sub_mchid" req req,
-        transaction_id: "transaction_id" req req,
-        out_order_no: "out_order_no" req req,
-        receivers: "receivers" req req,
-        finish: "finish" req req,
+        wechatpay_serial: header "Wechatpay-Serial" required,
+        appid: "appid" optional,
+        sub_mchid: "sub_mchid" required,
+        transaction_id: "transaction_id" required,
+        out_order_no: "out_order_no" required,
+        receivers: "receivers" required,
+        finish: "finish" required,
     });
     /// PostRequestReceivers
     #[derive(Clone, Debug, PartialEq)]
@@ -594,11 +594,11 @@ pub mod orders {
         pub receiver_name: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestReceivers {
-        type_: "type" req req,
-        receiver_account: "receiver_account" req req,
-        amount: "amount" req req,
-        description: "description" req req,
-        receiver_name: "receiver_name" opt opt,
+        type_: "type" required,
+        receiver_account: "receiver_account" required,
+        amount: "amount" required,
+        description: "description" required,
+        receiver_name: "receiver_name" optional,
     });
     /// The response of `POST /v3/ecommerce/profitsharing/orders` (请求分账API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -625,12 +625,12 @@ pub mod orders {
         pub receivers: Vec<PostResponseReceivers>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        sub_mchid: "sub_mchid" req req,
-        transaction_id: "transaction_id" req req,
-        out_order_no: "out_order_no" req req,
-        order_id: "order_id" opt opt,
-        status: "status" opt opt,
-        receivers: "receivers" req req,
+        sub_mchid: "sub_mchid" required,
+        transaction_id: "transaction_id" required,
+        out_order_no: "out_order_no" required,
+        order_id: "order_id" optional,
+        status: "status" optional,
+        receivers: "receivers" required,
     });
     /// PostResponseReceivers
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -677,18 +677,18 @@ pub mod orders {
         >,
     }
     ::wechatpay::runtime::json_object!(PostResponseReceivers {
-        amount: "amount" opt opt,
-        description: "description" opt opt,
-        result: "result" opt opt,
-        finish_time: "finish_time" opt opt,
-        fail_reason: "fail_reason" opt opt,
-        type_: "type" opt opt,
-        receiver_account: "receiver_account" opt opt,
-        detail_id: "detail_id" opt opt,
-        abnormal_status: "abnormal_status" opt opt,
-        funds_abnormal_closed_reason: "funds_abnormal_closed_reason" opt opt,
-        funds_abnormal_redirect_id: "funds_abnormal_redirect_id" opt opt,
-        funds_abnormal_receivers: "funds_abnormal_receivers" opt opt,
+        amount: "amount" optional,
+        description: "description" optional,
+        result: "result" optional,
+        finish_time: "finish_time" optional,
+        fail_reason: "fail_reason" optional,
+        type_: "type" optional,
+        receiver_account: "receiver_account" optional,
+        detail_id: "detail_id" optional,
+        abnormal_status: "abnormal_status" optional,
+        funds_abnormal_closed_reason: "funds_abnormal_closed_reason" optional,
+        funds_abnormal_redirect_id: "funds_abnormal_redirect_id" optional,
+        funds_abnormal_receivers: "funds_abnormal_receivers" optional,
     });
     /// 异常处理状态
     pub type PostResponseReceiversAbnormalStatus = crate::v3::ecommerce::profitsharing::orders::GetResponseAbnormalStatus;
@@ -735,8 +735,8 @@ pub mod orders {
                 pub unsplit_amount: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                transaction_id: "transaction_id" req req,
-                unsplit_amount: "unsplit_amount" opt opt,
+                transaction_id: "transaction_id" required,
+                unsplit_amount: "unsplit_amount" optional,
             });
         }
     }
@@ -809,13 +809,13 @@ pub mod receivers {
             pub relation_type: crate::types::ProfitSharingReceiverType,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            wechatpay_serial: "Wechatpay-Serial" skip req,
-            appid: "appid" req req,
-            type_: "type" req req,
-            account: "account" req req,
-            name: "name" opt opt,
-            encrypted_name: "encrypted_name" opt opt,
-            relation_type: "relation_type" req req,
+            wechatpay_serial: header "Wechatpay-Serial" required,
+            appid: "appid" required,
+            type_: "type" required,
+            account: "account" required,
+            name: "name" optional,
+            encrypted_name: "encrypted_name" optional,
+            relation_type: "relation_type" required,
         });
         /// The response of `POST /v3/ecommerce/profitsharing/receivers/add` (添加分账接收方API).
         #[derive(Clone, Debug, PartialEq)]
@@ -828,8 +828,8 @@ pub mod receivers {
             pub account: String,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            type_: "type" req req,
-            account: "account" req req,
+            type_: "type" required,
+            account: "account" required,
         });
     }
     /// `/v3/ecommerce/profitsharing/receivers/delete`
@@ -868,9 +868,9 @@ pub mod receivers {
             pub account: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            appid: "appid" req req,
-            type_: "type" req req,
-            account: "account" req req,
+            appid: "appid" required,
+            type_: "type" required,
+            account: "account" required,
         });
         /// The response of `POST /v3/ecommerce/profitsharing/receivers/delete` (删除分账接收方API).
         pub type PostResponse = crate::v3::ecommerce::profitsharing::receivers::add::PostResponse;
@@ -933,10 +933,10 @@ pub mod returnorders {
         pub out_return_no: String,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        sub_mchid: "sub_mchid" skip req,
-        order_id: "order_id" skip opt,
-        out_order_no: "out_order_no" skip opt,
-        out_return_no: "out_return_no" skip req,
+        sub_mchid: query "sub_mchid" required,
+        order_id: query "order_id" optional,
+        out_order_no: query "out_order_no" optional,
+        out_return_no: query "out_return_no" required,
     });
     /// The response of `GET /v3/ecommerce/profitsharing/returnorders` (查询分账回退结果API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -979,16 +979,16 @@ pub mod returnorders {
         pub finish_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        sub_mchid: "sub_mchid" req req,
-        order_id: "order_id" req req,
-        out_order_no: "out_order_no" req req,
-        out_return_no: "out_return_no" req req,
-        return_mchid: "return_mchid" opt opt,
-        amount: "amount" opt opt,
-        return_no: "return_no" opt opt,
-        result: "result" opt opt,
-        fail_reason: "fail_reason" opt opt,
-        finish_time: "finish_time" opt opt,
+        sub_mchid: "sub_mchid" required,
+        order_id: "order_id" required,
+        out_order_no: "out_order_no" required,
+        out_return_no: "out_return_no" required,
+        return_mchid: "return_mchid" optional,
+        amount: "amount" optional,
+        return_no: "return_no" optional,
+        result: "result" optional,
+        fail_reason: "fail_reason" optional,
+        finish_time: "finish_time" optional,
     });
     /// The request of `POST /v3/ecommerce/profitsharing/returnorders` (请求分账回退API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -1023,14 +1023,14 @@ pub mod returnorders {
         pub transaction_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        sub_mchid: "sub_mchid" req req,
-        order_id: "order_id" opt opt,
-        out_order_no: "out_order_no" opt opt,
-        out_return_no: "out_return_no" req req,
-        return_mchid: "return_mchid" req req,
-        amount: "amount" req req,
-        description: "description" req req,
-        transaction_id: "transaction_id" opt opt,
+        sub_mchid: "sub_mchid" required,
+        order_id: "order_id" optional,
+        out_order_no: "out_order_no" optional,
+        out_return_no: "out_return_no" required,
+        return_mchid: "return_mchid" required,
+        amount: "amount" required,
+        description: "description" required,
+        transaction_id: "transaction_id" optional,
     });
     /// The response of `POST /v3/ecommerce/profitsharing/returnorders` (请求分账回退API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -1073,15 +1073,15 @@ pub mod returnorders {
         pub finish_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        sub_mchid: "sub_mchid" req req,
-        order_id: "order_id" req req,
-        out_order_no: "out_order_no" req req,
-        out_return_no: "out_return_no" req req,
-        return_mchid: "return_mchid" req req,
-        amount: "amount" req req,
-        return_no: "return_no" opt opt,
-        result: "result" opt opt,
-        fail_reason: "fail_reason" opt opt,
-        finish_time: "finish_time" opt opt,
+        sub_mchid: "sub_mchid" required,
+        order_id: "order_id" required,
+        out_order_no: "out_order_no" required,
+        out_return_no: "out_return_no" required,
+        return_mchid: "return_mchid" required,
+        amount: "amount" required,
+        return_no: "return_no" optional,
+        result: "result" optional,
+        fail_reason: "fail_reason" optional,
+        finish_time: "finish_time" optional,
     });
 }

@@ -103,21 +103,21 @@ pub mod apply {
         pub funds_account: PostRequestFundsAccount,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        individual_auth_id: "individual_auth_id" opt opt,
-        sub_mchid: "sub_mchid" opt opt,
-        sp_appid: "sp_appid" req req,
-        sub_appid: "sub_appid" opt opt,
-        combine_mchid: "combine_mchid" opt opt,
-        combine_out_trade_no: "combine_out_trade_no" opt opt,
-        combine_transaction_id: "combine_transaction_id" req req,
-        transaction_id: "transaction_id" req req,
-        out_trade_no: "out_trade_no" opt opt,
-        out_refund_no: "out_refund_no" req req,
-        reason: "reason" opt opt,
-        amount: "amount" req req,
-        notify_url: "notify_url" opt opt,
-        refund_account: "refund_account" opt opt,
-        funds_account: "funds_account" req req,
+        individual_auth_id: "individual_auth_id" optional,
+        sub_mchid: "sub_mchid" optional,
+        sp_appid: "sp_appid" required,
+        sub_appid: "sub_appid" optional,
+        combine_mchid: "combine_mchid" optional,
+        combine_out_trade_no: "combine_out_trade_no" optional,
+        combine_transaction_id: "combine_transaction_id" required,
+        transaction_id: "transaction_id" required,
+        out_trade_no: "out_trade_no" optional,
+        out_refund_no: "out_refund_no" required,
+        reason: "reason" optional,
+        amount: "amount" required,
+        notify_url: "notify_url" optional,
+        refund_account: "refund_account" optional,
+        funds_account: "funds_account" required,
     });
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -138,10 +138,10 @@ pub mod apply {
         pub currency: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestAmount {
-        refund: "refund" req req,
-        from: "from" opt opt,
-        total: "total" req req,
-        currency: "currency" opt opt,
+        refund: "refund" required,
+        from: "from" optional,
+        total: "total" required,
+        currency: "currency" optional,
     });
     /// PostRequestAmountFrom
     #[derive(Clone, Debug, PartialEq)]
@@ -154,8 +154,8 @@ pub mod apply {
         pub amount: i64,
     }
     ::wechatpay::runtime::json_object!(PostRequestAmountFrom {
-        account: "account" req req,
-        amount: "amount" req req,
+        account: "account" required,
+        amount: "amount" required,
     });
     /// 出资账户类型
     ///
@@ -236,12 +236,12 @@ pub mod apply {
         pub refund_account: Option<PostResponseRefundAccount>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        refund_id: "refund_id" opt opt,
-        out_refund_no: "out_refund_no" req req,
-        create_time: "create_time" opt opt,
-        amount: "amount" req req,
-        promotion_detail: "promotion_detail" opt opt,
-        refund_account: "refund_account" opt opt,
+        refund_id: "refund_id" optional,
+        out_refund_no: "out_refund_no" required,
+        create_time: "create_time" optional,
+        amount: "amount" required,
+        promotion_detail: "promotion_detail" optional,
+        refund_account: "refund_account" optional,
     });
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -270,12 +270,12 @@ pub mod apply {
         pub advance: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostResponseAmount {
-        refund: "refund" opt opt,
-        from: "from" opt opt,
-        payer_refund: "payer_refund" opt opt,
-        discount_refund: "discount_refund" opt opt,
-        currency: "currency" opt opt,
-        advance: "advance" opt opt,
+        refund: "refund" optional,
+        from: "from" optional,
+        payer_refund: "payer_refund" optional,
+        discount_refund: "discount_refund" optional,
+        currency: "currency" optional,
+        advance: "advance" optional,
     });
     /// PostResponseAmountFrom
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -290,8 +290,8 @@ pub mod apply {
         pub amount: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostResponseAmountFrom {
-        account: "account" opt opt,
-        amount: "amount" opt opt,
+        account: "account" optional,
+        amount: "amount" optional,
     });
     /// PostResponsePromotionDetail
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -314,11 +314,11 @@ pub mod apply {
         pub refund_amount: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostResponsePromotionDetail {
-        promotion_id: "promotion_id" opt opt,
-        scope: "scope" opt opt,
-        type_: "type" opt opt,
-        amount: "amount" opt opt,
-        refund_amount: "refund_amount" opt opt,
+        promotion_id: "promotion_id" optional,
+        scope: "scope" optional,
+        type_: "type" optional,
+        amount: "amount" optional,
+        refund_amount: "refund_amount" optional,
     });
     /// 退款出资商户
     pub type PostResponseRefundAccount = crate::v3::ecommerce::refunds::apply::PostRequestRefundAccount;
@@ -400,14 +400,14 @@ pub mod by_refund_id {
             pub real_name: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            wechatpay_serial: "Wechatpay-Serial" skip req,
-            sub_mchid: "sub_mchid" opt opt,
-            individual_auth_id: "individual_auth_id" opt opt,
-            out_refund_no: "out_refund_no" req req,
-            type_: "type" req req,
-            bank_type: "bank_type" opt opt,
-            bank_account: "bank_account" opt opt,
-            real_name: "real_name" opt opt,
+            wechatpay_serial: header "Wechatpay-Serial" required,
+            sub_mchid: "sub_mchid" optional,
+            individual_auth_id: "individual_auth_id" optional,
+            out_refund_no: "out_refund_no" required,
+            type_: "type" required,
+            bank_type: "bank_type" optional,
+            bank_account: "bank_account" optional,
+            real_name: "real_name" optional,
         });
         /// 开户银行
         ///
@@ -533,19 +533,19 @@ pub mod by_refund_id {
             pub refund_account: Option<PostResponseRefundAccount>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            refund_id: "refund_id" req req,
-            out_refund_no: "out_refund_no" req req,
-            transaction_id: "transaction_id" opt opt,
-            out_trade_no: "out_trade_no" opt opt,
-            channel: "channel" opt opt,
-            user_received_account: "user_received_account" opt opt,
-            success_time: "success_time" opt opt,
-            create_time: "create_time" opt opt,
-            status: "status" opt opt,
-            funds_account: "funds_account" opt opt,
-            amount: "amount" opt opt,
-            promotion_detail: "promotion_detail" opt opt,
-            refund_account: "refund_account" opt opt,
+            refund_id: "refund_id" required,
+            out_refund_no: "out_refund_no" required,
+            transaction_id: "transaction_id" optional,
+            out_trade_no: "out_trade_no" optional,
+            channel: "channel" optional,
+            user_received_account: "user_received_account" optional,
+            success_time: "success_time" optional,
+            create_time: "create_time" optional,
+            status: "status" optional,
+            funds_account: "funds_account" optional,
+            amount: "amount" optional,
+            promotion_detail: "promotion_detail" optional,
+            refund_account: "refund_account" optional,
         });
         /// 金额信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -574,12 +574,12 @@ pub mod by_refund_id {
             pub refund_fee: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(PostResponseAmount {
-            refund: "refund" opt opt,
-            from: "from" opt opt,
-            payer_refund: "payer_refund" opt opt,
-            discount_refund: "discount_refund" opt opt,
-            currency: "currency" opt opt,
-            refund_fee: "refund_fee" opt opt,
+            refund: "refund" optional,
+            from: "from" optional,
+            payer_refund: "payer_refund" optional,
+            discount_refund: "discount_refund" optional,
+            currency: "currency" optional,
+            refund_fee: "refund_fee" optional,
         });
         /// PostResponseAmountFrom
         pub type PostResponseAmountFrom = crate::v3::ecommerce::refunds::apply::PostResponseAmountFrom;
@@ -627,12 +627,12 @@ pub mod by_refund_id {
             pub goods_detail: Option<Vec<PostResponsePromotionDetailGoodsDetail>>,
         }
         ::wechatpay::runtime::json_object!(PostResponsePromotionDetail {
-            promotion_id: "promotion_id" opt opt,
-            scope: "scope" opt opt,
-            type_: "type" opt opt,
-            amount: "amount" opt opt,
-            refund_amount: "refund_amount" opt opt,
-            goods_detail: "goods_detail" opt opt,
+            promotion_id: "promotion_id" optional,
+            scope: "scope" optional,
+            type_: "type" optional,
+            amount: "amount" optional,
+            refund_amount: "refund_amount" optional,
+            goods_detail: "goods_detail" optional,
         });
         /// PostResponsePromotionDetailGoodsDetail
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -663,12 +663,12 @@ pub mod by_refund_id {
             pub refund_quantity: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(PostResponsePromotionDetailGoodsDetail {
-            merchant_goods_id: "merchant_goods_id" opt opt,
-            wechatpay_goods_id: "wechatpay_goods_id" opt opt,
-            goods_name: "goods_name" opt opt,
-            unit_price: "unit_price" opt opt,
-            refund_amount: "refund_amount" opt opt,
-            refund_quantity: "refund_quantity" opt opt,
+            merchant_goods_id: "merchant_goods_id" optional,
+            wechatpay_goods_id: "wechatpay_goods_id" optional,
+            goods_name: "goods_name" optional,
+            unit_price: "unit_price" optional,
+            refund_amount: "refund_amount" optional,
+            refund_quantity: "refund_quantity" optional,
         });
         /// 退款出资商户
         ///
@@ -767,15 +767,15 @@ pub mod by_refund_id {
             pub success_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            refund_id: "refund_id" req req,
-            advance_return_id: "advance_return_id" opt opt,
-            return_amount: "return_amount" opt opt,
-            payer_mchid: "payer_mchid" opt opt,
-            payer_account: "payer_account" opt opt,
-            payee_mchid: "payee_mchid" opt opt,
-            payee_account: "payee_account" opt opt,
-            result: "result" opt opt,
-            success_time: "success_time" opt opt,
+            refund_id: "refund_id" required,
+            advance_return_id: "advance_return_id" optional,
+            return_amount: "return_amount" optional,
+            payer_mchid: "payer_mchid" optional,
+            payer_account: "payer_account" optional,
+            payee_mchid: "payee_mchid" optional,
+            payee_account: "payee_account" optional,
+            result: "result" optional,
+            success_time: "success_time" optional,
         });
         /// The request of `POST /v3/ecommerce/refunds/{refund_id}/return-advance` (垫付退款回补API).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -786,7 +786,7 @@ pub mod by_refund_id {
             pub sub_mchid: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            sub_mchid: "sub_mchid" req req,
+            sub_mchid: "sub_mchid" required,
         });
         /// The response of `POST /v3/ecommerce/refunds/{refund_id}/return-advance` (垫付退款回补API).
         pub type PostResponse = crate::v3::ecommerce::refunds::by_refund_id::return_advance::GetResponse;
@@ -838,8 +838,8 @@ pub mod id {
             pub sub_mchid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            individual_auth_id: "individual_auth_id" skip opt,
-            sub_mchid: "sub_mchid" skip opt,
+            individual_auth_id: query "individual_auth_id" optional,
+            sub_mchid: query "sub_mchid" optional,
         });
         /// The response of `GET /v3/ecommerce/refunds/id/{refund_id}` (通过微信支付退款单号查询退款).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -890,19 +890,19 @@ pub mod id {
             pub funds_account: Option<GetResponseFundsAccount>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            refund_id: "refund_id" req req,
-            out_refund_no: "out_refund_no" opt opt,
-            transaction_id: "transaction_id" opt opt,
-            out_trade_no: "out_trade_no" opt opt,
-            channel: "channel" opt opt,
-            user_received_account: "user_received_account" opt opt,
-            success_time: "success_time" opt opt,
-            create_time: "create_time" opt opt,
-            status: "status" opt opt,
-            amount: "amount" opt opt,
-            promotion_detail: "promotion_detail" opt opt,
-            refund_account: "refund_account" opt opt,
-            funds_account: "funds_account" opt opt,
+            refund_id: "refund_id" required,
+            out_refund_no: "out_refund_no" optional,
+            transaction_id: "transaction_id" optional,
+            out_trade_no: "out_trade_no" optional,
+            channel: "channel" optional,
+            user_received_account: "user_received_account" optional,
+            success_time: "success_time" optional,
+            create_time: "create_time" optional,
+            status: "status" optional,
+            amount: "amount" optional,
+            promotion_detail: "promotion_detail" optional,
+            refund_account: "refund_account" optional,
+            funds_account: "funds_account" optional,
         });
         /// 退款金额信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -931,12 +931,12 @@ pub mod id {
             pub advance: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponseAmount {
-            refund: "refund" opt opt,
-            from: "from" opt opt,
-            payer_refund: "payer_refund" opt opt,
-            discount_refund: "discount_refund" opt opt,
-            currency: "currency" opt opt,
-            advance: "advance" opt opt,
+            refund: "refund" optional,
+            from: "from" optional,
+            payer_refund: "payer_refund" optional,
+            discount_refund: "discount_refund" optional,
+            currency: "currency" optional,
+            advance: "advance" optional,
         });
         /// GetResponseAmountFrom
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -951,8 +951,8 @@ pub mod id {
             pub amount: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponseAmountFrom {
-            account: "account" opt opt,
-            amount: "amount" opt opt,
+            account: "account" optional,
+            amount: "amount" optional,
         });
         /// 出资账户类型
         pub type GetResponseAmountFromAccount = crate::v3::ecommerce::refunds::apply::PostRequestAmountFromAccount;
@@ -1075,19 +1075,19 @@ pub mod out_refund_no {
             pub funds_account: Option<GetResponseFundsAccount>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            refund_id: "refund_id" opt opt,
-            out_refund_no: "out_refund_no" req req,
-            transaction_id: "transaction_id" opt opt,
-            out_trade_no: "out_trade_no" opt opt,
-            channel: "channel" opt opt,
-            user_received_account: "user_received_account" opt opt,
-            success_time: "success_time" opt opt,
-            create_time: "create_time" opt opt,
-            status: "status" opt opt,
-            amount: "amount" opt opt,
-            promotion_detail: "promotion_detail" opt opt,
-            refund_account: "refund_account" opt opt,
-            funds_account: "funds_account" opt opt,
+            refund_id: "refund_id" optional,
+            out_refund_no: "out_refund_no" required,
+            transaction_id: "transaction_id" optional,
+            out_trade_no: "out_trade_no" optional,
+            channel: "channel" optional,
+            user_received_account: "user_received_account" optional,
+            success_time: "success_time" optional,
+            create_time: "create_time" optional,
+            status: "status" optional,
+            amount: "amount" optional,
+            promotion_detail: "promotion_detail" optional,
+            refund_account: "refund_account" optional,
+            funds_account: "funds_account" optional,
         });
         /// 退款金额信息
         pub type GetResponseAmount = crate::v3::ecommerce::refunds::id::by_refund_id::GetResponseAmount;

@@ -48,11 +48,11 @@ pub struct GetRequest {
     pub wechatpay_serial: String,
 }
 ::wechatpay::runtime::json_object!(GetRequest {
-    organization_type: "organization_type" skip req,
-    cert_number: "cert_number" skip req,
-    limit: "limit" skip opt,
-    offset: "offset" skip opt,
-    wechatpay_serial: "Wechatpay-Serial" skip req,
+    organization_type: query "organization_type" required,
+    cert_number: query "cert_number" required,
+    limit: query "limit" optional,
+    offset: query "offset" optional,
+    wechatpay_serial: header "Wechatpay-Serial" required,
 });
 /// 主体类型
 ///
@@ -102,10 +102,10 @@ pub struct GetResponse {
     pub total_count: Option<i64>,
 }
 ::wechatpay::runtime::json_object!(GetResponse {
-    data: "data" opt opt,
-    offset: "offset" req req,
-    limit: "limit" req req,
-    total_count: "total_count" opt opt,
+    data: "data" optional,
+    offset: "offset" required,
+    limit: "limit" required,
+    total_count: "total_count" optional,
 });
 /// GetResponseData
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -124,7 +124,7 @@ pub struct GetResponseData {
     pub sign_time: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponseData {
-    sub_mchid: "sub_mchid" opt opt,
-    merchant_shortname: "merchant_shortname" opt opt,
-    sign_time: "sign_time" opt opt,
+    sub_mchid: "sub_mchid" optional,
+    merchant_shortname: "merchant_shortname" optional,
+    sign_time: "sign_time" optional,
 });

@@ -54,9 +54,9 @@ pub mod cancel {
         pub description: String,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        sub_mchid: "sub_mchid" req req,
-        transaction_id: "transaction_id" req req,
-        description: "description" req req,
+        sub_mchid: "sub_mchid" required,
+        transaction_id: "transaction_id" required,
+        description: "description" required,
     });
     /// The response of `POST /v3/ecommerce/subsidies/cancel` (取消补差API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -77,10 +77,10 @@ pub mod cancel {
         pub description: String,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        sub_mchid: "sub_mchid" req req,
-        transaction_id: "transaction_id" req req,
-        result: "result" opt opt,
-        description: "description" req req,
+        sub_mchid: "sub_mchid" required,
+        transaction_id: "transaction_id" required,
+        result: "result" optional,
+        description: "description" required,
     });
     /// 取消补差结果
     ///
@@ -147,12 +147,12 @@ pub mod create {
         pub out_subsidy_no: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        sub_mchid: "sub_mchid" req req,
-        transaction_id: "transaction_id" req req,
-        amount: "amount" req req,
-        description: "description" req req,
-        refund_id: "refund_id" opt opt,
-        out_subsidy_no: "out_subsidy_no" opt opt,
+        sub_mchid: "sub_mchid" required,
+        transaction_id: "transaction_id" required,
+        amount: "amount" required,
+        description: "description" required,
+        refund_id: "refund_id" optional,
+        out_subsidy_no: "out_subsidy_no" optional,
     });
     /// The response of `POST /v3/ecommerce/subsidies/create` (请求补差API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -185,13 +185,13 @@ pub mod create {
         pub success_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        sub_mchid: "sub_mchid" req req,
-        transaction_id: "transaction_id" req req,
-        subsidy_id: "subsidy_id" opt opt,
-        description: "description" req req,
-        amount: "amount" req req,
-        result: "result" opt opt,
-        success_time: "success_time" opt opt,
+        sub_mchid: "sub_mchid" required,
+        transaction_id: "transaction_id" required,
+        subsidy_id: "subsidy_id" optional,
+        description: "description" required,
+        amount: "amount" required,
+        result: "result" optional,
+        success_time: "success_time" optional,
     });
 }
 /// `/v3/ecommerce/subsidies/return`
@@ -247,14 +247,14 @@ pub mod return_ {
         pub from: Option<Vec<PostRequestFrom>>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        sub_mchid: "sub_mchid" req req,
-        out_order_no: "out_order_no" req req,
-        transaction_id: "transaction_id" req req,
-        refund_id: "refund_id" req req,
-        amount: "amount" req req,
-        description: "description" req req,
-        subsidy_id: "subsidy_id" opt opt,
-        from: "from" opt opt,
+        sub_mchid: "sub_mchid" required,
+        out_order_no: "out_order_no" required,
+        transaction_id: "transaction_id" required,
+        refund_id: "refund_id" required,
+        amount: "amount" required,
+        description: "description" required,
+        subsidy_id: "subsidy_id" optional,
+        from: "from" optional,
     });
     /// PostRequestFrom
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -267,8 +267,8 @@ pub mod return_ {
         pub amount: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostRequestFrom {
-        account: "account" opt opt,
-        amount: "amount" opt opt,
+        account: "account" optional,
+        amount: "amount" optional,
     });
     /// 出资账户类型
     pub type PostRequestFromAccount = crate::v3::ecommerce::refunds::apply::PostRequestAmountFromAccount;
@@ -311,14 +311,14 @@ pub mod return_ {
         pub success_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        sub_mchid: "sub_mchid" req req,
-        transaction_id: "transaction_id" req req,
-        subsidy_refund_id: "subsidy_refund_id" opt opt,
-        refund_id: "refund_id" req req,
-        out_order_no: "out_order_no" req req,
-        amount: "amount" req req,
-        description: "description" req req,
-        result: "result" opt opt,
-        success_time: "success_time" opt opt,
+        sub_mchid: "sub_mchid" required,
+        transaction_id: "transaction_id" required,
+        subsidy_refund_id: "subsidy_refund_id" optional,
+        refund_id: "refund_id" required,
+        out_order_no: "out_order_no" required,
+        amount: "amount" required,
+        description: "description" required,
+        result: "result" optional,
+        success_time: "success_time" optional,
     });
 }

@@ -86,9 +86,9 @@ pub mod id {
             pub sub_appid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            appid: "appid" skip req,
-            sub_mchid: "sub_mchid" skip opt,
-            sub_appid: "sub_appid" skip opt,
+            appid: query "appid" required,
+            sub_mchid: query "sub_mchid" optional,
+            sub_appid: query "sub_appid" optional,
         });
         /// The response of `GET /v3/edu-papay/contracts/id/{contract_id}` (通过协议号查询签约API).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -121,14 +121,14 @@ pub mod id {
             pub contract_information: Option<GetResponseContractInformation>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            sp_mchid: "sp_mchid" opt opt,
-            appid: "appid" req req,
-            sub_mchid: "sub_mchid" opt opt,
-            sub_appid: "sub_appid" opt opt,
-            openid: "openid" opt opt,
-            sub_openid: "sub_openid" opt opt,
-            plan_id: "plan_id" opt opt,
-            contract_information: "contract_information" opt opt,
+            sp_mchid: "sp_mchid" optional,
+            appid: "appid" required,
+            sub_mchid: "sub_mchid" optional,
+            sub_appid: "sub_appid" optional,
+            openid: "openid" optional,
+            sub_openid: "sub_openid" optional,
+            plan_id: "plan_id" optional,
+            contract_information: "contract_information" optional,
         });
         /// 签约信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -147,9 +147,9 @@ pub mod id {
             pub create_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseContractInformation {
-            contract_id: "contract_id" opt opt,
-            contract_status: "contract_status" opt opt,
-            create_time: "create_time" opt opt,
+            contract_id: "contract_id" optional,
+            contract_status: "contract_status" optional,
+            create_time: "create_time" optional,
         });
     }
 }
@@ -212,15 +212,15 @@ pub mod presign {
         pub trade_scene: String,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        appid: "appid" req req,
-        sub_mchid: "sub_mchid" opt opt,
-        sub_appid: "sub_appid" opt opt,
-        openid: "openid" req req,
-        sub_openid: "sub_openid" opt opt,
-        plan_id: "plan_id" req req,
-        user_id: "user_id" req req,
-        period_start_date: "period_start_date" req req,
-        trade_scene: "trade_scene" req req,
+        appid: "appid" required,
+        sub_mchid: "sub_mchid" optional,
+        sub_appid: "sub_appid" optional,
+        openid: "openid" required,
+        sub_openid: "sub_openid" optional,
+        plan_id: "plan_id" required,
+        user_id: "user_id" required,
+        period_start_date: "period_start_date" required,
+        trade_scene: "trade_scene" required,
     });
     /// The response of `POST /v3/edu-papay/contracts/presign` (预签约API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -231,6 +231,6 @@ pub mod presign {
         pub presign_token: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        presign_token: "presign_token" opt opt,
+        presign_token: "presign_token" optional,
     });
 }

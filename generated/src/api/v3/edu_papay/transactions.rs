@@ -72,18 +72,18 @@ pub struct PostRequest {
     pub device_information: PostRequestDeviceInformation,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    appid: "appid" req req,
-    sub_mchid: "sub_mchid" opt opt,
-    sub_appid: "sub_appid" opt opt,
-    body: "body" req req,
-    attach: "attach" opt opt,
-    out_trade_no: "out_trade_no" req req,
-    goods_tag: "goods_tag" opt opt,
-    notify_url: "notify_url" req req,
-    contract_id: "contract_id" req req,
-    trade_scene: "trade_scene" req req,
-    amount: "amount" req req,
-    device_information: "device_information" req req,
+    appid: "appid" required,
+    sub_mchid: "sub_mchid" optional,
+    sub_appid: "sub_appid" optional,
+    body: "body" required,
+    attach: "attach" optional,
+    out_trade_no: "out_trade_no" required,
+    goods_tag: "goods_tag" optional,
+    notify_url: "notify_url" required,
+    contract_id: "contract_id" required,
+    trade_scene: "trade_scene" required,
+    amount: "amount" required,
+    device_information: "device_information" required,
 });
 /// 订单金额
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -98,8 +98,8 @@ pub struct PostRequestAmount {
     pub currency: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostRequestAmount {
-    total: "total" req req,
-    currency: "currency" opt opt,
+    total: "total" required,
+    currency: "currency" optional,
 });
 /// 设备信息
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -114,8 +114,8 @@ pub struct PostRequestDeviceInformation {
     pub device_ip: String,
 }
 ::wechatpay::runtime::json_object!(PostRequestDeviceInformation {
-    device_id: "device_id" opt opt,
-    device_ip: "device_ip" req req,
+    device_id: "device_id" optional,
+    device_ip: "device_ip" required,
 });
 /// `/v3/edu-papay/transactions/id`
 pub mod id {
@@ -161,7 +161,7 @@ pub mod id {
             pub sub_mchid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            sub_mchid: "sub_mchid" skip opt,
+            sub_mchid: query "sub_mchid" optional,
         });
         /// The response of `GET /v3/edu-papay/transactions/id/{transaction_id}` (微信订单号查单API).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -220,21 +220,21 @@ pub mod id {
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            sp_mchid: "sp_mchid" opt opt,
-            appid: "appid" opt opt,
-            sub_mchid: "sub_mchid" opt opt,
-            sub_appid: "sub_appid" opt opt,
-            out_trade_no: "out_trade_no" opt opt,
-            transaction_id: "transaction_id" opt opt,
-            attach: "attach" opt opt,
-            bank_type: "bank_type" opt opt,
-            success_time: "success_time" opt opt,
-            trade_state: "trade_state" opt opt,
-            trade_state_description: "trade_state_description" opt opt,
-            payer: "payer" opt opt,
-            amount: "amount" opt opt,
-            device_information: "device_information" opt opt,
-            promotion_detail: "promotion_detail" opt opt,
+            sp_mchid: "sp_mchid" optional,
+            appid: "appid" optional,
+            sub_mchid: "sub_mchid" optional,
+            sub_appid: "sub_appid" optional,
+            out_trade_no: "out_trade_no" optional,
+            transaction_id: "transaction_id" optional,
+            attach: "attach" optional,
+            bank_type: "bank_type" optional,
+            success_time: "success_time" optional,
+            trade_state: "trade_state" optional,
+            trade_state_description: "trade_state_description" optional,
+            payer: "payer" optional,
+            amount: "amount" optional,
+            device_information: "device_information" optional,
+            promotion_detail: "promotion_detail" optional,
         });
         /// 订单金额
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -257,10 +257,10 @@ pub mod id {
             pub currency: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseAmount {
-            total: "total" opt opt,
-            payer_total: "payer_total" opt opt,
-            discount_total: "discount_total" opt opt,
-            currency: "currency" opt opt,
+            total: "total" optional,
+            payer_total: "payer_total" optional,
+            discount_total: "discount_total" optional,
+            currency: "currency" optional,
         });
         /// 设备信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -275,8 +275,8 @@ pub mod id {
             pub device_ip: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseDeviceInformation {
-            device_id: "device_id" opt opt,
-            device_ip: "device_ip" opt opt,
+            device_id: "device_id" optional,
+            device_ip: "device_ip" optional,
         });
         /// 支付者
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -291,8 +291,8 @@ pub mod id {
             pub sub_openid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponsePayer {
-            openid: "openid" opt opt,
-            sub_openid: "sub_openid" opt opt,
+            openid: "openid" optional,
+            sub_openid: "sub_openid" optional,
         });
         /// GetResponsePromotionDetail
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -335,15 +335,15 @@ pub mod id {
             pub other_contribute: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponsePromotionDetail {
-            coupon_id: "coupon_id" opt opt,
-            name: "name" opt opt,
-            scope: "scope" opt opt,
-            type_: "type" opt opt,
-            amount: "amount" opt opt,
-            stock_id: "stock_id" opt opt,
-            wechatpay_contribute: "wechatpay_contribute" opt opt,
-            merchant_contribute: "merchant_contribute" opt opt,
-            other_contribute: "other_contribute" opt opt,
+            coupon_id: "coupon_id" optional,
+            name: "name" optional,
+            scope: "scope" optional,
+            type_: "type" optional,
+            amount: "amount" optional,
+            stock_id: "stock_id" optional,
+            wechatpay_contribute: "wechatpay_contribute" optional,
+            merchant_contribute: "merchant_contribute" optional,
+            other_contribute: "other_contribute" optional,
         });
     }
 }
@@ -441,21 +441,21 @@ pub mod out_trade_no {
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            sp_mchid: "sp_mchid" opt opt,
-            appid: "appid" opt opt,
-            sub_mchid: "sub_mchid" opt opt,
-            sub_appid: "sub_appid" opt opt,
-            out_trade_no: "out_trade_no" req req,
-            transaction_id: "transaction_id" opt opt,
-            attach: "attach" opt opt,
-            bank_type: "bank_type" opt opt,
-            success_time: "success_time" opt opt,
-            trade_state: "trade_state" opt opt,
-            trade_state_description: "trade_state_description" opt opt,
-            payer: "payer" opt opt,
-            amount: "amount" opt opt,
-            device_information: "device_information" opt opt,
-            promotion_detail: "promotion_detail" opt opt,
+            sp_mchid: "sp_mchid" optional,
+            appid: "appid" optional,
+            sub_mchid: "sub_mchid" optional,
+            sub_appid: "sub_appid" optional,
+            out_trade_no: "out_trade_no" required,
+            transaction_id: "transaction_id" optional,
+            attach: "attach" optional,
+            bank_type: "bank_type" optional,
+            success_time: "success_time" optional,
+            trade_state: "trade_state" optional,
+            trade_state_description: "trade_state_description" optional,
+            payer: "payer" optional,
+            amount: "amount" optional,
+            device_information: "device_information" optional,
+            promotion_detail: "promotion_detail" optional,
         });
         /// 订单金额
         pub type GetResponseAmount = crate::v3::edu_papay::transactions::id::by_transaction_id::GetResponseAmount;

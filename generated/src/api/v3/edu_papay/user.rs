@@ -85,14 +85,14 @@ pub mod by_openid {
             pub limit: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            appid: "appid" skip req,
-            sub_mchid: "sub_mchid" skip opt,
-            sub_appid: "sub_appid" skip opt,
-            sub_openid: "sub_openid" skip opt,
-            plan_id: "plan_id" skip req,
-            contract_status: "contract_status" skip opt,
-            offset: "offset" skip opt,
-            limit: "limit" skip opt,
+            appid: query "appid" required,
+            sub_mchid: query "sub_mchid" optional,
+            sub_appid: query "sub_appid" optional,
+            sub_openid: query "sub_openid" optional,
+            plan_id: query "plan_id" required,
+            contract_status: query "contract_status" optional,
+            offset: query "offset" optional,
+            limit: query "limit" optional,
         });
         /// 签约状态
         ///
@@ -128,10 +128,10 @@ pub mod by_openid {
             pub limit: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            data: "data" opt opt,
-            total_count: "total_count" opt opt,
-            offset: "offset" opt opt,
-            limit: "limit" opt opt,
+            data: "data" optional,
+            total_count: "total_count" optional,
+            offset: "offset" optional,
+            limit: "limit" optional,
         });
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -168,14 +168,14 @@ pub mod by_openid {
             pub contract_information: Option<GetResponseDataContractInformation>,
         }
         ::wechatpay::runtime::json_object!(GetResponseData {
-            sp_mchid: "sp_mchid" opt opt,
-            appid: "appid" opt opt,
-            sub_mchid: "sub_mchid" opt opt,
-            sub_appid: "sub_appid" opt opt,
-            openid: "openid" opt opt,
-            sub_openid: "sub_openid" opt opt,
-            plan_id: "plan_id" opt opt,
-            contract_information: "contract_information" opt opt,
+            sp_mchid: "sp_mchid" optional,
+            appid: "appid" optional,
+            sub_mchid: "sub_mchid" optional,
+            sub_appid: "sub_appid" optional,
+            openid: "openid" optional,
+            sub_openid: "sub_openid" optional,
+            plan_id: "plan_id" optional,
+            contract_information: "contract_information" optional,
         });
         /// 签约信息
         pub type GetResponseDataContractInformation = crate::v3::edu_papay::contracts::id::by_contract_id::GetResponseContractInformation;

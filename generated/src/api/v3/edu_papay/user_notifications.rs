@@ -58,9 +58,9 @@ pub mod by_contract_id {
             pub sub_appid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            appid: "appid" req req,
-            sub_mchid: "sub_mchid" opt opt,
-            sub_appid: "sub_appid" opt opt,
+            appid: "appid" required,
+            sub_mchid: "sub_mchid" optional,
+            sub_appid: "sub_appid" optional,
         });
     }
 }

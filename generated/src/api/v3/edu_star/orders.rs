@@ -60,11 +60,11 @@ pub struct GetRequest {
     pub limit: Option<i64>,
 }
 ::wechatpay::runtime::json_object!(GetRequest {
-    appid: "appid" skip req,
-    wechat_openid: "wechat_openid" skip opt,
-    qq: "qq" skip opt,
-    offset: "offset" skip opt,
-    limit: "limit" skip opt,
+    appid: query "appid" required,
+    wechat_openid: query "wechat_openid" optional,
+    qq: query "qq" optional,
+    offset: query "offset" optional,
+    limit: query "limit" optional,
 });
 /// The response of `GET /v3/edu-star/orders` (通过QQ账号查询核销订单列表API).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -83,10 +83,10 @@ pub struct GetResponse {
     pub limit: Option<i64>,
 }
 ::wechatpay::runtime::json_object!(GetResponse {
-    data: "data" opt opt,
-    total_count: "total_count" opt opt,
-    offset: "offset" opt opt,
-    limit: "limit" opt opt,
+    data: "data" optional,
+    total_count: "total_count" optional,
+    offset: "offset" optional,
+    limit: "limit" optional,
 });
 /// GetResponseData
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -121,13 +121,13 @@ pub struct GetResponseData {
     pub order_id: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponseData {
-    appid: "appid" opt opt,
-    wechat_openid: "wechat_openid" opt opt,
-    qq: "qq" opt opt,
-    right_id: "right_id" opt opt,
-    create_time: "create_time" opt opt,
-    order_state: "order_state" opt opt,
-    order_id: "order_id" opt opt,
+    appid: "appid" optional,
+    wechat_openid: "wechat_openid" optional,
+    qq: "qq" optional,
+    right_id: "right_id" optional,
+    create_time: "create_time" optional,
+    order_state: "order_state" optional,
+    order_id: "order_id" optional,
 });
 /// The request of `POST /v3/edu-star/orders` (创建核销订单API).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -152,11 +152,11 @@ pub struct PostRequest {
     pub create_time: String,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    appid: "appid" req req,
-    wechat_openid: "wechat_openid" opt opt,
-    qq: "qq" opt opt,
-    right_id: "right_id" req req,
-    create_time: "create_time" req req,
+    appid: "appid" required,
+    wechat_openid: "wechat_openid" optional,
+    qq: "qq" optional,
+    right_id: "right_id" required,
+    create_time: "create_time" required,
 });
 /// The response of `POST /v3/edu-star/orders` (创建核销订单API).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -191,11 +191,11 @@ pub struct PostResponse {
     pub order_id: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    appid: "appid" req req,
-    wechat_openid: "wechat_openid" req req,
-    qq: "qq" opt opt,
-    right_id: "right_id" req req,
-    create_time: "create_time" req req,
-    order_state: "order_state" opt opt,
-    order_id: "order_id" opt opt,
+    appid: "appid" required,
+    wechat_openid: "wechat_openid" required,
+    qq: "qq" optional,
+    right_id: "right_id" required,
+    create_time: "create_time" required,
+    order_state: "order_state" optional,
+    order_id: "order_id" optional,
 });

@@ -58,7 +58,7 @@ pub mod openid {
             pub appid: String,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            appid: "appid" skip req,
+            appid: query "appid" required,
         });
         /// The response of `GET /v3/edu-star/users/openid/{wechat_openid}` (通过微信用户标识查询用户信息API).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -83,11 +83,11 @@ pub mod openid {
             pub register_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            education_star_student: "education_star_student" opt opt,
-            appid: "appid" req req,
-            wechat_openid: "wechat_openid" req req,
-            qq: "qq" opt opt,
-            register_time: "register_time" opt opt,
+            education_star_student: "education_star_student" optional,
+            appid: "appid" required,
+            wechat_openid: "wechat_openid" required,
+            qq: "qq" optional,
+            register_time: "register_time" optional,
         });
     }
 }
@@ -148,11 +148,11 @@ pub mod qq {
             pub register_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            education_star_student: "education_star_student" opt opt,
-            appid: "appid" req req,
-            wechat_openid: "wechat_openid" opt opt,
-            qq: "qq" req req,
-            register_time: "register_time" opt opt,
+            education_star_student: "education_star_student" optional,
+            appid: "appid" required,
+            wechat_openid: "wechat_openid" optional,
+            qq: "qq" required,
+            register_time: "register_time" optional,
         });
     }
 }

@@ -71,14 +71,14 @@ pub mod by_contract_id {
         pub out_contract_code: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        contract_id: "contract_id" req req,
-        mchid: "mchid" opt opt,
-        appid: "appid" opt opt,
-        openid: "openid" opt opt,
-        plan_id: "plan_id" opt opt,
-        contract_status: "contract_status" opt opt,
-        create_time: "create_time" opt opt,
-        out_contract_code: "out_contract_code" opt opt,
+        contract_id: "contract_id" required,
+        mchid: "mchid" optional,
+        appid: "appid" optional,
+        openid: "openid" optional,
+        plan_id: "plan_id" optional,
+        contract_status: "contract_status" optional,
+        create_time: "create_time" optional,
+        out_contract_code: "out_contract_code" optional,
     });
     /// `/v3/eduschoolpay/contracts/{contract_id}/terminate`
     pub mod terminate {
@@ -162,17 +162,17 @@ pub mod presign {
         pub bank_card: Option<PostRequestBankCard>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: "Wechatpay-Serial" skip req,
-        appid: "appid" req req,
-        openid: "openid" req req,
-        plan_id: "plan_id" req req,
-        user_id: "user_id" req req,
-        school_id: "school_id" req req,
-        out_contract_code: "out_contract_code" req req,
-        contract_mode: "contract_mode" opt opt,
-        downgrade_default_contract: "downgrade_default_contract" opt opt,
-        identity: "identity" opt opt,
-        bank_card: "bank_card" opt opt,
+        wechatpay_serial: header "Wechatpay-Serial" required,
+        appid: "appid" required,
+        openid: "openid" required,
+        plan_id: "plan_id" required,
+        user_id: "user_id" required,
+        school_id: "school_id" required,
+        out_contract_code: "out_contract_code" required,
+        contract_mode: "contract_mode" optional,
+        downgrade_default_contract: "downgrade_default_contract" optional,
+        identity: "identity" optional,
+        bank_card: "bank_card" optional,
     });
     /// 签约银行卡
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -195,10 +195,10 @@ pub mod presign {
         pub bank_type: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestBankCard {
-        bank_card_no: "bank_card_no" req req,
-        valid_thru: "valid_thru" opt opt,
-        phone: "phone" opt opt,
-        bank_type: "bank_type" opt opt,
+        bank_card_no: "bank_card_no" required,
+        valid_thru: "valid_thru" optional,
+        phone: "phone" optional,
+        bank_type: "bank_type" optional,
     });
     /// 实名信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -217,9 +217,9 @@ pub mod presign {
         pub id_card_number: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestIdentity {
-        real_name: "real_name" req req,
-        credential_type: "credential_type" req req,
-        id_card_number: "id_card_number" opt opt,
+        real_name: "real_name" required,
+        credential_type: "credential_type" required,
+        id_card_number: "id_card_number" optional,
     });
     /// The response of `POST /v3/eduschoolpay/contracts/presign` (预签约API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -230,6 +230,6 @@ pub mod presign {
         pub presign_token: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        presign_token: "presign_token" opt opt,
+        presign_token: "presign_token" optional,
     });
 }

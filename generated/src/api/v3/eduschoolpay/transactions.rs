@@ -83,21 +83,21 @@ pub struct PostRequest {
     pub payment_mode: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    appid: "appid" req req,
-    sub_mchid: "sub_mchid" opt opt,
-    sub_appid: "sub_appid" opt opt,
-    description: "description" req req,
-    attach: "attach" opt opt,
-    out_trade_no: "out_trade_no" req req,
-    goods_tag: "goods_tag" opt opt,
-    notify_url: "notify_url" req req,
-    contract_id: "contract_id" req req,
-    user_id: "user_id" req req,
-    amount: "amount" req req,
-    scene_info: "scene_info" req req,
-    device_info: "device_info" req req,
-    settle_info: "settle_info" opt opt,
-    payment_mode: "payment_mode" opt opt,
+    appid: "appid" required,
+    sub_mchid: "sub_mchid" optional,
+    sub_appid: "sub_appid" optional,
+    description: "description" required,
+    attach: "attach" optional,
+    out_trade_no: "out_trade_no" required,
+    goods_tag: "goods_tag" optional,
+    notify_url: "notify_url" required,
+    contract_id: "contract_id" required,
+    user_id: "user_id" required,
+    amount: "amount" required,
+    scene_info: "scene_info" required,
+    device_info: "device_info" required,
+    settle_info: "settle_info" optional,
+    payment_mode: "payment_mode" optional,
 });
 /// 订单金额
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -112,8 +112,8 @@ pub struct PostRequestAmount {
     pub currency: String,
 }
 ::wechatpay::runtime::json_object!(PostRequestAmount {
-    total: "total" req req,
-    currency: "currency" req req,
+    total: "total" required,
+    currency: "currency" required,
 });
 /// 设备信息
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -128,8 +128,8 @@ pub struct PostRequestDeviceInfo {
     pub device_ip: String,
 }
 ::wechatpay::runtime::json_object!(PostRequestDeviceInfo {
-    device_id: "device_id" opt opt,
-    device_ip: "device_ip" req req,
+    device_id: "device_id" optional,
+    device_ip: "device_ip" required,
 });
 /// 场景信息
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -148,9 +148,9 @@ pub struct PostRequestSceneInfo {
     pub scene_type: String,
 }
 ::wechatpay::runtime::json_object!(PostRequestSceneInfo {
-    start_time: "start_time" req req,
-    school_id: "school_id" req req,
-    scene_type: "scene_type" req req,
+    start_time: "start_time" required,
+    school_id: "school_id" required,
+    scene_type: "scene_type" required,
 });
 /// 分账结算信息
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -159,7 +159,7 @@ pub struct PostRequestSettleInfo {
     pub profit_sharing: Option<bool>,
 }
 ::wechatpay::runtime::json_object!(PostRequestSettleInfo {
-    profit_sharing: "profit_sharing" opt opt,
+    profit_sharing: "profit_sharing" optional,
 });
 /// The response of `POST /v3/eduschoolpay/transactions` (扣款API).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -222,22 +222,22 @@ pub struct PostResponse {
     pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    mchid: "mchid" opt opt,
-    appid: "appid" req req,
-    sub_mchid: "sub_mchid" opt opt,
-    sub_appid: "sub_appid" opt opt,
-    out_trade_no: "out_trade_no" req req,
-    transaction_id: "transaction_id" opt opt,
-    trade_type: "trade_type" opt opt,
-    trade_state: "trade_state" opt opt,
-    trade_state_desc: "trade_state_desc" opt opt,
-    bank_type: "bank_type" opt opt,
-    attach: "attach" opt opt,
-    success_time: "success_time" opt opt,
-    payer: "payer" opt opt,
-    amount: "amount" req req,
-    device_info: "device_info" req req,
-    promotion_detail: "promotion_detail" opt opt,
+    mchid: "mchid" optional,
+    appid: "appid" required,
+    sub_mchid: "sub_mchid" optional,
+    sub_appid: "sub_appid" optional,
+    out_trade_no: "out_trade_no" required,
+    transaction_id: "transaction_id" optional,
+    trade_type: "trade_type" optional,
+    trade_state: "trade_state" optional,
+    trade_state_desc: "trade_state_desc" optional,
+    bank_type: "bank_type" optional,
+    attach: "attach" optional,
+    success_time: "success_time" optional,
+    payer: "payer" optional,
+    amount: "amount" required,
+    device_info: "device_info" required,
+    promotion_detail: "promotion_detail" optional,
 });
 /// 订单金额
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -260,10 +260,10 @@ pub struct PostResponseAmount {
     pub currency: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponseAmount {
-    total: "total" opt opt,
-    payer_total: "payer_total" opt opt,
-    discount_total: "discount_total" opt opt,
-    currency: "currency" opt opt,
+    total: "total" optional,
+    payer_total: "payer_total" optional,
+    discount_total: "discount_total" optional,
+    currency: "currency" optional,
 });
 /// 设备信息
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -278,8 +278,8 @@ pub struct PostResponseDeviceInfo {
     pub device_ip: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponseDeviceInfo {
-    device_id: "device_id" opt opt,
-    device_ip: "device_ip" opt opt,
+    device_id: "device_id" optional,
+    device_ip: "device_ip" optional,
 });
 /// 支付者
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -294,8 +294,8 @@ pub struct PostResponsePayer {
     pub sub_openid: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponsePayer {
-    openid: "openid" opt opt,
-    sub_openid: "sub_openid" opt opt,
+    openid: "openid" optional,
+    sub_openid: "sub_openid" optional,
 });
 /// PostResponsePromotionDetail
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -338,15 +338,15 @@ pub struct PostResponsePromotionDetail {
     pub other_contribute: Option<i64>,
 }
 ::wechatpay::runtime::json_object!(PostResponsePromotionDetail {
-    coupon_id: "coupon_id" opt opt,
-    name: "name" opt opt,
-    scope: "scope" opt opt,
-    type_: "type" opt opt,
-    amount: "amount" opt opt,
-    stock_id: "stock_id" opt opt,
-    wechatpay_contribute: "wechatpay_contribute" opt opt,
-    merchant_contribute: "merchant_contribute" opt opt,
-    other_contribute: "other_contribute" opt opt,
+    coupon_id: "coupon_id" optional,
+    name: "name" optional,
+    scope: "scope" optional,
+    type_: "type" optional,
+    amount: "amount" optional,
+    stock_id: "stock_id" optional,
+    wechatpay_contribute: "wechatpay_contribute" optional,
+    merchant_contribute: "merchant_contribute" optional,
+    other_contribute: "other_contribute" optional,
 });
 /// `/v3/eduschoolpay/transactions/id`
 pub mod id {
@@ -392,7 +392,7 @@ pub mod id {
             pub sub_mchid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            sub_mchid: "sub_mchid" skip opt,
+            sub_mchid: query "sub_mchid" optional,
         });
         /// The response of `GET /v3/eduschoolpay/transactions/id/{transaction_id}` (微信支付订单号查单API).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -455,22 +455,22 @@ pub mod id {
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            mchid: "mchid" opt opt,
-            appid: "appid" opt opt,
-            sub_mchid: "sub_mchid" opt opt,
-            sub_appid: "sub_appid" opt opt,
-            out_trade_no: "out_trade_no" opt opt,
-            transaction_id: "transaction_id" opt opt,
-            trade_type: "trade_type" opt opt,
-            trade_state: "trade_state" opt opt,
-            trade_state_desc: "trade_state_desc" opt opt,
-            bank_type: "bank_type" opt opt,
-            attach: "attach" opt opt,
-            success_time: "success_time" opt opt,
-            payer: "payer" opt opt,
-            amount: "amount" opt opt,
-            device_info: "device_info" opt opt,
-            promotion_detail: "promotion_detail" opt opt,
+            mchid: "mchid" optional,
+            appid: "appid" optional,
+            sub_mchid: "sub_mchid" optional,
+            sub_appid: "sub_appid" optional,
+            out_trade_no: "out_trade_no" optional,
+            transaction_id: "transaction_id" optional,
+            trade_type: "trade_type" optional,
+            trade_state: "trade_state" optional,
+            trade_state_desc: "trade_state_desc" optional,
+            bank_type: "bank_type" optional,
+            attach: "attach" optional,
+            success_time: "success_time" optional,
+            payer: "payer" optional,
+            amount: "amount" optional,
+            device_info: "device_info" optional,
+            promotion_detail: "promotion_detail" optional,
         });
         /// 订单金额
         pub type GetResponseAmount = crate::v3::eduschoolpay::transactions::PostResponseAmount;
@@ -487,8 +487,8 @@ pub mod id {
             pub device_ip: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseDeviceInfo {
-            device_id: "device_id" opt opt,
-            device_ip: "device_ip" opt opt,
+            device_id: "device_id" optional,
+            device_ip: "device_ip" optional,
         });
         /// 支付者
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -503,8 +503,8 @@ pub mod id {
             pub sub_openid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponsePayer {
-            openid: "openid" opt opt,
-            sub_openid: "sub_openid" opt opt,
+            openid: "openid" optional,
+            sub_openid: "sub_openid" optional,
         });
         /// GetResponsePromotionDetail
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -547,15 +547,15 @@ pub mod id {
             pub other_contribute: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponsePromotionDetail {
-            coupon_id: "coupon_id" opt opt,
-            name: "name" opt opt,
-            scope: "scope" opt opt,
-            type_: "type" opt opt,
-            amount: "amount" opt opt,
-            stock_id: "stock_id" opt opt,
-            wechatpay_contribute: "wechatpay_contribute" opt opt,
-            merchant_contribute: "merchant_contribute" opt opt,
-            other_contribute: "other_contribute" opt opt,
+            coupon_id: "coupon_id" optional,
+            name: "name" optional,
+            scope: "scope" optional,
+            type_: "type" optional,
+            amount: "amount" optional,
+            stock_id: "stock_id" optional,
+            wechatpay_contribute: "wechatpay_contribute" optional,
+            merchant_contribute: "merchant_contribute" optional,
+            other_contribute: "other_contribute" optional,
         });
     }
 }
@@ -657,22 +657,22 @@ pub mod out_trade_no {
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            mchid: "mchid" opt opt,
-            appid: "appid" opt opt,
-            sub_mchid: "sub_mchid" opt opt,
-            sub_appid: "sub_appid" opt opt,
-            out_trade_no: "out_trade_no" req req,
-            transaction_id: "transaction_id" opt opt,
-            trade_type: "trade_type" opt opt,
-            trade_state: "trade_state" opt opt,
-            trade_state_desc: "trade_state_desc" opt opt,
-            bank_type: "bank_type" opt opt,
-            attach: "attach" opt opt,
-            success_time: "success_time" opt opt,
-            payer: "payer" opt opt,
-            amount: "amount" opt opt,
-            device_info: "device_info" opt opt,
-            promotion_detail: "promotion_detail" opt opt,
+            mchid: "mchid" optional,
+            appid: "appid" optional,
+            sub_mchid: "sub_mchid" optional,
+            sub_appid: "sub_appid" optional,
+            out_trade_no: "out_trade_no" required,
+            transaction_id: "transaction_id" optional,
+            trade_type: "trade_type" optional,
+            trade_state: "trade_state" optional,
+            trade_state_desc: "trade_state_desc" optional,
+            bank_type: "bank_type" optional,
+            attach: "attach" optional,
+            success_time: "success_time" optional,
+            payer: "payer" optional,
+            amount: "amount" optional,
+            device_info: "device_info" optional,
+            promotion_detail: "promotion_detail" optional,
         });
         /// 订单金额
         pub type GetResponseAmount = crate::v3::eduschoolpay::transactions::PostResponseAmount;

@@ -70,10 +70,10 @@ pub mod by_openid {
             pub limit: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            plan_id: "plan_id" skip req,
-            contract_status: "contract_status" skip req,
-            offset: "offset" skip opt,
-            limit: "limit" skip opt,
+            plan_id: query "plan_id" required,
+            contract_status: query "contract_status" required,
+            offset: query "offset" optional,
+            limit: query "limit" optional,
         });
         /// The response of `GET /v3/eduschoolpay/users/{openid}/contracts` (查询用户签约列表API).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -96,11 +96,11 @@ pub mod by_openid {
             pub links: Option<GetResponseLinks>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            data: "data" opt opt,
-            offset: "offset" req req,
-            limit: "limit" req req,
-            total_count: "total_count" opt opt,
-            links: "links" opt opt,
+            data: "data" optional,
+            offset: "offset" required,
+            limit: "limit" required,
+            total_count: "total_count" optional,
+            links: "links" optional,
         });
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -139,14 +139,14 @@ pub mod by_openid {
             pub out_contract_code: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseData {
-            contract_id: "contract_id" opt opt,
-            mchid: "mchid" opt opt,
-            appid: "appid" opt opt,
-            openid: "openid" opt opt,
-            plan_id: "plan_id" opt opt,
-            contract_status: "contract_status" opt opt,
-            create_time: "create_time" opt opt,
-            out_contract_code: "out_contract_code" opt opt,
+            contract_id: "contract_id" optional,
+            mchid: "mchid" optional,
+            appid: "appid" optional,
+            openid: "openid" optional,
+            plan_id: "plan_id" optional,
+            contract_status: "contract_status" optional,
+            create_time: "create_time" optional,
+            out_contract_code: "out_contract_code" optional,
         });
         /// 相关链接
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -165,9 +165,9 @@ pub mod by_openid {
             pub self_: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseLinks {
-            next: "next" opt opt,
-            prev: "prev" opt opt,
-            self_: "self" opt opt,
+            next: "next" optional,
+            prev: "prev" optional,
+            self_: "self" optional,
         });
     }
     /// `/v3/eduschoolpay/users/{openid}/debt-state`
@@ -210,11 +210,11 @@ pub mod by_openid {
             pub update_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            appid: "appid" opt opt,
-            openid: "openid" req req,
-            state: "state" opt opt,
-            debt_count: "debt_count" opt opt,
-            update_time: "update_time" opt opt,
+            appid: "appid" optional,
+            openid: "openid" required,
+            state: "state" optional,
+            debt_count: "debt_count" optional,
+            update_time: "update_time" optional,
         });
     }
 }

@@ -50,7 +50,7 @@ pub mod by_openid {
             pub appid: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            appid: "appid" req req,
+            appid: "appid" required,
         });
         /// The response of `POST /v3/express/users/{openid}/transform` (用户openid转换API).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -61,7 +61,7 @@ pub mod by_openid {
             pub openid: String,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            openid: "openid" req req,
+            openid: "openid" required,
         });
     }
 }

@@ -59,11 +59,11 @@ pub mod by_face_sid {
         pub sub_serial_no: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        info_type: "info_type" skip req,
-        appid: "appid" skip req,
-        sub_mchid: "sub_mchid" skip opt,
-        sub_appid: "sub_appid" skip opt,
-        sub_serial_no: "sub_serial_no" skip opt,
+        info_type: query "info_type" required,
+        appid: query "appid" required,
+        sub_mchid: query "sub_mchid" optional,
+        sub_appid: query "sub_appid" optional,
+        sub_serial_no: query "sub_serial_no" optional,
     });
     /// 标识本次请求获取的信息类型
     ///
@@ -95,10 +95,10 @@ pub mod by_face_sid {
         pub real_name_info: Option<GetResponseRealNameInfo>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        union_id: "union_id" opt opt,
-        openid: "openid" opt opt,
-        sub_openid: "sub_openid" opt opt,
-        real_name_info: "real_name_info" opt opt,
+        union_id: "union_id" optional,
+        openid: "openid" optional,
+        sub_openid: "sub_openid" optional,
+        real_name_info: "real_name_info" optional,
     });
     /// 姓名信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -133,8 +133,8 @@ pub mod by_face_sid {
         pub encrypted_credential_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseRealNameInfo {
-        encrypted_real_name: "encrypted_real_name" opt opt,
-        credential_type: "credential_type" opt opt,
-        encrypted_credential_id: "encrypted_credential_id" opt opt,
+        encrypted_real_name: "encrypted_real_name" optional,
+        credential_type: "credential_type" optional,
+        encrypted_credential_id: "encrypted_credential_id" optional,
     });
 }

@@ -96,17 +96,17 @@ pub mod brand_merchant_batches {
         pub detail_list: Vec<PostRequestDetailList>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: "Wechatpay-Serial" skip req,
-        brand_id: "brand_id" req req,
-        brand_appid: "brand_appid" req req,
-        scene: "scene" req req,
-        template_id: "template_id" req req,
-        out_batch_no: "out_batch_no" req req,
-        batch_name: "batch_name" req req,
-        batch_remark: "batch_remark" req req,
-        total_amount: "total_amount" req req,
-        total_num: "total_num" req req,
-        detail_list: "detail_list" req req,
+        wechatpay_serial: header "Wechatpay-Serial" required,
+        brand_id: "brand_id" required,
+        brand_appid: "brand_appid" required,
+        scene: "scene" required,
+        template_id: "template_id" required,
+        out_batch_no: "out_batch_no" required,
+        batch_name: "batch_name" required,
+        batch_remark: "batch_remark" required,
+        total_amount: "total_amount" required,
+        total_num: "total_num" required,
+        detail_list: "detail_list" required,
     });
     /// PostRequestDetailList
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -133,11 +133,11 @@ pub mod brand_merchant_batches {
         pub remark: String,
     }
     ::wechatpay::runtime::json_object!(PostRequestDetailList {
-        out_detail_no: "out_detail_no" req req,
-        amount: "amount" req req,
-        openid: "openid" req req,
-        user_name: "user_name" opt opt,
-        remark: "remark" req req,
+        out_detail_no: "out_detail_no" required,
+        amount: "amount" required,
+        openid: "openid" required,
+        user_name: "user_name" optional,
+        remark: "remark" required,
     });
     /// 品牌红包发放场景
     ///
@@ -174,10 +174,10 @@ pub mod brand_merchant_batches {
         pub batch_state: Option<PostResponseBatchState>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        out_batch_no: "out_batch_no" req req,
-        batch_no: "batch_no" opt opt,
-        create_time: "create_time" opt opt,
-        batch_state: "batch_state" opt opt,
+        out_batch_no: "out_batch_no" required,
+        batch_no: "batch_no" optional,
+        create_time: "create_time" optional,
+        batch_state: "batch_state" optional,
     });
     /// 批次单状态
     ///
@@ -245,8 +245,8 @@ pub mod brand_merchant_batches {
             pub detail_state: Option<GetRequestDetailState>,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            need_query_detail: "need_query_detail" skip opt,
-            detail_state: "detail_state" skip opt,
+            need_query_detail: query "need_query_detail" optional,
+            detail_state: query "detail_state" optional,
         });
         /// 品牌红包明细单状态
         ///
@@ -347,25 +347,25 @@ pub mod brand_merchant_batches {
             pub detail_list: Option<Vec<GetResponseDetailList>>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            brand_mchid: "brand_mchid" opt opt,
-            batch_no: "batch_no" req req,
-            out_batch_no: "out_batch_no" opt opt,
-            brand_id: "brand_id" opt opt,
-            template_id: "template_id" opt opt,
-            brand_appid: "brand_appid" opt opt,
-            batch_state: "batch_state" opt opt,
-            batch_name: "batch_name" opt opt,
-            batch_remark: "batch_remark" opt opt,
-            close_reason: "close_reason" opt opt,
-            total_amount: "total_amount" opt opt,
-            total_num: "total_num" opt opt,
-            create_time: "create_time" opt opt,
-            update_time: "update_time" opt opt,
-            success_amount: "success_amount" opt opt,
-            success_num: "success_num" opt opt,
-            fail_amount: "fail_amount" opt opt,
-            fail_num: "fail_num" opt opt,
-            detail_list: "detail_list" opt opt,
+            brand_mchid: "brand_mchid" optional,
+            batch_no: "batch_no" required,
+            out_batch_no: "out_batch_no" optional,
+            brand_id: "brand_id" optional,
+            template_id: "template_id" optional,
+            brand_appid: "brand_appid" optional,
+            batch_state: "batch_state" optional,
+            batch_name: "batch_name" optional,
+            batch_remark: "batch_remark" optional,
+            close_reason: "close_reason" optional,
+            total_amount: "total_amount" optional,
+            total_num: "total_num" optional,
+            create_time: "create_time" optional,
+            update_time: "update_time" optional,
+            success_amount: "success_amount" optional,
+            success_num: "success_num" optional,
+            fail_amount: "fail_amount" optional,
+            fail_num: "fail_num" optional,
+            detail_list: "detail_list" optional,
         });
         /// 批次单状态
         pub type GetResponseBatchState = crate::v3::fund_app::brand_redpacket::brand_merchant_batches::PostResponseBatchState;
@@ -403,9 +403,9 @@ pub mod brand_merchant_batches {
             pub detail_state: Option<GetResponseDetailListDetailState>,
         }
         ::wechatpay::runtime::json_object!(GetResponseDetailList {
-            transfer_detail_no: "transfer_detail_no" opt opt,
-            out_detail_no: "out_detail_no" opt opt,
-            detail_state: "detail_state" opt opt,
+            transfer_detail_no: "transfer_detail_no" optional,
+            out_detail_no: "out_detail_no" optional,
+            detail_state: "detail_state" optional,
         });
         /// 品牌红包明细单状态
         ///
@@ -528,22 +528,22 @@ pub mod brand_merchant_batches {
                     pub brand_appid: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    brand_mchid: "brand_mchid" opt opt,
-                    out_batch_no: "out_batch_no" opt opt,
-                    batch_no: "batch_no" req req,
-                    out_detail_no: "out_detail_no" opt opt,
-                    detail_no: "detail_no" req req,
-                    detail_state: "detail_state" opt opt,
-                    amount: "amount" opt opt,
-                    remark: "remark" opt opt,
-                    fail_reason: "fail_reason" opt opt,
-                    openid: "openid" opt opt,
-                    user_name: "user_name" opt opt,
-                    initiate_time: "initiate_time" opt opt,
-                    update_time: "update_time" opt opt,
-                    brand_id: "brand_id" opt opt,
-                    template_id: "template_id" opt opt,
-                    brand_appid: "brand_appid" opt opt,
+                    brand_mchid: "brand_mchid" optional,
+                    out_batch_no: "out_batch_no" optional,
+                    batch_no: "batch_no" required,
+                    out_detail_no: "out_detail_no" optional,
+                    detail_no: "detail_no" required,
+                    detail_state: "detail_state" optional,
+                    amount: "amount" optional,
+                    remark: "remark" optional,
+                    fail_reason: "fail_reason" optional,
+                    openid: "openid" optional,
+                    user_name: "user_name" optional,
+                    initiate_time: "initiate_time" optional,
+                    update_time: "update_time" optional,
+                    brand_id: "brand_id" optional,
+                    template_id: "template_id" optional,
+                    brand_appid: "brand_appid" optional,
                 });
                 /// 品牌红包明细单状态
                 pub type GetResponseDetailState = crate::v3::fund_app::brand_redpacket::brand_merchant_batches::by_batch_no::GetResponseDetailListDetailState;
@@ -746,25 +746,25 @@ pub mod brand_merchant_out_batches {
             pub detail_list: Option<Vec<GetResponseDetailList>>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            brand_mchid: "brand_mchid" opt opt,
-            batch_no: "batch_no" opt opt,
-            out_batch_no: "out_batch_no" req req,
-            brand_id: "brand_id" opt opt,
-            template_id: "template_id" opt opt,
-            brand_appid: "brand_appid" opt opt,
-            batch_state: "batch_state" opt opt,
-            batch_name: "batch_name" opt opt,
-            batch_remark: "batch_remark" opt opt,
-            close_reason: "close_reason" opt opt,
-            total_amount: "total_amount" opt opt,
-            total_num: "total_num" opt opt,
-            create_time: "create_time" opt opt,
-            update_time: "update_time" opt opt,
-            success_amount: "success_amount" opt opt,
-            success_num: "success_num" opt opt,
-            fail_amount: "fail_amount" opt opt,
-            fail_num: "fail_num" opt opt,
-            detail_list: "detail_list" opt opt,
+            brand_mchid: "brand_mchid" optional,
+            batch_no: "batch_no" optional,
+            out_batch_no: "out_batch_no" required,
+            brand_id: "brand_id" optional,
+            template_id: "template_id" optional,
+            brand_appid: "brand_appid" optional,
+            batch_state: "batch_state" optional,
+            batch_name: "batch_name" optional,
+            batch_remark: "batch_remark" optional,
+            close_reason: "close_reason" optional,
+            total_amount: "total_amount" optional,
+            total_num: "total_num" optional,
+            create_time: "create_time" optional,
+            update_time: "update_time" optional,
+            success_amount: "success_amount" optional,
+            success_num: "success_num" optional,
+            fail_amount: "fail_amount" optional,
+            fail_num: "fail_num" optional,
+            detail_list: "detail_list" optional,
         });
         /// 批次单状态
         pub type GetResponseBatchState = crate::v3::fund_app::brand_redpacket::brand_merchant_batches::PostResponseBatchState;
@@ -872,22 +872,22 @@ pub mod brand_merchant_out_batches {
                     pub brand_appid: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    brand_mchid: "brand_mchid" opt opt,
-                    out_batch_no: "out_batch_no" req req,
-                    batch_no: "batch_no" opt opt,
-                    out_detail_no: "out_detail_no" req req,
-                    detail_no: "detail_no" opt opt,
-                    detail_state: "detail_state" opt opt,
-                    amount: "amount" opt opt,
-                    remark: "remark" opt opt,
-                    fail_reason: "fail_reason" opt opt,
-                    openid: "openid" opt opt,
-                    user_name: "user_name" opt opt,
-                    initiate_time: "initiate_time" opt opt,
-                    update_time: "update_time" opt opt,
-                    brand_id: "brand_id" opt opt,
-                    template_id: "template_id" opt opt,
-                    brand_appid: "brand_appid" opt opt,
+                    brand_mchid: "brand_mchid" optional,
+                    out_batch_no: "out_batch_no" required,
+                    batch_no: "batch_no" optional,
+                    out_detail_no: "out_detail_no" required,
+                    detail_no: "detail_no" optional,
+                    detail_state: "detail_state" optional,
+                    amount: "amount" optional,
+                    remark: "remark" optional,
+                    fail_reason: "fail_reason" optional,
+                    openid: "openid" optional,
+                    user_name: "user_name" optional,
+                    initiate_time: "initiate_time" optional,
+                    update_time: "update_time" optional,
+                    brand_id: "brand_id" optional,
+                    template_id: "template_id" optional,
+                    brand_appid: "brand_appid" optional,
                 });
                 /// 品牌红包明细单状态
                 pub type GetResponseDetailState = crate::v3::fund_app::brand_redpacket::brand_merchant_batches::by_batch_no::GetResponseDetailListDetailState;

@@ -91,7 +91,7 @@ pub mod elecsign {
             pub out_bill_no: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            out_bill_no: "out_bill_no" req req,
+            out_bill_no: "out_bill_no" required,
         });
         /// The response of `POST /v3/fund-app/mch-transfer/elecsign/out-bill-no` (商户单号申请电子回单).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -106,8 +106,8 @@ pub mod elecsign {
             pub create_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            state: "state" opt opt,
-            create_time: "create_time" opt opt,
+            state: "state" optional,
+            create_time: "create_time" optional,
         });
         /// `/v3/fund-app/mch-transfer/elecsign/out-bill-no/{out_bill_no}`
         pub mod by_out_bill_no {
@@ -157,13 +157,13 @@ pub mod elecsign {
                 pub fail_reason: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                state: "state" opt opt,
-                create_time: "create_time" opt opt,
-                update_time: "update_time" opt opt,
-                hash_type: "hash_type" opt opt,
-                hash_value: "hash_value" opt opt,
-                download_url: "download_url" opt opt,
-                fail_reason: "fail_reason" opt opt,
+                state: "state" optional,
+                create_time: "create_time" optional,
+                update_time: "update_time" optional,
+                hash_type: "hash_type" optional,
+                hash_value: "hash_value" optional,
+                download_url: "download_url" optional,
+                fail_reason: "fail_reason" optional,
             });
             /// 回单文件摘要类型
             ///
@@ -244,7 +244,7 @@ pub mod elecsign {
             pub transfer_bill_no: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            transfer_bill_no: "transfer_bill_no" req req,
+            transfer_bill_no: "transfer_bill_no" required,
         });
         /// The response of `POST /v3/fund-app/mch-transfer/elecsign/transfer-bill-no` (微信单号申请电子回单).
         pub type PostResponse = crate::v3::fund_app::mch_transfer::elecsign::out_bill_no::PostResponse;
@@ -401,7 +401,7 @@ pub mod partner {
                     pub accept_id: String,
                 }
                 ::wechatpay::runtime::json_object!(GetRequest {
-                    accept_id: "accept_id" skip req,
+                    accept_id: query "accept_id" required,
                 });
                 /// The response of `GET /v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts` (查询预算出资的电子回单).
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -448,16 +448,16 @@ pub mod partner {
                     pub download_url: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    out_budget_no: "out_budget_no" req req,
-                    start_date: "start_date" opt opt,
-                    end_date: "end_date" opt opt,
-                    sponsor_mchid: "sponsor_mchid" opt opt,
-                    receiver_mchid: "receiver_mchid" opt opt,
-                    receipt_state: "receipt_state" opt opt,
-                    accept_id: "accept_id" req req,
-                    hash_type: "hash_type" opt opt,
-                    hash_value: "hash_value" opt opt,
-                    download_url: "download_url" opt opt,
+                    out_budget_no: "out_budget_no" required,
+                    start_date: "start_date" optional,
+                    end_date: "end_date" optional,
+                    sponsor_mchid: "sponsor_mchid" optional,
+                    receiver_mchid: "receiver_mchid" optional,
+                    receipt_state: "receipt_state" optional,
+                    accept_id: "accept_id" required,
+                    hash_type: "hash_type" optional,
+                    hash_value: "hash_value" optional,
+                    download_url: "download_url" optional,
                 });
                 /// 电子回单文件的hash方法
                 pub type GetResponseHashType = crate::v3::fund_app::mch_transfer::elecsign::out_bill_no::by_out_bill_no::GetResponseHashType;
@@ -499,10 +499,10 @@ pub mod partner {
                     pub receiver_mchid: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(PostRequest {
-                    start_date: "start_date" req req,
-                    end_date: "end_date" req req,
-                    sponsor_mchid: "sponsor_mchid" req req,
-                    receiver_mchid: "receiver_mchid" opt opt,
+                    start_date: "start_date" required,
+                    end_date: "end_date" required,
+                    sponsor_mchid: "sponsor_mchid" required,
+                    receiver_mchid: "receiver_mchid" optional,
                 });
                 /// The response of `POST /v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts` (申请预算出资的电子回单).
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -549,16 +549,16 @@ pub mod partner {
                     pub download_url: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(PostResponse {
-                    out_budget_no: "out_budget_no" req req,
-                    start_date: "start_date" req req,
-                    end_date: "end_date" req req,
-                    sponsor_mchid: "sponsor_mchid" req req,
-                    receiver_mchid: "receiver_mchid" opt opt,
-                    receipt_state: "receipt_state" opt opt,
-                    accept_id: "accept_id" opt opt,
-                    hash_type: "hash_type" opt opt,
-                    hash_value: "hash_value" opt opt,
-                    download_url: "download_url" opt opt,
+                    out_budget_no: "out_budget_no" required,
+                    start_date: "start_date" required,
+                    end_date: "end_date" required,
+                    sponsor_mchid: "sponsor_mchid" required,
+                    receiver_mchid: "receiver_mchid" optional,
+                    receipt_state: "receipt_state" optional,
+                    accept_id: "accept_id" optional,
+                    hash_type: "hash_type" optional,
+                    hash_value: "hash_value" optional,
+                    download_url: "download_url" optional,
                 });
                 /// 电子回单文件的hash方法
                 pub type PostResponseHashType = crate::v3::fund_app::mch_transfer::elecsign::out_bill_no::by_out_bill_no::GetResponseHashType;
@@ -629,13 +629,13 @@ pub mod partner {
             pub notify_url: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            out_budget_no: "out_budget_no" req req,
-            sponsor_mchid: "sponsor_mchid" req req,
-            sponsor_subject_name: "sponsor_subject_name" req req,
-            activity_name: "activity_name" req req,
-            activity_remark: "activity_remark" req req,
-            amount: "amount" req req,
-            notify_url: "notify_url" opt opt,
+            out_budget_no: "out_budget_no" required,
+            sponsor_mchid: "sponsor_mchid" required,
+            sponsor_subject_name: "sponsor_subject_name" required,
+            activity_name: "activity_name" required,
+            activity_remark: "activity_remark" required,
+            amount: "amount" required,
+            notify_url: "notify_url" optional,
         });
         /// The response of `POST /v3/fund-app/mch-transfer/partner/charity-budget` (申请公益捐赠预算).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -700,21 +700,21 @@ pub mod partner {
             pub closed_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            sp_mchid: "sp_mchid" opt opt,
-            out_budget_no: "out_budget_no" req req,
-            budget_id: "budget_id" opt opt,
-            amount: "amount" req req,
-            sponsor_mchid: "sponsor_mchid" req req,
-            activity_name: "activity_name" req req,
-            activity_remark: "activity_remark" req req,
-            state: "state" opt opt,
-            confirm_url: "confirm_url" opt opt,
-            super_admin_wxid_mask: "super_admin_wxid_mask" opt opt,
-            remain_amount: "remain_amount" opt opt,
-            unlock_remark: "unlock_remark" opt opt,
-            locked_time: "locked_time" opt opt,
-            finished_time: "finished_time" opt opt,
-            closed_time: "closed_time" opt opt,
+            sp_mchid: "sp_mchid" optional,
+            out_budget_no: "out_budget_no" required,
+            budget_id: "budget_id" optional,
+            amount: "amount" required,
+            sponsor_mchid: "sponsor_mchid" required,
+            activity_name: "activity_name" required,
+            activity_remark: "activity_remark" required,
+            state: "state" optional,
+            confirm_url: "confirm_url" optional,
+            super_admin_wxid_mask: "super_admin_wxid_mask" optional,
+            remain_amount: "remain_amount" optional,
+            unlock_remark: "unlock_remark" optional,
+            locked_time: "locked_time" optional,
+            finished_time: "finished_time" optional,
+            closed_time: "closed_time" optional,
         });
         /// 预算单状态
         ///
@@ -774,7 +774,7 @@ pub mod partner {
                 pub sponsor_mchid: String,
             }
             ::wechatpay::runtime::json_object!(GetRequest {
-                sponsor_mchid: "sponsor_mchid" skip req,
+                sponsor_mchid: query "sponsor_mchid" required,
             });
             /// The response of `GET /v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}` (商户单号查询公益捐赠预算详情).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -839,21 +839,21 @@ pub mod partner {
                 pub closed_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                sp_mchid: "sp_mchid" opt opt,
-                out_budget_no: "out_budget_no" req req,
-                budget_id: "budget_id" opt opt,
-                amount: "amount" opt opt,
-                sponsor_mchid: "sponsor_mchid" req req,
-                activity_name: "activity_name" opt opt,
-                activity_remark: "activity_remark" opt opt,
-                state: "state" opt opt,
-                confirm_url: "confirm_url" opt opt,
-                super_admin_wxid_mask: "super_admin_wxid_mask" opt opt,
-                remain_amount: "remain_amount" opt opt,
-                unlock_remark: "unlock_remark" opt opt,
-                locked_time: "locked_time" opt opt,
-                finished_time: "finished_time" opt opt,
-                closed_time: "closed_time" opt opt,
+                sp_mchid: "sp_mchid" optional,
+                out_budget_no: "out_budget_no" required,
+                budget_id: "budget_id" optional,
+                amount: "amount" optional,
+                sponsor_mchid: "sponsor_mchid" required,
+                activity_name: "activity_name" optional,
+                activity_remark: "activity_remark" optional,
+                state: "state" optional,
+                confirm_url: "confirm_url" optional,
+                super_admin_wxid_mask: "super_admin_wxid_mask" optional,
+                remain_amount: "remain_amount" optional,
+                unlock_remark: "unlock_remark" optional,
+                locked_time: "locked_time" optional,
+                finished_time: "finished_time" optional,
+                closed_time: "closed_time" optional,
             });
             /// 预算单状态
             pub type GetResponseState = crate::v3::fund_app::mch_transfer::partner::charity_budget::PostResponseState;
@@ -891,8 +891,8 @@ pub mod partner {
                     pub activity_remark: String,
                 }
                 ::wechatpay::runtime::json_object!(PostRequest {
-                    sponsor_mchid: "sponsor_mchid" req req,
-                    activity_remark: "activity_remark" req req,
+                    sponsor_mchid: "sponsor_mchid" required,
+                    activity_remark: "activity_remark" required,
                 });
                 /// The response of `POST /v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}/unlock` (解锁公益捐赠预算).
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -945,18 +945,18 @@ pub mod partner {
                     pub unlocked_amount: Option<i64>,
                 }
                 ::wechatpay::runtime::json_object!(PostResponse {
-                    sp_mchid: "sp_mchid" opt opt,
-                    out_budget_no: "out_budget_no" req req,
-                    budget_id: "budget_id" opt opt,
-                    amount: "amount" opt opt,
-                    sponsor_mchid: "sponsor_mchid" req req,
-                    activity_name: "activity_name" opt opt,
-                    activity_remark: "activity_remark" req req,
-                    state: "state" opt opt,
-                    unlock_remark: "unlock_remark" opt opt,
-                    locked_time: "locked_time" opt opt,
-                    finished_time: "finished_time" opt opt,
-                    unlocked_amount: "unlocked_amount" opt opt,
+                    sp_mchid: "sp_mchid" optional,
+                    out_budget_no: "out_budget_no" required,
+                    budget_id: "budget_id" optional,
+                    amount: "amount" optional,
+                    sponsor_mchid: "sponsor_mchid" required,
+                    activity_name: "activity_name" optional,
+                    activity_remark: "activity_remark" required,
+                    state: "state" optional,
+                    unlock_remark: "unlock_remark" optional,
+                    locked_time: "locked_time" optional,
+                    finished_time: "finished_time" optional,
+                    unlocked_amount: "unlocked_amount" optional,
                 });
                 /// 预算单状态
                 ///
@@ -1032,13 +1032,13 @@ pub mod partner {
             pub transfer_remark: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            out_budget_no: "out_budget_no" req req,
-            out_transfer_no: "out_transfer_no" req req,
-            transaction_info: "transaction_info" opt opt,
-            sponsor_mchid: "sponsor_mchid" req req,
-            receive_mchid: "receive_mchid" req req,
-            amount: "amount" req req,
-            transfer_remark: "transfer_remark" req req,
+            out_budget_no: "out_budget_no" required,
+            out_transfer_no: "out_transfer_no" required,
+            transaction_info: "transaction_info" optional,
+            sponsor_mchid: "sponsor_mchid" required,
+            receive_mchid: "receive_mchid" required,
+            amount: "amount" required,
+            transfer_remark: "transfer_remark" required,
         });
         /// 关联的交易单号
         #[derive(Clone, Debug, PartialEq)]
@@ -1053,8 +1053,8 @@ pub mod partner {
             pub transaction_id: String,
         }
         ::wechatpay::runtime::json_object!(PostRequestTransactionInfo {
-            transaction_type: "transaction_type" req req,
-            transaction_id: "transaction_id" req req,
+            transaction_type: "transaction_type" required,
+            transaction_id: "transaction_id" required,
         });
         /// 订单类型
         ///
@@ -1115,16 +1115,16 @@ pub mod partner {
             pub success_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            out_budget_no: "out_budget_no" req req,
-            budget_id: "budget_id" opt opt,
-            out_transfer_no: "out_transfer_no" req req,
-            transfer_id: "transfer_id" opt opt,
-            amount: "amount" req req,
-            transfer_remark: "transfer_remark" req req,
-            receive_mchid: "receive_mchid" req req,
-            state: "state" opt opt,
-            create_time: "create_time" opt opt,
-            success_time: "success_time" opt opt,
+            out_budget_no: "out_budget_no" required,
+            budget_id: "budget_id" optional,
+            out_transfer_no: "out_transfer_no" required,
+            transfer_id: "transfer_id" optional,
+            amount: "amount" required,
+            transfer_remark: "transfer_remark" required,
+            receive_mchid: "receive_mchid" required,
+            state: "state" optional,
+            create_time: "create_time" optional,
+            success_time: "success_time" optional,
         });
         /// 捐赠状态
         ///
@@ -1199,8 +1199,8 @@ pub mod partner {
                     pub out_budget_no: String,
                 }
                 ::wechatpay::runtime::json_object!(GetRequest {
-                    sponsor_mchid: "sponsor_mchid" skip req,
-                    out_budget_no: "out_budget_no" skip req,
+                    sponsor_mchid: query "sponsor_mchid" required,
+                    out_budget_no: query "out_budget_no" required,
                 });
                 /// The response of `GET /v3/fund-app/mch-transfer/partner/charity-transfer-bills/out-transfer-no/{out_transfer_no}` (商户单号查询公益捐赠详情).
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -1247,16 +1247,16 @@ pub mod partner {
                     pub success_time: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    out_budget_no: "out_budget_no" req req,
-                    budget_id: "budget_id" opt opt,
-                    out_transfer_no: "out_transfer_no" req req,
-                    transfer_id: "transfer_id" opt opt,
-                    amount: "amount" opt opt,
-                    transfer_remark: "transfer_remark" opt opt,
-                    receive_mchid: "receive_mchid" opt opt,
-                    state: "state" opt opt,
-                    create_time: "create_time" opt opt,
-                    success_time: "success_time" opt opt,
+                    out_budget_no: "out_budget_no" required,
+                    budget_id: "budget_id" optional,
+                    out_transfer_no: "out_transfer_no" required,
+                    transfer_id: "transfer_id" optional,
+                    amount: "amount" optional,
+                    transfer_remark: "transfer_remark" optional,
+                    receive_mchid: "receive_mchid" optional,
+                    state: "state" optional,
+                    create_time: "create_time" optional,
+                    success_time: "success_time" optional,
                 });
                 /// 捐赠状态
                 pub type GetResponseState = crate::v3::fund_app::mch_transfer::partner::charity_transfer_bills::PostResponseState;
@@ -1305,8 +1305,8 @@ pub mod partner {
             pub out_bill_no: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            sub_mchid: "sub_mchid" req req,
-            out_bill_no: "out_bill_no" req req,
+            sub_mchid: "sub_mchid" required,
+            out_bill_no: "out_bill_no" required,
         });
         /// The response of `POST /v3/fund-app/mch-transfer/partner/electronic-receipts` (申请单笔转账电子回单).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1345,14 +1345,14 @@ pub mod partner {
             pub download_url: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            sub_mchid: "sub_mchid" req req,
-            out_bill_no: "out_bill_no" req req,
-            state: "state" opt opt,
-            create_time: "create_time" opt opt,
-            update_time: "update_time" opt opt,
-            hash_type: "hash_type" opt opt,
-            hash_value: "hash_value" opt opt,
-            download_url: "download_url" opt opt,
+            sub_mchid: "sub_mchid" required,
+            out_bill_no: "out_bill_no" required,
+            state: "state" optional,
+            create_time: "create_time" optional,
+            update_time: "update_time" optional,
+            hash_type: "hash_type" optional,
+            hash_value: "hash_value" optional,
+            download_url: "download_url" optional,
         });
         /// 回单文件摘要类型
         ///
@@ -1415,7 +1415,7 @@ pub mod partner {
                 pub sub_mchid: String,
             }
             ::wechatpay::runtime::json_object!(GetRequest {
-                sub_mchid: "sub_mchid" skip req,
+                sub_mchid: query "sub_mchid" required,
             });
             /// The response of `GET /v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no}` (查询单笔转账电子回单).
             pub type GetResponse = crate::v3::fund_app::mch_transfer::partner::electronic_receipts::PostResponse;
@@ -1464,8 +1464,8 @@ pub mod partner {
             pub out_apply_no: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            sub_mchid: "sub_mchid" req req,
-            out_apply_no: "out_apply_no" req req,
+            sub_mchid: "sub_mchid" required,
+            out_apply_no: "out_apply_no" required,
         });
         /// The response of `POST /v3/fund-app/mch-transfer/partner/sub-mch-authorizations` (申请子商户商家转账授权).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1492,11 +1492,11 @@ pub mod partner {
             pub update_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            sub_mchid: "sub_mchid" req req,
-            out_apply_no: "out_apply_no" req req,
-            state: "state" opt opt,
-            accept_time: "accept_time" opt opt,
-            update_time: "update_time" opt opt,
+            sub_mchid: "sub_mchid" required,
+            out_apply_no: "out_apply_no" required,
+            state: "state" optional,
+            accept_time: "accept_time" optional,
+            update_time: "update_time" optional,
         });
         /// 授权申请单状态
         ///
@@ -1559,11 +1559,11 @@ pub mod partner {
                 pub cancel_authorization_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                sub_mchid: "sub_mchid" req req,
-                state: "state" opt opt,
-                apply_order: "apply_order" opt opt,
-                authorization_time: "authorization_time" opt opt,
-                cancel_authorization_time: "cancel_authorization_time" opt opt,
+                sub_mchid: "sub_mchid" required,
+                state: "state" optional,
+                apply_order: "apply_order" optional,
+                authorization_time: "authorization_time" optional,
+                cancel_authorization_time: "cancel_authorization_time" optional,
             });
             /// 授权申请单
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -1590,11 +1590,11 @@ pub mod partner {
                 pub update_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponseApplyOrder {
-                sub_mchid: "sub_mchid" opt opt,
-                out_apply_no: "out_apply_no" opt opt,
-                state: "state" opt opt,
-                accept_time: "accept_time" opt opt,
-                update_time: "update_time" opt opt,
+                sub_mchid: "sub_mchid" optional,
+                out_apply_no: "out_apply_no" optional,
+                state: "state" optional,
+                accept_time: "accept_time" optional,
+                update_time: "update_time" optional,
             });
             /// 授权申请单状态
             pub type GetResponseApplyOrderState = crate::v3::fund_app::mch_transfer::partner::sub_mch_authorizations::PostResponseState;
@@ -1712,18 +1712,18 @@ pub mod partner {
             pub transfer_scene_report_infos: Vec<PostRequestTransferSceneReportInfos>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            wechatpay_serial: "Wechatpay-Serial" skip req,
-            sub_mchid: "sub_mchid" req req,
-            appid: "appid" req req,
-            out_bill_no: "out_bill_no" req req,
-            openid: "openid" req req,
-            user_name: "user_name" opt opt,
-            transfer_amount: "transfer_amount" req req,
-            transfer_remark: "transfer_remark" req req,
-            notify_url: "notify_url" opt opt,
-            user_recv_perception: "user_recv_perception" opt opt,
-            transfer_scene_id: "transfer_scene_id" req req,
-            transfer_scene_report_infos: "transfer_scene_report_infos" req req,
+            wechatpay_serial: header "Wechatpay-Serial" required,
+            sub_mchid: "sub_mchid" required,
+            appid: "appid" required,
+            out_bill_no: "out_bill_no" required,
+            openid: "openid" required,
+            user_name: "user_name" optional,
+            transfer_amount: "transfer_amount" required,
+            transfer_remark: "transfer_remark" required,
+            notify_url: "notify_url" optional,
+            user_recv_perception: "user_recv_perception" optional,
+            transfer_scene_id: "transfer_scene_id" required,
+            transfer_scene_report_infos: "transfer_scene_report_infos" required,
         });
         /// 转账场景ID
         ///
@@ -1773,8 +1773,8 @@ pub mod partner {
             pub info_content: String,
         }
         ::wechatpay::runtime::json_object!(PostRequestTransferSceneReportInfos {
-            info_type: "info_type" req req,
-            info_content: "info_content" req req,
+            info_type: "info_type" required,
+            info_content: "info_content" required,
         });
         /// The response of `POST /v3/fund-app/mch-transfer/partner/transfer-bills` (发起转账).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1801,11 +1801,11 @@ pub mod partner {
             pub package_info: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            sub_mchid: "sub_mchid" req req,
-            out_bill_no: "out_bill_no" req req,
-            transfer_bill_no: "transfer_bill_no" opt opt,
-            create_time: "create_time" opt opt,
-            package_info: "package_info" opt opt,
+            sub_mchid: "sub_mchid" required,
+            out_bill_no: "out_bill_no" required,
+            transfer_bill_no: "transfer_bill_no" optional,
+            create_time: "create_time" optional,
+            package_info: "package_info" optional,
         });
         /// `/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no`
         pub mod out_bill_no {
@@ -1906,19 +1906,19 @@ pub mod partner {
                     pub update_time: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    sub_mchid: "sub_mchid" req req,
-                    mchid: "mchid" opt opt,
-                    out_bill_no: "out_bill_no" req req,
-                    transfer_bill_no: "transfer_bill_no" opt opt,
-                    appid: "appid" opt opt,
-                    state: "state" opt opt,
-                    transfer_amount: "transfer_amount" opt opt,
-                    transfer_remark: "transfer_remark" opt opt,
-                    fail_reason: "fail_reason" opt opt,
-                    openid: "openid" opt opt,
-                    user_name: "user_name" opt opt,
-                    create_time: "create_time" opt opt,
-                    update_time: "update_time" opt opt,
+                    sub_mchid: "sub_mchid" required,
+                    mchid: "mchid" optional,
+                    out_bill_no: "out_bill_no" required,
+                    transfer_bill_no: "transfer_bill_no" optional,
+                    appid: "appid" optional,
+                    state: "state" optional,
+                    transfer_amount: "transfer_amount" optional,
+                    transfer_remark: "transfer_remark" optional,
+                    fail_reason: "fail_reason" optional,
+                    openid: "openid" optional,
+                    user_name: "user_name" optional,
+                    create_time: "create_time" optional,
+                    update_time: "update_time" optional,
                 });
                 /// 单据状态
                 ///
@@ -1985,7 +1985,7 @@ pub mod partner {
                         pub sub_mchid: String,
                     }
                     ::wechatpay::runtime::json_object!(PostRequest {
-                        sub_mchid: "sub_mchid" req req,
+                        sub_mchid: "sub_mchid" required,
                     });
                     /// The response of `POST /v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}/cancel` (撤销转账).
                     #[derive(Clone, Debug, PartialEq, Default)]
@@ -2036,17 +2036,17 @@ pub mod partner {
                         pub update_time: Option<String>,
                     }
                     ::wechatpay::runtime::json_object!(PostResponse {
-                        sub_mchid: "sub_mchid" req req,
-                        out_bill_no: "out_bill_no" req req,
-                        transfer_bill_no: "transfer_bill_no" opt opt,
-                        state: "state" opt opt,
-                        transfer_amount: "transfer_amount" opt opt,
-                        transfer_remark: "transfer_remark" opt opt,
-                        fail_reason: "fail_reason" opt opt,
-                        openid: "openid" opt opt,
-                        user_name: "user_name" opt opt,
-                        create_time: "create_time" opt opt,
-                        update_time: "update_time" opt opt,
+                        sub_mchid: "sub_mchid" required,
+                        out_bill_no: "out_bill_no" required,
+                        transfer_bill_no: "transfer_bill_no" optional,
+                        state: "state" optional,
+                        transfer_amount: "transfer_amount" optional,
+                        transfer_remark: "transfer_remark" optional,
+                        fail_reason: "fail_reason" optional,
+                        openid: "openid" optional,
+                        user_name: "user_name" optional,
+                        create_time: "create_time" optional,
+                        update_time: "update_time" optional,
                     });
                     /// 单据状态
                     pub type PostResponseState = crate::v3::fund_app::mch_transfer::partner::transfer_bills::out_bill_no::by_out_bill_no::GetResponseState;
@@ -2132,19 +2132,19 @@ pub mod partner {
                 pub authorization_info: Option<PostRequestAuthorizationInfo>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                wechatpay_serial: "Wechatpay-Serial" skip req,
-                sub_mchid: "sub_mchid" req req,
-                appid: "appid" req req,
-                out_bill_no: "out_bill_no" req req,
-                openid: "openid" req req,
-                user_name: "user_name" opt opt,
-                transfer_amount: "transfer_amount" req req,
-                transfer_remark: "transfer_remark" req req,
-                notify_url: "notify_url" opt opt,
-                user_recv_perception: "user_recv_perception" opt opt,
-                transfer_scene_id: "transfer_scene_id" req req,
-                transfer_scene_report_infos: "transfer_scene_report_infos" req req,
-                authorization_info: "authorization_info" opt opt,
+                wechatpay_serial: header "Wechatpay-Serial" required,
+                sub_mchid: "sub_mchid" required,
+                appid: "appid" required,
+                out_bill_no: "out_bill_no" required,
+                openid: "openid" required,
+                user_name: "user_name" optional,
+                transfer_amount: "transfer_amount" required,
+                transfer_remark: "transfer_remark" required,
+                notify_url: "notify_url" optional,
+                user_recv_perception: "user_recv_perception" optional,
+                transfer_scene_id: "transfer_scene_id" required,
+                transfer_scene_report_infos: "transfer_scene_report_infos" required,
+                authorization_info: "authorization_info" optional,
             });
             /// 自动收款授权信息
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -2163,9 +2163,9 @@ pub mod partner {
                 pub authorization_notify_url: String,
             }
             ::wechatpay::runtime::json_object!(PostRequestAuthorizationInfo {
-                user_display_name: "user_display_name" req req,
-                out_authorization_no: "out_authorization_no" req req,
-                authorization_notify_url: "authorization_notify_url" req req,
+                user_display_name: "user_display_name" required,
+                out_authorization_no: "out_authorization_no" required,
+                authorization_notify_url: "authorization_notify_url" required,
             });
             /// 转账场景ID
             pub type PostRequestTransferSceneId = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostRequestTransferSceneId;
@@ -2249,18 +2249,18 @@ pub mod partner {
                 pub authorization_id: String,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                wechatpay_serial: "Wechatpay-Serial" skip req,
-                sub_mchid: "sub_mchid" req req,
-                appid: "appid" req req,
-                out_bill_no: "out_bill_no" req req,
-                user_name: "user_name" opt opt,
-                transfer_amount: "transfer_amount" req req,
-                transfer_remark: "transfer_remark" req req,
-                notify_url: "notify_url" opt opt,
-                user_recv_perception: "user_recv_perception" opt opt,
-                transfer_scene_id: "transfer_scene_id" req req,
-                transfer_scene_report_infos: "transfer_scene_report_infos" req req,
-                authorization_id: "authorization_id" req req,
+                wechatpay_serial: header "Wechatpay-Serial" required,
+                sub_mchid: "sub_mchid" required,
+                appid: "appid" required,
+                out_bill_no: "out_bill_no" required,
+                user_name: "user_name" optional,
+                transfer_amount: "transfer_amount" required,
+                transfer_remark: "transfer_remark" required,
+                notify_url: "notify_url" optional,
+                user_recv_perception: "user_recv_perception" optional,
+                transfer_scene_id: "transfer_scene_id" required,
+                transfer_scene_report_infos: "transfer_scene_report_infos" required,
+                authorization_id: "authorization_id" required,
             });
             /// 转账场景ID
             pub type PostRequestTransferSceneId = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostRequestTransferSceneId;
@@ -2323,19 +2323,19 @@ pub mod partner {
                 pub update_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                sub_mchid: "sub_mchid" req req,
-                mchid: "mchid" opt opt,
-                out_bill_no: "out_bill_no" req req,
-                transfer_bill_no: "transfer_bill_no" opt opt,
-                appid: "appid" opt opt,
-                state: "state" opt opt,
-                transfer_amount: "transfer_amount" req req,
-                transfer_remark: "transfer_remark" req req,
-                fail_reason: "fail_reason" opt opt,
-                openid: "openid" opt opt,
-                user_name: "user_name" opt opt,
-                create_time: "create_time" opt opt,
-                update_time: "update_time" opt opt,
+                sub_mchid: "sub_mchid" required,
+                mchid: "mchid" optional,
+                out_bill_no: "out_bill_no" required,
+                transfer_bill_no: "transfer_bill_no" optional,
+                appid: "appid" optional,
+                state: "state" optional,
+                transfer_amount: "transfer_amount" required,
+                transfer_remark: "transfer_remark" required,
+                fail_reason: "fail_reason" optional,
+                openid: "openid" optional,
+                user_name: "user_name" optional,
+                create_time: "create_time" optional,
+                update_time: "update_time" optional,
             });
             /// 单据状态
             ///
@@ -2422,13 +2422,13 @@ pub mod partner {
             pub notify_url: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            out_authorization_no: "out_authorization_no" req req,
-            appid: "appid" req req,
-            openid: "openid" req req,
-            transfer_scene_id: "transfer_scene_id" req req,
-            user_display_name: "user_display_name" req req,
-            user_recv_perception: "user_recv_perception" opt opt,
-            notify_url: "notify_url" req req,
+            out_authorization_no: "out_authorization_no" required,
+            appid: "appid" required,
+            openid: "openid" required,
+            transfer_scene_id: "transfer_scene_id" required,
+            user_display_name: "user_display_name" required,
+            user_recv_perception: "user_recv_perception" optional,
+            notify_url: "notify_url" required,
         });
         /// 转账场景ID
         pub type PostRequestTransferSceneId = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostRequestTransferSceneId;
@@ -2453,10 +2453,10 @@ pub mod partner {
             pub package_info: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            out_authorization_no: "out_authorization_no" req req,
-            state: "state" opt opt,
-            create_time: "create_time" opt opt,
-            package_info: "package_info" opt opt,
+            out_authorization_no: "out_authorization_no" required,
+            state: "state" optional,
+            create_time: "create_time" optional,
+            package_info: "package_info" optional,
         });
         /// 单据状态
         ///
@@ -2541,17 +2541,17 @@ pub mod partner {
                 pub create_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                out_authorization_no: "out_authorization_no" req req,
-                appid: "appid" opt opt,
-                openid: "openid" opt opt,
-                user_display_name: "user_display_name" opt opt,
-                authorization_id: "authorization_id" opt opt,
-                state: "state" opt opt,
-                authorize_time: "authorize_time" opt opt,
-                close_info: "close_info" opt opt,
-                transfer_scene_id: "transfer_scene_id" opt opt,
-                user_recv_perception: "user_recv_perception" opt opt,
-                create_time: "create_time" opt opt,
+                out_authorization_no: "out_authorization_no" required,
+                appid: "appid" optional,
+                openid: "openid" optional,
+                user_display_name: "user_display_name" optional,
+                authorization_id: "authorization_id" optional,
+                state: "state" optional,
+                authorize_time: "authorize_time" optional,
+                close_info: "close_info" optional,
+                transfer_scene_id: "transfer_scene_id" optional,
+                user_recv_perception: "user_recv_perception" optional,
+                create_time: "create_time" optional,
             });
             /// 自动收款授权的关闭信息
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -2566,8 +2566,8 @@ pub mod partner {
                 pub close_reason: Option<GetResponseCloseInfoCloseReason>,
             }
             ::wechatpay::runtime::json_object!(GetResponseCloseInfo {
-                close_time: "close_time" opt opt,
-                close_reason: "close_reason" opt opt,
+                close_time: "close_time" optional,
+                close_reason: "close_reason" optional,
             });
             /// 自动收款授权的原因
             ///
@@ -2670,17 +2670,17 @@ pub mod partner {
                     pub create_time: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(PostResponse {
-                    out_authorization_no: "out_authorization_no" req req,
-                    appid: "appid" opt opt,
-                    openid: "openid" opt opt,
-                    user_display_name: "user_display_name" opt opt,
-                    authorization_id: "authorization_id" opt opt,
-                    state: "state" opt opt,
-                    authorize_time: "authorize_time" opt opt,
-                    close_info: "close_info" opt opt,
-                    transfer_scene_id: "transfer_scene_id" opt opt,
-                    user_recv_perception: "user_recv_perception" opt opt,
-                    create_time: "create_time" opt opt,
+                    out_authorization_no: "out_authorization_no" required,
+                    appid: "appid" optional,
+                    openid: "openid" optional,
+                    user_display_name: "user_display_name" optional,
+                    authorization_id: "authorization_id" optional,
+                    state: "state" optional,
+                    authorize_time: "authorize_time" optional,
+                    close_info: "close_info" optional,
+                    transfer_scene_id: "transfer_scene_id" optional,
+                    user_recv_perception: "user_recv_perception" optional,
+                    create_time: "create_time" optional,
                 });
                 /// 自动收款授权的关闭信息
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -2695,8 +2695,8 @@ pub mod partner {
                     pub close_reason: Option<PostResponseCloseInfoCloseReason>,
                 }
                 ::wechatpay::runtime::json_object!(PostResponseCloseInfo {
-                    close_time: "close_time" opt opt,
-                    close_reason: "close_reason" opt opt,
+                    close_time: "close_time" optional,
+                    close_reason: "close_reason" optional,
                 });
                 /// 自动收款授权的原因
                 ///
@@ -2827,18 +2827,18 @@ pub mod transfer_bills {
         pub user_recv_style: Option<PostRequestUserRecvStyle>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: "Wechatpay-Serial" skip req,
-        appid: "appid" req req,
-        out_bill_no: "out_bill_no" req req,
-        openid: "openid" req req,
-        user_name: "user_name" opt opt,
-        transfer_amount: "transfer_amount" req req,
-        transfer_remark: "transfer_remark" req req,
-        notify_url: "notify_url" opt opt,
-        user_recv_perception: "user_recv_perception" opt opt,
-        transfer_scene_id: "transfer_scene_id" req req,
-        transfer_scene_report_infos: "transfer_scene_report_infos" req req,
-        user_recv_style: "user_recv_style" opt opt,
+        wechatpay_serial: header "Wechatpay-Serial" required,
+        appid: "appid" required,
+        out_bill_no: "out_bill_no" required,
+        openid: "openid" required,
+        user_name: "user_name" optional,
+        transfer_amount: "transfer_amount" required,
+        transfer_remark: "transfer_remark" required,
+        notify_url: "notify_url" optional,
+        user_recv_perception: "user_recv_perception" optional,
+        transfer_scene_id: "transfer_scene_id" required,
+        transfer_scene_report_infos: "transfer_scene_report_infos" required,
+        user_recv_style: "user_recv_style" optional,
     });
     /// 转账场景ID
     pub type PostRequestTransferSceneId = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostRequestTransferSceneId;
@@ -2851,7 +2851,7 @@ pub mod transfer_bills {
         pub type_: PostRequestUserRecvStyleType,
     }
     ::wechatpay::runtime::json_object!(PostRequestUserRecvStyle {
-        type_: "type" req req,
+        type_: "type" required,
     });
     /// 用户收款样式类型
     ///
@@ -2899,12 +2899,12 @@ pub mod transfer_bills {
         pub package_info: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        out_bill_no: "out_bill_no" req req,
-        transfer_bill_no: "transfer_bill_no" opt opt,
-        create_time: "create_time" opt opt,
-        state: "state" opt opt,
-        fail_reason: "fail_reason" opt opt,
-        package_info: "package_info" opt opt,
+        out_bill_no: "out_bill_no" required,
+        transfer_bill_no: "transfer_bill_no" optional,
+        create_time: "create_time" optional,
+        state: "state" optional,
+        fail_reason: "fail_reason" optional,
+        package_info: "package_info" optional,
     });
     /// 单据状态
     pub type PostResponseState = crate::v3::fund_app::mch_transfer::partner::transfer_bills::out_bill_no::by_out_bill_no::GetResponseState;
@@ -2995,18 +2995,18 @@ pub mod transfer_bills {
                 pub update_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                mch_id: "mch_id" opt opt,
-                out_bill_no: "out_bill_no" req req,
-                transfer_bill_no: "transfer_bill_no" opt opt,
-                appid: "appid" opt opt,
-                state: "state" opt opt,
-                transfer_amount: "transfer_amount" opt opt,
-                transfer_remark: "transfer_remark" opt opt,
-                fail_reason: "fail_reason" opt opt,
-                openid: "openid" opt opt,
-                user_name: "user_name" opt opt,
-                create_time: "create_time" opt opt,
-                update_time: "update_time" opt opt,
+                mch_id: "mch_id" optional,
+                out_bill_no: "out_bill_no" required,
+                transfer_bill_no: "transfer_bill_no" optional,
+                appid: "appid" optional,
+                state: "state" optional,
+                transfer_amount: "transfer_amount" optional,
+                transfer_remark: "transfer_remark" optional,
+                fail_reason: "fail_reason" optional,
+                openid: "openid" optional,
+                user_name: "user_name" optional,
+                create_time: "create_time" optional,
+                update_time: "update_time" optional,
             });
             /// 单据状态
             ///
@@ -3079,10 +3079,10 @@ pub mod transfer_bills {
                     pub update_time: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(PostResponse {
-                    out_bill_no: "out_bill_no" req req,
-                    transfer_bill_no: "transfer_bill_no" opt opt,
-                    state: "state" opt opt,
-                    update_time: "update_time" opt opt,
+                    out_bill_no: "out_bill_no" required,
+                    transfer_bill_no: "transfer_bill_no" optional,
+                    state: "state" optional,
+                    update_time: "update_time" optional,
                 });
                 /// 单据状态
                 ///
@@ -3181,19 +3181,19 @@ pub mod transfer_bills {
             pub sponsor_mchid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            wechatpay_serial: "Wechatpay-Serial" skip req,
-            appid: "appid" req req,
-            out_bill_no: "out_bill_no" req req,
-            openid: "openid" req req,
-            user_name: "user_name" opt opt,
-            transfer_amount: "transfer_amount" req req,
-            transfer_remark: "transfer_remark" req req,
-            notify_url: "notify_url" opt opt,
-            user_recv_perception: "user_recv_perception" opt opt,
-            transfer_scene_id: "transfer_scene_id" req req,
-            transfer_scene_report_infos: "transfer_scene_report_infos" req req,
-            authorization_info: "authorization_info" opt opt,
-            sponsor_mchid: "sponsor_mchid" opt opt,
+            wechatpay_serial: header "Wechatpay-Serial" required,
+            appid: "appid" required,
+            out_bill_no: "out_bill_no" required,
+            openid: "openid" required,
+            user_name: "user_name" optional,
+            transfer_amount: "transfer_amount" required,
+            transfer_remark: "transfer_remark" required,
+            notify_url: "notify_url" optional,
+            user_recv_perception: "user_recv_perception" optional,
+            transfer_scene_id: "transfer_scene_id" required,
+            transfer_scene_report_infos: "transfer_scene_report_infos" required,
+            authorization_info: "authorization_info" optional,
+            sponsor_mchid: "sponsor_mchid" optional,
         });
         /// 自动收款授权信息
         pub type PostRequestAuthorizationInfo = crate::v3::fund_app::mch_transfer::partner::transfer_bills::pre_transfer_with_authorization::PostRequestAuthorizationInfo;
@@ -3234,13 +3234,13 @@ pub mod transfer_bills {
             pub out_authorization_no: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            out_bill_no: "out_bill_no" req req,
-            transfer_bill_no: "transfer_bill_no" opt opt,
-            create_time: "create_time" opt opt,
-            state: "state" opt opt,
-            package_info: "package_info" opt opt,
-            user_display_name: "user_display_name" opt opt,
-            out_authorization_no: "out_authorization_no" opt opt,
+            out_bill_no: "out_bill_no" required,
+            transfer_bill_no: "transfer_bill_no" optional,
+            create_time: "create_time" optional,
+            state: "state" optional,
+            package_info: "package_info" optional,
+            user_display_name: "user_display_name" optional,
+            out_authorization_no: "out_authorization_no" optional,
         });
         /// 单据状态
         ///
@@ -3349,19 +3349,19 @@ pub mod transfer_bills {
             pub out_authorization_no: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            wechatpay_serial: "Wechatpay-Serial" skip req,
-            appid: "appid" req req,
-            out_bill_no: "out_bill_no" req req,
-            user_name: "user_name" opt opt,
-            transfer_amount: "transfer_amount" req req,
-            transfer_remark: "transfer_remark" req req,
-            notify_url: "notify_url" opt opt,
-            user_recv_perception: "user_recv_perception" opt opt,
-            transfer_scene_id: "transfer_scene_id" req req,
-            transfer_scene_report_infos: "transfer_scene_report_infos" req req,
-            authorization_id: "authorization_id" opt opt,
-            sponsor_mchid: "sponsor_mchid" opt opt,
-            out_authorization_no: "out_authorization_no" opt opt,
+            wechatpay_serial: header "Wechatpay-Serial" required,
+            appid: "appid" required,
+            out_bill_no: "out_bill_no" required,
+            user_name: "user_name" optional,
+            transfer_amount: "transfer_amount" required,
+            transfer_remark: "transfer_remark" required,
+            notify_url: "notify_url" optional,
+            user_recv_perception: "user_recv_perception" optional,
+            transfer_scene_id: "transfer_scene_id" required,
+            transfer_scene_report_infos: "transfer_scene_report_infos" required,
+            authorization_id: "authorization_id" optional,
+            sponsor_mchid: "sponsor_mchid" optional,
+            out_authorization_no: "out_authorization_no" optional,
         });
         /// 转账场景ID
         pub type PostRequestTransferSceneId = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostRequestTransferSceneId;
@@ -3420,18 +3420,18 @@ pub mod transfer_bills {
             pub update_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            mch_id: "mch_id" opt opt,
-            out_bill_no: "out_bill_no" req req,
-            transfer_bill_no: "transfer_bill_no" opt opt,
-            appid: "appid" opt opt,
-            state: "state" opt opt,
-            transfer_amount: "transfer_amount" req req,
-            transfer_remark: "transfer_remark" req req,
-            fail_reason: "fail_reason" opt opt,
-            openid: "openid" opt opt,
-            user_name: "user_name" opt opt,
-            create_time: "create_time" opt opt,
-            update_time: "update_time" opt opt,
+            mch_id: "mch_id" optional,
+            out_bill_no: "out_bill_no" required,
+            transfer_bill_no: "transfer_bill_no" optional,
+            appid: "appid" optional,
+            state: "state" optional,
+            transfer_amount: "transfer_amount" required,
+            transfer_remark: "transfer_remark" required,
+            fail_reason: "fail_reason" optional,
+            openid: "openid" optional,
+            user_name: "user_name" optional,
+            create_time: "create_time" optional,
+            update_time: "update_time" optional,
         });
         /// 单据状态
         ///
@@ -3541,18 +3541,18 @@ pub mod transfer_bills {
                 pub update_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                mch_id: "mch_id" opt opt,
-                out_bill_no: "out_bill_no" opt opt,
-                transfer_bill_no: "transfer_bill_no" req req,
-                appid: "appid" opt opt,
-                state: "state" opt opt,
-                transfer_amount: "transfer_amount" opt opt,
-                transfer_remark: "transfer_remark" opt opt,
-                fail_reason: "fail_reason" opt opt,
-                openid: "openid" opt opt,
-                user_name: "user_name" opt opt,
-                create_time: "create_time" opt opt,
-                update_time: "update_time" opt opt,
+                mch_id: "mch_id" optional,
+                out_bill_no: "out_bill_no" optional,
+                transfer_bill_no: "transfer_bill_no" required,
+                appid: "appid" optional,
+                state: "state" optional,
+                transfer_amount: "transfer_amount" optional,
+                transfer_remark: "transfer_remark" optional,
+                fail_reason: "fail_reason" optional,
+                openid: "openid" optional,
+                user_name: "user_name" optional,
+                create_time: "create_time" optional,
+                update_time: "update_time" optional,
             });
             /// 单据状态
             pub type GetResponseState = crate::v3::fund_app::mch_transfer::transfer_bills::out_bill_no::by_out_bill_no::GetResponseState;
@@ -3633,17 +3633,17 @@ pub mod transfer_to_qq_wallet_bills {
         pub transfer_scene_report_infos: Vec<PostRequestTransferSceneReportInfos>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: "Wechatpay-Serial" skip req,
-        appid: "appid" req req,
-        out_bill_no: "out_bill_no" req req,
-        openid: "openid" req req,
-        user_qq: "user_qq" opt opt,
-        user_name: "user_name" opt opt,
-        transfer_amount: "transfer_amount" req req,
-        transfer_remark: "transfer_remark" req req,
-        notify_url: "notify_url" opt opt,
-        transfer_scene_id: "transfer_scene_id" req req,
-        transfer_scene_report_infos: "transfer_scene_report_infos" req req,
+        wechatpay_serial: header "Wechatpay-Serial" required,
+        appid: "appid" required,
+        out_bill_no: "out_bill_no" required,
+        openid: "openid" required,
+        user_qq: "user_qq" optional,
+        user_name: "user_name" optional,
+        transfer_amount: "transfer_amount" required,
+        transfer_remark: "transfer_remark" required,
+        notify_url: "notify_url" optional,
+        transfer_scene_id: "transfer_scene_id" required,
+        transfer_scene_report_infos: "transfer_scene_report_infos" required,
     });
     /// 转账场景ID
     ///
@@ -3718,19 +3718,19 @@ pub mod transfer_to_qq_wallet_bills {
         pub update_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        mchid: "mchid" opt opt,
-        out_bill_no: "out_bill_no" req req,
-        transfer_bill_no: "transfer_bill_no" opt opt,
-        appid: "appid" opt opt,
-        state: "state" opt opt,
-        transfer_amount: "transfer_amount" req req,
-        transfer_remark: "transfer_remark" req req,
-        openid: "openid" opt opt,
-        user_qq: "user_qq" opt opt,
-        user_name: "user_name" opt opt,
-        fail_reason: "fail_reason" opt opt,
-        create_time: "create_time" opt opt,
-        update_time: "update_time" opt opt,
+        mchid: "mchid" optional,
+        out_bill_no: "out_bill_no" required,
+        transfer_bill_no: "transfer_bill_no" optional,
+        appid: "appid" optional,
+        state: "state" optional,
+        transfer_amount: "transfer_amount" required,
+        transfer_remark: "transfer_remark" required,
+        openid: "openid" optional,
+        user_qq: "user_qq" optional,
+        user_name: "user_name" optional,
+        fail_reason: "fail_reason" optional,
+        create_time: "create_time" optional,
+        update_time: "update_time" optional,
     });
     /// 单据状态
     ///
@@ -3844,19 +3844,19 @@ pub mod transfer_to_qq_wallet_bills {
             pub update_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            mchid: "mchid" opt opt,
-            out_bill_no: "out_bill_no" req req,
-            transfer_bill_no: "transfer_bill_no" opt opt,
-            appid: "appid" opt opt,
-            state: "state" opt opt,
-            transfer_amount: "transfer_amount" opt opt,
-            transfer_remark: "transfer_remark" opt opt,
-            openid: "openid" opt opt,
-            user_qq: "user_qq" opt opt,
-            user_name: "user_name" opt opt,
-            fail_reason: "fail_reason" opt opt,
-            create_time: "create_time" opt opt,
-            update_time: "update_time" opt opt,
+            mchid: "mchid" optional,
+            out_bill_no: "out_bill_no" required,
+            transfer_bill_no: "transfer_bill_no" optional,
+            appid: "appid" optional,
+            state: "state" optional,
+            transfer_amount: "transfer_amount" optional,
+            transfer_remark: "transfer_remark" optional,
+            openid: "openid" optional,
+            user_qq: "user_qq" optional,
+            user_name: "user_name" optional,
+            fail_reason: "fail_reason" optional,
+            create_time: "create_time" optional,
+            update_time: "update_time" optional,
         });
         /// 单据状态
         pub type GetResponseState = crate::v3::fund_app::mch_transfer::transfer_to_qq_wallet_bills::PostResponseState;
@@ -3932,19 +3932,19 @@ pub mod transfer_to_qq_wallet_bills {
                 pub update_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                mchid: "mchid" opt opt,
-                out_bill_no: "out_bill_no" req req,
-                transfer_bill_no: "transfer_bill_no" opt opt,
-                appid: "appid" opt opt,
-                state: "state" opt opt,
-                transfer_amount: "transfer_amount" opt opt,
-                transfer_remark: "transfer_remark" opt opt,
-                fail_reason: "fail_reason" opt opt,
-                openid: "openid" opt opt,
-                user_qq: "user_qq" opt opt,
-                user_name: "user_name" opt opt,
-                create_time: "create_time" opt opt,
-                update_time: "update_time" opt opt,
+                mchid: "mchid" optional,
+                out_bill_no: "out_bill_no" required,
+                transfer_bill_no: "transfer_bill_no" optional,
+                appid: "appid" optional,
+                state: "state" optional,
+                transfer_amount: "transfer_amount" optional,
+                transfer_remark: "transfer_remark" optional,
+                fail_reason: "fail_reason" optional,
+                openid: "openid" optional,
+                user_qq: "user_qq" optional,
+                user_name: "user_name" optional,
+                create_time: "create_time" optional,
+                update_time: "update_time" optional,
             });
             /// 单据状态
             pub type PostResponseState = crate::v3::fund_app::mch_transfer::transfer_to_qq_wallet_bills::PostResponseState;
@@ -4011,14 +4011,14 @@ pub mod user_confirm_authorization {
         pub scene_info: Option<PostRequestSceneInfo>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        out_authorization_no: "out_authorization_no" req req,
-        appid: "appid" req req,
-        openid: "openid" req req,
-        transfer_scene_id: "transfer_scene_id" req req,
-        user_display_name: "user_display_name" req req,
-        user_recv_perception: "user_recv_perception" opt opt,
-        authorization_notify_url: "authorization_notify_url" req req,
-        scene_info: "scene_info" opt opt,
+        out_authorization_no: "out_authorization_no" required,
+        appid: "appid" required,
+        openid: "openid" required,
+        transfer_scene_id: "transfer_scene_id" required,
+        user_display_name: "user_display_name" required,
+        user_recv_perception: "user_recv_perception" optional,
+        authorization_notify_url: "authorization_notify_url" required,
+        scene_info: "scene_info" optional,
     });
     /// 场景信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -4037,9 +4037,9 @@ pub mod user_confirm_authorization {
         pub device_type: Option<PostRequestSceneInfoDeviceType>,
     }
     ::wechatpay::runtime::json_object!(PostRequestSceneInfo {
-        client_ip: "client_ip" opt opt,
-        device_id: "device_id" opt opt,
-        device_type: "device_type" opt opt,
+        client_ip: "client_ip" optional,
+        device_id: "device_id" optional,
+        device_type: "device_type" optional,
     });
     /// 用户设备类型
     ///
@@ -4126,7 +4126,7 @@ pub mod user_confirm_authorization {
                 pub is_display_authorization: Option<bool>,
             }
             ::wechatpay::runtime::json_object!(GetRequest {
-                is_display_authorization: "is_display_authorization" skip opt,
+                is_display_authorization: query "is_display_authorization" optional,
             });
             /// The response of `GET /v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}` (商户单号查询自动收款授权).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -4173,18 +4173,18 @@ pub mod user_confirm_authorization {
                 pub package_info: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                out_authorization_no: "out_authorization_no" req req,
-                appid: "appid" opt opt,
-                openid: "openid" opt opt,
-                user_display_name: "user_display_name" opt opt,
-                authorization_id: "authorization_id" opt opt,
-                state: "state" opt opt,
-                authorize_time: "authorize_time" opt opt,
-                close_info: "close_info" opt opt,
-                transfer_scene_id: "transfer_scene_id" opt opt,
-                user_recv_perception: "user_recv_perception" opt opt,
-                create_time: "create_time" opt opt,
-                package_info: "package_info" opt opt,
+                out_authorization_no: "out_authorization_no" required,
+                appid: "appid" optional,
+                openid: "openid" optional,
+                user_display_name: "user_display_name" optional,
+                authorization_id: "authorization_id" optional,
+                state: "state" optional,
+                authorize_time: "authorize_time" optional,
+                close_info: "close_info" optional,
+                transfer_scene_id: "transfer_scene_id" optional,
+                user_recv_perception: "user_recv_perception" optional,
+                create_time: "create_time" optional,
+                package_info: "package_info" optional,
             });
             /// 自动收款授权的关闭信息
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -4199,8 +4199,8 @@ pub mod user_confirm_authorization {
                 pub close_reason: Option<GetResponseCloseInfoCloseReason>,
             }
             ::wechatpay::runtime::json_object!(GetResponseCloseInfo {
-                close_time: "close_time" opt opt,
-                close_reason: "close_reason" opt opt,
+                close_time: "close_time" optional,
+                close_reason: "close_reason" optional,
             });
             /// 自动收款授权的原因
             ///
@@ -4292,17 +4292,17 @@ pub mod user_confirm_authorization {
                     pub create_time: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(PostResponse {
-                    out_authorization_no: "out_authorization_no" req req,
-                    appid: "appid" opt opt,
-                    openid: "openid" opt opt,
-                    user_display_name: "user_display_name" opt opt,
-                    authorization_id: "authorization_id" opt opt,
-                    state: "state" opt opt,
-                    authorize_time: "authorize_time" opt opt,
-                    close_info: "close_info" opt opt,
-                    transfer_scene_id: "transfer_scene_id" opt opt,
-                    user_recv_perception: "user_recv_perception" opt opt,
-                    create_time: "create_time" opt opt,
+                    out_authorization_no: "out_authorization_no" required,
+                    appid: "appid" optional,
+                    openid: "openid" optional,
+                    user_display_name: "user_display_name" optional,
+                    authorization_id: "authorization_id" optional,
+                    state: "state" optional,
+                    authorize_time: "authorize_time" optional,
+                    close_info: "close_info" optional,
+                    transfer_scene_id: "transfer_scene_id" optional,
+                    user_recv_perception: "user_recv_perception" optional,
+                    create_time: "create_time" optional,
                 });
                 /// 自动收款授权的关闭信息
                 pub type PostResponseCloseInfo = crate::v3::fund_app::mch_transfer::partner::user_confirm_authorizations::by_out_authorization_no::close::PostResponseCloseInfo;

@@ -33,8 +33,8 @@ pub struct GetRequest {
     pub sub_mchid: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetRequest {
-    bill_date: "bill_date" skip req,
-    sub_mchid: "sub_mchid" skip opt,
+    bill_date: query "bill_date" required,
+    sub_mchid: query "sub_mchid" optional,
 });
 /// The response of `GET /v3/funds-to-oversea/bill-download-url` (获取购付汇账单文件下载链接API).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -53,7 +53,7 @@ pub struct GetResponse {
     pub download_url: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponse {
-    hash_type: "hash_type" opt opt,
-    hash_value: "hash_value" opt opt,
-    download_url: "download_url" opt opt,
+    hash_type: "hash_type" optional,
+    hash_value: "hash_value" optional,
+    download_url: "download_url" optional,
 });

@@ -56,16 +56,16 @@ pub struct PostRequest {
     pub presale_info: Option<PostRequestPresaleInfo>,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    out_order_id: "out_order_id" req req,
-    sub_mchid: "sub_mchid" req req,
-    transaction_id: "transaction_id" req req,
-    amount: "amount" req req,
-    foreign_currency: "foreign_currency" req req,
-    goods_info: "goods_info" opt opt,
-    seller_info: "seller_info" req req,
-    express_info: "express_info" req req,
-    payee_info: "payee_info" req req,
-    presale_info: "presale_info" opt opt,
+    out_order_id: "out_order_id" required,
+    sub_mchid: "sub_mchid" required,
+    transaction_id: "transaction_id" required,
+    amount: "amount" required,
+    foreign_currency: "foreign_currency" required,
+    goods_info: "goods_info" optional,
+    seller_info: "seller_info" required,
+    express_info: "express_info" required,
+    payee_info: "payee_info" required,
+    presale_info: "presale_info" optional,
 });
 /// 物流信息
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -80,8 +80,8 @@ pub struct PostRequestExpressInfo {
     pub express_company_name: String,
 }
 ::wechatpay::runtime::json_object!(PostRequestExpressInfo {
-    courier_number: "courier_number" req req,
-    express_company_name: "express_company_name" req req,
+    courier_number: "courier_number" required,
+    express_company_name: "express_company_name" required,
 });
 /// PostRequestGoodsInfo
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -104,10 +104,10 @@ pub struct PostRequestGoodsInfo {
     pub goods_quantity: i64,
 }
 ::wechatpay::runtime::json_object!(PostRequestGoodsInfo {
-    goods_name: "goods_name" req req,
-    goods_category: "goods_category" req req,
-    goods_unit_price: "goods_unit_price" req req,
-    goods_quantity: "goods_quantity" req req,
+    goods_name: "goods_name" required,
+    goods_category: "goods_category" required,
+    goods_unit_price: "goods_unit_price" required,
+    goods_quantity: "goods_quantity" required,
 });
 /// 收款人信息
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -118,7 +118,7 @@ pub struct PostRequestPayeeInfo {
     pub payee_id: String,
 }
 ::wechatpay::runtime::json_object!(PostRequestPayeeInfo {
-    payee_id: "payee_id" req req,
+    payee_id: "payee_id" required,
 });
 /// 预售信息
 #[derive(Clone, Debug, PartialEq)]
@@ -139,10 +139,10 @@ pub struct PostRequestPresaleInfo {
     pub balance_transaction_id: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostRequestPresaleInfo {
-    type_: "type" req req,
-    total_amount: "total_amount" req req,
-    deposit_transaction_id: "deposit_transaction_id" opt opt,
-    balance_transaction_id: "balance_transaction_id" opt opt,
+    type_: "type" required,
+    total_amount: "total_amount" required,
+    deposit_transaction_id: "deposit_transaction_id" optional,
+    balance_transaction_id: "balance_transaction_id" optional,
 });
 /// 订单类型
 ///
@@ -178,9 +178,9 @@ pub struct PostRequestSellerInfo {
     pub seller_id: String,
 }
 ::wechatpay::runtime::json_object!(PostRequestSellerInfo {
-    oversea_business_name: "oversea_business_name" req req,
-    oversea_shop_name: "oversea_shop_name" req req,
-    seller_id: "seller_id" req req,
+    oversea_business_name: "oversea_business_name" required,
+    oversea_shop_name: "oversea_shop_name" required,
+    seller_id: "seller_id" required,
 });
 /// The response of `POST /v3/funds-to-oversea/orders` (申请资金出境API).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -247,21 +247,21 @@ pub struct PostResponse {
     pub charge_account_type: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    out_order_id: "out_order_id" req req,
-    sub_mchid: "sub_mchid" req req,
-    order_id: "order_id" opt opt,
-    result: "result" opt opt,
-    fail_reason: "fail_reason" opt opt,
-    amount: "amount" req req,
-    foreign_amount: "foreign_amount" opt opt,
-    foreign_currency: "foreign_currency" req req,
-    rate: "rate" opt opt,
-    exchange_rate_time: "exchange_rate_time" opt opt,
-    estimate_exchange_rate_time: "estimate_exchange_rate_time" opt opt,
-    departure_amount: "departure_amount" opt opt,
-    fee: "fee" opt opt,
-    charge_mchid: "charge_mchid" opt opt,
-    charge_account_type: "charge_account_type" opt opt,
+    out_order_id: "out_order_id" required,
+    sub_mchid: "sub_mchid" required,
+    order_id: "order_id" optional,
+    result: "result" optional,
+    fail_reason: "fail_reason" optional,
+    amount: "amount" required,
+    foreign_amount: "foreign_amount" optional,
+    foreign_currency: "foreign_currency" required,
+    rate: "rate" optional,
+    exchange_rate_time: "exchange_rate_time" optional,
+    estimate_exchange_rate_time: "estimate_exchange_rate_time" optional,
+    departure_amount: "departure_amount" optional,
+    fee: "fee" optional,
+    charge_mchid: "charge_mchid" optional,
+    charge_account_type: "charge_account_type" optional,
 });
 /// `/v3/funds-to-oversea/orders/{out_order_id}`
 pub mod by_out_order_id {
@@ -298,8 +298,8 @@ pub mod by_out_order_id {
         pub transaction_id: String,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        sub_mchid: "sub_mchid" skip req,
-        transaction_id: "transaction_id" skip req,
+        sub_mchid: query "sub_mchid" required,
+        transaction_id: query "transaction_id" required,
     });
     /// The response of `GET /v3/funds-to-oversea/orders/{out_order_id}` (查询出境结果API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -366,20 +366,20 @@ pub mod by_out_order_id {
         pub charge_account_type: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        out_order_id: "out_order_id" req req,
-        sub_mchid: "sub_mchid" req req,
-        order_id: "order_id" opt opt,
-        result: "result" opt opt,
-        fail_reason: "fail_reason" opt opt,
-        amount: "amount" opt opt,
-        foreign_amount: "foreign_amount" opt opt,
-        foreign_currency: "foreign_currency" opt opt,
-        rate: "rate" opt opt,
-        exchange_rate_time: "exchange_rate_time" opt opt,
-        estimate_exchange_rate_time: "estimate_exchange_rate_time" opt opt,
-        departure_amount: "departure_amount" opt opt,
-        fee: "fee" opt opt,
-        charge_mchid: "charge_mchid" opt opt,
-        charge_account_type: "charge_account_type" opt opt,
+        out_order_id: "out_order_id" required,
+        sub_mchid: "sub_mchid" required,
+        order_id: "order_id" optional,
+        result: "result" optional,
+        fail_reason: "fail_reason" optional,
+        amount: "amount" optional,
+        foreign_amount: "foreign_amount" optional,
+        foreign_currency: "foreign_currency" optional,
+        rate: "rate" optional,
+        exchange_rate_time: "exchange_rate_time" optional,
+        estimate_exchange_rate_time: "estimate_exchange_rate_time" optional,
+        departure_amount: "departure_amount" optional,
+        fee: "fee" optional,
+        charge_mchid: "charge_mchid" optional,
+        charge_account_type: "charge_account_type" optional,
     });
 }

@@ -61,12 +61,12 @@ pub mod return_orders {
         pub amount: i64,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        out_return_no: "out_return_no" req req,
-        sub_mchid: "sub_mchid" req req,
-        out_order_id: "out_order_id" req req,
-        transaction_id: "transaction_id" req req,
-        supplement_info: "supplement_info" req req,
-        amount: "amount" req req,
+        out_return_no: "out_return_no" required,
+        sub_mchid: "sub_mchid" required,
+        out_order_id: "out_order_id" required,
+        transaction_id: "transaction_id" required,
+        supplement_info: "supplement_info" required,
+        amount: "amount" required,
     });
     /// The response of `POST /v3/funds-to-oversea/return/return-orders` (申请资金出境退回).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -117,17 +117,17 @@ pub mod return_orders {
         pub fail_reason: Option<PostResponseFailReason>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        out_return_no: "out_return_no" req req,
-        sub_mchid: "sub_mchid" req req,
-        return_id: "return_id" opt opt,
-        out_order_id: "out_order_id" req req,
-        transaction_id: "transaction_id" req req,
-        supplement_info: "supplement_info" opt opt,
-        amount: "amount" req req,
-        state: "state" opt opt,
-        create_time: "create_time" opt opt,
-        success_time: "success_time" opt opt,
-        fail_reason: "fail_reason" opt opt,
+        out_return_no: "out_return_no" required,
+        sub_mchid: "sub_mchid" required,
+        return_id: "return_id" optional,
+        out_order_id: "out_order_id" required,
+        transaction_id: "transaction_id" required,
+        supplement_info: "supplement_info" optional,
+        amount: "amount" required,
+        state: "state" optional,
+        create_time: "create_time" optional,
+        success_time: "success_time" optional,
+        fail_reason: "fail_reason" optional,
     });
     /// 失败原因
     ///
@@ -207,7 +207,7 @@ pub mod return_orders {
                 pub sub_mchid: String,
             }
             ::wechatpay::runtime::json_object!(GetRequest {
-                sub_mchid: "sub_mchid" skip req,
+                sub_mchid: query "sub_mchid" required,
             });
             /// The response of `GET /v3/funds-to-oversea/return/return-orders/out-return-no/{out_return_no}` (查询出境退回结果（通过商户出境退回单号）).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -258,17 +258,17 @@ pub mod return_orders {
                 pub fail_reason: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                out_return_no: "out_return_no" req req,
-                sub_mchid: "sub_mchid" req req,
-                return_id: "return_id" opt opt,
-                out_order_id: "out_order_id" opt opt,
-                transaction_id: "transaction_id" opt opt,
-                refund_id: "refund_id" opt opt,
-                amount: "amount" opt opt,
-                state: "state" opt opt,
-                create_time: "create_time" opt opt,
-                success_time: "success_time" opt opt,
-                fail_reason: "fail_reason" opt opt,
+                out_return_no: "out_return_no" required,
+                sub_mchid: "sub_mchid" required,
+                return_id: "return_id" optional,
+                out_order_id: "out_order_id" optional,
+                transaction_id: "transaction_id" optional,
+                refund_id: "refund_id" optional,
+                amount: "amount" optional,
+                state: "state" optional,
+                create_time: "create_time" optional,
+                success_time: "success_time" optional,
+                fail_reason: "fail_reason" optional,
             });
             /// 出境退回状态
             pub type GetResponseState = crate::v3::funds_to_oversea::return_::return_orders::PostResponseState;

@@ -59,7 +59,7 @@ pub mod by_transaction_id {
             pub sub_mchid: String,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            sub_mchid: "sub_mchid" skip req,
+            sub_mchid: query "sub_mchid" required,
         });
         /// The response of `GET /v3/funds-to-oversea/transactions/{transaction_id}/available_abroad_amounts` (查询订单剩余可出境余额API).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -74,8 +74,8 @@ pub mod by_transaction_id {
             pub available_abroad_amount: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            transaction_id: "transaction_id" req req,
-            available_abroad_amount: "available_abroad_amount" opt opt,
+            transaction_id: "transaction_id" required,
+            available_abroad_amount: "available_abroad_amount" optional,
         });
     }
 }

@@ -117,17 +117,17 @@ pub mod h5 {
                 pub applyment_type: Option<PostRequestApplymentType>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                business_description: "business_description" opt opt,
-                sub_mchid: "sub_mchid" req req,
-                domains: "domains" req req,
-                company_register_cert: "company_register_cert" opt opt,
-                transaction_limit_type: "transaction_limit_type" opt opt,
-                website_business_page_pics: "website_business_page_pics" opt opt,
-                website_homepage_pics: "website_homepage_pics" opt opt,
-                website_state: "website_state" opt opt,
-                website_url: "website_url" req req,
-                notify_url: "notify_url" opt opt,
-                applyment_type: "applyment_type" opt opt,
+                business_description: "business_description" optional,
+                sub_mchid: "sub_mchid" required,
+                domains: "domains" required,
+                company_register_cert: "company_register_cert" optional,
+                transaction_limit_type: "transaction_limit_type" optional,
+                website_business_page_pics: "website_business_page_pics" optional,
+                website_homepage_pics: "website_homepage_pics" optional,
+                website_state: "website_state" optional,
+                website_url: "website_url" required,
+                notify_url: "notify_url" optional,
+                applyment_type: "applyment_type" optional,
             });
             /// 申请单类型
             ///
@@ -242,20 +242,20 @@ pub mod h5 {
                 pub notify_url: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                sub_mchid: "sub_mchid" req req,
-                domains: "domains" req req,
-                business_description: "business_description" opt opt,
-                transaction_limit_type: "transaction_limit_type" req req,
-                company_register_cert: "company_register_cert" opt opt,
-                website_business_page_pics: "website_business_page_pics" opt opt,
-                website_homepage_pics: "website_homepage_pics" opt opt,
-                website_state: "website_state" req req,
-                website_url: "website_url" req req,
-                applyment_id: "applyment_id" opt opt,
-                audit_reject_detail: "audit_reject_detail" opt opt,
-                applyment_state: "applyment_state" opt opt,
-                applyment_type: "applyment_type" req req,
-                notify_url: "notify_url" opt opt,
+                sub_mchid: "sub_mchid" required,
+                domains: "domains" required,
+                business_description: "business_description" optional,
+                transaction_limit_type: "transaction_limit_type" required,
+                company_register_cert: "company_register_cert" optional,
+                website_business_page_pics: "website_business_page_pics" optional,
+                website_homepage_pics: "website_homepage_pics" optional,
+                website_state: "website_state" required,
+                website_url: "website_url" required,
+                applyment_id: "applyment_id" optional,
+                audit_reject_detail: "audit_reject_detail" optional,
+                applyment_state: "applyment_state" optional,
+                applyment_type: "applyment_type" required,
+                notify_url: "notify_url" optional,
             });
             /// 申请单状态
             ///
@@ -375,20 +375,20 @@ pub mod h5 {
                     pub notify_url: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    sub_mchid: "sub_mchid" opt opt,
-                    domains: "domains" opt opt,
-                    business_description: "business_description" opt opt,
-                    transaction_limit_type: "transaction_limit_type" opt opt,
-                    company_register_cert: "company_register_cert" opt opt,
-                    website_business_page_pics: "website_business_page_pics" opt opt,
-                    website_homepage_pics: "website_homepage_pics" opt opt,
-                    website_state: "website_state" opt opt,
-                    website_url: "website_url" opt opt,
-                    applyment_id: "applyment_id" req req,
-                    audit_reject_detail: "audit_reject_detail" opt opt,
-                    applyment_state: "applyment_state" opt opt,
-                    applyment_type: "applyment_type" opt opt,
-                    notify_url: "notify_url" opt opt,
+                    sub_mchid: "sub_mchid" optional,
+                    domains: "domains" optional,
+                    business_description: "business_description" optional,
+                    transaction_limit_type: "transaction_limit_type" optional,
+                    company_register_cert: "company_register_cert" optional,
+                    website_business_page_pics: "website_business_page_pics" optional,
+                    website_homepage_pics: "website_homepage_pics" optional,
+                    website_state: "website_state" optional,
+                    website_url: "website_url" optional,
+                    applyment_id: "applyment_id" required,
+                    audit_reject_detail: "audit_reject_detail" optional,
+                    applyment_state: "applyment_state" optional,
+                    applyment_type: "applyment_type" optional,
+                    notify_url: "notify_url" optional,
                 });
                 /// 申请单状态
                 pub type GetResponseApplymentState = crate::v3::global::merchant::h5::permission::applications::PostResponseApplymentState;
@@ -429,13 +429,13 @@ pub mod h5 {
                     pub website_url: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(PatchRequest {
-                    domains: "domains" req req,
-                    business_description: "business_description" opt opt,
-                    company_register_cert: "company_register_cert" opt opt,
-                    website_business_page_pics: "website_business_page_pics" opt opt,
-                    website_homepage_pics: "website_homepage_pics" opt opt,
-                    website_state: "website_state" opt opt,
-                    website_url: "website_url" opt opt,
+                    domains: "domains" required,
+                    business_description: "business_description" optional,
+                    company_register_cert: "company_register_cert" optional,
+                    website_business_page_pics: "website_business_page_pics" optional,
+                    website_homepage_pics: "website_homepage_pics" optional,
+                    website_state: "website_state" optional,
+                    website_url: "website_url" optional,
                 });
                 /// 子商户经营网址状态
                 pub type PatchRequestWebsiteState = crate::v3::global::merchant::h5::permission::applications::PostRequestWebsiteState;
@@ -500,20 +500,20 @@ pub mod h5 {
                     pub notify_url: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(PatchResponse {
-                    sub_mchid: "sub_mchid" opt opt,
-                    domains: "domains" req req,
-                    business_description: "business_description" opt opt,
-                    transaction_limit_type: "transaction_limit_type" opt opt,
-                    company_register_cert: "company_register_cert" opt opt,
-                    website_business_page_pics: "website_business_page_pics" opt opt,
-                    website_homepage_pics: "website_homepage_pics" opt opt,
-                    website_state: "website_state" req req,
-                    website_url: "website_url" req req,
-                    applyment_id: "applyment_id" req req,
-                    audit_reject_detail: "audit_reject_detail" opt opt,
-                    applyment_state: "applyment_state" opt opt,
-                    applyment_type: "applyment_type" opt opt,
-                    notify_url: "notify_url" opt opt,
+                    sub_mchid: "sub_mchid" optional,
+                    domains: "domains" required,
+                    business_description: "business_description" optional,
+                    transaction_limit_type: "transaction_limit_type" optional,
+                    company_register_cert: "company_register_cert" optional,
+                    website_business_page_pics: "website_business_page_pics" optional,
+                    website_homepage_pics: "website_homepage_pics" optional,
+                    website_state: "website_state" required,
+                    website_url: "website_url" required,
+                    applyment_id: "applyment_id" required,
+                    audit_reject_detail: "audit_reject_detail" optional,
+                    applyment_state: "applyment_state" optional,
+                    applyment_type: "applyment_type" optional,
+                    notify_url: "notify_url" optional,
                 });
                 /// 申请单状态
                 pub type PatchResponseApplymentState = crate::v3::global::merchant::h5::permission::applications::PostResponseApplymentState;
@@ -553,8 +553,8 @@ pub mod h5 {
                 pub authorization_state: Option<GetResponseAuthorizationState>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                sub_mchid: "sub_mchid" req req,
-                authorization_state: "authorization_state" opt opt,
+                sub_mchid: "sub_mchid" required,
+                authorization_state: "authorization_state" optional,
             });
             /// H5支付权限状态
             ///
@@ -660,14 +660,14 @@ pub mod h5 {
                     pub out_applyment_id: String,
                 }
                 ::wechatpay::runtime::json_object!(PostRequest {
-                    sub_mchid: "sub_mchid" opt opt,
-                    domains: "domains" req req,
-                    website_url: "website_url" req req,
-                    website_business_page_pics: "website_business_page_pics" opt opt,
-                    website_homepage_pics: "website_homepage_pics" opt opt,
-                    website_state: "website_state" opt opt,
-                    notify_url: "notify_url" opt opt,
-                    out_applyment_id: "out_applyment_id" req req,
+                    sub_mchid: "sub_mchid" optional,
+                    domains: "domains" required,
+                    website_url: "website_url" required,
+                    website_business_page_pics: "website_business_page_pics" optional,
+                    website_homepage_pics: "website_homepage_pics" optional,
+                    website_state: "website_state" optional,
+                    notify_url: "notify_url" optional,
+                    out_applyment_id: "out_applyment_id" required,
                 });
                 /// 子商户经营网址状态
                 pub type PostRequestWebsiteState = crate::v3::global::merchant::h5::permission::applications::PostRequestWebsiteState;
@@ -720,17 +720,17 @@ pub mod h5 {
                     pub out_applyment_id: String,
                 }
                 ::wechatpay::runtime::json_object!(PostResponse {
-                    sub_mchid: "sub_mchid" req req,
-                    website_state: "website_state" req req,
-                    domains: "domains" req req,
-                    webiste_url: "webiste_url" opt opt,
-                    website_business_page_pics: "website_business_page_pics" opt opt,
-                    website_homepage_pics: "website_homepage_pics" opt opt,
-                    applyment_id: "applyment_id" opt opt,
-                    audit_reject_detail: "audit_reject_detail" opt opt,
-                    applyment_state: "applyment_state" opt opt,
-                    notify_url: "notify_url" opt opt,
-                    out_applyment_id: "out_applyment_id" req req,
+                    sub_mchid: "sub_mchid" required,
+                    website_state: "website_state" required,
+                    domains: "domains" required,
+                    webiste_url: "webiste_url" optional,
+                    website_business_page_pics: "website_business_page_pics" optional,
+                    website_homepage_pics: "website_homepage_pics" optional,
+                    applyment_id: "applyment_id" optional,
+                    audit_reject_detail: "audit_reject_detail" optional,
+                    applyment_state: "applyment_state" optional,
+                    notify_url: "notify_url" optional,
+                    out_applyment_id: "out_applyment_id" required,
                 });
                 /// 申请单状态
                 pub type PostResponseApplymentState = crate::v3::global::merchant::h5::permission::applications::PostResponseApplymentState;
@@ -817,17 +817,17 @@ pub mod h5 {
                         pub out_applyment_id: Option<String>,
                     }
                     ::wechatpay::runtime::json_object!(GetResponse {
-                        sub_mchid: "sub_mchid" opt opt,
-                        website_state: "website_state" opt opt,
-                        domains: "domains" opt opt,
-                        webiste_url: "webiste_url" opt opt,
-                        website_business_page_pics: "website_business_page_pics" opt opt,
-                        website_homepage_pics: "website_homepage_pics" opt opt,
-                        applyment_id: "applyment_id" req req,
-                        audit_reject_detail: "audit_reject_detail" opt opt,
-                        applyment_state: "applyment_state" opt opt,
-                        notify_url: "notify_url" opt opt,
-                        out_applyment_id: "out_applyment_id" opt opt,
+                        sub_mchid: "sub_mchid" optional,
+                        website_state: "website_state" optional,
+                        domains: "domains" optional,
+                        webiste_url: "webiste_url" optional,
+                        website_business_page_pics: "website_business_page_pics" optional,
+                        website_homepage_pics: "website_homepage_pics" optional,
+                        applyment_id: "applyment_id" required,
+                        audit_reject_detail: "audit_reject_detail" optional,
+                        applyment_state: "applyment_state" optional,
+                        notify_url: "notify_url" optional,
+                        out_applyment_id: "out_applyment_id" optional,
                     });
                     /// 申请单状态
                     pub type GetResponseApplymentState = crate::v3::global::merchant::h5::permission::applications::PostResponseApplymentState;
@@ -858,11 +858,11 @@ pub mod h5 {
                         pub website_homepage_pics: Option<Vec<String>>,
                     }
                     ::wechatpay::runtime::json_object!(PatchRequest {
-                        domains: "domains" req req,
-                        website_state: "website_state" opt opt,
-                        website_url: "website_url" opt opt,
-                        website_business_page_pics: "website_business_page_pics" opt opt,
-                        website_homepage_pics: "website_homepage_pics" opt opt,
+                        domains: "domains" required,
+                        website_state: "website_state" optional,
+                        website_url: "website_url" optional,
+                        website_business_page_pics: "website_business_page_pics" optional,
+                        website_homepage_pics: "website_homepage_pics" optional,
                     });
                     /// 子商户经营网址状态
                     pub type PatchRequestWebsiteState = crate::v3::global::merchant::h5::permission::applications::PostRequestWebsiteState;
@@ -915,17 +915,17 @@ pub mod h5 {
                         pub out_applyment_id: Option<String>,
                     }
                     ::wechatpay::runtime::json_object!(PatchResponse {
-                        sub_mchid: "sub_mchid" opt opt,
-                        website_state: "website_state" req req,
-                        domains: "domains" req req,
-                        webiste_url: "webiste_url" opt opt,
-                        website_business_page_pics: "website_business_page_pics" opt opt,
-                        website_homepage_pics: "website_homepage_pics" opt opt,
-                        applyment_id: "applyment_id" req req,
-                        audit_reject_detail: "audit_reject_detail" opt opt,
-                        applyment_state: "applyment_state" opt opt,
-                        notify_url: "notify_url" opt opt,
-                        out_applyment_id: "out_applyment_id" opt opt,
+                        sub_mchid: "sub_mchid" optional,
+                        website_state: "website_state" required,
+                        domains: "domains" required,
+                        webiste_url: "webiste_url" optional,
+                        website_business_page_pics: "website_business_page_pics" optional,
+                        website_homepage_pics: "website_homepage_pics" optional,
+                        applyment_id: "applyment_id" required,
+                        audit_reject_detail: "audit_reject_detail" optional,
+                        applyment_state: "applyment_state" optional,
+                        notify_url: "notify_url" optional,
+                        out_applyment_id: "out_applyment_id" optional,
                     });
                     /// 申请单状态
                     pub type PatchResponseApplymentState = crate::v3::global::merchant::h5::permission::applications::PostResponseApplymentState;

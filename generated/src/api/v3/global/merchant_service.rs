@@ -84,8 +84,8 @@ pub mod complaint_notifications {
         pub url: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        mchid: "mchid" opt opt,
-        url: "url" opt opt,
+        mchid: "mchid" optional,
+        url: "url" optional,
     });
     /// The request of `POST /v3/global/merchant-service/complaint-notifications` (创建投诉通知回调).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -96,7 +96,7 @@ pub mod complaint_notifications {
         pub url: String,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        url: "url" req req,
+        url: "url" required,
     });
     /// The response of `POST /v3/global/merchant-service/complaint-notifications` (创建投诉通知回调).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -111,8 +111,8 @@ pub mod complaint_notifications {
         pub url: String,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        mchid: "mchid" opt opt,
-        url: "url" req req,
+        mchid: "mchid" optional,
+        url: "url" required,
     });
     /// The request of `PUT /v3/global/merchant-service/complaint-notifications` (更新投诉通知回调).
     pub type PutRequest = crate::v3::global::merchant_service::complaint_notifications::PostRequest;
@@ -182,12 +182,12 @@ pub mod complaints {
         pub mch_language: Option<GetRequestMchLanguage>,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        limit: "limit" skip opt,
-        offset: "offset" skip opt,
-        begin_date: "begin_date" skip req,
-        end_date: "end_date" skip req,
-        complainted_mchid: "complainted_mchid" skip opt,
-        mch_language: "mch_language" skip opt,
+        limit: query "limit" optional,
+        offset: query "offset" optional,
+        begin_date: query "begin_date" required,
+        end_date: query "end_date" required,
+        complainted_mchid: query "complainted_mchid" optional,
+        mch_language: query "mch_language" optional,
     });
     /// 商户语言
     ///
@@ -258,10 +258,10 @@ pub mod complaints {
         pub total_count: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        data: "data" opt opt,
-        limit: "limit" req req,
-        offset: "offset" req req,
-        total_count: "total_count" opt opt,
+        data: "data" optional,
+        limit: "limit" required,
+        offset: "offset" required,
+        total_count: "total_count" optional,
     });
     /// GetResponseData
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -320,22 +320,22 @@ pub mod complaints {
         pub service_order_info: Option<Vec<GetResponseDataServiceOrderInfo>>,
     }
     ::wechatpay::runtime::json_object!(GetResponseData {
-        complaint_id: "complaint_id" opt opt,
-        complaint_time: "complaint_time" opt opt,
-        complaint_detail: "complaint_detail" opt opt,
-        complaint_state: "complaint_state" opt opt,
-        complainted_mchid: "complainted_mchid" opt opt,
-        payer_phone: "payer_phone" opt opt,
-        complaint_order_info: "complaint_order_info" opt opt,
-        complaint_full_refunded: "complaint_full_refunded" opt opt,
-        is_overdue: "is_overdue" opt opt,
-        priority: "priority" opt opt,
-        incoming_user_response: "incoming_user_response" opt opt,
-        user_complaint_times: "user_complaint_times" opt opt,
-        complaint_media_list: "complaint_media_list" opt opt,
-        problem_description: "problem_description" opt opt,
-        complaint_detail_trans: "complaint_detail_trans" opt opt,
-        service_order_info: "service_order_info" opt opt,
+        complaint_id: "complaint_id" optional,
+        complaint_time: "complaint_time" optional,
+        complaint_detail: "complaint_detail" optional,
+        complaint_state: "complaint_state" optional,
+        complainted_mchid: "complainted_mchid" optional,
+        payer_phone: "payer_phone" optional,
+        complaint_order_info: "complaint_order_info" optional,
+        complaint_full_refunded: "complaint_full_refunded" optional,
+        is_overdue: "is_overdue" optional,
+        priority: "priority" optional,
+        incoming_user_response: "incoming_user_response" optional,
+        user_complaint_times: "user_complaint_times" optional,
+        complaint_media_list: "complaint_media_list" optional,
+        problem_description: "problem_description" optional,
+        complaint_detail_trans: "complaint_detail_trans" optional,
+        service_order_info: "service_order_info" optional,
     });
     /// GetResponseDataComplaintMediaList
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -348,8 +348,8 @@ pub mod complaints {
         pub media_url: Option<Vec<String>>,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataComplaintMediaList {
-        media_type: "media_type" opt opt,
-        media_url: "media_url" opt opt,
+        media_type: "media_type" optional,
+        media_url: "media_url" optional,
     });
     /// 媒体文件业务类型
     ///
@@ -409,15 +409,15 @@ pub mod complaints {
         pub trade_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataComplaintOrderInfo {
-        transaction_id: "transaction_id" opt opt,
-        out_trade_no: "out_trade_no" opt opt,
-        settlement_amount: "settlement_amount" opt opt,
-        settlement_refunded_amount: "settlement_refunded_amount" opt opt,
-        settlement_currency: "settlement_currency" opt opt,
-        payer_amount: "payer_amount" opt opt,
-        payer_refunded_amount: "payer_refunded_amount" opt opt,
-        payer_currency: "payer_currency" opt opt,
-        trade_time: "trade_time" opt opt,
+        transaction_id: "transaction_id" optional,
+        out_trade_no: "out_trade_no" optional,
+        settlement_amount: "settlement_amount" optional,
+        settlement_refunded_amount: "settlement_refunded_amount" optional,
+        settlement_currency: "settlement_currency" optional,
+        payer_amount: "payer_amount" optional,
+        payer_refunded_amount: "payer_refunded_amount" optional,
+        payer_currency: "payer_currency" optional,
+        trade_time: "trade_time" optional,
     });
     /// 投诉单状态
     ///
@@ -473,9 +473,9 @@ pub mod complaints {
         pub state: Option<GetResponseDataServiceOrderInfoState>,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataServiceOrderInfo {
-        order_id: "order_id" opt opt,
-        out_order_no: "out_order_no" opt opt,
-        state: "state" opt opt,
+        order_id: "order_id" optional,
+        out_order_no: "out_order_no" optional,
+        state: "state" optional,
     });
     /// 支付分服务单状态
     ///
@@ -549,7 +549,7 @@ pub mod complaints {
             pub mch_language: Option<GetRequestMchLanguage>,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            mch_language: "mch_language" skip opt,
+            mch_language: query "mch_language" optional,
         });
         /// 商户语言
         pub type GetRequestMchLanguage = crate::v3::global::merchant_service::complaints::GetRequestMchLanguage;
@@ -610,22 +610,22 @@ pub mod complaints {
             pub service_order_info: Option<Vec<GetResponseServiceOrderInfo>>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            complaint_id: "complaint_id" req req,
-            complaint_time: "complaint_time" opt opt,
-            complaint_detail: "complaint_detail" opt opt,
-            complaint_state: "complaint_state" opt opt,
-            complainted_mchid: "complainted_mchid" opt opt,
-            payer_phone: "payer_phone" opt opt,
-            complaint_order_info: "complaint_order_info" opt opt,
-            complaint_full_refunded: "complaint_full_refunded" opt opt,
-            is_overdue: "is_overdue" opt opt,
-            priority: "priority" opt opt,
-            incoming_user_response: "incoming_user_response" opt opt,
-            user_complaint_times: "user_complaint_times" opt opt,
-            complaint_media_list: "complaint_media_list" opt opt,
-            problem_description: "problem_description" opt opt,
-            complaint_detail_trans: "complaint_detail_trans" opt opt,
-            service_order_info: "service_order_info" opt opt,
+            complaint_id: "complaint_id" required,
+            complaint_time: "complaint_time" optional,
+            complaint_detail: "complaint_detail" optional,
+            complaint_state: "complaint_state" optional,
+            complainted_mchid: "complainted_mchid" optional,
+            payer_phone: "payer_phone" optional,
+            complaint_order_info: "complaint_order_info" optional,
+            complaint_full_refunded: "complaint_full_refunded" optional,
+            is_overdue: "is_overdue" optional,
+            priority: "priority" optional,
+            incoming_user_response: "incoming_user_response" optional,
+            user_complaint_times: "user_complaint_times" optional,
+            complaint_media_list: "complaint_media_list" optional,
+            problem_description: "problem_description" optional,
+            complaint_detail_trans: "complaint_detail_trans" optional,
+            service_order_info: "service_order_info" optional,
         });
         /// GetResponseComplaintMediaList
         pub type GetResponseComplaintMediaList = crate::v3::global::merchant_service::complaints::GetResponseDataComplaintMediaList;
@@ -671,7 +671,7 @@ pub mod complaints {
                 pub complainted_mchid: String,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                complainted_mchid: "complainted_mchid" req req,
+                complainted_mchid: "complainted_mchid" required,
             });
         }
         /// `/v3/global/merchant-service/complaints/{complaint_id}/negotiation-historys`
@@ -716,9 +716,9 @@ pub mod complaints {
                 pub mch_language: Option<GetRequestMchLanguage>,
             }
             ::wechatpay::runtime::json_object!(GetRequest {
-                limit: "limit" skip opt,
-                offset: "offset" skip opt,
-                mch_language: "mch_language" skip opt,
+                limit: query "limit" optional,
+                offset: query "offset" optional,
+                mch_language: query "mch_language" optional,
             });
             /// 商户语言
             pub type GetRequestMchLanguage = crate::v3::global::merchant_service::complaints::GetRequestMchLanguage;
@@ -739,10 +739,10 @@ pub mod complaints {
                 pub total_count: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                data: "data" opt opt,
-                limit: "limit" req req,
-                offset: "offset" req req,
-                total_count: "total_count" opt opt,
+                data: "data" optional,
+                limit: "limit" required,
+                offset: "offset" required,
+                total_count: "total_count" optional,
             });
             /// GetResponseData
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -773,13 +773,13 @@ pub mod complaints {
                 pub complaint_media_list: Option<GetResponseDataComplaintMediaList>,
             }
             ::wechatpay::runtime::json_object!(GetResponseData {
-                log_id: "log_id" opt opt,
-                operator: "operator" opt opt,
-                operate_time: "operate_time" opt opt,
-                operate_type: "operate_type" opt opt,
-                operate_details: "operate_details" opt opt,
-                image_list: "image_list" opt opt,
-                complaint_media_list: "complaint_media_list" opt opt,
+                log_id: "log_id" optional,
+                operator: "operator" optional,
+                operate_time: "operate_time" optional,
+                operate_type: "operate_type" optional,
+                operate_details: "operate_details" optional,
+                image_list: "image_list" optional,
+                complaint_media_list: "complaint_media_list" optional,
             });
             /// 操作资料列表
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -792,8 +792,8 @@ pub mod complaints {
                 pub media_url: Option<Vec<String>>,
             }
             ::wechatpay::runtime::json_object!(GetResponseDataComplaintMediaList {
-                media_type: "media_type" opt opt,
-                media_url: "media_url" opt opt,
+                media_type: "media_type" optional,
+                media_url: "media_url" optional,
             });
             /// 媒体文件业务类型
             pub type GetResponseDataComplaintMediaListMediaType = crate::v3::global::merchant_service::complaints::GetResponseDataComplaintMediaListMediaType;
@@ -916,11 +916,11 @@ pub mod complaints {
                 pub jump_url_text: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                complainted_mchid: "complainted_mchid" req req,
-                response_content: "response_content" req req,
-                response_images: "response_images" opt opt,
-                jump_url: "jump_url" opt opt,
-                jump_url_text: "jump_url_text" opt opt,
+                complainted_mchid: "complainted_mchid" required,
+                response_content: "response_content" required,
+                response_images: "response_images" optional,
+                jump_url: "jump_url" optional,
+                jump_url_text: "jump_url_text" optional,
             });
         }
     }
@@ -972,7 +972,7 @@ pub mod images {
             pub complaint_id: String,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            complaint_id: "complaint_id" skip req,
+            complaint_id: query "complaint_id" required,
         });
     }
     /// `/v3/global/merchant-service/images/upload`
@@ -1004,7 +1004,7 @@ pub mod images {
             pub meta: PostRequestMeta,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            meta: "meta" req req,
+            meta: "meta" required,
         });
         /// 媒体文件元信息`JSON`格式字符串
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1015,8 +1015,8 @@ pub mod images {
             pub sha256: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestMeta {
-            filename: "filename" opt opt,
-            sha256: "sha256" opt opt,
+            filename: "filename" optional,
+            sha256: "sha256" optional,
         });
         /// The response of `POST /v3/global/merchant-service/images/upload` (商户上传反馈图片API).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1027,7 +1027,7 @@ pub mod images {
             pub media_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            media_id: "media_id" opt opt,
+            media_id: "media_id" optional,
         });
     }
 }

@@ -55,7 +55,7 @@ pub mod file {
             pub file_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            file_id: "file_id" opt opt,
+            file_id: "file_id" optional,
         });
     }
 }

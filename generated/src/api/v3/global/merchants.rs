@@ -107,28 +107,28 @@ pub struct PostRequest {
     pub attach: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    idempotency_key: "Idempotency-Key" skip opt,
-    wechatpay_serial: "Wechatpay-Serial" skip req,
-    sp_appid: "sp_appid" req req,
-    sp_mchid: "sp_mchid" req req,
-    name: "name" req req,
-    shortname: "shortname" req req,
-    office_phone: "office_phone" req req,
-    contact: "contact" req req,
-    business_category: "business_category" req req,
-    channel_id: "channel_id" opt opt,
-    merchant_country_code: "merchant_country_code" req req,
-    merchant_type: "merchant_type" req req,
-    registration_certificate_number: "registration_certificate_number" opt opt,
-    registration_certificate_date: "registration_certificate_date" opt opt,
-    registration_certificate_copy: "registration_certificate_copy" opt opt,
-    settlement_bank_number: "settlement_bank_number" opt opt,
-    business: "business" req req,
-    director: "director" opt opt,
-    principal: "principal" opt opt,
-    apply_h5_payment: "apply_h5_payment" opt opt,
-    h5_payment_apply_info: "h5_payment_apply_info" opt opt,
-    attach: "attach" opt opt,
+    idempotency_key: header "Idempotency-Key" optional,
+    wechatpay_serial: header "Wechatpay-Serial" required,
+    sp_appid: "sp_appid" required,
+    sp_mchid: "sp_mchid" required,
+    name: "name" required,
+    shortname: "shortname" required,
+    office_phone: "office_phone" required,
+    contact: "contact" required,
+    business_category: "business_category" required,
+    channel_id: "channel_id" optional,
+    merchant_country_code: "merchant_country_code" required,
+    merchant_type: "merchant_type" required,
+    registration_certificate_number: "registration_certificate_number" optional,
+    registration_certificate_date: "registration_certificate_date" optional,
+    registration_certificate_copy: "registration_certificate_copy" optional,
+    settlement_bank_number: "settlement_bank_number" optional,
+    business: "business" required,
+    director: "director" optional,
+    principal: "principal" optional,
+    apply_h5_payment: "apply_h5_payment" optional,
+    h5_payment_apply_info: "h5_payment_apply_info" optional,
+    attach: "attach" optional,
 });
 /// 业务信息
 #[derive(Clone, Debug, PartialEq)]
@@ -167,14 +167,14 @@ pub struct PostRequestBusiness {
     pub mcc: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostRequestBusiness {
-    business_type: "business_type" req req,
-    app_download: "app_download" opt opt,
-    website: "website" opt opt,
-    office_account: "office_account" opt opt,
-    mini_program: "mini_program" opt opt,
-    store_address: "store_address" opt opt,
-    store_photos: "store_photos" opt opt,
-    mcc: "mcc" opt opt,
+    business_type: "business_type" required,
+    app_download: "app_download" optional,
+    website: "website" optional,
+    office_account: "office_account" optional,
+    mini_program: "mini_program" optional,
+    store_address: "store_address" optional,
+    store_photos: "store_photos" optional,
+    mcc: "mcc" optional,
 });
 /// 业务类型
 ///
@@ -213,9 +213,9 @@ pub struct PostRequestContact {
     pub email: String,
 }
 ::wechatpay::runtime::json_object!(PostRequestContact {
-    name: "name" req req,
-    phone: "phone" req req,
-    email: "email" req req,
+    name: "name" required,
+    phone: "phone" required,
+    email: "email" required,
 });
 /// 董事信息
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -230,8 +230,8 @@ pub struct PostRequestDirector {
     pub number: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostRequestDirector {
-    name: "name" opt opt,
-    number: "number" opt opt,
+    name: "name" optional,
+    number: "number" optional,
 });
 /// H5申请资料
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -244,8 +244,8 @@ pub struct PostRequestH5PaymentApplyInfo {
     pub domains: Vec<String>,
 }
 ::wechatpay::runtime::json_object!(PostRequestH5PaymentApplyInfo {
-    h5_website_url: "h5_website_url" req req,
-    domains: "domains" req req,
+    h5_website_url: "h5_website_url" required,
+    domains: "domains" required,
 });
 /// 商户类型
 ///
@@ -277,8 +277,8 @@ pub struct PostRequestPrincipal {
     pub number: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostRequestPrincipal {
-    name: "name" opt opt,
-    number: "number" opt opt,
+    name: "name" optional,
+    number: "number" optional,
 });
 /// The response of `POST /v3/global/merchants` (子商户进件（融合钱包）).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -301,10 +301,10 @@ pub struct PostResponse {
     pub h5_authorization_state: Option<PostResponseH5AuthorizationState>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    sub_mchid: "sub_mchid" opt opt,
-    verification_status: "verification_status" opt opt,
-    description: "description" opt opt,
-    h5_authorization_state: "h5_authorization_state" opt opt,
+    sub_mchid: "sub_mchid" optional,
+    verification_status: "verification_status" optional,
+    description: "description" optional,
+    h5_authorization_state: "h5_authorization_state" optional,
 });
 /// H5支付权限状态
 ///
@@ -403,8 +403,8 @@ pub mod by_sub_mchid {
         pub sp_mchid: String,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        sp_appid: "sp_appid" skip req,
-        sp_mchid: "sp_mchid" skip req,
+        sp_appid: query "sp_appid" required,
+        sp_mchid: query "sp_mchid" required,
     });
     /// The response of `GET /v3/global/merchants/{sub_mchid}` (查询子商户（融合钱包）).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -467,23 +467,23 @@ pub mod by_sub_mchid {
         pub attach: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        sub_mchid: "sub_mchid" req req,
-        name: "name" opt opt,
-        shortname: "shortname" opt opt,
-        office_phone: "office_phone" opt opt,
-        merchant_country_code: "merchant_country_code" opt opt,
-        business_category: "business_category" opt opt,
-        contact: "contact" opt opt,
-        merchant_type: "merchant_type" opt opt,
-        registration_certificate_number: "registration_certificate_number" opt opt,
-        registration_certificate_date: "registration_certificate_date" opt opt,
-        settlement_bank_number: "settlement_bank_number" opt opt,
-        business: "business" opt opt,
-        director: "director" opt opt,
-        principal: "principal" opt opt,
-        h5_payment: "h5_payment" opt opt,
-        sub_merchant_state: "sub_merchant_state" opt opt,
-        attach: "attach" opt opt,
+        sub_mchid: "sub_mchid" required,
+        name: "name" optional,
+        shortname: "shortname" optional,
+        office_phone: "office_phone" optional,
+        merchant_country_code: "merchant_country_code" optional,
+        business_category: "business_category" optional,
+        contact: "contact" optional,
+        merchant_type: "merchant_type" optional,
+        registration_certificate_number: "registration_certificate_number" optional,
+        registration_certificate_date: "registration_certificate_date" optional,
+        settlement_bank_number: "settlement_bank_number" optional,
+        business: "business" optional,
+        director: "director" optional,
+        principal: "principal" optional,
+        h5_payment: "h5_payment" optional,
+        sub_merchant_state: "sub_merchant_state" optional,
+        attach: "attach" optional,
     });
     /// 业务信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -518,13 +518,13 @@ pub mod by_sub_mchid {
         pub mcc: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseBusiness {
-        business_type: "business_type" opt opt,
-        app_download: "app_download" opt opt,
-        website: "website" opt opt,
-        office_account: "office_account" opt opt,
-        mini_program: "mini_program" opt opt,
-        store_address: "store_address" opt opt,
-        mcc: "mcc" opt opt,
+        business_type: "business_type" optional,
+        app_download: "app_download" optional,
+        website: "website" optional,
+        office_account: "office_account" optional,
+        mini_program: "mini_program" optional,
+        store_address: "store_address" optional,
+        mcc: "mcc" optional,
     });
     /// 业务类型
     pub type GetResponseBusinessBusinessType = crate::v3::global::merchants::PostRequestBusinessBusinessType;
@@ -545,9 +545,9 @@ pub mod by_sub_mchid {
         pub email: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseContact {
-        name: "name" opt opt,
-        phone: "phone" opt opt,
-        email: "email" opt opt,
+        name: "name" optional,
+        phone: "phone" optional,
+        email: "email" optional,
     });
     /// 董事信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -562,8 +562,8 @@ pub mod by_sub_mchid {
         pub number: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseDirector {
-        name: "name" opt opt,
-        number: "number" opt opt,
+        name: "name" optional,
+        number: "number" optional,
     });
     /// H5支付权限详情
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -578,8 +578,8 @@ pub mod by_sub_mchid {
         pub h5_authorization_state: Option<GetResponseH5PaymentH5AuthorizationState>,
     }
     ::wechatpay::runtime::json_object!(GetResponseH5Payment {
-        audit_reject_detail: "audit_reject_detail" opt opt,
-        h5_authorization_state: "h5_authorization_state" opt opt,
+        audit_reject_detail: "audit_reject_detail" optional,
+        h5_authorization_state: "h5_authorization_state" optional,
     });
     /// H5支付权限状态
     pub type GetResponseH5PaymentH5AuthorizationState = crate::v3::global::merchants::PostResponseH5AuthorizationState;
@@ -598,8 +598,8 @@ pub mod by_sub_mchid {
         pub number: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponsePrincipal {
-        name: "name" opt opt,
-        number: "number" opt opt,
+        name: "name" optional,
+        number: "number" optional,
     });
     /// 子商户状态信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -618,9 +618,9 @@ pub mod by_sub_mchid {
         >,
     }
     ::wechatpay::runtime::json_object!(GetResponseSubMerchantState {
-        sub_merchant_status: "sub_merchant_status" opt opt,
-        application_status: "application_status" opt opt,
-        application_reject_detail: "application_reject_detail" opt opt,
+        sub_merchant_status: "sub_merchant_status" optional,
+        application_status: "application_status" optional,
+        application_reject_detail: "application_reject_detail" optional,
     });
     /// 子商户入驻驳回详情
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -635,8 +635,8 @@ pub mod by_sub_mchid {
         pub reason: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseSubMerchantStateApplicationRejectDetail {
-        field: "field" opt opt,
-        reason: "reason" opt opt,
+        field: "field" optional,
+        reason: "reason" optional,
     });
     /// 子商户入驻状态
     ///
@@ -761,27 +761,27 @@ pub mod by_sub_mchid {
         pub h5_payment_apply_info: Option<PatchRequestH5PaymentApplyInfo>,
     }
     ::wechatpay::runtime::json_object!(PatchRequest {
-        wechatpay_serial: "Wechatpay-Serial" skip req,
-        sp_appid: "sp_appid" req req,
-        sp_mchid: "sp_mchid" req req,
-        name: "name" req req,
-        sub_mchid: "sub_mchid" req req,
-        shortname: "shortname" req req,
-        office_phone: "office_phone" req req,
-        contact: "contact" req req,
-        business_category: "business_category" req req,
-        channel_id: "channel_id" opt opt,
-        merchant_country_code: "merchant_country_code" req req,
-        merchant_type: "merchant_type" req req,
-        registration_certificate_number: "registration_certificate_number" req req,
-        registration_certificate_date: "registration_certificate_date" req req,
-        registration_certificate_copy: "registration_certificate_copy" opt opt,
-        settlement_bank_number: "settlement_bank_number" opt opt,
-        business: "business" req req,
-        director: "director" opt opt,
-        principal: "principal" opt opt,
-        apply_h5_payment: "apply_h5_payment" opt opt,
-        h5_payment_apply_info: "h5_payment_apply_info" opt opt,
+        wechatpay_serial: header "Wechatpay-Serial" required,
+        sp_appid: "sp_appid" required,
+        sp_mchid: "sp_mchid" required,
+        name: "name" required,
+        sub_mchid: "sub_mchid" required,
+        shortname: "shortname" required,
+        office_phone: "office_phone" required,
+        contact: "contact" required,
+        business_category: "business_category" required,
+        channel_id: "channel_id" optional,
+        merchant_country_code: "merchant_country_code" required,
+        merchant_type: "merchant_type" required,
+        registration_certificate_number: "registration_certificate_number" required,
+        registration_certificate_date: "registration_certificate_date" required,
+        registration_certificate_copy: "registration_certificate_copy" optional,
+        settlement_bank_number: "settlement_bank_number" optional,
+        business: "business" required,
+        director: "director" optional,
+        principal: "principal" optional,
+        apply_h5_payment: "apply_h5_payment" optional,
+        h5_payment_apply_info: "h5_payment_apply_info" optional,
     });
     /// 业务信息
     #[derive(Clone, Debug, PartialEq)]
@@ -820,14 +820,14 @@ pub mod by_sub_mchid {
         pub mcc: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PatchRequestBusiness {
-        business_type: "business_type" req req,
-        app_download: "app_download" opt opt,
-        website: "website" opt opt,
-        office_account: "office_account" opt opt,
-        mini_program: "mini_program" opt opt,
-        store_address: "store_address" opt opt,
-        store_photos: "store_photos" opt opt,
-        mcc: "mcc" opt opt,
+        business_type: "business_type" required,
+        app_download: "app_download" optional,
+        website: "website" optional,
+        office_account: "office_account" optional,
+        mini_program: "mini_program" optional,
+        store_address: "store_address" optional,
+        store_photos: "store_photos" optional,
+        mcc: "mcc" optional,
     });
     /// 业务类型
     pub type PatchRequestBusinessBusinessType = crate::v3::global::merchants::PostRequestBusinessBusinessType;
@@ -846,8 +846,8 @@ pub mod by_sub_mchid {
         pub domains: Option<Vec<String>>,
     }
     ::wechatpay::runtime::json_object!(PatchRequestH5PaymentApplyInfo {
-        website_url: "website_url" opt opt,
-        domains: "domains" opt opt,
+        website_url: "website_url" optional,
+        domains: "domains" optional,
     });
     /// 商户类型
     pub type PatchRequestMerchantType = crate::v3::global::merchants::PostRequestMerchantType;
@@ -866,8 +866,8 @@ pub mod by_sub_mchid {
         pub h5_authorization_state: Option<PatchResponseH5AuthorizationState>,
     }
     ::wechatpay::runtime::json_object!(PatchResponse {
-        sub_mchid: "sub_mchid" req req,
-        h5_authorization_state: "h5_authorization_state" opt opt,
+        sub_mchid: "sub_mchid" required,
+        h5_authorization_state: "h5_authorization_state" optional,
     });
     /// H5支付权限状态
     ///

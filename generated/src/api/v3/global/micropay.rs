@@ -93,9 +93,9 @@ pub mod transactions {
                     pub sub_mchid: String,
                 }
                 ::wechatpay::runtime::json_object!(PostRequest {
-                    mchid: "mchid" req req,
-                    sp_mchid: "sp_mchid" req req,
-                    sub_mchid: "sub_mchid" req req,
+                    mchid: "mchid" required,
+                    sp_mchid: "sp_mchid" required,
+                    sub_mchid: "sub_mchid" required,
                 });
             }
         }
@@ -237,23 +237,23 @@ pub mod transactions {
             pub detail: Option<Vec<PostRequestDetail>>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            mchid: "mchid" req req,
-            appid: "appid" req req,
-            sub_mchid: "sub_mchid" req req,
-            sp_mchid: "sp_mchid" req req,
-            sp_appid: "sp_appid" req req,
-            sub_appid: "sub_appid" opt opt,
-            description: "description" req req,
-            attach: "attach" opt opt,
-            out_trade_no: "out_trade_no" req req,
-            goods_tag: "goods_tag" opt opt,
-            trade_type: "trade_type" req req,
-            limit_pay: "limit_pay" opt opt,
-            merchant_category_code: "merchant_category_code" req req,
-            payer: "payer" opt opt,
-            amount: "amount" req req,
-            scene_info: "scene_info" opt opt,
-            detail: "detail" opt opt,
+            mchid: "mchid" required,
+            appid: "appid" required,
+            sub_mchid: "sub_mchid" required,
+            sp_mchid: "sp_mchid" required,
+            sp_appid: "sp_appid" required,
+            sub_appid: "sub_appid" optional,
+            description: "description" required,
+            attach: "attach" optional,
+            out_trade_no: "out_trade_no" required,
+            goods_tag: "goods_tag" optional,
+            trade_type: "trade_type" required,
+            limit_pay: "limit_pay" optional,
+            merchant_category_code: "merchant_category_code" required,
+            payer: "payer" optional,
+            amount: "amount" required,
+            scene_info: "scene_info" optional,
+            detail: "detail" optional,
         });
         /// 订单金额
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -268,8 +268,8 @@ pub mod transactions {
             pub currency: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestAmount {
-            total: "total" req req,
-            currency: "currency" opt opt,
+            total: "total" required,
+            currency: "currency" optional,
         });
         /// PostRequestDetail
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -286,9 +286,9 @@ pub mod transactions {
             pub goods_detail: Option<Vec<PostRequestDetailGoodsDetail>>,
         }
         ::wechatpay::runtime::json_object!(PostRequestDetail {
-            cost_price: "cost_price" opt opt,
-            receipt_id: "receipt_id" opt opt,
-            goods_detail: "goods_detail" opt opt,
+            cost_price: "cost_price" optional,
+            receipt_id: "receipt_id" optional,
+            goods_detail: "goods_detail" optional,
         });
         /// PostRequestDetailGoodsDetail
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -315,11 +315,11 @@ pub mod transactions {
             pub price: i64,
         }
         ::wechatpay::runtime::json_object!(PostRequestDetailGoodsDetail {
-            goods_id: "goods_id" req req,
-            wxpay_goods_id: "wxpay_goods_id" opt opt,
-            goods_name: "goods_name" opt opt,
-            quantity: "quantity" req req,
-            price: "price" req req,
+            goods_id: "goods_id" required,
+            wxpay_goods_id: "wxpay_goods_id" optional,
+            goods_name: "goods_name" optional,
+            quantity: "quantity" required,
+            price: "price" required,
         });
         /// 支付者
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -330,7 +330,7 @@ pub mod transactions {
             pub auth_code: String,
         }
         ::wechatpay::runtime::json_object!(PostRequestPayer {
-            auth_code: "auth_code" req req,
+            auth_code: "auth_code" required,
         });
         /// 场景信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -355,11 +355,11 @@ pub mod transactions {
             pub store_info: Option<PostRequestSceneInfoStoreInfo>,
         }
         ::wechatpay::runtime::json_object!(PostRequestSceneInfo {
-            device_id: "device_id" opt opt,
-            device_ip: "device_ip" opt opt,
-            payer_client_ip: "payer_client_ip" opt opt,
-            operator_id: "operator_id" opt opt,
-            store_info: "store_info" opt opt,
+            device_id: "device_id" optional,
+            device_ip: "device_ip" optional,
+            payer_client_ip: "payer_client_ip" optional,
+            operator_id: "operator_id" optional,
+            store_info: "store_info" optional,
         });
         /// 商户门店信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -378,9 +378,9 @@ pub mod transactions {
             pub address: String,
         }
         ::wechatpay::runtime::json_object!(PostRequestSceneInfoStoreInfo {
-            id: "id" opt opt,
-            name: "name" req req,
-            address: "address" req req,
+            id: "id" optional,
+            name: "name" required,
+            address: "address" required,
         });
         /// The response of `POST /v3/global/micropay/transactions/pay` (提交付款码支付).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -449,23 +449,23 @@ pub mod transactions {
             pub detail: Option<Vec<PostResponseDetail>>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            id: "id" opt opt,
-            mchid: "mchid" req req,
-            appid: "appid" req req,
-            sub_mchid: "sub_mchid" req req,
-            sp_mchid: "sp_mchid" req req,
-            sp_appid: "sp_appid" req req,
-            sub_appid: "sub_appid" opt opt,
-            out_trade_no: "out_trade_no" req req,
-            trade_type: "trade_type" req req,
-            trade_state: "trade_state" opt opt,
-            trade_state_desc: "trade_state_desc" opt opt,
-            bank_type: "bank_type" opt opt,
-            attach: "attach" opt opt,
-            success_time: "success_time" opt opt,
-            payer: "payer" opt opt,
-            amount: "amount" req req,
-            detail: "detail" opt opt,
+            id: "id" optional,
+            mchid: "mchid" required,
+            appid: "appid" required,
+            sub_mchid: "sub_mchid" required,
+            sp_mchid: "sp_mchid" required,
+            sp_appid: "sp_appid" required,
+            sub_appid: "sub_appid" optional,
+            out_trade_no: "out_trade_no" required,
+            trade_type: "trade_type" required,
+            trade_state: "trade_state" optional,
+            trade_state_desc: "trade_state_desc" optional,
+            bank_type: "bank_type" optional,
+            attach: "attach" optional,
+            success_time: "success_time" optional,
+            payer: "payer" optional,
+            amount: "amount" required,
+            detail: "detail" optional,
         });
         /// 订单金额
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -490,11 +490,11 @@ pub mod transactions {
             pub exchange_rate: Option<PostResponseAmountExchangeRate>,
         }
         ::wechatpay::runtime::json_object!(PostResponseAmount {
-            total: "total" opt opt,
-            currency: "currency" opt opt,
-            payer_total: "payer_total" opt opt,
-            payer_currency: "payer _currency" opt opt,
-            exchange_rate: "exchange_rate" opt opt,
+            total: "total" optional,
+            currency: "currency" optional,
+            payer_total: "payer_total" optional,
+            payer_currency: "payer _currency" optional,
+            exchange_rate: "exchange_rate" optional,
         });
         /// 汇率
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -509,8 +509,8 @@ pub mod transactions {
             pub rate: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(PostResponseAmountExchangeRate {
-            type_: "type" opt opt,
-            rate: "rate" opt opt,
+            type_: "type" optional,
+            rate: "rate" optional,
         });
         /// 汇率类型
         ///
@@ -573,17 +573,17 @@ pub mod transactions {
             pub goods_detail: Option<Vec<PostResponseDetailGoodsDetail>>,
         }
         ::wechatpay::runtime::json_object!(PostResponseDetail {
-            promotion_id: "promotion_id" opt opt,
-            name: "name" opt opt,
-            scope: "scope" opt opt,
-            type_: "type" opt opt,
-            amount: "amount" opt opt,
-            currency: "currency" opt opt,
-            activity_id: "activity_id" opt opt,
-            wechatpay_contribute_amount: "wechatpay_contribute_amount" opt opt,
-            merchant_contribute_amount: "merchant_contribute_amount" opt opt,
-            other_contribute_amount: "other_contribute_amount" opt opt,
-            goods_detail: "goods_detail" opt opt,
+            promotion_id: "promotion_id" optional,
+            name: "name" optional,
+            scope: "scope" optional,
+            type_: "type" optional,
+            amount: "amount" optional,
+            currency: "currency" optional,
+            activity_id: "activity_id" optional,
+            wechatpay_contribute_amount: "wechatpay_contribute_amount" optional,
+            merchant_contribute_amount: "merchant_contribute_amount" optional,
+            other_contribute_amount: "other_contribute_amount" optional,
+            goods_detail: "goods_detail" optional,
         });
         /// PostResponseDetailGoodsDetail
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -606,10 +606,10 @@ pub mod transactions {
             pub price: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(PostResponseDetailGoodsDetail {
-            goods_id: "goods_id" opt opt,
-            goods_remark: "goods_remark" opt opt,
-            quantity: "quantity" opt opt,
-            price: "price" opt opt,
+            goods_id: "goods_id" optional,
+            goods_remark: "goods_remark" optional,
+            quantity: "quantity" optional,
+            price: "price" optional,
         });
         /// 优惠范围
         ///
@@ -662,9 +662,9 @@ pub mod transactions {
             pub sub_openid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponsePayer {
-            openid: "openid" opt opt,
-            sp_openid: "sp_openid" opt opt,
-            sub_openid: "sub_openid" opt opt,
+            openid: "openid" optional,
+            sp_openid: "sp_openid" optional,
+            sub_openid: "sub_openid" optional,
         });
     }
 }

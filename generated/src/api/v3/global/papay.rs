@@ -141,18 +141,18 @@ pub mod contracts {
             pub expired_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            appid: "appid" opt opt,
-            sub_mchid: "sub_mchid" opt opt,
-            sp_appid: "sp_appid" opt opt,
-            sp_mchid: "sp_mchid" opt opt,
-            sub_appid: "sub_appid" opt opt,
-            plan_id: "plan_id" opt opt,
-            out_contract_code: "out_contract_code" opt opt,
-            user_display_name: "user_display_name" opt opt,
-            success_notify_url: "success_notify_url" opt opt,
-            openid: "openid" opt opt,
-            user_client_ip: "user_client_ip" opt opt,
-            expired_time: "expired_time" opt opt,
+            appid: "appid" optional,
+            sub_mchid: "sub_mchid" optional,
+            sp_appid: "sp_appid" optional,
+            sp_mchid: "sp_mchid" optional,
+            sub_appid: "sub_appid" optional,
+            plan_id: "plan_id" optional,
+            out_contract_code: "out_contract_code" optional,
+            user_display_name: "user_display_name" optional,
+            success_notify_url: "success_notify_url" optional,
+            openid: "openid" optional,
+            user_client_ip: "user_client_ip" optional,
+            expired_time: "expired_time" optional,
         });
         /// The response of `POST /v3/global/papay/contracts/app-pre-entrust-sign` (APP签约API).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -163,7 +163,7 @@ pub mod contracts {
             pub session_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            session_id: "session_id" opt opt,
+            session_id: "session_id" optional,
         });
     }
     /// `/v3/global/papay/contracts/{contract_id}`
@@ -226,12 +226,12 @@ pub mod contracts {
             pub plan_id: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            appid: "appid" skip opt,
-            sub_mchid: "sub_mchid" skip opt,
-            sp_appid: "sp_appid" skip opt,
-            sp_mchid: "sp_mchid" skip opt,
-            sub_appid: "sub_appid" skip opt,
-            plan_id: "plan_id" skip opt,
+            appid: query "appid" optional,
+            sub_mchid: query "sub_mchid" optional,
+            sp_appid: query "sp_appid" optional,
+            sp_mchid: query "sp_mchid" optional,
+            sub_appid: query "sub_appid" optional,
+            plan_id: query "plan_id" optional,
         });
         /// The response of `GET /v3/global/papay/contracts/{contract_id}` (代扣协议ID查询签约API).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -302,22 +302,22 @@ pub mod contracts {
             pub openid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            mchid: "mchid" opt opt,
-            appid: "appid" opt opt,
-            sp_mchid: "sp_mchid" opt opt,
-            sub_mchid: "sub_mchid" opt opt,
-            sp_appid: "sp_appid" opt opt,
-            sub_appid: "sub_appid" opt opt,
-            contract_id: "contract_id" opt opt,
-            plan_id: "plan_id" opt opt,
-            out_contract_code: "out_contract_code" opt opt,
-            user_display_name: "user_display_name" opt opt,
-            state: "state" opt opt,
-            signed_time: "signed_time" opt opt,
-            terminated_time: "terminated_time" opt opt,
-            termination_mode: "termination_mode" opt opt,
-            termination_note: "termination_note" opt opt,
-            openid: "openid" opt opt,
+            mchid: "mchid" optional,
+            appid: "appid" optional,
+            sp_mchid: "sp_mchid" optional,
+            sub_mchid: "sub_mchid" optional,
+            sp_appid: "sp_appid" optional,
+            sub_appid: "sub_appid" optional,
+            contract_id: "contract_id" optional,
+            plan_id: "plan_id" optional,
+            out_contract_code: "out_contract_code" optional,
+            user_display_name: "user_display_name" optional,
+            state: "state" optional,
+            signed_time: "signed_time" optional,
+            terminated_time: "terminated_time" optional,
+            termination_mode: "termination_mode" optional,
+            termination_note: "termination_note" optional,
+            openid: "openid" optional,
         });
         /// `/v3/global/papay/contracts/{contract_id}/terminate`
         pub mod terminate {
@@ -365,11 +365,11 @@ pub mod contracts {
                 pub termination_note: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                appid: "appid" opt opt,
-                sp_appid: "sp_appid" opt opt,
-                sub_mchid: "sub_mchid" opt opt,
-                sub_appid: "sub_appid" opt opt,
-                termination_note: "termination_note" opt opt,
+                appid: "appid" optional,
+                sp_appid: "sp_appid" optional,
+                sub_mchid: "sub_mchid" optional,
+                sub_appid: "sub_appid" optional,
+                termination_note: "termination_note" optional,
             });
         }
     }
@@ -451,19 +451,19 @@ pub mod contracts {
             pub return_url: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            appid: "appid" opt opt,
-            sub_mchid: "sub_mchid" opt opt,
-            sp_appid: "sp_appid" opt opt,
-            sp_mchid: "sp_mchid" opt opt,
-            sub_appid: "sub_appid" opt opt,
-            plan_id: "plan_id" opt opt,
-            out_contract_code: "out_contract_code" opt opt,
-            user_display_name: "user_display_name" opt opt,
-            success_notify_url: "success_notify_url" opt opt,
-            return_appid: "return_appid" opt opt,
-            user_client_ip: "user_client_ip" opt opt,
-            expired_time: "expired_time" opt opt,
-            return_url: "return_url" opt opt,
+            appid: "appid" optional,
+            sub_mchid: "sub_mchid" optional,
+            sp_appid: "sp_appid" optional,
+            sp_mchid: "sp_mchid" optional,
+            sub_appid: "sub_appid" optional,
+            plan_id: "plan_id" optional,
+            out_contract_code: "out_contract_code" optional,
+            user_display_name: "user_display_name" optional,
+            success_notify_url: "success_notify_url" optional,
+            return_appid: "return_appid" optional,
+            user_client_ip: "user_client_ip" optional,
+            expired_time: "expired_time" optional,
+            return_url: "return_url" optional,
         });
         /// The response of `POST /v3/global/papay/contracts/h5-pre-entrust-sign` (H5预签约API).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -474,7 +474,7 @@ pub mod contracts {
             pub sign_url: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            sign_url: "sign_url" opt opt,
+            sign_url: "sign_url" optional,
         });
     }
     /// `/v3/global/papay/contracts/jsapi-pre-entrust-sign`
@@ -551,18 +551,18 @@ pub mod contracts {
             pub expired_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            appid: "appid" opt opt,
-            sub_mchid: "sub_mchid" opt opt,
-            sp_appid: "sp_appid" opt opt,
-            sp_mchid: "sp_mchid" opt opt,
-            sub_appid: "sub_appid" opt opt,
-            plan_id: "plan_id" opt opt,
-            out_contract_code: "out_contract_code" opt opt,
-            user_display_name: "user_display_name" opt opt,
-            success_notify_url: "success_notify_url" opt opt,
-            openid: "openid" opt opt,
-            return_url: "return_url" opt opt,
-            expired_time: "expired_time" opt opt,
+            appid: "appid" optional,
+            sub_mchid: "sub_mchid" optional,
+            sp_appid: "sp_appid" optional,
+            sp_mchid: "sp_mchid" optional,
+            sub_appid: "sub_appid" optional,
+            plan_id: "plan_id" optional,
+            out_contract_code: "out_contract_code" optional,
+            user_display_name: "user_display_name" optional,
+            success_notify_url: "success_notify_url" optional,
+            openid: "openid" optional,
+            return_url: "return_url" optional,
+            expired_time: "expired_time" optional,
         });
         /// The response of `POST /v3/global/papay/contracts/jsapi-pre-entrust-sign` (JSAPI预签约API).
         pub type PostResponse = crate::v3::global::papay::contracts::h5_pre_entrust_sign::PostResponse;
@@ -661,11 +661,11 @@ pub mod contracts {
                 pub sub_appid: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetRequest {
-                appid: "appid" skip opt,
-                sub_mchid: "sub_mchid" skip opt,
-                sp_appid: "sp_appid" skip opt,
-                sp_mchid: "sp_mchid" skip opt,
-                sub_appid: "sub_appid" skip opt,
+                appid: query "appid" optional,
+                sub_mchid: query "sub_mchid" optional,
+                sp_appid: query "sp_appid" optional,
+                sp_mchid: query "sp_mchid" optional,
+                sub_appid: query "sub_appid" optional,
             });
             /// The response of `GET /v3/global/papay/contracts/out-contract-code/{out_contract_code}` (商户协议号查询签约API).
             pub type GetResponse = crate::v3::global::papay::contracts::by_contract_id::GetResponse;
@@ -741,17 +741,17 @@ pub mod contracts {
             pub return_url: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            appid: "appid" opt opt,
-            sub_mchid: "sub_mchid" opt opt,
-            sp_appid: "sp_appid" opt opt,
-            sp_mchid: "sp_mchid" opt opt,
-            sub_appid: "sub_appid" opt opt,
-            plan_id: "plan_id" opt opt,
-            out_contract_code: "out_contract_code" opt opt,
-            user_display_name: "user_display_name" opt opt,
-            success_notify_url: "success_notify_url" opt opt,
-            expired_time: "expired_time" opt opt,
-            return_url: "return_url" opt opt,
+            appid: "appid" optional,
+            sub_mchid: "sub_mchid" optional,
+            sp_appid: "sp_appid" optional,
+            sp_mchid: "sp_mchid" optional,
+            sub_appid: "sub_appid" optional,
+            plan_id: "plan_id" optional,
+            out_contract_code: "out_contract_code" optional,
+            user_display_name: "user_display_name" optional,
+            success_notify_url: "success_notify_url" optional,
+            expired_time: "expired_time" optional,
+            return_url: "return_url" optional,
         });
         /// The response of `POST /v3/global/papay/contracts/web-pre-entrust-sign` (WEB预签约API).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -762,7 +762,7 @@ pub mod contracts {
             pub show_code_url: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            show_code_url: "show_code_url" opt opt,
+            show_code_url: "show_code_url" optional,
         });
     }
 }
@@ -850,19 +850,19 @@ pub mod transactions {
         pub scene_info: Option<PostRequestSceneInfo>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        appid: "appid" opt opt,
-        sp_appid: "sp_appid" opt opt,
-        sub_mchid: "sub_mchid" opt opt,
-        sub_appid: "sub_appid" opt opt,
-        description: "description" req req,
-        attach: "attach" opt opt,
-        notify_url: "notify_url" req req,
-        out_trade_no: "out_trade_no" req req,
-        goods_tag: "goods_tag" opt opt,
-        merchant_category_code: "merchant_category_code" req req,
-        contract_id: "contract_id" req req,
-        amount: "amount" req req,
-        scene_info: "scene_info" opt opt,
+        appid: "appid" optional,
+        sp_appid: "sp_appid" optional,
+        sub_mchid: "sub_mchid" optional,
+        sub_appid: "sub_appid" optional,
+        description: "description" required,
+        attach: "attach" optional,
+        notify_url: "notify_url" required,
+        out_trade_no: "out_trade_no" required,
+        goods_tag: "goods_tag" optional,
+        merchant_category_code: "merchant_category_code" required,
+        contract_id: "contract_id" required,
+        amount: "amount" required,
+        scene_info: "scene_info" optional,
     });
     /// 订单金额
     pub type PostRequestAmount = crate::v3::global::micropay::transactions::pay::PostRequestAmount;
@@ -879,8 +879,8 @@ pub mod transactions {
         pub device_ip: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestSceneInfo {
-        device_id: "device_id" opt opt,
-        device_ip: "device_ip" opt opt,
+        device_id: "device_id" optional,
+        device_ip: "device_ip" optional,
     });
     /// The response of `POST /v3/global/papay/transactions` (支付扣款API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -949,23 +949,23 @@ pub mod transactions {
         pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        mchid: "mchid" opt opt,
-        appid: "appid" opt opt,
-        sp_mchid: "sp_mchid" opt opt,
-        sub_mchid: "sub_mchid" opt opt,
-        sp_appid: "sp_appid" opt opt,
-        sub_appid: "sub_appid" opt opt,
-        out_trade_no: "out_trade_no" req req,
-        transaction_id: "transaction_id" opt opt,
-        attach: "attach" opt opt,
-        trade_type: "trade_type" opt opt,
-        bank_type: "bank_type" opt opt,
-        success_time: "success_time" opt opt,
-        trade_state: "trade_state" opt opt,
-        trade_state_desc: "trade_state_desc" opt opt,
-        payer: "payer" opt opt,
-        amount: "amount" req req,
-        promotion_detail: "promotion_detail" opt opt,
+        mchid: "mchid" optional,
+        appid: "appid" optional,
+        sp_mchid: "sp_mchid" optional,
+        sub_mchid: "sub_mchid" optional,
+        sp_appid: "sp_appid" optional,
+        sub_appid: "sub_appid" optional,
+        out_trade_no: "out_trade_no" required,
+        transaction_id: "transaction_id" optional,
+        attach: "attach" optional,
+        trade_type: "trade_type" optional,
+        bank_type: "bank_type" optional,
+        success_time: "success_time" optional,
+        trade_state: "trade_state" optional,
+        trade_state_desc: "trade_state_desc" optional,
+        payer: "payer" optional,
+        amount: "amount" required,
+        promotion_detail: "promotion_detail" optional,
     });
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -990,11 +990,11 @@ pub mod transactions {
         pub exchange_rate: Option<PostResponseAmountExchangeRate>,
     }
     ::wechatpay::runtime::json_object!(PostResponseAmount {
-        total: "total" opt opt,
-        payer_total: "payer_total" opt opt,
-        currency: "currency" opt opt,
-        payer_currency: "payer_currency" opt opt,
-        exchange_rate: "exchange_rate" opt opt,
+        total: "total" optional,
+        payer_total: "payer_total" optional,
+        currency: "currency" optional,
+        payer_currency: "payer_currency" optional,
+        exchange_rate: "exchange_rate" optional,
     });
     /// 汇率信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -1009,8 +1009,8 @@ pub mod transactions {
         pub rate: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostResponseAmountExchangeRate {
-        type_: "type" opt opt,
-        rate: "rate" opt opt,
+        type_: "type" optional,
+        rate: "rate" optional,
     });
     /// 汇率类型
     ///
@@ -1046,9 +1046,9 @@ pub mod transactions {
         pub sub_openid: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponsePayer {
-        openid: "openid" opt opt,
-        sp_openid: "sp_openid" opt opt,
-        sub_openid: "sub_openid" opt opt,
+        openid: "openid" optional,
+        sp_openid: "sp_openid" optional,
+        sub_openid: "sub_openid" optional,
     });
     /// PostResponsePromotionDetail
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -1097,17 +1097,17 @@ pub mod transactions {
         pub goods_detail: Option<Vec<PostResponsePromotionDetailGoodsDetail>>,
     }
     ::wechatpay::runtime::json_object!(PostResponsePromotionDetail {
-        promotion_id: "promotion_id" opt opt,
-        name: "name" opt opt,
-        scope: "scope" opt opt,
-        type_: "type" opt opt,
-        amount: "amount" opt opt,
-        currency: "currency" opt opt,
-        activity_id: "activity_id" opt opt,
-        wxpay_contribute_amount: "wxpay_contribute_amount" opt opt,
-        merchant_contribute_amount: "merchant_contribute_amount" opt opt,
-        other_contribute_amount: "other_contribute_amount" opt opt,
-        goods_detail: "goods_detail" opt opt,
+        promotion_id: "promotion_id" optional,
+        name: "name" optional,
+        scope: "scope" optional,
+        type_: "type" optional,
+        amount: "amount" optional,
+        currency: "currency" optional,
+        activity_id: "activity_id" optional,
+        wxpay_contribute_amount: "wxpay_contribute_amount" optional,
+        merchant_contribute_amount: "merchant_contribute_amount" optional,
+        other_contribute_amount: "other_contribute_amount" optional,
+        goods_detail: "goods_detail" optional,
     });
     /// PostResponsePromotionDetailGoodsDetail
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -1134,11 +1134,11 @@ pub mod transactions {
         pub price: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostResponsePromotionDetailGoodsDetail {
-        goods_id: "goods_id" opt opt,
-        goods_remark: "goods_remark" opt opt,
-        discount_amount: "discount_amount" opt opt,
-        quantity: "quantity" opt opt,
-        price: "price" opt opt,
+        goods_id: "goods_id" optional,
+        goods_remark: "goods_remark" optional,
+        discount_amount: "discount_amount" optional,
+        quantity: "quantity" optional,
+        price: "price" optional,
     });
     /// 优惠范围
     pub type PostResponsePromotionDetailScope = crate::v3::global::micropay::transactions::pay::PostResponseDetailScope;
@@ -1217,7 +1217,7 @@ pub mod transactions {
             pub sub_mchid: String,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            sub_mchid: "sub_mchid" skip req,
+            sub_mchid: query "sub_mchid" required,
         });
         /// The response of `GET /v3/global/papay/transactions/{transaction_id}` (查询订单(微信支付订单号)).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1286,23 +1286,23 @@ pub mod transactions {
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            mchid: "mchid" opt opt,
-            appid: "appid" opt opt,
-            sp_mchid: "sp_mchid" opt opt,
-            sub_mchid: "sub_mchid" req req,
-            sp_appid: "sp_appid" opt opt,
-            sub_appid: "sub_appid" opt opt,
-            out_trade_no: "out_trade_no" opt opt,
-            transaction_id: "transaction_id" req req,
-            attach: "attach" opt opt,
-            trade_type: "trade_type" opt opt,
-            bank_type: "bank_type" opt opt,
-            success_time: "success_time" opt opt,
-            trade_state: "trade_state" opt opt,
-            trade_state_desc: "trade_state_desc" opt opt,
-            payer: "payer" opt opt,
-            amount: "amount" opt opt,
-            promotion_detail: "promotion_detail" opt opt,
+            mchid: "mchid" optional,
+            appid: "appid" optional,
+            sp_mchid: "sp_mchid" optional,
+            sub_mchid: "sub_mchid" required,
+            sp_appid: "sp_appid" optional,
+            sub_appid: "sub_appid" optional,
+            out_trade_no: "out_trade_no" optional,
+            transaction_id: "transaction_id" required,
+            attach: "attach" optional,
+            trade_type: "trade_type" optional,
+            bank_type: "bank_type" optional,
+            success_time: "success_time" optional,
+            trade_state: "trade_state" optional,
+            trade_state_desc: "trade_state_desc" optional,
+            payer: "payer" optional,
+            amount: "amount" optional,
+            promotion_detail: "promotion_detail" optional,
         });
         /// 订单金额
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1327,11 +1327,11 @@ pub mod transactions {
             pub exchange_rate: Option<GetResponseAmountExchangeRate>,
         }
         ::wechatpay::runtime::json_object!(GetResponseAmount {
-            total: "total" opt opt,
-            payer_total: "payer_total" opt opt,
-            currency: "currency" opt opt,
-            payer_currency: "payer_currency" opt opt,
-            exchange_rate: "exchange_rate" opt opt,
+            total: "total" optional,
+            payer_total: "payer_total" optional,
+            currency: "currency" optional,
+            payer_currency: "payer_currency" optional,
+            exchange_rate: "exchange_rate" optional,
         });
         /// 汇率信息
         pub type GetResponseAmountExchangeRate = crate::v3::global::micropay::transactions::pay::PostResponseAmountExchangeRate;
@@ -1483,23 +1483,23 @@ pub mod transactions {
                 pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                mchid: "mchid" opt opt,
-                appid: "appid" opt opt,
-                sp_mchid: "sp_mchid" opt opt,
-                sub_mchid: "sub_mchid" req req,
-                sp_appid: "sp_appid" opt opt,
-                sub_appid: "sub_appid" opt opt,
-                out_trade_no: "out_trade_no" req req,
-                transaction_id: "transaction_id" opt opt,
-                attach: "attach" opt opt,
-                trade_type: "trade_type" opt opt,
-                bank_type: "bank_type" opt opt,
-                success_time: "success_time" opt opt,
-                trade_state: "trade_state" opt opt,
-                trade_state_desc: "trade_state_desc" opt opt,
-                payer: "payer" opt opt,
-                amount: "amount" opt opt,
-                promotion_detail: "promotion_detail" opt opt,
+                mchid: "mchid" optional,
+                appid: "appid" optional,
+                sp_mchid: "sp_mchid" optional,
+                sub_mchid: "sub_mchid" required,
+                sp_appid: "sp_appid" optional,
+                sub_appid: "sub_appid" optional,
+                out_trade_no: "out_trade_no" required,
+                transaction_id: "transaction_id" optional,
+                attach: "attach" optional,
+                trade_type: "trade_type" optional,
+                bank_type: "bank_type" optional,
+                success_time: "success_time" optional,
+                trade_state: "trade_state" optional,
+                trade_state_desc: "trade_state_desc" optional,
+                payer: "payer" optional,
+                amount: "amount" optional,
+                promotion_detail: "promotion_detail" optional,
             });
             /// 订单金额
             pub type GetResponseAmount = crate::v3::global::papay::transactions::by_transaction_id::GetResponseAmount;

@@ -64,8 +64,8 @@ pub mod bill_download_url {
         pub bill_date: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        sub_mchid: "sub_mchid" skip opt,
-        bill_date: "bill_date" skip opt,
+        sub_mchid: query "sub_mchid" optional,
+        bill_date: query "bill_date" optional,
     });
     /// The response of `GET /v3/global/profit-sharing/bill-download-url` (获取分账账单文件下载地址API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -76,7 +76,7 @@ pub mod bill_download_url {
         pub download_url: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        download_url: "download_url" opt opt,
+        download_url: "download_url" optional,
     });
 }
 /// `/v3/global/profit-sharing/orders`
@@ -139,13 +139,13 @@ pub mod orders {
         pub unfreeze_unsplit: bool,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        sub_mchid: "sub_mchid" opt opt,
-        appid: "appid" req req,
-        sub_appid: "sub_appid" opt opt,
-        transaction_id: "transaction_id" req req,
-        out_order_no: "out_order_no" req req,
-        receivers: "receivers" opt opt,
-        unfreeze_unsplit: "unfreeze_unsplit" req req,
+        sub_mchid: "sub_mchid" optional,
+        appid: "appid" required,
+        sub_appid: "sub_appid" optional,
+        transaction_id: "transaction_id" required,
+        out_order_no: "out_order_no" required,
+        receivers: "receivers" optional,
+        unfreeze_unsplit: "unfreeze_unsplit" required,
     });
     /// PostRequestReceivers
     #[derive(Clone, Debug, PartialEq)]
@@ -180,13 +180,13 @@ pub mod orders {
         pub description: String,
     }
     ::wechatpay::runtime::json_object!(PostRequestReceivers {
-        currency: "currency" req req,
-        type_: "type" req req,
-        account: "account" req req,
-        name: "name" opt opt,
-        authorized: "authorized" opt opt,
-        amount: "amount" req req,
-        description: "description" req req,
+        currency: "currency" required,
+        type_: "type" required,
+        account: "account" required,
+        name: "name" optional,
+        authorized: "authorized" optional,
+        amount: "amount" required,
+        description: "description" required,
     });
     /// 分账币种
     ///
@@ -249,12 +249,12 @@ pub mod orders {
         pub receivers: Option<Vec<PostResponseReceivers>>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        sub_mchid: "sub_mchid" opt opt,
-        transaction_id: "transaction_id" req req,
-        out_order_no: "out_order_no" req req,
-        order_id: "order_id" opt opt,
-        state: "state" opt opt,
-        receivers: "receivers" opt opt,
+        sub_mchid: "sub_mchid" optional,
+        transaction_id: "transaction_id" required,
+        out_order_no: "out_order_no" required,
+        order_id: "order_id" optional,
+        state: "state" optional,
+        receivers: "receivers" optional,
     });
     /// PostResponseReceivers
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -309,20 +309,20 @@ pub mod orders {
         pub rate: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostResponseReceivers {
-        currency: "currency" opt opt,
-        amount: "amount" opt opt,
-        description: "description" opt opt,
-        type_: "type" opt opt,
-        account: "account" opt opt,
-        result: "result" opt opt,
-        fail_reason: "fail_reason" opt opt,
-        create_time: "create_time" opt opt,
-        finish_time: "finish_time" opt opt,
-        detail_id: "detail_id" opt opt,
-        detail_type: "detail_type" opt opt,
-        settlement_currency: "settlement_currency" opt opt,
-        settlement_amount: "settlement_amount" opt opt,
-        rate: "rate" opt opt,
+        currency: "currency" optional,
+        amount: "amount" optional,
+        description: "description" optional,
+        type_: "type" optional,
+        account: "account" optional,
+        result: "result" optional,
+        fail_reason: "fail_reason" optional,
+        create_time: "create_time" optional,
+        finish_time: "finish_time" optional,
+        detail_id: "detail_id" optional,
+        detail_type: "detail_type" optional,
+        settlement_currency: "settlement_currency" optional,
+        settlement_amount: "settlement_amount" optional,
+        rate: "rate" optional,
     });
     /// 分账接收方类型
     pub type PostResponseReceiversType = crate::v3::global::profit_sharing::orders::PostRequestReceiversType;
@@ -361,8 +361,8 @@ pub mod orders {
             pub transaction_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            sub_mchid: "sub_mchid" skip opt,
-            transaction_id: "transaction_id" skip opt,
+            sub_mchid: query "sub_mchid" optional,
+            transaction_id: query "transaction_id" optional,
         });
         /// The response of `GET /v3/global/profit-sharing/orders/{out_order_no}` (查询分账结果API).
         pub type GetResponse = crate::v3::global::profit_sharing::orders::PostResponse;
@@ -413,10 +413,10 @@ pub mod orders {
             pub description: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            sub_mchid: "sub_mchid" opt opt,
-            transaction_id: "transaction_id" req req,
-            out_order_no: "out_order_no" req req,
-            description: "description" req req,
+            sub_mchid: "sub_mchid" optional,
+            transaction_id: "transaction_id" required,
+            out_order_no: "out_order_no" required,
+            description: "description" required,
         });
         /// The response of `POST /v3/global/profit-sharing/orders/unfreeze` (解冻剩余资金API).
         pub type PostResponse = crate::v3::global::profit_sharing::orders::PostResponse;
@@ -489,11 +489,11 @@ pub mod receivers {
         pub account: Option<String>,
     }
     ::wechatpay::runtime::json_object!(DeleteRequest {
-        sub_mchid: "sub_mchid" opt opt,
-        appid: "appid" opt opt,
-        sub_appid: "sub_appid" opt opt,
-        type_: "type" opt opt,
-        account: "account" opt opt,
+        sub_mchid: "sub_mchid" optional,
+        appid: "appid" optional,
+        sub_appid: "sub_appid" optional,
+        type_: "type" optional,
+        account: "account" optional,
     });
     /// 分账接收方类型
     pub type DeleteRequestType = crate::v3::global::profit_sharing::orders::PostRequestReceiversType;
@@ -558,20 +558,20 @@ pub mod receivers {
         pub partnership_file_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        sub_mchid: "sub_mchid" opt opt,
-        appid: "appid" opt opt,
-        sub_appid: "sub_appid" opt opt,
-        type_: "type" opt opt,
-        account: "account" opt opt,
-        name: "name" opt opt,
-        authorized: "authorized" opt opt,
-        relation_type: "relation_type" opt opt,
-        custom_relation: "custom_relation" opt opt,
-        scene: "scene" opt opt,
-        major_service: "major_service" opt opt,
-        expected_ratio: "expected_ratio" opt opt,
-        application_file_id: "application_file_id" opt opt,
-        partnership_file_id: "partnership_file_id" opt opt,
+        sub_mchid: "sub_mchid" optional,
+        appid: "appid" optional,
+        sub_appid: "sub_appid" optional,
+        type_: "type" optional,
+        account: "account" optional,
+        name: "name" optional,
+        authorized: "authorized" optional,
+        relation_type: "relation_type" optional,
+        custom_relation: "custom_relation" optional,
+        scene: "scene" optional,
+        major_service: "major_service" optional,
+        expected_ratio: "expected_ratio" optional,
+        application_file_id: "application_file_id" optional,
+        partnership_file_id: "partnership_file_id" optional,
     });
     /// 与分账方的关系类型
     ///
@@ -658,20 +658,20 @@ pub mod receivers {
         pub partnership_file_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        sub_mchid: "sub_mchid" opt opt,
-        type_: "type" req req,
-        account: "account" req req,
-        name: "name" opt opt,
-        relation_type: "relation_type" req req,
-        custom_relation: "custom_relation" opt opt,
-        scene: "scene" opt opt,
-        major_service: "major_service" opt opt,
-        expected_ratio: "expected_ratio" opt opt,
-        file_id: "file_id" opt opt,
-        state: "state" opt opt,
-        fail_reason: "fail_reason" opt opt,
-        application_file_id: "application_file_id" opt opt,
-        partnership_file_id: "partnership_file_id" opt opt,
+        sub_mchid: "sub_mchid" optional,
+        type_: "type" required,
+        account: "account" required,
+        name: "name" optional,
+        relation_type: "relation_type" required,
+        custom_relation: "custom_relation" optional,
+        scene: "scene" optional,
+        major_service: "major_service" optional,
+        expected_ratio: "expected_ratio" optional,
+        file_id: "file_id" optional,
+        state: "state" optional,
+        fail_reason: "fail_reason" optional,
+        application_file_id: "application_file_id" optional,
+        partnership_file_id: "partnership_file_id" optional,
     });
     /// 与分账方的关系类型
     pub type PostResponseRelationType = crate::v3::global::profit_sharing::receivers::PostRequestRelationType;
@@ -727,11 +727,11 @@ pub mod receivers {
             pub type_: Option<GetRequestType>,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            sub_mchid: "sub_mchid" skip opt,
-            transaction_id: "transaction_id" skip opt,
-            appid: "appid" skip opt,
-            sub_appid: "sub_appid" skip opt,
-            type_: "type" skip opt,
+            sub_mchid: query "sub_mchid" optional,
+            transaction_id: query "transaction_id" optional,
+            appid: query "appid" optional,
+            sub_appid: query "sub_appid" optional,
+            type_: query "type" optional,
         });
         /// 分账接收方类型
         pub type GetRequestType = crate::v3::global::profit_sharing::orders::PostRequestReceiversType;
@@ -784,18 +784,18 @@ pub mod receivers {
             pub fail_reason: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            sub_mchid: "sub_mchid" opt opt,
-            type_: "type" req req,
-            account: "account" req req,
-            name: "name" opt opt,
-            relation_type: "relation_type" opt opt,
-            custom_relation: "custom_relation" opt opt,
-            scene: "scene" opt opt,
-            major_service: "major_service" opt opt,
-            expected_ratio: "expected_ratio" opt opt,
-            file_id: "file_id" opt opt,
-            state: "state" opt opt,
-            fail_reason: "fail_reason" opt opt,
+            sub_mchid: "sub_mchid" optional,
+            type_: "type" required,
+            account: "account" required,
+            name: "name" optional,
+            relation_type: "relation_type" optional,
+            custom_relation: "custom_relation" optional,
+            scene: "scene" optional,
+            major_service: "major_service" optional,
+            expected_ratio: "expected_ratio" optional,
+            file_id: "file_id" optional,
+            state: "state" optional,
+            fail_reason: "fail_reason" optional,
         });
         /// 与分账方的关系类型
         pub type GetResponseRelationType = crate::v3::global::profit_sharing::receivers::PostRequestRelationType;
@@ -878,9 +878,9 @@ pub mod refunds {
             pub currency: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            sponsor_mchid: "sponsor_mchid" opt opt,
-            balance: "balance" opt opt,
-            currency: "currency" opt opt,
+            sponsor_mchid: "sponsor_mchid" optional,
+            balance: "balance" optional,
+            currency: "currency" optional,
         });
     }
 }
@@ -951,7 +951,7 @@ pub mod transactions {
                 pub sub_mchid: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetRequest {
-                sub_mchid: "sub_mchid" skip opt,
+                sub_mchid: query "sub_mchid" optional,
             });
             /// The response of `GET /v3/global/profit-sharing/transactions/{transaction_id}/amounts` (查询剩余待分金额API).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -970,9 +970,9 @@ pub mod transactions {
                 pub currency: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                transaction_id: "transaction_id" req req,
-                unsplit_amount: "unsplit_amount" opt opt,
-                currency: "currency" opt opt,
+                transaction_id: "transaction_id" required,
+                unsplit_amount: "unsplit_amount" optional,
+                currency: "currency" optional,
             });
         }
         /// `/v3/global/profit-sharing/transactions/{transaction_id}/refundable-amounts`
@@ -1019,10 +1019,10 @@ pub mod transactions {
                 pub funds_refundable_amount: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                transaction_id: "transaction_id" req req,
-                refundable_amount: "refundable_amount" opt opt,
-                currency: "currency" opt opt,
-                funds_refundable_amount: "funds_refundable_amount" opt opt,
+                transaction_id: "transaction_id" required,
+                refundable_amount: "refundable_amount" optional,
+                currency: "currency" optional,
+                funds_refundable_amount: "funds_refundable_amount" optional,
             });
         }
     }
@@ -1064,9 +1064,9 @@ pub mod transactions {
             pub currency: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            sub_mchid: "sub_mchid" opt opt,
-            out_trade_no: "out_trade_no" opt opt,
-            currency: "currency" opt opt,
+            sub_mchid: "sub_mchid" optional,
+            out_trade_no: "out_trade_no" optional,
+            currency: "currency" optional,
         });
     }
 }

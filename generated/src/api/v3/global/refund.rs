@@ -75,8 +75,8 @@ pub mod partner {
                     pub currency: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    remaining_amount: "remaining_amount" opt opt,
-                    currency: "currency" opt opt,
+                    remaining_amount: "remaining_amount" optional,
+                    currency: "currency" optional,
                 });
             }
         }

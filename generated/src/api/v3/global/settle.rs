@@ -64,12 +64,12 @@ pub mod settlements {
         pub offset: i64,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        sub_mchid: "sub_mchid" skip opt,
-        settle_state: "settle_state" skip req,
-        settle_start_date: "settle_start_date" skip opt,
-        settle_end_date: "settle_end_date" skip opt,
-        limit: "limit" skip req,
-        offset: "offset" skip req,
+        sub_mchid: query "sub_mchid" optional,
+        settle_state: query "settle_state" required,
+        settle_start_date: query "settle_start_date" optional,
+        settle_end_date: query "settle_end_date" optional,
+        limit: query "limit" required,
+        offset: query "offset" required,
     });
     /// 结算状态
     ///
@@ -107,10 +107,10 @@ pub mod settlements {
         pub limit: i64,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        data: "data" opt opt,
-        total_count: "total_count" opt opt,
-        offset: "offset" req req,
-        limit: "limit" req req,
+        data: "data" optional,
+        total_count: "total_count" optional,
+        offset: "offset" required,
+        limit: "limit" required,
     });
     /// GetResponseData
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -141,13 +141,13 @@ pub mod settlements {
         pub split_amount: Option<GetResponseDataSplitAmount>,
     }
     ::wechatpay::runtime::json_object!(GetResponseData {
-        batch_id: "batch_id" opt opt,
-        settlement_date: "settlement_date" opt opt,
-        trade_start_date: "trade_start_date" opt opt,
-        trade_end_date: "trade_end_date" opt opt,
-        amount: "amount" opt opt,
-        wallet_region: "wallet_region" opt opt,
-        split_amount: "split_amount" opt opt,
+        batch_id: "batch_id" optional,
+        settlement_date: "settlement_date" optional,
+        trade_start_date: "trade_start_date" optional,
+        trade_end_date: "trade_end_date" optional,
+        amount: "amount" optional,
+        wallet_region: "wallet_region" optional,
+        split_amount: "split_amount" optional,
     });
     /// 金额
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -182,13 +182,13 @@ pub mod settlements {
         pub fee: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataAmount {
-        settled: "settled" opt opt,
-        unsettle: "unsettle" opt opt,
-        currency: "currency" opt opt,
-        pay: "pay" opt opt,
-        refund: "refund" opt opt,
-        net: "net" opt opt,
-        fee: "fee" opt opt,
+        settled: "settled" optional,
+        unsettle: "unsettle" optional,
+        currency: "currency" optional,
+        pay: "pay" optional,
+        refund: "refund" optional,
+        net: "net" optional,
+        fee: "fee" optional,
     });
     /// 分账业务金额
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -215,11 +215,11 @@ pub mod settlements {
         pub refund: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataSplitAmount {
-        settled: "settled" opt opt,
-        unsettle: "unsettle" opt opt,
-        currency: "currency" opt opt,
-        pay: "pay" opt opt,
-        refund: "refund" opt opt,
+        settled: "settled" optional,
+        unsettle: "unsettle" optional,
+        currency: "currency" optional,
+        pay: "pay" optional,
+        refund: "refund" optional,
     });
     /// 钱包主体
     ///

@@ -44,8 +44,8 @@ pub struct GetRequest {
     pub sub_mchid: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetRequest {
-    date: "date" skip req,
-    mchid: "mchid" skip opt,
-    sp_mchid: "sp_mchid" skip opt,
-    sub_mchid: "sub_mchid" skip opt,
+    date: query "date" required,
+    mchid: query "mchid" optional,
+    sp_mchid: query "sp_mchid" optional,
+    sub_mchid: query "sub_mchid" optional,
 });

@@ -127,26 +127,26 @@ pub mod app {
         pub detail: Option<Vec<PostRequestDetail>>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        mchid: "mchid" req req,
-        appid: "appid" req req,
-        sub_mchid: "sub_mchid" req req,
-        sp_mchid: "sp_mchid" req req,
-        sp_appid: "sp_appid" req req,
-        sub_appid: "sub_appid" opt opt,
-        description: "description" req req,
-        attach: "attach" opt opt,
-        notify_url: "notify_url" req req,
-        out_trade_no: "out_trade_no" req req,
-        goods_tag: "goods_tag" opt opt,
-        trade_type: "trade_type" req req,
-        limit_pay: "limit_pay" opt opt,
-        time_start: "time_start" opt opt,
-        time_expire: "time_expire" opt opt,
-        merchant_category_code: "merchant_category_code" req req,
-        payer: "payer" opt opt,
-        amount: "amount" req req,
-        scene_info: "scene_info" opt opt,
-        detail: "detail" opt opt,
+        mchid: "mchid" required,
+        appid: "appid" required,
+        sub_mchid: "sub_mchid" required,
+        sp_mchid: "sp_mchid" required,
+        sp_appid: "sp_appid" required,
+        sub_appid: "sub_appid" optional,
+        description: "description" required,
+        attach: "attach" optional,
+        notify_url: "notify_url" required,
+        out_trade_no: "out_trade_no" required,
+        goods_tag: "goods_tag" optional,
+        trade_type: "trade_type" required,
+        limit_pay: "limit_pay" optional,
+        time_start: "time_start" optional,
+        time_expire: "time_expire" optional,
+        merchant_category_code: "merchant_category_code" required,
+        payer: "payer" optional,
+        amount: "amount" required,
+        scene_info: "scene_info" optional,
+        detail: "detail" optional,
     });
     /// 订单金额
     pub type PostRequestAmount = crate::v3::global::micropay::transactions::pay::PostRequestAmount;
@@ -165,9 +165,9 @@ pub mod app {
         pub goods_detail: Option<Vec<PostRequestDetailGoodsDetail>>,
     }
     ::wechatpay::runtime::json_object!(PostRequestDetail {
-        cost_price: "cost_price" opt opt,
-        receipt_id: "receipt_id" opt opt,
-        goods_detail: "goods_detail" opt opt,
+        cost_price: "cost_price" optional,
+        receipt_id: "receipt_id" optional,
+        goods_detail: "goods_detail" optional,
     });
     /// PostRequestDetailGoodsDetail
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -194,11 +194,11 @@ pub mod app {
         pub price: i64,
     }
     ::wechatpay::runtime::json_object!(PostRequestDetailGoodsDetail {
-        goods_id: "goods_id" req req,
-        wxpay_goods_id: "wxpay_goods_id" opt opt,
-        goods_name: "goods_name" opt opt,
-        quantity: "quantity" req req,
-        price: "price" req req,
+        goods_id: "goods_id" required,
+        wxpay_goods_id: "wxpay_goods_id" optional,
+        goods_name: "goods_name" optional,
+        quantity: "quantity" required,
+        price: "price" required,
     });
     /// 支付者
     pub type PostRequestPayer = crate::v3::global::micropay::transactions::pay::PostResponsePayer;
@@ -215,7 +215,7 @@ pub mod app {
         pub prepay_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        prepay_id: "prepay_id" opt opt,
+        prepay_id: "prepay_id" optional,
     });
 }
 /// `/v3/global/transactions/id`
@@ -329,23 +329,23 @@ pub mod id {
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            mchid: "mchid" req req,
-            appid: "appid" opt opt,
-            sp_mchid: "sp_mchid" req req,
-            sub_mchid: "sub_mchid" req req,
-            sp_appid: "sp_appid" opt opt,
-            sub_appid: "sub_appid" opt opt,
-            out_trade_no: "out_trade_no" opt opt,
-            id: "id" opt opt,
-            attach: "attach" opt opt,
-            trade_type: "trade_type" opt opt,
-            bank_type: "bank_type" opt opt,
-            success_time: "success_time" opt opt,
-            trade_state: "trade_state" opt opt,
-            trade_state_desc: "trade_state_desc" opt opt,
-            payer: "payer" opt opt,
-            amount: "amount" opt opt,
-            promotion_detail: "promotion_detail" opt opt,
+            mchid: "mchid" required,
+            appid: "appid" optional,
+            sp_mchid: "sp_mchid" required,
+            sub_mchid: "sub_mchid" required,
+            sp_appid: "sp_appid" optional,
+            sub_appid: "sub_appid" optional,
+            out_trade_no: "out_trade_no" optional,
+            id: "id" optional,
+            attach: "attach" optional,
+            trade_type: "trade_type" optional,
+            bank_type: "bank_type" optional,
+            success_time: "success_time" optional,
+            trade_state: "trade_state" optional,
+            trade_state_desc: "trade_state_desc" optional,
+            payer: "payer" optional,
+            amount: "amount" optional,
+            promotion_detail: "promotion_detail" optional,
         });
         /// 订单金额
         pub type GetResponseAmount = crate::v3::global::papay::transactions::by_transaction_id::GetResponseAmount;
@@ -402,17 +402,17 @@ pub mod id {
             pub goods_detail: Option<Vec<GetResponsePromotionDetailGoodsDetail>>,
         }
         ::wechatpay::runtime::json_object!(GetResponsePromotionDetail {
-            promotion_id: "promotion_id" opt opt,
-            name: "name" opt opt,
-            scope: "scope" opt opt,
-            type_: "type" opt opt,
-            amount: "amount" opt opt,
-            currency: "currency" opt opt,
-            activity_id: "activity_id" opt opt,
-            wxpay_contribute_amount: "wxpay_contribute_amount" opt opt,
-            merchant_contribute_amount: "merchant_contribute_amount" opt opt,
-            other_contribute_amount: "other_contribute_amount" opt opt,
-            goods_detail: "goods_detail" opt opt,
+            promotion_id: "promotion_id" optional,
+            name: "name" optional,
+            scope: "scope" optional,
+            type_: "type" optional,
+            amount: "amount" optional,
+            currency: "currency" optional,
+            activity_id: "activity_id" optional,
+            wxpay_contribute_amount: "wxpay_contribute_amount" optional,
+            merchant_contribute_amount: "merchant_contribute_amount" optional,
+            other_contribute_amount: "other_contribute_amount" optional,
+            goods_detail: "goods_detail" optional,
         });
         /// GetResponsePromotionDetailGoodsDetail
         pub type GetResponsePromotionDetailGoodsDetail = crate::v3::global::papay::transactions::PostResponsePromotionDetailGoodsDetail;
@@ -458,9 +458,9 @@ pub mod id {
                 pub sp_mchid: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                mchid: "mchid" req req,
-                sub_mchid: "sub_mchid" opt opt,
-                sp_mchid: "sp_mchid" opt opt,
+                mchid: "mchid" required,
+                sub_mchid: "sub_mchid" optional,
+                sp_mchid: "sp_mchid" optional,
             });
         }
     }
@@ -558,26 +558,26 @@ pub mod jsapi {
         pub detail: Option<Vec<PostRequestDetail>>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        mchid: "mchid" req req,
-        appid: "appid" req req,
-        sub_mchid: "sub_mchid" req req,
-        sp_mchid: "sp_mchid" req req,
-        sp_appid: "sp_appid" req req,
-        sub_appid: "sub_appid" opt opt,
-        description: "description" req req,
-        attach: "attach" opt opt,
-        notify_url: "notify_url" req req,
-        out_trade_no: "out_trade_no" req req,
-        goods_tag: "goods_tag" opt opt,
-        trade_type: "trade_type" req req,
-        limit_pay: "limit_pay" opt opt,
-        time_start: "time_start" opt opt,
-        time_expire: "time_expire" opt opt,
-        merchant_category_code: "merchant_category_code" req req,
-        payer: "payer" opt opt,
-        amount: "amount" req req,
-        scene_info: "scene_info" opt opt,
-        detail: "detail" opt opt,
+        mchid: "mchid" required,
+        appid: "appid" required,
+        sub_mchid: "sub_mchid" required,
+        sp_mchid: "sp_mchid" required,
+        sp_appid: "sp_appid" required,
+        sub_appid: "sub_appid" optional,
+        description: "description" required,
+        attach: "attach" optional,
+        notify_url: "notify_url" required,
+        out_trade_no: "out_trade_no" required,
+        goods_tag: "goods_tag" optional,
+        trade_type: "trade_type" required,
+        limit_pay: "limit_pay" optional,
+        time_start: "time_start" optional,
+        time_expire: "time_expire" optional,
+        merchant_category_code: "merchant_category_code" required,
+        payer: "payer" optional,
+        amount: "amount" required,
+        scene_info: "scene_info" optional,
+        detail: "detail" optional,
     });
     /// 订单金额
     pub type PostRequestAmount = crate::v3::global::micropay::transactions::pay::PostRequestAmount;
@@ -687,26 +687,26 @@ pub mod mweb {
         pub detail: Option<Vec<PostRequestDetail>>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        mchid: "mchid" req req,
-        appid: "appid" req req,
-        sub_mchid: "sub_mchid" req req,
-        sp_mchid: "sp_mchid" req req,
-        sp_appid: "sp_appid" req req,
-        sub_appid: "sub_appid" opt opt,
-        description: "description" req req,
-        attach: "attach" opt opt,
-        notify_url: "notify_url" req req,
-        out_trade_no: "out_trade_no" req req,
-        goods_tag: "goods_tag" opt opt,
-        trade_type: "trade_type" req req,
-        limit_pay: "limit_pay" opt opt,
-        time_start: "time_start" opt opt,
-        time_expire: "time_expire" opt opt,
-        merchant_category_code: "merchant_category_code" req req,
-        payer: "payer" opt opt,
-        amount: "amount" req req,
-        scene_info: "scene_info" req req,
-        detail: "detail" opt opt,
+        mchid: "mchid" required,
+        appid: "appid" required,
+        sub_mchid: "sub_mchid" required,
+        sp_mchid: "sp_mchid" required,
+        sp_appid: "sp_appid" required,
+        sub_appid: "sub_appid" optional,
+        description: "description" required,
+        attach: "attach" optional,
+        notify_url: "notify_url" required,
+        out_trade_no: "out_trade_no" required,
+        goods_tag: "goods_tag" optional,
+        trade_type: "trade_type" required,
+        limit_pay: "limit_pay" optional,
+        time_start: "time_start" optional,
+        time_expire: "time_expire" optional,
+        merchant_category_code: "merchant_category_code" required,
+        payer: "payer" optional,
+        amount: "amount" required,
+        scene_info: "scene_info" required,
+        detail: "detail" optional,
     });
     /// 订单金额
     pub type PostRequestAmount = crate::v3::global::micropay::transactions::pay::PostRequestAmount;
@@ -739,11 +739,11 @@ pub mod mweb {
         pub store_info: PostRequestSceneInfoStoreInfo,
     }
     ::wechatpay::runtime::json_object!(PostRequestSceneInfo {
-        device_id: "device_id" opt opt,
-        device_ip: "device_ip" opt opt,
-        payer_client_ip: "payer_client_ip" req req,
-        operator_id: "operator_id" opt opt,
-        store_info: "store_info" req req,
+        device_id: "device_id" optional,
+        device_ip: "device_ip" optional,
+        payer_client_ip: "payer_client_ip" required,
+        operator_id: "operator_id" optional,
+        store_info: "store_info" required,
     });
     /// 商户门店信息
     pub type PostRequestSceneInfoStoreInfo = crate::v3::global::micropay::transactions::pay::PostRequestSceneInfoStoreInfo;
@@ -756,7 +756,7 @@ pub mod mweb {
         pub mweb_url: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        mweb_url: "mweb_url" opt opt,
+        mweb_url: "mweb_url" optional,
     });
 }
 /// `/v3/global/transactions/native`
@@ -852,26 +852,26 @@ pub mod native {
         pub detail: Option<Vec<PostRequestDetail>>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        mchid: "mchid" req req,
-        appid: "appid" req req,
-        sub_mchid: "sub_mchid" req req,
-        sp_mchid: "sp_mchid" req req,
-        sp_appid: "sp_appid" req req,
-        sub_appid: "sub_appid" opt opt,
-        description: "description" req req,
-        attach: "attach" opt opt,
-        notify_url: "notify_url" req req,
-        out_trade_no: "out_trade_no" req req,
-        goods_tag: "goods_tag" opt opt,
-        trade_type: "trade_type" req req,
-        limit_pay: "limit_pay" opt opt,
-        time_start: "time_start" opt opt,
-        time_expire: "time_expire" opt opt,
-        merchant_category_code: "merchant_category_code" req req,
-        payer: "payer" opt opt,
-        amount: "amount" req req,
-        scene_info: "scene_info" opt opt,
-        detail: "detail" opt opt,
+        mchid: "mchid" required,
+        appid: "appid" required,
+        sub_mchid: "sub_mchid" required,
+        sp_mchid: "sp_mchid" required,
+        sp_appid: "sp_appid" required,
+        sub_appid: "sub_appid" optional,
+        description: "description" required,
+        attach: "attach" optional,
+        notify_url: "notify_url" required,
+        out_trade_no: "out_trade_no" required,
+        goods_tag: "goods_tag" optional,
+        trade_type: "trade_type" required,
+        limit_pay: "limit_pay" optional,
+        time_start: "time_start" optional,
+        time_expire: "time_expire" optional,
+        merchant_category_code: "merchant_category_code" required,
+        payer: "payer" optional,
+        amount: "amount" required,
+        scene_info: "scene_info" optional,
+        detail: "detail" optional,
     });
     /// 订单金额
     pub type PostRequestAmount = crate::v3::global::micropay::transactions::pay::PostRequestAmount;
@@ -894,7 +894,7 @@ pub mod native {
         pub code_url: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        code_url: "code_url" opt opt,
+        code_url: "code_url" optional,
     });
 }
 /// `/v3/global/transactions/out-trade-no`
@@ -1008,23 +1008,23 @@ pub mod out_trade_no {
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            mchid: "mchid" req req,
-            appid: "appid" opt opt,
-            sp_mchid: "sp_mchid" req req,
-            sub_mchid: "sub_mchid" req req,
-            sp_appid: "sp_appid" opt opt,
-            sub_appid: "sub_appid" opt opt,
-            out_trade_no: "out_trade_no" req req,
-            id: "id" opt opt,
-            attach: "attach" opt opt,
-            trade_type: "trade_type" opt opt,
-            bank_type: "bank_type" opt opt,
-            success_time: "success_time" opt opt,
-            trade_state: "trade_state" opt opt,
-            trade_state_desc: "trade_state_desc" opt opt,
-            payer: "payer" opt opt,
-            amount: "amount" opt opt,
-            promotion_detail: "promotion_detail" opt opt,
+            mchid: "mchid" required,
+            appid: "appid" optional,
+            sp_mchid: "sp_mchid" required,
+            sub_mchid: "sub_mchid" required,
+            sp_appid: "sp_appid" optional,
+            sub_appid: "sub_appid" optional,
+            out_trade_no: "out_trade_no" required,
+            id: "id" optional,
+            attach: "attach" optional,
+            trade_type: "trade_type" optional,
+            bank_type: "bank_type" optional,
+            success_time: "success_time" optional,
+            trade_state: "trade_state" optional,
+            trade_state_desc: "trade_state_desc" optional,
+            payer: "payer" optional,
+            amount: "amount" optional,
+            promotion_detail: "promotion_detail" optional,
         });
         /// 订单金额
         pub type GetResponseAmount = crate::v3::global::papay::transactions::by_transaction_id::GetResponseAmount;

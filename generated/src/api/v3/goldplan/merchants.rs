@@ -72,8 +72,8 @@ pub mod changecustompagestatus {
         pub operation_type: crate::types::OperationType,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        sub_mchid: "sub_mchid" req req,
-        operation_type: "operation_type" req req,
+        sub_mchid: "sub_mchid" required,
+        operation_type: "operation_type" required,
     });
     /// The response of `POST /v3/goldplan/merchants/changecustompagestatus` (商家小票管理API).
     pub type PostResponse = crate::v3::goldplan::merchants::changecustompagestatus::PostRequest;
@@ -109,9 +109,9 @@ pub mod changegoldplanstatus {
         pub operation_pay_scene: Option<PostRequestOperationPayScene>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        sub_mchid: "sub_mchid" req req,
-        operation_type: "operation_type" req req,
-        operation_pay_scene: "operation_pay_scene" opt opt,
+        sub_mchid: "sub_mchid" required,
+        operation_type: "operation_type" required,
+        operation_pay_scene: "operation_pay_scene" optional,
     });
     /// 支付场景
     ///
@@ -142,7 +142,7 @@ pub mod changegoldplanstatus {
         pub sub_mchid: String,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        sub_mchid: "sub_mchid" req req,
+        sub_mchid: "sub_mchid" required,
     });
 }
 /// `/v3/goldplan/merchants/close-advertising-show`
@@ -169,7 +169,7 @@ pub mod close_advertising_show {
         pub sub_mchid: String,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        sub_mchid: "sub_mchid" req req,
+        sub_mchid: "sub_mchid" required,
     });
 }
 /// `/v3/goldplan/merchants/open-advertising-show`
@@ -206,8 +206,8 @@ pub mod open_advertising_show {
         >,
     }
     ::wechatpay::runtime::json_object!(PatchRequest {
-        sub_mchid: "sub_mchid" req req,
-        advertising_industry_filters: "advertising_industry_filters" opt opt,
+        sub_mchid: "sub_mchid" required,
+        advertising_industry_filters: "advertising_industry_filters" optional,
     });
 }
 /// `/v3/goldplan/merchants/set-advertising-industry-filter`
@@ -240,7 +240,7 @@ pub mod set_advertising_industry_filter {
         >,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        sub_mchid: "sub_mchid" req req,
-        advertising_industry_filters: "advertising_industry_filters" opt opt,
+        sub_mchid: "sub_mchid" required,
+        advertising_industry_filters: "advertising_industry_filters" optional,
     });
 }

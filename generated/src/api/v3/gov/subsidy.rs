@@ -123,9 +123,9 @@ pub mod audit {
                 pub upload_time: String,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                org_no: "org_no" req req,
-                mchnt_order_id: "mchnt_order_id" req req,
-                upload_time: "upload_time" req req,
+                org_no: "org_no" required,
+                mchnt_order_id: "mchnt_order_id" required,
+                upload_time: "upload_time" required,
             });
             /// The response of `POST /v3/gov/subsidy/audit/cup/invalid` (查询审核结果).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -144,10 +144,10 @@ pub mod audit {
                 pub sub_msg: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                code: "code" opt opt,
-                msg: "msg" opt opt,
-                sub_code: "sub_code" opt opt,
-                sub_msg: "sub_msg" opt opt,
+                code: "code" optional,
+                msg: "msg" optional,
+                sub_code: "sub_code" optional,
+                sub_msg: "sub_msg" optional,
             });
         }
         /// `/v3/gov/subsidy/audit/cup/query`
@@ -208,19 +208,19 @@ pub mod audit {
                 pub org_no: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                code: "code" opt opt,
-                msg: "msg" opt opt,
-                sub_code: "sub_code" opt opt,
-                sub_msg: "sub_msg" opt opt,
-                mchnt_order_id: "mchnt_order_id" opt opt,
-                verify_status: "verify_status" opt opt,
-                verify_status_desc: "verify_status_desc" opt opt,
-                audit_status: "audit_status" opt opt,
-                audit_status_desc: "audit_status_desc" opt opt,
-                trade_status: "trade_status" opt opt,
-                refund_at: "refund_at" opt opt,
-                refund_dt: "refund_dt" opt opt,
-                org_no: "org_no" opt opt,
+                code: "code" optional,
+                msg: "msg" optional,
+                sub_code: "sub_code" optional,
+                sub_msg: "sub_msg" optional,
+                mchnt_order_id: "mchnt_order_id" optional,
+                verify_status: "verify_status" optional,
+                verify_status_desc: "verify_status_desc" optional,
+                audit_status: "audit_status" optional,
+                audit_status_desc: "audit_status_desc" optional,
+                trade_status: "trade_status" optional,
+                refund_at: "refund_at" optional,
+                refund_dt: "refund_dt" optional,
+                org_no: "org_no" optional,
             });
         }
         /// `/v3/gov/subsidy/audit/cup/refund`
@@ -270,11 +270,11 @@ pub mod audit {
                     pub refund_dt: String,
                 }
                 ::wechatpay::runtime::json_object!(PostRequest {
-                    org_no: "org_no" req req,
-                    mchnt_order_id: "mchnt_order_id" req req,
-                    upload_time: "upload_time" req req,
-                    refund_at: "refund_at" req req,
-                    refund_dt: "refund_dt" req req,
+                    org_no: "org_no" required,
+                    mchnt_order_id: "mchnt_order_id" required,
+                    upload_time: "upload_time" required,
+                    refund_at: "refund_at" required,
+                    refund_dt: "refund_dt" required,
                 });
                 /// The response of `POST /v3/gov/subsidy/audit/cup/refund/sync` (同步非银联支付交易退款信息).
                 pub type PostResponse = crate::v3::gov::subsidy::audit::cup::invalid::PostResponse;
@@ -402,54 +402,54 @@ pub mod audit {
                 pub track_info: PostRequestTrackInfo,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                org_no: "org_no" req req,
-                sub_mchnt_cd: "sub_mchnt_cd" req req,
-                sub_mchnt_nm: "sub_mchnt_nm" req req,
-                store_nm: "store_nm" opt opt,
-                online_no: "online_no" req req,
-                mchnt_order_id: "mchnt_order_id" req req,
-                upload_time: "upload_time" req req,
-                notify_url: "notify_url" req req,
-                prod_id: "prod_id" req req,
-                eng_grade: "eng_grade" opt opt,
-                brand_nm: "brand_nm" req req,
-                prod_model: "prod_model" req req,
-                sales_chnl: "sales_chnl" opt opt,
-                plat_form: "plat_form" req req,
-                payer_tp: "payer_tp" req req,
-                trade_in_order_id: "trade_in_order_id" opt opt,
-                trade_in_at: "trade_in_at" opt opt,
-                is_trade_in: "is_trade_in" opt opt,
-                sales_at: "sales_at" req req,
-                actual_at: "actual_at" req req,
-                trans_tm: "trans_tm" req req,
-                mchnt_cd: "mchnt_cd" req req,
-                mer_sub_at: "mer_sub_at" opt opt,
-                discount_at: "discount_at" req req,
-                image01: "image01" opt opt,
-                image02: "image02" opt opt,
-                image03: "image03" opt opt,
-                image04: "image04" opt opt,
-                image05: "image05" opt opt,
-                image06: "image06" opt opt,
-                image07: "image07" opt opt,
-                image08: "image08" opt opt,
-                image09: "image09" opt opt,
-                image10: "image10" opt opt,
-                commitment_letter_photo: "commitment_letter_photo" opt opt,
-                commitment_letter_photo_format: "commitment_letter_photo_format" opt opt,
-                device_photo: "device_photo" opt opt,
-                device_photo_format: "device_photo_format" opt opt,
-                pack_and_active_photo: "pack_and_active_photo" opt opt,
-                bar_code: "bar_code" opt opt,
-                sn_code: "sn_code" req req,
-                imei1: "imei1" opt opt,
-                imei2: "imei2" opt opt,
-                register_model: "register_model" opt opt,
-                record_number: "record_number" opt opt,
-                eng_grade_standard: "eng_grade_standard" opt opt,
-                invoice_info: "invoice_info" req req,
-                track_info: "track_info" req req,
+                org_no: "org_no" required,
+                sub_mchnt_cd: "sub_mchnt_cd" required,
+                sub_mchnt_nm: "sub_mchnt_nm" required,
+                store_nm: "store_nm" optional,
+                online_no: "online_no" required,
+                mchnt_order_id: "mchnt_order_id" required,
+                upload_time: "upload_time" required,
+                notify_url: "notify_url" required,
+                prod_id: "prod_id" required,
+                eng_grade: "eng_grade" optional,
+                brand_nm: "brand_nm" required,
+                prod_model: "prod_model" required,
+                sales_chnl: "sales_chnl" optional,
+                plat_form: "plat_form" required,
+                payer_tp: "payer_tp" required,
+                trade_in_order_id: "trade_in_order_id" optional,
+                trade_in_at: "trade_in_at" optional,
+                is_trade_in: "is_trade_in" optional,
+                sales_at: "sales_at" required,
+                actual_at: "actual_at" required,
+                trans_tm: "trans_tm" required,
+                mchnt_cd: "mchnt_cd" required,
+                mer_sub_at: "mer_sub_at" optional,
+                discount_at: "discount_at" required,
+                image01: "image01" optional,
+                image02: "image02" optional,
+                image03: "image03" optional,
+                image04: "image04" optional,
+                image05: "image05" optional,
+                image06: "image06" optional,
+                image07: "image07" optional,
+                image08: "image08" optional,
+                image09: "image09" optional,
+                image10: "image10" optional,
+                commitment_letter_photo: "commitment_letter_photo" optional,
+                commitment_letter_photo_format: "commitment_letter_photo_format" optional,
+                device_photo: "device_photo" optional,
+                device_photo_format: "device_photo_format" optional,
+                pack_and_active_photo: "pack_and_active_photo" optional,
+                bar_code: "bar_code" optional,
+                sn_code: "sn_code" required,
+                imei1: "imei1" optional,
+                imei2: "imei2" optional,
+                register_model: "register_model" optional,
+                record_number: "record_number" optional,
+                eng_grade_standard: "eng_grade_standard" optional,
+                invoice_info: "invoice_info" required,
+                track_info: "track_info" required,
             });
             /// 发票信息
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -482,19 +482,19 @@ pub mod audit {
                 pub service_nm: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostRequestInvoiceInfo {
-                invoice_cd: "invoice_cd" opt opt,
-                invoice_no: "invoice_no" opt opt,
-                invoice_dt: "invoice_dt" opt opt,
-                invoice_link: "invoice_link" opt opt,
-                invoice_tp: "invoice_tp" opt opt,
-                invoice_ck_cd: "invoice_ck_cd" opt opt,
-                nm: "nm" opt opt,
-                tax: "tax" opt opt,
-                invoice_tax_amt: "invoice_tax_amt" opt opt,
-                sales_ent_nm: "sales_ent_nm" opt opt,
-                tax_payer: "tax_payer" opt opt,
-                num: "num" opt opt,
-                service_nm: "service_nm" opt opt,
+                invoice_cd: "invoice_cd" optional,
+                invoice_no: "invoice_no" optional,
+                invoice_dt: "invoice_dt" optional,
+                invoice_link: "invoice_link" optional,
+                invoice_tp: "invoice_tp" optional,
+                invoice_ck_cd: "invoice_ck_cd" optional,
+                nm: "nm" optional,
+                tax: "tax" optional,
+                invoice_tax_amt: "invoice_tax_amt" optional,
+                sales_ent_nm: "sales_ent_nm" optional,
+                tax_payer: "tax_payer" optional,
+                num: "num" optional,
+                service_nm: "service_nm" optional,
             });
             /// 物流信息
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -521,16 +521,16 @@ pub mod audit {
                 pub delivery_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostRequestTrackInfo {
-                tracking_no: "tracking_no" opt opt,
-                tracking_company: "tracking_company" opt opt,
-                usr_prov: "usr_prov" opt opt,
-                usr_city: "usr_city" opt opt,
-                usr_area: "usr_area" opt opt,
-                usr_addr: "usr_addr" opt opt,
-                tracking_type: "tracking_type" opt opt,
-                delivery_method: "delivery_method" opt opt,
-                shipping_addr: "shipping_addr" opt opt,
-                delivery_time: "delivery_time" opt opt,
+                tracking_no: "tracking_no" optional,
+                tracking_company: "tracking_company" optional,
+                usr_prov: "usr_prov" optional,
+                usr_city: "usr_city" optional,
+                usr_area: "usr_area" optional,
+                usr_addr: "usr_addr" optional,
+                tracking_type: "tracking_type" optional,
+                delivery_method: "delivery_method" optional,
+                shipping_addr: "shipping_addr" optional,
+                delivery_time: "delivery_time" optional,
             });
             /// The response of `POST /v3/gov/subsidy/audit/cup/update` (更新审核数据).
             pub type PostResponse = crate::v3::gov::subsidy::audit::cup::invalid::PostResponse;
@@ -612,8 +612,8 @@ pub mod companies {
             pub license_number: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            qualification_region_code: "qualification_region_code" req req,
-            license_number: "license_number" req req,
+            qualification_region_code: "qualification_region_code" required,
+            license_number: "license_number" required,
         });
         /// The response of `POST /v3/gov/subsidy/companies/query` (企业信息查询).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -636,10 +636,10 @@ pub mod companies {
             pub message: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            company_name: "company_name" opt opt,
-            collect_state: "collect_state" opt opt,
-            code: "code" opt opt,
-            message: "message" opt opt,
+            company_name: "company_name" optional,
+            collect_state: "collect_state" optional,
+            code: "code" optional,
+            message: "message" optional,
         });
         /// 归集状态枚举
         ///
@@ -782,18 +782,18 @@ pub mod goods {
             pub bar_code: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            appliance_id: "appliance_id" req req,
-            product_name: "product_name" req req,
-            energy_grade: "energy_grade" opt opt,
-            brand: "brand" req req,
-            qualification_region_code: "qualification_region_code" req req,
-            seller_name: "seller_name" req req,
-            license_number: "license_number" req req,
-            base_price: "base_price" req req,
-            average_trading_price: "average_trading_price" req req,
-            product_type: "product_type" req req,
-            product_model: "product_model" opt opt,
-            bar_code: "bar_code" req req,
+            appliance_id: "appliance_id" required,
+            product_name: "product_name" required,
+            energy_grade: "energy_grade" optional,
+            brand: "brand" required,
+            qualification_region_code: "qualification_region_code" required,
+            seller_name: "seller_name" required,
+            license_number: "license_number" required,
+            base_price: "base_price" required,
+            average_trading_price: "average_trading_price" required,
+            product_type: "product_type" required,
+            product_model: "product_model" optional,
+            bar_code: "bar_code" required,
         });
         /// 能效等级
         ///
@@ -845,8 +845,8 @@ pub mod goods {
             pub message: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            code: "code" opt opt,
-            message: "message" opt opt,
+            code: "code" optional,
+            message: "message" optional,
         });
     }
 }
@@ -1062,42 +1062,42 @@ pub mod n_qualifications {
             pub refund_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            wechatpay_serial: "Wechatpay-Serial" skip req,
-            real_name: "real_name" req req,
-            id_card_number: "id_card_number" req req,
-            phone_number: "phone_number" req req,
-            appliance_id: "appliance_id" opt opt,
-            out_trade_no: "out_trade_no" req req,
-            sub_mchid: "sub_mchid" opt opt,
-            energy_grade: "energy_grade" opt opt,
-            receive_region_code: "receive_region_code" req req,
-            brand: "brand" req req,
-            address: "address" req req,
-            qualification_region_code: "qualification_region_code" req req,
-            seller_name: "seller_name" req req,
-            license_number: "license_number" req req,
-            logistics_num: "logistics_num" opt opt,
-            delivery_time: "delivery_time" opt opt,
-            invoice_num: "invoice_num" req req,
-            product_type: "product_type" req req,
-            pc_type: "pc_type" opt opt,
-            order_amount: "order_amount" req req,
-            discount_amount: "discount_amount" req req,
-            mch_order_id: "mch_order_id" req req,
-            invoice_time: "invoice_time" req req,
-            purchaser_name: "purchaser_name" req req,
-            sale_model: "sale_model" req req,
-            identity_document_type: "identity_document_type" req req,
-            invoice_address_code: "invoice_address_code" req req,
-            tax_authority_code: "tax_authority_code" req req,
-            transaction_time: "transaction_time" req req,
-            cate_state: "cate_state" req req,
-            longitude: "longitude" opt opt,
-            latitude: "latitude" opt opt,
-            cate_code: "cate_code" req req,
-            coupon_code: "coupon_code" opt opt,
-            invoice_code: "invoice_code" opt opt,
-            refund_id: "refund_id" opt opt,
+            wechatpay_serial: header "Wechatpay-Serial" required,
+            real_name: "real_name" required,
+            id_card_number: "id_card_number" required,
+            phone_number: "phone_number" required,
+            appliance_id: "appliance_id" optional,
+            out_trade_no: "out_trade_no" required,
+            sub_mchid: "sub_mchid" optional,
+            energy_grade: "energy_grade" optional,
+            receive_region_code: "receive_region_code" required,
+            brand: "brand" required,
+            address: "address" required,
+            qualification_region_code: "qualification_region_code" required,
+            seller_name: "seller_name" required,
+            license_number: "license_number" required,
+            logistics_num: "logistics_num" optional,
+            delivery_time: "delivery_time" optional,
+            invoice_num: "invoice_num" required,
+            product_type: "product_type" required,
+            pc_type: "pc_type" optional,
+            order_amount: "order_amount" required,
+            discount_amount: "discount_amount" required,
+            mch_order_id: "mch_order_id" required,
+            invoice_time: "invoice_time" required,
+            purchaser_name: "purchaser_name" required,
+            sale_model: "sale_model" required,
+            identity_document_type: "identity_document_type" required,
+            invoice_address_code: "invoice_address_code" required,
+            tax_authority_code: "tax_authority_code" required,
+            transaction_time: "transaction_time" required,
+            cate_state: "cate_state" required,
+            longitude: "longitude" optional,
+            latitude: "latitude" optional,
+            cate_code: "cate_code" required,
+            coupon_code: "coupon_code" optional,
+            invoice_code: "invoice_code" optional,
+            refund_id: "refund_id" optional,
         });
         /// 品类状态
         ///
@@ -1288,15 +1288,15 @@ pub mod qualification {
         pub wechatpay_serial: String,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        real_name: "real_name" skip opt,
-        id_card_number: "id_card_number" skip opt,
-        phone_number: "phone_number" skip opt,
-        appliance_id: "appliance_id" skip req,
-        openid: "openid" skip opt,
-        appid: "appid" skip opt,
-        qualification_region_code: "qualification_region_code" skip req,
-        identity_document_type: "identity_document_type" skip opt,
-        wechatpay_serial: "Wechatpay-Serial" skip req,
+        real_name: query "real_name" optional,
+        id_card_number: query "id_card_number" optional,
+        phone_number: query "phone_number" optional,
+        appliance_id: query "appliance_id" required,
+        openid: query "openid" optional,
+        appid: query "appid" optional,
+        qualification_region_code: query "qualification_region_code" required,
+        identity_document_type: query "identity_document_type" optional,
+        wechatpay_serial: header "Wechatpay-Serial" required,
     });
     /// 证件类型
     pub type GetRequestIdentityDocumentType = crate::v3::gov::subsidy::n_qualifications::sync::PostRequestIdentityDocumentType;
@@ -1309,7 +1309,7 @@ pub mod qualification {
         pub state: Option<GetResponseState>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        state: "state" opt opt,
+        state: "state" optional,
     });
     /// 资格的状态
     ///
@@ -1467,14 +1467,14 @@ pub mod qualifications {
                 pub identity_document_type: PostRequestIdentityDocumentType,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                wechatpay_serial: "Wechatpay-Serial" skip req,
-                real_name: "real_name" req req,
-                id_card_number: "id_card_number" req req,
-                phone_number: "phone_number" req req,
-                appliance_id: "appliance_id" req req,
-                qualification_region_code: "qualification_region_code" req req,
-                out_request_no: "out_request_no" opt opt,
-                identity_document_type: "identity_document_type" req req,
+                wechatpay_serial: header "Wechatpay-Serial" required,
+                real_name: "real_name" required,
+                id_card_number: "id_card_number" required,
+                phone_number: "phone_number" required,
+                appliance_id: "appliance_id" required,
+                qualification_region_code: "qualification_region_code" required,
+                out_request_no: "out_request_no" optional,
+                identity_document_type: "identity_document_type" required,
             });
             /// 证件类型
             pub type PostRequestIdentityDocumentType = crate::v3::gov::subsidy::n_qualifications::sync::PostRequestIdentityDocumentType;
@@ -1574,15 +1574,15 @@ pub mod qualifications {
                 pub latitude: String,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                wechatpay_serial: "Wechatpay-Serial" skip req,
-                real_name: "real_name" req req,
-                id_card_number: "id_card_number" req req,
-                phone_number: "phone_number" req req,
-                appliance_id: "appliance_id" opt opt,
-                qualification_region_code: "qualification_region_code" req req,
-                identity_document_type: "identity_document_type" req req,
-                longitude: "longitude" req req,
-                latitude: "latitude" req req,
+                wechatpay_serial: header "Wechatpay-Serial" required,
+                real_name: "real_name" required,
+                id_card_number: "id_card_number" required,
+                phone_number: "phone_number" required,
+                appliance_id: "appliance_id" optional,
+                qualification_region_code: "qualification_region_code" required,
+                identity_document_type: "identity_document_type" required,
+                longitude: "longitude" required,
+                latitude: "latitude" required,
             });
             /// 证件类型
             pub type PostRequestIdentityDocumentType = crate::v3::gov::subsidy::n_qualifications::sync::PostRequestIdentityDocumentType;
@@ -1640,12 +1640,12 @@ pub mod qualifications {
                 pub identity_document_type: PostRequestIdentityDocumentType,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                wechatpay_serial: "Wechatpay-Serial" skip req,
-                real_name: "real_name" req req,
-                id_card_number: "id_card_number" req req,
-                phone_number: "phone_number" req req,
-                qualification_region_code: "qualification_region_code" req req,
-                identity_document_type: "identity_document_type" req req,
+                wechatpay_serial: header "Wechatpay-Serial" required,
+                real_name: "real_name" required,
+                id_card_number: "id_card_number" required,
+                phone_number: "phone_number" required,
+                qualification_region_code: "qualification_region_code" required,
+                identity_document_type: "identity_document_type" required,
             });
             /// 证件类型
             pub type PostRequestIdentityDocumentType = crate::v3::gov::subsidy::n_qualifications::sync::PostRequestIdentityDocumentType;
@@ -1656,7 +1656,7 @@ pub mod qualifications {
                 pub qualification_list: Option<Vec<PostResponseQualificationList>>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                qualification_list: "qualification_list" opt opt,
+                qualification_list: "qualification_list" optional,
             });
             /// PostResponseQualificationList
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -1723,12 +1723,12 @@ pub mod qualifications {
                 pub claimed_region_name: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponseQualificationList {
-                appliance_id: "appliance_id" opt opt,
-                state: "state" opt opt,
-                unclaimed_reason: "unclaimed_reason" opt opt,
-                claim_mode: "claim_mode" opt opt,
-                claimed_platform_name: "claimed_platform_name" opt opt,
-                claimed_region_name: "claimed_region_name" opt opt,
+                appliance_id: "appliance_id" optional,
+                state: "state" optional,
+                unclaimed_reason: "unclaimed_reason" optional,
+                claim_mode: "claim_mode" optional,
+                claimed_platform_name: "claimed_platform_name" optional,
+                claimed_region_name: "claimed_region_name" optional,
             });
             /// 区分对接模式
             ///
@@ -1807,7 +1807,7 @@ pub mod qualifications {
             pub qualification_list: Option<Vec<PostResponseQualificationList>>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            qualification_list: "qualification_list" opt opt,
+            qualification_list: "qualification_list" optional,
         });
         /// PostResponseQualificationList
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1868,11 +1868,11 @@ pub mod qualifications {
             pub claimed_region_name: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponseQualificationList {
-            appliance_id: "appliance_id" opt opt,
-            state: "state" opt opt,
-            unclaimed_reason: "unclaimed_reason" opt opt,
-            claimed_platform_name: "claimed_platform_name" opt opt,
-            claimed_region_name: "claimed_region_name" opt opt,
+            appliance_id: "appliance_id" optional,
+            state: "state" optional,
+            unclaimed_reason: "unclaimed_reason" optional,
+            claimed_platform_name: "claimed_platform_name" optional,
+            claimed_region_name: "claimed_region_name" optional,
         });
         /// 状态
         pub type PostResponseQualificationListState = crate::v3::gov::subsidy::qualification::GetResponseState;
@@ -2096,45 +2096,45 @@ pub mod qualifications {
             pub mch_name: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            wechatpay_serial: "Wechatpay-Serial" skip req,
-            real_name: "real_name" opt opt,
-            id_card_number: "id_card_number" opt opt,
-            phone_number: "phone_number" opt opt,
-            appliance_id: "appliance_id" opt opt,
-            out_trade_no: "out_trade_no" req req,
-            sub_mch_id: "sub_mch_id" opt opt,
-            energy_grade: "energy_grade" opt opt,
-            receive_region_code: "receive_region_code" req req,
-            brand: "brand" req req,
-            address: "address" req req,
-            qualification_region_code: "qualification_region_code" req req,
-            sn_code: "sn_code" req req,
-            seller_name: "seller_name" req req,
-            license_number: "license_number" req req,
-            barcode: "barcode" req req,
-            item_name: "item_name" req req,
-            spec_model: "spec_model" req req,
-            logistics_num: "logistics_num" opt opt,
-            delivery_time: "delivery_time" opt opt,
-            invoice_num: "invoice_num" req req,
-            product_type: "product_type" req req,
-            pc_type: "pc_type" opt opt,
-            order_amount: "order_amount" req req,
-            discount_amount: "discount_amount" req req,
-            imei1: "imei1" opt opt,
-            imei2: "imei2" opt opt,
-            mch_order_id: "mch_order_id" req req,
-            refund_id: "refund_id" opt opt,
-            invoice_time: "invoice_time" req req,
-            purchaser_name: "purchaser_name" req req,
-            sale_model: "sale_model" req req,
-            identity_document_type: "identity_document_type" req req,
-            invoice_address_code: "invoice_address_code" req req,
-            invoice_code: "invoice_code" opt opt,
-            tax_authority_code: "tax_authority_code" req req,
-            transaction_time: "transaction_time" req req,
-            cate_state: "cate_state" req req,
-            mch_name: "mch_name" req req,
+            wechatpay_serial: header "Wechatpay-Serial" required,
+            real_name: "real_name" optional,
+            id_card_number: "id_card_number" optional,
+            phone_number: "phone_number" optional,
+            appliance_id: "appliance_id" optional,
+            out_trade_no: "out_trade_no" required,
+            sub_mch_id: "sub_mch_id" optional,
+            energy_grade: "energy_grade" optional,
+            receive_region_code: "receive_region_code" required,
+            brand: "brand" required,
+            address: "address" required,
+            qualification_region_code: "qualification_region_code" required,
+            sn_code: "sn_code" required,
+            seller_name: "seller_name" required,
+            license_number: "license_number" required,
+            barcode: "barcode" required,
+            item_name: "item_name" required,
+            spec_model: "spec_model" required,
+            logistics_num: "logistics_num" optional,
+            delivery_time: "delivery_time" optional,
+            invoice_num: "invoice_num" required,
+            product_type: "product_type" required,
+            pc_type: "pc_type" optional,
+            order_amount: "order_amount" required,
+            discount_amount: "discount_amount" required,
+            imei1: "imei1" optional,
+            imei2: "imei2" optional,
+            mch_order_id: "mch_order_id" required,
+            refund_id: "refund_id" optional,
+            invoice_time: "invoice_time" required,
+            purchaser_name: "purchaser_name" required,
+            sale_model: "sale_model" required,
+            identity_document_type: "identity_document_type" required,
+            invoice_address_code: "invoice_address_code" required,
+            invoice_code: "invoice_code" optional,
+            tax_authority_code: "tax_authority_code" required,
+            transaction_time: "transaction_time" required,
+            cate_state: "cate_state" required,
+            mch_name: "mch_name" required,
         });
         /// 品类状态
         pub type PostRequestCateState = crate::v3::gov::subsidy::n_qualifications::sync::PostRequestCateState;
@@ -2279,18 +2279,18 @@ pub mod sncode {
             pub imei2: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            appliance_id: "appliance_id" req req,
-            out_trade_no: "out_trade_no" req req,
-            brand: "brand" req req,
-            qualification_region_code: "qualification_region_code" req req,
-            sn_code: "sn_code" req req,
-            manufacturer_info: "manufacturer_info" req req,
-            barcode: "barcode" req req,
-            spec_model: "spec_model" req req,
-            product_type: "product_type" req req,
-            sale_time: "sale_time" opt opt,
-            imei1: "imei1" opt opt,
-            imei2: "imei2" opt opt,
+            appliance_id: "appliance_id" required,
+            out_trade_no: "out_trade_no" required,
+            brand: "brand" required,
+            qualification_region_code: "qualification_region_code" required,
+            sn_code: "sn_code" required,
+            manufacturer_info: "manufacturer_info" required,
+            barcode: "barcode" required,
+            spec_model: "spec_model" required,
+            product_type: "product_type" required,
+            sale_time: "sale_time" optional,
+            imei1: "imei1" optional,
+            imei2: "imei2" optional,
         });
         /// 产品类型
         pub type PostRequestProductType = crate::v3::gov::subsidy::goods::upload::PostRequestProductType;
@@ -2329,8 +2329,8 @@ pub mod sncode {
             pub qualification_region_code: i64,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            sn_code_list: "sn_code_list" req req,
-            qualification_region_code: "qualification_region_code" req req,
+            sn_code_list: "sn_code_list" required,
+            qualification_region_code: "qualification_region_code" required,
         });
         /// The response of `POST /v3/gov/subsidy/sncode/query` (查询sn码状态).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -2339,7 +2339,7 @@ pub mod sncode {
             pub goods_sn_list: Option<Vec<PostResponseGoodsSnList>>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            goods_sn_list: "goods_sn_list" opt opt,
+            goods_sn_list: "goods_sn_list" optional,
         });
         /// PostResponseGoodsSnList
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -2358,9 +2358,9 @@ pub mod sncode {
             pub not_sellable_reason: Option<PostResponseGoodsSnListNotSellableReason>,
         }
         ::wechatpay::runtime::json_object!(PostResponseGoodsSnList {
-            sn_code: "sn_code" opt opt,
-            state: "state" opt opt,
-            not_sellable_reason: "not_sellable_reason" opt opt,
+            sn_code: "sn_code" optional,
+            state: "state" optional,
+            not_sellable_reason: "not_sellable_reason" optional,
         });
         /// 不可售的原因
         ///
@@ -2484,12 +2484,12 @@ pub mod sncode {
             pub product_type: PostRequestProductType,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            appliance_id: "appliance_id" req req,
-            out_trade_no: "out_trade_no" req req,
-            qualification_region_code: "qualification_region_code" req req,
-            sn_code: "sn_code" req req,
-            barcode: "barcode" req req,
-            product_type: "product_type" req req,
+            appliance_id: "appliance_id" required,
+            out_trade_no: "out_trade_no" required,
+            qualification_region_code: "qualification_region_code" required,
+            sn_code: "sn_code" required,
+            barcode: "barcode" required,
+            product_type: "product_type" required,
         });
         /// 产品类型
         pub type PostRequestProductType = crate::v3::gov::subsidy::goods::upload::PostRequestProductType;
@@ -2550,8 +2550,8 @@ pub mod transactions {
             pub order_number_list: Vec<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            qualification_region_code: "qualification_region_code" req req,
-            order_number_list: "order_number_list" req req,
+            qualification_region_code: "qualification_region_code" required,
+            order_number_list: "order_number_list" required,
         });
         /// The response of `POST /v3/gov/subsidy/transactions/query` (交易信息查询).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -2568,9 +2568,9 @@ pub mod transactions {
             pub shop_order_list: Option<Vec<PostResponseShopOrderList>>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            code: "code" opt opt,
-            message: "message" opt opt,
-            shop_order_list: "shop_order_list" opt opt,
+            code: "code" optional,
+            message: "message" optional,
+            shop_order_list: "shop_order_list" optional,
         });
         /// PostResponseShopOrderList
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -2585,9 +2585,9 @@ pub mod transactions {
             pub cate_state: Option<PostResponseShopOrderListCateState>,
         }
         ::wechatpay::runtime::json_object!(PostResponseShopOrderList {
-            shop_order_number: "shop_order_number" opt opt,
-            collect_state: "collect_state" opt opt,
-            cate_state: "cate_state" opt opt,
+            shop_order_number: "shop_order_number" optional,
+            collect_state: "collect_state" optional,
+            cate_state: "cate_state" optional,
         });
         /// 品类状态
         pub type PostResponseShopOrderListCateState = crate::v3::gov::subsidy::n_qualifications::sync::PostRequestCateState;
@@ -2685,11 +2685,11 @@ pub mod transactions {
                 pub cate_state: Option<PostRequestCateState>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                qualification_region_code: "qualification_region_code" req req,
-                query_date: "query_date" req req,
-                query_type: "query_type" req req,
-                appliance_id: "appliance_id" opt opt,
-                cate_state: "cate_state" opt opt,
+                qualification_region_code: "qualification_region_code" required,
+                query_date: "query_date" required,
+                query_type: "query_type" required,
+                appliance_id: "appliance_id" optional,
+                cate_state: "cate_state" optional,
             });
             /// 品类状态
             pub type PostRequestCateState = crate::v3::gov::subsidy::n_qualifications::sync::PostRequestCateState;
@@ -2741,11 +2741,11 @@ pub mod transactions {
                 pub total_subsidy_count: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                code: "code" opt opt,
-                message: "message" opt opt,
-                total_trade_count: "total_trade_count" opt opt,
-                total_trade_amount: "total_trade_amount" opt opt,
-                total_subsidy_count: "total_subsidy_count" opt opt,
+                code: "code" optional,
+                message: "message" optional,
+                total_trade_count: "total_trade_count" optional,
+                total_trade_amount: "total_trade_amount" optional,
+                total_subsidy_count: "total_subsidy_count" optional,
             });
         }
     }
@@ -2902,29 +2902,29 @@ pub mod transactions {
             pub sub_mchid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            wechatpay_serial: "Wechatpay-Serial" skip req,
-            real_name: "real_name" opt opt,
-            id_card_number: "id_card_number" opt opt,
-            phone_number: "phone_number" opt opt,
-            appliance_id: "appliance_id" opt opt,
-            out_trade_no: "out_trade_no" req req,
-            energy_grade: "energy_grade" opt opt,
-            receive_region_code: "receive_region_code" req req,
-            brand: "brand" req req,
-            address: "address" opt opt,
-            qualification_region_code: "qualification_region_code" req req,
-            seller_name: "seller_name" req req,
-            license_number: "license_number" req req,
-            order_amount: "order_amount" req req,
-            discount_amount: "discount_amount" req req,
-            transaction_time: "transaction_time" req req,
-            mch_order_id: "mch_order_id" req req,
-            refund_id: "refund_id" opt opt,
-            mch_name: "mch_name" req req,
-            sale_model: "sale_model" opt opt,
-            cate_state: "cate_state" req req,
-            identity_document_type: "identity_document_type" req req,
-            sub_mchid: "sub_mchid" opt opt,
+            wechatpay_serial: header "Wechatpay-Serial" required,
+            real_name: "real_name" optional,
+            id_card_number: "id_card_number" optional,
+            phone_number: "phone_number" optional,
+            appliance_id: "appliance_id" optional,
+            out_trade_no: "out_trade_no" required,
+            energy_grade: "energy_grade" optional,
+            receive_region_code: "receive_region_code" required,
+            brand: "brand" required,
+            address: "address" optional,
+            qualification_region_code: "qualification_region_code" required,
+            seller_name: "seller_name" required,
+            license_number: "license_number" required,
+            order_amount: "order_amount" required,
+            discount_amount: "discount_amount" required,
+            transaction_time: "transaction_time" required,
+            mch_order_id: "mch_order_id" required,
+            refund_id: "refund_id" optional,
+            mch_name: "mch_name" required,
+            sale_model: "sale_model" optional,
+            cate_state: "cate_state" required,
+            identity_document_type: "identity_document_type" required,
+            sub_mchid: "sub_mchid" optional,
         });
         /// 品类状态
         pub type PostRequestCateState = crate::v3::gov::subsidy::n_qualifications::sync::PostRequestCateState;
@@ -3040,12 +3040,12 @@ pub mod zhejiang {
                 pub req_ssn: String,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                sp_serial_no: "sp_serial_no" req req,
-                cred_frozen_no: "cred_frozen_no" req req,
-                trans_date: "trans_date" req req,
-                trans_time: "trans_time" req req,
-                auth_code: "auth_code" req req,
-                req_ssn: "req_ssn" req req,
+                sp_serial_no: "sp_serial_no" required,
+                cred_frozen_no: "cred_frozen_no" required,
+                trans_date: "trans_date" required,
+                trans_time: "trans_time" required,
+                auth_code: "auth_code" required,
+                req_ssn: "req_ssn" required,
             });
             /// The response of `POST /v3/gov/subsidy/zhejiang/authcode/cancel` (品类凭证码预核销撤销).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -3060,8 +3060,8 @@ pub mod zhejiang {
                 pub resp_desc: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                resp_code: "resp_code" opt opt,
-                resp_desc: "resp_desc" opt opt,
+                resp_code: "resp_code" optional,
+                resp_desc: "resp_desc" optional,
             });
         }
         /// `/v3/gov/subsidy/zhejiang/authcode/commit`
@@ -3136,27 +3136,27 @@ pub mod zhejiang {
                 pub amount: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                sp_serial_no: "sp_serial_no" req req,
-                cred_frozen_no: "cred_frozen_no" req req,
-                trans_date: "trans_date" req req,
-                trans_time: "trans_time" req req,
-                acq_org_order_no: "acq_org_order_no" opt opt,
-                order_no: "order_no" opt opt,
-                subsidy_amt: "subsidy_amt" opt opt,
-                add_code: "add_code" opt opt,
-                address: "address" opt opt,
-                sale_models: "sale_models" opt opt,
-                corp_name: "corp_name" opt opt,
-                brand: "brand" opt opt,
-                uniscid: "uniscid" opt opt,
-                barcode: "barcode" opt opt,
-                auth_code: "auth_code" req req,
-                req_ssn: "req_ssn" req req,
-                bank_name: "bank_name" opt opt,
-                bank_subsidy: "bank_subsidy" opt opt,
-                plat_subsidy: "plat_subsidy" opt opt,
-                county_code: "county_code" opt opt,
-                amount: "amount" opt opt,
+                sp_serial_no: "sp_serial_no" required,
+                cred_frozen_no: "cred_frozen_no" required,
+                trans_date: "trans_date" required,
+                trans_time: "trans_time" required,
+                acq_org_order_no: "acq_org_order_no" optional,
+                order_no: "order_no" optional,
+                subsidy_amt: "subsidy_amt" optional,
+                add_code: "add_code" optional,
+                address: "address" optional,
+                sale_models: "sale_models" optional,
+                corp_name: "corp_name" optional,
+                brand: "brand" optional,
+                uniscid: "uniscid" optional,
+                barcode: "barcode" optional,
+                auth_code: "auth_code" required,
+                req_ssn: "req_ssn" required,
+                bank_name: "bank_name" optional,
+                bank_subsidy: "bank_subsidy" optional,
+                plat_subsidy: "plat_subsidy" optional,
+                county_code: "county_code" optional,
+                amount: "amount" optional,
             });
             /// 销售方式(0-线上/1-线下)
             ///
@@ -3241,16 +3241,16 @@ pub mod zhejiang {
                 pub req_ssn: String,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                wechatpay_serial: "Wechatpay-Serial" skip req,
-                category_id: "category_id" req req,
-                openid: "openid" opt opt,
-                name: "name" req req,
-                mobile: "mobile" req req,
-                add_code: "add_code" req req,
-                custom_info: "custom_info" opt opt,
-                cert_type: "cert_type" req req,
-                cert_no: "cert_no" req req,
-                req_ssn: "req_ssn" req req,
+                wechatpay_serial: header "Wechatpay-Serial" required,
+                category_id: "category_id" required,
+                openid: "openid" optional,
+                name: "name" required,
+                mobile: "mobile" required,
+                add_code: "add_code" required,
+                custom_info: "custom_info" optional,
+                cert_type: "cert_type" required,
+                cert_no: "cert_no" required,
+                req_ssn: "req_ssn" required,
             });
             /// 证件类型
             ///
@@ -3295,9 +3295,9 @@ pub mod zhejiang {
                 pub auth_code: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                resp_code: "resp_code" opt opt,
-                resp_desc: "resp_desc" opt opt,
-                auth_code: "auth_code" opt opt,
+                resp_code: "resp_code" optional,
+                resp_desc: "resp_desc" optional,
+                auth_code: "auth_code" optional,
             });
         }
         /// `/v3/gov/subsidy/zhejiang/authcode/refund`
@@ -3364,24 +3364,24 @@ pub mod zhejiang {
                 pub brand: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                sp_serial_no: "sp_serial_no" req req,
-                cred_frozen_no: "cred_frozen_no" req req,
-                trans_date: "trans_date" req req,
-                trans_time: "trans_time" req req,
-                order_no: "order_no" opt opt,
-                subsidy_amt: "subsidy_amt" opt opt,
-                add_code: "add_code" opt opt,
-                address: "address" opt opt,
-                sale_models: "sale_models" opt opt,
-                uniscid: "uniscid" opt opt,
-                barcode: "barcode" opt opt,
-                auth_code: "auth_code" req req,
-                req_ssn: "req_ssn" req req,
-                bank_name: "bank_name" opt opt,
-                bank_subsidy: "bank_subsidy" opt opt,
-                plat_subsidy: "plat_subsidy" opt opt,
-                corp_name: "corp_name" opt opt,
-                brand: "brand" opt opt,
+                sp_serial_no: "sp_serial_no" required,
+                cred_frozen_no: "cred_frozen_no" required,
+                trans_date: "trans_date" required,
+                trans_time: "trans_time" required,
+                order_no: "order_no" optional,
+                subsidy_amt: "subsidy_amt" optional,
+                add_code: "add_code" optional,
+                address: "address" optional,
+                sale_models: "sale_models" optional,
+                uniscid: "uniscid" optional,
+                barcode: "barcode" optional,
+                auth_code: "auth_code" required,
+                req_ssn: "req_ssn" required,
+                bank_name: "bank_name" optional,
+                bank_subsidy: "bank_subsidy" optional,
+                plat_subsidy: "plat_subsidy" optional,
+                corp_name: "corp_name" optional,
+                brand: "brand" optional,
             });
             /// 销售方式(0-线上/1-线下)
             pub type PostRequestSaleModels = crate::v3::gov::subsidy::zhejiang::authcode::commit::PostRequestSaleModels;
@@ -3430,12 +3430,12 @@ pub mod zhejiang {
                 pub county_code: String,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                sp_serial_no: "sp_serial_no" req req,
-                mchnt_no: "mchnt_no" req req,
-                term_no: "term_no" req req,
-                auth_code: "auth_code" req req,
-                category: "category" req req,
-                county_code: "county_code" req req,
+                sp_serial_no: "sp_serial_no" required,
+                mchnt_no: "mchnt_no" required,
+                term_no: "term_no" required,
+                auth_code: "auth_code" required,
+                category: "category" required,
+                county_code: "county_code" required,
             });
             /// The response of `POST /v3/gov/subsidy/zhejiang/authcode/try` (预核销品类凭证码).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -3470,18 +3470,18 @@ pub mod zhejiang {
                 pub category_id: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                resp_code: "resp_code" opt opt,
-                resp_desc: "resp_desc" opt opt,
-                cred_frozen_no: "cred_frozen_no" opt opt,
-                event_id: "event_id" opt opt,
-                event_title: "event_title" opt opt,
-                discount_mode: "discount_mode" opt opt,
-                amount: "amount" opt opt,
-                discount_amt: "discount_amt" opt opt,
-                pay_amt: "pay_amt" opt opt,
-                channel_dis_flag: "channel_dis_flag" opt opt,
-                channel_evt_no: "channel_evt_no" opt opt,
-                category_id: "category_id" opt opt,
+                resp_code: "resp_code" optional,
+                resp_desc: "resp_desc" optional,
+                cred_frozen_no: "cred_frozen_no" optional,
+                event_id: "event_id" optional,
+                event_title: "event_title" optional,
+                discount_mode: "discount_mode" optional,
+                amount: "amount" optional,
+                discount_amt: "discount_amt" optional,
+                pay_amt: "pay_amt" optional,
+                channel_dis_flag: "channel_dis_flag" optional,
+                channel_evt_no: "channel_evt_no" optional,
+                category_id: "category_id" optional,
             });
             /// 优惠模式
             ///
@@ -3552,10 +3552,10 @@ pub mod zhejiang {
                 pub req_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                goods_bar_code: "goods_bar_code" opt opt,
-                province: "province" opt opt,
-                req_ssn: "req_ssn" req req,
-                req_time: "req_time" opt opt,
+                goods_bar_code: "goods_bar_code" optional,
+                province: "province" optional,
+                req_ssn: "req_ssn" required,
+                req_time: "req_time" optional,
             });
             /// The response of `POST /v3/gov/subsidy/zhejiang/goods/query` (商品信息查询).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -3652,49 +3652,49 @@ pub mod zhejiang {
                 pub msg_src_platform: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                resp_code: "resp_code" opt opt,
-                resp_desc: "resp_desc" opt opt,
-                goods_bar_code: "goods_bar_code" req req,
-                seq_id: "seq_id" opt opt,
-                province: "province" req req,
-                code_type: "code_type" opt opt,
-                goods_type: "goods_type" opt opt,
-                goods_name: "goods_name" opt opt,
-                logo_name: "logo_name" opt opt,
-                goods_model: "goods_model" opt opt,
-                basis_price: "basis_price" opt opt,
-                manufact_cert_code: "manufact_cert_code" opt opt,
-                manufact_price: "manufact_price" opt opt,
-                energy_effciency: "energy_effciency" opt opt,
-                energy_reg_code: "energy_reg_code" opt opt,
-                energy_reg_model: "energy_reg_model" opt opt,
-                reg_3c_code: "reg_3c_code" opt opt,
-                water_effciency: "water_effciency" opt opt,
-                expire_date: "expire_date" opt opt,
-                description: "description" opt opt,
-                gpc: "gpc" opt opt,
-                net_content: "net_content" opt opt,
-                unit_code: "unit_code" opt opt,
-                origin: "origin" opt opt,
-                city: "city" opt opt,
-                county: "county" opt opt,
-                data_state: "data_state" opt opt,
-                remark: "remark" opt opt,
-                upload_state: "upload_state" opt opt,
-                expire_time: "expire_time" opt opt,
-                is_ai_product: "is_ai_product" opt opt,
-                device_type: "device_type" opt opt,
-                manufact_code: "manufact_code" opt opt,
-                manufact_login_date: "manufact_login_date" opt opt,
-                manufact_logout_date: "manufact_logout_date" opt opt,
-                manufact_logout_flag: "manufact_logout_flag" opt opt,
-                manufact_register_addr: "manufact_register_addr" opt opt,
-                manufact_valid_date: "manufact_valid_date" opt opt,
-                manufact_firm_name: "manufact_firm_name" opt opt,
-                price_unit: "price_unit" opt opt,
-                sale_date: "sale_date" opt opt,
-                pc_type: "pc_type" opt opt,
-                msg_src_platform: "msg_src_platform" opt opt,
+                resp_code: "resp_code" optional,
+                resp_desc: "resp_desc" optional,
+                goods_bar_code: "goods_bar_code" required,
+                seq_id: "seq_id" optional,
+                province: "province" required,
+                code_type: "code_type" optional,
+                goods_type: "goods_type" optional,
+                goods_name: "goods_name" optional,
+                logo_name: "logo_name" optional,
+                goods_model: "goods_model" optional,
+                basis_price: "basis_price" optional,
+                manufact_cert_code: "manufact_cert_code" optional,
+                manufact_price: "manufact_price" optional,
+                energy_effciency: "energy_effciency" optional,
+                energy_reg_code: "energy_reg_code" optional,
+                energy_reg_model: "energy_reg_model" optional,
+                reg_3c_code: "reg_3c_code" optional,
+                water_effciency: "water_effciency" optional,
+                expire_date: "expire_date" optional,
+                description: "description" optional,
+                gpc: "gpc" optional,
+                net_content: "net_content" optional,
+                unit_code: "unit_code" optional,
+                origin: "origin" optional,
+                city: "city" optional,
+                county: "county" optional,
+                data_state: "data_state" optional,
+                remark: "remark" optional,
+                upload_state: "upload_state" optional,
+                expire_time: "expire_time" optional,
+                is_ai_product: "is_ai_product" optional,
+                device_type: "device_type" optional,
+                manufact_code: "manufact_code" optional,
+                manufact_login_date: "manufact_login_date" optional,
+                manufact_logout_date: "manufact_logout_date" optional,
+                manufact_logout_flag: "manufact_logout_flag" optional,
+                manufact_register_addr: "manufact_register_addr" optional,
+                manufact_valid_date: "manufact_valid_date" optional,
+                manufact_firm_name: "manufact_firm_name" optional,
+                price_unit: "price_unit" optional,
+                sale_date: "sale_date" optional,
+                pc_type: "pc_type" optional,
+                msg_src_platform: "msg_src_platform" optional,
             });
             /// 条码类型
             ///
@@ -3765,10 +3765,10 @@ pub mod zhejiang {
                 pub req_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                wechatpay_serial: "Wechatpay-Serial" skip req,
-                data: "data" opt opt,
-                req_ssn: "req_ssn" req req,
-                req_time: "req_time" opt opt,
+                wechatpay_serial: header "Wechatpay-Serial" required,
+                data: "data" optional,
+                req_ssn: "req_ssn" required,
+                req_time: "req_time" optional,
             });
             /// PostRequestData
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -3815,26 +3815,26 @@ pub mod zhejiang {
                 pub serial_num: String,
             }
             ::wechatpay::runtime::json_object!(PostRequestData {
-                cate_code: "cate_code" req req,
-                cert_no: "cert_no" req req,
-                grade: "grade" opt opt,
-                name: "name" req req,
-                operation_time: "operation_time" req req,
-                bank_name: "bank_name" opt opt,
-                bank_subsidy: "bank_subsidy" opt opt,
-                plat_subsidy: "plat_subsidy" opt opt,
-                sales: "sales" req req,
-                status: "status" req req,
-                subsidy: "subsidy" req req,
-                tel: "tel" req req,
-                add_code: "add_code" req req,
-                address: "address" req req,
-                sale_models: "sale_models" req req,
-                brand: "brand" req req,
-                activity_add_code: "activity_add_code" req req,
-                uniscid: "uniscid" req req,
-                corp_name: "corp_name" req req,
-                serial_num: "serial_num" req req,
+                cate_code: "cate_code" required,
+                cert_no: "cert_no" required,
+                grade: "grade" optional,
+                name: "name" required,
+                operation_time: "operation_time" required,
+                bank_name: "bank_name" optional,
+                bank_subsidy: "bank_subsidy" optional,
+                plat_subsidy: "plat_subsidy" optional,
+                sales: "sales" required,
+                status: "status" required,
+                subsidy: "subsidy" required,
+                tel: "tel" required,
+                add_code: "add_code" required,
+                address: "address" required,
+                sale_models: "sale_models" required,
+                brand: "brand" required,
+                activity_add_code: "activity_add_code" required,
+                uniscid: "uniscid" required,
+                corp_name: "corp_name" required,
+                serial_num: "serial_num" required,
             });
             /// The response of `POST /v3/gov/subsidy/zhejiang/n-qualifications/confirm` (n品类核销).
             pub type PostResponse = crate::v3::gov::subsidy::zhejiang::authcode::cancel::PostResponse;
@@ -3917,12 +3917,12 @@ pub mod zhejiang {
                 pub req_ssn: String,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                wechatpay_serial: "Wechatpay-Serial" skip req,
-                cate_code: "cate_code" req req,
-                cert_no: "cert_no" req req,
-                name: "name" req req,
-                tel: "tel" req req,
-                req_ssn: "req_ssn" req req,
+                wechatpay_serial: header "Wechatpay-Serial" required,
+                cate_code: "cate_code" required,
+                cert_no: "cert_no" required,
+                name: "name" required,
+                tel: "tel" required,
+                req_ssn: "req_ssn" required,
             });
             /// The response of `POST /v3/gov/subsidy/zhejiang/qualifications/alter` (变更资格).
             pub type PostResponse = crate::v3::gov::subsidy::zhejiang::authcode::issue::PostResponse;
@@ -3982,13 +3982,13 @@ pub mod zhejiang {
                 pub req_ssn: String,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                wechatpay_serial: "Wechatpay-Serial" skip req,
-                cate_code: "cate_code" req req,
-                cert_no: "cert_no" req req,
-                name: "name" req req,
-                tel: "tel" req req,
-                cert_type: "cert_type" opt opt,
-                req_ssn: "req_ssn" req req,
+                wechatpay_serial: header "Wechatpay-Serial" required,
+                cate_code: "cate_code" required,
+                cert_no: "cert_no" required,
+                name: "name" required,
+                tel: "tel" required,
+                cert_type: "cert_type" optional,
+                req_ssn: "req_ssn" required,
             });
             /// 证件类型
             pub type PostRequestCertType = crate::v3::gov::subsidy::zhejiang::authcode::issue::PostRequestCertType;
@@ -4038,10 +4038,10 @@ pub mod zhejiang {
                 pub req_ssn: String,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                wechatpay_serial: "Wechatpay-Serial" skip req,
-                cert_no: "cert_no" req req,
-                cate_code: "cate_code" opt opt,
-                req_ssn: "req_ssn" req req,
+                wechatpay_serial: header "Wechatpay-Serial" required,
+                cert_no: "cert_no" required,
+                cate_code: "cate_code" optional,
+                req_ssn: "req_ssn" required,
             });
             /// The response of `POST /v3/gov/subsidy/zhejiang/qualifications/query` (查询补贴资格).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -4058,9 +4058,9 @@ pub mod zhejiang {
                 pub data: Option<Vec<PostResponseData>>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                resp_code: "resp_code" opt opt,
-                resp_desc: "resp_desc" opt opt,
-                data: "data" opt opt,
+                resp_code: "resp_code" optional,
+                resp_desc: "resp_desc" optional,
+                data: "data" optional,
             });
             /// PostResponseData
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -4079,9 +4079,9 @@ pub mod zhejiang {
                 pub status_code: Option<PostResponseDataStatusCode>,
             }
             ::wechatpay::runtime::json_object!(PostResponseData {
-                cate_code: "cate_code" opt opt,
-                status: "status" opt opt,
-                status_code: "status_code" opt opt,
+                cate_code: "cate_code" optional,
+                status: "status" optional,
+                status_code: "status_code" optional,
             });
             /// 状态编码
             ///
@@ -4153,9 +4153,9 @@ pub mod zhejiang {
                 pub data: Option<Vec<PostRequestData>>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                wechatpay_serial: "Wechatpay-Serial" skip req,
-                req_ssn: "req_ssn" opt opt,
-                data: "data" opt opt,
+                wechatpay_serial: header "Wechatpay-Serial" required,
+                req_ssn: "req_ssn" optional,
+                data: "data" optional,
             });
             /// PostRequestData
             #[derive(Clone, Debug, PartialEq)]
@@ -4242,40 +4242,40 @@ pub mod zhejiang {
                 pub ccc_sn_order_no: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostRequestData {
-                auth_code: "auth_code" req req,
-                cate_code: "cate_code" req req,
-                cert_no: "cert_no" req req,
-                grade: "grade" opt opt,
-                name: "name" req req,
-                operation_time: "operation_time" req req,
-                bank_name: "bank_name" opt opt,
-                bank_subsidy: "bank_subsidy" opt opt,
-                plat_subsidy: "plat_subsidy" opt opt,
-                sales: "sales" req req,
-                status: "status" req req,
-                subsidy: "subsidy" req req,
-                tel: "tel" req req,
-                add_code: "add_code" req req,
-                address: "address" req req,
-                sale_models: "sale_models" req req,
-                sn_code: "sn_code" req req,
-                uniscid: "uniscid" req req,
-                corp_name: "corp_name" req req,
-                barcode: "barcode" req req,
-                item_name: "item_name" req req,
-                spec_model: "spec_model" req req,
-                brand: "brand" req req,
-                logistics_no: "logistics_no" opt opt,
-                delivery_time: "delivery_time" opt opt,
-                invoice_no: "invoice_no" opt opt,
-                is_ai_product: "is_ai_product" req req,
-                pc_type: "pc_type" opt opt,
-                order_no: "order_no" req req,
-                origin_order_no: "origin_order_no" opt opt,
-                activity_add_code: "activity_add_code" req req,
-                imei1: "imei1" opt opt,
-                imei2: "imei2" opt opt,
-                ccc_sn_order_no: "ccc_sn_order_no" opt opt,
+                auth_code: "auth_code" required,
+                cate_code: "cate_code" required,
+                cert_no: "cert_no" required,
+                grade: "grade" optional,
+                name: "name" required,
+                operation_time: "operation_time" required,
+                bank_name: "bank_name" optional,
+                bank_subsidy: "bank_subsidy" optional,
+                plat_subsidy: "plat_subsidy" optional,
+                sales: "sales" required,
+                status: "status" required,
+                subsidy: "subsidy" required,
+                tel: "tel" required,
+                add_code: "add_code" required,
+                address: "address" required,
+                sale_models: "sale_models" required,
+                sn_code: "sn_code" required,
+                uniscid: "uniscid" required,
+                corp_name: "corp_name" required,
+                barcode: "barcode" required,
+                item_name: "item_name" required,
+                spec_model: "spec_model" required,
+                brand: "brand" required,
+                logistics_no: "logistics_no" optional,
+                delivery_time: "delivery_time" optional,
+                invoice_no: "invoice_no" optional,
+                is_ai_product: "is_ai_product" required,
+                pc_type: "pc_type" optional,
+                order_no: "order_no" required,
+                origin_order_no: "origin_order_no" optional,
+                activity_add_code: "activity_add_code" required,
+                imei1: "imei1" optional,
+                imei2: "imei2" optional,
+                ccc_sn_order_no: "ccc_sn_order_no" optional,
             });
             /// 能耗等级
             ///
@@ -4313,9 +4313,9 @@ pub mod zhejiang {
                 pub error_data: Option<Vec<String>>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                resp_code: "resp_code" opt opt,
-                resp_desc: "resp_desc" opt opt,
-                error_data: "error_data" opt opt,
+                resp_code: "resp_code" optional,
+                resp_desc: "resp_desc" optional,
+                error_data: "error_data" optional,
             });
         }
     }
@@ -4412,29 +4412,29 @@ pub mod zhejiang {
                 pub req_time: String,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                create_user: "create_user" req req,
-                province: "province" req req,
-                manufact_cert_code: "manufact_cert_code" opt opt,
-                sn: "sn" req req,
-                goods_bar_code: "goods_bar_code" req req,
-                goods_type: "goods_type" req req,
-                goods_name: "goods_name" req req,
-                goods_model: "goods_model" opt opt,
-                imei1: "imei1" opt opt,
-                imei2: "imei2" opt opt,
-                trans_orderid: "trans_orderid" req req,
-                order_price: "order_price" req req,
-                acquire_code: "acquire_code" opt opt,
-                sell_orderid: "sell_orderid" req req,
-                city: "city" opt opt,
-                county: "county" opt opt,
-                is_ai_product: "is_ai_product" opt opt,
-                sale_time: "sale_time" opt opt,
-                mfr_info: "mfr_info" opt opt,
-                brand: "brand" opt opt,
-                sale_models: "sale_models" opt opt,
-                req_ssn: "req_ssn" req req,
-                req_time: "req_time" req req,
+                create_user: "create_user" required,
+                province: "province" required,
+                manufact_cert_code: "manufact_cert_code" optional,
+                sn: "sn" required,
+                goods_bar_code: "goods_bar_code" required,
+                goods_type: "goods_type" required,
+                goods_name: "goods_name" required,
+                goods_model: "goods_model" optional,
+                imei1: "imei1" optional,
+                imei2: "imei2" optional,
+                trans_orderid: "trans_orderid" required,
+                order_price: "order_price" required,
+                acquire_code: "acquire_code" optional,
+                sell_orderid: "sell_orderid" required,
+                city: "city" optional,
+                county: "county" optional,
+                is_ai_product: "is_ai_product" optional,
+                sale_time: "sale_time" optional,
+                mfr_info: "mfr_info" optional,
+                brand: "brand" optional,
+                sale_models: "sale_models" optional,
+                req_ssn: "req_ssn" required,
+                req_time: "req_time" required,
             });
             /// The response of `POST /v3/gov/subsidy/zhejiang/sncode/lock` (sn码锁定).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -4453,10 +4453,10 @@ pub mod zhejiang {
                 pub imei2: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                resp_code: "resp_code" opt opt,
-                resp_desc: "resp_desc" opt opt,
-                imei1: "imei1" opt opt,
-                imei2: "imei2" opt opt,
+                resp_code: "resp_code" optional,
+                resp_desc: "resp_desc" optional,
+                imei1: "imei1" optional,
+                imei2: "imei2" optional,
             });
         }
         /// `/v3/gov/subsidy/zhejiang/sncode/query`
@@ -4505,16 +4505,16 @@ pub mod zhejiang {
                 pub req_time: String,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                sn: "sn" req req,
-                province: "province" req req,
-                manufact_cert_code: "manufact_cert_code" opt opt,
-                goods_type: "goods_type" req req,
-                goods_bar_code: "goods_bar_code" req req,
-                imei1: "imei1" opt opt,
-                imei2: "imei2" opt opt,
-                sales_models: "sales_models" opt opt,
-                req_ssn: "req_ssn" req req,
-                req_time: "req_time" req req,
+                sn: "sn" required,
+                province: "province" required,
+                manufact_cert_code: "manufact_cert_code" optional,
+                goods_type: "goods_type" required,
+                goods_bar_code: "goods_bar_code" required,
+                imei1: "imei1" optional,
+                imei2: "imei2" optional,
+                sales_models: "sales_models" optional,
+                req_ssn: "req_ssn" required,
+                req_time: "req_time" required,
             });
             /// The response of `POST /v3/gov/subsidy/zhejiang/sncode/query` (sn码销售状态查询).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -4535,11 +4535,11 @@ pub mod zhejiang {
                 pub sell_state: Option<PostResponseSellState>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                resp_code: "resp_code" opt opt,
-                resp_desc: "resp_desc" opt opt,
-                sn: "sn" opt opt,
-                province: "province" opt opt,
-                sell_state: "sell_state" opt opt,
+                resp_code: "resp_code" optional,
+                resp_desc: "resp_desc" optional,
+                sn: "sn" optional,
+                province: "province" optional,
+                sell_state: "sell_state" optional,
             });
             /// 售卖状态
             ///
@@ -4639,30 +4639,30 @@ pub mod zhejiang {
                 pub sales_models: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                req_ssn: "req_ssn" req req,
-                req_time: "req_time" req req,
-                create_user: "create_user" req req,
-                province: "province" req req,
-                manufact_cert_code: "manufact_cert_code" opt opt,
-                sn: "sn" req req,
-                goods_bar_code: "goods_bar_code" req req,
-                goods_type: "goods_type" req req,
-                goods_name: "goods_name" req req,
-                goods_model: "goods_model" opt opt,
-                imei1: "imei1" opt opt,
-                imei2: "imei2" opt opt,
-                trans_orderid: "trans_orderid" req req,
-                ori_pay_orderid: "ori_pay_orderid" req req,
-                order_price: "order_price" req req,
-                acquire_code: "acquire_code" opt opt,
-                sell_orderid: "sell_orderid" req req,
-                city: "city" opt opt,
-                county: "county" opt opt,
-                is_ai_product: "is_ai_product" opt opt,
-                sale_time: "sale_time" opt opt,
-                mfr_info: "mfr_info" opt opt,
-                brand: "brand" opt opt,
-                sales_models: "sales_models" opt opt,
+                req_ssn: "req_ssn" required,
+                req_time: "req_time" required,
+                create_user: "create_user" required,
+                province: "province" required,
+                manufact_cert_code: "manufact_cert_code" optional,
+                sn: "sn" required,
+                goods_bar_code: "goods_bar_code" required,
+                goods_type: "goods_type" required,
+                goods_name: "goods_name" required,
+                goods_model: "goods_model" optional,
+                imei1: "imei1" optional,
+                imei2: "imei2" optional,
+                trans_orderid: "trans_orderid" required,
+                ori_pay_orderid: "ori_pay_orderid" required,
+                order_price: "order_price" required,
+                acquire_code: "acquire_code" optional,
+                sell_orderid: "sell_orderid" required,
+                city: "city" optional,
+                county: "county" optional,
+                is_ai_product: "is_ai_product" optional,
+                sale_time: "sale_time" optional,
+                mfr_info: "mfr_info" optional,
+                brand: "brand" optional,
+                sales_models: "sales_models" optional,
             });
             /// The response of `POST /v3/gov/subsidy/zhejiang/sncode/unlock` (sn码解锁).
             pub type PostResponse = crate::v3::gov::subsidy::zhejiang::authcode::cancel::PostResponse;

@@ -42,10 +42,10 @@ pub struct PostRequest {
     pub service_id: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    out_order_no: "out_order_no" opt opt,
-    openid: "openid" opt opt,
-    notify_url: "notify_url" opt opt,
-    service_id: "service_id" opt opt,
+    out_order_no: "out_order_no" optional,
+    openid: "openid" optional,
+    notify_url: "notify_url" optional,
+    service_id: "service_id" optional,
 });
 /// The response of `POST /v3/hire-power-bank/insurance-orders` (创建保险订单).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -88,15 +88,15 @@ pub struct PostResponse {
     pub order_receive_state: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    order_id: "order_id" opt opt,
-    out_order_no: "out_order_no" opt opt,
-    openid: "openid" opt opt,
-    max_claim_count: "max_claim_count" opt opt,
-    claimed_count: "claimed_count" opt opt,
-    order_receive_time: "order_receive_time" opt opt,
-    order_begin_time: "order_begin_time" opt opt,
-    order_end_time: "order_end_time" opt opt,
-    order_receive_state: "order_receive_state" opt opt,
+    order_id: "order_id" optional,
+    out_order_no: "out_order_no" optional,
+    openid: "openid" optional,
+    max_claim_count: "max_claim_count" optional,
+    claimed_count: "claimed_count" optional,
+    order_receive_time: "order_receive_time" optional,
+    order_begin_time: "order_begin_time" optional,
+    order_end_time: "order_end_time" optional,
+    order_receive_state: "order_receive_state" optional,
 });
 /// `/v3/hire-power-bank/insurance-orders/{out_order_no}`
 pub mod by_out_order_no {

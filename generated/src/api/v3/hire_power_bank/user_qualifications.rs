@@ -33,6 +33,6 @@ pub mod by_openid {
         pub qualified_user: Option<bool>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        qualified_user: "qualified_user" opt opt,
+        qualified_user: "qualified_user" optional,
     });
 }

@@ -27,8 +27,8 @@ pub struct PostRequest {
     pub coupon_list: Vec<PostRequestCouponList>,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    open_id: "open_id" req req,
-    coupon_list: "coupon_list" req req,
+    open_id: "open_id" required,
+    coupon_list: "coupon_list" required,
 });
 /// PostRequestCouponList
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -43,8 +43,8 @@ pub struct PostRequestCouponList {
     pub coupon_id: String,
 }
 ::wechatpay::runtime::json_object!(PostRequestCouponList {
-    stock_id: "stock_id" req req,
-    coupon_id: "coupon_id" req req,
+    stock_id: "stock_id" required,
+    coupon_id: "coupon_id" required,
 });
 /// The response of `POST /v3/industry-coupon/tokens` (出行券切卡组件预下单API).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -59,6 +59,6 @@ pub struct PostResponse {
     pub expires_time: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    token: "token" opt opt,
-    expires_time: "expires_time" opt opt,
+    token: "token" optional,
+    expires_time: "expires_time" optional,
 });

@@ -51,12 +51,12 @@ pub mod transactions {
         pub goods_detail: Option<Vec<PostRequestGoodsDetail>>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        brand_id: "brand_id" opt opt,
-        transaction_id: "transaction_id" opt opt,
-        out_trade_no: "out_trade_no" req req,
-        sub_mchid: "sub_mchid" req req,
-        device_id: "device_id" opt opt,
-        goods_detail: "goods_detail" opt opt,
+        brand_id: "brand_id" optional,
+        transaction_id: "transaction_id" optional,
+        out_trade_no: "out_trade_no" required,
+        sub_mchid: "sub_mchid" required,
+        device_id: "device_id" optional,
+        goods_detail: "goods_detail" optional,
     });
     /// PostRequestGoodsDetail
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -83,10 +83,10 @@ pub mod transactions {
         pub price: i64,
     }
     ::wechatpay::runtime::json_object!(PostRequestGoodsDetail {
-        barcode: "barcode" req req,
-        merchant_goods_id: "merchant_goods_id" opt opt,
-        goods_name: "goods_name" req req,
-        quantity: "quantity" req req,
-        price: "price" req req,
+        barcode: "barcode" required,
+        merchant_goods_id: "merchant_goods_id" optional,
+        goods_name: "goods_name" required,
+        quantity: "quantity" required,
+        price: "price" required,
     });
 }

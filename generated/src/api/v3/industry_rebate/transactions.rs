@@ -44,8 +44,8 @@ pub mod by_transaction_id {
         pub out_trade_no: String,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        sub_mchid: "sub_mchid" req req,
-        code_url: "code_url" req req,
-        out_trade_no: "out_trade_no" req req,
+        sub_mchid: "sub_mchid" required,
+        code_url: "code_url" required,
+        out_trade_no: "out_trade_no" required,
     });
 }

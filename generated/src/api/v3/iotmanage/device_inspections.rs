@@ -51,17 +51,17 @@ pub mod by_device_sn {
         pub inspect_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        device_sn: "device_sn" req req,
-        wired_mac: "wired_mac" opt opt,
-        wireless_mac: "wireless_mac" opt opt,
-        bluetooth_mac: "bluetooth_mac" opt opt,
-        app_version: "app_version" opt opt,
-        camera_sn: "camera_sn" opt opt,
-        imei: "imei" opt opt,
-        result: "result" opt opt,
-        errors: "errors" opt opt,
-        warnings: "warnings" opt opt,
-        inspect_time: "inspect_time" opt opt,
+        device_sn: "device_sn" required,
+        wired_mac: "wired_mac" optional,
+        wireless_mac: "wireless_mac" optional,
+        bluetooth_mac: "bluetooth_mac" optional,
+        app_version: "app_version" optional,
+        camera_sn: "camera_sn" optional,
+        imei: "imei" optional,
+        result: "result" optional,
+        errors: "errors" optional,
+        warnings: "warnings" optional,
+        inspect_time: "inspect_time" optional,
     });
     /// 查询结果
     ///

@@ -33,8 +33,8 @@ pub struct GetRequest {
     pub offset: u64,
 }
 ::wechatpay::runtime::json_object!(GetRequest {
-    limit: "limit" skip req,
-    offset: "offset" skip req,
+    limit: query "limit" required,
+    offset: query "offset" required,
 });
 /// The response of `GET /v3/iotmanage/devices` (智能设备列表).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -57,11 +57,11 @@ pub struct GetResponse {
     pub links: Option<GetResponseLinks>,
 }
 ::wechatpay::runtime::json_object!(GetResponse {
-    data: "data" opt opt,
-    offset: "offset" req req,
-    limit: "limit" req req,
-    total_count: "total_count" opt opt,
-    links: "links" opt opt,
+    data: "data" optional,
+    offset: "offset" required,
+    limit: "limit" required,
+    total_count: "total_count" optional,
+    links: "links" optional,
 });
 /// 设备信息
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -100,22 +100,22 @@ pub struct GetResponseData {
     pub sub_merchant_shortname: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponseData {
-    device_sn: "device_sn" opt opt,
-    camera_sn: "camera_sn" opt opt,
-    device_category_code: "device_category_code" opt opt,
-    device_category: "device_category" opt opt,
-    device_class_code: "device_class_code" opt opt,
-    device_class: "device_class" opt opt,
-    device_model: "device_model" opt opt,
-    app_scene_code: "app_scene_code" opt opt,
-    app_scene: "app_scene" opt opt,
-    operating_system: "operating_system" opt opt,
-    activation_status: "activation_status" opt opt,
-    activation_time: "activation_time" opt opt,
-    mchid: "mchid" opt opt,
-    merchant_shortname: "merchant_shortname" opt opt,
-    sub_mchid: "sub_mchid" opt opt,
-    sub_merchant_shortname: "sub_merchant_shortname" opt opt,
+    device_sn: "device_sn" optional,
+    camera_sn: "camera_sn" optional,
+    device_category_code: "device_category_code" optional,
+    device_category: "device_category" optional,
+    device_class_code: "device_class_code" optional,
+    device_class: "device_class" optional,
+    device_model: "device_model" optional,
+    app_scene_code: "app_scene_code" optional,
+    app_scene: "app_scene" optional,
+    operating_system: "operating_system" optional,
+    activation_status: "activation_status" optional,
+    activation_time: "activation_time" optional,
+    mchid: "mchid" optional,
+    merchant_shortname: "merchant_shortname" optional,
+    sub_mchid: "sub_mchid" optional,
+    sub_merchant_shortname: "sub_merchant_shortname" optional,
 });
 /// 激活状态
 ///
@@ -145,7 +145,7 @@ pub struct GetResponseLinks {
     pub self_: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponseLinks {
-    next: "next" opt opt,
-    prev: "prev" opt opt,
-    self_: "self" opt opt,
+    next: "next" optional,
+    prev: "prev" optional,
+    self_: "self" optional,
 });

@@ -33,7 +33,7 @@ pub mod by_brand_id {
         pub consume_count: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        donate_count: "donate_count" opt opt,
-        consume_count: "consume_count" opt opt,
+        donate_count: "donate_count" optional,
+        consume_count: "consume_count" optional,
     });
 }

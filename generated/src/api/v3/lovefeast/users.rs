@@ -82,8 +82,8 @@ pub mod by_openid {
                     pub limit: Option<i64>,
                 }
                 ::wechatpay::runtime::json_object!(GetRequest {
-                    offset: "offset" skip opt,
-                    limit: "limit" skip opt,
+                    offset: query "offset" optional,
+                    limit: query "limit" optional,
                 });
                 /// The response of `GET /v3/lovefeast/users/{openid}/orders/brand-id/{brand_id}` (查询用户捐赠单列表).
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -100,11 +100,11 @@ pub mod by_openid {
                     pub data: Option<Vec<GetResponseData>>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    count: "count" opt opt,
-                    limit: "limit" opt opt,
-                    offset: "offset" opt opt,
-                    total_count: "total_count" opt opt,
-                    data: "data" opt opt,
+                    count: "count" optional,
+                    limit: "limit" optional,
+                    offset: "offset" optional,
+                    total_count: "total_count" optional,
+                    data: "data" optional,
                 });
                 /// GetResponseData
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -137,19 +137,19 @@ pub mod by_openid {
                     pub device_id: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponseData {
-                    welfare_trade_id: "welfare_trade_id" opt opt,
-                    appid: "appid" opt opt,
-                    sub_appid: "sub_appid" opt opt,
-                    brand_id: "brand_id" opt opt,
-                    donate_source: "donate_source" opt opt,
-                    merchant_order: "merchant_order" opt opt,
-                    institution_name: "institution_name" opt opt,
-                    business_id: "business_id" opt opt,
-                    business_name: "business_name" opt opt,
-                    success_time: "success_time" opt opt,
-                    payer: "payer" opt opt,
-                    amount: "amount" opt opt,
-                    device_id: "device_id" opt opt,
+                    welfare_trade_id: "welfare_trade_id" optional,
+                    appid: "appid" optional,
+                    sub_appid: "sub_appid" optional,
+                    brand_id: "brand_id" optional,
+                    donate_source: "donate_source" optional,
+                    merchant_order: "merchant_order" optional,
+                    institution_name: "institution_name" optional,
+                    business_id: "business_id" optional,
+                    business_name: "business_name" optional,
+                    success_time: "success_time" optional,
+                    payer: "payer" optional,
+                    amount: "amount" optional,
+                    device_id: "device_id" optional,
                 });
                 /// 订单金额
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -164,10 +164,10 @@ pub mod by_openid {
                     pub payer_currency: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponseDataAmount {
-                    total: "total" opt opt,
-                    payer_total: "payer_total" opt opt,
-                    currency: "currency" opt opt,
-                    payer_currency: "payer_currency" opt opt,
+                    total: "total" optional,
+                    payer_total: "payer_total" optional,
+                    currency: "currency" optional,
+                    payer_currency: "payer_currency" optional,
                 });
                 /// 捐赠来源
                 ///
@@ -199,10 +199,10 @@ pub mod by_openid {
                     pub nickname: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponseDataPayer {
-                    openid: "openid" opt opt,
-                    sub_openid: "sub_openid" opt opt,
-                    avatar: "avatar" opt opt,
-                    nickname: "nickname" opt opt,
+                    openid: "openid" optional,
+                    sub_openid: "sub_openid" optional,
+                    avatar: "avatar" optional,
+                    nickname: "nickname" optional,
                 });
             }
         }

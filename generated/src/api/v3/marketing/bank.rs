@@ -92,10 +92,10 @@ pub mod packages {
                 pub limit: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(GetRequest {
-                status: "status" skip opt,
-                filename: "filename" skip opt,
-                offset: "offset" skip opt,
-                limit: "limit" skip opt,
+                status: query "status" optional,
+                filename: query "filename" optional,
+                offset: query "offset" optional,
+                limit: query "limit" optional,
             });
             /// 任务状态
             ///
@@ -133,10 +133,10 @@ pub mod packages {
                 pub limit: i64,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                data: "data" opt opt,
-                total_count: "total_count" opt opt,
-                offset: "offset" req req,
-                limit: "limit" req req,
+                data: "data" optional,
+                total_count: "total_count" optional,
+                offset: "offset" required,
+                limit: "limit" required,
             });
             /// GetResponseData
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -183,16 +183,16 @@ pub mod packages {
                 pub bank_type: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponseData {
-                task_id: "task_id" opt opt,
-                package_id: "package_id" opt opt,
-                filename: "filename" opt opt,
-                create_time: "create_time" opt opt,
-                update_time: "update_time" opt opt,
-                status: "status" opt opt,
-                success_count: "success_count" opt opt,
-                fail_count: "fail_count" opt opt,
-                success_user_count: "success_user_count" opt opt,
-                bank_type: "bank_type" opt opt,
+                task_id: "task_id" optional,
+                package_id: "package_id" optional,
+                filename: "filename" optional,
+                create_time: "create_time" optional,
+                update_time: "update_time" optional,
+                status: "status" optional,
+                success_count: "success_count" optional,
+                fail_count: "fail_count" optional,
+                success_user_count: "success_user_count" optional,
+                bank_type: "bank_type" optional,
             });
             /// The request of `POST /v3/marketing/bank/packages/{package_id}/tasks` (导入定向用户协议号API).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -201,7 +201,7 @@ pub mod packages {
                 pub meta: PostRequestMeta,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                meta: "meta" req req,
+                meta: "meta" required,
             });
             /// 文件元信息`JSON`格式字符串
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -220,9 +220,9 @@ pub mod packages {
                 pub sha256: String,
             }
             ::wechatpay::runtime::json_object!(PostRequestMeta {
-                bank_type: "bank_type" req req,
-                filename: "filename" opt opt,
-                sha256: "sha256" req req,
+                bank_type: "bank_type" required,
+                filename: "filename" optional,
+                sha256: "sha256" required,
             });
             /// The response of `POST /v3/marketing/bank/packages/{package_id}/tasks` (导入定向用户协议号API).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -269,16 +269,16 @@ pub mod packages {
                 pub update_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                bank_type: "bank_type" opt opt,
-                create_time: "create_time" opt opt,
-                fail_count: "fail_count" opt opt,
-                filename: "filename" opt opt,
-                package_id: "package_id" req req,
-                status: "status" opt opt,
-                success_count: "success_count" opt opt,
-                success_user_count: "success_user_count" opt opt,
-                task_id: "task_id" opt opt,
-                update_time: "update_time" opt opt,
+                bank_type: "bank_type" optional,
+                create_time: "create_time" optional,
+                fail_count: "fail_count" optional,
+                filename: "filename" optional,
+                package_id: "package_id" required,
+                status: "status" optional,
+                success_count: "success_count" optional,
+                success_user_count: "success_user_count" optional,
+                task_id: "task_id" optional,
+                update_time: "update_time" optional,
             });
         }
     }

@@ -86,11 +86,11 @@ pub mod users {
                 pub stock_creator_mchid: String,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                stock_id: "stock_id" req req,
-                activity_id: "activity_id" req req,
-                out_request_no: "out_request_no" req req,
-                appid: "appid" req req,
-                stock_creator_mchid: "stock_creator_mchid" req req,
+                stock_id: "stock_id" required,
+                activity_id: "activity_id" required,
+                out_request_no: "out_request_no" required,
+                appid: "appid" required,
+                stock_creator_mchid: "stock_creator_mchid" required,
             });
             /// The response of `POST /v3/marketing/bank-favor/users/{openid}/bank-multi-activity` (给指定用户报名多笔立减活动).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -101,7 +101,7 @@ pub mod users {
                 pub coupon_id: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                coupon_id: "coupon_id" opt opt,
+                coupon_id: "coupon_id" optional,
             });
         }
         /// `/v3/marketing/bank-favor/users/{openid}/coupons`
@@ -145,7 +145,7 @@ pub mod users {
                     pub appid: String,
                 }
                 ::wechatpay::runtime::json_object!(GetRequest {
-                    appid: "appid" skip req,
+                    appid: query "appid" required,
                 });
                 /// The response of `GET /v3/marketing/bank-favor/users/{openid}/coupons/{coupon_id}` (查询绑定多笔立减活动的代金券详情).
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -206,20 +206,20 @@ pub mod users {
                     pub openid: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    stock_creator_mchid: "stock_creator_mchid" opt opt,
-                    stock_id: "stock_id" opt opt,
-                    coupon_id: "coupon_id" req req,
-                    coupon_name: "coupon_name" opt opt,
-                    coupon_state: "coupon_state" opt opt,
-                    receive_time: "receive_time" opt opt,
-                    available_begin_time: "available_begin_time" opt opt,
-                    available_end_time: "available_end_time" opt opt,
-                    activity_id: "activity_id" opt opt,
-                    max_use_number: "max_use_number" opt opt,
-                    available_number: "available_number" opt opt,
-                    used_number: "used_number" opt opt,
-                    use_amount_list: "use_amount_list" opt opt,
-                    openid: "openid" opt opt,
+                    stock_creator_mchid: "stock_creator_mchid" optional,
+                    stock_id: "stock_id" optional,
+                    coupon_id: "coupon_id" required,
+                    coupon_name: "coupon_name" optional,
+                    coupon_state: "coupon_state" optional,
+                    receive_time: "receive_time" optional,
+                    available_begin_time: "available_begin_time" optional,
+                    available_end_time: "available_end_time" optional,
+                    activity_id: "activity_id" optional,
+                    max_use_number: "max_use_number" optional,
+                    available_number: "available_number" optional,
+                    used_number: "used_number" optional,
+                    use_amount_list: "use_amount_list" optional,
+                    openid: "openid" optional,
                 });
                 /// 券状态
                 ///
@@ -251,7 +251,7 @@ pub mod users {
                     pub used_amounts: Option<Vec<String>>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponseUseAmountList {
-                    used_amounts: "used_amounts" opt opt,
+                    used_amounts: "used_amounts" optional,
                 });
             }
         }

@@ -76,7 +76,7 @@ pub mod callbacks {
         pub mchid: String,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        mchid: "mchid" skip req,
+        mchid: query "mchid" required,
     });
     /// The response of `GET /v3/marketing/busifavor/callbacks` (查询商家券事件通知地址API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -91,8 +91,8 @@ pub mod callbacks {
         pub mchid: String,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        notify_url: "notify_url" opt opt,
-        mchid: "mchid" req req,
+        notify_url: "notify_url" optional,
+        mchid: "mchid" required,
     });
     /// The request of `POST /v3/marketing/busifavor/callbacks` (设置商家券事件通知地址API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -107,8 +107,8 @@ pub mod callbacks {
         pub notify_url: String,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        mchid: "mchid" opt opt,
-        notify_url: "notify_url" req req,
+        mchid: "mchid" optional,
+        notify_url: "notify_url" required,
     });
     /// The response of `POST /v3/marketing/busifavor/callbacks` (设置商家券事件通知地址API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -127,9 +127,9 @@ pub mod callbacks {
         pub mchid: String,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        update_time: "update_time" opt opt,
-        notify_url: "notify_url" req req,
-        mchid: "mchid" req req,
+        update_time: "update_time" optional,
+        notify_url: "notify_url" required,
+        mchid: "mchid" required,
     });
 }
 /// `/v3/marketing/busifavor/coupons`
@@ -207,10 +207,10 @@ pub mod coupons {
             pub out_request_no: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            stock_id: "stock_id" req req,
-            coupon_code: "coupon_code" req req,
-            out_trade_no: "out_trade_no" req req,
-            out_request_no: "out_request_no" req req,
+            stock_id: "stock_id" required,
+            coupon_code: "coupon_code" required,
+            out_trade_no: "out_trade_no" required,
+            out_request_no: "out_request_no" required,
         });
         /// The response of `POST /v3/marketing/busifavor/coupons/associate` (关联订单信息API).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -219,7 +219,7 @@ pub mod coupons {
             pub wechatpay_associate_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            wechatpay_associate_time: "wechatpay_associate_time" opt opt,
+            wechatpay_associate_time: "wechatpay_associate_time" optional,
         });
     }
     /// `/v3/marketing/busifavor/coupons/{card_id}`
@@ -267,10 +267,10 @@ pub mod coupons {
                 pub send_time: String,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                appid: "appid" req req,
-                openid: "openid" req req,
-                out_request_no: "out_request_no" req req,
-                send_time: "send_time" req req,
+                appid: "appid" required,
+                openid: "openid" required,
+                out_request_no: "out_request_no" required,
+                send_time: "send_time" required,
             });
             /// The response of `POST /v3/marketing/busifavor/coupons/{card_id}/send` (发放消费卡API).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -281,7 +281,7 @@ pub mod coupons {
                 pub card_code: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                card_code: "card_code" opt opt,
+                card_code: "card_code" optional,
             });
         }
     }
@@ -327,10 +327,10 @@ pub mod coupons {
             pub deactivate_reason: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            coupon_code: "coupon_code" req req,
-            stock_id: "stock_id" req req,
-            deactivate_request_no: "deactivate_request_no" req req,
-            deactivate_reason: "deactivate_reason" opt opt,
+            coupon_code: "coupon_code" required,
+            stock_id: "stock_id" required,
+            deactivate_request_no: "deactivate_request_no" required,
+            deactivate_reason: "deactivate_reason" optional,
         });
         /// The response of `POST /v3/marketing/busifavor/coupons/deactivate` (使券失效API).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -341,7 +341,7 @@ pub mod coupons {
             pub wechatpay_deactivate_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            wechatpay_deactivate_time: "wechatpay_deactivate_time" opt opt,
+            wechatpay_deactivate_time: "wechatpay_deactivate_time" optional,
         });
     }
     /// `/v3/marketing/busifavor/coupons/disassociate`
@@ -376,7 +376,7 @@ pub mod coupons {
             pub wechatpay_disassociate_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            wechatpay_disassociate_time: "wechatpay_disassociate_time" opt opt,
+            wechatpay_disassociate_time: "wechatpay_disassociate_time" optional,
         });
     }
     /// `/v3/marketing/busifavor/coupons/return`
@@ -417,9 +417,9 @@ pub mod coupons {
             pub return_request_no: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            coupon_code: "coupon_code" req req,
-            stock_id: "stock_id" req req,
-            return_request_no: "return_request_no" req req,
+            coupon_code: "coupon_code" required,
+            stock_id: "stock_id" required,
+            return_request_no: "return_request_no" required,
         });
         /// The response of `POST /v3/marketing/busifavor/coupons/return` (申请退券API).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -430,7 +430,7 @@ pub mod coupons {
             pub wechatpay_return_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            wechatpay_return_time: "wechatpay_return_time" opt opt,
+            wechatpay_return_time: "wechatpay_return_time" optional,
         });
     }
     /// `/v3/marketing/busifavor/coupons/send`
@@ -479,11 +479,11 @@ pub mod coupons {
             pub coupon_code: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            openid: "openid" req req,
-            appid: "appid" req req,
-            stock_id: "stock_id" req req,
-            out_request_no: "out_request_no" req req,
-            coupon_code: "coupon_code" opt opt,
+            openid: "openid" required,
+            appid: "appid" required,
+            stock_id: "stock_id" required,
+            out_request_no: "out_request_no" required,
+            coupon_code: "coupon_code" optional,
         });
         /// The response of `POST /v3/marketing/busifavor/coupons/send` (向用户发券).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -502,9 +502,9 @@ pub mod coupons {
             pub out_request_no: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            stock_id: "stock_id" req req,
-            coupon_code: "coupon_code" opt opt,
-            out_request_no: "out_request_no" opt opt,
+            stock_id: "stock_id" required,
+            coupon_code: "coupon_code" optional,
+            out_request_no: "out_request_no" optional,
         });
     }
     /// `/v3/marketing/busifavor/coupons/use`
@@ -569,15 +569,15 @@ pub mod coupons {
             pub transaction_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            coupon_code: "coupon_code" req req,
-            stock_id: "stock_id" opt opt,
-            appid: "appid" req req,
-            use_time: "use_time" req req,
-            use_request_no: "use_request_no" req req,
-            openid: "openid" opt opt,
-            out_trade_no: "out_trade_no" opt opt,
-            mch_id: "mch_id" opt opt,
-            transaction_id: "transaction_id" opt opt,
+            coupon_code: "coupon_code" required,
+            stock_id: "stock_id" optional,
+            appid: "appid" required,
+            use_time: "use_time" required,
+            use_request_no: "use_request_no" required,
+            openid: "openid" optional,
+            out_trade_no: "out_trade_no" optional,
+            mch_id: "mch_id" optional,
+            transaction_id: "transaction_id" optional,
         });
         /// The response of `POST /v3/marketing/busifavor/coupons/use` (核销用户券API).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -596,9 +596,9 @@ pub mod coupons {
             pub wechatpay_use_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            stock_id: "stock_id" req req,
-            openid: "openid" req req,
-            wechatpay_use_time: "wechatpay_use_time" opt opt,
+            stock_id: "stock_id" required,
+            openid: "openid" required,
+            wechatpay_use_time: "wechatpay_use_time" optional,
         });
     }
 }
@@ -664,11 +664,11 @@ pub mod product_coupons {
             pub send_request_no: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            stock_id: "stock_id" req req,
-            coupon_code: "coupon_code" opt opt,
-            appid: "appid" req req,
-            openid: "openid" opt opt,
-            send_request_no: "send_request_no" req req,
+            stock_id: "stock_id" required,
+            coupon_code: "coupon_code" optional,
+            appid: "appid" required,
+            openid: "openid" optional,
+            send_request_no: "send_request_no" required,
         });
         /// The response of `POST /v3/marketing/busifavor/product-coupons/pre-send` (向用户预发放商品券).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -679,7 +679,7 @@ pub mod product_coupons {
             pub token: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            token: "token" opt opt,
+            token: "token" optional,
         });
     }
     /// `/v3/marketing/busifavor/product-coupons/send`
@@ -736,13 +736,13 @@ pub mod product_coupons {
             pub member_card_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            openid: "openid" req req,
-            appid: "appid" req req,
-            stock_id: "stock_id" req req,
-            out_request_no: "out_request_no" req req,
-            coupon_code: "coupon_code" opt opt,
-            coupon_type: "coupon_type" req req,
-            member_card_id: "member_card_id" opt opt,
+            openid: "openid" required,
+            appid: "appid" required,
+            stock_id: "stock_id" required,
+            out_request_no: "out_request_no" required,
+            coupon_code: "coupon_code" optional,
+            coupon_type: "coupon_type" required,
+            member_card_id: "member_card_id" optional,
         });
         /// 券类型
         ///
@@ -778,9 +778,9 @@ pub mod product_coupons {
             pub out_request_no: String,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            stock_id: "stock_id" req req,
-            coupon_code: "coupon_code" req req,
-            out_request_no: "out_request_no" req req,
+            stock_id: "stock_id" required,
+            coupon_code: "coupon_code" required,
+            out_request_no: "out_request_no" required,
         });
     }
 }
@@ -852,19 +852,19 @@ pub mod stocks {
         pub subsidy: Option<bool>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        stock_name: "stock_name" req req,
-        belong_merchant: "belong_merchant" req req,
-        comment: "comment" opt opt,
-        goods_name: "goods_name" req req,
-        stock_type: "stock_type" req req,
-        coupon_use_rule: "coupon_use_rule" req req,
-        stock_send_rule: "stock_send_rule" req req,
-        out_request_no: "out_request_no" req req,
-        custom_entrance: "custom_entrance" opt opt,
-        display_pattern_info: "display_pattern_info" opt opt,
-        coupon_code_mode: "coupon_code_mode" req req,
-        notify_config: "notify_config" opt opt,
-        subsidy: "subsidy" opt opt,
+        stock_name: "stock_name" required,
+        belong_merchant: "belong_merchant" required,
+        comment: "comment" optional,
+        goods_name: "goods_name" required,
+        stock_type: "stock_type" required,
+        coupon_use_rule: "coupon_use_rule" required,
+        stock_send_rule: "stock_send_rule" required,
+        out_request_no: "out_request_no" required,
+        custom_entrance: "custom_entrance" optional,
+        display_pattern_info: "display_pattern_info" optional,
+        coupon_code_mode: "coupon_code_mode" required,
+        notify_config: "notify_config" optional,
+        subsidy: "subsidy" optional,
     });
     /// 券code模式
     ///
@@ -911,13 +911,13 @@ pub mod stocks {
         pub mini_programs_path: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestCouponUseRule {
-        coupon_available_time: "coupon_available_time" req req,
-        fixed_normal_coupon: "fixed_normal_coupon" opt opt,
-        discount_coupon: "discount_coupon" opt opt,
-        exchange_coupon: "exchange_coupon" opt opt,
-        use_method: "use_method" req req,
-        mini_programs_appid: "mini_programs_appid" opt opt,
-        mini_programs_path: "mini_programs_path" opt opt,
+        coupon_available_time: "coupon_available_time" required,
+        fixed_normal_coupon: "fixed_normal_coupon" optional,
+        discount_coupon: "discount_coupon" optional,
+        exchange_coupon: "exchange_coupon" optional,
+        use_method: "use_method" required,
+        mini_programs_appid: "mini_programs_appid" optional,
+        mini_programs_path: "mini_programs_path" optional,
     });
     /// 券可核销时间
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -952,13 +952,13 @@ pub mod stocks {
         pub available_second_after_receive: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostRequestCouponUseRuleCouponAvailableTime {
-        available_begin_time: "available_begin_time" req req,
-        available_end_time: "available_end_time" req req,
-        available_day_after_receive: "available_day_after_receive" opt opt,
-        available_week: "available_week" opt opt,
-        irregulary_avaliable_time: "irregulary_avaliable_time" opt opt,
-        wait_days_after_receive: "wait_days_after_receive" opt opt,
-        available_second_after_receive: "available_second_after_receive" opt opt,
+        available_begin_time: "available_begin_time" required,
+        available_end_time: "available_end_time" required,
+        available_day_after_receive: "available_day_after_receive" optional,
+        available_week: "available_week" optional,
+        irregulary_avaliable_time: "irregulary_avaliable_time" optional,
+        wait_days_after_receive: "wait_days_after_receive" optional,
+        available_second_after_receive: "available_second_after_receive" optional,
     });
     /// 固定周期有效时间段
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -971,8 +971,8 @@ pub mod stocks {
         >,
     }
     ::wechatpay::runtime::json_object!(PostRequestCouponUseRuleCouponAvailableTimeAvailableWeek {
-        week_day: "week_day" opt opt,
-        available_day_time: "available_day_time" opt opt,
+        week_day: "week_day" optional,
+        available_day_time: "available_day_time" optional,
     });
     /// PostRequestCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -987,8 +987,8 @@ pub mod stocks {
         pub end_time: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostRequestCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime {
-        begin_time: "begin_time" opt opt,
-        end_time: "end_time" opt opt,
+        begin_time: "begin_time" optional,
+        end_time: "end_time" optional,
     });
     /// PostRequestCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -1003,8 +1003,8 @@ pub mod stocks {
         pub end_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestCouponUseRuleCouponAvailableTimeIrregularyAvaliableTime {
-        begin_time: "begin_time" opt opt,
-        end_time: "end_time" opt opt,
+        begin_time: "begin_time" optional,
+        end_time: "end_time" optional,
     });
     /// 折扣券使用规则
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -1019,8 +1019,8 @@ pub mod stocks {
         pub transaction_minimum: i64,
     }
     ::wechatpay::runtime::json_object!(PostRequestCouponUseRuleDiscountCoupon {
-        discount_percent: "discount_percent" req req,
-        transaction_minimum: "transaction_minimum" req req,
+        discount_percent: "discount_percent" required,
+        transaction_minimum: "transaction_minimum" required,
     });
     /// 换购券使用规则
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -1035,8 +1035,8 @@ pub mod stocks {
         pub transaction_minimum: i64,
     }
     ::wechatpay::runtime::json_object!(PostRequestCouponUseRuleExchangeCoupon {
-        exchange_price: "exchange_price" req req,
-        transaction_minimum: "transaction_minimum" req req,
+        exchange_price: "exchange_price" required,
+        transaction_minimum: "transaction_minimum" required,
     });
     /// 固定面额满减券使用规则
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -1051,8 +1051,8 @@ pub mod stocks {
         pub transaction_minimum: i64,
     }
     ::wechatpay::runtime::json_object!(PostRequestCouponUseRuleFixedNormalCoupon {
-        discount_amount: "discount_amount" req req,
-        transaction_minimum: "transaction_minimum" req req,
+        discount_amount: "discount_amount" required,
+        transaction_minimum: "transaction_minimum" required,
     });
     /// 核销方式
     ///
@@ -1100,11 +1100,11 @@ pub mod stocks {
         pub code_display_mode: Option<PostRequestCustomEntranceCodeDisplayMode>,
     }
     ::wechatpay::runtime::json_object!(PostRequestCustomEntrance {
-        mini_programs_info: "mini_programs_info" opt opt,
-        appid: "appid" opt opt,
-        hall_id: "hall_id" opt opt,
-        store_id: "store_id" opt opt,
-        code_display_mode: "code_display_mode" opt opt,
+        mini_programs_info: "mini_programs_info" optional,
+        appid: "appid" optional,
+        hall_id: "hall_id" optional,
+        store_id: "store_id" optional,
+        code_display_mode: "code_display_mode" optional,
     });
     /// code展示模式
     ///
@@ -1147,10 +1147,10 @@ pub mod stocks {
         pub guiding_words: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestCustomEntranceMiniProgramsInfo {
-        mini_programs_appid: "mini_programs_appid" req req,
-        mini_programs_path: "mini_programs_path" req req,
-        entrance_words: "entrance_words" req req,
-        guiding_words: "guiding_words" opt opt,
+        mini_programs_appid: "mini_programs_appid" required,
+        mini_programs_path: "mini_programs_path" required,
+        entrance_words: "entrance_words" required,
+        guiding_words: "guiding_words" optional,
     });
     /// 样式信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -1179,12 +1179,12 @@ pub mod stocks {
         pub finder_info: Option<PostRequestDisplayPatternInfoFinderInfo>,
     }
     ::wechatpay::runtime::json_object!(PostRequestDisplayPatternInfo {
-        description: "description" opt opt,
-        merchant_logo_url: "merchant_logo_url" opt opt,
-        merchant_name: "merchant_name" opt opt,
-        background_color: "background_color" opt opt,
-        coupon_image_url: "coupon_image_url" opt opt,
-        finder_info: "finder_info" opt opt,
+        description: "description" optional,
+        merchant_logo_url: "merchant_logo_url" optional,
+        merchant_name: "merchant_name" optional,
+        background_color: "background_color" optional,
+        coupon_image_url: "coupon_image_url" optional,
+        finder_info: "finder_info" optional,
     });
     /// 背景颜色
     ///
@@ -1244,9 +1244,9 @@ pub mod stocks {
         pub finder_video_cover_image_url: String,
     }
     ::wechatpay::runtime::json_object!(PostRequestDisplayPatternInfoFinderInfo {
-        finder_id: "finder_id" req req,
-        finder_video_id: "finder_video_id" req req,
-        finder_video_cover_image_url: "finder_video_cover_image_url" req req,
+        finder_id: "finder_id" required,
+        finder_video_id: "finder_video_id" required,
+        finder_video_cover_image_url: "finder_video_cover_image_url" required,
     });
     /// 事件通知配置
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -1257,7 +1257,7 @@ pub mod stocks {
         pub notify_appid: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestNotifyConfig {
-        notify_appid: "notify_appid" opt opt,
+        notify_appid: "notify_appid" optional,
     });
     /// 发放规则
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -1292,15 +1292,15 @@ pub mod stocks {
         pub shareable: Option<bool>,
     }
     ::wechatpay::runtime::json_object!(PostRequestStockSendRule {
-        max_amount: "max_amount" opt opt,
-        max_coupons: "max_coupons" req req,
-        max_coupons_per_user: "max_coupons_per_user" req req,
-        max_amount_by_day: "max_amount_by_day" opt opt,
-        max_coupons_by_day: "max_coupons_by_day" opt opt,
-        natural_person_limit: "natural_person_limit" opt opt,
-        prevent_api_abuse: "prevent_api_abuse" opt opt,
-        transferable: "transferable" opt opt,
-        shareable: "shareable" opt opt,
+        max_amount: "max_amount" optional,
+        max_coupons: "max_coupons" required,
+        max_coupons_per_user: "max_coupons_per_user" required,
+        max_amount_by_day: "max_amount_by_day" optional,
+        max_coupons_by_day: "max_coupons_by_day" optional,
+        natural_person_limit: "natural_person_limit" optional,
+        prevent_api_abuse: "prevent_api_abuse" optional,
+        transferable: "transferable" optional,
+        shareable: "shareable" optional,
     });
     /// 批次类型
     ///
@@ -1335,8 +1335,8 @@ pub mod stocks {
         pub create_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        stock_id: "stock_id" opt opt,
-        create_time: "create_time" opt opt,
+        stock_id: "stock_id" optional,
+        create_time: "create_time" optional,
     });
     /// `/v3/marketing/busifavor/stocks/{stock_id}`
     pub mod by_stock_id {
@@ -1431,22 +1431,22 @@ pub mod stocks {
             pub subsidy: Option<bool>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            stock_name: "stock_name" opt opt,
-            belong_merchant: "belong_merchant" opt opt,
-            comment: "comment" opt opt,
-            goods_name: "goods_name" opt opt,
-            stock_type: "stock_type" opt opt,
-            coupon_use_rule: "coupon_use_rule" opt opt,
-            stock_send_rule: "stock_send_rule" opt opt,
-            custom_entrance: "custom_entrance" opt opt,
-            display_pattern_info: "display_pattern_info" opt opt,
-            stock_state: "stock_state" opt opt,
-            coupon_code_mode: "coupon_code_mode" opt opt,
-            stock_id: "stock_id" req req,
-            coupon_code_count: "coupon_code_count" opt opt,
-            notify_config: "notify_config" opt opt,
-            send_count_information: "send_count_information" opt opt,
-            subsidy: "subsidy" opt opt,
+            stock_name: "stock_name" optional,
+            belong_merchant: "belong_merchant" optional,
+            comment: "comment" optional,
+            goods_name: "goods_name" optional,
+            stock_type: "stock_type" optional,
+            coupon_use_rule: "coupon_use_rule" optional,
+            stock_send_rule: "stock_send_rule" optional,
+            custom_entrance: "custom_entrance" optional,
+            display_pattern_info: "display_pattern_info" optional,
+            stock_state: "stock_state" optional,
+            coupon_code_mode: "coupon_code_mode" optional,
+            stock_id: "stock_id" required,
+            coupon_code_count: "coupon_code_count" optional,
+            notify_config: "notify_config" optional,
+            send_count_information: "send_count_information" optional,
+            subsidy: "subsidy" optional,
         });
         /// 券code数量
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1461,8 +1461,8 @@ pub mod stocks {
             pub available_count: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponseCouponCodeCount {
-            total_count: "total_count" opt opt,
-            available_count: "available_count" opt opt,
+            total_count: "total_count" optional,
+            available_count: "available_count" optional,
         });
         /// 券code模式
         pub type GetResponseCouponCodeMode = crate::v3::marketing::busifavor::stocks::PostRequestCouponCodeMode;
@@ -1493,13 +1493,13 @@ pub mod stocks {
             pub mini_programs_path: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseCouponUseRule {
-            coupon_available_time: "coupon_available_time" opt opt,
-            fixed_normal_coupon: "fixed_normal_coupon" opt opt,
-            discount_coupon: "discount_coupon" opt opt,
-            exchange_coupon: "exchange_coupon" opt opt,
-            use_method: "use_method" opt opt,
-            mini_programs_appid: "mini_programs_appid" opt opt,
-            mini_programs_path: "mini_programs_path" opt opt,
+            coupon_available_time: "coupon_available_time" optional,
+            fixed_normal_coupon: "fixed_normal_coupon" optional,
+            discount_coupon: "discount_coupon" optional,
+            exchange_coupon: "exchange_coupon" optional,
+            use_method: "use_method" optional,
+            mini_programs_appid: "mini_programs_appid" optional,
+            mini_programs_path: "mini_programs_path" optional,
         });
         /// 券可核销时间
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1530,12 +1530,12 @@ pub mod stocks {
             pub wait_days_after_receive: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponseCouponUseRuleCouponAvailableTime {
-            available_begin_time: "available_begin_time" opt opt,
-            available_end_time: "available_end_time" opt opt,
-            available_day_after_receive: "available_day_after_receive" opt opt,
-            available_week: "available_week" opt opt,
-            irregulary_avaliable_time: "irregulary_avaliable_time" opt opt,
-            wait_days_after_receive: "wait_days_after_receive" opt opt,
+            available_begin_time: "available_begin_time" optional,
+            available_end_time: "available_end_time" optional,
+            available_day_after_receive: "available_day_after_receive" optional,
+            available_week: "available_week" optional,
+            irregulary_avaliable_time: "irregulary_avaliable_time" optional,
+            wait_days_after_receive: "wait_days_after_receive" optional,
         });
         /// 固定周期有效时间段
         pub type GetResponseCouponUseRuleCouponAvailableTimeAvailableWeek = crate::v3::marketing::busifavor::stocks::PostRequestCouponUseRuleCouponAvailableTimeAvailableWeek;
@@ -1556,8 +1556,8 @@ pub mod stocks {
             pub transaction_minimum: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponseCouponUseRuleDiscountCoupon {
-            discount_percent: "discount_percent" opt opt,
-            transaction_minimum: "transaction_minimum" opt opt,
+            discount_percent: "discount_percent" optional,
+            transaction_minimum: "transaction_minimum" optional,
         });
         /// 换购券使用规则
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1572,8 +1572,8 @@ pub mod stocks {
             pub transaction_minimum: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponseCouponUseRuleExchangeCoupon {
-            exchange_price: "exchange_price" opt opt,
-            transaction_minimum: "transaction_minimum" opt opt,
+            exchange_price: "exchange_price" optional,
+            transaction_minimum: "transaction_minimum" optional,
         });
         /// 固定面额满减券使用规则
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1588,8 +1588,8 @@ pub mod stocks {
             pub transaction_minimum: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponseCouponUseRuleFixedNormalCoupon {
-            discount_amount: "discount_amount" opt opt,
-            transaction_minimum: "transaction_minimum" opt opt,
+            discount_amount: "discount_amount" optional,
+            transaction_minimum: "transaction_minimum" optional,
         });
         /// 核销方式
         pub type GetResponseCouponUseRuleUseMethod = crate::v3::marketing::busifavor::stocks::PostRequestCouponUseRuleUseMethod;
@@ -1616,11 +1616,11 @@ pub mod stocks {
             pub code_display_mode: Option<GetResponseCustomEntranceCodeDisplayMode>,
         }
         ::wechatpay::runtime::json_object!(GetResponseCustomEntrance {
-            mini_programs_info: "mini_programs_info" opt opt,
-            appid: "appid" opt opt,
-            hall_id: "hall_id" opt opt,
-            store_id: "store_id" opt opt,
-            code_display_mode: "code_display_mode" opt opt,
+            mini_programs_info: "mini_programs_info" optional,
+            appid: "appid" optional,
+            hall_id: "hall_id" optional,
+            store_id: "store_id" optional,
+            code_display_mode: "code_display_mode" optional,
         });
         /// code展示模式
         pub type GetResponseCustomEntranceCodeDisplayMode = crate::v3::marketing::busifavor::stocks::PostRequestCustomEntranceCodeDisplayMode;
@@ -1645,10 +1645,10 @@ pub mod stocks {
             pub guiding_words: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseCustomEntranceMiniProgramsInfo {
-            mini_programs_appid: "mini_programs_appid" opt opt,
-            mini_programs_path: "mini_programs_path" opt opt,
-            entrance_words: "entrance_words" opt opt,
-            guiding_words: "guiding_words" opt opt,
+            mini_programs_appid: "mini_programs_appid" optional,
+            mini_programs_path: "mini_programs_path" optional,
+            entrance_words: "entrance_words" optional,
+            guiding_words: "guiding_words" optional,
         });
         /// 样式信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1677,12 +1677,12 @@ pub mod stocks {
             pub finder_info: Option<GetResponseDisplayPatternInfoFinderInfo>,
         }
         ::wechatpay::runtime::json_object!(GetResponseDisplayPatternInfo {
-            description: "description" opt opt,
-            merchant_logo_url: "merchant_logo_url" opt opt,
-            merchant_name: "merchant_name" opt opt,
-            background_color: "background_color" opt opt,
-            coupon_image_url: "coupon_image_url" opt opt,
-            finder_info: "finder_info" opt opt,
+            description: "description" optional,
+            merchant_logo_url: "merchant_logo_url" optional,
+            merchant_name: "merchant_name" optional,
+            background_color: "background_color" optional,
+            coupon_image_url: "coupon_image_url" optional,
+            finder_info: "finder_info" optional,
         });
         /// 背景颜色
         pub type GetResponseDisplayPatternInfoBackgroundColor = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoBackgroundColor;
@@ -1703,9 +1703,9 @@ pub mod stocks {
             pub finder_video_cover_image_url: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseDisplayPatternInfoFinderInfo {
-            finder_id: "finder_id" opt opt,
-            finder_video_id: "finder_video_id" opt opt,
-            finder_video_cover_image_url: "finder_video_cover_image_url" opt opt,
+            finder_id: "finder_id" optional,
+            finder_video_id: "finder_video_id" optional,
+            finder_video_cover_image_url: "finder_video_cover_image_url" optional,
         });
         /// 事件通知配置
         pub type GetResponseNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
@@ -1730,10 +1730,10 @@ pub mod stocks {
             pub today_send_amount: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponseSendCountInformation {
-            total_send_num: "total_send_num" opt opt,
-            total_send_amount: "total_send_amount" opt opt,
-            today_send_num: "today_send_num" opt opt,
-            today_send_amount: "today_send_amount" opt opt,
+            total_send_num: "total_send_num" optional,
+            total_send_amount: "total_send_amount" optional,
+            today_send_num: "today_send_num" optional,
+            today_send_amount: "today_send_amount" optional,
         });
         /// 发放规则
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1768,15 +1768,15 @@ pub mod stocks {
             pub shareable: Option<bool>,
         }
         ::wechatpay::runtime::json_object!(GetResponseStockSendRule {
-            max_amount: "max_amount" opt opt,
-            max_coupons: "max_coupons" opt opt,
-            max_coupons_per_user: "max_coupons_per_user" opt opt,
-            max_amount_by_day: "max_amount_by_day" opt opt,
-            max_coupons_by_day: "max_coupons_by_day" opt opt,
-            natural_person_limit: "natural_person_limit" opt opt,
-            prevent_api_abuse: "prevent_api_abuse" opt opt,
-            transferable: "transferable" opt opt,
-            shareable: "shareable" opt opt,
+            max_amount: "max_amount" optional,
+            max_coupons: "max_coupons" optional,
+            max_coupons_per_user: "max_coupons_per_user" optional,
+            max_amount_by_day: "max_amount_by_day" optional,
+            max_coupons_by_day: "max_coupons_by_day" optional,
+            natural_person_limit: "natural_person_limit" optional,
+            prevent_api_abuse: "prevent_api_abuse" optional,
+            transferable: "transferable" optional,
+            shareable: "shareable" optional,
         });
         /// 批次状态
         ///
@@ -1838,16 +1838,16 @@ pub mod stocks {
             pub subsidy: Option<bool>,
         }
         ::wechatpay::runtime::json_object!(PatchRequest {
-            custom_entrance: "custom_entrance" opt opt,
-            stock_name: "stock_name" opt opt,
-            comment: "comment" opt opt,
-            goods_name: "goods_name" opt opt,
-            out_request_no: "out_request_no" req req,
-            display_pattern_info: "display_pattern_info" opt opt,
-            coupon_use_rule: "coupon_use_rule" opt opt,
-            stock_send_rule: "stock_send_rule" opt opt,
-            notify_config: "notify_config" opt opt,
-            subsidy: "subsidy" opt opt,
+            custom_entrance: "custom_entrance" optional,
+            stock_name: "stock_name" optional,
+            comment: "comment" optional,
+            goods_name: "goods_name" optional,
+            out_request_no: "out_request_no" required,
+            display_pattern_info: "display_pattern_info" optional,
+            coupon_use_rule: "coupon_use_rule" optional,
+            stock_send_rule: "stock_send_rule" optional,
+            notify_config: "notify_config" optional,
+            subsidy: "subsidy" optional,
         });
         /// 核销规则
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1866,9 +1866,9 @@ pub mod stocks {
             pub mini_programs_path: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PatchRequestCouponUseRule {
-            use_method: "use_method" opt opt,
-            mini_programs_appid: "mini_programs_appid" opt opt,
-            mini_programs_path: "mini_programs_path" opt opt,
+            use_method: "use_method" optional,
+            mini_programs_appid: "mini_programs_appid" optional,
+            mini_programs_path: "mini_programs_path" optional,
         });
         /// 核销方式
         pub type PatchRequestCouponUseRuleUseMethod = crate::v3::marketing::busifavor::stocks::PostRequestCouponUseRuleUseMethod;
@@ -1891,10 +1891,10 @@ pub mod stocks {
             pub code_display_mode: Option<PatchRequestCustomEntranceCodeDisplayMode>,
         }
         ::wechatpay::runtime::json_object!(PatchRequestCustomEntrance {
-            mini_programs_info: "mini_programs_info" opt opt,
-            appid: "appid" opt opt,
-            hall_id: "hall_id" opt opt,
-            code_display_mode: "code_display_mode" opt opt,
+            mini_programs_info: "mini_programs_info" optional,
+            appid: "appid" optional,
+            hall_id: "hall_id" optional,
+            code_display_mode: "code_display_mode" optional,
         });
         /// code展示模式
         pub type PatchRequestCustomEntranceCodeDisplayMode = crate::v3::marketing::busifavor::stocks::PostRequestCustomEntranceCodeDisplayMode;
@@ -1927,12 +1927,12 @@ pub mod stocks {
             pub finder_info: Option<PatchRequestDisplayPatternInfoFinderInfo>,
         }
         ::wechatpay::runtime::json_object!(PatchRequestDisplayPatternInfo {
-            description: "description" opt opt,
-            merchant_logo_url: "merchant_logo_url" opt opt,
-            merchant_name: "merchant_name" opt opt,
-            background_color: "background_color" opt opt,
-            coupon_image_url: "coupon_image_url" opt opt,
-            finder_info: "finder_info" opt opt,
+            description: "description" optional,
+            merchant_logo_url: "merchant_logo_url" optional,
+            merchant_name: "merchant_name" optional,
+            background_color: "background_color" optional,
+            coupon_image_url: "coupon_image_url" optional,
+            finder_info: "finder_info" optional,
         });
         /// 背景颜色
         pub type PatchRequestDisplayPatternInfoBackgroundColor = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoBackgroundColor;
@@ -1949,8 +1949,8 @@ pub mod stocks {
             pub prevent_api_abuse: Option<bool>,
         }
         ::wechatpay::runtime::json_object!(PatchRequestStockSendRule {
-            natural_person_limit: "natural_person_limit" opt opt,
-            prevent_api_abuse: "prevent_api_abuse" opt opt,
+            natural_person_limit: "natural_person_limit" optional,
+            prevent_api_abuse: "prevent_api_abuse" optional,
         });
         /// `/v3/marketing/busifavor/stocks/{stock_id}/budget`
         pub mod budget {
@@ -1996,11 +1996,11 @@ pub mod stocks {
                 pub modify_budget_request_no: String,
             }
             ::wechatpay::runtime::json_object!(PatchRequest {
-                target_max_coupons: "target_max_coupons" opt opt,
-                target_max_coupons_by_day: "target_max_coupons_by_day" opt opt,
-                current_max_coupons: "current_max_coupons" opt opt,
-                current_max_coupons_by_day: "current_max_coupons_by_day" opt opt,
-                modify_budget_request_no: "modify_budget_request_no" req req,
+                target_max_coupons: "target_max_coupons" optional,
+                target_max_coupons_by_day: "target_max_coupons_by_day" optional,
+                current_max_coupons: "current_max_coupons" optional,
+                current_max_coupons_by_day: "current_max_coupons_by_day" optional,
+                modify_budget_request_no: "modify_budget_request_no" required,
             });
             /// The response of `PATCH /v3/marketing/busifavor/stocks/{stock_id}/budget` (修改批次预算API).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -2015,8 +2015,8 @@ pub mod stocks {
                 pub max_coupons_by_day: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(PatchResponse {
-                max_coupons: "max_coupons" opt opt,
-                max_coupons_by_day: "max_coupons_by_day" opt opt,
+                max_coupons: "max_coupons" optional,
+                max_coupons_by_day: "max_coupons_by_day" optional,
             });
         }
         /// `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes`
@@ -2087,10 +2087,10 @@ pub mod stocks {
                 pub limit: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(GetRequest {
-                status: "status" skip opt,
-                appid: "appid" skip opt,
-                offset: "offset" skip opt,
-                limit: "limit" skip opt,
+                status: query "status" optional,
+                appid: query "appid" optional,
+                offset: query "offset" optional,
+                limit: query "limit" optional,
             });
             /// 券code状态
             ///
@@ -2141,11 +2141,11 @@ pub mod stocks {
                 pub data: Option<Vec<GetResponseData>>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                stock_id: "stock_id" req req,
-                total_count: "total_count" opt opt,
-                limit: "limit" req req,
-                offset: "offset" req req,
-                data: "data" opt opt,
+                stock_id: "stock_id" required,
+                total_count: "total_count" optional,
+                limit: "limit" required,
+                offset: "offset" required,
+                data: "data" optional,
             });
             /// 券code信息
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -2166,13 +2166,13 @@ pub mod stocks {
                 pub coupon_code: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponseData {
-                code: "code" opt opt,
-                code_status: "code_status" opt opt,
-                upload_time: "upload_time" opt opt,
-                dispatched_time: "dispatched_time" opt opt,
-                openid: "openid" opt opt,
-                unionid: "unionid" opt opt,
-                coupon_code: "coupon_code" opt opt,
+                code: "code" optional,
+                code_status: "code_status" optional,
+                upload_time: "upload_time" optional,
+                dispatched_time: "dispatched_time" optional,
+                openid: "openid" optional,
+                unionid: "unionid" optional,
+                coupon_code: "coupon_code" optional,
             });
             /// The request of `POST /v3/marketing/busifavor/stocks/{stock_id}/couponcodes` (上传预存code API).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -2185,8 +2185,8 @@ pub mod stocks {
                 pub upload_request_no: String,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                coupon_code_list: "coupon_code_list" opt opt,
-                upload_request_no: "upload_request_no" req req,
+                coupon_code_list: "coupon_code_list" optional,
+                upload_request_no: "upload_request_no" required,
             });
             /// The response of `POST /v3/marketing/busifavor/stocks/{stock_id}/couponcodes` (上传预存code API).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -2221,15 +2221,15 @@ pub mod stocks {
                 pub duplicate_codes: Option<Vec<String>>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                stock_id: "stock_id" req req,
-                total_count: "total_count" opt opt,
-                success_count: "success_count" opt opt,
-                success_codes: "success_codes" opt opt,
-                success_time: "success_time" opt opt,
-                fail_count: "fail_count" opt opt,
-                fail_codes: "fail_codes" opt opt,
-                exist_codes: "exist_codes" opt opt,
-                duplicate_codes: "duplicate_codes" opt opt,
+                stock_id: "stock_id" required,
+                total_count: "total_count" optional,
+                success_count: "success_count" optional,
+                success_codes: "success_codes" optional,
+                success_time: "success_time" optional,
+                fail_count: "fail_count" optional,
+                fail_codes: "fail_codes" optional,
+                exist_codes: "exist_codes" optional,
+                duplicate_codes: "duplicate_codes" optional,
             });
             /// PostResponseFailCodes
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -2248,9 +2248,9 @@ pub mod stocks {
                 pub message: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponseFailCodes {
-                coupon_code: "coupon_code" opt opt,
-                code: "code" opt opt,
-                message: "message" opt opt,
+                coupon_code: "coupon_code" optional,
+                code: "code" optional,
+                message: "message" optional,
             });
             /// `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}`
             pub mod by_coupon_code {
@@ -2297,7 +2297,7 @@ pub mod stocks {
                     pub delete_request_no: String,
                 }
                 ::wechatpay::runtime::json_object!(DeleteRequest {
-                    delete_request_no: "delete_request_no" skip req,
+                    delete_request_no: query "delete_request_no" required,
                 });
                 /// The response of `DELETE /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}` (删除预存code).
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -2310,8 +2310,8 @@ pub mod stocks {
                     pub delete_time: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(DeleteResponse {
-                    stock_id: "stock_id" opt opt,
-                    delete_time: "delete_time" opt opt,
+                    stock_id: "stock_id" optional,
+                    delete_time: "delete_time" optional,
                 });
                 /// The request of `GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}` (查询预存code详情).
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -2322,7 +2322,7 @@ pub mod stocks {
                     pub appid: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetRequest {
-                    appid: "appid" skip opt,
+                    appid: query "appid" optional,
                 });
                 /// The response of `GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}` (查询预存code详情).
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -2333,8 +2333,8 @@ pub mod stocks {
                     pub coupon_information: Option<GetResponseCouponInformation>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    code_information: "code_information" opt opt,
-                    coupon_information: "coupon_information" opt opt,
+                    code_information: "code_information" optional,
+                    coupon_information: "coupon_information" optional,
                 });
                 /// 券code信息
                 pub type GetResponseCodeInformation = crate::v3::marketing::busifavor::stocks::by_stock_id::couponcodes::GetResponseData;
@@ -2381,17 +2381,17 @@ pub mod stocks {
                     >,
                 }
                 ::wechatpay::runtime::json_object!(GetResponseCouponInformation {
-                    stock_name: "stock_name" opt opt,
-                    belong_merchant: "belong_merchant" opt opt,
-                    comment: "comment" opt opt,
-                    goods_name: "goods_name" opt opt,
-                    stock_type: "stock_type" opt opt,
-                    transferable: "transferable" opt opt,
-                    shareable: "shareable" opt opt,
-                    coupon_state: "coupon_state" opt opt,
-                    coupon_use_rule: "coupon_use_rule" opt opt,
-                    custom_entrance: "custom_entrance" opt opt,
-                    display_pattern_info: "display_pattern_info" opt opt,
+                    stock_name: "stock_name" optional,
+                    belong_merchant: "belong_merchant" optional,
+                    comment: "comment" optional,
+                    goods_name: "goods_name" optional,
+                    stock_type: "stock_type" optional,
+                    transferable: "transferable" optional,
+                    shareable: "shareable" optional,
+                    coupon_state: "coupon_state" optional,
+                    coupon_use_rule: "coupon_use_rule" optional,
+                    custom_entrance: "custom_entrance" optional,
+                    display_pattern_info: "display_pattern_info" optional,
                 });
                 /// 核销规则
                 pub type GetResponseCouponInformationCouponUseRule = crate::v3::marketing::busifavor::stocks::by_stock_id::GetResponseCouponUseRule;
@@ -2448,12 +2448,12 @@ pub mod stocks {
                     >,
                 }
                 ::wechatpay::runtime::json_object!(GetResponseCouponInformationDisplayPatternInfo {
-                    description: "description" opt opt,
-                    merchant_logo_url: "merchant_logo_url" opt opt,
-                    merchant_name: "merchant_name" opt opt,
-                    background_color: "background_color" opt opt,
-                    coupon_image_url: "coupon_image_url" opt opt,
-                    finder_info: "finder_info" opt opt,
+                    description: "description" optional,
+                    merchant_logo_url: "merchant_logo_url" optional,
+                    merchant_name: "merchant_name" optional,
+                    background_color: "background_color" optional,
+                    coupon_image_url: "coupon_image_url" optional,
+                    finder_info: "finder_info" optional,
                 });
                 /// 背景颜色
                 pub type GetResponseCouponInformationDisplayPatternInfoBackgroundColor = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoBackgroundColor;
@@ -2546,9 +2546,9 @@ pub mod subsidy {
             pub out_subsidy_no: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            stock_id: "stock_id" skip req,
-            coupon_code: "coupon_code" skip req,
-            out_subsidy_no: "out_subsidy_no" skip opt,
+            stock_id: query "stock_id" required,
+            coupon_code: query "coupon_code" required,
+            out_subsidy_no: query "out_subsidy_no" optional,
         });
         /// The response of `GET /v3/marketing/busifavor/subsidy/pay-receipts` (查询营销补差付款单列表API).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -2557,7 +2557,7 @@ pub mod subsidy {
             pub pay_receipt_list: Option<Vec<GetResponsePayReceiptList>>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            pay_receipt_list: "pay_receipt_list" opt opt,
+            pay_receipt_list: "pay_receipt_list" optional,
         });
         /// GetResponsePayReceiptList
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -2616,19 +2616,19 @@ pub mod subsidy {
             pub create_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponsePayReceiptList {
-            subsidy_receipt_id: "subsidy_receipt_id" opt opt,
-            stock_id: "stock_id" opt opt,
-            coupon_code: "coupon_code" opt opt,
-            transaction_id: "transaction_id" opt opt,
-            payer_merchant: "payer_merchant" opt opt,
-            payee_merchant: "payee_merchant" opt opt,
-            amount: "amount" opt opt,
-            description: "description" opt opt,
-            status: "status" opt opt,
-            fail_reason: "fail_reason" opt opt,
-            success_time: "success_time" opt opt,
-            out_subsidy_no: "out_subsidy_no" opt opt,
-            create_time: "create_time" opt opt,
+            subsidy_receipt_id: "subsidy_receipt_id" optional,
+            stock_id: "stock_id" optional,
+            coupon_code: "coupon_code" optional,
+            transaction_id: "transaction_id" optional,
+            payer_merchant: "payer_merchant" optional,
+            payee_merchant: "payee_merchant" optional,
+            amount: "amount" optional,
+            description: "description" optional,
+            status: "status" optional,
+            fail_reason: "fail_reason" optional,
+            success_time: "success_time" optional,
+            out_subsidy_no: "out_subsidy_no" optional,
+            create_time: "create_time" optional,
         });
         /// The request of `POST /v3/marketing/busifavor/subsidy/pay-receipts` (营销补差付款API).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -2667,14 +2667,14 @@ pub mod subsidy {
             pub out_subsidy_no: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            stock_id: "stock_id" req req,
-            coupon_code: "coupon_code" req req,
-            transaction_id: "transaction_id" req req,
-            payer_merchant: "payer_merchant" req req,
-            payee_merchant: "payee_merchant" req req,
-            amount: "amount" req req,
-            description: "description" req req,
-            out_subsidy_no: "out_subsidy_no" req req,
+            stock_id: "stock_id" required,
+            coupon_code: "coupon_code" required,
+            transaction_id: "transaction_id" required,
+            payer_merchant: "payer_merchant" required,
+            payee_merchant: "payee_merchant" required,
+            amount: "amount" required,
+            description: "description" required,
+            out_subsidy_no: "out_subsidy_no" required,
         });
         /// The response of `POST /v3/marketing/busifavor/subsidy/pay-receipts` (营销补差付款API).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -2733,19 +2733,19 @@ pub mod subsidy {
             pub create_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            subsidy_receipt_id: "subsidy_receipt_id" opt opt,
-            stock_id: "stock_id" req req,
-            coupon_code: "coupon_code" req req,
-            transaction_id: "transaction_id" req req,
-            payer_merchant: "payer_merchant" req req,
-            payee_merchant: "payee_merchant" req req,
-            amount: "amount" req req,
-            description: "description" req req,
-            status: "status" opt opt,
-            fail_reason: "fail_reason" opt opt,
-            success_time: "success_time" opt opt,
-            out_subsidy_no: "out_subsidy_no" req req,
-            create_time: "create_time" opt opt,
+            subsidy_receipt_id: "subsidy_receipt_id" optional,
+            stock_id: "stock_id" required,
+            coupon_code: "coupon_code" required,
+            transaction_id: "transaction_id" required,
+            payer_merchant: "payer_merchant" required,
+            payee_merchant: "payee_merchant" required,
+            amount: "amount" required,
+            description: "description" required,
+            status: "status" optional,
+            fail_reason: "fail_reason" optional,
+            success_time: "success_time" optional,
+            out_subsidy_no: "out_subsidy_no" required,
+            create_time: "create_time" optional,
         });
         /// `/v3/marketing/busifavor/subsidy/pay-receipts/{subsidy_receipt_id}`
         pub mod by_subsidy_receipt_id {
@@ -2821,19 +2821,19 @@ pub mod subsidy {
                 pub create_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                subsidy_receipt_id: "subsidy_receipt_id" req req,
-                stock_id: "stock_id" opt opt,
-                coupon_code: "coupon_code" opt opt,
-                transaction_id: "transaction_id" opt opt,
-                payer_merchant: "payer_merchant" opt opt,
-                payee_merchant: "payee_merchant" opt opt,
-                amount: "amount" opt opt,
-                description: "description" opt opt,
-                status: "status" opt opt,
-                fail_reason: "fail_reason" opt opt,
-                success_time: "success_time" opt opt,
-                out_subsidy_no: "out_subsidy_no" opt opt,
-                create_time: "create_time" opt opt,
+                subsidy_receipt_id: "subsidy_receipt_id" required,
+                stock_id: "stock_id" optional,
+                coupon_code: "coupon_code" optional,
+                transaction_id: "transaction_id" optional,
+                payer_merchant: "payer_merchant" optional,
+                payee_merchant: "payee_merchant" optional,
+                amount: "amount" optional,
+                description: "description" optional,
+                status: "status" optional,
+                fail_reason: "fail_reason" optional,
+                success_time: "success_time" optional,
+                out_subsidy_no: "out_subsidy_no" optional,
+                create_time: "create_time" optional,
             });
         }
     }
@@ -2909,15 +2909,15 @@ pub mod subsidy {
             pub out_subsidy_return_no: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            stock_id: "stock_id" req req,
-            coupon_code: "coupon_code" req req,
-            transaction_id: "transaction_id" req req,
-            refund_id: "refund_id" req req,
-            payer_merchant: "payer_merchant" req req,
-            payee_merchant: "payee_merchant" req req,
-            amount: "amount" req req,
-            description: "description" req req,
-            out_subsidy_return_no: "out_subsidy_return_no" req req,
+            stock_id: "stock_id" required,
+            coupon_code: "coupon_code" required,
+            transaction_id: "transaction_id" required,
+            refund_id: "refund_id" required,
+            payer_merchant: "payer_merchant" required,
+            payee_merchant: "payee_merchant" required,
+            amount: "amount" required,
+            description: "description" required,
+            out_subsidy_return_no: "out_subsidy_return_no" required,
         });
         /// The response of `POST /v3/marketing/busifavor/subsidy/return-receipts` (营销补差回退API).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -2984,21 +2984,21 @@ pub mod subsidy {
             pub return_create_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            subsidy_return_receipt_id: "subsidy_return_receipt_id" opt opt,
-            stock_id: "stock_id" req req,
-            coupon_code: "coupon_code" req req,
-            transaction_id: "transaction_id" req req,
-            refund_id: "refund_id" req req,
-            payer_merchant: "payer_merchant" req req,
-            payee_merchant: "payee_merchant" req req,
-            amount: "amount" req req,
-            description: "description" req req,
-            status: "status" opt opt,
-            fail_reason: "fail_reason" opt opt,
-            return_done_time: "return_done_time" opt opt,
-            subsidy_receipt_id: "subsidy_receipt_id" opt opt,
-            out_subsidy_return_no: "out_subsidy_return_no" req req,
-            return_create_time: "return_create_time" opt opt,
+            subsidy_return_receipt_id: "subsidy_return_receipt_id" optional,
+            stock_id: "stock_id" required,
+            coupon_code: "coupon_code" required,
+            transaction_id: "transaction_id" required,
+            refund_id: "refund_id" required,
+            payer_merchant: "payer_merchant" required,
+            payee_merchant: "payee_merchant" required,
+            amount: "amount" required,
+            description: "description" required,
+            status: "status" optional,
+            fail_reason: "fail_reason" optional,
+            return_done_time: "return_done_time" optional,
+            subsidy_receipt_id: "subsidy_receipt_id" optional,
+            out_subsidy_return_no: "out_subsidy_return_no" required,
+            return_create_time: "return_create_time" optional,
         });
         /// `/v3/marketing/busifavor/subsidy/return-receipts/{subsidy_return_receipt_id}`
         pub mod by_subsidy_return_receipt_id {
@@ -3082,21 +3082,21 @@ pub mod subsidy {
                 pub return_create_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                subsidy_return_receipt_id: "subsidy_return_receipt_id" opt opt,
-                stock_id: "stock_id" opt opt,
-                coupon_code: "coupon_code" opt opt,
-                transaction_id: "transaction_id" opt opt,
-                refund_id: "refund_id" opt opt,
-                payer_merchant: "payer_merchant" opt opt,
-                payee_merchant: "payee_merchant" opt opt,
-                amount: "amount" opt opt,
-                description: "description" opt opt,
-                status: "status" opt opt,
-                fail_reason: "fail_reason" opt opt,
-                return_done_time: "return_done_time" opt opt,
-                subsidy_receipt_id: "subsidy_receipt_id" opt opt,
-                out_subsidy_return_no: "out_subsidy_return_no" opt opt,
-                return_create_time: "return_create_time" opt opt,
+                subsidy_return_receipt_id: "subsidy_return_receipt_id" optional,
+                stock_id: "stock_id" optional,
+                coupon_code: "coupon_code" optional,
+                transaction_id: "transaction_id" optional,
+                refund_id: "refund_id" optional,
+                payer_merchant: "payer_merchant" optional,
+                payee_merchant: "payee_merchant" optional,
+                amount: "amount" optional,
+                description: "description" optional,
+                status: "status" optional,
+                fail_reason: "fail_reason" optional,
+                return_done_time: "return_done_time" optional,
+                subsidy_receipt_id: "subsidy_receipt_id" optional,
+                out_subsidy_return_no: "out_subsidy_return_no" optional,
+                return_create_time: "return_create_time" optional,
             });
         }
     }
@@ -3196,14 +3196,14 @@ pub mod users {
                 pub limit: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(GetRequest {
-                appid: "appid" skip req,
-                stock_id: "stock_id" skip opt,
-                coupon_state: "coupon_state" skip opt,
-                creator_merchant: "creator_merchant" skip opt,
-                belong_merchant: "belong_merchant" skip opt,
-                sender_merchant: "sender_merchant" skip opt,
-                offset: "offset" skip opt,
-                limit: "limit" skip opt,
+                appid: query "appid" required,
+                stock_id: query "stock_id" optional,
+                coupon_state: query "coupon_state" optional,
+                creator_merchant: query "creator_merchant" optional,
+                belong_merchant: query "belong_merchant" optional,
+                sender_merchant: query "sender_merchant" optional,
+                offset: query "offset" optional,
+                limit: query "limit" optional,
             });
             /// 券状态
             pub type GetRequestCouponState = crate::v3::marketing::busifavor::stocks::by_stock_id::couponcodes::GetRequestStatus;
@@ -3220,10 +3220,10 @@ pub mod users {
                 pub data: Option<Vec<GetResponseData>>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                total_count: "total_count" opt opt,
-                offset: "offset" req req,
-                limit: "limit" req req,
-                data: "data" opt opt,
+                total_count: "total_count" optional,
+                offset: "offset" required,
+                limit: "limit" required,
+                data: "data" optional,
             });
             /// GetResponseData
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -3270,25 +3270,25 @@ pub mod users {
                 pub use_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponseData {
-                stock_name: "stock_name" opt opt,
-                belong_merchant: "belong_merchant" opt opt,
-                comment: "comment" opt opt,
-                goods_name: "goods_name" opt opt,
-                stock_type: "stock_type" opt opt,
-                coupon_use_rule: "coupon_use_rule" opt opt,
-                custom_entrance: "custom_entrance" opt opt,
-                display_pattern_info: "display_pattern_info" opt opt,
-                coupon_code: "coupon_code" opt opt,
-                coupon_state: "coupon_state" opt opt,
-                stock_id: "stock_id" opt opt,
-                transferable: "transferable" opt opt,
-                shareable: "shareable" opt opt,
-                send_request_no: "send_request_no" opt opt,
-                use_request_no: "use_request_no" opt opt,
-                available_start_time: "available_start_time" opt opt,
-                expire_time: "expire_time" opt opt,
-                receive_time: "receive_time" opt opt,
-                use_time: "use_time" opt opt,
+                stock_name: "stock_name" optional,
+                belong_merchant: "belong_merchant" optional,
+                comment: "comment" optional,
+                goods_name: "goods_name" optional,
+                stock_type: "stock_type" optional,
+                coupon_use_rule: "coupon_use_rule" optional,
+                custom_entrance: "custom_entrance" optional,
+                display_pattern_info: "display_pattern_info" optional,
+                coupon_code: "coupon_code" optional,
+                coupon_state: "coupon_state" optional,
+                stock_id: "stock_id" optional,
+                transferable: "transferable" optional,
+                shareable: "shareable" optional,
+                send_request_no: "send_request_no" optional,
+                use_request_no: "use_request_no" optional,
+                available_start_time: "available_start_time" optional,
+                expire_time: "expire_time" optional,
+                receive_time: "receive_time" optional,
+                use_time: "use_time" optional,
             });
             /// 券状态
             pub type GetResponseDataCouponState = crate::v3::marketing::busifavor::stocks::by_stock_id::couponcodes::GetRequestStatus;
@@ -3321,15 +3321,15 @@ pub mod users {
                 pub mini_programs_path: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponseDataCouponUseRule {
-                coupon_available_time: "coupon_available_time" opt opt,
-                available_week: "available_week" opt opt,
-                irregulary_avaliable_time: "irregulary_avaliable_time" opt opt,
-                fixed_normal_coupon: "fixed_normal_coupon" opt opt,
-                discount_coupon: "discount_coupon" opt opt,
-                exchange_coupon: "exchange_coupon" opt opt,
-                use_method: "use_method" opt opt,
-                mini_programs_appid: "mini_programs_appid" opt opt,
-                mini_programs_path: "mini_programs_path" opt opt,
+                coupon_available_time: "coupon_available_time" optional,
+                available_week: "available_week" optional,
+                irregulary_avaliable_time: "irregulary_avaliable_time" optional,
+                fixed_normal_coupon: "fixed_normal_coupon" optional,
+                discount_coupon: "discount_coupon" optional,
+                exchange_coupon: "exchange_coupon" optional,
+                use_method: "use_method" optional,
+                mini_programs_appid: "mini_programs_appid" optional,
+                mini_programs_path: "mini_programs_path" optional,
             });
             /// 固定周期有效时间段
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -3342,8 +3342,8 @@ pub mod users {
                 >,
             }
             ::wechatpay::runtime::json_object!(GetResponseDataCouponUseRuleAvailableWeek {
-                week_day: "week_day" opt opt,
-                available_day_time: "available_day_time" opt opt,
+                week_day: "week_day" optional,
+                available_day_time: "available_day_time" optional,
             });
             /// GetResponseDataCouponUseRuleAvailableWeekAvailableDayTime
             pub type GetResponseDataCouponUseRuleAvailableWeekAvailableDayTime = crate::v3::marketing::busifavor::stocks::PostRequestCouponUseRuleCouponAvailableTimeAvailableWeekAvailableDayTime;
@@ -3358,9 +3358,9 @@ pub mod users {
                 pub available_day_after_receive: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(GetResponseDataCouponUseRuleCouponAvailableTime {
-                available_begin_time: "available_begin_time" opt opt,
-                available_end_time: "available_end_time" opt opt,
-                available_day_after_receive: "available_day_after_receive" opt opt,
+                available_begin_time: "available_begin_time" optional,
+                available_end_time: "available_end_time" optional,
+                available_day_after_receive: "available_day_after_receive" optional,
             });
             /// 折扣券使用规则
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -3371,8 +3371,8 @@ pub mod users {
                 pub transaction_minimum: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(GetResponseDataCouponUseRuleDiscountCoupon {
-                discount_percent: "discount_percent" opt opt,
-                transaction_minimum: "transaction_minimum" opt opt,
+                discount_percent: "discount_percent" optional,
+                transaction_minimum: "transaction_minimum" optional,
             });
             /// 换购券使用规则
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -3383,8 +3383,8 @@ pub mod users {
                 pub transaction_minimum: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(GetResponseDataCouponUseRuleExchangeCoupon {
-                exchange_price: "exchange_price" opt opt,
-                transaction_minimum: "transaction_minimum" opt opt,
+                exchange_price: "exchange_price" optional,
+                transaction_minimum: "transaction_minimum" optional,
             });
             /// 固定面额满减券使用规则
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -3395,8 +3395,8 @@ pub mod users {
                 pub transaction_minimum: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(GetResponseDataCouponUseRuleFixedNormalCoupon {
-                discount_amount: "discount_amount" opt opt,
-                transaction_minimum: "transaction_minimum" opt opt,
+                discount_amount: "discount_amount" optional,
+                transaction_minimum: "transaction_minimum" optional,
             });
             /// 无规律的有效时间段
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -3407,8 +3407,8 @@ pub mod users {
                 pub end_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponseDataCouponUseRuleIrregularyAvaliableTime {
-                begin_time: "begin_time" opt opt,
-                end_time: "end_time" opt opt,
+                begin_time: "begin_time" optional,
+                end_time: "end_time" optional,
             });
             /// 自定义入口
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -3427,11 +3427,11 @@ pub mod users {
                 pub code_display_mode: Option<crate::types::CouponCodeDisplayMode>,
             }
             ::wechatpay::runtime::json_object!(GetResponseDataCustomEntrance {
-                mini_programs_info: "mini_programs_info" opt opt,
-                appid: "appid" opt opt,
-                hall_id: "hall_id" opt opt,
-                store_id: "store_id" opt opt,
-                code_display_mode: "code_display_mode" opt opt,
+                mini_programs_info: "mini_programs_info" optional,
+                appid: "appid" optional,
+                hall_id: "hall_id" optional,
+                store_id: "store_id" optional,
+                code_display_mode: "code_display_mode" optional,
             });
             /// 小程序入口
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -3446,10 +3446,10 @@ pub mod users {
                 pub guiding_words: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponseDataCustomEntranceMiniProgramsInfo {
-                mini_programs_appid: "mini_programs_appid" opt opt,
-                mini_programs_path: "mini_programs_path" opt opt,
-                entrance_words: "entrance_words" opt opt,
-                guiding_words: "guiding_words" opt opt,
+                mini_programs_appid: "mini_programs_appid" optional,
+                mini_programs_path: "mini_programs_path" optional,
+                entrance_words: "entrance_words" optional,
+                guiding_words: "guiding_words" optional,
             });
             /// 样式信息
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -3468,12 +3468,12 @@ pub mod users {
                 pub finder_info: Option<GetResponseDataDisplayPatternInfoFinderInfo>,
             }
             ::wechatpay::runtime::json_object!(GetResponseDataDisplayPatternInfo {
-                description: "description" opt opt,
-                merchant_logo_url: "merchant_logo_url" opt opt,
-                merchant_name: "merchant_name" opt opt,
-                background_color: "background_color" opt opt,
-                coupon_image_url: "coupon_image_url" opt opt,
-                finder_info: "finder_info" opt opt,
+                description: "description" optional,
+                merchant_logo_url: "merchant_logo_url" optional,
+                merchant_name: "merchant_name" optional,
+                background_color: "background_color" optional,
+                coupon_image_url: "coupon_image_url" optional,
+                finder_info: "finder_info" optional,
             });
             /// 视频号相关信息
             pub type GetResponseDataDisplayPatternInfoFinderInfo = crate::v3::marketing::busifavor::stocks::by_stock_id::GetResponseDisplayPatternInfoFinderInfo;
@@ -3567,25 +3567,25 @@ pub mod users {
                             pub use_time: Option<String>,
                         }
                         ::wechatpay::runtime::json_object!(GetResponse {
-                            stock_name: "stock_name" opt opt,
-                            belong_merchant: "belong_merchant" opt opt,
-                            comment: "comment" opt opt,
-                            goods_name: "goods_name" opt opt,
-                            stock_type: "stock_type" opt opt,
-                            coupon_use_rule: "coupon_use_rule" opt opt,
-                            custom_entrance: "custom_entrance" opt opt,
-                            display_pattern_info: "display_pattern_info" opt opt,
-                            coupon_code: "coupon_code" opt opt,
-                            coupon_state: "coupon_state" opt opt,
-                            stock_id: "stock_id" opt opt,
-                            transferable: "transferable" opt opt,
-                            shareable: "shareable" opt opt,
-                            send_request_no: "send_request_no" opt opt,
-                            use_request_no: "use_request_no" opt opt,
-                            available_start_time: "available_start_time" opt opt,
-                            expire_time: "expire_time" opt opt,
-                            receive_time: "receive_time" opt opt,
-                            use_time: "use_time" opt opt,
+                            stock_name: "stock_name" optional,
+                            belong_merchant: "belong_merchant" optional,
+                            comment: "comment" optional,
+                            goods_name: "goods_name" optional,
+                            stock_type: "stock_type" optional,
+                            coupon_use_rule: "coupon_use_rule" optional,
+                            custom_entrance: "custom_entrance" optional,
+                            display_pattern_info: "display_pattern_info" optional,
+                            coupon_code: "coupon_code" optional,
+                            coupon_state: "coupon_state" optional,
+                            stock_id: "stock_id" optional,
+                            transferable: "transferable" optional,
+                            shareable: "shareable" optional,
+                            send_request_no: "send_request_no" optional,
+                            use_request_no: "use_request_no" optional,
+                            available_start_time: "available_start_time" optional,
+                            expire_time: "expire_time" optional,
+                            receive_time: "receive_time" optional,
+                            use_time: "use_time" optional,
                         });
                         /// 券状态
                         ///

@@ -71,7 +71,7 @@ pub mod callbacks {
         pub mchid: String,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        mchid: "mchid" skip req,
+        mchid: query "mchid" required,
     });
     /// The response of `GET /v3/marketing/favor/callbacks` (获取已设置的消息通知地址API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -86,8 +86,8 @@ pub mod callbacks {
         pub notify_url: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        mchid: "mchid" req req,
-        notify_url: "notify_url" opt opt,
+        mchid: "mchid" required,
+        notify_url: "notify_url" optional,
     });
     /// The request of `POST /v3/marketing/favor/callbacks` (设置消息通知地址API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -106,9 +106,9 @@ pub mod callbacks {
         pub switch: Option<bool>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        mchid: "mchid" req req,
-        notify_url: "notify_url" req req,
-        switch: "switch" opt opt,
+        mchid: "mchid" required,
+        notify_url: "notify_url" required,
+        switch: "switch" optional,
     });
     /// The response of `POST /v3/marketing/favor/callbacks` (设置消息通知地址API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -123,8 +123,8 @@ pub mod callbacks {
         pub notify_url: String,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        update_time: "update_time" opt opt,
-        notify_url: "notify_url" req req,
+        update_time: "update_time" optional,
+        notify_url: "notify_url" required,
     });
 }
 /// `/v3/marketing/favor/coupon-stocks`
@@ -186,18 +186,18 @@ pub mod coupon_stocks {
         pub ext_info: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        stock_name: "stock_name" req req,
-        available_begin_time: "available_begin_time" req req,
-        available_end_time: "available_end_time" req req,
-        stock_use_rule: "stock_use_rule" req req,
-        no_cash: "no_cash" req req,
-        stock_type: "stock_type" req req,
-        comment: "comment" opt opt,
-        belong_merchant: "belong_merchant" req req,
-        pattern_info: "pattern_info" opt opt,
-        coupon_use_rule: "coupon_use_rule" req req,
-        out_request_no: "out_request_no" req req,
-        ext_info: "ext_info" opt opt,
+        stock_name: "stock_name" required,
+        available_begin_time: "available_begin_time" required,
+        available_end_time: "available_end_time" required,
+        stock_use_rule: "stock_use_rule" required,
+        no_cash: "no_cash" required,
+        stock_type: "stock_type" required,
+        comment: "comment" optional,
+        belong_merchant: "belong_merchant" required,
+        pattern_info: "pattern_info" optional,
+        coupon_use_rule: "coupon_use_rule" required,
+        out_request_no: "out_request_no" required,
+        ext_info: "ext_info" optional,
     });
     /// 核销规则
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -228,18 +228,18 @@ pub mod coupon_stocks {
         pub combine_use: Option<bool>,
     }
     ::wechatpay::runtime::json_object!(PostRequestCouponUseRule {
-        coupon_available_time: "coupon_available_time" req req,
-        fixed_normal_coupon: "fixed_normal_coupon" opt opt,
-        discount_coupon: "discount_coupon" opt opt,
-        exchange_coupon: "exchange_coupon" opt opt,
-        goods_tag: "goods_tag" opt opt,
-        limit_pay: "limit_pay" opt opt,
-        limit_card: "limit_card" opt opt,
-        trade_type: "trade_type" opt opt,
-        available_items: "available_items" opt opt,
-        unavailable_items: "unavailable_items" opt opt,
-        available_merchants: "available_merchants" opt opt,
-        combine_use: "combine_use" opt opt,
+        coupon_available_time: "coupon_available_time" required,
+        fixed_normal_coupon: "fixed_normal_coupon" optional,
+        discount_coupon: "discount_coupon" optional,
+        exchange_coupon: "exchange_coupon" optional,
+        goods_tag: "goods_tag" optional,
+        limit_pay: "limit_pay" optional,
+        limit_card: "limit_card" optional,
+        trade_type: "trade_type" optional,
+        available_items: "available_items" optional,
+        unavailable_items: "unavailable_items" optional,
+        available_merchants: "available_merchants" optional,
+        combine_use: "combine_use" optional,
     });
     /// 券可核销时间
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -258,11 +258,11 @@ pub mod coupon_stocks {
         pub available_time_after_receive: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostRequestCouponUseRuleCouponAvailableTime {
-        available_begin_time: "available_begin_time" opt opt,
-        available_end_time: "available_end_time" opt opt,
-        fix_available_time: "fix_available_time" opt opt,
-        second_day_available: "second_day_available" opt opt,
-        available_time_after_receive: "available_time_after_receive" opt opt,
+        available_begin_time: "available_begin_time" optional,
+        available_end_time: "available_end_time" optional,
+        fix_available_time: "fix_available_time" optional,
+        second_day_available: "second_day_available" optional,
+        available_time_after_receive: "available_time_after_receive" optional,
     });
     /// 固定时间段可用
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -279,9 +279,9 @@ pub mod coupon_stocks {
         pub end_time: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostRequestCouponUseRuleCouponAvailableTimeFixAvailableTime {
-        available_week_day: "available_week_day" opt opt,
-        begin_time: "begin_time" opt opt,
-        end_time: "end_time" opt opt,
+        available_week_day: "available_week_day" optional,
+        begin_time: "begin_time" optional,
+        end_time: "end_time" optional,
     });
     /// 折扣券使用规则
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -294,9 +294,9 @@ pub mod coupon_stocks {
         pub transaction_minimum: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostRequestCouponUseRuleDiscountCoupon {
-        discount_amount_max: "discount_amount_max" opt opt,
-        discount_percent: "discount_percent" opt opt,
-        transaction_minimum: "transaction_minimum" opt opt,
+        discount_amount_max: "discount_amount_max" optional,
+        discount_percent: "discount_percent" optional,
+        transaction_minimum: "transaction_minimum" optional,
     });
     /// 换购券使用规则
     pub type PostRequestCouponUseRuleExchangeCoupon = crate::v3::marketing::busifavor::users::by_openid::coupons::GetResponseDataCouponUseRuleExchangeCoupon;
@@ -309,8 +309,8 @@ pub mod coupon_stocks {
         pub transaction_minimum: i64,
     }
     ::wechatpay::runtime::json_object!(PostRequestCouponUseRuleFixedNormalCoupon {
-        coupon_amount: "coupon_amount" req req,
-        transaction_minimum: "transaction_minimum" req req,
+        coupon_amount: "coupon_amount" required,
+        transaction_minimum: "transaction_minimum" required,
     });
     /// 指定银行卡BIN
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -323,8 +323,8 @@ pub mod coupon_stocks {
         pub bin: Option<Vec<String>>,
     }
     ::wechatpay::runtime::json_object!(PostRequestCouponUseRuleLimitCard {
-        name: "name" opt opt,
-        bin: "bin" opt opt,
+        name: "name" optional,
+        bin: "bin" optional,
     });
     /// 支付方式
     ///
@@ -376,14 +376,14 @@ pub mod coupon_stocks {
         pub mini_program_path: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestPatternInfo {
-        description: "description" opt opt,
-        merchant_logo: "merchant_logo" opt opt,
-        merchant_name: "merchant_name" opt opt,
-        background_color: "background_color" opt opt,
-        coupon_image: "coupon_image" opt opt,
-        jump_target: "jump_target" opt opt,
-        mini_program_appid: "mini_program_appid" opt opt,
-        mini_program_path: "mini_program_path" opt opt,
+        description: "description" optional,
+        merchant_logo: "merchant_logo" optional,
+        merchant_name: "merchant_name" optional,
+        background_color: "background_color" optional,
+        coupon_image: "coupon_image" optional,
+        jump_target: "jump_target" optional,
+        mini_program_appid: "mini_program_appid" optional,
+        mini_program_path: "mini_program_path" optional,
     });
     /// 卡包跳转目标
     ///
@@ -422,12 +422,12 @@ pub mod coupon_stocks {
         pub prevent_api_abuse: bool,
     }
     ::wechatpay::runtime::json_object!(PostRequestStockUseRule {
-        max_coupons: "max_coupons" req req,
-        max_amount: "max_amount" req req,
-        max_amount_by_day: "max_amount_by_day" opt opt,
-        max_coupons_per_user: "max_coupons_per_user" req req,
-        natural_person_limit: "natural_person_limit" req req,
-        prevent_api_abuse: "prevent_api_abuse" req req,
+        max_coupons: "max_coupons" required,
+        max_amount: "max_amount" required,
+        max_amount_by_day: "max_amount_by_day" optional,
+        max_coupons_per_user: "max_coupons_per_user" required,
+        natural_person_limit: "natural_person_limit" required,
+        prevent_api_abuse: "prevent_api_abuse" required,
     });
     /// The response of `POST /v3/marketing/favor/coupon-stocks` (创建代金券批次API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -442,8 +442,8 @@ pub mod coupon_stocks {
         pub create_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        stock_id: "stock_id" opt opt,
-        create_time: "create_time" opt opt,
+        stock_id: "stock_id" optional,
+        create_time: "create_time" optional,
     });
 }
 /// `/v3/marketing/favor/media`
@@ -486,7 +486,7 @@ pub mod media {
             pub meta: PostRequestMeta,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            meta: "meta" req req,
+            meta: "meta" required,
         });
         /// 媒体文件元信息`JSON`格式字符串
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -497,8 +497,8 @@ pub mod media {
             pub sha256: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestMeta {
-            filename: "filename" opt opt,
-            sha256: "sha256" opt opt,
+            filename: "filename" optional,
+            sha256: "sha256" optional,
         });
         /// The response of `POST /v3/marketing/favor/media/image-upload` (（营销）图片上传API).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -509,7 +509,7 @@ pub mod media {
             pub media_url: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            media_url: "media_url" opt opt,
+            media_url: "media_url" optional,
         });
     }
 }
@@ -573,12 +573,12 @@ pub mod stocks {
         pub status: Option<GetRequestStatus>,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        offset: "offset" skip req,
-        limit: "limit" skip req,
-        stock_creator_mchid: "stock_creator_mchid" skip req,
-        create_start_time: "create_start_time" skip opt,
-        create_end_time: "create_end_time" skip opt,
-        status: "status" skip opt,
+        offset: query "offset" required,
+        limit: query "limit" required,
+        stock_creator_mchid: query "stock_creator_mchid" required,
+        create_start_time: query "create_start_time" optional,
+        create_end_time: query "create_end_time" optional,
+        status: query "status" optional,
     });
     /// 批次状态
     ///
@@ -625,10 +625,10 @@ pub mod stocks {
         pub data: Option<Vec<GetResponseData>>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        total_count: "total_count" opt opt,
-        limit: "limit" req req,
-        offset: "offset" req req,
-        data: "data" opt opt,
+        total_count: "total_count" optional,
+        limit: "limit" required,
+        offset: "offset" required,
+        data: "data" optional,
     });
     /// GetResponseData
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -689,25 +689,25 @@ pub mod stocks {
         pub available_industry_list: Option<Vec<String>>,
     }
     ::wechatpay::runtime::json_object!(GetResponseData {
-        stock_name: "stock_name" opt opt,
-        available_begin_time: "available_begin_time" opt opt,
-        available_end_time: "available_end_time" opt opt,
-        stock_use_rule: "stock_use_rule" opt opt,
-        no_cash: "no_cash" opt opt,
-        stock_type: "stock_type" opt opt,
-        stock_id: "stock_id" opt opt,
-        stock_creator_mchid: "stock_creator_mchid" opt opt,
-        status: "status" opt opt,
-        description: "description" opt opt,
-        create_time: "create_time" opt opt,
-        start_time: "start_time" opt opt,
-        stop_time: "stop_time" opt opt,
-        singleitem: "singleitem" opt opt,
-        cut_to_message: "cut_to_message" opt opt,
-        distributed_coupons: "distributed_coupons" opt opt,
-        business_type: "business_type" opt opt,
-        available_region_list: "available_region_list" opt opt,
-        available_industry_list: "available_industry_list" opt opt,
+        stock_name: "stock_name" optional,
+        available_begin_time: "available_begin_time" optional,
+        available_end_time: "available_end_time" optional,
+        stock_use_rule: "stock_use_rule" optional,
+        no_cash: "no_cash" optional,
+        stock_type: "stock_type" optional,
+        stock_id: "stock_id" optional,
+        stock_creator_mchid: "stock_creator_mchid" optional,
+        status: "status" optional,
+        description: "description" optional,
+        create_time: "create_time" optional,
+        start_time: "start_time" optional,
+        stop_time: "stop_time" optional,
+        singleitem: "singleitem" optional,
+        cut_to_message: "cut_to_message" optional,
+        distributed_coupons: "distributed_coupons" optional,
+        business_type: "business_type" optional,
+        available_region_list: "available_region_list" optional,
+        available_industry_list: "available_industry_list" optional,
     });
     /// GetResponseDataAvailableRegionList
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -724,11 +724,11 @@ pub mod stocks {
         pub country: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataAvailableRegionList {
-        type_: "type" opt opt,
-        province: "province" opt opt,
-        city: "city" opt opt,
-        district: "district" opt opt,
-        country: "country" opt opt,
+        type_: "type" optional,
+        province: "province" optional,
+        city: "city" optional,
+        district: "district" optional,
+        country: "country" optional,
     });
     /// 业务类型
     ///
@@ -753,8 +753,8 @@ pub mod stocks {
         pub cut_to_price: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataCutToMessage {
-        single_price_max: "single_price_max" opt opt,
-        cut_to_price: "cut_to_price" opt opt,
+        single_price_max: "single_price_max" optional,
+        cut_to_price: "cut_to_price" optional,
     });
     /// 发放规则
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -773,12 +773,12 @@ pub mod stocks {
         pub prevent_api_abuse: Option<bool>,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataStockUseRule {
-        max_coupons: "max_coupons" opt opt,
-        max_amount: "max_amount" opt opt,
-        max_amount_by_day: "max_amount_by_day" opt opt,
-        max_coupons_per_user: "max_coupons_per_user" opt opt,
-        natural_person_limit: "natural_person_limit" opt opt,
-        prevent_api_abuse: "prevent_api_abuse" opt opt,
+        max_coupons: "max_coupons" optional,
+        max_amount: "max_amount" optional,
+        max_amount_by_day: "max_amount_by_day" optional,
+        max_coupons_per_user: "max_coupons_per_user" optional,
+        natural_person_limit: "natural_person_limit" optional,
+        prevent_api_abuse: "prevent_api_abuse" optional,
     });
     /// `/v3/marketing/favor/stocks/{stock_id}`
     pub mod by_stock_id {
@@ -860,7 +860,7 @@ pub mod stocks {
             pub stock_creator_mchid: String,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            stock_creator_mchid: "stock_creator_mchid" skip req,
+            stock_creator_mchid: query "stock_creator_mchid" required,
         });
         /// The response of `GET /v3/marketing/favor/stocks/{stock_id}` (查询批次详情API).
         pub type GetResponse = crate::v3::marketing::favor::stocks::GetResponseData;
@@ -912,9 +912,9 @@ pub mod stocks {
                 pub limit: String,
             }
             ::wechatpay::runtime::json_object!(GetRequest {
-                stock_creator_mchid: "stock_creator_mchid" skip req,
-                offset: "offset" skip req,
-                limit: "limit" skip req,
+                stock_creator_mchid: query "stock_creator_mchid" required,
+                offset: query "offset" required,
+                limit: query "limit" required,
             });
             /// The response of `GET /v3/marketing/favor/stocks/{stock_id}/items` (查询代金券可用单品API).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -939,11 +939,11 @@ pub mod stocks {
                 pub stock_id: String,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                total_count: "total_count" opt opt,
-                data: "data" opt opt,
-                offset: "offset" req req,
-                limit: "limit" req req,
-                stock_id: "stock_id" req req,
+                total_count: "total_count" optional,
+                data: "data" optional,
+                offset: "offset" required,
+                limit: "limit" required,
+                stock_id: "stock_id" required,
             });
         }
         /// `/v3/marketing/favor/stocks/{stock_id}/merchants`
@@ -986,9 +986,9 @@ pub mod stocks {
                 pub stock_creator_mchid: String,
             }
             ::wechatpay::runtime::json_object!(GetRequest {
-                offset: "offset" skip req,
-                limit: "limit" skip req,
-                stock_creator_mchid: "stock_creator_mchid" skip req,
+                offset: query "offset" required,
+                limit: query "limit" required,
+                stock_creator_mchid: query "stock_creator_mchid" required,
             });
             /// The response of `GET /v3/marketing/favor/stocks/{stock_id}/merchants` (查询代金券可用商户API).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -1013,11 +1013,11 @@ pub mod stocks {
                 pub stock_id: String,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                total_count: "total_count" opt opt,
-                data: "data" opt opt,
-                offset: "offset" req req,
-                limit: "limit" req req,
-                stock_id: "stock_id" req req,
+                total_count: "total_count" optional,
+                data: "data" optional,
+                offset: "offset" required,
+                limit: "limit" required,
+                stock_id: "stock_id" required,
             });
         }
         /// `/v3/marketing/favor/stocks/{stock_id}/modify-goods-id`
@@ -1054,9 +1054,9 @@ pub mod stocks {
                 pub delete_goods_id_list: Option<Vec<String>>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                stock_creator_mchid: "stock_creator_mchid" req req,
-                add_goods_id_list: "add_goods_id_list" opt opt,
-                delete_goods_id_list: "delete_goods_id_list" opt opt,
+                stock_creator_mchid: "stock_creator_mchid" required,
+                add_goods_id_list: "add_goods_id_list" optional,
+                delete_goods_id_list: "delete_goods_id_list" optional,
             });
             /// The response of `POST /v3/marketing/favor/stocks/{stock_id}/modify-goods-id` (修改可用单品编码).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -1071,8 +1071,8 @@ pub mod stocks {
                 pub stock_id: String,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                pause_time: "pause_time" opt opt,
-                stock_id: "stock_id" req req,
+                pause_time: "pause_time" optional,
+                stock_id: "stock_id" required,
             });
         }
         /// `/v3/marketing/favor/stocks/{stock_id}/pause`
@@ -1105,7 +1105,7 @@ pub mod stocks {
                 pub stock_creator_mchid: String,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                stock_creator_mchid: "stock_creator_mchid" req req,
+                stock_creator_mchid: "stock_creator_mchid" required,
             });
             /// The response of `POST /v3/marketing/favor/stocks/{stock_id}/pause` (暂停代金券批次API).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -1120,8 +1120,8 @@ pub mod stocks {
                 pub stock_id: String,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                pause_time: "pause_time" opt opt,
-                stock_id: "stock_id" req req,
+                pause_time: "pause_time" optional,
+                stock_id: "stock_id" required,
             });
         }
         /// `/v3/marketing/favor/stocks/{stock_id}/refund-flow`
@@ -1156,9 +1156,9 @@ pub mod stocks {
                 pub hash_type: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                url: "url" opt opt,
-                hash_value: "hash_value" opt opt,
-                hash_type: "hash_type" opt opt,
+                url: "url" optional,
+                hash_value: "hash_value" optional,
+                hash_type: "hash_type" optional,
             });
         }
         /// `/v3/marketing/favor/stocks/{stock_id}/refund-flow-by-day`
@@ -1191,7 +1191,7 @@ pub mod stocks {
                 pub bill_date: String,
             }
             ::wechatpay::runtime::json_object!(GetRequest {
-                bill_date: "bill_date" skip req,
+                bill_date: query "bill_date" required,
             });
             /// The response of `GET /v3/marketing/favor/stocks/{stock_id}/refund-flow-by-day` (获取批次退款明细下载链接).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -1210,9 +1210,9 @@ pub mod stocks {
                 pub stock_refundflow_count: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                url: "url" opt opt,
-                stock_refundflow_hash: "stock_refundflow_hash" opt opt,
-                stock_refundflow_count: "stock_refundflow_count" opt opt,
+                url: "url" optional,
+                stock_refundflow_hash: "stock_refundflow_hash" optional,
+                stock_refundflow_count: "stock_refundflow_count" optional,
             });
         }
         /// `/v3/marketing/favor/stocks/{stock_id}/restart`
@@ -1251,8 +1251,8 @@ pub mod stocks {
                 pub stock_id: String,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                restart_time: "restart_time" opt opt,
-                stock_id: "stock_id" req req,
+                restart_time: "restart_time" optional,
+                stock_id: "stock_id" required,
             });
         }
         /// `/v3/marketing/favor/stocks/{stock_id}/start`
@@ -1291,8 +1291,8 @@ pub mod stocks {
                 pub stock_id: String,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                start_time: "start_time" opt opt,
-                stock_id: "stock_id" req req,
+                start_time: "start_time" optional,
+                stock_id: "stock_id" required,
             });
         }
         /// `/v3/marketing/favor/stocks/{stock_id}/use-flow`
@@ -1353,9 +1353,9 @@ pub mod stocks {
                 pub stock_useflow_count: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                url: "url" opt opt,
-                stock_useflow_hash: "stock_useflow_hash" opt opt,
-                stock_useflow_count: "stock_useflow_count" opt opt,
+                url: "url" optional,
+                stock_useflow_hash: "stock_useflow_hash" optional,
+                stock_useflow_count: "stock_useflow_count" optional,
             });
         }
     }
@@ -1472,15 +1472,15 @@ pub mod users {
                 pub business_type: Option<GetRequestBusinessType>,
             }
             ::wechatpay::runtime::json_object!(GetRequest {
-                appid: "appid" skip req,
-                stock_id: "stock_id" skip opt,
-                status: "status" skip opt,
-                creator_mchid: "creator_mchid" skip opt,
-                sender_mchid: "sender_mchid" skip opt,
-                available_mchid: "available_mchid" skip opt,
-                offset: "offset" skip opt,
-                limit: "limit" skip opt,
-                business_type: "business_type" skip opt,
+                appid: query "appid" required,
+                stock_id: query "stock_id" optional,
+                status: query "status" optional,
+                creator_mchid: query "creator_mchid" optional,
+                sender_mchid: query "sender_mchid" optional,
+                available_mchid: query "available_mchid" optional,
+                offset: query "offset" optional,
+                limit: query "limit" optional,
+                business_type: query "business_type" optional,
             });
             /// 业务类型
             pub type GetRequestBusinessType = crate::v3::marketing::favor::stocks::GetResponseDataBusinessType;
@@ -1514,10 +1514,10 @@ pub mod users {
                 pub data: Option<Vec<GetResponseData>>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                total_count: "total_count" opt opt,
-                offset: "offset" req req,
-                limit: "limit" req req,
-                data: "data" opt opt,
+                total_count: "total_count" optional,
+                offset: "offset" required,
+                limit: "limit" required,
+                data: "data" optional,
             });
             /// GetResponseData
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -1578,24 +1578,24 @@ pub mod users {
                 pub business_type: Option<GetResponseDataBusinessType>,
             }
             ::wechatpay::runtime::json_object!(GetResponseData {
-                stock_creator_mchid: "stock_creator_mchid" opt opt,
-                stock_id: "stock_id" opt opt,
-                coupon_id: "coupon_id" opt opt,
-                coupon_name: "coupon_name" opt opt,
-                status: "status" opt opt,
-                description: "description" opt opt,
-                create_time: "create_time" opt opt,
-                coupon_type: "coupon_type" opt opt,
-                start_time: "start_time" opt opt,
-                stop_time: "stop_time" opt opt,
-                singleitem: "singleitem" opt opt,
-                cut_to_message: "cut_to_message" opt opt,
-                available_begin_time: "available_begin_time" opt opt,
-                available_end_time: "available_end_time" opt opt,
-                normal_coupon_information: "normal_coupon_information" opt opt,
-                consume_information: "consume_information" opt opt,
-                available_balance: "available_balance" opt opt,
-                business_type: "business_type" opt opt,
+                stock_creator_mchid: "stock_creator_mchid" optional,
+                stock_id: "stock_id" optional,
+                coupon_id: "coupon_id" optional,
+                coupon_name: "coupon_name" optional,
+                status: "status" optional,
+                description: "description" optional,
+                create_time: "create_time" optional,
+                coupon_type: "coupon_type" optional,
+                start_time: "start_time" optional,
+                stop_time: "stop_time" optional,
+                singleitem: "singleitem" optional,
+                cut_to_message: "cut_to_message" optional,
+                available_begin_time: "available_begin_time" optional,
+                available_end_time: "available_end_time" optional,
+                normal_coupon_information: "normal_coupon_information" optional,
+                consume_information: "consume_information" optional,
+                available_balance: "available_balance" optional,
+                business_type: "business_type" optional,
             });
             /// 业务类型
             pub type GetResponseDataBusinessType = crate::v3::marketing::favor::stocks::GetResponseDataBusinessType;
@@ -1616,10 +1616,10 @@ pub mod users {
                 >,
             }
             ::wechatpay::runtime::json_object!(GetResponseDataConsumeInformation {
-                consume_time: "consume_time" opt opt,
-                consume_mchid: "consume_mchid" opt opt,
-                transaction_id: "transaction_id" opt opt,
-                goods_detail: "goods_detail" opt opt,
+                consume_time: "consume_time" optional,
+                consume_mchid: "consume_mchid" optional,
+                transaction_id: "transaction_id" optional,
+                goods_detail: "goods_detail" optional,
             });
             /// 单品信息
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -1642,10 +1642,10 @@ pub mod users {
                 pub discount_amount: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(GetResponseDataConsumeInformationGoodsDetail {
-                goods_id: "goods_id" opt opt,
-                quantity: "quantity" opt opt,
-                price: "price" opt opt,
-                discount_amount: "discount_amount" opt opt,
+                goods_id: "goods_id" optional,
+                quantity: "quantity" optional,
+                price: "price" optional,
+                discount_amount: "discount_amount" optional,
             });
             /// 减至批次特定信息
             pub type GetResponseDataCutToMessage = crate::v3::marketing::favor::stocks::GetResponseDataCutToMessage;
@@ -1658,8 +1658,8 @@ pub mod users {
                 pub transaction_minimum: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(GetResponseDataNormalCouponInformation {
-                coupon_amount: "coupon_amount" opt opt,
-                transaction_minimum: "transaction_minimum" opt opt,
+                coupon_amount: "coupon_amount" optional,
+                transaction_minimum: "transaction_minimum" optional,
             });
             /// The request of `POST /v3/marketing/favor/users/{openid}/coupons` (发放代金券API).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -1690,12 +1690,12 @@ pub mod users {
                 pub coupon_minimum: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                stock_id: "stock_id" req req,
-                out_request_no: "out_request_no" req req,
-                appid: "appid" req req,
-                stock_creator_mchid: "stock_creator_mchid" req req,
-                coupon_value: "coupon_value" opt opt,
-                coupon_minimum: "coupon_minimum" opt opt,
+                stock_id: "stock_id" required,
+                out_request_no: "out_request_no" required,
+                appid: "appid" required,
+                stock_creator_mchid: "stock_creator_mchid" required,
+                coupon_value: "coupon_value" optional,
+                coupon_minimum: "coupon_minimum" optional,
             });
             /// The response of `POST /v3/marketing/favor/users/{openid}/coupons` (发放代金券API).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -1706,7 +1706,7 @@ pub mod users {
                 pub coupon_id: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                coupon_id: "coupon_id" opt opt,
+                coupon_id: "coupon_id" optional,
             });
             /// `/v3/marketing/favor/users/{openid}/coupons/{coupon_id}`
             pub mod by_coupon_id {
@@ -1738,7 +1738,7 @@ pub mod users {
                     pub appid: String,
                 }
                 ::wechatpay::runtime::json_object!(GetRequest {
-                    appid: "appid" skip req,
+                    appid: query "appid" required,
                 });
                 /// The response of `GET /v3/marketing/favor/users/{openid}/coupons/{coupon_id}` (查询代金券详情API).
                 pub type GetResponse = crate::v3::marketing::favor::users::by_openid::coupons::GetResponseData;

@@ -64,9 +64,9 @@ pub mod activities {
         pub limit: i64,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        city_id: "city_id" skip req,
-        offset: "offset" skip req,
-        limit: "limit" skip req,
+        city_id: query "city_id" required,
+        offset: query "offset" required,
+        limit: query "limit" required,
     });
     /// The response of `GET /v3/marketing/goods-subsidy-activity/activities` (按区域查询品牌加价购活动).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -87,10 +87,10 @@ pub mod activities {
         pub limit: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        total_count: "total_count" opt opt,
-        data: "data" opt opt,
-        offset: "offset" opt opt,
-        limit: "limit" opt opt,
+        total_count: "total_count" optional,
+        data: "data" optional,
+        offset: "offset" optional,
+        limit: "limit" optional,
     });
     /// GetResponseData
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -109,12 +109,12 @@ pub mod activities {
         pub rule_information: Option<GetResponseDataRuleInformation>,
     }
     ::wechatpay::runtime::json_object!(GetResponseData {
-        activity_id: "activity_id" opt opt,
-        brand_id: "brand_id" opt opt,
-        creator_merchant_id: "creator_merchant_id" opt opt,
-        activity_info: "activity_info" opt opt,
-        goods_information: "goods_information" opt opt,
-        rule_information: "rule_information" opt opt,
+        activity_id: "activity_id" optional,
+        brand_id: "brand_id" optional,
+        creator_merchant_id: "creator_merchant_id" optional,
+        activity_info: "activity_info" optional,
+        goods_information: "goods_information" optional,
+        rule_information: "rule_information" optional,
     });
     /// 活动信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -133,12 +133,12 @@ pub mod activities {
         pub activity_description: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataActivityInfo {
-        activity_name: "activity_name" opt opt,
-        apply_start_time: "apply_start_time" opt opt,
-        apply_end_time: "apply_end_time" opt opt,
-        activity_start_time: "activity_start_time" opt opt,
-        activity_end_time: "activity_end_time" opt opt,
-        activity_description: "activity_description" opt opt,
+        activity_name: "activity_name" optional,
+        apply_start_time: "apply_start_time" optional,
+        apply_end_time: "apply_end_time" optional,
+        activity_start_time: "activity_start_time" optional,
+        activity_end_time: "activity_end_time" optional,
+        activity_description: "activity_description" optional,
     });
     /// 活动商品信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -151,9 +151,9 @@ pub mod activities {
         pub goods_picture_url: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataGoodsInformation {
-        goods_id: "goods_id" opt opt,
-        goods_name: "goods_name" opt opt,
-        goods_picture_url: "goods_picture_url" opt opt,
+        goods_id: "goods_id" optional,
+        goods_name: "goods_name" optional,
+        goods_picture_url: "goods_picture_url" optional,
     });
     /// 活动规则
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -170,11 +170,11 @@ pub mod activities {
         pub areas: Option<Vec<GetResponseDataRuleInformationAreas>>,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataRuleInformation {
-        store_subsidy: "store_subsidy" opt opt,
-        service_provider_subsidy: "service_provider_subsidy" opt opt,
-        store_subsidy_quota: "store_subsidy_quota" opt opt,
-        user_subsidy_quota: "user_subsidy_quota" opt opt,
-        areas: "areas" opt opt,
+        store_subsidy: "store_subsidy" optional,
+        service_provider_subsidy: "service_provider_subsidy" optional,
+        store_subsidy_quota: "store_subsidy_quota" optional,
+        user_subsidy_quota: "user_subsidy_quota" optional,
+        areas: "areas" optional,
     });
     /// GetResponseDataRuleInformationAreas
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -187,9 +187,9 @@ pub mod activities {
         pub district: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataRuleInformationAreas {
-        province: "province" opt opt,
-        city: "city" opt opt,
-        district: "district" opt opt,
+        province: "province" optional,
+        city: "city" optional,
+        district: "district" optional,
     });
 }
 /// `/v3/marketing/goods-subsidy-activity/activity`
@@ -244,8 +244,8 @@ pub mod activity {
                 pub apply_infos: Vec<PostRequestApplyInfos>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                caller_merchant_id: "caller_merchant_id" req req,
-                apply_infos: "apply_infos" req req,
+                caller_merchant_id: "caller_merchant_id" required,
+                apply_infos: "apply_infos" required,
             });
             /// PostRequestApplyInfos
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -256,8 +256,8 @@ pub mod activity {
                 pub goods_original_price: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(PostRequestApplyInfos {
-                store_info: "store_info" opt opt,
-                goods_original_price: "goods_original_price" opt opt,
+                store_info: "store_info" optional,
+                goods_original_price: "goods_original_price" optional,
             });
             /// 门店信息
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -270,9 +270,9 @@ pub mod activity {
                 pub merchant_id: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostRequestApplyInfosStoreInfo {
-                store_id: "store_id" opt opt,
-                accounting_merchant_id: "accounting_merchant_id" opt opt,
-                merchant_id: "merchant_id" opt opt,
+                store_id: "store_id" optional,
+                accounting_merchant_id: "accounting_merchant_id" optional,
+                merchant_id: "merchant_id" optional,
             });
             /// The response of `POST /v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply` (门店报名品牌加价购活动).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -285,9 +285,9 @@ pub mod activity {
                 pub succeed_apply_infos: Option<Vec<PostResponseSucceedApplyInfos>>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                return_message: "return_message" opt opt,
-                failed_apply_infos: "failed_apply_infos" opt opt,
-                succeed_apply_infos: "succeed_apply_infos" opt opt,
+                return_message: "return_message" optional,
+                failed_apply_infos: "failed_apply_infos" optional,
+                succeed_apply_infos: "succeed_apply_infos" optional,
             });
             /// PostResponseFailedApplyInfos
             pub type PostResponseFailedApplyInfos = crate::v3::marketing::goods_subsidy_activity::activity::by_activity_id::apply::PostRequestApplyInfos;
@@ -346,8 +346,8 @@ pub mod qualification {
             pub qualification_ids: Vec<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            order_information: "order_information" req req,
-            qualification_ids: "qualification_ids" req req,
+            order_information: "order_information" required,
+            qualification_ids: "qualification_ids" required,
         });
         /// 订单信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -364,11 +364,11 @@ pub mod qualification {
             pub store_merchant_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestOrderInformation {
-            payer_openid: "payer_openid" opt opt,
-            out_trade_no: "out_trade_no" opt opt,
-            total_fee: "total_fee" opt opt,
-            store_id: "store_id" opt opt,
-            store_merchant_id: "store_merchant_id" opt opt,
+            payer_openid: "payer_openid" optional,
+            out_trade_no: "out_trade_no" optional,
+            total_fee: "total_fee" optional,
+            store_id: "store_id" optional,
+            store_merchant_id: "store_merchant_id" optional,
         });
         /// The response of `POST /v3/marketing/goods-subsidy-activity/qualification/lock` (锁定品牌加价购活动资格).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -381,9 +381,9 @@ pub mod qualification {
             pub succeed_qualification_ids: Option<Vec<String>>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            return_message: "return_message" opt opt,
-            failed_qualification_ids: "failed_qualification_ids" opt opt,
-            succeed_qualification_ids: "succeed_qualification_ids" opt opt,
+            return_message: "return_message" optional,
+            failed_qualification_ids: "failed_qualification_ids" optional,
+            succeed_qualification_ids: "succeed_qualification_ids" optional,
         });
     }
     /// `/v3/marketing/goods-subsidy-activity/qualification/unlock`
@@ -498,9 +498,9 @@ pub mod retail_store_act {
                 pub delete_time: String,
             }
             ::wechatpay::runtime::json_object!(DeleteRequest {
-                representative_info_list: "representative_info_list" req req,
-                out_request_no: "out_request_no" req req,
-                delete_time: "delete_time" req req,
+                representative_info_list: "representative_info_list" required,
+                out_request_no: "out_request_no" required,
+                delete_time: "delete_time" required,
             });
             /// DeleteRequestRepresentativeInfoList
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -511,7 +511,7 @@ pub mod retail_store_act {
                 pub openid: String,
             }
             ::wechatpay::runtime::json_object!(DeleteRequestRepresentativeInfoList {
-                openid: "openid" req req,
+                openid: "openid" required,
             });
             /// The response of `DELETE /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative` (删除零售小店活动业务代理).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -530,9 +530,9 @@ pub mod retail_store_act {
                 pub delete_time: String,
             }
             ::wechatpay::runtime::json_object!(DeleteResponse {
-                activity_id: "activity_id" req req,
-                failed_representative_info_list: "failed_representative_info_list" opt opt,
-                delete_time: "delete_time" req req,
+                activity_id: "activity_id" required,
+                failed_representative_info_list: "failed_representative_info_list" optional,
+                delete_time: "delete_time" required,
             });
             /// DeleteResponseFailedRepresentativeInfoList
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -543,7 +543,7 @@ pub mod retail_store_act {
                 pub openid: Option<String>,
             }
             ::wechatpay::runtime::json_object!(DeleteResponseFailedRepresentativeInfoList {
-                openid: "openid" opt opt,
+                openid: "openid" optional,
             });
             /// The request of `PUT /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative` (添加零售小店活动业务代理).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -560,9 +560,9 @@ pub mod retail_store_act {
                 pub add_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PutRequest {
-                representative_info_list: "representative_info_list" req req,
-                out_request_no: "out_request_no" req req,
-                add_time: "add_time" opt opt,
+                representative_info_list: "representative_info_list" required,
+                out_request_no: "out_request_no" required,
+                add_time: "add_time" optional,
             });
             /// PutRequestRepresentativeInfoList
             pub type PutRequestRepresentativeInfoList = crate::v3::marketing::goods_subsidy_activity::retail_store_act::by_activity_id::representative::DeleteRequestRepresentativeInfoList;
@@ -583,9 +583,9 @@ pub mod retail_store_act {
                 pub add_time: String,
             }
             ::wechatpay::runtime::json_object!(PutResponse {
-                activity_id: "activity_id" req req,
-                failed_representative_info_list: "failed_representative_info_list" opt opt,
-                add_time: "add_time" req req,
+                activity_id: "activity_id" required,
+                failed_representative_info_list: "failed_representative_info_list" optional,
+                add_time: "add_time" required,
             });
             /// PutResponseFailedRepresentativeInfoList
             pub type PutResponseFailedRepresentativeInfoList = crate::v3::marketing::goods_subsidy_activity::retail_store_act::by_activity_id::representative::DeleteResponseFailedRepresentativeInfoList;
@@ -625,8 +625,8 @@ pub mod retail_store_act {
                 pub limit: i64,
             }
             ::wechatpay::runtime::json_object!(GetRequest {
-                offset: "offset" skip req,
-                limit: "limit" skip req,
+                offset: query "offset" required,
+                limit: query "limit" required,
             });
             /// The response of `GET /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representatives` (查询零售小店活动业务代理).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -647,10 +647,10 @@ pub mod retail_store_act {
                 pub limit: i64,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                total_count: "total_count" opt opt,
-                data: "data" opt opt,
-                offset: "offset" req req,
-                limit: "limit" req req,
+                total_count: "total_count" optional,
+                data: "data" optional,
+                offset: "offset" required,
+                limit: "limit" required,
             });
             /// GetResponseData
             pub type GetResponseData = crate::v3::marketing::goods_subsidy_activity::retail_store_act::by_activity_id::representative::DeleteResponseFailedRepresentativeInfoList;
@@ -706,8 +706,8 @@ pub mod retail_store_act {
                 pub material_num: i64,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                out_request_no: "out_request_no" req req,
-                material_num: "material_num" req req,
+                out_request_no: "out_request_no" required,
+                material_num: "material_num" required,
             });
             /// The response of `POST /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/materials` (生成小店活动物料码).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -716,7 +716,7 @@ pub mod retail_store_act {
                 pub material_list: Option<Vec<PostResponseMaterialList>>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                material_list: "material_list" opt opt,
+                material_list: "material_list" optional,
             });
             /// PostResponseMaterialList
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -731,8 +731,8 @@ pub mod retail_store_act {
                 pub material_url: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponseMaterialList {
-                material_id: "material_id" opt opt,
-                material_url: "material_url" opt opt,
+                material_id: "material_id" optional,
+                material_url: "material_url" optional,
             });
         }
         /// `/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores`
@@ -810,9 +810,9 @@ pub mod retail_store_act {
                 pub stores: Vec<DeleteRequestStores>,
             }
             ::wechatpay::runtime::json_object!(DeleteRequest {
-                out_request_no: "out_request_no" req req,
-                delete_time: "delete_time" req req,
-                stores: "stores" req req,
+                out_request_no: "out_request_no" required,
+                delete_time: "delete_time" required,
+                stores: "stores" required,
             });
             /// DeleteRequestStores
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -827,8 +827,8 @@ pub mod retail_store_act {
                 pub store_name: Option<String>,
             }
             ::wechatpay::runtime::json_object!(DeleteRequestStores {
-                store_code: "store_code" opt opt,
-                store_name: "store_name" opt opt,
+                store_code: "store_code" optional,
+                store_name: "store_name" optional,
             });
             /// The response of `DELETE /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores` (删除小店活动门店).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -841,8 +841,8 @@ pub mod retail_store_act {
                 pub failed_stores: Option<Vec<DeleteResponseFailedStores>>,
             }
             ::wechatpay::runtime::json_object!(DeleteResponse {
-                delete_time: "delete_time" opt opt,
-                failed_stores: "failed_stores" opt opt,
+                delete_time: "delete_time" optional,
+                failed_stores: "failed_stores" optional,
             });
             /// DeleteResponseFailedStores
             pub type DeleteResponseFailedStores = crate::v3::marketing::goods_subsidy_activity::retail_store_act::by_brand_id::stores::DeleteRequestStores;
@@ -867,10 +867,10 @@ pub mod retail_store_act {
                 pub limit: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                total_count: "total_count" opt opt,
-                data: "data" opt opt,
-                offset: "offset" opt opt,
-                limit: "limit" opt opt,
+                total_count: "total_count" optional,
+                data: "data" optional,
+                offset: "offset" optional,
+                limit: "limit" optional,
             });
             /// GetResponseData
             pub type GetResponseData = crate::v3::marketing::goods_subsidy_activity::retail_store_act::by_brand_id::stores::DeleteRequestStores;
@@ -889,9 +889,9 @@ pub mod retail_store_act {
                 pub stores: Vec<PostRequestStores>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                out_request_no: "out_request_no" req req,
-                add_time: "add_time" req req,
-                stores: "stores" req req,
+                out_request_no: "out_request_no" required,
+                add_time: "add_time" required,
+                stores: "stores" required,
             });
             /// PostRequestStores
             pub type PostRequestStores = crate::v3::marketing::goods_subsidy_activity::retail_store_act::by_brand_id::stores::DeleteRequestStores;
@@ -906,8 +906,8 @@ pub mod retail_store_act {
                 pub failed_stores: Option<Vec<PostResponseFailedStores>>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                add_time: "add_time" opt opt,
-                failed_stores: "failed_stores" opt opt,
+                add_time: "add_time" optional,
+                failed_stores: "failed_stores" optional,
             });
             /// PostResponseFailedStores
             pub type PostResponseFailedStores = crate::v3::marketing::goods_subsidy_activity::retail_store_act::by_brand_id::stores::DeleteRequestStores;

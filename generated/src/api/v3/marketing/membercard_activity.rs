@@ -76,11 +76,11 @@ pub mod activities {
         pub activity_status: Option<GetRequestActivityStatus>,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        limit: "limit" skip opt,
-        offset: "offset" skip opt,
-        activity_type: "activity_type" skip req,
-        card_id: "card_id" skip opt,
-        activity_status: "activity_status" skip opt,
+        limit: query "limit" optional,
+        offset: query "offset" optional,
+        activity_type: query "activity_type" required,
+        card_id: query "card_id" optional,
+        activity_status: query "activity_status" optional,
     });
     /// 活动的当前状态
     ///
@@ -147,10 +147,10 @@ pub mod activities {
         pub total_count: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        data: "data" opt opt,
-        offset: "offset" opt opt,
-        limit: "limit" opt opt,
-        total_count: "total_count" opt opt,
+        data: "data" optional,
+        offset: "offset" optional,
+        limit: "limit" optional,
+        total_count: "total_count" optional,
     });
     /// GetResponseData
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -207,20 +207,20 @@ pub mod activities {
         >,
     }
     ::wechatpay::runtime::json_object!(GetResponseData {
-        activity_id: "activity_id" opt opt,
-        activity_status: "activity_status" opt opt,
-        create_time: "create_time" opt opt,
-        update_time: "update_time" opt opt,
-        card_id: "card_id" opt opt,
-        activity_name: "activity_name" opt opt,
-        activity_type: "activity_type" opt opt,
-        begin_time: "begin_time" opt opt,
-        end_time: "end_time" opt opt,
-        award_send_period: "award_send_period" opt opt,
-        stock_list: "stock_list" opt opt,
-        out_request_no: "out_request_no" opt opt,
-        pay_activity_setting: "pay_activity_setting" opt opt,
-        miniprogram_activity_setting: "miniprogram_activity_setting" opt opt,
+        activity_id: "activity_id" optional,
+        activity_status: "activity_status" optional,
+        create_time: "create_time" optional,
+        update_time: "update_time" optional,
+        card_id: "card_id" optional,
+        activity_name: "activity_name" optional,
+        activity_type: "activity_type" optional,
+        begin_time: "begin_time" optional,
+        end_time: "end_time" optional,
+        award_send_period: "award_send_period" optional,
+        stock_list: "stock_list" optional,
+        out_request_no: "out_request_no" optional,
+        pay_activity_setting: "pay_activity_setting" optional,
+        miniprogram_activity_setting: "miniprogram_activity_setting" optional,
     });
     /// 发放时间段
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -233,8 +233,8 @@ pub mod activities {
         >,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataAwardSendPeriod {
-        award_send_time: "award_send_time" opt opt,
-        award_send_day_time: "award_send_day_time" opt opt,
+        award_send_time: "award_send_time" optional,
+        award_send_day_time: "award_send_day_time" optional,
     });
     /// GetResponseDataAwardSendPeriodAwardSendDayTime
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -249,8 +249,8 @@ pub mod activities {
         >,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataAwardSendPeriodAwardSendDayTime {
-        begin_day_time: "begin_day_time" opt opt,
-        end_day_time: "end_day_time" opt opt,
+        begin_day_time: "begin_day_time" optional,
+        end_day_time: "end_day_time" optional,
     });
     /// 每日发放开始时间
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -269,9 +269,9 @@ pub mod activities {
         pub seconds: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataAwardSendPeriodAwardSendDayTimeBeginDayTime {
-        hours: "hours" opt opt,
-        minutes: "minutes" opt opt,
-        seconds: "seconds" opt opt,
+        hours: "hours" optional,
+        minutes: "minutes" optional,
+        seconds: "seconds" optional,
     });
     /// 每日发放结束时间
     pub type GetResponseDataAwardSendPeriodAwardSendDayTimeEndDayTime = crate::v3::marketing::membercard_activity::activities::GetResponseDataAwardSendPeriodAwardSendDayTimeBeginDayTime;
@@ -288,8 +288,8 @@ pub mod activities {
         pub end_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataAwardSendPeriodAwardSendTime {
-        begin_time: "begin_time" opt opt,
-        end_time: "end_time" opt opt,
+        begin_time: "begin_time" optional,
+        end_time: "end_time" optional,
     });
     /// 支付前会员活动设置
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -302,8 +302,8 @@ pub mod activities {
         >,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataMiniprogramActivitySetting {
-        outer_str: "outer_str" opt opt,
-        award_jump_deploy: "award_jump_deploy" opt opt,
+        outer_str: "outer_str" optional,
+        award_jump_deploy: "award_jump_deploy" optional,
     });
     /// 领奖页面跳转配置
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -322,9 +322,9 @@ pub mod activities {
         pub button_text: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataMiniprogramActivitySettingAwardJumpDeploy {
-        mini_program_appid: "mini_program_appid" opt opt,
-        mini_program_path: "mini_program_path" opt opt,
-        button_text: "button_text" opt opt,
+        mini_program_appid: "mini_program_appid" optional,
+        mini_program_path: "mini_program_path" optional,
+        button_text: "button_text" optional,
     });
     /// 支付后活动设置
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -345,11 +345,11 @@ pub mod activities {
         pub payment_setting: Option<GetResponseDataPayActivitySettingPaymentSetting>,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataPayActivitySetting {
-        logo_url: "logo_url" opt opt,
-        activity_second_title: "activity_second_title" opt opt,
-        mchid_list: "mchid_list" opt opt,
-        activate_setting: "activate_setting" opt opt,
-        payment_setting: "payment_setting" opt opt,
+        logo_url: "logo_url" optional,
+        activity_second_title: "activity_second_title" optional,
+        mchid_list: "mchid_list" optional,
+        activate_setting: "activate_setting" optional,
+        payment_setting: "payment_setting" optional,
     });
     /// 激活方式设置
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -368,9 +368,9 @@ pub mod activities {
         >,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataPayActivitySettingActivateSetting {
-        activate_type: "activate_type" opt opt,
-        activate_url: "activate_url" opt opt,
-        activate_miniprogram: "activate_miniprogram" opt opt,
+        activate_type: "activate_type" optional,
+        activate_url: "activate_url" optional,
+        activate_miniprogram: "activate_miniprogram" optional,
     });
     /// 跳转激活的小程序
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -385,8 +385,8 @@ pub mod activities {
         pub activate_path: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataPayActivitySettingActivateSettingActivateMiniprogram {
-        activate_appid: "activate_appid" opt opt,
-        activate_path: "activate_path" opt opt,
+        activate_appid: "activate_appid" optional,
+        activate_path: "activate_path" optional,
     });
     /// 支付设置
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -405,9 +405,9 @@ pub mod activities {
         pub goods_tags: Option<Vec<::serde_json::Value>>,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataPayActivitySettingPaymentSetting {
-        payment_mode: "payment_mode" opt opt,
-        limit_bank: "limit_bank" opt opt,
-        goods_tags: "goods_tags" opt opt,
+        payment_mode: "payment_mode" optional,
+        limit_bank: "limit_bank" optional,
+        goods_tags: "goods_tags" optional,
     });
     /// 支付模式
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -418,7 +418,7 @@ pub mod activities {
         pub payment_scene_list: Option<Vec<::serde_json::Value>>,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataPayActivitySettingPaymentSettingPaymentMode {
-        payment_scene_list: "payment_scene_list" opt opt,
+        payment_scene_list: "payment_scene_list" optional,
     });
     /// GetResponseDataStockList
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -433,8 +433,8 @@ pub mod activities {
         pub stock_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataStockList {
-        stock_creator_mchid: "stock_creator_mchid" opt opt,
-        stock_id: "stock_id" opt opt,
+        stock_creator_mchid: "stock_creator_mchid" optional,
+        stock_id: "stock_id" optional,
     });
     /// The request of `POST /v3/marketing/membercard-activity/activities` (创建活动API).
     #[derive(Clone, Debug, PartialEq)]
@@ -473,16 +473,16 @@ pub mod activities {
         pub miniprogram_activity_setting: Option<PostRequestMiniprogramActivitySetting>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        card_id: "card_id" req req,
-        activity_name: "activity_name" req req,
-        activity_type: "activity_type" req req,
-        begin_time: "begin_time" req req,
-        end_time: "end_time" req req,
-        award_send_period: "award_send_period" opt opt,
-        stock_list: "stock_list" opt opt,
-        out_request_no: "out_request_no" req req,
-        pay_activity_setting: "pay_activity_setting" opt opt,
-        miniprogram_activity_setting: "miniprogram_activity_setting" opt opt,
+        card_id: "card_id" required,
+        activity_name: "activity_name" required,
+        activity_type: "activity_type" required,
+        begin_time: "begin_time" required,
+        end_time: "end_time" required,
+        award_send_period: "award_send_period" optional,
+        stock_list: "stock_list" optional,
+        out_request_no: "out_request_no" required,
+        pay_activity_setting: "pay_activity_setting" optional,
+        miniprogram_activity_setting: "miniprogram_activity_setting" optional,
     });
     /// 活动类型
     pub type PostRequestActivityType = crate::v3::marketing::membercard_activity::activities::GetRequestActivityType;
@@ -495,8 +495,8 @@ pub mod activities {
         pub award_send_day_time: Option<Vec<PostRequestAwardSendPeriodAwardSendDayTime>>,
     }
     ::wechatpay::runtime::json_object!(PostRequestAwardSendPeriod {
-        award_send_time: "award_send_time" opt opt,
-        award_send_day_time: "award_send_day_time" opt opt,
+        award_send_time: "award_send_time" optional,
+        award_send_day_time: "award_send_day_time" optional,
     });
     /// PostRequestAwardSendPeriodAwardSendDayTime
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -507,8 +507,8 @@ pub mod activities {
         pub end_day_time: PostRequestAwardSendPeriodAwardSendDayTimeEndDayTime,
     }
     ::wechatpay::runtime::json_object!(PostRequestAwardSendPeriodAwardSendDayTime {
-        begin_day_time: "begin_day_time" req req,
-        end_day_time: "end_day_time" req req,
+        begin_day_time: "begin_day_time" required,
+        end_day_time: "end_day_time" required,
     });
     /// 每日发放开始时间
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -527,9 +527,9 @@ pub mod activities {
         pub seconds: i64,
     }
     ::wechatpay::runtime::json_object!(PostRequestAwardSendPeriodAwardSendDayTimeBeginDayTime {
-        hours: "hours" req req,
-        minutes: "minutes" req req,
-        seconds: "seconds" req req,
+        hours: "hours" required,
+        minutes: "minutes" required,
+        seconds: "seconds" required,
     });
     /// 每日发放结束时间
     pub type PostRequestAwardSendPeriodAwardSendDayTimeEndDayTime = crate::v3::marketing::membercard_activity::activities::PostRequestAwardSendPeriodAwardSendDayTimeBeginDayTime;
@@ -546,8 +546,8 @@ pub mod activities {
         pub end_time: String,
     }
     ::wechatpay::runtime::json_object!(PostRequestAwardSendPeriodAwardSendTime {
-        begin_time: "begin_time" req req,
-        end_time: "end_time" req req,
+        begin_time: "begin_time" required,
+        end_time: "end_time" required,
     });
     /// 支付前会员活动设置
     pub type PostRequestMiniprogramActivitySetting = crate::v3::marketing::membercard_activity::activities::GetResponseDataMiniprogramActivitySetting;
@@ -572,11 +572,11 @@ pub mod activities {
         pub payment_setting: Option<PostRequestPayActivitySettingPaymentSetting>,
     }
     ::wechatpay::runtime::json_object!(PostRequestPayActivitySetting {
-        logo_url: "logo_url" req req,
-        activity_second_title: "activity_second_title" req req,
-        mchid_list: "mchid_list" opt opt,
-        activate_setting: "activate_setting" opt opt,
-        payment_setting: "payment_setting" opt opt,
+        logo_url: "logo_url" required,
+        activity_second_title: "activity_second_title" required,
+        mchid_list: "mchid_list" optional,
+        activate_setting: "activate_setting" optional,
+        payment_setting: "payment_setting" optional,
     });
     /// 激活方式设置
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -595,9 +595,9 @@ pub mod activities {
         >,
     }
     ::wechatpay::runtime::json_object!(PostRequestPayActivitySettingActivateSetting {
-        activate_type: "activate_type" req req,
-        activate_url: "activate_url" opt opt,
-        activate_miniprogram: "activate_miniprogram" opt opt,
+        activate_type: "activate_type" required,
+        activate_url: "activate_url" optional,
+        activate_miniprogram: "activate_miniprogram" optional,
     });
     /// 跳转激活的小程序
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -612,8 +612,8 @@ pub mod activities {
         pub activate_path: String,
     }
     ::wechatpay::runtime::json_object!(PostRequestPayActivitySettingActivateSettingActivateMiniprogram {
-        activate_appid: "activate_appid" req req,
-        activate_path: "activate_path" req req,
+        activate_appid: "activate_appid" required,
+        activate_path: "activate_path" required,
     });
     /// 支付设置
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -628,9 +628,9 @@ pub mod activities {
         pub goods_tags: Option<Vec<String>>,
     }
     ::wechatpay::runtime::json_object!(PostRequestPayActivitySettingPaymentSetting {
-        payment_mode: "payment_mode" opt opt,
-        limit_bank: "limit_bank" opt opt,
-        goods_tags: "goods_tags" opt opt,
+        payment_mode: "payment_mode" optional,
+        limit_bank: "limit_bank" optional,
+        goods_tags: "goods_tags" optional,
     });
     /// 支付模式
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -639,7 +639,7 @@ pub mod activities {
         pub payment_scene_list: Option<Vec<String>>,
     }
     ::wechatpay::runtime::json_object!(PostRequestPayActivitySettingPaymentSettingPaymentMode {
-        payment_scene_list: "payment_scene_list" opt opt,
+        payment_scene_list: "payment_scene_list" optional,
     });
     /// PostRequestStockList
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -654,8 +654,8 @@ pub mod activities {
         pub stock_id: String,
     }
     ::wechatpay::runtime::json_object!(PostRequestStockList {
-        stock_creator_mchid: "stock_creator_mchid" req req,
-        stock_id: "stock_id" req req,
+        stock_creator_mchid: "stock_creator_mchid" required,
+        stock_id: "stock_id" required,
     });
     /// The response of `POST /v3/marketing/membercard-activity/activities` (创建活动API).
     pub type PostResponse = crate::v3::marketing::membercard_activity::activities::GetResponseData;
@@ -760,20 +760,20 @@ pub mod activities {
             >,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            activity_id: "activity_id" req req,
-            activity_status: "activity_status" opt opt,
-            create_time: "create_time" opt opt,
-            update_time: "update_time" opt opt,
-            card_id: "card_id" opt opt,
-            activity_name: "activity_name" opt opt,
-            activity_type: "activity_type" opt opt,
-            begin_time: "begin_time" opt opt,
-            end_time: "end_time" opt opt,
-            award_send_period: "award_send_period" opt opt,
-            stock_list: "stock_list" opt opt,
-            out_request_no: "out_request_no" opt opt,
-            pay_activity_setting: "pay_activity_setting" opt opt,
-            miniprogram_activity_setting: "miniprogram_activity_setting" opt opt,
+            activity_id: "activity_id" required,
+            activity_status: "activity_status" optional,
+            create_time: "create_time" optional,
+            update_time: "update_time" optional,
+            card_id: "card_id" optional,
+            activity_name: "activity_name" optional,
+            activity_type: "activity_type" optional,
+            begin_time: "begin_time" optional,
+            end_time: "end_time" optional,
+            award_send_period: "award_send_period" optional,
+            stock_list: "stock_list" optional,
+            out_request_no: "out_request_no" optional,
+            pay_activity_setting: "pay_activity_setting" optional,
+            miniprogram_activity_setting: "miniprogram_activity_setting" optional,
         });
         /// 发放时间段
         pub type GetResponseAwardSendPeriod = crate::v3::marketing::membercard_activity::activities::GetResponseDataAwardSendPeriod;
@@ -810,11 +810,11 @@ pub mod activities {
             pub payment_setting: Option<GetResponsePayActivitySettingPaymentSetting>,
         }
         ::wechatpay::runtime::json_object!(GetResponsePayActivitySetting {
-            logo_url: "logo_url" opt opt,
-            activity_second_title: "activity_second_title" opt opt,
-            mchid_list: "mchid_list" opt opt,
-            activate_setting: "activate_setting" opt opt,
-            payment_setting: "payment_setting" opt opt,
+            logo_url: "logo_url" optional,
+            activity_second_title: "activity_second_title" optional,
+            mchid_list: "mchid_list" optional,
+            activate_setting: "activate_setting" optional,
+            payment_setting: "payment_setting" optional,
         });
         /// 激活方式设置
         pub type GetResponsePayActivitySettingActivateSetting = crate::v3::marketing::membercard_activity::activities::GetResponseDataPayActivitySettingActivateSetting;
@@ -854,8 +854,8 @@ pub mod activities {
                 pub terminate_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                activity_id: "activity_id" req req,
-                terminate_time: "terminate_time" opt opt,
+                activity_id: "activity_id" required,
+                terminate_time: "terminate_time" optional,
             });
         }
     }

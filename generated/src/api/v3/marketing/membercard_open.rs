@@ -75,9 +75,9 @@ pub mod activate_informations {
             pub user_information: Option<GetResponseUserInformation>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            nickname: "nickname" opt opt,
-            head_image_url: "head_image_url" opt opt,
-            user_information: "user_information" opt opt,
+            nickname: "nickname" optional,
+            head_image_url: "head_image_url" optional,
+            user_information: "user_information" optional,
         });
         /// 用户开卡时填写的个人信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -92,8 +92,8 @@ pub mod activate_informations {
             >,
         }
         ::wechatpay::runtime::json_object!(GetResponseUserInformation {
-            common_field_list: "common_field_list" opt opt,
-            custom_field_list: "custom_field_list" opt opt,
+            common_field_list: "common_field_list" optional,
+            custom_field_list: "custom_field_list" optional,
         });
         /// GetResponseUserInformationCommonFieldList
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -106,8 +106,8 @@ pub mod activate_informations {
             pub value: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseUserInformationCommonFieldList {
-            name: "name" opt opt,
-            value: "value" opt opt,
+            name: "name" optional,
+            value: "value" optional,
         });
         /// GetResponseUserInformationCustomFieldList
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -124,9 +124,9 @@ pub mod activate_informations {
             pub value_list: Option<Vec<String>>,
         }
         ::wechatpay::runtime::json_object!(GetResponseUserInformationCustomFieldList {
-            name: "name" opt opt,
-            value: "value" opt opt,
-            value_list: "value_list" opt opt,
+            name: "name" optional,
+            value: "value" optional,
+            value_list: "value_list" optional,
         });
     }
 }
@@ -170,8 +170,8 @@ pub mod callback {
         pub mchid: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        notify_url: "notify_url" opt opt,
-        mchid: "mchid" opt opt,
+        notify_url: "notify_url" optional,
+        mchid: "mchid" optional,
     });
     /// The request of `PATCH /v3/marketing/membercard-open/callback` (设置回调地址API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -182,7 +182,7 @@ pub mod callback {
         pub notify_url: String,
     }
     ::wechatpay::runtime::json_object!(PatchRequest {
-        notify_url: "notify_url" req req,
+        notify_url: "notify_url" required,
     });
     /// The response of `PATCH /v3/marketing/membercard-open/callback` (设置回调地址API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -197,8 +197,8 @@ pub mod callback {
         pub mchid: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PatchResponse {
-        notify_url: "notify_url" req req,
-        mchid: "mchid" opt opt,
+        notify_url: "notify_url" required,
+        mchid: "mchid" optional,
     });
 }
 /// `/v3/marketing/membercard-open/cards`
@@ -263,10 +263,10 @@ pub mod cards {
         pub limit: i64,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        brand_id: "brand_id" skip opt,
-        appid: "appid" skip opt,
-        offset: "offset" skip req,
-        limit: "limit" skip req,
+        brand_id: query "brand_id" optional,
+        appid: query "appid" optional,
+        offset: query "offset" required,
+        limit: query "limit" required,
     });
     /// The response of `GET /v3/marketing/membercard-open/cards` (查询会员卡模板列表API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -281,10 +281,10 @@ pub mod cards {
         pub data: Option<Vec<GetResponseData>>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        total_count: "total_count" opt opt,
-        limit: "limit" req req,
-        offset: "offset" req req,
-        data: "data" opt opt,
+        total_count: "total_count" optional,
+        limit: "limit" required,
+        offset: "offset" required,
+        data: "data" optional,
     });
     /// GetResponseData
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -361,28 +361,28 @@ pub mod cards {
         pub additional_statement: Option<GetResponseDataAdditionalStatement>,
     }
     ::wechatpay::runtime::json_object!(GetResponseData {
-        card_id: "card_id" opt opt,
-        create_time: "create_time" opt opt,
-        update_time: "update_time" opt opt,
-        remain_quantity: "remain_quantity" opt opt,
-        status: "status" opt opt,
-        brand: "brand" opt opt,
-        appid: "appid" opt opt,
-        logo_url: "logo_url" opt opt,
-        title: "title" opt opt,
-        background_picture_url: "background_picture_url" opt opt,
-        description: "description" opt opt,
-        service_phone: "service_phone" opt opt,
-        code_type: "code_type" opt opt,
-        total_quantity: "total_quantity" opt opt,
-        date_information: "date_information" opt opt,
-        code_mode: "code_mode" opt opt,
-        need_display_level: "need_display_level" opt opt,
-        init_level: "init_level" opt opt,
-        out_request_no: "out_request_no" opt opt,
-        balance_information: "balance_information" opt opt,
-        user_information_form: "user_information_form" opt opt,
-        additional_statement: "additional_statement" opt opt,
+        card_id: "card_id" optional,
+        create_time: "create_time" optional,
+        update_time: "update_time" optional,
+        remain_quantity: "remain_quantity" optional,
+        status: "status" optional,
+        brand: "brand" optional,
+        appid: "appid" optional,
+        logo_url: "logo_url" optional,
+        title: "title" optional,
+        background_picture_url: "background_picture_url" optional,
+        description: "description" optional,
+        service_phone: "service_phone" optional,
+        code_type: "code_type" optional,
+        total_quantity: "total_quantity" optional,
+        date_information: "date_information" optional,
+        code_mode: "code_mode" optional,
+        need_display_level: "need_display_level" optional,
+        init_level: "init_level" optional,
+        out_request_no: "out_request_no" optional,
+        balance_information: "balance_information" optional,
+        user_information_form: "user_information_form" optional,
+        additional_statement: "additional_statement" optional,
     });
     /// 商户补充声明
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -405,10 +405,10 @@ pub mod cards {
         pub path: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataAdditionalStatement {
-        title: "title" opt opt,
-        url: "url" opt opt,
-        appid: "appid" opt opt,
-        path: "path" opt opt,
+        title: "title" optional,
+        url: "url" optional,
+        appid: "appid" optional,
+        path: "path" optional,
     });
     /// 储值信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -429,10 +429,10 @@ pub mod cards {
         pub balance_url: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataBalanceInformation {
-        need_balance: "need_balance" opt opt,
-        balance_appid: "balance_appid" opt opt,
-        balance_path: "balance_path" opt opt,
-        balance_url: "balance_url" opt opt,
+        need_balance: "need_balance" optional,
+        balance_appid: "balance_appid" optional,
+        balance_path: "balance_path" optional,
+        balance_url: "balance_url" optional,
     });
     /// 品牌信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -447,8 +447,8 @@ pub mod cards {
         pub display_name: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataBrand {
-        brand_id: "brand_id" opt opt,
-        display_name: "display_name" opt opt,
+        brand_id: "brand_id" optional,
+        display_name: "display_name" optional,
     });
     /// 有效期
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -469,10 +469,10 @@ pub mod cards {
         pub available_day_after_receive: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataDateInformation {
-        type_: "type" opt opt,
-        available_begin_time: "available_begin_time" opt opt,
-        available_end_time: "available_end_time" opt opt,
-        available_day_after_receive: "available_day_after_receive" opt opt,
+        type_: "type" optional,
+        available_begin_time: "available_begin_time" optional,
+        available_end_time: "available_end_time" optional,
+        available_day_after_receive: "available_day_after_receive" optional,
     });
     /// 开卡信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -489,8 +489,8 @@ pub mod cards {
         >,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataUserInformationForm {
-        common_field_list: "common_field_list" opt opt,
-        custom_field_list: "custom_field_list" opt opt,
+        common_field_list: "common_field_list" optional,
+        custom_field_list: "custom_field_list" optional,
     });
     /// GetResponseDataUserInformationFormCustomFieldList
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -505,9 +505,9 @@ pub mod cards {
         pub values: Option<Vec<String>>,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataUserInformationFormCustomFieldList {
-        type_: "type" opt opt,
-        name: "name" opt opt,
-        values: "values" opt opt,
+        type_: "type" optional,
+        name: "name" optional,
+        values: "values" optional,
     });
     /// The request of `POST /v3/marketing/membercard-open/cards` (创建会员卡模板API).
     #[derive(Clone, Debug, PartialEq)]
@@ -570,24 +570,24 @@ pub mod cards {
         pub need_dynamic_code: Option<bool>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        appid: "appid" req req,
-        logo_url: "logo_url" req req,
-        brand: "brand" req req,
-        title: "title" req req,
-        background_picture_url: "background_picture_url" req req,
-        description: "description" req req,
-        service_phone: "service_phone" opt opt,
-        code_type: "code_type" req req,
-        total_quantity: "total_quantity" opt opt,
-        date_information: "date_information" req req,
-        code_mode: "code_mode" req req,
-        need_display_level: "need_display_level" opt opt,
-        init_level: "init_level" opt opt,
-        out_request_no: "out_request_no" req req,
-        balance_information: "balance_information" opt opt,
-        user_information_form: "user_information_form" opt opt,
-        additional_statement: "additional_statement" opt opt,
-        need_dynamic_code: "need_dynamic_code" opt opt,
+        appid: "appid" required,
+        logo_url: "logo_url" required,
+        brand: "brand" required,
+        title: "title" required,
+        background_picture_url: "background_picture_url" required,
+        description: "description" required,
+        service_phone: "service_phone" optional,
+        code_type: "code_type" required,
+        total_quantity: "total_quantity" optional,
+        date_information: "date_information" required,
+        code_mode: "code_mode" required,
+        need_display_level: "need_display_level" optional,
+        init_level: "init_level" optional,
+        out_request_no: "out_request_no" required,
+        balance_information: "balance_information" optional,
+        user_information_form: "user_information_form" optional,
+        additional_statement: "additional_statement" optional,
+        need_dynamic_code: "need_dynamic_code" optional,
     });
     /// 商户补充声明
     pub type PostRequestAdditionalStatement = crate::v3::marketing::membercard_open::cards::GetResponseDataAdditionalStatement;
@@ -606,8 +606,8 @@ pub mod cards {
         pub display_name: String,
     }
     ::wechatpay::runtime::json_object!(PostRequestBrand {
-        brand_id: "brand_id" req req,
-        display_name: "display_name" req req,
+        brand_id: "brand_id" required,
+        display_name: "display_name" required,
     });
     /// 有效期
     #[derive(Clone, Debug, PartialEq)]
@@ -632,11 +632,11 @@ pub mod cards {
         pub wait_days_after_receive: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostRequestDateInformation {
-        type_: "type" req req,
-        available_begin_time: "available_begin_time" opt opt,
-        available_end_time: "available_end_time" opt opt,
-        available_day_after_receive: "available_day_after_receive" opt opt,
-        wait_days_after_receive: "wait_days_after_receive" opt opt,
+        type_: "type" required,
+        available_begin_time: "available_begin_time" optional,
+        available_end_time: "available_end_time" optional,
+        available_day_after_receive: "available_day_after_receive" optional,
+        wait_days_after_receive: "wait_days_after_receive" optional,
     });
     /// 开卡信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -653,8 +653,8 @@ pub mod cards {
         >,
     }
     ::wechatpay::runtime::json_object!(PostRequestUserInformationForm {
-        common_field_list: "common_field_list" opt opt,
-        custom_field_list: "custom_field_list" opt opt,
+        common_field_list: "common_field_list" optional,
+        custom_field_list: "custom_field_list" optional,
     });
     /// PostRequestUserInformationFormCustomFieldList
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -669,9 +669,9 @@ pub mod cards {
         pub values: Option<Vec<String>>,
     }
     ::wechatpay::runtime::json_object!(PostRequestUserInformationFormCustomFieldList {
-        type_: "type" opt opt,
-        name: "name" opt opt,
-        values: "values" opt opt,
+        type_: "type" optional,
+        name: "name" optional,
+        values: "values" optional,
     });
     /// The response of `POST /v3/marketing/membercard-open/cards` (创建会员卡模板API).
     #[derive(Clone, Debug, PartialEq)]
@@ -748,28 +748,28 @@ pub mod cards {
         pub additional_statement: Option<PostResponseAdditionalStatement>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        card_id: "card_id" opt opt,
-        create_time: "create_time" opt opt,
-        update_time: "update_time" opt opt,
-        remain_quantity: "remain_quantity" opt opt,
-        status: "status" opt opt,
-        brand: "brand" req req,
-        appid: "appid" req req,
-        logo_url: "logo_url" req req,
-        title: "title" req req,
-        background_picture_url: "background_picture_url" req req,
-        description: "description" req req,
-        service_phone: "service_phone" opt opt,
-        code_type: "code_type" req req,
-        total_quantity: "total_quantity" opt opt,
-        date_information: "date_information" req req,
-        code_mode: "code_mode" req req,
-        need_display_level: "need_display_level" opt opt,
-        init_level: "init_level" opt opt,
-        out_request_no: "out_request_no" req req,
-        balance_information: "balance_information" opt opt,
-        user_information_form: "user_information_form" opt opt,
-        additional_statement: "additional_statement" opt opt,
+        card_id: "card_id" optional,
+        create_time: "create_time" optional,
+        update_time: "update_time" optional,
+        remain_quantity: "remain_quantity" optional,
+        status: "status" optional,
+        brand: "brand" required,
+        appid: "appid" required,
+        logo_url: "logo_url" required,
+        title: "title" required,
+        background_picture_url: "background_picture_url" required,
+        description: "description" required,
+        service_phone: "service_phone" optional,
+        code_type: "code_type" required,
+        total_quantity: "total_quantity" optional,
+        date_information: "date_information" required,
+        code_mode: "code_mode" required,
+        need_display_level: "need_display_level" optional,
+        init_level: "init_level" optional,
+        out_request_no: "out_request_no" required,
+        balance_information: "balance_information" optional,
+        user_information_form: "user_information_form" optional,
+        additional_statement: "additional_statement" optional,
     });
     /// 商户补充声明
     pub type PostResponseAdditionalStatement = crate::v3::marketing::membercard_open::cards::GetResponseDataAdditionalStatement;
@@ -942,28 +942,28 @@ pub mod cards {
             pub additional_statement: Option<GetResponseAdditionalStatement>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            card_id: "card_id" req req,
-            create_time: "create_time" opt opt,
-            update_time: "update_time" opt opt,
-            remain_quantity: "remain_quantity" opt opt,
-            status: "status" opt opt,
-            brand: "brand" opt opt,
-            appid: "appid" opt opt,
-            logo_url: "logo_url" opt opt,
-            title: "title" opt opt,
-            background_picture_url: "background_picture_url" opt opt,
-            description: "description" opt opt,
-            service_phone: "service_phone" opt opt,
-            code_type: "code_type" opt opt,
-            total_quantity: "total_quantity" opt opt,
-            date_information: "date_information" opt opt,
-            code_mode: "code_mode" opt opt,
-            need_display_level: "need_display_level" opt opt,
-            init_level: "init_level" opt opt,
-            out_request_no: "out_request_no" opt opt,
-            balance_information: "balance_information" opt opt,
-            user_information_form: "user_information_form" opt opt,
-            additional_statement: "additional_statement" opt opt,
+            card_id: "card_id" required,
+            create_time: "create_time" optional,
+            update_time: "update_time" optional,
+            remain_quantity: "remain_quantity" optional,
+            status: "status" optional,
+            brand: "brand" optional,
+            appid: "appid" optional,
+            logo_url: "logo_url" optional,
+            title: "title" optional,
+            background_picture_url: "background_picture_url" optional,
+            description: "description" optional,
+            service_phone: "service_phone" optional,
+            code_type: "code_type" optional,
+            total_quantity: "total_quantity" optional,
+            date_information: "date_information" optional,
+            code_mode: "code_mode" optional,
+            need_display_level: "need_display_level" optional,
+            init_level: "init_level" optional,
+            out_request_no: "out_request_no" optional,
+            balance_information: "balance_information" optional,
+            user_information_form: "user_information_form" optional,
+            additional_statement: "additional_statement" optional,
         });
         /// 商户补充声明
         pub type GetResponseAdditionalStatement = crate::v3::marketing::membercard_open::cards::GetResponseDataAdditionalStatement;
@@ -1036,22 +1036,22 @@ pub mod cards {
             pub need_dynamic_code: Option<bool>,
         }
         ::wechatpay::runtime::json_object!(PatchRequest {
-            appid: "appid" opt opt,
-            logo_url: "logo_url" opt opt,
-            title: "title" opt opt,
-            background_picture_url: "background_picture_url" opt opt,
-            description: "description" opt opt,
-            service_phone: "service_phone" opt opt,
-            total_quantity: "total_quantity" opt opt,
-            date_information: "date_information" opt opt,
-            need_display_level: "need_display_level" opt opt,
-            init_level: "init_level" opt opt,
-            balance_information: "balance_information" opt opt,
-            user_information_form: "user_information_form" opt opt,
-            additional_statement: "additional_statement" opt opt,
-            code_mode: "code_mode" opt opt,
-            code_type: "code_type" opt opt,
-            need_dynamic_code: "need_dynamic_code" opt opt,
+            appid: "appid" optional,
+            logo_url: "logo_url" optional,
+            title: "title" optional,
+            background_picture_url: "background_picture_url" optional,
+            description: "description" optional,
+            service_phone: "service_phone" optional,
+            total_quantity: "total_quantity" optional,
+            date_information: "date_information" optional,
+            need_display_level: "need_display_level" optional,
+            init_level: "init_level" optional,
+            balance_information: "balance_information" optional,
+            user_information_form: "user_information_form" optional,
+            additional_statement: "additional_statement" optional,
+            code_mode: "code_mode" optional,
+            code_type: "code_type" optional,
+            need_dynamic_code: "need_dynamic_code" optional,
         });
         /// 商户补充声明
         pub type PatchRequestAdditionalStatement = crate::v3::marketing::membercard_open::cards::GetResponseDataAdditionalStatement;
@@ -1123,11 +1123,11 @@ pub mod cards {
             pub available_begin_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PatchRequestDateInformation {
-            type_: "type" req req,
-            available_end_time: "available_end_time" opt opt,
-            available_day_after_receive: "available_day_after_receive" opt opt,
-            wait_days_after_receive: "wait_days_after_receive" opt opt,
-            available_begin_time: "available_begin_time" opt opt,
+            type_: "type" required,
+            available_end_time: "available_end_time" optional,
+            available_day_after_receive: "available_day_after_receive" optional,
+            wait_days_after_receive: "wait_days_after_receive" optional,
+            available_begin_time: "available_begin_time" optional,
         });
         /// 开卡信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1146,9 +1146,9 @@ pub mod cards {
             >,
         }
         ::wechatpay::runtime::json_object!(PatchRequestUserInformationForm {
-            can_modify_after_activate: "can_modify_after_activate" opt opt,
-            common_field_list: "common_field_list" opt opt,
-            custom_field_list: "custom_field_list" opt opt,
+            can_modify_after_activate: "can_modify_after_activate" optional,
+            common_field_list: "common_field_list" optional,
+            custom_field_list: "custom_field_list" optional,
         });
         /// PatchRequestUserInformationFormCustomFieldList
         pub type PatchRequestUserInformationFormCustomFieldList = crate::v3::marketing::membercard_open::cards::PostRequestUserInformationFormCustomFieldList;
@@ -1276,18 +1276,18 @@ pub mod cards {
                     pub bonus_value: Option<i64>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    card_id: "card_id" opt opt,
-                    code: "code" opt opt,
-                    openid: "openid" opt opt,
-                    membership_number: "membership_number" opt opt,
-                    level: "level" opt opt,
-                    nickname: "nickname" opt opt,
-                    head_image_url: "head_image_url" opt opt,
-                    background_picture_url: "background_picture_url" opt opt,
-                    balance: "balance" opt opt,
-                    user_card_status: "user_card_status" opt opt,
-                    user_information: "user_information" opt opt,
-                    bonus_value: "bonus_value" opt opt,
+                    card_id: "card_id" optional,
+                    code: "code" optional,
+                    openid: "openid" optional,
+                    membership_number: "membership_number" optional,
+                    level: "level" optional,
+                    nickname: "nickname" optional,
+                    head_image_url: "head_image_url" optional,
+                    background_picture_url: "background_picture_url" optional,
+                    balance: "balance" optional,
+                    user_card_status: "user_card_status" optional,
+                    user_information: "user_information" optional,
+                    bonus_value: "bonus_value" optional,
                 });
                 /// 用户会员卡状态
                 ///
@@ -1328,8 +1328,8 @@ pub mod cards {
                     >,
                 }
                 ::wechatpay::runtime::json_object!(GetResponseUserInformation {
-                    common_field_list: "common_field_list" opt opt,
-                    custom_field_list: "custom_field_list" opt opt,
+                    common_field_list: "common_field_list" optional,
+                    custom_field_list: "custom_field_list" optional,
                 });
                 /// GetResponseUserInformationCommonFieldList
                 pub type GetResponseUserInformationCommonFieldList = crate::v3::marketing::membercard_open::activate_informations::by_activate_ticket::GetResponseUserInformationCommonFieldList;
@@ -1348,9 +1348,9 @@ pub mod cards {
                     pub value_list: Option<Vec<String>>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponseUserInformationCustomFieldList {
-                    name: "name" opt opt,
-                    value: "value" opt opt,
-                    value_list: "value_list" opt opt,
+                    name: "name" optional,
+                    value: "value" optional,
+                    value_list: "value_list" optional,
                 });
                 /// The request of `PATCH /v3/marketing/membercard-open/cards/{card_id}/codes/{code}` (修改用户会员卡信息API).
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -1383,13 +1383,13 @@ pub mod cards {
                     pub need_inform_level: Option<bool>,
                 }
                 ::wechatpay::runtime::json_object!(PatchRequest {
-                    membership_number: "membership_number" opt opt,
-                    background_picture_url: "background_picture_url" opt opt,
-                    level: "level" opt opt,
-                    out_request_no: "out_request_no" opt opt,
-                    balance_information: "balance_information" opt opt,
-                    need_inform_balance: "need_inform_balance" opt opt,
-                    need_inform_level: "need_inform_level" opt opt,
+                    membership_number: "membership_number" optional,
+                    background_picture_url: "background_picture_url" optional,
+                    level: "level" optional,
+                    out_request_no: "out_request_no" optional,
+                    balance_information: "balance_information" optional,
+                    need_inform_balance: "need_inform_balance" optional,
+                    need_inform_level: "need_inform_level" optional,
                 });
                 /// 用户储值变更信息
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -1412,10 +1412,10 @@ pub mod cards {
                     pub balance_remark: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(PatchRequestBalanceInformation {
-                    before_balance: "before_balance" req req,
-                    balance: "balance" req req,
-                    add_balance: "add_balance" req req,
-                    balance_remark: "balance_remark" opt opt,
+                    before_balance: "before_balance" required,
+                    balance: "balance" required,
+                    add_balance: "add_balance" required,
+                    balance_remark: "balance_remark" optional,
                 });
                 /// `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/activate`
                 pub mod activate {
@@ -1447,7 +1447,7 @@ pub mod cards {
                         pub membership_number: Option<String>,
                     }
                     ::wechatpay::runtime::json_object!(PostRequest {
-                        membership_number: "membership_number" opt opt,
+                        membership_number: "membership_number" optional,
                     });
                 }
                 /// `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus`
@@ -1510,10 +1510,10 @@ pub mod cards {
                             pub bonus_value: i64,
                         }
                         ::wechatpay::runtime::json_object!(PostRequest {
-                            out_trade_no: "out_trade_no" req req,
-                            mchid: "mchid" req req,
-                            sub_mchid: "sub_mchid" req req,
-                            bonus_value: "bonus_value" req req,
+                            out_trade_no: "out_trade_no" required,
+                            mchid: "mchid" required,
+                            sub_mchid: "sub_mchid" required,
+                            bonus_value: "bonus_value" required,
                         });
                     }
                     /// `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus/prepare`
@@ -1599,14 +1599,14 @@ pub mod cards {
                         pub guide: Option<PatchRequestGuide>,
                     }
                     ::wechatpay::runtime::json_object!(PatchRequest {
-                        before_bonus_value: "before_bonus_value" opt opt,
-                        bonus_value: "bonus_value" opt opt,
-                        add_bonus_value: "add_bonus_value" opt opt,
-                        out_request_no: "out_request_no" req req,
-                        need_inform_bonus: "need_inform_bonus" opt opt,
-                        member_price_word: "member_price_word" opt opt,
-                        fapiao_jump_word: "fapiao_jump_word" opt opt,
-                        guide: "guide" opt opt,
+                        before_bonus_value: "before_bonus_value" optional,
+                        bonus_value: "bonus_value" optional,
+                        add_bonus_value: "add_bonus_value" optional,
+                        out_request_no: "out_request_no" required,
+                        need_inform_bonus: "need_inform_bonus" optional,
+                        member_price_word: "member_price_word" optional,
+                        fapiao_jump_word: "fapiao_jump_word" optional,
+                        guide: "guide" optional,
                     });
                     /// 会员专属咨询信息
                     #[derive(Clone, Debug, PartialEq, Default)]
@@ -1633,11 +1633,11 @@ pub mod cards {
                         pub phone_number: Option<String>,
                     }
                     ::wechatpay::runtime::json_object!(PatchRequestGuide {
-                        staff_name: "staff_name" opt opt,
-                        head_image_url: "head_image_url" opt opt,
-                        contact_information_name: "contact_information_name" opt opt,
-                        contact_information_value: "contact_information_value" opt opt,
-                        phone_number: "phone_number" opt opt,
+                        staff_name: "staff_name" optional,
+                        head_image_url: "head_image_url" optional,
+                        contact_information_name: "contact_information_name" optional,
+                        contact_information_value: "contact_information_value" optional,
+                        phone_number: "phone_number" optional,
                     });
                 }
                 /// `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/set-service-module-data`
@@ -1678,9 +1678,9 @@ pub mod cards {
                         pub state_setting: PostRequestStateSetting,
                     }
                     ::wechatpay::runtime::json_object!(PostRequest {
-                        out_request_no: "out_request_no" req req,
-                        service_module_id: "service_module_id" req req,
-                        state_setting: "state_setting" req req,
+                        out_request_no: "out_request_no" required,
+                        service_module_id: "service_module_id" required,
+                        state_setting: "state_setting" required,
                     });
                     /// 服务状态设置
                     #[derive(Clone, Debug, PartialEq, Default)]
@@ -1697,9 +1697,9 @@ pub mod cards {
                         >,
                     }
                     ::wechatpay::runtime::json_object!(PostRequestStateSetting {
-                        state_id: "state_id" req req,
-                        content_template_data: "content_template_data" req req,
-                        message_template_setting: "message_template_setting" opt opt,
+                        state_id: "state_id" required,
+                        content_template_data: "content_template_data" required,
+                        message_template_setting: "message_template_setting" optional,
                     });
                     /// 内容模板设置
                     #[derive(Clone, Debug, PartialEq, Default)]
@@ -1714,8 +1714,8 @@ pub mod cards {
                         >,
                     }
                     ::wechatpay::runtime::json_object!(PostRequestStateSettingContentTemplateData {
-                        field_list: "field_list" opt opt,
-                        action_setting: "action_setting" opt opt,
+                        field_list: "field_list" optional,
+                        action_setting: "action_setting" optional,
                     });
                     /// 操作设置
                     #[derive(Clone, Debug, PartialEq, Default)]
@@ -1728,8 +1728,8 @@ pub mod cards {
                         pub jump_miniprogram: PostRequestStateSettingContentTemplateDataActionSettingJumpMiniprogram,
                     }
                     ::wechatpay::runtime::json_object!(PostRequestStateSettingContentTemplateDataActionSetting {
-                        action_name: "action_name" req req,
-                        jump_miniprogram: "jump_miniprogram" req req,
+                        action_name: "action_name" required,
+                        jump_miniprogram: "jump_miniprogram" required,
                     });
                     /// 跳转小程序
                     #[derive(Clone, Debug, PartialEq, Default)]
@@ -1744,8 +1744,8 @@ pub mod cards {
                         pub path: String,
                     }
                     ::wechatpay::runtime::json_object!(PostRequestStateSettingContentTemplateDataActionSettingJumpMiniprogram {
-                        appid: "appid" req req,
-                        path: "path" req req,
+                        appid: "appid" required,
+                        path: "path" required,
                     });
                     /// PostRequestStateSettingContentTemplateDataFieldList
                     #[derive(Clone, Debug, PartialEq, Default)]
@@ -1760,8 +1760,8 @@ pub mod cards {
                         pub field_value: String,
                     }
                     ::wechatpay::runtime::json_object!(PostRequestStateSettingContentTemplateDataFieldList {
-                        field_id: "field_id" req req,
-                        field_value: "field_value" req req,
+                        field_id: "field_id" required,
+                        field_value: "field_value" required,
                     });
                     /// 消息模板设置
                     #[derive(Clone, Debug, PartialEq, Default)]
@@ -1776,8 +1776,8 @@ pub mod cards {
                         >,
                     }
                     ::wechatpay::runtime::json_object!(PostRequestStateSettingMessageTemplateSetting {
-                        message_template_id: "message_template_id" req req,
-                        field_list: "field_list" req req,
+                        message_template_id: "message_template_id" required,
+                        field_list: "field_list" required,
                     });
                     /// PostRequestStateSettingMessageTemplateSettingFieldList
                     pub type PostRequestStateSettingMessageTemplateSettingFieldList = crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::set_service_module_data::PostRequestStateSettingContentTemplateDataFieldList;
@@ -1814,7 +1814,7 @@ pub mod cards {
                         pub reason: Option<String>,
                     }
                     ::wechatpay::runtime::json_object!(PostRequest {
-                        reason: "reason" opt opt,
+                        reason: "reason" optional,
                     });
                 }
             }
@@ -1848,7 +1848,7 @@ pub mod cards {
                     pub code: Option<Vec<String>>,
                 }
                 ::wechatpay::runtime::json_object!(PostRequest {
-                    code: "code" opt opt,
+                    code: "code" optional,
                 });
                 /// The response of `POST /v3/marketing/membercard-open/cards/{card_id}/codes/deposit` (导入会员Code API).
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -1857,7 +1857,7 @@ pub mod cards {
                     pub data: Option<Vec<PostResponseData>>,
                 }
                 ::wechatpay::runtime::json_object!(PostResponse {
-                    data: "data" opt opt,
+                    data: "data" optional,
                 });
                 /// PostResponseData
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -1870,8 +1870,8 @@ pub mod cards {
                     pub result: Option<PostResponseDataResult>,
                 }
                 ::wechatpay::runtime::json_object!(PostResponseData {
-                    code: "code" opt opt,
-                    result: "result" opt opt,
+                    code: "code" optional,
+                    result: "result" optional,
                 });
                 /// 导入结果
                 ///
@@ -1925,7 +1925,7 @@ pub mod cards {
                 pub encrypt_code: String,
             }
             ::wechatpay::runtime::json_object!(GetRequest {
-                encrypt_code: "encrypt_code" skip req,
+                encrypt_code: query "encrypt_code" required,
             });
             /// The response of `GET /v3/marketing/membercard-open/cards/{card_id}/decrypt-code` (加密code解码（跳转型激活）API).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -1936,7 +1936,7 @@ pub mod cards {
                 pub code: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                code: "code" opt opt,
+                code: "code" optional,
             });
         }
         /// `/v3/marketing/membercard-open/cards/{card_id}/permission-tokens`
@@ -1987,12 +1987,12 @@ pub mod cards {
                 pub outer_str: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                activate_type: "activate_type" req req,
-                navigate_back_previous_page: "navigate_back_previous_page" opt opt,
-                activate_url: "activate_url" opt opt,
-                activate_appid: "activate_appid" opt opt,
-                activate_path: "activate_path" opt opt,
-                outer_str: "outer_str" opt opt,
+                activate_type: "activate_type" required,
+                navigate_back_previous_page: "navigate_back_previous_page" optional,
+                activate_url: "activate_url" optional,
+                activate_appid: "activate_appid" optional,
+                activate_path: "activate_path" optional,
+                outer_str: "outer_str" optional,
             });
             /// The response of `POST /v3/marketing/membercard-open/cards/{card_id}/permission-tokens` (商户预授权).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -2003,7 +2003,7 @@ pub mod cards {
                 pub permission_token: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                permission_token: "permission_token" opt opt,
+                permission_token: "permission_token" optional,
             });
         }
         /// `/v3/marketing/membercard-open/cards/{card_id}/phone-membercard`
@@ -2060,10 +2060,10 @@ pub mod cards {
                     pub out_request_no: String,
                 }
                 ::wechatpay::runtime::json_object!(PostRequest {
-                    wechatpay_serial: "Wechatpay-Serial" skip req,
-                    encrypted_phone_number: "encrypted_phone_number" req req,
-                    code: "code" opt opt,
-                    out_request_no: "out_request_no" req req,
+                    wechatpay_serial: header "Wechatpay-Serial" required,
+                    encrypted_phone_number: "encrypted_phone_number" required,
+                    code: "code" optional,
+                    out_request_no: "out_request_no" required,
                 });
                 /// The response of `POST /v3/marketing/membercard-open/cards/{card_id}/phone-membercard/import` (根据手机号导入用户会员卡API).
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -2074,7 +2074,7 @@ pub mod cards {
                     pub code: String,
                 }
                 ::wechatpay::runtime::json_object!(PostResponse {
-                    code: "code" req req,
+                    code: "code" required,
                 });
             }
         }
@@ -2122,11 +2122,11 @@ pub mod cards {
                 pub outer_str: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                activate_type: "activate_type" req req,
-                activate_url: "activate_url" opt opt,
-                activate_appid: "activate_appid" opt opt,
-                activate_path: "activate_path" opt opt,
-                outer_str: "outer_str" opt opt,
+                activate_type: "activate_type" required,
+                activate_url: "activate_url" optional,
+                activate_appid: "activate_appid" optional,
+                activate_path: "activate_path" optional,
+                outer_str: "outer_str" optional,
             });
             /// 会员卡激活类型
             ///
@@ -2154,7 +2154,7 @@ pub mod cards {
                 pub url: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                url: "url" opt opt,
+                url: "url" optional,
             });
         }
         /// `/v3/marketing/membercard-open/cards/{card_id}/rights`
@@ -2203,14 +2203,14 @@ pub mod cards {
                 pub guide: Option<PatchRequestGuide>,
             }
             ::wechatpay::runtime::json_object!(PatchRequest {
-                show_bonus: "show_bonus" req req,
-                show_favor: "show_favor" req req,
-                bonus: "bonus" opt opt,
-                favor: "favor" opt opt,
-                show_fapiao: "show_fapiao" opt opt,
-                fapiao: "fapiao" opt opt,
-                show_guide: "show_guide" opt opt,
-                guide: "guide" opt opt,
+                show_bonus: "show_bonus" required,
+                show_favor: "show_favor" required,
+                bonus: "bonus" optional,
+                favor: "favor" optional,
+                show_fapiao: "show_fapiao" optional,
+                fapiao: "fapiao" optional,
+                show_guide: "show_guide" optional,
+                guide: "guide" optional,
             });
             /// 会员积分
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -2253,15 +2253,15 @@ pub mod cards {
                 pub bonus_support_path: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PatchRequestBonus {
-                init_bonus: "init_bonus" req req,
-                bonus_value_word: "bonus_value_word" req req,
-                bonus_cost_title: "bonus_cost_title" opt opt,
-                bonus_cost_word: "bonus_cost_word" req req,
-                bonus_jump_word: "bonus_jump_word" opt opt,
-                bonus_jump_appid: "bonus_jump_appid" opt opt,
-                bonus_jump_path: "bonus_jump_path" opt opt,
-                bonus_support_appid: "bonus_support_appid" opt opt,
-                bonus_support_path: "bonus_support_path" opt opt,
+                init_bonus: "init_bonus" required,
+                bonus_value_word: "bonus_value_word" required,
+                bonus_cost_title: "bonus_cost_title" optional,
+                bonus_cost_word: "bonus_cost_word" required,
+                bonus_jump_word: "bonus_jump_word" optional,
+                bonus_jump_appid: "bonus_jump_appid" optional,
+                bonus_jump_path: "bonus_jump_path" optional,
+                bonus_support_appid: "bonus_support_appid" optional,
+                bonus_support_path: "bonus_support_path" optional,
             });
             /// 会员发票
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -2280,9 +2280,9 @@ pub mod cards {
                 pub fapiao_jump_path: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PatchRequestFapiao {
-                fapiao_jump_word: "fapiao_jump_word" opt opt,
-                fapiao_jump_appid: "fapiao_jump_appid" opt opt,
-                fapiao_jump_path: "fapiao_jump_path" opt opt,
+                fapiao_jump_word: "fapiao_jump_word" optional,
+                fapiao_jump_appid: "fapiao_jump_appid" optional,
+                fapiao_jump_path: "fapiao_jump_path" optional,
             });
             /// 会员优惠
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -2311,12 +2311,12 @@ pub mod cards {
                 pub favor_module_title: Option<PatchRequestFavorFavorModuleTitle>,
             }
             ::wechatpay::runtime::json_object!(PatchRequestFavor {
-                show_coupon: "show_coupon" req req,
-                member_price_word: "member_price_word" opt opt,
-                member_price_appid: "member_price_appid" opt opt,
-                member_price_path: "member_price_path" opt opt,
-                member_price_title: "member_price_title" opt opt,
-                favor_module_title: "favor_module_title" opt opt,
+                show_coupon: "show_coupon" required,
+                member_price_word: "member_price_word" optional,
+                member_price_appid: "member_price_appid" optional,
+                member_price_path: "member_price_path" optional,
+                member_price_title: "member_price_title" optional,
+                favor_module_title: "favor_module_title" optional,
             });
             /// 会员优惠栏目名称
             ///
@@ -2397,8 +2397,8 @@ pub mod cards {
                 pub jump_miniprogram: PostRequestJumpMiniprogram,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                service_module_id: "service_module_id" req req,
-                jump_miniprogram: "jump_miniprogram" req req,
+                service_module_id: "service_module_id" required,
+                jump_miniprogram: "jump_miniprogram" required,
             });
             /// 跳转小程序
             pub type PostRequestJumpMiniprogram = crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::set_service_module_data::PostRequestStateSettingContentTemplateDataActionSettingJumpMiniprogram;
@@ -2417,9 +2417,9 @@ pub mod cards {
                 pub jump_miniprogram: PostResponseJumpMiniprogram,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                card_id: "card_id" req req,
-                service_module_id: "service_module_id" req req,
-                jump_miniprogram: "jump_miniprogram" req req,
+                card_id: "card_id" required,
+                service_module_id: "service_module_id" required,
+                jump_miniprogram: "jump_miniprogram" required,
             });
             /// 跳转小程序
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -2434,8 +2434,8 @@ pub mod cards {
                 pub path: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponseJumpMiniprogram {
-                appid: "appid" opt opt,
-                path: "path" opt opt,
+                appid: "appid" optional,
+                path: "path" optional,
             });
             /// `/v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}`
             pub mod by_service_module_id {
@@ -2476,7 +2476,7 @@ pub mod cards {
                     pub jump_miniprogram: PatchRequestJumpMiniprogram,
                 }
                 ::wechatpay::runtime::json_object!(PatchRequest {
-                    jump_miniprogram: "jump_miniprogram" req req,
+                    jump_miniprogram: "jump_miniprogram" required,
                 });
                 /// 跳转小程序
                 pub type PatchRequestJumpMiniprogram = crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::set_service_module_data::PostRequestStateSettingContentTemplateDataActionSettingJumpMiniprogram;
@@ -2520,8 +2520,8 @@ pub mod cards {
                 pub appid: String,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                brand_id: "brand_id" req req,
-                appid: "appid" req req,
+                brand_id: "brand_id" required,
+                appid: "appid" required,
             });
         }
         /// `/v3/marketing/membercard-open/cards/{card_id}/users`
@@ -2573,9 +2573,9 @@ pub mod cards {
                     pub out_request_no: String,
                 }
                 ::wechatpay::runtime::json_object!(PostRequest {
-                    openid: "openid" req req,
-                    code: "code" opt opt,
-                    out_request_no: "out_request_no" req req,
+                    openid: "openid" required,
+                    code: "code" optional,
+                    out_request_no: "out_request_no" required,
                 });
                 /// The response of `POST /v3/marketing/membercard-open/cards/{card_id}/users/import` (根据openid导入用户会员卡API).
                 pub type PostResponse = crate::v3::marketing::membercard_open::cards::by_card_id::phone_membercard::import::PostResponse;
@@ -2641,10 +2641,10 @@ pub mod phonenumber_member {
             pub outer_str: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            wechatpay_serial: "Wechatpay-Serial" skip req,
-            member_information: "member_information" req req,
-            encrypted_phone_number: "encrypted_phone_number" req req,
-            outer_str: "outer_str" opt opt,
+            wechatpay_serial: header "Wechatpay-Serial" required,
+            member_information: "member_information" required,
+            encrypted_phone_number: "encrypted_phone_number" required,
+            outer_str: "outer_str" optional,
         });
         /// 会员信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -2667,10 +2667,10 @@ pub mod phonenumber_member {
             pub registration_time: String,
         }
         ::wechatpay::runtime::json_object!(PostRequestMemberInformation {
-            card_id: "card_id" req req,
-            code: "code" opt opt,
-            membership_number: "membership_number" opt opt,
-            registration_time: "registration_time" req req,
+            card_id: "card_id" required,
+            code: "code" optional,
+            membership_number: "membership_number" optional,
+            registration_time: "registration_time" required,
         });
     }
     /// `/v3/marketing/membercard-open/phonenumber-member/search`
@@ -2713,9 +2713,9 @@ pub mod phonenumber_member {
             pub wechatpay_serial: String,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            card_id: "card_id" skip req,
-            encrypted_phone_number: "encrypted_phone_number" skip req,
-            wechatpay_serial: "Wechatpay-Serial" skip req,
+            card_id: query "card_id" required,
+            encrypted_phone_number: query "encrypted_phone_number" required,
+            wechatpay_serial: header "Wechatpay-Serial" required,
         });
         /// The response of `GET /v3/marketing/membercard-open/phonenumber-member/search` (通过加密手机号查询会员领卡状态API).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -2726,8 +2726,8 @@ pub mod phonenumber_member {
             pub user_card_information: Option<GetResponseUserCardInformation>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            receive_status: "receive_status" opt opt,
-            user_card_information: "user_card_information" opt opt,
+            receive_status: "receive_status" optional,
+            user_card_information: "user_card_information" optional,
         });
         /// 用户领取状态
         ///
@@ -2778,12 +2778,12 @@ pub mod phonenumber_member {
             pub card_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseUserCardInformation {
-            code: "code" opt opt,
-            openid: "openid" opt opt,
-            unionid: "unionid" opt opt,
-            receive_time: "receive_time" opt opt,
-            card_appid: "card_appid" opt opt,
-            card_id: "card_id" opt opt,
+            code: "code" optional,
+            openid: "openid" optional,
+            unionid: "unionid" optional,
+            receive_time: "receive_time" optional,
+            card_appid: "card_appid" optional,
+            card_id: "card_id" optional,
         });
     }
 }
@@ -2843,10 +2843,10 @@ pub mod user {
             pub limit: i64,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            openid: "openid" skip req,
-            appid: "appid" skip opt,
-            offset: "offset" skip req,
-            limit: "limit" skip req,
+            openid: query "openid" required,
+            appid: query "appid" optional,
+            offset: query "offset" required,
+            limit: query "limit" required,
         });
         /// The response of `GET /v3/marketing/membercard-open/user/cards` (查询用户在品牌下所有会员卡API).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -2867,10 +2867,10 @@ pub mod user {
             pub limit: i64,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            data: "data" opt opt,
-            total_count: "total_count" opt opt,
-            offset: "offset" req req,
-            limit: "limit" req req,
+            data: "data" optional,
+            total_count: "total_count" optional,
+            offset: "offset" required,
+            limit: "limit" required,
         });
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -2885,8 +2885,8 @@ pub mod user {
             pub code: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseData {
-            card_id: "card_id" opt opt,
-            code: "code" opt opt,
+            card_id: "card_id" optional,
+            code: "code" optional,
         });
     }
 }

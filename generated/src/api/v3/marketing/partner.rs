@@ -73,7 +73,7 @@ pub mod delivery_plan {
                 pub notify_url: String,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                notify_url: "notify_url" req req,
+                notify_url: "notify_url" required,
             });
         }
     }
@@ -163,20 +163,20 @@ pub mod delivery_plan {
             pub stock_bundle_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            out_request_no: "out_request_no" req req,
-            brand_id: "brand_id" req req,
-            product_coupon_id: "product_coupon_id" req req,
-            stock_id: "stock_id" req req,
-            plan_name: "plan_name" opt opt,
-            total_count: "total_count" opt opt,
-            user_limit: "user_limit" opt opt,
-            daily_limit: "daily_limit" opt opt,
-            delivery_start_time: "delivery_start_time" opt opt,
-            delivery_end_time: "delivery_end_time" opt opt,
-            recommend_word: "recommend_word" opt opt,
-            reuse_coupon_config: "reuse_coupon_config" opt opt,
-            usage_mode: "usage_mode" opt opt,
-            stock_bundle_id: "stock_bundle_id" opt opt,
+            out_request_no: "out_request_no" required,
+            brand_id: "brand_id" required,
+            product_coupon_id: "product_coupon_id" required,
+            stock_id: "stock_id" required,
+            plan_name: "plan_name" optional,
+            total_count: "total_count" optional,
+            user_limit: "user_limit" optional,
+            daily_limit: "daily_limit" optional,
+            delivery_start_time: "delivery_start_time" optional,
+            delivery_end_time: "delivery_end_time" optional,
+            recommend_word: "recommend_word" optional,
+            reuse_coupon_config: "reuse_coupon_config" optional,
+            usage_mode: "usage_mode" optional,
+            stock_bundle_id: "stock_bundle_id" optional,
         });
         /// 使用模式
         ///
@@ -202,7 +202,7 @@ pub mod delivery_plan {
             pub plan: Option<PostResponsePlan>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            plan: "plan" opt opt,
+            plan: "plan" optional,
         });
         /// 投放计划详情
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -257,18 +257,18 @@ pub mod delivery_plan {
             pub daily_limit: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(PostResponsePlan {
-            plan_id: "plan_id" opt opt,
-            plan_name: "plan_name" opt opt,
-            plan_state: "plan_state" opt opt,
-            delivery_start_time: "delivery_start_time" opt opt,
-            delivery_end_time: "delivery_end_time" opt opt,
-            stock_id: "stock_id" opt opt,
-            product_coupon_id: "product_coupon_id" opt opt,
-            recommend_word: "recommend_word" opt opt,
-            brand_id: "brand_id" opt opt,
-            total_count: "total_count" opt opt,
-            user_limit: "user_limit" opt opt,
-            daily_limit: "daily_limit" opt opt,
+            plan_id: "plan_id" optional,
+            plan_name: "plan_name" optional,
+            plan_state: "plan_state" optional,
+            delivery_start_time: "delivery_start_time" optional,
+            delivery_end_time: "delivery_end_time" optional,
+            stock_id: "stock_id" optional,
+            product_coupon_id: "product_coupon_id" optional,
+            recommend_word: "recommend_word" optional,
+            brand_id: "brand_id" optional,
+            total_count: "total_count" optional,
+            user_limit: "user_limit" optional,
+            daily_limit: "daily_limit" optional,
         });
         /// 投放计划状态
         ///
@@ -363,11 +363,11 @@ pub mod delivery_plan {
                     pub plan_id: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetRequest {
-                    page_size: "page_size" skip opt,
-                    offset: "offset" skip opt,
-                    plan_state: "plan_state" skip opt,
-                    audit_state: "audit_state" skip opt,
-                    plan_id: "plan_id" skip opt,
+                    page_size: query "page_size" optional,
+                    offset: query "offset" optional,
+                    plan_state: query "plan_state" optional,
+                    audit_state: query "audit_state" optional,
+                    plan_id: query "plan_id" optional,
                 });
                 /// 投放计划审核状态
                 ///
@@ -405,8 +405,8 @@ pub mod delivery_plan {
                     pub plan_list: Option<Vec<GetResponsePlanList>>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    total_count: "total_count" opt opt,
-                    plan_list: "plan_list" opt opt,
+                    total_count: "total_count" optional,
+                    plan_list: "plan_list" optional,
                 });
                 /// GetResponsePlanList
                 pub type GetResponsePlanList = crate::v3::marketing::partner::delivery_plan::delivery_plans::PostResponsePlan;
@@ -449,8 +449,8 @@ pub mod delivery_plan {
                 pub out_request_no: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PatchRequest {
-                modify_content: "modify_content" req req,
-                out_request_no: "out_request_no" opt opt,
+                modify_content: "modify_content" required,
+                out_request_no: "out_request_no" optional,
             });
             /// 修改内容
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -481,12 +481,12 @@ pub mod delivery_plan {
                 pub recommend_word: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PatchRequestModifyContent {
-                plan_name: "plan_name" opt opt,
-                delivery_end_time: "delivery_end_time" opt opt,
-                total_count: "total_count" opt opt,
-                user_limit: "user_limit" opt opt,
-                daily_limit: "daily_limit" opt opt,
-                recommend_word: "recommend_word" opt opt,
+                plan_name: "plan_name" optional,
+                delivery_end_time: "delivery_end_time" optional,
+                total_count: "total_count" optional,
+                user_limit: "user_limit" optional,
+                daily_limit: "daily_limit" optional,
+                recommend_word: "recommend_word" optional,
             });
             /// The response of `PATCH /v3/marketing/partner/delivery-plan/delivery-plans/{plan_id}` (更新投放计划).
             pub type PatchResponse = crate::v3::marketing::partner::delivery_plan::delivery_plans::PostResponse;
@@ -595,11 +595,11 @@ pub mod product_coupon {
             pub cut_out: Option<PostRequestCutOut>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            brand_id: "brand_id" req req,
-            task_id: "task_id" req req,
-            image_generation_type: "image_generation_type" req req,
-            combine_image: "combine_image" opt opt,
-            cut_out: "cut_out" opt opt,
+            brand_id: "brand_id" required,
+            task_id: "task_id" required,
+            image_generation_type: "image_generation_type" required,
+            combine_image: "combine_image" optional,
+            cut_out: "cut_out" optional,
         });
         /// 拼图数据
         #[derive(Clone, Debug, PartialEq)]
@@ -628,13 +628,13 @@ pub mod product_coupon {
             pub background_color: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestCombineImage {
-            scope: "scope" req req,
-            type_: "type" req req,
-            usage_mode: "usage_mode" req req,
-            normal_coupon: "normal_coupon" opt opt,
-            discount_coupon: "discount_coupon" opt opt,
-            exchange_coupon: "exchange_coupon" opt opt,
-            background_color: "background_color" opt opt,
+            scope: "scope" required,
+            type_: "type" required,
+            usage_mode: "usage_mode" required,
+            normal_coupon: "normal_coupon" optional,
+            discount_coupon: "discount_coupon" optional,
+            exchange_coupon: "exchange_coupon" optional,
+            background_color: "background_color" optional,
         });
         /// 折扣券使用规则
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -649,8 +649,8 @@ pub mod product_coupon {
             pub percent_off: i64,
         }
         ::wechatpay::runtime::json_object!(PostRequestCombineImageDiscountCoupon {
-            threshold: "threshold" req req,
-            percent_off: "percent_off" req req,
+            threshold: "threshold" required,
+            percent_off: "percent_off" required,
         });
         /// 兑换券使用规则
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -665,8 +665,8 @@ pub mod product_coupon {
             pub exchange_price: i64,
         }
         ::wechatpay::runtime::json_object!(PostRequestCombineImageExchangeCoupon {
-            threshold: "threshold" req req,
-            exchange_price: "exchange_price" req req,
+            threshold: "threshold" required,
+            exchange_price: "exchange_price" required,
         });
         /// 满减券使用规则
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -681,8 +681,8 @@ pub mod product_coupon {
             pub discount_amount: i64,
         }
         ::wechatpay::runtime::json_object!(PostRequestCombineImageNormalCoupon {
-            threshold: "threshold" req req,
-            discount_amount: "discount_amount" req req,
+            threshold: "threshold" required,
+            discount_amount: "discount_amount" required,
         });
         /// 优惠范围
         ///
@@ -717,7 +717,7 @@ pub mod product_coupon {
             pub image_url: String,
         }
         ::wechatpay::runtime::json_object!(PostRequestCutOut {
-            image_url: "image_url" req req,
+            image_url: "image_url" required,
         });
         /// 图片生成类型
         ///
@@ -749,8 +749,8 @@ pub mod product_coupon {
             pub brand_id: String,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            task_id: "task_id" req req,
-            brand_id: "brand_id" req req,
+            task_id: "task_id" required,
+            brand_id: "brand_id" required,
         });
         /// `/v3/marketing/partner/product-coupon/image-generation-tasks/{task_id}`
         pub mod by_task_id {
@@ -787,8 +787,8 @@ pub mod product_coupon {
                 pub image_generation_type: GetRequestImageGenerationType,
             }
             ::wechatpay::runtime::json_object!(GetRequest {
-                brand_id: "brand_id" skip req,
-                image_generation_type: "image_generation_type" skip req,
+                brand_id: query "brand_id" required,
+                image_generation_type: query "image_generation_type" required,
             });
             /// 图片生成类型
             pub type GetRequestImageGenerationType = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestImageGenerationType;
@@ -817,12 +817,12 @@ pub mod product_coupon {
                 pub cut_out_result: Option<GetResponseCutOutResult>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                brand_id: "brand_id" req req,
-                task_id: "task_id" req req,
-                image_generation_type: "image_generation_type" req req,
-                task_state: "task_state" opt opt,
-                combine_image_result: "combine_image_result" opt opt,
-                cut_out_result: "cut_out_result" opt opt,
+                brand_id: "brand_id" required,
+                task_id: "task_id" required,
+                image_generation_type: "image_generation_type" required,
+                task_state: "task_state" optional,
+                combine_image_result: "combine_image_result" optional,
+                cut_out_result: "cut_out_result" optional,
             });
             /// 拼图结果
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -833,7 +833,7 @@ pub mod product_coupon {
                 pub image_url: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponseCombineImageResult {
-                image_url: "image_url" opt opt,
+                image_url: "image_url" optional,
             });
             /// 生成商品图结果
             pub type GetResponseCutOutResult = crate::v3::marketing::partner::product_coupon::image_generation_tasks::by_task_id::GetResponseCombineImageResult;
@@ -945,8 +945,8 @@ pub mod product_coupon {
             pub update_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            notify_url: "notify_url" opt opt,
-            update_time: "update_time" opt opt,
+            notify_url: "notify_url" optional,
+            update_time: "update_time" optional,
         });
         /// The request of `POST /v3/marketing/partner/product-coupon/notify-configs` (设置商品券事件通知地址).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -957,7 +957,7 @@ pub mod product_coupon {
             pub notify_url: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            notify_url: "notify_url" req req,
+            notify_url: "notify_url" required,
         });
         /// The response of `POST /v3/marketing/partner/product-coupon/notify-configs` (设置商品券事件通知地址).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -972,8 +972,8 @@ pub mod product_coupon {
             pub update_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            notify_url: "notify_url" req req,
-            update_time: "update_time" opt opt,
+            notify_url: "notify_url" required,
+            update_time: "update_time" optional,
         });
     }
     /// `/v3/marketing/partner/product-coupon/product-coupons`
@@ -1044,16 +1044,16 @@ pub mod product_coupon {
             pub stock: PostRequestStock,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            brand_id: "brand_id" req req,
-            out_request_no: "out_request_no" req req,
-            scope: "scope" req req,
-            type_: "type" req req,
-            usage_mode: "usage_mode" req req,
-            single_usage_info: "single_usage_info" opt opt,
-            sequential_usage_info: "sequential_usage_info" opt opt,
-            display_info: "display_info" req req,
-            out_product_no: "out_product_no" opt opt,
-            stock: "stock" req req,
+            brand_id: "brand_id" required,
+            out_request_no: "out_request_no" required,
+            scope: "scope" required,
+            type_: "type" required,
+            usage_mode: "usage_mode" required,
+            single_usage_info: "single_usage_info" optional,
+            sequential_usage_info: "sequential_usage_info" optional,
+            display_info: "display_info" required,
+            out_product_no: "out_product_no" optional,
+            stock: "stock" required,
         });
         /// 展示信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1080,12 +1080,12 @@ pub mod product_coupon {
             pub combo_package_list: Option<Vec<PostRequestDisplayInfoComboPackageList>>,
         }
         ::wechatpay::runtime::json_object!(PostRequestDisplayInfo {
-            name: "name" req req,
-            image_url: "image_url" req req,
-            background_url: "background_url" req req,
-            detail_image_url_list: "detail_image_url_list" opt opt,
-            original_price: "original_price" opt opt,
-            combo_package_list: "combo_package_list" opt opt,
+            name: "name" required,
+            image_url: "image_url" required,
+            background_url: "background_url" required,
+            detail_image_url_list: "detail_image_url_list" optional,
+            original_price: "original_price" optional,
+            combo_package_list: "combo_package_list" optional,
         });
         /// PostRequestDisplayInfoComboPackageList
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1102,9 +1102,9 @@ pub mod product_coupon {
             pub choice_list: Vec<PostRequestDisplayInfoComboPackageListChoiceList>,
         }
         ::wechatpay::runtime::json_object!(PostRequestDisplayInfoComboPackageList {
-            name: "name" req req,
-            pick_count: "pick_count" req req,
-            choice_list: "choice_list" req req,
+            name: "name" required,
+            pick_count: "pick_count" required,
+            choice_list: "choice_list" required,
         });
         /// PostRequestDisplayInfoComboPackageListChoiceList
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1135,12 +1135,12 @@ pub mod product_coupon {
             pub mini_program_path: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestDisplayInfoComboPackageListChoiceList {
-            name: "name" req req,
-            price: "price" req req,
-            count: "count" req req,
-            image_url: "image_url" opt opt,
-            mini_program_appid: "mini_program_appid" opt opt,
-            mini_program_path: "mini_program_path" opt opt,
+            name: "name" required,
+            price: "price" required,
+            count: "count" required,
+            image_url: "image_url" optional,
+            mini_program_appid: "mini_program_appid" optional,
+            mini_program_path: "mini_program_path" optional,
         });
         /// 优惠范围
         pub type PostRequestScope = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageScope;
@@ -1165,10 +1165,10 @@ pub mod product_coupon {
             pub interval_days: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(PostRequestSequentialUsageInfo {
-            type_: "type" req req,
-            count: "count" req req,
-            available_days: "available_days" req req,
-            interval_days: "interval_days" opt opt,
+            type_: "type" required,
+            count: "count" required,
+            available_days: "available_days" required,
+            interval_days: "interval_days" optional,
         });
         /// 多次优惠规则类型
         ///
@@ -1196,8 +1196,8 @@ pub mod product_coupon {
             pub discount_coupon: Option<PostRequestSingleUsageInfoDiscountCoupon>,
         }
         ::wechatpay::runtime::json_object!(PostRequestSingleUsageInfo {
-            normal_coupon: "normal_coupon" opt opt,
-            discount_coupon: "discount_coupon" opt opt,
+            normal_coupon: "normal_coupon" optional,
+            discount_coupon: "discount_coupon" optional,
         });
         /// 折扣券使用规则
         pub type PostRequestSingleUsageInfoDiscountCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
@@ -1230,15 +1230,15 @@ pub mod product_coupon {
             pub store_scope: PostRequestStockStoreScope,
         }
         ::wechatpay::runtime::json_object!(PostRequestStock {
-            remark: "remark" opt opt,
-            coupon_code_mode: "coupon_code_mode" req req,
-            stock_send_rule: "stock_send_rule" req req,
-            single_usage_rule: "single_usage_rule" opt opt,
-            sequential_usage_rule: "sequential_usage_rule" opt opt,
-            usage_rule_display_info: "usage_rule_display_info" req req,
-            coupon_display_info: "coupon_display_info" req req,
-            notify_config: "notify_config" req req,
-            store_scope: "store_scope" req req,
+            remark: "remark" optional,
+            coupon_code_mode: "coupon_code_mode" required,
+            stock_send_rule: "stock_send_rule" required,
+            single_usage_rule: "single_usage_rule" optional,
+            sequential_usage_rule: "sequential_usage_rule" optional,
+            usage_rule_display_info: "usage_rule_display_info" required,
+            coupon_display_info: "coupon_display_info" required,
+            notify_config: "notify_config" required,
+            store_scope: "store_scope" required,
         });
         /// 券Code分配模式
         ///
@@ -1285,11 +1285,11 @@ pub mod product_coupon {
             pub entrance_finder: Option<PostRequestStockCouponDisplayInfoEntranceFinder>,
         }
         ::wechatpay::runtime::json_object!(PostRequestStockCouponDisplayInfo {
-            code_display_mode: "code_display_mode" req req,
-            background_color: "background_color" opt opt,
-            entrance_mini_program: "entrance_mini_program" opt opt,
-            entrance_official_account: "entrance_official_account" opt opt,
-            entrance_finder: "entrance_finder" opt opt,
+            code_display_mode: "code_display_mode" required,
+            background_color: "background_color" optional,
+            entrance_mini_program: "entrance_mini_program" optional,
+            entrance_official_account: "entrance_official_account" optional,
+            entrance_finder: "entrance_finder" optional,
         });
         /// 背景颜色
         pub type PostRequestStockCouponDisplayInfoBackgroundColor = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoBackgroundColor;
@@ -1330,9 +1330,9 @@ pub mod product_coupon {
             pub finder_video_cover_image_url: String,
         }
         ::wechatpay::runtime::json_object!(PostRequestStockCouponDisplayInfoEntranceFinder {
-            finder_id: "finder_id" req req,
-            finder_video_id: "finder_video_id" req req,
-            finder_video_cover_image_url: "finder_video_cover_image_url" req req,
+            finder_id: "finder_id" required,
+            finder_video_id: "finder_video_id" required,
+            finder_video_cover_image_url: "finder_video_cover_image_url" required,
         });
         /// 小程序入口
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1355,10 +1355,10 @@ pub mod product_coupon {
             pub guidance_wording: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestStockCouponDisplayInfoEntranceMiniProgram {
-            appid: "appid" req req,
-            path: "path" req req,
-            entrance_wording: "entrance_wording" req req,
-            guidance_wording: "guidance_wording" opt opt,
+            appid: "appid" required,
+            path: "path" required,
+            entrance_wording: "entrance_wording" required,
+            guidance_wording: "guidance_wording" optional,
         });
         /// 公众号入口
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1369,7 +1369,7 @@ pub mod product_coupon {
             pub appid: String,
         }
         ::wechatpay::runtime::json_object!(PostRequestStockCouponDisplayInfoEntranceOfficialAccount {
-            appid: "appid" req req,
+            appid: "appid" required,
         });
         /// 事件通知配置
         pub type PostRequestStockNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
@@ -1394,11 +1394,11 @@ pub mod product_coupon {
             pub special_first: Option<bool>,
         }
         ::wechatpay::runtime::json_object!(PostRequestStockSequentialUsageRule {
-            coupon_available_period: "coupon_available_period" req req,
-            normal_coupon_list: "normal_coupon_list" opt opt,
-            discount_coupon_list: "discount_coupon_list" opt opt,
-            exchange_coupon_list: "exchange_coupon_list" opt opt,
-            special_first: "special_first" opt opt,
+            coupon_available_period: "coupon_available_period" required,
+            normal_coupon_list: "normal_coupon_list" optional,
+            discount_coupon_list: "discount_coupon_list" optional,
+            exchange_coupon_list: "exchange_coupon_list" optional,
+            special_first: "special_first" optional,
         });
         /// 券可核销时间
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1427,11 +1427,11 @@ pub mod product_coupon {
             >,
         }
         ::wechatpay::runtime::json_object!(PostRequestStockSequentialUsageRuleCouponAvailablePeriod {
-            available_begin_time: "available_begin_time" req req,
-            available_end_time: "available_end_time" req req,
-            wait_days_after_receive: "wait_days_after_receive" opt opt,
-            weekly_available_period: "weekly_available_period" opt opt,
-            irregular_available_period_list: "irregular_available_period_list" opt opt,
+            available_begin_time: "available_begin_time" required,
+            available_end_time: "available_end_time" required,
+            wait_days_after_receive: "wait_days_after_receive" optional,
+            weekly_available_period: "weekly_available_period" optional,
+            irregular_available_period_list: "irregular_available_period_list" optional,
         });
         /// PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1446,8 +1446,8 @@ pub mod product_coupon {
             pub end_time: String,
         }
         ::wechatpay::runtime::json_object!(PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList {
-            begin_time: "begin_time" req req,
-            end_time: "end_time" req req,
+            begin_time: "begin_time" required,
+            end_time: "end_time" required,
         });
         /// 每周固定可用时间
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1466,8 +1466,8 @@ pub mod product_coupon {
             >,
         }
         ::wechatpay::runtime::json_object!(PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod {
-            day_list: "day_list" opt opt,
-            day_period_list: "day_period_list" opt opt,
+            day_list: "day_list" optional,
+            day_period_list: "day_period_list" optional,
         });
         /// PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
         ///
@@ -1514,8 +1514,8 @@ pub mod product_coupon {
             pub end_time: i64,
         }
         ::wechatpay::runtime::json_object!(PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList {
-            begin_time: "begin_time" req req,
-            end_time: "end_time" req req,
+            begin_time: "begin_time" required,
+            end_time: "end_time" required,
         });
         /// PostRequestStockSequentialUsageRuleDiscountCouponList
         pub type PostRequestStockSequentialUsageRuleDiscountCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
@@ -1536,10 +1536,10 @@ pub mod product_coupon {
             pub exchange_coupon: Option<PostRequestStockSingleUsageRuleExchangeCoupon>,
         }
         ::wechatpay::runtime::json_object!(PostRequestStockSingleUsageRule {
-            coupon_available_period: "coupon_available_period" req req,
-            normal_coupon: "normal_coupon" opt opt,
-            discount_coupon: "discount_coupon" opt opt,
-            exchange_coupon: "exchange_coupon" opt opt,
+            coupon_available_period: "coupon_available_period" required,
+            normal_coupon: "normal_coupon" optional,
+            discount_coupon: "discount_coupon" optional,
+            exchange_coupon: "exchange_coupon" optional,
         });
         /// 券可核销时间
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1574,13 +1574,13 @@ pub mod product_coupon {
             pub available_seconds: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(PostRequestStockSingleUsageRuleCouponAvailablePeriod {
-            available_begin_time: "available_begin_time" req req,
-            available_end_time: "available_end_time" req req,
-            available_days: "available_days" opt opt,
-            wait_days_after_receive: "wait_days_after_receive" opt opt,
-            weekly_available_period: "weekly_available_period" opt opt,
-            irregular_available_period_list: "irregular_available_period_list" opt opt,
-            available_seconds: "available_seconds" opt opt,
+            available_begin_time: "available_begin_time" required,
+            available_end_time: "available_end_time" required,
+            available_days: "available_days" optional,
+            wait_days_after_receive: "wait_days_after_receive" optional,
+            weekly_available_period: "weekly_available_period" optional,
+            irregular_available_period_list: "irregular_available_period_list" optional,
+            available_seconds: "available_seconds" optional,
         });
         /// PostRequestStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
         pub type PostRequestStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
@@ -1613,9 +1613,9 @@ pub mod product_coupon {
             pub max_count_per_user: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(PostRequestStockStockSendRule {
-            max_count: "max_count" req req,
-            max_count_per_day: "max_count_per_day" opt opt,
-            max_count_per_user: "max_count_per_user" opt opt,
+            max_count: "max_count" required,
+            max_count_per_day: "max_count_per_day" optional,
+            max_count_per_user: "max_count_per_user" optional,
         });
         /// 可用门店范围
         ///
@@ -1674,14 +1674,14 @@ pub mod product_coupon {
             pub passcode_link: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestStockUsageRuleDisplayInfo {
-            coupon_usage_method_list: "coupon_usage_method_list" req req,
-            mini_program_appid: "mini_program_appid" opt opt,
-            mini_program_path: "mini_program_path" opt opt,
-            app_path: "app_path" opt opt,
-            usage_description: "usage_description" req req,
-            coupon_available_store_info: "coupon_available_store_info" opt opt,
-            app_jump_type: "app_jump_type" opt opt,
-            passcode_link: "passcode_link" opt opt,
+            coupon_usage_method_list: "coupon_usage_method_list" required,
+            mini_program_appid: "mini_program_appid" optional,
+            mini_program_path: "mini_program_path" optional,
+            app_path: "app_path" optional,
+            usage_description: "usage_description" required,
+            coupon_available_store_info: "coupon_available_store_info" optional,
+            app_jump_type: "app_jump_type" optional,
+            passcode_link: "passcode_link" optional,
         });
         /// APP跳转类型
         ///
@@ -1720,9 +1720,9 @@ pub mod product_coupon {
             pub mini_program_path: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfo {
-            description: "description" req req,
-            mini_program_appid: "mini_program_appid" opt opt,
-            mini_program_path: "mini_program_path" opt opt,
+            description: "description" required,
+            mini_program_appid: "mini_program_appid" optional,
+            mini_program_path: "mini_program_path" optional,
         });
         /// PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList
         ///
@@ -1805,17 +1805,17 @@ pub mod product_coupon {
             pub stock: PostResponseStock,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            product_coupon_id: "product_coupon_id" opt opt,
-            state: "state" opt opt,
-            brand_id: "brand_id" req req,
-            scope: "scope" req req,
-            type_: "type" req req,
-            usage_mode: "usage_mode" req req,
-            single_usage_info: "single_usage_info" opt opt,
-            sequential_usage_info: "sequential_usage_info" opt opt,
-            display_info: "display_info" req req,
-            out_product_no: "out_product_no" opt opt,
-            stock: "stock" req req,
+            product_coupon_id: "product_coupon_id" optional,
+            state: "state" optional,
+            brand_id: "brand_id" required,
+            scope: "scope" required,
+            type_: "type" required,
+            usage_mode: "usage_mode" required,
+            single_usage_info: "single_usage_info" optional,
+            sequential_usage_info: "sequential_usage_info" optional,
+            display_info: "display_info" required,
+            out_product_no: "out_product_no" optional,
+            stock: "stock" required,
         });
         /// 展示信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1842,12 +1842,12 @@ pub mod product_coupon {
             pub combo_package_list: Option<Vec<PostResponseDisplayInfoComboPackageList>>,
         }
         ::wechatpay::runtime::json_object!(PostResponseDisplayInfo {
-            name: "name" opt opt,
-            image_url: "image_url" opt opt,
-            background_url: "background_url" opt opt,
-            detail_image_url_list: "detail_image_url_list" opt opt,
-            original_price: "original_price" opt opt,
-            combo_package_list: "combo_package_list" opt opt,
+            name: "name" optional,
+            image_url: "image_url" optional,
+            background_url: "background_url" optional,
+            detail_image_url_list: "detail_image_url_list" optional,
+            original_price: "original_price" optional,
+            combo_package_list: "combo_package_list" optional,
         });
         /// PostResponseDisplayInfoComboPackageList
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1866,9 +1866,9 @@ pub mod product_coupon {
             >,
         }
         ::wechatpay::runtime::json_object!(PostResponseDisplayInfoComboPackageList {
-            name: "name" opt opt,
-            pick_count: "pick_count" opt opt,
-            choice_list: "choice_list" opt opt,
+            name: "name" optional,
+            pick_count: "pick_count" optional,
+            choice_list: "choice_list" optional,
         });
         /// PostResponseDisplayInfoComboPackageListChoiceList
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1899,12 +1899,12 @@ pub mod product_coupon {
             pub mini_program_path: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponseDisplayInfoComboPackageListChoiceList {
-            name: "name" opt opt,
-            price: "price" opt opt,
-            count: "count" opt opt,
-            image_url: "image_url" opt opt,
-            mini_program_appid: "mini_program_appid" opt opt,
-            mini_program_path: "mini_program_path" opt opt,
+            name: "name" optional,
+            price: "price" optional,
+            count: "count" optional,
+            image_url: "image_url" optional,
+            mini_program_appid: "mini_program_appid" optional,
+            mini_program_path: "mini_program_path" optional,
         });
         /// 优惠范围
         pub type PostResponseScope = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageScope;
@@ -1929,10 +1929,10 @@ pub mod product_coupon {
             pub interval_days: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(PostResponseSequentialUsageInfo {
-            type_: "type" opt opt,
-            count: "count" opt opt,
-            available_days: "available_days" opt opt,
-            interval_days: "interval_days" opt opt,
+            type_: "type" optional,
+            count: "count" optional,
+            available_days: "available_days" optional,
+            interval_days: "interval_days" optional,
         });
         /// 多次优惠规则类型
         pub type PostResponseSequentialUsageInfoType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestSequentialUsageInfoType;
@@ -1945,8 +1945,8 @@ pub mod product_coupon {
             pub discount_coupon: Option<PostResponseSingleUsageInfoDiscountCoupon>,
         }
         ::wechatpay::runtime::json_object!(PostResponseSingleUsageInfo {
-            normal_coupon: "normal_coupon" opt opt,
-            discount_coupon: "discount_coupon" opt opt,
+            normal_coupon: "normal_coupon" optional,
+            discount_coupon: "discount_coupon" optional,
         });
         /// 折扣券使用规则
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1961,8 +1961,8 @@ pub mod product_coupon {
             pub percent_off: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(PostResponseSingleUsageInfoDiscountCoupon {
-            threshold: "threshold" opt opt,
-            percent_off: "percent_off" opt opt,
+            threshold: "threshold" optional,
+            percent_off: "percent_off" optional,
         });
         /// 满减券使用规则
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1977,8 +1977,8 @@ pub mod product_coupon {
             pub discount_amount: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(PostResponseSingleUsageInfoNormalCoupon {
-            threshold: "threshold" opt opt,
-            discount_amount: "discount_amount" opt opt,
+            threshold: "threshold" optional,
+            discount_amount: "discount_amount" optional,
         });
         /// 商品券状态
         ///
@@ -2051,23 +2051,23 @@ pub mod product_coupon {
             pub brand_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponseStock {
-            product_coupon_id: "product_coupon_id" opt opt,
-            stock_id: "stock_id" opt opt,
-            remark: "remark" opt opt,
-            coupon_code_mode: "coupon_code_mode" opt opt,
-            stock_send_rule: "stock_send_rule" opt opt,
-            single_usage_rule: "single_usage_rule" opt opt,
-            sequential_usage_rule: "sequential_usage_rule" opt opt,
-            usage_rule_display_info: "usage_rule_display_info" opt opt,
-            coupon_display_info: "coupon_display_info" opt opt,
-            notify_config: "notify_config" opt opt,
-            store_scope: "store_scope" opt opt,
-            sent_count_info: "sent_count_info" opt opt,
-            state: "state" opt opt,
-            deactivate_request_no: "deactivate_request_no" opt opt,
-            deactivate_time: "deactivate_time" opt opt,
-            deactivate_reason: "deactivate_reason" opt opt,
-            brand_id: "brand_id" opt opt,
+            product_coupon_id: "product_coupon_id" optional,
+            stock_id: "stock_id" optional,
+            remark: "remark" optional,
+            coupon_code_mode: "coupon_code_mode" optional,
+            stock_send_rule: "stock_send_rule" optional,
+            single_usage_rule: "single_usage_rule" optional,
+            sequential_usage_rule: "sequential_usage_rule" optional,
+            usage_rule_display_info: "usage_rule_display_info" optional,
+            coupon_display_info: "coupon_display_info" optional,
+            notify_config: "notify_config" optional,
+            store_scope: "store_scope" optional,
+            sent_count_info: "sent_count_info" optional,
+            state: "state" optional,
+            deactivate_request_no: "deactivate_request_no" optional,
+            deactivate_time: "deactivate_time" optional,
+            deactivate_reason: "deactivate_reason" optional,
+            brand_id: "brand_id" optional,
         });
         /// 券Code分配模式
         pub type PostResponseStockCouponCodeMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponCodeMode;
@@ -2100,11 +2100,11 @@ pub mod product_coupon {
             >,
         }
         ::wechatpay::runtime::json_object!(PostResponseStockCouponDisplayInfo {
-            code_display_mode: "code_display_mode" opt opt,
-            background_color: "background_color" opt opt,
-            entrance_mini_program: "entrance_mini_program" opt opt,
-            entrance_official_account: "entrance_official_account" opt opt,
-            entrance_finder: "entrance_finder" opt opt,
+            code_display_mode: "code_display_mode" optional,
+            background_color: "background_color" optional,
+            entrance_mini_program: "entrance_mini_program" optional,
+            entrance_official_account: "entrance_official_account" optional,
+            entrance_finder: "entrance_finder" optional,
         });
         /// 背景颜色
         pub type PostResponseStockCouponDisplayInfoBackgroundColor = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoBackgroundColor;
@@ -2127,9 +2127,9 @@ pub mod product_coupon {
             pub finder_video_cover_image_url: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponseStockCouponDisplayInfoEntranceFinder {
-            finder_id: "finder_id" opt opt,
-            finder_video_id: "finder_video_id" opt opt,
-            finder_video_cover_image_url: "finder_video_cover_image_url" opt opt,
+            finder_id: "finder_id" optional,
+            finder_video_id: "finder_video_id" optional,
+            finder_video_cover_image_url: "finder_video_cover_image_url" optional,
         });
         /// 小程序入口
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -2152,10 +2152,10 @@ pub mod product_coupon {
             pub guidance_wording: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponseStockCouponDisplayInfoEntranceMiniProgram {
-            appid: "appid" opt opt,
-            path: "path" opt opt,
-            entrance_wording: "entrance_wording" opt opt,
-            guidance_wording: "guidance_wording" opt opt,
+            appid: "appid" optional,
+            path: "path" optional,
+            entrance_wording: "entrance_wording" optional,
+            guidance_wording: "guidance_wording" optional,
         });
         /// 公众号入口
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -2166,7 +2166,7 @@ pub mod product_coupon {
             pub appid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponseStockCouponDisplayInfoEntranceOfficialAccount {
-            appid: "appid" opt opt,
+            appid: "appid" optional,
         });
         /// 事件通知配置
         pub type PostResponseStockNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
@@ -2183,8 +2183,8 @@ pub mod product_coupon {
             pub today_count: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(PostResponseStockSentCountInfo {
-            total_count: "total_count" opt opt,
-            today_count: "today_count" opt opt,
+            total_count: "total_count" optional,
+            today_count: "today_count" optional,
         });
         /// 多次优惠使用规则
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -2209,11 +2209,11 @@ pub mod product_coupon {
             pub special_first: Option<bool>,
         }
         ::wechatpay::runtime::json_object!(PostResponseStockSequentialUsageRule {
-            coupon_available_period: "coupon_available_period" opt opt,
-            normal_coupon_list: "normal_coupon_list" opt opt,
-            discount_coupon_list: "discount_coupon_list" opt opt,
-            exchange_coupon_list: "exchange_coupon_list" opt opt,
-            special_first: "special_first" opt opt,
+            coupon_available_period: "coupon_available_period" optional,
+            normal_coupon_list: "normal_coupon_list" optional,
+            discount_coupon_list: "discount_coupon_list" optional,
+            exchange_coupon_list: "exchange_coupon_list" optional,
+            special_first: "special_first" optional,
         });
         /// 券可核销时间
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -2242,11 +2242,11 @@ pub mod product_coupon {
             >,
         }
         ::wechatpay::runtime::json_object!(PostResponseStockSequentialUsageRuleCouponAvailablePeriod {
-            available_begin_time: "available_begin_time" opt opt,
-            available_end_time: "available_end_time" opt opt,
-            wait_days_after_receive: "wait_days_after_receive" opt opt,
-            weekly_available_period: "weekly_available_period" opt opt,
-            irregular_available_period_list: "irregular_available_period_list" opt opt,
+            available_begin_time: "available_begin_time" optional,
+            available_end_time: "available_end_time" optional,
+            wait_days_after_receive: "wait_days_after_receive" optional,
+            weekly_available_period: "weekly_available_period" optional,
+            irregular_available_period_list: "irregular_available_period_list" optional,
         });
         /// PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -2261,8 +2261,8 @@ pub mod product_coupon {
             pub end_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList {
-            begin_time: "begin_time" opt opt,
-            end_time: "end_time" opt opt,
+            begin_time: "begin_time" optional,
+            end_time: "end_time" optional,
         });
         /// 每周固定可用时间
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -2281,8 +2281,8 @@ pub mod product_coupon {
             >,
         }
         ::wechatpay::runtime::json_object!(PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod {
-            day_list: "day_list" opt opt,
-            day_period_list: "day_period_list" opt opt,
+            day_list: "day_list" optional,
+            day_period_list: "day_period_list" optional,
         });
         /// PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList
         pub type PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayList;
@@ -2299,8 +2299,8 @@ pub mod product_coupon {
             pub end_time: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(PostResponseStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList {
-            begin_time: "begin_time" opt opt,
-            end_time: "end_time" opt opt,
+            begin_time: "begin_time" optional,
+            end_time: "end_time" optional,
         });
         /// PostResponseStockSequentialUsageRuleDiscountCouponList
         pub type PostResponseStockSequentialUsageRuleDiscountCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoDiscountCoupon;
@@ -2317,8 +2317,8 @@ pub mod product_coupon {
             pub exchange_price: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(PostResponseStockSequentialUsageRuleExchangeCouponList {
-            threshold: "threshold" opt opt,
-            exchange_price: "exchange_price" opt opt,
+            threshold: "threshold" optional,
+            exchange_price: "exchange_price" optional,
         });
         /// PostResponseStockSequentialUsageRuleNormalCouponList
         pub type PostResponseStockSequentialUsageRuleNormalCouponList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseSingleUsageInfoNormalCoupon;
@@ -2337,10 +2337,10 @@ pub mod product_coupon {
             pub exchange_coupon: Option<PostResponseStockSingleUsageRuleExchangeCoupon>,
         }
         ::wechatpay::runtime::json_object!(PostResponseStockSingleUsageRule {
-            coupon_available_period: "coupon_available_period" opt opt,
-            normal_coupon: "normal_coupon" opt opt,
-            discount_coupon: "discount_coupon" opt opt,
-            exchange_coupon: "exchange_coupon" opt opt,
+            coupon_available_period: "coupon_available_period" optional,
+            normal_coupon: "normal_coupon" optional,
+            discount_coupon: "discount_coupon" optional,
+            exchange_coupon: "exchange_coupon" optional,
         });
         /// 券可核销时间
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -2373,12 +2373,12 @@ pub mod product_coupon {
             >,
         }
         ::wechatpay::runtime::json_object!(PostResponseStockSingleUsageRuleCouponAvailablePeriod {
-            available_begin_time: "available_begin_time" opt opt,
-            available_end_time: "available_end_time" opt opt,
-            available_days: "available_days" opt opt,
-            wait_days_after_receive: "wait_days_after_receive" opt opt,
-            weekly_available_period: "weekly_available_period" opt opt,
-            irregular_available_period_list: "irregular_available_period_list" opt opt,
+            available_begin_time: "available_begin_time" optional,
+            available_end_time: "available_end_time" optional,
+            available_days: "available_days" optional,
+            wait_days_after_receive: "wait_days_after_receive" optional,
+            weekly_available_period: "weekly_available_period" optional,
+            irregular_available_period_list: "irregular_available_period_list" optional,
         });
         /// PostResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
         pub type PostResponseStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
@@ -2437,9 +2437,9 @@ pub mod product_coupon {
             pub max_count_per_user: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(PostResponseStockStockSendRule {
-            max_count: "max_count" opt opt,
-            max_count_per_day: "max_count_per_day" opt opt,
-            max_count_per_user: "max_count_per_user" opt opt,
+            max_count: "max_count" optional,
+            max_count_per_day: "max_count_per_day" optional,
+            max_count_per_user: "max_count_per_user" optional,
         });
         /// 可用门店范围
         pub type PostResponseStockStoreScope = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStoreScope;
@@ -2480,14 +2480,14 @@ pub mod product_coupon {
             pub passcode_link: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponseStockUsageRuleDisplayInfo {
-            coupon_usage_method_list: "coupon_usage_method_list" opt opt,
-            mini_program_appid: "mini_program_appid" opt opt,
-            mini_program_path: "mini_program_path" opt opt,
-            app_path: "app_path" opt opt,
-            usage_description: "usage_description" opt opt,
-            coupon_available_store_info: "coupon_available_store_info" opt opt,
-            app_jump_type: "app_jump_type" opt opt,
-            passcode_link: "passcode_link" opt opt,
+            coupon_usage_method_list: "coupon_usage_method_list" optional,
+            mini_program_appid: "mini_program_appid" optional,
+            mini_program_path: "mini_program_path" optional,
+            app_path: "app_path" optional,
+            usage_description: "usage_description" optional,
+            coupon_available_store_info: "coupon_available_store_info" optional,
+            app_jump_type: "app_jump_type" optional,
+            passcode_link: "passcode_link" optional,
         });
         /// APP跳转类型
         pub type PostResponseStockUsageRuleDisplayInfoAppJumpType = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoAppJumpType;
@@ -2508,9 +2508,9 @@ pub mod product_coupon {
             pub mini_program_path: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo {
-            description: "description" opt opt,
-            mini_program_appid: "mini_program_appid" opt opt,
-            mini_program_path: "mini_program_path" opt opt,
+            description: "description" optional,
+            mini_program_appid: "mini_program_appid" optional,
+            mini_program_path: "mini_program_path" optional,
         });
         /// PostResponseStockUsageRuleDisplayInfoCouponUsageMethodList
         pub type PostResponseStockUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
@@ -2578,7 +2578,7 @@ pub mod product_coupon {
                 pub brand_id: String,
             }
             ::wechatpay::runtime::json_object!(GetRequest {
-                brand_id: "brand_id" skip req,
+                brand_id: query "brand_id" required,
             });
             /// The response of `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}` (查询商品券).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -2625,19 +2625,19 @@ pub mod product_coupon {
                 pub deactivate_reason: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                product_coupon_id: "product_coupon_id" req req,
-                state: "state" opt opt,
-                brand_id: "brand_id" req req,
-                scope: "scope" opt opt,
-                type_: "type" opt opt,
-                usage_mode: "usage_mode" opt opt,
-                single_usage_info: "single_usage_info" opt opt,
-                sequential_usage_info: "sequential_usage_info" opt opt,
-                display_info: "display_info" opt opt,
-                out_product_no: "out_product_no" opt opt,
-                deactivate_request_no: "deactivate_request_no" opt opt,
-                deactivate_time: "deactivate_time" opt opt,
-                deactivate_reason: "deactivate_reason" opt opt,
+                product_coupon_id: "product_coupon_id" required,
+                state: "state" optional,
+                brand_id: "brand_id" required,
+                scope: "scope" optional,
+                type_: "type" optional,
+                usage_mode: "usage_mode" optional,
+                single_usage_info: "single_usage_info" optional,
+                sequential_usage_info: "sequential_usage_info" optional,
+                display_info: "display_info" optional,
+                out_product_no: "out_product_no" optional,
+                deactivate_request_no: "deactivate_request_no" optional,
+                deactivate_time: "deactivate_time" optional,
+                deactivate_reason: "deactivate_reason" optional,
             });
             /// 展示信息
             pub type GetResponseDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfo;
@@ -2678,9 +2678,9 @@ pub mod product_coupon {
                 pub display_info: PatchRequestDisplayInfo,
             }
             ::wechatpay::runtime::json_object!(PatchRequest {
-                brand_id: "brand_id" req req,
-                out_request_no: "out_request_no" req req,
-                display_info: "display_info" req req,
+                brand_id: "brand_id" required,
+                out_request_no: "out_request_no" required,
+                display_info: "display_info" required,
             });
             /// 展示信息
             pub type PatchRequestDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestDisplayInfo;
@@ -2733,19 +2733,19 @@ pub mod product_coupon {
                 pub deactivate_reason: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PatchResponse {
-                product_coupon_id: "product_coupon_id" req req,
-                state: "state" opt opt,
-                brand_id: "brand_id" req req,
-                scope: "scope" opt opt,
-                type_: "type" opt opt,
-                usage_mode: "usage_mode" opt opt,
-                single_usage_info: "single_usage_info" opt opt,
-                sequential_usage_info: "sequential_usage_info" opt opt,
-                display_info: "display_info" req req,
-                out_product_no: "out_product_no" opt opt,
-                deactivate_request_no: "deactivate_request_no" opt opt,
-                deactivate_time: "deactivate_time" opt opt,
-                deactivate_reason: "deactivate_reason" opt opt,
+                product_coupon_id: "product_coupon_id" required,
+                state: "state" optional,
+                brand_id: "brand_id" required,
+                scope: "scope" optional,
+                type_: "type" optional,
+                usage_mode: "usage_mode" optional,
+                single_usage_info: "single_usage_info" optional,
+                sequential_usage_info: "sequential_usage_info" optional,
+                display_info: "display_info" required,
+                out_product_no: "out_product_no" optional,
+                deactivate_request_no: "deactivate_request_no" optional,
+                deactivate_time: "deactivate_time" optional,
+                deactivate_reason: "deactivate_reason" optional,
             });
             /// 展示信息
             pub type PatchResponseDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfo;
@@ -2809,9 +2809,9 @@ pub mod product_coupon {
                     pub deactivate_reason: String,
                 }
                 ::wechatpay::runtime::json_object!(PostRequest {
-                    brand_id: "brand_id" req req,
-                    out_request_no: "out_request_no" req req,
-                    deactivate_reason: "deactivate_reason" req req,
+                    brand_id: "brand_id" required,
+                    out_request_no: "out_request_no" required,
+                    deactivate_reason: "deactivate_reason" required,
                 });
                 /// The response of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate` (失效商品券).
                 pub type PostResponse = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::GetResponse;
@@ -2886,9 +2886,9 @@ pub mod product_coupon {
                     pub stock_bundle: PostRequestStockBundle,
                 }
                 ::wechatpay::runtime::json_object!(PostRequest {
-                    brand_id: "brand_id" req req,
-                    out_request_no: "out_request_no" req req,
-                    stock_bundle: "stock_bundle" req req,
+                    brand_id: "brand_id" required,
+                    out_request_no: "out_request_no" required,
+                    stock_bundle: "stock_bundle" required,
                 });
                 /// 批次组信息
                 #[derive(Clone, Debug, PartialEq)]
@@ -2919,14 +2919,14 @@ pub mod product_coupon {
                     pub store_scope: PostRequestStockBundleStoreScope,
                 }
                 ::wechatpay::runtime::json_object!(PostRequestStockBundle {
-                    remark: "remark" opt opt,
-                    coupon_code_mode: "coupon_code_mode" req req,
-                    stock_send_rule: "stock_send_rule" req req,
-                    progressive_bundle_usage_rule: "progressive_bundle_usage_rule" opt opt,
-                    usage_rule_display_info: "usage_rule_display_info" req req,
-                    coupon_display_info: "coupon_display_info" req req,
-                    notify_config: "notify_config" req req,
-                    store_scope: "store_scope" req req,
+                    remark: "remark" optional,
+                    coupon_code_mode: "coupon_code_mode" required,
+                    stock_send_rule: "stock_send_rule" required,
+                    progressive_bundle_usage_rule: "progressive_bundle_usage_rule" optional,
+                    usage_rule_display_info: "usage_rule_display_info" required,
+                    coupon_display_info: "coupon_display_info" required,
+                    notify_config: "notify_config" required,
+                    store_scope: "store_scope" required,
                 });
                 /// 券Code分配模式
                 ///
@@ -2974,11 +2974,11 @@ pub mod product_coupon {
                     >,
                 }
                 ::wechatpay::runtime::json_object!(PostRequestStockBundleCouponDisplayInfo {
-                    code_display_mode: "code_display_mode" opt opt,
-                    background_color: "background_color" opt opt,
-                    entrance_mini_program: "entrance_mini_program" opt opt,
-                    entrance_official_account: "entrance_official_account" opt opt,
-                    entrance_finder: "entrance_finder" opt opt,
+                    code_display_mode: "code_display_mode" optional,
+                    background_color: "background_color" optional,
+                    entrance_mini_program: "entrance_mini_program" optional,
+                    entrance_official_account: "entrance_official_account" optional,
+                    entrance_finder: "entrance_finder" optional,
                 });
                 /// 背景颜色
                 pub type PostRequestStockBundleCouponDisplayInfoBackgroundColor = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoBackgroundColor;
@@ -3007,10 +3007,10 @@ pub mod product_coupon {
                     pub guidance_wording: String,
                 }
                 ::wechatpay::runtime::json_object!(PostRequestStockBundleCouponDisplayInfoEntranceMiniProgram {
-                    appid: "appid" req req,
-                    path: "path" req req,
-                    entrance_wording: "entrance_wording" req req,
-                    guidance_wording: "guidance_wording" req req,
+                    appid: "appid" required,
+                    path: "path" required,
+                    entrance_wording: "entrance_wording" required,
+                    guidance_wording: "guidance_wording" required,
                 });
                 /// 公众号入口
                 pub type PostRequestStockBundleCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceOfficialAccount;
@@ -3041,10 +3041,10 @@ pub mod product_coupon {
                     >,
                 }
                 ::wechatpay::runtime::json_object!(PostRequestStockBundleProgressiveBundleUsageRule {
-                    coupon_available_period: "coupon_available_period" req req,
-                    normal_coupon_list: "normal_coupon_list" opt opt,
-                    discount_coupon_list: "discount_coupon_list" opt opt,
-                    exchange_coupon_list: "exchange_coupon_list" opt opt,
+                    coupon_available_period: "coupon_available_period" required,
+                    normal_coupon_list: "normal_coupon_list" optional,
+                    discount_coupon_list: "discount_coupon_list" optional,
+                    exchange_coupon_list: "exchange_coupon_list" optional,
                 });
                 /// 券可核销时间
                 pub type PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSingleUsageRuleCouponAvailablePeriod;
@@ -3079,9 +3079,9 @@ pub mod product_coupon {
                     pub max_count_per_user: i64,
                 }
                 ::wechatpay::runtime::json_object!(PostRequestStockBundleStockSendRule {
-                    max_count: "max_count" req req,
-                    max_count_per_day: "max_count_per_day" opt opt,
-                    max_count_per_user: "max_count_per_user" req req,
+                    max_count: "max_count" required,
+                    max_count_per_day: "max_count_per_day" optional,
+                    max_count_per_user: "max_count_per_user" required,
                 });
                 /// 可用门店范围
                 pub type PostRequestStockBundleStoreScope = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStoreScope;
@@ -3104,8 +3104,8 @@ pub mod product_coupon {
                     pub stock_list: Option<Vec<PostResponseStockList>>,
                 }
                 ::wechatpay::runtime::json_object!(PostResponse {
-                    stock_bundle_id: "stock_bundle_id" opt opt,
-                    stock_list: "stock_list" opt opt,
+                    stock_bundle_id: "stock_bundle_id" optional,
+                    stock_list: "stock_list" optional,
                 });
                 /// PostResponseStockList
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -3168,24 +3168,24 @@ pub mod product_coupon {
                     pub brand_id: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(PostResponseStockList {
-                    product_coupon_id: "product_coupon_id" opt opt,
-                    stock_id: "stock_id" opt opt,
-                    remark: "remark" opt opt,
-                    coupon_code_mode: "coupon_code_mode" opt opt,
-                    coupon_code_count_info: "coupon_code_count_info" opt opt,
-                    stock_send_rule: "stock_send_rule" opt opt,
-                    progressive_bundle_usage_rule: "progressive_bundle_usage_rule" opt opt,
-                    stock_bundle_info: "stock_bundle_info" opt opt,
-                    usage_rule_display_info: "usage_rule_display_info" opt opt,
-                    coupon_display_info: "coupon_display_info" opt opt,
-                    notify_config: "notify_config" opt opt,
-                    store_scope: "store_scope" opt opt,
-                    sent_count_info: "sent_count_info" opt opt,
-                    state: "state" opt opt,
-                    deactivate_request_no: "deactivate_request_no" opt opt,
-                    deactivate_time: "deactivate_time" opt opt,
-                    deactivate_reason: "deactivate_reason" opt opt,
-                    brand_id: "brand_id" opt opt,
+                    product_coupon_id: "product_coupon_id" optional,
+                    stock_id: "stock_id" optional,
+                    remark: "remark" optional,
+                    coupon_code_mode: "coupon_code_mode" optional,
+                    coupon_code_count_info: "coupon_code_count_info" optional,
+                    stock_send_rule: "stock_send_rule" optional,
+                    progressive_bundle_usage_rule: "progressive_bundle_usage_rule" optional,
+                    stock_bundle_info: "stock_bundle_info" optional,
+                    usage_rule_display_info: "usage_rule_display_info" optional,
+                    coupon_display_info: "coupon_display_info" optional,
+                    notify_config: "notify_config" optional,
+                    store_scope: "store_scope" optional,
+                    sent_count_info: "sent_count_info" optional,
+                    state: "state" optional,
+                    deactivate_request_no: "deactivate_request_no" optional,
+                    deactivate_time: "deactivate_time" optional,
+                    deactivate_reason: "deactivate_reason" optional,
+                    brand_id: "brand_id" optional,
                 });
                 /// 品牌方预上传的券Code数量信息
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -3200,8 +3200,8 @@ pub mod product_coupon {
                     pub available_count: Option<i64>,
                 }
                 ::wechatpay::runtime::json_object!(PostResponseStockListCouponCodeCountInfo {
-                    total_count: "total_count" opt opt,
-                    available_count: "available_count" opt opt,
+                    total_count: "total_count" optional,
+                    available_count: "available_count" optional,
                 });
                 /// 券Code分配模式
                 pub type PostResponseStockListCouponCodeMode = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostRequestStockBundleCouponCodeMode;
@@ -3254,8 +3254,8 @@ pub mod product_coupon {
                     pub stock_bundle_index: Option<i64>,
                 }
                 ::wechatpay::runtime::json_object!(PostResponseStockListStockBundleInfo {
-                    stock_bundle_id: "stock_bundle_id" opt opt,
-                    stock_bundle_index: "stock_bundle_index" opt opt,
+                    stock_bundle_id: "stock_bundle_id" optional,
+                    stock_bundle_index: "stock_bundle_index" optional,
                 });
                 /// 发放规则
                 pub type PostResponseStockListStockSendRule = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockStockSendRule;
@@ -3344,13 +3344,13 @@ pub mod product_coupon {
                         pub brand_id: String,
                     }
                     ::wechatpay::runtime::json_object!(PatchRequest {
-                        out_request_no: "out_request_no" req req,
-                        remark: "remark" opt opt,
-                        usage_rule_display_info: "usage_rule_display_info" opt opt,
-                        coupon_display_info: "coupon_display_info" opt opt,
-                        notify_config: "notify_config" opt opt,
-                        store_scope: "store_scope" opt opt,
-                        brand_id: "brand_id" req req,
+                        out_request_no: "out_request_no" required,
+                        remark: "remark" optional,
+                        usage_rule_display_info: "usage_rule_display_info" optional,
+                        coupon_display_info: "coupon_display_info" optional,
+                        notify_config: "notify_config" optional,
+                        store_scope: "store_scope" optional,
+                        brand_id: "brand_id" required,
                     });
                     /// 用户商品券展示信息
                     pub type PatchRequestCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostRequestStockBundleCouponDisplayInfo;
@@ -3387,8 +3387,8 @@ pub mod product_coupon {
                         pub stock_list: Option<Vec<PatchResponseStockList>>,
                     }
                     ::wechatpay::runtime::json_object!(PatchResponse {
-                        stock_bundle_id: "stock_bundle_id" req req,
-                        stock_list: "stock_list" opt opt,
+                        stock_bundle_id: "stock_bundle_id" required,
+                        stock_list: "stock_list" optional,
                     });
                     /// PatchResponseStockList
                     pub type PatchResponseStockList = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockList;
@@ -3480,8 +3480,8 @@ pub mod product_coupon {
                             pub store_list: Vec<PostRequestStoreList>,
                         }
                         ::wechatpay::runtime::json_object!(PostRequest {
-                            brand_id: "brand_id" req req,
-                            store_list: "store_list" req req,
+                            brand_id: "brand_id" required,
+                            store_list: "store_list" required,
                         });
                         /// PostRequestStoreList
                         #[derive(Clone, Debug, PartialEq, Default)]
@@ -3492,7 +3492,7 @@ pub mod product_coupon {
                             pub store_id: String,
                         }
                         ::wechatpay::runtime::json_object!(PostRequestStoreList {
-                            store_id: "store_id" req req,
+                            store_id: "store_id" required,
                         });
                         /// The response of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/associate-stores` (批次组批量关联门店).
                         #[derive(Clone, Debug, PartialEq, Default)]
@@ -3511,9 +3511,9 @@ pub mod product_coupon {
                             >,
                         }
                         ::wechatpay::runtime::json_object!(PostResponse {
-                            total_count: "total_count" opt opt,
-                            success_store_list: "success_store_list" opt opt,
-                            failed_store_list: "failed_store_list" opt opt,
+                            total_count: "total_count" optional,
+                            success_store_list: "success_store_list" optional,
+                            failed_store_list: "failed_store_list" optional,
                         });
                         /// PostResponseFailedStoreList
                         #[derive(Clone, Debug, PartialEq, Default)]
@@ -3528,9 +3528,9 @@ pub mod product_coupon {
                             pub message: Option<String>,
                         }
                         ::wechatpay::runtime::json_object!(PostResponseFailedStoreList {
-                            store_id: "store_id" opt opt,
-                            code: "code" opt opt,
-                            message: "message" opt opt,
+                            store_id: "store_id" optional,
+                            code: "code" optional,
+                            message: "message" optional,
                         });
                         /// PostResponseSuccessStoreList
                         #[derive(Clone, Debug, PartialEq, Default)]
@@ -3541,7 +3541,7 @@ pub mod product_coupon {
                             pub store_id: Option<String>,
                         }
                         ::wechatpay::runtime::json_object!(PostResponseSuccessStoreList {
-                            store_id: "store_id" opt opt,
+                            store_id: "store_id" optional,
                         });
                     }
                     /// `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/disassociate-stores`
@@ -3588,9 +3588,9 @@ pub mod product_coupon {
                             >,
                         }
                         ::wechatpay::runtime::json_object!(PostResponse {
-                            total_count: "total_count" opt opt,
-                            success_store_list: "success_store_list" opt opt,
-                            failed_store_list: "failed_store_list" opt opt,
+                            total_count: "total_count" optional,
+                            success_store_list: "success_store_list" optional,
+                            failed_store_list: "failed_store_list" optional,
                         });
                         /// PostResponseFailedStoreList
                         pub type PostResponseFailedStoreList = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::by_stock_bundle_id::associate_stores::PostResponseFailedStoreList;
@@ -3653,13 +3653,13 @@ pub mod product_coupon {
                             pub brand_id: String,
                         }
                         ::wechatpay::runtime::json_object!(PostRequest {
-                            out_request_no: "out_request_no" req req,
-                            update_mode: "update_mode" req req,
-                            current_max_count: "current_max_count" opt opt,
-                            target_max_count: "target_max_count" opt opt,
-                            current_max_count_per_day: "current_max_count_per_day" opt opt,
-                            target_max_count_per_day: "target_max_count_per_day" opt opt,
-                            brand_id: "brand_id" req req,
+                            out_request_no: "out_request_no" required,
+                            update_mode: "update_mode" required,
+                            current_max_count: "current_max_count" optional,
+                            target_max_count: "target_max_count" optional,
+                            current_max_count_per_day: "current_max_count_per_day" optional,
+                            target_max_count_per_day: "target_max_count_per_day" optional,
+                            brand_id: "brand_id" required,
                         });
                         /// 更新模式
                         ///
@@ -3804,10 +3804,10 @@ pub mod product_coupon {
                     pub brand_id: String,
                 }
                 ::wechatpay::runtime::json_object!(GetRequest {
-                    state: "state" skip opt,
-                    page_size: "page_size" skip opt,
-                    page_token: "page_token" skip opt,
-                    brand_id: "brand_id" skip req,
+                    state: query "state" optional,
+                    page_size: query "page_size" optional,
+                    page_token: query "page_token" optional,
+                    brand_id: query "brand_id" required,
                 });
                 /// 批次状态
                 pub type GetRequestState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockState;
@@ -3826,9 +3826,9 @@ pub mod product_coupon {
                     pub stock_list: Option<Vec<GetResponseStockList>>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    total_count: "total_count" opt opt,
-                    next_page_token: "next_page_token" opt opt,
-                    stock_list: "stock_list" opt opt,
+                    total_count: "total_count" optional,
+                    next_page_token: "next_page_token" optional,
+                    stock_list: "stock_list" optional,
                 });
                 /// GetResponseStockList
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -3891,24 +3891,24 @@ pub mod product_coupon {
                     pub brand_id: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponseStockList {
-                    product_coupon_id: "product_coupon_id" opt opt,
-                    stock_id: "stock_id" opt opt,
-                    remark: "remark" opt opt,
-                    coupon_code_mode: "coupon_code_mode" opt opt,
-                    coupon_code_count_info: "coupon_code_count_info" opt opt,
-                    stock_send_rule: "stock_send_rule" opt opt,
-                    single_usage_rule: "single_usage_rule" opt opt,
-                    sequential_usage_rule: "sequential_usage_rule" opt opt,
-                    usage_rule_display_info: "usage_rule_display_info" opt opt,
-                    coupon_display_info: "coupon_display_info" opt opt,
-                    notify_config: "notify_config" opt opt,
-                    store_scope: "store_scope" opt opt,
-                    sent_count_info: "sent_count_info" opt opt,
-                    state: "state" opt opt,
-                    deactivate_request_no: "deactivate_request_no" opt opt,
-                    deactivate_time: "deactivate_time" opt opt,
-                    deactivate_reason: "deactivate_reason" opt opt,
-                    brand_id: "brand_id" opt opt,
+                    product_coupon_id: "product_coupon_id" optional,
+                    stock_id: "stock_id" optional,
+                    remark: "remark" optional,
+                    coupon_code_mode: "coupon_code_mode" optional,
+                    coupon_code_count_info: "coupon_code_count_info" optional,
+                    stock_send_rule: "stock_send_rule" optional,
+                    single_usage_rule: "single_usage_rule" optional,
+                    sequential_usage_rule: "sequential_usage_rule" optional,
+                    usage_rule_display_info: "usage_rule_display_info" optional,
+                    coupon_display_info: "coupon_display_info" optional,
+                    notify_config: "notify_config" optional,
+                    store_scope: "store_scope" optional,
+                    sent_count_info: "sent_count_info" optional,
+                    state: "state" optional,
+                    deactivate_request_no: "deactivate_request_no" optional,
+                    deactivate_time: "deactivate_time" optional,
+                    deactivate_reason: "deactivate_reason" optional,
+                    brand_id: "brand_id" optional,
                 });
                 /// 品牌方预上传的券Code数量信息
                 pub type GetResponseStockListCouponCodeCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockListCouponCodeCountInfo;
@@ -3995,9 +3995,9 @@ pub mod product_coupon {
                     pub stock: PostRequestStock,
                 }
                 ::wechatpay::runtime::json_object!(PostRequest {
-                    brand_id: "brand_id" req req,
-                    out_request_no: "out_request_no" req req,
-                    stock: "stock" req req,
+                    brand_id: "brand_id" required,
+                    out_request_no: "out_request_no" required,
+                    stock: "stock" required,
                 });
                 /// 批次信息
                 #[derive(Clone, Debug, PartialEq)]
@@ -4030,15 +4030,15 @@ pub mod product_coupon {
                     pub store_scope: PostRequestStockStoreScope,
                 }
                 ::wechatpay::runtime::json_object!(PostRequestStock {
-                    remark: "remark" opt opt,
-                    coupon_code_mode: "coupon_code_mode" req req,
-                    stock_send_rule: "stock_send_rule" req req,
-                    single_usage_rule: "single_usage_rule" opt opt,
-                    sequential_usage_rule: "sequential_usage_rule" opt opt,
-                    usage_rule_display_info: "usage_rule_display_info" req req,
-                    coupon_display_info: "coupon_display_info" req req,
-                    notify_config: "notify_config" req req,
-                    store_scope: "store_scope" req req,
+                    remark: "remark" optional,
+                    coupon_code_mode: "coupon_code_mode" required,
+                    stock_send_rule: "stock_send_rule" required,
+                    single_usage_rule: "single_usage_rule" optional,
+                    sequential_usage_rule: "sequential_usage_rule" optional,
+                    usage_rule_display_info: "usage_rule_display_info" required,
+                    coupon_display_info: "coupon_display_info" required,
+                    notify_config: "notify_config" required,
+                    store_scope: "store_scope" required,
                 });
                 /// 券Code分配模式
                 pub type PostRequestStockCouponCodeMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponCodeMode;
@@ -4077,11 +4077,11 @@ pub mod product_coupon {
                     pub special_first: Option<bool>,
                 }
                 ::wechatpay::runtime::json_object!(PostRequestStockSequentialUsageRule {
-                    coupon_available_period: "coupon_available_period" req req,
-                    normal_coupon_list: "normal_coupon_list" opt opt,
-                    discount_coupon_list: "discount_coupon_list" opt opt,
-                    exchange_coupon_list: "exchange_coupon_list" opt opt,
-                    special_first: "special_first" opt opt,
+                    coupon_available_period: "coupon_available_period" required,
+                    normal_coupon_list: "normal_coupon_list" optional,
+                    discount_coupon_list: "discount_coupon_list" optional,
+                    exchange_coupon_list: "exchange_coupon_list" optional,
+                    special_first: "special_first" optional,
                 });
                 /// 券可核销时间
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -4110,11 +4110,11 @@ pub mod product_coupon {
                     >,
                 }
                 ::wechatpay::runtime::json_object!(PostRequestStockSequentialUsageRuleCouponAvailablePeriod {
-                    available_begin_time: "available_begin_time" req req,
-                    available_end_time: "available_end_time" req req,
-                    wait_days_after_receive: "wait_days_after_receive" opt opt,
-                    weekly_available_period: "weekly_available_period" opt opt,
-                    irregular_available_period_list: "irregular_available_period_list" opt opt,
+                    available_begin_time: "available_begin_time" required,
+                    available_end_time: "available_end_time" required,
+                    wait_days_after_receive: "wait_days_after_receive" optional,
+                    weekly_available_period: "weekly_available_period" optional,
+                    irregular_available_period_list: "irregular_available_period_list" optional,
                 });
                 /// PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
                 pub type PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
@@ -4215,24 +4215,24 @@ pub mod product_coupon {
                     pub brand_id: String,
                 }
                 ::wechatpay::runtime::json_object!(PostResponse {
-                    product_coupon_id: "product_coupon_id" req req,
-                    stock_id: "stock_id" opt opt,
-                    remark: "remark" opt opt,
-                    coupon_code_mode: "coupon_code_mode" opt opt,
-                    coupon_code_count_info: "coupon_code_count_info" opt opt,
-                    stock_send_rule: "stock_send_rule" opt opt,
-                    single_usage_rule: "single_usage_rule" opt opt,
-                    sequential_usage_rule: "sequential_usage_rule" opt opt,
-                    usage_rule_display_info: "usage_rule_display_info" opt opt,
-                    coupon_display_info: "coupon_display_info" opt opt,
-                    notify_config: "notify_config" opt opt,
-                    store_scope: "store_scope" opt opt,
-                    sent_count_info: "sent_count_info" opt opt,
-                    state: "state" opt opt,
-                    deactivate_request_no: "deactivate_request_no" opt opt,
-                    deactivate_time: "deactivate_time" opt opt,
-                    deactivate_reason: "deactivate_reason" opt opt,
-                    brand_id: "brand_id" req req,
+                    product_coupon_id: "product_coupon_id" required,
+                    stock_id: "stock_id" optional,
+                    remark: "remark" optional,
+                    coupon_code_mode: "coupon_code_mode" optional,
+                    coupon_code_count_info: "coupon_code_count_info" optional,
+                    stock_send_rule: "stock_send_rule" optional,
+                    single_usage_rule: "single_usage_rule" optional,
+                    sequential_usage_rule: "sequential_usage_rule" optional,
+                    usage_rule_display_info: "usage_rule_display_info" optional,
+                    coupon_display_info: "coupon_display_info" optional,
+                    notify_config: "notify_config" optional,
+                    store_scope: "store_scope" optional,
+                    sent_count_info: "sent_count_info" optional,
+                    state: "state" optional,
+                    deactivate_request_no: "deactivate_request_no" optional,
+                    deactivate_time: "deactivate_time" optional,
+                    deactivate_reason: "deactivate_reason" optional,
+                    brand_id: "brand_id" required,
                 });
                 /// 品牌方预上传的券Code数量信息
                 pub type PostResponseCouponCodeCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockListCouponCodeCountInfo;
@@ -4323,12 +4323,12 @@ pub mod product_coupon {
                     >,
                 }
                 ::wechatpay::runtime::json_object!(PostResponseUsageRuleDisplayInfo {
-                    coupon_usage_method_list: "coupon_usage_method_list" opt opt,
-                    mini_program_appid: "mini_program_appid" opt opt,
-                    mini_program_path: "mini_program_path" opt opt,
-                    app_path: "app_path" opt opt,
-                    usage_description: "usage_description" opt opt,
-                    coupon_available_store_info: "coupon_available_store_info" opt opt,
+                    coupon_usage_method_list: "coupon_usage_method_list" optional,
+                    mini_program_appid: "mini_program_appid" optional,
+                    mini_program_path: "mini_program_path" optional,
+                    app_path: "app_path" optional,
+                    usage_description: "usage_description" optional,
+                    coupon_available_store_info: "coupon_available_store_info" optional,
                 });
                 /// 券可用门店信息
                 pub type PostResponseUsageRuleDisplayInfoCouponAvailableStoreInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockUsageRuleDisplayInfoCouponAvailableStoreInfo;
@@ -4477,24 +4477,24 @@ pub mod product_coupon {
                         pub brand_id: String,
                     }
                     ::wechatpay::runtime::json_object!(GetResponse {
-                        product_coupon_id: "product_coupon_id" req req,
-                        stock_id: "stock_id" req req,
-                        remark: "remark" opt opt,
-                        coupon_code_mode: "coupon_code_mode" opt opt,
-                        coupon_code_count_info: "coupon_code_count_info" opt opt,
-                        stock_send_rule: "stock_send_rule" opt opt,
-                        single_usage_rule: "single_usage_rule" opt opt,
-                        sequential_usage_rule: "sequential_usage_rule" opt opt,
-                        usage_rule_display_info: "usage_rule_display_info" opt opt,
-                        coupon_display_info: "coupon_display_info" opt opt,
-                        notify_config: "notify_config" opt opt,
-                        store_scope: "store_scope" opt opt,
-                        sent_count_info: "sent_count_info" opt opt,
-                        state: "state" opt opt,
-                        deactivate_request_no: "deactivate_request_no" opt opt,
-                        deactivate_time: "deactivate_time" opt opt,
-                        deactivate_reason: "deactivate_reason" opt opt,
-                        brand_id: "brand_id" req req,
+                        product_coupon_id: "product_coupon_id" required,
+                        stock_id: "stock_id" required,
+                        remark: "remark" optional,
+                        coupon_code_mode: "coupon_code_mode" optional,
+                        coupon_code_count_info: "coupon_code_count_info" optional,
+                        stock_send_rule: "stock_send_rule" optional,
+                        single_usage_rule: "single_usage_rule" optional,
+                        sequential_usage_rule: "sequential_usage_rule" optional,
+                        usage_rule_display_info: "usage_rule_display_info" optional,
+                        coupon_display_info: "coupon_display_info" optional,
+                        notify_config: "notify_config" optional,
+                        store_scope: "store_scope" optional,
+                        sent_count_info: "sent_count_info" optional,
+                        state: "state" optional,
+                        deactivate_request_no: "deactivate_request_no" optional,
+                        deactivate_time: "deactivate_time" optional,
+                        deactivate_reason: "deactivate_reason" optional,
+                        brand_id: "brand_id" required,
                     });
                     /// 品牌方预上传的券Code数量信息
                     pub type GetResponseCouponCodeCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockListCouponCodeCountInfo;
@@ -4595,13 +4595,13 @@ pub mod product_coupon {
                         pub store_scope: Option<PatchRequestStoreScope>,
                     }
                     ::wechatpay::runtime::json_object!(PatchRequest {
-                        brand_id: "brand_id" req req,
-                        out_request_no: "out_request_no" req req,
-                        remark: "remark" opt opt,
-                        usage_rule_display_info: "usage_rule_display_info" opt opt,
-                        coupon_display_info: "coupon_display_info" opt opt,
-                        notify_config: "notify_config" opt opt,
-                        store_scope: "store_scope" opt opt,
+                        brand_id: "brand_id" required,
+                        out_request_no: "out_request_no" required,
+                        remark: "remark" optional,
+                        usage_rule_display_info: "usage_rule_display_info" optional,
+                        coupon_display_info: "coupon_display_info" optional,
+                        notify_config: "notify_config" optional,
+                        store_scope: "store_scope" optional,
                     });
                     /// 用户商品券展示信息
                     pub type PatchRequestCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostRequestStockBundleCouponDisplayInfo;
@@ -4684,24 +4684,24 @@ pub mod product_coupon {
                         pub brand_id: String,
                     }
                     ::wechatpay::runtime::json_object!(PatchResponse {
-                        product_coupon_id: "product_coupon_id" req req,
-                        stock_id: "stock_id" req req,
-                        remark: "remark" opt opt,
-                        coupon_code_mode: "coupon_code_mode" opt opt,
-                        coupon_code_count_info: "coupon_code_count_info" opt opt,
-                        stock_send_rule: "stock_send_rule" opt opt,
-                        single_usage_rule: "single_usage_rule" opt opt,
-                        sequential_usage_rule: "sequential_usage_rule" opt opt,
-                        usage_rule_display_info: "usage_rule_display_info" req req,
-                        coupon_display_info: "coupon_display_info" req req,
-                        notify_config: "notify_config" req req,
-                        store_scope: "store_scope" req req,
-                        sent_count_info: "sent_count_info" opt opt,
-                        state: "state" opt opt,
-                        deactivate_request_no: "deactivate_request_no" opt opt,
-                        deactivate_time: "deactivate_time" opt opt,
-                        deactivate_reason: "deactivate_reason" opt opt,
-                        brand_id: "brand_id" req req,
+                        product_coupon_id: "product_coupon_id" required,
+                        stock_id: "stock_id" required,
+                        remark: "remark" optional,
+                        coupon_code_mode: "coupon_code_mode" optional,
+                        coupon_code_count_info: "coupon_code_count_info" optional,
+                        stock_send_rule: "stock_send_rule" optional,
+                        single_usage_rule: "single_usage_rule" optional,
+                        sequential_usage_rule: "sequential_usage_rule" optional,
+                        usage_rule_display_info: "usage_rule_display_info" required,
+                        coupon_display_info: "coupon_display_info" required,
+                        notify_config: "notify_config" required,
+                        store_scope: "store_scope" required,
+                        sent_count_info: "sent_count_info" optional,
+                        state: "state" optional,
+                        deactivate_request_no: "deactivate_request_no" optional,
+                        deactivate_time: "deactivate_time" optional,
+                        deactivate_reason: "deactivate_reason" optional,
+                        brand_id: "brand_id" required,
                     });
                     /// 品牌方预上传的券Code数量信息
                     pub type PatchResponseCouponCodeCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockListCouponCodeCountInfo;
@@ -4849,9 +4849,9 @@ pub mod product_coupon {
                             pub brand_id: String,
                         }
                         ::wechatpay::runtime::json_object!(GetRequest {
-                            page_size: "page_size" skip opt,
-                            page_token: "page_token" skip opt,
-                            brand_id: "brand_id" skip req,
+                            page_size: query "page_size" optional,
+                            page_token: query "page_token" optional,
+                            brand_id: query "brand_id" required,
                         });
                         /// The response of `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associated-stores` (查询批次关联门店列表).
                         #[derive(Clone, Debug, PartialEq, Default)]
@@ -4868,9 +4868,9 @@ pub mod product_coupon {
                             pub store_list: Option<Vec<GetResponseStoreList>>,
                         }
                         ::wechatpay::runtime::json_object!(GetResponse {
-                            total_count: "total_count" opt opt,
-                            next_page_token: "next_page_token" opt opt,
-                            store_list: "store_list" opt opt,
+                            total_count: "total_count" optional,
+                            next_page_token: "next_page_token" optional,
+                            store_list: "store_list" optional,
                         });
                         /// GetResponseStoreList
                         pub type GetResponseStoreList = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::by_stock_bundle_id::associate_stores::PostResponseSuccessStoreList;
@@ -5063,13 +5063,13 @@ pub mod product_coupon {
                             pub target_max_count_per_day: Option<i64>,
                         }
                         ::wechatpay::runtime::json_object!(PostRequest {
-                            brand_id: "brand_id" req req,
-                            out_request_no: "out_request_no" req req,
-                            update_mode: "update_mode" req req,
-                            current_max_count: "current_max_count" opt opt,
-                            target_max_count: "target_max_count" opt opt,
-                            current_max_count_per_day: "current_max_count_per_day" opt opt,
-                            target_max_count_per_day: "target_max_count_per_day" opt opt,
+                            brand_id: "brand_id" required,
+                            out_request_no: "out_request_no" required,
+                            update_mode: "update_mode" required,
+                            current_max_count: "current_max_count" optional,
+                            target_max_count: "target_max_count" optional,
+                            current_max_count_per_day: "current_max_count_per_day" optional,
+                            target_max_count_per_day: "target_max_count_per_day" optional,
                         });
                         /// 更新模式
                         pub type PostRequestUpdateMode = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::by_stock_bundle_id::update_budget::PostRequestUpdateMode;
@@ -5184,9 +5184,9 @@ pub mod product_coupon {
                             pub code_list: Vec<String>,
                         }
                         ::wechatpay::runtime::json_object!(PostRequest {
-                            brand_id: "brand_id" req req,
-                            out_request_no: "out_request_no" req req,
-                            code_list: "code_list" req req,
+                            brand_id: "brand_id" required,
+                            out_request_no: "out_request_no" required,
+                            code_list: "code_list" required,
                         });
                         /// The response of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/upload-coupon-codes` (预上传券Code).
                         #[derive(Clone, Debug, PartialEq, Default)]
@@ -5205,11 +5205,11 @@ pub mod product_coupon {
                             pub duplicate_code_list: Option<Vec<String>>,
                         }
                         ::wechatpay::runtime::json_object!(PostResponse {
-                            total_count: "total_count" opt opt,
-                            success_code_list: "success_code_list" opt opt,
-                            failed_code_list: "failed_code_list" opt opt,
-                            already_exist_code_list: "already_exist_code_list" opt opt,
-                            duplicate_code_list: "duplicate_code_list" opt opt,
+                            total_count: "total_count" optional,
+                            success_code_list: "success_code_list" optional,
+                            failed_code_list: "failed_code_list" optional,
+                            already_exist_code_list: "already_exist_code_list" optional,
+                            duplicate_code_list: "duplicate_code_list" optional,
                         });
                     }
                 }
@@ -5319,13 +5319,13 @@ pub mod product_coupon {
                     pub coupon_tag_info: Option<PostRequestCouponTagInfo>,
                 }
                 ::wechatpay::runtime::json_object!(PostRequest {
-                    brand_id: "brand_id" req req,
-                    product_coupon_id: "product_coupon_id" req req,
-                    stock_bundle_id: "stock_bundle_id" req req,
-                    appid: "appid" req req,
-                    send_request_no: "send_request_no" req req,
-                    attach: "attach" opt opt,
-                    coupon_tag_info: "coupon_tag_info" opt opt,
+                    brand_id: "brand_id" required,
+                    product_coupon_id: "product_coupon_id" required,
+                    stock_bundle_id: "stock_bundle_id" required,
+                    appid: "appid" required,
+                    send_request_no: "send_request_no" required,
+                    attach: "attach" optional,
+                    coupon_tag_info: "coupon_tag_info" optional,
                 });
                 /// 用户商品券标签信息
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -5336,8 +5336,8 @@ pub mod product_coupon {
                     pub member_tag_info: Option<PostRequestCouponTagInfoMemberTagInfo>,
                 }
                 ::wechatpay::runtime::json_object!(PostRequestCouponTagInfo {
-                    coupon_tag_list: "coupon_tag_list" opt opt,
-                    member_tag_info: "member_tag_info" opt opt,
+                    coupon_tag_list: "coupon_tag_list" optional,
+                    member_tag_info: "member_tag_info" optional,
                 });
                 /// 会员标签信息
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -5346,7 +5346,7 @@ pub mod product_coupon {
                     pub member_card_id: String,
                 }
                 ::wechatpay::runtime::json_object!(PostRequestCouponTagInfoMemberTagInfo {
-                    member_card_id: "member_card_id" req req,
+                    member_card_id: "member_card_id" required,
                 });
                 /// The response of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles` (向用户发放商品券批次组).
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -5361,8 +5361,8 @@ pub mod product_coupon {
                     >,
                 }
                 ::wechatpay::runtime::json_object!(PostResponse {
-                    user_coupon_bundle_id: "user_coupon_bundle_id" opt opt,
-                    user_product_coupon_list: "user_product_coupon_list" opt opt,
+                    user_coupon_bundle_id: "user_coupon_bundle_id" optional,
+                    user_product_coupon_list: "user_product_coupon_list" optional,
                 });
                 /// PostResponseUserProductCouponList
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -5451,26 +5451,26 @@ pub mod product_coupon {
                     pub brand_id: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(PostResponseUserProductCouponList {
-                    coupon_code: "coupon_code" opt opt,
-                    coupon_state: "coupon_state" opt opt,
-                    valid_begin_time: "valid_begin_time" opt opt,
-                    valid_end_time: "valid_end_time" opt opt,
-                    receive_time: "receive_time" opt opt,
-                    send_request_no: "send_request_no" opt opt,
-                    send_channel: "send_channel" opt opt,
-                    confirm_request_no: "confirm_request_no" opt opt,
-                    confirm_time: "confirm_time" opt opt,
-                    deactivate_request_no: "deactivate_request_no" opt opt,
-                    deactivate_time: "deactivate_time" opt opt,
-                    deactivate_reason: "deactivate_reason" opt opt,
-                    progressive_bundle_usage_detail: "progressive_bundle_usage_detail" opt opt,
-                    user_product_coupon_bundle_info: "user_product_coupon_bundle_info" opt opt,
-                    product_coupon: "product_coupon" opt opt,
-                    stock: "stock" opt opt,
-                    attach: "attach" opt opt,
-                    channel_custom_info: "channel_custom_info" opt opt,
-                    coupon_tag_info: "coupon_tag_info" opt opt,
-                    brand_id: "brand_id" opt opt,
+                    coupon_code: "coupon_code" optional,
+                    coupon_state: "coupon_state" optional,
+                    valid_begin_time: "valid_begin_time" optional,
+                    valid_end_time: "valid_end_time" optional,
+                    receive_time: "receive_time" optional,
+                    send_request_no: "send_request_no" optional,
+                    send_channel: "send_channel" optional,
+                    confirm_request_no: "confirm_request_no" optional,
+                    confirm_time: "confirm_time" optional,
+                    deactivate_request_no: "deactivate_request_no" optional,
+                    deactivate_time: "deactivate_time" optional,
+                    deactivate_reason: "deactivate_reason" optional,
+                    progressive_bundle_usage_detail: "progressive_bundle_usage_detail" optional,
+                    user_product_coupon_bundle_info: "user_product_coupon_bundle_info" optional,
+                    product_coupon: "product_coupon" optional,
+                    stock: "stock" optional,
+                    attach: "attach" optional,
+                    channel_custom_info: "channel_custom_info" optional,
+                    coupon_tag_info: "coupon_tag_info" optional,
+                    brand_id: "brand_id" optional,
                 });
                 /// 用户商品券状态
                 ///
@@ -5517,8 +5517,8 @@ pub mod product_coupon {
                     >,
                 }
                 ::wechatpay::runtime::json_object!(PostResponseUserProductCouponListCouponTagInfo {
-                    coupon_tag_list: "coupon_tag_list" opt opt,
-                    member_tag_info: "member_tag_info" opt opt,
+                    coupon_tag_list: "coupon_tag_list" optional,
+                    member_tag_info: "member_tag_info" optional,
                 });
                 /// PostResponseUserProductCouponListCouponTagInfoCouponTagList
                 ///
@@ -5541,7 +5541,7 @@ pub mod product_coupon {
                     pub member_card_id: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(PostResponseUserProductCouponListCouponTagInfoMemberTagInfo {
-                    member_card_id: "member_card_id" opt opt,
+                    member_card_id: "member_card_id" optional,
                 });
                 /// 商品券信息
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -5602,19 +5602,19 @@ pub mod product_coupon {
                     pub deactivate_reason: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(PostResponseUserProductCouponListProductCoupon {
-                    product_coupon_id: "product_coupon_id" opt opt,
-                    state: "state" opt opt,
-                    brand_id: "brand_id" opt opt,
-                    scope: "scope" opt opt,
-                    type_: "type" opt opt,
-                    usage_mode: "usage_mode" opt opt,
-                    single_usage_info: "single_usage_info" opt opt,
-                    progressive_bundle_usage_info: "progressive_bundle_usage_info" opt opt,
-                    display_info: "display_info" opt opt,
-                    out_product_no: "out_product_no" opt opt,
-                    deactivate_request_no: "deactivate_request_no" opt opt,
-                    deactivate_time: "deactivate_time" opt opt,
-                    deactivate_reason: "deactivate_reason" opt opt,
+                    product_coupon_id: "product_coupon_id" optional,
+                    state: "state" optional,
+                    brand_id: "brand_id" optional,
+                    scope: "scope" optional,
+                    type_: "type" optional,
+                    usage_mode: "usage_mode" optional,
+                    single_usage_info: "single_usage_info" optional,
+                    progressive_bundle_usage_info: "progressive_bundle_usage_info" optional,
+                    display_info: "display_info" optional,
+                    out_product_no: "out_product_no" optional,
+                    deactivate_request_no: "deactivate_request_no" optional,
+                    deactivate_time: "deactivate_time" optional,
+                    deactivate_reason: "deactivate_reason" optional,
                 });
                 /// 展示信息
                 pub type PostResponseUserProductCouponListProductCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfo;
@@ -5635,8 +5635,8 @@ pub mod product_coupon {
                     pub interval_days: Option<i64>,
                 }
                 ::wechatpay::runtime::json_object!(PostResponseUserProductCouponListProductCouponProgressiveBundleUsageInfo {
-                    count: "count" opt opt,
-                    interval_days: "interval_days" opt opt,
+                    count: "count" optional,
+                    interval_days: "interval_days" optional,
                 });
                 /// 优惠范围
                 pub type PostResponseUserProductCouponListProductCouponScope = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageScope;
@@ -5677,11 +5677,11 @@ pub mod product_coupon {
                     pub return_time: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(PostResponseUserProductCouponListProgressiveBundleUsageDetail {
-                    use_request_no: "use_request_no" opt opt,
-                    use_time: "use_time" opt opt,
-                    associated_order_info: "associated_order_info" opt opt,
-                    return_request_no: "return_request_no" opt opt,
-                    return_time: "return_time" opt opt,
+                    use_request_no: "use_request_no" optional,
+                    use_time: "use_time" optional,
+                    associated_order_info: "associated_order_info" optional,
+                    return_request_no: "return_request_no" optional,
+                    return_time: "return_time" optional,
                 });
                 /// 关联微信支付订单信息
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -5704,10 +5704,10 @@ pub mod product_coupon {
                     pub sub_mchid: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(PostResponseUserProductCouponListProgressiveBundleUsageDetailAssociatedOrderInfo {
-                    transaction_id: "transaction_id" opt opt,
-                    out_trade_no: "out_trade_no" opt opt,
-                    mchid: "mchid" opt opt,
-                    sub_mchid: "sub_mchid" opt opt,
+                    transaction_id: "transaction_id" optional,
+                    out_trade_no: "out_trade_no" optional,
+                    mchid: "mchid" optional,
+                    sub_mchid: "sub_mchid" optional,
                 });
                 /// 发券渠道
                 ///
@@ -5815,10 +5815,10 @@ pub mod product_coupon {
                     pub used_count: Option<i64>,
                 }
                 ::wechatpay::runtime::json_object!(PostResponseUserProductCouponListUserProductCouponBundleInfo {
-                    user_coupon_bundle_id: "user_coupon_bundle_id" opt opt,
-                    user_coupon_bundle_index: "user_coupon_bundle_index" opt opt,
-                    total_count: "total_count" opt opt,
-                    used_count: "used_count" opt opt,
+                    user_coupon_bundle_id: "user_coupon_bundle_id" optional,
+                    user_coupon_bundle_index: "user_coupon_bundle_index" optional,
+                    total_count: "total_count" optional,
+                    used_count: "used_count" optional,
                 });
                 /// `/v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}`
                 pub mod by_user_coupon_bundle_id {
@@ -5885,12 +5885,12 @@ pub mod product_coupon {
                             pub deactivate_reason: String,
                         }
                         ::wechatpay::runtime::json_object!(PostRequest {
-                            brand_id: "brand_id" req req,
-                            product_coupon_id: "product_coupon_id" req req,
-                            stock_bundle_id: "stock_bundle_id" req req,
-                            appid: "appid" req req,
-                            out_request_no: "out_request_no" req req,
-                            deactivate_reason: "deactivate_reason" req req,
+                            brand_id: "brand_id" required,
+                            product_coupon_id: "product_coupon_id" required,
+                            stock_bundle_id: "stock_bundle_id" required,
+                            appid: "appid" required,
+                            out_request_no: "out_request_no" required,
+                            deactivate_reason: "deactivate_reason" required,
                         });
                         /// The response of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate` (失效用户商品券组).
                         #[derive(Clone, Debug, PartialEq, Default)]
@@ -5905,8 +5905,8 @@ pub mod product_coupon {
                             >,
                         }
                         ::wechatpay::runtime::json_object!(PostResponse {
-                            user_coupon_bundle_id: "user_coupon_bundle_id" req req,
-                            user_product_coupon_list: "user_product_coupon_list" opt opt,
+                            user_coupon_bundle_id: "user_coupon_bundle_id" required,
+                            user_product_coupon_list: "user_product_coupon_list" optional,
                         });
                         /// PostResponseUserProductCouponList
                         #[derive(Clone, Debug, PartialEq, Default)]
@@ -5995,26 +5995,26 @@ pub mod product_coupon {
                             pub brand_id: Option<String>,
                         }
                         ::wechatpay::runtime::json_object!(PostResponseUserProductCouponList {
-                            coupon_code: "coupon_code" opt opt,
-                            coupon_state: "coupon_state" opt opt,
-                            valid_begin_time: "valid_begin_time" opt opt,
-                            valid_end_time: "valid_end_time" opt opt,
-                            receive_time: "receive_time" opt opt,
-                            send_request_no: "send_request_no" opt opt,
-                            send_channel: "send_channel" opt opt,
-                            confirm_request_no: "confirm_request_no" opt opt,
-                            confirm_time: "confirm_time" opt opt,
-                            deactivate_request_no: "deactivate_request_no" opt opt,
-                            deactivate_time: "deactivate_time" opt opt,
-                            deactivate_reason: "deactivate_reason" opt opt,
-                            progressive_bundle_usage_detail: "progressive_bundle_usage_detail" opt opt,
-                            user_product_coupon_bundle_info: "user_product_coupon_bundle_info" opt opt,
-                            product_coupon: "product_coupon" opt opt,
-                            stock: "stock" opt opt,
-                            attach: "attach" opt opt,
-                            channel_custom_info: "channel_custom_info" opt opt,
-                            coupon_tag_info: "coupon_tag_info" opt opt,
-                            brand_id: "brand_id" opt opt,
+                            coupon_code: "coupon_code" optional,
+                            coupon_state: "coupon_state" optional,
+                            valid_begin_time: "valid_begin_time" optional,
+                            valid_end_time: "valid_end_time" optional,
+                            receive_time: "receive_time" optional,
+                            send_request_no: "send_request_no" optional,
+                            send_channel: "send_channel" optional,
+                            confirm_request_no: "confirm_request_no" optional,
+                            confirm_time: "confirm_time" optional,
+                            deactivate_request_no: "deactivate_request_no" optional,
+                            deactivate_time: "deactivate_time" optional,
+                            deactivate_reason: "deactivate_reason" optional,
+                            progressive_bundle_usage_detail: "progressive_bundle_usage_detail" optional,
+                            user_product_coupon_bundle_info: "user_product_coupon_bundle_info" optional,
+                            product_coupon: "product_coupon" optional,
+                            stock: "stock" optional,
+                            attach: "attach" optional,
+                            channel_custom_info: "channel_custom_info" optional,
+                            coupon_tag_info: "coupon_tag_info" optional,
+                            brand_id: "brand_id" optional,
                         });
                         /// 用户商品券状态
                         pub type PostResponseUserProductCouponListCouponState = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListCouponState;
@@ -6228,13 +6228,13 @@ pub mod product_coupon {
                     pub brand_id: String,
                 }
                 ::wechatpay::runtime::json_object!(GetRequest {
-                    product_coupon_id: "product_coupon_id" skip opt,
-                    stock_id: "stock_id" skip opt,
-                    appid: "appid" skip req,
-                    coupon_state: "coupon_state" skip opt,
-                    page_size: "page_size" skip opt,
-                    page_token: "page_token" skip opt,
-                    brand_id: "brand_id" skip req,
+                    product_coupon_id: query "product_coupon_id" optional,
+                    stock_id: query "stock_id" optional,
+                    appid: query "appid" required,
+                    coupon_state: query "coupon_state" optional,
+                    page_size: query "page_size" optional,
+                    page_token: query "page_token" optional,
+                    brand_id: query "brand_id" required,
                 });
                 /// 用户商品券状态
                 pub type GetRequestCouponState = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListCouponState;
@@ -6253,9 +6253,9 @@ pub mod product_coupon {
                     pub user_coupon_list: Option<Vec<GetResponseUserCouponList>>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    total_count: "total_count" opt opt,
-                    next_page_token: "next_page_token" opt opt,
-                    user_coupon_list: "user_coupon_list" opt opt,
+                    total_count: "total_count" optional,
+                    next_page_token: "next_page_token" optional,
+                    user_coupon_list: "user_coupon_list" optional,
                 });
                 /// GetResponseUserCouponList
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -6334,25 +6334,25 @@ pub mod product_coupon {
                     pub brand_id: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponseUserCouponList {
-                    coupon_code: "coupon_code" opt opt,
-                    coupon_state: "coupon_state" opt opt,
-                    valid_begin_time: "valid_begin_time" opt opt,
-                    valid_end_time: "valid_end_time" opt opt,
-                    receive_time: "receive_time" opt opt,
-                    send_request_no: "send_request_no" opt opt,
-                    send_channel: "send_channel" opt opt,
-                    confirm_request_no: "confirm_request_no" opt opt,
-                    confirm_time: "confirm_time" opt opt,
-                    deactivate_request_no: "deactivate_request_no" opt opt,
-                    deactivate_time: "deactivate_time" opt opt,
-                    deactivate_reason: "deactivate_reason" opt opt,
-                    single_usage_detail: "single_usage_detail" opt opt,
-                    sequential_usage_detail: "sequential_usage_detail" opt opt,
-                    product_coupon: "product_coupon" opt opt,
-                    stock: "stock" opt opt,
-                    attach: "attach" opt opt,
-                    channel_custom_info: "channel_custom_info" opt opt,
-                    brand_id: "brand_id" opt opt,
+                    coupon_code: "coupon_code" optional,
+                    coupon_state: "coupon_state" optional,
+                    valid_begin_time: "valid_begin_time" optional,
+                    valid_end_time: "valid_end_time" optional,
+                    receive_time: "receive_time" optional,
+                    send_request_no: "send_request_no" optional,
+                    send_channel: "send_channel" optional,
+                    confirm_request_no: "confirm_request_no" optional,
+                    confirm_time: "confirm_time" optional,
+                    deactivate_request_no: "deactivate_request_no" optional,
+                    deactivate_time: "deactivate_time" optional,
+                    deactivate_reason: "deactivate_reason" optional,
+                    single_usage_detail: "single_usage_detail" optional,
+                    sequential_usage_detail: "sequential_usage_detail" optional,
+                    product_coupon: "product_coupon" optional,
+                    stock: "stock" optional,
+                    attach: "attach" optional,
+                    channel_custom_info: "channel_custom_info" optional,
+                    brand_id: "brand_id" optional,
                 });
                 /// 用户商品券状态
                 pub type GetResponseUserCouponListCouponState = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListCouponState;
@@ -6409,19 +6409,19 @@ pub mod product_coupon {
                     pub deactivate_reason: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponseUserCouponListProductCoupon {
-                    product_coupon_id: "product_coupon_id" opt opt,
-                    state: "state" opt opt,
-                    brand_id: "brand_id" opt opt,
-                    scope: "scope" opt opt,
-                    type_: "type" opt opt,
-                    usage_mode: "usage_mode" opt opt,
-                    single_usage_info: "single_usage_info" opt opt,
-                    sequential_usage_info: "sequential_usage_info" opt opt,
-                    display_info: "display_info" opt opt,
-                    out_product_no: "out_product_no" opt opt,
-                    deactivate_request_no: "deactivate_request_no" opt opt,
-                    deactivate_time: "deactivate_time" opt opt,
-                    deactivate_reason: "deactivate_reason" opt opt,
+                    product_coupon_id: "product_coupon_id" optional,
+                    state: "state" optional,
+                    brand_id: "brand_id" optional,
+                    scope: "scope" optional,
+                    type_: "type" optional,
+                    usage_mode: "usage_mode" optional,
+                    single_usage_info: "single_usage_info" optional,
+                    sequential_usage_info: "sequential_usage_info" optional,
+                    display_info: "display_info" optional,
+                    out_product_no: "out_product_no" optional,
+                    deactivate_request_no: "deactivate_request_no" optional,
+                    deactivate_time: "deactivate_time" optional,
+                    deactivate_reason: "deactivate_reason" optional,
                 });
                 /// 展示信息
                 pub type GetResponseUserCouponListProductCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfo;
@@ -6466,9 +6466,9 @@ pub mod product_coupon {
                     >,
                 }
                 ::wechatpay::runtime::json_object!(GetResponseUserCouponListSequentialUsageDetail {
-                    total_count: "total_count" opt opt,
-                    used_count: "used_count" opt opt,
-                    detail_item_list: "detail_item_list" opt opt,
+                    total_count: "total_count" optional,
+                    used_count: "used_count" optional,
+                    detail_item_list: "detail_item_list" optional,
                 });
                 /// GetResponseUserCouponListSequentialUsageDetailDetailItemList
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -6513,15 +6513,15 @@ pub mod product_coupon {
                     pub delete_time: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponseUserCouponListSequentialUsageDetailDetailItemList {
-                    detail_state: "detail_state" opt opt,
-                    valid_begin_time: "valid_begin_time" opt opt,
-                    valid_end_time: "valid_end_time" opt opt,
-                    use_request_no: "use_request_no" opt opt,
-                    use_time: "use_time" opt opt,
-                    associated_order_info: "associated_order_info" opt opt,
-                    return_request_no: "return_request_no" opt opt,
-                    return_time: "return_time" opt opt,
-                    delete_time: "delete_time" opt opt,
+                    detail_state: "detail_state" optional,
+                    valid_begin_time: "valid_begin_time" optional,
+                    valid_end_time: "valid_end_time" optional,
+                    use_request_no: "use_request_no" optional,
+                    use_time: "use_time" optional,
+                    associated_order_info: "associated_order_info" optional,
+                    return_request_no: "return_request_no" optional,
+                    return_time: "return_time" optional,
+                    delete_time: "delete_time" optional,
                 });
                 /// 关联微信支付订单信息
                 pub type GetResponseUserCouponListSequentialUsageDetailDetailItemListAssociatedOrderInfo = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListProgressiveBundleUsageDetailAssociatedOrderInfo;
@@ -6629,24 +6629,24 @@ pub mod product_coupon {
                     pub brand_id: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponseUserCouponListStock {
-                    product_coupon_id: "product_coupon_id" opt opt,
-                    stock_id: "stock_id" opt opt,
-                    remark: "remark" opt opt,
-                    coupon_code_mode: "coupon_code_mode" opt opt,
-                    coupon_code_count_info: "coupon_code_count_info" opt opt,
-                    stock_send_rule: "stock_send_rule" opt opt,
-                    single_usage_rule: "single_usage_rule" opt opt,
-                    sequential_usage_rule: "sequential_usage_rule" opt opt,
-                    usage_rule_display_info: "usage_rule_display_info" opt opt,
-                    coupon_display_info: "coupon_display_info" opt opt,
-                    notify_config: "notify_config" opt opt,
-                    store_scope: "store_scope" opt opt,
-                    sent_count_info: "sent_count_info" opt opt,
-                    state: "state" opt opt,
-                    deactivate_request_no: "deactivate_request_no" opt opt,
-                    deactivate_time: "deactivate_time" opt opt,
-                    deactivate_reason: "deactivate_reason" opt opt,
-                    brand_id: "brand_id" opt opt,
+                    product_coupon_id: "product_coupon_id" optional,
+                    stock_id: "stock_id" optional,
+                    remark: "remark" optional,
+                    coupon_code_mode: "coupon_code_mode" optional,
+                    coupon_code_count_info: "coupon_code_count_info" optional,
+                    stock_send_rule: "stock_send_rule" optional,
+                    single_usage_rule: "single_usage_rule" optional,
+                    sequential_usage_rule: "sequential_usage_rule" optional,
+                    usage_rule_display_info: "usage_rule_display_info" optional,
+                    coupon_display_info: "coupon_display_info" optional,
+                    notify_config: "notify_config" optional,
+                    store_scope: "store_scope" optional,
+                    sent_count_info: "sent_count_info" optional,
+                    state: "state" optional,
+                    deactivate_request_no: "deactivate_request_no" optional,
+                    deactivate_time: "deactivate_time" optional,
+                    deactivate_reason: "deactivate_reason" optional,
+                    brand_id: "brand_id" optional,
                 });
                 /// 品牌方预上传的券Code数量信息
                 pub type GetResponseUserCouponListStockCouponCodeCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockListCouponCodeCountInfo;
@@ -6697,11 +6697,11 @@ pub mod product_coupon {
                     pub special_first: Option<bool>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponseUserCouponListStockSequentialUsageRule {
-                    coupon_available_period: "coupon_available_period" opt opt,
-                    normal_coupon_list: "normal_coupon_list" opt opt,
-                    discount_coupon_list: "discount_coupon_list" opt opt,
-                    exchange_coupon_list: "exchange_coupon_list" opt opt,
-                    special_first: "special_first" opt opt,
+                    coupon_available_period: "coupon_available_period" optional,
+                    normal_coupon_list: "normal_coupon_list" optional,
+                    discount_coupon_list: "discount_coupon_list" optional,
+                    exchange_coupon_list: "exchange_coupon_list" optional,
+                    special_first: "special_first" optional,
                 });
                 /// 券可核销时间
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -6734,12 +6734,12 @@ pub mod product_coupon {
                     pub available_seconds: Option<i64>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriod {
-                    available_begin_time: "available_begin_time" opt opt,
-                    available_end_time: "available_end_time" opt opt,
-                    wait_days_after_receive: "wait_days_after_receive" opt opt,
-                    weekly_available_period: "weekly_available_period" opt opt,
-                    irregular_available_period_list: "irregular_available_period_list" opt opt,
-                    available_seconds: "available_seconds" opt opt,
+                    available_begin_time: "available_begin_time" optional,
+                    available_end_time: "available_end_time" optional,
+                    wait_days_after_receive: "wait_days_after_receive" optional,
+                    weekly_available_period: "weekly_available_period" optional,
+                    irregular_available_period_list: "irregular_available_period_list" optional,
+                    available_seconds: "available_seconds" optional,
                 });
                 /// GetResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
                 pub type GetResponseUserCouponListStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
@@ -6776,10 +6776,10 @@ pub mod product_coupon {
                     >,
                 }
                 ::wechatpay::runtime::json_object!(GetResponseUserCouponListStockSingleUsageRule {
-                    coupon_available_period: "coupon_available_period" opt opt,
-                    normal_coupon: "normal_coupon" opt opt,
-                    discount_coupon: "discount_coupon" opt opt,
-                    exchange_coupon: "exchange_coupon" opt opt,
+                    coupon_available_period: "coupon_available_period" optional,
+                    normal_coupon: "normal_coupon" optional,
+                    discount_coupon: "discount_coupon" optional,
+                    exchange_coupon: "exchange_coupon" optional,
                 });
                 /// 券可核销时间
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -6816,13 +6816,13 @@ pub mod product_coupon {
                     pub available_seconds: Option<i64>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriod {
-                    available_begin_time: "available_begin_time" opt opt,
-                    available_end_time: "available_end_time" opt opt,
-                    available_days: "available_days" opt opt,
-                    wait_days_after_receive: "wait_days_after_receive" opt opt,
-                    weekly_available_period: "weekly_available_period" opt opt,
-                    irregular_available_period_list: "irregular_available_period_list" opt opt,
-                    available_seconds: "available_seconds" opt opt,
+                    available_begin_time: "available_begin_time" optional,
+                    available_end_time: "available_end_time" optional,
+                    available_days: "available_days" optional,
+                    wait_days_after_receive: "wait_days_after_receive" optional,
+                    weekly_available_period: "weekly_available_period" optional,
+                    irregular_available_period_list: "irregular_available_period_list" optional,
+                    available_seconds: "available_seconds" optional,
                 });
                 /// GetResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
                 pub type GetResponseUserCouponListStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
@@ -6887,14 +6887,14 @@ pub mod product_coupon {
                     pub coupon_tag_info: Option<PostRequestCouponTagInfo>,
                 }
                 ::wechatpay::runtime::json_object!(PostRequest {
-                    brand_id: "brand_id" req req,
-                    product_coupon_id: "product_coupon_id" req req,
-                    stock_id: "stock_id" req req,
-                    coupon_code: "coupon_code" opt opt,
-                    appid: "appid" req req,
-                    send_request_no: "send_request_no" req req,
-                    attach: "attach" opt opt,
-                    coupon_tag_info: "coupon_tag_info" opt opt,
+                    brand_id: "brand_id" required,
+                    product_coupon_id: "product_coupon_id" required,
+                    stock_id: "stock_id" required,
+                    coupon_code: "coupon_code" optional,
+                    appid: "appid" required,
+                    send_request_no: "send_request_no" required,
+                    attach: "attach" optional,
+                    coupon_tag_info: "coupon_tag_info" optional,
                 });
                 /// 用户商品券标签信息
                 pub type PostRequestCouponTagInfo = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListCouponTagInfo;
@@ -6977,25 +6977,25 @@ pub mod product_coupon {
                     pub brand_id: String,
                 }
                 ::wechatpay::runtime::json_object!(PostResponse {
-                    coupon_code: "coupon_code" req req,
-                    coupon_state: "coupon_state" opt opt,
-                    valid_begin_time: "valid_begin_time" opt opt,
-                    valid_end_time: "valid_end_time" opt opt,
-                    receive_time: "receive_time" opt opt,
-                    send_request_no: "send_request_no" req req,
-                    send_channel: "send_channel" opt opt,
-                    confirm_request_no: "confirm_request_no" opt opt,
-                    confirm_time: "confirm_time" opt opt,
-                    deactivate_request_no: "deactivate_request_no" opt opt,
-                    deactivate_time: "deactivate_time" opt opt,
-                    deactivate_reason: "deactivate_reason" opt opt,
-                    single_usage_detail: "single_usage_detail" opt opt,
-                    sequential_usage_detail: "sequential_usage_detail" opt opt,
-                    product_coupon: "product_coupon" opt opt,
-                    stock: "stock" opt opt,
-                    attach: "attach" opt opt,
-                    channel_custom_info: "channel_custom_info" opt opt,
-                    brand_id: "brand_id" req req,
+                    coupon_code: "coupon_code" required,
+                    coupon_state: "coupon_state" optional,
+                    valid_begin_time: "valid_begin_time" optional,
+                    valid_end_time: "valid_end_time" optional,
+                    receive_time: "receive_time" optional,
+                    send_request_no: "send_request_no" required,
+                    send_channel: "send_channel" optional,
+                    confirm_request_no: "confirm_request_no" optional,
+                    confirm_time: "confirm_time" optional,
+                    deactivate_request_no: "deactivate_request_no" optional,
+                    deactivate_time: "deactivate_time" optional,
+                    deactivate_reason: "deactivate_reason" optional,
+                    single_usage_detail: "single_usage_detail" optional,
+                    sequential_usage_detail: "sequential_usage_detail" optional,
+                    product_coupon: "product_coupon" optional,
+                    stock: "stock" optional,
+                    attach: "attach" optional,
+                    channel_custom_info: "channel_custom_info" optional,
+                    brand_id: "brand_id" required,
                 });
                 /// 用户商品券状态
                 pub type PostResponseCouponState = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListCouponState;
@@ -7178,10 +7178,10 @@ pub mod product_coupon {
                         pub appid: String,
                     }
                     ::wechatpay::runtime::json_object!(GetRequest {
-                        brand_id: "brand_id" skip req,
-                        product_coupon_id: "product_coupon_id" skip req,
-                        stock_id: "stock_id" skip req,
-                        appid: "appid" skip req,
+                        brand_id: query "brand_id" required,
+                        product_coupon_id: query "product_coupon_id" required,
+                        stock_id: query "stock_id" required,
+                        appid: query "appid" required,
                     });
                     /// The response of `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}` (查询用户商品券详情).
                     #[derive(Clone, Debug, PartialEq, Default)]
@@ -7258,25 +7258,25 @@ pub mod product_coupon {
                         pub brand_id: String,
                     }
                     ::wechatpay::runtime::json_object!(GetResponse {
-                        coupon_code: "coupon_code" req req,
-                        coupon_state: "coupon_state" opt opt,
-                        valid_begin_time: "valid_begin_time" opt opt,
-                        valid_end_time: "valid_end_time" opt opt,
-                        receive_time: "receive_time" opt opt,
-                        send_request_no: "send_request_no" opt opt,
-                        send_channel: "send_channel" opt opt,
-                        confirm_request_no: "confirm_request_no" opt opt,
-                        confirm_time: "confirm_time" opt opt,
-                        deactivate_request_no: "deactivate_request_no" opt opt,
-                        deactivate_time: "deactivate_time" opt opt,
-                        deactivate_reason: "deactivate_reason" opt opt,
-                        single_usage_detail: "single_usage_detail" opt opt,
-                        sequential_usage_detail: "sequential_usage_detail" opt opt,
-                        product_coupon: "product_coupon" opt opt,
-                        stock: "stock" opt opt,
-                        attach: "attach" opt opt,
-                        channel_custom_info: "channel_custom_info" opt opt,
-                        brand_id: "brand_id" req req,
+                        coupon_code: "coupon_code" required,
+                        coupon_state: "coupon_state" optional,
+                        valid_begin_time: "valid_begin_time" optional,
+                        valid_end_time: "valid_end_time" optional,
+                        receive_time: "receive_time" optional,
+                        send_request_no: "send_request_no" optional,
+                        send_channel: "send_channel" optional,
+                        confirm_request_no: "confirm_request_no" optional,
+                        confirm_time: "confirm_time" optional,
+                        deactivate_request_no: "deactivate_request_no" optional,
+                        deactivate_time: "deactivate_time" optional,
+                        deactivate_reason: "deactivate_reason" optional,
+                        single_usage_detail: "single_usage_detail" optional,
+                        sequential_usage_detail: "sequential_usage_detail" optional,
+                        product_coupon: "product_coupon" optional,
+                        stock: "stock" optional,
+                        attach: "attach" optional,
+                        channel_custom_info: "channel_custom_info" optional,
+                        brand_id: "brand_id" required,
                     });
                     /// 用户商品券状态
                     pub type GetResponseCouponState = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListCouponState;
@@ -7440,11 +7440,11 @@ pub mod product_coupon {
                             pub out_request_no: String,
                         }
                         ::wechatpay::runtime::json_object!(PostRequest {
-                            brand_id: "brand_id" req req,
-                            product_coupon_id: "product_coupon_id" req req,
-                            stock_id: "stock_id" req req,
-                            appid: "appid" req req,
-                            out_request_no: "out_request_no" req req,
+                            brand_id: "brand_id" required,
+                            product_coupon_id: "product_coupon_id" required,
+                            stock_id: "stock_id" required,
+                            appid: "appid" required,
+                            out_request_no: "out_request_no" required,
                         });
                         /// The response of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/confirm` (确认发放用户商品券).
                         #[derive(Clone, Debug, PartialEq, Default)]
@@ -7523,25 +7523,25 @@ pub mod product_coupon {
                             pub brand_id: String,
                         }
                         ::wechatpay::runtime::json_object!(PostResponse {
-                            coupon_code: "coupon_code" req req,
-                            coupon_state: "coupon_state" opt opt,
-                            valid_begin_time: "valid_begin_time" opt opt,
-                            valid_end_time: "valid_end_time" opt opt,
-                            receive_time: "receive_time" opt opt,
-                            send_request_no: "send_request_no" opt opt,
-                            send_channel: "send_channel" opt opt,
-                            confirm_request_no: "confirm_request_no" opt opt,
-                            confirm_time: "confirm_time" opt opt,
-                            deactivate_request_no: "deactivate_request_no" opt opt,
-                            deactivate_time: "deactivate_time" opt opt,
-                            deactivate_reason: "deactivate_reason" opt opt,
-                            single_usage_detail: "single_usage_detail" opt opt,
-                            progressive_bundle_usage_detail: "progressive_bundle_usage_detail" opt opt,
-                            product_coupon: "product_coupon" opt opt,
-                            stock: "stock" opt opt,
-                            attach: "attach" opt opt,
-                            channel_custom_info: "channel_custom_info" opt opt,
-                            brand_id: "brand_id" req req,
+                            coupon_code: "coupon_code" required,
+                            coupon_state: "coupon_state" optional,
+                            valid_begin_time: "valid_begin_time" optional,
+                            valid_end_time: "valid_end_time" optional,
+                            receive_time: "receive_time" optional,
+                            send_request_no: "send_request_no" optional,
+                            send_channel: "send_channel" optional,
+                            confirm_request_no: "confirm_request_no" optional,
+                            confirm_time: "confirm_time" optional,
+                            deactivate_request_no: "deactivate_request_no" optional,
+                            deactivate_time: "deactivate_time" optional,
+                            deactivate_reason: "deactivate_reason" optional,
+                            single_usage_detail: "single_usage_detail" optional,
+                            progressive_bundle_usage_detail: "progressive_bundle_usage_detail" optional,
+                            product_coupon: "product_coupon" optional,
+                            stock: "stock" optional,
+                            attach: "attach" optional,
+                            channel_custom_info: "channel_custom_info" optional,
+                            brand_id: "brand_id" required,
                         });
                         /// 用户商品券状态
                         pub type PostResponseCouponState = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListCouponState;
@@ -7614,13 +7614,13 @@ pub mod product_coupon {
                             pub return_time: Option<String>,
                         }
                         ::wechatpay::runtime::json_object!(PostResponseSingleUsageDetail {
-                            use_request_no: "use_request_no" opt opt,
-                            use_time: "use_time" opt opt,
-                            associated_order_info: "associated_order_info" opt opt,
-                            associated_pay_score_order_info: "associated_pay_score_order_info" opt opt,
-                            saved_amount: "saved_amount" opt opt,
-                            return_request_no: "return_request_no" opt opt,
-                            return_time: "return_time" opt opt,
+                            use_request_no: "use_request_no" optional,
+                            use_time: "use_time" optional,
+                            associated_order_info: "associated_order_info" optional,
+                            associated_pay_score_order_info: "associated_pay_score_order_info" optional,
+                            saved_amount: "saved_amount" optional,
+                            return_request_no: "return_request_no" optional,
+                            return_time: "return_time" optional,
                         });
                         /// 关联微信支付订单信息
                         pub type PostResponseSingleUsageDetailAssociatedOrderInfo = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListProgressiveBundleUsageDetailAssociatedOrderInfo;
@@ -7645,10 +7645,10 @@ pub mod product_coupon {
                             pub sub_mchid: Option<String>,
                         }
                         ::wechatpay::runtime::json_object!(PostResponseSingleUsageDetailAssociatedPayScoreOrderInfo {
-                            order_id: "order_id" opt opt,
-                            out_trade_no: "out_trade_no" opt opt,
-                            mchid: "mchid" opt opt,
-                            sub_mchid: "sub_mchid" opt opt,
+                            order_id: "order_id" optional,
+                            out_trade_no: "out_trade_no" optional,
+                            mchid: "mchid" optional,
+                            sub_mchid: "sub_mchid" optional,
                         });
                         /// 批次信息
                         pub type PostResponseStock = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stocks::GetResponseStockList;
@@ -7775,12 +7775,12 @@ pub mod product_coupon {
                             pub deactivate_reason: String,
                         }
                         ::wechatpay::runtime::json_object!(PostRequest {
-                            brand_id: "brand_id" req req,
-                            product_coupon_id: "product_coupon_id" req req,
-                            stock_id: "stock_id" req req,
-                            appid: "appid" req req,
-                            out_request_no: "out_request_no" req req,
-                            deactivate_reason: "deactivate_reason" req req,
+                            brand_id: "brand_id" required,
+                            product_coupon_id: "product_coupon_id" required,
+                            stock_id: "stock_id" required,
+                            appid: "appid" required,
+                            out_request_no: "out_request_no" required,
+                            deactivate_reason: "deactivate_reason" required,
                         });
                         /// The response of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/deactivate` (失效用户商品券).
                         pub type PostResponse = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::by_coupon_code::GetResponse;
@@ -7951,12 +7951,12 @@ pub mod product_coupon {
                             pub sequential_coupon_index: Option<i64>,
                         }
                         ::wechatpay::runtime::json_object!(PostRequest {
-                            brand_id: "brand_id" req req,
-                            product_coupon_id: "product_coupon_id" req req,
-                            stock_id: "stock_id" req req,
-                            appid: "appid" req req,
-                            out_request_no: "out_request_no" req req,
-                            sequential_coupon_index: "sequential_coupon_index" opt opt,
+                            brand_id: "brand_id" required,
+                            product_coupon_id: "product_coupon_id" required,
+                            stock_id: "stock_id" required,
+                            appid: "appid" required,
+                            out_request_no: "out_request_no" required,
+                            sequential_coupon_index: "sequential_coupon_index" optional,
                         });
                         /// The response of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/return` (退券).
                         pub type PostResponse = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::by_coupon_code::GetResponse;
@@ -8139,17 +8139,17 @@ pub mod product_coupon {
                             pub saved_amount: Option<i64>,
                         }
                         ::wechatpay::runtime::json_object!(PostRequest {
-                            brand_id: "brand_id" req req,
-                            product_coupon_id: "product_coupon_id" req req,
-                            stock_id: "stock_id" req req,
-                            appid: "appid" req req,
-                            use_time: "use_time" req req,
-                            associated_order_info: "associated_order_info" req req,
-                            out_request_no: "out_request_no" req req,
-                            sequential_coupon_index: "sequential_coupon_index" opt opt,
-                            store_id: "store_id" opt opt,
-                            associated_pay_score_order_info: "associated_pay_score_order_info" opt opt,
-                            saved_amount: "saved_amount" opt opt,
+                            brand_id: "brand_id" required,
+                            product_coupon_id: "product_coupon_id" required,
+                            stock_id: "stock_id" required,
+                            appid: "appid" required,
+                            use_time: "use_time" required,
+                            associated_order_info: "associated_order_info" required,
+                            out_request_no: "out_request_no" required,
+                            sequential_coupon_index: "sequential_coupon_index" optional,
+                            store_id: "store_id" optional,
+                            associated_pay_score_order_info: "associated_pay_score_order_info" optional,
+                            saved_amount: "saved_amount" optional,
                         });
                         /// 关联微信支付订单信息
                         pub type PostRequestAssociatedOrderInfo = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListProgressiveBundleUsageDetailAssociatedOrderInfo;
@@ -8166,10 +8166,10 @@ pub mod product_coupon {
                             pub sub_mchid: Option<String>,
                         }
                         ::wechatpay::runtime::json_object!(PostRequestAssociatedPayScoreOrderInfo {
-                            order_id: "order_id" opt opt,
-                            out_order_no: "out_order_no" opt opt,
-                            mchid: "mchid" opt opt,
-                            sub_mchid: "sub_mchid" opt opt,
+                            order_id: "order_id" optional,
+                            out_order_no: "out_order_no" optional,
+                            mchid: "mchid" optional,
+                            sub_mchid: "sub_mchid" optional,
                         });
                         /// The response of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/use` (核销用户商品券).
                         pub type PostResponse = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::by_coupon_code::GetResponse;
@@ -8344,13 +8344,13 @@ pub mod product_coupon {
                     pub attach: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(PostRequest {
-                    brand_id: "brand_id" req req,
-                    product_coupon_id: "product_coupon_id" req req,
-                    stock_id: "stock_id" req req,
-                    coupon_code: "coupon_code" opt opt,
-                    appid: "appid" req req,
-                    send_request_no: "send_request_no" req req,
-                    attach: "attach" opt opt,
+                    brand_id: "brand_id" required,
+                    product_coupon_id: "product_coupon_id" required,
+                    stock_id: "stock_id" required,
+                    coupon_code: "coupon_code" optional,
+                    appid: "appid" required,
+                    send_request_no: "send_request_no" required,
+                    attach: "attach" optional,
                 });
                 /// The response of `POST /v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon` (向用户预发放商品券).
                 pub type PostResponse = crate::v3::marketing::busifavor::product_coupons::pre_send::PostResponse;
@@ -8407,12 +8407,12 @@ pub mod product_coupon {
                     pub attach: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(PostRequest {
-                    brand_id: "brand_id" req req,
-                    product_coupon_id: "product_coupon_id" req req,
-                    stock_bundle_id: "stock_bundle_id" req req,
-                    appid: "appid" req req,
-                    send_request_no: "send_request_no" req req,
-                    attach: "attach" opt opt,
+                    brand_id: "brand_id" required,
+                    product_coupon_id: "product_coupon_id" required,
+                    stock_bundle_id: "stock_bundle_id" required,
+                    appid: "appid" required,
+                    send_request_no: "send_request_no" required,
+                    attach: "attach" optional,
                 });
                 /// The response of `POST /v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon-bundle` (向用户预发放商品券批次组).
                 pub type PostResponse = crate::v3::marketing::busifavor::product_coupons::pre_send::PostResponse;

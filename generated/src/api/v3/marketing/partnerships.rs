@@ -53,10 +53,10 @@ pub struct GetRequest {
     pub offset: Option<i64>,
 }
 ::wechatpay::runtime::json_object!(GetRequest {
-    partner: "partner" skip opt,
-    authorized_data: "authorized_data" skip opt,
-    limit: "limit" skip opt,
-    offset: "offset" skip opt,
+    partner: query "partner" optional,
+    authorized_data: query "authorized_data" optional,
+    limit: query "limit" optional,
+    offset: query "offset" optional,
 });
 /// The response of `GET /v3/marketing/partnerships` (查询合作关系列表API).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -77,10 +77,10 @@ pub struct GetResponse {
     pub total_count: Option<i64>,
 }
 ::wechatpay::runtime::json_object!(GetResponse {
-    data: "data" opt opt,
-    limit: "limit" req req,
-    offset: "offset" req req,
-    total_count: "total_count" opt opt,
+    data: "data" optional,
+    limit: "limit" required,
+    offset: "offset" required,
+    total_count: "total_count" optional,
 });
 /// GetResponseData
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -107,12 +107,12 @@ pub struct GetResponseData {
     pub update_time: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponseData {
-    partner: "partner" opt opt,
-    authorized_data: "authorized_data" opt opt,
-    build_time: "build_time" opt opt,
-    terminate_time: "terminate_time" opt opt,
-    create_time: "create_time" opt opt,
-    update_time: "update_time" opt opt,
+    partner: "partner" optional,
+    authorized_data: "authorized_data" optional,
+    build_time: "build_time" optional,
+    terminate_time: "terminate_time" optional,
+    create_time: "create_time" optional,
+    update_time: "update_time" optional,
 });
 /// 被授权数据
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -127,8 +127,8 @@ pub struct GetResponseDataAuthorizedData {
     pub stock_id: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponseDataAuthorizedData {
-    business_type: "business_type" opt opt,
-    stock_id: "stock_id" opt opt,
+    business_type: "business_type" optional,
+    stock_id: "stock_id" optional,
 });
 /// 合作方信息
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -147,9 +147,9 @@ pub struct GetResponseDataPartner {
     pub merchant_id: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponseDataPartner {
-    type_: "type" opt opt,
-    appid: "appid" opt opt,
-    merchant_id: "merchant_id" opt opt,
+    type_: "type" optional,
+    appid: "appid" optional,
+    merchant_id: "merchant_id" optional,
 });
 /// `/v3/marketing/partnerships/build`
 pub mod build {
@@ -186,9 +186,9 @@ pub mod build {
         pub authorized_data: PostRequestAuthorizedData,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        idempotency_key: "Idempotency-Key" skip req,
-        partner: "partner" req req,
-        authorized_data: "authorized_data" req req,
+        idempotency_key: header "Idempotency-Key" required,
+        partner: "partner" required,
+        authorized_data: "authorized_data" required,
     });
     /// 被授权数据
     #[derive(Clone, Debug, PartialEq)]
@@ -201,8 +201,8 @@ pub mod build {
         pub stock_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestAuthorizedData {
-        business_type: "business_type" req req,
-        stock_id: "stock_id" opt opt,
+        business_type: "business_type" required,
+        stock_id: "stock_id" optional,
     });
     /// 授权业务类别
     ///
@@ -236,9 +236,9 @@ pub mod build {
         pub merchant_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestPartner {
-        type_: "type" req req,
-        appid: "appid" opt opt,
-        merchant_id: "merchant_id" opt opt,
+        type_: "type" required,
+        appid: "appid" optional,
+        merchant_id: "merchant_id" optional,
     });
     /// 合作方类别
     ///
@@ -274,12 +274,12 @@ pub mod build {
         pub update_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        partner: "partner" req req,
-        authorized_data: "authorized_data" req req,
-        state: "state" opt opt,
-        build_time: "build_time" opt opt,
-        create_time: "create_time" opt opt,
-        update_time: "update_time" opt opt,
+        partner: "partner" required,
+        authorized_data: "authorized_data" required,
+        state: "state" optional,
+        build_time: "build_time" optional,
+        create_time: "create_time" optional,
+        update_time: "update_time" optional,
     });
     /// 被授权数据
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -290,8 +290,8 @@ pub mod build {
         pub stock_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponseAuthorizedData {
-        business_type: "business_type" opt opt,
-        stock_id: "stock_id" opt opt,
+        business_type: "business_type" optional,
+        stock_id: "stock_id" optional,
     });
     /// 授权业务类别
     pub type PostResponseAuthorizedDataBusinessType = crate::v3::marketing::partnerships::build::PostRequestAuthorizedDataBusinessType;
@@ -306,9 +306,9 @@ pub mod build {
         pub merchant_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponsePartner {
-        type_: "type" opt opt,
-        appid: "appid" opt opt,
-        merchant_id: "merchant_id" opt opt,
+        type_: "type" optional,
+        appid: "appid" optional,
+        merchant_id: "merchant_id" optional,
     });
     /// 合作方类别
     pub type PostResponsePartnerType = crate::v3::marketing::partnerships::build::PostRequestPartnerType;
@@ -371,6 +371,6 @@ pub mod terminate {
         pub terminate_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        terminate_time: "terminate_time" opt opt,
+        terminate_time: "terminate_time" optional,
     });
 }

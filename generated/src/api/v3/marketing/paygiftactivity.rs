@@ -73,11 +73,11 @@ pub mod activities {
         pub award_type: Option<GetRequestAwardType>,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        offset: "offset" skip req,
-        limit: "limit" skip req,
-        activity_name: "activity_name" skip opt,
-        activity_status: "activity_status" skip opt,
-        award_type: "award_type" skip opt,
+        offset: query "offset" required,
+        limit: query "limit" required,
+        activity_name: query "activity_name" optional,
+        activity_status: query "activity_status" optional,
+        award_type: query "award_type" optional,
     });
     /// 活动状态
     ///
@@ -135,10 +135,10 @@ pub mod activities {
         pub data: Option<Vec<GetResponseData>>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        offset: "offset" opt opt,
-        limit: "limit" opt opt,
-        total_count: "total_count" opt opt,
-        data: "data" opt opt,
+        offset: "offset" optional,
+        limit: "limit" optional,
+        total_count: "total_count" optional,
+        data: "data" optional,
     });
     /// GetResponseData
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -153,10 +153,10 @@ pub mod activities {
         pub award_send_rule: Option<GetResponseDataAwardSendRule>,
     }
     ::wechatpay::runtime::json_object!(GetResponseData {
-        activity_base_info: "activity_base_info" opt opt,
-        advanced_setting: "advanced_setting" opt opt,
-        activity_id: "activity_id" opt opt,
-        award_send_rule: "award_send_rule" opt opt,
+        activity_base_info: "activity_base_info" optional,
+        advanced_setting: "advanced_setting" optional,
+        activity_id: "activity_id" optional,
+        award_send_rule: "award_send_rule" optional,
     });
     /// 活动基本信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -185,17 +185,17 @@ pub mod activities {
         pub mini_programs_path: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataActivityBaseInfo {
-        activity_name: "activity_name" opt opt,
-        activity_second_title: "activity_second_title" opt opt,
-        merchant_logo_url: "merchant_logo_url" opt opt,
-        background_color: "background_color" opt opt,
-        begin_time: "begin_time" opt opt,
-        end_time: "end_time" opt opt,
-        available_periods: "available_periods" opt opt,
-        out_request_no: "out_request_no" opt opt,
-        delivery_purpose: "delivery_purpose" opt opt,
-        mini_programs_appid: "mini_programs_appid" opt opt,
-        mini_programs_path: "mini_programs_path" opt opt,
+        activity_name: "activity_name" optional,
+        activity_second_title: "activity_second_title" optional,
+        merchant_logo_url: "merchant_logo_url" optional,
+        background_color: "background_color" optional,
+        begin_time: "begin_time" optional,
+        end_time: "end_time" optional,
+        available_periods: "available_periods" optional,
+        out_request_no: "out_request_no" optional,
+        delivery_purpose: "delivery_purpose" optional,
+        mini_programs_appid: "mini_programs_appid" optional,
+        mini_programs_path: "mini_programs_path" optional,
     });
     /// 可用时间段
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -210,8 +210,8 @@ pub mod activities {
         >,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataActivityBaseInfoAvailablePeriods {
-        available_time: "available_time" opt opt,
-        available_day_time: "available_day_time" opt opt,
+        available_time: "available_time" optional,
+        available_day_time: "available_day_time" optional,
     });
     /// GetResponseDataActivityBaseInfoAvailablePeriodsAvailableDayTime
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -222,8 +222,8 @@ pub mod activities {
         pub end_day_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataActivityBaseInfoAvailablePeriodsAvailableDayTime {
-        begin_day_time: "begin_day_time" opt opt,
-        end_day_time: "end_day_time" opt opt,
+        begin_day_time: "begin_day_time" optional,
+        end_day_time: "end_day_time" optional,
     });
     /// GetResponseDataActivityBaseInfoAvailablePeriodsAvailableTime
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -234,8 +234,8 @@ pub mod activities {
         pub end_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataActivityBaseInfoAvailablePeriodsAvailableTime {
-        begin_time: "begin_time" opt opt,
-        end_time: "end_time" opt opt,
+        begin_time: "begin_time" optional,
+        end_time: "end_time" optional,
     });
     /// 投放目的
     ///
@@ -267,10 +267,10 @@ pub mod activities {
         pub goods_tags: Option<Vec<String>>,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataAdvancedSetting {
-        delivery_user_category: "delivery_user_category" opt opt,
-        merchant_member_appid: "merchant_member_appid" opt opt,
-        payment_mode: "payment_mode" opt opt,
-        goods_tags: "goods_tags" opt opt,
+        delivery_user_category: "delivery_user_category" optional,
+        merchant_member_appid: "merchant_member_appid" optional,
+        payment_mode: "payment_mode" optional,
+        goods_tags: "goods_tags" optional,
     });
     /// 支付模式
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -285,8 +285,8 @@ pub mod activities {
         >,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataAdvancedSettingPaymentMode {
-        payment_scene_list: "payment_scene_list" opt opt,
-        payment_method_information: "payment_method_information" opt opt,
+        payment_scene_list: "payment_scene_list" optional,
+        payment_method_information: "payment_method_information" optional,
     });
     /// 支付方式信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -299,8 +299,8 @@ pub mod activities {
         pub bank_abbreviation: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataAdvancedSettingPaymentModePaymentMethodInformation {
-        payment_method: "payment_method" opt opt,
-        bank_abbreviation: "bank_abbreviation" opt opt,
+        payment_method: "payment_method" optional,
+        bank_abbreviation: "bank_abbreviation" optional,
     });
     /// 支付方式
     ///
@@ -342,8 +342,8 @@ pub mod activities {
         pub step_send_rule: Option<GetResponseDataAwardSendRuleStepSendRule>,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataAwardSendRule {
-        full_send_rule: "full_send_rule" opt opt,
-        step_send_rule: "step_send_rule" opt opt,
+        full_send_rule: "full_send_rule" optional,
+        step_send_rule: "step_send_rule" optional,
     });
     /// 阶梯送发放规则
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -364,12 +364,12 @@ pub mod activities {
         pub merchant_id_list: Option<Vec<String>>,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataAwardSendRuleFullSendRule {
-        award_type: "award_type" opt opt,
-        merchant_option: "merchant_option" opt opt,
-        transaction_amount_minimum: "transaction_amount_minimum" opt opt,
-        send_content: "send_content" opt opt,
-        award_list: "award_list" opt opt,
-        merchant_id_list: "merchant_id_list" opt opt,
+        award_type: "award_type" optional,
+        merchant_option: "merchant_option" optional,
+        transaction_amount_minimum: "transaction_amount_minimum" optional,
+        send_content: "send_content" optional,
+        award_list: "award_list" optional,
+        merchant_id_list: "merchant_id_list" optional,
     });
     /// GetResponseDataAwardSendRuleFullSendRuleAwardList
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -382,9 +382,9 @@ pub mod activities {
         pub thumbnail_url: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataAwardSendRuleFullSendRuleAwardList {
-        stock_id: "stock_id" opt opt,
-        original_image_url: "original_image_url" opt opt,
-        thumbnail_url: "thumbnail_url" opt opt,
+        stock_id: "stock_id" optional,
+        original_image_url: "original_image_url" optional,
+        thumbnail_url: "thumbnail_url" optional,
     });
     /// 发券商户号选项
     ///
@@ -431,8 +431,8 @@ pub mod activities {
         >,
     }
     ::wechatpay::runtime::json_object!(GetResponseDataAwardSendRuleStepSendRule {
-        award_type: "award_type" opt opt,
-        merchant_option: "merchant_option" opt opt,
+        award_type: "award_type" optional,
+        merchant_option: "merchant_option" optional,
     });
     /// 发券商户号选项
     pub type GetResponseDataAwardSendRuleStepSendRuleMerchantOption = crate::v3::marketing::paygiftactivity::activities::GetResponseDataAwardSendRuleFullSendRuleMerchantOption;
@@ -499,18 +499,18 @@ pub mod activities {
             pub award_send_rule: Option<GetResponseAwardSendRule>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            activity_id: "activity_id" opt opt,
-            activity_type: "activity_type" opt opt,
-            activity_status: "activity_status" opt opt,
-            creator_merchant_id: "creator_merchant_id" opt opt,
-            belong_merchant_id: "belong_merchant_id" opt opt,
-            pause_time: "pause_time" opt opt,
-            recovery_time: "recovery_time" opt opt,
-            create_time: "create_time" opt opt,
-            update_time: "update_time" opt opt,
-            activity_base_info: "activity_base_info" opt opt,
-            advanced_setting: "advanced_setting" opt opt,
-            award_send_rule: "award_send_rule" opt opt,
+            activity_id: "activity_id" optional,
+            activity_type: "activity_type" optional,
+            activity_status: "activity_status" optional,
+            creator_merchant_id: "creator_merchant_id" optional,
+            belong_merchant_id: "belong_merchant_id" optional,
+            pause_time: "pause_time" optional,
+            recovery_time: "recovery_time" optional,
+            create_time: "create_time" optional,
+            update_time: "update_time" optional,
+            activity_base_info: "activity_base_info" optional,
+            advanced_setting: "advanced_setting" optional,
+            award_send_rule: "award_send_rule" optional,
         });
         /// 活动基本信息
         pub type GetResponseActivityBaseInfo = crate::v3::marketing::paygiftactivity::activities::GetResponseDataActivityBaseInfo;
@@ -561,7 +561,7 @@ pub mod activities {
             pub full_send_rule: Option<GetResponseAwardSendRuleFullSendRule>,
         }
         ::wechatpay::runtime::json_object!(GetResponseAwardSendRule {
-            full_send_rule: "full_send_rule" opt opt,
+            full_send_rule: "full_send_rule" optional,
         });
         /// 阶梯送发放规则
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -580,11 +580,11 @@ pub mod activities {
             pub award_list: Option<Vec<GetResponseAwardSendRuleFullSendRuleAwardList>>,
         }
         ::wechatpay::runtime::json_object!(GetResponseAwardSendRuleFullSendRule {
-            award_type: "award_type" opt opt,
-            merchant_option: "merchant_option" opt opt,
-            transaction_amount_minimum: "transaction_amount_minimum" opt opt,
-            send_content: "send_content" opt opt,
-            award_list: "award_list" opt opt,
+            award_type: "award_type" optional,
+            merchant_option: "merchant_option" optional,
+            transaction_amount_minimum: "transaction_amount_minimum" optional,
+            send_content: "send_content" optional,
+            award_list: "award_list" optional,
         });
         /// GetResponseAwardSendRuleFullSendRuleAwardList
         pub type GetResponseAwardSendRuleFullSendRuleAwardList = crate::v3::marketing::paygiftactivity::activities::GetResponseDataAwardSendRuleFullSendRuleAwardList;
@@ -627,8 +627,8 @@ pub mod activities {
                 pub limit: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(GetRequest {
-                offset: "offset" skip opt,
-                limit: "limit" skip opt,
+                offset: query "offset" optional,
+                limit: query "limit" optional,
             });
             /// The response of `GET /v3/marketing/paygiftactivity/activities/{activity_id}/goods` (查询活动指定商品列表API).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -649,11 +649,11 @@ pub mod activities {
                 pub data: Option<Vec<GetResponseData>>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                offset: "offset" opt opt,
-                limit: "limit" opt opt,
-                total_count: "total_count" opt opt,
-                activity_id: "activity_id" opt opt,
-                data: "data" opt opt,
+                offset: "offset" optional,
+                limit: "limit" optional,
+                total_count: "total_count" optional,
+                activity_id: "activity_id" optional,
+                data: "data" optional,
             });
             /// GetResponseData
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -666,9 +666,9 @@ pub mod activities {
                 pub update_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponseData {
-                goods_id: "goods_id" opt opt,
-                create_time: "create_time" opt opt,
-                update_time: "update_time" opt opt,
+                goods_id: "goods_id" optional,
+                create_time: "create_time" optional,
+                update_time: "update_time" optional,
             });
         }
         /// `/v3/marketing/paygiftactivity/activities/{activity_id}/merchants`
@@ -716,8 +716,8 @@ pub mod activities {
                 pub limit: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(GetRequest {
-                offset: "offset" skip opt,
-                limit: "limit" skip opt,
+                offset: query "offset" optional,
+                limit: query "limit" optional,
             });
             /// The response of `GET /v3/marketing/paygiftactivity/activities/{activity_id}/merchants` (查询活动发券商户号API).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -738,11 +738,11 @@ pub mod activities {
                 pub data: Option<Vec<GetResponseData>>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                offset: "offset" opt opt,
-                limit: "limit" opt opt,
-                total_count: "total_count" opt opt,
-                activity_id: "activity_id" opt opt,
-                data: "data" opt opt,
+                offset: "offset" optional,
+                limit: "limit" optional,
+                total_count: "total_count" optional,
+                activity_id: "activity_id" optional,
+                data: "data" optional,
             });
             /// GetResponseData
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -757,10 +757,10 @@ pub mod activities {
                 pub update_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponseData {
-                mchid: "mchid" opt opt,
-                merchant_name: "merchant_name" opt opt,
-                create_time: "create_time" opt opt,
-                update_time: "update_time" opt opt,
+                mchid: "mchid" optional,
+                merchant_name: "merchant_name" optional,
+                create_time: "create_time" optional,
+                update_time: "update_time" optional,
             });
             /// `/v3/marketing/paygiftactivity/activities/{activity_id}/merchants/add`
             pub mod add {
@@ -792,8 +792,8 @@ pub mod activities {
                     pub add_request_no: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(PostRequest {
-                    merchant_id_list: "merchant_id_list" opt opt,
-                    add_request_no: "add_request_no" opt opt,
+                    merchant_id_list: "merchant_id_list" optional,
+                    add_request_no: "add_request_no" optional,
                 });
                 /// The response of `POST /v3/marketing/paygiftactivity/activities/{activity_id}/merchants/add` (新增活动发券商户号API).
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -808,9 +808,9 @@ pub mod activities {
                     >,
                 }
                 ::wechatpay::runtime::json_object!(PostResponse {
-                    activity_id: "activity_id" opt opt,
-                    add_time: "add_time" opt opt,
-                    invalid_merchant_id_list: "invalid_merchant_id_list" opt opt,
+                    activity_id: "activity_id" optional,
+                    add_time: "add_time" optional,
+                    invalid_merchant_id_list: "invalid_merchant_id_list" optional,
                 });
                 /// PostResponseInvalidMerchantIdList
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -821,8 +821,8 @@ pub mod activities {
                     pub invalid_reason: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(PostResponseInvalidMerchantIdList {
-                    mchid: "mchid" opt opt,
-                    invalid_reason: "invalid_reason" opt opt,
+                    mchid: "mchid" optional,
+                    invalid_reason: "invalid_reason" optional,
                 });
             }
             /// `/v3/marketing/paygiftactivity/activities/{activity_id}/merchants/delete`
@@ -857,8 +857,8 @@ pub mod activities {
                     pub delete_request_no: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(PostRequest {
-                    merchant_id_list: "merchant_id_list" opt opt,
-                    delete_request_no: "delete_request_no" opt opt,
+                    merchant_id_list: "merchant_id_list" optional,
+                    delete_request_no: "delete_request_no" optional,
                 });
                 /// The response of `POST /v3/marketing/paygiftactivity/activities/{activity_id}/merchants/delete` (删除活动发券商户号API).
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -873,8 +873,8 @@ pub mod activities {
                     pub delete_time: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(PostResponse {
-                    activity_id: "activity_id" opt opt,
-                    delete_time: "delete_time" opt opt,
+                    activity_id: "activity_id" optional,
+                    delete_time: "delete_time" optional,
                 });
             }
         }
@@ -902,8 +902,8 @@ pub mod activities {
                 pub terminate_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                activity_id: "activity_id" opt opt,
-                terminate_time: "terminate_time" opt opt,
+                activity_id: "activity_id" optional,
+                terminate_time: "terminate_time" optional,
             });
         }
     }
@@ -937,9 +937,9 @@ pub mod unique_threshold_activity {
         pub award_send_rule: PostRequestAwardSendRule,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        activity_base_info: "activity_base_info" req req,
-        advanced_setting: "advanced_setting" opt opt,
-        award_send_rule: "award_send_rule" req req,
+        activity_base_info: "activity_base_info" required,
+        advanced_setting: "advanced_setting" optional,
+        award_send_rule: "award_send_rule" required,
     });
     /// 活动基本信息
     #[derive(Clone, Debug, PartialEq)]
@@ -968,17 +968,17 @@ pub mod unique_threshold_activity {
         pub mini_programs_path: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestActivityBaseInfo {
-        activity_name: "activity_name" req req,
-        activity_second_title: "activity_second_title" req req,
-        merchant_logo_url: "merchant_logo_url" req req,
-        background_color: "background_color" opt opt,
-        begin_time: "begin_time" opt opt,
-        end_time: "end_time" opt opt,
-        available_periods: "available_periods" opt opt,
-        out_request_no: "out_request_no" req req,
-        delivery_purpose: "delivery_purpose" req req,
-        mini_programs_appid: "mini_programs_appid" opt opt,
-        mini_programs_path: "mini_programs_path" opt opt,
+        activity_name: "activity_name" required,
+        activity_second_title: "activity_second_title" required,
+        merchant_logo_url: "merchant_logo_url" required,
+        background_color: "background_color" optional,
+        begin_time: "begin_time" optional,
+        end_time: "end_time" optional,
+        available_periods: "available_periods" optional,
+        out_request_no: "out_request_no" required,
+        delivery_purpose: "delivery_purpose" required,
+        mini_programs_appid: "mini_programs_appid" optional,
+        mini_programs_path: "mini_programs_path" optional,
     });
     /// 可用时间段
     pub type PostRequestActivityBaseInfoAvailablePeriods = crate::v3::marketing::paygiftactivity::activities::GetResponseDataActivityBaseInfoAvailablePeriods;
@@ -1005,11 +1005,11 @@ pub mod unique_threshold_activity {
         >,
     }
     ::wechatpay::runtime::json_object!(PostRequestAdvancedSetting {
-        delivery_user_category: "delivery_user_category" opt opt,
-        merchant_member_appid: "merchant_member_appid" opt opt,
-        payment_mode: "payment_mode" opt opt,
-        goods_tags: "goods_tags" opt opt,
-        payment_method_information: "payment_method_information" opt opt,
+        delivery_user_category: "delivery_user_category" optional,
+        merchant_member_appid: "merchant_member_appid" optional,
+        payment_mode: "payment_mode" optional,
+        goods_tags: "goods_tags" optional,
+        payment_method_information: "payment_method_information" optional,
     });
     /// 支付方式信息
     pub type PostRequestAdvancedSettingPaymentMethodInformation = crate::v3::marketing::paygiftactivity::activities::GetResponseDataAdvancedSettingPaymentModePaymentMethodInformation;
@@ -1040,12 +1040,12 @@ pub mod unique_threshold_activity {
         pub merchant_id_list: Option<Vec<String>>,
     }
     ::wechatpay::runtime::json_object!(PostRequestAwardSendRule {
-        award_type: "award_type" req req,
-        merchant_option: "merchant_option" req req,
-        transaction_amount_minimum: "transaction_amount_minimum" req req,
-        send_content: "send_content" req req,
-        award_list: "award_list" opt opt,
-        merchant_id_list: "merchant_id_list" opt opt,
+        award_type: "award_type" required,
+        merchant_option: "merchant_option" required,
+        transaction_amount_minimum: "transaction_amount_minimum" required,
+        send_content: "send_content" required,
+        award_list: "award_list" optional,
+        merchant_id_list: "merchant_id_list" optional,
     });
     /// PostRequestAwardSendRuleAwardList
     pub type PostRequestAwardSendRuleAwardList = crate::v3::marketing::paygiftactivity::activities::GetResponseDataAwardSendRuleFullSendRuleAwardList;
@@ -1062,7 +1062,7 @@ pub mod unique_threshold_activity {
         pub create_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        activity_id: "activity_id" opt opt,
-        create_time: "create_time" opt opt,
+        activity_id: "activity_id" optional,
+        create_time: "create_time" optional,
     });
 }

@@ -85,15 +85,15 @@ pub mod customentrances {
         pub jump_link: PostRequestJumpLink,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        custom_entrance_type: "custom_entrance_type" req req,
-        subtitle: "subtitle" req req,
-        goods_thumbnail_url: "goods_thumbnail_url" opt opt,
-        start_time: "start_time" req req,
-        end_time: "end_time" req req,
-        custom_entrance_state: "custom_entrance_state" req req,
-        brand_id: "brand_id" req req,
-        out_request_no: "out_request_no" req req,
-        jump_link: "jump_link" req req,
+        custom_entrance_type: "custom_entrance_type" required,
+        subtitle: "subtitle" required,
+        goods_thumbnail_url: "goods_thumbnail_url" optional,
+        start_time: "start_time" required,
+        end_time: "end_time" required,
+        custom_entrance_state: "custom_entrance_state" required,
+        brand_id: "brand_id" required,
+        out_request_no: "out_request_no" required,
+        jump_link: "jump_link" required,
     });
     /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
     ///
@@ -142,8 +142,8 @@ pub mod customentrances {
         pub mini_programs_path: String,
     }
     ::wechatpay::runtime::json_object!(PostRequestJumpLink {
-        mini_programs_appid: "mini_programs_appid" req req,
-        mini_programs_path: "mini_programs_path" req req,
+        mini_programs_appid: "mini_programs_appid" required,
+        mini_programs_path: "mini_programs_path" required,
     });
     /// The response of `POST /v3/marketing/shopping-receipt/customentrances` (创建自定义入口).
     #[derive(Clone, Debug, PartialEq)]
@@ -192,17 +192,17 @@ pub mod customentrances {
         pub jump_link: PostResponseJumpLink,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        custom_entrance_type: "custom_entrance_type" req req,
-        subtitle: "subtitle" req req,
-        goods_thumbnail_url: "goods_thumbnail_url" opt opt,
-        custom_entrance_state: "custom_entrance_state" req req,
-        start_time: "start_time" req req,
-        end_time: "end_time" req req,
-        brand_id: "brand_id" req req,
-        create_time: "create_time" opt opt,
-        modify_time: "modify_time" opt opt,
-        out_request_no: "out_request_no" req req,
-        jump_link: "jump_link" req req,
+        custom_entrance_type: "custom_entrance_type" required,
+        subtitle: "subtitle" required,
+        goods_thumbnail_url: "goods_thumbnail_url" optional,
+        custom_entrance_state: "custom_entrance_state" required,
+        start_time: "start_time" required,
+        end_time: "end_time" required,
+        brand_id: "brand_id" required,
+        create_time: "create_time" optional,
+        modify_time: "modify_time" optional,
+        out_request_no: "out_request_no" required,
+        jump_link: "jump_link" required,
     });
     /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
     pub type PostResponseCustomEntranceState = crate::v3::marketing::shopping_receipt::customentrances::PostRequestCustomEntranceState;
@@ -221,8 +221,8 @@ pub mod customentrances {
         pub mini_programs_path: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponseJumpLink {
-        mini_programs_appid: "mini_programs_appid" opt opt,
-        mini_programs_path: "mini_programs_path" opt opt,
+        mini_programs_appid: "mini_programs_appid" optional,
+        mini_programs_path: "mini_programs_path" optional,
     });
     /// `/v3/marketing/shopping-receipt/customentrances/{brand_id}`
     pub mod by_brand_id {
@@ -301,17 +301,17 @@ pub mod customentrances {
             pub jump_link: Option<GetResponseJumpLink>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            custom_entrance_type: "custom_entrance_type" opt opt,
-            subtitle: "subtitle" opt opt,
-            goods_thumbnail_url: "goods_thumbnail_url" opt opt,
-            custom_entrance_state: "custom_entrance_state" opt opt,
-            start_time: "start_time" opt opt,
-            end_time: "end_time" opt opt,
-            brand_id: "brand_id" req req,
-            create_time: "create_time" opt opt,
-            modify_time: "modify_time" opt opt,
-            out_request_no: "out_request_no" opt opt,
-            jump_link: "jump_link" opt opt,
+            custom_entrance_type: "custom_entrance_type" optional,
+            subtitle: "subtitle" optional,
+            goods_thumbnail_url: "goods_thumbnail_url" optional,
+            custom_entrance_state: "custom_entrance_state" optional,
+            start_time: "start_time" optional,
+            end_time: "end_time" optional,
+            brand_id: "brand_id" required,
+            create_time: "create_time" optional,
+            modify_time: "modify_time" optional,
+            out_request_no: "out_request_no" optional,
+            jump_link: "jump_link" optional,
         });
         /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
         pub type GetResponseCustomEntranceState = crate::v3::marketing::shopping_receipt::customentrances::PostRequestCustomEntranceState;
@@ -354,14 +354,14 @@ pub mod customentrances {
             pub jump_link: Option<PatchRequestJumpLink>,
         }
         ::wechatpay::runtime::json_object!(PatchRequest {
-            custom_entrance_type: "custom_entrance_type" opt opt,
-            subtitle: "subtitle" opt opt,
-            goods_thumbnail_url: "goods_thumbnail_url" opt opt,
-            custom_entrance_state: "custom_entrance_state" opt opt,
-            start_time: "start_time" opt opt,
-            end_time: "end_time" opt opt,
-            out_request_no: "out_request_no" req req,
-            jump_link: "jump_link" opt opt,
+            custom_entrance_type: "custom_entrance_type" optional,
+            subtitle: "subtitle" optional,
+            goods_thumbnail_url: "goods_thumbnail_url" optional,
+            custom_entrance_state: "custom_entrance_state" optional,
+            start_time: "start_time" optional,
+            end_time: "end_time" optional,
+            out_request_no: "out_request_no" required,
+            jump_link: "jump_link" optional,
         });
         /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
         pub type PatchRequestCustomEntranceState = crate::v3::marketing::shopping_receipt::customentrances::PostRequestCustomEntranceState;
@@ -426,12 +426,12 @@ pub mod merchantshoppingreceiptjumpinfos {
         pub jump_info: PostRequestJumpInfo,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        transaction_id: "transaction_id" req req,
-        transaction_mchid: "transaction_mchid" opt opt,
-        transaction_sub_mchid: "transaction_sub_mchid" opt opt,
-        openid: "openid" req req,
-        merchant_upload_time: "merchant_upload_time" req req,
-        jump_info: "jump_info" req req,
+        transaction_id: "transaction_id" required,
+        transaction_mchid: "transaction_mchid" optional,
+        transaction_sub_mchid: "transaction_sub_mchid" optional,
+        openid: "openid" required,
+        merchant_upload_time: "merchant_upload_time" required,
+        jump_info: "jump_info" required,
     });
     /// 跳转信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -446,8 +446,8 @@ pub mod merchantshoppingreceiptjumpinfos {
         pub merchant_path: String,
     }
     ::wechatpay::runtime::json_object!(PostRequestJumpInfo {
-        merchant_appid: "merchant_appid" req req,
-        merchant_path: "merchant_path" req req,
+        merchant_appid: "merchant_appid" required,
+        merchant_path: "merchant_path" required,
     });
     /// The response of `POST /v3/marketing/shopping-receipt/merchantshoppingreceiptjumpinfos` (上传商家电子小票跳转信息).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -456,7 +456,7 @@ pub mod merchantshoppingreceiptjumpinfos {
         pub merchant_jump_info: Option<PostResponseMerchantJumpInfo>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        merchant_jump_info: "merchant_jump_info" opt opt,
+        merchant_jump_info: "merchant_jump_info" optional,
     });
     /// 商家电子小票跳转信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -497,15 +497,15 @@ pub mod merchantshoppingreceiptjumpinfos {
         pub brand_id: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostResponseMerchantJumpInfo {
-        transaction_id: "transaction_id" opt opt,
-        transaction_mchid: "transaction_mchid" opt opt,
-        transaction_sub_mchid: "transaction_sub_mchid" opt opt,
-        openid: "openid" opt opt,
-        merchant_upload_time: "merchant_upload_time" opt opt,
-        jump_info: "jump_info" opt opt,
-        create_time: "create_time" opt opt,
-        modify_time: "modify_time" opt opt,
-        brand_id: "brand_id" opt opt,
+        transaction_id: "transaction_id" optional,
+        transaction_mchid: "transaction_mchid" optional,
+        transaction_sub_mchid: "transaction_sub_mchid" optional,
+        openid: "openid" optional,
+        merchant_upload_time: "merchant_upload_time" optional,
+        jump_info: "jump_info" optional,
+        create_time: "create_time" optional,
+        modify_time: "modify_time" optional,
+        brand_id: "brand_id" optional,
     });
     /// 跳转信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -520,8 +520,8 @@ pub mod merchantshoppingreceiptjumpinfos {
         pub merchant_path: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponseMerchantJumpInfoJumpInfo {
-        merchant_appid: "merchant_appid" opt opt,
-        merchant_path: "merchant_path" opt opt,
+        merchant_appid: "merchant_appid" optional,
+        merchant_path: "merchant_path" optional,
     });
 }
 /// `/v3/marketing/shopping-receipt/shoppingreceipts`
@@ -558,8 +558,8 @@ pub mod shoppingreceipts {
         pub meta: PostRequestMeta,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: "Wechatpay-Serial" skip req,
-        meta: "meta" req req,
+        wechatpay_serial: header "Wechatpay-Serial" required,
+        meta: "meta" required,
     });
     /// 电子小票上传信息`JSON`格式字符串
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -584,14 +584,14 @@ pub mod shoppingreceipts {
         pub upload_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestMeta {
-        transaction_id: "transaction_id" req req,
-        transaction_mchid: "transaction_mchid" opt opt,
-        transaction_sub_mchid: "transaction_sub_mchid" opt opt,
-        out_trade_no: "out_trade_no" opt opt,
-        openid: "openid" req req,
-        sha256: "sha256" req req,
-        merchant_contact_information: "merchant_contact_information" opt opt,
-        upload_time: "upload_time" opt opt,
+        transaction_id: "transaction_id" required,
+        transaction_mchid: "transaction_mchid" optional,
+        transaction_sub_mchid: "transaction_sub_mchid" optional,
+        out_trade_no: "out_trade_no" optional,
+        openid: "openid" required,
+        sha256: "sha256" required,
+        merchant_contact_information: "merchant_contact_information" optional,
+        upload_time: "upload_time" optional,
     });
     /// 用户与商家的联系渠道
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -602,7 +602,7 @@ pub mod shoppingreceipts {
         pub consultation_phone_number: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestMetaMerchantContactInformation {
-        consultation_phone_number: "consultation_phone_number" opt opt,
+        consultation_phone_number: "consultation_phone_number" optional,
     });
     /// The response of `POST /v3/marketing/shopping-receipt/shoppingreceipts` (上传电子小票).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -611,7 +611,7 @@ pub mod shoppingreceipts {
         pub receipt: Option<PostResponseReceipt>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        receipt: "receipt" opt opt,
+        receipt: "receipt" optional,
     });
     /// 电子小票上传信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -670,19 +670,19 @@ pub mod shoppingreceipts {
         pub upload_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponseReceipt {
-        receipt_id: "receipt_id" opt opt,
-        state: "state" opt opt,
-        transaction_id: "transaction_id" opt opt,
-        transaction_mchid: "transaction_mchid" opt opt,
-        transaction_sub_mchid: "transaction_sub_mchid" opt opt,
-        openid: "openid" opt opt,
-        brand_id: "brand_id" opt opt,
-        sha256: "sha256" opt opt,
-        image_type: "image_type" opt opt,
-        create_time: "create_time" opt opt,
-        modify_time: "modify_time" opt opt,
-        merchant_contact_information: "merchant_contact_information" opt opt,
-        upload_time: "upload_time" opt opt,
+        receipt_id: "receipt_id" optional,
+        state: "state" optional,
+        transaction_id: "transaction_id" optional,
+        transaction_mchid: "transaction_mchid" optional,
+        transaction_sub_mchid: "transaction_sub_mchid" optional,
+        openid: "openid" optional,
+        brand_id: "brand_id" optional,
+        sha256: "sha256" optional,
+        image_type: "image_type" optional,
+        create_time: "create_time" optional,
+        modify_time: "modify_time" optional,
+        merchant_contact_information: "merchant_contact_information" optional,
+        upload_time: "upload_time" optional,
     });
     /// 用户与商家的联系渠道
     pub type PostResponseReceiptMerchantContactInformation = crate::v3::marketing::shopping_receipt::shoppingreceipts::PostRequestMetaMerchantContactInformation;

@@ -69,12 +69,12 @@ pub mod activities {
         pub activity_scene: String,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        limit: "limit" skip req,
-        offset: "offset" skip req,
-        applying_merchant_id: "applying_merchant_id" skip req,
-        store_id: "store_id" skip opt,
-        activity_area_code: "activity_area_code" skip req,
-        activity_scene: "activity_scene" skip req,
+        limit: query "limit" required,
+        offset: query "offset" required,
+        applying_merchant_id: query "applying_merchant_id" required,
+        store_id: query "store_id" optional,
+        activity_area_code: query "activity_area_code" required,
+        activity_scene: query "activity_scene" required,
     });
     /// The response of `GET /v3/marketing/weekly-discount/activities` (查询周周惠活动列表API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -95,10 +95,10 @@ pub mod activities {
         pub total_count: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        data: "data" opt opt,
-        offset: "offset" req req,
-        limit: "limit" req req,
-        total_count: "total_count" opt opt,
+        data: "data" optional,
+        offset: "offset" required,
+        limit: "limit" required,
+        total_count: "total_count" optional,
     });
     /// GetResponseData
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -165,21 +165,21 @@ pub mod activities {
         pub activity_logo: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseData {
-        activity_id: "activity_id" opt opt,
-        activity_name: "activity_name" opt opt,
-        activity_scene: "activity_scene" opt opt,
-        activity_area_code: "activity_area_code" opt opt,
-        activity_limit_pay: "activity_limit_pay" opt opt,
-        activity_transaction_minimum_amount: "activity_transaction_minimum_amount" opt opt,
-        activity_coupon_amount: "activity_coupon_amount" opt opt,
-        activity_available_week: "activity_available_week" opt opt,
-        activity_max_amount: "activity_max_amount" opt opt,
-        activity_max_amount_per_day: "activity_max_amount_per_day" opt opt,
-        activity_available_begin_time: "activity_available_begin_time" opt opt,
-        activity_available_end_time: "activity_available_end_time" opt opt,
-        activity_state: "activity_state" opt opt,
-        activity_remark: "activity_remark" opt opt,
-        activity_logo: "activity_logo" opt opt,
+        activity_id: "activity_id" optional,
+        activity_name: "activity_name" optional,
+        activity_scene: "activity_scene" optional,
+        activity_area_code: "activity_area_code" optional,
+        activity_limit_pay: "activity_limit_pay" optional,
+        activity_transaction_minimum_amount: "activity_transaction_minimum_amount" optional,
+        activity_coupon_amount: "activity_coupon_amount" optional,
+        activity_available_week: "activity_available_week" optional,
+        activity_max_amount: "activity_max_amount" optional,
+        activity_max_amount_per_day: "activity_max_amount_per_day" optional,
+        activity_available_begin_time: "activity_available_begin_time" optional,
+        activity_available_end_time: "activity_available_end_time" optional,
+        activity_state: "activity_state" optional,
+        activity_remark: "activity_remark" optional,
+        activity_logo: "activity_logo" optional,
     });
     /// `/v3/marketing/weekly-discount/activities/{activity_id}`
     pub mod by_activity_id {
@@ -237,8 +237,8 @@ pub mod activities {
                 pub store_id: i64,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                applying_merchant_id: "applying_merchant_id" req req,
-                store_id: "store_id" req req,
+                applying_merchant_id: "applying_merchant_id" required,
+                store_id: "store_id" required,
             });
             /// The response of `POST /v3/marketing/weekly-discount/activities/{activity_id}/apply` (报名周周惠活动API).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -253,8 +253,8 @@ pub mod activities {
                 pub success_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                activity_id: "activity_id" req req,
-                success_time: "success_time" opt opt,
+                activity_id: "activity_id" required,
+                success_time: "success_time" optional,
             });
         }
     }

@@ -96,11 +96,11 @@ pub mod users {
                 pub limit: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(GetRequest {
-                mchid: "mchid" skip req,
-                stock_id: "stock_id" skip req,
-                appid: "appid" skip req,
-                offset: "offset" skip opt,
-                limit: "limit" skip opt,
+                mchid: query "mchid" required,
+                stock_id: query "stock_id" required,
+                appid: query "appid" required,
+                offset: query "offset" optional,
+                limit: query "limit" optional,
             });
             /// The response of `GET /v3/marketing/withdraw-favor/users/{openid}/coupons` (查询批次下用户银行提现免费券列表API).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -121,10 +121,10 @@ pub mod users {
                 pub total_count: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                data: "data" opt opt,
-                offset: "offset" req req,
-                limit: "limit" req req,
-                total_count: "total_count" opt opt,
+                data: "data" optional,
+                offset: "offset" required,
+                limit: "limit" required,
+                total_count: "total_count" optional,
             });
             /// GetResponseData
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -151,11 +151,11 @@ pub mod users {
                 pub coupon_state: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponseData {
-                send_time: "send_time" opt opt,
-                send_quota: "send_quota" opt opt,
-                coupon_id: "coupon_id" opt opt,
-                use_quota: "use_quota" opt opt,
-                coupon_state: "coupon_state" opt opt,
+                send_time: "send_time" optional,
+                send_quota: "send_quota" optional,
+                coupon_id: "coupon_id" optional,
+                use_quota: "use_quota" optional,
+                coupon_state: "coupon_state" optional,
             });
             /// The request of `POST /v3/marketing/withdraw-favor/users/{openid}/coupons` (为用户发银行提现免费券API).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -178,10 +178,10 @@ pub mod users {
                 pub send_request_no: String,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                mchid: "mchid" req req,
-                stock_id: "stock_id" req req,
-                appid: "appid" req req,
-                send_request_no: "send_request_no" req req,
+                mchid: "mchid" required,
+                stock_id: "stock_id" required,
+                appid: "appid" required,
+                send_request_no: "send_request_no" required,
             });
             /// The response of `POST /v3/marketing/withdraw-favor/users/{openid}/coupons` (为用户发银行提现免费券API).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -196,8 +196,8 @@ pub mod users {
                 pub expire_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                coupon_id: "coupon_id" opt opt,
-                expire_time: "expire_time" opt opt,
+                coupon_id: "coupon_id" optional,
+                expire_time: "expire_time" optional,
             });
         }
     }

@@ -56,7 +56,7 @@ pub mod by_manage_record_id {
         pub sub_mchid: String,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        sub_mchid: "sub_mchid" skip req,
+        sub_mchid: query "sub_mchid" required,
     });
     /// The response of `GET /v3/mch-manage/mch-manage-records/{manage_record_id}` (查询子商户下指定商户管理记录).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -129,23 +129,23 @@ pub mod by_manage_record_id {
         pub requested_item_info: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        sub_mchid: "sub_mchid" opt opt,
-        manage_record_id: "manage_record_id" opt opt,
-        manage_record_type: "manage_record_type" opt opt,
-        manage_time: "manage_time" opt opt,
-        manage_reason: "manage_reason" opt opt,
-        limit_ability: "limit_ability" opt opt,
-        recover_way: "recover_way" opt opt,
-        allow_submit: "allow_submit" opt opt,
-        forbid_submit_reason: "forbid_submit_reason" opt opt,
-        submit_start_time: "submit_start_time" opt opt,
-        submit_end_time: "submit_end_time" opt opt,
-        manage_record_state: "manage_record_state" opt opt,
-        recover_time: "recover_time" opt opt,
-        recover_reason: "recover_reason" opt opt,
-        reject_reason: "reject_reason" opt opt,
-        approve_time: "approve_time" opt opt,
-        requested_item_info: "requested_item_info" opt opt,
+        sub_mchid: "sub_mchid" optional,
+        manage_record_id: "manage_record_id" optional,
+        manage_record_type: "manage_record_type" optional,
+        manage_time: "manage_time" optional,
+        manage_reason: "manage_reason" optional,
+        limit_ability: "limit_ability" optional,
+        recover_way: "recover_way" optional,
+        allow_submit: "allow_submit" optional,
+        forbid_submit_reason: "forbid_submit_reason" optional,
+        submit_start_time: "submit_start_time" optional,
+        submit_end_time: "submit_end_time" optional,
+        manage_record_state: "manage_record_state" optional,
+        recover_time: "recover_time" optional,
+        recover_reason: "recover_reason" optional,
+        reject_reason: "reject_reason" optional,
+        approve_time: "approve_time" optional,
+        requested_item_info: "requested_item_info" optional,
     });
     /// 商户管理记录状态
     ///
@@ -270,8 +270,8 @@ pub mod by_manage_record_id {
             pub submit_data: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            sub_mchid: "sub_mchid" req req,
-            submit_data: "submit_data" req req,
+            sub_mchid: "sub_mchid" required,
+            submit_data: "submit_data" required,
         });
         /// The response of `POST /v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions` (对指定商户管理记录提交资料).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -282,7 +282,7 @@ pub mod by_manage_record_id {
             pub manage_submission_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            manage_submission_id: "manage_submission_id" opt opt,
+            manage_submission_id: "manage_submission_id" optional,
         });
     }
 }
@@ -345,10 +345,10 @@ pub mod sub_mchid {
             pub manage_record_state: Option<GetRequestManageRecordState>,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            limit: "limit" skip req,
-            offset: "offset" skip opt,
-            manage_record_type: "manage_record_type" skip req,
-            manage_record_state: "manage_record_state" skip opt,
+            limit: query "limit" required,
+            offset: query "offset" optional,
+            manage_record_type: query "manage_record_type" required,
+            manage_record_state: query "manage_record_state" optional,
         });
         /// 商户管理记录状态
         pub type GetRequestManageRecordState = crate::v3::mch_manage::mch_manage_records::by_manage_record_id::GetResponseManageRecordState;
@@ -373,10 +373,10 @@ pub mod sub_mchid {
             pub data: Option<Vec<GetResponseData>>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            offset: "offset" opt opt,
-            limit: "limit" opt opt,
-            total_count: "total_count" opt opt,
-            data: "data" opt opt,
+            offset: "offset" optional,
+            limit: "limit" optional,
+            total_count: "total_count" optional,
+            data: "data" optional,
         });
         /// GetResponseData
         pub type GetResponseData = crate::v3::mch_manage::mch_manage_records::by_manage_record_id::GetResponse;

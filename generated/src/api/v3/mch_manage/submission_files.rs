@@ -70,9 +70,9 @@ pub mod sub_mchid {
                 pub manage_record_id: String,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                meta: "meta" req req,
-                item_id: "item_id" skip req,
-                manage_record_id: "manage_record_id" skip req,
+                meta: "meta" required,
+                item_id: form "item_id" required,
+                manage_record_id: form "manage_record_id" required,
             });
             /// 媒体文件元信息`JSON`格式字符串
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -87,8 +87,8 @@ pub mod sub_mchid {
                 pub file_digest: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostRequestMeta {
-                file_name: "file_name" opt opt,
-                file_digest: "file_digest" opt opt,
+                file_name: "file_name" optional,
+                file_digest: "file_digest" optional,
             });
             /// The response of `POST /v3/mch-manage/submission-files/sub-mchid/{sub_mchid}/upload` (上传商户提交资料文件).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -99,7 +99,7 @@ pub mod sub_mchid {
                 pub file_id: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                file_id: "file_id" opt opt,
+                file_id: "file_id" optional,
             });
         }
     }

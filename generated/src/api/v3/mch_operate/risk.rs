@@ -84,17 +84,17 @@ pub mod withdrawl_apply {
         pub remark: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: "Wechatpay-Serial" skip req,
-        sub_mchid: "sub_mchid" req req,
-        out_account_type: "out_account_type" req req,
-        amount: "amount" req req,
-        out_request_no: "out_request_no" req req,
-        payee_type: "payee_type" req req,
-        payee_mchid: "payee_mchid" opt opt,
-        payee_info: "payee_info" req req,
-        proof_media_list: "proof_media_list" opt opt,
-        additional_materials: "additional_materials" opt opt,
-        remark: "remark" opt opt,
+        wechatpay_serial: header "Wechatpay-Serial" required,
+        sub_mchid: "sub_mchid" required,
+        out_account_type: "out_account_type" required,
+        amount: "amount" required,
+        out_request_no: "out_request_no" required,
+        payee_type: "payee_type" required,
+        payee_mchid: "payee_mchid" optional,
+        payee_info: "payee_info" required,
+        proof_media_list: "proof_media_list" optional,
+        additional_materials: "additional_materials" optional,
+        remark: "remark" optional,
     });
     /// 补充材料
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -103,7 +103,7 @@ pub mod withdrawl_apply {
         pub additional_media: Option<Vec<String>>,
     }
     ::wechatpay::runtime::json_object!(PostRequestAdditionalMaterials {
-        additional_media: "additional_media" opt opt,
+        additional_media: "additional_media" optional,
     });
     /// 二级商户号的出款子账户类型
     ///
@@ -138,9 +138,9 @@ pub mod withdrawl_apply {
         pub identity_info: Option<PostRequestPayeeInfoIdentityInfo>,
     }
     ::wechatpay::runtime::json_object!(PostRequestPayeeInfo {
-        account_type: "account_type" req req,
-        bank_account_info: "bank_account_info" opt opt,
-        identity_info: "identity_info" opt opt,
+        account_type: "account_type" required,
+        bank_account_info: "bank_account_info" optional,
+        identity_info: "identity_info" optional,
     });
     /// 账户类型
     ///
@@ -184,11 +184,11 @@ pub mod withdrawl_apply {
         pub account_number: String,
     }
     ::wechatpay::runtime::json_object!(PostRequestPayeeInfoBankAccountInfo {
-        account_name: "account_name" req req,
-        account_bank: "account_bank" req req,
-        bank_branch_id: "bank_branch_id" opt opt,
-        bank_name: "bank_name" opt opt,
-        account_number: "account_number" req req,
+        account_name: "account_name" required,
+        account_bank: "account_bank" required,
+        bank_branch_id: "bank_branch_id" optional,
+        bank_name: "bank_name" optional,
+        account_number: "account_number" required,
     });
     /// 收款人账号对应的证件信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -207,9 +207,9 @@ pub mod withdrawl_apply {
         pub identification_no: String,
     }
     ::wechatpay::runtime::json_object!(PostRequestPayeeInfoIdentityInfo {
-        id_doc_type: "id_doc_type" opt opt,
-        identification_name: "identification_name" req req,
-        identification_no: "identification_no" req req,
+        id_doc_type: "id_doc_type" optional,
+        identification_name: "identification_name" required,
+        identification_no: "identification_no" required,
     });
     /// 证件类型
     ///
@@ -276,7 +276,7 @@ pub mod withdrawl_apply {
         pub proof_payee_media: Option<Vec<PostRequestProofMediaListProofPayeeMedia>>,
     }
     ::wechatpay::runtime::json_object!(PostRequestProofMediaList {
-        proof_payee_media: "proof_payee_media" opt opt,
+        proof_payee_media: "proof_payee_media" optional,
     });
     /// PostRequestProofMediaListProofPayeeMedia
     #[derive(Clone, Debug, PartialEq)]
@@ -291,8 +291,8 @@ pub mod withdrawl_apply {
         pub proof_media: String,
     }
     ::wechatpay::runtime::json_object!(PostRequestProofMediaListProofPayeeMedia {
-        proof_media_type: "proof_media_type" req req,
-        proof_media: "proof_media" req req,
+        proof_media_type: "proof_media_type" required,
+        proof_media: "proof_media" required,
     });
     /// 申请证明材料类型
     ///
@@ -342,8 +342,8 @@ pub mod withdrawl_apply {
         pub out_request_no: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        applyment_id: "applyment_id" opt opt,
-        out_request_no: "out_request_no" opt opt,
+        applyment_id: "applyment_id" optional,
+        out_request_no: "out_request_no" optional,
     });
     /// `/v3/mch_operate/risk/withdrawl-apply/applyment-id`
     pub mod applyment_id {
@@ -381,7 +381,7 @@ pub mod withdrawl_apply {
                 pub withdrawl_apply: Option<GetResponseWithdrawlApply>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                withdrawl_apply: "withdrawl_apply" opt opt,
+                withdrawl_apply: "withdrawl_apply" optional,
             });
             /// 提现申请单信息
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -408,11 +408,11 @@ pub mod withdrawl_apply {
                 pub modify_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponseWithdrawlApply {
-                applyment_id: "applyment_id" opt opt,
-                out_request_no: "out_request_no" opt opt,
-                state: "state" opt opt,
-                fail_reason: "fail_reason" opt opt,
-                modify_time: "modify_time" opt opt,
+                applyment_id: "applyment_id" optional,
+                out_request_no: "out_request_no" optional,
+                state: "state" optional,
+                fail_reason: "fail_reason" optional,
+                modify_time: "modify_time" optional,
             });
         }
     }

@@ -52,7 +52,7 @@ pub mod by_due_diligence_id {
         pub sub_mchid: String,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        sub_mchid: "sub_mchid" skip req,
+        sub_mchid: query "sub_mchid" required,
     });
     /// The response of `GET /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}` (查询子商户强化尽调单信息).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -97,17 +97,17 @@ pub mod by_due_diligence_id {
         pub submission_data: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        due_diligence_id: "due_diligence_id" req req,
-        sub_mchid: "sub_mchid" req req,
-        due_diligence_state: "due_diligence_state" opt opt,
-        reject_reason: "reject_reason" opt opt,
-        deadline_time: "deadline_time" opt opt,
-        terminal_time: "terminal_time" opt opt,
-        submit_time: "submit_time" opt opt,
-        reject_time: "reject_time" opt opt,
-        complete_time: "complete_time" opt opt,
-        submission_template: "submission_template" opt opt,
-        submission_data: "submission_data" opt opt,
+        due_diligence_id: "due_diligence_id" required,
+        sub_mchid: "sub_mchid" required,
+        due_diligence_state: "due_diligence_state" optional,
+        reject_reason: "reject_reason" optional,
+        deadline_time: "deadline_time" optional,
+        terminal_time: "terminal_time" optional,
+        submit_time: "submit_time" optional,
+        reject_time: "reject_time" optional,
+        complete_time: "complete_time" optional,
+        submission_template: "submission_template" optional,
+        submission_data: "submission_data" optional,
     });
     /// 尽调单状态
     ///
@@ -172,8 +172,8 @@ pub mod by_due_diligence_id {
             pub submit_data: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            sub_mchid: "sub_mchid" req req,
-            submit_data: "submit_data" opt opt,
+            sub_mchid: "sub_mchid" required,
+            submit_data: "submit_data" optional,
         });
         /// The response of `POST /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit` (提交尽调资料).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -192,10 +192,10 @@ pub mod by_due_diligence_id {
             pub submission_data: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            due_diligence_state: "due_diligence_state" opt opt,
-            submit_time: "submit_time" opt opt,
-            submission_template: "submission_template" opt opt,
-            submission_data: "submission_data" opt opt,
+            due_diligence_state: "due_diligence_state" optional,
+            submit_time: "submit_time" optional,
+            submission_template: "submission_template" optional,
+            submission_data: "submission_data" optional,
         });
         /// 尽调单状态
         pub type PostResponseDueDiligenceState = crate::v3::mch_operation_manage::enhanced_due_diligence::by_due_diligence_id::GetResponseDueDiligenceState;
@@ -229,7 +229,7 @@ pub mod by_due_diligence_id {
             pub meta: PostRequestMeta,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            meta: "meta" req req,
+            meta: "meta" required,
         });
         /// 媒体文件元信息`JSON`格式字符串
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -252,10 +252,10 @@ pub mod by_due_diligence_id {
             pub item_id: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(PostRequestMeta {
-            file_name: "file_name" opt opt,
-            file_digest: "file_digest" opt opt,
-            sub_mchid: "sub_mchid" opt opt,
-            item_id: "item_id" opt opt,
+            file_name: "file_name" optional,
+            file_digest: "file_digest" optional,
+            sub_mchid: "sub_mchid" optional,
+            item_id: "item_id" optional,
         });
         /// The response of `POST /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/upload` (上传尽调资料文件).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -266,7 +266,7 @@ pub mod by_due_diligence_id {
             pub file_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            file_id: "file_id" opt opt,
+            file_id: "file_id" optional,
         });
     }
 }

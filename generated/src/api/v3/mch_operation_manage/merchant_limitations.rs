@@ -52,10 +52,10 @@ pub mod sub_mchid {
             pub other_limited_functions: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            mchid: "mchid" opt opt,
-            limited_functions: "limited_functions" opt opt,
-            recovery_specifications: "recovery_specifications" opt opt,
-            other_limited_functions: "other_limited_functions" opt opt,
+            mchid: "mchid" optional,
+            limited_functions: "limited_functions" optional,
+            recovery_specifications: "recovery_specifications" optional,
+            other_limited_functions: "other_limited_functions" optional,
         });
         /// GetResponseLimitedFunctions
         ///
@@ -146,18 +146,18 @@ pub mod sub_mchid {
             pub other_relate_limitations: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseRecoverySpecifications {
-            limitation_case_id: "limitation_case_id" opt opt,
-            limitation_reason: "limitation_reason" opt opt,
-            limitation_reason_describe: "limitation_reason_describe" opt opt,
-            recover_way: "recover_way" opt opt,
-            recover_way_param: "recover_way_param" opt opt,
-            recover_help_url: "recover_help_url" opt opt,
-            limitation_action_type: "limitation_action_type" opt opt,
-            limitation_start_date: "limitation_start_date" opt opt,
-            limitation_date: "limitation_date" opt opt,
-            limitation_reason_type: "limitation_reason_type" opt opt,
-            relate_limitations: "relate_limitations" opt opt,
-            other_relate_limitations: "other_relate_limitations" opt opt,
+            limitation_case_id: "limitation_case_id" optional,
+            limitation_reason: "limitation_reason" optional,
+            limitation_reason_describe: "limitation_reason_describe" optional,
+            recover_way: "recover_way" optional,
+            recover_way_param: "recover_way_param" optional,
+            recover_help_url: "recover_help_url" optional,
+            limitation_action_type: "limitation_action_type" optional,
+            limitation_start_date: "limitation_start_date" optional,
+            limitation_date: "limitation_date" optional,
+            limitation_reason_type: "limitation_reason_type" optional,
+            relate_limitations: "relate_limitations" optional,
+            other_relate_limitations: "other_relate_limitations" optional,
         });
         /// 处置方式
         ///

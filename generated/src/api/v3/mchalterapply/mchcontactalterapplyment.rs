@@ -49,10 +49,10 @@ pub struct PostRequest {
     pub contact_info: Option<PostRequestContactInfo>,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    wechatpay_serial: "Wechatpay-Serial" skip req,
-    merchant_code: "merchant_code" req req,
-    out_request_no: "out_request_no" req req,
-    contact_info: "contact_info" opt opt,
+    wechatpay_serial: header "Wechatpay-Serial" required,
+    merchant_code: "merchant_code" required,
+    out_request_no: "out_request_no" required,
+    contact_info: "contact_info" optional,
 });
 /// 超级管理员信息
 #[derive(Clone, Debug, PartialEq)]
@@ -89,15 +89,15 @@ pub struct PostRequestContactInfo {
     pub mobile_phone: String,
 }
 ::wechatpay::runtime::json_object!(PostRequestContactInfo {
-    contact_name: "contact_name" req req,
-    contact_id_doc_type: "contact_id_doc_type" req req,
-    contact_id_card_number: "contact_id_card_number" req req,
-    contact_id_doc_copy: "contact_id_doc_copy" req req,
-    contact_id_doc_copy_back: "contact_id_doc_copy_back" opt opt,
-    contact_id_doc_period_begin: "contact_id_doc_period_begin" req req,
-    contact_id_doc_period_end: "contact_id_doc_period_end" req req,
-    business_authorization_letter: "business_authorization_letter" opt opt,
-    mobile_phone: "mobile_phone" req req,
+    contact_name: "contact_name" required,
+    contact_id_doc_type: "contact_id_doc_type" required,
+    contact_id_card_number: "contact_id_card_number" required,
+    contact_id_doc_copy: "contact_id_doc_copy" required,
+    contact_id_doc_copy_back: "contact_id_doc_copy_back" optional,
+    contact_id_doc_period_begin: "contact_id_doc_period_begin" required,
+    contact_id_doc_period_end: "contact_id_doc_period_end" required,
+    business_authorization_letter: "business_authorization_letter" optional,
+    mobile_phone: "mobile_phone" required,
 });
 /// 超级管理员证件类型
 ///
@@ -143,7 +143,7 @@ pub struct PostResponse {
     pub apply_id: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    apply_id: "apply_id" opt opt,
+    apply_id: "apply_id" optional,
 });
 /// `/v3/mchalterapply/mchcontactalterapplyment/{apply_id}`
 pub mod by_apply_id {
@@ -192,12 +192,12 @@ pub mod by_apply_id {
         pub audit_reject_detail: Option<Vec<GetResponseAuditRejectDetail>>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        apply_id: "apply_id" req req,
-        out_request_no: "out_request_no" opt opt,
-        merchant_code: "merchant_code" opt opt,
-        state: "state" opt opt,
-        audit_reject_reason: "audit_reject_reason" opt opt,
-        audit_reject_detail: "audit_reject_detail" opt opt,
+        apply_id: "apply_id" required,
+        out_request_no: "out_request_no" optional,
+        merchant_code: "merchant_code" optional,
+        state: "state" optional,
+        audit_reject_reason: "audit_reject_reason" optional,
+        audit_reject_detail: "audit_reject_detail" optional,
     });
     /// GetResponseAuditRejectDetail
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -212,8 +212,8 @@ pub mod by_apply_id {
         pub reject_reason: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseAuditRejectDetail {
-        param_name: "param_name" opt opt,
-        reject_reason: "reject_reason" opt opt,
+        param_name: "param_name" optional,
+        reject_reason: "reject_reason" optional,
     });
     /// 申请单状态
     ///
@@ -269,8 +269,8 @@ pub mod by_apply_id {
             pub state: Option<PostResponseState>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            apply_id: "apply_id" opt opt,
-            state: "state" opt opt,
+            apply_id: "apply_id" optional,
+            state: "state" optional,
         });
         /// 申请单状态
         pub type PostResponseState = crate::v3::mchalterapply::mchcontactalterapplyment::by_apply_id::GetResponseState;
@@ -359,12 +359,12 @@ pub mod merchant {
                     pub audit_reject_detail: Option<Vec<GetResponseAuditRejectDetail>>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    apply_id: "apply_id" opt opt,
-                    out_request_no: "out_request_no" req req,
-                    merchant_code: "merchant_code" req req,
-                    state: "state" opt opt,
-                    audit_reject_reason: "audit_reject_reason" opt opt,
-                    audit_reject_detail: "audit_reject_detail" opt opt,
+                    apply_id: "apply_id" optional,
+                    out_request_no: "out_request_no" required,
+                    merchant_code: "merchant_code" required,
+                    state: "state" optional,
+                    audit_reject_reason: "audit_reject_reason" optional,
+                    audit_reject_detail: "audit_reject_detail" optional,
                 });
                 /// GetResponseAuditRejectDetail
                 pub type GetResponseAuditRejectDetail = crate::v3::mchalterapply::mchcontactalterapplyment::by_apply_id::GetResponseAuditRejectDetail;

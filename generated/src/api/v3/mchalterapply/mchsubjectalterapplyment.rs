@@ -69,18 +69,18 @@ pub struct PostRequest {
     pub addition: Option<PostRequestAddition>,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    wechatpay_serial: "Wechatpay-Serial" skip req,
-    merchant_code: "merchant_code" req req,
-    out_request_no: "out_request_no" req req,
-    alter_scope: "alter_scope" opt opt,
-    organization_type: "organization_type" req req,
-    finance_institution: "finance_institution" opt opt,
-    business_license_info: "business_license_info" opt opt,
-    certificate_info: "certificate_info" opt opt,
-    finance_institution_info: "finance_institution_info" opt opt,
-    legal_person_info: "legal_person_info" opt opt,
-    ubo_info_list: "ubo_info_list" opt opt,
-    addition: "addition" opt opt,
+    wechatpay_serial: header "Wechatpay-Serial" required,
+    merchant_code: "merchant_code" required,
+    out_request_no: "out_request_no" required,
+    alter_scope: "alter_scope" optional,
+    organization_type: "organization_type" required,
+    finance_institution: "finance_institution" optional,
+    business_license_info: "business_license_info" optional,
+    certificate_info: "certificate_info" optional,
+    finance_institution_info: "finance_institution_info" optional,
+    legal_person_info: "legal_person_info" optional,
+    ubo_info_list: "ubo_info_list" optional,
+    addition: "addition" optional,
 });
 /// 补充材料列表
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -107,11 +107,11 @@ pub struct PostRequestAddition {
     pub ubo_prove: Option<Vec<String>>,
 }
 ::wechatpay::runtime::json_object!(PostRequestAddition {
-    bank_openaccount_license: "bank_openaccount_license" opt opt,
-    openaccount_approval: "openaccount_approval" opt opt,
-    legal_other_prove: "legal_other_prove" opt opt,
-    agency_prove: "agency_prove" opt opt,
-    ubo_prove: "ubo_prove" opt opt,
+    bank_openaccount_license: "bank_openaccount_license" optional,
+    openaccount_approval: "openaccount_approval" optional,
+    legal_other_prove: "legal_other_prove" optional,
+    agency_prove: "agency_prove" optional,
+    ubo_prove: "ubo_prove" optional,
 });
 /// 主体资料变更范围
 ///
@@ -166,13 +166,13 @@ pub struct PostRequestBusinessLicenseInfo {
     pub license_period_end: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostRequestBusinessLicenseInfo {
-    license_number: "license_number" req req,
-    license_copy: "license_copy" req req,
-    merchant_name: "merchant_name" req req,
-    legal_person: "legal_person" req req,
-    company_address: "company_address" opt opt,
-    license_period_begin: "license_period_begin" opt opt,
-    license_period_end: "license_period_end" opt opt,
+    license_number: "license_number" required,
+    license_copy: "license_copy" required,
+    merchant_name: "merchant_name" required,
+    legal_person: "legal_person" required,
+    company_address: "company_address" optional,
+    license_period_begin: "license_period_begin" optional,
+    license_period_end: "license_period_end" optional,
 });
 /// 登记证书信息
 #[derive(Clone, Debug, PartialEq)]
@@ -211,14 +211,14 @@ pub struct PostRequestCertificateInfo {
     pub cert_period_end: String,
 }
 ::wechatpay::runtime::json_object!(PostRequestCertificateInfo {
-    cert_type: "cert_type" req req,
-    cert_number: "cert_number" req req,
-    cert_copy: "cert_copy" req req,
-    merchant_name: "merchant_name" req req,
-    legal_person: "legal_person" req req,
-    company_address: "company_address" req req,
-    cert_period_begin: "cert_period_begin" req req,
-    cert_period_end: "cert_period_end" req req,
+    cert_type: "cert_type" required,
+    cert_number: "cert_number" required,
+    cert_copy: "cert_copy" required,
+    merchant_name: "merchant_name" required,
+    legal_person: "legal_person" required,
+    company_address: "company_address" required,
+    cert_period_begin: "cert_period_begin" required,
+    cert_period_end: "cert_period_end" required,
 });
 /// 证书类型
 ///
@@ -274,8 +274,8 @@ pub struct PostRequestFinanceInstitutionInfo {
     pub finance_license_pics: Vec<String>,
 }
 ::wechatpay::runtime::json_object!(PostRequestFinanceInstitutionInfo {
-    finance_type: "finance_type" req req,
-    finance_license_pics: "finance_license_pics" req req,
+    finance_type: "finance_type" required,
+    finance_license_pics: "finance_license_pics" required,
 });
 /// 金融机构类型
 ///
@@ -350,17 +350,17 @@ pub struct PostRequestLegalPersonInfo {
     pub as_ubo: Option<bool>,
 }
 ::wechatpay::runtime::json_object!(PostRequestLegalPersonInfo {
-    id_holder_type: "id_holder_type" req req,
-    id_doc_type: "id_doc_type" opt opt,
-    authorize_letter_copy: "authorize_letter_copy" opt opt,
-    card_front: "card_front" opt opt,
-    card_back: "card_back" opt opt,
-    card_name: "card_name" opt opt,
-    card_number: "card_number" opt opt,
-    card_address: "card_address" opt opt,
-    card_period_begin: "card_period_begin" opt opt,
-    card_period_end: "card_period_end" opt opt,
-    as_ubo: "as_ubo" opt opt,
+    id_holder_type: "id_holder_type" required,
+    id_doc_type: "id_doc_type" optional,
+    authorize_letter_copy: "authorize_letter_copy" optional,
+    card_front: "card_front" optional,
+    card_back: "card_back" optional,
+    card_name: "card_name" optional,
+    card_number: "card_number" optional,
+    card_address: "card_address" optional,
+    card_period_begin: "card_period_begin" optional,
+    card_period_end: "card_period_end" optional,
+    as_ubo: "as_ubo" optional,
 });
 /// 证件类型
 ///
@@ -480,14 +480,14 @@ pub struct PostRequestUboInfoList {
     pub card_period_end: String,
 }
 ::wechatpay::runtime::json_object!(PostRequestUboInfoList {
-    id_doc_type: "id_doc_type" req req,
-    card_front: "card_front" req req,
-    card_back: "card_back" opt opt,
-    card_name: "card_name" req req,
-    card_number: "card_number" req req,
-    card_address: "card_address" req req,
-    card_period_begin: "card_period_begin" req req,
-    card_period_end: "card_period_end" req req,
+    id_doc_type: "id_doc_type" required,
+    card_front: "card_front" required,
+    card_back: "card_back" optional,
+    card_name: "card_name" required,
+    card_number: "card_number" required,
+    card_address: "card_address" required,
+    card_period_begin: "card_period_begin" required,
+    card_period_end: "card_period_end" required,
 });
 /// 证件类型
 pub type PostRequestUboInfoListIdDocType = crate::v3::mchalterapply::mchsubjectalterapplyment::PostRequestLegalPersonInfoIdDocType;
@@ -540,12 +540,12 @@ pub mod by_apply_id {
         pub audit_reject_detail: Option<Vec<GetResponseAuditRejectDetail>>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        merchant_code: "merchant_code" opt opt,
-        apply_id: "apply_id" req req,
-        out_request_no: "out_request_no" opt opt,
-        state: "state" opt opt,
-        audit_reject_reason: "audit_reject_reason" opt opt,
-        audit_reject_detail: "audit_reject_detail" opt opt,
+        merchant_code: "merchant_code" optional,
+        apply_id: "apply_id" required,
+        out_request_no: "out_request_no" optional,
+        state: "state" optional,
+        audit_reject_reason: "audit_reject_reason" optional,
+        audit_reject_detail: "audit_reject_detail" optional,
     });
     /// GetResponseAuditRejectDetail
     pub type GetResponseAuditRejectDetail = crate::v3::mchalterapply::mchcontactalterapplyment::by_apply_id::GetResponseAuditRejectDetail;
@@ -602,7 +602,7 @@ pub mod by_apply_id {
             pub result: Option<PostResponseResult>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            result: "result" opt opt,
+            result: "result" optional,
         });
         /// 撤销状态
         ///
@@ -706,12 +706,12 @@ pub mod merchant {
                     pub audit_reject_detail: Option<Vec<GetResponseAuditRejectDetail>>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    merchant_code: "merchant_code" req req,
-                    apply_id: "apply_id" opt opt,
-                    out_request_no: "out_request_no" req req,
-                    state: "state" opt opt,
-                    audit_reject_reason: "audit_reject_reason" opt opt,
-                    audit_reject_detail: "audit_reject_detail" opt opt,
+                    merchant_code: "merchant_code" required,
+                    apply_id: "apply_id" optional,
+                    out_request_no: "out_request_no" required,
+                    state: "state" optional,
+                    audit_reject_reason: "audit_reject_reason" optional,
+                    audit_reject_detail: "audit_reject_detail" optional,
                 });
                 /// GetResponseAuditRejectDetail
                 pub type GetResponseAuditRejectDetail = crate::v3::mchalterapply::mchcontactalterapplyment::by_apply_id::GetResponseAuditRejectDetail;

@@ -43,9 +43,9 @@ pub struct PostRequest {
     pub merchant_shortname: String,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    sub_mchid: "sub_mchid" req req,
-    out_request_no: "out_request_no" req req,
-    merchant_shortname: "merchant_shortname" req req,
+    sub_mchid: "sub_mchid" required,
+    out_request_no: "out_request_no" required,
+    merchant_shortname: "merchant_shortname" required,
 });
 /// The response of `POST /v3/mchalterapply/merchantnamealterapplyment` (提交商户简称变更申请单).
 pub type PostResponse = crate::v3::mchalterapply::mchcontactalterapplyment::PostResponse;
@@ -94,11 +94,11 @@ pub mod by_apply_id {
         pub audit_reject_reason: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        apply_id: "apply_id" req req,
-        out_request_no: "out_request_no" opt opt,
-        merchant_code: "merchant_code" opt opt,
-        state: "state" opt opt,
-        audit_reject_reason: "audit_reject_reason" opt opt,
+        apply_id: "apply_id" required,
+        out_request_no: "out_request_no" optional,
+        merchant_code: "merchant_code" optional,
+        state: "state" optional,
+        audit_reject_reason: "audit_reject_reason" optional,
     });
     /// 申请单状态
     pub type GetResponseState = crate::v3::mchalterapply::mchcontactalterapplyment::by_apply_id::GetResponseState;
@@ -130,8 +130,8 @@ pub mod by_apply_id {
             pub state: Option<PostResponseState>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            apply_id: "apply_id" opt opt,
-            state: "state" opt opt,
+            apply_id: "apply_id" optional,
+            state: "state" optional,
         });
         /// 申请单状态
         ///
@@ -227,11 +227,11 @@ pub mod merchant {
                     pub audit_reject_reason: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    apply_id: "apply_id" opt opt,
-                    out_request_no: "out_request_no" req req,
-                    sub_mchid: "sub_mchid" req req,
-                    state: "state" opt opt,
-                    audit_reject_reason: "audit_reject_reason" opt opt,
+                    apply_id: "apply_id" optional,
+                    out_request_no: "out_request_no" required,
+                    sub_mchid: "sub_mchid" required,
+                    state: "state" optional,
+                    audit_reject_reason: "audit_reject_reason" optional,
                 });
                 /// 申请单状态
                 pub type GetResponseState = crate::v3::mchalterapply::mchcontactalterapplyment::by_apply_id::GetResponseState;

@@ -65,13 +65,13 @@ pub mod notify {
         pub out_refund_no: String,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        mix_trade_no: "mix_trade_no" skip req,
-        sub_mchid: "sub_mchid" req req,
-        med_refund_total_fee: "med_refund_total_fee" req req,
-        med_refund_gov_fee: "med_refund__gov_fee" req req,
-        med_refund_self_fee: "med_refund__self_fee" req req,
-        med_refund_other_fee: "med_refund__other_fee" req req,
-        refund_time: "refund_time" req req,
-        out_refund_no: "out_refund_no" req req,
+        mix_trade_no: query "mix_trade_no" required,
+        sub_mchid: "sub_mchid" required,
+        med_refund_total_fee: "med_refund_total_fee" required,
+        med_refund_gov_fee: "med_refund__gov_fee" required,
+        med_refund_self_fee: "med_refund__self_fee" required,
+        med_refund_other_fee: "med_refund__other_fee" required,
+        refund_time: "refund_time" required,
+        out_refund_no: "out_refund_no" required,
     });
 }

@@ -61,8 +61,8 @@ pub mod balance {
             pub pending_amount: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            available_amount: "available_amount" opt opt,
-            pending_amount: "pending_amount" opt opt,
+            available_amount: "available_amount" optional,
+            pending_amount: "pending_amount" optional,
         });
     }
 }
@@ -110,7 +110,7 @@ pub mod dayendbalance {
             pub date: String,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            date: "date" skip req,
+            date: query "date" required,
         });
         /// The response of `GET /v3/merchant/fund/dayendbalance/{account_type}` (查询账户日终余额API).
         pub type GetResponse = crate::v3::merchant::fund::balance::by_account_type::GetResponse;
@@ -174,12 +174,12 @@ pub mod withdraw {
         pub notify_url: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        out_request_no: "out_request_no" req req,
-        amount: "amount" req req,
-        remark: "remark" opt opt,
-        bank_memo: "bank_memo" opt opt,
-        account_type: "account_type" req req,
-        notify_url: "notify_url" opt opt,
+        out_request_no: "out_request_no" required,
+        amount: "amount" required,
+        remark: "remark" optional,
+        bank_memo: "bank_memo" optional,
+        account_type: "account_type" required,
+        notify_url: "notify_url" optional,
     });
     /// 资金账户类型
     ///
@@ -214,8 +214,8 @@ pub mod withdraw {
         pub out_request_no: String,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        withdraw_id: "withdraw_id" opt opt,
-        out_request_no: "out_request_no" req req,
+        withdraw_id: "withdraw_id" optional,
+        out_request_no: "out_request_no" required,
     });
     /// `/v3/merchant/fund/withdraw/bill-type`
     pub mod bill_type {
@@ -263,8 +263,8 @@ pub mod withdraw {
                 pub tar_type: Option<GetRequestTarType>,
             }
             ::wechatpay::runtime::json_object!(GetRequest {
-                bill_date: "bill_date" skip req,
-                tar_type: "tar_type" skip opt,
+                bill_date: query "bill_date" required,
+                tar_type: query "tar_type" optional,
             });
             /// 压缩类型
             ///
@@ -297,9 +297,9 @@ pub mod withdraw {
                 pub download_url: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                hash_type: "hash_type" opt opt,
-                hash_value: "hash_value" opt opt,
-                download_url: "download_url" opt opt,
+                hash_type: "hash_type" optional,
+                hash_value: "hash_value" optional,
+                download_url: "download_url" optional,
             });
             /// 哈希类型
             ///
@@ -395,17 +395,17 @@ pub mod withdraw {
                 pub solution: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                status: "status" opt opt,
-                withdraw_id: "withdraw_id" opt opt,
-                out_request_no: "out_request_no" req req,
-                amount: "amount" opt opt,
-                create_time: "create_time" opt opt,
-                update_time: "update_time" opt opt,
-                reason: "reason" opt opt,
-                remark: "remark" opt opt,
-                bank_memo: "bank_memo" opt opt,
-                account_type: "account_type" opt opt,
-                solution: "solution" opt opt,
+                status: "status" optional,
+                withdraw_id: "withdraw_id" optional,
+                out_request_no: "out_request_no" required,
+                amount: "amount" optional,
+                create_time: "create_time" optional,
+                update_time: "update_time" optional,
+                reason: "reason" optional,
+                remark: "remark" optional,
+                bank_memo: "bank_memo" optional,
+                account_type: "account_type" optional,
+                solution: "solution" optional,
             });
             /// 出款账户类型
             ///
@@ -536,17 +536,17 @@ pub mod withdraw {
                 pub solution: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                status: "status" opt opt,
-                withdraw_id: "withdraw_id" req req,
-                out_request_no: "out_request_no" opt opt,
-                amount: "amount" opt opt,
-                create_time: "create_time" opt opt,
-                update_time: "update_time" opt opt,
-                reason: "reason" opt opt,
-                remark: "remark" opt opt,
-                bank_memo: "bank_memo" opt opt,
-                account_type: "account_type" opt opt,
-                solution: "solution" opt opt,
+                status: "status" optional,
+                withdraw_id: "withdraw_id" required,
+                out_request_no: "out_request_no" optional,
+                amount: "amount" optional,
+                create_time: "create_time" optional,
+                update_time: "update_time" optional,
+                reason: "reason" optional,
+                remark: "remark" optional,
+                bank_memo: "bank_memo" optional,
+                account_type: "account_type" optional,
+                solution: "solution" optional,
             });
             /// 出款账户类型
             pub type GetResponseAccountType = crate::v3::merchant::fund::withdraw::out_request_no::by_out_request_no::GetResponseAccountType;

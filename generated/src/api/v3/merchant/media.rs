@@ -43,7 +43,7 @@ pub mod upload {
         pub meta: PostRequestMeta,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        meta: "meta" req req,
+        meta: "meta" required,
     });
     /// 媒体文件元信息`JSON`格式字符串
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -54,8 +54,8 @@ pub mod upload {
         pub sha256: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestMeta {
-        filename: "filename" opt opt,
-        sha256: "sha256" opt opt,
+        filename: "filename" optional,
+        sha256: "sha256" optional,
     });
     /// The response of `POST /v3/merchant/media/upload` (文件上传).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -66,7 +66,7 @@ pub mod upload {
         pub media_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        media_id: "media_id" opt opt,
+        media_id: "media_id" optional,
     });
 }
 /// `/v3/merchant/media/video_upload`

@@ -65,13 +65,13 @@ pub mod query_risk_trades {
         pub page_size: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        sp_mchid: "sp_mchid" opt opt,
-        sub_mchid: "sub_mchid" opt opt,
-        mchid: "mchid" opt opt,
-        start_time: "start_time" opt opt,
-        end_time: "end_time" opt opt,
-        page_index: "page_index" opt opt,
-        page_size: "page_size" opt opt,
+        sp_mchid: "sp_mchid" optional,
+        sub_mchid: "sub_mchid" optional,
+        mchid: "mchid" optional,
+        start_time: "start_time" optional,
+        end_time: "end_time" optional,
+        page_index: "page_index" optional,
+        page_size: "page_size" optional,
     });
     /// The response of `POST /v3/merchant-risk-manage/ec-trade-risk/query-risk-trades` (查询风险订单).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -84,8 +84,8 @@ pub mod query_risk_trades {
         pub risk_trade_list: Option<Vec<PostResponseRiskTradeList>>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        total_num: "total_num" opt opt,
-        risk_trade_list: "risk_trade_list" opt opt,
+        total_num: "total_num" optional,
+        risk_trade_list: "risk_trade_list" optional,
     });
     /// PostResponseRiskTradeList
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -126,11 +126,11 @@ pub mod query_risk_trades {
         pub risk_discove_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponseRiskTradeList {
-        mchid: "mchid" opt opt,
-        out_trade_no: "out_trade_no" opt opt,
-        risk_type: "risk_type" opt opt,
-        risk_level: "risk_level" opt opt,
-        risk_discove_time: "risk_discove_time" opt opt,
+        mchid: "mchid" optional,
+        out_trade_no: "out_trade_no" optional,
+        risk_type: "risk_type" optional,
+        risk_level: "risk_level" optional,
+        risk_discove_time: "risk_discove_time" optional,
     });
 }
 /// `/v3/merchant-risk-manage/ec-trade-risk/recv-dispose-result`
@@ -204,16 +204,16 @@ pub mod recv_dispose_result {
         pub refund_amount: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        sp_mchid: "sp_mchid" opt opt,
-        sub_mchid: "sub_mchid" opt opt,
-        mchid: "mchid" opt opt,
-        out_trade_no: "out_trade_no" req req,
-        final_risk_result: "final_risk_result" opt opt,
-        final_risk_type: "final_risk_type" opt opt,
-        disp_conclusion: "disp_conclusion" opt opt,
-        disp_addition: "disp_addition" opt opt,
-        exist_complaint: "exist_complaint" opt opt,
-        refund_amount: "refund_amount" opt opt,
+        sp_mchid: "sp_mchid" optional,
+        sub_mchid: "sub_mchid" optional,
+        mchid: "mchid" optional,
+        out_trade_no: "out_trade_no" required,
+        final_risk_result: "final_risk_result" optional,
+        final_risk_type: "final_risk_type" optional,
+        disp_conclusion: "disp_conclusion" optional,
+        disp_addition: "disp_addition" optional,
+        exist_complaint: "exist_complaint" optional,
+        refund_amount: "refund_amount" optional,
     });
     /// The response of `POST /v3/merchant-risk-manage/ec-trade-risk/recv-dispose-result` (回传处置结果).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -224,6 +224,6 @@ pub mod recv_dispose_result {
         pub rsp_msg: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        rsp_msg: "rsp_msg" opt opt,
+        rsp_msg: "rsp_msg" optional,
     });
 }

@@ -53,12 +53,12 @@ pub struct GetRequest {
     pub complaints_information: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetRequest {
-    sp_mchid: "sp_mchid" skip opt,
-    acquiring_bank_id: "acquiring_bank_id" skip opt,
-    channel_id: "channel_id" skip opt,
-    sub_mchid: "sub_mchid" skip opt,
-    out_trade_no: "out_trade_no" skip req,
-    complaints_information: "complaints_information" skip opt,
+    sp_mchid: query "sp_mchid" optional,
+    acquiring_bank_id: query "acquiring_bank_id" optional,
+    channel_id: query "channel_id" optional,
+    sub_mchid: query "sub_mchid" optional,
+    out_trade_no: query "out_trade_no" required,
+    complaints_information: query "complaints_information" optional,
 });
 /// The response of `GET /v3/merchant-risk-manage/trade-risk-information` (查询风险信息).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -81,10 +81,10 @@ pub struct GetResponse {
     pub punish_description: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponse {
-    risk_score: "risk_score" opt opt,
-    risk_type: "risk_type" opt opt,
-    punish_type: "punish_type" opt opt,
-    punish_description: "punish_description" opt opt,
+    risk_score: "risk_score" optional,
+    risk_type: "risk_type" optional,
+    punish_type: "punish_type" optional,
+    punish_description: "punish_description" optional,
 });
 /// 处置手段
 ///

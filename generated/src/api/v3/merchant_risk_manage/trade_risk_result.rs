@@ -57,15 +57,15 @@ pub struct PostRequest {
     pub complaints_information: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    sp_mchid: "sp_mchid" opt opt,
-    acquiring_bank_id: "acquiring_bank_id" opt opt,
-    channel_id: "channel_id" opt opt,
-    sub_mchid: "sub_mchid" opt opt,
-    out_trade_no: "out_trade_no" opt opt,
-    risk_type: "risk_type" opt opt,
-    punish_type: "punish_type" req req,
-    additional_punish_type: "additional_punish_type" opt opt,
-    complaints_information: "complaints_information" opt opt,
+    sp_mchid: "sp_mchid" optional,
+    acquiring_bank_id: "acquiring_bank_id" optional,
+    channel_id: "channel_id" optional,
+    sub_mchid: "sub_mchid" optional,
+    out_trade_no: "out_trade_no" optional,
+    risk_type: "risk_type" optional,
+    punish_type: "punish_type" required,
+    additional_punish_type: "additional_punish_type" optional,
+    complaints_information: "complaints_information" optional,
 });
 /// 处置手段
 pub type PostRequestPunishType = crate::v3::merchant_risk_manage::trade_risk_information::GetResponsePunishType;
@@ -112,15 +112,15 @@ pub struct PostResponse {
     pub punish_description: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    sp_mchid: "sp_mchid" opt opt,
-    acquiring_bank_id: "acquiring_bank_id" opt opt,
-    channel_id: "channel_id" opt opt,
-    sub_mchid: "sub_mchid" opt opt,
-    out_trade_no: "out_trade_no" opt opt,
-    risk_type: "risk_type" opt opt,
-    punish_type: "punish_type" req req,
-    additional_punish_type: "additional_punish_type" opt opt,
-    punish_description: "punish_description" opt opt,
+    sp_mchid: "sp_mchid" optional,
+    acquiring_bank_id: "acquiring_bank_id" optional,
+    channel_id: "channel_id" optional,
+    sub_mchid: "sub_mchid" optional,
+    out_trade_no: "out_trade_no" optional,
+    risk_type: "risk_type" optional,
+    punish_type: "punish_type" required,
+    additional_punish_type: "additional_punish_type" optional,
+    punish_description: "punish_description" optional,
 });
 /// 处置手段
 pub type PostResponsePunishType = crate::v3::merchant_risk_manage::trade_risk_information::GetResponsePunishType;

@@ -55,7 +55,7 @@ pub struct GetResponse {
     pub notify_url: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponse {
-    notify_url: "notify_url" opt opt,
+    notify_url: "notify_url" optional,
 });
 /// The request of `POST /v3/merchant-risk-manage/violation-notifications` (创建商户违规通知回调地址API).
 pub type PostRequest = crate::v3::merchant_risk_manage::violation_notifications::GetResponse;
@@ -70,7 +70,7 @@ pub struct PutRequest {
     pub notify_url: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PutRequest {
-    notify_url: "notify_url" opt opt,
+    notify_url: "notify_url" optional,
 });
 /// The response of `PUT /v3/merchant-risk-manage/violation-notifications` (修改商户违规通知回调地址API).
 pub type PutResponse = crate::v3::merchant_risk_manage::violation_notifications::GetResponse;

@@ -59,8 +59,8 @@ pub struct GetResponse {
     pub url: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponse {
-    mchid: "mchid" opt opt,
-    url: "url" opt opt,
+    mchid: "mchid" optional,
+    url: "url" optional,
 });
 /// The request of `POST /v3/merchant-service/complaint-notifications` (创建投诉通知回调API).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -71,7 +71,7 @@ pub struct PostRequest {
     pub url: String,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    url: "url" req req,
+    url: "url" required,
 });
 /// The response of `POST /v3/merchant-service/complaint-notifications` (创建投诉通知回调API).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -86,8 +86,8 @@ pub struct PostResponse {
     pub url: String,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    mchid: "mchid" opt opt,
-    url: "url" req req,
+    mchid: "mchid" optional,
+    url: "url" required,
 });
 /// The request of `PUT /v3/merchant-service/complaint-notifications` (更新投诉通知回调API).
 pub type PutRequest = crate::v3::merchant_service::complaint_notifications::PostRequest;

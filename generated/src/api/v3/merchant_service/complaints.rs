@@ -57,11 +57,11 @@ pub struct GetRequest {
     pub sub_mchid: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetRequest {
-    limit: "limit" skip opt,
-    offset: "offset" skip opt,
-    begin_date: "begin_date" skip req,
-    end_date: "end_date" skip req,
-    sub_mchid: "sub_mchid" skip opt,
+    limit: query "limit" optional,
+    offset: query "offset" optional,
+    begin_date: query "begin_date" required,
+    end_date: query "end_date" required,
+    sub_mchid: query "sub_mchid" optional,
 });
 /// The response of `GET /v3/merchant-service/complaints` (查询投诉信息API).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -82,10 +82,10 @@ pub struct GetResponse {
     pub data: Option<Vec<GetResponseData>>,
 }
 ::wechatpay::runtime::json_object!(GetResponse {
-    offset: "offset" req req,
-    limit: "limit" req req,
-    total_count: "total_count" opt opt,
-    data: "data" opt opt,
+    offset: "offset" required,
+    limit: "limit" required,
+    total_count: "total_count" optional,
+    data: "data" optional,
 });
 /// 用户投诉信息详情
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -122,15 +122,15 @@ pub struct GetResponseData {
     pub sub_mchid: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponseData {
-    out_trade_no: "out_trade_no" opt opt,
-    complaint_time: "complaint_time" opt opt,
-    amount: "amount" opt opt,
-    payer_phone: "payer_phone" opt opt,
-    complaint_detail: "complaint_detail" opt opt,
-    complaint_state: "complaint_state" opt opt,
-    transaction_id: "transaction_id" opt opt,
-    frozen_end_time: "frozen_end_time" opt opt,
-    sub_mchid: "sub_mchid" opt opt,
+    out_trade_no: "out_trade_no" optional,
+    complaint_time: "complaint_time" optional,
+    amount: "amount" optional,
+    payer_phone: "payer_phone" optional,
+    complaint_detail: "complaint_detail" optional,
+    complaint_state: "complaint_state" optional,
+    transaction_id: "transaction_id" optional,
+    frozen_end_time: "frozen_end_time" optional,
+    sub_mchid: "sub_mchid" optional,
 });
 /// 投诉单状态
 ///
@@ -232,16 +232,16 @@ pub mod by_transaction_id {
         pub complaint_handle_state: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        out_trade_no: "out_trade_no" opt opt,
-        complaint_time: "complaint_time" opt opt,
-        amount: "amount" opt opt,
-        payer_phone: "payer_phone" opt opt,
-        complaint_detail: "complaint_detail" opt opt,
-        complaint_state: "complaint_state" opt opt,
-        transaction_id: "transaction_id" req req,
-        frozen_end_time: "frozen_end_time" opt opt,
-        sub_mchid: "sub_mchid" opt opt,
-        complaint_handle_state: "complaint_handle_state" opt opt,
+        out_trade_no: "out_trade_no" optional,
+        complaint_time: "complaint_time" optional,
+        amount: "amount" optional,
+        payer_phone: "payer_phone" optional,
+        complaint_detail: "complaint_detail" optional,
+        complaint_state: "complaint_state" optional,
+        transaction_id: "transaction_id" required,
+        frozen_end_time: "frozen_end_time" optional,
+        sub_mchid: "sub_mchid" optional,
+        complaint_handle_state: "complaint_handle_state" optional,
     });
     /// `/v3/merchant-service/complaints/{transaction_id}/negotiation-historys`
     pub mod negotiation_historys {
@@ -268,7 +268,7 @@ pub mod by_transaction_id {
             >,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            complaint_negotiation_history: "complaint_negotiation_history" opt opt,
+            complaint_negotiation_history: "complaint_negotiation_history" optional,
         });
         /// GetResponseComplaintNegotiationHistory
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -295,11 +295,11 @@ pub mod by_transaction_id {
             pub image_list: Option<Vec<::serde_json::Value>>,
         }
         ::wechatpay::runtime::json_object!(GetResponseComplaintNegotiationHistory {
-            operate_user: "operate_user" opt opt,
-            operate_time: "operate_time" opt opt,
-            operate_type: "operate_type" opt opt,
-            operate_details: "operate_details" opt opt,
-            image_list: "image_list" opt opt,
+            operate_user: "operate_user" optional,
+            operate_time: "operate_time" optional,
+            operate_type: "operate_type" optional,
+            operate_details: "operate_details" optional,
+            image_list: "image_list" optional,
         });
         /// 操作类型
         ///

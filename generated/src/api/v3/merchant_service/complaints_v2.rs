@@ -53,11 +53,11 @@ pub struct GetRequest {
     pub complainted_mchid: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetRequest {
-    limit: "limit" skip opt,
-    offset: "offset" skip opt,
-    begin_date: "begin_date" skip req,
-    end_date: "end_date" skip req,
-    complainted_mchid: "complainted_mchid" skip opt,
+    limit: query "limit" optional,
+    offset: query "offset" optional,
+    begin_date: query "begin_date" required,
+    end_date: query "end_date" required,
+    complainted_mchid: query "complainted_mchid" optional,
 });
 /// The response of `GET /v3/merchant-service/complaints-v2` (查询投诉单列表API).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -78,10 +78,10 @@ pub struct GetResponse {
     pub total_count: Option<i64>,
 }
 ::wechatpay::runtime::json_object!(GetResponse {
-    data: "data" opt opt,
-    limit: "limit" req req,
-    offset: "offset" req req,
-    total_count: "total_count" opt opt,
+    data: "data" optional,
+    limit: "limit" required,
+    offset: "offset" required,
+    total_count: "total_count" optional,
 });
 /// GetResponseData
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -152,26 +152,26 @@ pub struct GetResponseData {
     pub is_agent_mode: Option<bool>,
 }
 ::wechatpay::runtime::json_object!(GetResponseData {
-    complaint_id: "complaint_id" opt opt,
-    complaint_time: "complaint_time" opt opt,
-    complaint_detail: "complaint_detail" opt opt,
-    complaint_state: "complaint_state" opt opt,
-    complainted_mchid: "complainted_mchid" opt opt,
-    payer_phone: "payer_phone" opt opt,
-    complaint_order_info: "complaint_order_info" opt opt,
-    service_order_info: "service_order_info" opt opt,
-    complaint_media_list: "complaint_media_list" opt opt,
-    complaint_full_refunded: "complaint_full_refunded" opt opt,
-    incoming_user_response: "incoming_user_response" opt opt,
-    problem_description: "problem_description" opt opt,
-    user_complaint_times: "user_complaint_times" opt opt,
-    problem_type: "problem_type" opt opt,
-    apply_refund_amount: "apply_refund_amount" opt opt,
-    user_tag_list: "user_tag_list" opt opt,
-    additional_info: "additional_info" opt opt,
-    in_platform_service: "in_platform_service" opt opt,
-    need_immediate_service: "need_immediate_service" opt opt,
-    is_agent_mode: "is_agent_mode" opt opt,
+    complaint_id: "complaint_id" optional,
+    complaint_time: "complaint_time" optional,
+    complaint_detail: "complaint_detail" optional,
+    complaint_state: "complaint_state" optional,
+    complainted_mchid: "complainted_mchid" optional,
+    payer_phone: "payer_phone" optional,
+    complaint_order_info: "complaint_order_info" optional,
+    service_order_info: "service_order_info" optional,
+    complaint_media_list: "complaint_media_list" optional,
+    complaint_full_refunded: "complaint_full_refunded" optional,
+    incoming_user_response: "incoming_user_response" optional,
+    problem_description: "problem_description" optional,
+    user_complaint_times: "user_complaint_times" optional,
+    problem_type: "problem_type" optional,
+    apply_refund_amount: "apply_refund_amount" optional,
+    user_tag_list: "user_tag_list" optional,
+    additional_info: "additional_info" optional,
+    in_platform_service: "in_platform_service" optional,
+    need_immediate_service: "need_immediate_service" optional,
+    is_agent_mode: "is_agent_mode" optional,
 });
 /// 补充信息
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -184,8 +184,8 @@ pub struct GetResponseDataAdditionalInfo {
     pub share_power_info: Option<GetResponseDataAdditionalInfoSharePowerInfo>,
 }
 ::wechatpay::runtime::json_object!(GetResponseDataAdditionalInfo {
-    type_: "type" opt opt,
-    share_power_info: "share_power_info" opt opt,
+    type_: "type" optional,
+    share_power_info: "share_power_info" optional,
 });
 /// 充电宝投诉相关信息
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -204,9 +204,9 @@ pub struct GetResponseDataAdditionalInfoSharePowerInfo {
     pub is_returned_to_same_machine: Option<bool>,
 }
 ::wechatpay::runtime::json_object!(GetResponseDataAdditionalInfoSharePowerInfo {
-    return_time: "return_time" opt opt,
-    return_address_info: "return_address_info" opt opt,
-    is_returned_to_same_machine: "is_returned_to_same_machine" opt opt,
+    return_time: "return_time" optional,
+    return_address_info: "return_address_info" optional,
+    is_returned_to_same_machine: "is_returned_to_same_machine" optional,
 });
 /// 归还地点信息
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -225,9 +225,9 @@ pub struct GetResponseDataAdditionalInfoSharePowerInfoReturnAddressInfo {
     pub latitude: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponseDataAdditionalInfoSharePowerInfoReturnAddressInfo {
-    return_address: "return_address" opt opt,
-    longitude: "longitude" opt opt,
-    latitude: "latitude" opt opt,
+    return_address: "return_address" optional,
+    longitude: "longitude" optional,
+    latitude: "latitude" optional,
 });
 /// 补充信息类型
 ///
@@ -254,8 +254,8 @@ pub struct GetResponseDataComplaintMediaList {
     pub media_url: Option<Vec<String>>,
 }
 ::wechatpay::runtime::json_object!(GetResponseDataComplaintMediaList {
-    media_type: "media_type" opt opt,
-    media_url: "media_url" opt opt,
+    media_type: "media_type" optional,
+    media_url: "media_url" optional,
 });
 /// 媒体文件业务类型
 ///
@@ -291,9 +291,9 @@ pub struct GetResponseDataComplaintOrderInfo {
     pub amount: Option<i64>,
 }
 ::wechatpay::runtime::json_object!(GetResponseDataComplaintOrderInfo {
-    transaction_id: "transaction_id" opt opt,
-    out_trade_no: "out_trade_no" opt opt,
-    amount: "amount" opt opt,
+    transaction_id: "transaction_id" optional,
+    out_trade_no: "out_trade_no" optional,
+    amount: "amount" optional,
 });
 /// 投诉单状态
 ///
@@ -352,9 +352,9 @@ pub struct GetResponseDataServiceOrderInfo {
     pub state: Option<GetResponseDataServiceOrderInfoState>,
 }
 ::wechatpay::runtime::json_object!(GetResponseDataServiceOrderInfo {
-    order_id: "order_id" opt opt,
-    out_order_no: "out_order_no" opt opt,
-    state: "state" opt opt,
+    order_id: "order_id" optional,
+    out_order_no: "out_order_no" optional,
+    state: "state" optional,
 });
 /// 支付分服务单状态
 ///
@@ -521,27 +521,27 @@ pub mod by_complaint_id {
         pub is_agent_mode: Option<bool>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        complaint_id: "complaint_id" req req,
-        complaint_time: "complaint_time" opt opt,
-        complaint_detail: "complaint_detail" opt opt,
-        complaint_state: "complaint_state" opt opt,
-        complainted_mchid: "complainted_mchid" opt opt,
-        payer_phone: "payer_phone" opt opt,
-        payer_openid: "payer_openid" opt opt,
-        complaint_media_list: "complaint_media_list" opt opt,
-        complaint_order_info: "complaint_order_info" opt opt,
-        service_order_info: "service_order_info" opt opt,
-        complaint_full_refunded: "complaint_full_refunded" opt opt,
-        incoming_user_response: "incoming_user_response" opt opt,
-        problem_description: "problem_description" opt opt,
-        user_complaint_times: "user_complaint_times" opt opt,
-        problem_type: "problem_type" opt opt,
-        apply_refund_amount: "apply_refund_amount" opt opt,
-        user_tag_list: "user_tag_list" opt opt,
-        additional_info: "additional_info" opt opt,
-        in_platform_service: "in_platform_service" opt opt,
-        need_immediate_service: "need_immediate_service" opt opt,
-        is_agent_mode: "is_agent_mode" opt opt,
+        complaint_id: "complaint_id" required,
+        complaint_time: "complaint_time" optional,
+        complaint_detail: "complaint_detail" optional,
+        complaint_state: "complaint_state" optional,
+        complainted_mchid: "complainted_mchid" optional,
+        payer_phone: "payer_phone" optional,
+        payer_openid: "payer_openid" optional,
+        complaint_media_list: "complaint_media_list" optional,
+        complaint_order_info: "complaint_order_info" optional,
+        service_order_info: "service_order_info" optional,
+        complaint_full_refunded: "complaint_full_refunded" optional,
+        incoming_user_response: "incoming_user_response" optional,
+        problem_description: "problem_description" optional,
+        user_complaint_times: "user_complaint_times" optional,
+        problem_type: "problem_type" optional,
+        apply_refund_amount: "apply_refund_amount" optional,
+        user_tag_list: "user_tag_list" optional,
+        additional_info: "additional_info" optional,
+        in_platform_service: "in_platform_service" optional,
+        need_immediate_service: "need_immediate_service" optional,
+        is_agent_mode: "is_agent_mode" optional,
     });
     /// 补充信息
     pub type GetResponseAdditionalInfo = crate::v3::merchant_service::complaints_v2::GetResponseDataAdditionalInfo;
@@ -578,9 +578,9 @@ pub mod by_complaint_id {
         pub state: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseServiceOrderInfo {
-        order_id: "order_id" opt opt,
-        out_order_no: "out_order_no" opt opt,
-        state: "state" opt opt,
+        order_id: "order_id" optional,
+        out_order_no: "out_order_no" optional,
+        state: "state" optional,
     });
     /// GetResponseUserTagList
     pub type GetResponseUserTagList = crate::v3::merchant_service::complaints_v2::GetResponseDataUserTagList;
@@ -614,7 +614,7 @@ pub mod by_complaint_id {
             pub complainted_mchid: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            complainted_mchid: "complainted_mchid" req req,
+            complainted_mchid: "complainted_mchid" required,
         });
     }
     /// `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`
@@ -652,8 +652,8 @@ pub mod by_complaint_id {
             pub offset: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            limit: "limit" skip opt,
-            offset: "offset" skip opt,
+            limit: query "limit" optional,
+            offset: query "offset" optional,
         });
         /// The response of `GET /v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys` (查询投诉协商历史API).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -672,10 +672,10 @@ pub mod by_complaint_id {
             pub total_count: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            data: "data" opt opt,
-            limit: "limit" req req,
-            offset: "offset" req req,
-            total_count: "total_count" opt opt,
+            data: "data" optional,
+            limit: "limit" required,
+            offset: "offset" required,
+            total_count: "total_count" optional,
         });
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -718,17 +718,17 @@ pub mod by_complaint_id {
             pub click_message: Option<GetResponseDataClickMessage>,
         }
         ::wechatpay::runtime::json_object!(GetResponseData {
-            complaint_media_list: "complaint_media_list" opt opt,
-            log_id: "log_id" opt opt,
-            operator: "operator" opt opt,
-            operate_time: "operate_time" opt opt,
-            operate_type: "operate_type" opt opt,
-            operate_details: "operate_details" opt opt,
-            image_list: "image_list" opt opt,
-            user_appy_platform_service_reason: "user_appy_platform_service_reason" opt opt,
-            user_appy_platform_service_reason_description: "user_appy_platform_service_reason_description" opt opt,
-            normal_message: "normal_message" opt opt,
-            click_message: "click_message" opt opt,
+            complaint_media_list: "complaint_media_list" optional,
+            log_id: "log_id" optional,
+            operator: "operator" optional,
+            operate_time: "operate_time" optional,
+            operate_type: "operate_type" optional,
+            operate_details: "operate_details" optional,
+            image_list: "image_list" optional,
+            user_appy_platform_service_reason: "user_appy_platform_service_reason" optional,
+            user_appy_platform_service_reason_description: "user_appy_platform_service_reason_description" optional,
+            normal_message: "normal_message" optional,
+            click_message: "click_message" optional,
         });
         /// 用户点击回复消息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -747,9 +747,9 @@ pub mod by_complaint_id {
             pub clicked_log_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseDataClickMessage {
-            message_content: "message_content" opt opt,
-            action_id: "action_id" opt opt,
-            clicked_log_id: "clicked_log_id" opt opt,
+            message_content: "message_content" optional,
+            action_id: "action_id" optional,
+            clicked_log_id: "clicked_log_id" optional,
         });
         /// 操作资料列表
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -762,8 +762,8 @@ pub mod by_complaint_id {
             pub media_url: Option<Vec<String>>,
         }
         ::wechatpay::runtime::json_object!(GetResponseDataComplaintMediaList {
-            media_type: "media_type" opt opt,
-            media_url: "media_url" opt opt,
+            media_type: "media_type" optional,
+            media_url: "media_url" optional,
         });
         /// 媒体文件业务类型
         pub type GetResponseDataComplaintMediaListMediaType = crate::v3::merchant_service::complaints_v2::GetResponseDataComplaintMediaListMediaType;
@@ -782,9 +782,9 @@ pub mod by_complaint_id {
             pub custom_data: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseDataNormalMessage {
-            blocks: "blocks" opt opt,
-            sender_identity: "sender_identity" opt opt,
-            custom_data: "custom_data" opt opt,
+            blocks: "blocks" optional,
+            sender_identity: "sender_identity" optional,
+            custom_data: "custom_data" optional,
         });
         /// GetResponseDataNormalMessageBlocks
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -807,13 +807,13 @@ pub mod by_complaint_id {
             pub button_group: Option<GetResponseDataNormalMessageBlocksButtonGroup>,
         }
         ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocks {
-            type_: "type" opt opt,
-            text: "text" opt opt,
-            image: "image" opt opt,
-            link: "link" opt opt,
-            faq_list: "faq_list" opt opt,
-            button: "button" opt opt,
-            button_group: "button_group" opt opt,
+            type_: "type" optional,
+            text: "text" optional,
+            image: "image" optional,
+            link: "link" optional,
+            faq_list: "faq_list" optional,
+            button: "button" optional,
+            button_group: "button_group" optional,
         });
         /// 按钮
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -830,9 +830,9 @@ pub mod by_complaint_id {
             >,
         }
         ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksButton {
-            text: "text" opt opt,
-            action: "action" opt opt,
-            invalid_info: "invalid_info" opt opt,
+            text: "text" optional,
+            action: "action" optional,
+            invalid_info: "invalid_info" optional,
         });
         /// 动作
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -861,11 +861,11 @@ pub mod by_complaint_id {
             pub action_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksButtonAction {
-            action_type: "action_type" opt opt,
-            jump_url: "jump_url" opt opt,
-            mini_program_jump_info: "mini_program_jump_info" opt opt,
-            message_info: "message_info" opt opt,
-            action_id: "action_id" opt opt,
+            action_type: "action_type" optional,
+            jump_url: "jump_url" optional,
+            mini_program_jump_info: "mini_program_jump_info" optional,
+            message_info: "message_info" optional,
+            action_id: "action_id" optional,
         });
         /// 动作类型
         ///
@@ -900,8 +900,8 @@ pub mod by_complaint_id {
             pub custom_data: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksButtonActionMessageInfo {
-            content: "content" opt opt,
-            custom_data: "custom_data" opt opt,
+            content: "content" optional,
+            custom_data: "custom_data" optional,
         });
         /// 跳转小程序信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -920,9 +920,9 @@ pub mod by_complaint_id {
             pub text: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksButtonActionMiniProgramJumpInfo {
-            appid: "appid" opt opt,
-            path: "path" opt opt,
-            text: "text" opt opt,
+            appid: "appid" optional,
+            path: "path" optional,
+            text: "text" optional,
         });
         /// 按钮组
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -943,9 +943,9 @@ pub mod by_complaint_id {
             >,
         }
         ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksButtonGroup {
-            buttons: "buttons" opt opt,
-            button_layout: "button_layout" opt opt,
-            invalid_info: "invalid_info" opt opt,
+            buttons: "buttons" optional,
+            button_layout: "button_layout" optional,
+            invalid_info: "invalid_info" optional,
         });
         /// 按钮布局方式
         ///
@@ -988,8 +988,8 @@ pub mod by_complaint_id {
             pub multi_clickable: Option<bool>,
         }
         ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksButtonGroupButtonsInvalidInfo {
-            expired_time: "expired_time" opt opt,
-            multi_clickable: "multi_clickable" opt opt,
+            expired_time: "expired_time" optional,
+            multi_clickable: "multi_clickable" optional,
         });
         /// 失效配置
         pub type GetResponseDataNormalMessageBlocksButtonGroupInvalidInfo = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonGroupButtonsInvalidInfo;
@@ -1002,7 +1002,7 @@ pub mod by_complaint_id {
             pub faqs: Option<Vec<GetResponseDataNormalMessageBlocksFaqListFaqs>>,
         }
         ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksFaqList {
-            faqs: "faqs" opt opt,
+            faqs: "faqs" optional,
         });
         /// GetResponseDataNormalMessageBlocksFaqListFaqs
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1019,9 +1019,9 @@ pub mod by_complaint_id {
             pub action: Option<GetResponseDataNormalMessageBlocksFaqListFaqsAction>,
         }
         ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksFaqListFaqs {
-            faq_id: "faq_id" opt opt,
-            faq_title: "faq_title" opt opt,
-            action: "action" opt opt,
+            faq_id: "faq_id" optional,
+            faq_title: "faq_title" optional,
+            action: "action" optional,
         });
         /// 动作
         pub type GetResponseDataNormalMessageBlocksFaqListFaqsAction = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonAction;
@@ -1046,8 +1046,8 @@ pub mod by_complaint_id {
             >,
         }
         ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksImage {
-            media_id: "media_id" opt opt,
-            image_style_type: "image_style_type" opt opt,
+            media_id: "media_id" optional,
+            image_style_type: "image_style_type" optional,
         });
         /// 图片样式类型
         ///
@@ -1093,9 +1093,9 @@ pub mod by_complaint_id {
             pub is_bold: Option<bool>,
         }
         ::wechatpay::runtime::json_object!(GetResponseDataNormalMessageBlocksText {
-            text: "text" opt opt,
-            color: "color" opt opt,
-            is_bold: "is_bold" opt opt,
+            text: "text" optional,
+            color: "color" optional,
+            is_bold: "is_bold" optional,
         });
         /// 文本颜色
         ///
@@ -1296,12 +1296,12 @@ pub mod by_complaint_id {
             pub mini_program_jump_info: Option<PostRequestMiniProgramJumpInfo>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            complainted_mchid: "complainted_mchid" req req,
-            response_content: "response_content" req req,
-            response_images: "response_images" opt opt,
-            jump_url: "jump_url" opt opt,
-            jump_url_text: "jump_url_text" opt opt,
-            mini_program_jump_info: "mini_program_jump_info" opt opt,
+            complainted_mchid: "complainted_mchid" required,
+            response_content: "response_content" required,
+            response_images: "response_images" optional,
+            jump_url: "jump_url" optional,
+            jump_url_text: "jump_url_text" optional,
+            mini_program_jump_info: "mini_program_jump_info" optional,
         });
         /// 跳转小程序信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1320,9 +1320,9 @@ pub mod by_complaint_id {
             pub text: String,
         }
         ::wechatpay::runtime::json_object!(PostRequestMiniProgramJumpInfo {
-            appid: "appid" req req,
-            path: "path" req req,
-            text: "text" req req,
+            appid: "appid" required,
+            path: "path" required,
+            text: "text" required,
         });
     }
     /// `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`
@@ -1363,9 +1363,9 @@ pub mod by_complaint_id {
             pub idempotent_id: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            complainted_mchid: "complainted_mchid" req req,
-            message: "message" req req,
-            idempotent_id: "idempotent_id" req req,
+            complainted_mchid: "complainted_mchid" required,
+            message: "message" required,
+            idempotent_id: "idempotent_id" required,
         });
         /// 消息内容
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1382,9 +1382,9 @@ pub mod by_complaint_id {
             pub custom_data: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestMessage {
-            blocks: "blocks" opt opt,
-            sender_identity: "sender_identity" opt opt,
-            custom_data: "custom_data" opt opt,
+            blocks: "blocks" optional,
+            sender_identity: "sender_identity" optional,
+            custom_data: "custom_data" optional,
         });
         /// PostRequestMessageBlocks
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1407,13 +1407,13 @@ pub mod by_complaint_id {
             pub button_group: Option<PostRequestMessageBlocksButtonGroup>,
         }
         ::wechatpay::runtime::json_object!(PostRequestMessageBlocks {
-            type_: "type" opt opt,
-            text: "text" opt opt,
-            image: "image" opt opt,
-            link: "link" opt opt,
-            faq_list: "faq_list" opt opt,
-            button: "button" opt opt,
-            button_group: "button_group" opt opt,
+            type_: "type" optional,
+            text: "text" optional,
+            image: "image" optional,
+            link: "link" optional,
+            faq_list: "faq_list" optional,
+            button: "button" optional,
+            button_group: "button_group" optional,
         });
         /// 按钮
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1428,9 +1428,9 @@ pub mod by_complaint_id {
             pub invalid_info: Option<PostRequestMessageBlocksButtonInvalidInfo>,
         }
         ::wechatpay::runtime::json_object!(PostRequestMessageBlocksButton {
-            text: "text" opt opt,
-            action: "action" opt opt,
-            invalid_info: "invalid_info" opt opt,
+            text: "text" optional,
+            action: "action" optional,
+            invalid_info: "invalid_info" optional,
         });
         /// 动作
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1455,11 +1455,11 @@ pub mod by_complaint_id {
             pub action_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestMessageBlocksButtonAction {
-            action_type: "action_type" opt opt,
-            jump_url: "jump_url" opt opt,
-            mini_program_jump_info: "mini_program_jump_info" opt opt,
-            message_info: "message_info" opt opt,
-            action_id: "action_id" opt opt,
+            action_type: "action_type" optional,
+            jump_url: "jump_url" optional,
+            mini_program_jump_info: "mini_program_jump_info" optional,
+            message_info: "message_info" optional,
+            action_id: "action_id" optional,
         });
         /// 动作类型
         pub type PostRequestMessageBlocksButtonActionActionType = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonActionActionType;
@@ -1476,8 +1476,8 @@ pub mod by_complaint_id {
             pub custom_data: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestMessageBlocksButtonActionMessageInfo {
-            content: "content" req req,
-            custom_data: "custom_data" opt opt,
+            content: "content" required,
+            custom_data: "custom_data" optional,
         });
         /// 跳转小程序信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1496,9 +1496,9 @@ pub mod by_complaint_id {
             pub text: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestMessageBlocksButtonActionMiniProgramJumpInfo {
-            appid: "appid" req req,
-            path: "path" opt opt,
-            text: "text" opt opt,
+            appid: "appid" required,
+            path: "path" optional,
+            text: "text" optional,
         });
         /// 按钮组
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1513,9 +1513,9 @@ pub mod by_complaint_id {
             pub invalid_info: Option<PostRequestMessageBlocksButtonGroupInvalidInfo>,
         }
         ::wechatpay::runtime::json_object!(PostRequestMessageBlocksButtonGroup {
-            buttons: "buttons" opt opt,
-            button_layout: "button_layout" opt opt,
-            invalid_info: "invalid_info" opt opt,
+            buttons: "buttons" optional,
+            button_layout: "button_layout" optional,
+            invalid_info: "invalid_info" optional,
         });
         /// 按钮布局方式
         pub type PostRequestMessageBlocksButtonGroupButtonLayout = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonGroupButtonLayout;
@@ -1542,7 +1542,7 @@ pub mod by_complaint_id {
             pub faqs: Option<Vec<PostRequestMessageBlocksFaqListFaqs>>,
         }
         ::wechatpay::runtime::json_object!(PostRequestMessageBlocksFaqList {
-            faqs: "faqs" opt opt,
+            faqs: "faqs" optional,
         });
         /// PostRequestMessageBlocksFaqListFaqs
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1559,9 +1559,9 @@ pub mod by_complaint_id {
             pub action: Option<PostRequestMessageBlocksFaqListFaqsAction>,
         }
         ::wechatpay::runtime::json_object!(PostRequestMessageBlocksFaqListFaqs {
-            faq_id: "faq_id" opt opt,
-            faq_title: "faq_title" opt opt,
-            action: "action" opt opt,
+            faq_id: "faq_id" optional,
+            faq_title: "faq_title" optional,
+            action: "action" optional,
         });
         /// 动作
         pub type PostRequestMessageBlocksFaqListFaqsAction = crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::PostRequestMessageBlocksButtonAction;
@@ -1604,7 +1604,7 @@ pub mod by_complaint_id {
             pub log_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            log_id: "log_id" opt opt,
+            log_id: "log_id" optional,
         });
     }
     /// `/v3/merchant-service/complaints-v2/{complaint_id}/update-refund-progress`
@@ -1649,11 +1649,11 @@ pub mod by_complaint_id {
             pub remark: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            action: "action" req req,
-            launch_refund_day: "launch_refund_day" opt opt,
-            reject_reason: "reject_reason" opt opt,
-            reject_media_list: "reject_media_list" opt opt,
-            remark: "remark" opt opt,
+            action: "action" required,
+            launch_refund_day: "launch_refund_day" optional,
+            reject_reason: "reject_reason" optional,
+            reject_media_list: "reject_media_list" optional,
+            remark: "remark" optional,
         });
         /// 审批动作
         ///

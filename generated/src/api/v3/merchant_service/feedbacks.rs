@@ -41,10 +41,10 @@ pub struct PostRequest {
     pub launch_confirm_process: Option<bool>,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    transaction_id: "transaction_id" req req,
-    complainted_mchid: "complainted_mchid" req req,
-    feedback_type: "feedback_type" opt opt,
-    feedback_content: "feedback_content" req req,
-    feedback_images: "feedback_images" opt opt,
-    launch_confirm_process: "launch_confirm_process" opt opt,
+    transaction_id: "transaction_id" required,
+    complainted_mchid: "complainted_mchid" required,
+    feedback_type: "feedback_type" optional,
+    feedback_content: "feedback_content" required,
+    feedback_images: "feedback_images" optional,
+    launch_confirm_process: "launch_confirm_process" optional,
 });

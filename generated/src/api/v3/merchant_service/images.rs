@@ -64,7 +64,7 @@ pub mod upload {
         pub meta: PostRequestMeta,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        meta: "meta" req req,
+        meta: "meta" required,
     });
     /// 媒体文件元信息`JSON`格式字符串
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -75,8 +75,8 @@ pub mod upload {
         pub sha256: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestMeta {
-        filename: "filename" opt opt,
-        sha256: "sha256" opt opt,
+        filename: "filename" optional,
+        sha256: "sha256" optional,
     });
     /// The response of `POST /v3/merchant-service/images/upload` (商户上传反馈图片API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -87,6 +87,6 @@ pub mod upload {
         pub media_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        media_id: "media_id" opt opt,
+        media_id: "media_id" optional,
     });
 }

@@ -47,10 +47,10 @@ pub struct PostRequest {
     pub settle_rule_id: i64,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    acquiring_bank_id: "acquiring_bank_id" req req,
-    channel_id: "channel_id" req req,
-    sub_mchid: "sub_mchid" req req,
-    settle_rule_id: "settle_rule_id" req req,
+    acquiring_bank_id: "acquiring_bank_id" required,
+    channel_id: "channel_id" required,
+    sub_mchid: "sub_mchid" required,
+    settle_rule_id: "settle_rule_id" required,
 });
 /// The response of `POST /v3/merchant-settlement/merchant-settle-rule-applications` (申请修改特约商户结算规则API).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -89,14 +89,14 @@ pub struct PostResponse {
     pub settle_rule_id: Option<i64>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    application_id: "application_id" opt opt,
-    application_process_info: "application_process_info" opt opt,
-    application_state: "application_state" opt opt,
-    update_time: "update_time" opt opt,
-    acquiring_bank_id: "acquiring_bank_id" opt opt,
-    channel_id: "channel_id" opt opt,
-    sub_mchid: "sub_mchid" opt opt,
-    settle_rule_id: "settle_rule_id" opt opt,
+    application_id: "application_id" optional,
+    application_process_info: "application_process_info" optional,
+    application_state: "application_state" optional,
+    update_time: "update_time" optional,
+    acquiring_bank_id: "acquiring_bank_id" optional,
+    channel_id: "channel_id" optional,
+    sub_mchid: "sub_mchid" optional,
+    settle_rule_id: "settle_rule_id" optional,
 });
 /// `/v3/merchant-settlement/merchant-settle-rule-applications/{application_id}`
 pub mod by_application_id {
@@ -150,13 +150,13 @@ pub mod by_application_id {
         pub settle_rule_id: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        application_id: "application_id" req req,
-        application_process_info: "application_process_info" opt opt,
-        application_state: "application_state" opt opt,
-        update_time: "update_time" opt opt,
-        acquiring_bank_id: "acquiring_bank_id" opt opt,
-        channel_id: "channel_id" opt opt,
-        sub_mchid: "sub_mchid" opt opt,
-        settle_rule_id: "settle_rule_id" opt opt,
+        application_id: "application_id" required,
+        application_process_info: "application_process_info" optional,
+        application_state: "application_state" optional,
+        update_time: "update_time" optional,
+        acquiring_bank_id: "acquiring_bank_id" optional,
+        channel_id: "channel_id" optional,
+        sub_mchid: "sub_mchid" optional,
+        settle_rule_id: "settle_rule_id" optional,
     });
 }

@@ -38,11 +38,11 @@ pub struct PostRequest {
     pub store_recipient: Option<Vec<PostRequestStoreRecipient>>,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    sub_mchid: "sub_mchid" opt opt,
-    store_basics: "store_basics" opt opt,
-    store_address: "store_address" opt opt,
-    store_business: "store_business" opt opt,
-    store_recipient: "store_recipient" opt opt,
+    sub_mchid: "sub_mchid" optional,
+    store_basics: "store_basics" optional,
+    store_address: "store_address" optional,
+    store_business: "store_business" optional,
+    store_recipient: "store_recipient" optional,
 });
 /// 门店地址信息
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -69,11 +69,11 @@ pub struct PostRequestStoreAddress {
     pub latitude: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostRequestStoreAddress {
-    address_code: "address_code" req req,
-    address_detail: "address_detail" req req,
-    address_complements: "address_complements" opt opt,
-    longitude: "longitude" opt opt,
-    latitude: "latitude" opt opt,
+    address_code: "address_code" required,
+    address_detail: "address_detail" required,
+    address_complements: "address_complements" optional,
+    longitude: "longitude" optional,
+    latitude: "latitude" optional,
 });
 /// 门店基础信息
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -100,11 +100,11 @@ pub struct PostRequestStoreBasics {
     pub brand_id: Option<i64>,
 }
 ::wechatpay::runtime::json_object!(PostRequestStoreBasics {
-    store_reference_id: "store_reference_id" opt opt,
-    brand_name: "brand_name" opt opt,
-    store_name: "store_name" req req,
-    branch_name: "branch_name" opt opt,
-    brand_id: "brand_id" opt opt,
+    store_reference_id: "store_reference_id" optional,
+    brand_name: "brand_name" optional,
+    store_name: "store_name" required,
+    branch_name: "branch_name" optional,
+    brand_id: "brand_id" optional,
 });
 /// 门店经营信息
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -119,8 +119,8 @@ pub struct PostRequestStoreBusiness {
     pub business_hours: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostRequestStoreBusiness {
-    service_phone: "service_phone" opt opt,
-    business_hours: "business_hours" opt opt,
+    service_phone: "service_phone" optional,
+    business_hours: "business_hours" optional,
 });
 /// PostRequestStoreRecipient
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -135,8 +135,8 @@ pub struct PostRequestStoreRecipient {
     pub company_name: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostRequestStoreRecipient {
-    mchid: "mchid" req req,
-    company_name: "company_name" opt opt,
+    mchid: "mchid" required,
+    company_name: "company_name" optional,
 });
 /// The response of `POST /v3/merchant-store/stores` (创建门店API).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -147,7 +147,7 @@ pub struct PostResponse {
     pub store_id: Option<i64>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    store_id: "store_id" opt opt,
+    store_id: "store_id" optional,
 });
 /// `/v3/merchant-store/stores/{store_id}`
 pub mod by_store_id {
@@ -199,7 +199,7 @@ pub mod by_store_id {
         pub sub_mchid: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        sub_mchid: "sub_mchid" skip opt,
+        sub_mchid: query "sub_mchid" optional,
     });
     /// The response of `GET /v3/merchant-store/stores/{store_id}` (查询门店API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -216,11 +216,11 @@ pub mod by_store_id {
         pub store_state: Option<GetResponseStoreState>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        store_basics: "store_basics" opt opt,
-        store_address: "store_address" opt opt,
-        store_business: "store_business" opt opt,
-        store_recipient: "store_recipient" opt opt,
-        store_state: "store_state" opt opt,
+        store_basics: "store_basics" optional,
+        store_address: "store_address" optional,
+        store_business: "store_business" optional,
+        store_recipient: "store_recipient" optional,
+        store_state: "store_state" optional,
     });
     /// 门店地址信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -247,11 +247,11 @@ pub mod by_store_id {
         pub latitude: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseStoreAddress {
-        address_code: "address_code" opt opt,
-        address_detail: "address_detail" opt opt,
-        address_complements: "address_complements" opt opt,
-        longitude: "longitude" opt opt,
-        latitude: "latitude" opt opt,
+        address_code: "address_code" optional,
+        address_detail: "address_detail" optional,
+        address_complements: "address_complements" optional,
+        longitude: "longitude" optional,
+        latitude: "latitude" optional,
     });
     /// 门店基础信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -278,11 +278,11 @@ pub mod by_store_id {
         pub brand_id: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(GetResponseStoreBasics {
-        store_reference_id: "store_reference_id" opt opt,
-        brand_name: "brand_name" opt opt,
-        store_name: "store_name" opt opt,
-        branch_name: "branch_name" opt opt,
-        brand_id: "brand_id" opt opt,
+        store_reference_id: "store_reference_id" optional,
+        brand_name: "brand_name" optional,
+        store_name: "store_name" optional,
+        branch_name: "branch_name" optional,
+        brand_id: "brand_id" optional,
     });
     /// 门店经营信息
     pub type GetResponseStoreBusiness = crate::v3::merchant_store::stores::PostRequestStoreBusiness;
@@ -299,8 +299,8 @@ pub mod by_store_id {
         pub company_name: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseStoreRecipient {
-        mchid: "mchid" opt opt,
-        company_name: "company_name" opt opt,
+        mchid: "mchid" optional,
+        company_name: "company_name" optional,
     });
     /// 门店状态
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -317,9 +317,9 @@ pub mod by_store_id {
         pub store_state_value: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseStoreState {
-        store_state_message: "store_state_message" opt opt,
-        address_failed_reason: "address_failed_reason" opt opt,
-        store_state_value: "store_state_value" opt opt,
+        store_state_message: "store_state_message" optional,
+        address_failed_reason: "address_failed_reason" optional,
+        store_state_value: "store_state_value" optional,
     });
     /// The request of `PATCH /v3/merchant-store/stores/{store_id}` (修改门店API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -336,10 +336,10 @@ pub mod by_store_id {
         pub store_business: Option<PatchRequestStoreBusiness>,
     }
     ::wechatpay::runtime::json_object!(PatchRequest {
-        sub_mchid: "sub_mchid" opt opt,
-        store_basics: "store_basics" opt opt,
-        store_address: "store_address" opt opt,
-        store_business: "store_business" opt opt,
+        sub_mchid: "sub_mchid" optional,
+        store_basics: "store_basics" optional,
+        store_address: "store_address" optional,
+        store_business: "store_business" optional,
     });
     /// 门店地址信息
     pub type PatchRequestStoreAddress = crate::v3::merchant_store::stores::PostRequestStoreAddress;
@@ -395,8 +395,8 @@ pub mod by_store_id {
                 pub store_recipient: Vec<PostRequestStoreRecipient>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                sub_mchid: "sub_mchid" req req,
-                store_recipient: "store_recipient" req req,
+                sub_mchid: "sub_mchid" required,
+                store_recipient: "store_recipient" required,
             });
             /// 收款门店信息
             pub type PostRequestStoreRecipient = crate::v3::merchant_store::stores::PostRequestStoreRecipient;
@@ -409,7 +409,7 @@ pub mod by_store_id {
                 >,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                failed_store_recipient: "failed_store_recipient" opt opt,
+                failed_store_recipient: "failed_store_recipient" optional,
             });
             /// 收款门店信息
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -424,8 +424,8 @@ pub mod by_store_id {
                 pub failed_reason: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponseFailedStoreRecipient {
-                mchid: "mchid" opt opt,
-                failed_reason: "failed_reason" opt opt,
+                mchid: "mchid" optional,
+                failed_reason: "failed_reason" optional,
             });
         }
         /// `/v3/merchant-store/stores/{store_id}/recipients/unbind`
@@ -460,8 +460,8 @@ pub mod by_store_id {
                 pub store_recipient: Option<Vec<PostRequestStoreRecipient>>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                sub_mchid: "sub_mchid" opt opt,
-                store_recipient: "store_recipient" opt opt,
+                sub_mchid: "sub_mchid" optional,
+                store_recipient: "store_recipient" optional,
             });
             /// 收款门店信息
             pub type PostRequestStoreRecipient = crate::v3::merchant_store::stores::PostRequestStoreRecipient;

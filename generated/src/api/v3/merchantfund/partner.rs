@@ -59,11 +59,11 @@ pub mod income_records {
         pub limit: i64,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        sub_mchid: "sub_mchid" skip req,
-        account_type: "account_type" skip req,
-        date: "date" skip req,
-        offset: "offset" skip opt,
-        limit: "limit" skip req,
+        sub_mchid: query "sub_mchid" required,
+        account_type: query "account_type" required,
+        date: query "date" required,
+        offset: query "offset" optional,
+        limit: query "limit" required,
     });
     /// 账户类型
     pub type GetRequestAccountType = crate::v3::merchantfund::merchant::income_records::GetRequestAccountType;
@@ -88,11 +88,11 @@ pub mod income_records {
         pub links: Option<GetResponseLinks>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        total_count: "total_count" opt opt,
-        offset: "offset" req req,
-        limit: "limit" req req,
-        data: "data" opt opt,
-        links: "links" opt opt,
+        total_count: "total_count" optional,
+        offset: "offset" required,
+        limit: "limit" required,
+        data: "data" optional,
+        links: "links" optional,
     });
     /// GetResponseData
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -139,16 +139,16 @@ pub mod income_records {
         pub recharge_remark: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseData {
-        sub_mchid: "sub_mchid" opt opt,
-        account_type: "account_type" opt opt,
-        income_record_type: "income_record_type" opt opt,
-        income_record_id: "income_record_id" opt opt,
-        amount: "amount" opt opt,
-        success_time: "success_time" opt opt,
-        bank_name: "bank_name" opt opt,
-        bank_account_name: "bank_account_name" opt opt,
-        bank_account_number: "bank_account_number" opt opt,
-        recharge_remark: "recharge_remark" opt opt,
+        sub_mchid: "sub_mchid" optional,
+        account_type: "account_type" optional,
+        income_record_type: "income_record_type" optional,
+        income_record_id: "income_record_id" optional,
+        amount: "amount" optional,
+        success_time: "success_time" optional,
+        bank_name: "bank_name" optional,
+        bank_account_name: "bank_account_name" optional,
+        bank_account_number: "bank_account_number" optional,
+        recharge_remark: "recharge_remark" optional,
     });
     /// 账户类型
     pub type GetResponseDataAccountType = crate::v3::merchantfund::merchant::income_records::GetRequestAccountType;
@@ -171,8 +171,8 @@ pub mod income_records {
         pub self_: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseLinks {
-        next: "next" opt opt,
-        prev: "prev" opt opt,
-        self_: "self" opt opt,
+        next: "next" optional,
+        prev: "prev" optional,
+        self_: "self" optional,
     });
 }

@@ -54,7 +54,7 @@ pub mod by_stock_id {
             pub url: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            url: "url" opt opt,
+            url: "url" optional,
         });
     }
     /// `/v3/multiuse/stocks/{stock_id}/send-flow`

@@ -79,14 +79,14 @@ pub mod by_openid {
             pub card_type: PostRequestCardType,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            wechatpay_serial: "Wechatpay-Serial" skip req,
-            stock_id: "stock_id" req req,
-            out_request_no: "out_request_no" req req,
-            user_name: "user_name" req req,
-            id_card_number: "id_card_number" req req,
-            amount: "amount" opt opt,
-            appid: "appid" req req,
-            card_type: "card_type" req req,
+            wechatpay_serial: header "Wechatpay-Serial" required,
+            stock_id: "stock_id" required,
+            out_request_no: "out_request_no" required,
+            user_name: "user_name" required,
+            id_card_number: "id_card_number" required,
+            amount: "amount" optional,
+            appid: "appid" required,
+            card_type: "card_type" required,
         });
         /// 证件类型
         ///
@@ -111,7 +111,7 @@ pub mod by_openid {
             pub coupon_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            coupon_id: "coupon_id" opt opt,
+            coupon_id: "coupon_id" optional,
         });
     }
 }

@@ -31,9 +31,9 @@ pub struct PostRequest {
     pub card_template_information: PostRequestCardTemplateInformation,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    sub_mchid: "sub_mchid" opt opt,
-    card_appid: "card_appid" req req,
-    card_template_information: "card_template_information" req req,
+    sub_mchid: "sub_mchid" optional,
+    card_appid: "card_appid" required,
+    card_template_information: "card_template_information" required,
 });
 /// 卡券模板信息
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -50,9 +50,9 @@ pub struct PostRequestCardTemplateInformation {
     pub custom_cell: Option<PostRequestCardTemplateInformationCustomCell>,
 }
 ::wechatpay::runtime::json_object!(PostRequestCardTemplateInformation {
-    payee_name: "payee_name" opt opt,
-    logo_url: "logo_url" req req,
-    custom_cell: "custom_cell" opt opt,
+    payee_name: "payee_name" optional,
+    logo_url: "logo_url" required,
+    custom_cell: "custom_cell" optional,
 });
 /// 卡券自定义cell位配置
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -79,11 +79,11 @@ pub struct PostRequestCardTemplateInformationCustomCell {
     pub miniprogram_path: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostRequestCardTemplateInformationCustomCell {
-    words: "words" req req,
-    description: "description" req req,
-    jump_url: "jump_url" opt opt,
-    miniprogram_user_name: "miniprogram_user_name" opt opt,
-    miniprogram_path: "miniprogram_path" opt opt,
+    words: "words" required,
+    description: "description" required,
+    jump_url: "jump_url" optional,
+    miniprogram_user_name: "miniprogram_user_name" optional,
+    miniprogram_path: "miniprogram_path" optional,
 });
 /// The response of `POST /v3/new-tax-control-fapiao/card-template` (创建电子发票卡券模板).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -98,6 +98,6 @@ pub struct PostResponse {
     pub card_id: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    card_appid: "card_appid" req req,
-    card_id: "card_id" opt opt,
+    card_appid: "card_appid" required,
+    card_id: "card_id" optional,
 });

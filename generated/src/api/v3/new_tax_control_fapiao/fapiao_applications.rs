@@ -79,12 +79,12 @@ pub struct PostRequest {
     pub fapiao_information: Vec<PostRequestFapiaoInformation>,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    wechatpay_serial: "Wechatpay-Serial" skip req,
-    sub_mchid: "sub_mchid" opt opt,
-    scene: "scene" req req,
-    fapiao_apply_id: "fapiao_apply_id" req req,
-    buyer_information: "buyer_information" req req,
-    fapiao_information: "fapiao_information" req req,
+    wechatpay_serial: header "Wechatpay-Serial" required,
+    sub_mchid: "sub_mchid" optional,
+    scene: "scene" required,
+    fapiao_apply_id: "fapiao_apply_id" required,
+    buyer_information: "buyer_information" required,
+    fapiao_information: "fapiao_information" required,
 });
 /// 购买方信息
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -127,15 +127,15 @@ pub struct PostRequestBuyerInformation {
     pub email: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostRequestBuyerInformation {
-    type_: "type" req req,
-    name: "name" req req,
-    taxpayer_id: "taxpayer_id" opt opt,
-    address: "address" opt opt,
-    telephone: "telephone" opt opt,
-    bank_name: "bank_name" opt opt,
-    bank_account: "bank_account" opt opt,
-    phone: "phone" opt opt,
-    email: "email" opt opt,
+    type_: "type" required,
+    name: "name" required,
+    taxpayer_id: "taxpayer_id" optional,
+    address: "address" optional,
+    telephone: "telephone" optional,
+    bank_name: "bank_name" optional,
+    bank_account: "bank_account" optional,
+    phone: "phone" optional,
+    email: "email" optional,
 });
 /// PostRequestFapiaoInformation
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -158,11 +158,11 @@ pub struct PostRequestFapiaoInformation {
     pub items: Vec<PostRequestFapiaoInformationItems>,
 }
 ::wechatpay::runtime::json_object!(PostRequestFapiaoInformation {
-    fapiao_id: "fapiao_id" req req,
-    total_amount: "total_amount" req req,
-    need_list: "need_list" req req,
-    remark: "remark" opt opt,
-    items: "items" req req,
+    fapiao_id: "fapiao_id" required,
+    total_amount: "total_amount" required,
+    need_list: "need_list" required,
+    remark: "remark" optional,
+    items: "items" required,
 });
 /// PostRequestFapiaoInformationItems
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -211,17 +211,17 @@ pub struct PostRequestFapiaoInformationItems {
     pub discount: bool,
 }
 ::wechatpay::runtime::json_object!(PostRequestFapiaoInformationItems {
-    tax_code: "tax_code" req req,
-    goods_category: "goods_category" opt opt,
-    goods_name: "goods_name" opt opt,
-    goods_id: "goods_id" opt opt,
-    specification: "specification" opt opt,
-    unit: "unit" opt opt,
-    quantity: "quantity" req req,
-    total_amount: "total_amount" req req,
-    tax_rate: "tax_rate" opt opt,
-    tax_prefer_mark: "tax_prefer_mark" opt opt,
-    discount: "discount" req req,
+    tax_code: "tax_code" required,
+    goods_category: "goods_category" optional,
+    goods_name: "goods_name" optional,
+    goods_id: "goods_id" optional,
+    specification: "specification" optional,
+    unit: "unit" optional,
+    quantity: "quantity" required,
+    total_amount: "total_amount" required,
+    tax_rate: "tax_rate" optional,
+    tax_prefer_mark: "tax_prefer_mark" optional,
+    discount: "discount" required,
 });
 /// `/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}`
 pub mod by_fapiao_apply_id {
@@ -273,8 +273,8 @@ pub mod by_fapiao_apply_id {
         pub fapiao_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        sub_mchid: "sub_mchid" skip opt,
-        fapiao_id: "fapiao_id" skip opt,
+        sub_mchid: query "sub_mchid" optional,
+        fapiao_id: query "fapiao_id" optional,
     });
     /// The response of `GET /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}` (查询电子发票).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -287,8 +287,8 @@ pub mod by_fapiao_apply_id {
         pub fapiao_information: Option<Vec<GetResponseFapiaoInformation>>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        total_count: "total_count" opt opt,
-        fapiao_information: "fapiao_information" opt opt,
+        total_count: "total_count" optional,
+        fapiao_information: "fapiao_information" optional,
     });
     /// GetResponseFapiaoInformation
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -341,21 +341,21 @@ pub mod by_fapiao_apply_id {
         pub fapiao_error_message: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseFapiaoInformation {
-        fapiao_id: "fapiao_id" opt opt,
-        status: "status" opt opt,
-        blue_fapiao: "blue_fapiao" opt opt,
-        red_fapiao: "red_fapiao" opt opt,
-        card_information: "card_information" opt opt,
-        total_amount: "total_amount" opt opt,
-        tax_amount: "tax_amount" opt opt,
-        amount: "amount" opt opt,
-        seller_information: "seller_information" opt opt,
-        buyer_information: "buyer_information" opt opt,
-        extra_information: "extra_information" opt opt,
-        items: "items" opt opt,
-        remark: "remark" opt opt,
-        fapiao_error_code: "fapiao_error_code" opt opt,
-        fapiao_error_message: "fapiao_error_message" opt opt,
+        fapiao_id: "fapiao_id" optional,
+        status: "status" optional,
+        blue_fapiao: "blue_fapiao" optional,
+        red_fapiao: "red_fapiao" optional,
+        card_information: "card_information" optional,
+        total_amount: "total_amount" optional,
+        tax_amount: "tax_amount" optional,
+        amount: "amount" optional,
+        seller_information: "seller_information" optional,
+        buyer_information: "buyer_information" optional,
+        extra_information: "extra_information" optional,
+        items: "items" optional,
+        remark: "remark" optional,
+        fapiao_error_code: "fapiao_error_code" optional,
+        fapiao_error_message: "fapiao_error_message" optional,
     });
     /// 蓝字发票信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -382,11 +382,11 @@ pub mod by_fapiao_apply_id {
         pub fapiao_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseFapiaoInformationBlueFapiao {
-        fapiao_code: "fapiao_code" opt opt,
-        fapiao_number: "fapiao_number" opt opt,
-        check_code: "check_code" opt opt,
-        password: "password" opt opt,
-        fapiao_time: "fapiao_time" opt opt,
+        fapiao_code: "fapiao_code" optional,
+        fapiao_number: "fapiao_number" optional,
+        check_code: "check_code" optional,
+        password: "password" optional,
+        fapiao_time: "fapiao_time" optional,
     });
     /// 购买方信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -447,19 +447,19 @@ pub mod by_fapiao_apply_id {
         pub user_apply_message: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseFapiaoInformationBuyerInformation {
-        type_: "type" opt opt,
-        name: "name" opt opt,
-        taxpayer_id: "taxpayer_id" opt opt,
-        address: "address" opt opt,
-        telephone: "telephone" opt opt,
-        bank_name: "bank_name" opt opt,
-        bank_account: "bank_account" opt opt,
-        phone: "phone" opt opt,
-        email: "email" opt opt,
-        amount: "amount" opt opt,
-        out_trade_no: "out_trade_no" opt opt,
-        fapiao_bill_type: "fapiao_bill_type" opt opt,
-        user_apply_message: "user_apply_message" opt opt,
+        type_: "type" optional,
+        name: "name" optional,
+        taxpayer_id: "taxpayer_id" optional,
+        address: "address" optional,
+        telephone: "telephone" optional,
+        bank_name: "bank_name" optional,
+        bank_account: "bank_account" optional,
+        phone: "phone" optional,
+        email: "email" optional,
+        amount: "amount" optional,
+        out_trade_no: "out_trade_no" optional,
+        fapiao_bill_type: "fapiao_bill_type" optional,
+        user_apply_message: "user_apply_message" optional,
     });
     /// 开具的发票类型
     ///
@@ -520,11 +520,11 @@ pub mod by_fapiao_apply_id {
         pub card_status: Option<GetResponseFapiaoInformationCardInformationCardStatus>,
     }
     ::wechatpay::runtime::json_object!(GetResponseFapiaoInformationCardInformation {
-        card_appid: "card_appid" opt opt,
-        card_openid: "card_openid" opt opt,
-        card_id: "card_id" opt opt,
-        card_code: "card_code" opt opt,
-        card_status: "card_status" opt opt,
+        card_appid: "card_appid" optional,
+        card_openid: "card_openid" optional,
+        card_id: "card_id" optional,
+        card_code: "card_code" optional,
+        card_status: "card_status" optional,
     });
     /// 发票卡券状态
     ///
@@ -566,9 +566,9 @@ pub mod by_fapiao_apply_id {
         pub drawer: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseFapiaoInformationExtraInformation {
-        payee: "payee" opt opt,
-        reviewer: "reviewer" opt opt,
-        drawer: "drawer" opt opt,
+        payee: "payee" optional,
+        reviewer: "reviewer" optional,
+        drawer: "drawer" optional,
     });
     /// GetResponseFapiaoInformationItems
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -621,18 +621,18 @@ pub mod by_fapiao_apply_id {
         pub discount: Option<bool>,
     }
     ::wechatpay::runtime::json_object!(GetResponseFapiaoInformationItems {
-        tax_code: "tax_code" opt opt,
-        goods_name: "goods_name" opt opt,
-        specification: "specification" opt opt,
-        unit: "unit" opt opt,
-        quantity: "quantity" opt opt,
-        unit_price: "unit_price" opt opt,
-        amount: "amount" opt opt,
-        tax_amount: "tax_amount" opt opt,
-        total_amount: "total_amount" opt opt,
-        tax_rate: "tax_rate" opt opt,
-        tax_prefer_mark: "tax_prefer_mark" opt opt,
-        discount: "discount" opt opt,
+        tax_code: "tax_code" optional,
+        goods_name: "goods_name" optional,
+        specification: "specification" optional,
+        unit: "unit" optional,
+        quantity: "quantity" optional,
+        unit_price: "unit_price" optional,
+        amount: "amount" optional,
+        tax_amount: "tax_amount" optional,
+        total_amount: "total_amount" optional,
+        tax_rate: "tax_rate" optional,
+        tax_prefer_mark: "tax_prefer_mark" optional,
+        discount: "discount" optional,
     });
     /// 税收优惠政策标识
     ///
@@ -691,12 +691,12 @@ pub mod by_fapiao_apply_id {
         pub bank_account: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseFapiaoInformationSellerInformation {
-        name: "name" opt opt,
-        taxpayer_id: "taxpayer_id" opt opt,
-        address: "address" opt opt,
-        telephone: "telephone" opt opt,
-        bank_name: "bank_name" opt opt,
-        bank_account: "bank_account" opt opt,
+        name: "name" optional,
+        taxpayer_id: "taxpayer_id" optional,
+        address: "address" optional,
+        telephone: "telephone" optional,
+        bank_name: "bank_name" optional,
+        bank_account: "bank_account" optional,
     });
     /// 发票状态
     ///
@@ -762,8 +762,8 @@ pub mod by_fapiao_apply_id {
             pub fapiao_id: String,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            sub_mchid: "sub_mchid" skip req,
-            fapiao_id: "fapiao_id" skip req,
+            sub_mchid: query "sub_mchid" required,
+            fapiao_id: query "fapiao_id" required,
         });
         /// The response of `GET /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/fapiao-files` (获取发票下载信息).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -774,7 +774,7 @@ pub mod by_fapiao_apply_id {
             >,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            fapiao_download_info_list: "fapiao_download_info_list" opt opt,
+            fapiao_download_info_list: "fapiao_download_info_list" optional,
         });
         /// GetResponseFapiaoDownloadInfoList
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -793,9 +793,9 @@ pub mod by_fapiao_apply_id {
             pub status: Option<GetResponseFapiaoDownloadInfoListStatus>,
         }
         ::wechatpay::runtime::json_object!(GetResponseFapiaoDownloadInfoList {
-            fapiao_id: "fapiao_id" opt opt,
-            download_url: "download_url" opt opt,
-            status: "status" opt opt,
+            fapiao_id: "fapiao_id" optional,
+            download_url: "download_url" optional,
+            status: "status" optional,
         });
         /// 发票状态
         pub type GetResponseFapiaoDownloadInfoListStatus = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationStatus;
@@ -843,11 +843,11 @@ pub mod by_fapiao_apply_id {
             pub fapiao_card_information: Vec<PostRequestFapiaoCardInformation>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            wechatpay_serial: "Wechatpay-Serial" skip req,
-            sub_mchid: "sub_mchid" opt opt,
-            scene: "scene" req req,
-            buyer_information: "buyer_information" req req,
-            fapiao_card_information: "fapiao_card_information" req req,
+            wechatpay_serial: header "Wechatpay-Serial" required,
+            sub_mchid: "sub_mchid" optional,
+            scene: "scene" required,
+            buyer_information: "buyer_information" required,
+            fapiao_card_information: "fapiao_card_information" required,
         });
         /// 购买方信息
         #[derive(Clone, Debug, PartialEq)]
@@ -906,19 +906,19 @@ pub mod by_fapiao_apply_id {
             pub user_apply_message: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestBuyerInformation {
-            type_: "type" req req,
-            name: "name" req req,
-            taxpayer_id: "taxpayer_id" opt opt,
-            address: "address" opt opt,
-            telephone: "telephone" opt opt,
-            bank_name: "bank_name" opt opt,
-            bank_account: "bank_account" opt opt,
-            phone: "phone" opt opt,
-            email: "email" opt opt,
-            amount: "amount" opt opt,
-            out_trade_no: "out_trade_no" opt opt,
-            fapiao_bill_type: "fapiao_bill_type" opt opt,
-            user_apply_message: "user_apply_message" opt opt,
+            type_: "type" required,
+            name: "name" required,
+            taxpayer_id: "taxpayer_id" optional,
+            address: "address" optional,
+            telephone: "telephone" optional,
+            bank_name: "bank_name" optional,
+            bank_account: "bank_account" optional,
+            phone: "phone" optional,
+            email: "email" optional,
+            amount: "amount" optional,
+            out_trade_no: "out_trade_no" optional,
+            fapiao_bill_type: "fapiao_bill_type" optional,
+            user_apply_message: "user_apply_message" optional,
         });
         /// 开具的发票类型
         pub type PostRequestBuyerInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBuyerInformationFapiaoBillType;
@@ -975,19 +975,19 @@ pub mod by_fapiao_apply_id {
             pub remark: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestFapiaoCardInformation {
-            fapiao_media_id: "fapiao_media_id" req req,
-            fapiao_number: "fapiao_number" req req,
-            fapiao_code: "fapiao_code" req req,
-            fapiao_time: "fapiao_time" req req,
-            check_code: "check_code" req req,
-            password: "password" req req,
-            total_amount: "total_amount" req req,
-            tax_amount: "tax_amount" req req,
-            amount: "amount" req req,
-            seller_information: "seller_information" req req,
-            extra_information: "extra_information" req req,
-            items: "items" req req,
-            remark: "remark" opt opt,
+            fapiao_media_id: "fapiao_media_id" required,
+            fapiao_number: "fapiao_number" required,
+            fapiao_code: "fapiao_code" required,
+            fapiao_time: "fapiao_time" required,
+            check_code: "check_code" required,
+            password: "password" required,
+            total_amount: "total_amount" required,
+            tax_amount: "tax_amount" required,
+            amount: "amount" required,
+            seller_information: "seller_information" required,
+            extra_information: "extra_information" required,
+            items: "items" required,
+            remark: "remark" optional,
         });
         /// 附加信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1006,9 +1006,9 @@ pub mod by_fapiao_apply_id {
             pub drawer: String,
         }
         ::wechatpay::runtime::json_object!(PostRequestFapiaoCardInformationExtraInformation {
-            payee: "payee" opt opt,
-            reviewer: "reviewer" opt opt,
-            drawer: "drawer" req req,
+            payee: "payee" optional,
+            reviewer: "reviewer" optional,
+            drawer: "drawer" required,
         });
         /// PostRequestFapiaoCardInformationItems
         #[derive(Clone, Debug, PartialEq)]
@@ -1061,18 +1061,18 @@ pub mod by_fapiao_apply_id {
             pub discount: bool,
         }
         ::wechatpay::runtime::json_object!(PostRequestFapiaoCardInformationItems {
-            tax_code: "tax_code" req req,
-            goods_name: "goods_name" req req,
-            specification: "specification" opt opt,
-            unit: "unit" opt opt,
-            quantity: "quantity" req req,
-            unit_price: "unit_price" req req,
-            amount: "amount" req req,
-            tax_amount: "tax_amount" req req,
-            total_amount: "total_amount" req req,
-            tax_rate: "tax_rate" req req,
-            tax_prefer_mark: "tax_prefer_mark" req req,
-            discount: "discount" req req,
+            tax_code: "tax_code" required,
+            goods_name: "goods_name" required,
+            specification: "specification" optional,
+            unit: "unit" optional,
+            quantity: "quantity" required,
+            unit_price: "unit_price" required,
+            amount: "amount" required,
+            tax_amount: "tax_amount" required,
+            total_amount: "total_amount" required,
+            tax_rate: "tax_rate" required,
+            tax_prefer_mark: "tax_prefer_mark" required,
+            discount: "discount" required,
         });
         /// 税收优惠政策标识
         pub type PostRequestFapiaoCardInformationItemsTaxPreferMark = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationItemsTaxPreferMark;
@@ -1105,12 +1105,12 @@ pub mod by_fapiao_apply_id {
             pub bank_account: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestFapiaoCardInformationSellerInformation {
-            name: "name" req req,
-            taxpayer_id: "taxpayer_id" req req,
-            address: "address" req req,
-            telephone: "telephone" opt opt,
-            bank_name: "bank_name" opt opt,
-            bank_account: "bank_account" opt opt,
+            name: "name" required,
+            taxpayer_id: "taxpayer_id" required,
+            address: "address" required,
+            telephone: "telephone" optional,
+            bank_name: "bank_name" optional,
+            bank_account: "bank_account" optional,
         });
         /// 插卡场景
         ///
@@ -1166,9 +1166,9 @@ pub mod by_fapiao_apply_id {
             pub fapiao_information: Vec<PostRequestFapiaoInformation>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            sub_mchid: "sub_mchid" opt opt,
-            reverse_reason: "reverse_reason" req req,
-            fapiao_information: "fapiao_information" req req,
+            sub_mchid: "sub_mchid" optional,
+            reverse_reason: "reverse_reason" required,
+            fapiao_information: "fapiao_information" required,
         });
         /// PostRequestFapiaoInformation
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1187,9 +1187,9 @@ pub mod by_fapiao_apply_id {
             pub fapiao_number: String,
         }
         ::wechatpay::runtime::json_object!(PostRequestFapiaoInformation {
-            fapiao_id: "fapiao_id" req req,
-            fapiao_code: "fapiao_code" opt opt,
-            fapiao_number: "fapiao_number" req req,
+            fapiao_id: "fapiao_id" required,
+            fapiao_code: "fapiao_code" optional,
+            fapiao_number: "fapiao_number" required,
         });
         /// 冲红原因
         ///
@@ -1256,11 +1256,11 @@ pub mod issue_general {
         pub fapiao_information: PostRequestFapiaoInformation,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: "Wechatpay-Serial" skip req,
-        sub_mchid: "sub_mchid" req req,
-        fapiao_apply_id: "fapiao_apply_id" req req,
-        buyer_information: "buyer_information" req req,
-        fapiao_information: "fapiao_information" req req,
+        wechatpay_serial: header "Wechatpay-Serial" required,
+        sub_mchid: "sub_mchid" required,
+        fapiao_apply_id: "fapiao_apply_id" required,
+        buyer_information: "buyer_information" required,
+        fapiao_information: "fapiao_information" required,
     });
     /// 购买方信息
     #[derive(Clone, Debug, PartialEq)]
@@ -1319,19 +1319,19 @@ pub mod issue_general {
         pub user_apply_message: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestBuyerInformation {
-        type_: "type" req req,
-        name: "name" req req,
-        taxpayer_id: "taxpayer_id" opt opt,
-        address: "address" opt opt,
-        telephone: "telephone" opt opt,
-        bank_name: "bank_name" opt opt,
-        bank_account: "bank_account" opt opt,
-        phone: "phone" opt opt,
-        email: "email" opt opt,
-        amount: "amount" opt opt,
-        out_trade_no: "out_trade_no" opt opt,
-        fapiao_bill_type: "fapiao_bill_type" opt opt,
-        user_apply_message: "user_apply_message" opt opt,
+        type_: "type" required,
+        name: "name" required,
+        taxpayer_id: "taxpayer_id" optional,
+        address: "address" optional,
+        telephone: "telephone" optional,
+        bank_name: "bank_name" optional,
+        bank_account: "bank_account" optional,
+        phone: "phone" optional,
+        email: "email" optional,
+        amount: "amount" optional,
+        out_trade_no: "out_trade_no" optional,
+        fapiao_bill_type: "fapiao_bill_type" optional,
+        user_apply_message: "user_apply_message" optional,
     });
     /// 开具的发票类型
     pub type PostRequestBuyerInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBuyerInformationFapiaoBillType;
@@ -1410,16 +1410,16 @@ pub mod issue_general {
         pub remark: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestFapiaoInformation {
-        fapiao_id: "fapiao_id" req req,
-        total_amount: "total_amount" req req,
-        items: "items" req req,
-        export_business_policy_code: "export_business_policy_code" opt opt,
-        vat_refund_levy_code: "vat_refund_levy_code" opt opt,
-        billing_person_id: "billing_person_id" req req,
-        billing_person: "billing_person" opt opt,
-        fapiao_bill_type: "fapiao_bill_type" req req,
-        transaction_information: "transaction_information" req req,
-        remark: "remark" opt opt,
+        fapiao_id: "fapiao_id" required,
+        total_amount: "total_amount" required,
+        items: "items" required,
+        export_business_policy_code: "export_business_policy_code" optional,
+        vat_refund_levy_code: "vat_refund_levy_code" optional,
+        billing_person_id: "billing_person_id" required,
+        billing_person: "billing_person" optional,
+        fapiao_bill_type: "fapiao_bill_type" required,
+        transaction_information: "transaction_information" required,
+        remark: "remark" optional,
     });
     /// 发票类型
     pub type PostRequestFapiaoInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBuyerInformationFapiaoBillType;
@@ -1498,15 +1498,15 @@ pub mod issue_general {
         pub preferential_policy_code: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostRequestFapiaoInformationItems {
-        tax_code: "tax_code" req req,
-        goods_name: "goods_name" req req,
-        specification: "specification" opt opt,
-        unit: "unit" opt opt,
-        quantity: "quantity" opt opt,
-        total_amount: "total_amount" req req,
-        tax_rate: "tax_rate" req req,
-        discount: "discount" req req,
-        preferential_policy_code: "preferential_policy_code" opt opt,
+        tax_code: "tax_code" required,
+        goods_name: "goods_name" required,
+        specification: "specification" optional,
+        unit: "unit" optional,
+        quantity: "quantity" optional,
+        total_amount: "total_amount" required,
+        tax_rate: "tax_rate" required,
+        discount: "discount" required,
+        preferential_policy_code: "preferential_policy_code" optional,
     });
     /// PostRequestFapiaoInformationTransactionInformation
     #[derive(Clone, Debug, PartialEq)]
@@ -1529,10 +1529,10 @@ pub mod issue_general {
         pub amount: i64,
     }
     ::wechatpay::runtime::json_object!(PostRequestFapiaoInformationTransactionInformation {
-        pay_channel: "pay_channel" req req,
-        transaction_id: "transaction_id" req req,
-        out_trade_no: "out_trade_no" opt opt,
-        amount: "amount" req req,
+        pay_channel: "pay_channel" required,
+        transaction_id: "transaction_id" required,
+        out_trade_no: "out_trade_no" optional,
+        amount: "amount" required,
     });
     /// 支付渠道
     ///
@@ -1589,11 +1589,11 @@ pub mod issue_passenger_transport {
         pub fapiao_information: PostRequestFapiaoInformation,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: "Wechatpay-Serial" skip req,
-        sub_mchid: "sub_mchid" req req,
-        fapiao_apply_id: "fapiao_apply_id" req req,
-        buyer_information: "buyer_information" req req,
-        fapiao_information: "fapiao_information" req req,
+        wechatpay_serial: header "Wechatpay-Serial" required,
+        sub_mchid: "sub_mchid" required,
+        fapiao_apply_id: "fapiao_apply_id" required,
+        buyer_information: "buyer_information" required,
+        fapiao_information: "fapiao_information" required,
     });
     /// 购买方信息
     pub type PostRequestBuyerInformation = crate::v3::new_tax_control_fapiao::fapiao_applications::issue_general::PostRequestBuyerInformation;
@@ -1674,16 +1674,16 @@ pub mod issue_passenger_transport {
         pub remark: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestFapiaoInformation {
-        fapiao_id: "fapiao_id" req req,
-        total_amount: "total_amount" req req,
-        items: "items" req req,
-        export_business_policy_code: "export_business_policy_code" opt opt,
-        vat_refund_levy_code: "vat_refund_levy_code" opt opt,
-        billing_person_id: "billing_person_id" req req,
-        billing_person: "billing_person" opt opt,
-        fapiao_bill_type: "fapiao_bill_type" req req,
-        transaction_information: "transaction_information" req req,
-        remark: "remark" opt opt,
+        fapiao_id: "fapiao_id" required,
+        total_amount: "total_amount" required,
+        items: "items" required,
+        export_business_policy_code: "export_business_policy_code" optional,
+        vat_refund_levy_code: "vat_refund_levy_code" optional,
+        billing_person_id: "billing_person_id" required,
+        billing_person: "billing_person" optional,
+        fapiao_bill_type: "fapiao_bill_type" required,
+        transaction_information: "transaction_information" required,
+        remark: "remark" optional,
     });
     /// 发票类型
     pub type PostRequestFapiaoInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBuyerInformationFapiaoBillType;
@@ -1764,16 +1764,16 @@ pub mod issue_passenger_transport {
         >,
     }
     ::wechatpay::runtime::json_object!(PostRequestFapiaoInformationItems {
-        tax_code: "tax_code" req req,
-        goods_name: "goods_name" req req,
-        specification: "specification" opt opt,
-        unit: "unit" opt opt,
-        quantity: "quantity" opt opt,
-        total_amount: "total_amount" req req,
-        tax_rate: "tax_rate" req req,
-        discount: "discount" req req,
-        preferential_policy_code: "preferential_policy_code" opt opt,
-        passenger_information: "passenger_information" opt opt,
+        tax_code: "tax_code" required,
+        goods_name: "goods_name" required,
+        specification: "specification" optional,
+        unit: "unit" optional,
+        quantity: "quantity" optional,
+        total_amount: "total_amount" required,
+        tax_rate: "tax_rate" required,
+        discount: "discount" required,
+        preferential_policy_code: "preferential_policy_code" optional,
+        passenger_information: "passenger_information" optional,
     });
     /// 出行人额外信息
     #[derive(Clone, Debug, PartialEq)]
@@ -1814,14 +1814,14 @@ pub mod issue_passenger_transport {
         >,
     }
     ::wechatpay::runtime::json_object!(PostRequestFapiaoInformationItemsPassengerInformation {
-        name: "name" req req,
-        certificate_type: "certificate_type" req req,
-        certificate_number: "certificate_number" req req,
-        departure_date: "departure_date" req req,
-        departure_place: "departure_place" req req,
-        destination: "destination" req req,
-        transportation_type: "transportation_type" req req,
-        transportation_classes: "transportation_classes" opt opt,
+        name: "name" required,
+        certificate_type: "certificate_type" required,
+        certificate_number: "certificate_number" required,
+        departure_date: "departure_date" required,
+        departure_place: "departure_place" required,
+        destination: "destination" required,
+        transportation_type: "transportation_type" required,
+        transportation_classes: "transportation_classes" optional,
     });
     /// 出行人证件类型
     ///
@@ -1967,11 +1967,11 @@ pub mod issue_refined_oil {
         pub fapiao_information: PostRequestFapiaoInformation,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: "Wechatpay-Serial" skip req,
-        sub_mchid: "sub_mchid" req req,
-        fapiao_apply_id: "fapiao_apply_id" req req,
-        buyer_information: "buyer_information" req req,
-        fapiao_information: "fapiao_information" req req,
+        wechatpay_serial: header "Wechatpay-Serial" required,
+        sub_mchid: "sub_mchid" required,
+        fapiao_apply_id: "fapiao_apply_id" required,
+        buyer_information: "buyer_information" required,
+        fapiao_information: "fapiao_information" required,
     });
     /// 购买方信息
     pub type PostRequestBuyerInformation = crate::v3::new_tax_control_fapiao::fapiao_applications::issue_general::PostRequestBuyerInformation;
@@ -2052,16 +2052,16 @@ pub mod issue_refined_oil {
         pub remark: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestFapiaoInformation {
-        fapiao_id: "fapiao_id" req req,
-        total_amount: "total_amount" req req,
-        items: "items" req req,
-        export_business_policy_code: "export_business_policy_code" opt opt,
-        vat_refund_levy_code: "vat_refund_levy_code" opt opt,
-        billing_person_id: "billing_person_id" req req,
-        billing_person: "billing_person" opt opt,
-        fapiao_bill_type: "fapiao_bill_type" req req,
-        transaction_information: "transaction_information" req req,
-        remark: "remark" opt opt,
+        fapiao_id: "fapiao_id" required,
+        total_amount: "total_amount" required,
+        items: "items" required,
+        export_business_policy_code: "export_business_policy_code" optional,
+        vat_refund_levy_code: "vat_refund_levy_code" optional,
+        billing_person_id: "billing_person_id" required,
+        billing_person: "billing_person" optional,
+        fapiao_bill_type: "fapiao_bill_type" required,
+        transaction_information: "transaction_information" required,
+        remark: "remark" optional,
     });
     /// 发票类型
     pub type PostRequestFapiaoInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBuyerInformationFapiaoBillType;
@@ -2144,16 +2144,16 @@ pub mod issue_refined_oil {
         >,
     }
     ::wechatpay::runtime::json_object!(PostRequestFapiaoInformationItems {
-        tax_code: "tax_code" req req,
-        goods_name: "goods_name" req req,
-        specification: "specification" opt opt,
-        unit: "unit" opt opt,
-        quantity: "quantity" opt opt,
-        total_amount: "total_amount" req req,
-        tax_rate: "tax_rate" req req,
-        discount: "discount" req req,
-        preferential_policy_code: "preferential_policy_code" opt opt,
-        refined_oil_information: "refined_oil_information" opt opt,
+        tax_code: "tax_code" required,
+        goods_name: "goods_name" required,
+        specification: "specification" optional,
+        unit: "unit" optional,
+        quantity: "quantity" optional,
+        total_amount: "total_amount" required,
+        tax_rate: "tax_rate" required,
+        discount: "discount" required,
+        preferential_policy_code: "preferential_policy_code" optional,
+        refined_oil_information: "refined_oil_information" optional,
     });
     /// 成品油行业额外信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -2172,9 +2172,9 @@ pub mod issue_refined_oil {
         pub gun_number: String,
     }
     ::wechatpay::runtime::json_object!(PostRequestFapiaoInformationItemsRefinedOilInformation {
-        station: "station" req req,
-        trade_time: "trade_time" req req,
-        gun_number: "gun_number" req req,
+        station: "station" required,
+        trade_time: "trade_time" required,
+        gun_number: "gun_number" required,
     });
     /// 成品油单位
     ///
@@ -2238,11 +2238,11 @@ pub mod real_estate_leasing {
         pub fapiao_information: PostRequestFapiaoInformation,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: "Wechatpay-Serial" skip req,
-        sub_mchid: "sub_mchid" req req,
-        fapiao_apply_id: "fapiao_apply_id" req req,
-        buyer_information: "buyer_information" req req,
-        fapiao_information: "fapiao_information" req req,
+        wechatpay_serial: header "Wechatpay-Serial" required,
+        sub_mchid: "sub_mchid" required,
+        fapiao_apply_id: "fapiao_apply_id" required,
+        buyer_information: "buyer_information" required,
+        fapiao_information: "fapiao_information" required,
     });
     /// 购买方信息
     #[derive(Clone, Debug, PartialEq)]
@@ -2301,19 +2301,19 @@ pub mod real_estate_leasing {
         pub user_apply_message: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestBuyerInformation {
-        type_: "type" req req,
-        name: "name" req req,
-        taxpayer_id: "taxpayer_id" opt opt,
-        address: "address" opt opt,
-        telephone: "telephone" opt opt,
-        bank_name: "bank_name" opt opt,
-        bank_account: "bank_account" opt opt,
-        phone: "phone" opt opt,
-        email: "email" opt opt,
-        amount: "amount" opt opt,
-        out_trade_no: "out_trade_no" opt opt,
-        fapiao_bill_type: "fapiao_bill_type" opt opt,
-        user_apply_message: "user_apply_message" opt opt,
+        type_: "type" required,
+        name: "name" required,
+        taxpayer_id: "taxpayer_id" optional,
+        address: "address" optional,
+        telephone: "telephone" optional,
+        bank_name: "bank_name" optional,
+        bank_account: "bank_account" optional,
+        phone: "phone" optional,
+        email: "email" optional,
+        amount: "amount" optional,
+        out_trade_no: "out_trade_no" optional,
+        fapiao_bill_type: "fapiao_bill_type" optional,
+        user_apply_message: "user_apply_message" optional,
     });
     /// 开具的发票类型
     pub type PostRequestBuyerInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBuyerInformationFapiaoBillType;
@@ -2392,16 +2392,16 @@ pub mod real_estate_leasing {
         pub remark: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestFapiaoInformation {
-        fapiao_id: "fapiao_id" req req,
-        total_amount: "total_amount" req req,
-        items: "items" req req,
-        export_business_policy_code: "export_business_policy_code" opt opt,
-        vat_refund_levy_code: "vat_refund_levy_code" opt opt,
-        billing_person_id: "billing_person_id" req req,
-        billing_person: "billing_person" opt opt,
-        fapiao_bill_type: "fapiao_bill_type" req req,
-        transaction_information: "transaction_information" req req,
-        remark: "remark" opt opt,
+        fapiao_id: "fapiao_id" required,
+        total_amount: "total_amount" required,
+        items: "items" required,
+        export_business_policy_code: "export_business_policy_code" optional,
+        vat_refund_levy_code: "vat_refund_levy_code" optional,
+        billing_person_id: "billing_person_id" required,
+        billing_person: "billing_person" optional,
+        fapiao_bill_type: "fapiao_bill_type" required,
+        transaction_information: "transaction_information" required,
+        remark: "remark" optional,
     });
     /// 发票类型
     pub type PostRequestFapiaoInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBuyerInformationFapiaoBillType;
@@ -2484,16 +2484,16 @@ pub mod real_estate_leasing {
         >,
     }
     ::wechatpay::runtime::json_object!(PostRequestFapiaoInformationItems {
-        tax_code: "tax_code" req req,
-        goods_name: "goods_name" req req,
-        specification: "specification" opt opt,
-        unit: "unit" opt opt,
-        quantity: "quantity" opt opt,
-        total_amount: "total_amount" req req,
-        tax_rate: "tax_rate" req req,
-        discount: "discount" req req,
-        preferential_policy_code: "preferential_policy_code" opt opt,
-        real_estate_leasing_information: "real_estate_leasing_information" opt opt,
+        tax_code: "tax_code" required,
+        goods_name: "goods_name" required,
+        specification: "specification" optional,
+        unit: "unit" optional,
+        quantity: "quantity" optional,
+        total_amount: "total_amount" required,
+        tax_rate: "tax_rate" required,
+        discount: "discount" required,
+        preferential_policy_code: "preferential_policy_code" optional,
+        real_estate_leasing_information: "real_estate_leasing_information" optional,
     });
     /// 不动产租赁特定行业额外信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -2528,14 +2528,14 @@ pub mod real_estate_leasing {
         pub plate_no: Option<Vec<String>>,
     }
     ::wechatpay::runtime::json_object!(PostRequestFapiaoInformationItemsRealEstateLeasingInformation {
-        province: "province" req req,
-        city: "city" opt opt,
-        address: "address" req req,
-        lease_period_start: "lease_period_start" req req,
-        lease_period_end: "lease_period_end" req req,
-        cross_city_flag: "cross_city_flag" req req,
-        certificate_no: "certificate_no" opt opt,
-        plate_no: "plate_no" opt opt,
+        province: "province" required,
+        city: "city" optional,
+        address: "address" required,
+        lease_period_start: "lease_period_start" required,
+        lease_period_end: "lease_period_end" required,
+        cross_city_flag: "cross_city_flag" required,
+        certificate_no: "certificate_no" optional,
+        plate_no: "plate_no" optional,
     });
     /// PostRequestFapiaoInformationTransactionInformation
     pub type PostRequestFapiaoInformationTransactionInformation = crate::v3::new_tax_control_fapiao::fapiao_applications::issue_general::PostRequestFapiaoInformationTransactionInformation;
@@ -2571,7 +2571,7 @@ pub mod upload_fapiao_file {
         pub meta: PostRequestMeta,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        meta: "meta" req req,
+        meta: "meta" required,
     });
     /// 媒体文件元信息`JSON`格式字符串
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -2590,10 +2590,10 @@ pub mod upload_fapiao_file {
         pub digest: String,
     }
     ::wechatpay::runtime::json_object!(PostRequestMeta {
-        sub_mchid: "sub_mchid" opt opt,
-        file_type: "file_type" req req,
-        digest_alogrithm: "digest_alogrithm" req req,
-        digest: "digest" req req,
+        sub_mchid: "sub_mchid" optional,
+        file_type: "file_type" required,
+        digest_alogrithm: "digest_alogrithm" required,
+        digest: "digest" required,
     });
     /// The response of `POST /v3/new-tax-control-fapiao/fapiao-applications/upload-fapiao-file` (上传电子发票文件).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -2604,6 +2604,6 @@ pub mod upload_fapiao_file {
         pub fapiao_media_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        fapiao_media_id: "fapiao_media_id" opt opt,
+        fapiao_media_id: "fapiao_media_id" optional,
     });
 }

@@ -82,14 +82,14 @@ pub mod getspinviteurl {
         pub wechatpay_serial: String,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        operation_type: "operation_type" skip req,
-        fapiao_mode: "fapiao_mode" skip req,
-        fapiao_ability_type_list: "fapiao_ability_type_list" skip opt,
-        invite_channel: "invite_channel" skip opt,
-        operate_user: "operate_user" skip opt,
-        invite_code: "invite_code" skip req,
-        sub_mchid: "sub_mchid" skip opt,
-        wechatpay_serial: "Wechatpay-Serial" skip req,
+        operation_type: query "operation_type" required,
+        fapiao_mode: query "fapiao_mode" required,
+        fapiao_ability_type_list: query "fapiao_ability_type_list" optional,
+        invite_channel: query "invite_channel" optional,
+        operate_user: query "operate_user" optional,
+        invite_code: query "invite_code" required,
+        sub_mchid: query "sub_mchid" optional,
+        wechatpay_serial: header "Wechatpay-Serial" required,
     });
     /// GetRequestFapiaoAbilityTypeList
     ///
@@ -162,9 +162,9 @@ pub mod getspinviteurl {
         pub miniprogram_path: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        invite_url: "invite_url" opt opt,
-        miniprogram_appid: "miniprogram_appid" opt opt,
-        miniprogram_path: "miniprogram_path" opt opt,
+        invite_url: "invite_url" optional,
+        miniprogram_appid: "miniprogram_appid" optional,
+        miniprogram_path: "miniprogram_path" optional,
     });
 }
 /// `/v3/new-tax-control-fapiao/fapiaomerchant/listspinvitemchinfo`
@@ -222,12 +222,12 @@ pub mod listspinvitemchinfo {
         pub mch_invite_status: GetRequestMchInviteStatus,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        query_time_start: "query_time_start" skip req,
-        query_time_end: "query_time_end" skip req,
-        offset: "offset" skip req,
-        limit: "limit" skip req,
-        invite_code: "invite_code" skip opt,
-        mch_invite_status: "mch_invite_status" skip req,
+        query_time_start: query "query_time_start" required,
+        query_time_end: query "query_time_end" required,
+        offset: query "offset" required,
+        limit: query "limit" required,
+        invite_code: query "invite_code" optional,
+        mch_invite_status: query "mch_invite_status" required,
     });
     /// 商户邀请状态
     ///
@@ -267,11 +267,11 @@ pub mod listspinvitemchinfo {
         pub mch_invite_result_list: Option<Vec<GetResponseMchInviteResultList>>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        total_count: "total_count" opt opt,
-        offset: "offset" req req,
-        limit: "limit" req req,
-        links: "links" opt opt,
-        mch_invite_result_list: "mch_invite_result_list" opt opt,
+        total_count: "total_count" optional,
+        offset: "offset" required,
+        limit: "limit" required,
+        links: "links" optional,
+        mch_invite_result_list: "mch_invite_result_list" optional,
     });
     /// 相关链接
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -290,9 +290,9 @@ pub mod listspinvitemchinfo {
         pub self_: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseLinks {
-        next: "next" opt opt,
-        prev: "prev" opt opt,
-        self_: "self" opt opt,
+        next: "next" optional,
+        prev: "prev" optional,
+        self_: "self" optional,
     });
     /// GetResponseMchInviteResultList
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -331,14 +331,14 @@ pub mod listspinvitemchinfo {
         pub invite_failed_reason: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseMchInviteResultList {
-        sub_mchid: "sub_mchid" opt opt,
-        mch_invite_status: "mch_invite_status" opt opt,
-        ep_name: "ep_name" opt opt,
-        tax_id: "tax_id" opt opt,
-        invite_code: "invite_code" opt opt,
-        operate_time: "operate_time" opt opt,
-        invite_failed_code: "invite_failed_code" opt opt,
-        invite_failed_reason: "invite_failed_reason" opt opt,
+        sub_mchid: "sub_mchid" optional,
+        mch_invite_status: "mch_invite_status" optional,
+        ep_name: "ep_name" optional,
+        tax_id: "tax_id" optional,
+        invite_code: "invite_code" optional,
+        operate_time: "operate_time" optional,
+        invite_failed_code: "invite_failed_code" optional,
+        invite_failed_reason: "invite_failed_reason" optional,
     });
     /// 商户邀请失败错误码
     ///

@@ -54,7 +54,7 @@ pub mod base_information {
         pub sub_mchid: String,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        sub_mchid: "sub_mchid" skip req,
+        sub_mchid: query "sub_mchid" required,
     });
     /// The response of `GET /v3/new-tax-control-fapiao/merchant/base-information` (获取商户开票基础信息).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -65,8 +65,8 @@ pub mod base_information {
         pub extra_information: Option<GetResponseExtraInformation>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        seller_information: "seller_information" opt opt,
-        extra_information: "extra_information" opt opt,
+        seller_information: "seller_information" optional,
+        extra_information: "extra_information" optional,
     });
     /// 附加信息
     pub type GetResponseExtraInformation = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationExtraInformation;
@@ -133,9 +133,9 @@ pub mod by_sub_mchid {
             pub digital_tax_mode: Option<GetResponseDigitalTaxMode>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            sub_mchid: "sub_mchid" req req,
-            third_mode: "third_mode" opt opt,
-            digital_tax_mode: "digital_tax_mode" opt opt,
+            sub_mchid: "sub_mchid" required,
+            third_mode: "third_mode" optional,
+            digital_tax_mode: "digital_tax_mode" optional,
         });
         /// 数电发票模式
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -162,12 +162,12 @@ pub mod by_sub_mchid {
             pub ability_info: Option<Vec<GetResponseDigitalTaxModeAbilityInfo>>,
         }
         ::wechatpay::runtime::json_object!(GetResponseDigitalTaxMode {
-            status: "status" opt opt,
-            billing_person_info: "billing_person_info" opt opt,
-            access_time: "access_time" opt opt,
-            expired_time: "expired_time" opt opt,
-            access_fail_reason: "access_fail_reason" opt opt,
-            ability_info: "ability_info" opt opt,
+            status: "status" optional,
+            billing_person_info: "billing_person_info" optional,
+            access_time: "access_time" optional,
+            expired_time: "expired_time" optional,
+            access_fail_reason: "access_fail_reason" optional,
+            ability_info: "ability_info" optional,
         });
         /// GetResponseDigitalTaxModeAbilityInfo
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -186,9 +186,9 @@ pub mod by_sub_mchid {
             pub authorize_fail_reason: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseDigitalTaxModeAbilityInfo {
-            type_: "type" opt opt,
-            status: "status" opt opt,
-            authorize_fail_reason: "authorize_fail_reason" opt opt,
+            type_: "type" optional,
+            status: "status" optional,
+            authorize_fail_reason: "authorize_fail_reason" optional,
         });
         /// 能力授权状态
         ///
@@ -246,8 +246,8 @@ pub mod by_sub_mchid {
             pub name: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseDigitalTaxModeBillingPersonInfo {
-            id: "id" opt opt,
-            name: "name" opt opt,
+            id: "id" optional,
+            name: "name" optional,
         });
         /// 接入状态
         ///
@@ -299,7 +299,7 @@ pub mod by_sub_mchid {
             pub status: Option<GetResponseThirdModeStatus>,
         }
         ::wechatpay::runtime::json_object!(GetResponseThirdMode {
-            status: "status" opt opt,
+            status: "status" optional,
         });
         /// 第三方/自建发票能力接入状态
         ///
@@ -364,9 +364,9 @@ pub mod development_config {
         pub support_vat_fapiao: Option<bool>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        callback_url: "callback_url" opt opt,
-        show_fapiao_cell: "show_fapiao_cell" opt opt,
-        support_vat_fapiao: "support_vat_fapiao" opt opt,
+        callback_url: "callback_url" optional,
+        show_fapiao_cell: "show_fapiao_cell" optional,
+        support_vat_fapiao: "support_vat_fapiao" optional,
     });
     /// The request of `PATCH /v3/new-tax-control-fapiao/merchant/development-config` (配置开发选项).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -389,10 +389,10 @@ pub mod development_config {
         pub support_vat_fapiao: Option<bool>,
     }
     ::wechatpay::runtime::json_object!(PatchRequest {
-        callback_url: "callback_url" opt opt,
-        sub_mch_code: "sub_mch_code" opt opt,
-        show_fapiao_cell: "show_fapiao_cell" opt opt,
-        support_vat_fapiao: "support_vat_fapiao" opt opt,
+        callback_url: "callback_url" optional,
+        sub_mch_code: "sub_mch_code" optional,
+        show_fapiao_cell: "show_fapiao_cell" optional,
+        support_vat_fapiao: "support_vat_fapiao" optional,
     });
     /// The response of `PATCH /v3/new-tax-control-fapiao/merchant/development-config` (配置开发选项).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -411,9 +411,9 @@ pub mod development_config {
         pub support_vat_fapiao: Option<bool>,
     }
     ::wechatpay::runtime::json_object!(PatchResponse {
-        callback_url: "callback_url" req req,
-        show_fapiao_cell: "show_fapiao_cell" opt opt,
-        support_vat_fapiao: "support_vat_fapiao" opt opt,
+        callback_url: "callback_url" required,
+        show_fapiao_cell: "show_fapiao_cell" optional,
+        support_vat_fapiao: "support_vat_fapiao" optional,
     });
 }
 /// `/v3/new-tax-control-fapiao/merchant/tax-codes`
@@ -456,9 +456,9 @@ pub mod tax_codes {
         pub limit: i64,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        sub_mchid: "sub_mchid" skip opt,
-        offset: "offset" skip req,
-        limit: "limit" skip req,
+        sub_mchid: query "sub_mchid" optional,
+        offset: query "offset" required,
+        limit: query "limit" required,
     });
     /// The response of `GET /v3/new-tax-control-fapiao/merchant/tax-codes` (获取商品和服务税收分类对照表).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -479,11 +479,11 @@ pub mod tax_codes {
         pub total_count: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        offset: "offset" req req,
-        limit: "limit" req req,
-        links: "links" opt opt,
-        data: "data" opt opt,
-        total_count: "total_count" opt opt,
+        offset: "offset" required,
+        limit: "limit" required,
+        links: "links" optional,
+        data: "data" optional,
+        total_count: "total_count" optional,
     });
     /// GetResponseData
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -514,12 +514,12 @@ pub mod tax_codes {
         pub tax_prefer_mark: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseData {
-        goods_name: "goods_name" opt opt,
-        goods_id: "goods_id" opt opt,
-        goods_category: "goods_category" opt opt,
-        tax_code: "tax_code" opt opt,
-        tax_rate: "tax_rate" opt opt,
-        tax_prefer_mark: "tax_prefer_mark" opt opt,
+        goods_name: "goods_name" optional,
+        goods_id: "goods_id" optional,
+        goods_category: "goods_category" optional,
+        tax_code: "tax_code" optional,
+        tax_rate: "tax_rate" optional,
+        tax_prefer_mark: "tax_prefer_mark" optional,
     });
     /// 相关链接
     pub type GetResponseLinks = crate::v3::new_tax_control_fapiao::fapiaomerchant::listspinvitemchinfo::GetResponseLinks;

@@ -43,9 +43,9 @@ pub struct GetRequest {
     pub fapiao_apply_id: String,
 }
 ::wechatpay::runtime::json_object!(GetRequest {
-    sub_mchid: "sub_mchid" skip opt,
-    scene: "scene" skip req,
-    fapiao_apply_id: "fapiao_apply_id" skip req,
+    sub_mchid: query "sub_mchid" optional,
+    scene: query "scene" required,
+    fapiao_apply_id: query "fapiao_apply_id" required,
 });
 /// 开票场景
 pub type GetRequestScene = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::insert_cards::PostRequestScene;
@@ -106,19 +106,19 @@ pub struct GetResponse {
     pub user_apply_message: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponse {
-    type_: "type" opt opt,
-    name: "name" opt opt,
-    taxpayer_id: "taxpayer_id" opt opt,
-    address: "address" opt opt,
-    telephone: "telephone" opt opt,
-    bank_name: "bank_name" opt opt,
-    bank_account: "bank_account" opt opt,
-    phone: "phone" opt opt,
-    email: "email" opt opt,
-    amount: "amount" opt opt,
-    out_trade_no: "out_trade_no" opt opt,
-    fapiao_bill_type: "fapiao_bill_type" opt opt,
-    user_apply_message: "user_apply_message" opt opt,
+    type_: "type" optional,
+    name: "name" optional,
+    taxpayer_id: "taxpayer_id" optional,
+    address: "address" optional,
+    telephone: "telephone" optional,
+    bank_name: "bank_name" optional,
+    bank_account: "bank_account" optional,
+    phone: "phone" optional,
+    email: "email" optional,
+    amount: "amount" optional,
+    out_trade_no: "out_trade_no" optional,
+    fapiao_bill_type: "fapiao_bill_type" optional,
+    user_apply_message: "user_apply_message" optional,
 });
 /// 开具的发票类型
 pub type GetResponseFapiaoBillType = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBuyerInformationFapiaoBillType;
@@ -204,17 +204,17 @@ pub mod title_url {
         pub must_input_email: Option<bool>,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        sub_mchid: "sub_mchid" skip opt,
-        fapiao_apply_id: "fapiao_apply_id" skip req,
-        source: "source" skip req,
-        appid: "appid" skip req,
-        openid: "openid" skip req,
-        total_amount: "total_amount" skip req,
-        seller_name: "seller_name" skip opt,
-        show_phone_cell: "show_phone_cell" skip opt,
-        must_input_phone: "must_input_phone" skip opt,
-        show_email_cell: "show_email_cell" skip opt,
-        must_input_email: "must_input_email" skip opt,
+        sub_mchid: query "sub_mchid" optional,
+        fapiao_apply_id: query "fapiao_apply_id" required,
+        source: query "source" required,
+        appid: query "appid" required,
+        openid: query "openid" required,
+        total_amount: query "total_amount" required,
+        seller_name: query "seller_name" optional,
+        show_phone_cell: query "show_phone_cell" optional,
+        must_input_phone: query "must_input_phone" optional,
+        show_email_cell: query "show_email_cell" optional,
+        must_input_email: query "must_input_email" optional,
     });
     /// 开票来源
     ///
@@ -254,9 +254,9 @@ pub mod title_url {
         pub miniprogram_user_name: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        title_url: "title_url" opt opt,
-        miniprogram_appid: "miniprogram_appid" opt opt,
-        miniprogram_path: "miniprogram_path" opt opt,
-        miniprogram_user_name: "miniprogram_user_name" opt opt,
+        title_url: "title_url" optional,
+        miniprogram_appid: "miniprogram_appid" optional,
+        miniprogram_path: "miniprogram_path" optional,
+        miniprogram_user_name: "miniprogram_user_name" optional,
     });
 }

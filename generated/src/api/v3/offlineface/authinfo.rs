@@ -33,12 +33,12 @@ pub struct PostRequest {
     pub organization_id: String,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    sp_appid: "sp_appid" req req,
-    sub_appid: "sub_appid" opt opt,
-    sub_mchid: "sub_mchid" req req,
-    device_id: "device_id" req req,
-    raw_data: "raw_data" req req,
-    organization_id: "organization_id" req req,
+    sp_appid: "sp_appid" required,
+    sub_appid: "sub_appid" optional,
+    sub_mchid: "sub_mchid" required,
+    device_id: "device_id" required,
+    raw_data: "raw_data" required,
+    organization_id: "organization_id" required,
 });
 /// The response of `POST /v3/offlineface/authinfo` (获取authinfo接口).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -47,5 +47,5 @@ pub struct PostResponse {
     pub authinfo: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    authinfo: "authinfo" opt opt,
+    authinfo: "authinfo" optional,
 });

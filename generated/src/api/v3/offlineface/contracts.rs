@@ -44,7 +44,7 @@ pub mod by_contract_id {
         pub appid: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        appid: "appid" skip opt,
+        appid: query "appid" optional,
     });
     /// The response of `GET /v3/offlineface/contracts/{contract_id}` (签约查询接口).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -85,16 +85,16 @@ pub mod by_contract_id {
         pub contract_bank_card_from: Option<GetResponseContractBankCardFrom>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        contract_id: "contract_id" req req,
-        mchid: "mchid" opt opt,
-        organization_id: "organization_id" opt opt,
-        use_id: "use_id" opt opt,
-        openid: "openid" opt opt,
-        contract_state: "contract_state" opt opt,
-        contract_signed_time: "contract_signed_time" opt opt,
-        contract_terminated_time: "contract_terminated_time" opt opt,
-        contract_mode: "contract_mode" opt opt,
-        contract_bank_card_from: "contract_bank_card_from" opt opt,
+        contract_id: "contract_id" required,
+        mchid: "mchid" optional,
+        organization_id: "organization_id" optional,
+        use_id: "use_id" optional,
+        openid: "openid" optional,
+        contract_state: "contract_state" optional,
+        contract_signed_time: "contract_signed_time" optional,
+        contract_terminated_time: "contract_terminated_time" optional,
+        contract_mode: "contract_mode" optional,
+        contract_bank_card_from: "contract_bank_card_from" optional,
     });
     /// 签约卡来源
     ///
@@ -193,11 +193,11 @@ pub mod presign {
         pub contract_mode: Option<PostRequestContractMode>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: "Wechatpay-Serial" skip req,
-        business_name: "business_name" req req,
-        facepay_user: "facepay_user" req req,
-        limit_bank_card: "limit_bank_card" opt opt,
-        contract_mode: "contract_mode" opt opt,
+        wechatpay_serial: header "Wechatpay-Serial" required,
+        business_name: "business_name" required,
+        facepay_user: "facepay_user" required,
+        limit_bank_card: "limit_bank_card" optional,
+        contract_mode: "contract_mode" optional,
     });
     /// 签约模式
     pub type PostRequestContractMode = crate::v3::offlineface::contracts::by_contract_id::GetResponseContractMode;
@@ -216,11 +216,11 @@ pub mod presign {
         pub phone: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestFacepayUser {
-        out_user_id: "out_user_id" req req,
-        identification_name: "identification_name" opt opt,
-        organization_id: "organization_id" req req,
-        identification: "identification" opt opt,
-        phone: "phone" opt opt,
+        out_user_id: "out_user_id" required,
+        identification_name: "identification_name" optional,
+        organization_id: "organization_id" required,
+        identification: "identification" optional,
+        phone: "phone" optional,
     });
     /// 证件信息
     #[derive(Clone, Debug, PartialEq)]
@@ -231,8 +231,8 @@ pub mod presign {
         pub identification_number: String,
     }
     ::wechatpay::runtime::json_object!(PostRequestFacepayUserIdentification {
-        identification_type: "identification_type" req req,
-        identification_number: "identification_number" req req,
+        identification_type: "identification_type" required,
+        identification_number: "identification_number" required,
     });
     /// 证件类型
     ///
@@ -265,12 +265,12 @@ pub mod presign {
         pub phone: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestLimitBankCard {
-        bank_card_number: "bank_card_number" opt opt,
-        identification_name: "identification_name" opt opt,
-        identification: "identification" opt opt,
-        valid_thru: "valid_thru" opt opt,
-        bank_type: "bank_type" opt opt,
-        phone: "phone" opt opt,
+        bank_card_number: "bank_card_number" optional,
+        identification_name: "identification_name" optional,
+        identification: "identification" optional,
+        valid_thru: "valid_thru" optional,
+        bank_type: "bank_type" optional,
+        phone: "phone" optional,
     });
     /// 开卡人证件
     pub type PostRequestLimitBankCardIdentification = crate::v3::offlineface::contracts::presign::PostRequestFacepayUserIdentification;
@@ -283,6 +283,6 @@ pub mod presign {
         pub presign_token: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        presign_token: "presign_token" opt opt,
+        presign_token: "presign_token" optional,
     });
 }

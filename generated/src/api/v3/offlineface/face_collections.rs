@@ -46,9 +46,9 @@ pub struct GetRequest {
     pub limit: Option<i64>,
 }
 ::wechatpay::runtime::json_object!(GetRequest {
-    organization_id: "organization_id" skip req,
-    offset: "offset" skip opt,
-    limit: "limit" skip opt,
+    organization_id: query "organization_id" required,
+    offset: query "offset" optional,
+    limit: query "limit" optional,
 });
 /// The response of `GET /v3/offlineface/face-collections` (查询重采用户列表).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -57,7 +57,7 @@ pub struct GetResponse {
     pub face_collections: Option<Vec<GetResponseFaceCollections>>,
 }
 ::wechatpay::runtime::json_object!(GetResponse {
-    face_collections: "face_collections" opt opt,
+    face_collections: "face_collections" optional,
 });
 /// 重采对象
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -76,12 +76,12 @@ pub struct GetResponseFaceCollections {
     pub confirm_time: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponseFaceCollections {
-    collection_id: "collection_id" opt opt,
-    use_id: "use_id" opt opt,
-    organization_id: "organization_id" opt opt,
-    collection_state: "collection_state" opt opt,
-    register_photo_upload_time: "register_photo_upload_time" opt opt,
-    confirm_time: "confirm_time" opt opt,
+    collection_id: "collection_id" optional,
+    use_id: "use_id" optional,
+    organization_id: "organization_id" optional,
+    collection_state: "collection_state" optional,
+    register_photo_upload_time: "register_photo_upload_time" optional,
+    confirm_time: "confirm_time" optional,
 });
 /// 重采状态
 ///
@@ -135,12 +135,12 @@ pub mod by_collection_id {
         pub confirm_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        collection_id: "collection_id" req req,
-        use_id: "use_id" opt opt,
-        organization_id: "organization_id" opt opt,
-        collection_state: "collection_state" opt opt,
-        register_photo_upload_time: "register_photo_upload_time" opt opt,
-        confirm_time: "confirm_time" opt opt,
+        collection_id: "collection_id" required,
+        use_id: "use_id" optional,
+        organization_id: "organization_id" optional,
+        collection_state: "collection_state" optional,
+        register_photo_upload_time: "register_photo_upload_time" optional,
+        confirm_time: "confirm_time" optional,
     });
     /// 重采状态
     pub type GetResponseCollectionState = crate::v3::offlineface::face_collections::GetResponseFaceCollectionsCollectionState;

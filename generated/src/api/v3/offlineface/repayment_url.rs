@@ -25,8 +25,8 @@ pub struct PostRequest {
     pub organization_id: String,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    out_user_id: "out_user_id" req req,
-    organization_id: "organization_id" req req,
+    out_user_id: "out_user_id" required,
+    organization_id: "organization_id" required,
 });
 /// The response of `POST /v3/offlineface/repayment-url` (获取还款链接接口).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -37,6 +37,6 @@ pub struct PostResponse {
     pub expire_at: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    repayment_url: "repayment_url" opt opt,
-    expire_at: "expire_at" opt opt,
+    repayment_url: "repayment_url" optional,
+    expire_at: "expire_at" optional,
 });

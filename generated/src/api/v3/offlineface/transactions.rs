@@ -52,19 +52,19 @@ pub struct PostRequest {
     pub business: Option<PostRequestBusiness>,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    auth_code: "auth_code" req req,
-    sp_appid: "sp_appid" opt opt,
-    sp_mchid: "sp_mchid" opt opt,
-    sub_appid: "sub_appid" opt opt,
-    sub_mchid: "sub_mchid" opt opt,
-    amount: "amount" opt opt,
-    scene_info: "scene_info" opt opt,
-    goods_tag: "goods_tag" opt opt,
-    description: "description" opt opt,
-    attach: "attach" opt opt,
-    settle_info: "settle_info" opt opt,
-    out_trade_no: "out_trade_no" opt opt,
-    business: "business" opt opt,
+    auth_code: "auth_code" required,
+    sp_appid: "sp_appid" optional,
+    sp_mchid: "sp_mchid" optional,
+    sub_appid: "sub_appid" optional,
+    sub_mchid: "sub_mchid" optional,
+    amount: "amount" optional,
+    scene_info: "scene_info" optional,
+    goods_tag: "goods_tag" optional,
+    description: "description" optional,
+    attach: "attach" optional,
+    settle_info: "settle_info" optional,
+    out_trade_no: "out_trade_no" optional,
+    business: "business" optional,
 });
 /// 金额信息
 #[derive(Clone, Debug, PartialEq)]
@@ -75,8 +75,8 @@ pub struct PostRequestAmount {
     pub currency: PostRequestAmountCurrency,
 }
 ::wechatpay::runtime::json_object!(PostRequestAmount {
-    total: "total" req req,
-    currency: "currency" req req,
+    total: "total" required,
+    currency: "currency" required,
 });
 /// 货币类型
 ///
@@ -119,8 +119,8 @@ pub struct PostRequestBusiness {
     pub business_scene_id: i64,
 }
 ::wechatpay::runtime::json_object!(PostRequestBusiness {
-    business_product_id: "business_product_id" req req,
-    business_scene_id: "business_scene_id" req req,
+    business_product_id: "business_product_id" required,
+    business_scene_id: "business_scene_id" required,
 });
 /// 支付场景信息
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -129,7 +129,7 @@ pub struct PostRequestSceneInfo {
     pub device_ip: String,
 }
 ::wechatpay::runtime::json_object!(PostRequestSceneInfo {
-    device_ip: "device_ip" req req,
+    device_ip: "device_ip" required,
 });
 /// 结算信息
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -138,7 +138,7 @@ pub struct PostRequestSettleInfo {
     pub profit_sharing: Option<bool>,
 }
 ::wechatpay::runtime::json_object!(PostRequestSettleInfo {
-    profit_sharing: "profit_sharing" opt opt,
+    profit_sharing: "profit_sharing" optional,
 });
 /// The response of `POST /v3/offlineface/transactions` (申请扣款接口).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -185,26 +185,26 @@ pub struct PostResponse {
     pub error_type: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    sp_appid: "sp_appid" req req,
-    sp_mchid: "sp_mchid" req req,
-    sub_appid: "sub_appid" opt opt,
-    sub_mchid: "sub_mchid" req req,
-    payer: "payer" opt opt,
-    amount: "amount" opt opt,
-    promotion_detail: "promotion_detail" opt opt,
-    scene_info: "scene_info" opt opt,
-    bank_type: "bank_type" opt opt,
-    trade_type: "trade_type" opt opt,
-    trade_state: "trade_state" opt opt,
-    trade_state_description: "trade_state_description" opt opt,
-    debt_state: "debt_state" opt opt,
-    description: "description" opt opt,
-    attach: "attach" opt opt,
-    success_time: "success_time" opt opt,
-    transaction_id: "transaction_id" opt opt,
-    repayment_transaction_id: "repayment_transaction_id" opt opt,
-    out_trade_no: "out_trade_no" opt opt,
-    error_type: "error_type" opt opt,
+    sp_appid: "sp_appid" required,
+    sp_mchid: "sp_mchid" required,
+    sub_appid: "sub_appid" optional,
+    sub_mchid: "sub_mchid" required,
+    payer: "payer" optional,
+    amount: "amount" optional,
+    promotion_detail: "promotion_detail" optional,
+    scene_info: "scene_info" optional,
+    bank_type: "bank_type" optional,
+    trade_type: "trade_type" optional,
+    trade_state: "trade_state" optional,
+    trade_state_description: "trade_state_description" optional,
+    debt_state: "debt_state" optional,
+    description: "description" optional,
+    attach: "attach" optional,
+    success_time: "success_time" optional,
+    transaction_id: "transaction_id" optional,
+    repayment_transaction_id: "repayment_transaction_id" optional,
+    out_trade_no: "out_trade_no" optional,
+    error_type: "error_type" optional,
 });
 /// 金额信息
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -215,8 +215,8 @@ pub struct PostResponseAmount {
     pub currency: Option<PostResponseAmountCurrency>,
 }
 ::wechatpay::runtime::json_object!(PostResponseAmount {
-    total: "total" opt opt,
-    currency: "currency" opt opt,
+    total: "total" optional,
+    currency: "currency" optional,
 });
 /// 货币类型
 pub type PostResponseAmountCurrency = crate::v3::offlineface::transactions::PostRequestAmountCurrency;
@@ -229,8 +229,8 @@ pub struct PostResponsePayer {
     pub sub_openid: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponsePayer {
-    sp_openid: "sp_openid" opt opt,
-    sub_openid: "sub_openid" opt opt,
+    sp_openid: "sp_openid" optional,
+    sub_openid: "sub_openid" optional,
 });
 /// 支付场景信息
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -239,7 +239,7 @@ pub struct PostResponseSceneInfo {
     pub device_ip: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponseSceneInfo {
-    device_ip: "device_ip" opt opt,
+    device_ip: "device_ip" optional,
 });
 /// 交易类型
 ///
@@ -321,9 +321,9 @@ pub mod out_trade_no {
             pub business_product_id: GetRequestBusinessProductId,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            sp_mchid: "sp_mchid" skip req,
-            sub_mchid: "sub_mchid" skip req,
-            business_product_id: "business_product_id" skip req,
+            sp_mchid: query "sp_mchid" required,
+            sub_mchid: query "sub_mchid" required,
+            business_product_id: query "business_product_id" required,
         });
         /// 平台产品ID
         ///
@@ -387,26 +387,26 @@ pub mod out_trade_no {
             pub error_type: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            sp_appid: "sp_appid" opt opt,
-            sp_mchid: "sp_mchid" req req,
-            sub_appid: "sub_appid" opt opt,
-            sub_mchid: "sub_mchid" req req,
-            payer: "payer" opt opt,
-            amount: "amount" opt opt,
-            promotion_detail: "promotion_detail" opt opt,
-            scene_info: "scene_info" opt opt,
-            bank_type: "bank_type" opt opt,
-            trade_type: "trade_type" opt opt,
-            trade_state: "trade_state" opt opt,
-            trade_state_description: "trade_state_description" opt opt,
-            debt_state: "debt_state" opt opt,
-            description: "description" opt opt,
-            attach: "attach" opt opt,
-            success_time: "success_time" opt opt,
-            transaction_id: "transaction_id" opt opt,
-            repayment_transaction_id: "repayment_transaction_id" opt opt,
-            out_trade_no: "out_trade_no" opt opt,
-            error_type: "error_type" opt opt,
+            sp_appid: "sp_appid" optional,
+            sp_mchid: "sp_mchid" required,
+            sub_appid: "sub_appid" optional,
+            sub_mchid: "sub_mchid" required,
+            payer: "payer" optional,
+            amount: "amount" optional,
+            promotion_detail: "promotion_detail" optional,
+            scene_info: "scene_info" optional,
+            bank_type: "bank_type" optional,
+            trade_type: "trade_type" optional,
+            trade_state: "trade_state" optional,
+            trade_state_description: "trade_state_description" optional,
+            debt_state: "debt_state" optional,
+            description: "description" optional,
+            attach: "attach" optional,
+            success_time: "success_time" optional,
+            transaction_id: "transaction_id" optional,
+            repayment_transaction_id: "repayment_transaction_id" optional,
+            out_trade_no: "out_trade_no" optional,
+            error_type: "error_type" optional,
         });
         /// 金额信息
         pub type GetResponseAmount = crate::v3::offlineface::transactions::PostResponseAmount;

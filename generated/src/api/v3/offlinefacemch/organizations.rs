@@ -41,8 +41,8 @@ pub struct GetRequest {
     pub organization_name: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetRequest {
-    organization_id: "organization_id" skip opt,
-    organization_name: "organization_name" skip opt,
+    organization_id: query "organization_id" optional,
+    organization_name: query "organization_name" optional,
 });
 /// The response of `GET /v3/offlinefacemch/organizations` (查询机构信息接口).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -53,8 +53,8 @@ pub struct GetResponse {
     pub organization_name: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponse {
-    organization_id: "organization_id" opt opt,
-    organization_name: "organization_name" opt opt,
+    organization_id: "organization_id" optional,
+    organization_name: "organization_name" optional,
 });
 /// `/v3/offlinefacemch/organizations/{organization_id}`
 pub mod by_organization_id {
@@ -155,17 +155,17 @@ pub mod by_organization_id {
                     pub contract_id: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    use_id: "use_id" opt opt,
-                    out_user_id: "out_user_id" opt opt,
-                    organization_id: "organization_id" opt opt,
-                    user_name: "user_name" opt opt,
-                    user_type: "user_type" opt opt,
-                    student_info: "student_info" opt opt,
-                    staff_info: "staff_info" opt opt,
-                    status: "status" opt opt,
-                    contract_state: "contract_state" opt opt,
-                    face_image_ok: "face_image_ok" opt opt,
-                    contract_id: "contract_id" opt opt,
+                    use_id: "use_id" optional,
+                    out_user_id: "out_user_id" optional,
+                    organization_id: "organization_id" optional,
+                    user_name: "user_name" optional,
+                    user_type: "user_type" optional,
+                    student_info: "student_info" optional,
+                    staff_info: "staff_info" optional,
+                    status: "status" optional,
+                    contract_state: "contract_state" optional,
+                    face_image_ok: "face_image_ok" optional,
+                    contract_id: "contract_id" optional,
                 });
                 /// 签约状态
                 ///
@@ -194,7 +194,7 @@ pub mod by_organization_id {
                     pub occupation: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponseStaffInfo {
-                    occupation: "occupation" opt opt,
+                    occupation: "occupation" optional,
                 });
                 /// 用户状态
                 ///
@@ -220,7 +220,7 @@ pub mod by_organization_id {
                     pub class_name: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponseStudentInfo {
-                    class_name: "class_name" opt opt,
+                    class_name: "class_name" optional,
                 });
                 /// 用户类型
                 ///
@@ -260,13 +260,13 @@ pub mod by_organization_id {
                     pub phone: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(PatchRequest {
-                    wechatpay_serial: "Wechatpay-Serial" skip req,
-                    user_name: "user_name" opt opt,
-                    user_type: "user_type" opt opt,
-                    student_info: "student_info" opt opt,
-                    staff_info: "staff_info" opt opt,
-                    status: "status" opt opt,
-                    phone: "phone" opt opt,
+                    wechatpay_serial: header "Wechatpay-Serial" required,
+                    user_name: "user_name" optional,
+                    user_type: "user_type" optional,
+                    student_info: "student_info" optional,
+                    staff_info: "staff_info" optional,
+                    status: "status" optional,
+                    phone: "phone" optional,
                 });
                 /// 职工信息
                 pub type PatchRequestStaffInfo = crate::v3::offlinefacemch::organizations::by_organization_id::users::out_user_id::by_out_user_id::GetResponseStaffInfo;

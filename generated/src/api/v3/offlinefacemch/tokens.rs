@@ -27,8 +27,8 @@ pub struct PostRequest {
     pub web_init_data: Option<PostRequestWebInitData>,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    scene: "scene" opt opt,
-    web_init_data: "web_init_data" opt opt,
+    scene: "scene" optional,
+    web_init_data: "web_init_data" optional,
 });
 /// 小程序/h5鉴权场景初始化数据
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -39,8 +39,8 @@ pub struct PostRequestWebInitData {
     pub organization_id: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostRequestWebInitData {
-    out_user_id: "out_user_id" opt opt,
-    organization_id: "organization_id" opt opt,
+    out_user_id: "out_user_id" optional,
+    organization_id: "organization_id" optional,
 });
 /// The response of `POST /v3/offlinefacemch/tokens` (获取凭证授权接口).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -49,5 +49,5 @@ pub struct PostResponse {
     pub token: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    token: "token" opt opt,
+    token: "token" optional,
 });

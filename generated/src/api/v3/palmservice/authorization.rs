@@ -55,7 +55,7 @@ pub mod openid {
             pub organization_id: String,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            organization_id: "organization_id" skip req,
+            organization_id: query "organization_id" required,
         });
         /// The response of `GET /v3/palmservice/authorization/openid/{openid}` (查询刷掌授权).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -76,10 +76,10 @@ pub mod openid {
             pub authorize_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            openid: "openid" opt opt,
-            organization_id: "organization_id" opt opt,
-            state: "state" opt opt,
-            authorize_time: "authorize_time" opt opt,
+            openid: "openid" optional,
+            organization_id: "organization_id" optional,
+            state: "state" optional,
+            authorize_time: "authorize_time" optional,
         });
         /// 授权状态
         ///
@@ -138,9 +138,9 @@ pub mod preauthorize {
         pub organization_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        openid: "openid" req req,
-        preauthorize_session_id: "preauthorize_session_id" opt opt,
-        organization_id: "organization_id" opt opt,
+        openid: "openid" required,
+        preauthorize_session_id: "preauthorize_session_id" optional,
+        organization_id: "organization_id" optional,
     });
     /// The response of `POST /v3/palmservice/authorization/preauthorize` (服务关联预授权).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -151,6 +151,6 @@ pub mod preauthorize {
         pub permission_token: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        permission_token: "permission_token" opt opt,
+        permission_token: "permission_token" optional,
     });
 }

@@ -59,8 +59,8 @@ pub mod by_contract_id {
             pub appid: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            mchid: "mchid" req req,
-            appid: "appid" req req,
+            mchid: "mchid" required,
+            appid: "appid" required,
         });
     }
     /// `/v3/papay/contracts/{contract_id}/notify`
@@ -101,10 +101,10 @@ pub mod by_contract_id {
             pub estimated_amount: PostRequestEstimatedAmount,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            mchid: "mchid" req req,
-            appid: "appid" req req,
-            deduct_duration: "deduct_duration" opt opt,
-            estimated_amount: "estimated_amount" req req,
+            mchid: "mchid" required,
+            appid: "appid" required,
+            deduct_duration: "deduct_duration" optional,
+            estimated_amount: "estimated_amount" required,
         });
         /// 扣费持续时间
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -125,8 +125,8 @@ pub mod by_contract_id {
             pub unit: Option<PostRequestDeductDurationUnit>,
         }
         ::wechatpay::runtime::json_object!(PostRequestDeductDuration {
-            count: "count" req req,
-            unit: "unit" opt opt,
+            count: "count" required,
+            unit: "unit" optional,
         });
         /// 单位
         ///
@@ -155,8 +155,8 @@ pub mod by_contract_id {
             pub currency: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestEstimatedAmount {
-            amount: "amount" req req,
-            currency: "currency" opt opt,
+            amount: "amount" required,
+            currency: "currency" optional,
         });
     }
 }

@@ -119,13 +119,13 @@ pub mod policy_periods {
                         pub deduct_date: Option<String>,
                     }
                     ::wechatpay::runtime::json_object!(GetResponse {
-                        policy_period_id: "policy_period_id" req req,
-                        policy_period_state: "policy_period_state" opt opt,
-                        deduct_start_date: "deduct_start_date" opt opt,
-                        deduct_end_date: "deduct_end_date" opt opt,
-                        scheduled_amount: "scheduled_amount" opt opt,
-                        deduct_amount: "deduct_amount" opt opt,
-                        deduct_date: "deduct_date" opt opt,
+                        policy_period_id: "policy_period_id" required,
+                        policy_period_state: "policy_period_state" optional,
+                        deduct_start_date: "deduct_start_date" optional,
+                        deduct_end_date: "deduct_end_date" optional,
+                        scheduled_amount: "scheduled_amount" optional,
+                        deduct_amount: "deduct_amount" optional,
+                        deduct_date: "deduct_date" optional,
                     });
                     /// 实际扣费金额
                     #[derive(Clone, Debug, PartialEq, Default)]
@@ -140,8 +140,8 @@ pub mod policy_periods {
                         pub currency: Option<String>,
                     }
                     ::wechatpay::runtime::json_object!(GetResponseDeductAmount {
-                        total: "total" opt opt,
-                        currency: "currency" opt opt,
+                        total: "total" optional,
+                        currency: "currency" optional,
                     });
                     /// 已预约的扣费金额信息
                     pub type GetResponseScheduledAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
@@ -179,8 +179,8 @@ pub mod policy_periods {
                             pub scheduled_amount: PostRequestScheduledAmount,
                         }
                         ::wechatpay::runtime::json_object!(PostRequest {
-                            appid: "appid" req req,
-                            scheduled_amount: "scheduled_amount" req req,
+                            appid: "appid" required,
+                            scheduled_amount: "scheduled_amount" required,
                         });
                         /// 预约扣费金额信息
                         #[derive(Clone, Debug, PartialEq, Default)]
@@ -195,8 +195,8 @@ pub mod policy_periods {
                             pub currency: Option<String>,
                         }
                         ::wechatpay::runtime::json_object!(PostRequestScheduledAmount {
-                            total: "total" req req,
-                            currency: "currency" opt opt,
+                            total: "total" required,
+                            currency: "currency" optional,
                         });
                         /// The response of `POST /v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}/schedule` (保险商户预约保险自动续费API).
                         pub type PostResponse = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponse;
@@ -281,15 +281,15 @@ pub mod transactions {
             pub attach: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            appid: "appid" req req,
-            out_trade_no: "out_trade_no" req req,
-            description: "description" req req,
-            transaction_notify_url: "transaction_notify_url" req req,
-            contract_id: "contract_id" req req,
-            policy_period_id: "policy_period_id" req req,
-            amount: "amount" req req,
-            goods_tag: "goods_tag" opt opt,
-            attach: "attach" opt opt,
+            appid: "appid" required,
+            out_trade_no: "out_trade_no" required,
+            description: "description" required,
+            transaction_notify_url: "transaction_notify_url" required,
+            contract_id: "contract_id" required,
+            policy_period_id: "policy_period_id" required,
+            amount: "amount" required,
+            goods_tag: "goods_tag" optional,
+            attach: "attach" optional,
         });
         /// 扣费金额信息
         pub type PostRequestAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
@@ -304,8 +304,8 @@ pub mod transactions {
             pub amount: PostResponseAmount,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            out_trade_no: "out_trade_no" req req,
-            amount: "amount" req req,
+            out_trade_no: "out_trade_no" required,
+            amount: "amount" required,
         });
         /// 扣费金额信息
         pub type PostResponseAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;

@@ -123,8 +123,8 @@ pub mod contracts {
                             pub policy_periods: Vec<PostRequestPolicyPeriods>,
                         }
                         ::wechatpay::runtime::json_object!(PostRequest {
-                            appid: "appid" req req,
-                            policy_periods: "policy_periods" req req,
+                            appid: "appid" required,
+                            policy_periods: "policy_periods" required,
                         });
                         /// PostRequestPolicyPeriods
                         #[derive(Clone, Debug, PartialEq, Default)]
@@ -141,9 +141,9 @@ pub mod contracts {
                             pub estimated_deduct_amount: PostRequestPolicyPeriodsEstimatedDeductAmount,
                         }
                         ::wechatpay::runtime::json_object!(PostRequestPolicyPeriods {
-                            policy_period_id: "policy_period_id" req req,
-                            estimated_deduct_date: "estimated_deduct_date" req req,
-                            estimated_deduct_amount: "estimated_deduct_amount" req req,
+                            policy_period_id: "policy_period_id" required,
+                            estimated_deduct_date: "estimated_deduct_date" required,
+                            estimated_deduct_amount: "estimated_deduct_amount" required,
                         });
                         /// 预计扣费金额
                         pub type PostRequestPolicyPeriodsEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
@@ -251,20 +251,20 @@ pub mod contracts {
                         pub revoke_terminate_contract_redirect_appid: Option<String>,
                     }
                     ::wechatpay::runtime::json_object!(GetResponse {
-                        mchid: "mchid" opt opt,
-                        contract_id: "contract_id" opt opt,
-                        appid: "appid" opt opt,
-                        plan_id: "plan_id" req req,
-                        out_contract_code: "out_contract_code" req req,
-                        insured_display_name: "insured_display_name" opt opt,
-                        contract_state: "contract_state" opt opt,
-                        contract_signed_time: "contract_signed_time" opt opt,
-                        contract_expired_time: "contract_expired_time" opt opt,
-                        contract_terminate_info: "contract_terminate_info" opt opt,
-                        openid: "openid" opt opt,
-                        out_user_code: "out_user_code" opt opt,
-                        revoke_terminate_contract_redirect_url: "revoke_terminate_contract_redirect_url" opt opt,
-                        revoke_terminate_contract_redirect_appid: "revoke_terminate_contract_redirect_appid" opt opt,
+                        mchid: "mchid" optional,
+                        contract_id: "contract_id" optional,
+                        appid: "appid" optional,
+                        plan_id: "plan_id" required,
+                        out_contract_code: "out_contract_code" required,
+                        insured_display_name: "insured_display_name" optional,
+                        contract_state: "contract_state" optional,
+                        contract_signed_time: "contract_signed_time" optional,
+                        contract_expired_time: "contract_expired_time" optional,
+                        contract_terminate_info: "contract_terminate_info" optional,
+                        openid: "openid" optional,
+                        out_user_code: "out_user_code" optional,
+                        revoke_terminate_contract_redirect_url: "revoke_terminate_contract_redirect_url" optional,
+                        revoke_terminate_contract_redirect_appid: "revoke_terminate_contract_redirect_appid" optional,
                     });
                     /// 委托代扣协议状态
                     ///
@@ -311,9 +311,9 @@ pub mod contracts {
                         pub contract_termination_remark: Option<String>,
                     }
                     ::wechatpay::runtime::json_object!(GetResponseContractTerminateInfo {
-                        contract_termination_mode: "contract_termination_mode" opt opt,
-                        contract_terminated_time: "contract_terminated_time" opt opt,
-                        contract_termination_remark: "contract_termination_remark" opt opt,
+                        contract_termination_mode: "contract_termination_mode" optional,
+                        contract_terminated_time: "contract_terminated_time" optional,
+                        contract_termination_remark: "contract_termination_remark" optional,
                     });
                     /// 协议解约方式
                     ///
@@ -373,7 +373,7 @@ pub mod contracts {
                             pub contract_termination_remark: String,
                         }
                         ::wechatpay::runtime::json_object!(PostRequest {
-                            contract_termination_remark: "contract_termination_remark" req req,
+                            contract_termination_remark: "contract_termination_remark" required,
                         });
                         /// The response of `POST /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` (保险商户通过商户协议号解除保险自动续费协议).
                         #[derive(Clone, Debug, PartialEq, Default)]
@@ -428,18 +428,18 @@ pub mod contracts {
                             pub out_user_code: Option<String>,
                         }
                         ::wechatpay::runtime::json_object!(PostResponse {
-                            mchid: "mchid" opt opt,
-                            contract_id: "contract_id" opt opt,
-                            appid: "appid" opt opt,
-                            plan_id: "plan_id" req req,
-                            out_contract_code: "out_contract_code" req req,
-                            insured_display_name: "insured_display_name" opt opt,
-                            contract_state: "contract_state" opt opt,
-                            contract_signed_time: "contract_signed_time" opt opt,
-                            contract_expired_time: "contract_expired_time" opt opt,
-                            contract_terminate_info: "contract_terminate_info" opt opt,
-                            openid: "openid" opt opt,
-                            out_user_code: "out_user_code" opt opt,
+                            mchid: "mchid" optional,
+                            contract_id: "contract_id" optional,
+                            appid: "appid" optional,
+                            plan_id: "plan_id" required,
+                            out_contract_code: "out_contract_code" required,
+                            insured_display_name: "insured_display_name" optional,
+                            contract_state: "contract_state" optional,
+                            contract_signed_time: "contract_signed_time" optional,
+                            contract_expired_time: "contract_expired_time" optional,
+                            contract_terminate_info: "contract_terminate_info" optional,
+                            openid: "openid" optional,
+                            out_user_code: "out_user_code" optional,
                         });
                         /// 委托代扣协议状态
                         pub type PostResponseContractState = crate::v3::papay::insurance_sign::contracts::plan_id::by_plan_id::out_contract_code::by_out_contract_code::GetResponseContractState;
@@ -583,27 +583,27 @@ pub mod contracts {
                 pub combined_deduct_period_count: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                wechatpay_serial: "Wechatpay-Serial" skip req,
-                appid: "appid" req req,
-                openid: "openid" opt opt,
-                plan_id: "plan_id" req req,
-                out_contract_code: "out_contract_code" req req,
-                insured_display_name: "insured_display_name" req req,
-                contract_notify_url: "contract_notify_url" req req,
-                policy_start_date: "policy_start_date" req req,
-                policy_end_date: "policy_end_date" req req,
-                policy_periods: "policy_periods" req req,
-                amount: "amount" opt opt,
-                out_trade_no: "out_trade_no" opt opt,
-                description: "description" opt opt,
-                transaction_notify_url: "transaction_notify_url" opt opt,
-                out_user_code: "out_user_code" opt opt,
-                goods_tag: "goods_tag" opt opt,
-                attach: "attach" opt opt,
-                can_auto_insure: "can_auto_insure" opt opt,
-                can_auto_reinsure: "can_auto_reinsure" opt opt,
-                real_identity: "real_identity" opt opt,
-                combined_deduct_period_count: "combined_deduct_period_count" opt opt,
+                wechatpay_serial: header "Wechatpay-Serial" required,
+                appid: "appid" required,
+                openid: "openid" optional,
+                plan_id: "plan_id" required,
+                out_contract_code: "out_contract_code" required,
+                insured_display_name: "insured_display_name" required,
+                contract_notify_url: "contract_notify_url" required,
+                policy_start_date: "policy_start_date" required,
+                policy_end_date: "policy_end_date" required,
+                policy_periods: "policy_periods" required,
+                amount: "amount" optional,
+                out_trade_no: "out_trade_no" optional,
+                description: "description" optional,
+                transaction_notify_url: "transaction_notify_url" optional,
+                out_user_code: "out_user_code" optional,
+                goods_tag: "goods_tag" optional,
+                attach: "attach" optional,
+                can_auto_insure: "can_auto_insure" optional,
+                can_auto_reinsure: "can_auto_reinsure" optional,
+                real_identity: "real_identity" optional,
+                combined_deduct_period_count: "combined_deduct_period_count" optional,
             });
             /// 扣费金额信息
             pub type PostRequestAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
@@ -628,9 +628,9 @@ pub mod contracts {
                 pub identity_type: Option<PostRequestRealIdentityIdentityType>,
             }
             ::wechatpay::runtime::json_object!(PostRequestRealIdentity {
-                real_name: "real_name" req req,
-                id_card_number: "id_card_number" req req,
-                identity_type: "identity_type" opt opt,
+                real_name: "real_name" required,
+                id_card_number: "id_card_number" required,
+                identity_type: "identity_type" optional,
             });
             /// 实名验证类型
             ///
@@ -655,7 +655,7 @@ pub mod contracts {
                 pub pre_entrustweb_id: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                pre_entrustweb_id: "pre_entrustweb_id" opt opt,
+                pre_entrustweb_id: "pre_entrustweb_id" optional,
             });
         }
         /// `/v3/papay/insurance-sign/contracts/pre-entrust-sign/h5`
@@ -765,28 +765,28 @@ pub mod contracts {
                 pub combined_deduct_period_count: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                wechatpay_serial: "Wechatpay-Serial" skip req,
-                appid: "appid" req req,
-                openid: "openid" opt opt,
-                plan_id: "plan_id" req req,
-                out_contract_code: "out_contract_code" req req,
-                insured_display_name: "insured_display_name" req req,
-                contract_notify_url: "contract_notify_url" req req,
-                policy_start_date: "policy_start_date" req req,
-                policy_end_date: "policy_end_date" req req,
-                policy_periods: "policy_periods" req req,
-                amount: "amount" opt opt,
-                out_trade_no: "out_trade_no" opt opt,
-                description: "description" opt opt,
-                transaction_notify_url: "transaction_notify_url" opt opt,
-                out_user_code: "out_user_code" opt opt,
-                goods_tag: "goods_tag" opt opt,
-                attach: "attach" opt opt,
-                can_auto_insure: "can_auto_insure" opt opt,
-                can_auto_reinsure: "can_auto_reinsure" opt opt,
-                real_identity: "real_identity" opt opt,
-                jump_control: "jump_control" opt opt,
-                combined_deduct_period_count: "combined_deduct_period_count" opt opt,
+                wechatpay_serial: header "Wechatpay-Serial" required,
+                appid: "appid" required,
+                openid: "openid" optional,
+                plan_id: "plan_id" required,
+                out_contract_code: "out_contract_code" required,
+                insured_display_name: "insured_display_name" required,
+                contract_notify_url: "contract_notify_url" required,
+                policy_start_date: "policy_start_date" required,
+                policy_end_date: "policy_end_date" required,
+                policy_periods: "policy_periods" required,
+                amount: "amount" optional,
+                out_trade_no: "out_trade_no" optional,
+                description: "description" optional,
+                transaction_notify_url: "transaction_notify_url" optional,
+                out_user_code: "out_user_code" optional,
+                goods_tag: "goods_tag" optional,
+                attach: "attach" optional,
+                can_auto_insure: "can_auto_insure" optional,
+                can_auto_reinsure: "can_auto_reinsure" optional,
+                real_identity: "real_identity" optional,
+                jump_control: "jump_control" optional,
+                combined_deduct_period_count: "combined_deduct_period_count" optional,
             });
             /// 扣费金额信息
             pub type PostRequestAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
@@ -799,7 +799,7 @@ pub mod contracts {
                 pub jump_appid: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostRequestJumpControl {
-                jump_appid: "jump_appid" opt opt,
+                jump_appid: "jump_appid" optional,
             });
             /// PostRequestPolicyPeriods
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -820,10 +820,10 @@ pub mod contracts {
                 >,
             }
             ::wechatpay::runtime::json_object!(PostRequestPolicyPeriods {
-                policy_period_id: "policy_period_id" req req,
-                estimated_deduct_date: "estimated_deduct_date" req req,
-                estimated_deduct_amount: "estimated_deduct_amount" req req,
-                policy_coverage_detail: "policy_coverage_detail" opt opt,
+                policy_period_id: "policy_period_id" required,
+                estimated_deduct_date: "estimated_deduct_date" required,
+                estimated_deduct_amount: "estimated_deduct_amount" required,
+                policy_coverage_detail: "policy_coverage_detail" optional,
             });
             /// 预计扣费金额
             pub type PostRequestPolicyPeriodsEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
@@ -840,8 +840,8 @@ pub mod contracts {
                 >,
             }
             ::wechatpay::runtime::json_object!(PostRequestPolicyPeriodsPolicyCoverageDetail {
-                policy_amount: "policy_amount" opt opt,
-                policy_clauses: "policy_clauses" opt opt,
+                policy_amount: "policy_amount" optional,
+                policy_clauses: "policy_clauses" optional,
             });
             /// PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -856,8 +856,8 @@ pub mod contracts {
                 pub clause_quota: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostRequestPolicyPeriodsPolicyCoverageDetailPolicyClauses {
-                clause_name: "clause_name" opt opt,
-                clause_quota: "clause_quota" opt opt,
+                clause_name: "clause_name" optional,
+                clause_quota: "clause_quota" optional,
             });
             /// 用户实名信息
             pub type PostRequestRealIdentity = crate::v3::papay::insurance_sign::contracts::pre_entrust_sign::app::PostRequestRealIdentity;
@@ -872,7 +872,7 @@ pub mod contracts {
                 pub redirect_url: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                redirect_url: "redirect_url" opt opt,
+                redirect_url: "redirect_url" optional,
             });
         }
         /// `/v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi`
@@ -980,27 +980,27 @@ pub mod contracts {
                 pub combined_deduct_period_count: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                wechatpay_serial: "Wechatpay-Serial" skip req,
-                appid: "appid" req req,
-                openid: "openid" opt opt,
-                plan_id: "plan_id" req req,
-                out_contract_code: "out_contract_code" req req,
-                insured_display_name: "insured_display_name" req req,
-                contract_notify_url: "contract_notify_url" req req,
-                policy_start_date: "policy_start_date" req req,
-                policy_end_date: "policy_end_date" req req,
-                policy_periods: "policy_periods" req req,
-                amount: "amount" opt opt,
-                out_trade_no: "out_trade_no" opt opt,
-                description: "description" opt opt,
-                transaction_notify_url: "transaction_notify_url" opt opt,
-                out_user_code: "out_user_code" opt opt,
-                goods_tag: "goods_tag" opt opt,
-                attach: "attach" opt opt,
-                can_auto_insure: "can_auto_insure" opt opt,
-                can_auto_reinsure: "can_auto_reinsure" opt opt,
-                real_identity: "real_identity" opt opt,
-                combined_deduct_period_count: "combined_deduct_period_count" opt opt,
+                wechatpay_serial: header "Wechatpay-Serial" required,
+                appid: "appid" required,
+                openid: "openid" optional,
+                plan_id: "plan_id" required,
+                out_contract_code: "out_contract_code" required,
+                insured_display_name: "insured_display_name" required,
+                contract_notify_url: "contract_notify_url" required,
+                policy_start_date: "policy_start_date" required,
+                policy_end_date: "policy_end_date" required,
+                policy_periods: "policy_periods" required,
+                amount: "amount" optional,
+                out_trade_no: "out_trade_no" optional,
+                description: "description" optional,
+                transaction_notify_url: "transaction_notify_url" optional,
+                out_user_code: "out_user_code" optional,
+                goods_tag: "goods_tag" optional,
+                attach: "attach" optional,
+                can_auto_insure: "can_auto_insure" optional,
+                can_auto_reinsure: "can_auto_reinsure" optional,
+                real_identity: "real_identity" optional,
+                combined_deduct_period_count: "combined_deduct_period_count" optional,
             });
             /// 扣费金额信息
             pub type PostRequestAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
@@ -1025,7 +1025,7 @@ pub mod contracts {
                 pub redirect_url: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                redirect_url: "redirect_url" opt opt,
+                redirect_url: "redirect_url" optional,
             });
         }
         /// `/v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program`
@@ -1083,9 +1083,9 @@ pub mod contracts {
                 pub redirect_path: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                pre_entrustweb_id: "pre_entrustweb_id" opt opt,
-                redirect_appid: "redirect_appid" opt opt,
-                redirect_path: "redirect_path" opt opt,
+                pre_entrustweb_id: "pre_entrustweb_id" optional,
+                redirect_appid: "redirect_appid" optional,
+                redirect_path: "redirect_path" optional,
             });
         }
     }
@@ -1186,9 +1186,9 @@ pub mod policy_periods {
                             pub allow_cancel_scheduled: Option<bool>,
                         }
                         ::wechatpay::runtime::json_object!(PostRequest {
-                            appid: "appid" req req,
-                            policy_periods: "policy_periods" req req,
-                            allow_cancel_scheduled: "allow_cancel_scheduled" opt opt,
+                            appid: "appid" required,
+                            policy_periods: "policy_periods" required,
+                            allow_cancel_scheduled: "allow_cancel_scheduled" optional,
                         });
                         /// PostRequestPolicyPeriods
                         pub type PostRequestPolicyPeriods = crate::v3::papay::insurance_sign::contracts::plan_id::by_plan_id::contract_id::by_contract_id::renew::PostRequestPolicyPeriods;
@@ -1203,8 +1203,8 @@ pub mod policy_periods {
                             pub cancel_scheduled_policy_period_id: Option<i64>,
                         }
                         ::wechatpay::runtime::json_object!(PostResponse {
-                            policy_periods: "policy_periods" opt opt,
-                            cancel_scheduled_policy_period_id: "cancel_scheduled_policy_period_id" opt opt,
+                            policy_periods: "policy_periods" optional,
+                            cancel_scheduled_policy_period_id: "cancel_scheduled_policy_period_id" optional,
                         });
                         /// PostResponsePolicyPeriods
                         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1223,9 +1223,9 @@ pub mod policy_periods {
                             >,
                         }
                         ::wechatpay::runtime::json_object!(PostResponsePolicyPeriods {
-                            policy_period_id: "policy_period_id" opt opt,
-                            estimated_deduct_date: "estimated_deduct_date" opt opt,
-                            estimated_deduct_amount: "estimated_deduct_amount" opt opt,
+                            policy_period_id: "policy_period_id" optional,
+                            estimated_deduct_date: "estimated_deduct_date" optional,
+                            estimated_deduct_amount: "estimated_deduct_amount" optional,
                         });
                         /// 预计扣费金额
                         pub type PostResponsePolicyPeriodsEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
@@ -1325,8 +1325,8 @@ pub mod policy_periods_ {
                         pub offset: Option<i64>,
                     }
                     ::wechatpay::runtime::json_object!(GetRequest {
-                        limit: "limit" skip opt,
-                        offset: "offset" skip opt,
+                        limit: query "limit" optional,
+                        offset: query "offset" optional,
                     });
                     /// The response of `GET /v3/papay/insurance-sign/policy_periods/plan-id/{plan_id}/out-contract-code/{out_contract_code}` (保险商户查询保险扣费周期列表API).
                     #[derive(Clone, Debug, PartialEq, Default)]
@@ -1347,10 +1347,10 @@ pub mod policy_periods_ {
                         pub total_count: Option<i64>,
                     }
                     ::wechatpay::runtime::json_object!(GetResponse {
-                        data: "data" opt opt,
-                        limit: "limit" req req,
-                        offset: "offset" req req,
-                        total_count: "total_count" opt opt,
+                        data: "data" optional,
+                        limit: "limit" required,
+                        offset: "offset" required,
+                        total_count: "total_count" optional,
                     });
                     /// GetResponseData
                     #[derive(Clone, Debug, PartialEq, Default)]
@@ -1381,13 +1381,13 @@ pub mod policy_periods_ {
                         pub deduct_date: Option<String>,
                     }
                     ::wechatpay::runtime::json_object!(GetResponseData {
-                        policy_period_id: "policy_period_id" opt opt,
-                        estimated_deduct_date: "estimated_deduct_date" opt opt,
-                        estimated_deduct_amount: "estimated_deduct_amount" opt opt,
-                        policy_period_state: "policy_period_state" opt opt,
-                        scheduled_amount: "scheduled_amount" opt opt,
-                        deduct_amount: "deduct_amount" opt opt,
-                        deduct_date: "deduct_date" opt opt,
+                        policy_period_id: "policy_period_id" optional,
+                        estimated_deduct_date: "estimated_deduct_date" optional,
+                        estimated_deduct_amount: "estimated_deduct_amount" optional,
+                        policy_period_state: "policy_period_state" optional,
+                        scheduled_amount: "scheduled_amount" optional,
+                        deduct_amount: "deduct_amount" optional,
+                        deduct_date: "deduct_date" optional,
                     });
                     /// 实际扣费金额
                     pub type GetResponseDataDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;

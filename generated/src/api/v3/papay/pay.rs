@@ -110,16 +110,16 @@ pub mod harmony {
                 pub mcc: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                appid: "appid" req req,
-                out_trade_no: "out_trade_no" req req,
-                description: "description" req req,
-                transaction_notify_url: "transaction_notify_url" req req,
-                contract_id: "contract_id" req req,
-                amount: "amount" req req,
-                goods_tag: "goods_tag" opt opt,
-                attach: "attach" opt opt,
-                harmony_account_id: "harmony_account_id" req req,
-                mcc: "mcc" opt opt,
+                appid: "appid" required,
+                out_trade_no: "out_trade_no" required,
+                description: "description" required,
+                transaction_notify_url: "transaction_notify_url" required,
+                contract_id: "contract_id" required,
+                amount: "amount" required,
+                goods_tag: "goods_tag" optional,
+                attach: "attach" optional,
+                harmony_account_id: "harmony_account_id" required,
+                mcc: "mcc" optional,
             });
             /// 扣费金额信息
             pub type PostRequestAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
@@ -206,7 +206,7 @@ pub mod partner {
                     pub sub_mchid: String,
                 }
                 ::wechatpay::runtime::json_object!(GetRequest {
-                    sub_mchid: "sub_mchid" skip req,
+                    sub_mchid: query "sub_mchid" required,
                 });
                 /// The response of `GET /v3/papay/pay/partner/schedules/contract-id/{contract_id}` (查询扣费预约API).
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -233,12 +233,12 @@ pub mod partner {
                     pub deduct_date: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    schedule_state: "schedule_state" opt opt,
-                    deduct_start_date: "deduct_start_date" opt opt,
-                    deduct_end_date: "deduct_end_date" opt opt,
-                    scheduled_amount: "scheduled_amount" opt opt,
-                    deduct_amount: "deduct_amount" opt opt,
-                    deduct_date: "deduct_date" opt opt,
+                    schedule_state: "schedule_state" optional,
+                    deduct_start_date: "deduct_start_date" optional,
+                    deduct_end_date: "deduct_end_date" optional,
+                    scheduled_amount: "scheduled_amount" optional,
+                    deduct_amount: "deduct_amount" optional,
+                    deduct_date: "deduct_date" optional,
                 });
                 /// 实际扣费金额
                 pub type GetResponseDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
@@ -284,10 +284,10 @@ pub mod partner {
                         pub schedule_amount: PostRequestScheduleAmount,
                     }
                     ::wechatpay::runtime::json_object!(PostRequest {
-                        sp_appid: "sp_appid" req req,
-                        sub_mchid: "sub_mchid" req req,
-                        sub_appid: "sub_appid" opt opt,
-                        schedule_amount: "schedule_amount" req req,
+                        sp_appid: "sp_appid" required,
+                        sub_mchid: "sub_mchid" required,
+                        sub_appid: "sub_appid" optional,
+                        schedule_amount: "schedule_amount" required,
                     });
                     /// 预约的金额信息
                     pub type PostRequestScheduleAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
@@ -376,16 +376,16 @@ pub mod partner {
                 pub attach: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                sp_appid: "sp_appid" req req,
-                sub_mchid: "sub_mchid" req req,
-                sub_appid: "sub_appid" opt opt,
-                out_trade_no: "out_trade_no" req req,
-                description: "description" req req,
-                transaction_notify_url: "transaction_notify_url" req req,
-                contract_id: "contract_id" req req,
-                amount: "amount" req req,
-                goods_tag: "goods_tag" opt opt,
-                attach: "attach" opt opt,
+                sp_appid: "sp_appid" required,
+                sub_mchid: "sub_mchid" required,
+                sub_appid: "sub_appid" optional,
+                out_trade_no: "out_trade_no" required,
+                description: "description" required,
+                transaction_notify_url: "transaction_notify_url" required,
+                contract_id: "contract_id" required,
+                amount: "amount" required,
+                goods_tag: "goods_tag" optional,
+                attach: "attach" optional,
             });
             /// 扣费金额信息
             pub type PostRequestAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
@@ -479,8 +479,8 @@ pub mod schedules {
                     pub schedule_amount: PostRequestScheduleAmount,
                 }
                 ::wechatpay::runtime::json_object!(PostRequest {
-                    appid: "appid" req req,
-                    schedule_amount: "schedule_amount" req req,
+                    appid: "appid" required,
+                    schedule_amount: "schedule_amount" required,
                 });
                 /// 预约的金额信息
                 pub type PostRequestScheduleAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
@@ -561,14 +561,14 @@ pub mod transactions {
             pub attach: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            appid: "appid" req req,
-            out_trade_no: "out_trade_no" req req,
-            description: "description" req req,
-            transaction_notify_url: "transaction_notify_url" req req,
-            contract_id: "contract_id" req req,
-            amount: "amount" req req,
-            goods_tag: "goods_tag" opt opt,
-            attach: "attach" opt opt,
+            appid: "appid" required,
+            out_trade_no: "out_trade_no" required,
+            description: "description" required,
+            transaction_notify_url: "transaction_notify_url" required,
+            contract_id: "contract_id" required,
+            amount: "amount" required,
+            goods_tag: "goods_tag" optional,
+            attach: "attach" optional,
         });
         /// 扣费金额信息
         pub type PostRequestAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;

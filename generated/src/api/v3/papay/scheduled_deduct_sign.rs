@@ -107,14 +107,14 @@ pub mod contracts {
                 pub deduct_schedule: Option<PostRequestDeductSchedule>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                appid: "appid" req req,
-                openid: "openid" opt opt,
-                plan_id: "plan_id" req req,
-                out_contract_code: "out_contract_code" req req,
-                contract_display_account: "contract_display_account" req req,
-                contract_notify_url: "contract_notify_url" req req,
-                out_user_code: "out_user_code" opt opt,
-                deduct_schedule: "deduct_schedule" opt opt,
+                appid: "appid" required,
+                openid: "openid" optional,
+                plan_id: "plan_id" required,
+                out_contract_code: "out_contract_code" required,
+                contract_display_account: "contract_display_account" required,
+                contract_notify_url: "contract_notify_url" required,
+                out_user_code: "out_user_code" optional,
+                deduct_schedule: "deduct_schedule" optional,
             });
             /// 用于预约扣费的预约信息
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -131,9 +131,9 @@ pub mod contracts {
                 pub description: String,
             }
             ::wechatpay::runtime::json_object!(PostRequestDeductSchedule {
-                estimated_deduct_date: "estimated_deduct_date" req req,
-                estimated_deduct_amount: "estimated_deduct_amount" req req,
-                description: "description" req req,
+                estimated_deduct_date: "estimated_deduct_date" required,
+                estimated_deduct_amount: "estimated_deduct_amount" required,
+                description: "description" required,
             });
             /// 预计的扣费金额
             pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
@@ -154,9 +154,9 @@ pub mod contracts {
                 pub miniprogram_path: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                pre_entrustweb_id: "pre_entrustweb_id" opt opt,
-                miniprogram_username: "miniprogram_username" opt opt,
-                miniprogram_path: "miniprogram_path" opt opt,
+                pre_entrustweb_id: "pre_entrustweb_id" optional,
+                miniprogram_username: "miniprogram_username" optional,
+                miniprogram_path: "miniprogram_path" optional,
             });
         }
         /// `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5`
@@ -217,15 +217,15 @@ pub mod contracts {
                 pub jump_control: Option<PostRequestJumpControl>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                appid: "appid" req req,
-                openid: "openid" opt opt,
-                plan_id: "plan_id" req req,
-                out_contract_code: "out_contract_code" req req,
-                contract_display_account: "contract_display_account" req req,
-                contract_notify_url: "contract_notify_url" req req,
-                out_user_code: "out_user_code" opt opt,
-                deduct_schedule: "deduct_schedule" opt opt,
-                jump_control: "jump_control" opt opt,
+                appid: "appid" required,
+                openid: "openid" optional,
+                plan_id: "plan_id" required,
+                out_contract_code: "out_contract_code" required,
+                contract_display_account: "contract_display_account" required,
+                contract_notify_url: "contract_notify_url" required,
+                out_user_code: "out_user_code" optional,
+                deduct_schedule: "deduct_schedule" optional,
+                jump_control: "jump_control" optional,
             });
             /// 用于预约扣费的预约信息
             pub type PostRequestDeductSchedule = crate::v3::papay::scheduled_deduct_sign::contracts::pre_entrust_sign::app::PostRequestDeductSchedule;
@@ -272,7 +272,7 @@ pub mod contracts {
                 pub redirect_url: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                redirect_url: "redirect_url" opt opt,
+                redirect_url: "redirect_url" optional,
             });
         }
         /// `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program`
@@ -423,17 +423,17 @@ pub mod partner {
                     pub deduct_schedule: Option<PostRequestDeductSchedule>,
                 }
                 ::wechatpay::runtime::json_object!(PostRequest {
-                    sp_appid: "sp_appid" req req,
-                    sp_openid: "sp_openid" opt opt,
-                    sub_mchid: "sub_mchid" req req,
-                    sub_appid: "sub_appid" opt opt,
-                    sub_openid: "sub_openid" opt opt,
-                    plan_id: "plan_id" req req,
-                    out_contract_code: "out_contract_code" req req,
-                    contract_display_account: "contract_display_account" req req,
-                    contract_notify_url: "contract_notify_url" req req,
-                    out_user_code: "out_user_code" opt opt,
-                    deduct_schedule: "deduct_schedule" opt opt,
+                    sp_appid: "sp_appid" required,
+                    sp_openid: "sp_openid" optional,
+                    sub_mchid: "sub_mchid" required,
+                    sub_appid: "sub_appid" optional,
+                    sub_openid: "sub_openid" optional,
+                    plan_id: "plan_id" required,
+                    out_contract_code: "out_contract_code" required,
+                    contract_display_account: "contract_display_account" required,
+                    contract_notify_url: "contract_notify_url" required,
+                    out_user_code: "out_user_code" optional,
+                    deduct_schedule: "deduct_schedule" optional,
                 });
                 /// 用于预约扣费的预约信息
                 pub type PostRequestDeductSchedule = crate::v3::papay::scheduled_deduct_sign::contracts::pre_entrust_sign::app::PostRequestDeductSchedule;
@@ -512,18 +512,18 @@ pub mod partner {
                     pub jump_control: Option<PostRequestJumpControl>,
                 }
                 ::wechatpay::runtime::json_object!(PostRequest {
-                    sp_appid: "sp_appid" req req,
-                    sp_openid: "sp_openid" opt opt,
-                    sub_mchid: "sub_mchid" req req,
-                    sub_appid: "sub_appid" opt opt,
-                    sub_openid: "sub_openid" opt opt,
-                    plan_id: "plan_id" req req,
-                    out_contract_code: "out_contract_code" req req,
-                    contract_display_account: "contract_display_account" req req,
-                    contract_notify_url: "contract_notify_url" req req,
-                    out_user_code: "out_user_code" opt opt,
-                    deduct_schedule: "deduct_schedule" opt opt,
-                    jump_control: "jump_control" opt opt,
+                    sp_appid: "sp_appid" required,
+                    sp_openid: "sp_openid" optional,
+                    sub_mchid: "sub_mchid" required,
+                    sub_appid: "sub_appid" optional,
+                    sub_openid: "sub_openid" optional,
+                    plan_id: "plan_id" required,
+                    out_contract_code: "out_contract_code" required,
+                    contract_display_account: "contract_display_account" required,
+                    contract_notify_url: "contract_notify_url" required,
+                    out_user_code: "out_user_code" optional,
+                    deduct_schedule: "deduct_schedule" optional,
+                    jump_control: "jump_control" optional,
                 });
                 /// 用于预约扣费的预约信息
                 pub type PostRequestDeductSchedule = crate::v3::papay::scheduled_deduct_sign::contracts::pre_entrust_sign::app::PostRequestDeductSchedule;

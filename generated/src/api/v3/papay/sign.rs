@@ -151,19 +151,19 @@ pub mod contracts {
                         pub mask_wxid: Option<String>,
                     }
                     ::wechatpay::runtime::json_object!(GetResponse {
-                        mchid: "mchid" opt opt,
-                        contract_id: "contract_id" opt opt,
-                        appid: "appid" opt opt,
-                        plan_id: "plan_id" req req,
-                        out_contract_code: "out_contract_code" req req,
-                        contract_display_account: "contract_display_account" opt opt,
-                        contract_state: "contract_state" opt opt,
-                        contract_signed_time: "contract_signed_time" opt opt,
-                        contract_expired_time: "contract_expired_time" opt opt,
-                        openid: "openid" opt opt,
-                        contract_terminate_info: "contract_terminate_info" opt opt,
-                        out_user_code: "out_user_code" opt opt,
-                        mask_wxid: "mask_wxid" opt opt,
+                        mchid: "mchid" optional,
+                        contract_id: "contract_id" optional,
+                        appid: "appid" optional,
+                        plan_id: "plan_id" required,
+                        out_contract_code: "out_contract_code" required,
+                        contract_display_account: "contract_display_account" optional,
+                        contract_state: "contract_state" optional,
+                        contract_signed_time: "contract_signed_time" optional,
+                        contract_expired_time: "contract_expired_time" optional,
+                        openid: "openid" optional,
+                        contract_terminate_info: "contract_terminate_info" optional,
+                        out_user_code: "out_user_code" optional,
+                        mask_wxid: "mask_wxid" optional,
                     });
                     /// 委托代扣协议状态
                     ///
@@ -207,9 +207,9 @@ pub mod contracts {
                         pub contract_termination_remark: Option<String>,
                     }
                     ::wechatpay::runtime::json_object!(GetResponseContractTerminateInfo {
-                        contract_termination_mode: "contract_termination_mode" opt opt,
-                        contract_terminated_time: "contract_terminated_time" opt opt,
-                        contract_termination_remark: "contract_termination_remark" opt opt,
+                        contract_termination_mode: "contract_termination_mode" optional,
+                        contract_terminated_time: "contract_terminated_time" optional,
+                        contract_termination_remark: "contract_termination_remark" optional,
                     });
                     /// 协议解约方式
                     ///
@@ -360,19 +360,19 @@ pub mod contracts {
                         pub deduct_schedule: Option<GetResponseDeductSchedule>,
                     }
                     ::wechatpay::runtime::json_object!(GetResponse {
-                        mchid: "mchid" opt opt,
-                        contract_id: "contract_id" opt opt,
-                        appid: "appid" opt opt,
-                        plan_id: "plan_id" req req,
-                        out_contract_code: "out_contract_code" req req,
-                        contract_display_account: "contract_display_account" opt opt,
-                        contract_state: "contract_state" opt opt,
-                        contract_signed_time: "contract_signed_time" opt opt,
-                        contract_expired_time: "contract_expired_time" opt opt,
-                        openid: "openid" opt opt,
-                        contract_terminate_info: "contract_terminate_info" opt opt,
-                        out_user_code: "out_user_code" opt opt,
-                        deduct_schedule: "deduct_schedule" opt opt,
+                        mchid: "mchid" optional,
+                        contract_id: "contract_id" optional,
+                        appid: "appid" optional,
+                        plan_id: "plan_id" required,
+                        out_contract_code: "out_contract_code" required,
+                        contract_display_account: "contract_display_account" optional,
+                        contract_state: "contract_state" optional,
+                        contract_signed_time: "contract_signed_time" optional,
+                        contract_expired_time: "contract_expired_time" optional,
+                        openid: "openid" optional,
+                        contract_terminate_info: "contract_terminate_info" optional,
+                        out_user_code: "out_user_code" optional,
+                        deduct_schedule: "deduct_schedule" optional,
                     });
                     /// 协议解约信息
                     #[derive(Clone, Debug, PartialEq, Default)]
@@ -391,9 +391,9 @@ pub mod contracts {
                         pub contract_termination_remark: Option<String>,
                     }
                     ::wechatpay::runtime::json_object!(GetResponseContractTerminateInfo {
-                        contract_termination_mode: "contract_termination_mode" opt opt,
-                        contract_terminated_time: "contract_terminated_time" opt opt,
-                        contract_termination_remark: "contract_termination_remark" opt opt,
+                        contract_termination_mode: "contract_termination_mode" optional,
+                        contract_terminated_time: "contract_terminated_time" optional,
+                        contract_termination_remark: "contract_termination_remark" optional,
                     });
                     /// 预约扣费场景的预约信息
                     #[derive(Clone, Debug, PartialEq, Default)]
@@ -422,12 +422,12 @@ pub mod contracts {
                         pub deduct_date: Option<String>,
                     }
                     ::wechatpay::runtime::json_object!(GetResponseDeductSchedule {
-                        estimated_deduct_date: "estimated_deduct_date" opt opt,
-                        estimated_deduct_amount: "estimated_deduct_amount" opt opt,
-                        schedule_state: "schedule_state" opt opt,
-                        scheduled_amount: "scheduled_amount" opt opt,
-                        deduct_amount: "deduct_amount" opt opt,
-                        deduct_date: "deduct_date" opt opt,
+                        estimated_deduct_date: "estimated_deduct_date" optional,
+                        estimated_deduct_amount: "estimated_deduct_amount" optional,
+                        schedule_state: "schedule_state" optional,
+                        scheduled_amount: "scheduled_amount" optional,
+                        deduct_amount: "deduct_amount" optional,
+                        deduct_date: "deduct_date" optional,
                     });
                     /// 实际扣费金额
                     pub type GetResponseDeductScheduleDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
@@ -541,16 +541,16 @@ pub mod contracts {
             pub device_info: PostRequestDeviceInfo,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            sign_scene: "sign_scene" req req,
-            appid: "appid" req req,
-            openid: "openid" opt opt,
-            plan_id: "plan_id" req req,
-            out_contract_code: "out_contract_code" req req,
-            contract_display_account: "contract_display_account" req req,
-            contract_notify_url: "contract_notify_url" req req,
-            out_user_code: "out_user_code" req req,
-            return_url: "return_url" opt opt,
-            device_info: "device_info" req req,
+            sign_scene: "sign_scene" required,
+            appid: "appid" required,
+            openid: "openid" optional,
+            plan_id: "plan_id" required,
+            out_contract_code: "out_contract_code" required,
+            contract_display_account: "contract_display_account" required,
+            contract_notify_url: "contract_notify_url" required,
+            out_user_code: "out_user_code" required,
+            return_url: "return_url" optional,
+            device_info: "device_info" required,
         });
         /// 发起预签约的用户，其设备信息
         #[derive(Clone, Debug, PartialEq)]
@@ -581,14 +581,14 @@ pub mod contracts {
             pub days_since_first_login: PostRequestDeviceInfoDaysSinceFirstLogin,
         }
         ::wechatpay::runtime::json_object!(PostRequestDeviceInfo {
-            device_type: "device_type" req req,
-            device_os: "device_os" req req,
-            device_id: "device_id" req req,
-            device_running_as_root: "device_running_as_root" req req,
-            device_ip: "device_ip" req req,
-            weixin_installed: "weixin_installed" req req,
-            weixin_version: "weixin_version" req req,
-            days_since_first_login: "days_since_first_login" req req,
+            device_type: "device_type" required,
+            device_os: "device_os" required,
+            device_id: "device_id" required,
+            device_running_as_root: "device_running_as_root" required,
+            device_ip: "device_ip" required,
+            weixin_installed: "weixin_installed" required,
+            weixin_version: "weixin_version" required,
+            days_since_first_login: "days_since_first_login" required,
         });
         /// 发起预签约的用户首次登录该设备的时间
         ///
@@ -686,10 +686,10 @@ pub mod contracts {
             pub redirect_url: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            pre_entrustweb_id: "pre_entrustweb_id" opt opt,
-            mini_program_username: "mini_program_username" opt opt,
-            mini_program_path: "mini_program_path" opt opt,
-            redirect_url: "redirect_url" opt opt,
+            pre_entrustweb_id: "pre_entrustweb_id" optional,
+            mini_program_username: "mini_program_username" optional,
+            mini_program_path: "mini_program_path" optional,
+            redirect_url: "redirect_url" optional,
         });
     }
 }
@@ -856,22 +856,22 @@ pub mod partner {
                             pub deduct_schedule: Option<GetResponseDeductSchedule>,
                         }
                         ::wechatpay::runtime::json_object!(GetResponse {
-                            contract_id: "contract_id" opt opt,
-                            sp_mchid: "sp_mchid" opt opt,
-                            sp_appid: "sp_appid" opt opt,
-                            sub_mchid: "sub_mchid" req req,
-                            sub_appid: "sub_appid" opt opt,
-                            plan_id: "plan_id" req req,
-                            out_contract_code: "out_contract_code" req req,
-                            contract_display_account: "contract_display_account" opt opt,
-                            contract_state: "contract_state" opt opt,
-                            contract_signed_time: "contract_signed_time" opt opt,
-                            contract_expired_time: "contract_expired_time" opt opt,
-                            sp_openid: "sp_openid" opt opt,
-                            sub_openid: "sub_openid" opt opt,
-                            contract_terminate_info: "contract_terminate_info" opt opt,
-                            out_user_code: "out_user_code" opt opt,
-                            deduct_schedule: "deduct_schedule" opt opt,
+                            contract_id: "contract_id" optional,
+                            sp_mchid: "sp_mchid" optional,
+                            sp_appid: "sp_appid" optional,
+                            sub_mchid: "sub_mchid" required,
+                            sub_appid: "sub_appid" optional,
+                            plan_id: "plan_id" required,
+                            out_contract_code: "out_contract_code" required,
+                            contract_display_account: "contract_display_account" optional,
+                            contract_state: "contract_state" optional,
+                            contract_signed_time: "contract_signed_time" optional,
+                            contract_expired_time: "contract_expired_time" optional,
+                            sp_openid: "sp_openid" optional,
+                            sub_openid: "sub_openid" optional,
+                            contract_terminate_info: "contract_terminate_info" optional,
+                            out_user_code: "out_user_code" optional,
+                            deduct_schedule: "deduct_schedule" optional,
                         });
                         /// 协议解约信息
                         pub type GetResponseContractTerminateInfo = crate::v3::papay::sign::contracts::plan_id::by_plan_id::out_contract_code::by_out_contract_code::GetResponseContractTerminateInfo;
@@ -919,8 +919,8 @@ pub mod partner {
                                 pub contract_termination_remark: String,
                             }
                             ::wechatpay::runtime::json_object!(PostRequest {
-                                sub_mchid: "sub_mchid" req req,
-                                contract_termination_remark: "contract_termination_remark" req req,
+                                sub_mchid: "sub_mchid" required,
+                                contract_termination_remark: "contract_termination_remark" required,
                             });
                             /// The response of `POST /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` (通过商户协议号解除委托代扣签约协议API).
                             pub type PostResponse = crate::v3::papay::sign::partner::contracts::plan_id::by_plan_id::out_contract_code::by_out_contract_code::GetResponse;

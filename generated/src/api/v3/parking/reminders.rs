@@ -79,7 +79,7 @@ pub mod application {
         pub parking_lot: PostRequestParkingLot,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        parking_lot: "parking_lot" req req,
+        parking_lot: "parking_lot" required,
     });
     /// PostRequestParkingLot
     #[derive(Clone, Debug, PartialEq)]
@@ -138,20 +138,20 @@ pub mod application {
         pub charging_rule: Option<PostRequestParkingLotChargingRule>,
     }
     ::wechatpay::runtime::json_object!(PostRequestParkingLot {
-        parking_lot_name: "parking_lot_name" req req,
-        out_parking_lot_id: "out_parking_lot_id" req req,
-        parking_lot_address: "parking_lot_address" req req,
-        longitude: "longitude" req req,
-        latitude: "latitude" req req,
-        parking_lot_type: "parking_lot_type" req req,
-        phone_number: "phone_number" req req,
-        parking_sign_url: "parking_sign_url" opt opt,
-        notification_text_list: "notification_text_list" opt opt,
-        payment_mini_prog_appid: "payment_mini_prog_appid" opt opt,
-        payment_path: "payment_path" req req,
-        parking_order_mini_prog_appid: "parking_order_mini_prog_appid" opt opt,
-        parking_order_path: "parking_order_path" opt opt,
-        charging_rule: "charging_rule" opt opt,
+        parking_lot_name: "parking_lot_name" required,
+        out_parking_lot_id: "out_parking_lot_id" required,
+        parking_lot_address: "parking_lot_address" required,
+        longitude: "longitude" required,
+        latitude: "latitude" required,
+        parking_lot_type: "parking_lot_type" required,
+        phone_number: "phone_number" required,
+        parking_sign_url: "parking_sign_url" optional,
+        notification_text_list: "notification_text_list" optional,
+        payment_mini_prog_appid: "payment_mini_prog_appid" optional,
+        payment_path: "payment_path" required,
+        parking_order_mini_prog_appid: "parking_order_mini_prog_appid" optional,
+        parking_order_path: "parking_order_path" optional,
+        charging_rule: "charging_rule" optional,
     });
     /// PostRequestParkingLotChargingRule
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -210,18 +210,18 @@ pub mod application {
         >,
     }
     ::wechatpay::runtime::json_object!(PostRequestParkingLotChargingRule {
-        rule_type: "rule_type" opt opt,
-        fee_limit_type: "fee_limit_type" opt opt,
-        daily_limit_type: "daily_limit_type" opt opt,
-        time_rounding_type: "time_rounding_type" opt opt,
-        free_entry_duration: "free_entry_duration" opt opt,
-        free_exit_duration: "free_exit_duration" opt opt,
-        fixed_interval_rule: "fixed_interval_rule" opt opt,
-        duration_segment_rule: "duration_segment_rule" opt opt,
-        pre_entry_rule: "pre_entry_rule" opt opt,
-        holiday_mode: "holiday_mode" opt opt,
-        aggregate_limit_mode: "aggregate_limit_mode" opt opt,
-        first_charge_time_mode: "first_charge_time_mode" opt opt,
+        rule_type: "rule_type" optional,
+        fee_limit_type: "fee_limit_type" optional,
+        daily_limit_type: "daily_limit_type" optional,
+        time_rounding_type: "time_rounding_type" optional,
+        free_entry_duration: "free_entry_duration" optional,
+        free_exit_duration: "free_exit_duration" optional,
+        fixed_interval_rule: "fixed_interval_rule" optional,
+        duration_segment_rule: "duration_segment_rule" optional,
+        pre_entry_rule: "pre_entry_rule" optional,
+        holiday_mode: "holiday_mode" optional,
+        aggregate_limit_mode: "aggregate_limit_mode" optional,
+        first_charge_time_mode: "first_charge_time_mode" optional,
     });
     /// 累计限额模式
     ///
@@ -328,19 +328,19 @@ pub mod application {
         pub max_fee_per_day: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostRequestParkingLotChargingRuleDurationSegmentRule {
-        day_type: "day_type" opt opt,
-        start_time: "start_time" opt opt,
-        end_time: "end_time" opt opt,
-        vehicle_type: "vehicle_type" opt opt,
-        plate_type: "plate_type" opt opt,
-        charge_mode: "charge_mode" opt opt,
-        duration_from: "duration_from" opt opt,
-        duration_to: "duration_to" opt opt,
-        fixed_amount: "fixed_amount" opt opt,
-        interval_min: "interval_min" opt opt,
-        interval_amount: "interval_amount" opt opt,
-        interval_max_amount: "interval_max_amount" opt opt,
-        max_fee_per_day: "max_fee_per_day" opt opt,
+        day_type: "day_type" optional,
+        start_time: "start_time" optional,
+        end_time: "end_time" optional,
+        vehicle_type: "vehicle_type" optional,
+        plate_type: "plate_type" optional,
+        charge_mode: "charge_mode" optional,
+        duration_from: "duration_from" optional,
+        duration_to: "duration_to" optional,
+        fixed_amount: "fixed_amount" optional,
+        interval_min: "interval_min" optional,
+        interval_amount: "interval_amount" optional,
+        interval_max_amount: "interval_max_amount" optional,
+        max_fee_per_day: "max_fee_per_day" optional,
     });
     /// 收费模式
     ///
@@ -555,21 +555,21 @@ pub mod application {
         >,
     }
     ::wechatpay::runtime::json_object!(PostRequestParkingLotChargingRuleFixedIntervalRule {
-        day_type: "day_type" opt opt,
-        start_time: "start_time" opt opt,
-        end_time: "end_time" opt opt,
-        vehicle_type: "vehicle_type" opt opt,
-        plate_type: "plate_type" opt opt,
-        first_duration: "first_duration" opt opt,
-        first_amount: "first_amount" opt opt,
-        interval_duration: "interval_duration" opt opt,
-        interval_amount: "interval_amount" opt opt,
-        interval_max_amount: "interval_max_amount" opt opt,
-        max_fee_per_day: "max_fee_per_day" opt opt,
-        free_period_charging_mode: "free_period_charging_mode" opt opt,
-        free_period_calculation_mode: "free_period_calculation_mode" opt opt,
-        is_green_vehicle_free_parking: "is_green_vehicle_free_parking" opt opt,
-        first_duration_mode: "first_duration_mode" opt opt,
+        day_type: "day_type" optional,
+        start_time: "start_time" optional,
+        end_time: "end_time" optional,
+        vehicle_type: "vehicle_type" optional,
+        plate_type: "plate_type" optional,
+        first_duration: "first_duration" optional,
+        first_amount: "first_amount" optional,
+        interval_duration: "interval_duration" optional,
+        interval_amount: "interval_amount" optional,
+        interval_max_amount: "interval_max_amount" optional,
+        max_fee_per_day: "max_fee_per_day" optional,
+        free_period_charging_mode: "free_period_charging_mode" optional,
+        free_period_calculation_mode: "free_period_calculation_mode" optional,
+        is_green_vehicle_free_parking: "is_green_vehicle_free_parking" optional,
+        first_duration_mode: "first_duration_mode" optional,
     });
     /// 日期类型
     pub type PostRequestParkingLotChargingRuleFixedIntervalRuleDayType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRuleDayType;
@@ -701,13 +701,13 @@ pub mod application {
         pub max_fee_per_day: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostRequestParkingLotChargingRulePreEntryRule {
-        day_type: "day_type" opt opt,
-        start_time: "start_time" opt opt,
-        end_time: "end_time" opt opt,
-        vehicle_type: "vehicle_type" opt opt,
-        plate_type: "plate_type" opt opt,
-        amount: "amount" opt opt,
-        max_fee_per_day: "max_fee_per_day" opt opt,
+        day_type: "day_type" optional,
+        start_time: "start_time" optional,
+        end_time: "end_time" optional,
+        vehicle_type: "vehicle_type" optional,
+        plate_type: "plate_type" optional,
+        amount: "amount" optional,
+        max_fee_per_day: "max_fee_per_day" optional,
     });
     /// 日期类型
     pub type PostRequestParkingLotChargingRulePreEntryRuleDayType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRuleDayType;
@@ -799,7 +799,7 @@ pub mod application {
         pub parking_lot_audit_no: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        parking_lot_audit_no: "parking_lot_audit_no" opt opt,
+        parking_lot_audit_no: "parking_lot_audit_no" optional,
     });
     /// `/v3/parking/reminders/application/query`
     pub mod query {
@@ -836,8 +836,8 @@ pub mod application {
             pub out_parking_lot_id: String,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            parking_lot_audit_no: "parking_lot_audit_no" skip req,
-            out_parking_lot_id: "out_parking_lot_id" skip req,
+            parking_lot_audit_no: query "parking_lot_audit_no" required,
+            out_parking_lot_id: query "out_parking_lot_id" required,
         });
         /// The response of `GET /v3/parking/reminders/application/query` (查询停车场进件申请单).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -850,8 +850,8 @@ pub mod application {
             pub wx_parking_lot_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            application: "application" opt opt,
-            wx_parking_lot_id: "wx_parking_lot_id" opt opt,
+            application: "application" optional,
+            wx_parking_lot_id: "wx_parking_lot_id" optional,
         });
         /// GetResponseApplication
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -874,11 +874,11 @@ pub mod application {
             pub audit_comment: Option<GetResponseApplicationAuditComment>,
         }
         ::wechatpay::runtime::json_object!(GetResponseApplication {
-            parking_lot_audit_no: "parking_lot_audit_no" opt opt,
-            audit_status: "audit_status" opt opt,
-            submit_time: "submit_time" opt opt,
-            parking_lot: "parking_lot" opt opt,
-            audit_comment: "audit_comment" opt opt,
+            parking_lot_audit_no: "parking_lot_audit_no" optional,
+            audit_status: "audit_status" optional,
+            submit_time: "submit_time" optional,
+            parking_lot: "parking_lot" optional,
+            audit_comment: "audit_comment" optional,
         });
         /// GetResponseApplicationAuditComment
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -891,8 +891,8 @@ pub mod application {
             pub recommendation: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseApplicationAuditComment {
-            fields: "fields" opt opt,
-            recommendation: "recommendation" opt opt,
+            fields: "fields" optional,
+            recommendation: "recommendation" optional,
         });
         /// GetResponseApplicationAuditCommentFields
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -907,8 +907,8 @@ pub mod application {
             pub comment: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseApplicationAuditCommentFields {
-            field: "field" opt opt,
-            comment: "comment" opt opt,
+            field: "field" optional,
+            comment: "comment" optional,
         });
         /// 审核状态
         ///
@@ -995,20 +995,20 @@ pub mod application {
             pub charging_rule: Option<GetResponseApplicationParkingLotChargingRule>,
         }
         ::wechatpay::runtime::json_object!(GetResponseApplicationParkingLot {
-            parking_lot_name: "parking_lot_name" opt opt,
-            out_parking_lot_id: "out_parking_lot_id" opt opt,
-            parking_lot_address: "parking_lot_address" opt opt,
-            longitude: "longitude" opt opt,
-            latitude: "latitude" opt opt,
-            parking_lot_type: "parking_lot_type" opt opt,
-            phone_number: "phone_number" opt opt,
-            parking_sign_url: "parking_sign_url" opt opt,
-            notification_text_list: "notification_text_list" opt opt,
-            payment_mini_prog_appid: "payment_mini_prog_appid" opt opt,
-            payment_path: "payment_path" opt opt,
-            parking_order_mini_prog_appid: "parking_order_mini_prog_appid" opt opt,
-            parking_order_path: "parking_order_path" opt opt,
-            charging_rule: "charging_rule" opt opt,
+            parking_lot_name: "parking_lot_name" optional,
+            out_parking_lot_id: "out_parking_lot_id" optional,
+            parking_lot_address: "parking_lot_address" optional,
+            longitude: "longitude" optional,
+            latitude: "latitude" optional,
+            parking_lot_type: "parking_lot_type" optional,
+            phone_number: "phone_number" optional,
+            parking_sign_url: "parking_sign_url" optional,
+            notification_text_list: "notification_text_list" optional,
+            payment_mini_prog_appid: "payment_mini_prog_appid" optional,
+            payment_path: "payment_path" optional,
+            parking_order_mini_prog_appid: "parking_order_mini_prog_appid" optional,
+            parking_order_path: "parking_order_path" optional,
+            charging_rule: "charging_rule" optional,
         });
         /// GetResponseApplicationParkingLotChargingRule
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1075,18 +1075,18 @@ pub mod application {
             >,
         }
         ::wechatpay::runtime::json_object!(GetResponseApplicationParkingLotChargingRule {
-            rule_type: "rule_type" opt opt,
-            fee_limit_type: "fee_limit_type" opt opt,
-            daily_limit_type: "daily_limit_type" opt opt,
-            time_rounding_type: "time_rounding_type" opt opt,
-            free_entry_duration: "free_entry_duration" opt opt,
-            free_exit_duration: "free_exit_duration" opt opt,
-            fixed_interval_rule: "fixed_interval_rule" opt opt,
-            duration_segment_rule: "duration_segment_rule" opt opt,
-            pre_entry_rule: "pre_entry_rule" opt opt,
-            holiday_mode: "holiday_mode" opt opt,
-            aggregate_limit_mode: "aggregate_limit_mode" opt opt,
-            first_charge_time_mode: "first_charge_time_mode" opt opt,
+            rule_type: "rule_type" optional,
+            fee_limit_type: "fee_limit_type" optional,
+            daily_limit_type: "daily_limit_type" optional,
+            time_rounding_type: "time_rounding_type" optional,
+            free_entry_duration: "free_entry_duration" optional,
+            free_exit_duration: "free_exit_duration" optional,
+            fixed_interval_rule: "fixed_interval_rule" optional,
+            duration_segment_rule: "duration_segment_rule" optional,
+            pre_entry_rule: "pre_entry_rule" optional,
+            holiday_mode: "holiday_mode" optional,
+            aggregate_limit_mode: "aggregate_limit_mode" optional,
+            first_charge_time_mode: "first_charge_time_mode" optional,
         });
         /// 累计限额模式
         pub type GetResponseApplicationParkingLotChargingRuleAggregateLimitMode = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleAggregateLimitMode;
@@ -1157,19 +1157,19 @@ pub mod application {
             pub max_fee_per_day: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponseApplicationParkingLotChargingRuleDurationSegmentRule {
-            day_type: "day_type" opt opt,
-            start_time: "start_time" opt opt,
-            end_time: "end_time" opt opt,
-            vehicle_type: "vehicle_type" opt opt,
-            plate_type: "plate_type" opt opt,
-            charge_mode: "charge_mode" opt opt,
-            duration_from: "duration_from" opt opt,
-            duration_to: "duration_to" opt opt,
-            fixed_amount: "fixed_amount" opt opt,
-            interval_min: "interval_min" opt opt,
-            interval_amount: "interval_amount" opt opt,
-            interval_max_amount: "interval_max_amount" opt opt,
-            max_fee_per_day: "max_fee_per_day" opt opt,
+            day_type: "day_type" optional,
+            start_time: "start_time" optional,
+            end_time: "end_time" optional,
+            vehicle_type: "vehicle_type" optional,
+            plate_type: "plate_type" optional,
+            charge_mode: "charge_mode" optional,
+            duration_from: "duration_from" optional,
+            duration_to: "duration_to" optional,
+            fixed_amount: "fixed_amount" optional,
+            interval_min: "interval_min" optional,
+            interval_amount: "interval_amount" optional,
+            interval_max_amount: "interval_max_amount" optional,
+            max_fee_per_day: "max_fee_per_day" optional,
         });
         /// 收费模式
         pub type GetResponseApplicationParkingLotChargingRuleDurationSegmentRuleChargeMode = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRuleChargeMode;
@@ -1260,21 +1260,21 @@ pub mod application {
             >,
         }
         ::wechatpay::runtime::json_object!(GetResponseApplicationParkingLotChargingRuleFixedIntervalRule {
-            day_type: "day_type" opt opt,
-            start_time: "start_time" opt opt,
-            end_time: "end_time" opt opt,
-            vehicle_type: "vehicle_type" opt opt,
-            plate_type: "plate_type" opt opt,
-            first_duration: "first_duration" opt opt,
-            first_amount: "first_amount" opt opt,
-            interval_duration: "interval_duration" opt opt,
-            interval_amount: "interval_amount" opt opt,
-            interval_max_amount: "interval_max_amount" opt opt,
-            max_fee_per_day: "max_fee_per_day" opt opt,
-            free_period_charging_mode: "free_period_charging_mode" opt opt,
-            free_period_calculation_mode: "free_period_calculation_mode" opt opt,
-            is_green_vehicle_free_parking: "is_green_vehicle_free_parking" opt opt,
-            first_duration_mode: "first_duration_mode" opt opt,
+            day_type: "day_type" optional,
+            start_time: "start_time" optional,
+            end_time: "end_time" optional,
+            vehicle_type: "vehicle_type" optional,
+            plate_type: "plate_type" optional,
+            first_duration: "first_duration" optional,
+            first_amount: "first_amount" optional,
+            interval_duration: "interval_duration" optional,
+            interval_amount: "interval_amount" optional,
+            interval_max_amount: "interval_max_amount" optional,
+            max_fee_per_day: "max_fee_per_day" optional,
+            free_period_charging_mode: "free_period_charging_mode" optional,
+            free_period_calculation_mode: "free_period_calculation_mode" optional,
+            is_green_vehicle_free_parking: "is_green_vehicle_free_parking" optional,
+            first_duration_mode: "first_duration_mode" optional,
         });
         /// 日期类型
         pub type GetResponseApplicationParkingLotChargingRuleFixedIntervalRuleDayType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRuleDayType;
@@ -1329,13 +1329,13 @@ pub mod application {
             pub max_fee_per_day: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponseApplicationParkingLotChargingRulePreEntryRule {
-            day_type: "day_type" opt opt,
-            start_time: "start_time" opt opt,
-            end_time: "end_time" opt opt,
-            vehicle_type: "vehicle_type" opt opt,
-            plate_type: "plate_type" opt opt,
-            amount: "amount" opt opt,
-            max_fee_per_day: "max_fee_per_day" opt opt,
+            day_type: "day_type" optional,
+            start_time: "start_time" optional,
+            end_time: "end_time" optional,
+            vehicle_type: "vehicle_type" optional,
+            plate_type: "plate_type" optional,
+            amount: "amount" optional,
+            max_fee_per_day: "max_fee_per_day" optional,
         });
         /// 日期类型
         pub type GetResponseApplicationParkingLotChargingRulePreEntryRuleDayType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRuleDayType;
@@ -1384,8 +1384,8 @@ pub mod application {
             pub out_parking_lot_id: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            parking_lot_audit_no: "parking_lot_audit_no" req req,
-            out_parking_lot_id: "out_parking_lot_id" req req,
+            parking_lot_audit_no: "parking_lot_audit_no" required,
+            out_parking_lot_id: "out_parking_lot_id" required,
         });
     }
 }
@@ -1429,9 +1429,9 @@ pub mod applications {
         pub limit: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        out_parking_lot_id: "out_parking_lot_id" skip req,
-        offset: "offset" skip opt,
-        limit: "limit" skip opt,
+        out_parking_lot_id: query "out_parking_lot_id" required,
+        offset: query "offset" optional,
+        limit: query "limit" optional,
     });
     /// The response of `GET /v3/parking/reminders/applications` (查询停车场进件申请单列表).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -1444,8 +1444,8 @@ pub mod applications {
         pub wx_parking_lot_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        application_list: "application_list" opt opt,
-        wx_parking_lot_id: "wx_parking_lot_id" opt opt,
+        application_list: "application_list" optional,
+        wx_parking_lot_id: "wx_parking_lot_id" optional,
     });
     /// GetResponseApplicationList
     pub type GetResponseApplicationList = crate::v3::parking::reminders::application::query::GetResponseApplication;
@@ -1569,16 +1569,16 @@ pub mod entry {
         pub discount_template_id: Option<Vec<i64>>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        out_serial_number: "out_serial_number" req req,
-        parking_id: "parking_id" req req,
-        plate_number: "plate_number" req req,
-        enter_timestamp: "enter_timestamp" req req,
-        plate_color: "plate_color" req req,
-        car_type: "car_type" req req,
-        vehicle_type: "vehicle_type" req req,
-        entrance_number: "entrance_number" opt opt,
-        entrance_name: "entrance_name" opt opt,
-        discount_template_id: "discount_template_id" opt opt,
+        out_serial_number: "out_serial_number" required,
+        parking_id: "parking_id" required,
+        plate_number: "plate_number" required,
+        enter_timestamp: "enter_timestamp" required,
+        plate_color: "plate_color" required,
+        car_type: "car_type" required,
+        vehicle_type: "vehicle_type" required,
+        entrance_number: "entrance_number" optional,
+        entrance_name: "entrance_name" optional,
+        discount_template_id: "discount_template_id" optional,
     });
     /// 车辆性质
     pub type PostRequestCarType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRulePlateType;
@@ -1631,7 +1631,7 @@ pub mod entry {
         pub serial_number: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        serial_number: "serial_number" opt opt,
+        serial_number: "serial_number" optional,
     });
 }
 /// `/v3/parking/reminders/exit`
@@ -1714,21 +1714,21 @@ pub mod exit {
         pub wx_trade_no: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        out_serial_number: "out_serial_number" req req,
-        exit_timestamp: "exit_timestamp" req req,
-        plate_number: "plate_number" req req,
-        plate_color: "plate_color" req req,
-        parking_id: "parking_id" req req,
-        pay_state: "pay_state" opt opt,
-        pay_type: "pay_type" opt opt,
-        out_trade_no: "out_trade_no" opt opt,
-        total_amount: "total_amount" opt opt,
-        paid_amount: "paid_amount" opt opt,
-        openid: "openid" opt opt,
-        pay_channel: "pay_channel" opt opt,
-        pay_time: "pay_time" opt opt,
-        token: "token" opt opt,
-        wx_trade_no: "wx_trade_no" opt opt,
+        out_serial_number: "out_serial_number" required,
+        exit_timestamp: "exit_timestamp" required,
+        plate_number: "plate_number" required,
+        plate_color: "plate_color" required,
+        parking_id: "parking_id" required,
+        pay_state: "pay_state" optional,
+        pay_type: "pay_type" optional,
+        out_trade_no: "out_trade_no" optional,
+        total_amount: "total_amount" optional,
+        paid_amount: "paid_amount" optional,
+        openid: "openid" optional,
+        pay_channel: "pay_channel" optional,
+        pay_time: "pay_time" optional,
+        token: "token" optional,
+        wx_trade_no: "wx_trade_no" optional,
     });
     /// 支付渠道
     ///
@@ -1840,11 +1840,11 @@ pub mod ext_payment {
         pub wx_trade_no: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        out_trade_no: "out_trade_no" req req,
-        fee_items: "fee_items" req req,
-        pay_time: "pay_time" req req,
-        wx_parking_lot_id: "wx_parking_lot_id" opt opt,
-        wx_trade_no: "wx_trade_no" opt opt,
+        out_trade_no: "out_trade_no" required,
+        fee_items: "fee_items" required,
+        pay_time: "pay_time" required,
+        wx_parking_lot_id: "wx_parking_lot_id" optional,
+        wx_trade_no: "wx_trade_no" optional,
     });
     /// PostRequestFeeItems
     #[derive(Clone, Debug, PartialEq)]
@@ -1859,8 +1859,8 @@ pub mod ext_payment {
         pub amount: i64,
     }
     ::wechatpay::runtime::json_object!(PostRequestFeeItems {
-        fee_type: "fee_type" req req,
-        amount: "amount" req req,
+        fee_type: "fee_type" required,
+        amount: "amount" required,
     });
     /// 费用类型
     ///
@@ -1921,9 +1921,9 @@ pub mod parking_fee {
         pub out_parking_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        out_serial_number: "out_serial_number" req req,
-        plate_number: "plate_number" opt opt,
-        out_parking_id: "out_parking_id" opt opt,
+        out_serial_number: "out_serial_number" required,
+        plate_number: "plate_number" optional,
+        out_parking_id: "out_parking_id" optional,
     });
     /// The response of `POST /v3/parking/reminders/parking-fee` (查询停车费用).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -1966,15 +1966,15 @@ pub mod parking_fee {
         pub paid_amount: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        total_amount: "total_amount" opt opt,
-        parking_timestamp: "parking_timestamp" opt opt,
-        parking_state: "parking_state" opt opt,
-        pay_state: "pay_state" opt opt,
-        allowed_exit_timestamp: "allowed_exit_timestamp" opt opt,
-        next_raise_price: "next_raise_price" opt opt,
-        next_raise_timestamp: "next_raise_timestamp" opt opt,
-        payable_amount: "payable_amount" opt opt,
-        paid_amount: "paid_amount" opt opt,
+        total_amount: "total_amount" optional,
+        parking_timestamp: "parking_timestamp" optional,
+        parking_state: "parking_state" optional,
+        pay_state: "pay_state" optional,
+        allowed_exit_timestamp: "allowed_exit_timestamp" optional,
+        next_raise_price: "next_raise_price" optional,
+        next_raise_timestamp: "next_raise_timestamp" optional,
+        payable_amount: "payable_amount" optional,
+        paid_amount: "paid_amount" optional,
     });
     /// 停车状态
     ///
@@ -2040,8 +2040,8 @@ pub mod parking_lot {
         pub wx_parking_lot_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        out_parking_lot_id: "out_parking_lot_id" skip opt,
-        wx_parking_lot_id: "wx_parking_lot_id" skip opt,
+        out_parking_lot_id: query "out_parking_lot_id" optional,
+        wx_parking_lot_id: query "wx_parking_lot_id" optional,
     });
     /// The response of `GET /v3/parking/reminders/parking-lot` (查询停车场信息).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -2088,16 +2088,16 @@ pub mod parking_lot {
         pub reason: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        wx_parking_lot_id: "wx_parking_lot_id" opt opt,
-        out_parking_lot_id: "out_parking_lot_id" opt opt,
-        parking_lot_name: "parking_lot_name" opt opt,
-        parking_lot_address: "parking_lot_address" opt opt,
-        payment_mini_prog_appid: "payment_mini_prog_appid" opt opt,
-        payment_mini_prog_path: "payment_mini_prog_path" opt opt,
-        parking_order_mini_prog_appid: "parking_order_mini_prog_appid" opt opt,
-        parking_order_mini_prog_path: "parking_order_mini_prog_path" opt opt,
-        enabled_state: "enabled_state" opt opt,
-        reason: "reason" opt opt,
+        wx_parking_lot_id: "wx_parking_lot_id" optional,
+        out_parking_lot_id: "out_parking_lot_id" optional,
+        parking_lot_name: "parking_lot_name" optional,
+        parking_lot_address: "parking_lot_address" optional,
+        payment_mini_prog_appid: "payment_mini_prog_appid" optional,
+        payment_mini_prog_path: "payment_mini_prog_path" optional,
+        parking_order_mini_prog_appid: "parking_order_mini_prog_appid" optional,
+        parking_order_mini_prog_path: "parking_order_mini_prog_path" optional,
+        enabled_state: "enabled_state" optional,
+        reason: "reason" optional,
     });
     /// 启用状态，停车场启用状态
     ///
@@ -2199,20 +2199,20 @@ pub mod payment {
         pub wx_trade_no: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        out_serial_number: "out_serial_number" req req,
-        plate_number: "plate_number" req req,
-        parking_id: "parking_id" req req,
-        parking_state: "parking_state" req req,
-        pay_type: "pay_type" req req,
-        openid: "openid" opt opt,
-        sub_mchid: "sub_mchid" opt opt,
-        total_amount: "total_amount" req req,
-        paid_amount: "paid_amount" req req,
-        out_trade_no: "out_trade_no" opt opt,
-        pay_channel: "pay_channel" opt opt,
-        pay_time: "pay_time" opt opt,
-        token: "token" opt opt,
-        wx_trade_no: "wx_trade_no" opt opt,
+        out_serial_number: "out_serial_number" required,
+        plate_number: "plate_number" required,
+        parking_id: "parking_id" required,
+        parking_state: "parking_state" required,
+        pay_type: "pay_type" required,
+        openid: "openid" optional,
+        sub_mchid: "sub_mchid" optional,
+        total_amount: "total_amount" required,
+        paid_amount: "paid_amount" required,
+        out_trade_no: "out_trade_no" optional,
+        pay_channel: "pay_channel" optional,
+        pay_time: "pay_time" optional,
+        token: "token" optional,
+        wx_trade_no: "wx_trade_no" optional,
     });
     /// 停车状态
     ///

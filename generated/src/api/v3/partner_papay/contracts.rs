@@ -67,10 +67,10 @@ pub mod by_contract_id {
             pub sub_appid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            sp_mchid: "sp_mchid" req req,
-            sp_appid: "sp_appid" req req,
-            sub_mchid: "sub_mchid" req req,
-            sub_appid: "sub_appid" opt opt,
+            sp_mchid: "sp_mchid" required,
+            sp_appid: "sp_appid" required,
+            sub_mchid: "sub_mchid" required,
+            sub_appid: "sub_appid" optional,
         });
     }
     /// `/v3/partner-papay/contracts/{contract_id}/notify`
@@ -119,12 +119,12 @@ pub mod by_contract_id {
             pub estimated_amount: PostRequestEstimatedAmount,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            sp_mchid: "sp_mchid" req req,
-            sp_appid: "sp_appid" req req,
-            sub_mchid: "sub_mchid" req req,
-            sub_appid: "sub_appid" opt opt,
-            deduct_duration: "deduct_duration" opt opt,
-            estimated_amount: "estimated_amount" req req,
+            sp_mchid: "sp_mchid" required,
+            sp_appid: "sp_appid" required,
+            sub_mchid: "sub_mchid" required,
+            sub_appid: "sub_appid" optional,
+            deduct_duration: "deduct_duration" optional,
+            estimated_amount: "estimated_amount" required,
         });
         /// 扣费持续时间
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -139,8 +139,8 @@ pub mod by_contract_id {
             pub unit: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestDeductDuration {
-            count: "count" req req,
-            unit: "unit" opt opt,
+            count: "count" required,
+            unit: "unit" optional,
         });
         /// 预计扣费金额信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -155,8 +155,8 @@ pub mod by_contract_id {
             pub currency: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestEstimatedAmount {
-            amount: "amount" req req,
-            currency: "currency" opt opt,
+            amount: "amount" required,
+            currency: "currency" optional,
         });
     }
 }

@@ -85,19 +85,19 @@ pub struct PostRequest {
     pub transfer_scene: Option<PostRequestTransferScene>,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    wechatpay_serial: "Wechatpay-Serial" skip req,
-    sub_mchid: "sub_mchid" req req,
-    sub_appid: "sub_appid" opt opt,
-    authorization_type: "authorization_type" req req,
-    out_batch_no: "out_batch_no" req req,
-    batch_name: "batch_name" req req,
-    batch_remark: "batch_remark" req req,
-    total_amount: "total_amount" req req,
-    total_num: "total_num" req req,
-    transfer_detail_list: "transfer_detail_list" req req,
-    sp_appid: "sp_appid" opt opt,
-    transfer_purpose: "transfer_purpose" opt opt,
-    transfer_scene: "transfer_scene" opt opt,
+    wechatpay_serial: header "Wechatpay-Serial" required,
+    sub_mchid: "sub_mchid" required,
+    sub_appid: "sub_appid" optional,
+    authorization_type: "authorization_type" required,
+    out_batch_no: "out_batch_no" required,
+    batch_name: "batch_name" required,
+    batch_remark: "batch_remark" required,
+    total_amount: "total_amount" required,
+    total_num: "total_num" required,
+    transfer_detail_list: "transfer_detail_list" required,
+    sp_appid: "sp_appid" optional,
+    transfer_purpose: "transfer_purpose" optional,
+    transfer_scene: "transfer_scene" optional,
 });
 /// 特约商户授权类型
 ///
@@ -148,12 +148,12 @@ pub struct PostRequestTransferDetailList {
     pub user_id_card: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostRequestTransferDetailList {
-    out_detail_no: "out_detail_no" req req,
-    transfer_amount: "transfer_amount" req req,
-    transfer_remark: "transfer_remark" req req,
-    openid: "openid" req req,
-    user_name: "user_name" req req,
-    user_id_card: "user_id_card" opt opt,
+    out_detail_no: "out_detail_no" required,
+    transfer_amount: "transfer_amount" required,
+    transfer_remark: "transfer_remark" required,
+    openid: "openid" required,
+    user_name: "user_name" required,
+    user_id_card: "user_id_card" optional,
 });
 /// 批量转账用途
 ///
@@ -218,9 +218,9 @@ pub struct PostResponse {
     pub create_time: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    out_batch_no: "out_batch_no" req req,
-    batch_id: "batch_id" opt opt,
-    create_time: "create_time" opt opt,
+    out_batch_no: "out_batch_no" required,
+    batch_id: "batch_id" optional,
+    create_time: "create_time" optional,
 });
 /// `/v3/partner-transfer/batches/batch-id`
 pub mod batch_id {
@@ -283,10 +283,10 @@ pub mod batch_id {
             pub detail_status: Option<GetRequestDetailStatus>,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            need_query_detail: "need_query_detail" skip req,
-            offset: "offset" skip opt,
-            limit: "limit" skip opt,
-            detail_status: "detail_status" skip opt,
+            need_query_detail: query "need_query_detail" required,
+            offset: query "offset" optional,
+            limit: query "limit" optional,
+            detail_status: query "detail_status" optional,
         });
         /// 明细状态
         ///
@@ -403,29 +403,29 @@ pub mod batch_id {
             pub transfer_scene: Option<GetResponseTransferScene>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            sp_mchid: "sp_mchid" opt opt,
-            sub_mchid: "sub_mchid" opt opt,
-            out_batch_no: "out_batch_no" opt opt,
-            batch_id: "batch_id" req req,
-            sub_appid: "sub_appid" opt opt,
-            batch_status: "batch_status" opt opt,
-            batch_type: "batch_type" opt opt,
-            authorization_type: "authorization_type" opt opt,
-            batch_name: "batch_name" opt opt,
-            batch_remark: "batch_remark" opt opt,
-            close_reason: "close_reason" opt opt,
-            total_amount: "total_amount" opt opt,
-            total_num: "total_num" opt opt,
-            create_time: "create_time" opt opt,
-            update_time: "update_time" opt opt,
-            success_amount: "success_amount" opt opt,
-            success_num: "success_num" opt opt,
-            fail_amount: "fail_amount" opt opt,
-            fail_num: "fail_num" opt opt,
-            transfer_detail_list: "transfer_detail_list" opt opt,
-            sp_appid: "sp_appid" opt opt,
-            transfer_purpose: "transfer_purpose" opt opt,
-            transfer_scene: "transfer_scene" opt opt,
+            sp_mchid: "sp_mchid" optional,
+            sub_mchid: "sub_mchid" optional,
+            out_batch_no: "out_batch_no" optional,
+            batch_id: "batch_id" required,
+            sub_appid: "sub_appid" optional,
+            batch_status: "batch_status" optional,
+            batch_type: "batch_type" optional,
+            authorization_type: "authorization_type" optional,
+            batch_name: "batch_name" optional,
+            batch_remark: "batch_remark" optional,
+            close_reason: "close_reason" optional,
+            total_amount: "total_amount" optional,
+            total_num: "total_num" optional,
+            create_time: "create_time" optional,
+            update_time: "update_time" optional,
+            success_amount: "success_amount" optional,
+            success_num: "success_num" optional,
+            fail_amount: "fail_amount" optional,
+            fail_num: "fail_num" optional,
+            transfer_detail_list: "transfer_detail_list" optional,
+            sp_appid: "sp_appid" optional,
+            transfer_purpose: "transfer_purpose" optional,
+            transfer_scene: "transfer_scene" optional,
         });
         /// 批次关闭原因
         ///
@@ -464,9 +464,9 @@ pub mod batch_id {
             pub detail_status: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseTransferDetailList {
-            detail_id: "detail_id" opt opt,
-            out_detail_no: "out_detail_no" opt opt,
-            detail_status: "detail_status" opt opt,
+            detail_id: "detail_id" optional,
+            out_detail_no: "out_detail_no" optional,
+            detail_status: "detail_status" optional,
         });
         /// 批量转账用途
         pub type GetResponseTransferPurpose = crate::v3::partner_transfer::batches::PostRequestTransferPurpose;
@@ -587,23 +587,23 @@ pub mod batch_id {
                         pub bank_card_number_tail: Option<String>,
                     }
                     ::wechatpay::runtime::json_object!(GetResponse {
-                        sp_mchid: "sp_mchid" opt opt,
-                        out_batch_no: "out_batch_no" opt opt,
-                        batch_id: "batch_id" req req,
-                        appid: "appid" opt opt,
-                        out_detail_no: "out_detail_no" opt opt,
-                        detail_id: "detail_id" req req,
-                        detail_status: "detail_status" opt opt,
-                        transfer_amount: "transfer_amount" opt opt,
-                        transfer_remark: "transfer_remark" opt opt,
-                        fail_reason: "fail_reason" opt opt,
-                        openid: "openid" opt opt,
-                        username: "username" opt opt,
-                        initiate_time: "initiate_time" opt opt,
-                        update_time: "update_time" opt opt,
-                        account_type: "account_type" opt opt,
-                        bank_name: "bank_name" opt opt,
-                        bank_card_number_tail: "bank_card_number_tail" opt opt,
+                        sp_mchid: "sp_mchid" optional,
+                        out_batch_no: "out_batch_no" optional,
+                        batch_id: "batch_id" required,
+                        appid: "appid" optional,
+                        out_detail_no: "out_detail_no" optional,
+                        detail_id: "detail_id" required,
+                        detail_status: "detail_status" optional,
+                        transfer_amount: "transfer_amount" optional,
+                        transfer_remark: "transfer_remark" optional,
+                        fail_reason: "fail_reason" optional,
+                        openid: "openid" optional,
+                        username: "username" optional,
+                        initiate_time: "initiate_time" optional,
+                        update_time: "update_time" optional,
+                        account_type: "account_type" optional,
+                        bank_name: "bank_name" optional,
+                        bank_card_number_tail: "bank_card_number_tail" optional,
                     });
                 }
             }
@@ -674,10 +674,10 @@ pub mod out_batch_no {
             pub detail_status: Option<GetRequestDetailStatus>,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            need_query_detail: "need_query_detail" skip req,
-            offset: "offset" skip opt,
-            limit: "limit" skip opt,
-            detail_status: "detail_status" skip opt,
+            need_query_detail: query "need_query_detail" required,
+            offset: query "offset" optional,
+            limit: query "limit" optional,
+            detail_status: query "detail_status" optional,
         });
         /// 明细状态
         ///
@@ -797,29 +797,29 @@ pub mod out_batch_no {
             pub transfer_scene: Option<GetResponseTransferScene>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            sp_mchid: "sp_mchid" opt opt,
-            sub_mchid: "sub_mchid" opt opt,
-            out_batch_no: "out_batch_no" req req,
-            batch_id: "batch_id" opt opt,
-            sub_appid: "sub_appid" opt opt,
-            batch_status: "batch_status" opt opt,
-            batch_type: "batch_type" opt opt,
-            authorization_type: "authorization_type" opt opt,
-            batch_name: "batch_name" opt opt,
-            batch_remark: "batch_remark" opt opt,
-            close_reason: "close_reason" opt opt,
-            total_amount: "total_amount" opt opt,
-            total_num: "total_num" opt opt,
-            create_time: "create_time" opt opt,
-            update_time: "update_time" opt opt,
-            success_amount: "success_amount" opt opt,
-            success_num: "success_num" opt opt,
-            fail_amount: "fail_amount" opt opt,
-            fail_num: "fail_num" opt opt,
-            transfer_detail_list: "transfer_detail_list" opt opt,
-            sp_appid: "sp_appid" opt opt,
-            transfer_purpose: "transfer_purpose" opt opt,
-            transfer_scene: "transfer_scene" opt opt,
+            sp_mchid: "sp_mchid" optional,
+            sub_mchid: "sub_mchid" optional,
+            out_batch_no: "out_batch_no" required,
+            batch_id: "batch_id" optional,
+            sub_appid: "sub_appid" optional,
+            batch_status: "batch_status" optional,
+            batch_type: "batch_type" optional,
+            authorization_type: "authorization_type" optional,
+            batch_name: "batch_name" optional,
+            batch_remark: "batch_remark" optional,
+            close_reason: "close_reason" optional,
+            total_amount: "total_amount" optional,
+            total_num: "total_num" optional,
+            create_time: "create_time" optional,
+            update_time: "update_time" optional,
+            success_amount: "success_amount" optional,
+            success_num: "success_num" optional,
+            fail_amount: "fail_amount" optional,
+            fail_num: "fail_num" optional,
+            transfer_detail_list: "transfer_detail_list" optional,
+            sp_appid: "sp_appid" optional,
+            transfer_purpose: "transfer_purpose" optional,
+            transfer_scene: "transfer_scene" optional,
         });
         /// 批次关闭原因
         pub type GetResponseCloseReason = crate::v3::partner_transfer::batches::batch_id::by_batch_id::GetResponseCloseReason;
@@ -946,23 +946,23 @@ pub mod out_batch_no {
                         pub bank_card_number_tail: Option<String>,
                     }
                     ::wechatpay::runtime::json_object!(GetResponse {
-                        sp_mchid: "sp_mchid" opt opt,
-                        out_batch_no: "out_batch_no" req req,
-                        batch_id: "batch_id" opt opt,
-                        appid: "appid" opt opt,
-                        out_detail_no: "out_detail_no" req req,
-                        detail_id: "detail_id" opt opt,
-                        detail_status: "detail_status" opt opt,
-                        transfer_amount: "transfer_amount" opt opt,
-                        transfer_remark: "transfer_remark" opt opt,
-                        fail_reason: "fail_reason" opt opt,
-                        openid: "openid" opt opt,
-                        username: "username" opt opt,
-                        initiate_time: "initiate_time" opt opt,
-                        update_time: "update_time" opt opt,
-                        account_type: "account_type" opt opt,
-                        bank_name: "bank_name" opt opt,
-                        bank_card_number_tail: "bank_card_number_tail" opt opt,
+                        sp_mchid: "sp_mchid" optional,
+                        out_batch_no: "out_batch_no" required,
+                        batch_id: "batch_id" optional,
+                        appid: "appid" optional,
+                        out_detail_no: "out_detail_no" required,
+                        detail_id: "detail_id" optional,
+                        detail_status: "detail_status" optional,
+                        transfer_amount: "transfer_amount" optional,
+                        transfer_remark: "transfer_remark" optional,
+                        fail_reason: "fail_reason" optional,
+                        openid: "openid" optional,
+                        username: "username" optional,
+                        initiate_time: "initiate_time" optional,
+                        update_time: "update_time" optional,
+                        account_type: "account_type" optional,
+                        bank_name: "bank_name" optional,
+                        bank_card_number_tail: "bank_card_number_tail" optional,
                     });
                 }
             }

@@ -106,12 +106,12 @@ pub mod ecommerce {
                 pub openid: String,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                appid: "appid" req req,
-                service_id: "service_id" req req,
-                out_contract_code: "out_contract_code" req req,
-                notify_url: "notify_url" req req,
-                contract_display_account: "contract_display_account" req req,
-                openid: "openid" req req,
+                appid: "appid" required,
+                service_id: "service_id" required,
+                out_contract_code: "out_contract_code" required,
+                notify_url: "notify_url" required,
+                contract_display_account: "contract_display_account" required,
+                openid: "openid" required,
             });
             /// The response of `POST /v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/mini-program` (电商收付通模式小程序场景预签约API).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -142,12 +142,12 @@ pub mod ecommerce {
                 pub sign_mp_path: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                pre_entrustweb_id: "pre_entrustweb_id" opt opt,
-                mchid: "mchid" opt opt,
-                service_id: "service_id" req req,
-                out_contract_code: "out_contract_code" req req,
-                sign_mp_appid: "sign_mp_appid" opt opt,
-                sign_mp_path: "sign_mp_path" opt opt,
+                pre_entrustweb_id: "pre_entrustweb_id" optional,
+                mchid: "mchid" optional,
+                service_id: "service_id" required,
+                out_contract_code: "out_contract_code" required,
+                sign_mp_appid: "sign_mp_appid" optional,
+                sign_mp_path: "sign_mp_path" optional,
             });
         }
         /// `/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign`
@@ -204,13 +204,13 @@ pub mod ecommerce {
                 pub openid: String,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                appid: "appid" req req,
-                service_id: "service_id" req req,
-                out_contract_code: "out_contract_code" req req,
-                notify_url: "notify_url" req req,
-                contract_display_account: "contract_display_account" req req,
-                prepay_id: "prepay_id" req req,
-                openid: "openid" req req,
+                appid: "appid" required,
+                service_id: "service_id" required,
+                out_contract_code: "out_contract_code" required,
+                notify_url: "notify_url" required,
+                contract_display_account: "contract_display_account" required,
+                prepay_id: "prepay_id" required,
+                openid: "openid" required,
             });
             /// The response of `POST /v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign` (电商收付通模式支付后场景预签约API).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -229,9 +229,9 @@ pub mod ecommerce {
                 pub out_contract_code: String,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                mchid: "mchid" opt opt,
-                service_id: "service_id" req req,
-                out_contract_code: "out_contract_code" req req,
+                mchid: "mchid" optional,
+                service_id: "service_id" required,
+                out_contract_code: "out_contract_code" required,
             });
         }
     }
@@ -406,15 +406,15 @@ pub mod qs {
                 pub sub_openid: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                appid: "appid" req req,
-                sub_appid: "sub_appid" req req,
-                sub_mchid: "sub_mchid" req req,
-                service_id: "service_id" req req,
-                out_contract_code: "out_contract_code" req req,
-                notify_url: "notify_url" req req,
-                contract_display_account: "contract_display_account" req req,
-                openid: "openid" opt opt,
-                sub_openid: "sub_openid" opt opt,
+                appid: "appid" required,
+                sub_appid: "sub_appid" required,
+                sub_mchid: "sub_mchid" required,
+                service_id: "service_id" required,
+                out_contract_code: "out_contract_code" required,
+                notify_url: "notify_url" required,
+                contract_display_account: "contract_display_account" required,
+                openid: "openid" optional,
+                sub_openid: "sub_openid" optional,
             });
             /// The response of `POST /v3/password-exempt-contract/contracts/qs/pre-entrust-sign/mini-program` (清算机构模式小程序场景预签约API).
             pub type PostResponse = crate::v3::password_exempt_contract::contracts::ecommerce::pre_entrust_sign::mini_program::PostResponse;
@@ -485,16 +485,16 @@ pub mod qs {
                 pub sub_openid: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                appid: "appid" req req,
-                sub_appid: "sub_appid" req req,
-                sub_mchid: "sub_mchid" req req,
-                service_id: "service_id" req req,
-                out_contract_code: "out_contract_code" req req,
-                notify_url: "notify_url" req req,
-                contract_display_account: "contract_display_account" req req,
-                prepay_id: "prepay_id" req req,
-                openid: "openid" opt opt,
-                sub_openid: "sub_openid" opt opt,
+                appid: "appid" required,
+                sub_appid: "sub_appid" required,
+                sub_mchid: "sub_mchid" required,
+                service_id: "service_id" required,
+                out_contract_code: "out_contract_code" required,
+                notify_url: "notify_url" required,
+                contract_display_account: "contract_display_account" required,
+                prepay_id: "prepay_id" required,
+                openid: "openid" optional,
+                sub_openid: "sub_openid" optional,
             });
             /// The response of `POST /v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign` (清算机构模式支付后场景预签约API).
             pub type PostResponse = crate::v3::password_exempt_contract::contracts::ecommerce::pre_entrust_sign::pay_redirect_sign::PostResponse;
@@ -614,18 +614,18 @@ pub mod service_id {
                     >,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    mchid: "mchid" opt opt,
-                    contract_id: "contract_id" opt opt,
-                    appid: "appid" opt opt,
-                    openid: "openid" opt opt,
-                    sub_appid: "sub_appid" opt opt,
-                    sub_openid: "sub_openid" opt opt,
-                    service_id: "service_id" req req,
-                    out_contract_code: "out_contract_code" req req,
-                    contract_display_account: "contract_display_account" opt opt,
-                    contract_state: "contract_state" opt opt,
-                    contract_signed_time: "contract_signed_time" opt opt,
-                    contract_terminate_info: "contract_terminate_info" opt opt,
+                    mchid: "mchid" optional,
+                    contract_id: "contract_id" optional,
+                    appid: "appid" optional,
+                    openid: "openid" optional,
+                    sub_appid: "sub_appid" optional,
+                    sub_openid: "sub_openid" optional,
+                    service_id: "service_id" required,
+                    out_contract_code: "out_contract_code" required,
+                    contract_display_account: "contract_display_account" optional,
+                    contract_state: "contract_state" optional,
+                    contract_signed_time: "contract_signed_time" optional,
+                    contract_terminate_info: "contract_terminate_info" optional,
                 });
                 /// 协议解约信息
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -644,9 +644,9 @@ pub mod service_id {
                     pub contract_termination_remark: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponseContractTerminateInfo {
-                    contract_termination_mode: "contract_termination_mode" opt opt,
-                    contract_terminated_time: "contract_terminated_time" opt opt,
-                    contract_termination_remark: "contract_termination_remark" opt opt,
+                    contract_termination_mode: "contract_termination_mode" optional,
+                    contract_terminated_time: "contract_terminated_time" optional,
+                    contract_termination_remark: "contract_termination_remark" optional,
                 });
                 /// `/v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}/terminate`
                 pub mod terminate {
@@ -678,7 +678,7 @@ pub mod service_id {
                         pub contract_termination_remark: String,
                     }
                     ::wechatpay::runtime::json_object!(PostRequest {
-                        contract_termination_remark: "contract_termination_remark" req req,
+                        contract_termination_remark: "contract_termination_remark" required,
                     });
                     /// The response of `POST /v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}/terminate` (商户通过商户协议号解约协议API).
                     pub type PostResponse = crate::v3::password_exempt_contract::contracts::ecommerce::pre_entrust_sign::pay_redirect_sign::PostResponse;
@@ -776,15 +776,15 @@ pub mod service_provider {
                 pub contract_display_account: String,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                sp_appid: "sp_appid" req req,
-                sp_openid: "sp_openid" opt opt,
-                sub_mchid: "sub_mchid" req req,
-                sub_appid: "sub_appid" req req,
-                sub_openid: "sub_openid" opt opt,
-                service_id: "service_id" req req,
-                out_contract_code: "out_contract_code" req req,
-                notify_url: "notify_url" req req,
-                contract_display_account: "contract_display_account" req req,
+                sp_appid: "sp_appid" required,
+                sp_openid: "sp_openid" optional,
+                sub_mchid: "sub_mchid" required,
+                sub_appid: "sub_appid" required,
+                sub_openid: "sub_openid" optional,
+                service_id: "service_id" required,
+                out_contract_code: "out_contract_code" required,
+                notify_url: "notify_url" required,
+                contract_display_account: "contract_display_account" required,
             });
             /// The response of `POST /v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/mini-program` (服务商模式小程序场景预签约API).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -819,13 +819,13 @@ pub mod service_provider {
                 pub sign_mp_path: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                pre_entrustweb_id: "pre_entrustweb_id" opt opt,
-                mchid: "mchid" opt opt,
-                sub_mchid: "sub_mchid" req req,
-                service_id: "service_id" req req,
-                out_contract_code: "out_contract_code" req req,
-                sign_mp_appid: "sign_mp_appid" opt opt,
-                sign_mp_path: "sign_mp_path" opt opt,
+                pre_entrustweb_id: "pre_entrustweb_id" optional,
+                mchid: "mchid" optional,
+                sub_mchid: "sub_mchid" required,
+                service_id: "service_id" required,
+                out_contract_code: "out_contract_code" required,
+                sign_mp_appid: "sign_mp_appid" optional,
+                sign_mp_path: "sign_mp_path" optional,
             });
         }
         /// `/v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/pay-redirect-sign`
@@ -894,16 +894,16 @@ pub mod service_provider {
                 pub prepay_id: String,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                sp_appid: "sp_appid" req req,
-                sp_openid: "sp_openid" opt opt,
-                sub_mchid: "sub_mchid" req req,
-                sub_appid: "sub_appid" req req,
-                sub_openid: "sub_openid" opt opt,
-                service_id: "service_id" req req,
-                out_contract_code: "out_contract_code" req req,
-                notify_url: "notify_url" req req,
-                contract_display_account: "contract_display_account" req req,
-                prepay_id: "prepay_id" req req,
+                sp_appid: "sp_appid" required,
+                sp_openid: "sp_openid" optional,
+                sub_mchid: "sub_mchid" required,
+                sub_appid: "sub_appid" required,
+                sub_openid: "sub_openid" optional,
+                service_id: "service_id" required,
+                out_contract_code: "out_contract_code" required,
+                notify_url: "notify_url" required,
+                contract_display_account: "contract_display_account" required,
+                prepay_id: "prepay_id" required,
             });
             /// The response of `POST /v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/pay-redirect-sign` (服务商模式支付后场景预签约API).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -926,10 +926,10 @@ pub mod service_provider {
                 pub out_contract_code: String,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                mchid: "mchid" opt opt,
-                sub_mchid: "sub_mchid" req req,
-                service_id: "service_id" req req,
-                out_contract_code: "out_contract_code" req req,
+                mchid: "mchid" optional,
+                sub_mchid: "sub_mchid" required,
+                service_id: "service_id" required,
+                out_contract_code: "out_contract_code" required,
             });
         }
     }

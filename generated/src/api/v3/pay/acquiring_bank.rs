@@ -72,13 +72,13 @@ pub mod transactions {
             pub out_trade_no: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            acquiring_bank_id: "acquiring_bank_id" req req,
-            acquiring_bank_appid: "acquiring_bank_appid" opt opt,
-            merchant_id: "merchant_id" req req,
-            merchant_appid: "merchant_appid" opt opt,
-            channel_id: "channel_id" req req,
-            payer: "payer" req req,
-            out_trade_no: "out_trade_no" req req,
+            acquiring_bank_id: "acquiring_bank_id" required,
+            acquiring_bank_appid: "acquiring_bank_appid" optional,
+            merchant_id: "merchant_id" required,
+            merchant_appid: "merchant_appid" optional,
+            channel_id: "channel_id" required,
+            payer: "payer" required,
+            out_trade_no: "out_trade_no" required,
         });
         /// 支付者
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -97,9 +97,9 @@ pub mod transactions {
             pub merchant_openid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestPayer {
-            acquiring_bank_openid: "acquiring_bank_openid" opt opt,
-            phone_number_hash: "phone_number_hash" opt opt,
-            merchant_openid: "merchant_openid" opt opt,
+            acquiring_bank_openid: "acquiring_bank_openid" optional,
+            phone_number_hash: "phone_number_hash" optional,
+            merchant_openid: "merchant_openid" optional,
         });
         /// The response of `POST /v3/pay/acquiring-bank/transactions/exposure` (微信分付-支付方式前置服务).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -112,8 +112,8 @@ pub mod transactions {
             pub market_exposure_token: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            fqf_exposure: "fqf_exposure" opt opt,
-            market_exposure_token: "market_exposure_token" opt opt,
+            fqf_exposure: "fqf_exposure" optional,
+            market_exposure_token: "market_exposure_token" optional,
         });
     }
 }

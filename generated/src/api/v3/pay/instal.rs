@@ -57,11 +57,11 @@ pub mod exposure {
         pub phone_number_hash: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        mchid: "mchid" req req,
-        appid: "appid" req req,
-        user_id_type: "user_id_type" req req,
-        openid: "openid" opt opt,
-        phone_number_hash: "phone_number_hash" opt opt,
+        mchid: "mchid" required,
+        appid: "appid" required,
+        user_id_type: "user_id_type" required,
+        openid: "openid" optional,
+        phone_number_hash: "phone_number_hash" optional,
     });
     /// 用户ID的类型
     ///
@@ -96,7 +96,7 @@ pub mod exposure {
         pub recommend_exposure: Option<bool>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        recommend_exposure: "recommend_exposure" opt opt,
+        recommend_exposure: "recommend_exposure" optional,
     });
 }
 /// `/v3/pay/instal/partner`
@@ -154,11 +154,11 @@ pub mod partner {
             pub user_id: Option<PostRequestUserId>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            sp_mchid: "sp_mchid" req req,
-            sp_appid: "sp_appid" req req,
-            sub_appid: "sub_appid" req req,
-            sub_mchid: "sub_mchid" opt opt,
-            user_id: "user_id" opt opt,
+            sp_mchid: "sp_mchid" required,
+            sp_appid: "sp_appid" required,
+            sub_appid: "sub_appid" required,
+            sub_mchid: "sub_mchid" optional,
+            user_id: "user_id" optional,
         });
         /// 用户ID
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -181,10 +181,10 @@ pub mod partner {
             pub phone_number_hash: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestUserId {
-            user_id_type: "user_id_type" opt opt,
-            sp_openid: "sp_openid" opt opt,
-            sub_openid: "sub_openid" opt opt,
-            phone_number_hash: "phone_number_hash" opt opt,
+            user_id_type: "user_id_type" optional,
+            sp_openid: "sp_openid" optional,
+            sub_openid: "sub_openid" optional,
+            phone_number_hash: "phone_number_hash" optional,
         });
         /// 用户ID的类型
         pub type PostRequestUserIdUserIdType = crate::v3::pay::instal::exposure::PostRequestUserIdType;

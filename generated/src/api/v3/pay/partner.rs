@@ -162,25 +162,25 @@ pub mod transactions {
             pub subsidy_info: Option<PostRequestSubsidyInfo>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            wechatpay_serial: "Wechatpay-Serial" skip req,
-            sp_appid: "sp_appid" req req,
-            sp_mchid: "sp_mchid" req req,
-            sub_appid: "sub_appid" opt opt,
-            sub_mchid: "sub_mchid" req req,
-            settle_info: "settle_info" opt opt,
-            description: "description" req req,
-            attach: "attach" opt opt,
-            out_trade_no: "out_trade_no" req req,
-            amount: "amount" req req,
-            time_expire: "time_expire" opt opt,
-            notify_url: "notify_url" req req,
-            goods_tag: "goods_tag" opt opt,
-            limit_pay: "limit_pay" opt opt,
-            support_fapiao: "support_fapiao" opt opt,
-            detail: "detail" opt opt,
-            scene_info: "scene_info" opt opt,
-            payer: "payer" opt opt,
-            subsidy_info: "subsidy_info" opt opt,
+            wechatpay_serial: header "Wechatpay-Serial" required,
+            sp_appid: "sp_appid" required,
+            sp_mchid: "sp_mchid" required,
+            sub_appid: "sub_appid" optional,
+            sub_mchid: "sub_mchid" required,
+            settle_info: "settle_info" optional,
+            description: "description" required,
+            attach: "attach" optional,
+            out_trade_no: "out_trade_no" required,
+            amount: "amount" required,
+            time_expire: "time_expire" optional,
+            notify_url: "notify_url" required,
+            goods_tag: "goods_tag" optional,
+            limit_pay: "limit_pay" optional,
+            support_fapiao: "support_fapiao" optional,
+            detail: "detail" optional,
+            scene_info: "scene_info" optional,
+            payer: "payer" optional,
+            subsidy_info: "subsidy_info" optional,
         });
         /// 订单金额
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -195,8 +195,8 @@ pub mod transactions {
             pub currency: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestAmount {
-            total: "total" req req,
-            currency: "currency" opt opt,
+            total: "total" required,
+            currency: "currency" optional,
         });
         /// 支付者
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -205,7 +205,7 @@ pub mod transactions {
             pub identity: Option<PostRequestPayerIdentity>,
         }
         ::wechatpay::runtime::json_object!(PostRequestPayer {
-            identity: "identity" opt opt,
+            identity: "identity" optional,
         });
         /// 实名支付(需单独申请权限)
         #[derive(Clone, Debug, PartialEq)]
@@ -222,9 +222,9 @@ pub mod transactions {
             pub name: String,
         }
         ::wechatpay::runtime::json_object!(PostRequestPayerIdentity {
-            type_: "type" req req,
-            number: "number" req req,
-            name: "name" req req,
+            type_: "type" required,
+            number: "number" required,
+            name: "name" required,
         });
         /// 证件类型
         ///
@@ -265,7 +265,7 @@ pub mod transactions {
             pub subsidy_detail: Option<Vec<PostRequestSubsidyInfoSubsidyDetail>>,
         }
         ::wechatpay::runtime::json_object!(PostRequestSubsidyInfo {
-            subsidy_detail: "subsidy_detail" opt opt,
+            subsidy_detail: "subsidy_detail" optional,
         });
         /// PostRequestSubsidyInfoSubsidyDetail
         #[derive(Clone, Debug, PartialEq)]
@@ -278,8 +278,8 @@ pub mod transactions {
             pub subsidy_plan: Vec<PostRequestSubsidyInfoSubsidyDetailSubsidyPlan>,
         }
         ::wechatpay::runtime::json_object!(PostRequestSubsidyInfoSubsidyDetail {
-            subsidy_period_type: "subsidy_period_type" req req,
-            subsidy_plan: "subsidy_plan" req req,
+            subsidy_period_type: "subsidy_period_type" required,
+            subsidy_plan: "subsidy_plan" required,
         });
         /// 贴息方案类型
         ///
@@ -321,8 +321,8 @@ pub mod transactions {
             pub subsidy_percent: i64,
         }
         ::wechatpay::runtime::json_object!(PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
-            subsidy_installment_num: "subsidy_installment_num" req req,
-            subsidy_percent: "subsidy_percent" req req,
+            subsidy_installment_num: "subsidy_installment_num" required,
+            subsidy_percent: "subsidy_percent" required,
         });
         /// The response of `POST /v3/pay/partner/transactions/app` (APP下单API).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -333,7 +333,7 @@ pub mod transactions {
             pub prepay_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            prepay_id: "prepay_id" opt opt,
+            prepay_id: "prepay_id" optional,
         });
     }
     /// `/v3/pay/partner/transactions/app-with-contract`
@@ -416,22 +416,22 @@ pub mod transactions {
             pub contract_info: PostRequestContractInfo,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            sp_appid: "sp_appid" req req,
-            sp_mchid: "sp_mchid" req req,
-            sub_appid: "sub_appid" opt opt,
-            sub_mchid: "sub_mchid" req req,
-            description: "description" req req,
-            out_trade_no: "out_trade_no" req req,
-            time_expire: "time_expire" opt opt,
-            attach: "attach" opt opt,
-            notify_url: "notify_url" req req,
-            goods_tag: "goods_tag" opt opt,
-            settle_info: "settle_info" opt opt,
-            support_fapiao: "support_fapiao" opt opt,
-            amount: "amount" req req,
-            detail: "detail" opt opt,
-            scene_info: "scene_info" opt opt,
-            contract_info: "contract_info" req req,
+            sp_appid: "sp_appid" required,
+            sp_mchid: "sp_mchid" required,
+            sub_appid: "sub_appid" optional,
+            sub_mchid: "sub_mchid" required,
+            description: "description" required,
+            out_trade_no: "out_trade_no" required,
+            time_expire: "time_expire" optional,
+            attach: "attach" optional,
+            notify_url: "notify_url" required,
+            goods_tag: "goods_tag" optional,
+            settle_info: "settle_info" optional,
+            support_fapiao: "support_fapiao" optional,
+            amount: "amount" required,
+            detail: "detail" optional,
+            scene_info: "scene_info" optional,
+            contract_info: "contract_info" required,
         });
         /// 订单金额
         pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
@@ -468,13 +468,13 @@ pub mod transactions {
             pub contract_notify_url: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestContractInfo {
-            plan_id: "plan_id" req req,
-            contract_mchid: "contract_mchid" req req,
-            contract_appid: "contract_appid" req req,
-            contract_code: "contract_code" req req,
-            request_serial: "request_serial" req req,
-            contract_display_account: "contract_display_account" req req,
-            contract_notify_url: "contract_notify_url" opt opt,
+            plan_id: "plan_id" required,
+            contract_mchid: "contract_mchid" required,
+            contract_appid: "contract_appid" required,
+            contract_code: "contract_code" required,
+            request_serial: "request_serial" required,
+            contract_display_account: "contract_display_account" required,
+            contract_notify_url: "contract_notify_url" optional,
         });
         /// 优惠功能
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -491,9 +491,9 @@ pub mod transactions {
             pub goods_detail: Vec<PostRequestDetailGoodsDetail>,
         }
         ::wechatpay::runtime::json_object!(PostRequestDetail {
-            cost_price: "cost_price" opt opt,
-            invoice_id: "invoice_id" opt opt,
-            goods_detail: "goods_detail" req req,
+            cost_price: "cost_price" optional,
+            invoice_id: "invoice_id" optional,
+            goods_detail: "goods_detail" required,
         });
         /// PostRequestDetailGoodsDetail
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -520,11 +520,11 @@ pub mod transactions {
             pub unit_price: i64,
         }
         ::wechatpay::runtime::json_object!(PostRequestDetailGoodsDetail {
-            merchant_goods_id: "merchant_goods_id" req req,
-            wechatpay_goods_id: "wechatpay_goods_id" opt opt,
-            goods_name: "goods_name" opt opt,
-            quantity: "quantity" req req,
-            unit_price: "unit_price" req req,
+            merchant_goods_id: "merchant_goods_id" required,
+            wechatpay_goods_id: "wechatpay_goods_id" optional,
+            goods_name: "goods_name" optional,
+            quantity: "quantity" required,
+            unit_price: "unit_price" required,
         });
         /// 场景信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -541,9 +541,9 @@ pub mod transactions {
             pub store_info: Option<PostRequestSceneInfoStoreInfo>,
         }
         ::wechatpay::runtime::json_object!(PostRequestSceneInfo {
-            payer_client_ip: "payer_client_ip" req req,
-            device_id: "device_id" opt opt,
-            store_info: "store_info" opt opt,
+            payer_client_ip: "payer_client_ip" required,
+            device_id: "device_id" optional,
+            store_info: "store_info" optional,
         });
         /// 商户门店信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -566,10 +566,10 @@ pub mod transactions {
             pub address: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestSceneInfoStoreInfo {
-            id: "id" opt opt,
-            name: "name" opt opt,
-            area_code: "area_code" opt opt,
-            address: "address" opt opt,
+            id: "id" optional,
+            name: "name" optional,
+            area_code: "area_code" optional,
+            address: "address" optional,
         });
         /// 结算信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -580,7 +580,7 @@ pub mod transactions {
             pub profit_sharing: Option<bool>,
         }
         ::wechatpay::runtime::json_object!(PostRequestSettleInfo {
-            profit_sharing: "profit_sharing" opt opt,
+            profit_sharing: "profit_sharing" optional,
         });
         /// The response of `POST /v3/pay/partner/transactions/app-with-contract` (APP下单并签约).
         pub type PostResponse = crate::v3::pay::partner::transactions::app::PostResponse;
@@ -657,20 +657,20 @@ pub mod transactions {
             pub settle_info: Option<PostRequestSettleInfo>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            sp_appid: "sp_appid" opt opt,
-            sp_mchid: "sp_mchid" req req,
-            sub_appid: "sub_appid" opt opt,
-            sub_mchid: "sub_mchid" req req,
-            description: "description" req req,
-            out_trade_no: "out_trade_no" req req,
-            attach: "attach" opt opt,
-            goods_tag: "goods_tag" opt opt,
-            support_fapiao: "support_fapiao" opt opt,
-            payer: "payer" req req,
-            amount: "amount" req req,
-            scene_info: "scene_info" req req,
-            detail: "detail" opt opt,
-            settle_info: "settle_info" opt opt,
+            sp_appid: "sp_appid" optional,
+            sp_mchid: "sp_mchid" required,
+            sub_appid: "sub_appid" optional,
+            sub_mchid: "sub_mchid" required,
+            description: "description" required,
+            out_trade_no: "out_trade_no" required,
+            attach: "attach" optional,
+            goods_tag: "goods_tag" optional,
+            support_fapiao: "support_fapiao" optional,
+            payer: "payer" required,
+            amount: "amount" required,
+            scene_info: "scene_info" required,
+            detail: "detail" optional,
+            settle_info: "settle_info" optional,
         });
         /// 订单金额
         pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
@@ -689,9 +689,9 @@ pub mod transactions {
             pub goods_detail: Vec<PostRequestDetailGoodsDetail>,
         }
         ::wechatpay::runtime::json_object!(PostRequestDetail {
-            cost_price: "cost_price" opt opt,
-            invoice_id: "invoice_id" opt opt,
-            goods_detail: "goods_detail" req req,
+            cost_price: "cost_price" optional,
+            invoice_id: "invoice_id" optional,
+            goods_detail: "goods_detail" required,
         });
         /// PostRequestDetailGoodsDetail
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -718,11 +718,11 @@ pub mod transactions {
             pub unit_price: i64,
         }
         ::wechatpay::runtime::json_object!(PostRequestDetailGoodsDetail {
-            merchant_goods_id: "merchant_goods_id" req req,
-            wxpay_goods_id: "wxpay_goods_id" opt opt,
-            goods_name: "goods_name" opt opt,
-            quantity: "quantity" req req,
-            unit_price: "unit_price" req req,
+            merchant_goods_id: "merchant_goods_id" required,
+            wxpay_goods_id: "wxpay_goods_id" optional,
+            goods_name: "goods_name" optional,
+            quantity: "quantity" required,
+            unit_price: "unit_price" required,
         });
         /// 支付者
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -733,7 +733,7 @@ pub mod transactions {
             pub auth_code: String,
         }
         ::wechatpay::runtime::json_object!(PostRequestPayer {
-            auth_code: "auth_code" req req,
+            auth_code: "auth_code" required,
         });
         /// 场景信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -750,9 +750,9 @@ pub mod transactions {
             pub store_info: PostRequestSceneInfoStoreInfo,
         }
         ::wechatpay::runtime::json_object!(PostRequestSceneInfo {
-            device_id: "device_id" opt opt,
-            device_ip: "device_ip" opt opt,
-            store_info: "store_info" req req,
+            device_id: "device_id" optional,
+            device_ip: "device_ip" optional,
+            store_info: "store_info" required,
         });
         /// 商户门店信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -767,8 +767,8 @@ pub mod transactions {
             pub out_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestSceneInfoStoreInfo {
-            id: "id" opt opt,
-            out_id: "out_id" opt opt,
+            id: "id" optional,
+            out_id: "out_id" optional,
         });
         /// 结算信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -779,7 +779,7 @@ pub mod transactions {
             pub profit_sharing: Option<bool>,
         }
         ::wechatpay::runtime::json_object!(PostRequestSettleInfo {
-            profit_sharing: "profit_sharing" opt opt,
+            profit_sharing: "profit_sharing" optional,
         });
         /// The response of `POST /v3/pay/partner/transactions/codepay` (付款码支付).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -840,21 +840,21 @@ pub mod transactions {
             pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            sp_appid: "sp_appid" opt opt,
-            sp_mchid: "sp_mchid" req req,
-            sub_appid: "sub_appid" opt opt,
-            sub_mchid: "sub_mchid" req req,
-            out_trade_no: "out_trade_no" req req,
-            transaction_id: "transaction_id" opt opt,
-            trade_type: "trade_type" opt opt,
-            bank_type: "bank_type" opt opt,
-            success_time: "success_time" opt opt,
-            trade_state: "trade_state" opt opt,
-            trade_state_desc: "trade_state_desc" opt opt,
-            attach: "attach" opt opt,
-            payer: "payer" opt opt,
-            amount: "amount" opt opt,
-            promotion_detail: "promotion_detail" opt opt,
+            sp_appid: "sp_appid" optional,
+            sp_mchid: "sp_mchid" required,
+            sub_appid: "sub_appid" optional,
+            sub_mchid: "sub_mchid" required,
+            out_trade_no: "out_trade_no" required,
+            transaction_id: "transaction_id" optional,
+            trade_type: "trade_type" optional,
+            bank_type: "bank_type" optional,
+            success_time: "success_time" optional,
+            trade_state: "trade_state" optional,
+            trade_state_desc: "trade_state_desc" optional,
+            attach: "attach" optional,
+            payer: "payer" optional,
+            amount: "amount" optional,
+            promotion_detail: "promotion_detail" optional,
         });
         /// 订单金额
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -877,10 +877,10 @@ pub mod transactions {
             pub payer_currency: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponseAmount {
-            total: "total" opt opt,
-            payer_total: "payer_total" opt opt,
-            currency: "currency" opt opt,
-            payer_currency: "payer_currency" opt opt,
+            total: "total" optional,
+            payer_total: "payer_total" optional,
+            currency: "currency" optional,
+            payer_currency: "payer_currency" optional,
         });
         /// 支付者
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -895,8 +895,8 @@ pub mod transactions {
             pub sub_openid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponsePayer {
-            sp_openid: "sp_openid" opt opt,
-            sub_openid: "sub_openid" opt opt,
+            sp_openid: "sp_openid" optional,
+            sub_openid: "sub_openid" optional,
         });
         /// PostResponsePromotionDetail
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -945,17 +945,17 @@ pub mod transactions {
             pub goods_detail: Option<Vec<PostResponsePromotionDetailGoodsDetail>>,
         }
         ::wechatpay::runtime::json_object!(PostResponsePromotionDetail {
-            coupon_id: "coupon_id" opt opt,
-            name: "name" opt opt,
-            scope: "scope" opt opt,
-            type_: "type" opt opt,
-            amount: "amount" opt opt,
-            stock_id: "stock_id" opt opt,
-            wechatpay_contribute: "wechatpay_contribute" opt opt,
-            merchant_contribute: "merchant_contribute" opt opt,
-            other_contribute: "other_contribute" opt opt,
-            currency: "currency" opt opt,
-            goods_detail: "goods_detail" opt opt,
+            coupon_id: "coupon_id" optional,
+            name: "name" optional,
+            scope: "scope" optional,
+            type_: "type" optional,
+            amount: "amount" optional,
+            stock_id: "stock_id" optional,
+            wechatpay_contribute: "wechatpay_contribute" optional,
+            merchant_contribute: "merchant_contribute" optional,
+            other_contribute: "other_contribute" optional,
+            currency: "currency" optional,
+            goods_detail: "goods_detail" optional,
         });
         /// PostResponsePromotionDetailGoodsDetail
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -982,11 +982,11 @@ pub mod transactions {
             pub goods_remark: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponsePromotionDetailGoodsDetail {
-            goods_id: "goods_id" opt opt,
-            quantity: "quantity" opt opt,
-            unit_price: "unit_price" opt opt,
-            discount_amount: "discount_amount" opt opt,
-            goods_remark: "goods_remark" opt opt,
+            goods_id: "goods_id" optional,
+            quantity: "quantity" optional,
+            unit_price: "unit_price" optional,
+            discount_amount: "discount_amount" optional,
+            goods_remark: "goods_remark" optional,
         });
     }
     /// `/v3/pay/partner/transactions/exposure`
@@ -1037,12 +1037,12 @@ pub mod transactions {
             pub out_trade_no: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            sp_appid: "sp_appid" req req,
-            sp_mchid: "sp_mchid" req req,
-            sub_appid: "sub_appid" req req,
-            sub_mchid: "sub_mchid" opt opt,
-            payer: "payer" req req,
-            out_trade_no: "out_trade_no" req req,
+            sp_appid: "sp_appid" required,
+            sp_mchid: "sp_mchid" required,
+            sub_appid: "sub_appid" required,
+            sub_mchid: "sub_mchid" optional,
+            payer: "payer" required,
+            out_trade_no: "out_trade_no" required,
         });
         /// 支付者
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1061,9 +1061,9 @@ pub mod transactions {
             pub sub_openid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestPayer {
-            sp_openid: "sp_openid" opt opt,
-            phone_number_hash: "phone_number_hash" opt opt,
-            sub_openid: "sub_openid" opt opt,
+            sp_openid: "sp_openid" optional,
+            phone_number_hash: "phone_number_hash" optional,
+            sub_openid: "sub_openid" optional,
         });
         /// The response of `POST /v3/pay/partner/transactions/exposure` (微信分付-支付方式前置服务).
         pub type PostResponse = crate::v3::pay::acquiring_bank::transactions::exposure::PostResponse;
@@ -1153,24 +1153,24 @@ pub mod transactions {
             pub payer: Option<PostRequestPayer>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            wechatpay_serial: "Wechatpay-Serial" skip req,
-            sp_appid: "sp_appid" req req,
-            sp_mchid: "sp_mchid" req req,
-            sub_appid: "sub_appid" opt opt,
-            sub_mchid: "sub_mchid" req req,
-            settle_info: "settle_info" opt opt,
-            description: "description" req req,
-            attach: "attach" opt opt,
-            out_trade_no: "out_trade_no" req req,
-            amount: "amount" req req,
-            time_expire: "time_expire" opt opt,
-            notify_url: "notify_url" req req,
-            goods_tag: "goods_tag" opt opt,
-            limit_pay: "limit_pay" opt opt,
-            support_fapiao: "support_fapiao" opt opt,
-            detail: "detail" opt opt,
-            scene_info: "scene_info" req req,
-            payer: "payer" opt opt,
+            wechatpay_serial: header "Wechatpay-Serial" required,
+            sp_appid: "sp_appid" required,
+            sp_mchid: "sp_mchid" required,
+            sub_appid: "sub_appid" optional,
+            sub_mchid: "sub_mchid" required,
+            settle_info: "settle_info" optional,
+            description: "description" required,
+            attach: "attach" optional,
+            out_trade_no: "out_trade_no" required,
+            amount: "amount" required,
+            time_expire: "time_expire" optional,
+            notify_url: "notify_url" required,
+            goods_tag: "goods_tag" optional,
+            limit_pay: "limit_pay" optional,
+            support_fapiao: "support_fapiao" optional,
+            detail: "detail" optional,
+            scene_info: "scene_info" required,
+            payer: "payer" optional,
         });
         /// 订单金额
         pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
@@ -1197,10 +1197,10 @@ pub mod transactions {
             pub h5_info: Option<crate::types::H5Info>,
         }
         ::wechatpay::runtime::json_object!(PostRequestSceneInfo {
-            payer_client_ip: "payer_client_ip" opt opt,
-            device_id: "device_id" opt opt,
-            store_info: "store_info" opt opt,
-            h5_info: "h5_info" opt opt,
+            payer_client_ip: "payer_client_ip" optional,
+            device_id: "device_id" optional,
+            store_info: "store_info" optional,
+            h5_info: "h5_info" optional,
         });
         /// 商户门店信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1223,10 +1223,10 @@ pub mod transactions {
             pub address: String,
         }
         ::wechatpay::runtime::json_object!(PostRequestSceneInfoStoreInfo {
-            id: "id" opt opt,
-            name: "name" req req,
-            area_code: "area_code" req req,
-            address: "address" req req,
+            id: "id" optional,
+            name: "name" required,
+            area_code: "area_code" required,
+            address: "address" required,
         });
         /// The response of `POST /v3/pay/partner/transactions/h5` (H5下单API).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1237,7 +1237,7 @@ pub mod transactions {
             pub h5_url: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            h5_url: "h5_url" opt opt,
+            h5_url: "h5_url" optional,
         });
     }
     /// `/v3/pay/partner/transactions/id`
@@ -1289,8 +1289,8 @@ pub mod transactions {
                 pub sub_mchid: String,
             }
             ::wechatpay::runtime::json_object!(GetRequest {
-                sp_mchid: "sp_mchid" skip req,
-                sub_mchid: "sub_mchid" skip req,
+                sp_mchid: query "sp_mchid" required,
+                sub_mchid: query "sub_mchid" required,
             });
             /// The response of `GET /v3/pay/partner/transactions/id/{transaction_id}` (微信支付订单号查询).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -1373,30 +1373,30 @@ pub mod transactions {
                 pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                sp_appid: "sp_appid" opt opt,
-                sp_mchid: "sp_mchid" req req,
-                sub_appid: "sub_appid" opt opt,
-                sub_mchid: "sub_mchid" req req,
-                settle_info: "settle_info" opt opt,
-                transaction_id: "transaction_id" opt opt,
-                trade_type: "trade_type" opt opt,
-                trade_state: "trade_state" opt opt,
-                trade_state_desc: "trade_state_desc" opt opt,
-                bank_type: "bank_type" opt opt,
-                success_time: "success_time" opt opt,
-                description: "description" opt opt,
-                attach: "attach" opt opt,
-                out_trade_no: "out_trade_no" opt opt,
-                amount: "amount" opt opt,
-                time_expire: "time_expire" opt opt,
-                notify_url: "notify_url" opt opt,
-                goods_tag: "goods_tag" opt opt,
-                limit_pay: "limit_pay" opt opt,
-                support_fapiao: "support_fapiao" opt opt,
-                detail: "detail" opt opt,
-                scene_info: "scene_info" opt opt,
-                payer: "payer" opt opt,
-                promotion_detail: "promotion_detail" opt opt,
+                sp_appid: "sp_appid" optional,
+                sp_mchid: "sp_mchid" required,
+                sub_appid: "sub_appid" optional,
+                sub_mchid: "sub_mchid" required,
+                settle_info: "settle_info" optional,
+                transaction_id: "transaction_id" optional,
+                trade_type: "trade_type" optional,
+                trade_state: "trade_state" optional,
+                trade_state_desc: "trade_state_desc" optional,
+                bank_type: "bank_type" optional,
+                success_time: "success_time" optional,
+                description: "description" optional,
+                attach: "attach" optional,
+                out_trade_no: "out_trade_no" optional,
+                amount: "amount" optional,
+                time_expire: "time_expire" optional,
+                notify_url: "notify_url" optional,
+                goods_tag: "goods_tag" optional,
+                limit_pay: "limit_pay" optional,
+                support_fapiao: "support_fapiao" optional,
+                detail: "detail" optional,
+                scene_info: "scene_info" optional,
+                payer: "payer" optional,
+                promotion_detail: "promotion_detail" optional,
             });
             /// 用户支付金额
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -1419,10 +1419,10 @@ pub mod transactions {
                 pub payer_currency: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponseAmount {
-                total: "total" opt opt,
-                currency: "currency" opt opt,
-                payer_total: "payer_total" opt opt,
-                payer_currency: "payer_currency" opt opt,
+                total: "total" optional,
+                currency: "currency" optional,
+                payer_total: "payer_total" optional,
+                payer_currency: "payer_currency" optional,
             });
             /// 优惠功能
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -1439,9 +1439,9 @@ pub mod transactions {
                 pub goods_detail: Option<Vec<GetResponseDetailGoodsDetail>>,
             }
             ::wechatpay::runtime::json_object!(GetResponseDetail {
-                cost_price: "cost_price" opt opt,
-                invoice_id: "invoice_id" opt opt,
-                goods_detail: "goods_detail" opt opt,
+                cost_price: "cost_price" optional,
+                invoice_id: "invoice_id" optional,
+                goods_detail: "goods_detail" optional,
             });
             /// GetResponseDetailGoodsDetail
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -1468,11 +1468,11 @@ pub mod transactions {
                 pub unit_price: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(GetResponseDetailGoodsDetail {
-                merchant_goods_id: "merchant_goods_id" opt opt,
-                wechatpay_goods_id: "wechatpay_goods_id" opt opt,
-                goods_name: "goods_name" opt opt,
-                quantity: "quantity" opt opt,
-                unit_price: "unit_price" opt opt,
+                merchant_goods_id: "merchant_goods_id" optional,
+                wechatpay_goods_id: "wechatpay_goods_id" optional,
+                goods_name: "goods_name" optional,
+                quantity: "quantity" optional,
+                unit_price: "unit_price" optional,
             });
             /// 支付者
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -1487,8 +1487,8 @@ pub mod transactions {
                 pub sub_openid: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponsePayer {
-                sp_openid: "sp_openid" opt opt,
-                sub_openid: "sub_openid" opt opt,
+                sp_openid: "sp_openid" optional,
+                sub_openid: "sub_openid" optional,
             });
             /// GetResponsePromotionDetail
             pub type GetResponsePromotionDetail = crate::v3::pay::partner::transactions::codepay::PostResponsePromotionDetail;
@@ -1509,9 +1509,9 @@ pub mod transactions {
                 pub store_info: Option<GetResponseSceneInfoStoreInfo>,
             }
             ::wechatpay::runtime::json_object!(GetResponseSceneInfo {
-                payer_client_ip: "payer_client_ip" opt opt,
-                device_id: "device_id" opt opt,
-                store_info: "store_info" opt opt,
+                payer_client_ip: "payer_client_ip" optional,
+                device_id: "device_id" optional,
+                store_info: "store_info" optional,
             });
             /// 商户门店信息
             pub type GetResponseSceneInfoStoreInfo = crate::v3::pay::partner::transactions::app_with_contract::PostRequestSceneInfoStoreInfo;
@@ -1526,8 +1526,8 @@ pub mod transactions {
                 pub subsidy_amount: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(GetResponseSettleInfo {
-                profit_sharing: "profit_sharing" opt opt,
-                subsidy_amount: "subsidy_amount" opt opt,
+                profit_sharing: "profit_sharing" optional,
+                subsidy_amount: "subsidy_amount" optional,
             });
         }
     }
@@ -1618,25 +1618,25 @@ pub mod transactions {
             pub subsidy_info: Option<PostRequestSubsidyInfo>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            wechatpay_serial: "Wechatpay-Serial" skip req,
-            sp_appid: "sp_appid" req req,
-            sp_mchid: "sp_mchid" req req,
-            sub_appid: "sub_appid" opt opt,
-            sub_mchid: "sub_mchid" req req,
-            settle_info: "settle_info" opt opt,
-            description: "description" req req,
-            attach: "attach" opt opt,
-            out_trade_no: "out_trade_no" req req,
-            amount: "amount" req req,
-            time_expire: "time_expire" opt opt,
-            notify_url: "notify_url" req req,
-            goods_tag: "goods_tag" opt opt,
-            limit_pay: "limit_pay" opt opt,
-            support_fapiao: "support_fapiao" opt opt,
-            detail: "detail" opt opt,
-            scene_info: "scene_info" opt opt,
-            payer: "payer" req req,
-            subsidy_info: "subsidy_info" opt opt,
+            wechatpay_serial: header "Wechatpay-Serial" required,
+            sp_appid: "sp_appid" required,
+            sp_mchid: "sp_mchid" required,
+            sub_appid: "sub_appid" optional,
+            sub_mchid: "sub_mchid" required,
+            settle_info: "settle_info" optional,
+            description: "description" required,
+            attach: "attach" optional,
+            out_trade_no: "out_trade_no" required,
+            amount: "amount" required,
+            time_expire: "time_expire" optional,
+            notify_url: "notify_url" required,
+            goods_tag: "goods_tag" optional,
+            limit_pay: "limit_pay" optional,
+            support_fapiao: "support_fapiao" optional,
+            detail: "detail" optional,
+            scene_info: "scene_info" optional,
+            payer: "payer" required,
+            subsidy_info: "subsidy_info" optional,
         });
         /// 订单金额
         pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
@@ -1655,9 +1655,9 @@ pub mod transactions {
             pub identity: Option<PostRequestPayerIdentity>,
         }
         ::wechatpay::runtime::json_object!(PostRequestPayer {
-            sp_openid: "sp_openid" req req,
-            sub_openid: "sub_openid" opt opt,
-            identity: "identity" opt opt,
+            sp_openid: "sp_openid" required,
+            sub_openid: "sub_openid" optional,
+            identity: "identity" optional,
         });
         /// 实名支付(需单独申请权限)
         pub type PostRequestPayerIdentity = crate::v3::pay::partner::transactions::app::PostRequestPayerIdentity;
@@ -1756,23 +1756,23 @@ pub mod transactions {
             pub contract_info: PostRequestContractInfo,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            sp_appid: "sp_appid" req req,
-            sp_mchid: "sp_mchid" req req,
-            sub_appid: "sub_appid" opt opt,
-            sub_mchid: "sub_mchid" req req,
-            description: "description" req req,
-            out_trade_no: "out_trade_no" req req,
-            time_expire: "time_expire" opt opt,
-            attach: "attach" opt opt,
-            notify_url: "notify_url" req req,
-            goods_tag: "goods_tag" opt opt,
-            settle_info: "settle_info" opt opt,
-            support_fapiao: "support_fapiao" opt opt,
-            amount: "amount" req req,
-            payer: "payer" req req,
-            detail: "detail" opt opt,
-            scene_info: "scene_info" opt opt,
-            contract_info: "contract_info" req req,
+            sp_appid: "sp_appid" required,
+            sp_mchid: "sp_mchid" required,
+            sub_appid: "sub_appid" optional,
+            sub_mchid: "sub_mchid" required,
+            description: "description" required,
+            out_trade_no: "out_trade_no" required,
+            time_expire: "time_expire" optional,
+            attach: "attach" optional,
+            notify_url: "notify_url" required,
+            goods_tag: "goods_tag" optional,
+            settle_info: "settle_info" optional,
+            support_fapiao: "support_fapiao" optional,
+            amount: "amount" required,
+            payer: "payer" required,
+            detail: "detail" optional,
+            scene_info: "scene_info" optional,
+            contract_info: "contract_info" required,
         });
         /// 订单金额
         pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
@@ -1817,15 +1817,15 @@ pub mod transactions {
             pub contract_notify_url: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestContractInfo {
-            password_free_contract_id: "password_free_contract_id" opt opt,
-            token: "token" opt opt,
-            plan_id: "plan_id" opt opt,
-            contract_mchid: "contract_mchid" opt opt,
-            contract_appid: "contract_appid" opt opt,
-            contract_code: "contract_code" opt opt,
-            request_serial: "request_serial" opt opt,
-            contract_display_account: "contract_display_account" opt opt,
-            contract_notify_url: "contract_notify_url" opt opt,
+            password_free_contract_id: "password_free_contract_id" optional,
+            token: "token" optional,
+            plan_id: "plan_id" optional,
+            contract_mchid: "contract_mchid" optional,
+            contract_appid: "contract_appid" optional,
+            contract_code: "contract_code" optional,
+            request_serial: "request_serial" optional,
+            contract_display_account: "contract_display_account" optional,
+            contract_notify_url: "contract_notify_url" optional,
         });
         /// 优惠功能
         pub type PostRequestDetail = crate::v3::pay::partner::transactions::app_with_contract::PostRequestDetail;
@@ -1920,22 +1920,22 @@ pub mod transactions {
             pub settle_info: Option<PostRequestSettleInfo>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            sp_appid: "sp_appid" req req,
-            sp_mchid: "sp_mchid" req req,
-            sub_appid: "sub_appid" opt opt,
-            sub_mchid: "sub_mchid" req req,
-            description: "description" req req,
-            out_trade_no: "out_trade_no" req req,
-            time_expire: "time_expire" opt opt,
-            attach: "attach" opt opt,
-            notify_url: "notify_url" opt opt,
-            goods_tag: "goods_tag" opt opt,
-            support_fapiao: "support_fapiao" opt opt,
-            amount: "amount" req req,
-            payer: "payer" req req,
-            detail: "detail" opt opt,
-            scene_info: "scene_info" opt opt,
-            settle_info: "settle_info" opt opt,
+            sp_appid: "sp_appid" required,
+            sp_mchid: "sp_mchid" required,
+            sub_appid: "sub_appid" optional,
+            sub_mchid: "sub_mchid" required,
+            description: "description" required,
+            out_trade_no: "out_trade_no" required,
+            time_expire: "time_expire" optional,
+            attach: "attach" optional,
+            notify_url: "notify_url" optional,
+            goods_tag: "goods_tag" optional,
+            support_fapiao: "support_fapiao" optional,
+            amount: "amount" required,
+            payer: "payer" required,
+            detail: "detail" optional,
+            scene_info: "scene_info" optional,
+            settle_info: "settle_info" optional,
         });
         /// 订单金额
         pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
@@ -1954,9 +1954,9 @@ pub mod transactions {
             pub goods_detail: Option<Vec<PostRequestDetailGoodsDetail>>,
         }
         ::wechatpay::runtime::json_object!(PostRequestDetail {
-            cost_price: "cost_price" opt opt,
-            invoice_id: "invoice_id" opt opt,
-            goods_detail: "goods_detail" opt opt,
+            cost_price: "cost_price" optional,
+            invoice_id: "invoice_id" optional,
+            goods_detail: "goods_detail" optional,
         });
         /// PostRequestDetailGoodsDetail
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1983,11 +1983,11 @@ pub mod transactions {
             pub unit_price: i64,
         }
         ::wechatpay::runtime::json_object!(PostRequestDetailGoodsDetail {
-            merchant_goods_id: "merchant_goods_id" req req,
-            wechatpay_goods_id: "wechatpay_goods_id" opt opt,
-            goods_name: "goods_name" opt opt,
-            quantity: "quantity" req req,
-            unit_price: "unit_price" req req,
+            merchant_goods_id: "merchant_goods_id" required,
+            wechatpay_goods_id: "wechatpay_goods_id" optional,
+            goods_name: "goods_name" optional,
+            quantity: "quantity" required,
+            unit_price: "unit_price" required,
         });
         /// 支付者
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -2002,8 +2002,8 @@ pub mod transactions {
             pub sub_openid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestPayer {
-            sp_openid: "sp_openid" opt opt,
-            sub_openid: "sub_openid" opt opt,
+            sp_openid: "sp_openid" optional,
+            sub_openid: "sub_openid" optional,
         });
         /// 场景信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -2020,9 +2020,9 @@ pub mod transactions {
             pub store_info: Option<PostRequestSceneInfoStoreInfo>,
         }
         ::wechatpay::runtime::json_object!(PostRequestSceneInfo {
-            payer_client_ip: "payer_client_ip" opt opt,
-            device_id: "device_id" opt opt,
-            store_info: "store_info" opt opt,
+            payer_client_ip: "payer_client_ip" optional,
+            device_id: "device_id" optional,
+            store_info: "store_info" optional,
         });
         /// 商户门店信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -2037,8 +2037,8 @@ pub mod transactions {
             pub out_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestSceneInfoStoreInfo {
-            id: "id" opt opt,
-            out_id: "out_id" opt opt,
+            id: "id" optional,
+            out_id: "out_id" optional,
         });
         /// 结算信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -2047,7 +2047,7 @@ pub mod transactions {
             pub profit_sharing: Option<bool>,
         }
         ::wechatpay::runtime::json_object!(PostRequestSettleInfo {
-            profit_sharing: "profit_sharing" opt opt,
+            profit_sharing: "profit_sharing" optional,
         });
         /// The response of `POST /v3/pay/partner/transactions/miniprogram` (小程序支付下单).
         pub type PostResponse = crate::v3::pay::partner::transactions::app::PostResponse;
@@ -2137,24 +2137,24 @@ pub mod transactions {
             pub payer: Option<PostRequestPayer>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            wechatpay_serial: "Wechatpay-Serial" skip req,
-            sp_appid: "sp_appid" req req,
-            sp_mchid: "sp_mchid" req req,
-            sub_appid: "sub_appid" opt opt,
-            sub_mchid: "sub_mchid" req req,
-            settle_info: "settle_info" opt opt,
-            description: "description" req req,
-            attach: "attach" opt opt,
-            out_trade_no: "out_trade_no" req req,
-            amount: "amount" req req,
-            time_expire: "time_expire" opt opt,
-            notify_url: "notify_url" req req,
-            goods_tag: "goods_tag" opt opt,
-            limit_pay: "limit_pay" opt opt,
-            support_fapiao: "support_fapiao" opt opt,
-            detail: "detail" opt opt,
-            scene_info: "scene_info" opt opt,
-            payer: "payer" opt opt,
+            wechatpay_serial: header "Wechatpay-Serial" required,
+            sp_appid: "sp_appid" required,
+            sp_mchid: "sp_mchid" required,
+            sub_appid: "sub_appid" optional,
+            sub_mchid: "sub_mchid" required,
+            settle_info: "settle_info" optional,
+            description: "description" required,
+            attach: "attach" optional,
+            out_trade_no: "out_trade_no" required,
+            amount: "amount" required,
+            time_expire: "time_expire" optional,
+            notify_url: "notify_url" required,
+            goods_tag: "goods_tag" optional,
+            limit_pay: "limit_pay" optional,
+            support_fapiao: "support_fapiao" optional,
+            detail: "detail" optional,
+            scene_info: "scene_info" optional,
+            payer: "payer" optional,
         });
         /// 订单金额
         pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
@@ -2173,7 +2173,7 @@ pub mod transactions {
             pub code_url: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            code_url: "code_url" opt opt,
+            code_url: "code_url" optional,
         });
     }
     /// `/v3/pay/partner/transactions/out-trade-no`
@@ -2307,31 +2307,31 @@ pub mod transactions {
                 pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                sp_appid: "sp_appid" opt opt,
-                sp_mchid: "sp_mchid" req req,
-                sub_appid: "sub_appid" opt opt,
-                sub_mchid: "sub_mchid" req req,
-                settle_info: "settle_info" opt opt,
-                transaction_id: "transaction_id" opt opt,
-                trade_type: "trade_type" opt opt,
-                trade_state: "trade_state" opt opt,
-                trade_state_desc: "trade_state_desc" opt opt,
-                bank_type: "bank_type" opt opt,
-                success_time: "success_time" opt opt,
-                description: "description" opt opt,
-                attach: "attach" opt opt,
-                out_trade_no: "out_trade_no" req req,
-                amount: "amount" opt opt,
-                time_expire: "time_expire" opt opt,
-                notify_url: "notify_url" opt opt,
-                goods_tag: "goods_tag" opt opt,
-                limit_pay: "limit_pay" opt opt,
-                support_fapiao: "support_fapiao" opt opt,
-                detail: "detail" opt opt,
-                scene_info: "scene_info" opt opt,
-                payer: "payer" opt opt,
-                installment_info: "installment_info" opt opt,
-                promotion_detail: "promotion_detail" opt opt,
+                sp_appid: "sp_appid" optional,
+                sp_mchid: "sp_mchid" required,
+                sub_appid: "sub_appid" optional,
+                sub_mchid: "sub_mchid" required,
+                settle_info: "settle_info" optional,
+                transaction_id: "transaction_id" optional,
+                trade_type: "trade_type" optional,
+                trade_state: "trade_state" optional,
+                trade_state_desc: "trade_state_desc" optional,
+                bank_type: "bank_type" optional,
+                success_time: "success_time" optional,
+                description: "description" optional,
+                attach: "attach" optional,
+                out_trade_no: "out_trade_no" required,
+                amount: "amount" optional,
+                time_expire: "time_expire" optional,
+                notify_url: "notify_url" optional,
+                goods_tag: "goods_tag" optional,
+                limit_pay: "limit_pay" optional,
+                support_fapiao: "support_fapiao" optional,
+                detail: "detail" optional,
+                scene_info: "scene_info" optional,
+                payer: "payer" optional,
+                installment_info: "installment_info" optional,
+                promotion_detail: "promotion_detail" optional,
             });
             /// 用户支付金额
             pub type GetResponseAmount = crate::v3::pay::partner::transactions::id::by_transaction_id::GetResponseAmount;
@@ -2350,8 +2350,8 @@ pub mod transactions {
                 pub selected_installment_number: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(GetResponseInstallmentInfo {
-                use_subsidy: "use_subsidy" opt opt,
-                selected_installment_number: "selected_installment_number" opt opt,
+                use_subsidy: "use_subsidy" optional,
+                selected_installment_number: "selected_installment_number" optional,
             });
             /// 支付者
             pub type GetResponsePayer = crate::v3::pay::partner::transactions::id::by_transaction_id::GetResponsePayer;
@@ -2399,8 +2399,8 @@ pub mod transactions {
                     pub sub_mchid: String,
                 }
                 ::wechatpay::runtime::json_object!(PostRequest {
-                    sp_mchid: "sp_mchid" req req,
-                    sub_mchid: "sub_mchid" req req,
+                    sp_mchid: "sp_mchid" required,
+                    sub_mchid: "sub_mchid" required,
                 });
             }
             /// `/v3/pay/partner/transactions/out-trade-no/{out_trade_no}/reverse`
@@ -2445,10 +2445,10 @@ pub mod transactions {
                     pub sub_mchid: String,
                 }
                 ::wechatpay::runtime::json_object!(PostRequest {
-                    sp_appid: "sp_appid" opt opt,
-                    sp_mchid: "sp_mchid" req req,
-                    sub_appid: "sub_appid" opt opt,
-                    sub_mchid: "sub_mchid" req req,
+                    sp_appid: "sp_appid" optional,
+                    sp_mchid: "sp_mchid" required,
+                    sub_appid: "sub_appid" optional,
+                    sub_mchid: "sub_mchid" required,
                 });
                 /// The response of `POST /v3/pay/partner/transactions/out-trade-no/{out_trade_no}/reverse` (撤销).
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -2475,11 +2475,11 @@ pub mod transactions {
                     pub out_trade_no: String,
                 }
                 ::wechatpay::runtime::json_object!(PostResponse {
-                    sp_appid: "sp_appid" opt opt,
-                    sp_mchid: "sp_mchid" req req,
-                    sub_appid: "sub_appid" opt opt,
-                    sub_mchid: "sub_mchid" req req,
-                    out_trade_no: "out_trade_no" req req,
+                    sp_appid: "sp_appid" optional,
+                    sp_mchid: "sp_mchid" required,
+                    sub_appid: "sub_appid" optional,
+                    sub_mchid: "sub_mchid" required,
+                    out_trade_no: "out_trade_no" required,
                 });
             }
         }
@@ -2564,22 +2564,22 @@ pub mod transactions {
             pub settle_info: Option<PostRequestSettleInfo>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            sp_appid: "sp_appid" opt opt,
-            sp_mchid: "sp_mchid" req req,
-            sub_appid: "sub_appid" opt opt,
-            sub_mchid: "sub_mchid" req req,
-            description: "description" req req,
-            out_trade_no: "out_trade_no" req req,
-            time_expire: "time_expire" opt opt,
-            attach: "attach" opt opt,
-            notify_url: "notify_url" opt opt,
-            goods_tag: "goods_tag" opt opt,
-            support_fapiao: "support_fapiao" opt opt,
-            amount: "amount" req req,
-            payer: "payer" req req,
-            detail: "detail" opt opt,
-            scene_info: "scene_info" req req,
-            settle_info: "settle_info" opt opt,
+            sp_appid: "sp_appid" optional,
+            sp_mchid: "sp_mchid" required,
+            sub_appid: "sub_appid" optional,
+            sub_mchid: "sub_mchid" required,
+            description: "description" required,
+            out_trade_no: "out_trade_no" required,
+            time_expire: "time_expire" optional,
+            attach: "attach" optional,
+            notify_url: "notify_url" optional,
+            goods_tag: "goods_tag" optional,
+            support_fapiao: "support_fapiao" optional,
+            amount: "amount" required,
+            payer: "payer" required,
+            detail: "detail" optional,
+            scene_info: "scene_info" required,
+            settle_info: "settle_info" optional,
         });
         /// 订单金额
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -2594,8 +2594,8 @@ pub mod transactions {
             pub currency: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestAmount {
-            total: "total" req req,
-            currency: "currency" opt opt,
+            total: "total" required,
+            currency: "currency" optional,
         });
         /// 优惠功能
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -2612,9 +2612,9 @@ pub mod transactions {
             pub goods_detail: Option<Vec<PostRequestDetailGoodsDetail>>,
         }
         ::wechatpay::runtime::json_object!(PostRequestDetail {
-            cost_price: "cost_price" opt opt,
-            invoice_id: "invoice_id" opt opt,
-            goods_detail: "goods_detail" opt opt,
+            cost_price: "cost_price" optional,
+            invoice_id: "invoice_id" optional,
+            goods_detail: "goods_detail" optional,
         });
         /// PostRequestDetailGoodsDetail
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -2641,11 +2641,11 @@ pub mod transactions {
             pub unit_price: i64,
         }
         ::wechatpay::runtime::json_object!(PostRequestDetailGoodsDetail {
-            merchant_goods_id: "merchant_goods_id" req req,
-            wechatpay_goods_id: "wechatpay_goods_id" opt opt,
-            goods_name: "goods_name" opt opt,
-            quantity: "quantity" req req,
-            unit_price: "unit_price" req req,
+            merchant_goods_id: "merchant_goods_id" required,
+            wechatpay_goods_id: "wechatpay_goods_id" optional,
+            goods_name: "goods_name" optional,
+            quantity: "quantity" required,
+            unit_price: "unit_price" required,
         });
         /// 支付者
         pub type PostRequestPayer = crate::v3::pay::partner::transactions::miniprogram::PostRequestPayer;
@@ -2664,9 +2664,9 @@ pub mod transactions {
             pub store_info: PostRequestSceneInfoStoreInfo,
         }
         ::wechatpay::runtime::json_object!(PostRequestSceneInfo {
-            payer_client_ip: "payer_client_ip" req req,
-            device_id: "device_id" opt opt,
-            store_info: "store_info" req req,
+            payer_client_ip: "payer_client_ip" required,
+            device_id: "device_id" optional,
+            store_info: "store_info" required,
         });
         /// 商户门店信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -2681,8 +2681,8 @@ pub mod transactions {
             pub out_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestSceneInfoStoreInfo {
-            id: "id" opt opt,
-            out_id: "out_id" opt opt,
+            id: "id" optional,
+            out_id: "out_id" optional,
         });
         /// 结算信息
         pub type PostRequestSettleInfo = crate::v3::pay::partner::transactions::codepay::PostRequestSettleInfo;

@@ -133,23 +133,23 @@ pub mod app {
         pub subsidy_info: Option<PostRequestSubsidyInfo>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: "Wechatpay-Serial" skip req,
-        appid: "appid" req req,
-        mchid: "mchid" req req,
-        description: "description" req req,
-        attach: "attach" opt opt,
-        out_trade_no: "out_trade_no" req req,
-        amount: "amount" req req,
-        time_expire: "time_expire" opt opt,
-        notify_url: "notify_url" req req,
-        goods_tag: "goods_tag" opt opt,
-        limit_pay: "limit_pay" opt opt,
-        support_fapiao: "support_fapiao" opt opt,
-        detail: "detail" opt opt,
-        scene_info: "scene_info" opt opt,
-        payer: "payer" opt opt,
-        settle_info: "settle_info" opt opt,
-        subsidy_info: "subsidy_info" opt opt,
+        wechatpay_serial: header "Wechatpay-Serial" required,
+        appid: "appid" required,
+        mchid: "mchid" required,
+        description: "description" required,
+        attach: "attach" optional,
+        out_trade_no: "out_trade_no" required,
+        amount: "amount" required,
+        time_expire: "time_expire" optional,
+        notify_url: "notify_url" required,
+        goods_tag: "goods_tag" optional,
+        limit_pay: "limit_pay" optional,
+        support_fapiao: "support_fapiao" optional,
+        detail: "detail" optional,
+        scene_info: "scene_info" optional,
+        payer: "payer" optional,
+        settle_info: "settle_info" optional,
+        subsidy_info: "subsidy_info" optional,
     });
     /// 订单金额
     pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
@@ -241,20 +241,20 @@ pub mod app_with_contract {
         pub contract_info: PostRequestContractInfo,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        appid: "appid" req req,
-        mchid: "mchid" req req,
-        description: "description" req req,
-        out_trade_no: "out_trade_no" req req,
-        time_expire: "time_expire" opt opt,
-        attach: "attach" opt opt,
-        notify_url: "notify_url" req req,
-        goods_tag: "goods_tag" opt opt,
-        support_fapiao: "support_fapiao" opt opt,
-        amount: "amount" req req,
-        detail: "detail" opt opt,
-        scene_info: "scene_info" opt opt,
-        settle_info: "settle_info" opt opt,
-        contract_info: "contract_info" req req,
+        appid: "appid" required,
+        mchid: "mchid" required,
+        description: "description" required,
+        out_trade_no: "out_trade_no" required,
+        time_expire: "time_expire" optional,
+        attach: "attach" optional,
+        notify_url: "notify_url" required,
+        goods_tag: "goods_tag" optional,
+        support_fapiao: "support_fapiao" optional,
+        amount: "amount" required,
+        detail: "detail" optional,
+        scene_info: "scene_info" optional,
+        settle_info: "settle_info" optional,
+        contract_info: "contract_info" required,
     });
     /// 订单金额
     pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
@@ -334,18 +334,18 @@ pub mod codepay {
         pub settle_info: Option<PostRequestSettleInfo>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        appid: "appid" req req,
-        mchid: "mchid" req req,
-        description: "description" req req,
-        out_trade_no: "out_trade_no" req req,
-        attach: "attach" opt opt,
-        goods_tag: "goods_tag" opt opt,
-        support_fapiao: "support_fapiao" opt opt,
-        payer: "payer" req req,
-        amount: "amount" req req,
-        scene_info: "scene_info" req req,
-        detail: "detail" opt opt,
-        settle_info: "settle_info" opt opt,
+        appid: "appid" required,
+        mchid: "mchid" required,
+        description: "description" required,
+        out_trade_no: "out_trade_no" required,
+        attach: "attach" optional,
+        goods_tag: "goods_tag" optional,
+        support_fapiao: "support_fapiao" optional,
+        payer: "payer" required,
+        amount: "amount" required,
+        scene_info: "scene_info" required,
+        detail: "detail" optional,
+        settle_info: "settle_info" optional,
     });
     /// 订单金额
     pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
@@ -412,19 +412,19 @@ pub mod codepay {
         pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        appid: "appid" opt opt,
-        mchid: "mchid" req req,
-        out_trade_no: "out_trade_no" req req,
-        transaction_id: "transaction_id" opt opt,
-        trade_type: "trade_type" opt opt,
-        bank_type: "bank_type" opt opt,
-        success_time: "success_time" opt opt,
-        trade_state: "trade_state" opt opt,
-        trade_state_desc: "trade_state_desc" opt opt,
-        attach: "attach" opt opt,
-        payer: "payer" opt opt,
-        amount: "amount" opt opt,
-        promotion_detail: "promotion_detail" opt opt,
+        appid: "appid" optional,
+        mchid: "mchid" required,
+        out_trade_no: "out_trade_no" required,
+        transaction_id: "transaction_id" optional,
+        trade_type: "trade_type" optional,
+        bank_type: "bank_type" optional,
+        success_time: "success_time" optional,
+        trade_state: "trade_state" optional,
+        trade_state_desc: "trade_state_desc" optional,
+        attach: "attach" optional,
+        payer: "payer" optional,
+        amount: "amount" optional,
+        promotion_detail: "promotion_detail" optional,
     });
     /// 订单金额
     pub type PostResponseAmount = crate::v3::pay::partner::transactions::codepay::PostResponseAmount;
@@ -437,7 +437,7 @@ pub mod codepay {
         pub openid: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponsePayer {
-        openid: "openid" opt opt,
+        openid: "openid" optional,
     });
     /// PostResponsePromotionDetail
     pub type PostResponsePromotionDetail = crate::v3::pay::partner::transactions::codepay::PostResponsePromotionDetail;
@@ -481,10 +481,10 @@ pub mod exposure {
         pub out_trade_no: String,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        mchid: "mchid" opt opt,
-        appid: "appid" req req,
-        payer: "payer" req req,
-        out_trade_no: "out_trade_no" req req,
+        mchid: "mchid" optional,
+        appid: "appid" required,
+        payer: "payer" required,
+        out_trade_no: "out_trade_no" required,
     });
     /// 支付者
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -499,8 +499,8 @@ pub mod exposure {
         pub phone_number_hash: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestPayer {
-        openid: "openid" opt opt,
-        phone_number_hash: "phone_number_hash" opt opt,
+        openid: "openid" optional,
+        phone_number_hash: "phone_number_hash" optional,
     });
     /// The response of `POST /v3/pay/transactions/exposure` (微信分付-支付方式前置服务).
     pub type PostResponse = crate::v3::pay::acquiring_bank::transactions::exposure::PostResponse;
@@ -582,22 +582,22 @@ pub mod h5 {
         pub settle_info: Option<PostRequestSettleInfo>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: "Wechatpay-Serial" skip req,
-        appid: "appid" req req,
-        mchid: "mchid" req req,
-        description: "description" req req,
-        attach: "attach" opt opt,
-        out_trade_no: "out_trade_no" req req,
-        amount: "amount" req req,
-        time_expire: "time_expire" opt opt,
-        notify_url: "notify_url" req req,
-        goods_tag: "goods_tag" opt opt,
-        limit_pay: "limit_pay" opt opt,
-        support_fapiao: "support_fapiao" opt opt,
-        detail: "detail" opt opt,
-        scene_info: "scene_info" req req,
-        payer: "payer" opt opt,
-        settle_info: "settle_info" opt opt,
+        wechatpay_serial: header "Wechatpay-Serial" required,
+        appid: "appid" required,
+        mchid: "mchid" required,
+        description: "description" required,
+        attach: "attach" optional,
+        out_trade_no: "out_trade_no" required,
+        amount: "amount" required,
+        time_expire: "time_expire" optional,
+        notify_url: "notify_url" required,
+        goods_tag: "goods_tag" optional,
+        limit_pay: "limit_pay" optional,
+        support_fapiao: "support_fapiao" optional,
+        detail: "detail" optional,
+        scene_info: "scene_info" required,
+        payer: "payer" optional,
+        settle_info: "settle_info" optional,
     });
     /// 订单金额
     pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
@@ -660,7 +660,7 @@ pub mod id {
             pub mchid: String,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            mchid: "mchid" skip req,
+            mchid: query "mchid" required,
         });
         /// The response of `GET /v3/pay/transactions/id/{transaction_id}` (微信支付订单号查询).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -731,26 +731,26 @@ pub mod id {
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            transaction_id: "transaction_id" opt opt,
-            trade_type: "trade_type" opt opt,
-            trade_state: "trade_state" opt opt,
-            trade_state_desc: "trade_state_desc" opt opt,
-            bank_type: "bank_type" opt opt,
-            success_time: "success_time" opt opt,
-            appid: "appid" opt opt,
-            mchid: "mchid" req req,
-            description: "description" opt opt,
-            attach: "attach" opt opt,
-            out_trade_no: "out_trade_no" opt opt,
-            amount: "amount" opt opt,
-            time_expire: "time_expire" opt opt,
-            notify_url: "notify_url" opt opt,
-            goods_tag: "goods_tag" opt opt,
-            limit_pay: "limit_pay" opt opt,
-            support_fapiao: "support_fapiao" opt opt,
-            detail: "detail" opt opt,
-            scene_info: "scene_info" opt opt,
-            promotion_detail: "promotion_detail" opt opt,
+            transaction_id: "transaction_id" optional,
+            trade_type: "trade_type" optional,
+            trade_state: "trade_state" optional,
+            trade_state_desc: "trade_state_desc" optional,
+            bank_type: "bank_type" optional,
+            success_time: "success_time" optional,
+            appid: "appid" optional,
+            mchid: "mchid" required,
+            description: "description" optional,
+            attach: "attach" optional,
+            out_trade_no: "out_trade_no" optional,
+            amount: "amount" optional,
+            time_expire: "time_expire" optional,
+            notify_url: "notify_url" optional,
+            goods_tag: "goods_tag" optional,
+            limit_pay: "limit_pay" optional,
+            support_fapiao: "support_fapiao" optional,
+            detail: "detail" optional,
+            scene_info: "scene_info" optional,
+            promotion_detail: "promotion_detail" optional,
         });
         /// 订单金额
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -765,8 +765,8 @@ pub mod id {
             pub currency: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseAmount {
-            total: "total" opt opt,
-            currency: "currency" opt opt,
+            total: "total" optional,
+            currency: "currency" optional,
         });
         /// 优惠功能
         pub type GetResponseDetail = crate::v3::pay::partner::transactions::id::by_transaction_id::GetResponseDetail;
@@ -861,23 +861,23 @@ pub mod jsapi {
         pub subsidy_info: Option<PostRequestSubsidyInfo>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: "Wechatpay-Serial" skip req,
-        appid: "appid" req req,
-        mchid: "mchid" req req,
-        description: "description" req req,
-        attach: "attach" opt opt,
-        out_trade_no: "out_trade_no" req req,
-        amount: "amount" req req,
-        time_expire: "time_expire" opt opt,
-        notify_url: "notify_url" req req,
-        goods_tag: "goods_tag" opt opt,
-        limit_pay: "limit_pay" opt opt,
-        support_fapiao: "support_fapiao" opt opt,
-        detail: "detail" opt opt,
-        scene_info: "scene_info" opt opt,
-        payer: "payer" req req,
-        settle_info: "settle_info" opt opt,
-        subsidy_info: "subsidy_info" opt opt,
+        wechatpay_serial: header "Wechatpay-Serial" required,
+        appid: "appid" required,
+        mchid: "mchid" required,
+        description: "description" required,
+        attach: "attach" optional,
+        out_trade_no: "out_trade_no" required,
+        amount: "amount" required,
+        time_expire: "time_expire" optional,
+        notify_url: "notify_url" required,
+        goods_tag: "goods_tag" optional,
+        limit_pay: "limit_pay" optional,
+        support_fapiao: "support_fapiao" optional,
+        detail: "detail" optional,
+        scene_info: "scene_info" optional,
+        payer: "payer" required,
+        settle_info: "settle_info" optional,
+        subsidy_info: "subsidy_info" optional,
     });
     /// 订单金额
     pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
@@ -892,8 +892,8 @@ pub mod jsapi {
         pub identity: Option<PostRequestPayerIdentity>,
     }
     ::wechatpay::runtime::json_object!(PostRequestPayer {
-        openid: "openid" req req,
-        identity: "identity" opt opt,
+        openid: "openid" required,
+        identity: "identity" optional,
     });
     /// 实名支付(需单独申请权限)
     pub type PostRequestPayerIdentity = crate::v3::pay::partner::transactions::app::PostRequestPayerIdentity;
@@ -983,21 +983,21 @@ pub mod jsapi_with_contract {
         pub contract_info: PostRequestContractInfo,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        appid: "appid" req req,
-        mchid: "mchid" req req,
-        description: "description" req req,
-        out_trade_no: "out_trade_no" req req,
-        time_expire: "time_expire" opt opt,
-        attach: "attach" opt opt,
-        notify_url: "notify_url" req req,
-        goods_tag: "goods_tag" opt opt,
-        support_fapiao: "support_fapiao" opt opt,
-        amount: "amount" req req,
-        payer: "payer" req req,
-        detail: "detail" opt opt,
-        scene_info: "scene_info" opt opt,
-        settle_info: "settle_info" opt opt,
-        contract_info: "contract_info" req req,
+        appid: "appid" required,
+        mchid: "mchid" required,
+        description: "description" required,
+        out_trade_no: "out_trade_no" required,
+        time_expire: "time_expire" optional,
+        attach: "attach" optional,
+        notify_url: "notify_url" required,
+        goods_tag: "goods_tag" optional,
+        support_fapiao: "support_fapiao" optional,
+        amount: "amount" required,
+        payer: "payer" required,
+        detail: "detail" optional,
+        scene_info: "scene_info" optional,
+        settle_info: "settle_info" optional,
+        contract_info: "contract_info" required,
     });
     /// 订单金额
     pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
@@ -1042,15 +1042,15 @@ pub mod jsapi_with_contract {
         pub contract_notify_url: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestContractInfo {
-        token: "token" opt opt,
-        password_free_contract_id: "password_free_contract_id" opt opt,
-        plan_id: "plan_id" opt opt,
-        contract_mchid: "contract_mchid" opt opt,
-        contract_appid: "contract_appid" opt opt,
-        contract_code: "contract_code" opt opt,
-        request_serial: "request_serial" opt opt,
-        contract_display_account: "contract_display_account" opt opt,
-        contract_notify_url: "contract_notify_url" opt opt,
+        token: "token" optional,
+        password_free_contract_id: "password_free_contract_id" optional,
+        plan_id: "plan_id" optional,
+        contract_mchid: "contract_mchid" optional,
+        contract_appid: "contract_appid" optional,
+        contract_code: "contract_code" optional,
+        request_serial: "request_serial" optional,
+        contract_display_account: "contract_display_account" optional,
+        contract_notify_url: "contract_notify_url" optional,
     });
     /// 优惠功能
     pub type PostRequestDetail = crate::v3::pay::partner::transactions::app_with_contract::PostRequestDetail;
@@ -1065,7 +1065,7 @@ pub mod jsapi_with_contract {
         pub openid: String,
     }
     ::wechatpay::runtime::json_object!(PostRequestPayer {
-        openid: "openid" req req,
+        openid: "openid" required,
     });
     /// 场景信息
     pub type PostRequestSceneInfo = crate::v3::pay::partner::transactions::app_with_contract::PostRequestSceneInfo;
@@ -1153,22 +1153,22 @@ pub mod native {
         pub settle_info: Option<PostRequestSettleInfo>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: "Wechatpay-Serial" skip req,
-        appid: "appid" req req,
-        mchid: "mchid" req req,
-        description: "description" req req,
-        attach: "attach" opt opt,
-        out_trade_no: "out_trade_no" req req,
-        amount: "amount" req req,
-        time_expire: "time_expire" opt opt,
-        notify_url: "notify_url" req req,
-        goods_tag: "goods_tag" opt opt,
-        limit_pay: "limit_pay" opt opt,
-        support_fapiao: "support_fapiao" opt opt,
-        detail: "detail" opt opt,
-        scene_info: "scene_info" opt opt,
-        payer: "payer" opt opt,
-        settle_info: "settle_info" opt opt,
+        wechatpay_serial: header "Wechatpay-Serial" required,
+        appid: "appid" required,
+        mchid: "mchid" required,
+        description: "description" required,
+        attach: "attach" optional,
+        out_trade_no: "out_trade_no" required,
+        amount: "amount" required,
+        time_expire: "time_expire" optional,
+        notify_url: "notify_url" required,
+        goods_tag: "goods_tag" optional,
+        limit_pay: "limit_pay" optional,
+        support_fapiao: "support_fapiao" optional,
+        detail: "detail" optional,
+        scene_info: "scene_info" optional,
+        payer: "payer" optional,
+        settle_info: "settle_info" optional,
     });
     /// 订单金额
     pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
@@ -1303,28 +1303,28 @@ pub mod out_trade_no {
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            transaction_id: "transaction_id" opt opt,
-            trade_type: "trade_type" opt opt,
-            trade_state: "trade_state" opt opt,
-            trade_state_desc: "trade_state_desc" opt opt,
-            bank_type: "bank_type" opt opt,
-            success_time: "success_time" opt opt,
-            appid: "appid" opt opt,
-            mchid: "mchid" req req,
-            description: "description" opt opt,
-            attach: "attach" opt opt,
-            out_trade_no: "out_trade_no" req req,
-            amount: "amount" opt opt,
-            time_expire: "time_expire" opt opt,
-            notify_url: "notify_url" opt opt,
-            goods_tag: "goods_tag" opt opt,
-            limit_pay: "limit_pay" opt opt,
-            support_fapiao: "support_fapiao" opt opt,
-            detail: "detail" opt opt,
-            scene_info: "scene_info" opt opt,
-            payer: "payer" opt opt,
-            installment_info: "installment_info" opt opt,
-            promotion_detail: "promotion_detail" opt opt,
+            transaction_id: "transaction_id" optional,
+            trade_type: "trade_type" optional,
+            trade_state: "trade_state" optional,
+            trade_state_desc: "trade_state_desc" optional,
+            bank_type: "bank_type" optional,
+            success_time: "success_time" optional,
+            appid: "appid" optional,
+            mchid: "mchid" required,
+            description: "description" optional,
+            attach: "attach" optional,
+            out_trade_no: "out_trade_no" required,
+            amount: "amount" optional,
+            time_expire: "time_expire" optional,
+            notify_url: "notify_url" optional,
+            goods_tag: "goods_tag" optional,
+            limit_pay: "limit_pay" optional,
+            support_fapiao: "support_fapiao" optional,
+            detail: "detail" optional,
+            scene_info: "scene_info" optional,
+            payer: "payer" optional,
+            installment_info: "installment_info" optional,
+            promotion_detail: "promotion_detail" optional,
         });
         /// 用户支付金额
         pub type GetResponseAmount = crate::v3::pay::partner::transactions::id::by_transaction_id::GetResponseAmount;
@@ -1374,7 +1374,7 @@ pub mod out_trade_no {
                 pub mchid: String,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                mchid: "mchid" req req,
+                mchid: "mchid" required,
             });
         }
         /// `/v3/pay/transactions/out-trade-no/{out_trade_no}/reverse`
@@ -1411,8 +1411,8 @@ pub mod out_trade_no {
                 pub mchid: String,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                appid: "appid" req req,
-                mchid: "mchid" req req,
+                appid: "appid" required,
+                mchid: "mchid" required,
             });
             /// The response of `POST /v3/pay/transactions/out-trade-no/{out_trade_no}/reverse` (撤销).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -1431,9 +1431,9 @@ pub mod out_trade_no {
                 pub out_trade_no: String,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                appid: "appid" opt opt,
-                mchid: "mchid" req req,
-                out_trade_no: "out_trade_no" req req,
+                appid: "appid" optional,
+                mchid: "mchid" required,
+                out_trade_no: "out_trade_no" required,
             });
         }
     }

@@ -60,10 +60,10 @@ pub mod by_device_sn {
         pub code_url: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        sub_mchid: "sub_mchid" opt opt,
-        device_sn: "device_sn" req req,
-        bind_state: "bind_state" opt opt,
-        code_url: "code_url" opt opt,
+        sub_mchid: "sub_mchid" optional,
+        device_sn: "device_sn" required,
+        bind_state: "bind_state" optional,
+        code_url: "code_url" optional,
     });
     /// 绑定状态
     ///
@@ -116,8 +116,8 @@ pub mod by_device_sn {
             pub code_url: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            sub_mchid: "sub_mchid" req req,
-            code_url: "code_url" req req,
+            sub_mchid: "sub_mchid" required,
+            code_url: "code_url" required,
         });
         /// The response of `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/bind` (绑定音箱设备码牌).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -140,10 +140,10 @@ pub mod by_device_sn {
             pub code_url: String,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            sub_mchid: "sub_mchid" req req,
-            device_sn: "device_sn" req req,
-            bind_state: "bind_state" opt opt,
-            code_url: "code_url" req req,
+            sub_mchid: "sub_mchid" required,
+            device_sn: "device_sn" required,
+            bind_state: "bind_state" optional,
+            code_url: "code_url" required,
         });
         /// 绑定状态
         pub type PostResponseBindState = crate::v3::pay_devices::open_scenario_speaker::by_device_sn::GetResponseBindState;
@@ -178,7 +178,7 @@ pub mod by_device_sn {
             pub code_url: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            code_url: "code_url" req req,
+            code_url: "code_url" required,
         });
         /// The response of `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/prebind` (出厂预绑定音箱和码牌).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -197,9 +197,9 @@ pub mod by_device_sn {
             pub code_url: String,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            device_sn: "device_sn" req req,
-            bind_state: "bind_state" opt opt,
-            code_url: "code_url" req req,
+            device_sn: "device_sn" required,
+            bind_state: "bind_state" optional,
+            code_url: "code_url" required,
         });
         /// 绑定状态
         pub type PostResponseBindState = crate::v3::pay_devices::open_scenario_speaker::by_device_sn::GetResponseBindState;

@@ -65,10 +65,10 @@ pub mod by_transaction_id {
             pub device_sn: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            sub_mchid: "sub_mchid" req req,
-            code_url: "code_url" req req,
-            out_trade_no: "out_trade_no" req req,
-            device_sn: "device_sn" req req,
+            sub_mchid: "sub_mchid" required,
+            code_url: "code_url" required,
+            out_trade_no: "out_trade_no" required,
+            device_sn: "device_sn" required,
         });
         /// The response of `POST /v3/pay-devices/open-scenario-speakerorder/{transaction_id}/report` (码牌支付结果上报).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -95,11 +95,11 @@ pub mod by_transaction_id {
             pub transaction_id: String,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            sub_mchid: "sub_mchid" req req,
-            code_url: "code_url" req req,
-            out_trade_no: "out_trade_no" req req,
-            device_sn: "device_sn" req req,
-            transaction_id: "transaction_id" req req,
+            sub_mchid: "sub_mchid" required,
+            code_url: "code_url" required,
+            out_trade_no: "out_trade_no" required,
+            device_sn: "device_sn" required,
+            transaction_id: "transaction_id" required,
         });
     }
 }

@@ -70,11 +70,11 @@ pub mod by_device_id {
             pub table_list: Option<Vec<PostRequestTableList>>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            print_order_no: "print_order_no" opt opt,
-            template_id: "template_id" opt opt,
-            notify_url: "notify_url" opt opt,
-            variable_list: "variable_list" opt opt,
-            table_list: "table_list" opt opt,
+            print_order_no: "print_order_no" optional,
+            template_id: "template_id" optional,
+            notify_url: "notify_url" optional,
+            variable_list: "variable_list" optional,
+            table_list: "table_list" optional,
         });
         /// PostRequestTableList
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -85,8 +85,8 @@ pub mod by_device_id {
             pub row_list: Option<Vec<PostRequestTableListRowList>>,
         }
         ::wechatpay::runtime::json_object!(PostRequestTableList {
-            key: "key" opt opt,
-            row_list: "row_list" opt opt,
+            key: "key" optional,
+            row_list: "row_list" optional,
         });
         /// PostRequestTableListRowList
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -95,7 +95,7 @@ pub mod by_device_id {
             pub cell_list: Option<Vec<String>>,
         }
         ::wechatpay::runtime::json_object!(PostRequestTableListRowList {
-            cell_list: "cell_list" opt opt,
+            cell_list: "cell_list" optional,
         });
         /// PostRequestVariableList
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -106,8 +106,8 @@ pub mod by_device_id {
             pub value: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestVariableList {
-            key: "key" opt opt,
-            value: "value" opt opt,
+            key: "key" optional,
+            value: "value" optional,
         });
         /// `/v3/pay-devices/printers/{device_id}/print-orders/{print_order_no}`
         pub mod by_print_order_no {
@@ -149,13 +149,13 @@ pub mod by_device_id {
                 pub table_list: Option<Vec<GetResponseTableList>>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                print_order_no: "print_order_no" opt opt,
-                template_id: "template_id" opt opt,
-                notify_url: "notify_url" opt opt,
-                print_state: "print_state" opt opt,
-                print_state_description: "print_state_description" opt opt,
-                variable_list: "variable_list" opt opt,
-                table_list: "table_list" opt opt,
+                print_order_no: "print_order_no" optional,
+                template_id: "template_id" optional,
+                notify_url: "notify_url" optional,
+                print_state: "print_state" optional,
+                print_state_description: "print_state_description" optional,
+                variable_list: "variable_list" optional,
+                table_list: "table_list" optional,
             });
             /// 打印状态
             ///

@@ -83,14 +83,14 @@ pub struct GetRequest {
     pub limit: Option<i64>,
 }
 ::wechatpay::runtime::json_object!(GetRequest {
-    openid: "openid" skip req,
-    appid: "appid" skip opt,
-    sub_appid: "sub_appid" skip opt,
-    sub_mchid: "sub_mchid" skip req,
-    authenticate_date: "authenticate_date" skip req,
-    authenticate_state: "authenticate_state" skip req,
-    offset: "offset" skip opt,
-    limit: "limit" skip opt,
+    openid: query "openid" required,
+    appid: query "appid" optional,
+    sub_appid: query "sub_appid" optional,
+    sub_mchid: query "sub_mchid" required,
+    authenticate_date: query "authenticate_date" required,
+    authenticate_state: query "authenticate_state" required,
+    offset: query "offset" optional,
+    limit: query "limit" optional,
 });
 /// The response of `GET /v3/payroll-card/authentications` (查询核身记录API).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -111,10 +111,10 @@ pub struct GetResponse {
     pub limit: i64,
 }
 ::wechatpay::runtime::json_object!(GetResponse {
-    data: "data" opt opt,
-    total_count: "total_count" opt opt,
-    offset: "offset" req req,
-    limit: "limit" req req,
+    data: "data" optional,
+    total_count: "total_count" optional,
+    offset: "offset" required,
+    limit: "limit" required,
 });
 /// GetResponseData
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -161,16 +161,16 @@ pub struct GetResponseData {
     pub authenticate_number: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponseData {
-    mchid: "mchid" opt opt,
-    sub_mchid: "sub_mchid" opt opt,
-    openid: "openid" opt opt,
-    authenticate_scene: "authenticate_scene" opt opt,
-    authenticate_source: "authenticate_source" opt opt,
-    project_name: "project_name" opt opt,
-    employer_name: "employer_name" opt opt,
-    authenticate_state: "authenticate_state" opt opt,
-    authenticate_time: "authenticate_time" opt opt,
-    authenticate_number: "authenticate_number" opt opt,
+    mchid: "mchid" optional,
+    sub_mchid: "sub_mchid" optional,
+    openid: "openid" optional,
+    authenticate_scene: "authenticate_scene" optional,
+    authenticate_source: "authenticate_source" optional,
+    project_name: "project_name" optional,
+    employer_name: "employer_name" optional,
+    authenticate_state: "authenticate_state" optional,
+    authenticate_time: "authenticate_time" optional,
+    authenticate_number: "authenticate_number" optional,
 });
 /// 核身渠道
 ///
@@ -239,7 +239,7 @@ pub mod by_authenticate_number {
         pub sub_mchid: String,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        sub_mchid: "sub_mchid" skip req,
+        sub_mchid: query "sub_mchid" required,
     });
     /// The response of `GET /v3/payroll-card/authentications/{authenticate_number}` (获取核身结果API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -290,17 +290,17 @@ pub mod by_authenticate_number {
         pub authenticate_failed_reason: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        mchid: "mchid" opt opt,
-        sub_mchid: "sub_mchid" req req,
-        openid: "openid" opt opt,
-        authenticate_scene: "authenticate_scene" opt opt,
-        authenticate_source: "authenticate_source" opt opt,
-        project_name: "project_name" opt opt,
-        employer_name: "employer_name" opt opt,
-        authenticate_state: "authenticate_state" opt opt,
-        authenticate_time: "authenticate_time" opt opt,
-        authenticate_number: "authenticate_number" req req,
-        authenticate_failed_reason: "authenticate_failed_reason" opt opt,
+        mchid: "mchid" optional,
+        sub_mchid: "sub_mchid" required,
+        openid: "openid" optional,
+        authenticate_scene: "authenticate_scene" optional,
+        authenticate_source: "authenticate_source" optional,
+        project_name: "project_name" optional,
+        employer_name: "employer_name" optional,
+        authenticate_state: "authenticate_state" optional,
+        authenticate_time: "authenticate_time" optional,
+        authenticate_number: "authenticate_number" required,
+        authenticate_failed_reason: "authenticate_failed_reason" optional,
     });
     /// 核身状态
     pub type GetResponseAuthenticateState = crate::v3::payroll_card::authentications::GetResponseDataAuthenticateState;
@@ -360,14 +360,14 @@ pub mod pre_order {
         pub authenticate_type: PostRequestAuthenticateType,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        openid: "openid" req req,
-        appid: "appid" opt opt,
-        sub_mchid: "sub_mchid" req req,
-        sub_appid: "sub_appid" opt opt,
-        authenticate_number: "authenticate_number" req req,
-        project_name: "project_name" req req,
-        employer_name: "employer_name" req req,
-        authenticate_type: "authenticate_type" req req,
+        openid: "openid" required,
+        appid: "appid" optional,
+        sub_mchid: "sub_mchid" required,
+        sub_appid: "sub_appid" optional,
+        authenticate_number: "authenticate_number" required,
+        project_name: "project_name" required,
+        employer_name: "employer_name" required,
+        authenticate_type: "authenticate_type" required,
     });
     /// 核身类型
     ///
@@ -418,12 +418,12 @@ pub mod pre_order {
         pub expires_in: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        authenticate_number: "authenticate_number" req req,
-        openid: "openid" req req,
-        mchid: "mchid" opt opt,
-        sub_mchid: "sub_mchid" req req,
-        token: "token" opt opt,
-        expires_in: "expires_in" opt opt,
+        authenticate_number: "authenticate_number" required,
+        openid: "openid" required,
+        mchid: "mchid" optional,
+        sub_mchid: "sub_mchid" required,
+        token: "token" optional,
+        expires_in: "expires_in" optional,
     });
 }
 /// `/v3/payroll-card/authentications/pre-order-with-auth`
@@ -501,18 +501,18 @@ pub mod pre_order_with_auth {
         pub authenticate_type: PostRequestAuthenticateType,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: "Wechatpay-Serial" skip req,
-        openid: "openid" req req,
-        appid: "appid" opt opt,
-        sub_mchid: "sub_mchid" req req,
-        sub_appid: "sub_appid" opt opt,
-        authenticate_number: "authenticate_number" req req,
-        project_name: "project_name" req req,
-        employer_name: "employer_name" req req,
-        user_name: "user_name" req req,
-        id_card_number: "id_card_number" req req,
-        employment_type: "employment_type" req req,
-        authenticate_type: "authenticate_type" req req,
+        wechatpay_serial: header "Wechatpay-Serial" required,
+        openid: "openid" required,
+        appid: "appid" optional,
+        sub_mchid: "sub_mchid" required,
+        sub_appid: "sub_appid" optional,
+        authenticate_number: "authenticate_number" required,
+        project_name: "project_name" required,
+        employer_name: "employer_name" required,
+        user_name: "user_name" required,
+        id_card_number: "id_card_number" required,
+        employment_type: "employment_type" required,
+        authenticate_type: "authenticate_type" required,
     });
     /// 核身类型
     pub type PostRequestAuthenticateType = crate::v3::payroll_card::authentications::pre_order::PostRequestAuthenticateType;

@@ -49,9 +49,9 @@ pub mod by_openid {
         pub sub_appid: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        sub_mchid: "sub_mchid" skip req,
-        appid: "appid" skip opt,
-        sub_appid: "sub_appid" skip opt,
+        sub_mchid: query "sub_mchid" required,
+        appid: query "appid" optional,
+        sub_appid: query "sub_appid" optional,
     });
     /// The response of `GET /v3/payroll-card/relations/{openid}` (查询微工卡授权关系API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -82,12 +82,12 @@ pub mod by_openid {
         pub deauthorize_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        openid: "openid" req req,
-        mchid: "mchid" opt opt,
-        sub_mchid: "sub_mchid" req req,
-        authorize_state: "authorize_state" opt opt,
-        authorize_time: "authorize_time" opt opt,
-        deauthorize_time: "deauthorize_time" opt opt,
+        openid: "openid" required,
+        mchid: "mchid" optional,
+        sub_mchid: "sub_mchid" required,
+        authorize_state: "authorize_state" optional,
+        authorize_time: "authorize_time" optional,
+        deauthorize_time: "deauthorize_time" optional,
     });
     /// 授权状态
     ///

@@ -57,14 +57,14 @@ pub struct PostRequest {
     pub employment_type: PostRequestEmploymentType,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    wechatpay_serial: "Wechatpay-Serial" skip req,
-    openid: "openid" req req,
-    appid: "appid" opt opt,
-    sub_appid: "sub_appid" opt opt,
-    sub_mchid: "sub_mchid" req req,
-    user_name: "user_name" req req,
-    id_card_number: "id_card_number" req req,
-    employment_type: "employment_type" req req,
+    wechatpay_serial: header "Wechatpay-Serial" required,
+    openid: "openid" required,
+    appid: "appid" optional,
+    sub_appid: "sub_appid" optional,
+    sub_mchid: "sub_mchid" required,
+    user_name: "user_name" required,
+    id_card_number: "id_card_number" required,
+    employment_type: "employment_type" required,
 });
 /// 用工类型
 pub type PostRequestEmploymentType = crate::v3::payroll_card::authentications::pre_order_with_auth::PostRequestEmploymentType;
@@ -93,9 +93,9 @@ pub struct PostResponse {
     pub expires_in: Option<i64>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    openid: "openid" req req,
-    mchid: "mchid" opt opt,
-    sub_mchid: "sub_mchid" req req,
-    token: "token" opt opt,
-    expires_in: "expires_in" opt opt,
+    openid: "openid" required,
+    mchid: "mchid" optional,
+    sub_mchid: "sub_mchid" required,
+    token: "token" optional,
+    expires_in: "expires_in" optional,
 });

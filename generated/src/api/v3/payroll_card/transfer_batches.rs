@@ -75,19 +75,19 @@ pub struct PostRequest {
     pub employment_scene: String,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    wechatpay_serial: "Wechatpay-Serial" skip req,
-    sub_mchid: "sub_mchid" req req,
-    sub_appid: "sub_appid" opt opt,
-    authorization_type: "authorization_type" req req,
-    out_batch_no: "out_batch_no" req req,
-    batch_name: "batch_name" req req,
-    batch_remark: "batch_remark" req req,
-    total_amount: "total_amount" req req,
-    total_num: "total_num" req req,
-    transfer_detail_list: "transfer_detail_list" req req,
-    sp_appid: "sp_appid" opt opt,
-    employment_type: "employment_type" req req,
-    employment_scene: "employment_scene" req req,
+    wechatpay_serial: header "Wechatpay-Serial" required,
+    sub_mchid: "sub_mchid" required,
+    sub_appid: "sub_appid" optional,
+    authorization_type: "authorization_type" required,
+    out_batch_no: "out_batch_no" required,
+    batch_name: "batch_name" required,
+    batch_remark: "batch_remark" required,
+    total_amount: "total_amount" required,
+    total_num: "total_num" required,
+    transfer_detail_list: "transfer_detail_list" required,
+    sp_appid: "sp_appid" optional,
+    employment_type: "employment_type" required,
+    employment_scene: "employment_scene" required,
 });
 /// PostRequestTransferDetailList
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -114,11 +114,11 @@ pub struct PostRequestTransferDetailList {
     pub user_name: String,
 }
 ::wechatpay::runtime::json_object!(PostRequestTransferDetailList {
-    out_detail_no: "out_detail_no" req req,
-    transfer_amount: "transfer_amount" req req,
-    transfer_remark: "transfer_remark" req req,
-    openid: "openid" req req,
-    user_name: "user_name" req req,
+    out_detail_no: "out_detail_no" required,
+    transfer_amount: "transfer_amount" required,
+    transfer_remark: "transfer_remark" required,
+    openid: "openid" required,
+    user_name: "user_name" required,
 });
 /// The response of `POST /v3/payroll-card/transfer-batches` (发起批量转账API).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -137,7 +137,7 @@ pub struct PostResponse {
     pub create_time: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    out_batch_no: "out_batch_no" req req,
-    batch_id: "batch_id" opt opt,
-    create_time: "create_time" opt opt,
+    out_batch_no: "out_batch_no" required,
+    batch_id: "batch_id" optional,
+    create_time: "create_time" optional,
 });

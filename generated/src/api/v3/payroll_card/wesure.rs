@@ -70,15 +70,15 @@ pub mod insurance {
         pub insurance_company_name: String,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        sp_mchid: "sp_mchid" req req,
-        wesure_order_no: "wesure_order_no" req req,
-        token: "token" req req,
-        insurance_company_order_no: "insurance_company_order_no" req req,
-        openid: "openid" req req,
-        insure_state: "insure_state" req req,
-        insure_effect_time: "insure_effect_time" req req,
-        insure_invalid_time: "insure_invalid_time" req req,
-        insurance_company_name: "insurance_company_name" req req,
+        sp_mchid: "sp_mchid" required,
+        wesure_order_no: "wesure_order_no" required,
+        token: "token" required,
+        insurance_company_order_no: "insurance_company_order_no" required,
+        openid: "openid" required,
+        insure_state: "insure_state" required,
+        insure_effect_time: "insure_effect_time" required,
+        insure_invalid_time: "insure_invalid_time" required,
+        insurance_company_name: "insurance_company_name" required,
     });
 }
 /// `/v3/payroll-card/wesure/token-validations`
@@ -136,13 +136,13 @@ pub mod token_validations {
         pub authenticate_type: Option<PostRequestAuthenticateType>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: "Wechatpay-Serial" skip req,
-        sp_mchid: "sp_mchid" req req,
-        sub_mchid: "sub_mchid" req req,
-        token: "token" req req,
-        user_name: "user_name" req req,
-        id_card_number: "id_card_number" req req,
-        authenticate_type: "authenticate_type" opt opt,
+        wechatpay_serial: header "Wechatpay-Serial" required,
+        sp_mchid: "sp_mchid" required,
+        sub_mchid: "sub_mchid" required,
+        token: "token" required,
+        user_name: "user_name" required,
+        id_card_number: "id_card_number" required,
+        authenticate_type: "authenticate_type" optional,
     });
     /// 核身类型
     ///
@@ -188,9 +188,9 @@ pub mod token_validations {
         pub fail_reason: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        result: "result" opt opt,
-        authenticate_success_time: "authenticate_success_time" opt opt,
-        openid: "openid" opt opt,
-        fail_reason: "fail_reason" opt opt,
+        result: "result" optional,
+        authenticate_success_time: "authenticate_success_time" optional,
+        openid: "openid" optional,
+        fail_reason: "fail_reason" optional,
     });
 }

@@ -79,13 +79,13 @@ pub mod permissions {
         pub notify_url: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        service_id: "service_id" req req,
-        channel_id: "channel_id" req req,
-        appid: "appid" req req,
-        sub_appid: "sub_appid" opt opt,
-        sub_mchid: "sub_mchid" req req,
-        authorization_code: "authorization_code" req req,
-        notify_url: "notify_url" opt opt,
+        service_id: "service_id" required,
+        channel_id: "channel_id" required,
+        appid: "appid" required,
+        sub_appid: "sub_appid" optional,
+        sub_mchid: "sub_mchid" required,
+        authorization_code: "authorization_code" required,
+        notify_url: "notify_url" optional,
     });
     /// The response of `POST /v3/payscore/acquiringbank/permissions` (从业机构预授权).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -96,7 +96,7 @@ pub mod permissions {
         pub apply_permissions_token: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        apply_permissions_token: "apply_permissions_token" opt opt,
+        apply_permissions_token: "apply_permissions_token" optional,
     });
     /// `/v3/payscore/acquiringbank/permissions/authorization-code`
     pub mod authorization_code {
@@ -161,9 +161,9 @@ pub mod permissions {
                 pub sub_mchid: String,
             }
             ::wechatpay::runtime::json_object!(GetRequest {
-                service_id: "service_id" skip req,
-                channel_id: "channel_id" skip req,
-                sub_mchid: "sub_mchid" skip req,
+                service_id: query "service_id" required,
+                channel_id: query "channel_id" required,
+                sub_mchid: query "sub_mchid" required,
             });
             /// The response of `GET /v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}` (从业机构查询与用户授权记录（授权协议号）).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -220,19 +220,19 @@ pub mod permissions {
                 pub channel_id: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                service_id: "service_id" req req,
-                appid: "appid" opt opt,
-                mchid: "mchid" opt opt,
-                openid: "openid" opt opt,
-                sub_openid: "sub_openid" opt opt,
-                authorization_code: "authorization_code" req req,
-                authorization_state: "authorization_state" opt opt,
-                notify_url: "notify_url" opt opt,
-                cancel_authorization_time: "cancel_authorization_time" opt opt,
-                authorization_success_time: "authorization_success_time" opt opt,
-                sub_mchid: "sub_mchid" req req,
-                sub_appid: "sub_appid" opt opt,
-                channel_id: "channel_id" opt opt,
+                service_id: "service_id" required,
+                appid: "appid" optional,
+                mchid: "mchid" optional,
+                openid: "openid" optional,
+                sub_openid: "sub_openid" optional,
+                authorization_code: "authorization_code" required,
+                authorization_state: "authorization_state" optional,
+                notify_url: "notify_url" optional,
+                cancel_authorization_time: "cancel_authorization_time" optional,
+                authorization_success_time: "authorization_success_time" optional,
+                sub_mchid: "sub_mchid" required,
+                sub_appid: "sub_appid" optional,
+                channel_id: "channel_id" optional,
             });
             /// `/v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}/terminate`
             pub mod terminate {
@@ -276,10 +276,10 @@ pub mod permissions {
                     pub reason: String,
                 }
                 ::wechatpay::runtime::json_object!(PostRequest {
-                    service_id: "service_id" req req,
-                    channel_id: "channel_id" opt opt,
-                    sub_mchid: "sub_mchid" req req,
-                    reason: "reason" req req,
+                    service_id: "service_id" required,
+                    channel_id: "channel_id" optional,
+                    sub_mchid: "sub_mchid" required,
+                    reason: "reason" required,
                 });
             }
         }
@@ -360,11 +360,11 @@ pub mod serviceorder {
         pub query_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        service_id: "service_id" skip req,
-        sub_mchid: "sub_mchid" skip req,
-        channel_id: "channel_id" skip req,
-        out_order_no: "out_order_no" skip opt,
-        query_id: "query_id" skip opt,
+        service_id: query "service_id" required,
+        sub_mchid: query "sub_mchid" required,
+        channel_id: query "channel_id" required,
+        out_order_no: query "out_order_no" optional,
+        query_id: query "query_id" optional,
     });
     /// The response of `GET /v3/payscore/acquiringbank/serviceorder` (从业机构查询微信支付分订单).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -449,29 +449,29 @@ pub mod serviceorder {
         pub channel_id: String,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        out_order_no: "out_order_no" req req,
-        service_id: "service_id" req req,
-        appid: "appid" opt opt,
-        mchid: "mchid" opt opt,
-        sub_appid: "sub_appid" opt opt,
-        sub_mchid: "sub_mchid" req req,
-        service_introduction: "service_introduction" opt opt,
-        state: "state" opt opt,
-        state_description: "state_description" opt opt,
-        post_payments: "post_payments" opt opt,
-        post_discounts: "post_discounts" opt opt,
-        risk_fund: "risk_fund" opt opt,
-        total_amount: "total_amount" opt opt,
-        need_collection: "need_collection" opt opt,
-        collection: "collection" opt opt,
-        time_range: "time_range" opt opt,
-        location: "location" opt opt,
-        attach: "attach" opt opt,
-        notify_url: "notify_url" opt opt,
-        openid: "openid" opt opt,
-        sub_openid: "sub_openid" opt opt,
-        order_id: "order_id" opt opt,
-        channel_id: "channel_id" req req,
+        out_order_no: "out_order_no" required,
+        service_id: "service_id" required,
+        appid: "appid" optional,
+        mchid: "mchid" optional,
+        sub_appid: "sub_appid" optional,
+        sub_mchid: "sub_mchid" required,
+        service_introduction: "service_introduction" optional,
+        state: "state" optional,
+        state_description: "state_description" optional,
+        post_payments: "post_payments" optional,
+        post_discounts: "post_discounts" optional,
+        risk_fund: "risk_fund" optional,
+        total_amount: "total_amount" optional,
+        need_collection: "need_collection" optional,
+        collection: "collection" optional,
+        time_range: "time_range" optional,
+        location: "location" optional,
+        attach: "attach" optional,
+        notify_url: "notify_url" optional,
+        openid: "openid" optional,
+        sub_openid: "sub_openid" optional,
+        order_id: "order_id" optional,
+        channel_id: "channel_id" required,
     });
     /// 收款信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -496,11 +496,11 @@ pub mod serviceorder {
         pub details: Option<Vec<GetResponseCollectionDetails>>,
     }
     ::wechatpay::runtime::json_object!(GetResponseCollection {
-        state: "state" opt opt,
-        total_amount: "total_amount" opt opt,
-        paying_amount: "paying_amount" opt opt,
-        paid_amount: "paid_amount" opt opt,
-        details: "details" opt opt,
+        state: "state" optional,
+        total_amount: "total_amount" optional,
+        paying_amount: "paying_amount" optional,
+        paid_amount: "paid_amount" optional,
+        details: "details" optional,
     });
     /// GetResponseCollectionDetails
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -529,12 +529,12 @@ pub mod serviceorder {
         pub promotion_detail: Option<Vec<GetResponseCollectionDetailsPromotionDetail>>,
     }
     ::wechatpay::runtime::json_object!(GetResponseCollectionDetails {
-        seq: "seq" opt opt,
-        amount: "amount" opt opt,
-        paid_type: "paid_type" opt opt,
-        paid_time: "paid_time" opt opt,
-        transaction_id: "transaction_id" opt opt,
-        promotion_detail: "promotion_detail" opt opt,
+        seq: "seq" optional,
+        amount: "amount" optional,
+        paid_type: "paid_type" optional,
+        paid_time: "paid_time" optional,
+        transaction_id: "transaction_id" optional,
+        promotion_detail: "promotion_detail" optional,
     });
     /// GetResponseCollectionDetailsPromotionDetail
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -585,17 +585,17 @@ pub mod serviceorder {
         >,
     }
     ::wechatpay::runtime::json_object!(GetResponseCollectionDetailsPromotionDetail {
-        coupon_id: "coupon_id" opt opt,
-        name: "name" opt opt,
-        scope: "scope" opt opt,
-        type_: "type" opt opt,
-        amount: "amount" opt opt,
-        stock_id: "stock_id" opt opt,
-        wechatpay_contribute: "wechatpay_contribute" opt opt,
-        merchant_contribute: "merchant_contribute" opt opt,
-        other_contribute: "other_contribute" opt opt,
-        currency: "currency" opt opt,
-        goods_detail: "goods_detail" opt opt,
+        coupon_id: "coupon_id" optional,
+        name: "name" optional,
+        scope: "scope" optional,
+        type_: "type" optional,
+        amount: "amount" optional,
+        stock_id: "stock_id" optional,
+        wechatpay_contribute: "wechatpay_contribute" optional,
+        merchant_contribute: "merchant_contribute" optional,
+        other_contribute: "other_contribute" optional,
+        currency: "currency" optional,
+        goods_detail: "goods_detail" optional,
     });
     /// GetResponseCollectionDetailsPromotionDetailGoodsDetail
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -622,11 +622,11 @@ pub mod serviceorder {
         pub goods_remark: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseCollectionDetailsPromotionDetailGoodsDetail {
-        goods_id: "goods_id" opt opt,
-        quantity: "quantity" opt opt,
-        unit_price: "unit_price" opt opt,
-        discount_amount: "discount_amount" opt opt,
-        goods_remark: "goods_remark" opt opt,
+        goods_id: "goods_id" optional,
+        quantity: "quantity" optional,
+        unit_price: "unit_price" optional,
+        discount_amount: "discount_amount" optional,
+        goods_remark: "goods_remark" optional,
     });
     /// 服务位置
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -641,8 +641,8 @@ pub mod serviceorder {
         pub end_location: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseLocation {
-        start_location: "start_location" opt opt,
-        end_location: "end_location" opt opt,
+        start_location: "start_location" optional,
+        end_location: "end_location" optional,
     });
     /// GetResponsePostDiscounts
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -665,10 +665,10 @@ pub mod serviceorder {
         pub count: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(GetResponsePostDiscounts {
-        name: "name" opt opt,
-        description: "description" opt opt,
-        amount: "amount" opt opt,
-        count: "count" opt opt,
+        name: "name" optional,
+        description: "description" optional,
+        amount: "amount" optional,
+        count: "count" optional,
     });
     /// GetResponsePostPayments
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -691,10 +691,10 @@ pub mod serviceorder {
         pub count: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(GetResponsePostPayments {
-        name: "name" opt opt,
-        description: "description" opt opt,
-        amount: "amount" opt opt,
-        count: "count" opt opt,
+        name: "name" optional,
+        description: "description" optional,
+        amount: "amount" optional,
+        count: "count" optional,
     });
     /// 订单风险金
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -713,9 +713,9 @@ pub mod serviceorder {
         pub description: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseRiskFund {
-        name: "name" opt opt,
-        amount: "amount" opt opt,
-        description: "description" opt opt,
+        name: "name" optional,
+        amount: "amount" optional,
+        description: "description" optional,
     });
     /// 服务时间段
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -738,10 +738,10 @@ pub mod serviceorder {
         pub end_time_remark: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseTimeRange {
-        start_time: "start_time" opt opt,
-        start_time_remark: "start_time_remark" opt opt,
-        end_time: "end_time" opt opt,
-        end_time_remark: "end_time_remark" opt opt,
+        start_time: "start_time" optional,
+        start_time_remark: "start_time_remark" optional,
+        end_time: "end_time" optional,
+        end_time_remark: "end_time_remark" optional,
     });
     /// The request of `POST /v3/payscore/acquiringbank/serviceorder` (从业机构创建微信支付分订单).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -804,23 +804,23 @@ pub mod serviceorder {
         pub attach: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        service_id: "service_id" req req,
-        appid: "appid" req req,
-        sub_mchid: "sub_mchid" req req,
-        sub_appid: "sub_appid" opt opt,
-        channel_id: "channel_id" req req,
-        out_order_no: "out_order_no" req req,
-        service_introduction: "service_introduction" req req,
-        post_payments: "post_payments" opt opt,
-        post_discounts: "post_discounts" opt opt,
-        risk_fund: "risk_fund" req req,
-        time_range: "time_range" req req,
-        location: "location" opt opt,
-        openid: "openid" opt opt,
-        sub_openid: "sub_openid" opt opt,
-        need_user_confirm: "need_user_confirm" opt opt,
-        notify_url: "notify_url" req req,
-        attach: "attach" opt opt,
+        service_id: "service_id" required,
+        appid: "appid" required,
+        sub_mchid: "sub_mchid" required,
+        sub_appid: "sub_appid" optional,
+        channel_id: "channel_id" required,
+        out_order_no: "out_order_no" required,
+        service_introduction: "service_introduction" required,
+        post_payments: "post_payments" optional,
+        post_discounts: "post_discounts" optional,
+        risk_fund: "risk_fund" required,
+        time_range: "time_range" required,
+        location: "location" optional,
+        openid: "openid" optional,
+        sub_openid: "sub_openid" optional,
+        need_user_confirm: "need_user_confirm" optional,
+        notify_url: "notify_url" required,
+        attach: "attach" optional,
     });
     /// 服务位置
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -835,8 +835,8 @@ pub mod serviceorder {
         pub end_location: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestLocation {
-        start_location: "start_location" opt opt,
-        end_location: "end_location" opt opt,
+        start_location: "start_location" optional,
+        end_location: "end_location" optional,
     });
     /// PostRequestPostDiscounts
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -859,10 +859,10 @@ pub mod serviceorder {
         pub amount: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostRequestPostDiscounts {
-        name: "name" req req,
-        description: "description" req req,
-        count: "count" opt opt,
-        amount: "amount" opt opt,
+        name: "name" required,
+        description: "description" required,
+        count: "count" optional,
+        amount: "amount" optional,
     });
     /// PostRequestPostPayments
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -885,10 +885,10 @@ pub mod serviceorder {
         pub count: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostRequestPostPayments {
-        name: "name" req req,
-        description: "description" opt opt,
-        amount: "amount" opt opt,
-        count: "count" opt opt,
+        name: "name" required,
+        description: "description" optional,
+        amount: "amount" optional,
+        count: "count" optional,
     });
     /// 订单风险金
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -907,9 +907,9 @@ pub mod serviceorder {
         pub description: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestRiskFund {
-        name: "name" req req,
-        amount: "amount" req req,
-        description: "description" opt opt,
+        name: "name" required,
+        amount: "amount" required,
+        description: "description" optional,
     });
     /// 服务时间段
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -932,10 +932,10 @@ pub mod serviceorder {
         pub end_time_remark: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestTimeRange {
-        start_time: "start_time" req req,
-        start_time_remark: "start_time_remark" opt opt,
-        end_time: "end_time" opt opt,
-        end_time_remark: "end_time_remark" opt opt,
+        start_time: "start_time" required,
+        start_time_remark: "start_time_remark" optional,
+        end_time: "end_time" optional,
+        end_time_remark: "end_time_remark" optional,
     });
     /// The response of `POST /v3/payscore/acquiringbank/serviceorder` (从业机构创建微信支付分订单).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -1008,25 +1008,25 @@ pub mod serviceorder {
         pub package: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        out_order_no: "out_order_no" req req,
-        service_id: "service_id" req req,
-        appid: "appid" req req,
-        mchid: "mchid" opt opt,
-        sub_appid: "sub_appid" opt opt,
-        sub_mchid: "sub_mchid" req req,
-        channel_id: "channel_id" req req,
-        service_introduction: "service_introduction" req req,
-        state: "state" opt opt,
-        state_description: "state_description" opt opt,
-        post_payments: "post_payments" opt opt,
-        post_discounts: "post_discounts" opt opt,
-        risk_fund: "risk_fund" opt opt,
-        time_range: "time_range" opt opt,
-        location: "location" opt opt,
-        attach: "attach" opt opt,
-        notify_url: "notify_url" opt opt,
-        order_id: "order_id" opt opt,
-        package: "package" opt opt,
+        out_order_no: "out_order_no" required,
+        service_id: "service_id" required,
+        appid: "appid" required,
+        mchid: "mchid" optional,
+        sub_appid: "sub_appid" optional,
+        sub_mchid: "sub_mchid" required,
+        channel_id: "channel_id" required,
+        service_introduction: "service_introduction" required,
+        state: "state" optional,
+        state_description: "state_description" optional,
+        post_payments: "post_payments" optional,
+        post_discounts: "post_discounts" optional,
+        risk_fund: "risk_fund" optional,
+        time_range: "time_range" optional,
+        location: "location" optional,
+        attach: "attach" optional,
+        notify_url: "notify_url" optional,
+        order_id: "order_id" optional,
+        package: "package" optional,
     });
     /// 服务位置
     pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::PostRequestLocation;
@@ -1047,9 +1047,9 @@ pub mod serviceorder {
         pub count: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostResponsePostDiscounts {
-        name: "name" opt opt,
-        description: "description" opt opt,
-        count: "count" opt opt,
+        name: "name" optional,
+        description: "description" optional,
+        count: "count" optional,
     });
     /// PostResponsePostPayments
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -1072,10 +1072,10 @@ pub mod serviceorder {
         pub count: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostResponsePostPayments {
-        name: "name" opt opt,
-        description: "description" opt opt,
-        amount: "amount" opt opt,
-        count: "count" opt opt,
+        name: "name" optional,
+        description: "description" optional,
+        amount: "amount" optional,
+        count: "count" optional,
     });
     /// 订单风险金
     pub type PostResponseRiskFund = crate::v3::payscore::acquiringbank::serviceorder::GetResponseRiskFund;
@@ -1100,10 +1100,10 @@ pub mod serviceorder {
         pub end_time_remark: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponseTimeRange {
-        start_time: "start_time" opt opt,
-        start_time_remark: "start_time_remark" opt opt,
-        end_time: "end_time" opt opt,
-        end_time_remark: "end_time_remark" opt opt,
+        start_time: "start_time" optional,
+        start_time_remark: "start_time_remark" optional,
+        end_time: "end_time" optional,
+        end_time_remark: "end_time_remark" optional,
     });
     /// `/v3/payscore/acquiringbank/serviceorder/{out_order_no}`
     pub mod by_out_order_no {
@@ -1180,10 +1180,10 @@ pub mod serviceorder {
                 pub reason: String,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                service_id: "service_id" req req,
-                channel_id: "channel_id" req req,
-                sub_mchid: "sub_mchid" req req,
-                reason: "reason" req req,
+                service_id: "service_id" required,
+                channel_id: "channel_id" required,
+                sub_mchid: "sub_mchid" required,
+                reason: "reason" required,
             });
         }
         /// `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/complete`
@@ -1246,17 +1246,17 @@ pub mod serviceorder {
                 pub goods_tag: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                service_id: "service_id" req req,
-                channel_id: "channel_id" opt opt,
-                sub_mchid: "sub_mchid" req req,
-                post_payments: "post_payments" req req,
-                post_discounts: "post_discounts" opt opt,
-                total_amount: "total_amount" req req,
-                time_range: "time_range" opt opt,
-                location: "location" opt opt,
-                profit_sharing: "profit_sharing" opt opt,
-                complete_time: "complete_time" opt opt,
-                goods_tag: "goods_tag" opt opt,
+                service_id: "service_id" required,
+                channel_id: "channel_id" optional,
+                sub_mchid: "sub_mchid" required,
+                post_payments: "post_payments" required,
+                post_discounts: "post_discounts" optional,
+                total_amount: "total_amount" required,
+                time_range: "time_range" optional,
+                location: "location" optional,
+                profit_sharing: "profit_sharing" optional,
+                complete_time: "complete_time" optional,
+                goods_tag: "goods_tag" optional,
             });
             /// 实际服务位置
             pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
@@ -1281,10 +1281,10 @@ pub mod serviceorder {
                 pub count: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(PostRequestPostDiscounts {
-                name: "name" req req,
-                description: "description" req req,
-                amount: "amount" req req,
-                count: "count" opt opt,
+                name: "name" required,
+                description: "description" required,
+                amount: "amount" required,
+                count: "count" optional,
             });
             /// PostRequestPostPayments
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -1307,10 +1307,10 @@ pub mod serviceorder {
                 pub count: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(PostRequestPostPayments {
-                name: "name" req req,
-                description: "description" opt opt,
-                amount: "amount" opt opt,
-                count: "count" opt opt,
+                name: "name" required,
+                description: "description" optional,
+                amount: "amount" optional,
+                count: "count" optional,
             });
             /// 实际服务时间
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -1333,10 +1333,10 @@ pub mod serviceorder {
                 pub end_time_remark: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostRequestTimeRange {
-                start_time: "start_time" req req,
-                start_time_remark: "start_time_remark" opt opt,
-                end_time: "end_time" opt opt,
-                end_time_remark: "end_time_remark" opt opt,
+                start_time: "start_time" required,
+                start_time_remark: "start_time_remark" optional,
+                end_time: "end_time" optional,
+                end_time_remark: "end_time_remark" optional,
             });
         }
         /// `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/modify`
@@ -1389,13 +1389,13 @@ pub mod serviceorder {
                 pub reason: String,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                service_id: "service_id" req req,
-                sub_mchid: "sub_mchid" req req,
-                channel_id: "channel_id" opt opt,
-                post_payments: "post_payments" opt opt,
-                post_discounts: "post_discounts" opt opt,
-                total_amount: "total_amount" req req,
-                reason: "reason" req req,
+                service_id: "service_id" required,
+                sub_mchid: "sub_mchid" required,
+                channel_id: "channel_id" optional,
+                post_payments: "post_payments" optional,
+                post_discounts: "post_discounts" optional,
+                total_amount: "total_amount" required,
+                reason: "reason" required,
             });
             /// PostRequestPostDiscounts
             pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::by_out_order_no::complete::PostRequestPostDiscounts;
@@ -1454,12 +1454,12 @@ pub mod serviceorder {
                 pub sub_appid: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                service_id: "service_id" req req,
-                appid: "appid" opt opt,
-                sub_mchid: "sub_mchid" req req,
-                channel_id: "channel_id" req req,
-                out_trade_no: "out_trade_no" opt opt,
-                sub_appid: "sub_appid" opt opt,
+                service_id: "service_id" required,
+                appid: "appid" optional,
+                sub_mchid: "sub_mchid" required,
+                channel_id: "channel_id" required,
+                out_trade_no: "out_trade_no" optional,
+                sub_appid: "sub_appid" optional,
             });
             /// The response of `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/registerdeductinfo` (从业机构登记微信支付分扣款信息).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -1468,7 +1468,7 @@ pub mod serviceorder {
                 pub description: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                description: "description" opt opt,
+                description: "description" optional,
             });
         }
         /// `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/sync`
@@ -1515,11 +1515,11 @@ pub mod serviceorder {
                 pub detail: PostRequestDetail,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                service_id: "service_id" req req,
-                sub_mchid: "sub_mchid" req req,
-                channel_id: "channel_id" opt opt,
-                type_: "type" req req,
-                detail: "detail" req req,
+                service_id: "service_id" required,
+                sub_mchid: "sub_mchid" required,
+                channel_id: "channel_id" optional,
+                type_: "type" required,
+                detail: "detail" required,
             });
             /// 内容信息详情
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -1530,7 +1530,7 @@ pub mod serviceorder {
                 pub paid_time: String,
             }
             ::wechatpay::runtime::json_object!(PostRequestDetail {
-                paid_time: "paid_time" req req,
+                paid_time: "paid_time" required,
             });
         }
     }
@@ -1589,12 +1589,12 @@ pub mod serviceorder {
             pub out_order_no: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            service_id: "service_id" skip req,
-            appid: "appid" skip req,
-            sub_mchid: "sub_mchid" skip req,
-            sub_appid: "sub_appid" skip opt,
-            channel_id: "channel_id" skip req,
-            out_order_no: "out_order_no" skip opt,
+            service_id: query "service_id" required,
+            appid: query "appid" required,
+            sub_mchid: query "sub_mchid" required,
+            sub_appid: query "sub_appid" optional,
+            channel_id: query "channel_id" required,
+            out_order_no: query "out_order_no" optional,
         });
         /// The response of `GET /v3/payscore/acquiringbank/serviceorder/deduction` (从业机构查询微信支付分扣款信息).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1605,8 +1605,8 @@ pub mod serviceorder {
             pub out_trade_no: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            description: "description" opt opt,
-            out_trade_no: "out_trade_no" opt opt,
+            description: "description" optional,
+            out_trade_no: "out_trade_no" optional,
         });
     }
 }
@@ -1695,25 +1695,25 @@ pub mod servicepayondeliveryorder {
         pub shopping_info: Option<PostRequestShoppingInfo>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        out_order_no: "out_order_no" req req,
-        appid: "appid" req req,
-        sub_mchid: "sub_mchid" opt opt,
-        sub_appid: "sub_appid" opt opt,
-        channel_id: "channel_id" opt opt,
-        service_id: "service_id" req req,
-        service_introduction: "service_introduction" req req,
-        post_payments: "post_payments" opt opt,
-        post_discounts: "post_discounts" opt opt,
-        time_range: "time_range" req req,
-        location: "location" opt opt,
-        risk_fund: "risk_fund" opt opt,
-        attach: "attach" opt opt,
-        notify_url: "notify_url" opt opt,
-        openid: "openid" opt opt,
-        sub_openid: "sub_openid" opt opt,
-        need_user_confirm: "need_user_confirm" opt opt,
-        mchid: "mchid" opt opt,
-        shopping_info: "shopping_info" opt opt,
+        out_order_no: "out_order_no" required,
+        appid: "appid" required,
+        sub_mchid: "sub_mchid" optional,
+        sub_appid: "sub_appid" optional,
+        channel_id: "channel_id" optional,
+        service_id: "service_id" required,
+        service_introduction: "service_introduction" required,
+        post_payments: "post_payments" optional,
+        post_discounts: "post_discounts" optional,
+        time_range: "time_range" required,
+        location: "location" optional,
+        risk_fund: "risk_fund" optional,
+        attach: "attach" optional,
+        notify_url: "notify_url" optional,
+        openid: "openid" optional,
+        sub_openid: "sub_openid" optional,
+        need_user_confirm: "need_user_confirm" optional,
+        mchid: "mchid" optional,
+        shopping_info: "shopping_info" optional,
     });
     /// 服务位置
     pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
@@ -1740,10 +1740,10 @@ pub mod servicepayondeliveryorder {
         pub count: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostRequestPostPayments {
-        name: "name" opt opt,
-        amount: "amount" opt opt,
-        description: "description" opt opt,
-        count: "count" opt opt,
+        name: "name" optional,
+        amount: "amount" optional,
+        description: "description" optional,
+        count: "count" optional,
     });
     /// 订单风险金
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -1760,9 +1760,9 @@ pub mod servicepayondeliveryorder {
         pub description: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestRiskFund {
-        name: "name" opt opt,
-        amount: "amount" opt opt,
-        description: "description" opt opt,
+        name: "name" optional,
+        amount: "amount" optional,
+        description: "description" optional,
     });
     /// 风险金名称
     ///
@@ -1800,9 +1800,9 @@ pub mod servicepayondeliveryorder {
         pub goods: Option<Vec<PostRequestShoppingInfoGoods>>,
     }
     ::wechatpay::runtime::json_object!(PostRequestShoppingInfo {
-        real_merchant_appid: "real_merchant_appid" opt opt,
-        jump_link: "jump_link" opt opt,
-        goods: "goods" opt opt,
+        real_merchant_appid: "real_merchant_appid" optional,
+        jump_link: "jump_link" optional,
+        goods: "goods" optional,
     });
     /// PostRequestShoppingInfoGoods
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -1825,11 +1825,11 @@ pub mod servicepayondeliveryorder {
         pub category_id: Option<Vec<String>>,
     }
     ::wechatpay::runtime::json_object!(PostRequestShoppingInfoGoods {
-        name: "name" opt opt,
-        picture: "picture" opt opt,
-        amount: "amount" opt opt,
-        count: "count" opt opt,
-        category_id: "category_id" opt opt,
+        name: "name" optional,
+        picture: "picture" optional,
+        amount: "amount" optional,
+        count: "count" optional,
+        category_id: "category_id" optional,
     });
     /// 单详跳转链接
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -1842,9 +1842,9 @@ pub mod servicepayondeliveryorder {
         pub path: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestShoppingInfoJumpLink {
-        jump_link_type: "jump_link_type" opt opt,
-        appid: "appid" opt opt,
-        path: "path" opt opt,
+        jump_link_type: "jump_link_type" optional,
+        appid: "appid" optional,
+        path: "path" optional,
     });
     /// 跳转链接类型
     ///
@@ -1881,10 +1881,10 @@ pub mod servicepayondeliveryorder {
         pub end_time_remark: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestTimeRange {
-        start_time: "start_time" opt opt,
-        start_time_remark: "start_time_remark" opt opt,
-        end_time: "end_time" opt opt,
-        end_time_remark: "end_time_remark" opt opt,
+        start_time: "start_time" optional,
+        start_time_remark: "start_time_remark" optional,
+        end_time: "end_time" optional,
+        end_time_remark: "end_time_remark" optional,
     });
     /// The response of `POST /v3/payscore/acquiringbank/servicepayondeliveryorder` (从业机构创建先用后付订单).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -1955,25 +1955,25 @@ pub mod servicepayondeliveryorder {
         pub shopping_info: Option<PostResponseShoppingInfo>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        out_order_no: "out_order_no" req req,
-        service_id: "service_id" req req,
-        appid: "appid" req req,
-        mchid: "mchid" req req,
-        sub_appid: "sub_appid" opt opt,
-        sub_mchid: "sub_mchid" req req,
-        service_introduction: "service_introduction" req req,
-        state: "state" opt opt,
-        state_description: "state_description" opt opt,
-        post_payments: "post_payments" opt opt,
-        post_discounts: "post_discounts" opt opt,
-        risk_fund: "risk_fund" opt opt,
-        time_range: "time_range" opt opt,
-        location: "location" opt opt,
-        attach: "attach" opt opt,
-        notify_url: "notify_url" opt opt,
-        order_id: "order_id" opt opt,
-        package: "package" opt opt,
-        shopping_info: "shopping_info" opt opt,
+        out_order_no: "out_order_no" required,
+        service_id: "service_id" required,
+        appid: "appid" required,
+        mchid: "mchid" required,
+        sub_appid: "sub_appid" optional,
+        sub_mchid: "sub_mchid" required,
+        service_introduction: "service_introduction" required,
+        state: "state" optional,
+        state_description: "state_description" optional,
+        post_payments: "post_payments" optional,
+        post_discounts: "post_discounts" optional,
+        risk_fund: "risk_fund" optional,
+        time_range: "time_range" optional,
+        location: "location" optional,
+        attach: "attach" optional,
+        notify_url: "notify_url" optional,
+        order_id: "order_id" optional,
+        package: "package" optional,
+        shopping_info: "shopping_info" optional,
     });
     /// 服务位置
     pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
@@ -2000,10 +2000,10 @@ pub mod servicepayondeliveryorder {
         pub count: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostResponsePostPayments {
-        name: "name" opt opt,
-        amount: "amount" opt opt,
-        description: "description" opt opt,
-        count: "count" opt opt,
+        name: "name" optional,
+        amount: "amount" optional,
+        description: "description" optional,
+        count: "count" optional,
     });
     /// 服务风险金
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -2022,9 +2022,9 @@ pub mod servicepayondeliveryorder {
         pub description: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponseRiskFund {
-        name: "name" opt opt,
-        amount: "amount" opt opt,
-        description: "description" opt opt,
+        name: "name" optional,
+        amount: "amount" optional,
+        description: "description" optional,
     });
     /// 先用后付购物详情
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -2039,9 +2039,9 @@ pub mod servicepayondeliveryorder {
         pub goods: Option<Vec<PostResponseShoppingInfoGoods>>,
     }
     ::wechatpay::runtime::json_object!(PostResponseShoppingInfo {
-        real_merchant_appid: "real_merchant_appid" opt opt,
-        jump_link: "jump_link" opt opt,
-        goods: "goods" opt opt,
+        real_merchant_appid: "real_merchant_appid" optional,
+        jump_link: "jump_link" optional,
+        goods: "goods" optional,
     });
     /// PostResponseShoppingInfoGoods
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -2064,11 +2064,11 @@ pub mod servicepayondeliveryorder {
         pub category_id: Option<Vec<String>>,
     }
     ::wechatpay::runtime::json_object!(PostResponseShoppingInfoGoods {
-        name: "name" opt opt,
-        picture: "picture" opt opt,
-        amount: "amount" opt opt,
-        count: "count" opt opt,
-        category_id: "category_id" opt opt,
+        name: "name" optional,
+        picture: "picture" optional,
+        amount: "amount" optional,
+        count: "count" optional,
+        category_id: "category_id" optional,
     });
     /// 单详跳转链接
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -2087,9 +2087,9 @@ pub mod servicepayondeliveryorder {
         pub path: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponseShoppingInfoJumpLink {
-        jump_link_type: "jump_link_type" opt opt,
-        appid: "appid" opt opt,
-        path: "path" opt opt,
+        jump_link_type: "jump_link_type" optional,
+        appid: "appid" optional,
+        path: "path" optional,
     });
     /// 服务时间
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -2112,9 +2112,9 @@ pub mod servicepayondeliveryorder {
         pub end_time_remark: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponseTimeRange {
-        start_time: "start_time" opt opt,
-        end_time: "end_time" opt opt,
-        start_time_remark: "start_time_remark" opt opt,
-        end_time_remark: "end_time_remark" opt opt,
+        start_time: "start_time" optional,
+        end_time: "end_time" optional,
+        start_time_remark: "start_time_remark" optional,
+        end_time_remark: "end_time_remark" optional,
     });
 }

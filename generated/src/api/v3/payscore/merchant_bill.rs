@@ -43,10 +43,10 @@ pub struct GetRequest {
     pub service_id: String,
 }
 ::wechatpay::runtime::json_object!(GetRequest {
-    bill_date: "bill_date" skip req,
-    tar_type: "tar_type" skip opt,
-    encryption_algorithm: "encryption_algorithm" skip req,
-    service_id: "service_id" skip req,
+    bill_date: query "bill_date" required,
+    tar_type: query "tar_type" optional,
+    encryption_algorithm: query "encryption_algorithm" required,
+    service_id: query "service_id" required,
 });
 /// 压缩类型
 ///
@@ -73,8 +73,8 @@ pub struct GetResponse {
     pub download_bill_list: Option<Vec<GetResponseDownloadBillList>>,
 }
 ::wechatpay::runtime::json_object!(GetResponse {
-    download_bill_count: "download_bill_count" opt opt,
-    download_bill_list: "download_bill_list" opt opt,
+    download_bill_count: "download_bill_count" optional,
+    download_bill_list: "download_bill_list" optional,
 });
 /// GetResponseDownloadBillList
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -105,10 +105,10 @@ pub struct GetResponseDownloadBillList {
     pub nonce: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponseDownloadBillList {
-    bill_sequence: "bill_sequence" opt opt,
-    hash_type: "hash_type" opt opt,
-    hash_value: "hash_value" opt opt,
-    download_url: "download_url" opt opt,
-    encrypt_key: "encrypt_key" opt opt,
-    nonce: "nonce" opt opt,
+    bill_sequence: "bill_sequence" optional,
+    hash_type: "hash_type" optional,
+    hash_value: "hash_value" optional,
+    download_url: "download_url" optional,
+    encrypt_key: "encrypt_key" optional,
+    nonce: "nonce" optional,
 });

@@ -88,10 +88,10 @@ pub mod partner {
             pub query_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            service_id: "service_id" skip req,
-            sub_mchid: "sub_mchid" skip req,
-            out_order_no: "out_order_no" skip opt,
-            query_id: "query_id" skip opt,
+            service_id: query "service_id" required,
+            sub_mchid: query "sub_mchid" required,
+            out_order_no: query "out_order_no" optional,
+            query_id: query "query_id" optional,
         });
         /// The response of `GET /v3/payscore/oversea/partner/serviceorder` (查询支付分订单).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -184,31 +184,31 @@ pub mod partner {
             pub currency_rate_info: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            out_order_no: "out_order_no" req req,
-            service_id: "service_id" req req,
-            appid: "appid" opt opt,
-            mchid: "mchid" opt opt,
-            sub_appid: "sub_appid" opt opt,
-            sub_mchid: "sub_mchid" req req,
-            service_introduction: "service_introduction" opt opt,
-            state: "state" opt opt,
-            state_description: "state_description" opt opt,
-            post_payments: "post_payments" opt opt,
-            post_discounts: "post_discounts" opt opt,
-            risk_fund: "risk_fund" opt opt,
-            total_amount: "total_amount" opt opt,
-            need_collection: "need_collection" opt opt,
-            collection: "collection" opt opt,
-            time_range: "time_range" opt opt,
-            location: "location" opt opt,
-            attach: "attach" opt opt,
-            notify_url: "notify_url" opt opt,
-            openid: "openid" opt opt,
-            sub_openid: "sub_openid" opt opt,
-            order_id: "order_id" opt opt,
-            currency: "currency" opt opt,
-            currency_price: "currency_price" opt opt,
-            currency_rate_info: "currency_rate_info" opt opt,
+            out_order_no: "out_order_no" required,
+            service_id: "service_id" required,
+            appid: "appid" optional,
+            mchid: "mchid" optional,
+            sub_appid: "sub_appid" optional,
+            sub_mchid: "sub_mchid" required,
+            service_introduction: "service_introduction" optional,
+            state: "state" optional,
+            state_description: "state_description" optional,
+            post_payments: "post_payments" optional,
+            post_discounts: "post_discounts" optional,
+            risk_fund: "risk_fund" optional,
+            total_amount: "total_amount" optional,
+            need_collection: "need_collection" optional,
+            collection: "collection" optional,
+            time_range: "time_range" optional,
+            location: "location" optional,
+            attach: "attach" optional,
+            notify_url: "notify_url" optional,
+            openid: "openid" optional,
+            sub_openid: "sub_openid" optional,
+            order_id: "order_id" optional,
+            currency: "currency" optional,
+            currency_price: "currency_price" optional,
+            currency_rate_info: "currency_rate_info" optional,
         });
         /// 收款信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -237,12 +237,12 @@ pub mod partner {
             pub details: Option<Vec<GetResponseCollectionDetails>>,
         }
         ::wechatpay::runtime::json_object!(GetResponseCollection {
-            state: "state" opt opt,
-            total_amount: "total_amount" opt opt,
-            paying_amount: "paying_amount" opt opt,
-            paid_amount: "paid_amount" opt opt,
-            bank_type: "bank_type" opt opt,
-            details: "details" opt opt,
+            state: "state" optional,
+            total_amount: "total_amount" optional,
+            paying_amount: "paying_amount" optional,
+            paid_amount: "paid_amount" optional,
+            bank_type: "bank_type" optional,
+            details: "details" optional,
         });
         /// GetResponseCollectionDetails
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -273,12 +273,12 @@ pub mod partner {
             >,
         }
         ::wechatpay::runtime::json_object!(GetResponseCollectionDetails {
-            seq: "seq" opt opt,
-            amount: "amount" opt opt,
-            paid_type: "paid_type" opt opt,
-            paid_time: "paid_time" opt opt,
-            transaction_id: "transaction_id" opt opt,
-            promotion_detail: "promotion_detail" opt opt,
+            seq: "seq" optional,
+            amount: "amount" optional,
+            paid_type: "paid_type" optional,
+            paid_time: "paid_time" optional,
+            transaction_id: "transaction_id" optional,
+            promotion_detail: "promotion_detail" optional,
         });
         /// 收款成功渠道
         ///
@@ -346,17 +346,17 @@ pub mod partner {
             >,
         }
         ::wechatpay::runtime::json_object!(GetResponseCollectionDetailsPromotionDetail {
-            coupon_id: "coupon_id" opt opt,
-            name: "name" opt opt,
-            scope: "scope" opt opt,
-            type_: "type" opt opt,
-            amount: "amount" opt opt,
-            stock_id: "stock_id" opt opt,
-            wechatpay_contribute: "wechatpay_contribute" opt opt,
-            merchant_contribute: "merchant_contribute" opt opt,
-            other_contribute: "other_contribute" opt opt,
-            currency: "currency" opt opt,
-            goods_detail: "goods_detail" opt opt,
+            coupon_id: "coupon_id" optional,
+            name: "name" optional,
+            scope: "scope" optional,
+            type_: "type" optional,
+            amount: "amount" optional,
+            stock_id: "stock_id" optional,
+            wechatpay_contribute: "wechatpay_contribute" optional,
+            merchant_contribute: "merchant_contribute" optional,
+            other_contribute: "other_contribute" optional,
+            currency: "currency" optional,
+            goods_detail: "goods_detail" optional,
         });
         /// GetResponseCollectionDetailsPromotionDetailGoodsDetail
         pub type GetResponseCollectionDetailsPromotionDetailGoodsDetail = crate::v3::payscore::acquiringbank::serviceorder::GetResponseCollectionDetailsPromotionDetailGoodsDetail;
@@ -525,23 +525,23 @@ pub mod partner {
             pub attach: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            service_id: "service_id" req req,
-            appid: "appid" req req,
-            sub_mchid: "sub_mchid" req req,
-            sub_appid: "sub_appid" opt opt,
-            out_order_no: "out_order_no" req req,
-            currency: "currency" req req,
-            service_introduction: "service_introduction" req req,
-            post_payments: "post_payments" opt opt,
-            post_discounts: "post_discounts" opt opt,
-            risk_fund: "risk_fund" req req,
-            time_range: "time_range" req req,
-            location: "location" opt opt,
-            openid: "openid" opt opt,
-            sub_openid: "sub_openid" opt opt,
-            need_user_confirm: "need_user_confirm" opt opt,
-            notify_url: "notify_url" req req,
-            attach: "attach" opt opt,
+            service_id: "service_id" required,
+            appid: "appid" required,
+            sub_mchid: "sub_mchid" required,
+            sub_appid: "sub_appid" optional,
+            out_order_no: "out_order_no" required,
+            currency: "currency" required,
+            service_introduction: "service_introduction" required,
+            post_payments: "post_payments" optional,
+            post_discounts: "post_discounts" optional,
+            risk_fund: "risk_fund" required,
+            time_range: "time_range" required,
+            location: "location" optional,
+            openid: "openid" optional,
+            sub_openid: "sub_openid" optional,
+            need_user_confirm: "need_user_confirm" optional,
+            notify_url: "notify_url" required,
+            attach: "attach" optional,
         });
         /// 服务位置
         pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::PostRequestLocation;
@@ -566,10 +566,10 @@ pub mod partner {
             pub count: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(PostRequestPostDiscounts {
-            name: "name" req req,
-            description: "description" req req,
-            amount: "amount" opt opt,
-            count: "count" opt opt,
+            name: "name" required,
+            description: "description" required,
+            amount: "amount" optional,
+            count: "count" optional,
         });
         /// PostRequestPostPayments
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -592,10 +592,10 @@ pub mod partner {
             pub count: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(PostRequestPostPayments {
-            name: "name" req req,
-            amount: "amount" opt opt,
-            description: "description" opt opt,
-            count: "count" opt opt,
+            name: "name" required,
+            amount: "amount" optional,
+            description: "description" optional,
+            count: "count" optional,
         });
         /// 服务风险金
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -614,9 +614,9 @@ pub mod partner {
             pub description: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestRiskFund {
-            name: "name" req req,
-            amount: "amount" req req,
-            description: "description" opt opt,
+            name: "name" required,
+            amount: "amount" required,
+            description: "description" optional,
         });
         /// 服务时间
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -639,10 +639,10 @@ pub mod partner {
             pub end_time_remark: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestTimeRange {
-            start_time: "start_time" req req,
-            end_time: "end_time" opt opt,
-            start_time_remark: "start_time_remark" opt opt,
-            end_time_remark: "end_time_remark" opt opt,
+            start_time: "start_time" required,
+            end_time: "end_time" optional,
+            start_time_remark: "start_time_remark" optional,
+            end_time_remark: "end_time_remark" optional,
         });
         /// The response of `POST /v3/payscore/oversea/partner/serviceorder` (创建支付分订单).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -715,25 +715,25 @@ pub mod partner {
             pub package: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            out_order_no: "out_order_no" req req,
-            service_id: "service_id" req req,
-            appid: "appid" req req,
-            mchid: "mchid" opt opt,
-            sub_appid: "sub_appid" opt opt,
-            sub_mchid: "sub_mchid" req req,
-            currency: "currency" opt opt,
-            service_introduction: "service_introduction" req req,
-            state: "state" opt opt,
-            state_description: "state_description" opt opt,
-            post_payments: "post_payments" opt opt,
-            post_discounts: "post_discounts" opt opt,
-            risk_fund: "risk_fund" opt opt,
-            time_range: "time_range" opt opt,
-            location: "location" opt opt,
-            attach: "attach" opt opt,
-            notify_url: "notify_url" opt opt,
-            order_id: "order_id" opt opt,
-            package: "package" opt opt,
+            out_order_no: "out_order_no" required,
+            service_id: "service_id" required,
+            appid: "appid" required,
+            mchid: "mchid" optional,
+            sub_appid: "sub_appid" optional,
+            sub_mchid: "sub_mchid" required,
+            currency: "currency" optional,
+            service_introduction: "service_introduction" required,
+            state: "state" optional,
+            state_description: "state_description" optional,
+            post_payments: "post_payments" optional,
+            post_discounts: "post_discounts" optional,
+            risk_fund: "risk_fund" optional,
+            time_range: "time_range" optional,
+            location: "location" optional,
+            attach: "attach" optional,
+            notify_url: "notify_url" optional,
+            order_id: "order_id" optional,
+            package: "package" optional,
         });
         /// 服务位置
         pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::PostRequestLocation;
@@ -768,10 +768,10 @@ pub mod partner {
             pub end_time_remark: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponseTimeRange {
-            start_time: "start_time" opt opt,
-            end_time: "end_time" opt opt,
-            start_time_remark: "start_time_remark" opt opt,
-            end_time_remark: "end_time_remark" opt opt,
+            start_time: "start_time" optional,
+            end_time: "end_time" optional,
+            start_time_remark: "start_time_remark" optional,
+            end_time_remark: "end_time_remark" optional,
         });
         /// `/v3/payscore/oversea/partner/serviceorder/{out_order_no}`
         pub mod by_out_order_no {
@@ -832,9 +832,9 @@ pub mod partner {
                     pub reason: String,
                 }
                 ::wechatpay::runtime::json_object!(PostRequest {
-                    service_id: "service_id" req req,
-                    sub_mchid: "sub_mchid" req req,
-                    reason: "reason" req req,
+                    service_id: "service_id" required,
+                    sub_mchid: "sub_mchid" required,
+                    reason: "reason" required,
                 });
             }
             /// `/v3/payscore/oversea/partner/serviceorder/{out_order_no}/complete`
@@ -897,17 +897,17 @@ pub mod partner {
                     pub goods_tag: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(PostRequest {
-                    service_id: "service_id" req req,
-                    sub_mchid: "sub_mchid" req req,
-                    post_payments: "post_payments" req req,
-                    post_discounts: "post_discounts" opt opt,
-                    total_amount: "total_amount" req req,
-                    currency: "currency" opt opt,
-                    time_range: "time_range" opt opt,
-                    location: "location" opt opt,
-                    profit_sharing: "profit_sharing" opt opt,
-                    complete_time: "complete_time" opt opt,
-                    goods_tag: "goods_tag" opt opt,
+                    service_id: "service_id" required,
+                    sub_mchid: "sub_mchid" required,
+                    post_payments: "post_payments" required,
+                    post_discounts: "post_discounts" optional,
+                    total_amount: "total_amount" required,
+                    currency: "currency" optional,
+                    time_range: "time_range" optional,
+                    location: "location" optional,
+                    profit_sharing: "profit_sharing" optional,
+                    complete_time: "complete_time" optional,
+                    goods_tag: "goods_tag" optional,
                 });
                 /// 实际服务位置
                 pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
@@ -958,10 +958,10 @@ pub mod partner {
                     pub detail: PostRequestDetail,
                 }
                 ::wechatpay::runtime::json_object!(PostRequest {
-                    service_id: "service_id" req req,
-                    sub_mchid: "sub_mchid" req req,
-                    type_: "type" req req,
-                    detail: "detail" req req,
+                    service_id: "service_id" required,
+                    sub_mchid: "sub_mchid" required,
+                    type_: "type" required,
+                    detail: "detail" required,
                 });
                 /// 内容信息详情
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -980,9 +980,9 @@ pub mod partner {
                     pub paid_amount: Option<i64>,
                 }
                 ::wechatpay::runtime::json_object!(PostRequestDetail {
-                    seq: "seq" opt opt,
-                    paid_time: "paid_time" req req,
-                    paid_amount: "paid_amount" opt opt,
+                    seq: "seq" optional,
+                    paid_time: "paid_time" required,
+                    paid_amount: "paid_amount" optional,
                 });
                 /// 场景类型
                 ///

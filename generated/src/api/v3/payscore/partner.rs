@@ -113,12 +113,12 @@ pub mod permissions {
         pub notify_url: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        service_id: "service_id" req req,
-        appid: "appid" req req,
-        sub_appid: "sub_appid" opt opt,
-        sub_mchid: "sub_mchid" req req,
-        authorization_code: "authorization_code" req req,
-        notify_url: "notify_url" opt opt,
+        service_id: "service_id" required,
+        appid: "appid" required,
+        sub_appid: "sub_appid" optional,
+        sub_mchid: "sub_mchid" required,
+        authorization_code: "authorization_code" required,
+        notify_url: "notify_url" optional,
     });
     /// The response of `POST /v3/payscore/partner/permissions` (商户预授权API).
     pub type PostResponse = crate::v3::payscore::acquiringbank::permissions::PostResponse;
@@ -178,14 +178,14 @@ pub mod permissions {
             pub transaction_scene_info: Option<PostRequestTransactionSceneInfo>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            service_id: "service_id" req req,
-            appid: "appid" req req,
-            sub_appid: "sub_appid" opt opt,
-            sub_mchid: "sub_mchid" req req,
-            authorization_code: "authorization_code" req req,
-            notify_url: "notify_url" opt opt,
-            scene: "scene" req req,
-            transaction_scene_info: "transaction_scene_info" opt opt,
+            service_id: "service_id" required,
+            appid: "appid" required,
+            sub_appid: "sub_appid" optional,
+            sub_mchid: "sub_mchid" required,
+            authorization_code: "authorization_code" required,
+            notify_url: "notify_url" optional,
+            scene: "scene" required,
+            transaction_scene_info: "transaction_scene_info" optional,
         });
         /// 微信支付交易中授权附带的参数
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -200,8 +200,8 @@ pub mod permissions {
             pub sub_mchid: String,
         }
         ::wechatpay::runtime::json_object!(PostRequestTransactionSceneInfo {
-            mchid: "mchid" req req,
-            sub_mchid: "sub_mchid" req req,
+            mchid: "mchid" required,
+            sub_mchid: "sub_mchid" required,
         });
         /// The response of `POST /v3/payscore/partner/permissions/apply-for-scene` (服务商场景中预授权).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -216,8 +216,8 @@ pub mod permissions {
             pub transaction_permissions_token: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            scene: "scene" req req,
-            transaction_permissions_token: "transaction_permissions_token" opt opt,
+            scene: "scene" required,
+            transaction_permissions_token: "transaction_permissions_token" optional,
         });
     }
     /// `/v3/payscore/partner/permissions/assess-user-risk-level`
@@ -277,14 +277,14 @@ pub mod permissions {
             pub shopping_info: Option<PostRequestShoppingInfo>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            sub_mchid: "sub_mchid" skip req,
-            service_id: "service_id" req req,
-            appid: "appid" req req,
-            sub_appid: "sub_appid" opt opt,
-            authorization_code: "authorization_code" opt opt,
-            openid: "openid" opt opt,
-            sub_openid: "sub_openid" opt opt,
-            shopping_info: "shopping_info" opt opt,
+            sub_mchid: query "sub_mchid" required,
+            service_id: "service_id" required,
+            appid: "appid" required,
+            sub_appid: "sub_appid" optional,
+            authorization_code: "authorization_code" optional,
+            openid: "openid" optional,
+            sub_openid: "sub_openid" optional,
+            shopping_info: "shopping_info" optional,
         });
         /// 先用后付商品信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -293,7 +293,7 @@ pub mod permissions {
             pub goods: Vec<PostRequestShoppingInfoGoods>,
         }
         ::wechatpay::runtime::json_object!(PostRequestShoppingInfo {
-            goods: "goods" req req,
+            goods: "goods" required,
         });
         /// PostRequestShoppingInfoGoods
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -316,11 +316,11 @@ pub mod permissions {
             pub category_id: Option<Vec<String>>,
         }
         ::wechatpay::runtime::json_object!(PostRequestShoppingInfoGoods {
-            name: "name" req req,
-            picture: "picture" req req,
-            amount: "amount" req req,
-            count: "count" req req,
-            category_id: "category_id" opt opt,
+            name: "name" required,
+            picture: "picture" required,
+            amount: "amount" required,
+            count: "count" required,
+            category_id: "category_id" optional,
         });
         /// The response of `POST /v3/payscore/partner/permissions/assess-user-risk-level` (服务商评估用户分层).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -391,22 +391,22 @@ pub mod permissions {
             pub risk_level_version: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            service_id: "service_id" req req,
-            appid: "appid" req req,
-            mchid: "mchid" opt opt,
-            openid: "openid" opt opt,
-            authorization_code: "authorization_code" opt opt,
-            authorization_state: "authorization_state" opt opt,
-            notify_url: "notify_url" opt opt,
-            cancel_authorization_time: "cancel_authorization_time" opt opt,
-            authorization_success_time: "authorization_success_time" opt opt,
-            sub_mchid: "sub_mchid" opt opt,
-            sub_appid: "sub_appid" opt opt,
-            sub_openid: "sub_openid" opt opt,
-            user_label: "user_label" opt opt,
-            channel_id: "channel_id" opt opt,
-            user_risk_level: "user_risk_level" opt opt,
-            risk_level_version: "risk_level_version" opt opt,
+            service_id: "service_id" required,
+            appid: "appid" required,
+            mchid: "mchid" optional,
+            openid: "openid" optional,
+            authorization_code: "authorization_code" optional,
+            authorization_state: "authorization_state" optional,
+            notify_url: "notify_url" optional,
+            cancel_authorization_time: "cancel_authorization_time" optional,
+            authorization_success_time: "authorization_success_time" optional,
+            sub_mchid: "sub_mchid" optional,
+            sub_appid: "sub_appid" optional,
+            sub_openid: "sub_openid" optional,
+            user_label: "user_label" optional,
+            channel_id: "channel_id" optional,
+            user_risk_level: "user_risk_level" optional,
+            risk_level_version: "risk_level_version" optional,
         });
     }
     /// `/v3/payscore/partner/permissions/authorization-code`
@@ -467,8 +467,8 @@ pub mod permissions {
                 pub sub_mchid: String,
             }
             ::wechatpay::runtime::json_object!(GetRequest {
-                service_id: "service_id" skip req,
-                sub_mchid: "sub_mchid" skip req,
+                service_id: query "service_id" required,
+                sub_mchid: query "sub_mchid" required,
             });
             /// The response of `GET /v3/payscore/partner/permissions/authorization-code/{authorization_code}` (查询与用户授权记录（授权协议号）API).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -531,20 +531,20 @@ pub mod permissions {
                 pub risk_level_version: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                service_id: "service_id" req req,
-                appid: "appid" opt opt,
-                mchid: "mchid" opt opt,
-                openid: "openid" opt opt,
-                authorization_code: "authorization_code" req req,
-                authorization_state: "authorization_state" opt opt,
-                notify_url: "notify_url" opt opt,
-                cancel_authorization_time: "cancel_authorization_time" opt opt,
-                authorization_success_time: "authorization_success_time" opt opt,
-                sub_mchid: "sub_mchid" req req,
-                sub_appid: "sub_appid" opt opt,
-                sub_openid: "sub_openid" opt opt,
-                user_risk_level: "user_risk_level" opt opt,
-                risk_level_version: "risk_level_version" opt opt,
+                service_id: "service_id" required,
+                appid: "appid" optional,
+                mchid: "mchid" optional,
+                openid: "openid" optional,
+                authorization_code: "authorization_code" required,
+                authorization_state: "authorization_state" optional,
+                notify_url: "notify_url" optional,
+                cancel_authorization_time: "cancel_authorization_time" optional,
+                authorization_success_time: "authorization_success_time" optional,
+                sub_mchid: "sub_mchid" required,
+                sub_appid: "sub_appid" optional,
+                sub_openid: "sub_openid" optional,
+                user_risk_level: "user_risk_level" optional,
+                risk_level_version: "risk_level_version" optional,
             });
             /// `/v3/payscore/partner/permissions/authorization-code/{authorization_code}/terminate`
             pub mod terminate {
@@ -584,9 +584,9 @@ pub mod permissions {
                     pub reason: String,
                 }
                 ::wechatpay::runtime::json_object!(PostRequest {
-                    service_id: "service_id" req req,
-                    sub_mchid: "sub_mchid" req req,
-                    reason: "reason" req req,
+                    service_id: "service_id" required,
+                    sub_mchid: "sub_mchid" required,
+                    reason: "reason" required,
                 });
             }
         }
@@ -646,12 +646,12 @@ pub mod permissions {
             pub sub_openid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            service_id: "service_id" skip req,
-            appid: "appid" skip req,
-            sub_mchid: "sub_mchid" skip req,
-            sub_appid: "sub_appid" skip opt,
-            openid: "openid" skip opt,
-            sub_openid: "sub_openid" skip opt,
+            service_id: query "service_id" required,
+            appid: query "appid" required,
+            sub_mchid: query "sub_mchid" required,
+            sub_appid: query "sub_appid" optional,
+            openid: query "openid" optional,
+            sub_openid: query "sub_openid" optional,
         });
         /// The response of `GET /v3/payscore/partner/permissions/search` (查询与用户授权记录（openid）API).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -714,20 +714,20 @@ pub mod permissions {
             pub risk_level_version: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            service_id: "service_id" req req,
-            appid: "appid" req req,
-            mchid: "mchid" opt opt,
-            openid: "openid" opt opt,
-            authorization_code: "authorization_code" opt opt,
-            authorization_state: "authorization_state" opt opt,
-            notify_url: "notify_url" opt opt,
-            cancel_authorization_time: "cancel_authorization_time" opt opt,
-            authorization_success_time: "authorization_success_time" opt opt,
-            sub_mchid: "sub_mchid" req req,
-            sub_appid: "sub_appid" opt opt,
-            sub_openid: "sub_openid" opt opt,
-            user_risk_level: "user_risk_level" opt opt,
-            risk_level_version: "risk_level_version" opt opt,
+            service_id: "service_id" required,
+            appid: "appid" required,
+            mchid: "mchid" optional,
+            openid: "openid" optional,
+            authorization_code: "authorization_code" optional,
+            authorization_state: "authorization_state" optional,
+            notify_url: "notify_url" optional,
+            cancel_authorization_time: "cancel_authorization_time" optional,
+            authorization_success_time: "authorization_success_time" optional,
+            sub_mchid: "sub_mchid" required,
+            sub_appid: "sub_appid" optional,
+            sub_openid: "sub_openid" optional,
+            user_risk_level: "user_risk_level" optional,
+            risk_level_version: "risk_level_version" optional,
         });
     }
     /// `/v3/payscore/partner/permissions/terminate`
@@ -782,13 +782,13 @@ pub mod permissions {
             pub reason: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            openid: "openid" opt opt,
-            sub_openid: "sub_openid" opt opt,
-            service_id: "service_id" req req,
-            appid: "appid" req req,
-            sub_appid: "sub_appid" opt opt,
-            sub_mchid: "sub_mchid" req req,
-            reason: "reason" req req,
+            openid: "openid" optional,
+            sub_openid: "sub_openid" optional,
+            service_id: "service_id" required,
+            appid: "appid" required,
+            sub_appid: "sub_appid" optional,
+            sub_mchid: "sub_mchid" required,
+            reason: "reason" required,
         });
     }
 }
@@ -849,12 +849,12 @@ pub mod service_account_applications {
         pub result_notify_url: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        service_id: "service_id" req req,
-        appid: "appid" req req,
-        sub_mchid: "sub_mchid" req req,
-        sub_appid: "sub_appid" opt opt,
-        out_apply_no: "out_apply_no" req req,
-        result_notify_url: "result_notify_url" opt opt,
+        service_id: "service_id" required,
+        appid: "appid" required,
+        sub_mchid: "sub_mchid" required,
+        sub_appid: "sub_appid" optional,
+        out_apply_no: "out_apply_no" required,
+        result_notify_url: "result_notify_url" optional,
     });
     /// The response of `POST /v3/payscore/partner/service-account-applications` (收付通子商户申请绑定支付分服务).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -897,15 +897,15 @@ pub mod service_account_applications {
         pub reject_reason: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        service_id: "service_id" req req,
-        mchid: "mchid" opt opt,
-        appid: "appid" req req,
-        sub_mchid: "sub_mchid" req req,
-        sub_appid: "sub_appid" opt opt,
-        out_apply_no: "out_apply_no" req req,
-        result_notify_url: "result_notify_url" opt opt,
-        apply_state: "apply_state" opt opt,
-        reject_reason: "reject_reason" opt opt,
+        service_id: "service_id" required,
+        mchid: "mchid" optional,
+        appid: "appid" required,
+        sub_mchid: "sub_mchid" required,
+        sub_appid: "sub_appid" optional,
+        out_apply_no: "out_apply_no" required,
+        result_notify_url: "result_notify_url" optional,
+        apply_state: "apply_state" optional,
+        reject_reason: "reject_reason" optional,
     });
     /// `/v3/payscore/partner/service-account-applications/{out_apply_no}`
     pub mod by_out_apply_no {
@@ -963,15 +963,15 @@ pub mod service_account_applications {
             pub reject_reason: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            service_id: "service_id" opt opt,
-            mchid: "mchid" opt opt,
-            appid: "appid" opt opt,
-            sub_mchid: "sub_mchid" opt opt,
-            sub_appid: "sub_appid" opt opt,
-            out_apply_no: "out_apply_no" req req,
-            result_notify_url: "result_notify_url" opt opt,
-            apply_state: "apply_state" opt opt,
-            reject_reason: "reject_reason" opt opt,
+            service_id: "service_id" optional,
+            mchid: "mchid" optional,
+            appid: "appid" optional,
+            sub_mchid: "sub_mchid" optional,
+            sub_appid: "sub_appid" optional,
+            out_apply_no: "out_apply_no" required,
+            result_notify_url: "result_notify_url" optional,
+            apply_state: "apply_state" optional,
+            reject_reason: "reject_reason" optional,
         });
     }
 }
@@ -1045,10 +1045,10 @@ pub mod serviceorder {
         pub query_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        service_id: "service_id" skip req,
-        sub_mchid: "sub_mchid" skip req,
-        out_order_no: "out_order_no" skip opt,
-        query_id: "query_id" skip opt,
+        service_id: query "service_id" required,
+        sub_mchid: query "sub_mchid" required,
+        out_order_no: query "out_order_no" optional,
+        query_id: query "query_id" optional,
     });
     /// The response of `GET /v3/payscore/partner/serviceorder` (查询支付分订单).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -1129,28 +1129,28 @@ pub mod serviceorder {
         pub order_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        out_order_no: "out_order_no" req req,
-        service_id: "service_id" req req,
-        appid: "appid" opt opt,
-        mchid: "mchid" opt opt,
-        sub_appid: "sub_appid" opt opt,
-        sub_mchid: "sub_mchid" opt opt,
-        service_introduction: "service_introduction" opt opt,
-        state: "state" opt opt,
-        state_description: "state_description" opt opt,
-        post_payments: "post_payments" opt opt,
-        post_discounts: "post_discounts" opt opt,
-        risk_fund: "risk_fund" opt opt,
-        total_amount: "total_amount" opt opt,
-        need_collection: "need_collection" opt opt,
-        collection: "collection" opt opt,
-        time_range: "time_range" opt opt,
-        location: "location" opt opt,
-        attach: "attach" opt opt,
-        notify_url: "notify_url" opt opt,
-        openid: "openid" opt opt,
-        sub_openid: "sub_openid" opt opt,
-        order_id: "order_id" opt opt,
+        out_order_no: "out_order_no" required,
+        service_id: "service_id" required,
+        appid: "appid" optional,
+        mchid: "mchid" optional,
+        sub_appid: "sub_appid" optional,
+        sub_mchid: "sub_mchid" optional,
+        service_introduction: "service_introduction" optional,
+        state: "state" optional,
+        state_description: "state_description" optional,
+        post_payments: "post_payments" optional,
+        post_discounts: "post_discounts" optional,
+        risk_fund: "risk_fund" optional,
+        total_amount: "total_amount" optional,
+        need_collection: "need_collection" optional,
+        collection: "collection" optional,
+        time_range: "time_range" optional,
+        location: "location" optional,
+        attach: "attach" optional,
+        notify_url: "notify_url" optional,
+        openid: "openid" optional,
+        sub_openid: "sub_openid" optional,
+        order_id: "order_id" optional,
     });
     /// 收款信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -1179,12 +1179,12 @@ pub mod serviceorder {
         pub bank_type: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseCollection {
-        state: "state" opt opt,
-        total_amount: "total_amount" opt opt,
-        paying_amount: "paying_amount" opt opt,
-        paid_amount: "paid_amount" opt opt,
-        details: "details" opt opt,
-        bank_type: "bank_type" opt opt,
+        state: "state" optional,
+        total_amount: "total_amount" optional,
+        paying_amount: "paying_amount" optional,
+        paid_amount: "paid_amount" optional,
+        details: "details" optional,
+        bank_type: "bank_type" optional,
     });
     /// GetResponseCollectionDetails
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -1213,12 +1213,12 @@ pub mod serviceorder {
         pub promotion_detail: Option<Vec<GetResponseCollectionDetailsPromotionDetail>>,
     }
     ::wechatpay::runtime::json_object!(GetResponseCollectionDetails {
-        seq: "seq" opt opt,
-        amount: "amount" opt opt,
-        paid_type: "paid_type" opt opt,
-        paid_time: "paid_time" opt opt,
-        transaction_id: "transaction_id" opt opt,
-        promotion_detail: "promotion_detail" opt opt,
+        seq: "seq" optional,
+        amount: "amount" optional,
+        paid_type: "paid_type" optional,
+        paid_time: "paid_time" optional,
+        transaction_id: "transaction_id" optional,
+        promotion_detail: "promotion_detail" optional,
     });
     /// 收款成功渠道
     pub type GetResponseCollectionDetailsPaidType = crate::v3::payscore::oversea::partner::serviceorder::GetResponseCollectionDetailsPaidType;
@@ -1271,17 +1271,17 @@ pub mod serviceorder {
         >,
     }
     ::wechatpay::runtime::json_object!(GetResponseCollectionDetailsPromotionDetail {
-        coupon_id: "coupon_id" opt opt,
-        name: "name" opt opt,
-        scope: "scope" opt opt,
-        type_: "type" opt opt,
-        amount: "amount" opt opt,
-        stock_id: "stock_id" opt opt,
-        wechatpay_contribute: "wechatpay_contribute" opt opt,
-        merchant_contribute: "merchant_contribute" opt opt,
-        other_contribute: "other_contribute" opt opt,
-        currency: "currency" opt opt,
-        goods_detail: "goods_detail" opt opt,
+        coupon_id: "coupon_id" optional,
+        name: "name" optional,
+        scope: "scope" optional,
+        type_: "type" optional,
+        amount: "amount" optional,
+        stock_id: "stock_id" optional,
+        wechatpay_contribute: "wechatpay_contribute" optional,
+        merchant_contribute: "merchant_contribute" optional,
+        other_contribute: "other_contribute" optional,
+        currency: "currency" optional,
+        goods_detail: "goods_detail" optional,
     });
     /// GetResponseCollectionDetailsPromotionDetailGoodsDetail
     pub type GetResponseCollectionDetailsPromotionDetailGoodsDetail = crate::v3::payscore::acquiringbank::serviceorder::GetResponseCollectionDetailsPromotionDetailGoodsDetail;
@@ -1403,23 +1403,23 @@ pub mod serviceorder {
         pub device: Option<PostRequestDevice>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        service_id: "service_id" req req,
-        appid: "appid" req req,
-        sub_mchid: "sub_mchid" req req,
-        sub_appid: "sub_appid" opt opt,
-        out_order_no: "out_order_no" req req,
-        service_introduction: "service_introduction" req req,
-        post_payments: "post_payments" opt opt,
-        post_discounts: "post_discounts" opt opt,
-        risk_fund: "risk_fund" req req,
-        time_range: "time_range" req req,
-        location: "location" opt opt,
-        openid: "openid" opt opt,
-        sub_openid: "sub_openid" opt opt,
-        need_user_confirm: "need_user_confirm" opt opt,
-        notify_url: "notify_url" req req,
-        attach: "attach" opt opt,
-        device: "device" opt opt,
+        service_id: "service_id" required,
+        appid: "appid" required,
+        sub_mchid: "sub_mchid" required,
+        sub_appid: "sub_appid" optional,
+        out_order_no: "out_order_no" required,
+        service_introduction: "service_introduction" required,
+        post_payments: "post_payments" optional,
+        post_discounts: "post_discounts" optional,
+        risk_fund: "risk_fund" required,
+        time_range: "time_range" required,
+        location: "location" optional,
+        openid: "openid" optional,
+        sub_openid: "sub_openid" optional,
+        need_user_confirm: "need_user_confirm" optional,
+        notify_url: "notify_url" required,
+        attach: "attach" optional,
+        device: "device" optional,
     });
     /// 设备信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -1438,9 +1438,9 @@ pub mod serviceorder {
         pub materiel_no: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestDevice {
-        start_device_id: "start_device_id" opt opt,
-        end_device_id: "end_device_id" opt opt,
-        materiel_no: "materiel_no" opt opt,
+        start_device_id: "start_device_id" optional,
+        end_device_id: "end_device_id" optional,
+        materiel_no: "materiel_no" optional,
     });
     /// 服务位置
     pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::PostRequestLocation;
@@ -1465,9 +1465,9 @@ pub mod serviceorder {
         pub description: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestRiskFund {
-        name: "name" req req,
-        amount: "amount" req req,
-        description: "description" opt opt,
+        name: "name" required,
+        amount: "amount" required,
+        description: "description" optional,
     });
     /// 风险金名称
     ///
@@ -1561,24 +1561,24 @@ pub mod serviceorder {
         pub package: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        out_order_no: "out_order_no" req req,
-        service_id: "service_id" req req,
-        appid: "appid" req req,
-        mchid: "mchid" opt opt,
-        sub_appid: "sub_appid" opt opt,
-        sub_mchid: "sub_mchid" req req,
-        service_introduction: "service_introduction" req req,
-        state: "state" opt opt,
-        state_description: "state_description" opt opt,
-        post_payments: "post_payments" opt opt,
-        post_discounts: "post_discounts" opt opt,
-        risk_fund: "risk_fund" opt opt,
-        time_range: "time_range" opt opt,
-        location: "location" opt opt,
-        attach: "attach" opt opt,
-        notify_url: "notify_url" opt opt,
-        order_id: "order_id" opt opt,
-        package: "package" opt opt,
+        out_order_no: "out_order_no" required,
+        service_id: "service_id" required,
+        appid: "appid" required,
+        mchid: "mchid" optional,
+        sub_appid: "sub_appid" optional,
+        sub_mchid: "sub_mchid" required,
+        service_introduction: "service_introduction" required,
+        state: "state" optional,
+        state_description: "state_description" optional,
+        post_payments: "post_payments" optional,
+        post_discounts: "post_discounts" optional,
+        risk_fund: "risk_fund" optional,
+        time_range: "time_range" optional,
+        location: "location" optional,
+        attach: "attach" optional,
+        notify_url: "notify_url" optional,
+        order_id: "order_id" optional,
+        package: "package" optional,
     });
     /// 服务位置
     pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::PostRequestLocation;
@@ -1603,9 +1603,9 @@ pub mod serviceorder {
         pub description: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponseRiskFund {
-        name: "name" opt opt,
-        amount: "amount" opt opt,
-        description: "description" opt opt,
+        name: "name" optional,
+        amount: "amount" optional,
+        description: "description" optional,
     });
     /// 风险金名称
     pub type PostResponseRiskFundName = crate::v3::payscore::partner::serviceorder::PostRequestRiskFundName;
@@ -1746,17 +1746,17 @@ pub mod serviceorder {
                 pub device: Option<PostRequestDevice>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                service_id: "service_id" req req,
-                sub_mchid: "sub_mchid" req req,
-                post_payments: "post_payments" req req,
-                post_discounts: "post_discounts" opt opt,
-                total_amount: "total_amount" req req,
-                time_range: "time_range" opt opt,
-                location: "location" opt opt,
-                profit_sharing: "profit_sharing" opt opt,
-                complete_time: "complete_time" opt opt,
-                goods_tag: "goods_tag" opt opt,
-                device: "device" opt opt,
+                service_id: "service_id" required,
+                sub_mchid: "sub_mchid" required,
+                post_payments: "post_payments" required,
+                post_discounts: "post_discounts" optional,
+                total_amount: "total_amount" required,
+                time_range: "time_range" optional,
+                location: "location" optional,
+                profit_sharing: "profit_sharing" optional,
+                complete_time: "complete_time" optional,
+                goods_tag: "goods_tag" optional,
+                device: "device" optional,
             });
             /// 设备信息
             pub type PostRequestDevice = crate::v3::payscore::partner::serviceorder::PostRequestDevice;
@@ -1817,13 +1817,13 @@ pub mod serviceorder {
                 pub device: Option<PostRequestDevice>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                service_id: "service_id" opt opt,
-                sub_mchid: "sub_mchid" req req,
-                post_payments: "post_payments" req req,
-                post_discounts: "post_discounts" opt opt,
-                total_amount: "total_amount" req req,
-                reason: "reason" req req,
-                device: "device" opt opt,
+                service_id: "service_id" optional,
+                sub_mchid: "sub_mchid" required,
+                post_payments: "post_payments" required,
+                post_discounts: "post_discounts" optional,
+                total_amount: "total_amount" required,
+                reason: "reason" required,
+                device: "device" optional,
             });
             /// 设备信息
             pub type PostRequestDevice = crate::v3::payscore::partner::serviceorder::PostRequestDevice;
@@ -1848,10 +1848,10 @@ pub mod serviceorder {
                 pub count: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(PostRequestPostDiscounts {
-                name: "name" req req,
-                description: "description" opt opt,
-                amount: "amount" req req,
-                count: "count" opt opt,
+                name: "name" required,
+                description: "description" optional,
+                amount: "amount" required,
+                count: "count" optional,
             });
             /// PostRequestPostPayments
             pub type PostRequestPostPayments = crate::v3::payscore::acquiringbank::serviceorder::by_out_order_no::complete::PostRequestPostPayments;
@@ -1890,8 +1890,8 @@ pub mod serviceorder {
                 pub sub_mchid: String,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                service_id: "service_id" opt opt,
-                sub_mchid: "sub_mchid" req req,
+                service_id: "service_id" optional,
+                sub_mchid: "sub_mchid" required,
             });
         }
         /// `/v3/payscore/partner/serviceorder/{out_order_no}/send-pendingmessage`
@@ -1942,12 +1942,12 @@ pub mod serviceorder {
                 pub prepaid_time: String,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                service_id: "service_id" req req,
-                sub_mchid: "sub_mchid" req req,
-                post_payments: "post_payments" req req,
-                post_discounts: "post_discounts" opt opt,
-                total_amount: "total_amount" req req,
-                prepaid_time: "prepaid_time" req req,
+                service_id: "service_id" required,
+                sub_mchid: "sub_mchid" required,
+                post_payments: "post_payments" required,
+                post_discounts: "post_discounts" optional,
+                total_amount: "total_amount" required,
+                prepaid_time: "prepaid_time" required,
             });
             /// PostRequestPostDiscounts
             pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
@@ -2024,10 +2024,10 @@ pub mod serviceorder {
                 pub detail: PostRequestDetail,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                service_id: "service_id" req req,
-                sub_mchid: "sub_mchid" req req,
-                type_: "type" req req,
-                detail: "detail" req req,
+                service_id: "service_id" required,
+                sub_mchid: "sub_mchid" required,
+                type_: "type" required,
+                detail: "detail" required,
             });
             /// 内容信息详情
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -2046,9 +2046,9 @@ pub mod serviceorder {
                 pub paid_amount: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(PostRequestDetail {
-                seq: "seq" opt opt,
-                paid_time: "paid_time" req req,
-                paid_amount: "paid_amount" opt opt,
+                seq: "seq" optional,
+                paid_time: "paid_time" required,
+                paid_amount: "paid_amount" optional,
             });
         }
     }
@@ -2132,22 +2132,22 @@ pub mod serviceorder {
             pub openid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            service_id: "service_id" req req,
-            appid: "appid" req req,
-            sub_appid: "sub_appid" req req,
-            sub_mchid: "sub_mchid" opt opt,
-            out_order_no: "out_order_no" req req,
-            service_introduction: "service_introduction" req req,
-            post_payments: "post_payments" opt opt,
-            post_discounts: "post_discounts" opt opt,
-            total_amount: "total_amount" req req,
-            time_range: "time_range" req req,
-            location: "location" opt opt,
-            profit_sharing: "profit_sharing" opt opt,
-            goods_tag: "goods_tag" opt opt,
-            attach: "attach" opt opt,
-            notify_url: "notify_url" req req,
-            openid: "openid" opt opt,
+            service_id: "service_id" required,
+            appid: "appid" required,
+            sub_appid: "sub_appid" required,
+            sub_mchid: "sub_mchid" optional,
+            out_order_no: "out_order_no" required,
+            service_introduction: "service_introduction" required,
+            post_payments: "post_payments" optional,
+            post_discounts: "post_discounts" optional,
+            total_amount: "total_amount" required,
+            time_range: "time_range" required,
+            location: "location" optional,
+            profit_sharing: "profit_sharing" optional,
+            goods_tag: "goods_tag" optional,
+            attach: "attach" optional,
+            notify_url: "notify_url" required,
+            openid: "openid" optional,
         });
         /// 服务位置
         pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
@@ -2240,24 +2240,24 @@ pub mod servicepayondeliveryorder {
         pub shopping_info: PostRequestShoppingInfo,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        out_order_no: "out_order_no" req req,
-        appid: "appid" req req,
-        sub_mchid: "sub_mchid" req req,
-        sub_appid: "sub_appid" opt opt,
-        service_id: "service_id" req req,
-        service_introduction: "service_introduction" req req,
-        post_payments: "post_payments" opt opt,
-        post_discounts: "post_discounts" opt opt,
-        time_range: "time_range" req req,
-        location: "location" opt opt,
-        risk_fund: "risk_fund" req req,
-        attach: "attach" opt opt,
-        notify_url: "notify_url" req req,
-        openid: "openid" opt opt,
-        sub_openid: "sub_openid" opt opt,
-        need_user_confirm: "need_user_confirm" opt opt,
-        mchid: "mchid" opt opt,
-        shopping_info: "shopping_info" req req,
+        out_order_no: "out_order_no" required,
+        appid: "appid" required,
+        sub_mchid: "sub_mchid" required,
+        sub_appid: "sub_appid" optional,
+        service_id: "service_id" required,
+        service_introduction: "service_introduction" required,
+        post_payments: "post_payments" optional,
+        post_discounts: "post_discounts" optional,
+        time_range: "time_range" required,
+        location: "location" optional,
+        risk_fund: "risk_fund" required,
+        attach: "attach" optional,
+        notify_url: "notify_url" required,
+        openid: "openid" optional,
+        sub_openid: "sub_openid" optional,
+        need_user_confirm: "need_user_confirm" optional,
+        mchid: "mchid" optional,
+        shopping_info: "shopping_info" required,
     });
     /// 服务位置
     pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
@@ -2280,9 +2280,9 @@ pub mod servicepayondeliveryorder {
         pub description: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestRiskFund {
-        name: "name" req req,
-        amount: "amount" req req,
-        description: "description" opt opt,
+        name: "name" required,
+        amount: "amount" required,
+        description: "description" optional,
     });
     /// 风险金名称
     pub type PostRequestRiskFundName = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestRiskFundName;
@@ -2299,9 +2299,9 @@ pub mod servicepayondeliveryorder {
         pub goods: Option<Vec<PostRequestShoppingInfoGoods>>,
     }
     ::wechatpay::runtime::json_object!(PostRequestShoppingInfo {
-        real_merchant_appid: "real_merchant_appid" opt opt,
-        jump_link: "jump_link" opt opt,
-        goods: "goods" opt opt,
+        real_merchant_appid: "real_merchant_appid" optional,
+        jump_link: "jump_link" optional,
+        goods: "goods" optional,
     });
     /// PostRequestShoppingInfoGoods
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -2324,11 +2324,11 @@ pub mod servicepayondeliveryorder {
         pub category_id: Option<Vec<String>>,
     }
     ::wechatpay::runtime::json_object!(PostRequestShoppingInfoGoods {
-        name: "name" opt opt,
-        picture: "picture" opt opt,
-        amount: "amount" opt opt,
-        count: "count" opt opt,
-        category_id: "category_id" opt opt,
+        name: "name" optional,
+        picture: "picture" optional,
+        amount: "amount" optional,
+        count: "count" optional,
+        category_id: "category_id" optional,
     });
     /// 单详跳转链接
     pub type PostRequestShoppingInfoJumpLink = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestShoppingInfoJumpLink;
@@ -2422,10 +2422,10 @@ pub mod servicequotas {
                 pub risk_level_version: i64,
             }
             ::wechatpay::runtime::json_object!(GetRequest {
-                sub_mchid: "sub_mchid" skip req,
-                appid: "appid" skip req,
-                sub_appid: "sub_appid" skip opt,
-                risk_level_version: "risk_level_version" skip req,
+                sub_mchid: query "sub_mchid" required,
+                appid: query "appid" required,
+                sub_appid: query "sub_appid" optional,
+                risk_level_version: query "risk_level_version" required,
             });
             /// The response of `GET /v3/payscore/partner/servicequotas/service-id/{service_id}` (查询用户分层对应建议先享金额).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -2458,13 +2458,13 @@ pub mod servicequotas {
                 pub quotas: Option<Vec<GetResponseQuotas>>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                service_id: "service_id" req req,
-                mchid: "mchid" opt opt,
-                sub_mchid: "sub_mchid" req req,
-                appid: "appid" req req,
-                sub_appid: "sub_appid" opt opt,
-                risk_level_version: "risk_level_version" req req,
-                quotas: "quotas" opt opt,
+                service_id: "service_id" required,
+                mchid: "mchid" optional,
+                sub_mchid: "sub_mchid" required,
+                appid: "appid" required,
+                sub_appid: "sub_appid" optional,
+                risk_level_version: "risk_level_version" required,
+                quotas: "quotas" optional,
             });
             /// GetResponseQuotas
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -2479,8 +2479,8 @@ pub mod servicequotas {
                 pub suggested_quota: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(GetResponseQuotas {
-                risk_level: "risk_level" opt opt,
-                suggested_quota: "suggested_quota" opt opt,
+                risk_level: "risk_level" optional,
+                suggested_quota: "suggested_quota" optional,
             });
         }
     }

@@ -64,10 +64,10 @@ pub struct GetRequest {
     pub appid: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetRequest {
-    service_id: "service_id" skip opt,
-    out_order_no: "out_order_no" skip opt,
-    query_id: "query_id" skip opt,
-    appid: "appid" skip opt,
+    service_id: query "service_id" optional,
+    out_order_no: query "out_order_no" optional,
+    query_id: query "query_id" optional,
+    appid: query "appid" optional,
 });
 /// The response of `GET /v3/payscore/payafter-orders` (查询先享后付订单).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -132,30 +132,30 @@ pub struct GetResponse {
     pub pay_type: Option<GetResponsePayType>,
 }
 ::wechatpay::runtime::json_object!(GetResponse {
-    appid: "appid" opt opt,
-    mchid: "mchid" opt opt,
-    out_order_no: "out_order_no" opt opt,
-    service_id: "service_id" opt opt,
-    state: "state" opt opt,
-    finish_type: "finish_type" opt opt,
-    service_start_time: "service_start_time" opt opt,
-    service_end_time: "service_end_time" opt opt,
-    real_service_start_time: "real_service_start_time" opt opt,
-    real_service_end_time: "real_service_end_time" opt opt,
-    pay_succ_time: "pay_succ_time" opt opt,
-    service_start_location: "service_start_location" opt opt,
-    service_end_location: "service_end_location" opt opt,
-    real_service_start_location: "real_service_start_location" opt opt,
-    real_service_end_location: "real_service_end_location" opt opt,
-    service_introduction: "service_introduction" opt opt,
-    fees: "fees" opt opt,
-    discounts: "discounts" opt opt,
-    risk_amount: "risk_amount" opt opt,
-    total_amount: "total_amount" opt opt,
-    attach: "attach" opt opt,
-    finish_ticket: "finish_ticket" opt opt,
-    finish_transaction_id: "finish_transaction_id" opt opt,
-    pay_type: "pay_type" opt opt,
+    appid: "appid" optional,
+    mchid: "mchid" optional,
+    out_order_no: "out_order_no" optional,
+    service_id: "service_id" optional,
+    state: "state" optional,
+    finish_type: "finish_type" optional,
+    service_start_time: "service_start_time" optional,
+    service_end_time: "service_end_time" optional,
+    real_service_start_time: "real_service_start_time" optional,
+    real_service_end_time: "real_service_end_time" optional,
+    pay_succ_time: "pay_succ_time" optional,
+    service_start_location: "service_start_location" optional,
+    service_end_location: "service_end_location" optional,
+    real_service_start_location: "real_service_start_location" optional,
+    real_service_end_location: "real_service_end_location" optional,
+    service_introduction: "service_introduction" optional,
+    fees: "fees" optional,
+    discounts: "discounts" optional,
+    risk_amount: "risk_amount" optional,
+    total_amount: "total_amount" optional,
+    attach: "attach" optional,
+    finish_ticket: "finish_ticket" optional,
+    finish_transaction_id: "finish_transaction_id" optional,
+    pay_type: "pay_type" optional,
 });
 /// GetResponseDiscounts
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -172,9 +172,9 @@ pub struct GetResponseDiscounts {
     pub discount_desc: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponseDiscounts {
-    discount_name: "discount_name" opt opt,
-    discount_amount: "discount_amount" opt opt,
-    discount_desc: "discount_desc" opt opt,
+    discount_name: "discount_name" optional,
+    discount_amount: "discount_amount" optional,
+    discount_desc: "discount_desc" optional,
 });
 /// GetResponseFees
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -189,10 +189,10 @@ pub struct GetResponseFees {
     pub fee_desc: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponseFees {
-    fee_name: "fee_name" opt opt,
-    fee_count: "fee_count" opt opt,
-    fee_amount: "fee_amount" opt opt,
-    fee_desc: "fee_desc" opt opt,
+    fee_name: "fee_name" optional,
+    fee_count: "fee_count" optional,
+    fee_amount: "fee_amount" optional,
+    fee_desc: "fee_desc" optional,
 });
 /// 支付方式
 ///
@@ -288,25 +288,25 @@ pub struct PostRequest {
     pub address: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    wechatpay_serial: "Wechatpay-Serial" skip req,
-    appid: "appid" req req,
-    out_order_no: "out_order_no" req req,
-    service_id: "service_id" req req,
-    service_start_time: "service_start_time" opt opt,
-    service_end_time: "service_end_time" opt opt,
-    service_start_location: "service_start_location" opt opt,
-    service_end_location: "service_end_location" opt opt,
-    service_introduction: "service_introduction" opt opt,
-    fees: "fees" opt opt,
-    discounts: "discounts" opt opt,
-    risk_amount: "risk_amount" opt opt,
-    attach: "attach" opt opt,
-    need_user_confirm: "need_user_confirm" opt opt,
-    openid: "openid" opt opt,
-    name: "name" opt opt,
-    phone: "phone" opt opt,
-    userid: "userid" opt opt,
-    address: "address" opt opt,
+    wechatpay_serial: header "Wechatpay-Serial" required,
+    appid: "appid" required,
+    out_order_no: "out_order_no" required,
+    service_id: "service_id" required,
+    service_start_time: "service_start_time" optional,
+    service_end_time: "service_end_time" optional,
+    service_start_location: "service_start_location" optional,
+    service_end_location: "service_end_location" optional,
+    service_introduction: "service_introduction" optional,
+    fees: "fees" optional,
+    discounts: "discounts" optional,
+    risk_amount: "risk_amount" optional,
+    attach: "attach" optional,
+    need_user_confirm: "need_user_confirm" optional,
+    openid: "openid" optional,
+    name: "name" optional,
+    phone: "phone" optional,
+    userid: "userid" optional,
+    address: "address" optional,
 });
 /// PostRequestDiscounts
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -321,8 +321,8 @@ pub struct PostRequestDiscounts {
     pub discount_desc: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostRequestDiscounts {
-    discount_name: "discount_name" opt opt,
-    discount_desc: "discount_desc" opt opt,
+    discount_name: "discount_name" optional,
+    discount_desc: "discount_desc" optional,
 });
 /// PostRequestFees
 pub type PostRequestFees = crate::v3::payscore::payafter_orders::GetResponseFees;
@@ -359,16 +359,16 @@ pub struct PostResponse {
     pub package: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    appid: "appid" opt opt,
-    mchid: "mchid" opt opt,
-    out_order_no: "out_order_no" opt opt,
-    service_id: "service_id" opt opt,
-    order_id: "order_id" opt opt,
-    miniprogram_businesstype: "miniprogram_businesstype" opt opt,
-    miniprogram_appid: "miniprogram_appid" opt opt,
-    miniprogram_path: "miniprogram_path" opt opt,
-    miniprogram_username: "miniprogram_username" opt opt,
-    package: "package" opt opt,
+    appid: "appid" optional,
+    mchid: "mchid" optional,
+    out_order_no: "out_order_no" optional,
+    service_id: "service_id" optional,
+    order_id: "order_id" optional,
+    miniprogram_businesstype: "miniprogram_businesstype" optional,
+    miniprogram_appid: "miniprogram_appid" optional,
+    miniprogram_path: "miniprogram_path" optional,
+    miniprogram_username: "miniprogram_username" optional,
+    package: "package" optional,
 });
 /// `/v3/payscore/payafter-orders/{out_order_no}`
 pub mod by_out_order_no {
@@ -429,9 +429,9 @@ pub mod by_out_order_no {
             pub reason: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            appid: "appid" req req,
-            service_id: "service_id" req req,
-            reason: "reason" req req,
+            appid: "appid" required,
+            service_id: "service_id" required,
+            reason: "reason" required,
         });
         /// The response of `POST /v3/payscore/payafter-orders/{out_order_no}/cancel` (撤销先享后付订单).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -458,11 +458,11 @@ pub mod by_out_order_no {
             pub order_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            appid: "appid" req req,
-            mchid: "mchid" opt opt,
-            out_order_no: "out_order_no" req req,
-            service_id: "service_id" req req,
-            order_id: "order_id" opt opt,
+            appid: "appid" required,
+            mchid: "mchid" optional,
+            out_order_no: "out_order_no" required,
+            service_id: "service_id" required,
+            order_id: "order_id" optional,
         });
     }
     /// `/v3/payscore/payafter-orders/{out_order_no}/complete`
@@ -523,18 +523,18 @@ pub mod by_out_order_no {
             pub profit_sharing: Option<bool>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            appid: "appid" req req,
-            service_id: "service_id" req req,
-            finish_type: "finish_type" opt opt,
-            cancel_reason: "cancel_reason" opt opt,
-            real_service_start_time: "real_service_start_time" opt opt,
-            real_service_end_time: "real_service_end_time" opt opt,
-            real_service_end_location: "real_service_end_location" opt opt,
-            fees: "fees" opt opt,
-            discounts: "discounts" opt opt,
-            total_amount: "total_amount" opt opt,
-            finish_ticket: "finish_ticket" opt opt,
-            profit_sharing: "profit_sharing" opt opt,
+            appid: "appid" required,
+            service_id: "service_id" required,
+            finish_type: "finish_type" optional,
+            cancel_reason: "cancel_reason" optional,
+            real_service_start_time: "real_service_start_time" optional,
+            real_service_end_time: "real_service_end_time" optional,
+            real_service_end_location: "real_service_end_location" optional,
+            fees: "fees" optional,
+            discounts: "discounts" optional,
+            total_amount: "total_amount" optional,
+            finish_ticket: "finish_ticket" optional,
+            profit_sharing: "profit_sharing" optional,
         });
         /// PostRequestDiscounts
         pub type PostRequestDiscounts = crate::v3::payscore::payafter_orders::GetResponseDiscounts;
@@ -581,10 +581,10 @@ pub mod by_out_order_no {
             pub detail: Option<PostRequestDetail>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            appid: "appid" opt opt,
-            service_id: "service_id" opt opt,
-            type_: "type" opt opt,
-            detail: "detail" opt opt,
+            appid: "appid" optional,
+            service_id: "service_id" optional,
+            type_: "type" optional,
+            detail: "detail" optional,
         });
         /// 内容信息详情
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -595,7 +595,7 @@ pub mod by_out_order_no {
             pub paid_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestDetail {
-            paid_time: "paid_time" opt opt,
+            paid_time: "paid_time" optional,
         });
         /// 场景类型
         ///
@@ -632,10 +632,10 @@ pub mod by_out_order_no {
             pub order_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            appid: "appid" req req,
-            mchid: "mchid" opt opt,
-            out_order_no: "out_order_no" req req,
-            order_id: "order_id" opt opt,
+            appid: "appid" required,
+            mchid: "mchid" optional,
+            out_order_no: "out_order_no" required,
+            order_id: "order_id" optional,
         });
     }
 }

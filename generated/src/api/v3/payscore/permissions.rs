@@ -56,10 +56,10 @@ pub struct PostRequest {
     pub notify_url: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    service_id: "service_id" req req,
-    appid: "appid" req req,
-    authorization_code: "authorization_code" req req,
-    notify_url: "notify_url" opt opt,
+    service_id: "service_id" required,
+    appid: "appid" required,
+    authorization_code: "authorization_code" required,
+    notify_url: "notify_url" optional,
 });
 /// The response of `POST /v3/payscore/permissions` (商户预授权API).
 pub type PostResponse = crate::v3::payscore::acquiringbank::permissions::PostResponse;
@@ -104,11 +104,11 @@ pub mod assess_user_risk_level {
         pub shopping_info: Option<PostRequestShoppingInfo>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        service_id: "service_id" req req,
-        appid: "appid" req req,
-        authorization_code: "authorization_code" opt opt,
-        openid: "openid" opt opt,
-        shopping_info: "shopping_info" opt opt,
+        service_id: "service_id" required,
+        appid: "appid" required,
+        authorization_code: "authorization_code" optional,
+        openid: "openid" optional,
+        shopping_info: "shopping_info" optional,
     });
     /// 先用后付商品信息
     pub type PostRequestShoppingInfo = crate::v3::payscore::partner::permissions::assess_user_risk_level::PostRequestShoppingInfo;
@@ -168,7 +168,7 @@ pub mod authorization_code {
             pub service_id: String,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            service_id: "service_id" skip req,
+            service_id: query "service_id" required,
         });
         /// The response of `GET /v3/payscore/permissions/authorization-code/{authorization_code}` (查询与用户授权记录（授权协议号）API).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -219,17 +219,17 @@ pub mod authorization_code {
             pub risk_level_version: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            service_id: "service_id" req req,
-            appid: "appid" opt opt,
-            mchid: "mchid" opt opt,
-            openid: "openid" opt opt,
-            authorization_code: "authorization_code" req req,
-            authorization_state: "authorization_state" opt opt,
-            notify_url: "notify_url" opt opt,
-            cancel_authorization_time: "cancel_authorization_time" opt opt,
-            authorization_success_time: "authorization_success_time" opt opt,
-            user_risk_level: "user_risk_level" opt opt,
-            risk_level_version: "risk_level_version" opt opt,
+            service_id: "service_id" required,
+            appid: "appid" optional,
+            mchid: "mchid" optional,
+            openid: "openid" optional,
+            authorization_code: "authorization_code" required,
+            authorization_state: "authorization_state" optional,
+            notify_url: "notify_url" optional,
+            cancel_authorization_time: "cancel_authorization_time" optional,
+            authorization_success_time: "authorization_success_time" optional,
+            user_risk_level: "user_risk_level" optional,
+            risk_level_version: "risk_level_version" optional,
         });
         /// `/v3/payscore/permissions/authorization-code/{authorization_code}/terminate`
         pub mod terminate {
@@ -265,8 +265,8 @@ pub mod authorization_code {
                 pub reason: String,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                service_id: "service_id" req req,
-                reason: "reason" req req,
+                service_id: "service_id" required,
+                reason: "reason" required,
             });
         }
     }
@@ -322,8 +322,8 @@ pub mod openid {
             pub appid: String,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            service_id: "service_id" skip req,
-            appid: "appid" skip req,
+            service_id: query "service_id" required,
+            appid: query "appid" required,
         });
         /// The response of `GET /v3/payscore/permissions/openid/{openid}` (查询与用户授权记录（openid）API).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -370,16 +370,16 @@ pub mod openid {
             pub risk_level_version: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            service_id: "service_id" req req,
-            appid: "appid" req req,
-            mchid: "mchid" opt opt,
-            openid: "openid" opt opt,
-            authorization_code: "authorization_code" opt opt,
-            authorization_state: "authorization_state" opt opt,
-            cancel_authorization_time: "cancel_authorization_time" opt opt,
-            authorization_success_time: "authorization_success_time" opt opt,
-            user_risk_level: "user_risk_level" opt opt,
-            risk_level_version: "risk_level_version" opt opt,
+            service_id: "service_id" required,
+            appid: "appid" required,
+            mchid: "mchid" optional,
+            openid: "openid" optional,
+            authorization_code: "authorization_code" optional,
+            authorization_state: "authorization_state" optional,
+            cancel_authorization_time: "cancel_authorization_time" optional,
+            authorization_success_time: "authorization_success_time" optional,
+            user_risk_level: "user_risk_level" optional,
+            risk_level_version: "risk_level_version" optional,
         });
         /// `/v3/payscore/permissions/openid/{openid}/terminate`
         pub mod terminate {
@@ -419,9 +419,9 @@ pub mod openid {
                 pub reason: String,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                service_id: "service_id" req req,
-                appid: "appid" req req,
-                reason: "reason" req req,
+                service_id: "service_id" required,
+                appid: "appid" required,
+                reason: "reason" required,
             });
         }
     }

@@ -98,17 +98,17 @@ pub mod partner {
             pub merchant_plan_no: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            service_id: "service_id" req req,
-            appid: "appid" req req,
-            sub_mchid: "sub_mchid" req req,
-            sub_appid: "sub_appid" opt opt,
-            plan_name: "plan_name" req req,
-            plan_duration: "plan_duration" req req,
-            deduction_quantity: "deduction_quantity" req req,
-            total_original_price: "total_original_price" req req,
-            total_actual_price: "total_actual_price" req req,
-            plan_detail_list: "plan_detail_list" opt opt,
-            merchant_plan_no: "merchant_plan_no" req req,
+            service_id: "service_id" required,
+            appid: "appid" required,
+            sub_mchid: "sub_mchid" required,
+            sub_appid: "sub_appid" optional,
+            plan_name: "plan_name" required,
+            plan_duration: "plan_duration" required,
+            deduction_quantity: "deduction_quantity" required,
+            total_original_price: "total_original_price" required,
+            total_actual_price: "total_actual_price" required,
+            plan_detail_list: "plan_detail_list" optional,
+            merchant_plan_no: "merchant_plan_no" required,
         });
         /// PostRequestPlanDetailList
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -131,10 +131,10 @@ pub mod partner {
             pub plan_detail_name: String,
         }
         ::wechatpay::runtime::json_object!(PostRequestPlanDetailList {
-            original_price: "original_price" req req,
-            plan_discount_description: "plan_discount_description" opt opt,
-            actual_price: "actual_price" req req,
-            plan_detail_name: "plan_detail_name" req req,
+            original_price: "original_price" required,
+            plan_discount_description: "plan_discount_description" optional,
+            actual_price: "actual_price" required,
+            plan_detail_name: "plan_detail_name" required,
         });
         /// The response of `POST /v3/payscore/plan/partner/payscore-plans` (创建支付分计划).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -203,22 +203,22 @@ pub mod partner {
             pub stop_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            plan_id: "plan_id" opt opt,
-            service_id: "service_id" req req,
-            mchid: "mchid" opt opt,
-            sub_mchid: "sub_mchid" req req,
-            appid: "appid" req req,
-            sub_appid: "sub_appid" opt opt,
-            merchant_plan_no: "merchant_plan_no" req req,
-            plan_name: "plan_name" req req,
-            plan_duration: "plan_duration" req req,
-            plan_state: "plan_state" opt opt,
-            total_original_price: "total_original_price" req req,
-            deduction_quantity: "deduction_quantity" req req,
-            total_actual_price: "total_actual_price" req req,
-            plan_detail_list: "plan_detail_list" opt opt,
-            stop_mchid: "stop_mchid" opt opt,
-            stop_time: "stop_time" opt opt,
+            plan_id: "plan_id" optional,
+            service_id: "service_id" required,
+            mchid: "mchid" optional,
+            sub_mchid: "sub_mchid" required,
+            appid: "appid" required,
+            sub_appid: "sub_appid" optional,
+            merchant_plan_no: "merchant_plan_no" required,
+            plan_name: "plan_name" required,
+            plan_duration: "plan_duration" required,
+            plan_state: "plan_state" optional,
+            total_original_price: "total_original_price" required,
+            deduction_quantity: "deduction_quantity" required,
+            total_actual_price: "total_actual_price" required,
+            plan_detail_list: "plan_detail_list" optional,
+            stop_mchid: "stop_mchid" optional,
+            stop_time: "stop_time" optional,
         });
         /// PostResponsePlanDetailList
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -245,11 +245,11 @@ pub mod partner {
             pub actual_price: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(PostResponsePlanDetailList {
-            plan_detail_no: "plan_detail_no" opt opt,
-            plan_detail_name: "plan_detail_name" opt opt,
-            original_price: "original_price" opt opt,
-            plan_discount_description: "plan_discount_description" opt opt,
-            actual_price: "actual_price" opt opt,
+            plan_detail_no: "plan_detail_no" optional,
+            plan_detail_name: "plan_detail_name" optional,
+            original_price: "original_price" optional,
+            plan_discount_description: "plan_discount_description" optional,
+            actual_price: "actual_price" optional,
         });
         /// `/v3/payscore/plan/partner/payscore-plans/merchant-plan-no`
         pub mod merchant_plan_no {
@@ -304,7 +304,7 @@ pub mod partner {
                     pub sub_mchid: String,
                 }
                 ::wechatpay::runtime::json_object!(GetRequest {
-                    sub_mchid: "sub_mchid" skip req,
+                    sub_mchid: query "sub_mchid" required,
                 });
                 /// The response of `GET /v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}` (查询支付分计划).
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -373,22 +373,22 @@ pub mod partner {
                     pub stop_time: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    plan_id: "plan_id" opt opt,
-                    service_id: "service_id" opt opt,
-                    mchid: "mchid" opt opt,
-                    sub_mchid: "sub_mchid" req req,
-                    appid: "appid" opt opt,
-                    sub_appid: "sub_appid" opt opt,
-                    merchant_plan_no: "merchant_plan_no" req req,
-                    plan_name: "plan_name" opt opt,
-                    plan_duration: "plan_duration" opt opt,
-                    plan_state: "plan_state" opt opt,
-                    total_original_price: "total_original_price" opt opt,
-                    deduction_quantity: "deduction_quantity" opt opt,
-                    total_actual_price: "total_actual_price" opt opt,
-                    plan_detail_list: "plan_detail_list" opt opt,
-                    stop_mchid: "stop_mchid" opt opt,
-                    stop_time: "stop_time" opt opt,
+                    plan_id: "plan_id" optional,
+                    service_id: "service_id" optional,
+                    mchid: "mchid" optional,
+                    sub_mchid: "sub_mchid" required,
+                    appid: "appid" optional,
+                    sub_appid: "sub_appid" optional,
+                    merchant_plan_no: "merchant_plan_no" required,
+                    plan_name: "plan_name" optional,
+                    plan_duration: "plan_duration" optional,
+                    plan_state: "plan_state" optional,
+                    total_original_price: "total_original_price" optional,
+                    deduction_quantity: "deduction_quantity" optional,
+                    total_actual_price: "total_actual_price" optional,
+                    plan_detail_list: "plan_detail_list" optional,
+                    stop_mchid: "stop_mchid" optional,
+                    stop_time: "stop_time" optional,
                 });
                 /// GetResponsePlanDetailList
                 pub type GetResponsePlanDetailList = crate::v3::payscore::plan::partner::payscore_plans::PostResponsePlanDetailList;
@@ -422,7 +422,7 @@ pub mod partner {
                         pub sub_mchid: String,
                     }
                     ::wechatpay::runtime::json_object!(PostRequest {
-                        sub_mchid: "sub_mchid" req req,
+                        sub_mchid: "sub_mchid" required,
                     });
                     /// The response of `POST /v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop` (停止支付分计划).
                     pub type PostResponse = crate::v3::payscore::plan::partner::payscore_plans::merchant_plan_no::by_merchant_plan_no::GetResponse;
@@ -495,15 +495,15 @@ pub mod payscore_plans {
         pub merchant_plan_no: String,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        service_id: "service_id" req req,
-        appid: "appid" req req,
-        plan_name: "plan_name" req req,
-        plan_duration: "plan_duration" req req,
-        deduction_quantity: "deduction_quantity" req req,
-        total_original_price: "total_original_price" req req,
-        total_actual_price: "total_actual_price" req req,
-        plan_detail_list: "plan_detail_list" opt opt,
-        merchant_plan_no: "merchant_plan_no" req req,
+        service_id: "service_id" required,
+        appid: "appid" required,
+        plan_name: "plan_name" required,
+        plan_duration: "plan_duration" required,
+        deduction_quantity: "deduction_quantity" required,
+        total_original_price: "total_original_price" required,
+        total_actual_price: "total_actual_price" required,
+        plan_detail_list: "plan_detail_list" optional,
+        merchant_plan_no: "merchant_plan_no" required,
     });
     /// PostRequestPlanDetailList
     pub type PostRequestPlanDetailList = crate::v3::payscore::plan::partner::payscore_plans::PostRequestPlanDetailList;
@@ -566,20 +566,20 @@ pub mod payscore_plans {
         pub stop_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        plan_id: "plan_id" opt opt,
-        service_id: "service_id" req req,
-        mchid: "mchid" opt opt,
-        appid: "appid" req req,
-        merchant_plan_no: "merchant_plan_no" req req,
-        plan_name: "plan_name" req req,
-        plan_duration: "plan_duration" req req,
-        plan_state: "plan_state" opt opt,
-        total_original_price: "total_original_price" req req,
-        deduction_quantity: "deduction_quantity" req req,
-        total_actual_price: "total_actual_price" req req,
-        plan_detail_list: "plan_detail_list" opt opt,
-        stop_mchid: "stop_mchid" opt opt,
-        stop_time: "stop_time" opt opt,
+        plan_id: "plan_id" optional,
+        service_id: "service_id" required,
+        mchid: "mchid" optional,
+        appid: "appid" required,
+        merchant_plan_no: "merchant_plan_no" required,
+        plan_name: "plan_name" required,
+        plan_duration: "plan_duration" required,
+        plan_state: "plan_state" optional,
+        total_original_price: "total_original_price" required,
+        deduction_quantity: "deduction_quantity" required,
+        total_actual_price: "total_actual_price" required,
+        plan_detail_list: "plan_detail_list" optional,
+        stop_mchid: "stop_mchid" optional,
+        stop_time: "stop_time" optional,
     });
     /// PostResponsePlanDetailList
     pub type PostResponsePlanDetailList = crate::v3::payscore::plan::partner::payscore_plans::PostResponsePlanDetailList;
@@ -678,20 +678,20 @@ pub mod payscore_plans {
                 pub stop_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                plan_id: "plan_id" opt opt,
-                service_id: "service_id" opt opt,
-                mchid: "mchid" opt opt,
-                appid: "appid" opt opt,
-                merchant_plan_no: "merchant_plan_no" req req,
-                plan_name: "plan_name" opt opt,
-                plan_duration: "plan_duration" opt opt,
-                plan_state: "plan_state" opt opt,
-                total_original_price: "total_original_price" opt opt,
-                deduction_quantity: "deduction_quantity" opt opt,
-                total_actual_price: "total_actual_price" opt opt,
-                plan_detail_list: "plan_detail_list" opt opt,
-                stop_mchid: "stop_mchid" opt opt,
-                stop_time: "stop_time" opt opt,
+                plan_id: "plan_id" optional,
+                service_id: "service_id" optional,
+                mchid: "mchid" optional,
+                appid: "appid" optional,
+                merchant_plan_no: "merchant_plan_no" required,
+                plan_name: "plan_name" optional,
+                plan_duration: "plan_duration" optional,
+                plan_state: "plan_state" optional,
+                total_original_price: "total_original_price" optional,
+                deduction_quantity: "deduction_quantity" optional,
+                total_actual_price: "total_actual_price" optional,
+                plan_detail_list: "plan_detail_list" optional,
+                stop_mchid: "stop_mchid" optional,
+                stop_time: "stop_time" optional,
             });
             /// GetResponsePlanDetailList
             pub type GetResponsePlanDetailList = crate::v3::payscore::plan::partner::payscore_plans::PostResponsePlanDetailList;

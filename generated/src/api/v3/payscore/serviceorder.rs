@@ -65,10 +65,10 @@ pub struct GetRequest {
     pub appid: String,
 }
 ::wechatpay::runtime::json_object!(GetRequest {
-    out_order_no: "out_order_no" skip opt,
-    query_id: "query_id" skip opt,
-    service_id: "service_id" skip req,
-    appid: "appid" skip req,
+    out_order_no: query "out_order_no" optional,
+    query_id: query "query_id" optional,
+    service_id: query "service_id" required,
+    appid: query "appid" required,
 });
 /// The response of `GET /v3/payscore/serviceorder` (查询支付分订单API).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -139,25 +139,25 @@ pub struct GetResponse {
     pub order_id: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponse {
-    out_order_no: "out_order_no" req req,
-    service_id: "service_id" req req,
-    appid: "appid" req req,
-    mchid: "mchid" opt opt,
-    service_introduction: "service_introduction" opt opt,
-    state: "state" opt opt,
-    state_description: "state_description" opt opt,
-    post_payments: "post_payments" opt opt,
-    post_discounts: "post_discounts" opt opt,
-    risk_fund: "risk_fund" opt opt,
-    total_amount: "total_amount" opt opt,
-    need_collection: "need_collection" opt opt,
-    collection: "collection" opt opt,
-    time_range: "time_range" opt opt,
-    location: "location" opt opt,
-    attach: "attach" opt opt,
-    notify_url: "notify_url" opt opt,
-    openid: "openid" opt opt,
-    order_id: "order_id" opt opt,
+    out_order_no: "out_order_no" required,
+    service_id: "service_id" required,
+    appid: "appid" required,
+    mchid: "mchid" optional,
+    service_introduction: "service_introduction" optional,
+    state: "state" optional,
+    state_description: "state_description" optional,
+    post_payments: "post_payments" optional,
+    post_discounts: "post_discounts" optional,
+    risk_fund: "risk_fund" optional,
+    total_amount: "total_amount" optional,
+    need_collection: "need_collection" optional,
+    collection: "collection" optional,
+    time_range: "time_range" optional,
+    location: "location" optional,
+    attach: "attach" optional,
+    notify_url: "notify_url" optional,
+    openid: "openid" optional,
+    order_id: "order_id" optional,
 });
 /// 收款信息
 pub type GetResponseCollection = crate::v3::payscore::partner::serviceorder::GetResponseCollection;
@@ -198,9 +198,9 @@ pub struct GetResponseRiskFund {
     pub description: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponseRiskFund {
-    name: "name" opt opt,
-    amount: "amount" opt opt,
-    description: "description" opt opt,
+    name: "name" optional,
+    amount: "amount" optional,
+    description: "description" optional,
 });
 /// 风险名称
 pub type GetResponseRiskFundName = crate::v3::payscore::partner::serviceorder::PostRequestRiskFundName;
@@ -259,20 +259,20 @@ pub struct PostRequest {
     pub device: Option<PostRequestDevice>,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    out_order_no: "out_order_no" req req,
-    appid: "appid" req req,
-    service_id: "service_id" req req,
-    service_introduction: "service_introduction" req req,
-    post_payments: "post_payments" opt opt,
-    post_discounts: "post_discounts" opt opt,
-    time_range: "time_range" req req,
-    location: "location" opt opt,
-    risk_fund: "risk_fund" req req,
-    attach: "attach" opt opt,
-    notify_url: "notify_url" req req,
-    openid: "openid" opt opt,
-    need_user_confirm: "need_user_confirm" opt opt,
-    device: "device" opt opt,
+    out_order_no: "out_order_no" required,
+    appid: "appid" required,
+    service_id: "service_id" required,
+    service_introduction: "service_introduction" required,
+    post_payments: "post_payments" optional,
+    post_discounts: "post_discounts" optional,
+    time_range: "time_range" required,
+    location: "location" optional,
+    risk_fund: "risk_fund" required,
+    attach: "attach" optional,
+    notify_url: "notify_url" required,
+    openid: "openid" optional,
+    need_user_confirm: "need_user_confirm" optional,
+    device: "device" optional,
 });
 /// 设备信息
 pub type PostRequestDevice = crate::v3::payscore::partner::serviceorder::PostRequestDevice;
@@ -295,9 +295,9 @@ pub struct PostRequestPostDiscounts {
     pub count: Option<i64>,
 }
 ::wechatpay::runtime::json_object!(PostRequestPostDiscounts {
-    name: "name" req req,
-    description: "description" req req,
-    count: "count" opt opt,
+    name: "name" required,
+    description: "description" required,
+    count: "count" optional,
 });
 /// PostRequestPostPayments
 pub type PostRequestPostPayments = crate::v3::payscore::oversea::partner::serviceorder::PostRequestPostPayments;
@@ -324,10 +324,10 @@ pub struct PostRequestTimeRange {
     pub end_time_remark: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostRequestTimeRange {
-    start_time: "start_time" req req,
-    end_time: "end_time" opt opt,
-    start_time_remark: "start_time_remark" opt opt,
-    end_time_remark: "end_time_remark" opt opt,
+    start_time: "start_time" required,
+    end_time: "end_time" optional,
+    start_time_remark: "start_time_remark" optional,
+    end_time_remark: "end_time_remark" optional,
 });
 /// The response of `POST /v3/payscore/serviceorder` (创建支付分订单API).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -388,22 +388,22 @@ pub struct PostResponse {
     pub package: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    appid: "appid" req req,
-    mchid: "mchid" opt opt,
-    out_order_no: "out_order_no" req req,
-    service_id: "service_id" req req,
-    service_introduction: "service_introduction" req req,
-    state: "state" opt opt,
-    state_description: "state_description" opt opt,
-    post_payments: "post_payments" opt opt,
-    post_discounts: "post_discounts" opt opt,
-    risk_fund: "risk_fund" opt opt,
-    time_range: "time_range" opt opt,
-    location: "location" opt opt,
-    attach: "attach" opt opt,
-    notify_url: "notify_url" opt opt,
-    order_id: "order_id" opt opt,
-    package: "package" opt opt,
+    appid: "appid" required,
+    mchid: "mchid" optional,
+    out_order_no: "out_order_no" required,
+    service_id: "service_id" required,
+    service_introduction: "service_introduction" required,
+    state: "state" optional,
+    state_description: "state_description" optional,
+    post_payments: "post_payments" optional,
+    post_discounts: "post_discounts" optional,
+    risk_fund: "risk_fund" optional,
+    time_range: "time_range" optional,
+    location: "location" optional,
+    attach: "attach" optional,
+    notify_url: "notify_url" optional,
+    order_id: "order_id" optional,
+    package: "package" optional,
 });
 /// 服务位置
 pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
@@ -544,16 +544,16 @@ pub mod by_out_order_no {
             pub device: Option<PostRequestDevice>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            appid: "appid" req req,
-            service_id: "service_id" req req,
-            post_payments: "post_payments" req req,
-            post_discounts: "post_discounts" opt opt,
-            total_amount: "total_amount" req req,
-            time_range: "time_range" opt opt,
-            location: "location" opt opt,
-            profit_sharing: "profit_sharing" opt opt,
-            goods_tag: "goods_tag" opt opt,
-            device: "device" opt opt,
+            appid: "appid" required,
+            service_id: "service_id" required,
+            post_payments: "post_payments" required,
+            post_discounts: "post_discounts" optional,
+            total_amount: "total_amount" required,
+            time_range: "time_range" optional,
+            location: "location" optional,
+            profit_sharing: "profit_sharing" optional,
+            goods_tag: "goods_tag" optional,
+            device: "device" optional,
         });
         /// 设备信息
         pub type PostRequestDevice = crate::v3::payscore::partner::serviceorder::PostRequestDevice;
@@ -566,7 +566,7 @@ pub mod by_out_order_no {
             pub end_location: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestLocation {
-            end_location: "end_location" opt opt,
+            end_location: "end_location" optional,
         });
         /// PostRequestPostDiscounts
         pub type PostRequestPostDiscounts = crate::v3::payscore::partner::serviceorder::by_out_order_no::modify::PostRequestPostDiscounts;
@@ -629,21 +629,21 @@ pub mod by_out_order_no {
             pub need_collection: Option<bool>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            appid: "appid" req req,
-            mchid: "mchid" opt opt,
-            out_order_no: "out_order_no" req req,
-            service_id: "service_id" req req,
-            service_introduction: "service_introduction" opt opt,
-            state: "state" opt opt,
-            state_description: "state_description" opt opt,
-            total_amount: "total_amount" req req,
-            post_payments: "post_payments" opt opt,
-            post_discounts: "post_discounts" opt opt,
-            risk_fund: "risk_fund" opt opt,
-            time_range: "time_range" opt opt,
-            location: "location" opt opt,
-            order_id: "order_id" opt opt,
-            need_collection: "need_collection" opt opt,
+            appid: "appid" required,
+            mchid: "mchid" optional,
+            out_order_no: "out_order_no" required,
+            service_id: "service_id" required,
+            service_introduction: "service_introduction" optional,
+            state: "state" optional,
+            state_description: "state_description" optional,
+            total_amount: "total_amount" required,
+            post_payments: "post_payments" optional,
+            post_discounts: "post_discounts" optional,
+            risk_fund: "risk_fund" optional,
+            time_range: "time_range" optional,
+            location: "location" optional,
+            order_id: "order_id" optional,
+            need_collection: "need_collection" optional,
         });
         /// 服务位置
         pub type PostResponseLocation = crate::v3::payscore::serviceorder::by_out_order_no::complete::PostRequestLocation;
@@ -710,13 +710,13 @@ pub mod by_out_order_no {
             pub device: Option<PostRequestDevice>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            appid: "appid" req req,
-            service_id: "service_id" req req,
-            post_payments: "post_payments" req req,
-            post_discounts: "post_discounts" opt opt,
-            total_amount: "total_amount" req req,
-            reason: "reason" req req,
-            device: "device" opt opt,
+            appid: "appid" required,
+            service_id: "service_id" required,
+            post_payments: "post_payments" required,
+            post_discounts: "post_discounts" optional,
+            total_amount: "total_amount" required,
+            reason: "reason" required,
+            device: "device" optional,
         });
         /// 设备信息
         pub type PostRequestDevice = crate::v3::payscore::partner::serviceorder::PostRequestDevice;
@@ -789,24 +789,24 @@ pub mod by_out_order_no {
             pub order_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            out_order_no: "out_order_no" req req,
-            service_id: "service_id" req req,
-            appid: "appid" req req,
-            mchid: "mchid" opt opt,
-            service_introduction: "service_introduction" opt opt,
-            state: "state" opt opt,
-            state_description: "state_description" opt opt,
-            post_payments: "post_payments" req req,
-            post_discounts: "post_discounts" opt opt,
-            risk_fund: "risk_fund" opt opt,
-            total_amount: "total_amount" opt opt,
-            need_collection: "need_collection" opt opt,
-            collection: "collection" opt opt,
-            time_range: "time_range" opt opt,
-            location: "location" opt opt,
-            attach: "attach" opt opt,
-            notify_url: "notify_url" opt opt,
-            order_id: "order_id" opt opt,
+            out_order_no: "out_order_no" required,
+            service_id: "service_id" required,
+            appid: "appid" required,
+            mchid: "mchid" optional,
+            service_introduction: "service_introduction" optional,
+            state: "state" optional,
+            state_description: "state_description" optional,
+            post_payments: "post_payments" required,
+            post_discounts: "post_discounts" optional,
+            risk_fund: "risk_fund" optional,
+            total_amount: "total_amount" optional,
+            need_collection: "need_collection" optional,
+            collection: "collection" optional,
+            time_range: "time_range" optional,
+            location: "location" optional,
+            attach: "attach" optional,
+            notify_url: "notify_url" optional,
+            order_id: "order_id" optional,
         });
         /// 收款信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -835,12 +835,12 @@ pub mod by_out_order_no {
             pub bank_type: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponseCollection {
-            state: "state" opt opt,
-            total_amount: "total_amount" opt opt,
-            paying_amount: "paying_amount" opt opt,
-            paid_amount: "paid_amount" opt opt,
-            details: "details" opt opt,
-            bank_type: "bank_type" opt opt,
+            state: "state" optional,
+            total_amount: "total_amount" optional,
+            paying_amount: "paying_amount" optional,
+            paid_amount: "paid_amount" optional,
+            details: "details" optional,
+            bank_type: "bank_type" optional,
         });
         /// PostResponseCollectionDetails
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -867,11 +867,11 @@ pub mod by_out_order_no {
             pub transaction_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponseCollectionDetails {
-            seq: "seq" opt opt,
-            amount: "amount" opt opt,
-            paid_type: "paid_type" opt opt,
-            paid_time: "paid_time" opt opt,
-            transaction_id: "transaction_id" opt opt,
+            seq: "seq" optional,
+            amount: "amount" optional,
+            paid_type: "paid_type" optional,
+            paid_time: "paid_time" optional,
+            transaction_id: "transaction_id" optional,
         });
         /// 收款成功渠道
         pub type PostResponseCollectionDetailsPaidType = crate::v3::payscore::oversea::partner::serviceorder::GetResponseCollectionDetailsPaidType;
@@ -928,8 +928,8 @@ pub mod by_out_order_no {
             pub service_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            appid: "appid" opt opt,
-            service_id: "service_id" opt opt,
+            appid: "appid" optional,
+            service_id: "service_id" optional,
         });
         /// The response of `POST /v3/payscore/serviceorder/{out_order_no}/pay` (商户发起催收扣款API).
         pub type PostResponse = crate::v3::payscore::payafter_orders::by_out_order_no::cancel::PostResponse;
@@ -976,11 +976,11 @@ pub mod by_out_order_no {
             pub prepaid_time: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            service_id: "service_id" req req,
-            post_payments: "post_payments" req req,
-            post_discounts: "post_discounts" opt opt,
-            total_amount: "total_amount" req req,
-            prepaid_time: "prepaid_time" req req,
+            service_id: "service_id" required,
+            post_payments: "post_payments" required,
+            post_discounts: "post_discounts" optional,
+            total_amount: "total_amount" required,
+            prepaid_time: "prepaid_time" required,
         });
         /// PostRequestPostDiscounts
         pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
@@ -1055,10 +1055,10 @@ pub mod by_out_order_no {
             pub detail: PostRequestDetail,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            appid: "appid" req req,
-            service_id: "service_id" req req,
-            type_: "type" req req,
-            detail: "detail" req req,
+            appid: "appid" required,
+            service_id: "service_id" required,
+            type_: "type" required,
+            detail: "detail" required,
         });
         /// 内容信息详情
         pub type PostRequestDetail = crate::v3::payscore::acquiringbank::serviceorder::by_out_order_no::sync::PostRequestDetail;
@@ -1131,25 +1131,25 @@ pub mod by_out_order_no {
             pub order_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            out_order_no: "out_order_no" req req,
-            service_id: "service_id" req req,
-            appid: "appid" req req,
-            mchid: "mchid" opt opt,
-            service_introduction: "service_introduction" opt opt,
-            state: "state" opt opt,
-            state_description: "state_description" opt opt,
-            post_payments: "post_payments" opt opt,
-            post_discounts: "post_discounts" opt opt,
-            risk_fund: "risk_fund" opt opt,
-            total_amount: "total_amount" opt opt,
-            need_collection: "need_collection" opt opt,
-            collection: "collection" opt opt,
-            time_range: "time_range" opt opt,
-            location: "location" opt opt,
-            attach: "attach" opt opt,
-            notify_url: "notify_url" opt opt,
-            openid: "openid" opt opt,
-            order_id: "order_id" opt opt,
+            out_order_no: "out_order_no" required,
+            service_id: "service_id" required,
+            appid: "appid" required,
+            mchid: "mchid" optional,
+            service_introduction: "service_introduction" optional,
+            state: "state" optional,
+            state_description: "state_description" optional,
+            post_payments: "post_payments" optional,
+            post_discounts: "post_discounts" optional,
+            risk_fund: "risk_fund" optional,
+            total_amount: "total_amount" optional,
+            need_collection: "need_collection" optional,
+            collection: "collection" optional,
+            time_range: "time_range" optional,
+            location: "location" optional,
+            attach: "attach" optional,
+            notify_url: "notify_url" optional,
+            openid: "openid" optional,
+            order_id: "order_id" optional,
         });
         /// 收款信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1178,12 +1178,12 @@ pub mod by_out_order_no {
             pub bank_type: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponseCollection {
-            state: "state" opt opt,
-            total_amount: "total_amount" opt opt,
-            paying_amount: "paying_amount" opt opt,
-            paid_amount: "paid_amount" opt opt,
-            details: "details" opt opt,
-            bank_type: "bank_type" opt opt,
+            state: "state" optional,
+            total_amount: "total_amount" optional,
+            paying_amount: "paying_amount" optional,
+            paid_amount: "paid_amount" optional,
+            details: "details" optional,
+            bank_type: "bank_type" optional,
         });
         /// PostResponseCollectionDetails
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1206,10 +1206,10 @@ pub mod by_out_order_no {
             pub transaction_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponseCollectionDetails {
-            amount: "amount" opt opt,
-            paid_type: "paid_type" opt opt,
-            paid_time: "paid_time" opt opt,
-            transaction_id: "transaction_id" opt opt,
+            amount: "amount" optional,
+            paid_type: "paid_type" optional,
+            paid_time: "paid_time" optional,
+            transaction_id: "transaction_id" optional,
         });
         /// 服务位置
         pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
@@ -1230,9 +1230,9 @@ pub mod by_out_order_no {
             pub amount: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(PostResponsePostDiscounts {
-            name: "name" opt opt,
-            description: "description" opt opt,
-            amount: "amount" opt opt,
+            name: "name" optional,
+            description: "description" optional,
+            amount: "amount" optional,
         });
         /// PostResponsePostPayments
         pub type PostResponsePostPayments = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponsePostPayments;
@@ -1309,20 +1309,20 @@ pub mod direct_complete {
         pub goods_tag: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        out_order_no: "out_order_no" req req,
-        appid: "appid" req req,
-        service_id: "service_id" req req,
-        post_payments: "post_payments" opt opt,
-        post_discounts: "post_discounts" opt opt,
-        time_range: "time_range" req req,
-        location: "location" opt opt,
-        service_introduction: "service_introduction" opt opt,
-        attach: "attach" opt opt,
-        notify_url: "notify_url" opt opt,
-        openid: "openid" opt opt,
-        total_amount: "total_amount" opt opt,
-        profit_sharing: "profit_sharing" opt opt,
-        goods_tag: "goods_tag" opt opt,
+        out_order_no: "out_order_no" required,
+        appid: "appid" required,
+        service_id: "service_id" required,
+        post_payments: "post_payments" optional,
+        post_discounts: "post_discounts" optional,
+        time_range: "time_range" required,
+        location: "location" optional,
+        service_introduction: "service_introduction" optional,
+        attach: "attach" optional,
+        notify_url: "notify_url" optional,
+        openid: "openid" optional,
+        total_amount: "total_amount" optional,
+        profit_sharing: "profit_sharing" optional,
+        goods_tag: "goods_tag" optional,
     });
     /// 服务位置
     pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
@@ -1385,21 +1385,21 @@ pub mod direct_complete {
         pub total_amount: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        out_order_no: "out_order_no" req req,
-        appid: "appid" req req,
-        service_id: "service_id" req req,
-        post_payments: "post_payments" opt opt,
-        post_discounts: "post_discounts" opt opt,
-        time_range: "time_range" req req,
-        location: "location" opt opt,
-        service_introduction: "service_introduction" req req,
-        mchid: "mchid" opt opt,
-        order_id: "order_id" opt opt,
-        state: "state" opt opt,
-        state_description: "state_description" opt opt,
-        attach: "attach" opt opt,
-        notify_url: "notify_url" opt opt,
-        total_amount: "total_amount" opt opt,
+        out_order_no: "out_order_no" required,
+        appid: "appid" required,
+        service_id: "service_id" required,
+        post_payments: "post_payments" optional,
+        post_discounts: "post_discounts" optional,
+        time_range: "time_range" required,
+        location: "location" optional,
+        service_introduction: "service_introduction" required,
+        mchid: "mchid" optional,
+        order_id: "order_id" optional,
+        state: "state" optional,
+        state_description: "state_description" optional,
+        attach: "attach" optional,
+        notify_url: "notify_url" optional,
+        total_amount: "total_amount" optional,
     });
     /// 服务位置
     pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;

@@ -67,21 +67,21 @@ pub struct PostRequest {
     pub shopping_info: PostRequestShoppingInfo,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    out_order_no: "out_order_no" req req,
-    appid: "appid" req req,
-    service_id: "service_id" req req,
-    service_introduction: "service_introduction" req req,
-    post_payments: "post_payments" opt opt,
-    post_discounts: "post_discounts" opt opt,
-    time_range: "time_range" req req,
-    location: "location" opt opt,
-    risk_fund: "risk_fund" req req,
-    attach: "attach" opt opt,
-    notify_url: "notify_url" req req,
-    openid: "openid" opt opt,
-    need_user_confirm: "need_user_confirm" opt opt,
-    mchid: "mchid" opt opt,
-    shopping_info: "shopping_info" req req,
+    out_order_no: "out_order_no" required,
+    appid: "appid" required,
+    service_id: "service_id" required,
+    service_introduction: "service_introduction" required,
+    post_payments: "post_payments" optional,
+    post_discounts: "post_discounts" optional,
+    time_range: "time_range" required,
+    location: "location" optional,
+    risk_fund: "risk_fund" required,
+    attach: "attach" optional,
+    notify_url: "notify_url" required,
+    openid: "openid" optional,
+    need_user_confirm: "need_user_confirm" optional,
+    mchid: "mchid" optional,
+    shopping_info: "shopping_info" required,
 });
 /// 服务位置
 pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
@@ -108,10 +108,10 @@ pub struct PostRequestPostPayments {
     pub count: Option<i64>,
 }
 ::wechatpay::runtime::json_object!(PostRequestPostPayments {
-    name: "name" req req,
-    amount: "amount" opt opt,
-    description: "description" opt opt,
-    count: "count" opt opt,
+    name: "name" required,
+    amount: "amount" optional,
+    description: "description" optional,
+    count: "count" optional,
 });
 /// 订单风险金
 pub type PostRequestRiskFund = crate::v3::payscore::partner::servicepayondeliveryorder::PostRequestRiskFund;
@@ -130,9 +130,9 @@ pub struct PostRequestShoppingInfo {
     pub goods: Vec<PostRequestShoppingInfoGoods>,
 }
 ::wechatpay::runtime::json_object!(PostRequestShoppingInfo {
-    real_merchant_appid: "real_merchant_appid" opt opt,
-    jump_link: "jump_link" req req,
-    goods: "goods" req req,
+    real_merchant_appid: "real_merchant_appid" optional,
+    jump_link: "jump_link" required,
+    goods: "goods" required,
 });
 /// PostRequestShoppingInfoGoods
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -155,11 +155,11 @@ pub struct PostRequestShoppingInfoGoods {
     pub category_id: Option<Vec<String>>,
 }
 ::wechatpay::runtime::json_object!(PostRequestShoppingInfoGoods {
-    name: "name" req req,
-    picture: "picture" req req,
-    amount: "amount" req req,
-    count: "count" req req,
-    category_id: "category_id" opt opt,
+    name: "name" required,
+    picture: "picture" required,
+    amount: "amount" required,
+    count: "count" required,
+    category_id: "category_id" optional,
 });
 /// 单详跳转链接
 pub type PostRequestShoppingInfoJumpLink = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestShoppingInfoJumpLink;
@@ -186,10 +186,10 @@ pub struct PostRequestTimeRange {
     pub end_time_remark: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostRequestTimeRange {
-    start_time: "start_time" req req,
-    start_time_remark: "start_time_remark" opt opt,
-    end_time: "end_time" opt opt,
-    end_time_remark: "end_time_remark" opt opt,
+    start_time: "start_time" required,
+    start_time_remark: "start_time_remark" optional,
+    end_time: "end_time" optional,
+    end_time_remark: "end_time_remark" optional,
 });
 /// The response of `POST /v3/payscore/servicepayondeliveryorder` (创建先用后付订单).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -252,23 +252,23 @@ pub struct PostResponse {
     pub shopping_info: Option<PostResponseShoppingInfo>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    appid: "appid" req req,
-    mchid: "mchid" req req,
-    out_order_no: "out_order_no" req req,
-    service_id: "service_id" req req,
-    service_introduction: "service_introduction" req req,
-    state: "state" opt opt,
-    state_description: "state_description" opt opt,
-    post_payments: "post_payments" opt opt,
-    post_discounts: "post_discounts" opt opt,
-    risk_fund: "risk_fund" opt opt,
-    time_range: "time_range" opt opt,
-    location: "location" opt opt,
-    attach: "attach" opt opt,
-    notify_url: "notify_url" opt opt,
-    order_id: "order_id" opt opt,
-    package: "package" opt opt,
-    shopping_info: "shopping_info" opt opt,
+    appid: "appid" required,
+    mchid: "mchid" required,
+    out_order_no: "out_order_no" required,
+    service_id: "service_id" required,
+    service_introduction: "service_introduction" required,
+    state: "state" optional,
+    state_description: "state_description" optional,
+    post_payments: "post_payments" optional,
+    post_discounts: "post_discounts" optional,
+    risk_fund: "risk_fund" optional,
+    time_range: "time_range" optional,
+    location: "location" optional,
+    attach: "attach" optional,
+    notify_url: "notify_url" optional,
+    order_id: "order_id" optional,
+    package: "package" optional,
+    shopping_info: "shopping_info" optional,
 });
 /// 服务位置
 pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;

@@ -113,20 +113,20 @@ pub mod partner {
             pub out_trade_no: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            service_id: "service_id" req req,
-            sign_plan_id: "sign_plan_id" req req,
-            plan_detail_no: "plan_detail_no" req req,
-            appid: "appid" req req,
-            sub_mchid: "sub_mchid" req req,
-            sub_appid: "sub_appid" opt opt,
-            openid: "openid" opt opt,
-            sub_openid: "sub_openid" opt opt,
-            notify_url: "notify_url" req req,
-            service_introduction: "service_introduction" req req,
-            time_range: "time_range" req req,
-            location: "location" opt opt,
-            attach: "attach" opt opt,
-            out_trade_no: "out_trade_no" req req,
+            service_id: "service_id" required,
+            sign_plan_id: "sign_plan_id" required,
+            plan_detail_no: "plan_detail_no" required,
+            appid: "appid" required,
+            sub_mchid: "sub_mchid" required,
+            sub_appid: "sub_appid" optional,
+            openid: "openid" optional,
+            sub_openid: "sub_openid" optional,
+            notify_url: "notify_url" required,
+            service_introduction: "service_introduction" required,
+            time_range: "time_range" required,
+            location: "location" optional,
+            attach: "attach" optional,
+            out_trade_no: "out_trade_no" required,
         });
         /// 服务位置
         pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
@@ -195,23 +195,23 @@ pub mod partner {
             pub order_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            out_order_no: "out_order_no" opt opt,
-            service_id: "service_id" req req,
-            appid: "appid" req req,
-            mchid: "mchid" opt opt,
-            sub_appid: "sub_appid" opt opt,
-            sub_mchid: "sub_mchid" req req,
-            service_introduction: "service_introduction" req req,
-            state: "state" opt opt,
-            state_description: "state_description" opt opt,
-            post_payments: "post_payments" opt opt,
-            post_discounts: "post_discounts" opt opt,
-            risk_fund: "risk_fund" opt opt,
-            time_range: "time_range" opt opt,
-            location: "location" opt opt,
-            attach: "attach" opt opt,
-            notify_url: "notify_url" opt opt,
-            order_id: "order_id" opt opt,
+            out_order_no: "out_order_no" optional,
+            service_id: "service_id" required,
+            appid: "appid" required,
+            mchid: "mchid" optional,
+            sub_appid: "sub_appid" optional,
+            sub_mchid: "sub_mchid" required,
+            service_introduction: "service_introduction" required,
+            state: "state" optional,
+            state_description: "state_description" optional,
+            post_payments: "post_payments" optional,
+            post_discounts: "post_discounts" optional,
+            risk_fund: "risk_fund" optional,
+            time_range: "time_range" optional,
+            location: "location" optional,
+            attach: "attach" optional,
+            notify_url: "notify_url" optional,
+            order_id: "order_id" optional,
         });
         /// 服务位置
         pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
@@ -228,8 +228,8 @@ pub mod partner {
             pub amount: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(PostResponsePostDiscounts {
-            name: "name" opt opt,
-            amount: "amount" opt opt,
+            name: "name" optional,
+            amount: "amount" optional,
         });
         /// PostResponsePostPayments
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -248,9 +248,9 @@ pub mod partner {
             pub description: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponsePostPayments {
-            name: "name" opt opt,
-            amount: "amount" opt opt,
-            description: "description" opt opt,
+            name: "name" optional,
+            amount: "amount" optional,
+            description: "description" optional,
         });
         /// 服务风险金
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -261,7 +261,7 @@ pub mod partner {
             pub amount: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(PostResponseRiskFund {
-            amount: "amount" opt opt,
+            amount: "amount" optional,
         });
         /// 服务时间
         pub type PostResponseTimeRange = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseTimeRange;
@@ -339,16 +339,16 @@ pub mod partner {
             pub sign_plan_detail: Vec<PostRequestSignPlanDetail>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            service_id: "service_id" req req,
-            plan_id: "plan_id" req req,
-            appid: "appid" req req,
-            sub_mchid: "sub_mchid" req req,
-            sub_appid: "sub_appid" opt opt,
-            openid: "openid" opt opt,
-            sub_openid: "sub_openid" opt opt,
-            merchant_sign_plan_no: "merchant_sign_plan_no" req req,
-            notify_url: "notify_url" req req,
-            sign_plan_detail: "sign_plan_detail" req req,
+            service_id: "service_id" required,
+            plan_id: "plan_id" required,
+            appid: "appid" required,
+            sub_mchid: "sub_mchid" required,
+            sub_appid: "sub_appid" optional,
+            openid: "openid" optional,
+            sub_openid: "sub_openid" optional,
+            merchant_sign_plan_no: "merchant_sign_plan_no" required,
+            notify_url: "notify_url" required,
+            sign_plan_detail: "sign_plan_detail" required,
         });
         /// PostRequestSignPlanDetail
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -363,8 +363,8 @@ pub mod partner {
             pub merchant_plan_detail_no: String,
         }
         ::wechatpay::runtime::json_object!(PostRequestSignPlanDetail {
-            plan_detail_no: "plan_detail_no" req req,
-            merchant_plan_detail_no: "merchant_plan_detail_no" req req,
+            plan_detail_no: "plan_detail_no" required,
+            merchant_plan_detail_no: "merchant_plan_detail_no" required,
         });
         /// The response of `POST /v3/payscore/sign-plan/partner/user-sign-plans` (创建用户的签约计划).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -377,8 +377,8 @@ pub mod partner {
             pub package: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            sign_plan: "sign_plan" opt opt,
-            package: "package" opt opt,
+            sign_plan: "sign_plan" optional,
+            package: "package" optional,
         });
         /// 用户的签约计划
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -475,29 +475,29 @@ pub mod partner {
             pub sign_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponseSignPlan {
-            sign_plan_id: "sign_plan_id" opt opt,
-            openid: "openid" opt opt,
-            sub_openid: "sub_openid" opt opt,
-            service_id: "service_id" opt opt,
-            mchid: "mchid" opt opt,
-            sub_mchid: "sub_mchid" opt opt,
-            appid: "appid" opt opt,
-            sub_appid: "sub_appid" opt opt,
-            merchant_sign_plan_no: "merchant_sign_plan_no" opt opt,
-            merchant_callback_url: "merchant_callback_url" opt opt,
-            plan_id: "plan_id" opt opt,
-            going_detail_no: "going_detail_no" opt opt,
-            sign_state: "sign_state" opt opt,
-            cancel_sign_time: "cancel_sign_time" opt opt,
-            cancel_sign_type: "cancel_sign_type" opt opt,
-            cancel_reason: "cancel_reason" opt opt,
-            plan_name: "plan_name" opt opt,
-            plan_over_time: "plan_over_time" opt opt,
-            total_origin_price: "total_origin_price" opt opt,
-            deduction_quantity: "deduction_quantity" opt opt,
-            total_actual_price: "total_actual_price" opt opt,
-            signed_detail_list: "signed_detail_list" opt opt,
-            sign_time: "sign_time" opt opt,
+            sign_plan_id: "sign_plan_id" optional,
+            openid: "openid" optional,
+            sub_openid: "sub_openid" optional,
+            service_id: "service_id" optional,
+            mchid: "mchid" optional,
+            sub_mchid: "sub_mchid" optional,
+            appid: "appid" optional,
+            sub_appid: "sub_appid" optional,
+            merchant_sign_plan_no: "merchant_sign_plan_no" optional,
+            merchant_callback_url: "merchant_callback_url" optional,
+            plan_id: "plan_id" optional,
+            going_detail_no: "going_detail_no" optional,
+            sign_state: "sign_state" optional,
+            cancel_sign_time: "cancel_sign_time" optional,
+            cancel_sign_type: "cancel_sign_type" optional,
+            cancel_reason: "cancel_reason" optional,
+            plan_name: "plan_name" optional,
+            plan_over_time: "plan_over_time" optional,
+            total_origin_price: "total_origin_price" optional,
+            deduction_quantity: "deduction_quantity" optional,
+            total_actual_price: "total_actual_price" optional,
+            signed_detail_list: "signed_detail_list" optional,
+            sign_time: "sign_time" optional,
         });
         /// PostResponseSignPlanSignedDetailList
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -552,18 +552,18 @@ pub mod partner {
             pub cancel_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponseSignPlanSignedDetailList {
-            plan_detail_no: "plan_detail_no" opt opt,
-            original_price: "original_price" opt opt,
-            plan_discount_description: "plan_discount_description" opt opt,
-            actual_price: "actual_price" opt opt,
-            plan_detail_state: "plan_detail_state" opt opt,
-            order_id: "order_id" opt opt,
-            merchant_plan_detail_no: "merchant_plan_detail_no" opt opt,
-            plan_detail_name: "plan_detail_name" opt opt,
-            actual_pay_price: "actual_pay_price" opt opt,
-            use_time: "use_time" opt opt,
-            complete_time: "complete_time" opt opt,
-            cancel_time: "cancel_time" opt opt,
+            plan_detail_no: "plan_detail_no" optional,
+            original_price: "original_price" optional,
+            plan_discount_description: "plan_discount_description" optional,
+            actual_price: "actual_price" optional,
+            plan_detail_state: "plan_detail_state" optional,
+            order_id: "order_id" optional,
+            merchant_plan_detail_no: "merchant_plan_detail_no" optional,
+            plan_detail_name: "plan_detail_name" optional,
+            actual_pay_price: "actual_pay_price" optional,
+            use_time: "use_time" optional,
+            complete_time: "complete_time" optional,
+            cancel_time: "cancel_time" optional,
         });
         /// `/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no`
         pub mod merchant_sign_plan_no {
@@ -708,29 +708,29 @@ pub mod partner {
                     pub sign_time: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    sign_plan_id: "sign_plan_id" opt opt,
-                    openid: "openid" opt opt,
-                    sub_openid: "sub_openid" opt opt,
-                    service_id: "service_id" opt opt,
-                    mchid: "mchid" opt opt,
-                    sub_mchid: "sub_mchid" req req,
-                    appid: "appid" opt opt,
-                    sub_appid: "sub_appid" opt opt,
-                    merchant_sign_plan_no: "merchant_sign_plan_no" req req,
-                    merchant_callback_url: "merchant_callback_url" opt opt,
-                    plan_id: "plan_id" opt opt,
-                    going_detail_no: "going_detail_no" opt opt,
-                    sign_state: "sign_state" opt opt,
-                    cancel_sign_time: "cancel_sign_time" opt opt,
-                    cancel_sign_type: "cancel_sign_type" opt opt,
-                    cancel_reason: "cancel_reason" opt opt,
-                    plan_name: "plan_name" opt opt,
-                    plan_over_time: "plan_over_time" opt opt,
-                    total_origin_price: "total_origin_price" opt opt,
-                    deduction_quantity: "deduction_quantity" opt opt,
-                    total_actual_price: "total_actual_price" opt opt,
-                    signed_detail_list: "signed_detail_list" opt opt,
-                    sign_time: "sign_time" opt opt,
+                    sign_plan_id: "sign_plan_id" optional,
+                    openid: "openid" optional,
+                    sub_openid: "sub_openid" optional,
+                    service_id: "service_id" optional,
+                    mchid: "mchid" optional,
+                    sub_mchid: "sub_mchid" required,
+                    appid: "appid" optional,
+                    sub_appid: "sub_appid" optional,
+                    merchant_sign_plan_no: "merchant_sign_plan_no" required,
+                    merchant_callback_url: "merchant_callback_url" optional,
+                    plan_id: "plan_id" optional,
+                    going_detail_no: "going_detail_no" optional,
+                    sign_state: "sign_state" optional,
+                    cancel_sign_time: "cancel_sign_time" optional,
+                    cancel_sign_type: "cancel_sign_type" optional,
+                    cancel_reason: "cancel_reason" optional,
+                    plan_name: "plan_name" optional,
+                    plan_over_time: "plan_over_time" optional,
+                    total_origin_price: "total_origin_price" optional,
+                    deduction_quantity: "deduction_quantity" optional,
+                    total_actual_price: "total_actual_price" optional,
+                    signed_detail_list: "signed_detail_list" optional,
+                    sign_time: "sign_time" optional,
                 });
                 /// GetResponseSignedDetailList
                 pub type GetResponseSignedDetailList = crate::v3::payscore::sign_plan::partner::user_sign_plans::PostResponseSignPlanSignedDetailList;
@@ -768,8 +768,8 @@ pub mod partner {
                         pub stop_reason: String,
                     }
                     ::wechatpay::runtime::json_object!(PostRequest {
-                        sub_mchid: "sub_mchid" req req,
-                        stop_reason: "stop_reason" req req,
+                        sub_mchid: "sub_mchid" required,
+                        stop_reason: "stop_reason" required,
                     });
                     /// The response of `POST /v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop` (取消用户的签约计划).
                     pub type PostResponse = crate::v3::payscore::sign_plan::partner::user_sign_plans::merchant_sign_plan_no::by_merchant_sign_plan_no::GetResponse;
@@ -843,17 +843,17 @@ pub mod serviceorder {
         pub out_trade_no: String,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        service_id: "service_id" req req,
-        sign_plan_id: "sign_plan_id" req req,
-        plan_detail_no: "plan_detail_no" req req,
-        appid: "appid" req req,
-        openid: "openid" req req,
-        notify_url: "notify_url" req req,
-        service_introduction: "service_introduction" req req,
-        time_range: "time_range" req req,
-        location: "location" opt opt,
-        attach: "attach" opt opt,
-        out_trade_no: "out_trade_no" req req,
+        service_id: "service_id" required,
+        sign_plan_id: "sign_plan_id" required,
+        plan_detail_no: "plan_detail_no" required,
+        appid: "appid" required,
+        openid: "openid" required,
+        notify_url: "notify_url" required,
+        service_introduction: "service_introduction" required,
+        time_range: "time_range" required,
+        location: "location" optional,
+        attach: "attach" optional,
+        out_trade_no: "out_trade_no" required,
     });
     /// 服务位置
     pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
@@ -914,21 +914,21 @@ pub mod serviceorder {
         pub order_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        out_order_no: "out_order_no" opt opt,
-        service_id: "service_id" req req,
-        appid: "appid" req req,
-        mchid: "mchid" opt opt,
-        service_introduction: "service_introduction" req req,
-        state: "state" opt opt,
-        state_description: "state_description" opt opt,
-        post_payments: "post_payments" opt opt,
-        post_discounts: "post_discounts" opt opt,
-        risk_fund: "risk_fund" opt opt,
-        time_range: "time_range" opt opt,
-        location: "location" opt opt,
-        attach: "attach" opt opt,
-        notify_url: "notify_url" opt opt,
-        order_id: "order_id" opt opt,
+        out_order_no: "out_order_no" optional,
+        service_id: "service_id" required,
+        appid: "appid" required,
+        mchid: "mchid" optional,
+        service_introduction: "service_introduction" required,
+        state: "state" optional,
+        state_description: "state_description" optional,
+        post_payments: "post_payments" optional,
+        post_discounts: "post_discounts" optional,
+        risk_fund: "risk_fund" optional,
+        time_range: "time_range" optional,
+        location: "location" optional,
+        attach: "attach" optional,
+        notify_url: "notify_url" optional,
+        order_id: "order_id" optional,
     });
     /// 服务位置
     pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
@@ -999,13 +999,13 @@ pub mod user_sign_plans {
         pub sign_plan_detail: Vec<PostRequestSignPlanDetail>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        service_id: "service_id" req req,
-        plan_id: "plan_id" req req,
-        appid: "appid" req req,
-        openid: "openid" req req,
-        merchant_sign_plan_no: "merchant_sign_plan_no" req req,
-        notify_url: "notify_url" req req,
-        sign_plan_detail: "sign_plan_detail" req req,
+        service_id: "service_id" required,
+        plan_id: "plan_id" required,
+        appid: "appid" required,
+        openid: "openid" required,
+        merchant_sign_plan_no: "merchant_sign_plan_no" required,
+        notify_url: "notify_url" required,
+        sign_plan_detail: "sign_plan_detail" required,
     });
     /// PostRequestSignPlanDetail
     pub type PostRequestSignPlanDetail = crate::v3::payscore::sign_plan::partner::user_sign_plans::PostRequestSignPlanDetail;
@@ -1020,8 +1020,8 @@ pub mod user_sign_plans {
         pub package: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        sign_plan: "sign_plan" opt opt,
-        package: "package" opt opt,
+        sign_plan: "sign_plan" optional,
+        package: "package" optional,
     });
     /// 用户的签约计划
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -1106,26 +1106,26 @@ pub mod user_sign_plans {
         pub sign_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponseSignPlan {
-        sign_plan_id: "sign_plan_id" opt opt,
-        openid: "openid" opt opt,
-        service_id: "service_id" opt opt,
-        mchid: "mchid" opt opt,
-        appid: "appid" opt opt,
-        merchant_sign_plan_no: "merchant_sign_plan_no" opt opt,
-        merchant_callback_url: "merchant_callback_url" opt opt,
-        plan_id: "plan_id" opt opt,
-        going_detail_no: "going_detail_no" opt opt,
-        sign_state: "sign_state" opt opt,
-        cancel_sign_time: "cancel_sign_time" opt opt,
-        cancel_sign_type: "cancel_sign_type" opt opt,
-        cancel_reason: "cancel_reason" opt opt,
-        plan_name: "plan_name" opt opt,
-        plan_over_time: "plan_over_time" opt opt,
-        total_origin_price: "total_origin_price" opt opt,
-        deduction_quantity: "deduction_quantity" opt opt,
-        total_actual_price: "total_actual_price" opt opt,
-        signed_detail_list: "signed_detail_list" opt opt,
-        sign_time: "sign_time" opt opt,
+        sign_plan_id: "sign_plan_id" optional,
+        openid: "openid" optional,
+        service_id: "service_id" optional,
+        mchid: "mchid" optional,
+        appid: "appid" optional,
+        merchant_sign_plan_no: "merchant_sign_plan_no" optional,
+        merchant_callback_url: "merchant_callback_url" optional,
+        plan_id: "plan_id" optional,
+        going_detail_no: "going_detail_no" optional,
+        sign_state: "sign_state" optional,
+        cancel_sign_time: "cancel_sign_time" optional,
+        cancel_sign_type: "cancel_sign_type" optional,
+        cancel_reason: "cancel_reason" optional,
+        plan_name: "plan_name" optional,
+        plan_over_time: "plan_over_time" optional,
+        total_origin_price: "total_origin_price" optional,
+        deduction_quantity: "deduction_quantity" optional,
+        total_actual_price: "total_actual_price" optional,
+        signed_detail_list: "signed_detail_list" optional,
+        sign_time: "sign_time" optional,
     });
     /// PostResponseSignPlanSignedDetailList
     pub type PostResponseSignPlanSignedDetailList = crate::v3::payscore::sign_plan::partner::user_sign_plans::PostResponseSignPlanSignedDetailList;
@@ -1250,26 +1250,26 @@ pub mod user_sign_plans {
                 pub sign_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                sign_plan_id: "sign_plan_id" opt opt,
-                openid: "openid" opt opt,
-                service_id: "service_id" opt opt,
-                mchid: "mchid" opt opt,
-                appid: "appid" opt opt,
-                merchant_sign_plan_no: "merchant_sign_plan_no" req req,
-                merchant_callback_url: "merchant_callback_url" opt opt,
-                plan_id: "plan_id" opt opt,
-                going_detail_no: "going_detail_no" opt opt,
-                sign_state: "sign_state" opt opt,
-                cancel_sign_time: "cancel_sign_time" opt opt,
-                cancel_sign_type: "cancel_sign_type" opt opt,
-                cancel_reason: "cancel_reason" opt opt,
-                plan_name: "plan_name" opt opt,
-                plan_over_time: "plan_over_time" opt opt,
-                total_origin_price: "total_origin_price" opt opt,
-                deduction_quantity: "deduction_quantity" opt opt,
-                total_actual_price: "total_actual_price" opt opt,
-                signed_detail_list: "signed_detail_list" opt opt,
-                sign_time: "sign_time" opt opt,
+                sign_plan_id: "sign_plan_id" optional,
+                openid: "openid" optional,
+                service_id: "service_id" optional,
+                mchid: "mchid" optional,
+                appid: "appid" optional,
+                merchant_sign_plan_no: "merchant_sign_plan_no" required,
+                merchant_callback_url: "merchant_callback_url" optional,
+                plan_id: "plan_id" optional,
+                going_detail_no: "going_detail_no" optional,
+                sign_state: "sign_state" optional,
+                cancel_sign_time: "cancel_sign_time" optional,
+                cancel_sign_type: "cancel_sign_type" optional,
+                cancel_reason: "cancel_reason" optional,
+                plan_name: "plan_name" optional,
+                plan_over_time: "plan_over_time" optional,
+                total_origin_price: "total_origin_price" optional,
+                deduction_quantity: "deduction_quantity" optional,
+                total_actual_price: "total_actual_price" optional,
+                signed_detail_list: "signed_detail_list" optional,
+                sign_time: "sign_time" optional,
             });
             /// GetResponseSignedDetailList
             pub type GetResponseSignedDetailList = crate::v3::payscore::sign_plan::partner::user_sign_plans::PostResponseSignPlanSignedDetailList;
@@ -1303,7 +1303,7 @@ pub mod user_sign_plans {
                     pub stop_reason: String,
                 }
                 ::wechatpay::runtime::json_object!(PostRequest {
-                    stop_reason: "stop_reason" req req,
+                    stop_reason: "stop_reason" required,
                 });
                 /// The response of `POST /v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop` (直连商户取消用户的签约计划).
                 pub type PostResponse = crate::v3::payscore::sign_plan::user_sign_plans::merchant_sign_plan_no::by_merchant_sign_plan_no::GetResponse;

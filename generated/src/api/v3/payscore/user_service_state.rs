@@ -38,9 +38,9 @@ pub struct GetRequest {
     pub openid: String,
 }
 ::wechatpay::runtime::json_object!(GetRequest {
-    appid: "appid" skip req,
-    service_id: "service_id" skip req,
-    openid: "openid" skip req,
+    appid: query "appid" required,
+    service_id: query "service_id" required,
+    openid: query "openid" required,
 });
 /// The response of `GET /v3/payscore/user-service-state` (查询用户授权状态API).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -61,10 +61,10 @@ pub struct GetResponse {
     pub use_service_state: Option<GetResponseUseServiceState>,
 }
 ::wechatpay::runtime::json_object!(GetResponse {
-    appid: "appid" req req,
-    service_id: "service_id" req req,
-    openid: "openid" opt opt,
-    use_service_state: "use_service_state" opt opt,
+    appid: "appid" required,
+    service_id: "service_id" required,
+    openid: "openid" optional,
+    use_service_state: "use_service_state" optional,
 });
 /// 用户授权服务情况
 ///

@@ -72,8 +72,8 @@ pub mod by_openid {
                     pub reason: String,
                 }
                 ::wechatpay::runtime::json_object!(PostRequest {
-                    appid: "appid" req req,
-                    reason: "reason" req req,
+                    appid: "appid" required,
+                    reason: "reason" required,
                 });
             }
         }

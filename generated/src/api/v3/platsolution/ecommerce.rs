@@ -103,10 +103,10 @@ pub mod bank_transfer_recharges {
             pub recharge_amount: PostRequestRechargeAmount,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            out_recharge_no: "out_recharge_no" req req,
-            recharge_scene: "recharge_scene" req req,
-            account_type: "account_type" req req,
-            recharge_amount: "recharge_amount" req req,
+            out_recharge_no: "out_recharge_no" required,
+            recharge_scene: "recharge_scene" required,
+            account_type: "account_type" required,
+            recharge_amount: "recharge_amount" required,
         });
         /// 充值入账账户
         ///
@@ -141,8 +141,8 @@ pub mod bank_transfer_recharges {
             pub currency: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestRechargeAmount {
-            amount: "amount" opt opt,
-            currency: "currency" opt opt,
+            amount: "amount" optional,
+            currency: "currency" optional,
         });
         /// The response of `POST /v3/platsolution/ecommerce/bank-transfer-recharges/apply` (申请银行转账充值).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -159,9 +159,9 @@ pub mod bank_transfer_recharges {
             pub transfer_in_account: Option<PostResponseTransferInAccount>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            recharge_id: "recharge_id" opt opt,
-            out_recharge_no: "out_recharge_no" req req,
-            transfer_in_account: "transfer_in_account" opt opt,
+            recharge_id: "recharge_id" optional,
+            out_recharge_no: "out_recharge_no" required,
+            transfer_in_account: "transfer_in_account" optional,
         });
         /// 银行账户
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -188,11 +188,11 @@ pub mod bank_transfer_recharges {
             pub bank_account_no: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponseTransferInAccount {
-            bank_name: "bank_name" opt opt,
-            bank_address_code: "bank_address_code" opt opt,
-            bank_code: "bank_code" opt opt,
-            bank_account_name: "bank_account_name" opt opt,
-            bank_account_no: "bank_account_no" opt opt,
+            bank_name: "bank_name" optional,
+            bank_address_code: "bank_address_code" optional,
+            bank_code: "bank_code" optional,
+            bank_account_name: "bank_account_name" optional,
+            bank_account_no: "bank_account_no" optional,
         });
     }
     /// `/v3/platsolution/ecommerce/bank-transfer-recharges/out-recharge-no`
@@ -273,18 +273,18 @@ pub mod bank_transfer_recharges {
                 pub close_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                mchid: "mchid" opt opt,
-                recharge_id: "recharge_id" opt opt,
-                out_recharge_no: "out_recharge_no" req req,
-                account_type: "account_type" opt opt,
-                recharge_state: "recharge_state" opt opt,
-                recharge_scene: "recharge_scene" opt opt,
-                recharge_state_desc: "recharge_state_desc" opt opt,
-                recharge_amount: "recharge_amount" opt opt,
-                bank_transfer_info: "bank_transfer_info" opt opt,
-                accept_time: "accept_time" opt opt,
-                success_time: "success_time" opt opt,
-                close_time: "close_time" opt opt,
+                mchid: "mchid" optional,
+                recharge_id: "recharge_id" optional,
+                out_recharge_no: "out_recharge_no" required,
+                account_type: "account_type" optional,
+                recharge_state: "recharge_state" optional,
+                recharge_scene: "recharge_scene" optional,
+                recharge_state_desc: "recharge_state_desc" optional,
+                recharge_amount: "recharge_amount" optional,
+                bank_transfer_info: "bank_transfer_info" optional,
+                accept_time: "accept_time" optional,
+                success_time: "success_time" optional,
+                close_time: "close_time" optional,
             });
             /// 充值入账账户
             pub type GetResponseAccountType = crate::v3::platsolution::ecommerce::bank_transfer_recharges::apply::PostRequestAccountType;
@@ -313,11 +313,11 @@ pub mod bank_transfer_recharges {
                 pub bank_card_tail: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponseBankTransferInfo {
-                memo: "memo" opt opt,
-                return_time: "return_time" opt opt,
-                return_reason: "return_reason" opt opt,
-                bank_name: "bank_name" opt opt,
-                bank_card_tail: "bank_card_tail" opt opt,
+                memo: "memo" optional,
+                return_time: "return_time" optional,
+                return_reason: "return_reason" optional,
+                bank_name: "bank_name" optional,
+                bank_card_tail: "bank_card_tail" optional,
             });
             /// 充值金额
             pub type GetResponseRechargeAmount = crate::v3::platsolution::ecommerce::bank_transfer_recharges::apply::PostRequestRechargeAmount;
@@ -398,9 +398,9 @@ pub mod insurance_compensation_contracts {
         pub agreement_list: Vec<PostRequestAgreementList>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        out_apply_no: "out_apply_no" req req,
-        sub_mchid: "sub_mchid" req req,
-        agreement_list: "agreement_list" req req,
+        out_apply_no: "out_apply_no" required,
+        sub_mchid: "sub_mchid" required,
+        agreement_list: "agreement_list" required,
     });
     /// PostRequestAgreementList
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -423,10 +423,10 @@ pub mod insurance_compensation_contracts {
         pub sign_time: String,
     }
     ::wechatpay::runtime::json_object!(PostRequestAgreementList {
-        agreement_code: "agreement_code" req req,
-        agreement_version: "agreement_version" req req,
-        sign_organization: "sign_organization" req req,
-        sign_time: "sign_time" req req,
+        agreement_code: "agreement_code" required,
+        agreement_version: "agreement_version" required,
+        sign_organization: "sign_organization" required,
+        sign_time: "sign_time" required,
     });
     /// The response of `POST /v3/platsolution/ecommerce/insurance-compensation-contracts` (开通保险理赔功能).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -445,9 +445,9 @@ pub mod insurance_compensation_contracts {
         pub success_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        sub_mchid: "sub_mchid" req req,
-        opened: "opened" opt opt,
-        success_time: "success_time" opt opt,
+        sub_mchid: "sub_mchid" required,
+        opened: "opened" optional,
+        success_time: "success_time" optional,
     });
     /// `/v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid`
     pub mod sub_mchid {
@@ -626,13 +626,13 @@ pub mod mch_transfer {
             pub user_recv_perception: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            receiver: "receiver" req req,
-            out_bill_no: "out_bill_no" req req,
-            amount: "amount" opt opt,
-            transfer_remark: "transfer_remark" req req,
-            sponsor_mchid: "sponsor_mchid" opt opt,
-            transfer_scene_id: "transfer_scene_id" opt opt,
-            user_recv_perception: "user_recv_perception" opt opt,
+            receiver: "receiver" required,
+            out_bill_no: "out_bill_no" required,
+            amount: "amount" optional,
+            transfer_remark: "transfer_remark" required,
+            sponsor_mchid: "sponsor_mchid" optional,
+            transfer_scene_id: "transfer_scene_id" optional,
+            user_recv_perception: "user_recv_perception" optional,
         });
         /// 收款方信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -645,8 +645,8 @@ pub mod mch_transfer {
             pub transaction_info: Option<PostRequestReceiverTransactionInfo>,
         }
         ::wechatpay::runtime::json_object!(PostRequestReceiver {
-            type_: "type" opt opt,
-            transaction_info: "transaction_info" opt opt,
+            type_: "type" optional,
+            transaction_info: "transaction_info" optional,
         });
         /// 转账接收方订单信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -661,8 +661,8 @@ pub mod mch_transfer {
             pub type_: Option<PostRequestReceiverTransactionInfoType>,
         }
         ::wechatpay::runtime::json_object!(PostRequestReceiverTransactionInfo {
-            transaction_id: "transaction_id" req req,
-            type_: "type" opt opt,
+            transaction_id: "transaction_id" required,
+            type_: "type" optional,
         });
         /// 转账接收方订单类型
         ///
@@ -738,16 +738,16 @@ pub mod mch_transfer {
             pub sponsor_mchid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            sp_mchid: "sp_mchid" opt opt,
-            receiver_detail: "receiver_detail" opt opt,
-            out_bill_no: "out_bill_no" req req,
-            amount: "amount" opt opt,
-            transfer_remark: "transfer_remark" req req,
-            bill_id: "bill_id" opt opt,
-            state: "state" opt opt,
-            accept_time: "accept_time" opt opt,
-            success_time: "success_time" opt opt,
-            sponsor_mchid: "sponsor_mchid" opt opt,
+            sp_mchid: "sp_mchid" optional,
+            receiver_detail: "receiver_detail" optional,
+            out_bill_no: "out_bill_no" required,
+            amount: "amount" optional,
+            transfer_remark: "transfer_remark" required,
+            bill_id: "bill_id" optional,
+            state: "state" optional,
+            accept_time: "accept_time" optional,
+            success_time: "success_time" optional,
+            sponsor_mchid: "sponsor_mchid" optional,
         });
         /// 转账接收方信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -756,7 +756,7 @@ pub mod mch_transfer {
             pub receiver: Option<PostResponseReceiverDetailReceiver>,
         }
         ::wechatpay::runtime::json_object!(PostResponseReceiverDetail {
-            receiver: "receiver" opt opt,
+            receiver: "receiver" optional,
         });
         /// 转账接收者信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -771,8 +771,8 @@ pub mod mch_transfer {
             >,
         }
         ::wechatpay::runtime::json_object!(PostResponseReceiverDetailReceiver {
-            type_: "type" opt opt,
-            transaction_info: "transaction_info" opt opt,
+            type_: "type" optional,
+            transaction_info: "transaction_info" optional,
         });
         /// 转账接收方订单信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -787,8 +787,8 @@ pub mod mch_transfer {
             pub type_: Option<PostResponseReceiverDetailReceiverTransactionInfoType>,
         }
         ::wechatpay::runtime::json_object!(PostResponseReceiverDetailReceiverTransactionInfo {
-            transaction_id: "transaction_id" opt opt,
-            type_: "type" opt opt,
+            transaction_id: "transaction_id" optional,
+            type_: "type" optional,
         });
         /// 转账接收方订单类型
         pub type PostResponseReceiverDetailReceiverTransactionInfoType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfoType;
@@ -894,17 +894,17 @@ pub mod mch_transfer {
                     pub sponsor_mchid: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    sp_mchid: "sp_mchid" opt opt,
-                    receiver_detail: "receiver_detail" opt opt,
-                    out_bill_no: "out_bill_no" opt opt,
-                    amount: "amount" opt opt,
-                    transfer_remark: "transfer_remark" opt opt,
-                    bill_id: "bill_id" req req,
-                    state: "state" opt opt,
-                    accept_time: "accept_time" opt opt,
-                    success_time: "success_time" opt opt,
-                    close_info: "close_info" opt opt,
-                    sponsor_mchid: "sponsor_mchid" opt opt,
+                    sp_mchid: "sp_mchid" optional,
+                    receiver_detail: "receiver_detail" optional,
+                    out_bill_no: "out_bill_no" optional,
+                    amount: "amount" optional,
+                    transfer_remark: "transfer_remark" optional,
+                    bill_id: "bill_id" required,
+                    state: "state" optional,
+                    accept_time: "accept_time" optional,
+                    success_time: "success_time" optional,
+                    close_info: "close_info" optional,
+                    sponsor_mchid: "sponsor_mchid" optional,
                 });
                 /// 关单信息
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -919,8 +919,8 @@ pub mod mch_transfer {
                     pub close_reason: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponseCloseInfo {
-                    close_time: "close_time" opt opt,
-                    close_reason: "close_reason" opt opt,
+                    close_time: "close_time" optional,
+                    close_reason: "close_reason" optional,
                 });
                 /// 转账接收方信息
                 pub type GetResponseReceiverDetail = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseReceiverDetail;
@@ -1015,17 +1015,17 @@ pub mod mch_transfer {
                     pub sponsor_mchid: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    sp_mchid: "sp_mchid" opt opt,
-                    receiver_detail: "receiver_detail" opt opt,
-                    out_bill_no: "out_bill_no" req req,
-                    amount: "amount" opt opt,
-                    transfer_remark: "transfer_remark" opt opt,
-                    bill_id: "bill_id" opt opt,
-                    state: "state" opt opt,
-                    accept_time: "accept_time" opt opt,
-                    success_time: "success_time" opt opt,
-                    close_info: "close_info" opt opt,
-                    sponsor_mchid: "sponsor_mchid" opt opt,
+                    sp_mchid: "sp_mchid" optional,
+                    receiver_detail: "receiver_detail" optional,
+                    out_bill_no: "out_bill_no" required,
+                    amount: "amount" optional,
+                    transfer_remark: "transfer_remark" optional,
+                    bill_id: "bill_id" optional,
+                    state: "state" optional,
+                    accept_time: "accept_time" optional,
+                    success_time: "success_time" optional,
+                    close_info: "close_info" optional,
+                    sponsor_mchid: "sponsor_mchid" optional,
                 });
                 /// 关单信息
                 pub type GetResponseCloseInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::bill_id::by_bill_id::GetResponseCloseInfo;
@@ -1081,10 +1081,10 @@ pub mod mch_transfer {
                         pub cancel_accept_time: Option<String>,
                     }
                     ::wechatpay::runtime::json_object!(PostResponse {
-                        out_bill_no: "out_bill_no" req req,
-                        bill_id: "bill_id" opt opt,
-                        state: "state" opt opt,
-                        cancel_accept_time: "cancel_accept_time" opt opt,
+                        out_bill_no: "out_bill_no" required,
+                        bill_id: "bill_id" optional,
+                        state: "state" optional,
+                        cancel_accept_time: "cancel_accept_time" optional,
                     });
                     /// 赔付状态
                     pub type PostResponseState = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseState;
@@ -1151,15 +1151,15 @@ pub mod mch_transfer {
                 pub notify_url: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                sp_appid: "sp_appid" opt opt,
-                receiver: "receiver" req req,
-                out_bill_no: "out_bill_no" req req,
-                amount: "amount" opt opt,
-                transfer_remark: "transfer_remark" req req,
-                sponsor_mchid: "sponsor_mchid" opt opt,
-                transfer_scene_id: "transfer_scene_id" opt opt,
-                user_recv_perception: "user_recv_perception" opt opt,
-                notify_url: "notify_url" opt opt,
+                sp_appid: "sp_appid" optional,
+                receiver: "receiver" required,
+                out_bill_no: "out_bill_no" required,
+                amount: "amount" optional,
+                transfer_remark: "transfer_remark" required,
+                sponsor_mchid: "sponsor_mchid" optional,
+                transfer_scene_id: "transfer_scene_id" optional,
+                user_recv_perception: "user_recv_perception" optional,
+                notify_url: "notify_url" optional,
             });
             /// 收款方信息
             pub type PostRequestReceiver = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiver;
@@ -1190,10 +1190,10 @@ pub mod mch_transfer {
                 pub package_info: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                out_bill_no: "out_bill_no" req req,
-                bill_id: "bill_id" opt opt,
-                accept_time: "accept_time" opt opt,
-                package_info: "package_info" opt opt,
+                out_bill_no: "out_bill_no" required,
+                bill_id: "bill_id" optional,
+                accept_time: "accept_time" optional,
+                package_info: "package_info" optional,
             });
         }
     }
@@ -1269,15 +1269,15 @@ pub mod mch_transfer {
             pub sub_appid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            sub_mchid: "sub_mchid" opt opt,
-            sp_appid: "sp_appid" opt opt,
-            receiver: "receiver" req req,
-            out_bill_no: "out_bill_no" req req,
-            amount: "amount" opt opt,
-            transfer_remark: "transfer_remark" req req,
-            transfer_scene_id: "transfer_scene_id" opt opt,
-            user_recv_perception: "user_recv_perception" opt opt,
-            sub_appid: "sub_appid" opt opt,
+            sub_mchid: "sub_mchid" optional,
+            sp_appid: "sp_appid" optional,
+            receiver: "receiver" required,
+            out_bill_no: "out_bill_no" required,
+            amount: "amount" optional,
+            transfer_remark: "transfer_remark" required,
+            transfer_scene_id: "transfer_scene_id" optional,
+            user_recv_perception: "user_recv_perception" optional,
+            sub_appid: "sub_appid" optional,
         });
         /// 收款方信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1292,9 +1292,9 @@ pub mod mch_transfer {
             pub user_info: Option<PostRequestReceiverUserInfo>,
         }
         ::wechatpay::runtime::json_object!(PostRequestReceiver {
-            type_: "type" opt opt,
-            transaction_info: "transaction_info" opt opt,
-            user_info: "user_info" opt opt,
+            type_: "type" optional,
+            transaction_info: "transaction_info" optional,
+            user_info: "user_info" optional,
         });
         /// 转账接收方订单信息
         pub type PostRequestReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfo;
@@ -1326,7 +1326,7 @@ pub mod mch_transfer {
             pub sp_openid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestReceiverUserInfo {
-            sp_openid: "sp_openid" opt opt,
+            sp_openid: "sp_openid" optional,
         });
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills` (请求保证金售后赔付).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1379,18 +1379,18 @@ pub mod mch_transfer {
             pub sub_appid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            sp_mchid: "sp_mchid" opt opt,
-            sub_mchid: "sub_mchid" opt opt,
-            receiver_detail: "receiver_detail" opt opt,
-            out_bill_no: "out_bill_no" req req,
-            amount: "amount" opt opt,
-            transfer_remark: "transfer_remark" req req,
-            bill_id: "bill_id" opt opt,
-            state: "state" opt opt,
-            accept_time: "accept_time" opt opt,
-            success_time: "success_time" opt opt,
-            sponsor_mchid: "sponsor_mchid" opt opt,
-            sub_appid: "sub_appid" opt opt,
+            sp_mchid: "sp_mchid" optional,
+            sub_mchid: "sub_mchid" optional,
+            receiver_detail: "receiver_detail" optional,
+            out_bill_no: "out_bill_no" required,
+            amount: "amount" optional,
+            transfer_remark: "transfer_remark" required,
+            bill_id: "bill_id" optional,
+            state: "state" optional,
+            accept_time: "accept_time" optional,
+            success_time: "success_time" optional,
+            sponsor_mchid: "sponsor_mchid" optional,
+            sub_appid: "sub_appid" optional,
         });
         /// 转账接收方信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1399,7 +1399,7 @@ pub mod mch_transfer {
             pub receiver: Option<PostResponseReceiverDetailReceiver>,
         }
         ::wechatpay::runtime::json_object!(PostResponseReceiverDetail {
-            receiver: "receiver" opt opt,
+            receiver: "receiver" optional,
         });
         /// 转账接收者信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1414,8 +1414,8 @@ pub mod mch_transfer {
             >,
         }
         ::wechatpay::runtime::json_object!(PostResponseReceiverDetailReceiver {
-            type_: "type" opt opt,
-            transaction_info: "transaction_info" opt opt,
+            type_: "type" optional,
+            transaction_info: "transaction_info" optional,
         });
         /// 转账接收方订单信息
         pub type PostResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseReceiverDetailReceiverTransactionInfo;
@@ -1466,7 +1466,7 @@ pub mod mch_transfer {
                     pub sub_mchid: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetRequest {
-                    sub_mchid: "sub_mchid" skip opt,
+                    sub_mchid: query "sub_mchid" optional,
                 });
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/{bill_id}` (查询保证金售后赔付结果（按微信支付赔付单号）).
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -1521,19 +1521,19 @@ pub mod mch_transfer {
                     pub sub_appid: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    sp_mchid: "sp_mchid" opt opt,
-                    sub_mchid: "sub_mchid" opt opt,
-                    receiver_detail: "receiver_detail" opt opt,
-                    out_bill_no: "out_bill_no" opt opt,
-                    amount: "amount" opt opt,
-                    transfer_remark: "transfer_remark" opt opt,
-                    bill_id: "bill_id" req req,
-                    state: "state" opt opt,
-                    accept_time: "accept_time" opt opt,
-                    success_time: "success_time" opt opt,
-                    close_info: "close_info" opt opt,
-                    sponsor_mchid: "sponsor_mchid" opt opt,
-                    sub_appid: "sub_appid" opt opt,
+                    sp_mchid: "sp_mchid" optional,
+                    sub_mchid: "sub_mchid" optional,
+                    receiver_detail: "receiver_detail" optional,
+                    out_bill_no: "out_bill_no" optional,
+                    amount: "amount" optional,
+                    transfer_remark: "transfer_remark" optional,
+                    bill_id: "bill_id" required,
+                    state: "state" optional,
+                    accept_time: "accept_time" optional,
+                    success_time: "success_time" optional,
+                    close_info: "close_info" optional,
+                    sponsor_mchid: "sponsor_mchid" optional,
+                    sub_appid: "sub_appid" optional,
                 });
                 /// 关单信息
                 pub type GetResponseCloseInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::bill_id::by_bill_id::GetResponseCloseInfo;
@@ -1641,19 +1641,19 @@ pub mod mch_transfer {
                     pub sub_appid: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    sp_mchid: "sp_mchid" opt opt,
-                    sub_mchid: "sub_mchid" opt opt,
-                    receiver_detail: "receiver_detail" opt opt,
-                    out_bill_no: "out_bill_no" req req,
-                    amount: "amount" opt opt,
-                    transfer_remark: "transfer_remark" opt opt,
-                    bill_id: "bill_id" opt opt,
-                    state: "state" opt opt,
-                    accept_time: "accept_time" opt opt,
-                    success_time: "success_time" opt opt,
-                    close_info: "close_info" opt opt,
-                    sponsor_mchid: "sponsor_mchid" opt opt,
-                    sub_appid: "sub_appid" opt opt,
+                    sp_mchid: "sp_mchid" optional,
+                    sub_mchid: "sub_mchid" optional,
+                    receiver_detail: "receiver_detail" optional,
+                    out_bill_no: "out_bill_no" required,
+                    amount: "amount" optional,
+                    transfer_remark: "transfer_remark" optional,
+                    bill_id: "bill_id" optional,
+                    state: "state" optional,
+                    accept_time: "accept_time" optional,
+                    success_time: "success_time" optional,
+                    close_info: "close_info" optional,
+                    sponsor_mchid: "sponsor_mchid" optional,
+                    sub_appid: "sub_appid" optional,
                 });
                 /// 关单信息
                 pub type GetResponseCloseInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::bill_id::by_bill_id::GetResponseCloseInfo;
@@ -1730,12 +1730,12 @@ pub mod mch_transfer {
             pub transfer_remark: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            sub_mchid: "sub_mchid" opt opt,
-            sp_appid: "sp_appid" opt opt,
-            receiver: "receiver" req req,
-            out_bill_no: "out_bill_no" req req,
-            amount: "amount" opt opt,
-            transfer_remark: "transfer_remark" req req,
+            sub_mchid: "sub_mchid" optional,
+            sp_appid: "sp_appid" optional,
+            receiver: "receiver" required,
+            out_bill_no: "out_bill_no" required,
+            amount: "amount" optional,
+            transfer_remark: "transfer_remark" required,
         });
         /// 赔付用户信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1750,9 +1750,9 @@ pub mod mch_transfer {
             pub transaction_info: Option<PostRequestReceiverTransactionInfo>,
         }
         ::wechatpay::runtime::json_object!(PostRequestReceiver {
-            type_: "type" opt opt,
-            mch_info: "mch_info" opt opt,
-            transaction_info: "transaction_info" opt opt,
+            type_: "type" optional,
+            mch_info: "mch_info" optional,
+            transaction_info: "transaction_info" optional,
         });
         /// 转账接收方商户信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1763,7 +1763,7 @@ pub mod mch_transfer {
             pub mchid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestReceiverMchInfo {
-            mchid: "mchid" opt opt,
+            mchid: "mchid" optional,
         });
         /// 赔付单信息
         #[derive(Clone, Debug, PartialEq)]
@@ -1776,8 +1776,8 @@ pub mod mch_transfer {
             pub type_: PostRequestReceiverTransactionInfoType,
         }
         ::wechatpay::runtime::json_object!(PostRequestReceiverTransactionInfo {
-            transaction_id: "transaction_id" req req,
-            type_: "type" req req,
+            transaction_id: "transaction_id" required,
+            type_: "type" required,
         });
         /// 赔付单类型
         pub type PostRequestReceiverTransactionInfoType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfoType;
@@ -1846,18 +1846,18 @@ pub mod mch_transfer {
             pub sponsor_mchid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            sp_mchid: "sp_mchid" opt opt,
-            sub_mchid: "sub_mchid" opt opt,
-            sub_appid: "sub_appid" opt opt,
-            receiver_detail: "receiver_detail" opt opt,
-            out_bill_no: "out_bill_no" req req,
-            amount: "amount" opt opt,
-            transfer_remark: "transfer_remark" req req,
-            bill_id: "bill_id" opt opt,
-            state: "state" opt opt,
-            accept_time: "accept_time" opt opt,
-            success_time: "success_time" opt opt,
-            sponsor_mchid: "sponsor_mchid" opt opt,
+            sp_mchid: "sp_mchid" optional,
+            sub_mchid: "sub_mchid" optional,
+            sub_appid: "sub_appid" optional,
+            receiver_detail: "receiver_detail" optional,
+            out_bill_no: "out_bill_no" required,
+            amount: "amount" optional,
+            transfer_remark: "transfer_remark" required,
+            bill_id: "bill_id" optional,
+            state: "state" optional,
+            accept_time: "accept_time" optional,
+            success_time: "success_time" optional,
+            sponsor_mchid: "sponsor_mchid" optional,
         });
         /// 转账接收方信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1866,7 +1866,7 @@ pub mod mch_transfer {
             pub receiver: Option<PostResponseReceiverDetailReceiver>,
         }
         ::wechatpay::runtime::json_object!(PostResponseReceiverDetail {
-            receiver: "receiver" opt opt,
+            receiver: "receiver" optional,
         });
         /// 转账接收者信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -1883,9 +1883,9 @@ pub mod mch_transfer {
             >,
         }
         ::wechatpay::runtime::json_object!(PostResponseReceiverDetailReceiver {
-            type_: "type" opt opt,
-            mch_info: "mch_info" opt opt,
-            transaction_info: "transaction_info" opt opt,
+            type_: "type" optional,
+            mch_info: "mch_info" optional,
+            transaction_info: "transaction_info" optional,
         });
         /// 转账接收方商户信息
         pub type PostResponseReceiverDetailReceiverMchInfo = crate::v3::platsolution::ecommerce::mch_transfer::deposit_insurance_premiums_compensation_bills::PostRequestReceiverMchInfo;
@@ -1898,7 +1898,7 @@ pub mod mch_transfer {
             pub transaction_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponseReceiverDetailReceiverTransactionInfo {
-            transaction_id: "transaction_id" opt opt,
+            transaction_id: "transaction_id" optional,
         });
         /// 转账接收方类型
         pub type PostResponseReceiverDetailReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::deposit_insurance_premiums_compensation_bills::PostRequestReceiverType;
@@ -1972,19 +1972,19 @@ pub mod mch_transfer {
                 pub sponsor_mchid: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                sp_mchid: "sp_mchid" opt opt,
-                sub_mchid: "sub_mchid" opt opt,
-                sub_appid: "sub_appid" opt opt,
-                receiver_detail: "receiver_detail" opt opt,
-                out_bill_no: "out_bill_no" req req,
-                amount: "amount" opt opt,
-                transfer_remark: "transfer_remark" opt opt,
-                bill_id: "bill_id" opt opt,
-                state: "state" opt opt,
-                accept_time: "accept_time" opt opt,
-                success_time: "success_time" opt opt,
-                close_info: "close_info" opt opt,
-                sponsor_mchid: "sponsor_mchid" opt opt,
+                sp_mchid: "sp_mchid" optional,
+                sub_mchid: "sub_mchid" optional,
+                sub_appid: "sub_appid" optional,
+                receiver_detail: "receiver_detail" optional,
+                out_bill_no: "out_bill_no" required,
+                amount: "amount" optional,
+                transfer_remark: "transfer_remark" optional,
+                bill_id: "bill_id" optional,
+                state: "state" optional,
+                accept_time: "accept_time" optional,
+                success_time: "success_time" optional,
+                close_info: "close_info" optional,
+                sponsor_mchid: "sponsor_mchid" optional,
             });
             /// 关单信息
             pub type GetResponseCloseInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::bill_id::by_bill_id::GetResponseCloseInfo;
@@ -2065,14 +2065,14 @@ pub mod mch_transfer {
             pub user_recv_perception: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            sub_mchid: "sub_mchid" opt opt,
-            sp_appid: "sp_appid" opt opt,
-            receiver: "receiver" req req,
-            out_bill_no: "out_bill_no" req req,
-            amount: "amount" opt opt,
-            transfer_remark: "transfer_remark" req req,
-            transfer_scene_id: "transfer_scene_id" opt opt,
-            user_recv_perception: "user_recv_perception" opt opt,
+            sub_mchid: "sub_mchid" optional,
+            sp_appid: "sp_appid" optional,
+            receiver: "receiver" required,
+            out_bill_no: "out_bill_no" required,
+            amount: "amount" optional,
+            transfer_remark: "transfer_remark" required,
+            transfer_scene_id: "transfer_scene_id" optional,
+            user_recv_perception: "user_recv_perception" optional,
         });
         /// 赔付用户信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -2083,8 +2083,8 @@ pub mod mch_transfer {
             pub user_info: Option<PostRequestReceiverUserInfo>,
         }
         ::wechatpay::runtime::json_object!(PostRequestReceiver {
-            transaction_info: "transaction_info" opt opt,
-            user_info: "user_info" opt opt,
+            transaction_info: "transaction_info" optional,
+            user_info: "user_info" optional,
         });
         /// 转账接收方订单信息
         pub type PostRequestReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfo;
@@ -2099,7 +2099,7 @@ pub mod mch_transfer {
             pub sp_openid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestReceiverUserInfo {
-            sp_openid: "sp_openid" opt opt,
+            sp_openid: "sp_openid" optional,
         });
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills` (发起保证金赔付用户运费).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -2152,18 +2152,18 @@ pub mod mch_transfer {
             pub sponsor_mchid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            sp_mchid: "sp_mchid" opt opt,
-            sub_mchid: "sub_mchid" opt opt,
-            sub_appid: "sub_appid" opt opt,
-            receiver_detail: "receiver_detail" opt opt,
-            out_bill_no: "out_bill_no" req req,
-            amount: "amount" opt opt,
-            transfer_remark: "transfer_remark" req req,
-            bill_id: "bill_id" opt opt,
-            state: "state" opt opt,
-            accept_time: "accept_time" opt opt,
-            success_time: "success_time" opt opt,
-            sponsor_mchid: "sponsor_mchid" opt opt,
+            sp_mchid: "sp_mchid" optional,
+            sub_mchid: "sub_mchid" optional,
+            sub_appid: "sub_appid" optional,
+            receiver_detail: "receiver_detail" optional,
+            out_bill_no: "out_bill_no" required,
+            amount: "amount" optional,
+            transfer_remark: "transfer_remark" required,
+            bill_id: "bill_id" optional,
+            state: "state" optional,
+            accept_time: "accept_time" optional,
+            success_time: "success_time" optional,
+            sponsor_mchid: "sponsor_mchid" optional,
         });
         /// 转账接收方信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -2172,7 +2172,7 @@ pub mod mch_transfer {
             pub receiver: Option<PostResponseReceiverDetailReceiver>,
         }
         ::wechatpay::runtime::json_object!(PostResponseReceiverDetail {
-            receiver: "receiver" opt opt,
+            receiver: "receiver" optional,
         });
         /// 转账接收者信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -2185,8 +2185,8 @@ pub mod mch_transfer {
             pub user_info: Option<PostResponseReceiverDetailReceiverUserInfo>,
         }
         ::wechatpay::runtime::json_object!(PostResponseReceiverDetailReceiver {
-            transaction_info: "transaction_info" opt opt,
-            user_info: "user_info" opt opt,
+            transaction_info: "transaction_info" optional,
+            user_info: "user_info" optional,
         });
         /// 转账接收方订单信息
         pub type PostResponseReceiverDetailReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseReceiverDetailReceiverTransactionInfo;
@@ -2282,18 +2282,18 @@ pub mod mch_transfer {
                     pub sponsor_mchid: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    sp_mchid: "sp_mchid" opt opt,
-                    sub_mchid: "sub_mchid" opt opt,
-                    receiver_detail: "receiver_detail" opt opt,
-                    out_bill_no: "out_bill_no" req req,
-                    amount: "amount" opt opt,
-                    transfer_remark: "transfer_remark" opt opt,
-                    bill_id: "bill_id" opt opt,
-                    state: "state" opt opt,
-                    accept_time: "accept_time" opt opt,
-                    success_time: "success_time" opt opt,
-                    close_info: "close_info" opt opt,
-                    sponsor_mchid: "sponsor_mchid" opt opt,
+                    sp_mchid: "sp_mchid" optional,
+                    sub_mchid: "sub_mchid" optional,
+                    receiver_detail: "receiver_detail" optional,
+                    out_bill_no: "out_bill_no" required,
+                    amount: "amount" optional,
+                    transfer_remark: "transfer_remark" optional,
+                    bill_id: "bill_id" optional,
+                    state: "state" optional,
+                    accept_time: "accept_time" optional,
+                    success_time: "success_time" optional,
+                    close_info: "close_info" optional,
+                    sponsor_mchid: "sponsor_mchid" optional,
                 });
                 /// 关单信息
                 pub type GetResponseCloseInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::bill_id::by_bill_id::GetResponseCloseInfo;
@@ -2371,11 +2371,11 @@ pub mod mch_transfer {
             pub transfer_remark: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            sub_mchid: "sub_mchid" opt opt,
-            receiver: "receiver" req req,
-            out_bill_no: "out_bill_no" req req,
-            amount: "amount" opt opt,
-            transfer_remark: "transfer_remark" req req,
+            sub_mchid: "sub_mchid" optional,
+            receiver: "receiver" required,
+            out_bill_no: "out_bill_no" required,
+            amount: "amount" optional,
+            transfer_remark: "transfer_remark" required,
         });
         /// 赔付用户信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -2388,8 +2388,8 @@ pub mod mch_transfer {
             pub transaction_info: Option<PostRequestReceiverTransactionInfo>,
         }
         ::wechatpay::runtime::json_object!(PostRequestReceiver {
-            type_: "type" opt opt,
-            transaction_info: "transaction_info" opt opt,
+            type_: "type" optional,
+            transaction_info: "transaction_info" optional,
         });
         /// 转账接收方订单信息
         pub type PostRequestReceiverTransactionInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfo;
@@ -2444,17 +2444,17 @@ pub mod mch_transfer {
             pub sponsor_mchid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            sp_mchid: "sp_mchid" opt opt,
-            sub_mchid: "sub_mchid" opt opt,
-            receiver_detail: "receiver_detail" opt opt,
-            out_bill_no: "out_bill_no" req req,
-            amount: "amount" req req,
-            transfer_remark: "transfer_remark" opt opt,
-            bill_id: "bill_id" opt opt,
-            state: "state" opt opt,
-            accept_time: "accept_time" opt opt,
-            success_time: "success_time" opt opt,
-            sponsor_mchid: "sponsor_mchid" opt opt,
+            sp_mchid: "sp_mchid" optional,
+            sub_mchid: "sub_mchid" optional,
+            receiver_detail: "receiver_detail" optional,
+            out_bill_no: "out_bill_no" required,
+            amount: "amount" required,
+            transfer_remark: "transfer_remark" optional,
+            bill_id: "bill_id" optional,
+            state: "state" optional,
+            accept_time: "accept_time" optional,
+            success_time: "success_time" optional,
+            sponsor_mchid: "sponsor_mchid" optional,
         });
         /// 转账接收方信息
         pub type PostResponseReceiverDetail = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostResponseReceiverDetail;
@@ -2551,18 +2551,18 @@ pub mod mch_transfer {
                     pub sponsor_mchid: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    sp_mchid: "sp_mchid" opt opt,
-                    sub_mchid: "sub_mchid" opt opt,
-                    receiver_detail: "receiver_detail" opt opt,
-                    out_bill_no: "out_bill_no" opt opt,
-                    amount: "amount" opt opt,
-                    transfer_remark: "transfer_remark" opt opt,
-                    bill_id: "bill_id" req req,
-                    state: "state" opt opt,
-                    accept_time: "accept_time" opt opt,
-                    success_time: "success_time" opt opt,
-                    close_info: "close_info" opt opt,
-                    sponsor_mchid: "sponsor_mchid" opt opt,
+                    sp_mchid: "sp_mchid" optional,
+                    sub_mchid: "sub_mchid" optional,
+                    receiver_detail: "receiver_detail" optional,
+                    out_bill_no: "out_bill_no" optional,
+                    amount: "amount" optional,
+                    transfer_remark: "transfer_remark" optional,
+                    bill_id: "bill_id" required,
+                    state: "state" optional,
+                    accept_time: "accept_time" optional,
+                    success_time: "success_time" optional,
+                    close_info: "close_info" optional,
+                    sponsor_mchid: "sponsor_mchid" optional,
                 });
                 /// 关单信息
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -2577,8 +2577,8 @@ pub mod mch_transfer {
                     pub close_reason: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponseCloseInfo {
-                    accept_time: "accept_time" opt opt,
-                    close_reason: "close_reason" opt opt,
+                    accept_time: "accept_time" optional,
+                    close_reason: "close_reason" optional,
                 });
                 /// 转账接收方信息
                 pub type GetResponseReceiverDetail = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostResponseReceiverDetail;
@@ -2685,18 +2685,18 @@ pub mod mch_transfer {
                     pub sponsor_mchid: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    sp_mchid: "sp_mchid" opt opt,
-                    sub_mchid: "sub_mchid" opt opt,
-                    receiver_detail: "receiver_detail" opt opt,
-                    out_bill_no: "out_bill_no" req req,
-                    amount: "amount" opt opt,
-                    transfer_remark: "transfer_remark" opt opt,
-                    bill_id: "bill_id" opt opt,
-                    state: "state" opt opt,
-                    accept_time: "accept_time" opt opt,
-                    success_time: "success_time" opt opt,
-                    close_info: "close_info" opt opt,
-                    sponsor_mchid: "sponsor_mchid" opt opt,
+                    sp_mchid: "sp_mchid" optional,
+                    sub_mchid: "sub_mchid" optional,
+                    receiver_detail: "receiver_detail" optional,
+                    out_bill_no: "out_bill_no" required,
+                    amount: "amount" optional,
+                    transfer_remark: "transfer_remark" optional,
+                    bill_id: "bill_id" optional,
+                    state: "state" optional,
+                    accept_time: "accept_time" optional,
+                    success_time: "success_time" optional,
+                    close_info: "close_info" optional,
+                    sponsor_mchid: "sponsor_mchid" optional,
                 });
                 /// 关单信息
                 pub type GetResponseCloseInfo = crate::v3::platsolution::ecommerce::mch_transfer::insurance_claim_bills::bill_id::by_bill_id::GetResponseCloseInfo;
@@ -2742,7 +2742,7 @@ pub mod mch_transfer {
                         pub sub_mchid: Option<String>,
                     }
                     ::wechatpay::runtime::json_object!(PostRequest {
-                        sub_mchid: "sub_mchid" opt opt,
+                        sub_mchid: "sub_mchid" optional,
                     });
                     /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}/cancel` (请求撤销保险理赔).
                     #[derive(Clone, Debug, PartialEq, Default)]
@@ -2769,11 +2769,11 @@ pub mod mch_transfer {
                         pub cancel_accept_time: Option<String>,
                     }
                     ::wechatpay::runtime::json_object!(PostResponse {
-                        sub_mchid: "sub_mchid" opt opt,
-                        out_bill_no: "out_bill_no" req req,
-                        bill_id: "bill_id" opt opt,
-                        state: "state" opt opt,
-                        cancel_accept_time: "cancel_accept_time" opt opt,
+                        sub_mchid: "sub_mchid" optional,
+                        out_bill_no: "out_bill_no" required,
+                        bill_id: "bill_id" optional,
+                        state: "state" optional,
+                        cancel_accept_time: "cancel_accept_time" optional,
                     });
                     /// 赔付状态
                     pub type PostResponseState = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseState;
@@ -2828,12 +2828,12 @@ pub mod mch_transfer {
                 pub notify_url: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                sub_mchid: "sub_mchid" opt opt,
-                receiver: "receiver" req req,
-                out_bill_no: "out_bill_no" req req,
-                amount: "amount" opt opt,
-                transfer_remark: "transfer_remark" req req,
-                notify_url: "notify_url" opt opt,
+                sub_mchid: "sub_mchid" optional,
+                receiver: "receiver" required,
+                out_bill_no: "out_bill_no" required,
+                amount: "amount" optional,
+                transfer_remark: "transfer_remark" required,
+                notify_url: "notify_url" optional,
             });
             /// 收款方信息
             pub type PostRequestReceiver = crate::v3::platsolution::ecommerce::mch_transfer::insurance_claim_bills::PostRequestReceiver;
@@ -2868,11 +2868,11 @@ pub mod mch_transfer {
                 pub package_info: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                sub_mchid: "sub_mchid" opt opt,
-                out_bill_no: "out_bill_no" req req,
-                bill_id: "bill_id" opt opt,
-                accept_time: "accept_time" opt opt,
-                package_info: "package_info" opt opt,
+                sub_mchid: "sub_mchid" optional,
+                out_bill_no: "out_bill_no" required,
+                bill_id: "bill_id" optional,
+                accept_time: "accept_time" optional,
+                package_info: "package_info" optional,
             });
         }
     }
@@ -2930,11 +2930,11 @@ pub mod mch_transfer {
             pub sponsor_mchid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            receiver: "receiver" req req,
-            out_bill_no: "out_bill_no" req req,
-            amount: "amount" req req,
-            transfer_remark: "transfer_remark" req req,
-            sponsor_mchid: "sponsor_mchid" opt opt,
+            receiver: "receiver" required,
+            out_bill_no: "out_bill_no" required,
+            amount: "amount" required,
+            transfer_remark: "transfer_remark" required,
+            sponsor_mchid: "sponsor_mchid" optional,
         });
         /// 赔付商户信息
         #[derive(Clone, Debug, PartialEq)]
@@ -2947,8 +2947,8 @@ pub mod mch_transfer {
             pub mch_info: PostRequestReceiverMchInfo,
         }
         ::wechatpay::runtime::json_object!(PostRequestReceiver {
-            type_: "type" req req,
-            mch_info: "mch_info" req req,
+            type_: "type" required,
+            mch_info: "mch_info" required,
         });
         /// 赔付接收方商户信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -2959,7 +2959,7 @@ pub mod mch_transfer {
             pub mchid: String,
         }
         ::wechatpay::runtime::json_object!(PostRequestReceiverMchInfo {
-            mchid: "mchid" req req,
+            mchid: "mchid" required,
         });
         /// 赔付接收方类型
         pub type PostRequestReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::deposit_insurance_premiums_compensation_bills::PostRequestReceiverType;
@@ -3006,16 +3006,16 @@ pub mod mch_transfer {
             pub sponsor_mchid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            sp_mchid: "sp_mchid" opt opt,
-            receiver_detail: "receiver_detail" opt opt,
-            out_bill_no: "out_bill_no" req req,
-            amount: "amount" req req,
-            transfer_remark: "transfer_remark" req req,
-            bill_id: "bill_id" opt opt,
-            state: "state" opt opt,
-            accept_time: "accept_time" opt opt,
-            success_time: "success_time" opt opt,
-            sponsor_mchid: "sponsor_mchid" opt opt,
+            sp_mchid: "sp_mchid" optional,
+            receiver_detail: "receiver_detail" optional,
+            out_bill_no: "out_bill_no" required,
+            amount: "amount" required,
+            transfer_remark: "transfer_remark" required,
+            bill_id: "bill_id" optional,
+            state: "state" optional,
+            accept_time: "accept_time" optional,
+            success_time: "success_time" optional,
+            sponsor_mchid: "sponsor_mchid" optional,
         });
         /// 赔付接收方信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -3024,7 +3024,7 @@ pub mod mch_transfer {
             pub receiver: Option<PostResponseReceiverDetailReceiver>,
         }
         ::wechatpay::runtime::json_object!(PostResponseReceiverDetail {
-            receiver: "receiver" opt opt,
+            receiver: "receiver" optional,
         });
         /// 赔付接收者信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -3037,8 +3037,8 @@ pub mod mch_transfer {
             pub mch_info: Option<PostResponseReceiverDetailReceiverMchInfo>,
         }
         ::wechatpay::runtime::json_object!(PostResponseReceiverDetailReceiver {
-            type_: "type" opt opt,
-            mch_info: "mch_info" opt opt,
+            type_: "type" optional,
+            mch_info: "mch_info" optional,
         });
         /// 赔付接收方商户信息
         pub type PostResponseReceiverDetailReceiverMchInfo = crate::v3::platsolution::ecommerce::mch_transfer::deposit_insurance_premiums_compensation_bills::PostRequestReceiverMchInfo;
@@ -3094,7 +3094,7 @@ pub mod mch_transfer {
                 pub sponsor_mchid: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetRequest {
-                sponsor_mchid: "sponsor_mchid" skip opt,
+                sponsor_mchid: query "sponsor_mchid" optional,
             });
             /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/{out_bill_no}` (查询赔付结果（按商户赔付单号）).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -3141,17 +3141,17 @@ pub mod mch_transfer {
                 pub sponsor_mchid: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                sp_mchid: "sp_mchid" opt opt,
-                receiver_detail: "receiver_detail" opt opt,
-                out_bill_no: "out_bill_no" req req,
-                amount: "amount" opt opt,
-                transfer_remark: "transfer_remark" opt opt,
-                bill_id: "bill_id" opt opt,
-                state: "state" opt opt,
-                accept_time: "accept_time" opt opt,
-                success_time: "success_time" opt opt,
-                close_info: "close_info" opt opt,
-                sponsor_mchid: "sponsor_mchid" opt opt,
+                sp_mchid: "sp_mchid" optional,
+                receiver_detail: "receiver_detail" optional,
+                out_bill_no: "out_bill_no" required,
+                amount: "amount" optional,
+                transfer_remark: "transfer_remark" optional,
+                bill_id: "bill_id" optional,
+                state: "state" optional,
+                accept_time: "accept_time" optional,
+                success_time: "success_time" optional,
+                close_info: "close_info" optional,
+                sponsor_mchid: "sponsor_mchid" optional,
             });
             /// 关单信息
             pub type GetResponseCloseInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::bill_id::by_bill_id::GetResponseCloseInfo;
@@ -3233,14 +3233,14 @@ pub mod mch_transfer {
             pub receiver_remark: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            sub_mchid: "sub_mchid" opt opt,
-            sp_appid: "sp_appid" opt opt,
-            business_type: "business_type" req req,
-            receiver: "receiver" req req,
-            out_bill_no: "out_bill_no" req req,
-            amount: "amount" opt opt,
-            transfer_remark: "transfer_remark" req req,
-            receiver_remark: "receiver_remark" opt opt,
+            sub_mchid: "sub_mchid" optional,
+            sp_appid: "sp_appid" optional,
+            business_type: "business_type" required,
+            receiver: "receiver" required,
+            out_bill_no: "out_bill_no" required,
+            amount: "amount" optional,
+            transfer_remark: "transfer_remark" required,
+            receiver_remark: "receiver_remark" optional,
         });
         /// 业务类型
         ///
@@ -3276,8 +3276,8 @@ pub mod mch_transfer {
             pub mch_info: Option<PostRequestReceiverMchInfo>,
         }
         ::wechatpay::runtime::json_object!(PostRequestReceiver {
-            type_: "type" opt opt,
-            mch_info: "mch_info" opt opt,
+            type_: "type" optional,
+            mch_info: "mch_info" optional,
         });
         /// 转账接收方商户信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -3292,8 +3292,8 @@ pub mod mch_transfer {
             pub mchid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestReceiverMchInfo {
-            mch_id: "mch_id" opt opt,
-            mchid: "mchid" opt opt,
+            mch_id: "mch_id" optional,
+            mchid: "mchid" optional,
         });
         /// 转账接收方类型
         pub type PostRequestReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostRequestReceiverType;
@@ -3356,20 +3356,20 @@ pub mod mch_transfer {
             pub sponsor_mchid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            sp_mchid: "sp_mchid" opt opt,
-            sub_mchid: "sub_mchid" opt opt,
-            sub_appid: "sub_appid" opt opt,
-            business_type: "business_type" opt opt,
-            receiver_detail: "receiver_detail" opt opt,
-            out_bill_no: "out_bill_no" req req,
-            amount: "amount" opt opt,
-            transfer_remark: "transfer_remark" req req,
-            receiver_remark: "receiver_remark" opt opt,
-            bill_id: "bill_id" opt opt,
-            state: "state" opt opt,
-            accept_time: "accept_time" opt opt,
-            success_time: "success_time" opt opt,
-            sponsor_mchid: "sponsor_mchid" opt opt,
+            sp_mchid: "sp_mchid" optional,
+            sub_mchid: "sub_mchid" optional,
+            sub_appid: "sub_appid" optional,
+            business_type: "business_type" optional,
+            receiver_detail: "receiver_detail" optional,
+            out_bill_no: "out_bill_no" required,
+            amount: "amount" optional,
+            transfer_remark: "transfer_remark" required,
+            receiver_remark: "receiver_remark" optional,
+            bill_id: "bill_id" optional,
+            state: "state" optional,
+            accept_time: "accept_time" optional,
+            success_time: "success_time" optional,
+            sponsor_mchid: "sponsor_mchid" optional,
         });
         /// 业务类型
         pub type PostResponseBusinessType = crate::v3::platsolution::ecommerce::mch_transfer::transfer_bills::PostRequestBusinessType;
@@ -3380,7 +3380,7 @@ pub mod mch_transfer {
             pub receiver: Option<PostResponseReceiverDetailReceiver>,
         }
         ::wechatpay::runtime::json_object!(PostResponseReceiverDetail {
-            receiver: "receiver" opt opt,
+            receiver: "receiver" optional,
         });
         /// 转账接收者信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -3393,8 +3393,8 @@ pub mod mch_transfer {
             pub mch_info: Option<PostResponseReceiverDetailReceiverMchInfo>,
         }
         ::wechatpay::runtime::json_object!(PostResponseReceiverDetailReceiver {
-            type_: "type" opt opt,
-            mch_info: "mch_info" opt opt,
+            type_: "type" optional,
+            mch_info: "mch_info" optional,
         });
         /// 转账接收方商户信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -3405,7 +3405,7 @@ pub mod mch_transfer {
             pub mch_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponseReceiverDetailReceiverMchInfo {
-            mch_id: "mch_id" opt opt,
+            mch_id: "mch_id" optional,
         });
         /// 转账接收方类型
         pub type PostResponseReceiverDetailReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostRequestReceiverType;
@@ -3452,7 +3452,7 @@ pub mod mch_transfer {
                     pub business_type: Option<GetRequestBusinessType>,
                 }
                 ::wechatpay::runtime::json_object!(GetRequest {
-                    business_type: "business_type" skip opt,
+                    business_type: query "business_type" optional,
                 });
                 /// 业务类型
                 pub type GetRequestBusinessType = crate::v3::platsolution::ecommerce::mch_transfer::transfer_bills::PostRequestBusinessType;
@@ -3509,19 +3509,19 @@ pub mod mch_transfer {
                     pub sponsor_mchid: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    sp_mchid: "sp_mchid" opt opt,
-                    business_type: "business_type" opt opt,
-                    receiver_detail: "receiver_detail" opt opt,
-                    out_bill_no: "out_bill_no" opt opt,
-                    amount: "amount" opt opt,
-                    transfer_remark: "transfer_remark" opt opt,
-                    receiver_remark: "receiver_remark" opt opt,
-                    bill_id: "bill_id" req req,
-                    state: "state" opt opt,
-                    accept_time: "accept_time" opt opt,
-                    success_time: "success_time" opt opt,
-                    close_info: "close_info" opt opt,
-                    sponsor_mchid: "sponsor_mchid" opt opt,
+                    sp_mchid: "sp_mchid" optional,
+                    business_type: "business_type" optional,
+                    receiver_detail: "receiver_detail" optional,
+                    out_bill_no: "out_bill_no" optional,
+                    amount: "amount" optional,
+                    transfer_remark: "transfer_remark" optional,
+                    receiver_remark: "receiver_remark" optional,
+                    bill_id: "bill_id" required,
+                    state: "state" optional,
+                    accept_time: "accept_time" optional,
+                    success_time: "success_time" optional,
+                    close_info: "close_info" optional,
+                    sponsor_mchid: "sponsor_mchid" optional,
                 });
                 /// 业务类型
                 pub type GetResponseBusinessType = crate::v3::platsolution::ecommerce::mch_transfer::transfer_bills::PostRequestBusinessType;
@@ -3631,19 +3631,19 @@ pub mod mch_transfer {
                     pub sponsor_mchid: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    sp_mchid: "sp_mchid" opt opt,
-                    business_type: "business_type" opt opt,
-                    receiver_detail: "receiver_detail" opt opt,
-                    out_bill_no: "out_bill_no" req req,
-                    amount: "amount" opt opt,
-                    transfer_remark: "transfer_remark" opt opt,
-                    receiver_remark: "receiver_remark" opt opt,
-                    bill_id: "bill_id" opt opt,
-                    state: "state" opt opt,
-                    accept_time: "accept_time" opt opt,
-                    success_time: "success_time" opt opt,
-                    close_info: "close_info" opt opt,
-                    sponsor_mchid: "sponsor_mchid" opt opt,
+                    sp_mchid: "sp_mchid" optional,
+                    business_type: "business_type" optional,
+                    receiver_detail: "receiver_detail" optional,
+                    out_bill_no: "out_bill_no" required,
+                    amount: "amount" optional,
+                    transfer_remark: "transfer_remark" optional,
+                    receiver_remark: "receiver_remark" optional,
+                    bill_id: "bill_id" optional,
+                    state: "state" optional,
+                    accept_time: "accept_time" optional,
+                    success_time: "success_time" optional,
+                    close_info: "close_info" optional,
+                    sponsor_mchid: "sponsor_mchid" optional,
                 });
                 /// 业务类型
                 pub type GetResponseBusinessType = crate::v3::platsolution::ecommerce::mch_transfer::transfer_bills::PostRequestBusinessType;
@@ -3699,8 +3699,8 @@ pub mod recharge_employees {
         pub sp_openid: String,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        sub_mchid: "sub_mchid" req req,
-        sp_openid: "sp_openid" req req,
+        sub_mchid: "sub_mchid" required,
+        sp_openid: "sp_openid" required,
     });
     /// The response of `POST /v3/platsolution/ecommerce/recharge-employees` (添加二级商户可扫码充值员工).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -3725,11 +3725,11 @@ pub mod recharge_employees {
         pub update_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        sub_mchid: "sub_mchid" req req,
-        sp_openid: "sp_openid" opt opt,
-        state: "state" opt opt,
-        create_time: "create_time" opt opt,
-        update_time: "update_time" opt opt,
+        sub_mchid: "sub_mchid" required,
+        sp_openid: "sp_openid" optional,
+        state: "state" optional,
+        create_time: "create_time" optional,
+        update_time: "update_time" optional,
     });
     /// 员工状态
     ///
@@ -3786,7 +3786,7 @@ pub mod recharge_employees {
                 pub employees: Option<Vec<GetResponseEmployees>>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                employees: "employees" opt opt,
+                employees: "employees" optional,
             });
             /// GetResponseEmployees
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -3811,11 +3811,11 @@ pub mod recharge_employees {
                 pub update_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponseEmployees {
-                sub_mchid: "sub_mchid" opt opt,
-                sp_openid: "sp_openid" opt opt,
-                state: "state" opt opt,
-                create_time: "create_time" opt opt,
-                update_time: "update_time" opt opt,
+                sub_mchid: "sub_mchid" optional,
+                sp_openid: "sp_openid" optional,
+                state: "state" optional,
+                create_time: "create_time" optional,
+                update_time: "update_time" optional,
             });
             /// 员工状态
             pub type GetResponseEmployeesState = crate::v3::platsolution::ecommerce::recharge_employees::PostResponseState;
@@ -3949,14 +3949,14 @@ pub mod recharges {
             pub remark: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            sub_mchid: "sub_mchid" req req,
-            out_recharge_no: "out_recharge_no" req req,
-            recharge_scene: "recharge_scene" req req,
-            account_type: "account_type" req req,
-            recharge_amount: "recharge_amount" req req,
-            notify_url: "notify_url" opt opt,
-            available_recharge_channels: "available_recharge_channels" opt opt,
-            remark: "remark" opt opt,
+            sub_mchid: "sub_mchid" required,
+            out_recharge_no: "out_recharge_no" required,
+            recharge_scene: "recharge_scene" required,
+            account_type: "account_type" required,
+            recharge_amount: "recharge_amount" required,
+            notify_url: "notify_url" optional,
+            available_recharge_channels: "available_recharge_channels" optional,
+            remark: "remark" optional,
         });
         /// 充值入账账户
         ///
@@ -4031,9 +4031,9 @@ pub mod recharges {
             pub recharge_url: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            recharge_id: "recharge_id" opt opt,
-            out_recharge_no: "out_recharge_no" req req,
-            recharge_url: "recharge_url" opt opt,
+            recharge_id: "recharge_id" optional,
+            out_recharge_no: "out_recharge_no" required,
+            recharge_url: "recharge_url" optional,
         });
     }
     /// `/v3/platsolution/ecommerce/recharges/out-recharge-no`
@@ -4085,7 +4085,7 @@ pub mod recharges {
                 pub sub_mchid: String,
             }
             ::wechatpay::runtime::json_object!(GetRequest {
-                sub_mchid: "sub_mchid" skip req,
+                sub_mchid: query "sub_mchid" required,
             });
             /// The response of `GET /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}` (查询二级商户充值结果).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -4152,23 +4152,23 @@ pub mod recharges {
                 >,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                sp_mchid: "sp_mchid" opt opt,
-                sub_mchid: "sub_mchid" req req,
-                recharge_id: "recharge_id" opt opt,
-                out_recharge_no: "out_recharge_no" req req,
-                recharge_channel: "recharge_channel" opt opt,
-                account_type: "account_type" opt opt,
-                recharge_state: "recharge_state" opt opt,
-                recharge_scene: "recharge_scene" opt opt,
-                recharge_state_desc: "recharge_state_desc" opt opt,
-                recharge_amount: "recharge_amount" opt opt,
-                bank_transfer_info: "bank_transfer_info" opt opt,
-                qr_recharge_info: "qr_recharge_info" opt opt,
-                online_bank_recharge_info: "online_bank_recharge_info" opt opt,
-                accept_time: "accept_time" opt opt,
-                success_time: "success_time" opt opt,
-                close_time: "close_time" opt opt,
-                available_recharge_channels: "available_recharge_channels" opt opt,
+                sp_mchid: "sp_mchid" optional,
+                sub_mchid: "sub_mchid" required,
+                recharge_id: "recharge_id" optional,
+                out_recharge_no: "out_recharge_no" required,
+                recharge_channel: "recharge_channel" optional,
+                account_type: "account_type" optional,
+                recharge_state: "recharge_state" optional,
+                recharge_scene: "recharge_scene" optional,
+                recharge_state_desc: "recharge_state_desc" optional,
+                recharge_amount: "recharge_amount" optional,
+                bank_transfer_info: "bank_transfer_info" optional,
+                qr_recharge_info: "qr_recharge_info" optional,
+                online_bank_recharge_info: "online_bank_recharge_info" optional,
+                accept_time: "accept_time" optional,
+                success_time: "success_time" optional,
+                close_time: "close_time" optional,
+                available_recharge_channels: "available_recharge_channels" optional,
             });
             /// 充值入账账户
             pub type GetResponseAccountType = crate::v3::platsolution::ecommerce::recharges::apply::PostRequestAccountType;
@@ -4207,13 +4207,13 @@ pub mod recharges {
                 pub bank_account_name: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponseBankTransferInfo {
-                bill_no: "bill_no" opt opt,
-                memo: "memo" opt opt,
-                return_time: "return_time" opt opt,
-                return_reason: "return_reason" opt opt,
-                bank_name: "bank_name" opt opt,
-                bank_card_tail: "bank_card_tail" opt opt,
-                bank_account_name: "bank_account_name" opt opt,
+                bill_no: "bill_no" optional,
+                memo: "memo" optional,
+                return_time: "return_time" optional,
+                return_reason: "return_reason" optional,
+                bank_name: "bank_name" optional,
+                bank_card_tail: "bank_card_tail" optional,
+                bank_account_name: "bank_account_name" optional,
             });
             /// 网银充值的付款信息
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -4250,13 +4250,13 @@ pub mod recharges {
                 pub bank_account_name: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponseOnlineBankRechargeInfo {
-                bill_no: "bill_no" opt opt,
-                return_time: "return_time" opt opt,
-                return_reason: "return_reason" opt opt,
-                bank_name: "bank_name" opt opt,
-                online_bank_type: "online_bank_type" opt opt,
-                bank_card_tail: "bank_card_tail" opt opt,
-                bank_account_name: "bank_account_name" opt opt,
+                bill_no: "bill_no" optional,
+                return_time: "return_time" optional,
+                return_reason: "return_reason" optional,
+                bank_name: "bank_name" optional,
+                online_bank_type: "online_bank_type" optional,
+                bank_card_tail: "bank_card_tail" optional,
+                bank_account_name: "bank_account_name" optional,
             });
             /// 网银类型
             ///
@@ -4288,8 +4288,8 @@ pub mod recharges {
                 pub employee_type: Option<GetResponseQrRechargeInfoEmployeeType>,
             }
             ::wechatpay::runtime::json_object!(GetResponseQrRechargeInfo {
-                openid: "openid" opt opt,
-                employee_type: "employee_type" opt opt,
+                openid: "openid" optional,
+                employee_type: "employee_type" optional,
             });
             /// 员工类型
             ///
@@ -4446,14 +4446,14 @@ pub mod settle {
             pub receive_type_template_id: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            appid: "appid" req req,
-            out_settle_batch_no: "out_settle_batch_no" req req,
-            individual_auth_id: "individual_auth_id" req req,
-            notify_url: "notify_url" req req,
-            description: "description" req req,
-            trade_scenario: "trade_scenario" req req,
-            settle_info_list: "settle_info_list" req req,
-            receive_type_template_id: "receive_type_template_id" opt opt,
+            appid: "appid" required,
+            out_settle_batch_no: "out_settle_batch_no" required,
+            individual_auth_id: "individual_auth_id" required,
+            notify_url: "notify_url" required,
+            description: "description" required,
+            trade_scenario: "trade_scenario" required,
+            settle_info_list: "settle_info_list" required,
+            receive_type_template_id: "receive_type_template_id" optional,
         });
         /// PostRequestSettleInfoList
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -4472,9 +4472,9 @@ pub mod settle {
             >,
         }
         ::wechatpay::runtime::json_object!(PostRequestSettleInfoList {
-            out_settle_no: "out_settle_no" req req,
-            transaction_id: "transaction_id" req req,
-            settle_detail_info_list: "settle_detail_info_list" req req,
+            out_settle_no: "out_settle_no" required,
+            transaction_id: "transaction_id" required,
+            settle_detail_info_list: "settle_detail_info_list" required,
         });
         /// PostRequestSettleInfoListSettleDetailInfoList
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -4499,11 +4499,11 @@ pub mod settle {
             pub amount: PostRequestSettleInfoListSettleDetailInfoListAmount,
         }
         ::wechatpay::runtime::json_object!(PostRequestSettleInfoListSettleDetailInfoList {
-            out_settle_detail_no: "out_settle_detail_no" req req,
-            settle_type: "settle_type" req req,
-            receiver_type: "receiver_type" req req,
-            receiver_account: "receiver_account" req req,
-            amount: "amount" req req,
+            out_settle_detail_no: "out_settle_detail_no" required,
+            settle_type: "settle_type" required,
+            receiver_type: "receiver_type" required,
+            receiver_account: "receiver_account" required,
+            amount: "amount" required,
         });
         /// 金额
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -4518,8 +4518,8 @@ pub mod settle {
             pub currency: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestSettleInfoListSettleDetailInfoListAmount {
-            amount: "amount" req req,
-            currency: "currency" opt opt,
+            amount: "amount" required,
+            currency: "currency" optional,
         });
         /// 交易场景
         ///
@@ -4556,14 +4556,14 @@ pub mod settle {
             pub finish_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            out_settle_batch_no: "out_settle_batch_no" req req,
-            settle_batch_no: "settle_batch_no" opt opt,
-            individual_auth_id: "individual_auth_id" req req,
-            description: "description" req req,
-            state: "state" opt opt,
-            trade_scenario: "trade_scenario" req req,
-            create_time: "create_time" opt opt,
-            finish_time: "finish_time" opt opt,
+            out_settle_batch_no: "out_settle_batch_no" required,
+            settle_batch_no: "settle_batch_no" optional,
+            individual_auth_id: "individual_auth_id" required,
+            description: "description" required,
+            state: "state" optional,
+            trade_scenario: "trade_scenario" required,
+            create_time: "create_time" optional,
+            finish_time: "finish_time" optional,
         });
         /// `/v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}`
         pub mod by_settle_batch_no {
@@ -4610,14 +4610,14 @@ pub mod settle {
                 pub finish_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                out_settle_batch_no: "out_settle_batch_no" opt opt,
-                settle_batch_no: "settle_batch_no" req req,
-                individual_auth_id: "individual_auth_id" opt opt,
-                description: "description" opt opt,
-                state: "state" opt opt,
-                trade_scenario: "trade_scenario" opt opt,
-                create_time: "create_time" opt opt,
-                finish_time: "finish_time" opt opt,
+                out_settle_batch_no: "out_settle_batch_no" optional,
+                settle_batch_no: "settle_batch_no" required,
+                individual_auth_id: "individual_auth_id" optional,
+                description: "description" optional,
+                state: "state" optional,
+                trade_scenario: "trade_scenario" optional,
+                create_time: "create_time" optional,
+                finish_time: "finish_time" optional,
             });
             /// 交易场景
             pub type GetResponseTradeScenario = crate::v3::platsolution::ecommerce::settle::prepay_settle_orders::PostRequestTradeScenario;
@@ -4665,10 +4665,10 @@ pub mod settle {
                     pub description: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(PostRequest {
-                    individual_auth_id: "individual_auth_id" req req,
-                    out_abnormal_settle_batch_no: "out_abnormal_settle_batch_no" req req,
-                    abnormal_settle_type: "abnormal_settle_type" req req,
-                    description: "description" opt opt,
+                    individual_auth_id: "individual_auth_id" required,
+                    out_abnormal_settle_batch_no: "out_abnormal_settle_batch_no" required,
+                    abnormal_settle_type: "abnormal_settle_type" required,
+                    description: "description" optional,
                 });
                 /// 异常结算批次单处理方式
                 ///
@@ -4709,16 +4709,16 @@ pub mod settle {
                     pub abnormal_settle_result: Option<PostResponseAbnormalSettleResult>,
                 }
                 ::wechatpay::runtime::json_object!(PostResponse {
-                    out_settle_batch_no: "out_settle_batch_no" opt opt,
-                    settle_batch_no: "settle_batch_no" req req,
-                    individual_auth_id: "individual_auth_id" req req,
-                    description: "description" req req,
-                    state: "state" opt opt,
-                    trade_scenario: "trade_scenario" opt opt,
-                    create_time: "create_time" opt opt,
-                    finish_time: "finish_time" opt opt,
-                    abnormal_type: "abnormal_type" opt opt,
-                    abnormal_settle_result: "abnormal_settle_result" opt opt,
+                    out_settle_batch_no: "out_settle_batch_no" optional,
+                    settle_batch_no: "settle_batch_no" required,
+                    individual_auth_id: "individual_auth_id" required,
+                    description: "description" required,
+                    state: "state" optional,
+                    trade_scenario: "trade_scenario" optional,
+                    create_time: "create_time" optional,
+                    finish_time: "finish_time" optional,
+                    abnormal_type: "abnormal_type" optional,
+                    abnormal_settle_result: "abnormal_settle_result" optional,
                 });
                 /// 异常结算处理结果
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -4739,10 +4739,10 @@ pub mod settle {
                     pub out_abnormal_settle_batch_no: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(PostResponseAbnormalSettleResult {
-                    abnormal_settle_type: "abnormal_settle_type" opt opt,
-                    apply_success_time: "apply_success_time" opt opt,
-                    abnormal_fund_receipt_id: "abnormal_fund_receipt_id" opt opt,
-                    out_abnormal_settle_batch_no: "out_abnormal_settle_batch_no" opt opt,
+                    abnormal_settle_type: "abnormal_settle_type" optional,
+                    apply_success_time: "apply_success_time" optional,
+                    abnormal_fund_receipt_id: "abnormal_fund_receipt_id" optional,
+                    out_abnormal_settle_batch_no: "out_abnormal_settle_batch_no" optional,
                 });
                 /// 异常结算批次单处理方式
                 pub type PostResponseAbnormalSettleResultAbnormalSettleType = crate::v3::platsolution::ecommerce::settle::prepay_settle_orders::by_settle_batch_no::apply_abnormal_settle::PostRequestAbnormalSettleType;
@@ -4887,13 +4887,13 @@ pub mod withdraw {
             pub reserve_amount: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            sub_mchid: "sub_mchid" req req,
-            out_request_no: "out_request_no" req req,
-            calculate_amount_type: "calculate_amount_type" req req,
-            remark: "remark" opt opt,
-            bank_memo: "bank_memo" opt opt,
-            notify_url: "notify_url" opt opt,
-            reserve_amount: "reserve_amount" opt opt,
+            sub_mchid: "sub_mchid" required,
+            out_request_no: "out_request_no" required,
+            calculate_amount_type: "calculate_amount_type" required,
+            remark: "remark" optional,
+            bank_memo: "bank_memo" optional,
+            notify_url: "notify_url" optional,
+            reserve_amount: "reserve_amount" optional,
         });
         /// 计算提现金额方式
         ///
@@ -4985,24 +4985,24 @@ pub mod withdraw {
             pub bank_name: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            sp_mchid: "sp_mchid" opt opt,
-            sub_mchid: "sub_mchid" req req,
-            status: "status" opt opt,
-            withdraw_id: "withdraw_id" opt opt,
-            out_request_no: "out_request_no" req req,
-            total_amount: "total_amount" opt opt,
-            success_amount: "success_amount" opt opt,
-            fail_amount: "fail_amount" opt opt,
-            refund_amount: "refund_amount" opt opt,
-            create_time: "create_time" opt opt,
-            update_time: "update_time" opt opt,
-            reason: "reason" opt opt,
-            remark: "remark" opt opt,
-            bank_memo: "bank_memo" opt opt,
-            account_type: "account_type" opt opt,
-            account_number: "account_number" opt opt,
-            account_bank: "account_bank" opt opt,
-            bank_name: "bank_name" opt opt,
+            sp_mchid: "sp_mchid" optional,
+            sub_mchid: "sub_mchid" required,
+            status: "status" optional,
+            withdraw_id: "withdraw_id" optional,
+            out_request_no: "out_request_no" required,
+            total_amount: "total_amount" optional,
+            success_amount: "success_amount" optional,
+            fail_amount: "fail_amount" optional,
+            refund_amount: "refund_amount" optional,
+            create_time: "create_time" optional,
+            update_time: "update_time" optional,
+            reason: "reason" optional,
+            remark: "remark" optional,
+            bank_memo: "bank_memo" optional,
+            account_type: "account_type" optional,
+            account_number: "account_number" optional,
+            account_bank: "account_bank" optional,
+            bank_name: "bank_name" optional,
         });
         /// 出款账户类型
         pub type PostResponseAccountType = crate::v3::platsolution::ecommerce::bank_transfer_recharges::apply::PostRequestAccountType;
@@ -5075,7 +5075,7 @@ pub mod withdraw {
                     pub sub_mchid: String,
                 }
                 ::wechatpay::runtime::json_object!(GetRequest {
-                    sub_mchid: "sub_mchid" skip req,
+                    sub_mchid: query "sub_mchid" required,
                 });
                 /// The response of `GET /v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/{out_request_no}` (查询二级商户按日终余额预约提现状态).
                 pub type GetResponse = crate::v3::platsolution::ecommerce::withdraw::day_end_balance_withdraw::PostResponse;

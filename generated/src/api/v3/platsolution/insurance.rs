@@ -124,17 +124,17 @@ pub mod mch_transfer {
                 pub notify_url: String,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                sub_mchid: "sub_mchid" req req,
-                sp_appid: "sp_appid" req req,
-                sub_appid: "sub_appid" opt opt,
-                out_batch_no: "out_batch_no" req req,
-                batch_name: "batch_name" req req,
-                batch_remark: "batch_remark" req req,
-                total_amount: "total_amount" req req,
-                total_num: "total_num" req req,
-                transfer_scene_id: "transfer_scene_id" req req,
-                transfer_detail_list: "transfer_detail_list" req req,
-                notify_url: "notify_url" req req,
+                sub_mchid: "sub_mchid" required,
+                sp_appid: "sp_appid" required,
+                sub_appid: "sub_appid" optional,
+                out_batch_no: "out_batch_no" required,
+                batch_name: "batch_name" required,
+                batch_remark: "batch_remark" required,
+                total_amount: "total_amount" required,
+                total_num: "total_num" required,
+                transfer_scene_id: "transfer_scene_id" required,
+                transfer_detail_list: "transfer_detail_list" required,
+                notify_url: "notify_url" required,
             });
             /// PostRequestTransferDetailList
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -161,11 +161,11 @@ pub mod mch_transfer {
                 pub openid: String,
             }
             ::wechatpay::runtime::json_object!(PostRequestTransferDetailList {
-                out_detail_no: "out_detail_no" req req,
-                transfer_amount: "transfer_amount" req req,
-                transfer_remark: "transfer_remark" req req,
-                reservation_id: "reservation_id" req req,
-                openid: "openid" req req,
+                out_detail_no: "out_detail_no" required,
+                transfer_amount: "transfer_amount" required,
+                transfer_remark: "transfer_remark" required,
+                reservation_id: "reservation_id" required,
+                openid: "openid" required,
             });
             /// The response of `POST /v3/platsolution/insurance/mch-transfer/batches/apply` (受理商家转账).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -188,10 +188,10 @@ pub mod mch_transfer {
                 pub batch_state: Option<PostResponseBatchState>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                out_batch_no: "out_batch_no" req req,
-                batch_id: "batch_id" opt opt,
-                create_time: "create_time" opt opt,
-                batch_state: "batch_state" opt opt,
+                out_batch_no: "out_batch_no" required,
+                batch_id: "batch_id" optional,
+                create_time: "create_time" optional,
+                batch_state: "batch_state" optional,
             });
             /// 批次状态
             ///
@@ -283,11 +283,11 @@ pub mod mch_transfer {
                     pub limit: Option<i64>,
                 }
                 ::wechatpay::runtime::json_object!(GetRequest {
-                    sub_mchid: "sub_mchid" skip req,
-                    need_query_detail: "need_query_detail" skip req,
-                    detail_state: "detail_state" skip opt,
-                    offset: "offset" skip opt,
-                    limit: "limit" skip opt,
+                    sub_mchid: query "sub_mchid" required,
+                    need_query_detail: query "need_query_detail" required,
+                    detail_state: query "detail_state" optional,
+                    offset: query "offset" optional,
+                    limit: query "limit" optional,
                 });
                 /// 明细状态
                 ///
@@ -332,10 +332,10 @@ pub mod mch_transfer {
                     pub limit: Option<i64>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    transfer_batch: "transfer_batch" opt opt,
-                    data: "data" opt opt,
-                    offset: "offset" opt opt,
-                    limit: "limit" opt opt,
+                    transfer_batch: "transfer_batch" optional,
+                    data: "data" optional,
+                    offset: "offset" optional,
+                    limit: "limit" optional,
                 });
                 /// GetResponseData
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -354,9 +354,9 @@ pub mod mch_transfer {
                     pub detail_state: Option<GetResponseDataDetailState>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponseData {
-                    detail_id: "detail_id" opt opt,
-                    out_detail_no: "out_detail_no" opt opt,
-                    detail_state: "detail_state" opt opt,
+                    detail_id: "detail_id" optional,
+                    out_detail_no: "out_detail_no" optional,
+                    detail_state: "detail_state" optional,
                 });
                 /// 明细状态
                 ///
@@ -460,23 +460,23 @@ pub mod mch_transfer {
                     pub transfer_scene_id: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponseTransferBatch {
-                    out_batch_no: "out_batch_no" opt opt,
-                    batch_id: "batch_id" opt opt,
-                    sp_appid: "sp_appid" opt opt,
-                    sub_mchid: "sub_mchid" opt opt,
-                    sub_appid: "sub_appid" opt opt,
-                    batch_state: "batch_state" opt opt,
-                    batch_name: "batch_name" opt opt,
-                    batch_remark: "batch_remark" opt opt,
-                    close_reason: "close_reason" opt opt,
-                    total_amount: "total_amount" opt opt,
-                    total_num: "total_num" opt opt,
-                    create_time: "create_time" opt opt,
-                    success_amount: "success_amount" opt opt,
-                    success_num: "success_num" opt opt,
-                    failed_amount: "failed_amount" opt opt,
-                    failed_num: "failed_num" opt opt,
-                    transfer_scene_id: "transfer_scene_id" opt opt,
+                    out_batch_no: "out_batch_no" optional,
+                    batch_id: "batch_id" optional,
+                    sp_appid: "sp_appid" optional,
+                    sub_mchid: "sub_mchid" optional,
+                    sub_appid: "sub_appid" optional,
+                    batch_state: "batch_state" optional,
+                    batch_name: "batch_name" optional,
+                    batch_remark: "batch_remark" optional,
+                    close_reason: "close_reason" optional,
+                    total_amount: "total_amount" optional,
+                    total_num: "total_num" optional,
+                    create_time: "create_time" optional,
+                    success_amount: "success_amount" optional,
+                    success_num: "success_num" optional,
+                    failed_amount: "failed_amount" optional,
+                    failed_num: "failed_num" optional,
+                    transfer_scene_id: "transfer_scene_id" optional,
                 });
                 /// 批次状态
                 pub type GetResponseTransferBatchBatchState = crate::v3::platsolution::insurance::mch_transfer::batches::apply::PostResponseBatchState;
@@ -622,23 +622,23 @@ pub mod mch_transfer {
                                 pub bank_refund_time: Option<String>,
                             }
                             ::wechatpay::runtime::json_object!(GetResponse {
-                                out_batch_no: "out_batch_no" opt opt,
-                                batch_id: "batch_id" req req,
-                                out_detail_no: "out_detail_no" opt opt,
-                                detail_id: "detail_id" req req,
-                                sp_appid: "sp_appid" opt opt,
-                                sub_mchid: "sub_mchid" req req,
-                                sub_appid: "sub_appid" opt opt,
-                                create_time: "create_time" opt opt,
-                                detail_state: "detail_state" opt opt,
-                                transfer_amount: "transfer_amount" opt opt,
-                                transfer_remark: "transfer_remark" opt opt,
-                                fail_reason: "fail_reason" opt opt,
-                                openid: "openid" opt opt,
-                                bank_type: "bank_type" opt opt,
-                                user_name: "user_name" opt opt,
-                                transfer_finish_time: "transfer_finish_time" opt opt,
-                                bank_refund_time: "bank_refund_time" opt opt,
+                                out_batch_no: "out_batch_no" optional,
+                                batch_id: "batch_id" required,
+                                out_detail_no: "out_detail_no" optional,
+                                detail_id: "detail_id" required,
+                                sp_appid: "sp_appid" optional,
+                                sub_mchid: "sub_mchid" required,
+                                sub_appid: "sub_appid" optional,
+                                create_time: "create_time" optional,
+                                detail_state: "detail_state" optional,
+                                transfer_amount: "transfer_amount" optional,
+                                transfer_remark: "transfer_remark" optional,
+                                fail_reason: "fail_reason" optional,
+                                openid: "openid" optional,
+                                bank_type: "bank_type" optional,
+                                user_name: "user_name" optional,
+                                transfer_finish_time: "transfer_finish_time" optional,
+                                bank_refund_time: "bank_refund_time" optional,
                             });
                             /// 明细状态
                             pub type GetResponseDetailState = crate::v3::platsolution::insurance::mch_transfer::batches::batch_id::by_batch_id::GetResponseDataDetailState;
@@ -917,15 +917,15 @@ pub mod mch_transfer {
                                 pub download_url: Option<String>,
                             }
                             ::wechatpay::runtime::json_object!(GetResponse {
-                                batch_id: "batch_id" opt opt,
-                                out_batch_no: "out_batch_no" req req,
-                                detail_id: "detail_id" opt opt,
-                                out_detail_no: "out_detail_no" req req,
-                                sub_mchid: "sub_mchid" req req,
-                                receipt_state: "receipt_state" opt opt,
-                                hash_type: "hash_type" opt opt,
-                                hash_value: "hash_value" opt opt,
-                                download_url: "download_url" opt opt,
+                                batch_id: "batch_id" optional,
+                                out_batch_no: "out_batch_no" required,
+                                detail_id: "detail_id" optional,
+                                out_detail_no: "out_detail_no" required,
+                                sub_mchid: "sub_mchid" required,
+                                receipt_state: "receipt_state" optional,
+                                hash_type: "hash_type" optional,
+                                hash_value: "hash_value" optional,
+                                download_url: "download_url" optional,
                             });
                             /// 电子回单状态
                             ///
@@ -976,7 +976,7 @@ pub mod mch_transfer {
                                     pub sub_mchid: String,
                                 }
                                 ::wechatpay::runtime::json_object!(PostRequest {
-                                    sub_mchid: "sub_mchid" req req,
+                                    sub_mchid: "sub_mchid" required,
                                 });
                                 /// The response of `POST /v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply` (申请商家转账明细电子回单).
                                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -999,10 +999,10 @@ pub mod mch_transfer {
                                     pub receipt_state: Option<PostResponseReceiptState>,
                                 }
                                 ::wechatpay::runtime::json_object!(PostResponse {
-                                    sub_mchid: "sub_mchid" req req,
-                                    out_batch_no: "out_batch_no" req req,
-                                    out_detail_no: "out_detail_no" req req,
-                                    receipt_state: "receipt_state" opt opt,
+                                    sub_mchid: "sub_mchid" required,
+                                    out_batch_no: "out_batch_no" required,
+                                    out_detail_no: "out_detail_no" required,
+                                    receipt_state: "receipt_state" optional,
                                 });
                                 /// 电子回单状态
                                 pub type PostResponseReceiptState = crate::v3::platsolution::insurance::mch_transfer::batches::detail_receipts::out_batch_no::by_out_batch_no::out_detail_no::by_out_detail_no::GetResponseReceiptState;
@@ -1081,11 +1081,11 @@ pub mod mch_transfer {
                     pub detail_state: Option<GetRequestDetailState>,
                 }
                 ::wechatpay::runtime::json_object!(GetRequest {
-                    sub_mchid: "sub_mchid" skip req,
-                    need_query_detail: "need_query_detail" skip req,
-                    offset: "offset" skip opt,
-                    limit: "limit" skip opt,
-                    detail_state: "detail_state" skip opt,
+                    sub_mchid: query "sub_mchid" required,
+                    need_query_detail: query "need_query_detail" required,
+                    offset: query "offset" optional,
+                    limit: query "limit" optional,
+                    detail_state: query "detail_state" optional,
                 });
                 /// 明细状态
                 ///
@@ -1252,23 +1252,23 @@ pub mod mch_transfer {
                                 pub bank_refund_time: Option<String>,
                             }
                             ::wechatpay::runtime::json_object!(GetResponse {
-                                out_batch_no: "out_batch_no" req req,
-                                batch_id: "batch_id" opt opt,
-                                out_detail_no: "out_detail_no" req req,
-                                detail_id: "detail_id" opt opt,
-                                sp_appid: "sp_appid" opt opt,
-                                sub_mchid: "sub_mchid" req req,
-                                sub_appid: "sub_appid" opt opt,
-                                create_time: "create_time" opt opt,
-                                detail_state: "detail_state" opt opt,
-                                transfer_amount: "transfer_amount" opt opt,
-                                transfer_remark: "transfer_remark" opt opt,
-                                fail_reason: "fail_reason" opt opt,
-                                openid: "openid" opt opt,
-                                bank_type: "bank_type" opt opt,
-                                user_name: "user_name" opt opt,
-                                transfer_finish_time: "transfer_finish_time" opt opt,
-                                bank_refund_time: "bank_refund_time" opt opt,
+                                out_batch_no: "out_batch_no" required,
+                                batch_id: "batch_id" optional,
+                                out_detail_no: "out_detail_no" required,
+                                detail_id: "detail_id" optional,
+                                sp_appid: "sp_appid" optional,
+                                sub_mchid: "sub_mchid" required,
+                                sub_appid: "sub_appid" optional,
+                                create_time: "create_time" optional,
+                                detail_state: "detail_state" optional,
+                                transfer_amount: "transfer_amount" optional,
+                                transfer_remark: "transfer_remark" optional,
+                                fail_reason: "fail_reason" optional,
+                                openid: "openid" optional,
+                                bank_type: "bank_type" optional,
+                                user_name: "user_name" optional,
+                                transfer_finish_time: "transfer_finish_time" optional,
+                                bank_refund_time: "bank_refund_time" optional,
                             });
                             /// 明细状态
                             pub type GetResponseDetailState = crate::v3::platsolution::insurance::mch_transfer::batches::batch_id::by_batch_id::GetResponseDataDetailState;
@@ -1367,13 +1367,13 @@ pub mod mch_transfer {
                         pub download_url: Option<String>,
                     }
                     ::wechatpay::runtime::json_object!(GetResponse {
-                        batch_id: "batch_id" opt opt,
-                        out_batch_no: "out_batch_no" req req,
-                        sub_mchid: "sub_mchid" req req,
-                        receipt_state: "receipt_state" opt opt,
-                        hash_type: "hash_type" opt opt,
-                        hash_value: "hash_value" opt opt,
-                        download_url: "download_url" opt opt,
+                        batch_id: "batch_id" optional,
+                        out_batch_no: "out_batch_no" required,
+                        sub_mchid: "sub_mchid" required,
+                        receipt_state: "receipt_state" optional,
+                        hash_type: "hash_type" optional,
+                        hash_value: "hash_value" optional,
+                        download_url: "download_url" optional,
                     });
                     /// 电子回单状态
                     pub type GetResponseReceiptState = crate::v3::platsolution::insurance::mch_transfer::batches::detail_receipts::out_batch_no::by_out_batch_no::out_detail_no::by_out_detail_no::GetResponseReceiptState;
@@ -1417,9 +1417,9 @@ pub mod mch_transfer {
                             pub receipt_state: Option<PostResponseReceiptState>,
                         }
                         ::wechatpay::runtime::json_object!(PostResponse {
-                            sub_mchid: "sub_mchid" req req,
-                            out_batch_no: "out_batch_no" req req,
-                            receipt_state: "receipt_state" opt opt,
+                            sub_mchid: "sub_mchid" required,
+                            out_batch_no: "out_batch_no" required,
+                            receipt_state: "receipt_state" optional,
                         });
                         /// 电子回单状态
                         pub type PostResponseReceiptState = crate::v3::platsolution::insurance::mch_transfer::batches::detail_receipts::out_batch_no::by_out_batch_no::out_detail_no::by_out_detail_no::GetResponseReceiptState;
@@ -1530,20 +1530,20 @@ pub mod mch_transfer {
                 pub scene_report_data: Option<PostRequestSceneReportData>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                wechatpay_serial: "Wechatpay-Serial" skip req,
-                sub_mchid: "sub_mchid" req req,
-                sp_appid: "sp_appid" req req,
-                sub_appid: "sub_appid" opt opt,
-                out_reservation_no: "out_reservation_no" req req,
-                transfer_scene_id: "transfer_scene_id" req req,
-                estimated_date: "estimated_date" req req,
-                estimated_max_amount: "estimated_max_amount" opt opt,
-                exact_amount: "exact_amount" opt opt,
-                openid: "openid" opt opt,
-                user_real_name: "user_real_name" opt opt,
-                reserve_remark: "reserve_remark" req req,
-                notify_url: "notify_url" req req,
-                scene_report_data: "scene_report_data" opt opt,
+                wechatpay_serial: header "Wechatpay-Serial" required,
+                sub_mchid: "sub_mchid" required,
+                sp_appid: "sp_appid" required,
+                sub_appid: "sub_appid" optional,
+                out_reservation_no: "out_reservation_no" required,
+                transfer_scene_id: "transfer_scene_id" required,
+                estimated_date: "estimated_date" required,
+                estimated_max_amount: "estimated_max_amount" optional,
+                exact_amount: "exact_amount" optional,
+                openid: "openid" optional,
+                user_real_name: "user_real_name" optional,
+                reserve_remark: "reserve_remark" required,
+                notify_url: "notify_url" required,
+                scene_report_data: "scene_report_data" optional,
             });
             /// 场景报备信息
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -1552,7 +1552,7 @@ pub mod mch_transfer {
                 pub insurance_policy: Option<PostRequestSceneReportDataInsurancePolicy>,
             }
             ::wechatpay::runtime::json_object!(PostRequestSceneReportData {
-                insurance_policy: "insurance_policy" opt opt,
+                insurance_policy: "insurance_policy" optional,
             });
             /// 保险保单报备信息
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -1579,11 +1579,11 @@ pub mod mch_transfer {
                 pub claim_no: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostRequestSceneReportDataInsurancePolicy {
-                product_registration_no: "product_registration_no" req req,
-                policy_no: "policy_no" req req,
-                name: "name" req req,
-                withdrawal_no: "withdrawal_no" opt opt,
-                claim_no: "claim_no" opt opt,
+                product_registration_no: "product_registration_no" required,
+                policy_no: "policy_no" required,
+                name: "name" required,
+                withdrawal_no: "withdrawal_no" optional,
+                claim_no: "claim_no" optional,
             });
             /// The response of `POST /v3/platsolution/insurance/mch-transfer/reservation/apply` (受理单次预约商家转账).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -1614,12 +1614,12 @@ pub mod mch_transfer {
                 pub package_info: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                sub_mchid: "sub_mchid" req req,
-                out_reservation_no: "out_reservation_no" req req,
-                reservation_id: "reservation_id" opt opt,
-                accept_time: "accept_time" opt opt,
-                state: "state" opt opt,
-                package_info: "package_info" opt opt,
+                sub_mchid: "sub_mchid" required,
+                out_reservation_no: "out_reservation_no" required,
+                reservation_id: "reservation_id" optional,
+                accept_time: "accept_time" optional,
+                state: "state" optional,
+                package_info: "package_info" optional,
             });
             /// 预约记录状态
             ///
@@ -1695,7 +1695,7 @@ pub mod mch_transfer {
                     pub sub_mchid: String,
                 }
                 ::wechatpay::runtime::json_object!(GetRequest {
-                    sub_mchid: "sub_mchid" skip req,
+                    sub_mchid: query "sub_mchid" required,
                 });
                 /// The response of `GET /v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}` (商户预约单号查询预约商家转账记录).
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -1764,22 +1764,22 @@ pub mod mch_transfer {
                     pub close_info: Option<GetResponseCloseInfo>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    sp_mchid: "sp_mchid" opt opt,
-                    sub_mchid: "sub_mchid" req req,
-                    sp_appid: "sp_appid" opt opt,
-                    sub_appid: "sub_appid" opt opt,
-                    reservation_id: "reservation_id" opt opt,
-                    out_reservation_no: "out_reservation_no" req req,
-                    transfer_scene_id: "transfer_scene_id" opt opt,
-                    estimated_date: "estimated_date" opt opt,
-                    estimated_max_amount: "estimated_max_amount" opt opt,
-                    exact_amount: "exact_amount" opt opt,
-                    openid: "openid" opt opt,
-                    bank_type: "bank_type" opt opt,
-                    state: "state" opt opt,
-                    accept_time: "accept_time" opt opt,
-                    reserve_time: "reserve_time" opt opt,
-                    close_info: "close_info" opt opt,
+                    sp_mchid: "sp_mchid" optional,
+                    sub_mchid: "sub_mchid" required,
+                    sp_appid: "sp_appid" optional,
+                    sub_appid: "sub_appid" optional,
+                    reservation_id: "reservation_id" optional,
+                    out_reservation_no: "out_reservation_no" required,
+                    transfer_scene_id: "transfer_scene_id" optional,
+                    estimated_date: "estimated_date" optional,
+                    estimated_max_amount: "estimated_max_amount" optional,
+                    exact_amount: "exact_amount" optional,
+                    openid: "openid" optional,
+                    bank_type: "bank_type" optional,
+                    state: "state" optional,
+                    accept_time: "accept_time" optional,
+                    reserve_time: "reserve_time" optional,
+                    close_info: "close_info" optional,
                 });
                 /// 预约记录的关闭信息
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -1794,8 +1794,8 @@ pub mod mch_transfer {
                     pub close_reason: Option<GetResponseCloseInfoCloseReason>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponseCloseInfo {
-                    close_time: "close_time" opt opt,
-                    close_reason: "close_reason" opt opt,
+                    close_time: "close_time" optional,
+                    close_reason: "close_reason" optional,
                 });
                 /// 预约记录关闭的原因
                 ///
@@ -1973,22 +1973,22 @@ pub mod mch_transfer {
                     pub close_info: Option<GetResponseCloseInfo>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    sp_mchid: "sp_mchid" opt opt,
-                    sub_mchid: "sub_mchid" req req,
-                    sp_appid: "sp_appid" opt opt,
-                    sub_appid: "sub_appid" opt opt,
-                    reservation_id: "reservation_id" req req,
-                    out_reservation_no: "out_reservation_no" opt opt,
-                    transfer_scene_id: "transfer_scene_id" opt opt,
-                    estimated_date: "estimated_date" opt opt,
-                    estimated_max_amount: "estimated_max_amount" opt opt,
-                    exact_amount: "exact_amount" opt opt,
-                    openid: "openid" opt opt,
-                    bank_type: "bank_type" opt opt,
-                    state: "state" opt opt,
-                    accept_time: "accept_time" opt opt,
-                    reserve_time: "reserve_time" opt opt,
-                    close_info: "close_info" opt opt,
+                    sp_mchid: "sp_mchid" optional,
+                    sub_mchid: "sub_mchid" required,
+                    sp_appid: "sp_appid" optional,
+                    sub_appid: "sub_appid" optional,
+                    reservation_id: "reservation_id" required,
+                    out_reservation_no: "out_reservation_no" optional,
+                    transfer_scene_id: "transfer_scene_id" optional,
+                    estimated_date: "estimated_date" optional,
+                    estimated_max_amount: "estimated_max_amount" optional,
+                    exact_amount: "exact_amount" optional,
+                    openid: "openid" optional,
+                    bank_type: "bank_type" optional,
+                    state: "state" optional,
+                    accept_time: "accept_time" optional,
+                    reserve_time: "reserve_time" optional,
+                    close_info: "close_info" optional,
                 });
                 /// 预约记录的关闭信息
                 pub type GetResponseCloseInfo = crate::v3::platsolution::insurance::mch_transfer::reservation::out_reservation_no::by_out_reservation_no::GetResponseCloseInfo;

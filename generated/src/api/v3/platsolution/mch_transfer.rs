@@ -91,10 +91,10 @@ pub mod batches {
             pub batch_state: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            out_batch_no: "out_batch_no" req req,
-            batch_id: "batch_id" opt opt,
-            create_time: "create_time" opt opt,
-            batch_state: "batch_state" opt opt,
+            out_batch_no: "out_batch_no" required,
+            batch_id: "batch_id" optional,
+            create_time: "create_time" optional,
+            batch_state: "batch_state" optional,
         });
     }
     /// `/v3/platsolution/mch-transfer/batches/batch-id`
@@ -163,11 +163,11 @@ pub mod batches {
                 pub limit: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(GetRequest {
-                sub_mchid: "sub_mchid" skip req,
-                need_query_detail: "need_query_detail" skip req,
-                detail_state: "detail_state" skip opt,
-                offset: "offset" skip opt,
-                limit: "limit" skip opt,
+                sub_mchid: query "sub_mchid" required,
+                need_query_detail: query "need_query_detail" required,
+                detail_state: query "detail_state" optional,
+                offset: query "offset" optional,
+                limit: query "limit" optional,
             });
             /// 明细状态
             ///
@@ -209,10 +209,10 @@ pub mod batches {
                 pub limit: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                transfer_batch: "transfer_batch" opt opt,
-                data: "data" opt opt,
-                offset: "offset" opt opt,
-                limit: "limit" opt opt,
+                transfer_batch: "transfer_batch" optional,
+                data: "data" optional,
+                offset: "offset" optional,
+                limit: "limit" optional,
             });
             /// GetResponseData
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -231,9 +231,9 @@ pub mod batches {
                 pub detail_state: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponseData {
-                detail_id: "detail_id" opt opt,
-                out_detail_no: "out_detail_no" opt opt,
-                detail_state: "detail_state" opt opt,
+                detail_id: "detail_id" optional,
+                out_detail_no: "out_detail_no" optional,
+                detail_state: "detail_state" optional,
             });
             /// 转账批次单
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -308,23 +308,23 @@ pub mod batches {
                 pub transfer_scene_id: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponseTransferBatch {
-                out_batch_no: "out_batch_no" opt opt,
-                batch_id: "batch_id" opt opt,
-                sp_appid: "sp_appid" opt opt,
-                sub_mchid: "sub_mchid" opt opt,
-                sub_appid: "sub_appid" opt opt,
-                batch_state: "batch_state" opt opt,
-                batch_name: "batch_name" opt opt,
-                batch_remark: "batch_remark" opt opt,
-                close_reason: "close_reason" opt opt,
-                total_amount: "total_amount" opt opt,
-                total_num: "total_num" opt opt,
-                create_time: "create_time" opt opt,
-                success_amount: "success_amount" opt opt,
-                success_num: "success_num" opt opt,
-                failed_amount: "failed_amount" opt opt,
-                failed_num: "failed_num" opt opt,
-                transfer_scene_id: "transfer_scene_id" opt opt,
+                out_batch_no: "out_batch_no" optional,
+                batch_id: "batch_id" optional,
+                sp_appid: "sp_appid" optional,
+                sub_mchid: "sub_mchid" optional,
+                sub_appid: "sub_appid" optional,
+                batch_state: "batch_state" optional,
+                batch_name: "batch_name" optional,
+                batch_remark: "batch_remark" optional,
+                close_reason: "close_reason" optional,
+                total_amount: "total_amount" optional,
+                total_num: "total_num" optional,
+                create_time: "create_time" optional,
+                success_amount: "success_amount" optional,
+                success_num: "success_num" optional,
+                failed_amount: "failed_amount" optional,
+                failed_num: "failed_num" optional,
+                transfer_scene_id: "transfer_scene_id" optional,
             });
             /// `/v3/platsolution/mch-transfer/batches/batch-id/{batch_id}/details`
             pub mod details {
@@ -449,23 +449,23 @@ pub mod batches {
                             pub bank_refund_time: Option<String>,
                         }
                         ::wechatpay::runtime::json_object!(GetResponse {
-                            out_batch_no: "out_batch_no" opt opt,
-                            batch_id: "batch_id" req req,
-                            out_detail_no: "out_detail_no" opt opt,
-                            detail_id: "detail_id" req req,
-                            sp_appid: "sp_appid" opt opt,
-                            sub_mchid: "sub_mchid" req req,
-                            sub_appid: "sub_appid" opt opt,
-                            create_time: "create_time" opt opt,
-                            detail_state: "detail_state" opt opt,
-                            transfer_amount: "transfer_amount" opt opt,
-                            transfer_remark: "transfer_remark" opt opt,
-                            fail_reason: "fail_reason" opt opt,
-                            openid: "openid" opt opt,
-                            bank_type: "bank_type" opt opt,
-                            user_name: "user_name" opt opt,
-                            transfer_finish_time: "transfer_finish_time" opt opt,
-                            bank_refund_time: "bank_refund_time" opt opt,
+                            out_batch_no: "out_batch_no" optional,
+                            batch_id: "batch_id" required,
+                            out_detail_no: "out_detail_no" optional,
+                            detail_id: "detail_id" required,
+                            sp_appid: "sp_appid" optional,
+                            sub_mchid: "sub_mchid" required,
+                            sub_appid: "sub_appid" optional,
+                            create_time: "create_time" optional,
+                            detail_state: "detail_state" optional,
+                            transfer_amount: "transfer_amount" optional,
+                            transfer_remark: "transfer_remark" optional,
+                            fail_reason: "fail_reason" optional,
+                            openid: "openid" optional,
+                            bank_type: "bank_type" optional,
+                            user_name: "user_name" optional,
+                            transfer_finish_time: "transfer_finish_time" optional,
+                            bank_refund_time: "bank_refund_time" optional,
                         });
                     }
                 }
@@ -597,15 +597,15 @@ pub mod batches {
                             pub download_url: Option<String>,
                         }
                         ::wechatpay::runtime::json_object!(GetResponse {
-                            batch_id: "batch_id" opt opt,
-                            out_batch_no: "out_batch_no" req req,
-                            detail_id: "detail_id" opt opt,
-                            out_detail_no: "out_detail_no" req req,
-                            sub_mchid: "sub_mchid" req req,
-                            receipt_state: "receipt_state" opt opt,
-                            hash_type: "hash_type" opt opt,
-                            hash_value: "hash_value" opt opt,
-                            download_url: "download_url" opt opt,
+                            batch_id: "batch_id" optional,
+                            out_batch_no: "out_batch_no" required,
+                            detail_id: "detail_id" optional,
+                            out_detail_no: "out_detail_no" required,
+                            sub_mchid: "sub_mchid" required,
+                            receipt_state: "receipt_state" optional,
+                            hash_type: "hash_type" optional,
+                            hash_value: "hash_value" optional,
+                            download_url: "download_url" optional,
                         });
                         /// `/v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply`
                         pub mod apply {
@@ -653,10 +653,10 @@ pub mod batches {
                                 pub receipt_state: Option<String>,
                             }
                             ::wechatpay::runtime::json_object!(PostResponse {
-                                sub_mchid: "sub_mchid" req req,
-                                out_batch_no: "out_batch_no" req req,
-                                out_detail_no: "out_detail_no" req req,
-                                receipt_state: "receipt_state" opt opt,
+                                sub_mchid: "sub_mchid" required,
+                                out_batch_no: "out_batch_no" required,
+                                out_detail_no: "out_detail_no" required,
+                                receipt_state: "receipt_state" optional,
                             });
                         }
                     }
@@ -845,23 +845,23 @@ pub mod batches {
                             pub bank_refund_time: Option<String>,
                         }
                         ::wechatpay::runtime::json_object!(GetResponse {
-                            out_batch_no: "out_batch_no" req req,
-                            batch_id: "batch_id" opt opt,
-                            out_detail_no: "out_detail_no" req req,
-                            detail_id: "detail_id" opt opt,
-                            sp_appid: "sp_appid" opt opt,
-                            sub_mchid: "sub_mchid" req req,
-                            sub_appid: "sub_appid" opt opt,
-                            create_time: "create_time" opt opt,
-                            detail_state: "detail_state" opt opt,
-                            transfer_amount: "transfer_amount" opt opt,
-                            transfer_remark: "transfer_remark" opt opt,
-                            fail_reason: "fail_reason" opt opt,
-                            openid: "openid" opt opt,
-                            bank_type: "bank_type" opt opt,
-                            user_name: "user_name" opt opt,
-                            transfer_finish_time: "transfer_finish_time" opt opt,
-                            bank_refund_time: "bank_refund_time" opt opt,
+                            out_batch_no: "out_batch_no" required,
+                            batch_id: "batch_id" optional,
+                            out_detail_no: "out_detail_no" required,
+                            detail_id: "detail_id" optional,
+                            sp_appid: "sp_appid" optional,
+                            sub_mchid: "sub_mchid" required,
+                            sub_appid: "sub_appid" optional,
+                            create_time: "create_time" optional,
+                            detail_state: "detail_state" optional,
+                            transfer_amount: "transfer_amount" optional,
+                            transfer_remark: "transfer_remark" optional,
+                            fail_reason: "fail_reason" optional,
+                            openid: "openid" optional,
+                            bank_type: "bank_type" optional,
+                            user_name: "user_name" optional,
+                            transfer_finish_time: "transfer_finish_time" optional,
+                            bank_refund_time: "bank_refund_time" optional,
                         });
                     }
                 }
@@ -954,13 +954,13 @@ pub mod batches {
                     pub download_url: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    batch_id: "batch_id" opt opt,
-                    out_batch_no: "out_batch_no" req req,
-                    sub_mchid: "sub_mchid" req req,
-                    receipt_state: "receipt_state" opt opt,
-                    hash_type: "hash_type" opt opt,
-                    hash_value: "hash_value" opt opt,
-                    download_url: "download_url" opt opt,
+                    batch_id: "batch_id" optional,
+                    out_batch_no: "out_batch_no" required,
+                    sub_mchid: "sub_mchid" required,
+                    receipt_state: "receipt_state" optional,
+                    hash_type: "hash_type" optional,
+                    hash_value: "hash_value" optional,
+                    download_url: "download_url" optional,
                 });
                 /// `/v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply`
                 pub mod apply {
@@ -1002,9 +1002,9 @@ pub mod batches {
                         pub receipt_state: Option<String>,
                     }
                     ::wechatpay::runtime::json_object!(PostResponse {
-                        sub_mchid: "sub_mchid" req req,
-                        out_batch_no: "out_batch_no" req req,
-                        receipt_state: "receipt_state" opt opt,
+                        sub_mchid: "sub_mchid" required,
+                        out_batch_no: "out_batch_no" required,
+                        receipt_state: "receipt_state" optional,
                     });
                 }
             }
@@ -1178,22 +1178,22 @@ pub mod reservation {
                 pub close_info: Option<GetResponseCloseInfo>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                sp_mchid: "sp_mchid" opt opt,
-                sub_mchid: "sub_mchid" req req,
-                sp_appid: "sp_appid" opt opt,
-                sub_appid: "sub_appid" opt opt,
-                reservation_id: "reservation_id" opt opt,
-                out_reservation_no: "out_reservation_no" req req,
-                transfer_scene_id: "transfer_scene_id" opt opt,
-                estimated_date: "estimated_date" opt opt,
-                estimated_max_amount: "estimated_max_amount" opt opt,
-                exact_amount: "exact_amount" opt opt,
-                openid: "openid" opt opt,
-                bank_type: "bank_type" opt opt,
-                state: "state" opt opt,
-                accept_time: "accept_time" opt opt,
-                reserve_time: "reserve_time" opt opt,
-                close_info: "close_info" opt opt,
+                sp_mchid: "sp_mchid" optional,
+                sub_mchid: "sub_mchid" required,
+                sp_appid: "sp_appid" optional,
+                sub_appid: "sub_appid" optional,
+                reservation_id: "reservation_id" optional,
+                out_reservation_no: "out_reservation_no" required,
+                transfer_scene_id: "transfer_scene_id" optional,
+                estimated_date: "estimated_date" optional,
+                estimated_max_amount: "estimated_max_amount" optional,
+                exact_amount: "exact_amount" optional,
+                openid: "openid" optional,
+                bank_type: "bank_type" optional,
+                state: "state" optional,
+                accept_time: "accept_time" optional,
+                reserve_time: "reserve_time" optional,
+                close_info: "close_info" optional,
             });
             /// 预约记录的关闭信息
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -1208,8 +1208,8 @@ pub mod reservation {
                 pub close_reason: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponseCloseInfo {
-                close_time: "close_time" opt opt,
-                close_reason: "close_reason" opt opt,
+                close_time: "close_time" optional,
+                close_reason: "close_reason" optional,
             });
             /// `/v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close`
             pub mod close {
@@ -1345,22 +1345,22 @@ pub mod reservation {
                 pub close_info: Option<GetResponseCloseInfo>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                sp_mchid: "sp_mchid" opt opt,
-                sub_mchid: "sub_mchid" req req,
-                sp_appid: "sp_appid" opt opt,
-                sub_appid: "sub_appid" opt opt,
-                reservation_id: "reservation_id" req req,
-                out_reservation_no: "out_reservation_no" opt opt,
-                transfer_scene_id: "transfer_scene_id" opt opt,
-                estimated_date: "estimated_date" opt opt,
-                estimated_max_amount: "estimated_max_amount" opt opt,
-                exact_amount: "exact_amount" opt opt,
-                openid: "openid" opt opt,
-                bank_type: "bank_type" opt opt,
-                state: "state" opt opt,
-                accept_time: "accept_time" opt opt,
-                reserve_time: "reserve_time" opt opt,
-                close_info: "close_info" opt opt,
+                sp_mchid: "sp_mchid" optional,
+                sub_mchid: "sub_mchid" required,
+                sp_appid: "sp_appid" optional,
+                sub_appid: "sub_appid" optional,
+                reservation_id: "reservation_id" required,
+                out_reservation_no: "out_reservation_no" optional,
+                transfer_scene_id: "transfer_scene_id" optional,
+                estimated_date: "estimated_date" optional,
+                estimated_max_amount: "estimated_max_amount" optional,
+                exact_amount: "exact_amount" optional,
+                openid: "openid" optional,
+                bank_type: "bank_type" optional,
+                state: "state" optional,
+                accept_time: "accept_time" optional,
+                reserve_time: "reserve_time" optional,
+                close_info: "close_info" optional,
             });
             /// 预约记录的关闭信息
             pub type GetResponseCloseInfo = crate::v3::platsolution::mch_transfer::reservation::out_reservation_no::by_out_reservation_no::GetResponseCloseInfo;

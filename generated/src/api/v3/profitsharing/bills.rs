@@ -38,9 +38,9 @@ pub struct GetRequest {
     pub tar_type: Option<GetRequestTarType>,
 }
 ::wechatpay::runtime::json_object!(GetRequest {
-    sub_mchid: "sub_mchid" skip opt,
-    bill_date: "bill_date" skip req,
-    tar_type: "tar_type" skip opt,
+    sub_mchid: query "sub_mchid" optional,
+    bill_date: query "bill_date" required,
+    tar_type: query "tar_type" optional,
 });
 /// 压缩类型
 ///
@@ -73,9 +73,9 @@ pub struct GetResponse {
     pub hash_value: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponse {
-    download_url: "download_url" opt opt,
-    hash_type: "hash_type" opt opt,
-    hash_value: "hash_value" opt opt,
+    download_url: "download_url" optional,
+    hash_type: "hash_type" optional,
+    hash_value: "hash_value" optional,
 });
 /// 哈希类型
 ///

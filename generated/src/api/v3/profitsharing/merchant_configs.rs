@@ -37,7 +37,7 @@ pub mod by_sub_mchid {
         pub max_ratio: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        sub_mchid: "sub_mchid" req req,
-        max_ratio: "max_ratio" opt opt,
+        sub_mchid: "sub_mchid" required,
+        max_ratio: "max_ratio" optional,
     });
 }

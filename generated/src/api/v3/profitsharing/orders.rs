@@ -63,14 +63,14 @@ pub struct PostRequest {
     pub unfreeze_unsplit: bool,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    wechatpay_serial: "Wechatpay-Serial" skip req,
-    sub_mchid: "sub_mchid" opt opt,
-    appid: "appid" opt opt,
-    sub_appid: "sub_appid" opt opt,
-    transaction_id: "transaction_id" req req,
-    out_order_no: "out_order_no" req req,
-    receivers: "receivers" opt opt,
-    unfreeze_unsplit: "unfreeze_unsplit" req req,
+    wechatpay_serial: header "Wechatpay-Serial" required,
+    sub_mchid: "sub_mchid" optional,
+    appid: "appid" optional,
+    sub_appid: "sub_appid" optional,
+    transaction_id: "transaction_id" required,
+    out_order_no: "out_order_no" required,
+    receivers: "receivers" optional,
+    unfreeze_unsplit: "unfreeze_unsplit" required,
 });
 /// PostRequestReceivers
 #[derive(Clone, Debug, PartialEq)]
@@ -97,11 +97,11 @@ pub struct PostRequestReceivers {
     pub description: String,
 }
 ::wechatpay::runtime::json_object!(PostRequestReceivers {
-    type_: "type" req req,
-    account: "account" req req,
-    name: "name" opt opt,
-    amount: "amount" req req,
-    description: "description" req req,
+    type_: "type" required,
+    account: "account" required,
+    name: "name" optional,
+    amount: "amount" required,
+    description: "description" required,
 });
 /// 分账接收方类型
 ///
@@ -150,12 +150,12 @@ pub struct PostResponse {
     pub receivers: Option<Vec<PostResponseReceivers>>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    sub_mchid: "sub_mchid" opt opt,
-    transaction_id: "transaction_id" req req,
-    out_order_no: "out_order_no" req req,
-    order_id: "order_id" opt opt,
-    state: "state" opt opt,
-    receivers: "receivers" opt opt,
+    sub_mchid: "sub_mchid" optional,
+    transaction_id: "transaction_id" required,
+    out_order_no: "out_order_no" required,
+    order_id: "order_id" optional,
+    state: "state" optional,
+    receivers: "receivers" optional,
 });
 /// PostResponseReceivers
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -198,15 +198,15 @@ pub struct PostResponseReceivers {
     pub finish_time: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponseReceivers {
-    amount: "amount" opt opt,
-    description: "description" opt opt,
-    type_: "type" opt opt,
-    account: "account" opt opt,
-    result: "result" opt opt,
-    fail_reason: "fail_reason" opt opt,
-    detail_id: "detail_id" opt opt,
-    create_time: "create_time" opt opt,
-    finish_time: "finish_time" opt opt,
+    amount: "amount" optional,
+    description: "description" optional,
+    type_: "type" optional,
+    account: "account" optional,
+    result: "result" optional,
+    fail_reason: "fail_reason" optional,
+    detail_id: "detail_id" optional,
+    create_time: "create_time" optional,
+    finish_time: "finish_time" optional,
 });
 /// 分账失败原因
 ///
@@ -317,8 +317,8 @@ pub mod by_out_order_no {
         pub transaction_id: String,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        sub_mchid: "sub_mchid" skip opt,
-        transaction_id: "transaction_id" skip req,
+        sub_mchid: query "sub_mchid" optional,
+        transaction_id: query "transaction_id" required,
     });
     /// The response of `GET /v3/profitsharing/orders/{out_order_no}` (查询分账结果).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -347,12 +347,12 @@ pub mod by_out_order_no {
         pub receivers: Option<Vec<GetResponseReceivers>>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        sub_mchid: "sub_mchid" opt opt,
-        transaction_id: "transaction_id" req req,
-        out_order_no: "out_order_no" req req,
-        order_id: "order_id" opt opt,
-        state: "state" opt opt,
-        receivers: "receivers" opt opt,
+        sub_mchid: "sub_mchid" optional,
+        transaction_id: "transaction_id" required,
+        out_order_no: "out_order_no" required,
+        order_id: "order_id" optional,
+        state: "state" optional,
+        receivers: "receivers" optional,
     });
     /// GetResponseReceivers
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -395,15 +395,15 @@ pub mod by_out_order_no {
         pub finish_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseReceivers {
-        amount: "amount" opt opt,
-        description: "description" opt opt,
-        type_: "type" opt opt,
-        account: "account" opt opt,
-        result: "result" opt opt,
-        fail_reason: "fail_reason" opt opt,
-        detail_id: "detail_id" opt opt,
-        create_time: "create_time" opt opt,
-        finish_time: "finish_time" opt opt,
+        amount: "amount" optional,
+        description: "description" optional,
+        type_: "type" optional,
+        account: "account" optional,
+        result: "result" optional,
+        fail_reason: "fail_reason" optional,
+        detail_id: "detail_id" optional,
+        create_time: "create_time" optional,
+        finish_time: "finish_time" optional,
     });
     /// 分账结果
     pub type GetResponseReceiversResult = crate::v3::profitsharing::orders::PostResponseReceiversFailReason;
@@ -451,10 +451,10 @@ pub mod unfreeze {
         pub description: String,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        sub_mchid: "sub_mchid" opt opt,
-        transaction_id: "transaction_id" req req,
-        out_order_no: "out_order_no" req req,
-        description: "description" req req,
+        sub_mchid: "sub_mchid" optional,
+        transaction_id: "transaction_id" required,
+        out_order_no: "out_order_no" required,
+        description: "description" required,
     });
     /// The response of `POST /v3/profitsharing/orders/unfreeze` (解冻剩余资金).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -483,12 +483,12 @@ pub mod unfreeze {
         pub receivers: Option<Vec<PostResponseReceivers>>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        sub_mchid: "sub_mchid" opt opt,
-        transaction_id: "transaction_id" req req,
-        out_order_no: "out_order_no" req req,
-        order_id: "order_id" opt opt,
-        state: "state" opt opt,
-        receivers: "receivers" opt opt,
+        sub_mchid: "sub_mchid" optional,
+        transaction_id: "transaction_id" required,
+        out_order_no: "out_order_no" required,
+        order_id: "order_id" optional,
+        state: "state" optional,
+        receivers: "receivers" optional,
     });
     /// PostResponseReceivers
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -531,15 +531,15 @@ pub mod unfreeze {
         pub finish_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponseReceivers {
-        amount: "amount" opt opt,
-        description: "description" opt opt,
-        type_: "type" opt opt,
-        account: "account" opt opt,
-        result: "result" opt opt,
-        fail_reason: "fail_reason" opt opt,
-        detail_id: "detail_id" opt opt,
-        create_time: "create_time" opt opt,
-        finish_time: "finish_time" opt opt,
+        amount: "amount" optional,
+        description: "description" optional,
+        type_: "type" optional,
+        account: "account" optional,
+        result: "result" optional,
+        fail_reason: "fail_reason" optional,
+        detail_id: "detail_id" optional,
+        create_time: "create_time" optional,
+        finish_time: "finish_time" optional,
     });
     /// 分账失败原因
     pub type PostResponseReceiversFailReason = crate::v3::profitsharing::orders::PostResponseReceiversFailReason;

@@ -77,15 +77,15 @@ pub mod add {
         pub custom_relation: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: "Wechatpay-Serial" skip req,
-        sub_mchid: "sub_mchid" opt opt,
-        appid: "appid" req req,
-        sub_appid: "sub_appid" opt opt,
-        type_: "type" req req,
-        account: "account" req req,
-        name: "name" opt opt,
-        relation_type: "relation_type" req req,
-        custom_relation: "custom_relation" opt opt,
+        wechatpay_serial: header "Wechatpay-Serial" required,
+        sub_mchid: "sub_mchid" optional,
+        appid: "appid" required,
+        sub_appid: "sub_appid" optional,
+        type_: "type" required,
+        account: "account" required,
+        name: "name" optional,
+        relation_type: "relation_type" required,
+        custom_relation: "custom_relation" optional,
     });
     /// 与分账方的关系类型
     ///
@@ -162,12 +162,12 @@ pub mod add {
         pub custom_relation: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        sub_mchid: "sub_mchid" opt opt,
-        type_: "type" req req,
-        account: "account" req req,
-        name: "name" opt opt,
-        relation_type: "relation_type" req req,
-        custom_relation: "custom_relation" opt opt,
+        sub_mchid: "sub_mchid" optional,
+        type_: "type" required,
+        account: "account" required,
+        name: "name" optional,
+        relation_type: "relation_type" required,
+        custom_relation: "custom_relation" optional,
     });
     /// 与分账方的关系类型
     pub type PostResponseRelationType = crate::v3::profitsharing::receivers::add::PostRequestRelationType;
@@ -217,11 +217,11 @@ pub mod delete_ {
         pub account: String,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        sub_mchid: "sub_mchid" opt opt,
-        appid: "appid" req req,
-        sub_appid: "sub_appid" opt opt,
-        type_: "type" req req,
-        account: "account" req req,
+        sub_mchid: "sub_mchid" optional,
+        appid: "appid" required,
+        sub_appid: "sub_appid" optional,
+        type_: "type" required,
+        account: "account" required,
     });
     /// 分账接收方类型
     pub type PostRequestType = crate::v3::profitsharing::orders::PostRequestReceiversType;
@@ -242,9 +242,9 @@ pub mod delete_ {
         pub account: String,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        sub_mchid: "sub_mchid" opt opt,
-        type_: "type" req req,
-        account: "account" req req,
+        sub_mchid: "sub_mchid" optional,
+        type_: "type" required,
+        account: "account" required,
     });
     /// 分账接收方类型
     pub type PostResponseType = crate::v3::profitsharing::orders::PostRequestReceiversType;

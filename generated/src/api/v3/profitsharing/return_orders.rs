@@ -55,13 +55,13 @@ pub struct PostRequest {
     pub description: String,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    sub_mchid: "sub_mchid" opt opt,
-    order_id: "order_id" opt opt,
-    out_order_no: "out_order_no" opt opt,
-    out_return_no: "out_return_no" req req,
-    return_mchid: "return_mchid" req req,
-    amount: "amount" req req,
-    description: "description" req req,
+    sub_mchid: "sub_mchid" optional,
+    order_id: "order_id" optional,
+    out_order_no: "out_order_no" optional,
+    out_return_no: "out_return_no" required,
+    return_mchid: "return_mchid" required,
+    amount: "amount" required,
+    description: "description" required,
 });
 /// The response of `POST /v3/profitsharing/return-orders` (请求分账回退).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -116,18 +116,18 @@ pub struct PostResponse {
     pub finish_time: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    sub_mchid: "sub_mchid" opt opt,
-    order_id: "order_id" req req,
-    out_order_no: "out_order_no" req req,
-    out_return_no: "out_return_no" req req,
-    return_id: "return_id" opt opt,
-    return_mchid: "return_mchid" req req,
-    amount: "amount" req req,
-    description: "description" req req,
-    result: "result" opt opt,
-    fail_reason: "fail_reason" opt opt,
-    create_time: "create_time" opt opt,
-    finish_time: "finish_time" opt opt,
+    sub_mchid: "sub_mchid" optional,
+    order_id: "order_id" required,
+    out_order_no: "out_order_no" required,
+    out_return_no: "out_return_no" required,
+    return_id: "return_id" optional,
+    return_mchid: "return_mchid" required,
+    amount: "amount" required,
+    description: "description" required,
+    result: "result" optional,
+    fail_reason: "fail_reason" optional,
+    create_time: "create_time" optional,
+    finish_time: "finish_time" optional,
 });
 /// 失败原因
 ///
@@ -210,8 +210,8 @@ pub mod by_out_return_no {
         pub out_order_no: String,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        sub_mchid: "sub_mchid" skip opt,
-        out_order_no: "out_order_no" skip req,
+        sub_mchid: query "sub_mchid" optional,
+        out_order_no: query "out_order_no" required,
     });
     /// The response of `GET /v3/profitsharing/return-orders/{out_return_no}` (查询分账回退结果).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -266,18 +266,18 @@ pub mod by_out_return_no {
         pub finish_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        sub_mchid: "sub_mchid" opt opt,
-        order_id: "order_id" opt opt,
-        out_order_no: "out_order_no" req req,
-        out_return_no: "out_return_no" req req,
-        return_id: "return_id" opt opt,
-        return_mchid: "return_mchid" opt opt,
-        amount: "amount" opt opt,
-        description: "description" opt opt,
-        result: "result" opt opt,
-        fail_reason: "fail_reason" opt opt,
-        create_time: "create_time" opt opt,
-        finish_time: "finish_time" opt opt,
+        sub_mchid: "sub_mchid" optional,
+        order_id: "order_id" optional,
+        out_order_no: "out_order_no" required,
+        out_return_no: "out_return_no" required,
+        return_id: "return_id" optional,
+        return_mchid: "return_mchid" optional,
+        amount: "amount" optional,
+        description: "description" optional,
+        result: "result" optional,
+        fail_reason: "fail_reason" optional,
+        create_time: "create_time" optional,
+        finish_time: "finish_time" optional,
     });
     /// 失败原因
     pub type GetResponseFailReason = crate::v3::profitsharing::return_orders::PostResponseFailReason;

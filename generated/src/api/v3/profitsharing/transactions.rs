@@ -51,8 +51,8 @@ pub mod by_transaction_id {
             pub unsplit_amount: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            transaction_id: "transaction_id" req req,
-            unsplit_amount: "unsplit_amount" opt opt,
+            transaction_id: "transaction_id" required,
+            unsplit_amount: "unsplit_amount" optional,
         });
     }
 }

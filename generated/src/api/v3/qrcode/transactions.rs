@@ -70,19 +70,19 @@ pub struct PostRequest {
     pub metro_info: Option<PostRequestMetroInfo>,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    appid: "appid" req req,
-    sub_appid: "sub_appid" opt opt,
-    sub_mchid: "sub_mchid" opt opt,
-    description: "description" opt opt,
-    attach: "attach" opt opt,
-    out_trade_no: "out_trade_no" req req,
-    trade_scene: "trade_scene" req req,
-    goods_tag: "goods_tag" opt opt,
-    contract_id: "contract_id" req req,
-    notify_url: "notify_url" opt opt,
-    amount: "amount" opt opt,
-    bus_info: "bus_info" opt opt,
-    metro_info: "metro_info" opt opt,
+    appid: "appid" required,
+    sub_appid: "sub_appid" optional,
+    sub_mchid: "sub_mchid" optional,
+    description: "description" optional,
+    attach: "attach" optional,
+    out_trade_no: "out_trade_no" required,
+    trade_scene: "trade_scene" required,
+    goods_tag: "goods_tag" optional,
+    contract_id: "contract_id" required,
+    notify_url: "notify_url" optional,
+    amount: "amount" optional,
+    bus_info: "bus_info" optional,
+    metro_info: "metro_info" optional,
 });
 /// 订单金额信息
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -97,8 +97,8 @@ pub struct PostRequestAmount {
     pub currency: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostRequestAmount {
-    total: "total" opt opt,
-    currency: "currency" opt opt,
+    total: "total" optional,
+    currency: "currency" optional,
 });
 /// 公交场景信息
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -117,9 +117,9 @@ pub struct PostRequestBusInfo {
     pub plate_number: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostRequestBusInfo {
-    start_time: "start_time" opt opt,
-    line_name: "line_name" opt opt,
-    plate_number: "plate_number" opt opt,
+    start_time: "start_time" optional,
+    line_name: "line_name" optional,
+    plate_number: "plate_number" optional,
 });
 /// 地铁场景信息
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -142,10 +142,10 @@ pub struct PostRequestMetroInfo {
     pub end_station: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostRequestMetroInfo {
-    start_time: "start_time" opt opt,
-    end_time: "end_time" opt opt,
-    start_station: "start_station" opt opt,
-    end_station: "end_station" opt opt,
+    start_time: "start_time" optional,
+    end_time: "end_time" optional,
+    start_station: "start_station" optional,
+    end_station: "end_station" optional,
 });
 /// 交易场景值，现在支持公交和地铁的场景值
 ///
@@ -213,28 +213,28 @@ pub struct PostResponse {
     pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    appid: "appid" opt opt,
-    sub_appid: "sub_appid" opt opt,
-    sp_mchid: "sp_mchid" opt opt,
-    sub_mchid: "sub_mchid" opt opt,
-    description: "description" opt opt,
-    create_time: "create_time" opt opt,
-    out_trade_no: "out_trade_no" opt opt,
-    transaction_id: "transaction_id" opt opt,
-    trade_state: "trade_state" opt opt,
-    trade_state_description: "trade_state_description" opt opt,
-    success_time: "success_time" opt opt,
-    bank_type: "bank_type" opt opt,
-    user_repay_state: "user_repay_state" opt opt,
-    repay_transaction_id: "repay_transaction_id" opt opt,
-    repay_time: "repay_time" opt opt,
-    attach: "attach" opt opt,
-    contract_id: "contract_id" opt opt,
-    trade_scene: "trade_scene" opt opt,
-    bus_info: "bus_info" opt opt,
-    metro_info: "metro_info" opt opt,
-    amount: "amount" opt opt,
-    promotion_detail: "promotion_detail" opt opt,
+    appid: "appid" optional,
+    sub_appid: "sub_appid" optional,
+    sp_mchid: "sp_mchid" optional,
+    sub_mchid: "sub_mchid" optional,
+    description: "description" optional,
+    create_time: "create_time" optional,
+    out_trade_no: "out_trade_no" optional,
+    transaction_id: "transaction_id" optional,
+    trade_state: "trade_state" optional,
+    trade_state_description: "trade_state_description" optional,
+    success_time: "success_time" optional,
+    bank_type: "bank_type" optional,
+    user_repay_state: "user_repay_state" optional,
+    repay_transaction_id: "repay_transaction_id" optional,
+    repay_time: "repay_time" optional,
+    attach: "attach" optional,
+    contract_id: "contract_id" optional,
+    trade_scene: "trade_scene" optional,
+    bus_info: "bus_info" optional,
+    metro_info: "metro_info" optional,
+    amount: "amount" optional,
+    promotion_detail: "promotion_detail" optional,
 });
 /// 订单金额信息
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -247,9 +247,9 @@ pub struct PostResponseAmount {
     pub currency: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponseAmount {
-    total: "total" opt opt,
-    payer_total: "payer_total" opt opt,
-    currency: "currency" opt opt,
+    total: "total" optional,
+    payer_total: "payer_total" optional,
+    currency: "currency" optional,
 });
 /// 公交场景信息
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -262,9 +262,9 @@ pub struct PostResponseBusInfo {
     pub plate_number: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponseBusInfo {
-    start_time: "start_time" opt opt,
-    line_name: "line_name" opt opt,
-    plate_number: "plate_number" opt opt,
+    start_time: "start_time" optional,
+    line_name: "line_name" optional,
+    plate_number: "plate_number" optional,
 });
 /// 地铁场景信息
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -279,10 +279,10 @@ pub struct PostResponseMetroInfo {
     pub end_station: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponseMetroInfo {
-    start_time: "start_time" opt opt,
-    end_time: "end_time" opt opt,
-    start_station: "start_station" opt opt,
-    end_station: "end_station" opt opt,
+    start_time: "start_time" optional,
+    end_time: "end_time" optional,
+    start_station: "start_station" optional,
+    end_station: "end_station" optional,
 });
 /// 优惠信息
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -309,16 +309,16 @@ pub struct PostResponsePromotionDetail {
     pub currency: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponsePromotionDetail {
-    coupon_id: "coupon_id" opt opt,
-    name: "name" opt opt,
-    scope: "scope" opt opt,
-    type_: "type" opt opt,
-    stock_id: "stock_id" opt opt,
-    amount: "amount" opt opt,
-    wechatpay_contribute: "wechatpay_contribute" opt opt,
-    merchant_contribute: "merchant_contribute" opt opt,
-    other_contribute: "other_contribute" opt opt,
-    currency: "currency" opt opt,
+    coupon_id: "coupon_id" optional,
+    name: "name" optional,
+    scope: "scope" optional,
+    type_: "type" optional,
+    stock_id: "stock_id" optional,
+    amount: "amount" optional,
+    wechatpay_contribute: "wechatpay_contribute" optional,
+    merchant_contribute: "merchant_contribute" optional,
+    other_contribute: "other_contribute" optional,
+    currency: "currency" optional,
 });
 /// 优惠范围
 ///
@@ -443,7 +443,7 @@ pub mod out_trade_no {
             pub sub_mchid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            sub_mchid: "sub_mchid" skip opt,
+            sub_mchid: query "sub_mchid" optional,
         });
         /// The response of `GET /v3/qrcode/transactions/out-trade-no/{out_trade_no}` (查询订单).
         pub type GetResponse = crate::v3::qrcode::transactions::PostResponse;

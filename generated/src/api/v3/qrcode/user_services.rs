@@ -60,9 +60,9 @@ pub mod contract_id {
             pub sub_mchid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            appid: "appid" skip opt,
-            sub_appid: "sub_appid" skip opt,
-            sub_mchid: "sub_mchid" skip opt,
+            appid: query "appid" optional,
+            sub_appid: query "sub_appid" optional,
+            sub_mchid: query "sub_mchid" optional,
         });
         /// The response of `GET /v3/qrcode/user-services/contract-id/{contract_id}` (查询用户服务可用信息).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -77,9 +77,9 @@ pub mod contract_id {
             pub block_reason: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            contract_id: "contract_id" opt opt,
-            user_service_state: "user_service_state" opt opt,
-            block_reason: "block_reason" opt opt,
+            contract_id: "contract_id" optional,
+            user_service_state: "user_service_state" optional,
+            block_reason: "block_reason" optional,
         });
         /// GetResponseUserServiceState
         ///

@@ -42,11 +42,11 @@ pub struct PostRequest {
     pub additional_information: Option<PostRequestAdditionalInformation>,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    acquiring_bank_id: "acquiring_bank_id" req req,
-    channel_id: "channel_id" req req,
-    sub_mchid: "sub_mchid" req req,
-    activity_detail: "activity_detail" req req,
-    additional_information: "additional_information" opt opt,
+    acquiring_bank_id: "acquiring_bank_id" required,
+    channel_id: "channel_id" required,
+    sub_mchid: "sub_mchid" required,
+    activity_detail: "activity_detail" required,
+    additional_information: "additional_information" optional,
 });
 /// 活动报名信息
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -65,9 +65,9 @@ pub struct PostRequestActivityDetail {
     >,
 }
 ::wechatpay::runtime::json_object!(PostRequestActivityDetail {
-    activity_id: "activity_id" req req,
-    activity_rate: "activity_rate" opt opt,
-    activity_apply_information: "activity_apply_information" opt opt,
+    activity_id: "activity_id" required,
+    activity_rate: "activity_rate" optional,
+    activity_apply_information: "activity_apply_information" optional,
 });
 /// PostRequestActivityDetailActivityApplyInformation
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -80,8 +80,8 @@ pub struct PostRequestActivityDetailActivityApplyInformation {
     pub apply_material_information: Option<Vec<String>>,
 }
 ::wechatpay::runtime::json_object!(PostRequestActivityDetailActivityApplyInformation {
-    apply_material_id: "apply_material_id" opt opt,
-    apply_material_information: "apply_material_information" opt opt,
+    apply_material_id: "apply_material_id" optional,
+    apply_material_information: "apply_material_information" optional,
 });
 /// 补充信息
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -94,8 +94,8 @@ pub struct PostRequestAdditionalInformation {
     pub additional_material: Option<Vec<String>>,
 }
 ::wechatpay::runtime::json_object!(PostRequestAdditionalInformation {
-    additional_message: "additional_message" opt opt,
-    additional_material: "additional_material" opt opt,
+    additional_message: "additional_message" optional,
+    additional_material: "additional_material" optional,
 });
 /// The response of `POST /v3/rate-activity/applications` (报名费率优惠活动API).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -106,7 +106,7 @@ pub struct PostResponse {
     pub application_id: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    application_id: "application_id" opt opt,
+    application_id: "application_id" optional,
 });
 /// `/v3/rate-activity/applications/id`
 pub mod id {
@@ -177,11 +177,11 @@ pub mod id {
             pub pass_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            application_state: "application_state" opt opt,
-            sub_mchid: "sub_mchid" opt opt,
-            reject_parameter: "reject_parameter" opt opt,
-            reject_reason: "reject_reason" opt opt,
-            pass_time: "pass_time" opt opt,
+            application_state: "application_state" optional,
+            sub_mchid: "sub_mchid" optional,
+            reject_parameter: "reject_parameter" optional,
+            reject_reason: "reject_reason" optional,
+            pass_time: "pass_time" optional,
         });
         /// The request of `PATCH /v3/rate-activity/applications/id/{application_id}` (修改单据信息API).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -194,8 +194,8 @@ pub mod id {
             pub additional_information: Option<PatchRequestAdditionalInformation>,
         }
         ::wechatpay::runtime::json_object!(PatchRequest {
-            activity_detail_modification: "activity_detail_modification" opt opt,
-            additional_information: "additional_information" opt opt,
+            activity_detail_modification: "activity_detail_modification" optional,
+            additional_information: "additional_information" optional,
         });
         /// 活动报名修改信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -210,8 +210,8 @@ pub mod id {
             >,
         }
         ::wechatpay::runtime::json_object!(PatchRequestActivityDetailModification {
-            activity_rate: "activity_rate" opt opt,
-            activity_apply_information: "activity_apply_information" opt opt,
+            activity_rate: "activity_rate" optional,
+            activity_apply_information: "activity_apply_information" optional,
         });
         /// PatchRequestActivityDetailModificationActivityApplyInformation
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -224,8 +224,8 @@ pub mod id {
             pub apply_material_information: Option<Vec<String>>,
         }
         ::wechatpay::runtime::json_object!(PatchRequestActivityDetailModificationActivityApplyInformation {
-            apply_material_id: "apply_material_id" opt opt,
-            apply_material_information: "apply_material_information" opt opt,
+            apply_material_id: "apply_material_id" optional,
+            apply_material_information: "apply_material_information" optional,
         });
         /// 补充信息
         pub type PatchRequestAdditionalInformation = crate::v3::rate_activity::applications::PostRequestAdditionalInformation;
@@ -238,7 +238,7 @@ pub mod id {
             pub application_id: String,
         }
         ::wechatpay::runtime::json_object!(PatchResponse {
-            application_id: "application_id" req req,
+            application_id: "application_id" required,
         });
     }
 }

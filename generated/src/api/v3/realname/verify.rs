@@ -62,11 +62,11 @@ pub struct GetRequest {
     pub wechatpay_serial: String,
 }
 ::wechatpay::runtime::json_object!(GetRequest {
-    credential_type: "credential_type" skip req,
-    encrypted_credential_id: "encrypted_credential_id" skip req,
-    encrypted_name: "encrypted_name" skip req,
-    wxp_trade_no: "wxp_trade_no" skip req,
-    wechatpay_serial: "Wechatpay-Serial" skip req,
+    credential_type: query "credential_type" required,
+    encrypted_credential_id: query "encrypted_credential_id" required,
+    encrypted_name: query "encrypted_name" required,
+    wxp_trade_no: query "wxp_trade_no" required,
+    wechatpay_serial: header "Wechatpay-Serial" required,
 });
 /// The response of `GET /v3/realname/verify` (实名信息校验).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -85,6 +85,6 @@ pub struct GetResponse {
     pub err_message: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponse {
-    verify_result: "verify_result" opt opt,
-    err_message: "err_message" opt opt,
+    verify_result: "verify_result" optional,
+    err_message: "err_message" optional,
 });

@@ -51,10 +51,10 @@ pub mod apply {
         pub recharge_amount: PostRequestRechargeAmount,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        out_recharge_no: "out_recharge_no" req req,
-        recharge_scene: "recharge_scene" req req,
-        account_type: "account_type" req req,
-        recharge_amount: "recharge_amount" req req,
+        out_recharge_no: "out_recharge_no" required,
+        recharge_scene: "recharge_scene" required,
+        account_type: "account_type" required,
+        recharge_amount: "recharge_amount" required,
     });
     /// 充值入账账户
     ///
@@ -89,8 +89,8 @@ pub mod apply {
         pub currency: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestRechargeAmount {
-        amount: "amount" opt opt,
-        currency: "currency" opt opt,
+        amount: "amount" optional,
+        currency: "currency" optional,
     });
     /// 充值场景
     ///
@@ -121,9 +121,9 @@ pub mod apply {
         pub transfer_in_account: Option<PostResponseTransferInAccount>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        recharge_id: "recharge_id" opt opt,
-        out_recharge_no: "out_recharge_no" req req,
-        transfer_in_account: "transfer_in_account" opt opt,
+        recharge_id: "recharge_id" optional,
+        out_recharge_no: "out_recharge_no" required,
+        transfer_in_account: "transfer_in_account" optional,
     });
     /// 银行账户
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -150,11 +150,11 @@ pub mod apply {
         pub bank_account_no: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponseTransferInAccount {
-        bank_name: "bank_name" opt opt,
-        bank_address_code: "bank_address_code" opt opt,
-        bank_code: "bank_code" opt opt,
-        bank_account_name: "bank_account_name" opt opt,
-        bank_account_no: "bank_account_no" opt opt,
+        bank_name: "bank_name" optional,
+        bank_address_code: "bank_address_code" optional,
+        bank_code: "bank_code" optional,
+        bank_account_name: "bank_account_name" optional,
+        bank_account_no: "bank_account_no" optional,
     });
 }
 /// `/v3/recharge/bank-transfer-recharges/out-recharge-no`
@@ -235,18 +235,18 @@ pub mod out_recharge_no {
             pub close_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            mchid: "mchid" opt opt,
-            recharge_id: "recharge_id" opt opt,
-            out_recharge_no: "out_recharge_no" req req,
-            account_type: "account_type" opt opt,
-            recharge_state: "recharge_state" opt opt,
-            recharge_scene: "recharge_scene" opt opt,
-            recharge_state_desc: "recharge_state_desc" opt opt,
-            recharge_amount: "recharge_amount" opt opt,
-            bank_transfer_info: "bank_transfer_info" opt opt,
-            accept_time: "accept_time" opt opt,
-            success_time: "success_time" opt opt,
-            close_time: "close_time" opt opt,
+            mchid: "mchid" optional,
+            recharge_id: "recharge_id" optional,
+            out_recharge_no: "out_recharge_no" required,
+            account_type: "account_type" optional,
+            recharge_state: "recharge_state" optional,
+            recharge_scene: "recharge_scene" optional,
+            recharge_state_desc: "recharge_state_desc" optional,
+            recharge_amount: "recharge_amount" optional,
+            bank_transfer_info: "bank_transfer_info" optional,
+            accept_time: "accept_time" optional,
+            success_time: "success_time" optional,
+            close_time: "close_time" optional,
         });
         /// 充值入账账户
         pub type GetResponseAccountType = crate::v3::recharge::bank_transfer_recharges::apply::PostRequestAccountType;
@@ -275,11 +275,11 @@ pub mod out_recharge_no {
             pub bank_card_tail: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseBankTransferInfo {
-            memo: "memo" opt opt,
-            return_time: "return_time" opt opt,
-            return_reason: "return_reason" opt opt,
-            bank_name: "bank_name" opt opt,
-            bank_card_tail: "bank_card_tail" opt opt,
+            memo: "memo" optional,
+            return_time: "return_time" optional,
+            return_reason: "return_reason" optional,
+            bank_name: "bank_name" optional,
+            bank_card_tail: "bank_card_tail" optional,
         });
         /// 充值金额
         pub type GetResponseRechargeAmount = crate::v3::recharge::bank_transfer_recharges::apply::PostRequestRechargeAmount;

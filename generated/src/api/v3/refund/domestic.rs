@@ -77,15 +77,15 @@ pub mod refunds {
         pub goods_detail: Option<Vec<PostRequestGoodsDetail>>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        sub_mchid: "sub_mchid" opt opt,
-        transaction_id: "transaction_id" opt opt,
-        out_trade_no: "out_trade_no" opt opt,
-        out_refund_no: "out_refund_no" req req,
-        reason: "reason" opt opt,
-        notify_url: "notify_url" opt opt,
-        funds_account: "funds_account" opt opt,
-        amount: "amount" req req,
-        goods_detail: "goods_detail" opt opt,
+        sub_mchid: "sub_mchid" optional,
+        transaction_id: "transaction_id" optional,
+        out_trade_no: "out_trade_no" optional,
+        out_refund_no: "out_refund_no" required,
+        reason: "reason" optional,
+        notify_url: "notify_url" optional,
+        funds_account: "funds_account" optional,
+        amount: "amount" required,
+        goods_detail: "goods_detail" optional,
     });
     /// 金额信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -106,10 +106,10 @@ pub mod refunds {
         pub currency: String,
     }
     ::wechatpay::runtime::json_object!(PostRequestAmount {
-        refund: "refund" req req,
-        from: "from" opt opt,
-        total: "total" req req,
-        currency: "currency" req req,
+        refund: "refund" required,
+        from: "from" optional,
+        total: "total" required,
+        currency: "currency" required,
     });
     /// PostRequestAmountFrom
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -124,8 +124,8 @@ pub mod refunds {
         pub amount: i64,
     }
     ::wechatpay::runtime::json_object!(PostRequestAmountFrom {
-        account: "account" req req,
-        amount: "amount" req req,
+        account: "account" required,
+        amount: "amount" required,
     });
     /// PostRequestGoodsDetail
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -156,12 +156,12 @@ pub mod refunds {
         pub refund_quantity: i64,
     }
     ::wechatpay::runtime::json_object!(PostRequestGoodsDetail {
-        merchant_goods_id: "merchant_goods_id" req req,
-        wechatpay_goods_id: "wechatpay_goods_id" opt opt,
-        goods_name: "goods_name" opt opt,
-        unit_price: "unit_price" req req,
-        refund_amount: "refund_amount" req req,
-        refund_quantity: "refund_quantity" req req,
+        merchant_goods_id: "merchant_goods_id" required,
+        wechatpay_goods_id: "wechatpay_goods_id" optional,
+        goods_name: "goods_name" optional,
+        unit_price: "unit_price" required,
+        refund_amount: "refund_amount" required,
+        refund_quantity: "refund_quantity" required,
     });
     /// The response of `POST /v3/refund/domestic/refunds` (申请退款API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -212,18 +212,18 @@ pub mod refunds {
         pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        refund_id: "refund_id" opt opt,
-        out_refund_no: "out_refund_no" req req,
-        transaction_id: "transaction_id" req req,
-        out_trade_no: "out_trade_no" req req,
-        channel: "channel" opt opt,
-        user_received_account: "user_received_account" opt opt,
-        success_time: "success_time" opt opt,
-        create_time: "create_time" opt opt,
-        status: "status" opt opt,
-        funds_account: "funds_account" opt opt,
-        amount: "amount" req req,
-        promotion_detail: "promotion_detail" opt opt,
+        refund_id: "refund_id" optional,
+        out_refund_no: "out_refund_no" required,
+        transaction_id: "transaction_id" required,
+        out_trade_no: "out_trade_no" required,
+        channel: "channel" optional,
+        user_received_account: "user_received_account" optional,
+        success_time: "success_time" optional,
+        create_time: "create_time" optional,
+        status: "status" optional,
+        funds_account: "funds_account" optional,
+        amount: "amount" required,
+        promotion_detail: "promotion_detail" optional,
     });
     /// 金额信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -268,16 +268,16 @@ pub mod refunds {
         pub refund_fee: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostResponseAmount {
-        total: "total" opt opt,
-        refund: "refund" opt opt,
-        from: "from" opt opt,
-        payer_total: "payer_total" opt opt,
-        payer_refund: "payer_refund" opt opt,
-        settlement_refund: "settlement_refund" opt opt,
-        settlement_total: "settlement_total" opt opt,
-        discount_refund: "discount_refund" opt opt,
-        currency: "currency" opt opt,
-        refund_fee: "refund_fee" opt opt,
+        total: "total" optional,
+        refund: "refund" optional,
+        from: "from" optional,
+        payer_total: "payer_total" optional,
+        payer_refund: "payer_refund" optional,
+        settlement_refund: "settlement_refund" optional,
+        settlement_total: "settlement_total" optional,
+        discount_refund: "discount_refund" optional,
+        currency: "currency" optional,
+        refund_fee: "refund_fee" optional,
     });
     /// PostResponseAmountFrom
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -292,8 +292,8 @@ pub mod refunds {
         pub amount: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostResponseAmountFrom {
-        account: "account" opt opt,
-        amount: "amount" opt opt,
+        account: "account" optional,
+        amount: "amount" optional,
     });
     /// PostResponsePromotionDetail
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -322,12 +322,12 @@ pub mod refunds {
         pub goods_detail: Option<Vec<PostResponsePromotionDetailGoodsDetail>>,
     }
     ::wechatpay::runtime::json_object!(PostResponsePromotionDetail {
-        promotion_id: "promotion_id" opt opt,
-        scope: "scope" opt opt,
-        type_: "type" opt opt,
-        amount: "amount" opt opt,
-        refund_amount: "refund_amount" opt opt,
-        goods_detail: "goods_detail" opt opt,
+        promotion_id: "promotion_id" optional,
+        scope: "scope" optional,
+        type_: "type" optional,
+        amount: "amount" optional,
+        refund_amount: "refund_amount" optional,
+        goods_detail: "goods_detail" optional,
     });
     /// PostResponsePromotionDetailGoodsDetail
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -358,12 +358,12 @@ pub mod refunds {
         pub refund_quantity: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostResponsePromotionDetailGoodsDetail {
-        merchant_goods_id: "merchant_goods_id" opt opt,
-        wechatpay_goods_id: "wechatpay_goods_id" opt opt,
-        goods_name: "goods_name" opt opt,
-        unit_price: "unit_price" opt opt,
-        refund_amount: "refund_amount" opt opt,
-        refund_quantity: "refund_quantity" opt opt,
+        merchant_goods_id: "merchant_goods_id" optional,
+        wechatpay_goods_id: "wechatpay_goods_id" optional,
+        goods_name: "goods_name" optional,
+        unit_price: "unit_price" optional,
+        refund_amount: "refund_amount" optional,
+        refund_quantity: "refund_quantity" optional,
     });
     /// `/v3/refund/domestic/refunds/{out_refund_no}`
     pub mod by_out_refund_no {
@@ -395,7 +395,7 @@ pub mod refunds {
             pub sub_mchid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            sub_mchid: "sub_mchid" skip opt,
+            sub_mchid: query "sub_mchid" optional,
         });
         /// The response of `GET /v3/refund/domestic/refunds/{out_refund_no}` (查询单笔退款API).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -446,18 +446,18 @@ pub mod refunds {
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            refund_id: "refund_id" opt opt,
-            out_refund_no: "out_refund_no" req req,
-            transaction_id: "transaction_id" opt opt,
-            out_trade_no: "out_trade_no" opt opt,
-            channel: "channel" opt opt,
-            user_received_account: "user_received_account" opt opt,
-            success_time: "success_time" opt opt,
-            create_time: "create_time" opt opt,
-            status: "status" opt opt,
-            funds_account: "funds_account" opt opt,
-            amount: "amount" opt opt,
-            promotion_detail: "promotion_detail" opt opt,
+            refund_id: "refund_id" optional,
+            out_refund_no: "out_refund_no" required,
+            transaction_id: "transaction_id" optional,
+            out_trade_no: "out_trade_no" optional,
+            channel: "channel" optional,
+            user_received_account: "user_received_account" optional,
+            success_time: "success_time" optional,
+            create_time: "create_time" optional,
+            status: "status" optional,
+            funds_account: "funds_account" optional,
+            amount: "amount" optional,
+            promotion_detail: "promotion_detail" optional,
         });
         /// 金额信息
         pub type GetResponseAmount = crate::v3::refund::domestic::refunds::PostResponseAmount;
@@ -536,13 +536,13 @@ pub mod refunds {
                 pub real_name: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                wechatpay_serial: "Wechatpay-Serial" skip req,
-                sub_mchid: "sub_mchid" opt opt,
-                out_refund_no: "out_refund_no" req req,
-                type_: "type" req req,
-                bank_type: "bank_type" opt opt,
-                bank_account: "bank_account" opt opt,
-                real_name: "real_name" opt opt,
+                wechatpay_serial: header "Wechatpay-Serial" required,
+                sub_mchid: "sub_mchid" optional,
+                out_refund_no: "out_refund_no" required,
+                type_: "type" required,
+                bank_type: "bank_type" optional,
+                bank_account: "bank_account" optional,
+                real_name: "real_name" optional,
             });
             /// 开户银行
             ///
@@ -666,18 +666,18 @@ pub mod refunds {
                 pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
             }
             ::wechatpay::runtime::json_object!(PostResponse {
-                refund_id: "refund_id" req req,
-                out_refund_no: "out_refund_no" req req,
-                transaction_id: "transaction_id" opt opt,
-                out_trade_no: "out_trade_no" opt opt,
-                channel: "channel" opt opt,
-                user_received_account: "user_received_account" opt opt,
-                success_time: "success_time" opt opt,
-                create_time: "create_time" opt opt,
-                status: "status" opt opt,
-                funds_account: "funds_account" opt opt,
-                amount: "amount" opt opt,
-                promotion_detail: "promotion_detail" opt opt,
+                refund_id: "refund_id" required,
+                out_refund_no: "out_refund_no" required,
+                transaction_id: "transaction_id" optional,
+                out_trade_no: "out_trade_no" optional,
+                channel: "channel" optional,
+                user_received_account: "user_received_account" optional,
+                success_time: "success_time" optional,
+                create_time: "create_time" optional,
+                status: "status" optional,
+                funds_account: "funds_account" optional,
+                amount: "amount" optional,
+                promotion_detail: "promotion_detail" optional,
             });
             /// 金额信息
             pub type PostResponseAmount = crate::v3::refund::domestic::refunds::PostResponseAmount;
@@ -710,12 +710,12 @@ pub mod refunds {
                 pub goods_detail: Option<Vec<PostResponsePromotionDetailGoodsDetail>>,
             }
             ::wechatpay::runtime::json_object!(PostResponsePromotionDetail {
-                promotion_id: "promotion_id" opt opt,
-                scope: "scope" opt opt,
-                type_: "type" opt opt,
-                amount: "amount" opt opt,
-                refund_amount: "refund_amount" opt opt,
-                goods_detail: "goods_detail" opt opt,
+                promotion_id: "promotion_id" optional,
+                scope: "scope" optional,
+                type_: "type" optional,
+                amount: "amount" optional,
+                refund_amount: "refund_amount" optional,
+                goods_detail: "goods_detail" optional,
             });
             /// PostResponsePromotionDetailGoodsDetail
             pub type PostResponsePromotionDetailGoodsDetail = crate::v3::refund::domestic::refunds::PostResponsePromotionDetailGoodsDetail;

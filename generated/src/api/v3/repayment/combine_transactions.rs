@@ -88,12 +88,12 @@ pub mod partner {
                 pub sub_orders: Option<Vec<GetResponseSubOrders>>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                combine_appid: "combine_appid" opt opt,
-                combine_mchid: "combine_mchid" opt opt,
-                combine_out_trade_no: "combine_out_trade_no" req req,
-                combine_transaction_id: "combine_transaction_id" opt opt,
-                combine_payer_info: "combine_payer_info" opt opt,
-                sub_orders: "sub_orders" opt opt,
+                combine_appid: "combine_appid" optional,
+                combine_mchid: "combine_mchid" optional,
+                combine_out_trade_no: "combine_out_trade_no" required,
+                combine_transaction_id: "combine_transaction_id" optional,
+                combine_payer_info: "combine_payer_info" optional,
+                sub_orders: "sub_orders" optional,
             });
             /// 还款支付者信息
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -104,7 +104,7 @@ pub mod partner {
                 pub openid: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponseCombinePayerInfo {
-                openid: "openid" opt opt,
+                openid: "openid" optional,
             });
             /// GetResponseSubOrders
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -149,16 +149,16 @@ pub mod partner {
                 pub amount: Option<GetResponseSubOrdersAmount>,
             }
             ::wechatpay::runtime::json_object!(GetResponseSubOrders {
-                mchid: "mchid" opt opt,
-                sub_mchid: "sub_mchid" opt opt,
-                out_trade_no: "out_trade_no" opt opt,
-                transaction_id: "transaction_id" opt opt,
-                trade_type: "trade_type" opt opt,
-                trade_state: "trade_state" opt opt,
-                bank_type: "bank_type" opt opt,
-                attach: "attach" opt opt,
-                success_time: "success_time" opt opt,
-                amount: "amount" opt opt,
+                mchid: "mchid" optional,
+                sub_mchid: "sub_mchid" optional,
+                out_trade_no: "out_trade_no" optional,
+                transaction_id: "transaction_id" optional,
+                trade_type: "trade_type" optional,
+                trade_state: "trade_state" optional,
+                bank_type: "bank_type" optional,
+                attach: "attach" optional,
+                success_time: "success_time" optional,
+                amount: "amount" optional,
             });
             /// 子单金额信息
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -181,10 +181,10 @@ pub mod partner {
                 pub payer_currency: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponseSubOrdersAmount {
-                total_amount: "total_amount" opt opt,
-                currency: "currency" opt opt,
-                payer_amount: "payer_amount" opt opt,
-                payer_currency: "payer_currency" opt opt,
+                total_amount: "total_amount" optional,
+                currency: "currency" optional,
+                payer_amount: "payer_amount" optional,
+                payer_currency: "payer_currency" optional,
             });
             /// 交易状态
             ///
@@ -248,7 +248,7 @@ pub mod partner {
                     pub sub_orders: Vec<PostRequestSubOrders>,
                 }
                 ::wechatpay::runtime::json_object!(PostRequest {
-                    sub_orders: "sub_orders" req req,
+                    sub_orders: "sub_orders" required,
                 });
                 /// PostRequestSubOrders
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -267,9 +267,9 @@ pub mod partner {
                     pub sub_mchid: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(PostRequestSubOrders {
-                    mchid: "mchid" req req,
-                    out_trade_no: "out_trade_no" req req,
-                    sub_mchid: "sub_mchid" opt opt,
+                    mchid: "mchid" required,
+                    out_trade_no: "out_trade_no" required,
+                    sub_mchid: "sub_mchid" optional,
                 });
             }
         }
@@ -328,16 +328,16 @@ pub mod partner {
             pub wechat_web_info: Option<PostRequestWechatWebInfo>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            combine_out_trade_no: "combine_out_trade_no" req req,
-            combine_mchid: "combine_mchid" req req,
-            sub_orders: "sub_orders" req req,
-            time_expire: "time_expire" opt opt,
-            notify_url: "notify_url" opt opt,
-            h5_info: "h5_info" opt opt,
-            app_info: "app_info" opt opt,
-            miniprogram_info: "miniprogram_info" opt opt,
-            combine_payer_info: "combine_payer_info" opt opt,
-            wechat_web_info: "wechat_web_info" opt opt,
+            combine_out_trade_no: "combine_out_trade_no" required,
+            combine_mchid: "combine_mchid" required,
+            sub_orders: "sub_orders" required,
+            time_expire: "time_expire" optional,
+            notify_url: "notify_url" optional,
+            h5_info: "h5_info" optional,
+            app_info: "app_info" optional,
+            miniprogram_info: "miniprogram_info" optional,
+            combine_payer_info: "combine_payer_info" optional,
+            wechat_web_info: "wechat_web_info" optional,
         });
         /// APP调起支付场景信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -348,7 +348,7 @@ pub mod partner {
             pub combine_appid: String,
         }
         ::wechatpay::runtime::json_object!(PostRequestAppInfo {
-            combine_appid: "combine_appid" req req,
+            combine_appid: "combine_appid" required,
         });
         /// 支付者信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -357,7 +357,7 @@ pub mod partner {
             pub identity: Option<PostRequestCombinePayerInfoIdentity>,
         }
         ::wechatpay::runtime::json_object!(PostRequestCombinePayerInfo {
-            identity: "identity" opt opt,
+            identity: "identity" optional,
         });
         /// 实名支付
         #[derive(Clone, Debug, PartialEq)]
@@ -370,9 +370,9 @@ pub mod partner {
             pub name: String,
         }
         ::wechatpay::runtime::json_object!(PostRequestCombinePayerInfoIdentity {
-            type_: "type" req req,
-            number: "number" req req,
-            name: "name" req req,
+            type_: "type" required,
+            number: "number" required,
+            name: "name" required,
         });
         /// 类型
         ///
@@ -439,13 +439,13 @@ pub mod partner {
             pub package_name: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestH5Info {
-            combine_appid: "combine_appid" req req,
-            payer_client_ip: "payer_client_ip" req req,
-            type_: "type" req req,
-            app_name: "app_name" opt opt,
-            app_url: "app_url" req req,
-            bundle_id: "bundle_id" opt opt,
-            package_name: "package_name" opt opt,
+            combine_appid: "combine_appid" required,
+            payer_client_ip: "payer_client_ip" required,
+            type_: "type" required,
+            app_name: "app_name" optional,
+            app_url: "app_url" required,
+            bundle_id: "bundle_id" optional,
+            package_name: "package_name" optional,
         });
         /// 场景类型
         ///
@@ -480,8 +480,8 @@ pub mod partner {
             pub openid: String,
         }
         ::wechatpay::runtime::json_object!(PostRequestMiniprogramInfo {
-            combine_appid: "combine_appid" req req,
-            openid: "openid" req req,
+            combine_appid: "combine_appid" required,
+            openid: "openid" required,
         });
         /// PostRequestSubOrders
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -512,13 +512,13 @@ pub mod partner {
             pub settle_info: Option<PostRequestSubOrdersSettleInfo>,
         }
         ::wechatpay::runtime::json_object!(PostRequestSubOrders {
-            mchid: "mchid" req req,
-            sub_mchid: "sub_mchid" opt opt,
-            out_trade_no: "out_trade_no" req req,
-            amount: "amount" req req,
-            attach: "attach" req req,
-            description: "description" req req,
-            settle_info: "settle_info" opt opt,
+            mchid: "mchid" required,
+            sub_mchid: "sub_mchid" optional,
+            out_trade_no: "out_trade_no" required,
+            amount: "amount" required,
+            attach: "attach" required,
+            description: "description" required,
+            settle_info: "settle_info" optional,
         });
         /// 订单金额
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -533,8 +533,8 @@ pub mod partner {
             pub currency: String,
         }
         ::wechatpay::runtime::json_object!(PostRequestSubOrdersAmount {
-            total_amount: "total_amount" req req,
-            currency: "currency" req req,
+            total_amount: "total_amount" required,
+            currency: "currency" required,
         });
         /// 结算信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -547,8 +547,8 @@ pub mod partner {
             pub subsidy_amount: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(PostRequestSubOrdersSettleInfo {
-            profit_sharing: "profit_sharing" opt opt,
-            subsidy_amount: "subsidy_amount" opt opt,
+            profit_sharing: "profit_sharing" optional,
+            subsidy_amount: "subsidy_amount" optional,
         });
         /// 微信内网页调起支付场景信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -561,9 +561,9 @@ pub mod partner {
             pub webview_url: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestWechatWebInfo {
-            combine_appid: "combine_appid" opt opt,
-            openid: "openid" opt opt,
-            webview_url: "webview_url" opt opt,
+            combine_appid: "combine_appid" optional,
+            openid: "openid" optional,
+            webview_url: "webview_url" optional,
         });
         /// The response of `POST /v3/repayment/combine-transactions/partner/prepay` (还款下单).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -578,8 +578,8 @@ pub mod partner {
             pub h5_url: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            prepay_id: "prepay_id" opt opt,
-            h5_url: "h5_url" opt opt,
+            prepay_id: "prepay_id" optional,
+            h5_url: "h5_url" optional,
         });
     }
 }

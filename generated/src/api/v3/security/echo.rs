@@ -41,10 +41,10 @@ pub struct PostRequest {
     pub encrypted_echo_message: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    wechatpay_serial: "Wechatpay-Serial" skip req,
-    notify_url: "notify_url" opt opt,
-    echo_message: "echo_message" req req,
-    encrypted_echo_message: "encrypted_echo_message" opt opt,
+    wechatpay_serial: header "Wechatpay-Serial" required,
+    notify_url: "notify_url" optional,
+    echo_message: "echo_message" required,
+    encrypted_echo_message: "encrypted_echo_message" optional,
 });
 /// The response of `POST /v3/security/echo` (商户签名验签／加解密测试).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -55,6 +55,6 @@ pub struct PostResponse {
     pub encrypted_echo_message: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    echo_message: "echo_message" req req,
-    encrypted_echo_message: "encrypted_echo_message" opt opt,
+    echo_message: "echo_message" required,
+    encrypted_echo_message: "encrypted_echo_message" optional,
 });

@@ -84,14 +84,14 @@ pub struct GetRequest {
     pub wechatpay_serial: String,
 }
 ::wechatpay::runtime::json_object!(GetRequest {
-    sub_mchid: "sub_mchid" skip opt,
-    store_id: "store_id" skip req,
-    userid: "userid" skip opt,
-    mobile: "mobile" skip opt,
-    work_id: "work_id" skip opt,
-    limit: "limit" skip opt,
-    offset: "offset" skip opt,
-    wechatpay_serial: "Wechatpay-Serial" skip req,
+    sub_mchid: query "sub_mchid" optional,
+    store_id: query "store_id" required,
+    userid: query "userid" optional,
+    mobile: query "mobile" optional,
+    work_id: query "work_id" optional,
+    limit: query "limit" optional,
+    offset: query "offset" optional,
+    wechatpay_serial: header "Wechatpay-Serial" required,
 });
 /// The response of `GET /v3/smartguide/guides` (服务人员查询API).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -106,10 +106,10 @@ pub struct GetResponse {
     pub data: Option<Vec<GetResponseData>>,
 }
 ::wechatpay::runtime::json_object!(GetResponse {
-    total_count: "total_count" opt opt,
-    limit: "limit" opt opt,
-    offset: "offset" opt opt,
-    data: "data" opt opt,
+    total_count: "total_count" optional,
+    limit: "limit" optional,
+    offset: "offset" optional,
+    data: "data" optional,
 });
 /// 服务人员信息
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -140,12 +140,12 @@ pub struct GetResponseData {
     pub work_id: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponseData {
-    guide_id: "guide_id" opt opt,
-    store_id: "store_id" opt opt,
-    name: "name" opt opt,
-    mobile: "mobile" opt opt,
-    userid: "userid" opt opt,
-    work_id: "work_id" opt opt,
+    guide_id: "guide_id" optional,
+    store_id: "store_id" optional,
+    name: "name" optional,
+    mobile: "mobile" optional,
+    userid: "userid" optional,
+    work_id: "work_id" optional,
 });
 /// The request of `POST /v3/smartguide/guides` (服务人员注册API).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -176,16 +176,16 @@ pub struct PostRequest {
     pub group_qrcode: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    wechatpay_serial: "Wechatpay-Serial" skip req,
-    sub_mchid: "sub_mchid" opt opt,
-    corpid: "corpid" req req,
-    store_id: "store_id" req req,
-    userid: "userid" req req,
-    name: "name" req req,
-    mobile: "mobile" req req,
-    qr_code: "qr_code" req req,
-    avatar: "avatar" req req,
-    group_qrcode: "group_qrcode" opt opt,
+    wechatpay_serial: header "Wechatpay-Serial" required,
+    sub_mchid: "sub_mchid" optional,
+    corpid: "corpid" required,
+    store_id: "store_id" required,
+    userid: "userid" required,
+    name: "name" required,
+    mobile: "mobile" required,
+    qr_code: "qr_code" required,
+    avatar: "avatar" required,
+    group_qrcode: "group_qrcode" optional,
 });
 /// The response of `POST /v3/smartguide/guides` (服务人员注册API).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -196,7 +196,7 @@ pub struct PostResponse {
     pub guide_id: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    guide_id: "guide_id" opt opt,
+    guide_id: "guide_id" optional,
 });
 /// `/v3/smartguide/guides/{guide_id}`
 pub mod by_guide_id {
@@ -250,13 +250,13 @@ pub mod by_guide_id {
         pub group_qrcode: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PatchRequest {
-        wechatpay_serial: "Wechatpay-Serial" skip req,
-        sub_mchid: "sub_mchid" opt opt,
-        name: "name" opt opt,
-        mobile: "mobile" opt opt,
-        qr_code: "qr_code" opt opt,
-        avatar: "avatar" opt opt,
-        group_qrcode: "group_qrcode" opt opt,
+        wechatpay_serial: header "Wechatpay-Serial" required,
+        sub_mchid: "sub_mchid" optional,
+        name: "name" optional,
+        mobile: "mobile" optional,
+        qr_code: "qr_code" optional,
+        avatar: "avatar" optional,
+        group_qrcode: "group_qrcode" optional,
     });
     /// `/v3/smartguide/guides/{guide_id}/assign`
     pub mod assign {
@@ -292,8 +292,8 @@ pub mod by_guide_id {
             pub out_trade_no: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            sub_mchid: "sub_mchid" opt opt,
-            out_trade_no: "out_trade_no" req req,
+            sub_mchid: "sub_mchid" optional,
+            out_trade_no: "out_trade_no" required,
         });
     }
 }

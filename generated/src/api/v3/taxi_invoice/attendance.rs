@@ -49,10 +49,10 @@ pub mod punch {
         pub region_id: i64,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        plate_number: "plate_number" req req,
-        driver_license: "driver_license" req req,
-        event_time: "event_time" req req,
-        event_type: "event_type" req req,
-        region_id: "region_id" req req,
+        plate_number: "plate_number" required,
+        driver_license: "driver_license" required,
+        event_time: "event_time" required,
+        event_type: "event_type" required,
+        region_id: "region_id" required,
     });
 }

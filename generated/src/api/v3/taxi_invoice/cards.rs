@@ -60,15 +60,15 @@ pub struct PostRequest {
     pub token: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    company_mchid: "company_mchid" req req,
-    trade_number: "trade_number" req req,
-    appid: "appid" opt opt,
-    openid: "openid" req req,
-    region_id: "region_id" req req,
-    driver_license: "driver_license" req req,
-    plate_number: "plate_number" req req,
-    fapiao_card_information: "fapiao_card_information" req req,
-    token: "token" opt opt,
+    company_mchid: "company_mchid" required,
+    trade_number: "trade_number" required,
+    appid: "appid" optional,
+    openid: "openid" required,
+    region_id: "region_id" required,
+    driver_license: "driver_license" required,
+    plate_number: "plate_number" required,
+    fapiao_card_information: "fapiao_card_information" required,
+    token: "token" optional,
 });
 /// 发票卡券信息
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -123,20 +123,20 @@ pub struct PostRequestFapiaoCardInformation {
     pub remark: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostRequestFapiaoCardInformation {
-    fapiao_media_id: "fapiao_media_id" req req,
-    fapiao_number: "fapiao_number" req req,
-    fapiao_code: "fapiao_code" req req,
-    fapiao_time: "fapiao_time" req req,
-    check_code: "check_code" req req,
-    password: "password" req req,
-    total_amount: "total_amount" req req,
-    tax_amount: "tax_amount" req req,
-    amount: "amount" req req,
-    buyer_information: "buyer_information" req req,
-    seller_information: "seller_information" req req,
-    extra_information: "extra_information" req req,
-    items: "items" opt opt,
-    remark: "remark" opt opt,
+    fapiao_media_id: "fapiao_media_id" required,
+    fapiao_number: "fapiao_number" required,
+    fapiao_code: "fapiao_code" required,
+    fapiao_time: "fapiao_time" required,
+    check_code: "check_code" required,
+    password: "password" required,
+    total_amount: "total_amount" required,
+    tax_amount: "tax_amount" required,
+    amount: "amount" required,
+    buyer_information: "buyer_information" required,
+    seller_information: "seller_information" required,
+    extra_information: "extra_information" required,
+    items: "items" optional,
+    remark: "remark" optional,
 });
 /// 购买方信息
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -171,13 +171,13 @@ pub struct PostRequestFapiaoCardInformationBuyerInformation {
     pub bank_account: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostRequestFapiaoCardInformationBuyerInformation {
-    type_: "type" req req,
-    name: "name" req req,
-    taxpayer_id: "taxpayer_id" opt opt,
-    address: "address" opt opt,
-    telephone: "telephone" opt opt,
-    bank_name: "bank_name" opt opt,
-    bank_account: "bank_account" opt opt,
+    type_: "type" required,
+    name: "name" required,
+    taxpayer_id: "taxpayer_id" optional,
+    address: "address" optional,
+    telephone: "telephone" optional,
+    bank_name: "bank_name" optional,
+    bank_account: "bank_account" optional,
 });
 /// 附加信息
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -196,9 +196,9 @@ pub struct PostRequestFapiaoCardInformationExtraInformation {
     pub drawer: String,
 }
 ::wechatpay::runtime::json_object!(PostRequestFapiaoCardInformationExtraInformation {
-    payee: "payee" opt opt,
-    reviewer: "reviewer" opt opt,
-    drawer: "drawer" req req,
+    payee: "payee" optional,
+    reviewer: "reviewer" optional,
+    drawer: "drawer" required,
 });
 /// PostRequestFapiaoCardInformationItems
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -251,18 +251,18 @@ pub struct PostRequestFapiaoCardInformationItems {
     pub discount: bool,
 }
 ::wechatpay::runtime::json_object!(PostRequestFapiaoCardInformationItems {
-    tax_code: "tax_code" req req,
-    goods_name: "goods_name" req req,
-    specification: "specification" opt opt,
-    unit: "unit" opt opt,
-    quantity: "quantity" req req,
-    unit_price: "unit_price" req req,
-    amount: "amount" req req,
-    tax_amount: "tax_amount" req req,
-    total_amount: "total_amount" req req,
-    tax_rate: "tax_rate" req req,
-    tax_prefer_mark: "tax_prefer_mark" req req,
-    discount: "discount" req req,
+    tax_code: "tax_code" required,
+    goods_name: "goods_name" required,
+    specification: "specification" optional,
+    unit: "unit" optional,
+    quantity: "quantity" required,
+    unit_price: "unit_price" required,
+    amount: "amount" required,
+    tax_amount: "tax_amount" required,
+    total_amount: "total_amount" required,
+    tax_rate: "tax_rate" required,
+    tax_prefer_mark: "tax_prefer_mark" required,
+    discount: "discount" required,
 });
 /// 销售方信息
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -293,12 +293,12 @@ pub struct PostRequestFapiaoCardInformationSellerInformation {
     pub bank_account: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostRequestFapiaoCardInformationSellerInformation {
-    name: "name" req req,
-    taxpayer_id: "taxpayer_id" req req,
-    address: "address" req req,
-    telephone: "telephone" opt opt,
-    bank_name: "bank_name" opt opt,
-    bank_account: "bank_account" opt opt,
+    name: "name" required,
+    taxpayer_id: "taxpayer_id" required,
+    address: "address" required,
+    telephone: "telephone" optional,
+    bank_name: "bank_name" optional,
+    bank_account: "bank_account" optional,
 });
 /// The response of `POST /v3/taxi-invoice/cards` (将出租车电子发票插入微信用户卡包API).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -321,10 +321,10 @@ pub struct PostResponse {
     pub card_code: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    card_appid: "card_appid" opt opt,
-    card_openid: "card_openid" opt opt,
-    card_id: "card_id" opt opt,
-    card_code: "card_code" opt opt,
+    card_appid: "card_appid" optional,
+    card_openid: "card_openid" optional,
+    card_id: "card_id" optional,
+    card_code: "card_code" optional,
 });
 /// `/v3/taxi-invoice/cards/upload-file`
 pub mod upload_file {
@@ -355,7 +355,7 @@ pub mod upload_file {
         pub meta: PostRequestMeta,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        meta: "meta" req req,
+        meta: "meta" required,
     });
     /// 出租车电子发票文件元信息`JSON`格式字符串
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -378,10 +378,10 @@ pub mod upload_file {
         pub region_id: i64,
     }
     ::wechatpay::runtime::json_object!(PostRequestMeta {
-        company_mchid: "company_mchid" req req,
-        digest: "digest" req req,
-        digest_algorithm: "digest_algorithm" req req,
-        region_id: "region_id" req req,
+        company_mchid: "company_mchid" required,
+        digest: "digest" required,
+        digest_algorithm: "digest_algorithm" required,
+        region_id: "region_id" required,
     });
     /// The response of `POST /v3/taxi-invoice/cards/upload-file` (上传出租车电子发票文件).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -392,6 +392,6 @@ pub mod upload_file {
         pub fapiao_media_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        fapiao_media_id: "fapiao_media_id" opt opt,
+        fapiao_media_id: "fapiao_media_id" optional,
     });
 }

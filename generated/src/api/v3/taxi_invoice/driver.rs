@@ -74,16 +74,16 @@ pub mod update_driver {
         pub region_id: i64,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: "Wechatpay-Serial" skip req,
-        driver_name: "driver_name" req req,
-        id_card_number: "id_card_number" req req,
-        company_name: "company_name" req req,
-        mchid: "mchid" req req,
-        driver_license: "driver_license" req req,
-        driver_category: "driver_category" req req,
-        driver_status: "driver_status" req req,
-        driver_photo: "driver_photo" opt opt,
-        region_id: "region_id" req req,
+        wechatpay_serial: header "Wechatpay-Serial" required,
+        driver_name: "driver_name" required,
+        id_card_number: "id_card_number" required,
+        company_name: "company_name" required,
+        mchid: "mchid" required,
+        driver_license: "driver_license" required,
+        driver_category: "driver_category" required,
+        driver_status: "driver_status" required,
+        driver_photo: "driver_photo" optional,
+        region_id: "region_id" required,
     });
     /// 司机头像
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -102,10 +102,10 @@ pub mod update_driver {
         pub photo_icon: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestDriverPhoto {
-        photo_type: "photo_type" opt opt,
-        photo_digest: "photo_digest" opt opt,
-        photo_url: "photo_url" opt opt,
-        photo_icon: "photo_icon" opt opt,
+        photo_type: "photo_type" optional,
+        photo_digest: "photo_digest" optional,
+        photo_url: "photo_url" optional,
+        photo_icon: "photo_icon" optional,
     });
     /// 司机头像摘要
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -120,8 +120,8 @@ pub mod update_driver {
         pub hash_value: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequestDriverPhotoPhotoDigest {
-        hash_type: "hash_type" opt opt,
-        hash_value: "hash_value" opt opt,
+        hash_type: "hash_type" optional,
+        hash_value: "hash_value" optional,
     });
     /// The response of `POST /v3/taxi-invoice/driver/update-driver` (更新司机信息API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -162,15 +162,15 @@ pub mod update_driver {
         pub region_id: i64,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        driver_name: "driver_name" req req,
-        id_card_number: "id_card_number" req req,
-        company_name: "company_name" req req,
-        mchid: "mchid" req req,
-        driver_license: "driver_license" req req,
-        driver_category: "driver_category" req req,
-        driver_status: "driver_status" req req,
-        driver_photo: "driver_photo" opt opt,
-        region_id: "region_id" req req,
+        driver_name: "driver_name" required,
+        id_card_number: "id_card_number" required,
+        company_name: "company_name" required,
+        mchid: "mchid" required,
+        driver_license: "driver_license" required,
+        driver_category: "driver_category" required,
+        driver_status: "driver_status" required,
+        driver_photo: "driver_photo" optional,
+        region_id: "region_id" required,
     });
     /// 司机头像
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -191,10 +191,10 @@ pub mod update_driver {
         pub photo_icon: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponseDriverPhoto {
-        photo_type: "photo_type" opt opt,
-        photo_digest: "photo_digest" opt opt,
-        photo_url: "photo_url" opt opt,
-        photo_icon: "photo_icon" opt opt,
+        photo_type: "photo_type" optional,
+        photo_digest: "photo_digest" optional,
+        photo_url: "photo_url" optional,
+        photo_icon: "photo_icon" optional,
     });
     /// 司机头像摘要
     pub type PostResponseDriverPhotoPhotoDigest = crate::v3::taxi_invoice::driver::update_driver::PostRequestDriverPhotoPhotoDigest;

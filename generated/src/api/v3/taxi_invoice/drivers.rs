@@ -42,7 +42,7 @@ pub mod by_driver_license {
         pub region_id: i64,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        region_id: "region_id" skip req,
+        region_id: query "region_id" required,
     });
     /// The response of `GET /v3/taxi-invoice/drivers/{driver_license}` (获取司机信息API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -77,14 +77,14 @@ pub mod by_driver_license {
         pub driver_state: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        driver_name: "driver_name" opt opt,
-        company_name: "company_name" opt opt,
-        company_mchid: "company_mchid" opt opt,
-        driver_license: "driver_license" req req,
-        driver_category: "driver_category" opt opt,
-        driver_photo: "driver_photo" opt opt,
-        region_id: "region_id" req req,
-        driver_state: "driver_state" opt opt,
+        driver_name: "driver_name" optional,
+        company_name: "company_name" optional,
+        company_mchid: "company_mchid" optional,
+        driver_license: "driver_license" required,
+        driver_category: "driver_category" optional,
+        driver_photo: "driver_photo" optional,
+        region_id: "region_id" required,
+        driver_state: "driver_state" optional,
     });
     /// 司机照片
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -103,10 +103,10 @@ pub mod by_driver_license {
         pub photo_data: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponseDriverPhoto {
-        photo_type: "photo_type" opt opt,
-        photo_digest: "photo_digest" opt opt,
-        photo_url: "photo_url" opt opt,
-        photo_data: "photo_data" opt opt,
+        photo_type: "photo_type" optional,
+        photo_digest: "photo_digest" optional,
+        photo_url: "photo_url" optional,
+        photo_data: "photo_data" optional,
     });
     /// 司机照片摘要
     pub type GetResponseDriverPhotoPhotoDigest = crate::v3::taxi_invoice::driver::update_driver::PostRequestDriverPhotoPhotoDigest;

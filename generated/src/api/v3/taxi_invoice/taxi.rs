@@ -62,14 +62,14 @@ pub mod update_taxi {
         pub taxi_state: Option<PostRequestTaxiState>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        plate_number: "plate_number" req req,
-        company_name: "company_name" req req,
-        mchid: "mchid" opt opt,
-        main_license: "main_license" req req,
-        deputy_license: "deputy_license" opt opt,
-        region_id: "region_id" req req,
-        invoice_flag: "invoice_flag" opt opt,
-        taxi_state: "taxi_state" opt opt,
+        plate_number: "plate_number" required,
+        company_name: "company_name" required,
+        mchid: "mchid" optional,
+        main_license: "main_license" required,
+        deputy_license: "deputy_license" optional,
+        region_id: "region_id" required,
+        invoice_flag: "invoice_flag" optional,
+        taxi_state: "taxi_state" optional,
     });
     /// 出租车状态
     ///
@@ -117,11 +117,11 @@ pub mod update_taxi {
         pub region_id: i64,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        plate_number: "plate_number" req req,
-        company_name: "company_name" req req,
-        mchid: "mchid" opt opt,
-        main_license: "main_license" req req,
-        deputy_license: "deputy_license" opt opt,
-        region_id: "region_id" req req,
+        plate_number: "plate_number" required,
+        company_name: "company_name" required,
+        mchid: "mchid" optional,
+        main_license: "main_license" required,
+        deputy_license: "deputy_license" optional,
+        region_id: "region_id" required,
     });
 }

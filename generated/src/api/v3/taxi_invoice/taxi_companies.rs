@@ -42,7 +42,7 @@ pub mod by_company_mchid {
         pub region_id: i64,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        region_id: "region_id" skip req,
+        region_id: query "region_id" required,
     });
     /// The response of `GET /v3/taxi-invoice/taxi-companies/{company_mchid}` (获取出租车公司商户信息API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -97,17 +97,17 @@ pub mod by_company_mchid {
         pub region_id: i64,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        company_mchid: "company_mchid" req req,
-        enterprise_type: "enterprise_type" opt opt,
-        company_name: "company_name" opt opt,
-        short_name: "short_name" opt opt,
-        tax_id: "tax_id" opt opt,
-        address: "address" opt opt,
-        phone: "phone" opt opt,
-        bank_name: "bank_name" opt opt,
-        bank_account: "bank_account" opt opt,
-        legal_person: "legal_person" opt opt,
-        invoice_mode: "invoice_mode" opt opt,
-        region_id: "region_id" req req,
+        company_mchid: "company_mchid" required,
+        enterprise_type: "enterprise_type" optional,
+        company_name: "company_name" optional,
+        short_name: "short_name" optional,
+        tax_id: "tax_id" optional,
+        address: "address" optional,
+        phone: "phone" optional,
+        bank_name: "bank_name" optional,
+        bank_account: "bank_account" optional,
+        legal_person: "legal_person" optional,
+        invoice_mode: "invoice_mode" optional,
+        region_id: "region_id" required,
     });
 }

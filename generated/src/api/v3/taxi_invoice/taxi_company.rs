@@ -76,17 +76,17 @@ pub mod create_taxi_company {
         pub enterprise_type: String,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        company_name: "company_name" opt opt,
-        tax_id: "tax_id" req req,
-        address: "address" req req,
-        phone: "phone" opt opt,
-        bank_name: "bank_name" opt opt,
-        bank_account: "bank_account" opt opt,
-        invoice_mode: "invoice_mode" req req,
-        legal_person: "legal_person" req req,
-        short_name: "short_name" opt opt,
-        region_id: "region_id" req req,
-        enterprise_type: "enterprise_type" req req,
+        company_name: "company_name" optional,
+        tax_id: "tax_id" required,
+        address: "address" required,
+        phone: "phone" optional,
+        bank_name: "bank_name" optional,
+        bank_account: "bank_account" optional,
+        invoice_mode: "invoice_mode" required,
+        legal_person: "legal_person" required,
+        short_name: "short_name" optional,
+        region_id: "region_id" required,
+        enterprise_type: "enterprise_type" required,
     });
     /// The response of `POST /v3/taxi-invoice/taxi-company/create-taxi-company` (新增出租车公司API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -101,7 +101,7 @@ pub mod create_taxi_company {
         pub company_name: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        mchid: "mchid" opt opt,
-        company_name: "company_name" opt opt,
+        mchid: "mchid" optional,
+        company_name: "company_name" optional,
     });
 }

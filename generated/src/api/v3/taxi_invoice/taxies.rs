@@ -67,13 +67,13 @@ pub mod by_plate_number {
         pub taxi_state: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        plate_number: "plate_number" req req,
-        company_name: "company_name" opt opt,
-        company_mchid: "company_mchid" opt opt,
-        main_license: "main_license" opt opt,
-        deputy_license: "deputy_license" opt opt,
-        region_id: "region_id" req req,
-        support_invoice: "support_invoice" opt opt,
-        taxi_state: "taxi_state" opt opt,
+        plate_number: "plate_number" required,
+        company_name: "company_name" optional,
+        company_mchid: "company_mchid" optional,
+        main_license: "main_license" optional,
+        deputy_license: "deputy_license" optional,
+        region_id: "region_id" required,
+        support_invoice: "support_invoice" optional,
+        taxi_state: "taxi_state" optional,
     });
 }

@@ -59,11 +59,11 @@ pub mod find_by_token {
         pub auth_mode: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        token: "token" skip req,
-        openid: "openid" skip req,
-        appid: "appid" skip req,
-        region_id: "region_id" skip opt,
-        auth_mode: "auth_mode" skip opt,
+        token: query "token" required,
+        openid: query "openid" required,
+        appid: query "appid" required,
+        region_id: query "region_id" optional,
+        auth_mode: query "auth_mode" optional,
     });
     /// The response of `GET /v3/taxi-invoice/user-taxi-order/find-by-token` (根据凭证查询乘客行程单API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -98,12 +98,12 @@ pub mod find_by_token {
         pub pay_amount: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        plate_number: "plate_number" opt opt,
-        driver_license: "driver_license" opt opt,
-        up_time: "up_time" opt opt,
-        region_id: "region_id" req req,
-        source: "source" opt opt,
-        pay_time: "pay_time" opt opt,
-        pay_amount: "pay_amount" opt opt,
+        plate_number: "plate_number" optional,
+        driver_license: "driver_license" optional,
+        up_time: "up_time" optional,
+        region_id: "region_id" required,
+        source: "source" optional,
+        pay_time: "pay_time" optional,
+        pay_amount: "pay_amount" optional,
     });
 }

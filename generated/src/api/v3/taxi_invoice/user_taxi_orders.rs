@@ -58,13 +58,13 @@ pub struct GetRequest {
     pub region_id: i64,
 }
 ::wechatpay::runtime::json_object!(GetRequest {
-    limit: "limit" skip opt,
-    offset: "offset" skip opt,
-    openid: "openid" skip req,
-    appid: "appid" skip req,
-    begin_date: "begin_date" skip req,
-    end_date: "end_date" skip req,
-    region_id: "region_id" skip req,
+    limit: query "limit" optional,
+    offset: query "offset" optional,
+    openid: query "openid" required,
+    appid: query "appid" required,
+    begin_date: query "begin_date" required,
+    end_date: query "end_date" required,
+    region_id: query "region_id" required,
 });
 /// The response of `GET /v3/taxi-invoice/user-taxi-orders` (获取乘客行程单列表API).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -87,11 +87,11 @@ pub struct GetResponse {
     pub links: Option<GetResponseLinks>,
 }
 ::wechatpay::runtime::json_object!(GetResponse {
-    data: "data" opt opt,
-    offset: "offset" req req,
-    limit: "limit" req req,
-    total_count: "total_count" opt opt,
-    links: "links" opt opt,
+    data: "data" optional,
+    offset: "offset" required,
+    limit: "limit" required,
+    total_count: "total_count" optional,
+    links: "links" optional,
 });
 /// GetResponseData
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -110,9 +110,9 @@ pub struct GetResponseData {
     pub up_time: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponseData {
-    plate_number: "plate_number" opt opt,
-    driver_license: "driver_license" opt opt,
-    up_time: "up_time" opt opt,
+    plate_number: "plate_number" optional,
+    driver_license: "driver_license" optional,
+    up_time: "up_time" optional,
 });
 /// 相关链接
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -131,7 +131,7 @@ pub struct GetResponseLinks {
     pub self_: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponseLinks {
-    next: "next" opt opt,
-    prev: "prev" opt opt,
-    self_: "self" opt opt,
+    next: "next" optional,
+    prev: "prev" optional,
+    self_: "self" optional,
 });

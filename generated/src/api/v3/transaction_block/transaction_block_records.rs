@@ -47,7 +47,7 @@ pub mod by_block_record_id {
         pub sub_mchid: String,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
-        sub_mchid: "sub_mchid" skip req,
+        sub_mchid: query "sub_mchid" required,
     });
     /// The response of `GET /v3/transaction-block/transaction-block-records/{block_record_id}` (查询子商户交易拦截记录详情).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -78,12 +78,12 @@ pub mod by_block_record_id {
         pub requested_item_info: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        block_record_id: "block_record_id" opt opt,
-        block_time: "block_time" opt opt,
-        block_reason: "block_reason" opt opt,
-        number_of_block: "number_of_block" opt opt,
-        recover_way: "recover_way" opt opt,
-        requested_item_info: "requested_item_info" opt opt,
+        block_record_id: "block_record_id" optional,
+        block_time: "block_time" optional,
+        block_reason: "block_reason" optional,
+        number_of_block: "number_of_block" optional,
+        recover_way: "recover_way" optional,
+        requested_item_info: "requested_item_info" optional,
     });
     /// 拦截笔数
     ///
@@ -169,8 +169,8 @@ pub mod sub_mchid {
             pub offset: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            limit: "limit" skip req,
-            offset: "offset" skip opt,
+            limit: query "limit" required,
+            offset: query "offset" optional,
         });
         /// The response of `GET /v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid}` (分页查询子商户名下的交易拦截记录).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -191,10 +191,10 @@ pub mod sub_mchid {
             pub data: Option<Vec<GetResponseData>>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            offset: "offset" opt opt,
-            limit: "limit" opt opt,
-            total_count: "total_count" opt opt,
-            data: "data" opt opt,
+            offset: "offset" optional,
+            limit: "limit" optional,
+            total_count: "total_count" optional,
+            data: "data" optional,
         });
         /// GetResponseData
         pub type GetResponseData = crate::v3::transaction_block::transaction_block_records::by_block_record_id::GetResponse;

@@ -59,11 +59,11 @@ pub mod by_block_submission_id {
         pub review_reject_reason: Option<String>,
     }
     ::wechatpay::runtime::json_object!(GetResponse {
-        block_submission_id: "block_submission_id" opt opt,
-        submit_time: "submit_time" opt opt,
-        review_result: "review_result" opt opt,
-        review_time: "review_time" opt opt,
-        review_reject_reason: "review_reject_reason" opt opt,
+        block_submission_id: "block_submission_id" optional,
+        submit_time: "submit_time" optional,
+        review_result: "review_result" optional,
+        review_time: "review_time" optional,
+        review_reject_reason: "review_reject_reason" optional,
     });
     /// 审核结果
     ///
@@ -131,8 +131,8 @@ pub mod sub_mchid {
             pub submit_data: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            merchant_submit_id: "merchant_submit_id" req req,
-            submit_data: "submit_data" req req,
+            merchant_submit_id: "merchant_submit_id" required,
+            submit_data: "submit_data" required,
         });
         /// The response of `POST /v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid}` (发起交易拦截申诉).
         pub type PostResponse = crate::v3::transaction_block::transaction_block_submissions::by_block_submission_id::GetResponse;

@@ -73,16 +73,16 @@ pub struct PostRequest {
     pub notify_url: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    wechatpay_serial: "Wechatpay-Serial" skip req,
-    appid: "appid" req req,
-    out_batch_no: "out_batch_no" req req,
-    batch_name: "batch_name" req req,
-    batch_remark: "batch_remark" req req,
-    total_amount: "total_amount" req req,
-    total_num: "total_num" req req,
-    transfer_detail_list: "transfer_detail_list" req req,
-    transfer_scene_id: "transfer_scene_id" req req,
-    notify_url: "notify_url" opt opt,
+    wechatpay_serial: header "Wechatpay-Serial" required,
+    appid: "appid" required,
+    out_batch_no: "out_batch_no" required,
+    batch_name: "batch_name" required,
+    batch_remark: "batch_remark" required,
+    total_amount: "total_amount" required,
+    total_num: "total_num" required,
+    transfer_detail_list: "transfer_detail_list" required,
+    transfer_scene_id: "transfer_scene_id" required,
+    notify_url: "notify_url" optional,
 });
 /// PostRequestTransferDetailList
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -113,12 +113,12 @@ pub struct PostRequestTransferDetailList {
     pub user_id_card: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostRequestTransferDetailList {
-    out_detail_no: "out_detail_no" req req,
-    transfer_amount: "transfer_amount" req req,
-    transfer_remark: "transfer_remark" req req,
-    openid: "openid" req req,
-    user_name: "user_name" req req,
-    user_id_card: "user_id_card" opt opt,
+    out_detail_no: "out_detail_no" required,
+    transfer_amount: "transfer_amount" required,
+    transfer_remark: "transfer_remark" required,
+    openid: "openid" required,
+    user_name: "user_name" required,
+    user_id_card: "user_id_card" optional,
 });
 /// The response of `POST /v3/transfer/batches` (发起批量转账API).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -141,10 +141,10 @@ pub struct PostResponse {
     pub batch_status: Option<PostResponseBatchStatus>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    out_batch_no: "out_batch_no" req req,
-    batch_id: "batch_id" opt opt,
-    create_time: "create_time" opt opt,
-    batch_status: "batch_status" opt opt,
+    out_batch_no: "out_batch_no" required,
+    batch_id: "batch_id" optional,
+    create_time: "create_time" optional,
+    batch_status: "batch_status" optional,
 });
 /// 批次状态
 ///
@@ -230,10 +230,10 @@ pub mod batch_id {
             pub detail_status: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            need_query_detail: "need_query_detail" skip req,
-            offset: "offset" skip opt,
-            limit: "limit" skip opt,
-            detail_status: "detail_status" skip opt,
+            need_query_detail: query "need_query_detail" required,
+            offset: query "offset" optional,
+            limit: query "limit" optional,
+            detail_status: query "detail_status" optional,
         });
         /// The response of `GET /v3/transfer/batches/batch-id/{batch_id}` (微信批次单号查询批次单API).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -244,8 +244,8 @@ pub mod batch_id {
             pub transfer_detail_list: Option<Vec<GetResponseTransferDetailList>>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            transfer_batch: "transfer_batch" opt opt,
-            transfer_detail_list: "transfer_detail_list" opt opt,
+            transfer_batch: "transfer_batch" optional,
+            transfer_detail_list: "transfer_detail_list" optional,
         });
         /// 转账批次单
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -324,24 +324,24 @@ pub mod batch_id {
             pub transfer_scene_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseTransferBatch {
-            mchid: "mchid" opt opt,
-            out_batch_no: "out_batch_no" opt opt,
-            batch_id: "batch_id" opt opt,
-            appid: "appid" opt opt,
-            batch_status: "batch_status" opt opt,
-            batch_type: "batch_type" opt opt,
-            batch_name: "batch_name" opt opt,
-            batch_remark: "batch_remark" opt opt,
-            close_reason: "close_reason" opt opt,
-            total_amount: "total_amount" opt opt,
-            total_num: "total_num" opt opt,
-            create_time: "create_time" opt opt,
-            update_time: "update_time" opt opt,
-            success_amount: "success_amount" opt opt,
-            success_num: "success_num" opt opt,
-            fail_amount: "fail_amount" opt opt,
-            fail_num: "fail_num" opt opt,
-            transfer_scene_id: "transfer_scene_id" opt opt,
+            mchid: "mchid" optional,
+            out_batch_no: "out_batch_no" optional,
+            batch_id: "batch_id" optional,
+            appid: "appid" optional,
+            batch_status: "batch_status" optional,
+            batch_type: "batch_type" optional,
+            batch_name: "batch_name" optional,
+            batch_remark: "batch_remark" optional,
+            close_reason: "close_reason" optional,
+            total_amount: "total_amount" optional,
+            total_num: "total_num" optional,
+            create_time: "create_time" optional,
+            update_time: "update_time" optional,
+            success_amount: "success_amount" optional,
+            success_num: "success_num" optional,
+            fail_amount: "fail_amount" optional,
+            fail_num: "fail_num" optional,
+            transfer_scene_id: "transfer_scene_id" optional,
         });
         /// GetResponseTransferDetailList
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -360,9 +360,9 @@ pub mod batch_id {
             pub detail_status: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseTransferDetailList {
-            detail_id: "detail_id" opt opt,
-            out_detail_no: "out_detail_no" opt opt,
-            detail_status: "detail_status" opt opt,
+            detail_id: "detail_id" optional,
+            out_detail_no: "out_detail_no" optional,
+            detail_status: "detail_status" optional,
         });
         /// `/v3/transfer/batches/batch-id/{batch_id}/details`
         pub mod details {
@@ -467,20 +467,20 @@ pub mod batch_id {
                         pub update_time: Option<String>,
                     }
                     ::wechatpay::runtime::json_object!(GetResponse {
-                        mchid: "mchid" opt opt,
-                        out_batch_no: "out_batch_no" opt opt,
-                        batch_id: "batch_id" req req,
-                        appid: "appid" opt opt,
-                        out_detail_no: "out_detail_no" opt opt,
-                        detail_id: "detail_id" req req,
-                        detail_status: "detail_status" opt opt,
-                        transfer_amount: "transfer_amount" opt opt,
-                        transfer_remark: "transfer_remark" opt opt,
-                        fail_reason: "fail_reason" opt opt,
-                        openid: "openid" opt opt,
-                        user_name: "user_name" opt opt,
-                        initiate_time: "initiate_time" opt opt,
-                        update_time: "update_time" opt opt,
+                        mchid: "mchid" optional,
+                        out_batch_no: "out_batch_no" optional,
+                        batch_id: "batch_id" required,
+                        appid: "appid" optional,
+                        out_detail_no: "out_detail_no" optional,
+                        detail_id: "detail_id" required,
+                        detail_status: "detail_status" optional,
+                        transfer_amount: "transfer_amount" optional,
+                        transfer_remark: "transfer_remark" optional,
+                        fail_reason: "fail_reason" optional,
+                        openid: "openid" optional,
+                        user_name: "user_name" optional,
+                        initiate_time: "initiate_time" optional,
+                        update_time: "update_time" optional,
                     });
                 }
             }
@@ -551,10 +551,10 @@ pub mod out_batch_no {
             pub detail_status: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            need_query_detail: "need_query_detail" skip req,
-            offset: "offset" skip opt,
-            limit: "limit" skip opt,
-            detail_status: "detail_status" skip opt,
+            need_query_detail: query "need_query_detail" required,
+            offset: query "offset" optional,
+            limit: query "limit" optional,
+            detail_status: query "detail_status" optional,
         });
         /// The response of `GET /v3/transfer/batches/out-batch-no/{out_batch_no}` (商家批次单号查询批次单API).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -571,10 +571,10 @@ pub mod out_batch_no {
             pub limit: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            transfer_batch: "transfer_batch" opt opt,
-            transfer_detail_list: "transfer_detail_list" opt opt,
-            offset: "offset" opt opt,
-            limit: "limit" opt opt,
+            transfer_batch: "transfer_batch" optional,
+            transfer_detail_list: "transfer_detail_list" optional,
+            offset: "offset" optional,
+            limit: "limit" optional,
         });
         /// 转账批次单
         pub type GetResponseTransferBatch = crate::v3::transfer::batches::batch_id::by_batch_id::GetResponseTransferBatch;
@@ -685,20 +685,20 @@ pub mod out_batch_no {
                         pub update_time: Option<String>,
                     }
                     ::wechatpay::runtime::json_object!(GetResponse {
-                        mchid: "mchid" opt opt,
-                        out_batch_no: "out_batch_no" req req,
-                        batch_id: "batch_id" opt opt,
-                        appid: "appid" opt opt,
-                        out_detail_no: "out_detail_no" req req,
-                        detail_id: "detail_id" opt opt,
-                        detail_status: "detail_status" opt opt,
-                        transfer_amount: "transfer_amount" opt opt,
-                        transfer_remark: "transfer_remark" opt opt,
-                        fail_reason: "fail_reason" opt opt,
-                        openid: "openid" opt opt,
-                        user_name: "user_name" opt opt,
-                        initiate_time: "initiate_time" opt opt,
-                        update_time: "update_time" opt opt,
+                        mchid: "mchid" optional,
+                        out_batch_no: "out_batch_no" required,
+                        batch_id: "batch_id" optional,
+                        appid: "appid" optional,
+                        out_detail_no: "out_detail_no" required,
+                        detail_id: "detail_id" optional,
+                        detail_status: "detail_status" optional,
+                        transfer_amount: "transfer_amount" optional,
+                        transfer_remark: "transfer_remark" optional,
+                        fail_reason: "fail_reason" optional,
+                        openid: "openid" optional,
+                        user_name: "user_name" optional,
+                        initiate_time: "initiate_time" optional,
+                        update_time: "update_time" optional,
                     });
                 }
             }

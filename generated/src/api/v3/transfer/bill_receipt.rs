@@ -30,7 +30,7 @@ pub struct PostRequest {
     pub out_batch_no: String,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    out_batch_no: "out_batch_no" req req,
+    out_batch_no: "out_batch_no" required,
 });
 /// The response of `POST /v3/transfer/bill-receipt` (转账电子回单申请受理API).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -69,14 +69,14 @@ pub struct PostResponse {
     pub update_time: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    out_batch_no: "out_batch_no" req req,
-    signature_no: "signature_no" opt opt,
-    signature_status: "signature_status" opt opt,
-    hash_type: "hash_type" opt opt,
-    hash_value: "hash_value" opt opt,
-    download_url: "download_url" opt opt,
-    create_time: "create_time" opt opt,
-    update_time: "update_time" opt opt,
+    out_batch_no: "out_batch_no" required,
+    signature_no: "signature_no" optional,
+    signature_status: "signature_status" optional,
+    hash_type: "hash_type" optional,
+    hash_value: "hash_value" optional,
+    download_url: "download_url" optional,
+    create_time: "create_time" optional,
+    update_time: "update_time" optional,
 });
 /// `/v3/transfer/bill-receipt/{out_batch_no}`
 pub mod by_out_batch_no {

@@ -50,9 +50,9 @@ pub struct GetRequest {
     pub out_detail_no: String,
 }
 ::wechatpay::runtime::json_object!(GetRequest {
-    accept_type: "accept_type" skip req,
-    out_batch_no: "out_batch_no" skip opt,
-    out_detail_no: "out_detail_no" skip req,
+    accept_type: query "accept_type" required,
+    out_batch_no: query "out_batch_no" optional,
+    out_detail_no: query "out_detail_no" required,
 });
 /// 受理类型
 ///
@@ -111,14 +111,14 @@ pub struct GetResponse {
     pub download_url: Option<String>,
 }
 ::wechatpay::runtime::json_object!(GetResponse {
-    accept_type: "accept_type" req req,
-    out_batch_no: "out_batch_no" opt opt,
-    out_detail_no: "out_detail_no" req req,
-    signature_no: "signature_no" opt opt,
-    signature_status: "signature_status" opt opt,
-    hash_type: "hash_type" opt opt,
-    hash_value: "hash_value" opt opt,
-    download_url: "download_url" opt opt,
+    accept_type: "accept_type" required,
+    out_batch_no: "out_batch_no" optional,
+    out_detail_no: "out_detail_no" required,
+    signature_no: "signature_no" optional,
+    signature_status: "signature_status" optional,
+    hash_type: "hash_type" optional,
+    hash_value: "hash_value" optional,
+    download_url: "download_url" optional,
 });
 /// The request of `POST /v3/transfer-detail/electronic-receipts` (转账明细电子回单受理API).
 #[derive(Clone, Debug, PartialEq)]
@@ -137,9 +137,9 @@ pub struct PostRequest {
     pub out_detail_no: String,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    accept_type: "accept_type" req req,
-    out_batch_no: "out_batch_no" opt opt,
-    out_detail_no: "out_detail_no" req req,
+    accept_type: "accept_type" required,
+    out_batch_no: "out_batch_no" optional,
+    out_detail_no: "out_detail_no" required,
 });
 /// 受理类型
 pub type PostRequestAcceptType = crate::v3::transfer_detail::electronic_receipts::GetRequestAcceptType;

@@ -34,6 +34,6 @@ pub struct GetRequest {
     pub source: String,
 }
 ::wechatpay::runtime::json_object!(GetRequest {
-    token: "token" skip req,
-    source: "source" skip req,
+    token: query "token" required,
+    source: query "source" required,
 });

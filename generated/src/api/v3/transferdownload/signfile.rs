@@ -29,5 +29,5 @@ pub struct GetRequest {
     pub token: String,
 }
 ::wechatpay::runtime::json_object!(GetRequest {
-    token: "token" skip req,
+    token: query "token" required,
 });

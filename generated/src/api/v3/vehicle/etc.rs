@@ -65,7 +65,7 @@ pub mod contracts {
             pub sub_mchid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            sub_mchid: "sub_mchid" skip opt,
+            sub_mchid: query "sub_mchid" optional,
         });
         /// The response of `GET /v3/vehicle/etc/contracts/{contract_id}` (通过商户ETC绑定号查询签约状态).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -108,15 +108,15 @@ pub mod contracts {
             pub sub_openid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            appid: "appid" opt opt,
-            sp_mchid: "sp_mchid" opt opt,
-            sp_openid: "sp_openid" opt opt,
-            sub_appid: "sub_appid" opt opt,
-            sub_mchid: "sub_mchid" opt opt,
-            contract_id: "contract_id" req req,
-            bind_state: "bind_state" opt opt,
-            plate_number: "plate_number" opt opt,
-            sub_openid: "sub_openid" opt opt,
+            appid: "appid" optional,
+            sp_mchid: "sp_mchid" optional,
+            sp_openid: "sp_openid" optional,
+            sub_appid: "sub_appid" optional,
+            sub_mchid: "sub_mchid" optional,
+            contract_id: "contract_id" required,
+            bind_state: "bind_state" optional,
+            plate_number: "plate_number" optional,
+            sub_openid: "sub_openid" optional,
         });
     }
 }
@@ -185,16 +185,16 @@ pub mod preopen {
         pub bank_card_no: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: "Wechatpay-Serial" skip req,
-        sp_appid: "sp_appid" req req,
-        sub_appid: "sub_appid" opt opt,
-        sub_mchid: "sub_mchid" opt opt,
-        openid: "openid" req req,
-        plan_id: "plan_id" req req,
-        etc_device_id: "etc_device_id" opt opt,
-        plate_number: "plate_number" req req,
-        identify: "identify" req req,
-        bank_card_no: "bank_card_no" opt opt,
+        wechatpay_serial: header "Wechatpay-Serial" required,
+        sp_appid: "sp_appid" required,
+        sub_appid: "sub_appid" optional,
+        sub_mchid: "sub_mchid" optional,
+        openid: "openid" required,
+        plan_id: "plan_id" required,
+        etc_device_id: "etc_device_id" optional,
+        plate_number: "plate_number" required,
+        identify: "identify" required,
+        bank_card_no: "bank_card_no" optional,
     });
     /// 实名信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -213,9 +213,9 @@ pub mod preopen {
         pub credential_type: String,
     }
     ::wechatpay::runtime::json_object!(PostRequestIdentify {
-        encrypted_real_name: "encrypted_real_name" req req,
-        encrypted_credential_id: "encrypted_credential_id" req req,
-        credential_type: "credential_type" req req,
+        encrypted_real_name: "encrypted_real_name" required,
+        encrypted_credential_id: "encrypted_credential_id" required,
+        credential_type: "credential_type" required,
     });
     /// The response of `POST /v3/vehicle/etc/preopen` (预开通用户ETC指定卡扣费API).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -226,7 +226,7 @@ pub mod preopen {
         pub preopen_id: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        preopen_id: "preopen_id" opt opt,
+        preopen_id: "preopen_id" optional,
     });
 }
 /// `/v3/vehicle/etc/transactions`
@@ -314,17 +314,17 @@ pub mod transactions {
             pub device_info: Option<PostRequestDeviceInfo>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            out_trade_no: "out_trade_no" req req,
-            sub_mchid: "sub_mchid" opt opt,
-            appid: "appid" req req,
-            sub_appid: "sub_appid" opt opt,
-            contract_id: "contract_id" req req,
-            description: "description" req req,
-            attach: "attach" opt opt,
-            goods_tag: "goods_tag" opt opt,
-            highway_info: "highway_info" req req,
-            amount: "amount" req req,
-            device_info: "device_info" opt opt,
+            out_trade_no: "out_trade_no" required,
+            sub_mchid: "sub_mchid" optional,
+            appid: "appid" required,
+            sub_appid: "sub_appid" optional,
+            contract_id: "contract_id" required,
+            description: "description" required,
+            attach: "attach" optional,
+            goods_tag: "goods_tag" optional,
+            highway_info: "highway_info" required,
+            amount: "amount" required,
+            device_info: "device_info" optional,
         });
         /// 订单金额
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -339,8 +339,8 @@ pub mod transactions {
             pub currency: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestAmount {
-            total: "total" opt opt,
-            currency: "currency" opt opt,
+            total: "total" optional,
+            currency: "currency" optional,
         });
         /// 设备信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -355,8 +355,8 @@ pub mod transactions {
             pub device_ip: String,
         }
         ::wechatpay::runtime::json_object!(PostRequestDeviceInfo {
-            device_id: "device_id" opt opt,
-            device_ip: "device_ip" req req,
+            device_id: "device_id" optional,
+            device_ip: "device_ip" required,
         });
         /// 高速场景信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -399,15 +399,15 @@ pub mod transactions {
             pub carrying_range: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequestHighwayInfo {
-            plate_number: "plate_number" req req,
-            start_time: "start_time" req req,
-            end_time: "end_time" req req,
-            channel_type: "channel_type" req req,
-            car_type: "car_type" opt opt,
-            entrance: "entrance" req req,
-            exit: "exit" opt opt,
-            carrying_capacity: "carrying_capacity" opt opt,
-            carrying_range: "carrying_range" opt opt,
+            plate_number: "plate_number" required,
+            start_time: "start_time" required,
+            end_time: "end_time" required,
+            channel_type: "channel_type" required,
+            car_type: "car_type" optional,
+            entrance: "entrance" required,
+            exit: "exit" optional,
+            carrying_capacity: "carrying_capacity" optional,
+            carrying_range: "carrying_range" optional,
         });
         /// The response of `POST /v3/vehicle/etc/transactions/highway` (高速场景商户扣款API).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -470,22 +470,22 @@ pub mod transactions {
             pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            mchid: "mchid" opt opt,
-            sub_mchid: "sub_mchid" opt opt,
-            appid: "appid" req req,
-            sub_appid: "sub_appid" opt opt,
-            out_trade_no: "out_trade_no" req req,
-            transaction_id: "transaction_id" opt opt,
-            attach: "attach" opt opt,
-            trade_type: "trade_type" opt opt,
-            bank_type: "bank_type" opt opt,
-            success_time: "success_time" opt opt,
-            trade_state: "trade_state" opt opt,
-            trade_state_desc: "trade_state_desc" opt opt,
-            payer: "payer" opt opt,
-            amount: "amount" req req,
-            device_info: "device_info" opt opt,
-            promotion_detail: "promotion_detail" opt opt,
+            mchid: "mchid" optional,
+            sub_mchid: "sub_mchid" optional,
+            appid: "appid" required,
+            sub_appid: "sub_appid" optional,
+            out_trade_no: "out_trade_no" required,
+            transaction_id: "transaction_id" optional,
+            attach: "attach" optional,
+            trade_type: "trade_type" optional,
+            bank_type: "bank_type" optional,
+            success_time: "success_time" optional,
+            trade_state: "trade_state" optional,
+            trade_state_desc: "trade_state_desc" optional,
+            payer: "payer" optional,
+            amount: "amount" required,
+            device_info: "device_info" optional,
+            promotion_detail: "promotion_detail" optional,
         });
         /// 订单金额
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -508,10 +508,10 @@ pub mod transactions {
             pub discount_total: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(PostResponseAmount {
-            total: "total" opt opt,
-            currency: "currency" opt opt,
-            payer_total: "payer_total" opt opt,
-            discount_total: "discount_total" opt opt,
+            total: "total" optional,
+            currency: "currency" optional,
+            payer_total: "payer_total" optional,
+            discount_total: "discount_total" optional,
         });
         /// 设备信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -526,8 +526,8 @@ pub mod transactions {
             pub device_ip: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponseDeviceInfo {
-            device_id: "device_id" opt opt,
-            device_ip: "device_ip" opt opt,
+            device_id: "device_id" optional,
+            device_ip: "device_ip" optional,
         });
         /// 支付者
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -542,8 +542,8 @@ pub mod transactions {
             pub sub_openid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponsePayer {
-            sp_openid: "sp_openid" opt opt,
-            sub_openid: "sub_openid" opt opt,
+            sp_openid: "sp_openid" optional,
+            sub_openid: "sub_openid" optional,
         });
         /// PostResponsePromotionDetail
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -586,15 +586,15 @@ pub mod transactions {
             pub other_contribute: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(PostResponsePromotionDetail {
-            promotion_id: "promotion_id" opt opt,
-            name: "name" opt opt,
-            scope: "scope" opt opt,
-            type_: "type" opt opt,
-            activity_id: "activity_id" opt opt,
-            amount: "amount" opt opt,
-            wxpay_contribute: "wxpay_contribute" opt opt,
-            merchant_contribute: "merchant_contribute" opt opt,
-            other_contribute: "other_contribute" opt opt,
+            promotion_id: "promotion_id" optional,
+            name: "name" optional,
+            scope: "scope" optional,
+            type_: "type" optional,
+            activity_id: "activity_id" optional,
+            amount: "amount" optional,
+            wxpay_contribute: "wxpay_contribute" optional,
+            merchant_contribute: "merchant_contribute" optional,
+            other_contribute: "other_contribute" optional,
         });
     }
     /// `/v3/vehicle/etc/transactions/id`
@@ -695,22 +695,22 @@ pub mod transactions {
                 pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                mchid: "mchid" opt opt,
-                sub_mchid: "sub_mchid" opt opt,
-                appid: "appid" opt opt,
-                sub_appid: "sub_appid" opt opt,
-                out_trade_no: "out_trade_no" opt opt,
-                transaction_id: "transaction_id" req req,
-                attach: "attach" opt opt,
-                trade_type: "trade_type" opt opt,
-                bank_type: "bank_type" opt opt,
-                success_time: "success_time" opt opt,
-                trade_state: "trade_state" opt opt,
-                trade_state_desc: "trade_state_desc" opt opt,
-                payer: "payer" opt opt,
-                amount: "amount" opt opt,
-                device_info: "device_info" opt opt,
-                promotion_detail: "promotion_detail" opt opt,
+                mchid: "mchid" optional,
+                sub_mchid: "sub_mchid" optional,
+                appid: "appid" optional,
+                sub_appid: "sub_appid" optional,
+                out_trade_no: "out_trade_no" optional,
+                transaction_id: "transaction_id" required,
+                attach: "attach" optional,
+                trade_type: "trade_type" optional,
+                bank_type: "bank_type" optional,
+                success_time: "success_time" optional,
+                trade_state: "trade_state" optional,
+                trade_state_desc: "trade_state_desc" optional,
+                payer: "payer" optional,
+                amount: "amount" optional,
+                device_info: "device_info" optional,
+                promotion_detail: "promotion_detail" optional,
             });
             /// 订单金额
             pub type GetResponseAmount = crate::v3::vehicle::etc::transactions::highway::PostResponseAmount;
@@ -820,22 +820,22 @@ pub mod transactions {
                 pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                mchid: "mchid" opt opt,
-                sub_mchid: "sub_mchid" opt opt,
-                appid: "appid" opt opt,
-                sub_appid: "sub_appid" opt opt,
-                out_trade_no: "out_trade_no" req req,
-                transaction_id: "transaction_id" opt opt,
-                attach: "attach" opt opt,
-                trade_type: "trade_type" opt opt,
-                bank_type: "bank_type" opt opt,
-                success_time: "success_time" opt opt,
-                trade_state: "trade_state" opt opt,
-                trade_state_desc: "trade_state_desc" opt opt,
-                payer: "payer" opt opt,
-                amount: "amount" opt opt,
-                device_info: "device_info" opt opt,
-                promotion_detail: "promotion_detail" opt opt,
+                mchid: "mchid" optional,
+                sub_mchid: "sub_mchid" optional,
+                appid: "appid" optional,
+                sub_appid: "sub_appid" optional,
+                out_trade_no: "out_trade_no" required,
+                transaction_id: "transaction_id" optional,
+                attach: "attach" optional,
+                trade_type: "trade_type" optional,
+                bank_type: "bank_type" optional,
+                success_time: "success_time" optional,
+                trade_state: "trade_state" optional,
+                trade_state_desc: "trade_state_desc" optional,
+                payer: "payer" optional,
+                amount: "amount" optional,
+                device_info: "device_info" optional,
+                promotion_detail: "promotion_detail" optional,
             });
             /// 订单金额
             pub type GetResponseAmount = crate::v3::vehicle::etc::transactions::highway::PostResponseAmount;
@@ -910,9 +910,9 @@ pub mod users {
                 pub plate_number: String,
             }
             ::wechatpay::runtime::json_object!(GetRequest {
-                sub_mchid: "sub_mchid" skip opt,
-                plan_id: "plan_id" skip req,
-                plate_number: "plate_number" skip req,
+                sub_mchid: query "sub_mchid" optional,
+                plan_id: query "plan_id" required,
+                plate_number: query "plate_number" required,
             });
             /// The response of `GET /v3/vehicle/etc/users/{openid}/contracts` (查询ETC签约状态API).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -955,15 +955,15 @@ pub mod users {
                 pub sub_openid: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                appid: "appid" opt opt,
-                sp_mchid: "sp_mchid" opt opt,
-                sp_openid: "sp_openid" opt opt,
-                sub_appid: "sub_appid" opt opt,
-                sub_mchid: "sub_mchid" opt opt,
-                contract_id: "contract_id" opt opt,
-                bind_state: "bind_state" opt opt,
-                plate_number: "plate_number" req req,
-                sub_openid: "sub_openid" opt opt,
+                appid: "appid" optional,
+                sp_mchid: "sp_mchid" optional,
+                sp_openid: "sp_openid" optional,
+                sub_appid: "sub_appid" optional,
+                sub_mchid: "sub_mchid" optional,
+                contract_id: "contract_id" optional,
+                bind_state: "bind_state" optional,
+                plate_number: "plate_number" required,
+                sub_openid: "sub_openid" optional,
             });
         }
     }

@@ -67,14 +67,14 @@ pub mod parkings {
         pub free_duration: i64,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        sub_mchid: "sub_mchid" req req,
-        out_parking_no: "out_parking_no" req req,
-        plate_number: "plate_number" req req,
-        plate_color: "plate_color" req req,
-        notify_url: "notify_url" req req,
-        start_time: "start_time" req req,
-        parking_name: "parking_name" req req,
-        free_duration: "free_duration" req req,
+        sub_mchid: "sub_mchid" required,
+        out_parking_no: "out_parking_no" required,
+        plate_number: "plate_number" required,
+        plate_color: "plate_color" required,
+        notify_url: "notify_url" required,
+        start_time: "start_time" required,
+        parking_name: "parking_name" required,
+        free_duration: "free_duration" required,
     });
     /// The response of `POST /v3/vehicle/parking/parkings` (创建停车入场API).
     #[derive(Clone, Debug, PartialEq)]
@@ -115,15 +115,15 @@ pub mod parkings {
         pub block_reason: Option<PostResponseBlockReason>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        id: "id" opt opt,
-        out_parking_no: "out_parking_no" req req,
-        plate_number: "plate_number" req req,
-        plate_color: "plate_color" req req,
-        start_time: "start_time" req req,
-        parking_name: "parking_name" req req,
-        free_duration: "free_duration" req req,
-        state: "state" opt opt,
-        block_reason: "block_reason" opt opt,
+        id: "id" optional,
+        out_parking_no: "out_parking_no" required,
+        plate_number: "plate_number" required,
+        plate_color: "plate_color" required,
+        start_time: "start_time" required,
+        parking_name: "parking_name" required,
+        free_duration: "free_duration" required,
+        state: "state" optional,
+        block_reason: "block_reason" optional,
     });
     /// 不可用状态描述
     ///
@@ -227,11 +227,11 @@ pub mod services {
             pub openid: String,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            appid: "appid" skip req,
-            sub_mchid: "sub_mchid" skip req,
-            plate_number: "plate_number" skip req,
-            plate_color: "plate_color" skip req,
-            openid: "openid" skip req,
+            appid: query "appid" required,
+            sub_mchid: query "sub_mchid" required,
+            plate_number: query "plate_number" required,
+            plate_color: query "plate_color" required,
+            openid: query "openid" required,
         });
         /// 车牌颜色
         ///
@@ -285,11 +285,11 @@ pub mod services {
             pub service_state: Option<GetResponseServiceState>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            plate_number: "plate_number" req req,
-            plate_color: "plate_color" req req,
-            service_open_time: "service_open_time" opt opt,
-            openid: "openid" req req,
-            service_state: "service_state" opt opt,
+            plate_number: "plate_number" required,
+            plate_color: "plate_color" required,
+            service_open_time: "service_open_time" optional,
+            openid: "openid" required,
+            service_state: "service_state" optional,
         });
         /// 车牌服务开通状态
         ///

@@ -58,7 +58,7 @@ pub mod out_trade_no {
             pub sub_mchid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            sub_mchid: "sub_mchid" skip opt,
+            sub_mchid: query "sub_mchid" optional,
         });
         /// The response of `GET /v3/vehicle/transactions/out-trade-no/{out_trade_no}` (查询订单API).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -133,25 +133,25 @@ pub mod out_trade_no {
             pub promotion_detail: Option<Vec<GetResponsePromotionDetail>>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            appid: "appid" opt opt,
-            sub_appid: "sub_appid" opt opt,
-            sp_mchid: "sp_mchid" opt opt,
-            sub_mchid: "sub_mchid" req req,
-            description: "description" opt opt,
-            create_time: "create_time" opt opt,
-            out_trade_no: "out_trade_no" req req,
-            transaction_id: "transaction_id" opt opt,
-            trade_state: "trade_state" opt opt,
-            trade_state_description: "trade_state_description" opt opt,
-            success_time: "success_time" opt opt,
-            bank_type: "bank_type" opt opt,
-            user_repaid: "user_repaid" opt opt,
-            attach: "attach" opt opt,
-            trade_scene: "trade_scene" opt opt,
-            parking_info: "parking_info" opt opt,
-            payer: "payer" opt opt,
-            amount: "amount" opt opt,
-            promotion_detail: "promotion_detail" opt opt,
+            appid: "appid" optional,
+            sub_appid: "sub_appid" optional,
+            sp_mchid: "sp_mchid" optional,
+            sub_mchid: "sub_mchid" required,
+            description: "description" optional,
+            create_time: "create_time" optional,
+            out_trade_no: "out_trade_no" required,
+            transaction_id: "transaction_id" optional,
+            trade_state: "trade_state" optional,
+            trade_state_description: "trade_state_description" optional,
+            success_time: "success_time" optional,
+            bank_type: "bank_type" optional,
+            user_repaid: "user_repaid" optional,
+            attach: "attach" optional,
+            trade_scene: "trade_scene" optional,
+            parking_info: "parking_info" optional,
+            payer: "payer" optional,
+            amount: "amount" optional,
+            promotion_detail: "promotion_detail" optional,
         });
         /// 订单金额信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -174,10 +174,10 @@ pub mod out_trade_no {
             pub discount_total: Option<i64>,
         }
         ::wechatpay::runtime::json_object!(GetResponseAmount {
-            total: "total" opt opt,
-            currency: "currency" opt opt,
-            payer_total: "payer_total" opt opt,
-            discount_total: "discount_total" opt opt,
+            total: "total" optional,
+            currency: "currency" optional,
+            payer_total: "payer_total" optional,
+            discount_total: "discount_total" optional,
         });
         /// 停车场景信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -214,14 +214,14 @@ pub mod out_trade_no {
             pub device_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseParkingInfo {
-            parking_id: "parking_id" opt opt,
-            plate_number: "plate_number" opt opt,
-            plate_color: "plate_color" opt opt,
-            start_time: "start_time" opt opt,
-            end_time: "end_time" opt opt,
-            parking_name: "parking_name" opt opt,
-            charging_duration: "charging_duration" opt opt,
-            device_id: "device_id" opt opt,
+            parking_id: "parking_id" optional,
+            plate_number: "plate_number" optional,
+            plate_color: "plate_color" optional,
+            start_time: "start_time" optional,
+            end_time: "end_time" optional,
+            parking_name: "parking_name" optional,
+            charging_duration: "charging_duration" optional,
+            device_id: "device_id" optional,
         });
         /// 支付者信息
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -236,8 +236,8 @@ pub mod out_trade_no {
             pub sub_openid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponsePayer {
-            openid: "openid" opt opt,
-            sub_openid: "sub_openid" opt opt,
+            openid: "openid" optional,
+            sub_openid: "sub_openid" optional,
         });
         /// GetResponsePromotionDetail
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -284,16 +284,16 @@ pub mod out_trade_no {
             pub currency: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponsePromotionDetail {
-            coupon_id: "coupon_id" opt opt,
-            name: "name" opt opt,
-            scope: "scope" opt opt,
-            type_: "type" opt opt,
-            stock_id: "stock_id" opt opt,
-            amount: "amount" opt opt,
-            wechatpay_contribute: "wechatpay_contribute" opt opt,
-            merchant_contribute: "merchant_contribute" opt opt,
-            other_contribute: "other_contribute" opt opt,
-            currency: "currency" opt opt,
+            coupon_id: "coupon_id" optional,
+            name: "name" optional,
+            scope: "scope" optional,
+            type_: "type" optional,
+            stock_id: "stock_id" optional,
+            amount: "amount" optional,
+            wechatpay_contribute: "wechatpay_contribute" optional,
+            merchant_contribute: "merchant_contribute" optional,
+            other_contribute: "other_contribute" optional,
+            currency: "currency" optional,
         });
     }
 }
@@ -364,18 +364,18 @@ pub mod parking {
         pub parking_info: Option<PostRequestParkingInfo>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        appid: "appid" req req,
-        sub_appid: "sub_appid" req req,
-        sub_mchid: "sub_mchid" req req,
-        description: "description" req req,
-        attach: "attach" opt opt,
-        out_trade_no: "out_trade_no" req req,
-        trade_scene: "trade_scene" req req,
-        goods_tag: "goods_tag" opt opt,
-        notify_url: "notify_url" req req,
-        profit_sharing: "profit_sharing" opt opt,
-        amount: "amount" req req,
-        parking_info: "parking_info" opt opt,
+        appid: "appid" required,
+        sub_appid: "sub_appid" required,
+        sub_mchid: "sub_mchid" required,
+        description: "description" required,
+        attach: "attach" optional,
+        out_trade_no: "out_trade_no" required,
+        trade_scene: "trade_scene" required,
+        goods_tag: "goods_tag" optional,
+        notify_url: "notify_url" required,
+        profit_sharing: "profit_sharing" optional,
+        amount: "amount" required,
+        parking_info: "parking_info" optional,
     });
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -390,8 +390,8 @@ pub mod parking {
         pub currency: Option<PostRequestAmountCurrency>,
     }
     ::wechatpay::runtime::json_object!(PostRequestAmount {
-        total: "total" req req,
-        currency: "currency" opt opt,
+        total: "total" required,
+        currency: "currency" optional,
     });
     /// 货币类型
     ///
@@ -442,14 +442,14 @@ pub mod parking {
         pub device_id: String,
     }
     ::wechatpay::runtime::json_object!(PostRequestParkingInfo {
-        parking_id: "parking_id" req req,
-        plate_number: "plate_number" req req,
-        plate_color: "plate_color" req req,
-        start_time: "start_time" req req,
-        end_time: "end_time" req req,
-        parking_name: "parking_name" req req,
-        charging_duration: "charging_duration" req req,
-        device_id: "device_id" req req,
+        parking_id: "parking_id" required,
+        plate_number: "plate_number" required,
+        plate_color: "plate_color" required,
+        start_time: "start_time" required,
+        end_time: "end_time" required,
+        parking_name: "parking_name" required,
+        charging_duration: "charging_duration" required,
+        device_id: "device_id" required,
     });
     /// 分账标识
     ///
@@ -541,25 +541,25 @@ pub mod parking {
         pub promotion_detail: Option<Vec<PostResponsePromotionDetail>>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        appid: "appid" req req,
-        sub_appid: "sub_appid" opt opt,
-        sp_mchid: "sp_mchid" opt opt,
-        sub_mchid: "sub_mchid" opt opt,
-        description: "description" req req,
-        create_time: "create_time" opt opt,
-        out_trade_no: "out_trade_no" req req,
-        transaction_id: "transaction_id" opt opt,
-        trade_state: "trade_state" opt opt,
-        trade_state_description: "trade_state_description" opt opt,
-        success_time: "success_time" opt opt,
-        bank_type: "bank_type" opt opt,
-        user_repaid: "user_repaid" opt opt,
-        attach: "attach" opt opt,
-        trade_scene: "trade_scene" req req,
-        parking_info: "parking_info" opt opt,
-        payer: "payer" opt opt,
-        amount: "amount" req req,
-        promotion_detail: "promotion_detail" opt opt,
+        appid: "appid" required,
+        sub_appid: "sub_appid" optional,
+        sp_mchid: "sp_mchid" optional,
+        sub_mchid: "sub_mchid" optional,
+        description: "description" required,
+        create_time: "create_time" optional,
+        out_trade_no: "out_trade_no" required,
+        transaction_id: "transaction_id" optional,
+        trade_state: "trade_state" optional,
+        trade_state_description: "trade_state_description" optional,
+        success_time: "success_time" optional,
+        bank_type: "bank_type" optional,
+        user_repaid: "user_repaid" optional,
+        attach: "attach" optional,
+        trade_scene: "trade_scene" required,
+        parking_info: "parking_info" optional,
+        payer: "payer" optional,
+        amount: "amount" required,
+        promotion_detail: "promotion_detail" optional,
     });
     /// 订单金额信息
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -582,10 +582,10 @@ pub mod parking {
         pub discount_total: Option<i64>,
     }
     ::wechatpay::runtime::json_object!(PostResponseAmount {
-        total: "total" opt opt,
-        currency: "currency" opt opt,
-        payer_total: "payer_total" opt opt,
-        discount_total: "discount_total" opt opt,
+        total: "total" optional,
+        currency: "currency" optional,
+        payer_total: "payer_total" optional,
+        discount_total: "discount_total" optional,
     });
     /// 货币类型
     pub type PostResponseAmountCurrency = crate::v3::vehicle::transactions::parking::PostRequestAmountCurrency;
@@ -638,16 +638,16 @@ pub mod parking {
         pub currency: Option<PostResponsePromotionDetailCurrency>,
     }
     ::wechatpay::runtime::json_object!(PostResponsePromotionDetail {
-        coupon_id: "coupon_id" opt opt,
-        name: "name" opt opt,
-        scope: "scope" opt opt,
-        type_: "type" opt opt,
-        stock_id: "stock_id" opt opt,
-        amount: "amount" opt opt,
-        wechatpay_contribute: "wechatpay_contribute" opt opt,
-        merchant_contribute: "merchant_contribute" opt opt,
-        other_contribute: "other_contribute" opt opt,
-        currency: "currency" opt opt,
+        coupon_id: "coupon_id" optional,
+        name: "name" optional,
+        scope: "scope" optional,
+        type_: "type" optional,
+        stock_id: "stock_id" optional,
+        amount: "amount" optional,
+        wechatpay_contribute: "wechatpay_contribute" optional,
+        merchant_contribute: "merchant_contribute" optional,
+        other_contribute: "other_contribute" optional,
+        currency: "currency" optional,
     });
     /// 优惠币种
     pub type PostResponsePromotionDetailCurrency = crate::v3::vehicle::transactions::parking::PostRequestAmountCurrency;

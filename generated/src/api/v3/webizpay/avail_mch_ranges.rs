@@ -45,7 +45,7 @@ pub struct GetRequest {
     pub sp_mchid: String,
 }
 ::wechatpay::runtime::json_object!(GetRequest {
-    sp_mchid: "sp_mchid" skip req,
+    sp_mchid: query "sp_mchid" required,
 });
 /// The response of `GET /v3/webizpay/avail-mch-ranges` (查询可用商户范围列表).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -58,8 +58,8 @@ pub struct GetResponse {
     pub range_list: Option<Vec<GetResponseRangeList>>,
 }
 ::wechatpay::runtime::json_object!(GetResponse {
-    sp_mchid: "sp_mchid" req req,
-    range_list: "range_list" opt opt,
+    sp_mchid: "sp_mchid" required,
+    range_list: "range_list" optional,
 });
 /// GetResponseRangeList
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -74,8 +74,8 @@ pub struct GetResponseRangeList {
     pub identifier_type: Option<GetResponseRangeListIdentifierType>,
 }
 ::wechatpay::runtime::json_object!(GetResponseRangeList {
-    range_id: "range_id" opt opt,
-    identifier_type: "identifier_type" opt opt,
+    range_id: "range_id" optional,
+    identifier_type: "identifier_type" optional,
 });
 /// 商户标识类型
 ///
@@ -107,8 +107,8 @@ pub struct PostRequest {
     pub identifier_type: PostRequestIdentifierType,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    sp_mchid: "sp_mchid" req req,
-    identifier_type: "identifier_type" req req,
+    sp_mchid: "sp_mchid" required,
+    identifier_type: "identifier_type" required,
 });
 /// 商户标识类型
 pub type PostRequestIdentifierType = crate::v3::webizpay::avail_mch_ranges::GetResponseRangeListIdentifierType;
@@ -121,7 +121,7 @@ pub struct PostResponse {
     pub range_id: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostResponse {
-    range_id: "range_id" opt opt,
+    range_id: "range_id" optional,
 });
 /// `/v3/webizpay/avail-mch-ranges/{range_id}`
 pub mod by_range_id {
@@ -203,9 +203,9 @@ pub mod by_range_id {
             pub limit: i64,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
-            sp_mchid: "sp_mchid" skip req,
-            offset: "offset" skip req,
-            limit: "limit" skip req,
+            sp_mchid: query "sp_mchid" required,
+            offset: query "offset" required,
+            limit: query "limit" required,
         });
         /// The response of `GET /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers` (查询商户标识列表).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -230,11 +230,11 @@ pub mod by_range_id {
             pub data: Option<Vec<String>>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            offset: "offset" req req,
-            limit: "limit" req req,
-            count: "count" opt opt,
-            total_count: "total_count" opt opt,
-            data: "data" opt opt,
+            offset: "offset" required,
+            limit: "limit" required,
+            count: "count" optional,
+            total_count: "total_count" optional,
+            data: "data" optional,
         });
         /// The request of `POST /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers` (添加商户标识).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -249,8 +249,8 @@ pub mod by_range_id {
             pub merchant_identifier: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            sp_mchid: "sp_mchid" req req,
-            merchant_identifier: "merchant_identifier" req req,
+            sp_mchid: "sp_mchid" required,
+            merchant_identifier: "merchant_identifier" required,
         });
         /// The response of `POST /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers` (添加商户标识).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -261,7 +261,7 @@ pub mod by_range_id {
             pub range_id: String,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            range_id: "range_id" req req,
+            range_id: "range_id" required,
         });
         /// `/v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}`
         pub mod by_merchant_identifier {
@@ -295,7 +295,7 @@ pub mod by_range_id {
                 pub sp_mchid: String,
             }
             ::wechatpay::runtime::json_object!(DeleteRequest {
-                sp_mchid: "sp_mchid" req req,
+                sp_mchid: "sp_mchid" required,
             });
             /// The response of `DELETE /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}` (删除商户标识).
             pub type DeleteResponse = crate::v3::webizpay::avail_mch_ranges::by_range_id::merchant_identifiers::PostResponse;

@@ -61,12 +61,12 @@ pub mod proof {
         pub out_operation_id: String,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        sp_mchid: "sp_mchid" req req,
-        sub_mchid: "sub_mchid" req req,
-        start_date: "start_date" req req,
-        end_date: "end_date" req req,
-        entity_name: "entity_name" opt opt,
-        out_operation_id: "out_operation_id" req req,
+        sp_mchid: "sp_mchid" required,
+        sub_mchid: "sub_mchid" required,
+        start_date: "start_date" required,
+        end_date: "end_date" required,
+        entity_name: "entity_name" optional,
+        out_operation_id: "out_operation_id" required,
     });
     /// The response of `POST /v3/webizpay/bill/proof` (申请企业商户企业支付出资凭证).
     #[derive(Clone, Debug, PartialEq, Default)]
@@ -117,17 +117,17 @@ pub mod proof {
         pub updated_time: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        sp_mchid: "sp_mchid" req req,
-        out_operation_id: "out_operation_id" req req,
-        operation_id: "operation_id" opt opt,
-        sub_mchid: "sub_mchid" req req,
-        start_date: "start_date" req req,
-        end_date: "end_date" req req,
-        entity_name: "entity_name" req req,
-        proof_id: "proof_id" opt opt,
-        download_url: "download_url" opt opt,
-        create_time: "create_time" opt opt,
-        updated_time: "updated_time" opt opt,
+        sp_mchid: "sp_mchid" required,
+        out_operation_id: "out_operation_id" required,
+        operation_id: "operation_id" optional,
+        sub_mchid: "sub_mchid" required,
+        start_date: "start_date" required,
+        end_date: "end_date" required,
+        entity_name: "entity_name" required,
+        proof_id: "proof_id" optional,
+        download_url: "download_url" optional,
+        create_time: "create_time" optional,
+        updated_time: "updated_time" optional,
     });
 }
 /// `/v3/webizpay/bill/trade-bill`
@@ -169,10 +169,10 @@ pub mod trade_bill {
         pub type_: PostRequestType,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        sp_mchid: "sp_mchid" req req,
-        sub_mchid: "sub_mchid" req req,
-        date: "date" req req,
-        type_: "type" req req,
+        sp_mchid: "sp_mchid" required,
+        sub_mchid: "sub_mchid" required,
+        date: "date" required,
+        type_: "type" required,
     });
     /// 账单类型
     ///
@@ -213,11 +213,11 @@ pub mod trade_bill {
         pub download_url: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        sp_mchid: "sp_mchid" req req,
-        sub_mchid: "sub_mchid" req req,
-        date: "date" req req,
-        type_: "type" req req,
-        download_url: "download_url" opt opt,
+        sp_mchid: "sp_mchid" required,
+        sub_mchid: "sub_mchid" required,
+        date: "date" required,
+        type_: "type" required,
+        download_url: "download_url" optional,
     });
     /// 账单类型
     pub type PostResponseType = crate::v3::webizpay::bill::trade_bill::PostRequestType;

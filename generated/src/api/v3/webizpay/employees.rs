@@ -79,8 +79,8 @@ pub mod by_employee_id {
                 pub sub_mchid: String,
             }
             ::wechatpay::runtime::json_object!(GetRequest {
-                sp_mchid: "sp_mchid" skip req,
-                sub_mchid: "sub_mchid" skip req,
+                sp_mchid: query "sp_mchid" required,
+                sub_mchid: query "sub_mchid" required,
             });
             /// The response of `GET /v3/webizpay/employees/{employee_id}/out-quota-cards/{out_card_no}` (使用商户卡号查询企业支付额度卡).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -163,25 +163,25 @@ pub mod by_employee_id {
                 pub card_remark: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                sp_mchid: "sp_mchid" req req,
-                sub_mchid: "sub_mchid" req req,
-                card_no: "card_no" opt opt,
-                out_card_no: "out_card_no" req req,
-                employee_id: "employee_id" req req,
-                card_template_id: "card_template_id" opt opt,
-                card_rule: "card_rule" opt opt,
-                refund_rule: "refund_rule" opt opt,
-                amount: "amount" opt opt,
-                remain_amount: "remain_amount" opt opt,
-                effective_end_time: "effective_end_time" opt opt,
-                effective_begin_time: "effective_begin_time" opt opt,
-                card_state: "card_state" opt opt,
-                card_name: "card_name" opt opt,
-                reason: "reason" opt opt,
-                card_usage_time: "card_usage_time" opt opt,
-                transaction_id: "transaction_id" opt opt,
-                card_disabled_time: "card_disabled_time" opt opt,
-                card_remark: "card_remark" opt opt,
+                sp_mchid: "sp_mchid" required,
+                sub_mchid: "sub_mchid" required,
+                card_no: "card_no" optional,
+                out_card_no: "out_card_no" required,
+                employee_id: "employee_id" required,
+                card_template_id: "card_template_id" optional,
+                card_rule: "card_rule" optional,
+                refund_rule: "refund_rule" optional,
+                amount: "amount" optional,
+                remain_amount: "remain_amount" optional,
+                effective_end_time: "effective_end_time" optional,
+                effective_begin_time: "effective_begin_time" optional,
+                card_state: "card_state" optional,
+                card_name: "card_name" optional,
+                reason: "reason" optional,
+                card_usage_time: "card_usage_time" optional,
+                transaction_id: "transaction_id" optional,
+                card_disabled_time: "card_disabled_time" optional,
+                card_remark: "card_remark" optional,
             });
             /// 使用规则
             ///
@@ -303,15 +303,15 @@ pub mod by_employee_id {
             pub avail_mch_range_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            sp_mchid: "sp_mchid" req req,
-            sub_mchid: "sub_mchid" req req,
-            card_template_id: "card_template_id" req req,
-            amount: "amount" req req,
-            card_name: "card_name" req req,
-            out_card_no: "out_card_no" req req,
-            effective_end_time: "effective_end_time" req req,
-            card_remark: "card_remark" opt opt,
-            avail_mch_range_id: "avail_mch_range_id" opt opt,
+            sp_mchid: "sp_mchid" required,
+            sub_mchid: "sub_mchid" required,
+            card_template_id: "card_template_id" required,
+            amount: "amount" required,
+            card_name: "card_name" required,
+            out_card_no: "out_card_no" required,
+            effective_end_time: "effective_end_time" required,
+            card_remark: "card_remark" optional,
+            avail_mch_range_id: "avail_mch_range_id" optional,
         });
         /// The response of `POST /v3/webizpay/employees/{employee_id}/quota-cards` (企业商户为员工下发企业支付额度卡).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -346,13 +346,13 @@ pub mod by_employee_id {
             pub effective_end_time: String,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            sp_mchid: "sp_mchid" req req,
-            sub_mchid: "sub_mchid" req req,
-            out_card_no: "out_card_no" req req,
-            employee_id: "employee_id" req req,
-            card_no: "card_no" opt opt,
-            effective_begin_time: "effective_begin_time" opt opt,
-            effective_end_time: "effective_end_time" req req,
+            sp_mchid: "sp_mchid" required,
+            sub_mchid: "sub_mchid" required,
+            out_card_no: "out_card_no" required,
+            employee_id: "employee_id" required,
+            card_no: "card_no" optional,
+            effective_begin_time: "effective_begin_time" optional,
+            effective_end_time: "effective_end_time" required,
         });
         /// `/v3/webizpay/employees/{employee_id}/quota-cards/{card_no}`
         pub mod by_card_no {
@@ -469,25 +469,25 @@ pub mod by_employee_id {
                 pub card_remark: Option<String>,
             }
             ::wechatpay::runtime::json_object!(GetResponse {
-                sp_mchid: "sp_mchid" req req,
-                sub_mchid: "sub_mchid" req req,
-                card_no: "card_no" req req,
-                out_card_no: "out_card_no" opt opt,
-                employee_id: "employee_id" req req,
-                card_template_id: "card_template_id" opt opt,
-                card_rule: "card_rule" opt opt,
-                refund_rule: "refund_rule" opt opt,
-                amount: "amount" opt opt,
-                remain_amount: "remain_amount" opt opt,
-                effective_end_time: "effective_end_time" opt opt,
-                effective_begin_time: "effective_begin_time" opt opt,
-                card_state: "card_state" opt opt,
-                card_name: "card_name" opt opt,
-                reason: "reason" opt opt,
-                card_usage_time: "card_usage_time" opt opt,
-                transaction_id: "transaction_id" opt opt,
-                card_disabled_time: "card_disabled_time" opt opt,
-                card_remark: "card_remark" opt opt,
+                sp_mchid: "sp_mchid" required,
+                sub_mchid: "sub_mchid" required,
+                card_no: "card_no" required,
+                out_card_no: "out_card_no" optional,
+                employee_id: "employee_id" required,
+                card_template_id: "card_template_id" optional,
+                card_rule: "card_rule" optional,
+                refund_rule: "refund_rule" optional,
+                amount: "amount" optional,
+                remain_amount: "remain_amount" optional,
+                effective_end_time: "effective_end_time" optional,
+                effective_begin_time: "effective_begin_time" optional,
+                card_state: "card_state" optional,
+                card_name: "card_name" optional,
+                reason: "reason" optional,
+                card_usage_time: "card_usage_time" optional,
+                transaction_id: "transaction_id" optional,
+                card_disabled_time: "card_disabled_time" optional,
+                card_remark: "card_remark" optional,
             });
             /// 使用规则
             pub type GetResponseCardRule = crate::v3::webizpay::employees::by_employee_id::out_quota_cards::by_out_card_no::GetResponseCardRule;
@@ -533,9 +533,9 @@ pub mod by_employee_id {
                     pub reason: String,
                 }
                 ::wechatpay::runtime::json_object!(PostRequest {
-                    sp_mchid: "sp_mchid" req req,
-                    sub_mchid: "sub_mchid" req req,
-                    reason: "reason" req req,
+                    sp_mchid: "sp_mchid" required,
+                    sub_mchid: "sub_mchid" required,
+                    reason: "reason" required,
                 });
                 /// The response of `POST /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/cancel` (企业商户作废员工企业支付额度卡).
                 #[derive(Clone, Debug, PartialEq, Default)]
@@ -566,12 +566,12 @@ pub mod by_employee_id {
                     pub card_disabled_time: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(PostResponse {
-                    sp_mchid: "sp_mchid" req req,
-                    sub_mchid: "sub_mchid" req req,
-                    employee_id: "employee_id" req req,
-                    card_no: "card_no" req req,
-                    card_state: "card_state" opt opt,
-                    card_disabled_time: "card_disabled_time" opt opt,
+                    sp_mchid: "sp_mchid" required,
+                    sub_mchid: "sub_mchid" required,
+                    employee_id: "employee_id" required,
+                    card_no: "card_no" required,
+                    card_state: "card_state" optional,
+                    card_disabled_time: "card_disabled_time" optional,
                 });
                 /// 卡片状态
                 pub type PostResponseCardState = crate::v3::webizpay::employees::by_employee_id::out_quota_cards::by_out_card_no::GetResponseCardState;
@@ -616,9 +616,9 @@ pub mod by_employee_id {
                     pub application_type: GetRequestApplicationType,
                 }
                 ::wechatpay::runtime::json_object!(GetRequest {
-                    sp_mchid: "sp_mchid" skip req,
-                    sub_mchid: "sub_mchid" skip req,
-                    application_type: "application_type" skip req,
+                    sp_mchid: query "sp_mchid" required,
+                    sub_mchid: query "sub_mchid" required,
+                    application_type: query "application_type" required,
                 });
                 /// 拉起付款码页面的企业应用类型
                 ///
@@ -678,15 +678,15 @@ pub mod by_employee_id {
                     pub mp_business_type: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(GetResponse {
-                    sp_mchid: "sp_mchid" req req,
-                    sub_mchid: "sub_mchid" req req,
-                    employee_id: "employee_id" req req,
-                    card_no: "card_no" req req,
-                    expire_time: "expire_time" opt opt,
-                    payment_url: "payment_url" opt opt,
-                    application_type: "application_type" opt opt,
-                    mp_query: "mp_query" opt opt,
-                    mp_business_type: "mp_business_type" opt opt,
+                    sp_mchid: "sp_mchid" required,
+                    sub_mchid: "sub_mchid" required,
+                    employee_id: "employee_id" required,
+                    card_no: "card_no" required,
+                    expire_time: "expire_time" optional,
+                    payment_url: "payment_url" optional,
+                    application_type: "application_type" optional,
+                    mp_query: "mp_query" optional,
+                    mp_business_type: "mp_business_type" optional,
                 });
                 /// 拉起付款码页面的企业应用类型
                 pub type GetResponseApplicationType = crate::v3::webizpay::employees::by_employee_id::quota_cards::by_card_no::payment_url::GetRequestApplicationType;
@@ -727,8 +727,8 @@ pub mod by_employee_id {
             pub sub_mchid: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            sp_mchid: "sp_mchid" req req,
-            sub_mchid: "sub_mchid" req req,
+            sp_mchid: "sp_mchid" required,
+            sub_mchid: "sub_mchid" required,
         });
         /// The response of `POST /v3/webizpay/employees/{employee_id}/revoke` (企业商户发起解除员工企业支付授权).
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -759,12 +759,12 @@ pub mod by_employee_id {
             pub reason: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            sp_mchid: "sp_mchid" req req,
-            sub_mchid: "sub_mchid" req req,
-            user_id: "user_id" opt opt,
-            authorization_state: "authorization_state" opt opt,
-            authorization_revoked_time: "authorization_revoked_time" opt opt,
-            reason: "reason" opt opt,
+            sp_mchid: "sp_mchid" required,
+            sub_mchid: "sub_mchid" required,
+            user_id: "user_id" optional,
+            authorization_state: "authorization_state" optional,
+            authorization_revoked_time: "authorization_revoked_time" optional,
+            reason: "reason" optional,
         });
         /// 员工企业支付权限状态
         ///

@@ -47,9 +47,9 @@ pub mod entity_matches {
         pub match_details: Option<Vec<PostRequestMatchDetails>>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        sp_mchid: "sp_mchid" req req,
-        out_batch_id: "out_batch_id" req req,
-        match_details: "match_details" opt opt,
+        sp_mchid: "sp_mchid" required,
+        out_batch_id: "out_batch_id" required,
+        match_details: "match_details" optional,
     });
     /// PostRequestMatchDetails
     #[derive(Clone, Debug, PartialEq)]
@@ -68,9 +68,9 @@ pub mod entity_matches {
         pub product_type: PostRequestMatchDetailsProductType,
     }
     ::wechatpay::runtime::json_object!(PostRequestMatchDetails {
-        organization_code: "organization_code" req req,
-        store_name: "store_name" req req,
-        product_type: "product_type" req req,
+        organization_code: "organization_code" required,
+        store_name: "store_name" required,
+        product_type: "product_type" required,
     });
     /// 需要查询的支付产品
     ///
@@ -114,11 +114,11 @@ pub mod entity_matches {
         pub state: Option<PostResponseState>,
     }
     ::wechatpay::runtime::json_object!(PostResponse {
-        sp_mchid: "sp_mchid" req req,
-        out_batch_id: "out_batch_id" req req,
-        batch_id: "batch_id" opt opt,
-        time: "time" opt opt,
-        state: "state" opt opt,
+        sp_mchid: "sp_mchid" required,
+        out_batch_id: "out_batch_id" required,
+        batch_id: "batch_id" optional,
+        time: "time" optional,
+        state: "state" optional,
     });
     /// 批次状态
     ///
@@ -189,11 +189,11 @@ pub mod entity_matches {
             pub match_results: Option<Vec<GetResponseMatchResults>>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            sp_mchid: "sp_mchid" req req,
-            out_batch_id: "out_batch_id" opt opt,
-            batch_id: "batch_id" req req,
-            state: "state" opt opt,
-            match_results: "match_results" opt opt,
+            sp_mchid: "sp_mchid" required,
+            out_batch_id: "out_batch_id" optional,
+            batch_id: "batch_id" required,
+            state: "state" optional,
+            match_results: "match_results" optional,
         });
         /// GetResponseMatchResults
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -212,9 +212,9 @@ pub mod entity_matches {
             pub has_valid_mchid: Option<bool>,
         }
         ::wechatpay::runtime::json_object!(GetResponseMatchResults {
-            organization_code: "organization_code" opt opt,
-            store_name: "store_name" opt opt,
-            has_valid_mchid: "has_valid_mchid" opt opt,
+            organization_code: "organization_code" optional,
+            store_name: "store_name" optional,
+            has_valid_mchid: "has_valid_mchid" optional,
         });
         /// 批次状态
         pub type GetResponseState = crate::v3::webizpay::stores::entity_matches::PostResponseState;

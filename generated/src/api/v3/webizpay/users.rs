@@ -68,10 +68,10 @@ pub mod by_user_id {
             pub employee_list: Option<Vec<GetResponseEmployeeList>>,
         }
         ::wechatpay::runtime::json_object!(GetResponse {
-            sp_mchid: "sp_mchid" req req,
-            sub_mchid: "sub_mchid" req req,
-            user_id: "user_id" req req,
-            employee_list: "employee_list" opt opt,
+            sp_mchid: "sp_mchid" required,
+            sub_mchid: "sub_mchid" required,
+            user_id: "user_id" required,
+            employee_list: "employee_list" optional,
         });
         /// GetResponseEmployeeList
         #[derive(Clone, Debug, PartialEq, Default)]
@@ -94,10 +94,10 @@ pub mod by_user_id {
             pub authorization_revoked_time: Option<String>,
         }
         ::wechatpay::runtime::json_object!(GetResponseEmployeeList {
-            employee_id: "employee_id" opt opt,
-            authorization_state: "authorization_state" opt opt,
-            authorization_time: "authorization_time" opt opt,
-            authorization_revoked_time: "authorization_revoked_time" opt opt,
+            employee_id: "employee_id" optional,
+            authorization_state: "authorization_state" optional,
+            authorization_time: "authorization_time" optional,
+            authorization_revoked_time: "authorization_revoked_time" optional,
         });
         /// 授权状态
         ///
@@ -155,9 +155,9 @@ pub mod by_user_id {
             pub application_type: PostRequestApplicationType,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            sp_mchid: "sp_mchid" req req,
-            sub_mchid: "sub_mchid" req req,
-            application_type: "application_type" req req,
+            sp_mchid: "sp_mchid" required,
+            sub_mchid: "sub_mchid" required,
+            application_type: "application_type" required,
         });
         /// 发起授权应用类型
         pub type PostRequestApplicationType = crate::v3::webizpay::employees::by_employee_id::quota_cards::by_card_no::payment_url::GetRequestApplicationType;
@@ -198,14 +198,14 @@ pub mod by_user_id {
             pub mp_business_type: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostResponse {
-            sp_mchid: "sp_mchid" req req,
-            sub_mchid: "sub_mchid" req req,
-            user_id: "user_id" req req,
-            authorization_url: "authorization_url" opt opt,
-            expire_time: "expire_time" opt opt,
-            application_type: "application_type" req req,
-            mp_query: "mp_query" opt opt,
-            mp_business_type: "mp_business_type" opt opt,
+            sp_mchid: "sp_mchid" required,
+            sub_mchid: "sub_mchid" required,
+            user_id: "user_id" required,
+            authorization_url: "authorization_url" optional,
+            expire_time: "expire_time" optional,
+            application_type: "application_type" required,
+            mp_query: "mp_query" optional,
+            mp_business_type: "mp_business_type" optional,
         });
         /// 发起授权应用类型
         pub type PostResponseApplicationType = crate::v3::webizpay::employees::by_employee_id::quota_cards::by_card_no::payment_url::GetRequestApplicationType;
