@@ -167,17 +167,6 @@ pub async fn call(argv: Vec<String>) -> Outcome {
                         op.name()
                     )));
                 }
-                // The client needs Wechatpay-Serial where the spec requires it; the configured
-                // WeChat Pay public key id is what WeChat Pay expects there.
-                for f in op.op.headers.iter().filter(|f| f.required) {
-                    if f.wire.eq_ignore_ascii_case("Wechatpay-Serial")
-                        && !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(&f.wire))
-                    {
-                        if let Ok(id) = std::env::var("WECHATPAY_PUBLIC_KEY_ID") {
-                            headers.push((f.wire.clone(), id.trim().to_string()));
-                        }
-                    }
-                }
                 let mut query = path_query.map(parse_query).unwrap_or_default();
                 query.extend(extra_query.iter().cloned());
                 let parts = RequestParts {

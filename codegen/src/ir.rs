@@ -478,6 +478,11 @@ impl Builder {
             if schema.ty.as_deref().unwrap_or("string") != "string" || schema.enum_.is_some() {
                 self.errors.push(ploc.error("a header is a plain `string`"));
             }
+            if name.eq_ignore_ascii_case("Wechatpay-Serial") {
+                self.errors.push(ploc.error(
+                    "`Wechatpay-Serial` is set by the client (the key it encrypted with, or the configured WeChat Pay public key), not a request field; a caller overrides it with `Call::header`",
+                ));
+            }
             let f = self.param_field(name, schema, &ploc, &request_name, FieldKind::Header, types);
             headers.push(f.clone());
             fields.push(f);

@@ -205,3 +205,13 @@ fn a_placeholder_is_a_path_parameter_only() {
         ["v3/a/{id}.yaml:6: get.query.id: `id` is a URL placeholder: it is a `path` parameter only, not also a query parameter"]
     );
 }
+
+#[test]
+fn wechatpay_serial_is_not_a_request_field() {
+    let e = errors(&[(
+        "v3/a.yaml",
+        "post:\n  summary: s\n  headers:\n    Wechatpay-Serial: {type: string, required: true}\n  response:\n    status: 204\n",
+    )]);
+    assert_eq!(e.len(), 1);
+    assert!(e[0].starts_with("v3/a.yaml:4: post.headers.Wechatpay-Serial: `Wechatpay-Serial` is set by the client"), "{}", e[0]);
+}

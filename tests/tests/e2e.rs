@@ -939,3 +939,43 @@ async fn a_dot_segment_path_parameter_is_refused_before_sending() {
     }
     assert!(server.requests().is_empty(), "nothing may be sent");
 }
+
+/// `Wechatpay-Serial` is on every request, naming the key the client expects the answer signed
+/// with; request types carry no such field, and one call can override it.
+#[tokio::test]
+async fn every_request_names_the_wechatpay_key_and_a_call_can_override_it() {
+    let server = MockServer::start(MockConfig::default()).await;
+    server.on("POST", AUTHINFO, ok_reply());
+    client(&server).v3().offlineface().authinfo().post(&authinfo_request()).await.unwrap();
+    assert_eq!(server.last_request().header("wechatpay-serial"), Some(keys::WECHATPAY_PUBLIC_KEY_ID));
+
+    // The newest platform certificate when no public key is configured.
+    let server = MockServer::start(MockConfig::certificate_mode()).await;
+    server.on("POST", AUTHINFO, ok_reply());
+    let legacy = Client::builder()
+        .mchid(keys::MCHID)
+        .merchant_serial(keys::MERCHANT_SERIAL)
+        .private_key_pem(keys::MERCHANT_KEY_PEM)
+        .platform_certificate_pem(keys::PLATFORM_CERT_PEM)
+        .base_url(server.base_url())
+        .build()
+        .unwrap();
+    legacy.v3().offlineface().authinfo().post(&authinfo_request()).await.unwrap();
+    assert_eq!(server.last_request().header("wechatpay-serial"), Some(keys::PLATFORM_CERT_SERIAL));
+
+    // One call names another key; the next one is back to the default.
+    legacy
+        .v3()
+        .offlineface()
+        .authinfo()
+        .post(&authinfo_request())
+        .header("Wechatpay-Serial", "PUB_KEY_ID_OVERRIDE")
+        .await
+        .unwrap();
+    let req = server.last_request();
+    assert_eq!(req.header("wechatpay-serial"), Some("PUB_KEY_ID_OVERRIDE"));
+    assert_eq!(req.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case("wechatpay-serial")).count(), 1);
+    assert_well_signed(&req);
+    legacy.v3().offlineface().authinfo().post(&authinfo_request()).await.unwrap();
+    assert_eq!(server.last_request().header("wechatpay-serial"), Some(keys::PLATFORM_CERT_SERIAL));
+}

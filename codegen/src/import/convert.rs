@@ -425,6 +425,13 @@ impl<'a> Conv<'a> {
                             query_locs.insert(name.clone(), ploc.clone());
                             op.query.insert(name, s);
                         }
+                        "header" if name.eq_ignore_ascii_case("Wechatpay-Serial") => {
+                            self.note(
+                                ploc,
+                                "transport-header",
+                                "Wechatpay-Serial is set by the client (the key it encrypted with, or the configured WeChat Pay public key): not a request field".into(),
+                            );
+                        }
                         "header" => {
                             if s.ty.as_deref() != Some("string") {
                                 self.note(ploc, "header-type", format!("header '{name}' read as string"));

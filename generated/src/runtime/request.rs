@@ -486,6 +486,29 @@ impl<T> fmt::Debug for Call<'_, T> {
 }
 
 impl<T> Call<'_, T> {
+    /// Sets a request header for this call only, replacing one of the same name that the
+    /// generated code or the client set: `Wechatpay-Serial` (by default the key the sensitive
+    /// fields were encrypted with, else the configured WeChat Pay public key), `Idempotency-Key`,
+    /// a header of your own. The signature does not cover headers; `Authorization` is always the
+    /// client's. Naming another key in `Wechatpay-Serial` than the one the sensitive fields were
+    /// encrypted with makes the platform refuse the request.
+    ///
+    /// ```no_run
+    /// # async fn f(client: &wechatpay::Client) -> Result<(), wechatpay::Error> {
+    /// let answer: serde_json::Value = client
+    ///     .chain("v3/certificates")
+    ///     .request(wechatpay::Method::GET)
+    ///     .send_json()
+    ///     .header("Wechatpay-Serial", "PUB_KEY_ID_0114232134912410000000000000")
+    ///     .await?;
+    /// # let _ = answer; Ok(()) }
+    /// ```
+    pub fn header(mut self, name: &'static str, value: &str) -> Self {
+        self.parts.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        self.parts.headers.push((name, value.to_owned()));
+        self
+    }
+
     /// Runs the call synchronously, on a runtime owned by the client (created on first use,
     /// one worker thread, its own connection pool).
     ///
@@ -729,6 +752,8 @@ pub(crate) async fn execute(
     stream: bool,
 ) -> Result<Received, Error> {
     let inner: &Inner = &client.inner;
+    let mut parts = parts;
+    name_the_wechatpay_key(client, &mut parts);
     let prepared = prepare_async(parts).await?;
     let primary = resolve_base(inner, &prepared.origin);
     // Failover only for requests that go to the client's own base URL.
@@ -757,6 +782,21 @@ pub(crate) async fn execute(
                 return Err(error);
             }
         }
+    }
+}
+
+/// `Wechatpay-Serial` on every request: the key WeChat Pay should answer with (during a key
+/// switch the platform picks the key that signs its answer from it), unless the request names
+/// one already (the key its sensitive fields were encrypted with, or a caller's
+/// [`Call::header`]). It names the configured WeChat Pay public key (the one configured last),
+/// else the newest platform certificate valid now; with neither (bootstrapping the platform
+/// certificates) the header is left out.
+fn name_the_wechatpay_key(client: &Client, parts: &mut Parts) {
+    if parts.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("wechatpay-serial")) {
+        return;
+    }
+    if let Some(serial) = client.sensitive_key_serial() {
+        parts.headers.push(("Wechatpay-Serial", serial));
     }
 }
 

@@ -21,7 +21,6 @@ impl<'a> Merchants<'a> {
         self.0
             .request(::wechatpay::runtime::Method::POST)
             .header_opt("Idempotency-Key", request.idempotency_key.as_deref())
-            .header("Wechatpay-Serial", &request.wechatpay_serial)
             .json(request)
             .send_json()
     }
@@ -35,11 +34,7 @@ impl<'a> Merchants<'a> {
         self,
         request: &PutRequest,
     ) -> ::wechatpay::runtime::Call<'a, PutResponse> {
-        self.0
-            .request(::wechatpay::runtime::Method::PUT)
-            .header("Wechatpay-Serial", &request.wechatpay_serial)
-            .json(request)
-            .send_json()
+        self.0.request(::wechatpay::runtime::Method::PUT).json(request).send_json()
     }
 }
 /// The request of `POST /hk/v3/merchants` (子商户进件（融合钱包）).
@@ -49,10 +44,6 @@ pub struct PostRequest {
     ///
     /// Header `Idempotency-Key`. Example: `GzPCeo963zXKcO2hDVD8AjXIpgrj`
     pub idempotency_key: Option<String>,
-    /// 微信支付公钥ID/平台证书序列号
-    ///
-    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-    pub wechatpay_serial: String,
     /// 机构appid
     ///
     /// Example: `wx8888888888888888`
@@ -116,7 +107,6 @@ pub struct PostRequest {
 }
 ::wechatpay::runtime::json_object!(PostRequest {
     idempotency_key: header "Idempotency-Key" optional,
-    wechatpay_serial: header "Wechatpay-Serial" required,
     sp_appid: "sp_appid" required,
     sp_mchid: "sp_mchid" required,
     name: "name" required,
@@ -312,10 +302,6 @@ pub enum PostResponseVerificationStatus {
 /// The request of `PUT /hk/v3/merchants` (修改子商户（融合钱包）).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PutRequest {
-    /// 微信支付公钥ID/平台证书序列号
-    ///
-    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-    pub wechatpay_serial: String,
     /// 机构appid
     ///
     /// Example: `wx8888888888888888`
@@ -382,7 +368,6 @@ pub struct PutRequest {
     pub principal: Option<PutRequestPrincipal>,
 }
 ::wechatpay::runtime::json_object!(PutRequest {
-    wechatpay_serial: header "Wechatpay-Serial" required,
     sp_appid: "sp_appid" required,
     sp_mchid: "sp_mchid" required,
     sub_mchid: "sub_mchid" required,

@@ -67,7 +67,6 @@ pub mod account {
                     .query_opt("card_no", request.card_no.as_ref())
                     .query_opt("sgn_no", request.sgn_no.as_ref())
                     .query_opt("req_scene", request.req_scene.as_ref())
-                    .header("Wechatpay-Serial", &request.wechatpay_serial)
                     .send_json()
             }
         }
@@ -94,10 +93,6 @@ pub mod account {
             ///
             /// Query parameter `req_scene`. Example: `SJT_CONVENIENT_SETTLEMENT_SERVICE_MERCHANT`
             pub req_scene: Option<GetRequestReqScene>,
-            /// 微信支付公钥ID/平台证书序列号
-            ///
-            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            pub wechatpay_serial: String,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
             mchid: query "mchid" required,
@@ -105,7 +100,6 @@ pub mod account {
             card_no: query "card_no" optional,
             sgn_no: query "sgn_no" optional,
             req_scene: query "req_scene" optional,
-            wechatpay_serial: header "Wechatpay-Serial" required,
         });
         /// 请求场景
         ///
@@ -164,7 +158,6 @@ pub mod account {
                     .query_opt("card_no", request.card_no.as_ref())
                     .query_opt("sgn_no", request.sgn_no.as_ref())
                     .query_opt("req_scene", request.req_scene.as_ref())
-                    .header("Wechatpay-Serial", &request.wechatpay_serial)
                     .send_json()
             }
         }
@@ -592,7 +585,6 @@ pub mod bank_channel_account {
             ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
-                    .header("Wechatpay-Serial", &request.wechatpay_serial)
                     .json(request)
                     .send_json()
             }
@@ -600,10 +592,6 @@ pub mod bank_channel_account {
         /// The request of `POST /v3/aggracct-bc/wb-channel/bank-channel-account/rename` (受理渠道结算银行账户更名申请).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
-            /// 微信支付公钥ID/平台证书序列号
-            ///
-            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            pub wechatpay_serial: String,
             /// 渠道结算银行账户更名外部系统单号
             ///
             /// Example: `htozr8denqegbt6tk6u10iymo7yww5pn`
@@ -626,7 +614,6 @@ pub mod bank_channel_account {
             pub req_scene: Option<PostRequestReqScene>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            wechatpay_serial: header "Wechatpay-Serial" required,
             out_request_no: "out_request_no" required,
             mchid: "mchid" required,
             bal_account_no: "bal_account_no" required,
@@ -746,7 +733,6 @@ pub mod bank_channel_account {
                         .request(::wechatpay::runtime::Method::GET)
                         .query("mchid", &request.mchid)
                         .query("bal_account_no", &request.bal_account_no)
-                        .header("Wechatpay-Serial", &request.wechatpay_serial)
                         .send_json()
                 }
             }
@@ -761,15 +747,10 @@ pub mod bank_channel_account {
                 ///
                 /// Query parameter `bal_account_no`. Example: `8609cb22e1774a50a930e414cc71eca06121bc`
                 pub bal_account_no: String,
-                /// 微信支付公钥ID/平台证书序列号
-                ///
-                /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-                pub wechatpay_serial: String,
             }
             ::wechatpay::runtime::json_object!(GetRequest {
                 mchid: query "mchid" required,
                 bal_account_no: query "bal_account_no" required,
-                wechatpay_serial: header "Wechatpay-Serial" required,
             });
             /// The response of `GET /v3/aggracct-bc/wb-channel/bank-channel-account/rename/{application_id}` (查询渠道结算银行账户更名申请).
             #[derive(Clone, Debug, PartialEq, Default)]
@@ -882,7 +863,6 @@ pub mod control_orders {
                     .request(::wechatpay::runtime::Method::GET)
                     .query("control_type", &request.control_type)
                     .query("mchid", &request.mchid)
-                    .header("Wechatpay-Serial", &request.wechatpay_serial)
                     .send_json()
             }
         }
@@ -897,15 +877,10 @@ pub mod control_orders {
             ///
             /// Query parameter `mchid`. Example: `1900016681`
             pub mchid: String,
-            /// 微信支付公钥ID/平台证书序列号
-            ///
-            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            pub wechatpay_serial: String,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
             control_type: query "control_type" required,
             mchid: query "mchid" required,
-            wechatpay_serial: header "Wechatpay-Serial" required,
         });
         /// 控制单类型
         ///
@@ -1321,7 +1296,6 @@ pub mod control_orders {
             ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
-                    .header("Wechatpay-Serial", &request.wechatpay_serial)
                     .json(request)
                     .send_json()
             }
@@ -1329,10 +1303,6 @@ pub mod control_orders {
         /// The request of `POST /v3/aggracct-bc/wb-channel/control-orders/punish` (发起微众台账管控).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
-            /// 微信支付公钥ID/平台证书序列号
-            ///
-            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            pub wechatpay_serial: String,
             /// 微众管控单号
             ///
             /// Example: `example_out_request_no`
@@ -1375,7 +1345,6 @@ pub mod control_orders {
             pub fund_repatriation_strategy: Option<PostRequestFundRepatriationStrategy>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            wechatpay_serial: header "Wechatpay-Serial" required,
             out_request_no: "out_request_no" required,
             mchid: "mchid" required,
             bal_account_no: "bal_account_no" required,
@@ -1440,7 +1409,6 @@ pub mod control_orders {
             ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
-                    .header("Wechatpay-Serial", &request.wechatpay_serial)
                     .json(request)
                     .send_json()
             }
@@ -1448,10 +1416,6 @@ pub mod control_orders {
         /// The request of `POST /v3/aggracct-bc/wb-channel/control-orders/recover` (解除对微众台账的管控).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
-            /// 微信支付公钥ID/平台证书序列号
-            ///
-            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            pub wechatpay_serial: String,
             /// 微众解管单号
             ///
             /// Example: `example_out_request_no`
@@ -1490,7 +1454,6 @@ pub mod control_orders {
             pub req_scene: Option<PostRequestReqScene>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            wechatpay_serial: header "Wechatpay-Serial" required,
             out_request_no: "out_request_no" required,
             related_webank_punish_no: "related_webank_punish_no" required,
             related_wxpay_punish_no: "related_wxpay_punish_no" required,
@@ -1544,20 +1507,12 @@ pub mod special_reduction {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0
-                .request(::wechatpay::runtime::Method::POST)
-                .header("Wechatpay-Serial", &request.wechatpay_serial)
-                .json(request)
-                .send_json()
+            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
         }
     }
     /// The request of `POST /v3/aggracct-bc/wb-channel/special-reduction` (特殊减额).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
-        /// 微信支付公钥ID/平台证书序列号
-        ///
-        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        pub wechatpay_serial: String,
         /// 微信支付商户号
         ///
         /// Example: `1900016681`
@@ -1596,7 +1551,6 @@ pub mod special_reduction {
         pub req_scene: Option<PostRequestReqScene>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: header "Wechatpay-Serial" required,
         mchid: "mchid" required,
         bal_account_no: "bal_account_no" required,
         out_request_no: "out_request_no" required,
@@ -1751,7 +1705,6 @@ pub mod special_reduction {
                     .query_opt("card_no", request.card_no.as_ref())
                     .query_opt("sgn_no", request.sgn_no.as_ref())
                     .query_opt("req_scene", request.req_scene.as_ref())
-                    .header("Wechatpay-Serial", &request.wechatpay_serial)
                     .send_json()
             }
         }

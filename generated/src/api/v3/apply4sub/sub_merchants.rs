@@ -203,7 +203,6 @@ pub mod by_sub_mchid {
             ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
-                    .header("Wechatpay-Serial", &request.wechatpay_serial)
                     .json(request)
                     .send_json()
             }
@@ -211,10 +210,6 @@ pub mod by_sub_mchid {
         /// The request of `POST /v3/apply4sub/sub_merchants/{sub_mchid}/modify-settlement` (修改结算帐号API).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
-            /// 微信支付公钥ID/平台证书序列号
-            ///
-            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            pub wechatpay_serial: String,
             /// 修改模式
             ///
             /// Example: `MODIFY_MODE_ASYNC`
@@ -249,7 +244,6 @@ pub mod by_sub_mchid {
             pub account_name: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            wechatpay_serial: header "Wechatpay-Serial" required,
             modify_mode: "modify_mode" optional,
             account_type: "account_type" required,
             account_bank: "account_bank" required,

@@ -50,7 +50,6 @@ impl<'a> Applyment<'a> {
         self.0
             .request(::wechatpay::runtime::Method::POST)
             .query_opt("channel_id", request.channel_id.as_ref())
-            .header("Wechatpay-Serial", &request.wechatpay_serial)
             .json(request)
             .encrypt_sensitive(
                 &[
@@ -114,10 +113,6 @@ pub struct PostRequest {
     ///
     /// Query parameter `channel_id`.
     pub channel_id: Option<String>,
-    /// 微信支付公钥ID/平台证书序列号
-    ///
-    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-    pub wechatpay_serial: String,
     /// 业务申请编号
     pub business_code: String,
     /// 联系人信息
@@ -133,7 +128,6 @@ pub struct PostRequest {
 }
 ::wechatpay::runtime::json_object!(PostRequest {
     channel_id: query "channel_id" optional,
-    wechatpay_serial: header "Wechatpay-Serial" required,
     business_code: "business_code" required,
     contact_info: "contact_info" required,
     subject_info: "subject_info" required,

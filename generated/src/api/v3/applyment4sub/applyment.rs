@@ -160,7 +160,6 @@ pub mod slash {
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
             self.0
                 .request(::wechatpay::runtime::Method::POST)
-                .header("Wechatpay-Serial", &request.wechatpay_serial)
                 .json(request)
                 .encrypt_sensitive(
                     &[
@@ -185,10 +184,6 @@ pub mod slash {
     /// The request of `POST /v3/applyment4sub/applyment/` (提交申请单API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
-        /// 微信支付公钥ID/平台证书序列号
-        ///
-        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        pub wechatpay_serial: String,
         /// 业务申请编号
         pub business_code: String,
         /// 超级管理员信息
@@ -205,7 +200,6 @@ pub mod slash {
         pub addition_info: Option<PostRequestAdditionInfo>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: header "Wechatpay-Serial" required,
         business_code: "business_code" required,
         contact_info: "contact_info" required,
         subject_info: "subject_info" required,

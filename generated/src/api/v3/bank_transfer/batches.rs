@@ -23,20 +23,12 @@ impl<'a> Batches<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-        self.0
-            .request(::wechatpay::runtime::Method::POST)
-            .header("Wechatpay-Serial", &request.wechatpay_serial)
-            .json(request)
-            .send_json()
+        self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
     }
 }
 /// The request of `POST /v3/bank-transfer/batches` (发起批量转账API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
-    /// 微信支付公钥ID/平台证书序列号
-    ///
-    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-    pub wechatpay_serial: String,
     /// 服务平台商户号
     ///
     /// Example: `1900001109`
@@ -93,7 +85,6 @@ pub struct PostRequest {
     pub transfer_detail_list: Option<Vec<PostRequestTransferDetailList>>,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    wechatpay_serial: header "Wechatpay-Serial" required,
     platform_mchid: "platform_mchid" required,
     specialized_payment_mchid: "specialized_payment_mchid" required,
     sponsor_mchid: "sponsor_mchid" required,

@@ -28,20 +28,12 @@ impl<'a> Applyments<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-        self.0
-            .request(::wechatpay::runtime::Method::POST)
-            .header("Wechatpay-Serial", &request.wechatpay_serial)
-            .json(request)
-            .send_json()
+        self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
     }
 }
 /// The request of `POST /v3/brand/applyments` (提交入驻申请).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
-    /// 微信支付公钥ID/平台证书序列号
-    ///
-    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-    pub wechatpay_serial: String,
     /// 业务申请编号
     ///
     /// Example: `1900013511_10000`
@@ -56,7 +48,6 @@ pub struct PostRequest {
     pub trademark: PostRequestTrademark,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    wechatpay_serial: header "Wechatpay-Serial" required,
     business_code: "business_code" required,
     admin_info: "admin_info" required,
     subject_info: "subject_info" required,

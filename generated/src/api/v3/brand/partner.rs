@@ -2834,7 +2834,6 @@ pub mod card_member {
                         self.0
                             .request(::wechatpay::runtime::Method::POST)
                             .query("card_id", &request.card_id)
-                            .header("Wechatpay-Serial", &request.wechatpay_serial)
                             .json(request)
                             .send_json()
                     }
@@ -2846,10 +2845,6 @@ pub mod card_member {
                     ///
                     /// Query parameter `card_id`. Example: `pbLatjvWOibDc5-TBnbUk1pD12o0`
                     pub card_id: String,
-                    /// 微信支付公钥ID/平台证书序列号
-                    ///
-                    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-                    pub wechatpay_serial: String,
                     /// 品牌ID
                     ///
                     /// Example: `1004`
@@ -2887,7 +2882,6 @@ pub mod card_member {
                 }
                 ::wechatpay::runtime::json_object!(PostRequest {
                     card_id: query "card_id" required,
-                    wechatpay_serial: header "Wechatpay-Serial" required,
                     brand_id: "brand_id" required,
                     openid: "openid" required,
                     card_color: "card_color" optional,
@@ -3109,7 +3103,6 @@ pub mod card_member {
                 ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                     self.0
                         .request(::wechatpay::runtime::Method::POST)
-                        .header("Wechatpay-Serial", &request.wechatpay_serial)
                         .json(request)
                         .send_json()
                 }
@@ -3117,10 +3110,6 @@ pub mod card_member {
             /// The request of `POST /v3/brand/partner/card-member/user-cards/import-by-openid` (根据openid导入用户会员卡).
             #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
-                /// 微信支付公钥ID/平台证书序列号
-                ///
-                /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-                pub wechatpay_serial: String,
                 /// 品牌ID
                 ///
                 /// Example: `1004`
@@ -3151,7 +3140,6 @@ pub mod card_member {
                 pub pickup_time: String,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                wechatpay_serial: header "Wechatpay-Serial" required,
                 brand_id: "brand_id" required,
                 card_id: "card_id" required,
                 openid: "openid" required,
@@ -3285,7 +3273,6 @@ pub mod card_member {
                 ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                     self.0
                         .request(::wechatpay::runtime::Method::POST)
-                        .header("Wechatpay-Serial", &request.wechatpay_serial)
                         .json(request)
                         .send_json()
                 }
@@ -3293,10 +3280,6 @@ pub mod card_member {
             /// The request of `POST /v3/brand/partner/card-member/user-cards/import-by-phone` (根据手机号导入用户会员卡).
             #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
-                /// 微信支付公钥ID/平台证书序列号
-                ///
-                /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-                pub wechatpay_serial: String,
                 /// 品牌ID
                 ///
                 /// Example: `1004`
@@ -3323,7 +3306,6 @@ pub mod card_member {
                 pub pickup_time: String,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                wechatpay_serial: header "Wechatpay-Serial" required,
                 brand_id: "brand_id" required,
                 card_id: "card_id" required,
                 phone_number: "phone_number" required,

@@ -184,11 +184,7 @@ pub mod orders {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0
-                .request(::wechatpay::runtime::Method::POST)
-                .header("Wechatpay-Serial", &request.wechatpay_serial)
-                .json(request)
-                .send_json()
+            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
         }
     }
     /// The request of `GET /v3/brand/profitsharing/orders` (查询分账结果API).
@@ -397,10 +393,6 @@ pub mod orders {
     /// The request of `POST /v3/brand/profitsharing/orders` (请求分账API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
-        /// 微信支付公钥ID/平台证书序列号
-        ///
-        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        pub wechatpay_serial: String,
         /// 品牌主商户号
         ///
         /// Example: `1900000108`
@@ -431,7 +423,6 @@ pub mod orders {
         pub finish: bool,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: header "Wechatpay-Serial" required,
         brand_mchid: "brand_mchid" required,
         sub_mchid: "sub_mchid" required,
         appid: "appid" required,

@@ -523,7 +523,6 @@ pub mod banks {
                 self.0
                     .request(::wechatpay::runtime::Method::GET)
                     .query("account_number", &request.account_number)
-                    .header("Wechatpay-Serial", &request.wechatpay_serial)
                     .send_json()
             }
         }
@@ -534,14 +533,9 @@ pub mod banks {
             ///
             /// Query parameter `account_number`. Example: `d+xT+MQCvrLHUVDWv/8MR/dB7TkXLVfSrUxMPZy6jWWYzpRrEEaYQE8ZRGYoeorwC+w==`
             pub account_number: String,
-            /// 微信支付公钥ID/平台证书序列号
-            ///
-            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            pub wechatpay_serial: String,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
             account_number: query "account_number" required,
-            wechatpay_serial: header "Wechatpay-Serial" required,
         });
         /// The response of `GET /v3/capital/capitallhh/banks/search-banks-by-bank-account` (获取对私银行卡号开户银行API).
         #[derive(Clone, Debug, PartialEq, Default)]

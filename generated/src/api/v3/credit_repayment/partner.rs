@@ -67,7 +67,6 @@ pub mod contracts {
             ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
-                    .header("Wechatpay-Serial", &request.wechatpay_serial)
                     .json(request)
                     .send_json()
             }
@@ -75,10 +74,6 @@ pub mod contracts {
         /// The request of `POST /v3/credit-repayment/partner/contracts/app-presign` (APP预签约自动还款协议).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
-            /// 微信支付公钥ID/平台证书序列号
-            ///
-            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            pub wechatpay_serial: String,
             /// 商户AppID
             ///
             /// Example: `wxd678efh567hg6787`
@@ -121,7 +116,6 @@ pub mod contracts {
             pub trade_info: Option<PostRequestTradeInfo>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            wechatpay_serial: header "Wechatpay-Serial" required,
             appid: "appid" required,
             plan_id: "plan_id" required,
             out_contract_code: "out_contract_code" required,
@@ -367,7 +361,6 @@ pub mod contracts {
             ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
-                    .header("Wechatpay-Serial", &request.wechatpay_serial)
                     .json(request)
                     .send_json()
             }
@@ -375,10 +368,6 @@ pub mod contracts {
         /// The request of `POST /v3/credit-repayment/partner/contracts/h5-presign` (H5预签约自动还款协议).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
-            /// 微信支付公钥ID/平台证书序列号
-            ///
-            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            pub wechatpay_serial: String,
             /// 商户AppID
             ///
             /// Example: `wxd678efh567hg6787`
@@ -423,7 +412,6 @@ pub mod contracts {
             pub jump_info: Option<PostRequestJumpInfo>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            wechatpay_serial: header "Wechatpay-Serial" required,
             appid: "appid" required,
             plan_id: "plan_id" required,
             out_contract_code: "out_contract_code" required,

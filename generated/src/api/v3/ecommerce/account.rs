@@ -51,20 +51,12 @@ pub mod apply_cancel_withdraw {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0
-                .request(::wechatpay::runtime::Method::POST)
-                .header("Wechatpay-Serial", &request.wechatpay_serial)
-                .json(request)
-                .send_json()
+            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
         }
     }
     /// The request of `POST /v3/ecommerce/account/apply-cancel-withdraw` (提交注销提现申请).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
-        /// 微信支付公钥ID/平台证书序列号
-        ///
-        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        pub wechatpay_serial: String,
         /// 二级商户号
         ///
         /// Example: `1900000109`
@@ -89,7 +81,6 @@ pub mod apply_cancel_withdraw {
         pub remark: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: header "Wechatpay-Serial" required,
         sub_mchid: "sub_mchid" required,
         out_request_no: "out_request_no" required,
         withdraw: "withdraw" optional,

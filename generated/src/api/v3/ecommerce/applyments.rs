@@ -366,7 +366,6 @@ pub mod slash {
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
             self.0
                 .request(::wechatpay::runtime::Method::POST)
-                .header("Wechatpay-Serial", &request.wechatpay_serial)
                 .json(request)
                 .encrypt_sensitive(
                     &[
@@ -390,10 +389,6 @@ pub mod slash {
     /// The request of `POST /v3/ecommerce/applyments/` (二级商户进件API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
-        /// 微信支付公钥ID/平台证书序列号
-        ///
-        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        pub wechatpay_serial: String,
         /// 业务申请编号
         pub out_request_no: String,
         /// 主体类型
@@ -436,7 +431,6 @@ pub mod slash {
         pub business_addition_desc: Option<Vec<String>>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: header "Wechatpay-Serial" required,
         out_request_no: "out_request_no" required,
         organization_type: "organization_type" required,
         finance_institution: "finance_institution" optional,
@@ -818,20 +812,12 @@ pub mod submit_account_hosting_applyment {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0
-                .request(::wechatpay::runtime::Method::POST)
-                .header("Wechatpay-Serial", &request.wechatpay_serial)
-                .json(request)
-                .send_json()
+            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
         }
     }
     /// The request of `POST /v3/ecommerce/applyments/submit-account-hosting-applyment` (提交申请单).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
-        /// 微信支付公钥ID/平台证书序列号
-        ///
-        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        pub wechatpay_serial: String,
         /// 业务申请编号
         pub out_request_no: String,
         /// 主体类型
@@ -876,7 +862,6 @@ pub mod submit_account_hosting_applyment {
         pub id_card_complete_statement: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: header "Wechatpay-Serial" required,
         out_request_no: "out_request_no" required,
         organization_type: "organization_type" required,
         finance_institution: "finance_institution" optional,

@@ -381,7 +381,6 @@ pub mod pre_entrust_sign_with_real_name_identity {
             ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
-                    .header("Wechatpay-Serial", &request.wechatpay_serial)
                     .json(request)
                     .send_json()
             }
@@ -389,10 +388,6 @@ pub mod pre_entrust_sign_with_real_name_identity {
         /// The request of `POST /v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/app` (APP场景预签约（需要实名验证）).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
-            /// 微信支付公钥ID/平台证书序列号
-            ///
-            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            pub wechatpay_serial: String,
             /// 签约和付款的AppID
             ///
             /// Example: `wxd678efh567h23787`
@@ -415,7 +410,6 @@ pub mod pre_entrust_sign_with_real_name_identity {
             pub cred_id: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            wechatpay_serial: header "Wechatpay-Serial" required,
             appid: "appid" required,
             out_contract_code: "out_contract_code" required,
             real_name: "real_name" required,
@@ -456,7 +450,6 @@ pub mod pre_entrust_sign_with_real_name_identity {
             ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
-                    .header("Wechatpay-Serial", &request.wechatpay_serial)
                     .json(request)
                     .send_json()
             }
@@ -464,10 +457,6 @@ pub mod pre_entrust_sign_with_real_name_identity {
         /// The request of `POST /v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/mini-program` (小程序场景预签约（需要实名验证）).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
-            /// 微信支付公钥ID/平台证书序列号
-            ///
-            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            pub wechatpay_serial: String,
             /// 签约和付款的AppID
             ///
             /// Example: `wxd678efh567h23787`
@@ -494,7 +483,6 @@ pub mod pre_entrust_sign_with_real_name_identity {
             pub cred_id: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            wechatpay_serial: header "Wechatpay-Serial" required,
             appid: "appid" required,
             out_contract_code: "out_contract_code" required,
             openid: "openid" required,

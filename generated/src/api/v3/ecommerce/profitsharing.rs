@@ -352,11 +352,7 @@ pub mod orders {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0
-                .request(::wechatpay::runtime::Method::POST)
-                .header("Wechatpay-Serial", &request.wechatpay_serial)
-                .json(request)
-                .send_json()
+            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
         }
     }
     /// The request of `GET /v3/ecommerce/profitsharing/orders` (查询分账结果API).
@@ -537,10 +533,6 @@ pub mod orders {
     /// The request of `POST /v3/ecommerce/profitsharing/orders` (请求分账API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
-        /// 微信支付公钥ID/平台证书序列号
-        ///
-        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        pub wechatpay_serial: String,
         /// 公众账号ID
         ///
         /// Example: `wx8888888888888888`
@@ -563,7 +555,6 @@ pub mod orders {
         pub finish: bool,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: header "Wechatpay-Serial" required,
         appid: "appid" optional,
         sub_mchid: "sub_mchid" required,
         transaction_id: "transaction_id" required,
@@ -774,7 +765,6 @@ pub mod receivers {
             ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
-                    .header("Wechatpay-Serial", &request.wechatpay_serial)
                     .json(request)
                     .encrypt_sensitive(&["/encrypted_name"])
                     .send_json()
@@ -783,10 +773,6 @@ pub mod receivers {
         /// The request of `POST /v3/ecommerce/profitsharing/receivers/add` (添加分账接收方API).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
-            /// 微信支付公钥ID/平台证书序列号
-            ///
-            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            pub wechatpay_serial: String,
             /// 公众账号ID
             ///
             /// Example: `wx8888888888888888`
@@ -809,7 +795,6 @@ pub mod receivers {
             pub relation_type: crate::types::ProfitSharingReceiverType,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            wechatpay_serial: header "Wechatpay-Serial" required,
             appid: "appid" required,
             type_: "type" required,
             account: "account" required,

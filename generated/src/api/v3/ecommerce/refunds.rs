@@ -360,7 +360,6 @@ pub mod by_refund_id {
             ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
-                    .header("Wechatpay-Serial", &request.wechatpay_serial)
                     .json(request)
                     .send_json()
             }
@@ -368,10 +367,6 @@ pub mod by_refund_id {
         /// The request of `POST /v3/ecommerce/refunds/{refund_id}/apply-abnormal-refund` (发起异常退款).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
-            /// 微信支付公钥ID/平台证书序列号
-            ///
-            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            pub wechatpay_serial: String,
             /// 二级商户号
             ///
             /// Example: `1900000109`
@@ -400,7 +395,6 @@ pub mod by_refund_id {
             pub real_name: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            wechatpay_serial: header "Wechatpay-Serial" required,
             sub_mchid: "sub_mchid" optional,
             individual_auth_id: "individual_auth_id" optional,
             out_refund_no: "out_refund_no" required,

@@ -19,7 +19,6 @@ impl<'a> SubjectSubMerchants<'a> {
             .query("cert_number", &request.cert_number)
             .query_opt("limit", request.limit.as_ref())
             .query_opt("offset", request.offset.as_ref())
-            .header("Wechatpay-Serial", &request.wechatpay_serial)
             .send_json()
     }
 }
@@ -42,17 +41,12 @@ pub struct GetRequest {
     ///
     /// Query parameter `offset`. Example: `0`
     pub offset: Option<i64>,
-    /// 微信支付公钥ID/平台证书序列号
-    ///
-    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-    pub wechatpay_serial: String,
 }
 ::wechatpay::runtime::json_object!(GetRequest {
     organization_type: query "organization_type" required,
     cert_number: query "cert_number" required,
     limit: query "limit" optional,
     offset: query "offset" optional,
-    wechatpay_serial: header "Wechatpay-Serial" required,
 });
 /// 主体类型
 ///

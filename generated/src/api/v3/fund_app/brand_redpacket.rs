@@ -42,20 +42,12 @@ pub mod brand_merchant_batches {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0
-                .request(::wechatpay::runtime::Method::POST)
-                .header("Wechatpay-Serial", &request.wechatpay_serial)
-                .json(request)
-                .send_json()
+            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
         }
     }
     /// The request of `POST /v3/fund-app/brand-redpacket/brand-merchant-batches` (品牌商户发放红包).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
-        /// 微信支付公钥ID/平台证书序列号
-        ///
-        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        pub wechatpay_serial: String,
         /// 品牌ID
         ///
         /// Example: `1234`
@@ -96,7 +88,6 @@ pub mod brand_merchant_batches {
         pub detail_list: Vec<PostRequestDetailList>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: header "Wechatpay-Serial" required,
         brand_id: "brand_id" required,
         brand_appid: "brand_appid" required,
         scene: "scene" required,

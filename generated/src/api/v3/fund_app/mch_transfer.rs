@@ -1656,7 +1656,6 @@ pub mod partner {
             ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
-                    .header("Wechatpay-Serial", &request.wechatpay_serial)
                     .json(request)
                     .send_json()
             }
@@ -1664,10 +1663,6 @@ pub mod partner {
         /// The request of `POST /v3/fund-app/mch-transfer/partner/transfer-bills` (发起转账).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
-            /// 微信支付公钥ID/平台证书序列号
-            ///
-            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            pub wechatpay_serial: String,
             /// 二级商户号
             ///
             /// Example: `1900001121`
@@ -1712,7 +1707,6 @@ pub mod partner {
             pub transfer_scene_report_infos: Vec<PostRequestTransferSceneReportInfos>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            wechatpay_serial: header "Wechatpay-Serial" required,
             sub_mchid: "sub_mchid" required,
             appid: "appid" required,
             out_bill_no: "out_bill_no" required,
@@ -2072,7 +2066,6 @@ pub mod partner {
                 ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                     self.0
                         .request(::wechatpay::runtime::Method::POST)
-                        .header("Wechatpay-Serial", &request.wechatpay_serial)
                         .json(request)
                         .send_json()
                 }
@@ -2080,10 +2073,6 @@ pub mod partner {
             /// The request of `POST /v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization` (发起转账并完成自动收款授权).
             #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
-                /// 微信支付公钥ID/平台证书序列号
-                ///
-                /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-                pub wechatpay_serial: String,
                 /// 二级商户号
                 ///
                 /// Example: `1900001121`
@@ -2132,7 +2121,6 @@ pub mod partner {
                 pub authorization_info: Option<PostRequestAuthorizationInfo>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                wechatpay_serial: header "Wechatpay-Serial" required,
                 sub_mchid: "sub_mchid" required,
                 appid: "appid" required,
                 out_bill_no: "out_bill_no" required,
@@ -2191,7 +2179,6 @@ pub mod partner {
                 ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                     self.0
                         .request(::wechatpay::runtime::Method::POST)
-                        .header("Wechatpay-Serial", &request.wechatpay_serial)
                         .json(request)
                         .send_json()
                 }
@@ -2199,10 +2186,6 @@ pub mod partner {
             /// The request of `POST /v3/fund-app/mch-transfer/partner/transfer-bills/transfer` (转账（用户自动收款）).
             #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
-                /// 微信支付公钥ID/平台证书序列号
-                ///
-                /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-                pub wechatpay_serial: String,
                 /// 二级商户号
                 ///
                 /// Example: `1900001121`
@@ -2249,7 +2232,6 @@ pub mod partner {
                 pub authorization_id: String,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                wechatpay_serial: header "Wechatpay-Serial" required,
                 sub_mchid: "sub_mchid" required,
                 appid: "appid" required,
                 out_bill_no: "out_bill_no" required,
@@ -2771,20 +2753,12 @@ pub mod transfer_bills {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0
-                .request(::wechatpay::runtime::Method::POST)
-                .header("Wechatpay-Serial", &request.wechatpay_serial)
-                .json(request)
-                .send_json()
+            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
         }
     }
     /// The request of `POST /v3/fund-app/mch-transfer/transfer-bills` (发起转账).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
-        /// 微信支付公钥ID/平台证书序列号
-        ///
-        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        pub wechatpay_serial: String,
         /// 商户AppID
         ///
         /// Example: `wxf636efh567hg4356`
@@ -2827,7 +2801,6 @@ pub mod transfer_bills {
         pub user_recv_style: Option<PostRequestUserRecvStyle>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: header "Wechatpay-Serial" required,
         appid: "appid" required,
         out_bill_no: "out_bill_no" required,
         openid: "openid" required,
@@ -3123,7 +3096,6 @@ pub mod transfer_bills {
             ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
-                    .header("Wechatpay-Serial", &request.wechatpay_serial)
                     .json(request)
                     .send_json()
             }
@@ -3131,10 +3103,6 @@ pub mod transfer_bills {
         /// The request of `POST /v3/fund-app/mch-transfer/transfer-bills/pre-transfer-with-authorization` (发起转账并完成自动收款授权).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
-            /// 微信支付公钥ID/平台证书序列号
-            ///
-            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            pub wechatpay_serial: String,
             /// 商户AppID
             ///
             /// Example: `wxf636efh567hg4356`
@@ -3181,7 +3149,6 @@ pub mod transfer_bills {
             pub sponsor_mchid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            wechatpay_serial: header "Wechatpay-Serial" required,
             appid: "appid" required,
             out_bill_no: "out_bill_no" required,
             openid: "openid" required,
@@ -3289,7 +3256,6 @@ pub mod transfer_bills {
             ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
-                    .header("Wechatpay-Serial", &request.wechatpay_serial)
                     .json(request)
                     .send_json()
             }
@@ -3297,10 +3263,6 @@ pub mod transfer_bills {
         /// The request of `POST /v3/fund-app/mch-transfer/transfer-bills/transfer` (用户授权后转账).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
-            /// 微信支付公钥ID/平台证书序列号
-            ///
-            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            pub wechatpay_serial: String,
             /// 商户AppID
             ///
             /// Example: `wxf636efh567hg4356`
@@ -3349,7 +3311,6 @@ pub mod transfer_bills {
             pub out_authorization_no: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            wechatpay_serial: header "Wechatpay-Serial" required,
             appid: "appid" required,
             out_bill_no: "out_bill_no" required,
             user_name: "user_name" optional,
@@ -3579,20 +3540,12 @@ pub mod transfer_to_qq_wallet_bills {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0
-                .request(::wechatpay::runtime::Method::POST)
-                .header("Wechatpay-Serial", &request.wechatpay_serial)
-                .json(request)
-                .send_json()
+            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
         }
     }
     /// The request of `POST /v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills` (发起转账到QQ钱包).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
-        /// 微信支付公钥ID/平台证书序列号
-        ///
-        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        pub wechatpay_serial: String,
         /// QQ互联开放平台AppID
         ///
         /// Example: `102022609`
@@ -3633,7 +3586,6 @@ pub mod transfer_to_qq_wallet_bills {
         pub transfer_scene_report_infos: Vec<PostRequestTransferSceneReportInfos>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: header "Wechatpay-Serial" required,
         appid: "appid" required,
         out_bill_no: "out_bill_no" required,
         openid: "openid" required,

@@ -720,20 +720,12 @@ pub mod verify_certificate {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0
-                .request(::wechatpay::runtime::Method::POST)
-                .header("Wechatpay-Serial", &request.wechatpay_serial)
-                .json(request)
-                .send_json()
+            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
         }
     }
     /// The request of `POST /v3/global/customs/verify-certificate` (身份信息校验API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
-        /// 微信支付公钥ID/平台证书序列号
-        ///
-        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        pub wechatpay_serial: String,
         /// 机构APPID
         ///
         /// Example: `wxd678efh567hg6787`
@@ -776,7 +768,6 @@ pub mod verify_certificate {
         pub certificate_name: String,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: header "Wechatpay-Serial" required,
         appid: "appid" required,
         mchid: "mchid" required,
         out_trade_no: "out_trade_no" required,

@@ -21,7 +21,6 @@ impl<'a> Merchants<'a> {
         self.0
             .request(::wechatpay::runtime::Method::POST)
             .header_opt("Idempotency-Key", request.idempotency_key.as_deref())
-            .header("Wechatpay-Serial", &request.wechatpay_serial)
             .json(request)
             .send_json()
     }
@@ -33,10 +32,6 @@ pub struct PostRequest {
     ///
     /// Header `Idempotency-Key`. Example: `GzPCeo963zXKcO2hDVD8AjXIpgrj`
     pub idempotency_key: Option<String>,
-    /// 微信支付公钥ID/平台证书序列号
-    ///
-    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-    pub wechatpay_serial: String,
     /// 机构appid
     ///
     /// Example: `wx8888888888888888`
@@ -108,7 +103,6 @@ pub struct PostRequest {
 }
 ::wechatpay::runtime::json_object!(PostRequest {
     idempotency_key: header "Idempotency-Key" optional,
-    wechatpay_serial: header "Wechatpay-Serial" required,
     sp_appid: "sp_appid" required,
     sp_mchid: "sp_mchid" required,
     name: "name" required,
@@ -383,11 +377,7 @@ pub mod by_sub_mchid {
             self,
             request: &PatchRequest,
         ) -> ::wechatpay::runtime::Call<'a, PatchResponse> {
-            self.0
-                .request(::wechatpay::runtime::Method::PATCH)
-                .header("Wechatpay-Serial", &request.wechatpay_serial)
-                .json(request)
-                .send_json()
+            self.0.request(::wechatpay::runtime::Method::PATCH).json(request).send_json()
         }
     }
     /// The request of `GET /v3/global/merchants/{sub_mchid}` (查询子商户（融合钱包）).
@@ -687,10 +677,6 @@ pub mod by_sub_mchid {
     /// The request of `PATCH /v3/global/merchants/{sub_mchid}` (修改子商户（融合钱包）).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PatchRequest {
-        /// 微信支付公钥ID/平台证书序列号
-        ///
-        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        pub wechatpay_serial: String,
         /// 机构appid
         ///
         /// Example: `wx8888888888888888`
@@ -761,7 +747,6 @@ pub mod by_sub_mchid {
         pub h5_payment_apply_info: Option<PatchRequestH5PaymentApplyInfo>,
     }
     ::wechatpay::runtime::json_object!(PatchRequest {
-        wechatpay_serial: header "Wechatpay-Serial" required,
         sp_appid: "sp_appid" required,
         sp_mchid: "sp_mchid" required,
         name: "name" required,

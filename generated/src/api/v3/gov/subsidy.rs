@@ -878,7 +878,6 @@ pub mod n_qualifications {
             ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
-                    .header("Wechatpay-Serial", &request.wechatpay_serial)
                     .json(request)
                     .send_json()
             }
@@ -886,10 +885,6 @@ pub mod n_qualifications {
         /// The request of `POST /v3/gov/subsidy/n-qualifications/sync` (N品类同步资格核销信息).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
-            /// 微信支付公钥ID/平台证书序列号
-            ///
-            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            pub wechatpay_serial: String,
             /// 自然人姓名
             ///
             /// Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
@@ -1062,7 +1057,6 @@ pub mod n_qualifications {
             pub refund_id: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            wechatpay_serial: header "Wechatpay-Serial" required,
             real_name: "real_name" required,
             id_card_number: "id_card_number" required,
             phone_number: "phone_number" required,
@@ -1209,7 +1203,6 @@ pub mod qualification {
                     "identity_document_type",
                     request.identity_document_type.as_ref(),
                 )
-                .header("Wechatpay-Serial", &request.wechatpay_serial)
                 .send_json()
         }
     }
@@ -1282,10 +1275,6 @@ pub mod qualification {
         ///
         /// Query parameter `identity_document_type`. Example: `ID_DOC_TYPE_ID_CARD`
         pub identity_document_type: Option<GetRequestIdentityDocumentType>,
-        /// 微信支付公钥ID/平台证书序列号
-        ///
-        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        pub wechatpay_serial: String,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
         real_name: query "real_name" optional,
@@ -1296,7 +1285,6 @@ pub mod qualification {
         appid: query "appid" optional,
         qualification_region_code: query "qualification_region_code" required,
         identity_document_type: query "identity_document_type" optional,
-        wechatpay_serial: header "Wechatpay-Serial" required,
     });
     /// 证件类型
     pub type GetRequestIdentityDocumentType = crate::v3::gov::subsidy::n_qualifications::sync::PostRequestIdentityDocumentType;
@@ -1391,7 +1379,6 @@ pub mod qualifications {
                 ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                     self.0
                         .request(::wechatpay::runtime::Method::POST)
-                        .header("Wechatpay-Serial", &request.wechatpay_serial)
                         .json(request)
                         .send_json()
                 }
@@ -1399,10 +1386,6 @@ pub mod qualifications {
             /// The request of `POST /v3/gov/subsidy/qualifications/passthrough/cancel` (取消资格(透传模式)).
             #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
-                /// 微信支付公钥ID/平台证书序列号
-                ///
-                /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-                pub wechatpay_serial: String,
                 /// 自然人姓名
                 ///
                 /// Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
@@ -1467,7 +1450,6 @@ pub mod qualifications {
                 pub identity_document_type: PostRequestIdentityDocumentType,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                wechatpay_serial: header "Wechatpay-Serial" required,
                 real_name: "real_name" required,
                 id_card_number: "id_card_number" required,
                 phone_number: "phone_number" required,
@@ -1498,7 +1480,6 @@ pub mod qualifications {
                 ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                     self.0
                         .request(::wechatpay::runtime::Method::POST)
-                        .header("Wechatpay-Serial", &request.wechatpay_serial)
                         .json(request)
                         .send_json()
                 }
@@ -1506,10 +1487,6 @@ pub mod qualifications {
             /// The request of `POST /v3/gov/subsidy/qualifications/passthrough/claim` (领取资格(透传模式)).
             #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
-                /// 微信支付公钥ID/平台证书序列号
-                ///
-                /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-                pub wechatpay_serial: String,
                 /// 自然人姓名
                 ///
                 /// Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
@@ -1574,7 +1551,6 @@ pub mod qualifications {
                 pub latitude: String,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                wechatpay_serial: header "Wechatpay-Serial" required,
                 real_name: "real_name" required,
                 id_card_number: "id_card_number" required,
                 phone_number: "phone_number" required,
@@ -1606,7 +1582,6 @@ pub mod qualifications {
                 ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                     self.0
                         .request(::wechatpay::runtime::Method::POST)
-                        .header("Wechatpay-Serial", &request.wechatpay_serial)
                         .json(request)
                         .send_json()
                 }
@@ -1614,10 +1589,6 @@ pub mod qualifications {
             /// The request of `POST /v3/gov/subsidy/qualifications/passthrough/query` (批量查询用户资格(透传模式)).
             #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
-                /// 微信支付公钥ID/平台证书序列号
-                ///
-                /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-                pub wechatpay_serial: String,
                 /// 自然人姓名
                 ///
                 /// Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
@@ -1640,7 +1611,6 @@ pub mod qualifications {
                 pub identity_document_type: PostRequestIdentityDocumentType,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                wechatpay_serial: header "Wechatpay-Serial" required,
                 real_name: "real_name" required,
                 id_card_number: "id_card_number" required,
                 phone_number: "phone_number" required,
@@ -1791,7 +1761,6 @@ pub mod qualifications {
             ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
-                    .header("Wechatpay-Serial", &request.wechatpay_serial)
                     .json(request)
                     .send_json()
             }
@@ -1896,7 +1865,6 @@ pub mod qualifications {
             ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
-                    .header("Wechatpay-Serial", &request.wechatpay_serial)
                     .json(request)
                     .send_json()
             }
@@ -1904,10 +1872,6 @@ pub mod qualifications {
         /// The request of `POST /v3/gov/subsidy/qualifications/sync` (同步资格核销信息).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
-            /// 微信支付公钥ID/平台证书序列号
-            ///
-            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            pub wechatpay_serial: String,
             /// 自然人姓名
             ///
             /// Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
@@ -2096,7 +2060,6 @@ pub mod qualifications {
             pub mch_name: String,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            wechatpay_serial: header "Wechatpay-Serial" required,
             real_name: "real_name" optional,
             id_card_number: "id_card_number" optional,
             phone_number: "phone_number" optional,
@@ -2766,7 +2729,6 @@ pub mod transactions {
             ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
-                    .header("Wechatpay-Serial", &request.wechatpay_serial)
                     .json(request)
                     .send_json()
             }
@@ -2774,10 +2736,6 @@ pub mod transactions {
         /// The request of `POST /v3/gov/subsidy/transactions/sync` (交易信息回传).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
-            /// 微信支付公钥ID/平台证书序列号
-            ///
-            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            pub wechatpay_serial: String,
             /// 自然人姓名
             ///
             /// Example: `OEimkKuua8igpd+0YDgqF2Z61l=`
@@ -2902,7 +2860,6 @@ pub mod transactions {
             pub sub_mchid: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            wechatpay_serial: header "Wechatpay-Serial" required,
             real_name: "real_name" optional,
             id_card_number: "id_card_number" optional,
             phone_number: "phone_number" optional,
@@ -3195,7 +3152,6 @@ pub mod zhejiang {
                 ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                     self.0
                         .request(::wechatpay::runtime::Method::POST)
-                        .header("Wechatpay-Serial", &request.wechatpay_serial)
                         .json(request)
                         .send_json()
                 }
@@ -3203,10 +3159,6 @@ pub mod zhejiang {
             /// The request of `POST /v3/gov/subsidy/zhejiang/authcode/issue` (申请品类凭证码).
             #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
-                /// 微信支付公钥ID/平台证书序列号
-                ///
-                /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-                pub wechatpay_serial: String,
                 /// 品类编码
                 ///
                 /// Example: `A01`
@@ -3241,7 +3193,6 @@ pub mod zhejiang {
                 pub req_ssn: String,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                wechatpay_serial: header "Wechatpay-Serial" required,
                 category_id: "category_id" required,
                 openid: "openid" optional,
                 name: "name" required,
@@ -3743,7 +3694,6 @@ pub mod zhejiang {
                 ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                     self.0
                         .request(::wechatpay::runtime::Method::POST)
-                        .header("Wechatpay-Serial", &request.wechatpay_serial)
                         .json(request)
                         .send_json()
                 }
@@ -3751,10 +3701,6 @@ pub mod zhejiang {
             /// The request of `POST /v3/gov/subsidy/zhejiang/n-qualifications/confirm` (n品类核销).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
-                /// 微信支付公钥ID/平台证书序列号
-                ///
-                /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-                pub wechatpay_serial: String,
                 /// 品类集合
                 pub data: Option<Vec<PostRequestData>>,
                 /// 请求流水号
@@ -3765,7 +3711,6 @@ pub mod zhejiang {
                 pub req_time: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                wechatpay_serial: header "Wechatpay-Serial" required,
                 data: "data" optional,
                 req_ssn: "req_ssn" required,
                 req_time: "req_time" optional,
@@ -3883,7 +3828,6 @@ pub mod zhejiang {
                 ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                     self.0
                         .request(::wechatpay::runtime::Method::POST)
-                        .header("Wechatpay-Serial", &request.wechatpay_serial)
                         .json(request)
                         .send_json()
                 }
@@ -3891,10 +3835,6 @@ pub mod zhejiang {
             /// The request of `POST /v3/gov/subsidy/zhejiang/qualifications/alter` (变更资格).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
-                /// 微信支付公钥ID/平台证书序列号
-                ///
-                /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-                pub wechatpay_serial: String,
                 /// 品类编码
                 ///
                 /// Example: `A01`
@@ -3917,7 +3857,6 @@ pub mod zhejiang {
                 pub req_ssn: String,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                wechatpay_serial: header "Wechatpay-Serial" required,
                 cate_code: "cate_code" required,
                 cert_no: "cert_no" required,
                 name: "name" required,
@@ -3944,7 +3883,6 @@ pub mod zhejiang {
                 ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                     self.0
                         .request(::wechatpay::runtime::Method::POST)
-                        .header("Wechatpay-Serial", &request.wechatpay_serial)
                         .json(request)
                         .send_json()
                 }
@@ -3952,10 +3890,6 @@ pub mod zhejiang {
             /// The request of `POST /v3/gov/subsidy/zhejiang/qualifications/claim` (领取资格).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
-                /// 微信支付公钥ID/平台证书序列号
-                ///
-                /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-                pub wechatpay_serial: String,
                 /// 品类编码
                 ///
                 /// Example: `A01`
@@ -3982,7 +3916,6 @@ pub mod zhejiang {
                 pub req_ssn: String,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                wechatpay_serial: header "Wechatpay-Serial" required,
                 cate_code: "cate_code" required,
                 cert_no: "cert_no" required,
                 name: "name" required,
@@ -4012,7 +3945,6 @@ pub mod zhejiang {
                 ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                     self.0
                         .request(::wechatpay::runtime::Method::POST)
-                        .header("Wechatpay-Serial", &request.wechatpay_serial)
                         .json(request)
                         .send_json()
                 }
@@ -4020,10 +3952,6 @@ pub mod zhejiang {
             /// The request of `POST /v3/gov/subsidy/zhejiang/qualifications/query` (查询补贴资格).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
-                /// 微信支付公钥ID/平台证书序列号
-                ///
-                /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-                pub wechatpay_serial: String,
                 /// 证件号码
                 ///
                 /// Example: `1axtI9EZUr0343c89xQznxau+cRWPKP4YhVAoj/mEoNSgJh0nvuqQJ1cdL==`
@@ -4038,7 +3966,6 @@ pub mod zhejiang {
                 pub req_ssn: String,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                wechatpay_serial: header "Wechatpay-Serial" required,
                 cert_no: "cert_no" required,
                 cate_code: "cate_code" optional,
                 req_ssn: "req_ssn" required,
@@ -4133,7 +4060,6 @@ pub mod zhejiang {
                 ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                     self.0
                         .request(::wechatpay::runtime::Method::POST)
-                        .header("Wechatpay-Serial", &request.wechatpay_serial)
                         .json(request)
                         .send_json()
                 }
@@ -4141,10 +4067,6 @@ pub mod zhejiang {
             /// The request of `POST /v3/gov/subsidy/zhejiang/qualifications/sync` (核销资格).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
-                /// 微信支付公钥ID/平台证书序列号
-                ///
-                /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-                pub wechatpay_serial: String,
                 /// 请求流水号
                 ///
                 /// Example: `123`
@@ -4153,7 +4075,6 @@ pub mod zhejiang {
                 pub data: Option<Vec<PostRequestData>>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                wechatpay_serial: header "Wechatpay-Serial" required,
                 req_ssn: "req_ssn" optional,
                 data: "data" optional,
             });

@@ -231,20 +231,12 @@ pub mod policies {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0
-                .request(::wechatpay::runtime::Method::POST)
-                .header("Wechatpay-Serial", &request.wechatpay_serial)
-                .json(request)
-                .send_json()
+            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
         }
     }
     /// The request of `POST /v3/inspolicymgr/deduct/policies` (上传保单).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
-        /// 微信支付公钥ID/平台证书序列号
-        ///
-        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        pub wechatpay_serial: String,
         /// 商户保险编号
         ///
         /// Example: `Auisihsiahishishi4hihsid123418id`
@@ -353,7 +345,6 @@ pub mod policies {
         pub payee_openid: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: header "Wechatpay-Serial" required,
         out_insurance_no: "out_insurance_no" required,
         insured_name_list: "insured_name_list" required,
         insurance_company_code: "insurance_company_code" required,
@@ -697,7 +688,6 @@ pub mod policies {
             ) -> ::wechatpay::runtime::Call<'a, PatchResponse> {
                 self.0
                     .request(::wechatpay::runtime::Method::PATCH)
-                    .header("Wechatpay-Serial", &request.wechatpay_serial)
                     .json(request)
                     .send_json()
             }
@@ -840,10 +830,6 @@ pub mod policies {
         /// The request of `PATCH /v3/inspolicymgr/deduct/policies/{out_insurance_no}` (更新保单信息).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequest {
-            /// 微信支付公钥ID/平台证书序列号
-            ///
-            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            pub wechatpay_serial: String,
             /// 被保险人姓名列表
             pub insured_name_list: Option<Vec<String>>,
             /// 保险名称
@@ -928,7 +914,6 @@ pub mod policies {
             pub coverage_term_type: Option<PatchRequestCoverageTermType>,
         }
         ::wechatpay::runtime::json_object!(PatchRequest {
-            wechatpay_serial: header "Wechatpay-Serial" required,
             insured_name_list: "insured_name_list" optional,
             insurance_name: "insurance_name" optional,
             effective_time: "effective_time" optional,

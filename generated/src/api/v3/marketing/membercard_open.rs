@@ -2034,7 +2034,6 @@ pub mod cards {
                     ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                         self.0
                             .request(::wechatpay::runtime::Method::POST)
-                            .header("Wechatpay-Serial", &request.wechatpay_serial)
                             .json(request)
                             .send_json()
                     }
@@ -2042,10 +2041,6 @@ pub mod cards {
                 /// The request of `POST /v3/marketing/membercard-open/cards/{card_id}/phone-membercard/import` (根据手机号导入用户会员卡API).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequest {
-                    /// 微信支付公钥ID/平台证书序列号
-                    ///
-                    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-                    pub wechatpay_serial: String,
                     /// 用户加密手机号
                     ///
                     /// Example: `vvysDQeEaH3I+wRh14St0aaKSE2j4mAFON3kzNexb/SYkHZNJAuCittaW4wpGj7U+h9A==`
@@ -2060,7 +2055,6 @@ pub mod cards {
                     pub out_request_no: String,
                 }
                 ::wechatpay::runtime::json_object!(PostRequest {
-                    wechatpay_serial: header "Wechatpay-Serial" required,
                     encrypted_phone_number: "encrypted_phone_number" required,
                     code: "code" optional,
                     out_request_no: "out_request_no" required,
@@ -2616,7 +2610,6 @@ pub mod phonenumber_member {
             ) -> ::wechatpay::runtime::Call<'a, ()> {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
-                    .header("Wechatpay-Serial", &request.wechatpay_serial)
                     .json(request)
                     .encrypt_sensitive(&["/encrypted_phone_number"])
                     .send_empty()
@@ -2625,10 +2618,6 @@ pub mod phonenumber_member {
         /// The request of `POST /v3/marketing/membercard-open/phonenumber-member/import` (导入加密手机号提醒会员领卡API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
-            /// 微信支付公钥ID/平台证书序列号
-            ///
-            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            pub wechatpay_serial: String,
             /// 会员信息
             pub member_information: PostRequestMemberInformation,
             /// 加密手机号
@@ -2641,7 +2630,6 @@ pub mod phonenumber_member {
             pub outer_str: Option<String>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            wechatpay_serial: header "Wechatpay-Serial" required,
             member_information: "member_information" required,
             encrypted_phone_number: "encrypted_phone_number" required,
             outer_str: "outer_str" optional,
@@ -2692,7 +2680,6 @@ pub mod phonenumber_member {
                     .request(::wechatpay::runtime::Method::GET)
                     .query("card_id", &request.card_id)
                     .query("encrypted_phone_number", &request.encrypted_phone_number)
-                    .header("Wechatpay-Serial", &request.wechatpay_serial)
                     .send_json()
             }
         }
@@ -2707,15 +2694,10 @@ pub mod phonenumber_member {
             ///
             /// Query parameter `encrypted_phone_number`. Sensitive: encrypted with the WeChat Pay public key before sending. Example: `vvysDQeEaH3I+wRh14St0abIkvQyFgh/fbWYSs2bLtG9tj+bdJn4WSCPzLyXnFbzaaKSE2j4mAFON3kzNexb/SYkHZNJAuCittaW4wpGj7U+h9A==`
             pub encrypted_phone_number: String,
-            /// 微信支付公钥ID/平台证书序列号
-            ///
-            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            pub wechatpay_serial: String,
         }
         ::wechatpay::runtime::json_object!(GetRequest {
             card_id: query "card_id" required,
             encrypted_phone_number: query "encrypted_phone_number" required,
-            wechatpay_serial: header "Wechatpay-Serial" required,
         });
         /// The response of `GET /v3/marketing/membercard-open/phonenumber-member/search` (通过加密手机号查询会员领卡状态API).
         #[derive(Clone, Debug, PartialEq, Default)]

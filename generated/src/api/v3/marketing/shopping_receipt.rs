@@ -542,7 +542,6 @@ pub mod shoppingreceipts {
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
             self.0
                 .request(::wechatpay::runtime::Method::POST)
-                .header("Wechatpay-Serial", &request.wechatpay_serial)
                 .multipart(&request.meta, "file", file)
                 .send_json()
         }
@@ -550,15 +549,10 @@ pub mod shoppingreceipts {
     /// The request of `POST /v3/marketing/shopping-receipt/shoppingreceipts` (上传电子小票).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
-        /// 微信支付公钥ID/平台证书序列号
-        ///
-        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        pub wechatpay_serial: String,
         /// 电子小票上传信息`JSON`格式字符串
         pub meta: PostRequestMeta,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: header "Wechatpay-Serial" required,
         meta: "meta" required,
     });
     /// 电子小票上传信息`JSON`格式字符串

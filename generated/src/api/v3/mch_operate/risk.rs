@@ -34,20 +34,12 @@ pub mod withdrawl_apply {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0
-                .request(::wechatpay::runtime::Method::POST)
-                .header("Wechatpay-Serial", &request.wechatpay_serial)
-                .json(request)
-                .send_json()
+            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
         }
     }
     /// The request of `POST /v3/mch_operate/risk/withdrawl-apply` (提交已注销商户号可用余额提现申请单API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
-        /// 微信支付公钥ID/平台证书序列号
-        ///
-        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        pub wechatpay_serial: String,
         /// 二级商户号
         ///
         /// Example: `1900000109`
@@ -84,7 +76,6 @@ pub mod withdrawl_apply {
         pub remark: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: header "Wechatpay-Serial" required,
         sub_mchid: "sub_mchid" required,
         out_account_type: "out_account_type" required,
         amount: "amount" required,

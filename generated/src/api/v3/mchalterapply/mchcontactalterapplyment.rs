@@ -23,20 +23,12 @@ impl<'a> Mchcontactalterapplyment<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-        self.0
-            .request(::wechatpay::runtime::Method::POST)
-            .header("Wechatpay-Serial", &request.wechatpay_serial)
-            .json(request)
-            .send_json()
+        self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
     }
 }
 /// The request of `POST /v3/mchalterapply/mchcontactalterapplyment` (提交超管变更申请单).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
-    /// 微信支付公钥ID/平台证书序列号
-    ///
-    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-    pub wechatpay_serial: String,
     /// 商户号
     ///
     /// Example: `2492185251`
@@ -49,7 +41,6 @@ pub struct PostRequest {
     pub contact_info: Option<PostRequestContactInfo>,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    wechatpay_serial: header "Wechatpay-Serial" required,
     merchant_code: "merchant_code" required,
     out_request_no: "out_request_no" required,
     contact_info: "contact_info" optional,

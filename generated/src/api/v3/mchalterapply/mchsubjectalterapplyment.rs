@@ -23,20 +23,12 @@ impl<'a> Mchsubjectalterapplyment<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-        self.0
-            .request(::wechatpay::runtime::Method::POST)
-            .header("Wechatpay-Serial", &request.wechatpay_serial)
-            .json(request)
-            .send_json()
+        self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
     }
 }
 /// The request of `POST /v3/mchalterapply/mchsubjectalterapplyment` (提交资料变更申请单).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
-    /// 微信支付公钥ID/平台证书序列号
-    ///
-    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-    pub wechatpay_serial: String,
     /// 商户号
     ///
     /// Example: `2492185251`
@@ -69,7 +61,6 @@ pub struct PostRequest {
     pub addition: Option<PostRequestAddition>,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    wechatpay_serial: header "Wechatpay-Serial" required,
     merchant_code: "merchant_code" required,
     out_request_no: "out_request_no" required,
     alter_scope: "alter_scope" optional,

@@ -23,20 +23,12 @@ impl<'a> Orders<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-        self.0
-            .request(::wechatpay::runtime::Method::POST)
-            .header("Wechatpay-Serial", &request.wechatpay_serial)
-            .json(request)
-            .send_json()
+        self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
     }
 }
 /// The request of `POST /v3/med-ins/orders` (医保自费混合收款下单).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
-    /// 微信支付公钥ID/平台证书序列号
-    ///
-    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-    pub wechatpay_serial: String,
     /// 混合支付类型
     ///
     /// Example: `CASH_AND_INSURANCE`
@@ -163,7 +155,6 @@ pub struct PostRequest {
     pub med_ins_test_env: Option<bool>,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    wechatpay_serial: header "Wechatpay-Serial" required,
     mix_pay_type: "mix_pay_type" required,
     order_type: "order_type" required,
     appid: "appid" required,

@@ -13,20 +13,12 @@ impl<'a> ReportTradeUnionInformation<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-        self.0
-            .request(::wechatpay::runtime::Method::POST)
-            .header("Wechatpay-Serial", &request.wechatpay_serial)
-            .json(request)
-            .send_json()
+        self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
     }
 }
 /// The request of `POST /v3/merchant-risk-manage/report-trade-union-information` (上报订单关联信息).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
-    /// 微信支付公钥ID/平台证书序列号
-    ///
-    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-    pub wechatpay_serial: String,
     /// 服务商商户号
     ///
     /// Example: `1900000109`
@@ -265,7 +257,6 @@ pub struct PostRequest {
     pub sub_orders: Option<Vec<PostRequestSubOrders>>,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    wechatpay_serial: header "Wechatpay-Serial" required,
     sp_mchid: "sp_mchid" optional,
     acquiring_bank_id: "acquiring_bank_id" optional,
     channel_id: "channel_id" optional,

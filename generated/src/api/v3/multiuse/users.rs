@@ -37,7 +37,6 @@ pub mod by_openid {
             ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
-                    .header("Wechatpay-Serial", &request.wechatpay_serial)
                     .json(request)
                     .send_json()
             }
@@ -45,10 +44,6 @@ pub mod by_openid {
         /// The request of `POST /v3/multiuse/users/{openid}/coupons` (发放指定批次的消费金).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
-            /// 微信支付公钥ID/平台证书序列号
-            ///
-            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            pub wechatpay_serial: String,
             /// 批次号
             ///
             /// Example: `9856000`
@@ -79,7 +74,6 @@ pub mod by_openid {
             pub card_type: PostRequestCardType,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            wechatpay_serial: header "Wechatpay-Serial" required,
             stock_id: "stock_id" required,
             out_request_no: "out_request_no" required,
             user_name: "user_name" required,

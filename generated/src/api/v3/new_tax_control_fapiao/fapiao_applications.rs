@@ -47,20 +47,12 @@ impl<'a> FapiaoApplications<'a> {
     /// `POST /v3/new-tax-control-fapiao/fapiao-applications`
     #[inline]
     pub fn post(self, request: &PostRequest) -> ::wechatpay::runtime::Call<'a, ()> {
-        self.0
-            .request(::wechatpay::runtime::Method::POST)
-            .header("Wechatpay-Serial", &request.wechatpay_serial)
-            .json(request)
-            .send_empty()
+        self.0.request(::wechatpay::runtime::Method::POST).json(request).send_empty()
     }
 }
 /// The request of `POST /v3/new-tax-control-fapiao/fapiao-applications` (开具电子发票).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
-    /// 微信支付公钥ID/平台证书序列号
-    ///
-    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-    pub wechatpay_serial: String,
     /// 子商户号
     ///
     /// Example: `1900000109`
@@ -79,7 +71,6 @@ pub struct PostRequest {
     pub fapiao_information: Vec<PostRequestFapiaoInformation>,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    wechatpay_serial: header "Wechatpay-Serial" required,
     sub_mchid: "sub_mchid" optional,
     scene: "scene" required,
     fapiao_apply_id: "fapiao_apply_id" required,
@@ -817,7 +808,6 @@ pub mod by_fapiao_apply_id {
             ) -> ::wechatpay::runtime::Call<'a, ()> {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
-                    .header("Wechatpay-Serial", &request.wechatpay_serial)
                     .json(request)
                     .send_empty()
             }
@@ -825,10 +815,6 @@ pub mod by_fapiao_apply_id {
         /// The request of `POST /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/insert-cards` (将电子发票插入微信用户卡包).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
-            /// 微信支付公钥ID/平台证书序列号
-            ///
-            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            pub wechatpay_serial: String,
             /// 子商户号
             ///
             /// Example: `1900000109`
@@ -843,7 +829,6 @@ pub mod by_fapiao_apply_id {
             pub fapiao_card_information: Vec<PostRequestFapiaoCardInformation>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            wechatpay_serial: header "Wechatpay-Serial" required,
             sub_mchid: "sub_mchid" optional,
             scene: "scene" required,
             buyer_information: "buyer_information" required,
@@ -1228,20 +1213,12 @@ pub mod issue_general {
         /// `POST /v3/new-tax-control-fapiao/fapiao-applications/issue-general`
         #[inline]
         pub fn post(self, request: &PostRequest) -> ::wechatpay::runtime::Call<'a, ()> {
-            self.0
-                .request(::wechatpay::runtime::Method::POST)
-                .header("Wechatpay-Serial", &request.wechatpay_serial)
-                .json(request)
-                .send_empty()
+            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_empty()
         }
     }
     /// The request of `POST /v3/new-tax-control-fapiao/fapiao-applications/issue-general` (开具通用行业电子发票).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
-        /// 微信支付公钥ID/平台证书序列号
-        ///
-        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        pub wechatpay_serial: String,
         /// 子商户号
         ///
         /// Example: `1900000109`
@@ -1256,7 +1233,6 @@ pub mod issue_general {
         pub fapiao_information: PostRequestFapiaoInformation,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: header "Wechatpay-Serial" required,
         sub_mchid: "sub_mchid" required,
         fapiao_apply_id: "fapiao_apply_id" required,
         buyer_information: "buyer_information" required,
@@ -1561,20 +1537,12 @@ pub mod issue_passenger_transport {
         /// `POST /v3/new-tax-control-fapiao/fapiao-applications/issue-passenger-transport`
         #[inline]
         pub fn post(self, request: &PostRequest) -> ::wechatpay::runtime::Call<'a, ()> {
-            self.0
-                .request(::wechatpay::runtime::Method::POST)
-                .header("Wechatpay-Serial", &request.wechatpay_serial)
-                .json(request)
-                .send_empty()
+            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_empty()
         }
     }
     /// The request of `POST /v3/new-tax-control-fapiao/fapiao-applications/issue-passenger-transport` (开具旅客运输行业电子发票).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
-        /// 微信支付公钥ID/平台证书序列号
-        ///
-        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        pub wechatpay_serial: String,
         /// 子商户号
         ///
         /// Example: `1900000109`
@@ -1589,7 +1557,6 @@ pub mod issue_passenger_transport {
         pub fapiao_information: PostRequestFapiaoInformation,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: header "Wechatpay-Serial" required,
         sub_mchid: "sub_mchid" required,
         fapiao_apply_id: "fapiao_apply_id" required,
         buyer_information: "buyer_information" required,
@@ -1939,20 +1906,12 @@ pub mod issue_refined_oil {
         /// `POST /v3/new-tax-control-fapiao/fapiao-applications/issue-refined-oil`
         #[inline]
         pub fn post(self, request: &PostRequest) -> ::wechatpay::runtime::Call<'a, ()> {
-            self.0
-                .request(::wechatpay::runtime::Method::POST)
-                .header("Wechatpay-Serial", &request.wechatpay_serial)
-                .json(request)
-                .send_empty()
+            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_empty()
         }
     }
     /// The request of `POST /v3/new-tax-control-fapiao/fapiao-applications/issue-refined-oil` (开具成品油行业电子发票).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
-        /// 微信支付公钥ID/平台证书序列号
-        ///
-        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        pub wechatpay_serial: String,
         /// 子商户号
         ///
         /// Example: `1900000109`
@@ -1967,7 +1926,6 @@ pub mod issue_refined_oil {
         pub fapiao_information: PostRequestFapiaoInformation,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: header "Wechatpay-Serial" required,
         sub_mchid: "sub_mchid" required,
         fapiao_apply_id: "fapiao_apply_id" required,
         buyer_information: "buyer_information" required,
@@ -2210,20 +2168,12 @@ pub mod real_estate_leasing {
         /// `POST /v3/new-tax-control-fapiao/fapiao-applications/real-estate-leasing`
         #[inline]
         pub fn post(self, request: &PostRequest) -> ::wechatpay::runtime::Call<'a, ()> {
-            self.0
-                .request(::wechatpay::runtime::Method::POST)
-                .header("Wechatpay-Serial", &request.wechatpay_serial)
-                .json(request)
-                .send_empty()
+            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_empty()
         }
     }
     /// The request of `POST /v3/new-tax-control-fapiao/fapiao-applications/real-estate-leasing` (开具不动产租赁行业电子发票).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
-        /// 微信支付公钥ID/平台证书序列号
-        ///
-        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        pub wechatpay_serial: String,
         /// 子商户号
         ///
         /// Example: `1900000109`
@@ -2238,7 +2188,6 @@ pub mod real_estate_leasing {
         pub fapiao_information: PostRequestFapiaoInformation,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: header "Wechatpay-Serial" required,
         sub_mchid: "sub_mchid" required,
         fapiao_apply_id: "fapiao_apply_id" required,
         buyer_information: "buyer_information" required,

@@ -41,7 +41,6 @@ pub mod getspinviteurl {
                 .query_opt("operate_user", request.operate_user.as_ref())
                 .query("invite_code", &request.invite_code)
                 .query_opt("sub_mchid", request.sub_mchid.as_ref())
-                .header("Wechatpay-Serial", &request.wechatpay_serial)
                 .send_json()
         }
     }
@@ -76,10 +75,6 @@ pub mod getspinviteurl {
         ///
         /// Query parameter `sub_mchid`. Example: `1900000109`
         pub sub_mchid: Option<String>,
-        /// 微信支付公钥ID/平台证书序列号
-        ///
-        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        pub wechatpay_serial: String,
     }
     ::wechatpay::runtime::json_object!(GetRequest {
         operation_type: query "operation_type" required,
@@ -89,7 +84,6 @@ pub mod getspinviteurl {
         operate_user: query "operate_user" optional,
         invite_code: query "invite_code" required,
         sub_mchid: query "sub_mchid" optional,
-        wechatpay_serial: header "Wechatpay-Serial" required,
     });
     /// GetRequestFapiaoAbilityTypeList
     ///

@@ -169,20 +169,12 @@ pub mod presign {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0
-                .request(::wechatpay::runtime::Method::POST)
-                .header("Wechatpay-Serial", &request.wechatpay_serial)
-                .json(request)
-                .send_json()
+            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
         }
     }
     /// The request of `POST /v3/offlineface/contracts/presign` (预签约接口).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
-        /// 微信支付公钥ID/平台证书序列号
-        ///
-        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        pub wechatpay_serial: String,
         /// 业务类型
         pub business_name: String,
         /// 刷脸用户信息
@@ -193,7 +185,6 @@ pub mod presign {
         pub contract_mode: Option<PostRequestContractMode>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: header "Wechatpay-Serial" required,
         business_name: "business_name" required,
         facepay_user: "facepay_user" required,
         limit_bank_card: "limit_bank_card" optional,

@@ -123,7 +123,6 @@ pub mod by_organization_id {
                     ) -> ::wechatpay::runtime::Call<'a, ()> {
                         self.0
                             .request(::wechatpay::runtime::Method::PATCH)
-                            .header("Wechatpay-Serial", &request.wechatpay_serial)
                             .json(request)
                             .send_empty()
                     }
@@ -242,10 +241,6 @@ pub mod by_organization_id {
                 /// The request of `PATCH /v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id}` (刷脸用户信息修改接口).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PatchRequest {
-                    /// 微信支付公钥ID/平台证书序列号
-                    ///
-                    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-                    pub wechatpay_serial: String,
                     /// 姓名
                     pub user_name: Option<String>,
                     /// 用户类型
@@ -260,7 +255,6 @@ pub mod by_organization_id {
                     pub phone: Option<String>,
                 }
                 ::wechatpay::runtime::json_object!(PatchRequest {
-                    wechatpay_serial: header "Wechatpay-Serial" required,
                     user_name: "user_name" optional,
                     user_type: "user_type" optional,
                     student_info: "student_info" optional,

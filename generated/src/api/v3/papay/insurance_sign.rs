@@ -495,7 +495,6 @@ pub mod contracts {
                 ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                     self.0
                         .request(::wechatpay::runtime::Method::POST)
-                        .header("Wechatpay-Serial", &request.wechatpay_serial)
                         .json(request)
                         .send_json()
                 }
@@ -503,10 +502,6 @@ pub mod contracts {
             /// The request of `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/app` (保险商户App预签约API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
-                /// 微信支付公钥ID/平台证书序列号
-                ///
-                /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-                pub wechatpay_serial: String,
                 /// 应用ID
                 ///
                 /// Example: `wxd678efh567hg6787`
@@ -583,7 +578,6 @@ pub mod contracts {
                 pub combined_deduct_period_count: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                wechatpay_serial: header "Wechatpay-Serial" required,
                 appid: "appid" required,
                 openid: "openid" optional,
                 plan_id: "plan_id" required,
@@ -675,7 +669,6 @@ pub mod contracts {
                 ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                     self.0
                         .request(::wechatpay::runtime::Method::POST)
-                        .header("Wechatpay-Serial", &request.wechatpay_serial)
                         .json(request)
                         .send_json()
                 }
@@ -683,10 +676,6 @@ pub mod contracts {
             /// The request of `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/h5` (保险商户H5预签约API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
-                /// 微信支付公钥ID/平台证书序列号
-                ///
-                /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-                pub wechatpay_serial: String,
                 /// 应用ID
                 ///
                 /// Example: `wxd678efh567hg6787`
@@ -765,7 +754,6 @@ pub mod contracts {
                 pub combined_deduct_period_count: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                wechatpay_serial: header "Wechatpay-Serial" required,
                 appid: "appid" required,
                 openid: "openid" optional,
                 plan_id: "plan_id" required,
@@ -892,7 +880,6 @@ pub mod contracts {
                 ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                     self.0
                         .request(::wechatpay::runtime::Method::POST)
-                        .header("Wechatpay-Serial", &request.wechatpay_serial)
                         .json(request)
                         .send_json()
                 }
@@ -900,10 +887,6 @@ pub mod contracts {
             /// The request of `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi` (保险商户JSAPI预签约API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
-                /// 微信支付公钥ID/平台证书序列号
-                ///
-                /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-                pub wechatpay_serial: String,
                 /// 应用ID
                 ///
                 /// Example: `wxd678efh567hg6787`
@@ -980,7 +963,6 @@ pub mod contracts {
                 pub combined_deduct_period_count: Option<i64>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                wechatpay_serial: header "Wechatpay-Serial" required,
                 appid: "appid" required,
                 openid: "openid" optional,
                 plan_id: "plan_id" required,
@@ -1045,7 +1027,6 @@ pub mod contracts {
                 ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                     self.0
                         .request(::wechatpay::runtime::Method::POST)
-                        .header("Wechatpay-Serial", &request.wechatpay_serial)
                         .json(request)
                         .send_json()
                 }

@@ -92,7 +92,6 @@ pub mod transactions {
             ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
-                    .header("Wechatpay-Serial", &request.wechatpay_serial)
                     .json(request)
                     .send_json()
             }
@@ -100,10 +99,6 @@ pub mod transactions {
         /// The request of `POST /v3/pay/partner/transactions/app` (APP下单API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
-            /// 微信支付公钥ID/平台证书序列号
-            ///
-            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            pub wechatpay_serial: String,
             /// 服务商公众号ID
             ///
             /// Example: `wx8888888888888888`
@@ -162,7 +157,6 @@ pub mod transactions {
             pub subsidy_info: Option<PostRequestSubsidyInfo>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            wechatpay_serial: header "Wechatpay-Serial" required,
             sp_appid: "sp_appid" required,
             sp_mchid: "sp_mchid" required,
             sub_appid: "sub_appid" optional,
@@ -1085,7 +1079,6 @@ pub mod transactions {
             ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
-                    .header("Wechatpay-Serial", &request.wechatpay_serial)
                     .json(request)
                     .send_json()
             }
@@ -1093,10 +1086,6 @@ pub mod transactions {
         /// The request of `POST /v3/pay/partner/transactions/h5` (H5下单API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
-            /// 微信支付公钥ID/平台证书序列号
-            ///
-            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            pub wechatpay_serial: String,
             /// 服务商公众号ID
             ///
             /// Example: `wx8888888888888888`
@@ -1153,7 +1142,6 @@ pub mod transactions {
             pub payer: Option<PostRequestPayer>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            wechatpay_serial: header "Wechatpay-Serial" required,
             sp_appid: "sp_appid" required,
             sp_mchid: "sp_mchid" required,
             sub_appid: "sub_appid" optional,
@@ -1548,7 +1536,6 @@ pub mod transactions {
             ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
-                    .header("Wechatpay-Serial", &request.wechatpay_serial)
                     .json(request)
                     .send_json()
             }
@@ -1556,10 +1543,6 @@ pub mod transactions {
         /// The request of `POST /v3/pay/partner/transactions/jsapi` (JSAPI下单API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
-            /// 微信支付公钥ID/平台证书序列号
-            ///
-            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            pub wechatpay_serial: String,
             /// 服务商公众号ID
             ///
             /// Example: `wx8888888888888888`
@@ -1618,7 +1601,6 @@ pub mod transactions {
             pub subsidy_info: Option<PostRequestSubsidyInfo>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            wechatpay_serial: header "Wechatpay-Serial" required,
             sp_appid: "sp_appid" required,
             sp_mchid: "sp_mchid" required,
             sub_appid: "sub_appid" optional,
@@ -2069,7 +2051,6 @@ pub mod transactions {
             ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
-                    .header("Wechatpay-Serial", &request.wechatpay_serial)
                     .json(request)
                     .send_json()
             }
@@ -2077,10 +2058,6 @@ pub mod transactions {
         /// The request of `POST /v3/pay/partner/transactions/native` (Native下单API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequest {
-            /// 微信支付公钥ID/平台证书序列号
-            ///
-            /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-            pub wechatpay_serial: String,
             /// 服务商公众号ID
             ///
             /// Example: `wx8888888888888888`
@@ -2137,7 +2114,6 @@ pub mod transactions {
             pub payer: Option<PostRequestPayer>,
         }
         ::wechatpay::runtime::json_object!(PostRequest {
-            wechatpay_serial: header "Wechatpay-Serial" required,
             sp_appid: "sp_appid" required,
             sp_mchid: "sp_mchid" required,
             sub_appid: "sub_appid" optional,

@@ -13,20 +13,12 @@ impl<'a> Tokens<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-        self.0
-            .request(::wechatpay::runtime::Method::POST)
-            .header("Wechatpay-Serial", &request.wechatpay_serial)
-            .json(request)
-            .send_json()
+        self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
     }
 }
 /// The request of `POST /v3/payroll-card/tokens` (生成授权token API).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
-    /// 微信支付公钥ID/平台证书序列号
-    ///
-    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-    pub wechatpay_serial: String,
     /// 用户标识
     ///
     /// Example: `9x111111`
@@ -57,7 +49,6 @@ pub struct PostRequest {
     pub employment_type: PostRequestEmploymentType,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    wechatpay_serial: header "Wechatpay-Serial" required,
     openid: "openid" required,
     appid: "appid" optional,
     sub_appid: "sub_appid" optional,

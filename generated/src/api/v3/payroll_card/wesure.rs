@@ -96,20 +96,12 @@ pub mod token_validations {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0
-                .request(::wechatpay::runtime::Method::POST)
-                .header("Wechatpay-Serial", &request.wechatpay_serial)
-                .json(request)
-                .send_json()
+            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
         }
     }
     /// The request of `POST /v3/payroll-card/wesure/token-validations` (校验核身结果API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
-        /// 微信支付公钥ID/平台证书序列号
-        ///
-        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        pub wechatpay_serial: String,
         /// 服务商商户号
         ///
         /// Example: `1900000109`
@@ -136,7 +128,6 @@ pub mod token_validations {
         pub authenticate_type: Option<PostRequestAuthenticateType>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: header "Wechatpay-Serial" required,
         sp_mchid: "sp_mchid" required,
         sub_mchid: "sub_mchid" required,
         token: "token" required,

@@ -36,11 +36,7 @@ impl<'a> PayafterOrders<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-        self.0
-            .request(::wechatpay::runtime::Method::POST)
-            .header("Wechatpay-Serial", &request.wechatpay_serial)
-            .json(request)
-            .send_json()
+        self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
     }
 }
 /// The request of `GET /v3/payscore/payafter-orders` (查询先享后付订单).
@@ -240,10 +236,6 @@ pub enum GetResponseState {
 /// The request of `POST /v3/payscore/payafter-orders` (创建先享后付订单).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
-    /// 微信支付公钥ID/平台证书序列号
-    ///
-    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-    pub wechatpay_serial: String,
     /// 公众账号ID
     ///
     /// Example: `wxd678efh567hg6787`
@@ -288,7 +280,6 @@ pub struct PostRequest {
     pub address: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    wechatpay_serial: header "Wechatpay-Serial" required,
     appid: "appid" required,
     out_order_no: "out_order_no" required,
     service_id: "service_id" required,

@@ -1466,7 +1466,6 @@ pub mod mch_transfer {
                 ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                     self.0
                         .request(::wechatpay::runtime::Method::POST)
-                        .header("Wechatpay-Serial", &request.wechatpay_serial)
                         .json(request)
                         .send_json()
                 }
@@ -1474,10 +1473,6 @@ pub mod mch_transfer {
             /// The request of `POST /v3/platsolution/insurance/mch-transfer/reservation/apply` (受理单次预约商家转账).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequest {
-                /// 微信支付公钥ID/平台证书序列号
-                ///
-                /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-                pub wechatpay_serial: String,
                 /// 二级商户号
                 ///
                 /// Example: `1900001109`
@@ -1530,7 +1525,6 @@ pub mod mch_transfer {
                 pub scene_report_data: Option<PostRequestSceneReportData>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                wechatpay_serial: header "Wechatpay-Serial" required,
                 sub_mchid: "sub_mchid" required,
                 sp_appid: "sp_appid" required,
                 sub_appid: "sub_appid" optional,

@@ -1049,7 +1049,6 @@ pub mod reservation {
             ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                 self.0
                     .request(::wechatpay::runtime::Method::POST)
-                    .header("Wechatpay-Serial", &request.wechatpay_serial)
                     .json(request)
                     .send_json()
             }

@@ -23,20 +23,12 @@ impl<'a> Orders<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-        self.0
-            .request(::wechatpay::runtime::Method::POST)
-            .header("Wechatpay-Serial", &request.wechatpay_serial)
-            .json(request)
-            .send_json()
+        self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
     }
 }
 /// The request of `POST /v3/profitsharing/orders` (请求分账).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
-    /// 微信支付公钥ID/平台证书序列号
-    ///
-    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-    pub wechatpay_serial: String,
     /// 子商户号
     ///
     /// Example: `1900000109`
@@ -63,7 +55,6 @@ pub struct PostRequest {
     pub unfreeze_unsplit: bool,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    wechatpay_serial: header "Wechatpay-Serial" required,
     sub_mchid: "sub_mchid" optional,
     appid: "appid" optional,
     sub_appid: "sub_appid" optional,

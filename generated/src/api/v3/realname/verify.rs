@@ -19,7 +19,6 @@ impl<'a> Verify<'a> {
             .query("encrypted_credential_id", &request.encrypted_credential_id)
             .query("encrypted_name", &request.encrypted_name)
             .query("wxp_trade_no", &request.wxp_trade_no)
-            .header("Wechatpay-Serial", &request.wechatpay_serial)
             .send_json()
     }
 }
@@ -56,17 +55,12 @@ pub struct GetRequest {
     ///
     /// Query parameter `wxp_trade_no`. Example: `442100010320250122523549415021`
     pub wxp_trade_no: String,
-    /// 微信支付公钥ID/平台证书序列号
-    ///
-    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-    pub wechatpay_serial: String,
 }
 ::wechatpay::runtime::json_object!(GetRequest {
     credential_type: query "credential_type" required,
     encrypted_credential_id: query "encrypted_credential_id" required,
     encrypted_name: query "encrypted_name" required,
     wxp_trade_no: query "wxp_trade_no" required,
-    wechatpay_serial: header "Wechatpay-Serial" required,
 });
 /// The response of `GET /v3/realname/verify` (实名信息校验).
 #[derive(Clone, Debug, PartialEq, Default)]

@@ -502,7 +502,6 @@ pub mod refunds {
                 ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
                     self.0
                         .request(::wechatpay::runtime::Method::POST)
-                        .header("Wechatpay-Serial", &request.wechatpay_serial)
                         .json(request)
                         .send_json()
                 }
@@ -510,10 +509,6 @@ pub mod refunds {
             /// The request of `POST /v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund` (发起异常退款).
             #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
-                /// 微信支付公钥ID/平台证书序列号
-                ///
-                /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-                pub wechatpay_serial: String,
                 /// 子商户号
                 ///
                 /// Example: `1900000109`
@@ -536,7 +531,6 @@ pub mod refunds {
                 pub real_name: Option<String>,
             }
             ::wechatpay::runtime::json_object!(PostRequest {
-                wechatpay_serial: header "Wechatpay-Serial" required,
                 sub_mchid: "sub_mchid" optional,
                 out_refund_no: "out_refund_no" required,
                 type_: "type" required,

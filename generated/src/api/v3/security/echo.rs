@@ -13,20 +13,12 @@ impl<'a> Echo<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-        self.0
-            .request(::wechatpay::runtime::Method::POST)
-            .header("Wechatpay-Serial", &request.wechatpay_serial)
-            .json(request)
-            .send_json()
+        self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
     }
 }
 /// The request of `POST /v3/security/echo` (商户签名验签／加解密测试).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
-    /// 微信支付公钥ID/平台证书序列号
-    ///
-    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-    pub wechatpay_serial: String,
     /// 商户回调地址
     ///
     /// Example: `https://www.weixin.qq.com/v3/test`
@@ -41,7 +33,6 @@ pub struct PostRequest {
     pub encrypted_echo_message: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    wechatpay_serial: header "Wechatpay-Serial" required,
     notify_url: "notify_url" optional,
     echo_message: "echo_message" required,
     encrypted_echo_message: "encrypted_echo_message" optional,

@@ -27,7 +27,6 @@ impl<'a> Guides<'a> {
             .query_opt("work_id", request.work_id.as_ref())
             .query_opt("limit", request.limit.as_ref())
             .query_opt("offset", request.offset.as_ref())
-            .header("Wechatpay-Serial", &request.wechatpay_serial)
             .send_json()
     }
     /// 服务人员注册API
@@ -40,11 +39,7 @@ impl<'a> Guides<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-        self.0
-            .request(::wechatpay::runtime::Method::POST)
-            .header("Wechatpay-Serial", &request.wechatpay_serial)
-            .json(request)
-            .send_json()
+        self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
     }
 }
 /// The request of `GET /v3/smartguide/guides` (服务人员查询API).
@@ -78,10 +73,6 @@ pub struct GetRequest {
     ///
     /// Query parameter `offset`.
     pub offset: Option<i64>,
-    /// 微信支付公钥ID/平台证书序列号
-    ///
-    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-    pub wechatpay_serial: String,
 }
 ::wechatpay::runtime::json_object!(GetRequest {
     sub_mchid: query "sub_mchid" optional,
@@ -91,7 +82,6 @@ pub struct GetRequest {
     work_id: query "work_id" optional,
     limit: query "limit" optional,
     offset: query "offset" optional,
-    wechatpay_serial: header "Wechatpay-Serial" required,
 });
 /// The response of `GET /v3/smartguide/guides` (服务人员查询API).
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -150,10 +140,6 @@ pub struct GetResponseData {
 /// The request of `POST /v3/smartguide/guides` (服务人员注册API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
-    /// 微信支付公钥ID/平台证书序列号
-    ///
-    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-    pub wechatpay_serial: String,
     /// 子商户ID
     pub sub_mchid: Option<String>,
     /// 企业ID
@@ -176,7 +162,6 @@ pub struct PostRequest {
     pub group_qrcode: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    wechatpay_serial: header "Wechatpay-Serial" required,
     sub_mchid: "sub_mchid" optional,
     corpid: "corpid" required,
     store_id: "store_id" required,
@@ -220,7 +205,6 @@ pub mod by_guide_id {
         ) -> ::wechatpay::runtime::Call<'a, ()> {
             self.0
                 .request(::wechatpay::runtime::Method::PATCH)
-                .header("Wechatpay-Serial", &request.wechatpay_serial)
                 .json(request)
                 .send_empty()
         }
@@ -228,10 +212,6 @@ pub mod by_guide_id {
     /// The request of `PATCH /v3/smartguide/guides/{guide_id}` (服务人员信息更新API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PatchRequest {
-        /// 微信支付公钥ID/平台证书序列号
-        ///
-        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        pub wechatpay_serial: String,
         /// 子商户ID
         ///
         /// Example: `1234567890`
@@ -250,7 +230,6 @@ pub mod by_guide_id {
         pub group_qrcode: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PatchRequest {
-        wechatpay_serial: header "Wechatpay-Serial" required,
         sub_mchid: "sub_mchid" optional,
         name: "name" optional,
         mobile: "mobile" optional,

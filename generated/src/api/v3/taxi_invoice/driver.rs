@@ -24,20 +24,12 @@ pub mod update_driver {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0
-                .request(::wechatpay::runtime::Method::POST)
-                .header("Wechatpay-Serial", &request.wechatpay_serial)
-                .json(request)
-                .send_json()
+            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
         }
     }
     /// The request of `POST /v3/taxi-invoice/driver/update-driver` (更新司机信息API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
-        /// 微信支付公钥ID/平台证书序列号
-        ///
-        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        pub wechatpay_serial: String,
         /// 司机姓名
         ///
         /// Example: `OpldWegML3fJ3/U5L6av0bU6GcIOaOhi+SY04APUv4dfFrD7US5TWiL5sVnQSz/wvsvQ==`
@@ -74,7 +66,6 @@ pub mod update_driver {
         pub region_id: i64,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: header "Wechatpay-Serial" required,
         driver_name: "driver_name" required,
         id_card_number: "id_card_number" required,
         company_name: "company_name" required,

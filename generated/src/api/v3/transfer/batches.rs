@@ -23,20 +23,12 @@ impl<'a> Batches<'a> {
         self,
         request: &PostRequest,
     ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-        self.0
-            .request(::wechatpay::runtime::Method::POST)
-            .header("Wechatpay-Serial", &request.wechatpay_serial)
-            .json(request)
-            .send_json()
+        self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
     }
 }
 /// The request of `POST /v3/transfer/batches` (发起批量转账API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequest {
-    /// 微信支付公钥ID/平台证书序列号
-    ///
-    /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-    pub wechatpay_serial: String,
     /// 直连商户的appid
     ///
     /// Example: `wxf636efh567hg4356`
@@ -73,7 +65,6 @@ pub struct PostRequest {
     pub notify_url: Option<String>,
 }
 ::wechatpay::runtime::json_object!(PostRequest {
-    wechatpay_serial: header "Wechatpay-Serial" required,
     appid: "appid" required,
     out_batch_no: "out_batch_no" required,
     batch_name: "batch_name" required,

@@ -135,20 +135,12 @@ pub mod preopen {
             self,
             request: &PostRequest,
         ) -> ::wechatpay::runtime::Call<'a, PostResponse> {
-            self.0
-                .request(::wechatpay::runtime::Method::POST)
-                .header("Wechatpay-Serial", &request.wechatpay_serial)
-                .json(request)
-                .send_json()
+            self.0.request(::wechatpay::runtime::Method::POST).json(request).send_json()
         }
     }
     /// The request of `POST /v3/vehicle/etc/preopen` (预开通用户ETC指定卡扣费API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequest {
-        /// 微信支付公钥ID/平台证书序列号
-        ///
-        /// Header `Wechatpay-Serial`. Example: `PUB_KEY_ID_0114232134912410000000000000`
-        pub wechatpay_serial: String,
         /// 服务商appid
         ///
         /// Example: `10000098`
@@ -185,7 +177,6 @@ pub mod preopen {
         pub bank_card_no: Option<String>,
     }
     ::wechatpay::runtime::json_object!(PostRequest {
-        wechatpay_serial: header "Wechatpay-Serial" required,
         sp_appid: "sp_appid" required,
         sub_appid: "sub_appid" optional,
         sub_mchid: "sub_mchid" optional,
