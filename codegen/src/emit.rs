@@ -858,6 +858,7 @@ impl Emitter {
             })
             .collect();
         let call = self.layout_call("json_object", &t.name, lines);
+        let new = (!t.default).then(|| self.constructor(t, all_fields, in_shared, gate));
         quote! {
             #doc
             #gate
@@ -868,6 +869,59 @@ impl Emitter {
 
             #gate
             #call
+            #new
+        }
+    }
+
+    /// `new` of a struct with required fields (which has no `Default`): the required fields in
+    /// order (a `String` as anything `Into<String>`), every optional field `None`.
+    fn constructor(&self, t: &TypeDef, fields: &[Field], in_shared: bool, gate: &TokenStream) -> TokenStream {
+        let name = ident(&t.name);
+        let required: Vec<&Field> = fields.iter().filter(|f| f.required).collect();
+        let args = required.iter().map(|f| {
+            let id = ident(&f.ident);
+            match f.ty {
+                Ty::String if self.prelude.get() => quote!(#id: impl Into<String>),
+                Ty::String => quote!(#id: impl ::core::convert::Into<::std::string::String>),
+                _ => {
+                    let ty = self.ty(&f.ty, in_shared);
+                    quote!(#id: #ty)
+                }
+            }
+        });
+        let none = if self.prelude.get() { quote!(None) } else { quote!(::core::option::Option::None) };
+        let inits = fields.iter().map(|f| {
+            let id = ident(&f.ident);
+            match (f.required, &f.ty) {
+                (true, Ty::String) => quote!(#id: #id.into()),
+                (true, _) => quote!(#id),
+                (false, _) => quote!(#id: #none),
+            }
+        });
+        let list: Vec<String> = required.iter().map(|f| format!("`{}`", f.ident)).collect();
+        let example_field = fields.iter().find(|f| !f.required).map(|f| f.ident.as_str());
+        let mut text = format!("A `{}` of its required fields ({}).", t.name, list.join(", "));
+        if let Some(opt) = example_field {
+            text = format!(
+                "A `{}` with its required fields ({}); every optional field is `None`. Set optional ones with struct update syntax: `{} {{ {opt}: Some(…), ..{}::new(…) }}`.",
+                t.name,
+                list.join(", "),
+                t.name,
+                t.name
+            );
+        }
+        let doc = self.docs(&text);
+        let many = (required.len() > 7).then(|| quote!(#[allow(clippy::too_many_arguments)]));
+        quote! {
+            #gate
+            impl #name {
+                #doc
+                #[inline]
+                #many
+                pub fn new(#(#args),*) -> Self {
+                    Self { #(#inits),* }
+                }
+            }
         }
     }
 

@@ -131,7 +131,7 @@ pub struct TypeDef {
     pub name: String,
     pub description: Option<String>,
     pub kind: TypeKind,
-    /// Whether `Default` can be derived (every required field has a default).
+    /// Whether the struct derives `Default`: it has no required field.
     pub default: bool,
 }
 
@@ -996,59 +996,24 @@ fn example_text(v: &serde_yaml::Value) -> Option<String> {
     }
 }
 
-/// Marks every struct whose required fields all have defaults as `Default` (a greatest fixpoint).
+/// Marks every struct without required fields as `Default`. A struct with a required field has
+/// no `Default`: `..Default::default()` would send `""` or `0` for every required field left
+/// out; such a struct is built with all its required fields (a struct literal, or `new`).
 fn compute_defaults(root: &mut Node, shared: &mut [TypeDef]) {
-    // Shared types refer only to shared types; local types to their own node's and shared ones.
-    let shared_ok = defaults(shared, None);
-    fn per_node(node: &mut Node, shared_ok: &BTreeMap<String, bool>) {
-        let ok = defaults(&node.types, Some(shared_ok));
-        for d in &mut node.types {
-            d.default = ok[&d.name];
-        }
-        for c in &mut node.children {
-            per_node(c, shared_ok);
-        }
-    }
-    per_node(root, &shared_ok);
-    for d in shared.iter_mut() {
-        d.default = shared_ok[&d.name];
-    }
-}
-
-/// Which of `defs` can derive `Default`: start from every struct and drop those with a required
-/// field of a type that cannot, until nothing changes. `shared`: the answer for shared types,
-/// or `None` when `defs` are the shared types themselves.
-fn defaults(defs: &[TypeDef], shared: Option<&BTreeMap<String, bool>>) -> BTreeMap<String, bool> {
-    let mut ok: BTreeMap<String, bool> = defs
-        .iter()
-        .map(|d| (d.name.clone(), matches!(d.kind, TypeKind::Struct(_))))
-        .collect();
-    loop {
-        let mut changed = false;
+    fn mark(defs: &mut [TypeDef]) {
         for d in defs {
-            let can = fields_default(d, &ok, shared.unwrap_or(&ok));
-            if ok[&d.name] && !can {
-                ok.insert(d.name.clone(), false);
-                changed = true;
-            }
-        }
-        if !changed {
-            return ok;
+            d.default = match &d.kind {
+                TypeKind::Struct(fields) => fields.iter().all(|f| !f.required),
+                TypeKind::Enum(_) => false,
+            };
         }
     }
-}
-
-fn fields_default(d: &TypeDef, local: &BTreeMap<String, bool>, shared: &BTreeMap<String, bool>) -> bool {
-    let TypeKind::Struct(fields) = &d.kind else {
-        return false;
-    };
-    fields.iter().all(|f| !f.required || ty_default(&f.ty, local, shared))
-}
-
-fn ty_default(ty: &Ty, local: &BTreeMap<String, bool>, shared: &BTreeMap<String, bool>) -> bool {
-    match ty {
-        Ty::Local(n) => local.get(n).copied().unwrap_or(false),
-        Ty::Shared(n) => shared.get(n).copied().unwrap_or(false),
-        _ => true,
+    fn per_node(node: &mut Node) {
+        mark(&mut node.types);
+        for c in &mut node.children {
+            per_node(c);
+        }
     }
+    per_node(root);
+    mark(shared);
 }

@@ -41,6 +41,35 @@
 //! Or from the environment (`WECHATPAY_MCHID`, `WECHATPAY_SERIAL`, `WECHATPAY_PRIVATE_KEY`,
 //! `WECHATPAY_PUBLIC_KEY`, `WECHATPAY_PUBLIC_KEY_ID`, optional `WECHATPAY_BASE_URL`):
 //! [`Client::from_env`].
+//!
+//! # Building a request: required means required
+//!
+//! A generated struct with a required field has no `Default`, so a required field left out is
+//! a compile error, never an empty `""` sent to WeChat Pay. Build it with a struct literal, or
+//! with `new` (the required fields, in order) and struct update syntax for the optional ones;
+//! a struct whose fields are all optional derives `Default`:
+//!
+//! ```
+//! use wechatpay::v3::pay::transactions::codepay::PostRequestAmount;
+//!
+//! let amount = PostRequestAmount { currency: Some("CNY".into()), ..PostRequestAmount::new(100) };
+//! assert_eq!(amount, PostRequestAmount { total: 100, currency: Some("CNY".into()) });
+//! assert_eq!(serde_json::to_string(&amount).unwrap(), r#"{"total":100,"currency":"CNY"}"#);
+//! ```
+//!
+//! Leaving out the required `total` does not compile:
+//!
+//! ```compile_fail,E0063
+//! use wechatpay::v3::pay::transactions::codepay::PostRequestAmount;
+//! let amount = PostRequestAmount { currency: Some("CNY".into()) };
+//! ```
+//!
+//! nor does filling it in with a default:
+//!
+//! ```compile_fail,E0277
+//! use wechatpay::v3::pay::transactions::codepay::PostRequestAmount;
+//! let amount = PostRequestAmount { currency: Some("CNY".into()), ..Default::default() };
+//! ```
 
 #![warn(missing_docs)]
 

@@ -168,7 +168,7 @@ async fn typed_upload_through_the_generated_api() {
         .merchant()
         .media()
         .upload()
-        .post(&upload::PostRequest::default(), Upload::from_bytes("photo.JPG", jpg.clone()))
+        .post(&upload::PostRequest::new(Default::default()), Upload::from_bytes("photo.JPG", jpg.clone()))
         .await
         .expect("typed upload");
     assert_eq!(answer.media_id.as_deref(), Some("typed"));

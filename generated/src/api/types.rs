@@ -230,7 +230,7 @@ pub struct Detail {
 });
 /// DetailGoodsDetail
 #[cfg(feature = "pay")]
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct DetailGoodsDetail {
     /// 商户侧商品编码
     ///
@@ -261,6 +261,24 @@ pub struct DetailGoodsDetail {
     quantity: "quantity" required,
     unit_price: "unit_price" required,
 });
+#[cfg(feature = "pay")]
+impl DetailGoodsDetail {
+    /// A `DetailGoodsDetail` with its required fields (`merchant_goods_id`, `quantity`, `unit_price`); every optional field is `None`. Set optional ones with struct update syntax: `DetailGoodsDetail { wechatpay_goods_id: Some(…), ..DetailGoodsDetail::new(…) }`.
+    #[inline]
+    pub fn new(
+        merchant_goods_id: impl Into<String>,
+        quantity: i64,
+        unit_price: i64,
+    ) -> Self {
+        Self {
+            merchant_goods_id: merchant_goods_id.into(),
+            wechatpay_goods_id: None,
+            goods_name: None,
+            quantity,
+            unit_price,
+        }
+    }
+}
 /// 申请状态
 ///
 /// A value this client does not know yet is kept as [`EcommerceApplymentState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1117,7 +1135,7 @@ pub struct SceneInfo {
 });
 /// 商户门店信息
 #[cfg(feature = "pay")]
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SceneInfoStoreInfo {
     /// 门店编号
     ///
@@ -1143,6 +1161,23 @@ pub struct SceneInfoStoreInfo {
     area_code: "area_code" required,
     address: "address" required,
 });
+#[cfg(feature = "pay")]
+impl SceneInfoStoreInfo {
+    /// A `SceneInfoStoreInfo` with its required fields (`name`, `area_code`, `address`); every optional field is `None`. Set optional ones with struct update syntax: `SceneInfoStoreInfo { id: Some(…), ..SceneInfoStoreInfo::new(…) }`.
+    #[inline]
+    pub fn new(
+        name: impl Into<String>,
+        area_code: impl Into<String>,
+        address: impl Into<String>,
+    ) -> Self {
+        Self {
+            id: None,
+            name: name.into(),
+            area_code: area_code.into(),
+            address: address.into(),
+        }
+    }
+}
 /// 结算信息
 #[cfg(feature = "pay")]
 #[derive(Clone, Debug, PartialEq, Default)]

@@ -111,6 +111,27 @@ pub mod orders {
         offset: query "offset" optional,
         limit: query "limit" optional,
     });
+    impl GetRequest {
+        /// A `GetRequest` with its required fields (`appid`, `mchid`, `order_type`, `order_no`, `customs`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { offset: Some(…), ..GetRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            appid: impl Into<String>,
+            mchid: impl Into<String>,
+            order_type: GetRequestOrderType,
+            order_no: impl Into<String>,
+            customs: GetRequestCustoms,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                mchid: mchid.into(),
+                order_type,
+                order_no: order_no.into(),
+                customs,
+                offset: None,
+                limit: None,
+            }
+        }
+    }
     /// 海关
     ///
     /// A value this client does not know yet is kept as [`GetRequestCustoms::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -173,7 +194,7 @@ pub mod orders {
         SubOrderId = "sub_order_id",
     });
     /// The response of `GET /global/v3/customs/orders` (报关查询API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 机构APPID
         ///
@@ -221,6 +242,28 @@ pub mod orders {
         total_count: "total_count" optional,
         data: "data" optional,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`appid`, `mchid`, `offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { transaction_id: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            appid: impl Into<String>,
+            mchid: impl Into<String>,
+            offset: i64,
+            limit: i64,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                mchid: mchid.into(),
+                transaction_id: None,
+                verify_department: None,
+                verify_department_trade_id: None,
+                offset,
+                limit,
+                total_count: None,
+                data: None,
+            }
+        }
+    }
     /// GetResponseData
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseData {
@@ -399,10 +442,36 @@ pub mod orders {
         transport_fee: "transport_fee" optional,
         product_fee: "product_fee" optional,
     });
+    impl PatchRequest {
+        /// A `PatchRequest` with its required fields (`appid`, `mchid`, `out_trade_no`, `transaction_id`, `customs`, `merchant_customs_no`); every optional field is `None`. Set optional ones with struct update syntax: `PatchRequest { sub_order_no: Some(…), ..PatchRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            appid: impl Into<String>,
+            mchid: impl Into<String>,
+            out_trade_no: impl Into<String>,
+            transaction_id: impl Into<String>,
+            customs: PatchRequestCustoms,
+            merchant_customs_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                mchid: mchid.into(),
+                out_trade_no: out_trade_no.into(),
+                transaction_id: transaction_id.into(),
+                sub_order_no: None,
+                customs,
+                merchant_customs_no: merchant_customs_no.into(),
+                duty: None,
+                order_fee: None,
+                transport_fee: None,
+                product_fee: None,
+            }
+        }
+    }
     /// 海关编码
     pub type PatchRequestCustoms = crate::global::v3::customs::orders::GetRequestCustoms;
     /// The response of `PATCH /global/v3/customs/orders` (报关信息修改API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PatchResponse {
         /// 机构APPID
         ///
@@ -457,6 +526,29 @@ pub mod orders {
         verify_department: "verify_department" optional,
         verify_department_trade_id: "verify_department_trade_id" optional,
     });
+    impl PatchResponse {
+        /// A `PatchResponse` with its required fields (`appid`, `mchid`, `out_trade_no`, `transaction_id`); every optional field is `None`. Set optional ones with struct update syntax: `PatchResponse { state: Some(…), ..PatchResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            appid: impl Into<String>,
+            mchid: impl Into<String>,
+            out_trade_no: impl Into<String>,
+            transaction_id: impl Into<String>,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                mchid: mchid.into(),
+                state: None,
+                out_trade_no: out_trade_no.into(),
+                transaction_id: transaction_id.into(),
+                sub_order_no: None,
+                sub_order_id: None,
+                modify_time: None,
+                verify_department: None,
+                verify_department_trade_id: None,
+            }
+        }
+    }
     /// 报关状态
     pub type PatchResponseState = crate::global::v3::customs::orders::GetResponseDataState;
     /// 核验机构
@@ -527,10 +619,37 @@ pub mod orders {
         transport_fee: "transport_fee" optional,
         product_fee: "product_fee" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`appid`, `mchid`, `out_trade_no`, `transaction_id`, `customs`, `merchant_customs_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { duty: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            appid: impl Into<String>,
+            mchid: impl Into<String>,
+            out_trade_no: impl Into<String>,
+            transaction_id: impl Into<String>,
+            customs: PostRequestCustoms,
+            merchant_customs_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                mchid: mchid.into(),
+                out_trade_no: out_trade_no.into(),
+                transaction_id: transaction_id.into(),
+                customs,
+                merchant_customs_no: merchant_customs_no.into(),
+                duty: None,
+                sub_order_no: None,
+                fee_type: None,
+                order_fee: None,
+                transport_fee: None,
+                product_fee: None,
+            }
+        }
+    }
     /// 海关
     pub type PostRequestCustoms = crate::global::v3::customs::orders::GetRequestCustoms;
     /// The response of `POST /global/v3/customs/orders` (报关API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 机构APPID
         ///
@@ -580,6 +699,28 @@ pub mod orders {
         verify_department: "verify_department" optional,
         verify_department_trade_id: "verify_department_trade_id" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`appid`, `mchid`, `out_trade_no`, `transaction_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { state: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            appid: impl Into<String>,
+            mchid: impl Into<String>,
+            out_trade_no: impl Into<String>,
+            transaction_id: impl Into<String>,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                mchid: mchid.into(),
+                state: None,
+                out_trade_no: out_trade_no.into(),
+                transaction_id: transaction_id.into(),
+                sub_order_no: None,
+                sub_order_id: None,
+                verify_department: None,
+                verify_department_trade_id: None,
+            }
+        }
+    }
     /// 报关状态
     pub type PostResponseState = crate::global::v3::customs::orders::GetResponseDataState;
     /// 核验机构
@@ -649,10 +790,31 @@ pub mod redeclare {
         customs: "customs" required,
         merchant_customs_no: "merchant_customs_no" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`appid`, `mchid`, `customs`, `merchant_customs_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { out_trade_no: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            appid: impl Into<String>,
+            mchid: impl Into<String>,
+            customs: PostRequestCustoms,
+            merchant_customs_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                mchid: mchid.into(),
+                out_trade_no: None,
+                transaction_id: None,
+                sub_order_no: None,
+                sub_order_id: None,
+                customs,
+                merchant_customs_no: merchant_customs_no.into(),
+            }
+        }
+    }
     /// 海关编码
     pub type PostRequestCustoms = crate::global::v3::customs::orders::GetRequestCustoms;
     /// The response of `POST /global/v3/customs/redeclare` (报关重推API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 机构APPID
         ///
@@ -702,6 +864,28 @@ pub mod redeclare {
         modify_time: "modify_time" optional,
         explanation: "explanation" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`appid`, `mchid`, `out_trade_no`, `transaction_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { state: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            appid: impl Into<String>,
+            mchid: impl Into<String>,
+            out_trade_no: impl Into<String>,
+            transaction_id: impl Into<String>,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                mchid: mchid.into(),
+                state: None,
+                out_trade_no: out_trade_no.into(),
+                transaction_id: transaction_id.into(),
+                sub_order_no: None,
+                sub_order_id: None,
+                modify_time: None,
+                explanation: None,
+            }
+        }
+    }
     /// 报关状态
     pub type PostResponseState = crate::global::v3::customs::orders::GetResponseDataState;
 }
@@ -779,6 +963,35 @@ pub mod verify_certificate {
         certificate_id: "certificate_id" required,
         certificate_name: "certificate_name" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`appid`, `mchid`, `out_trade_no`, `transaction_id`, `customs`, `merchant_customs_no`, `certificate_type`, `certificate_id`, `certificate_name`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_order_no: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            appid: impl Into<String>,
+            mchid: impl Into<String>,
+            out_trade_no: impl Into<String>,
+            transaction_id: impl Into<String>,
+            customs: PostRequestCustoms,
+            merchant_customs_no: impl Into<String>,
+            certificate_type: PostRequestCertificateType,
+            certificate_id: impl Into<String>,
+            certificate_name: impl Into<String>,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                mchid: mchid.into(),
+                out_trade_no: out_trade_no.into(),
+                transaction_id: transaction_id.into(),
+                sub_order_no: None,
+                customs,
+                merchant_customs_no: merchant_customs_no.into(),
+                certificate_type,
+                certificate_id: certificate_id.into(),
+                certificate_name: certificate_name.into(),
+            }
+        }
+    }
     /// 证件类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestCertificateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -796,7 +1009,7 @@ pub mod verify_certificate {
     /// 海关
     pub type PostRequestCustoms = crate::global::v3::customs::orders::GetRequestCustoms;
     /// The response of `POST /global/v3/customs/verify-certificate` (身份信息校验API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 机构APPID
         ///
@@ -826,6 +1039,24 @@ pub mod verify_certificate {
         transaction_id: "transaction_id" required,
         certificate_check_result: "certificate_check_result" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`appid`, `mchid`, `out_trade_no`, `transaction_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { certificate_check_result: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            appid: impl Into<String>,
+            mchid: impl Into<String>,
+            out_trade_no: impl Into<String>,
+            transaction_id: impl Into<String>,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                mchid: mchid.into(),
+                out_trade_no: out_trade_no.into(),
+                transaction_id: transaction_id.into(),
+                certificate_check_result: None,
+            }
+        }
+    }
     /// 身份核验结果
     ///
     /// A value this client does not know yet is kept as [`PostResponseCertificateCheckResult::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.

@@ -125,6 +125,44 @@ pub struct PostRequest {
     director: "director" optional,
     principal: "principal" optional,
 });
+impl PostRequest {
+    /// A `PostRequest` with its required fields (`sp_appid`, `sp_mchid`, `name`, `shortname`, `office_phone`, `contact`, `business_category`, `merchant_country_code`, `merchant_type`, `business`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { idempotency_key: Some(…), ..PostRequest::new(…) }`.
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        sp_appid: impl Into<String>,
+        sp_mchid: impl Into<String>,
+        name: impl Into<String>,
+        shortname: impl Into<String>,
+        office_phone: impl Into<String>,
+        contact: PostRequestContact,
+        business_category: i64,
+        merchant_country_code: impl Into<String>,
+        merchant_type: PostRequestMerchantType,
+        business: PostRequestBusiness,
+    ) -> Self {
+        Self {
+            idempotency_key: None,
+            sp_appid: sp_appid.into(),
+            sp_mchid: sp_mchid.into(),
+            name: name.into(),
+            shortname: shortname.into(),
+            office_phone: office_phone.into(),
+            contact,
+            business_category,
+            channel_id: None,
+            merchant_country_code: merchant_country_code.into(),
+            merchant_type,
+            registration_certificate_number: None,
+            registration_certificate_date: None,
+            registration_certificate_copy: None,
+            settlement_bank_number: None,
+            business,
+            director: None,
+            principal: None,
+        }
+    }
+}
 /// 业务信息
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestBusiness {
@@ -171,6 +209,22 @@ pub struct PostRequestBusiness {
     store_photos: "store_photos" optional,
     mcc: "mcc" optional,
 });
+impl PostRequestBusiness {
+    /// A `PostRequestBusiness` with its required fields (`business_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestBusiness { app_download: Some(…), ..PostRequestBusiness::new(…) }`.
+    #[inline]
+    pub fn new(business_type: PostRequestBusinessBusinessType) -> Self {
+        Self {
+            business_type,
+            app_download: None,
+            website: None,
+            office_account: None,
+            mini_program: None,
+            store_address: None,
+            store_photos: None,
+            mcc: None,
+        }
+    }
+}
 /// 业务类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestBusinessBusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -192,7 +246,7 @@ pub enum PostRequestBusinessBusinessType {
     Both = "BOTH",
 });
 /// 联系人信息
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestContact {
     /// 联系人名称
     ///
@@ -212,6 +266,21 @@ pub struct PostRequestContact {
     phone: "phone" required,
     email: "email" required,
 });
+impl PostRequestContact {
+    /// A `PostRequestContact` of its required fields (`name`, `phone`, `email`).
+    #[inline]
+    pub fn new(
+        name: impl Into<String>,
+        phone: impl Into<String>,
+        email: impl Into<String>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            phone: phone.into(),
+            email: email.into(),
+        }
+    }
+}
 /// 董事信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestDirector {
@@ -387,6 +456,44 @@ pub struct PutRequest {
     director: "director" optional,
     principal: "principal" optional,
 });
+impl PutRequest {
+    /// A `PutRequest` with its required fields (`sp_appid`, `sp_mchid`, `sub_mchid`, `name`, `shortname`, `office_phone`, `business_category`, `merchant_country_code`, `merchant_type`, `business`); every optional field is `None`. Set optional ones with struct update syntax: `PutRequest { contact: Some(…), ..PutRequest::new(…) }`.
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        sp_appid: impl Into<String>,
+        sp_mchid: impl Into<String>,
+        sub_mchid: impl Into<String>,
+        name: impl Into<String>,
+        shortname: impl Into<String>,
+        office_phone: impl Into<String>,
+        business_category: i64,
+        merchant_country_code: impl Into<String>,
+        merchant_type: PutRequestMerchantType,
+        business: PutRequestBusiness,
+    ) -> Self {
+        Self {
+            sp_appid: sp_appid.into(),
+            sp_mchid: sp_mchid.into(),
+            sub_mchid: sub_mchid.into(),
+            name: name.into(),
+            shortname: shortname.into(),
+            office_phone: office_phone.into(),
+            contact: None,
+            business_category,
+            channel_id: None,
+            merchant_country_code: merchant_country_code.into(),
+            merchant_type,
+            registration_certificate_number: None,
+            registration_certificate_date: None,
+            registration_certificate_copy: None,
+            settlement_bank_number: None,
+            business,
+            director: None,
+            principal: None,
+        }
+    }
+}
 /// 业务信息
 pub type PutRequestBusiness = crate::hk::v3::merchants::PostRequestBusiness;
 /// 业务类型
@@ -400,7 +507,7 @@ pub type PutRequestMerchantType = crate::hk::v3::merchants::PostRequestMerchantT
 /// 负责人信息
 pub type PutRequestPrincipal = crate::hk::v3::merchants::PostRequestPrincipal;
 /// The response of `PUT /hk/v3/merchants` (修改子商户（融合钱包）).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PutResponse {
     /// 子商户号
     ///
@@ -410,6 +517,15 @@ pub struct PutResponse {
 ::wechatpay::runtime::json_object!(PutResponse {
     sub_mchid: "sub_mchid" required,
 });
+impl PutResponse {
+    /// A `PutResponse` of its required fields (`sub_mchid`).
+    #[inline]
+    pub fn new(sub_mchid: impl Into<String>) -> Self {
+        Self {
+            sub_mchid: sub_mchid.into(),
+        }
+    }
+}
 /// `/hk/v3/merchants/{sub_mchid}`
 pub mod by_sub_mchid {
     /// The chain step for `/hk/v3/merchants/{sub_mchid}`, reached with `client.hk().v3().merchants().sub_mchid(sub_mchid)`.
@@ -433,7 +549,7 @@ pub mod by_sub_mchid {
         }
     }
     /// The request of `GET /hk/v3/merchants/{sub_mchid}` (查询子商户（融合钱包）).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetRequest {
         /// 机构appid
         ///
@@ -448,8 +564,18 @@ pub mod by_sub_mchid {
         sp_appid: query "sp_appid" required,
         sp_mchid: query "sp_mchid" required,
     });
+    impl GetRequest {
+        /// A `GetRequest` of its required fields (`sp_appid`, `sp_mchid`).
+        #[inline]
+        pub fn new(sp_appid: impl Into<String>, sp_mchid: impl Into<String>) -> Self {
+            Self {
+                sp_appid: sp_appid.into(),
+                sp_mchid: sp_mchid.into(),
+            }
+        }
+    }
     /// The response of `GET /hk/v3/merchants/{sub_mchid}` (查询子商户（融合钱包）).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 子商户号
         ///
@@ -516,6 +642,28 @@ pub mod by_sub_mchid {
         director: "director" optional,
         principal: "principal" optional,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { name: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(sub_mchid: impl Into<String>) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                name: None,
+                shortname: None,
+                office_phone: None,
+                merchant_country_code: None,
+                business_category: None,
+                contact: None,
+                merchant_type: None,
+                registration_certificate_number: None,
+                registration_certificate_date: None,
+                settlement_bank_number: None,
+                business: None,
+                director: None,
+                principal: None,
+            }
+        }
+    }
     /// 业务信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseBusiness {

@@ -71,6 +71,24 @@ pub mod settlements {
         limit: query "limit" required,
         offset: query "offset" required,
     });
+    impl GetRequest {
+        /// A `GetRequest` with its required fields (`settle_state`, `limit`, `offset`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { sub_mchid: Some(…), ..GetRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            settle_state: GetRequestSettleState,
+            limit: i64,
+            offset: i64,
+        ) -> Self {
+            Self {
+                sub_mchid: None,
+                settle_state,
+                settle_start_date: None,
+                settle_end_date: None,
+                limit,
+                offset,
+            }
+        }
+    }
     /// 结算状态
     ///
     /// A value this client does not know yet is kept as [`GetRequestSettleState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -89,7 +107,7 @@ pub mod settlements {
         Unsettle = "UNSETTLE",
     });
     /// The response of `GET /hk/v3/settle/settlements` (查询结算资金明细API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 结算信息列表
         pub data: Option<Vec<GetResponseData>>,
@@ -112,6 +130,18 @@ pub mod settlements {
         offset: "offset" required,
         limit: "limit" required,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { data: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(offset: i64, limit: i64) -> Self {
+            Self {
+                data: None,
+                total_count: None,
+                offset,
+                limit,
+            }
+        }
+    }
     /// GetResponseData
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseData {

@@ -23,7 +23,7 @@ impl<'a> Statements<'a> {
     }
 }
 /// The request of `GET /hk/v3/statements` (下载对账单).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetRequest {
     /// 账单日期
     ///
@@ -43,3 +43,14 @@ pub struct GetRequest {
     mchid: query "mchid" optional,
     accept_encoding: header "Accept-Encoding" optional,
 });
+impl GetRequest {
+    /// A `GetRequest` with its required fields (`date`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { mchid: Some(…), ..GetRequest::new(…) }`.
+    #[inline]
+    pub fn new(date: impl Into<String>) -> Self {
+        Self {
+            date: date.into(),
+            mchid: None,
+            accept_encoding: None,
+        }
+    }
+}

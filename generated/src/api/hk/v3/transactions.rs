@@ -58,7 +58,7 @@ pub mod app {
         }
     }
     /// The request of `POST /hk/v3/transactions/app` (APP支付下单).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 商户号
         ///
@@ -153,8 +153,49 @@ pub mod app {
         scene_info: "scene_info" optional,
         detail: "detail" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`mchid`, `appid`, `sub_mchid`, `sp_mchid`, `sp_appid`, `description`, `notify_url`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            mchid: impl Into<String>,
+            appid: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            sp_mchid: impl Into<String>,
+            sp_appid: impl Into<String>,
+            description: impl Into<String>,
+            notify_url: impl Into<String>,
+            out_trade_no: impl Into<String>,
+            trade_type: impl Into<String>,
+            merchant_category_code: impl Into<String>,
+            amount: PostRequestAmount,
+        ) -> Self {
+            Self {
+                mchid: mchid.into(),
+                appid: appid.into(),
+                sub_mchid: sub_mchid.into(),
+                sp_mchid: sp_mchid.into(),
+                sp_appid: sp_appid.into(),
+                sub_appid: None,
+                description: description.into(),
+                attach: None,
+                notify_url: notify_url.into(),
+                out_trade_no: out_trade_no.into(),
+                goods_tag: None,
+                trade_type: trade_type.into(),
+                limit_pay: None,
+                time_start: None,
+                time_expire: None,
+                merchant_category_code: merchant_category_code.into(),
+                payer: None,
+                amount,
+                scene_info: None,
+                detail: None,
+            }
+        }
+    }
     /// 订单金额
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestAmount {
         /// 总金额
         ///
@@ -169,6 +210,13 @@ pub mod app {
         total: "total" required,
         currency: "currency" optional,
     });
+    impl PostRequestAmount {
+        /// A `PostRequestAmount` with its required fields (`total`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestAmount { currency: Some(…), ..PostRequestAmount::new(…) }`.
+        #[inline]
+        pub fn new(total: i64) -> Self {
+            Self { total, currency: None }
+        }
+    }
     /// PostRequestDetail
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestDetail {
@@ -189,7 +237,7 @@ pub mod app {
         goods_detail: "goods_detail" optional,
     });
     /// PostRequestDetailGoodsDetail
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestDetailGoodsDetail {
         /// 商品编码
         ///
@@ -219,6 +267,19 @@ pub mod app {
         quantity: "quantity" required,
         price: "price" required,
     });
+    impl PostRequestDetailGoodsDetail {
+        /// A `PostRequestDetailGoodsDetail` with its required fields (`goods_id`, `quantity`, `price`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDetailGoodsDetail { wxpay_goods_id: Some(…), ..PostRequestDetailGoodsDetail::new(…) }`.
+        #[inline]
+        pub fn new(goods_id: impl Into<String>, quantity: i64, price: i64) -> Self {
+            Self {
+                goods_id: goods_id.into(),
+                wxpay_goods_id: None,
+                goods_name: None,
+                quantity,
+                price,
+            }
+        }
+    }
     /// 支付者
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPayer {
@@ -270,7 +331,7 @@ pub mod app {
         store_info: "store_info" optional,
     });
     /// 商户门店信息
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestSceneInfoStoreInfo {
         /// 编号
         ///
@@ -290,6 +351,17 @@ pub mod app {
         name: "name" required,
         address: "address" required,
     });
+    impl PostRequestSceneInfoStoreInfo {
+        /// A `PostRequestSceneInfoStoreInfo` with its required fields (`name`, `address`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSceneInfoStoreInfo { id: Some(…), ..PostRequestSceneInfoStoreInfo::new(…) }`.
+        #[inline]
+        pub fn new(name: impl Into<String>, address: impl Into<String>) -> Self {
+            Self {
+                id: None,
+                name: name.into(),
+                address: address.into(),
+            }
+        }
+    }
     /// The response of `POST /hk/v3/transactions/app` (APP支付下单).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -352,7 +424,7 @@ pub mod id {
         /// The request of `GET /hk/v3/transactions/id/{transaction_id}` (查询订单(微信支付订单号)).
         pub type GetRequest = crate::hk::v3::refunds::id::by_refund_id::GetRequest;
         /// The response of `GET /hk/v3/transactions/id/{transaction_id}` (查询订单(微信支付订单号)).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 商户号
             ///
@@ -436,6 +508,35 @@ pub mod id {
             amount: "amount" optional,
             promotion_detail: "promotion_detail" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`mchid`, `sp_mchid`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { appid: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(
+                mchid: impl Into<String>,
+                sp_mchid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+            ) -> Self {
+                Self {
+                    mchid: mchid.into(),
+                    appid: None,
+                    sp_mchid: sp_mchid.into(),
+                    sub_mchid: sub_mchid.into(),
+                    sp_appid: None,
+                    sub_appid: None,
+                    out_trade_no: None,
+                    id: None,
+                    attach: None,
+                    trade_type: None,
+                    bank_type: None,
+                    success_time: None,
+                    trade_state: None,
+                    trade_state_desc: None,
+                    payer: None,
+                    amount: None,
+                    promotion_detail: None,
+                }
+            }
+        }
         /// 订单金额
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAmount {
@@ -678,7 +779,7 @@ pub mod id {
                 }
             }
             /// The request of `POST /hk/v3/transactions/id/{transaction_id}/close` (关闭订单(微信支付订单号)).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 直连商户号
                 ///
@@ -698,6 +799,17 @@ pub mod id {
                 sub_mchid: "sub_mchid" optional,
                 sp_mchid: "sp_mchid" optional,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                pub fn new(mchid: impl Into<String>) -> Self {
+                    Self {
+                        mchid: mchid.into(),
+                        sub_mchid: None,
+                        sp_mchid: None,
+                    }
+                }
+            }
         }
         /// `/hk/v3/transactions/id/{transaction_id}/reverse`
         pub mod reverse {
@@ -721,7 +833,7 @@ pub mod id {
                 }
             }
             /// The request of `POST /hk/v3/transactions/id/{transaction_id}/reverse` (撤销订单(微信支付订单号)).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 商户号
                 ///
@@ -741,6 +853,21 @@ pub mod id {
                 sp_mchid: "sp_mchid" required,
                 sub_mchid: "sub_mchid" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` of its required fields (`mchid`, `sp_mchid`, `sub_mchid`).
+                #[inline]
+                pub fn new(
+                    mchid: impl Into<String>,
+                    sp_mchid: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        mchid: mchid.into(),
+                        sp_mchid: sp_mchid.into(),
+                        sub_mchid: sub_mchid.into(),
+                    }
+                }
+            }
         }
     }
 }
@@ -763,7 +890,7 @@ pub mod jsapi {
         }
     }
     /// The request of `POST /hk/v3/transactions/jsapi` (小程序/公众号支付下单).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 商户号
         ///
@@ -858,6 +985,47 @@ pub mod jsapi {
         scene_info: "scene_info" optional,
         detail: "detail" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`mchid`, `appid`, `sub_mchid`, `sp_mchid`, `sp_appid`, `description`, `notify_url`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            mchid: impl Into<String>,
+            appid: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            sp_mchid: impl Into<String>,
+            sp_appid: impl Into<String>,
+            description: impl Into<String>,
+            notify_url: impl Into<String>,
+            out_trade_no: impl Into<String>,
+            trade_type: impl Into<String>,
+            merchant_category_code: impl Into<String>,
+            amount: PostRequestAmount,
+        ) -> Self {
+            Self {
+                mchid: mchid.into(),
+                appid: appid.into(),
+                sub_mchid: sub_mchid.into(),
+                sp_mchid: sp_mchid.into(),
+                sp_appid: sp_appid.into(),
+                sub_appid: None,
+                description: description.into(),
+                attach: None,
+                notify_url: notify_url.into(),
+                out_trade_no: out_trade_no.into(),
+                goods_tag: None,
+                trade_type: trade_type.into(),
+                limit_pay: None,
+                time_start: None,
+                time_expire: None,
+                merchant_category_code: merchant_category_code.into(),
+                payer: None,
+                amount,
+                scene_info: None,
+                detail: None,
+            }
+        }
+    }
     /// 订单金额
     pub type PostRequestAmount = crate::hk::v3::transactions::app::PostRequestAmount;
     /// PostRequestDetail
@@ -892,7 +1060,7 @@ pub mod micropay {
         }
     }
     /// The request of `POST /hk/v3/transactions/micropay` (提交付款码支付).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 商户号
         ///
@@ -974,6 +1142,43 @@ pub mod micropay {
         scene_info: "scene_info" optional,
         detail: "detail" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`mchid`, `appid`, `sub_mchid`, `sp_mchid`, `sp_appid`, `description`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            mchid: impl Into<String>,
+            appid: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            sp_mchid: impl Into<String>,
+            sp_appid: impl Into<String>,
+            description: impl Into<String>,
+            out_trade_no: impl Into<String>,
+            trade_type: impl Into<String>,
+            merchant_category_code: impl Into<String>,
+            amount: PostRequestAmount,
+        ) -> Self {
+            Self {
+                mchid: mchid.into(),
+                appid: appid.into(),
+                sub_mchid: sub_mchid.into(),
+                sp_mchid: sp_mchid.into(),
+                sp_appid: sp_appid.into(),
+                sub_appid: None,
+                description: description.into(),
+                attach: None,
+                out_trade_no: out_trade_no.into(),
+                goods_tag: None,
+                trade_type: trade_type.into(),
+                limit_pay: None,
+                merchant_category_code: merchant_category_code.into(),
+                payer: None,
+                amount,
+                scene_info: None,
+                detail: None,
+            }
+        }
+    }
     /// 订单金额
     pub type PostRequestAmount = crate::hk::v3::transactions::app::PostRequestAmount;
     /// PostRequestDetail
@@ -996,7 +1201,7 @@ pub mod micropay {
         goods_detail: "goods_detail" optional,
     });
     /// PostRequestDetailGoodsDetail
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestDetailGoodsDetail {
         /// 商品编码
         ///
@@ -1026,8 +1231,21 @@ pub mod micropay {
         quantity: "quantity" required,
         price: "price" required,
     });
+    impl PostRequestDetailGoodsDetail {
+        /// A `PostRequestDetailGoodsDetail` with its required fields (`goods_id`, `quantity`, `price`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDetailGoodsDetail { wxpay_goods_id: Some(…), ..PostRequestDetailGoodsDetail::new(…) }`.
+        #[inline]
+        pub fn new(goods_id: impl Into<String>, quantity: i64, price: i64) -> Self {
+            Self {
+                goods_id: goods_id.into(),
+                wxpay_goods_id: None,
+                goods_name: None,
+                quantity,
+                price,
+            }
+        }
+    }
     /// 支付者
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestPayer {
         /// 授权码
         ///
@@ -1037,6 +1255,15 @@ pub mod micropay {
     ::wechatpay::runtime::json_object!(PostRequestPayer {
         auth_code: "auth_code" required,
     });
+    impl PostRequestPayer {
+        /// A `PostRequestPayer` of its required fields (`auth_code`).
+        #[inline]
+        pub fn new(auth_code: impl Into<String>) -> Self {
+            Self {
+                auth_code: auth_code.into(),
+            }
+        }
+    }
     /// 场景信息
     pub type PostRequestSceneInfo = crate::hk::v3::transactions::app::PostRequestSceneInfo;
     /// 商户门店信息
@@ -1126,6 +1353,41 @@ pub mod micropay {
         amount: "amount" required,
         detail: "detail" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`mchid`, `appid`, `sub_mchid`, `sp_mchid`, `sp_appid`, `out_trade_no`, `trade_type`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { id: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            mchid: impl Into<String>,
+            appid: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            sp_mchid: impl Into<String>,
+            sp_appid: impl Into<String>,
+            out_trade_no: impl Into<String>,
+            trade_type: PostResponseTradeType,
+            amount: PostResponseAmount,
+        ) -> Self {
+            Self {
+                id: None,
+                mchid: mchid.into(),
+                appid: appid.into(),
+                sub_mchid: sub_mchid.into(),
+                sp_mchid: sp_mchid.into(),
+                sp_appid: sp_appid.into(),
+                sub_appid: None,
+                out_trade_no: out_trade_no.into(),
+                trade_type,
+                trade_state: None,
+                trade_state_desc: None,
+                bank_type: None,
+                attach: None,
+                success_time: None,
+                payer: None,
+                amount,
+                detail: None,
+            }
+        }
+    }
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseAmount {
@@ -1274,7 +1536,7 @@ pub mod mweb {
         }
     }
     /// The request of `POST /hk/v3/transactions/mweb` (H5支付下单).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 商户号
         ///
@@ -1369,6 +1631,48 @@ pub mod mweb {
         scene_info: "scene_info" required,
         detail: "detail" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`mchid`, `appid`, `sub_mchid`, `sp_mchid`, `sp_appid`, `description`, `notify_url`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`, `scene_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            mchid: impl Into<String>,
+            appid: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            sp_mchid: impl Into<String>,
+            sp_appid: impl Into<String>,
+            description: impl Into<String>,
+            notify_url: impl Into<String>,
+            out_trade_no: impl Into<String>,
+            trade_type: impl Into<String>,
+            merchant_category_code: impl Into<String>,
+            amount: PostRequestAmount,
+            scene_info: PostRequestSceneInfo,
+        ) -> Self {
+            Self {
+                mchid: mchid.into(),
+                appid: appid.into(),
+                sub_mchid: sub_mchid.into(),
+                sp_mchid: sp_mchid.into(),
+                sp_appid: sp_appid.into(),
+                sub_appid: None,
+                description: description.into(),
+                attach: None,
+                notify_url: notify_url.into(),
+                out_trade_no: out_trade_no.into(),
+                goods_tag: None,
+                trade_type: trade_type.into(),
+                limit_pay: None,
+                time_start: None,
+                time_expire: None,
+                merchant_category_code: merchant_category_code.into(),
+                payer: None,
+                amount,
+                scene_info,
+                detail: None,
+            }
+        }
+    }
     /// 订单金额
     pub type PostRequestAmount = crate::hk::v3::transactions::app::PostRequestAmount;
     /// PostRequestDetail
@@ -1378,7 +1682,7 @@ pub mod mweb {
     /// 支付者
     pub type PostRequestPayer = crate::hk::v3::transactions::app::PostRequestPayer;
     /// 场景信息
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestSceneInfo {
         /// 商户端设备号
         ///
@@ -1406,6 +1710,22 @@ pub mod mweb {
         operator_id: "operator_id" optional,
         store_info: "store_info" required,
     });
+    impl PostRequestSceneInfo {
+        /// A `PostRequestSceneInfo` with its required fields (`payer_client_ip`, `store_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSceneInfo { device_id: Some(…), ..PostRequestSceneInfo::new(…) }`.
+        #[inline]
+        pub fn new(
+            payer_client_ip: impl Into<String>,
+            store_info: PostRequestSceneInfoStoreInfo,
+        ) -> Self {
+            Self {
+                device_id: None,
+                device_ip: None,
+                payer_client_ip: payer_client_ip.into(),
+                operator_id: None,
+                store_info,
+            }
+        }
+    }
     /// 商户门店信息
     pub type PostRequestSceneInfoStoreInfo = crate::hk::v3::transactions::app::PostRequestSceneInfoStoreInfo;
     /// The response of `POST /hk/v3/transactions/mweb` (H5支付下单).
@@ -1439,7 +1759,7 @@ pub mod native {
         }
     }
     /// The request of `POST /hk/v3/transactions/native` (扫码支付下单).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 商户号
         ///
@@ -1534,6 +1854,47 @@ pub mod native {
         scene_info: "scene_info" optional,
         detail: "detail" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`mchid`, `appid`, `sub_mchid`, `sp_mchid`, `sp_appid`, `description`, `notify_url`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            mchid: impl Into<String>,
+            appid: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            sp_mchid: impl Into<String>,
+            sp_appid: impl Into<String>,
+            description: impl Into<String>,
+            notify_url: impl Into<String>,
+            out_trade_no: impl Into<String>,
+            trade_type: impl Into<String>,
+            merchant_category_code: impl Into<String>,
+            amount: PostRequestAmount,
+        ) -> Self {
+            Self {
+                mchid: mchid.into(),
+                appid: appid.into(),
+                sub_mchid: sub_mchid.into(),
+                sp_mchid: sp_mchid.into(),
+                sp_appid: sp_appid.into(),
+                sub_appid: None,
+                description: description.into(),
+                attach: None,
+                notify_url: notify_url.into(),
+                out_trade_no: out_trade_no.into(),
+                goods_tag: None,
+                trade_type: trade_type.into(),
+                limit_pay: None,
+                time_start: None,
+                time_expire: None,
+                merchant_category_code: merchant_category_code.into(),
+                payer: None,
+                amount,
+                scene_info: None,
+                detail: None,
+            }
+        }
+    }
     /// 订单金额
     pub type PostRequestAmount = crate::hk::v3::transactions::app::PostRequestAmount;
     /// PostRequestDetail
@@ -1608,7 +1969,7 @@ pub mod out_trade_no {
         /// The request of `GET /hk/v3/transactions/out-trade-no/{out_trade_no}` (查询订单(商户订单号)).
         pub type GetRequest = crate::hk::v3::refunds::id::by_refund_id::GetRequest;
         /// The response of `GET /hk/v3/transactions/out-trade-no/{out_trade_no}` (查询订单(商户订单号)).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 商户号
             ///
@@ -1692,6 +2053,36 @@ pub mod out_trade_no {
             amount: "amount" optional,
             promotion_detail: "promotion_detail" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`mchid`, `sp_mchid`, `sub_mchid`, `out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { appid: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(
+                mchid: impl Into<String>,
+                sp_mchid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                out_trade_no: impl Into<String>,
+            ) -> Self {
+                Self {
+                    mchid: mchid.into(),
+                    appid: None,
+                    sp_mchid: sp_mchid.into(),
+                    sub_mchid: sub_mchid.into(),
+                    sp_appid: None,
+                    sub_appid: None,
+                    out_trade_no: out_trade_no.into(),
+                    id: None,
+                    attach: None,
+                    trade_type: None,
+                    bank_type: None,
+                    success_time: None,
+                    trade_state: None,
+                    trade_state_desc: None,
+                    payer: None,
+                    amount: None,
+                    promotion_detail: None,
+                }
+            }
+        }
         /// 订单金额
         pub type GetResponseAmount = crate::hk::v3::transactions::id::by_transaction_id::GetResponseAmount;
         /// 汇率信息

@@ -34,7 +34,7 @@ pub mod by_receipt_id {
         }
     }
     /// The response of `GET /v3/abnormal-fund-processing/receipts/{receipt_id}` (查询在途异常资金付款结果).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 产品名称
         ///
@@ -68,6 +68,21 @@ pub mod by_receipt_id {
         last_update_time: "last_update_time" optional,
         instruction: "instruction" optional,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`receipt_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { product_name: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(receipt_id: impl Into<String>) -> Self {
+            Self {
+                product_name: None,
+                receipt_id: receipt_id.into(),
+                transfer_amount: None,
+                receipt_state: None,
+                create_time: None,
+                last_update_time: None,
+                instruction: None,
+            }
+        }
+    }
     /// 在途异常资金付款指令信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseInstruction {
@@ -255,6 +270,21 @@ pub mod by_receipt_id {
             receiver: "receiver" optional,
             notify_url: "notify_url" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`out_instruction_no`, `transfer_mode`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { receiver: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                out_instruction_no: impl Into<String>,
+                transfer_mode: PostRequestTransferMode,
+            ) -> Self {
+                Self {
+                    out_instruction_no: out_instruction_no.into(),
+                    transfer_mode,
+                    receiver: None,
+                    notify_url: None,
+                }
+            }
+        }
         /// 收款方
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestReceiver {
@@ -297,7 +327,7 @@ pub mod by_receipt_id {
             TransferModeToSpecifiedReceiveMerchant = "TRANSFER_MODE_TO_SPECIFIED_RECEIVE_MERCHANT",
         });
         /// The response of `POST /v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions` (发起在途异常资金付款指令).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 产品名称
             ///
@@ -331,6 +361,21 @@ pub mod by_receipt_id {
             last_update_time: "last_update_time" optional,
             instruction: "instruction" optional,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`receipt_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { product_name: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(receipt_id: impl Into<String>) -> Self {
+                Self {
+                    product_name: None,
+                    receipt_id: receipt_id.into(),
+                    transfer_amount: None,
+                    receipt_state: None,
+                    create_time: None,
+                    last_update_time: None,
+                    instruction: None,
+                }
+            }
+        }
         /// 在途异常资金付款指令信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseInstruction {
@@ -426,7 +471,7 @@ pub mod by_receipt_id {
                 }
             }
             /// The response of `GET /v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions/{out_instruction_no}` (查询在途异常资金付款指令执行结果).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 商户侧指令编号
                 ///
@@ -475,6 +520,24 @@ pub mod by_receipt_id {
                 notify_url: "notify_url" optional,
                 instruction_instance_id: "instruction_instance_id" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`out_instruction_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { commander: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(out_instruction_no: impl Into<String>) -> Self {
+                    Self {
+                        out_instruction_no: out_instruction_no.into(),
+                        commander: None,
+                        transfer_mode: None,
+                        receiver: None,
+                        instruction_state: None,
+                        create_time: None,
+                        success_time: None,
+                        close_time: None,
+                        notify_url: None,
+                        instruction_instance_id: None,
+                    }
+                }
+            }
             /// 在途异常资金付款指令的发起方
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseCommander {

@@ -71,7 +71,7 @@ pub mod account {
             }
         }
         /// The request of `GET /v3/aggracct-bc/wb-channel/account/balance` (查询渠道额度).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetRequest {
             /// 微信支付商户号
             ///
@@ -101,6 +101,22 @@ pub mod account {
             sgn_no: query "sgn_no" optional,
             req_scene: query "req_scene" optional,
         });
+        impl GetRequest {
+            /// A `GetRequest` with its required fields (`mchid`, `bal_account_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { card_no: Some(…), ..GetRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                mchid: impl Into<String>,
+                bal_account_no: impl Into<String>,
+            ) -> Self {
+                Self {
+                    mchid: mchid.into(),
+                    bal_account_no: bal_account_no.into(),
+                    card_no: None,
+                    sgn_no: None,
+                    req_scene: None,
+                }
+            }
+        }
         /// 请求场景
         ///
         /// A value this client does not know yet is kept as [`GetRequestReqScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -460,6 +476,19 @@ pub mod account {
             mch_media_type: query "mch_media_type" optional,
             media_id: query "media_id" optional,
         });
+        impl GetRequest {
+            /// A `GetRequest` with its required fields (`business_scene`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { mchid: Some(…), ..GetRequest::new(…) }`.
+            #[inline]
+            pub fn new(business_scene: GetRequestBusinessScene) -> Self {
+                Self {
+                    mchid: None,
+                    platform_trx_id: None,
+                    business_scene,
+                    mch_media_type: None,
+                    media_id: None,
+                }
+            }
+        }
         /// 业务场景
         ///
         /// A value this client does not know yet is kept as [`GetRequestBusinessScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -620,6 +649,24 @@ pub mod bank_channel_account {
             change_scene: "change_scene" required,
             req_scene: "req_scene" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`out_request_no`, `mchid`, `bal_account_no`, `change_scene`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { req_scene: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                out_request_no: impl Into<String>,
+                mchid: impl Into<String>,
+                bal_account_no: impl Into<String>,
+                change_scene: PostRequestChangeScene,
+            ) -> Self {
+                Self {
+                    out_request_no: out_request_no.into(),
+                    mchid: mchid.into(),
+                    bal_account_no: bal_account_no.into(),
+                    change_scene,
+                    req_scene: None,
+                }
+            }
+        }
         /// 变更类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestChangeScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -692,6 +739,29 @@ pub mod bank_channel_account {
             fail_code: "fail_code" optional,
             fail_msg: "fail_msg" optional,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`change_scene`, `out_request_no`, `mchid`, `bal_account_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { application_id: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(
+                change_scene: PostResponseChangeScene,
+                out_request_no: impl Into<String>,
+                mchid: impl Into<String>,
+                bal_account_no: impl Into<String>,
+            ) -> Self {
+                Self {
+                    change_scene,
+                    application_id: None,
+                    out_request_no: out_request_no.into(),
+                    mchid: mchid.into(),
+                    bal_account_no: bal_account_no.into(),
+                    new_account_name: None,
+                    application_state: None,
+                    finish_time: None,
+                    fail_code: None,
+                    fail_msg: None,
+                }
+            }
+        }
         /// 申请单状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseApplicationState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -737,7 +807,7 @@ pub mod bank_channel_account {
                 }
             }
             /// The request of `GET /v3/aggracct-bc/wb-channel/bank-channel-account/rename/{application_id}` (查询渠道结算银行账户更名申请).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetRequest {
                 /// 目标商户号
                 ///
@@ -752,8 +822,21 @@ pub mod bank_channel_account {
                 mchid: query "mchid" required,
                 bal_account_no: query "bal_account_no" required,
             });
+            impl GetRequest {
+                /// A `GetRequest` of its required fields (`mchid`, `bal_account_no`).
+                #[inline]
+                pub fn new(
+                    mchid: impl Into<String>,
+                    bal_account_no: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        mchid: mchid.into(),
+                        bal_account_no: bal_account_no.into(),
+                    }
+                }
+            }
             /// The response of `GET /v3/aggracct-bc/wb-channel/bank-channel-account/rename/{application_id}` (查询渠道结算银行账户更名申请).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 变更类型
                 ///
@@ -808,6 +891,28 @@ pub mod bank_channel_account {
                 fail_code: "fail_code" optional,
                 fail_msg: "fail_msg" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`application_id`, `mchid`, `bal_account_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { change_scene: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(
+                    application_id: impl Into<String>,
+                    mchid: impl Into<String>,
+                    bal_account_no: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        change_scene: None,
+                        application_id: application_id.into(),
+                        out_request_no: None,
+                        mchid: mchid.into(),
+                        bal_account_no: bal_account_no.into(),
+                        new_account_name: None,
+                        application_state: None,
+                        finish_time: None,
+                        fail_code: None,
+                        fail_msg: None,
+                    }
+                }
+            }
             /// 申请单状态
             pub type GetResponseApplicationState = crate::v3::aggracct_bc::wb_channel::bank_channel_account::rename::PostResponseApplicationState;
             /// 变更类型
@@ -882,6 +987,19 @@ pub mod control_orders {
             control_type: query "control_type" required,
             mchid: query "mchid" required,
         });
+        impl GetRequest {
+            /// A `GetRequest` of its required fields (`control_type`, `mchid`).
+            #[inline]
+            pub fn new(
+                control_type: GetRequestControlType,
+                mchid: impl Into<String>,
+            ) -> Self {
+                Self {
+                    control_type,
+                    mchid: mchid.into(),
+                }
+            }
+        }
         /// 控制单类型
         ///
         /// A value this client does not know yet is kept as [`GetRequestControlType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1184,7 +1302,7 @@ pub mod control_orders {
                         }
                     }
                     /// The request of `POST /v3/aggracct-bc/wb-channel/control-orders/info/update/result/notify` (资料更新请求审核结果回调通知).
-                    #[derive(Clone, Debug, PartialEq, Default)]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct PostRequest {
                         /// 资料更新请求单号
                         ///
@@ -1227,6 +1345,25 @@ pub mod control_orders {
                         fail_msg: "fail_msg" optional,
                         scene: "scene" optional,
                     });
+                    impl PostRequest {
+                        /// A `PostRequest` with its required fields (`out_request_no`, `mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { audit_result: Some(…), ..PostRequest::new(…) }`.
+                        #[inline]
+                        pub fn new(
+                            out_request_no: impl Into<String>,
+                            mchid: impl Into<String>,
+                        ) -> Self {
+                            Self {
+                                out_request_no: out_request_no.into(),
+                                mchid: mchid.into(),
+                                audit_result: None,
+                                audit_finish_time: None,
+                                attach_info: None,
+                                fail_code: None,
+                                fail_msg: None,
+                                scene: None,
+                            }
+                        }
+                    }
                     /// 审核结果
                     ///
                     /// A value this client does not know yet is kept as [`PostRequestAuditResult::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1301,7 +1438,7 @@ pub mod control_orders {
             }
         }
         /// The request of `POST /v3/aggracct-bc/wb-channel/control-orders/punish` (发起微众台账管控).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 微众管控单号
             ///
@@ -1356,6 +1493,29 @@ pub mod control_orders {
             req_scene: "req_scene" optional,
             fund_repatriation_strategy: "fund_repatriation_strategy" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`out_request_no`, `mchid`, `bal_account_no`, `punish_scene`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { punish_reason: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                out_request_no: impl Into<String>,
+                mchid: impl Into<String>,
+                bal_account_no: impl Into<String>,
+                punish_scene: i64,
+            ) -> Self {
+                Self {
+                    out_request_no: out_request_no.into(),
+                    mchid: mchid.into(),
+                    bal_account_no: bal_account_no.into(),
+                    punish_scene,
+                    punish_reason: None,
+                    punish_end_time: None,
+                    card_no: None,
+                    sgn_no: None,
+                    req_scene: None,
+                    fund_repatriation_strategy: None,
+                }
+            }
+        }
         /// 微众资金划回策略
         ///
         /// A value this client does not know yet is kept as [`PostRequestFundRepatriationStrategy::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1376,7 +1536,7 @@ pub mod control_orders {
         /// 请求场景
         pub type PostRequestReqScene = crate::v3::aggracct_bc::wb_channel::account::balance::GetRequestReqScene;
         /// The response of `POST /v3/aggracct-bc/wb-channel/control-orders/punish` (发起微众台账管控).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 微信支付管控单号
             ///
@@ -1391,6 +1551,16 @@ pub mod control_orders {
             wxpay_punish_no: "wxpay_punish_no" optional,
             out_request_no: "out_request_no" required,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { wxpay_punish_no: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(out_request_no: impl Into<String>) -> Self {
+                Self {
+                    wxpay_punish_no: None,
+                    out_request_no: out_request_no.into(),
+                }
+            }
+        }
     }
     /// `/v3/aggracct-bc/wb-channel/control-orders/recover`
     pub mod recover {
@@ -1414,7 +1584,7 @@ pub mod control_orders {
             }
         }
         /// The request of `POST /v3/aggracct-bc/wb-channel/control-orders/recover` (解除对微众台账的管控).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 微众解管单号
             ///
@@ -1464,10 +1634,34 @@ pub mod control_orders {
             sgn_no: "sgn_no" optional,
             req_scene: "req_scene" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`out_request_no`, `related_webank_punish_no`, `related_wxpay_punish_no`, `mchid`, `bal_account_no`, `recover_reason`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { card_no: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                out_request_no: impl Into<String>,
+                related_webank_punish_no: impl Into<String>,
+                related_wxpay_punish_no: impl Into<String>,
+                mchid: impl Into<String>,
+                bal_account_no: impl Into<String>,
+                recover_reason: impl Into<String>,
+            ) -> Self {
+                Self {
+                    out_request_no: out_request_no.into(),
+                    related_webank_punish_no: related_webank_punish_no.into(),
+                    related_wxpay_punish_no: related_wxpay_punish_no.into(),
+                    mchid: mchid.into(),
+                    bal_account_no: bal_account_no.into(),
+                    recover_reason: recover_reason.into(),
+                    card_no: None,
+                    sgn_no: None,
+                    req_scene: None,
+                }
+            }
+        }
         /// 请求场景
         pub type PostRequestReqScene = crate::v3::aggracct_bc::wb_channel::account::balance::GetRequestReqScene;
         /// The response of `POST /v3/aggracct-bc/wb-channel/control-orders/recover` (解除对微众台账的管控).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 微信支付解管单号
             ///
@@ -1482,6 +1676,16 @@ pub mod control_orders {
             wxpay_recover_no: "wxpay_recover_no" optional,
             out_request_no: "out_request_no" required,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { wxpay_recover_no: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(out_request_no: impl Into<String>) -> Self {
+                Self {
+                    wxpay_recover_no: None,
+                    out_request_no: out_request_no.into(),
+                }
+            }
+        }
     }
 }
 /// `/v3/aggracct-bc/wb-channel/special-reduction`
@@ -1561,6 +1765,29 @@ pub mod special_reduction {
         sgn_no: "sgn_no" optional,
         req_scene: "req_scene" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`mchid`, `bal_account_no`, `out_request_no`, `reduction_type`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { reason: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            mchid: impl Into<String>,
+            bal_account_no: impl Into<String>,
+            out_request_no: impl Into<String>,
+            reduction_type: PostRequestReductionType,
+            amount: i64,
+        ) -> Self {
+            Self {
+                mchid: mchid.into(),
+                bal_account_no: bal_account_no.into(),
+                out_request_no: out_request_no.into(),
+                reduction_type,
+                amount,
+                reason: None,
+                card_no: None,
+                sgn_no: None,
+                req_scene: None,
+            }
+        }
+    }
     /// 特殊减额类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestReductionType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.

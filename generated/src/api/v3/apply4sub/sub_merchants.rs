@@ -253,6 +253,27 @@ pub mod by_sub_mchid {
             account_number: "account_number" required,
             account_name: "account_name" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`account_type`, `account_bank`, `bank_address_code`, `account_number`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { modify_mode: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                account_type: PostRequestAccountType,
+                account_bank: impl Into<String>,
+                bank_address_code: impl Into<String>,
+                account_number: impl Into<String>,
+            ) -> Self {
+                Self {
+                    modify_mode: None,
+                    account_type,
+                    account_bank: account_bank.into(),
+                    bank_address_code: bank_address_code.into(),
+                    bank_name: None,
+                    bank_branch_id: None,
+                    account_number: account_number.into(),
+                    account_name: None,
+                }
+            }
+        }
         /// 账户类型
         pub type PostRequestAccountType = crate::v3::apply4sub::sub_merchants::by_sub_mchid::application::by_application_no::GetResponseAccountType;
         /// 修改模式

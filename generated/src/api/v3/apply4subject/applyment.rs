@@ -135,6 +135,26 @@ pub struct PostRequest {
     ubo_info_list: "ubo_info_list" optional,
     addition_info: "addition_info" optional,
 });
+impl PostRequest {
+    /// A `PostRequest` with its required fields (`business_code`, `contact_info`, `subject_info`, `identification_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { channel_id: Some(…), ..PostRequest::new(…) }`.
+    #[inline]
+    pub fn new(
+        business_code: impl Into<String>,
+        contact_info: PostRequestContactInfo,
+        subject_info: PostRequestSubjectInfo,
+        identification_info: PostRequestIdentificationInfo,
+    ) -> Self {
+        Self {
+            channel_id: None,
+            business_code: business_code.into(),
+            contact_info,
+            subject_info,
+            identification_info,
+            ubo_info_list: None,
+            addition_info: None,
+        }
+    }
+}
 /// 补充材料
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestAdditionInfo {
@@ -145,7 +165,7 @@ pub struct PostRequestAdditionInfo {
     confirm_mchid_list: "confirm_mchid_list" optional,
 });
 /// 联系人信息
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestContactInfo {
     /// `contact_type`
     pub contact_type: Option<crate::types::ContactType>,
@@ -186,6 +206,28 @@ pub struct PostRequestContactInfo {
     business_authorization_letter: "business_authorization_letter" optional,
     mobile: "mobile" required,
 });
+impl PostRequestContactInfo {
+    /// A `PostRequestContactInfo` with its required fields (`name`, `id_card_number`, `mobile`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestContactInfo { contact_type: Some(…), ..PostRequestContactInfo::new(…) }`.
+    #[inline]
+    pub fn new(
+        name: impl Into<String>,
+        id_card_number: impl Into<String>,
+        mobile: impl Into<String>,
+    ) -> Self {
+        Self {
+            contact_type: None,
+            name: name.into(),
+            contact_id_doc_type: None,
+            id_card_number: id_card_number.into(),
+            contact_id_doc_copy: None,
+            contact_id_doc_copy_back: None,
+            contact_period_begin: None,
+            contact_period_end: None,
+            business_authorization_letter: None,
+            mobile: mobile.into(),
+        }
+    }
+}
 /// 法人身份信息
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestIdentificationInfo {
@@ -228,6 +270,30 @@ pub struct PostRequestIdentificationInfo {
     identification_back_copy: "identification_back_copy" optional,
     owner: "owner" optional,
 });
+impl PostRequestIdentificationInfo {
+    /// A `PostRequestIdentificationInfo` with its required fields (`identification_type`, `identification_name`, `identification_number`, `identification_valid_date`, `identification_front_copy`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestIdentificationInfo { id_holder_type: Some(…), ..PostRequestIdentificationInfo::new(…) }`.
+    #[inline]
+    pub fn new(
+        identification_type: crate::types::IdType,
+        identification_name: impl Into<String>,
+        identification_number: impl Into<String>,
+        identification_valid_date: impl Into<String>,
+        identification_front_copy: impl Into<String>,
+    ) -> Self {
+        Self {
+            id_holder_type: None,
+            identification_type,
+            authorize_letter_copy: None,
+            identification_name: identification_name.into(),
+            identification_number: identification_number.into(),
+            identification_valid_date: identification_valid_date.into(),
+            identification_address: None,
+            identification_front_copy: identification_front_copy.into(),
+            identification_back_copy: None,
+            owner: None,
+        }
+    }
+}
 /// 主体信息
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestSubjectInfo {
@@ -258,6 +324,25 @@ pub struct PostRequestSubjectInfo {
     special_operation_info: "special_operation_info" optional,
     finance_institution_info: "finance_institution_info" optional,
 });
+impl PostRequestSubjectInfo {
+    /// A `PostRequestSubjectInfo` with its required fields (`subject_type`, `business_license_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSubjectInfo { is_finance_institution: Some(…), ..PostRequestSubjectInfo::new(…) }`.
+    #[inline]
+    pub fn new(
+        subject_type: crate::types::SubjectType,
+        business_license_info: PostRequestSubjectInfoBusinessLicenseInfo,
+    ) -> Self {
+        Self {
+            subject_type,
+            is_finance_institution: None,
+            business_license_info,
+            certificate_info: None,
+            company_prove_copy: None,
+            assist_prove_info: None,
+            special_operation_info: None,
+            finance_institution_info: None,
+        }
+    }
+}
 /// 辅助证明材料信息
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestSubjectInfoAssistProveInfo {
@@ -284,6 +369,26 @@ pub struct PostRequestSubjectInfoAssistProveInfo {
     store_header_copy: "store_header_copy" required,
     store_indoor_copy: "store_indoor_copy" required,
 });
+impl PostRequestSubjectInfoAssistProveInfo {
+    /// A `PostRequestSubjectInfoAssistProveInfo` with its required fields (`micro_biz_type`, `store_name`, `store_address`, `store_header_copy`, `store_indoor_copy`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSubjectInfoAssistProveInfo { store_address_code: Some(…), ..PostRequestSubjectInfoAssistProveInfo::new(…) }`.
+    #[inline]
+    pub fn new(
+        micro_biz_type: PostRequestSubjectInfoAssistProveInfoMicroBizType,
+        store_name: impl Into<String>,
+        store_address: impl Into<String>,
+        store_header_copy: impl Into<String>,
+        store_indoor_copy: impl Into<String>,
+    ) -> Self {
+        Self {
+            micro_biz_type,
+            store_name: store_name.into(),
+            store_address_code: None,
+            store_address: store_address.into(),
+            store_header_copy: store_header_copy.into(),
+            store_indoor_copy: store_indoor_copy.into(),
+        }
+    }
+}
 /// 小微经营类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestSubjectInfoAssistProveInfoMicroBizType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -305,7 +410,7 @@ pub enum PostRequestSubjectInfoAssistProveInfoMicroBizType {
     MicroTypeOnline = "MICRO_TYPE_ONLINE",
 });
 /// 营业执照
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestSubjectInfoBusinessLicenseInfo {
     /// 营业执照注册号
     pub licence_number: String,
@@ -330,6 +435,27 @@ pub struct PostRequestSubjectInfoBusinessLicenseInfo {
     company_address: "company_address" required,
     licence_valid_date: "licence_valid_date" required,
 });
+impl PostRequestSubjectInfoBusinessLicenseInfo {
+    /// A `PostRequestSubjectInfoBusinessLicenseInfo` of its required fields (`licence_number`, `licence_copy`, `merchant_name`, `legal_person`, `company_address`, `licence_valid_date`).
+    #[inline]
+    pub fn new(
+        licence_number: impl Into<String>,
+        licence_copy: impl Into<String>,
+        merchant_name: impl Into<String>,
+        legal_person: impl Into<String>,
+        company_address: impl Into<String>,
+        licence_valid_date: impl Into<String>,
+    ) -> Self {
+        Self {
+            licence_number: licence_number.into(),
+            licence_copy: licence_copy.into(),
+            merchant_name: merchant_name.into(),
+            legal_person: legal_person.into(),
+            company_address: company_address.into(),
+            licence_valid_date: licence_valid_date.into(),
+        }
+    }
+}
 /// 登记证书
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestSubjectInfoCertificateInfo {
@@ -359,6 +485,29 @@ pub struct PostRequestSubjectInfoCertificateInfo {
     company_address: "company_address" required,
     cert_valid_date: "cert_valid_date" required,
 });
+impl PostRequestSubjectInfoCertificateInfo {
+    /// A `PostRequestSubjectInfoCertificateInfo` of its required fields (`cert_type`, `cert_number`, `cert_copy`, `merchant_name`, `legal_person`, `company_address`, `cert_valid_date`).
+    #[inline]
+    pub fn new(
+        cert_type: crate::types::CertType,
+        cert_number: impl Into<String>,
+        cert_copy: impl Into<String>,
+        merchant_name: impl Into<String>,
+        legal_person: impl Into<String>,
+        company_address: impl Into<String>,
+        cert_valid_date: impl Into<String>,
+    ) -> Self {
+        Self {
+            cert_type,
+            cert_number: cert_number.into(),
+            cert_copy: cert_copy.into(),
+            merchant_name: merchant_name.into(),
+            legal_person: legal_person.into(),
+            company_address: company_address.into(),
+            cert_valid_date: cert_valid_date.into(),
+        }
+    }
+}
 /// 金融机构许可证信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSubjectInfoFinanceInstitutionInfo {
@@ -372,7 +521,7 @@ pub struct PostRequestSubjectInfoFinanceInstitutionInfo {
     finance_license_pics: "finance_license_pics" optional,
 });
 /// 经营许可证信息
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestSubjectInfoSpecialOperationInfo {
     /// 行业ID
     ///
@@ -409,6 +558,16 @@ pub struct PostRequestSubjectInfoSpecialOperationInfo {
     category_id: "category_id" required,
     store_indoor_copy: "store_indoor_copy" optional,
 });
+impl PostRequestSubjectInfoSpecialOperationInfo {
+    /// A `PostRequestSubjectInfoSpecialOperationInfo` with its required fields (`category_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSubjectInfoSpecialOperationInfo { store_indoor_copy: Some(…), ..PostRequestSubjectInfoSpecialOperationInfo::new(…) }`.
+    #[inline]
+    pub fn new(category_id: i64) -> Self {
+        Self {
+            category_id,
+            store_indoor_copy: None,
+        }
+    }
+}
 /// PostRequestUboInfoList
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestUboInfoList {
@@ -445,6 +604,32 @@ pub struct PostRequestUboInfoList {
     ubo_period_begin: "ubo_period_begin" required,
     ubo_period_end: "ubo_period_end" required,
 });
+impl PostRequestUboInfoList {
+    /// A `PostRequestUboInfoList` of its required fields (`ubo_id_doc_type`, `ubo_id_doc_copy`, `ubo_id_doc_copy_back`, `ubo_id_doc_name`, `ubo_id_doc_number`, `ubo_id_doc_address`, `ubo_period_begin`, `ubo_period_end`).
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        ubo_id_doc_type: crate::types::IdType,
+        ubo_id_doc_copy: impl Into<String>,
+        ubo_id_doc_copy_back: impl Into<String>,
+        ubo_id_doc_name: impl Into<String>,
+        ubo_id_doc_number: impl Into<String>,
+        ubo_id_doc_address: impl Into<String>,
+        ubo_period_begin: impl Into<String>,
+        ubo_period_end: impl Into<String>,
+    ) -> Self {
+        Self {
+            ubo_id_doc_type,
+            ubo_id_doc_copy: ubo_id_doc_copy.into(),
+            ubo_id_doc_copy_back: ubo_id_doc_copy_back.into(),
+            ubo_id_doc_name: ubo_id_doc_name.into(),
+            ubo_id_doc_number: ubo_id_doc_number.into(),
+            ubo_id_doc_address: ubo_id_doc_address.into(),
+            ubo_period_begin: ubo_period_begin.into(),
+            ubo_period_end: ubo_period_end.into(),
+        }
+    }
+}
 /// The response of `POST /v3/apply4subject/applyment` (提交商户开户意愿申请单API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {

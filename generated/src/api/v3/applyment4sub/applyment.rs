@@ -208,6 +208,28 @@ pub mod slash {
         bank_account_info: "bank_account_info" required,
         addition_info: "addition_info" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`business_code`, `contact_info`, `subject_info`, `business_info`, `settlement_info`, `bank_account_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { addition_info: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            business_code: impl Into<String>,
+            contact_info: PostRequestContactInfo,
+            subject_info: PostRequestSubjectInfo,
+            business_info: PostRequestBusinessInfo,
+            settlement_info: PostRequestSettlementInfo,
+            bank_account_info: PostRequestBankAccountInfo,
+        ) -> Self {
+            Self {
+                business_code: business_code.into(),
+                contact_info,
+                subject_info,
+                business_info,
+                settlement_info,
+                bank_account_info,
+                addition_info: None,
+            }
+        }
+    }
     /// 补充材料
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAdditionInfo {
@@ -263,6 +285,26 @@ pub mod slash {
         bank_branch_id: "bank_branch_id" optional,
         account_number: "account_number" optional,
     });
+    impl PostRequestBankAccountInfo {
+        /// A `PostRequestBankAccountInfo` with its required fields (`bank_account_type`, `account_name`, `account_bank`, `bank_address_code`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestBankAccountInfo { bank_name: Some(…), ..PostRequestBankAccountInfo::new(…) }`.
+        #[inline]
+        pub fn new(
+            bank_account_type: PostRequestBankAccountInfoBankAccountType,
+            account_name: impl Into<String>,
+            account_bank: impl Into<String>,
+            bank_address_code: impl Into<String>,
+        ) -> Self {
+            Self {
+                bank_account_type,
+                account_name: account_name.into(),
+                account_bank: account_bank.into(),
+                bank_address_code: bank_address_code.into(),
+                bank_name: None,
+                bank_branch_id: None,
+                account_number: None,
+            }
+        }
+    }
     /// 账户类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestBankAccountInfoBankAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -281,7 +323,7 @@ pub mod slash {
         BankAccountTypePersonal = "BANK_ACCOUNT_TYPE_PERSONAL",
     });
     /// 经营资料
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestBusinessInfo {
         /// 商户简称
         pub merchant_shortname: String,
@@ -295,8 +337,23 @@ pub mod slash {
         service_phone: "service_phone" required,
         sales_info: "sales_info" required,
     });
+    impl PostRequestBusinessInfo {
+        /// A `PostRequestBusinessInfo` of its required fields (`merchant_shortname`, `service_phone`, `sales_info`).
+        #[inline]
+        pub fn new(
+            merchant_shortname: impl Into<String>,
+            service_phone: impl Into<String>,
+            sales_info: PostRequestBusinessInfoSalesInfo,
+        ) -> Self {
+            Self {
+                merchant_shortname: merchant_shortname.into(),
+                service_phone: service_phone.into(),
+                sales_info,
+            }
+        }
+    }
     /// 经营场景
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestBusinessInfoSalesInfo {
         /// `sales_scenes_type`
         pub sales_scenes_type: Vec<PostRequestBusinessInfoSalesInfoSalesScenesType>,
@@ -322,6 +379,23 @@ pub mod slash {
         web_info: "web_info" optional,
         wework_info: "wework_info" optional,
     });
+    impl PostRequestBusinessInfoSalesInfo {
+        /// A `PostRequestBusinessInfoSalesInfo` with its required fields (`sales_scenes_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestBusinessInfoSalesInfo { biz_store_info: Some(…), ..PostRequestBusinessInfoSalesInfo::new(…) }`.
+        #[inline]
+        pub fn new(
+            sales_scenes_type: Vec<PostRequestBusinessInfoSalesInfoSalesScenesType>,
+        ) -> Self {
+            Self {
+                sales_scenes_type,
+                biz_store_info: None,
+                mp_info: None,
+                mini_program_info: None,
+                app_info: None,
+                web_info: None,
+                wework_info: None,
+            }
+        }
+    }
     /// App场景
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestBusinessInfoSalesInfoAppInfo {
@@ -338,7 +412,7 @@ pub mod slash {
         app_pics: "app_pics" optional,
     });
     /// 线下场所场景
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestBusinessInfoSalesInfoBizStoreInfo {
         /// 线下场所名称
         pub biz_store_name: String,
@@ -361,6 +435,26 @@ pub mod slash {
         indoor_pic: "indoor_pic" required,
         biz_sub_appid: "biz_sub_appid" optional,
     });
+    impl PostRequestBusinessInfoSalesInfoBizStoreInfo {
+        /// A `PostRequestBusinessInfoSalesInfoBizStoreInfo` with its required fields (`biz_store_name`, `biz_address_code`, `biz_store_address`, `store_entrance_pic`, `indoor_pic`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestBusinessInfoSalesInfoBizStoreInfo { biz_sub_appid: Some(…), ..PostRequestBusinessInfoSalesInfoBizStoreInfo::new(…) }`.
+        #[inline]
+        pub fn new(
+            biz_store_name: impl Into<String>,
+            biz_address_code: impl Into<String>,
+            biz_store_address: impl Into<String>,
+            store_entrance_pic: Vec<String>,
+            indoor_pic: Vec<String>,
+        ) -> Self {
+            Self {
+                biz_store_name: biz_store_name.into(),
+                biz_address_code: biz_address_code.into(),
+                biz_store_address: biz_store_address.into(),
+                store_entrance_pic,
+                indoor_pic,
+                biz_sub_appid: None,
+            }
+        }
+    }
     /// 小程序场景
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestBusinessInfoSalesInfoMiniProgramInfo {
@@ -499,6 +593,31 @@ pub mod slash {
         mobile_phone: "mobile_phone" required,
         contact_email: "contact_email" required,
     });
+    impl PostRequestContactInfo {
+        /// A `PostRequestContactInfo` with its required fields (`contact_type`, `contact_name`, `mobile_phone`, `contact_email`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestContactInfo { contact_id_doc_type: Some(…), ..PostRequestContactInfo::new(…) }`.
+        #[inline]
+        pub fn new(
+            contact_type: crate::types::ContactType,
+            contact_name: impl Into<String>,
+            mobile_phone: impl Into<String>,
+            contact_email: impl Into<String>,
+        ) -> Self {
+            Self {
+                contact_type,
+                contact_name: contact_name.into(),
+                contact_id_doc_type: None,
+                contact_id_number: None,
+                contact_id_doc_copy: None,
+                contact_id_doc_copy_back: None,
+                contact_period_begin: None,
+                contact_period_end: None,
+                business_authorization_letter: None,
+                openid: None,
+                mobile_phone: mobile_phone.into(),
+                contact_email: contact_email.into(),
+            }
+        }
+    }
     /// 结算规则
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSettlementInfo {
@@ -567,8 +686,31 @@ pub mod slash {
         identity_info: "identity_info" required,
         ubo_info_list: "ubo_info_list" optional,
     });
+    impl PostRequestSubjectInfo {
+        /// A `PostRequestSubjectInfo` with its required fields (`subject_type`, `business_license_info`, `certificate_info`, `identity_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSubjectInfo { finance_institution: Some(…), ..PostRequestSubjectInfo::new(…) }`.
+        #[inline]
+        pub fn new(
+            subject_type: crate::types::SubjectType,
+            business_license_info: PostRequestSubjectInfoBusinessLicenseInfo,
+            certificate_info: PostRequestSubjectInfoCertificateInfo,
+            identity_info: PostRequestSubjectInfoIdentityInfo,
+        ) -> Self {
+            Self {
+                subject_type,
+                finance_institution: None,
+                micro_biz_info: None,
+                business_license_info,
+                certificate_info,
+                organization_info: None,
+                certificate_letter_copy: None,
+                finance_institution_info: None,
+                identity_info,
+                ubo_info_list: None,
+            }
+        }
+    }
     /// 营业执照
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestSubjectInfoBusinessLicenseInfo {
         /// 营业执照照片
         pub license_copy: String,
@@ -594,6 +736,26 @@ pub mod slash {
         period_begin: "period_begin" optional,
         period_end: "period_end" optional,
     });
+    impl PostRequestSubjectInfoBusinessLicenseInfo {
+        /// A `PostRequestSubjectInfoBusinessLicenseInfo` with its required fields (`license_copy`, `license_number`, `merchant_name`, `legal_person`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSubjectInfoBusinessLicenseInfo { license_address: Some(…), ..PostRequestSubjectInfoBusinessLicenseInfo::new(…) }`.
+        #[inline]
+        pub fn new(
+            license_copy: impl Into<String>,
+            license_number: impl Into<String>,
+            merchant_name: impl Into<String>,
+            legal_person: impl Into<String>,
+        ) -> Self {
+            Self {
+                license_copy: license_copy.into(),
+                license_number: license_number.into(),
+                merchant_name: merchant_name.into(),
+                legal_person: legal_person.into(),
+                license_address: None,
+                period_begin: None,
+                period_end: None,
+            }
+        }
+    }
     /// 登记证书
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestSubjectInfoCertificateInfo {
@@ -624,6 +786,32 @@ pub mod slash {
         period_begin: "period_begin" required,
         period_end: "period_end" required,
     });
+    impl PostRequestSubjectInfoCertificateInfo {
+        /// A `PostRequestSubjectInfoCertificateInfo` of its required fields (`cert_copy`, `cert_type`, `cert_number`, `merchant_name`, `company_address`, `legal_person`, `period_begin`, `period_end`).
+        #[inline]
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            cert_copy: impl Into<String>,
+            cert_type: crate::types::CertType,
+            cert_number: impl Into<String>,
+            merchant_name: impl Into<String>,
+            company_address: impl Into<String>,
+            legal_person: impl Into<String>,
+            period_begin: impl Into<String>,
+            period_end: impl Into<String>,
+        ) -> Self {
+            Self {
+                cert_copy: cert_copy.into(),
+                cert_type,
+                cert_number: cert_number.into(),
+                merchant_name: merchant_name.into(),
+                company_address: company_address.into(),
+                legal_person: legal_person.into(),
+                period_begin: period_begin.into(),
+                period_end: period_end.into(),
+            }
+        }
+    }
     /// 金融机构许可证信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSubjectInfoFinanceInstitutionInfo {
@@ -660,8 +848,22 @@ pub mod slash {
         id_doc_info: "id_doc_info" optional,
         owner: "owner" optional,
     });
+    impl PostRequestSubjectInfoIdentityInfo {
+        /// A `PostRequestSubjectInfoIdentityInfo` with its required fields (`id_doc_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSubjectInfoIdentityInfo { id_holder_type: Some(…), ..PostRequestSubjectInfoIdentityInfo::new(…) }`.
+        #[inline]
+        pub fn new(id_doc_type: crate::types::IdType) -> Self {
+            Self {
+                id_holder_type: None,
+                id_doc_type,
+                authorize_letter_copy: None,
+                id_card_info: None,
+                id_doc_info: None,
+                owner: None,
+            }
+        }
+    }
     /// 经营者/法人身份证信息
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestSubjectInfoIdentityInfoIdCardInfo {
         /// 身份证人像面照片
         pub id_card_copy: String,
@@ -693,8 +895,30 @@ pub mod slash {
         card_period_begin: "card_period_begin" required,
         card_period_end: "card_period_end" required,
     });
+    impl PostRequestSubjectInfoIdentityInfoIdCardInfo {
+        /// A `PostRequestSubjectInfoIdentityInfoIdCardInfo` with its required fields (`id_card_copy`, `id_card_national`, `id_card_name`, `id_card_number`, `card_period_begin`, `card_period_end`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSubjectInfoIdentityInfoIdCardInfo { id_card_address: Some(…), ..PostRequestSubjectInfoIdentityInfoIdCardInfo::new(…) }`.
+        #[inline]
+        pub fn new(
+            id_card_copy: impl Into<String>,
+            id_card_national: impl Into<String>,
+            id_card_name: impl Into<String>,
+            id_card_number: impl Into<String>,
+            card_period_begin: impl Into<String>,
+            card_period_end: impl Into<String>,
+        ) -> Self {
+            Self {
+                id_card_copy: id_card_copy.into(),
+                id_card_national: id_card_national.into(),
+                id_card_name: id_card_name.into(),
+                id_card_number: id_card_number.into(),
+                id_card_address: None,
+                card_period_begin: card_period_begin.into(),
+                card_period_end: card_period_end.into(),
+            }
+        }
+    }
     /// 经营者/法人其他类型证件信息
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestSubjectInfoIdentityInfoIdDocInfo {
         /// 证件正面照片
         pub id_doc_copy: String,
@@ -720,6 +944,27 @@ pub mod slash {
         doc_period_begin: "doc_period_begin" required,
         doc_period_end: "doc_period_end" required,
     });
+    impl PostRequestSubjectInfoIdentityInfoIdDocInfo {
+        /// A `PostRequestSubjectInfoIdentityInfoIdDocInfo` with its required fields (`id_doc_copy`, `id_doc_name`, `id_doc_number`, `doc_period_begin`, `doc_period_end`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSubjectInfoIdentityInfoIdDocInfo { id_doc_copy_back: Some(…), ..PostRequestSubjectInfoIdentityInfoIdDocInfo::new(…) }`.
+        #[inline]
+        pub fn new(
+            id_doc_copy: impl Into<String>,
+            id_doc_name: impl Into<String>,
+            id_doc_number: impl Into<String>,
+            doc_period_begin: impl Into<String>,
+            doc_period_end: impl Into<String>,
+        ) -> Self {
+            Self {
+                id_doc_copy: id_doc_copy.into(),
+                id_doc_copy_back: None,
+                id_doc_name: id_doc_name.into(),
+                id_doc_number: id_doc_number.into(),
+                id_doc_address: None,
+                doc_period_begin: doc_period_begin.into(),
+                doc_period_end: doc_period_end.into(),
+            }
+        }
+    }
     /// 小微辅助证明材料
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestSubjectInfoMicroBizInfo {
@@ -738,6 +983,20 @@ pub mod slash {
         micro_mobile_info: "micro_mobile_info" optional,
         micro_online_info: "micro_online_info" optional,
     });
+    impl PostRequestSubjectInfoMicroBizInfo {
+        /// A `PostRequestSubjectInfoMicroBizInfo` with its required fields (`micro_biz_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSubjectInfoMicroBizInfo { micro_store_info: Some(…), ..PostRequestSubjectInfoMicroBizInfo::new(…) }`.
+        #[inline]
+        pub fn new(
+            micro_biz_type: PostRequestSubjectInfoMicroBizInfoMicroBizType,
+        ) -> Self {
+            Self {
+                micro_biz_type,
+                micro_store_info: None,
+                micro_mobile_info: None,
+                micro_online_info: None,
+            }
+        }
+    }
     /// 小微经营类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestSubjectInfoMicroBizInfoMicroBizType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -759,7 +1018,7 @@ pub mod slash {
         MicroTypeOnline = "MICRO_TYPE_ONLINE",
     });
     /// 流动经营/便民服务
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestSubjectInfoMicroBizInfoMicroMobileInfo {
         /// 经营/服务名称
         pub micro_mobile_name: String,
@@ -776,8 +1035,25 @@ pub mod slash {
         micro_mobile_address: "micro_mobile_address" required,
         micro_mobile_pics: "micro_mobile_pics" required,
     });
+    impl PostRequestSubjectInfoMicroBizInfoMicroMobileInfo {
+        /// A `PostRequestSubjectInfoMicroBizInfoMicroMobileInfo` of its required fields (`micro_mobile_name`, `micro_mobile_city`, `micro_mobile_address`, `micro_mobile_pics`).
+        #[inline]
+        pub fn new(
+            micro_mobile_name: impl Into<String>,
+            micro_mobile_city: impl Into<String>,
+            micro_mobile_address: impl Into<String>,
+            micro_mobile_pics: Vec<String>,
+        ) -> Self {
+            Self {
+                micro_mobile_name: micro_mobile_name.into(),
+                micro_mobile_city: micro_mobile_city.into(),
+                micro_mobile_address: micro_mobile_address.into(),
+                micro_mobile_pics,
+            }
+        }
+    }
     /// 线上商品/服务交易
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestSubjectInfoMicroBizInfoMicroOnlineInfo {
         /// 线上店铺名称
         pub micro_online_store: String,
@@ -794,8 +1070,23 @@ pub mod slash {
         micro_qrcode: "micro_qrcode" optional,
         micro_link: "micro_link" optional,
     });
+    impl PostRequestSubjectInfoMicroBizInfoMicroOnlineInfo {
+        /// A `PostRequestSubjectInfoMicroBizInfoMicroOnlineInfo` with its required fields (`micro_online_store`, `micro_ec_name`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSubjectInfoMicroBizInfoMicroOnlineInfo { micro_qrcode: Some(…), ..PostRequestSubjectInfoMicroBizInfoMicroOnlineInfo::new(…) }`.
+        #[inline]
+        pub fn new(
+            micro_online_store: impl Into<String>,
+            micro_ec_name: impl Into<String>,
+        ) -> Self {
+            Self {
+                micro_online_store: micro_online_store.into(),
+                micro_ec_name: micro_ec_name.into(),
+                micro_qrcode: None,
+                micro_link: None,
+            }
+        }
+    }
     /// 门店场所
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestSubjectInfoMicroBizInfoMicroStoreInfo {
         /// 门店名称
         pub micro_name: String,
@@ -821,8 +1112,29 @@ pub mod slash {
         store_longitude: "store_longitude" optional,
         store_latitude: "store_latitude" optional,
     });
+    impl PostRequestSubjectInfoMicroBizInfoMicroStoreInfo {
+        /// A `PostRequestSubjectInfoMicroBizInfoMicroStoreInfo` with its required fields (`micro_name`, `micro_address_code`, `micro_address`, `store_entrance_pic`, `micro_indoor_copy`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSubjectInfoMicroBizInfoMicroStoreInfo { store_longitude: Some(…), ..PostRequestSubjectInfoMicroBizInfoMicroStoreInfo::new(…) }`.
+        #[inline]
+        pub fn new(
+            micro_name: impl Into<String>,
+            micro_address_code: impl Into<String>,
+            micro_address: impl Into<String>,
+            store_entrance_pic: impl Into<String>,
+            micro_indoor_copy: impl Into<String>,
+        ) -> Self {
+            Self {
+                micro_name: micro_name.into(),
+                micro_address_code: micro_address_code.into(),
+                micro_address: micro_address.into(),
+                store_entrance_pic: store_entrance_pic.into(),
+                micro_indoor_copy: micro_indoor_copy.into(),
+                store_longitude: None,
+                store_latitude: None,
+            }
+        }
+    }
     /// 组织机构代码证信息
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestSubjectInfoOrganizationInfo {
         /// 组织机构代码证照片
         pub organization_copy: String,
@@ -839,6 +1151,23 @@ pub mod slash {
         org_period_begin: "org_period_begin" required,
         org_period_end: "org_period_end" required,
     });
+    impl PostRequestSubjectInfoOrganizationInfo {
+        /// A `PostRequestSubjectInfoOrganizationInfo` of its required fields (`organization_copy`, `organization_code`, `org_period_begin`, `org_period_end`).
+        #[inline]
+        pub fn new(
+            organization_copy: impl Into<String>,
+            organization_code: impl Into<String>,
+            org_period_begin: impl Into<String>,
+            org_period_end: impl Into<String>,
+        ) -> Self {
+            Self {
+                organization_copy: organization_copy.into(),
+                organization_code: organization_code.into(),
+                org_period_begin: org_period_begin.into(),
+                org_period_end: org_period_end.into(),
+            }
+        }
+    }
     /// PostRequestSubjectInfoUboInfoList
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestSubjectInfoUboInfoList {
@@ -875,6 +1204,32 @@ pub mod slash {
         ubo_period_begin: "ubo_period_begin" required,
         ubo_period_end: "ubo_period_end" required,
     });
+    impl PostRequestSubjectInfoUboInfoList {
+        /// A `PostRequestSubjectInfoUboInfoList` of its required fields (`ubo_id_doc_type`, `ubo_id_doc_copy`, `ubo_id_doc_copy_back`, `ubo_id_doc_name`, `ubo_id_doc_number`, `ubo_id_doc_address`, `ubo_period_begin`, `ubo_period_end`).
+        #[inline]
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            ubo_id_doc_type: crate::types::IdType,
+            ubo_id_doc_copy: impl Into<String>,
+            ubo_id_doc_copy_back: impl Into<String>,
+            ubo_id_doc_name: impl Into<String>,
+            ubo_id_doc_number: impl Into<String>,
+            ubo_id_doc_address: impl Into<String>,
+            ubo_period_begin: impl Into<String>,
+            ubo_period_end: impl Into<String>,
+        ) -> Self {
+            Self {
+                ubo_id_doc_type,
+                ubo_id_doc_copy: ubo_id_doc_copy.into(),
+                ubo_id_doc_copy_back: ubo_id_doc_copy_back.into(),
+                ubo_id_doc_name: ubo_id_doc_name.into(),
+                ubo_id_doc_number: ubo_id_doc_number.into(),
+                ubo_id_doc_address: ubo_id_doc_address.into(),
+                ubo_period_begin: ubo_period_begin.into(),
+                ubo_period_end: ubo_period_end.into(),
+            }
+        }
+    }
     /// The response of `POST /v3/applyment4sub/applyment/` (提交申请单API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {

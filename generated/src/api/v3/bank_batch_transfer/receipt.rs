@@ -49,7 +49,7 @@ pub mod detail_receipts {
         }
     }
     /// The request of `GET /v3/bank-batch-transfer/receipt/detail-receipts` (查询明细电子回单受理结果API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetRequest {
         /// 银行转账批次单号
         ///
@@ -64,8 +64,21 @@ pub mod detail_receipts {
         out_batch_no: query "out_batch_no" required,
         out_detail_no: query "out_detail_no" required,
     });
+    impl GetRequest {
+        /// A `GetRequest` of its required fields (`out_batch_no`, `out_detail_no`).
+        #[inline]
+        pub fn new(
+            out_batch_no: impl Into<String>,
+            out_detail_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                out_batch_no: out_batch_no.into(),
+                out_detail_no: out_detail_no.into(),
+            }
+        }
+    }
     /// The response of `GET /v3/bank-batch-transfer/receipt/detail-receipts` (查询明细电子回单受理结果API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 银行转账批次单号
         ///
@@ -105,8 +118,26 @@ pub mod detail_receipts {
         hash_value: "hash_value" optional,
         download_url: "download_url" optional,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`out_batch_no`, `out_detail_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { receipt_no: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            out_batch_no: impl Into<String>,
+            out_detail_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                out_batch_no: out_batch_no.into(),
+                out_detail_no: out_detail_no.into(),
+                receipt_no: None,
+                receipt_state: None,
+                hash_type: None,
+                hash_value: None,
+                download_url: None,
+            }
+        }
+    }
     /// The request of `POST /v3/bank-batch-transfer/receipt/detail-receipts` (受理明细电子回单API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 银行转账批次单号
         ///
@@ -121,6 +152,19 @@ pub mod detail_receipts {
         out_batch_no: "out_batch_no" required,
         out_detail_no: "out_detail_no" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` of its required fields (`out_batch_no`, `out_detail_no`).
+        #[inline]
+        pub fn new(
+            out_batch_no: impl Into<String>,
+            out_detail_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                out_batch_no: out_batch_no.into(),
+                out_detail_no: out_detail_no.into(),
+            }
+        }
+    }
     /// The response of `POST /v3/bank-batch-transfer/receipt/detail-receipts` (受理明细电子回单API).
     pub type PostResponse = crate::v3::bank_batch_transfer::receipt::detail_receipts::GetResponse;
 }
@@ -158,7 +202,7 @@ pub mod summary_receipts {
         }
     }
     /// The request of `GET /v3/bank-batch-transfer/receipt/summary-receipts` (查询汇总电子回单受理结果API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetRequest {
         /// 银行转账批次单号
         ///
@@ -168,8 +212,17 @@ pub mod summary_receipts {
     ::wechatpay::runtime::json_object!(GetRequest {
         out_batch_no: query "out_batch_no" required,
     });
+    impl GetRequest {
+        /// A `GetRequest` of its required fields (`out_batch_no`).
+        #[inline]
+        pub fn new(out_batch_no: impl Into<String>) -> Self {
+            Self {
+                out_batch_no: out_batch_no.into(),
+            }
+        }
+    }
     /// The response of `GET /v3/bank-batch-transfer/receipt/summary-receipts` (查询汇总电子回单受理结果API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 银行转账批次单号
         ///
@@ -214,8 +267,24 @@ pub mod summary_receipts {
         create_time: "create_time" optional,
         update_time: "update_time" optional,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`out_batch_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { receipt_no: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(out_batch_no: impl Into<String>) -> Self {
+            Self {
+                out_batch_no: out_batch_no.into(),
+                receipt_no: None,
+                receipt_state: None,
+                hash_type: None,
+                hash_value: None,
+                download_url: None,
+                create_time: None,
+                update_time: None,
+            }
+        }
+    }
     /// The request of `POST /v3/bank-batch-transfer/receipt/summary-receipts` (受理汇总电子回单API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 银行转账批次单号
         ///
@@ -225,6 +294,15 @@ pub mod summary_receipts {
     ::wechatpay::runtime::json_object!(PostRequest {
         out_batch_no: "out_batch_no" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` of its required fields (`out_batch_no`).
+        #[inline]
+        pub fn new(out_batch_no: impl Into<String>) -> Self {
+            Self {
+                out_batch_no: out_batch_no.into(),
+            }
+        }
+    }
     /// The response of `POST /v3/bank-batch-transfer/receipt/summary-receipts` (受理汇总电子回单API).
     pub type PostResponse = crate::v3::bank_batch_transfer::receipt::summary_receipts::GetResponse;
 }

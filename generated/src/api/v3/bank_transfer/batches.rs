@@ -27,7 +27,7 @@ impl<'a> Batches<'a> {
     }
 }
 /// The request of `POST /v3/bank-transfer/batches` (发起批量转账API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
     /// 服务平台商户号
     ///
@@ -100,8 +100,44 @@ pub struct PostRequest {
     transfer_purpose: "transfer_purpose" required,
     transfer_detail_list: "transfer_detail_list" optional,
 });
+impl PostRequest {
+    /// A `PostRequest` with its required fields (`platform_mchid`, `specialized_payment_mchid`, `sponsor_mchid`, `user_authorized_mchid`, `user_authorized_appid`, `out_batch_no`, `batch_name`, `batch_remark`, `total_amount`, `total_count`, `transfer_scene`, `transfer_purpose`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { attach_remark: Some(…), ..PostRequest::new(…) }`.
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        platform_mchid: impl Into<String>,
+        specialized_payment_mchid: impl Into<String>,
+        sponsor_mchid: impl Into<String>,
+        user_authorized_mchid: impl Into<String>,
+        user_authorized_appid: impl Into<String>,
+        out_batch_no: impl Into<String>,
+        batch_name: impl Into<String>,
+        batch_remark: impl Into<String>,
+        total_amount: i64,
+        total_count: i64,
+        transfer_scene: impl Into<String>,
+        transfer_purpose: impl Into<String>,
+    ) -> Self {
+        Self {
+            platform_mchid: platform_mchid.into(),
+            specialized_payment_mchid: specialized_payment_mchid.into(),
+            sponsor_mchid: sponsor_mchid.into(),
+            user_authorized_mchid: user_authorized_mchid.into(),
+            user_authorized_appid: user_authorized_appid.into(),
+            out_batch_no: out_batch_no.into(),
+            batch_name: batch_name.into(),
+            batch_remark: batch_remark.into(),
+            attach_remark: None,
+            total_amount,
+            total_count,
+            transfer_scene: transfer_scene.into(),
+            transfer_purpose: transfer_purpose.into(),
+            transfer_detail_list: None,
+        }
+    }
+}
 /// PostRequestTransferDetailList
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestTransferDetailList {
     /// 银行明细单号
     ///
@@ -136,8 +172,28 @@ pub struct PostRequestTransferDetailList {
     user_name: "user_name" required,
     user_id_card: "user_id_card" optional,
 });
+impl PostRequestTransferDetailList {
+    /// A `PostRequestTransferDetailList` with its required fields (`out_detail_no`, `transfer_amount`, `transfer_remark`, `openid`, `user_name`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestTransferDetailList { user_id_card: Some(…), ..PostRequestTransferDetailList::new(…) }`.
+    #[inline]
+    pub fn new(
+        out_detail_no: impl Into<String>,
+        transfer_amount: i64,
+        transfer_remark: impl Into<String>,
+        openid: impl Into<String>,
+        user_name: impl Into<String>,
+    ) -> Self {
+        Self {
+            out_detail_no: out_detail_no.into(),
+            transfer_amount,
+            transfer_remark: transfer_remark.into(),
+            openid: openid.into(),
+            user_name: user_name.into(),
+            user_id_card: None,
+        }
+    }
+}
 /// The response of `POST /v3/bank-transfer/batches` (发起批量转账API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostResponse {
     /// 银行批次单号
     ///
@@ -157,6 +213,17 @@ pub struct PostResponse {
     batch_id: "batch_id" optional,
     create_time: "create_time" optional,
 });
+impl PostResponse {
+    /// A `PostResponse` with its required fields (`out_batch_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { batch_id: Some(…), ..PostResponse::new(…) }`.
+    #[inline]
+    pub fn new(out_batch_no: impl Into<String>) -> Self {
+        Self {
+            out_batch_no: out_batch_no.into(),
+            batch_id: None,
+            create_time: None,
+        }
+    }
+}
 /// `/v3/bank-transfer/batches/batch-id`
 pub mod batch_id {
     /// The chain step for `/v3/bank-transfer/batches/batch-id`, reached with `client.v3().bank_transfer().batches().batch_id()`.
@@ -198,7 +265,7 @@ pub mod batch_id {
             }
         }
         /// The request of `GET /v3/bank-transfer/batches/batch-id/{batch_id}` (微信支付批次单号查询批次单API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetRequest {
             /// 是否查询转账明细单
             ///
@@ -223,6 +290,18 @@ pub mod batch_id {
             limit: query "limit" optional,
             detail_state: query "detail_state" optional,
         });
+        impl GetRequest {
+            /// A `GetRequest` with its required fields (`need_query_detail`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { offset: Some(…), ..GetRequest::new(…) }`.
+            #[inline]
+            pub fn new(need_query_detail: bool) -> Self {
+                Self {
+                    need_query_detail,
+                    offset: None,
+                    limit: None,
+                    detail_state: None,
+                }
+            }
+        }
         /// 明细状态
         ///
         /// A value this client does not know yet is kept as [`GetRequestDetailState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -244,7 +323,7 @@ pub mod batch_id {
             Fail = "FAIL",
         });
         /// The response of `GET /v3/bank-transfer/batches/batch-id/{batch_id}` (微信支付批次单号查询批次单API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 银行服务商号
             ///
@@ -367,6 +446,38 @@ pub mod batch_id {
             fail_count: "fail_count" optional,
             transfer_detail_list: "transfer_detail_list" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`batch_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { bank_sp_mchid: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(batch_id: impl Into<String>) -> Self {
+                Self {
+                    bank_sp_mchid: None,
+                    platform_mchid: None,
+                    specialized_payment_mchid: None,
+                    sponsor_mchid: None,
+                    user_authorized_mchid: None,
+                    user_authorized_appid: None,
+                    out_batch_no: None,
+                    batch_id: batch_id.into(),
+                    transfer_scene: None,
+                    batch_name: None,
+                    batch_remark: None,
+                    attach_remark: None,
+                    transfer_purpose: None,
+                    batch_state: None,
+                    close_reason: None,
+                    total_amount: None,
+                    total_count: None,
+                    create_time: None,
+                    update_time: None,
+                    success_amount: None,
+                    success_count: None,
+                    fail_amount: None,
+                    fail_count: None,
+                    transfer_detail_list: None,
+                }
+            }
+        }
         /// 批次状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseBatchState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -637,7 +748,7 @@ pub mod batch_id {
                         }
                     }
                     /// The response of `GET /v3/bank-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` (微信支付明细单号查询明细单API).
-                    #[derive(Clone, Debug, PartialEq, Default)]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct GetResponse {
                         /// 银行服务商号
                         ///
@@ -752,6 +863,39 @@ pub mod batch_id {
                         bank_name: "bank_name" optional,
                         bank_card_number_tail: "bank_card_number_tail" optional,
                     });
+                    impl GetResponse {
+                        /// A `GetResponse` with its required fields (`batch_id`, `detail_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { bank_sp_mchid: Some(…), ..GetResponse::new(…) }`.
+                        #[inline]
+                        pub fn new(
+                            batch_id: impl Into<String>,
+                            detail_id: impl Into<String>,
+                        ) -> Self {
+                            Self {
+                                bank_sp_mchid: None,
+                                platform_mchid: None,
+                                specialized_payment_mchid: None,
+                                sponsor_mchid: None,
+                                user_authorized_mchid: None,
+                                user_authorized_appid: None,
+                                out_batch_no: None,
+                                batch_id: batch_id.into(),
+                                transfer_scene: None,
+                                out_detail_no: None,
+                                detail_id: detail_id.into(),
+                                openid: None,
+                                username: None,
+                                transfer_amount: None,
+                                transfer_remark: None,
+                                detail_state: None,
+                                fail_reason: None,
+                                initiate_time: None,
+                                update_time: None,
+                                account_type: None,
+                                bank_name: None,
+                                bank_card_number_tail: None,
+                            }
+                        }
+                    }
                     /// 收款账户类型
                     ///
                     /// A value this client does not know yet is kept as [`GetResponseAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -849,7 +993,7 @@ pub mod out_batch_no {
         /// 明细状态
         pub type GetRequestDetailState = crate::v3::bank_transfer::batches::batch_id::by_batch_id::GetRequestDetailState;
         /// The response of `GET /v3/bank-transfer/batches/out-batch-no/{out_batch_no}` (银行批次单号查询批次单API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 银行服务商号
             ///
@@ -972,6 +1116,38 @@ pub mod out_batch_no {
             fail_count: "fail_count" optional,
             transfer_detail_list: "transfer_detail_list" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`out_batch_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { bank_sp_mchid: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(out_batch_no: impl Into<String>) -> Self {
+                Self {
+                    bank_sp_mchid: None,
+                    platform_mchid: None,
+                    specialized_payment_mchid: None,
+                    sponsor_mchid: None,
+                    user_authorized_mchid: None,
+                    user_authorized_appid: None,
+                    out_batch_no: out_batch_no.into(),
+                    batch_id: None,
+                    transfer_scene: None,
+                    batch_name: None,
+                    batch_remark: None,
+                    attach_remark: None,
+                    transfer_purpose: None,
+                    batch_state: None,
+                    close_reason: None,
+                    total_amount: None,
+                    total_count: None,
+                    create_time: None,
+                    update_time: None,
+                    success_amount: None,
+                    success_count: None,
+                    fail_amount: None,
+                    fail_count: None,
+                    transfer_detail_list: None,
+                }
+            }
+        }
         /// 批次状态
         pub type GetResponseBatchState = crate::v3::bank_transfer::batches::batch_id::by_batch_id::GetResponseBatchState;
         /// 批次关闭原因
@@ -1031,7 +1207,7 @@ pub mod out_batch_no {
                         }
                     }
                     /// The response of `GET /v3/bank-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` (银行明细单号查询明细单API).
-                    #[derive(Clone, Debug, PartialEq, Default)]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct GetResponse {
                         /// 银行服务商号
                         ///
@@ -1146,6 +1322,39 @@ pub mod out_batch_no {
                         bank_name: "bank_name" optional,
                         bank_card_number_tail: "bank_card_number_tail" optional,
                     });
+                    impl GetResponse {
+                        /// A `GetResponse` with its required fields (`out_batch_no`, `out_detail_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { bank_sp_mchid: Some(…), ..GetResponse::new(…) }`.
+                        #[inline]
+                        pub fn new(
+                            out_batch_no: impl Into<String>,
+                            out_detail_no: impl Into<String>,
+                        ) -> Self {
+                            Self {
+                                bank_sp_mchid: None,
+                                platform_mchid: None,
+                                specialized_payment_mchid: None,
+                                sponsor_mchid: None,
+                                user_authorized_mchid: None,
+                                user_authorized_appid: None,
+                                out_batch_no: out_batch_no.into(),
+                                batch_id: None,
+                                transfer_scene: None,
+                                out_detail_no: out_detail_no.into(),
+                                detail_id: None,
+                                openid: None,
+                                username: None,
+                                transfer_amount: None,
+                                transfer_remark: None,
+                                detail_state: None,
+                                fail_reason: None,
+                                initiate_time: None,
+                                update_time: None,
+                                account_type: None,
+                                bank_name: None,
+                                bank_card_number_tail: None,
+                            }
+                        }
+                    }
                     /// 收款账户类型
                     pub type GetResponseAccountType = crate::v3::bank_transfer::batches::batch_id::by_batch_id::details::detail_id::by_detail_id::GetResponseAccountType;
                     /// 明细状态

@@ -23,7 +23,7 @@ impl<'a> Fundflowbill<'a> {
     }
 }
 /// The request of `GET /v3/bill/fundflowbill` (申请资金账单API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetRequest {
     /// 账单日期
     ///
@@ -48,6 +48,18 @@ pub struct GetRequest {
     account_type: query "account_type" optional,
     tar_type: query "tar_type" optional,
 });
+impl GetRequest {
+    /// A `GetRequest` with its required fields (`bill_date`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { sub_mchid: Some(…), ..GetRequest::new(…) }`.
+    #[inline]
+    pub fn new(bill_date: impl Into<String>) -> Self {
+        Self {
+            bill_date: bill_date.into(),
+            sub_mchid: None,
+            account_type: None,
+            tar_type: None,
+        }
+    }
+}
 /// 资金账户类型
 ///
 /// A value this client does not know yet is kept as [`GetRequestAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.

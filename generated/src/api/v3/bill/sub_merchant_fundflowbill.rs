@@ -54,6 +54,24 @@ pub struct GetRequest {
     algorithm: query "algorithm" required,
     account_type: query "account_type" required,
 });
+impl GetRequest {
+    /// A `GetRequest` with its required fields (`sub_mchid`, `bill_date`, `algorithm`, `account_type`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { tar_type: Some(…), ..GetRequest::new(…) }`.
+    #[inline]
+    pub fn new(
+        sub_mchid: impl Into<String>,
+        bill_date: impl Into<String>,
+        algorithm: GetRequestAlgorithm,
+        account_type: GetRequestAccountType,
+    ) -> Self {
+        Self {
+            sub_mchid: sub_mchid.into(),
+            bill_date: bill_date.into(),
+            tar_type: None,
+            algorithm,
+            account_type,
+        }
+    }
+}
 /// 资金账户类型
 ///
 /// A value this client does not know yet is kept as [`GetRequestAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.

@@ -22,7 +22,7 @@ impl<'a> File<'a> {
     }
 }
 /// The request of `GET /v3/billdownload/file` (下载账单API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetRequest {
     /// `token`
     ///
@@ -37,3 +37,13 @@ pub struct GetRequest {
     token: query "token" required,
     tartype: query "tartype" optional,
 });
+impl GetRequest {
+    /// A `GetRequest` with its required fields (`token`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { tartype: Some(…), ..GetRequest::new(…) }`.
+    #[inline]
+    pub fn new(token: impl Into<String>) -> Self {
+        Self {
+            token: token.into(),
+            tartype: None,
+        }
+    }
+}

@@ -54,6 +54,25 @@ pub struct PostRequest {
     brand_basic_info: "brand_basic_info" required,
     trademark: "trademark" required,
 });
+impl PostRequest {
+    /// A `PostRequest` of its required fields (`business_code`, `admin_info`, `subject_info`, `brand_basic_info`, `trademark`).
+    #[inline]
+    pub fn new(
+        business_code: impl Into<String>,
+        admin_info: PostRequestAdminInfo,
+        subject_info: PostRequestSubjectInfo,
+        brand_basic_info: PostRequestBrandBasicInfo,
+        trademark: PostRequestTrademark,
+    ) -> Self {
+        Self {
+            business_code: business_code.into(),
+            admin_info,
+            subject_info,
+            brand_basic_info,
+            trademark,
+        }
+    }
+}
 /// 管理员信息
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestAdminInfo {
@@ -73,6 +92,21 @@ pub struct PostRequestAdminInfo {
     id_doc_type: "id_doc_type" required,
     id_card_number: "id_card_number" required,
 });
+impl PostRequestAdminInfo {
+    /// A `PostRequestAdminInfo` of its required fields (`admin_name`, `id_doc_type`, `id_card_number`).
+    #[inline]
+    pub fn new(
+        admin_name: impl Into<String>,
+        id_doc_type: PostRequestAdminInfoIdDocType,
+        id_card_number: impl Into<String>,
+    ) -> Self {
+        Self {
+            admin_name: admin_name.into(),
+            id_doc_type,
+            id_card_number: id_card_number.into(),
+        }
+    }
+}
 /// 管理员证件类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestAdminInfoIdDocType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -103,7 +137,7 @@ pub enum PostRequestAdminInfoIdDocType {
     IdentificationTypeTaiwanResident = "IDENTIFICATION_TYPE_TAIWAN_RESIDENT",
 });
 /// 品牌基础信息
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestBrandBasicInfo {
     /// 品牌名称
     ///
@@ -118,6 +152,16 @@ pub struct PostRequestBrandBasicInfo {
     brand_name: "brand_name" required,
     brand_logo: "brand_logo" required,
 });
+impl PostRequestBrandBasicInfo {
+    /// A `PostRequestBrandBasicInfo` of its required fields (`brand_name`, `brand_logo`).
+    #[inline]
+    pub fn new(brand_name: impl Into<String>, brand_logo: impl Into<String>) -> Self {
+        Self {
+            brand_name: brand_name.into(),
+            brand_logo: brand_logo.into(),
+        }
+    }
+}
 /// 主体资料
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestSubjectInfo {
@@ -139,6 +183,21 @@ pub struct PostRequestSubjectInfo {
     subject_name: "subject_name" required,
     unified_social_credit_code: "unified_social_credit_code" required,
 });
+impl PostRequestSubjectInfo {
+    /// A `PostRequestSubjectInfo` of its required fields (`subject_type`, `subject_name`, `unified_social_credit_code`).
+    #[inline]
+    pub fn new(
+        subject_type: PostRequestSubjectInfoSubjectType,
+        subject_name: impl Into<String>,
+        unified_social_credit_code: impl Into<String>,
+    ) -> Self {
+        Self {
+            subject_type,
+            subject_name: subject_name.into(),
+            unified_social_credit_code: unified_social_credit_code.into(),
+        }
+    }
+}
 /// 主体类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestSubjectInfoSubjectType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -185,8 +244,21 @@ pub struct PostRequestTrademark {
     no_trademark_addition_prove: "no_trademark_addition_prove" optional,
     no_trademark_addition_prove_list: "no_trademark_addition_prove_list" optional,
 });
+impl PostRequestTrademark {
+    /// A `PostRequestTrademark` with its required fields (`trademark_exists`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestTrademark { trademark_registration_certificate: Some(…), ..PostRequestTrademark::new(…) }`.
+    #[inline]
+    pub fn new(trademark_exists: PostRequestTrademarkTrademarkExists) -> Self {
+        Self {
+            trademark_exists,
+            trademark_registration_certificate: None,
+            logo_trademark_registration_certificate: None,
+            no_trademark_addition_prove: None,
+            no_trademark_addition_prove_list: None,
+        }
+    }
+}
 /// Logo商标注册证
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestTrademarkLogoTrademarkRegistrationCertificate {
     /// Logo商标注册证
     ///
@@ -247,6 +319,33 @@ pub struct PostRequestTrademarkLogoTrademarkRegistrationCertificate {
     certificate_list: "certificate_list" optional,
     license_list: "license_list" optional,
 });
+impl PostRequestTrademarkLogoTrademarkRegistrationCertificate {
+    /// A `PostRequestTrademarkLogoTrademarkRegistrationCertificate` with its required fields (`name`, `number`, `valid_begin_time`, `valid_end_time`, `international_class`, `holder`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestTrademarkLogoTrademarkRegistrationCertificate { certificate: Some(…), ..PostRequestTrademarkLogoTrademarkRegistrationCertificate::new(…) }`.
+    #[inline]
+    pub fn new(
+        name: impl Into<String>,
+        number: impl Into<String>,
+        valid_begin_time: impl Into<String>,
+        valid_end_time: impl Into<String>,
+        international_class: impl Into<String>,
+        holder: impl Into<String>,
+    ) -> Self {
+        Self {
+            certificate: None,
+            name: name.into(),
+            number: number.into(),
+            valid_begin_time: valid_begin_time.into(),
+            valid_end_time: valid_end_time.into(),
+            international_class: international_class.into(),
+            holder: holder.into(),
+            license: None,
+            authorization_begin_time: None,
+            authorization_end_time: None,
+            certificate_list: None,
+            license_list: None,
+        }
+    }
+}
 /// 有无商标
 ///
 /// A value this client does not know yet is kept as [`PostRequestTrademarkTrademarkExists::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -265,7 +364,7 @@ pub enum PostRequestTrademarkTrademarkExists {
     TrademarkNone = "TRADEMARK_NONE",
 });
 /// 商标注册证
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestTrademarkTrademarkRegistrationCertificate {
     /// 商标注册证
     ///
@@ -326,8 +425,35 @@ pub struct PostRequestTrademarkTrademarkRegistrationCertificate {
     certificate_list: "certificate_list" optional,
     license_list: "license_list" optional,
 });
+impl PostRequestTrademarkTrademarkRegistrationCertificate {
+    /// A `PostRequestTrademarkTrademarkRegistrationCertificate` with its required fields (`name`, `number`, `valid_begin_time`, `valid_end_time`, `international_class`, `holder`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestTrademarkTrademarkRegistrationCertificate { certificate: Some(…), ..PostRequestTrademarkTrademarkRegistrationCertificate::new(…) }`.
+    #[inline]
+    pub fn new(
+        name: impl Into<String>,
+        number: impl Into<String>,
+        valid_begin_time: impl Into<String>,
+        valid_end_time: impl Into<String>,
+        international_class: impl Into<String>,
+        holder: impl Into<String>,
+    ) -> Self {
+        Self {
+            certificate: None,
+            name: name.into(),
+            number: number.into(),
+            valid_begin_time: valid_begin_time.into(),
+            valid_end_time: valid_end_time.into(),
+            international_class: international_class.into(),
+            holder: holder.into(),
+            license: None,
+            authorization_begin_time: None,
+            authorization_end_time: None,
+            certificate_list: None,
+            license_list: None,
+        }
+    }
+}
 /// The response of `POST /v3/brand/applyments` (提交入驻申请).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostResponse {
     /// 微信支付申请单号
     ///
@@ -342,6 +468,16 @@ pub struct PostResponse {
     applyment_id: "applyment_id" optional,
     business_code: "business_code" required,
 });
+impl PostResponse {
+    /// A `PostResponse` with its required fields (`business_code`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { applyment_id: Some(…), ..PostResponse::new(…) }`.
+    #[inline]
+    pub fn new(business_code: impl Into<String>) -> Self {
+        Self {
+            applyment_id: None,
+            business_code: business_code.into(),
+        }
+    }
+}
 /// `/v3/brand/applyments/applyment-id`
 pub mod applyment_id {
     /// The chain step for `/v3/brand/applyments/applyment-id`, reached with `client.v3().brand().applyments().applyment_id()`.
@@ -372,7 +508,7 @@ pub mod applyment_id {
             }
         }
         /// The response of `GET /v3/brand/applyments/applyment-id/{applyment_id}` (根据申请单ID查询申请状态).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 微信支付申请单号
             ///
@@ -410,6 +546,21 @@ pub mod applyment_id {
             reject_reason: "reject_reason" optional,
             brand_id: "brand_id" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`applyment_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { business_code: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(applyment_id: impl Into<String>) -> Self {
+                Self {
+                    applyment_id: applyment_id.into(),
+                    business_code: None,
+                    applyment_state: None,
+                    applyment_state_desc: None,
+                    authorization_confirmation_qr_code: None,
+                    reject_reason: None,
+                    brand_id: None,
+                }
+            }
+        }
         /// 申请状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseApplymentState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -480,7 +631,7 @@ pub mod business_code {
             }
         }
         /// The response of `GET /v3/brand/applyments/business-code/{business_code}` (根据业务申请编号查询申请状态).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 微信支付申请单号
             ///
@@ -518,6 +669,21 @@ pub mod business_code {
             reject_reason: "reject_reason" optional,
             brand_id: "brand_id" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`business_code`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { applyment_id: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(business_code: impl Into<String>) -> Self {
+                Self {
+                    applyment_id: None,
+                    business_code: business_code.into(),
+                    applyment_state: None,
+                    applyment_state_desc: None,
+                    authorization_confirmation_qr_code: None,
+                    reject_reason: None,
+                    brand_id: None,
+                }
+            }
+        }
         /// 申请状态
         pub type GetResponseApplymentState = crate::v3::brand::applyments::applyment_id::by_applyment_id::GetResponseApplymentState;
     }
@@ -557,7 +723,7 @@ pub mod cancel_applyment {
         business_code: "business_code" optional,
     });
     /// The response of `POST /v3/brand/applyments/cancel-applyment` (撤销申请).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 微信支付申请单号
         ///
@@ -572,4 +738,17 @@ pub mod cancel_applyment {
         applyment_id: "applyment_id" required,
         business_code: "business_code" required,
     });
+    impl PostResponse {
+        /// A `PostResponse` of its required fields (`applyment_id`, `business_code`).
+        #[inline]
+        pub fn new(
+            applyment_id: impl Into<String>,
+            business_code: impl Into<String>,
+        ) -> Self {
+            Self {
+                applyment_id: applyment_id.into(),
+                business_code: business_code.into(),
+            }
+        }
+    }
 }

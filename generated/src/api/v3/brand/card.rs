@@ -65,7 +65,7 @@ pub mod card_configs {
         }
     }
     /// The request of `GET /v3/brand/card/card-configs` (查询商家名片配置申请状态).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetRequest {
         /// 业务申请编号
         ///
@@ -85,8 +85,19 @@ pub mod card_configs {
         applyment_id: query "applyment_id" optional,
         brand_id: query "brand_id" required,
     });
+    impl GetRequest {
+        /// A `GetRequest` with its required fields (`brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { business_code: Some(…), ..GetRequest::new(…) }`.
+        #[inline]
+        pub fn new(brand_id: impl Into<String>) -> Self {
+            Self {
+                business_code: None,
+                applyment_id: None,
+                brand_id: brand_id.into(),
+            }
+        }
+    }
     /// The response of `GET /v3/brand/card/card-configs` (查询商家名片配置申请状态).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 业务申请编号
         ///
@@ -126,6 +137,25 @@ pub mod card_configs {
         reject_reason: "reject_reason" optional,
         actual_publish_time: "actual_publish_time" optional,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`business_code`, `applyment_id`, `brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { applyment_state: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            business_code: impl Into<String>,
+            applyment_id: impl Into<String>,
+            brand_id: impl Into<String>,
+        ) -> Self {
+            Self {
+                business_code: business_code.into(),
+                applyment_id: applyment_id.into(),
+                brand_id: brand_id.into(),
+                applyment_state: None,
+                scheduled_publish_time: None,
+                reject_reason: None,
+                actual_publish_time: None,
+            }
+        }
+    }
     /// 申请单状态
     ///
     /// A value this client does not know yet is kept as [`GetResponseApplymentState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -183,6 +213,23 @@ pub mod card_configs {
         brand_customer_service: "brand_customer_service" required,
         service_list: "service_list" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`business_code`, `brand_id`, `brand_customer_service`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { brand_mini_program_info: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            business_code: impl Into<String>,
+            brand_id: impl Into<String>,
+            brand_customer_service: PostRequestBrandCustomerService,
+        ) -> Self {
+            Self {
+                business_code: business_code.into(),
+                brand_id: brand_id.into(),
+                brand_mini_program_info: None,
+                brand_customer_service,
+                service_list: None,
+            }
+        }
+    }
     /// 品牌客服信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestBrandCustomerService {
@@ -209,6 +256,20 @@ pub mod card_configs {
         customer_service_path: "customer_service_path" optional,
         appid: "appid" optional,
     });
+    impl PostRequestBrandCustomerService {
+        /// A `PostRequestBrandCustomerService` with its required fields (`customer_service_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestBrandCustomerService { customer_service_phone: Some(…), ..PostRequestBrandCustomerService::new(…) }`.
+        #[inline]
+        pub fn new(
+            customer_service_type: PostRequestBrandCustomerServiceCustomerServiceType,
+        ) -> Self {
+            Self {
+                customer_service_type,
+                customer_service_phone: None,
+                customer_service_path: None,
+                appid: None,
+            }
+        }
+    }
     /// 客服类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestBrandCustomerServiceCustomerServiceType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -233,7 +294,7 @@ pub mod card_configs {
         ServicePhone = "SERVICE_PHONE",
     });
     /// 品牌小程序信息
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestBrandMiniProgramInfo {
         /// 公众账号ID
         ///
@@ -248,6 +309,16 @@ pub mod card_configs {
         appid: "appid" required,
         default_jump_path: "default_jump_path" optional,
     });
+    impl PostRequestBrandMiniProgramInfo {
+        /// A `PostRequestBrandMiniProgramInfo` with its required fields (`appid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestBrandMiniProgramInfo { default_jump_path: Some(…), ..PostRequestBrandMiniProgramInfo::new(…) }`.
+        #[inline]
+        pub fn new(appid: impl Into<String>) -> Self {
+            Self {
+                appid: appid.into(),
+                default_jump_path: None,
+            }
+        }
+    }
     /// PostRequestServiceList
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestServiceList {
@@ -279,6 +350,22 @@ pub mod card_configs {
         service_jump_path: "service_jump_path" required,
         appid: "appid" optional,
     });
+    impl PostRequestServiceList {
+        /// A `PostRequestServiceList` with its required fields (`service_jump_type`, `service_jump_path`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestServiceList { service_classify_name: Some(…), ..PostRequestServiceList::new(…) }`.
+        #[inline]
+        pub fn new(
+            service_jump_type: PostRequestServiceListServiceJumpType,
+            service_jump_path: impl Into<String>,
+        ) -> Self {
+            Self {
+                service_classify_name: None,
+                service_name: None,
+                service_jump_type,
+                service_jump_path: service_jump_path.into(),
+                appid: None,
+            }
+        }
+    }
     /// 服务跳转类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestServiceListServiceJumpType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -297,7 +384,7 @@ pub mod card_configs {
         JumpWebPage = "JUMP_WEB_PAGE",
     });
     /// The response of `POST /v3/brand/card/card-configs` (提交商家名片配置申请).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 业务申请编号
         ///
@@ -322,6 +409,21 @@ pub mod card_configs {
         applyment_id: "applyment_id" optional,
         card_preview_url: "card_preview_url" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`business_code`, `brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { applyment_id: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            business_code: impl Into<String>,
+            brand_id: impl Into<String>,
+        ) -> Self {
+            Self {
+                business_code: business_code.into(),
+                brand_id: brand_id.into(),
+                applyment_id: None,
+                card_preview_url: None,
+            }
+        }
+    }
     /// `/v3/brand/card/card-configs/cancel-applyment`
     pub mod cancel_applyment {
         /// The chain step for `/v3/brand/card/card-configs/cancel-applyment`, reached with `client.v3().brand().card().card_configs().cancel_applyment()`.
@@ -344,7 +446,7 @@ pub mod card_configs {
             }
         }
         /// The request of `POST /v3/brand/card/card-configs/cancel-applyment` (撤销商家名片配置申请).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 业务申请编号
             ///
@@ -364,8 +466,19 @@ pub mod card_configs {
             applyment_id: "applyment_id" optional,
             brand_id: "brand_id" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { business_code: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(brand_id: impl Into<String>) -> Self {
+                Self {
+                    business_code: None,
+                    applyment_id: None,
+                    brand_id: brand_id.into(),
+                }
+            }
+        }
         /// The response of `POST /v3/brand/card/card-configs/cancel-applyment` (撤销商家名片配置申请).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 业务申请编号
             ///
@@ -390,6 +503,22 @@ pub mod card_configs {
             brand_id: "brand_id" required,
             applyment_state: "applyment_state" optional,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`business_code`, `applyment_id`, `brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { applyment_state: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(
+                business_code: impl Into<String>,
+                applyment_id: impl Into<String>,
+                brand_id: impl Into<String>,
+            ) -> Self {
+                Self {
+                    business_code: business_code.into(),
+                    applyment_id: applyment_id.into(),
+                    brand_id: brand_id.into(),
+                    applyment_state: None,
+                }
+            }
+        }
         /// 申请单状态
         pub type PostResponseApplymentState = crate::v3::brand::card::card_configs::GetResponseApplymentState;
     }
@@ -419,7 +548,7 @@ pub mod card_configs {
         /// The request of `GET /v3/brand/card/card-configs/preview-url` (获取商家名片预览二维码).
         pub type GetRequest = crate::v3::brand::card::card_configs::GetRequest;
         /// The response of `GET /v3/brand/card/card-configs/preview-url` (获取商家名片预览二维码).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 业务申请编号
             ///
@@ -449,6 +578,23 @@ pub mod card_configs {
             card_preview_url: "card_preview_url" optional,
             url_expired_time: "url_expired_time" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`business_code`, `applyment_id`, `brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { card_preview_url: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(
+                business_code: impl Into<String>,
+                applyment_id: impl Into<String>,
+                brand_id: impl Into<String>,
+            ) -> Self {
+                Self {
+                    business_code: business_code.into(),
+                    applyment_id: applyment_id.into(),
+                    brand_id: brand_id.into(),
+                    card_preview_url: None,
+                    url_expired_time: None,
+                }
+            }
+        }
     }
     /// `/v3/brand/card/card-configs/publish`
     pub mod publish {
@@ -502,6 +648,22 @@ pub mod card_configs {
             publish_type: "publish_type" required,
             scheduled_publish_time: "scheduled_publish_time" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`brand_id`, `publish_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { business_code: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                brand_id: impl Into<String>,
+                publish_type: PostRequestPublishType,
+            ) -> Self {
+                Self {
+                    business_code: None,
+                    applyment_id: None,
+                    brand_id: brand_id.into(),
+                    publish_type,
+                    scheduled_publish_time: None,
+                }
+            }
+        }
         /// 发布方式
         ///
         /// A value this client does not know yet is kept as [`PostRequestPublishType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -550,6 +712,24 @@ pub mod card_configs {
             publish_type: "publish_type" required,
             scheduled_publish_time: "scheduled_publish_time" optional,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`business_code`, `applyment_id`, `brand_id`, `publish_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { scheduled_publish_time: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(
+                business_code: impl Into<String>,
+                applyment_id: impl Into<String>,
+                brand_id: impl Into<String>,
+                publish_type: PostResponsePublishType,
+            ) -> Self {
+                Self {
+                    business_code: business_code.into(),
+                    applyment_id: applyment_id.into(),
+                    brand_id: brand_id.into(),
+                    publish_type,
+                    scheduled_publish_time: None,
+                }
+            }
+        }
         /// 发布方式
         pub type PostResponsePublishType = crate::v3::brand::card::card_configs::publish::PostRequestPublishType;
     }
@@ -606,7 +786,7 @@ pub mod card_links {
         }
     }
     /// The request of `GET /v3/brand/card/card-links` (查询已生效交易连接名片规则).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetRequest {
         /// 品牌ID
         ///
@@ -631,6 +811,18 @@ pub mod card_links {
         page_index: query "page_index" optional,
         page_size: query "page_size" optional,
     });
+    impl GetRequest {
+        /// A `GetRequest` with its required fields (`brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { payment_scene: Some(…), ..GetRequest::new(…) }`.
+        #[inline]
+        pub fn new(brand_id: impl Into<String>) -> Self {
+            Self {
+                brand_id: brand_id.into(),
+                payment_scene: None,
+                page_index: None,
+                page_size: None,
+            }
+        }
+    }
     /// 交易场景类型
     ///
     /// A value this client does not know yet is kept as [`GetRequestPaymentScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -739,6 +931,24 @@ pub mod card_links {
         card_link_mchid: "card_link_mchid" optional,
         service_id: "service_id" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`business_code`, `brand_id`, `payment_scene`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { appid: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            business_code: impl Into<String>,
+            brand_id: impl Into<String>,
+            payment_scene: PostRequestPaymentScene,
+        ) -> Self {
+            Self {
+                business_code: business_code.into(),
+                brand_id: brand_id.into(),
+                payment_scene,
+                appid: None,
+                card_link_mchid: None,
+                service_id: None,
+            }
+        }
+    }
     /// 交易场景类型
     pub type PostRequestPaymentScene = crate::v3::brand::card::card_links::GetRequestPaymentScene;
     /// The response of `POST /v3/brand/card/card-links` (添加交易连接名片规则申请).
@@ -781,7 +991,7 @@ pub mod card_links {
                 }
             }
             /// The request of `GET /v3/brand/card/card-links/business-code/{business_code}` (根据业务申请编号查询添加申请状态).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetRequest {
                 /// 品牌ID
                 ///
@@ -791,8 +1001,15 @@ pub mod card_links {
             ::wechatpay::runtime::json_object!(GetRequest {
                 brand_id: query "brand_id" required,
             });
+            impl GetRequest {
+                /// A `GetRequest` of its required fields (`brand_id`).
+                #[inline]
+                pub fn new(brand_id: impl Into<String>) -> Self {
+                    Self { brand_id: brand_id.into() }
+                }
+            }
             /// The response of `GET /v3/brand/card/card-links/business-code/{business_code}` (根据业务申请编号查询添加申请状态).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 业务申请编号
                 ///
@@ -837,6 +1054,25 @@ pub mod card_links {
                 configuration_state: "configuration_state" optional,
                 reject_reason: "reject_reason" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`business_code`, `brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { payment_scene: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(
+                    business_code: impl Into<String>,
+                    brand_id: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        business_code: business_code.into(),
+                        brand_id: brand_id.into(),
+                        payment_scene: None,
+                        appid: None,
+                        card_link_mchid: None,
+                        service_id: None,
+                        configuration_state: None,
+                        reject_reason: None,
+                    }
+                }
+            }
             /// 交易连接名片配置状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseConfigurationState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -889,7 +1125,7 @@ pub mod card_links {
             }
         }
         /// The request of `POST /v3/brand/card/card-links/cancel-applyment` (撤销交易连接名片配置申请).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 业务申请编号
             ///
@@ -904,8 +1140,21 @@ pub mod card_links {
             business_code: "business_code" required,
             brand_id: "brand_id" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` of its required fields (`business_code`, `brand_id`).
+            #[inline]
+            pub fn new(
+                business_code: impl Into<String>,
+                brand_id: impl Into<String>,
+            ) -> Self {
+                Self {
+                    business_code: business_code.into(),
+                    brand_id: brand_id.into(),
+                }
+            }
+        }
         /// The response of `POST /v3/brand/card/card-links/cancel-applyment` (撤销交易连接名片配置申请).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 业务申请编号
             ///
@@ -915,6 +1164,15 @@ pub mod card_links {
         ::wechatpay::runtime::json_object!(PostResponse {
             business_code: "business_code" required,
         });
+        impl PostResponse {
+            /// A `PostResponse` of its required fields (`business_code`).
+            #[inline]
+            pub fn new(business_code: impl Into<String>) -> Self {
+                Self {
+                    business_code: business_code.into(),
+                }
+            }
+        }
     }
     /// `/v3/brand/card/card-links/unbind-card-link`
     pub mod unbind_card_link {
@@ -968,6 +1226,22 @@ pub mod card_links {
             card_link_mchid: "card_link_mchid" optional,
             service_id: "service_id" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`brand_id`, `payment_scene`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { appid: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                brand_id: impl Into<String>,
+                payment_scene: PostRequestPaymentScene,
+            ) -> Self {
+                Self {
+                    brand_id: brand_id.into(),
+                    payment_scene,
+                    appid: None,
+                    card_link_mchid: None,
+                    service_id: None,
+                }
+            }
+        }
         /// 交易场景类型
         pub type PostRequestPaymentScene = crate::v3::brand::card::card_links::GetRequestPaymentScene;
         /// The response of `POST /v3/brand/card/card-links/unbind-card-link` (解除已生效交易连接名片场景).

@@ -46,7 +46,7 @@ pub mod shake_activities {
             }
         }
         /// The request of `GET /v3/brand/marketing/shake-activities/activities` (查询摇优惠活动列表).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetRequest {
             /// 品牌ID
             ///
@@ -76,6 +76,19 @@ pub mod shake_activities {
             activity_state: query "activity_state" optional,
             audit_state: query "audit_state" optional,
         });
+        impl GetRequest {
+            /// A `GetRequest` with its required fields (`brand_id`, `limit`, `offset`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { activity_state: Some(…), ..GetRequest::new(…) }`.
+            #[inline]
+            pub fn new(brand_id: impl Into<String>, limit: i64, offset: i64) -> Self {
+                Self {
+                    brand_id: brand_id.into(),
+                    limit,
+                    offset,
+                    activity_state: None,
+                    audit_state: None,
+                }
+            }
+        }
         /// 活动状态
         ///
         /// A value this client does not know yet is kept as [`GetRequestActivityState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -123,7 +136,7 @@ pub mod shake_activities {
             Rejected = "REJECTED",
         });
         /// The response of `GET /v3/brand/marketing/shake-activities/activities` (查询摇优惠活动列表).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 分页页码
             pub offset: i64,
@@ -140,6 +153,18 @@ pub mod shake_activities {
             total_count: "total_count" optional,
             data: "data" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { total_count: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(offset: i64, limit: i64) -> Self {
+                Self {
+                    offset,
+                    limit,
+                    total_count: None,
+                    data: None,
+                }
+            }
+        }
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseData {

@@ -104,7 +104,7 @@ pub mod card_member {
             }
         }
         /// The request of `GET /v3/brand/partner/card-member/cards` (查询会员卡模板列表).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetRequest {
             /// 品牌id
             ///
@@ -129,6 +129,18 @@ pub mod card_member {
             offset: query "offset" optional,
             limit: query "limit" optional,
         });
+        impl GetRequest {
+            /// A `GetRequest` with its required fields (`brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { state: Some(…), ..GetRequest::new(…) }`.
+            #[inline]
+            pub fn new(brand_id: impl Into<String>) -> Self {
+                Self {
+                    brand_id: brand_id.into(),
+                    state: None,
+                    offset: None,
+                    limit: None,
+                }
+            }
+        }
         /// 状态
         ///
         /// A value this client does not know yet is kept as [`GetRequestState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -147,7 +159,7 @@ pub mod card_member {
             CardInvalid = "CARD_INVALID",
         });
         /// The response of `GET /v3/brand/partner/card-member/cards` (查询会员卡模板列表).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 总数量
             ///
@@ -170,6 +182,18 @@ pub mod card_member {
             limit: "limit" required,
             data: "data" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { total_count: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(offset: i64, limit: i64) -> Self {
+                Self {
+                    total_count: None,
+                    offset,
+                    limit,
+                    data: None,
+                }
+            }
+        }
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseData {
@@ -623,6 +647,48 @@ pub mod card_member {
             purchase_information: "purchase_information" optional,
             user_information: "user_information" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`brand_id`, `appid`, `card_type`, `card_title`, `card_color`, `card_picture_url`, `code_mode`, `code_type`, `benefits`, `notify_url`, `valid_date_information`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { code_jump_information: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                brand_id: impl Into<String>,
+                appid: impl Into<String>,
+                card_type: PostRequestCardType,
+                card_title: impl Into<String>,
+                card_color: impl Into<String>,
+                card_picture_url: impl Into<String>,
+                code_mode: PostRequestCodeMode,
+                code_type: PostRequestCodeType,
+                benefits: impl Into<String>,
+                notify_url: impl Into<String>,
+                valid_date_information: PostRequestValidDateInformation,
+            ) -> Self {
+                Self {
+                    brand_id: brand_id.into(),
+                    appid: appid.into(),
+                    card_type,
+                    card_title: card_title.into(),
+                    card_color: card_color.into(),
+                    card_picture_url: card_picture_url.into(),
+                    code_mode,
+                    code_type,
+                    code_jump_information: None,
+                    benefits: benefits.into(),
+                    notify_url: notify_url.into(),
+                    need_pinned: None,
+                    need_display_level: None,
+                    init_level: None,
+                    service_phone: None,
+                    legal_agreement: None,
+                    valid_date_information,
+                    points_information: None,
+                    balance_information: None,
+                    purchase_information: None,
+                    user_information: None,
+                }
+            }
+        }
         /// 储值信息
         pub type PostRequestBalanceInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataBalanceInformation;
         /// 会员卡类型
@@ -669,6 +735,18 @@ pub mod card_member {
             available_end_time: "available_end_time" optional,
             available_day_after_receive: "available_day_after_receive" optional,
         });
+        impl PostRequestValidDateInformation {
+            /// A `PostRequestValidDateInformation` with its required fields (`type_`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestValidDateInformation { available_begin_time: Some(…), ..PostRequestValidDateInformation::new(…) }`.
+            #[inline]
+            pub fn new(type_: PostRequestValidDateInformationType) -> Self {
+                Self {
+                    type_,
+                    available_begin_time: None,
+                    available_end_time: None,
+                    available_day_after_receive: None,
+                }
+            }
+        }
         /// 有效期类型
         pub type PostRequestValidDateInformationType = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformationType;
         /// The response of `POST /v3/brand/partner/card-member/cards` (创建会员卡模板).
@@ -778,6 +856,52 @@ pub mod card_member {
             create_time: "create_time" optional,
             update_time: "update_time" optional,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`brand_id`, `appid`, `card_type`, `card_title`, `card_color`, `card_picture_url`, `code_mode`, `code_type`, `benefits`, `notify_url`, `valid_date_information`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { card_id: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                brand_id: impl Into<String>,
+                appid: impl Into<String>,
+                card_type: PostResponseCardType,
+                card_title: impl Into<String>,
+                card_color: impl Into<String>,
+                card_picture_url: impl Into<String>,
+                code_mode: PostResponseCodeMode,
+                code_type: PostResponseCodeType,
+                benefits: impl Into<String>,
+                notify_url: impl Into<String>,
+                valid_date_information: PostResponseValidDateInformation,
+            ) -> Self {
+                Self {
+                    card_id: None,
+                    brand_id: brand_id.into(),
+                    appid: appid.into(),
+                    card_type,
+                    card_title: card_title.into(),
+                    card_color: card_color.into(),
+                    card_picture_url: card_picture_url.into(),
+                    code_mode,
+                    code_type,
+                    code_jump_information: None,
+                    benefits: benefits.into(),
+                    notify_url: notify_url.into(),
+                    need_pinned: None,
+                    need_display_level: None,
+                    init_level: None,
+                    service_phone: None,
+                    legal_agreement: None,
+                    valid_date_information,
+                    points_information: None,
+                    balance_information: None,
+                    purchase_information: None,
+                    user_information: None,
+                    state: None,
+                    create_time: None,
+                    update_time: None,
+                }
+            }
+        }
         /// 储值信息
         pub type PostResponseBalanceInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataBalanceInformation;
         /// 会员卡类型
@@ -863,7 +987,7 @@ pub mod card_member {
                 }
             }
             /// The request of `DELETE /v3/brand/partner/card-member/cards/{card_id}` (删除会员卡模板).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct DeleteRequest {
                 /// 品牌id
                 ///
@@ -873,8 +997,15 @@ pub mod card_member {
             ::wechatpay::runtime::json_object!(DeleteRequest {
                 brand_id: query "brand_id" required,
             });
+            impl DeleteRequest {
+                /// A `DeleteRequest` of its required fields (`brand_id`).
+                #[inline]
+                pub fn new(brand_id: impl Into<String>) -> Self {
+                    Self { brand_id: brand_id.into() }
+                }
+            }
             /// The response of `DELETE /v3/brand/partner/card-member/cards/{card_id}` (删除会员卡模板).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct DeleteResponse {
                 /// 会员卡模板ID
                 ///
@@ -980,6 +1111,42 @@ pub mod card_member {
                 create_time: "create_time" optional,
                 update_time: "update_time" optional,
             });
+            impl DeleteResponse {
+                /// A `DeleteResponse` with its required fields (`card_id`, `brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `DeleteResponse { appid: Some(…), ..DeleteResponse::new(…) }`.
+                #[inline]
+                pub fn new(
+                    card_id: impl Into<String>,
+                    brand_id: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        card_id: card_id.into(),
+                        brand_id: brand_id.into(),
+                        appid: None,
+                        card_type: None,
+                        card_title: None,
+                        card_color: None,
+                        card_picture_url: None,
+                        code_mode: None,
+                        code_type: None,
+                        code_jump_information: None,
+                        benefits: None,
+                        notify_url: None,
+                        need_pinned: None,
+                        need_display_level: None,
+                        init_level: None,
+                        service_phone: None,
+                        legal_agreement: None,
+                        valid_date_information: None,
+                        points_information: None,
+                        balance_information: None,
+                        purchase_information: None,
+                        user_information: None,
+                        state: None,
+                        create_time: None,
+                        update_time: None,
+                    }
+                }
+            }
             /// 储值信息
             pub type DeleteResponseBalanceInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataBalanceInformation;
             /// 会员卡类型
@@ -1041,7 +1208,7 @@ pub mod card_member {
             /// 有效期类型
             pub type GetResponseValidDateInformationType = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformationType;
             /// The request of `PATCH /v3/brand/partner/card-member/cards/{card_id}` (修改会员卡模板信息).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PatchRequest {
                 /// 品牌ID
                 ///
@@ -1115,6 +1282,31 @@ pub mod card_member {
                 purchase_information: "purchase_information" optional,
                 user_information: "user_information" optional,
             });
+            impl PatchRequest {
+                /// A `PatchRequest` with its required fields (`brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `PatchRequest { card_title: Some(…), ..PatchRequest::new(…) }`.
+                #[inline]
+                pub fn new(brand_id: impl Into<String>) -> Self {
+                    Self {
+                        brand_id: brand_id.into(),
+                        card_title: None,
+                        card_color: None,
+                        card_picture_url: None,
+                        code_jump_information: None,
+                        benefits: None,
+                        notify_url: None,
+                        need_pinned: None,
+                        need_display_level: None,
+                        init_level: None,
+                        service_phone: None,
+                        legal_agreement: None,
+                        valid_date_information: None,
+                        points_information: None,
+                        balance_information: None,
+                        purchase_information: None,
+                        user_information: None,
+                    }
+                }
+            }
             /// 储值信息
             pub type PatchRequestBalanceInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataBalanceInformation;
             /// 会员码跳转信息
@@ -1136,7 +1328,7 @@ pub mod card_member {
             /// 有效期类型
             pub type PatchRequestValidDateInformationType = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformationType;
             /// The response of `PATCH /v3/brand/partner/card-member/cards/{card_id}` (修改会员卡模板信息).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PatchResponse {
                 /// 会员卡模板ID
                 ///
@@ -1242,6 +1434,49 @@ pub mod card_member {
                 create_time: "create_time" optional,
                 update_time: "update_time" optional,
             });
+            impl PatchResponse {
+                /// A `PatchResponse` with its required fields (`card_id`, `brand_id`, `card_title`, `card_color`, `card_picture_url`, `benefits`, `notify_url`, `valid_date_information`); every optional field is `None`. Set optional ones with struct update syntax: `PatchResponse { appid: Some(…), ..PatchResponse::new(…) }`.
+                #[inline]
+                #[allow(clippy::too_many_arguments)]
+                pub fn new(
+                    card_id: impl Into<String>,
+                    brand_id: impl Into<String>,
+                    card_title: impl Into<String>,
+                    card_color: impl Into<String>,
+                    card_picture_url: impl Into<String>,
+                    benefits: impl Into<String>,
+                    notify_url: impl Into<String>,
+                    valid_date_information: PatchResponseValidDateInformation,
+                ) -> Self {
+                    Self {
+                        card_id: card_id.into(),
+                        brand_id: brand_id.into(),
+                        appid: None,
+                        card_type: None,
+                        card_title: card_title.into(),
+                        card_color: card_color.into(),
+                        card_picture_url: card_picture_url.into(),
+                        code_mode: None,
+                        code_type: None,
+                        code_jump_information: None,
+                        benefits: benefits.into(),
+                        notify_url: notify_url.into(),
+                        need_pinned: None,
+                        need_display_level: None,
+                        init_level: None,
+                        service_phone: None,
+                        legal_agreement: None,
+                        valid_date_information,
+                        points_information: None,
+                        balance_information: None,
+                        purchase_information: None,
+                        user_information: None,
+                        state: None,
+                        create_time: None,
+                        update_time: None,
+                    }
+                }
+            }
             /// 储值信息
             pub type PatchResponseBalanceInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataBalanceInformation;
             /// 会员卡类型
@@ -1292,7 +1527,7 @@ pub mod card_member {
                     }
                 }
                 /// The request of `POST /v3/brand/partner/card-member/cards/{card_id}/invalidate` (作废会员卡模板).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequest {
                     /// 品牌id
                     ///
@@ -1302,8 +1537,15 @@ pub mod card_member {
                 ::wechatpay::runtime::json_object!(PostRequest {
                     brand_id: "brand_id" required,
                 });
+                impl PostRequest {
+                    /// A `PostRequest` of its required fields (`brand_id`).
+                    #[inline]
+                    pub fn new(brand_id: impl Into<String>) -> Self {
+                        Self { brand_id: brand_id.into() }
+                    }
+                }
                 /// The response of `POST /v3/brand/partner/card-member/cards/{card_id}/invalidate` (作废会员卡模板).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponse {
                     /// 商家请求单号
                     ///
@@ -1417,6 +1659,44 @@ pub mod card_member {
                     create_time: "create_time" optional,
                     update_time: "update_time" optional,
                 });
+                impl PostResponse {
+                    /// A `PostResponse` with its required fields (`card_id`, `brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { out_request_no: Some(…), ..PostResponse::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        card_id: impl Into<String>,
+                        brand_id: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            out_request_no: None,
+                            card_id: card_id.into(),
+                            brand_id: brand_id.into(),
+                            appid: None,
+                            card_type: None,
+                            card_title: None,
+                            card_color: None,
+                            card_picture_url: None,
+                            code_mode: None,
+                            code_type: None,
+                            code_jump_information: None,
+                            benefits: None,
+                            notify_url: None,
+                            need_pinned: None,
+                            need_display_level: None,
+                            init_level: None,
+                            service_phone: None,
+                            legal_agreement: None,
+                            valid_date_information: None,
+                            member_information: None,
+                            points_information: None,
+                            balance_information: None,
+                            purchase_information: None,
+                            user_information: None,
+                            state: None,
+                            create_time: None,
+                            update_time: None,
+                        }
+                    }
+                }
                 /// 储值信息
                 pub type PostResponseBalanceInformation = crate::v3::brand::partner::card_member::cards::GetResponseDataBalanceInformation;
                 /// 会员卡类型
@@ -1513,7 +1793,7 @@ pub mod card_member {
             }
         }
         /// The request of `GET /v3/brand/partner/card-member/membership-activities` (查询品牌会员发券活动列表).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetRequest {
             /// 品牌id
             ///
@@ -1543,6 +1823,19 @@ pub mod card_member {
             offset: query "offset" required,
             limit: query "limit" required,
         });
+        impl GetRequest {
+            /// A `GetRequest` with its required fields (`brand_id`, `offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { card_id: Some(…), ..GetRequest::new(…) }`.
+            #[inline]
+            pub fn new(brand_id: impl Into<String>, offset: i64, limit: i64) -> Self {
+                Self {
+                    brand_id: brand_id.into(),
+                    card_id: None,
+                    activity_state: None,
+                    offset,
+                    limit,
+                }
+            }
+        }
         /// 活动状态
         ///
         /// A value this client does not know yet is kept as [`GetRequestActivityState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1567,7 +1860,7 @@ pub mod card_member {
             MembershipActivityExpired = "MEMBERSHIP_ACTIVITY_EXPIRED",
         });
         /// The response of `GET /v3/brand/partner/card-member/membership-activities` (查询品牌会员发券活动列表).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 活动列表
             pub data: Option<Vec<GetResponseData>>,
@@ -1590,6 +1883,18 @@ pub mod card_member {
             limit: "limit" required,
             total_count: "total_count" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { data: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(offset: i64, limit: i64) -> Self {
+                Self {
+                    data: None,
+                    offset,
+                    limit,
+                    total_count: None,
+                }
+            }
+        }
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseData {
@@ -1757,10 +2062,40 @@ pub mod card_member {
             apply_total: "apply_total" required,
             product_coupon_stock_list: "product_coupon_stock_list" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` of its required fields (`out_request_no`, `brand_id`, `card_id`, `activity_channel`, `title`, `sub_title`, `begin_time`, `end_time`, `apply_total`, `product_coupon_stock_list`).
+            #[inline]
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                out_request_no: impl Into<String>,
+                brand_id: impl Into<String>,
+                card_id: impl Into<String>,
+                activity_channel: PostRequestActivityChannel,
+                title: impl Into<String>,
+                sub_title: impl Into<String>,
+                begin_time: impl Into<String>,
+                end_time: impl Into<String>,
+                apply_total: i64,
+                product_coupon_stock_list: Vec<PostRequestProductCouponStockList>,
+            ) -> Self {
+                Self {
+                    out_request_no: out_request_no.into(),
+                    brand_id: brand_id.into(),
+                    card_id: card_id.into(),
+                    activity_channel,
+                    title: title.into(),
+                    sub_title: sub_title.into(),
+                    begin_time: begin_time.into(),
+                    end_time: end_time.into(),
+                    apply_total,
+                    product_coupon_stock_list,
+                }
+            }
+        }
         /// 活动渠道
         pub type PostRequestActivityChannel = crate::v3::brand::partner::card_member::membership_activities::GetResponseDataActivityChannel;
         /// PostRequestProductCouponStockList
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestProductCouponStockList {
             /// 商品券ID
             ///
@@ -1775,6 +2110,19 @@ pub mod card_member {
             product_coupon_id: "product_coupon_id" required,
             stock_id: "stock_id" required,
         });
+        impl PostRequestProductCouponStockList {
+            /// A `PostRequestProductCouponStockList` of its required fields (`product_coupon_id`, `stock_id`).
+            #[inline]
+            pub fn new(
+                product_coupon_id: impl Into<String>,
+                stock_id: impl Into<String>,
+            ) -> Self {
+                Self {
+                    product_coupon_id: product_coupon_id.into(),
+                    stock_id: stock_id.into(),
+                }
+            }
+        }
         /// The response of `POST /v3/brand/partner/card-member/membership-activities` (创建品牌会员发券活动).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -1854,6 +2202,41 @@ pub mod card_member {
             create_time: "create_time" optional,
             modify_time: "modify_time" optional,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`out_request_no`, `brand_id`, `card_id`, `activity_channel`, `title`, `sub_title`, `begin_time`, `end_time`, `apply_total`, `product_coupon_stock_list`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { apply_available: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                out_request_no: impl Into<String>,
+                brand_id: impl Into<String>,
+                card_id: impl Into<String>,
+                activity_channel: PostResponseActivityChannel,
+                title: impl Into<String>,
+                sub_title: impl Into<String>,
+                begin_time: impl Into<String>,
+                end_time: impl Into<String>,
+                apply_total: i64,
+                product_coupon_stock_list: Vec<PostResponseProductCouponStockList>,
+            ) -> Self {
+                Self {
+                    out_request_no: out_request_no.into(),
+                    brand_id: brand_id.into(),
+                    card_id: card_id.into(),
+                    activity_channel,
+                    title: title.into(),
+                    sub_title: sub_title.into(),
+                    begin_time: begin_time.into(),
+                    end_time: end_time.into(),
+                    apply_total,
+                    apply_available: None,
+                    product_coupon_stock_list,
+                    activity_id: None,
+                    activity_state: None,
+                    create_time: None,
+                    modify_time: None,
+                }
+            }
+        }
         /// 活动渠道
         pub type PostResponseActivityChannel = crate::v3::brand::partner::card_member::membership_activities::GetResponseDataActivityChannel;
         /// 活动状态
@@ -1904,7 +2287,7 @@ pub mod card_member {
             /// The request of `GET /v3/brand/partner/card-member/membership-activities/{activity_id}` (查询品牌会员发券活动).
             pub type GetRequest = crate::v3::brand::partner::card_member::cards::by_card_id::DeleteRequest;
             /// The response of `GET /v3/brand/partner/card-member/membership-activities/{activity_id}` (查询品牌会员发券活动).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 商户请求单号
                 ///
@@ -1984,6 +2367,32 @@ pub mod card_member {
                 create_time: "create_time" optional,
                 modify_time: "modify_time" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`brand_id`, `activity_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { out_request_no: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(
+                    brand_id: impl Into<String>,
+                    activity_id: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        out_request_no: None,
+                        brand_id: brand_id.into(),
+                        card_id: None,
+                        activity_channel: None,
+                        title: None,
+                        sub_title: None,
+                        begin_time: None,
+                        end_time: None,
+                        apply_total: None,
+                        apply_available: None,
+                        product_coupon_stock_list: None,
+                        activity_id: activity_id.into(),
+                        activity_state: None,
+                        create_time: None,
+                        modify_time: None,
+                    }
+                }
+            }
             /// 活动渠道
             pub type GetResponseActivityChannel = crate::v3::brand::partner::card_member::membership_activities::GetResponseDataActivityChannel;
             /// 活动状态
@@ -1991,7 +2400,7 @@ pub mod card_member {
             /// GetResponseProductCouponStockList
             pub type GetResponseProductCouponStockList = crate::v3::brand::partner::card_member::membership_activities::GetResponseDataProductCouponStockList;
             /// The request of `PATCH /v3/brand/partner/card-member/membership-activities/{activity_id}` (修改品牌会员发券活动信息).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PatchRequest {
                 /// 品牌ID
                 ///
@@ -2021,8 +2430,27 @@ pub mod card_member {
                 begin_time: "begin_time" required,
                 end_time: "end_time" required,
             });
+            impl PatchRequest {
+                /// A `PatchRequest` of its required fields (`brand_id`, `title`, `sub_title`, `begin_time`, `end_time`).
+                #[inline]
+                pub fn new(
+                    brand_id: impl Into<String>,
+                    title: impl Into<String>,
+                    sub_title: impl Into<String>,
+                    begin_time: impl Into<String>,
+                    end_time: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        brand_id: brand_id.into(),
+                        title: title.into(),
+                        sub_title: sub_title.into(),
+                        begin_time: begin_time.into(),
+                        end_time: end_time.into(),
+                    }
+                }
+            }
             /// The response of `PATCH /v3/brand/partner/card-member/membership-activities/{activity_id}` (修改品牌会员发券活动信息).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PatchResponse {
                 /// 商户请求单号
                 ///
@@ -2102,6 +2530,36 @@ pub mod card_member {
                 create_time: "create_time" optional,
                 modify_time: "modify_time" optional,
             });
+            impl PatchResponse {
+                /// A `PatchResponse` with its required fields (`brand_id`, `title`, `sub_title`, `begin_time`, `end_time`, `activity_id`); every optional field is `None`. Set optional ones with struct update syntax: `PatchResponse { out_request_no: Some(…), ..PatchResponse::new(…) }`.
+                #[inline]
+                pub fn new(
+                    brand_id: impl Into<String>,
+                    title: impl Into<String>,
+                    sub_title: impl Into<String>,
+                    begin_time: impl Into<String>,
+                    end_time: impl Into<String>,
+                    activity_id: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        out_request_no: None,
+                        brand_id: brand_id.into(),
+                        card_id: None,
+                        activity_channel: None,
+                        title: title.into(),
+                        sub_title: sub_title.into(),
+                        begin_time: begin_time.into(),
+                        end_time: end_time.into(),
+                        apply_total: None,
+                        apply_available: None,
+                        product_coupon_stock_list: None,
+                        activity_id: activity_id.into(),
+                        activity_state: None,
+                        create_time: None,
+                        modify_time: None,
+                    }
+                }
+            }
             /// 活动渠道
             pub type PatchResponseActivityChannel = crate::v3::brand::partner::card_member::membership_activities::GetResponseDataActivityChannel;
             /// 活动状态
@@ -2130,7 +2588,7 @@ pub mod card_member {
                     }
                 }
                 /// The request of `POST /v3/brand/partner/card-member/membership-activities/{activity_id}/terminate` (终止品牌会员发券活动).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequest {
                     /// 品牌ID
                     ///
@@ -2140,6 +2598,13 @@ pub mod card_member {
                 ::wechatpay::runtime::json_object!(PostRequest {
                     brand_id: "brand_id" required,
                 });
+                impl PostRequest {
+                    /// A `PostRequest` of its required fields (`brand_id`).
+                    #[inline]
+                    pub fn new(brand_id: impl Into<String>) -> Self {
+                        Self { brand_id: brand_id.into() }
+                    }
+                }
                 /// The response of `POST /v3/brand/partner/card-member/membership-activities/{activity_id}/terminate` (终止品牌会员发券活动).
                 pub type PostResponse = crate::v3::brand::partner::card_member::membership_activities::by_activity_id::GetResponse;
                 /// 活动渠道
@@ -2173,7 +2638,7 @@ pub mod card_member {
             }
         }
         /// The request of `POST /v3/brand/partner/card-member/pay-view-tokens` (品牌会员展示付款码组件预授权).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 品牌ID
             ///
@@ -2193,6 +2658,21 @@ pub mod card_member {
             card_id: "card_id" required,
             openid: "openid" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` of its required fields (`brand_id`, `card_id`, `openid`).
+            #[inline]
+            pub fn new(
+                brand_id: impl Into<String>,
+                card_id: impl Into<String>,
+                openid: impl Into<String>,
+            ) -> Self {
+                Self {
+                    brand_id: brand_id.into(),
+                    card_id: card_id.into(),
+                    openid: openid.into(),
+                }
+            }
+        }
         /// The response of `POST /v3/brand/partner/card-member/pay-view-tokens` (品牌会员展示付款码组件预授权).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -2280,7 +2760,7 @@ pub mod card_member {
             }
         }
         /// The request of `GET /v3/brand/partner/card-member/user-cards` (查询用户在品牌下所有会员卡).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetRequest {
             /// 品牌id
             ///
@@ -2310,6 +2790,24 @@ pub mod card_member {
             offset: query "offset" required,
             limit: query "limit" required,
         });
+        impl GetRequest {
+            /// A `GetRequest` with its required fields (`brand_id`, `openid`, `offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { user_card_state: Some(…), ..GetRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                brand_id: impl Into<String>,
+                openid: impl Into<String>,
+                offset: i64,
+                limit: i64,
+            ) -> Self {
+                Self {
+                    brand_id: brand_id.into(),
+                    openid: openid.into(),
+                    user_card_state: None,
+                    offset,
+                    limit,
+                }
+            }
+        }
         /// 用户会员卡状态
         ///
         /// A value this client does not know yet is kept as [`GetRequestUserCardState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2334,7 +2832,7 @@ pub mod card_member {
             Invalid = "INVALID",
         });
         /// The response of `GET /v3/brand/partner/card-member/user-cards` (查询用户在品牌下所有会员卡).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 总数量
             ///
@@ -2357,6 +2855,18 @@ pub mod card_member {
             limit: "limit" required,
             data: "data" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { total_count: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(offset: i64, limit: i64) -> Self {
+                Self {
+                    total_count: None,
+                    offset,
+                    limit,
+                    data: None,
+                }
+            }
+        }
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseData {
@@ -2539,7 +3049,7 @@ pub mod card_member {
                 }
             }
             /// The request of `GET /v3/brand/partner/card-member/user-cards/{user_card_code}` (查询用户会员卡信息).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetRequest {
                 /// 品牌id
                 ///
@@ -2559,8 +3069,23 @@ pub mod card_member {
                 card_id: query "card_id" required,
                 openid: query "openid" required,
             });
+            impl GetRequest {
+                /// A `GetRequest` of its required fields (`brand_id`, `card_id`, `openid`).
+                #[inline]
+                pub fn new(
+                    brand_id: impl Into<String>,
+                    card_id: impl Into<String>,
+                    openid: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        brand_id: brand_id.into(),
+                        card_id: card_id.into(),
+                        openid: openid.into(),
+                    }
+                }
+            }
             /// The response of `GET /v3/brand/partner/card-member/user-cards/{user_card_code}` (查询用户会员卡信息).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 会员卡code
                 ///
@@ -2637,6 +3162,35 @@ pub mod card_member {
                 invalid_reason: "invalid_reason" optional,
                 invalid_time: "invalid_time" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`user_card_code`, `card_id`, `openid`, `brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { card_color: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(
+                    user_card_code: impl Into<String>,
+                    card_id: impl Into<String>,
+                    openid: impl Into<String>,
+                    brand_id: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        user_card_code: user_card_code.into(),
+                        card_id: card_id.into(),
+                        openid: openid.into(),
+                        card_color: None,
+                        card_picture_url: None,
+                        brand_id: brand_id.into(),
+                        card_type: None,
+                        phone_number: None,
+                        level: None,
+                        valid_date_information: None,
+                        pickup_time: None,
+                        user_information: None,
+                        attach: None,
+                        user_card_state: None,
+                        invalid_reason: None,
+                        invalid_time: None,
+                    }
+                }
+            }
             /// 会员卡类型
             pub type GetResponseCardType = crate::v3::brand::partner::card_member::cards::GetResponseDataCardType;
             /// 用户会员卡状态
@@ -2654,7 +3208,7 @@ pub mod card_member {
             /// 有效期类型
             pub type GetResponseValidDateInformationType = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformationType;
             /// The request of `PATCH /v3/brand/partner/card-member/user-cards/{user_card_code}` (修改用户会员卡信息).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PatchRequest {
                 /// 会员卡模板ID
                 ///
@@ -2710,6 +3264,25 @@ pub mod card_member {
                 user_information: "user_information" optional,
                 attach: "attach" optional,
             });
+            impl PatchRequest {
+                /// A `PatchRequest` with its required fields (`card_id`); every optional field is `None`. Set optional ones with struct update syntax: `PatchRequest { brand_id: Some(…), ..PatchRequest::new(…) }`.
+                #[inline]
+                pub fn new(card_id: impl Into<String>) -> Self {
+                    Self {
+                        card_id: card_id.into(),
+                        brand_id: None,
+                        openid: None,
+                        card_color: None,
+                        card_picture_url: None,
+                        phone_number: None,
+                        level: None,
+                        valid_date_information: None,
+                        pickup_time: None,
+                        user_information: None,
+                        attach: None,
+                    }
+                }
+            }
             /// 用户开卡时填写的个人信息
             pub type PatchRequestUserInformation = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformation;
             /// PatchRequestUserInformationCommonFieldList
@@ -2723,7 +3296,7 @@ pub mod card_member {
             /// 有效期类型
             pub type PatchRequestValidDateInformationType = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformationType;
             /// The response of `PATCH /v3/brand/partner/card-member/user-cards/{user_card_code}` (修改用户会员卡信息).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PatchResponse {
                 /// 会员卡code
                 ///
@@ -2800,6 +3373,37 @@ pub mod card_member {
                 invalid_reason: "invalid_reason" optional,
                 invalid_time: "invalid_time" optional,
             });
+            impl PatchResponse {
+                /// A `PatchResponse` with its required fields (`user_card_code`, `card_id`, `openid`, `brand_id`, `valid_date_information`, `pickup_time`); every optional field is `None`. Set optional ones with struct update syntax: `PatchResponse { card_color: Some(…), ..PatchResponse::new(…) }`.
+                #[inline]
+                pub fn new(
+                    user_card_code: impl Into<String>,
+                    card_id: impl Into<String>,
+                    openid: impl Into<String>,
+                    brand_id: impl Into<String>,
+                    valid_date_information: PatchResponseValidDateInformation,
+                    pickup_time: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        user_card_code: user_card_code.into(),
+                        card_id: card_id.into(),
+                        openid: openid.into(),
+                        card_color: None,
+                        card_picture_url: None,
+                        brand_id: brand_id.into(),
+                        card_type: None,
+                        phone_number: None,
+                        level: None,
+                        valid_date_information,
+                        pickup_time: pickup_time.into(),
+                        user_information: None,
+                        attach: None,
+                        user_card_state: None,
+                        invalid_reason: None,
+                        invalid_time: None,
+                    }
+                }
+            }
             /// 会员卡类型
             pub type PatchResponseCardType = crate::v3::brand::partner::card_member::cards::GetResponseDataCardType;
             /// 用户会员卡状态
@@ -2893,6 +3497,30 @@ pub mod card_member {
                     attach: "attach" optional,
                     user_card_confirm_state: "user_card_confirm_state" required,
                 });
+                impl PostRequest {
+                    /// A `PostRequest` with its required fields (`card_id`, `brand_id`, `openid`, `user_card_confirm_state`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { card_color: Some(…), ..PostRequest::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        card_id: impl Into<String>,
+                        brand_id: impl Into<String>,
+                        openid: impl Into<String>,
+                        user_card_confirm_state: PostRequestUserCardConfirmState,
+                    ) -> Self {
+                        Self {
+                            card_id: card_id.into(),
+                            brand_id: brand_id.into(),
+                            openid: openid.into(),
+                            card_color: None,
+                            card_picture_url: None,
+                            phone_number: None,
+                            level: None,
+                            valid_date_information: None,
+                            user_information: None,
+                            attach: None,
+                            user_card_confirm_state,
+                        }
+                    }
+                }
                 /// 会员开卡状态
                 ///
                 /// A value this client does not know yet is kept as [`PostRequestUserCardConfirmState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2923,7 +3551,7 @@ pub mod card_member {
                 /// 有效期类型
                 pub type PostRequestValidDateInformationType = crate::v3::brand::partner::card_member::cards::GetResponseDataValidDateInformationType;
                 /// The response of `POST /v3/brand/partner/card-member/user-cards/{user_card_code}/confirm` (同步会员开通结果).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponse {
                     /// 会员卡code
                     ///
@@ -3000,6 +3628,36 @@ pub mod card_member {
                     invalid_reason: "invalid_reason" optional,
                     invalid_time: "invalid_time" optional,
                 });
+                impl PostResponse {
+                    /// A `PostResponse` with its required fields (`user_card_code`, `card_id`, `openid`, `brand_id`, `valid_date_information`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { card_color: Some(…), ..PostResponse::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        user_card_code: impl Into<String>,
+                        card_id: impl Into<String>,
+                        openid: impl Into<String>,
+                        brand_id: impl Into<String>,
+                        valid_date_information: PostResponseValidDateInformation,
+                    ) -> Self {
+                        Self {
+                            user_card_code: user_card_code.into(),
+                            card_id: card_id.into(),
+                            openid: openid.into(),
+                            card_color: None,
+                            card_picture_url: None,
+                            brand_id: brand_id.into(),
+                            card_type: None,
+                            phone_number: None,
+                            level: None,
+                            valid_date_information,
+                            pickup_time: None,
+                            user_information: None,
+                            attach: None,
+                            user_card_state: None,
+                            invalid_reason: None,
+                            invalid_time: None,
+                        }
+                    }
+                }
                 /// 会员卡类型
                 pub type PostResponseCardType = crate::v3::brand::partner::card_member::cards::GetResponseDataCardType;
                 /// 用户会员卡状态
@@ -3041,7 +3699,7 @@ pub mod card_member {
                     }
                 }
                 /// The request of `POST /v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate` (作废用户会员卡).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequest {
                     /// 品牌id
                     ///
@@ -3066,6 +3724,22 @@ pub mod card_member {
                     openid: "openid" required,
                     invalid_reason: "invalid_reason" optional,
                 });
+                impl PostRequest {
+                    /// A `PostRequest` with its required fields (`brand_id`, `card_id`, `openid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { invalid_reason: Some(…), ..PostRequest::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        brand_id: impl Into<String>,
+                        card_id: impl Into<String>,
+                        openid: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            brand_id: brand_id.into(),
+                            card_id: card_id.into(),
+                            openid: openid.into(),
+                            invalid_reason: None,
+                        }
+                    }
+                }
                 /// The response of `POST /v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate` (作废用户会员卡).
                 pub type PostResponse = crate::v3::brand::partner::card_member::user_cards::by_user_card_code::GetResponse;
                 /// 会员卡类型
@@ -3149,6 +3823,29 @@ pub mod card_member {
                 date_information: "date_information" required,
                 pickup_time: "pickup_time" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`brand_id`, `card_id`, `openid`, `user_card_code`, `date_information`, `pickup_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { phone_number: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                pub fn new(
+                    brand_id: impl Into<String>,
+                    card_id: impl Into<String>,
+                    openid: impl Into<String>,
+                    user_card_code: impl Into<String>,
+                    date_information: PostRequestDateInformation,
+                    pickup_time: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        brand_id: brand_id.into(),
+                        card_id: card_id.into(),
+                        openid: openid.into(),
+                        user_card_code: user_card_code.into(),
+                        phone_number: None,
+                        user_information: None,
+                        date_information,
+                        pickup_time: pickup_time.into(),
+                    }
+                }
+            }
             /// 会员卡有效期
             pub type PostRequestDateInformation = crate::v3::brand::partner::card_member::cards::PostRequestValidDateInformation;
             /// 有效期类型
@@ -3162,7 +3859,7 @@ pub mod card_member {
             /// PostRequestUserInformationCustomFieldList
             pub type PostRequestUserInformationCustomFieldList = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformationCustomFieldList;
             /// The response of `POST /v3/brand/partner/card-member/user-cards/import-by-openid` (根据openid导入用户会员卡).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
                 /// 会员卡code
                 ///
@@ -3239,6 +3936,36 @@ pub mod card_member {
                 invalid_reason: "invalid_reason" optional,
                 invalid_time: "invalid_time" optional,
             });
+            impl PostResponse {
+                /// A `PostResponse` with its required fields (`user_card_code`, `card_id`, `openid`, `brand_id`, `pickup_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { card_color: Some(…), ..PostResponse::new(…) }`.
+                #[inline]
+                pub fn new(
+                    user_card_code: impl Into<String>,
+                    card_id: impl Into<String>,
+                    openid: impl Into<String>,
+                    brand_id: impl Into<String>,
+                    pickup_time: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        user_card_code: user_card_code.into(),
+                        card_id: card_id.into(),
+                        openid: openid.into(),
+                        card_color: None,
+                        card_picture_url: None,
+                        brand_id: brand_id.into(),
+                        card_type: None,
+                        phone_number: None,
+                        level: None,
+                        valid_date_information: None,
+                        pickup_time: pickup_time.into(),
+                        user_information: None,
+                        attach: None,
+                        user_card_state: None,
+                        invalid_reason: None,
+                        invalid_time: None,
+                    }
+                }
+            }
             /// 会员卡类型
             pub type PostResponseCardType = crate::v3::brand::partner::card_member::cards::GetResponseDataCardType;
             /// 用户会员卡状态
@@ -3314,6 +4041,28 @@ pub mod card_member {
                 date_information: "date_information" required,
                 pickup_time: "pickup_time" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`brand_id`, `card_id`, `phone_number`, `user_card_code`, `date_information`, `pickup_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { user_information: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                pub fn new(
+                    brand_id: impl Into<String>,
+                    card_id: impl Into<String>,
+                    phone_number: impl Into<String>,
+                    user_card_code: impl Into<String>,
+                    date_information: PostRequestDateInformation,
+                    pickup_time: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        brand_id: brand_id.into(),
+                        card_id: card_id.into(),
+                        phone_number: phone_number.into(),
+                        user_card_code: user_card_code.into(),
+                        user_information: None,
+                        date_information,
+                        pickup_time: pickup_time.into(),
+                    }
+                }
+            }
             /// 会员卡有效期
             pub type PostRequestDateInformation = crate::v3::brand::partner::card_member::cards::PostRequestValidDateInformation;
             /// 有效期类型
@@ -3327,7 +4076,7 @@ pub mod card_member {
             /// PostRequestUserInformationCustomFieldList
             pub type PostRequestUserInformationCustomFieldList = crate::v3::brand::partner::card_member::user_cards::GetResponseDataUserInformationCustomFieldList;
             /// The response of `POST /v3/brand/partner/card-member/user-cards/import-by-phone` (根据手机号导入用户会员卡).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
                 /// 会员卡code
                 ///
@@ -3404,6 +4153,35 @@ pub mod card_member {
                 invalid_reason: "invalid_reason" optional,
                 invalid_time: "invalid_time" optional,
             });
+            impl PostResponse {
+                /// A `PostResponse` with its required fields (`user_card_code`, `card_id`, `brand_id`, `pickup_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { openid: Some(…), ..PostResponse::new(…) }`.
+                #[inline]
+                pub fn new(
+                    user_card_code: impl Into<String>,
+                    card_id: impl Into<String>,
+                    brand_id: impl Into<String>,
+                    pickup_time: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        user_card_code: user_card_code.into(),
+                        card_id: card_id.into(),
+                        openid: None,
+                        card_color: None,
+                        card_picture_url: None,
+                        brand_id: brand_id.into(),
+                        card_type: None,
+                        phone_number: None,
+                        level: None,
+                        valid_date_information: None,
+                        pickup_time: pickup_time.into(),
+                        user_information: None,
+                        attach: None,
+                        user_card_state: None,
+                        invalid_reason: None,
+                        invalid_time: None,
+                    }
+                }
+            }
             /// 会员卡类型
             pub type PostResponseCardType = crate::v3::brand::partner::card_member::cards::GetResponseDataCardType;
             /// 用户会员卡状态
@@ -3444,7 +4222,7 @@ pub mod card_member {
             }
         }
         /// The request of `POST /v3/brand/partner/card-member/user-feeds` (创建用户动态信息).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 品牌ID
             ///
@@ -3479,6 +4257,27 @@ pub mod card_member {
             out_request_no: "out_request_no" required,
             cell_message: "cell_message" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` of its required fields (`brand_id`, `card_id`, `user_card_code`, `openid`, `out_request_no`, `cell_message`).
+            #[inline]
+            pub fn new(
+                brand_id: impl Into<String>,
+                card_id: impl Into<String>,
+                user_card_code: impl Into<String>,
+                openid: impl Into<String>,
+                out_request_no: impl Into<String>,
+                cell_message: impl Into<String>,
+            ) -> Self {
+                Self {
+                    brand_id: brand_id.into(),
+                    card_id: card_id.into(),
+                    user_card_code: user_card_code.into(),
+                    openid: openid.into(),
+                    out_request_no: out_request_no.into(),
+                    cell_message: cell_message.into(),
+                }
+            }
+        }
         /// The response of `POST /v3/brand/partner/card-member/user-feeds` (创建用户动态信息).
         pub type PostResponse = crate::v3::brand::partner::card_member::user_feeds::PostRequest;
     }
@@ -3581,6 +4380,32 @@ pub mod card_member {
                     coupon_code: "coupon_code" optional,
                     fail_reason: "fail_reason" optional,
                 });
+                impl PostRequest {
+                    /// A `PostRequest` with its required fields (`record_id`, `exchange_coupon_template_id`, `brand_id`, `card_id`, `openid`, `user_card_code`, `state`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { coupon_code: Some(…), ..PostRequest::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        record_id: impl Into<String>,
+                        exchange_coupon_template_id: impl Into<String>,
+                        brand_id: impl Into<String>,
+                        card_id: impl Into<String>,
+                        openid: impl Into<String>,
+                        user_card_code: impl Into<String>,
+                        state: PostRequestState,
+                    ) -> Self {
+                        Self {
+                            record_id: record_id.into(),
+                            exchange_coupon_template_id: exchange_coupon_template_id
+                                .into(),
+                            brand_id: brand_id.into(),
+                            card_id: card_id.into(),
+                            openid: openid.into(),
+                            user_card_code: user_card_code.into(),
+                            state,
+                            coupon_code: None,
+                            fail_reason: None,
+                        }
+                    }
+                }
                 /// 积分兑券状态
                 ///
                 /// A value this client does not know yet is kept as [`PostRequestState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3626,7 +4451,7 @@ pub mod card_member {
                 }
             }
             /// The request of `POST /v3/brand/partner/card-member/user-points/sync` (同步积分余额).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 商家请求单号
                 ///
@@ -3661,6 +4486,27 @@ pub mod card_member {
                 user_card_code: "user_card_code" required,
                 point_balance: "point_balance" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` of its required fields (`out_request_no`, `brand_id`, `card_id`, `openid`, `user_card_code`, `point_balance`).
+                #[inline]
+                pub fn new(
+                    out_request_no: impl Into<String>,
+                    brand_id: impl Into<String>,
+                    card_id: impl Into<String>,
+                    openid: impl Into<String>,
+                    user_card_code: impl Into<String>,
+                    point_balance: i64,
+                ) -> Self {
+                    Self {
+                        out_request_no: out_request_no.into(),
+                        brand_id: brand_id.into(),
+                        card_id: card_id.into(),
+                        openid: openid.into(),
+                        user_card_code: user_card_code.into(),
+                        point_balance,
+                    }
+                }
+            }
             /// The response of `POST /v3/brand/partner/card-member/user-points/sync` (同步积分余额).
             pub type PostResponse = crate::v3::brand::partner::card_member::user_points::sync::PostRequest;
         }
@@ -3722,7 +4568,7 @@ pub mod store {
             }
         }
         /// The request of `GET /v3/brand/partner/store/brandstores` (列表查询品牌门店信息).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetRequest {
             /// 品牌ID
             ///
@@ -3747,6 +4593,18 @@ pub mod store {
             offset: query "offset" optional,
             limit: query "limit" optional,
         });
+        impl GetRequest {
+            /// A `GetRequest` with its required fields (`brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { store_state: Some(…), ..GetRequest::new(…) }`.
+            #[inline]
+            pub fn new(brand_id: impl Into<String>) -> Self {
+                Self {
+                    brand_id: brand_id.into(),
+                    store_state: None,
+                    offset: None,
+                    limit: None,
+                }
+            }
+        }
         /// 门店状态
         ///
         /// A value this client does not know yet is kept as [`GetRequestStoreState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3768,7 +4626,7 @@ pub mod store {
             Closed = "CLOSED",
         });
         /// The response of `GET /v3/brand/partner/store/brandstores` (列表查询品牌门店信息).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 品牌ID
             ///
@@ -3790,6 +4648,19 @@ pub mod store {
             total_count: "total_count" optional,
             data: "data" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { offset: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(brand_id: impl Into<String>) -> Self {
+                Self {
+                    brand_id: brand_id.into(),
+                    offset: None,
+                    limit: None,
+                    total_count: None,
+                    data: None,
+                }
+            }
+        }
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseData {
@@ -3963,7 +4834,7 @@ pub mod store {
         /// 门店状态
         pub type GetResponseDataStoreState = crate::v3::brand::partner::store::brandstores::GetRequestStoreState;
         /// The request of `POST /v3/brand/partner/store/brandstores` (创建品牌门店).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 品牌ID
             ///
@@ -3982,8 +4853,23 @@ pub mod store {
             store_address: "store_address" required,
             store_business: "store_business" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`brand_id`, `store_address`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { store_basics: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                brand_id: impl Into<String>,
+                store_address: PostRequestStoreAddress,
+            ) -> Self {
+                Self {
+                    brand_id: brand_id.into(),
+                    store_basics: None,
+                    store_address,
+                    store_business: None,
+                }
+            }
+        }
         /// 门店地址信息
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestStoreAddress {
             /// 门店省市编码
             ///
@@ -4013,12 +4899,28 @@ pub mod store {
             longitude: "longitude" optional,
             latitude: "latitude" optional,
         });
+        impl PostRequestStoreAddress {
+            /// A `PostRequestStoreAddress` with its required fields (`address_code`, `address_detail`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestStoreAddress { address_complements: Some(…), ..PostRequestStoreAddress::new(…) }`.
+            #[inline]
+            pub fn new(
+                address_code: impl Into<String>,
+                address_detail: impl Into<String>,
+            ) -> Self {
+                Self {
+                    address_code: address_code.into(),
+                    address_detail: address_detail.into(),
+                    address_complements: None,
+                    longitude: None,
+                    latitude: None,
+                }
+            }
+        }
         /// 门店基础信息
         pub type PostRequestStoreBasics = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreBasics;
         /// 门店经营信息
         pub type PostRequestStoreBusiness = crate::v3::brand::partner::store::brandstores::GetResponseDataStoreBusiness;
         /// The response of `POST /v3/brand/partner/store/brandstores` (创建品牌门店).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 品牌ID
             ///
@@ -4060,6 +4962,23 @@ pub mod store {
             store_business: "store_business" optional,
             store_recipient: "store_recipient" optional,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { store_id: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(brand_id: impl Into<String>) -> Self {
+                Self {
+                    brand_id: brand_id.into(),
+                    store_id: None,
+                    store_state: None,
+                    audit_state: None,
+                    review_reject_reason: None,
+                    store_basics: None,
+                    store_address: None,
+                    store_business: None,
+                    store_recipient: None,
+                }
+            }
+        }
         /// 审核状态
         pub type PostResponseAuditState = crate::v3::brand::partner::store::brandstores::GetResponseDataAuditState;
         /// 门店地址信息
@@ -4146,7 +5065,7 @@ pub mod store {
                 }
             }
             /// The request of `DELETE /v3/brand/partner/store/brandstores/{store_id}` (删除品牌门店).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct DeleteRequest {
                 /// 品牌ID
                 ///
@@ -4156,8 +5075,15 @@ pub mod store {
             ::wechatpay::runtime::json_object!(DeleteRequest {
                 brand_id: "brand_id" required,
             });
+            impl DeleteRequest {
+                /// A `DeleteRequest` of its required fields (`brand_id`).
+                #[inline]
+                pub fn new(brand_id: impl Into<String>) -> Self {
+                    Self { brand_id: brand_id.into() }
+                }
+            }
             /// The request of `GET /v3/brand/partner/store/brandstores/{store_id}` (查询品牌门店).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetRequest {
                 /// 品牌ID
                 ///
@@ -4167,8 +5093,15 @@ pub mod store {
             ::wechatpay::runtime::json_object!(GetRequest {
                 brand_id: query "brand_id" required,
             });
+            impl GetRequest {
+                /// A `GetRequest` of its required fields (`brand_id`).
+                #[inline]
+                pub fn new(brand_id: impl Into<String>) -> Self {
+                    Self { brand_id: brand_id.into() }
+                }
+            }
             /// The response of `GET /v3/brand/partner/store/brandstores/{store_id}` (查询品牌门店).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 品牌ID
                 ///
@@ -4210,6 +5143,26 @@ pub mod store {
                 store_business: "store_business" optional,
                 store_recipient: "store_recipient" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`brand_id`, `store_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { store_state: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(
+                    brand_id: impl Into<String>,
+                    store_id: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        brand_id: brand_id.into(),
+                        store_id: store_id.into(),
+                        store_state: None,
+                        audit_state: None,
+                        review_reject_reason: None,
+                        store_basics: None,
+                        store_address: None,
+                        store_business: None,
+                        store_recipient: None,
+                    }
+                }
+            }
             /// 审核状态
             pub type GetResponseAuditState = crate::v3::brand::partner::store::brandstores::GetResponseDataAuditState;
             /// 门店地址信息
@@ -4225,7 +5178,7 @@ pub mod store {
             /// 门店状态
             pub type GetResponseStoreState = crate::v3::brand::partner::store::brandstores::GetRequestStoreState;
             /// The request of `PATCH /v3/brand/partner/store/brandstores/{store_id}` (更新品牌门店).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PatchRequest {
                 /// 品牌ID
                 ///
@@ -4244,6 +5197,18 @@ pub mod store {
                 store_address: "store_address" optional,
                 store_business: "store_business" optional,
             });
+            impl PatchRequest {
+                /// A `PatchRequest` with its required fields (`brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `PatchRequest { store_basics: Some(…), ..PatchRequest::new(…) }`.
+                #[inline]
+                pub fn new(brand_id: impl Into<String>) -> Self {
+                    Self {
+                        brand_id: brand_id.into(),
+                        store_basics: None,
+                        store_address: None,
+                        store_business: None,
+                    }
+                }
+            }
             /// 门店地址信息
             pub type PatchRequestStoreAddress = crate::v3::brand::partner::store::brandstores::PostRequestStoreAddress;
             /// 门店基础信息
@@ -4288,7 +5253,7 @@ pub mod store {
                     }
                 }
                 /// The request of `POST /v3/brand/partner/store/brandstores/{store_id}/bindrecipient` (绑定收款商户号).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequest {
                     /// 品牌ID
                     ///
@@ -4308,6 +5273,21 @@ pub mod store {
                     mchid: "mchid" required,
                     company_name: "company_name" required,
                 });
+                impl PostRequest {
+                    /// A `PostRequest` of its required fields (`brand_id`, `mchid`, `company_name`).
+                    #[inline]
+                    pub fn new(
+                        brand_id: impl Into<String>,
+                        mchid: impl Into<String>,
+                        company_name: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            brand_id: brand_id.into(),
+                            mchid: mchid.into(),
+                            company_name: company_name.into(),
+                        }
+                    }
+                }
                 /// The response of `POST /v3/brand/partner/store/brandstores/{store_id}/bindrecipient` (绑定收款商户号).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
@@ -4366,7 +5346,7 @@ pub mod store {
                 /// The request of `POST /v3/brand/partner/store/brandstores/{store_id}/close` (暂停门店营业).
                 pub type PostRequest = crate::v3::brand::partner::store::brandstores::by_store_id::DeleteRequest;
                 /// The response of `POST /v3/brand/partner/store/brandstores/{store_id}/close` (暂停门店营业).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponse {
                     /// 品牌ID
                     ///
@@ -4386,6 +5366,17 @@ pub mod store {
                     store_id: "store_id" optional,
                     store_state: "store_state" optional,
                 });
+                impl PostResponse {
+                    /// A `PostResponse` with its required fields (`brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { store_id: Some(…), ..PostResponse::new(…) }`.
+                    #[inline]
+                    pub fn new(brand_id: impl Into<String>) -> Self {
+                        Self {
+                            brand_id: brand_id.into(),
+                            store_id: None,
+                            store_state: None,
+                        }
+                    }
+                }
                 /// 门店状态
                 pub type PostResponseStoreState = crate::v3::brand::partner::store::brandstores::GetRequestStoreState;
             }
@@ -4441,7 +5432,7 @@ pub mod store {
                     }
                 }
                 /// The request of `POST /v3/brand/partner/store/brandstores/{store_id}/unbindrecipient` (解绑收款商户号).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequest {
                     /// 品牌ID
                     ///
@@ -4456,6 +5447,19 @@ pub mod store {
                     brand_id: "brand_id" required,
                     mchid: "mchid" required,
                 });
+                impl PostRequest {
+                    /// A `PostRequest` of its required fields (`brand_id`, `mchid`).
+                    #[inline]
+                    pub fn new(
+                        brand_id: impl Into<String>,
+                        mchid: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            brand_id: brand_id.into(),
+                            mchid: mchid.into(),
+                        }
+                    }
+                }
                 /// The response of `POST /v3/brand/partner/store/brandstores/{store_id}/unbindrecipient` (解绑收款商户号).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {

@@ -56,7 +56,7 @@ pub mod brand_configs {
             }
         }
         /// The response of `GET /v3/brand/profitsharing/brand-configs/{brand_mchid}` (查询最大分账比例API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 品牌主商户号
             ///
@@ -71,6 +71,16 @@ pub mod brand_configs {
             brand_mchid: "brand_mchid" required,
             max_ratio: "max_ratio" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`brand_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { max_ratio: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(brand_mchid: impl Into<String>) -> Self {
+                Self {
+                    brand_mchid: brand_mchid.into(),
+                    max_ratio: None,
+                }
+            }
+        }
     }
 }
 /// `/v3/brand/profitsharing/finish-order`
@@ -92,7 +102,7 @@ pub mod finish_order {
         }
     }
     /// The request of `POST /v3/brand/profitsharing/finish-order` (完结分账API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 子商户号
         ///
@@ -117,8 +127,25 @@ pub mod finish_order {
         out_order_no: "out_order_no" required,
         description: "description" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` of its required fields (`sub_mchid`, `transaction_id`, `out_order_no`, `description`).
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            transaction_id: impl Into<String>,
+            out_order_no: impl Into<String>,
+            description: impl Into<String>,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                transaction_id: transaction_id.into(),
+                out_order_no: out_order_no.into(),
+                description: description.into(),
+            }
+        }
+    }
     /// The response of `POST /v3/brand/profitsharing/finish-order` (完结分账API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 子商户号
         ///
@@ -143,6 +170,22 @@ pub mod finish_order {
         out_order_no: "out_order_no" required,
         order_id: "order_id" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`sub_mchid`, `transaction_id`, `out_order_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { order_id: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            transaction_id: impl Into<String>,
+            out_order_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                transaction_id: transaction_id.into(),
+                out_order_no: out_order_no.into(),
+                order_id: None,
+            }
+        }
+    }
 }
 /// `/v3/brand/profitsharing/orders`
 pub mod orders {
@@ -188,7 +231,7 @@ pub mod orders {
         }
     }
     /// The request of `GET /v3/brand/profitsharing/orders` (查询分账结果API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetRequest {
         /// 子商户号
         ///
@@ -208,8 +251,23 @@ pub mod orders {
         transaction_id: query "transaction_id" required,
         out_order_no: query "out_order_no" required,
     });
+    impl GetRequest {
+        /// A `GetRequest` of its required fields (`sub_mchid`, `transaction_id`, `out_order_no`).
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            transaction_id: impl Into<String>,
+            out_order_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                transaction_id: transaction_id.into(),
+                out_order_no: out_order_no.into(),
+            }
+        }
+    }
     /// The response of `GET /v3/brand/profitsharing/orders` (查询分账结果API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 子商户号
         ///
@@ -252,6 +310,26 @@ pub mod orders {
         finish_amount: "finish_amount" optional,
         finish_description: "finish_description" optional,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`sub_mchid`, `transaction_id`, `out_order_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { order_id: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            transaction_id: impl Into<String>,
+            out_order_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                transaction_id: transaction_id.into(),
+                out_order_no: out_order_no.into(),
+                order_id: None,
+                status: None,
+                receivers: None,
+                finish_amount: None,
+                finish_description: None,
+            }
+        }
+    }
     /// GetResponseReceivers
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseReceivers {
@@ -391,7 +469,7 @@ pub mod orders {
         Finished = "FINISHED",
     });
     /// The request of `POST /v3/brand/profitsharing/orders` (请求分账API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 品牌主商户号
         ///
@@ -432,6 +510,30 @@ pub mod orders {
         receivers: "receivers" required,
         finish: "finish" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`brand_mchid`, `sub_mchid`, `appid`, `transaction_id`, `out_order_no`, `receivers`, `finish`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            brand_mchid: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            appid: impl Into<String>,
+            transaction_id: impl Into<String>,
+            out_order_no: impl Into<String>,
+            receivers: Vec<PostRequestReceivers>,
+            finish: bool,
+        ) -> Self {
+            Self {
+                brand_mchid: brand_mchid.into(),
+                sub_mchid: sub_mchid.into(),
+                appid: appid.into(),
+                sub_appid: None,
+                transaction_id: transaction_id.into(),
+                out_order_no: out_order_no.into(),
+                receivers,
+                finish,
+            }
+        }
+    }
     /// PostRequestReceivers
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestReceivers {
@@ -463,10 +565,28 @@ pub mod orders {
         description: "description" required,
         name: "name" optional,
     });
+    impl PostRequestReceivers {
+        /// A `PostRequestReceivers` with its required fields (`type_`, `account`, `amount`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestReceivers { name: Some(…), ..PostRequestReceivers::new(…) }`.
+        #[inline]
+        pub fn new(
+            type_: PostRequestReceiversType,
+            account: impl Into<String>,
+            amount: i64,
+            description: impl Into<String>,
+        ) -> Self {
+            Self {
+                type_,
+                account: account.into(),
+                amount,
+                description: description.into(),
+                name: None,
+            }
+        }
+    }
     /// 分账接收方类型
     pub type PostRequestReceiversType = crate::v3::brand::profitsharing::orders::GetResponseReceiversType;
     /// The response of `POST /v3/brand/profitsharing/orders` (请求分账API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 品牌主商户号
         ///
@@ -504,6 +624,26 @@ pub mod orders {
         receivers: "receivers" optional,
         status: "status" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`brand_mchid`, `sub_mchid`, `transaction_id`, `out_order_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { order_id: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            brand_mchid: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            transaction_id: impl Into<String>,
+            out_order_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                brand_mchid: brand_mchid.into(),
+                sub_mchid: sub_mchid.into(),
+                transaction_id: transaction_id.into(),
+                out_order_no: out_order_no.into(),
+                order_id: None,
+                receivers: None,
+                status: None,
+            }
+        }
+    }
     /// PostResponseReceivers
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseReceivers {
@@ -603,7 +743,7 @@ pub mod orders {
                 }
             }
             /// The response of `GET /v3/brand/profitsharing/orders/{transaction_id}/amounts` (查询订单剩余待分金额API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 微信订单号
                 ///
@@ -618,6 +758,16 @@ pub mod orders {
                 transaction_id: "transaction_id" required,
                 unsplit_amount: "unsplit_amount" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`transaction_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { unsplit_amount: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(transaction_id: impl Into<String>) -> Self {
+                    Self {
+                        transaction_id: transaction_id.into(),
+                        unsplit_amount: None,
+                    }
+                }
+            }
         }
     }
 }
@@ -699,6 +849,27 @@ pub mod receivers {
             name: "name" optional,
             relation_type: "relation_type" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`brand_mchid`, `appid`, `type_`, `account`, `relation_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                brand_mchid: impl Into<String>,
+                appid: impl Into<String>,
+                type_: PostRequestType,
+                account: impl Into<String>,
+                relation_type: PostRequestRelationType,
+            ) -> Self {
+                Self {
+                    brand_mchid: brand_mchid.into(),
+                    appid: appid.into(),
+                    sub_appid: None,
+                    type_,
+                    account: account.into(),
+                    name: None,
+                    relation_type,
+                }
+            }
+        }
         /// 与品牌主商户的的关系类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestRelationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -751,6 +922,21 @@ pub mod receivers {
             type_: "type" required,
             account: "account" required,
         });
+        impl PostResponse {
+            /// A `PostResponse` of its required fields (`brand_mchid`, `type_`, `account`).
+            #[inline]
+            pub fn new(
+                brand_mchid: impl Into<String>,
+                type_: PostResponseType,
+                account: impl Into<String>,
+            ) -> Self {
+                Self {
+                    brand_mchid: brand_mchid.into(),
+                    type_,
+                    account: account.into(),
+                }
+            }
+        }
         /// 分账接收方类型
         pub type PostResponseType = crate::v3::brand::profitsharing::orders::GetResponseReceiversType;
     }
@@ -806,6 +992,24 @@ pub mod receivers {
             type_: "type" required,
             account: "account" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`brand_mchid`, `appid`, `type_`, `account`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                brand_mchid: impl Into<String>,
+                appid: impl Into<String>,
+                type_: PostRequestType,
+                account: impl Into<String>,
+            ) -> Self {
+                Self {
+                    brand_mchid: brand_mchid.into(),
+                    appid: appid.into(),
+                    sub_appid: None,
+                    type_,
+                    account: account.into(),
+                }
+            }
+        }
         /// 分账接收方类型
         pub type PostRequestType = crate::v3::brand::profitsharing::orders::GetResponseReceiversType;
         /// The response of `POST /v3/brand/profitsharing/receivers/delete` (删除分账接收方API).
@@ -851,7 +1055,7 @@ pub mod returnorders {
         }
     }
     /// The request of `GET /v3/brand/profitsharing/returnorders` (查询分账回退结果API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetRequest {
         /// 子商户号
         ///
@@ -876,8 +1080,23 @@ pub mod returnorders {
         order_id: query "order_id" optional,
         out_order_no: query "out_order_no" optional,
     });
+    impl GetRequest {
+        /// A `GetRequest` with its required fields (`sub_mchid`, `out_return_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { order_id: Some(…), ..GetRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            out_return_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                out_return_no: out_return_no.into(),
+                order_id: None,
+                out_order_no: None,
+            }
+        }
+    }
     /// The response of `GET /v3/brand/profitsharing/returnorders` (查询分账回退结果API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 子商户号
         ///
@@ -932,6 +1151,29 @@ pub mod returnorders {
         fail_reason: "fail_reason" optional,
         finish_time: "finish_time" optional,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`sub_mchid`, `order_id`, `out_order_no`, `out_return_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { return_mchid: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            order_id: impl Into<String>,
+            out_order_no: impl Into<String>,
+            out_return_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                order_id: order_id.into(),
+                out_order_no: out_order_no.into(),
+                out_return_no: out_return_no.into(),
+                return_mchid: None,
+                return_no: None,
+                amount: None,
+                result: None,
+                fail_reason: None,
+                finish_time: None,
+            }
+        }
+    }
     /// 失败原因
     ///
     /// A value this client does not know yet is kept as [`GetResponseFailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -976,7 +1218,7 @@ pub mod returnorders {
         Fail = "FAIL",
     });
     /// The request of `POST /v3/brand/profitsharing/returnorders` (请求分账回退API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 子商户号
         ///
@@ -1016,8 +1258,29 @@ pub mod returnorders {
         amount: "amount" required,
         description: "description" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`sub_mchid`, `out_return_no`, `return_mchid`, `amount`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { order_id: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            out_return_no: impl Into<String>,
+            return_mchid: impl Into<String>,
+            amount: i64,
+            description: impl Into<String>,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                order_id: None,
+                out_order_no: None,
+                out_return_no: out_return_no.into(),
+                return_mchid: return_mchid.into(),
+                amount,
+                description: description.into(),
+            }
+        }
+    }
     /// The response of `POST /v3/brand/profitsharing/returnorders` (请求分账回退API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 子商户号
         ///
@@ -1072,6 +1335,31 @@ pub mod returnorders {
         fail_reason: "fail_reason" optional,
         finish_time: "finish_time" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`sub_mchid`, `order_id`, `out_order_no`, `out_return_no`, `return_mchid`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { return_no: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            order_id: impl Into<String>,
+            out_order_no: impl Into<String>,
+            out_return_no: impl Into<String>,
+            return_mchid: impl Into<String>,
+            amount: i64,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                order_id: order_id.into(),
+                out_order_no: out_order_no.into(),
+                out_return_no: out_return_no.into(),
+                return_mchid: return_mchid.into(),
+                amount,
+                return_no: None,
+                result: None,
+                fail_reason: None,
+                finish_time: None,
+            }
+        }
+    }
     /// 失败原因
     ///
     /// A value this client does not know yet is kept as [`PostResponseFailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.

@@ -53,7 +53,7 @@ pub mod brands {
                 }
             }
             /// The response of `GET /v3/brand-basic/partner/brands/{brand_id}/product-authorities` (获得品牌已授权且在生效中的产品权限信息).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 品牌ID
                 ///
@@ -76,6 +76,18 @@ pub mod brands {
                 authorization_product: "authorization_product" optional,
                 update_time: "update_time" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { authorization_type: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(brand_id: impl Into<String>) -> Self {
+                    Self {
+                        brand_id: brand_id.into(),
+                        authorization_type: None,
+                        authorization_product: None,
+                        update_time: None,
+                    }
+                }
+            }
             /// GetResponseAuthorizationProduct
             ///
             /// A value this client does not know yet is kept as [`GetResponseAuthorizationProduct::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.

@@ -14,7 +14,7 @@ impl<'a> Parkings<'a> {
     }
 }
 /// The request of `POST /v3/businesscircle/parkings` (商圈会员停车状态同步).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
     /// 商圈商户ID
     ///
@@ -54,3 +54,25 @@ pub struct PostRequest {
     state: "state" required,
     time: "time" required,
 });
+impl PostRequest {
+    /// A `PostRequest` with its required fields (`brandid`, `appid`, `openid`, `plate_number`, `state`, `time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+    #[inline]
+    pub fn new(
+        brandid: i64,
+        appid: impl Into<String>,
+        openid: impl Into<String>,
+        plate_number: impl Into<String>,
+        state: impl Into<String>,
+        time: impl Into<String>,
+    ) -> Self {
+        Self {
+            sub_mchid: None,
+            brandid,
+            appid: appid.into(),
+            openid: openid.into(),
+            plate_number: plate_number.into(),
+            state: state.into(),
+            time: time.into(),
+        }
+    }
+}

@@ -25,7 +25,7 @@ pub mod notify {
         }
     }
     /// The request of `POST /v3/businesscircle/points/notify` (商圈会员积分同步).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 商圈商户ID
         ///
@@ -73,4 +73,28 @@ pub mod notify {
         no_points_remarks: "no_points_remarks" optional,
         total_points: "total_points" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`transaction_id`, `appid`, `openid`, `earn_points`, `increased_points`, `points_update_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            transaction_id: impl Into<String>,
+            appid: impl Into<String>,
+            openid: impl Into<String>,
+            earn_points: bool,
+            increased_points: i64,
+            points_update_time: impl Into<String>,
+        ) -> Self {
+            Self {
+                sub_mchid: None,
+                transaction_id: transaction_id.into(),
+                appid: appid.into(),
+                openid: openid.into(),
+                earn_points,
+                increased_points,
+                points_update_time: points_update_time.into(),
+                no_points_remarks: None,
+                total_points: None,
+            }
+        }
+    }
 }

@@ -32,7 +32,7 @@ pub mod by_openid {
         }
     }
     /// The request of `GET /v3/businesscircle/user-authorizations/{openid}` (商圈积分授权查询).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetRequest {
         /// 商圈商户ID
         ///
@@ -47,8 +47,18 @@ pub mod by_openid {
         sub_mchid: query "sub_mchid" optional,
         appid: query "appid" required,
     });
+    impl GetRequest {
+        /// A `GetRequest` with its required fields (`appid`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { sub_mchid: Some(…), ..GetRequest::new(…) }`.
+        #[inline]
+        pub fn new(appid: impl Into<String>) -> Self {
+            Self {
+                sub_mchid: None,
+                appid: appid.into(),
+            }
+        }
+    }
     /// The response of `GET /v3/businesscircle/user-authorizations/{openid}` (商圈积分授权查询).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 顾客openid
         ///
@@ -73,4 +83,16 @@ pub mod by_openid {
         authorize_time: "authorize_time" optional,
         deauthorize_time: "deauthorize_time" optional,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`openid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { authorize_state: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(openid: impl Into<String>) -> Self {
+            Self {
+                openid: openid.into(),
+                authorize_state: None,
+                authorize_time: None,
+                deauthorize_time: None,
+            }
+        }
+    }
 }

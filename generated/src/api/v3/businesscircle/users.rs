@@ -55,7 +55,7 @@ pub mod by_openid {
                 }
             }
             /// The request of `GET /v3/businesscircle/users/{openid}/points/commit_status` (商圈会员待积分状态查询).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetRequest {
                 /// 商圈商户ID
                 ///
@@ -75,6 +75,17 @@ pub mod by_openid {
                 brandid: query "brandid" required,
                 appid: query "appid" required,
             });
+            impl GetRequest {
+                /// A `GetRequest` with its required fields (`brandid`, `appid`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { sub_mchid: Some(…), ..GetRequest::new(…) }`.
+                #[inline]
+                pub fn new(brandid: i64, appid: impl Into<String>) -> Self {
+                    Self {
+                        sub_mchid: None,
+                        brandid,
+                        appid: appid.into(),
+                    }
+                }
+            }
         }
     }
 }

@@ -206,7 +206,7 @@ pub mod banks {
                 }
             }
             /// The request of `GET /v3/capital/capitallhh/banks/{bank_alias_code}/branches` (查询支行列表API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetRequest {
                 /// 城市编码
                 ///
@@ -226,8 +226,19 @@ pub mod banks {
                 offset: query "offset" optional,
                 limit: query "limit" required,
             });
+            impl GetRequest {
+                /// A `GetRequest` with its required fields (`city_code`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { offset: Some(…), ..GetRequest::new(…) }`.
+                #[inline]
+                pub fn new(city_code: i64, limit: i64) -> Self {
+                    Self {
+                        city_code,
+                        offset: None,
+                        limit,
+                    }
+                }
+            }
             /// The response of `GET /v3/capital/capitallhh/banks/{bank_alias_code}/branches` (查询支行列表API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 查询数据总条数
                 ///
@@ -273,6 +284,23 @@ pub mod banks {
                 bank_alias: "bank_alias" optional,
                 bank_alias_code: "bank_alias_code" required,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`offset`, `bank_alias_code`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { total_count: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(offset: i64, bank_alias_code: impl Into<String>) -> Self {
+                    Self {
+                        total_count: None,
+                        count: None,
+                        data: None,
+                        offset,
+                        links: None,
+                        account_bank: None,
+                        account_bank_code: None,
+                        bank_alias: None,
+                        bank_alias_code: bank_alias_code.into(),
+                    }
+                }
+            }
             /// GetResponseData
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseData {
@@ -335,7 +363,7 @@ pub mod banks {
             }
         }
         /// The request of `GET /v3/capital/capitallhh/banks/corporate-banking` (查询支持对公业务的银行列表API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetRequest {
             /// 本次查询偏移量
             ///
@@ -350,8 +378,15 @@ pub mod banks {
             offset: query "offset" optional,
             limit: query "limit" required,
         });
+        impl GetRequest {
+            /// A `GetRequest` with its required fields (`limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { offset: Some(…), ..GetRequest::new(…) }`.
+            #[inline]
+            pub fn new(limit: i64) -> Self {
+                Self { offset: None, limit }
+            }
+        }
         /// The response of `GET /v3/capital/capitallhh/banks/corporate-banking` (查询支持对公业务的银行列表API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 查询数据总条数
             ///
@@ -377,6 +412,19 @@ pub mod banks {
             offset: "offset" required,
             links: "links" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`offset`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { total_count: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(offset: i64) -> Self {
+                Self {
+                    total_count: None,
+                    count: None,
+                    data: None,
+                    offset,
+                    links: None,
+                }
+            }
+        }
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseData {
@@ -453,7 +501,7 @@ pub mod banks {
         /// The request of `GET /v3/capital/capitallhh/banks/personal-banking` (查询支持个人业务的银行列表API).
         pub type GetRequest = crate::v3::capital::capitallhh::banks::corporate_banking::GetRequest;
         /// The response of `GET /v3/capital/capitallhh/banks/personal-banking` (查询支持个人业务的银行列表API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 查询数据总条数
             ///
@@ -479,6 +527,19 @@ pub mod banks {
             offset: "offset" required,
             links: "links" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`offset`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { total_count: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(offset: i64) -> Self {
+                Self {
+                    total_count: None,
+                    count: None,
+                    data: None,
+                    offset,
+                    links: None,
+                }
+            }
+        }
         /// GetResponseData
         pub type GetResponseData = crate::v3::capital::capitallhh::banks::corporate_banking::GetResponseData;
         /// 分页链接
@@ -527,7 +588,7 @@ pub mod banks {
             }
         }
         /// The request of `GET /v3/capital/capitallhh/banks/search-banks-by-bank-account` (获取对私银行卡号开户银行API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetRequest {
             /// 银行卡号
             ///
@@ -537,6 +598,15 @@ pub mod banks {
         ::wechatpay::runtime::json_object!(GetRequest {
             account_number: query "account_number" required,
         });
+        impl GetRequest {
+            /// A `GetRequest` of its required fields (`account_number`).
+            #[inline]
+            pub fn new(account_number: impl Into<String>) -> Self {
+                Self {
+                    account_number: account_number.into(),
+                }
+            }
+        }
         /// The response of `GET /v3/capital/capitallhh/banks/search-banks-by-bank-account` (获取对私银行卡号开户银行API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {

@@ -133,6 +133,51 @@ pub mod sync_status {
         people_count: "people_count" optional,
         dish_list: "dish_list" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`channel_id`, `sub_mchid`, `sub_appid`, `out_shop_no`, `sub_openid`, `login_token`, `order_entry`, `total_amount`, `discount_amount`, `user_amount`, `status`, `action_time`, `out_order_no`, `dish_list`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sp_mchid: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            channel_id: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            sub_appid: impl Into<String>,
+            out_shop_no: impl Into<String>,
+            sub_openid: impl Into<String>,
+            login_token: impl Into<String>,
+            order_entry: impl Into<String>,
+            total_amount: i64,
+            discount_amount: i64,
+            user_amount: i64,
+            status: PostRequestStatus,
+            action_time: impl Into<String>,
+            out_order_no: impl Into<String>,
+            dish_list: Vec<PostRequestDishList>,
+        ) -> Self {
+            Self {
+                sp_mchid: None,
+                sp_appid: None,
+                channel_id: channel_id.into(),
+                sub_mchid: sub_mchid.into(),
+                sub_appid: sub_appid.into(),
+                out_shop_no: out_shop_no.into(),
+                sub_openid: sub_openid.into(),
+                login_token: login_token.into(),
+                order_entry: order_entry.into(),
+                total_amount,
+                discount_amount,
+                user_amount,
+                status,
+                action_time: action_time.into(),
+                pay_time: None,
+                transaction_id: None,
+                out_trade_no: None,
+                out_order_no: out_order_no.into(),
+                out_table_no: None,
+                people_count: None,
+                dish_list,
+            }
+        }
+    }
     /// 商户菜品信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestDishList {
@@ -182,8 +227,31 @@ pub mod sync_status {
         priority: "priority" optional,
         properties: "properties" optional,
     });
+    impl PostRequestDishList {
+        /// A `PostRequestDishList` with its required fields (`out_dish_no`, `name`, `price`, `unit`, `count`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDishList { discount: Some(…), ..PostRequestDishList::new(…) }`.
+        #[inline]
+        pub fn new(
+            out_dish_no: impl Into<String>,
+            name: impl Into<String>,
+            price: i64,
+            unit: PostRequestDishListUnit,
+            count: f64,
+        ) -> Self {
+            Self {
+                out_dish_no: out_dish_no.into(),
+                name: name.into(),
+                price,
+                unit,
+                count,
+                discount: None,
+                type_: None,
+                priority: None,
+                properties: None,
+            }
+        }
+    }
     /// 菜品属性
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestDishListProperties {
         /// 口味
         ///
@@ -213,6 +281,24 @@ pub mod sync_status {
         ingredients: "ingredients" required,
         others: "others" optional,
     });
+    impl PostRequestDishListProperties {
+        /// A `PostRequestDishListProperties` with its required fields (`taste`, `cuisine`, `main_material`, `ingredients`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDishListProperties { others: Some(…), ..PostRequestDishListProperties::new(…) }`.
+        #[inline]
+        pub fn new(
+            taste: impl Into<String>,
+            cuisine: impl Into<String>,
+            main_material: impl Into<String>,
+            ingredients: impl Into<String>,
+        ) -> Self {
+            Self {
+                taste: taste.into(),
+                cuisine: cuisine.into(),
+                main_material: main_material.into(),
+                ingredients: ingredients.into(),
+                others: None,
+            }
+        }
+    }
     /// 菜品单位，BY_SHARE-按份 BY_WEIGHT-按重量
     ///
     /// A value this client does not know yet is kept as [`PostRequestDishListUnit::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.

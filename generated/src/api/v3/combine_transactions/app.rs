@@ -17,7 +17,7 @@ impl<'a> App<'a> {
     }
 }
 /// The request of `POST /v3/combine-transactions/app` (合单下单-APP支付API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
     /// 合单商户appid
     ///
@@ -80,6 +80,34 @@ pub struct PostRequest {
     contract_info: "contract_info" optional,
     subsidy_info: "subsidy_info" optional,
 });
+impl PostRequest {
+    /// A `PostRequest` with its required fields (`combine_appid`, `combine_mchid`, `combine_out_trade_no`, `sub_orders`, `notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { scene_info: Some(…), ..PostRequest::new(…) }`.
+    #[inline]
+    pub fn new(
+        combine_appid: impl Into<String>,
+        combine_mchid: impl Into<String>,
+        combine_out_trade_no: impl Into<String>,
+        sub_orders: Vec<PostRequestSubOrders>,
+        notify_url: impl Into<String>,
+    ) -> Self {
+        Self {
+            combine_appid: combine_appid.into(),
+            combine_mchid: combine_mchid.into(),
+            combine_out_trade_no: combine_out_trade_no.into(),
+            scene_info: None,
+            sub_orders,
+            combine_payer_info: None,
+            time_start: None,
+            time_expire: None,
+            prepay_id: None,
+            notify_url: notify_url.into(),
+            trade_scenario: None,
+            limit_pay: None,
+            contract_info: None,
+            subsidy_info: None,
+        }
+    }
+}
 /// 支付者
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestCombinePayerInfo {
@@ -108,6 +136,21 @@ pub struct PostRequestCombinePayerInfoIdentity {
     number: "number" required,
     name: "name" required,
 });
+impl PostRequestCombinePayerInfoIdentity {
+    /// A `PostRequestCombinePayerInfoIdentity` of its required fields (`type_`, `number`, `name`).
+    #[inline]
+    pub fn new(
+        type_: PostRequestCombinePayerInfoIdentityType,
+        number: impl Into<String>,
+        name: impl Into<String>,
+    ) -> Self {
+        Self {
+            type_,
+            number: number.into(),
+            name: name.into(),
+        }
+    }
+}
 /// 证件类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestCombinePayerInfoIdentityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -141,7 +184,7 @@ pub enum PostRequestCombinePayerInfoIdentityType {
     PhoneNumber = "PHONE_NUMBER",
 });
 /// 预签约信息
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestContractInfo {
     /// 签约商户号
     ///
@@ -176,6 +219,27 @@ pub struct PostRequestContractInfo {
     contract_display_account: "contract_display_account" required,
     notify_url: "notify_url" required,
 });
+impl PostRequestContractInfo {
+    /// A `PostRequestContractInfo` of its required fields (`mchid`, `appid`, `out_contract_code`, `plan_id`, `contract_display_account`, `notify_url`).
+    #[inline]
+    pub fn new(
+        mchid: impl Into<String>,
+        appid: impl Into<String>,
+        out_contract_code: impl Into<String>,
+        plan_id: i64,
+        contract_display_account: impl Into<String>,
+        notify_url: impl Into<String>,
+    ) -> Self {
+        Self {
+            mchid: mchid.into(),
+            appid: appid.into(),
+            out_contract_code: out_contract_code.into(),
+            plan_id,
+            contract_display_account: contract_display_account.into(),
+            notify_url: notify_url.into(),
+        }
+    }
+}
 /// PostRequestLimitPay
 ///
 /// A value this client does not know yet is kept as [`PostRequestLimitPay::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -197,7 +261,7 @@ pub enum PostRequestLimitPay {
     BalanceOnly = "balance_only",
 });
 /// 场景信息
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestSceneInfo {
     /// 商户端设备号
     ///
@@ -212,8 +276,18 @@ pub struct PostRequestSceneInfo {
     device_id: "device_id" optional,
     payer_client_ip: "payer_client_ip" required,
 });
+impl PostRequestSceneInfo {
+    /// A `PostRequestSceneInfo` with its required fields (`payer_client_ip`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSceneInfo { device_id: Some(…), ..PostRequestSceneInfo::new(…) }`.
+    #[inline]
+    pub fn new(payer_client_ip: impl Into<String>) -> Self {
+        Self {
+            device_id: None,
+            payer_client_ip: payer_client_ip.into(),
+        }
+    }
+}
 /// PostRequestSubOrders
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestSubOrders {
     /// 子单商户号
     ///
@@ -277,8 +351,35 @@ pub struct PostRequestSubOrders {
     sub_appid: "sub_appid" optional,
     profit_sharing: "profit_sharing" optional,
 });
+impl PostRequestSubOrders {
+    /// A `PostRequestSubOrders` with its required fields (`mchid`, `attach`, `amount`, `out_trade_no`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSubOrders { individual_auth_id: Some(…), ..PostRequestSubOrders::new(…) }`.
+    #[inline]
+    pub fn new(
+        mchid: impl Into<String>,
+        attach: impl Into<String>,
+        amount: PostRequestSubOrdersAmount,
+        out_trade_no: impl Into<String>,
+        description: impl Into<String>,
+    ) -> Self {
+        Self {
+            mchid: mchid.into(),
+            individual_auth_id: None,
+            individual_name: None,
+            attach: attach.into(),
+            amount,
+            out_trade_no: out_trade_no.into(),
+            sub_mchid: None,
+            detail: None,
+            goods_tag: None,
+            description: description.into(),
+            settle_info: None,
+            sub_appid: None,
+            profit_sharing: None,
+        }
+    }
+}
 /// 订单金额
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestSubOrdersAmount {
     /// 标价金额
     ///
@@ -293,6 +394,16 @@ pub struct PostRequestSubOrdersAmount {
     total_amount: "total_amount" required,
     currency: "currency" required,
 });
+impl PostRequestSubOrdersAmount {
+    /// A `PostRequestSubOrdersAmount` of its required fields (`total_amount`, `currency`).
+    #[inline]
+    pub fn new(total_amount: i64, currency: impl Into<String>) -> Self {
+        Self {
+            total_amount,
+            currency: currency.into(),
+        }
+    }
+}
 /// 结算信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSubOrdersSettleInfo {
@@ -330,6 +441,19 @@ pub struct PostRequestSubsidyInfoSubsidyDetail {
     subsidy_period_type: "subsidy_period_type" required,
     subsidy_plan: "subsidy_plan" required,
 });
+impl PostRequestSubsidyInfoSubsidyDetail {
+    /// A `PostRequestSubsidyInfoSubsidyDetail` of its required fields (`subsidy_period_type`, `subsidy_plan`).
+    #[inline]
+    pub fn new(
+        subsidy_period_type: PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType,
+        subsidy_plan: Vec<PostRequestSubsidyInfoSubsidyDetailSubsidyPlan>,
+    ) -> Self {
+        Self {
+            subsidy_period_type,
+            subsidy_plan,
+        }
+    }
+}
 /// 贴息方案类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -348,7 +472,7 @@ pub enum PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType {
     Period = "PERIOD",
 });
 /// PostRequestSubsidyInfoSubsidyDetailSubsidyPlan
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
     /// 贴息期数
     ///
@@ -373,6 +497,16 @@ pub struct PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
     subsidy_installment_num: "subsidy_installment_num" required,
     subsidy_percent: "subsidy_percent" required,
 });
+impl PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
+    /// A `PostRequestSubsidyInfoSubsidyDetailSubsidyPlan` of its required fields (`subsidy_installment_num`, `subsidy_percent`).
+    #[inline]
+    pub fn new(subsidy_installment_num: i64, subsidy_percent: i64) -> Self {
+        Self {
+            subsidy_installment_num,
+            subsidy_percent,
+        }
+    }
+}
 /// 交易场景
 ///
 /// A value this client does not know yet is kept as [`PostRequestTradeScenario::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -388,7 +522,7 @@ pub enum PostRequestTradeScenario {
     Recommerce = "RECOMMERCE",
 });
 /// The response of `POST /v3/combine-transactions/app` (合单下单-APP支付API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostResponse {
     /// 预支付交易会话标识
     ///
@@ -401,6 +535,16 @@ pub struct PostResponse {
     prepay_id: "prepay_id" required,
     contract_result: "contract_result" optional,
 });
+impl PostResponse {
+    /// A `PostResponse` with its required fields (`prepay_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { contract_result: Some(…), ..PostResponse::new(…) }`.
+    #[inline]
+    pub fn new(prepay_id: impl Into<String>) -> Self {
+        Self {
+            prepay_id: prepay_id.into(),
+            contract_result: None,
+        }
+    }
+}
 /// 预签约结果
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponseContractResult {

@@ -17,7 +17,7 @@ impl<'a> H5<'a> {
     }
 }
 /// The request of `POST /v3/combine-transactions/h5` (合单下单-H5支付API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
     /// 合单商户appid
     ///
@@ -64,6 +64,31 @@ pub struct PostRequest {
     limit_pay: "limit_pay" optional,
     combine_payer_info: "combine_payer_info" optional,
 });
+impl PostRequest {
+    /// A `PostRequest` with its required fields (`combine_appid`, `combine_mchid`, `combine_out_trade_no`, `scene_info`, `sub_orders`, `notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { time_start: Some(…), ..PostRequest::new(…) }`.
+    #[inline]
+    pub fn new(
+        combine_appid: impl Into<String>,
+        combine_mchid: impl Into<String>,
+        combine_out_trade_no: impl Into<String>,
+        scene_info: PostRequestSceneInfo,
+        sub_orders: Vec<PostRequestSubOrders>,
+        notify_url: impl Into<String>,
+    ) -> Self {
+        Self {
+            combine_appid: combine_appid.into(),
+            combine_mchid: combine_mchid.into(),
+            combine_out_trade_no: combine_out_trade_no.into(),
+            scene_info,
+            sub_orders,
+            time_start: None,
+            time_expire: None,
+            notify_url: notify_url.into(),
+            limit_pay: None,
+            combine_payer_info: None,
+        }
+    }
+}
 /// 支付者
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestCombinePayerInfo {
@@ -90,7 +115,7 @@ pub type PostRequestCombinePayerInfoIdentityType = crate::v3::combine_transactio
 /// PostRequestLimitPay
 pub type PostRequestLimitPay = crate::v3::combine_transactions::app::PostRequestLimitPay;
 /// 场景信息
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestSceneInfo {
     /// 商户端设备号
     ///
@@ -108,8 +133,23 @@ pub struct PostRequestSceneInfo {
     payer_client_ip: "payer_client_ip" required,
     h5_info: "h5_info" required,
 });
+impl PostRequestSceneInfo {
+    /// A `PostRequestSceneInfo` of its required fields (`device_id`, `payer_client_ip`, `h5_info`).
+    #[inline]
+    pub fn new(
+        device_id: impl Into<String>,
+        payer_client_ip: impl Into<String>,
+        h5_info: PostRequestSceneInfoH5Info,
+    ) -> Self {
+        Self {
+            device_id: device_id.into(),
+            payer_client_ip: payer_client_ip.into(),
+            h5_info,
+        }
+    }
+}
 /// H5场景信息
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestSceneInfoH5Info {
     /// 场景类型
     ///
@@ -139,8 +179,21 @@ pub struct PostRequestSceneInfoH5Info {
     bundle_id: "bundle_id" optional,
     package_name: "package_name" optional,
 });
+impl PostRequestSceneInfoH5Info {
+    /// A `PostRequestSceneInfoH5Info` with its required fields (`type_`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSceneInfoH5Info { app_name: Some(…), ..PostRequestSceneInfoH5Info::new(…) }`.
+    #[inline]
+    pub fn new(type_: impl Into<String>) -> Self {
+        Self {
+            type_: type_.into(),
+            app_name: None,
+            app_url: None,
+            bundle_id: None,
+            package_name: None,
+        }
+    }
+}
 /// PostRequestSubOrders
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestSubOrders {
     /// 子单商户号
     ///
@@ -186,6 +239,30 @@ pub struct PostRequestSubOrders {
     settle_info: "settle_info" optional,
     sub_appid: "sub_appid" optional,
 });
+impl PostRequestSubOrders {
+    /// A `PostRequestSubOrders` with its required fields (`mchid`, `attach`, `amount`, `out_trade_no`, `sub_mchid`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSubOrders { goods_tag: Some(…), ..PostRequestSubOrders::new(…) }`.
+    #[inline]
+    pub fn new(
+        mchid: impl Into<String>,
+        attach: impl Into<String>,
+        amount: PostRequestSubOrdersAmount,
+        out_trade_no: impl Into<String>,
+        sub_mchid: impl Into<String>,
+        description: impl Into<String>,
+    ) -> Self {
+        Self {
+            mchid: mchid.into(),
+            attach: attach.into(),
+            amount,
+            out_trade_no: out_trade_no.into(),
+            sub_mchid: sub_mchid.into(),
+            goods_tag: None,
+            description: description.into(),
+            settle_info: None,
+            sub_appid: None,
+        }
+    }
+}
 /// 订单金额
 pub type PostRequestSubOrdersAmount = crate::v3::combine_transactions::app::PostRequestSubOrdersAmount;
 /// 结算信息

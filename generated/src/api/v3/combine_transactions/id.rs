@@ -30,7 +30,7 @@ pub mod by_combine_transaction_id {
         }
     }
     /// The response of `GET /v3/combine-transactions/id/{combine_transaction_id}` (个人收款交易通过微信支付订单号查单).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 平台商户应用ID
         ///
@@ -69,6 +69,22 @@ pub mod by_combine_transaction_id {
         sub_orders: "sub_orders" optional,
         trade_scenario: "trade_scenario" optional,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`combine_transaction_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { combine_appid: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(combine_transaction_id: impl Into<String>) -> Self {
+            Self {
+                combine_appid: None,
+                combine_mchid: None,
+                combine_out_trade_no: None,
+                combine_transaction_id: combine_transaction_id.into(),
+                combine_payer_info: None,
+                scene_info: None,
+                sub_orders: None,
+                trade_scenario: None,
+            }
+        }
+    }
     /// 支付者
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseCombinePayerInfo {

@@ -17,7 +17,7 @@ impl<'a> Jsapi<'a> {
     }
 }
 /// The request of `POST /v3/combine-transactions/jsapi` (合单下单-JSAPI支付API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
     /// 合单商户appid
     ///
@@ -67,6 +67,32 @@ pub struct PostRequest {
     limit_pay: "limit_pay" optional,
     subsidy_info: "subsidy_info" optional,
 });
+impl PostRequest {
+    /// A `PostRequest` with its required fields (`combine_appid`, `combine_mchid`, `combine_out_trade_no`, `sub_orders`, `combine_payer_info`, `notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { scene_info: Some(…), ..PostRequest::new(…) }`.
+    #[inline]
+    pub fn new(
+        combine_appid: impl Into<String>,
+        combine_mchid: impl Into<String>,
+        combine_out_trade_no: impl Into<String>,
+        sub_orders: Vec<PostRequestSubOrders>,
+        combine_payer_info: PostRequestCombinePayerInfo,
+        notify_url: impl Into<String>,
+    ) -> Self {
+        Self {
+            combine_appid: combine_appid.into(),
+            combine_mchid: combine_mchid.into(),
+            combine_out_trade_no: combine_out_trade_no.into(),
+            scene_info: None,
+            sub_orders,
+            combine_payer_info,
+            time_start: None,
+            time_expire: None,
+            notify_url: notify_url.into(),
+            limit_pay: None,
+            subsidy_info: None,
+        }
+    }
+}
 /// 支付者
 pub type PostRequestCombinePayerInfo = crate::v3::combine_transactions::h5::PostRequestCombinePayerInfo;
 /// 实名支付(需单独申请权限)
@@ -78,7 +104,7 @@ pub type PostRequestLimitPay = crate::v3::combine_transactions::app::PostRequest
 /// 场景信息
 pub type PostRequestSceneInfo = crate::v3::combine_transactions::app::PostRequestSceneInfo;
 /// PostRequestSubOrders
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestSubOrders {
     /// 子单商户号
     ///
@@ -132,6 +158,32 @@ pub struct PostRequestSubOrders {
     sub_appid: "sub_appid" optional,
     profit_sharing: "profit_sharing" optional,
 });
+impl PostRequestSubOrders {
+    /// A `PostRequestSubOrders` with its required fields (`mchid`, `attach`, `amount`, `out_trade_no`, `sub_mchid`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSubOrders { detail: Some(…), ..PostRequestSubOrders::new(…) }`.
+    #[inline]
+    pub fn new(
+        mchid: impl Into<String>,
+        attach: impl Into<String>,
+        amount: PostRequestSubOrdersAmount,
+        out_trade_no: impl Into<String>,
+        sub_mchid: impl Into<String>,
+        description: impl Into<String>,
+    ) -> Self {
+        Self {
+            mchid: mchid.into(),
+            attach: attach.into(),
+            amount,
+            out_trade_no: out_trade_no.into(),
+            sub_mchid: sub_mchid.into(),
+            detail: None,
+            goods_tag: None,
+            description: description.into(),
+            settle_info: None,
+            sub_appid: None,
+            profit_sharing: None,
+        }
+    }
+}
 /// 订单金额
 pub type PostRequestSubOrdersAmount = crate::v3::combine_transactions::app::PostRequestSubOrdersAmount;
 /// 结算信息

@@ -17,7 +17,7 @@ impl<'a> Miniprogram<'a> {
     }
 }
 /// The request of `POST /v3/combine-transactions/miniprogram` (个人收款交易下单-小程序).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
     /// 平台商户应用ID
     ///
@@ -61,8 +61,31 @@ pub struct PostRequest {
     notify_url: "notify_url" optional,
     trade_scenario: "trade_scenario" optional,
 });
+impl PostRequest {
+    /// A `PostRequest` with its required fields (`combine_appid`, `combine_mchid`, `combine_out_trade_no`, `combine_payer_info`, `sub_orders`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { scene_info: Some(…), ..PostRequest::new(…) }`.
+    #[inline]
+    pub fn new(
+        combine_appid: impl Into<String>,
+        combine_mchid: impl Into<String>,
+        combine_out_trade_no: impl Into<String>,
+        combine_payer_info: PostRequestCombinePayerInfo,
+        sub_orders: Vec<PostRequestSubOrders>,
+    ) -> Self {
+        Self {
+            combine_appid: combine_appid.into(),
+            combine_mchid: combine_mchid.into(),
+            combine_out_trade_no: combine_out_trade_no.into(),
+            combine_payer_info,
+            scene_info: None,
+            sub_orders,
+            time_expire: None,
+            notify_url: None,
+            trade_scenario: None,
+        }
+    }
+}
 /// 支付者
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestCombinePayerInfo {
     /// 用户标识
     ///
@@ -72,8 +95,15 @@ pub struct PostRequestCombinePayerInfo {
 ::wechatpay::runtime::json_object!(PostRequestCombinePayerInfo {
     openid: "openid" required,
 });
+impl PostRequestCombinePayerInfo {
+    /// A `PostRequestCombinePayerInfo` of its required fields (`openid`).
+    #[inline]
+    pub fn new(openid: impl Into<String>) -> Self {
+        Self { openid: openid.into() }
+    }
+}
 /// 场景信息
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestSceneInfo {
     /// 商户端设备号
     ///
@@ -88,8 +118,18 @@ pub struct PostRequestSceneInfo {
     device_id: "device_id" optional,
     payer_client_ip: "payer_client_ip" required,
 });
+impl PostRequestSceneInfo {
+    /// A `PostRequestSceneInfo` with its required fields (`payer_client_ip`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSceneInfo { device_id: Some(…), ..PostRequestSceneInfo::new(…) }`.
+    #[inline]
+    pub fn new(payer_client_ip: impl Into<String>) -> Self {
+        Self {
+            device_id: None,
+            payer_client_ip: payer_client_ip.into(),
+        }
+    }
+}
 /// PostRequestSubOrders
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestSubOrders {
     /// 商品单发起商户号
     ///
@@ -130,8 +170,31 @@ pub struct PostRequestSubOrders {
     attach: "attach" required,
     description: "description" required,
 });
+impl PostRequestSubOrders {
+    /// A `PostRequestSubOrders` with its required fields (`mchid`, `individual_auth_id`, `out_trade_no`, `amount`, `attach`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSubOrders { order_service_type: Some(…), ..PostRequestSubOrders::new(…) }`.
+    #[inline]
+    pub fn new(
+        mchid: impl Into<String>,
+        individual_auth_id: impl Into<String>,
+        out_trade_no: impl Into<String>,
+        amount: PostRequestSubOrdersAmount,
+        attach: impl Into<String>,
+        description: impl Into<String>,
+    ) -> Self {
+        Self {
+            mchid: mchid.into(),
+            order_service_type: None,
+            individual_auth_id: individual_auth_id.into(),
+            individual_name: None,
+            out_trade_no: out_trade_no.into(),
+            amount,
+            attach: attach.into(),
+            description: description.into(),
+        }
+    }
+}
 /// 商品单金额
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestSubOrdersAmount {
     /// 标价金额
     ///
@@ -146,6 +209,16 @@ pub struct PostRequestSubOrdersAmount {
     total_amount: "total_amount" required,
     currency: "currency" required,
 });
+impl PostRequestSubOrdersAmount {
+    /// A `PostRequestSubOrdersAmount` of its required fields (`total_amount`, `currency`).
+    #[inline]
+    pub fn new(total_amount: i64, currency: impl Into<String>) -> Self {
+        Self {
+            total_amount,
+            currency: currency.into(),
+        }
+    }
+}
 /// 商品服务类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestSubOrdersOrderServiceType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.

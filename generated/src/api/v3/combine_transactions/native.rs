@@ -17,7 +17,7 @@ impl<'a> Native<'a> {
     }
 }
 /// The request of `POST /v3/combine-transactions/native` (合单下单-Native支付API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
     /// 合单商户appid
     ///
@@ -64,6 +64,30 @@ pub struct PostRequest {
     limit_pay: "limit_pay" optional,
     combine_payer_info: "combine_payer_info" optional,
 });
+impl PostRequest {
+    /// A `PostRequest` with its required fields (`combine_appid`, `combine_mchid`, `combine_out_trade_no`, `sub_orders`, `notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { scene_info: Some(…), ..PostRequest::new(…) }`.
+    #[inline]
+    pub fn new(
+        combine_appid: impl Into<String>,
+        combine_mchid: impl Into<String>,
+        combine_out_trade_no: impl Into<String>,
+        sub_orders: Vec<PostRequestSubOrders>,
+        notify_url: impl Into<String>,
+    ) -> Self {
+        Self {
+            combine_appid: combine_appid.into(),
+            combine_mchid: combine_mchid.into(),
+            combine_out_trade_no: combine_out_trade_no.into(),
+            scene_info: None,
+            sub_orders,
+            time_start: None,
+            time_expire: None,
+            notify_url: notify_url.into(),
+            limit_pay: None,
+            combine_payer_info: None,
+        }
+    }
+}
 /// 支付者
 pub type PostRequestCombinePayerInfo = crate::v3::combine_transactions::h5::PostRequestCombinePayerInfo;
 /// 实名支付(需单独申请权限)

@@ -35,7 +35,7 @@ pub mod by_combine_out_trade_no {
         }
     }
     /// The response of `GET /v3/combine-transactions/out-trade-no/{combine_out_trade_no}` (合单查询订单API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 合单商户appid
         ///
@@ -77,6 +77,23 @@ pub mod by_combine_out_trade_no {
         trade_scenario: "trade_scenario" optional,
         installment_info: "installment_info" optional,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`combine_out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { combine_appid: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(combine_out_trade_no: impl Into<String>) -> Self {
+            Self {
+                combine_appid: None,
+                combine_mchid: None,
+                combine_out_trade_no: combine_out_trade_no.into(),
+                combine_transaction_id: None,
+                scene_info: None,
+                sub_orders: None,
+                combine_payer_info: None,
+                trade_scenario: None,
+                installment_info: None,
+            }
+        }
+    }
     /// 支付者
     pub type GetResponseCombinePayerInfo = crate::v3::combine_transactions::id::by_combine_transaction_id::GetResponseCombinePayerInfo;
     /// 使用的商户贴息信息(微信分付)
@@ -382,7 +399,7 @@ pub mod by_combine_out_trade_no {
             }
         }
         /// The request of `POST /v3/combine-transactions/out-trade-no/{combine_out_trade_no}/close` (合单关闭订单API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 合单商户appid
             ///
@@ -395,8 +412,21 @@ pub mod by_combine_out_trade_no {
             combine_appid: "combine_appid" required,
             sub_orders: "sub_orders" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` of its required fields (`combine_appid`, `sub_orders`).
+            #[inline]
+            pub fn new(
+                combine_appid: impl Into<String>,
+                sub_orders: Vec<PostRequestSubOrders>,
+            ) -> Self {
+                Self {
+                    combine_appid: combine_appid.into(),
+                    sub_orders,
+                }
+            }
+        }
         /// PostRequestSubOrders
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestSubOrders {
             /// 子单商户号
             ///
@@ -426,5 +456,21 @@ pub mod by_combine_out_trade_no {
             sub_mchid: "sub_mchid" optional,
             sub_appid: "sub_appid" optional,
         });
+        impl PostRequestSubOrders {
+            /// A `PostRequestSubOrders` with its required fields (`mchid`, `out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSubOrders { individual_auth_id: Some(…), ..PostRequestSubOrders::new(…) }`.
+            #[inline]
+            pub fn new(
+                mchid: impl Into<String>,
+                out_trade_no: impl Into<String>,
+            ) -> Self {
+                Self {
+                    mchid: mchid.into(),
+                    out_trade_no: out_trade_no.into(),
+                    individual_auth_id: None,
+                    sub_mchid: None,
+                    sub_appid: None,
+                }
+            }
+        }
     }
 }

@@ -35,7 +35,7 @@ pub mod merchants {
         }
     }
     /// The request of `POST /v3/compliance/inactive-merchant-identity-verification/merchants` (发起不活跃商户身份核实).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 特约商户号
         ///
@@ -45,6 +45,15 @@ pub mod merchants {
     ::wechatpay::runtime::json_object!(PostRequest {
         sub_mchid: "sub_mchid" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` of its required fields (`sub_mchid`).
+        #[inline]
+        pub fn new(sub_mchid: impl Into<String>) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+            }
+        }
+    }
     /// The response of `POST /v3/compliance/inactive-merchant-identity-verification/merchants` (发起不活跃商户身份核实).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -101,7 +110,7 @@ pub mod merchants {
                     }
                 }
                 /// The response of `GET /v3/compliance/inactive-merchant-identity-verification/merchants/{sub_mchid}/verifications/{verification_id}` (查询不活跃商户身份核实结果).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 特约商户号
                     ///
@@ -132,6 +141,23 @@ pub mod merchants {
                     create_time: "create_time" optional,
                     finish_time: "finish_time" optional,
                 });
+                impl GetResponse {
+                    /// A `GetResponse` with its required fields (`sub_mchid`, `verification_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { state: Some(…), ..GetResponse::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        sub_mchid: impl Into<String>,
+                        verification_id: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            sub_mchid: sub_mchid.into(),
+                            verification_id: verification_id.into(),
+                            state: None,
+                            fail_reason: None,
+                            create_time: None,
+                            finish_time: None,
+                        }
+                    }
+                }
                 /// 失败原因
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseFailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.

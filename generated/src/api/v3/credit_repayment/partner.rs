@@ -128,6 +128,35 @@ pub mod contracts {
             real_identity: "real_identity" required,
             trade_info: "trade_info" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`appid`, `plan_id`, `out_contract_code`, `display_name`, `contract_notify_url`, `repayment_day`, `repayment_amount_limit`, `real_identity`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                appid: impl Into<String>,
+                plan_id: impl Into<String>,
+                out_contract_code: impl Into<String>,
+                display_name: impl Into<String>,
+                contract_notify_url: impl Into<String>,
+                repayment_day: i64,
+                repayment_amount_limit: impl Into<String>,
+                real_identity: PostRequestRealIdentity,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    plan_id: plan_id.into(),
+                    out_contract_code: out_contract_code.into(),
+                    display_name: display_name.into(),
+                    contract_notify_url: contract_notify_url.into(),
+                    repayment_day,
+                    repayment_amount_limit: repayment_amount_limit.into(),
+                    sub_mchid: None,
+                    sub_appid: None,
+                    real_identity,
+                    trade_info: None,
+                }
+            }
+        }
         /// 用户实名信息
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestRealIdentity {
@@ -149,6 +178,21 @@ pub mod contracts {
             identity_id: "identity_id" required,
             real_name: "real_name" required,
         });
+        impl PostRequestRealIdentity {
+            /// A `PostRequestRealIdentity` of its required fields (`identity_type`, `identity_id`, `real_name`).
+            #[inline]
+            pub fn new(
+                identity_type: PostRequestRealIdentityIdentityType,
+                identity_id: impl Into<String>,
+                real_name: impl Into<String>,
+            ) -> Self {
+                Self {
+                    identity_type,
+                    identity_id: identity_id.into(),
+                    real_name: real_name.into(),
+                }
+            }
+        }
         /// 实名验证类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestRealIdentityIdentityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -167,7 +211,7 @@ pub mod contracts {
             RealIdentityTypeIdCard = "REAL_IDENTITY_TYPE_ID_CARD",
         });
         /// 交易信息
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestTradeInfo {
             /// 商户侧交易单号
             ///
@@ -197,6 +241,19 @@ pub mod contracts {
             attach: "attach" optional,
             notify_url: "notify_url" optional,
         });
+        impl PostRequestTradeInfo {
+            /// A `PostRequestTradeInfo` with its required fields (`out_trade_no`, `deduct_amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestTradeInfo { description: Some(…), ..PostRequestTradeInfo::new(…) }`.
+            #[inline]
+            pub fn new(out_trade_no: impl Into<String>, deduct_amount: i64) -> Self {
+                Self {
+                    out_trade_no: out_trade_no.into(),
+                    deduct_amount,
+                    description: None,
+                    attach: None,
+                    notify_url: None,
+                }
+            }
+        }
         /// The response of `POST /v3/credit-repayment/partner/contracts/app-presign` (APP预签约自动还款协议).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -230,7 +287,7 @@ pub mod contracts {
             }
         }
         /// The response of `GET /v3/credit-repayment/partner/contracts/{out_contract_code}` (查询自动还款协议).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 协议ID
             ///
@@ -300,6 +357,27 @@ pub mod contracts {
             appid: "appid" optional,
             repayment_amount_limit: "repayment_amount_limit" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`out_contract_code`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { contract_id: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(out_contract_code: impl Into<String>) -> Self {
+                Self {
+                    contract_id: None,
+                    plan_id: None,
+                    out_contract_code: out_contract_code.into(),
+                    display_name: None,
+                    contract_state: None,
+                    contract_signed_time: None,
+                    contract_terminated_time: None,
+                    contract_terminated_mode: None,
+                    contract_termination_remark: None,
+                    repayment_day: None,
+                    openid: None,
+                    appid: None,
+                    repayment_amount_limit: None,
+                }
+            }
+        }
         /// 协议状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseContractState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -425,6 +503,36 @@ pub mod contracts {
             trade_info: "trade_info" optional,
             jump_info: "jump_info" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`appid`, `plan_id`, `out_contract_code`, `display_name`, `contract_notify_url`, `repayment_day`, `repayment_amount_limit`, `real_identity`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                appid: impl Into<String>,
+                plan_id: impl Into<String>,
+                out_contract_code: impl Into<String>,
+                display_name: impl Into<String>,
+                contract_notify_url: impl Into<String>,
+                repayment_day: i64,
+                repayment_amount_limit: impl Into<String>,
+                real_identity: PostRequestRealIdentity,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    plan_id: plan_id.into(),
+                    out_contract_code: out_contract_code.into(),
+                    display_name: display_name.into(),
+                    contract_notify_url: contract_notify_url.into(),
+                    repayment_day,
+                    repayment_amount_limit: repayment_amount_limit.into(),
+                    sub_mchid: None,
+                    sub_appid: None,
+                    real_identity,
+                    trade_info: None,
+                    jump_info: None,
+                }
+            }
+        }
         /// 跳转控制信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestJumpInfo {
@@ -476,7 +584,7 @@ pub mod contracts {
             }
         }
         /// The request of `POST /v3/credit-repayment/partner/contracts/terminate` (解除自动还款协议).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 服务商签约协议号
             ///
@@ -491,6 +599,19 @@ pub mod contracts {
             out_contract_code: "out_contract_code" required,
             contract_termination_remark: "contract_termination_remark" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` of its required fields (`out_contract_code`, `contract_termination_remark`).
+            #[inline]
+            pub fn new(
+                out_contract_code: impl Into<String>,
+                contract_termination_remark: impl Into<String>,
+            ) -> Self {
+                Self {
+                    out_contract_code: out_contract_code.into(),
+                    contract_termination_remark: contract_termination_remark.into(),
+                }
+            }
+        }
         /// The response of `POST /v3/credit-repayment/partner/contracts/terminate` (解除自动还款协议).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -606,7 +727,7 @@ pub mod deduct_orders {
         }
     }
     /// The request of `POST /v3/credit-repayment/partner/deduct-orders` (发起还款).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 还款协议ID
         ///
@@ -646,8 +767,30 @@ pub mod deduct_orders {
         description: "description" required,
         attach: "attach" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`contract_id`, `out_trade_no`, `out_record_id`, `deduct_amount`, `notify_url`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { attach: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            contract_id: impl Into<String>,
+            out_trade_no: impl Into<String>,
+            out_record_id: impl Into<String>,
+            deduct_amount: impl Into<String>,
+            notify_url: impl Into<String>,
+            description: impl Into<String>,
+        ) -> Self {
+            Self {
+                contract_id: contract_id.into(),
+                out_trade_no: out_trade_no.into(),
+                out_record_id: out_record_id.into(),
+                deduct_amount: deduct_amount.into(),
+                notify_url: notify_url.into(),
+                description: description.into(),
+                attach: None,
+            }
+        }
+    }
     /// The response of `POST /v3/credit-repayment/partner/deduct-orders` (发起还款).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 商户侧交易单号
         ///
@@ -712,6 +855,32 @@ pub mod deduct_orders {
         attach: "attach" optional,
         transaction_id: "transaction_id" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`out_trade_no`, `out_record_id`, `contract_id`, `deduct_amount`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { appid: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            out_trade_no: impl Into<String>,
+            out_record_id: impl Into<String>,
+            contract_id: impl Into<String>,
+            deduct_amount: impl Into<String>,
+            description: impl Into<String>,
+        ) -> Self {
+            Self {
+                out_trade_no: out_trade_no.into(),
+                out_record_id: out_record_id.into(),
+                appid: None,
+                sub_appid: None,
+                openid: None,
+                contract_id: contract_id.into(),
+                order_state: None,
+                deduct_amount: deduct_amount.into(),
+                pay_success_amount: None,
+                description: description.into(),
+                attach: None,
+                transaction_id: None,
+            }
+        }
+    }
     /// 还款单状态
     ///
     /// A value this client does not know yet is kept as [`PostResponseOrderState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -751,7 +920,7 @@ pub mod deduct_orders {
             }
         }
         /// The response of `GET /v3/credit-repayment/partner/deduct-orders/{out_trade_no}` (查询还款单).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 商户侧交易单号
             ///
@@ -816,6 +985,26 @@ pub mod deduct_orders {
             attach: "attach" optional,
             transaction_id: "transaction_id" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { out_record_id: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(out_trade_no: impl Into<String>) -> Self {
+                Self {
+                    out_trade_no: out_trade_no.into(),
+                    out_record_id: None,
+                    appid: None,
+                    sub_appid: None,
+                    openid: None,
+                    contract_id: None,
+                    order_state: None,
+                    deduct_amount: None,
+                    pay_success_amount: None,
+                    description: None,
+                    attach: None,
+                    transaction_id: None,
+                }
+            }
+        }
         /// 还款单状态
         pub type GetResponseOrderState = crate::v3::credit_repayment::partner::deduct_orders::PostResponseOrderState;
     }
@@ -861,7 +1050,7 @@ pub mod schedule_records {
             }
         }
         /// The request of `POST /v3/credit-repayment/partner/schedule-records/batch-create` (预约还款).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 还款协议ID
             ///
@@ -884,8 +1073,25 @@ pub mod schedule_records {
             openid: "openid" required,
             schedule_items: "schedule_items" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` of its required fields (`contract_id`, `appid`, `openid`, `schedule_items`).
+            #[inline]
+            pub fn new(
+                contract_id: impl Into<String>,
+                appid: impl Into<String>,
+                openid: impl Into<String>,
+                schedule_items: Vec<PostRequestScheduleItems>,
+            ) -> Self {
+                Self {
+                    contract_id: contract_id.into(),
+                    appid: appid.into(),
+                    openid: openid.into(),
+                    schedule_items,
+                }
+            }
+        }
         /// PostRequestScheduleItems
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestScheduleItems {
             /// 商户侧预约还款单号
             ///
@@ -920,6 +1126,25 @@ pub mod schedule_records {
             min_repayment_amount: "min_repayment_amount" optional,
             repayment_date: "repayment_date" required,
         });
+        impl PostRequestScheduleItems {
+            /// A `PostRequestScheduleItems` with its required fields (`out_record_id`, `sub_mchid`, `repayment_amount`, `repayment_date`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestScheduleItems { sub_appid: Some(…), ..PostRequestScheduleItems::new(…) }`.
+            #[inline]
+            pub fn new(
+                out_record_id: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                repayment_amount: impl Into<String>,
+                repayment_date: impl Into<String>,
+            ) -> Self {
+                Self {
+                    out_record_id: out_record_id.into(),
+                    sub_mchid: sub_mchid.into(),
+                    sub_appid: None,
+                    repayment_amount: repayment_amount.into(),
+                    min_repayment_amount: None,
+                    repayment_date: repayment_date.into(),
+                }
+            }
+        }
         /// The response of `POST /v3/credit-repayment/partner/schedule-records/batch-create` (预约还款).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -998,7 +1223,7 @@ pub mod schedule_records {
             }
         }
         /// The request of `GET /v3/credit-repayment/partner/schedule-records/{out_record_id}` (查询预约还款记录).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetRequest {
             /// 还款协议ID
             ///
@@ -1008,8 +1233,17 @@ pub mod schedule_records {
         ::wechatpay::runtime::json_object!(GetRequest {
             contract_id: query "contract_id" required,
         });
+        impl GetRequest {
+            /// A `GetRequest` of its required fields (`contract_id`).
+            #[inline]
+            pub fn new(contract_id: impl Into<String>) -> Self {
+                Self {
+                    contract_id: contract_id.into(),
+                }
+            }
+        }
         /// The response of `GET /v3/credit-repayment/partner/schedule-records/{out_record_id}` (查询预约还款记录).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 商户侧预约还款单号
             ///
@@ -1054,5 +1288,21 @@ pub mod schedule_records {
             repayment_date: "repayment_date" optional,
             openid: "openid" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`out_record_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { appid: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(out_record_id: impl Into<String>) -> Self {
+                Self {
+                    out_record_id: out_record_id.into(),
+                    appid: None,
+                    sub_appid: None,
+                    contract_id: None,
+                    repayment_amount: None,
+                    min_repayment_amount: None,
+                    repayment_date: None,
+                    openid: None,
+                }
+            }
+        }
     }
 }

@@ -25,7 +25,7 @@ impl<'a> Cards<'a> {
     }
 }
 /// The request of `POST /v3/discount-card/cards` (预受理领卡请求API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
     /// 商户领卡号
     ///
@@ -50,6 +50,23 @@ pub struct PostRequest {
     appid: "appid" required,
     notify_url: "notify_url" required,
 });
+impl PostRequest {
+    /// A `PostRequest` of its required fields (`out_card_code`, `card_template_id`, `appid`, `notify_url`).
+    #[inline]
+    pub fn new(
+        out_card_code: impl Into<String>,
+        card_template_id: impl Into<String>,
+        appid: impl Into<String>,
+        notify_url: impl Into<String>,
+    ) -> Self {
+        Self {
+            out_card_code: out_card_code.into(),
+            card_template_id: card_template_id.into(),
+            appid: appid.into(),
+            notify_url: notify_url.into(),
+        }
+    }
+}
 /// The response of `POST /v3/discount-card/cards` (预受理领卡请求API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -82,7 +99,7 @@ pub mod by_out_card_code {
         }
     }
     /// The response of `GET /v3/discount-card/cards/{out_card_code}` (查询先享卡订单API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 先享卡ID
         ///
@@ -154,6 +171,29 @@ pub mod by_out_card_code {
         rewards: "rewards" optional,
         sharer_openid: "sharer_openid" optional,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`out_card_code`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { card_id: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(out_card_code: impl Into<String>) -> Self {
+            Self {
+                card_id: None,
+                card_template_id: None,
+                openid: None,
+                out_card_code: out_card_code.into(),
+                appid: None,
+                mchid: None,
+                time_range: None,
+                state: None,
+                unfinished_reason: None,
+                total_amount: None,
+                pay_information: None,
+                create_time: None,
+                objectives: None,
+                rewards: None,
+                sharer_openid: None,
+            }
+        }
+    }
     /// GetResponseObjectives
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseObjectives {
@@ -385,7 +425,7 @@ pub mod by_out_card_code {
             }
         }
         /// The request of `POST /v3/discount-card/cards/{out_card_code}/add-user-records` (增加用户记录API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 卡模板ID
             ///
@@ -403,8 +443,19 @@ pub mod by_out_card_code {
             objective_completion_records: "objective_completion_records" optional,
             reward_usage_records: "reward_usage_records" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`card_template_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { objective_completion_records: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(card_template_id: impl Into<String>) -> Self {
+                Self {
+                    card_template_id: card_template_id.into(),
+                    objective_completion_records: None,
+                    reward_usage_records: None,
+                }
+            }
+        }
         /// PostRequestObjectiveCompletionRecords
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestObjectiveCompletionRecords {
             /// 目标完成流水号
             ///
@@ -444,8 +495,31 @@ pub mod by_out_card_code {
             completion_count: "completion_count" required,
             remark: "remark" optional,
         });
+        impl PostRequestObjectiveCompletionRecords {
+            /// A `PostRequestObjectiveCompletionRecords` with its required fields (`objective_completion_serial_no`, `objective_id`, `completion_time`, `completion_type`, `description`, `completion_count`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestObjectiveCompletionRecords { remark: Some(…), ..PostRequestObjectiveCompletionRecords::new(…) }`.
+            #[inline]
+            pub fn new(
+                objective_completion_serial_no: impl Into<String>,
+                objective_id: impl Into<String>,
+                completion_time: impl Into<String>,
+                completion_type: impl Into<String>,
+                description: impl Into<String>,
+                completion_count: i64,
+            ) -> Self {
+                Self {
+                    objective_completion_serial_no: objective_completion_serial_no
+                        .into(),
+                    objective_id: objective_id.into(),
+                    completion_time: completion_time.into(),
+                    completion_type: completion_type.into(),
+                    description: description.into(),
+                    completion_count,
+                    remark: None,
+                }
+            }
+        }
         /// PostRequestRewardUsageRecords
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestRewardUsageRecords {
             /// 优惠使用记录流水号
             ///
@@ -490,5 +564,29 @@ pub mod by_out_card_code {
             amount: "amount" required,
             remark: "remark" optional,
         });
+        impl PostRequestRewardUsageRecords {
+            /// A `PostRequestRewardUsageRecords` with its required fields (`reward_usage_serial_no`, `reward_id`, `usage_time`, `usage_type`, `description`, `usage_count`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestRewardUsageRecords { remark: Some(…), ..PostRequestRewardUsageRecords::new(…) }`.
+            #[inline]
+            pub fn new(
+                reward_usage_serial_no: impl Into<String>,
+                reward_id: impl Into<String>,
+                usage_time: impl Into<String>,
+                usage_type: impl Into<String>,
+                description: impl Into<String>,
+                usage_count: i64,
+                amount: i64,
+            ) -> Self {
+                Self {
+                    reward_usage_serial_no: reward_usage_serial_no.into(),
+                    reward_id: reward_id.into(),
+                    usage_time: usage_time.into(),
+                    usage_type: usage_type.into(),
+                    description: description.into(),
+                    usage_count,
+                    amount,
+                    remark: None,
+                }
+            }
+        }
     }
 }

@@ -44,7 +44,7 @@ pub mod by_out_order_no {
         }
     }
     /// The response of `GET /v3/discount-card/orders/{out_order_no}` (通过先享卡订单号查询订单API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 先享卡订单号
         ///
@@ -163,6 +163,38 @@ pub mod by_out_order_no {
         objectives: "objectives" optional,
         rewards: "rewards" optional,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`out_order_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { discount_card_id: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(out_order_no: impl Into<String>) -> Self {
+            Self {
+                out_order_no: out_order_no.into(),
+                discount_card_id: None,
+                out_trade_no: None,
+                appid: None,
+                service_id: None,
+                order_id: None,
+                transaction_id: None,
+                openid: None,
+                card_begin_time: None,
+                card_end_time: None,
+                card_name: None,
+                objective_description: None,
+                reward_description: None,
+                estimated_reward_amount: None,
+                online_instructions: None,
+                offline_instructions: None,
+                state: None,
+                total_amount: None,
+                deduction_amount: None,
+                settlement_amount: None,
+                create_time: None,
+                pay_time: None,
+                objectives: None,
+                rewards: None,
+            }
+        }
+    }
     /// GetResponseObjectives
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseObjectives {
@@ -319,6 +351,28 @@ pub mod by_out_order_no {
         performance_time: "performance_time" required,
         remark: "remark" optional,
     });
+    impl PatchRequestObjectives {
+        /// A `PatchRequestObjectives` with its required fields (`objective_serial_no`, `objective_id`, `performance_description`, `performance_type`, `count`, `performance_time`); every optional field is `None`. Set optional ones with struct update syntax: `PatchRequestObjectives { remark: Some(…), ..PatchRequestObjectives::new(…) }`.
+        #[inline]
+        pub fn new(
+            objective_serial_no: impl Into<String>,
+            objective_id: i64,
+            performance_description: impl Into<String>,
+            performance_type: crate::types::PayScoreDiscountCardOrderPerformanceType,
+            count: i64,
+            performance_time: impl Into<String>,
+        ) -> Self {
+            Self {
+                objective_serial_no: objective_serial_no.into(),
+                objective_id,
+                performance_description: performance_description.into(),
+                performance_type,
+                count,
+                performance_time: performance_time.into(),
+                remark: None,
+            }
+        }
+    }
     /// PatchRequestRewards
     #[derive(Clone, Debug, PartialEq)]
     pub struct PatchRequestRewards {
@@ -363,8 +417,32 @@ pub mod by_out_order_no {
         reward_time: "reward_time" required,
         remark: "remark" optional,
     });
+    impl PatchRequestRewards {
+        /// A `PatchRequestRewards` with its required fields (`reward_serial_no`, `reward_id`, `description`, `reward_type`, `count`, `amount`, `reward_time`); every optional field is `None`. Set optional ones with struct update syntax: `PatchRequestRewards { remark: Some(…), ..PatchRequestRewards::new(…) }`.
+        #[inline]
+        pub fn new(
+            reward_serial_no: impl Into<String>,
+            reward_id: i64,
+            description: impl Into<String>,
+            reward_type: crate::types::PayScoreDiscountCardOrderRewardType,
+            count: i64,
+            amount: i64,
+            reward_time: impl Into<String>,
+        ) -> Self {
+            Self {
+                reward_serial_no: reward_serial_no.into(),
+                reward_id,
+                description: description.into(),
+                reward_type,
+                count,
+                amount,
+                reward_time: reward_time.into(),
+                remark: None,
+            }
+        }
+    }
     /// The response of `PATCH /v3/discount-card/orders/{out_order_no}` (更新先享卡订单API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PatchResponse {
         /// 先享卡订单号
         ///
@@ -379,6 +457,16 @@ pub mod by_out_order_no {
         out_order_no: "out_order_no" required,
         order_id: "order_id" optional,
     });
+    impl PatchResponse {
+        /// A `PatchResponse` with its required fields (`out_order_no`); every optional field is `None`. Set optional ones with struct update syntax: `PatchResponse { order_id: Some(…), ..PatchResponse::new(…) }`.
+        #[inline]
+        pub fn new(out_order_no: impl Into<String>) -> Self {
+            Self {
+                out_order_no: out_order_no.into(),
+                order_id: None,
+            }
+        }
+    }
 }
 /// `/v3/discount-card/orders/out-trade-no`
 pub mod out_trade_no {
@@ -411,7 +499,7 @@ pub mod out_trade_no {
             }
         }
         /// The response of `GET /v3/discount-card/orders/out-trade-no/{out_trade_no}` (通过先享卡订单号查询订单API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 先享卡订单号
             ///
@@ -530,6 +618,38 @@ pub mod out_trade_no {
             objectives: "objectives" optional,
             rewards: "rewards" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { out_order_no: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(out_trade_no: impl Into<String>) -> Self {
+                Self {
+                    out_order_no: None,
+                    discount_card_id: None,
+                    out_trade_no: out_trade_no.into(),
+                    appid: None,
+                    service_id: None,
+                    order_id: None,
+                    transaction_id: None,
+                    openid: None,
+                    card_begin_time: None,
+                    card_end_time: None,
+                    card_name: None,
+                    objective_description: None,
+                    reward_description: None,
+                    estimated_reward_amount: None,
+                    online_instructions: None,
+                    offline_instructions: None,
+                    state: None,
+                    total_amount: None,
+                    deduction_amount: None,
+                    settlement_amount: None,
+                    create_time: None,
+                    pay_time: None,
+                    objectives: None,
+                    rewards: None,
+                }
+            }
+        }
         /// GetResponseObjectives
         pub type GetResponseObjectives = crate::v3::discount_card::orders::by_out_order_no::GetResponseObjectives;
         /// GetResponseRewards

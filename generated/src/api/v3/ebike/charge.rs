@@ -127,7 +127,7 @@ pub mod contracts {
                 }
             }
             /// The request of `POST /v3/ebike/charge/contracts/{contract_id}/confirm` (创建用户当次充电代扣凭证API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 特约商户号
                 ///
@@ -150,8 +150,23 @@ pub mod contracts {
                 sub_appid: "sub_appid" optional,
                 charge_info: "charge_info" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`appid`, `charge_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                pub fn new(
+                    appid: impl Into<String>,
+                    charge_info: PostRequestChargeInfo,
+                ) -> Self {
+                    Self {
+                        sub_mchid: None,
+                        appid: appid.into(),
+                        sub_appid: None,
+                        charge_info,
+                    }
+                }
+            }
             /// 充电场景信息
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequestChargeInfo {
                 /// 开始时间
                 ///
@@ -176,6 +191,23 @@ pub mod contracts {
                 charging_gun_number: "charging_gun_number" required,
                 device_id: "device_id" required,
             });
+            impl PostRequestChargeInfo {
+                /// A `PostRequestChargeInfo` of its required fields (`start_time`, `charging_station_name`, `charging_gun_number`, `device_id`).
+                #[inline]
+                pub fn new(
+                    start_time: impl Into<String>,
+                    charging_station_name: impl Into<String>,
+                    charging_gun_number: impl Into<String>,
+                    device_id: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        start_time: start_time.into(),
+                        charging_station_name: charging_station_name.into(),
+                        charging_gun_number: charging_gun_number.into(),
+                        device_id: device_id.into(),
+                    }
+                }
+            }
             /// The response of `POST /v3/ebike/charge/contracts/{contract_id}/confirm` (创建用户当次充电代扣凭证API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -212,7 +244,7 @@ pub mod contracts {
             }
         }
         /// The request of `POST /v3/ebike/charge/contracts/preopen` (预开通服务API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 特约商户号
             ///
@@ -242,6 +274,23 @@ pub mod contracts {
             trade_scene: "trade_scene" required,
             openid: "openid" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`appid`, `trade_scene`, `openid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                appid: impl Into<String>,
+                trade_scene: impl Into<String>,
+                openid: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sub_mchid: None,
+                    appid: appid.into(),
+                    sub_appid: None,
+                    trade_scene: trade_scene.into(),
+                    openid: openid.into(),
+                }
+            }
+        }
         /// The response of `POST /v3/ebike/charge/contracts/preopen` (预开通服务API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -285,7 +334,7 @@ pub mod transactions {
         }
     }
     /// The request of `POST /v3/ebike/charge/transactions` (充电自行车代扣受理扣款API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 特约商户号
         ///
@@ -344,8 +393,38 @@ pub mod transactions {
         charge_info: "charge_info" required,
         device_info: "device_info" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`appid`, `out_trade_no`, `notify_url`, `description`, `charging_token`, `amount`, `charge_info`, `device_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            appid: impl Into<String>,
+            out_trade_no: impl Into<String>,
+            notify_url: impl Into<String>,
+            description: impl Into<String>,
+            charging_token: impl Into<String>,
+            amount: PostRequestAmount,
+            charge_info: PostRequestChargeInfo,
+            device_info: PostRequestDeviceInfo,
+        ) -> Self {
+            Self {
+                sub_mchid: None,
+                appid: appid.into(),
+                sub_appid: None,
+                out_trade_no: out_trade_no.into(),
+                attach: None,
+                goods_tag: None,
+                notify_url: notify_url.into(),
+                description: description.into(),
+                charging_token: charging_token.into(),
+                amount,
+                charge_info,
+                device_info,
+            }
+        }
+    }
     /// 订单金额信息
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestAmount {
         /// 订单总金额
         ///
@@ -360,8 +439,15 @@ pub mod transactions {
         total: "total" required,
         currency: "currency" optional,
     });
+    impl PostRequestAmount {
+        /// A `PostRequestAmount` with its required fields (`total`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestAmount { currency: Some(…), ..PostRequestAmount::new(…) }`.
+        #[inline]
+        pub fn new(total: i64) -> Self {
+            Self { total, currency: None }
+        }
+    }
     /// 充电自行车场景信息
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestChargeInfo {
         /// 开始时间
         ///
@@ -401,8 +487,29 @@ pub mod transactions {
         park_duration: "park_duration" optional,
         park_fee: "park_fee" optional,
     });
+    impl PostRequestChargeInfo {
+        /// A `PostRequestChargeInfo` with its required fields (`start_time`, `end_time`, `charging_station_name`, `charging_gun_number`, `charged_capacity`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestChargeInfo { park_duration: Some(…), ..PostRequestChargeInfo::new(…) }`.
+        #[inline]
+        pub fn new(
+            start_time: impl Into<String>,
+            end_time: impl Into<String>,
+            charging_station_name: impl Into<String>,
+            charging_gun_number: impl Into<String>,
+            charged_capacity: i64,
+        ) -> Self {
+            Self {
+                start_time: start_time.into(),
+                end_time: end_time.into(),
+                charging_station_name: charging_station_name.into(),
+                charging_gun_number: charging_gun_number.into(),
+                charged_capacity,
+                park_duration: None,
+                park_fee: None,
+            }
+        }
+    }
     /// 设备信息
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestDeviceInfo {
         /// 充电位设备号
         ///
@@ -417,6 +524,16 @@ pub mod transactions {
         device_id: "device_id" required,
         device_ip: "device_ip" required,
     });
+    impl PostRequestDeviceInfo {
+        /// A `PostRequestDeviceInfo` of its required fields (`device_id`, `device_ip`).
+        #[inline]
+        pub fn new(device_id: impl Into<String>, device_ip: impl Into<String>) -> Self {
+            Self {
+                device_id: device_id.into(),
+                device_ip: device_ip.into(),
+            }
+        }
+    }
     /// The response of `POST /v3/ebike/charge/transactions` (充电自行车代扣受理扣款API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -702,7 +819,7 @@ pub mod transactions {
             /// The request of `GET /v3/ebike/charge/transactions/out-trade-no/{out_trade_no}` (查询订单API).
             pub type GetRequest = crate::v3::ebike::charge::contracts::by_contract_id::GetRequest;
             /// The response of `GET /v3/ebike/charge/transactions/out-trade-no/{out_trade_no}` (查询订单API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 商户号
                 ///
@@ -784,6 +901,31 @@ pub mod transactions {
                 device_info: "device_info" optional,
                 promotion_detail: "promotion_detail" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(out_trade_no: impl Into<String>) -> Self {
+                    Self {
+                        mchid: None,
+                        sub_mchid: None,
+                        appid: None,
+                        sub_appid: None,
+                        out_trade_no: out_trade_no.into(),
+                        transaction_id: None,
+                        attach: None,
+                        trade_type: None,
+                        bank_type: None,
+                        success_time: None,
+                        trade_state: None,
+                        trade_state_des: None,
+                        contract_id: None,
+                        payer: None,
+                        amount: None,
+                        device_info: None,
+                        promotion_detail: None,
+                    }
+                }
+            }
             /// 订单金额信息
             pub type GetResponseAmount = crate::v3::ebike::charge::transactions::id::by_transaction_id::GetResponseAmount;
             /// 设备信息
@@ -841,7 +983,7 @@ pub mod users {
                 }
             }
             /// The request of `GET /v3/ebike/charge/users/{openid}/contract` (通过用户标识查询用户状态API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetRequest {
                 /// 特约商户号
                 ///
@@ -856,8 +998,18 @@ pub mod users {
                 sub_mchid: query "sub_mchid" optional,
                 trade_scene: query "trade_scene" required,
             });
+            impl GetRequest {
+                /// A `GetRequest` with its required fields (`trade_scene`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { sub_mchid: Some(…), ..GetRequest::new(…) }`.
+                #[inline]
+                pub fn new(trade_scene: impl Into<String>) -> Self {
+                    Self {
+                        sub_mchid: None,
+                        trade_scene: trade_scene.into(),
+                    }
+                }
+            }
             /// The response of `GET /v3/ebike/charge/users/{openid}/contract` (通过用户标识查询用户状态API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 服务商商户号
                 ///
@@ -887,6 +1039,19 @@ pub mod users {
                 contract_id: "contract_id" optional,
                 contract_state: "contract_state" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`openid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(openid: impl Into<String>) -> Self {
+                    Self {
+                        mchid: None,
+                        openid: openid.into(),
+                        sub_mchid: None,
+                        contract_id: None,
+                        contract_state: None,
+                    }
+                }
+            }
         }
     }
 }

@@ -89,6 +89,25 @@ pub mod apply_cancel_withdraw {
         additional_materials: "additional_materials" optional,
         remark: "remark" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`sub_mchid`, `out_request_no`, `payee_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { withdraw: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            out_request_no: impl Into<String>,
+            payee_info: PostRequestPayeeInfo,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                out_request_no: out_request_no.into(),
+                withdraw: None,
+                payee_info,
+                proof_medias: None,
+                additional_materials: None,
+                remark: None,
+            }
+        }
+    }
     /// 收款账号信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestPayeeInfo {
@@ -106,6 +125,20 @@ pub mod apply_cancel_withdraw {
         bank_account_info: "bank_account_info" required,
         identity_info: "identity_info" optional,
     });
+    impl PostRequestPayeeInfo {
+        /// A `PostRequestPayeeInfo` with its required fields (`account_type`, `bank_account_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestPayeeInfo { identity_info: Some(…), ..PostRequestPayeeInfo::new(…) }`.
+        #[inline]
+        pub fn new(
+            account_type: PostRequestPayeeInfoAccountType,
+            bank_account_info: PostRequestPayeeInfoBankAccountInfo,
+        ) -> Self {
+            Self {
+                account_type,
+                bank_account_info,
+                identity_info: None,
+            }
+        }
+    }
     /// 账户类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestPayeeInfoAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -124,7 +157,7 @@ pub mod apply_cancel_withdraw {
         AccountTypePersonal = "ACCOUNT_TYPE_PERSONAL",
     });
     /// 银行账户
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestPayeeInfoBankAccountInfo {
         /// 开户名称
         ///
@@ -157,8 +190,26 @@ pub mod apply_cancel_withdraw {
         bank_name: "bank_name" optional,
         account_number: "account_number" required,
     });
+    impl PostRequestPayeeInfoBankAccountInfo {
+        /// A `PostRequestPayeeInfoBankAccountInfo` with its required fields (`account_name`, `account_bank`, `account_number`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestPayeeInfoBankAccountInfo { bank_branch_id: Some(…), ..PostRequestPayeeInfoBankAccountInfo::new(…) }`.
+        #[inline]
+        pub fn new(
+            account_name: impl Into<String>,
+            account_bank: impl Into<String>,
+            account_number: impl Into<String>,
+        ) -> Self {
+            Self {
+                account_name: account_name.into(),
+                account_bank: account_bank.into(),
+                bank_branch_id: None,
+                bank_branch_name: None,
+                bank_name: None,
+                account_number: account_number.into(),
+            }
+        }
+    }
     /// 收款人账号对应的证件信息
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestPayeeInfoIdentityInfo {
         /// 证件类型
         ///
@@ -178,6 +229,20 @@ pub mod apply_cancel_withdraw {
         identification_name: "identification_name" required,
         identification_no: "identification_no" required,
     });
+    impl PostRequestPayeeInfoIdentityInfo {
+        /// A `PostRequestPayeeInfoIdentityInfo` with its required fields (`identification_name`, `identification_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestPayeeInfoIdentityInfo { id_doc_type: Some(…), ..PostRequestPayeeInfoIdentityInfo::new(…) }`.
+        #[inline]
+        pub fn new(
+            identification_name: impl Into<String>,
+            identification_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                id_doc_type: None,
+                identification_name: identification_name.into(),
+                identification_no: identification_no.into(),
+            }
+        }
+    }
     /// 证件类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestPayeeInfoIdentityInfoIdDocType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -229,6 +294,19 @@ pub mod apply_cancel_withdraw {
         proof_media_type: "proof_media_type" required,
         proof_media: "proof_media" required,
     });
+    impl PostRequestProofMedias {
+        /// A `PostRequestProofMedias` of its required fields (`proof_media_type`, `proof_media`).
+        #[inline]
+        pub fn new(
+            proof_media_type: PostRequestProofMediasProofMediaType,
+            proof_media: impl Into<String>,
+        ) -> Self {
+            Self {
+                proof_media_type,
+                proof_media: proof_media.into(),
+            }
+        }
+    }
     /// 申请证明材料类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestProofMediasProofMediaType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -306,7 +384,7 @@ pub mod apply_cancel_withdraw {
                 }
             }
             /// The response of `GET /v3/ecommerce/account/apply-cancel-withdraw/applyment-id/{applyment_id}` (微信支付注销提现申请单号查询申请单状态).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 微信支付注销提现申请单号
                 ///
@@ -367,6 +445,26 @@ pub mod apply_cancel_withdraw {
                 account_info: "account_info" optional,
                 confirm_cancel: "confirm_cancel" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`applyment_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { out_request_no: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(applyment_id: impl Into<String>) -> Self {
+                    Self {
+                        applyment_id: applyment_id.into(),
+                        out_request_no: None,
+                        cancel_state: None,
+                        cancel_state_description: None,
+                        withdraw: None,
+                        withdraw_state: None,
+                        withdraw_state_description: None,
+                        account_withdraw_result: None,
+                        modify_time: None,
+                        sub_mchid: None,
+                        account_info: None,
+                        confirm_cancel: None,
+                    }
+                }
+            }
             /// GetResponseAccountInfo
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseAccountInfo {
@@ -545,7 +643,7 @@ pub mod apply_cancel_withdraw {
             }
         }
         /// The request of `POST /v3/ecommerce/account/apply-cancel-withdraw/confirm` (平台代商户确认注销).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 微信支付注销单号
             ///
@@ -580,6 +678,25 @@ pub mod apply_cancel_withdraw {
             confirm_time: "confirm_time" required,
             cancel_contract_version: "cancel_contract_version" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`sub_mchid`, `operator_identification`, `confirm_time`, `cancel_contract_version`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { applyment_id: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                sub_mchid: impl Into<String>,
+                operator_identification: impl Into<String>,
+                confirm_time: impl Into<String>,
+                cancel_contract_version: impl Into<String>,
+            ) -> Self {
+                Self {
+                    applyment_id: None,
+                    out_request_no: None,
+                    sub_mchid: sub_mchid.into(),
+                    operator_identification: operator_identification.into(),
+                    confirm_time: confirm_time.into(),
+                    cancel_contract_version: cancel_contract_version.into(),
+                }
+            }
+        }
         /// The response of `POST /v3/ecommerce/account/apply-cancel-withdraw/confirm` (平台代商户确认注销).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -632,7 +749,7 @@ pub mod apply_cancel_withdraw {
                 }
             }
             /// The response of `GET /v3/ecommerce/account/apply-cancel-withdraw/out-request-no/{out_request_no}` (商户注销提现申请单号查询申请单状态).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 微信支付注销提现申请单号
                 ///
@@ -693,6 +810,26 @@ pub mod apply_cancel_withdraw {
                 account_info: "account_info" optional,
                 confirm_cancel: "confirm_cancel" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { applyment_id: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(out_request_no: impl Into<String>) -> Self {
+                    Self {
+                        applyment_id: None,
+                        out_request_no: out_request_no.into(),
+                        cancel_state: None,
+                        cancel_state_description: None,
+                        withdraw: None,
+                        withdraw_state: None,
+                        withdraw_state_description: None,
+                        account_withdraw_result: None,
+                        modify_time: None,
+                        sub_mchid: None,
+                        account_info: None,
+                        confirm_cancel: None,
+                    }
+                }
+            }
             /// GetResponseAccountInfo
             pub type GetResponseAccountInfo = crate::v3::ecommerce::account::apply_cancel_withdraw::applyment_id::by_applyment_id::GetResponseAccountInfo;
             /// 二级商户号的出款子账户类型
@@ -740,7 +877,7 @@ pub mod apply_cancel_withdraw {
                 }
             }
             /// The response of `GET /v3/ecommerce/account/apply-cancel-withdraw/validate-cancel/{sub_mchid}` (商户注销资格校验).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 注销检查的二级商户号
                 ///
@@ -766,6 +903,19 @@ pub mod apply_cancel_withdraw {
                 account_info: "account_info" optional,
                 block_reasons: "block_reasons" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { merchant_state: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(sub_mchid: impl Into<String>) -> Self {
+                    Self {
+                        sub_mchid: sub_mchid.into(),
+                        merchant_state: None,
+                        validate_result: None,
+                        account_info: None,
+                        block_reasons: None,
+                    }
+                }
+            }
             /// GetResponseAccountInfo
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseAccountInfo {
@@ -887,7 +1037,7 @@ pub mod cancel_applications {
         }
     }
     /// The request of `POST /v3/ecommerce/account/cancel-applications` (提交注销申请单).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 二级商户号
         ///
@@ -905,6 +1055,21 @@ pub mod cancel_applications {
         out_apply_no: "out_apply_no" required,
         application_info: "application_info" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` of its required fields (`sub_mchid`, `out_apply_no`, `application_info`).
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            out_apply_no: impl Into<String>,
+            application_info: Vec<PostRequestApplicationInfo>,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                out_apply_no: out_apply_no.into(),
+                application_info,
+            }
+        }
+    }
     /// PostRequestApplicationInfo
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestApplicationInfo {
@@ -935,7 +1100,7 @@ pub mod cancel_applications {
         SubCancelAccountApplication = "SUB_CANCEL_ACCOUNT_APPLICATION",
     });
     /// The response of `POST /v3/ecommerce/account/cancel-applications` (提交注销申请单).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 商户注销申请单号
         ///
@@ -963,6 +1128,22 @@ pub mod cancel_applications {
         cancel_state: "cancel_state" optional,
         update_time: "update_time" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`out_apply_no`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { reject_reason: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            out_apply_no: impl Into<String>,
+            sub_mchid: impl Into<String>,
+        ) -> Self {
+            Self {
+                out_apply_no: out_apply_no.into(),
+                sub_mchid: sub_mchid.into(),
+                reject_reason: None,
+                cancel_state: None,
+                update_time: None,
+            }
+        }
+    }
     /// 注销状态
     ///
     /// A value this client does not know yet is kept as [`PostResponseCancelState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1006,7 +1187,7 @@ pub mod cancel_applications {
             }
         }
         /// The request of `POST /v3/ecommerce/account/cancel-applications/media` (图片上传API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 媒体文件元信息`JSON`格式字符串
             pub meta: PostRequestMeta,
@@ -1014,6 +1195,13 @@ pub mod cancel_applications {
         ::wechatpay::runtime::json_object!(PostRequest {
             meta: "meta" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` of its required fields (`meta`).
+            #[inline]
+            pub fn new(meta: PostRequestMeta) -> Self {
+                Self { meta }
+            }
+        }
         /// 媒体文件元信息`JSON`格式字符串
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMeta {
@@ -1068,7 +1256,7 @@ pub mod cancel_applications {
                 }
             }
             /// The response of `GET /v3/ecommerce/account/cancel-applications/out-apply-no/{out_apply_no}` (查询注销单状态).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 商户注销申请单号
                 ///
@@ -1096,6 +1284,19 @@ pub mod cancel_applications {
                 cancel_state: "cancel_state" optional,
                 update_time: "update_time" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`out_apply_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sub_mchid: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(out_apply_no: impl Into<String>) -> Self {
+                    Self {
+                        out_apply_no: out_apply_no.into(),
+                        sub_mchid: None,
+                        reject_reason: None,
+                        cancel_state: None,
+                        update_time: None,
+                    }
+                }
+            }
             /// 注销状态
             pub type GetResponseCancelState = crate::v3::ecommerce::account::cancel_applications::PostResponseCancelState;
         }

@@ -58,7 +58,7 @@ pub mod by_applyment_id {
         }
     }
     /// The response of `GET /v3/ecommerce/applyments/{applyment_id}` (通过申请单ID查询申请状态).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 申请状态
         pub applyment_state: Option<crate::types::EcommerceApplymentState>,
@@ -107,6 +107,24 @@ pub mod by_applyment_id {
         applyment_id: "applyment_id" required,
         sign_state: "sign_state" optional,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`applyment_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { applyment_state: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(applyment_id: i64) -> Self {
+            Self {
+                applyment_state: None,
+                applyment_state_desc: None,
+                sign_url: None,
+                sub_mchid: None,
+                account_validation: None,
+                audit_detail: None,
+                legal_validation_url: None,
+                out_request_no: None,
+                applyment_id,
+                sign_state: None,
+            }
+        }
+    }
     /// 汇款账户验证信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseAccountValidation {
@@ -208,7 +226,7 @@ pub mod by_applyment_id {
             }
         }
         /// The response of `POST /v3/ecommerce/applyments/{applyment_id}/revoke` (撤销申请单-使用申请单号).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 微信支付申请单号
             ///
@@ -223,6 +241,16 @@ pub mod by_applyment_id {
             applyment_id: "applyment_id" required,
             out_request_no: "out_request_no" optional,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`applyment_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { out_request_no: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(applyment_id: i64) -> Self {
+                Self {
+                    applyment_id,
+                    out_request_no: None,
+                }
+            }
+        }
     }
 }
 /// `/v3/ecommerce/applyments/out-request-no`
@@ -260,7 +288,7 @@ pub mod out_request_no {
             }
         }
         /// The response of `GET /v3/ecommerce/applyments/out-request-no/{out_request_no}` (通过业务申请编号查询申请状态).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 申请状态
             pub applyment_state: Option<crate::types::EcommerceApplymentState>,
@@ -309,6 +337,24 @@ pub mod out_request_no {
             applyment_id: "applyment_id" optional,
             sign_state: "sign_state" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { applyment_state: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(out_request_no: impl Into<String>) -> Self {
+                Self {
+                    applyment_state: None,
+                    applyment_state_desc: None,
+                    sign_url: None,
+                    sub_mchid: None,
+                    account_validation: None,
+                    audit_detail: None,
+                    legal_validation_url: None,
+                    out_request_no: out_request_no.into(),
+                    applyment_id: None,
+                    sign_state: None,
+                }
+            }
+        }
         /// 汇款账户验证信息
         pub type GetResponseAccountValidation = crate::v3::ecommerce::applyments::by_applyment_id::GetResponseAccountValidation;
         /// GetResponseAuditDetail
@@ -331,7 +377,7 @@ pub mod out_request_no {
                 }
             }
             /// The response of `POST /v3/ecommerce/applyments/out-request-no/{out_request_no}/revoke` (撤销申请单-使用业务申请编号).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
                 /// 微信支付申请单号
                 ///
@@ -346,6 +392,16 @@ pub mod out_request_no {
                 applyment_id: "applyment_id" optional,
                 out_request_no: "out_request_no" required,
             });
+            impl PostResponse {
+                /// A `PostResponse` with its required fields (`out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { applyment_id: Some(…), ..PostResponse::new(…) }`.
+                #[inline]
+                pub fn new(out_request_no: impl Into<String>) -> Self {
+                    Self {
+                        applyment_id: None,
+                        out_request_no: out_request_no.into(),
+                    }
+                }
+            }
         }
     }
 }
@@ -452,6 +508,41 @@ pub mod slash {
         business_addition_pics: "business_addition_pics" optional,
         business_addition_desc: "business_addition_desc" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`out_request_no`, `organization_type`, `account_info`, `contact_info`, `sales_scene_info`, `merchant_shortname`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { finance_institution: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            out_request_no: impl Into<String>,
+            organization_type: PostRequestOrganizationType,
+            account_info: PostRequestAccountInfo,
+            contact_info: PostRequestContactInfo,
+            sales_scene_info: PostRequestSalesSceneInfo,
+            merchant_shortname: impl Into<String>,
+        ) -> Self {
+            Self {
+                out_request_no: out_request_no.into(),
+                organization_type,
+                finance_institution: None,
+                business_license_info: None,
+                finance_institution_info: None,
+                id_holder_type: None,
+                id_doc_type: None,
+                authorize_letter_copy: None,
+                id_card_info: None,
+                id_doc_info: None,
+                owner: None,
+                ubo_info_list: None,
+                account_info,
+                contact_info,
+                sales_scene_info,
+                settlement_info: None,
+                merchant_shortname: merchant_shortname.into(),
+                qualifications: None,
+                business_addition_pics: None,
+                business_addition_desc: None,
+            }
+        }
+    }
     /// 结算银行账户
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAccountInfo {
@@ -792,6 +883,32 @@ pub mod slash {
         ubo_period_begin: "ubo_period_begin" required,
         ubo_period_end: "ubo_period_end" required,
     });
+    impl PostRequestUboInfoList {
+        /// A `PostRequestUboInfoList` of its required fields (`ubo_id_doc_type`, `ubo_id_doc_copy`, `ubo_id_doc_copy_back`, `ubo_id_doc_name`, `ubo_id_doc_number`, `ubo_id_doc_address`, `ubo_period_begin`, `ubo_period_end`).
+        #[inline]
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            ubo_id_doc_type: crate::types::IdType,
+            ubo_id_doc_copy: impl Into<String>,
+            ubo_id_doc_copy_back: impl Into<String>,
+            ubo_id_doc_name: impl Into<String>,
+            ubo_id_doc_number: impl Into<String>,
+            ubo_id_doc_address: impl Into<String>,
+            ubo_period_begin: impl Into<String>,
+            ubo_period_end: impl Into<String>,
+        ) -> Self {
+            Self {
+                ubo_id_doc_type,
+                ubo_id_doc_copy: ubo_id_doc_copy.into(),
+                ubo_id_doc_copy_back: ubo_id_doc_copy_back.into(),
+                ubo_id_doc_name: ubo_id_doc_name.into(),
+                ubo_id_doc_number: ubo_id_doc_number.into(),
+                ubo_id_doc_address: ubo_id_doc_address.into(),
+                ubo_period_begin: ubo_period_begin.into(),
+                ubo_period_end: ubo_period_end.into(),
+            }
+        }
+    }
     /// The response of `POST /v3/ecommerce/applyments/` (二级商户进件API).
     pub type PostResponse = crate::v3::ecommerce::applyments::out_request_no::by_out_request_no::revoke::PostResponse;
 }
@@ -884,6 +1001,42 @@ pub mod submit_account_hosting_applyment {
         proxy_sign_verify_mode: "proxy_sign_verify_mode" optional,
         id_card_complete_statement: "id_card_complete_statement" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`out_request_no`, `organization_type`, `account_info`, `contact_info`, `sales_scene_info`, `merchant_shortname`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { finance_institution: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            out_request_no: impl Into<String>,
+            organization_type: PostRequestOrganizationType,
+            account_info: PostRequestAccountInfo,
+            contact_info: PostRequestContactInfo,
+            sales_scene_info: PostRequestSalesSceneInfo,
+            merchant_shortname: impl Into<String>,
+        ) -> Self {
+            Self {
+                out_request_no: out_request_no.into(),
+                organization_type,
+                finance_institution: None,
+                business_license_info: None,
+                finance_institution_info: None,
+                id_holder_type: None,
+                id_doc_type: None,
+                authorize_letter_copy: None,
+                id_card_info: None,
+                id_doc_info: None,
+                ubo_info_list: None,
+                account_info,
+                contact_info,
+                sales_scene_info,
+                settlement_info: None,
+                merchant_shortname: merchant_shortname.into(),
+                qualifications: None,
+                business_addition_pics: None,
+                business_addition_desc: None,
+                proxy_sign_verify_mode: None,
+                id_card_complete_statement: None,
+            }
+        }
+    }
     /// 结算银行账户
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestAccountInfo {
@@ -920,6 +1073,25 @@ pub mod submit_account_hosting_applyment {
         bank_name: "bank_name" optional,
         account_number: "account_number" required,
     });
+    impl PostRequestAccountInfo {
+        /// A `PostRequestAccountInfo` with its required fields (`bank_account_type`, `account_bank`, `account_name`, `account_number`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestAccountInfo { bank_branch_id: Some(…), ..PostRequestAccountInfo::new(…) }`.
+        #[inline]
+        pub fn new(
+            bank_account_type: PostRequestAccountInfoBankAccountType,
+            account_bank: impl Into<String>,
+            account_name: impl Into<String>,
+            account_number: impl Into<String>,
+        ) -> Self {
+            Self {
+                bank_account_type,
+                account_bank: account_bank.into(),
+                account_name: account_name.into(),
+                bank_branch_id: None,
+                bank_name: None,
+                account_number: account_number.into(),
+            }
+        }
+    }
     /// 账户类型
     pub type PostRequestAccountInfoBankAccountType = crate::v3::ecommerce::applyments::slash::PostRequestAccountInfoBankAccountType;
     /// 营业执照/登记证书信息
@@ -1015,12 +1187,35 @@ pub mod submit_account_hosting_applyment {
         contact_id_doc_period_end: "contact_id_doc_period_end" optional,
         mobile_phone: "mobile_phone" optional,
     });
+    impl PostRequestContactInfo {
+        /// A `PostRequestContactInfo` with its required fields (`contact_type`, `contact_name`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestContactInfo { contact_id_doc_type: Some(…), ..PostRequestContactInfo::new(…) }`.
+        #[inline]
+        pub fn new(
+            contact_type: PostRequestContactInfoContactType,
+            contact_name: impl Into<String>,
+        ) -> Self {
+            Self {
+                contact_type,
+                contact_name: contact_name.into(),
+                contact_id_doc_type: None,
+                contact_id_card_number: None,
+                contact_id_doc_copy: None,
+                contact_id_doc_copy_back: None,
+                contact_period_begin: None,
+                contact_period_end: None,
+                business_authorization_letter: None,
+                contact_id_doc_period_begin: None,
+                contact_id_doc_period_end: None,
+                mobile_phone: None,
+            }
+        }
+    }
     /// 超级管理员类型
     pub type PostRequestContactInfoContactType = crate::v3::ecommerce::applyments::slash::PostRequestContactInfoContactType;
     /// 金融机构许可证信息
     pub type PostRequestFinanceInstitutionInfo = crate::v3::ecommerce::applyments::slash::PostRequestFinanceInstitutionInfo;
     /// 经营者/法人身份证信息
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestIdCardInfo {
         /// 身份证人像面照片
         ///
@@ -1051,8 +1246,29 @@ pub mod submit_account_hosting_applyment {
         id_card_valid_time_begin: "id_card_valid_time_begin" required,
         id_card_valid_time: "id_card_valid_time" required,
     });
+    impl PostRequestIdCardInfo {
+        /// A `PostRequestIdCardInfo` of its required fields (`id_card_copy`, `id_card_national`, `id_card_name`, `id_card_number`, `id_card_valid_time_begin`, `id_card_valid_time`).
+        #[inline]
+        pub fn new(
+            id_card_copy: impl Into<String>,
+            id_card_national: impl Into<String>,
+            id_card_name: impl Into<String>,
+            id_card_number: impl Into<String>,
+            id_card_valid_time_begin: impl Into<String>,
+            id_card_valid_time: impl Into<String>,
+        ) -> Self {
+            Self {
+                id_card_copy: id_card_copy.into(),
+                id_card_national: id_card_national.into(),
+                id_card_name: id_card_name.into(),
+                id_card_number: id_card_number.into(),
+                id_card_valid_time_begin: id_card_valid_time_begin.into(),
+                id_card_valid_time: id_card_valid_time.into(),
+            }
+        }
+    }
     /// 经营者/法人其他类型证件信息
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestIdDocInfo {
         /// 证件姓名
         ///
@@ -1087,6 +1303,26 @@ pub mod submit_account_hosting_applyment {
         doc_period_begin: "doc_period_begin" required,
         doc_period_end: "doc_period_end" required,
     });
+    impl PostRequestIdDocInfo {
+        /// A `PostRequestIdDocInfo` with its required fields (`id_doc_name`, `id_doc_number`, `id_doc_copy`, `doc_period_begin`, `doc_period_end`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestIdDocInfo { id_doc_copy_back: Some(…), ..PostRequestIdDocInfo::new(…) }`.
+        #[inline]
+        pub fn new(
+            id_doc_name: impl Into<String>,
+            id_doc_number: impl Into<String>,
+            id_doc_copy: impl Into<String>,
+            doc_period_begin: impl Into<String>,
+            doc_period_end: impl Into<String>,
+        ) -> Self {
+            Self {
+                id_doc_name: id_doc_name.into(),
+                id_doc_number: id_doc_number.into(),
+                id_doc_copy: id_doc_copy.into(),
+                id_doc_copy_back: None,
+                doc_period_begin: doc_period_begin.into(),
+                doc_period_end: doc_period_end.into(),
+            }
+        }
+    }
     /// 主体类型
     pub type PostRequestOrganizationType = crate::v3::ecommerce::applyments::slash::PostRequestOrganizationType;
     /// 店铺信息
@@ -1151,7 +1387,7 @@ pub mod submit_sign_verify_info {
         }
     }
     /// The request of `POST /v3/ecommerce/applyments/submit-sign-verify-info` (平台代理签约核身).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 业务申请编号
         ///
@@ -1174,6 +1410,18 @@ pub mod submit_sign_verify_info {
         pre_sign_time: "pre_sign_time" optional,
         proxy_verify_identity_info: "proxy_verify_identity_info" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { applyment_id: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(out_request_no: impl Into<String>) -> Self {
+            Self {
+                out_request_no: out_request_no.into(),
+                applyment_id: None,
+                pre_sign_time: None,
+                proxy_verify_identity_info: None,
+            }
+        }
+    }
     /// 平台代理核身信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestProxyVerifyIdentityInfo {
@@ -1188,6 +1436,19 @@ pub mod submit_sign_verify_info {
         verify_identity_type: "verify_identity_type" required,
         verify_identity_result: "verify_identity_result" required,
     });
+    impl PostRequestProxyVerifyIdentityInfo {
+        /// A `PostRequestProxyVerifyIdentityInfo` of its required fields (`verify_identity_type`, `verify_identity_result`).
+        #[inline]
+        pub fn new(
+            verify_identity_type: PostRequestProxyVerifyIdentityInfoVerifyIdentityType,
+            verify_identity_result: bool,
+        ) -> Self {
+            Self {
+                verify_identity_type,
+                verify_identity_result,
+            }
+        }
+    }
     /// 核身方式
     ///
     /// A value this client does not know yet is kept as [`PostRequestProxyVerifyIdentityInfoVerifyIdentityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1206,7 +1467,7 @@ pub mod submit_sign_verify_info {
         VerifyIdentityTypeRemote = "VERIFY_IDENTITY_TYPE_REMOTE",
     });
     /// The response of `POST /v3/ecommerce/applyments/submit-sign-verify-info` (平台代理签约核身).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 微信支付申请单号
         ///
@@ -1216,4 +1477,11 @@ pub mod submit_sign_verify_info {
     ::wechatpay::runtime::json_object!(PostResponse {
         applyment_id: "applyment_id" required,
     });
+    impl PostResponse {
+        /// A `PostResponse` of its required fields (`applyment_id`).
+        #[inline]
+        pub fn new(applyment_id: i64) -> Self {
+            Self { applyment_id }
+        }
+    }
 }

@@ -59,6 +59,22 @@ pub mod fundflowbill {
         tar_type: query "tar_type" optional,
         algorithm: query "algorithm" required,
     });
+    impl GetRequest {
+        /// A `GetRequest` with its required fields (`bill_date`, `account_type`, `algorithm`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { tar_type: Some(…), ..GetRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            bill_date: impl Into<String>,
+            account_type: GetRequestAccountType,
+            algorithm: GetRequestAlgorithm,
+        ) -> Self {
+            Self {
+                bill_date: bill_date.into(),
+                account_type,
+                tar_type: None,
+                algorithm,
+            }
+        }
+    }
     /// 资金账户类型
     ///
     /// A value this client does not know yet is kept as [`GetRequestAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.

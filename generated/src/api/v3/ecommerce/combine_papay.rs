@@ -95,7 +95,7 @@ pub mod contracts {
                         }
                     }
                     /// The response of `GET /v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` (通过商户协议号查询协议API).
-                    #[derive(Clone, Debug, PartialEq, Default)]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct GetResponse {
                         /// 商户号
                         ///
@@ -155,6 +155,28 @@ pub mod contracts {
                         contract_terminate_info: "contract_terminate_info" optional,
                         openid: "openid" optional,
                     });
+                    impl GetResponse {
+                        /// A `GetResponse` with its required fields (`plan_id`, `out_contract_code`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+                        #[inline]
+                        pub fn new(
+                            plan_id: i64,
+                            out_contract_code: impl Into<String>,
+                        ) -> Self {
+                            Self {
+                                mchid: None,
+                                contract_id: None,
+                                appid: None,
+                                plan_id,
+                                out_contract_code: out_contract_code.into(),
+                                contract_display_account: None,
+                                contract_state: None,
+                                contract_signed_time: None,
+                                contract_expired_time: None,
+                                contract_terminate_info: None,
+                                openid: None,
+                            }
+                        }
+                    }
                     /// 协议解约信息
                     #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct GetResponseContractTerminateInfo {
@@ -200,7 +222,7 @@ pub mod contracts {
                             }
                         }
                         /// The request of `POST /v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` (商户协议号解约协议API).
-                        #[derive(Clone, Debug, PartialEq, Default)]
+                        #[derive(Clone, Debug, PartialEq)]
                         pub struct PostRequest {
                             /// 解约备注
                             ///
@@ -210,8 +232,20 @@ pub mod contracts {
                         ::wechatpay::runtime::json_object!(PostRequest {
                             contract_termination_remark: "contract_termination_remark" required,
                         });
+                        impl PostRequest {
+                            /// A `PostRequest` of its required fields (`contract_termination_remark`).
+                            #[inline]
+                            pub fn new(
+                                contract_termination_remark: impl Into<String>,
+                            ) -> Self {
+                                Self {
+                                    contract_termination_remark: contract_termination_remark
+                                        .into(),
+                                }
+                            }
+                        }
                         /// The response of `POST /v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` (商户协议号解约协议API).
-                        #[derive(Clone, Debug, PartialEq, Default)]
+                        #[derive(Clone, Debug, PartialEq)]
                         pub struct PostResponse {
                             /// 商户号
                             ///
@@ -231,6 +265,20 @@ pub mod contracts {
                             plan_id: "plan_id" required,
                             out_contract_code: "out_contract_code" required,
                         });
+                        impl PostResponse {
+                            /// A `PostResponse` with its required fields (`plan_id`, `out_contract_code`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mchid: Some(…), ..PostResponse::new(…) }`.
+                            #[inline]
+                            pub fn new(
+                                plan_id: i64,
+                                out_contract_code: impl Into<String>,
+                            ) -> Self {
+                                Self {
+                                    mchid: None,
+                                    plan_id,
+                                    out_contract_code: out_contract_code.into(),
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -263,7 +311,7 @@ pub mod contracts {
             }
         }
         /// The request of `POST /v3/ecommerce/combine-papay/contracts/pre-entrust-sign` (APP方式预签约API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 商户APPID
             ///
@@ -301,8 +349,29 @@ pub mod contracts {
             return_app: "return_app" optional,
             attach: "attach" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`appid`, `plan_id`, `out_contract_code`, `contract_display_account`, `notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { return_app: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                appid: impl Into<String>,
+                plan_id: i64,
+                out_contract_code: impl Into<String>,
+                contract_display_account: impl Into<String>,
+                notify_url: impl Into<String>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    plan_id,
+                    out_contract_code: out_contract_code.into(),
+                    contract_display_account: contract_display_account.into(),
+                    notify_url: notify_url.into(),
+                    return_app: None,
+                    attach: None,
+                }
+            }
+        }
         /// The response of `POST /v3/ecommerce/combine-papay/contracts/pre-entrust-sign` (APP方式预签约API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 预签约Id
             ///
@@ -327,6 +396,18 @@ pub mod contracts {
             plan_id: "plan_id" required,
             out_contract_code: "out_contract_code" required,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`plan_id`, `out_contract_code`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { pre_entrustweb_id: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(plan_id: i64, out_contract_code: impl Into<String>) -> Self {
+                Self {
+                    pre_entrustweb_id: None,
+                    mchid: None,
+                    plan_id,
+                    out_contract_code: out_contract_code.into(),
+                }
+            }
+        }
         /// `/v3/ecommerce/combine-papay/contracts/pre-entrust-sign/mini-program`
         pub mod mini_program {
             /// The chain step for `/v3/ecommerce/combine-papay/contracts/pre-entrust-sign/mini-program`, reached with `client.v3().ecommerce().combine_papay().contracts().pre_entrust_sign().mini_program()`.
@@ -349,7 +430,7 @@ pub mod contracts {
                 }
             }
             /// The request of `POST /v3/ecommerce/combine-papay/contracts/pre-entrust-sign/mini-program` (小程序方式预签约API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 商户APPID
                 ///
@@ -379,8 +460,27 @@ pub mod contracts {
                 contract_display_account: "contract_display_account" required,
                 notify_url: "notify_url" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` of its required fields (`appid`, `plan_id`, `out_contract_code`, `contract_display_account`, `notify_url`).
+                #[inline]
+                pub fn new(
+                    appid: impl Into<String>,
+                    plan_id: i64,
+                    out_contract_code: impl Into<String>,
+                    contract_display_account: impl Into<String>,
+                    notify_url: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        appid: appid.into(),
+                        plan_id,
+                        out_contract_code: out_contract_code.into(),
+                        contract_display_account: contract_display_account.into(),
+                        notify_url: notify_url.into(),
+                    }
+                }
+            }
             /// The response of `POST /v3/ecommerce/combine-papay/contracts/pre-entrust-sign/mini-program` (小程序方式预签约API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
                 /// 预签约ID
                 ///
@@ -405,6 +505,18 @@ pub mod contracts {
                 plan_id: "plan_id" required,
                 out_contract_code: "out_contract_code" required,
             });
+            impl PostResponse {
+                /// A `PostResponse` with its required fields (`plan_id`, `out_contract_code`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { pre_entrustweb_id: Some(…), ..PostResponse::new(…) }`.
+                #[inline]
+                pub fn new(plan_id: i64, out_contract_code: impl Into<String>) -> Self {
+                    Self {
+                        pre_entrustweb_id: None,
+                        mchid: None,
+                        plan_id,
+                        out_contract_code: out_contract_code.into(),
+                    }
+                }
+            }
         }
     }
 }
@@ -437,7 +549,7 @@ pub mod transactions {
         }
     }
     /// The request of `POST /v3/ecommerce/combine-papay/transactions` (电商合单委托代扣支付API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 合单商户appid
         ///
@@ -470,8 +582,27 @@ pub mod transactions {
         sub_orders: "sub_orders" optional,
         risk_info: "risk_info" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`combine_appid`, `combine_mchid`, `combine_out_trade_no`, `contract_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_orders: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            combine_appid: impl Into<String>,
+            combine_mchid: impl Into<String>,
+            combine_out_trade_no: impl Into<String>,
+            contract_id: impl Into<String>,
+        ) -> Self {
+            Self {
+                combine_appid: combine_appid.into(),
+                combine_mchid: combine_mchid.into(),
+                combine_out_trade_no: combine_out_trade_no.into(),
+                contract_id: contract_id.into(),
+                sub_orders: None,
+                risk_info: None,
+            }
+        }
+    }
     /// PostRequestSubOrders
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestSubOrders {
         /// 子单商户号
         ///
@@ -517,8 +648,31 @@ pub mod transactions {
         settle_info: "settle_info" optional,
         sub_risk_info: "sub_risk_info" optional,
     });
+    impl PostRequestSubOrders {
+        /// A `PostRequestSubOrders` with its required fields (`mchid`, `amount`, `out_trade_no`, `sub_mchid`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSubOrders { attach: Some(…), ..PostRequestSubOrders::new(…) }`.
+        #[inline]
+        pub fn new(
+            mchid: impl Into<String>,
+            amount: PostRequestSubOrdersAmount,
+            out_trade_no: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            description: impl Into<String>,
+        ) -> Self {
+            Self {
+                mchid: mchid.into(),
+                attach: None,
+                amount,
+                out_trade_no: out_trade_no.into(),
+                sub_mchid: sub_mchid.into(),
+                sub_appid: None,
+                description: description.into(),
+                settle_info: None,
+                sub_risk_info: None,
+            }
+        }
+    }
     /// 订单金额
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestSubOrdersAmount {
         /// 标价金额
         ///
@@ -533,6 +687,16 @@ pub mod transactions {
         total_amount: "total_amount" required,
         currency: "currency" required,
     });
+    impl PostRequestSubOrdersAmount {
+        /// A `PostRequestSubOrdersAmount` of its required fields (`total_amount`, `currency`).
+        #[inline]
+        pub fn new(total_amount: i64, currency: impl Into<String>) -> Self {
+            Self {
+                total_amount,
+                currency: currency.into(),
+            }
+        }
+    }
     /// 结算信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSubOrdersSettleInfo {
@@ -548,7 +712,7 @@ pub mod transactions {
         subsidy_amount: "subsidy_amount" optional,
     });
     /// The response of `POST /v3/ecommerce/combine-papay/transactions` (电商合单委托代扣支付API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 合单商户APPID
         ///
@@ -574,6 +738,23 @@ pub mod transactions {
         sub_orders: "sub_orders" optional,
         combine_payer_info: "combine_payer_info" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`combine_appid`, `combine_mchid`, `combine_out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sub_orders: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            combine_appid: impl Into<String>,
+            combine_mchid: impl Into<String>,
+            combine_out_trade_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                combine_appid: combine_appid.into(),
+                combine_mchid: combine_mchid.into(),
+                combine_out_trade_no: combine_out_trade_no.into(),
+                sub_orders: None,
+                combine_payer_info: None,
+            }
+        }
+    }
     /// 支付者
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseCombinePayerInfo {
@@ -691,7 +872,7 @@ pub mod transactions {
             }
         }
         /// The response of `GET /v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}` (电商合单委托代扣查询订单API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 合单商户APPID
             ///
@@ -717,6 +898,19 @@ pub mod transactions {
             sub_orders: "sub_orders" optional,
             combine_payer_info: "combine_payer_info" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`combine_out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { combine_appid: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(combine_out_trade_no: impl Into<String>) -> Self {
+                Self {
+                    combine_appid: None,
+                    combine_mchid: None,
+                    combine_out_trade_no: combine_out_trade_no.into(),
+                    sub_orders: None,
+                    combine_payer_info: None,
+                }
+            }
+        }
         /// 支付者
         pub type GetResponseCombinePayerInfo = crate::v3::ecommerce::combine_papay::transactions::PostResponseCombinePayerInfo;
         /// GetResponseSubOrders
@@ -745,7 +939,7 @@ pub mod transactions {
                 }
             }
             /// The request of `POST /v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}/reverse` (电商合单委托代扣撤销订单API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 合单商户APPID
                 ///
@@ -758,8 +952,18 @@ pub mod transactions {
                 combine_appid: "combine_appid" required,
                 sub_orders: "sub_orders" optional,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`combine_appid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_orders: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                pub fn new(combine_appid: impl Into<String>) -> Self {
+                    Self {
+                        combine_appid: combine_appid.into(),
+                        sub_orders: None,
+                    }
+                }
+            }
             /// PostRequestSubOrders
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequestSubOrders {
                 /// 子单商户号
                 ///
@@ -784,6 +988,22 @@ pub mod transactions {
                 sub_mchid: "sub_mchid" required,
                 sub_appid: "sub_appid" optional,
             });
+            impl PostRequestSubOrders {
+                /// A `PostRequestSubOrders` with its required fields (`mchid`, `out_trade_no`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSubOrders { sub_appid: Some(…), ..PostRequestSubOrders::new(…) }`.
+                #[inline]
+                pub fn new(
+                    mchid: impl Into<String>,
+                    out_trade_no: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        mchid: mchid.into(),
+                        out_trade_no: out_trade_no.into(),
+                        sub_mchid: sub_mchid.into(),
+                        sub_appid: None,
+                    }
+                }
+            }
         }
     }
 }

@@ -77,7 +77,7 @@ pub mod balance {
             Deposit = "DEPOSIT",
         });
         /// The response of `GET /v3/ecommerce/fund/balance/{sub_mchid}` (查询二级商户账户实时余额API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 特约商户号
             ///
@@ -100,6 +100,18 @@ pub mod balance {
             available_amount: "available_amount" optional,
             pending_amount: "pending_amount" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { account_type: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(sub_mchid: impl Into<String>) -> Self {
+                Self {
+                    sub_mchid: sub_mchid.into(),
+                    account_type: None,
+                    available_amount: None,
+                    pending_amount: None,
+                }
+            }
+        }
         /// 资金账户类型
         pub type GetResponseAccountType = crate::v3::ecommerce::fund::balance::by_sub_mchid::GetRequestAccountType;
     }
@@ -138,7 +150,7 @@ pub mod enddaybalance {
             }
         }
         /// The request of `GET /v3/ecommerce/fund/enddaybalance/{sub_mchid}` (查询二级商户账户日终余额API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetRequest {
             /// 日期
             ///
@@ -153,6 +165,16 @@ pub mod enddaybalance {
             date: query "date" required,
             account_type: query "account_type" optional,
         });
+        impl GetRequest {
+            /// A `GetRequest` with its required fields (`date`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { account_type: Some(…), ..GetRequest::new(…) }`.
+            #[inline]
+            pub fn new(date: impl Into<String>) -> Self {
+                Self {
+                    date: date.into(),
+                    account_type: None,
+                }
+            }
+        }
         /// 账户类型
         ///
         /// A value this client does not know yet is kept as [`GetRequestAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -171,7 +193,7 @@ pub mod enddaybalance {
             Deposit = "DEPOSIT",
         });
         /// The response of `GET /v3/ecommerce/fund/enddaybalance/{sub_mchid}` (查询二级商户账户日终余额API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 二级商户号
             ///
@@ -196,6 +218,18 @@ pub mod enddaybalance {
             pending_amount: "pending_amount" optional,
             account_type: "account_type" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { available_amount: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(sub_mchid: impl Into<String>) -> Self {
+                Self {
+                    sub_mchid: sub_mchid.into(),
+                    available_amount: None,
+                    pending_amount: None,
+                    account_type: None,
+                }
+            }
+        }
         /// 账户类型
         pub type GetResponseAccountType = crate::v3::ecommerce::fund::enddaybalance::by_sub_mchid::GetRequestAccountType;
     }
@@ -229,7 +263,7 @@ pub mod withdraw {
         }
     }
     /// The request of `POST /v3/ecommerce/fund/withdraw` (账户余额提现API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 特约商户号
         ///
@@ -269,6 +303,25 @@ pub mod withdraw {
         account_type: "account_type" optional,
         notify_url: "notify_url" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`sub_mchid`, `out_request_no`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { remark: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            out_request_no: impl Into<String>,
+            amount: i64,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                out_request_no: out_request_no.into(),
+                amount,
+                remark: None,
+                bank_memo: None,
+                account_type: None,
+                notify_url: None,
+            }
+        }
+    }
     /// 出款账户类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -290,7 +343,7 @@ pub mod withdraw {
         Fees = "FEES",
     });
     /// The response of `POST /v3/ecommerce/fund/withdraw` (账户余额提现API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 特约商户号
         ///
@@ -315,6 +368,21 @@ pub mod withdraw {
         out_request_no: "out_request_no" required,
         account_type: "account_type" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`sub_mchid`, `out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { withdraw_id: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            out_request_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                withdraw_id: None,
+                out_request_no: out_request_no.into(),
+                account_type: None,
+            }
+        }
+    }
     /// 出款账户类型
     pub type PostResponseAccountType = crate::v3::ecommerce::fund::withdraw::PostRequestAccountType;
     /// `/v3/ecommerce/fund/withdraw/{withdraw_id}`
@@ -339,7 +407,7 @@ pub mod withdraw {
             }
         }
         /// The request of `GET /v3/ecommerce/fund/withdraw/{withdraw_id}` (微信支付提现单号查询).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetRequest {
             /// 二级商户号
             ///
@@ -349,8 +417,17 @@ pub mod withdraw {
         ::wechatpay::runtime::json_object!(GetRequest {
             sub_mchid: query "sub_mchid" required,
         });
+        impl GetRequest {
+            /// A `GetRequest` of its required fields (`sub_mchid`).
+            #[inline]
+            pub fn new(sub_mchid: impl Into<String>) -> Self {
+                Self {
+                    sub_mchid: sub_mchid.into(),
+                }
+            }
+        }
         /// The response of `GET /v3/ecommerce/fund/withdraw/{withdraw_id}` (微信支付提现单号查询).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 二级商户号
             ///
@@ -424,6 +501,29 @@ pub mod withdraw {
             account_bank: "account_bank" optional,
             bank_name: "bank_name" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`withdraw_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sub_mchid: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(withdraw_id: impl Into<String>) -> Self {
+                Self {
+                    sub_mchid: None,
+                    sp_mchid: None,
+                    status: None,
+                    withdraw_id: withdraw_id.into(),
+                    out_request_no: None,
+                    amount: None,
+                    create_time: None,
+                    update_time: None,
+                    reason: None,
+                    remark: None,
+                    bank_memo: None,
+                    account_type: None,
+                    account_number: None,
+                    account_bank: None,
+                    bank_name: None,
+                }
+            }
+        }
         /// 出款账户类型
         pub type GetResponseAccountType = crate::v3::ecommerce::fund::withdraw::PostRequestAccountType;
         /// 提现单状态
@@ -494,7 +594,7 @@ pub mod withdraw {
             /// The request of `GET /v3/ecommerce/fund/withdraw/out-request-no/{out_request_no}` (商户提现单号查询).
             pub type GetRequest = crate::v3::ecommerce::fund::withdraw::by_withdraw_id::GetRequest;
             /// The response of `GET /v3/ecommerce/fund/withdraw/out-request-no/{out_request_no}` (商户提现单号查询).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 二级商户号
                 ///
@@ -568,6 +668,29 @@ pub mod withdraw {
                 account_bank: "account_bank" optional,
                 bank_name: "bank_name" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sub_mchid: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(out_request_no: impl Into<String>) -> Self {
+                    Self {
+                        sub_mchid: None,
+                        sp_mchid: None,
+                        status: None,
+                        withdraw_id: None,
+                        out_request_no: out_request_no.into(),
+                        amount: None,
+                        create_time: None,
+                        update_time: None,
+                        reason: None,
+                        remark: None,
+                        bank_memo: None,
+                        account_type: None,
+                        account_number: None,
+                        account_bank: None,
+                        bank_name: None,
+                    }
+                }
+            }
             /// 出款账户类型
             pub type GetResponseAccountType = crate::v3::ecommerce::fund::withdraw::PostRequestAccountType;
             /// 提现单状态

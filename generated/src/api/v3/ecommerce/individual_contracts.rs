@@ -68,6 +68,19 @@ pub mod by_openid {
         appid: query "appid" required,
         permission_type: query "permission_type" required,
     });
+    impl GetRequest {
+        /// A `GetRequest` of its required fields (`appid`, `permission_type`).
+        #[inline]
+        pub fn new(
+            appid: impl Into<String>,
+            permission_type: GetRequestPermissionType,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                permission_type,
+            }
+        }
+    }
     /// 权限类型
     ///
     /// A value this client does not know yet is kept as [`GetRequestPermissionType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -159,7 +172,7 @@ pub mod out_contract_code {
             }
         }
         /// The request of `GET /v3/ecommerce/individual-contracts/out-contract-code/{out_contract_code}` (根据业务申请单号查签约信息).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetRequest {
             /// 签约和付款的微信小程序AppID
             ///
@@ -169,6 +182,13 @@ pub mod out_contract_code {
         ::wechatpay::runtime::json_object!(GetRequest {
             appid: query "appid" required,
         });
+        impl GetRequest {
+            /// A `GetRequest` of its required fields (`appid`).
+            #[inline]
+            pub fn new(appid: impl Into<String>) -> Self {
+                Self { appid: appid.into() }
+            }
+        }
         /// The response of `GET /v3/ecommerce/individual-contracts/out-contract-code/{out_contract_code}` (根据业务申请单号查签约信息).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -273,7 +293,7 @@ pub mod pre_entrust_sign {
             }
         }
         /// The request of `POST /v3/ecommerce/individual-contracts/pre-entrust-sign/app` (APP场景预签约).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 签约和付款的AppID
             ///
@@ -288,6 +308,19 @@ pub mod pre_entrust_sign {
             appid: "appid" required,
             out_contract_code: "out_contract_code" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` of its required fields (`appid`, `out_contract_code`).
+            #[inline]
+            pub fn new(
+                appid: impl Into<String>,
+                out_contract_code: impl Into<String>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    out_contract_code: out_contract_code.into(),
+                }
+            }
+        }
         /// The response of `POST /v3/ecommerce/individual-contracts/pre-entrust-sign/app` (APP场景预签约).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -322,7 +355,7 @@ pub mod pre_entrust_sign {
             }
         }
         /// The request of `POST /v3/ecommerce/individual-contracts/pre-entrust-sign/mini-program` (小程序场景预签约).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 签约和付款的AppID
             ///
@@ -342,6 +375,21 @@ pub mod pre_entrust_sign {
             out_contract_code: "out_contract_code" required,
             openid: "openid" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` of its required fields (`appid`, `out_contract_code`, `openid`).
+            #[inline]
+            pub fn new(
+                appid: impl Into<String>,
+                out_contract_code: impl Into<String>,
+                openid: impl Into<String>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    out_contract_code: out_contract_code.into(),
+                    openid: openid.into(),
+                }
+            }
+        }
         /// The response of `POST /v3/ecommerce/individual-contracts/pre-entrust-sign/mini-program` (小程序场景预签约).
         pub type PostResponse = crate::v3::ecommerce::individual_contracts::pre_entrust_sign::app::PostResponse;
     }
@@ -416,6 +464,25 @@ pub mod pre_entrust_sign_with_real_name_identity {
             cred_type: "cred_type" required,
             cred_id: "cred_id" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` of its required fields (`appid`, `out_contract_code`, `real_name`, `cred_type`, `cred_id`).
+            #[inline]
+            pub fn new(
+                appid: impl Into<String>,
+                out_contract_code: impl Into<String>,
+                real_name: impl Into<String>,
+                cred_type: PostRequestCredType,
+                cred_id: impl Into<String>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    out_contract_code: out_contract_code.into(),
+                    real_name: real_name.into(),
+                    cred_type,
+                    cred_id: cred_id.into(),
+                }
+            }
+        }
         /// 证件类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestCredType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -490,6 +557,27 @@ pub mod pre_entrust_sign_with_real_name_identity {
             cred_type: "cred_type" required,
             cred_id: "cred_id" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` of its required fields (`appid`, `out_contract_code`, `openid`, `real_name`, `cred_type`, `cred_id`).
+            #[inline]
+            pub fn new(
+                appid: impl Into<String>,
+                out_contract_code: impl Into<String>,
+                openid: impl Into<String>,
+                real_name: impl Into<String>,
+                cred_type: PostRequestCredType,
+                cred_id: impl Into<String>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    out_contract_code: out_contract_code.into(),
+                    openid: openid.into(),
+                    real_name: real_name.into(),
+                    cred_type,
+                    cred_id: cred_id.into(),
+                }
+            }
+        }
         /// 证件类型
         pub type PostRequestCredType = crate::v3::ecommerce::individual_contracts::pre_entrust_sign_with_real_name_identity::app::PostRequestCredType;
         /// The response of `POST /v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/mini-program` (小程序场景预签约（需要实名验证）).

@@ -38,7 +38,7 @@ pub mod authorizations {
         }
     }
     /// The request of `POST /v3/ecommerce/mch-transfer/authorizations` (申请二级商户商家转账授权).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 二级商户号
         ///
@@ -51,8 +51,21 @@ pub mod authorizations {
         sub_mchid: "sub_mchid" required,
         agreement_list: "agreement_list" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` of its required fields (`sub_mchid`, `agreement_list`).
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            agreement_list: Vec<PostRequestAgreementList>,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                agreement_list,
+            }
+        }
+    }
     /// PostRequestAgreementList
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestAgreementList {
         /// 协议编号
         ///
@@ -77,8 +90,25 @@ pub mod authorizations {
         sign_organization: "sign_organization" required,
         sign_time: "sign_time" required,
     });
+    impl PostRequestAgreementList {
+        /// A `PostRequestAgreementList` of its required fields (`agreement_code`, `agreement_version`, `sign_organization`, `sign_time`).
+        #[inline]
+        pub fn new(
+            agreement_code: impl Into<String>,
+            agreement_version: impl Into<String>,
+            sign_organization: impl Into<String>,
+            sign_time: impl Into<String>,
+        ) -> Self {
+            Self {
+                agreement_code: agreement_code.into(),
+                agreement_version: agreement_version.into(),
+                sign_organization: sign_organization.into(),
+                sign_time: sign_time.into(),
+            }
+        }
+    }
     /// The response of `POST /v3/ecommerce/mch-transfer/authorizations` (申请二级商户商家转账授权).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 二级商户号
         ///
@@ -103,6 +133,18 @@ pub mod authorizations {
         accept_time: "accept_time" optional,
         authorize_time: "authorize_time" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { authorization_state: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(sub_mchid: impl Into<String>) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                authorization_state: None,
+                accept_time: None,
+                authorize_time: None,
+            }
+        }
+    }
     /// `/v3/ecommerce/mch-transfer/authorizations/{sub_mchid}`
     pub mod by_sub_mchid {
         /// The chain step for `/v3/ecommerce/mch-transfer/authorizations/{sub_mchid}`, reached with `client.v3().ecommerce().mch_transfer().authorizations().sub_mchid(sub_mchid)`.
@@ -119,7 +161,7 @@ pub mod authorizations {
             }
         }
         /// The response of `GET /v3/ecommerce/mch-transfer/authorizations/{sub_mchid}` (查询二级商户商家转账授权状态).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 二级商户号
             ///
@@ -139,6 +181,17 @@ pub mod authorizations {
             authorization_state: "authorization_state" optional,
             authorize_time: "authorize_time" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { authorization_state: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(sub_mchid: impl Into<String>) -> Self {
+                Self {
+                    sub_mchid: sub_mchid.into(),
+                    authorization_state: None,
+                    authorize_time: None,
+                }
+            }
+        }
     }
 }
 /// `/v3/ecommerce/mch-transfer/transfer-bills`
@@ -170,7 +223,7 @@ pub mod transfer_bills {
         }
     }
     /// The request of `POST /v3/ecommerce/mch-transfer/transfer-bills` (发起转账).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 二级商户号
         ///
@@ -220,8 +273,33 @@ pub mod transfer_bills {
         transfer_remark: "transfer_remark" required,
         notify_url: "notify_url" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`sub_mchid`, `appid`, `out_bill_no`, `transfer_scene_id`, `openid`, `transfer_amount`, `transfer_remark`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { user_name: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            appid: impl Into<String>,
+            out_bill_no: impl Into<String>,
+            transfer_scene_id: impl Into<String>,
+            openid: impl Into<String>,
+            transfer_amount: i64,
+            transfer_remark: impl Into<String>,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                appid: appid.into(),
+                out_bill_no: out_bill_no.into(),
+                transfer_scene_id: transfer_scene_id.into(),
+                openid: openid.into(),
+                user_name: None,
+                transfer_amount,
+                transfer_remark: transfer_remark.into(),
+                notify_url: None,
+            }
+        }
+    }
     /// The response of `POST /v3/ecommerce/mch-transfer/transfer-bills` (发起转账).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 二级商户号
         ///
@@ -261,6 +339,24 @@ pub mod transfer_bills {
         fail_reason: "fail_reason" optional,
         package_info: "package_info" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`sub_mchid`, `out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { transfer_bill_no: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            out_bill_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                out_bill_no: out_bill_no.into(),
+                transfer_bill_no: None,
+                create_time: None,
+                state: None,
+                fail_reason: None,
+                package_info: None,
+            }
+        }
+    }
     /// `/v3/ecommerce/mch-transfer/transfer-bills/out-bill-no`
     pub mod out_bill_no {
         /// The chain step for `/v3/ecommerce/mch-transfer/transfer-bills/out-bill-no`, reached with `client.v3().ecommerce().mch_transfer().transfer_bills().out_bill_no()`.
@@ -302,7 +398,7 @@ pub mod transfer_bills {
                 }
             }
             /// The request of `GET /v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}` (商户单号查询转账单).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetRequest {
                 /// 二级商户号
                 ///
@@ -312,8 +408,17 @@ pub mod transfer_bills {
             ::wechatpay::runtime::json_object!(GetRequest {
                 sub_mchid: query "sub_mchid" required,
             });
+            impl GetRequest {
+                /// A `GetRequest` of its required fields (`sub_mchid`).
+                #[inline]
+                pub fn new(sub_mchid: impl Into<String>) -> Self {
+                    Self {
+                        sub_mchid: sub_mchid.into(),
+                    }
+                }
+            }
             /// The response of `GET /v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}` (商户单号查询转账单).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 服务商商户号
                 ///
@@ -388,6 +493,31 @@ pub mod transfer_bills {
                 create_time: "create_time" optional,
                 update_time: "update_time" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`sub_mchid`, `out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(
+                    sub_mchid: impl Into<String>,
+                    out_bill_no: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        mchid: None,
+                        sub_mchid: sub_mchid.into(),
+                        out_bill_no: out_bill_no.into(),
+                        transfer_bill_no: None,
+                        appid: None,
+                        transfer_scene_id: None,
+                        state: None,
+                        transfer_amount: None,
+                        transfer_remark: None,
+                        fail_reason: None,
+                        openid: None,
+                        user_name: None,
+                        create_time: None,
+                        update_time: None,
+                    }
+                }
+            }
             /// `/v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel`
             pub mod cancel {
                 /// The chain step for `/v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel`, reached with `client.v3().ecommerce().mch_transfer().transfer_bills().out_bill_no().out_bill_no(out_bill_no).cancel()`.
@@ -410,7 +540,7 @@ pub mod transfer_bills {
                     }
                 }
                 /// The request of `POST /v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel` (撤销转账).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequest {
                     /// 二级商户号
                     ///
@@ -420,8 +550,17 @@ pub mod transfer_bills {
                 ::wechatpay::runtime::json_object!(PostRequest {
                     sub_mchid: "sub_mchid" required,
                 });
+                impl PostRequest {
+                    /// A `PostRequest` of its required fields (`sub_mchid`).
+                    #[inline]
+                    pub fn new(sub_mchid: impl Into<String>) -> Self {
+                        Self {
+                            sub_mchid: sub_mchid.into(),
+                        }
+                    }
+                }
                 /// The response of `POST /v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel` (撤销转账).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponse {
                     /// 二级商户号
                     ///
@@ -451,6 +590,22 @@ pub mod transfer_bills {
                     state: "state" optional,
                     update_time: "update_time" optional,
                 });
+                impl PostResponse {
+                    /// A `PostResponse` with its required fields (`sub_mchid`, `out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { transfer_bill_no: Some(…), ..PostResponse::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        sub_mchid: impl Into<String>,
+                        out_bill_no: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            sub_mchid: sub_mchid.into(),
+                            out_bill_no: out_bill_no.into(),
+                            transfer_bill_no: None,
+                            state: None,
+                            update_time: None,
+                        }
+                    }
+                }
             }
         }
     }
@@ -494,7 +649,7 @@ pub mod transfer_bills {
             /// The request of `GET /v3/ecommerce/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}` (微信转账单号查询转账单).
             pub type GetRequest = crate::v3::ecommerce::mch_transfer::transfer_bills::out_bill_no::by_out_bill_no::GetRequest;
             /// The response of `GET /v3/ecommerce/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}` (微信转账单号查询转账单).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 服务商商户号
                 ///
@@ -569,6 +724,31 @@ pub mod transfer_bills {
                 create_time: "create_time" optional,
                 update_time: "update_time" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`sub_mchid`, `transfer_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(
+                    sub_mchid: impl Into<String>,
+                    transfer_bill_no: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        mchid: None,
+                        sub_mchid: sub_mchid.into(),
+                        out_bill_no: None,
+                        transfer_bill_no: transfer_bill_no.into(),
+                        appid: None,
+                        transfer_scene_id: None,
+                        state: None,
+                        transfer_amount: None,
+                        transfer_remark: None,
+                        fail_reason: None,
+                        openid: None,
+                        user_name: None,
+                        create_time: None,
+                        update_time: None,
+                    }
+                }
+            }
         }
     }
 }

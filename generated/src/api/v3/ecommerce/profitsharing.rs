@@ -64,7 +64,7 @@ pub mod after_sales_orders {
         }
     }
     /// The request of `GET /v3/ecommerce/profitsharing/after-sales-orders` (查询售后服务分账结果).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetRequest {
         /// 二级商户号
         ///
@@ -79,8 +79,18 @@ pub mod after_sales_orders {
         sub_mchid: query "sub_mchid" required,
         transaction_id: query "transaction_id" optional,
     });
+    impl GetRequest {
+        /// A `GetRequest` with its required fields (`sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { transaction_id: Some(…), ..GetRequest::new(…) }`.
+        #[inline]
+        pub fn new(sub_mchid: impl Into<String>) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                transaction_id: None,
+            }
+        }
+    }
     /// The response of `GET /v3/ecommerce/profitsharing/after-sales-orders` (查询售后服务分账结果).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 二级商户号
         ///
@@ -115,6 +125,23 @@ pub mod after_sales_orders {
         fail_reason: "fail_reason" optional,
         finish_time: "finish_time" optional,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`sub_mchid`, `transaction_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { amount: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            transaction_id: impl Into<String>,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                transaction_id: transaction_id.into(),
+                amount: None,
+                result: None,
+                fail_reason: None,
+                finish_time: None,
+            }
+        }
+    }
     /// 分账失败原因
     ///
     /// A value this client does not know yet is kept as [`GetResponseFailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -185,6 +212,27 @@ pub mod after_sales_orders {
         scene: "scene" required,
         refund_id: "refund_id" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` of its required fields (`sub_mchid`, `transaction_id`, `amount`, `type_`, `scene`, `refund_id`).
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            transaction_id: impl Into<String>,
+            amount: i64,
+            type_: PostRequestType,
+            scene: PostRequestScene,
+            refund_id: impl Into<String>,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                transaction_id: transaction_id.into(),
+                amount,
+                type_,
+                scene,
+                refund_id: refund_id.into(),
+            }
+        }
+    }
     /// 场景
     ///
     /// A value this client does not know yet is kept as [`PostRequestScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -220,7 +268,7 @@ pub mod after_sales_orders {
         ServiceFeeIncome = "SERVICE_FEE_INCOME",
     });
     /// The response of `POST /v3/ecommerce/profitsharing/after-sales-orders` (请求售后服务分账).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 二级商户号
         ///
@@ -240,6 +288,21 @@ pub mod after_sales_orders {
         transaction_id: "transaction_id" required,
         amount: "amount" required,
     });
+    impl PostResponse {
+        /// A `PostResponse` of its required fields (`sub_mchid`, `transaction_id`, `amount`).
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            transaction_id: impl Into<String>,
+            amount: i64,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                transaction_id: transaction_id.into(),
+                amount,
+            }
+        }
+    }
 }
 /// `/v3/ecommerce/profitsharing/finish-order`
 pub mod finish_order {
@@ -260,7 +323,7 @@ pub mod finish_order {
         }
     }
     /// The request of `POST /v3/ecommerce/profitsharing/finish-order` (完结分账API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 二级商户号
         ///
@@ -285,8 +348,25 @@ pub mod finish_order {
         out_order_no: "out_order_no" required,
         description: "description" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` of its required fields (`sub_mchid`, `transaction_id`, `out_order_no`, `description`).
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            transaction_id: impl Into<String>,
+            out_order_no: impl Into<String>,
+            description: impl Into<String>,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                transaction_id: transaction_id.into(),
+                out_order_no: out_order_no.into(),
+                description: description.into(),
+            }
+        }
+    }
     /// The response of `POST /v3/ecommerce/profitsharing/finish-order` (完结分账API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 二级商户号
         ///
@@ -311,6 +391,22 @@ pub mod finish_order {
         out_order_no: "out_order_no" required,
         order_id: "order_id" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`sub_mchid`, `transaction_id`, `out_order_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { order_id: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            transaction_id: impl Into<String>,
+            out_order_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                transaction_id: transaction_id.into(),
+                out_order_no: out_order_no.into(),
+                order_id: None,
+            }
+        }
+    }
 }
 /// `/v3/ecommerce/profitsharing/orders`
 pub mod orders {
@@ -356,7 +452,7 @@ pub mod orders {
         }
     }
     /// The request of `GET /v3/ecommerce/profitsharing/orders` (查询分账结果API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetRequest {
         /// 二级商户号
         ///
@@ -376,8 +472,23 @@ pub mod orders {
         transaction_id: query "transaction_id" required,
         out_order_no: query "out_order_no" required,
     });
+    impl GetRequest {
+        /// A `GetRequest` of its required fields (`sub_mchid`, `transaction_id`, `out_order_no`).
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            transaction_id: impl Into<String>,
+            out_order_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                transaction_id: transaction_id.into(),
+                out_order_no: out_order_no.into(),
+            }
+        }
+    }
     /// The response of `GET /v3/ecommerce/profitsharing/orders` (查询分账结果API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 二级商户号
         ///
@@ -437,6 +548,31 @@ pub mod orders {
         finish_amount: "finish_amount" optional,
         finish_description: "finish_description" optional,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`sub_mchid`, `transaction_id`, `out_order_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { order_id: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            transaction_id: impl Into<String>,
+            out_order_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                transaction_id: transaction_id.into(),
+                out_order_no: out_order_no.into(),
+                order_id: None,
+                status: None,
+                receivers: None,
+                close_reason: None,
+                abnormal_status: None,
+                funds_abnormal_closed_reason: None,
+                funds_abnormal_redirect_id: None,
+                funds_abnormal_receivers: None,
+                finish_amount: None,
+                finish_description: None,
+            }
+        }
+    }
     /// 异常处理状态
     ///
     /// A value this client does not know yet is kept as [`GetResponseAbnormalStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -531,7 +667,7 @@ pub mod orders {
         detail_id: "detail_id" optional,
     });
     /// The request of `POST /v3/ecommerce/profitsharing/orders` (请求分账API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 公众账号ID
         ///
@@ -562,6 +698,26 @@ pub mod orders {
         receivers: "receivers" required,
         finish: "finish" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`sub_mchid`, `transaction_id`, `out_order_no`, `receivers`, `finish`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { appid: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            transaction_id: impl Into<String>,
+            out_order_no: impl Into<String>,
+            receivers: Vec<PostRequestReceivers>,
+            finish: bool,
+        ) -> Self {
+            Self {
+                appid: None,
+                sub_mchid: sub_mchid.into(),
+                transaction_id: transaction_id.into(),
+                out_order_no: out_order_no.into(),
+                receivers,
+                finish,
+            }
+        }
+    }
     /// PostRequestReceivers
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestReceivers {
@@ -591,8 +747,26 @@ pub mod orders {
         description: "description" required,
         receiver_name: "receiver_name" optional,
     });
+    impl PostRequestReceivers {
+        /// A `PostRequestReceivers` with its required fields (`type_`, `receiver_account`, `amount`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestReceivers { receiver_name: Some(…), ..PostRequestReceivers::new(…) }`.
+        #[inline]
+        pub fn new(
+            type_: crate::types::ProfitSharingReceiverType,
+            receiver_account: impl Into<String>,
+            amount: i64,
+            description: impl Into<String>,
+        ) -> Self {
+            Self {
+                type_,
+                receiver_account: receiver_account.into(),
+                amount,
+                description: description.into(),
+                receiver_name: None,
+            }
+        }
+    }
     /// The response of `POST /v3/ecommerce/profitsharing/orders` (请求分账API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 二级商户号
         ///
@@ -623,6 +797,25 @@ pub mod orders {
         status: "status" optional,
         receivers: "receivers" required,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`sub_mchid`, `transaction_id`, `out_order_no`, `receivers`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { order_id: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            transaction_id: impl Into<String>,
+            out_order_no: impl Into<String>,
+            receivers: Vec<PostResponseReceivers>,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                transaction_id: transaction_id.into(),
+                out_order_no: out_order_no.into(),
+                order_id: None,
+                status: None,
+                receivers,
+            }
+        }
+    }
     /// PostResponseReceivers
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseReceivers {
@@ -714,7 +907,7 @@ pub mod orders {
                 }
             }
             /// The response of `GET /v3/ecommerce/profitsharing/orders/{transaction_id}/amounts` (查询订单剩余待分金额API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 微信订单号
                 ///
@@ -729,6 +922,16 @@ pub mod orders {
                 transaction_id: "transaction_id" required,
                 unsplit_amount: "unsplit_amount" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`transaction_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { unsplit_amount: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(transaction_id: impl Into<String>) -> Self {
+                    Self {
+                        transaction_id: transaction_id.into(),
+                        unsplit_amount: None,
+                    }
+                }
+            }
         }
     }
 }
@@ -802,6 +1005,25 @@ pub mod receivers {
             encrypted_name: "encrypted_name" optional,
             relation_type: "relation_type" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`appid`, `type_`, `account`, `relation_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { name: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                appid: impl Into<String>,
+                type_: crate::types::ProfitSharingReceiverType,
+                account: impl Into<String>,
+                relation_type: crate::types::ProfitSharingReceiverType,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    type_,
+                    account: account.into(),
+                    name: None,
+                    encrypted_name: None,
+                    relation_type,
+                }
+            }
+        }
         /// The response of `POST /v3/ecommerce/profitsharing/receivers/add` (添加分账接收方API).
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
@@ -816,6 +1038,19 @@ pub mod receivers {
             type_: "type" required,
             account: "account" required,
         });
+        impl PostResponse {
+            /// A `PostResponse` of its required fields (`type_`, `account`).
+            #[inline]
+            pub fn new(
+                type_: crate::types::ProfitSharingReceiverType,
+                account: impl Into<String>,
+            ) -> Self {
+                Self {
+                    type_,
+                    account: account.into(),
+                }
+            }
+        }
     }
     /// `/v3/ecommerce/profitsharing/receivers/delete`
     pub mod delete_ {
@@ -857,6 +1092,21 @@ pub mod receivers {
             type_: "type" required,
             account: "account" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` of its required fields (`appid`, `type_`, `account`).
+            #[inline]
+            pub fn new(
+                appid: impl Into<String>,
+                type_: crate::types::ProfitSharingReceiverType,
+                account: impl Into<String>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    type_,
+                    account: account.into(),
+                }
+            }
+        }
         /// The response of `POST /v3/ecommerce/profitsharing/receivers/delete` (删除分账接收方API).
         pub type PostResponse = crate::v3::ecommerce::profitsharing::receivers::add::PostResponse;
     }
@@ -898,7 +1148,7 @@ pub mod returnorders {
         }
     }
     /// The request of `GET /v3/ecommerce/profitsharing/returnorders` (查询分账回退结果API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetRequest {
         /// 二级商户号
         ///
@@ -923,8 +1173,23 @@ pub mod returnorders {
         out_order_no: query "out_order_no" optional,
         out_return_no: query "out_return_no" required,
     });
+    impl GetRequest {
+        /// A `GetRequest` with its required fields (`sub_mchid`, `out_return_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { order_id: Some(…), ..GetRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            out_return_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                order_id: None,
+                out_order_no: None,
+                out_return_no: out_return_no.into(),
+            }
+        }
+    }
     /// The response of `GET /v3/ecommerce/profitsharing/returnorders` (查询分账回退结果API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 二级商户号
         ///
@@ -975,8 +1240,31 @@ pub mod returnorders {
         fail_reason: "fail_reason" optional,
         finish_time: "finish_time" optional,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`sub_mchid`, `order_id`, `out_order_no`, `out_return_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { return_mchid: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            order_id: impl Into<String>,
+            out_order_no: impl Into<String>,
+            out_return_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                order_id: order_id.into(),
+                out_order_no: out_order_no.into(),
+                out_return_no: out_return_no.into(),
+                return_mchid: None,
+                amount: None,
+                return_no: None,
+                result: None,
+                fail_reason: None,
+                finish_time: None,
+            }
+        }
+    }
     /// The request of `POST /v3/ecommerce/profitsharing/returnorders` (请求分账回退API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 二级商户号
         ///
@@ -1017,8 +1305,30 @@ pub mod returnorders {
         description: "description" required,
         transaction_id: "transaction_id" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`sub_mchid`, `out_return_no`, `return_mchid`, `amount`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { order_id: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            out_return_no: impl Into<String>,
+            return_mchid: impl Into<String>,
+            amount: i64,
+            description: impl Into<String>,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                order_id: None,
+                out_order_no: None,
+                out_return_no: out_return_no.into(),
+                return_mchid: return_mchid.into(),
+                amount,
+                description: description.into(),
+                transaction_id: None,
+            }
+        }
+    }
     /// The response of `POST /v3/ecommerce/profitsharing/returnorders` (请求分账回退API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 二级商户号
         ///
@@ -1069,4 +1379,29 @@ pub mod returnorders {
         fail_reason: "fail_reason" optional,
         finish_time: "finish_time" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`sub_mchid`, `order_id`, `out_order_no`, `out_return_no`, `return_mchid`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { return_no: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            order_id: impl Into<String>,
+            out_order_no: impl Into<String>,
+            out_return_no: impl Into<String>,
+            return_mchid: impl Into<String>,
+            amount: i64,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                order_id: order_id.into(),
+                out_order_no: out_order_no.into(),
+                out_return_no: out_return_no.into(),
+                return_mchid: return_mchid.into(),
+                amount,
+                return_no: None,
+                result: None,
+                fail_reason: None,
+                finish_time: None,
+            }
+        }
+    }
 }

@@ -119,8 +119,38 @@ pub mod apply {
         refund_account: "refund_account" optional,
         funds_account: "funds_account" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`sp_appid`, `combine_transaction_id`, `transaction_id`, `out_refund_no`, `amount`, `funds_account`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { individual_auth_id: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            sp_appid: impl Into<String>,
+            combine_transaction_id: impl Into<String>,
+            transaction_id: impl Into<String>,
+            out_refund_no: impl Into<String>,
+            amount: PostRequestAmount,
+            funds_account: PostRequestFundsAccount,
+        ) -> Self {
+            Self {
+                individual_auth_id: None,
+                sub_mchid: None,
+                sp_appid: sp_appid.into(),
+                sub_appid: None,
+                combine_mchid: None,
+                combine_out_trade_no: None,
+                combine_transaction_id: combine_transaction_id.into(),
+                transaction_id: transaction_id.into(),
+                out_trade_no: None,
+                out_refund_no: out_refund_no.into(),
+                reason: None,
+                amount,
+                notify_url: None,
+                refund_account: None,
+                funds_account,
+            }
+        }
+    }
     /// 订单金额
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestAmount {
         /// 退款金额
         ///
@@ -143,6 +173,18 @@ pub mod apply {
         total: "total" required,
         currency: "currency" optional,
     });
+    impl PostRequestAmount {
+        /// A `PostRequestAmount` with its required fields (`refund`, `total`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestAmount { from: Some(…), ..PostRequestAmount::new(…) }`.
+        #[inline]
+        pub fn new(refund: i64, total: i64) -> Self {
+            Self {
+                refund,
+                from: None,
+                total,
+                currency: None,
+            }
+        }
+    }
     /// PostRequestAmountFrom
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestAmountFrom {
@@ -157,6 +199,13 @@ pub mod apply {
         account: "account" required,
         amount: "amount" required,
     });
+    impl PostRequestAmountFrom {
+        /// A `PostRequestAmountFrom` of its required fields (`account`, `amount`).
+        #[inline]
+        pub fn new(account: PostRequestAmountFromAccount, amount: i64) -> Self {
+            Self { account, amount }
+        }
+    }
     /// 出资账户类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestAmountFromAccount::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -212,7 +261,7 @@ pub mod apply {
         RefundSourcePartnerAdvance = "REFUND_SOURCE_PARTNER_ADVANCE",
     });
     /// The response of `POST /v3/ecommerce/refunds/apply` (退款申请API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 微信退款单号
         ///
@@ -243,6 +292,23 @@ pub mod apply {
         promotion_detail: "promotion_detail" optional,
         refund_account: "refund_account" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`out_refund_no`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { refund_id: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            out_refund_no: impl Into<String>,
+            amount: PostResponseAmount,
+        ) -> Self {
+            Self {
+                refund_id: None,
+                out_refund_no: out_refund_no.into(),
+                create_time: None,
+                amount,
+                promotion_detail: None,
+                refund_account: None,
+            }
+        }
+    }
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseAmount {
@@ -403,6 +469,24 @@ pub mod by_refund_id {
             bank_account: "bank_account" optional,
             real_name: "real_name" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`out_refund_no`, `type_`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                out_refund_no: impl Into<String>,
+                type_: PostRequestType,
+            ) -> Self {
+                Self {
+                    sub_mchid: None,
+                    individual_auth_id: None,
+                    out_refund_no: out_refund_no.into(),
+                    type_,
+                    bank_type: None,
+                    bank_account: None,
+                    real_name: None,
+                }
+            }
+        }
         /// 开户银行
         ///
         /// A value this client does not know yet is kept as [`PostRequestBankType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -477,7 +561,7 @@ pub mod by_refund_id {
             MerchantBankCard = "MERCHANT_BANK_CARD",
         });
         /// The response of `POST /v3/ecommerce/refunds/{refund_id}/apply-abnormal-refund` (发起异常退款).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 微信支付退款号
             ///
@@ -541,6 +625,30 @@ pub mod by_refund_id {
             promotion_detail: "promotion_detail" optional,
             refund_account: "refund_account" optional,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`refund_id`, `out_refund_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { transaction_id: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(
+                refund_id: impl Into<String>,
+                out_refund_no: impl Into<String>,
+            ) -> Self {
+                Self {
+                    refund_id: refund_id.into(),
+                    out_refund_no: out_refund_no.into(),
+                    transaction_id: None,
+                    out_trade_no: None,
+                    channel: None,
+                    user_received_account: None,
+                    success_time: None,
+                    create_time: None,
+                    status: None,
+                    funds_account: None,
+                    amount: None,
+                    promotion_detail: None,
+                    refund_account: None,
+                }
+            }
+        }
         /// 金额信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseAmount {
@@ -721,7 +829,7 @@ pub mod by_refund_id {
         /// The request of `GET /v3/ecommerce/refunds/{refund_id}/return-advance` (查询垫付回补结果API).
         pub type GetRequest = crate::v3::ecommerce::fund::withdraw::by_withdraw_id::GetRequest;
         /// The response of `GET /v3/ecommerce/refunds/{refund_id}/return-advance` (查询垫付回补结果API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 微信退款单号
             ///
@@ -771,8 +879,25 @@ pub mod by_refund_id {
             result: "result" optional,
             success_time: "success_time" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`refund_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { advance_return_id: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(refund_id: impl Into<String>) -> Self {
+                Self {
+                    refund_id: refund_id.into(),
+                    advance_return_id: None,
+                    return_amount: None,
+                    payer_mchid: None,
+                    payer_account: None,
+                    payee_mchid: None,
+                    payee_account: None,
+                    result: None,
+                    success_time: None,
+                }
+            }
+        }
         /// The request of `POST /v3/ecommerce/refunds/{refund_id}/return-advance` (垫付退款回补API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 二级商户号
             ///
@@ -782,6 +907,15 @@ pub mod by_refund_id {
         ::wechatpay::runtime::json_object!(PostRequest {
             sub_mchid: "sub_mchid" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` of its required fields (`sub_mchid`).
+            #[inline]
+            pub fn new(sub_mchid: impl Into<String>) -> Self {
+                Self {
+                    sub_mchid: sub_mchid.into(),
+                }
+            }
+        }
         /// The response of `POST /v3/ecommerce/refunds/{refund_id}/return-advance` (垫付退款回补API).
         pub type PostResponse = crate::v3::ecommerce::refunds::by_refund_id::return_advance::GetResponse;
     }
@@ -836,7 +970,7 @@ pub mod id {
             sub_mchid: query "sub_mchid" optional,
         });
         /// The response of `GET /v3/ecommerce/refunds/id/{refund_id}` (通过微信支付退款单号查询退款).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 微信退款单号
             ///
@@ -898,6 +1032,27 @@ pub mod id {
             refund_account: "refund_account" optional,
             funds_account: "funds_account" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`refund_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { out_refund_no: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(refund_id: impl Into<String>) -> Self {
+                Self {
+                    refund_id: refund_id.into(),
+                    out_refund_no: None,
+                    transaction_id: None,
+                    out_trade_no: None,
+                    channel: None,
+                    user_received_account: None,
+                    success_time: None,
+                    create_time: None,
+                    status: None,
+                    amount: None,
+                    promotion_detail: None,
+                    refund_account: None,
+                    funds_account: None,
+                }
+            }
+        }
         /// 退款金额信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAmount {
@@ -1021,7 +1176,7 @@ pub mod out_refund_no {
         /// The request of `GET /v3/ecommerce/refunds/out-refund-no/{out_refund_no}` (通过商户退款单号查询退款).
         pub type GetRequest = crate::v3::ecommerce::refunds::id::by_refund_id::GetRequest;
         /// The response of `GET /v3/ecommerce/refunds/out-refund-no/{out_refund_no}` (通过商户退款单号查询退款).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 微信退款单号
             ///
@@ -1083,6 +1238,27 @@ pub mod out_refund_no {
             refund_account: "refund_account" optional,
             funds_account: "funds_account" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`out_refund_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { refund_id: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(out_refund_no: impl Into<String>) -> Self {
+                Self {
+                    refund_id: None,
+                    out_refund_no: out_refund_no.into(),
+                    transaction_id: None,
+                    out_trade_no: None,
+                    channel: None,
+                    user_received_account: None,
+                    success_time: None,
+                    create_time: None,
+                    status: None,
+                    amount: None,
+                    promotion_detail: None,
+                    refund_account: None,
+                    funds_account: None,
+                }
+            }
+        }
         /// 退款金额信息
         pub type GetResponseAmount = crate::v3::ecommerce::refunds::id::by_refund_id::GetResponseAmount;
         /// GetResponseAmountFrom

@@ -48,6 +48,21 @@ pub struct GetRequest {
     limit: query "limit" optional,
     offset: query "offset" optional,
 });
+impl GetRequest {
+    /// A `GetRequest` with its required fields (`organization_type`, `cert_number`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { limit: Some(…), ..GetRequest::new(…) }`.
+    #[inline]
+    pub fn new(
+        organization_type: GetRequestOrganizationType,
+        cert_number: impl Into<String>,
+    ) -> Self {
+        Self {
+            organization_type,
+            cert_number: cert_number.into(),
+            limit: None,
+            offset: None,
+        }
+    }
+}
 /// 主体类型
 ///
 /// A value this client does not know yet is kept as [`GetRequestOrganizationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -78,7 +93,7 @@ pub enum GetRequestOrganizationType {
     SubjectTypeMicro = "SUBJECT_TYPE_MICRO",
 });
 /// The response of `GET /v3/ecommerce/subject-sub-merchants` (查询指定主体子商户列表).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetResponse {
     /// 子商户列表
     pub data: Option<Vec<GetResponseData>>,
@@ -101,6 +116,18 @@ pub struct GetResponse {
     limit: "limit" required,
     total_count: "total_count" optional,
 });
+impl GetResponse {
+    /// A `GetResponse` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { data: Some(…), ..GetResponse::new(…) }`.
+    #[inline]
+    pub fn new(offset: i64, limit: i64) -> Self {
+        Self {
+            data: None,
+            offset,
+            limit,
+            total_count: None,
+        }
+    }
+}
 /// GetResponseData
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseData {

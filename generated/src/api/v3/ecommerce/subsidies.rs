@@ -38,7 +38,7 @@ pub mod cancel {
         }
     }
     /// The request of `POST /v3/ecommerce/subsidies/cancel` (取消补差API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 二级商户号
         ///
@@ -58,8 +58,23 @@ pub mod cancel {
         transaction_id: "transaction_id" required,
         description: "description" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` of its required fields (`sub_mchid`, `transaction_id`, `description`).
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            transaction_id: impl Into<String>,
+            description: impl Into<String>,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                transaction_id: transaction_id.into(),
+                description: description.into(),
+            }
+        }
+    }
     /// The response of `POST /v3/ecommerce/subsidies/cancel` (取消补差API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 二级商户号
         ///
@@ -82,6 +97,22 @@ pub mod cancel {
         result: "result" optional,
         description: "description" required,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`sub_mchid`, `transaction_id`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { result: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            transaction_id: impl Into<String>,
+            description: impl Into<String>,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                transaction_id: transaction_id.into(),
+                result: None,
+                description: description.into(),
+            }
+        }
+    }
     /// 取消补差结果
     ///
     /// A value this client does not know yet is kept as [`PostResponseResult::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -119,7 +150,7 @@ pub mod create {
         }
     }
     /// The request of `POST /v3/ecommerce/subsidies/create` (请求补差API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 二级商户号
         ///
@@ -154,8 +185,27 @@ pub mod create {
         refund_id: "refund_id" optional,
         out_subsidy_no: "out_subsidy_no" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`sub_mchid`, `transaction_id`, `amount`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { refund_id: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            transaction_id: impl Into<String>,
+            amount: i64,
+            description: impl Into<String>,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                transaction_id: transaction_id.into(),
+                amount,
+                description: description.into(),
+                refund_id: None,
+                out_subsidy_no: None,
+            }
+        }
+    }
     /// The response of `POST /v3/ecommerce/subsidies/create` (请求补差API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 二级商户号
         ///
@@ -193,6 +243,26 @@ pub mod create {
         result: "result" optional,
         success_time: "success_time" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`sub_mchid`, `transaction_id`, `description`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { subsidy_id: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            transaction_id: impl Into<String>,
+            description: impl Into<String>,
+            amount: i64,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                transaction_id: transaction_id.into(),
+                subsidy_id: None,
+                description: description.into(),
+                amount,
+                result: None,
+                success_time: None,
+            }
+        }
+    }
 }
 /// `/v3/ecommerce/subsidies/return`
 pub mod return_ {
@@ -213,7 +283,7 @@ pub mod return_ {
         }
     }
     /// The request of `POST /v3/ecommerce/subsidies/return` (请求补差回退API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 二级商户号
         ///
@@ -256,6 +326,29 @@ pub mod return_ {
         subsidy_id: "subsidy_id" optional,
         from: "from" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`sub_mchid`, `out_order_no`, `transaction_id`, `refund_id`, `amount`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { subsidy_id: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            out_order_no: impl Into<String>,
+            transaction_id: impl Into<String>,
+            refund_id: impl Into<String>,
+            amount: i64,
+            description: impl Into<String>,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                out_order_no: out_order_no.into(),
+                transaction_id: transaction_id.into(),
+                refund_id: refund_id.into(),
+                amount,
+                description: description.into(),
+                subsidy_id: None,
+                from: None,
+            }
+        }
+    }
     /// PostRequestFrom
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestFrom {
@@ -273,7 +366,7 @@ pub mod return_ {
     /// 出资账户类型
     pub type PostRequestFromAccount = crate::v3::ecommerce::refunds::apply::PostRequestAmountFromAccount;
     /// The response of `POST /v3/ecommerce/subsidies/return` (请求补差回退API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 二级商户号
         ///
@@ -321,4 +414,28 @@ pub mod return_ {
         result: "result" optional,
         success_time: "success_time" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`sub_mchid`, `transaction_id`, `refund_id`, `out_order_no`, `amount`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { subsidy_refund_id: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            transaction_id: impl Into<String>,
+            refund_id: impl Into<String>,
+            out_order_no: impl Into<String>,
+            amount: i64,
+            description: impl Into<String>,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                transaction_id: transaction_id.into(),
+                subsidy_refund_id: None,
+                refund_id: refund_id.into(),
+                out_order_no: out_order_no.into(),
+                amount,
+                description: description.into(),
+                result: None,
+                success_time: None,
+            }
+        }
+    }
 }

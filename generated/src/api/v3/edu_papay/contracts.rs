@@ -70,7 +70,7 @@ pub mod id {
             }
         }
         /// The request of `GET /v3/edu-papay/contracts/id/{contract_id}` (通过协议号查询签约API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetRequest {
             /// 服务商APPID
             ///
@@ -90,8 +90,19 @@ pub mod id {
             sub_mchid: query "sub_mchid" optional,
             sub_appid: query "sub_appid" optional,
         });
+        impl GetRequest {
+            /// A `GetRequest` with its required fields (`appid`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { sub_mchid: Some(…), ..GetRequest::new(…) }`.
+            #[inline]
+            pub fn new(appid: impl Into<String>) -> Self {
+                Self {
+                    appid: appid.into(),
+                    sub_mchid: None,
+                    sub_appid: None,
+                }
+            }
+        }
         /// The response of `GET /v3/edu-papay/contracts/id/{contract_id}` (通过协议号查询签约API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 服务商商户号
             ///
@@ -130,6 +141,22 @@ pub mod id {
             plan_id: "plan_id" optional,
             contract_information: "contract_information" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`appid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_mchid: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(appid: impl Into<String>) -> Self {
+                Self {
+                    sp_mchid: None,
+                    appid: appid.into(),
+                    sub_mchid: None,
+                    sub_appid: None,
+                    openid: None,
+                    sub_openid: None,
+                    plan_id: None,
+                    contract_information: None,
+                }
+            }
+        }
         /// 签约信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseContractInformation {
@@ -172,7 +199,7 @@ pub mod presign {
         }
     }
     /// The request of `POST /v3/edu-papay/contracts/presign` (预签约API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 服务商APPID
         ///
@@ -222,6 +249,30 @@ pub mod presign {
         period_start_date: "period_start_date" required,
         trade_scene: "trade_scene" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`appid`, `openid`, `plan_id`, `user_id`, `period_start_date`, `trade_scene`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            appid: impl Into<String>,
+            openid: impl Into<String>,
+            plan_id: impl Into<String>,
+            user_id: impl Into<String>,
+            period_start_date: impl Into<String>,
+            trade_scene: impl Into<String>,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                sub_mchid: None,
+                sub_appid: None,
+                openid: openid.into(),
+                sub_openid: None,
+                plan_id: plan_id.into(),
+                user_id: user_id.into(),
+                period_start_date: period_start_date.into(),
+                trade_scene: trade_scene.into(),
+            }
+        }
+    }
     /// The response of `POST /v3/edu-papay/contracts/presign` (预签约API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {

@@ -24,7 +24,7 @@ impl<'a> Transactions<'a> {
     }
 }
 /// The request of `POST /v3/edu-papay/transactions` (教育通扣款受理API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
     /// 服务商APPID
     ///
@@ -85,8 +85,38 @@ pub struct PostRequest {
     amount: "amount" required,
     device_information: "device_information" required,
 });
+impl PostRequest {
+    /// A `PostRequest` with its required fields (`appid`, `body`, `out_trade_no`, `notify_url`, `contract_id`, `trade_scene`, `amount`, `device_information`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        appid: impl Into<String>,
+        body: impl Into<String>,
+        out_trade_no: impl Into<String>,
+        notify_url: impl Into<String>,
+        contract_id: impl Into<String>,
+        trade_scene: impl Into<String>,
+        amount: PostRequestAmount,
+        device_information: PostRequestDeviceInformation,
+    ) -> Self {
+        Self {
+            appid: appid.into(),
+            sub_mchid: None,
+            sub_appid: None,
+            body: body.into(),
+            attach: None,
+            out_trade_no: out_trade_no.into(),
+            goods_tag: None,
+            notify_url: notify_url.into(),
+            contract_id: contract_id.into(),
+            trade_scene: trade_scene.into(),
+            amount,
+            device_information,
+        }
+    }
+}
 /// 订单金额
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestAmount {
     /// 总金额
     ///
@@ -101,8 +131,15 @@ pub struct PostRequestAmount {
     total: "total" required,
     currency: "currency" optional,
 });
+impl PostRequestAmount {
+    /// A `PostRequestAmount` with its required fields (`total`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestAmount { currency: Some(…), ..PostRequestAmount::new(…) }`.
+    #[inline]
+    pub fn new(total: i64) -> Self {
+        Self { total, currency: None }
+    }
+}
 /// 设备信息
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestDeviceInformation {
     /// 设备号
     ///
@@ -117,6 +154,16 @@ pub struct PostRequestDeviceInformation {
     device_id: "device_id" optional,
     device_ip: "device_ip" required,
 });
+impl PostRequestDeviceInformation {
+    /// A `PostRequestDeviceInformation` with its required fields (`device_ip`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDeviceInformation { device_id: Some(…), ..PostRequestDeviceInformation::new(…) }`.
+    #[inline]
+    pub fn new(device_ip: impl Into<String>) -> Self {
+        Self {
+            device_id: None,
+            device_ip: device_ip.into(),
+        }
+    }
+}
 /// `/v3/edu-papay/transactions/id`
 pub mod id {
     /// The chain step for `/v3/edu-papay/transactions/id`, reached with `client.v3().edu_papay().transactions().id()`.
@@ -385,7 +432,7 @@ pub mod out_trade_no {
         /// The request of `GET /v3/edu-papay/transactions/out-trade-no/{out_trade_no}` (商户订单号查单API).
         pub type GetRequest = crate::v3::edu_papay::transactions::id::by_transaction_id::GetRequest;
         /// The response of `GET /v3/edu-papay/transactions/out-trade-no/{out_trade_no}` (商户订单号查单API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 服务商商户号
             ///
@@ -457,6 +504,29 @@ pub mod out_trade_no {
             device_information: "device_information" optional,
             promotion_detail: "promotion_detail" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_mchid: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(out_trade_no: impl Into<String>) -> Self {
+                Self {
+                    sp_mchid: None,
+                    appid: None,
+                    sub_mchid: None,
+                    sub_appid: None,
+                    out_trade_no: out_trade_no.into(),
+                    transaction_id: None,
+                    attach: None,
+                    bank_type: None,
+                    success_time: None,
+                    trade_state: None,
+                    trade_state_description: None,
+                    payer: None,
+                    amount: None,
+                    device_information: None,
+                    promotion_detail: None,
+                }
+            }
+        }
         /// 订单金额
         pub type GetResponseAmount = crate::v3::edu_papay::transactions::id::by_transaction_id::GetResponseAmount;
         /// 设备信息

@@ -49,7 +49,7 @@ pub mod by_openid {
             }
         }
         /// The request of `GET /v3/edu-papay/user/{openid}/contracts` (通过用户标识查询签约API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetRequest {
             /// 服务商APPID
             ///
@@ -94,6 +94,22 @@ pub mod by_openid {
             offset: query "offset" optional,
             limit: query "limit" optional,
         });
+        impl GetRequest {
+            /// A `GetRequest` with its required fields (`appid`, `plan_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { sub_mchid: Some(…), ..GetRequest::new(…) }`.
+            #[inline]
+            pub fn new(appid: impl Into<String>, plan_id: impl Into<String>) -> Self {
+                Self {
+                    appid: appid.into(),
+                    sub_mchid: None,
+                    sub_appid: None,
+                    sub_openid: None,
+                    plan_id: plan_id.into(),
+                    contract_status: None,
+                    offset: None,
+                    limit: None,
+                }
+            }
+        }
         /// 签约状态
         ///
         /// A value this client does not know yet is kept as [`GetRequestContractStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.

@@ -42,7 +42,7 @@ pub mod by_contract_id {
             }
         }
         /// The request of `POST /v3/edu-papay/user-notifications/{contract_id}/send` (发送扣款预通知API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 服务商APPID
             ///
@@ -62,5 +62,16 @@ pub mod by_contract_id {
             sub_mchid: "sub_mchid" optional,
             sub_appid: "sub_appid" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`appid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(appid: impl Into<String>) -> Self {
+                Self {
+                    appid: appid.into(),
+                    sub_mchid: None,
+                    sub_appid: None,
+                }
+            }
+        }
     }
 }

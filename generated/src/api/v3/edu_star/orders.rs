@@ -36,7 +36,7 @@ impl<'a> Orders<'a> {
     }
 }
 /// The request of `GET /v3/edu-star/orders` (通过QQ账号查询核销订单列表API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetRequest {
     /// appid
     ///
@@ -66,6 +66,19 @@ pub struct GetRequest {
     offset: query "offset" optional,
     limit: query "limit" optional,
 });
+impl GetRequest {
+    /// A `GetRequest` with its required fields (`appid`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { wechat_openid: Some(…), ..GetRequest::new(…) }`.
+    #[inline]
+    pub fn new(appid: impl Into<String>) -> Self {
+        Self {
+            appid: appid.into(),
+            wechat_openid: None,
+            qq: None,
+            offset: None,
+            limit: None,
+        }
+    }
+}
 /// The response of `GET /v3/edu-star/orders` (通过QQ账号查询核销订单列表API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
@@ -130,7 +143,7 @@ pub struct GetResponseData {
     order_id: "order_id" optional,
 });
 /// The request of `POST /v3/edu-star/orders` (创建核销订单API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
     /// appid
     ///
@@ -158,8 +171,25 @@ pub struct PostRequest {
     right_id: "right_id" required,
     create_time: "create_time" required,
 });
+impl PostRequest {
+    /// A `PostRequest` with its required fields (`appid`, `right_id`, `create_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { wechat_openid: Some(…), ..PostRequest::new(…) }`.
+    #[inline]
+    pub fn new(
+        appid: impl Into<String>,
+        right_id: impl Into<String>,
+        create_time: impl Into<String>,
+    ) -> Self {
+        Self {
+            appid: appid.into(),
+            wechat_openid: None,
+            qq: None,
+            right_id: right_id.into(),
+            create_time: create_time.into(),
+        }
+    }
+}
 /// The response of `POST /v3/edu-star/orders` (创建核销订单API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostResponse {
     /// appid
     ///
@@ -199,3 +229,23 @@ pub struct PostResponse {
     order_state: "order_state" optional,
     order_id: "order_id" optional,
 });
+impl PostResponse {
+    /// A `PostResponse` with its required fields (`appid`, `wechat_openid`, `right_id`, `create_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { qq: Some(…), ..PostResponse::new(…) }`.
+    #[inline]
+    pub fn new(
+        appid: impl Into<String>,
+        wechat_openid: impl Into<String>,
+        right_id: impl Into<String>,
+        create_time: impl Into<String>,
+    ) -> Self {
+        Self {
+            appid: appid.into(),
+            wechat_openid: wechat_openid.into(),
+            qq: None,
+            right_id: right_id.into(),
+            create_time: create_time.into(),
+            order_state: None,
+            order_id: None,
+        }
+    }
+}

@@ -50,7 +50,7 @@ pub mod openid {
             }
         }
         /// The request of `GET /v3/edu-star/users/openid/{wechat_openid}` (通过微信用户标识查询用户信息API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetRequest {
             /// 商户appid
             ///
@@ -60,8 +60,15 @@ pub mod openid {
         ::wechatpay::runtime::json_object!(GetRequest {
             appid: query "appid" required,
         });
+        impl GetRequest {
+            /// A `GetRequest` of its required fields (`appid`).
+            #[inline]
+            pub fn new(appid: impl Into<String>) -> Self {
+                Self { appid: appid.into() }
+            }
+        }
         /// The response of `GET /v3/edu-star/users/openid/{wechat_openid}` (通过微信用户标识查询用户信息API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 是否学生
             pub education_star_student: Option<bool>,
@@ -89,6 +96,22 @@ pub mod openid {
             qq: "qq" optional,
             register_time: "register_time" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`appid`, `wechat_openid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { education_star_student: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(
+                appid: impl Into<String>,
+                wechat_openid: impl Into<String>,
+            ) -> Self {
+                Self {
+                    education_star_student: None,
+                    appid: appid.into(),
+                    wechat_openid: wechat_openid.into(),
+                    qq: None,
+                    register_time: None,
+                }
+            }
+        }
     }
 }
 /// `/v3/edu-star/users/qq`
@@ -126,7 +149,7 @@ pub mod qq {
         /// The request of `GET /v3/edu-star/users/qq/{qq}` (通过QQ账号查询用户信息API).
         pub type GetRequest = crate::v3::edu_star::users::openid::by_wechat_openid::GetRequest;
         /// The response of `GET /v3/edu-star/users/qq/{qq}` (通过QQ账号查询用户信息API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 学生标识
             pub education_star_student: Option<bool>,
@@ -154,5 +177,18 @@ pub mod qq {
             qq: "qq" required,
             register_time: "register_time" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`appid`, `qq`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { education_star_student: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(appid: impl Into<String>, qq: impl Into<String>) -> Self {
+                Self {
+                    education_star_student: None,
+                    appid: appid.into(),
+                    wechat_openid: None,
+                    qq: qq.into(),
+                    register_time: None,
+                }
+            }
+        }
     }
 }

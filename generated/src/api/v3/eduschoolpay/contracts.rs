@@ -35,7 +35,7 @@ pub mod by_contract_id {
         }
     }
     /// The response of `GET /v3/eduschoolpay/contracts/{contract_id}` (通过协议号查询签约API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 签约协议号
         ///
@@ -80,6 +80,22 @@ pub mod by_contract_id {
         create_time: "create_time" optional,
         out_contract_code: "out_contract_code" optional,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`contract_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(contract_id: impl Into<String>) -> Self {
+            Self {
+                contract_id: contract_id.into(),
+                mchid: None,
+                appid: None,
+                openid: None,
+                plan_id: None,
+                contract_status: None,
+                create_time: None,
+                out_contract_code: None,
+            }
+        }
+    }
     /// `/v3/eduschoolpay/contracts/{contract_id}/terminate`
     pub mod terminate {
         /// The chain step for `/v3/eduschoolpay/contracts/{contract_id}/terminate`, reached with `client.v3().eduschoolpay().contracts().contract_id(contract_id).terminate()`.
@@ -116,7 +132,7 @@ pub mod presign {
         }
     }
     /// The request of `POST /v3/eduschoolpay/contracts/presign` (预签约API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 商户appid
         ///
@@ -165,8 +181,33 @@ pub mod presign {
         identity: "identity" optional,
         bank_card: "bank_card" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`appid`, `openid`, `plan_id`, `user_id`, `school_id`, `out_contract_code`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { contract_mode: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            appid: impl Into<String>,
+            openid: impl Into<String>,
+            plan_id: impl Into<String>,
+            user_id: impl Into<String>,
+            school_id: impl Into<String>,
+            out_contract_code: impl Into<String>,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                openid: openid.into(),
+                plan_id: plan_id.into(),
+                user_id: user_id.into(),
+                school_id: school_id.into(),
+                out_contract_code: out_contract_code.into(),
+                contract_mode: None,
+                downgrade_default_contract: None,
+                identity: None,
+                bank_card: None,
+            }
+        }
+    }
     /// 签约银行卡
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestBankCard {
         /// 签约银行卡号
         ///
@@ -191,8 +232,20 @@ pub mod presign {
         phone: "phone" optional,
         bank_type: "bank_type" optional,
     });
+    impl PostRequestBankCard {
+        /// A `PostRequestBankCard` with its required fields (`bank_card_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestBankCard { valid_thru: Some(…), ..PostRequestBankCard::new(…) }`.
+        #[inline]
+        pub fn new(bank_card_no: impl Into<String>) -> Self {
+            Self {
+                bank_card_no: bank_card_no.into(),
+                valid_thru: None,
+                phone: None,
+                bank_type: None,
+            }
+        }
+    }
     /// 实名信息
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestIdentity {
         /// 姓名
         ///
@@ -212,6 +265,20 @@ pub mod presign {
         credential_type: "credential_type" required,
         id_card_number: "id_card_number" optional,
     });
+    impl PostRequestIdentity {
+        /// A `PostRequestIdentity` with its required fields (`real_name`, `credential_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestIdentity { id_card_number: Some(…), ..PostRequestIdentity::new(…) }`.
+        #[inline]
+        pub fn new(
+            real_name: impl Into<String>,
+            credential_type: impl Into<String>,
+        ) -> Self {
+            Self {
+                real_name: real_name.into(),
+                credential_type: credential_type.into(),
+                id_card_number: None,
+            }
+        }
+    }
     /// The response of `POST /v3/eduschoolpay/contracts/presign` (预签约API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {

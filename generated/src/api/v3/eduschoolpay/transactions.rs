@@ -27,7 +27,7 @@ impl<'a> Transactions<'a> {
     }
 }
 /// The request of `POST /v3/eduschoolpay/transactions` (扣款API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
     /// 商户appid
     ///
@@ -99,8 +99,42 @@ pub struct PostRequest {
     settle_info: "settle_info" optional,
     payment_mode: "payment_mode" optional,
 });
+impl PostRequest {
+    /// A `PostRequest` with its required fields (`appid`, `description`, `out_trade_no`, `notify_url`, `contract_id`, `user_id`, `amount`, `scene_info`, `device_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        appid: impl Into<String>,
+        description: impl Into<String>,
+        out_trade_no: impl Into<String>,
+        notify_url: impl Into<String>,
+        contract_id: impl Into<String>,
+        user_id: impl Into<String>,
+        amount: PostRequestAmount,
+        scene_info: PostRequestSceneInfo,
+        device_info: PostRequestDeviceInfo,
+    ) -> Self {
+        Self {
+            appid: appid.into(),
+            sub_mchid: None,
+            sub_appid: None,
+            description: description.into(),
+            attach: None,
+            out_trade_no: out_trade_no.into(),
+            goods_tag: None,
+            notify_url: notify_url.into(),
+            contract_id: contract_id.into(),
+            user_id: user_id.into(),
+            amount,
+            scene_info,
+            device_info,
+            settle_info: None,
+            payment_mode: None,
+        }
+    }
+}
 /// 订单金额
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestAmount {
     /// 总金额
     ///
@@ -115,8 +149,18 @@ pub struct PostRequestAmount {
     total: "total" required,
     currency: "currency" required,
 });
+impl PostRequestAmount {
+    /// A `PostRequestAmount` of its required fields (`total`, `currency`).
+    #[inline]
+    pub fn new(total: i64, currency: impl Into<String>) -> Self {
+        Self {
+            total,
+            currency: currency.into(),
+        }
+    }
+}
 /// 设备信息
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestDeviceInfo {
     /// 设备号
     ///
@@ -131,8 +175,18 @@ pub struct PostRequestDeviceInfo {
     device_id: "device_id" optional,
     device_ip: "device_ip" required,
 });
+impl PostRequestDeviceInfo {
+    /// A `PostRequestDeviceInfo` with its required fields (`device_ip`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDeviceInfo { device_id: Some(…), ..PostRequestDeviceInfo::new(…) }`.
+    #[inline]
+    pub fn new(device_ip: impl Into<String>) -> Self {
+        Self {
+            device_id: None,
+            device_ip: device_ip.into(),
+        }
+    }
+}
 /// 场景信息
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestSceneInfo {
     /// 消费时间
     ///
@@ -152,6 +206,21 @@ pub struct PostRequestSceneInfo {
     school_id: "school_id" required,
     scene_type: "scene_type" required,
 });
+impl PostRequestSceneInfo {
+    /// A `PostRequestSceneInfo` of its required fields (`start_time`, `school_id`, `scene_type`).
+    #[inline]
+    pub fn new(
+        start_time: impl Into<String>,
+        school_id: impl Into<String>,
+        scene_type: impl Into<String>,
+    ) -> Self {
+        Self {
+            start_time: start_time.into(),
+            school_id: school_id.into(),
+            scene_type: scene_type.into(),
+        }
+    }
+}
 /// 分账结算信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSettleInfo {
@@ -162,7 +231,7 @@ pub struct PostRequestSettleInfo {
     profit_sharing: "profit_sharing" optional,
 });
 /// The response of `POST /v3/eduschoolpay/transactions` (扣款API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostResponse {
     /// 商户号
     ///
@@ -239,6 +308,35 @@ pub struct PostResponse {
     device_info: "device_info" required,
     promotion_detail: "promotion_detail" optional,
 });
+impl PostResponse {
+    /// A `PostResponse` with its required fields (`appid`, `out_trade_no`, `amount`, `device_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mchid: Some(…), ..PostResponse::new(…) }`.
+    #[inline]
+    pub fn new(
+        appid: impl Into<String>,
+        out_trade_no: impl Into<String>,
+        amount: PostResponseAmount,
+        device_info: PostResponseDeviceInfo,
+    ) -> Self {
+        Self {
+            mchid: None,
+            appid: appid.into(),
+            sub_mchid: None,
+            sub_appid: None,
+            out_trade_no: out_trade_no.into(),
+            transaction_id: None,
+            trade_type: None,
+            trade_state: None,
+            trade_state_desc: None,
+            bank_type: None,
+            attach: None,
+            success_time: None,
+            payer: None,
+            amount,
+            device_info,
+            promotion_detail: None,
+        }
+    }
+}
 /// 订单金额
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponseAmount {
@@ -597,7 +695,7 @@ pub mod out_trade_no {
         /// The request of `GET /v3/eduschoolpay/transactions/out-trade-no/{out_trade_no}` (商户订单号查单API).
         pub type GetRequest = crate::v3::eduschoolpay::transactions::id::by_transaction_id::GetRequest;
         /// The response of `GET /v3/eduschoolpay/transactions/out-trade-no/{out_trade_no}` (商户订单号查单API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 商户号
             ///
@@ -674,6 +772,30 @@ pub mod out_trade_no {
             device_info: "device_info" optional,
             promotion_detail: "promotion_detail" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(out_trade_no: impl Into<String>) -> Self {
+                Self {
+                    mchid: None,
+                    appid: None,
+                    sub_mchid: None,
+                    sub_appid: None,
+                    out_trade_no: out_trade_no.into(),
+                    transaction_id: None,
+                    trade_type: None,
+                    trade_state: None,
+                    trade_state_desc: None,
+                    bank_type: None,
+                    attach: None,
+                    success_time: None,
+                    payer: None,
+                    amount: None,
+                    device_info: None,
+                    promotion_detail: None,
+                }
+            }
+        }
         /// 订单金额
         pub type GetResponseAmount = crate::v3::eduschoolpay::transactions::PostResponseAmount;
         /// 设备信息

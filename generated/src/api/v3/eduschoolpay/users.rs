@@ -50,7 +50,7 @@ pub mod by_openid {
             }
         }
         /// The request of `GET /v3/eduschoolpay/users/{openid}/contracts` (查询用户签约列表API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetRequest {
             /// 签约模板号
             ///
@@ -75,8 +75,23 @@ pub mod by_openid {
             offset: query "offset" optional,
             limit: query "limit" optional,
         });
+        impl GetRequest {
+            /// A `GetRequest` with its required fields (`plan_id`, `contract_status`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { offset: Some(…), ..GetRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                plan_id: impl Into<String>,
+                contract_status: impl Into<String>,
+            ) -> Self {
+                Self {
+                    plan_id: plan_id.into(),
+                    contract_status: contract_status.into(),
+                    offset: None,
+                    limit: None,
+                }
+            }
+        }
         /// The response of `GET /v3/eduschoolpay/users/{openid}/contracts` (查询用户签约列表API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 查询结果列表
             pub data: Option<Vec<GetResponseData>>,
@@ -102,6 +117,19 @@ pub mod by_openid {
             total_count: "total_count" optional,
             links: "links" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { data: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(offset: i64, limit: i64) -> Self {
+                Self {
+                    data: None,
+                    offset,
+                    limit,
+                    total_count: None,
+                    links: None,
+                }
+            }
+        }
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseData {
@@ -186,7 +214,7 @@ pub mod by_openid {
             }
         }
         /// The response of `GET /v3/eduschoolpay/users/{openid}/debt-state` (商户查询用户欠款状态API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 商户appid
             ///
@@ -216,5 +244,18 @@ pub mod by_openid {
             debt_count: "debt_count" optional,
             update_time: "update_time" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`openid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { appid: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(openid: impl Into<String>) -> Self {
+                Self {
+                    appid: None,
+                    openid: openid.into(),
+                    state: None,
+                    debt_count: None,
+                    update_time: None,
+                }
+            }
+        }
     }
 }

@@ -42,7 +42,7 @@ pub mod by_openid {
             }
         }
         /// The request of `POST /v3/express/users/{openid}/transform` (用户openid转换API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 目标应用的appid
             ///
@@ -52,8 +52,15 @@ pub mod by_openid {
         ::wechatpay::runtime::json_object!(PostRequest {
             appid: "appid" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` of its required fields (`appid`).
+            #[inline]
+            pub fn new(appid: impl Into<String>) -> Self {
+                Self { appid: appid.into() }
+            }
+        }
         /// The response of `POST /v3/express/users/{openid}/transform` (用户openid转换API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 转换后的openid
             ///
@@ -63,5 +70,12 @@ pub mod by_openid {
         ::wechatpay::runtime::json_object!(PostResponse {
             openid: "openid" required,
         });
+        impl PostResponse {
+            /// A `PostResponse` of its required fields (`openid`).
+            #[inline]
+            pub fn new(openid: impl Into<String>) -> Self {
+                Self { openid: openid.into() }
+            }
+        }
     }
 }

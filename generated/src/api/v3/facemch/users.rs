@@ -65,6 +65,19 @@ pub mod by_face_sid {
         sub_appid: query "sub_appid" optional,
         sub_serial_no: query "sub_serial_no" optional,
     });
+    impl GetRequest {
+        /// A `GetRequest` with its required fields (`info_type`, `appid`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { sub_mchid: Some(…), ..GetRequest::new(…) }`.
+        #[inline]
+        pub fn new(info_type: GetRequestInfoType, appid: impl Into<String>) -> Self {
+            Self {
+                info_type,
+                appid: appid.into(),
+                sub_mchid: None,
+                sub_appid: None,
+                sub_serial_no: None,
+            }
+        }
+    }
     /// 标识本次请求获取的信息类型
     ///
     /// A value this client does not know yet is kept as [`GetRequestInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.

@@ -99,8 +99,38 @@ pub mod brand_merchant_batches {
         total_num: "total_num" required,
         detail_list: "detail_list" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` of its required fields (`brand_id`, `brand_appid`, `scene`, `template_id`, `out_batch_no`, `batch_name`, `batch_remark`, `total_amount`, `total_num`, `detail_list`).
+        #[inline]
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            brand_id: i64,
+            brand_appid: impl Into<String>,
+            scene: PostRequestScene,
+            template_id: impl Into<String>,
+            out_batch_no: impl Into<String>,
+            batch_name: impl Into<String>,
+            batch_remark: impl Into<String>,
+            total_amount: i64,
+            total_num: i64,
+            detail_list: Vec<PostRequestDetailList>,
+        ) -> Self {
+            Self {
+                brand_id,
+                brand_appid: brand_appid.into(),
+                scene,
+                template_id: template_id.into(),
+                out_batch_no: out_batch_no.into(),
+                batch_name: batch_name.into(),
+                batch_remark: batch_remark.into(),
+                total_amount,
+                total_num,
+                detail_list,
+            }
+        }
+    }
     /// PostRequestDetailList
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestDetailList {
         /// 商家品牌红包明细单号
         ///
@@ -130,6 +160,24 @@ pub mod brand_merchant_batches {
         user_name: "user_name" optional,
         remark: "remark" required,
     });
+    impl PostRequestDetailList {
+        /// A `PostRequestDetailList` with its required fields (`out_detail_no`, `amount`, `openid`, `remark`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDetailList { user_name: Some(…), ..PostRequestDetailList::new(…) }`.
+        #[inline]
+        pub fn new(
+            out_detail_no: impl Into<String>,
+            amount: i64,
+            openid: impl Into<String>,
+            remark: impl Into<String>,
+        ) -> Self {
+            Self {
+                out_detail_no: out_detail_no.into(),
+                amount,
+                openid: openid.into(),
+                user_name: None,
+                remark: remark.into(),
+            }
+        }
+    }
     /// 品牌红包发放场景
     ///
     /// A value this client does not know yet is kept as [`PostRequestScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -145,7 +193,7 @@ pub mod brand_merchant_batches {
         CustomSend = "CUSTOM_SEND",
     });
     /// The response of `POST /v3/fund-app/brand-redpacket/brand-merchant-batches` (品牌商户发放红包).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 商家品牌红包批次单号
         ///
@@ -170,6 +218,18 @@ pub mod brand_merchant_batches {
         create_time: "create_time" optional,
         batch_state: "batch_state" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`out_batch_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { batch_no: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(out_batch_no: impl Into<String>) -> Self {
+            Self {
+                out_batch_no: out_batch_no.into(),
+                batch_no: None,
+                create_time: None,
+                batch_state: None,
+            }
+        }
+    }
     /// 批次单状态
     ///
     /// A value this client does not know yet is kept as [`PostResponseBatchState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -260,7 +320,7 @@ pub mod brand_merchant_batches {
             DetailViewFail = "DETAIL_VIEW_FAIL",
         });
         /// The response of `GET /v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}` (微信支付批次单号查询批次单).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 品牌主商户号
             ///
@@ -358,6 +418,33 @@ pub mod brand_merchant_batches {
             fail_num: "fail_num" optional,
             detail_list: "detail_list" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`batch_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { brand_mchid: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(batch_no: impl Into<String>) -> Self {
+                Self {
+                    brand_mchid: None,
+                    batch_no: batch_no.into(),
+                    out_batch_no: None,
+                    brand_id: None,
+                    template_id: None,
+                    brand_appid: None,
+                    batch_state: None,
+                    batch_name: None,
+                    batch_remark: None,
+                    close_reason: None,
+                    total_amount: None,
+                    total_num: None,
+                    create_time: None,
+                    update_time: None,
+                    success_amount: None,
+                    success_num: None,
+                    fail_amount: None,
+                    fail_num: None,
+                    detail_list: None,
+                }
+            }
+        }
         /// 批次单状态
         pub type GetResponseBatchState = crate::v3::fund_app::brand_redpacket::brand_merchant_batches::PostResponseBatchState;
         /// 品牌红包批次单关闭原因
@@ -451,7 +538,7 @@ pub mod brand_merchant_batches {
                     }
                 }
                 /// The response of `GET /v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}/details/{detail_no}` (商家明细单号查询明细单).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 品牌主商户号
                     ///
@@ -536,6 +623,33 @@ pub mod brand_merchant_batches {
                     template_id: "template_id" optional,
                     brand_appid: "brand_appid" optional,
                 });
+                impl GetResponse {
+                    /// A `GetResponse` with its required fields (`batch_no`, `detail_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { brand_mchid: Some(…), ..GetResponse::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        batch_no: impl Into<String>,
+                        detail_no: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            brand_mchid: None,
+                            out_batch_no: None,
+                            batch_no: batch_no.into(),
+                            out_detail_no: None,
+                            detail_no: detail_no.into(),
+                            detail_state: None,
+                            amount: None,
+                            remark: None,
+                            fail_reason: None,
+                            openid: None,
+                            user_name: None,
+                            initiate_time: None,
+                            update_time: None,
+                            brand_id: None,
+                            template_id: None,
+                            brand_appid: None,
+                        }
+                    }
+                }
                 /// 品牌红包明细单状态
                 pub type GetResponseDetailState = crate::v3::fund_app::brand_redpacket::brand_merchant_batches::by_batch_no::GetResponseDetailListDetailState;
                 /// 失败原因
@@ -659,7 +773,7 @@ pub mod brand_merchant_out_batches {
         /// 品牌红包明细单状态
         pub type GetRequestDetailState = crate::v3::fund_app::brand_redpacket::brand_merchant_batches::by_batch_no::GetRequestDetailState;
         /// The response of `GET /v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}` (商家批次单号查询批次单).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 品牌主商户号
             ///
@@ -757,6 +871,33 @@ pub mod brand_merchant_out_batches {
             fail_num: "fail_num" optional,
             detail_list: "detail_list" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`out_batch_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { brand_mchid: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(out_batch_no: impl Into<String>) -> Self {
+                Self {
+                    brand_mchid: None,
+                    batch_no: None,
+                    out_batch_no: out_batch_no.into(),
+                    brand_id: None,
+                    template_id: None,
+                    brand_appid: None,
+                    batch_state: None,
+                    batch_name: None,
+                    batch_remark: None,
+                    close_reason: None,
+                    total_amount: None,
+                    total_num: None,
+                    create_time: None,
+                    update_time: None,
+                    success_amount: None,
+                    success_num: None,
+                    fail_amount: None,
+                    fail_num: None,
+                    detail_list: None,
+                }
+            }
+        }
         /// 批次单状态
         pub type GetResponseBatchState = crate::v3::fund_app::brand_redpacket::brand_merchant_batches::PostResponseBatchState;
         /// 品牌红包批次单关闭原因
@@ -795,7 +936,7 @@ pub mod brand_merchant_out_batches {
                     }
                 }
                 /// The response of `GET /v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}/out-details/{out_detail_no}` (商家明细单号查询明细单).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 品牌主商户号
                     ///
@@ -880,6 +1021,33 @@ pub mod brand_merchant_out_batches {
                     template_id: "template_id" optional,
                     brand_appid: "brand_appid" optional,
                 });
+                impl GetResponse {
+                    /// A `GetResponse` with its required fields (`out_batch_no`, `out_detail_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { brand_mchid: Some(…), ..GetResponse::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        out_batch_no: impl Into<String>,
+                        out_detail_no: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            brand_mchid: None,
+                            out_batch_no: out_batch_no.into(),
+                            batch_no: None,
+                            out_detail_no: out_detail_no.into(),
+                            detail_no: None,
+                            detail_state: None,
+                            amount: None,
+                            remark: None,
+                            fail_reason: None,
+                            openid: None,
+                            user_name: None,
+                            initiate_time: None,
+                            update_time: None,
+                            brand_id: None,
+                            template_id: None,
+                            brand_appid: None,
+                        }
+                    }
+                }
                 /// 品牌红包明细单状态
                 pub type GetResponseDetailState = crate::v3::fund_app::brand_redpacket::brand_merchant_batches::by_batch_no::GetResponseDetailListDetailState;
                 /// 失败原因

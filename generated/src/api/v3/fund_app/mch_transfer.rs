@@ -83,7 +83,7 @@ pub mod elecsign {
             }
         }
         /// The request of `POST /v3/fund-app/mch-transfer/elecsign/out-bill-no` (商户单号申请电子回单).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 商户转账单号
             ///
@@ -93,6 +93,15 @@ pub mod elecsign {
         ::wechatpay::runtime::json_object!(PostRequest {
             out_bill_no: "out_bill_no" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` of its required fields (`out_bill_no`).
+            #[inline]
+            pub fn new(out_bill_no: impl Into<String>) -> Self {
+                Self {
+                    out_bill_no: out_bill_no.into(),
+                }
+            }
+        }
         /// The response of `POST /v3/fund-app/mch-transfer/elecsign/out-bill-no` (商户单号申请电子回单).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -236,7 +245,7 @@ pub mod elecsign {
             }
         }
         /// The request of `POST /v3/fund-app/mch-transfer/elecsign/transfer-bill-no` (微信单号申请电子回单).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 微信转账单号
             ///
@@ -246,6 +255,15 @@ pub mod elecsign {
         ::wechatpay::runtime::json_object!(PostRequest {
             transfer_bill_no: "transfer_bill_no" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` of its required fields (`transfer_bill_no`).
+            #[inline]
+            pub fn new(transfer_bill_no: impl Into<String>) -> Self {
+                Self {
+                    transfer_bill_no: transfer_bill_no.into(),
+                }
+            }
+        }
         /// The response of `POST /v3/fund-app/mch-transfer/elecsign/transfer-bill-no` (微信单号申请电子回单).
         pub type PostResponse = crate::v3::fund_app::mch_transfer::elecsign::out_bill_no::PostResponse;
         /// `/v3/fund-app/mch-transfer/elecsign/transfer-bill-no/{transfer_bill_no}`
@@ -393,7 +411,7 @@ pub mod partner {
                     }
                 }
                 /// The request of `GET /v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts` (查询预算出资的电子回单).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetRequest {
                     /// 受理凭证
                     ///
@@ -403,8 +421,17 @@ pub mod partner {
                 ::wechatpay::runtime::json_object!(GetRequest {
                     accept_id: query "accept_id" required,
                 });
+                impl GetRequest {
+                    /// A `GetRequest` of its required fields (`accept_id`).
+                    #[inline]
+                    pub fn new(accept_id: impl Into<String>) -> Self {
+                        Self {
+                            accept_id: accept_id.into(),
+                        }
+                    }
+                }
                 /// The response of `GET /v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts` (查询预算出资的电子回单).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 商户预算单号
                     ///
@@ -459,6 +486,27 @@ pub mod partner {
                     hash_value: "hash_value" optional,
                     download_url: "download_url" optional,
                 });
+                impl GetResponse {
+                    /// A `GetResponse` with its required fields (`out_budget_no`, `accept_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { start_date: Some(…), ..GetResponse::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        out_budget_no: impl Into<String>,
+                        accept_id: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            out_budget_no: out_budget_no.into(),
+                            start_date: None,
+                            end_date: None,
+                            sponsor_mchid: None,
+                            receiver_mchid: None,
+                            receipt_state: None,
+                            accept_id: accept_id.into(),
+                            hash_type: None,
+                            hash_value: None,
+                            download_url: None,
+                        }
+                    }
+                }
                 /// 电子回单文件的hash方法
                 pub type GetResponseHashType = crate::v3::fund_app::mch_transfer::elecsign::out_bill_no::by_out_bill_no::GetResponseHashType;
                 /// 电子回单状态
@@ -479,7 +527,7 @@ pub mod partner {
                     Finished = "FINISHED",
                 });
                 /// The request of `POST /v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts` (申请预算出资的电子回单).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequest {
                     /// 开始日期
                     ///
@@ -504,8 +552,24 @@ pub mod partner {
                     sponsor_mchid: "sponsor_mchid" required,
                     receiver_mchid: "receiver_mchid" optional,
                 });
+                impl PostRequest {
+                    /// A `PostRequest` with its required fields (`start_date`, `end_date`, `sponsor_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { receiver_mchid: Some(…), ..PostRequest::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        start_date: impl Into<String>,
+                        end_date: impl Into<String>,
+                        sponsor_mchid: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            start_date: start_date.into(),
+                            end_date: end_date.into(),
+                            sponsor_mchid: sponsor_mchid.into(),
+                            receiver_mchid: None,
+                        }
+                    }
+                }
                 /// The response of `POST /v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts` (申请预算出资的电子回单).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponse {
                     /// 商户预算单号
                     ///
@@ -560,6 +624,29 @@ pub mod partner {
                     hash_value: "hash_value" optional,
                     download_url: "download_url" optional,
                 });
+                impl PostResponse {
+                    /// A `PostResponse` with its required fields (`out_budget_no`, `start_date`, `end_date`, `sponsor_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { receiver_mchid: Some(…), ..PostResponse::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        out_budget_no: impl Into<String>,
+                        start_date: impl Into<String>,
+                        end_date: impl Into<String>,
+                        sponsor_mchid: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            out_budget_no: out_budget_no.into(),
+                            start_date: start_date.into(),
+                            end_date: end_date.into(),
+                            sponsor_mchid: sponsor_mchid.into(),
+                            receiver_mchid: None,
+                            receipt_state: None,
+                            accept_id: None,
+                            hash_type: None,
+                            hash_value: None,
+                            download_url: None,
+                        }
+                    }
+                }
                 /// 电子回单文件的hash方法
                 pub type PostResponseHashType = crate::v3::fund_app::mch_transfer::elecsign::out_bill_no::by_out_bill_no::GetResponseHashType;
                 /// 电子回单状态
@@ -597,7 +684,7 @@ pub mod partner {
             }
         }
         /// The request of `POST /v3/fund-app/mch-transfer/partner/charity-budget` (申请公益捐赠预算).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 商户预算单号
             ///
@@ -637,8 +724,30 @@ pub mod partner {
             amount: "amount" required,
             notify_url: "notify_url" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`out_budget_no`, `sponsor_mchid`, `sponsor_subject_name`, `activity_name`, `activity_remark`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { notify_url: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                out_budget_no: impl Into<String>,
+                sponsor_mchid: impl Into<String>,
+                sponsor_subject_name: impl Into<String>,
+                activity_name: impl Into<String>,
+                activity_remark: impl Into<String>,
+                amount: i64,
+            ) -> Self {
+                Self {
+                    out_budget_no: out_budget_no.into(),
+                    sponsor_mchid: sponsor_mchid.into(),
+                    sponsor_subject_name: sponsor_subject_name.into(),
+                    activity_name: activity_name.into(),
+                    activity_remark: activity_remark.into(),
+                    amount,
+                    notify_url: None,
+                }
+            }
+        }
         /// The response of `POST /v3/fund-app/mch-transfer/partner/charity-budget` (申请公益捐赠预算).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 服务商商户号
             ///
@@ -716,6 +825,35 @@ pub mod partner {
             finished_time: "finished_time" optional,
             closed_time: "closed_time" optional,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`out_budget_no`, `amount`, `sponsor_mchid`, `activity_name`, `activity_remark`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sp_mchid: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(
+                out_budget_no: impl Into<String>,
+                amount: i64,
+                sponsor_mchid: impl Into<String>,
+                activity_name: impl Into<String>,
+                activity_remark: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sp_mchid: None,
+                    out_budget_no: out_budget_no.into(),
+                    budget_id: None,
+                    amount,
+                    sponsor_mchid: sponsor_mchid.into(),
+                    activity_name: activity_name.into(),
+                    activity_remark: activity_remark.into(),
+                    state: None,
+                    confirm_url: None,
+                    super_admin_wxid_mask: None,
+                    remain_amount: None,
+                    unlock_remark: None,
+                    locked_time: None,
+                    finished_time: None,
+                    closed_time: None,
+                }
+            }
+        }
         /// 预算单状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -766,7 +904,7 @@ pub mod partner {
                 }
             }
             /// The request of `GET /v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}` (商户单号查询公益捐赠预算详情).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetRequest {
                 /// 出资商户号
                 ///
@@ -776,8 +914,17 @@ pub mod partner {
             ::wechatpay::runtime::json_object!(GetRequest {
                 sponsor_mchid: query "sponsor_mchid" required,
             });
+            impl GetRequest {
+                /// A `GetRequest` of its required fields (`sponsor_mchid`).
+                #[inline]
+                pub fn new(sponsor_mchid: impl Into<String>) -> Self {
+                    Self {
+                        sponsor_mchid: sponsor_mchid.into(),
+                    }
+                }
+            }
             /// The response of `GET /v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}` (商户单号查询公益捐赠预算详情).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 服务商商户号
                 ///
@@ -855,6 +1002,32 @@ pub mod partner {
                 finished_time: "finished_time" optional,
                 closed_time: "closed_time" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`out_budget_no`, `sponsor_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_mchid: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(
+                    out_budget_no: impl Into<String>,
+                    sponsor_mchid: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        sp_mchid: None,
+                        out_budget_no: out_budget_no.into(),
+                        budget_id: None,
+                        amount: None,
+                        sponsor_mchid: sponsor_mchid.into(),
+                        activity_name: None,
+                        activity_remark: None,
+                        state: None,
+                        confirm_url: None,
+                        super_admin_wxid_mask: None,
+                        remain_amount: None,
+                        unlock_remark: None,
+                        locked_time: None,
+                        finished_time: None,
+                        closed_time: None,
+                    }
+                }
+            }
             /// 预算单状态
             pub type GetResponseState = crate::v3::fund_app::mch_transfer::partner::charity_budget::PostResponseState;
             /// `/v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}/unlock`
@@ -879,7 +1052,7 @@ pub mod partner {
                     }
                 }
                 /// The request of `POST /v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}/unlock` (解锁公益捐赠预算).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequest {
                     /// 出资商户号
                     ///
@@ -894,8 +1067,21 @@ pub mod partner {
                     sponsor_mchid: "sponsor_mchid" required,
                     activity_remark: "activity_remark" required,
                 });
+                impl PostRequest {
+                    /// A `PostRequest` of its required fields (`sponsor_mchid`, `activity_remark`).
+                    #[inline]
+                    pub fn new(
+                        sponsor_mchid: impl Into<String>,
+                        activity_remark: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            sponsor_mchid: sponsor_mchid.into(),
+                            activity_remark: activity_remark.into(),
+                        }
+                    }
+                }
                 /// The response of `POST /v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}/unlock` (解锁公益捐赠预算).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponse {
                     /// 服务商商户号
                     ///
@@ -958,6 +1144,30 @@ pub mod partner {
                     finished_time: "finished_time" optional,
                     unlocked_amount: "unlocked_amount" optional,
                 });
+                impl PostResponse {
+                    /// A `PostResponse` with its required fields (`out_budget_no`, `sponsor_mchid`, `activity_remark`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sp_mchid: Some(…), ..PostResponse::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        out_budget_no: impl Into<String>,
+                        sponsor_mchid: impl Into<String>,
+                        activity_remark: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            sp_mchid: None,
+                            out_budget_no: out_budget_no.into(),
+                            budget_id: None,
+                            amount: None,
+                            sponsor_mchid: sponsor_mchid.into(),
+                            activity_name: None,
+                            activity_remark: activity_remark.into(),
+                            state: None,
+                            unlock_remark: None,
+                            locked_time: None,
+                            finished_time: None,
+                            unlocked_amount: None,
+                        }
+                    }
+                }
                 /// 预算单状态
                 ///
                 /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1002,7 +1212,7 @@ pub mod partner {
             }
         }
         /// The request of `POST /v3/fund-app/mch-transfer/partner/charity-transfer-bills` (发起公益捐赠).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 商户预算单号
             ///
@@ -1040,6 +1250,28 @@ pub mod partner {
             amount: "amount" required,
             transfer_remark: "transfer_remark" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`out_budget_no`, `out_transfer_no`, `sponsor_mchid`, `receive_mchid`, `amount`, `transfer_remark`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { transaction_info: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                out_budget_no: impl Into<String>,
+                out_transfer_no: impl Into<String>,
+                sponsor_mchid: impl Into<String>,
+                receive_mchid: impl Into<String>,
+                amount: i64,
+                transfer_remark: impl Into<String>,
+            ) -> Self {
+                Self {
+                    out_budget_no: out_budget_no.into(),
+                    out_transfer_no: out_transfer_no.into(),
+                    transaction_info: None,
+                    sponsor_mchid: sponsor_mchid.into(),
+                    receive_mchid: receive_mchid.into(),
+                    amount,
+                    transfer_remark: transfer_remark.into(),
+                }
+            }
+        }
         /// 关联的交易单号
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestTransactionInfo {
@@ -1056,6 +1288,19 @@ pub mod partner {
             transaction_type: "transaction_type" required,
             transaction_id: "transaction_id" required,
         });
+        impl PostRequestTransactionInfo {
+            /// A `PostRequestTransactionInfo` of its required fields (`transaction_type`, `transaction_id`).
+            #[inline]
+            pub fn new(
+                transaction_type: PostRequestTransactionInfoTransactionType,
+                transaction_id: impl Into<String>,
+            ) -> Self {
+                Self {
+                    transaction_type,
+                    transaction_id: transaction_id.into(),
+                }
+            }
+        }
         /// 订单类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestTransactionInfoTransactionType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1071,7 +1316,7 @@ pub mod partner {
             Wxpay = "WXPAY",
         });
         /// The response of `POST /v3/fund-app/mch-transfer/partner/charity-transfer-bills` (发起公益捐赠).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 商户预算单号
             ///
@@ -1126,6 +1371,30 @@ pub mod partner {
             create_time: "create_time" optional,
             success_time: "success_time" optional,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`out_budget_no`, `out_transfer_no`, `amount`, `transfer_remark`, `receive_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { budget_id: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(
+                out_budget_no: impl Into<String>,
+                out_transfer_no: impl Into<String>,
+                amount: i64,
+                transfer_remark: impl Into<String>,
+                receive_mchid: impl Into<String>,
+            ) -> Self {
+                Self {
+                    out_budget_no: out_budget_no.into(),
+                    budget_id: None,
+                    out_transfer_no: out_transfer_no.into(),
+                    transfer_id: None,
+                    amount,
+                    transfer_remark: transfer_remark.into(),
+                    receive_mchid: receive_mchid.into(),
+                    state: None,
+                    create_time: None,
+                    success_time: None,
+                }
+            }
+        }
         /// 捐赠状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1187,7 +1456,7 @@ pub mod partner {
                     }
                 }
                 /// The request of `GET /v3/fund-app/mch-transfer/partner/charity-transfer-bills/out-transfer-no/{out_transfer_no}` (商户单号查询公益捐赠详情).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetRequest {
                     /// 出资商户号
                     ///
@@ -1202,8 +1471,21 @@ pub mod partner {
                     sponsor_mchid: query "sponsor_mchid" required,
                     out_budget_no: query "out_budget_no" required,
                 });
+                impl GetRequest {
+                    /// A `GetRequest` of its required fields (`sponsor_mchid`, `out_budget_no`).
+                    #[inline]
+                    pub fn new(
+                        sponsor_mchid: impl Into<String>,
+                        out_budget_no: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            sponsor_mchid: sponsor_mchid.into(),
+                            out_budget_no: out_budget_no.into(),
+                        }
+                    }
+                }
                 /// The response of `GET /v3/fund-app/mch-transfer/partner/charity-transfer-bills/out-transfer-no/{out_transfer_no}` (商户单号查询公益捐赠详情).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 商户预算单号
                     ///
@@ -1258,6 +1540,27 @@ pub mod partner {
                     create_time: "create_time" optional,
                     success_time: "success_time" optional,
                 });
+                impl GetResponse {
+                    /// A `GetResponse` with its required fields (`out_budget_no`, `out_transfer_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { budget_id: Some(…), ..GetResponse::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        out_budget_no: impl Into<String>,
+                        out_transfer_no: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            out_budget_no: out_budget_no.into(),
+                            budget_id: None,
+                            out_transfer_no: out_transfer_no.into(),
+                            transfer_id: None,
+                            amount: None,
+                            transfer_remark: None,
+                            receive_mchid: None,
+                            state: None,
+                            create_time: None,
+                            success_time: None,
+                        }
+                    }
+                }
                 /// 捐赠状态
                 pub type GetResponseState = crate::v3::fund_app::mch_transfer::partner::charity_transfer_bills::PostResponseState;
             }
@@ -1293,7 +1596,7 @@ pub mod partner {
             }
         }
         /// The request of `POST /v3/fund-app/mch-transfer/partner/electronic-receipts` (申请单笔转账电子回单).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 二级商户号
             ///
@@ -1308,8 +1611,21 @@ pub mod partner {
             sub_mchid: "sub_mchid" required,
             out_bill_no: "out_bill_no" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` of its required fields (`sub_mchid`, `out_bill_no`).
+            #[inline]
+            pub fn new(
+                sub_mchid: impl Into<String>,
+                out_bill_no: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sub_mchid: sub_mchid.into(),
+                    out_bill_no: out_bill_no.into(),
+                }
+            }
+        }
         /// The response of `POST /v3/fund-app/mch-transfer/partner/electronic-receipts` (申请单笔转账电子回单).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 二级商户号
             ///
@@ -1354,6 +1670,25 @@ pub mod partner {
             hash_value: "hash_value" optional,
             download_url: "download_url" optional,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`sub_mchid`, `out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { state: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(
+                sub_mchid: impl Into<String>,
+                out_bill_no: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sub_mchid: sub_mchid.into(),
+                    out_bill_no: out_bill_no.into(),
+                    state: None,
+                    create_time: None,
+                    update_time: None,
+                    hash_type: None,
+                    hash_value: None,
+                    download_url: None,
+                }
+            }
+        }
         /// 回单文件摘要类型
         ///
         /// A value this client does not know yet is kept as [`PostResponseHashType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1407,7 +1742,7 @@ pub mod partner {
                 }
             }
             /// The request of `GET /v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no}` (查询单笔转账电子回单).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetRequest {
                 /// 二级商户号
                 ///
@@ -1417,6 +1752,15 @@ pub mod partner {
             ::wechatpay::runtime::json_object!(GetRequest {
                 sub_mchid: query "sub_mchid" required,
             });
+            impl GetRequest {
+                /// A `GetRequest` of its required fields (`sub_mchid`).
+                #[inline]
+                pub fn new(sub_mchid: impl Into<String>) -> Self {
+                    Self {
+                        sub_mchid: sub_mchid.into(),
+                    }
+                }
+            }
             /// The response of `GET /v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no}` (查询单笔转账电子回单).
             pub type GetResponse = crate::v3::fund_app::mch_transfer::partner::electronic_receipts::PostResponse;
             /// 回单文件摘要类型
@@ -1452,7 +1796,7 @@ pub mod partner {
             }
         }
         /// The request of `POST /v3/fund-app/mch-transfer/partner/sub-mch-authorizations` (申请子商户商家转账授权).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 二级商户号
             ///
@@ -1467,8 +1811,21 @@ pub mod partner {
             sub_mchid: "sub_mchid" required,
             out_apply_no: "out_apply_no" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` of its required fields (`sub_mchid`, `out_apply_no`).
+            #[inline]
+            pub fn new(
+                sub_mchid: impl Into<String>,
+                out_apply_no: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sub_mchid: sub_mchid.into(),
+                    out_apply_no: out_apply_no.into(),
+                }
+            }
+        }
         /// The response of `POST /v3/fund-app/mch-transfer/partner/sub-mch-authorizations` (申请子商户商家转账授权).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 二级商户号
             ///
@@ -1498,6 +1855,22 @@ pub mod partner {
             accept_time: "accept_time" optional,
             update_time: "update_time" optional,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`sub_mchid`, `out_apply_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { state: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(
+                sub_mchid: impl Into<String>,
+                out_apply_no: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sub_mchid: sub_mchid.into(),
+                    out_apply_no: out_apply_no.into(),
+                    state: None,
+                    accept_time: None,
+                    update_time: None,
+                }
+            }
+        }
         /// 授权申请单状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1537,7 +1910,7 @@ pub mod partner {
                 }
             }
             /// The response of `GET /v3/fund-app/mch-transfer/partner/sub-mch-authorizations/{sub_mchid}` (查询子商户商家转账授权状态).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 二级商户号
                 ///
@@ -1565,6 +1938,19 @@ pub mod partner {
                 authorization_time: "authorization_time" optional,
                 cancel_authorization_time: "cancel_authorization_time" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { state: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(sub_mchid: impl Into<String>) -> Self {
+                    Self {
+                        sub_mchid: sub_mchid.into(),
+                        state: None,
+                        apply_order: None,
+                        authorization_time: None,
+                        cancel_authorization_time: None,
+                    }
+                }
+            }
             /// 授权申请单
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseApplyOrder {
@@ -1719,6 +2105,35 @@ pub mod partner {
             transfer_scene_id: "transfer_scene_id" required,
             transfer_scene_report_infos: "transfer_scene_report_infos" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`sub_mchid`, `appid`, `out_bill_no`, `openid`, `transfer_amount`, `transfer_remark`, `transfer_scene_id`, `transfer_scene_report_infos`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { user_name: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                sub_mchid: impl Into<String>,
+                appid: impl Into<String>,
+                out_bill_no: impl Into<String>,
+                openid: impl Into<String>,
+                transfer_amount: i64,
+                transfer_remark: impl Into<String>,
+                transfer_scene_id: PostRequestTransferSceneId,
+                transfer_scene_report_infos: Vec<PostRequestTransferSceneReportInfos>,
+            ) -> Self {
+                Self {
+                    sub_mchid: sub_mchid.into(),
+                    appid: appid.into(),
+                    out_bill_no: out_bill_no.into(),
+                    openid: openid.into(),
+                    user_name: None,
+                    transfer_amount,
+                    transfer_remark: transfer_remark.into(),
+                    notify_url: None,
+                    user_recv_perception: None,
+                    transfer_scene_id,
+                    transfer_scene_report_infos,
+                }
+            }
+        }
         /// 转账场景ID
         ///
         /// A value this client does not know yet is kept as [`PostRequestTransferSceneId::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1755,7 +2170,7 @@ pub mod partner {
             V1013 = "1013",
         });
         /// PostRequestTransferSceneReportInfos
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestTransferSceneReportInfos {
             /// 信息类型
             ///
@@ -1770,8 +2185,21 @@ pub mod partner {
             info_type: "info_type" required,
             info_content: "info_content" required,
         });
+        impl PostRequestTransferSceneReportInfos {
+            /// A `PostRequestTransferSceneReportInfos` of its required fields (`info_type`, `info_content`).
+            #[inline]
+            pub fn new(
+                info_type: impl Into<String>,
+                info_content: impl Into<String>,
+            ) -> Self {
+                Self {
+                    info_type: info_type.into(),
+                    info_content: info_content.into(),
+                }
+            }
+        }
         /// The response of `POST /v3/fund-app/mch-transfer/partner/transfer-bills` (发起转账).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 二级商户号
             ///
@@ -1801,6 +2229,22 @@ pub mod partner {
             create_time: "create_time" optional,
             package_info: "package_info" optional,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`sub_mchid`, `out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { transfer_bill_no: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(
+                sub_mchid: impl Into<String>,
+                out_bill_no: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sub_mchid: sub_mchid.into(),
+                    out_bill_no: out_bill_no.into(),
+                    transfer_bill_no: None,
+                    create_time: None,
+                    package_info: None,
+                }
+            }
+        }
         /// `/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no`
         pub mod out_bill_no {
             /// The chain step for `/v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no`, reached with `client.v3().fund_app().mch_transfer().partner().transfer_bills().out_bill_no()`.
@@ -1844,7 +2288,7 @@ pub mod partner {
                 /// The request of `GET /v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}` (商户单号查询转账单).
                 pub type GetRequest = crate::v3::fund_app::mch_transfer::partner::electronic_receipts::by_out_bill_no::GetRequest;
                 /// The response of `GET /v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}` (商户单号查询转账单).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 二级商户号
                     ///
@@ -1914,6 +2358,30 @@ pub mod partner {
                     create_time: "create_time" optional,
                     update_time: "update_time" optional,
                 });
+                impl GetResponse {
+                    /// A `GetResponse` with its required fields (`sub_mchid`, `out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        sub_mchid: impl Into<String>,
+                        out_bill_no: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            sub_mchid: sub_mchid.into(),
+                            mchid: None,
+                            out_bill_no: out_bill_no.into(),
+                            transfer_bill_no: None,
+                            appid: None,
+                            state: None,
+                            transfer_amount: None,
+                            transfer_remark: None,
+                            fail_reason: None,
+                            openid: None,
+                            user_name: None,
+                            create_time: None,
+                            update_time: None,
+                        }
+                    }
+                }
                 /// 单据状态
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1971,7 +2439,7 @@ pub mod partner {
                         }
                     }
                     /// The request of `POST /v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}/cancel` (撤销转账).
-                    #[derive(Clone, Debug, PartialEq, Default)]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct PostRequest {
                         /// 二级商户号
                         ///
@@ -1981,8 +2449,17 @@ pub mod partner {
                     ::wechatpay::runtime::json_object!(PostRequest {
                         sub_mchid: "sub_mchid" required,
                     });
+                    impl PostRequest {
+                        /// A `PostRequest` of its required fields (`sub_mchid`).
+                        #[inline]
+                        pub fn new(sub_mchid: impl Into<String>) -> Self {
+                            Self {
+                                sub_mchid: sub_mchid.into(),
+                            }
+                        }
+                    }
                     /// The response of `POST /v3/fund-app/mch-transfer/partner/transfer-bills/out-bill-no/{out_bill_no}/cancel` (撤销转账).
-                    #[derive(Clone, Debug, PartialEq, Default)]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct PostResponse {
                         /// 二级商户号
                         ///
@@ -2042,6 +2519,28 @@ pub mod partner {
                         create_time: "create_time" optional,
                         update_time: "update_time" optional,
                     });
+                    impl PostResponse {
+                        /// A `PostResponse` with its required fields (`sub_mchid`, `out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { transfer_bill_no: Some(…), ..PostResponse::new(…) }`.
+                        #[inline]
+                        pub fn new(
+                            sub_mchid: impl Into<String>,
+                            out_bill_no: impl Into<String>,
+                        ) -> Self {
+                            Self {
+                                sub_mchid: sub_mchid.into(),
+                                out_bill_no: out_bill_no.into(),
+                                transfer_bill_no: None,
+                                state: None,
+                                transfer_amount: None,
+                                transfer_remark: None,
+                                fail_reason: None,
+                                openid: None,
+                                user_name: None,
+                                create_time: None,
+                                update_time: None,
+                            }
+                        }
+                    }
                     /// 单据状态
                     pub type PostResponseState = crate::v3::fund_app::mch_transfer::partner::transfer_bills::out_bill_no::by_out_bill_no::GetResponseState;
                 }
@@ -2134,8 +2633,38 @@ pub mod partner {
                 transfer_scene_report_infos: "transfer_scene_report_infos" required,
                 authorization_info: "authorization_info" optional,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`sub_mchid`, `appid`, `out_bill_no`, `openid`, `transfer_amount`, `transfer_remark`, `transfer_scene_id`, `transfer_scene_report_infos`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { user_name: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                #[allow(clippy::too_many_arguments)]
+                pub fn new(
+                    sub_mchid: impl Into<String>,
+                    appid: impl Into<String>,
+                    out_bill_no: impl Into<String>,
+                    openid: impl Into<String>,
+                    transfer_amount: i64,
+                    transfer_remark: impl Into<String>,
+                    transfer_scene_id: PostRequestTransferSceneId,
+                    transfer_scene_report_infos: Vec<PostRequestTransferSceneReportInfos>,
+                ) -> Self {
+                    Self {
+                        sub_mchid: sub_mchid.into(),
+                        appid: appid.into(),
+                        out_bill_no: out_bill_no.into(),
+                        openid: openid.into(),
+                        user_name: None,
+                        transfer_amount,
+                        transfer_remark: transfer_remark.into(),
+                        notify_url: None,
+                        user_recv_perception: None,
+                        transfer_scene_id,
+                        transfer_scene_report_infos,
+                        authorization_info: None,
+                    }
+                }
+            }
             /// 自动收款授权信息
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequestAuthorizationInfo {
                 /// 用户展示名称
                 ///
@@ -2155,6 +2684,21 @@ pub mod partner {
                 out_authorization_no: "out_authorization_no" required,
                 authorization_notify_url: "authorization_notify_url" required,
             });
+            impl PostRequestAuthorizationInfo {
+                /// A `PostRequestAuthorizationInfo` of its required fields (`user_display_name`, `out_authorization_no`, `authorization_notify_url`).
+                #[inline]
+                pub fn new(
+                    user_display_name: impl Into<String>,
+                    out_authorization_no: impl Into<String>,
+                    authorization_notify_url: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        user_display_name: user_display_name.into(),
+                        out_authorization_no: out_authorization_no.into(),
+                        authorization_notify_url: authorization_notify_url.into(),
+                    }
+                }
+            }
             /// 转账场景ID
             pub type PostRequestTransferSceneId = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostRequestTransferSceneId;
             /// PostRequestTransferSceneReportInfos
@@ -2244,12 +2788,43 @@ pub mod partner {
                 transfer_scene_report_infos: "transfer_scene_report_infos" required,
                 authorization_id: "authorization_id" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`sub_mchid`, `appid`, `out_bill_no`, `transfer_amount`, `transfer_remark`, `transfer_scene_id`, `transfer_scene_report_infos`, `authorization_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { user_name: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                #[allow(clippy::too_many_arguments)]
+                pub fn new(
+                    sub_mchid: impl Into<String>,
+                    appid: impl Into<String>,
+                    out_bill_no: impl Into<String>,
+                    transfer_amount: i64,
+                    transfer_remark: impl Into<String>,
+                    transfer_scene_id: PostRequestTransferSceneId,
+                    transfer_scene_report_infos: Vec<
+                        PostRequestTransferSceneReportInfos,
+                    >,
+                    authorization_id: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        sub_mchid: sub_mchid.into(),
+                        appid: appid.into(),
+                        out_bill_no: out_bill_no.into(),
+                        user_name: None,
+                        transfer_amount,
+                        transfer_remark: transfer_remark.into(),
+                        notify_url: None,
+                        user_recv_perception: None,
+                        transfer_scene_id,
+                        transfer_scene_report_infos,
+                        authorization_id: authorization_id.into(),
+                    }
+                }
+            }
             /// 转账场景ID
             pub type PostRequestTransferSceneId = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostRequestTransferSceneId;
             /// PostRequestTransferSceneReportInfos
             pub type PostRequestTransferSceneReportInfos = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostRequestTransferSceneReportInfos;
             /// The response of `POST /v3/fund-app/mch-transfer/partner/transfer-bills/transfer` (转账（用户自动收款）).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
                 /// 二级商户号
                 ///
@@ -2319,6 +2894,32 @@ pub mod partner {
                 create_time: "create_time" optional,
                 update_time: "update_time" optional,
             });
+            impl PostResponse {
+                /// A `PostResponse` with its required fields (`sub_mchid`, `out_bill_no`, `transfer_amount`, `transfer_remark`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mchid: Some(…), ..PostResponse::new(…) }`.
+                #[inline]
+                pub fn new(
+                    sub_mchid: impl Into<String>,
+                    out_bill_no: impl Into<String>,
+                    transfer_amount: i64,
+                    transfer_remark: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        sub_mchid: sub_mchid.into(),
+                        mchid: None,
+                        out_bill_no: out_bill_no.into(),
+                        transfer_bill_no: None,
+                        appid: None,
+                        state: None,
+                        transfer_amount,
+                        transfer_remark: transfer_remark.into(),
+                        fail_reason: None,
+                        openid: None,
+                        user_name: None,
+                        create_time: None,
+                        update_time: None,
+                    }
+                }
+            }
             /// 单据状态
             ///
             /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2412,10 +3013,32 @@ pub mod partner {
             user_recv_perception: "user_recv_perception" optional,
             notify_url: "notify_url" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`out_authorization_no`, `appid`, `openid`, `transfer_scene_id`, `user_display_name`, `notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { user_recv_perception: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                out_authorization_no: impl Into<String>,
+                appid: impl Into<String>,
+                openid: impl Into<String>,
+                transfer_scene_id: PostRequestTransferSceneId,
+                user_display_name: impl Into<String>,
+                notify_url: impl Into<String>,
+            ) -> Self {
+                Self {
+                    out_authorization_no: out_authorization_no.into(),
+                    appid: appid.into(),
+                    openid: openid.into(),
+                    transfer_scene_id,
+                    user_display_name: user_display_name.into(),
+                    user_recv_perception: None,
+                    notify_url: notify_url.into(),
+                }
+            }
+        }
         /// 转账场景ID
         pub type PostRequestTransferSceneId = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostRequestTransferSceneId;
         /// The response of `POST /v3/fund-app/mch-transfer/partner/user-confirm-authorizations` (申请免确认收款授权).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 商户侧授权单号
             ///
@@ -2440,6 +3063,18 @@ pub mod partner {
             create_time: "create_time" optional,
             package_info: "package_info" optional,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`out_authorization_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { state: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(out_authorization_no: impl Into<String>) -> Self {
+                Self {
+                    out_authorization_no: out_authorization_no.into(),
+                    state: None,
+                    create_time: None,
+                    package_info: None,
+                }
+            }
+        }
         /// 单据状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2477,7 +3112,7 @@ pub mod partner {
                 }
             }
             /// The response of `GET /v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}` (商户单号查询自动收款授权).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 商户侧授权单号
                 ///
@@ -2535,6 +3170,25 @@ pub mod partner {
                 user_recv_perception: "user_recv_perception" optional,
                 create_time: "create_time" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`out_authorization_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { appid: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(out_authorization_no: impl Into<String>) -> Self {
+                    Self {
+                        out_authorization_no: out_authorization_no.into(),
+                        appid: None,
+                        openid: None,
+                        user_display_name: None,
+                        authorization_id: None,
+                        state: None,
+                        authorize_time: None,
+                        close_info: None,
+                        transfer_scene_id: None,
+                        user_recv_perception: None,
+                        create_time: None,
+                    }
+                }
+            }
             /// 自动收款授权的关闭信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseCloseInfo {
@@ -2606,7 +3260,7 @@ pub mod partner {
                     }
                 }
                 /// The response of `POST /v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}/close` (解除免确认收款授权).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponse {
                     /// 商户侧授权单号
                     ///
@@ -2664,6 +3318,25 @@ pub mod partner {
                     user_recv_perception: "user_recv_perception" optional,
                     create_time: "create_time" optional,
                 });
+                impl PostResponse {
+                    /// A `PostResponse` with its required fields (`out_authorization_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { appid: Some(…), ..PostResponse::new(…) }`.
+                    #[inline]
+                    pub fn new(out_authorization_no: impl Into<String>) -> Self {
+                        Self {
+                            out_authorization_no: out_authorization_no.into(),
+                            appid: None,
+                            openid: None,
+                            user_display_name: None,
+                            authorization_id: None,
+                            state: None,
+                            authorize_time: None,
+                            close_info: None,
+                            transfer_scene_id: None,
+                            user_recv_perception: None,
+                            create_time: None,
+                        }
+                    }
+                }
                 /// 自动收款授权的关闭信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseCloseInfo {
@@ -2813,6 +3486,33 @@ pub mod transfer_bills {
         transfer_scene_report_infos: "transfer_scene_report_infos" required,
         user_recv_style: "user_recv_style" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`appid`, `out_bill_no`, `openid`, `transfer_amount`, `transfer_remark`, `transfer_scene_id`, `transfer_scene_report_infos`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { user_name: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            appid: impl Into<String>,
+            out_bill_no: impl Into<String>,
+            openid: impl Into<String>,
+            transfer_amount: i64,
+            transfer_remark: impl Into<String>,
+            transfer_scene_id: PostRequestTransferSceneId,
+            transfer_scene_report_infos: Vec<PostRequestTransferSceneReportInfos>,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                out_bill_no: out_bill_no.into(),
+                openid: openid.into(),
+                user_name: None,
+                transfer_amount,
+                transfer_remark: transfer_remark.into(),
+                notify_url: None,
+                user_recv_perception: None,
+                transfer_scene_id,
+                transfer_scene_report_infos,
+                user_recv_style: None,
+            }
+        }
+    }
     /// 转账场景ID
     pub type PostRequestTransferSceneId = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostRequestTransferSceneId;
     /// PostRequestTransferSceneReportInfos
@@ -2826,6 +3526,13 @@ pub mod transfer_bills {
     ::wechatpay::runtime::json_object!(PostRequestUserRecvStyle {
         type_: "type" required,
     });
+    impl PostRequestUserRecvStyle {
+        /// A `PostRequestUserRecvStyle` of its required fields (`type_`).
+        #[inline]
+        pub fn new(type_: PostRequestUserRecvStyleType) -> Self {
+            Self { type_ }
+        }
+    }
     /// 用户收款样式类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestUserRecvStyleType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2844,7 +3551,7 @@ pub mod transfer_bills {
         RedPacket = "RED_PACKET",
     });
     /// The response of `POST /v3/fund-app/mch-transfer/transfer-bills` (发起转账).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 商户单号
         ///
@@ -2879,6 +3586,20 @@ pub mod transfer_bills {
         fail_reason: "fail_reason" optional,
         package_info: "package_info" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { transfer_bill_no: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(out_bill_no: impl Into<String>) -> Self {
+            Self {
+                out_bill_no: out_bill_no.into(),
+                transfer_bill_no: None,
+                create_time: None,
+                state: None,
+                fail_reason: None,
+                package_info: None,
+            }
+        }
+    }
     /// 单据状态
     pub type PostResponseState = crate::v3::fund_app::mch_transfer::partner::transfer_bills::out_bill_no::by_out_bill_no::GetResponseState;
     /// `/v3/fund-app/mch-transfer/transfer-bills/out-bill-no`
@@ -2916,7 +3637,7 @@ pub mod transfer_bills {
                 }
             }
             /// The response of `GET /v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}` (商户单号查询转账单).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 商户号
                 ///
@@ -2981,6 +3702,26 @@ pub mod transfer_bills {
                 create_time: "create_time" optional,
                 update_time: "update_time" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mch_id: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(out_bill_no: impl Into<String>) -> Self {
+                    Self {
+                        mch_id: None,
+                        out_bill_no: out_bill_no.into(),
+                        transfer_bill_no: None,
+                        appid: None,
+                        state: None,
+                        transfer_amount: None,
+                        transfer_remark: None,
+                        fail_reason: None,
+                        openid: None,
+                        user_name: None,
+                        create_time: None,
+                        update_time: None,
+                    }
+                }
+            }
             /// 单据状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3032,7 +3773,7 @@ pub mod transfer_bills {
                     }
                 }
                 /// The response of `POST /v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}/cancel` (撤销转账).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponse {
                     /// 商户单号
                     ///
@@ -3057,6 +3798,18 @@ pub mod transfer_bills {
                     state: "state" optional,
                     update_time: "update_time" optional,
                 });
+                impl PostResponse {
+                    /// A `PostResponse` with its required fields (`out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { transfer_bill_no: Some(…), ..PostResponse::new(…) }`.
+                    #[inline]
+                    pub fn new(out_bill_no: impl Into<String>) -> Self {
+                        Self {
+                            out_bill_no: out_bill_no.into(),
+                            transfer_bill_no: None,
+                            state: None,
+                            update_time: None,
+                        }
+                    }
+                }
                 /// 单据状态
                 ///
                 /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3162,6 +3915,34 @@ pub mod transfer_bills {
             authorization_info: "authorization_info" optional,
             sponsor_mchid: "sponsor_mchid" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`appid`, `out_bill_no`, `openid`, `transfer_amount`, `transfer_remark`, `transfer_scene_id`, `transfer_scene_report_infos`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { user_name: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                appid: impl Into<String>,
+                out_bill_no: impl Into<String>,
+                openid: impl Into<String>,
+                transfer_amount: i64,
+                transfer_remark: impl Into<String>,
+                transfer_scene_id: PostRequestTransferSceneId,
+                transfer_scene_report_infos: Vec<PostRequestTransferSceneReportInfos>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    out_bill_no: out_bill_no.into(),
+                    openid: openid.into(),
+                    user_name: None,
+                    transfer_amount,
+                    transfer_remark: transfer_remark.into(),
+                    notify_url: None,
+                    user_recv_perception: None,
+                    transfer_scene_id,
+                    transfer_scene_report_infos,
+                    authorization_info: None,
+                    sponsor_mchid: None,
+                }
+            }
+        }
         /// 自动收款授权信息
         pub type PostRequestAuthorizationInfo = crate::v3::fund_app::mch_transfer::partner::transfer_bills::pre_transfer_with_authorization::PostRequestAuthorizationInfo;
         /// 转账场景ID
@@ -3169,7 +3950,7 @@ pub mod transfer_bills {
         /// PostRequestTransferSceneReportInfos
         pub type PostRequestTransferSceneReportInfos = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostRequestTransferSceneReportInfos;
         /// The response of `POST /v3/fund-app/mch-transfer/transfer-bills/pre-transfer-with-authorization` (发起转账并完成自动收款授权).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 商户单号
             ///
@@ -3209,6 +3990,21 @@ pub mod transfer_bills {
             user_display_name: "user_display_name" optional,
             out_authorization_no: "out_authorization_no" optional,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { transfer_bill_no: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(out_bill_no: impl Into<String>) -> Self {
+                Self {
+                    out_bill_no: out_bill_no.into(),
+                    transfer_bill_no: None,
+                    create_time: None,
+                    state: None,
+                    package_info: None,
+                    user_display_name: None,
+                    out_authorization_no: None,
+                }
+            }
+        }
         /// 单据状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3324,12 +4120,39 @@ pub mod transfer_bills {
             sponsor_mchid: "sponsor_mchid" optional,
             out_authorization_no: "out_authorization_no" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`appid`, `out_bill_no`, `transfer_amount`, `transfer_remark`, `transfer_scene_id`, `transfer_scene_report_infos`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { user_name: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                appid: impl Into<String>,
+                out_bill_no: impl Into<String>,
+                transfer_amount: i64,
+                transfer_remark: impl Into<String>,
+                transfer_scene_id: PostRequestTransferSceneId,
+                transfer_scene_report_infos: Vec<PostRequestTransferSceneReportInfos>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    out_bill_no: out_bill_no.into(),
+                    user_name: None,
+                    transfer_amount,
+                    transfer_remark: transfer_remark.into(),
+                    notify_url: None,
+                    user_recv_perception: None,
+                    transfer_scene_id,
+                    transfer_scene_report_infos,
+                    authorization_id: None,
+                    sponsor_mchid: None,
+                    out_authorization_no: None,
+                }
+            }
+        }
         /// 转账场景ID
         pub type PostRequestTransferSceneId = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostRequestTransferSceneId;
         /// PostRequestTransferSceneReportInfos
         pub type PostRequestTransferSceneReportInfos = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostRequestTransferSceneReportInfos;
         /// The response of `POST /v3/fund-app/mch-transfer/transfer-bills/transfer` (用户授权后转账).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 商户号
             ///
@@ -3394,6 +4217,30 @@ pub mod transfer_bills {
             create_time: "create_time" optional,
             update_time: "update_time" optional,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`out_bill_no`, `transfer_amount`, `transfer_remark`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mch_id: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(
+                out_bill_no: impl Into<String>,
+                transfer_amount: i64,
+                transfer_remark: impl Into<String>,
+            ) -> Self {
+                Self {
+                    mch_id: None,
+                    out_bill_no: out_bill_no.into(),
+                    transfer_bill_no: None,
+                    appid: None,
+                    state: None,
+                    transfer_amount,
+                    transfer_remark: transfer_remark.into(),
+                    fail_reason: None,
+                    openid: None,
+                    user_name: None,
+                    create_time: None,
+                    update_time: None,
+                }
+            }
+        }
         /// 单据状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3450,7 +4297,7 @@ pub mod transfer_bills {
                 }
             }
             /// The response of `GET /v3/fund-app/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}` (微信转账单号查询转账单).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 商户号
                 ///
@@ -3515,6 +4362,26 @@ pub mod transfer_bills {
                 create_time: "create_time" optional,
                 update_time: "update_time" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`transfer_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mch_id: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(transfer_bill_no: impl Into<String>) -> Self {
+                    Self {
+                        mch_id: None,
+                        out_bill_no: None,
+                        transfer_bill_no: transfer_bill_no.into(),
+                        appid: None,
+                        state: None,
+                        transfer_amount: None,
+                        transfer_remark: None,
+                        fail_reason: None,
+                        openid: None,
+                        user_name: None,
+                        create_time: None,
+                        update_time: None,
+                    }
+                }
+            }
             /// 单据状态
             pub type GetResponseState = crate::v3::fund_app::mch_transfer::transfer_bills::out_bill_no::by_out_bill_no::GetResponseState;
         }
@@ -3597,6 +4464,32 @@ pub mod transfer_to_qq_wallet_bills {
         transfer_scene_id: "transfer_scene_id" required,
         transfer_scene_report_infos: "transfer_scene_report_infos" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`appid`, `out_bill_no`, `openid`, `transfer_amount`, `transfer_remark`, `transfer_scene_id`, `transfer_scene_report_infos`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { user_qq: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            appid: impl Into<String>,
+            out_bill_no: impl Into<String>,
+            openid: impl Into<String>,
+            transfer_amount: i64,
+            transfer_remark: impl Into<String>,
+            transfer_scene_id: PostRequestTransferSceneId,
+            transfer_scene_report_infos: Vec<PostRequestTransferSceneReportInfos>,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                out_bill_no: out_bill_no.into(),
+                openid: openid.into(),
+                user_qq: None,
+                user_name: None,
+                transfer_amount,
+                transfer_remark: transfer_remark.into(),
+                notify_url: None,
+                transfer_scene_id,
+                transfer_scene_report_infos,
+            }
+        }
+    }
     /// 转账场景ID
     ///
     /// A value this client does not know yet is kept as [`PostRequestTransferSceneId::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3614,7 +4507,7 @@ pub mod transfer_to_qq_wallet_bills {
     /// PostRequestTransferSceneReportInfos
     pub type PostRequestTransferSceneReportInfos = crate::v3::fund_app::mch_transfer::partner::transfer_bills::PostRequestTransferSceneReportInfos;
     /// The response of `POST /v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills` (发起转账到QQ钱包).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 商户号
         ///
@@ -3684,6 +4577,31 @@ pub mod transfer_to_qq_wallet_bills {
         create_time: "create_time" optional,
         update_time: "update_time" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`out_bill_no`, `transfer_amount`, `transfer_remark`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mchid: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            out_bill_no: impl Into<String>,
+            transfer_amount: i64,
+            transfer_remark: impl Into<String>,
+        ) -> Self {
+            Self {
+                mchid: None,
+                out_bill_no: out_bill_no.into(),
+                transfer_bill_no: None,
+                appid: None,
+                state: None,
+                transfer_amount,
+                transfer_remark: transfer_remark.into(),
+                openid: None,
+                user_qq: None,
+                user_name: None,
+                fail_reason: None,
+                create_time: None,
+                update_time: None,
+            }
+        }
+    }
     /// 单据状态
     ///
     /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3740,7 +4658,7 @@ pub mod transfer_to_qq_wallet_bills {
             }
         }
         /// The response of `GET /v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}` (查询转账到QQ钱包的结果).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 商户号
             ///
@@ -3810,6 +4728,27 @@ pub mod transfer_to_qq_wallet_bills {
             create_time: "create_time" optional,
             update_time: "update_time" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(out_bill_no: impl Into<String>) -> Self {
+                Self {
+                    mchid: None,
+                    out_bill_no: out_bill_no.into(),
+                    transfer_bill_no: None,
+                    appid: None,
+                    state: None,
+                    transfer_amount: None,
+                    transfer_remark: None,
+                    openid: None,
+                    user_qq: None,
+                    user_name: None,
+                    fail_reason: None,
+                    create_time: None,
+                    update_time: None,
+                }
+            }
+        }
         /// 单据状态
         pub type GetResponseState = crate::v3::fund_app::mch_transfer::transfer_to_qq_wallet_bills::PostResponseState;
         /// `/v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}/cancel`
@@ -3828,7 +4767,7 @@ pub mod transfer_to_qq_wallet_bills {
                 }
             }
             /// The response of `POST /v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no}/cancel` (撤销转账到QQ钱包).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
                 /// 商户号
                 ///
@@ -3898,6 +4837,27 @@ pub mod transfer_to_qq_wallet_bills {
                 create_time: "create_time" optional,
                 update_time: "update_time" optional,
             });
+            impl PostResponse {
+                /// A `PostResponse` with its required fields (`out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mchid: Some(…), ..PostResponse::new(…) }`.
+                #[inline]
+                pub fn new(out_bill_no: impl Into<String>) -> Self {
+                    Self {
+                        mchid: None,
+                        out_bill_no: out_bill_no.into(),
+                        transfer_bill_no: None,
+                        appid: None,
+                        state: None,
+                        transfer_amount: None,
+                        transfer_remark: None,
+                        fail_reason: None,
+                        openid: None,
+                        user_qq: None,
+                        user_name: None,
+                        create_time: None,
+                        update_time: None,
+                    }
+                }
+            }
             /// 单据状态
             pub type PostResponseState = crate::v3::fund_app::mch_transfer::transfer_to_qq_wallet_bills::PostResponseState;
         }
@@ -3972,6 +4932,29 @@ pub mod user_confirm_authorization {
         authorization_notify_url: "authorization_notify_url" required,
         scene_info: "scene_info" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`out_authorization_no`, `appid`, `openid`, `transfer_scene_id`, `user_display_name`, `authorization_notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { user_recv_perception: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            out_authorization_no: impl Into<String>,
+            appid: impl Into<String>,
+            openid: impl Into<String>,
+            transfer_scene_id: PostRequestTransferSceneId,
+            user_display_name: impl Into<String>,
+            authorization_notify_url: impl Into<String>,
+        ) -> Self {
+            Self {
+                out_authorization_no: out_authorization_no.into(),
+                appid: appid.into(),
+                openid: openid.into(),
+                transfer_scene_id,
+                user_display_name: user_display_name.into(),
+                user_recv_perception: None,
+                authorization_notify_url: authorization_notify_url.into(),
+                scene_info: None,
+            }
+        }
+    }
     /// 场景信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestSceneInfo {
@@ -4081,7 +5064,7 @@ pub mod user_confirm_authorization {
                 is_display_authorization: query "is_display_authorization" optional,
             });
             /// The response of `GET /v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}` (商户单号查询自动收款授权).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 商户侧授权单号
                 ///
@@ -4138,6 +5121,26 @@ pub mod user_confirm_authorization {
                 create_time: "create_time" optional,
                 package_info: "package_info" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`out_authorization_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { appid: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(out_authorization_no: impl Into<String>) -> Self {
+                    Self {
+                        out_authorization_no: out_authorization_no.into(),
+                        appid: None,
+                        openid: None,
+                        user_display_name: None,
+                        authorization_id: None,
+                        state: None,
+                        authorize_time: None,
+                        close_info: None,
+                        transfer_scene_id: None,
+                        user_recv_perception: None,
+                        create_time: None,
+                        package_info: None,
+                    }
+                }
+            }
             /// 自动收款授权的关闭信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseCloseInfo {
@@ -4198,7 +5201,7 @@ pub mod user_confirm_authorization {
                     }
                 }
                 /// The response of `POST /v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}/close` (解除免确认收款授权).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponse {
                     /// 商户侧授权单号
                     ///
@@ -4256,6 +5259,25 @@ pub mod user_confirm_authorization {
                     user_recv_perception: "user_recv_perception" optional,
                     create_time: "create_time" optional,
                 });
+                impl PostResponse {
+                    /// A `PostResponse` with its required fields (`out_authorization_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { appid: Some(…), ..PostResponse::new(…) }`.
+                    #[inline]
+                    pub fn new(out_authorization_no: impl Into<String>) -> Self {
+                        Self {
+                            out_authorization_no: out_authorization_no.into(),
+                            appid: None,
+                            openid: None,
+                            user_display_name: None,
+                            authorization_id: None,
+                            state: None,
+                            authorize_time: None,
+                            close_info: None,
+                            transfer_scene_id: None,
+                            user_recv_perception: None,
+                            create_time: None,
+                        }
+                    }
+                }
                 /// 自动收款授权的关闭信息
                 pub type PostResponseCloseInfo = crate::v3::fund_app::mch_transfer::partner::user_confirm_authorizations::by_out_authorization_no::close::PostResponseCloseInfo;
                 /// 自动收款授权的原因

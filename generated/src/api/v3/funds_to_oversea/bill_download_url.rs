@@ -21,7 +21,7 @@ impl<'a> BillDownloadUrl<'a> {
     }
 }
 /// The request of `GET /v3/funds-to-oversea/bill-download-url` (获取购付汇账单文件下载链接API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetRequest {
     /// 账单日期
     ///
@@ -36,6 +36,16 @@ pub struct GetRequest {
     bill_date: query "bill_date" required,
     sub_mchid: query "sub_mchid" optional,
 });
+impl GetRequest {
+    /// A `GetRequest` with its required fields (`bill_date`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { sub_mchid: Some(…), ..GetRequest::new(…) }`.
+    #[inline]
+    pub fn new(bill_date: impl Into<String>) -> Self {
+        Self {
+            bill_date: bill_date.into(),
+            sub_mchid: None,
+        }
+    }
+}
 /// The response of `GET /v3/funds-to-oversea/bill-download-url` (获取购付汇账单文件下载链接API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {

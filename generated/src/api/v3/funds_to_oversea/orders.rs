@@ -22,7 +22,7 @@ impl<'a> Orders<'a> {
     }
 }
 /// The request of `POST /v3/funds-to-oversea/orders` (申请资金出境API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
     /// 商户出境单号
     ///
@@ -67,8 +67,36 @@ pub struct PostRequest {
     payee_info: "payee_info" required,
     presale_info: "presale_info" optional,
 });
+impl PostRequest {
+    /// A `PostRequest` with its required fields (`out_order_id`, `sub_mchid`, `transaction_id`, `amount`, `foreign_currency`, `seller_info`, `express_info`, `payee_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { goods_info: Some(…), ..PostRequest::new(…) }`.
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        out_order_id: impl Into<String>,
+        sub_mchid: impl Into<String>,
+        transaction_id: impl Into<String>,
+        amount: i64,
+        foreign_currency: impl Into<String>,
+        seller_info: PostRequestSellerInfo,
+        express_info: PostRequestExpressInfo,
+        payee_info: PostRequestPayeeInfo,
+    ) -> Self {
+        Self {
+            out_order_id: out_order_id.into(),
+            sub_mchid: sub_mchid.into(),
+            transaction_id: transaction_id.into(),
+            amount,
+            foreign_currency: foreign_currency.into(),
+            goods_info: None,
+            seller_info,
+            express_info,
+            payee_info,
+            presale_info: None,
+        }
+    }
+}
 /// 物流信息
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestExpressInfo {
     /// 物流单号
     ///
@@ -83,8 +111,21 @@ pub struct PostRequestExpressInfo {
     courier_number: "courier_number" required,
     express_company_name: "express_company_name" required,
 });
+impl PostRequestExpressInfo {
+    /// A `PostRequestExpressInfo` of its required fields (`courier_number`, `express_company_name`).
+    #[inline]
+    pub fn new(
+        courier_number: impl Into<String>,
+        express_company_name: impl Into<String>,
+    ) -> Self {
+        Self {
+            courier_number: courier_number.into(),
+            express_company_name: express_company_name.into(),
+        }
+    }
+}
 /// PostRequestGoodsInfo
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestGoodsInfo {
     /// 商品名称
     ///
@@ -109,8 +150,25 @@ pub struct PostRequestGoodsInfo {
     goods_unit_price: "goods_unit_price" required,
     goods_quantity: "goods_quantity" required,
 });
+impl PostRequestGoodsInfo {
+    /// A `PostRequestGoodsInfo` of its required fields (`goods_name`, `goods_category`, `goods_unit_price`, `goods_quantity`).
+    #[inline]
+    pub fn new(
+        goods_name: impl Into<String>,
+        goods_category: impl Into<String>,
+        goods_unit_price: i64,
+        goods_quantity: i64,
+    ) -> Self {
+        Self {
+            goods_name: goods_name.into(),
+            goods_category: goods_category.into(),
+            goods_unit_price,
+            goods_quantity,
+        }
+    }
+}
 /// 收款人信息
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestPayeeInfo {
     /// 收款人识别号
     ///
@@ -120,6 +178,13 @@ pub struct PostRequestPayeeInfo {
 ::wechatpay::runtime::json_object!(PostRequestPayeeInfo {
     payee_id: "payee_id" required,
 });
+impl PostRequestPayeeInfo {
+    /// A `PostRequestPayeeInfo` of its required fields (`payee_id`).
+    #[inline]
+    pub fn new(payee_id: impl Into<String>) -> Self {
+        Self { payee_id: payee_id.into() }
+    }
+}
 /// 预售信息
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestPresaleInfo {
@@ -144,6 +209,18 @@ pub struct PostRequestPresaleInfo {
     deposit_transaction_id: "deposit_transaction_id" optional,
     balance_transaction_id: "balance_transaction_id" optional,
 });
+impl PostRequestPresaleInfo {
+    /// A `PostRequestPresaleInfo` with its required fields (`type_`, `total_amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestPresaleInfo { deposit_transaction_id: Some(…), ..PostRequestPresaleInfo::new(…) }`.
+    #[inline]
+    pub fn new(type_: PostRequestPresaleInfoType, total_amount: i64) -> Self {
+        Self {
+            type_,
+            total_amount,
+            deposit_transaction_id: None,
+            balance_transaction_id: None,
+        }
+    }
+}
 /// 订单类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestPresaleInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -162,7 +239,7 @@ pub enum PostRequestPresaleInfoType {
     Balance = "BALANCE",
 });
 /// 卖家信息
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestSellerInfo {
     /// 境外卖家经营主体名称
     ///
@@ -182,8 +259,23 @@ pub struct PostRequestSellerInfo {
     oversea_shop_name: "oversea_shop_name" required,
     seller_id: "seller_id" required,
 });
+impl PostRequestSellerInfo {
+    /// A `PostRequestSellerInfo` of its required fields (`oversea_business_name`, `oversea_shop_name`, `seller_id`).
+    #[inline]
+    pub fn new(
+        oversea_business_name: impl Into<String>,
+        oversea_shop_name: impl Into<String>,
+        seller_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            oversea_business_name: oversea_business_name.into(),
+            oversea_shop_name: oversea_shop_name.into(),
+            seller_id: seller_id.into(),
+        }
+    }
+}
 /// The response of `POST /v3/funds-to-oversea/orders` (申请资金出境API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostResponse {
     /// 商户出境单号
     ///
@@ -263,6 +355,34 @@ pub struct PostResponse {
     charge_mchid: "charge_mchid" optional,
     charge_account_type: "charge_account_type" optional,
 });
+impl PostResponse {
+    /// A `PostResponse` with its required fields (`out_order_id`, `sub_mchid`, `amount`, `foreign_currency`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { order_id: Some(…), ..PostResponse::new(…) }`.
+    #[inline]
+    pub fn new(
+        out_order_id: impl Into<String>,
+        sub_mchid: impl Into<String>,
+        amount: i64,
+        foreign_currency: impl Into<String>,
+    ) -> Self {
+        Self {
+            out_order_id: out_order_id.into(),
+            sub_mchid: sub_mchid.into(),
+            order_id: None,
+            result: None,
+            fail_reason: None,
+            amount,
+            foreign_amount: None,
+            foreign_currency: foreign_currency.into(),
+            rate: None,
+            exchange_rate_time: None,
+            estimate_exchange_rate_time: None,
+            departure_amount: None,
+            fee: None,
+            charge_mchid: None,
+            charge_account_type: None,
+        }
+    }
+}
 /// `/v3/funds-to-oversea/orders/{out_order_id}`
 pub mod by_out_order_id {
     /// The chain step for `/v3/funds-to-oversea/orders/{out_order_id}`, reached with `client.v3().funds_to_oversea().orders().out_order_id(out_order_id)`.
@@ -286,7 +406,7 @@ pub mod by_out_order_id {
         }
     }
     /// The request of `GET /v3/funds-to-oversea/orders/{out_order_id}` (查询出境结果API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetRequest {
         /// 二级商户号
         ///
@@ -301,8 +421,21 @@ pub mod by_out_order_id {
         sub_mchid: query "sub_mchid" required,
         transaction_id: query "transaction_id" required,
     });
+    impl GetRequest {
+        /// A `GetRequest` of its required fields (`sub_mchid`, `transaction_id`).
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            transaction_id: impl Into<String>,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                transaction_id: transaction_id.into(),
+            }
+        }
+    }
     /// The response of `GET /v3/funds-to-oversea/orders/{out_order_id}` (查询出境结果API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 商户出境单号
         ///
@@ -382,4 +515,30 @@ pub mod by_out_order_id {
         charge_mchid: "charge_mchid" optional,
         charge_account_type: "charge_account_type" optional,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`out_order_id`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { order_id: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            out_order_id: impl Into<String>,
+            sub_mchid: impl Into<String>,
+        ) -> Self {
+            Self {
+                out_order_id: out_order_id.into(),
+                sub_mchid: sub_mchid.into(),
+                order_id: None,
+                result: None,
+                fail_reason: None,
+                amount: None,
+                foreign_amount: None,
+                foreign_currency: None,
+                rate: None,
+                exchange_rate_time: None,
+                estimate_exchange_rate_time: None,
+                departure_amount: None,
+                fee: None,
+                charge_mchid: None,
+                charge_account_type: None,
+            }
+        }
+    }
 }

@@ -33,7 +33,7 @@ pub mod return_orders {
         }
     }
     /// The request of `POST /v3/funds-to-oversea/return/return-orders` (申请资金出境退回).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 商户出境退回单号
         ///
@@ -68,8 +68,29 @@ pub mod return_orders {
         supplement_info: "supplement_info" required,
         amount: "amount" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` of its required fields (`out_return_no`, `sub_mchid`, `out_order_id`, `transaction_id`, `supplement_info`, `amount`).
+        #[inline]
+        pub fn new(
+            out_return_no: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            out_order_id: impl Into<String>,
+            transaction_id: impl Into<String>,
+            supplement_info: impl Into<String>,
+            amount: i64,
+        ) -> Self {
+            Self {
+                out_return_no: out_return_no.into(),
+                sub_mchid: sub_mchid.into(),
+                out_order_id: out_order_id.into(),
+                transaction_id: transaction_id.into(),
+                supplement_info: supplement_info.into(),
+                amount,
+            }
+        }
+    }
     /// The response of `POST /v3/funds-to-oversea/return/return-orders` (申请资金出境退回).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 商户出境退回单号
         ///
@@ -129,6 +150,31 @@ pub mod return_orders {
         success_time: "success_time" optional,
         fail_reason: "fail_reason" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`out_return_no`, `sub_mchid`, `out_order_id`, `transaction_id`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { return_id: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            out_return_no: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            out_order_id: impl Into<String>,
+            transaction_id: impl Into<String>,
+            amount: i64,
+        ) -> Self {
+            Self {
+                out_return_no: out_return_no.into(),
+                sub_mchid: sub_mchid.into(),
+                return_id: None,
+                out_order_id: out_order_id.into(),
+                transaction_id: transaction_id.into(),
+                supplement_info: None,
+                amount,
+                state: None,
+                create_time: None,
+                success_time: None,
+                fail_reason: None,
+            }
+        }
+    }
     /// 失败原因
     ///
     /// A value this client does not know yet is kept as [`PostResponseFailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -199,7 +245,7 @@ pub mod return_orders {
                 }
             }
             /// The request of `GET /v3/funds-to-oversea/return/return-orders/out-return-no/{out_return_no}` (查询出境退回结果（通过商户出境退回单号）).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetRequest {
                 /// 二级商户号
                 ///
@@ -209,8 +255,17 @@ pub mod return_orders {
             ::wechatpay::runtime::json_object!(GetRequest {
                 sub_mchid: query "sub_mchid" required,
             });
+            impl GetRequest {
+                /// A `GetRequest` of its required fields (`sub_mchid`).
+                #[inline]
+                pub fn new(sub_mchid: impl Into<String>) -> Self {
+                    Self {
+                        sub_mchid: sub_mchid.into(),
+                    }
+                }
+            }
             /// The response of `GET /v3/funds-to-oversea/return/return-orders/out-return-no/{out_return_no}` (查询出境退回结果（通过商户出境退回单号）).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 商户出境退回单号
                 ///
@@ -270,6 +325,28 @@ pub mod return_orders {
                 success_time: "success_time" optional,
                 fail_reason: "fail_reason" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`out_return_no`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { return_id: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(
+                    out_return_no: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        out_return_no: out_return_no.into(),
+                        sub_mchid: sub_mchid.into(),
+                        return_id: None,
+                        out_order_id: None,
+                        transaction_id: None,
+                        refund_id: None,
+                        amount: None,
+                        state: None,
+                        create_time: None,
+                        success_time: None,
+                        fail_reason: None,
+                    }
+                }
+            }
             /// 出境退回状态
             pub type GetResponseState = crate::v3::funds_to_oversea::return_::return_orders::PostResponseState;
         }

@@ -51,7 +51,7 @@ pub mod by_transaction_id {
             }
         }
         /// The request of `GET /v3/funds-to-oversea/transactions/{transaction_id}/available_abroad_amounts` (查询订单剩余可出境余额API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetRequest {
             /// 二级商户号
             ///
@@ -61,8 +61,17 @@ pub mod by_transaction_id {
         ::wechatpay::runtime::json_object!(GetRequest {
             sub_mchid: query "sub_mchid" required,
         });
+        impl GetRequest {
+            /// A `GetRequest` of its required fields (`sub_mchid`).
+            #[inline]
+            pub fn new(sub_mchid: impl Into<String>) -> Self {
+                Self {
+                    sub_mchid: sub_mchid.into(),
+                }
+            }
+        }
         /// The response of `GET /v3/funds-to-oversea/transactions/{transaction_id}/available_abroad_amounts` (查询订单剩余可出境余额API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 微信支付订单号
             ///
@@ -77,5 +86,15 @@ pub mod by_transaction_id {
             transaction_id: "transaction_id" required,
             available_abroad_amount: "available_abroad_amount" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`transaction_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { available_abroad_amount: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(transaction_id: impl Into<String>) -> Self {
+                Self {
+                    transaction_id: transaction_id.into(),
+                    available_abroad_amount: None,
+                }
+            }
+        }
     }
 }

@@ -71,7 +71,7 @@ pub mod h5 {
                 }
             }
             /// The request of `POST /v3/global/merchant/h5/permission/applications` (创建H5支付权限申请单).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 公司介绍和业务描述
                 pub business_description: Option<String>,
@@ -129,6 +129,29 @@ pub mod h5 {
                 notify_url: "notify_url" optional,
                 applyment_type: "applyment_type" optional,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`sub_mchid`, `domains`, `website_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { business_description: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                pub fn new(
+                    sub_mchid: impl Into<String>,
+                    domains: Vec<String>,
+                    website_url: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        business_description: None,
+                        sub_mchid: sub_mchid.into(),
+                        domains,
+                        company_register_cert: None,
+                        transaction_limit_type: None,
+                        website_business_page_pics: None,
+                        website_homepage_pics: None,
+                        website_state: None,
+                        website_url: website_url.into(),
+                        notify_url: None,
+                        applyment_type: None,
+                    }
+                }
+            }
             /// 申请单类型
             ///
             /// A value this client does not know yet is kept as [`PostRequestApplymentType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -257,6 +280,35 @@ pub mod h5 {
                 applyment_type: "applyment_type" required,
                 notify_url: "notify_url" optional,
             });
+            impl PostResponse {
+                /// A `PostResponse` with its required fields (`sub_mchid`, `domains`, `transaction_limit_type`, `website_state`, `website_url`, `applyment_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { business_description: Some(…), ..PostResponse::new(…) }`.
+                #[inline]
+                pub fn new(
+                    sub_mchid: impl Into<String>,
+                    domains: Vec<String>,
+                    transaction_limit_type: PostResponseTransactionLimitType,
+                    website_state: PostResponseWebsiteState,
+                    website_url: impl Into<String>,
+                    applyment_type: PostResponseApplymentType,
+                ) -> Self {
+                    Self {
+                        sub_mchid: sub_mchid.into(),
+                        domains,
+                        business_description: None,
+                        transaction_limit_type,
+                        company_register_cert: None,
+                        website_business_page_pics: None,
+                        website_homepage_pics: None,
+                        website_state,
+                        website_url: website_url.into(),
+                        applyment_id: None,
+                        audit_reject_detail: None,
+                        applyment_state: None,
+                        applyment_type,
+                        notify_url: None,
+                    }
+                }
+            }
             /// 申请单状态
             ///
             /// A value this client does not know yet is kept as [`PostResponseApplymentState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -317,7 +369,7 @@ pub mod h5 {
                     }
                 }
                 /// The response of `GET /v3/global/merchant/h5/permission/applications/{applyment_id}` (查询H5支付权限申请单详情).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 子商户号
                     ///
@@ -390,6 +442,28 @@ pub mod h5 {
                     applyment_type: "applyment_type" optional,
                     notify_url: "notify_url" optional,
                 });
+                impl GetResponse {
+                    /// A `GetResponse` with its required fields (`applyment_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sub_mchid: Some(…), ..GetResponse::new(…) }`.
+                    #[inline]
+                    pub fn new(applyment_id: i64) -> Self {
+                        Self {
+                            sub_mchid: None,
+                            domains: None,
+                            business_description: None,
+                            transaction_limit_type: None,
+                            company_register_cert: None,
+                            website_business_page_pics: None,
+                            website_homepage_pics: None,
+                            website_state: None,
+                            website_url: None,
+                            applyment_id,
+                            audit_reject_detail: None,
+                            applyment_state: None,
+                            applyment_type: None,
+                            notify_url: None,
+                        }
+                    }
+                }
                 /// 申请单状态
                 pub type GetResponseApplymentState = crate::v3::global::merchant::h5::permission::applications::PostResponseApplymentState;
                 /// 申请单类型
@@ -399,7 +473,7 @@ pub mod h5 {
                 /// 子商户经营网址状态
                 pub type GetResponseWebsiteState = crate::v3::global::merchant::h5::permission::applications::PostRequestWebsiteState;
                 /// The request of `PATCH /v3/global/merchant/h5/permission/applications/{applyment_id}` (修改H5支付权限申请单).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PatchRequest {
                     /// H5支付域名
                     ///
@@ -437,6 +511,21 @@ pub mod h5 {
                     website_state: "website_state" optional,
                     website_url: "website_url" optional,
                 });
+                impl PatchRequest {
+                    /// A `PatchRequest` with its required fields (`domains`); every optional field is `None`. Set optional ones with struct update syntax: `PatchRequest { business_description: Some(…), ..PatchRequest::new(…) }`.
+                    #[inline]
+                    pub fn new(domains: Vec<String>) -> Self {
+                        Self {
+                            domains,
+                            business_description: None,
+                            company_register_cert: None,
+                            website_business_page_pics: None,
+                            website_homepage_pics: None,
+                            website_state: None,
+                            website_url: None,
+                        }
+                    }
+                }
                 /// 子商户经营网址状态
                 pub type PatchRequestWebsiteState = crate::v3::global::merchant::h5::permission::applications::PostRequestWebsiteState;
                 /// The response of `PATCH /v3/global/merchant/h5/permission/applications/{applyment_id}` (修改H5支付权限申请单).
@@ -515,6 +604,33 @@ pub mod h5 {
                     applyment_type: "applyment_type" optional,
                     notify_url: "notify_url" optional,
                 });
+                impl PatchResponse {
+                    /// A `PatchResponse` with its required fields (`domains`, `website_state`, `website_url`, `applyment_id`); every optional field is `None`. Set optional ones with struct update syntax: `PatchResponse { sub_mchid: Some(…), ..PatchResponse::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        domains: Vec<String>,
+                        website_state: PatchResponseWebsiteState,
+                        website_url: impl Into<String>,
+                        applyment_id: i64,
+                    ) -> Self {
+                        Self {
+                            sub_mchid: None,
+                            domains,
+                            business_description: None,
+                            transaction_limit_type: None,
+                            company_register_cert: None,
+                            website_business_page_pics: None,
+                            website_homepage_pics: None,
+                            website_state,
+                            website_url: website_url.into(),
+                            applyment_id,
+                            audit_reject_detail: None,
+                            applyment_state: None,
+                            applyment_type: None,
+                            notify_url: None,
+                        }
+                    }
+                }
                 /// 申请单状态
                 pub type PatchResponseApplymentState = crate::v3::global::merchant::h5::permission::applications::PostResponseApplymentState;
                 /// 申请单类型
@@ -541,7 +657,7 @@ pub mod h5 {
                 }
             }
             /// The response of `GET /v3/global/merchant/h5/permission/{sub_mchid}` (查询子商户H5支付权限状态).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 子商户号
                 ///
@@ -556,6 +672,16 @@ pub mod h5 {
                 sub_mchid: "sub_mchid" required,
                 authorization_state: "authorization_state" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { authorization_state: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(sub_mchid: impl Into<String>) -> Self {
+                    Self {
+                        sub_mchid: sub_mchid.into(),
+                        authorization_state: None,
+                    }
+                }
+            }
             /// H5支付权限状态
             ///
             /// A value this client does not know yet is kept as [`GetResponseAuthorizationState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -624,7 +750,7 @@ pub mod h5 {
                     }
                 }
                 /// The request of `POST /v3/global/merchant/h5/permission/domain/applications` (创建H5支付域名修改申请单).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequest {
                     /// 子商户号
                     ///
@@ -669,6 +795,26 @@ pub mod h5 {
                     notify_url: "notify_url" optional,
                     out_applyment_id: "out_applyment_id" required,
                 });
+                impl PostRequest {
+                    /// A `PostRequest` with its required fields (`domains`, `website_url`, `out_applyment_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        domains: Vec<String>,
+                        website_url: impl Into<String>,
+                        out_applyment_id: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            sub_mchid: None,
+                            domains,
+                            website_url: website_url.into(),
+                            website_business_page_pics: None,
+                            website_homepage_pics: None,
+                            website_state: None,
+                            notify_url: None,
+                            out_applyment_id: out_applyment_id.into(),
+                        }
+                    }
+                }
                 /// 子商户经营网址状态
                 pub type PostRequestWebsiteState = crate::v3::global::merchant::h5::permission::applications::PostRequestWebsiteState;
                 /// The response of `POST /v3/global/merchant/h5/permission/domain/applications` (创建H5支付域名修改申请单).
@@ -732,6 +878,30 @@ pub mod h5 {
                     notify_url: "notify_url" optional,
                     out_applyment_id: "out_applyment_id" required,
                 });
+                impl PostResponse {
+                    /// A `PostResponse` with its required fields (`sub_mchid`, `website_state`, `domains`, `out_applyment_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { webiste_url: Some(…), ..PostResponse::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        sub_mchid: impl Into<String>,
+                        website_state: PostResponseWebsiteState,
+                        domains: Vec<String>,
+                        out_applyment_id: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            sub_mchid: sub_mchid.into(),
+                            website_state,
+                            domains,
+                            webiste_url: None,
+                            website_business_page_pics: None,
+                            website_homepage_pics: None,
+                            applyment_id: None,
+                            audit_reject_detail: None,
+                            applyment_state: None,
+                            notify_url: None,
+                            out_applyment_id: out_applyment_id.into(),
+                        }
+                    }
+                }
                 /// 申请单状态
                 pub type PostResponseApplymentState = crate::v3::global::merchant::h5::permission::applications::PostResponseApplymentState;
                 /// 子商户经营网址状态
@@ -769,7 +939,7 @@ pub mod h5 {
                         }
                     }
                     /// The response of `GET /v3/global/merchant/h5/permission/domain/applications/{applyment_id}` (查询H5支付域名修改申请单).
-                    #[derive(Clone, Debug, PartialEq, Default)]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct GetResponse {
                         /// 子商户号
                         ///
@@ -829,12 +999,31 @@ pub mod h5 {
                         notify_url: "notify_url" optional,
                         out_applyment_id: "out_applyment_id" optional,
                     });
+                    impl GetResponse {
+                        /// A `GetResponse` with its required fields (`applyment_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sub_mchid: Some(…), ..GetResponse::new(…) }`.
+                        #[inline]
+                        pub fn new(applyment_id: i64) -> Self {
+                            Self {
+                                sub_mchid: None,
+                                website_state: None,
+                                domains: None,
+                                webiste_url: None,
+                                website_business_page_pics: None,
+                                website_homepage_pics: None,
+                                applyment_id,
+                                audit_reject_detail: None,
+                                applyment_state: None,
+                                notify_url: None,
+                                out_applyment_id: None,
+                            }
+                        }
+                    }
                     /// 申请单状态
                     pub type GetResponseApplymentState = crate::v3::global::merchant::h5::permission::applications::PostResponseApplymentState;
                     /// 子商户经营网址状态
                     pub type GetResponseWebsiteState = crate::v3::global::merchant::h5::permission::applications::PostRequestWebsiteState;
                     /// The request of `PATCH /v3/global/merchant/h5/permission/domain/applications/{applyment_id}` (修改H5支付域名修改申请单).
-                    #[derive(Clone, Debug, PartialEq, Default)]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct PatchRequest {
                         /// H5支付域名
                         ///
@@ -864,6 +1053,19 @@ pub mod h5 {
                         website_business_page_pics: "website_business_page_pics" optional,
                         website_homepage_pics: "website_homepage_pics" optional,
                     });
+                    impl PatchRequest {
+                        /// A `PatchRequest` with its required fields (`domains`); every optional field is `None`. Set optional ones with struct update syntax: `PatchRequest { website_state: Some(…), ..PatchRequest::new(…) }`.
+                        #[inline]
+                        pub fn new(domains: Vec<String>) -> Self {
+                            Self {
+                                domains,
+                                website_state: None,
+                                website_url: None,
+                                website_business_page_pics: None,
+                                website_homepage_pics: None,
+                            }
+                        }
+                    }
                     /// 子商户经营网址状态
                     pub type PatchRequestWebsiteState = crate::v3::global::merchant::h5::permission::applications::PostRequestWebsiteState;
                     /// The response of `PATCH /v3/global/merchant/h5/permission/domain/applications/{applyment_id}` (修改H5支付域名修改申请单).
@@ -927,6 +1129,29 @@ pub mod h5 {
                         notify_url: "notify_url" optional,
                         out_applyment_id: "out_applyment_id" optional,
                     });
+                    impl PatchResponse {
+                        /// A `PatchResponse` with its required fields (`website_state`, `domains`, `applyment_id`); every optional field is `None`. Set optional ones with struct update syntax: `PatchResponse { sub_mchid: Some(…), ..PatchResponse::new(…) }`.
+                        #[inline]
+                        pub fn new(
+                            website_state: PatchResponseWebsiteState,
+                            domains: Vec<String>,
+                            applyment_id: i64,
+                        ) -> Self {
+                            Self {
+                                sub_mchid: None,
+                                website_state,
+                                domains,
+                                webiste_url: None,
+                                website_business_page_pics: None,
+                                website_homepage_pics: None,
+                                applyment_id,
+                                audit_reject_detail: None,
+                                applyment_state: None,
+                                notify_url: None,
+                                out_applyment_id: None,
+                            }
+                        }
+                    }
                     /// 申请单状态
                     pub type PatchResponseApplymentState = crate::v3::global::merchant::h5::permission::applications::PostResponseApplymentState;
                     /// 子商户经营网址状态

@@ -88,7 +88,7 @@ pub mod complaint_notifications {
         url: "url" optional,
     });
     /// The request of `POST /v3/global/merchant-service/complaint-notifications` (创建投诉通知回调).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 通知地址
         ///
@@ -98,8 +98,15 @@ pub mod complaint_notifications {
     ::wechatpay::runtime::json_object!(PostRequest {
         url: "url" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` of its required fields (`url`).
+        #[inline]
+        pub fn new(url: impl Into<String>) -> Self {
+            Self { url: url.into() }
+        }
+    }
     /// The response of `POST /v3/global/merchant-service/complaint-notifications` (创建投诉通知回调).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 商户号
         ///
@@ -114,6 +121,16 @@ pub mod complaint_notifications {
         mchid: "mchid" optional,
         url: "url" required,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`url`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mchid: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(url: impl Into<String>) -> Self {
+            Self {
+                mchid: None,
+                url: url.into(),
+            }
+        }
+    }
     /// The request of `PUT /v3/global/merchant-service/complaint-notifications` (更新投诉通知回调).
     pub type PutRequest = crate::v3::global::merchant_service::complaint_notifications::PostRequest;
     /// The response of `PUT /v3/global/merchant-service/complaint-notifications` (更新投诉通知回调).
@@ -154,7 +171,7 @@ pub mod complaints {
         }
     }
     /// The request of `GET /v3/global/merchant-service/complaints` (查询投诉单列表).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetRequest {
         /// 分页大小
         ///
@@ -189,6 +206,20 @@ pub mod complaints {
         complainted_mchid: query "complainted_mchid" optional,
         mch_language: query "mch_language" optional,
     });
+    impl GetRequest {
+        /// A `GetRequest` with its required fields (`begin_date`, `end_date`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { limit: Some(…), ..GetRequest::new(…) }`.
+        #[inline]
+        pub fn new(begin_date: impl Into<String>, end_date: impl Into<String>) -> Self {
+            Self {
+                limit: None,
+                offset: None,
+                begin_date: begin_date.into(),
+                end_date: end_date.into(),
+                complainted_mchid: None,
+                mch_language: None,
+            }
+        }
+    }
     /// 商户语言
     ///
     /// A value this client does not know yet is kept as [`GetRequestMchLanguage::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -240,7 +271,7 @@ pub mod complaints {
         Es = "ES",
     });
     /// The response of `GET /v3/global/merchant-service/complaints` (查询投诉单列表).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 用户投诉信息详情
         pub data: Option<Vec<GetResponseData>>,
@@ -263,6 +294,18 @@ pub mod complaints {
         offset: "offset" required,
         total_count: "total_count" optional,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`limit`, `offset`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { data: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(limit: i64, offset: i64) -> Self {
+            Self {
+                data: None,
+                limit,
+                offset,
+                total_count: None,
+            }
+        }
+    }
     /// GetResponseData
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseData {
@@ -554,7 +597,7 @@ pub mod complaints {
         /// 商户语言
         pub type GetRequestMchLanguage = crate::v3::global::merchant_service::complaints::GetRequestMchLanguage;
         /// The response of `GET /v3/global/merchant-service/complaints/{complaint_id}` (查询投诉单详情).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 投诉单号
             ///
@@ -627,6 +670,30 @@ pub mod complaints {
             complaint_detail_trans: "complaint_detail_trans" optional,
             service_order_info: "service_order_info" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`complaint_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { complaint_time: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(complaint_id: impl Into<String>) -> Self {
+                Self {
+                    complaint_id: complaint_id.into(),
+                    complaint_time: None,
+                    complaint_detail: None,
+                    complaint_state: None,
+                    complainted_mchid: None,
+                    payer_phone: None,
+                    complaint_order_info: None,
+                    complaint_full_refunded: None,
+                    is_overdue: None,
+                    priority: None,
+                    incoming_user_response: None,
+                    user_complaint_times: None,
+                    complaint_media_list: None,
+                    problem_description: None,
+                    complaint_detail_trans: None,
+                    service_order_info: None,
+                }
+            }
+        }
         /// GetResponseComplaintMediaList
         pub type GetResponseComplaintMediaList = crate::v3::global::merchant_service::complaints::GetResponseDataComplaintMediaList;
         /// 媒体文件业务类型
@@ -663,7 +730,7 @@ pub mod complaints {
                 }
             }
             /// The request of `POST /v3/global/merchant-service/complaints/{complaint_id}/complete` (反馈处理完成).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 被诉商户号
                 ///
@@ -673,6 +740,15 @@ pub mod complaints {
             ::wechatpay::runtime::json_object!(PostRequest {
                 complainted_mchid: "complainted_mchid" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` of its required fields (`complainted_mchid`).
+                #[inline]
+                pub fn new(complainted_mchid: impl Into<String>) -> Self {
+                    Self {
+                        complainted_mchid: complainted_mchid.into(),
+                    }
+                }
+            }
         }
         /// `/v3/global/merchant-service/complaints/{complaint_id}/negotiation-historys`
         pub mod negotiation_historys {
@@ -723,7 +799,7 @@ pub mod complaints {
             /// 商户语言
             pub type GetRequestMchLanguage = crate::v3::global::merchant_service::complaints::GetRequestMchLanguage;
             /// The response of `GET /v3/global/merchant-service/complaints/{complaint_id}/negotiation-historys` (查询投诉协商历史).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 投诉协商历史
                 pub data: Option<Vec<GetResponseData>>,
@@ -744,6 +820,18 @@ pub mod complaints {
                 offset: "offset" required,
                 total_count: "total_count" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`limit`, `offset`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { data: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(limit: i64, offset: i64) -> Self {
+                    Self {
+                        data: None,
+                        limit,
+                        offset,
+                        total_count: None,
+                    }
+                }
+            }
             /// GetResponseData
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseData {
@@ -894,7 +982,7 @@ pub mod complaints {
                 }
             }
             /// The request of `POST /v3/global/merchant-service/complaints/{complaint_id}/response` (提交回复).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 被诉商户号
                 ///
@@ -922,6 +1010,22 @@ pub mod complaints {
                 jump_url: "jump_url" optional,
                 jump_url_text: "jump_url_text" optional,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`complainted_mchid`, `response_content`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { response_images: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                pub fn new(
+                    complainted_mchid: impl Into<String>,
+                    response_content: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        complainted_mchid: complainted_mchid.into(),
+                        response_content: response_content.into(),
+                        response_images: None,
+                        jump_url: None,
+                        jump_url_text: None,
+                    }
+                }
+            }
         }
     }
 }
@@ -964,7 +1068,7 @@ pub mod images {
             }
         }
         /// The request of `GET /v3/global/merchant-service/images/{media_id}` (图片下载API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetRequest {
             /// 投诉单号
             ///
@@ -974,6 +1078,15 @@ pub mod images {
         ::wechatpay::runtime::json_object!(GetRequest {
             complaint_id: query "complaint_id" required,
         });
+        impl GetRequest {
+            /// A `GetRequest` of its required fields (`complaint_id`).
+            #[inline]
+            pub fn new(complaint_id: impl Into<String>) -> Self {
+                Self {
+                    complaint_id: complaint_id.into(),
+                }
+            }
+        }
     }
     /// `/v3/global/merchant-service/images/upload`
     pub mod upload {
@@ -998,7 +1111,7 @@ pub mod images {
             }
         }
         /// The request of `POST /v3/global/merchant-service/images/upload` (商户上传反馈图片API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 媒体文件元信息`JSON`格式字符串
             pub meta: PostRequestMeta,
@@ -1006,6 +1119,13 @@ pub mod images {
         ::wechatpay::runtime::json_object!(PostRequest {
             meta: "meta" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` of its required fields (`meta`).
+            #[inline]
+            pub fn new(meta: PostRequestMeta) -> Self {
+                Self { meta }
+            }
+        }
         /// 媒体文件元信息`JSON`格式字符串
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMeta {

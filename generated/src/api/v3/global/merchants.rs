@@ -124,6 +124,47 @@ pub struct PostRequest {
     h5_payment_apply_info: "h5_payment_apply_info" optional,
     attach: "attach" optional,
 });
+impl PostRequest {
+    /// A `PostRequest` with its required fields (`sp_appid`, `sp_mchid`, `name`, `shortname`, `office_phone`, `contact`, `business_category`, `merchant_country_code`, `merchant_type`, `business`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { idempotency_key: Some(…), ..PostRequest::new(…) }`.
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        sp_appid: impl Into<String>,
+        sp_mchid: impl Into<String>,
+        name: impl Into<String>,
+        shortname: impl Into<String>,
+        office_phone: impl Into<String>,
+        contact: PostRequestContact,
+        business_category: i64,
+        merchant_country_code: impl Into<String>,
+        merchant_type: PostRequestMerchantType,
+        business: PostRequestBusiness,
+    ) -> Self {
+        Self {
+            idempotency_key: None,
+            sp_appid: sp_appid.into(),
+            sp_mchid: sp_mchid.into(),
+            name: name.into(),
+            shortname: shortname.into(),
+            office_phone: office_phone.into(),
+            contact,
+            business_category,
+            channel_id: None,
+            merchant_country_code: merchant_country_code.into(),
+            merchant_type,
+            registration_certificate_number: None,
+            registration_certificate_date: None,
+            registration_certificate_copy: None,
+            settlement_bank_number: None,
+            business,
+            director: None,
+            principal: None,
+            apply_h5_payment: None,
+            h5_payment_apply_info: None,
+            attach: None,
+        }
+    }
+}
 /// 业务信息
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestBusiness {
@@ -170,6 +211,22 @@ pub struct PostRequestBusiness {
     store_photos: "store_photos" optional,
     mcc: "mcc" optional,
 });
+impl PostRequestBusiness {
+    /// A `PostRequestBusiness` with its required fields (`business_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestBusiness { app_download: Some(…), ..PostRequestBusiness::new(…) }`.
+    #[inline]
+    pub fn new(business_type: PostRequestBusinessBusinessType) -> Self {
+        Self {
+            business_type,
+            app_download: None,
+            website: None,
+            office_account: None,
+            mini_program: None,
+            store_address: None,
+            store_photos: None,
+            mcc: None,
+        }
+    }
+}
 /// 业务类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestBusinessBusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -191,7 +248,7 @@ pub enum PostRequestBusinessBusinessType {
     Both = "BOTH",
 });
 /// 联系人信息
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestContact {
     /// 联系人名称
     ///
@@ -211,6 +268,21 @@ pub struct PostRequestContact {
     phone: "phone" required,
     email: "email" required,
 });
+impl PostRequestContact {
+    /// A `PostRequestContact` of its required fields (`name`, `phone`, `email`).
+    #[inline]
+    pub fn new(
+        name: impl Into<String>,
+        phone: impl Into<String>,
+        email: impl Into<String>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            phone: phone.into(),
+            email: email.into(),
+        }
+    }
+}
 /// 董事信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestDirector {
@@ -228,7 +300,7 @@ pub struct PostRequestDirector {
     number: "number" optional,
 });
 /// H5申请资料
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestH5PaymentApplyInfo {
     /// H5经营网址
     ///
@@ -241,6 +313,16 @@ pub struct PostRequestH5PaymentApplyInfo {
     h5_website_url: "h5_website_url" required,
     domains: "domains" required,
 });
+impl PostRequestH5PaymentApplyInfo {
+    /// A `PostRequestH5PaymentApplyInfo` of its required fields (`h5_website_url`, `domains`).
+    #[inline]
+    pub fn new(h5_website_url: impl Into<String>, domains: Vec<String>) -> Self {
+        Self {
+            h5_website_url: h5_website_url.into(),
+            domains,
+        }
+    }
+}
 /// 商户类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestMerchantType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -381,7 +463,7 @@ pub mod by_sub_mchid {
         }
     }
     /// The request of `GET /v3/global/merchants/{sub_mchid}` (查询子商户（融合钱包）).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetRequest {
         /// 机构appid
         ///
@@ -396,8 +478,18 @@ pub mod by_sub_mchid {
         sp_appid: query "sp_appid" required,
         sp_mchid: query "sp_mchid" required,
     });
+    impl GetRequest {
+        /// A `GetRequest` of its required fields (`sp_appid`, `sp_mchid`).
+        #[inline]
+        pub fn new(sp_appid: impl Into<String>, sp_mchid: impl Into<String>) -> Self {
+            Self {
+                sp_appid: sp_appid.into(),
+                sp_mchid: sp_mchid.into(),
+            }
+        }
+    }
     /// The response of `GET /v3/global/merchants/{sub_mchid}` (查询子商户（融合钱包）).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 子商户号
         ///
@@ -475,6 +567,31 @@ pub mod by_sub_mchid {
         sub_merchant_state: "sub_merchant_state" optional,
         attach: "attach" optional,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { name: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(sub_mchid: impl Into<String>) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                name: None,
+                shortname: None,
+                office_phone: None,
+                merchant_country_code: None,
+                business_category: None,
+                contact: None,
+                merchant_type: None,
+                registration_certificate_number: None,
+                registration_certificate_date: None,
+                settlement_bank_number: None,
+                business: None,
+                director: None,
+                principal: None,
+                h5_payment: None,
+                sub_merchant_state: None,
+                attach: None,
+            }
+        }
+    }
     /// 业务信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseBusiness {
@@ -768,6 +885,49 @@ pub mod by_sub_mchid {
         apply_h5_payment: "apply_h5_payment" optional,
         h5_payment_apply_info: "h5_payment_apply_info" optional,
     });
+    impl PatchRequest {
+        /// A `PatchRequest` with its required fields (`sp_appid`, `sp_mchid`, `name`, `sub_mchid`, `shortname`, `office_phone`, `contact`, `business_category`, `merchant_country_code`, `merchant_type`, `registration_certificate_number`, `registration_certificate_date`, `business`); every optional field is `None`. Set optional ones with struct update syntax: `PatchRequest { channel_id: Some(…), ..PatchRequest::new(…) }`.
+        #[inline]
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            sp_appid: impl Into<String>,
+            sp_mchid: impl Into<String>,
+            name: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            shortname: impl Into<String>,
+            office_phone: impl Into<String>,
+            contact: PatchRequestContact,
+            business_category: i64,
+            merchant_country_code: impl Into<String>,
+            merchant_type: PatchRequestMerchantType,
+            registration_certificate_number: impl Into<String>,
+            registration_certificate_date: impl Into<String>,
+            business: PatchRequestBusiness,
+        ) -> Self {
+            Self {
+                sp_appid: sp_appid.into(),
+                sp_mchid: sp_mchid.into(),
+                name: name.into(),
+                sub_mchid: sub_mchid.into(),
+                shortname: shortname.into(),
+                office_phone: office_phone.into(),
+                contact,
+                business_category,
+                channel_id: None,
+                merchant_country_code: merchant_country_code.into(),
+                merchant_type,
+                registration_certificate_number: registration_certificate_number.into(),
+                registration_certificate_date: registration_certificate_date.into(),
+                registration_certificate_copy: None,
+                settlement_bank_number: None,
+                business,
+                director: None,
+                principal: None,
+                apply_h5_payment: None,
+                h5_payment_apply_info: None,
+            }
+        }
+    }
     /// 业务信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PatchRequestBusiness {
@@ -814,6 +974,22 @@ pub mod by_sub_mchid {
         store_photos: "store_photos" optional,
         mcc: "mcc" optional,
     });
+    impl PatchRequestBusiness {
+        /// A `PatchRequestBusiness` with its required fields (`business_type`); every optional field is `None`. Set optional ones with struct update syntax: `PatchRequestBusiness { app_download: Some(…), ..PatchRequestBusiness::new(…) }`.
+        #[inline]
+        pub fn new(business_type: PatchRequestBusinessBusinessType) -> Self {
+            Self {
+                business_type,
+                app_download: None,
+                website: None,
+                office_account: None,
+                mini_program: None,
+                store_address: None,
+                store_photos: None,
+                mcc: None,
+            }
+        }
+    }
     /// 业务类型
     pub type PatchRequestBusinessBusinessType = crate::v3::global::merchants::PostRequestBusinessBusinessType;
     /// 联系人信息
@@ -839,7 +1015,7 @@ pub mod by_sub_mchid {
     /// 负责人信息
     pub type PatchRequestPrincipal = crate::v3::global::merchants::PostRequestPrincipal;
     /// The response of `PATCH /v3/global/merchants/{sub_mchid}` (修改子商户（融合钱包）).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PatchResponse {
         /// 子商户号
         ///
@@ -854,6 +1030,16 @@ pub mod by_sub_mchid {
         sub_mchid: "sub_mchid" required,
         h5_authorization_state: "h5_authorization_state" optional,
     });
+    impl PatchResponse {
+        /// A `PatchResponse` with its required fields (`sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PatchResponse { h5_authorization_state: Some(…), ..PatchResponse::new(…) }`.
+        #[inline]
+        pub fn new(sub_mchid: impl Into<String>) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                h5_authorization_state: None,
+            }
+        }
+    }
     /// H5支付权限状态
     ///
     /// A value this client does not know yet is kept as [`PatchResponseH5AuthorizationState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.

@@ -77,7 +77,7 @@ pub mod transactions {
                     }
                 }
                 /// The request of `POST /v3/global/micropay/transactions/id/{transaction_id}/reverse` (撤销订单(微信支付订单号)).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequest {
                     /// 商户号
                     ///
@@ -97,6 +97,21 @@ pub mod transactions {
                     sp_mchid: "sp_mchid" required,
                     sub_mchid: "sub_mchid" required,
                 });
+                impl PostRequest {
+                    /// A `PostRequest` of its required fields (`mchid`, `sp_mchid`, `sub_mchid`).
+                    #[inline]
+                    pub fn new(
+                        mchid: impl Into<String>,
+                        sp_mchid: impl Into<String>,
+                        sub_mchid: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            mchid: mchid.into(),
+                            sp_mchid: sp_mchid.into(),
+                            sub_mchid: sub_mchid.into(),
+                        }
+                    }
+                }
             }
         }
     }
@@ -173,7 +188,7 @@ pub mod transactions {
             }
         }
         /// The request of `POST /v3/global/micropay/transactions/pay` (提交付款码支付).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 商户号
             ///
@@ -255,8 +270,45 @@ pub mod transactions {
             scene_info: "scene_info" optional,
             detail: "detail" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`mchid`, `appid`, `sub_mchid`, `sp_mchid`, `sp_appid`, `description`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                mchid: impl Into<String>,
+                appid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                sp_mchid: impl Into<String>,
+                sp_appid: impl Into<String>,
+                description: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                trade_type: impl Into<String>,
+                merchant_category_code: impl Into<String>,
+                amount: PostRequestAmount,
+            ) -> Self {
+                Self {
+                    mchid: mchid.into(),
+                    appid: appid.into(),
+                    sub_mchid: sub_mchid.into(),
+                    sp_mchid: sp_mchid.into(),
+                    sp_appid: sp_appid.into(),
+                    sub_appid: None,
+                    description: description.into(),
+                    attach: None,
+                    out_trade_no: out_trade_no.into(),
+                    goods_tag: None,
+                    trade_type: trade_type.into(),
+                    limit_pay: None,
+                    merchant_category_code: merchant_category_code.into(),
+                    payer: None,
+                    amount,
+                    scene_info: None,
+                    detail: None,
+                }
+            }
+        }
         /// 订单金额
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestAmount {
             /// 总金额
             ///
@@ -271,6 +323,13 @@ pub mod transactions {
             total: "total" required,
             currency: "currency" optional,
         });
+        impl PostRequestAmount {
+            /// A `PostRequestAmount` with its required fields (`total`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestAmount { currency: Some(…), ..PostRequestAmount::new(…) }`.
+            #[inline]
+            pub fn new(total: i64) -> Self {
+                Self { total, currency: None }
+            }
+        }
         /// PostRequestDetail
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestDetail {
@@ -291,7 +350,7 @@ pub mod transactions {
             goods_detail: "goods_detail" optional,
         });
         /// PostRequestDetailGoodsDetail
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestDetailGoodsDetail {
             /// 商品编码
             ///
@@ -321,8 +380,21 @@ pub mod transactions {
             quantity: "quantity" required,
             price: "price" required,
         });
+        impl PostRequestDetailGoodsDetail {
+            /// A `PostRequestDetailGoodsDetail` with its required fields (`goods_id`, `quantity`, `price`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDetailGoodsDetail { wxpay_goods_id: Some(…), ..PostRequestDetailGoodsDetail::new(…) }`.
+            #[inline]
+            pub fn new(goods_id: impl Into<String>, quantity: i64, price: i64) -> Self {
+                Self {
+                    goods_id: goods_id.into(),
+                    wxpay_goods_id: None,
+                    goods_name: None,
+                    quantity,
+                    price,
+                }
+            }
+        }
         /// 支付者
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestPayer {
             /// 授权码
             ///
@@ -332,6 +404,15 @@ pub mod transactions {
         ::wechatpay::runtime::json_object!(PostRequestPayer {
             auth_code: "auth_code" required,
         });
+        impl PostRequestPayer {
+            /// A `PostRequestPayer` of its required fields (`auth_code`).
+            #[inline]
+            pub fn new(auth_code: impl Into<String>) -> Self {
+                Self {
+                    auth_code: auth_code.into(),
+                }
+            }
+        }
         /// 场景信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSceneInfo {
@@ -362,7 +443,7 @@ pub mod transactions {
             store_info: "store_info" optional,
         });
         /// 商户门店信息
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestSceneInfoStoreInfo {
             /// 编号
             ///
@@ -382,8 +463,19 @@ pub mod transactions {
             name: "name" required,
             address: "address" required,
         });
+        impl PostRequestSceneInfoStoreInfo {
+            /// A `PostRequestSceneInfoStoreInfo` with its required fields (`name`, `address`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSceneInfoStoreInfo { id: Some(…), ..PostRequestSceneInfoStoreInfo::new(…) }`.
+            #[inline]
+            pub fn new(name: impl Into<String>, address: impl Into<String>) -> Self {
+                Self {
+                    id: None,
+                    name: name.into(),
+                    address: address.into(),
+                }
+            }
+        }
         /// The response of `POST /v3/global/micropay/transactions/pay` (提交付款码支付).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 微信支付订单号
             ///
@@ -467,6 +559,41 @@ pub mod transactions {
             amount: "amount" required,
             detail: "detail" optional,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`mchid`, `appid`, `sub_mchid`, `sp_mchid`, `sp_appid`, `out_trade_no`, `trade_type`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { id: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                mchid: impl Into<String>,
+                appid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                sp_mchid: impl Into<String>,
+                sp_appid: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                trade_type: impl Into<String>,
+                amount: PostResponseAmount,
+            ) -> Self {
+                Self {
+                    id: None,
+                    mchid: mchid.into(),
+                    appid: appid.into(),
+                    sub_mchid: sub_mchid.into(),
+                    sp_mchid: sp_mchid.into(),
+                    sp_appid: sp_appid.into(),
+                    sub_appid: None,
+                    out_trade_no: out_trade_no.into(),
+                    trade_type: trade_type.into(),
+                    trade_state: None,
+                    trade_state_desc: None,
+                    bank_type: None,
+                    attach: None,
+                    success_time: None,
+                    payer: None,
+                    amount,
+                    detail: None,
+                }
+            }
+        }
         /// 订单金额
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseAmount {

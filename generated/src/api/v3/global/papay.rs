@@ -798,7 +798,7 @@ pub mod transactions {
         }
     }
     /// The request of `POST /v3/global/papay/transactions` (支付扣款API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 机构APPID
         ///
@@ -864,6 +864,34 @@ pub mod transactions {
         amount: "amount" required,
         scene_info: "scene_info" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`description`, `notify_url`, `out_trade_no`, `merchant_category_code`, `contract_id`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { appid: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            description: impl Into<String>,
+            notify_url: impl Into<String>,
+            out_trade_no: impl Into<String>,
+            merchant_category_code: impl Into<String>,
+            contract_id: impl Into<String>,
+            amount: PostRequestAmount,
+        ) -> Self {
+            Self {
+                appid: None,
+                sp_appid: None,
+                sub_mchid: None,
+                sub_appid: None,
+                description: description.into(),
+                attach: None,
+                notify_url: notify_url.into(),
+                out_trade_no: out_trade_no.into(),
+                goods_tag: None,
+                merchant_category_code: merchant_category_code.into(),
+                contract_id: contract_id.into(),
+                amount,
+                scene_info: None,
+            }
+        }
+    }
     /// 订单金额
     pub type PostRequestAmount = crate::v3::global::micropay::transactions::pay::PostRequestAmount;
     /// 场景信息
@@ -883,7 +911,7 @@ pub mod transactions {
         device_ip: "device_ip" optional,
     });
     /// The response of `POST /v3/global/papay/transactions` (支付扣款API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 商户号
         ///
@@ -967,6 +995,31 @@ pub mod transactions {
         amount: "amount" required,
         promotion_detail: "promotion_detail" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`out_trade_no`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mchid: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(out_trade_no: impl Into<String>, amount: PostResponseAmount) -> Self {
+            Self {
+                mchid: None,
+                appid: None,
+                sp_mchid: None,
+                sub_mchid: None,
+                sp_appid: None,
+                sub_appid: None,
+                out_trade_no: out_trade_no.into(),
+                transaction_id: None,
+                attach: None,
+                trade_type: None,
+                bank_type: None,
+                success_time: None,
+                trade_state: None,
+                trade_state_desc: None,
+                payer: None,
+                amount,
+                promotion_detail: None,
+            }
+        }
+    }
     /// 订单金额
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseAmount {
@@ -1209,7 +1262,7 @@ pub mod transactions {
             }
         }
         /// The request of `GET /v3/global/papay/transactions/{transaction_id}` (查询订单(微信支付订单号)).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetRequest {
             /// 子商户号
             ///
@@ -1219,8 +1272,17 @@ pub mod transactions {
         ::wechatpay::runtime::json_object!(GetRequest {
             sub_mchid: query "sub_mchid" required,
         });
+        impl GetRequest {
+            /// A `GetRequest` of its required fields (`sub_mchid`).
+            #[inline]
+            pub fn new(sub_mchid: impl Into<String>) -> Self {
+                Self {
+                    sub_mchid: sub_mchid.into(),
+                }
+            }
+        }
         /// The response of `GET /v3/global/papay/transactions/{transaction_id}` (查询订单(微信支付订单号)).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 商户号
             ///
@@ -1304,6 +1366,34 @@ pub mod transactions {
             amount: "amount" optional,
             promotion_detail: "promotion_detail" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`sub_mchid`, `transaction_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(
+                sub_mchid: impl Into<String>,
+                transaction_id: impl Into<String>,
+            ) -> Self {
+                Self {
+                    mchid: None,
+                    appid: None,
+                    sp_mchid: None,
+                    sub_mchid: sub_mchid.into(),
+                    sp_appid: None,
+                    sub_appid: None,
+                    out_trade_no: None,
+                    transaction_id: transaction_id.into(),
+                    attach: None,
+                    trade_type: None,
+                    bank_type: None,
+                    success_time: None,
+                    trade_state: None,
+                    trade_state_desc: None,
+                    payer: None,
+                    amount: None,
+                    promotion_detail: None,
+                }
+            }
+        }
         /// 订单金额
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAmount {
@@ -1417,7 +1507,7 @@ pub mod transactions {
             /// The request of `GET /v3/global/papay/transactions/out-trade-no/{out_trade_no}` (查询订单(商户订单号)).
             pub type GetRequest = crate::v3::global::papay::transactions::by_transaction_id::GetRequest;
             /// The response of `GET /v3/global/papay/transactions/out-trade-no/{out_trade_no}` (查询订单(商户订单号)).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 商户号
                 ///
@@ -1501,6 +1591,34 @@ pub mod transactions {
                 amount: "amount" optional,
                 promotion_detail: "promotion_detail" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`sub_mchid`, `out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(
+                    sub_mchid: impl Into<String>,
+                    out_trade_no: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        mchid: None,
+                        appid: None,
+                        sp_mchid: None,
+                        sub_mchid: sub_mchid.into(),
+                        sp_appid: None,
+                        sub_appid: None,
+                        out_trade_no: out_trade_no.into(),
+                        transaction_id: None,
+                        attach: None,
+                        trade_type: None,
+                        bank_type: None,
+                        success_time: None,
+                        trade_state: None,
+                        trade_state_desc: None,
+                        payer: None,
+                        amount: None,
+                        promotion_detail: None,
+                    }
+                }
+            }
             /// 订单金额
             pub type GetResponseAmount = crate::v3::global::papay::transactions::by_transaction_id::GetResponseAmount;
             /// 汇率信息

@@ -111,7 +111,7 @@ pub mod orders {
         }
     }
     /// The request of `POST /v3/global/profit-sharing/orders` (请求分账API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 子商户号
         ///
@@ -147,6 +147,26 @@ pub mod orders {
         receivers: "receivers" optional,
         unfreeze_unsplit: "unfreeze_unsplit" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`appid`, `transaction_id`, `out_order_no`, `unfreeze_unsplit`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            appid: impl Into<String>,
+            transaction_id: impl Into<String>,
+            out_order_no: impl Into<String>,
+            unfreeze_unsplit: bool,
+        ) -> Self {
+            Self {
+                sub_mchid: None,
+                appid: appid.into(),
+                sub_appid: None,
+                transaction_id: transaction_id.into(),
+                out_order_no: out_order_no.into(),
+                receivers: None,
+                unfreeze_unsplit,
+            }
+        }
+    }
     /// PostRequestReceivers
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestReceivers {
@@ -188,6 +208,27 @@ pub mod orders {
         amount: "amount" required,
         description: "description" required,
     });
+    impl PostRequestReceivers {
+        /// A `PostRequestReceivers` with its required fields (`currency`, `type_`, `account`, `amount`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestReceivers { name: Some(…), ..PostRequestReceivers::new(…) }`.
+        #[inline]
+        pub fn new(
+            currency: PostRequestReceiversCurrency,
+            type_: PostRequestReceiversType,
+            account: impl Into<String>,
+            amount: i64,
+            description: impl Into<String>,
+        ) -> Self {
+            Self {
+                currency,
+                type_,
+                account: account.into(),
+                name: None,
+                authorized: None,
+                amount,
+                description: description.into(),
+            }
+        }
+    }
     /// 分账币种
     ///
     /// A value this client does not know yet is kept as [`PostRequestReceiversCurrency::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -223,7 +264,7 @@ pub mod orders {
         PersonalSubOpenid = "PERSONAL_SUB_OPENID",
     });
     /// The response of `POST /v3/global/profit-sharing/orders` (请求分账API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 子商户号
         ///
@@ -256,6 +297,23 @@ pub mod orders {
         state: "state" optional,
         receivers: "receivers" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`transaction_id`, `out_order_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sub_mchid: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            transaction_id: impl Into<String>,
+            out_order_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                sub_mchid: None,
+                transaction_id: transaction_id.into(),
+                out_order_no: out_order_no.into(),
+                order_id: None,
+                state: None,
+                receivers: None,
+            }
+        }
+    }
     /// PostResponseReceivers
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseReceivers {
@@ -393,7 +451,7 @@ pub mod orders {
             }
         }
         /// The request of `POST /v3/global/profit-sharing/orders/unfreeze` (解冻剩余资金API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 子商户号
             ///
@@ -418,6 +476,22 @@ pub mod orders {
             out_order_no: "out_order_no" required,
             description: "description" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`transaction_id`, `out_order_no`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                transaction_id: impl Into<String>,
+                out_order_no: impl Into<String>,
+                description: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sub_mchid: None,
+                    transaction_id: transaction_id.into(),
+                    out_order_no: out_order_no.into(),
+                    description: description.into(),
+                }
+            }
+        }
         /// The response of `POST /v3/global/profit-sharing/orders/unfreeze` (解冻剩余资金API).
         pub type PostResponse = crate::v3::global::profit_sharing::orders::PostResponse;
         /// PostResponseReceivers
@@ -673,6 +747,32 @@ pub mod receivers {
         application_file_id: "application_file_id" optional,
         partnership_file_id: "partnership_file_id" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`type_`, `account`, `relation_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sub_mchid: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            type_: PostResponseType,
+            account: impl Into<String>,
+            relation_type: PostResponseRelationType,
+        ) -> Self {
+            Self {
+                sub_mchid: None,
+                type_,
+                account: account.into(),
+                name: None,
+                relation_type,
+                custom_relation: None,
+                scene: None,
+                major_service: None,
+                expected_ratio: None,
+                file_id: None,
+                state: None,
+                fail_reason: None,
+                application_file_id: None,
+                partnership_file_id: None,
+            }
+        }
+    }
     /// 与分账方的关系类型
     pub type PostResponseRelationType = crate::v3::global::profit_sharing::receivers::PostRequestRelationType;
     /// 分账接收方类型
@@ -797,6 +897,26 @@ pub mod receivers {
             state: "state" optional,
             fail_reason: "fail_reason" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`type_`, `account`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sub_mchid: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(type_: GetResponseType, account: impl Into<String>) -> Self {
+                Self {
+                    sub_mchid: None,
+                    type_,
+                    account: account.into(),
+                    name: None,
+                    relation_type: None,
+                    custom_relation: None,
+                    scene: None,
+                    major_service: None,
+                    expected_ratio: None,
+                    file_id: None,
+                    state: None,
+                    fail_reason: None,
+                }
+            }
+        }
         /// 与分账方的关系类型
         pub type GetResponseRelationType = crate::v3::global::profit_sharing::receivers::PostRequestRelationType;
         /// 分账接收方类型
@@ -954,7 +1074,7 @@ pub mod transactions {
                 sub_mchid: query "sub_mchid" optional,
             });
             /// The response of `GET /v3/global/profit-sharing/transactions/{transaction_id}/amounts` (查询剩余待分金额API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 微信订单号
                 ///
@@ -974,6 +1094,17 @@ pub mod transactions {
                 unsplit_amount: "unsplit_amount" optional,
                 currency: "currency" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`transaction_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { unsplit_amount: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(transaction_id: impl Into<String>) -> Self {
+                    Self {
+                        transaction_id: transaction_id.into(),
+                        unsplit_amount: None,
+                        currency: None,
+                    }
+                }
+            }
         }
         /// `/v3/global/profit-sharing/transactions/{transaction_id}/refundable-amounts`
         pub mod refundable_amounts {
@@ -999,7 +1130,7 @@ pub mod transactions {
             /// The request of `GET /v3/global/profit-sharing/transactions/{transaction_id}/refundable-amounts` (查询订单剩余可退款金额API).
             pub type GetRequest = crate::v3::global::profit_sharing::transactions::by_transaction_id::amounts::GetRequest;
             /// The response of `GET /v3/global/profit-sharing/transactions/{transaction_id}/refundable-amounts` (查询订单剩余可退款金额API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 微信订单号
                 ///
@@ -1024,6 +1155,18 @@ pub mod transactions {
                 currency: "currency" optional,
                 funds_refundable_amount: "funds_refundable_amount" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`transaction_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { refundable_amount: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(transaction_id: impl Into<String>) -> Self {
+                    Self {
+                        transaction_id: transaction_id.into(),
+                        refundable_amount: None,
+                        currency: None,
+                        funds_refundable_amount: None,
+                    }
+                }
+            }
         }
     }
     /// `/v3/global/profit-sharing/transactions/mark`

@@ -48,7 +48,7 @@ impl<'a> Refunds<'a> {
     }
 }
 /// The request of `GET /v3/global/refunds` (查询所有退款).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetRequest {
     /// 微信支付订单号
     ///
@@ -88,8 +88,29 @@ pub struct GetRequest {
     offset: query "offset" required,
     count: query "count" required,
 });
+impl GetRequest {
+    /// A `GetRequest` with its required fields (`mchid`, `sub_mchid`, `sp_mchid`, `offset`, `count`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { transaction_id: Some(…), ..GetRequest::new(…) }`.
+    #[inline]
+    pub fn new(
+        mchid: impl Into<String>,
+        sub_mchid: impl Into<String>,
+        sp_mchid: impl Into<String>,
+        offset: i64,
+        count: i64,
+    ) -> Self {
+        Self {
+            transaction_id: None,
+            out_trade_no: None,
+            mchid: mchid.into(),
+            sub_mchid: sub_mchid.into(),
+            sp_mchid: sp_mchid.into(),
+            offset,
+            count,
+        }
+    }
+}
 /// The response of `GET /v3/global/refunds` (查询所有退款).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetResponse {
     /// 微信支付交易订单号
     ///
@@ -135,6 +156,28 @@ pub struct GetResponse {
     total_num: "total_num" optional,
     current_total_num: "current_total_num" optional,
 });
+impl GetResponse {
+    /// A `GetResponse` with its required fields (`mchid`, `sub_mchid`, `sp_mchid`, `out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { id: Some(…), ..GetResponse::new(…) }`.
+    #[inline]
+    pub fn new(
+        mchid: impl Into<String>,
+        sub_mchid: impl Into<String>,
+        sp_mchid: impl Into<String>,
+        out_trade_no: impl Into<String>,
+    ) -> Self {
+        Self {
+            id: None,
+            mchid: mchid.into(),
+            sub_mchid: sub_mchid.into(),
+            sp_mchid: sp_mchid.into(),
+            out_trade_no: out_trade_no.into(),
+            amount: None,
+            data: None,
+            total_num: None,
+            current_total_num: None,
+        }
+    }
+}
 /// 订单金额
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseAmount {
@@ -377,7 +420,7 @@ pub enum GetResponseDataStatus {
     Abnormal = "ABNORMAL",
 });
 /// The request of `POST /v3/global/refunds` (申请退款).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
     /// 商户号
     ///
@@ -438,8 +481,35 @@ pub struct PostRequest {
     amount: "amount" optional,
     notify_url: "notify_url" optional,
 });
+impl PostRequest {
+    /// A `PostRequest` with its required fields (`mchid`, `appid`, `sp_mchid`, `sub_mchid`, `sp_appid`, `out_refund_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+    #[inline]
+    pub fn new(
+        mchid: impl Into<String>,
+        appid: impl Into<String>,
+        sp_mchid: impl Into<String>,
+        sub_mchid: impl Into<String>,
+        sp_appid: impl Into<String>,
+        out_refund_no: impl Into<String>,
+    ) -> Self {
+        Self {
+            mchid: mchid.into(),
+            appid: appid.into(),
+            sp_mchid: sp_mchid.into(),
+            sub_mchid: sub_mchid.into(),
+            sp_appid: sp_appid.into(),
+            sub_appid: None,
+            transaction_id: None,
+            out_trade_no: None,
+            out_refund_no: out_refund_no.into(),
+            reason: None,
+            amount: None,
+            notify_url: None,
+        }
+    }
+}
 /// 订单金额
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestAmount {
     /// 退款金额
     ///
@@ -459,8 +529,19 @@ pub struct PostRequestAmount {
     total: "total" required,
     currency: "currency" required,
 });
+impl PostRequestAmount {
+    /// A `PostRequestAmount` of its required fields (`refund`, `total`, `currency`).
+    #[inline]
+    pub fn new(refund: i64, total: i64, currency: impl Into<String>) -> Self {
+        Self {
+            refund,
+            total,
+            currency: currency.into(),
+        }
+    }
+}
 /// The response of `POST /v3/global/refunds` (申请退款).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostResponse {
     /// 微信支付退款订单号
     ///
@@ -486,6 +567,19 @@ pub struct PostResponse {
     amount: "amount" required,
     detail: "detail" optional,
 });
+impl PostResponse {
+    /// A `PostResponse` with its required fields (`out_refund_no`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { id: Some(…), ..PostResponse::new(…) }`.
+    #[inline]
+    pub fn new(out_refund_no: impl Into<String>, amount: PostResponseAmount) -> Self {
+        Self {
+            id: None,
+            out_refund_no: out_refund_no.into(),
+            create_time: None,
+            amount,
+            detail: None,
+        }
+    }
+}
 /// 退款金额
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponseAmount {
@@ -594,7 +688,7 @@ pub mod id {
             }
         }
         /// The request of `GET /v3/global/refunds/id/{refund_id}` (查询单笔退款(微信支付退款订单号)).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetRequest {
             /// 商户号
             ///
@@ -614,6 +708,21 @@ pub mod id {
             sub_mchid: query "sub_mchid" required,
             sp_mchid: query "sp_mchid" required,
         });
+        impl GetRequest {
+            /// A `GetRequest` of its required fields (`mchid`, `sub_mchid`, `sp_mchid`).
+            #[inline]
+            pub fn new(
+                mchid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                sp_mchid: impl Into<String>,
+            ) -> Self {
+                Self {
+                    mchid: mchid.into(),
+                    sub_mchid: sub_mchid.into(),
+                    sp_mchid: sp_mchid.into(),
+                }
+            }
+        }
         /// The response of `GET /v3/global/refunds/id/{refund_id}` (查询单笔退款(微信支付退款订单号)).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -736,7 +845,7 @@ pub mod out_refund_no {
         /// The request of `GET /v3/global/refunds/out-refund-no/{out_refund_no}` (查询单笔退款(商户退款订单号)).
         pub type GetRequest = crate::v3::global::refunds::id::by_refund_id::GetRequest;
         /// The response of `GET /v3/global/refunds/out-refund-no/{out_refund_no}` (查询单笔退款(商户退款订单号)).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 微信支付退款订单号
             ///
@@ -797,6 +906,26 @@ pub mod out_refund_no {
             amount: "amount" optional,
             detail: "detail" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`out_refund_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { id: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(out_refund_no: impl Into<String>) -> Self {
+                Self {
+                    id: None,
+                    out_refund_no: out_refund_no.into(),
+                    transaction_id: None,
+                    out_trade_no: None,
+                    channel: None,
+                    recv_account: None,
+                    fund_source: None,
+                    success_time: None,
+                    create_time: None,
+                    status: None,
+                    amount: None,
+                    detail: None,
+                }
+            }
+        }
         /// 退款金额
         pub type GetResponseAmount = crate::v3::global::refunds::GetResponseDataAmount;
         /// 汇率

@@ -24,7 +24,7 @@ impl<'a> Statements<'a> {
     }
 }
 /// The request of `GET /v3/global/statements` (下载对账单).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetRequest {
     /// 账单日期
     ///
@@ -49,3 +49,15 @@ pub struct GetRequest {
     sp_mchid: query "sp_mchid" optional,
     sub_mchid: query "sub_mchid" optional,
 });
+impl GetRequest {
+    /// A `GetRequest` with its required fields (`date`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { mchid: Some(…), ..GetRequest::new(…) }`.
+    #[inline]
+    pub fn new(date: impl Into<String>) -> Self {
+        Self {
+            date: date.into(),
+            mchid: None,
+            sp_mchid: None,
+            sub_mchid: None,
+        }
+    }
+}

@@ -53,7 +53,7 @@ pub mod app {
         }
     }
     /// The request of `POST /v3/global/transactions/app` (APP支付下单).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 商户号
         ///
@@ -148,6 +148,47 @@ pub mod app {
         scene_info: "scene_info" optional,
         detail: "detail" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`mchid`, `appid`, `sub_mchid`, `sp_mchid`, `sp_appid`, `description`, `notify_url`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            mchid: impl Into<String>,
+            appid: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            sp_mchid: impl Into<String>,
+            sp_appid: impl Into<String>,
+            description: impl Into<String>,
+            notify_url: impl Into<String>,
+            out_trade_no: impl Into<String>,
+            trade_type: impl Into<String>,
+            merchant_category_code: impl Into<String>,
+            amount: PostRequestAmount,
+        ) -> Self {
+            Self {
+                mchid: mchid.into(),
+                appid: appid.into(),
+                sub_mchid: sub_mchid.into(),
+                sp_mchid: sp_mchid.into(),
+                sp_appid: sp_appid.into(),
+                sub_appid: None,
+                description: description.into(),
+                attach: None,
+                notify_url: notify_url.into(),
+                out_trade_no: out_trade_no.into(),
+                goods_tag: None,
+                trade_type: trade_type.into(),
+                limit_pay: None,
+                time_start: None,
+                time_expire: None,
+                merchant_category_code: merchant_category_code.into(),
+                payer: None,
+                amount,
+                scene_info: None,
+                detail: None,
+            }
+        }
+    }
     /// 订单金额
     pub type PostRequestAmount = crate::v3::global::micropay::transactions::pay::PostRequestAmount;
     /// PostRequestDetail
@@ -170,7 +211,7 @@ pub mod app {
         goods_detail: "goods_detail" optional,
     });
     /// PostRequestDetailGoodsDetail
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestDetailGoodsDetail {
         /// 商品编码
         ///
@@ -200,6 +241,19 @@ pub mod app {
         quantity: "quantity" required,
         price: "price" required,
     });
+    impl PostRequestDetailGoodsDetail {
+        /// A `PostRequestDetailGoodsDetail` with its required fields (`goods_id`, `quantity`, `price`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDetailGoodsDetail { wxpay_goods_id: Some(…), ..PostRequestDetailGoodsDetail::new(…) }`.
+        #[inline]
+        pub fn new(goods_id: impl Into<String>, quantity: i64, price: i64) -> Self {
+            Self {
+                goods_id: goods_id.into(),
+                wxpay_goods_id: None,
+                goods_name: None,
+                quantity,
+                price,
+            }
+        }
+    }
     /// 支付者
     pub type PostRequestPayer = crate::v3::global::micropay::transactions::pay::PostResponsePayer;
     /// 场景信息
@@ -263,7 +317,7 @@ pub mod id {
         /// The request of `GET /v3/global/transactions/id/{transaction_id}` (查询订单(微信支付订单号)).
         pub type GetRequest = crate::v3::global::refunds::id::by_refund_id::GetRequest;
         /// The response of `GET /v3/global/transactions/id/{transaction_id}` (查询订单(微信支付订单号)).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 商户号
             ///
@@ -347,6 +401,35 @@ pub mod id {
             amount: "amount" optional,
             promotion_detail: "promotion_detail" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`mchid`, `sp_mchid`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { appid: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(
+                mchid: impl Into<String>,
+                sp_mchid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+            ) -> Self {
+                Self {
+                    mchid: mchid.into(),
+                    appid: None,
+                    sp_mchid: sp_mchid.into(),
+                    sub_mchid: sub_mchid.into(),
+                    sp_appid: None,
+                    sub_appid: None,
+                    out_trade_no: None,
+                    id: None,
+                    attach: None,
+                    trade_type: None,
+                    bank_type: None,
+                    success_time: None,
+                    trade_state: None,
+                    trade_state_desc: None,
+                    payer: None,
+                    amount: None,
+                    promotion_detail: None,
+                }
+            }
+        }
         /// 订单金额
         pub type GetResponseAmount = crate::v3::global::papay::transactions::by_transaction_id::GetResponseAmount;
         /// 汇率信息
@@ -442,7 +525,7 @@ pub mod id {
                 }
             }
             /// The request of `POST /v3/global/transactions/id/{transaction_id}/close` (关闭订单(微信支付订单号)).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 直连商户号
                 ///
@@ -462,6 +545,17 @@ pub mod id {
                 sub_mchid: "sub_mchid" optional,
                 sp_mchid: "sp_mchid" optional,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                pub fn new(mchid: impl Into<String>) -> Self {
+                    Self {
+                        mchid: mchid.into(),
+                        sub_mchid: None,
+                        sp_mchid: None,
+                    }
+                }
+            }
         }
     }
 }
@@ -484,7 +578,7 @@ pub mod jsapi {
         }
     }
     /// The request of `POST /v3/global/transactions/jsapi` (JSAPI支付下单API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 商户号
         ///
@@ -579,6 +673,47 @@ pub mod jsapi {
         scene_info: "scene_info" optional,
         detail: "detail" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`mchid`, `appid`, `sub_mchid`, `sp_mchid`, `sp_appid`, `description`, `notify_url`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            mchid: impl Into<String>,
+            appid: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            sp_mchid: impl Into<String>,
+            sp_appid: impl Into<String>,
+            description: impl Into<String>,
+            notify_url: impl Into<String>,
+            out_trade_no: impl Into<String>,
+            trade_type: impl Into<String>,
+            merchant_category_code: impl Into<String>,
+            amount: PostRequestAmount,
+        ) -> Self {
+            Self {
+                mchid: mchid.into(),
+                appid: appid.into(),
+                sub_mchid: sub_mchid.into(),
+                sp_mchid: sp_mchid.into(),
+                sp_appid: sp_appid.into(),
+                sub_appid: None,
+                description: description.into(),
+                attach: None,
+                notify_url: notify_url.into(),
+                out_trade_no: out_trade_no.into(),
+                goods_tag: None,
+                trade_type: trade_type.into(),
+                limit_pay: None,
+                time_start: None,
+                time_expire: None,
+                merchant_category_code: merchant_category_code.into(),
+                payer: None,
+                amount,
+                scene_info: None,
+                detail: None,
+            }
+        }
+    }
     /// 订单金额
     pub type PostRequestAmount = crate::v3::global::micropay::transactions::pay::PostRequestAmount;
     /// PostRequestDetail
@@ -613,7 +748,7 @@ pub mod mweb {
         }
     }
     /// The request of `POST /v3/global/transactions/mweb` (H5支付下单).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 商户号
         ///
@@ -708,6 +843,48 @@ pub mod mweb {
         scene_info: "scene_info" required,
         detail: "detail" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`mchid`, `appid`, `sub_mchid`, `sp_mchid`, `sp_appid`, `description`, `notify_url`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`, `scene_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            mchid: impl Into<String>,
+            appid: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            sp_mchid: impl Into<String>,
+            sp_appid: impl Into<String>,
+            description: impl Into<String>,
+            notify_url: impl Into<String>,
+            out_trade_no: impl Into<String>,
+            trade_type: impl Into<String>,
+            merchant_category_code: impl Into<String>,
+            amount: PostRequestAmount,
+            scene_info: PostRequestSceneInfo,
+        ) -> Self {
+            Self {
+                mchid: mchid.into(),
+                appid: appid.into(),
+                sub_mchid: sub_mchid.into(),
+                sp_mchid: sp_mchid.into(),
+                sp_appid: sp_appid.into(),
+                sub_appid: None,
+                description: description.into(),
+                attach: None,
+                notify_url: notify_url.into(),
+                out_trade_no: out_trade_no.into(),
+                goods_tag: None,
+                trade_type: trade_type.into(),
+                limit_pay: None,
+                time_start: None,
+                time_expire: None,
+                merchant_category_code: merchant_category_code.into(),
+                payer: None,
+                amount,
+                scene_info,
+                detail: None,
+            }
+        }
+    }
     /// 订单金额
     pub type PostRequestAmount = crate::v3::global::micropay::transactions::pay::PostRequestAmount;
     /// PostRequestDetail
@@ -717,7 +894,7 @@ pub mod mweb {
     /// 支付者
     pub type PostRequestPayer = crate::v3::global::micropay::transactions::pay::PostResponsePayer;
     /// 场景信息
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestSceneInfo {
         /// 商户端设备号
         ///
@@ -745,6 +922,22 @@ pub mod mweb {
         operator_id: "operator_id" optional,
         store_info: "store_info" required,
     });
+    impl PostRequestSceneInfo {
+        /// A `PostRequestSceneInfo` with its required fields (`payer_client_ip`, `store_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSceneInfo { device_id: Some(…), ..PostRequestSceneInfo::new(…) }`.
+        #[inline]
+        pub fn new(
+            payer_client_ip: impl Into<String>,
+            store_info: PostRequestSceneInfoStoreInfo,
+        ) -> Self {
+            Self {
+                device_id: None,
+                device_ip: None,
+                payer_client_ip: payer_client_ip.into(),
+                operator_id: None,
+                store_info,
+            }
+        }
+    }
     /// 商户门店信息
     pub type PostRequestSceneInfoStoreInfo = crate::v3::global::micropay::transactions::pay::PostRequestSceneInfoStoreInfo;
     /// The response of `POST /v3/global/transactions/mweb` (H5支付下单).
@@ -778,7 +971,7 @@ pub mod native {
         }
     }
     /// The request of `POST /v3/global/transactions/native` (Native支付下单API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 商户号
         ///
@@ -873,6 +1066,47 @@ pub mod native {
         scene_info: "scene_info" optional,
         detail: "detail" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`mchid`, `appid`, `sub_mchid`, `sp_mchid`, `sp_appid`, `description`, `notify_url`, `out_trade_no`, `trade_type`, `merchant_category_code`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            mchid: impl Into<String>,
+            appid: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            sp_mchid: impl Into<String>,
+            sp_appid: impl Into<String>,
+            description: impl Into<String>,
+            notify_url: impl Into<String>,
+            out_trade_no: impl Into<String>,
+            trade_type: impl Into<String>,
+            merchant_category_code: impl Into<String>,
+            amount: PostRequestAmount,
+        ) -> Self {
+            Self {
+                mchid: mchid.into(),
+                appid: appid.into(),
+                sub_mchid: sub_mchid.into(),
+                sp_mchid: sp_mchid.into(),
+                sp_appid: sp_appid.into(),
+                sub_appid: None,
+                description: description.into(),
+                attach: None,
+                notify_url: notify_url.into(),
+                out_trade_no: out_trade_no.into(),
+                goods_tag: None,
+                trade_type: trade_type.into(),
+                limit_pay: None,
+                time_start: None,
+                time_expire: None,
+                merchant_category_code: merchant_category_code.into(),
+                payer: None,
+                amount,
+                scene_info: None,
+                detail: None,
+            }
+        }
+    }
     /// 订单金额
     pub type PostRequestAmount = crate::v3::global::micropay::transactions::pay::PostRequestAmount;
     /// PostRequestDetail
@@ -942,7 +1176,7 @@ pub mod out_trade_no {
         /// The request of `GET /v3/global/transactions/out-trade-no/{out_trade_no}` (查询订单(商户订单号)).
         pub type GetRequest = crate::v3::global::refunds::id::by_refund_id::GetRequest;
         /// The response of `GET /v3/global/transactions/out-trade-no/{out_trade_no}` (查询订单(商户订单号)).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 商户号
             ///
@@ -1026,6 +1260,36 @@ pub mod out_trade_no {
             amount: "amount" optional,
             promotion_detail: "promotion_detail" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`mchid`, `sp_mchid`, `sub_mchid`, `out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { appid: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(
+                mchid: impl Into<String>,
+                sp_mchid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                out_trade_no: impl Into<String>,
+            ) -> Self {
+                Self {
+                    mchid: mchid.into(),
+                    appid: None,
+                    sp_mchid: sp_mchid.into(),
+                    sub_mchid: sub_mchid.into(),
+                    sp_appid: None,
+                    sub_appid: None,
+                    out_trade_no: out_trade_no.into(),
+                    id: None,
+                    attach: None,
+                    trade_type: None,
+                    bank_type: None,
+                    success_time: None,
+                    trade_state: None,
+                    trade_state_desc: None,
+                    payer: None,
+                    amount: None,
+                    promotion_detail: None,
+                }
+            }
+        }
         /// 订单金额
         pub type GetResponseAmount = crate::v3::global::papay::transactions::by_transaction_id::GetResponseAmount;
         /// 汇率信息

@@ -75,6 +75,19 @@ pub mod changecustompagestatus {
         sub_mchid: "sub_mchid" required,
         operation_type: "operation_type" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` of its required fields (`sub_mchid`, `operation_type`).
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            operation_type: crate::types::OperationType,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                operation_type,
+            }
+        }
+    }
     /// The response of `POST /v3/goldplan/merchants/changecustompagestatus` (商家小票管理API).
     pub type PostResponse = crate::v3::goldplan::merchants::changecustompagestatus::PostRequest;
 }
@@ -113,6 +126,20 @@ pub mod changegoldplanstatus {
         operation_type: "operation_type" required,
         operation_pay_scene: "operation_pay_scene" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`sub_mchid`, `operation_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { operation_pay_scene: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            operation_type: crate::types::OperationType,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                operation_type,
+                operation_pay_scene: None,
+            }
+        }
+    }
     /// 支付场景
     ///
     /// A value this client does not know yet is kept as [`PostRequestOperationPayScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -134,7 +161,7 @@ pub mod changegoldplanstatus {
         Miniprogram = "MINIPROGRAM",
     });
     /// The response of `POST /v3/goldplan/merchants/changegoldplanstatus` (点金计划管理API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 子商户ID
         ///
@@ -144,6 +171,15 @@ pub mod changegoldplanstatus {
     ::wechatpay::runtime::json_object!(PostResponse {
         sub_mchid: "sub_mchid" required,
     });
+    impl PostResponse {
+        /// A `PostResponse` of its required fields (`sub_mchid`).
+        #[inline]
+        pub fn new(sub_mchid: impl Into<String>) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+            }
+        }
+    }
 }
 /// `/v3/goldplan/merchants/close-advertising-show`
 pub mod close_advertising_show {
@@ -161,7 +197,7 @@ pub mod close_advertising_show {
         }
     }
     /// The request of `POST /v3/goldplan/merchants/close-advertising-show` (关闭广告展示API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 特约商户号
         ///
@@ -171,6 +207,15 @@ pub mod close_advertising_show {
     ::wechatpay::runtime::json_object!(PostRequest {
         sub_mchid: "sub_mchid" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` of its required fields (`sub_mchid`).
+        #[inline]
+        pub fn new(sub_mchid: impl Into<String>) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+            }
+        }
+    }
 }
 /// `/v3/goldplan/merchants/open-advertising-show`
 pub mod open_advertising_show {
@@ -194,7 +239,7 @@ pub mod open_advertising_show {
         }
     }
     /// The request of `PATCH /v3/goldplan/merchants/open-advertising-show` (开通广告展示API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PatchRequest {
         /// 特约商户号
         ///
@@ -209,6 +254,16 @@ pub mod open_advertising_show {
         sub_mchid: "sub_mchid" required,
         advertising_industry_filters: "advertising_industry_filters" optional,
     });
+    impl PatchRequest {
+        /// A `PatchRequest` with its required fields (`sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PatchRequest { advertising_industry_filters: Some(…), ..PatchRequest::new(…) }`.
+        #[inline]
+        pub fn new(sub_mchid: impl Into<String>) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                advertising_industry_filters: None,
+            }
+        }
+    }
 }
 /// `/v3/goldplan/merchants/set-advertising-industry-filter`
 pub mod set_advertising_industry_filter {
@@ -228,7 +283,7 @@ pub mod set_advertising_industry_filter {
         }
     }
     /// The request of `POST /v3/goldplan/merchants/set-advertising-industry-filter` (同业过滤标签管理API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 特约子商户号
         ///
@@ -243,4 +298,14 @@ pub mod set_advertising_industry_filter {
         sub_mchid: "sub_mchid" required,
         advertising_industry_filters: "advertising_industry_filters" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { advertising_industry_filters: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(sub_mchid: impl Into<String>) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                advertising_industry_filters: None,
+            }
+        }
+    }
 }

@@ -113,7 +113,7 @@ pub mod audit {
                 }
             }
             /// The request of `POST /v3/gov/subsidy/audit/cup/invalid` (查询审核结果).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 分公司机构代码
                 pub org_no: String,
@@ -127,6 +127,21 @@ pub mod audit {
                 mchnt_order_id: "mchnt_order_id" required,
                 upload_time: "upload_time" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` of its required fields (`org_no`, `mchnt_order_id`, `upload_time`).
+                #[inline]
+                pub fn new(
+                    org_no: impl Into<String>,
+                    mchnt_order_id: impl Into<String>,
+                    upload_time: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        org_no: org_no.into(),
+                        mchnt_order_id: mchnt_order_id.into(),
+                        upload_time: upload_time.into(),
+                    }
+                }
+            }
             /// The response of `POST /v3/gov/subsidy/audit/cup/invalid` (查询审核结果).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -256,7 +271,7 @@ pub mod audit {
                     }
                 }
                 /// The request of `POST /v3/gov/subsidy/audit/cup/refund/sync` (同步非银联支付交易退款信息).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequest {
                     /// 分公司机构代码
                     pub org_no: String,
@@ -276,6 +291,25 @@ pub mod audit {
                     refund_at: "refund_at" required,
                     refund_dt: "refund_dt" required,
                 });
+                impl PostRequest {
+                    /// A `PostRequest` of its required fields (`org_no`, `mchnt_order_id`, `upload_time`, `refund_at`, `refund_dt`).
+                    #[inline]
+                    pub fn new(
+                        org_no: impl Into<String>,
+                        mchnt_order_id: impl Into<String>,
+                        upload_time: impl Into<String>,
+                        refund_at: impl Into<String>,
+                        refund_dt: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            org_no: org_no.into(),
+                            mchnt_order_id: mchnt_order_id.into(),
+                            upload_time: upload_time.into(),
+                            refund_at: refund_at.into(),
+                            refund_dt: refund_dt.into(),
+                        }
+                    }
+                }
                 /// The response of `POST /v3/gov/subsidy/audit/cup/refund/sync` (同步非银联支付交易退款信息).
                 pub type PostResponse = crate::v3::gov::subsidy::audit::cup::invalid::PostResponse;
             }
@@ -302,7 +336,7 @@ pub mod audit {
                 }
             }
             /// The request of `POST /v3/gov/subsidy/audit/cup/update` (更新审核数据).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 分公司机构代码
                 pub org_no: String,
@@ -451,6 +485,84 @@ pub mod audit {
                 invoice_info: "invoice_info" required,
                 track_info: "track_info" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`org_no`, `sub_mchnt_cd`, `sub_mchnt_nm`, `online_no`, `mchnt_order_id`, `upload_time`, `notify_url`, `prod_id`, `brand_nm`, `prod_model`, `plat_form`, `payer_tp`, `sales_at`, `actual_at`, `trans_tm`, `mchnt_cd`, `discount_at`, `sn_code`, `invoice_info`, `track_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { store_nm: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                #[allow(clippy::too_many_arguments)]
+                pub fn new(
+                    org_no: impl Into<String>,
+                    sub_mchnt_cd: impl Into<String>,
+                    sub_mchnt_nm: impl Into<String>,
+                    online_no: impl Into<String>,
+                    mchnt_order_id: impl Into<String>,
+                    upload_time: impl Into<String>,
+                    notify_url: impl Into<String>,
+                    prod_id: impl Into<String>,
+                    brand_nm: impl Into<String>,
+                    prod_model: impl Into<String>,
+                    plat_form: impl Into<String>,
+                    payer_tp: impl Into<String>,
+                    sales_at: impl Into<String>,
+                    actual_at: impl Into<String>,
+                    trans_tm: impl Into<String>,
+                    mchnt_cd: impl Into<String>,
+                    discount_at: impl Into<String>,
+                    sn_code: impl Into<String>,
+                    invoice_info: PostRequestInvoiceInfo,
+                    track_info: PostRequestTrackInfo,
+                ) -> Self {
+                    Self {
+                        org_no: org_no.into(),
+                        sub_mchnt_cd: sub_mchnt_cd.into(),
+                        sub_mchnt_nm: sub_mchnt_nm.into(),
+                        store_nm: None,
+                        online_no: online_no.into(),
+                        mchnt_order_id: mchnt_order_id.into(),
+                        upload_time: upload_time.into(),
+                        notify_url: notify_url.into(),
+                        prod_id: prod_id.into(),
+                        eng_grade: None,
+                        brand_nm: brand_nm.into(),
+                        prod_model: prod_model.into(),
+                        sales_chnl: None,
+                        plat_form: plat_form.into(),
+                        payer_tp: payer_tp.into(),
+                        trade_in_order_id: None,
+                        trade_in_at: None,
+                        is_trade_in: None,
+                        sales_at: sales_at.into(),
+                        actual_at: actual_at.into(),
+                        trans_tm: trans_tm.into(),
+                        mchnt_cd: mchnt_cd.into(),
+                        mer_sub_at: None,
+                        discount_at: discount_at.into(),
+                        image01: None,
+                        image02: None,
+                        image03: None,
+                        image04: None,
+                        image05: None,
+                        image06: None,
+                        image07: None,
+                        image08: None,
+                        image09: None,
+                        image10: None,
+                        commitment_letter_photo: None,
+                        commitment_letter_photo_format: None,
+                        device_photo: None,
+                        device_photo_format: None,
+                        pack_and_active_photo: None,
+                        bar_code: None,
+                        sn_code: sn_code.into(),
+                        imei1: None,
+                        imei2: None,
+                        register_model: None,
+                        record_number: None,
+                        eng_grade_standard: None,
+                        invoice_info,
+                        track_info,
+                    }
+                }
+            }
             /// 发票信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestInvoiceInfo {
@@ -600,7 +712,7 @@ pub mod companies {
             }
         }
         /// The request of `POST /v3/gov/subsidy/companies/query` (企业信息查询).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 使用的资格的地区编码
             ///
@@ -615,6 +727,19 @@ pub mod companies {
             qualification_region_code: "qualification_region_code" required,
             license_number: "license_number" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` of its required fields (`qualification_region_code`, `license_number`).
+            #[inline]
+            pub fn new(
+                qualification_region_code: i64,
+                license_number: impl Into<String>,
+            ) -> Self {
+                Self {
+                    qualification_region_code,
+                    license_number: license_number.into(),
+                }
+            }
+        }
         /// The response of `POST /v3/gov/subsidy/companies/query` (企业信息查询).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -795,6 +920,38 @@ pub mod goods {
             product_model: "product_model" optional,
             bar_code: "bar_code" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`appliance_id`, `product_name`, `brand`, `qualification_region_code`, `seller_name`, `license_number`, `base_price`, `average_trading_price`, `product_type`, `bar_code`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { energy_grade: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                appliance_id: i64,
+                product_name: impl Into<String>,
+                brand: impl Into<String>,
+                qualification_region_code: i64,
+                seller_name: impl Into<String>,
+                license_number: impl Into<String>,
+                base_price: i64,
+                average_trading_price: i64,
+                product_type: PostRequestProductType,
+                bar_code: impl Into<String>,
+            ) -> Self {
+                Self {
+                    appliance_id,
+                    product_name: product_name.into(),
+                    energy_grade: None,
+                    brand: brand.into(),
+                    qualification_region_code,
+                    seller_name: seller_name.into(),
+                    license_number: license_number.into(),
+                    base_price,
+                    average_trading_price,
+                    product_type,
+                    product_model: None,
+                    bar_code: bar_code.into(),
+                }
+            }
+        }
         /// 能效等级
         ///
         /// A value this client does not know yet is kept as [`PostRequestEnergyGrade::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1093,6 +1250,75 @@ pub mod n_qualifications {
             invoice_code: "invoice_code" optional,
             refund_id: "refund_id" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`real_name`, `id_card_number`, `phone_number`, `out_trade_no`, `receive_region_code`, `brand`, `address`, `qualification_region_code`, `seller_name`, `license_number`, `invoice_num`, `product_type`, `order_amount`, `discount_amount`, `mch_order_id`, `invoice_time`, `purchaser_name`, `sale_model`, `identity_document_type`, `invoice_address_code`, `tax_authority_code`, `transaction_time`, `cate_state`, `cate_code`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { appliance_id: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                real_name: impl Into<String>,
+                id_card_number: impl Into<String>,
+                phone_number: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                receive_region_code: impl Into<String>,
+                brand: impl Into<String>,
+                address: impl Into<String>,
+                qualification_region_code: i64,
+                seller_name: impl Into<String>,
+                license_number: impl Into<String>,
+                invoice_num: impl Into<String>,
+                product_type: PostRequestProductType,
+                order_amount: i64,
+                discount_amount: i64,
+                mch_order_id: impl Into<String>,
+                invoice_time: impl Into<String>,
+                purchaser_name: impl Into<String>,
+                sale_model: PostRequestSaleModel,
+                identity_document_type: PostRequestIdentityDocumentType,
+                invoice_address_code: impl Into<String>,
+                tax_authority_code: impl Into<String>,
+                transaction_time: impl Into<String>,
+                cate_state: PostRequestCateState,
+                cate_code: impl Into<String>,
+            ) -> Self {
+                Self {
+                    real_name: real_name.into(),
+                    id_card_number: id_card_number.into(),
+                    phone_number: phone_number.into(),
+                    appliance_id: None,
+                    out_trade_no: out_trade_no.into(),
+                    sub_mchid: None,
+                    energy_grade: None,
+                    receive_region_code: receive_region_code.into(),
+                    brand: brand.into(),
+                    address: address.into(),
+                    qualification_region_code,
+                    seller_name: seller_name.into(),
+                    license_number: license_number.into(),
+                    logistics_num: None,
+                    delivery_time: None,
+                    invoice_num: invoice_num.into(),
+                    product_type,
+                    pc_type: None,
+                    order_amount,
+                    discount_amount,
+                    mch_order_id: mch_order_id.into(),
+                    invoice_time: invoice_time.into(),
+                    purchaser_name: purchaser_name.into(),
+                    sale_model,
+                    identity_document_type,
+                    invoice_address_code: invoice_address_code.into(),
+                    tax_authority_code: tax_authority_code.into(),
+                    transaction_time: transaction_time.into(),
+                    cate_state,
+                    longitude: None,
+                    latitude: None,
+                    cate_code: cate_code.into(),
+                    coupon_code: None,
+                    invoice_code: None,
+                    refund_id: None,
+                }
+            }
+        }
         /// 品类状态
         ///
         /// A value this client does not know yet is kept as [`PostRequestCateState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1207,7 +1433,7 @@ pub mod qualification {
         }
     }
     /// The request of `GET /v3/gov/subsidy/qualification` (查询补贴资格).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetRequest {
         /// 自然人姓名
         ///
@@ -1286,6 +1512,22 @@ pub mod qualification {
         qualification_region_code: query "qualification_region_code" required,
         identity_document_type: query "identity_document_type" optional,
     });
+    impl GetRequest {
+        /// A `GetRequest` with its required fields (`appliance_id`, `qualification_region_code`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { real_name: Some(…), ..GetRequest::new(…) }`.
+        #[inline]
+        pub fn new(appliance_id: i64, qualification_region_code: i64) -> Self {
+            Self {
+                real_name: None,
+                id_card_number: None,
+                phone_number: None,
+                appliance_id,
+                openid: None,
+                appid: None,
+                qualification_region_code,
+                identity_document_type: None,
+            }
+        }
+    }
     /// 证件类型
     pub type GetRequestIdentityDocumentType = crate::v3::gov::subsidy::n_qualifications::sync::PostRequestIdentityDocumentType;
     /// The response of `GET /v3/gov/subsidy/qualification` (查询补贴资格).
@@ -1458,6 +1700,28 @@ pub mod qualifications {
                 out_request_no: "out_request_no" optional,
                 identity_document_type: "identity_document_type" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`real_name`, `id_card_number`, `phone_number`, `appliance_id`, `qualification_region_code`, `identity_document_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { out_request_no: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                pub fn new(
+                    real_name: impl Into<String>,
+                    id_card_number: impl Into<String>,
+                    phone_number: impl Into<String>,
+                    appliance_id: i64,
+                    qualification_region_code: i64,
+                    identity_document_type: PostRequestIdentityDocumentType,
+                ) -> Self {
+                    Self {
+                        real_name: real_name.into(),
+                        id_card_number: id_card_number.into(),
+                        phone_number: phone_number.into(),
+                        appliance_id,
+                        qualification_region_code,
+                        out_request_no: None,
+                        identity_document_type,
+                    }
+                }
+            }
             /// 证件类型
             pub type PostRequestIdentityDocumentType = crate::v3::gov::subsidy::n_qualifications::sync::PostRequestIdentityDocumentType;
             /// The response of `POST /v3/gov/subsidy/qualifications/passthrough/cancel` (取消资格(透传模式)).
@@ -1560,6 +1824,30 @@ pub mod qualifications {
                 longitude: "longitude" required,
                 latitude: "latitude" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`real_name`, `id_card_number`, `phone_number`, `qualification_region_code`, `identity_document_type`, `longitude`, `latitude`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { appliance_id: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                pub fn new(
+                    real_name: impl Into<String>,
+                    id_card_number: impl Into<String>,
+                    phone_number: impl Into<String>,
+                    qualification_region_code: i64,
+                    identity_document_type: PostRequestIdentityDocumentType,
+                    longitude: impl Into<String>,
+                    latitude: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        real_name: real_name.into(),
+                        id_card_number: id_card_number.into(),
+                        phone_number: phone_number.into(),
+                        appliance_id: None,
+                        qualification_region_code,
+                        identity_document_type,
+                        longitude: longitude.into(),
+                        latitude: latitude.into(),
+                    }
+                }
+            }
             /// 证件类型
             pub type PostRequestIdentityDocumentType = crate::v3::gov::subsidy::n_qualifications::sync::PostRequestIdentityDocumentType;
             /// The response of `POST /v3/gov/subsidy/qualifications/passthrough/claim` (领取资格(透传模式)).
@@ -1617,6 +1905,25 @@ pub mod qualifications {
                 qualification_region_code: "qualification_region_code" required,
                 identity_document_type: "identity_document_type" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` of its required fields (`real_name`, `id_card_number`, `phone_number`, `qualification_region_code`, `identity_document_type`).
+                #[inline]
+                pub fn new(
+                    real_name: impl Into<String>,
+                    id_card_number: impl Into<String>,
+                    phone_number: impl Into<String>,
+                    qualification_region_code: i64,
+                    identity_document_type: PostRequestIdentityDocumentType,
+                ) -> Self {
+                    Self {
+                        real_name: real_name.into(),
+                        id_card_number: id_card_number.into(),
+                        phone_number: phone_number.into(),
+                        qualification_region_code,
+                        identity_document_type,
+                    }
+                }
+            }
             /// 证件类型
             pub type PostRequestIdentityDocumentType = crate::v3::gov::subsidy::n_qualifications::sync::PostRequestIdentityDocumentType;
             /// The response of `POST /v3/gov/subsidy/qualifications/passthrough/query` (批量查询用户资格(透传模式)).
@@ -2099,6 +2406,79 @@ pub mod qualifications {
             cate_state: "cate_state" required,
             mch_name: "mch_name" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`out_trade_no`, `receive_region_code`, `brand`, `address`, `qualification_region_code`, `sn_code`, `seller_name`, `license_number`, `barcode`, `item_name`, `spec_model`, `invoice_num`, `product_type`, `order_amount`, `discount_amount`, `mch_order_id`, `invoice_time`, `purchaser_name`, `sale_model`, `identity_document_type`, `invoice_address_code`, `tax_authority_code`, `transaction_time`, `cate_state`, `mch_name`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { real_name: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                out_trade_no: impl Into<String>,
+                receive_region_code: impl Into<String>,
+                brand: impl Into<String>,
+                address: impl Into<String>,
+                qualification_region_code: i64,
+                sn_code: impl Into<String>,
+                seller_name: impl Into<String>,
+                license_number: impl Into<String>,
+                barcode: impl Into<String>,
+                item_name: impl Into<String>,
+                spec_model: impl Into<String>,
+                invoice_num: impl Into<String>,
+                product_type: PostRequestProductType,
+                order_amount: i64,
+                discount_amount: i64,
+                mch_order_id: impl Into<String>,
+                invoice_time: impl Into<String>,
+                purchaser_name: impl Into<String>,
+                sale_model: PostRequestSaleModel,
+                identity_document_type: PostRequestIdentityDocumentType,
+                invoice_address_code: impl Into<String>,
+                tax_authority_code: impl Into<String>,
+                transaction_time: impl Into<String>,
+                cate_state: PostRequestCateState,
+                mch_name: impl Into<String>,
+            ) -> Self {
+                Self {
+                    real_name: None,
+                    id_card_number: None,
+                    phone_number: None,
+                    appliance_id: None,
+                    out_trade_no: out_trade_no.into(),
+                    sub_mch_id: None,
+                    energy_grade: None,
+                    receive_region_code: receive_region_code.into(),
+                    brand: brand.into(),
+                    address: address.into(),
+                    qualification_region_code,
+                    sn_code: sn_code.into(),
+                    seller_name: seller_name.into(),
+                    license_number: license_number.into(),
+                    barcode: barcode.into(),
+                    item_name: item_name.into(),
+                    spec_model: spec_model.into(),
+                    logistics_num: None,
+                    delivery_time: None,
+                    invoice_num: invoice_num.into(),
+                    product_type,
+                    pc_type: None,
+                    order_amount,
+                    discount_amount,
+                    imei1: None,
+                    imei2: None,
+                    mch_order_id: mch_order_id.into(),
+                    refund_id: None,
+                    invoice_time: invoice_time.into(),
+                    purchaser_name: purchaser_name.into(),
+                    sale_model,
+                    identity_document_type,
+                    invoice_address_code: invoice_address_code.into(),
+                    invoice_code: None,
+                    tax_authority_code: tax_authority_code.into(),
+                    transaction_time: transaction_time.into(),
+                    cate_state,
+                    mch_name: mch_name.into(),
+                }
+            }
+        }
         /// 品类状态
         pub type PostRequestCateState = crate::v3::gov::subsidy::n_qualifications::sync::PostRequestCateState;
         /// 能效等级
@@ -2255,6 +2635,37 @@ pub mod sncode {
             imei1: "imei1" optional,
             imei2: "imei2" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`appliance_id`, `out_trade_no`, `brand`, `qualification_region_code`, `sn_code`, `manufacturer_info`, `barcode`, `spec_model`, `product_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sale_time: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                appliance_id: i64,
+                out_trade_no: impl Into<String>,
+                brand: impl Into<String>,
+                qualification_region_code: i64,
+                sn_code: impl Into<String>,
+                manufacturer_info: impl Into<String>,
+                barcode: impl Into<String>,
+                spec_model: impl Into<String>,
+                product_type: PostRequestProductType,
+            ) -> Self {
+                Self {
+                    appliance_id,
+                    out_trade_no: out_trade_no.into(),
+                    brand: brand.into(),
+                    qualification_region_code,
+                    sn_code: sn_code.into(),
+                    manufacturer_info: manufacturer_info.into(),
+                    barcode: barcode.into(),
+                    spec_model: spec_model.into(),
+                    product_type,
+                    sale_time: None,
+                    imei1: None,
+                    imei2: None,
+                }
+            }
+        }
         /// 产品类型
         pub type PostRequestProductType = crate::v3::gov::subsidy::goods::upload::PostRequestProductType;
         /// The response of `POST /v3/gov/subsidy/sncode/lock` (sn码锁定).
@@ -2282,7 +2693,7 @@ pub mod sncode {
             }
         }
         /// The request of `POST /v3/gov/subsidy/sncode/query` (查询sn码状态).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// S/N码集合
             pub sn_code_list: Vec<String>,
@@ -2295,6 +2706,19 @@ pub mod sncode {
             sn_code_list: "sn_code_list" required,
             qualification_region_code: "qualification_region_code" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` of its required fields (`sn_code_list`, `qualification_region_code`).
+            #[inline]
+            pub fn new(
+                sn_code_list: Vec<String>,
+                qualification_region_code: i64,
+            ) -> Self {
+                Self {
+                    sn_code_list,
+                    qualification_region_code,
+                }
+            }
+        }
         /// The response of `POST /v3/gov/subsidy/sncode/query` (查询sn码状态).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -2454,6 +2878,27 @@ pub mod sncode {
             barcode: "barcode" required,
             product_type: "product_type" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` of its required fields (`appliance_id`, `out_trade_no`, `qualification_region_code`, `sn_code`, `barcode`, `product_type`).
+            #[inline]
+            pub fn new(
+                appliance_id: i64,
+                out_trade_no: impl Into<String>,
+                qualification_region_code: i64,
+                sn_code: impl Into<String>,
+                barcode: impl Into<String>,
+                product_type: PostRequestProductType,
+            ) -> Self {
+                Self {
+                    appliance_id,
+                    out_trade_no: out_trade_no.into(),
+                    qualification_region_code,
+                    sn_code: sn_code.into(),
+                    barcode: barcode.into(),
+                    product_type,
+                }
+            }
+        }
         /// 产品类型
         pub type PostRequestProductType = crate::v3::gov::subsidy::goods::upload::PostRequestProductType;
         /// The response of `POST /v3/gov/subsidy/sncode/unlock` (sn码解锁).
@@ -2503,7 +2948,7 @@ pub mod transactions {
             }
         }
         /// The request of `POST /v3/gov/subsidy/transactions/query` (交易信息查询).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 使用的资格的地区编码
             ///
@@ -2516,6 +2961,19 @@ pub mod transactions {
             qualification_region_code: "qualification_region_code" required,
             order_number_list: "order_number_list" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` of its required fields (`qualification_region_code`, `order_number_list`).
+            #[inline]
+            pub fn new(
+                qualification_region_code: i64,
+                order_number_list: Vec<String>,
+            ) -> Self {
+                Self {
+                    qualification_region_code,
+                    order_number_list,
+                }
+            }
+        }
         /// The response of `POST /v3/gov/subsidy/transactions/query` (交易信息查询).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -2654,6 +3112,23 @@ pub mod transactions {
                 appliance_id: "appliance_id" optional,
                 cate_state: "cate_state" optional,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`qualification_region_code`, `query_date`, `query_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { appliance_id: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                pub fn new(
+                    qualification_region_code: i64,
+                    query_date: impl Into<String>,
+                    query_type: PostRequestQueryType,
+                ) -> Self {
+                    Self {
+                        qualification_region_code,
+                        query_date: query_date.into(),
+                        query_type,
+                        appliance_id: None,
+                        cate_state: None,
+                    }
+                }
+            }
             /// 品类状态
             pub type PostRequestCateState = crate::v3::gov::subsidy::n_qualifications::sync::PostRequestCateState;
             /// 查询的订单类别
@@ -2883,6 +3358,51 @@ pub mod transactions {
             identity_document_type: "identity_document_type" required,
             sub_mchid: "sub_mchid" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`out_trade_no`, `receive_region_code`, `brand`, `qualification_region_code`, `seller_name`, `license_number`, `order_amount`, `discount_amount`, `transaction_time`, `mch_order_id`, `mch_name`, `cate_state`, `identity_document_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { real_name: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                out_trade_no: impl Into<String>,
+                receive_region_code: impl Into<String>,
+                brand: impl Into<String>,
+                qualification_region_code: i64,
+                seller_name: impl Into<String>,
+                license_number: impl Into<String>,
+                order_amount: i64,
+                discount_amount: i64,
+                transaction_time: impl Into<String>,
+                mch_order_id: impl Into<String>,
+                mch_name: impl Into<String>,
+                cate_state: PostRequestCateState,
+                identity_document_type: PostRequestIdentityDocumentType,
+            ) -> Self {
+                Self {
+                    real_name: None,
+                    id_card_number: None,
+                    phone_number: None,
+                    appliance_id: None,
+                    out_trade_no: out_trade_no.into(),
+                    energy_grade: None,
+                    receive_region_code: receive_region_code.into(),
+                    brand: brand.into(),
+                    address: None,
+                    qualification_region_code,
+                    seller_name: seller_name.into(),
+                    license_number: license_number.into(),
+                    order_amount,
+                    discount_amount,
+                    transaction_time: transaction_time.into(),
+                    mch_order_id: mch_order_id.into(),
+                    refund_id: None,
+                    mch_name: mch_name.into(),
+                    sale_model: None,
+                    cate_state,
+                    identity_document_type,
+                    sub_mchid: None,
+                }
+            }
+        }
         /// 品类状态
         pub type PostRequestCateState = crate::v3::gov::subsidy::n_qualifications::sync::PostRequestCateState;
         /// 能效等级
@@ -2979,7 +3499,7 @@ pub mod zhejiang {
                 }
             }
             /// The request of `POST /v3/gov/subsidy/zhejiang/authcode/cancel` (品类凭证码预核销撤销).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 接入方请求流水号
                 pub sp_serial_no: String,
@@ -3004,6 +3524,27 @@ pub mod zhejiang {
                 auth_code: "auth_code" required,
                 req_ssn: "req_ssn" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` of its required fields (`sp_serial_no`, `cred_frozen_no`, `trans_date`, `trans_time`, `auth_code`, `req_ssn`).
+                #[inline]
+                pub fn new(
+                    sp_serial_no: impl Into<String>,
+                    cred_frozen_no: impl Into<String>,
+                    trans_date: impl Into<String>,
+                    trans_time: impl Into<String>,
+                    auth_code: impl Into<String>,
+                    req_ssn: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        sp_serial_no: sp_serial_no.into(),
+                        cred_frozen_no: cred_frozen_no.into(),
+                        trans_date: trans_date.into(),
+                        trans_time: trans_time.into(),
+                        auth_code: auth_code.into(),
+                        req_ssn: req_ssn.into(),
+                    }
+                }
+            }
             /// The response of `POST /v3/gov/subsidy/zhejiang/authcode/cancel` (品类凭证码预核销撤销).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -3043,7 +3584,7 @@ pub mod zhejiang {
                 }
             }
             /// The request of `POST /v3/gov/subsidy/zhejiang/authcode/commit` (品类凭证码上报确认).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 接入方请求流水号
                 pub sp_serial_no: String,
@@ -3115,6 +3656,42 @@ pub mod zhejiang {
                 county_code: "county_code" optional,
                 amount: "amount" optional,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`sp_serial_no`, `cred_frozen_no`, `trans_date`, `trans_time`, `auth_code`, `req_ssn`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { acq_org_order_no: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                pub fn new(
+                    sp_serial_no: impl Into<String>,
+                    cred_frozen_no: impl Into<String>,
+                    trans_date: impl Into<String>,
+                    trans_time: impl Into<String>,
+                    auth_code: impl Into<String>,
+                    req_ssn: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        sp_serial_no: sp_serial_no.into(),
+                        cred_frozen_no: cred_frozen_no.into(),
+                        trans_date: trans_date.into(),
+                        trans_time: trans_time.into(),
+                        acq_org_order_no: None,
+                        order_no: None,
+                        subsidy_amt: None,
+                        add_code: None,
+                        address: None,
+                        sale_models: None,
+                        corp_name: None,
+                        brand: None,
+                        uniscid: None,
+                        barcode: None,
+                        auth_code: auth_code.into(),
+                        req_ssn: req_ssn.into(),
+                        bank_name: None,
+                        bank_subsidy: None,
+                        plat_subsidy: None,
+                        county_code: None,
+                        amount: None,
+                    }
+                }
+            }
             /// 销售方式(0-线上/1-线下)
             ///
             /// A value this client does not know yet is kept as [`PostRequestSaleModels::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3203,6 +3780,31 @@ pub mod zhejiang {
                 cert_no: "cert_no" required,
                 req_ssn: "req_ssn" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`category_id`, `name`, `mobile`, `add_code`, `cert_type`, `cert_no`, `req_ssn`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { openid: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                pub fn new(
+                    category_id: impl Into<String>,
+                    name: impl Into<String>,
+                    mobile: impl Into<String>,
+                    add_code: impl Into<String>,
+                    cert_type: PostRequestCertType,
+                    cert_no: impl Into<String>,
+                    req_ssn: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        category_id: category_id.into(),
+                        openid: None,
+                        name: name.into(),
+                        mobile: mobile.into(),
+                        add_code: add_code.into(),
+                        custom_info: None,
+                        cert_type,
+                        cert_no: cert_no.into(),
+                        req_ssn: req_ssn.into(),
+                    }
+                }
+            }
             /// 证件类型
             ///
             /// A value this client does not know yet is kept as [`PostRequestCertType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3273,7 +3875,7 @@ pub mod zhejiang {
                 }
             }
             /// The request of `POST /v3/gov/subsidy/zhejiang/authcode/refund` (品类凭证码上报撤销).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 接入方请求流水号
                 pub sp_serial_no: String,
@@ -3334,6 +3936,39 @@ pub mod zhejiang {
                 corp_name: "corp_name" optional,
                 brand: "brand" optional,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`sp_serial_no`, `cred_frozen_no`, `trans_date`, `trans_time`, `auth_code`, `req_ssn`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { order_no: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                pub fn new(
+                    sp_serial_no: impl Into<String>,
+                    cred_frozen_no: impl Into<String>,
+                    trans_date: impl Into<String>,
+                    trans_time: impl Into<String>,
+                    auth_code: impl Into<String>,
+                    req_ssn: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        sp_serial_no: sp_serial_no.into(),
+                        cred_frozen_no: cred_frozen_no.into(),
+                        trans_date: trans_date.into(),
+                        trans_time: trans_time.into(),
+                        order_no: None,
+                        subsidy_amt: None,
+                        add_code: None,
+                        address: None,
+                        sale_models: None,
+                        uniscid: None,
+                        barcode: None,
+                        auth_code: auth_code.into(),
+                        req_ssn: req_ssn.into(),
+                        bank_name: None,
+                        bank_subsidy: None,
+                        plat_subsidy: None,
+                        corp_name: None,
+                        brand: None,
+                    }
+                }
+            }
             /// 销售方式(0-线上/1-线下)
             pub type PostRequestSaleModels = crate::v3::gov::subsidy::zhejiang::authcode::commit::PostRequestSaleModels;
             /// The response of `POST /v3/gov/subsidy/zhejiang/authcode/refund` (品类凭证码上报撤销).
@@ -3361,7 +3996,7 @@ pub mod zhejiang {
                 }
             }
             /// The request of `POST /v3/gov/subsidy/zhejiang/authcode/try` (预核销品类凭证码).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 接入方请求流水号
                 pub sp_serial_no: String,
@@ -3388,6 +4023,27 @@ pub mod zhejiang {
                 category: "category" required,
                 county_code: "county_code" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` of its required fields (`sp_serial_no`, `mchnt_no`, `term_no`, `auth_code`, `category`, `county_code`).
+                #[inline]
+                pub fn new(
+                    sp_serial_no: impl Into<String>,
+                    mchnt_no: impl Into<String>,
+                    term_no: impl Into<String>,
+                    auth_code: impl Into<String>,
+                    category: impl Into<String>,
+                    county_code: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        sp_serial_no: sp_serial_no.into(),
+                        mchnt_no: mchnt_no.into(),
+                        term_no: term_no.into(),
+                        auth_code: auth_code.into(),
+                        category: category.into(),
+                        county_code: county_code.into(),
+                    }
+                }
+            }
             /// The response of `POST /v3/gov/subsidy/zhejiang/authcode/try` (预核销品类凭证码).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -3489,7 +4145,7 @@ pub mod zhejiang {
                 }
             }
             /// The request of `POST /v3/gov/subsidy/zhejiang/goods/query` (商品信息查询).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 商品条码
                 pub goods_bar_code: Option<String>,
@@ -3508,8 +4164,20 @@ pub mod zhejiang {
                 req_ssn: "req_ssn" required,
                 req_time: "req_time" optional,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`req_ssn`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { goods_bar_code: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                pub fn new(req_ssn: impl Into<String>) -> Self {
+                    Self {
+                        goods_bar_code: None,
+                        province: None,
+                        req_ssn: req_ssn.into(),
+                        req_time: None,
+                    }
+                }
+            }
             /// The response of `POST /v3/gov/subsidy/zhejiang/goods/query` (商品信息查询).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
                 /// 响应码
                 ///
@@ -3647,6 +4315,60 @@ pub mod zhejiang {
                 pc_type: "pc_type" optional,
                 msg_src_platform: "msg_src_platform" optional,
             });
+            impl PostResponse {
+                /// A `PostResponse` with its required fields (`goods_bar_code`, `province`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { resp_code: Some(…), ..PostResponse::new(…) }`.
+                #[inline]
+                pub fn new(
+                    goods_bar_code: impl Into<String>,
+                    province: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        resp_code: None,
+                        resp_desc: None,
+                        goods_bar_code: goods_bar_code.into(),
+                        seq_id: None,
+                        province: province.into(),
+                        code_type: None,
+                        goods_type: None,
+                        goods_name: None,
+                        logo_name: None,
+                        goods_model: None,
+                        basis_price: None,
+                        manufact_cert_code: None,
+                        manufact_price: None,
+                        energy_effciency: None,
+                        energy_reg_code: None,
+                        energy_reg_model: None,
+                        reg_3c_code: None,
+                        water_effciency: None,
+                        expire_date: None,
+                        description: None,
+                        gpc: None,
+                        net_content: None,
+                        unit_code: None,
+                        origin: None,
+                        city: None,
+                        county: None,
+                        data_state: None,
+                        remark: None,
+                        upload_state: None,
+                        expire_time: None,
+                        is_ai_product: None,
+                        device_type: None,
+                        manufact_code: None,
+                        manufact_login_date: None,
+                        manufact_logout_date: None,
+                        manufact_logout_flag: None,
+                        manufact_register_addr: None,
+                        manufact_valid_date: None,
+                        manufact_firm_name: None,
+                        price_unit: None,
+                        sale_date: None,
+                        pc_type: None,
+                        msg_src_platform: None,
+                    }
+                }
+            }
             /// 条码类型
             ///
             /// A value this client does not know yet is kept as [`PostResponseCodeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3699,7 +4421,7 @@ pub mod zhejiang {
                 }
             }
             /// The request of `POST /v3/gov/subsidy/zhejiang/n-qualifications/confirm` (n品类核销).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 品类集合
                 pub data: Option<Vec<PostRequestData>>,
@@ -3715,8 +4437,19 @@ pub mod zhejiang {
                 req_ssn: "req_ssn" required,
                 req_time: "req_time" optional,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`req_ssn`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { data: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                pub fn new(req_ssn: impl Into<String>) -> Self {
+                    Self {
+                        data: None,
+                        req_ssn: req_ssn.into(),
+                        req_time: None,
+                    }
+                }
+            }
             /// PostRequestData
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequestData {
                 /// 品类编码
                 pub cate_code: String,
@@ -3781,6 +4514,52 @@ pub mod zhejiang {
                 corp_name: "corp_name" required,
                 serial_num: "serial_num" required,
             });
+            impl PostRequestData {
+                /// A `PostRequestData` with its required fields (`cate_code`, `cert_no`, `name`, `operation_time`, `sales`, `status`, `subsidy`, `tel`, `add_code`, `address`, `sale_models`, `brand`, `activity_add_code`, `uniscid`, `corp_name`, `serial_num`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestData { grade: Some(…), ..PostRequestData::new(…) }`.
+                #[inline]
+                #[allow(clippy::too_many_arguments)]
+                pub fn new(
+                    cate_code: impl Into<String>,
+                    cert_no: impl Into<String>,
+                    name: impl Into<String>,
+                    operation_time: impl Into<String>,
+                    sales: impl Into<String>,
+                    status: impl Into<String>,
+                    subsidy: impl Into<String>,
+                    tel: impl Into<String>,
+                    add_code: impl Into<String>,
+                    address: impl Into<String>,
+                    sale_models: impl Into<String>,
+                    brand: impl Into<String>,
+                    activity_add_code: impl Into<String>,
+                    uniscid: impl Into<String>,
+                    corp_name: impl Into<String>,
+                    serial_num: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        cate_code: cate_code.into(),
+                        cert_no: cert_no.into(),
+                        grade: None,
+                        name: name.into(),
+                        operation_time: operation_time.into(),
+                        bank_name: None,
+                        bank_subsidy: None,
+                        plat_subsidy: None,
+                        sales: sales.into(),
+                        status: status.into(),
+                        subsidy: subsidy.into(),
+                        tel: tel.into(),
+                        add_code: add_code.into(),
+                        address: address.into(),
+                        sale_models: sale_models.into(),
+                        brand: brand.into(),
+                        activity_add_code: activity_add_code.into(),
+                        uniscid: uniscid.into(),
+                        corp_name: corp_name.into(),
+                        serial_num: serial_num.into(),
+                    }
+                }
+            }
             /// The response of `POST /v3/gov/subsidy/zhejiang/n-qualifications/confirm` (n品类核销).
             pub type PostResponse = crate::v3::gov::subsidy::zhejiang::authcode::cancel::PostResponse;
         }
@@ -3833,7 +4612,7 @@ pub mod zhejiang {
                 }
             }
             /// The request of `POST /v3/gov/subsidy/zhejiang/qualifications/alter` (变更资格).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 品类编码
                 ///
@@ -3863,6 +4642,25 @@ pub mod zhejiang {
                 tel: "tel" required,
                 req_ssn: "req_ssn" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` of its required fields (`cate_code`, `cert_no`, `name`, `tel`, `req_ssn`).
+                #[inline]
+                pub fn new(
+                    cate_code: impl Into<String>,
+                    cert_no: impl Into<String>,
+                    name: impl Into<String>,
+                    tel: impl Into<String>,
+                    req_ssn: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        cate_code: cate_code.into(),
+                        cert_no: cert_no.into(),
+                        name: name.into(),
+                        tel: tel.into(),
+                        req_ssn: req_ssn.into(),
+                    }
+                }
+            }
             /// The response of `POST /v3/gov/subsidy/zhejiang/qualifications/alter` (变更资格).
             pub type PostResponse = crate::v3::gov::subsidy::zhejiang::authcode::issue::PostResponse;
         }
@@ -3888,7 +4686,7 @@ pub mod zhejiang {
                 }
             }
             /// The request of `POST /v3/gov/subsidy/zhejiang/qualifications/claim` (领取资格).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 品类编码
                 ///
@@ -3923,6 +4721,26 @@ pub mod zhejiang {
                 cert_type: "cert_type" optional,
                 req_ssn: "req_ssn" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`cate_code`, `cert_no`, `name`, `tel`, `req_ssn`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { cert_type: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                pub fn new(
+                    cate_code: impl Into<String>,
+                    cert_no: impl Into<String>,
+                    name: impl Into<String>,
+                    tel: impl Into<String>,
+                    req_ssn: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        cate_code: cate_code.into(),
+                        cert_no: cert_no.into(),
+                        name: name.into(),
+                        tel: tel.into(),
+                        cert_type: None,
+                        req_ssn: req_ssn.into(),
+                    }
+                }
+            }
             /// 证件类型
             pub type PostRequestCertType = crate::v3::gov::subsidy::zhejiang::authcode::issue::PostRequestCertType;
             /// The response of `POST /v3/gov/subsidy/zhejiang/qualifications/claim` (领取资格).
@@ -3950,7 +4768,7 @@ pub mod zhejiang {
                 }
             }
             /// The request of `POST /v3/gov/subsidy/zhejiang/qualifications/query` (查询补贴资格).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 证件号码
                 ///
@@ -3970,6 +4788,20 @@ pub mod zhejiang {
                 cate_code: "cate_code" optional,
                 req_ssn: "req_ssn" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`cert_no`, `req_ssn`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { cate_code: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                pub fn new(
+                    cert_no: impl Into<String>,
+                    req_ssn: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        cert_no: cert_no.into(),
+                        cate_code: None,
+                        req_ssn: req_ssn.into(),
+                    }
+                }
+            }
             /// The response of `POST /v3/gov/subsidy/zhejiang/qualifications/query` (查询补贴资格).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -4198,6 +5030,72 @@ pub mod zhejiang {
                 imei2: "imei2" optional,
                 ccc_sn_order_no: "ccc_sn_order_no" optional,
             });
+            impl PostRequestData {
+                /// A `PostRequestData` with its required fields (`auth_code`, `cate_code`, `cert_no`, `name`, `operation_time`, `sales`, `status`, `subsidy`, `tel`, `add_code`, `address`, `sale_models`, `sn_code`, `uniscid`, `corp_name`, `barcode`, `item_name`, `spec_model`, `brand`, `is_ai_product`, `order_no`, `activity_add_code`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestData { grade: Some(…), ..PostRequestData::new(…) }`.
+                #[inline]
+                #[allow(clippy::too_many_arguments)]
+                pub fn new(
+                    auth_code: impl Into<String>,
+                    cate_code: impl Into<String>,
+                    cert_no: impl Into<String>,
+                    name: impl Into<String>,
+                    operation_time: impl Into<String>,
+                    sales: impl Into<String>,
+                    status: PostRequestDataStatus,
+                    subsidy: impl Into<String>,
+                    tel: impl Into<String>,
+                    add_code: impl Into<String>,
+                    address: impl Into<String>,
+                    sale_models: PostRequestDataSaleModels,
+                    sn_code: impl Into<String>,
+                    uniscid: impl Into<String>,
+                    corp_name: impl Into<String>,
+                    barcode: impl Into<String>,
+                    item_name: impl Into<String>,
+                    spec_model: impl Into<String>,
+                    brand: impl Into<String>,
+                    is_ai_product: impl Into<String>,
+                    order_no: impl Into<String>,
+                    activity_add_code: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        auth_code: auth_code.into(),
+                        cate_code: cate_code.into(),
+                        cert_no: cert_no.into(),
+                        grade: None,
+                        name: name.into(),
+                        operation_time: operation_time.into(),
+                        bank_name: None,
+                        bank_subsidy: None,
+                        plat_subsidy: None,
+                        sales: sales.into(),
+                        status,
+                        subsidy: subsidy.into(),
+                        tel: tel.into(),
+                        add_code: add_code.into(),
+                        address: address.into(),
+                        sale_models,
+                        sn_code: sn_code.into(),
+                        uniscid: uniscid.into(),
+                        corp_name: corp_name.into(),
+                        barcode: barcode.into(),
+                        item_name: item_name.into(),
+                        spec_model: spec_model.into(),
+                        brand: brand.into(),
+                        logistics_no: None,
+                        delivery_time: None,
+                        invoice_no: None,
+                        is_ai_product: is_ai_product.into(),
+                        pc_type: None,
+                        order_no: order_no.into(),
+                        origin_order_no: None,
+                        activity_add_code: activity_add_code.into(),
+                        imei1: None,
+                        imei2: None,
+                        ccc_sn_order_no: None,
+                    }
+                }
+            }
             /// 能耗等级
             ///
             /// A value this client does not know yet is kept as [`PostRequestDataGrade::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4283,7 +5181,7 @@ pub mod zhejiang {
                 }
             }
             /// The request of `POST /v3/gov/subsidy/zhejiang/sncode/lock` (sn码锁定).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 发起方
                 pub create_user: String,
@@ -4357,6 +5255,50 @@ pub mod zhejiang {
                 req_ssn: "req_ssn" required,
                 req_time: "req_time" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`create_user`, `province`, `sn`, `goods_bar_code`, `goods_type`, `goods_name`, `trans_orderid`, `order_price`, `sell_orderid`, `req_ssn`, `req_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { manufact_cert_code: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                #[allow(clippy::too_many_arguments)]
+                pub fn new(
+                    create_user: impl Into<String>,
+                    province: impl Into<String>,
+                    sn: impl Into<String>,
+                    goods_bar_code: impl Into<String>,
+                    goods_type: impl Into<String>,
+                    goods_name: impl Into<String>,
+                    trans_orderid: impl Into<String>,
+                    order_price: impl Into<String>,
+                    sell_orderid: impl Into<String>,
+                    req_ssn: impl Into<String>,
+                    req_time: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        create_user: create_user.into(),
+                        province: province.into(),
+                        manufact_cert_code: None,
+                        sn: sn.into(),
+                        goods_bar_code: goods_bar_code.into(),
+                        goods_type: goods_type.into(),
+                        goods_name: goods_name.into(),
+                        goods_model: None,
+                        imei1: None,
+                        imei2: None,
+                        trans_orderid: trans_orderid.into(),
+                        order_price: order_price.into(),
+                        acquire_code: None,
+                        sell_orderid: sell_orderid.into(),
+                        city: None,
+                        county: None,
+                        is_ai_product: None,
+                        sale_time: None,
+                        mfr_info: None,
+                        brand: None,
+                        sale_models: None,
+                        req_ssn: req_ssn.into(),
+                        req_time: req_time.into(),
+                    }
+                }
+            }
             /// The response of `POST /v3/gov/subsidy/zhejiang/sncode/lock` (sn码锁定).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -4402,7 +5344,7 @@ pub mod zhejiang {
                 }
             }
             /// The request of `POST /v3/gov/subsidy/zhejiang/sncode/query` (sn码销售状态查询).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 商品SN码
                 pub sn: String,
@@ -4437,6 +5379,31 @@ pub mod zhejiang {
                 req_ssn: "req_ssn" required,
                 req_time: "req_time" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`sn`, `province`, `goods_type`, `goods_bar_code`, `req_ssn`, `req_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { manufact_cert_code: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                pub fn new(
+                    sn: impl Into<String>,
+                    province: impl Into<String>,
+                    goods_type: impl Into<String>,
+                    goods_bar_code: impl Into<String>,
+                    req_ssn: impl Into<String>,
+                    req_time: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        sn: sn.into(),
+                        province: province.into(),
+                        manufact_cert_code: None,
+                        goods_type: goods_type.into(),
+                        goods_bar_code: goods_bar_code.into(),
+                        imei1: None,
+                        imei2: None,
+                        sales_models: None,
+                        req_ssn: req_ssn.into(),
+                        req_time: req_time.into(),
+                    }
+                }
+            }
             /// The response of `POST /v3/gov/subsidy/zhejiang/sncode/query` (sn码销售状态查询).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -4508,7 +5475,7 @@ pub mod zhejiang {
                 }
             }
             /// The request of `POST /v3/gov/subsidy/zhejiang/sncode/unlock` (sn码解锁).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 请求流水号
                 pub req_ssn: String,
@@ -4585,6 +5552,52 @@ pub mod zhejiang {
                 brand: "brand" optional,
                 sales_models: "sales_models" optional,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`req_ssn`, `req_time`, `create_user`, `province`, `sn`, `goods_bar_code`, `goods_type`, `goods_name`, `trans_orderid`, `ori_pay_orderid`, `order_price`, `sell_orderid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { manufact_cert_code: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                #[allow(clippy::too_many_arguments)]
+                pub fn new(
+                    req_ssn: impl Into<String>,
+                    req_time: impl Into<String>,
+                    create_user: impl Into<String>,
+                    province: impl Into<String>,
+                    sn: impl Into<String>,
+                    goods_bar_code: impl Into<String>,
+                    goods_type: impl Into<String>,
+                    goods_name: impl Into<String>,
+                    trans_orderid: impl Into<String>,
+                    ori_pay_orderid: impl Into<String>,
+                    order_price: impl Into<String>,
+                    sell_orderid: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        req_ssn: req_ssn.into(),
+                        req_time: req_time.into(),
+                        create_user: create_user.into(),
+                        province: province.into(),
+                        manufact_cert_code: None,
+                        sn: sn.into(),
+                        goods_bar_code: goods_bar_code.into(),
+                        goods_type: goods_type.into(),
+                        goods_name: goods_name.into(),
+                        goods_model: None,
+                        imei1: None,
+                        imei2: None,
+                        trans_orderid: trans_orderid.into(),
+                        ori_pay_orderid: ori_pay_orderid.into(),
+                        order_price: order_price.into(),
+                        acquire_code: None,
+                        sell_orderid: sell_orderid.into(),
+                        city: None,
+                        county: None,
+                        is_ai_product: None,
+                        sale_time: None,
+                        mfr_info: None,
+                        brand: None,
+                        sales_models: None,
+                    }
+                }
+            }
             /// The response of `POST /v3/gov/subsidy/zhejiang/sncode/unlock` (sn码解锁).
             pub type PostResponse = crate::v3::gov::subsidy::zhejiang::authcode::cancel::PostResponse;
         }

@@ -17,7 +17,7 @@ impl<'a> Tokens<'a> {
     }
 }
 /// The request of `POST /v3/industry-coupon/tokens` (出行券切卡组件预下单API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
     /// 用户标识
     ///
@@ -30,8 +30,21 @@ pub struct PostRequest {
     open_id: "open_id" required,
     coupon_list: "coupon_list" required,
 });
+impl PostRequest {
+    /// A `PostRequest` of its required fields (`open_id`, `coupon_list`).
+    #[inline]
+    pub fn new(
+        open_id: impl Into<String>,
+        coupon_list: Vec<PostRequestCouponList>,
+    ) -> Self {
+        Self {
+            open_id: open_id.into(),
+            coupon_list,
+        }
+    }
+}
 /// PostRequestCouponList
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestCouponList {
     /// 批次号
     ///
@@ -46,6 +59,16 @@ pub struct PostRequestCouponList {
     stock_id: "stock_id" required,
     coupon_id: "coupon_id" required,
 });
+impl PostRequestCouponList {
+    /// A `PostRequestCouponList` of its required fields (`stock_id`, `coupon_id`).
+    #[inline]
+    pub fn new(stock_id: i64, coupon_id: impl Into<String>) -> Self {
+        Self {
+            stock_id,
+            coupon_id: coupon_id.into(),
+        }
+    }
+}
 /// The response of `POST /v3/industry-coupon/tokens` (出行券切卡组件预下单API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {

@@ -25,7 +25,7 @@ pub mod transactions {
         }
     }
     /// The request of `POST /v3/industry-rebate/retail-industry/transactions` (回传SN和商品编码).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 品牌ID
         ///
@@ -58,8 +58,25 @@ pub mod transactions {
         device_id: "device_id" optional,
         goods_detail: "goods_detail" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`out_trade_no`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { brand_id: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            out_trade_no: impl Into<String>,
+            sub_mchid: impl Into<String>,
+        ) -> Self {
+            Self {
+                brand_id: None,
+                transaction_id: None,
+                out_trade_no: out_trade_no.into(),
+                sub_mchid: sub_mchid.into(),
+                device_id: None,
+                goods_detail: None,
+            }
+        }
+    }
     /// PostRequestGoodsDetail
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestGoodsDetail {
         /// 商品编码
         ///
@@ -89,4 +106,22 @@ pub mod transactions {
         quantity: "quantity" required,
         price: "price" required,
     });
+    impl PostRequestGoodsDetail {
+        /// A `PostRequestGoodsDetail` with its required fields (`barcode`, `goods_name`, `quantity`, `price`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestGoodsDetail { merchant_goods_id: Some(…), ..PostRequestGoodsDetail::new(…) }`.
+        #[inline]
+        pub fn new(
+            barcode: impl Into<String>,
+            goods_name: impl Into<String>,
+            quantity: i64,
+            price: i64,
+        ) -> Self {
+            Self {
+                barcode: barcode.into(),
+                merchant_goods_id: None,
+                goods_name: goods_name.into(),
+                quantity,
+                price,
+            }
+        }
+    }
 }

@@ -28,7 +28,7 @@ pub mod by_transaction_id {
         }
     }
     /// The request of `POST /v3/industry-rebate/transactions/{transaction_id}` (支付码牌/点餐码牌交易回传).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 子商户
         ///
@@ -48,4 +48,19 @@ pub mod by_transaction_id {
         code_url: "code_url" required,
         out_trade_no: "out_trade_no" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` of its required fields (`sub_mchid`, `code_url`, `out_trade_no`).
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            code_url: impl Into<String>,
+            out_trade_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                code_url: code_url.into(),
+                out_trade_no: out_trade_no.into(),
+            }
+        }
+    }
 }

@@ -41,7 +41,7 @@ pub mod authorizations {
         }
     }
     /// The request of `POST /v3/inspolicymgr/deduct/authorizations` (提交保单授权信息).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 商户保险编号
         ///
@@ -81,8 +81,29 @@ pub mod authorizations {
         payee_mchid: "payee_mchid" optional,
         payee_appid: "payee_appid" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`out_insurance_no`, `appid`, `plan_id`, `out_contract_code`, `insurance_name`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { payee_mchid: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            out_insurance_no: impl Into<String>,
+            appid: impl Into<String>,
+            plan_id: impl Into<String>,
+            out_contract_code: impl Into<String>,
+            insurance_name: impl Into<String>,
+        ) -> Self {
+            Self {
+                out_insurance_no: out_insurance_no.into(),
+                appid: appid.into(),
+                plan_id: plan_id.into(),
+                out_contract_code: out_contract_code.into(),
+                insurance_name: insurance_name.into(),
+                payee_mchid: None,
+                payee_appid: None,
+            }
+        }
+    }
     /// The response of `POST /v3/inspolicymgr/deduct/authorizations` (提交保单授权信息).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 商户保险编号
         ///
@@ -122,6 +143,26 @@ pub mod authorizations {
         auth_state: "auth_state" optional,
         user_auth_time: "user_auth_time" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`out_insurance_no`, `plan_id`, `out_contract_code`, `insurance_name`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { appid: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            out_insurance_no: impl Into<String>,
+            plan_id: impl Into<String>,
+            out_contract_code: impl Into<String>,
+            insurance_name: impl Into<String>,
+        ) -> Self {
+            Self {
+                out_insurance_no: out_insurance_no.into(),
+                appid: None,
+                plan_id: plan_id.into(),
+                out_contract_code: out_contract_code.into(),
+                insurance_name: insurance_name.into(),
+                auth_state: None,
+                user_auth_time: None,
+            }
+        }
+    }
     /// 授权状态
     ///
     /// A value this client does not know yet is kept as [`PostResponseAuthState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -164,7 +205,7 @@ pub mod authorizations {
             }
         }
         /// The response of `GET /v3/inspolicymgr/deduct/authorizations/{out_insurance_no}` (查询保单授权信息).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 商户保险编号
             ///
@@ -204,6 +245,21 @@ pub mod authorizations {
             auth_state: "auth_state" optional,
             user_auth_time: "user_auth_time" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`out_insurance_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { appid: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(out_insurance_no: impl Into<String>) -> Self {
+                Self {
+                    out_insurance_no: out_insurance_no.into(),
+                    appid: None,
+                    plan_id: None,
+                    out_contract_code: None,
+                    insurance_name: None,
+                    auth_state: None,
+                    user_auth_time: None,
+                }
+            }
+        }
         /// 授权状态
         pub type GetResponseAuthState = crate::v3::inspolicymgr::deduct::authorizations::PostResponseAuthState;
     }
@@ -377,6 +433,62 @@ pub mod policies {
         payee_appid: "payee_appid" optional,
         payee_openid: "payee_openid" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`out_insurance_no`, `insured_name_list`, `insurance_company_code`, `effective_time`, `expired_time`, `coverage_detail`, `support_renewal`, `policy_type`, `policy_state`, `plan_id`, `out_contract_code`, `policy_periods`, `appid`, `openid`, `free_insurance`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { start_renewal_time: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            out_insurance_no: impl Into<String>,
+            insured_name_list: Vec<String>,
+            insurance_company_code: impl Into<String>,
+            effective_time: impl Into<String>,
+            expired_time: impl Into<String>,
+            coverage_detail: impl Into<String>,
+            support_renewal: bool,
+            policy_type: PostRequestPolicyType,
+            policy_state: PostRequestPolicyState,
+            plan_id: impl Into<String>,
+            out_contract_code: impl Into<String>,
+            policy_periods: Vec<i64>,
+            appid: impl Into<String>,
+            openid: impl Into<String>,
+            free_insurance: bool,
+        ) -> Self {
+            Self {
+                out_insurance_no: out_insurance_no.into(),
+                insured_name_list,
+                insurance_company_code: insurance_company_code.into(),
+                effective_time: effective_time.into(),
+                expired_time: expired_time.into(),
+                coverage_detail: coverage_detail.into(),
+                support_renewal,
+                start_renewal_time: None,
+                end_renewal_time: None,
+                policy_type,
+                car_number: None,
+                pet_name: None,
+                address: None,
+                policy_state,
+                policy_code: None,
+                plan_id: plan_id.into(),
+                out_contract_code: out_contract_code.into(),
+                policy_periods,
+                appid: appid.into(),
+                openid: openid.into(),
+                free_insurance,
+                combined_payment: None,
+                payment_method: None,
+                period_premium_mode: None,
+                payment_period: None,
+                first_period_amount: None,
+                subsequent_period_amount: None,
+                coverage_term_type: None,
+                payee_mchid: None,
+                payee_appid: None,
+                payee_openid: None,
+            }
+        }
+    }
     /// 保障期限类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestCoverageTermType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -650,6 +762,56 @@ pub mod policies {
         subsequent_period_amount: "subsequent_period_amount" optional,
         coverage_term_type: "coverage_term_type" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`out_insurance_no`, `insured_name_list`, `insurance_company_code`, `effective_time`, `expired_time`, `coverage_detail`, `support_renewal`, `policy_type`, `policy_state`, `plan_id`, `out_contract_code`, `policy_periods`, `free_insurance`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { insurance_name: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            out_insurance_no: impl Into<String>,
+            insured_name_list: Vec<String>,
+            insurance_company_code: impl Into<String>,
+            effective_time: impl Into<String>,
+            expired_time: impl Into<String>,
+            coverage_detail: impl Into<String>,
+            support_renewal: bool,
+            policy_type: PostResponsePolicyType,
+            policy_state: PostResponsePolicyState,
+            plan_id: impl Into<String>,
+            out_contract_code: impl Into<String>,
+            policy_periods: Vec<i64>,
+            free_insurance: bool,
+        ) -> Self {
+            Self {
+                out_insurance_no: out_insurance_no.into(),
+                insurance_name: None,
+                insured_name_list,
+                insurance_company_code: insurance_company_code.into(),
+                effective_time: effective_time.into(),
+                expired_time: expired_time.into(),
+                coverage_detail: coverage_detail.into(),
+                support_renewal,
+                start_renewal_time: None,
+                end_renewal_time: None,
+                policy_type,
+                car_number: None,
+                pet_name: None,
+                address: None,
+                policy_state,
+                policy_code: None,
+                plan_id: plan_id.into(),
+                out_contract_code: out_contract_code.into(),
+                policy_periods,
+                free_insurance,
+                combined_payment: None,
+                payment_method: None,
+                period_premium_mode: None,
+                payment_period: None,
+                first_period_amount: None,
+                subsequent_period_amount: None,
+                coverage_term_type: None,
+            }
+        }
+    }
     /// 保障期限类型
     pub type PostResponseCoverageTermType = crate::v3::inspolicymgr::deduct::policies::PostRequestCoverageTermType;
     /// 缴费方式
@@ -693,7 +855,7 @@ pub mod policies {
             }
         }
         /// The response of `GET /v3/inspolicymgr/deduct/policies/{out_insurance_no}` (查询保单).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 商户保险编号
             ///
@@ -815,6 +977,41 @@ pub mod policies {
             subsequent_period_amount: "subsequent_period_amount" optional,
             coverage_term_type: "coverage_term_type" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`out_insurance_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { insurance_name: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(out_insurance_no: impl Into<String>) -> Self {
+                Self {
+                    out_insurance_no: out_insurance_no.into(),
+                    insurance_name: None,
+                    insured_name_list: None,
+                    insurance_company_code: None,
+                    effective_time: None,
+                    expired_time: None,
+                    coverage_detail: None,
+                    support_renewal: None,
+                    start_renewal_time: None,
+                    end_renewal_time: None,
+                    policy_type: None,
+                    car_number: None,
+                    pet_name: None,
+                    address: None,
+                    policy_state: None,
+                    policy_code: None,
+                    plan_id: None,
+                    out_contract_code: None,
+                    policy_periods: None,
+                    free_insurance: None,
+                    combined_payment: None,
+                    payment_method: None,
+                    period_premium_mode: None,
+                    payment_period: None,
+                    first_period_amount: None,
+                    subsequent_period_amount: None,
+                    coverage_term_type: None,
+                }
+            }
+        }
         /// 保障期限类型
         pub type GetResponseCoverageTermType = crate::v3::inspolicymgr::deduct::policies::PostRequestCoverageTermType;
         /// 缴费方式
@@ -1075,6 +1272,56 @@ pub mod policies {
             subsequent_period_amount: "subsequent_period_amount" optional,
             coverage_term_type: "coverage_term_type" optional,
         });
+        impl PatchResponse {
+            /// A `PatchResponse` with its required fields (`out_insurance_no`, `insurance_name`, `insured_name_list`, `effective_time`, `expired_time`, `coverage_detail`, `support_renewal`, `policy_type`, `policy_state`, `plan_id`, `out_contract_code`, `policy_periods`, `free_insurance`); every optional field is `None`. Set optional ones with struct update syntax: `PatchResponse { insurance_company_code: Some(…), ..PatchResponse::new(…) }`.
+            #[inline]
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                out_insurance_no: impl Into<String>,
+                insurance_name: impl Into<String>,
+                insured_name_list: Vec<String>,
+                effective_time: impl Into<String>,
+                expired_time: impl Into<String>,
+                coverage_detail: impl Into<String>,
+                support_renewal: bool,
+                policy_type: PatchResponsePolicyType,
+                policy_state: PatchResponsePolicyState,
+                plan_id: impl Into<String>,
+                out_contract_code: impl Into<String>,
+                policy_periods: Vec<i64>,
+                free_insurance: bool,
+            ) -> Self {
+                Self {
+                    out_insurance_no: out_insurance_no.into(),
+                    insurance_name: insurance_name.into(),
+                    insured_name_list,
+                    insurance_company_code: None,
+                    effective_time: effective_time.into(),
+                    expired_time: expired_time.into(),
+                    coverage_detail: coverage_detail.into(),
+                    support_renewal,
+                    start_renewal_time: None,
+                    end_renewal_time: None,
+                    policy_type,
+                    car_number: None,
+                    pet_name: None,
+                    address: None,
+                    policy_state,
+                    policy_code: None,
+                    plan_id: plan_id.into(),
+                    out_contract_code: out_contract_code.into(),
+                    policy_periods,
+                    free_insurance,
+                    combined_payment: None,
+                    payment_method: None,
+                    period_premium_mode: None,
+                    payment_period: None,
+                    first_period_amount: None,
+                    subsequent_period_amount: None,
+                    coverage_term_type: None,
+                }
+            }
+        }
         /// 保障期限类型
         pub type PatchResponseCoverageTermType = crate::v3::inspolicymgr::deduct::policies::PostRequestCoverageTermType;
         /// 缴费方式

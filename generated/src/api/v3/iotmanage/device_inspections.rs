@@ -25,7 +25,7 @@ pub mod by_device_sn {
         }
     }
     /// The response of `GET /v3/iotmanage/device-inspections/{device_sn}` (获取出厂检查结果).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 设备序列号
         pub device_sn: String,
@@ -63,6 +63,25 @@ pub mod by_device_sn {
         warnings: "warnings" optional,
         inspect_time: "inspect_time" optional,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`device_sn`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { wired_mac: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(device_sn: impl Into<String>) -> Self {
+            Self {
+                device_sn: device_sn.into(),
+                wired_mac: None,
+                wireless_mac: None,
+                bluetooth_mac: None,
+                app_version: None,
+                camera_sn: None,
+                imei: None,
+                result: None,
+                errors: None,
+                warnings: None,
+                inspect_time: None,
+            }
+        }
+    }
     /// 查询结果
     ///
     /// A value this client does not know yet is kept as [`GetResponseResult::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.

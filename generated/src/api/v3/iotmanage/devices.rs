@@ -21,7 +21,7 @@ impl<'a> Devices<'a> {
     }
 }
 /// The request of `GET /v3/iotmanage/devices` (智能设备列表).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetRequest {
     /// 最大资源条数
     ///
@@ -36,8 +36,15 @@ pub struct GetRequest {
     limit: query "limit" required,
     offset: query "offset" required,
 });
+impl GetRequest {
+    /// A `GetRequest` of its required fields (`limit`, `offset`).
+    #[inline]
+    pub fn new(limit: u64, offset: u64) -> Self {
+        Self { limit, offset }
+    }
+}
 /// The response of `GET /v3/iotmanage/devices` (智能设备列表).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetResponse {
     /// 设备列表
     pub data: Option<Vec<GetResponseData>>,
@@ -63,6 +70,19 @@ pub struct GetResponse {
     total_count: "total_count" optional,
     links: "links" optional,
 });
+impl GetResponse {
+    /// A `GetResponse` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { data: Some(…), ..GetResponse::new(…) }`.
+    #[inline]
+    pub fn new(offset: i64, limit: i64) -> Self {
+        Self {
+            data: None,
+            offset,
+            limit,
+            total_count: None,
+            links: None,
+        }
+    }
+}
 /// 设备信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseData {

@@ -115,7 +115,7 @@ pub mod packages {
                 Finished = "FINISHED",
             });
             /// The response of `GET /v3/marketing/bank/packages/{package_id}/tasks` (查询上传任务列表API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 上传任务列表
                 pub data: Option<Vec<GetResponseData>>,
@@ -138,6 +138,18 @@ pub mod packages {
                 offset: "offset" required,
                 limit: "limit" required,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { data: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(offset: i64, limit: i64) -> Self {
+                    Self {
+                        data: None,
+                        total_count: None,
+                        offset,
+                        limit,
+                    }
+                }
+            }
             /// GetResponseData
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseData {
@@ -195,7 +207,7 @@ pub mod packages {
                 bank_type: "bank_type" optional,
             });
             /// The request of `POST /v3/marketing/bank/packages/{package_id}/tasks` (导入定向用户协议号API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 文件元信息`JSON`格式字符串
                 pub meta: PostRequestMeta,
@@ -203,8 +215,15 @@ pub mod packages {
             ::wechatpay::runtime::json_object!(PostRequest {
                 meta: "meta" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` of its required fields (`meta`).
+                #[inline]
+                pub fn new(meta: PostRequestMeta) -> Self {
+                    Self { meta }
+                }
+            }
             /// 文件元信息`JSON`格式字符串
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequestMeta {
                 /// 银行类型
                 ///
@@ -224,8 +243,22 @@ pub mod packages {
                 filename: "filename" optional,
                 sha256: "sha256" required,
             });
+            impl PostRequestMeta {
+                /// A `PostRequestMeta` with its required fields (`bank_type`, `sha256`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestMeta { filename: Some(…), ..PostRequestMeta::new(…) }`.
+                #[inline]
+                pub fn new(
+                    bank_type: impl Into<String>,
+                    sha256: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        bank_type: bank_type.into(),
+                        filename: None,
+                        sha256: sha256.into(),
+                    }
+                }
+            }
             /// The response of `POST /v3/marketing/bank/packages/{package_id}/tasks` (导入定向用户协议号API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
                 /// 银行类型
                 ///
@@ -280,6 +313,24 @@ pub mod packages {
                 task_id: "task_id" optional,
                 update_time: "update_time" optional,
             });
+            impl PostResponse {
+                /// A `PostResponse` with its required fields (`package_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { bank_type: Some(…), ..PostResponse::new(…) }`.
+                #[inline]
+                pub fn new(package_id: impl Into<String>) -> Self {
+                    Self {
+                        bank_type: None,
+                        create_time: None,
+                        fail_count: None,
+                        filename: None,
+                        package_id: package_id.into(),
+                        status: None,
+                        success_count: None,
+                        success_user_count: None,
+                        task_id: None,
+                        update_time: None,
+                    }
+                }
+            }
         }
     }
 }

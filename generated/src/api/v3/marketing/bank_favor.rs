@@ -62,7 +62,7 @@ pub mod users {
                 }
             }
             /// The request of `POST /v3/marketing/bank-favor/users/{openid}/bank-multi-activity` (给指定用户报名多笔立减活动).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 批次号
                 ///
@@ -92,6 +92,25 @@ pub mod users {
                 appid: "appid" required,
                 stock_creator_mchid: "stock_creator_mchid" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` of its required fields (`stock_id`, `activity_id`, `out_request_no`, `appid`, `stock_creator_mchid`).
+                #[inline]
+                pub fn new(
+                    stock_id: impl Into<String>,
+                    activity_id: impl Into<String>,
+                    out_request_no: impl Into<String>,
+                    appid: impl Into<String>,
+                    stock_creator_mchid: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        stock_id: stock_id.into(),
+                        activity_id: activity_id.into(),
+                        out_request_no: out_request_no.into(),
+                        appid: appid.into(),
+                        stock_creator_mchid: stock_creator_mchid.into(),
+                    }
+                }
+            }
             /// The response of `POST /v3/marketing/bank-favor/users/{openid}/bank-multi-activity` (给指定用户报名多笔立减活动).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -137,7 +156,7 @@ pub mod users {
                     }
                 }
                 /// The request of `GET /v3/marketing/bank-favor/users/{openid}/coupons/{coupon_id}` (查询绑定多笔立减活动的代金券详情).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetRequest {
                     /// 公众账号ID
                     ///
@@ -147,8 +166,15 @@ pub mod users {
                 ::wechatpay::runtime::json_object!(GetRequest {
                     appid: query "appid" required,
                 });
+                impl GetRequest {
+                    /// A `GetRequest` of its required fields (`appid`).
+                    #[inline]
+                    pub fn new(appid: impl Into<String>) -> Self {
+                        Self { appid: appid.into() }
+                    }
+                }
                 /// The response of `GET /v3/marketing/bank-favor/users/{openid}/coupons/{coupon_id}` (查询绑定多笔立减活动的代金券详情).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 创建批次的商户号
                     ///
@@ -221,6 +247,28 @@ pub mod users {
                     use_amount_list: "use_amount_list" optional,
                     openid: "openid" optional,
                 });
+                impl GetResponse {
+                    /// A `GetResponse` with its required fields (`coupon_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { stock_creator_mchid: Some(…), ..GetResponse::new(…) }`.
+                    #[inline]
+                    pub fn new(coupon_id: impl Into<String>) -> Self {
+                        Self {
+                            stock_creator_mchid: None,
+                            stock_id: None,
+                            coupon_id: coupon_id.into(),
+                            coupon_name: None,
+                            coupon_state: None,
+                            receive_time: None,
+                            available_begin_time: None,
+                            available_end_time: None,
+                            activity_id: None,
+                            max_use_number: None,
+                            available_number: None,
+                            used_number: None,
+                            use_amount_list: None,
+                            openid: None,
+                        }
+                    }
+                }
                 /// 券状态
                 ///
                 /// A value this client does not know yet is kept as [`GetResponseCouponState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.

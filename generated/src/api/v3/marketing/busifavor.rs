@@ -68,7 +68,7 @@ pub mod callbacks {
         }
     }
     /// The request of `GET /v3/marketing/busifavor/callbacks` (查询商家券事件通知地址API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetRequest {
         /// 商户号
         ///
@@ -78,8 +78,15 @@ pub mod callbacks {
     ::wechatpay::runtime::json_object!(GetRequest {
         mchid: query "mchid" required,
     });
+    impl GetRequest {
+        /// A `GetRequest` of its required fields (`mchid`).
+        #[inline]
+        pub fn new(mchid: impl Into<String>) -> Self {
+            Self { mchid: mchid.into() }
+        }
+    }
     /// The response of `GET /v3/marketing/busifavor/callbacks` (查询商家券事件通知地址API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 通知URL地址
         ///
@@ -94,8 +101,18 @@ pub mod callbacks {
         notify_url: "notify_url" optional,
         mchid: "mchid" required,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { notify_url: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(mchid: impl Into<String>) -> Self {
+            Self {
+                notify_url: None,
+                mchid: mchid.into(),
+            }
+        }
+    }
     /// The request of `POST /v3/marketing/busifavor/callbacks` (设置商家券事件通知地址API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 商户号
         ///
@@ -110,8 +127,18 @@ pub mod callbacks {
         mchid: "mchid" optional,
         notify_url: "notify_url" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { mchid: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(notify_url: impl Into<String>) -> Self {
+            Self {
+                mchid: None,
+                notify_url: notify_url.into(),
+            }
+        }
+    }
     /// The response of `POST /v3/marketing/busifavor/callbacks` (设置商家券事件通知地址API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 修改时间
         ///
@@ -131,6 +158,17 @@ pub mod callbacks {
         notify_url: "notify_url" required,
         mchid: "mchid" required,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`notify_url`, `mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { update_time: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(notify_url: impl Into<String>, mchid: impl Into<String>) -> Self {
+            Self {
+                update_time: None,
+                notify_url: notify_url.into(),
+                mchid: mchid.into(),
+            }
+        }
+    }
 }
 /// `/v3/marketing/busifavor/coupons`
 pub mod coupons {
@@ -195,7 +233,7 @@ pub mod coupons {
             }
         }
         /// The request of `POST /v3/marketing/busifavor/coupons/associate` (关联订单信息API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 批次号
             pub stock_id: String,
@@ -212,6 +250,23 @@ pub mod coupons {
             out_trade_no: "out_trade_no" required,
             out_request_no: "out_request_no" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` of its required fields (`stock_id`, `coupon_code`, `out_trade_no`, `out_request_no`).
+            #[inline]
+            pub fn new(
+                stock_id: impl Into<String>,
+                coupon_code: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                out_request_no: impl Into<String>,
+            ) -> Self {
+                Self {
+                    stock_id: stock_id.into(),
+                    coupon_code: coupon_code.into(),
+                    out_trade_no: out_trade_no.into(),
+                    out_request_no: out_request_no.into(),
+                }
+            }
+        }
         /// The response of `POST /v3/marketing/busifavor/coupons/associate` (关联订单信息API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -255,7 +310,7 @@ pub mod coupons {
                 }
             }
             /// The request of `POST /v3/marketing/busifavor/coupons/{card_id}/send` (发放消费卡API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 消费卡归属appid
                 pub appid: String,
@@ -272,6 +327,23 @@ pub mod coupons {
                 out_request_no: "out_request_no" required,
                 send_time: "send_time" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` of its required fields (`appid`, `openid`, `out_request_no`, `send_time`).
+                #[inline]
+                pub fn new(
+                    appid: impl Into<String>,
+                    openid: impl Into<String>,
+                    out_request_no: impl Into<String>,
+                    send_time: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        appid: appid.into(),
+                        openid: openid.into(),
+                        out_request_no: out_request_no.into(),
+                        send_time: send_time.into(),
+                    }
+                }
+            }
             /// The response of `POST /v3/marketing/busifavor/coupons/{card_id}/send` (发放消费卡API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -307,7 +379,7 @@ pub mod coupons {
             }
         }
         /// The request of `POST /v3/marketing/busifavor/coupons/deactivate` (使券失效API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 券code
             ///
@@ -332,6 +404,22 @@ pub mod coupons {
             deactivate_request_no: "deactivate_request_no" required,
             deactivate_reason: "deactivate_reason" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`coupon_code`, `stock_id`, `deactivate_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { deactivate_reason: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                coupon_code: impl Into<String>,
+                stock_id: impl Into<String>,
+                deactivate_request_no: impl Into<String>,
+            ) -> Self {
+                Self {
+                    coupon_code: coupon_code.into(),
+                    stock_id: stock_id.into(),
+                    deactivate_request_no: deactivate_request_no.into(),
+                    deactivate_reason: None,
+                }
+            }
+        }
         /// The response of `POST /v3/marketing/busifavor/coupons/deactivate` (使券失效API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -401,7 +489,7 @@ pub mod coupons {
             }
         }
         /// The request of `POST /v3/marketing/busifavor/coupons/return` (申请退券API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 券code
             ///
@@ -421,6 +509,21 @@ pub mod coupons {
             stock_id: "stock_id" required,
             return_request_no: "return_request_no" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` of its required fields (`coupon_code`, `stock_id`, `return_request_no`).
+            #[inline]
+            pub fn new(
+                coupon_code: impl Into<String>,
+                stock_id: impl Into<String>,
+                return_request_no: impl Into<String>,
+            ) -> Self {
+                Self {
+                    coupon_code: coupon_code.into(),
+                    stock_id: stock_id.into(),
+                    return_request_no: return_request_no.into(),
+                }
+            }
+        }
         /// The response of `POST /v3/marketing/busifavor/coupons/return` (申请退券API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -455,7 +558,7 @@ pub mod coupons {
             }
         }
         /// The request of `POST /v3/marketing/busifavor/coupons/send` (向用户发券).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 用户标识
             ///
@@ -485,8 +588,26 @@ pub mod coupons {
             out_request_no: "out_request_no" required,
             coupon_code: "coupon_code" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`openid`, `appid`, `stock_id`, `out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { coupon_code: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                openid: impl Into<String>,
+                appid: impl Into<String>,
+                stock_id: impl Into<String>,
+                out_request_no: impl Into<String>,
+            ) -> Self {
+                Self {
+                    openid: openid.into(),
+                    appid: appid.into(),
+                    stock_id: stock_id.into(),
+                    out_request_no: out_request_no.into(),
+                    coupon_code: None,
+                }
+            }
+        }
         /// The response of `POST /v3/marketing/busifavor/coupons/send` (向用户发券).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 批次号
             ///
@@ -506,6 +627,17 @@ pub mod coupons {
             coupon_code: "coupon_code" optional,
             out_request_no: "out_request_no" optional,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`stock_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { coupon_code: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(stock_id: impl Into<String>) -> Self {
+                Self {
+                    stock_id: stock_id.into(),
+                    coupon_code: None,
+                    out_request_no: None,
+                }
+            }
+        }
     }
     /// `/v3/marketing/busifavor/coupons/use`
     pub mod use_ {
@@ -529,7 +661,7 @@ pub mod coupons {
             }
         }
         /// The request of `POST /v3/marketing/busifavor/coupons/use` (核销用户券API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 券code
             ///
@@ -579,8 +711,30 @@ pub mod coupons {
             mch_id: "mch_id" optional,
             transaction_id: "transaction_id" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`coupon_code`, `appid`, `use_time`, `use_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { stock_id: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                coupon_code: impl Into<String>,
+                appid: impl Into<String>,
+                use_time: impl Into<String>,
+                use_request_no: impl Into<String>,
+            ) -> Self {
+                Self {
+                    coupon_code: coupon_code.into(),
+                    stock_id: None,
+                    appid: appid.into(),
+                    use_time: use_time.into(),
+                    use_request_no: use_request_no.into(),
+                    openid: None,
+                    out_trade_no: None,
+                    mch_id: None,
+                    transaction_id: None,
+                }
+            }
+        }
         /// The response of `POST /v3/marketing/busifavor/coupons/use` (核销用户券API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 批次号
             ///
@@ -600,6 +754,17 @@ pub mod coupons {
             openid: "openid" required,
             wechatpay_use_time: "wechatpay_use_time" optional,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`stock_id`, `openid`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { wechatpay_use_time: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(stock_id: impl Into<String>, openid: impl Into<String>) -> Self {
+                Self {
+                    stock_id: stock_id.into(),
+                    openid: openid.into(),
+                    wechatpay_use_time: None,
+                }
+            }
+        }
     }
 }
 /// `/v3/marketing/busifavor/product-coupons`
@@ -640,7 +805,7 @@ pub mod product_coupons {
             }
         }
         /// The request of `POST /v3/marketing/busifavor/product-coupons/pre-send` (向用户预发放商品券).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 批次ID
             ///
@@ -670,6 +835,23 @@ pub mod product_coupons {
             openid: "openid" optional,
             send_request_no: "send_request_no" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`stock_id`, `appid`, `send_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { coupon_code: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                stock_id: impl Into<String>,
+                appid: impl Into<String>,
+                send_request_no: impl Into<String>,
+            ) -> Self {
+                Self {
+                    stock_id: stock_id.into(),
+                    coupon_code: None,
+                    appid: appid.into(),
+                    openid: None,
+                    send_request_no: send_request_no.into(),
+                }
+            }
+        }
         /// The response of `POST /v3/marketing/busifavor/product-coupons/pre-send` (向用户预发放商品券).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -744,6 +926,27 @@ pub mod product_coupons {
             coupon_type: "coupon_type" required,
             member_card_id: "member_card_id" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`openid`, `appid`, `stock_id`, `out_request_no`, `coupon_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { coupon_code: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                openid: impl Into<String>,
+                appid: impl Into<String>,
+                stock_id: impl Into<String>,
+                out_request_no: impl Into<String>,
+                coupon_type: PostRequestCouponType,
+            ) -> Self {
+                Self {
+                    openid: openid.into(),
+                    appid: appid.into(),
+                    stock_id: stock_id.into(),
+                    out_request_no: out_request_no.into(),
+                    coupon_code: None,
+                    coupon_type,
+                    member_card_id: None,
+                }
+            }
+        }
         /// 券类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestCouponType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -762,7 +965,7 @@ pub mod product_coupons {
             Member = "MEMBER",
         });
         /// The response of `POST /v3/marketing/busifavor/product-coupons/send` (向用户发放商品券).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 批次号
             ///
@@ -782,6 +985,21 @@ pub mod product_coupons {
             coupon_code: "coupon_code" required,
             out_request_no: "out_request_no" required,
         });
+        impl PostResponse {
+            /// A `PostResponse` of its required fields (`stock_id`, `coupon_code`, `out_request_no`).
+            #[inline]
+            pub fn new(
+                stock_id: impl Into<String>,
+                coupon_code: impl Into<String>,
+                out_request_no: impl Into<String>,
+            ) -> Self {
+                Self {
+                    stock_id: stock_id.into(),
+                    coupon_code: coupon_code.into(),
+                    out_request_no: out_request_no.into(),
+                }
+            }
+        }
     }
 }
 /// `/v3/marketing/busifavor/stocks`
@@ -866,6 +1084,37 @@ pub mod stocks {
         notify_config: "notify_config" optional,
         subsidy: "subsidy" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`stock_name`, `belong_merchant`, `goods_name`, `stock_type`, `coupon_use_rule`, `stock_send_rule`, `out_request_no`, `coupon_code_mode`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { comment: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            stock_name: impl Into<String>,
+            belong_merchant: impl Into<String>,
+            goods_name: impl Into<String>,
+            stock_type: PostRequestStockType,
+            coupon_use_rule: PostRequestCouponUseRule,
+            stock_send_rule: PostRequestStockSendRule,
+            out_request_no: impl Into<String>,
+            coupon_code_mode: PostRequestCouponCodeMode,
+        ) -> Self {
+            Self {
+                stock_name: stock_name.into(),
+                belong_merchant: belong_merchant.into(),
+                comment: None,
+                goods_name: goods_name.into(),
+                stock_type,
+                coupon_use_rule,
+                stock_send_rule,
+                out_request_no: out_request_no.into(),
+                custom_entrance: None,
+                display_pattern_info: None,
+                coupon_code_mode,
+                notify_config: None,
+                subsidy: None,
+            }
+        }
+    }
     /// 券code模式
     ///
     /// A value this client does not know yet is kept as [`PostRequestCouponCodeMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -919,8 +1168,26 @@ pub mod stocks {
         mini_programs_appid: "mini_programs_appid" optional,
         mini_programs_path: "mini_programs_path" optional,
     });
+    impl PostRequestCouponUseRule {
+        /// A `PostRequestCouponUseRule` with its required fields (`coupon_available_time`, `use_method`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestCouponUseRule { fixed_normal_coupon: Some(…), ..PostRequestCouponUseRule::new(…) }`.
+        #[inline]
+        pub fn new(
+            coupon_available_time: PostRequestCouponUseRuleCouponAvailableTime,
+            use_method: PostRequestCouponUseRuleUseMethod,
+        ) -> Self {
+            Self {
+                coupon_available_time,
+                fixed_normal_coupon: None,
+                discount_coupon: None,
+                exchange_coupon: None,
+                use_method,
+                mini_programs_appid: None,
+                mini_programs_path: None,
+            }
+        }
+    }
     /// 券可核销时间
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestCouponUseRuleCouponAvailableTime {
         /// 开始时间
         ///
@@ -960,6 +1227,24 @@ pub mod stocks {
         wait_days_after_receive: "wait_days_after_receive" optional,
         available_second_after_receive: "available_second_after_receive" optional,
     });
+    impl PostRequestCouponUseRuleCouponAvailableTime {
+        /// A `PostRequestCouponUseRuleCouponAvailableTime` with its required fields (`available_begin_time`, `available_end_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestCouponUseRuleCouponAvailableTime { available_day_after_receive: Some(…), ..PostRequestCouponUseRuleCouponAvailableTime::new(…) }`.
+        #[inline]
+        pub fn new(
+            available_begin_time: impl Into<String>,
+            available_end_time: impl Into<String>,
+        ) -> Self {
+            Self {
+                available_begin_time: available_begin_time.into(),
+                available_end_time: available_end_time.into(),
+                available_day_after_receive: None,
+                available_week: None,
+                irregulary_avaliable_time: None,
+                wait_days_after_receive: None,
+                available_second_after_receive: None,
+            }
+        }
+    }
     /// 固定周期有效时间段
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestCouponUseRuleCouponAvailableTimeAvailableWeek {
@@ -1007,7 +1292,7 @@ pub mod stocks {
         end_time: "end_time" optional,
     });
     /// 折扣券使用规则
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestCouponUseRuleDiscountCoupon {
         /// 折扣比例
         ///
@@ -1022,8 +1307,18 @@ pub mod stocks {
         discount_percent: "discount_percent" required,
         transaction_minimum: "transaction_minimum" required,
     });
+    impl PostRequestCouponUseRuleDiscountCoupon {
+        /// A `PostRequestCouponUseRuleDiscountCoupon` of its required fields (`discount_percent`, `transaction_minimum`).
+        #[inline]
+        pub fn new(discount_percent: i64, transaction_minimum: i64) -> Self {
+            Self {
+                discount_percent,
+                transaction_minimum,
+            }
+        }
+    }
     /// 换购券使用规则
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestCouponUseRuleExchangeCoupon {
         /// 单品换购价
         ///
@@ -1038,8 +1333,18 @@ pub mod stocks {
         exchange_price: "exchange_price" required,
         transaction_minimum: "transaction_minimum" required,
     });
+    impl PostRequestCouponUseRuleExchangeCoupon {
+        /// A `PostRequestCouponUseRuleExchangeCoupon` of its required fields (`exchange_price`, `transaction_minimum`).
+        #[inline]
+        pub fn new(exchange_price: i64, transaction_minimum: i64) -> Self {
+            Self {
+                exchange_price,
+                transaction_minimum,
+            }
+        }
+    }
     /// 固定面额满减券使用规则
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestCouponUseRuleFixedNormalCoupon {
         /// 优惠金额
         ///
@@ -1054,6 +1359,16 @@ pub mod stocks {
         discount_amount: "discount_amount" required,
         transaction_minimum: "transaction_minimum" required,
     });
+    impl PostRequestCouponUseRuleFixedNormalCoupon {
+        /// A `PostRequestCouponUseRuleFixedNormalCoupon` of its required fields (`discount_amount`, `transaction_minimum`).
+        #[inline]
+        pub fn new(discount_amount: i64, transaction_minimum: i64) -> Self {
+            Self {
+                discount_amount,
+                transaction_minimum,
+            }
+        }
+    }
     /// 核销方式
     ///
     /// A value this client does not know yet is kept as [`PostRequestCouponUseRuleUseMethod::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1127,7 +1442,7 @@ pub mod stocks {
         Qrcode = "QRCODE",
     });
     /// 小程序入口
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestCustomEntranceMiniProgramsInfo {
         /// 商家小程序appid
         ///
@@ -1152,6 +1467,22 @@ pub mod stocks {
         entrance_words: "entrance_words" required,
         guiding_words: "guiding_words" optional,
     });
+    impl PostRequestCustomEntranceMiniProgramsInfo {
+        /// A `PostRequestCustomEntranceMiniProgramsInfo` with its required fields (`mini_programs_appid`, `mini_programs_path`, `entrance_words`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestCustomEntranceMiniProgramsInfo { guiding_words: Some(…), ..PostRequestCustomEntranceMiniProgramsInfo::new(…) }`.
+        #[inline]
+        pub fn new(
+            mini_programs_appid: impl Into<String>,
+            mini_programs_path: impl Into<String>,
+            entrance_words: impl Into<String>,
+        ) -> Self {
+            Self {
+                mini_programs_appid: mini_programs_appid.into(),
+                mini_programs_path: mini_programs_path.into(),
+                entrance_words: entrance_words.into(),
+                guiding_words: None,
+            }
+        }
+    }
     /// 样式信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestDisplayPatternInfo {
@@ -1228,7 +1559,7 @@ pub mod stocks {
         Color100 = "Color100",
     });
     /// 视频号相关信息
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestDisplayPatternInfoFinderInfo {
         /// 视频号ID
         ///
@@ -1248,6 +1579,21 @@ pub mod stocks {
         finder_video_id: "finder_video_id" required,
         finder_video_cover_image_url: "finder_video_cover_image_url" required,
     });
+    impl PostRequestDisplayPatternInfoFinderInfo {
+        /// A `PostRequestDisplayPatternInfoFinderInfo` of its required fields (`finder_id`, `finder_video_id`, `finder_video_cover_image_url`).
+        #[inline]
+        pub fn new(
+            finder_id: impl Into<String>,
+            finder_video_id: impl Into<String>,
+            finder_video_cover_image_url: impl Into<String>,
+        ) -> Self {
+            Self {
+                finder_id: finder_id.into(),
+                finder_video_id: finder_video_id.into(),
+                finder_video_cover_image_url: finder_video_cover_image_url.into(),
+            }
+        }
+    }
     /// 事件通知配置
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestNotifyConfig {
@@ -1260,7 +1606,7 @@ pub mod stocks {
         notify_appid: "notify_appid" optional,
     });
     /// 发放规则
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestStockSendRule {
         /// 批次总预算
         ///
@@ -1302,6 +1648,23 @@ pub mod stocks {
         transferable: "transferable" optional,
         shareable: "shareable" optional,
     });
+    impl PostRequestStockSendRule {
+        /// A `PostRequestStockSendRule` with its required fields (`max_coupons`, `max_coupons_per_user`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestStockSendRule { max_amount: Some(…), ..PostRequestStockSendRule::new(…) }`.
+        #[inline]
+        pub fn new(max_coupons: i64, max_coupons_per_user: i64) -> Self {
+            Self {
+                max_amount: None,
+                max_coupons,
+                max_coupons_per_user,
+                max_amount_by_day: None,
+                max_coupons_by_day: None,
+                natural_person_limit: None,
+                prevent_api_abuse: None,
+                transferable: None,
+                shareable: None,
+            }
+        }
+    }
     /// 批次类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestStockType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1379,7 +1742,7 @@ pub mod stocks {
             }
         }
         /// The response of `GET /v3/marketing/busifavor/stocks/{stock_id}` (查询商家券详情API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 商家券批次名称
             ///
@@ -1448,6 +1811,30 @@ pub mod stocks {
             send_count_information: "send_count_information" optional,
             subsidy: "subsidy" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`stock_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { stock_name: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(stock_id: impl Into<String>) -> Self {
+                Self {
+                    stock_name: None,
+                    belong_merchant: None,
+                    comment: None,
+                    goods_name: None,
+                    stock_type: None,
+                    coupon_use_rule: None,
+                    stock_send_rule: None,
+                    custom_entrance: None,
+                    display_pattern_info: None,
+                    stock_state: None,
+                    coupon_code_mode: None,
+                    stock_id: stock_id.into(),
+                    coupon_code_count: None,
+                    notify_config: None,
+                    send_count_information: None,
+                    subsidy: None,
+                }
+            }
+        }
         /// 券code数量
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseCouponCodeCount {
@@ -1804,7 +2191,7 @@ pub mod stocks {
         /// 批次类型
         pub type GetResponseStockType = crate::v3::marketing::busifavor::stocks::PostRequestStockType;
         /// The request of `PATCH /v3/marketing/busifavor/stocks/{stock_id}` (修改商家券基本信息API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PatchRequest {
             /// 自定义入口
             pub custom_entrance: Option<PatchRequestCustomEntrance>,
@@ -1849,6 +2236,24 @@ pub mod stocks {
             notify_config: "notify_config" optional,
             subsidy: "subsidy" optional,
         });
+        impl PatchRequest {
+            /// A `PatchRequest` with its required fields (`out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PatchRequest { custom_entrance: Some(…), ..PatchRequest::new(…) }`.
+            #[inline]
+            pub fn new(out_request_no: impl Into<String>) -> Self {
+                Self {
+                    custom_entrance: None,
+                    stock_name: None,
+                    comment: None,
+                    goods_name: None,
+                    out_request_no: out_request_no.into(),
+                    display_pattern_info: None,
+                    coupon_use_rule: None,
+                    stock_send_rule: None,
+                    notify_config: None,
+                    subsidy: None,
+                }
+            }
+        }
         /// 核销规则
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequestCouponUseRule {
@@ -1974,7 +2379,7 @@ pub mod stocks {
                 }
             }
             /// The request of `PATCH /v3/marketing/busifavor/stocks/{stock_id}/budget` (修改批次预算API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PatchRequest {
                 /// 目标批次最大发放个数
                 ///
@@ -2002,6 +2407,19 @@ pub mod stocks {
                 current_max_coupons_by_day: "current_max_coupons_by_day" optional,
                 modify_budget_request_no: "modify_budget_request_no" required,
             });
+            impl PatchRequest {
+                /// A `PatchRequest` with its required fields (`modify_budget_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PatchRequest { target_max_coupons: Some(…), ..PatchRequest::new(…) }`.
+                #[inline]
+                pub fn new(modify_budget_request_no: impl Into<String>) -> Self {
+                    Self {
+                        target_max_coupons: None,
+                        target_max_coupons_by_day: None,
+                        current_max_coupons: None,
+                        current_max_coupons_by_day: None,
+                        modify_budget_request_no: modify_budget_request_no.into(),
+                    }
+                }
+            }
             /// The response of `PATCH /v3/marketing/busifavor/stocks/{stock_id}/budget` (修改批次预算API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchResponse {
@@ -2119,7 +2537,7 @@ pub mod stocks {
                 Deactivated = "DEACTIVATED",
             });
             /// The response of `GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes` (查询预存code列表).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 批次号
                 ///
@@ -2147,6 +2565,23 @@ pub mod stocks {
                 offset: "offset" required,
                 data: "data" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`stock_id`, `limit`, `offset`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { total_count: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(
+                    stock_id: impl Into<String>,
+                    limit: i64,
+                    offset: i64,
+                ) -> Self {
+                    Self {
+                        stock_id: stock_id.into(),
+                        total_count: None,
+                        limit,
+                        offset,
+                        data: None,
+                    }
+                }
+            }
             /// 券code信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseData {
@@ -2175,7 +2610,7 @@ pub mod stocks {
                 coupon_code: "coupon_code" optional,
             });
             /// The request of `POST /v3/marketing/busifavor/stocks/{stock_id}/couponcodes` (上传预存code API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 券code列表
                 pub coupon_code_list: Option<Vec<String>>,
@@ -2188,8 +2623,18 @@ pub mod stocks {
                 coupon_code_list: "coupon_code_list" optional,
                 upload_request_no: "upload_request_no" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`upload_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { coupon_code_list: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                pub fn new(upload_request_no: impl Into<String>) -> Self {
+                    Self {
+                        coupon_code_list: None,
+                        upload_request_no: upload_request_no.into(),
+                    }
+                }
+            }
             /// The response of `POST /v3/marketing/busifavor/stocks/{stock_id}/couponcodes` (上传预存code API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
                 /// 批次号
                 ///
@@ -2231,6 +2676,23 @@ pub mod stocks {
                 exist_codes: "exist_codes" optional,
                 duplicate_codes: "duplicate_codes" optional,
             });
+            impl PostResponse {
+                /// A `PostResponse` with its required fields (`stock_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { total_count: Some(…), ..PostResponse::new(…) }`.
+                #[inline]
+                pub fn new(stock_id: impl Into<String>) -> Self {
+                    Self {
+                        stock_id: stock_id.into(),
+                        total_count: None,
+                        success_count: None,
+                        success_codes: None,
+                        success_time: None,
+                        fail_count: None,
+                        fail_codes: None,
+                        exist_codes: None,
+                        duplicate_codes: None,
+                    }
+                }
+            }
             /// PostResponseFailCodes
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponseFailCodes {
@@ -2289,7 +2751,7 @@ pub mod stocks {
                     }
                 }
                 /// The request of `DELETE /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}` (删除预存code).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct DeleteRequest {
                     /// 请求业务单据号
                     ///
@@ -2299,6 +2761,15 @@ pub mod stocks {
                 ::wechatpay::runtime::json_object!(DeleteRequest {
                     delete_request_no: query "delete_request_no" required,
                 });
+                impl DeleteRequest {
+                    /// A `DeleteRequest` of its required fields (`delete_request_no`).
+                    #[inline]
+                    pub fn new(delete_request_no: impl Into<String>) -> Self {
+                        Self {
+                            delete_request_no: delete_request_no.into(),
+                        }
+                    }
+                }
                 /// The response of `DELETE /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}` (删除预存code).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct DeleteResponse {
@@ -2530,7 +3001,7 @@ pub mod subsidy {
             }
         }
         /// The request of `GET /v3/marketing/busifavor/subsidy/pay-receipts` (查询营销补差付款单列表API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetRequest {
             /// 商家券批次号
             ///
@@ -2550,6 +3021,20 @@ pub mod subsidy {
             coupon_code: query "coupon_code" required,
             out_subsidy_no: query "out_subsidy_no" optional,
         });
+        impl GetRequest {
+            /// A `GetRequest` with its required fields (`stock_id`, `coupon_code`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { out_subsidy_no: Some(…), ..GetRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                stock_id: impl Into<String>,
+                coupon_code: impl Into<String>,
+            ) -> Self {
+                Self {
+                    stock_id: stock_id.into(),
+                    coupon_code: coupon_code.into(),
+                    out_subsidy_no: None,
+                }
+            }
+        }
         /// The response of `GET /v3/marketing/busifavor/subsidy/pay-receipts` (查询营销补差付款单列表API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -2631,7 +3116,7 @@ pub mod subsidy {
             create_time: "create_time" optional,
         });
         /// The request of `POST /v3/marketing/busifavor/subsidy/pay-receipts` (营销补差付款API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 商家券批次号
             ///
@@ -2676,8 +3161,34 @@ pub mod subsidy {
             description: "description" required,
             out_subsidy_no: "out_subsidy_no" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` of its required fields (`stock_id`, `coupon_code`, `transaction_id`, `payer_merchant`, `payee_merchant`, `amount`, `description`, `out_subsidy_no`).
+            #[inline]
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                stock_id: impl Into<String>,
+                coupon_code: impl Into<String>,
+                transaction_id: impl Into<String>,
+                payer_merchant: impl Into<String>,
+                payee_merchant: impl Into<String>,
+                amount: i64,
+                description: impl Into<String>,
+                out_subsidy_no: impl Into<String>,
+            ) -> Self {
+                Self {
+                    stock_id: stock_id.into(),
+                    coupon_code: coupon_code.into(),
+                    transaction_id: transaction_id.into(),
+                    payer_merchant: payer_merchant.into(),
+                    payee_merchant: payee_merchant.into(),
+                    amount,
+                    description: description.into(),
+                    out_subsidy_no: out_subsidy_no.into(),
+                }
+            }
+        }
         /// The response of `POST /v3/marketing/busifavor/subsidy/pay-receipts` (营销补差付款API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 补差付款单号
             ///
@@ -2747,6 +3258,37 @@ pub mod subsidy {
             out_subsidy_no: "out_subsidy_no" required,
             create_time: "create_time" optional,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`stock_id`, `coupon_code`, `transaction_id`, `payer_merchant`, `payee_merchant`, `amount`, `description`, `out_subsidy_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { subsidy_receipt_id: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                stock_id: impl Into<String>,
+                coupon_code: impl Into<String>,
+                transaction_id: impl Into<String>,
+                payer_merchant: impl Into<String>,
+                payee_merchant: impl Into<String>,
+                amount: i64,
+                description: impl Into<String>,
+                out_subsidy_no: impl Into<String>,
+            ) -> Self {
+                Self {
+                    subsidy_receipt_id: None,
+                    stock_id: stock_id.into(),
+                    coupon_code: coupon_code.into(),
+                    transaction_id: transaction_id.into(),
+                    payer_merchant: payer_merchant.into(),
+                    payee_merchant: payee_merchant.into(),
+                    amount,
+                    description: description.into(),
+                    status: None,
+                    fail_reason: None,
+                    success_time: None,
+                    out_subsidy_no: out_subsidy_no.into(),
+                    create_time: None,
+                }
+            }
+        }
         /// `/v3/marketing/busifavor/subsidy/pay-receipts/{subsidy_receipt_id}`
         pub mod by_subsidy_receipt_id {
             /// The chain step for `/v3/marketing/busifavor/subsidy/pay-receipts/{subsidy_receipt_id}`, reached with `client.v3().marketing().busifavor().subsidy().pay_receipts().subsidy_receipt_id(subsidy_receipt_id)`.
@@ -2765,7 +3307,7 @@ pub mod subsidy {
                 }
             }
             /// The response of `GET /v3/marketing/busifavor/subsidy/pay-receipts/{subsidy_receipt_id}` (查询营销补差付款单详情API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 补差付款单号
                 ///
@@ -2835,6 +3377,27 @@ pub mod subsidy {
                 out_subsidy_no: "out_subsidy_no" optional,
                 create_time: "create_time" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`subsidy_receipt_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { stock_id: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(subsidy_receipt_id: impl Into<String>) -> Self {
+                    Self {
+                        subsidy_receipt_id: subsidy_receipt_id.into(),
+                        stock_id: None,
+                        coupon_code: None,
+                        transaction_id: None,
+                        payer_merchant: None,
+                        payee_merchant: None,
+                        amount: None,
+                        description: None,
+                        status: None,
+                        fail_reason: None,
+                        success_time: None,
+                        out_subsidy_no: None,
+                        create_time: None,
+                    }
+                }
+            }
         }
     }
     /// `/v3/marketing/busifavor/subsidy/return-receipts`
@@ -2869,7 +3432,7 @@ pub mod subsidy {
             }
         }
         /// The request of `POST /v3/marketing/busifavor/subsidy/return-receipts` (营销补差回退API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 商家券批次号
             ///
@@ -2919,8 +3482,36 @@ pub mod subsidy {
             description: "description" required,
             out_subsidy_return_no: "out_subsidy_return_no" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` of its required fields (`stock_id`, `coupon_code`, `transaction_id`, `refund_id`, `payer_merchant`, `payee_merchant`, `amount`, `description`, `out_subsidy_return_no`).
+            #[inline]
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                stock_id: impl Into<String>,
+                coupon_code: impl Into<String>,
+                transaction_id: impl Into<String>,
+                refund_id: impl Into<String>,
+                payer_merchant: impl Into<String>,
+                payee_merchant: impl Into<String>,
+                amount: i64,
+                description: impl Into<String>,
+                out_subsidy_return_no: impl Into<String>,
+            ) -> Self {
+                Self {
+                    stock_id: stock_id.into(),
+                    coupon_code: coupon_code.into(),
+                    transaction_id: transaction_id.into(),
+                    refund_id: refund_id.into(),
+                    payer_merchant: payer_merchant.into(),
+                    payee_merchant: payee_merchant.into(),
+                    amount,
+                    description: description.into(),
+                    out_subsidy_return_no: out_subsidy_return_no.into(),
+                }
+            }
+        }
         /// The response of `POST /v3/marketing/busifavor/subsidy/return-receipts` (营销补差回退API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 补差回退单号
             ///
@@ -3000,6 +3591,40 @@ pub mod subsidy {
             out_subsidy_return_no: "out_subsidy_return_no" required,
             return_create_time: "return_create_time" optional,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`stock_id`, `coupon_code`, `transaction_id`, `refund_id`, `payer_merchant`, `payee_merchant`, `amount`, `description`, `out_subsidy_return_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { subsidy_return_receipt_id: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                stock_id: impl Into<String>,
+                coupon_code: impl Into<String>,
+                transaction_id: impl Into<String>,
+                refund_id: impl Into<String>,
+                payer_merchant: impl Into<String>,
+                payee_merchant: impl Into<String>,
+                amount: i64,
+                description: impl Into<String>,
+                out_subsidy_return_no: impl Into<String>,
+            ) -> Self {
+                Self {
+                    subsidy_return_receipt_id: None,
+                    stock_id: stock_id.into(),
+                    coupon_code: coupon_code.into(),
+                    transaction_id: transaction_id.into(),
+                    refund_id: refund_id.into(),
+                    payer_merchant: payer_merchant.into(),
+                    payee_merchant: payee_merchant.into(),
+                    amount,
+                    description: description.into(),
+                    status: None,
+                    fail_reason: None,
+                    return_done_time: None,
+                    subsidy_receipt_id: None,
+                    out_subsidy_return_no: out_subsidy_return_no.into(),
+                    return_create_time: None,
+                }
+            }
+        }
         /// `/v3/marketing/busifavor/subsidy/return-receipts/{subsidy_return_receipt_id}`
         pub mod by_subsidy_return_receipt_id {
             /// The chain step for `/v3/marketing/busifavor/subsidy/return-receipts/{subsidy_return_receipt_id}`, reached with `client.v3().marketing().busifavor().subsidy().return_receipts().subsidy_return_receipt_id(subsidy_return_receipt_id)`.
@@ -3160,7 +3785,7 @@ pub mod users {
                 }
             }
             /// The request of `GET /v3/marketing/busifavor/users/{openid}/coupons` (根据过滤条件查询用户券API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetRequest {
                 /// 公众账号ID
                 ///
@@ -3205,10 +3830,26 @@ pub mod users {
                 offset: query "offset" optional,
                 limit: query "limit" optional,
             });
+            impl GetRequest {
+                /// A `GetRequest` with its required fields (`appid`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { stock_id: Some(…), ..GetRequest::new(…) }`.
+                #[inline]
+                pub fn new(appid: impl Into<String>) -> Self {
+                    Self {
+                        appid: appid.into(),
+                        stock_id: None,
+                        coupon_state: None,
+                        creator_merchant: None,
+                        belong_merchant: None,
+                        sender_merchant: None,
+                        offset: None,
+                        limit: None,
+                    }
+                }
+            }
             /// 券状态
             pub type GetRequestCouponState = crate::v3::marketing::busifavor::stocks::by_stock_id::couponcodes::GetRequestStatus;
             /// The response of `GET /v3/marketing/busifavor/users/{openid}/coupons` (根据过滤条件查询用户券API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 总数量
                 pub total_count: Option<i64>,
@@ -3225,6 +3866,18 @@ pub mod users {
                 limit: "limit" required,
                 data: "data" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { total_count: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(offset: i64, limit: i64) -> Self {
+                    Self {
+                        total_count: None,
+                        offset,
+                        limit,
+                        data: None,
+                    }
+                }
+            }
             /// GetResponseData
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseData {

@@ -63,7 +63,7 @@ pub mod callbacks {
         }
     }
     /// The request of `GET /v3/marketing/favor/callbacks` (获取已设置的消息通知地址API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetRequest {
         /// 商户号
         ///
@@ -73,8 +73,15 @@ pub mod callbacks {
     ::wechatpay::runtime::json_object!(GetRequest {
         mchid: query "mchid" required,
     });
+    impl GetRequest {
+        /// A `GetRequest` of its required fields (`mchid`).
+        #[inline]
+        pub fn new(mchid: impl Into<String>) -> Self {
+            Self { mchid: mchid.into() }
+        }
+    }
     /// The response of `GET /v3/marketing/favor/callbacks` (获取已设置的消息通知地址API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 商户号
         ///
@@ -89,8 +96,18 @@ pub mod callbacks {
         mchid: "mchid" required,
         notify_url: "notify_url" optional,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { notify_url: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(mchid: impl Into<String>) -> Self {
+            Self {
+                mchid: mchid.into(),
+                notify_url: None,
+            }
+        }
+    }
     /// The request of `POST /v3/marketing/favor/callbacks` (设置消息通知地址API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 商户号
         ///
@@ -110,8 +127,19 @@ pub mod callbacks {
         notify_url: "notify_url" required,
         switch: "switch" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`mchid`, `notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { switch: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(mchid: impl Into<String>, notify_url: impl Into<String>) -> Self {
+            Self {
+                mchid: mchid.into(),
+                notify_url: notify_url.into(),
+                switch: None,
+            }
+        }
+    }
     /// The response of `POST /v3/marketing/favor/callbacks` (设置消息通知地址API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 修改时间
         ///
@@ -126,6 +154,16 @@ pub mod callbacks {
         update_time: "update_time" optional,
         notify_url: "notify_url" required,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { update_time: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(notify_url: impl Into<String>) -> Self {
+            Self {
+                update_time: None,
+                notify_url: notify_url.into(),
+            }
+        }
+    }
 }
 /// `/v3/marketing/favor/coupon-stocks`
 pub mod coupon_stocks {
@@ -199,8 +237,39 @@ pub mod coupon_stocks {
         out_request_no: "out_request_no" required,
         ext_info: "ext_info" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`stock_name`, `available_begin_time`, `available_end_time`, `stock_use_rule`, `no_cash`, `stock_type`, `belong_merchant`, `coupon_use_rule`, `out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { comment: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            stock_name: impl Into<String>,
+            available_begin_time: impl Into<String>,
+            available_end_time: impl Into<String>,
+            stock_use_rule: PostRequestStockUseRule,
+            no_cash: bool,
+            stock_type: crate::types::FavorStockType,
+            belong_merchant: impl Into<String>,
+            coupon_use_rule: PostRequestCouponUseRule,
+            out_request_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                stock_name: stock_name.into(),
+                available_begin_time: available_begin_time.into(),
+                available_end_time: available_end_time.into(),
+                stock_use_rule,
+                no_cash,
+                stock_type,
+                comment: None,
+                belong_merchant: belong_merchant.into(),
+                pattern_info: None,
+                coupon_use_rule,
+                out_request_no: out_request_no.into(),
+                ext_info: None,
+            }
+        }
+    }
     /// 核销规则
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestCouponUseRule {
         /// 券可核销时间
         pub coupon_available_time: PostRequestCouponUseRuleCouponAvailableTime,
@@ -241,6 +310,28 @@ pub mod coupon_stocks {
         available_merchants: "available_merchants" optional,
         combine_use: "combine_use" optional,
     });
+    impl PostRequestCouponUseRule {
+        /// A `PostRequestCouponUseRule` with its required fields (`coupon_available_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestCouponUseRule { fixed_normal_coupon: Some(…), ..PostRequestCouponUseRule::new(…) }`.
+        #[inline]
+        pub fn new(
+            coupon_available_time: PostRequestCouponUseRuleCouponAvailableTime,
+        ) -> Self {
+            Self {
+                coupon_available_time,
+                fixed_normal_coupon: None,
+                discount_coupon: None,
+                exchange_coupon: None,
+                goods_tag: None,
+                limit_pay: None,
+                limit_card: None,
+                trade_type: None,
+                available_items: None,
+                unavailable_items: None,
+                available_merchants: None,
+                combine_use: None,
+            }
+        }
+    }
     /// 券可核销时间
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestCouponUseRuleCouponAvailableTime {
@@ -301,7 +392,7 @@ pub mod coupon_stocks {
     /// 换购券使用规则
     pub type PostRequestCouponUseRuleExchangeCoupon = crate::v3::marketing::busifavor::users::by_openid::coupons::GetResponseDataCouponUseRuleExchangeCoupon;
     /// 固定面额满减券使用规则
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestCouponUseRuleFixedNormalCoupon {
         /// 面额
         pub coupon_amount: i64,
@@ -312,6 +403,16 @@ pub mod coupon_stocks {
         coupon_amount: "coupon_amount" required,
         transaction_minimum: "transaction_minimum" required,
     });
+    impl PostRequestCouponUseRuleFixedNormalCoupon {
+        /// A `PostRequestCouponUseRuleFixedNormalCoupon` of its required fields (`coupon_amount`, `transaction_minimum`).
+        #[inline]
+        pub fn new(coupon_amount: i64, transaction_minimum: i64) -> Self {
+            Self {
+                coupon_amount,
+                transaction_minimum,
+            }
+        }
+    }
     /// 指定银行卡BIN
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestCouponUseRuleLimitCard {
@@ -406,7 +507,7 @@ pub mod coupon_stocks {
         DefaultPage = "DEFAULT_PAGE",
     });
     /// 发放规则
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestStockUseRule {
         /// 发放总上限
         pub max_coupons: i64,
@@ -429,6 +530,26 @@ pub mod coupon_stocks {
         natural_person_limit: "natural_person_limit" required,
         prevent_api_abuse: "prevent_api_abuse" required,
     });
+    impl PostRequestStockUseRule {
+        /// A `PostRequestStockUseRule` with its required fields (`max_coupons`, `max_amount`, `max_coupons_per_user`, `natural_person_limit`, `prevent_api_abuse`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestStockUseRule { max_amount_by_day: Some(…), ..PostRequestStockUseRule::new(…) }`.
+        #[inline]
+        pub fn new(
+            max_coupons: i64,
+            max_amount: i64,
+            max_coupons_per_user: i64,
+            natural_person_limit: bool,
+            prevent_api_abuse: bool,
+        ) -> Self {
+            Self {
+                max_coupons,
+                max_amount,
+                max_amount_by_day: None,
+                max_coupons_per_user,
+                natural_person_limit,
+                prevent_api_abuse,
+            }
+        }
+    }
     /// The response of `POST /v3/marketing/favor/coupon-stocks` (创建代金券批次API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -480,7 +601,7 @@ pub mod media {
             }
         }
         /// The request of `POST /v3/marketing/favor/media/image-upload` (（营销）图片上传API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 媒体文件元信息`JSON`格式字符串
             pub meta: PostRequestMeta,
@@ -488,6 +609,13 @@ pub mod media {
         ::wechatpay::runtime::json_object!(PostRequest {
             meta: "meta" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` of its required fields (`meta`).
+            #[inline]
+            pub fn new(meta: PostRequestMeta) -> Self {
+                Self { meta }
+            }
+        }
         /// 媒体文件元信息`JSON`格式字符串
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMeta {
@@ -545,7 +673,7 @@ pub mod stocks {
         }
     }
     /// The request of `GET /v3/marketing/favor/stocks` (条件查询批次列表API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetRequest {
         /// 分页页码
         ///
@@ -580,6 +708,24 @@ pub mod stocks {
         create_end_time: query "create_end_time" optional,
         status: query "status" optional,
     });
+    impl GetRequest {
+        /// A `GetRequest` with its required fields (`offset`, `limit`, `stock_creator_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { create_start_time: Some(…), ..GetRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            offset: i64,
+            limit: i64,
+            stock_creator_mchid: impl Into<String>,
+        ) -> Self {
+            Self {
+                offset,
+                limit,
+                stock_creator_mchid: stock_creator_mchid.into(),
+                create_start_time: None,
+                create_end_time: None,
+                status: None,
+            }
+        }
+    }
     /// 批次状态
     ///
     /// A value this client does not know yet is kept as [`GetRequestStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -607,7 +753,7 @@ pub mod stocks {
         Paused = "paused",
     });
     /// The response of `GET /v3/marketing/favor/stocks` (条件查询批次列表API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 批次总数
         ///
@@ -630,6 +776,18 @@ pub mod stocks {
         offset: "offset" required,
         data: "data" optional,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`limit`, `offset`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { total_count: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(limit: i64, offset: i64) -> Self {
+            Self {
+                total_count: None,
+                limit,
+                offset,
+                data: None,
+            }
+        }
+    }
     /// GetResponseData
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseData {
@@ -852,7 +1010,7 @@ pub mod stocks {
             }
         }
         /// The request of `GET /v3/marketing/favor/stocks/{stock_id}` (查询批次详情API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetRequest {
             /// 创建批次的商户号
             ///
@@ -862,6 +1020,15 @@ pub mod stocks {
         ::wechatpay::runtime::json_object!(GetRequest {
             stock_creator_mchid: query "stock_creator_mchid" required,
         });
+        impl GetRequest {
+            /// A `GetRequest` of its required fields (`stock_creator_mchid`).
+            #[inline]
+            pub fn new(stock_creator_mchid: impl Into<String>) -> Self {
+                Self {
+                    stock_creator_mchid: stock_creator_mchid.into(),
+                }
+            }
+        }
         /// The response of `GET /v3/marketing/favor/stocks/{stock_id}` (查询批次详情API).
         pub type GetResponse = crate::v3::marketing::favor::stocks::GetResponseData;
         /// GetResponseAvailableRegionList
@@ -896,7 +1063,7 @@ pub mod stocks {
                 }
             }
             /// The request of `GET /v3/marketing/favor/stocks/{stock_id}/items` (查询代金券可用单品API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetRequest {
                 /// 创建批次的商户号
                 ///
@@ -916,8 +1083,23 @@ pub mod stocks {
                 offset: query "offset" required,
                 limit: query "limit" required,
             });
+            impl GetRequest {
+                /// A `GetRequest` of its required fields (`stock_creator_mchid`, `offset`, `limit`).
+                #[inline]
+                pub fn new(
+                    stock_creator_mchid: impl Into<String>,
+                    offset: i64,
+                    limit: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        stock_creator_mchid: stock_creator_mchid.into(),
+                        offset,
+                        limit: limit.into(),
+                    }
+                }
+            }
             /// The response of `GET /v3/marketing/favor/stocks/{stock_id}/items` (查询代金券可用单品API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 可用单品编码总数
                 ///
@@ -945,6 +1127,23 @@ pub mod stocks {
                 limit: "limit" required,
                 stock_id: "stock_id" required,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`offset`, `limit`, `stock_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { total_count: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(
+                    offset: i64,
+                    limit: i64,
+                    stock_id: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        total_count: None,
+                        data: None,
+                        offset,
+                        limit,
+                        stock_id: stock_id.into(),
+                    }
+                }
+            }
         }
         /// `/v3/marketing/favor/stocks/{stock_id}/merchants`
         pub mod merchants {
@@ -970,7 +1169,7 @@ pub mod stocks {
                 }
             }
             /// The request of `GET /v3/marketing/favor/stocks/{stock_id}/merchants` (查询代金券可用商户API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetRequest {
                 /// 分页页码
                 ///
@@ -990,8 +1189,23 @@ pub mod stocks {
                 limit: query "limit" required,
                 stock_creator_mchid: query "stock_creator_mchid" required,
             });
+            impl GetRequest {
+                /// A `GetRequest` of its required fields (`offset`, `limit`, `stock_creator_mchid`).
+                #[inline]
+                pub fn new(
+                    offset: i64,
+                    limit: impl Into<String>,
+                    stock_creator_mchid: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        offset,
+                        limit: limit.into(),
+                        stock_creator_mchid: stock_creator_mchid.into(),
+                    }
+                }
+            }
             /// The response of `GET /v3/marketing/favor/stocks/{stock_id}/merchants` (查询代金券可用商户API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 可用商户总数量
                 ///
@@ -1019,6 +1233,23 @@ pub mod stocks {
                 limit: "limit" required,
                 stock_id: "stock_id" required,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`offset`, `limit`, `stock_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { total_count: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(
+                    offset: i64,
+                    limit: i64,
+                    stock_id: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        total_count: None,
+                        data: None,
+                        offset,
+                        limit,
+                        stock_id: stock_id.into(),
+                    }
+                }
+            }
         }
         /// `/v3/marketing/favor/stocks/{stock_id}/modify-goods-id`
         pub mod modify_goods_id {
@@ -1042,7 +1273,7 @@ pub mod stocks {
                 }
             }
             /// The request of `POST /v3/marketing/favor/stocks/{stock_id}/modify-goods-id` (修改可用单品编码).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 创建批次的商户号
                 ///
@@ -1058,8 +1289,19 @@ pub mod stocks {
                 add_goods_id_list: "add_goods_id_list" optional,
                 delete_goods_id_list: "delete_goods_id_list" optional,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`stock_creator_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { add_goods_id_list: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                pub fn new(stock_creator_mchid: impl Into<String>) -> Self {
+                    Self {
+                        stock_creator_mchid: stock_creator_mchid.into(),
+                        add_goods_id_list: None,
+                        delete_goods_id_list: None,
+                    }
+                }
+            }
             /// The response of `POST /v3/marketing/favor/stocks/{stock_id}/modify-goods-id` (修改可用单品编码).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
                 /// 生效时间
                 ///
@@ -1074,6 +1316,16 @@ pub mod stocks {
                 pause_time: "pause_time" optional,
                 stock_id: "stock_id" required,
             });
+            impl PostResponse {
+                /// A `PostResponse` with its required fields (`stock_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { pause_time: Some(…), ..PostResponse::new(…) }`.
+                #[inline]
+                pub fn new(stock_id: impl Into<String>) -> Self {
+                    Self {
+                        pause_time: None,
+                        stock_id: stock_id.into(),
+                    }
+                }
+            }
         }
         /// `/v3/marketing/favor/stocks/{stock_id}/pause`
         pub mod pause {
@@ -1097,7 +1349,7 @@ pub mod stocks {
                 }
             }
             /// The request of `POST /v3/marketing/favor/stocks/{stock_id}/pause` (暂停代金券批次API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 创建批次的商户号
                 ///
@@ -1107,8 +1359,17 @@ pub mod stocks {
             ::wechatpay::runtime::json_object!(PostRequest {
                 stock_creator_mchid: "stock_creator_mchid" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` of its required fields (`stock_creator_mchid`).
+                #[inline]
+                pub fn new(stock_creator_mchid: impl Into<String>) -> Self {
+                    Self {
+                        stock_creator_mchid: stock_creator_mchid.into(),
+                    }
+                }
+            }
             /// The response of `POST /v3/marketing/favor/stocks/{stock_id}/pause` (暂停代金券批次API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
                 /// 暂停时间
                 ///
@@ -1123,6 +1384,16 @@ pub mod stocks {
                 pause_time: "pause_time" optional,
                 stock_id: "stock_id" required,
             });
+            impl PostResponse {
+                /// A `PostResponse` with its required fields (`stock_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { pause_time: Some(…), ..PostResponse::new(…) }`.
+                #[inline]
+                pub fn new(stock_id: impl Into<String>) -> Self {
+                    Self {
+                        pause_time: None,
+                        stock_id: stock_id.into(),
+                    }
+                }
+            }
         }
         /// `/v3/marketing/favor/stocks/{stock_id}/refund-flow`
         pub mod refund_flow {
@@ -1183,7 +1454,7 @@ pub mod stocks {
                 }
             }
             /// The request of `GET /v3/marketing/favor/stocks/{stock_id}/refund-flow-by-day` (获取批次退款明细下载链接).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetRequest {
                 /// 账单日期
                 ///
@@ -1193,6 +1464,15 @@ pub mod stocks {
             ::wechatpay::runtime::json_object!(GetRequest {
                 bill_date: query "bill_date" required,
             });
+            impl GetRequest {
+                /// A `GetRequest` of its required fields (`bill_date`).
+                #[inline]
+                pub fn new(bill_date: impl Into<String>) -> Self {
+                    Self {
+                        bill_date: bill_date.into(),
+                    }
+                }
+            }
             /// The response of `GET /v3/marketing/favor/stocks/{stock_id}/refund-flow-by-day` (获取批次退款明细下载链接).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
@@ -1239,7 +1519,7 @@ pub mod stocks {
             /// The request of `POST /v3/marketing/favor/stocks/{stock_id}/restart` (重启代金券批次API).
             pub type PostRequest = crate::v3::marketing::favor::stocks::by_stock_id::pause::PostRequest;
             /// The response of `POST /v3/marketing/favor/stocks/{stock_id}/restart` (重启代金券批次API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
                 /// 生效时间
                 ///
@@ -1254,6 +1534,16 @@ pub mod stocks {
                 restart_time: "restart_time" optional,
                 stock_id: "stock_id" required,
             });
+            impl PostResponse {
+                /// A `PostResponse` with its required fields (`stock_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { restart_time: Some(…), ..PostResponse::new(…) }`.
+                #[inline]
+                pub fn new(stock_id: impl Into<String>) -> Self {
+                    Self {
+                        restart_time: None,
+                        stock_id: stock_id.into(),
+                    }
+                }
+            }
         }
         /// `/v3/marketing/favor/stocks/{stock_id}/start`
         pub mod start {
@@ -1279,7 +1569,7 @@ pub mod stocks {
             /// The request of `POST /v3/marketing/favor/stocks/{stock_id}/start` (激活代金券批次API).
             pub type PostRequest = crate::v3::marketing::favor::stocks::by_stock_id::pause::PostRequest;
             /// The response of `POST /v3/marketing/favor/stocks/{stock_id}/start` (激活代金券批次API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
                 /// 生效时间
                 ///
@@ -1294,6 +1584,16 @@ pub mod stocks {
                 start_time: "start_time" optional,
                 stock_id: "stock_id" required,
             });
+            impl PostResponse {
+                /// A `PostResponse` with its required fields (`stock_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { start_time: Some(…), ..PostResponse::new(…) }`.
+                #[inline]
+                pub fn new(stock_id: impl Into<String>) -> Self {
+                    Self {
+                        start_time: None,
+                        stock_id: stock_id.into(),
+                    }
+                }
+            }
         }
         /// `/v3/marketing/favor/stocks/{stock_id}/use-flow`
         pub mod use_flow {
@@ -1432,7 +1732,7 @@ pub mod users {
                 }
             }
             /// The request of `GET /v3/marketing/favor/users/{openid}/coupons` (根据商户号查用户的券).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetRequest {
                 /// 公众账号ID
                 ///
@@ -1482,6 +1782,23 @@ pub mod users {
                 limit: query "limit" optional,
                 business_type: query "business_type" optional,
             });
+            impl GetRequest {
+                /// A `GetRequest` with its required fields (`appid`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { stock_id: Some(…), ..GetRequest::new(…) }`.
+                #[inline]
+                pub fn new(appid: impl Into<String>) -> Self {
+                    Self {
+                        appid: appid.into(),
+                        stock_id: None,
+                        status: None,
+                        creator_mchid: None,
+                        sender_mchid: None,
+                        available_mchid: None,
+                        offset: None,
+                        limit: None,
+                        business_type: None,
+                    }
+                }
+            }
             /// 业务类型
             pub type GetRequestBusinessType = crate::v3::marketing::favor::stocks::GetResponseDataBusinessType;
             /// 券或消费金状态
@@ -1502,7 +1819,7 @@ pub mod users {
                 Used = "USED",
             });
             /// The response of `GET /v3/marketing/favor/users/{openid}/coupons` (根据商户号查用户的券).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 总数量
                 pub total_count: Option<i64>,
@@ -1519,6 +1836,18 @@ pub mod users {
                 limit: "limit" required,
                 data: "data" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { total_count: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(offset: i64, limit: i64) -> Self {
+                    Self {
+                        total_count: None,
+                        offset,
+                        limit,
+                        data: None,
+                    }
+                }
+            }
             /// GetResponseData
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseData {
@@ -1662,7 +1991,7 @@ pub mod users {
                 transaction_minimum: "transaction_minimum" optional,
             });
             /// The request of `POST /v3/marketing/favor/users/{openid}/coupons` (发放代金券API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 批次号
                 ///
@@ -1697,6 +2026,25 @@ pub mod users {
                 coupon_value: "coupon_value" optional,
                 coupon_minimum: "coupon_minimum" optional,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`stock_id`, `out_request_no`, `appid`, `stock_creator_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { coupon_value: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                pub fn new(
+                    stock_id: impl Into<String>,
+                    out_request_no: impl Into<String>,
+                    appid: impl Into<String>,
+                    stock_creator_mchid: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        stock_id: stock_id.into(),
+                        out_request_no: out_request_no.into(),
+                        appid: appid.into(),
+                        stock_creator_mchid: stock_creator_mchid.into(),
+                        coupon_value: None,
+                        coupon_minimum: None,
+                    }
+                }
+            }
             /// The response of `POST /v3/marketing/favor/users/{openid}/coupons` (发放代金券API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -1730,7 +2078,7 @@ pub mod users {
                     }
                 }
                 /// The request of `GET /v3/marketing/favor/users/{openid}/coupons/{coupon_id}` (查询代金券详情API).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetRequest {
                     /// 公众账号ID
                     ///
@@ -1740,6 +2088,13 @@ pub mod users {
                 ::wechatpay::runtime::json_object!(GetRequest {
                     appid: query "appid" required,
                 });
+                impl GetRequest {
+                    /// A `GetRequest` of its required fields (`appid`).
+                    #[inline]
+                    pub fn new(appid: impl Into<String>) -> Self {
+                        Self { appid: appid.into() }
+                    }
+                }
                 /// The response of `GET /v3/marketing/favor/users/{openid}/coupons/{coupon_id}` (查询代金券详情API).
                 pub type GetResponse = crate::v3::marketing::favor::users::by_openid::coupons::GetResponseData;
                 /// 业务类型

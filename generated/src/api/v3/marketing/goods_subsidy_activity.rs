@@ -48,7 +48,7 @@ pub mod activities {
         }
     }
     /// The request of `GET /v3/marketing/goods-subsidy-activity/activities` (按区域查询品牌加价购活动).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetRequest {
         /// 活动所属城市的ID
         ///
@@ -68,6 +68,17 @@ pub mod activities {
         offset: query "offset" required,
         limit: query "limit" required,
     });
+    impl GetRequest {
+        /// A `GetRequest` of its required fields (`city_id`, `offset`, `limit`).
+        #[inline]
+        pub fn new(city_id: impl Into<String>, offset: i64, limit: i64) -> Self {
+            Self {
+                city_id: city_id.into(),
+                offset,
+                limit,
+            }
+        }
+    }
     /// The response of `GET /v3/marketing/goods-subsidy-activity/activities` (按区域查询品牌加价购活动).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
@@ -236,7 +247,7 @@ pub mod activity {
                 }
             }
             /// The request of `POST /v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply` (门店报名品牌加价购活动).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 调用报名活动API的商户的商户号
                 pub caller_merchant_id: String,
@@ -247,6 +258,19 @@ pub mod activity {
                 caller_merchant_id: "caller_merchant_id" required,
                 apply_infos: "apply_infos" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` of its required fields (`caller_merchant_id`, `apply_infos`).
+                #[inline]
+                pub fn new(
+                    caller_merchant_id: impl Into<String>,
+                    apply_infos: Vec<PostRequestApplyInfos>,
+                ) -> Self {
+                    Self {
+                        caller_merchant_id: caller_merchant_id.into(),
+                        apply_infos,
+                    }
+                }
+            }
             /// PostRequestApplyInfos
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestApplyInfos {
@@ -338,7 +362,7 @@ pub mod qualification {
             }
         }
         /// The request of `POST /v3/marketing/goods-subsidy-activity/qualification/lock` (锁定品牌加价购活动资格).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 订单信息
             pub order_information: PostRequestOrderInformation,
@@ -349,6 +373,19 @@ pub mod qualification {
             order_information: "order_information" required,
             qualification_ids: "qualification_ids" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` of its required fields (`order_information`, `qualification_ids`).
+            #[inline]
+            pub fn new(
+                order_information: PostRequestOrderInformation,
+                qualification_ids: Vec<String>,
+            ) -> Self {
+                Self {
+                    order_information,
+                    qualification_ids,
+                }
+            }
+        }
         /// 订单信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestOrderInformation {
@@ -484,7 +521,7 @@ pub mod retail_store_act {
                 }
             }
             /// The request of `DELETE /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative` (删除零售小店活动业务代理).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct DeleteRequest {
                 /// 业务代理信息列表
                 pub representative_info_list: Vec<DeleteRequestRepresentativeInfoList>,
@@ -502,8 +539,23 @@ pub mod retail_store_act {
                 out_request_no: "out_request_no" required,
                 delete_time: "delete_time" required,
             });
+            impl DeleteRequest {
+                /// A `DeleteRequest` of its required fields (`representative_info_list`, `out_request_no`, `delete_time`).
+                #[inline]
+                pub fn new(
+                    representative_info_list: Vec<DeleteRequestRepresentativeInfoList>,
+                    out_request_no: impl Into<String>,
+                    delete_time: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        representative_info_list,
+                        out_request_no: out_request_no.into(),
+                        delete_time: delete_time.into(),
+                    }
+                }
+            }
             /// DeleteRequestRepresentativeInfoList
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct DeleteRequestRepresentativeInfoList {
                 /// 业务代理的OpenID
                 ///
@@ -513,8 +565,15 @@ pub mod retail_store_act {
             ::wechatpay::runtime::json_object!(DeleteRequestRepresentativeInfoList {
                 openid: "openid" required,
             });
+            impl DeleteRequestRepresentativeInfoList {
+                /// A `DeleteRequestRepresentativeInfoList` of its required fields (`openid`).
+                #[inline]
+                pub fn new(openid: impl Into<String>) -> Self {
+                    Self { openid: openid.into() }
+                }
+            }
             /// The response of `DELETE /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative` (删除零售小店活动业务代理).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct DeleteResponse {
                 /// 零售小店活动ID
                 ///
@@ -534,6 +593,20 @@ pub mod retail_store_act {
                 failed_representative_info_list: "failed_representative_info_list" optional,
                 delete_time: "delete_time" required,
             });
+            impl DeleteResponse {
+                /// A `DeleteResponse` with its required fields (`activity_id`, `delete_time`); every optional field is `None`. Set optional ones with struct update syntax: `DeleteResponse { failed_representative_info_list: Some(…), ..DeleteResponse::new(…) }`.
+                #[inline]
+                pub fn new(
+                    activity_id: impl Into<String>,
+                    delete_time: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        activity_id: activity_id.into(),
+                        failed_representative_info_list: None,
+                        delete_time: delete_time.into(),
+                    }
+                }
+            }
             /// DeleteResponseFailedRepresentativeInfoList
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct DeleteResponseFailedRepresentativeInfoList {
@@ -546,7 +619,7 @@ pub mod retail_store_act {
                 openid: "openid" optional,
             });
             /// The request of `PUT /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative` (添加零售小店活动业务代理).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PutRequest {
                 /// 业务代理信息列表
                 pub representative_info_list: Vec<PutRequestRepresentativeInfoList>,
@@ -564,10 +637,24 @@ pub mod retail_store_act {
                 out_request_no: "out_request_no" required,
                 add_time: "add_time" optional,
             });
+            impl PutRequest {
+                /// A `PutRequest` with its required fields (`representative_info_list`, `out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PutRequest { add_time: Some(…), ..PutRequest::new(…) }`.
+                #[inline]
+                pub fn new(
+                    representative_info_list: Vec<PutRequestRepresentativeInfoList>,
+                    out_request_no: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        representative_info_list,
+                        out_request_no: out_request_no.into(),
+                        add_time: None,
+                    }
+                }
+            }
             /// PutRequestRepresentativeInfoList
             pub type PutRequestRepresentativeInfoList = crate::v3::marketing::goods_subsidy_activity::retail_store_act::by_activity_id::representative::DeleteRequestRepresentativeInfoList;
             /// The response of `PUT /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative` (添加零售小店活动业务代理).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PutResponse {
                 /// 零售小店活动ID
                 ///
@@ -587,6 +674,20 @@ pub mod retail_store_act {
                 failed_representative_info_list: "failed_representative_info_list" optional,
                 add_time: "add_time" required,
             });
+            impl PutResponse {
+                /// A `PutResponse` with its required fields (`activity_id`, `add_time`); every optional field is `None`. Set optional ones with struct update syntax: `PutResponse { failed_representative_info_list: Some(…), ..PutResponse::new(…) }`.
+                #[inline]
+                pub fn new(
+                    activity_id: impl Into<String>,
+                    add_time: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        activity_id: activity_id.into(),
+                        failed_representative_info_list: None,
+                        add_time: add_time.into(),
+                    }
+                }
+            }
             /// PutResponseFailedRepresentativeInfoList
             pub type PutResponseFailedRepresentativeInfoList = crate::v3::marketing::goods_subsidy_activity::retail_store_act::by_activity_id::representative::DeleteResponseFailedRepresentativeInfoList;
         }
@@ -613,7 +714,7 @@ pub mod retail_store_act {
                 }
             }
             /// The request of `GET /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representatives` (查询零售小店活动业务代理).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetRequest {
                 /// 分页页码
                 ///
@@ -628,8 +729,15 @@ pub mod retail_store_act {
                 offset: query "offset" required,
                 limit: query "limit" required,
             });
+            impl GetRequest {
+                /// A `GetRequest` of its required fields (`offset`, `limit`).
+                #[inline]
+                pub fn new(offset: i64, limit: i64) -> Self {
+                    Self { offset, limit }
+                }
+            }
             /// The response of `GET /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representatives` (查询零售小店活动业务代理).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 小店活动业代总数
                 ///
@@ -652,6 +760,18 @@ pub mod retail_store_act {
                 offset: "offset" required,
                 limit: "limit" required,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { total_count: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(offset: i64, limit: i64) -> Self {
+                    Self {
+                        total_count: None,
+                        data: None,
+                        offset,
+                        limit,
+                    }
+                }
+            }
             /// GetResponseData
             pub type GetResponseData = crate::v3::marketing::goods_subsidy_activity::retail_store_act::by_activity_id::representative::DeleteResponseFailedRepresentativeInfoList;
         }
@@ -694,7 +814,7 @@ pub mod retail_store_act {
                 }
             }
             /// The request of `POST /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/materials` (生成小店活动物料码).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 请求业务单据
                 ///
@@ -709,6 +829,19 @@ pub mod retail_store_act {
                 out_request_no: "out_request_no" required,
                 material_num: "material_num" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` of its required fields (`out_request_no`, `material_num`).
+                #[inline]
+                pub fn new(
+                    out_request_no: impl Into<String>,
+                    material_num: i64,
+                ) -> Self {
+                    Self {
+                        out_request_no: out_request_no.into(),
+                        material_num,
+                    }
+                }
+            }
             /// The response of `POST /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/materials` (生成小店活动物料码).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -796,7 +929,7 @@ pub mod retail_store_act {
                 }
             }
             /// The request of `DELETE /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores` (删除小店活动门店).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct DeleteRequest {
                 /// 请求业务单据
                 ///
@@ -814,6 +947,21 @@ pub mod retail_store_act {
                 delete_time: "delete_time" required,
                 stores: "stores" required,
             });
+            impl DeleteRequest {
+                /// A `DeleteRequest` of its required fields (`out_request_no`, `delete_time`, `stores`).
+                #[inline]
+                pub fn new(
+                    out_request_no: impl Into<String>,
+                    delete_time: impl Into<String>,
+                    stores: Vec<DeleteRequestStores>,
+                ) -> Self {
+                    Self {
+                        out_request_no: out_request_no.into(),
+                        delete_time: delete_time.into(),
+                        stores,
+                    }
+                }
+            }
             /// DeleteRequestStores
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct DeleteRequestStores {
@@ -875,7 +1023,7 @@ pub mod retail_store_act {
             /// GetResponseData
             pub type GetResponseData = crate::v3::marketing::goods_subsidy_activity::retail_store_act::by_brand_id::stores::DeleteRequestStores;
             /// The request of `POST /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores` (添加小店活动门店).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 请求业务单据
                 ///
@@ -893,6 +1041,21 @@ pub mod retail_store_act {
                 add_time: "add_time" required,
                 stores: "stores" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` of its required fields (`out_request_no`, `add_time`, `stores`).
+                #[inline]
+                pub fn new(
+                    out_request_no: impl Into<String>,
+                    add_time: impl Into<String>,
+                    stores: Vec<PostRequestStores>,
+                ) -> Self {
+                    Self {
+                        out_request_no: out_request_no.into(),
+                        add_time: add_time.into(),
+                        stores,
+                    }
+                }
+            }
             /// PostRequestStores
             pub type PostRequestStores = crate::v3::marketing::goods_subsidy_activity::retail_store_act::by_brand_id::stores::DeleteRequestStores;
             /// The response of `POST /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores` (添加小店活动门店).

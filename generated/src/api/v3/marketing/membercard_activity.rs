@@ -82,6 +82,19 @@ pub mod activities {
         card_id: query "card_id" optional,
         activity_status: query "activity_status" optional,
     });
+    impl GetRequest {
+        /// A `GetRequest` with its required fields (`activity_type`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { limit: Some(…), ..GetRequest::new(…) }`.
+        #[inline]
+        pub fn new(activity_type: GetRequestActivityType) -> Self {
+            Self {
+                limit: None,
+                offset: None,
+                activity_type,
+                card_id: None,
+                activity_status: None,
+            }
+        }
+    }
     /// 活动的当前状态
     ///
     /// A value this client does not know yet is kept as [`GetRequestActivityStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -484,6 +497,31 @@ pub mod activities {
         pay_activity_setting: "pay_activity_setting" optional,
         miniprogram_activity_setting: "miniprogram_activity_setting" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`card_id`, `activity_name`, `activity_type`, `begin_time`, `end_time`, `out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { award_send_period: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            card_id: impl Into<String>,
+            activity_name: impl Into<String>,
+            activity_type: PostRequestActivityType,
+            begin_time: impl Into<String>,
+            end_time: impl Into<String>,
+            out_request_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                card_id: card_id.into(),
+                activity_name: activity_name.into(),
+                activity_type,
+                begin_time: begin_time.into(),
+                end_time: end_time.into(),
+                award_send_period: None,
+                stock_list: None,
+                out_request_no: out_request_no.into(),
+                pay_activity_setting: None,
+                miniprogram_activity_setting: None,
+            }
+        }
+    }
     /// 活动类型
     pub type PostRequestActivityType = crate::v3::marketing::membercard_activity::activities::GetRequestActivityType;
     /// 发放时间段
@@ -499,7 +537,7 @@ pub mod activities {
         award_send_day_time: "award_send_day_time" optional,
     });
     /// PostRequestAwardSendPeriodAwardSendDayTime
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestAwardSendPeriodAwardSendDayTime {
         /// 每日发放开始时间
         pub begin_day_time: PostRequestAwardSendPeriodAwardSendDayTimeBeginDayTime,
@@ -510,8 +548,21 @@ pub mod activities {
         begin_day_time: "begin_day_time" required,
         end_day_time: "end_day_time" required,
     });
+    impl PostRequestAwardSendPeriodAwardSendDayTime {
+        /// A `PostRequestAwardSendPeriodAwardSendDayTime` of its required fields (`begin_day_time`, `end_day_time`).
+        #[inline]
+        pub fn new(
+            begin_day_time: PostRequestAwardSendPeriodAwardSendDayTimeBeginDayTime,
+            end_day_time: PostRequestAwardSendPeriodAwardSendDayTimeEndDayTime,
+        ) -> Self {
+            Self {
+                begin_day_time,
+                end_day_time,
+            }
+        }
+    }
     /// 每日发放开始时间
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestAwardSendPeriodAwardSendDayTimeBeginDayTime {
         /// 时
         ///
@@ -531,10 +582,17 @@ pub mod activities {
         minutes: "minutes" required,
         seconds: "seconds" required,
     });
+    impl PostRequestAwardSendPeriodAwardSendDayTimeBeginDayTime {
+        /// A `PostRequestAwardSendPeriodAwardSendDayTimeBeginDayTime` of its required fields (`hours`, `minutes`, `seconds`).
+        #[inline]
+        pub fn new(hours: i64, minutes: i64, seconds: i64) -> Self {
+            Self { hours, minutes, seconds }
+        }
+    }
     /// 每日发放结束时间
     pub type PostRequestAwardSendPeriodAwardSendDayTimeEndDayTime = crate::v3::marketing::membercard_activity::activities::PostRequestAwardSendPeriodAwardSendDayTimeBeginDayTime;
     /// PostRequestAwardSendPeriodAwardSendTime
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestAwardSendPeriodAwardSendTime {
         /// 发放开始时间
         ///
@@ -549,12 +607,22 @@ pub mod activities {
         begin_time: "begin_time" required,
         end_time: "end_time" required,
     });
+    impl PostRequestAwardSendPeriodAwardSendTime {
+        /// A `PostRequestAwardSendPeriodAwardSendTime` of its required fields (`begin_time`, `end_time`).
+        #[inline]
+        pub fn new(begin_time: impl Into<String>, end_time: impl Into<String>) -> Self {
+            Self {
+                begin_time: begin_time.into(),
+                end_time: end_time.into(),
+            }
+        }
+    }
     /// 支付前会员活动设置
     pub type PostRequestMiniprogramActivitySetting = crate::v3::marketing::membercard_activity::activities::GetResponseDataMiniprogramActivitySetting;
     /// 领奖页面跳转配置
     pub type PostRequestMiniprogramActivitySettingAwardJumpDeploy = crate::v3::marketing::membercard_activity::activities::GetResponseDataMiniprogramActivitySettingAwardJumpDeploy;
     /// 支付后活动设置
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestPayActivitySetting {
         /// 商户logo
         ///
@@ -578,8 +646,24 @@ pub mod activities {
         activate_setting: "activate_setting" optional,
         payment_setting: "payment_setting" optional,
     });
+    impl PostRequestPayActivitySetting {
+        /// A `PostRequestPayActivitySetting` with its required fields (`logo_url`, `activity_second_title`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestPayActivitySetting { mchid_list: Some(…), ..PostRequestPayActivitySetting::new(…) }`.
+        #[inline]
+        pub fn new(
+            logo_url: impl Into<String>,
+            activity_second_title: impl Into<String>,
+        ) -> Self {
+            Self {
+                logo_url: logo_url.into(),
+                activity_second_title: activity_second_title.into(),
+                mchid_list: None,
+                activate_setting: None,
+                payment_setting: None,
+            }
+        }
+    }
     /// 激活方式设置
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestPayActivitySettingActivateSetting {
         /// 激活类型
         ///
@@ -599,8 +683,19 @@ pub mod activities {
         activate_url: "activate_url" optional,
         activate_miniprogram: "activate_miniprogram" optional,
     });
+    impl PostRequestPayActivitySettingActivateSetting {
+        /// A `PostRequestPayActivitySettingActivateSetting` with its required fields (`activate_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestPayActivitySettingActivateSetting { activate_url: Some(…), ..PostRequestPayActivitySettingActivateSetting::new(…) }`.
+        #[inline]
+        pub fn new(activate_type: impl Into<String>) -> Self {
+            Self {
+                activate_type: activate_type.into(),
+                activate_url: None,
+                activate_miniprogram: None,
+            }
+        }
+    }
     /// 跳转激活的小程序
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestPayActivitySettingActivateSettingActivateMiniprogram {
         /// 跳转激活的appid
         ///
@@ -615,6 +710,19 @@ pub mod activities {
         activate_appid: "activate_appid" required,
         activate_path: "activate_path" required,
     });
+    impl PostRequestPayActivitySettingActivateSettingActivateMiniprogram {
+        /// A `PostRequestPayActivitySettingActivateSettingActivateMiniprogram` of its required fields (`activate_appid`, `activate_path`).
+        #[inline]
+        pub fn new(
+            activate_appid: impl Into<String>,
+            activate_path: impl Into<String>,
+        ) -> Self {
+            Self {
+                activate_appid: activate_appid.into(),
+                activate_path: activate_path.into(),
+            }
+        }
+    }
     /// 支付设置
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPayActivitySettingPaymentSetting {
@@ -642,7 +750,7 @@ pub mod activities {
         payment_scene_list: "payment_scene_list" optional,
     });
     /// PostRequestStockList
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestStockList {
         /// 创建批次的商户号
         ///
@@ -657,6 +765,19 @@ pub mod activities {
         stock_creator_mchid: "stock_creator_mchid" required,
         stock_id: "stock_id" required,
     });
+    impl PostRequestStockList {
+        /// A `PostRequestStockList` of its required fields (`stock_creator_mchid`, `stock_id`).
+        #[inline]
+        pub fn new(
+            stock_creator_mchid: impl Into<String>,
+            stock_id: impl Into<String>,
+        ) -> Self {
+            Self {
+                stock_creator_mchid: stock_creator_mchid.into(),
+                stock_id: stock_id.into(),
+            }
+        }
+    }
     /// The response of `POST /v3/marketing/membercard-activity/activities` (创建活动API).
     pub type PostResponse = crate::v3::marketing::membercard_activity::activities::GetResponseData;
     /// 发放时间段
@@ -706,7 +827,7 @@ pub mod activities {
             }
         }
         /// The response of `GET /v3/marketing/membercard-activity/activities/{activity_id}` (查询活动详情API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 活动ID
             ///
@@ -775,6 +896,28 @@ pub mod activities {
             pay_activity_setting: "pay_activity_setting" optional,
             miniprogram_activity_setting: "miniprogram_activity_setting" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`activity_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { activity_status: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(activity_id: impl Into<String>) -> Self {
+                Self {
+                    activity_id: activity_id.into(),
+                    activity_status: None,
+                    create_time: None,
+                    update_time: None,
+                    card_id: None,
+                    activity_name: None,
+                    activity_type: None,
+                    begin_time: None,
+                    end_time: None,
+                    award_send_period: None,
+                    stock_list: None,
+                    out_request_no: None,
+                    pay_activity_setting: None,
+                    miniprogram_activity_setting: None,
+                }
+            }
+        }
         /// 发放时间段
         pub type GetResponseAwardSendPeriod = crate::v3::marketing::membercard_activity::activities::GetResponseDataAwardSendPeriod;
         /// GetResponseAwardSendPeriodAwardSendDayTime
@@ -842,7 +985,7 @@ pub mod activities {
                 }
             }
             /// The response of `POST /v3/marketing/membercard-activity/activities/{activity_id}/terminate` (终止活动API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
                 /// 活动ID
                 ///
@@ -857,6 +1000,16 @@ pub mod activities {
                 activity_id: "activity_id" required,
                 terminate_time: "terminate_time" optional,
             });
+            impl PostResponse {
+                /// A `PostResponse` with its required fields (`activity_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { terminate_time: Some(…), ..PostResponse::new(…) }`.
+                #[inline]
+                pub fn new(activity_id: impl Into<String>) -> Self {
+                    Self {
+                        activity_id: activity_id.into(),
+                        terminate_time: None,
+                    }
+                }
+            }
         }
     }
 }

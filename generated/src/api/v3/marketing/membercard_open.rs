@@ -174,7 +174,7 @@ pub mod callback {
         mchid: "mchid" optional,
     });
     /// The request of `PATCH /v3/marketing/membercard-open/callback` (设置回调地址API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PatchRequest {
         /// 通知url地址
         ///
@@ -184,8 +184,17 @@ pub mod callback {
     ::wechatpay::runtime::json_object!(PatchRequest {
         notify_url: "notify_url" required,
     });
+    impl PatchRequest {
+        /// A `PatchRequest` of its required fields (`notify_url`).
+        #[inline]
+        pub fn new(notify_url: impl Into<String>) -> Self {
+            Self {
+                notify_url: notify_url.into(),
+            }
+        }
+    }
     /// The response of `PATCH /v3/marketing/membercard-open/callback` (设置回调地址API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PatchResponse {
         /// 通知url地址
         ///
@@ -200,6 +209,16 @@ pub mod callback {
         notify_url: "notify_url" required,
         mchid: "mchid" optional,
     });
+    impl PatchResponse {
+        /// A `PatchResponse` with its required fields (`notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PatchResponse { mchid: Some(…), ..PatchResponse::new(…) }`.
+        #[inline]
+        pub fn new(notify_url: impl Into<String>) -> Self {
+            Self {
+                notify_url: notify_url.into(),
+                mchid: None,
+            }
+        }
+    }
 }
 /// `/v3/marketing/membercard-open/cards`
 pub mod cards {
@@ -243,7 +262,7 @@ pub mod cards {
         }
     }
     /// The request of `GET /v3/marketing/membercard-open/cards` (查询会员卡模板列表API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetRequest {
         /// 品牌id
         ///
@@ -268,8 +287,20 @@ pub mod cards {
         offset: query "offset" required,
         limit: query "limit" required,
     });
+    impl GetRequest {
+        /// A `GetRequest` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { brand_id: Some(…), ..GetRequest::new(…) }`.
+        #[inline]
+        pub fn new(offset: i64, limit: i64) -> Self {
+            Self {
+                brand_id: None,
+                appid: None,
+                offset,
+                limit,
+            }
+        }
+    }
     /// The response of `GET /v3/marketing/membercard-open/cards` (查询会员卡模板列表API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 总数量
         pub total_count: Option<i64>,
@@ -286,6 +317,18 @@ pub mod cards {
         offset: "offset" required,
         data: "data" optional,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`limit`, `offset`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { total_count: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(limit: i64, offset: i64) -> Self {
+            Self {
+                total_count: None,
+                limit,
+                offset,
+                data: None,
+            }
+        }
+    }
     /// GetResponseData
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseData {
@@ -589,12 +632,50 @@ pub mod cards {
         additional_statement: "additional_statement" optional,
         need_dynamic_code: "need_dynamic_code" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`appid`, `logo_url`, `brand`, `title`, `background_picture_url`, `description`, `code_type`, `date_information`, `code_mode`, `out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { service_phone: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            appid: impl Into<String>,
+            logo_url: impl Into<String>,
+            brand: PostRequestBrand,
+            title: impl Into<String>,
+            background_picture_url: impl Into<String>,
+            description: impl Into<String>,
+            code_type: crate::types::MemberCardCodeType,
+            date_information: PostRequestDateInformation,
+            code_mode: crate::types::MemberCardCodeMode,
+            out_request_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                logo_url: logo_url.into(),
+                brand,
+                title: title.into(),
+                background_picture_url: background_picture_url.into(),
+                description: description.into(),
+                service_phone: None,
+                code_type,
+                total_quantity: None,
+                date_information,
+                code_mode,
+                need_display_level: None,
+                init_level: None,
+                out_request_no: out_request_no.into(),
+                balance_information: None,
+                user_information_form: None,
+                additional_statement: None,
+                need_dynamic_code: None,
+            }
+        }
+    }
     /// 商户补充声明
     pub type PostRequestAdditionalStatement = crate::v3::marketing::membercard_open::cards::GetResponseDataAdditionalStatement;
     /// 储值信息
     pub type PostRequestBalanceInformation = crate::v3::marketing::membercard_open::cards::GetResponseDataBalanceInformation;
     /// 品牌信息
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestBrand {
         /// 品牌id
         ///
@@ -609,6 +690,19 @@ pub mod cards {
         brand_id: "brand_id" required,
         display_name: "display_name" required,
     });
+    impl PostRequestBrand {
+        /// A `PostRequestBrand` of its required fields (`brand_id`, `display_name`).
+        #[inline]
+        pub fn new(
+            brand_id: impl Into<String>,
+            display_name: impl Into<String>,
+        ) -> Self {
+            Self {
+                brand_id: brand_id.into(),
+                display_name: display_name.into(),
+            }
+        }
+    }
     /// 有效期
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestDateInformation {
@@ -638,6 +732,19 @@ pub mod cards {
         available_day_after_receive: "available_day_after_receive" optional,
         wait_days_after_receive: "wait_days_after_receive" optional,
     });
+    impl PostRequestDateInformation {
+        /// A `PostRequestDateInformation` with its required fields (`type_`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDateInformation { available_begin_time: Some(…), ..PostRequestDateInformation::new(…) }`.
+        #[inline]
+        pub fn new(type_: crate::types::MemberCardDateInformationType) -> Self {
+            Self {
+                type_,
+                available_begin_time: None,
+                available_end_time: None,
+                available_day_after_receive: None,
+                wait_days_after_receive: None,
+            }
+        }
+    }
     /// 开卡信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestUserInformationForm {
@@ -771,6 +878,48 @@ pub mod cards {
         user_information_form: "user_information_form" optional,
         additional_statement: "additional_statement" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`brand`, `appid`, `logo_url`, `title`, `background_picture_url`, `description`, `code_type`, `date_information`, `code_mode`, `out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { card_id: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            brand: PostResponseBrand,
+            appid: impl Into<String>,
+            logo_url: impl Into<String>,
+            title: impl Into<String>,
+            background_picture_url: impl Into<String>,
+            description: impl Into<String>,
+            code_type: crate::types::MemberCardCodeType,
+            date_information: PostResponseDateInformation,
+            code_mode: crate::types::MemberCardCodeMode,
+            out_request_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                card_id: None,
+                create_time: None,
+                update_time: None,
+                remain_quantity: None,
+                status: None,
+                brand,
+                appid: appid.into(),
+                logo_url: logo_url.into(),
+                title: title.into(),
+                background_picture_url: background_picture_url.into(),
+                description: description.into(),
+                service_phone: None,
+                code_type,
+                total_quantity: None,
+                date_information,
+                code_mode,
+                need_display_level: None,
+                init_level: None,
+                out_request_no: out_request_no.into(),
+                balance_information: None,
+                user_information_form: None,
+                additional_statement: None,
+            }
+        }
+    }
     /// 商户补充声明
     pub type PostResponseAdditionalStatement = crate::v3::marketing::membercard_open::cards::GetResponseDataAdditionalStatement;
     /// 储值信息
@@ -868,7 +1017,7 @@ pub mod cards {
             }
         }
         /// The response of `GET /v3/marketing/membercard-open/cards/{card_id}` (查询会员卡模板信息API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 会员卡id
             ///
@@ -965,6 +1114,36 @@ pub mod cards {
             user_information_form: "user_information_form" optional,
             additional_statement: "additional_statement" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`card_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { create_time: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(card_id: impl Into<String>) -> Self {
+                Self {
+                    card_id: card_id.into(),
+                    create_time: None,
+                    update_time: None,
+                    remain_quantity: None,
+                    status: None,
+                    brand: None,
+                    appid: None,
+                    logo_url: None,
+                    title: None,
+                    background_picture_url: None,
+                    description: None,
+                    service_phone: None,
+                    code_type: None,
+                    total_quantity: None,
+                    date_information: None,
+                    code_mode: None,
+                    need_display_level: None,
+                    init_level: None,
+                    out_request_no: None,
+                    balance_information: None,
+                    user_information_form: None,
+                    additional_statement: None,
+                }
+            }
+        }
         /// 商户补充声明
         pub type GetResponseAdditionalStatement = crate::v3::marketing::membercard_open::cards::GetResponseDataAdditionalStatement;
         /// 储值信息
@@ -1129,6 +1308,19 @@ pub mod cards {
             wait_days_after_receive: "wait_days_after_receive" optional,
             available_begin_time: "available_begin_time" optional,
         });
+        impl PatchRequestDateInformation {
+            /// A `PatchRequestDateInformation` with its required fields (`type_`); every optional field is `None`. Set optional ones with struct update syntax: `PatchRequestDateInformation { available_end_time: Some(…), ..PatchRequestDateInformation::new(…) }`.
+            #[inline]
+            pub fn new(type_: crate::types::MemberCardDateInformationType) -> Self {
+                Self {
+                    type_,
+                    available_end_time: None,
+                    available_day_after_receive: None,
+                    wait_days_after_receive: None,
+                    available_begin_time: None,
+                }
+            }
+        }
         /// 开卡信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PatchRequestUserInformationForm {
@@ -1392,7 +1584,7 @@ pub mod cards {
                     need_inform_level: "need_inform_level" optional,
                 });
                 /// 用户储值变更信息
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PatchRequestBalanceInformation {
                     /// 更新前用户储值余额
                     ///
@@ -1417,6 +1609,22 @@ pub mod cards {
                     add_balance: "add_balance" required,
                     balance_remark: "balance_remark" optional,
                 });
+                impl PatchRequestBalanceInformation {
+                    /// A `PatchRequestBalanceInformation` with its required fields (`before_balance`, `balance`, `add_balance`); every optional field is `None`. Set optional ones with struct update syntax: `PatchRequestBalanceInformation { balance_remark: Some(…), ..PatchRequestBalanceInformation::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        before_balance: i64,
+                        balance: i64,
+                        add_balance: i64,
+                    ) -> Self {
+                        Self {
+                            before_balance,
+                            balance,
+                            add_balance,
+                            balance_remark: None,
+                        }
+                    }
+                }
                 /// `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/activate`
                 pub mod activate {
                     /// The chain step for `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/activate`, reached with `client.v3().marketing().membercard_open().cards().card_id(card_id).codes().code(code).activate()`.
@@ -1490,7 +1698,7 @@ pub mod cards {
                             }
                         }
                         /// The request of `POST /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus/commit` (设置支付后展示的积分到账API).
-                        #[derive(Clone, Debug, PartialEq, Default)]
+                        #[derive(Clone, Debug, PartialEq)]
                         pub struct PostRequest {
                             /// 商户订单号
                             ///
@@ -1515,6 +1723,23 @@ pub mod cards {
                             sub_mchid: "sub_mchid" required,
                             bonus_value: "bonus_value" required,
                         });
+                        impl PostRequest {
+                            /// A `PostRequest` of its required fields (`out_trade_no`, `mchid`, `sub_mchid`, `bonus_value`).
+                            #[inline]
+                            pub fn new(
+                                out_trade_no: impl Into<String>,
+                                mchid: impl Into<String>,
+                                sub_mchid: impl Into<String>,
+                                bonus_value: i64,
+                            ) -> Self {
+                                Self {
+                                    out_trade_no: out_trade_no.into(),
+                                    mchid: mchid.into(),
+                                    sub_mchid: sub_mchid.into(),
+                                    bonus_value,
+                                }
+                            }
+                        }
                     }
                     /// `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus/prepare`
                     pub mod prepare {
@@ -1565,7 +1790,7 @@ pub mod cards {
                         }
                     }
                     /// The request of `PATCH /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/rights` (设置会员权益API).
-                    #[derive(Clone, Debug, PartialEq, Default)]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct PatchRequest {
                         /// 变更前的会员积分值
                         ///
@@ -1608,6 +1833,22 @@ pub mod cards {
                         fapiao_jump_word: "fapiao_jump_word" optional,
                         guide: "guide" optional,
                     });
+                    impl PatchRequest {
+                        /// A `PatchRequest` with its required fields (`out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PatchRequest { before_bonus_value: Some(…), ..PatchRequest::new(…) }`.
+                        #[inline]
+                        pub fn new(out_request_no: impl Into<String>) -> Self {
+                            Self {
+                                before_bonus_value: None,
+                                bonus_value: None,
+                                add_bonus_value: None,
+                                out_request_no: out_request_no.into(),
+                                need_inform_bonus: None,
+                                member_price_word: None,
+                                fapiao_jump_word: None,
+                                guide: None,
+                            }
+                        }
+                    }
                     /// 会员专属咨询信息
                     #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PatchRequestGuide {
@@ -1664,7 +1905,7 @@ pub mod cards {
                         }
                     }
                     /// The request of `POST /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/set-service-module-data` (设置会员服务项用户信息).
-                    #[derive(Clone, Debug, PartialEq, Default)]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct PostRequest {
                         /// 商户请求单号
                         ///
@@ -1682,8 +1923,23 @@ pub mod cards {
                         service_module_id: "service_module_id" required,
                         state_setting: "state_setting" required,
                     });
+                    impl PostRequest {
+                        /// A `PostRequest` of its required fields (`out_request_no`, `service_module_id`, `state_setting`).
+                        #[inline]
+                        pub fn new(
+                            out_request_no: impl Into<String>,
+                            service_module_id: impl Into<String>,
+                            state_setting: PostRequestStateSetting,
+                        ) -> Self {
+                            Self {
+                                out_request_no: out_request_no.into(),
+                                service_module_id: service_module_id.into(),
+                                state_setting,
+                            }
+                        }
+                    }
                     /// 服务状态设置
-                    #[derive(Clone, Debug, PartialEq, Default)]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct PostRequestStateSetting {
                         /// 状态ID
                         ///
@@ -1701,6 +1957,20 @@ pub mod cards {
                         content_template_data: "content_template_data" required,
                         message_template_setting: "message_template_setting" optional,
                     });
+                    impl PostRequestStateSetting {
+                        /// A `PostRequestStateSetting` with its required fields (`state_id`, `content_template_data`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestStateSetting { message_template_setting: Some(…), ..PostRequestStateSetting::new(…) }`.
+                        #[inline]
+                        pub fn new(
+                            state_id: impl Into<String>,
+                            content_template_data: PostRequestStateSettingContentTemplateData,
+                        ) -> Self {
+                            Self {
+                                state_id: state_id.into(),
+                                content_template_data,
+                                message_template_setting: None,
+                            }
+                        }
+                    }
                     /// 内容模板设置
                     #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct PostRequestStateSettingContentTemplateData {
@@ -1718,7 +1988,7 @@ pub mod cards {
                         action_setting: "action_setting" optional,
                     });
                     /// 操作设置
-                    #[derive(Clone, Debug, PartialEq, Default)]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct PostRequestStateSettingContentTemplateDataActionSetting {
                         /// 操作名称
                         ///
@@ -1731,8 +2001,21 @@ pub mod cards {
                         action_name: "action_name" required,
                         jump_miniprogram: "jump_miniprogram" required,
                     });
+                    impl PostRequestStateSettingContentTemplateDataActionSetting {
+                        /// A `PostRequestStateSettingContentTemplateDataActionSetting` of its required fields (`action_name`, `jump_miniprogram`).
+                        #[inline]
+                        pub fn new(
+                            action_name: impl Into<String>,
+                            jump_miniprogram: PostRequestStateSettingContentTemplateDataActionSettingJumpMiniprogram,
+                        ) -> Self {
+                            Self {
+                                action_name: action_name.into(),
+                                jump_miniprogram,
+                            }
+                        }
+                    }
                     /// 跳转小程序
-                    #[derive(Clone, Debug, PartialEq, Default)]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct PostRequestStateSettingContentTemplateDataActionSettingJumpMiniprogram {
                         /// 小程序appid
                         ///
@@ -1747,8 +2030,21 @@ pub mod cards {
                         appid: "appid" required,
                         path: "path" required,
                     });
+                    impl PostRequestStateSettingContentTemplateDataActionSettingJumpMiniprogram {
+                        /// A `PostRequestStateSettingContentTemplateDataActionSettingJumpMiniprogram` of its required fields (`appid`, `path`).
+                        #[inline]
+                        pub fn new(
+                            appid: impl Into<String>,
+                            path: impl Into<String>,
+                        ) -> Self {
+                            Self {
+                                appid: appid.into(),
+                                path: path.into(),
+                            }
+                        }
+                    }
                     /// PostRequestStateSettingContentTemplateDataFieldList
-                    #[derive(Clone, Debug, PartialEq, Default)]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct PostRequestStateSettingContentTemplateDataFieldList {
                         /// 内容字段ID
                         ///
@@ -1763,8 +2059,21 @@ pub mod cards {
                         field_id: "field_id" required,
                         field_value: "field_value" required,
                     });
+                    impl PostRequestStateSettingContentTemplateDataFieldList {
+                        /// A `PostRequestStateSettingContentTemplateDataFieldList` of its required fields (`field_id`, `field_value`).
+                        #[inline]
+                        pub fn new(
+                            field_id: impl Into<String>,
+                            field_value: impl Into<String>,
+                        ) -> Self {
+                            Self {
+                                field_id: field_id.into(),
+                                field_value: field_value.into(),
+                            }
+                        }
+                    }
                     /// 消息模板设置
-                    #[derive(Clone, Debug, PartialEq, Default)]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct PostRequestStateSettingMessageTemplateSetting {
                         /// 模板消息ID
                         ///
@@ -1779,6 +2088,21 @@ pub mod cards {
                         message_template_id: "message_template_id" required,
                         field_list: "field_list" required,
                     });
+                    impl PostRequestStateSettingMessageTemplateSetting {
+                        /// A `PostRequestStateSettingMessageTemplateSetting` of its required fields (`message_template_id`, `field_list`).
+                        #[inline]
+                        pub fn new(
+                            message_template_id: impl Into<String>,
+                            field_list: Vec<
+                                PostRequestStateSettingMessageTemplateSettingFieldList,
+                            >,
+                        ) -> Self {
+                            Self {
+                                message_template_id: message_template_id.into(),
+                                field_list,
+                            }
+                        }
+                    }
                     /// PostRequestStateSettingMessageTemplateSettingFieldList
                     pub type PostRequestStateSettingMessageTemplateSettingFieldList = crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::set_service_module_data::PostRequestStateSettingContentTemplateDataFieldList;
                 }
@@ -1917,7 +2241,7 @@ pub mod cards {
                 }
             }
             /// The request of `GET /v3/marketing/membercard-open/cards/{card_id}/decrypt-code` (加密code解码（跳转型激活）API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetRequest {
                 /// 加密code
                 ///
@@ -1927,6 +2251,15 @@ pub mod cards {
             ::wechatpay::runtime::json_object!(GetRequest {
                 encrypt_code: query "encrypt_code" required,
             });
+            impl GetRequest {
+                /// A `GetRequest` of its required fields (`encrypt_code`).
+                #[inline]
+                pub fn new(encrypt_code: impl Into<String>) -> Self {
+                    Self {
+                        encrypt_code: encrypt_code.into(),
+                    }
+                }
+            }
             /// The response of `GET /v3/marketing/membercard-open/cards/{card_id}/decrypt-code` (加密code解码（跳转型激活）API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponse {
@@ -1961,7 +2294,7 @@ pub mod cards {
                 }
             }
             /// The request of `POST /v3/marketing/membercard-open/cards/{card_id}/permission-tokens` (商户预授权).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 激活类型
                 ///
@@ -1994,6 +2327,20 @@ pub mod cards {
                 activate_path: "activate_path" optional,
                 outer_str: "outer_str" optional,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`activate_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { navigate_back_previous_page: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                pub fn new(activate_type: impl Into<String>) -> Self {
+                    Self {
+                        activate_type: activate_type.into(),
+                        navigate_back_previous_page: None,
+                        activate_url: None,
+                        activate_appid: None,
+                        activate_path: None,
+                        outer_str: None,
+                    }
+                }
+            }
             /// The response of `POST /v3/marketing/membercard-open/cards/{card_id}/permission-tokens` (商户预授权).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -2039,7 +2386,7 @@ pub mod cards {
                     }
                 }
                 /// The request of `POST /v3/marketing/membercard-open/cards/{card_id}/phone-membercard/import` (根据手机号导入用户会员卡API).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequest {
                     /// 用户加密手机号
                     ///
@@ -2059,8 +2406,22 @@ pub mod cards {
                     code: "code" optional,
                     out_request_no: "out_request_no" required,
                 });
+                impl PostRequest {
+                    /// A `PostRequest` with its required fields (`encrypted_phone_number`, `out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { code: Some(…), ..PostRequest::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        encrypted_phone_number: impl Into<String>,
+                        out_request_no: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            encrypted_phone_number: encrypted_phone_number.into(),
+                            code: None,
+                            out_request_no: out_request_no.into(),
+                        }
+                    }
+                }
                 /// The response of `POST /v3/marketing/membercard-open/cards/{card_id}/phone-membercard/import` (根据手机号导入用户会员卡API).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponse {
                     /// 会员卡code
                     ///
@@ -2070,6 +2431,13 @@ pub mod cards {
                 ::wechatpay::runtime::json_object!(PostResponse {
                     code: "code" required,
                 });
+                impl PostResponse {
+                    /// A `PostResponse` of its required fields (`code`).
+                    #[inline]
+                    pub fn new(code: impl Into<String>) -> Self {
+                        Self { code: code.into() }
+                    }
+                }
             }
         }
         /// `/v3/marketing/membercard-open/cards/{card_id}/qrcode`
@@ -2122,6 +2490,19 @@ pub mod cards {
                 activate_path: "activate_path" optional,
                 outer_str: "outer_str" optional,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`activate_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { activate_url: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                pub fn new(activate_type: PostRequestActivateType) -> Self {
+                    Self {
+                        activate_type,
+                        activate_url: None,
+                        activate_appid: None,
+                        activate_path: None,
+                        outer_str: None,
+                    }
+                }
+            }
             /// 会员卡激活类型
             ///
             /// A value this client does not know yet is kept as [`PostRequestActivateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2173,7 +2554,7 @@ pub mod cards {
                 }
             }
             /// The request of `PATCH /v3/marketing/membercard-open/cards/{card_id}/rights` (设置会员卡模板权益项API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PatchRequest {
                 /// 是否展示会员积分
                 pub show_bonus: bool,
@@ -2206,8 +2587,24 @@ pub mod cards {
                 show_guide: "show_guide" optional,
                 guide: "guide" optional,
             });
+            impl PatchRequest {
+                /// A `PatchRequest` with its required fields (`show_bonus`, `show_favor`); every optional field is `None`. Set optional ones with struct update syntax: `PatchRequest { bonus: Some(…), ..PatchRequest::new(…) }`.
+                #[inline]
+                pub fn new(show_bonus: bool, show_favor: bool) -> Self {
+                    Self {
+                        show_bonus,
+                        show_favor,
+                        bonus: None,
+                        favor: None,
+                        show_fapiao: None,
+                        fapiao: None,
+                        show_guide: None,
+                        guide: None,
+                    }
+                }
+            }
             /// 会员积分
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PatchRequestBonus {
                 /// 会员初始积分值
                 ///
@@ -2257,6 +2654,27 @@ pub mod cards {
                 bonus_support_appid: "bonus_support_appid" optional,
                 bonus_support_path: "bonus_support_path" optional,
             });
+            impl PatchRequestBonus {
+                /// A `PatchRequestBonus` with its required fields (`init_bonus`, `bonus_value_word`, `bonus_cost_word`); every optional field is `None`. Set optional ones with struct update syntax: `PatchRequestBonus { bonus_cost_title: Some(…), ..PatchRequestBonus::new(…) }`.
+                #[inline]
+                pub fn new(
+                    init_bonus: i64,
+                    bonus_value_word: impl Into<String>,
+                    bonus_cost_word: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        init_bonus,
+                        bonus_value_word: bonus_value_word.into(),
+                        bonus_cost_title: None,
+                        bonus_cost_word: bonus_cost_word.into(),
+                        bonus_jump_word: None,
+                        bonus_jump_appid: None,
+                        bonus_jump_path: None,
+                        bonus_support_appid: None,
+                        bonus_support_path: None,
+                    }
+                }
+            }
             /// 会员发票
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchRequestFapiao {
@@ -2279,7 +2697,7 @@ pub mod cards {
                 fapiao_jump_path: "fapiao_jump_path" optional,
             });
             /// 会员优惠
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PatchRequestFavor {
                 /// 是否展示优惠券
                 pub show_coupon: bool,
@@ -2312,6 +2730,20 @@ pub mod cards {
                 member_price_title: "member_price_title" optional,
                 favor_module_title: "favor_module_title" optional,
             });
+            impl PatchRequestFavor {
+                /// A `PatchRequestFavor` with its required fields (`show_coupon`); every optional field is `None`. Set optional ones with struct update syntax: `PatchRequestFavor { member_price_word: Some(…), ..PatchRequestFavor::new(…) }`.
+                #[inline]
+                pub fn new(show_coupon: bool) -> Self {
+                    Self {
+                        show_coupon,
+                        member_price_word: None,
+                        member_price_appid: None,
+                        member_price_path: None,
+                        member_price_title: None,
+                        favor_module_title: None,
+                    }
+                }
+            }
             /// 会员优惠栏目名称
             ///
             /// A value this client does not know yet is kept as [`PatchRequestFavorFavorModuleTitle::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2381,7 +2813,7 @@ pub mod cards {
                 }
             }
             /// The request of `POST /v3/marketing/membercard-open/cards/{card_id}/service-modules` (添加会员卡服务项).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 会员服务项ID
                 ///
@@ -2394,10 +2826,23 @@ pub mod cards {
                 service_module_id: "service_module_id" required,
                 jump_miniprogram: "jump_miniprogram" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` of its required fields (`service_module_id`, `jump_miniprogram`).
+                #[inline]
+                pub fn new(
+                    service_module_id: impl Into<String>,
+                    jump_miniprogram: PostRequestJumpMiniprogram,
+                ) -> Self {
+                    Self {
+                        service_module_id: service_module_id.into(),
+                        jump_miniprogram,
+                    }
+                }
+            }
             /// 跳转小程序
             pub type PostRequestJumpMiniprogram = crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::set_service_module_data::PostRequestStateSettingContentTemplateDataActionSettingJumpMiniprogram;
             /// The response of `POST /v3/marketing/membercard-open/cards/{card_id}/service-modules` (添加会员卡服务项).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
                 /// 会员卡id
                 ///
@@ -2415,6 +2860,21 @@ pub mod cards {
                 service_module_id: "service_module_id" required,
                 jump_miniprogram: "jump_miniprogram" required,
             });
+            impl PostResponse {
+                /// A `PostResponse` of its required fields (`card_id`, `service_module_id`, `jump_miniprogram`).
+                #[inline]
+                pub fn new(
+                    card_id: impl Into<String>,
+                    service_module_id: impl Into<String>,
+                    jump_miniprogram: PostResponseJumpMiniprogram,
+                ) -> Self {
+                    Self {
+                        card_id: card_id.into(),
+                        service_module_id: service_module_id.into(),
+                        jump_miniprogram,
+                    }
+                }
+            }
             /// 跳转小程序
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponseJumpMiniprogram {
@@ -2464,7 +2924,7 @@ pub mod cards {
                     }
                 }
                 /// The request of `PATCH /v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}` (修改会员卡服务项).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PatchRequest {
                     /// 跳转小程序
                     pub jump_miniprogram: PatchRequestJumpMiniprogram,
@@ -2472,6 +2932,13 @@ pub mod cards {
                 ::wechatpay::runtime::json_object!(PatchRequest {
                     jump_miniprogram: "jump_miniprogram" required,
                 });
+                impl PatchRequest {
+                    /// A `PatchRequest` of its required fields (`jump_miniprogram`).
+                    #[inline]
+                    pub fn new(jump_miniprogram: PatchRequestJumpMiniprogram) -> Self {
+                        Self { jump_miniprogram }
+                    }
+                }
                 /// 跳转小程序
                 pub type PatchRequestJumpMiniprogram = crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::set_service_module_data::PostRequestStateSettingContentTemplateDataActionSettingJumpMiniprogram;
                 /// The response of `PATCH /v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id}` (修改会员卡服务项).
@@ -2502,7 +2969,7 @@ pub mod cards {
                 }
             }
             /// The request of `POST /v3/marketing/membercard-open/cards/{card_id}/upgrade` (老会员卡模板升级API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 品牌id
                 ///
@@ -2517,6 +2984,19 @@ pub mod cards {
                 brand_id: "brand_id" required,
                 appid: "appid" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` of its required fields (`brand_id`, `appid`).
+                #[inline]
+                pub fn new(
+                    brand_id: impl Into<String>,
+                    appid: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        brand_id: brand_id.into(),
+                        appid: appid.into(),
+                    }
+                }
+            }
         }
         /// `/v3/marketing/membercard-open/cards/{card_id}/users`
         pub mod users {
@@ -2551,7 +3031,7 @@ pub mod cards {
                     }
                 }
                 /// The request of `POST /v3/marketing/membercard-open/cards/{card_id}/users/import` (根据openid导入用户会员卡API).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequest {
                     /// 用户标识
                     ///
@@ -2571,6 +3051,20 @@ pub mod cards {
                     code: "code" optional,
                     out_request_no: "out_request_no" required,
                 });
+                impl PostRequest {
+                    /// A `PostRequest` with its required fields (`openid`, `out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { code: Some(…), ..PostRequest::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        openid: impl Into<String>,
+                        out_request_no: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            openid: openid.into(),
+                            code: None,
+                            out_request_no: out_request_no.into(),
+                        }
+                    }
+                }
                 /// The response of `POST /v3/marketing/membercard-open/cards/{card_id}/users/import` (根据openid导入用户会员卡API).
                 pub type PostResponse = crate::v3::marketing::membercard_open::cards::by_card_id::phone_membercard::import::PostResponse;
             }
@@ -2616,7 +3110,7 @@ pub mod phonenumber_member {
             }
         }
         /// The request of `POST /v3/marketing/membercard-open/phonenumber-member/import` (导入加密手机号提醒会员领卡API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 会员信息
             pub member_information: PostRequestMemberInformation,
@@ -2634,8 +3128,22 @@ pub mod phonenumber_member {
             encrypted_phone_number: "encrypted_phone_number" required,
             outer_str: "outer_str" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`member_information`, `encrypted_phone_number`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { outer_str: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                member_information: PostRequestMemberInformation,
+                encrypted_phone_number: impl Into<String>,
+            ) -> Self {
+                Self {
+                    member_information,
+                    encrypted_phone_number: encrypted_phone_number.into(),
+                    outer_str: None,
+                }
+            }
+        }
         /// 会员信息
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestMemberInformation {
             /// 会员卡id
             ///
@@ -2660,6 +3168,21 @@ pub mod phonenumber_member {
             membership_number: "membership_number" optional,
             registration_time: "registration_time" required,
         });
+        impl PostRequestMemberInformation {
+            /// A `PostRequestMemberInformation` with its required fields (`card_id`, `registration_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestMemberInformation { code: Some(…), ..PostRequestMemberInformation::new(…) }`.
+            #[inline]
+            pub fn new(
+                card_id: impl Into<String>,
+                registration_time: impl Into<String>,
+            ) -> Self {
+                Self {
+                    card_id: card_id.into(),
+                    code: None,
+                    membership_number: None,
+                    registration_time: registration_time.into(),
+                }
+            }
+        }
     }
     /// `/v3/marketing/membercard-open/phonenumber-member/search`
     pub mod search {
@@ -2684,7 +3207,7 @@ pub mod phonenumber_member {
             }
         }
         /// The request of `GET /v3/marketing/membercard-open/phonenumber-member/search` (通过加密手机号查询会员领卡状态API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetRequest {
             /// 会员卡id
             ///
@@ -2699,6 +3222,19 @@ pub mod phonenumber_member {
             card_id: query "card_id" required,
             encrypted_phone_number: query "encrypted_phone_number" required,
         });
+        impl GetRequest {
+            /// A `GetRequest` of its required fields (`card_id`, `encrypted_phone_number`).
+            #[inline]
+            pub fn new(
+                card_id: impl Into<String>,
+                encrypted_phone_number: impl Into<String>,
+            ) -> Self {
+                Self {
+                    card_id: card_id.into(),
+                    encrypted_phone_number: encrypted_phone_number.into(),
+                }
+            }
+        }
         /// The response of `GET /v3/marketing/membercard-open/phonenumber-member/search` (通过加密手机号查询会员领卡状态API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -2805,7 +3341,7 @@ pub mod user {
             }
         }
         /// The request of `GET /v3/marketing/membercard-open/user/cards` (查询用户在品牌下所有会员卡API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetRequest {
             /// 用户标识
             ///
@@ -2830,8 +3366,20 @@ pub mod user {
             offset: query "offset" required,
             limit: query "limit" required,
         });
+        impl GetRequest {
+            /// A `GetRequest` with its required fields (`openid`, `offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { appid: Some(…), ..GetRequest::new(…) }`.
+            #[inline]
+            pub fn new(openid: impl Into<String>, offset: i64, limit: i64) -> Self {
+                Self {
+                    openid: openid.into(),
+                    appid: None,
+                    offset,
+                    limit,
+                }
+            }
+        }
         /// The response of `GET /v3/marketing/membercard-open/user/cards` (查询用户在品牌下所有会员卡API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 会员卡列表
             pub data: Option<Vec<GetResponseData>>,
@@ -2854,6 +3402,18 @@ pub mod user {
             offset: "offset" required,
             limit: "limit" required,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { data: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(offset: i64, limit: i64) -> Self {
+                Self {
+                    data: None,
+                    total_count: None,
+                    offset,
+                    limit,
+                }
+            }
+        }
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseData {

@@ -65,7 +65,7 @@ pub mod delivery_plan {
             /// The request of `POST /v3/marketing/partner/delivery-plan/{sp_mchid}/notify-url` (设置投放计划回调地址).
             pub type PostRequest = crate::v3::marketing::membercard_open::callback::PatchRequest;
             /// The response of `POST /v3/marketing/partner/delivery-plan/{sp_mchid}/notify-url` (设置投放计划回调地址).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
                 /// 通知地址
                 ///
@@ -75,6 +75,15 @@ pub mod delivery_plan {
             ::wechatpay::runtime::json_object!(PostResponse {
                 notify_url: "notify_url" required,
             });
+            impl PostResponse {
+                /// A `PostResponse` of its required fields (`notify_url`).
+                #[inline]
+                pub fn new(notify_url: impl Into<String>) -> Self {
+                    Self {
+                        notify_url: notify_url.into(),
+                    }
+                }
+            }
         }
     }
     /// `/v3/marketing/partner/delivery-plan/delivery-plans`
@@ -109,7 +118,7 @@ pub mod delivery_plan {
             }
         }
         /// The request of `POST /v3/marketing/partner/delivery-plan/delivery-plans` (创建投放计划).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 创建请求单号
             ///
@@ -178,6 +187,33 @@ pub mod delivery_plan {
             usage_mode: "usage_mode" optional,
             stock_bundle_id: "stock_bundle_id" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`out_request_no`, `brand_id`, `product_coupon_id`, `stock_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { plan_name: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                out_request_no: impl Into<String>,
+                brand_id: impl Into<String>,
+                product_coupon_id: impl Into<String>,
+                stock_id: impl Into<String>,
+            ) -> Self {
+                Self {
+                    out_request_no: out_request_no.into(),
+                    brand_id: brand_id.into(),
+                    product_coupon_id: product_coupon_id.into(),
+                    stock_id: stock_id.into(),
+                    plan_name: None,
+                    total_count: None,
+                    user_limit: None,
+                    daily_limit: None,
+                    delivery_start_time: None,
+                    delivery_end_time: None,
+                    recommend_word: None,
+                    reuse_coupon_config: None,
+                    usage_mode: None,
+                    stock_bundle_id: None,
+                }
+            }
+        }
         /// 使用模式
         ///
         /// A value this client does not know yet is kept as [`PostRequestUsageMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -441,7 +477,7 @@ pub mod delivery_plan {
                 }
             }
             /// The request of `PATCH /v3/marketing/partner/delivery-plan/delivery-plans/{plan_id}` (更新投放计划).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PatchRequest {
                 /// 修改内容
                 pub modify_content: PatchRequestModifyContent,
@@ -452,6 +488,16 @@ pub mod delivery_plan {
                 modify_content: "modify_content" required,
                 out_request_no: "out_request_no" optional,
             });
+            impl PatchRequest {
+                /// A `PatchRequest` with its required fields (`modify_content`); every optional field is `None`. Set optional ones with struct update syntax: `PatchRequest { out_request_no: Some(…), ..PatchRequest::new(…) }`.
+                #[inline]
+                pub fn new(modify_content: PatchRequestModifyContent) -> Self {
+                    Self {
+                        modify_content,
+                        out_request_no: None,
+                    }
+                }
+            }
             /// 修改内容
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PatchRequestModifyContent {
@@ -601,6 +647,23 @@ pub mod product_coupon {
             combine_image: "combine_image" optional,
             cut_out: "cut_out" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`brand_id`, `task_id`, `image_generation_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { combine_image: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                brand_id: impl Into<String>,
+                task_id: impl Into<String>,
+                image_generation_type: PostRequestImageGenerationType,
+            ) -> Self {
+                Self {
+                    brand_id: brand_id.into(),
+                    task_id: task_id.into(),
+                    image_generation_type,
+                    combine_image: None,
+                    cut_out: None,
+                }
+            }
+        }
         /// 拼图数据
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestCombineImage {
@@ -636,8 +699,27 @@ pub mod product_coupon {
             exchange_coupon: "exchange_coupon" optional,
             background_color: "background_color" optional,
         });
+        impl PostRequestCombineImage {
+            /// A `PostRequestCombineImage` with its required fields (`scope`, `type_`, `usage_mode`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestCombineImage { normal_coupon: Some(…), ..PostRequestCombineImage::new(…) }`.
+            #[inline]
+            pub fn new(
+                scope: PostRequestCombineImageScope,
+                type_: PostRequestCombineImageType,
+                usage_mode: PostRequestCombineImageUsageMode,
+            ) -> Self {
+                Self {
+                    scope,
+                    type_,
+                    usage_mode,
+                    normal_coupon: None,
+                    discount_coupon: None,
+                    exchange_coupon: None,
+                    background_color: None,
+                }
+            }
+        }
         /// 折扣券使用规则
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestCombineImageDiscountCoupon {
             /// 门槛金额
             ///
@@ -652,8 +734,15 @@ pub mod product_coupon {
             threshold: "threshold" required,
             percent_off: "percent_off" required,
         });
+        impl PostRequestCombineImageDiscountCoupon {
+            /// A `PostRequestCombineImageDiscountCoupon` of its required fields (`threshold`, `percent_off`).
+            #[inline]
+            pub fn new(threshold: i64, percent_off: i64) -> Self {
+                Self { threshold, percent_off }
+            }
+        }
         /// 兑换券使用规则
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestCombineImageExchangeCoupon {
             /// 门槛金额
             ///
@@ -668,8 +757,15 @@ pub mod product_coupon {
             threshold: "threshold" required,
             exchange_price: "exchange_price" required,
         });
+        impl PostRequestCombineImageExchangeCoupon {
+            /// A `PostRequestCombineImageExchangeCoupon` of its required fields (`threshold`, `exchange_price`).
+            #[inline]
+            pub fn new(threshold: i64, exchange_price: i64) -> Self {
+                Self { threshold, exchange_price }
+            }
+        }
         /// 满减券使用规则
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestCombineImageNormalCoupon {
             /// 门槛金额
             ///
@@ -684,6 +780,13 @@ pub mod product_coupon {
             threshold: "threshold" required,
             discount_amount: "discount_amount" required,
         });
+        impl PostRequestCombineImageNormalCoupon {
+            /// A `PostRequestCombineImageNormalCoupon` of its required fields (`threshold`, `discount_amount`).
+            #[inline]
+            pub fn new(threshold: i64, discount_amount: i64) -> Self {
+                Self { threshold, discount_amount }
+            }
+        }
         /// 优惠范围
         ///
         /// A value this client does not know yet is kept as [`PostRequestCombineImageScope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -709,7 +812,7 @@ pub mod product_coupon {
         /// 使用模式
         pub type PostRequestCombineImageUsageMode = crate::v3::marketing::partner::delivery_plan::delivery_plans::PostRequestUsageMode;
         /// 抠图数据
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestCutOut {
             /// 商品图URL
             ///
@@ -719,6 +822,15 @@ pub mod product_coupon {
         ::wechatpay::runtime::json_object!(PostRequestCutOut {
             image_url: "image_url" required,
         });
+        impl PostRequestCutOut {
+            /// A `PostRequestCutOut` of its required fields (`image_url`).
+            #[inline]
+            pub fn new(image_url: impl Into<String>) -> Self {
+                Self {
+                    image_url: image_url.into(),
+                }
+            }
+        }
         /// 图片生成类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestImageGenerationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -737,7 +849,7 @@ pub mod product_coupon {
             CutOut = "CUT_OUT",
         });
         /// The response of `POST /v3/marketing/partner/product-coupon/image-generation-tasks` (提交图片生成任务).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 图片生成的任务ID
             ///
@@ -752,6 +864,16 @@ pub mod product_coupon {
             task_id: "task_id" required,
             brand_id: "brand_id" required,
         });
+        impl PostResponse {
+            /// A `PostResponse` of its required fields (`task_id`, `brand_id`).
+            #[inline]
+            pub fn new(task_id: impl Into<String>, brand_id: impl Into<String>) -> Self {
+                Self {
+                    task_id: task_id.into(),
+                    brand_id: brand_id.into(),
+                }
+            }
+        }
         /// `/v3/marketing/partner/product-coupon/image-generation-tasks/{task_id}`
         pub mod by_task_id {
             /// The chain step for `/v3/marketing/partner/product-coupon/image-generation-tasks/{task_id}`, reached with `client.v3().marketing().partner().product_coupon().image_generation_tasks().task_id(task_id)`.
@@ -790,6 +912,19 @@ pub mod product_coupon {
                 brand_id: query "brand_id" required,
                 image_generation_type: query "image_generation_type" required,
             });
+            impl GetRequest {
+                /// A `GetRequest` of its required fields (`brand_id`, `image_generation_type`).
+                #[inline]
+                pub fn new(
+                    brand_id: impl Into<String>,
+                    image_generation_type: GetRequestImageGenerationType,
+                ) -> Self {
+                    Self {
+                        brand_id: brand_id.into(),
+                        image_generation_type,
+                    }
+                }
+            }
             /// 图片生成类型
             pub type GetRequestImageGenerationType = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestImageGenerationType;
             /// The response of `GET /v3/marketing/partner/product-coupon/image-generation-tasks/{task_id}` (查询图片生成任务执行结果).
@@ -824,6 +959,24 @@ pub mod product_coupon {
                 combine_image_result: "combine_image_result" optional,
                 cut_out_result: "cut_out_result" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`brand_id`, `task_id`, `image_generation_type`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { task_state: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(
+                    brand_id: impl Into<String>,
+                    task_id: impl Into<String>,
+                    image_generation_type: GetResponseImageGenerationType,
+                ) -> Self {
+                    Self {
+                        brand_id: brand_id.into(),
+                        task_id: task_id.into(),
+                        image_generation_type,
+                        task_state: None,
+                        combine_image_result: None,
+                        cut_out_result: None,
+                    }
+                }
+            }
             /// 拼图结果
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseCombineImageResult {
@@ -949,7 +1102,7 @@ pub mod product_coupon {
             update_time: "update_time" optional,
         });
         /// The request of `POST /v3/marketing/partner/product-coupon/notify-configs` (设置商品券事件通知地址).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 通知URL地址
             ///
@@ -959,8 +1112,17 @@ pub mod product_coupon {
         ::wechatpay::runtime::json_object!(PostRequest {
             notify_url: "notify_url" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` of its required fields (`notify_url`).
+            #[inline]
+            pub fn new(notify_url: impl Into<String>) -> Self {
+                Self {
+                    notify_url: notify_url.into(),
+                }
+            }
+        }
         /// The response of `POST /v3/marketing/partner/product-coupon/notify-configs` (设置商品券事件通知地址).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 通知URL地址
             ///
@@ -975,6 +1137,16 @@ pub mod product_coupon {
             notify_url: "notify_url" required,
             update_time: "update_time" optional,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { update_time: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(notify_url: impl Into<String>) -> Self {
+                Self {
+                    notify_url: notify_url.into(),
+                    update_time: None,
+                }
+            }
+        }
     }
     /// `/v3/marketing/partner/product-coupon/product-coupons`
     pub mod product_coupons {
@@ -1055,8 +1227,34 @@ pub mod product_coupon {
             out_product_no: "out_product_no" optional,
             stock: "stock" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`brand_id`, `out_request_no`, `scope`, `type_`, `usage_mode`, `display_info`, `stock`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { single_usage_info: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                brand_id: impl Into<String>,
+                out_request_no: impl Into<String>,
+                scope: PostRequestScope,
+                type_: PostRequestType,
+                usage_mode: PostRequestUsageMode,
+                display_info: PostRequestDisplayInfo,
+                stock: PostRequestStock,
+            ) -> Self {
+                Self {
+                    brand_id: brand_id.into(),
+                    out_request_no: out_request_no.into(),
+                    scope,
+                    type_,
+                    usage_mode,
+                    single_usage_info: None,
+                    sequential_usage_info: None,
+                    display_info,
+                    out_product_no: None,
+                    stock,
+                }
+            }
+        }
         /// 展示信息
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestDisplayInfo {
             /// 商品券名称
             ///
@@ -1087,8 +1285,26 @@ pub mod product_coupon {
             original_price: "original_price" optional,
             combo_package_list: "combo_package_list" optional,
         });
+        impl PostRequestDisplayInfo {
+            /// A `PostRequestDisplayInfo` with its required fields (`name`, `image_url`, `background_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDisplayInfo { detail_image_url_list: Some(…), ..PostRequestDisplayInfo::new(…) }`.
+            #[inline]
+            pub fn new(
+                name: impl Into<String>,
+                image_url: impl Into<String>,
+                background_url: impl Into<String>,
+            ) -> Self {
+                Self {
+                    name: name.into(),
+                    image_url: image_url.into(),
+                    background_url: background_url.into(),
+                    detail_image_url_list: None,
+                    original_price: None,
+                    combo_package_list: None,
+                }
+            }
+        }
         /// PostRequestDisplayInfoComboPackageList
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestDisplayInfoComboPackageList {
             /// 套餐名
             ///
@@ -1106,8 +1322,23 @@ pub mod product_coupon {
             pick_count: "pick_count" required,
             choice_list: "choice_list" required,
         });
+        impl PostRequestDisplayInfoComboPackageList {
+            /// A `PostRequestDisplayInfoComboPackageList` of its required fields (`name`, `pick_count`, `choice_list`).
+            #[inline]
+            pub fn new(
+                name: impl Into<String>,
+                pick_count: i64,
+                choice_list: Vec<PostRequestDisplayInfoComboPackageListChoiceList>,
+            ) -> Self {
+                Self {
+                    name: name.into(),
+                    pick_count,
+                    choice_list,
+                }
+            }
+        }
         /// PostRequestDisplayInfoComboPackageListChoiceList
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestDisplayInfoComboPackageListChoiceList {
             /// 单品名称
             ///
@@ -1142,6 +1373,20 @@ pub mod product_coupon {
             mini_program_appid: "mini_program_appid" optional,
             mini_program_path: "mini_program_path" optional,
         });
+        impl PostRequestDisplayInfoComboPackageListChoiceList {
+            /// A `PostRequestDisplayInfoComboPackageListChoiceList` with its required fields (`name`, `price`, `count`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDisplayInfoComboPackageListChoiceList { image_url: Some(…), ..PostRequestDisplayInfoComboPackageListChoiceList::new(…) }`.
+            #[inline]
+            pub fn new(name: impl Into<String>, price: i64, count: i64) -> Self {
+                Self {
+                    name: name.into(),
+                    price,
+                    count,
+                    image_url: None,
+                    mini_program_appid: None,
+                    mini_program_path: None,
+                }
+            }
+        }
         /// 优惠范围
         pub type PostRequestScope = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageScope;
         /// 多次优惠模式信息
@@ -1170,6 +1415,22 @@ pub mod product_coupon {
             available_days: "available_days" required,
             interval_days: "interval_days" optional,
         });
+        impl PostRequestSequentialUsageInfo {
+            /// A `PostRequestSequentialUsageInfo` with its required fields (`type_`, `count`, `available_days`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSequentialUsageInfo { interval_days: Some(…), ..PostRequestSequentialUsageInfo::new(…) }`.
+            #[inline]
+            pub fn new(
+                type_: PostRequestSequentialUsageInfoType,
+                count: i64,
+                available_days: i64,
+            ) -> Self {
+                Self {
+                    type_,
+                    count,
+                    available_days,
+                    interval_days: None,
+                }
+            }
+        }
         /// 多次优惠规则类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestSequentialUsageInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1240,6 +1501,30 @@ pub mod product_coupon {
             notify_config: "notify_config" required,
             store_scope: "store_scope" required,
         });
+        impl PostRequestStock {
+            /// A `PostRequestStock` with its required fields (`coupon_code_mode`, `stock_send_rule`, `usage_rule_display_info`, `coupon_display_info`, `notify_config`, `store_scope`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestStock { remark: Some(…), ..PostRequestStock::new(…) }`.
+            #[inline]
+            pub fn new(
+                coupon_code_mode: PostRequestStockCouponCodeMode,
+                stock_send_rule: PostRequestStockStockSendRule,
+                usage_rule_display_info: PostRequestStockUsageRuleDisplayInfo,
+                coupon_display_info: PostRequestStockCouponDisplayInfo,
+                notify_config: PostRequestStockNotifyConfig,
+                store_scope: PostRequestStockStoreScope,
+            ) -> Self {
+                Self {
+                    remark: None,
+                    coupon_code_mode,
+                    stock_send_rule,
+                    single_usage_rule: None,
+                    sequential_usage_rule: None,
+                    usage_rule_display_info,
+                    coupon_display_info,
+                    notify_config,
+                    store_scope,
+                }
+            }
+        }
         /// 券Code分配模式
         ///
         /// A value this client does not know yet is kept as [`PostRequestStockCouponCodeMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1291,6 +1576,21 @@ pub mod product_coupon {
             entrance_official_account: "entrance_official_account" optional,
             entrance_finder: "entrance_finder" optional,
         });
+        impl PostRequestStockCouponDisplayInfo {
+            /// A `PostRequestStockCouponDisplayInfo` with its required fields (`code_display_mode`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestStockCouponDisplayInfo { background_color: Some(…), ..PostRequestStockCouponDisplayInfo::new(…) }`.
+            #[inline]
+            pub fn new(
+                code_display_mode: PostRequestStockCouponDisplayInfoCodeDisplayMode,
+            ) -> Self {
+                Self {
+                    code_display_mode,
+                    background_color: None,
+                    entrance_mini_program: None,
+                    entrance_official_account: None,
+                    entrance_finder: None,
+                }
+            }
+        }
         /// 背景颜色
         pub type PostRequestStockCouponDisplayInfoBackgroundColor = crate::v3::marketing::busifavor::stocks::PostRequestDisplayPatternInfoBackgroundColor;
         /// 用户商品券Code展示模式
@@ -1314,7 +1614,7 @@ pub mod product_coupon {
             Qrcode = "QRCODE",
         });
         /// 视频号入口
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestStockCouponDisplayInfoEntranceFinder {
             /// 视频号ID
             ///
@@ -1334,8 +1634,23 @@ pub mod product_coupon {
             finder_video_id: "finder_video_id" required,
             finder_video_cover_image_url: "finder_video_cover_image_url" required,
         });
+        impl PostRequestStockCouponDisplayInfoEntranceFinder {
+            /// A `PostRequestStockCouponDisplayInfoEntranceFinder` of its required fields (`finder_id`, `finder_video_id`, `finder_video_cover_image_url`).
+            #[inline]
+            pub fn new(
+                finder_id: impl Into<String>,
+                finder_video_id: impl Into<String>,
+                finder_video_cover_image_url: impl Into<String>,
+            ) -> Self {
+                Self {
+                    finder_id: finder_id.into(),
+                    finder_video_id: finder_video_id.into(),
+                    finder_video_cover_image_url: finder_video_cover_image_url.into(),
+                }
+            }
+        }
         /// 小程序入口
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestStockCouponDisplayInfoEntranceMiniProgram {
             /// 小程序appid
             ///
@@ -1360,8 +1675,24 @@ pub mod product_coupon {
             entrance_wording: "entrance_wording" required,
             guidance_wording: "guidance_wording" optional,
         });
+        impl PostRequestStockCouponDisplayInfoEntranceMiniProgram {
+            /// A `PostRequestStockCouponDisplayInfoEntranceMiniProgram` with its required fields (`appid`, `path`, `entrance_wording`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestStockCouponDisplayInfoEntranceMiniProgram { guidance_wording: Some(…), ..PostRequestStockCouponDisplayInfoEntranceMiniProgram::new(…) }`.
+            #[inline]
+            pub fn new(
+                appid: impl Into<String>,
+                path: impl Into<String>,
+                entrance_wording: impl Into<String>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    path: path.into(),
+                    entrance_wording: entrance_wording.into(),
+                    guidance_wording: None,
+                }
+            }
+        }
         /// 公众号入口
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestStockCouponDisplayInfoEntranceOfficialAccount {
             /// 公众号AppID
             ///
@@ -1371,10 +1702,17 @@ pub mod product_coupon {
         ::wechatpay::runtime::json_object!(PostRequestStockCouponDisplayInfoEntranceOfficialAccount {
             appid: "appid" required,
         });
+        impl PostRequestStockCouponDisplayInfoEntranceOfficialAccount {
+            /// A `PostRequestStockCouponDisplayInfoEntranceOfficialAccount` of its required fields (`appid`).
+            #[inline]
+            pub fn new(appid: impl Into<String>) -> Self {
+                Self { appid: appid.into() }
+            }
+        }
         /// 事件通知配置
         pub type PostRequestStockNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
         /// 多次优惠使用规则
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestStockSequentialUsageRule {
             /// 券可核销时间
             pub coupon_available_period: PostRequestStockSequentialUsageRuleCouponAvailablePeriod,
@@ -1400,8 +1738,23 @@ pub mod product_coupon {
             exchange_coupon_list: "exchange_coupon_list" optional,
             special_first: "special_first" optional,
         });
+        impl PostRequestStockSequentialUsageRule {
+            /// A `PostRequestStockSequentialUsageRule` with its required fields (`coupon_available_period`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestStockSequentialUsageRule { normal_coupon_list: Some(…), ..PostRequestStockSequentialUsageRule::new(…) }`.
+            #[inline]
+            pub fn new(
+                coupon_available_period: PostRequestStockSequentialUsageRuleCouponAvailablePeriod,
+            ) -> Self {
+                Self {
+                    coupon_available_period,
+                    normal_coupon_list: None,
+                    discount_coupon_list: None,
+                    exchange_coupon_list: None,
+                    special_first: None,
+                }
+            }
+        }
         /// 券可核销时间
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestStockSequentialUsageRuleCouponAvailablePeriod {
             /// 开始时间
             ///
@@ -1433,8 +1786,24 @@ pub mod product_coupon {
             weekly_available_period: "weekly_available_period" optional,
             irregular_available_period_list: "irregular_available_period_list" optional,
         });
+        impl PostRequestStockSequentialUsageRuleCouponAvailablePeriod {
+            /// A `PostRequestStockSequentialUsageRuleCouponAvailablePeriod` with its required fields (`available_begin_time`, `available_end_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestStockSequentialUsageRuleCouponAvailablePeriod { wait_days_after_receive: Some(…), ..PostRequestStockSequentialUsageRuleCouponAvailablePeriod::new(…) }`.
+            #[inline]
+            pub fn new(
+                available_begin_time: impl Into<String>,
+                available_end_time: impl Into<String>,
+            ) -> Self {
+                Self {
+                    available_begin_time: available_begin_time.into(),
+                    available_end_time: available_end_time.into(),
+                    wait_days_after_receive: None,
+                    weekly_available_period: None,
+                    irregular_available_period_list: None,
+                }
+            }
+        }
         /// PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList {
             /// 开始时间
             ///
@@ -1449,6 +1818,19 @@ pub mod product_coupon {
             begin_time: "begin_time" required,
             end_time: "end_time" required,
         });
+        impl PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList {
+            /// A `PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList` of its required fields (`begin_time`, `end_time`).
+            #[inline]
+            pub fn new(
+                begin_time: impl Into<String>,
+                end_time: impl Into<String>,
+            ) -> Self {
+                Self {
+                    begin_time: begin_time.into(),
+                    end_time: end_time.into(),
+                }
+            }
+        }
         /// 每周固定可用时间
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriod {
@@ -1502,7 +1884,7 @@ pub mod product_coupon {
             Sunday = "SUNDAY",
         });
         /// PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList {
             /// 当天可用开始时间
             ///
@@ -1517,6 +1899,13 @@ pub mod product_coupon {
             begin_time: "begin_time" required,
             end_time: "end_time" required,
         });
+        impl PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList {
+            /// A `PostRequestStockSequentialUsageRuleCouponAvailablePeriodWeeklyAvailablePeriodDayPeriodList` of its required fields (`begin_time`, `end_time`).
+            #[inline]
+            pub fn new(begin_time: i64, end_time: i64) -> Self {
+                Self { begin_time, end_time }
+            }
+        }
         /// PostRequestStockSequentialUsageRuleDiscountCouponList
         pub type PostRequestStockSequentialUsageRuleDiscountCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageDiscountCoupon;
         /// PostRequestStockSequentialUsageRuleExchangeCouponList
@@ -1524,7 +1913,7 @@ pub mod product_coupon {
         /// PostRequestStockSequentialUsageRuleNormalCouponList
         pub type PostRequestStockSequentialUsageRuleNormalCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
         /// 单券使用规则
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestStockSingleUsageRule {
             /// 券可核销时间
             pub coupon_available_period: PostRequestStockSingleUsageRuleCouponAvailablePeriod,
@@ -1541,8 +1930,22 @@ pub mod product_coupon {
             discount_coupon: "discount_coupon" optional,
             exchange_coupon: "exchange_coupon" optional,
         });
+        impl PostRequestStockSingleUsageRule {
+            /// A `PostRequestStockSingleUsageRule` with its required fields (`coupon_available_period`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestStockSingleUsageRule { normal_coupon: Some(…), ..PostRequestStockSingleUsageRule::new(…) }`.
+            #[inline]
+            pub fn new(
+                coupon_available_period: PostRequestStockSingleUsageRuleCouponAvailablePeriod,
+            ) -> Self {
+                Self {
+                    coupon_available_period,
+                    normal_coupon: None,
+                    discount_coupon: None,
+                    exchange_coupon: None,
+                }
+            }
+        }
         /// 券可核销时间
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestStockSingleUsageRuleCouponAvailablePeriod {
             /// 开始时间
             ///
@@ -1582,6 +1985,24 @@ pub mod product_coupon {
             irregular_available_period_list: "irregular_available_period_list" optional,
             available_seconds: "available_seconds" optional,
         });
+        impl PostRequestStockSingleUsageRuleCouponAvailablePeriod {
+            /// A `PostRequestStockSingleUsageRuleCouponAvailablePeriod` with its required fields (`available_begin_time`, `available_end_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestStockSingleUsageRuleCouponAvailablePeriod { available_days: Some(…), ..PostRequestStockSingleUsageRuleCouponAvailablePeriod::new(…) }`.
+            #[inline]
+            pub fn new(
+                available_begin_time: impl Into<String>,
+                available_end_time: impl Into<String>,
+            ) -> Self {
+                Self {
+                    available_begin_time: available_begin_time.into(),
+                    available_end_time: available_end_time.into(),
+                    available_days: None,
+                    wait_days_after_receive: None,
+                    weekly_available_period: None,
+                    irregular_available_period_list: None,
+                    available_seconds: None,
+                }
+            }
+        }
         /// PostRequestStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
         pub type PostRequestStockSingleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
         /// 每周固定可用时间
@@ -1597,7 +2018,7 @@ pub mod product_coupon {
         /// 满减券使用规则
         pub type PostRequestStockSingleUsageRuleNormalCoupon = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
         /// 发放规则
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestStockStockSendRule {
             /// 发放次数总上限
             ///
@@ -1617,6 +2038,17 @@ pub mod product_coupon {
             max_count_per_day: "max_count_per_day" optional,
             max_count_per_user: "max_count_per_user" optional,
         });
+        impl PostRequestStockStockSendRule {
+            /// A `PostRequestStockStockSendRule` with its required fields (`max_count`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestStockStockSendRule { max_count_per_day: Some(…), ..PostRequestStockStockSendRule::new(…) }`.
+            #[inline]
+            pub fn new(max_count: i64) -> Self {
+                Self {
+                    max_count,
+                    max_count_per_day: None,
+                    max_count_per_user: None,
+                }
+            }
+        }
         /// 可用门店范围
         ///
         /// A value this client does not know yet is kept as [`PostRequestStockStoreScope::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1638,7 +2070,7 @@ pub mod product_coupon {
             Specific = "SPECIFIC",
         });
         /// 券使用规则展示信息
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestStockUsageRuleDisplayInfo {
             /// 券使用方式列表
             pub coupon_usage_method_list: Vec<
@@ -1683,6 +2115,27 @@ pub mod product_coupon {
             app_jump_type: "app_jump_type" optional,
             passcode_link: "passcode_link" optional,
         });
+        impl PostRequestStockUsageRuleDisplayInfo {
+            /// A `PostRequestStockUsageRuleDisplayInfo` with its required fields (`coupon_usage_method_list`, `usage_description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestStockUsageRuleDisplayInfo { mini_program_appid: Some(…), ..PostRequestStockUsageRuleDisplayInfo::new(…) }`.
+            #[inline]
+            pub fn new(
+                coupon_usage_method_list: Vec<
+                    PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList,
+                >,
+                usage_description: impl Into<String>,
+            ) -> Self {
+                Self {
+                    coupon_usage_method_list,
+                    mini_program_appid: None,
+                    mini_program_path: None,
+                    app_path: None,
+                    usage_description: usage_description.into(),
+                    coupon_available_store_info: None,
+                    app_jump_type: None,
+                    passcode_link: None,
+                }
+            }
+        }
         /// APP跳转类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestStockUsageRuleDisplayInfoAppJumpType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1704,7 +2157,7 @@ pub mod product_coupon {
             UsageGuide = "USAGE_GUIDE",
         });
         /// 券可用门店信息
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfo {
             /// 券可用门店描述
             ///
@@ -1724,6 +2177,17 @@ pub mod product_coupon {
             mini_program_appid: "mini_program_appid" optional,
             mini_program_path: "mini_program_path" optional,
         });
+        impl PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfo {
+            /// A `PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfo` with its required fields (`description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfo { mini_program_appid: Some(…), ..PostRequestStockUsageRuleDisplayInfoCouponAvailableStoreInfo::new(…) }`.
+            #[inline]
+            pub fn new(description: impl Into<String>) -> Self {
+                Self {
+                    description: description.into(),
+                    mini_program_appid: None,
+                    mini_program_path: None,
+                }
+            }
+        }
         /// PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList
         ///
         /// A value this client does not know yet is kept as [`PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1817,6 +2281,32 @@ pub mod product_coupon {
             out_product_no: "out_product_no" optional,
             stock: "stock" required,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`brand_id`, `scope`, `type_`, `usage_mode`, `display_info`, `stock`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { product_coupon_id: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(
+                brand_id: impl Into<String>,
+                scope: PostResponseScope,
+                type_: PostResponseType,
+                usage_mode: PostResponseUsageMode,
+                display_info: PostResponseDisplayInfo,
+                stock: PostResponseStock,
+            ) -> Self {
+                Self {
+                    product_coupon_id: None,
+                    state: None,
+                    brand_id: brand_id.into(),
+                    scope,
+                    type_,
+                    usage_mode,
+                    single_usage_info: None,
+                    sequential_usage_info: None,
+                    display_info,
+                    out_product_no: None,
+                    stock,
+                }
+            }
+        }
         /// 展示信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseDisplayInfo {
@@ -2570,7 +3060,7 @@ pub mod product_coupon {
                 }
             }
             /// The request of `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}` (查询商品券).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetRequest {
                 /// 品牌ID
                 ///
@@ -2580,8 +3070,15 @@ pub mod product_coupon {
             ::wechatpay::runtime::json_object!(GetRequest {
                 brand_id: query "brand_id" required,
             });
+            impl GetRequest {
+                /// A `GetRequest` of its required fields (`brand_id`).
+                #[inline]
+                pub fn new(brand_id: impl Into<String>) -> Self {
+                    Self { brand_id: brand_id.into() }
+                }
+            }
             /// The response of `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}` (查询商品券).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 商品券ID
                 ///
@@ -2639,6 +3136,30 @@ pub mod product_coupon {
                 deactivate_time: "deactivate_time" optional,
                 deactivate_reason: "deactivate_reason" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`product_coupon_id`, `brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { state: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(
+                    product_coupon_id: impl Into<String>,
+                    brand_id: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        product_coupon_id: product_coupon_id.into(),
+                        state: None,
+                        brand_id: brand_id.into(),
+                        scope: None,
+                        type_: None,
+                        usage_mode: None,
+                        single_usage_info: None,
+                        sequential_usage_info: None,
+                        display_info: None,
+                        out_product_no: None,
+                        deactivate_request_no: None,
+                        deactivate_time: None,
+                        deactivate_reason: None,
+                    }
+                }
+            }
             /// 展示信息
             pub type GetResponseDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfo;
             /// GetResponseDisplayInfoComboPackageList
@@ -2664,7 +3185,7 @@ pub mod product_coupon {
             /// 使用模式
             pub type GetResponseUsageMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestUsageMode;
             /// The request of `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}` (修改商品券).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PatchRequest {
                 /// 品牌ID
                 ///
@@ -2682,6 +3203,21 @@ pub mod product_coupon {
                 out_request_no: "out_request_no" required,
                 display_info: "display_info" required,
             });
+            impl PatchRequest {
+                /// A `PatchRequest` of its required fields (`brand_id`, `out_request_no`, `display_info`).
+                #[inline]
+                pub fn new(
+                    brand_id: impl Into<String>,
+                    out_request_no: impl Into<String>,
+                    display_info: PatchRequestDisplayInfo,
+                ) -> Self {
+                    Self {
+                        brand_id: brand_id.into(),
+                        out_request_no: out_request_no.into(),
+                        display_info,
+                    }
+                }
+            }
             /// 展示信息
             pub type PatchRequestDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestDisplayInfo;
             /// PatchRequestDisplayInfoComboPackageList
@@ -2689,7 +3225,7 @@ pub mod product_coupon {
             /// PatchRequestDisplayInfoComboPackageListChoiceList
             pub type PatchRequestDisplayInfoComboPackageListChoiceList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestDisplayInfoComboPackageListChoiceList;
             /// The response of `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}` (修改商品券).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PatchResponse {
                 /// 商品券ID
                 ///
@@ -2747,6 +3283,31 @@ pub mod product_coupon {
                 deactivate_time: "deactivate_time" optional,
                 deactivate_reason: "deactivate_reason" optional,
             });
+            impl PatchResponse {
+                /// A `PatchResponse` with its required fields (`product_coupon_id`, `brand_id`, `display_info`); every optional field is `None`. Set optional ones with struct update syntax: `PatchResponse { state: Some(…), ..PatchResponse::new(…) }`.
+                #[inline]
+                pub fn new(
+                    product_coupon_id: impl Into<String>,
+                    brand_id: impl Into<String>,
+                    display_info: PatchResponseDisplayInfo,
+                ) -> Self {
+                    Self {
+                        product_coupon_id: product_coupon_id.into(),
+                        state: None,
+                        brand_id: brand_id.into(),
+                        scope: None,
+                        type_: None,
+                        usage_mode: None,
+                        single_usage_info: None,
+                        sequential_usage_info: None,
+                        display_info,
+                        out_product_no: None,
+                        deactivate_request_no: None,
+                        deactivate_time: None,
+                        deactivate_reason: None,
+                    }
+                }
+            }
             /// 展示信息
             pub type PatchResponseDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseDisplayInfo;
             /// PatchResponseDisplayInfoComboPackageList
@@ -2793,7 +3354,7 @@ pub mod product_coupon {
                     }
                 }
                 /// The request of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate` (失效商品券).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequest {
                     /// 品牌ID
                     ///
@@ -2813,6 +3374,21 @@ pub mod product_coupon {
                     out_request_no: "out_request_no" required,
                     deactivate_reason: "deactivate_reason" required,
                 });
+                impl PostRequest {
+                    /// A `PostRequest` of its required fields (`brand_id`, `out_request_no`, `deactivate_reason`).
+                    #[inline]
+                    pub fn new(
+                        brand_id: impl Into<String>,
+                        out_request_no: impl Into<String>,
+                        deactivate_reason: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            brand_id: brand_id.into(),
+                            out_request_no: out_request_no.into(),
+                            deactivate_reason: deactivate_reason.into(),
+                        }
+                    }
+                }
                 /// The response of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate` (失效商品券).
                 pub type PostResponse = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::GetResponse;
                 /// 展示信息
@@ -2890,6 +3466,21 @@ pub mod product_coupon {
                     out_request_no: "out_request_no" required,
                     stock_bundle: "stock_bundle" required,
                 });
+                impl PostRequest {
+                    /// A `PostRequest` of its required fields (`brand_id`, `out_request_no`, `stock_bundle`).
+                    #[inline]
+                    pub fn new(
+                        brand_id: impl Into<String>,
+                        out_request_no: impl Into<String>,
+                        stock_bundle: PostRequestStockBundle,
+                    ) -> Self {
+                        Self {
+                            brand_id: brand_id.into(),
+                            out_request_no: out_request_no.into(),
+                            stock_bundle,
+                        }
+                    }
+                }
                 /// 批次组信息
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequestStockBundle {
@@ -2928,6 +3519,29 @@ pub mod product_coupon {
                     notify_config: "notify_config" required,
                     store_scope: "store_scope" required,
                 });
+                impl PostRequestStockBundle {
+                    /// A `PostRequestStockBundle` with its required fields (`coupon_code_mode`, `stock_send_rule`, `usage_rule_display_info`, `coupon_display_info`, `notify_config`, `store_scope`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestStockBundle { remark: Some(…), ..PostRequestStockBundle::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        coupon_code_mode: PostRequestStockBundleCouponCodeMode,
+                        stock_send_rule: PostRequestStockBundleStockSendRule,
+                        usage_rule_display_info: PostRequestStockBundleUsageRuleDisplayInfo,
+                        coupon_display_info: PostRequestStockBundleCouponDisplayInfo,
+                        notify_config: PostRequestStockBundleNotifyConfig,
+                        store_scope: PostRequestStockBundleStoreScope,
+                    ) -> Self {
+                        Self {
+                            remark: None,
+                            coupon_code_mode,
+                            stock_send_rule,
+                            progressive_bundle_usage_rule: None,
+                            usage_rule_display_info,
+                            coupon_display_info,
+                            notify_config,
+                            store_scope,
+                        }
+                    }
+                }
                 /// 券Code分配模式
                 ///
                 /// A value this client does not know yet is kept as [`PostRequestStockBundleCouponCodeMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2987,7 +3601,7 @@ pub mod product_coupon {
                 /// 视频号入口
                 pub type PostRequestStockBundleCouponDisplayInfoEntranceFinder = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceFinder;
                 /// 小程序入口
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequestStockBundleCouponDisplayInfoEntranceMiniProgram {
                     /// 小程序appid
                     ///
@@ -3012,12 +3626,29 @@ pub mod product_coupon {
                     entrance_wording: "entrance_wording" required,
                     guidance_wording: "guidance_wording" required,
                 });
+                impl PostRequestStockBundleCouponDisplayInfoEntranceMiniProgram {
+                    /// A `PostRequestStockBundleCouponDisplayInfoEntranceMiniProgram` of its required fields (`appid`, `path`, `entrance_wording`, `guidance_wording`).
+                    #[inline]
+                    pub fn new(
+                        appid: impl Into<String>,
+                        path: impl Into<String>,
+                        entrance_wording: impl Into<String>,
+                        guidance_wording: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            appid: appid.into(),
+                            path: path.into(),
+                            entrance_wording: entrance_wording.into(),
+                            guidance_wording: guidance_wording.into(),
+                        }
+                    }
+                }
                 /// 公众号入口
                 pub type PostRequestStockBundleCouponDisplayInfoEntranceOfficialAccount = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponDisplayInfoEntranceOfficialAccount;
                 /// 事件通知配置
                 pub type PostRequestStockBundleNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
                 /// 多次优惠使用规则
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequestStockBundleProgressiveBundleUsageRule {
                     /// 券可核销时间
                     pub coupon_available_period: PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriod,
@@ -3046,6 +3677,20 @@ pub mod product_coupon {
                     discount_coupon_list: "discount_coupon_list" optional,
                     exchange_coupon_list: "exchange_coupon_list" optional,
                 });
+                impl PostRequestStockBundleProgressiveBundleUsageRule {
+                    /// A `PostRequestStockBundleProgressiveBundleUsageRule` with its required fields (`coupon_available_period`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestStockBundleProgressiveBundleUsageRule { normal_coupon_list: Some(…), ..PostRequestStockBundleProgressiveBundleUsageRule::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        coupon_available_period: PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriod,
+                    ) -> Self {
+                        Self {
+                            coupon_available_period,
+                            normal_coupon_list: None,
+                            discount_coupon_list: None,
+                            exchange_coupon_list: None,
+                        }
+                    }
+                }
                 /// 券可核销时间
                 pub type PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriod = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSingleUsageRuleCouponAvailablePeriod;
                 /// PostRequestStockBundleProgressiveBundleUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
@@ -3063,7 +3708,7 @@ pub mod product_coupon {
                 /// PostRequestStockBundleProgressiveBundleUsageRuleNormalCouponList
                 pub type PostRequestStockBundleProgressiveBundleUsageRuleNormalCouponList = crate::v3::marketing::partner::product_coupon::image_generation_tasks::PostRequestCombineImageNormalCoupon;
                 /// 发放规则
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequestStockBundleStockSendRule {
                     /// 发放次数总上限
                     ///
@@ -3083,6 +3728,17 @@ pub mod product_coupon {
                     max_count_per_day: "max_count_per_day" optional,
                     max_count_per_user: "max_count_per_user" required,
                 });
+                impl PostRequestStockBundleStockSendRule {
+                    /// A `PostRequestStockBundleStockSendRule` with its required fields (`max_count`, `max_count_per_user`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestStockBundleStockSendRule { max_count_per_day: Some(…), ..PostRequestStockBundleStockSendRule::new(…) }`.
+                    #[inline]
+                    pub fn new(max_count: i64, max_count_per_user: i64) -> Self {
+                        Self {
+                            max_count,
+                            max_count_per_day: None,
+                            max_count_per_user,
+                        }
+                    }
+                }
                 /// 可用门店范围
                 pub type PostRequestStockBundleStoreScope = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockStoreScope;
                 /// 券使用规则展示信息
@@ -3316,7 +3972,7 @@ pub mod product_coupon {
                         }
                     }
                     /// The request of `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}` (修改商品券批次组).
-                    #[derive(Clone, Debug, PartialEq, Default)]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct PatchRequest {
                         /// 修改请求单号
                         ///
@@ -3352,6 +4008,24 @@ pub mod product_coupon {
                         store_scope: "store_scope" optional,
                         brand_id: "brand_id" required,
                     });
+                    impl PatchRequest {
+                        /// A `PatchRequest` with its required fields (`out_request_no`, `brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `PatchRequest { remark: Some(…), ..PatchRequest::new(…) }`.
+                        #[inline]
+                        pub fn new(
+                            out_request_no: impl Into<String>,
+                            brand_id: impl Into<String>,
+                        ) -> Self {
+                            Self {
+                                out_request_no: out_request_no.into(),
+                                remark: None,
+                                usage_rule_display_info: None,
+                                coupon_display_info: None,
+                                notify_config: None,
+                                store_scope: None,
+                                brand_id: brand_id.into(),
+                            }
+                        }
+                    }
                     /// 用户商品券展示信息
                     pub type PatchRequestCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostRequestStockBundleCouponDisplayInfo;
                     /// 背景颜色
@@ -3377,7 +4051,7 @@ pub mod product_coupon {
                     /// PatchRequestUsageRuleDisplayInfoCouponUsageMethodList
                     pub type PatchRequestUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
                     /// The response of `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}` (修改商品券批次组).
-                    #[derive(Clone, Debug, PartialEq, Default)]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct PatchResponse {
                         /// 批次组ID
                         ///
@@ -3390,6 +4064,16 @@ pub mod product_coupon {
                         stock_bundle_id: "stock_bundle_id" required,
                         stock_list: "stock_list" optional,
                     });
+                    impl PatchResponse {
+                        /// A `PatchResponse` with its required fields (`stock_bundle_id`); every optional field is `None`. Set optional ones with struct update syntax: `PatchResponse { stock_list: Some(…), ..PatchResponse::new(…) }`.
+                        #[inline]
+                        pub fn new(stock_bundle_id: impl Into<String>) -> Self {
+                            Self {
+                                stock_bundle_id: stock_bundle_id.into(),
+                                stock_list: None,
+                            }
+                        }
+                    }
                     /// PatchResponseStockList
                     pub type PatchResponseStockList = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockList;
                     /// 品牌方预上传的券Code数量信息
@@ -3470,7 +4154,7 @@ pub mod product_coupon {
                             }
                         }
                         /// The request of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/associate-stores` (批次组批量关联门店).
-                        #[derive(Clone, Debug, PartialEq, Default)]
+                        #[derive(Clone, Debug, PartialEq)]
                         pub struct PostRequest {
                             /// 品牌ID
                             ///
@@ -3483,8 +4167,21 @@ pub mod product_coupon {
                             brand_id: "brand_id" required,
                             store_list: "store_list" required,
                         });
+                        impl PostRequest {
+                            /// A `PostRequest` of its required fields (`brand_id`, `store_list`).
+                            #[inline]
+                            pub fn new(
+                                brand_id: impl Into<String>,
+                                store_list: Vec<PostRequestStoreList>,
+                            ) -> Self {
+                                Self {
+                                    brand_id: brand_id.into(),
+                                    store_list,
+                                }
+                            }
+                        }
                         /// PostRequestStoreList
-                        #[derive(Clone, Debug, PartialEq, Default)]
+                        #[derive(Clone, Debug, PartialEq)]
                         pub struct PostRequestStoreList {
                             /// 门店ID
                             ///
@@ -3494,6 +4191,13 @@ pub mod product_coupon {
                         ::wechatpay::runtime::json_object!(PostRequestStoreList {
                             store_id: "store_id" required,
                         });
+                        impl PostRequestStoreList {
+                            /// A `PostRequestStoreList` of its required fields (`store_id`).
+                            #[inline]
+                            pub fn new(store_id: impl Into<String>) -> Self {
+                                Self { store_id: store_id.into() }
+                            }
+                        }
                         /// The response of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/associate-stores` (批次组批量关联门店).
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostResponse {
@@ -3661,6 +4365,25 @@ pub mod product_coupon {
                             target_max_count_per_day: "target_max_count_per_day" optional,
                             brand_id: "brand_id" required,
                         });
+                        impl PostRequest {
+                            /// A `PostRequest` with its required fields (`out_request_no`, `update_mode`, `brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { current_max_count: Some(…), ..PostRequest::new(…) }`.
+                            #[inline]
+                            pub fn new(
+                                out_request_no: impl Into<String>,
+                                update_mode: PostRequestUpdateMode,
+                                brand_id: impl Into<String>,
+                            ) -> Self {
+                                Self {
+                                    out_request_no: out_request_no.into(),
+                                    update_mode,
+                                    current_max_count: None,
+                                    target_max_count: None,
+                                    current_max_count_per_day: None,
+                                    target_max_count_per_day: None,
+                                    brand_id: brand_id.into(),
+                                }
+                            }
+                        }
                         /// 更新模式
                         ///
                         /// A value this client does not know yet is kept as [`PostRequestUpdateMode::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3784,7 +4507,7 @@ pub mod product_coupon {
                     }
                 }
                 /// The request of `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks` (查询商品券批次列表).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetRequest {
                     /// 批次状态
                     ///
@@ -3809,6 +4532,18 @@ pub mod product_coupon {
                     page_token: query "page_token" optional,
                     brand_id: query "brand_id" required,
                 });
+                impl GetRequest {
+                    /// A `GetRequest` with its required fields (`brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { state: Some(…), ..GetRequest::new(…) }`.
+                    #[inline]
+                    pub fn new(brand_id: impl Into<String>) -> Self {
+                        Self {
+                            state: None,
+                            page_size: None,
+                            page_token: None,
+                            brand_id: brand_id.into(),
+                        }
+                    }
+                }
                 /// 批次状态
                 pub type GetRequestState = crate::v3::marketing::partner::product_coupon::product_coupons::PostResponseStockState;
                 /// The response of `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks` (查询商品券批次列表).
@@ -3999,6 +4734,21 @@ pub mod product_coupon {
                     out_request_no: "out_request_no" required,
                     stock: "stock" required,
                 });
+                impl PostRequest {
+                    /// A `PostRequest` of its required fields (`brand_id`, `out_request_no`, `stock`).
+                    #[inline]
+                    pub fn new(
+                        brand_id: impl Into<String>,
+                        out_request_no: impl Into<String>,
+                        stock: PostRequestStock,
+                    ) -> Self {
+                        Self {
+                            brand_id: brand_id.into(),
+                            out_request_no: out_request_no.into(),
+                            stock,
+                        }
+                    }
+                }
                 /// 批次信息
                 #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequestStock {
@@ -4040,6 +4790,30 @@ pub mod product_coupon {
                     notify_config: "notify_config" required,
                     store_scope: "store_scope" required,
                 });
+                impl PostRequestStock {
+                    /// A `PostRequestStock` with its required fields (`coupon_code_mode`, `stock_send_rule`, `usage_rule_display_info`, `coupon_display_info`, `notify_config`, `store_scope`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestStock { remark: Some(…), ..PostRequestStock::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        coupon_code_mode: PostRequestStockCouponCodeMode,
+                        stock_send_rule: PostRequestStockStockSendRule,
+                        usage_rule_display_info: PostRequestStockUsageRuleDisplayInfo,
+                        coupon_display_info: PostRequestStockCouponDisplayInfo,
+                        notify_config: PostRequestStockNotifyConfig,
+                        store_scope: PostRequestStockStoreScope,
+                    ) -> Self {
+                        Self {
+                            remark: None,
+                            coupon_code_mode,
+                            stock_send_rule,
+                            single_usage_rule: None,
+                            sequential_usage_rule: None,
+                            usage_rule_display_info,
+                            coupon_display_info,
+                            notify_config,
+                            store_scope,
+                        }
+                    }
+                }
                 /// 券Code分配模式
                 pub type PostRequestStockCouponCodeMode = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockCouponCodeMode;
                 /// 用户商品券展示信息
@@ -4057,7 +4831,7 @@ pub mod product_coupon {
                 /// 事件通知配置
                 pub type PostRequestStockNotifyConfig = crate::v3::marketing::busifavor::stocks::PostRequestNotifyConfig;
                 /// 多次优惠使用规则
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequestStockSequentialUsageRule {
                     /// 券可核销时间
                     pub coupon_available_period: PostRequestStockSequentialUsageRuleCouponAvailablePeriod,
@@ -4083,8 +4857,23 @@ pub mod product_coupon {
                     exchange_coupon_list: "exchange_coupon_list" optional,
                     special_first: "special_first" optional,
                 });
+                impl PostRequestStockSequentialUsageRule {
+                    /// A `PostRequestStockSequentialUsageRule` with its required fields (`coupon_available_period`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestStockSequentialUsageRule { normal_coupon_list: Some(…), ..PostRequestStockSequentialUsageRule::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        coupon_available_period: PostRequestStockSequentialUsageRuleCouponAvailablePeriod,
+                    ) -> Self {
+                        Self {
+                            coupon_available_period,
+                            normal_coupon_list: None,
+                            discount_coupon_list: None,
+                            exchange_coupon_list: None,
+                            special_first: None,
+                        }
+                    }
+                }
                 /// 券可核销时间
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequestStockSequentialUsageRuleCouponAvailablePeriod {
                     /// 开始时间
                     ///
@@ -4116,6 +4905,22 @@ pub mod product_coupon {
                     weekly_available_period: "weekly_available_period" optional,
                     irregular_available_period_list: "irregular_available_period_list" optional,
                 });
+                impl PostRequestStockSequentialUsageRuleCouponAvailablePeriod {
+                    /// A `PostRequestStockSequentialUsageRuleCouponAvailablePeriod` with its required fields (`available_begin_time`, `available_end_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestStockSequentialUsageRuleCouponAvailablePeriod { wait_days_after_receive: Some(…), ..PostRequestStockSequentialUsageRuleCouponAvailablePeriod::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        available_begin_time: impl Into<String>,
+                        available_end_time: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            available_begin_time: available_begin_time.into(),
+                            available_end_time: available_end_time.into(),
+                            wait_days_after_receive: None,
+                            weekly_available_period: None,
+                            irregular_available_period_list: None,
+                        }
+                    }
+                }
                 /// PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList
                 pub type PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockSequentialUsageRuleCouponAvailablePeriodIrregularAvailablePeriodList;
                 /// 每周固定可用时间
@@ -4161,7 +4966,7 @@ pub mod product_coupon {
                 /// PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList
                 pub type PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
                 /// The response of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks` (添加商品券批次).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponse {
                     /// 商品券ID
                     ///
@@ -4234,6 +5039,35 @@ pub mod product_coupon {
                     deactivate_reason: "deactivate_reason" optional,
                     brand_id: "brand_id" required,
                 });
+                impl PostResponse {
+                    /// A `PostResponse` with its required fields (`product_coupon_id`, `brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { stock_id: Some(…), ..PostResponse::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        product_coupon_id: impl Into<String>,
+                        brand_id: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            product_coupon_id: product_coupon_id.into(),
+                            stock_id: None,
+                            remark: None,
+                            coupon_code_mode: None,
+                            coupon_code_count_info: None,
+                            stock_send_rule: None,
+                            single_usage_rule: None,
+                            sequential_usage_rule: None,
+                            usage_rule_display_info: None,
+                            coupon_display_info: None,
+                            notify_config: None,
+                            store_scope: None,
+                            sent_count_info: None,
+                            state: None,
+                            deactivate_request_no: None,
+                            deactivate_time: None,
+                            deactivate_reason: None,
+                            brand_id: brand_id.into(),
+                        }
+                    }
+                }
                 /// 品牌方预上传的券Code数量信息
                 pub type PostResponseCouponCodeCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockListCouponCodeCountInfo;
                 /// 券Code分配模式
@@ -4419,7 +5253,7 @@ pub mod product_coupon {
                     /// The request of `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}` (查询商品券指定批次).
                     pub type GetRequest = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::GetRequest;
                     /// The response of `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}` (查询商品券指定批次).
-                    #[derive(Clone, Debug, PartialEq, Default)]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct GetResponse {
                         /// 商品券ID
                         ///
@@ -4496,6 +5330,36 @@ pub mod product_coupon {
                         deactivate_reason: "deactivate_reason" optional,
                         brand_id: "brand_id" required,
                     });
+                    impl GetResponse {
+                        /// A `GetResponse` with its required fields (`product_coupon_id`, `stock_id`, `brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { remark: Some(…), ..GetResponse::new(…) }`.
+                        #[inline]
+                        pub fn new(
+                            product_coupon_id: impl Into<String>,
+                            stock_id: impl Into<String>,
+                            brand_id: impl Into<String>,
+                        ) -> Self {
+                            Self {
+                                product_coupon_id: product_coupon_id.into(),
+                                stock_id: stock_id.into(),
+                                remark: None,
+                                coupon_code_mode: None,
+                                coupon_code_count_info: None,
+                                stock_send_rule: None,
+                                single_usage_rule: None,
+                                sequential_usage_rule: None,
+                                usage_rule_display_info: None,
+                                coupon_display_info: None,
+                                notify_config: None,
+                                store_scope: None,
+                                sent_count_info: None,
+                                state: None,
+                                deactivate_request_no: None,
+                                deactivate_time: None,
+                                deactivate_reason: None,
+                                brand_id: brand_id.into(),
+                            }
+                        }
+                    }
                     /// 品牌方预上传的券Code数量信息
                     pub type GetResponseCouponCodeCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockListCouponCodeCountInfo;
                     /// 券Code分配模式
@@ -4567,7 +5431,7 @@ pub mod product_coupon {
                     /// GetResponseUsageRuleDisplayInfoCouponUsageMethodList
                     pub type GetResponseUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
                     /// The request of `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}` (修改商品券指定批次).
-                    #[derive(Clone, Debug, PartialEq, Default)]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct PatchRequest {
                         /// 品牌ID
                         ///
@@ -4603,6 +5467,24 @@ pub mod product_coupon {
                         notify_config: "notify_config" optional,
                         store_scope: "store_scope" optional,
                     });
+                    impl PatchRequest {
+                        /// A `PatchRequest` with its required fields (`brand_id`, `out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PatchRequest { remark: Some(…), ..PatchRequest::new(…) }`.
+                        #[inline]
+                        pub fn new(
+                            brand_id: impl Into<String>,
+                            out_request_no: impl Into<String>,
+                        ) -> Self {
+                            Self {
+                                brand_id: brand_id.into(),
+                                out_request_no: out_request_no.into(),
+                                remark: None,
+                                usage_rule_display_info: None,
+                                coupon_display_info: None,
+                                notify_config: None,
+                                store_scope: None,
+                            }
+                        }
+                    }
                     /// 用户商品券展示信息
                     pub type PatchRequestCouponDisplayInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostRequestStockBundleCouponDisplayInfo;
                     /// 背景颜色
@@ -4703,6 +5585,40 @@ pub mod product_coupon {
                         deactivate_reason: "deactivate_reason" optional,
                         brand_id: "brand_id" required,
                     });
+                    impl PatchResponse {
+                        /// A `PatchResponse` with its required fields (`product_coupon_id`, `stock_id`, `usage_rule_display_info`, `coupon_display_info`, `notify_config`, `store_scope`, `brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `PatchResponse { remark: Some(…), ..PatchResponse::new(…) }`.
+                        #[inline]
+                        pub fn new(
+                            product_coupon_id: impl Into<String>,
+                            stock_id: impl Into<String>,
+                            usage_rule_display_info: PatchResponseUsageRuleDisplayInfo,
+                            coupon_display_info: PatchResponseCouponDisplayInfo,
+                            notify_config: PatchResponseNotifyConfig,
+                            store_scope: PatchResponseStoreScope,
+                            brand_id: impl Into<String>,
+                        ) -> Self {
+                            Self {
+                                product_coupon_id: product_coupon_id.into(),
+                                stock_id: stock_id.into(),
+                                remark: None,
+                                coupon_code_mode: None,
+                                coupon_code_count_info: None,
+                                stock_send_rule: None,
+                                single_usage_rule: None,
+                                sequential_usage_rule: None,
+                                usage_rule_display_info,
+                                coupon_display_info,
+                                notify_config,
+                                store_scope,
+                                sent_count_info: None,
+                                state: None,
+                                deactivate_request_no: None,
+                                deactivate_time: None,
+                                deactivate_reason: None,
+                                brand_id: brand_id.into(),
+                            }
+                        }
+                    }
                     /// 品牌方预上传的券Code数量信息
                     pub type PatchResponseCouponCodeCountInfo = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::PostResponseStockListCouponCodeCountInfo;
                     /// 券Code分配模式
@@ -4833,7 +5749,7 @@ pub mod product_coupon {
                             }
                         }
                         /// The request of `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associated-stores` (查询批次关联门店列表).
-                        #[derive(Clone, Debug, PartialEq, Default)]
+                        #[derive(Clone, Debug, PartialEq)]
                         pub struct GetRequest {
                             /// 分页大小
                             ///
@@ -4853,6 +5769,17 @@ pub mod product_coupon {
                             page_token: query "page_token" optional,
                             brand_id: query "brand_id" required,
                         });
+                        impl GetRequest {
+                            /// A `GetRequest` with its required fields (`brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { page_size: Some(…), ..GetRequest::new(…) }`.
+                            #[inline]
+                            pub fn new(brand_id: impl Into<String>) -> Self {
+                                Self {
+                                    page_size: None,
+                                    page_token: None,
+                                    brand_id: brand_id.into(),
+                                }
+                            }
+                        }
                         /// The response of `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associated-stores` (查询批次关联门店列表).
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct GetResponse {
@@ -5071,6 +5998,25 @@ pub mod product_coupon {
                             current_max_count_per_day: "current_max_count_per_day" optional,
                             target_max_count_per_day: "target_max_count_per_day" optional,
                         });
+                        impl PostRequest {
+                            /// A `PostRequest` with its required fields (`brand_id`, `out_request_no`, `update_mode`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { current_max_count: Some(…), ..PostRequest::new(…) }`.
+                            #[inline]
+                            pub fn new(
+                                brand_id: impl Into<String>,
+                                out_request_no: impl Into<String>,
+                                update_mode: PostRequestUpdateMode,
+                            ) -> Self {
+                                Self {
+                                    brand_id: brand_id.into(),
+                                    out_request_no: out_request_no.into(),
+                                    update_mode,
+                                    current_max_count: None,
+                                    target_max_count: None,
+                                    current_max_count_per_day: None,
+                                    target_max_count_per_day: None,
+                                }
+                            }
+                        }
                         /// 更新模式
                         pub type PostRequestUpdateMode = crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::by_stock_bundle_id::update_budget::PostRequestUpdateMode;
                         /// The response of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/update-budget` (修改商品券批次发放预算).
@@ -5170,7 +6116,7 @@ pub mod product_coupon {
                             }
                         }
                         /// The request of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/upload-coupon-codes` (预上传券Code).
-                        #[derive(Clone, Debug, PartialEq, Default)]
+                        #[derive(Clone, Debug, PartialEq)]
                         pub struct PostRequest {
                             /// 品牌ID
                             ///
@@ -5188,6 +6134,21 @@ pub mod product_coupon {
                             out_request_no: "out_request_no" required,
                             code_list: "code_list" required,
                         });
+                        impl PostRequest {
+                            /// A `PostRequest` of its required fields (`brand_id`, `out_request_no`, `code_list`).
+                            #[inline]
+                            pub fn new(
+                                brand_id: impl Into<String>,
+                                out_request_no: impl Into<String>,
+                                code_list: Vec<String>,
+                            ) -> Self {
+                                Self {
+                                    brand_id: brand_id.into(),
+                                    out_request_no: out_request_no.into(),
+                                    code_list,
+                                }
+                            }
+                        }
                         /// The response of `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/upload-coupon-codes` (预上传券Code).
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostResponse {
@@ -5289,7 +6250,7 @@ pub mod product_coupon {
                     }
                 }
                 /// The request of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles` (向用户发放商品券批次组).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequest {
                     /// 品牌ID
                     ///
@@ -5327,6 +6288,27 @@ pub mod product_coupon {
                     attach: "attach" optional,
                     coupon_tag_info: "coupon_tag_info" optional,
                 });
+                impl PostRequest {
+                    /// A `PostRequest` with its required fields (`brand_id`, `product_coupon_id`, `stock_bundle_id`, `appid`, `send_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { attach: Some(…), ..PostRequest::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        brand_id: impl Into<String>,
+                        product_coupon_id: impl Into<String>,
+                        stock_bundle_id: impl Into<String>,
+                        appid: impl Into<String>,
+                        send_request_no: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            brand_id: brand_id.into(),
+                            product_coupon_id: product_coupon_id.into(),
+                            stock_bundle_id: stock_bundle_id.into(),
+                            appid: appid.into(),
+                            send_request_no: send_request_no.into(),
+                            attach: None,
+                            coupon_tag_info: None,
+                        }
+                    }
+                }
                 /// 用户商品券标签信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostRequestCouponTagInfo {
@@ -5340,7 +6322,7 @@ pub mod product_coupon {
                     member_tag_info: "member_tag_info" optional,
                 });
                 /// 会员标签信息
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequestCouponTagInfoMemberTagInfo {
                     /// 会员卡模板ID
                     pub member_card_id: String,
@@ -5348,6 +6330,15 @@ pub mod product_coupon {
                 ::wechatpay::runtime::json_object!(PostRequestCouponTagInfoMemberTagInfo {
                     member_card_id: "member_card_id" required,
                 });
+                impl PostRequestCouponTagInfoMemberTagInfo {
+                    /// A `PostRequestCouponTagInfoMemberTagInfo` of its required fields (`member_card_id`).
+                    #[inline]
+                    pub fn new(member_card_id: impl Into<String>) -> Self {
+                        Self {
+                            member_card_id: member_card_id.into(),
+                        }
+                    }
+                }
                 /// The response of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles` (向用户发放商品券批次组).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponse {
@@ -5857,7 +6848,7 @@ pub mod product_coupon {
                             }
                         }
                         /// The request of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate` (失效用户商品券组).
-                        #[derive(Clone, Debug, PartialEq, Default)]
+                        #[derive(Clone, Debug, PartialEq)]
                         pub struct PostRequest {
                             /// 品牌ID
                             ///
@@ -5892,8 +6883,29 @@ pub mod product_coupon {
                             out_request_no: "out_request_no" required,
                             deactivate_reason: "deactivate_reason" required,
                         });
+                        impl PostRequest {
+                            /// A `PostRequest` of its required fields (`brand_id`, `product_coupon_id`, `stock_bundle_id`, `appid`, `out_request_no`, `deactivate_reason`).
+                            #[inline]
+                            pub fn new(
+                                brand_id: impl Into<String>,
+                                product_coupon_id: impl Into<String>,
+                                stock_bundle_id: impl Into<String>,
+                                appid: impl Into<String>,
+                                out_request_no: impl Into<String>,
+                                deactivate_reason: impl Into<String>,
+                            ) -> Self {
+                                Self {
+                                    brand_id: brand_id.into(),
+                                    product_coupon_id: product_coupon_id.into(),
+                                    stock_bundle_id: stock_bundle_id.into(),
+                                    appid: appid.into(),
+                                    out_request_no: out_request_no.into(),
+                                    deactivate_reason: deactivate_reason.into(),
+                                }
+                            }
+                        }
                         /// The response of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate` (失效用户商品券组).
-                        #[derive(Clone, Debug, PartialEq, Default)]
+                        #[derive(Clone, Debug, PartialEq)]
                         pub struct PostResponse {
                             /// 用户券组ID
                             ///
@@ -5908,6 +6920,18 @@ pub mod product_coupon {
                             user_coupon_bundle_id: "user_coupon_bundle_id" required,
                             user_product_coupon_list: "user_product_coupon_list" optional,
                         });
+                        impl PostResponse {
+                            /// A `PostResponse` with its required fields (`user_coupon_bundle_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { user_product_coupon_list: Some(…), ..PostResponse::new(…) }`.
+                            #[inline]
+                            pub fn new(
+                                user_coupon_bundle_id: impl Into<String>,
+                            ) -> Self {
+                                Self {
+                                    user_coupon_bundle_id: user_coupon_bundle_id.into(),
+                                    user_product_coupon_list: None,
+                                }
+                            }
+                        }
                         /// PostResponseUserProductCouponList
                         #[derive(Clone, Debug, PartialEq, Default)]
                         pub struct PostResponseUserProductCouponList {
@@ -6196,7 +7220,7 @@ pub mod product_coupon {
                     }
                 }
                 /// The request of `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons` (指定券状态查询用户商品券列表).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetRequest {
                     /// 商品券ID
                     ///
@@ -6236,6 +7260,24 @@ pub mod product_coupon {
                     page_token: query "page_token" optional,
                     brand_id: query "brand_id" required,
                 });
+                impl GetRequest {
+                    /// A `GetRequest` with its required fields (`appid`, `brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { product_coupon_id: Some(…), ..GetRequest::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        appid: impl Into<String>,
+                        brand_id: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            product_coupon_id: None,
+                            stock_id: None,
+                            appid: appid.into(),
+                            coupon_state: None,
+                            page_size: None,
+                            page_token: None,
+                            brand_id: brand_id.into(),
+                        }
+                    }
+                }
                 /// 用户商品券状态
                 pub type GetRequestCouponState = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListCouponState;
                 /// The response of `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons` (指定券状态查询用户商品券列表).
@@ -6853,7 +7895,7 @@ pub mod product_coupon {
                 /// GetResponseUserCouponListStockUsageRuleDisplayInfoCouponUsageMethodList
                 pub type GetResponseUserCouponListStockUsageRuleDisplayInfoCouponUsageMethodList = crate::v3::marketing::partner::product_coupon::product_coupons::PostRequestStockUsageRuleDisplayInfoCouponUsageMethodList;
                 /// The request of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons` (向用户发放商品券).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequest {
                     /// 品牌ID
                     ///
@@ -6896,6 +7938,28 @@ pub mod product_coupon {
                     attach: "attach" optional,
                     coupon_tag_info: "coupon_tag_info" optional,
                 });
+                impl PostRequest {
+                    /// A `PostRequest` with its required fields (`brand_id`, `product_coupon_id`, `stock_id`, `appid`, `send_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { coupon_code: Some(…), ..PostRequest::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        brand_id: impl Into<String>,
+                        product_coupon_id: impl Into<String>,
+                        stock_id: impl Into<String>,
+                        appid: impl Into<String>,
+                        send_request_no: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            brand_id: brand_id.into(),
+                            product_coupon_id: product_coupon_id.into(),
+                            stock_id: stock_id.into(),
+                            coupon_code: None,
+                            appid: appid.into(),
+                            send_request_no: send_request_no.into(),
+                            attach: None,
+                            coupon_tag_info: None,
+                        }
+                    }
+                }
                 /// 用户商品券标签信息
                 pub type PostRequestCouponTagInfo = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListCouponTagInfo;
                 /// PostRequestCouponTagInfoCouponTagList
@@ -6903,7 +7967,7 @@ pub mod product_coupon {
                 /// 会员标签信息
                 pub type PostRequestCouponTagInfoMemberTagInfo = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListCouponTagInfoMemberTagInfo;
                 /// The response of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons` (向用户发放商品券).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponse {
                     /// 用户商品券Code
                     ///
@@ -6997,6 +8061,37 @@ pub mod product_coupon {
                     channel_custom_info: "channel_custom_info" optional,
                     brand_id: "brand_id" required,
                 });
+                impl PostResponse {
+                    /// A `PostResponse` with its required fields (`coupon_code`, `send_request_no`, `brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { coupon_state: Some(…), ..PostResponse::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        coupon_code: impl Into<String>,
+                        send_request_no: impl Into<String>,
+                        brand_id: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            coupon_code: coupon_code.into(),
+                            coupon_state: None,
+                            valid_begin_time: None,
+                            valid_end_time: None,
+                            receive_time: None,
+                            send_request_no: send_request_no.into(),
+                            send_channel: None,
+                            confirm_request_no: None,
+                            confirm_time: None,
+                            deactivate_request_no: None,
+                            deactivate_time: None,
+                            deactivate_reason: None,
+                            single_usage_detail: None,
+                            sequential_usage_detail: None,
+                            product_coupon: None,
+                            stock: None,
+                            attach: None,
+                            channel_custom_info: None,
+                            brand_id: brand_id.into(),
+                        }
+                    }
+                }
                 /// 用户商品券状态
                 pub type PostResponseCouponState = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListCouponState;
                 /// 商品券信息
@@ -7158,7 +8253,7 @@ pub mod product_coupon {
                         }
                     }
                     /// The request of `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}` (查询用户商品券详情).
-                    #[derive(Clone, Debug, PartialEq, Default)]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct GetRequest {
                         /// 品牌ID
                         ///
@@ -7183,8 +8278,25 @@ pub mod product_coupon {
                         stock_id: query "stock_id" required,
                         appid: query "appid" required,
                     });
+                    impl GetRequest {
+                        /// A `GetRequest` of its required fields (`brand_id`, `product_coupon_id`, `stock_id`, `appid`).
+                        #[inline]
+                        pub fn new(
+                            brand_id: impl Into<String>,
+                            product_coupon_id: impl Into<String>,
+                            stock_id: impl Into<String>,
+                            appid: impl Into<String>,
+                        ) -> Self {
+                            Self {
+                                brand_id: brand_id.into(),
+                                product_coupon_id: product_coupon_id.into(),
+                                stock_id: stock_id.into(),
+                                appid: appid.into(),
+                            }
+                        }
+                    }
                     /// The response of `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}` (查询用户商品券详情).
-                    #[derive(Clone, Debug, PartialEq, Default)]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct GetResponse {
                         /// 用户商品券Code
                         ///
@@ -7278,6 +8390,36 @@ pub mod product_coupon {
                         channel_custom_info: "channel_custom_info" optional,
                         brand_id: "brand_id" required,
                     });
+                    impl GetResponse {
+                        /// A `GetResponse` with its required fields (`coupon_code`, `brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { coupon_state: Some(…), ..GetResponse::new(…) }`.
+                        #[inline]
+                        pub fn new(
+                            coupon_code: impl Into<String>,
+                            brand_id: impl Into<String>,
+                        ) -> Self {
+                            Self {
+                                coupon_code: coupon_code.into(),
+                                coupon_state: None,
+                                valid_begin_time: None,
+                                valid_end_time: None,
+                                receive_time: None,
+                                send_request_no: None,
+                                send_channel: None,
+                                confirm_request_no: None,
+                                confirm_time: None,
+                                deactivate_request_no: None,
+                                deactivate_time: None,
+                                deactivate_reason: None,
+                                single_usage_detail: None,
+                                sequential_usage_detail: None,
+                                product_coupon: None,
+                                stock: None,
+                                attach: None,
+                                channel_custom_info: None,
+                                brand_id: brand_id.into(),
+                            }
+                        }
+                    }
                     /// 用户商品券状态
                     pub type GetResponseCouponState = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListCouponState;
                     /// 商品券信息
@@ -7416,7 +8558,7 @@ pub mod product_coupon {
                             }
                         }
                         /// The request of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/confirm` (确认发放用户商品券).
-                        #[derive(Clone, Debug, PartialEq, Default)]
+                        #[derive(Clone, Debug, PartialEq)]
                         pub struct PostRequest {
                             /// 品牌ID
                             ///
@@ -7446,8 +8588,27 @@ pub mod product_coupon {
                             appid: "appid" required,
                             out_request_no: "out_request_no" required,
                         });
+                        impl PostRequest {
+                            /// A `PostRequest` of its required fields (`brand_id`, `product_coupon_id`, `stock_id`, `appid`, `out_request_no`).
+                            #[inline]
+                            pub fn new(
+                                brand_id: impl Into<String>,
+                                product_coupon_id: impl Into<String>,
+                                stock_id: impl Into<String>,
+                                appid: impl Into<String>,
+                                out_request_no: impl Into<String>,
+                            ) -> Self {
+                                Self {
+                                    brand_id: brand_id.into(),
+                                    product_coupon_id: product_coupon_id.into(),
+                                    stock_id: stock_id.into(),
+                                    appid: appid.into(),
+                                    out_request_no: out_request_no.into(),
+                                }
+                            }
+                        }
                         /// The response of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/confirm` (确认发放用户商品券).
-                        #[derive(Clone, Debug, PartialEq, Default)]
+                        #[derive(Clone, Debug, PartialEq)]
                         pub struct PostResponse {
                             /// 用户商品券Code
                             ///
@@ -7543,6 +8704,36 @@ pub mod product_coupon {
                             channel_custom_info: "channel_custom_info" optional,
                             brand_id: "brand_id" required,
                         });
+                        impl PostResponse {
+                            /// A `PostResponse` with its required fields (`coupon_code`, `brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { coupon_state: Some(…), ..PostResponse::new(…) }`.
+                            #[inline]
+                            pub fn new(
+                                coupon_code: impl Into<String>,
+                                brand_id: impl Into<String>,
+                            ) -> Self {
+                                Self {
+                                    coupon_code: coupon_code.into(),
+                                    coupon_state: None,
+                                    valid_begin_time: None,
+                                    valid_end_time: None,
+                                    receive_time: None,
+                                    send_request_no: None,
+                                    send_channel: None,
+                                    confirm_request_no: None,
+                                    confirm_time: None,
+                                    deactivate_request_no: None,
+                                    deactivate_time: None,
+                                    deactivate_reason: None,
+                                    single_usage_detail: None,
+                                    progressive_bundle_usage_detail: None,
+                                    product_coupon: None,
+                                    stock: None,
+                                    attach: None,
+                                    channel_custom_info: None,
+                                    brand_id: brand_id.into(),
+                                }
+                            }
+                        }
                         /// 用户商品券状态
                         pub type PostResponseCouponState = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListCouponState;
                         /// 商品券信息
@@ -7747,7 +8938,7 @@ pub mod product_coupon {
                             }
                         }
                         /// The request of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/deactivate` (失效用户商品券).
-                        #[derive(Clone, Debug, PartialEq, Default)]
+                        #[derive(Clone, Debug, PartialEq)]
                         pub struct PostRequest {
                             /// 品牌ID
                             ///
@@ -7782,6 +8973,27 @@ pub mod product_coupon {
                             out_request_no: "out_request_no" required,
                             deactivate_reason: "deactivate_reason" required,
                         });
+                        impl PostRequest {
+                            /// A `PostRequest` of its required fields (`brand_id`, `product_coupon_id`, `stock_id`, `appid`, `out_request_no`, `deactivate_reason`).
+                            #[inline]
+                            pub fn new(
+                                brand_id: impl Into<String>,
+                                product_coupon_id: impl Into<String>,
+                                stock_id: impl Into<String>,
+                                appid: impl Into<String>,
+                                out_request_no: impl Into<String>,
+                                deactivate_reason: impl Into<String>,
+                            ) -> Self {
+                                Self {
+                                    brand_id: brand_id.into(),
+                                    product_coupon_id: product_coupon_id.into(),
+                                    stock_id: stock_id.into(),
+                                    appid: appid.into(),
+                                    out_request_no: out_request_no.into(),
+                                    deactivate_reason: deactivate_reason.into(),
+                                }
+                            }
+                        }
                         /// The response of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/deactivate` (失效用户商品券).
                         pub type PostResponse = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::by_coupon_code::GetResponse;
                         /// 用户商品券状态
@@ -7923,7 +9135,7 @@ pub mod product_coupon {
                             }
                         }
                         /// The request of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/return` (退券).
-                        #[derive(Clone, Debug, PartialEq, Default)]
+                        #[derive(Clone, Debug, PartialEq)]
                         pub struct PostRequest {
                             /// 品牌ID
                             ///
@@ -7958,6 +9170,26 @@ pub mod product_coupon {
                             out_request_no: "out_request_no" required,
                             sequential_coupon_index: "sequential_coupon_index" optional,
                         });
+                        impl PostRequest {
+                            /// A `PostRequest` with its required fields (`brand_id`, `product_coupon_id`, `stock_id`, `appid`, `out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sequential_coupon_index: Some(…), ..PostRequest::new(…) }`.
+                            #[inline]
+                            pub fn new(
+                                brand_id: impl Into<String>,
+                                product_coupon_id: impl Into<String>,
+                                stock_id: impl Into<String>,
+                                appid: impl Into<String>,
+                                out_request_no: impl Into<String>,
+                            ) -> Self {
+                                Self {
+                                    brand_id: brand_id.into(),
+                                    product_coupon_id: product_coupon_id.into(),
+                                    stock_id: stock_id.into(),
+                                    appid: appid.into(),
+                                    out_request_no: out_request_no.into(),
+                                    sequential_coupon_index: None,
+                                }
+                            }
+                        }
                         /// The response of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/return` (退券).
                         pub type PostResponse = crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::by_coupon_code::GetResponse;
                         /// 用户商品券状态
@@ -8097,7 +9329,7 @@ pub mod product_coupon {
                             }
                         }
                         /// The request of `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/use` (核销用户商品券).
-                        #[derive(Clone, Debug, PartialEq, Default)]
+                        #[derive(Clone, Debug, PartialEq)]
                         pub struct PostRequest {
                             /// 品牌ID
                             ///
@@ -8151,6 +9383,33 @@ pub mod product_coupon {
                             associated_pay_score_order_info: "associated_pay_score_order_info" optional,
                             saved_amount: "saved_amount" optional,
                         });
+                        impl PostRequest {
+                            /// A `PostRequest` with its required fields (`brand_id`, `product_coupon_id`, `stock_id`, `appid`, `use_time`, `associated_order_info`, `out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sequential_coupon_index: Some(…), ..PostRequest::new(…) }`.
+                            #[inline]
+                            pub fn new(
+                                brand_id: impl Into<String>,
+                                product_coupon_id: impl Into<String>,
+                                stock_id: impl Into<String>,
+                                appid: impl Into<String>,
+                                use_time: impl Into<String>,
+                                associated_order_info: PostRequestAssociatedOrderInfo,
+                                out_request_no: impl Into<String>,
+                            ) -> Self {
+                                Self {
+                                    brand_id: brand_id.into(),
+                                    product_coupon_id: product_coupon_id.into(),
+                                    stock_id: stock_id.into(),
+                                    appid: appid.into(),
+                                    use_time: use_time.into(),
+                                    associated_order_info,
+                                    out_request_no: out_request_no.into(),
+                                    sequential_coupon_index: None,
+                                    store_id: None,
+                                    associated_pay_score_order_info: None,
+                                    saved_amount: None,
+                                }
+                            }
+                        }
                         /// 关联微信支付订单信息
                         pub type PostRequestAssociatedOrderInfo = crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::PostResponseUserProductCouponListProgressiveBundleUsageDetailAssociatedOrderInfo;
                         /// 关联微信支付分订单信息
@@ -8312,7 +9571,7 @@ pub mod product_coupon {
                     }
                 }
                 /// The request of `POST /v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon` (向用户预发放商品券).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequest {
                     /// 品牌ID
                     ///
@@ -8352,6 +9611,27 @@ pub mod product_coupon {
                     send_request_no: "send_request_no" required,
                     attach: "attach" optional,
                 });
+                impl PostRequest {
+                    /// A `PostRequest` with its required fields (`brand_id`, `product_coupon_id`, `stock_id`, `appid`, `send_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { coupon_code: Some(…), ..PostRequest::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        brand_id: impl Into<String>,
+                        product_coupon_id: impl Into<String>,
+                        stock_id: impl Into<String>,
+                        appid: impl Into<String>,
+                        send_request_no: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            brand_id: brand_id.into(),
+                            product_coupon_id: product_coupon_id.into(),
+                            stock_id: stock_id.into(),
+                            coupon_code: None,
+                            appid: appid.into(),
+                            send_request_no: send_request_no.into(),
+                            attach: None,
+                        }
+                    }
+                }
                 /// The response of `POST /v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon` (向用户预发放商品券).
                 pub type PostResponse = crate::v3::marketing::busifavor::product_coupons::pre_send::PostResponse;
             }
@@ -8379,7 +9659,7 @@ pub mod product_coupon {
                     }
                 }
                 /// The request of `POST /v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon-bundle` (向用户预发放商品券批次组).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequest {
                     /// 品牌ID
                     ///
@@ -8414,6 +9694,26 @@ pub mod product_coupon {
                     send_request_no: "send_request_no" required,
                     attach: "attach" optional,
                 });
+                impl PostRequest {
+                    /// A `PostRequest` with its required fields (`brand_id`, `product_coupon_id`, `stock_bundle_id`, `appid`, `send_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { attach: Some(…), ..PostRequest::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        brand_id: impl Into<String>,
+                        product_coupon_id: impl Into<String>,
+                        stock_bundle_id: impl Into<String>,
+                        appid: impl Into<String>,
+                        send_request_no: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            brand_id: brand_id.into(),
+                            product_coupon_id: product_coupon_id.into(),
+                            stock_bundle_id: stock_bundle_id.into(),
+                            appid: appid.into(),
+                            send_request_no: send_request_no.into(),
+                            attach: None,
+                        }
+                    }
+                }
                 /// The response of `POST /v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon-bundle` (向用户预发放商品券批次组).
                 pub type PostResponse = crate::v3::marketing::busifavor::product_coupons::pre_send::PostResponse;
             }

@@ -59,7 +59,7 @@ pub struct GetRequest {
     offset: query "offset" optional,
 });
 /// The response of `GET /v3/marketing/partnerships` (查询合作关系列表API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetResponse {
     /// 合作关系结果集
     pub data: Option<Vec<GetResponseData>>,
@@ -82,6 +82,18 @@ pub struct GetResponse {
     offset: "offset" required,
     total_count: "total_count" optional,
 });
+impl GetResponse {
+    /// A `GetResponse` with its required fields (`limit`, `offset`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { data: Some(…), ..GetResponse::new(…) }`.
+    #[inline]
+    pub fn new(limit: i64, offset: i64) -> Self {
+        Self {
+            data: None,
+            limit,
+            offset,
+            total_count: None,
+        }
+    }
+}
 /// GetResponseData
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseData {
@@ -190,6 +202,21 @@ pub mod build {
         partner: "partner" required,
         authorized_data: "authorized_data" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` of its required fields (`idempotency_key`, `partner`, `authorized_data`).
+        #[inline]
+        pub fn new(
+            idempotency_key: impl Into<String>,
+            partner: PostRequestPartner,
+            authorized_data: PostRequestAuthorizedData,
+        ) -> Self {
+            Self {
+                idempotency_key: idempotency_key.into(),
+                partner,
+                authorized_data,
+            }
+        }
+    }
     /// 被授权数据
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestAuthorizedData {
@@ -204,6 +231,16 @@ pub mod build {
         business_type: "business_type" required,
         stock_id: "stock_id" optional,
     });
+    impl PostRequestAuthorizedData {
+        /// A `PostRequestAuthorizedData` with its required fields (`business_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestAuthorizedData { stock_id: Some(…), ..PostRequestAuthorizedData::new(…) }`.
+        #[inline]
+        pub fn new(business_type: PostRequestAuthorizedDataBusinessType) -> Self {
+            Self {
+                business_type,
+                stock_id: None,
+            }
+        }
+    }
     /// 授权业务类别
     ///
     /// A value this client does not know yet is kept as [`PostRequestAuthorizedDataBusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -240,6 +277,17 @@ pub mod build {
         appid: "appid" optional,
         merchant_id: "merchant_id" optional,
     });
+    impl PostRequestPartner {
+        /// A `PostRequestPartner` with its required fields (`type_`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestPartner { appid: Some(…), ..PostRequestPartner::new(…) }`.
+        #[inline]
+        pub fn new(type_: PostRequestPartnerType) -> Self {
+            Self {
+                type_,
+                appid: None,
+                merchant_id: None,
+            }
+        }
+    }
     /// 合作方类别
     ///
     /// A value this client does not know yet is kept as [`PostRequestPartnerType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -258,7 +306,7 @@ pub mod build {
         Merchant = "MERCHANT",
     });
     /// The response of `POST /v3/marketing/partnerships/build` (建立合作关系API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 合作方信息
         pub partner: PostResponsePartner,
@@ -281,6 +329,23 @@ pub mod build {
         create_time: "create_time" optional,
         update_time: "update_time" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`partner`, `authorized_data`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { state: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            partner: PostResponsePartner,
+            authorized_data: PostResponseAuthorizedData,
+        ) -> Self {
+            Self {
+                partner,
+                authorized_data,
+                state: None,
+                build_time: None,
+                create_time: None,
+                update_time: None,
+            }
+        }
+    }
     /// 被授权数据
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseAuthorizedData {

@@ -49,7 +49,7 @@ pub mod activities {
         }
     }
     /// The request of `GET /v3/marketing/paygiftactivity/activities` (获取支付有礼活动列表API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetRequest {
         /// 分页页码
         ///
@@ -79,6 +79,19 @@ pub mod activities {
         activity_status: query "activity_status" optional,
         award_type: query "award_type" optional,
     });
+    impl GetRequest {
+        /// A `GetRequest` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { activity_name: Some(…), ..GetRequest::new(…) }`.
+        #[inline]
+        pub fn new(offset: i64, limit: i64) -> Self {
+            Self {
+                offset,
+                limit,
+                activity_name: None,
+                activity_status: None,
+                award_type: None,
+            }
+        }
+    }
     /// 活动状态
     ///
     /// A value this client does not know yet is kept as [`GetRequestActivityStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -941,6 +954,20 @@ pub mod unique_threshold_activity {
         advanced_setting: "advanced_setting" optional,
         award_send_rule: "award_send_rule" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`activity_base_info`, `award_send_rule`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { advanced_setting: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            activity_base_info: PostRequestActivityBaseInfo,
+            award_send_rule: PostRequestAwardSendRule,
+        ) -> Self {
+            Self {
+                activity_base_info,
+                advanced_setting: None,
+                award_send_rule,
+            }
+        }
+    }
     /// 活动基本信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestActivityBaseInfo {
@@ -980,6 +1007,31 @@ pub mod unique_threshold_activity {
         mini_programs_appid: "mini_programs_appid" optional,
         mini_programs_path: "mini_programs_path" optional,
     });
+    impl PostRequestActivityBaseInfo {
+        /// A `PostRequestActivityBaseInfo` with its required fields (`activity_name`, `activity_second_title`, `merchant_logo_url`, `out_request_no`, `delivery_purpose`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestActivityBaseInfo { background_color: Some(…), ..PostRequestActivityBaseInfo::new(…) }`.
+        #[inline]
+        pub fn new(
+            activity_name: impl Into<String>,
+            activity_second_title: impl Into<String>,
+            merchant_logo_url: impl Into<String>,
+            out_request_no: impl Into<String>,
+            delivery_purpose: PostRequestActivityBaseInfoDeliveryPurpose,
+        ) -> Self {
+            Self {
+                activity_name: activity_name.into(),
+                activity_second_title: activity_second_title.into(),
+                merchant_logo_url: merchant_logo_url.into(),
+                background_color: None,
+                begin_time: None,
+                end_time: None,
+                available_periods: None,
+                out_request_no: out_request_no.into(),
+                delivery_purpose,
+                mini_programs_appid: None,
+                mini_programs_path: None,
+            }
+        }
+    }
     /// 可用时间段
     pub type PostRequestActivityBaseInfoAvailablePeriods = crate::v3::marketing::paygiftactivity::activities::GetResponseDataActivityBaseInfoAvailablePeriods;
     /// PostRequestActivityBaseInfoAvailablePeriodsAvailableDayTime
@@ -1047,6 +1099,25 @@ pub mod unique_threshold_activity {
         award_list: "award_list" optional,
         merchant_id_list: "merchant_id_list" optional,
     });
+    impl PostRequestAwardSendRule {
+        /// A `PostRequestAwardSendRule` with its required fields (`award_type`, `merchant_option`, `transaction_amount_minimum`, `send_content`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestAwardSendRule { award_list: Some(…), ..PostRequestAwardSendRule::new(…) }`.
+        #[inline]
+        pub fn new(
+            award_type: crate::types::AwardType,
+            merchant_option: PostRequestAwardSendRuleMerchantOption,
+            transaction_amount_minimum: i64,
+            send_content: PostRequestAwardSendRuleSendContent,
+        ) -> Self {
+            Self {
+                award_type,
+                merchant_option,
+                transaction_amount_minimum,
+                send_content,
+                award_list: None,
+                merchant_id_list: None,
+            }
+        }
+    }
     /// PostRequestAwardSendRuleAwardList
     pub type PostRequestAwardSendRuleAwardList = crate::v3::marketing::paygiftactivity::activities::GetResponseDataAwardSendRuleFullSendRuleAwardList;
     /// 发券商户号选项

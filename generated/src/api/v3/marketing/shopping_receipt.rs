@@ -95,6 +95,33 @@ pub mod customentrances {
         out_request_no: "out_request_no" required,
         jump_link: "jump_link" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`custom_entrance_type`, `subtitle`, `start_time`, `end_time`, `custom_entrance_state`, `brand_id`, `out_request_no`, `jump_link`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { goods_thumbnail_url: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            custom_entrance_type: PostRequestCustomEntranceType,
+            subtitle: impl Into<String>,
+            start_time: impl Into<String>,
+            end_time: impl Into<String>,
+            custom_entrance_state: PostRequestCustomEntranceState,
+            brand_id: impl Into<String>,
+            out_request_no: impl Into<String>,
+            jump_link: PostRequestJumpLink,
+        ) -> Self {
+            Self {
+                custom_entrance_type,
+                subtitle: subtitle.into(),
+                goods_thumbnail_url: None,
+                start_time: start_time.into(),
+                end_time: end_time.into(),
+                custom_entrance_state,
+                brand_id: brand_id.into(),
+                out_request_no: out_request_no.into(),
+                jump_link,
+            }
+        }
+    }
     /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
     ///
     /// A value this client does not know yet is kept as [`PostRequestCustomEntranceState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -130,7 +157,7 @@ pub mod customentrances {
         MerchantMiniProgram = "MERCHANT_MINI_PROGRAM",
     });
     /// 自定义入口跳转信息
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestJumpLink {
         /// 自定义入口的跳转小程序AppID
         ///
@@ -145,6 +172,19 @@ pub mod customentrances {
         mini_programs_appid: "mini_programs_appid" required,
         mini_programs_path: "mini_programs_path" required,
     });
+    impl PostRequestJumpLink {
+        /// A `PostRequestJumpLink` of its required fields (`mini_programs_appid`, `mini_programs_path`).
+        #[inline]
+        pub fn new(
+            mini_programs_appid: impl Into<String>,
+            mini_programs_path: impl Into<String>,
+        ) -> Self {
+            Self {
+                mini_programs_appid: mini_programs_appid.into(),
+                mini_programs_path: mini_programs_path.into(),
+            }
+        }
+    }
     /// The response of `POST /v3/marketing/shopping-receipt/customentrances` (创建自定义入口).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -204,6 +244,35 @@ pub mod customentrances {
         out_request_no: "out_request_no" required,
         jump_link: "jump_link" required,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`custom_entrance_type`, `subtitle`, `custom_entrance_state`, `start_time`, `end_time`, `brand_id`, `out_request_no`, `jump_link`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { goods_thumbnail_url: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            custom_entrance_type: PostResponseCustomEntranceType,
+            subtitle: impl Into<String>,
+            custom_entrance_state: PostResponseCustomEntranceState,
+            start_time: impl Into<String>,
+            end_time: impl Into<String>,
+            brand_id: impl Into<String>,
+            out_request_no: impl Into<String>,
+            jump_link: PostResponseJumpLink,
+        ) -> Self {
+            Self {
+                custom_entrance_type,
+                subtitle: subtitle.into(),
+                goods_thumbnail_url: None,
+                custom_entrance_state,
+                start_time: start_time.into(),
+                end_time: end_time.into(),
+                brand_id: brand_id.into(),
+                create_time: None,
+                modify_time: None,
+                out_request_no: out_request_no.into(),
+                jump_link,
+            }
+        }
+    }
     /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
     pub type PostResponseCustomEntranceState = crate::v3::marketing::shopping_receipt::customentrances::PostRequestCustomEntranceState;
     /// 自定义入口种类
@@ -255,7 +324,7 @@ pub mod customentrances {
             }
         }
         /// The response of `GET /v3/marketing/shopping-receipt/customentrances/{brand_id}` (查询自定义入口).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 自定义入口种类
             ///
@@ -313,6 +382,25 @@ pub mod customentrances {
             out_request_no: "out_request_no" optional,
             jump_link: "jump_link" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`brand_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { custom_entrance_type: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(brand_id: impl Into<String>) -> Self {
+                Self {
+                    custom_entrance_type: None,
+                    subtitle: None,
+                    goods_thumbnail_url: None,
+                    custom_entrance_state: None,
+                    start_time: None,
+                    end_time: None,
+                    brand_id: brand_id.into(),
+                    create_time: None,
+                    modify_time: None,
+                    out_request_no: None,
+                    jump_link: None,
+                }
+            }
+        }
         /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
         pub type GetResponseCustomEntranceState = crate::v3::marketing::shopping_receipt::customentrances::PostRequestCustomEntranceState;
         /// 自定义入口种类
@@ -320,7 +408,7 @@ pub mod customentrances {
         /// 自定义入口跳转信息
         pub type GetResponseJumpLink = crate::v3::marketing::shopping_receipt::customentrances::PostResponseJumpLink;
         /// The request of `PATCH /v3/marketing/shopping-receipt/customentrances/{brand_id}` (更新自定义入口).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PatchRequest {
             /// 自定义入口种类
             ///
@@ -363,6 +451,22 @@ pub mod customentrances {
             out_request_no: "out_request_no" required,
             jump_link: "jump_link" optional,
         });
+        impl PatchRequest {
+            /// A `PatchRequest` with its required fields (`out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PatchRequest { custom_entrance_type: Some(…), ..PatchRequest::new(…) }`.
+            #[inline]
+            pub fn new(out_request_no: impl Into<String>) -> Self {
+                Self {
+                    custom_entrance_type: None,
+                    subtitle: None,
+                    goods_thumbnail_url: None,
+                    custom_entrance_state: None,
+                    start_time: None,
+                    end_time: None,
+                    out_request_no: out_request_no.into(),
+                    jump_link: None,
+                }
+            }
+        }
         /// 设置自定义入口的状态，ONLINE-在线对用户展示，OFFLINE-下线对用户不展示 可选取值
         pub type PatchRequestCustomEntranceState = crate::v3::marketing::shopping_receipt::customentrances::PostRequestCustomEntranceState;
         /// 自定义入口种类
@@ -400,7 +504,7 @@ pub mod merchantshoppingreceiptjumpinfos {
         }
     }
     /// The request of `POST /v3/marketing/shopping-receipt/merchantshoppingreceiptjumpinfos` (上传商家电子小票跳转信息).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 微信支付订单号
         ///
@@ -433,8 +537,27 @@ pub mod merchantshoppingreceiptjumpinfos {
         merchant_upload_time: "merchant_upload_time" required,
         jump_info: "jump_info" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`transaction_id`, `openid`, `merchant_upload_time`, `jump_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { transaction_mchid: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            transaction_id: impl Into<String>,
+            openid: impl Into<String>,
+            merchant_upload_time: impl Into<String>,
+            jump_info: PostRequestJumpInfo,
+        ) -> Self {
+            Self {
+                transaction_id: transaction_id.into(),
+                transaction_mchid: None,
+                transaction_sub_mchid: None,
+                openid: openid.into(),
+                merchant_upload_time: merchant_upload_time.into(),
+                jump_info,
+            }
+        }
+    }
     /// 跳转信息
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestJumpInfo {
         /// 商户电子小票跳转信息小程序AppID
         ///
@@ -449,6 +572,19 @@ pub mod merchantshoppingreceiptjumpinfos {
         merchant_appid: "merchant_appid" required,
         merchant_path: "merchant_path" required,
     });
+    impl PostRequestJumpInfo {
+        /// A `PostRequestJumpInfo` of its required fields (`merchant_appid`, `merchant_path`).
+        #[inline]
+        pub fn new(
+            merchant_appid: impl Into<String>,
+            merchant_path: impl Into<String>,
+        ) -> Self {
+            Self {
+                merchant_appid: merchant_appid.into(),
+                merchant_path: merchant_path.into(),
+            }
+        }
+    }
     /// The response of `POST /v3/marketing/shopping-receipt/merchantshoppingreceiptjumpinfos` (上传商家电子小票跳转信息).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -547,7 +683,7 @@ pub mod shoppingreceipts {
         }
     }
     /// The request of `POST /v3/marketing/shopping-receipt/shoppingreceipts` (上传电子小票).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 电子小票上传信息`JSON`格式字符串
         pub meta: PostRequestMeta,
@@ -555,8 +691,15 @@ pub mod shoppingreceipts {
     ::wechatpay::runtime::json_object!(PostRequest {
         meta: "meta" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` of its required fields (`meta`).
+        #[inline]
+        pub fn new(meta: PostRequestMeta) -> Self {
+            Self { meta }
+        }
+    }
     /// 电子小票上传信息`JSON`格式字符串
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestMeta {
         /// 微信支付订单的交易单号，上传的电子小票会关联到该订单
         pub transaction_id: String,
@@ -587,6 +730,26 @@ pub mod shoppingreceipts {
         merchant_contact_information: "merchant_contact_information" optional,
         upload_time: "upload_time" optional,
     });
+    impl PostRequestMeta {
+        /// A `PostRequestMeta` with its required fields (`transaction_id`, `openid`, `sha256`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestMeta { transaction_mchid: Some(…), ..PostRequestMeta::new(…) }`.
+        #[inline]
+        pub fn new(
+            transaction_id: impl Into<String>,
+            openid: impl Into<String>,
+            sha256: impl Into<String>,
+        ) -> Self {
+            Self {
+                transaction_id: transaction_id.into(),
+                transaction_mchid: None,
+                transaction_sub_mchid: None,
+                out_trade_no: None,
+                openid: openid.into(),
+                sha256: sha256.into(),
+                merchant_contact_information: None,
+                upload_time: None,
+            }
+        }
+    }
     /// 用户与商家的联系渠道
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestMetaMerchantContactInformation {

@@ -41,7 +41,7 @@ pub mod activities {
         }
     }
     /// The request of `GET /v3/marketing/weekly-discount/activities` (查询周周惠活动列表API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetRequest {
         /// 最大资源条数
         ///
@@ -76,8 +76,28 @@ pub mod activities {
         activity_area_code: query "activity_area_code" required,
         activity_scene: query "activity_scene" required,
     });
+    impl GetRequest {
+        /// A `GetRequest` with its required fields (`limit`, `offset`, `applying_merchant_id`, `activity_area_code`, `activity_scene`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { store_id: Some(…), ..GetRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            limit: i64,
+            offset: i64,
+            applying_merchant_id: i64,
+            activity_area_code: i64,
+            activity_scene: impl Into<String>,
+        ) -> Self {
+            Self {
+                limit,
+                offset,
+                applying_merchant_id,
+                store_id: None,
+                activity_area_code,
+                activity_scene: activity_scene.into(),
+            }
+        }
+    }
     /// The response of `GET /v3/marketing/weekly-discount/activities` (查询周周惠活动列表API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 周周惠活动详情
         pub data: Option<Vec<GetResponseData>>,
@@ -100,6 +120,18 @@ pub mod activities {
         limit: "limit" required,
         total_count: "total_count" optional,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { data: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(offset: i64, limit: i64) -> Self {
+            Self {
+                data: None,
+                offset,
+                limit,
+                total_count: None,
+            }
+        }
+    }
     /// GetResponseData
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseData {
@@ -225,7 +257,7 @@ pub mod activities {
                 }
             }
             /// The request of `POST /v3/marketing/weekly-discount/activities/{activity_id}/apply` (报名周周惠活动API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 报名商户号
                 ///
@@ -240,8 +272,18 @@ pub mod activities {
                 applying_merchant_id: "applying_merchant_id" required,
                 store_id: "store_id" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` of its required fields (`applying_merchant_id`, `store_id`).
+                #[inline]
+                pub fn new(applying_merchant_id: i64, store_id: i64) -> Self {
+                    Self {
+                        applying_merchant_id,
+                        store_id,
+                    }
+                }
+            }
             /// The response of `POST /v3/marketing/weekly-discount/activities/{activity_id}/apply` (报名周周惠活动API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
                 /// 报名成功的活动ID
                 ///
@@ -256,6 +298,16 @@ pub mod activities {
                 activity_id: "activity_id" required,
                 success_time: "success_time" optional,
             });
+            impl PostResponse {
+                /// A `PostResponse` with its required fields (`activity_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { success_time: Some(…), ..PostResponse::new(…) }`.
+                #[inline]
+                pub fn new(activity_id: i64) -> Self {
+                    Self {
+                        activity_id,
+                        success_time: None,
+                    }
+                }
+            }
         }
     }
 }

@@ -72,7 +72,7 @@ pub mod users {
                 }
             }
             /// The request of `GET /v3/marketing/withdraw-favor/users/{openid}/coupons` (查询批次下用户银行提现免费券列表API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetRequest {
                 /// 银行提现免费券批次创建方商户号
                 ///
@@ -102,8 +102,25 @@ pub mod users {
                 offset: query "offset" optional,
                 limit: query "limit" optional,
             });
+            impl GetRequest {
+                /// A `GetRequest` with its required fields (`mchid`, `stock_id`, `appid`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { offset: Some(…), ..GetRequest::new(…) }`.
+                #[inline]
+                pub fn new(
+                    mchid: impl Into<String>,
+                    stock_id: impl Into<String>,
+                    appid: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        mchid: mchid.into(),
+                        stock_id: stock_id.into(),
+                        appid: appid.into(),
+                        offset: None,
+                        limit: None,
+                    }
+                }
+            }
             /// The response of `GET /v3/marketing/withdraw-favor/users/{openid}/coupons` (查询批次下用户银行提现免费券列表API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 银行提现免费券列表
                 pub data: Option<Vec<GetResponseData>>,
@@ -126,6 +143,18 @@ pub mod users {
                 limit: "limit" required,
                 total_count: "total_count" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { data: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(offset: i64, limit: i64) -> Self {
+                    Self {
+                        data: None,
+                        offset,
+                        limit,
+                        total_count: None,
+                    }
+                }
+            }
             /// GetResponseData
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseData {
@@ -158,7 +187,7 @@ pub mod users {
                 coupon_state: "coupon_state" optional,
             });
             /// The request of `POST /v3/marketing/withdraw-favor/users/{openid}/coupons` (为用户发银行提现免费券API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 银行提现免费券批次创建方商户号
                 ///
@@ -183,6 +212,23 @@ pub mod users {
                 appid: "appid" required,
                 send_request_no: "send_request_no" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` of its required fields (`mchid`, `stock_id`, `appid`, `send_request_no`).
+                #[inline]
+                pub fn new(
+                    mchid: impl Into<String>,
+                    stock_id: impl Into<String>,
+                    appid: impl Into<String>,
+                    send_request_no: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        mchid: mchid.into(),
+                        stock_id: stock_id.into(),
+                        appid: appid.into(),
+                        send_request_no: send_request_no.into(),
+                    }
+                }
+            }
             /// The response of `POST /v3/marketing/withdraw-favor/users/{openid}/coupons` (为用户发银行提现免费券API).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {

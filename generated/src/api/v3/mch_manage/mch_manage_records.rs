@@ -48,7 +48,7 @@ pub mod by_manage_record_id {
         }
     }
     /// The request of `GET /v3/mch-manage/mch-manage-records/{manage_record_id}` (查询子商户下指定商户管理记录).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetRequest {
         /// 子商户号
         ///
@@ -58,6 +58,15 @@ pub mod by_manage_record_id {
     ::wechatpay::runtime::json_object!(GetRequest {
         sub_mchid: query "sub_mchid" required,
     });
+    impl GetRequest {
+        /// A `GetRequest` of its required fields (`sub_mchid`).
+        #[inline]
+        pub fn new(sub_mchid: impl Into<String>) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+            }
+        }
+    }
     /// The response of `GET /v3/mch-manage/mch-manage-records/{manage_record_id}` (查询子商户下指定商户管理记录).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
@@ -258,7 +267,7 @@ pub mod by_manage_record_id {
             }
         }
         /// The request of `POST /v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions` (对指定商户管理记录提交资料).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 子商户号
             ///
@@ -273,6 +282,19 @@ pub mod by_manage_record_id {
             sub_mchid: "sub_mchid" required,
             submit_data: "submit_data" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` of its required fields (`sub_mchid`, `submit_data`).
+            #[inline]
+            pub fn new(
+                sub_mchid: impl Into<String>,
+                submit_data: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sub_mchid: sub_mchid.into(),
+                    submit_data: submit_data.into(),
+                }
+            }
+        }
         /// The response of `POST /v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions` (对指定商户管理记录提交资料).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -350,6 +372,21 @@ pub mod sub_mchid {
             manage_record_type: query "manage_record_type" required,
             manage_record_state: query "manage_record_state" optional,
         });
+        impl GetRequest {
+            /// A `GetRequest` with its required fields (`limit`, `manage_record_type`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { offset: Some(…), ..GetRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                limit: i64,
+                manage_record_type: GetRequestManageRecordType,
+            ) -> Self {
+                Self {
+                    limit,
+                    offset: None,
+                    manage_record_type,
+                    manage_record_state: None,
+                }
+            }
+        }
         /// 商户管理记录状态
         pub type GetRequestManageRecordState = crate::v3::mch_manage::mch_manage_records::by_manage_record_id::GetResponseManageRecordState;
         /// 商户管理记录类型

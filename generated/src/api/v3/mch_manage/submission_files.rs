@@ -56,7 +56,7 @@ pub mod sub_mchid {
                 }
             }
             /// The request of `POST /v3/mch-manage/submission-files/sub-mchid/{sub_mchid}/upload` (上传商户提交资料文件).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 媒体文件元信息`JSON`格式字符串
                 pub meta: PostRequestMeta,
@@ -74,6 +74,21 @@ pub mod sub_mchid {
                 item_id: form "item_id" required,
                 manage_record_id: form "manage_record_id" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` of its required fields (`meta`, `item_id`, `manage_record_id`).
+                #[inline]
+                pub fn new(
+                    meta: PostRequestMeta,
+                    item_id: i64,
+                    manage_record_id: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        meta,
+                        item_id,
+                        manage_record_id: manage_record_id.into(),
+                    }
+                }
+            }
             /// 媒体文件元信息`JSON`格式字符串
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestMeta {

@@ -87,6 +87,31 @@ pub mod withdrawl_apply {
         additional_materials: "additional_materials" optional,
         remark: "remark" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`sub_mchid`, `out_account_type`, `amount`, `out_request_no`, `payee_type`, `payee_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { payee_mchid: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            out_account_type: PostRequestOutAccountType,
+            amount: i64,
+            out_request_no: impl Into<String>,
+            payee_type: PostRequestPayeeType,
+            payee_info: PostRequestPayeeInfo,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                out_account_type,
+                amount,
+                out_request_no: out_request_no.into(),
+                payee_type,
+                payee_mchid: None,
+                payee_info,
+                proof_media_list: None,
+                additional_materials: None,
+                remark: None,
+            }
+        }
+    }
     /// 补充材料
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestAdditionalMaterials {
@@ -133,6 +158,17 @@ pub mod withdrawl_apply {
         bank_account_info: "bank_account_info" optional,
         identity_info: "identity_info" optional,
     });
+    impl PostRequestPayeeInfo {
+        /// A `PostRequestPayeeInfo` with its required fields (`account_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestPayeeInfo { bank_account_info: Some(…), ..PostRequestPayeeInfo::new(…) }`.
+        #[inline]
+        pub fn new(account_type: PostRequestPayeeInfoAccountType) -> Self {
+            Self {
+                account_type,
+                bank_account_info: None,
+                identity_info: None,
+            }
+        }
+    }
     /// 账户类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestPayeeInfoAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -151,7 +187,7 @@ pub mod withdrawl_apply {
         AccountTypePersonal = "ACCOUNT_TYPE_PERSONAL",
     });
     /// 银行账户
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestPayeeInfoBankAccountInfo {
         /// 开户名称
         ///
@@ -181,8 +217,25 @@ pub mod withdrawl_apply {
         bank_name: "bank_name" optional,
         account_number: "account_number" required,
     });
+    impl PostRequestPayeeInfoBankAccountInfo {
+        /// A `PostRequestPayeeInfoBankAccountInfo` with its required fields (`account_name`, `account_bank`, `account_number`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestPayeeInfoBankAccountInfo { bank_branch_id: Some(…), ..PostRequestPayeeInfoBankAccountInfo::new(…) }`.
+        #[inline]
+        pub fn new(
+            account_name: impl Into<String>,
+            account_bank: impl Into<String>,
+            account_number: impl Into<String>,
+        ) -> Self {
+            Self {
+                account_name: account_name.into(),
+                account_bank: account_bank.into(),
+                bank_branch_id: None,
+                bank_name: None,
+                account_number: account_number.into(),
+            }
+        }
+    }
     /// 收款人账号对应的证件信息
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestPayeeInfoIdentityInfo {
         /// 证件类型
         ///
@@ -202,6 +255,20 @@ pub mod withdrawl_apply {
         identification_name: "identification_name" required,
         identification_no: "identification_no" required,
     });
+    impl PostRequestPayeeInfoIdentityInfo {
+        /// A `PostRequestPayeeInfoIdentityInfo` with its required fields (`identification_name`, `identification_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestPayeeInfoIdentityInfo { id_doc_type: Some(…), ..PostRequestPayeeInfoIdentityInfo::new(…) }`.
+        #[inline]
+        pub fn new(
+            identification_name: impl Into<String>,
+            identification_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                id_doc_type: None,
+                identification_name: identification_name.into(),
+                identification_no: identification_no.into(),
+            }
+        }
+    }
     /// 证件类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestPayeeInfoIdentityInfoIdDocType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -285,6 +352,19 @@ pub mod withdrawl_apply {
         proof_media_type: "proof_media_type" required,
         proof_media: "proof_media" required,
     });
+    impl PostRequestProofMediaListProofPayeeMedia {
+        /// A `PostRequestProofMediaListProofPayeeMedia` of its required fields (`proof_media_type`, `proof_media`).
+        #[inline]
+        pub fn new(
+            proof_media_type: PostRequestProofMediaListProofPayeeMediaProofMediaType,
+            proof_media: impl Into<String>,
+        ) -> Self {
+            Self {
+                proof_media_type,
+                proof_media: proof_media.into(),
+            }
+        }
+    }
     /// 申请证明材料类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestProofMediaListProofPayeeMediaProofMediaType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.

@@ -44,7 +44,7 @@ pub mod by_due_diligence_id {
         }
     }
     /// The request of `GET /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}` (查询子商户强化尽调单信息).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetRequest {
         /// 子商户号
         ///
@@ -54,8 +54,17 @@ pub mod by_due_diligence_id {
     ::wechatpay::runtime::json_object!(GetRequest {
         sub_mchid: query "sub_mchid" required,
     });
+    impl GetRequest {
+        /// A `GetRequest` of its required fields (`sub_mchid`).
+        #[inline]
+        pub fn new(sub_mchid: impl Into<String>) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+            }
+        }
+    }
     /// The response of `GET /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}` (查询子商户强化尽调单信息).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 尽调单号
         ///
@@ -109,6 +118,28 @@ pub mod by_due_diligence_id {
         submission_template: "submission_template" optional,
         submission_data: "submission_data" optional,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`due_diligence_id`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { due_diligence_state: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            due_diligence_id: impl Into<String>,
+            sub_mchid: impl Into<String>,
+        ) -> Self {
+            Self {
+                due_diligence_id: due_diligence_id.into(),
+                sub_mchid: sub_mchid.into(),
+                due_diligence_state: None,
+                reject_reason: None,
+                deadline_time: None,
+                terminal_time: None,
+                submit_time: None,
+                reject_time: None,
+                complete_time: None,
+                submission_template: None,
+                submission_data: None,
+            }
+        }
+    }
     /// 尽调单状态
     ///
     /// A value this client does not know yet is kept as [`GetResponseDueDiligenceState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -160,7 +191,7 @@ pub mod by_due_diligence_id {
             }
         }
         /// The request of `POST /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit` (提交尽调资料).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 子商户号
             ///
@@ -175,6 +206,16 @@ pub mod by_due_diligence_id {
             sub_mchid: "sub_mchid" required,
             submit_data: "submit_data" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { submit_data: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(sub_mchid: impl Into<String>) -> Self {
+                Self {
+                    sub_mchid: sub_mchid.into(),
+                    submit_data: None,
+                }
+            }
+        }
         /// The response of `POST /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit` (提交尽调资料).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -223,7 +264,7 @@ pub mod by_due_diligence_id {
             }
         }
         /// The request of `POST /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/upload` (上传尽调资料文件).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 媒体文件元信息`JSON`格式字符串
             pub meta: PostRequestMeta,
@@ -231,6 +272,13 @@ pub mod by_due_diligence_id {
         ::wechatpay::runtime::json_object!(PostRequest {
             meta: "meta" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` of its required fields (`meta`).
+            #[inline]
+            pub fn new(meta: PostRequestMeta) -> Self {
+                Self { meta }
+            }
+        }
         /// 媒体文件元信息`JSON`格式字符串
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMeta {

@@ -27,7 +27,7 @@ impl<'a> Mchcontactalterapplyment<'a> {
     }
 }
 /// The request of `POST /v3/mchalterapply/mchcontactalterapplyment` (提交超管变更申请单).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
     /// 商户号
     ///
@@ -45,6 +45,20 @@ pub struct PostRequest {
     out_request_no: "out_request_no" required,
     contact_info: "contact_info" optional,
 });
+impl PostRequest {
+    /// A `PostRequest` with its required fields (`merchant_code`, `out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { contact_info: Some(…), ..PostRequest::new(…) }`.
+    #[inline]
+    pub fn new(
+        merchant_code: impl Into<String>,
+        out_request_no: impl Into<String>,
+    ) -> Self {
+        Self {
+            merchant_code: merchant_code.into(),
+            out_request_no: out_request_no.into(),
+            contact_info: None,
+        }
+    }
+}
 /// 超级管理员信息
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestContactInfo {
@@ -90,6 +104,31 @@ pub struct PostRequestContactInfo {
     business_authorization_letter: "business_authorization_letter" optional,
     mobile_phone: "mobile_phone" required,
 });
+impl PostRequestContactInfo {
+    /// A `PostRequestContactInfo` with its required fields (`contact_name`, `contact_id_doc_type`, `contact_id_card_number`, `contact_id_doc_copy`, `contact_id_doc_period_begin`, `contact_id_doc_period_end`, `mobile_phone`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestContactInfo { contact_id_doc_copy_back: Some(…), ..PostRequestContactInfo::new(…) }`.
+    #[inline]
+    pub fn new(
+        contact_name: impl Into<String>,
+        contact_id_doc_type: PostRequestContactInfoContactIdDocType,
+        contact_id_card_number: impl Into<String>,
+        contact_id_doc_copy: impl Into<String>,
+        contact_id_doc_period_begin: impl Into<String>,
+        contact_id_doc_period_end: impl Into<String>,
+        mobile_phone: impl Into<String>,
+    ) -> Self {
+        Self {
+            contact_name: contact_name.into(),
+            contact_id_doc_type,
+            contact_id_card_number: contact_id_card_number.into(),
+            contact_id_doc_copy: contact_id_doc_copy.into(),
+            contact_id_doc_copy_back: None,
+            contact_id_doc_period_begin: contact_id_doc_period_begin.into(),
+            contact_id_doc_period_end: contact_id_doc_period_end.into(),
+            business_authorization_letter: None,
+            mobile_phone: mobile_phone.into(),
+        }
+    }
+}
 /// 超级管理员证件类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestContactInfoContactIdDocType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -157,7 +196,7 @@ pub mod by_apply_id {
         }
     }
     /// The response of `GET /v3/mchalterapply/mchcontactalterapplyment/{apply_id}` (查询超管变更申请单状态-使用申请单号).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 申请单号
         ///
@@ -190,6 +229,20 @@ pub mod by_apply_id {
         audit_reject_reason: "audit_reject_reason" optional,
         audit_reject_detail: "audit_reject_detail" optional,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`apply_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { out_request_no: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(apply_id: impl Into<String>) -> Self {
+            Self {
+                apply_id: apply_id.into(),
+                out_request_no: None,
+                merchant_code: None,
+                state: None,
+                audit_reject_reason: None,
+                audit_reject_detail: None,
+            }
+        }
+    }
     /// GetResponseAuditRejectDetail
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseAuditRejectDetail {
@@ -324,7 +377,7 @@ pub mod merchant {
                     }
                 }
                 /// The response of `GET /v3/mchalterapply/mchcontactalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no}` (查询超管变更申请单状态-使用业务单号和商户号).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 申请单号
                     ///
@@ -357,6 +410,23 @@ pub mod merchant {
                     audit_reject_reason: "audit_reject_reason" optional,
                     audit_reject_detail: "audit_reject_detail" optional,
                 });
+                impl GetResponse {
+                    /// A `GetResponse` with its required fields (`out_request_no`, `merchant_code`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { apply_id: Some(…), ..GetResponse::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        out_request_no: impl Into<String>,
+                        merchant_code: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            apply_id: None,
+                            out_request_no: out_request_no.into(),
+                            merchant_code: merchant_code.into(),
+                            state: None,
+                            audit_reject_reason: None,
+                            audit_reject_detail: None,
+                        }
+                    }
+                }
                 /// GetResponseAuditRejectDetail
                 pub type GetResponseAuditRejectDetail = crate::v3::mchalterapply::mchcontactalterapplyment::by_apply_id::GetResponseAuditRejectDetail;
                 /// 申请单状态

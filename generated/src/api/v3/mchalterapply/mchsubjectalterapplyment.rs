@@ -73,6 +73,29 @@ pub struct PostRequest {
     ubo_info_list: "ubo_info_list" optional,
     addition: "addition" optional,
 });
+impl PostRequest {
+    /// A `PostRequest` with its required fields (`merchant_code`, `out_request_no`, `organization_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { alter_scope: Some(…), ..PostRequest::new(…) }`.
+    #[inline]
+    pub fn new(
+        merchant_code: impl Into<String>,
+        out_request_no: impl Into<String>,
+        organization_type: PostRequestOrganizationType,
+    ) -> Self {
+        Self {
+            merchant_code: merchant_code.into(),
+            out_request_no: out_request_no.into(),
+            alter_scope: None,
+            organization_type,
+            finance_institution: None,
+            business_license_info: None,
+            certificate_info: None,
+            finance_institution_info: None,
+            legal_person_info: None,
+            ubo_info_list: None,
+            addition: None,
+        }
+    }
+}
 /// 补充材料列表
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestAddition {
@@ -125,7 +148,7 @@ pub enum PostRequestAlterScope {
     AlterScopeUbo = "ALTER_SCOPE_UBO",
 });
 /// 营业执照信息
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestBusinessLicenseInfo {
     /// 营业执照注册号
     ///
@@ -165,6 +188,26 @@ pub struct PostRequestBusinessLicenseInfo {
     license_period_begin: "license_period_begin" optional,
     license_period_end: "license_period_end" optional,
 });
+impl PostRequestBusinessLicenseInfo {
+    /// A `PostRequestBusinessLicenseInfo` with its required fields (`license_number`, `license_copy`, `merchant_name`, `legal_person`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestBusinessLicenseInfo { company_address: Some(…), ..PostRequestBusinessLicenseInfo::new(…) }`.
+    #[inline]
+    pub fn new(
+        license_number: impl Into<String>,
+        license_copy: impl Into<String>,
+        merchant_name: impl Into<String>,
+        legal_person: impl Into<String>,
+    ) -> Self {
+        Self {
+            license_number: license_number.into(),
+            license_copy: license_copy.into(),
+            merchant_name: merchant_name.into(),
+            legal_person: legal_person.into(),
+            company_address: None,
+            license_period_begin: None,
+            license_period_end: None,
+        }
+    }
+}
 /// 登记证书信息
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestCertificateInfo {
@@ -211,6 +254,32 @@ pub struct PostRequestCertificateInfo {
     cert_period_begin: "cert_period_begin" required,
     cert_period_end: "cert_period_end" required,
 });
+impl PostRequestCertificateInfo {
+    /// A `PostRequestCertificateInfo` of its required fields (`cert_type`, `cert_number`, `cert_copy`, `merchant_name`, `legal_person`, `company_address`, `cert_period_begin`, `cert_period_end`).
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        cert_type: PostRequestCertificateInfoCertType,
+        cert_number: impl Into<String>,
+        cert_copy: impl Into<String>,
+        merchant_name: impl Into<String>,
+        legal_person: impl Into<String>,
+        company_address: impl Into<String>,
+        cert_period_begin: impl Into<String>,
+        cert_period_end: impl Into<String>,
+    ) -> Self {
+        Self {
+            cert_type,
+            cert_number: cert_number.into(),
+            cert_copy: cert_copy.into(),
+            merchant_name: merchant_name.into(),
+            legal_person: legal_person.into(),
+            company_address: company_address.into(),
+            cert_period_begin: cert_period_begin.into(),
+            cert_period_end: cert_period_end.into(),
+        }
+    }
+}
 /// 证书类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestCertificateInfoCertType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -268,6 +337,19 @@ pub struct PostRequestFinanceInstitutionInfo {
     finance_type: "finance_type" required,
     finance_license_pics: "finance_license_pics" required,
 });
+impl PostRequestFinanceInstitutionInfo {
+    /// A `PostRequestFinanceInstitutionInfo` of its required fields (`finance_type`, `finance_license_pics`).
+    #[inline]
+    pub fn new(
+        finance_type: PostRequestFinanceInstitutionInfoFinanceType,
+        finance_license_pics: Vec<String>,
+    ) -> Self {
+        Self {
+            finance_type,
+            finance_license_pics,
+        }
+    }
+}
 /// 金融机构类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestFinanceInstitutionInfoFinanceType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -353,6 +435,25 @@ pub struct PostRequestLegalPersonInfo {
     card_period_end: "card_period_end" optional,
     as_ubo: "as_ubo" optional,
 });
+impl PostRequestLegalPersonInfo {
+    /// A `PostRequestLegalPersonInfo` with its required fields (`id_holder_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestLegalPersonInfo { id_doc_type: Some(…), ..PostRequestLegalPersonInfo::new(…) }`.
+    #[inline]
+    pub fn new(id_holder_type: PostRequestLegalPersonInfoIdHolderType) -> Self {
+        Self {
+            id_holder_type,
+            id_doc_type: None,
+            authorize_letter_copy: None,
+            card_front: None,
+            card_back: None,
+            card_name: None,
+            card_number: None,
+            card_address: None,
+            card_period_begin: None,
+            card_period_end: None,
+            as_ubo: None,
+        }
+    }
+}
 /// 证件类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestLegalPersonInfoIdDocType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -480,6 +581,30 @@ pub struct PostRequestUboInfoList {
     card_period_begin: "card_period_begin" required,
     card_period_end: "card_period_end" required,
 });
+impl PostRequestUboInfoList {
+    /// A `PostRequestUboInfoList` with its required fields (`id_doc_type`, `card_front`, `card_name`, `card_number`, `card_address`, `card_period_begin`, `card_period_end`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestUboInfoList { card_back: Some(…), ..PostRequestUboInfoList::new(…) }`.
+    #[inline]
+    pub fn new(
+        id_doc_type: PostRequestUboInfoListIdDocType,
+        card_front: impl Into<String>,
+        card_name: impl Into<String>,
+        card_number: impl Into<String>,
+        card_address: impl Into<String>,
+        card_period_begin: impl Into<String>,
+        card_period_end: impl Into<String>,
+    ) -> Self {
+        Self {
+            id_doc_type,
+            card_front: card_front.into(),
+            card_back: None,
+            card_name: card_name.into(),
+            card_number: card_number.into(),
+            card_address: card_address.into(),
+            card_period_begin: card_period_begin.into(),
+            card_period_end: card_period_end.into(),
+        }
+    }
+}
 /// 证件类型
 pub type PostRequestUboInfoListIdDocType = crate::v3::mchalterapply::mchsubjectalterapplyment::PostRequestLegalPersonInfoIdDocType;
 /// The response of `POST /v3/mchalterapply/mchsubjectalterapplyment` (提交资料变更申请单).
@@ -505,7 +630,7 @@ pub mod by_apply_id {
         }
     }
     /// The response of `GET /v3/mchalterapply/mchsubjectalterapplyment/{apply_id}` (查询资料变更申请单状态-使用申请单号).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 微信支付商户号
         ///
@@ -538,6 +663,20 @@ pub mod by_apply_id {
         audit_reject_reason: "audit_reject_reason" optional,
         audit_reject_detail: "audit_reject_detail" optional,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`apply_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { merchant_code: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(apply_id: impl Into<String>) -> Self {
+            Self {
+                merchant_code: None,
+                apply_id: apply_id.into(),
+                out_request_no: None,
+                state: None,
+                audit_reject_reason: None,
+                audit_reject_detail: None,
+            }
+        }
+    }
     /// GetResponseAuditRejectDetail
     pub type GetResponseAuditRejectDetail = crate::v3::mchalterapply::mchcontactalterapplyment::by_apply_id::GetResponseAuditRejectDetail;
     /// 申请单状态
@@ -671,7 +810,7 @@ pub mod merchant {
                     }
                 }
                 /// The response of `GET /v3/mchalterapply/mchsubjectalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no}` (查询申请单状态-使用业务单号).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 微信支付商户号
                     ///
@@ -704,6 +843,23 @@ pub mod merchant {
                     audit_reject_reason: "audit_reject_reason" optional,
                     audit_reject_detail: "audit_reject_detail" optional,
                 });
+                impl GetResponse {
+                    /// A `GetResponse` with its required fields (`merchant_code`, `out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { apply_id: Some(…), ..GetResponse::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        merchant_code: impl Into<String>,
+                        out_request_no: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            merchant_code: merchant_code.into(),
+                            apply_id: None,
+                            out_request_no: out_request_no.into(),
+                            state: None,
+                            audit_reject_reason: None,
+                            audit_reject_detail: None,
+                        }
+                    }
+                }
                 /// GetResponseAuditRejectDetail
                 pub type GetResponseAuditRejectDetail = crate::v3::mchalterapply::mchcontactalterapplyment::by_apply_id::GetResponseAuditRejectDetail;
                 /// 申请单状态

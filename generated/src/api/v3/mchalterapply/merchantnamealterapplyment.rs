@@ -27,7 +27,7 @@ impl<'a> Merchantnamealterapplyment<'a> {
     }
 }
 /// The request of `POST /v3/mchalterapply/merchantnamealterapplyment` (提交商户简称变更申请单).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
     /// 二级商户号
     ///
@@ -47,6 +47,21 @@ pub struct PostRequest {
     out_request_no: "out_request_no" required,
     merchant_shortname: "merchant_shortname" required,
 });
+impl PostRequest {
+    /// A `PostRequest` of its required fields (`sub_mchid`, `out_request_no`, `merchant_shortname`).
+    #[inline]
+    pub fn new(
+        sub_mchid: impl Into<String>,
+        out_request_no: impl Into<String>,
+        merchant_shortname: impl Into<String>,
+    ) -> Self {
+        Self {
+            sub_mchid: sub_mchid.into(),
+            out_request_no: out_request_no.into(),
+            merchant_shortname: merchant_shortname.into(),
+        }
+    }
+}
 /// The response of `POST /v3/mchalterapply/merchantnamealterapplyment` (提交商户简称变更申请单).
 pub type PostResponse = crate::v3::mchalterapply::mchcontactalterapplyment::PostResponse;
 /// `/v3/mchalterapply/merchantnamealterapplyment/{apply_id}`
@@ -70,7 +85,7 @@ pub mod by_apply_id {
         }
     }
     /// The response of `GET /v3/mchalterapply/merchantnamealterapplyment/{apply_id}` (查询商户简称变更申请单状态-使用申请单号).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 申请单号
         ///
@@ -100,6 +115,19 @@ pub mod by_apply_id {
         state: "state" optional,
         audit_reject_reason: "audit_reject_reason" optional,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`apply_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { out_request_no: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(apply_id: impl Into<String>) -> Self {
+            Self {
+                apply_id: apply_id.into(),
+                out_request_no: None,
+                merchant_code: None,
+                state: None,
+                audit_reject_reason: None,
+            }
+        }
+    }
     /// 申请单状态
     pub type GetResponseState = crate::v3::mchalterapply::mchcontactalterapplyment::by_apply_id::GetResponseState;
     /// `/v3/mchalterapply/merchantnamealterapplyment/{apply_id}/revoke`
@@ -203,7 +231,7 @@ pub mod merchant {
                     }
                 }
                 /// The response of `GET /v3/mchalterapply/merchantnamealterapplyment/merchant/{sub_mchid}/out-request-no/{out_request_no}` (查询商户简称申请单状态-使用业务单号和商户号).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 申请单号
                     ///
@@ -233,6 +261,22 @@ pub mod merchant {
                     state: "state" optional,
                     audit_reject_reason: "audit_reject_reason" optional,
                 });
+                impl GetResponse {
+                    /// A `GetResponse` with its required fields (`out_request_no`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { apply_id: Some(…), ..GetResponse::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        out_request_no: impl Into<String>,
+                        sub_mchid: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            apply_id: None,
+                            out_request_no: out_request_no.into(),
+                            sub_mchid: sub_mchid.into(),
+                            state: None,
+                            audit_reject_reason: None,
+                        }
+                    }
+                }
                 /// 申请单状态
                 pub type GetResponseState = crate::v3::mchalterapply::mchcontactalterapplyment::by_apply_id::GetResponseState;
             }

@@ -190,6 +190,61 @@ pub struct PostRequest {
     channel_no: "channel_no" optional,
     med_ins_test_env: "med_ins_test_env" optional,
 });
+impl PostRequest {
+    /// A `PostRequest` with its required fields (`mix_pay_type`, `order_type`, `appid`, `payer`, `out_trade_no`, `serial_no`, `city_id`, `med_inst_name`, `med_inst_no`, `total_fee`, `callback_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        mix_pay_type: PostRequestMixPayType,
+        order_type: PostRequestOrderType,
+        appid: impl Into<String>,
+        payer: PostRequestPayer,
+        out_trade_no: impl Into<String>,
+        serial_no: impl Into<String>,
+        city_id: impl Into<String>,
+        med_inst_name: impl Into<String>,
+        med_inst_no: impl Into<String>,
+        total_fee: i64,
+        callback_url: impl Into<String>,
+    ) -> Self {
+        Self {
+            mix_pay_type,
+            order_type,
+            appid: appid.into(),
+            sub_appid: None,
+            sub_mchid: None,
+            openid: None,
+            sub_openid: None,
+            payer,
+            pay_for_relatives: None,
+            relative: None,
+            out_trade_no: out_trade_no.into(),
+            serial_no: serial_no.into(),
+            pay_order_id: None,
+            pay_auth_no: None,
+            geo_location: None,
+            city_id: city_id.into(),
+            med_inst_name: med_inst_name.into(),
+            med_inst_no: med_inst_no.into(),
+            med_ins_order_create_time: None,
+            total_fee,
+            med_ins_gov_fee: None,
+            med_ins_self_fee: None,
+            med_ins_other_fee: None,
+            med_ins_cash_fee: None,
+            wechat_pay_cash_fee: None,
+            cash_add_detail: None,
+            cash_reduce_detail: None,
+            callback_url: callback_url.into(),
+            prepay_id: None,
+            passthrough_request_content: None,
+            extends: None,
+            attach: None,
+            channel_no: None,
+            med_ins_test_env: None,
+        }
+    }
+}
 /// PostRequestCashAddDetail
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestCashAddDetail {
@@ -206,6 +261,19 @@ pub struct PostRequestCashAddDetail {
     cash_add_fee: "cash_add_fee" required,
     cash_add_type: "cash_add_type" required,
 });
+impl PostRequestCashAddDetail {
+    /// A `PostRequestCashAddDetail` of its required fields (`cash_add_fee`, `cash_add_type`).
+    #[inline]
+    pub fn new(
+        cash_add_fee: i64,
+        cash_add_type: PostRequestCashAddDetailCashAddType,
+    ) -> Self {
+        Self {
+            cash_add_fee,
+            cash_add_type,
+        }
+    }
+}
 /// 现金补充类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestCashAddDetailCashAddType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -242,6 +310,19 @@ pub struct PostRequestCashReduceDetail {
     cash_reduce_fee: "cash_reduce_fee" required,
     cash_reduce_type: "cash_reduce_type" required,
 });
+impl PostRequestCashReduceDetail {
+    /// A `PostRequestCashReduceDetail` of its required fields (`cash_reduce_fee`, `cash_reduce_type`).
+    #[inline]
+    pub fn new(
+        cash_reduce_fee: i64,
+        cash_reduce_type: PostRequestCashReduceDetailCashReduceType,
+    ) -> Self {
+        Self {
+            cash_reduce_fee,
+            cash_reduce_type,
+        }
+    }
+}
 /// 现金减免类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestCashReduceDetailCashReduceType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -358,6 +439,21 @@ pub struct PostRequestPayer {
     id_digest: "id_digest" required,
     card_type: "card_type" required,
 });
+impl PostRequestPayer {
+    /// A `PostRequestPayer` of its required fields (`name`, `id_digest`, `card_type`).
+    #[inline]
+    pub fn new(
+        name: impl Into<String>,
+        id_digest: impl Into<String>,
+        card_type: PostRequestPayerCardType,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            id_digest: id_digest.into(),
+            card_type,
+        }
+    }
+}
 /// 证件类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestPayerCardType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -588,6 +684,65 @@ pub struct PostResponse {
     med_ins_test_env: "med_ins_test_env" optional,
     med_ins_fail_reason: "med_ins_fail_reason" optional,
 });
+impl PostResponse {
+    /// A `PostResponse` with its required fields (`mix_pay_type`, `order_type`, `appid`, `out_trade_no`, `serial_no`, `city_id`, `med_inst_name`, `med_inst_no`, `total_fee`, `callback_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mix_trade_no: Some(…), ..PostResponse::new(…) }`.
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        mix_pay_type: PostResponseMixPayType,
+        order_type: PostResponseOrderType,
+        appid: impl Into<String>,
+        out_trade_no: impl Into<String>,
+        serial_no: impl Into<String>,
+        city_id: impl Into<String>,
+        med_inst_name: impl Into<String>,
+        med_inst_no: impl Into<String>,
+        total_fee: i64,
+        callback_url: impl Into<String>,
+    ) -> Self {
+        Self {
+            mix_trade_no: None,
+            mix_pay_status: None,
+            self_pay_status: None,
+            med_ins_pay_status: None,
+            paid_time: None,
+            passthrough_response_content: None,
+            mix_pay_type,
+            order_type,
+            appid: appid.into(),
+            sub_appid: None,
+            sub_mchid: None,
+            openid: None,
+            sub_openid: None,
+            pay_for_relatives: None,
+            out_trade_no: out_trade_no.into(),
+            serial_no: serial_no.into(),
+            pay_order_id: None,
+            pay_auth_no: None,
+            geo_location: None,
+            city_id: city_id.into(),
+            med_inst_name: med_inst_name.into(),
+            med_inst_no: med_inst_no.into(),
+            med_ins_order_create_time: None,
+            total_fee,
+            med_ins_gov_fee: None,
+            med_ins_self_fee: None,
+            med_ins_other_fee: None,
+            med_ins_cash_fee: None,
+            wechat_pay_cash_fee: None,
+            cash_add_detail: None,
+            cash_reduce_detail: None,
+            callback_url: callback_url.into(),
+            prepay_id: None,
+            passthrough_request_content: None,
+            extends: None,
+            attach: None,
+            channel_no: None,
+            med_ins_test_env: None,
+            med_ins_fail_reason: None,
+        }
+    }
+}
 /// PostResponseCashAddDetail
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponseCashAddDetail {
@@ -759,7 +914,7 @@ pub mod mix_trade_no {
             sub_mchid: query "sub_mchid" optional,
         });
         /// The response of `GET /v3/med-ins/orders/mix-trade-no/{mix_trade_no}` (使用医保自费混合订单号查看下单结果).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 医保自费混合订单号
             ///
@@ -949,6 +1104,53 @@ pub mod mix_trade_no {
             med_ins_test_env: "med_ins_test_env" optional,
             med_ins_fail_reason: "med_ins_fail_reason" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`mix_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mix_pay_status: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(mix_trade_no: impl Into<String>) -> Self {
+                Self {
+                    mix_trade_no: mix_trade_no.into(),
+                    mix_pay_status: None,
+                    self_pay_status: None,
+                    med_ins_pay_status: None,
+                    paid_time: None,
+                    passthrough_response_content: None,
+                    mix_pay_type: None,
+                    order_type: None,
+                    appid: None,
+                    sub_appid: None,
+                    sub_mchid: None,
+                    openid: None,
+                    sub_openid: None,
+                    pay_for_relatives: None,
+                    out_trade_no: None,
+                    serial_no: None,
+                    pay_order_id: None,
+                    pay_auth_no: None,
+                    geo_location: None,
+                    city_id: None,
+                    med_inst_name: None,
+                    med_inst_no: None,
+                    med_ins_order_create_time: None,
+                    total_fee: None,
+                    med_ins_gov_fee: None,
+                    med_ins_self_fee: None,
+                    med_ins_other_fee: None,
+                    med_ins_cash_fee: None,
+                    wechat_pay_cash_fee: None,
+                    cash_add_detail: None,
+                    cash_reduce_detail: None,
+                    callback_url: None,
+                    prepay_id: None,
+                    passthrough_request_content: None,
+                    extends: None,
+                    attach: None,
+                    channel_no: None,
+                    med_ins_test_env: None,
+                    med_ins_fail_reason: None,
+                }
+            }
+        }
         /// GetResponseCashAddDetail
         pub type GetResponseCashAddDetail = crate::v3::med_ins::orders::PostResponseCashAddDetail;
         /// 现金补充类型
@@ -1007,7 +1209,7 @@ pub mod out_trade_no {
         /// The request of `GET /v3/med-ins/orders/out-trade-no/{out_trade_no}` (使用商户订单号查看下单结果).
         pub type GetRequest = crate::v3::med_ins::orders::mix_trade_no::by_mix_trade_no::GetRequest;
         /// The response of `GET /v3/med-ins/orders/out-trade-no/{out_trade_no}` (使用商户订单号查看下单结果).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 医保自费混合订单号
             ///
@@ -1197,6 +1399,53 @@ pub mod out_trade_no {
             med_ins_test_env: "med_ins_test_env" optional,
             med_ins_fail_reason: "med_ins_fail_reason" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mix_trade_no: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(out_trade_no: impl Into<String>) -> Self {
+                Self {
+                    mix_trade_no: None,
+                    mix_pay_status: None,
+                    self_pay_status: None,
+                    med_ins_pay_status: None,
+                    paid_time: None,
+                    passthrough_response_content: None,
+                    mix_pay_type: None,
+                    order_type: None,
+                    appid: None,
+                    sub_appid: None,
+                    sub_mchid: None,
+                    openid: None,
+                    sub_openid: None,
+                    pay_for_relatives: None,
+                    out_trade_no: out_trade_no.into(),
+                    serial_no: None,
+                    pay_order_id: None,
+                    pay_auth_no: None,
+                    geo_location: None,
+                    city_id: None,
+                    med_inst_name: None,
+                    med_inst_no: None,
+                    med_ins_order_create_time: None,
+                    total_fee: None,
+                    med_ins_gov_fee: None,
+                    med_ins_self_fee: None,
+                    med_ins_other_fee: None,
+                    med_ins_cash_fee: None,
+                    wechat_pay_cash_fee: None,
+                    cash_add_detail: None,
+                    cash_reduce_detail: None,
+                    callback_url: None,
+                    prepay_id: None,
+                    passthrough_request_content: None,
+                    extends: None,
+                    attach: None,
+                    channel_no: None,
+                    med_ins_test_env: None,
+                    med_ins_fail_reason: None,
+                }
+            }
+        }
         /// GetResponseCashAddDetail
         pub type GetResponseCashAddDetail = crate::v3::med_ins::orders::PostResponseCashAddDetail;
         /// 现金补充类型

@@ -29,7 +29,7 @@ pub mod notify {
         }
     }
     /// The request of `POST /v3/med-ins/refunds/notify` (医保退款通知).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 医保自费混合订单号
         ///
@@ -74,4 +74,30 @@ pub mod notify {
         refund_time: "refund_time" required,
         out_refund_no: "out_refund_no" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` of its required fields (`mix_trade_no`, `sub_mchid`, `med_refund_total_fee`, `med_refund_gov_fee`, `med_refund_self_fee`, `med_refund_other_fee`, `refund_time`, `out_refund_no`).
+        #[inline]
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            mix_trade_no: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            med_refund_total_fee: i64,
+            med_refund_gov_fee: i64,
+            med_refund_self_fee: i64,
+            med_refund_other_fee: i64,
+            refund_time: impl Into<String>,
+            out_refund_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                mix_trade_no: mix_trade_no.into(),
+                sub_mchid: sub_mchid.into(),
+                med_refund_total_fee,
+                med_refund_gov_fee,
+                med_refund_self_fee,
+                med_refund_other_fee,
+                refund_time: refund_time.into(),
+                out_refund_no: out_refund_no.into(),
+            }
+        }
+    }
 }

@@ -102,7 +102,7 @@ pub mod dayendbalance {
             }
         }
         /// The request of `GET /v3/merchant/fund/dayendbalance/{account_type}` (查询账户日终余额API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetRequest {
             /// 日期
             ///
@@ -112,6 +112,13 @@ pub mod dayendbalance {
         ::wechatpay::runtime::json_object!(GetRequest {
             date: query "date" required,
         });
+        impl GetRequest {
+            /// A `GetRequest` of its required fields (`date`).
+            #[inline]
+            pub fn new(date: impl Into<String>) -> Self {
+                Self { date: date.into() }
+            }
+        }
         /// The response of `GET /v3/merchant/fund/dayendbalance/{account_type}` (查询账户日终余额API).
         pub type GetResponse = crate::v3::merchant::fund::balance::by_account_type::GetResponse;
     }
@@ -181,6 +188,24 @@ pub mod withdraw {
         account_type: "account_type" required,
         notify_url: "notify_url" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`out_request_no`, `amount`, `account_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { remark: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            out_request_no: impl Into<String>,
+            amount: i64,
+            account_type: PostRequestAccountType,
+        ) -> Self {
+            Self {
+                out_request_no: out_request_no.into(),
+                amount,
+                remark: None,
+                bank_memo: None,
+                account_type,
+                notify_url: None,
+            }
+        }
+    }
     /// 资金账户类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -202,7 +227,7 @@ pub mod withdraw {
         Fees = "FEES",
     });
     /// The response of `POST /v3/merchant/fund/withdraw` (电商平台提现API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 微信支付提现单号
         ///
@@ -217,6 +242,16 @@ pub mod withdraw {
         withdraw_id: "withdraw_id" optional,
         out_request_no: "out_request_no" required,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { withdraw_id: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(out_request_no: impl Into<String>) -> Self {
+            Self {
+                withdraw_id: None,
+                out_request_no: out_request_no.into(),
+            }
+        }
+    }
     /// `/v3/merchant/fund/withdraw/bill-type`
     pub mod bill_type {
         /// The chain step for `/v3/merchant/fund/withdraw/bill-type`, reached with `client.v3().merchant().fund().withdraw().bill_type()`.
@@ -251,7 +286,7 @@ pub mod withdraw {
                 }
             }
             /// The request of `GET /v3/merchant/fund/withdraw/bill-type/{bill_type}` (按日下载提现异常文件API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetRequest {
                 /// 账单日期
                 ///
@@ -266,6 +301,16 @@ pub mod withdraw {
                 bill_date: query "bill_date" required,
                 tar_type: query "tar_type" optional,
             });
+            impl GetRequest {
+                /// A `GetRequest` with its required fields (`bill_date`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { tar_type: Some(…), ..GetRequest::new(…) }`.
+                #[inline]
+                pub fn new(bill_date: impl Into<String>) -> Self {
+                    Self {
+                        bill_date: bill_date.into(),
+                        tar_type: None,
+                    }
+                }
+            }
             /// 压缩类型
             ///
             /// A value this client does not know yet is kept as [`GetRequestTarType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -347,7 +392,7 @@ pub mod withdraw {
                 }
             }
             /// The response of `GET /v3/merchant/fund/withdraw/out-request-no/{out_request_no}` (电商平台(商户提现单号查询)提现状态API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 提现单状态
                 ///
@@ -407,6 +452,25 @@ pub mod withdraw {
                 account_type: "account_type" optional,
                 solution: "solution" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { status: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(out_request_no: impl Into<String>) -> Self {
+                    Self {
+                        status: None,
+                        withdraw_id: None,
+                        out_request_no: out_request_no.into(),
+                        amount: None,
+                        create_time: None,
+                        update_time: None,
+                        reason: None,
+                        remark: None,
+                        bank_memo: None,
+                        account_type: None,
+                        solution: None,
+                    }
+                }
+            }
             /// 出款账户类型
             ///
             /// A value this client does not know yet is kept as [`GetResponseAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -488,7 +552,7 @@ pub mod withdraw {
                 }
             }
             /// The response of `GET /v3/merchant/fund/withdraw/withdraw-id/{withdraw_id}` (电商平台(微信支付提现单号)查询提现状态API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 提现单状态
                 ///
@@ -548,6 +612,25 @@ pub mod withdraw {
                 account_type: "account_type" optional,
                 solution: "solution" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`withdraw_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { status: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(withdraw_id: impl Into<String>) -> Self {
+                    Self {
+                        status: None,
+                        withdraw_id: withdraw_id.into(),
+                        out_request_no: None,
+                        amount: None,
+                        create_time: None,
+                        update_time: None,
+                        reason: None,
+                        remark: None,
+                        bank_memo: None,
+                        account_type: None,
+                        solution: None,
+                    }
+                }
+            }
             /// 出款账户类型
             pub type GetResponseAccountType = crate::v3::merchant::fund::withdraw::out_request_no::by_out_request_no::GetResponseAccountType;
             /// 提现单状态

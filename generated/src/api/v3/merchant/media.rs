@@ -37,7 +37,7 @@ pub mod upload {
         }
     }
     /// The request of `POST /v3/merchant/media/upload` (文件上传).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 媒体文件元信息`JSON`格式字符串
         pub meta: PostRequestMeta,
@@ -45,6 +45,13 @@ pub mod upload {
     ::wechatpay::runtime::json_object!(PostRequest {
         meta: "meta" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` of its required fields (`meta`).
+        #[inline]
+        pub fn new(meta: PostRequestMeta) -> Self {
+            Self { meta }
+        }
+    }
     /// 媒体文件元信息`JSON`格式字符串
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestMeta {

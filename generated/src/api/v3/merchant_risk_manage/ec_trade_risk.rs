@@ -152,7 +152,7 @@ pub mod recv_dispose_result {
         }
     }
     /// The request of `POST /v3/merchant-risk-manage/ec-trade-risk/recv-dispose-result` (回传处置结果).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 服务商商户号
         ///
@@ -215,6 +215,24 @@ pub mod recv_dispose_result {
         exist_complaint: "exist_complaint" optional,
         refund_amount: "refund_amount" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sp_mchid: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(out_trade_no: impl Into<String>) -> Self {
+            Self {
+                sp_mchid: None,
+                sub_mchid: None,
+                mchid: None,
+                out_trade_no: out_trade_no.into(),
+                final_risk_result: None,
+                final_risk_type: None,
+                disp_conclusion: None,
+                disp_addition: None,
+                exist_complaint: None,
+                refund_amount: None,
+            }
+        }
+    }
     /// The response of `POST /v3/merchant-risk-manage/ec-trade-risk/recv-dispose-result` (回传处置结果).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {

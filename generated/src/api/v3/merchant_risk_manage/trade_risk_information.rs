@@ -25,7 +25,7 @@ impl<'a> TradeRiskInformation<'a> {
     }
 }
 /// The request of `GET /v3/merchant-risk-manage/trade-risk-information` (查询风险信息).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetRequest {
     /// 服务商商户号
     ///
@@ -60,6 +60,20 @@ pub struct GetRequest {
     out_trade_no: query "out_trade_no" required,
     complaints_information: query "complaints_information" optional,
 });
+impl GetRequest {
+    /// A `GetRequest` with its required fields (`out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { sp_mchid: Some(…), ..GetRequest::new(…) }`.
+    #[inline]
+    pub fn new(out_trade_no: impl Into<String>) -> Self {
+        Self {
+            sp_mchid: None,
+            acquiring_bank_id: None,
+            channel_id: None,
+            sub_mchid: None,
+            out_trade_no: out_trade_no.into(),
+            complaints_information: None,
+        }
+    }
+}
 /// The response of `GET /v3/merchant-risk-manage/trade-risk-information` (查询风险信息).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {

@@ -67,6 +67,23 @@ pub struct PostRequest {
     additional_punish_type: "additional_punish_type" optional,
     complaints_information: "complaints_information" optional,
 });
+impl PostRequest {
+    /// A `PostRequest` with its required fields (`punish_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sp_mchid: Some(…), ..PostRequest::new(…) }`.
+    #[inline]
+    pub fn new(punish_type: PostRequestPunishType) -> Self {
+        Self {
+            sp_mchid: None,
+            acquiring_bank_id: None,
+            channel_id: None,
+            sub_mchid: None,
+            out_trade_no: None,
+            risk_type: None,
+            punish_type,
+            additional_punish_type: None,
+            complaints_information: None,
+        }
+    }
+}
 /// 处置手段
 pub type PostRequestPunishType = crate::v3::merchant_risk_manage::trade_risk_information::GetResponsePunishType;
 /// 风险类型
@@ -122,6 +139,23 @@ pub struct PostResponse {
     additional_punish_type: "additional_punish_type" optional,
     punish_description: "punish_description" optional,
 });
+impl PostResponse {
+    /// A `PostResponse` with its required fields (`punish_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sp_mchid: Some(…), ..PostResponse::new(…) }`.
+    #[inline]
+    pub fn new(punish_type: PostResponsePunishType) -> Self {
+        Self {
+            sp_mchid: None,
+            acquiring_bank_id: None,
+            channel_id: None,
+            sub_mchid: None,
+            out_trade_no: None,
+            risk_type: None,
+            punish_type,
+            additional_punish_type: None,
+            punish_description: None,
+        }
+    }
+}
 /// 处置手段
 pub type PostResponsePunishType = crate::v3::merchant_risk_manage::trade_risk_information::GetResponsePunishType;
 /// 风险类型

@@ -33,7 +33,7 @@ impl<'a> Complaints<'a> {
     }
 }
 /// The request of `GET /v3/merchant-service/complaints` (查询投诉信息API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetRequest {
     /// 分页大小
     ///
@@ -63,8 +63,21 @@ pub struct GetRequest {
     end_date: query "end_date" required,
     sub_mchid: query "sub_mchid" optional,
 });
+impl GetRequest {
+    /// A `GetRequest` with its required fields (`begin_date`, `end_date`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { limit: Some(…), ..GetRequest::new(…) }`.
+    #[inline]
+    pub fn new(begin_date: impl Into<String>, end_date: impl Into<String>) -> Self {
+        Self {
+            limit: None,
+            offset: None,
+            begin_date: begin_date.into(),
+            end_date: end_date.into(),
+            sub_mchid: None,
+        }
+    }
+}
 /// The response of `GET /v3/merchant-service/complaints` (查询投诉信息API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetResponse {
     /// 分页开始位置
     ///
@@ -87,6 +100,18 @@ pub struct GetResponse {
     total_count: "total_count" optional,
     data: "data" optional,
 });
+impl GetResponse {
+    /// A `GetResponse` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { total_count: Some(…), ..GetResponse::new(…) }`.
+    #[inline]
+    pub fn new(offset: i64, limit: i64) -> Self {
+        Self {
+            offset,
+            limit,
+            total_count: None,
+            data: None,
+        }
+    }
+}
 /// 用户投诉信息详情
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseData {
@@ -190,7 +215,7 @@ pub mod by_transaction_id {
         }
     }
     /// The response of `GET /v3/merchant-service/complaints/{transaction_id}` (查询投诉详情API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 商户订单号
         ///
@@ -243,6 +268,24 @@ pub mod by_transaction_id {
         sub_mchid: "sub_mchid" optional,
         complaint_handle_state: "complaint_handle_state" optional,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`transaction_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { out_trade_no: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(transaction_id: impl Into<String>) -> Self {
+            Self {
+                out_trade_no: None,
+                complaint_time: None,
+                amount: None,
+                payer_phone: None,
+                complaint_detail: None,
+                complaint_state: None,
+                transaction_id: transaction_id.into(),
+                frozen_end_time: None,
+                sub_mchid: None,
+                complaint_handle_state: None,
+            }
+        }
+    }
     /// `/v3/merchant-service/complaints/{transaction_id}/negotiation-historys`
     pub mod negotiation_historys {
         /// The chain step for `/v3/merchant-service/complaints/{transaction_id}/negotiation-historys`, reached with `client.v3().merchant_service().complaints().transaction_id(transaction_id).negotiation_historys()`.

@@ -29,7 +29,7 @@ impl<'a> ComplaintsV2<'a> {
     }
 }
 /// The request of `GET /v3/merchant-service/complaints-v2` (查询投诉单列表API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetRequest {
     /// 分页大小
     ///
@@ -59,8 +59,21 @@ pub struct GetRequest {
     end_date: query "end_date" required,
     complainted_mchid: query "complainted_mchid" optional,
 });
+impl GetRequest {
+    /// A `GetRequest` with its required fields (`begin_date`, `end_date`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { limit: Some(…), ..GetRequest::new(…) }`.
+    #[inline]
+    pub fn new(begin_date: impl Into<String>, end_date: impl Into<String>) -> Self {
+        Self {
+            limit: None,
+            offset: None,
+            begin_date: begin_date.into(),
+            end_date: end_date.into(),
+            complainted_mchid: None,
+        }
+    }
+}
 /// The response of `GET /v3/merchant-service/complaints-v2` (查询投诉单列表API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetResponse {
     /// 用户投诉信息详情
     pub data: Option<Vec<GetResponseData>>,
@@ -83,6 +96,18 @@ pub struct GetResponse {
     offset: "offset" required,
     total_count: "total_count" optional,
 });
+impl GetResponse {
+    /// A `GetResponse` with its required fields (`limit`, `offset`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { data: Some(…), ..GetResponse::new(…) }`.
+    #[inline]
+    pub fn new(limit: i64, offset: i64) -> Self {
+        Self {
+            data: None,
+            limit,
+            offset,
+            total_count: None,
+        }
+    }
+}
 /// GetResponseData
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseData {
@@ -449,7 +474,7 @@ pub mod by_complaint_id {
         }
     }
     /// The response of `GET /v3/merchant-service/complaints-v2/{complaint_id}` (查询投诉单详情API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 投诉单号
         ///
@@ -543,6 +568,35 @@ pub mod by_complaint_id {
         need_immediate_service: "need_immediate_service" optional,
         is_agent_mode: "is_agent_mode" optional,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`complaint_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { complaint_time: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(complaint_id: impl Into<String>) -> Self {
+            Self {
+                complaint_id: complaint_id.into(),
+                complaint_time: None,
+                complaint_detail: None,
+                complaint_state: None,
+                complainted_mchid: None,
+                payer_phone: None,
+                payer_openid: None,
+                complaint_media_list: None,
+                complaint_order_info: None,
+                service_order_info: None,
+                complaint_full_refunded: None,
+                incoming_user_response: None,
+                problem_description: None,
+                user_complaint_times: None,
+                problem_type: None,
+                apply_refund_amount: None,
+                user_tag_list: None,
+                additional_info: None,
+                in_platform_service: None,
+                need_immediate_service: None,
+                is_agent_mode: None,
+            }
+        }
+    }
     /// 补充信息
     pub type GetResponseAdditionalInfo = crate::v3::merchant_service::complaints_v2::GetResponseDataAdditionalInfo;
     /// 充电宝投诉相关信息
@@ -606,7 +660,7 @@ pub mod by_complaint_id {
             }
         }
         /// The request of `POST /v3/merchant-service/complaints-v2/{complaint_id}/complete` (反馈处理完成API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 被诉商户号
             ///
@@ -616,6 +670,15 @@ pub mod by_complaint_id {
         ::wechatpay::runtime::json_object!(PostRequest {
             complainted_mchid: "complainted_mchid" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` of its required fields (`complainted_mchid`).
+            #[inline]
+            pub fn new(complainted_mchid: impl Into<String>) -> Self {
+                Self {
+                    complainted_mchid: complainted_mchid.into(),
+                }
+            }
+        }
     }
     /// `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`
     pub mod negotiation_historys {
@@ -656,7 +719,7 @@ pub mod by_complaint_id {
             offset: query "offset" optional,
         });
         /// The response of `GET /v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys` (查询投诉协商历史API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 投诉协商历史
             pub data: Option<Vec<GetResponseData>>,
@@ -677,6 +740,18 @@ pub mod by_complaint_id {
             offset: "offset" required,
             total_count: "total_count" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`limit`, `offset`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { data: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(limit: i64, offset: i64) -> Self {
+                Self {
+                    data: None,
+                    limit,
+                    offset,
+                    total_count: None,
+                }
+            }
+        }
         /// GetResponseData
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseData {
@@ -1272,7 +1347,7 @@ pub mod by_complaint_id {
             }
         }
         /// The request of `POST /v3/merchant-service/complaints-v2/{complaint_id}/response` (提交回复API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 被诉商户号
             ///
@@ -1303,8 +1378,25 @@ pub mod by_complaint_id {
             jump_url_text: "jump_url_text" optional,
             mini_program_jump_info: "mini_program_jump_info" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`complainted_mchid`, `response_content`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { response_images: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                complainted_mchid: impl Into<String>,
+                response_content: impl Into<String>,
+            ) -> Self {
+                Self {
+                    complainted_mchid: complainted_mchid.into(),
+                    response_content: response_content.into(),
+                    response_images: None,
+                    jump_url: None,
+                    jump_url_text: None,
+                    mini_program_jump_info: None,
+                }
+            }
+        }
         /// 跳转小程序信息
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestMiniProgramJumpInfo {
             /// 跳转小程序APPID
             ///
@@ -1324,6 +1416,21 @@ pub mod by_complaint_id {
             path: "path" required,
             text: "text" required,
         });
+        impl PostRequestMiniProgramJumpInfo {
+            /// A `PostRequestMiniProgramJumpInfo` of its required fields (`appid`, `path`, `text`).
+            #[inline]
+            pub fn new(
+                appid: impl Into<String>,
+                path: impl Into<String>,
+                text: impl Into<String>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    path: path.into(),
+                    text: text.into(),
+                }
+            }
+        }
     }
     /// `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`
     pub mod response_immediate_service {
@@ -1349,7 +1456,7 @@ pub mod by_complaint_id {
             }
         }
         /// The request of `POST /v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service` (回复需要即时服务的投诉单).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 被诉商户号
             ///
@@ -1367,6 +1474,21 @@ pub mod by_complaint_id {
             message: "message" required,
             idempotent_id: "idempotent_id" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` of its required fields (`complainted_mchid`, `message`, `idempotent_id`).
+            #[inline]
+            pub fn new(
+                complainted_mchid: impl Into<String>,
+                message: PostRequestMessage,
+                idempotent_id: impl Into<String>,
+            ) -> Self {
+                Self {
+                    complainted_mchid: complainted_mchid.into(),
+                    message,
+                    idempotent_id: idempotent_id.into(),
+                }
+            }
+        }
         /// 消息内容
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessage {
@@ -1464,7 +1586,7 @@ pub mod by_complaint_id {
         /// 动作类型
         pub type PostRequestMessageBlocksButtonActionActionType = crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::GetResponseDataNormalMessageBlocksButtonActionActionType;
         /// 回复消息内容
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestMessageBlocksButtonActionMessageInfo {
             /// 回复的消息内容
             ///
@@ -1479,8 +1601,18 @@ pub mod by_complaint_id {
             content: "content" required,
             custom_data: "custom_data" optional,
         });
+        impl PostRequestMessageBlocksButtonActionMessageInfo {
+            /// A `PostRequestMessageBlocksButtonActionMessageInfo` with its required fields (`content`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestMessageBlocksButtonActionMessageInfo { custom_data: Some(…), ..PostRequestMessageBlocksButtonActionMessageInfo::new(…) }`.
+            #[inline]
+            pub fn new(content: impl Into<String>) -> Self {
+                Self {
+                    content: content.into(),
+                    custom_data: None,
+                }
+            }
+        }
         /// 跳转小程序信息
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestMessageBlocksButtonActionMiniProgramJumpInfo {
             /// 跳转小程序APPID
             ///
@@ -1500,6 +1632,17 @@ pub mod by_complaint_id {
             path: "path" optional,
             text: "text" optional,
         });
+        impl PostRequestMessageBlocksButtonActionMiniProgramJumpInfo {
+            /// A `PostRequestMessageBlocksButtonActionMiniProgramJumpInfo` with its required fields (`appid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestMessageBlocksButtonActionMiniProgramJumpInfo { path: Some(…), ..PostRequestMessageBlocksButtonActionMiniProgramJumpInfo::new(…) }`.
+            #[inline]
+            pub fn new(appid: impl Into<String>) -> Self {
+                Self {
+                    appid: appid.into(),
+                    path: None,
+                    text: None,
+                }
+            }
+        }
         /// 按钮组
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestMessageBlocksButtonGroup {
@@ -1655,6 +1798,19 @@ pub mod by_complaint_id {
             reject_media_list: "reject_media_list" optional,
             remark: "remark" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`action`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { launch_refund_day: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(action: PostRequestAction) -> Self {
+                Self {
+                    action,
+                    launch_refund_day: None,
+                    reject_reason: None,
+                    reject_media_list: None,
+                    remark: None,
+                }
+            }
+        }
         /// 审批动作
         ///
         /// A value this client does not know yet is kept as [`PostRequestAction::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.

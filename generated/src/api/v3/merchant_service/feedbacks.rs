@@ -15,7 +15,7 @@ impl<'a> Feedbacks<'a> {
     }
 }
 /// The request of `POST /v3/merchant-service/feedbacks` (商户反馈API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
     /// 微信支付订单号
     ///
@@ -48,3 +48,21 @@ pub struct PostRequest {
     feedback_images: "feedback_images" optional,
     launch_confirm_process: "launch_confirm_process" optional,
 });
+impl PostRequest {
+    /// A `PostRequest` with its required fields (`transaction_id`, `complainted_mchid`, `feedback_content`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { feedback_type: Some(…), ..PostRequest::new(…) }`.
+    #[inline]
+    pub fn new(
+        transaction_id: impl Into<String>,
+        complainted_mchid: impl Into<String>,
+        feedback_content: impl Into<String>,
+    ) -> Self {
+        Self {
+            transaction_id: transaction_id.into(),
+            complainted_mchid: complainted_mchid.into(),
+            feedback_type: None,
+            feedback_content: feedback_content.into(),
+            feedback_images: None,
+            launch_confirm_process: None,
+        }
+    }
+}

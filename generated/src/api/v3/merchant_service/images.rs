@@ -58,7 +58,7 @@ pub mod upload {
         }
     }
     /// The request of `POST /v3/merchant-service/images/upload` (商户上传反馈图片API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 媒体文件元信息`JSON`格式字符串
         pub meta: PostRequestMeta,
@@ -66,6 +66,13 @@ pub mod upload {
     ::wechatpay::runtime::json_object!(PostRequest {
         meta: "meta" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` of its required fields (`meta`).
+        #[inline]
+        pub fn new(meta: PostRequestMeta) -> Self {
+            Self { meta }
+        }
+    }
     /// 媒体文件元信息`JSON`格式字符串
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestMeta {

@@ -27,7 +27,7 @@ impl<'a> MerchantSettleRuleApplications<'a> {
     }
 }
 /// The request of `POST /v3/merchant-settlement/merchant-settle-rule-applications` (申请修改特约商户结算规则API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
     /// 从业机构号
     ///
@@ -52,6 +52,23 @@ pub struct PostRequest {
     sub_mchid: "sub_mchid" required,
     settle_rule_id: "settle_rule_id" required,
 });
+impl PostRequest {
+    /// A `PostRequest` of its required fields (`acquiring_bank_id`, `channel_id`, `sub_mchid`, `settle_rule_id`).
+    #[inline]
+    pub fn new(
+        acquiring_bank_id: impl Into<String>,
+        channel_id: impl Into<String>,
+        sub_mchid: impl Into<String>,
+        settle_rule_id: i64,
+    ) -> Self {
+        Self {
+            acquiring_bank_id: acquiring_bank_id.into(),
+            channel_id: channel_id.into(),
+            sub_mchid: sub_mchid.into(),
+            settle_rule_id,
+        }
+    }
+}
 /// The response of `POST /v3/merchant-settlement/merchant-settle-rule-applications` (申请修改特约商户结算规则API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -114,7 +131,7 @@ pub mod by_application_id {
         }
     }
     /// The response of `GET /v3/merchant-settlement/merchant-settle-rule-applications/{application_id}` (根据申请单ID查询结果API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 申请单编号
         ///
@@ -159,4 +176,20 @@ pub mod by_application_id {
         sub_mchid: "sub_mchid" optional,
         settle_rule_id: "settle_rule_id" optional,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`application_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { application_process_info: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(application_id: impl Into<String>) -> Self {
+            Self {
+                application_id: application_id.into(),
+                application_process_info: None,
+                application_state: None,
+                update_time: None,
+                acquiring_bank_id: None,
+                channel_id: None,
+                sub_mchid: None,
+                settle_rule_id: None,
+            }
+        }
+    }
 }

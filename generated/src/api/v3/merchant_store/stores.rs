@@ -45,7 +45,7 @@ pub struct PostRequest {
     store_recipient: "store_recipient" optional,
 });
 /// 门店地址信息
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestStoreAddress {
     /// 门店省市编码
     ///
@@ -75,8 +75,24 @@ pub struct PostRequestStoreAddress {
     longitude: "longitude" optional,
     latitude: "latitude" optional,
 });
+impl PostRequestStoreAddress {
+    /// A `PostRequestStoreAddress` with its required fields (`address_code`, `address_detail`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestStoreAddress { address_complements: Some(…), ..PostRequestStoreAddress::new(…) }`.
+    #[inline]
+    pub fn new(
+        address_code: impl Into<String>,
+        address_detail: impl Into<String>,
+    ) -> Self {
+        Self {
+            address_code: address_code.into(),
+            address_detail: address_detail.into(),
+            address_complements: None,
+            longitude: None,
+            latitude: None,
+        }
+    }
+}
 /// 门店基础信息
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestStoreBasics {
     /// 商家门店编号
     ///
@@ -106,6 +122,19 @@ pub struct PostRequestStoreBasics {
     branch_name: "branch_name" optional,
     brand_id: "brand_id" optional,
 });
+impl PostRequestStoreBasics {
+    /// A `PostRequestStoreBasics` with its required fields (`store_name`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestStoreBasics { store_reference_id: Some(…), ..PostRequestStoreBasics::new(…) }`.
+    #[inline]
+    pub fn new(store_name: impl Into<String>) -> Self {
+        Self {
+            store_reference_id: None,
+            brand_name: None,
+            store_name: store_name.into(),
+            branch_name: None,
+            brand_id: None,
+        }
+    }
+}
 /// 门店经营信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestStoreBusiness {
@@ -123,7 +152,7 @@ pub struct PostRequestStoreBusiness {
     business_hours: "business_hours" optional,
 });
 /// PostRequestStoreRecipient
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestStoreRecipient {
     /// 门店收款商户号
     ///
@@ -138,6 +167,16 @@ pub struct PostRequestStoreRecipient {
     mchid: "mchid" required,
     company_name: "company_name" optional,
 });
+impl PostRequestStoreRecipient {
+    /// A `PostRequestStoreRecipient` with its required fields (`mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestStoreRecipient { company_name: Some(…), ..PostRequestStoreRecipient::new(…) }`.
+    #[inline]
+    pub fn new(mchid: impl Into<String>) -> Self {
+        Self {
+            mchid: mchid.into(),
+            company_name: None,
+        }
+    }
+}
 /// The response of `POST /v3/merchant-store/stores` (创建门店API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -385,7 +424,7 @@ pub mod by_store_id {
                 }
             }
             /// The request of `POST /v3/merchant-store/stores/{store_id}/recipients/bind` (绑定门店收款信息).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 子商户号
                 ///
@@ -398,6 +437,19 @@ pub mod by_store_id {
                 sub_mchid: "sub_mchid" required,
                 store_recipient: "store_recipient" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` of its required fields (`sub_mchid`, `store_recipient`).
+                #[inline]
+                pub fn new(
+                    sub_mchid: impl Into<String>,
+                    store_recipient: Vec<PostRequestStoreRecipient>,
+                ) -> Self {
+                    Self {
+                        sub_mchid: sub_mchid.into(),
+                        store_recipient,
+                    }
+                }
+            }
             /// 收款门店信息
             pub type PostRequestStoreRecipient = crate::v3::merchant_store::stores::PostRequestStoreRecipient;
             /// The response of `POST /v3/merchant-store/stores/{store_id}/recipients/bind` (绑定门店收款信息).

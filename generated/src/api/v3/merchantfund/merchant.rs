@@ -59,6 +59,22 @@ pub mod income_records {
         offset: query "offset" optional,
         limit: query "limit" required,
     });
+    impl GetRequest {
+        /// A `GetRequest` with its required fields (`account_type`, `date`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { offset: Some(…), ..GetRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            account_type: GetRequestAccountType,
+            date: impl Into<String>,
+            limit: i64,
+        ) -> Self {
+            Self {
+                account_type,
+                date: date.into(),
+                offset: None,
+                limit,
+            }
+        }
+    }
     /// 账户类型
     ///
     /// A value this client does not know yet is kept as [`GetRequestAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -80,7 +96,7 @@ pub mod income_records {
         Fees = "FEES",
     });
     /// The response of `GET /v3/merchantfund/merchant/income-records` (服务商银行来账查询).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 查询数据总条数
         ///
@@ -106,6 +122,19 @@ pub mod income_records {
         data: "data" optional,
         links: "links" optional,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { total_count: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(offset: i64, limit: i64) -> Self {
+            Self {
+                total_count: None,
+                offset,
+                limit,
+                data: None,
+                links: None,
+            }
+        }
+    }
     /// GetResponseData
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseData {

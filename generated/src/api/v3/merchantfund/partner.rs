@@ -65,10 +65,28 @@ pub mod income_records {
         offset: query "offset" optional,
         limit: query "limit" required,
     });
+    impl GetRequest {
+        /// A `GetRequest` with its required fields (`sub_mchid`, `account_type`, `date`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { offset: Some(…), ..GetRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            account_type: GetRequestAccountType,
+            date: impl Into<String>,
+            limit: i64,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                account_type,
+                date: date.into(),
+                offset: None,
+                limit,
+            }
+        }
+    }
     /// 账户类型
     pub type GetRequestAccountType = crate::v3::merchantfund::merchant::income_records::GetRequestAccountType;
     /// The response of `GET /v3/merchantfund/partner/income-records` (特约商户银行来账查询).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 查询数据总条数
         ///
@@ -94,6 +112,19 @@ pub mod income_records {
         data: "data" optional,
         links: "links" optional,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { total_count: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(offset: i64, limit: i64) -> Self {
+            Self {
+                total_count: None,
+                offset,
+                limit,
+                data: None,
+                links: None,
+            }
+        }
+    }
     /// GetResponseData
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseData {

@@ -82,6 +82,28 @@ pub mod by_openid {
             appid: "appid" required,
             card_type: "card_type" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`stock_id`, `out_request_no`, `user_name`, `id_card_number`, `appid`, `card_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { amount: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                stock_id: impl Into<String>,
+                out_request_no: impl Into<String>,
+                user_name: impl Into<String>,
+                id_card_number: impl Into<String>,
+                appid: impl Into<String>,
+                card_type: PostRequestCardType,
+            ) -> Self {
+                Self {
+                    stock_id: stock_id.into(),
+                    out_request_no: out_request_no.into(),
+                    user_name: user_name.into(),
+                    id_card_number: id_card_number.into(),
+                    amount: None,
+                    appid: appid.into(),
+                    card_type,
+                }
+            }
+        }
         /// 证件类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestCardType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.

@@ -17,7 +17,7 @@ impl<'a> CardTemplate<'a> {
     }
 }
 /// The request of `POST /v3/new-tax-control-fapiao/card-template` (创建电子发票卡券模板).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
     /// 子商户号
     ///
@@ -35,8 +35,22 @@ pub struct PostRequest {
     card_appid: "card_appid" required,
     card_template_information: "card_template_information" required,
 });
+impl PostRequest {
+    /// A `PostRequest` with its required fields (`card_appid`, `card_template_information`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+    #[inline]
+    pub fn new(
+        card_appid: impl Into<String>,
+        card_template_information: PostRequestCardTemplateInformation,
+    ) -> Self {
+        Self {
+            sub_mchid: None,
+            card_appid: card_appid.into(),
+            card_template_information,
+        }
+    }
+}
 /// 卡券模板信息
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestCardTemplateInformation {
     /// 收款方名称
     ///
@@ -54,8 +68,19 @@ pub struct PostRequestCardTemplateInformation {
     logo_url: "logo_url" required,
     custom_cell: "custom_cell" optional,
 });
+impl PostRequestCardTemplateInformation {
+    /// A `PostRequestCardTemplateInformation` with its required fields (`logo_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestCardTemplateInformation { payee_name: Some(…), ..PostRequestCardTemplateInformation::new(…) }`.
+    #[inline]
+    pub fn new(logo_url: impl Into<String>) -> Self {
+        Self {
+            payee_name: None,
+            logo_url: logo_url.into(),
+            custom_cell: None,
+        }
+    }
+}
 /// 卡券自定义cell位配置
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestCardTemplateInformationCustomCell {
     /// cell位文字
     ///
@@ -85,8 +110,21 @@ pub struct PostRequestCardTemplateInformationCustomCell {
     miniprogram_user_name: "miniprogram_user_name" optional,
     miniprogram_path: "miniprogram_path" optional,
 });
+impl PostRequestCardTemplateInformationCustomCell {
+    /// A `PostRequestCardTemplateInformationCustomCell` with its required fields (`words`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestCardTemplateInformationCustomCell { jump_url: Some(…), ..PostRequestCardTemplateInformationCustomCell::new(…) }`.
+    #[inline]
+    pub fn new(words: impl Into<String>, description: impl Into<String>) -> Self {
+        Self {
+            words: words.into(),
+            description: description.into(),
+            jump_url: None,
+            miniprogram_user_name: None,
+            miniprogram_path: None,
+        }
+    }
+}
 /// The response of `POST /v3/new-tax-control-fapiao/card-template` (创建电子发票卡券模板).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostResponse {
     /// 插卡公众号AppID
     ///
@@ -101,3 +139,13 @@ pub struct PostResponse {
     card_appid: "card_appid" required,
     card_id: "card_id" optional,
 });
+impl PostResponse {
+    /// A `PostResponse` with its required fields (`card_appid`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { card_id: Some(…), ..PostResponse::new(…) }`.
+    #[inline]
+    pub fn new(card_appid: impl Into<String>) -> Self {
+        Self {
+            card_appid: card_appid.into(),
+            card_id: None,
+        }
+    }
+}

@@ -51,7 +51,7 @@ impl<'a> FapiaoApplications<'a> {
     }
 }
 /// The request of `POST /v3/new-tax-control-fapiao/fapiao-applications` (开具电子发票).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
     /// 子商户号
     ///
@@ -77,8 +77,26 @@ pub struct PostRequest {
     buyer_information: "buyer_information" required,
     fapiao_information: "fapiao_information" required,
 });
+impl PostRequest {
+    /// A `PostRequest` with its required fields (`scene`, `fapiao_apply_id`, `buyer_information`, `fapiao_information`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+    #[inline]
+    pub fn new(
+        scene: impl Into<String>,
+        fapiao_apply_id: impl Into<String>,
+        buyer_information: PostRequestBuyerInformation,
+        fapiao_information: Vec<PostRequestFapiaoInformation>,
+    ) -> Self {
+        Self {
+            sub_mchid: None,
+            scene: scene.into(),
+            fapiao_apply_id: fapiao_apply_id.into(),
+            buyer_information,
+            fapiao_information,
+        }
+    }
+}
 /// 购买方信息
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestBuyerInformation {
     /// 购买方类型
     ///
@@ -128,8 +146,25 @@ pub struct PostRequestBuyerInformation {
     phone: "phone" optional,
     email: "email" optional,
 });
+impl PostRequestBuyerInformation {
+    /// A `PostRequestBuyerInformation` with its required fields (`type_`, `name`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestBuyerInformation { taxpayer_id: Some(…), ..PostRequestBuyerInformation::new(…) }`.
+    #[inline]
+    pub fn new(type_: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            type_: type_.into(),
+            name: name.into(),
+            taxpayer_id: None,
+            address: None,
+            telephone: None,
+            bank_name: None,
+            bank_account: None,
+            phone: None,
+            email: None,
+        }
+    }
+}
 /// PostRequestFapiaoInformation
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestFapiaoInformation {
     /// 商户发票单号
     ///
@@ -155,8 +190,26 @@ pub struct PostRequestFapiaoInformation {
     remark: "remark" optional,
     items: "items" required,
 });
+impl PostRequestFapiaoInformation {
+    /// A `PostRequestFapiaoInformation` with its required fields (`fapiao_id`, `total_amount`, `need_list`, `items`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestFapiaoInformation { remark: Some(…), ..PostRequestFapiaoInformation::new(…) }`.
+    #[inline]
+    pub fn new(
+        fapiao_id: impl Into<String>,
+        total_amount: i64,
+        need_list: bool,
+        items: Vec<PostRequestFapiaoInformationItems>,
+    ) -> Self {
+        Self {
+            fapiao_id: fapiao_id.into(),
+            total_amount,
+            need_list,
+            remark: None,
+            items,
+        }
+    }
+}
 /// PostRequestFapiaoInformationItems
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestFapiaoInformationItems {
     /// 税局侧规定的货物或应税劳务、服务税收分类编码
     ///
@@ -214,6 +267,30 @@ pub struct PostRequestFapiaoInformationItems {
     tax_prefer_mark: "tax_prefer_mark" optional,
     discount: "discount" required,
 });
+impl PostRequestFapiaoInformationItems {
+    /// A `PostRequestFapiaoInformationItems` with its required fields (`tax_code`, `quantity`, `total_amount`, `discount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestFapiaoInformationItems { goods_category: Some(…), ..PostRequestFapiaoInformationItems::new(…) }`.
+    #[inline]
+    pub fn new(
+        tax_code: impl Into<String>,
+        quantity: i64,
+        total_amount: i64,
+        discount: bool,
+    ) -> Self {
+        Self {
+            tax_code: tax_code.into(),
+            goods_category: None,
+            goods_name: None,
+            goods_id: None,
+            specification: None,
+            unit: None,
+            quantity,
+            total_amount,
+            tax_rate: None,
+            tax_prefer_mark: None,
+            discount,
+        }
+    }
+}
 /// `/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}`
 pub mod by_fapiao_apply_id {
     /// The chain step for `/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}`, reached with `client.v3().new_tax_control_fapiao().fapiao_applications().fapiao_apply_id(fapiao_apply_id)`.
@@ -741,7 +818,7 @@ pub mod by_fapiao_apply_id {
             }
         }
         /// The request of `GET /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/fapiao-files` (获取发票下载信息).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetRequest {
             /// 子商户号
             ///
@@ -756,6 +833,19 @@ pub mod by_fapiao_apply_id {
             sub_mchid: query "sub_mchid" required,
             fapiao_id: query "fapiao_id" required,
         });
+        impl GetRequest {
+            /// A `GetRequest` of its required fields (`sub_mchid`, `fapiao_id`).
+            #[inline]
+            pub fn new(
+                sub_mchid: impl Into<String>,
+                fapiao_id: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sub_mchid: sub_mchid.into(),
+                    fapiao_id: fapiao_id.into(),
+                }
+            }
+        }
         /// The response of `GET /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/fapiao-files` (获取发票下载信息).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -834,6 +924,22 @@ pub mod by_fapiao_apply_id {
             buyer_information: "buyer_information" required,
             fapiao_card_information: "fapiao_card_information" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`scene`, `buyer_information`, `fapiao_card_information`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                scene: PostRequestScene,
+                buyer_information: PostRequestBuyerInformation,
+                fapiao_card_information: Vec<PostRequestFapiaoCardInformation>,
+            ) -> Self {
+                Self {
+                    sub_mchid: None,
+                    scene,
+                    buyer_information,
+                    fapiao_card_information,
+                }
+            }
+        }
         /// 购买方信息
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestBuyerInformation {
@@ -905,12 +1011,36 @@ pub mod by_fapiao_apply_id {
             fapiao_bill_type: "fapiao_bill_type" optional,
             user_apply_message: "user_apply_message" optional,
         });
+        impl PostRequestBuyerInformation {
+            /// A `PostRequestBuyerInformation` with its required fields (`type_`, `name`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestBuyerInformation { taxpayer_id: Some(…), ..PostRequestBuyerInformation::new(…) }`.
+            #[inline]
+            pub fn new(
+                type_: PostRequestBuyerInformationType,
+                name: impl Into<String>,
+            ) -> Self {
+                Self {
+                    type_,
+                    name: name.into(),
+                    taxpayer_id: None,
+                    address: None,
+                    telephone: None,
+                    bank_name: None,
+                    bank_account: None,
+                    phone: None,
+                    email: None,
+                    amount: None,
+                    out_trade_no: None,
+                    fapiao_bill_type: None,
+                    user_apply_message: None,
+                }
+            }
+        }
         /// 开具的发票类型
         pub type PostRequestBuyerInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBuyerInformationFapiaoBillType;
         /// 购买方类型
         pub type PostRequestBuyerInformationType = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBuyerInformationType;
         /// PostRequestFapiaoCardInformation
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestFapiaoCardInformation {
             /// 电子发票文件ID
             ///
@@ -974,8 +1104,43 @@ pub mod by_fapiao_apply_id {
             items: "items" required,
             remark: "remark" optional,
         });
+        impl PostRequestFapiaoCardInformation {
+            /// A `PostRequestFapiaoCardInformation` with its required fields (`fapiao_media_id`, `fapiao_number`, `fapiao_code`, `fapiao_time`, `check_code`, `password`, `total_amount`, `tax_amount`, `amount`, `seller_information`, `extra_information`, `items`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestFapiaoCardInformation { remark: Some(…), ..PostRequestFapiaoCardInformation::new(…) }`.
+            #[inline]
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                fapiao_media_id: impl Into<String>,
+                fapiao_number: impl Into<String>,
+                fapiao_code: impl Into<String>,
+                fapiao_time: impl Into<String>,
+                check_code: impl Into<String>,
+                password: impl Into<String>,
+                total_amount: i64,
+                tax_amount: i64,
+                amount: i64,
+                seller_information: PostRequestFapiaoCardInformationSellerInformation,
+                extra_information: PostRequestFapiaoCardInformationExtraInformation,
+                items: Vec<PostRequestFapiaoCardInformationItems>,
+            ) -> Self {
+                Self {
+                    fapiao_media_id: fapiao_media_id.into(),
+                    fapiao_number: fapiao_number.into(),
+                    fapiao_code: fapiao_code.into(),
+                    fapiao_time: fapiao_time.into(),
+                    check_code: check_code.into(),
+                    password: password.into(),
+                    total_amount,
+                    tax_amount,
+                    amount,
+                    seller_information,
+                    extra_information,
+                    items,
+                    remark: None,
+                }
+            }
+        }
         /// 附加信息
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestFapiaoCardInformationExtraInformation {
             /// 收款人
             ///
@@ -995,6 +1160,17 @@ pub mod by_fapiao_apply_id {
             reviewer: "reviewer" optional,
             drawer: "drawer" required,
         });
+        impl PostRequestFapiaoCardInformationExtraInformation {
+            /// A `PostRequestFapiaoCardInformationExtraInformation` with its required fields (`drawer`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestFapiaoCardInformationExtraInformation { payee: Some(…), ..PostRequestFapiaoCardInformationExtraInformation::new(…) }`.
+            #[inline]
+            pub fn new(drawer: impl Into<String>) -> Self {
+                Self {
+                    payee: None,
+                    reviewer: None,
+                    drawer: drawer.into(),
+                }
+            }
+        }
         /// PostRequestFapiaoCardInformationItems
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestFapiaoCardInformationItems {
@@ -1059,10 +1235,42 @@ pub mod by_fapiao_apply_id {
             tax_prefer_mark: "tax_prefer_mark" required,
             discount: "discount" required,
         });
+        impl PostRequestFapiaoCardInformationItems {
+            /// A `PostRequestFapiaoCardInformationItems` with its required fields (`tax_code`, `goods_name`, `quantity`, `unit_price`, `amount`, `tax_amount`, `total_amount`, `tax_rate`, `tax_prefer_mark`, `discount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestFapiaoCardInformationItems { specification: Some(…), ..PostRequestFapiaoCardInformationItems::new(…) }`.
+            #[inline]
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                tax_code: impl Into<String>,
+                goods_name: impl Into<String>,
+                quantity: i64,
+                unit_price: i64,
+                amount: i64,
+                tax_amount: i64,
+                total_amount: i64,
+                tax_rate: i64,
+                tax_prefer_mark: PostRequestFapiaoCardInformationItemsTaxPreferMark,
+                discount: bool,
+            ) -> Self {
+                Self {
+                    tax_code: tax_code.into(),
+                    goods_name: goods_name.into(),
+                    specification: None,
+                    unit: None,
+                    quantity,
+                    unit_price,
+                    amount,
+                    tax_amount,
+                    total_amount,
+                    tax_rate,
+                    tax_prefer_mark,
+                    discount,
+                }
+            }
+        }
         /// 税收优惠政策标识
         pub type PostRequestFapiaoCardInformationItemsTaxPreferMark = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationItemsTaxPreferMark;
         /// 销售方信息
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestFapiaoCardInformationSellerInformation {
             /// 名称
             ///
@@ -1097,6 +1305,24 @@ pub mod by_fapiao_apply_id {
             bank_name: "bank_name" optional,
             bank_account: "bank_account" optional,
         });
+        impl PostRequestFapiaoCardInformationSellerInformation {
+            /// A `PostRequestFapiaoCardInformationSellerInformation` with its required fields (`name`, `taxpayer_id`, `address`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestFapiaoCardInformationSellerInformation { telephone: Some(…), ..PostRequestFapiaoCardInformationSellerInformation::new(…) }`.
+            #[inline]
+            pub fn new(
+                name: impl Into<String>,
+                taxpayer_id: impl Into<String>,
+                address: impl Into<String>,
+            ) -> Self {
+                Self {
+                    name: name.into(),
+                    taxpayer_id: taxpayer_id.into(),
+                    address: address.into(),
+                    telephone: None,
+                    bank_name: None,
+                    bank_account: None,
+                }
+            }
+        }
         /// 插卡场景
         ///
         /// A value this client does not know yet is kept as [`PostRequestScene::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1155,8 +1381,22 @@ pub mod by_fapiao_apply_id {
             reverse_reason: "reverse_reason" required,
             fapiao_information: "fapiao_information" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`reverse_reason`, `fapiao_information`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                reverse_reason: PostRequestReverseReason,
+                fapiao_information: Vec<PostRequestFapiaoInformation>,
+            ) -> Self {
+                Self {
+                    sub_mchid: None,
+                    reverse_reason,
+                    fapiao_information,
+                }
+            }
+        }
         /// PostRequestFapiaoInformation
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestFapiaoInformation {
             /// 商户发票单号
             ///
@@ -1176,6 +1416,20 @@ pub mod by_fapiao_apply_id {
             fapiao_code: "fapiao_code" optional,
             fapiao_number: "fapiao_number" required,
         });
+        impl PostRequestFapiaoInformation {
+            /// A `PostRequestFapiaoInformation` with its required fields (`fapiao_id`, `fapiao_number`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestFapiaoInformation { fapiao_code: Some(…), ..PostRequestFapiaoInformation::new(…) }`.
+            #[inline]
+            pub fn new(
+                fapiao_id: impl Into<String>,
+                fapiao_number: impl Into<String>,
+            ) -> Self {
+                Self {
+                    fapiao_id: fapiao_id.into(),
+                    fapiao_code: None,
+                    fapiao_number: fapiao_number.into(),
+                }
+            }
+        }
         /// 冲红原因
         ///
         /// A value this client does not know yet is kept as [`PostRequestReverseReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1238,6 +1492,23 @@ pub mod issue_general {
         buyer_information: "buyer_information" required,
         fapiao_information: "fapiao_information" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` of its required fields (`sub_mchid`, `fapiao_apply_id`, `buyer_information`, `fapiao_information`).
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            fapiao_apply_id: impl Into<String>,
+            buyer_information: PostRequestBuyerInformation,
+            fapiao_information: PostRequestFapiaoInformation,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                fapiao_apply_id: fapiao_apply_id.into(),
+                buyer_information,
+                fapiao_information,
+            }
+        }
+    }
     /// 购买方信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestBuyerInformation {
@@ -1309,6 +1580,30 @@ pub mod issue_general {
         fapiao_bill_type: "fapiao_bill_type" optional,
         user_apply_message: "user_apply_message" optional,
     });
+    impl PostRequestBuyerInformation {
+        /// A `PostRequestBuyerInformation` with its required fields (`type_`, `name`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestBuyerInformation { taxpayer_id: Some(…), ..PostRequestBuyerInformation::new(…) }`.
+        #[inline]
+        pub fn new(
+            type_: PostRequestBuyerInformationType,
+            name: impl Into<String>,
+        ) -> Self {
+            Self {
+                type_,
+                name: name.into(),
+                taxpayer_id: None,
+                address: None,
+                telephone: None,
+                bank_name: None,
+                bank_account: None,
+                phone: None,
+                email: None,
+                amount: None,
+                out_trade_no: None,
+                fapiao_bill_type: None,
+                user_apply_message: None,
+            }
+        }
+    }
     /// 开具的发票类型
     pub type PostRequestBuyerInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBuyerInformationFapiaoBillType;
     /// 购买方类型
@@ -1397,10 +1692,37 @@ pub mod issue_general {
         transaction_information: "transaction_information" required,
         remark: "remark" optional,
     });
+    impl PostRequestFapiaoInformation {
+        /// A `PostRequestFapiaoInformation` with its required fields (`fapiao_id`, `total_amount`, `items`, `billing_person_id`, `fapiao_bill_type`, `transaction_information`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestFapiaoInformation { export_business_policy_code: Some(…), ..PostRequestFapiaoInformation::new(…) }`.
+        #[inline]
+        pub fn new(
+            fapiao_id: impl Into<String>,
+            total_amount: i64,
+            items: Vec<PostRequestFapiaoInformationItems>,
+            billing_person_id: impl Into<String>,
+            fapiao_bill_type: PostRequestFapiaoInformationFapiaoBillType,
+            transaction_information: Vec<
+                PostRequestFapiaoInformationTransactionInformation,
+            >,
+        ) -> Self {
+            Self {
+                fapiao_id: fapiao_id.into(),
+                total_amount,
+                items,
+                export_business_policy_code: None,
+                vat_refund_levy_code: None,
+                billing_person_id: billing_person_id.into(),
+                billing_person: None,
+                fapiao_bill_type,
+                transaction_information,
+                remark: None,
+            }
+        }
+    }
     /// 发票类型
     pub type PostRequestFapiaoInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBuyerInformationFapiaoBillType;
     /// PostRequestFapiaoInformationItems
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestFapiaoInformationItems {
         /// 税局侧规定的货物或应税劳务、服务税收分类编码
         ///
@@ -1484,6 +1806,29 @@ pub mod issue_general {
         discount: "discount" required,
         preferential_policy_code: "preferential_policy_code" optional,
     });
+    impl PostRequestFapiaoInformationItems {
+        /// A `PostRequestFapiaoInformationItems` with its required fields (`tax_code`, `goods_name`, `total_amount`, `tax_rate`, `discount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestFapiaoInformationItems { specification: Some(…), ..PostRequestFapiaoInformationItems::new(…) }`.
+        #[inline]
+        pub fn new(
+            tax_code: impl Into<String>,
+            goods_name: impl Into<String>,
+            total_amount: i64,
+            tax_rate: i64,
+            discount: bool,
+        ) -> Self {
+            Self {
+                tax_code: tax_code.into(),
+                goods_name: goods_name.into(),
+                specification: None,
+                unit: None,
+                quantity: None,
+                total_amount,
+                tax_rate,
+                discount,
+                preferential_policy_code: None,
+            }
+        }
+    }
     /// PostRequestFapiaoInformationTransactionInformation
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestFapiaoInformationTransactionInformation {
@@ -1510,6 +1855,22 @@ pub mod issue_general {
         out_trade_no: "out_trade_no" optional,
         amount: "amount" required,
     });
+    impl PostRequestFapiaoInformationTransactionInformation {
+        /// A `PostRequestFapiaoInformationTransactionInformation` with its required fields (`pay_channel`, `transaction_id`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestFapiaoInformationTransactionInformation { out_trade_no: Some(…), ..PostRequestFapiaoInformationTransactionInformation::new(…) }`.
+        #[inline]
+        pub fn new(
+            pay_channel: PostRequestFapiaoInformationTransactionInformationPayChannel,
+            transaction_id: impl Into<String>,
+            amount: i64,
+        ) -> Self {
+            Self {
+                pay_channel,
+                transaction_id: transaction_id.into(),
+                out_trade_no: None,
+                amount,
+            }
+        }
+    }
     /// 支付渠道
     ///
     /// A value this client does not know yet is kept as [`PostRequestFapiaoInformationTransactionInformationPayChannel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1562,6 +1923,23 @@ pub mod issue_passenger_transport {
         buyer_information: "buyer_information" required,
         fapiao_information: "fapiao_information" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` of its required fields (`sub_mchid`, `fapiao_apply_id`, `buyer_information`, `fapiao_information`).
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            fapiao_apply_id: impl Into<String>,
+            buyer_information: PostRequestBuyerInformation,
+            fapiao_information: PostRequestFapiaoInformation,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                fapiao_apply_id: fapiao_apply_id.into(),
+                buyer_information,
+                fapiao_information,
+            }
+        }
+    }
     /// 购买方信息
     pub type PostRequestBuyerInformation = crate::v3::new_tax_control_fapiao::fapiao_applications::issue_general::PostRequestBuyerInformation;
     /// 开具的发票类型
@@ -1652,10 +2030,37 @@ pub mod issue_passenger_transport {
         transaction_information: "transaction_information" required,
         remark: "remark" optional,
     });
+    impl PostRequestFapiaoInformation {
+        /// A `PostRequestFapiaoInformation` with its required fields (`fapiao_id`, `total_amount`, `items`, `billing_person_id`, `fapiao_bill_type`, `transaction_information`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestFapiaoInformation { export_business_policy_code: Some(…), ..PostRequestFapiaoInformation::new(…) }`.
+        #[inline]
+        pub fn new(
+            fapiao_id: impl Into<String>,
+            total_amount: i64,
+            items: Vec<PostRequestFapiaoInformationItems>,
+            billing_person_id: impl Into<String>,
+            fapiao_bill_type: PostRequestFapiaoInformationFapiaoBillType,
+            transaction_information: Vec<
+                PostRequestFapiaoInformationTransactionInformation,
+            >,
+        ) -> Self {
+            Self {
+                fapiao_id: fapiao_id.into(),
+                total_amount,
+                items,
+                export_business_policy_code: None,
+                vat_refund_levy_code: None,
+                billing_person_id: billing_person_id.into(),
+                billing_person: None,
+                fapiao_bill_type,
+                transaction_information,
+                remark: None,
+            }
+        }
+    }
     /// 发票类型
     pub type PostRequestFapiaoInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBuyerInformationFapiaoBillType;
     /// PostRequestFapiaoInformationItems
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestFapiaoInformationItems {
         /// 税局侧规定的货物或应税劳务、服务税收分类编码
         ///
@@ -1742,6 +2147,30 @@ pub mod issue_passenger_transport {
         preferential_policy_code: "preferential_policy_code" optional,
         passenger_information: "passenger_information" optional,
     });
+    impl PostRequestFapiaoInformationItems {
+        /// A `PostRequestFapiaoInformationItems` with its required fields (`tax_code`, `goods_name`, `total_amount`, `tax_rate`, `discount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestFapiaoInformationItems { specification: Some(…), ..PostRequestFapiaoInformationItems::new(…) }`.
+        #[inline]
+        pub fn new(
+            tax_code: impl Into<String>,
+            goods_name: impl Into<String>,
+            total_amount: i64,
+            tax_rate: i64,
+            discount: bool,
+        ) -> Self {
+            Self {
+                tax_code: tax_code.into(),
+                goods_name: goods_name.into(),
+                specification: None,
+                unit: None,
+                quantity: None,
+                total_amount,
+                tax_rate,
+                discount,
+                preferential_policy_code: None,
+                passenger_information: None,
+            }
+        }
+    }
     /// 出行人额外信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestFapiaoInformationItemsPassengerInformation {
@@ -1790,6 +2219,30 @@ pub mod issue_passenger_transport {
         transportation_type: "transportation_type" required,
         transportation_classes: "transportation_classes" optional,
     });
+    impl PostRequestFapiaoInformationItemsPassengerInformation {
+        /// A `PostRequestFapiaoInformationItemsPassengerInformation` with its required fields (`name`, `certificate_type`, `certificate_number`, `departure_date`, `departure_place`, `destination`, `transportation_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestFapiaoInformationItemsPassengerInformation { transportation_classes: Some(…), ..PostRequestFapiaoInformationItemsPassengerInformation::new(…) }`.
+        #[inline]
+        pub fn new(
+            name: impl Into<String>,
+            certificate_type: PostRequestFapiaoInformationItemsPassengerInformationCertificateType,
+            certificate_number: impl Into<String>,
+            departure_date: impl Into<String>,
+            departure_place: impl Into<String>,
+            destination: impl Into<String>,
+            transportation_type: PostRequestFapiaoInformationItemsPassengerInformationTransportationType,
+        ) -> Self {
+            Self {
+                name: name.into(),
+                certificate_type,
+                certificate_number: certificate_number.into(),
+                departure_date: departure_date.into(),
+                departure_place: departure_place.into(),
+                destination: destination.into(),
+                transportation_type,
+                transportation_classes: None,
+            }
+        }
+    }
     /// 出行人证件类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestFapiaoInformationItemsPassengerInformationCertificateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1931,6 +2384,23 @@ pub mod issue_refined_oil {
         buyer_information: "buyer_information" required,
         fapiao_information: "fapiao_information" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` of its required fields (`sub_mchid`, `fapiao_apply_id`, `buyer_information`, `fapiao_information`).
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            fapiao_apply_id: impl Into<String>,
+            buyer_information: PostRequestBuyerInformation,
+            fapiao_information: PostRequestFapiaoInformation,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                fapiao_apply_id: fapiao_apply_id.into(),
+                buyer_information,
+                fapiao_information,
+            }
+        }
+    }
     /// 购买方信息
     pub type PostRequestBuyerInformation = crate::v3::new_tax_control_fapiao::fapiao_applications::issue_general::PostRequestBuyerInformation;
     /// 开具的发票类型
@@ -2021,10 +2491,37 @@ pub mod issue_refined_oil {
         transaction_information: "transaction_information" required,
         remark: "remark" optional,
     });
+    impl PostRequestFapiaoInformation {
+        /// A `PostRequestFapiaoInformation` with its required fields (`fapiao_id`, `total_amount`, `items`, `billing_person_id`, `fapiao_bill_type`, `transaction_information`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestFapiaoInformation { export_business_policy_code: Some(…), ..PostRequestFapiaoInformation::new(…) }`.
+        #[inline]
+        pub fn new(
+            fapiao_id: impl Into<String>,
+            total_amount: i64,
+            items: Vec<PostRequestFapiaoInformationItems>,
+            billing_person_id: impl Into<String>,
+            fapiao_bill_type: PostRequestFapiaoInformationFapiaoBillType,
+            transaction_information: Vec<
+                PostRequestFapiaoInformationTransactionInformation,
+            >,
+        ) -> Self {
+            Self {
+                fapiao_id: fapiao_id.into(),
+                total_amount,
+                items,
+                export_business_policy_code: None,
+                vat_refund_levy_code: None,
+                billing_person_id: billing_person_id.into(),
+                billing_person: None,
+                fapiao_bill_type,
+                transaction_information,
+                remark: None,
+            }
+        }
+    }
     /// 发票类型
     pub type PostRequestFapiaoInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBuyerInformationFapiaoBillType;
     /// PostRequestFapiaoInformationItems
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestFapiaoInformationItems {
         /// 税局侧规定的货物或应税劳务、服务税收分类编码
         ///
@@ -2113,8 +2610,32 @@ pub mod issue_refined_oil {
         preferential_policy_code: "preferential_policy_code" optional,
         refined_oil_information: "refined_oil_information" optional,
     });
+    impl PostRequestFapiaoInformationItems {
+        /// A `PostRequestFapiaoInformationItems` with its required fields (`tax_code`, `goods_name`, `total_amount`, `tax_rate`, `discount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestFapiaoInformationItems { specification: Some(…), ..PostRequestFapiaoInformationItems::new(…) }`.
+        #[inline]
+        pub fn new(
+            tax_code: impl Into<String>,
+            goods_name: impl Into<String>,
+            total_amount: i64,
+            tax_rate: i64,
+            discount: bool,
+        ) -> Self {
+            Self {
+                tax_code: tax_code.into(),
+                goods_name: goods_name.into(),
+                specification: None,
+                unit: None,
+                quantity: None,
+                total_amount,
+                tax_rate,
+                discount,
+                preferential_policy_code: None,
+                refined_oil_information: None,
+            }
+        }
+    }
     /// 成品油行业额外信息
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestFapiaoInformationItemsRefinedOilInformation {
         /// 成品油站点
         ///
@@ -2134,6 +2655,21 @@ pub mod issue_refined_oil {
         trade_time: "trade_time" required,
         gun_number: "gun_number" required,
     });
+    impl PostRequestFapiaoInformationItemsRefinedOilInformation {
+        /// A `PostRequestFapiaoInformationItemsRefinedOilInformation` of its required fields (`station`, `trade_time`, `gun_number`).
+        #[inline]
+        pub fn new(
+            station: impl Into<String>,
+            trade_time: impl Into<String>,
+            gun_number: impl Into<String>,
+        ) -> Self {
+            Self {
+                station: station.into(),
+                trade_time: trade_time.into(),
+                gun_number: gun_number.into(),
+            }
+        }
+    }
     /// 成品油单位
     ///
     /// A value this client does not know yet is kept as [`PostRequestFapiaoInformationItemsUnit::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -2193,6 +2729,23 @@ pub mod real_estate_leasing {
         buyer_information: "buyer_information" required,
         fapiao_information: "fapiao_information" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` of its required fields (`sub_mchid`, `fapiao_apply_id`, `buyer_information`, `fapiao_information`).
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            fapiao_apply_id: impl Into<String>,
+            buyer_information: PostRequestBuyerInformation,
+            fapiao_information: PostRequestFapiaoInformation,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                fapiao_apply_id: fapiao_apply_id.into(),
+                buyer_information,
+                fapiao_information,
+            }
+        }
+    }
     /// 购买方信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestBuyerInformation {
@@ -2264,6 +2817,30 @@ pub mod real_estate_leasing {
         fapiao_bill_type: "fapiao_bill_type" optional,
         user_apply_message: "user_apply_message" optional,
     });
+    impl PostRequestBuyerInformation {
+        /// A `PostRequestBuyerInformation` with its required fields (`type_`, `name`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestBuyerInformation { taxpayer_id: Some(…), ..PostRequestBuyerInformation::new(…) }`.
+        #[inline]
+        pub fn new(
+            type_: PostRequestBuyerInformationType,
+            name: impl Into<String>,
+        ) -> Self {
+            Self {
+                type_,
+                name: name.into(),
+                taxpayer_id: None,
+                address: None,
+                telephone: None,
+                bank_name: None,
+                bank_account: None,
+                phone: None,
+                email: None,
+                amount: None,
+                out_trade_no: None,
+                fapiao_bill_type: None,
+                user_apply_message: None,
+            }
+        }
+    }
     /// 开具的发票类型
     pub type PostRequestBuyerInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBuyerInformationFapiaoBillType;
     /// 购买方类型
@@ -2352,10 +2929,37 @@ pub mod real_estate_leasing {
         transaction_information: "transaction_information" required,
         remark: "remark" optional,
     });
+    impl PostRequestFapiaoInformation {
+        /// A `PostRequestFapiaoInformation` with its required fields (`fapiao_id`, `total_amount`, `items`, `billing_person_id`, `fapiao_bill_type`, `transaction_information`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestFapiaoInformation { export_business_policy_code: Some(…), ..PostRequestFapiaoInformation::new(…) }`.
+        #[inline]
+        pub fn new(
+            fapiao_id: impl Into<String>,
+            total_amount: i64,
+            items: Vec<PostRequestFapiaoInformationItems>,
+            billing_person_id: impl Into<String>,
+            fapiao_bill_type: PostRequestFapiaoInformationFapiaoBillType,
+            transaction_information: Vec<
+                PostRequestFapiaoInformationTransactionInformation,
+            >,
+        ) -> Self {
+            Self {
+                fapiao_id: fapiao_id.into(),
+                total_amount,
+                items,
+                export_business_policy_code: None,
+                vat_refund_levy_code: None,
+                billing_person_id: billing_person_id.into(),
+                billing_person: None,
+                fapiao_bill_type,
+                transaction_information,
+                remark: None,
+            }
+        }
+    }
     /// 发票类型
     pub type PostRequestFapiaoInformationFapiaoBillType = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::GetResponseFapiaoInformationBuyerInformationFapiaoBillType;
     /// PostRequestFapiaoInformationItems
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestFapiaoInformationItems {
         /// 税局侧规定的货物或应税劳务、服务税收分类编码
         ///
@@ -2444,8 +3048,32 @@ pub mod real_estate_leasing {
         preferential_policy_code: "preferential_policy_code" optional,
         real_estate_leasing_information: "real_estate_leasing_information" optional,
     });
+    impl PostRequestFapiaoInformationItems {
+        /// A `PostRequestFapiaoInformationItems` with its required fields (`tax_code`, `goods_name`, `total_amount`, `tax_rate`, `discount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestFapiaoInformationItems { specification: Some(…), ..PostRequestFapiaoInformationItems::new(…) }`.
+        #[inline]
+        pub fn new(
+            tax_code: impl Into<String>,
+            goods_name: impl Into<String>,
+            total_amount: i64,
+            tax_rate: i64,
+            discount: bool,
+        ) -> Self {
+            Self {
+                tax_code: tax_code.into(),
+                goods_name: goods_name.into(),
+                specification: None,
+                unit: None,
+                quantity: None,
+                total_amount,
+                tax_rate,
+                discount,
+                preferential_policy_code: None,
+                real_estate_leasing_information: None,
+            }
+        }
+    }
     /// 不动产租赁特定行业额外信息
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestFapiaoInformationItemsRealEstateLeasingInformation {
         /// 不动产坐落省份
         ///
@@ -2486,6 +3114,28 @@ pub mod real_estate_leasing {
         certificate_no: "certificate_no" optional,
         plate_no: "plate_no" optional,
     });
+    impl PostRequestFapiaoInformationItemsRealEstateLeasingInformation {
+        /// A `PostRequestFapiaoInformationItemsRealEstateLeasingInformation` with its required fields (`province`, `address`, `lease_period_start`, `lease_period_end`, `cross_city_flag`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestFapiaoInformationItemsRealEstateLeasingInformation { city: Some(…), ..PostRequestFapiaoInformationItemsRealEstateLeasingInformation::new(…) }`.
+        #[inline]
+        pub fn new(
+            province: impl Into<String>,
+            address: impl Into<String>,
+            lease_period_start: impl Into<String>,
+            lease_period_end: impl Into<String>,
+            cross_city_flag: bool,
+        ) -> Self {
+            Self {
+                province: province.into(),
+                city: None,
+                address: address.into(),
+                lease_period_start: lease_period_start.into(),
+                lease_period_end: lease_period_end.into(),
+                cross_city_flag,
+                certificate_no: None,
+                plate_no: None,
+            }
+        }
+    }
     /// PostRequestFapiaoInformationTransactionInformation
     pub type PostRequestFapiaoInformationTransactionInformation = crate::v3::new_tax_control_fapiao::fapiao_applications::issue_general::PostRequestFapiaoInformationTransactionInformation;
     /// 支付渠道
@@ -2514,7 +3164,7 @@ pub mod upload_fapiao_file {
         }
     }
     /// The request of `POST /v3/new-tax-control-fapiao/fapiao-applications/upload-fapiao-file` (上传电子发票文件).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 媒体文件元信息`JSON`格式字符串
         pub meta: PostRequestMeta,
@@ -2522,8 +3172,15 @@ pub mod upload_fapiao_file {
     ::wechatpay::runtime::json_object!(PostRequest {
         meta: "meta" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` of its required fields (`meta`).
+        #[inline]
+        pub fn new(meta: PostRequestMeta) -> Self {
+            Self { meta }
+        }
+    }
     /// 媒体文件元信息`JSON`格式字符串
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestMeta {
         /// 微信支付分配的子商户号，服务商模式下必传
         pub sub_mchid: Option<String>,
@@ -2544,6 +3201,22 @@ pub mod upload_fapiao_file {
         digest_alogrithm: "digest_alogrithm" required,
         digest: "digest" required,
     });
+    impl PostRequestMeta {
+        /// A `PostRequestMeta` with its required fields (`file_type`, `digest_alogrithm`, `digest`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestMeta { sub_mchid: Some(…), ..PostRequestMeta::new(…) }`.
+        #[inline]
+        pub fn new(
+            file_type: impl Into<String>,
+            digest_alogrithm: impl Into<String>,
+            digest: impl Into<String>,
+        ) -> Self {
+            Self {
+                sub_mchid: None,
+                file_type: file_type.into(),
+                digest_alogrithm: digest_alogrithm.into(),
+                digest: digest.into(),
+            }
+        }
+    }
     /// The response of `POST /v3/new-tax-control-fapiao/fapiao-applications/upload-fapiao-file` (上传电子发票文件).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {

@@ -85,6 +85,25 @@ pub mod getspinviteurl {
         invite_code: query "invite_code" required,
         sub_mchid: query "sub_mchid" optional,
     });
+    impl GetRequest {
+        /// A `GetRequest` with its required fields (`operation_type`, `fapiao_mode`, `invite_code`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { fapiao_ability_type_list: Some(…), ..GetRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            operation_type: GetRequestOperationType,
+            fapiao_mode: GetRequestFapiaoMode,
+            invite_code: impl Into<String>,
+        ) -> Self {
+            Self {
+                operation_type,
+                fapiao_mode,
+                fapiao_ability_type_list: None,
+                invite_channel: None,
+                operate_user: None,
+                invite_code: invite_code.into(),
+                sub_mchid: None,
+            }
+        }
+    }
     /// GetRequestFapiaoAbilityTypeList
     ///
     /// A value this client does not know yet is kept as [`GetRequestFapiaoAbilityTypeList::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -223,6 +242,26 @@ pub mod listspinvitemchinfo {
         invite_code: query "invite_code" optional,
         mch_invite_status: query "mch_invite_status" required,
     });
+    impl GetRequest {
+        /// A `GetRequest` with its required fields (`query_time_start`, `query_time_end`, `offset`, `limit`, `mch_invite_status`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { invite_code: Some(…), ..GetRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            query_time_start: impl Into<String>,
+            query_time_end: impl Into<String>,
+            offset: i64,
+            limit: i64,
+            mch_invite_status: GetRequestMchInviteStatus,
+        ) -> Self {
+            Self {
+                query_time_start: query_time_start.into(),
+                query_time_end: query_time_end.into(),
+                offset,
+                limit,
+                invite_code: None,
+                mch_invite_status,
+            }
+        }
+    }
     /// 商户邀请状态
     ///
     /// A value this client does not know yet is kept as [`GetRequestMchInviteStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -241,7 +280,7 @@ pub mod listspinvitemchinfo {
         MchInviteFailed = "MCH_INVITE_FAILED",
     });
     /// The response of `GET /v3/new-tax-control-fapiao/fapiaomerchant/listspinvitemchinfo` (获取邀请开通的商户信息).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 总数
         ///
@@ -267,6 +306,19 @@ pub mod listspinvitemchinfo {
         links: "links" optional,
         mch_invite_result_list: "mch_invite_result_list" optional,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { total_count: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(offset: i64, limit: i64) -> Self {
+            Self {
+                total_count: None,
+                offset,
+                limit,
+                links: None,
+                mch_invite_result_list: None,
+            }
+        }
+    }
     /// 相关链接
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseLinks {

@@ -46,7 +46,7 @@ pub mod base_information {
         }
     }
     /// The request of `GET /v3/new-tax-control-fapiao/merchant/base-information` (获取商户开票基础信息).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetRequest {
         /// 子商户号
         ///
@@ -56,6 +56,15 @@ pub mod base_information {
     ::wechatpay::runtime::json_object!(GetRequest {
         sub_mchid: query "sub_mchid" required,
     });
+    impl GetRequest {
+        /// A `GetRequest` of its required fields (`sub_mchid`).
+        #[inline]
+        pub fn new(sub_mchid: impl Into<String>) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+            }
+        }
+    }
     /// The response of `GET /v3/new-tax-control-fapiao/merchant/base-information` (获取商户开票基础信息).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
@@ -121,7 +130,7 @@ pub mod by_sub_mchid {
             }
         }
         /// The response of `GET /v3/new-tax-control-fapiao/merchant/{sub_mchid}/check-status` (检查子商户开票功能状态).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 子商户号
             ///
@@ -137,6 +146,17 @@ pub mod by_sub_mchid {
             third_mode: "third_mode" optional,
             digital_tax_mode: "digital_tax_mode" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { third_mode: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(sub_mchid: impl Into<String>) -> Self {
+                Self {
+                    sub_mchid: sub_mchid.into(),
+                    third_mode: None,
+                    digital_tax_mode: None,
+                }
+            }
+        }
         /// 数电发票模式
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseDigitalTaxMode {
@@ -395,7 +415,7 @@ pub mod development_config {
         support_vat_fapiao: "support_vat_fapiao" optional,
     });
     /// The response of `PATCH /v3/new-tax-control-fapiao/merchant/development-config` (配置开发选项).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PatchResponse {
         /// 商户回调地址
         ///
@@ -415,6 +435,17 @@ pub mod development_config {
         show_fapiao_cell: "show_fapiao_cell" optional,
         support_vat_fapiao: "support_vat_fapiao" optional,
     });
+    impl PatchResponse {
+        /// A `PatchResponse` with its required fields (`callback_url`); every optional field is `None`. Set optional ones with struct update syntax: `PatchResponse { show_fapiao_cell: Some(…), ..PatchResponse::new(…) }`.
+        #[inline]
+        pub fn new(callback_url: impl Into<String>) -> Self {
+            Self {
+                callback_url: callback_url.into(),
+                show_fapiao_cell: None,
+                support_vat_fapiao: None,
+            }
+        }
+    }
 }
 /// `/v3/new-tax-control-fapiao/merchant/tax-codes`
 pub mod tax_codes {
@@ -440,7 +471,7 @@ pub mod tax_codes {
         }
     }
     /// The request of `GET /v3/new-tax-control-fapiao/merchant/tax-codes` (获取商品和服务税收分类对照表).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetRequest {
         /// 子商户号
         ///
@@ -460,8 +491,19 @@ pub mod tax_codes {
         offset: query "offset" required,
         limit: query "limit" required,
     });
+    impl GetRequest {
+        /// A `GetRequest` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { sub_mchid: Some(…), ..GetRequest::new(…) }`.
+        #[inline]
+        pub fn new(offset: i64, limit: i64) -> Self {
+            Self {
+                sub_mchid: None,
+                offset,
+                limit,
+            }
+        }
+    }
     /// The response of `GET /v3/new-tax-control-fapiao/merchant/tax-codes` (获取商品和服务税收分类对照表).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 本次查询的起始位置
         pub offset: i64,
@@ -485,6 +527,19 @@ pub mod tax_codes {
         data: "data" optional,
         total_count: "total_count" optional,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { links: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(offset: i64, limit: i64) -> Self {
+            Self {
+                offset,
+                limit,
+                links: None,
+                data: None,
+                total_count: None,
+            }
+        }
+    }
     /// GetResponseData
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseData {

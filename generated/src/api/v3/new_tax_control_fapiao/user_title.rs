@@ -47,6 +47,17 @@ pub struct GetRequest {
     scene: query "scene" required,
     fapiao_apply_id: query "fapiao_apply_id" required,
 });
+impl GetRequest {
+    /// A `GetRequest` with its required fields (`scene`, `fapiao_apply_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { sub_mchid: Some(…), ..GetRequest::new(…) }`.
+    #[inline]
+    pub fn new(scene: GetRequestScene, fapiao_apply_id: impl Into<String>) -> Self {
+        Self {
+            sub_mchid: None,
+            scene,
+            fapiao_apply_id: fapiao_apply_id.into(),
+        }
+    }
+}
 /// 开票场景
 pub type GetRequestScene = crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::insert_cards::PostRequestScene;
 /// The response of `GET /v3/new-tax-control-fapiao/user-title` (获取用户填写的抬头).
@@ -216,6 +227,31 @@ pub mod title_url {
         show_email_cell: query "show_email_cell" optional,
         must_input_email: query "must_input_email" optional,
     });
+    impl GetRequest {
+        /// A `GetRequest` with its required fields (`fapiao_apply_id`, `source`, `appid`, `openid`, `total_amount`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { sub_mchid: Some(…), ..GetRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            fapiao_apply_id: impl Into<String>,
+            source: GetRequestSource,
+            appid: impl Into<String>,
+            openid: impl Into<String>,
+            total_amount: i64,
+        ) -> Self {
+            Self {
+                sub_mchid: None,
+                fapiao_apply_id: fapiao_apply_id.into(),
+                source,
+                appid: appid.into(),
+                openid: openid.into(),
+                total_amount,
+                seller_name: None,
+                show_phone_cell: None,
+                must_input_phone: None,
+                show_email_cell: None,
+                must_input_email: None,
+            }
+        }
+    }
     /// 开票来源
     ///
     /// A value this client does not know yet is kept as [`GetRequestSource::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.

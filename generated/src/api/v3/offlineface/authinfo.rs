@@ -17,7 +17,7 @@ impl<'a> Authinfo<'a> {
     }
 }
 /// The request of `POST /v3/offlineface/authinfo` (获取authinfo接口).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
     /// 服务商公众号appid
     pub sp_appid: String,
@@ -40,6 +40,26 @@ pub struct PostRequest {
     raw_data: "raw_data" required,
     organization_id: "organization_id" required,
 });
+impl PostRequest {
+    /// A `PostRequest` with its required fields (`sp_appid`, `sub_mchid`, `device_id`, `raw_data`, `organization_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+    #[inline]
+    pub fn new(
+        sp_appid: impl Into<String>,
+        sub_mchid: impl Into<String>,
+        device_id: impl Into<String>,
+        raw_data: impl Into<String>,
+        organization_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            sp_appid: sp_appid.into(),
+            sub_appid: None,
+            sub_mchid: sub_mchid.into(),
+            device_id: device_id.into(),
+            raw_data: raw_data.into(),
+            organization_id: organization_id.into(),
+        }
+    }
+}
 /// The response of `POST /v3/offlineface/authinfo` (获取authinfo接口).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {

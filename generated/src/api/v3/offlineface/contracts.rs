@@ -47,7 +47,7 @@ pub mod by_contract_id {
         appid: query "appid" optional,
     });
     /// The response of `GET /v3/offlineface/contracts/{contract_id}` (签约查询接口).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 签约ID
         ///
@@ -96,6 +96,24 @@ pub mod by_contract_id {
         contract_mode: "contract_mode" optional,
         contract_bank_card_from: "contract_bank_card_from" optional,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`contract_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(contract_id: impl Into<String>) -> Self {
+            Self {
+                contract_id: contract_id.into(),
+                mchid: None,
+                organization_id: None,
+                use_id: None,
+                openid: None,
+                contract_state: None,
+                contract_signed_time: None,
+                contract_terminated_time: None,
+                contract_mode: None,
+                contract_bank_card_from: None,
+            }
+        }
+    }
     /// 签约卡来源
     ///
     /// A value this client does not know yet is kept as [`GetResponseContractBankCardFrom::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -173,7 +191,7 @@ pub mod presign {
         }
     }
     /// The request of `POST /v3/offlineface/contracts/presign` (预签约接口).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 业务类型
         pub business_name: String,
@@ -190,10 +208,25 @@ pub mod presign {
         limit_bank_card: "limit_bank_card" optional,
         contract_mode: "contract_mode" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`business_name`, `facepay_user`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { limit_bank_card: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            business_name: impl Into<String>,
+            facepay_user: PostRequestFacepayUser,
+        ) -> Self {
+            Self {
+                business_name: business_name.into(),
+                facepay_user,
+                limit_bank_card: None,
+                contract_mode: None,
+            }
+        }
+    }
     /// 签约模式
     pub type PostRequestContractMode = crate::v3::offlineface::contracts::by_contract_id::GetResponseContractMode;
     /// 刷脸用户信息
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestFacepayUser {
         /// 商户用户ID
         pub out_user_id: String,
@@ -213,6 +246,22 @@ pub mod presign {
         identification: "identification" optional,
         phone: "phone" optional,
     });
+    impl PostRequestFacepayUser {
+        /// A `PostRequestFacepayUser` with its required fields (`out_user_id`, `organization_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestFacepayUser { identification_name: Some(…), ..PostRequestFacepayUser::new(…) }`.
+        #[inline]
+        pub fn new(
+            out_user_id: impl Into<String>,
+            organization_id: impl Into<String>,
+        ) -> Self {
+            Self {
+                out_user_id: out_user_id.into(),
+                identification_name: None,
+                organization_id: organization_id.into(),
+                identification: None,
+                phone: None,
+            }
+        }
+    }
     /// 证件信息
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestFacepayUserIdentification {
@@ -225,6 +274,19 @@ pub mod presign {
         identification_type: "identification_type" required,
         identification_number: "identification_number" required,
     });
+    impl PostRequestFacepayUserIdentification {
+        /// A `PostRequestFacepayUserIdentification` of its required fields (`identification_type`, `identification_number`).
+        #[inline]
+        pub fn new(
+            identification_type: PostRequestFacepayUserIdentificationIdentificationType,
+            identification_number: impl Into<String>,
+        ) -> Self {
+            Self {
+                identification_type,
+                identification_number: identification_number.into(),
+            }
+        }
+    }
     /// 证件类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestFacepayUserIdentificationIdentificationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.

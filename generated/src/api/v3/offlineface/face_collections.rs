@@ -30,7 +30,7 @@ impl<'a> FaceCollections<'a> {
     }
 }
 /// The request of `GET /v3/offlineface/face-collections` (查询重采用户列表).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetRequest {
     /// 机构ID
     ///
@@ -50,6 +50,17 @@ pub struct GetRequest {
     offset: query "offset" optional,
     limit: query "limit" optional,
 });
+impl GetRequest {
+    /// A `GetRequest` with its required fields (`organization_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { offset: Some(…), ..GetRequest::new(…) }`.
+    #[inline]
+    pub fn new(organization_id: impl Into<String>) -> Self {
+        Self {
+            organization_id: organization_id.into(),
+            offset: None,
+            limit: None,
+        }
+    }
+}
 /// The response of `GET /v3/offlineface/face-collections` (查询重采用户列表).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
@@ -119,7 +130,7 @@ pub mod by_collection_id {
         }
     }
     /// The response of `GET /v3/offlineface/face-collections/{collection_id}` (查询重采请求详情).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 重采ID
         pub collection_id: String,
@@ -142,6 +153,20 @@ pub mod by_collection_id {
         register_photo_upload_time: "register_photo_upload_time" optional,
         confirm_time: "confirm_time" optional,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`collection_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { use_id: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(collection_id: impl Into<String>) -> Self {
+            Self {
+                collection_id: collection_id.into(),
+                use_id: None,
+                organization_id: None,
+                collection_state: None,
+                register_photo_upload_time: None,
+                confirm_time: None,
+            }
+        }
+    }
     /// 重采状态
     pub type GetResponseCollectionState = crate::v3::offlineface::face_collections::GetResponseFaceCollectionsCollectionState;
 }

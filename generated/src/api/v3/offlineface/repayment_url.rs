@@ -17,7 +17,7 @@ impl<'a> RepaymentUrl<'a> {
     }
 }
 /// The request of `POST /v3/offlineface/repayment-url` (获取还款链接接口).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
     /// 商户用户ID
     pub out_user_id: String,
@@ -28,6 +28,19 @@ pub struct PostRequest {
     out_user_id: "out_user_id" required,
     organization_id: "organization_id" required,
 });
+impl PostRequest {
+    /// A `PostRequest` of its required fields (`out_user_id`, `organization_id`).
+    #[inline]
+    pub fn new(
+        out_user_id: impl Into<String>,
+        organization_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            out_user_id: out_user_id.into(),
+            organization_id: organization_id.into(),
+        }
+    }
+}
 /// The response of `POST /v3/offlineface/repayment-url` (获取还款链接接口).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {

@@ -22,7 +22,7 @@ impl<'a> Transactions<'a> {
     }
 }
 /// The request of `POST /v3/offlineface/transactions` (申请扣款接口).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
     /// 支付凭证
     pub auth_code: String,
@@ -66,6 +66,27 @@ pub struct PostRequest {
     out_trade_no: "out_trade_no" optional,
     business: "business" optional,
 });
+impl PostRequest {
+    /// A `PostRequest` with its required fields (`auth_code`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sp_appid: Some(…), ..PostRequest::new(…) }`.
+    #[inline]
+    pub fn new(auth_code: impl Into<String>) -> Self {
+        Self {
+            auth_code: auth_code.into(),
+            sp_appid: None,
+            sp_mchid: None,
+            sub_appid: None,
+            sub_mchid: None,
+            amount: None,
+            scene_info: None,
+            goods_tag: None,
+            description: None,
+            attach: None,
+            settle_info: None,
+            out_trade_no: None,
+            business: None,
+        }
+    }
+}
 /// 金额信息
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestAmount {
@@ -78,6 +99,13 @@ pub struct PostRequestAmount {
     total: "total" required,
     currency: "currency" required,
 });
+impl PostRequestAmount {
+    /// A `PostRequestAmount` of its required fields (`total`, `currency`).
+    #[inline]
+    pub fn new(total: i64, currency: PostRequestAmountCurrency) -> Self {
+        Self { total, currency }
+    }
+}
 /// 货币类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestAmountCurrency::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -93,7 +121,7 @@ pub enum PostRequestAmountCurrency {
     Cny = "CNY",
 });
 /// 业务信息
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestBusiness {
     /// 平台产品ID
     ///
@@ -122,8 +150,18 @@ pub struct PostRequestBusiness {
     business_product_id: "business_product_id" required,
     business_scene_id: "business_scene_id" required,
 });
+impl PostRequestBusiness {
+    /// A `PostRequestBusiness` of its required fields (`business_product_id`, `business_scene_id`).
+    #[inline]
+    pub fn new(business_product_id: i64, business_scene_id: i64) -> Self {
+        Self {
+            business_product_id,
+            business_scene_id,
+        }
+    }
+}
 /// 支付场景信息
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestSceneInfo {
     /// 设备IP
     pub device_ip: String,
@@ -131,6 +169,15 @@ pub struct PostRequestSceneInfo {
 ::wechatpay::runtime::json_object!(PostRequestSceneInfo {
     device_ip: "device_ip" required,
 });
+impl PostRequestSceneInfo {
+    /// A `PostRequestSceneInfo` of its required fields (`device_ip`).
+    #[inline]
+    pub fn new(device_ip: impl Into<String>) -> Self {
+        Self {
+            device_ip: device_ip.into(),
+        }
+    }
+}
 /// 结算信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestSettleInfo {
@@ -141,7 +188,7 @@ pub struct PostRequestSettleInfo {
     profit_sharing: "profit_sharing" optional,
 });
 /// The response of `POST /v3/offlineface/transactions` (申请扣款接口).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostResponse {
     /// 服务商公众号appid
     pub sp_appid: String,
@@ -206,6 +253,38 @@ pub struct PostResponse {
     out_trade_no: "out_trade_no" optional,
     error_type: "error_type" optional,
 });
+impl PostResponse {
+    /// A `PostResponse` with its required fields (`sp_appid`, `sp_mchid`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sub_appid: Some(…), ..PostResponse::new(…) }`.
+    #[inline]
+    pub fn new(
+        sp_appid: impl Into<String>,
+        sp_mchid: impl Into<String>,
+        sub_mchid: impl Into<String>,
+    ) -> Self {
+        Self {
+            sp_appid: sp_appid.into(),
+            sp_mchid: sp_mchid.into(),
+            sub_appid: None,
+            sub_mchid: sub_mchid.into(),
+            payer: None,
+            amount: None,
+            promotion_detail: None,
+            scene_info: None,
+            bank_type: None,
+            trade_type: None,
+            trade_state: None,
+            trade_state_description: None,
+            debt_state: None,
+            description: None,
+            attach: None,
+            success_time: None,
+            transaction_id: None,
+            repayment_transaction_id: None,
+            out_trade_no: None,
+            error_type: None,
+        }
+    }
+}
 /// 金额信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponseAmount {
@@ -325,6 +404,21 @@ pub mod out_trade_no {
             sub_mchid: query "sub_mchid" required,
             business_product_id: query "business_product_id" required,
         });
+        impl GetRequest {
+            /// A `GetRequest` of its required fields (`sp_mchid`, `sub_mchid`, `business_product_id`).
+            #[inline]
+            pub fn new(
+                sp_mchid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                business_product_id: GetRequestBusinessProductId,
+            ) -> Self {
+                Self {
+                    sp_mchid: sp_mchid.into(),
+                    sub_mchid: sub_mchid.into(),
+                    business_product_id,
+                }
+            }
+        }
         /// 平台产品ID
         ///
         /// A value this client does not know yet is kept as [`GetRequestBusinessProductId::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -343,7 +437,7 @@ pub mod out_trade_no {
             V11 = "11",
         });
         /// The response of `GET /v3/offlineface/transactions/out-trade-no/{out_trade_no}` (查单接口).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 服务商公众号appid
             pub sp_appid: Option<String>,
@@ -408,6 +502,37 @@ pub mod out_trade_no {
             out_trade_no: "out_trade_no" optional,
             error_type: "error_type" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`sp_mchid`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_appid: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(
+                sp_mchid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sp_appid: None,
+                    sp_mchid: sp_mchid.into(),
+                    sub_appid: None,
+                    sub_mchid: sub_mchid.into(),
+                    payer: None,
+                    amount: None,
+                    promotion_detail: None,
+                    scene_info: None,
+                    bank_type: None,
+                    trade_type: None,
+                    trade_state: None,
+                    trade_state_description: None,
+                    debt_state: None,
+                    description: None,
+                    attach: None,
+                    success_time: None,
+                    transaction_id: None,
+                    repayment_transaction_id: None,
+                    out_trade_no: None,
+                    error_type: None,
+                }
+            }
+        }
         /// 金额信息
         pub type GetResponseAmount = crate::v3::offlineface::transactions::PostResponseAmount;
         /// 货币类型

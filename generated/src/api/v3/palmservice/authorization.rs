@@ -47,7 +47,7 @@ pub mod openid {
             }
         }
         /// The request of `GET /v3/palmservice/authorization/openid/{openid}` (查询刷掌授权).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetRequest {
             /// 机构ID
             ///
@@ -57,6 +57,15 @@ pub mod openid {
         ::wechatpay::runtime::json_object!(GetRequest {
             organization_id: query "organization_id" required,
         });
+        impl GetRequest {
+            /// A `GetRequest` of its required fields (`organization_id`).
+            #[inline]
+            pub fn new(organization_id: impl Into<String>) -> Self {
+                Self {
+                    organization_id: organization_id.into(),
+                }
+            }
+        }
         /// The response of `GET /v3/palmservice/authorization/openid/{openid}` (查询刷掌授权).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -122,7 +131,7 @@ pub mod preauthorize {
         }
     }
     /// The request of `POST /v3/palmservice/authorization/preauthorize` (服务关联预授权).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// OpenID
         ///
@@ -142,6 +151,17 @@ pub mod preauthorize {
         preauthorize_session_id: "preauthorize_session_id" optional,
         organization_id: "organization_id" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`openid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { preauthorize_session_id: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(openid: impl Into<String>) -> Self {
+            Self {
+                openid: openid.into(),
+                preauthorize_session_id: None,
+                organization_id: None,
+            }
+        }
+    }
     /// The response of `POST /v3/palmservice/authorization/preauthorize` (服务关联预授权).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {

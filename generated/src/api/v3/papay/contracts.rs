@@ -47,7 +47,7 @@ pub mod by_contract_id {
             }
         }
         /// The request of `POST /v3/papay/contracts/{contract_id}/fail-notify` (重试扣费通知API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 直连商户号
             ///
@@ -62,6 +62,16 @@ pub mod by_contract_id {
             mchid: "mchid" required,
             appid: "appid" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` of its required fields (`mchid`, `appid`).
+            #[inline]
+            pub fn new(mchid: impl Into<String>, appid: impl Into<String>) -> Self {
+                Self {
+                    mchid: mchid.into(),
+                    appid: appid.into(),
+                }
+            }
+        }
     }
     /// `/v3/papay/contracts/{contract_id}/notify`
     pub mod notify {
@@ -85,7 +95,7 @@ pub mod by_contract_id {
             }
         }
         /// The request of `POST /v3/papay/contracts/{contract_id}/notify` (直连商户预扣费通知API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 直连商户号
             ///
@@ -106,8 +116,24 @@ pub mod by_contract_id {
             deduct_duration: "deduct_duration" optional,
             estimated_amount: "estimated_amount" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`mchid`, `appid`, `estimated_amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { deduct_duration: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                mchid: impl Into<String>,
+                appid: impl Into<String>,
+                estimated_amount: PostRequestEstimatedAmount,
+            ) -> Self {
+                Self {
+                    mchid: mchid.into(),
+                    appid: appid.into(),
+                    deduct_duration: None,
+                    estimated_amount,
+                }
+            }
+        }
         /// 扣费持续时间
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestDeductDuration {
             /// 扣费持续时间数
             ///
@@ -128,6 +154,13 @@ pub mod by_contract_id {
             count: "count" required,
             unit: "unit" optional,
         });
+        impl PostRequestDeductDuration {
+            /// A `PostRequestDeductDuration` with its required fields (`count`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDeductDuration { unit: Some(…), ..PostRequestDeductDuration::new(…) }`.
+            #[inline]
+            pub fn new(count: i64) -> Self {
+                Self { count, unit: None }
+            }
+        }
         /// 单位
         ///
         /// A value this client does not know yet is kept as [`PostRequestDeductDurationUnit::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -143,7 +176,7 @@ pub mod by_contract_id {
             Day = "DAY",
         });
         /// 预计扣费金额信息
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestEstimatedAmount {
             /// 预计扣费金额
             ///
@@ -158,5 +191,12 @@ pub mod by_contract_id {
             amount: "amount" required,
             currency: "currency" optional,
         });
+        impl PostRequestEstimatedAmount {
+            /// A `PostRequestEstimatedAmount` with its required fields (`amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestEstimatedAmount { currency: Some(…), ..PostRequestEstimatedAmount::new(…) }`.
+            #[inline]
+            pub fn new(amount: i64) -> Self {
+                Self { amount, currency: None }
+            }
+        }
     }
 }

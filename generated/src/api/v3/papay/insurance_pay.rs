@@ -91,7 +91,7 @@ pub mod policy_periods {
                         }
                     }
                     /// The response of `GET /v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}` (保险商户查询保险自动续费预约API).
-                    #[derive(Clone, Debug, PartialEq, Default)]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct GetResponse {
                         /// 保单的扣费周期编号
                         ///
@@ -127,6 +127,21 @@ pub mod policy_periods {
                         deduct_amount: "deduct_amount" optional,
                         deduct_date: "deduct_date" optional,
                     });
+                    impl GetResponse {
+                        /// A `GetResponse` with its required fields (`policy_period_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { policy_period_state: Some(…), ..GetResponse::new(…) }`.
+                        #[inline]
+                        pub fn new(policy_period_id: i64) -> Self {
+                            Self {
+                                policy_period_id,
+                                policy_period_state: None,
+                                deduct_start_date: None,
+                                deduct_end_date: None,
+                                scheduled_amount: None,
+                                deduct_amount: None,
+                                deduct_date: None,
+                            }
+                        }
+                    }
                     /// 实际扣费金额
                     #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct GetResponseDeductAmount {
@@ -169,7 +184,7 @@ pub mod policy_periods {
                             }
                         }
                         /// The request of `POST /v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}/schedule` (保险商户预约保险自动续费API).
-                        #[derive(Clone, Debug, PartialEq, Default)]
+                        #[derive(Clone, Debug, PartialEq)]
                         pub struct PostRequest {
                             /// 应用ID
                             ///
@@ -182,8 +197,21 @@ pub mod policy_periods {
                             appid: "appid" required,
                             scheduled_amount: "scheduled_amount" required,
                         });
+                        impl PostRequest {
+                            /// A `PostRequest` of its required fields (`appid`, `scheduled_amount`).
+                            #[inline]
+                            pub fn new(
+                                appid: impl Into<String>,
+                                scheduled_amount: PostRequestScheduledAmount,
+                            ) -> Self {
+                                Self {
+                                    appid: appid.into(),
+                                    scheduled_amount,
+                                }
+                            }
+                        }
                         /// 预约扣费金额信息
-                        #[derive(Clone, Debug, PartialEq, Default)]
+                        #[derive(Clone, Debug, PartialEq)]
                         pub struct PostRequestScheduledAmount {
                             /// 金额
                             ///
@@ -198,6 +226,13 @@ pub mod policy_periods {
                             total: "total" required,
                             currency: "currency" optional,
                         });
+                        impl PostRequestScheduledAmount {
+                            /// A `PostRequestScheduledAmount` with its required fields (`total`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestScheduledAmount { currency: Some(…), ..PostRequestScheduledAmount::new(…) }`.
+                            #[inline]
+                            pub fn new(total: i64) -> Self {
+                                Self { total, currency: None }
+                            }
+                        }
                         /// The response of `POST /v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}/schedule` (保险商户预约保险自动续费API).
                         pub type PostResponse = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponse;
                         /// 实际扣费金额
@@ -243,7 +278,7 @@ pub mod transactions {
             }
         }
         /// The request of `POST /v3/papay/insurance-pay/transactions/apply` (保险商户受理保险自动续费扣款API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 应用ID
             ///
@@ -291,10 +326,35 @@ pub mod transactions {
             goods_tag: "goods_tag" optional,
             attach: "attach" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`appid`, `out_trade_no`, `description`, `transaction_notify_url`, `contract_id`, `policy_period_id`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { goods_tag: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                appid: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                description: impl Into<String>,
+                transaction_notify_url: impl Into<String>,
+                contract_id: impl Into<String>,
+                policy_period_id: i64,
+                amount: PostRequestAmount,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    out_trade_no: out_trade_no.into(),
+                    description: description.into(),
+                    transaction_notify_url: transaction_notify_url.into(),
+                    contract_id: contract_id.into(),
+                    policy_period_id,
+                    amount,
+                    goods_tag: None,
+                    attach: None,
+                }
+            }
+        }
         /// 扣费金额信息
         pub type PostRequestAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
         /// The response of `POST /v3/papay/insurance-pay/transactions/apply` (保险商户受理保险自动续费扣款API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 商户订单号
             ///
@@ -307,6 +367,19 @@ pub mod transactions {
             out_trade_no: "out_trade_no" required,
             amount: "amount" required,
         });
+        impl PostResponse {
+            /// A `PostResponse` of its required fields (`out_trade_no`, `amount`).
+            #[inline]
+            pub fn new(
+                out_trade_no: impl Into<String>,
+                amount: PostResponseAmount,
+            ) -> Self {
+                Self {
+                    out_trade_no: out_trade_no.into(),
+                    amount,
+                }
+            }
+        }
         /// 扣费金额信息
         pub type PostResponseAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::GetResponseDeductAmount;
     }

@@ -113,7 +113,7 @@ pub mod contracts {
                             }
                         }
                         /// The request of `POST /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/contract-id/{contract_id}/renew` (保险商户受理续期自动续费协议).
-                        #[derive(Clone, Debug, PartialEq, Default)]
+                        #[derive(Clone, Debug, PartialEq)]
                         pub struct PostRequest {
                             /// 应用ID
                             ///
@@ -126,8 +126,21 @@ pub mod contracts {
                             appid: "appid" required,
                             policy_periods: "policy_periods" required,
                         });
+                        impl PostRequest {
+                            /// A `PostRequest` of its required fields (`appid`, `policy_periods`).
+                            #[inline]
+                            pub fn new(
+                                appid: impl Into<String>,
+                                policy_periods: Vec<PostRequestPolicyPeriods>,
+                            ) -> Self {
+                                Self {
+                                    appid: appid.into(),
+                                    policy_periods,
+                                }
+                            }
+                        }
                         /// PostRequestPolicyPeriods
-                        #[derive(Clone, Debug, PartialEq, Default)]
+                        #[derive(Clone, Debug, PartialEq)]
                         pub struct PostRequestPolicyPeriods {
                             /// 保险扣费周期编号
                             ///
@@ -145,6 +158,21 @@ pub mod contracts {
                             estimated_deduct_date: "estimated_deduct_date" required,
                             estimated_deduct_amount: "estimated_deduct_amount" required,
                         });
+                        impl PostRequestPolicyPeriods {
+                            /// A `PostRequestPolicyPeriods` of its required fields (`policy_period_id`, `estimated_deduct_date`, `estimated_deduct_amount`).
+                            #[inline]
+                            pub fn new(
+                                policy_period_id: i64,
+                                estimated_deduct_date: impl Into<String>,
+                                estimated_deduct_amount: PostRequestPolicyPeriodsEstimatedDeductAmount,
+                            ) -> Self {
+                                Self {
+                                    policy_period_id,
+                                    estimated_deduct_date: estimated_deduct_date.into(),
+                                    estimated_deduct_amount,
+                                }
+                            }
+                        }
                         /// 预计扣费金额
                         pub type PostRequestPolicyPeriodsEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
                     }
@@ -191,7 +219,7 @@ pub mod contracts {
                         }
                     }
                     /// The response of `GET /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` (保险商户查询保险自动续费协议).
-                    #[derive(Clone, Debug, PartialEq, Default)]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct GetResponse {
                         /// 商户号
                         ///
@@ -266,6 +294,31 @@ pub mod contracts {
                         revoke_terminate_contract_redirect_url: "revoke_terminate_contract_redirect_url" optional,
                         revoke_terminate_contract_redirect_appid: "revoke_terminate_contract_redirect_appid" optional,
                     });
+                    impl GetResponse {
+                        /// A `GetResponse` with its required fields (`plan_id`, `out_contract_code`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+                        #[inline]
+                        pub fn new(
+                            plan_id: i64,
+                            out_contract_code: impl Into<String>,
+                        ) -> Self {
+                            Self {
+                                mchid: None,
+                                contract_id: None,
+                                appid: None,
+                                plan_id,
+                                out_contract_code: out_contract_code.into(),
+                                insured_display_name: None,
+                                contract_state: None,
+                                contract_signed_time: None,
+                                contract_expired_time: None,
+                                contract_terminate_info: None,
+                                openid: None,
+                                out_user_code: None,
+                                revoke_terminate_contract_redirect_url: None,
+                                revoke_terminate_contract_redirect_appid: None,
+                            }
+                        }
+                    }
                     /// 委托代扣协议状态
                     ///
                     /// A value this client does not know yet is kept as [`GetResponseContractState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -365,7 +418,7 @@ pub mod contracts {
                             }
                         }
                         /// The request of `POST /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` (保险商户通过商户协议号解除保险自动续费协议).
-                        #[derive(Clone, Debug, PartialEq, Default)]
+                        #[derive(Clone, Debug, PartialEq)]
                         pub struct PostRequest {
                             /// 解约备注
                             ///
@@ -375,8 +428,20 @@ pub mod contracts {
                         ::wechatpay::runtime::json_object!(PostRequest {
                             contract_termination_remark: "contract_termination_remark" required,
                         });
+                        impl PostRequest {
+                            /// A `PostRequest` of its required fields (`contract_termination_remark`).
+                            #[inline]
+                            pub fn new(
+                                contract_termination_remark: impl Into<String>,
+                            ) -> Self {
+                                Self {
+                                    contract_termination_remark: contract_termination_remark
+                                        .into(),
+                                }
+                            }
+                        }
                         /// The response of `POST /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` (保险商户通过商户协议号解除保险自动续费协议).
-                        #[derive(Clone, Debug, PartialEq, Default)]
+                        #[derive(Clone, Debug, PartialEq)]
                         pub struct PostResponse {
                             /// 商户号
                             ///
@@ -441,6 +506,29 @@ pub mod contracts {
                             openid: "openid" optional,
                             out_user_code: "out_user_code" optional,
                         });
+                        impl PostResponse {
+                            /// A `PostResponse` with its required fields (`plan_id`, `out_contract_code`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mchid: Some(…), ..PostResponse::new(…) }`.
+                            #[inline]
+                            pub fn new(
+                                plan_id: i64,
+                                out_contract_code: impl Into<String>,
+                            ) -> Self {
+                                Self {
+                                    mchid: None,
+                                    contract_id: None,
+                                    appid: None,
+                                    plan_id,
+                                    out_contract_code: out_contract_code.into(),
+                                    insured_display_name: None,
+                                    contract_state: None,
+                                    contract_signed_time: None,
+                                    contract_expired_time: None,
+                                    contract_terminate_info: None,
+                                    openid: None,
+                                    out_user_code: None,
+                                }
+                            }
+                        }
                         /// 委托代扣协议状态
                         pub type PostResponseContractState = crate::v3::papay::insurance_sign::contracts::plan_id::by_plan_id::out_contract_code::by_out_contract_code::GetResponseContractState;
                         /// 协议解约信息
@@ -500,7 +588,7 @@ pub mod contracts {
                 }
             }
             /// The request of `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/app` (保险商户App预签约API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 应用ID
                 ///
@@ -599,6 +687,44 @@ pub mod contracts {
                 real_identity: "real_identity" optional,
                 combined_deduct_period_count: "combined_deduct_period_count" optional,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`appid`, `plan_id`, `out_contract_code`, `insured_display_name`, `contract_notify_url`, `policy_start_date`, `policy_end_date`, `policy_periods`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { openid: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                #[allow(clippy::too_many_arguments)]
+                pub fn new(
+                    appid: impl Into<String>,
+                    plan_id: i64,
+                    out_contract_code: impl Into<String>,
+                    insured_display_name: impl Into<String>,
+                    contract_notify_url: impl Into<String>,
+                    policy_start_date: impl Into<String>,
+                    policy_end_date: impl Into<String>,
+                    policy_periods: Vec<PostRequestPolicyPeriods>,
+                ) -> Self {
+                    Self {
+                        appid: appid.into(),
+                        openid: None,
+                        plan_id,
+                        out_contract_code: out_contract_code.into(),
+                        insured_display_name: insured_display_name.into(),
+                        contract_notify_url: contract_notify_url.into(),
+                        policy_start_date: policy_start_date.into(),
+                        policy_end_date: policy_end_date.into(),
+                        policy_periods,
+                        amount: None,
+                        out_trade_no: None,
+                        description: None,
+                        transaction_notify_url: None,
+                        out_user_code: None,
+                        goods_tag: None,
+                        attach: None,
+                        can_auto_insure: None,
+                        can_auto_reinsure: None,
+                        real_identity: None,
+                        combined_deduct_period_count: None,
+                    }
+                }
+            }
             /// 扣费金额信息
             pub type PostRequestAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
             /// PostRequestPolicyPeriods
@@ -606,7 +732,7 @@ pub mod contracts {
             /// 预计扣费金额
             pub type PostRequestPolicyPeriodsEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
             /// 用户实名信息
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequestRealIdentity {
                 /// 自然人姓名
                 ///
@@ -626,6 +752,20 @@ pub mod contracts {
                 id_card_number: "id_card_number" required,
                 identity_type: "identity_type" optional,
             });
+            impl PostRequestRealIdentity {
+                /// A `PostRequestRealIdentity` with its required fields (`real_name`, `id_card_number`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestRealIdentity { identity_type: Some(…), ..PostRequestRealIdentity::new(…) }`.
+                #[inline]
+                pub fn new(
+                    real_name: impl Into<String>,
+                    id_card_number: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        real_name: real_name.into(),
+                        id_card_number: id_card_number.into(),
+                        identity_type: None,
+                    }
+                }
+            }
             /// 实名验证类型
             ///
             /// A value this client does not know yet is kept as [`PostRequestRealIdentityIdentityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -674,7 +814,7 @@ pub mod contracts {
                 }
             }
             /// The request of `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/h5` (保险商户H5预签约API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 应用ID
                 ///
@@ -776,6 +916,45 @@ pub mod contracts {
                 jump_control: "jump_control" optional,
                 combined_deduct_period_count: "combined_deduct_period_count" optional,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`appid`, `plan_id`, `out_contract_code`, `insured_display_name`, `contract_notify_url`, `policy_start_date`, `policy_end_date`, `policy_periods`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { openid: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                #[allow(clippy::too_many_arguments)]
+                pub fn new(
+                    appid: impl Into<String>,
+                    plan_id: i64,
+                    out_contract_code: impl Into<String>,
+                    insured_display_name: impl Into<String>,
+                    contract_notify_url: impl Into<String>,
+                    policy_start_date: impl Into<String>,
+                    policy_end_date: impl Into<String>,
+                    policy_periods: Vec<PostRequestPolicyPeriods>,
+                ) -> Self {
+                    Self {
+                        appid: appid.into(),
+                        openid: None,
+                        plan_id,
+                        out_contract_code: out_contract_code.into(),
+                        insured_display_name: insured_display_name.into(),
+                        contract_notify_url: contract_notify_url.into(),
+                        policy_start_date: policy_start_date.into(),
+                        policy_end_date: policy_end_date.into(),
+                        policy_periods,
+                        amount: None,
+                        out_trade_no: None,
+                        description: None,
+                        transaction_notify_url: None,
+                        out_user_code: None,
+                        goods_tag: None,
+                        attach: None,
+                        can_auto_insure: None,
+                        can_auto_reinsure: None,
+                        real_identity: None,
+                        jump_control: None,
+                        combined_deduct_period_count: None,
+                    }
+                }
+            }
             /// 扣费金额信息
             pub type PostRequestAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
             /// 跳转控制信息
@@ -790,7 +969,7 @@ pub mod contracts {
                 jump_appid: "jump_appid" optional,
             });
             /// PostRequestPolicyPeriods
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequestPolicyPeriods {
                 /// 保险扣费周期编号
                 ///
@@ -813,6 +992,22 @@ pub mod contracts {
                 estimated_deduct_amount: "estimated_deduct_amount" required,
                 policy_coverage_detail: "policy_coverage_detail" optional,
             });
+            impl PostRequestPolicyPeriods {
+                /// A `PostRequestPolicyPeriods` with its required fields (`policy_period_id`, `estimated_deduct_date`, `estimated_deduct_amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestPolicyPeriods { policy_coverage_detail: Some(…), ..PostRequestPolicyPeriods::new(…) }`.
+                #[inline]
+                pub fn new(
+                    policy_period_id: i64,
+                    estimated_deduct_date: impl Into<String>,
+                    estimated_deduct_amount: PostRequestPolicyPeriodsEstimatedDeductAmount,
+                ) -> Self {
+                    Self {
+                        policy_period_id,
+                        estimated_deduct_date: estimated_deduct_date.into(),
+                        estimated_deduct_amount,
+                        policy_coverage_detail: None,
+                    }
+                }
+            }
             /// 预计扣费金额
             pub type PostRequestPolicyPeriodsEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
             /// 保障详情
@@ -885,7 +1080,7 @@ pub mod contracts {
                 }
             }
             /// The request of `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi` (保险商户JSAPI预签约API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 应用ID
                 ///
@@ -984,6 +1179,44 @@ pub mod contracts {
                 real_identity: "real_identity" optional,
                 combined_deduct_period_count: "combined_deduct_period_count" optional,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`appid`, `plan_id`, `out_contract_code`, `insured_display_name`, `contract_notify_url`, `policy_start_date`, `policy_end_date`, `policy_periods`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { openid: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                #[allow(clippy::too_many_arguments)]
+                pub fn new(
+                    appid: impl Into<String>,
+                    plan_id: i64,
+                    out_contract_code: impl Into<String>,
+                    insured_display_name: impl Into<String>,
+                    contract_notify_url: impl Into<String>,
+                    policy_start_date: impl Into<String>,
+                    policy_end_date: impl Into<String>,
+                    policy_periods: Vec<PostRequestPolicyPeriods>,
+                ) -> Self {
+                    Self {
+                        appid: appid.into(),
+                        openid: None,
+                        plan_id,
+                        out_contract_code: out_contract_code.into(),
+                        insured_display_name: insured_display_name.into(),
+                        contract_notify_url: contract_notify_url.into(),
+                        policy_start_date: policy_start_date.into(),
+                        policy_end_date: policy_end_date.into(),
+                        policy_periods,
+                        amount: None,
+                        out_trade_no: None,
+                        description: None,
+                        transaction_notify_url: None,
+                        out_user_code: None,
+                        goods_tag: None,
+                        attach: None,
+                        can_auto_insure: None,
+                        can_auto_reinsure: None,
+                        real_identity: None,
+                        combined_deduct_period_count: None,
+                    }
+                }
+            }
             /// 扣费金额信息
             pub type PostRequestAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
             /// PostRequestPolicyPeriods
@@ -1155,7 +1388,7 @@ pub mod policy_periods {
                             }
                         }
                         /// The request of `POST /v3/papay/insurance-sign/policy-periods/plan-id/{plan_id}/contract-id/{contract_id}/modify` (保险商户修改保险扣费周期列表).
-                        #[derive(Clone, Debug, PartialEq, Default)]
+                        #[derive(Clone, Debug, PartialEq)]
                         pub struct PostRequest {
                             /// 应用ID
                             ///
@@ -1171,6 +1404,20 @@ pub mod policy_periods {
                             policy_periods: "policy_periods" required,
                             allow_cancel_scheduled: "allow_cancel_scheduled" optional,
                         });
+                        impl PostRequest {
+                            /// A `PostRequest` with its required fields (`appid`, `policy_periods`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { allow_cancel_scheduled: Some(…), ..PostRequest::new(…) }`.
+                            #[inline]
+                            pub fn new(
+                                appid: impl Into<String>,
+                                policy_periods: Vec<PostRequestPolicyPeriods>,
+                            ) -> Self {
+                                Self {
+                                    appid: appid.into(),
+                                    policy_periods,
+                                    allow_cancel_scheduled: None,
+                                }
+                            }
+                        }
                         /// PostRequestPolicyPeriods
                         pub type PostRequestPolicyPeriods = crate::v3::papay::insurance_sign::contracts::plan_id::by_plan_id::contract_id::by_contract_id::renew::PostRequestPolicyPeriods;
                         /// 预计扣费金额
@@ -1310,7 +1557,7 @@ pub mod policy_periods_ {
                         offset: query "offset" optional,
                     });
                     /// The response of `GET /v3/papay/insurance-sign/policy_periods/plan-id/{plan_id}/out-contract-code/{out_contract_code}` (保险商户查询保险扣费周期列表API).
-                    #[derive(Clone, Debug, PartialEq, Default)]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct GetResponse {
                         /// 扣费周期列表，包括每个扣费周期项详情。
                         pub data: Option<Vec<GetResponseData>>,
@@ -1333,6 +1580,18 @@ pub mod policy_periods_ {
                         offset: "offset" required,
                         total_count: "total_count" optional,
                     });
+                    impl GetResponse {
+                        /// A `GetResponse` with its required fields (`limit`, `offset`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { data: Some(…), ..GetResponse::new(…) }`.
+                        #[inline]
+                        pub fn new(limit: i64, offset: i64) -> Self {
+                            Self {
+                                data: None,
+                                limit,
+                                offset,
+                                total_count: None,
+                            }
+                        }
+                    }
                     /// GetResponseData
                     #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct GetResponseData {

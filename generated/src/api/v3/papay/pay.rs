@@ -68,7 +68,7 @@ pub mod harmony {
                 }
             }
             /// The request of `POST /v3/papay/pay/harmony/transactions/apply` (代扣受理扣款).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 应用ID
                 ///
@@ -121,6 +121,32 @@ pub mod harmony {
                 harmony_account_id: "harmony_account_id" required,
                 mcc: "mcc" optional,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`appid`, `out_trade_no`, `description`, `transaction_notify_url`, `contract_id`, `amount`, `harmony_account_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { goods_tag: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                pub fn new(
+                    appid: impl Into<String>,
+                    out_trade_no: impl Into<String>,
+                    description: impl Into<String>,
+                    transaction_notify_url: impl Into<String>,
+                    contract_id: impl Into<String>,
+                    amount: PostRequestAmount,
+                    harmony_account_id: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        appid: appid.into(),
+                        out_trade_no: out_trade_no.into(),
+                        description: description.into(),
+                        transaction_notify_url: transaction_notify_url.into(),
+                        contract_id: contract_id.into(),
+                        amount,
+                        goods_tag: None,
+                        attach: None,
+                        harmony_account_id: harmony_account_id.into(),
+                        mcc: None,
+                    }
+                }
+            }
             /// 扣费金额信息
             pub type PostRequestAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
             /// The response of `POST /v3/papay/pay/harmony/transactions/apply` (代扣受理扣款).
@@ -198,7 +224,7 @@ pub mod partner {
                     }
                 }
                 /// The request of `GET /v3/papay/pay/partner/schedules/contract-id/{contract_id}` (查询扣费预约API).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetRequest {
                     /// 子商户号商户号
                     ///
@@ -208,6 +234,15 @@ pub mod partner {
                 ::wechatpay::runtime::json_object!(GetRequest {
                     sub_mchid: query "sub_mchid" required,
                 });
+                impl GetRequest {
+                    /// A `GetRequest` of its required fields (`sub_mchid`).
+                    #[inline]
+                    pub fn new(sub_mchid: impl Into<String>) -> Self {
+                        Self {
+                            sub_mchid: sub_mchid.into(),
+                        }
+                    }
+                }
                 /// The response of `GET /v3/papay/pay/partner/schedules/contract-id/{contract_id}` (查询扣费预约API).
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponse {
@@ -266,7 +301,7 @@ pub mod partner {
                         }
                     }
                     /// The request of `POST /v3/papay/pay/partner/schedules/contract-id/{contract_id}/schedule` (预约扣费API).
-                    #[derive(Clone, Debug, PartialEq, Default)]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct PostRequest {
                         /// 应用ID
                         ///
@@ -289,6 +324,22 @@ pub mod partner {
                         sub_appid: "sub_appid" optional,
                         schedule_amount: "schedule_amount" required,
                     });
+                    impl PostRequest {
+                        /// A `PostRequest` with its required fields (`sp_appid`, `sub_mchid`, `schedule_amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+                        #[inline]
+                        pub fn new(
+                            sp_appid: impl Into<String>,
+                            sub_mchid: impl Into<String>,
+                            schedule_amount: PostRequestScheduleAmount,
+                        ) -> Self {
+                            Self {
+                                sp_appid: sp_appid.into(),
+                                sub_mchid: sub_mchid.into(),
+                                sub_appid: None,
+                                schedule_amount,
+                            }
+                        }
+                    }
                     /// 预约的金额信息
                     pub type PostRequestScheduleAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
                     /// The response of `POST /v3/papay/pay/partner/schedules/contract-id/{contract_id}/schedule` (预约扣费API).
@@ -334,7 +385,7 @@ pub mod partner {
                 }
             }
             /// The request of `POST /v3/papay/pay/partner/transactions/apply` (受理扣款API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 应用ID
                 ///
@@ -387,6 +438,32 @@ pub mod partner {
                 goods_tag: "goods_tag" optional,
                 attach: "attach" optional,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`sp_appid`, `sub_mchid`, `out_trade_no`, `description`, `transaction_notify_url`, `contract_id`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                pub fn new(
+                    sp_appid: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                    out_trade_no: impl Into<String>,
+                    description: impl Into<String>,
+                    transaction_notify_url: impl Into<String>,
+                    contract_id: impl Into<String>,
+                    amount: PostRequestAmount,
+                ) -> Self {
+                    Self {
+                        sp_appid: sp_appid.into(),
+                        sub_mchid: sub_mchid.into(),
+                        sub_appid: None,
+                        out_trade_no: out_trade_no.into(),
+                        description: description.into(),
+                        transaction_notify_url: transaction_notify_url.into(),
+                        contract_id: contract_id.into(),
+                        amount,
+                        goods_tag: None,
+                        attach: None,
+                    }
+                }
+            }
             /// 扣费金额信息
             pub type PostRequestAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
             /// The response of `POST /v3/papay/pay/partner/transactions/apply` (受理扣款API).
@@ -469,7 +546,7 @@ pub mod schedules {
                     }
                 }
                 /// The request of `POST /v3/papay/pay/schedules/contract-id/{contract_id}/schedule` (预约扣费API).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequest {
                     /// 应用ID
                     ///
@@ -482,6 +559,19 @@ pub mod schedules {
                     appid: "appid" required,
                     schedule_amount: "schedule_amount" required,
                 });
+                impl PostRequest {
+                    /// A `PostRequest` of its required fields (`appid`, `schedule_amount`).
+                    #[inline]
+                    pub fn new(
+                        appid: impl Into<String>,
+                        schedule_amount: PostRequestScheduleAmount,
+                    ) -> Self {
+                        Self {
+                            appid: appid.into(),
+                            schedule_amount,
+                        }
+                    }
+                }
                 /// 预约的金额信息
                 pub type PostRequestScheduleAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
                 /// The response of `POST /v3/papay/pay/schedules/contract-id/{contract_id}/schedule` (预约扣费API).
@@ -527,7 +617,7 @@ pub mod transactions {
             }
         }
         /// The request of `POST /v3/papay/pay/transactions/apply` (受理扣款API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 应用ID
             ///
@@ -570,6 +660,29 @@ pub mod transactions {
             goods_tag: "goods_tag" optional,
             attach: "attach" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`appid`, `out_trade_no`, `description`, `transaction_notify_url`, `contract_id`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { goods_tag: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                appid: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                description: impl Into<String>,
+                transaction_notify_url: impl Into<String>,
+                contract_id: impl Into<String>,
+                amount: PostRequestAmount,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    out_trade_no: out_trade_no.into(),
+                    description: description.into(),
+                    transaction_notify_url: transaction_notify_url.into(),
+                    contract_id: contract_id.into(),
+                    amount,
+                    goods_tag: None,
+                    attach: None,
+                }
+            }
+        }
         /// 扣费金额信息
         pub type PostRequestAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
         /// The response of `POST /v3/papay/pay/transactions/apply` (受理扣款API).

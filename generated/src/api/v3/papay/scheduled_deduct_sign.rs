@@ -73,7 +73,7 @@ pub mod contracts {
                 }
             }
             /// The request of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/app` (App场景预约扣费类型签约的预签约API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 应用ID
                 ///
@@ -116,8 +116,30 @@ pub mod contracts {
                 out_user_code: "out_user_code" optional,
                 deduct_schedule: "deduct_schedule" optional,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`appid`, `plan_id`, `out_contract_code`, `contract_display_account`, `contract_notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { openid: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                pub fn new(
+                    appid: impl Into<String>,
+                    plan_id: i64,
+                    out_contract_code: impl Into<String>,
+                    contract_display_account: impl Into<String>,
+                    contract_notify_url: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        appid: appid.into(),
+                        openid: None,
+                        plan_id,
+                        out_contract_code: out_contract_code.into(),
+                        contract_display_account: contract_display_account.into(),
+                        contract_notify_url: contract_notify_url.into(),
+                        out_user_code: None,
+                        deduct_schedule: None,
+                    }
+                }
+            }
             /// 用于预约扣费的预约信息
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequestDeductSchedule {
                 /// 预计扣费的日期
                 ///
@@ -135,6 +157,21 @@ pub mod contracts {
                 estimated_deduct_amount: "estimated_deduct_amount" required,
                 description: "description" required,
             });
+            impl PostRequestDeductSchedule {
+                /// A `PostRequestDeductSchedule` of its required fields (`estimated_deduct_date`, `estimated_deduct_amount`, `description`).
+                #[inline]
+                pub fn new(
+                    estimated_deduct_date: impl Into<String>,
+                    estimated_deduct_amount: PostRequestDeductScheduleEstimatedDeductAmount,
+                    description: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        estimated_deduct_date: estimated_deduct_date.into(),
+                        estimated_deduct_amount,
+                        description: description.into(),
+                    }
+                }
+            }
             /// 预计的扣费金额
             pub type PostRequestDeductScheduleEstimatedDeductAmount = crate::v3::papay::insurance_pay::policy_periods::contract_id::by_contract_id::policy_period_id::by_policy_period_id::schedule::PostRequestScheduledAmount;
             /// The response of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/app` (App场景预约扣费类型签约的预签约API).
@@ -181,7 +218,7 @@ pub mod contracts {
                 }
             }
             /// The request of `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5` (H5场景预约扣费类型签约的预签约API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 应用ID
                 ///
@@ -227,6 +264,29 @@ pub mod contracts {
                 deduct_schedule: "deduct_schedule" optional,
                 jump_control: "jump_control" optional,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`appid`, `plan_id`, `out_contract_code`, `contract_display_account`, `contract_notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { openid: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                pub fn new(
+                    appid: impl Into<String>,
+                    plan_id: i64,
+                    out_contract_code: impl Into<String>,
+                    contract_display_account: impl Into<String>,
+                    contract_notify_url: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        appid: appid.into(),
+                        openid: None,
+                        plan_id,
+                        out_contract_code: out_contract_code.into(),
+                        contract_display_account: contract_display_account.into(),
+                        contract_notify_url: contract_notify_url.into(),
+                        out_user_code: None,
+                        deduct_schedule: None,
+                        jump_control: None,
+                    }
+                }
+            }
             /// 用于预约扣费的预约信息
             pub type PostRequestDeductSchedule = crate::v3::papay::scheduled_deduct_sign::contracts::pre_entrust_sign::app::PostRequestDeductSchedule;
             /// 预计的扣费金额
@@ -377,7 +437,7 @@ pub mod partner {
                     }
                 }
                 /// The request of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app` (App场景预约扣费类型签约的预签约API).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequest {
                     /// 应用ID
                     ///
@@ -435,6 +495,32 @@ pub mod partner {
                     out_user_code: "out_user_code" optional,
                     deduct_schedule: "deduct_schedule" optional,
                 });
+                impl PostRequest {
+                    /// A `PostRequest` with its required fields (`sp_appid`, `sub_mchid`, `plan_id`, `out_contract_code`, `contract_display_account`, `contract_notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sp_openid: Some(…), ..PostRequest::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        sp_appid: impl Into<String>,
+                        sub_mchid: impl Into<String>,
+                        plan_id: i64,
+                        out_contract_code: impl Into<String>,
+                        contract_display_account: impl Into<String>,
+                        contract_notify_url: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            sp_appid: sp_appid.into(),
+                            sp_openid: None,
+                            sub_mchid: sub_mchid.into(),
+                            sub_appid: None,
+                            sub_openid: None,
+                            plan_id,
+                            out_contract_code: out_contract_code.into(),
+                            contract_display_account: contract_display_account.into(),
+                            contract_notify_url: contract_notify_url.into(),
+                            out_user_code: None,
+                            deduct_schedule: None,
+                        }
+                    }
+                }
                 /// 用于预约扣费的预约信息
                 pub type PostRequestDeductSchedule = crate::v3::papay::scheduled_deduct_sign::contracts::pre_entrust_sign::app::PostRequestDeductSchedule;
                 /// 预计的扣费金额
@@ -464,7 +550,7 @@ pub mod partner {
                     }
                 }
                 /// The request of `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5` (H5场景预约扣费类型签约的预签约API).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequest {
                     /// 应用ID
                     ///
@@ -525,6 +611,33 @@ pub mod partner {
                     deduct_schedule: "deduct_schedule" optional,
                     jump_control: "jump_control" optional,
                 });
+                impl PostRequest {
+                    /// A `PostRequest` with its required fields (`sp_appid`, `sub_mchid`, `plan_id`, `out_contract_code`, `contract_display_account`, `contract_notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sp_openid: Some(…), ..PostRequest::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        sp_appid: impl Into<String>,
+                        sub_mchid: impl Into<String>,
+                        plan_id: i64,
+                        out_contract_code: impl Into<String>,
+                        contract_display_account: impl Into<String>,
+                        contract_notify_url: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            sp_appid: sp_appid.into(),
+                            sp_openid: None,
+                            sub_mchid: sub_mchid.into(),
+                            sub_appid: None,
+                            sub_openid: None,
+                            plan_id,
+                            out_contract_code: out_contract_code.into(),
+                            contract_display_account: contract_display_account.into(),
+                            contract_notify_url: contract_notify_url.into(),
+                            out_user_code: None,
+                            deduct_schedule: None,
+                            jump_control: None,
+                        }
+                    }
+                }
                 /// 用于预约扣费的预约信息
                 pub type PostRequestDeductSchedule = crate::v3::papay::scheduled_deduct_sign::contracts::pre_entrust_sign::app::PostRequestDeductSchedule;
                 /// 预计的扣费金额

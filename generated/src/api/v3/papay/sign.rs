@@ -95,7 +95,7 @@ pub mod contracts {
                         }
                     }
                     /// The response of `GET /v3/papay/sign/contracts/harmony-plan-id/{plan_id}/out-contract-code/{out_contract_code}` (通过商户协议号查询委托代扣签约协议).
-                    #[derive(Clone, Debug, PartialEq, Default)]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct GetResponse {
                         /// 商户号
                         ///
@@ -165,6 +165,30 @@ pub mod contracts {
                         out_user_code: "out_user_code" optional,
                         mask_wxid: "mask_wxid" optional,
                     });
+                    impl GetResponse {
+                        /// A `GetResponse` with its required fields (`plan_id`, `out_contract_code`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+                        #[inline]
+                        pub fn new(
+                            plan_id: i64,
+                            out_contract_code: impl Into<String>,
+                        ) -> Self {
+                            Self {
+                                mchid: None,
+                                contract_id: None,
+                                appid: None,
+                                plan_id,
+                                out_contract_code: out_contract_code.into(),
+                                contract_display_account: None,
+                                contract_state: None,
+                                contract_signed_time: None,
+                                contract_expired_time: None,
+                                openid: None,
+                                contract_terminate_info: None,
+                                out_user_code: None,
+                                mask_wxid: None,
+                            }
+                        }
+                    }
                     /// 委托代扣协议状态
                     ///
                     /// A value this client does not know yet is kept as [`GetResponseContractState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -306,7 +330,7 @@ pub mod contracts {
                         }
                     }
                     /// The response of `GET /v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` (通过商户协议号查询委托代扣签约协议API).
-                    #[derive(Clone, Debug, PartialEq, Default)]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct GetResponse {
                         /// 商户号
                         ///
@@ -374,6 +398,30 @@ pub mod contracts {
                         out_user_code: "out_user_code" optional,
                         deduct_schedule: "deduct_schedule" optional,
                     });
+                    impl GetResponse {
+                        /// A `GetResponse` with its required fields (`plan_id`, `out_contract_code`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+                        #[inline]
+                        pub fn new(
+                            plan_id: i64,
+                            out_contract_code: impl Into<String>,
+                        ) -> Self {
+                            Self {
+                                mchid: None,
+                                contract_id: None,
+                                appid: None,
+                                plan_id,
+                                out_contract_code: out_contract_code.into(),
+                                contract_display_account: None,
+                                contract_state: None,
+                                contract_signed_time: None,
+                                contract_expired_time: None,
+                                openid: None,
+                                contract_terminate_info: None,
+                                out_user_code: None,
+                                deduct_schedule: None,
+                            }
+                        }
+                    }
                     /// 协议解约信息
                     #[derive(Clone, Debug, PartialEq, Default)]
                     pub struct GetResponseContractTerminateInfo {
@@ -552,6 +600,34 @@ pub mod contracts {
             return_url: "return_url" optional,
             device_info: "device_info" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`sign_scene`, `appid`, `plan_id`, `out_contract_code`, `contract_display_account`, `contract_notify_url`, `out_user_code`, `device_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { openid: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                sign_scene: PostRequestSignScene,
+                appid: impl Into<String>,
+                plan_id: i64,
+                out_contract_code: impl Into<String>,
+                contract_display_account: impl Into<String>,
+                contract_notify_url: impl Into<String>,
+                out_user_code: impl Into<String>,
+                device_info: PostRequestDeviceInfo,
+            ) -> Self {
+                Self {
+                    sign_scene,
+                    appid: appid.into(),
+                    openid: None,
+                    plan_id,
+                    out_contract_code: out_contract_code.into(),
+                    contract_display_account: contract_display_account.into(),
+                    contract_notify_url: contract_notify_url.into(),
+                    out_user_code: out_user_code.into(),
+                    return_url: None,
+                    device_info,
+                }
+            }
+        }
         /// 发起预签约的用户，其设备信息
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestDeviceInfo {
@@ -590,6 +666,32 @@ pub mod contracts {
             weixin_version: "weixin_version" required,
             days_since_first_login: "days_since_first_login" required,
         });
+        impl PostRequestDeviceInfo {
+            /// A `PostRequestDeviceInfo` of its required fields (`device_type`, `device_os`, `device_id`, `device_running_as_root`, `device_ip`, `weixin_installed`, `weixin_version`, `days_since_first_login`).
+            #[inline]
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                device_type: PostRequestDeviceInfoDeviceType,
+                device_os: impl Into<String>,
+                device_id: impl Into<String>,
+                device_running_as_root: bool,
+                device_ip: impl Into<String>,
+                weixin_installed: bool,
+                weixin_version: impl Into<String>,
+                days_since_first_login: PostRequestDeviceInfoDaysSinceFirstLogin,
+            ) -> Self {
+                Self {
+                    device_type,
+                    device_os: device_os.into(),
+                    device_id: device_id.into(),
+                    device_running_as_root,
+                    device_ip: device_ip.into(),
+                    weixin_installed,
+                    weixin_version: weixin_version.into(),
+                    days_since_first_login,
+                }
+            }
+        }
         /// 发起预签约的用户首次登录该设备的时间
         ///
         /// A value this client does not know yet is kept as [`PostRequestDeviceInfoDaysSinceFirstLogin::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -790,7 +892,7 @@ pub mod partner {
                         /// The request of `GET /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` (通过商户协议号查询委托代扣签约协议API).
                         pub type GetRequest = crate::v3::papay::pay::partner::schedules::contract_id::by_contract_id::GetRequest;
                         /// The response of `GET /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}` (通过商户协议号查询委托代扣签约协议API).
-                        #[derive(Clone, Debug, PartialEq, Default)]
+                        #[derive(Clone, Debug, PartialEq)]
                         pub struct GetResponse {
                             /// 委托代扣协议ID
                             ///
@@ -873,6 +975,34 @@ pub mod partner {
                             out_user_code: "out_user_code" optional,
                             deduct_schedule: "deduct_schedule" optional,
                         });
+                        impl GetResponse {
+                            /// A `GetResponse` with its required fields (`sub_mchid`, `plan_id`, `out_contract_code`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { contract_id: Some(…), ..GetResponse::new(…) }`.
+                            #[inline]
+                            pub fn new(
+                                sub_mchid: impl Into<String>,
+                                plan_id: i64,
+                                out_contract_code: impl Into<String>,
+                            ) -> Self {
+                                Self {
+                                    contract_id: None,
+                                    sp_mchid: None,
+                                    sp_appid: None,
+                                    sub_mchid: sub_mchid.into(),
+                                    sub_appid: None,
+                                    plan_id,
+                                    out_contract_code: out_contract_code.into(),
+                                    contract_display_account: None,
+                                    contract_state: None,
+                                    contract_signed_time: None,
+                                    contract_expired_time: None,
+                                    sp_openid: None,
+                                    sub_openid: None,
+                                    contract_terminate_info: None,
+                                    out_user_code: None,
+                                    deduct_schedule: None,
+                                }
+                            }
+                        }
                         /// 协议解约信息
                         pub type GetResponseContractTerminateInfo = crate::v3::papay::sign::contracts::plan_id::by_plan_id::out_contract_code::by_out_contract_code::GetResponseContractTerminateInfo;
                         /// 预约扣费场景的预约信息
@@ -907,7 +1037,7 @@ pub mod partner {
                                 }
                             }
                             /// The request of `POST /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` (通过商户协议号解除委托代扣签约协议API).
-                            #[derive(Clone, Debug, PartialEq, Default)]
+                            #[derive(Clone, Debug, PartialEq)]
                             pub struct PostRequest {
                                 /// 子商户号商户号
                                 ///
@@ -922,6 +1052,20 @@ pub mod partner {
                                 sub_mchid: "sub_mchid" required,
                                 contract_termination_remark: "contract_termination_remark" required,
                             });
+                            impl PostRequest {
+                                /// A `PostRequest` of its required fields (`sub_mchid`, `contract_termination_remark`).
+                                #[inline]
+                                pub fn new(
+                                    sub_mchid: impl Into<String>,
+                                    contract_termination_remark: impl Into<String>,
+                                ) -> Self {
+                                    Self {
+                                        sub_mchid: sub_mchid.into(),
+                                        contract_termination_remark: contract_termination_remark
+                                            .into(),
+                                    }
+                                }
+                            }
                             /// The response of `POST /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate` (通过商户协议号解除委托代扣签约协议API).
                             pub type PostResponse = crate::v3::papay::sign::partner::contracts::plan_id::by_plan_id::out_contract_code::by_out_contract_code::GetResponse;
                             /// 协议解约信息

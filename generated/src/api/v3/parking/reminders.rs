@@ -81,6 +81,13 @@ pub mod application {
     ::wechatpay::runtime::json_object!(PostRequest {
         parking_lot: "parking_lot" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` of its required fields (`parking_lot`).
+        #[inline]
+        pub fn new(parking_lot: PostRequestParkingLot) -> Self {
+            Self { parking_lot }
+        }
+    }
     /// PostRequestParkingLot
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestParkingLot {
@@ -153,6 +160,38 @@ pub mod application {
         parking_order_path: "parking_order_path" optional,
         charging_rule: "charging_rule" optional,
     });
+    impl PostRequestParkingLot {
+        /// A `PostRequestParkingLot` with its required fields (`parking_lot_name`, `out_parking_lot_id`, `parking_lot_address`, `longitude`, `latitude`, `parking_lot_type`, `phone_number`, `payment_path`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestParkingLot { parking_sign_url: Some(…), ..PostRequestParkingLot::new(…) }`.
+        #[inline]
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            parking_lot_name: impl Into<String>,
+            out_parking_lot_id: impl Into<String>,
+            parking_lot_address: impl Into<String>,
+            longitude: impl Into<String>,
+            latitude: impl Into<String>,
+            parking_lot_type: PostRequestParkingLotParkingLotType,
+            phone_number: impl Into<String>,
+            payment_path: impl Into<String>,
+        ) -> Self {
+            Self {
+                parking_lot_name: parking_lot_name.into(),
+                out_parking_lot_id: out_parking_lot_id.into(),
+                parking_lot_address: parking_lot_address.into(),
+                longitude: longitude.into(),
+                latitude: latitude.into(),
+                parking_lot_type,
+                phone_number: phone_number.into(),
+                parking_sign_url: None,
+                notification_text_list: None,
+                payment_mini_prog_appid: None,
+                payment_path: payment_path.into(),
+                parking_order_mini_prog_appid: None,
+                parking_order_path: None,
+                charging_rule: None,
+            }
+        }
+    }
     /// PostRequestParkingLotChargingRule
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestParkingLotChargingRule {
@@ -824,7 +863,7 @@ pub mod application {
             }
         }
         /// The request of `GET /v3/parking/reminders/application/query` (查询停车场进件申请单).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetRequest {
             /// 停车场进件审核单号
             ///
@@ -839,6 +878,19 @@ pub mod application {
             parking_lot_audit_no: query "parking_lot_audit_no" required,
             out_parking_lot_id: query "out_parking_lot_id" required,
         });
+        impl GetRequest {
+            /// A `GetRequest` of its required fields (`parking_lot_audit_no`, `out_parking_lot_id`).
+            #[inline]
+            pub fn new(
+                parking_lot_audit_no: impl Into<String>,
+                out_parking_lot_id: impl Into<String>,
+            ) -> Self {
+                Self {
+                    parking_lot_audit_no: parking_lot_audit_no.into(),
+                    out_parking_lot_id: out_parking_lot_id.into(),
+                }
+            }
+        }
         /// The response of `GET /v3/parking/reminders/application/query` (查询停车场进件申请单).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -1372,7 +1424,7 @@ pub mod application {
             }
         }
         /// The request of `POST /v3/parking/reminders/application/withdraw` (撤回停车场进件申请).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 停车场进件审核单号
             ///
@@ -1387,6 +1439,19 @@ pub mod application {
             parking_lot_audit_no: "parking_lot_audit_no" required,
             out_parking_lot_id: "out_parking_lot_id" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` of its required fields (`parking_lot_audit_no`, `out_parking_lot_id`).
+            #[inline]
+            pub fn new(
+                parking_lot_audit_no: impl Into<String>,
+                out_parking_lot_id: impl Into<String>,
+            ) -> Self {
+                Self {
+                    parking_lot_audit_no: parking_lot_audit_no.into(),
+                    out_parking_lot_id: out_parking_lot_id.into(),
+                }
+            }
+        }
     }
 }
 /// `/v3/parking/reminders/applications`
@@ -1413,7 +1478,7 @@ pub mod applications {
         }
     }
     /// The request of `GET /v3/parking/reminders/applications` (查询停车场进件申请单列表).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetRequest {
         /// 商户停车场ID
         ///
@@ -1433,6 +1498,17 @@ pub mod applications {
         offset: query "offset" optional,
         limit: query "limit" optional,
     });
+    impl GetRequest {
+        /// A `GetRequest` with its required fields (`out_parking_lot_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { offset: Some(…), ..GetRequest::new(…) }`.
+        #[inline]
+        pub fn new(out_parking_lot_id: impl Into<String>) -> Self {
+            Self {
+                out_parking_lot_id: out_parking_lot_id.into(),
+                offset: None,
+                limit: None,
+            }
+        }
+    }
     /// The response of `GET /v3/parking/reminders/applications` (查询停车场进件申请单列表).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
@@ -1580,6 +1656,32 @@ pub mod entry {
         entrance_name: "entrance_name" optional,
         discount_template_id: "discount_template_id" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`out_serial_number`, `parking_id`, `plate_number`, `enter_timestamp`, `plate_color`, `car_type`, `vehicle_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { entrance_number: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            out_serial_number: impl Into<String>,
+            parking_id: impl Into<String>,
+            plate_number: impl Into<String>,
+            enter_timestamp: i64,
+            plate_color: PostRequestPlateColor,
+            car_type: PostRequestCarType,
+            vehicle_type: PostRequestVehicleType,
+        ) -> Self {
+            Self {
+                out_serial_number: out_serial_number.into(),
+                parking_id: parking_id.into(),
+                plate_number: plate_number.into(),
+                enter_timestamp,
+                plate_color,
+                car_type,
+                vehicle_type,
+                entrance_number: None,
+                entrance_name: None,
+                discount_template_id: None,
+            }
+        }
+    }
     /// 车辆性质
     pub type PostRequestCarType = crate::v3::parking::reminders::application::PostRequestParkingLotChargingRuleDurationSegmentRulePlateType;
     /// 车牌颜色
@@ -1730,6 +1832,35 @@ pub mod exit {
         token: "token" optional,
         wx_trade_no: "wx_trade_no" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`out_serial_number`, `exit_timestamp`, `plate_number`, `plate_color`, `parking_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { pay_state: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            out_serial_number: impl Into<String>,
+            exit_timestamp: i64,
+            plate_number: impl Into<String>,
+            plate_color: PostRequestPlateColor,
+            parking_id: impl Into<String>,
+        ) -> Self {
+            Self {
+                out_serial_number: out_serial_number.into(),
+                exit_timestamp,
+                plate_number: plate_number.into(),
+                plate_color,
+                parking_id: parking_id.into(),
+                pay_state: None,
+                pay_type: None,
+                out_trade_no: None,
+                total_amount: None,
+                paid_amount: None,
+                openid: None,
+                pay_channel: None,
+                pay_time: None,
+                token: None,
+                wx_trade_no: None,
+            }
+        }
+    }
     /// 支付渠道
     ///
     /// A value this client does not know yet is kept as [`PostRequestPayChannel::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1818,7 +1949,7 @@ pub mod ext_payment {
         }
     }
     /// The request of `POST /v3/parking/reminders/ext-payment` (同步非临停扩展支付).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 商户支付订单号
         ///
@@ -1846,6 +1977,23 @@ pub mod ext_payment {
         wx_parking_lot_id: "wx_parking_lot_id" optional,
         wx_trade_no: "wx_trade_no" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`out_trade_no`, `fee_items`, `pay_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { wx_parking_lot_id: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            out_trade_no: impl Into<String>,
+            fee_items: Vec<PostRequestFeeItems>,
+            pay_time: i64,
+        ) -> Self {
+            Self {
+                out_trade_no: out_trade_no.into(),
+                fee_items,
+                pay_time,
+                wx_parking_lot_id: None,
+                wx_trade_no: None,
+            }
+        }
+    }
     /// PostRequestFeeItems
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestFeeItems {
@@ -1862,6 +2010,13 @@ pub mod ext_payment {
         fee_type: "fee_type" required,
         amount: "amount" required,
     });
+    impl PostRequestFeeItems {
+        /// A `PostRequestFeeItems` of its required fields (`fee_type`, `amount`).
+        #[inline]
+        pub fn new(fee_type: PostRequestFeeItemsFeeType, amount: i64) -> Self {
+            Self { fee_type, amount }
+        }
+    }
     /// 费用类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestFeeItemsFeeType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1905,7 +2060,7 @@ pub mod parking_fee {
         }
     }
     /// The request of `POST /v3/parking/reminders/parking-fee` (查询停车费用).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 商户停车单号
         ///
@@ -1925,6 +2080,17 @@ pub mod parking_fee {
         plate_number: "plate_number" optional,
         out_parking_id: "out_parking_id" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`out_serial_number`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { plate_number: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(out_serial_number: impl Into<String>) -> Self {
+            Self {
+                out_serial_number: out_serial_number.into(),
+                plate_number: None,
+                out_parking_id: None,
+            }
+        }
+    }
     /// The response of `POST /v3/parking/reminders/parking-fee` (查询停车费用).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -2214,6 +2380,36 @@ pub mod payment {
         token: "token" optional,
         wx_trade_no: "wx_trade_no" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`out_serial_number`, `plate_number`, `parking_id`, `parking_state`, `pay_type`, `total_amount`, `paid_amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { openid: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            out_serial_number: impl Into<String>,
+            plate_number: impl Into<String>,
+            parking_id: impl Into<String>,
+            parking_state: PostRequestParkingState,
+            pay_type: PostRequestPayType,
+            total_amount: i64,
+            paid_amount: i64,
+        ) -> Self {
+            Self {
+                out_serial_number: out_serial_number.into(),
+                plate_number: plate_number.into(),
+                parking_id: parking_id.into(),
+                parking_state,
+                pay_type,
+                openid: None,
+                sub_mchid: None,
+                total_amount,
+                paid_amount,
+                out_trade_no: None,
+                pay_channel: None,
+                pay_time: None,
+                token: None,
+                wx_trade_no: None,
+            }
+        }
+    }
     /// 停车状态
     ///
     /// A value this client does not know yet is kept as [`PostRequestParkingState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.

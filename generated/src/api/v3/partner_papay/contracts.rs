@@ -47,7 +47,7 @@ pub mod by_contract_id {
             }
         }
         /// The request of `POST /v3/partner-papay/contracts/{contract_id}/fail-notify` (服务商商户重试扣费通知API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 服务商商户号
             ///
@@ -72,6 +72,22 @@ pub mod by_contract_id {
             sub_mchid: "sub_mchid" required,
             sub_appid: "sub_appid" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`sp_mchid`, `sp_appid`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                sp_mchid: impl Into<String>,
+                sp_appid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sp_mchid: sp_mchid.into(),
+                    sp_appid: sp_appid.into(),
+                    sub_mchid: sub_mchid.into(),
+                    sub_appid: None,
+                }
+            }
+        }
     }
     /// `/v3/partner-papay/contracts/{contract_id}/notify`
     pub mod notify {
@@ -95,7 +111,7 @@ pub mod by_contract_id {
             }
         }
         /// The request of `POST /v3/partner-papay/contracts/{contract_id}/notify` (服务商商户预扣费通知API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 服务商商户号
             ///
@@ -126,8 +142,27 @@ pub mod by_contract_id {
             deduct_duration: "deduct_duration" optional,
             estimated_amount: "estimated_amount" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`sp_mchid`, `sp_appid`, `sub_mchid`, `estimated_amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                sp_mchid: impl Into<String>,
+                sp_appid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                estimated_amount: PostRequestEstimatedAmount,
+            ) -> Self {
+                Self {
+                    sp_mchid: sp_mchid.into(),
+                    sp_appid: sp_appid.into(),
+                    sub_mchid: sub_mchid.into(),
+                    sub_appid: None,
+                    deduct_duration: None,
+                    estimated_amount,
+                }
+            }
+        }
         /// 扣费持续时间
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestDeductDuration {
             /// 扣费持续时间数
             ///
@@ -142,8 +177,15 @@ pub mod by_contract_id {
             count: "count" required,
             unit: "unit" optional,
         });
+        impl PostRequestDeductDuration {
+            /// A `PostRequestDeductDuration` with its required fields (`count`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDeductDuration { unit: Some(…), ..PostRequestDeductDuration::new(…) }`.
+            #[inline]
+            pub fn new(count: i64) -> Self {
+                Self { count, unit: None }
+            }
+        }
         /// 预计扣费金额信息
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestEstimatedAmount {
             /// 预计扣费金额
             ///
@@ -158,5 +200,12 @@ pub mod by_contract_id {
             amount: "amount" required,
             currency: "currency" optional,
         });
+        impl PostRequestEstimatedAmount {
+            /// A `PostRequestEstimatedAmount` with its required fields (`amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestEstimatedAmount { currency: Some(…), ..PostRequestEstimatedAmount::new(…) }`.
+            #[inline]
+            pub fn new(amount: i64) -> Self {
+                Self { amount, currency: None }
+            }
+        }
     }
 }

@@ -90,6 +90,36 @@ pub struct PostRequest {
     transfer_purpose: "transfer_purpose" optional,
     transfer_scene: "transfer_scene" optional,
 });
+impl PostRequest {
+    /// A `PostRequest` with its required fields (`sub_mchid`, `authorization_type`, `out_batch_no`, `batch_name`, `batch_remark`, `total_amount`, `total_num`, `transfer_detail_list`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        sub_mchid: impl Into<String>,
+        authorization_type: PostRequestAuthorizationType,
+        out_batch_no: impl Into<String>,
+        batch_name: impl Into<String>,
+        batch_remark: impl Into<String>,
+        total_amount: i64,
+        total_num: i64,
+        transfer_detail_list: Vec<PostRequestTransferDetailList>,
+    ) -> Self {
+        Self {
+            sub_mchid: sub_mchid.into(),
+            sub_appid: None,
+            authorization_type,
+            out_batch_no: out_batch_no.into(),
+            batch_name: batch_name.into(),
+            batch_remark: batch_remark.into(),
+            total_amount,
+            total_num,
+            transfer_detail_list,
+            sp_appid: None,
+            transfer_purpose: None,
+            transfer_scene: None,
+        }
+    }
+}
 /// 特约商户授权类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestAuthorizationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -111,7 +141,7 @@ pub enum PostRequestAuthorizationType {
     InformationAndFundAuthorizationType = "INFORMATION_AND_FUND_AUTHORIZATION_TYPE",
 });
 /// PostRequestTransferDetailList
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestTransferDetailList {
     /// 商家明细单号
     ///
@@ -146,6 +176,26 @@ pub struct PostRequestTransferDetailList {
     user_name: "user_name" required,
     user_id_card: "user_id_card" optional,
 });
+impl PostRequestTransferDetailList {
+    /// A `PostRequestTransferDetailList` with its required fields (`out_detail_no`, `transfer_amount`, `transfer_remark`, `openid`, `user_name`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestTransferDetailList { user_id_card: Some(…), ..PostRequestTransferDetailList::new(…) }`.
+    #[inline]
+    pub fn new(
+        out_detail_no: impl Into<String>,
+        transfer_amount: i64,
+        transfer_remark: impl Into<String>,
+        openid: impl Into<String>,
+        user_name: impl Into<String>,
+    ) -> Self {
+        Self {
+            out_detail_no: out_detail_no.into(),
+            transfer_amount,
+            transfer_remark: transfer_remark.into(),
+            openid: openid.into(),
+            user_name: user_name.into(),
+            user_id_card: None,
+        }
+    }
+}
 /// 批量转账用途
 ///
 /// A value this client does not know yet is kept as [`PostRequestTransferPurpose::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -193,7 +243,7 @@ pub enum PostRequestTransferScene {
     PayrollCardTransfer = "PAYROLL_CARD_TRANSFER",
 });
 /// The response of `POST /v3/partner-transfer/batches` (发起批量转账API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostResponse {
     /// 商家批次单号
     ///
@@ -213,6 +263,17 @@ pub struct PostResponse {
     batch_id: "batch_id" optional,
     create_time: "create_time" optional,
 });
+impl PostResponse {
+    /// A `PostResponse` with its required fields (`out_batch_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { batch_id: Some(…), ..PostResponse::new(…) }`.
+    #[inline]
+    pub fn new(out_batch_no: impl Into<String>) -> Self {
+        Self {
+            out_batch_no: out_batch_no.into(),
+            batch_id: None,
+            create_time: None,
+        }
+    }
+}
 /// `/v3/partner-transfer/batches/batch-id`
 pub mod batch_id {
     /// The chain step for `/v3/partner-transfer/batches/batch-id`, reached with `client.v3().partner_transfer().batches().batch_id()`.
@@ -254,7 +315,7 @@ pub mod batch_id {
             }
         }
         /// The request of `GET /v3/partner-transfer/batches/batch-id/{batch_id}` (微信支付批次单号查询批次单API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetRequest {
             /// 是否查询转账明细单
             ///
@@ -279,6 +340,18 @@ pub mod batch_id {
             limit: query "limit" optional,
             detail_status: query "detail_status" optional,
         });
+        impl GetRequest {
+            /// A `GetRequest` with its required fields (`need_query_detail`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { offset: Some(…), ..GetRequest::new(…) }`.
+            #[inline]
+            pub fn new(need_query_detail: bool) -> Self {
+                Self {
+                    need_query_detail,
+                    offset: None,
+                    limit: None,
+                    detail_status: None,
+                }
+            }
+        }
         /// 明细状态
         ///
         /// A value this client does not know yet is kept as [`GetRequestDetailStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -300,7 +373,7 @@ pub mod batch_id {
             Fail = "FAIL",
         });
         /// The response of `GET /v3/partner-transfer/batches/batch-id/{batch_id}` (微信支付批次单号查询批次单API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 服务商商户号
             ///
@@ -418,6 +491,37 @@ pub mod batch_id {
             transfer_purpose: "transfer_purpose" optional,
             transfer_scene: "transfer_scene" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`batch_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_mchid: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(batch_id: impl Into<String>) -> Self {
+                Self {
+                    sp_mchid: None,
+                    sub_mchid: None,
+                    out_batch_no: None,
+                    batch_id: batch_id.into(),
+                    sub_appid: None,
+                    batch_status: None,
+                    batch_type: None,
+                    authorization_type: None,
+                    batch_name: None,
+                    batch_remark: None,
+                    close_reason: None,
+                    total_amount: None,
+                    total_num: None,
+                    create_time: None,
+                    update_time: None,
+                    success_amount: None,
+                    success_num: None,
+                    fail_amount: None,
+                    fail_num: None,
+                    transfer_detail_list: None,
+                    sp_appid: None,
+                    transfer_purpose: None,
+                    transfer_scene: None,
+                }
+            }
+        }
         /// 批次关闭原因
         ///
         /// A value this client does not know yet is kept as [`GetResponseCloseReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -506,7 +610,7 @@ pub mod batch_id {
                         }
                     }
                     /// The response of `GET /v3/partner-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` (微信支付明细单号查询明细单API).
-                    #[derive(Clone, Debug, PartialEq, Default)]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct GetResponse {
                         /// 服务商商户号
                         ///
@@ -596,6 +700,34 @@ pub mod batch_id {
                         bank_name: "bank_name" optional,
                         bank_card_number_tail: "bank_card_number_tail" optional,
                     });
+                    impl GetResponse {
+                        /// A `GetResponse` with its required fields (`batch_id`, `detail_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_mchid: Some(…), ..GetResponse::new(…) }`.
+                        #[inline]
+                        pub fn new(
+                            batch_id: impl Into<String>,
+                            detail_id: impl Into<String>,
+                        ) -> Self {
+                            Self {
+                                sp_mchid: None,
+                                out_batch_no: None,
+                                batch_id: batch_id.into(),
+                                appid: None,
+                                out_detail_no: None,
+                                detail_id: detail_id.into(),
+                                detail_status: None,
+                                transfer_amount: None,
+                                transfer_remark: None,
+                                fail_reason: None,
+                                openid: None,
+                                username: None,
+                                initiate_time: None,
+                                update_time: None,
+                                account_type: None,
+                                bank_name: None,
+                                bank_card_number_tail: None,
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -645,7 +777,7 @@ pub mod out_batch_no {
             }
         }
         /// The request of `GET /v3/partner-transfer/batches/out-batch-no/{out_batch_no}` (商家批次单号查询批次单API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetRequest {
             /// 是否查询转账明细单
             ///
@@ -670,6 +802,18 @@ pub mod out_batch_no {
             limit: query "limit" optional,
             detail_status: query "detail_status" optional,
         });
+        impl GetRequest {
+            /// A `GetRequest` with its required fields (`need_query_detail`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { offset: Some(…), ..GetRequest::new(…) }`.
+            #[inline]
+            pub fn new(need_query_detail: bool) -> Self {
+                Self {
+                    need_query_detail,
+                    offset: None,
+                    limit: None,
+                    detail_status: None,
+                }
+            }
+        }
         /// 明细状态
         ///
         /// A value this client does not know yet is kept as [`GetRequestDetailStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -694,7 +838,7 @@ pub mod out_batch_no {
             Refund = "REFUND",
         });
         /// The response of `GET /v3/partner-transfer/batches/out-batch-no/{out_batch_no}` (商家批次单号查询批次单API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 服务商商户号
             ///
@@ -812,6 +956,37 @@ pub mod out_batch_no {
             transfer_purpose: "transfer_purpose" optional,
             transfer_scene: "transfer_scene" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`out_batch_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_mchid: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(out_batch_no: impl Into<String>) -> Self {
+                Self {
+                    sp_mchid: None,
+                    sub_mchid: None,
+                    out_batch_no: out_batch_no.into(),
+                    batch_id: None,
+                    sub_appid: None,
+                    batch_status: None,
+                    batch_type: None,
+                    authorization_type: None,
+                    batch_name: None,
+                    batch_remark: None,
+                    close_reason: None,
+                    total_amount: None,
+                    total_num: None,
+                    create_time: None,
+                    update_time: None,
+                    success_amount: None,
+                    success_num: None,
+                    fail_amount: None,
+                    fail_num: None,
+                    transfer_detail_list: None,
+                    sp_appid: None,
+                    transfer_purpose: None,
+                    transfer_scene: None,
+                }
+            }
+        }
         /// 批次关闭原因
         pub type GetResponseCloseReason = crate::v3::partner_transfer::batches::batch_id::by_batch_id::GetResponseCloseReason;
         /// GetResponseTransferDetailList
@@ -865,7 +1040,7 @@ pub mod out_batch_no {
                         }
                     }
                     /// The response of `GET /v3/partner-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` (商家明细单号查询明细单API).
-                    #[derive(Clone, Debug, PartialEq, Default)]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct GetResponse {
                         /// 服务商商户号
                         ///
@@ -955,6 +1130,34 @@ pub mod out_batch_no {
                         bank_name: "bank_name" optional,
                         bank_card_number_tail: "bank_card_number_tail" optional,
                     });
+                    impl GetResponse {
+                        /// A `GetResponse` with its required fields (`out_batch_no`, `out_detail_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_mchid: Some(…), ..GetResponse::new(…) }`.
+                        #[inline]
+                        pub fn new(
+                            out_batch_no: impl Into<String>,
+                            out_detail_no: impl Into<String>,
+                        ) -> Self {
+                            Self {
+                                sp_mchid: None,
+                                out_batch_no: out_batch_no.into(),
+                                batch_id: None,
+                                appid: None,
+                                out_detail_no: out_detail_no.into(),
+                                detail_id: None,
+                                detail_status: None,
+                                transfer_amount: None,
+                                transfer_remark: None,
+                                fail_reason: None,
+                                openid: None,
+                                username: None,
+                                initiate_time: None,
+                                update_time: None,
+                                account_type: None,
+                                bank_name: None,
+                                bank_card_number_tail: None,
+                            }
+                        }
+                    }
                 }
             }
         }

@@ -78,7 +78,7 @@ pub mod ecommerce {
                 }
             }
             /// The request of `POST /v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/mini-program` (电商收付通模式小程序场景预签约API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 商户AppID
                 ///
@@ -113,8 +113,29 @@ pub mod ecommerce {
                 contract_display_account: "contract_display_account" required,
                 openid: "openid" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` of its required fields (`appid`, `service_id`, `out_contract_code`, `notify_url`, `contract_display_account`, `openid`).
+                #[inline]
+                pub fn new(
+                    appid: impl Into<String>,
+                    service_id: i64,
+                    out_contract_code: impl Into<String>,
+                    notify_url: impl Into<String>,
+                    contract_display_account: impl Into<String>,
+                    openid: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        appid: appid.into(),
+                        service_id,
+                        out_contract_code: out_contract_code.into(),
+                        notify_url: notify_url.into(),
+                        contract_display_account: contract_display_account.into(),
+                        openid: openid.into(),
+                    }
+                }
+            }
             /// The response of `POST /v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/mini-program` (电商收付通模式小程序场景预签约API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
                 /// 预签约ID
                 ///
@@ -149,6 +170,23 @@ pub mod ecommerce {
                 sign_mp_appid: "sign_mp_appid" optional,
                 sign_mp_path: "sign_mp_path" optional,
             });
+            impl PostResponse {
+                /// A `PostResponse` with its required fields (`service_id`, `out_contract_code`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { pre_entrustweb_id: Some(…), ..PostResponse::new(…) }`.
+                #[inline]
+                pub fn new(
+                    service_id: i64,
+                    out_contract_code: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        pre_entrustweb_id: None,
+                        mchid: None,
+                        service_id,
+                        out_contract_code: out_contract_code.into(),
+                        sign_mp_appid: None,
+                        sign_mp_path: None,
+                    }
+                }
+            }
         }
         /// `/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign`
         pub mod pay_redirect_sign {
@@ -172,7 +210,7 @@ pub mod ecommerce {
                 }
             }
             /// The request of `POST /v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign` (电商收付通模式支付后场景预签约API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 商户AppID
                 ///
@@ -212,8 +250,31 @@ pub mod ecommerce {
                 prepay_id: "prepay_id" required,
                 openid: "openid" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` of its required fields (`appid`, `service_id`, `out_contract_code`, `notify_url`, `contract_display_account`, `prepay_id`, `openid`).
+                #[inline]
+                pub fn new(
+                    appid: impl Into<String>,
+                    service_id: i64,
+                    out_contract_code: impl Into<String>,
+                    notify_url: impl Into<String>,
+                    contract_display_account: impl Into<String>,
+                    prepay_id: impl Into<String>,
+                    openid: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        appid: appid.into(),
+                        service_id,
+                        out_contract_code: out_contract_code.into(),
+                        notify_url: notify_url.into(),
+                        contract_display_account: contract_display_account.into(),
+                        prepay_id: prepay_id.into(),
+                        openid: openid.into(),
+                    }
+                }
+            }
             /// The response of `POST /v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign` (电商收付通模式支付后场景预签约API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
                 /// 商户号
                 ///
@@ -233,6 +294,20 @@ pub mod ecommerce {
                 service_id: "service_id" required,
                 out_contract_code: "out_contract_code" required,
             });
+            impl PostResponse {
+                /// A `PostResponse` with its required fields (`service_id`, `out_contract_code`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mchid: Some(…), ..PostResponse::new(…) }`.
+                #[inline]
+                pub fn new(
+                    service_id: i64,
+                    out_contract_code: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        mchid: None,
+                        service_id,
+                        out_contract_code: out_contract_code.into(),
+                    }
+                }
+            }
         }
     }
 }
@@ -366,7 +441,7 @@ pub mod qs {
                 }
             }
             /// The request of `POST /v3/password-exempt-contract/contracts/qs/pre-entrust-sign/mini-program` (清算机构模式小程序场景预签约API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 商户AppID
                 ///
@@ -416,6 +491,31 @@ pub mod qs {
                 openid: "openid" optional,
                 sub_openid: "sub_openid" optional,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`appid`, `sub_appid`, `sub_mchid`, `service_id`, `out_contract_code`, `notify_url`, `contract_display_account`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { openid: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                pub fn new(
+                    appid: impl Into<String>,
+                    sub_appid: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                    service_id: i64,
+                    out_contract_code: impl Into<String>,
+                    notify_url: impl Into<String>,
+                    contract_display_account: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        appid: appid.into(),
+                        sub_appid: sub_appid.into(),
+                        sub_mchid: sub_mchid.into(),
+                        service_id,
+                        out_contract_code: out_contract_code.into(),
+                        notify_url: notify_url.into(),
+                        contract_display_account: contract_display_account.into(),
+                        openid: None,
+                        sub_openid: None,
+                    }
+                }
+            }
             /// The response of `POST /v3/password-exempt-contract/contracts/qs/pre-entrust-sign/mini-program` (清算机构模式小程序场景预签约API).
             pub type PostResponse = crate::v3::password_exempt_contract::contracts::ecommerce::pre_entrust_sign::mini_program::PostResponse;
         }
@@ -441,7 +541,7 @@ pub mod qs {
                 }
             }
             /// The request of `POST /v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign` (清算机构模式支付后场景预签约API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 商户AppID
                 ///
@@ -496,6 +596,34 @@ pub mod qs {
                 openid: "openid" optional,
                 sub_openid: "sub_openid" optional,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`appid`, `sub_appid`, `sub_mchid`, `service_id`, `out_contract_code`, `notify_url`, `contract_display_account`, `prepay_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { openid: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                #[allow(clippy::too_many_arguments)]
+                pub fn new(
+                    appid: impl Into<String>,
+                    sub_appid: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                    service_id: i64,
+                    out_contract_code: impl Into<String>,
+                    notify_url: impl Into<String>,
+                    contract_display_account: impl Into<String>,
+                    prepay_id: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        appid: appid.into(),
+                        sub_appid: sub_appid.into(),
+                        sub_mchid: sub_mchid.into(),
+                        service_id,
+                        out_contract_code: out_contract_code.into(),
+                        notify_url: notify_url.into(),
+                        contract_display_account: contract_display_account.into(),
+                        prepay_id: prepay_id.into(),
+                        openid: None,
+                        sub_openid: None,
+                    }
+                }
+            }
             /// The response of `POST /v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign` (清算机构模式支付后场景预签约API).
             pub type PostResponse = crate::v3::password_exempt_contract::contracts::ecommerce::pre_entrust_sign::pay_redirect_sign::PostResponse;
         }
@@ -562,7 +690,7 @@ pub mod service_id {
                     }
                 }
                 /// The response of `GET /v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}` (商户通过商户协议号查询协议API).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 商户号
                     ///
@@ -627,6 +755,29 @@ pub mod service_id {
                     contract_signed_time: "contract_signed_time" optional,
                     contract_terminate_info: "contract_terminate_info" optional,
                 });
+                impl GetResponse {
+                    /// A `GetResponse` with its required fields (`service_id`, `out_contract_code`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        service_id: i64,
+                        out_contract_code: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            mchid: None,
+                            contract_id: None,
+                            appid: None,
+                            openid: None,
+                            sub_appid: None,
+                            sub_openid: None,
+                            service_id,
+                            out_contract_code: out_contract_code.into(),
+                            contract_display_account: None,
+                            contract_state: None,
+                            contract_signed_time: None,
+                            contract_terminate_info: None,
+                        }
+                    }
+                }
                 /// 协议解约信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseContractTerminateInfo {
@@ -670,7 +821,7 @@ pub mod service_id {
                         }
                     }
                     /// The request of `POST /v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}/terminate` (商户通过商户协议号解约协议API).
-                    #[derive(Clone, Debug, PartialEq, Default)]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct PostRequest {
                         /// 解约备注
                         ///
@@ -680,6 +831,18 @@ pub mod service_id {
                     ::wechatpay::runtime::json_object!(PostRequest {
                         contract_termination_remark: "contract_termination_remark" required,
                     });
+                    impl PostRequest {
+                        /// A `PostRequest` of its required fields (`contract_termination_remark`).
+                        #[inline]
+                        pub fn new(
+                            contract_termination_remark: impl Into<String>,
+                        ) -> Self {
+                            Self {
+                                contract_termination_remark: contract_termination_remark
+                                    .into(),
+                            }
+                        }
+                    }
                     /// The response of `POST /v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}/terminate` (商户通过商户协议号解约协议API).
                     pub type PostResponse = crate::v3::password_exempt_contract::contracts::ecommerce::pre_entrust_sign::pay_redirect_sign::PostResponse;
                 }
@@ -736,7 +899,7 @@ pub mod service_provider {
                 }
             }
             /// The request of `POST /v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/mini-program` (服务商模式小程序场景预签约API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 商户AppID
                 ///
@@ -786,8 +949,33 @@ pub mod service_provider {
                 notify_url: "notify_url" required,
                 contract_display_account: "contract_display_account" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`sp_appid`, `sub_mchid`, `sub_appid`, `service_id`, `out_contract_code`, `notify_url`, `contract_display_account`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sp_openid: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                pub fn new(
+                    sp_appid: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                    sub_appid: impl Into<String>,
+                    service_id: i64,
+                    out_contract_code: impl Into<String>,
+                    notify_url: impl Into<String>,
+                    contract_display_account: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        sp_appid: sp_appid.into(),
+                        sp_openid: None,
+                        sub_mchid: sub_mchid.into(),
+                        sub_appid: sub_appid.into(),
+                        sub_openid: None,
+                        service_id,
+                        out_contract_code: out_contract_code.into(),
+                        notify_url: notify_url.into(),
+                        contract_display_account: contract_display_account.into(),
+                    }
+                }
+            }
             /// The response of `POST /v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/mini-program` (服务商模式小程序场景预签约API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
                 /// 预签约ID
                 ///
@@ -827,6 +1015,25 @@ pub mod service_provider {
                 sign_mp_appid: "sign_mp_appid" optional,
                 sign_mp_path: "sign_mp_path" optional,
             });
+            impl PostResponse {
+                /// A `PostResponse` with its required fields (`sub_mchid`, `service_id`, `out_contract_code`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { pre_entrustweb_id: Some(…), ..PostResponse::new(…) }`.
+                #[inline]
+                pub fn new(
+                    sub_mchid: impl Into<String>,
+                    service_id: i64,
+                    out_contract_code: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        pre_entrustweb_id: None,
+                        mchid: None,
+                        sub_mchid: sub_mchid.into(),
+                        service_id,
+                        out_contract_code: out_contract_code.into(),
+                        sign_mp_appid: None,
+                        sign_mp_path: None,
+                    }
+                }
+            }
         }
         /// `/v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/pay-redirect-sign`
         pub mod pay_redirect_sign {
@@ -850,7 +1057,7 @@ pub mod service_provider {
                 }
             }
             /// The request of `POST /v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/pay-redirect-sign` (服务商模式支付后场景预签约API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 商户AppID
                 ///
@@ -905,8 +1112,36 @@ pub mod service_provider {
                 contract_display_account: "contract_display_account" required,
                 prepay_id: "prepay_id" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`sp_appid`, `sub_mchid`, `sub_appid`, `service_id`, `out_contract_code`, `notify_url`, `contract_display_account`, `prepay_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sp_openid: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                #[allow(clippy::too_many_arguments)]
+                pub fn new(
+                    sp_appid: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                    sub_appid: impl Into<String>,
+                    service_id: i64,
+                    out_contract_code: impl Into<String>,
+                    notify_url: impl Into<String>,
+                    contract_display_account: impl Into<String>,
+                    prepay_id: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        sp_appid: sp_appid.into(),
+                        sp_openid: None,
+                        sub_mchid: sub_mchid.into(),
+                        sub_appid: sub_appid.into(),
+                        sub_openid: None,
+                        service_id,
+                        out_contract_code: out_contract_code.into(),
+                        notify_url: notify_url.into(),
+                        contract_display_account: contract_display_account.into(),
+                        prepay_id: prepay_id.into(),
+                    }
+                }
+            }
             /// The response of `POST /v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/pay-redirect-sign` (服务商模式支付后场景预签约API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
                 /// 商户号
                 ///
@@ -931,6 +1166,22 @@ pub mod service_provider {
                 service_id: "service_id" required,
                 out_contract_code: "out_contract_code" required,
             });
+            impl PostResponse {
+                /// A `PostResponse` with its required fields (`sub_mchid`, `service_id`, `out_contract_code`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mchid: Some(…), ..PostResponse::new(…) }`.
+                #[inline]
+                pub fn new(
+                    sub_mchid: impl Into<String>,
+                    service_id: i64,
+                    out_contract_code: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        mchid: None,
+                        sub_mchid: sub_mchid.into(),
+                        service_id,
+                        out_contract_code: out_contract_code.into(),
+                    }
+                }
+            }
         }
     }
 }

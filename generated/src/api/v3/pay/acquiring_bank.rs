@@ -42,7 +42,7 @@ pub mod transactions {
             }
         }
         /// The request of `POST /v3/pay/acquiring-bank/transactions/exposure` (微信分付-支付方式前置服务).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 从业机构号
             ///
@@ -80,6 +80,27 @@ pub mod transactions {
             payer: "payer" required,
             out_trade_no: "out_trade_no" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`acquiring_bank_id`, `merchant_id`, `channel_id`, `payer`, `out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { acquiring_bank_appid: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                acquiring_bank_id: impl Into<String>,
+                merchant_id: impl Into<String>,
+                channel_id: impl Into<String>,
+                payer: PostRequestPayer,
+                out_trade_no: impl Into<String>,
+            ) -> Self {
+                Self {
+                    acquiring_bank_id: acquiring_bank_id.into(),
+                    acquiring_bank_appid: None,
+                    merchant_id: merchant_id.into(),
+                    merchant_appid: None,
+                    channel_id: channel_id.into(),
+                    payer,
+                    out_trade_no: out_trade_no.into(),
+                }
+            }
+        }
         /// 支付者
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPayer {

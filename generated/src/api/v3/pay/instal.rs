@@ -63,6 +63,23 @@ pub mod exposure {
         openid: "openid" optional,
         phone_number_hash: "phone_number_hash" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`mchid`, `appid`, `user_id_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { openid: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            mchid: impl Into<String>,
+            appid: impl Into<String>,
+            user_id_type: PostRequestUserIdType,
+        ) -> Self {
+            Self {
+                mchid: mchid.into(),
+                appid: appid.into(),
+                user_id_type,
+                openid: None,
+                phone_number_hash: None,
+            }
+        }
+    }
     /// 用户ID的类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestUserIdType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -132,7 +149,7 @@ pub mod partner {
             }
         }
         /// The request of `POST /v3/pay/instal/partner/exposure` (商户贴息-获取微信分付曝光建议).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 服务商户号
             ///
@@ -160,6 +177,23 @@ pub mod partner {
             sub_mchid: "sub_mchid" optional,
             user_id: "user_id" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`sp_mchid`, `sp_appid`, `sub_appid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                sp_mchid: impl Into<String>,
+                sp_appid: impl Into<String>,
+                sub_appid: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sp_mchid: sp_mchid.into(),
+                    sp_appid: sp_appid.into(),
+                    sub_appid: sub_appid.into(),
+                    sub_mchid: None,
+                    user_id: None,
+                }
+            }
+        }
         /// 用户ID
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestUserId {

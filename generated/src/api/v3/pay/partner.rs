@@ -97,7 +97,7 @@ pub mod transactions {
             }
         }
         /// The request of `POST /v3/pay/partner/transactions/app` (APP下单API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 服务商公众号ID
             ///
@@ -176,8 +176,42 @@ pub mod transactions {
             payer: "payer" optional,
             subsidy_info: "subsidy_info" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`sp_appid`, `sp_mchid`, `sub_mchid`, `description`, `out_trade_no`, `amount`, `notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                sp_appid: impl Into<String>,
+                sp_mchid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                description: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                amount: PostRequestAmount,
+                notify_url: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sp_appid: sp_appid.into(),
+                    sp_mchid: sp_mchid.into(),
+                    sub_appid: None,
+                    sub_mchid: sub_mchid.into(),
+                    settle_info: None,
+                    description: description.into(),
+                    attach: None,
+                    out_trade_no: out_trade_no.into(),
+                    amount,
+                    time_expire: None,
+                    notify_url: notify_url.into(),
+                    goods_tag: None,
+                    limit_pay: None,
+                    support_fapiao: None,
+                    detail: None,
+                    scene_info: None,
+                    payer: None,
+                    subsidy_info: None,
+                }
+            }
+        }
         /// 订单金额
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestAmount {
             /// 总金额
             ///
@@ -192,6 +226,13 @@ pub mod transactions {
             total: "total" required,
             currency: "currency" optional,
         });
+        impl PostRequestAmount {
+            /// A `PostRequestAmount` with its required fields (`total`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestAmount { currency: Some(…), ..PostRequestAmount::new(…) }`.
+            #[inline]
+            pub fn new(total: i64) -> Self {
+                Self { total, currency: None }
+            }
+        }
         /// 支付者
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPayer {
@@ -220,6 +261,21 @@ pub mod transactions {
             number: "number" required,
             name: "name" required,
         });
+        impl PostRequestPayerIdentity {
+            /// A `PostRequestPayerIdentity` of its required fields (`type_`, `number`, `name`).
+            #[inline]
+            pub fn new(
+                type_: PostRequestPayerIdentityType,
+                number: impl Into<String>,
+                name: impl Into<String>,
+            ) -> Self {
+                Self {
+                    type_,
+                    number: number.into(),
+                    name: name.into(),
+                }
+            }
+        }
         /// 证件类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestPayerIdentityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -275,6 +331,19 @@ pub mod transactions {
             subsidy_period_type: "subsidy_period_type" required,
             subsidy_plan: "subsidy_plan" required,
         });
+        impl PostRequestSubsidyInfoSubsidyDetail {
+            /// A `PostRequestSubsidyInfoSubsidyDetail` of its required fields (`subsidy_period_type`, `subsidy_plan`).
+            #[inline]
+            pub fn new(
+                subsidy_period_type: PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType,
+                subsidy_plan: Vec<PostRequestSubsidyInfoSubsidyDetailSubsidyPlan>,
+            ) -> Self {
+                Self {
+                    subsidy_period_type,
+                    subsidy_plan,
+                }
+            }
+        }
         /// 贴息方案类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestSubsidyInfoSubsidyDetailSubsidyPeriodType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -293,7 +362,7 @@ pub mod transactions {
             Period = "PERIOD",
         });
         /// PostRequestSubsidyInfoSubsidyDetailSubsidyPlan
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
             /// 贴息期数
             ///
@@ -318,6 +387,16 @@ pub mod transactions {
             subsidy_installment_num: "subsidy_installment_num" required,
             subsidy_percent: "subsidy_percent" required,
         });
+        impl PostRequestSubsidyInfoSubsidyDetailSubsidyPlan {
+            /// A `PostRequestSubsidyInfoSubsidyDetailSubsidyPlan` of its required fields (`subsidy_installment_num`, `subsidy_percent`).
+            #[inline]
+            pub fn new(subsidy_installment_num: i64, subsidy_percent: i64) -> Self {
+                Self {
+                    subsidy_installment_num,
+                    subsidy_percent,
+                }
+            }
+        }
         /// The response of `POST /v3/pay/partner/transactions/app` (APP下单API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -352,7 +431,7 @@ pub mod transactions {
             }
         }
         /// The request of `POST /v3/pay/partner/transactions/app-with-contract` (APP下单并签约).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 服务商应用ID
             ///
@@ -427,10 +506,44 @@ pub mod transactions {
             scene_info: "scene_info" optional,
             contract_info: "contract_info" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`sp_appid`, `sp_mchid`, `sub_mchid`, `description`, `out_trade_no`, `notify_url`, `amount`, `contract_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                sp_appid: impl Into<String>,
+                sp_mchid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                description: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                notify_url: impl Into<String>,
+                amount: PostRequestAmount,
+                contract_info: PostRequestContractInfo,
+            ) -> Self {
+                Self {
+                    sp_appid: sp_appid.into(),
+                    sp_mchid: sp_mchid.into(),
+                    sub_appid: None,
+                    sub_mchid: sub_mchid.into(),
+                    description: description.into(),
+                    out_trade_no: out_trade_no.into(),
+                    time_expire: None,
+                    attach: None,
+                    notify_url: notify_url.into(),
+                    goods_tag: None,
+                    settle_info: None,
+                    support_fapiao: None,
+                    amount,
+                    detail: None,
+                    scene_info: None,
+                    contract_info,
+                }
+            }
+        }
         /// 订单金额
         pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
         /// 签约授权信息
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestContractInfo {
             /// 模板ID
             ///
@@ -470,8 +583,30 @@ pub mod transactions {
             contract_display_account: "contract_display_account" required,
             contract_notify_url: "contract_notify_url" optional,
         });
+        impl PostRequestContractInfo {
+            /// A `PostRequestContractInfo` with its required fields (`plan_id`, `contract_mchid`, `contract_appid`, `contract_code`, `request_serial`, `contract_display_account`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestContractInfo { contract_notify_url: Some(…), ..PostRequestContractInfo::new(…) }`.
+            #[inline]
+            pub fn new(
+                plan_id: impl Into<String>,
+                contract_mchid: impl Into<String>,
+                contract_appid: impl Into<String>,
+                contract_code: impl Into<String>,
+                request_serial: impl Into<String>,
+                contract_display_account: impl Into<String>,
+            ) -> Self {
+                Self {
+                    plan_id: plan_id.into(),
+                    contract_mchid: contract_mchid.into(),
+                    contract_appid: contract_appid.into(),
+                    contract_code: contract_code.into(),
+                    request_serial: request_serial.into(),
+                    contract_display_account: contract_display_account.into(),
+                    contract_notify_url: None,
+                }
+            }
+        }
         /// 优惠功能
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestDetail {
             /// 订单原价
             ///
@@ -489,8 +624,19 @@ pub mod transactions {
             invoice_id: "invoice_id" optional,
             goods_detail: "goods_detail" required,
         });
+        impl PostRequestDetail {
+            /// A `PostRequestDetail` with its required fields (`goods_detail`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDetail { cost_price: Some(…), ..PostRequestDetail::new(…) }`.
+            #[inline]
+            pub fn new(goods_detail: Vec<PostRequestDetailGoodsDetail>) -> Self {
+                Self {
+                    cost_price: None,
+                    invoice_id: None,
+                    goods_detail,
+                }
+            }
+        }
         /// PostRequestDetailGoodsDetail
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestDetailGoodsDetail {
             /// 商户侧商品编码
             ///
@@ -520,8 +666,25 @@ pub mod transactions {
             quantity: "quantity" required,
             unit_price: "unit_price" required,
         });
+        impl PostRequestDetailGoodsDetail {
+            /// A `PostRequestDetailGoodsDetail` with its required fields (`merchant_goods_id`, `quantity`, `unit_price`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDetailGoodsDetail { wechatpay_goods_id: Some(…), ..PostRequestDetailGoodsDetail::new(…) }`.
+            #[inline]
+            pub fn new(
+                merchant_goods_id: impl Into<String>,
+                quantity: i64,
+                unit_price: i64,
+            ) -> Self {
+                Self {
+                    merchant_goods_id: merchant_goods_id.into(),
+                    wechatpay_goods_id: None,
+                    goods_name: None,
+                    quantity,
+                    unit_price,
+                }
+            }
+        }
         /// 场景信息
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestSceneInfo {
             /// 用户终端IP
             ///
@@ -539,6 +702,17 @@ pub mod transactions {
             device_id: "device_id" optional,
             store_info: "store_info" optional,
         });
+        impl PostRequestSceneInfo {
+            /// A `PostRequestSceneInfo` with its required fields (`payer_client_ip`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSceneInfo { device_id: Some(…), ..PostRequestSceneInfo::new(…) }`.
+            #[inline]
+            pub fn new(payer_client_ip: impl Into<String>) -> Self {
+                Self {
+                    payer_client_ip: payer_client_ip.into(),
+                    device_id: None,
+                    store_info: None,
+                }
+            }
+        }
         /// 商户门店信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSceneInfoStoreInfo {
@@ -601,7 +775,7 @@ pub mod transactions {
             }
         }
         /// The request of `POST /v3/pay/partner/transactions/codepay` (付款码支付).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 合作伙伴应用AppID
             ///
@@ -666,10 +840,40 @@ pub mod transactions {
             detail: "detail" optional,
             settle_info: "settle_info" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`sp_mchid`, `sub_mchid`, `description`, `out_trade_no`, `payer`, `amount`, `scene_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sp_appid: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                sp_mchid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                description: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                payer: PostRequestPayer,
+                amount: PostRequestAmount,
+                scene_info: PostRequestSceneInfo,
+            ) -> Self {
+                Self {
+                    sp_appid: None,
+                    sp_mchid: sp_mchid.into(),
+                    sub_appid: None,
+                    sub_mchid: sub_mchid.into(),
+                    description: description.into(),
+                    out_trade_no: out_trade_no.into(),
+                    attach: None,
+                    goods_tag: None,
+                    support_fapiao: None,
+                    payer,
+                    amount,
+                    scene_info,
+                    detail: None,
+                    settle_info: None,
+                }
+            }
+        }
         /// 订单金额
         pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
         /// 优惠功能
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestDetail {
             /// 订单原价
             ///
@@ -687,8 +891,19 @@ pub mod transactions {
             invoice_id: "invoice_id" optional,
             goods_detail: "goods_detail" required,
         });
+        impl PostRequestDetail {
+            /// A `PostRequestDetail` with its required fields (`goods_detail`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDetail { cost_price: Some(…), ..PostRequestDetail::new(…) }`.
+            #[inline]
+            pub fn new(goods_detail: Vec<PostRequestDetailGoodsDetail>) -> Self {
+                Self {
+                    cost_price: None,
+                    invoice_id: None,
+                    goods_detail,
+                }
+            }
+        }
         /// PostRequestDetailGoodsDetail
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestDetailGoodsDetail {
             /// 商品编码
             ///
@@ -718,8 +933,25 @@ pub mod transactions {
             quantity: "quantity" required,
             unit_price: "unit_price" required,
         });
+        impl PostRequestDetailGoodsDetail {
+            /// A `PostRequestDetailGoodsDetail` with its required fields (`merchant_goods_id`, `quantity`, `unit_price`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDetailGoodsDetail { wxpay_goods_id: Some(…), ..PostRequestDetailGoodsDetail::new(…) }`.
+            #[inline]
+            pub fn new(
+                merchant_goods_id: impl Into<String>,
+                quantity: i64,
+                unit_price: i64,
+            ) -> Self {
+                Self {
+                    merchant_goods_id: merchant_goods_id.into(),
+                    wxpay_goods_id: None,
+                    goods_name: None,
+                    quantity,
+                    unit_price,
+                }
+            }
+        }
         /// 支付者
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestPayer {
             /// 授权码
             ///
@@ -729,8 +961,17 @@ pub mod transactions {
         ::wechatpay::runtime::json_object!(PostRequestPayer {
             auth_code: "auth_code" required,
         });
+        impl PostRequestPayer {
+            /// A `PostRequestPayer` of its required fields (`auth_code`).
+            #[inline]
+            pub fn new(auth_code: impl Into<String>) -> Self {
+                Self {
+                    auth_code: auth_code.into(),
+                }
+            }
+        }
         /// 场景信息
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestSceneInfo {
             /// 商户端设备号
             ///
@@ -748,6 +989,17 @@ pub mod transactions {
             device_ip: "device_ip" optional,
             store_info: "store_info" required,
         });
+        impl PostRequestSceneInfo {
+            /// A `PostRequestSceneInfo` with its required fields (`store_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSceneInfo { device_id: Some(…), ..PostRequestSceneInfo::new(…) }`.
+            #[inline]
+            pub fn new(store_info: PostRequestSceneInfoStoreInfo) -> Self {
+                Self {
+                    device_id: None,
+                    device_ip: None,
+                    store_info,
+                }
+            }
+        }
         /// 商户门店信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSceneInfoStoreInfo {
@@ -776,7 +1028,7 @@ pub mod transactions {
             profit_sharing: "profit_sharing" optional,
         });
         /// The response of `POST /v3/pay/partner/transactions/codepay` (付款码支付).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 合作伙伴应用AppID
             ///
@@ -850,6 +1102,33 @@ pub mod transactions {
             amount: "amount" optional,
             promotion_detail: "promotion_detail" optional,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`sp_mchid`, `sub_mchid`, `out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sp_appid: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(
+                sp_mchid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                out_trade_no: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sp_appid: None,
+                    sp_mchid: sp_mchid.into(),
+                    sub_appid: None,
+                    sub_mchid: sub_mchid.into(),
+                    out_trade_no: out_trade_no.into(),
+                    transaction_id: None,
+                    trade_type: None,
+                    bank_type: None,
+                    success_time: None,
+                    trade_state: None,
+                    trade_state_desc: None,
+                    attach: None,
+                    payer: None,
+                    amount: None,
+                    promotion_detail: None,
+                }
+            }
+        }
         /// 订单金额
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseAmount {
@@ -1005,7 +1284,7 @@ pub mod transactions {
             }
         }
         /// The request of `POST /v3/pay/partner/transactions/exposure` (微信分付-支付方式前置服务).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 服务商应用ID
             ///
@@ -1038,6 +1317,26 @@ pub mod transactions {
             payer: "payer" required,
             out_trade_no: "out_trade_no" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`sp_appid`, `sp_mchid`, `sub_appid`, `payer`, `out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                sp_appid: impl Into<String>,
+                sp_mchid: impl Into<String>,
+                sub_appid: impl Into<String>,
+                payer: PostRequestPayer,
+                out_trade_no: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sp_appid: sp_appid.into(),
+                    sp_mchid: sp_mchid.into(),
+                    sub_appid: sub_appid.into(),
+                    sub_mchid: None,
+                    payer,
+                    out_trade_no: out_trade_no.into(),
+                }
+            }
+        }
         /// 支付者
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPayer {
@@ -1084,7 +1383,7 @@ pub mod transactions {
             }
         }
         /// The request of `POST /v3/pay/partner/transactions/h5` (H5下单API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 服务商公众号ID
             ///
@@ -1160,6 +1459,41 @@ pub mod transactions {
             scene_info: "scene_info" required,
             payer: "payer" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`sp_appid`, `sp_mchid`, `sub_mchid`, `description`, `out_trade_no`, `amount`, `notify_url`, `scene_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                sp_appid: impl Into<String>,
+                sp_mchid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                description: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                amount: PostRequestAmount,
+                notify_url: impl Into<String>,
+                scene_info: PostRequestSceneInfo,
+            ) -> Self {
+                Self {
+                    sp_appid: sp_appid.into(),
+                    sp_mchid: sp_mchid.into(),
+                    sub_appid: None,
+                    sub_mchid: sub_mchid.into(),
+                    settle_info: None,
+                    description: description.into(),
+                    attach: None,
+                    out_trade_no: out_trade_no.into(),
+                    amount,
+                    time_expire: None,
+                    notify_url: notify_url.into(),
+                    goods_tag: None,
+                    limit_pay: None,
+                    support_fapiao: None,
+                    detail: None,
+                    scene_info,
+                    payer: None,
+                }
+            }
+        }
         /// 订单金额
         pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
         /// 支付者
@@ -1191,7 +1525,7 @@ pub mod transactions {
             h5_info: "h5_info" optional,
         });
         /// 商户门店信息
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestSceneInfoStoreInfo {
             /// 门店编号
             ///
@@ -1216,6 +1550,22 @@ pub mod transactions {
             area_code: "area_code" required,
             address: "address" required,
         });
+        impl PostRequestSceneInfoStoreInfo {
+            /// A `PostRequestSceneInfoStoreInfo` with its required fields (`name`, `area_code`, `address`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSceneInfoStoreInfo { id: Some(…), ..PostRequestSceneInfoStoreInfo::new(…) }`.
+            #[inline]
+            pub fn new(
+                name: impl Into<String>,
+                area_code: impl Into<String>,
+                address: impl Into<String>,
+            ) -> Self {
+                Self {
+                    id: None,
+                    name: name.into(),
+                    area_code: area_code.into(),
+                    address: address.into(),
+                }
+            }
+        }
         /// The response of `POST /v3/pay/partner/transactions/h5` (H5下单API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -1265,7 +1615,7 @@ pub mod transactions {
                 }
             }
             /// The request of `GET /v3/pay/partner/transactions/id/{transaction_id}` (微信支付订单号查询).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetRequest {
                 /// 服务商户号
                 ///
@@ -1280,8 +1630,21 @@ pub mod transactions {
                 sp_mchid: query "sp_mchid" required,
                 sub_mchid: query "sub_mchid" required,
             });
+            impl GetRequest {
+                /// A `GetRequest` of its required fields (`sp_mchid`, `sub_mchid`).
+                #[inline]
+                pub fn new(
+                    sp_mchid: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        sp_mchid: sp_mchid.into(),
+                        sub_mchid: sub_mchid.into(),
+                    }
+                }
+            }
             /// The response of `GET /v3/pay/partner/transactions/id/{transaction_id}` (微信支付订单号查询).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 服务商公众号ID
                 ///
@@ -1386,6 +1749,41 @@ pub mod transactions {
                 payer: "payer" optional,
                 promotion_detail: "promotion_detail" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`sp_mchid`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_appid: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(
+                    sp_mchid: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        sp_appid: None,
+                        sp_mchid: sp_mchid.into(),
+                        sub_appid: None,
+                        sub_mchid: sub_mchid.into(),
+                        settle_info: None,
+                        transaction_id: None,
+                        trade_type: None,
+                        trade_state: None,
+                        trade_state_desc: None,
+                        bank_type: None,
+                        success_time: None,
+                        description: None,
+                        attach: None,
+                        out_trade_no: None,
+                        amount: None,
+                        time_expire: None,
+                        notify_url: None,
+                        goods_tag: None,
+                        limit_pay: None,
+                        support_fapiao: None,
+                        detail: None,
+                        scene_info: None,
+                        payer: None,
+                        promotion_detail: None,
+                    }
+                }
+            }
             /// 用户支付金额
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseAmount {
@@ -1541,7 +1939,7 @@ pub mod transactions {
             }
         }
         /// The request of `POST /v3/pay/partner/transactions/jsapi` (JSAPI下单API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 服务商公众号ID
             ///
@@ -1620,10 +2018,46 @@ pub mod transactions {
             payer: "payer" required,
             subsidy_info: "subsidy_info" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`sp_appid`, `sp_mchid`, `sub_mchid`, `description`, `out_trade_no`, `amount`, `notify_url`, `payer`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                sp_appid: impl Into<String>,
+                sp_mchid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                description: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                amount: PostRequestAmount,
+                notify_url: impl Into<String>,
+                payer: PostRequestPayer,
+            ) -> Self {
+                Self {
+                    sp_appid: sp_appid.into(),
+                    sp_mchid: sp_mchid.into(),
+                    sub_appid: None,
+                    sub_mchid: sub_mchid.into(),
+                    settle_info: None,
+                    description: description.into(),
+                    attach: None,
+                    out_trade_no: out_trade_no.into(),
+                    amount,
+                    time_expire: None,
+                    notify_url: notify_url.into(),
+                    goods_tag: None,
+                    limit_pay: None,
+                    support_fapiao: None,
+                    detail: None,
+                    scene_info: None,
+                    payer,
+                    subsidy_info: None,
+                }
+            }
+        }
         /// 订单金额
         pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
         /// 支付者
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestPayer {
             /// 用户服务标识
             ///
@@ -1641,6 +2075,17 @@ pub mod transactions {
             sub_openid: "sub_openid" optional,
             identity: "identity" optional,
         });
+        impl PostRequestPayer {
+            /// A `PostRequestPayer` with its required fields (`sp_openid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestPayer { sub_openid: Some(…), ..PostRequestPayer::new(…) }`.
+            #[inline]
+            pub fn new(sp_openid: impl Into<String>) -> Self {
+                Self {
+                    sp_openid: sp_openid.into(),
+                    sub_openid: None,
+                    identity: None,
+                }
+            }
+        }
         /// 实名支付(需单独申请权限)
         pub type PostRequestPayerIdentity = crate::v3::pay::partner::transactions::app::PostRequestPayerIdentity;
         /// 证件类型
@@ -1678,7 +2123,7 @@ pub mod transactions {
             }
         }
         /// The request of `POST /v3/pay/partner/transactions/jsapi-with-contract` (JSAPI下单并授权/签约).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 服务商应用ID
             ///
@@ -1756,6 +2201,42 @@ pub mod transactions {
             scene_info: "scene_info" optional,
             contract_info: "contract_info" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`sp_appid`, `sp_mchid`, `sub_mchid`, `description`, `out_trade_no`, `notify_url`, `amount`, `payer`, `contract_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                sp_appid: impl Into<String>,
+                sp_mchid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                description: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                notify_url: impl Into<String>,
+                amount: PostRequestAmount,
+                payer: PostRequestPayer,
+                contract_info: PostRequestContractInfo,
+            ) -> Self {
+                Self {
+                    sp_appid: sp_appid.into(),
+                    sp_mchid: sp_mchid.into(),
+                    sub_appid: None,
+                    sub_mchid: sub_mchid.into(),
+                    description: description.into(),
+                    out_trade_no: out_trade_no.into(),
+                    time_expire: None,
+                    attach: None,
+                    notify_url: notify_url.into(),
+                    goods_tag: None,
+                    settle_info: None,
+                    support_fapiao: None,
+                    amount,
+                    payer,
+                    detail: None,
+                    scene_info: None,
+                    contract_info,
+                }
+            }
+        }
         /// 订单金额
         pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
         /// 签约授权信息
@@ -1846,7 +2327,7 @@ pub mod transactions {
             }
         }
         /// The request of `POST /v3/pay/partner/transactions/miniprogram` (小程序支付下单).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 服务商公众号ID
             ///
@@ -1919,6 +2400,38 @@ pub mod transactions {
             scene_info: "scene_info" optional,
             settle_info: "settle_info" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`sp_appid`, `sp_mchid`, `sub_mchid`, `description`, `out_trade_no`, `amount`, `payer`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                sp_appid: impl Into<String>,
+                sp_mchid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                description: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                amount: PostRequestAmount,
+                payer: PostRequestPayer,
+            ) -> Self {
+                Self {
+                    sp_appid: sp_appid.into(),
+                    sp_mchid: sp_mchid.into(),
+                    sub_appid: None,
+                    sub_mchid: sub_mchid.into(),
+                    description: description.into(),
+                    out_trade_no: out_trade_no.into(),
+                    time_expire: None,
+                    attach: None,
+                    notify_url: None,
+                    goods_tag: None,
+                    support_fapiao: None,
+                    amount,
+                    payer,
+                    detail: None,
+                    scene_info: None,
+                    settle_info: None,
+                }
+            }
+        }
         /// 订单金额
         pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
         /// 优惠功能
@@ -1941,7 +2454,7 @@ pub mod transactions {
             goods_detail: "goods_detail" optional,
         });
         /// PostRequestDetailGoodsDetail
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestDetailGoodsDetail {
             /// 商户侧商品编码
             ///
@@ -1971,6 +2484,23 @@ pub mod transactions {
             quantity: "quantity" required,
             unit_price: "unit_price" required,
         });
+        impl PostRequestDetailGoodsDetail {
+            /// A `PostRequestDetailGoodsDetail` with its required fields (`merchant_goods_id`, `quantity`, `unit_price`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDetailGoodsDetail { wechatpay_goods_id: Some(…), ..PostRequestDetailGoodsDetail::new(…) }`.
+            #[inline]
+            pub fn new(
+                merchant_goods_id: impl Into<String>,
+                quantity: i64,
+                unit_price: i64,
+            ) -> Self {
+                Self {
+                    merchant_goods_id: merchant_goods_id.into(),
+                    wechatpay_goods_id: None,
+                    goods_name: None,
+                    quantity,
+                    unit_price,
+                }
+            }
+        }
         /// 支付者
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestPayer {
@@ -2056,7 +2586,7 @@ pub mod transactions {
             }
         }
         /// The request of `POST /v3/pay/partner/transactions/native` (Native下单API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 服务商公众号ID
             ///
@@ -2132,6 +2662,39 @@ pub mod transactions {
             scene_info: "scene_info" optional,
             payer: "payer" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`sp_appid`, `sp_mchid`, `sub_mchid`, `description`, `out_trade_no`, `amount`, `notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                sp_appid: impl Into<String>,
+                sp_mchid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                description: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                amount: PostRequestAmount,
+                notify_url: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sp_appid: sp_appid.into(),
+                    sp_mchid: sp_mchid.into(),
+                    sub_appid: None,
+                    sub_mchid: sub_mchid.into(),
+                    settle_info: None,
+                    description: description.into(),
+                    attach: None,
+                    out_trade_no: out_trade_no.into(),
+                    amount,
+                    time_expire: None,
+                    notify_url: notify_url.into(),
+                    goods_tag: None,
+                    limit_pay: None,
+                    support_fapiao: None,
+                    detail: None,
+                    scene_info: None,
+                    payer: None,
+                }
+            }
+        }
         /// 订单金额
         pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
         /// 支付者
@@ -2201,7 +2764,7 @@ pub mod transactions {
             /// The request of `GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no}` (商户订单号查询).
             pub type GetRequest = crate::v3::pay::partner::transactions::id::by_transaction_id::GetRequest;
             /// The response of `GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no}` (商户订单号查询).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 服务商公众号ID
                 ///
@@ -2309,6 +2872,43 @@ pub mod transactions {
                 installment_info: "installment_info" optional,
                 promotion_detail: "promotion_detail" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`sp_mchid`, `sub_mchid`, `out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_appid: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(
+                    sp_mchid: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                    out_trade_no: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        sp_appid: None,
+                        sp_mchid: sp_mchid.into(),
+                        sub_appid: None,
+                        sub_mchid: sub_mchid.into(),
+                        settle_info: None,
+                        transaction_id: None,
+                        trade_type: None,
+                        trade_state: None,
+                        trade_state_desc: None,
+                        bank_type: None,
+                        success_time: None,
+                        description: None,
+                        attach: None,
+                        out_trade_no: out_trade_no.into(),
+                        amount: None,
+                        time_expire: None,
+                        notify_url: None,
+                        goods_tag: None,
+                        limit_pay: None,
+                        support_fapiao: None,
+                        detail: None,
+                        scene_info: None,
+                        payer: None,
+                        installment_info: None,
+                        promotion_detail: None,
+                    }
+                }
+            }
             /// 用户支付金额
             pub type GetResponseAmount = crate::v3::pay::partner::transactions::id::by_transaction_id::GetResponseAmount;
             /// 优惠功能
@@ -2363,7 +2963,7 @@ pub mod transactions {
                     }
                 }
                 /// The request of `POST /v3/pay/partner/transactions/out-trade-no/{out_trade_no}/close` (关单API).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequest {
                     /// 服务商户号
                     ///
@@ -2378,6 +2978,19 @@ pub mod transactions {
                     sp_mchid: "sp_mchid" required,
                     sub_mchid: "sub_mchid" required,
                 });
+                impl PostRequest {
+                    /// A `PostRequest` of its required fields (`sp_mchid`, `sub_mchid`).
+                    #[inline]
+                    pub fn new(
+                        sp_mchid: impl Into<String>,
+                        sub_mchid: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            sp_mchid: sp_mchid.into(),
+                            sub_mchid: sub_mchid.into(),
+                        }
+                    }
+                }
             }
             /// `/v3/pay/partner/transactions/out-trade-no/{out_trade_no}/reverse`
             pub mod reverse {
@@ -2401,7 +3014,7 @@ pub mod transactions {
                     }
                 }
                 /// The request of `POST /v3/pay/partner/transactions/out-trade-no/{out_trade_no}/reverse` (撤销).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequest {
                     /// 合作伙伴应用AppID
                     ///
@@ -2426,8 +3039,23 @@ pub mod transactions {
                     sub_appid: "sub_appid" optional,
                     sub_mchid: "sub_mchid" required,
                 });
+                impl PostRequest {
+                    /// A `PostRequest` with its required fields (`sp_mchid`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sp_appid: Some(…), ..PostRequest::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        sp_mchid: impl Into<String>,
+                        sub_mchid: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            sp_appid: None,
+                            sp_mchid: sp_mchid.into(),
+                            sub_appid: None,
+                            sub_mchid: sub_mchid.into(),
+                        }
+                    }
+                }
                 /// The response of `POST /v3/pay/partner/transactions/out-trade-no/{out_trade_no}/reverse` (撤销).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponse {
                     /// 合作伙伴应用AppID
                     ///
@@ -2457,6 +3085,23 @@ pub mod transactions {
                     sub_mchid: "sub_mchid" required,
                     out_trade_no: "out_trade_no" required,
                 });
+                impl PostResponse {
+                    /// A `PostResponse` with its required fields (`sp_mchid`, `sub_mchid`, `out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sp_appid: Some(…), ..PostResponse::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        sp_mchid: impl Into<String>,
+                        sub_mchid: impl Into<String>,
+                        out_trade_no: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            sp_appid: None,
+                            sp_mchid: sp_mchid.into(),
+                            sub_appid: None,
+                            sub_mchid: sub_mchid.into(),
+                            out_trade_no: out_trade_no.into(),
+                        }
+                    }
+                }
             }
         }
     }
@@ -2482,7 +3127,7 @@ pub mod transactions {
             }
         }
         /// The request of `POST /v3/pay/partner/transactions/scannedpos` (扫码支付下单).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 合作伙伴应用AppID
             ///
@@ -2557,8 +3202,40 @@ pub mod transactions {
             scene_info: "scene_info" required,
             settle_info: "settle_info" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`sp_mchid`, `sub_mchid`, `description`, `out_trade_no`, `amount`, `payer`, `scene_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sp_appid: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                sp_mchid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                description: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                amount: PostRequestAmount,
+                payer: PostRequestPayer,
+                scene_info: PostRequestSceneInfo,
+            ) -> Self {
+                Self {
+                    sp_appid: None,
+                    sp_mchid: sp_mchid.into(),
+                    sub_appid: None,
+                    sub_mchid: sub_mchid.into(),
+                    description: description.into(),
+                    out_trade_no: out_trade_no.into(),
+                    time_expire: None,
+                    attach: None,
+                    notify_url: None,
+                    goods_tag: None,
+                    support_fapiao: None,
+                    amount,
+                    payer,
+                    detail: None,
+                    scene_info,
+                    settle_info: None,
+                }
+            }
+        }
         /// 订单金额
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestAmount {
             /// 总金额
             ///
@@ -2573,6 +3250,13 @@ pub mod transactions {
             total: "total" required,
             currency: "currency" optional,
         });
+        impl PostRequestAmount {
+            /// A `PostRequestAmount` with its required fields (`total`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestAmount { currency: Some(…), ..PostRequestAmount::new(…) }`.
+            #[inline]
+            pub fn new(total: i64) -> Self {
+                Self { total, currency: None }
+            }
+        }
         /// 优惠功能
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestDetail {
@@ -2593,7 +3277,7 @@ pub mod transactions {
             goods_detail: "goods_detail" optional,
         });
         /// PostRequestDetailGoodsDetail
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestDetailGoodsDetail {
             /// 商品编码
             ///
@@ -2623,10 +3307,27 @@ pub mod transactions {
             quantity: "quantity" required,
             unit_price: "unit_price" required,
         });
+        impl PostRequestDetailGoodsDetail {
+            /// A `PostRequestDetailGoodsDetail` with its required fields (`merchant_goods_id`, `quantity`, `unit_price`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDetailGoodsDetail { wechatpay_goods_id: Some(…), ..PostRequestDetailGoodsDetail::new(…) }`.
+            #[inline]
+            pub fn new(
+                merchant_goods_id: impl Into<String>,
+                quantity: i64,
+                unit_price: i64,
+            ) -> Self {
+                Self {
+                    merchant_goods_id: merchant_goods_id.into(),
+                    wechatpay_goods_id: None,
+                    goods_name: None,
+                    quantity,
+                    unit_price,
+                }
+            }
+        }
         /// 支付者
         pub type PostRequestPayer = crate::v3::pay::partner::transactions::miniprogram::PostRequestPayer;
         /// 场景信息
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestSceneInfo {
             /// 用户终端IP
             ///
@@ -2644,6 +3345,20 @@ pub mod transactions {
             device_id: "device_id" optional,
             store_info: "store_info" required,
         });
+        impl PostRequestSceneInfo {
+            /// A `PostRequestSceneInfo` with its required fields (`payer_client_ip`, `store_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSceneInfo { device_id: Some(…), ..PostRequestSceneInfo::new(…) }`.
+            #[inline]
+            pub fn new(
+                payer_client_ip: impl Into<String>,
+                store_info: PostRequestSceneInfoStoreInfo,
+            ) -> Self {
+                Self {
+                    payer_client_ip: payer_client_ip.into(),
+                    device_id: None,
+                    store_info,
+                }
+            }
+        }
         /// 商户门店信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSceneInfoStoreInfo {

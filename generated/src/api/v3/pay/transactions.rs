@@ -73,7 +73,7 @@ pub mod app {
         }
     }
     /// The request of `POST /v3/pay/transactions/app` (APP下单API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 公众号ID
         ///
@@ -142,6 +142,37 @@ pub mod app {
         settle_info: "settle_info" optional,
         subsidy_info: "subsidy_info" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`appid`, `mchid`, `description`, `out_trade_no`, `amount`, `notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { attach: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            appid: impl Into<String>,
+            mchid: impl Into<String>,
+            description: impl Into<String>,
+            out_trade_no: impl Into<String>,
+            amount: PostRequestAmount,
+            notify_url: impl Into<String>,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                mchid: mchid.into(),
+                description: description.into(),
+                attach: None,
+                out_trade_no: out_trade_no.into(),
+                amount,
+                time_expire: None,
+                notify_url: notify_url.into(),
+                goods_tag: None,
+                limit_pay: None,
+                support_fapiao: None,
+                detail: None,
+                scene_info: None,
+                payer: None,
+                settle_info: None,
+                subsidy_info: None,
+            }
+        }
+    }
     /// 订单金额
     pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
     /// 支付者
@@ -182,7 +213,7 @@ pub mod app_with_contract {
         }
     }
     /// The request of `POST /v3/pay/transactions/app-with-contract` (APP下单并签约).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 公众号ID
         ///
@@ -247,6 +278,36 @@ pub mod app_with_contract {
         settle_info: "settle_info" optional,
         contract_info: "contract_info" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`appid`, `mchid`, `description`, `out_trade_no`, `notify_url`, `amount`, `contract_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { time_expire: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            appid: impl Into<String>,
+            mchid: impl Into<String>,
+            description: impl Into<String>,
+            out_trade_no: impl Into<String>,
+            notify_url: impl Into<String>,
+            amount: PostRequestAmount,
+            contract_info: PostRequestContractInfo,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                mchid: mchid.into(),
+                description: description.into(),
+                out_trade_no: out_trade_no.into(),
+                time_expire: None,
+                attach: None,
+                notify_url: notify_url.into(),
+                goods_tag: None,
+                support_fapiao: None,
+                amount,
+                detail: None,
+                scene_info: None,
+                settle_info: None,
+                contract_info,
+            }
+        }
+    }
     /// 订单金额
     pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
     /// 签约授权信息
@@ -283,7 +344,7 @@ pub mod codepay {
         }
     }
     /// The request of `POST /v3/pay/transactions/codepay` (付款码支付).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 应用AppID
         ///
@@ -338,6 +399,34 @@ pub mod codepay {
         detail: "detail" optional,
         settle_info: "settle_info" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`appid`, `mchid`, `description`, `out_trade_no`, `payer`, `amount`, `scene_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { attach: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            appid: impl Into<String>,
+            mchid: impl Into<String>,
+            description: impl Into<String>,
+            out_trade_no: impl Into<String>,
+            payer: PostRequestPayer,
+            amount: PostRequestAmount,
+            scene_info: PostRequestSceneInfo,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                mchid: mchid.into(),
+                description: description.into(),
+                out_trade_no: out_trade_no.into(),
+                attach: None,
+                goods_tag: None,
+                support_fapiao: None,
+                payer,
+                amount,
+                scene_info,
+                detail: None,
+                settle_info: None,
+            }
+        }
+    }
     /// 订单金额
     pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
     /// 优惠功能
@@ -353,7 +442,7 @@ pub mod codepay {
     /// 结算信息
     pub type PostRequestSettleInfo = crate::v3::pay::partner::transactions::codepay::PostRequestSettleInfo;
     /// The response of `POST /v3/pay/transactions/codepay` (付款码支付).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 应用AppID
         ///
@@ -417,6 +506,27 @@ pub mod codepay {
         amount: "amount" optional,
         promotion_detail: "promotion_detail" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`mchid`, `out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { appid: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(mchid: impl Into<String>, out_trade_no: impl Into<String>) -> Self {
+            Self {
+                appid: None,
+                mchid: mchid.into(),
+                out_trade_no: out_trade_no.into(),
+                transaction_id: None,
+                trade_type: None,
+                bank_type: None,
+                success_time: None,
+                trade_state: None,
+                trade_state_desc: None,
+                attach: None,
+                payer: None,
+                amount: None,
+                promotion_detail: None,
+            }
+        }
+    }
     /// 订单金额
     pub type PostResponseAmount = crate::v3::pay::partner::transactions::codepay::PostResponseAmount;
     /// 支付者
@@ -454,7 +564,7 @@ pub mod exposure {
         }
     }
     /// The request of `POST /v3/pay/transactions/exposure` (微信分付-支付方式前置服务).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 直连商户号
         ///
@@ -477,6 +587,22 @@ pub mod exposure {
         payer: "payer" required,
         out_trade_no: "out_trade_no" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`appid`, `payer`, `out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { mchid: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            appid: impl Into<String>,
+            payer: PostRequestPayer,
+            out_trade_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                mchid: None,
+                appid: appid.into(),
+                payer,
+                out_trade_no: out_trade_no.into(),
+            }
+        }
+    }
     /// 支付者
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestPayer {
@@ -515,7 +641,7 @@ pub mod h5 {
         }
     }
     /// The request of `POST /v3/pay/transactions/h5` (H5下单API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 公众号ID
         ///
@@ -581,6 +707,37 @@ pub mod h5 {
         payer: "payer" optional,
         settle_info: "settle_info" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`appid`, `mchid`, `description`, `out_trade_no`, `amount`, `notify_url`, `scene_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { attach: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            appid: impl Into<String>,
+            mchid: impl Into<String>,
+            description: impl Into<String>,
+            out_trade_no: impl Into<String>,
+            amount: PostRequestAmount,
+            notify_url: impl Into<String>,
+            scene_info: PostRequestSceneInfo,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                mchid: mchid.into(),
+                description: description.into(),
+                attach: None,
+                out_trade_no: out_trade_no.into(),
+                amount,
+                time_expire: None,
+                notify_url: notify_url.into(),
+                goods_tag: None,
+                limit_pay: None,
+                support_fapiao: None,
+                detail: None,
+                scene_info,
+                payer: None,
+                settle_info: None,
+            }
+        }
+    }
     /// 订单金额
     pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
     /// 支付者
@@ -634,7 +791,7 @@ pub mod id {
             }
         }
         /// The request of `GET /v3/pay/transactions/id/{transaction_id}` (微信支付订单号查询).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetRequest {
             /// 直连商户号
             ///
@@ -644,8 +801,15 @@ pub mod id {
         ::wechatpay::runtime::json_object!(GetRequest {
             mchid: query "mchid" required,
         });
+        impl GetRequest {
+            /// A `GetRequest` of its required fields (`mchid`).
+            #[inline]
+            pub fn new(mchid: impl Into<String>) -> Self {
+                Self { mchid: mchid.into() }
+            }
+        }
         /// The response of `GET /v3/pay/transactions/id/{transaction_id}` (微信支付订单号查询).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 微信支付订单号
             ///
@@ -734,6 +898,34 @@ pub mod id {
             scene_info: "scene_info" optional,
             promotion_detail: "promotion_detail" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { transaction_id: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(mchid: impl Into<String>) -> Self {
+                Self {
+                    transaction_id: None,
+                    trade_type: None,
+                    trade_state: None,
+                    trade_state_desc: None,
+                    bank_type: None,
+                    success_time: None,
+                    appid: None,
+                    mchid: mchid.into(),
+                    description: None,
+                    attach: None,
+                    out_trade_no: None,
+                    amount: None,
+                    time_expire: None,
+                    notify_url: None,
+                    goods_tag: None,
+                    limit_pay: None,
+                    support_fapiao: None,
+                    detail: None,
+                    scene_info: None,
+                    promotion_detail: None,
+                }
+            }
+        }
         /// 订单金额
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAmount {
@@ -783,7 +975,7 @@ pub mod jsapi {
         }
     }
     /// The request of `POST /v3/pay/transactions/jsapi` (JSAPI下单API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 公众号ID
         ///
@@ -852,10 +1044,42 @@ pub mod jsapi {
         settle_info: "settle_info" optional,
         subsidy_info: "subsidy_info" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`appid`, `mchid`, `description`, `out_trade_no`, `amount`, `notify_url`, `payer`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { attach: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            appid: impl Into<String>,
+            mchid: impl Into<String>,
+            description: impl Into<String>,
+            out_trade_no: impl Into<String>,
+            amount: PostRequestAmount,
+            notify_url: impl Into<String>,
+            payer: PostRequestPayer,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                mchid: mchid.into(),
+                description: description.into(),
+                attach: None,
+                out_trade_no: out_trade_no.into(),
+                amount,
+                time_expire: None,
+                notify_url: notify_url.into(),
+                goods_tag: None,
+                limit_pay: None,
+                support_fapiao: None,
+                detail: None,
+                scene_info: None,
+                payer,
+                settle_info: None,
+                subsidy_info: None,
+            }
+        }
+    }
     /// 订单金额
     pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
     /// 支付者
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestPayer {
         /// 用户标识
         ///
@@ -868,6 +1092,16 @@ pub mod jsapi {
         openid: "openid" required,
         identity: "identity" optional,
     });
+    impl PostRequestPayer {
+        /// A `PostRequestPayer` with its required fields (`openid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestPayer { identity: Some(…), ..PostRequestPayer::new(…) }`.
+        #[inline]
+        pub fn new(openid: impl Into<String>) -> Self {
+            Self {
+                openid: openid.into(),
+                identity: None,
+            }
+        }
+    }
     /// 实名支付(需单独申请权限)
     pub type PostRequestPayerIdentity = crate::v3::pay::partner::transactions::app::PostRequestPayerIdentity;
     /// 证件类型
@@ -904,7 +1138,7 @@ pub mod jsapi_with_contract {
         }
     }
     /// The request of `POST /v3/pay/transactions/jsapi-with-contract` (JSAPI下单并授权/签约).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 公众号ID
         ///
@@ -972,6 +1206,39 @@ pub mod jsapi_with_contract {
         settle_info: "settle_info" optional,
         contract_info: "contract_info" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`appid`, `mchid`, `description`, `out_trade_no`, `notify_url`, `amount`, `payer`, `contract_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { time_expire: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            appid: impl Into<String>,
+            mchid: impl Into<String>,
+            description: impl Into<String>,
+            out_trade_no: impl Into<String>,
+            notify_url: impl Into<String>,
+            amount: PostRequestAmount,
+            payer: PostRequestPayer,
+            contract_info: PostRequestContractInfo,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                mchid: mchid.into(),
+                description: description.into(),
+                out_trade_no: out_trade_no.into(),
+                time_expire: None,
+                attach: None,
+                notify_url: notify_url.into(),
+                goods_tag: None,
+                support_fapiao: None,
+                amount,
+                payer,
+                detail: None,
+                scene_info: None,
+                settle_info: None,
+                contract_info,
+            }
+        }
+    }
     /// 订单金额
     pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
     /// 签约授权信息
@@ -1030,7 +1297,7 @@ pub mod jsapi_with_contract {
     /// PostRequestDetailGoodsDetail
     pub type PostRequestDetailGoodsDetail = crate::v3::pay::partner::transactions::app_with_contract::PostRequestDetailGoodsDetail;
     /// 支付者
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestPayer {
         /// 用户标识
         ///
@@ -1040,6 +1307,13 @@ pub mod jsapi_with_contract {
     ::wechatpay::runtime::json_object!(PostRequestPayer {
         openid: "openid" required,
     });
+    impl PostRequestPayer {
+        /// A `PostRequestPayer` of its required fields (`openid`).
+        #[inline]
+        pub fn new(openid: impl Into<String>) -> Self {
+            Self { openid: openid.into() }
+        }
+    }
     /// 场景信息
     pub type PostRequestSceneInfo = crate::v3::pay::partner::transactions::app_with_contract::PostRequestSceneInfo;
     /// 商户门店信息
@@ -1068,7 +1342,7 @@ pub mod native {
         }
     }
     /// The request of `POST /v3/pay/transactions/native` (Native下单API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 公众号ID
         ///
@@ -1134,6 +1408,36 @@ pub mod native {
         payer: "payer" optional,
         settle_info: "settle_info" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`appid`, `mchid`, `description`, `out_trade_no`, `amount`, `notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { attach: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            appid: impl Into<String>,
+            mchid: impl Into<String>,
+            description: impl Into<String>,
+            out_trade_no: impl Into<String>,
+            amount: PostRequestAmount,
+            notify_url: impl Into<String>,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                mchid: mchid.into(),
+                description: description.into(),
+                attach: None,
+                out_trade_no: out_trade_no.into(),
+                amount,
+                time_expire: None,
+                notify_url: notify_url.into(),
+                goods_tag: None,
+                limit_pay: None,
+                support_fapiao: None,
+                detail: None,
+                scene_info: None,
+                payer: None,
+                settle_info: None,
+            }
+        }
+    }
     /// 订单金额
     pub type PostRequestAmount = crate::v3::pay::partner::transactions::app::PostRequestAmount;
     /// 支付者
@@ -1195,7 +1499,7 @@ pub mod out_trade_no {
         /// The request of `GET /v3/pay/transactions/out-trade-no/{out_trade_no}` (商户订单号查询).
         pub type GetRequest = crate::v3::pay::transactions::id::by_transaction_id::GetRequest;
         /// The response of `GET /v3/pay/transactions/out-trade-no/{out_trade_no}` (商户订单号查询).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 微信支付订单号
             ///
@@ -1290,6 +1594,39 @@ pub mod out_trade_no {
             installment_info: "installment_info" optional,
             promotion_detail: "promotion_detail" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`mchid`, `out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { transaction_id: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(
+                mchid: impl Into<String>,
+                out_trade_no: impl Into<String>,
+            ) -> Self {
+                Self {
+                    transaction_id: None,
+                    trade_type: None,
+                    trade_state: None,
+                    trade_state_desc: None,
+                    bank_type: None,
+                    success_time: None,
+                    appid: None,
+                    mchid: mchid.into(),
+                    description: None,
+                    attach: None,
+                    out_trade_no: out_trade_no.into(),
+                    amount: None,
+                    time_expire: None,
+                    notify_url: None,
+                    goods_tag: None,
+                    limit_pay: None,
+                    support_fapiao: None,
+                    detail: None,
+                    scene_info: None,
+                    payer: None,
+                    installment_info: None,
+                    promotion_detail: None,
+                }
+            }
+        }
         /// 用户支付金额
         pub type GetResponseAmount = crate::v3::pay::partner::transactions::id::by_transaction_id::GetResponseAmount;
         /// 优惠功能
@@ -1330,7 +1667,7 @@ pub mod out_trade_no {
                 }
             }
             /// The request of `POST /v3/pay/transactions/out-trade-no/{out_trade_no}/close` (关单API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 直连商户号
                 ///
@@ -1340,6 +1677,13 @@ pub mod out_trade_no {
             ::wechatpay::runtime::json_object!(PostRequest {
                 mchid: "mchid" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` of its required fields (`mchid`).
+                #[inline]
+                pub fn new(mchid: impl Into<String>) -> Self {
+                    Self { mchid: mchid.into() }
+                }
+            }
         }
         /// `/v3/pay/transactions/out-trade-no/{out_trade_no}/reverse`
         pub mod reverse {
@@ -1363,7 +1707,7 @@ pub mod out_trade_no {
                 }
             }
             /// The request of `POST /v3/pay/transactions/out-trade-no/{out_trade_no}/reverse` (撤销).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 应用AppID
                 ///
@@ -1378,8 +1722,18 @@ pub mod out_trade_no {
                 appid: "appid" required,
                 mchid: "mchid" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` of its required fields (`appid`, `mchid`).
+                #[inline]
+                pub fn new(appid: impl Into<String>, mchid: impl Into<String>) -> Self {
+                    Self {
+                        appid: appid.into(),
+                        mchid: mchid.into(),
+                    }
+                }
+            }
             /// The response of `POST /v3/pay/transactions/out-trade-no/{out_trade_no}/reverse` (撤销).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
                 /// 应用AppID
                 ///
@@ -1399,6 +1753,20 @@ pub mod out_trade_no {
                 mchid: "mchid" required,
                 out_trade_no: "out_trade_no" required,
             });
+            impl PostResponse {
+                /// A `PostResponse` with its required fields (`mchid`, `out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { appid: Some(…), ..PostResponse::new(…) }`.
+                #[inline]
+                pub fn new(
+                    mchid: impl Into<String>,
+                    out_trade_no: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        appid: None,
+                        mchid: mchid.into(),
+                        out_trade_no: out_trade_no.into(),
+                    }
+                }
+            }
         }
     }
 }

@@ -40,7 +40,7 @@ pub mod by_device_sn {
         }
     }
     /// The response of `GET /v3/pay-devices/open-scenario-speaker/{device_sn}` (查询音箱绑定信息).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 子商户
         ///
@@ -65,6 +65,18 @@ pub mod by_device_sn {
         bind_state: "bind_state" optional,
         code_url: "code_url" optional,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`device_sn`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sub_mchid: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(device_sn: impl Into<String>) -> Self {
+            Self {
+                sub_mchid: None,
+                device_sn: device_sn.into(),
+                bind_state: None,
+                code_url: None,
+            }
+        }
+    }
     /// 绑定状态
     ///
     /// A value this client does not know yet is kept as [`GetResponseBindState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -104,7 +116,7 @@ pub mod by_device_sn {
             }
         }
         /// The request of `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/bind` (绑定音箱设备码牌).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 子商户
             ///
@@ -119,8 +131,21 @@ pub mod by_device_sn {
             sub_mchid: "sub_mchid" required,
             code_url: "code_url" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` of its required fields (`sub_mchid`, `code_url`).
+            #[inline]
+            pub fn new(
+                sub_mchid: impl Into<String>,
+                code_url: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sub_mchid: sub_mchid.into(),
+                    code_url: code_url.into(),
+                }
+            }
+        }
         /// The response of `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/bind` (绑定音箱设备码牌).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 子商户
             ///
@@ -145,6 +170,22 @@ pub mod by_device_sn {
             bind_state: "bind_state" optional,
             code_url: "code_url" required,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`sub_mchid`, `device_sn`, `code_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { bind_state: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(
+                sub_mchid: impl Into<String>,
+                device_sn: impl Into<String>,
+                code_url: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sub_mchid: sub_mchid.into(),
+                    device_sn: device_sn.into(),
+                    bind_state: None,
+                    code_url: code_url.into(),
+                }
+            }
+        }
         /// 绑定状态
         pub type PostResponseBindState = crate::v3::pay_devices::open_scenario_speaker::by_device_sn::GetResponseBindState;
     }
@@ -170,7 +211,7 @@ pub mod by_device_sn {
             }
         }
         /// The request of `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/prebind` (出厂预绑定音箱和码牌).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 收款链接url
             ///
@@ -180,8 +221,15 @@ pub mod by_device_sn {
         ::wechatpay::runtime::json_object!(PostRequest {
             code_url: "code_url" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` of its required fields (`code_url`).
+            #[inline]
+            pub fn new(code_url: impl Into<String>) -> Self {
+                Self { code_url: code_url.into() }
+            }
+        }
         /// The response of `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/prebind` (出厂预绑定音箱和码牌).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 设备sn
             ///
@@ -201,6 +249,20 @@ pub mod by_device_sn {
             bind_state: "bind_state" optional,
             code_url: "code_url" required,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`device_sn`, `code_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { bind_state: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(
+                device_sn: impl Into<String>,
+                code_url: impl Into<String>,
+            ) -> Self {
+                Self {
+                    device_sn: device_sn.into(),
+                    bind_state: None,
+                    code_url: code_url.into(),
+                }
+            }
+        }
         /// 绑定状态
         pub type PostResponseBindState = crate::v3::pay_devices::open_scenario_speaker::by_device_sn::GetResponseBindState;
     }

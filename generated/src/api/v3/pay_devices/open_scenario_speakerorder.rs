@@ -45,7 +45,7 @@ pub mod by_transaction_id {
             }
         }
         /// The request of `POST /v3/pay-devices/open-scenario-speakerorder/{transaction_id}/report` (码牌支付结果上报).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 子商户
             ///
@@ -70,8 +70,25 @@ pub mod by_transaction_id {
             out_trade_no: "out_trade_no" required,
             device_sn: "device_sn" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` of its required fields (`sub_mchid`, `code_url`, `out_trade_no`, `device_sn`).
+            #[inline]
+            pub fn new(
+                sub_mchid: impl Into<String>,
+                code_url: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                device_sn: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sub_mchid: sub_mchid.into(),
+                    code_url: code_url.into(),
+                    out_trade_no: out_trade_no.into(),
+                    device_sn: device_sn.into(),
+                }
+            }
+        }
         /// The response of `POST /v3/pay-devices/open-scenario-speakerorder/{transaction_id}/report` (码牌支付结果上报).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 子商户
             ///
@@ -101,5 +118,24 @@ pub mod by_transaction_id {
             device_sn: "device_sn" required,
             transaction_id: "transaction_id" required,
         });
+        impl PostResponse {
+            /// A `PostResponse` of its required fields (`sub_mchid`, `code_url`, `out_trade_no`, `device_sn`, `transaction_id`).
+            #[inline]
+            pub fn new(
+                sub_mchid: impl Into<String>,
+                code_url: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                device_sn: impl Into<String>,
+                transaction_id: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sub_mchid: sub_mchid.into(),
+                    code_url: code_url.into(),
+                    out_trade_no: out_trade_no.into(),
+                    device_sn: device_sn.into(),
+                    transaction_id: transaction_id.into(),
+                }
+            }
+        }
     }
 }

@@ -47,7 +47,7 @@ impl<'a> Authentications<'a> {
     }
 }
 /// The request of `GET /v3/payroll-card/authentications` (查询核身记录API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetRequest {
     /// 用户标识
     ///
@@ -92,8 +92,29 @@ pub struct GetRequest {
     offset: query "offset" optional,
     limit: query "limit" optional,
 });
+impl GetRequest {
+    /// A `GetRequest` with its required fields (`openid`, `sub_mchid`, `authenticate_date`, `authenticate_state`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { appid: Some(…), ..GetRequest::new(…) }`.
+    #[inline]
+    pub fn new(
+        openid: impl Into<String>,
+        sub_mchid: impl Into<String>,
+        authenticate_date: impl Into<String>,
+        authenticate_state: impl Into<String>,
+    ) -> Self {
+        Self {
+            openid: openid.into(),
+            appid: None,
+            sub_appid: None,
+            sub_mchid: sub_mchid.into(),
+            authenticate_date: authenticate_date.into(),
+            authenticate_state: authenticate_state.into(),
+            offset: None,
+            limit: None,
+        }
+    }
+}
 /// The response of `GET /v3/payroll-card/authentications` (查询核身记录API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetResponse {
     /// 查询结果记录列表
     pub data: Option<Vec<GetResponseData>>,
@@ -116,6 +137,18 @@ pub struct GetResponse {
     offset: "offset" required,
     limit: "limit" required,
 });
+impl GetResponse {
+    /// A `GetResponse` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { data: Some(…), ..GetResponse::new(…) }`.
+    #[inline]
+    pub fn new(offset: i64, limit: i64) -> Self {
+        Self {
+            data: None,
+            total_count: None,
+            offset,
+            limit,
+        }
+    }
+}
 /// GetResponseData
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseData {
@@ -231,7 +264,7 @@ pub mod by_authenticate_number {
         }
     }
     /// The request of `GET /v3/payroll-card/authentications/{authenticate_number}` (获取核身结果API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetRequest {
         /// 子商户号
         ///
@@ -241,8 +274,17 @@ pub mod by_authenticate_number {
     ::wechatpay::runtime::json_object!(GetRequest {
         sub_mchid: query "sub_mchid" required,
     });
+    impl GetRequest {
+        /// A `GetRequest` of its required fields (`sub_mchid`).
+        #[inline]
+        pub fn new(sub_mchid: impl Into<String>) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+            }
+        }
+    }
     /// The response of `GET /v3/payroll-card/authentications/{authenticate_number}` (获取核身结果API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 商户号
         ///
@@ -302,6 +344,28 @@ pub mod by_authenticate_number {
         authenticate_number: "authenticate_number" required,
         authenticate_failed_reason: "authenticate_failed_reason" optional,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`sub_mchid`, `authenticate_number`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            authenticate_number: impl Into<String>,
+        ) -> Self {
+            Self {
+                mchid: None,
+                sub_mchid: sub_mchid.into(),
+                openid: None,
+                authenticate_scene: None,
+                authenticate_source: None,
+                project_name: None,
+                employer_name: None,
+                authenticate_state: None,
+                authenticate_time: None,
+                authenticate_number: authenticate_number.into(),
+                authenticate_failed_reason: None,
+            }
+        }
+    }
     /// 核身状态
     pub type GetResponseAuthenticateState = crate::v3::payroll_card::authentications::GetResponseDataAuthenticateState;
 }
@@ -369,6 +433,29 @@ pub mod pre_order {
         employer_name: "employer_name" required,
         authenticate_type: "authenticate_type" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`openid`, `sub_mchid`, `authenticate_number`, `project_name`, `employer_name`, `authenticate_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { appid: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            openid: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            authenticate_number: impl Into<String>,
+            project_name: impl Into<String>,
+            employer_name: impl Into<String>,
+            authenticate_type: PostRequestAuthenticateType,
+        ) -> Self {
+            Self {
+                openid: openid.into(),
+                appid: None,
+                sub_mchid: sub_mchid.into(),
+                sub_appid: None,
+                authenticate_number: authenticate_number.into(),
+                project_name: project_name.into(),
+                employer_name: employer_name.into(),
+                authenticate_type,
+            }
+        }
+    }
     /// 核身类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestAuthenticateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -390,7 +477,7 @@ pub mod pre_order {
         Contract = "CONTRACT",
     });
     /// The response of `POST /v3/payroll-card/authentications/pre-order` (微工卡核身预下单API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 商家核身单号
         ///
@@ -425,6 +512,24 @@ pub mod pre_order {
         token: "token" optional,
         expires_in: "expires_in" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`authenticate_number`, `openid`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mchid: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            authenticate_number: impl Into<String>,
+            openid: impl Into<String>,
+            sub_mchid: impl Into<String>,
+        ) -> Self {
+            Self {
+                authenticate_number: authenticate_number.into(),
+                openid: openid.into(),
+                mchid: None,
+                sub_mchid: sub_mchid.into(),
+                token: None,
+                expires_in: None,
+            }
+        }
+    }
 }
 /// `/v3/payroll-card/authentications/pre-order-with-auth`
 pub mod pre_order_with_auth {
@@ -505,6 +610,36 @@ pub mod pre_order_with_auth {
         employment_type: "employment_type" required,
         authenticate_type: "authenticate_type" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`openid`, `sub_mchid`, `authenticate_number`, `project_name`, `employer_name`, `user_name`, `id_card_number`, `employment_type`, `authenticate_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { appid: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            openid: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            authenticate_number: impl Into<String>,
+            project_name: impl Into<String>,
+            employer_name: impl Into<String>,
+            user_name: impl Into<String>,
+            id_card_number: impl Into<String>,
+            employment_type: PostRequestEmploymentType,
+            authenticate_type: PostRequestAuthenticateType,
+        ) -> Self {
+            Self {
+                openid: openid.into(),
+                appid: None,
+                sub_mchid: sub_mchid.into(),
+                sub_appid: None,
+                authenticate_number: authenticate_number.into(),
+                project_name: project_name.into(),
+                employer_name: employer_name.into(),
+                user_name: user_name.into(),
+                id_card_number: id_card_number.into(),
+                employment_type,
+                authenticate_type,
+            }
+        }
+    }
     /// 核身类型
     pub type PostRequestAuthenticateType = crate::v3::payroll_card::authentications::pre_order::PostRequestAuthenticateType;
     /// 用工类型

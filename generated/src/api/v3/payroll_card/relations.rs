@@ -33,7 +33,7 @@ pub mod by_openid {
         }
     }
     /// The request of `GET /v3/payroll-card/relations/{openid}` (查询微工卡授权关系API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetRequest {
         /// 子商户号
         ///
@@ -53,8 +53,19 @@ pub mod by_openid {
         appid: query "appid" optional,
         sub_appid: query "sub_appid" optional,
     });
+    impl GetRequest {
+        /// A `GetRequest` with its required fields (`sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { appid: Some(…), ..GetRequest::new(…) }`.
+        #[inline]
+        pub fn new(sub_mchid: impl Into<String>) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                appid: None,
+                sub_appid: None,
+            }
+        }
+    }
     /// The response of `GET /v3/payroll-card/relations/{openid}` (查询微工卡授权关系API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 用户标识
         ///
@@ -89,6 +100,20 @@ pub mod by_openid {
         authorize_time: "authorize_time" optional,
         deauthorize_time: "deauthorize_time" optional,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`openid`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(openid: impl Into<String>, sub_mchid: impl Into<String>) -> Self {
+            Self {
+                openid: openid.into(),
+                mchid: None,
+                sub_mchid: sub_mchid.into(),
+                authorize_state: None,
+                authorize_time: None,
+                deauthorize_time: None,
+            }
+        }
+    }
     /// 授权状态
     ///
     /// A value this client does not know yet is kept as [`GetResponseAuthorizeState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.

@@ -57,10 +57,31 @@ pub struct PostRequest {
     id_card_number: "id_card_number" required,
     employment_type: "employment_type" required,
 });
+impl PostRequest {
+    /// A `PostRequest` with its required fields (`openid`, `sub_mchid`, `user_name`, `id_card_number`, `employment_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { appid: Some(…), ..PostRequest::new(…) }`.
+    #[inline]
+    pub fn new(
+        openid: impl Into<String>,
+        sub_mchid: impl Into<String>,
+        user_name: impl Into<String>,
+        id_card_number: impl Into<String>,
+        employment_type: PostRequestEmploymentType,
+    ) -> Self {
+        Self {
+            openid: openid.into(),
+            appid: None,
+            sub_appid: None,
+            sub_mchid: sub_mchid.into(),
+            user_name: user_name.into(),
+            id_card_number: id_card_number.into(),
+            employment_type,
+        }
+    }
+}
 /// 用工类型
 pub type PostRequestEmploymentType = crate::v3::payroll_card::authentications::pre_order_with_auth::PostRequestEmploymentType;
 /// The response of `POST /v3/payroll-card/tokens` (生成授权token API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostResponse {
     /// 用户标识
     ///
@@ -90,3 +111,16 @@ pub struct PostResponse {
     token: "token" optional,
     expires_in: "expires_in" optional,
 });
+impl PostResponse {
+    /// A `PostResponse` with its required fields (`openid`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mchid: Some(…), ..PostResponse::new(…) }`.
+    #[inline]
+    pub fn new(openid: impl Into<String>, sub_mchid: impl Into<String>) -> Self {
+        Self {
+            openid: openid.into(),
+            mchid: None,
+            sub_mchid: sub_mchid.into(),
+            token: None,
+            expires_in: None,
+        }
+    }
+}

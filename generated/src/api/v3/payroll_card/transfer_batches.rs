@@ -17,7 +17,7 @@ impl<'a> TransferBatches<'a> {
     }
 }
 /// The request of `POST /v3/payroll-card/transfer-batches` (发起批量转账API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
     /// 特约商户号
     ///
@@ -80,8 +80,40 @@ pub struct PostRequest {
     employment_type: "employment_type" required,
     employment_scene: "employment_scene" required,
 });
+impl PostRequest {
+    /// A `PostRequest` with its required fields (`sub_mchid`, `authorization_type`, `out_batch_no`, `batch_name`, `batch_remark`, `total_amount`, `total_num`, `transfer_detail_list`, `employment_type`, `employment_scene`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        sub_mchid: impl Into<String>,
+        authorization_type: impl Into<String>,
+        out_batch_no: impl Into<String>,
+        batch_name: impl Into<String>,
+        batch_remark: impl Into<String>,
+        total_amount: i64,
+        total_num: i64,
+        transfer_detail_list: Vec<PostRequestTransferDetailList>,
+        employment_type: impl Into<String>,
+        employment_scene: impl Into<String>,
+    ) -> Self {
+        Self {
+            sub_mchid: sub_mchid.into(),
+            sub_appid: None,
+            authorization_type: authorization_type.into(),
+            out_batch_no: out_batch_no.into(),
+            batch_name: batch_name.into(),
+            batch_remark: batch_remark.into(),
+            total_amount,
+            total_num,
+            transfer_detail_list,
+            sp_appid: None,
+            employment_type: employment_type.into(),
+            employment_scene: employment_scene.into(),
+        }
+    }
+}
 /// PostRequestTransferDetailList
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestTransferDetailList {
     /// 商家明细单号
     ///
@@ -111,8 +143,27 @@ pub struct PostRequestTransferDetailList {
     openid: "openid" required,
     user_name: "user_name" required,
 });
+impl PostRequestTransferDetailList {
+    /// A `PostRequestTransferDetailList` of its required fields (`out_detail_no`, `transfer_amount`, `transfer_remark`, `openid`, `user_name`).
+    #[inline]
+    pub fn new(
+        out_detail_no: impl Into<String>,
+        transfer_amount: i64,
+        transfer_remark: impl Into<String>,
+        openid: impl Into<String>,
+        user_name: impl Into<String>,
+    ) -> Self {
+        Self {
+            out_detail_no: out_detail_no.into(),
+            transfer_amount,
+            transfer_remark: transfer_remark.into(),
+            openid: openid.into(),
+            user_name: user_name.into(),
+        }
+    }
+}
 /// The response of `POST /v3/payroll-card/transfer-batches` (发起批量转账API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostResponse {
     /// 商家批次单号
     ///
@@ -132,3 +183,14 @@ pub struct PostResponse {
     batch_id: "batch_id" optional,
     create_time: "create_time" optional,
 });
+impl PostResponse {
+    /// A `PostResponse` with its required fields (`out_batch_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { batch_id: Some(…), ..PostResponse::new(…) }`.
+    #[inline]
+    pub fn new(out_batch_no: impl Into<String>) -> Self {
+        Self {
+            out_batch_no: out_batch_no.into(),
+            batch_id: None,
+            create_time: None,
+        }
+    }
+}

@@ -30,7 +30,7 @@ pub mod insurance {
         }
     }
     /// The request of `POST /v3/payroll-card/wesure/insurance` (生成投保结果API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 服务商商户号
         ///
@@ -80,6 +80,34 @@ pub mod insurance {
         insure_invalid_time: "insure_invalid_time" required,
         insurance_company_name: "insurance_company_name" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` of its required fields (`sp_mchid`, `wesure_order_no`, `token`, `insurance_company_order_no`, `openid`, `insure_state`, `insure_effect_time`, `insure_invalid_time`, `insurance_company_name`).
+        #[inline]
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            sp_mchid: impl Into<String>,
+            wesure_order_no: impl Into<String>,
+            token: impl Into<String>,
+            insurance_company_order_no: impl Into<String>,
+            openid: impl Into<String>,
+            insure_state: impl Into<String>,
+            insure_effect_time: impl Into<String>,
+            insure_invalid_time: impl Into<String>,
+            insurance_company_name: impl Into<String>,
+        ) -> Self {
+            Self {
+                sp_mchid: sp_mchid.into(),
+                wesure_order_no: wesure_order_no.into(),
+                token: token.into(),
+                insurance_company_order_no: insurance_company_order_no.into(),
+                openid: openid.into(),
+                insure_state: insure_state.into(),
+                insure_effect_time: insure_effect_time.into(),
+                insure_invalid_time: insure_invalid_time.into(),
+                insurance_company_name: insurance_company_name.into(),
+            }
+        }
+    }
 }
 /// `/v3/payroll-card/wesure/token-validations`
 pub mod token_validations {
@@ -100,7 +128,7 @@ pub mod token_validations {
         }
     }
     /// The request of `POST /v3/payroll-card/wesure/token-validations` (校验核身结果API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 服务商商户号
         ///
@@ -135,6 +163,26 @@ pub mod token_validations {
         id_card_number: "id_card_number" required,
         authenticate_type: "authenticate_type" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`sp_mchid`, `sub_mchid`, `token`, `user_name`, `id_card_number`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { authenticate_type: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            sp_mchid: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            token: impl Into<String>,
+            user_name: impl Into<String>,
+            id_card_number: impl Into<String>,
+        ) -> Self {
+            Self {
+                sp_mchid: sp_mchid.into(),
+                sub_mchid: sub_mchid.into(),
+                token: token.into(),
+                user_name: user_name.into(),
+                id_card_number: id_card_number.into(),
+                authenticate_type: None,
+            }
+        }
+    }
     /// 核身类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestAuthenticateType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.

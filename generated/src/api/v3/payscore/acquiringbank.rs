@@ -47,7 +47,7 @@ pub mod permissions {
         }
     }
     /// The request of `POST /v3/payscore/acquiringbank/permissions` (从业机构预授权).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 服务ID
         ///
@@ -87,6 +87,27 @@ pub mod permissions {
         authorization_code: "authorization_code" required,
         notify_url: "notify_url" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`service_id`, `channel_id`, `appid`, `sub_mchid`, `authorization_code`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            service_id: impl Into<String>,
+            channel_id: impl Into<String>,
+            appid: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            authorization_code: impl Into<String>,
+        ) -> Self {
+            Self {
+                service_id: service_id.into(),
+                channel_id: channel_id.into(),
+                appid: appid.into(),
+                sub_appid: None,
+                sub_mchid: sub_mchid.into(),
+                authorization_code: authorization_code.into(),
+                notify_url: None,
+            }
+        }
+    }
     /// The response of `POST /v3/payscore/acquiringbank/permissions` (从业机构预授权).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -145,7 +166,7 @@ pub mod permissions {
                 }
             }
             /// The request of `GET /v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}` (从业机构查询与用户授权记录（授权协议号）).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetRequest {
                 /// 服务ID
                 ///
@@ -165,8 +186,23 @@ pub mod permissions {
                 channel_id: query "channel_id" required,
                 sub_mchid: query "sub_mchid" required,
             });
+            impl GetRequest {
+                /// A `GetRequest` of its required fields (`service_id`, `channel_id`, `sub_mchid`).
+                #[inline]
+                pub fn new(
+                    service_id: impl Into<String>,
+                    channel_id: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        service_id: service_id.into(),
+                        channel_id: channel_id.into(),
+                        sub_mchid: sub_mchid.into(),
+                    }
+                }
+            }
             /// The response of `GET /v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}` (从业机构查询与用户授权记录（授权协议号）).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 服务ID
                 ///
@@ -234,6 +270,31 @@ pub mod permissions {
                 sub_appid: "sub_appid" optional,
                 channel_id: "channel_id" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`service_id`, `authorization_code`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { appid: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(
+                    service_id: impl Into<String>,
+                    authorization_code: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        service_id: service_id.into(),
+                        appid: None,
+                        mchid: None,
+                        openid: None,
+                        sub_openid: None,
+                        authorization_code: authorization_code.into(),
+                        authorization_state: None,
+                        notify_url: None,
+                        cancel_authorization_time: None,
+                        authorization_success_time: None,
+                        sub_mchid: sub_mchid.into(),
+                        sub_appid: None,
+                        channel_id: None,
+                    }
+                }
+            }
             /// `/v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}/terminate`
             pub mod terminate {
                 /// The chain step for `/v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}/terminate`, reached with `client.v3().payscore().acquiringbank().permissions().authorization_code().authorization_code(authorization_code).terminate()`.
@@ -256,7 +317,7 @@ pub mod permissions {
                     }
                 }
                 /// The request of `POST /v3/payscore/acquiringbank/permissions/authorization-code/{authorization_code}/terminate` (从业机构解除用户授权关系（授权协议号）).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequest {
                     /// 服务ID
                     ///
@@ -281,6 +342,22 @@ pub mod permissions {
                     sub_mchid: "sub_mchid" required,
                     reason: "reason" required,
                 });
+                impl PostRequest {
+                    /// A `PostRequest` with its required fields (`service_id`, `sub_mchid`, `reason`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { channel_id: Some(…), ..PostRequest::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        service_id: impl Into<String>,
+                        sub_mchid: impl Into<String>,
+                        reason: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            service_id: service_id.into(),
+                            channel_id: None,
+                            sub_mchid: sub_mchid.into(),
+                            reason: reason.into(),
+                        }
+                    }
+                }
             }
         }
     }
@@ -336,7 +413,7 @@ pub mod serviceorder {
         }
     }
     /// The request of `GET /v3/payscore/acquiringbank/serviceorder` (从业机构查询微信支付分订单).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetRequest {
         /// 服务ID
         ///
@@ -366,8 +443,25 @@ pub mod serviceorder {
         out_order_no: query "out_order_no" optional,
         query_id: query "query_id" optional,
     });
+    impl GetRequest {
+        /// A `GetRequest` with its required fields (`service_id`, `sub_mchid`, `channel_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { out_order_no: Some(…), ..GetRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            service_id: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            channel_id: impl Into<String>,
+        ) -> Self {
+            Self {
+                service_id: service_id.into(),
+                sub_mchid: sub_mchid.into(),
+                channel_id: channel_id.into(),
+                out_order_no: None,
+                query_id: None,
+            }
+        }
+    }
     /// The response of `GET /v3/payscore/acquiringbank/serviceorder` (从业机构查询微信支付分订单).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 商户服务订单号
         ///
@@ -473,6 +567,42 @@ pub mod serviceorder {
         order_id: "order_id" optional,
         channel_id: "channel_id" required,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`out_order_no`, `service_id`, `sub_mchid`, `channel_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { appid: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            out_order_no: impl Into<String>,
+            service_id: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            channel_id: impl Into<String>,
+        ) -> Self {
+            Self {
+                out_order_no: out_order_no.into(),
+                service_id: service_id.into(),
+                appid: None,
+                mchid: None,
+                sub_appid: None,
+                sub_mchid: sub_mchid.into(),
+                service_introduction: None,
+                state: None,
+                state_description: None,
+                post_payments: None,
+                post_discounts: None,
+                risk_fund: None,
+                total_amount: None,
+                need_collection: None,
+                collection: None,
+                time_range: None,
+                location: None,
+                attach: None,
+                notify_url: None,
+                openid: None,
+                sub_openid: None,
+                order_id: None,
+                channel_id: channel_id.into(),
+            }
+        }
+    }
     /// 收款信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseCollection {
@@ -744,7 +874,7 @@ pub mod serviceorder {
         end_time_remark: "end_time_remark" optional,
     });
     /// The request of `POST /v3/payscore/acquiringbank/serviceorder` (从业机构创建微信支付分订单).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 服务ID
         ///
@@ -822,6 +952,42 @@ pub mod serviceorder {
         notify_url: "notify_url" required,
         attach: "attach" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`service_id`, `appid`, `sub_mchid`, `channel_id`, `out_order_no`, `service_introduction`, `risk_fund`, `time_range`, `notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            service_id: impl Into<String>,
+            appid: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            channel_id: impl Into<String>,
+            out_order_no: impl Into<String>,
+            service_introduction: impl Into<String>,
+            risk_fund: PostRequestRiskFund,
+            time_range: PostRequestTimeRange,
+            notify_url: impl Into<String>,
+        ) -> Self {
+            Self {
+                service_id: service_id.into(),
+                appid: appid.into(),
+                sub_mchid: sub_mchid.into(),
+                sub_appid: None,
+                channel_id: channel_id.into(),
+                out_order_no: out_order_no.into(),
+                service_introduction: service_introduction.into(),
+                post_payments: None,
+                post_discounts: None,
+                risk_fund,
+                time_range,
+                location: None,
+                openid: None,
+                sub_openid: None,
+                need_user_confirm: None,
+                notify_url: notify_url.into(),
+                attach: None,
+            }
+        }
+    }
     /// 服务位置
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestLocation {
@@ -839,7 +1005,7 @@ pub mod serviceorder {
         end_location: "end_location" optional,
     });
     /// PostRequestPostDiscounts
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestPostDiscounts {
         /// 优惠名称
         ///
@@ -864,8 +1030,20 @@ pub mod serviceorder {
         count: "count" optional,
         amount: "amount" optional,
     });
+    impl PostRequestPostDiscounts {
+        /// A `PostRequestPostDiscounts` with its required fields (`name`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestPostDiscounts { count: Some(…), ..PostRequestPostDiscounts::new(…) }`.
+        #[inline]
+        pub fn new(name: impl Into<String>, description: impl Into<String>) -> Self {
+            Self {
+                name: name.into(),
+                description: description.into(),
+                count: None,
+                amount: None,
+            }
+        }
+    }
     /// PostRequestPostPayments
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestPostPayments {
         /// 付费项目名称
         ///
@@ -890,8 +1068,20 @@ pub mod serviceorder {
         amount: "amount" optional,
         count: "count" optional,
     });
+    impl PostRequestPostPayments {
+        /// A `PostRequestPostPayments` with its required fields (`name`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestPostPayments { description: Some(…), ..PostRequestPostPayments::new(…) }`.
+        #[inline]
+        pub fn new(name: impl Into<String>) -> Self {
+            Self {
+                name: name.into(),
+                description: None,
+                amount: None,
+                count: None,
+            }
+        }
+    }
     /// 订单风险金
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestRiskFund {
         /// 风险金名称
         ///
@@ -911,8 +1101,19 @@ pub mod serviceorder {
         amount: "amount" required,
         description: "description" optional,
     });
+    impl PostRequestRiskFund {
+        /// A `PostRequestRiskFund` with its required fields (`name`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestRiskFund { description: Some(…), ..PostRequestRiskFund::new(…) }`.
+        #[inline]
+        pub fn new(name: impl Into<String>, amount: i64) -> Self {
+            Self {
+                name: name.into(),
+                amount,
+                description: None,
+            }
+        }
+    }
     /// 服务时间段
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestTimeRange {
         /// 服务开始时间
         ///
@@ -937,8 +1138,20 @@ pub mod serviceorder {
         end_time: "end_time" optional,
         end_time_remark: "end_time_remark" optional,
     });
+    impl PostRequestTimeRange {
+        /// A `PostRequestTimeRange` with its required fields (`start_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestTimeRange { start_time_remark: Some(…), ..PostRequestTimeRange::new(…) }`.
+        #[inline]
+        pub fn new(start_time: impl Into<String>) -> Self {
+            Self {
+                start_time: start_time.into(),
+                start_time_remark: None,
+                end_time: None,
+                end_time_remark: None,
+            }
+        }
+    }
     /// The response of `POST /v3/payscore/acquiringbank/serviceorder` (从业机构创建微信支付分订单).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 商户服务订单号
         ///
@@ -1028,6 +1241,40 @@ pub mod serviceorder {
         order_id: "order_id" optional,
         package: "package" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`out_order_no`, `service_id`, `appid`, `sub_mchid`, `channel_id`, `service_introduction`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mchid: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            out_order_no: impl Into<String>,
+            service_id: impl Into<String>,
+            appid: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            channel_id: impl Into<String>,
+            service_introduction: impl Into<String>,
+        ) -> Self {
+            Self {
+                out_order_no: out_order_no.into(),
+                service_id: service_id.into(),
+                appid: appid.into(),
+                mchid: None,
+                sub_appid: None,
+                sub_mchid: sub_mchid.into(),
+                channel_id: channel_id.into(),
+                service_introduction: service_introduction.into(),
+                state: None,
+                state_description: None,
+                post_payments: None,
+                post_discounts: None,
+                risk_fund: None,
+                time_range: None,
+                location: None,
+                attach: None,
+                notify_url: None,
+                order_id: None,
+                package: None,
+            }
+        }
+    }
     /// 服务位置
     pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::PostRequestLocation;
     /// PostResponsePostDiscounts
@@ -1160,7 +1407,7 @@ pub mod serviceorder {
                 }
             }
             /// The request of `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/cancel` (从业机构取消微信支付分订单).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 服务ID
                 ///
@@ -1185,6 +1432,23 @@ pub mod serviceorder {
                 sub_mchid: "sub_mchid" required,
                 reason: "reason" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` of its required fields (`service_id`, `channel_id`, `sub_mchid`, `reason`).
+                #[inline]
+                pub fn new(
+                    service_id: impl Into<String>,
+                    channel_id: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                    reason: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        service_id: service_id.into(),
+                        channel_id: channel_id.into(),
+                        sub_mchid: sub_mchid.into(),
+                        reason: reason.into(),
+                    }
+                }
+            }
         }
         /// `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/complete`
         pub mod complete {
@@ -1208,7 +1472,7 @@ pub mod serviceorder {
                 }
             }
             /// The request of `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/complete` (从业机构完结微信支付分订单).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 服务ID
                 ///
@@ -1258,10 +1522,34 @@ pub mod serviceorder {
                 complete_time: "complete_time" optional,
                 goods_tag: "goods_tag" optional,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`service_id`, `sub_mchid`, `post_payments`, `total_amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { channel_id: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                pub fn new(
+                    service_id: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                    post_payments: Vec<PostRequestPostPayments>,
+                    total_amount: i64,
+                ) -> Self {
+                    Self {
+                        service_id: service_id.into(),
+                        channel_id: None,
+                        sub_mchid: sub_mchid.into(),
+                        post_payments,
+                        post_discounts: None,
+                        total_amount,
+                        time_range: None,
+                        location: None,
+                        profit_sharing: None,
+                        complete_time: None,
+                        goods_tag: None,
+                    }
+                }
+            }
             /// 实际服务位置
             pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
             /// PostRequestPostDiscounts
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequestPostDiscounts {
                 /// 优惠名称
                 ///
@@ -1286,8 +1574,24 @@ pub mod serviceorder {
                 amount: "amount" required,
                 count: "count" optional,
             });
+            impl PostRequestPostDiscounts {
+                /// A `PostRequestPostDiscounts` with its required fields (`name`, `description`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestPostDiscounts { count: Some(…), ..PostRequestPostDiscounts::new(…) }`.
+                #[inline]
+                pub fn new(
+                    name: impl Into<String>,
+                    description: impl Into<String>,
+                    amount: i64,
+                ) -> Self {
+                    Self {
+                        name: name.into(),
+                        description: description.into(),
+                        amount,
+                        count: None,
+                    }
+                }
+            }
             /// PostRequestPostPayments
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequestPostPayments {
                 /// 付费名称
                 ///
@@ -1312,8 +1616,20 @@ pub mod serviceorder {
                 amount: "amount" optional,
                 count: "count" optional,
             });
+            impl PostRequestPostPayments {
+                /// A `PostRequestPostPayments` with its required fields (`name`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestPostPayments { description: Some(…), ..PostRequestPostPayments::new(…) }`.
+                #[inline]
+                pub fn new(name: impl Into<String>) -> Self {
+                    Self {
+                        name: name.into(),
+                        description: None,
+                        amount: None,
+                        count: None,
+                    }
+                }
+            }
             /// 实际服务时间
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequestTimeRange {
                 /// 服务开始时间
                 ///
@@ -1338,6 +1654,18 @@ pub mod serviceorder {
                 end_time: "end_time" optional,
                 end_time_remark: "end_time_remark" optional,
             });
+            impl PostRequestTimeRange {
+                /// A `PostRequestTimeRange` with its required fields (`start_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestTimeRange { start_time_remark: Some(…), ..PostRequestTimeRange::new(…) }`.
+                #[inline]
+                pub fn new(start_time: impl Into<String>) -> Self {
+                    Self {
+                        start_time: start_time.into(),
+                        start_time_remark: None,
+                        end_time: None,
+                        end_time_remark: None,
+                    }
+                }
+            }
         }
         /// `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/modify`
         pub mod modify {
@@ -1361,7 +1689,7 @@ pub mod serviceorder {
                 }
             }
             /// The request of `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/modify` (从业机构修改微信支付分订单金额).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 服务ID
                 ///
@@ -1397,6 +1725,26 @@ pub mod serviceorder {
                 total_amount: "total_amount" required,
                 reason: "reason" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`service_id`, `sub_mchid`, `total_amount`, `reason`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { channel_id: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                pub fn new(
+                    service_id: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                    total_amount: i64,
+                    reason: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        service_id: service_id.into(),
+                        sub_mchid: sub_mchid.into(),
+                        channel_id: None,
+                        post_payments: None,
+                        post_discounts: None,
+                        total_amount,
+                        reason: reason.into(),
+                    }
+                }
+            }
             /// PostRequestPostDiscounts
             pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::by_out_order_no::complete::PostRequestPostDiscounts;
             /// PostRequestPostPayments
@@ -1426,7 +1774,7 @@ pub mod serviceorder {
                 }
             }
             /// The request of `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/registerdeductinfo` (从业机构登记微信支付分扣款信息).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 服务ID
                 ///
@@ -1461,6 +1809,24 @@ pub mod serviceorder {
                 out_trade_no: "out_trade_no" optional,
                 sub_appid: "sub_appid" optional,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`service_id`, `sub_mchid`, `channel_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { appid: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                pub fn new(
+                    service_id: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                    channel_id: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        service_id: service_id.into(),
+                        appid: None,
+                        sub_mchid: sub_mchid.into(),
+                        channel_id: channel_id.into(),
+                        out_trade_no: None,
+                        sub_appid: None,
+                    }
+                }
+            }
             /// The response of `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/registerdeductinfo` (从业机构登记微信支付分扣款信息).
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostResponse {
@@ -1493,7 +1859,7 @@ pub mod serviceorder {
                 }
             }
             /// The request of `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/sync` (从业机构同步微信支付分订单信息).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 服务ID
                 ///
@@ -1521,8 +1887,26 @@ pub mod serviceorder {
                 type_: "type" required,
                 detail: "detail" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`service_id`, `sub_mchid`, `type_`, `detail`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { channel_id: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                pub fn new(
+                    service_id: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                    type_: impl Into<String>,
+                    detail: PostRequestDetail,
+                ) -> Self {
+                    Self {
+                        service_id: service_id.into(),
+                        sub_mchid: sub_mchid.into(),
+                        channel_id: None,
+                        type_: type_.into(),
+                        detail,
+                    }
+                }
+            }
             /// 内容信息详情
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequestDetail {
                 /// 收款成功时间
                 ///
@@ -1532,6 +1916,15 @@ pub mod serviceorder {
             ::wechatpay::runtime::json_object!(PostRequestDetail {
                 paid_time: "paid_time" required,
             });
+            impl PostRequestDetail {
+                /// A `PostRequestDetail` of its required fields (`paid_time`).
+                #[inline]
+                pub fn new(paid_time: impl Into<String>) -> Self {
+                    Self {
+                        paid_time: paid_time.into(),
+                    }
+                }
+            }
         }
     }
     /// `/v3/payscore/acquiringbank/serviceorder/deduction`
@@ -1561,7 +1954,7 @@ pub mod serviceorder {
             }
         }
         /// The request of `GET /v3/payscore/acquiringbank/serviceorder/deduction` (从业机构查询微信支付分扣款信息).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetRequest {
             /// 服务ID
             ///
@@ -1596,6 +1989,25 @@ pub mod serviceorder {
             channel_id: query "channel_id" required,
             out_order_no: query "out_order_no" optional,
         });
+        impl GetRequest {
+            /// A `GetRequest` with its required fields (`service_id`, `appid`, `sub_mchid`, `channel_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { sub_appid: Some(…), ..GetRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                service_id: impl Into<String>,
+                appid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                channel_id: impl Into<String>,
+            ) -> Self {
+                Self {
+                    service_id: service_id.into(),
+                    appid: appid.into(),
+                    sub_mchid: sub_mchid.into(),
+                    sub_appid: None,
+                    channel_id: channel_id.into(),
+                    out_order_no: None,
+                }
+            }
+        }
         /// The response of `GET /v3/payscore/acquiringbank/serviceorder/deduction` (从业机构查询微信支付分扣款信息).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -1629,7 +2041,7 @@ pub mod servicepayondeliveryorder {
         }
     }
     /// The request of `POST /v3/payscore/acquiringbank/servicepayondeliveryorder` (从业机构创建先用后付订单).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 商户服务订单号
         ///
@@ -1715,6 +2127,39 @@ pub mod servicepayondeliveryorder {
         mchid: "mchid" optional,
         shopping_info: "shopping_info" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`out_order_no`, `appid`, `service_id`, `service_introduction`, `time_range`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            out_order_no: impl Into<String>,
+            appid: impl Into<String>,
+            service_id: impl Into<String>,
+            service_introduction: impl Into<String>,
+            time_range: PostRequestTimeRange,
+        ) -> Self {
+            Self {
+                out_order_no: out_order_no.into(),
+                appid: appid.into(),
+                sub_mchid: None,
+                sub_appid: None,
+                channel_id: None,
+                service_id: service_id.into(),
+                service_introduction: service_introduction.into(),
+                post_payments: None,
+                post_discounts: None,
+                time_range,
+                location: None,
+                risk_fund: None,
+                attach: None,
+                notify_url: None,
+                openid: None,
+                sub_openid: None,
+                need_user_confirm: None,
+                mchid: None,
+                shopping_info: None,
+            }
+        }
+    }
     /// 服务位置
     pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
     /// 后付费商户优惠
@@ -1887,7 +2332,7 @@ pub mod servicepayondeliveryorder {
         end_time_remark: "end_time_remark" optional,
     });
     /// The response of `POST /v3/payscore/acquiringbank/servicepayondeliveryorder` (从业机构创建先用后付订单).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 商户订单号
         ///
@@ -1975,6 +2420,40 @@ pub mod servicepayondeliveryorder {
         package: "package" optional,
         shopping_info: "shopping_info" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`out_order_no`, `service_id`, `appid`, `mchid`, `sub_mchid`, `service_introduction`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sub_appid: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            out_order_no: impl Into<String>,
+            service_id: impl Into<String>,
+            appid: impl Into<String>,
+            mchid: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            service_introduction: impl Into<String>,
+        ) -> Self {
+            Self {
+                out_order_no: out_order_no.into(),
+                service_id: service_id.into(),
+                appid: appid.into(),
+                mchid: mchid.into(),
+                sub_appid: None,
+                sub_mchid: sub_mchid.into(),
+                service_introduction: service_introduction.into(),
+                state: None,
+                state_description: None,
+                post_payments: None,
+                post_discounts: None,
+                risk_fund: None,
+                time_range: None,
+                location: None,
+                attach: None,
+                notify_url: None,
+                order_id: None,
+                package: None,
+                shopping_info: None,
+            }
+        }
+    }
     /// 服务位置
     pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
     /// PostResponsePostDiscounts

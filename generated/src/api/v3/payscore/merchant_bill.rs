@@ -23,7 +23,7 @@ impl<'a> MerchantBill<'a> {
     }
 }
 /// The request of `GET /v3/payscore/merchant-bill` (商户申请获取对账单API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetRequest {
     /// 账单日期
     ///
@@ -48,6 +48,22 @@ pub struct GetRequest {
     encryption_algorithm: query "encryption_algorithm" required,
     service_id: query "service_id" required,
 });
+impl GetRequest {
+    /// A `GetRequest` with its required fields (`bill_date`, `encryption_algorithm`, `service_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { tar_type: Some(…), ..GetRequest::new(…) }`.
+    #[inline]
+    pub fn new(
+        bill_date: impl Into<String>,
+        encryption_algorithm: impl Into<String>,
+        service_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            bill_date: bill_date.into(),
+            tar_type: None,
+            encryption_algorithm: encryption_algorithm.into(),
+            service_id: service_id.into(),
+        }
+    }
+}
 /// 压缩类型
 ///
 /// A value this client does not know yet is kept as [`GetRequestTarType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.

@@ -68,7 +68,7 @@ pub mod partner {
             }
         }
         /// The request of `GET /v3/payscore/oversea/partner/serviceorder` (查询支付分订单).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetRequest {
             /// 服务ID
             ///
@@ -93,8 +93,23 @@ pub mod partner {
             out_order_no: query "out_order_no" optional,
             query_id: query "query_id" optional,
         });
+        impl GetRequest {
+            /// A `GetRequest` with its required fields (`service_id`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { out_order_no: Some(…), ..GetRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                service_id: impl Into<String>,
+                sub_mchid: impl Into<String>,
+            ) -> Self {
+                Self {
+                    service_id: service_id.into(),
+                    sub_mchid: sub_mchid.into(),
+                    out_order_no: None,
+                    query_id: None,
+                }
+            }
+        }
         /// The response of `GET /v3/payscore/oversea/partner/serviceorder` (查询支付分订单).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 商户服务订单号
             ///
@@ -210,6 +225,43 @@ pub mod partner {
             currency_price: "currency_price" optional,
             currency_rate_info: "currency_rate_info" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`out_order_no`, `service_id`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { appid: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(
+                out_order_no: impl Into<String>,
+                service_id: impl Into<String>,
+                sub_mchid: impl Into<String>,
+            ) -> Self {
+                Self {
+                    out_order_no: out_order_no.into(),
+                    service_id: service_id.into(),
+                    appid: None,
+                    mchid: None,
+                    sub_appid: None,
+                    sub_mchid: sub_mchid.into(),
+                    service_introduction: None,
+                    state: None,
+                    state_description: None,
+                    post_payments: None,
+                    post_discounts: None,
+                    risk_fund: None,
+                    total_amount: None,
+                    need_collection: None,
+                    collection: None,
+                    time_range: None,
+                    location: None,
+                    attach: None,
+                    notify_url: None,
+                    openid: None,
+                    sub_openid: None,
+                    order_id: None,
+                    currency: None,
+                    currency_price: None,
+                    currency_rate_info: None,
+                }
+            }
+        }
         /// 收款信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseCollection {
@@ -465,7 +517,7 @@ pub mod partner {
         /// 服务时间段
         pub type GetResponseTimeRange = crate::v3::payscore::acquiringbank::serviceorder::GetResponseTimeRange;
         /// The request of `POST /v3/payscore/oversea/partner/serviceorder` (创建支付分订单).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 服务ID
             ///
@@ -543,10 +595,46 @@ pub mod partner {
             notify_url: "notify_url" required,
             attach: "attach" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`service_id`, `appid`, `sub_mchid`, `out_order_no`, `currency`, `service_introduction`, `risk_fund`, `time_range`, `notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                service_id: impl Into<String>,
+                appid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                out_order_no: impl Into<String>,
+                currency: impl Into<String>,
+                service_introduction: impl Into<String>,
+                risk_fund: PostRequestRiskFund,
+                time_range: PostRequestTimeRange,
+                notify_url: impl Into<String>,
+            ) -> Self {
+                Self {
+                    service_id: service_id.into(),
+                    appid: appid.into(),
+                    sub_mchid: sub_mchid.into(),
+                    sub_appid: None,
+                    out_order_no: out_order_no.into(),
+                    currency: currency.into(),
+                    service_introduction: service_introduction.into(),
+                    post_payments: None,
+                    post_discounts: None,
+                    risk_fund,
+                    time_range,
+                    location: None,
+                    openid: None,
+                    sub_openid: None,
+                    need_user_confirm: None,
+                    notify_url: notify_url.into(),
+                    attach: None,
+                }
+            }
+        }
         /// 服务位置
         pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::PostRequestLocation;
         /// PostRequestPostDiscounts
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestPostDiscounts {
             /// 优惠名称
             ///
@@ -571,8 +659,20 @@ pub mod partner {
             amount: "amount" optional,
             count: "count" optional,
         });
+        impl PostRequestPostDiscounts {
+            /// A `PostRequestPostDiscounts` with its required fields (`name`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestPostDiscounts { amount: Some(…), ..PostRequestPostDiscounts::new(…) }`.
+            #[inline]
+            pub fn new(name: impl Into<String>, description: impl Into<String>) -> Self {
+                Self {
+                    name: name.into(),
+                    description: description.into(),
+                    amount: None,
+                    count: None,
+                }
+            }
+        }
         /// PostRequestPostPayments
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestPostPayments {
             /// 付费名称
             ///
@@ -597,8 +697,20 @@ pub mod partner {
             description: "description" optional,
             count: "count" optional,
         });
+        impl PostRequestPostPayments {
+            /// A `PostRequestPostPayments` with its required fields (`name`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestPostPayments { amount: Some(…), ..PostRequestPostPayments::new(…) }`.
+            #[inline]
+            pub fn new(name: impl Into<String>) -> Self {
+                Self {
+                    name: name.into(),
+                    amount: None,
+                    description: None,
+                    count: None,
+                }
+            }
+        }
         /// 服务风险金
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestRiskFund {
             /// 风险名称
             ///
@@ -618,8 +730,19 @@ pub mod partner {
             amount: "amount" required,
             description: "description" optional,
         });
+        impl PostRequestRiskFund {
+            /// A `PostRequestRiskFund` with its required fields (`name`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestRiskFund { description: Some(…), ..PostRequestRiskFund::new(…) }`.
+            #[inline]
+            pub fn new(name: impl Into<String>, amount: i64) -> Self {
+                Self {
+                    name: name.into(),
+                    amount,
+                    description: None,
+                }
+            }
+        }
         /// 服务时间
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestTimeRange {
             /// 服务开始时间
             ///
@@ -644,8 +767,20 @@ pub mod partner {
             start_time_remark: "start_time_remark" optional,
             end_time_remark: "end_time_remark" optional,
         });
+        impl PostRequestTimeRange {
+            /// A `PostRequestTimeRange` with its required fields (`start_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestTimeRange { end_time: Some(…), ..PostRequestTimeRange::new(…) }`.
+            #[inline]
+            pub fn new(start_time: impl Into<String>) -> Self {
+                Self {
+                    start_time: start_time.into(),
+                    end_time: None,
+                    start_time_remark: None,
+                    end_time_remark: None,
+                }
+            }
+        }
         /// The response of `POST /v3/payscore/oversea/partner/serviceorder` (创建支付分订单).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 商户服务订单号
             ///
@@ -735,6 +870,39 @@ pub mod partner {
             order_id: "order_id" optional,
             package: "package" optional,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`out_order_no`, `service_id`, `appid`, `sub_mchid`, `service_introduction`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mchid: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(
+                out_order_no: impl Into<String>,
+                service_id: impl Into<String>,
+                appid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                service_introduction: impl Into<String>,
+            ) -> Self {
+                Self {
+                    out_order_no: out_order_no.into(),
+                    service_id: service_id.into(),
+                    appid: appid.into(),
+                    mchid: None,
+                    sub_appid: None,
+                    sub_mchid: sub_mchid.into(),
+                    currency: None,
+                    service_introduction: service_introduction.into(),
+                    state: None,
+                    state_description: None,
+                    post_payments: None,
+                    post_discounts: None,
+                    risk_fund: None,
+                    time_range: None,
+                    location: None,
+                    attach: None,
+                    notify_url: None,
+                    order_id: None,
+                    package: None,
+                }
+            }
+        }
         /// 服务位置
         pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::PostRequestLocation;
         /// PostResponsePostDiscounts
@@ -816,7 +984,7 @@ pub mod partner {
                     }
                 }
                 /// The request of `POST /v3/payscore/oversea/partner/serviceorder/{out_order_no}/cancel` (取消支付分订单).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequest {
                     /// 服务ID
                     ///
@@ -836,6 +1004,21 @@ pub mod partner {
                     sub_mchid: "sub_mchid" required,
                     reason: "reason" required,
                 });
+                impl PostRequest {
+                    /// A `PostRequest` of its required fields (`service_id`, `sub_mchid`, `reason`).
+                    #[inline]
+                    pub fn new(
+                        service_id: impl Into<String>,
+                        sub_mchid: impl Into<String>,
+                        reason: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            service_id: service_id.into(),
+                            sub_mchid: sub_mchid.into(),
+                            reason: reason.into(),
+                        }
+                    }
+                }
             }
             /// `/v3/payscore/oversea/partner/serviceorder/{out_order_no}/complete`
             pub mod complete {
@@ -859,7 +1042,7 @@ pub mod partner {
                     }
                 }
                 /// The request of `POST /v3/payscore/oversea/partner/serviceorder/{out_order_no}/complete` (完结支付分订单).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequest {
                     /// 服务ID
                     ///
@@ -909,6 +1092,30 @@ pub mod partner {
                     complete_time: "complete_time" optional,
                     goods_tag: "goods_tag" optional,
                 });
+                impl PostRequest {
+                    /// A `PostRequest` with its required fields (`service_id`, `sub_mchid`, `post_payments`, `total_amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { post_discounts: Some(…), ..PostRequest::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        service_id: impl Into<String>,
+                        sub_mchid: impl Into<String>,
+                        post_payments: Vec<PostRequestPostPayments>,
+                        total_amount: i64,
+                    ) -> Self {
+                        Self {
+                            service_id: service_id.into(),
+                            sub_mchid: sub_mchid.into(),
+                            post_payments,
+                            post_discounts: None,
+                            total_amount,
+                            currency: None,
+                            time_range: None,
+                            location: None,
+                            profit_sharing: None,
+                            complete_time: None,
+                            goods_tag: None,
+                        }
+                    }
+                }
                 /// 实际服务位置
                 pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
                 /// PostRequestPostDiscounts
@@ -963,8 +1170,25 @@ pub mod partner {
                     type_: "type" required,
                     detail: "detail" required,
                 });
+                impl PostRequest {
+                    /// A `PostRequest` of its required fields (`service_id`, `sub_mchid`, `type_`, `detail`).
+                    #[inline]
+                    pub fn new(
+                        service_id: impl Into<String>,
+                        sub_mchid: impl Into<String>,
+                        type_: PostRequestType,
+                        detail: PostRequestDetail,
+                    ) -> Self {
+                        Self {
+                            service_id: service_id.into(),
+                            sub_mchid: sub_mchid.into(),
+                            type_,
+                            detail,
+                        }
+                    }
+                }
                 /// 内容信息详情
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequestDetail {
                     /// 收款序号
                     ///
@@ -984,6 +1208,17 @@ pub mod partner {
                     paid_time: "paid_time" required,
                     paid_amount: "paid_amount" optional,
                 });
+                impl PostRequestDetail {
+                    /// A `PostRequestDetail` with its required fields (`paid_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDetail { seq: Some(…), ..PostRequestDetail::new(…) }`.
+                    #[inline]
+                    pub fn new(paid_time: impl Into<String>) -> Self {
+                        Self {
+                            seq: None,
+                            paid_time: paid_time.into(),
+                            paid_amount: None,
+                        }
+                    }
+                }
                 /// 场景类型
                 ///
                 /// A value this client does not know yet is kept as [`PostRequestType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.

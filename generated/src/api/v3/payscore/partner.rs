@@ -85,7 +85,7 @@ pub mod permissions {
         }
     }
     /// The request of `POST /v3/payscore/partner/permissions` (商户预授权API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 服务ID
         ///
@@ -120,6 +120,25 @@ pub mod permissions {
         authorization_code: "authorization_code" required,
         notify_url: "notify_url" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`service_id`, `appid`, `sub_mchid`, `authorization_code`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            service_id: impl Into<String>,
+            appid: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            authorization_code: impl Into<String>,
+        ) -> Self {
+            Self {
+                service_id: service_id.into(),
+                appid: appid.into(),
+                sub_appid: None,
+                sub_mchid: sub_mchid.into(),
+                authorization_code: authorization_code.into(),
+                notify_url: None,
+            }
+        }
+    }
     /// The response of `POST /v3/payscore/partner/permissions` (商户预授权API).
     pub type PostResponse = crate::v3::payscore::acquiringbank::permissions::PostResponse;
     /// `/v3/payscore/partner/permissions/apply-for-scene`
@@ -144,7 +163,7 @@ pub mod permissions {
             }
         }
         /// The request of `POST /v3/payscore/partner/permissions/apply-for-scene` (服务商场景中预授权).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 服务ID
             ///
@@ -187,8 +206,30 @@ pub mod permissions {
             scene: "scene" required,
             transaction_scene_info: "transaction_scene_info" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`service_id`, `appid`, `sub_mchid`, `authorization_code`, `scene`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                service_id: impl Into<String>,
+                appid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                authorization_code: impl Into<String>,
+                scene: impl Into<String>,
+            ) -> Self {
+                Self {
+                    service_id: service_id.into(),
+                    appid: appid.into(),
+                    sub_appid: None,
+                    sub_mchid: sub_mchid.into(),
+                    authorization_code: authorization_code.into(),
+                    notify_url: None,
+                    scene: scene.into(),
+                    transaction_scene_info: None,
+                }
+            }
+        }
         /// 微信支付交易中授权附带的参数
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestTransactionSceneInfo {
             /// 支付下单的商户号
             ///
@@ -203,8 +244,18 @@ pub mod permissions {
             mchid: "mchid" required,
             sub_mchid: "sub_mchid" required,
         });
+        impl PostRequestTransactionSceneInfo {
+            /// A `PostRequestTransactionSceneInfo` of its required fields (`mchid`, `sub_mchid`).
+            #[inline]
+            pub fn new(mchid: impl Into<String>, sub_mchid: impl Into<String>) -> Self {
+                Self {
+                    mchid: mchid.into(),
+                    sub_mchid: sub_mchid.into(),
+                }
+            }
+        }
         /// The response of `POST /v3/payscore/partner/permissions/apply-for-scene` (服务商场景中预授权).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 授权场景, 与输入中一致
             ///
@@ -219,6 +270,16 @@ pub mod permissions {
             scene: "scene" required,
             transaction_permissions_token: "transaction_permissions_token" optional,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`scene`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { transaction_permissions_token: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(scene: impl Into<String>) -> Self {
+                Self {
+                    scene: scene.into(),
+                    transaction_permissions_token: None,
+                }
+            }
+        }
     }
     /// `/v3/payscore/partner/permissions/assess-user-risk-level`
     pub mod assess_user_risk_level {
@@ -243,7 +304,7 @@ pub mod permissions {
             }
         }
         /// The request of `POST /v3/payscore/partner/permissions/assess-user-risk-level` (服务商评估用户分层).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 子商户商户号
             ///
@@ -286,8 +347,28 @@ pub mod permissions {
             sub_openid: "sub_openid" optional,
             shopping_info: "shopping_info" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`sub_mchid`, `service_id`, `appid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                sub_mchid: impl Into<String>,
+                service_id: impl Into<String>,
+                appid: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sub_mchid: sub_mchid.into(),
+                    service_id: service_id.into(),
+                    appid: appid.into(),
+                    sub_appid: None,
+                    authorization_code: None,
+                    openid: None,
+                    sub_openid: None,
+                    shopping_info: None,
+                }
+            }
+        }
         /// 先用后付商品信息
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestShoppingInfo {
             /// 商品列表
             pub goods: Vec<PostRequestShoppingInfoGoods>,
@@ -295,8 +376,15 @@ pub mod permissions {
         ::wechatpay::runtime::json_object!(PostRequestShoppingInfo {
             goods: "goods" required,
         });
+        impl PostRequestShoppingInfo {
+            /// A `PostRequestShoppingInfo` of its required fields (`goods`).
+            #[inline]
+            pub fn new(goods: Vec<PostRequestShoppingInfoGoods>) -> Self {
+                Self { goods }
+            }
+        }
         /// PostRequestShoppingInfoGoods
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestShoppingInfoGoods {
             /// 商品名称
             ///
@@ -322,8 +410,26 @@ pub mod permissions {
             count: "count" required,
             category_id: "category_id" optional,
         });
+        impl PostRequestShoppingInfoGoods {
+            /// A `PostRequestShoppingInfoGoods` with its required fields (`name`, `picture`, `amount`, `count`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestShoppingInfoGoods { category_id: Some(…), ..PostRequestShoppingInfoGoods::new(…) }`.
+            #[inline]
+            pub fn new(
+                name: impl Into<String>,
+                picture: impl Into<String>,
+                amount: i64,
+                count: i64,
+            ) -> Self {
+                Self {
+                    name: name.into(),
+                    picture: picture.into(),
+                    amount,
+                    count,
+                    category_id: None,
+                }
+            }
+        }
         /// The response of `POST /v3/payscore/partner/permissions/assess-user-risk-level` (服务商评估用户分层).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 服务ID
             ///
@@ -408,6 +514,30 @@ pub mod permissions {
             user_risk_level: "user_risk_level" optional,
             risk_level_version: "risk_level_version" optional,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`service_id`, `appid`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mchid: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(service_id: impl Into<String>, appid: impl Into<String>) -> Self {
+                Self {
+                    service_id: service_id.into(),
+                    appid: appid.into(),
+                    mchid: None,
+                    openid: None,
+                    authorization_code: None,
+                    authorization_state: None,
+                    notify_url: None,
+                    cancel_authorization_time: None,
+                    authorization_success_time: None,
+                    sub_mchid: None,
+                    sub_appid: None,
+                    sub_openid: None,
+                    user_label: None,
+                    channel_id: None,
+                    user_risk_level: None,
+                    risk_level_version: None,
+                }
+            }
+        }
     }
     /// `/v3/payscore/partner/permissions/authorization-code`
     pub mod authorization_code {
@@ -455,7 +585,7 @@ pub mod permissions {
                 }
             }
             /// The request of `GET /v3/payscore/partner/permissions/authorization-code/{authorization_code}` (查询与用户授权记录（授权协议号）API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetRequest {
                 /// 服务ID
                 ///
@@ -470,8 +600,21 @@ pub mod permissions {
                 service_id: query "service_id" required,
                 sub_mchid: query "sub_mchid" required,
             });
+            impl GetRequest {
+                /// A `GetRequest` of its required fields (`service_id`, `sub_mchid`).
+                #[inline]
+                pub fn new(
+                    service_id: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        service_id: service_id.into(),
+                        sub_mchid: sub_mchid.into(),
+                    }
+                }
+            }
             /// The response of `GET /v3/payscore/partner/permissions/authorization-code/{authorization_code}` (查询与用户授权记录（授权协议号）API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 服务ID
                 ///
@@ -546,6 +689,32 @@ pub mod permissions {
                 user_risk_level: "user_risk_level" optional,
                 risk_level_version: "risk_level_version" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`service_id`, `authorization_code`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { appid: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(
+                    service_id: impl Into<String>,
+                    authorization_code: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        service_id: service_id.into(),
+                        appid: None,
+                        mchid: None,
+                        openid: None,
+                        authorization_code: authorization_code.into(),
+                        authorization_state: None,
+                        notify_url: None,
+                        cancel_authorization_time: None,
+                        authorization_success_time: None,
+                        sub_mchid: sub_mchid.into(),
+                        sub_appid: None,
+                        sub_openid: None,
+                        user_risk_level: None,
+                        risk_level_version: None,
+                    }
+                }
+            }
             /// `/v3/payscore/partner/permissions/authorization-code/{authorization_code}/terminate`
             pub mod terminate {
                 /// The chain step for `/v3/payscore/partner/permissions/authorization-code/{authorization_code}/terminate`, reached with `client.v3().payscore().partner().permissions().authorization_code().authorization_code(authorization_code).terminate()`.
@@ -568,7 +737,7 @@ pub mod permissions {
                     }
                 }
                 /// The request of `POST /v3/payscore/partner/permissions/authorization-code/{authorization_code}/terminate` (解除用户授权关系（授权协议号）API).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequest {
                     /// 服务ID
                     ///
@@ -588,6 +757,21 @@ pub mod permissions {
                     sub_mchid: "sub_mchid" required,
                     reason: "reason" required,
                 });
+                impl PostRequest {
+                    /// A `PostRequest` of its required fields (`service_id`, `sub_mchid`, `reason`).
+                    #[inline]
+                    pub fn new(
+                        service_id: impl Into<String>,
+                        sub_mchid: impl Into<String>,
+                        reason: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            service_id: service_id.into(),
+                            sub_mchid: sub_mchid.into(),
+                            reason: reason.into(),
+                        }
+                    }
+                }
             }
         }
     }
@@ -618,7 +802,7 @@ pub mod permissions {
             }
         }
         /// The request of `GET /v3/payscore/partner/permissions/search` (查询与用户授权记录（openid）API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetRequest {
             /// 服务ID
             ///
@@ -653,8 +837,26 @@ pub mod permissions {
             openid: query "openid" optional,
             sub_openid: query "sub_openid" optional,
         });
+        impl GetRequest {
+            /// A `GetRequest` with its required fields (`service_id`, `appid`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { sub_appid: Some(…), ..GetRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                service_id: impl Into<String>,
+                appid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+            ) -> Self {
+                Self {
+                    service_id: service_id.into(),
+                    appid: appid.into(),
+                    sub_mchid: sub_mchid.into(),
+                    sub_appid: None,
+                    openid: None,
+                    sub_openid: None,
+                }
+            }
+        }
         /// The response of `GET /v3/payscore/partner/permissions/search` (查询与用户授权记录（openid）API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 服务ID
             ///
@@ -729,6 +931,32 @@ pub mod permissions {
             user_risk_level: "user_risk_level" optional,
             risk_level_version: "risk_level_version" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`service_id`, `appid`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(
+                service_id: impl Into<String>,
+                appid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+            ) -> Self {
+                Self {
+                    service_id: service_id.into(),
+                    appid: appid.into(),
+                    mchid: None,
+                    openid: None,
+                    authorization_code: None,
+                    authorization_state: None,
+                    notify_url: None,
+                    cancel_authorization_time: None,
+                    authorization_success_time: None,
+                    sub_mchid: sub_mchid.into(),
+                    sub_appid: None,
+                    sub_openid: None,
+                    user_risk_level: None,
+                    risk_level_version: None,
+                }
+            }
+        }
     }
     /// `/v3/payscore/partner/permissions/terminate`
     pub mod terminate {
@@ -752,7 +980,7 @@ pub mod permissions {
             }
         }
         /// The request of `POST /v3/payscore/partner/permissions/terminate` (解除用户授权关系（openid）API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 服务商公众号下的用户标识
             ///
@@ -790,6 +1018,26 @@ pub mod permissions {
             sub_mchid: "sub_mchid" required,
             reason: "reason" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`service_id`, `appid`, `sub_mchid`, `reason`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { openid: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                service_id: impl Into<String>,
+                appid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                reason: impl Into<String>,
+            ) -> Self {
+                Self {
+                    openid: None,
+                    sub_openid: None,
+                    service_id: service_id.into(),
+                    appid: appid.into(),
+                    sub_appid: None,
+                    sub_mchid: sub_mchid.into(),
+                    reason: reason.into(),
+                }
+            }
+        }
     }
 }
 /// `/v3/payscore/partner/service-account-applications`
@@ -821,7 +1069,7 @@ pub mod service_account_applications {
         }
     }
     /// The request of `POST /v3/payscore/partner/service-account-applications` (收付通子商户申请绑定支付分服务).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 服务ID
         ///
@@ -856,8 +1104,27 @@ pub mod service_account_applications {
         out_apply_no: "out_apply_no" required,
         result_notify_url: "result_notify_url" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`service_id`, `appid`, `sub_mchid`, `out_apply_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            service_id: impl Into<String>,
+            appid: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            out_apply_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                service_id: service_id.into(),
+                appid: appid.into(),
+                sub_mchid: sub_mchid.into(),
+                sub_appid: None,
+                out_apply_no: out_apply_no.into(),
+                result_notify_url: None,
+            }
+        }
+    }
     /// The response of `POST /v3/payscore/partner/service-account-applications` (收付通子商户申请绑定支付分服务).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 服务ID
         ///
@@ -907,6 +1174,28 @@ pub mod service_account_applications {
         apply_state: "apply_state" optional,
         reject_reason: "reject_reason" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`service_id`, `appid`, `sub_mchid`, `out_apply_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mchid: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            service_id: impl Into<String>,
+            appid: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            out_apply_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                service_id: service_id.into(),
+                mchid: None,
+                appid: appid.into(),
+                sub_mchid: sub_mchid.into(),
+                sub_appid: None,
+                out_apply_no: out_apply_no.into(),
+                result_notify_url: None,
+                apply_state: None,
+                reject_reason: None,
+            }
+        }
+    }
     /// `/v3/payscore/partner/service-account-applications/{out_apply_no}`
     pub mod by_out_apply_no {
         /// The chain step for `/v3/payscore/partner/service-account-applications/{out_apply_no}`, reached with `client.v3().payscore().partner().service_account_applications().out_apply_no(out_apply_no)`.
@@ -923,7 +1212,7 @@ pub mod service_account_applications {
             }
         }
         /// The response of `GET /v3/payscore/partner/service-account-applications/{out_apply_no}` (查询收付通子商户服务绑定结果).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 服务ID
             ///
@@ -973,6 +1262,23 @@ pub mod service_account_applications {
             apply_state: "apply_state" optional,
             reject_reason: "reject_reason" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`out_apply_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { service_id: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(out_apply_no: impl Into<String>) -> Self {
+                Self {
+                    service_id: None,
+                    mchid: None,
+                    appid: None,
+                    sub_mchid: None,
+                    sub_appid: None,
+                    out_apply_no: out_apply_no.into(),
+                    result_notify_url: None,
+                    apply_state: None,
+                    reject_reason: None,
+                }
+            }
+        }
     }
 }
 /// `/v3/payscore/partner/serviceorder`
@@ -1025,7 +1331,7 @@ pub mod serviceorder {
         }
     }
     /// The request of `GET /v3/payscore/partner/serviceorder` (查询支付分订单).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetRequest {
         /// 服务ID
         ///
@@ -1050,8 +1356,20 @@ pub mod serviceorder {
         out_order_no: query "out_order_no" optional,
         query_id: query "query_id" optional,
     });
+    impl GetRequest {
+        /// A `GetRequest` with its required fields (`service_id`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { out_order_no: Some(…), ..GetRequest::new(…) }`.
+        #[inline]
+        pub fn new(service_id: impl Into<String>, sub_mchid: impl Into<String>) -> Self {
+            Self {
+                service_id: service_id.into(),
+                sub_mchid: sub_mchid.into(),
+                out_order_no: None,
+                query_id: None,
+            }
+        }
+    }
     /// The response of `GET /v3/payscore/partner/serviceorder` (查询支付分订单).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 商户服务订单号
         ///
@@ -1152,6 +1470,39 @@ pub mod serviceorder {
         sub_openid: "sub_openid" optional,
         order_id: "order_id" optional,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`out_order_no`, `service_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { appid: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            out_order_no: impl Into<String>,
+            service_id: impl Into<String>,
+        ) -> Self {
+            Self {
+                out_order_no: out_order_no.into(),
+                service_id: service_id.into(),
+                appid: None,
+                mchid: None,
+                sub_appid: None,
+                sub_mchid: None,
+                service_introduction: None,
+                state: None,
+                state_description: None,
+                post_payments: None,
+                post_discounts: None,
+                risk_fund: None,
+                total_amount: None,
+                need_collection: None,
+                collection: None,
+                time_range: None,
+                location: None,
+                attach: None,
+                notify_url: None,
+                openid: None,
+                sub_openid: None,
+                order_id: None,
+            }
+        }
+    }
     /// 收款信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseCollection {
@@ -1421,6 +1772,41 @@ pub mod serviceorder {
         attach: "attach" optional,
         device: "device" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`service_id`, `appid`, `sub_mchid`, `out_order_no`, `service_introduction`, `risk_fund`, `time_range`, `notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            service_id: impl Into<String>,
+            appid: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            out_order_no: impl Into<String>,
+            service_introduction: impl Into<String>,
+            risk_fund: PostRequestRiskFund,
+            time_range: PostRequestTimeRange,
+            notify_url: impl Into<String>,
+        ) -> Self {
+            Self {
+                service_id: service_id.into(),
+                appid: appid.into(),
+                sub_mchid: sub_mchid.into(),
+                sub_appid: None,
+                out_order_no: out_order_no.into(),
+                service_introduction: service_introduction.into(),
+                post_payments: None,
+                post_discounts: None,
+                risk_fund,
+                time_range,
+                location: None,
+                openid: None,
+                sub_openid: None,
+                need_user_confirm: None,
+                notify_url: notify_url.into(),
+                attach: None,
+                device: None,
+            }
+        }
+    }
     /// 设备信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestDevice {
@@ -1469,6 +1855,17 @@ pub mod serviceorder {
         amount: "amount" required,
         description: "description" optional,
     });
+    impl PostRequestRiskFund {
+        /// A `PostRequestRiskFund` with its required fields (`name`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestRiskFund { description: Some(…), ..PostRequestRiskFund::new(…) }`.
+        #[inline]
+        pub fn new(name: PostRequestRiskFundName, amount: i64) -> Self {
+            Self {
+                name,
+                amount,
+                description: None,
+            }
+        }
+    }
     /// 风险金名称
     ///
     /// A value this client does not know yet is kept as [`PostRequestRiskFundName::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1495,7 +1892,7 @@ pub mod serviceorder {
     /// 服务时间
     pub type PostRequestTimeRange = crate::v3::payscore::acquiringbank::serviceorder::PostResponseTimeRange;
     /// The response of `POST /v3/payscore/partner/serviceorder` (创建支付分订单).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 商户服务订单号
         ///
@@ -1580,6 +1977,38 @@ pub mod serviceorder {
         order_id: "order_id" optional,
         package: "package" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`out_order_no`, `service_id`, `appid`, `sub_mchid`, `service_introduction`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mchid: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            out_order_no: impl Into<String>,
+            service_id: impl Into<String>,
+            appid: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            service_introduction: impl Into<String>,
+        ) -> Self {
+            Self {
+                out_order_no: out_order_no.into(),
+                service_id: service_id.into(),
+                appid: appid.into(),
+                mchid: None,
+                sub_appid: None,
+                sub_mchid: sub_mchid.into(),
+                service_introduction: service_introduction.into(),
+                state: None,
+                state_description: None,
+                post_payments: None,
+                post_discounts: None,
+                risk_fund: None,
+                time_range: None,
+                location: None,
+                attach: None,
+                notify_url: None,
+                order_id: None,
+                package: None,
+            }
+        }
+    }
     /// 服务位置
     pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::PostRequestLocation;
     /// PostResponsePostDiscounts
@@ -1710,7 +2139,7 @@ pub mod serviceorder {
                 }
             }
             /// The request of `POST /v3/payscore/partner/serviceorder/{out_order_no}/complete` (完结支付分订单API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 服务ID
                 ///
@@ -1758,6 +2187,30 @@ pub mod serviceorder {
                 goods_tag: "goods_tag" optional,
                 device: "device" optional,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`service_id`, `sub_mchid`, `post_payments`, `total_amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { post_discounts: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                pub fn new(
+                    service_id: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                    post_payments: Vec<PostRequestPostPayments>,
+                    total_amount: i64,
+                ) -> Self {
+                    Self {
+                        service_id: service_id.into(),
+                        sub_mchid: sub_mchid.into(),
+                        post_payments,
+                        post_discounts: None,
+                        total_amount,
+                        time_range: None,
+                        location: None,
+                        profit_sharing: None,
+                        complete_time: None,
+                        goods_tag: None,
+                        device: None,
+                    }
+                }
+            }
             /// 设备信息
             pub type PostRequestDevice = crate::v3::payscore::partner::serviceorder::PostRequestDevice;
             /// 实际服务位置
@@ -1791,7 +2244,7 @@ pub mod serviceorder {
                 }
             }
             /// The request of `POST /v3/payscore/partner/serviceorder/{out_order_no}/modify` (修改订单金额API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 服务ID
                 ///
@@ -1825,10 +2278,30 @@ pub mod serviceorder {
                 reason: "reason" required,
                 device: "device" optional,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`sub_mchid`, `post_payments`, `total_amount`, `reason`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { service_id: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                pub fn new(
+                    sub_mchid: impl Into<String>,
+                    post_payments: Vec<PostRequestPostPayments>,
+                    total_amount: i64,
+                    reason: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        service_id: None,
+                        sub_mchid: sub_mchid.into(),
+                        post_payments,
+                        post_discounts: None,
+                        total_amount,
+                        reason: reason.into(),
+                        device: None,
+                    }
+                }
+            }
             /// 设备信息
             pub type PostRequestDevice = crate::v3::payscore::partner::serviceorder::PostRequestDevice;
             /// PostRequestPostDiscounts
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequestPostDiscounts {
                 /// 优惠名称
                 ///
@@ -1853,6 +2326,18 @@ pub mod serviceorder {
                 amount: "amount" required,
                 count: "count" optional,
             });
+            impl PostRequestPostDiscounts {
+                /// A `PostRequestPostDiscounts` with its required fields (`name`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestPostDiscounts { description: Some(…), ..PostRequestPostDiscounts::new(…) }`.
+                #[inline]
+                pub fn new(name: impl Into<String>, amount: i64) -> Self {
+                    Self {
+                        name: name.into(),
+                        description: None,
+                        amount,
+                        count: None,
+                    }
+                }
+            }
             /// PostRequestPostPayments
             pub type PostRequestPostPayments = crate::v3::payscore::acquiringbank::serviceorder::by_out_order_no::complete::PostRequestPostPayments;
         }
@@ -1878,7 +2363,7 @@ pub mod serviceorder {
                 }
             }
             /// The request of `POST /v3/payscore/partner/serviceorder/{out_order_no}/pay` (商户发起催收扣款API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 服务ID
                 ///
@@ -1893,6 +2378,16 @@ pub mod serviceorder {
                 service_id: "service_id" optional,
                 sub_mchid: "sub_mchid" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { service_id: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                pub fn new(sub_mchid: impl Into<String>) -> Self {
+                    Self {
+                        service_id: None,
+                        sub_mchid: sub_mchid.into(),
+                    }
+                }
+            }
         }
         /// `/v3/payscore/partner/serviceorder/{out_order_no}/send-pendingmessage`
         pub mod send_pendingmessage {
@@ -1918,7 +2413,7 @@ pub mod serviceorder {
                 }
             }
             /// The request of `POST /v3/payscore/partner/serviceorder/{out_order_no}/send-pendingmessage` (下发服务费用待处理消息).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 服务ID
                 ///
@@ -1949,6 +2444,26 @@ pub mod serviceorder {
                 total_amount: "total_amount" required,
                 prepaid_time: "prepaid_time" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`service_id`, `sub_mchid`, `post_payments`, `total_amount`, `prepaid_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { post_discounts: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                pub fn new(
+                    service_id: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                    post_payments: Vec<PostRequestPostPayments>,
+                    total_amount: i64,
+                    prepaid_time: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        service_id: service_id.into(),
+                        sub_mchid: sub_mchid.into(),
+                        post_payments,
+                        post_discounts: None,
+                        total_amount,
+                        prepaid_time: prepaid_time.into(),
+                    }
+                }
+            }
             /// PostRequestPostDiscounts
             pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
             /// PostRequestPostPayments
@@ -2006,7 +2521,7 @@ pub mod serviceorder {
                 }
             }
             /// The request of `POST /v3/payscore/partner/serviceorder/{out_order_no}/sync` (同步订单信息API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 服务ID
                 ///
@@ -2029,8 +2544,25 @@ pub mod serviceorder {
                 type_: "type" required,
                 detail: "detail" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` of its required fields (`service_id`, `sub_mchid`, `type_`, `detail`).
+                #[inline]
+                pub fn new(
+                    service_id: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                    type_: impl Into<String>,
+                    detail: PostRequestDetail,
+                ) -> Self {
+                    Self {
+                        service_id: service_id.into(),
+                        sub_mchid: sub_mchid.into(),
+                        type_: type_.into(),
+                        detail,
+                    }
+                }
+            }
             /// 内容信息详情
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequestDetail {
                 /// 收款序号
                 ///
@@ -2050,6 +2582,17 @@ pub mod serviceorder {
                 paid_time: "paid_time" required,
                 paid_amount: "paid_amount" optional,
             });
+            impl PostRequestDetail {
+                /// A `PostRequestDetail` with its required fields (`paid_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDetail { seq: Some(…), ..PostRequestDetail::new(…) }`.
+                #[inline]
+                pub fn new(paid_time: impl Into<String>) -> Self {
+                    Self {
+                        seq: None,
+                        paid_time: paid_time.into(),
+                        paid_amount: None,
+                    }
+                }
+            }
         }
     }
     /// `/v3/payscore/partner/serviceorder/direct-complete`
@@ -2074,7 +2617,7 @@ pub mod serviceorder {
             }
         }
         /// The request of `POST /v3/payscore/partner/serviceorder/direct-complete` (创单结单合并API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 服务ID
             ///
@@ -2149,6 +2692,40 @@ pub mod serviceorder {
             notify_url: "notify_url" required,
             openid: "openid" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`service_id`, `appid`, `sub_appid`, `out_order_no`, `service_introduction`, `total_amount`, `time_range`, `notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                service_id: impl Into<String>,
+                appid: impl Into<String>,
+                sub_appid: impl Into<String>,
+                out_order_no: impl Into<String>,
+                service_introduction: impl Into<String>,
+                total_amount: i64,
+                time_range: PostRequestTimeRange,
+                notify_url: impl Into<String>,
+            ) -> Self {
+                Self {
+                    service_id: service_id.into(),
+                    appid: appid.into(),
+                    sub_appid: sub_appid.into(),
+                    sub_mchid: None,
+                    out_order_no: out_order_no.into(),
+                    service_introduction: service_introduction.into(),
+                    post_payments: None,
+                    post_discounts: None,
+                    total_amount,
+                    time_range,
+                    location: None,
+                    profit_sharing: None,
+                    goods_tag: None,
+                    attach: None,
+                    notify_url: notify_url.into(),
+                    openid: None,
+                }
+            }
+        }
         /// 服务位置
         pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
         /// PostRequestPostDiscounts
@@ -2259,6 +2836,43 @@ pub mod servicepayondeliveryorder {
         mchid: "mchid" optional,
         shopping_info: "shopping_info" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`out_order_no`, `appid`, `sub_mchid`, `service_id`, `service_introduction`, `time_range`, `risk_fund`, `notify_url`, `shopping_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            out_order_no: impl Into<String>,
+            appid: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            service_id: impl Into<String>,
+            service_introduction: impl Into<String>,
+            time_range: PostRequestTimeRange,
+            risk_fund: PostRequestRiskFund,
+            notify_url: impl Into<String>,
+            shopping_info: PostRequestShoppingInfo,
+        ) -> Self {
+            Self {
+                out_order_no: out_order_no.into(),
+                appid: appid.into(),
+                sub_mchid: sub_mchid.into(),
+                sub_appid: None,
+                service_id: service_id.into(),
+                service_introduction: service_introduction.into(),
+                post_payments: None,
+                post_discounts: None,
+                time_range,
+                location: None,
+                risk_fund,
+                attach: None,
+                notify_url: notify_url.into(),
+                openid: None,
+                sub_openid: None,
+                need_user_confirm: None,
+                mchid: None,
+                shopping_info,
+            }
+        }
+    }
     /// 服务位置
     pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
     /// 商户优惠
@@ -2284,6 +2898,17 @@ pub mod servicepayondeliveryorder {
         amount: "amount" required,
         description: "description" optional,
     });
+    impl PostRequestRiskFund {
+        /// A `PostRequestRiskFund` with its required fields (`name`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestRiskFund { description: Some(…), ..PostRequestRiskFund::new(…) }`.
+        #[inline]
+        pub fn new(name: PostRequestRiskFundName, amount: i64) -> Self {
+            Self {
+                name,
+                amount,
+                description: None,
+            }
+        }
+    }
     /// 风险金名称
     pub type PostRequestRiskFundName = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestRiskFundName;
     /// 先用后付购物详情
@@ -2402,7 +3027,7 @@ pub mod servicequotas {
                 }
             }
             /// The request of `GET /v3/payscore/partner/servicequotas/service-id/{service_id}` (查询用户分层对应建议先享金额).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetRequest {
                 /// 子商户商户号
                 ///
@@ -2427,8 +3052,24 @@ pub mod servicequotas {
                 sub_appid: query "sub_appid" optional,
                 risk_level_version: query "risk_level_version" required,
             });
+            impl GetRequest {
+                /// A `GetRequest` with its required fields (`sub_mchid`, `appid`, `risk_level_version`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { sub_appid: Some(…), ..GetRequest::new(…) }`.
+                #[inline]
+                pub fn new(
+                    sub_mchid: impl Into<String>,
+                    appid: impl Into<String>,
+                    risk_level_version: i64,
+                ) -> Self {
+                    Self {
+                        sub_mchid: sub_mchid.into(),
+                        appid: appid.into(),
+                        sub_appid: None,
+                        risk_level_version,
+                    }
+                }
+            }
             /// The response of `GET /v3/payscore/partner/servicequotas/service-id/{service_id}` (查询用户分层对应建议先享金额).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 服务ID
                 ///
@@ -2466,6 +3107,26 @@ pub mod servicequotas {
                 risk_level_version: "risk_level_version" required,
                 quotas: "quotas" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`service_id`, `sub_mchid`, `appid`, `risk_level_version`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(
+                    service_id: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                    appid: impl Into<String>,
+                    risk_level_version: i64,
+                ) -> Self {
+                    Self {
+                        service_id: service_id.into(),
+                        mchid: None,
+                        sub_mchid: sub_mchid.into(),
+                        appid: appid.into(),
+                        sub_appid: None,
+                        risk_level_version,
+                        quotas: None,
+                    }
+                }
+            }
             /// GetResponseQuotas
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseQuotas {

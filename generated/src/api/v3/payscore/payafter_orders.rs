@@ -234,7 +234,7 @@ pub enum GetResponseState {
     Expired = "EXPIRED",
 });
 /// The request of `POST /v3/payscore/payafter-orders` (创建先享后付订单).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
     /// 公众账号ID
     ///
@@ -299,6 +299,36 @@ pub struct PostRequest {
     userid: "userid" optional,
     address: "address" optional,
 });
+impl PostRequest {
+    /// A `PostRequest` with its required fields (`appid`, `out_order_no`, `service_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { service_start_time: Some(…), ..PostRequest::new(…) }`.
+    #[inline]
+    pub fn new(
+        appid: impl Into<String>,
+        out_order_no: impl Into<String>,
+        service_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            appid: appid.into(),
+            out_order_no: out_order_no.into(),
+            service_id: service_id.into(),
+            service_start_time: None,
+            service_end_time: None,
+            service_start_location: None,
+            service_end_location: None,
+            service_introduction: None,
+            fees: None,
+            discounts: None,
+            risk_amount: None,
+            attach: None,
+            need_user_confirm: None,
+            openid: None,
+            name: None,
+            phone: None,
+            userid: None,
+            address: None,
+        }
+    }
+}
 /// PostRequestDiscounts
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestDiscounts {
@@ -404,7 +434,7 @@ pub mod by_out_order_no {
             }
         }
         /// The request of `POST /v3/payscore/payafter-orders/{out_order_no}/cancel` (撤销先享后付订单).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 公众账号ID
             ///
@@ -424,8 +454,23 @@ pub mod by_out_order_no {
             service_id: "service_id" required,
             reason: "reason" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` of its required fields (`appid`, `service_id`, `reason`).
+            #[inline]
+            pub fn new(
+                appid: impl Into<String>,
+                service_id: impl Into<String>,
+                reason: impl Into<String>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    service_id: service_id.into(),
+                    reason: reason.into(),
+                }
+            }
+        }
         /// The response of `POST /v3/payscore/payafter-orders/{out_order_no}/cancel` (撤销先享后付订单).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 公众账号ID
             ///
@@ -455,6 +500,23 @@ pub mod by_out_order_no {
             service_id: "service_id" required,
             order_id: "order_id" optional,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`appid`, `out_order_no`, `service_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mchid: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(
+                appid: impl Into<String>,
+                out_order_no: impl Into<String>,
+                service_id: impl Into<String>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    mchid: None,
+                    out_order_no: out_order_no.into(),
+                    service_id: service_id.into(),
+                    order_id: None,
+                }
+            }
+        }
     }
     /// `/v3/payscore/payafter-orders/{out_order_no}/complete`
     pub mod complete {
@@ -478,7 +540,7 @@ pub mod by_out_order_no {
             }
         }
         /// The request of `POST /v3/payscore/payafter-orders/{out_order_no}/complete` (完结先享后付订单).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 公众账号ID
             ///
@@ -527,6 +589,26 @@ pub mod by_out_order_no {
             finish_ticket: "finish_ticket" optional,
             profit_sharing: "profit_sharing" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`appid`, `service_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { finish_type: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(appid: impl Into<String>, service_id: impl Into<String>) -> Self {
+                Self {
+                    appid: appid.into(),
+                    service_id: service_id.into(),
+                    finish_type: None,
+                    cancel_reason: None,
+                    real_service_start_time: None,
+                    real_service_end_time: None,
+                    real_service_end_location: None,
+                    fees: None,
+                    discounts: None,
+                    total_amount: None,
+                    finish_ticket: None,
+                    profit_sharing: None,
+                }
+            }
+        }
         /// PostRequestDiscounts
         pub type PostRequestDiscounts = crate::v3::payscore::payafter_orders::GetResponseDiscounts;
         /// PostRequestFees
@@ -603,7 +685,7 @@ pub mod by_out_order_no {
             OrderPaid = "Order_Paid",
         });
         /// The response of `POST /v3/payscore/payafter-orders/{out_order_no}/sync` (支付分订单同步).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 公众账号ID
             ///
@@ -628,5 +710,20 @@ pub mod by_out_order_no {
             out_order_no: "out_order_no" required,
             order_id: "order_id" optional,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`appid`, `out_order_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mchid: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(
+                appid: impl Into<String>,
+                out_order_no: impl Into<String>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    mchid: None,
+                    out_order_no: out_order_no.into(),
+                    order_id: None,
+                }
+            }
+        }
     }
 }

@@ -36,7 +36,7 @@ impl<'a> Permissions<'a> {
     }
 }
 /// The request of `POST /v3/payscore/permissions` (商户预授权API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
     /// 服务id
     ///
@@ -61,6 +61,22 @@ pub struct PostRequest {
     authorization_code: "authorization_code" required,
     notify_url: "notify_url" optional,
 });
+impl PostRequest {
+    /// A `PostRequest` with its required fields (`service_id`, `appid`, `authorization_code`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { notify_url: Some(…), ..PostRequest::new(…) }`.
+    #[inline]
+    pub fn new(
+        service_id: impl Into<String>,
+        appid: impl Into<String>,
+        authorization_code: impl Into<String>,
+    ) -> Self {
+        Self {
+            service_id: service_id.into(),
+            appid: appid.into(),
+            authorization_code: authorization_code.into(),
+            notify_url: None,
+        }
+    }
+}
 /// The response of `POST /v3/payscore/permissions` (商户预授权API).
 pub type PostResponse = crate::v3::payscore::acquiringbank::permissions::PostResponse;
 /// `/v3/payscore/permissions/assess-user-risk-level`
@@ -82,7 +98,7 @@ pub mod assess_user_risk_level {
         }
     }
     /// The request of `POST /v3/payscore/permissions/assess-user-risk-level` (商户评估用户分层).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 服务ID
         ///
@@ -110,6 +126,19 @@ pub mod assess_user_risk_level {
         openid: "openid" optional,
         shopping_info: "shopping_info" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`service_id`, `appid`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { authorization_code: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(service_id: impl Into<String>, appid: impl Into<String>) -> Self {
+            Self {
+                service_id: service_id.into(),
+                appid: appid.into(),
+                authorization_code: None,
+                openid: None,
+                shopping_info: None,
+            }
+        }
+    }
     /// 先用后付商品信息
     pub type PostRequestShoppingInfo = crate::v3::payscore::partner::permissions::assess_user_risk_level::PostRequestShoppingInfo;
     /// PostRequestShoppingInfoGoods
@@ -160,7 +189,7 @@ pub mod authorization_code {
             }
         }
         /// The request of `GET /v3/payscore/permissions/authorization-code/{authorization_code}` (查询与用户授权记录（授权协议号）API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetRequest {
             /// 服务ID
             ///
@@ -170,8 +199,17 @@ pub mod authorization_code {
         ::wechatpay::runtime::json_object!(GetRequest {
             service_id: query "service_id" required,
         });
+        impl GetRequest {
+            /// A `GetRequest` of its required fields (`service_id`).
+            #[inline]
+            pub fn new(service_id: impl Into<String>) -> Self {
+                Self {
+                    service_id: service_id.into(),
+                }
+            }
+        }
         /// The response of `GET /v3/payscore/permissions/authorization-code/{authorization_code}` (查询与用户授权记录（授权协议号）API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 服务id
             ///
@@ -231,6 +269,28 @@ pub mod authorization_code {
             user_risk_level: "user_risk_level" optional,
             risk_level_version: "risk_level_version" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`service_id`, `authorization_code`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { appid: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(
+                service_id: impl Into<String>,
+                authorization_code: impl Into<String>,
+            ) -> Self {
+                Self {
+                    service_id: service_id.into(),
+                    appid: None,
+                    mchid: None,
+                    openid: None,
+                    authorization_code: authorization_code.into(),
+                    authorization_state: None,
+                    notify_url: None,
+                    cancel_authorization_time: None,
+                    authorization_success_time: None,
+                    user_risk_level: None,
+                    risk_level_version: None,
+                }
+            }
+        }
         /// `/v3/payscore/permissions/authorization-code/{authorization_code}/terminate`
         pub mod terminate {
             /// The chain step for `/v3/payscore/permissions/authorization-code/{authorization_code}/terminate`, reached with `client.v3().payscore().permissions().authorization_code().authorization_code(authorization_code).terminate()`.
@@ -253,7 +313,7 @@ pub mod authorization_code {
                 }
             }
             /// The request of `POST /v3/payscore/permissions/authorization-code/{authorization_code}/terminate` (解除用户授权关系（授权协议号）API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 服务id
                 ///
@@ -268,6 +328,19 @@ pub mod authorization_code {
                 service_id: "service_id" required,
                 reason: "reason" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` of its required fields (`service_id`, `reason`).
+                #[inline]
+                pub fn new(
+                    service_id: impl Into<String>,
+                    reason: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        service_id: service_id.into(),
+                        reason: reason.into(),
+                    }
+                }
+            }
         }
     }
 }
@@ -310,7 +383,7 @@ pub mod openid {
             }
         }
         /// The request of `GET /v3/payscore/permissions/openid/{openid}` (查询与用户授权记录（openid）API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetRequest {
             /// 服务ID
             ///
@@ -325,8 +398,18 @@ pub mod openid {
             service_id: query "service_id" required,
             appid: query "appid" required,
         });
+        impl GetRequest {
+            /// A `GetRequest` of its required fields (`service_id`, `appid`).
+            #[inline]
+            pub fn new(service_id: impl Into<String>, appid: impl Into<String>) -> Self {
+                Self {
+                    service_id: service_id.into(),
+                    appid: appid.into(),
+                }
+            }
+        }
         /// The response of `GET /v3/payscore/permissions/openid/{openid}` (查询与用户授权记录（openid）API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 服务id
             ///
@@ -381,6 +464,24 @@ pub mod openid {
             user_risk_level: "user_risk_level" optional,
             risk_level_version: "risk_level_version" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`service_id`, `appid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(service_id: impl Into<String>, appid: impl Into<String>) -> Self {
+                Self {
+                    service_id: service_id.into(),
+                    appid: appid.into(),
+                    mchid: None,
+                    openid: None,
+                    authorization_code: None,
+                    authorization_state: None,
+                    cancel_authorization_time: None,
+                    authorization_success_time: None,
+                    user_risk_level: None,
+                    risk_level_version: None,
+                }
+            }
+        }
         /// `/v3/payscore/permissions/openid/{openid}/terminate`
         pub mod terminate {
             /// The chain step for `/v3/payscore/permissions/openid/{openid}/terminate`, reached with `client.v3().payscore().permissions().openid().openid(openid).terminate()`.
@@ -403,7 +504,7 @@ pub mod openid {
                 }
             }
             /// The request of `POST /v3/payscore/permissions/openid/{openid}/terminate` (解除用户授权关系（openid）API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 服务ID
                 ///
@@ -423,6 +524,21 @@ pub mod openid {
                 appid: "appid" required,
                 reason: "reason" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` of its required fields (`service_id`, `appid`, `reason`).
+                #[inline]
+                pub fn new(
+                    service_id: impl Into<String>,
+                    appid: impl Into<String>,
+                    reason: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        service_id: service_id.into(),
+                        appid: appid.into(),
+                        reason: reason.into(),
+                    }
+                }
+            }
         }
     }
 }

@@ -52,7 +52,7 @@ pub mod partner {
             }
         }
         /// The request of `POST /v3/payscore/plan/partner/payscore-plans` (创建支付分计划).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 计划所属服务
             ///
@@ -110,8 +110,38 @@ pub mod partner {
             plan_detail_list: "plan_detail_list" optional,
             merchant_plan_no: "merchant_plan_no" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`service_id`, `appid`, `sub_mchid`, `plan_name`, `plan_duration`, `deduction_quantity`, `total_original_price`, `total_actual_price`, `merchant_plan_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                service_id: impl Into<String>,
+                appid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                plan_name: impl Into<String>,
+                plan_duration: i64,
+                deduction_quantity: i64,
+                total_original_price: i64,
+                total_actual_price: i64,
+                merchant_plan_no: impl Into<String>,
+            ) -> Self {
+                Self {
+                    service_id: service_id.into(),
+                    appid: appid.into(),
+                    sub_mchid: sub_mchid.into(),
+                    sub_appid: None,
+                    plan_name: plan_name.into(),
+                    plan_duration,
+                    deduction_quantity,
+                    total_original_price,
+                    total_actual_price,
+                    plan_detail_list: None,
+                    merchant_plan_no: merchant_plan_no.into(),
+                }
+            }
+        }
         /// PostRequestPlanDetailList
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestPlanDetailList {
             /// 计划明细原支付金额(单位分)
             ///
@@ -136,8 +166,24 @@ pub mod partner {
             actual_price: "actual_price" required,
             plan_detail_name: "plan_detail_name" required,
         });
+        impl PostRequestPlanDetailList {
+            /// A `PostRequestPlanDetailList` with its required fields (`original_price`, `actual_price`, `plan_detail_name`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestPlanDetailList { plan_discount_description: Some(…), ..PostRequestPlanDetailList::new(…) }`.
+            #[inline]
+            pub fn new(
+                original_price: i64,
+                actual_price: i64,
+                plan_detail_name: impl Into<String>,
+            ) -> Self {
+                Self {
+                    original_price,
+                    plan_discount_description: None,
+                    actual_price,
+                    plan_detail_name: plan_detail_name.into(),
+                }
+            }
+        }
         /// The response of `POST /v3/payscore/plan/partner/payscore-plans` (创建支付分计划).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 支付分计划ID
             ///
@@ -220,6 +266,41 @@ pub mod partner {
             stop_mchid: "stop_mchid" optional,
             stop_time: "stop_time" optional,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`service_id`, `sub_mchid`, `appid`, `merchant_plan_no`, `plan_name`, `plan_duration`, `total_original_price`, `deduction_quantity`, `total_actual_price`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { plan_id: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                service_id: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                appid: impl Into<String>,
+                merchant_plan_no: impl Into<String>,
+                plan_name: impl Into<String>,
+                plan_duration: i64,
+                total_original_price: i64,
+                deduction_quantity: i64,
+                total_actual_price: i64,
+            ) -> Self {
+                Self {
+                    plan_id: None,
+                    service_id: service_id.into(),
+                    mchid: None,
+                    sub_mchid: sub_mchid.into(),
+                    appid: appid.into(),
+                    sub_appid: None,
+                    merchant_plan_no: merchant_plan_no.into(),
+                    plan_name: plan_name.into(),
+                    plan_duration,
+                    plan_state: None,
+                    total_original_price,
+                    deduction_quantity,
+                    total_actual_price,
+                    plan_detail_list: None,
+                    stop_mchid: None,
+                    stop_time: None,
+                }
+            }
+        }
         /// PostResponsePlanDetailList
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponsePlanDetailList {
@@ -296,7 +377,7 @@ pub mod partner {
                     }
                 }
                 /// The request of `GET /v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}` (查询支付分计划).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetRequest {
                     /// 子商户号
                     ///
@@ -306,8 +387,17 @@ pub mod partner {
                 ::wechatpay::runtime::json_object!(GetRequest {
                     sub_mchid: query "sub_mchid" required,
                 });
+                impl GetRequest {
+                    /// A `GetRequest` of its required fields (`sub_mchid`).
+                    #[inline]
+                    pub fn new(sub_mchid: impl Into<String>) -> Self {
+                        Self {
+                            sub_mchid: sub_mchid.into(),
+                        }
+                    }
+                }
                 /// The response of `GET /v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}` (查询支付分计划).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 支付分计划ID
                     ///
@@ -390,6 +480,33 @@ pub mod partner {
                     stop_mchid: "stop_mchid" optional,
                     stop_time: "stop_time" optional,
                 });
+                impl GetResponse {
+                    /// A `GetResponse` with its required fields (`sub_mchid`, `merchant_plan_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { plan_id: Some(…), ..GetResponse::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        sub_mchid: impl Into<String>,
+                        merchant_plan_no: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            plan_id: None,
+                            service_id: None,
+                            mchid: None,
+                            sub_mchid: sub_mchid.into(),
+                            appid: None,
+                            sub_appid: None,
+                            merchant_plan_no: merchant_plan_no.into(),
+                            plan_name: None,
+                            plan_duration: None,
+                            plan_state: None,
+                            total_original_price: None,
+                            deduction_quantity: None,
+                            total_actual_price: None,
+                            plan_detail_list: None,
+                            stop_mchid: None,
+                            stop_time: None,
+                        }
+                    }
+                }
                 /// GetResponsePlanDetailList
                 pub type GetResponsePlanDetailList = crate::v3::payscore::plan::partner::payscore_plans::PostResponsePlanDetailList;
                 /// `/v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop`
@@ -414,7 +531,7 @@ pub mod partner {
                         }
                     }
                     /// The request of `POST /v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop` (停止支付分计划).
-                    #[derive(Clone, Debug, PartialEq, Default)]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct PostRequest {
                         /// 子商户号
                         ///
@@ -424,6 +541,15 @@ pub mod partner {
                     ::wechatpay::runtime::json_object!(PostRequest {
                         sub_mchid: "sub_mchid" required,
                     });
+                    impl PostRequest {
+                        /// A `PostRequest` of its required fields (`sub_mchid`).
+                        #[inline]
+                        pub fn new(sub_mchid: impl Into<String>) -> Self {
+                            Self {
+                                sub_mchid: sub_mchid.into(),
+                            }
+                        }
+                    }
                     /// The response of `POST /v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop` (停止支付分计划).
                     pub type PostResponse = crate::v3::payscore::plan::partner::payscore_plans::merchant_plan_no::by_merchant_plan_no::GetResponse;
                     /// PostResponsePlanDetailList
@@ -457,7 +583,7 @@ pub mod payscore_plans {
         }
     }
     /// The request of `POST /v3/payscore/plan/payscore-plans` (创建支付分计划).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 计划所属服务
         ///
@@ -505,10 +631,37 @@ pub mod payscore_plans {
         plan_detail_list: "plan_detail_list" optional,
         merchant_plan_no: "merchant_plan_no" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`service_id`, `appid`, `plan_name`, `plan_duration`, `deduction_quantity`, `total_original_price`, `total_actual_price`, `merchant_plan_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { plan_detail_list: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            service_id: impl Into<String>,
+            appid: impl Into<String>,
+            plan_name: impl Into<String>,
+            plan_duration: i64,
+            deduction_quantity: i64,
+            total_original_price: i64,
+            total_actual_price: i64,
+            merchant_plan_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                service_id: service_id.into(),
+                appid: appid.into(),
+                plan_name: plan_name.into(),
+                plan_duration,
+                deduction_quantity,
+                total_original_price,
+                total_actual_price,
+                plan_detail_list: None,
+                merchant_plan_no: merchant_plan_no.into(),
+            }
+        }
+    }
     /// PostRequestPlanDetailList
     pub type PostRequestPlanDetailList = crate::v3::payscore::plan::partner::payscore_plans::PostRequestPlanDetailList;
     /// The response of `POST /v3/payscore/plan/payscore-plans` (创建支付分计划).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 支付分计划ID
         ///
@@ -581,6 +734,38 @@ pub mod payscore_plans {
         stop_mchid: "stop_mchid" optional,
         stop_time: "stop_time" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`service_id`, `appid`, `merchant_plan_no`, `plan_name`, `plan_duration`, `total_original_price`, `deduction_quantity`, `total_actual_price`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { plan_id: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            service_id: impl Into<String>,
+            appid: impl Into<String>,
+            merchant_plan_no: impl Into<String>,
+            plan_name: impl Into<String>,
+            plan_duration: i64,
+            total_original_price: i64,
+            deduction_quantity: i64,
+            total_actual_price: i64,
+        ) -> Self {
+            Self {
+                plan_id: None,
+                service_id: service_id.into(),
+                mchid: None,
+                appid: appid.into(),
+                merchant_plan_no: merchant_plan_no.into(),
+                plan_name: plan_name.into(),
+                plan_duration,
+                plan_state: None,
+                total_original_price,
+                deduction_quantity,
+                total_actual_price,
+                plan_detail_list: None,
+                stop_mchid: None,
+                stop_time: None,
+            }
+        }
+    }
     /// PostResponsePlanDetailList
     pub type PostResponsePlanDetailList = crate::v3::payscore::plan::partner::payscore_plans::PostResponsePlanDetailList;
     /// `/v3/payscore/plan/payscore-plans/merchant-plan-no`
@@ -620,7 +805,7 @@ pub mod payscore_plans {
                 }
             }
             /// The response of `GET /v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}` (查询支付分计划).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 支付分计划ID
                 ///
@@ -693,6 +878,28 @@ pub mod payscore_plans {
                 stop_mchid: "stop_mchid" optional,
                 stop_time: "stop_time" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`merchant_plan_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { plan_id: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(merchant_plan_no: impl Into<String>) -> Self {
+                    Self {
+                        plan_id: None,
+                        service_id: None,
+                        mchid: None,
+                        appid: None,
+                        merchant_plan_no: merchant_plan_no.into(),
+                        plan_name: None,
+                        plan_duration: None,
+                        plan_state: None,
+                        total_original_price: None,
+                        deduction_quantity: None,
+                        total_actual_price: None,
+                        plan_detail_list: None,
+                        stop_mchid: None,
+                        stop_time: None,
+                    }
+                }
+            }
             /// GetResponsePlanDetailList
             pub type GetResponsePlanDetailList = crate::v3::payscore::plan::partner::payscore_plans::PostResponsePlanDetailList;
             /// `/v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop`

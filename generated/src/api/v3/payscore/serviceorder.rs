@@ -45,7 +45,7 @@ impl<'a> Serviceorder<'a> {
     }
 }
 /// The request of `GET /v3/payscore/serviceorder` (查询支付分订单API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetRequest {
     /// 商户服务订单号
     ///
@@ -70,8 +70,20 @@ pub struct GetRequest {
     service_id: query "service_id" required,
     appid: query "appid" required,
 });
+impl GetRequest {
+    /// A `GetRequest` with its required fields (`service_id`, `appid`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { out_order_no: Some(…), ..GetRequest::new(…) }`.
+    #[inline]
+    pub fn new(service_id: impl Into<String>, appid: impl Into<String>) -> Self {
+        Self {
+            out_order_no: None,
+            query_id: None,
+            service_id: service_id.into(),
+            appid: appid.into(),
+        }
+    }
+}
 /// The response of `GET /v3/payscore/serviceorder` (查询支付分订单API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetResponse {
     /// 商户服务订单号
     ///
@@ -159,6 +171,37 @@ pub struct GetResponse {
     openid: "openid" optional,
     order_id: "order_id" optional,
 });
+impl GetResponse {
+    /// A `GetResponse` with its required fields (`out_order_no`, `service_id`, `appid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+    #[inline]
+    pub fn new(
+        out_order_no: impl Into<String>,
+        service_id: impl Into<String>,
+        appid: impl Into<String>,
+    ) -> Self {
+        Self {
+            out_order_no: out_order_no.into(),
+            service_id: service_id.into(),
+            appid: appid.into(),
+            mchid: None,
+            service_introduction: None,
+            state: None,
+            state_description: None,
+            post_payments: None,
+            post_discounts: None,
+            risk_fund: None,
+            total_amount: None,
+            need_collection: None,
+            collection: None,
+            time_range: None,
+            location: None,
+            attach: None,
+            notify_url: None,
+            openid: None,
+            order_id: None,
+        }
+    }
+}
 /// 收款信息
 pub type GetResponseCollection = crate::v3::payscore::partner::serviceorder::GetResponseCollection;
 /// GetResponseCollectionDetails
@@ -211,7 +254,7 @@ pub type GetResponseStateDescription = crate::v3::payscore::oversea::partner::se
 /// 服务时间
 pub type GetResponseTimeRange = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseTimeRange;
 /// The request of `POST /v3/payscore/serviceorder` (创建支付分订单API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
     /// 商户服务订单号
     ///
@@ -274,12 +317,42 @@ pub struct PostRequest {
     need_user_confirm: "need_user_confirm" optional,
     device: "device" optional,
 });
+impl PostRequest {
+    /// A `PostRequest` with its required fields (`out_order_no`, `appid`, `service_id`, `service_introduction`, `time_range`, `risk_fund`, `notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { post_payments: Some(…), ..PostRequest::new(…) }`.
+    #[inline]
+    pub fn new(
+        out_order_no: impl Into<String>,
+        appid: impl Into<String>,
+        service_id: impl Into<String>,
+        service_introduction: impl Into<String>,
+        time_range: PostRequestTimeRange,
+        risk_fund: PostRequestRiskFund,
+        notify_url: impl Into<String>,
+    ) -> Self {
+        Self {
+            out_order_no: out_order_no.into(),
+            appid: appid.into(),
+            service_id: service_id.into(),
+            service_introduction: service_introduction.into(),
+            post_payments: None,
+            post_discounts: None,
+            time_range,
+            location: None,
+            risk_fund,
+            attach: None,
+            notify_url: notify_url.into(),
+            openid: None,
+            need_user_confirm: None,
+            device: None,
+        }
+    }
+}
 /// 设备信息
 pub type PostRequestDevice = crate::v3::payscore::partner::serviceorder::PostRequestDevice;
 /// 服务位置
 pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
 /// PostRequestPostDiscounts
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestPostDiscounts {
     /// 优惠名称
     ///
@@ -299,12 +372,23 @@ pub struct PostRequestPostDiscounts {
     description: "description" required,
     count: "count" optional,
 });
+impl PostRequestPostDiscounts {
+    /// A `PostRequestPostDiscounts` with its required fields (`name`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestPostDiscounts { count: Some(…), ..PostRequestPostDiscounts::new(…) }`.
+    #[inline]
+    pub fn new(name: impl Into<String>, description: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            description: description.into(),
+            count: None,
+        }
+    }
+}
 /// PostRequestPostPayments
 pub type PostRequestPostPayments = crate::v3::payscore::oversea::partner::serviceorder::PostRequestPostPayments;
 /// 服务风险金
 pub type PostRequestRiskFund = crate::v3::payscore::oversea::partner::serviceorder::PostRequestRiskFund;
 /// 服务时间段
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestTimeRange {
     /// 服务开始时间
     ///
@@ -329,8 +413,20 @@ pub struct PostRequestTimeRange {
     start_time_remark: "start_time_remark" optional,
     end_time_remark: "end_time_remark" optional,
 });
+impl PostRequestTimeRange {
+    /// A `PostRequestTimeRange` with its required fields (`start_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestTimeRange { end_time: Some(…), ..PostRequestTimeRange::new(…) }`.
+    #[inline]
+    pub fn new(start_time: impl Into<String>) -> Self {
+        Self {
+            start_time: start_time.into(),
+            end_time: None,
+            start_time_remark: None,
+            end_time_remark: None,
+        }
+    }
+}
 /// The response of `POST /v3/payscore/serviceorder` (创建支付分订单API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostResponse {
     /// 公众账号ID
     ///
@@ -405,6 +501,35 @@ pub struct PostResponse {
     order_id: "order_id" optional,
     package: "package" optional,
 });
+impl PostResponse {
+    /// A `PostResponse` with its required fields (`appid`, `out_order_no`, `service_id`, `service_introduction`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mchid: Some(…), ..PostResponse::new(…) }`.
+    #[inline]
+    pub fn new(
+        appid: impl Into<String>,
+        out_order_no: impl Into<String>,
+        service_id: impl Into<String>,
+        service_introduction: impl Into<String>,
+    ) -> Self {
+        Self {
+            appid: appid.into(),
+            mchid: None,
+            out_order_no: out_order_no.into(),
+            service_id: service_id.into(),
+            service_introduction: service_introduction.into(),
+            state: None,
+            state_description: None,
+            post_payments: None,
+            post_discounts: None,
+            risk_fund: None,
+            time_range: None,
+            location: None,
+            attach: None,
+            notify_url: None,
+            order_id: None,
+            package: None,
+        }
+    }
+}
 /// 服务位置
 pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
 /// PostResponsePostDiscounts
@@ -510,7 +635,7 @@ pub mod by_out_order_no {
             }
         }
         /// The request of `POST /v3/payscore/serviceorder/{out_order_no}/complete` (完结支付分订单API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 公众账号ID
             ///
@@ -555,6 +680,29 @@ pub mod by_out_order_no {
             goods_tag: "goods_tag" optional,
             device: "device" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`appid`, `service_id`, `post_payments`, `total_amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { post_discounts: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                appid: impl Into<String>,
+                service_id: impl Into<String>,
+                post_payments: Vec<PostRequestPostPayments>,
+                total_amount: i64,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    service_id: service_id.into(),
+                    post_payments,
+                    post_discounts: None,
+                    total_amount,
+                    time_range: None,
+                    location: None,
+                    profit_sharing: None,
+                    goods_tag: None,
+                    device: None,
+                }
+            }
+        }
         /// 设备信息
         pub type PostRequestDevice = crate::v3::payscore::partner::serviceorder::PostRequestDevice;
         /// 实际服务位置
@@ -575,7 +723,7 @@ pub mod by_out_order_no {
         /// 实际服务时间段
         pub type PostRequestTimeRange = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostResponseTimeRange;
         /// The response of `POST /v3/payscore/serviceorder/{out_order_no}/complete` (完结支付分订单API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 公众账号ID
             ///
@@ -645,6 +793,34 @@ pub mod by_out_order_no {
             order_id: "order_id" optional,
             need_collection: "need_collection" optional,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`appid`, `out_order_no`, `service_id`, `total_amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mchid: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(
+                appid: impl Into<String>,
+                out_order_no: impl Into<String>,
+                service_id: impl Into<String>,
+                total_amount: i64,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    mchid: None,
+                    out_order_no: out_order_no.into(),
+                    service_id: service_id.into(),
+                    service_introduction: None,
+                    state: None,
+                    state_description: None,
+                    total_amount,
+                    post_payments: None,
+                    post_discounts: None,
+                    risk_fund: None,
+                    time_range: None,
+                    location: None,
+                    order_id: None,
+                    need_collection: None,
+                }
+            }
+        }
         /// 服务位置
         pub type PostResponseLocation = crate::v3::payscore::serviceorder::by_out_order_no::complete::PostRequestLocation;
         /// PostResponsePostDiscounts
@@ -684,7 +860,7 @@ pub mod by_out_order_no {
             }
         }
         /// The request of `POST /v3/payscore/serviceorder/{out_order_no}/modify` (修改订单金额API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 公众账号ID
             ///
@@ -718,6 +894,27 @@ pub mod by_out_order_no {
             reason: "reason" required,
             device: "device" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`appid`, `service_id`, `post_payments`, `total_amount`, `reason`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { post_discounts: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                appid: impl Into<String>,
+                service_id: impl Into<String>,
+                post_payments: Vec<PostRequestPostPayments>,
+                total_amount: i64,
+                reason: impl Into<String>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    service_id: service_id.into(),
+                    post_payments,
+                    post_discounts: None,
+                    total_amount,
+                    reason: reason.into(),
+                    device: None,
+                }
+            }
+        }
         /// 设备信息
         pub type PostRequestDevice = crate::v3::payscore::partner::serviceorder::PostRequestDevice;
         /// PostRequestPostDiscounts
@@ -725,7 +922,7 @@ pub mod by_out_order_no {
         /// PostRequestPostPayments
         pub type PostRequestPostPayments = crate::v3::payscore::oversea::partner::serviceorder::PostRequestPostPayments;
         /// The response of `POST /v3/payscore/serviceorder/{out_order_no}/modify` (修改订单金额API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 商户服务订单号
             ///
@@ -808,6 +1005,37 @@ pub mod by_out_order_no {
             notify_url: "notify_url" optional,
             order_id: "order_id" optional,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`out_order_no`, `service_id`, `appid`, `post_payments`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mchid: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(
+                out_order_no: impl Into<String>,
+                service_id: impl Into<String>,
+                appid: impl Into<String>,
+                post_payments: Vec<PostResponsePostPayments>,
+            ) -> Self {
+                Self {
+                    out_order_no: out_order_no.into(),
+                    service_id: service_id.into(),
+                    appid: appid.into(),
+                    mchid: None,
+                    service_introduction: None,
+                    state: None,
+                    state_description: None,
+                    post_payments,
+                    post_discounts: None,
+                    risk_fund: None,
+                    total_amount: None,
+                    need_collection: None,
+                    collection: None,
+                    time_range: None,
+                    location: None,
+                    attach: None,
+                    notify_url: None,
+                    order_id: None,
+                }
+            }
+        }
         /// 收款信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseCollection {
@@ -956,7 +1184,7 @@ pub mod by_out_order_no {
             }
         }
         /// The request of `POST /v3/payscore/serviceorder/{out_order_no}/send-pendingmessage` (下发服务费用待处理消息).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 服务ID
             ///
@@ -982,6 +1210,24 @@ pub mod by_out_order_no {
             total_amount: "total_amount" required,
             prepaid_time: "prepaid_time" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`service_id`, `post_payments`, `total_amount`, `prepaid_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { post_discounts: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                service_id: impl Into<String>,
+                post_payments: Vec<PostRequestPostPayments>,
+                total_amount: i64,
+                prepaid_time: impl Into<String>,
+            ) -> Self {
+                Self {
+                    service_id: service_id.into(),
+                    post_payments,
+                    post_discounts: None,
+                    total_amount,
+                    prepaid_time: prepaid_time.into(),
+                }
+            }
+        }
         /// PostRequestPostDiscounts
         pub type PostRequestPostDiscounts = crate::v3::payscore::acquiringbank::serviceorder::GetResponsePostDiscounts;
         /// PostRequestPostPayments
@@ -1037,7 +1283,7 @@ pub mod by_out_order_no {
             }
         }
         /// The request of `POST /v3/payscore/serviceorder/{out_order_no}/sync` (同步服务订单信息API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 公众账号ID
             ///
@@ -1060,10 +1306,27 @@ pub mod by_out_order_no {
             type_: "type" required,
             detail: "detail" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` of its required fields (`appid`, `service_id`, `type_`, `detail`).
+            #[inline]
+            pub fn new(
+                appid: impl Into<String>,
+                service_id: impl Into<String>,
+                type_: impl Into<String>,
+                detail: PostRequestDetail,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    service_id: service_id.into(),
+                    type_: type_.into(),
+                    detail,
+                }
+            }
+        }
         /// 内容信息详情
         pub type PostRequestDetail = crate::v3::payscore::acquiringbank::serviceorder::by_out_order_no::sync::PostRequestDetail;
         /// The response of `POST /v3/payscore/serviceorder/{out_order_no}/sync` (同步服务订单信息API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 商户服务订单号
             ///
@@ -1151,6 +1414,37 @@ pub mod by_out_order_no {
             openid: "openid" optional,
             order_id: "order_id" optional,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`out_order_no`, `service_id`, `appid`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mchid: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(
+                out_order_no: impl Into<String>,
+                service_id: impl Into<String>,
+                appid: impl Into<String>,
+            ) -> Self {
+                Self {
+                    out_order_no: out_order_no.into(),
+                    service_id: service_id.into(),
+                    appid: appid.into(),
+                    mchid: None,
+                    service_introduction: None,
+                    state: None,
+                    state_description: None,
+                    post_payments: None,
+                    post_discounts: None,
+                    risk_fund: None,
+                    total_amount: None,
+                    need_collection: None,
+                    collection: None,
+                    time_range: None,
+                    location: None,
+                    attach: None,
+                    notify_url: None,
+                    openid: None,
+                    order_id: None,
+                }
+            }
+        }
         /// 收款信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseCollection {
@@ -1261,7 +1555,7 @@ pub mod direct_complete {
         }
     }
     /// The request of `POST /v3/payscore/serviceorder/direct-complete` (创单结单合并API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 商户服务订单号
         ///
@@ -1324,6 +1618,33 @@ pub mod direct_complete {
         profit_sharing: "profit_sharing" optional,
         goods_tag: "goods_tag" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`out_order_no`, `appid`, `service_id`, `time_range`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { post_payments: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            out_order_no: impl Into<String>,
+            appid: impl Into<String>,
+            service_id: impl Into<String>,
+            time_range: PostRequestTimeRange,
+        ) -> Self {
+            Self {
+                out_order_no: out_order_no.into(),
+                appid: appid.into(),
+                service_id: service_id.into(),
+                post_payments: None,
+                post_discounts: None,
+                time_range,
+                location: None,
+                service_introduction: None,
+                attach: None,
+                notify_url: None,
+                openid: None,
+                total_amount: None,
+                profit_sharing: None,
+                goods_tag: None,
+            }
+        }
+    }
     /// 服务位置
     pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
     /// 后付费商户优惠
@@ -1333,7 +1654,7 @@ pub mod direct_complete {
     /// 服务时间段
     pub type PostRequestTimeRange = crate::v3::payscore::acquiringbank::serviceorder::GetResponseTimeRange;
     /// The response of `POST /v3/payscore/serviceorder/direct-complete` (创单结单合并API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 商户服务订单号
         ///
@@ -1401,6 +1722,35 @@ pub mod direct_complete {
         notify_url: "notify_url" optional,
         total_amount: "total_amount" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`out_order_no`, `appid`, `service_id`, `time_range`, `service_introduction`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { post_payments: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            out_order_no: impl Into<String>,
+            appid: impl Into<String>,
+            service_id: impl Into<String>,
+            time_range: PostResponseTimeRange,
+            service_introduction: impl Into<String>,
+        ) -> Self {
+            Self {
+                out_order_no: out_order_no.into(),
+                appid: appid.into(),
+                service_id: service_id.into(),
+                post_payments: None,
+                post_discounts: None,
+                time_range,
+                location: None,
+                service_introduction: service_introduction.into(),
+                mchid: None,
+                order_id: None,
+                state: None,
+                state_description: None,
+                attach: None,
+                notify_url: None,
+                total_amount: None,
+            }
+        }
+    }
     /// 服务位置
     pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
     /// 后付费商户优惠

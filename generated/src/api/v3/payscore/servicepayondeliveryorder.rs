@@ -83,12 +83,45 @@ pub struct PostRequest {
     mchid: "mchid" optional,
     shopping_info: "shopping_info" required,
 });
+impl PostRequest {
+    /// A `PostRequest` with its required fields (`out_order_no`, `appid`, `service_id`, `service_introduction`, `time_range`, `risk_fund`, `notify_url`, `shopping_info`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { post_payments: Some(…), ..PostRequest::new(…) }`.
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        out_order_no: impl Into<String>,
+        appid: impl Into<String>,
+        service_id: impl Into<String>,
+        service_introduction: impl Into<String>,
+        time_range: PostRequestTimeRange,
+        risk_fund: PostRequestRiskFund,
+        notify_url: impl Into<String>,
+        shopping_info: PostRequestShoppingInfo,
+    ) -> Self {
+        Self {
+            out_order_no: out_order_no.into(),
+            appid: appid.into(),
+            service_id: service_id.into(),
+            service_introduction: service_introduction.into(),
+            post_payments: None,
+            post_discounts: None,
+            time_range,
+            location: None,
+            risk_fund,
+            attach: None,
+            notify_url: notify_url.into(),
+            openid: None,
+            need_user_confirm: None,
+            mchid: None,
+            shopping_info,
+        }
+    }
+}
 /// 服务位置
 pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
 /// 后付费商户优惠
 pub type PostRequestPostDiscounts = crate::v3::payscore::oversea::partner::serviceorder::PostRequestPostDiscounts;
 /// 后付费项目
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestPostPayments {
     /// 付费项目名称
     ///
@@ -113,12 +146,24 @@ pub struct PostRequestPostPayments {
     description: "description" optional,
     count: "count" optional,
 });
+impl PostRequestPostPayments {
+    /// A `PostRequestPostPayments` with its required fields (`name`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestPostPayments { amount: Some(…), ..PostRequestPostPayments::new(…) }`.
+    #[inline]
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            amount: None,
+            description: None,
+            count: None,
+        }
+    }
+}
 /// 订单风险金
 pub type PostRequestRiskFund = crate::v3::payscore::partner::servicepayondeliveryorder::PostRequestRiskFund;
 /// 风险金名称
 pub type PostRequestRiskFundName = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestRiskFundName;
 /// 先用后付购物详情
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestShoppingInfo {
     /// 实际购物商家公众号ID
     ///
@@ -134,8 +179,22 @@ pub struct PostRequestShoppingInfo {
     jump_link: "jump_link" required,
     goods: "goods" required,
 });
+impl PostRequestShoppingInfo {
+    /// A `PostRequestShoppingInfo` with its required fields (`jump_link`, `goods`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestShoppingInfo { real_merchant_appid: Some(…), ..PostRequestShoppingInfo::new(…) }`.
+    #[inline]
+    pub fn new(
+        jump_link: PostRequestShoppingInfoJumpLink,
+        goods: Vec<PostRequestShoppingInfoGoods>,
+    ) -> Self {
+        Self {
+            real_merchant_appid: None,
+            jump_link,
+            goods,
+        }
+    }
+}
 /// PostRequestShoppingInfoGoods
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestShoppingInfoGoods {
     /// 商品名称
     ///
@@ -161,12 +220,30 @@ pub struct PostRequestShoppingInfoGoods {
     count: "count" required,
     category_id: "category_id" optional,
 });
+impl PostRequestShoppingInfoGoods {
+    /// A `PostRequestShoppingInfoGoods` with its required fields (`name`, `picture`, `amount`, `count`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestShoppingInfoGoods { category_id: Some(…), ..PostRequestShoppingInfoGoods::new(…) }`.
+    #[inline]
+    pub fn new(
+        name: impl Into<String>,
+        picture: impl Into<String>,
+        amount: i64,
+        count: i64,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            picture: picture.into(),
+            amount,
+            count,
+            category_id: None,
+        }
+    }
+}
 /// 单详跳转链接
 pub type PostRequestShoppingInfoJumpLink = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestShoppingInfoJumpLink;
 /// 跳转链接类型
 pub type PostRequestShoppingInfoJumpLinkJumpLinkType = crate::v3::payscore::acquiringbank::servicepayondeliveryorder::PostRequestShoppingInfoJumpLinkJumpLinkType;
 /// 服务时间段
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestTimeRange {
     /// 服务开始时间
     ///
@@ -191,8 +268,20 @@ pub struct PostRequestTimeRange {
     end_time: "end_time" optional,
     end_time_remark: "end_time_remark" optional,
 });
+impl PostRequestTimeRange {
+    /// A `PostRequestTimeRange` with its required fields (`start_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestTimeRange { start_time_remark: Some(…), ..PostRequestTimeRange::new(…) }`.
+    #[inline]
+    pub fn new(start_time: impl Into<String>) -> Self {
+        Self {
+            start_time: start_time.into(),
+            start_time_remark: None,
+            end_time: None,
+            end_time_remark: None,
+        }
+    }
+}
 /// The response of `POST /v3/payscore/servicepayondeliveryorder` (创建先用后付订单).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostResponse {
     /// 公众账号ID
     ///
@@ -270,6 +359,37 @@ pub struct PostResponse {
     package: "package" optional,
     shopping_info: "shopping_info" optional,
 });
+impl PostResponse {
+    /// A `PostResponse` with its required fields (`appid`, `mchid`, `out_order_no`, `service_id`, `service_introduction`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { state: Some(…), ..PostResponse::new(…) }`.
+    #[inline]
+    pub fn new(
+        appid: impl Into<String>,
+        mchid: impl Into<String>,
+        out_order_no: impl Into<String>,
+        service_id: impl Into<String>,
+        service_introduction: impl Into<String>,
+    ) -> Self {
+        Self {
+            appid: appid.into(),
+            mchid: mchid.into(),
+            out_order_no: out_order_no.into(),
+            service_id: service_id.into(),
+            service_introduction: service_introduction.into(),
+            state: None,
+            state_description: None,
+            post_payments: None,
+            post_discounts: None,
+            risk_fund: None,
+            time_range: None,
+            location: None,
+            attach: None,
+            notify_url: None,
+            order_id: None,
+            package: None,
+            shopping_info: None,
+        }
+    }
+}
 /// 服务位置
 pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
 /// PostResponsePostDiscounts

@@ -57,7 +57,7 @@ pub mod partner {
             }
         }
         /// The request of `POST /v3/payscore/sign-plan/partner/serviceorder` (创建用户的签约计划详情对应的服务订单).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 支付分服务ID
             ///
@@ -128,12 +128,45 @@ pub mod partner {
             attach: "attach" optional,
             out_trade_no: "out_trade_no" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`service_id`, `sign_plan_id`, `plan_detail_no`, `appid`, `sub_mchid`, `notify_url`, `service_introduction`, `time_range`, `out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(
+                service_id: impl Into<String>,
+                sign_plan_id: impl Into<String>,
+                plan_detail_no: i64,
+                appid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                notify_url: impl Into<String>,
+                service_introduction: impl Into<String>,
+                time_range: PostRequestTimeRange,
+                out_trade_no: impl Into<String>,
+            ) -> Self {
+                Self {
+                    service_id: service_id.into(),
+                    sign_plan_id: sign_plan_id.into(),
+                    plan_detail_no,
+                    appid: appid.into(),
+                    sub_mchid: sub_mchid.into(),
+                    sub_appid: None,
+                    openid: None,
+                    sub_openid: None,
+                    notify_url: notify_url.into(),
+                    service_introduction: service_introduction.into(),
+                    time_range,
+                    location: None,
+                    attach: None,
+                    out_trade_no: out_trade_no.into(),
+                }
+            }
+        }
         /// 服务位置
         pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
         /// 服务时间
         pub type PostRequestTimeRange = crate::v3::payscore::serviceorder::PostRequestTimeRange;
         /// The response of `POST /v3/payscore/sign-plan/partner/serviceorder` (创建用户的签约计划详情对应的服务订单).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 商户订单号
             ///
@@ -213,6 +246,36 @@ pub mod partner {
             notify_url: "notify_url" optional,
             order_id: "order_id" optional,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`service_id`, `appid`, `sub_mchid`, `service_introduction`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { out_order_no: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(
+                service_id: impl Into<String>,
+                appid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                service_introduction: impl Into<String>,
+            ) -> Self {
+                Self {
+                    out_order_no: None,
+                    service_id: service_id.into(),
+                    appid: appid.into(),
+                    mchid: None,
+                    sub_appid: None,
+                    sub_mchid: sub_mchid.into(),
+                    service_introduction: service_introduction.into(),
+                    state: None,
+                    state_description: None,
+                    post_payments: None,
+                    post_discounts: None,
+                    risk_fund: None,
+                    time_range: None,
+                    location: None,
+                    attach: None,
+                    notify_url: None,
+                    order_id: None,
+                }
+            }
+        }
         /// 服务位置
         pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
         /// PostResponsePostDiscounts
@@ -297,7 +360,7 @@ pub mod partner {
             }
         }
         /// The request of `POST /v3/payscore/sign-plan/partner/user-sign-plans` (创建用户的签约计划).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 支付分服务ID
             ///
@@ -350,8 +413,34 @@ pub mod partner {
             notify_url: "notify_url" required,
             sign_plan_detail: "sign_plan_detail" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`service_id`, `plan_id`, `appid`, `sub_mchid`, `merchant_sign_plan_no`, `notify_url`, `sign_plan_detail`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                service_id: impl Into<String>,
+                plan_id: impl Into<String>,
+                appid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                merchant_sign_plan_no: impl Into<String>,
+                notify_url: impl Into<String>,
+                sign_plan_detail: Vec<PostRequestSignPlanDetail>,
+            ) -> Self {
+                Self {
+                    service_id: service_id.into(),
+                    plan_id: plan_id.into(),
+                    appid: appid.into(),
+                    sub_mchid: sub_mchid.into(),
+                    sub_appid: None,
+                    openid: None,
+                    sub_openid: None,
+                    merchant_sign_plan_no: merchant_sign_plan_no.into(),
+                    notify_url: notify_url.into(),
+                    sign_plan_detail,
+                }
+            }
+        }
         /// PostRequestSignPlanDetail
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestSignPlanDetail {
             /// 计划明细序号
             ///
@@ -366,6 +455,19 @@ pub mod partner {
             plan_detail_no: "plan_detail_no" required,
             merchant_plan_detail_no: "merchant_plan_detail_no" required,
         });
+        impl PostRequestSignPlanDetail {
+            /// A `PostRequestSignPlanDetail` of its required fields (`plan_detail_no`, `merchant_plan_detail_no`).
+            #[inline]
+            pub fn new(
+                plan_detail_no: i64,
+                merchant_plan_detail_no: impl Into<String>,
+            ) -> Self {
+                Self {
+                    plan_detail_no,
+                    merchant_plan_detail_no: merchant_plan_detail_no.into(),
+                }
+            }
+        }
         /// The response of `POST /v3/payscore/sign-plan/partner/user-sign-plans` (创建用户的签约计划).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponse {
@@ -614,7 +716,7 @@ pub mod partner {
                 /// The request of `GET /v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}` (查询用户的签约计划).
                 pub type GetRequest = crate::v3::payscore::plan::partner::payscore_plans::merchant_plan_no::by_merchant_plan_no::GetRequest;
                 /// The response of `GET /v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}` (查询用户的签约计划).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 计划签约ID
                     ///
@@ -732,6 +834,40 @@ pub mod partner {
                     signed_detail_list: "signed_detail_list" optional,
                     sign_time: "sign_time" optional,
                 });
+                impl GetResponse {
+                    /// A `GetResponse` with its required fields (`sub_mchid`, `merchant_sign_plan_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sign_plan_id: Some(…), ..GetResponse::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        sub_mchid: impl Into<String>,
+                        merchant_sign_plan_no: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            sign_plan_id: None,
+                            openid: None,
+                            sub_openid: None,
+                            service_id: None,
+                            mchid: None,
+                            sub_mchid: sub_mchid.into(),
+                            appid: None,
+                            sub_appid: None,
+                            merchant_sign_plan_no: merchant_sign_plan_no.into(),
+                            merchant_callback_url: None,
+                            plan_id: None,
+                            going_detail_no: None,
+                            sign_state: None,
+                            cancel_sign_time: None,
+                            cancel_sign_type: None,
+                            cancel_reason: None,
+                            plan_name: None,
+                            plan_over_time: None,
+                            total_origin_price: None,
+                            deduction_quantity: None,
+                            total_actual_price: None,
+                            signed_detail_list: None,
+                            sign_time: None,
+                        }
+                    }
+                }
                 /// GetResponseSignedDetailList
                 pub type GetResponseSignedDetailList = crate::v3::payscore::sign_plan::partner::user_sign_plans::PostResponseSignPlanSignedDetailList;
                 /// `/v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop`
@@ -756,7 +892,7 @@ pub mod partner {
                         }
                     }
                     /// The request of `POST /v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop` (取消用户的签约计划).
-                    #[derive(Clone, Debug, PartialEq, Default)]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct PostRequest {
                         /// 子商户号
                         ///
@@ -771,6 +907,19 @@ pub mod partner {
                         sub_mchid: "sub_mchid" required,
                         stop_reason: "stop_reason" required,
                     });
+                    impl PostRequest {
+                        /// A `PostRequest` of its required fields (`sub_mchid`, `stop_reason`).
+                        #[inline]
+                        pub fn new(
+                            sub_mchid: impl Into<String>,
+                            stop_reason: impl Into<String>,
+                        ) -> Self {
+                            Self {
+                                sub_mchid: sub_mchid.into(),
+                                stop_reason: stop_reason.into(),
+                            }
+                        }
+                    }
                     /// The response of `POST /v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop` (取消用户的签约计划).
                     pub type PostResponse = crate::v3::payscore::sign_plan::partner::user_sign_plans::merchant_sign_plan_no::by_merchant_sign_plan_no::GetResponse;
                     /// PostResponseSignedDetailList
@@ -799,7 +948,7 @@ pub mod serviceorder {
         }
     }
     /// The request of `POST /v3/payscore/sign-plan/serviceorder` (创建用户的签约计划详情对应的服务订单).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 支付分服务ID
         ///
@@ -855,12 +1004,42 @@ pub mod serviceorder {
         attach: "attach" optional,
         out_trade_no: "out_trade_no" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`service_id`, `sign_plan_id`, `plan_detail_no`, `appid`, `openid`, `notify_url`, `service_introduction`, `time_range`, `out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { location: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            service_id: impl Into<String>,
+            sign_plan_id: impl Into<String>,
+            plan_detail_no: i64,
+            appid: impl Into<String>,
+            openid: impl Into<String>,
+            notify_url: impl Into<String>,
+            service_introduction: impl Into<String>,
+            time_range: PostRequestTimeRange,
+            out_trade_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                service_id: service_id.into(),
+                sign_plan_id: sign_plan_id.into(),
+                plan_detail_no,
+                appid: appid.into(),
+                openid: openid.into(),
+                notify_url: notify_url.into(),
+                service_introduction: service_introduction.into(),
+                time_range,
+                location: None,
+                attach: None,
+                out_trade_no: out_trade_no.into(),
+            }
+        }
+    }
     /// 服务位置
     pub type PostRequestLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
     /// 服务时间
     pub type PostRequestTimeRange = crate::v3::payscore::serviceorder::PostRequestTimeRange;
     /// The response of `POST /v3/payscore/sign-plan/serviceorder` (创建用户的签约计划详情对应的服务订单).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 商户订单号
         ///
@@ -930,6 +1109,33 @@ pub mod serviceorder {
         notify_url: "notify_url" optional,
         order_id: "order_id" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`service_id`, `appid`, `service_introduction`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { out_order_no: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            service_id: impl Into<String>,
+            appid: impl Into<String>,
+            service_introduction: impl Into<String>,
+        ) -> Self {
+            Self {
+                out_order_no: None,
+                service_id: service_id.into(),
+                appid: appid.into(),
+                mchid: None,
+                service_introduction: service_introduction.into(),
+                state: None,
+                state_description: None,
+                post_payments: None,
+                post_discounts: None,
+                risk_fund: None,
+                time_range: None,
+                location: None,
+                attach: None,
+                notify_url: None,
+                order_id: None,
+            }
+        }
+    }
     /// 服务位置
     pub type PostResponseLocation = crate::v3::payscore::acquiringbank::serviceorder::GetResponseLocation;
     /// PostResponsePostDiscounts
@@ -969,7 +1175,7 @@ pub mod user_sign_plans {
         }
     }
     /// The request of `POST /v3/payscore/sign-plan/user-sign-plans` (创建用户的签约计划).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 支付分服务ID
         ///
@@ -1007,6 +1213,29 @@ pub mod user_sign_plans {
         notify_url: "notify_url" required,
         sign_plan_detail: "sign_plan_detail" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` of its required fields (`service_id`, `plan_id`, `appid`, `openid`, `merchant_sign_plan_no`, `notify_url`, `sign_plan_detail`).
+        #[inline]
+        pub fn new(
+            service_id: impl Into<String>,
+            plan_id: impl Into<String>,
+            appid: impl Into<String>,
+            openid: impl Into<String>,
+            merchant_sign_plan_no: impl Into<String>,
+            notify_url: impl Into<String>,
+            sign_plan_detail: Vec<PostRequestSignPlanDetail>,
+        ) -> Self {
+            Self {
+                service_id: service_id.into(),
+                plan_id: plan_id.into(),
+                appid: appid.into(),
+                openid: openid.into(),
+                merchant_sign_plan_no: merchant_sign_plan_no.into(),
+                notify_url: notify_url.into(),
+                sign_plan_detail,
+            }
+        }
+    }
     /// PostRequestSignPlanDetail
     pub type PostRequestSignPlanDetail = crate::v3::payscore::sign_plan::partner::user_sign_plans::PostRequestSignPlanDetail;
     /// The response of `POST /v3/payscore/sign-plan/user-sign-plans` (创建用户的签约计划).
@@ -1168,7 +1397,7 @@ pub mod user_sign_plans {
                 }
             }
             /// The response of `GET /v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}` (查询用户的签约计划).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 计划签约ID
                 ///
@@ -1271,6 +1500,34 @@ pub mod user_sign_plans {
                 signed_detail_list: "signed_detail_list" optional,
                 sign_time: "sign_time" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`merchant_sign_plan_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sign_plan_id: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(merchant_sign_plan_no: impl Into<String>) -> Self {
+                    Self {
+                        sign_plan_id: None,
+                        openid: None,
+                        service_id: None,
+                        mchid: None,
+                        appid: None,
+                        merchant_sign_plan_no: merchant_sign_plan_no.into(),
+                        merchant_callback_url: None,
+                        plan_id: None,
+                        going_detail_no: None,
+                        sign_state: None,
+                        cancel_sign_time: None,
+                        cancel_sign_type: None,
+                        cancel_reason: None,
+                        plan_name: None,
+                        plan_over_time: None,
+                        total_origin_price: None,
+                        deduction_quantity: None,
+                        total_actual_price: None,
+                        signed_detail_list: None,
+                        sign_time: None,
+                    }
+                }
+            }
             /// GetResponseSignedDetailList
             pub type GetResponseSignedDetailList = crate::v3::payscore::sign_plan::partner::user_sign_plans::PostResponseSignPlanSignedDetailList;
             /// `/v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop`
@@ -1295,7 +1552,7 @@ pub mod user_sign_plans {
                     }
                 }
                 /// The request of `POST /v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop` (直连商户取消用户的签约计划).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequest {
                     /// 停止签约计划原因
                     ///
@@ -1305,6 +1562,15 @@ pub mod user_sign_plans {
                 ::wechatpay::runtime::json_object!(PostRequest {
                     stop_reason: "stop_reason" required,
                 });
+                impl PostRequest {
+                    /// A `PostRequest` of its required fields (`stop_reason`).
+                    #[inline]
+                    pub fn new(stop_reason: impl Into<String>) -> Self {
+                        Self {
+                            stop_reason: stop_reason.into(),
+                        }
+                    }
+                }
                 /// The response of `POST /v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop` (直连商户取消用户的签约计划).
                 pub type PostResponse = crate::v3::payscore::sign_plan::user_sign_plans::merchant_sign_plan_no::by_merchant_sign_plan_no::GetResponse;
                 /// PostResponseSignedDetailList

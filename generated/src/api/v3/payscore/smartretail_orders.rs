@@ -52,7 +52,7 @@ pub type GetResponsePayType = crate::v3::payscore::payafter_orders::GetResponseP
 /// GetResponseState
 pub type GetResponseState = crate::v3::payscore::payafter_orders::GetResponseState;
 /// The request of `POST /v3/payscore/smartretail-orders` (创建智慧零售订单).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
     /// 公众账号ID
     ///
@@ -105,6 +105,32 @@ pub struct PostRequest {
     need_user_confirm: "need_user_confirm" optional,
     openid: "openid" optional,
 });
+impl PostRequest {
+    /// A `PostRequest` with its required fields (`appid`, `out_order_no`, `service_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { service_start_time: Some(…), ..PostRequest::new(…) }`.
+    #[inline]
+    pub fn new(
+        appid: impl Into<String>,
+        out_order_no: impl Into<String>,
+        service_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            appid: appid.into(),
+            out_order_no: out_order_no.into(),
+            service_id: service_id.into(),
+            service_start_time: None,
+            service_end_time: None,
+            service_start_location: None,
+            service_end_location: None,
+            service_introduction: None,
+            fees: None,
+            discounts: None,
+            risk_amount: None,
+            attach: None,
+            need_user_confirm: None,
+            openid: None,
+        }
+    }
+}
 /// PostRequestDiscounts
 pub type PostRequestDiscounts = crate::v3::payscore::payafter_orders::PostRequestDiscounts;
 /// PostRequestFees

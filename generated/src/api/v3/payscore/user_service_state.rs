@@ -22,7 +22,7 @@ impl<'a> UserServiceState<'a> {
     }
 }
 /// The request of `GET /v3/payscore/user-service-state` (查询用户授权状态API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetRequest {
     /// 公众账号ID
     ///
@@ -42,8 +42,23 @@ pub struct GetRequest {
     service_id: query "service_id" required,
     openid: query "openid" required,
 });
+impl GetRequest {
+    /// A `GetRequest` of its required fields (`appid`, `service_id`, `openid`).
+    #[inline]
+    pub fn new(
+        appid: impl Into<String>,
+        service_id: impl Into<String>,
+        openid: impl Into<String>,
+    ) -> Self {
+        Self {
+            appid: appid.into(),
+            service_id: service_id.into(),
+            openid: openid.into(),
+        }
+    }
+}
 /// The response of `GET /v3/payscore/user-service-state` (查询用户授权状态API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetResponse {
     /// 公众账号ID
     ///
@@ -66,6 +81,18 @@ pub struct GetResponse {
     openid: "openid" optional,
     use_service_state: "use_service_state" optional,
 });
+impl GetResponse {
+    /// A `GetResponse` with its required fields (`appid`, `service_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { openid: Some(…), ..GetResponse::new(…) }`.
+    #[inline]
+    pub fn new(appid: impl Into<String>, service_id: impl Into<String>) -> Self {
+        Self {
+            appid: appid.into(),
+            service_id: service_id.into(),
+            openid: None,
+            use_service_state: None,
+        }
+    }
+}
 /// 用户授权服务情况
 ///
 /// A value this client does not know yet is kept as [`GetResponseUseServiceState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.

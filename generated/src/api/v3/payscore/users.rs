@@ -64,7 +64,7 @@ pub mod by_openid {
                     }
                 }
                 /// The request of `POST /v3/payscore/users/{openid}/permissions/{service_id}/terminate` (商户解除用户授权关系API).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequest {
                     /// 公众账号ID
                     pub appid: String,
@@ -75,6 +75,19 @@ pub mod by_openid {
                     appid: "appid" required,
                     reason: "reason" required,
                 });
+                impl PostRequest {
+                    /// A `PostRequest` of its required fields (`appid`, `reason`).
+                    #[inline]
+                    pub fn new(
+                        appid: impl Into<String>,
+                        reason: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            appid: appid.into(),
+                            reason: reason.into(),
+                        }
+                    }
+                }
             }
         }
     }

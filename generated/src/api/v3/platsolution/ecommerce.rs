@@ -108,6 +108,23 @@ pub mod bank_transfer_recharges {
             account_type: "account_type" required,
             recharge_amount: "recharge_amount" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` of its required fields (`out_recharge_no`, `recharge_scene`, `account_type`, `recharge_amount`).
+            #[inline]
+            pub fn new(
+                out_recharge_no: impl Into<String>,
+                recharge_scene: impl Into<String>,
+                account_type: PostRequestAccountType,
+                recharge_amount: PostRequestRechargeAmount,
+            ) -> Self {
+                Self {
+                    out_recharge_no: out_recharge_no.into(),
+                    recharge_scene: recharge_scene.into(),
+                    account_type,
+                    recharge_amount,
+                }
+            }
+        }
         /// 充值入账账户
         ///
         /// A value this client does not know yet is kept as [`PostRequestAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -145,7 +162,7 @@ pub mod bank_transfer_recharges {
             currency: "currency" optional,
         });
         /// The response of `POST /v3/platsolution/ecommerce/bank-transfer-recharges/apply` (申请银行转账充值).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 微信支付充值单号
             ///
@@ -163,6 +180,17 @@ pub mod bank_transfer_recharges {
             out_recharge_no: "out_recharge_no" required,
             transfer_in_account: "transfer_in_account" optional,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`out_recharge_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { recharge_id: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(out_recharge_no: impl Into<String>) -> Self {
+                Self {
+                    recharge_id: None,
+                    out_recharge_no: out_recharge_no.into(),
+                    transfer_in_account: None,
+                }
+            }
+        }
         /// 银行账户
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseTransferInAccount {
@@ -225,7 +253,7 @@ pub mod bank_transfer_recharges {
                 }
             }
             /// The response of `GET /v3/platsolution/ecommerce/bank-transfer-recharges/out-recharge-no/{out_recharge_no}` (查询银行转账充值结果).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 充值商户号
                 ///
@@ -286,6 +314,26 @@ pub mod bank_transfer_recharges {
                 success_time: "success_time" optional,
                 close_time: "close_time" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`out_recharge_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(out_recharge_no: impl Into<String>) -> Self {
+                    Self {
+                        mchid: None,
+                        recharge_id: None,
+                        out_recharge_no: out_recharge_no.into(),
+                        account_type: None,
+                        recharge_state: None,
+                        recharge_scene: None,
+                        recharge_state_desc: None,
+                        recharge_amount: None,
+                        bank_transfer_info: None,
+                        accept_time: None,
+                        success_time: None,
+                        close_time: None,
+                    }
+                }
+            }
             /// 充值入账账户
             pub type GetResponseAccountType = crate::v3::platsolution::ecommerce::bank_transfer_recharges::apply::PostRequestAccountType;
             /// 转账充值的付款信息
@@ -384,7 +432,7 @@ pub mod insurance_compensation_contracts {
         }
     }
     /// The request of `POST /v3/platsolution/ecommerce/insurance-compensation-contracts` (开通保险理赔功能).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 商户申请单号
         ///
@@ -402,8 +450,23 @@ pub mod insurance_compensation_contracts {
         sub_mchid: "sub_mchid" required,
         agreement_list: "agreement_list" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` of its required fields (`out_apply_no`, `sub_mchid`, `agreement_list`).
+        #[inline]
+        pub fn new(
+            out_apply_no: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            agreement_list: Vec<PostRequestAgreementList>,
+        ) -> Self {
+            Self {
+                out_apply_no: out_apply_no.into(),
+                sub_mchid: sub_mchid.into(),
+                agreement_list,
+            }
+        }
+    }
     /// PostRequestAgreementList
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestAgreementList {
         /// 协议编号
         ///
@@ -428,8 +491,25 @@ pub mod insurance_compensation_contracts {
         sign_organization: "sign_organization" required,
         sign_time: "sign_time" required,
     });
+    impl PostRequestAgreementList {
+        /// A `PostRequestAgreementList` of its required fields (`agreement_code`, `agreement_version`, `sign_organization`, `sign_time`).
+        #[inline]
+        pub fn new(
+            agreement_code: impl Into<String>,
+            agreement_version: impl Into<String>,
+            sign_organization: impl Into<String>,
+            sign_time: impl Into<String>,
+        ) -> Self {
+            Self {
+                agreement_code: agreement_code.into(),
+                agreement_version: agreement_version.into(),
+                sign_organization: sign_organization.into(),
+                sign_time: sign_time.into(),
+            }
+        }
+    }
     /// The response of `POST /v3/platsolution/ecommerce/insurance-compensation-contracts` (开通保险理赔功能).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 二级商户号
         ///
@@ -449,6 +529,17 @@ pub mod insurance_compensation_contracts {
         opened: "opened" optional,
         success_time: "success_time" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { opened: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(sub_mchid: impl Into<String>) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                opened: None,
+                success_time: None,
+            }
+        }
+    }
     /// `/v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid`
     pub mod sub_mchid {
         /// The chain step for `/v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid`, reached with `client.v3().platsolution().ecommerce().insurance_compensation_contracts().sub_mchid()`.
@@ -596,7 +687,7 @@ pub mod mch_transfer {
             }
         }
         /// The request of `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills` (请求赔付).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 收款方信息
             pub receiver: PostRequestReceiver,
@@ -634,6 +725,25 @@ pub mod mch_transfer {
             transfer_scene_id: "transfer_scene_id" optional,
             user_recv_perception: "user_recv_perception" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`receiver`, `out_bill_no`, `transfer_remark`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { amount: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                receiver: PostRequestReceiver,
+                out_bill_no: impl Into<String>,
+                transfer_remark: impl Into<String>,
+            ) -> Self {
+                Self {
+                    receiver,
+                    out_bill_no: out_bill_no.into(),
+                    amount: None,
+                    transfer_remark: transfer_remark.into(),
+                    sponsor_mchid: None,
+                    transfer_scene_id: None,
+                    user_recv_perception: None,
+                }
+            }
+        }
         /// 收款方信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestReceiver {
@@ -649,7 +759,7 @@ pub mod mch_transfer {
             transaction_info: "transaction_info" optional,
         });
         /// 转账接收方订单信息
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestReceiverTransactionInfo {
             /// 交易订单号
             ///
@@ -664,6 +774,16 @@ pub mod mch_transfer {
             transaction_id: "transaction_id" required,
             type_: "type" optional,
         });
+        impl PostRequestReceiverTransactionInfo {
+            /// A `PostRequestReceiverTransactionInfo` with its required fields (`transaction_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestReceiverTransactionInfo { type_: Some(…), ..PostRequestReceiverTransactionInfo::new(…) }`.
+            #[inline]
+            pub fn new(transaction_id: impl Into<String>) -> Self {
+                Self {
+                    transaction_id: transaction_id.into(),
+                    type_: None,
+                }
+            }
+        }
         /// 转账接收方订单类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestReceiverTransactionInfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -696,7 +816,7 @@ pub mod mch_transfer {
             TransactionUser = "TRANSACTION_USER",
         });
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills` (请求赔付).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 服务商商户号
             ///
@@ -749,6 +869,27 @@ pub mod mch_transfer {
             success_time: "success_time" optional,
             sponsor_mchid: "sponsor_mchid" optional,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`out_bill_no`, `transfer_remark`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sp_mchid: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(
+                out_bill_no: impl Into<String>,
+                transfer_remark: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sp_mchid: None,
+                    receiver_detail: None,
+                    out_bill_no: out_bill_no.into(),
+                    amount: None,
+                    transfer_remark: transfer_remark.into(),
+                    bill_id: None,
+                    state: None,
+                    accept_time: None,
+                    success_time: None,
+                    sponsor_mchid: None,
+                }
+            }
+        }
         /// 转账接收方信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetail {
@@ -850,7 +991,7 @@ pub mod mch_transfer {
                     }
                 }
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id/{bill_id}` (查询赔付结果（按微信支付赔付单号）).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 服务商商户号
                     ///
@@ -906,6 +1047,25 @@ pub mod mch_transfer {
                     close_info: "close_info" optional,
                     sponsor_mchid: "sponsor_mchid" optional,
                 });
+                impl GetResponse {
+                    /// A `GetResponse` with its required fields (`bill_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_mchid: Some(…), ..GetResponse::new(…) }`.
+                    #[inline]
+                    pub fn new(bill_id: impl Into<String>) -> Self {
+                        Self {
+                            sp_mchid: None,
+                            receiver_detail: None,
+                            out_bill_no: None,
+                            amount: None,
+                            transfer_remark: None,
+                            bill_id: bill_id.into(),
+                            state: None,
+                            accept_time: None,
+                            success_time: None,
+                            close_info: None,
+                            sponsor_mchid: None,
+                        }
+                    }
+                }
                 /// 关单信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCloseInfo {
@@ -971,7 +1131,7 @@ pub mod mch_transfer {
                     }
                 }
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}` (查询赔付结果（按商户赔付单号）).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 服务商商户号
                     ///
@@ -1027,6 +1187,25 @@ pub mod mch_transfer {
                     close_info: "close_info" optional,
                     sponsor_mchid: "sponsor_mchid" optional,
                 });
+                impl GetResponse {
+                    /// A `GetResponse` with its required fields (`out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_mchid: Some(…), ..GetResponse::new(…) }`.
+                    #[inline]
+                    pub fn new(out_bill_no: impl Into<String>) -> Self {
+                        Self {
+                            sp_mchid: None,
+                            receiver_detail: None,
+                            out_bill_no: out_bill_no.into(),
+                            amount: None,
+                            transfer_remark: None,
+                            bill_id: None,
+                            state: None,
+                            accept_time: None,
+                            success_time: None,
+                            close_info: None,
+                            sponsor_mchid: None,
+                        }
+                    }
+                }
                 /// 关单信息
                 pub type GetResponseCloseInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::bill_id::by_bill_id::GetResponseCloseInfo;
                 /// 转账接收方信息
@@ -1061,7 +1240,7 @@ pub mod mch_transfer {
                         }
                     }
                     /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}/cancel` (请求撤销赔付).
-                    #[derive(Clone, Debug, PartialEq, Default)]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct PostResponse {
                         /// 商户单号
                         ///
@@ -1086,6 +1265,18 @@ pub mod mch_transfer {
                         state: "state" optional,
                         cancel_accept_time: "cancel_accept_time" optional,
                     });
+                    impl PostResponse {
+                        /// A `PostResponse` with its required fields (`out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { bill_id: Some(…), ..PostResponse::new(…) }`.
+                        #[inline]
+                        pub fn new(out_bill_no: impl Into<String>) -> Self {
+                            Self {
+                                out_bill_no: out_bill_no.into(),
+                                bill_id: None,
+                                state: None,
+                                cancel_accept_time: None,
+                            }
+                        }
+                    }
                     /// 赔付状态
                     pub type PostResponseState = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseState;
                 }
@@ -1113,7 +1304,7 @@ pub mod mch_transfer {
                 }
             }
             /// The request of `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills/pre-transfer` (请求赔付预下单).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 公众账号ID
                 ///
@@ -1161,6 +1352,27 @@ pub mod mch_transfer {
                 user_recv_perception: "user_recv_perception" optional,
                 notify_url: "notify_url" optional,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`receiver`, `out_bill_no`, `transfer_remark`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sp_appid: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                pub fn new(
+                    receiver: PostRequestReceiver,
+                    out_bill_no: impl Into<String>,
+                    transfer_remark: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        sp_appid: None,
+                        receiver,
+                        out_bill_no: out_bill_no.into(),
+                        amount: None,
+                        transfer_remark: transfer_remark.into(),
+                        sponsor_mchid: None,
+                        transfer_scene_id: None,
+                        user_recv_perception: None,
+                        notify_url: None,
+                    }
+                }
+            }
             /// 收款方信息
             pub type PostRequestReceiver = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiver;
             /// 转账接收方订单信息
@@ -1170,7 +1382,7 @@ pub mod mch_transfer {
             /// 转账接收方类型
             pub type PostRequestReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverType;
             /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills/pre-transfer` (请求赔付预下单).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
                 /// 商户单号
                 ///
@@ -1195,6 +1407,18 @@ pub mod mch_transfer {
                 accept_time: "accept_time" optional,
                 package_info: "package_info" optional,
             });
+            impl PostResponse {
+                /// A `PostResponse` with its required fields (`out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { bill_id: Some(…), ..PostResponse::new(…) }`.
+                #[inline]
+                pub fn new(out_bill_no: impl Into<String>) -> Self {
+                    Self {
+                        out_bill_no: out_bill_no.into(),
+                        bill_id: None,
+                        accept_time: None,
+                        package_info: None,
+                    }
+                }
+            }
         }
     }
     /// `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills`
@@ -1231,7 +1455,7 @@ pub mod mch_transfer {
             }
         }
         /// The request of `POST /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills` (请求保证金售后赔付).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 二级商户号
             ///
@@ -1279,6 +1503,27 @@ pub mod mch_transfer {
             user_recv_perception: "user_recv_perception" optional,
             sub_appid: "sub_appid" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`receiver`, `out_bill_no`, `transfer_remark`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                receiver: PostRequestReceiver,
+                out_bill_no: impl Into<String>,
+                transfer_remark: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sub_mchid: None,
+                    sp_appid: None,
+                    receiver,
+                    out_bill_no: out_bill_no.into(),
+                    amount: None,
+                    transfer_remark: transfer_remark.into(),
+                    transfer_scene_id: None,
+                    user_recv_perception: None,
+                    sub_appid: None,
+                }
+            }
+        }
         /// 收款方信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestReceiver {
@@ -1329,7 +1574,7 @@ pub mod mch_transfer {
             sp_openid: "sp_openid" optional,
         });
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills` (请求保证金售后赔付).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 服务商商户号
             ///
@@ -1392,6 +1637,29 @@ pub mod mch_transfer {
             sponsor_mchid: "sponsor_mchid" optional,
             sub_appid: "sub_appid" optional,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`out_bill_no`, `transfer_remark`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sp_mchid: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(
+                out_bill_no: impl Into<String>,
+                transfer_remark: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sp_mchid: None,
+                    sub_mchid: None,
+                    receiver_detail: None,
+                    out_bill_no: out_bill_no.into(),
+                    amount: None,
+                    transfer_remark: transfer_remark.into(),
+                    bill_id: None,
+                    state: None,
+                    accept_time: None,
+                    success_time: None,
+                    sponsor_mchid: None,
+                    sub_appid: None,
+                }
+            }
+        }
         /// 转账接收方信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetail {
@@ -1469,7 +1737,7 @@ pub mod mch_transfer {
                     sub_mchid: query "sub_mchid" optional,
                 });
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/{bill_id}` (查询保证金售后赔付结果（按微信支付赔付单号）).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 服务商商户号
                     ///
@@ -1535,6 +1803,27 @@ pub mod mch_transfer {
                     sponsor_mchid: "sponsor_mchid" optional,
                     sub_appid: "sub_appid" optional,
                 });
+                impl GetResponse {
+                    /// A `GetResponse` with its required fields (`bill_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_mchid: Some(…), ..GetResponse::new(…) }`.
+                    #[inline]
+                    pub fn new(bill_id: impl Into<String>) -> Self {
+                        Self {
+                            sp_mchid: None,
+                            sub_mchid: None,
+                            receiver_detail: None,
+                            out_bill_no: None,
+                            amount: None,
+                            transfer_remark: None,
+                            bill_id: bill_id.into(),
+                            state: None,
+                            accept_time: None,
+                            success_time: None,
+                            close_info: None,
+                            sponsor_mchid: None,
+                            sub_appid: None,
+                        }
+                    }
+                }
                 /// 关单信息
                 pub type GetResponseCloseInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::bill_id::by_bill_id::GetResponseCloseInfo;
                 /// 转账接收方信息
@@ -1589,7 +1878,7 @@ pub mod mch_transfer {
                 /// The request of `GET /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no}` (查询保证金售后赔付结果（按商户赔付单号）).
                 pub type GetRequest = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::bill_id::by_bill_id::GetRequest;
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no}` (查询保证金售后赔付结果（按商户赔付单号）).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 服务商商户号
                     ///
@@ -1655,6 +1944,27 @@ pub mod mch_transfer {
                     sponsor_mchid: "sponsor_mchid" optional,
                     sub_appid: "sub_appid" optional,
                 });
+                impl GetResponse {
+                    /// A `GetResponse` with its required fields (`out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_mchid: Some(…), ..GetResponse::new(…) }`.
+                    #[inline]
+                    pub fn new(out_bill_no: impl Into<String>) -> Self {
+                        Self {
+                            sp_mchid: None,
+                            sub_mchid: None,
+                            receiver_detail: None,
+                            out_bill_no: out_bill_no.into(),
+                            amount: None,
+                            transfer_remark: None,
+                            bill_id: None,
+                            state: None,
+                            accept_time: None,
+                            success_time: None,
+                            close_info: None,
+                            sponsor_mchid: None,
+                            sub_appid: None,
+                        }
+                    }
+                }
                 /// 关单信息
                 pub type GetResponseCloseInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::bill_id::by_bill_id::GetResponseCloseInfo;
                 /// 转账接收方信息
@@ -1704,7 +2014,7 @@ pub mod mch_transfer {
             }
         }
         /// The request of `POST /v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills` (发起保证金赔付保司保费).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 二级商户号
             ///
@@ -1737,6 +2047,24 @@ pub mod mch_transfer {
             amount: "amount" optional,
             transfer_remark: "transfer_remark" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`receiver`, `out_bill_no`, `transfer_remark`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                receiver: PostRequestReceiver,
+                out_bill_no: impl Into<String>,
+                transfer_remark: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sub_mchid: None,
+                    sp_appid: None,
+                    receiver,
+                    out_bill_no: out_bill_no.into(),
+                    amount: None,
+                    transfer_remark: transfer_remark.into(),
+                }
+            }
+        }
         /// 赔付用户信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestReceiver {
@@ -1779,6 +2107,19 @@ pub mod mch_transfer {
             transaction_id: "transaction_id" required,
             type_: "type" required,
         });
+        impl PostRequestReceiverTransactionInfo {
+            /// A `PostRequestReceiverTransactionInfo` of its required fields (`transaction_id`, `type_`).
+            #[inline]
+            pub fn new(
+                transaction_id: impl Into<String>,
+                type_: PostRequestReceiverTransactionInfoType,
+            ) -> Self {
+                Self {
+                    transaction_id: transaction_id.into(),
+                    type_,
+                }
+            }
+        }
         /// 赔付单类型
         pub type PostRequestReceiverTransactionInfoType = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostRequestReceiverTransactionInfoType;
         /// 转账接收方类型
@@ -1796,7 +2137,7 @@ pub mod mch_transfer {
             Merchant = "MERCHANT",
         });
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills` (发起保证金赔付保司保费).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 服务商商户号
             ///
@@ -1859,6 +2200,29 @@ pub mod mch_transfer {
             success_time: "success_time" optional,
             sponsor_mchid: "sponsor_mchid" optional,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`out_bill_no`, `transfer_remark`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sp_mchid: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(
+                out_bill_no: impl Into<String>,
+                transfer_remark: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sp_mchid: None,
+                    sub_mchid: None,
+                    sub_appid: None,
+                    receiver_detail: None,
+                    out_bill_no: out_bill_no.into(),
+                    amount: None,
+                    transfer_remark: transfer_remark.into(),
+                    bill_id: None,
+                    state: None,
+                    accept_time: None,
+                    success_time: None,
+                    sponsor_mchid: None,
+                }
+            }
+        }
         /// 转账接收方信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetail {
@@ -1920,7 +2284,7 @@ pub mod mch_transfer {
                 }
             }
             /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/{out_bill_no}` (查询保证金赔付保司保费结果（按商户赔付单号）).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 服务商商户号
                 ///
@@ -1986,6 +2350,27 @@ pub mod mch_transfer {
                 close_info: "close_info" optional,
                 sponsor_mchid: "sponsor_mchid" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_mchid: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(out_bill_no: impl Into<String>) -> Self {
+                    Self {
+                        sp_mchid: None,
+                        sub_mchid: None,
+                        sub_appid: None,
+                        receiver_detail: None,
+                        out_bill_no: out_bill_no.into(),
+                        amount: None,
+                        transfer_remark: None,
+                        bill_id: None,
+                        state: None,
+                        accept_time: None,
+                        success_time: None,
+                        close_info: None,
+                        sponsor_mchid: None,
+                    }
+                }
+            }
             /// 关单信息
             pub type GetResponseCloseInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::bill_id::by_bill_id::GetResponseCloseInfo;
             /// 转账接收方信息
@@ -2031,7 +2416,7 @@ pub mod mch_transfer {
             }
         }
         /// The request of `POST /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills` (发起保证金赔付用户运费).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 二级商户号
             ///
@@ -2074,6 +2459,26 @@ pub mod mch_transfer {
             transfer_scene_id: "transfer_scene_id" optional,
             user_recv_perception: "user_recv_perception" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`receiver`, `out_bill_no`, `transfer_remark`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                receiver: PostRequestReceiver,
+                out_bill_no: impl Into<String>,
+                transfer_remark: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sub_mchid: None,
+                    sp_appid: None,
+                    receiver,
+                    out_bill_no: out_bill_no.into(),
+                    amount: None,
+                    transfer_remark: transfer_remark.into(),
+                    transfer_scene_id: None,
+                    user_recv_perception: None,
+                }
+            }
+        }
         /// 赔付用户信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestReceiver {
@@ -2102,7 +2507,7 @@ pub mod mch_transfer {
             sp_openid: "sp_openid" optional,
         });
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills` (发起保证金赔付用户运费).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 服务商商户号
             ///
@@ -2165,6 +2570,29 @@ pub mod mch_transfer {
             success_time: "success_time" optional,
             sponsor_mchid: "sponsor_mchid" optional,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`out_bill_no`, `transfer_remark`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sp_mchid: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(
+                out_bill_no: impl Into<String>,
+                transfer_remark: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sp_mchid: None,
+                    sub_mchid: None,
+                    sub_appid: None,
+                    receiver_detail: None,
+                    out_bill_no: out_bill_no.into(),
+                    amount: None,
+                    transfer_remark: transfer_remark.into(),
+                    bill_id: None,
+                    state: None,
+                    accept_time: None,
+                    success_time: None,
+                    sponsor_mchid: None,
+                }
+            }
+        }
         /// 转账接收方信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetail {
@@ -2234,7 +2662,7 @@ pub mod mch_transfer {
                 /// The request of `GET /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no/{out_bill_no}` (查询保证金售后赔付运费结果（按商户赔付单号）).
                 pub type GetRequest = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::bill_id::by_bill_id::GetRequest;
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no/{out_bill_no}` (查询保证金售后赔付运费结果（按商户赔付单号）).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 服务商商户号
                     ///
@@ -2295,6 +2723,26 @@ pub mod mch_transfer {
                     close_info: "close_info" optional,
                     sponsor_mchid: "sponsor_mchid" optional,
                 });
+                impl GetResponse {
+                    /// A `GetResponse` with its required fields (`out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_mchid: Some(…), ..GetResponse::new(…) }`.
+                    #[inline]
+                    pub fn new(out_bill_no: impl Into<String>) -> Self {
+                        Self {
+                            sp_mchid: None,
+                            sub_mchid: None,
+                            receiver_detail: None,
+                            out_bill_no: out_bill_no.into(),
+                            amount: None,
+                            transfer_remark: None,
+                            bill_id: None,
+                            state: None,
+                            accept_time: None,
+                            success_time: None,
+                            close_info: None,
+                            sponsor_mchid: None,
+                        }
+                    }
+                }
                 /// 关单信息
                 pub type GetResponseCloseInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::bill_id::by_bill_id::GetResponseCloseInfo;
                 /// 转账接收方信息
@@ -2349,7 +2797,7 @@ pub mod mch_transfer {
             }
         }
         /// The request of `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills` (请求保险理赔).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 二级商户号
             ///
@@ -2377,6 +2825,23 @@ pub mod mch_transfer {
             amount: "amount" optional,
             transfer_remark: "transfer_remark" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`receiver`, `out_bill_no`, `transfer_remark`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                receiver: PostRequestReceiver,
+                out_bill_no: impl Into<String>,
+                transfer_remark: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sub_mchid: None,
+                    receiver,
+                    out_bill_no: out_bill_no.into(),
+                    amount: None,
+                    transfer_remark: transfer_remark.into(),
+                }
+            }
+        }
         /// 赔付用户信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestReceiver {
@@ -2398,7 +2863,7 @@ pub mod mch_transfer {
         /// 转账接收方类型
         pub type PostRequestReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostRequestReceiverType;
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills` (请求保险理赔).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 服务商商户号
             ///
@@ -2456,6 +2921,25 @@ pub mod mch_transfer {
             success_time: "success_time" optional,
             sponsor_mchid: "sponsor_mchid" optional,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`out_bill_no`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sp_mchid: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(out_bill_no: impl Into<String>, amount: i64) -> Self {
+                Self {
+                    sp_mchid: None,
+                    sub_mchid: None,
+                    receiver_detail: None,
+                    out_bill_no: out_bill_no.into(),
+                    amount,
+                    transfer_remark: None,
+                    bill_id: None,
+                    state: None,
+                    accept_time: None,
+                    success_time: None,
+                    sponsor_mchid: None,
+                }
+            }
+        }
         /// 转账接收方信息
         pub type PostResponseReceiverDetail = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostResponseReceiverDetail;
         /// 转账接收者信息
@@ -2503,7 +2987,7 @@ pub mod mch_transfer {
                 /// The request of `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/{bill_id}` (查询保险理赔结果（按微信支付赔付单号）).
                 pub type GetRequest = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::bill_id::by_bill_id::GetRequest;
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/{bill_id}` (查询保险理赔结果（按微信支付赔付单号）).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 服务商商户号
                     ///
@@ -2564,6 +3048,26 @@ pub mod mch_transfer {
                     close_info: "close_info" optional,
                     sponsor_mchid: "sponsor_mchid" optional,
                 });
+                impl GetResponse {
+                    /// A `GetResponse` with its required fields (`bill_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_mchid: Some(…), ..GetResponse::new(…) }`.
+                    #[inline]
+                    pub fn new(bill_id: impl Into<String>) -> Self {
+                        Self {
+                            sp_mchid: None,
+                            sub_mchid: None,
+                            receiver_detail: None,
+                            out_bill_no: None,
+                            amount: None,
+                            transfer_remark: None,
+                            bill_id: bill_id.into(),
+                            state: None,
+                            accept_time: None,
+                            success_time: None,
+                            close_info: None,
+                            sponsor_mchid: None,
+                        }
+                    }
+                }
                 /// 关单信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCloseInfo {
@@ -2637,7 +3141,7 @@ pub mod mch_transfer {
                 /// The request of `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}` (查询保险理赔结果（按商户赔付单号）).
                 pub type GetRequest = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::bill_id::by_bill_id::GetRequest;
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}` (查询保险理赔结果（按商户赔付单号）).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 服务商商户号
                     ///
@@ -2698,6 +3202,26 @@ pub mod mch_transfer {
                     close_info: "close_info" optional,
                     sponsor_mchid: "sponsor_mchid" optional,
                 });
+                impl GetResponse {
+                    /// A `GetResponse` with its required fields (`out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_mchid: Some(…), ..GetResponse::new(…) }`.
+                    #[inline]
+                    pub fn new(out_bill_no: impl Into<String>) -> Self {
+                        Self {
+                            sp_mchid: None,
+                            sub_mchid: None,
+                            receiver_detail: None,
+                            out_bill_no: out_bill_no.into(),
+                            amount: None,
+                            transfer_remark: None,
+                            bill_id: None,
+                            state: None,
+                            accept_time: None,
+                            success_time: None,
+                            close_info: None,
+                            sponsor_mchid: None,
+                        }
+                    }
+                }
                 /// 关单信息
                 pub type GetResponseCloseInfo = crate::v3::platsolution::ecommerce::mch_transfer::insurance_claim_bills::bill_id::by_bill_id::GetResponseCloseInfo;
                 /// 转账接收方信息
@@ -2745,7 +3269,7 @@ pub mod mch_transfer {
                         sub_mchid: "sub_mchid" optional,
                     });
                     /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}/cancel` (请求撤销保险理赔).
-                    #[derive(Clone, Debug, PartialEq, Default)]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct PostResponse {
                         /// 二级商户号
                         ///
@@ -2775,6 +3299,19 @@ pub mod mch_transfer {
                         state: "state" optional,
                         cancel_accept_time: "cancel_accept_time" optional,
                     });
+                    impl PostResponse {
+                        /// A `PostResponse` with its required fields (`out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sub_mchid: Some(…), ..PostResponse::new(…) }`.
+                        #[inline]
+                        pub fn new(out_bill_no: impl Into<String>) -> Self {
+                            Self {
+                                sub_mchid: None,
+                                out_bill_no: out_bill_no.into(),
+                                bill_id: None,
+                                state: None,
+                                cancel_accept_time: None,
+                            }
+                        }
+                    }
                     /// 赔付状态
                     pub type PostResponseState = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::PostResponseState;
                 }
@@ -2802,7 +3339,7 @@ pub mod mch_transfer {
                 }
             }
             /// The request of `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/pre-transfer` (请求保险理赔预下单).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 二级商户号
                 ///
@@ -2835,6 +3372,24 @@ pub mod mch_transfer {
                 transfer_remark: "transfer_remark" required,
                 notify_url: "notify_url" optional,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`receiver`, `out_bill_no`, `transfer_remark`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                pub fn new(
+                    receiver: PostRequestReceiver,
+                    out_bill_no: impl Into<String>,
+                    transfer_remark: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        sub_mchid: None,
+                        receiver,
+                        out_bill_no: out_bill_no.into(),
+                        amount: None,
+                        transfer_remark: transfer_remark.into(),
+                        notify_url: None,
+                    }
+                }
+            }
             /// 收款方信息
             pub type PostRequestReceiver = crate::v3::platsolution::ecommerce::mch_transfer::insurance_claim_bills::PostRequestReceiver;
             /// 转账接收方订单信息
@@ -2844,7 +3399,7 @@ pub mod mch_transfer {
             /// 转账接收方类型
             pub type PostRequestReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostRequestReceiverType;
             /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/pre-transfer` (请求保险理赔预下单).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
                 /// 二级商户号
                 ///
@@ -2874,6 +3429,19 @@ pub mod mch_transfer {
                 accept_time: "accept_time" optional,
                 package_info: "package_info" optional,
             });
+            impl PostResponse {
+                /// A `PostResponse` with its required fields (`out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sub_mchid: Some(…), ..PostResponse::new(…) }`.
+                #[inline]
+                pub fn new(out_bill_no: impl Into<String>) -> Self {
+                    Self {
+                        sub_mchid: None,
+                        out_bill_no: out_bill_no.into(),
+                        bill_id: None,
+                        accept_time: None,
+                        package_info: None,
+                    }
+                }
+            }
         }
     }
     /// `/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills`
@@ -2936,6 +3504,24 @@ pub mod mch_transfer {
             transfer_remark: "transfer_remark" required,
             sponsor_mchid: "sponsor_mchid" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`receiver`, `out_bill_no`, `amount`, `transfer_remark`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sponsor_mchid: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                receiver: PostRequestReceiver,
+                out_bill_no: impl Into<String>,
+                amount: i64,
+                transfer_remark: impl Into<String>,
+            ) -> Self {
+                Self {
+                    receiver,
+                    out_bill_no: out_bill_no.into(),
+                    amount,
+                    transfer_remark: transfer_remark.into(),
+                    sponsor_mchid: None,
+                }
+            }
+        }
         /// 赔付商户信息
         #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestReceiver {
@@ -2950,8 +3536,18 @@ pub mod mch_transfer {
             type_: "type" required,
             mch_info: "mch_info" required,
         });
+        impl PostRequestReceiver {
+            /// A `PostRequestReceiver` of its required fields (`type_`, `mch_info`).
+            #[inline]
+            pub fn new(
+                type_: PostRequestReceiverType,
+                mch_info: PostRequestReceiverMchInfo,
+            ) -> Self {
+                Self { type_, mch_info }
+            }
+        }
         /// 赔付接收方商户信息
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestReceiverMchInfo {
             /// 商户号
             ///
@@ -2961,10 +3557,17 @@ pub mod mch_transfer {
         ::wechatpay::runtime::json_object!(PostRequestReceiverMchInfo {
             mchid: "mchid" required,
         });
+        impl PostRequestReceiverMchInfo {
+            /// A `PostRequestReceiverMchInfo` of its required fields (`mchid`).
+            #[inline]
+            pub fn new(mchid: impl Into<String>) -> Self {
+                Self { mchid: mchid.into() }
+            }
+        }
         /// 赔付接收方类型
         pub type PostRequestReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::deposit_insurance_premiums_compensation_bills::PostRequestReceiverType;
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills` (请求赔付).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 服务商商户号
             ///
@@ -3017,6 +3620,28 @@ pub mod mch_transfer {
             success_time: "success_time" optional,
             sponsor_mchid: "sponsor_mchid" optional,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`out_bill_no`, `amount`, `transfer_remark`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sp_mchid: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(
+                out_bill_no: impl Into<String>,
+                amount: i64,
+                transfer_remark: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sp_mchid: None,
+                    receiver_detail: None,
+                    out_bill_no: out_bill_no.into(),
+                    amount,
+                    transfer_remark: transfer_remark.into(),
+                    bill_id: None,
+                    state: None,
+                    accept_time: None,
+                    success_time: None,
+                    sponsor_mchid: None,
+                }
+            }
+        }
         /// 赔付接收方信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseReceiverDetail {
@@ -3097,7 +3722,7 @@ pub mod mch_transfer {
                 sponsor_mchid: query "sponsor_mchid" optional,
             });
             /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/{out_bill_no}` (查询赔付结果（按商户赔付单号）).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 服务商商户号
                 ///
@@ -3153,6 +3778,25 @@ pub mod mch_transfer {
                 close_info: "close_info" optional,
                 sponsor_mchid: "sponsor_mchid" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_mchid: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(out_bill_no: impl Into<String>) -> Self {
+                    Self {
+                        sp_mchid: None,
+                        receiver_detail: None,
+                        out_bill_no: out_bill_no.into(),
+                        amount: None,
+                        transfer_remark: None,
+                        bill_id: None,
+                        state: None,
+                        accept_time: None,
+                        success_time: None,
+                        close_info: None,
+                        sponsor_mchid: None,
+                    }
+                }
+            }
             /// 关单信息
             pub type GetResponseCloseInfo = crate::v3::platsolution::ecommerce::mch_transfer::compensate_bills::bill_id::by_bill_id::GetResponseCloseInfo;
             /// 赔付接收方信息
@@ -3242,6 +3886,27 @@ pub mod mch_transfer {
             transfer_remark: "transfer_remark" required,
             receiver_remark: "receiver_remark" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`business_type`, `receiver`, `out_bill_no`, `transfer_remark`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                business_type: PostRequestBusinessType,
+                receiver: PostRequestReceiver,
+                out_bill_no: impl Into<String>,
+                transfer_remark: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sub_mchid: None,
+                    sp_appid: None,
+                    business_type,
+                    receiver,
+                    out_bill_no: out_bill_no.into(),
+                    amount: None,
+                    transfer_remark: transfer_remark.into(),
+                    receiver_remark: None,
+                }
+            }
+        }
         /// 业务类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestBusinessType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3298,7 +3963,7 @@ pub mod mch_transfer {
         /// 转账接收方类型
         pub type PostRequestReceiverType = crate::v3::platsolution::ecommerce::mch_transfer::deposit_after_sales_compensation_bills::PostRequestReceiverType;
         /// The response of `POST /v3/platsolution/ecommerce/mch-transfer/transfer-bills` (保证金赔付).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 服务商商户号
             ///
@@ -3371,6 +4036,31 @@ pub mod mch_transfer {
             success_time: "success_time" optional,
             sponsor_mchid: "sponsor_mchid" optional,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`out_bill_no`, `transfer_remark`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sp_mchid: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(
+                out_bill_no: impl Into<String>,
+                transfer_remark: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sp_mchid: None,
+                    sub_mchid: None,
+                    sub_appid: None,
+                    business_type: None,
+                    receiver_detail: None,
+                    out_bill_no: out_bill_no.into(),
+                    amount: None,
+                    transfer_remark: transfer_remark.into(),
+                    receiver_remark: None,
+                    bill_id: None,
+                    state: None,
+                    accept_time: None,
+                    success_time: None,
+                    sponsor_mchid: None,
+                }
+            }
+        }
         /// 业务类型
         pub type PostResponseBusinessType = crate::v3::platsolution::ecommerce::mch_transfer::transfer_bills::PostRequestBusinessType;
         /// 转账接收方信息
@@ -3457,7 +4147,7 @@ pub mod mch_transfer {
                 /// 业务类型
                 pub type GetRequestBusinessType = crate::v3::platsolution::ecommerce::mch_transfer::transfer_bills::PostRequestBusinessType;
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/{bill_id}` (查询保证金赔付结果（按微信支付赔付单号）).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 服务商商户号
                     ///
@@ -3523,6 +4213,27 @@ pub mod mch_transfer {
                     close_info: "close_info" optional,
                     sponsor_mchid: "sponsor_mchid" optional,
                 });
+                impl GetResponse {
+                    /// A `GetResponse` with its required fields (`bill_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_mchid: Some(…), ..GetResponse::new(…) }`.
+                    #[inline]
+                    pub fn new(bill_id: impl Into<String>) -> Self {
+                        Self {
+                            sp_mchid: None,
+                            business_type: None,
+                            receiver_detail: None,
+                            out_bill_no: None,
+                            amount: None,
+                            transfer_remark: None,
+                            receiver_remark: None,
+                            bill_id: bill_id.into(),
+                            state: None,
+                            accept_time: None,
+                            success_time: None,
+                            close_info: None,
+                            sponsor_mchid: None,
+                        }
+                    }
+                }
                 /// 业务类型
                 pub type GetResponseBusinessType = crate::v3::platsolution::ecommerce::mch_transfer::transfer_bills::PostRequestBusinessType;
                 /// 关单信息
@@ -3579,7 +4290,7 @@ pub mod mch_transfer {
                 /// 业务类型
                 pub type GetRequestBusinessType = crate::v3::platsolution::ecommerce::mch_transfer::transfer_bills::PostRequestBusinessType;
                 /// The response of `GET /v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}` (查询保证金赔付结果（按商户赔付单号）).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 服务商商户号
                     ///
@@ -3645,6 +4356,27 @@ pub mod mch_transfer {
                     close_info: "close_info" optional,
                     sponsor_mchid: "sponsor_mchid" optional,
                 });
+                impl GetResponse {
+                    /// A `GetResponse` with its required fields (`out_bill_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_mchid: Some(…), ..GetResponse::new(…) }`.
+                    #[inline]
+                    pub fn new(out_bill_no: impl Into<String>) -> Self {
+                        Self {
+                            sp_mchid: None,
+                            business_type: None,
+                            receiver_detail: None,
+                            out_bill_no: out_bill_no.into(),
+                            amount: None,
+                            transfer_remark: None,
+                            receiver_remark: None,
+                            bill_id: None,
+                            state: None,
+                            accept_time: None,
+                            success_time: None,
+                            close_info: None,
+                            sponsor_mchid: None,
+                        }
+                    }
+                }
                 /// 业务类型
                 pub type GetResponseBusinessType = crate::v3::platsolution::ecommerce::mch_transfer::transfer_bills::PostRequestBusinessType;
                 /// 关单信息
@@ -3687,7 +4419,7 @@ pub mod recharge_employees {
         }
     }
     /// The request of `POST /v3/platsolution/ecommerce/recharge-employees` (添加二级商户可扫码充值员工).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 二级商户号
         ///
@@ -3702,8 +4434,18 @@ pub mod recharge_employees {
         sub_mchid: "sub_mchid" required,
         sp_openid: "sp_openid" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` of its required fields (`sub_mchid`, `sp_openid`).
+        #[inline]
+        pub fn new(sub_mchid: impl Into<String>, sp_openid: impl Into<String>) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                sp_openid: sp_openid.into(),
+            }
+        }
+    }
     /// The response of `POST /v3/platsolution/ecommerce/recharge-employees` (添加二级商户可扫码充值员工).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 二级商户号
         ///
@@ -3731,6 +4473,19 @@ pub mod recharge_employees {
         create_time: "create_time" optional,
         update_time: "update_time" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sp_openid: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(sub_mchid: impl Into<String>) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                sp_openid: None,
+                state: None,
+                create_time: None,
+                update_time: None,
+            }
+        }
+    }
     /// 员工状态
     ///
     /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -3958,6 +4713,28 @@ pub mod recharges {
             available_recharge_channels: "available_recharge_channels" optional,
             remark: "remark" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`sub_mchid`, `out_recharge_no`, `recharge_scene`, `account_type`, `recharge_amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { notify_url: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                sub_mchid: impl Into<String>,
+                out_recharge_no: impl Into<String>,
+                recharge_scene: PostRequestRechargeScene,
+                account_type: PostRequestAccountType,
+                recharge_amount: PostRequestRechargeAmount,
+            ) -> Self {
+                Self {
+                    sub_mchid: sub_mchid.into(),
+                    out_recharge_no: out_recharge_no.into(),
+                    recharge_scene,
+                    account_type,
+                    recharge_amount,
+                    notify_url: None,
+                    available_recharge_channels: None,
+                    remark: None,
+                }
+            }
+        }
         /// 充值入账账户
         ///
         /// A value this client does not know yet is kept as [`PostRequestAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4015,7 +4792,7 @@ pub mod recharges {
             EcommercePayment = "ECOMMERCE_PAYMENT",
         });
         /// The response of `POST /v3/platsolution/ecommerce/recharges/apply` (申请二级商户充值).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 微信支付充值单号
             ///
@@ -4035,6 +4812,17 @@ pub mod recharges {
             out_recharge_no: "out_recharge_no" required,
             recharge_url: "recharge_url" optional,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`out_recharge_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { recharge_id: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(out_recharge_no: impl Into<String>) -> Self {
+                Self {
+                    recharge_id: None,
+                    out_recharge_no: out_recharge_no.into(),
+                    recharge_url: None,
+                }
+            }
+        }
     }
     /// `/v3/platsolution/ecommerce/recharges/out-recharge-no`
     pub mod out_recharge_no {
@@ -4077,7 +4865,7 @@ pub mod recharges {
                 }
             }
             /// The request of `GET /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}` (查询二级商户充值结果).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetRequest {
                 /// 二级商户号
                 ///
@@ -4087,8 +4875,17 @@ pub mod recharges {
             ::wechatpay::runtime::json_object!(GetRequest {
                 sub_mchid: query "sub_mchid" required,
             });
+            impl GetRequest {
+                /// A `GetRequest` of its required fields (`sub_mchid`).
+                #[inline]
+                pub fn new(sub_mchid: impl Into<String>) -> Self {
+                    Self {
+                        sub_mchid: sub_mchid.into(),
+                    }
+                }
+            }
             /// The response of `GET /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}` (查询二级商户充值结果).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 平台商户号
                 ///
@@ -4170,6 +4967,34 @@ pub mod recharges {
                 close_time: "close_time" optional,
                 available_recharge_channels: "available_recharge_channels" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`sub_mchid`, `out_recharge_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_mchid: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(
+                    sub_mchid: impl Into<String>,
+                    out_recharge_no: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        sp_mchid: None,
+                        sub_mchid: sub_mchid.into(),
+                        recharge_id: None,
+                        out_recharge_no: out_recharge_no.into(),
+                        recharge_channel: None,
+                        account_type: None,
+                        recharge_state: None,
+                        recharge_scene: None,
+                        recharge_state_desc: None,
+                        recharge_amount: None,
+                        bank_transfer_info: None,
+                        qr_recharge_info: None,
+                        online_bank_recharge_info: None,
+                        accept_time: None,
+                        success_time: None,
+                        close_time: None,
+                        available_recharge_channels: None,
+                    }
+                }
+            }
             /// 充值入账账户
             pub type GetResponseAccountType = crate::v3::platsolution::ecommerce::recharges::apply::PostRequestAccountType;
             /// GetResponseAvailableRechargeChannels
@@ -4455,8 +5280,32 @@ pub mod settle {
             settle_info_list: "settle_info_list" required,
             receive_type_template_id: "receive_type_template_id" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`appid`, `out_settle_batch_no`, `individual_auth_id`, `notify_url`, `description`, `trade_scenario`, `settle_info_list`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { receive_type_template_id: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                appid: impl Into<String>,
+                out_settle_batch_no: impl Into<String>,
+                individual_auth_id: impl Into<String>,
+                notify_url: impl Into<String>,
+                description: impl Into<String>,
+                trade_scenario: PostRequestTradeScenario,
+                settle_info_list: Vec<PostRequestSettleInfoList>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    out_settle_batch_no: out_settle_batch_no.into(),
+                    individual_auth_id: individual_auth_id.into(),
+                    notify_url: notify_url.into(),
+                    description: description.into(),
+                    trade_scenario,
+                    settle_info_list,
+                    receive_type_template_id: None,
+                }
+            }
+        }
         /// PostRequestSettleInfoList
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestSettleInfoList {
             /// 商户结算单号
             ///
@@ -4476,8 +5325,25 @@ pub mod settle {
             transaction_id: "transaction_id" required,
             settle_detail_info_list: "settle_detail_info_list" required,
         });
+        impl PostRequestSettleInfoList {
+            /// A `PostRequestSettleInfoList` of its required fields (`out_settle_no`, `transaction_id`, `settle_detail_info_list`).
+            #[inline]
+            pub fn new(
+                out_settle_no: impl Into<String>,
+                transaction_id: impl Into<String>,
+                settle_detail_info_list: Vec<
+                    PostRequestSettleInfoListSettleDetailInfoList,
+                >,
+            ) -> Self {
+                Self {
+                    out_settle_no: out_settle_no.into(),
+                    transaction_id: transaction_id.into(),
+                    settle_detail_info_list,
+                }
+            }
+        }
         /// PostRequestSettleInfoListSettleDetailInfoList
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestSettleInfoListSettleDetailInfoList {
             /// 商户结算明细单号
             ///
@@ -4505,8 +5371,27 @@ pub mod settle {
             receiver_account: "receiver_account" required,
             amount: "amount" required,
         });
+        impl PostRequestSettleInfoListSettleDetailInfoList {
+            /// A `PostRequestSettleInfoListSettleDetailInfoList` of its required fields (`out_settle_detail_no`, `settle_type`, `receiver_type`, `receiver_account`, `amount`).
+            #[inline]
+            pub fn new(
+                out_settle_detail_no: impl Into<String>,
+                settle_type: impl Into<String>,
+                receiver_type: impl Into<String>,
+                receiver_account: impl Into<String>,
+                amount: PostRequestSettleInfoListSettleDetailInfoListAmount,
+            ) -> Self {
+                Self {
+                    out_settle_detail_no: out_settle_detail_no.into(),
+                    settle_type: settle_type.into(),
+                    receiver_type: receiver_type.into(),
+                    receiver_account: receiver_account.into(),
+                    amount,
+                }
+            }
+        }
         /// 金额
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestSettleInfoListSettleDetailInfoListAmount {
             /// 金额
             ///
@@ -4521,6 +5406,13 @@ pub mod settle {
             amount: "amount" required,
             currency: "currency" optional,
         });
+        impl PostRequestSettleInfoListSettleDetailInfoListAmount {
+            /// A `PostRequestSettleInfoListSettleDetailInfoListAmount` with its required fields (`amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSettleInfoListSettleDetailInfoListAmount { currency: Some(…), ..PostRequestSettleInfoListSettleDetailInfoListAmount::new(…) }`.
+            #[inline]
+            pub fn new(amount: i64) -> Self {
+                Self { amount, currency: None }
+            }
+        }
         /// 交易场景
         ///
         /// A value this client does not know yet is kept as [`PostRequestTradeScenario::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4536,7 +5428,7 @@ pub mod settle {
             Recommerce = "RECOMMERCE",
         });
         /// The response of `POST /v3/platsolution/ecommerce/settle/prepay-settle-orders` (个人收款-申请批量结算).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 商户结算批次单号
             pub out_settle_batch_no: String,
@@ -4565,6 +5457,27 @@ pub mod settle {
             create_time: "create_time" optional,
             finish_time: "finish_time" optional,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`out_settle_batch_no`, `individual_auth_id`, `description`, `trade_scenario`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { settle_batch_no: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(
+                out_settle_batch_no: impl Into<String>,
+                individual_auth_id: impl Into<String>,
+                description: impl Into<String>,
+                trade_scenario: impl Into<String>,
+            ) -> Self {
+                Self {
+                    out_settle_batch_no: out_settle_batch_no.into(),
+                    settle_batch_no: None,
+                    individual_auth_id: individual_auth_id.into(),
+                    description: description.into(),
+                    state: None,
+                    trade_scenario: trade_scenario.into(),
+                    create_time: None,
+                    finish_time: None,
+                }
+            }
+        }
         /// `/v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}`
         pub mod by_settle_batch_no {
             /// The chain step for `/v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}`, reached with `client.v3().platsolution().ecommerce().settle().prepay_settle_orders().settle_batch_no(settle_batch_no)`.
@@ -4590,7 +5503,7 @@ pub mod settle {
                 }
             }
             /// The response of `GET /v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}` (个人收款-查询批量结算信息).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 商户结算批次单号
                 pub out_settle_batch_no: Option<String>,
@@ -4619,6 +5532,22 @@ pub mod settle {
                 create_time: "create_time" optional,
                 finish_time: "finish_time" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`settle_batch_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { out_settle_batch_no: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(settle_batch_no: impl Into<String>) -> Self {
+                    Self {
+                        out_settle_batch_no: None,
+                        settle_batch_no: settle_batch_no.into(),
+                        individual_auth_id: None,
+                        description: None,
+                        state: None,
+                        trade_scenario: None,
+                        create_time: None,
+                        finish_time: None,
+                    }
+                }
+            }
             /// 交易场景
             pub type GetResponseTradeScenario = crate::v3::platsolution::ecommerce::settle::prepay_settle_orders::PostRequestTradeScenario;
             /// `/v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}/apply-abnormal-settle`
@@ -4670,6 +5599,23 @@ pub mod settle {
                     abnormal_settle_type: "abnormal_settle_type" required,
                     description: "description" optional,
                 });
+                impl PostRequest {
+                    /// A `PostRequest` with its required fields (`individual_auth_id`, `out_abnormal_settle_batch_no`, `abnormal_settle_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { description: Some(…), ..PostRequest::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        individual_auth_id: impl Into<String>,
+                        out_abnormal_settle_batch_no: impl Into<String>,
+                        abnormal_settle_type: PostRequestAbnormalSettleType,
+                    ) -> Self {
+                        Self {
+                            individual_auth_id: individual_auth_id.into(),
+                            out_abnormal_settle_batch_no: out_abnormal_settle_batch_no
+                                .into(),
+                            abnormal_settle_type,
+                            description: None,
+                        }
+                    }
+                }
                 /// 异常结算批次单处理方式
                 ///
                 /// A value this client does not know yet is kept as [`PostRequestAbnormalSettleType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4685,7 +5631,7 @@ pub mod settle {
                     TransferToOriginalReceiveUser = "TRANSFER_TO_ORIGINAL_RECEIVE_USER",
                 });
                 /// The response of `POST /v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}/apply-abnormal-settle` (个人收款-申请异常结算批次单处理).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponse {
                     /// 商户结算批次单号
                     pub out_settle_batch_no: Option<String>,
@@ -4720,6 +5666,28 @@ pub mod settle {
                     abnormal_type: "abnormal_type" optional,
                     abnormal_settle_result: "abnormal_settle_result" optional,
                 });
+                impl PostResponse {
+                    /// A `PostResponse` with its required fields (`settle_batch_no`, `individual_auth_id`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { out_settle_batch_no: Some(…), ..PostResponse::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        settle_batch_no: impl Into<String>,
+                        individual_auth_id: impl Into<String>,
+                        description: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            out_settle_batch_no: None,
+                            settle_batch_no: settle_batch_no.into(),
+                            individual_auth_id: individual_auth_id.into(),
+                            description: description.into(),
+                            state: None,
+                            trade_scenario: None,
+                            create_time: None,
+                            finish_time: None,
+                            abnormal_type: None,
+                            abnormal_settle_result: None,
+                        }
+                    }
+                }
                 /// 异常结算处理结果
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct PostResponseAbnormalSettleResult {
@@ -4895,6 +5863,25 @@ pub mod withdraw {
             notify_url: "notify_url" optional,
             reserve_amount: "reserve_amount" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`sub_mchid`, `out_request_no`, `calculate_amount_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { remark: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                sub_mchid: impl Into<String>,
+                out_request_no: impl Into<String>,
+                calculate_amount_type: PostRequestCalculateAmountType,
+            ) -> Self {
+                Self {
+                    sub_mchid: sub_mchid.into(),
+                    out_request_no: out_request_no.into(),
+                    calculate_amount_type,
+                    remark: None,
+                    bank_memo: None,
+                    notify_url: None,
+                    reserve_amount: None,
+                }
+            }
+        }
         /// 计算提现金额方式
         ///
         /// A value this client does not know yet is kept as [`PostRequestCalculateAmountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -4913,7 +5900,7 @@ pub mod withdraw {
             AllowCurrentBalance = "ALLOW_CURRENT_BALANCE",
         });
         /// The response of `POST /v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw` (二级商户按日终余额预约提现).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 收付通平台商户号
             ///
@@ -5004,6 +5991,35 @@ pub mod withdraw {
             account_bank: "account_bank" optional,
             bank_name: "bank_name" optional,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`sub_mchid`, `out_request_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sp_mchid: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(
+                sub_mchid: impl Into<String>,
+                out_request_no: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sp_mchid: None,
+                    sub_mchid: sub_mchid.into(),
+                    status: None,
+                    withdraw_id: None,
+                    out_request_no: out_request_no.into(),
+                    total_amount: None,
+                    success_amount: None,
+                    fail_amount: None,
+                    refund_amount: None,
+                    create_time: None,
+                    update_time: None,
+                    reason: None,
+                    remark: None,
+                    bank_memo: None,
+                    account_type: None,
+                    account_number: None,
+                    account_bank: None,
+                    bank_name: None,
+                }
+            }
+        }
         /// 出款账户类型
         pub type PostResponseAccountType = crate::v3::platsolution::ecommerce::bank_transfer_recharges::apply::PostRequestAccountType;
         /// 单据状态
@@ -5067,7 +6083,7 @@ pub mod withdraw {
                     }
                 }
                 /// The request of `GET /v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/{out_request_no}` (查询二级商户按日终余额预约提现状态).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetRequest {
                     /// 二级商户号
                     ///
@@ -5077,6 +6093,15 @@ pub mod withdraw {
                 ::wechatpay::runtime::json_object!(GetRequest {
                     sub_mchid: query "sub_mchid" required,
                 });
+                impl GetRequest {
+                    /// A `GetRequest` of its required fields (`sub_mchid`).
+                    #[inline]
+                    pub fn new(sub_mchid: impl Into<String>) -> Self {
+                        Self {
+                            sub_mchid: sub_mchid.into(),
+                        }
+                    }
+                }
                 /// The response of `GET /v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/{out_request_no}` (查询二级商户按日终余额预约提现状态).
                 pub type GetResponse = crate::v3::platsolution::ecommerce::withdraw::day_end_balance_withdraw::PostResponse;
                 /// 出款账户类型

@@ -78,7 +78,7 @@ pub mod mch_transfer {
                 }
             }
             /// The request of `POST /v3/platsolution/insurance/mch-transfer/batches/apply` (受理商家转账).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 二级商户号
                 ///
@@ -136,8 +136,39 @@ pub mod mch_transfer {
                 transfer_detail_list: "transfer_detail_list" required,
                 notify_url: "notify_url" required,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`sub_mchid`, `sp_appid`, `out_batch_no`, `batch_name`, `batch_remark`, `total_amount`, `total_num`, `transfer_scene_id`, `transfer_detail_list`, `notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                #[allow(clippy::too_many_arguments)]
+                pub fn new(
+                    sub_mchid: impl Into<String>,
+                    sp_appid: impl Into<String>,
+                    out_batch_no: impl Into<String>,
+                    batch_name: impl Into<String>,
+                    batch_remark: impl Into<String>,
+                    total_amount: i64,
+                    total_num: i64,
+                    transfer_scene_id: impl Into<String>,
+                    transfer_detail_list: Vec<PostRequestTransferDetailList>,
+                    notify_url: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        sub_mchid: sub_mchid.into(),
+                        sp_appid: sp_appid.into(),
+                        sub_appid: None,
+                        out_batch_no: out_batch_no.into(),
+                        batch_name: batch_name.into(),
+                        batch_remark: batch_remark.into(),
+                        total_amount,
+                        total_num,
+                        transfer_scene_id: transfer_scene_id.into(),
+                        transfer_detail_list,
+                        notify_url: notify_url.into(),
+                    }
+                }
+            }
             /// PostRequestTransferDetailList
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequestTransferDetailList {
                 /// 商家明细单号
                 ///
@@ -167,8 +198,27 @@ pub mod mch_transfer {
                 reservation_id: "reservation_id" required,
                 openid: "openid" required,
             });
+            impl PostRequestTransferDetailList {
+                /// A `PostRequestTransferDetailList` of its required fields (`out_detail_no`, `transfer_amount`, `transfer_remark`, `reservation_id`, `openid`).
+                #[inline]
+                pub fn new(
+                    out_detail_no: impl Into<String>,
+                    transfer_amount: i64,
+                    transfer_remark: impl Into<String>,
+                    reservation_id: impl Into<String>,
+                    openid: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        out_detail_no: out_detail_no.into(),
+                        transfer_amount,
+                        transfer_remark: transfer_remark.into(),
+                        reservation_id: reservation_id.into(),
+                        openid: openid.into(),
+                    }
+                }
+            }
             /// The response of `POST /v3/platsolution/insurance/mch-transfer/batches/apply` (受理商家转账).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
                 /// 商家批次单号
                 ///
@@ -193,6 +243,18 @@ pub mod mch_transfer {
                 create_time: "create_time" optional,
                 batch_state: "batch_state" optional,
             });
+            impl PostResponse {
+                /// A `PostResponse` with its required fields (`out_batch_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { batch_id: Some(…), ..PostResponse::new(…) }`.
+                #[inline]
+                pub fn new(out_batch_no: impl Into<String>) -> Self {
+                    Self {
+                        out_batch_no: out_batch_no.into(),
+                        batch_id: None,
+                        create_time: None,
+                        batch_state: None,
+                    }
+                }
+            }
             /// 批次状态
             ///
             /// A value this client does not know yet is kept as [`PostResponseBatchState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -259,7 +321,7 @@ pub mod mch_transfer {
                     }
                 }
                 /// The request of `GET /v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}` (微信支付转账批次单号查询批次单).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetRequest {
                     /// 二级商户号
                     ///
@@ -289,6 +351,22 @@ pub mod mch_transfer {
                     offset: query "offset" optional,
                     limit: query "limit" optional,
                 });
+                impl GetRequest {
+                    /// A `GetRequest` with its required fields (`sub_mchid`, `need_query_detail`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { detail_state: Some(…), ..GetRequest::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        sub_mchid: impl Into<String>,
+                        need_query_detail: bool,
+                    ) -> Self {
+                        Self {
+                            sub_mchid: sub_mchid.into(),
+                            need_query_detail,
+                            detail_state: None,
+                            offset: None,
+                            limit: None,
+                        }
+                    }
+                }
                 /// 明细状态
                 ///
                 /// A value this client does not know yet is kept as [`GetRequestDetailState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -550,7 +628,7 @@ pub mod mch_transfer {
                             /// The request of `GET /v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` (微信支付转账明细单号查询明细单).
                             pub type GetRequest = crate::v3::platsolution::ecommerce::withdraw::day_end_balance_withdraw::out_request_no::by_out_request_no::GetRequest;
                             /// The response of `GET /v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` (微信支付转账明细单号查询明细单).
-                            #[derive(Clone, Debug, PartialEq, Default)]
+                            #[derive(Clone, Debug, PartialEq)]
                             pub struct GetResponse {
                                 /// 商家批次单号
                                 ///
@@ -640,6 +718,35 @@ pub mod mch_transfer {
                                 transfer_finish_time: "transfer_finish_time" optional,
                                 bank_refund_time: "bank_refund_time" optional,
                             });
+                            impl GetResponse {
+                                /// A `GetResponse` with its required fields (`batch_id`, `detail_id`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { out_batch_no: Some(…), ..GetResponse::new(…) }`.
+                                #[inline]
+                                pub fn new(
+                                    batch_id: impl Into<String>,
+                                    detail_id: impl Into<String>,
+                                    sub_mchid: impl Into<String>,
+                                ) -> Self {
+                                    Self {
+                                        out_batch_no: None,
+                                        batch_id: batch_id.into(),
+                                        out_detail_no: None,
+                                        detail_id: detail_id.into(),
+                                        sp_appid: None,
+                                        sub_mchid: sub_mchid.into(),
+                                        sub_appid: None,
+                                        create_time: None,
+                                        detail_state: None,
+                                        transfer_amount: None,
+                                        transfer_remark: None,
+                                        fail_reason: None,
+                                        openid: None,
+                                        bank_type: None,
+                                        user_name: None,
+                                        transfer_finish_time: None,
+                                        bank_refund_time: None,
+                                    }
+                                }
+                            }
                             /// 明细状态
                             pub type GetResponseDetailState = crate::v3::platsolution::insurance::mch_transfer::batches::batch_id::by_batch_id::GetResponseDataDetailState;
                             /// 明细失败原因
@@ -877,7 +984,7 @@ pub mod mch_transfer {
                             /// The request of `GET /v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}` (查询商家转账明细电子回单).
                             pub type GetRequest = crate::v3::platsolution::ecommerce::withdraw::day_end_balance_withdraw::out_request_no::by_out_request_no::GetRequest;
                             /// The response of `GET /v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}` (查询商家转账明细电子回单).
-                            #[derive(Clone, Debug, PartialEq, Default)]
+                            #[derive(Clone, Debug, PartialEq)]
                             pub struct GetResponse {
                                 /// 商家转账批次单号
                                 ///
@@ -927,6 +1034,27 @@ pub mod mch_transfer {
                                 hash_value: "hash_value" optional,
                                 download_url: "download_url" optional,
                             });
+                            impl GetResponse {
+                                /// A `GetResponse` with its required fields (`out_batch_no`, `out_detail_no`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { batch_id: Some(…), ..GetResponse::new(…) }`.
+                                #[inline]
+                                pub fn new(
+                                    out_batch_no: impl Into<String>,
+                                    out_detail_no: impl Into<String>,
+                                    sub_mchid: impl Into<String>,
+                                ) -> Self {
+                                    Self {
+                                        batch_id: None,
+                                        out_batch_no: out_batch_no.into(),
+                                        detail_id: None,
+                                        out_detail_no: out_detail_no.into(),
+                                        sub_mchid: sub_mchid.into(),
+                                        receipt_state: None,
+                                        hash_type: None,
+                                        hash_value: None,
+                                        download_url: None,
+                                    }
+                                }
+                            }
                             /// 电子回单状态
                             ///
                             /// A value this client does not know yet is kept as [`GetResponseReceiptState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -968,7 +1096,7 @@ pub mod mch_transfer {
                                     }
                                 }
                                 /// The request of `POST /v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply` (申请商家转账明细电子回单).
-                                #[derive(Clone, Debug, PartialEq, Default)]
+                                #[derive(Clone, Debug, PartialEq)]
                                 pub struct PostRequest {
                                     /// 二级商户号
                                     ///
@@ -978,8 +1106,17 @@ pub mod mch_transfer {
                                 ::wechatpay::runtime::json_object!(PostRequest {
                                     sub_mchid: "sub_mchid" required,
                                 });
+                                impl PostRequest {
+                                    /// A `PostRequest` of its required fields (`sub_mchid`).
+                                    #[inline]
+                                    pub fn new(sub_mchid: impl Into<String>) -> Self {
+                                        Self {
+                                            sub_mchid: sub_mchid.into(),
+                                        }
+                                    }
+                                }
                                 /// The response of `POST /v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply` (申请商家转账明细电子回单).
-                                #[derive(Clone, Debug, PartialEq, Default)]
+                                #[derive(Clone, Debug, PartialEq)]
                                 pub struct PostResponse {
                                     /// 二级商户号
                                     ///
@@ -1004,6 +1141,22 @@ pub mod mch_transfer {
                                     out_detail_no: "out_detail_no" required,
                                     receipt_state: "receipt_state" optional,
                                 });
+                                impl PostResponse {
+                                    /// A `PostResponse` with its required fields (`sub_mchid`, `out_batch_no`, `out_detail_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { receipt_state: Some(…), ..PostResponse::new(…) }`.
+                                    #[inline]
+                                    pub fn new(
+                                        sub_mchid: impl Into<String>,
+                                        out_batch_no: impl Into<String>,
+                                        out_detail_no: impl Into<String>,
+                                    ) -> Self {
+                                        Self {
+                                            sub_mchid: sub_mchid.into(),
+                                            out_batch_no: out_batch_no.into(),
+                                            out_detail_no: out_detail_no.into(),
+                                            receipt_state: None,
+                                        }
+                                    }
+                                }
                                 /// 电子回单状态
                                 pub type PostResponseReceiptState = crate::v3::platsolution::insurance::mch_transfer::batches::detail_receipts::out_batch_no::by_out_batch_no::out_detail_no::by_out_detail_no::GetResponseReceiptState;
                             }
@@ -1057,7 +1210,7 @@ pub mod mch_transfer {
                     }
                 }
                 /// The request of `GET /v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}` (商户转账批次单号查询批次单).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetRequest {
                     /// 二级商户号
                     ///
@@ -1087,6 +1240,22 @@ pub mod mch_transfer {
                     limit: query "limit" optional,
                     detail_state: query "detail_state" optional,
                 });
+                impl GetRequest {
+                    /// A `GetRequest` with its required fields (`sub_mchid`, `need_query_detail`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { offset: Some(…), ..GetRequest::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        sub_mchid: impl Into<String>,
+                        need_query_detail: bool,
+                    ) -> Self {
+                        Self {
+                            sub_mchid: sub_mchid.into(),
+                            need_query_detail,
+                            offset: None,
+                            limit: None,
+                            detail_state: None,
+                        }
+                    }
+                }
                 /// 明细状态
                 ///
                 /// A value this client does not know yet is kept as [`GetRequestDetailState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1180,7 +1349,7 @@ pub mod mch_transfer {
                             /// The request of `GET /v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` (商户明细单号查询明细单).
                             pub type GetRequest = crate::v3::platsolution::ecommerce::withdraw::day_end_balance_withdraw::out_request_no::by_out_request_no::GetRequest;
                             /// The response of `GET /v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` (商户明细单号查询明细单).
-                            #[derive(Clone, Debug, PartialEq, Default)]
+                            #[derive(Clone, Debug, PartialEq)]
                             pub struct GetResponse {
                                 /// 商家批次单号
                                 ///
@@ -1270,6 +1439,35 @@ pub mod mch_transfer {
                                 transfer_finish_time: "transfer_finish_time" optional,
                                 bank_refund_time: "bank_refund_time" optional,
                             });
+                            impl GetResponse {
+                                /// A `GetResponse` with its required fields (`out_batch_no`, `out_detail_no`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { batch_id: Some(…), ..GetResponse::new(…) }`.
+                                #[inline]
+                                pub fn new(
+                                    out_batch_no: impl Into<String>,
+                                    out_detail_no: impl Into<String>,
+                                    sub_mchid: impl Into<String>,
+                                ) -> Self {
+                                    Self {
+                                        out_batch_no: out_batch_no.into(),
+                                        batch_id: None,
+                                        out_detail_no: out_detail_no.into(),
+                                        detail_id: None,
+                                        sp_appid: None,
+                                        sub_mchid: sub_mchid.into(),
+                                        sub_appid: None,
+                                        create_time: None,
+                                        detail_state: None,
+                                        transfer_amount: None,
+                                        transfer_remark: None,
+                                        fail_reason: None,
+                                        openid: None,
+                                        bank_type: None,
+                                        user_name: None,
+                                        transfer_finish_time: None,
+                                        bank_refund_time: None,
+                                    }
+                                }
+                            }
                             /// 明细状态
                             pub type GetResponseDetailState = crate::v3::platsolution::insurance::mch_transfer::batches::batch_id::by_batch_id::GetResponseDataDetailState;
                             /// 明细失败原因
@@ -1335,7 +1533,7 @@ pub mod mch_transfer {
                     /// The request of `GET /v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}` (查询商家转账批次电子回单).
                     pub type GetRequest = crate::v3::platsolution::ecommerce::withdraw::day_end_balance_withdraw::out_request_no::by_out_request_no::GetRequest;
                     /// The response of `GET /v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}` (查询商家转账批次电子回单).
-                    #[derive(Clone, Debug, PartialEq, Default)]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct GetResponse {
                         /// 商家转账批次单号
                         ///
@@ -1375,6 +1573,24 @@ pub mod mch_transfer {
                         hash_value: "hash_value" optional,
                         download_url: "download_url" optional,
                     });
+                    impl GetResponse {
+                        /// A `GetResponse` with its required fields (`out_batch_no`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { batch_id: Some(…), ..GetResponse::new(…) }`.
+                        #[inline]
+                        pub fn new(
+                            out_batch_no: impl Into<String>,
+                            sub_mchid: impl Into<String>,
+                        ) -> Self {
+                            Self {
+                                batch_id: None,
+                                out_batch_no: out_batch_no.into(),
+                                sub_mchid: sub_mchid.into(),
+                                receipt_state: None,
+                                hash_type: None,
+                                hash_value: None,
+                                download_url: None,
+                            }
+                        }
+                    }
                     /// 电子回单状态
                     pub type GetResponseReceiptState = crate::v3::platsolution::insurance::mch_transfer::batches::detail_receipts::out_batch_no::by_out_batch_no::out_detail_no::by_out_detail_no::GetResponseReceiptState;
                     /// `/v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply`
@@ -1401,7 +1617,7 @@ pub mod mch_transfer {
                         /// The request of `POST /v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply` (申请商家转账批次电子回单).
                         pub type PostRequest = crate::v3::platsolution::insurance::mch_transfer::batches::detail_receipts::out_batch_no::by_out_batch_no::out_detail_no::by_out_detail_no::apply::PostRequest;
                         /// The response of `POST /v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply` (申请商家转账批次电子回单).
-                        #[derive(Clone, Debug, PartialEq, Default)]
+                        #[derive(Clone, Debug, PartialEq)]
                         pub struct PostResponse {
                             /// 二级商户号
                             ///
@@ -1421,6 +1637,20 @@ pub mod mch_transfer {
                             out_batch_no: "out_batch_no" required,
                             receipt_state: "receipt_state" optional,
                         });
+                        impl PostResponse {
+                            /// A `PostResponse` with its required fields (`sub_mchid`, `out_batch_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { receipt_state: Some(…), ..PostResponse::new(…) }`.
+                            #[inline]
+                            pub fn new(
+                                sub_mchid: impl Into<String>,
+                                out_batch_no: impl Into<String>,
+                            ) -> Self {
+                                Self {
+                                    sub_mchid: sub_mchid.into(),
+                                    out_batch_no: out_batch_no.into(),
+                                    receipt_state: None,
+                                }
+                            }
+                        }
                         /// 电子回单状态
                         pub type PostResponseReceiptState = crate::v3::platsolution::insurance::mch_transfer::batches::detail_receipts::out_batch_no::by_out_batch_no::out_detail_no::by_out_detail_no::GetResponseReceiptState;
                     }
@@ -1471,7 +1701,7 @@ pub mod mch_transfer {
                 }
             }
             /// The request of `POST /v3/platsolution/insurance/mch-transfer/reservation/apply` (受理单次预约商家转账).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequest {
                 /// 二级商户号
                 ///
@@ -1539,6 +1769,35 @@ pub mod mch_transfer {
                 notify_url: "notify_url" required,
                 scene_report_data: "scene_report_data" optional,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`sub_mchid`, `sp_appid`, `out_reservation_no`, `transfer_scene_id`, `estimated_date`, `reserve_remark`, `notify_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                pub fn new(
+                    sub_mchid: impl Into<String>,
+                    sp_appid: impl Into<String>,
+                    out_reservation_no: impl Into<String>,
+                    transfer_scene_id: impl Into<String>,
+                    estimated_date: impl Into<String>,
+                    reserve_remark: impl Into<String>,
+                    notify_url: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        sub_mchid: sub_mchid.into(),
+                        sp_appid: sp_appid.into(),
+                        sub_appid: None,
+                        out_reservation_no: out_reservation_no.into(),
+                        transfer_scene_id: transfer_scene_id.into(),
+                        estimated_date: estimated_date.into(),
+                        estimated_max_amount: None,
+                        exact_amount: None,
+                        openid: None,
+                        user_real_name: None,
+                        reserve_remark: reserve_remark.into(),
+                        notify_url: notify_url.into(),
+                        scene_report_data: None,
+                    }
+                }
+            }
             /// 场景报备信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct PostRequestSceneReportData {
@@ -1549,7 +1808,7 @@ pub mod mch_transfer {
                 insurance_policy: "insurance_policy" optional,
             });
             /// 保险保单报备信息
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostRequestSceneReportDataInsurancePolicy {
                 /// 保险产品备案编号
                 ///
@@ -1579,8 +1838,25 @@ pub mod mch_transfer {
                 withdrawal_no: "withdrawal_no" optional,
                 claim_no: "claim_no" optional,
             });
+            impl PostRequestSceneReportDataInsurancePolicy {
+                /// A `PostRequestSceneReportDataInsurancePolicy` with its required fields (`product_registration_no`, `policy_no`, `name`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSceneReportDataInsurancePolicy { withdrawal_no: Some(…), ..PostRequestSceneReportDataInsurancePolicy::new(…) }`.
+                #[inline]
+                pub fn new(
+                    product_registration_no: impl Into<String>,
+                    policy_no: impl Into<String>,
+                    name: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        product_registration_no: product_registration_no.into(),
+                        policy_no: policy_no.into(),
+                        name: name.into(),
+                        withdrawal_no: None,
+                        claim_no: None,
+                    }
+                }
+            }
             /// The response of `POST /v3/platsolution/insurance/mch-transfer/reservation/apply` (受理单次预约商家转账).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
                 /// 二级商户号
                 ///
@@ -1615,6 +1891,23 @@ pub mod mch_transfer {
                 state: "state" optional,
                 package_info: "package_info" optional,
             });
+            impl PostResponse {
+                /// A `PostResponse` with its required fields (`sub_mchid`, `out_reservation_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { reservation_id: Some(…), ..PostResponse::new(…) }`.
+                #[inline]
+                pub fn new(
+                    sub_mchid: impl Into<String>,
+                    out_reservation_no: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        sub_mchid: sub_mchid.into(),
+                        out_reservation_no: out_reservation_no.into(),
+                        reservation_id: None,
+                        accept_time: None,
+                        state: None,
+                        package_info: None,
+                    }
+                }
+            }
             /// 预约记录状态
             ///
             /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -1681,7 +1974,7 @@ pub mod mch_transfer {
                     }
                 }
                 /// The request of `GET /v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}` (商户预约单号查询预约商家转账记录).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetRequest {
                     /// 二级商户号
                     ///
@@ -1691,8 +1984,17 @@ pub mod mch_transfer {
                 ::wechatpay::runtime::json_object!(GetRequest {
                     sub_mchid: query "sub_mchid" required,
                 });
+                impl GetRequest {
+                    /// A `GetRequest` of its required fields (`sub_mchid`).
+                    #[inline]
+                    pub fn new(sub_mchid: impl Into<String>) -> Self {
+                        Self {
+                            sub_mchid: sub_mchid.into(),
+                        }
+                    }
+                }
                 /// The response of `GET /v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}` (商户预约单号查询预约商家转账记录).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 服务商商户号
                     ///
@@ -1775,6 +2077,33 @@ pub mod mch_transfer {
                     reserve_time: "reserve_time" optional,
                     close_info: "close_info" optional,
                 });
+                impl GetResponse {
+                    /// A `GetResponse` with its required fields (`sub_mchid`, `out_reservation_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_mchid: Some(…), ..GetResponse::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        sub_mchid: impl Into<String>,
+                        out_reservation_no: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            sp_mchid: None,
+                            sub_mchid: sub_mchid.into(),
+                            sp_appid: None,
+                            sub_appid: None,
+                            reservation_id: None,
+                            out_reservation_no: out_reservation_no.into(),
+                            transfer_scene_id: None,
+                            estimated_date: None,
+                            estimated_max_amount: None,
+                            exact_amount: None,
+                            openid: None,
+                            bank_type: None,
+                            state: None,
+                            accept_time: None,
+                            reserve_time: None,
+                            close_info: None,
+                        }
+                    }
+                }
                 /// 预约记录的关闭信息
                 #[derive(Clone, Debug, PartialEq, Default)]
                 pub struct GetResponseCloseInfo {
@@ -1901,7 +2230,7 @@ pub mod mch_transfer {
                 /// The request of `GET /v3/platsolution/insurance/mch-transfer/reservation/reservation-id/{reservation_id}` (微信支付预约单号查询预约商家转账记录).
                 pub type GetRequest = crate::v3::platsolution::insurance::mch_transfer::reservation::out_reservation_no::by_out_reservation_no::GetRequest;
                 /// The response of `GET /v3/platsolution/insurance/mch-transfer/reservation/reservation-id/{reservation_id}` (微信支付预约单号查询预约商家转账记录).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 服务商商户号
                     ///
@@ -1984,6 +2313,33 @@ pub mod mch_transfer {
                     reserve_time: "reserve_time" optional,
                     close_info: "close_info" optional,
                 });
+                impl GetResponse {
+                    /// A `GetResponse` with its required fields (`sub_mchid`, `reservation_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_mchid: Some(…), ..GetResponse::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        sub_mchid: impl Into<String>,
+                        reservation_id: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            sp_mchid: None,
+                            sub_mchid: sub_mchid.into(),
+                            sp_appid: None,
+                            sub_appid: None,
+                            reservation_id: reservation_id.into(),
+                            out_reservation_no: None,
+                            transfer_scene_id: None,
+                            estimated_date: None,
+                            estimated_max_amount: None,
+                            exact_amount: None,
+                            openid: None,
+                            bank_type: None,
+                            state: None,
+                            accept_time: None,
+                            reserve_time: None,
+                            close_info: None,
+                        }
+                    }
+                }
                 /// 预约记录的关闭信息
                 pub type GetResponseCloseInfo = crate::v3::platsolution::insurance::mch_transfer::reservation::out_reservation_no::by_out_reservation_no::GetResponseCloseInfo;
                 /// 预约记录关闭的原因

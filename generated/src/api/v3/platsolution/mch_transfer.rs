@@ -71,7 +71,7 @@ pub mod batches {
         /// PostRequestTransferDetailList
         pub type PostRequestTransferDetailList = crate::v3::platsolution::insurance::mch_transfer::batches::apply::PostRequestTransferDetailList;
         /// The response of `POST /v3/platsolution/mch-transfer/batches/apply` (受理商家转账).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 商家批次单号
             ///
@@ -96,6 +96,18 @@ pub mod batches {
             create_time: "create_time" optional,
             batch_state: "batch_state" optional,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`out_batch_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { batch_id: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(out_batch_no: impl Into<String>) -> Self {
+                Self {
+                    out_batch_no: out_batch_no.into(),
+                    batch_id: None,
+                    create_time: None,
+                    batch_state: None,
+                }
+            }
+        }
     }
     /// `/v3/platsolution/mch-transfer/batches/batch-id`
     pub mod batch_id {
@@ -139,7 +151,7 @@ pub mod batches {
                 }
             }
             /// The request of `GET /v3/platsolution/mch-transfer/batches/batch-id/{batch_id}` (微信支付转账批次单号查询批次单).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetRequest {
                 /// 二级商户号
                 ///
@@ -169,6 +181,22 @@ pub mod batches {
                 offset: query "offset" optional,
                 limit: query "limit" optional,
             });
+            impl GetRequest {
+                /// A `GetRequest` with its required fields (`sub_mchid`, `need_query_detail`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { detail_state: Some(…), ..GetRequest::new(…) }`.
+                #[inline]
+                pub fn new(
+                    sub_mchid: impl Into<String>,
+                    need_query_detail: bool,
+                ) -> Self {
+                    Self {
+                        sub_mchid: sub_mchid.into(),
+                        need_query_detail,
+                        detail_state: None,
+                        offset: None,
+                        limit: None,
+                    }
+                }
+            }
             /// 明细状态
             ///
             /// A value this client does not know yet is kept as [`GetRequestDetailState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -377,7 +405,7 @@ pub mod batches {
                         /// The request of `GET /v3/platsolution/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` (微信支付转账明细单号查询明细单).
                         pub type GetRequest = crate::v3::platsolution::ecommerce::withdraw::day_end_balance_withdraw::out_request_no::by_out_request_no::GetRequest;
                         /// The response of `GET /v3/platsolution/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` (微信支付转账明细单号查询明细单).
-                        #[derive(Clone, Debug, PartialEq, Default)]
+                        #[derive(Clone, Debug, PartialEq)]
                         pub struct GetResponse {
                             /// 商家批次单号
                             ///
@@ -467,6 +495,35 @@ pub mod batches {
                             transfer_finish_time: "transfer_finish_time" optional,
                             bank_refund_time: "bank_refund_time" optional,
                         });
+                        impl GetResponse {
+                            /// A `GetResponse` with its required fields (`batch_id`, `detail_id`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { out_batch_no: Some(…), ..GetResponse::new(…) }`.
+                            #[inline]
+                            pub fn new(
+                                batch_id: impl Into<String>,
+                                detail_id: impl Into<String>,
+                                sub_mchid: impl Into<String>,
+                            ) -> Self {
+                                Self {
+                                    out_batch_no: None,
+                                    batch_id: batch_id.into(),
+                                    out_detail_no: None,
+                                    detail_id: detail_id.into(),
+                                    sp_appid: None,
+                                    sub_mchid: sub_mchid.into(),
+                                    sub_appid: None,
+                                    create_time: None,
+                                    detail_state: None,
+                                    transfer_amount: None,
+                                    transfer_remark: None,
+                                    fail_reason: None,
+                                    openid: None,
+                                    bank_type: None,
+                                    user_name: None,
+                                    transfer_finish_time: None,
+                                    bank_refund_time: None,
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -557,7 +614,7 @@ pub mod batches {
                         /// The request of `GET /v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}` (查询商家转账明细电子回单).
                         pub type GetRequest = crate::v3::platsolution::ecommerce::withdraw::day_end_balance_withdraw::out_request_no::by_out_request_no::GetRequest;
                         /// The response of `GET /v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}` (查询商家转账明细电子回单).
-                        #[derive(Clone, Debug, PartialEq, Default)]
+                        #[derive(Clone, Debug, PartialEq)]
                         pub struct GetResponse {
                             /// 商家转账批次单号
                             ///
@@ -607,6 +664,27 @@ pub mod batches {
                             hash_value: "hash_value" optional,
                             download_url: "download_url" optional,
                         });
+                        impl GetResponse {
+                            /// A `GetResponse` with its required fields (`out_batch_no`, `out_detail_no`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { batch_id: Some(…), ..GetResponse::new(…) }`.
+                            #[inline]
+                            pub fn new(
+                                out_batch_no: impl Into<String>,
+                                out_detail_no: impl Into<String>,
+                                sub_mchid: impl Into<String>,
+                            ) -> Self {
+                                Self {
+                                    batch_id: None,
+                                    out_batch_no: out_batch_no.into(),
+                                    detail_id: None,
+                                    out_detail_no: out_detail_no.into(),
+                                    sub_mchid: sub_mchid.into(),
+                                    receipt_state: None,
+                                    hash_type: None,
+                                    hash_value: None,
+                                    download_url: None,
+                                }
+                            }
+                        }
                         /// `/v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply`
                         pub mod apply {
                             /// The chain step for `/v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply`, reached with `client.v3().platsolution().mch_transfer().batches().detail_receipts().out_batch_no().out_batch_no(out_batch_no).out_detail_no().out_detail_no(out_detail_no).apply()`.
@@ -633,7 +711,7 @@ pub mod batches {
                             /// The request of `POST /v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply` (申请商家转账明细电子回单).
                             pub type PostRequest = crate::v3::platsolution::insurance::mch_transfer::batches::detail_receipts::out_batch_no::by_out_batch_no::out_detail_no::by_out_detail_no::apply::PostRequest;
                             /// The response of `POST /v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no/{out_batch_no}/out-detail-no/{out_detail_no}/apply` (申请商家转账明细电子回单).
-                            #[derive(Clone, Debug, PartialEq, Default)]
+                            #[derive(Clone, Debug, PartialEq)]
                             pub struct PostResponse {
                                 /// 二级商户号
                                 ///
@@ -658,6 +736,22 @@ pub mod batches {
                                 out_detail_no: "out_detail_no" required,
                                 receipt_state: "receipt_state" optional,
                             });
+                            impl PostResponse {
+                                /// A `PostResponse` with its required fields (`sub_mchid`, `out_batch_no`, `out_detail_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { receipt_state: Some(…), ..PostResponse::new(…) }`.
+                                #[inline]
+                                pub fn new(
+                                    sub_mchid: impl Into<String>,
+                                    out_batch_no: impl Into<String>,
+                                    out_detail_no: impl Into<String>,
+                                ) -> Self {
+                                    Self {
+                                        sub_mchid: sub_mchid.into(),
+                                        out_batch_no: out_batch_no.into(),
+                                        out_detail_no: out_detail_no.into(),
+                                        receipt_state: None,
+                                    }
+                                }
+                            }
                         }
                     }
                 }
@@ -773,7 +867,7 @@ pub mod batches {
                         /// The request of `GET /v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` (商户明细单号查询明细单).
                         pub type GetRequest = crate::v3::platsolution::ecommerce::withdraw::day_end_balance_withdraw::out_request_no::by_out_request_no::GetRequest;
                         /// The response of `GET /v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` (商户明细单号查询明细单).
-                        #[derive(Clone, Debug, PartialEq, Default)]
+                        #[derive(Clone, Debug, PartialEq)]
                         pub struct GetResponse {
                             /// 商家批次单号
                             ///
@@ -863,6 +957,35 @@ pub mod batches {
                             transfer_finish_time: "transfer_finish_time" optional,
                             bank_refund_time: "bank_refund_time" optional,
                         });
+                        impl GetResponse {
+                            /// A `GetResponse` with its required fields (`out_batch_no`, `out_detail_no`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { batch_id: Some(…), ..GetResponse::new(…) }`.
+                            #[inline]
+                            pub fn new(
+                                out_batch_no: impl Into<String>,
+                                out_detail_no: impl Into<String>,
+                                sub_mchid: impl Into<String>,
+                            ) -> Self {
+                                Self {
+                                    out_batch_no: out_batch_no.into(),
+                                    batch_id: None,
+                                    out_detail_no: out_detail_no.into(),
+                                    detail_id: None,
+                                    sp_appid: None,
+                                    sub_mchid: sub_mchid.into(),
+                                    sub_appid: None,
+                                    create_time: None,
+                                    detail_state: None,
+                                    transfer_amount: None,
+                                    transfer_remark: None,
+                                    fail_reason: None,
+                                    openid: None,
+                                    bank_type: None,
+                                    user_name: None,
+                                    transfer_finish_time: None,
+                                    bank_refund_time: None,
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -922,7 +1045,7 @@ pub mod batches {
                 /// The request of `GET /v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}` (查询商家转账批次电子回单).
                 pub type GetRequest = crate::v3::platsolution::ecommerce::withdraw::day_end_balance_withdraw::out_request_no::by_out_request_no::GetRequest;
                 /// The response of `GET /v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}` (查询商家转账批次电子回单).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 商家转账批次单号
                     ///
@@ -962,6 +1085,24 @@ pub mod batches {
                     hash_value: "hash_value" optional,
                     download_url: "download_url" optional,
                 });
+                impl GetResponse {
+                    /// A `GetResponse` with its required fields (`out_batch_no`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { batch_id: Some(…), ..GetResponse::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        out_batch_no: impl Into<String>,
+                        sub_mchid: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            batch_id: None,
+                            out_batch_no: out_batch_no.into(),
+                            sub_mchid: sub_mchid.into(),
+                            receipt_state: None,
+                            hash_type: None,
+                            hash_value: None,
+                            download_url: None,
+                        }
+                    }
+                }
                 /// `/v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply`
                 pub mod apply {
                     /// The chain step for `/v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply`, reached with `client.v3().platsolution().mch_transfer().batches().summary_receipts().out_batch_no().out_batch_no(out_batch_no).apply()`.
@@ -986,7 +1127,7 @@ pub mod batches {
                     /// The request of `POST /v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply` (申请商家转账批次电子回单).
                     pub type PostRequest = crate::v3::platsolution::insurance::mch_transfer::batches::detail_receipts::out_batch_no::by_out_batch_no::out_detail_no::by_out_detail_no::apply::PostRequest;
                     /// The response of `POST /v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}/apply` (申请商家转账批次电子回单).
-                    #[derive(Clone, Debug, PartialEq, Default)]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct PostResponse {
                         /// 二级商户号
                         ///
@@ -1006,6 +1147,20 @@ pub mod batches {
                         out_batch_no: "out_batch_no" required,
                         receipt_state: "receipt_state" optional,
                     });
+                    impl PostResponse {
+                        /// A `PostResponse` with its required fields (`sub_mchid`, `out_batch_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { receipt_state: Some(…), ..PostResponse::new(…) }`.
+                        #[inline]
+                        pub fn new(
+                            sub_mchid: impl Into<String>,
+                            out_batch_no: impl Into<String>,
+                        ) -> Self {
+                            Self {
+                                sub_mchid: sub_mchid.into(),
+                                out_batch_no: out_batch_no.into(),
+                                receipt_state: None,
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -1111,7 +1266,7 @@ pub mod reservation {
             /// The request of `GET /v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}` (商户预约单号查询预约商家转账记录).
             pub type GetRequest = crate::v3::platsolution::insurance::mch_transfer::reservation::out_reservation_no::by_out_reservation_no::GetRequest;
             /// The response of `GET /v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}` (商户预约单号查询预约商家转账记录).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 服务商商户号
                 ///
@@ -1194,6 +1349,33 @@ pub mod reservation {
                 reserve_time: "reserve_time" optional,
                 close_info: "close_info" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`sub_mchid`, `out_reservation_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_mchid: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(
+                    sub_mchid: impl Into<String>,
+                    out_reservation_no: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        sp_mchid: None,
+                        sub_mchid: sub_mchid.into(),
+                        sp_appid: None,
+                        sub_appid: None,
+                        reservation_id: None,
+                        out_reservation_no: out_reservation_no.into(),
+                        transfer_scene_id: None,
+                        estimated_date: None,
+                        estimated_max_amount: None,
+                        exact_amount: None,
+                        openid: None,
+                        bank_type: None,
+                        state: None,
+                        accept_time: None,
+                        reserve_time: None,
+                        close_info: None,
+                    }
+                }
+            }
             /// 预约记录的关闭信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseCloseInfo {
@@ -1278,7 +1460,7 @@ pub mod reservation {
             /// The request of `GET /v3/platsolution/mch-transfer/reservation/reservation-id/{reservation_id}` (微信支付预约单号查询预约商家转账记录).
             pub type GetRequest = crate::v3::platsolution::insurance::mch_transfer::reservation::out_reservation_no::by_out_reservation_no::GetRequest;
             /// The response of `GET /v3/platsolution/mch-transfer/reservation/reservation-id/{reservation_id}` (微信支付预约单号查询预约商家转账记录).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 服务商商户号
                 ///
@@ -1361,6 +1543,33 @@ pub mod reservation {
                 reserve_time: "reserve_time" optional,
                 close_info: "close_info" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`sub_mchid`, `reservation_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sp_mchid: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(
+                    sub_mchid: impl Into<String>,
+                    reservation_id: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        sp_mchid: None,
+                        sub_mchid: sub_mchid.into(),
+                        sp_appid: None,
+                        sub_appid: None,
+                        reservation_id: reservation_id.into(),
+                        out_reservation_no: None,
+                        transfer_scene_id: None,
+                        estimated_date: None,
+                        estimated_max_amount: None,
+                        exact_amount: None,
+                        openid: None,
+                        bank_type: None,
+                        state: None,
+                        accept_time: None,
+                        reserve_time: None,
+                        close_info: None,
+                    }
+                }
+            }
             /// 预约记录的关闭信息
             pub type GetResponseCloseInfo = crate::v3::platsolution::mch_transfer::reservation::out_reservation_no::by_out_reservation_no::GetResponseCloseInfo;
         }

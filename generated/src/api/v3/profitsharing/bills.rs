@@ -22,7 +22,7 @@ impl<'a> Bills<'a> {
     }
 }
 /// The request of `GET /v3/profitsharing/bills` (申请分账账单).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetRequest {
     /// 二级商户号
     ///
@@ -42,6 +42,17 @@ pub struct GetRequest {
     bill_date: query "bill_date" required,
     tar_type: query "tar_type" optional,
 });
+impl GetRequest {
+    /// A `GetRequest` with its required fields (`bill_date`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { sub_mchid: Some(…), ..GetRequest::new(…) }`.
+    #[inline]
+    pub fn new(bill_date: impl Into<String>) -> Self {
+        Self {
+            sub_mchid: None,
+            bill_date: bill_date.into(),
+            tar_type: None,
+        }
+    }
+}
 /// 压缩类型
 ///
 /// A value this client does not know yet is kept as [`GetRequestTarType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.

@@ -25,7 +25,7 @@ pub mod by_sub_mchid {
         }
     }
     /// The response of `GET /v3/profitsharing/merchant-configs/{sub_mchid}` (查询最大分账比例).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 子商户号
         ///
@@ -40,4 +40,14 @@ pub mod by_sub_mchid {
         sub_mchid: "sub_mchid" required,
         max_ratio: "max_ratio" optional,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { max_ratio: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(sub_mchid: impl Into<String>) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                max_ratio: None,
+            }
+        }
+    }
 }

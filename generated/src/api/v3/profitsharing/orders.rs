@@ -27,7 +27,7 @@ impl<'a> Orders<'a> {
     }
 }
 /// The request of `POST /v3/profitsharing/orders` (请求分账).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
     /// 子商户号
     ///
@@ -63,6 +63,25 @@ pub struct PostRequest {
     receivers: "receivers" optional,
     unfreeze_unsplit: "unfreeze_unsplit" required,
 });
+impl PostRequest {
+    /// A `PostRequest` with its required fields (`transaction_id`, `out_order_no`, `unfreeze_unsplit`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+    #[inline]
+    pub fn new(
+        transaction_id: impl Into<String>,
+        out_order_no: impl Into<String>,
+        unfreeze_unsplit: bool,
+    ) -> Self {
+        Self {
+            sub_mchid: None,
+            appid: None,
+            sub_appid: None,
+            transaction_id: transaction_id.into(),
+            out_order_no: out_order_no.into(),
+            receivers: None,
+            unfreeze_unsplit,
+        }
+    }
+}
 /// PostRequestReceivers
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestReceivers {
@@ -94,6 +113,24 @@ pub struct PostRequestReceivers {
     amount: "amount" required,
     description: "description" required,
 });
+impl PostRequestReceivers {
+    /// A `PostRequestReceivers` with its required fields (`type_`, `account`, `amount`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestReceivers { name: Some(…), ..PostRequestReceivers::new(…) }`.
+    #[inline]
+    pub fn new(
+        type_: PostRequestReceiversType,
+        account: impl Into<String>,
+        amount: i64,
+        description: impl Into<String>,
+    ) -> Self {
+        Self {
+            type_,
+            account: account.into(),
+            name: None,
+            amount,
+            description: description.into(),
+        }
+    }
+}
 /// 分账接收方类型
 ///
 /// A value this client does not know yet is kept as [`PostRequestReceiversType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -115,7 +152,7 @@ pub enum PostRequestReceiversType {
     PersonalSubOpenid = "PERSONAL_SUB_OPENID",
 });
 /// The response of `POST /v3/profitsharing/orders` (请求分账).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostResponse {
     /// 子商户号
     ///
@@ -148,6 +185,23 @@ pub struct PostResponse {
     state: "state" optional,
     receivers: "receivers" optional,
 });
+impl PostResponse {
+    /// A `PostResponse` with its required fields (`transaction_id`, `out_order_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sub_mchid: Some(…), ..PostResponse::new(…) }`.
+    #[inline]
+    pub fn new(
+        transaction_id: impl Into<String>,
+        out_order_no: impl Into<String>,
+    ) -> Self {
+        Self {
+            sub_mchid: None,
+            transaction_id: transaction_id.into(),
+            out_order_no: out_order_no.into(),
+            order_id: None,
+            state: None,
+            receivers: None,
+        }
+    }
+}
 /// PostResponseReceivers
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponseReceivers {
@@ -296,7 +350,7 @@ pub mod by_out_order_no {
         }
     }
     /// The request of `GET /v3/profitsharing/orders/{out_order_no}` (查询分账结果).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetRequest {
         /// 子商户号
         ///
@@ -311,8 +365,18 @@ pub mod by_out_order_no {
         sub_mchid: query "sub_mchid" optional,
         transaction_id: query "transaction_id" required,
     });
+    impl GetRequest {
+        /// A `GetRequest` with its required fields (`transaction_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { sub_mchid: Some(…), ..GetRequest::new(…) }`.
+        #[inline]
+        pub fn new(transaction_id: impl Into<String>) -> Self {
+            Self {
+                sub_mchid: None,
+                transaction_id: transaction_id.into(),
+            }
+        }
+    }
     /// The response of `GET /v3/profitsharing/orders/{out_order_no}` (查询分账结果).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 子商户号
         ///
@@ -345,6 +409,23 @@ pub mod by_out_order_no {
         state: "state" optional,
         receivers: "receivers" optional,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`transaction_id`, `out_order_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sub_mchid: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            transaction_id: impl Into<String>,
+            out_order_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                sub_mchid: None,
+                transaction_id: transaction_id.into(),
+                out_order_no: out_order_no.into(),
+                order_id: None,
+                state: None,
+                receivers: None,
+            }
+        }
+    }
     /// GetResponseReceivers
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseReceivers {
@@ -422,7 +503,7 @@ pub mod unfreeze {
         }
     }
     /// The request of `POST /v3/profitsharing/orders/unfreeze` (解冻剩余资金).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 子商户号
         ///
@@ -447,8 +528,24 @@ pub mod unfreeze {
         out_order_no: "out_order_no" required,
         description: "description" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`transaction_id`, `out_order_no`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            transaction_id: impl Into<String>,
+            out_order_no: impl Into<String>,
+            description: impl Into<String>,
+        ) -> Self {
+            Self {
+                sub_mchid: None,
+                transaction_id: transaction_id.into(),
+                out_order_no: out_order_no.into(),
+                description: description.into(),
+            }
+        }
+    }
     /// The response of `POST /v3/profitsharing/orders/unfreeze` (解冻剩余资金).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 子商户号
         ///
@@ -481,6 +578,23 @@ pub mod unfreeze {
         state: "state" optional,
         receivers: "receivers" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`transaction_id`, `out_order_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sub_mchid: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            transaction_id: impl Into<String>,
+            out_order_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                sub_mchid: None,
+                transaction_id: transaction_id.into(),
+                out_order_no: out_order_no.into(),
+                order_id: None,
+                state: None,
+                receivers: None,
+            }
+        }
+    }
     /// PostResponseReceivers
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseReceivers {

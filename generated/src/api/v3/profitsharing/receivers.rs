@@ -78,6 +78,27 @@ pub mod add {
         relation_type: "relation_type" required,
         custom_relation: "custom_relation" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`appid`, `type_`, `account`, `relation_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            appid: impl Into<String>,
+            type_: PostRequestType,
+            account: impl Into<String>,
+            relation_type: PostRequestRelationType,
+        ) -> Self {
+            Self {
+                sub_mchid: None,
+                appid: appid.into(),
+                sub_appid: None,
+                type_,
+                account: account.into(),
+                name: None,
+                relation_type,
+                custom_relation: None,
+            }
+        }
+    }
     /// 与分账方的关系类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestRelationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -160,6 +181,24 @@ pub mod add {
         relation_type: "relation_type" required,
         custom_relation: "custom_relation" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`type_`, `account`, `relation_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sub_mchid: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            type_: PostResponseType,
+            account: impl Into<String>,
+            relation_type: PostResponseRelationType,
+        ) -> Self {
+            Self {
+                sub_mchid: None,
+                type_,
+                account: account.into(),
+                name: None,
+                relation_type,
+                custom_relation: None,
+            }
+        }
+    }
     /// 与分账方的关系类型
     pub type PostResponseRelationType = crate::v3::profitsharing::receivers::add::PostRequestRelationType;
     /// 分账接收方类型
@@ -214,6 +253,23 @@ pub mod delete_ {
         type_: "type" required,
         account: "account" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`appid`, `type_`, `account`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            appid: impl Into<String>,
+            type_: PostRequestType,
+            account: impl Into<String>,
+        ) -> Self {
+            Self {
+                sub_mchid: None,
+                appid: appid.into(),
+                sub_appid: None,
+                type_,
+                account: account.into(),
+            }
+        }
+    }
     /// 分账接收方类型
     pub type PostRequestType = crate::v3::profitsharing::orders::PostRequestReceiversType;
     /// The response of `POST /v3/profitsharing/receivers/delete` (删除分账接收方).
@@ -237,6 +293,17 @@ pub mod delete_ {
         type_: "type" required,
         account: "account" required,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`type_`, `account`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sub_mchid: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(type_: PostResponseType, account: impl Into<String>) -> Self {
+            Self {
+                sub_mchid: None,
+                type_,
+                account: account.into(),
+            }
+        }
+    }
     /// 分账接收方类型
     pub type PostResponseType = crate::v3::profitsharing::orders::PostRequestReceiversType;
 }

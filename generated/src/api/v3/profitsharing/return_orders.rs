@@ -25,7 +25,7 @@ impl<'a> ReturnOrders<'a> {
     }
 }
 /// The request of `POST /v3/profitsharing/return-orders` (请求分账回退).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
     /// 子商户号
     ///
@@ -63,8 +63,28 @@ pub struct PostRequest {
     amount: "amount" required,
     description: "description" required,
 });
+impl PostRequest {
+    /// A `PostRequest` with its required fields (`out_return_no`, `return_mchid`, `amount`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+    #[inline]
+    pub fn new(
+        out_return_no: impl Into<String>,
+        return_mchid: impl Into<String>,
+        amount: i64,
+        description: impl Into<String>,
+    ) -> Self {
+        Self {
+            sub_mchid: None,
+            order_id: None,
+            out_order_no: None,
+            out_return_no: out_return_no.into(),
+            return_mchid: return_mchid.into(),
+            amount,
+            description: description.into(),
+        }
+    }
+}
 /// The response of `POST /v3/profitsharing/return-orders` (请求分账回退).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostResponse {
     /// 子商户号
     ///
@@ -129,6 +149,33 @@ pub struct PostResponse {
     create_time: "create_time" optional,
     finish_time: "finish_time" optional,
 });
+impl PostResponse {
+    /// A `PostResponse` with its required fields (`order_id`, `out_order_no`, `out_return_no`, `return_mchid`, `amount`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sub_mchid: Some(…), ..PostResponse::new(…) }`.
+    #[inline]
+    pub fn new(
+        order_id: impl Into<String>,
+        out_order_no: impl Into<String>,
+        out_return_no: impl Into<String>,
+        return_mchid: impl Into<String>,
+        amount: i64,
+        description: impl Into<String>,
+    ) -> Self {
+        Self {
+            sub_mchid: None,
+            order_id: order_id.into(),
+            out_order_no: out_order_no.into(),
+            out_return_no: out_return_no.into(),
+            return_id: None,
+            return_mchid: return_mchid.into(),
+            amount,
+            description: description.into(),
+            result: None,
+            fail_reason: None,
+            create_time: None,
+            finish_time: None,
+        }
+    }
+}
 /// 失败原因
 ///
 /// A value this client does not know yet is kept as [`PostResponseFailReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -198,7 +245,7 @@ pub mod by_out_return_no {
         }
     }
     /// The request of `GET /v3/profitsharing/return-orders/{out_return_no}` (查询分账回退结果).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetRequest {
         /// 子商户号
         ///
@@ -213,8 +260,18 @@ pub mod by_out_return_no {
         sub_mchid: query "sub_mchid" optional,
         out_order_no: query "out_order_no" required,
     });
+    impl GetRequest {
+        /// A `GetRequest` with its required fields (`out_order_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { sub_mchid: Some(…), ..GetRequest::new(…) }`.
+        #[inline]
+        pub fn new(out_order_no: impl Into<String>) -> Self {
+            Self {
+                sub_mchid: None,
+                out_order_no: out_order_no.into(),
+            }
+        }
+    }
     /// The response of `GET /v3/profitsharing/return-orders/{out_return_no}` (查询分账回退结果).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 子商户号
         ///
@@ -279,6 +336,29 @@ pub mod by_out_return_no {
         create_time: "create_time" optional,
         finish_time: "finish_time" optional,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`out_order_no`, `out_return_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { sub_mchid: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            out_order_no: impl Into<String>,
+            out_return_no: impl Into<String>,
+        ) -> Self {
+            Self {
+                sub_mchid: None,
+                order_id: None,
+                out_order_no: out_order_no.into(),
+                out_return_no: out_return_no.into(),
+                return_id: None,
+                return_mchid: None,
+                amount: None,
+                description: None,
+                result: None,
+                fail_reason: None,
+                create_time: None,
+                finish_time: None,
+            }
+        }
+    }
     /// 失败原因
     pub type GetResponseFailReason = crate::v3::profitsharing::return_orders::PostResponseFailReason;
     /// 回退结果

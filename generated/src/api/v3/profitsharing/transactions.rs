@@ -39,7 +39,7 @@ pub mod by_transaction_id {
             }
         }
         /// The response of `GET /v3/profitsharing/transactions/{transaction_id}/amounts` (查询剩余待分金额).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 微信订单号
             ///
@@ -54,5 +54,15 @@ pub mod by_transaction_id {
             transaction_id: "transaction_id" required,
             unsplit_amount: "unsplit_amount" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`transaction_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { unsplit_amount: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(transaction_id: impl Into<String>) -> Self {
+                Self {
+                    transaction_id: transaction_id.into(),
+                    unsplit_amount: None,
+                }
+            }
+        }
     }
 }

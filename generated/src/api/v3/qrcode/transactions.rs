@@ -84,6 +84,32 @@ pub struct PostRequest {
     bus_info: "bus_info" optional,
     metro_info: "metro_info" optional,
 });
+impl PostRequest {
+    /// A `PostRequest` with its required fields (`appid`, `out_trade_no`, `trade_scene`, `contract_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+    #[inline]
+    pub fn new(
+        appid: impl Into<String>,
+        out_trade_no: impl Into<String>,
+        trade_scene: PostRequestTradeScene,
+        contract_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            appid: appid.into(),
+            sub_appid: None,
+            sub_mchid: None,
+            description: None,
+            attach: None,
+            out_trade_no: out_trade_no.into(),
+            trade_scene,
+            goods_tag: None,
+            contract_id: contract_id.into(),
+            notify_url: None,
+            amount: None,
+            bus_info: None,
+            metro_info: None,
+        }
+    }
+}
 /// 订单金额信息
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestAmount {

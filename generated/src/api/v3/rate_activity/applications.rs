@@ -22,7 +22,7 @@ impl<'a> Applications<'a> {
     }
 }
 /// The request of `POST /v3/rate-activity/applications` (报名费率优惠活动API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
     /// 从业机构号
     ///
@@ -48,8 +48,26 @@ pub struct PostRequest {
     activity_detail: "activity_detail" required,
     additional_information: "additional_information" optional,
 });
+impl PostRequest {
+    /// A `PostRequest` with its required fields (`acquiring_bank_id`, `channel_id`, `sub_mchid`, `activity_detail`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { additional_information: Some(…), ..PostRequest::new(…) }`.
+    #[inline]
+    pub fn new(
+        acquiring_bank_id: impl Into<String>,
+        channel_id: impl Into<String>,
+        sub_mchid: impl Into<String>,
+        activity_detail: PostRequestActivityDetail,
+    ) -> Self {
+        Self {
+            acquiring_bank_id: acquiring_bank_id.into(),
+            channel_id: channel_id.into(),
+            sub_mchid: sub_mchid.into(),
+            activity_detail,
+            additional_information: None,
+        }
+    }
+}
 /// 活动报名信息
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestActivityDetail {
     /// 活动ID
     ///
@@ -69,6 +87,17 @@ pub struct PostRequestActivityDetail {
     activity_rate: "activity_rate" optional,
     activity_apply_information: "activity_apply_information" optional,
 });
+impl PostRequestActivityDetail {
+    /// A `PostRequestActivityDetail` with its required fields (`activity_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestActivityDetail { activity_rate: Some(…), ..PostRequestActivityDetail::new(…) }`.
+    #[inline]
+    pub fn new(activity_id: impl Into<String>) -> Self {
+        Self {
+            activity_id: activity_id.into(),
+            activity_rate: None,
+            activity_apply_information: None,
+        }
+    }
+}
 /// PostRequestActivityDetailActivityApplyInformation
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostRequestActivityDetailActivityApplyInformation {
@@ -230,7 +259,7 @@ pub mod id {
         /// 补充信息
         pub type PatchRequestAdditionalInformation = crate::v3::rate_activity::applications::PostRequestAdditionalInformation;
         /// The response of `PATCH /v3/rate-activity/applications/id/{application_id}` (修改单据信息API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PatchResponse {
             /// 申请单编号
             ///
@@ -240,5 +269,14 @@ pub mod id {
         ::wechatpay::runtime::json_object!(PatchResponse {
             application_id: "application_id" required,
         });
+        impl PatchResponse {
+            /// A `PatchResponse` of its required fields (`application_id`).
+            #[inline]
+            pub fn new(application_id: impl Into<String>) -> Self {
+                Self {
+                    application_id: application_id.into(),
+                }
+            }
+        }
     }
 }

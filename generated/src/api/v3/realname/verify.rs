@@ -23,7 +23,7 @@ impl<'a> Verify<'a> {
     }
 }
 /// The request of `GET /v3/realname/verify` (实名信息校验).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetRequest {
     /// 下单用户账户的证件类型
     ///
@@ -62,6 +62,23 @@ pub struct GetRequest {
     encrypted_name: query "encrypted_name" required,
     wxp_trade_no: query "wxp_trade_no" required,
 });
+impl GetRequest {
+    /// A `GetRequest` of its required fields (`credential_type`, `encrypted_credential_id`, `encrypted_name`, `wxp_trade_no`).
+    #[inline]
+    pub fn new(
+        credential_type: i64,
+        encrypted_credential_id: impl Into<String>,
+        encrypted_name: impl Into<String>,
+        wxp_trade_no: impl Into<String>,
+    ) -> Self {
+        Self {
+            credential_type,
+            encrypted_credential_id: encrypted_credential_id.into(),
+            encrypted_name: encrypted_name.into(),
+            wxp_trade_no: wxp_trade_no.into(),
+        }
+    }
+}
 /// The response of `GET /v3/realname/verify` (实名信息校验).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {

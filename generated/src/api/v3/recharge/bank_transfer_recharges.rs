@@ -56,6 +56,23 @@ pub mod apply {
         account_type: "account_type" required,
         recharge_amount: "recharge_amount" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` of its required fields (`out_recharge_no`, `recharge_scene`, `account_type`, `recharge_amount`).
+        #[inline]
+        pub fn new(
+            out_recharge_no: impl Into<String>,
+            recharge_scene: PostRequestRechargeScene,
+            account_type: PostRequestAccountType,
+            recharge_amount: PostRequestRechargeAmount,
+        ) -> Self {
+            Self {
+                out_recharge_no: out_recharge_no.into(),
+                recharge_scene,
+                account_type,
+                recharge_amount,
+            }
+        }
+    }
     /// 充值入账账户
     ///
     /// A value this client does not know yet is kept as [`PostRequestAccountType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -107,7 +124,7 @@ pub mod apply {
         NormalBankTransfer = "NORMAL_BANK_TRANSFER",
     });
     /// The response of `POST /v3/recharge/bank-transfer-recharges/apply` (申请银行转账充值).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 微信支付充值单号
         ///
@@ -125,6 +142,17 @@ pub mod apply {
         out_recharge_no: "out_recharge_no" required,
         transfer_in_account: "transfer_in_account" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`out_recharge_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { recharge_id: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(out_recharge_no: impl Into<String>) -> Self {
+            Self {
+                recharge_id: None,
+                out_recharge_no: out_recharge_no.into(),
+                transfer_in_account: None,
+            }
+        }
+    }
     /// 银行账户
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseTransferInAccount {
@@ -187,7 +215,7 @@ pub mod out_recharge_no {
             }
         }
         /// The response of `GET /v3/recharge/bank-transfer-recharges/out-recharge-no/{out_recharge_no}` (查询银行转账充值结果).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 充值商户号
             ///
@@ -248,6 +276,26 @@ pub mod out_recharge_no {
             success_time: "success_time" optional,
             close_time: "close_time" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`out_recharge_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(out_recharge_no: impl Into<String>) -> Self {
+                Self {
+                    mchid: None,
+                    recharge_id: None,
+                    out_recharge_no: out_recharge_no.into(),
+                    account_type: None,
+                    recharge_state: None,
+                    recharge_scene: None,
+                    recharge_state_desc: None,
+                    recharge_amount: None,
+                    bank_transfer_info: None,
+                    accept_time: None,
+                    success_time: None,
+                    close_time: None,
+                }
+            }
+        }
         /// 充值入账账户
         pub type GetResponseAccountType = crate::v3::recharge::bank_transfer_recharges::apply::PostRequestAccountType;
         /// 转账充值的付款信息

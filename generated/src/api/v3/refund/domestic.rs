@@ -41,7 +41,7 @@ pub mod refunds {
         }
     }
     /// The request of `POST /v3/refund/domestic/refunds` (申请退款API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 子商户号
         ///
@@ -87,8 +87,25 @@ pub mod refunds {
         amount: "amount" required,
         goods_detail: "goods_detail" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`out_refund_no`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(out_refund_no: impl Into<String>, amount: PostRequestAmount) -> Self {
+            Self {
+                sub_mchid: None,
+                transaction_id: None,
+                out_trade_no: None,
+                out_refund_no: out_refund_no.into(),
+                reason: None,
+                notify_url: None,
+                funds_account: None,
+                amount,
+                goods_detail: None,
+            }
+        }
+    }
     /// 金额信息
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestAmount {
         /// 退款金额
         ///
@@ -111,8 +128,20 @@ pub mod refunds {
         total: "total" required,
         currency: "currency" required,
     });
+    impl PostRequestAmount {
+        /// A `PostRequestAmount` with its required fields (`refund`, `total`, `currency`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestAmount { from: Some(…), ..PostRequestAmount::new(…) }`.
+        #[inline]
+        pub fn new(refund: i64, total: i64, currency: impl Into<String>) -> Self {
+            Self {
+                refund,
+                from: None,
+                total,
+                currency: currency.into(),
+            }
+        }
+    }
     /// PostRequestAmountFrom
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestAmountFrom {
         /// 出资账户类型
         ///
@@ -127,8 +156,18 @@ pub mod refunds {
         account: "account" required,
         amount: "amount" required,
     });
+    impl PostRequestAmountFrom {
+        /// A `PostRequestAmountFrom` of its required fields (`account`, `amount`).
+        #[inline]
+        pub fn new(account: impl Into<String>, amount: i64) -> Self {
+            Self {
+                account: account.into(),
+                amount,
+            }
+        }
+    }
     /// PostRequestGoodsDetail
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestGoodsDetail {
         /// 商户侧商品编码
         ///
@@ -163,8 +202,27 @@ pub mod refunds {
         refund_amount: "refund_amount" required,
         refund_quantity: "refund_quantity" required,
     });
+    impl PostRequestGoodsDetail {
+        /// A `PostRequestGoodsDetail` with its required fields (`merchant_goods_id`, `unit_price`, `refund_amount`, `refund_quantity`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestGoodsDetail { wechatpay_goods_id: Some(…), ..PostRequestGoodsDetail::new(…) }`.
+        #[inline]
+        pub fn new(
+            merchant_goods_id: impl Into<String>,
+            unit_price: i64,
+            refund_amount: i64,
+            refund_quantity: i64,
+        ) -> Self {
+            Self {
+                merchant_goods_id: merchant_goods_id.into(),
+                wechatpay_goods_id: None,
+                goods_name: None,
+                unit_price,
+                refund_amount,
+                refund_quantity,
+            }
+        }
+    }
     /// The response of `POST /v3/refund/domestic/refunds` (申请退款API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 微信支付退款号
         ///
@@ -225,6 +283,31 @@ pub mod refunds {
         amount: "amount" required,
         promotion_detail: "promotion_detail" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`out_refund_no`, `transaction_id`, `out_trade_no`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { refund_id: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            out_refund_no: impl Into<String>,
+            transaction_id: impl Into<String>,
+            out_trade_no: impl Into<String>,
+            amount: PostResponseAmount,
+        ) -> Self {
+            Self {
+                refund_id: None,
+                out_refund_no: out_refund_no.into(),
+                transaction_id: transaction_id.into(),
+                out_trade_no: out_trade_no.into(),
+                channel: None,
+                user_received_account: None,
+                success_time: None,
+                create_time: None,
+                status: None,
+                funds_account: None,
+                amount,
+                promotion_detail: None,
+            }
+        }
+    }
     /// 金额信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseAmount {
@@ -398,7 +481,7 @@ pub mod refunds {
             sub_mchid: query "sub_mchid" optional,
         });
         /// The response of `GET /v3/refund/domestic/refunds/{out_refund_no}` (查询单笔退款API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 微信支付退款号
             ///
@@ -459,6 +542,26 @@ pub mod refunds {
             amount: "amount" optional,
             promotion_detail: "promotion_detail" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`out_refund_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { refund_id: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(out_refund_no: impl Into<String>) -> Self {
+                Self {
+                    refund_id: None,
+                    out_refund_no: out_refund_no.into(),
+                    transaction_id: None,
+                    out_trade_no: None,
+                    channel: None,
+                    user_received_account: None,
+                    success_time: None,
+                    create_time: None,
+                    status: None,
+                    funds_account: None,
+                    amount: None,
+                    promotion_detail: None,
+                }
+            }
+        }
         /// 金额信息
         pub type GetResponseAmount = crate::v3::refund::domestic::refunds::PostResponseAmount;
         /// GetResponseAmountFrom
@@ -538,6 +641,23 @@ pub mod refunds {
                 bank_account: "bank_account" optional,
                 real_name: "real_name" optional,
             });
+            impl PostRequest {
+                /// A `PostRequest` with its required fields (`out_refund_no`, `type_`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+                #[inline]
+                pub fn new(
+                    out_refund_no: impl Into<String>,
+                    type_: PostRequestType,
+                ) -> Self {
+                    Self {
+                        sub_mchid: None,
+                        out_refund_no: out_refund_no.into(),
+                        type_,
+                        bank_type: None,
+                        bank_account: None,
+                        real_name: None,
+                    }
+                }
+            }
             /// 开户银行
             ///
             /// A value this client does not know yet is kept as [`PostRequestBankType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -612,7 +732,7 @@ pub mod refunds {
                 MerchantBankCard = "MERCHANT_BANK_CARD",
             });
             /// The response of `POST /v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund` (发起异常退款).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct PostResponse {
                 /// 微信支付退款号
                 ///
@@ -673,6 +793,29 @@ pub mod refunds {
                 amount: "amount" optional,
                 promotion_detail: "promotion_detail" optional,
             });
+            impl PostResponse {
+                /// A `PostResponse` with its required fields (`refund_id`, `out_refund_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { transaction_id: Some(…), ..PostResponse::new(…) }`.
+                #[inline]
+                pub fn new(
+                    refund_id: impl Into<String>,
+                    out_refund_no: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        refund_id: refund_id.into(),
+                        out_refund_no: out_refund_no.into(),
+                        transaction_id: None,
+                        out_trade_no: None,
+                        channel: None,
+                        user_received_account: None,
+                        success_time: None,
+                        create_time: None,
+                        status: None,
+                        funds_account: None,
+                        amount: None,
+                        promotion_detail: None,
+                    }
+                }
+            }
             /// 金额信息
             pub type PostResponseAmount = crate::v3::refund::domestic::refunds::PostResponseAmount;
             /// PostResponseAmountFrom

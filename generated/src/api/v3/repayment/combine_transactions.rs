@@ -64,7 +64,7 @@ pub mod partner {
                 }
             }
             /// The response of `GET /v3/repayment/combine-transactions/partner/out-trade-no/{combine_out_trade_no}` (还款单查询).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 还款服务商APPID
                 ///
@@ -95,6 +95,20 @@ pub mod partner {
                 combine_payer_info: "combine_payer_info" optional,
                 sub_orders: "sub_orders" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`combine_out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { combine_appid: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(combine_out_trade_no: impl Into<String>) -> Self {
+                    Self {
+                        combine_appid: None,
+                        combine_mchid: None,
+                        combine_out_trade_no: combine_out_trade_no.into(),
+                        combine_transaction_id: None,
+                        combine_payer_info: None,
+                        sub_orders: None,
+                    }
+                }
+            }
             /// 还款支付者信息
             #[derive(Clone, Debug, PartialEq, Default)]
             pub struct GetResponseCombinePayerInfo {
@@ -242,7 +256,7 @@ pub mod partner {
                     }
                 }
                 /// The request of `POST /v3/repayment/combine-transactions/partner/out-trade-no/{combine_out_trade_no}/close` (商户关单).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequest {
                     /// 还款明细单信息列表
                     pub sub_orders: Vec<PostRequestSubOrders>,
@@ -250,8 +264,15 @@ pub mod partner {
                 ::wechatpay::runtime::json_object!(PostRequest {
                     sub_orders: "sub_orders" required,
                 });
+                impl PostRequest {
+                    /// A `PostRequest` of its required fields (`sub_orders`).
+                    #[inline]
+                    pub fn new(sub_orders: Vec<PostRequestSubOrders>) -> Self {
+                        Self { sub_orders }
+                    }
+                }
                 /// PostRequestSubOrders
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequestSubOrders {
                     /// 还款单发起商户号
                     ///
@@ -271,6 +292,20 @@ pub mod partner {
                     out_trade_no: "out_trade_no" required,
                     sub_mchid: "sub_mchid" optional,
                 });
+                impl PostRequestSubOrders {
+                    /// A `PostRequestSubOrders` with its required fields (`mchid`, `out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSubOrders { sub_mchid: Some(…), ..PostRequestSubOrders::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        mchid: impl Into<String>,
+                        out_trade_no: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            mchid: mchid.into(),
+                            out_trade_no: out_trade_no.into(),
+                            sub_mchid: None,
+                        }
+                    }
+                }
             }
         }
     }
@@ -296,7 +331,7 @@ pub mod partner {
             }
         }
         /// The request of `POST /v3/repayment/combine-transactions/partner/prepay` (还款下单).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 还款单订单号
             ///
@@ -339,8 +374,30 @@ pub mod partner {
             combine_payer_info: "combine_payer_info" optional,
             wechat_web_info: "wechat_web_info" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`combine_out_trade_no`, `combine_mchid`, `sub_orders`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { time_expire: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                combine_out_trade_no: impl Into<String>,
+                combine_mchid: impl Into<String>,
+                sub_orders: Vec<PostRequestSubOrders>,
+            ) -> Self {
+                Self {
+                    combine_out_trade_no: combine_out_trade_no.into(),
+                    combine_mchid: combine_mchid.into(),
+                    sub_orders,
+                    time_expire: None,
+                    notify_url: None,
+                    h5_info: None,
+                    app_info: None,
+                    miniprogram_info: None,
+                    combine_payer_info: None,
+                    wechat_web_info: None,
+                }
+            }
+        }
         /// APP调起支付场景信息
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestAppInfo {
             /// 还款服务商APPID
             ///
@@ -350,6 +407,15 @@ pub mod partner {
         ::wechatpay::runtime::json_object!(PostRequestAppInfo {
             combine_appid: "combine_appid" required,
         });
+        impl PostRequestAppInfo {
+            /// A `PostRequestAppInfo` of its required fields (`combine_appid`).
+            #[inline]
+            pub fn new(combine_appid: impl Into<String>) -> Self {
+                Self {
+                    combine_appid: combine_appid.into(),
+                }
+            }
+        }
         /// 支付者信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestCombinePayerInfo {
@@ -374,6 +440,21 @@ pub mod partner {
             number: "number" required,
             name: "name" required,
         });
+        impl PostRequestCombinePayerInfoIdentity {
+            /// A `PostRequestCombinePayerInfoIdentity` of its required fields (`type_`, `number`, `name`).
+            #[inline]
+            pub fn new(
+                type_: PostRequestCombinePayerInfoIdentityType,
+                number: impl Into<String>,
+                name: impl Into<String>,
+            ) -> Self {
+                Self {
+                    type_,
+                    number: number.into(),
+                    name: name.into(),
+                }
+            }
+        }
         /// 类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestCombinePayerInfoIdentityType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -447,6 +528,26 @@ pub mod partner {
             bundle_id: "bundle_id" optional,
             package_name: "package_name" optional,
         });
+        impl PostRequestH5Info {
+            /// A `PostRequestH5Info` with its required fields (`combine_appid`, `payer_client_ip`, `type_`, `app_url`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestH5Info { app_name: Some(…), ..PostRequestH5Info::new(…) }`.
+            #[inline]
+            pub fn new(
+                combine_appid: impl Into<String>,
+                payer_client_ip: impl Into<String>,
+                type_: PostRequestH5InfoType,
+                app_url: impl Into<String>,
+            ) -> Self {
+                Self {
+                    combine_appid: combine_appid.into(),
+                    payer_client_ip: payer_client_ip.into(),
+                    type_,
+                    app_name: None,
+                    app_url: app_url.into(),
+                    bundle_id: None,
+                    package_name: None,
+                }
+            }
+        }
         /// 场景类型
         ///
         /// A value this client does not know yet is kept as [`PostRequestH5InfoType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -468,7 +569,7 @@ pub mod partner {
             Wap = "Wap",
         });
         /// 小程序调起支付场景信息
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestMiniprogramInfo {
             /// 还款服务商APPID
             ///
@@ -483,8 +584,21 @@ pub mod partner {
             combine_appid: "combine_appid" required,
             openid: "openid" required,
         });
+        impl PostRequestMiniprogramInfo {
+            /// A `PostRequestMiniprogramInfo` of its required fields (`combine_appid`, `openid`).
+            #[inline]
+            pub fn new(
+                combine_appid: impl Into<String>,
+                openid: impl Into<String>,
+            ) -> Self {
+                Self {
+                    combine_appid: combine_appid.into(),
+                    openid: openid.into(),
+                }
+            }
+        }
         /// PostRequestSubOrders
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestSubOrders {
             /// 还款单发起商户号
             ///
@@ -520,8 +634,29 @@ pub mod partner {
             description: "description" required,
             settle_info: "settle_info" optional,
         });
+        impl PostRequestSubOrders {
+            /// A `PostRequestSubOrders` with its required fields (`mchid`, `out_trade_no`, `amount`, `attach`, `description`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestSubOrders { sub_mchid: Some(…), ..PostRequestSubOrders::new(…) }`.
+            #[inline]
+            pub fn new(
+                mchid: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                amount: PostRequestSubOrdersAmount,
+                attach: impl Into<String>,
+                description: impl Into<String>,
+            ) -> Self {
+                Self {
+                    mchid: mchid.into(),
+                    sub_mchid: None,
+                    out_trade_no: out_trade_no.into(),
+                    amount,
+                    attach: attach.into(),
+                    description: description.into(),
+                    settle_info: None,
+                }
+            }
+        }
         /// 订单金额
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestSubOrdersAmount {
             /// 标价金额
             ///
@@ -536,6 +671,16 @@ pub mod partner {
             total_amount: "total_amount" required,
             currency: "currency" required,
         });
+        impl PostRequestSubOrdersAmount {
+            /// A `PostRequestSubOrdersAmount` of its required fields (`total_amount`, `currency`).
+            #[inline]
+            pub fn new(total_amount: i64, currency: impl Into<String>) -> Self {
+                Self {
+                    total_amount,
+                    currency: currency.into(),
+                }
+            }
+        }
         /// 结算信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestSubOrdersSettleInfo {

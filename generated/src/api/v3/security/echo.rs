@@ -17,7 +17,7 @@ impl<'a> Echo<'a> {
     }
 }
 /// The request of `POST /v3/security/echo` (商户签名验签／加解密测试).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
     /// 商户回调地址
     ///
@@ -37,8 +37,19 @@ pub struct PostRequest {
     echo_message: "echo_message" required,
     encrypted_echo_message: "encrypted_echo_message" optional,
 });
+impl PostRequest {
+    /// A `PostRequest` with its required fields (`echo_message`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { notify_url: Some(…), ..PostRequest::new(…) }`.
+    #[inline]
+    pub fn new(echo_message: impl Into<String>) -> Self {
+        Self {
+            notify_url: None,
+            echo_message: echo_message.into(),
+            encrypted_echo_message: None,
+        }
+    }
+}
 /// The response of `POST /v3/security/echo` (商户签名验签／加解密测试).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostResponse {
     /// 回显信息
     pub echo_message: String,
@@ -49,3 +60,13 @@ pub struct PostResponse {
     echo_message: "echo_message" required,
     encrypted_echo_message: "encrypted_echo_message" optional,
 });
+impl PostResponse {
+    /// A `PostResponse` with its required fields (`echo_message`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { encrypted_echo_message: Some(…), ..PostResponse::new(…) }`.
+    #[inline]
+    pub fn new(echo_message: impl Into<String>) -> Self {
+        Self {
+            echo_message: echo_message.into(),
+            encrypted_echo_message: None,
+        }
+    }
+}

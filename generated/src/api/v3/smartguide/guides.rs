@@ -43,7 +43,7 @@ impl<'a> Guides<'a> {
     }
 }
 /// The request of `GET /v3/smartguide/guides` (服务人员查询API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetRequest {
     /// 子商户ID
     ///
@@ -83,6 +83,21 @@ pub struct GetRequest {
     limit: query "limit" optional,
     offset: query "offset" optional,
 });
+impl GetRequest {
+    /// A `GetRequest` with its required fields (`store_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { sub_mchid: Some(…), ..GetRequest::new(…) }`.
+    #[inline]
+    pub fn new(store_id: i64) -> Self {
+        Self {
+            sub_mchid: None,
+            store_id,
+            userid: None,
+            mobile: None,
+            work_id: None,
+            limit: None,
+            offset: None,
+        }
+    }
+}
 /// The response of `GET /v3/smartguide/guides` (服务人员查询API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponse {
@@ -138,7 +153,7 @@ pub struct GetResponseData {
     work_id: "work_id" optional,
 });
 /// The request of `POST /v3/smartguide/guides` (服务人员注册API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
     /// 子商户ID
     pub sub_mchid: Option<String>,
@@ -172,6 +187,31 @@ pub struct PostRequest {
     avatar: "avatar" required,
     group_qrcode: "group_qrcode" optional,
 });
+impl PostRequest {
+    /// A `PostRequest` with its required fields (`corpid`, `store_id`, `userid`, `name`, `mobile`, `qr_code`, `avatar`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+    #[inline]
+    pub fn new(
+        corpid: impl Into<String>,
+        store_id: i64,
+        userid: impl Into<String>,
+        name: impl Into<String>,
+        mobile: impl Into<String>,
+        qr_code: impl Into<String>,
+        avatar: impl Into<String>,
+    ) -> Self {
+        Self {
+            sub_mchid: None,
+            corpid: corpid.into(),
+            store_id,
+            userid: userid.into(),
+            name: name.into(),
+            mobile: mobile.into(),
+            qr_code: qr_code.into(),
+            avatar: avatar.into(),
+            group_qrcode: None,
+        }
+    }
+}
 /// The response of `POST /v3/smartguide/guides` (服务人员注册API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -259,7 +299,7 @@ pub mod by_guide_id {
             }
         }
         /// The request of `POST /v3/smartguide/guides/{guide_id}/assign` (服务人员分配API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 子商户ID
             ///
@@ -274,5 +314,15 @@ pub mod by_guide_id {
             sub_mchid: "sub_mchid" optional,
             out_trade_no: "out_trade_no" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(out_trade_no: impl Into<String>) -> Self {
+                Self {
+                    sub_mchid: None,
+                    out_trade_no: out_trade_no.into(),
+                }
+            }
+        }
     }
 }

@@ -25,7 +25,7 @@ pub mod punch {
         }
     }
     /// The request of `POST /v3/taxi-invoice/attendance/punch` (签到签退API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 车牌号
         ///
@@ -55,4 +55,23 @@ pub mod punch {
         event_type: "event_type" required,
         region_id: "region_id" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` of its required fields (`plate_number`, `driver_license`, `event_time`, `event_type`, `region_id`).
+        #[inline]
+        pub fn new(
+            plate_number: impl Into<String>,
+            driver_license: impl Into<String>,
+            event_time: impl Into<String>,
+            event_type: impl Into<String>,
+            region_id: i64,
+        ) -> Self {
+            Self {
+                plate_number: plate_number.into(),
+                driver_license: driver_license.into(),
+                event_time: event_time.into(),
+                event_type: event_type.into(),
+                region_id,
+            }
+        }
+    }
 }

@@ -22,7 +22,7 @@ impl<'a> Cards<'a> {
     }
 }
 /// The request of `POST /v3/taxi-invoice/cards` (将出租车电子发票插入微信用户卡包API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
     /// 出租车经营主体商户号
     ///
@@ -70,8 +70,33 @@ pub struct PostRequest {
     fapiao_card_information: "fapiao_card_information" required,
     token: "token" optional,
 });
+impl PostRequest {
+    /// A `PostRequest` with its required fields (`company_mchid`, `trade_number`, `openid`, `region_id`, `driver_license`, `plate_number`, `fapiao_card_information`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { appid: Some(…), ..PostRequest::new(…) }`.
+    #[inline]
+    pub fn new(
+        company_mchid: impl Into<String>,
+        trade_number: impl Into<String>,
+        openid: impl Into<String>,
+        region_id: i64,
+        driver_license: impl Into<String>,
+        plate_number: impl Into<String>,
+        fapiao_card_information: PostRequestFapiaoCardInformation,
+    ) -> Self {
+        Self {
+            company_mchid: company_mchid.into(),
+            trade_number: trade_number.into(),
+            appid: None,
+            openid: openid.into(),
+            region_id,
+            driver_license: driver_license.into(),
+            plate_number: plate_number.into(),
+            fapiao_card_information,
+            token: None,
+        }
+    }
+}
 /// 发票卡券信息
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestFapiaoCardInformation {
     /// 电子发票文件ID
     ///
@@ -138,8 +163,44 @@ pub struct PostRequestFapiaoCardInformation {
     items: "items" optional,
     remark: "remark" optional,
 });
+impl PostRequestFapiaoCardInformation {
+    /// A `PostRequestFapiaoCardInformation` with its required fields (`fapiao_media_id`, `fapiao_number`, `fapiao_code`, `fapiao_time`, `check_code`, `password`, `total_amount`, `tax_amount`, `amount`, `buyer_information`, `seller_information`, `extra_information`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestFapiaoCardInformation { items: Some(…), ..PostRequestFapiaoCardInformation::new(…) }`.
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        fapiao_media_id: impl Into<String>,
+        fapiao_number: impl Into<String>,
+        fapiao_code: impl Into<String>,
+        fapiao_time: impl Into<String>,
+        check_code: impl Into<String>,
+        password: impl Into<String>,
+        total_amount: i64,
+        tax_amount: i64,
+        amount: i64,
+        buyer_information: PostRequestFapiaoCardInformationBuyerInformation,
+        seller_information: PostRequestFapiaoCardInformationSellerInformation,
+        extra_information: PostRequestFapiaoCardInformationExtraInformation,
+    ) -> Self {
+        Self {
+            fapiao_media_id: fapiao_media_id.into(),
+            fapiao_number: fapiao_number.into(),
+            fapiao_code: fapiao_code.into(),
+            fapiao_time: fapiao_time.into(),
+            check_code: check_code.into(),
+            password: password.into(),
+            total_amount,
+            tax_amount,
+            amount,
+            buyer_information,
+            seller_information,
+            extra_information,
+            items: None,
+            remark: None,
+        }
+    }
+}
 /// 购买方信息
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestFapiaoCardInformationBuyerInformation {
     /// 购买方类型
     ///
@@ -179,8 +240,23 @@ pub struct PostRequestFapiaoCardInformationBuyerInformation {
     bank_name: "bank_name" optional,
     bank_account: "bank_account" optional,
 });
+impl PostRequestFapiaoCardInformationBuyerInformation {
+    /// A `PostRequestFapiaoCardInformationBuyerInformation` with its required fields (`type_`, `name`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestFapiaoCardInformationBuyerInformation { taxpayer_id: Some(…), ..PostRequestFapiaoCardInformationBuyerInformation::new(…) }`.
+    #[inline]
+    pub fn new(type_: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            type_: type_.into(),
+            name: name.into(),
+            taxpayer_id: None,
+            address: None,
+            telephone: None,
+            bank_name: None,
+            bank_account: None,
+        }
+    }
+}
 /// 附加信息
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestFapiaoCardInformationExtraInformation {
     /// 收款人
     ///
@@ -200,8 +276,19 @@ pub struct PostRequestFapiaoCardInformationExtraInformation {
     reviewer: "reviewer" optional,
     drawer: "drawer" required,
 });
+impl PostRequestFapiaoCardInformationExtraInformation {
+    /// A `PostRequestFapiaoCardInformationExtraInformation` with its required fields (`drawer`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestFapiaoCardInformationExtraInformation { payee: Some(…), ..PostRequestFapiaoCardInformationExtraInformation::new(…) }`.
+    #[inline]
+    pub fn new(drawer: impl Into<String>) -> Self {
+        Self {
+            payee: None,
+            reviewer: None,
+            drawer: drawer.into(),
+        }
+    }
+}
 /// PostRequestFapiaoCardInformationItems
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestFapiaoCardInformationItems {
     /// 货物或应税劳务、服务编码
     ///
@@ -264,8 +351,40 @@ pub struct PostRequestFapiaoCardInformationItems {
     tax_prefer_mark: "tax_prefer_mark" required,
     discount: "discount" required,
 });
+impl PostRequestFapiaoCardInformationItems {
+    /// A `PostRequestFapiaoCardInformationItems` with its required fields (`tax_code`, `goods_name`, `quantity`, `unit_price`, `amount`, `tax_amount`, `total_amount`, `tax_rate`, `tax_prefer_mark`, `discount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestFapiaoCardInformationItems { specification: Some(…), ..PostRequestFapiaoCardInformationItems::new(…) }`.
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        tax_code: impl Into<String>,
+        goods_name: impl Into<String>,
+        quantity: i64,
+        unit_price: i64,
+        amount: i64,
+        tax_amount: i64,
+        total_amount: i64,
+        tax_rate: i64,
+        tax_prefer_mark: impl Into<String>,
+        discount: bool,
+    ) -> Self {
+        Self {
+            tax_code: tax_code.into(),
+            goods_name: goods_name.into(),
+            specification: None,
+            unit: None,
+            quantity,
+            unit_price,
+            amount,
+            tax_amount,
+            total_amount,
+            tax_rate,
+            tax_prefer_mark: tax_prefer_mark.into(),
+            discount,
+        }
+    }
+}
 /// 销售方信息
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestFapiaoCardInformationSellerInformation {
     /// 名称
     ///
@@ -300,6 +419,24 @@ pub struct PostRequestFapiaoCardInformationSellerInformation {
     bank_name: "bank_name" optional,
     bank_account: "bank_account" optional,
 });
+impl PostRequestFapiaoCardInformationSellerInformation {
+    /// A `PostRequestFapiaoCardInformationSellerInformation` with its required fields (`name`, `taxpayer_id`, `address`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestFapiaoCardInformationSellerInformation { telephone: Some(…), ..PostRequestFapiaoCardInformationSellerInformation::new(…) }`.
+    #[inline]
+    pub fn new(
+        name: impl Into<String>,
+        taxpayer_id: impl Into<String>,
+        address: impl Into<String>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            taxpayer_id: taxpayer_id.into(),
+            address: address.into(),
+            telephone: None,
+            bank_name: None,
+            bank_account: None,
+        }
+    }
+}
 /// The response of `POST /v3/taxi-invoice/cards` (将出租车电子发票插入微信用户卡包API).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct PostResponse {
@@ -349,7 +486,7 @@ pub mod upload_file {
         }
     }
     /// The request of `POST /v3/taxi-invoice/cards/upload-file` (上传出租车电子发票文件).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 出租车电子发票文件元信息`JSON`格式字符串
         pub meta: PostRequestMeta,
@@ -357,8 +494,15 @@ pub mod upload_file {
     ::wechatpay::runtime::json_object!(PostRequest {
         meta: "meta" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` of its required fields (`meta`).
+        #[inline]
+        pub fn new(meta: PostRequestMeta) -> Self {
+            Self { meta }
+        }
+    }
     /// 出租车电子发票文件元信息`JSON`格式字符串
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestMeta {
         /// 出租车经营主体商户号
         ///
@@ -383,6 +527,23 @@ pub mod upload_file {
         digest_algorithm: "digest_algorithm" required,
         region_id: "region_id" required,
     });
+    impl PostRequestMeta {
+        /// A `PostRequestMeta` of its required fields (`company_mchid`, `digest`, `digest_algorithm`, `region_id`).
+        #[inline]
+        pub fn new(
+            company_mchid: impl Into<String>,
+            digest: impl Into<String>,
+            digest_algorithm: impl Into<String>,
+            region_id: i64,
+        ) -> Self {
+            Self {
+                company_mchid: company_mchid.into(),
+                digest: digest.into(),
+                digest_algorithm: digest_algorithm.into(),
+                region_id,
+            }
+        }
+    }
     /// The response of `POST /v3/taxi-invoice/cards/upload-file` (上传出租车电子发票文件).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {

@@ -28,7 +28,7 @@ pub mod update_driver {
         }
     }
     /// The request of `POST /v3/taxi-invoice/driver/update-driver` (更新司机信息API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 司机姓名
         ///
@@ -76,6 +76,33 @@ pub mod update_driver {
         driver_photo: "driver_photo" optional,
         region_id: "region_id" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`driver_name`, `id_card_number`, `company_name`, `mchid`, `driver_license`, `driver_category`, `driver_status`, `region_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { driver_photo: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            driver_name: impl Into<String>,
+            id_card_number: impl Into<String>,
+            company_name: impl Into<String>,
+            mchid: impl Into<String>,
+            driver_license: impl Into<String>,
+            driver_category: impl Into<String>,
+            driver_status: impl Into<String>,
+            region_id: i64,
+        ) -> Self {
+            Self {
+                driver_name: driver_name.into(),
+                id_card_number: id_card_number.into(),
+                company_name: company_name.into(),
+                mchid: mchid.into(),
+                driver_license: driver_license.into(),
+                driver_category: driver_category.into(),
+                driver_status: driver_status.into(),
+                driver_photo: None,
+                region_id,
+            }
+        }
+    }
     /// 司机头像
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostRequestDriverPhoto {
@@ -115,7 +142,7 @@ pub mod update_driver {
         hash_value: "hash_value" optional,
     });
     /// The response of `POST /v3/taxi-invoice/driver/update-driver` (更新司机信息API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 司机姓名
         ///
@@ -163,6 +190,33 @@ pub mod update_driver {
         driver_photo: "driver_photo" optional,
         region_id: "region_id" required,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`driver_name`, `id_card_number`, `company_name`, `mchid`, `driver_license`, `driver_category`, `driver_status`, `region_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { driver_photo: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            driver_name: impl Into<String>,
+            id_card_number: impl Into<String>,
+            company_name: impl Into<String>,
+            mchid: impl Into<String>,
+            driver_license: impl Into<String>,
+            driver_category: impl Into<String>,
+            driver_status: impl Into<String>,
+            region_id: i64,
+        ) -> Self {
+            Self {
+                driver_name: driver_name.into(),
+                id_card_number: id_card_number.into(),
+                company_name: company_name.into(),
+                mchid: mchid.into(),
+                driver_license: driver_license.into(),
+                driver_category: driver_category.into(),
+                driver_status: driver_status.into(),
+                driver_photo: None,
+                region_id,
+            }
+        }
+    }
     /// 司机头像
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseDriverPhoto {

@@ -34,7 +34,7 @@ pub mod by_driver_license {
         }
     }
     /// The request of `GET /v3/taxi-invoice/drivers/{driver_license}` (获取司机信息API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetRequest {
         /// 行政区划代码
         ///
@@ -44,8 +44,15 @@ pub mod by_driver_license {
     ::wechatpay::runtime::json_object!(GetRequest {
         region_id: query "region_id" required,
     });
+    impl GetRequest {
+        /// A `GetRequest` of its required fields (`region_id`).
+        #[inline]
+        pub fn new(region_id: i64) -> Self {
+            Self { region_id }
+        }
+    }
     /// The response of `GET /v3/taxi-invoice/drivers/{driver_license}` (获取司机信息API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 司机姓名
         pub driver_name: Option<String>,
@@ -86,6 +93,22 @@ pub mod by_driver_license {
         region_id: "region_id" required,
         driver_state: "driver_state" optional,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`driver_license`, `region_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { driver_name: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(driver_license: impl Into<String>, region_id: i64) -> Self {
+            Self {
+                driver_name: None,
+                company_name: None,
+                company_mchid: None,
+                driver_license: driver_license.into(),
+                driver_category: None,
+                driver_photo: None,
+                region_id,
+                driver_state: None,
+            }
+        }
+    }
     /// 司机照片
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponseDriverPhoto {

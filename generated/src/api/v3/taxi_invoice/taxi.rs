@@ -28,7 +28,7 @@ pub mod update_taxi {
         }
     }
     /// The request of `POST /v3/taxi-invoice/taxi/update-taxi` (更新出租车信息API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 车牌号
         ///
@@ -71,6 +71,27 @@ pub mod update_taxi {
         invoice_flag: "invoice_flag" optional,
         taxi_state: "taxi_state" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`plate_number`, `company_name`, `main_license`, `region_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { mchid: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            plate_number: impl Into<String>,
+            company_name: impl Into<String>,
+            main_license: impl Into<String>,
+            region_id: i64,
+        ) -> Self {
+            Self {
+                plate_number: plate_number.into(),
+                company_name: company_name.into(),
+                mchid: None,
+                main_license: main_license.into(),
+                deputy_license: None,
+                region_id,
+                invoice_flag: None,
+                taxi_state: None,
+            }
+        }
+    }
     /// 出租车状态
     ///
     /// A value this client does not know yet is kept as [`PostRequestTaxiState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -89,7 +110,7 @@ pub mod update_taxi {
         OutOperation = "OUT_OPERATION",
     });
     /// The response of `POST /v3/taxi-invoice/taxi/update-taxi` (更新出租车信息API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 车牌号
         ///
@@ -124,4 +145,23 @@ pub mod update_taxi {
         deputy_license: "deputy_license" optional,
         region_id: "region_id" required,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`plate_number`, `company_name`, `main_license`, `region_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mchid: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            plate_number: impl Into<String>,
+            company_name: impl Into<String>,
+            main_license: impl Into<String>,
+            region_id: i64,
+        ) -> Self {
+            Self {
+                plate_number: plate_number.into(),
+                company_name: company_name.into(),
+                mchid: None,
+                main_license: main_license.into(),
+                deputy_license: None,
+                region_id,
+            }
+        }
+    }
 }

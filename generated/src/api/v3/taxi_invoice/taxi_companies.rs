@@ -34,7 +34,7 @@ pub mod by_company_mchid {
         }
     }
     /// The request of `GET /v3/taxi-invoice/taxi-companies/{company_mchid}` (获取出租车公司商户信息API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetRequest {
         /// 行政区划ID
         ///
@@ -44,8 +44,15 @@ pub mod by_company_mchid {
     ::wechatpay::runtime::json_object!(GetRequest {
         region_id: query "region_id" required,
     });
+    impl GetRequest {
+        /// A `GetRequest` of its required fields (`region_id`).
+        #[inline]
+        pub fn new(region_id: i64) -> Self {
+            Self { region_id }
+        }
+    }
     /// The response of `GET /v3/taxi-invoice/taxi-companies/{company_mchid}` (获取出租车公司商户信息API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 商户号
         ///
@@ -110,4 +117,24 @@ pub mod by_company_mchid {
         invoice_mode: "invoice_mode" optional,
         region_id: "region_id" required,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`company_mchid`, `region_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { enterprise_type: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(company_mchid: impl Into<String>, region_id: i64) -> Self {
+            Self {
+                company_mchid: company_mchid.into(),
+                enterprise_type: None,
+                company_name: None,
+                short_name: None,
+                tax_id: None,
+                address: None,
+                phone: None,
+                bank_name: None,
+                bank_account: None,
+                legal_person: None,
+                invoice_mode: None,
+                region_id,
+            }
+        }
+    }
 }

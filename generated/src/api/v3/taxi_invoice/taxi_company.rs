@@ -28,7 +28,7 @@ pub mod create_taxi_company {
         }
     }
     /// The request of `POST /v3/taxi-invoice/taxi-company/create-taxi-company` (新增出租车公司API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 公司名称
         ///
@@ -88,6 +88,32 @@ pub mod create_taxi_company {
         region_id: "region_id" required,
         enterprise_type: "enterprise_type" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`tax_id`, `address`, `invoice_mode`, `legal_person`, `region_id`, `enterprise_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { company_name: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            tax_id: impl Into<String>,
+            address: impl Into<String>,
+            invoice_mode: impl Into<String>,
+            legal_person: impl Into<String>,
+            region_id: i64,
+            enterprise_type: impl Into<String>,
+        ) -> Self {
+            Self {
+                company_name: None,
+                tax_id: tax_id.into(),
+                address: address.into(),
+                phone: None,
+                bank_name: None,
+                bank_account: None,
+                invoice_mode: invoice_mode.into(),
+                legal_person: legal_person.into(),
+                short_name: None,
+                region_id,
+                enterprise_type: enterprise_type.into(),
+            }
+        }
+    }
     /// The response of `POST /v3/taxi-invoice/taxi-company/create-taxi-company` (新增出租车公司API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {

@@ -33,7 +33,7 @@ pub mod by_plate_number {
     /// The request of `GET /v3/taxi-invoice/taxies/{plate_number}` (获取出租车信息API).
     pub type GetRequest = crate::v3::taxi_invoice::drivers::by_driver_license::GetRequest;
     /// The response of `GET /v3/taxi-invoice/taxies/{plate_number}` (获取出租车信息API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 车牌号
         ///
@@ -76,4 +76,20 @@ pub mod by_plate_number {
         support_invoice: "support_invoice" optional,
         taxi_state: "taxi_state" optional,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`plate_number`, `region_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { company_name: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(plate_number: impl Into<String>, region_id: i64) -> Self {
+            Self {
+                plate_number: plate_number.into(),
+                company_name: None,
+                company_mchid: None,
+                main_license: None,
+                deputy_license: None,
+                region_id,
+                support_invoice: None,
+                taxi_state: None,
+            }
+        }
+    }
 }

@@ -35,7 +35,7 @@ pub mod find_by_token {
         }
     }
     /// The request of `GET /v3/taxi-invoice/user-taxi-order/find-by-token` (根据凭证查询乘客行程单API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetRequest {
         /// 获取乘客行程单详情的凭证
         ///
@@ -65,8 +65,25 @@ pub mod find_by_token {
         region_id: query "region_id" optional,
         auth_mode: query "auth_mode" optional,
     });
+    impl GetRequest {
+        /// A `GetRequest` with its required fields (`token`, `openid`, `appid`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { region_id: Some(…), ..GetRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            token: impl Into<String>,
+            openid: impl Into<String>,
+            appid: impl Into<String>,
+        ) -> Self {
+            Self {
+                token: token.into(),
+                openid: openid.into(),
+                appid: appid.into(),
+                region_id: None,
+                auth_mode: None,
+            }
+        }
+    }
     /// The response of `GET /v3/taxi-invoice/user-taxi-order/find-by-token` (根据凭证查询乘客行程单API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetResponse {
         /// 车牌号
         ///
@@ -106,4 +123,19 @@ pub mod find_by_token {
         pay_time: "pay_time" optional,
         pay_amount: "pay_amount" optional,
     });
+    impl GetResponse {
+        /// A `GetResponse` with its required fields (`region_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { plate_number: Some(…), ..GetResponse::new(…) }`.
+        #[inline]
+        pub fn new(region_id: i64) -> Self {
+            Self {
+                plate_number: None,
+                driver_license: None,
+                up_time: None,
+                region_id,
+                source: None,
+                pay_time: None,
+                pay_amount: None,
+            }
+        }
+    }
 }

@@ -26,7 +26,7 @@ impl<'a> UserTaxiOrders<'a> {
     }
 }
 /// The request of `GET /v3/taxi-invoice/user-taxi-orders` (获取乘客行程单列表API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetRequest {
     /// 最大资源条数
     ///
@@ -66,8 +66,29 @@ pub struct GetRequest {
     end_date: query "end_date" required,
     region_id: query "region_id" required,
 });
+impl GetRequest {
+    /// A `GetRequest` with its required fields (`openid`, `appid`, `begin_date`, `end_date`, `region_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { limit: Some(…), ..GetRequest::new(…) }`.
+    #[inline]
+    pub fn new(
+        openid: impl Into<String>,
+        appid: impl Into<String>,
+        begin_date: impl Into<String>,
+        end_date: impl Into<String>,
+        region_id: i64,
+    ) -> Self {
+        Self {
+            limit: None,
+            offset: None,
+            openid: openid.into(),
+            appid: appid.into(),
+            begin_date: begin_date.into(),
+            end_date: end_date.into(),
+            region_id,
+        }
+    }
+}
 /// The response of `GET /v3/taxi-invoice/user-taxi-orders` (获取乘客行程单列表API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetResponse {
     /// 乘客行程单详情
     pub data: Option<Vec<GetResponseData>>,
@@ -93,6 +114,19 @@ pub struct GetResponse {
     total_count: "total_count" optional,
     links: "links" optional,
 });
+impl GetResponse {
+    /// A `GetResponse` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { data: Some(…), ..GetResponse::new(…) }`.
+    #[inline]
+    pub fn new(offset: i64, limit: i64) -> Self {
+        Self {
+            data: None,
+            offset,
+            limit,
+            total_count: None,
+            links: None,
+        }
+    }
+}
 /// GetResponseData
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseData {

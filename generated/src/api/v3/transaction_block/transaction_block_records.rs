@@ -39,7 +39,7 @@ pub mod by_block_record_id {
         }
     }
     /// The request of `GET /v3/transaction-block/transaction-block-records/{block_record_id}` (查询子商户交易拦截记录详情).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct GetRequest {
         /// 子商户号
         ///
@@ -49,6 +49,15 @@ pub mod by_block_record_id {
     ::wechatpay::runtime::json_object!(GetRequest {
         sub_mchid: query "sub_mchid" required,
     });
+    impl GetRequest {
+        /// A `GetRequest` of its required fields (`sub_mchid`).
+        #[inline]
+        pub fn new(sub_mchid: impl Into<String>) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+            }
+        }
+    }
     /// The response of `GET /v3/transaction-block/transaction-block-records/{block_record_id}` (查询子商户交易拦截记录详情).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct GetResponse {
@@ -157,7 +166,7 @@ pub mod sub_mchid {
             }
         }
         /// The request of `GET /v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid}` (分页查询子商户名下的交易拦截记录).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetRequest {
             /// 最大资源条数
             ///
@@ -172,6 +181,13 @@ pub mod sub_mchid {
             limit: query "limit" required,
             offset: query "offset" optional,
         });
+        impl GetRequest {
+            /// A `GetRequest` with its required fields (`limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { offset: Some(…), ..GetRequest::new(…) }`.
+            #[inline]
+            pub fn new(limit: i64) -> Self {
+                Self { limit, offset: None }
+            }
+        }
         /// The response of `GET /v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid}` (分页查询子商户名下的交易拦截记录).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {

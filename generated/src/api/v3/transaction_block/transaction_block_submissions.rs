@@ -119,7 +119,7 @@ pub mod sub_mchid {
             }
         }
         /// The request of `POST /v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid}` (发起交易拦截申诉).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 商户侧申诉单号
             ///
@@ -134,6 +134,19 @@ pub mod sub_mchid {
             merchant_submit_id: "merchant_submit_id" required,
             submit_data: "submit_data" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` of its required fields (`merchant_submit_id`, `submit_data`).
+            #[inline]
+            pub fn new(
+                merchant_submit_id: impl Into<String>,
+                submit_data: impl Into<String>,
+            ) -> Self {
+                Self {
+                    merchant_submit_id: merchant_submit_id.into(),
+                    submit_data: submit_data.into(),
+                }
+            }
+        }
         /// The response of `POST /v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid}` (发起交易拦截申诉).
         pub type PostResponse = crate::v3::transaction_block::transaction_block_submissions::by_block_submission_id::GetResponse;
         /// 审核结果

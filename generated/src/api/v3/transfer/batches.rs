@@ -27,7 +27,7 @@ impl<'a> Batches<'a> {
     }
 }
 /// The request of `POST /v3/transfer/batches` (发起批量转账API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
     /// 直连商户的appid
     ///
@@ -75,8 +75,35 @@ pub struct PostRequest {
     transfer_scene_id: "transfer_scene_id" required,
     notify_url: "notify_url" optional,
 });
+impl PostRequest {
+    /// A `PostRequest` with its required fields (`appid`, `out_batch_no`, `batch_name`, `batch_remark`, `total_amount`, `total_num`, `transfer_detail_list`, `transfer_scene_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { notify_url: Some(…), ..PostRequest::new(…) }`.
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        appid: impl Into<String>,
+        out_batch_no: impl Into<String>,
+        batch_name: impl Into<String>,
+        batch_remark: impl Into<String>,
+        total_amount: i64,
+        total_num: i64,
+        transfer_detail_list: Vec<PostRequestTransferDetailList>,
+        transfer_scene_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            appid: appid.into(),
+            out_batch_no: out_batch_no.into(),
+            batch_name: batch_name.into(),
+            batch_remark: batch_remark.into(),
+            total_amount,
+            total_num,
+            transfer_detail_list,
+            transfer_scene_id: transfer_scene_id.into(),
+            notify_url: None,
+        }
+    }
+}
 /// PostRequestTransferDetailList
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequestTransferDetailList {
     /// 商家明细单号
     ///
@@ -111,8 +138,28 @@ pub struct PostRequestTransferDetailList {
     user_name: "user_name" required,
     user_id_card: "user_id_card" optional,
 });
+impl PostRequestTransferDetailList {
+    /// A `PostRequestTransferDetailList` with its required fields (`out_detail_no`, `transfer_amount`, `transfer_remark`, `openid`, `user_name`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestTransferDetailList { user_id_card: Some(…), ..PostRequestTransferDetailList::new(…) }`.
+    #[inline]
+    pub fn new(
+        out_detail_no: impl Into<String>,
+        transfer_amount: i64,
+        transfer_remark: impl Into<String>,
+        openid: impl Into<String>,
+        user_name: impl Into<String>,
+    ) -> Self {
+        Self {
+            out_detail_no: out_detail_no.into(),
+            transfer_amount,
+            transfer_remark: transfer_remark.into(),
+            openid: openid.into(),
+            user_name: user_name.into(),
+            user_id_card: None,
+        }
+    }
+}
 /// The response of `POST /v3/transfer/batches` (发起批量转账API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostResponse {
     /// 商家批次单号
     ///
@@ -137,6 +184,18 @@ pub struct PostResponse {
     create_time: "create_time" optional,
     batch_status: "batch_status" optional,
 });
+impl PostResponse {
+    /// A `PostResponse` with its required fields (`out_batch_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { batch_id: Some(…), ..PostResponse::new(…) }`.
+    #[inline]
+    pub fn new(out_batch_no: impl Into<String>) -> Self {
+        Self {
+            out_batch_no: out_batch_no.into(),
+            batch_id: None,
+            create_time: None,
+            batch_status: None,
+        }
+    }
+}
 /// 批次状态
 ///
 /// A value this client does not know yet is kept as [`PostResponseBatchStatus::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -201,7 +260,7 @@ pub mod batch_id {
             }
         }
         /// The request of `GET /v3/transfer/batches/batch-id/{batch_id}` (微信批次单号查询批次单API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetRequest {
             /// 是否查询转账明细单
             ///
@@ -226,6 +285,18 @@ pub mod batch_id {
             limit: query "limit" optional,
             detail_status: query "detail_status" optional,
         });
+        impl GetRequest {
+            /// A `GetRequest` with its required fields (`need_query_detail`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { offset: Some(…), ..GetRequest::new(…) }`.
+            #[inline]
+            pub fn new(need_query_detail: bool) -> Self {
+                Self {
+                    need_query_detail,
+                    offset: None,
+                    limit: None,
+                    detail_status: None,
+                }
+            }
+        }
         /// The response of `GET /v3/transfer/batches/batch-id/{batch_id}` (微信批次单号查询批次单API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -398,7 +469,7 @@ pub mod batch_id {
                         }
                     }
                     /// The response of `GET /v3/transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}` (微信明细单号查询明细单API).
-                    #[derive(Clone, Debug, PartialEq, Default)]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct GetResponse {
                         /// 商户号
                         ///
@@ -473,6 +544,31 @@ pub mod batch_id {
                         initiate_time: "initiate_time" optional,
                         update_time: "update_time" optional,
                     });
+                    impl GetResponse {
+                        /// A `GetResponse` with its required fields (`batch_id`, `detail_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+                        #[inline]
+                        pub fn new(
+                            batch_id: impl Into<String>,
+                            detail_id: impl Into<String>,
+                        ) -> Self {
+                            Self {
+                                mchid: None,
+                                out_batch_no: None,
+                                batch_id: batch_id.into(),
+                                appid: None,
+                                out_detail_no: None,
+                                detail_id: detail_id.into(),
+                                detail_status: None,
+                                transfer_amount: None,
+                                transfer_remark: None,
+                                fail_reason: None,
+                                openid: None,
+                                user_name: None,
+                                initiate_time: None,
+                                update_time: None,
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -522,7 +618,7 @@ pub mod out_batch_no {
             }
         }
         /// The request of `GET /v3/transfer/batches/out-batch-no/{out_batch_no}` (商家批次单号查询批次单API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetRequest {
             /// 是否查询转账明细单
             ///
@@ -547,6 +643,18 @@ pub mod out_batch_no {
             limit: query "limit" optional,
             detail_status: query "detail_status" optional,
         });
+        impl GetRequest {
+            /// A `GetRequest` with its required fields (`need_query_detail`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { offset: Some(…), ..GetRequest::new(…) }`.
+            #[inline]
+            pub fn new(need_query_detail: bool) -> Self {
+                Self {
+                    need_query_detail,
+                    offset: None,
+                    limit: None,
+                    detail_status: None,
+                }
+            }
+        }
         /// The response of `GET /v3/transfer/batches/out-batch-no/{out_batch_no}` (商家批次单号查询批次单API).
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponse {
@@ -616,7 +724,7 @@ pub mod out_batch_no {
                         }
                     }
                     /// The response of `GET /v3/transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}` (商家明细单号查询明细单API).
-                    #[derive(Clone, Debug, PartialEq, Default)]
+                    #[derive(Clone, Debug, PartialEq)]
                     pub struct GetResponse {
                         /// 商户号
                         ///
@@ -691,6 +799,31 @@ pub mod out_batch_no {
                         initiate_time: "initiate_time" optional,
                         update_time: "update_time" optional,
                     });
+                    impl GetResponse {
+                        /// A `GetResponse` with its required fields (`out_batch_no`, `out_detail_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+                        #[inline]
+                        pub fn new(
+                            out_batch_no: impl Into<String>,
+                            out_detail_no: impl Into<String>,
+                        ) -> Self {
+                            Self {
+                                mchid: None,
+                                out_batch_no: out_batch_no.into(),
+                                batch_id: None,
+                                appid: None,
+                                out_detail_no: out_detail_no.into(),
+                                detail_id: None,
+                                detail_status: None,
+                                transfer_amount: None,
+                                transfer_remark: None,
+                                fail_reason: None,
+                                openid: None,
+                                user_name: None,
+                                initiate_time: None,
+                                update_time: None,
+                            }
+                        }
+                    }
                 }
             }
         }

@@ -22,7 +22,7 @@ impl<'a> BillReceipt<'a> {
     }
 }
 /// The request of `POST /v3/transfer/bill-receipt` (转账电子回单申请受理API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
     /// 商家批次单号
     ///
@@ -32,8 +32,17 @@ pub struct PostRequest {
 ::wechatpay::runtime::json_object!(PostRequest {
     out_batch_no: "out_batch_no" required,
 });
+impl PostRequest {
+    /// A `PostRequest` of its required fields (`out_batch_no`).
+    #[inline]
+    pub fn new(out_batch_no: impl Into<String>) -> Self {
+        Self {
+            out_batch_no: out_batch_no.into(),
+        }
+    }
+}
 /// The response of `POST /v3/transfer/bill-receipt` (转账电子回单申请受理API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PostResponse {
     /// 商家批次单号
     ///
@@ -78,6 +87,22 @@ pub struct PostResponse {
     create_time: "create_time" optional,
     update_time: "update_time" optional,
 });
+impl PostResponse {
+    /// A `PostResponse` with its required fields (`out_batch_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { signature_no: Some(…), ..PostResponse::new(…) }`.
+    #[inline]
+    pub fn new(out_batch_no: impl Into<String>) -> Self {
+        Self {
+            out_batch_no: out_batch_no.into(),
+            signature_no: None,
+            signature_status: None,
+            hash_type: None,
+            hash_value: None,
+            download_url: None,
+            create_time: None,
+            update_time: None,
+        }
+    }
+}
 /// `/v3/transfer/bill-receipt/{out_batch_no}`
 pub mod by_out_batch_no {
     /// The chain step for `/v3/transfer/bill-receipt/{out_batch_no}`, reached with `client.v3().transfer().bill_receipt().out_batch_no(out_batch_no)`.

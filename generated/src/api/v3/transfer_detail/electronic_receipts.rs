@@ -54,6 +54,20 @@ pub struct GetRequest {
     out_batch_no: query "out_batch_no" optional,
     out_detail_no: query "out_detail_no" required,
 });
+impl GetRequest {
+    /// A `GetRequest` with its required fields (`accept_type`, `out_detail_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { out_batch_no: Some(…), ..GetRequest::new(…) }`.
+    #[inline]
+    pub fn new(
+        accept_type: GetRequestAcceptType,
+        out_detail_no: impl Into<String>,
+    ) -> Self {
+        Self {
+            accept_type,
+            out_batch_no: None,
+            out_detail_no: out_detail_no.into(),
+        }
+    }
+}
 /// 受理类型
 ///
 /// A value this client does not know yet is kept as [`GetRequestAcceptType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -75,7 +89,7 @@ pub enum GetRequestAcceptType {
     TransferToBank = "TRANSFER_TO_BANK",
 });
 /// The response of `GET /v3/transfer-detail/electronic-receipts` (查询转账明细电子回单受理结果API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetResponse {
     /// 受理类型
     ///
@@ -120,6 +134,25 @@ pub struct GetResponse {
     hash_value: "hash_value" optional,
     download_url: "download_url" optional,
 });
+impl GetResponse {
+    /// A `GetResponse` with its required fields (`accept_type`, `out_detail_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { out_batch_no: Some(…), ..GetResponse::new(…) }`.
+    #[inline]
+    pub fn new(
+        accept_type: impl Into<String>,
+        out_detail_no: impl Into<String>,
+    ) -> Self {
+        Self {
+            accept_type: accept_type.into(),
+            out_batch_no: None,
+            out_detail_no: out_detail_no.into(),
+            signature_no: None,
+            signature_status: None,
+            hash_type: None,
+            hash_value: None,
+            download_url: None,
+        }
+    }
+}
 /// The request of `POST /v3/transfer-detail/electronic-receipts` (转账明细电子回单受理API).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PostRequest {
@@ -141,6 +174,20 @@ pub struct PostRequest {
     out_batch_no: "out_batch_no" optional,
     out_detail_no: "out_detail_no" required,
 });
+impl PostRequest {
+    /// A `PostRequest` with its required fields (`accept_type`, `out_detail_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { out_batch_no: Some(…), ..PostRequest::new(…) }`.
+    #[inline]
+    pub fn new(
+        accept_type: PostRequestAcceptType,
+        out_detail_no: impl Into<String>,
+    ) -> Self {
+        Self {
+            accept_type,
+            out_batch_no: None,
+            out_detail_no: out_detail_no.into(),
+        }
+    }
+}
 /// 受理类型
 pub type PostRequestAcceptType = crate::v3::transfer_detail::electronic_receipts::GetRequestAcceptType;
 /// The response of `POST /v3/transfer-detail/electronic-receipts` (转账明细电子回单受理API).

@@ -22,7 +22,7 @@ impl<'a> Elecvoucherfile<'a> {
     }
 }
 /// The request of `GET /v3/transferdownload/elecvoucherfile` (下载电子回单API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetRequest {
     /// 前序download_url的查询参数
     ///
@@ -37,3 +37,13 @@ pub struct GetRequest {
     token: query "token" required,
     source: query "source" required,
 });
+impl GetRequest {
+    /// A `GetRequest` of its required fields (`token`, `source`).
+    #[inline]
+    pub fn new(token: impl Into<String>, source: impl Into<String>) -> Self {
+        Self {
+            token: token.into(),
+            source: source.into(),
+        }
+    }
+}

@@ -21,7 +21,7 @@ impl<'a> Signfile<'a> {
     }
 }
 /// The request of `GET /v3/transferdownload/signfile` (下载电子回单API).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetRequest {
     /// 前序download_url的查询参数
     ///
@@ -31,3 +31,10 @@ pub struct GetRequest {
 ::wechatpay::runtime::json_object!(GetRequest {
     token: query "token" required,
 });
+impl GetRequest {
+    /// A `GetRequest` of its required fields (`token`).
+    #[inline]
+    pub fn new(token: impl Into<String>) -> Self {
+        Self { token: token.into() }
+    }
+}

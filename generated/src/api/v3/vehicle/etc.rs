@@ -68,7 +68,7 @@ pub mod contracts {
             sub_mchid: query "sub_mchid" optional,
         });
         /// The response of `GET /v3/vehicle/etc/contracts/{contract_id}` (通过商户ETC绑定号查询签约状态).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 发起签约的appid
             ///
@@ -118,6 +118,23 @@ pub mod contracts {
             plate_number: "plate_number" optional,
             sub_openid: "sub_openid" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`contract_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { appid: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(contract_id: impl Into<String>) -> Self {
+                Self {
+                    appid: None,
+                    sp_mchid: None,
+                    sp_openid: None,
+                    sub_appid: None,
+                    sub_mchid: None,
+                    contract_id: contract_id.into(),
+                    bind_state: None,
+                    plate_number: None,
+                    sub_openid: None,
+                }
+            }
+        }
     }
 }
 /// `/v3/vehicle/etc/preopen`
@@ -139,7 +156,7 @@ pub mod preopen {
         }
     }
     /// The request of `POST /v3/vehicle/etc/preopen` (预开通用户ETC指定卡扣费API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 服务商appid
         ///
@@ -187,8 +204,31 @@ pub mod preopen {
         identify: "identify" required,
         bank_card_no: "bank_card_no" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`sp_appid`, `openid`, `plan_id`, `plate_number`, `identify`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_appid: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            sp_appid: impl Into<String>,
+            openid: impl Into<String>,
+            plan_id: impl Into<String>,
+            plate_number: impl Into<String>,
+            identify: PostRequestIdentify,
+        ) -> Self {
+            Self {
+                sp_appid: sp_appid.into(),
+                sub_appid: None,
+                sub_mchid: None,
+                openid: openid.into(),
+                plan_id: plan_id.into(),
+                etc_device_id: None,
+                plate_number: plate_number.into(),
+                identify,
+                bank_card_no: None,
+            }
+        }
+    }
     /// 实名信息
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestIdentify {
         /// 姓名
         ///
@@ -208,6 +248,21 @@ pub mod preopen {
         encrypted_credential_id: "encrypted_credential_id" required,
         credential_type: "credential_type" required,
     });
+    impl PostRequestIdentify {
+        /// A `PostRequestIdentify` of its required fields (`encrypted_real_name`, `encrypted_credential_id`, `credential_type`).
+        #[inline]
+        pub fn new(
+            encrypted_real_name: impl Into<String>,
+            encrypted_credential_id: impl Into<String>,
+            credential_type: impl Into<String>,
+        ) -> Self {
+            Self {
+                encrypted_real_name: encrypted_real_name.into(),
+                encrypted_credential_id: encrypted_credential_id.into(),
+                credential_type: credential_type.into(),
+            }
+        }
+    }
     /// The response of `POST /v3/vehicle/etc/preopen` (预开通用户ETC指定卡扣费API).
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponse {
@@ -263,7 +318,7 @@ pub mod transactions {
             }
         }
         /// The request of `POST /v3/vehicle/etc/transactions/highway` (高速场景商户扣款API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 商户订单号
             ///
@@ -317,6 +372,32 @@ pub mod transactions {
             amount: "amount" required,
             device_info: "device_info" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`out_trade_no`, `appid`, `contract_id`, `description`, `highway_info`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { sub_mchid: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                out_trade_no: impl Into<String>,
+                appid: impl Into<String>,
+                contract_id: impl Into<String>,
+                description: impl Into<String>,
+                highway_info: PostRequestHighwayInfo,
+                amount: PostRequestAmount,
+            ) -> Self {
+                Self {
+                    out_trade_no: out_trade_no.into(),
+                    sub_mchid: None,
+                    appid: appid.into(),
+                    sub_appid: None,
+                    contract_id: contract_id.into(),
+                    description: description.into(),
+                    attach: None,
+                    goods_tag: None,
+                    highway_info,
+                    amount,
+                    device_info: None,
+                }
+            }
+        }
         /// 订单金额
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostRequestAmount {
@@ -334,7 +415,7 @@ pub mod transactions {
             currency: "currency" optional,
         });
         /// 设备信息
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestDeviceInfo {
             /// 商户端设备号
             ///
@@ -349,8 +430,18 @@ pub mod transactions {
             device_id: "device_id" optional,
             device_ip: "device_ip" required,
         });
+        impl PostRequestDeviceInfo {
+            /// A `PostRequestDeviceInfo` with its required fields (`device_ip`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestDeviceInfo { device_id: Some(…), ..PostRequestDeviceInfo::new(…) }`.
+            #[inline]
+            pub fn new(device_ip: impl Into<String>) -> Self {
+                Self {
+                    device_id: None,
+                    device_ip: device_ip.into(),
+                }
+            }
+        }
         /// 高速场景信息
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequestHighwayInfo {
             /// 车牌号
             ///
@@ -400,8 +491,31 @@ pub mod transactions {
             carrying_capacity: "carrying_capacity" optional,
             carrying_range: "carrying_range" optional,
         });
+        impl PostRequestHighwayInfo {
+            /// A `PostRequestHighwayInfo` with its required fields (`plate_number`, `start_time`, `end_time`, `channel_type`, `entrance`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestHighwayInfo { car_type: Some(…), ..PostRequestHighwayInfo::new(…) }`.
+            #[inline]
+            pub fn new(
+                plate_number: impl Into<String>,
+                start_time: impl Into<String>,
+                end_time: impl Into<String>,
+                channel_type: impl Into<String>,
+                entrance: impl Into<String>,
+            ) -> Self {
+                Self {
+                    plate_number: plate_number.into(),
+                    start_time: start_time.into(),
+                    end_time: end_time.into(),
+                    channel_type: channel_type.into(),
+                    car_type: None,
+                    entrance: entrance.into(),
+                    exit: None,
+                    carrying_capacity: None,
+                    carrying_range: None,
+                }
+            }
+        }
         /// The response of `POST /v3/vehicle/etc/transactions/highway` (高速场景商户扣款API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 商户号
             ///
@@ -478,6 +592,34 @@ pub mod transactions {
             device_info: "device_info" optional,
             promotion_detail: "promotion_detail" optional,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`appid`, `out_trade_no`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { mchid: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(
+                appid: impl Into<String>,
+                out_trade_no: impl Into<String>,
+                amount: PostResponseAmount,
+            ) -> Self {
+                Self {
+                    mchid: None,
+                    sub_mchid: None,
+                    appid: appid.into(),
+                    sub_appid: None,
+                    out_trade_no: out_trade_no.into(),
+                    transaction_id: None,
+                    attach: None,
+                    trade_type: None,
+                    bank_type: None,
+                    success_time: None,
+                    trade_state: None,
+                    trade_state_desc: None,
+                    payer: None,
+                    amount,
+                    device_info: None,
+                    promotion_detail: None,
+                }
+            }
+        }
         /// 订单金额
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct PostResponseAmount {
@@ -626,7 +768,7 @@ pub mod transactions {
             /// The request of `GET /v3/vehicle/etc/transactions/id/{transaction_id}` (查询订单API).
             pub type GetRequest = crate::v3::vehicle::etc::contracts::by_contract_id::GetRequest;
             /// The response of `GET /v3/vehicle/etc/transactions/id/{transaction_id}` (查询订单API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 商户号
                 ///
@@ -703,6 +845,30 @@ pub mod transactions {
                 device_info: "device_info" optional,
                 promotion_detail: "promotion_detail" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`transaction_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(transaction_id: impl Into<String>) -> Self {
+                    Self {
+                        mchid: None,
+                        sub_mchid: None,
+                        appid: None,
+                        sub_appid: None,
+                        out_trade_no: None,
+                        transaction_id: transaction_id.into(),
+                        attach: None,
+                        trade_type: None,
+                        bank_type: None,
+                        success_time: None,
+                        trade_state: None,
+                        trade_state_desc: None,
+                        payer: None,
+                        amount: None,
+                        device_info: None,
+                        promotion_detail: None,
+                    }
+                }
+            }
             /// 订单金额
             pub type GetResponseAmount = crate::v3::vehicle::etc::transactions::highway::PostResponseAmount;
             /// 设备信息
@@ -751,7 +917,7 @@ pub mod transactions {
             /// The request of `GET /v3/vehicle/etc/transactions/out-trade-no/{out_trade_no}` (查询订单API).
             pub type GetRequest = crate::v3::vehicle::etc::contracts::by_contract_id::GetRequest;
             /// The response of `GET /v3/vehicle/etc/transactions/out-trade-no/{out_trade_no}` (查询订单API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 商户号
                 ///
@@ -828,6 +994,30 @@ pub mod transactions {
                 device_info: "device_info" optional,
                 promotion_detail: "promotion_detail" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { mchid: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(out_trade_no: impl Into<String>) -> Self {
+                    Self {
+                        mchid: None,
+                        sub_mchid: None,
+                        appid: None,
+                        sub_appid: None,
+                        out_trade_no: out_trade_no.into(),
+                        transaction_id: None,
+                        attach: None,
+                        trade_type: None,
+                        bank_type: None,
+                        success_time: None,
+                        trade_state: None,
+                        trade_state_desc: None,
+                        payer: None,
+                        amount: None,
+                        device_info: None,
+                        promotion_detail: None,
+                    }
+                }
+            }
             /// 订单金额
             pub type GetResponseAmount = crate::v3::vehicle::etc::transactions::highway::PostResponseAmount;
             /// 设备信息
@@ -885,7 +1075,7 @@ pub mod users {
                 }
             }
             /// The request of `GET /v3/vehicle/etc/users/{openid}/contracts` (查询ETC签约状态API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetRequest {
                 /// 特约商户号
                 ///
@@ -905,8 +1095,22 @@ pub mod users {
                 plan_id: query "plan_id" required,
                 plate_number: query "plate_number" required,
             });
+            impl GetRequest {
+                /// A `GetRequest` with its required fields (`plan_id`, `plate_number`); every optional field is `None`. Set optional ones with struct update syntax: `GetRequest { sub_mchid: Some(…), ..GetRequest::new(…) }`.
+                #[inline]
+                pub fn new(
+                    plan_id: impl Into<String>,
+                    plate_number: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        sub_mchid: None,
+                        plan_id: plan_id.into(),
+                        plate_number: plate_number.into(),
+                    }
+                }
+            }
             /// The response of `GET /v3/vehicle/etc/users/{openid}/contracts` (查询ETC签约状态API).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 发起签约的appid
                 ///
@@ -956,6 +1160,23 @@ pub mod users {
                 plate_number: "plate_number" required,
                 sub_openid: "sub_openid" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`plate_number`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { appid: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(plate_number: impl Into<String>) -> Self {
+                    Self {
+                        appid: None,
+                        sp_mchid: None,
+                        sp_openid: None,
+                        sub_appid: None,
+                        sub_mchid: None,
+                        contract_id: None,
+                        bind_state: None,
+                        plate_number: plate_number.into(),
+                        sub_openid: None,
+                    }
+                }
+            }
         }
     }
 }

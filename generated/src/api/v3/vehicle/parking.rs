@@ -76,6 +76,32 @@ pub mod parkings {
         parking_name: "parking_name" required,
         free_duration: "free_duration" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` of its required fields (`sub_mchid`, `out_parking_no`, `plate_number`, `plate_color`, `notify_url`, `start_time`, `parking_name`, `free_duration`).
+        #[inline]
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            sub_mchid: impl Into<String>,
+            out_parking_no: impl Into<String>,
+            plate_number: impl Into<String>,
+            plate_color: crate::types::VehiclePlateColor,
+            notify_url: impl Into<String>,
+            start_time: impl Into<String>,
+            parking_name: impl Into<String>,
+            free_duration: i64,
+        ) -> Self {
+            Self {
+                sub_mchid: sub_mchid.into(),
+                out_parking_no: out_parking_no.into(),
+                plate_number: plate_number.into(),
+                plate_color,
+                notify_url: notify_url.into(),
+                start_time: start_time.into(),
+                parking_name: parking_name.into(),
+                free_duration,
+            }
+        }
+    }
     /// The response of `POST /v3/vehicle/parking/parkings` (创建停车入场API).
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
@@ -125,6 +151,30 @@ pub mod parkings {
         state: "state" optional,
         block_reason: "block_reason" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`out_parking_no`, `plate_number`, `plate_color`, `start_time`, `parking_name`, `free_duration`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { id: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            out_parking_no: impl Into<String>,
+            plate_number: impl Into<String>,
+            plate_color: crate::types::VehiclePlateColor,
+            start_time: impl Into<String>,
+            parking_name: impl Into<String>,
+            free_duration: i64,
+        ) -> Self {
+            Self {
+                id: None,
+                out_parking_no: out_parking_no.into(),
+                plate_number: plate_number.into(),
+                plate_color,
+                start_time: start_time.into(),
+                parking_name: parking_name.into(),
+                free_duration,
+                state: None,
+                block_reason: None,
+            }
+        }
+    }
     /// 不可用状态描述
     ///
     /// A value this client does not know yet is kept as [`PostResponseBlockReason::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -233,6 +283,25 @@ pub mod services {
             plate_color: query "plate_color" required,
             openid: query "openid" required,
         });
+        impl GetRequest {
+            /// A `GetRequest` of its required fields (`appid`, `sub_mchid`, `plate_number`, `plate_color`, `openid`).
+            #[inline]
+            pub fn new(
+                appid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                plate_number: impl Into<String>,
+                plate_color: GetRequestPlateColor,
+                openid: impl Into<String>,
+            ) -> Self {
+                Self {
+                    appid: appid.into(),
+                    sub_mchid: sub_mchid.into(),
+                    plate_number: plate_number.into(),
+                    plate_color,
+                    openid: openid.into(),
+                }
+            }
+        }
         /// 车牌颜色
         ///
         /// A value this client does not know yet is kept as [`GetRequestPlateColor::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -291,6 +360,23 @@ pub mod services {
             openid: "openid" required,
             service_state: "service_state" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`plate_number`, `plate_color`, `openid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { service_open_time: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(
+                plate_number: impl Into<String>,
+                plate_color: crate::types::VehiclePlateColor,
+                openid: impl Into<String>,
+            ) -> Self {
+                Self {
+                    plate_number: plate_number.into(),
+                    plate_color,
+                    service_open_time: None,
+                    openid: openid.into(),
+                    service_state: None,
+                }
+            }
+        }
         /// 车牌服务开通状态
         ///
         /// A value this client does not know yet is kept as [`GetResponseServiceState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.

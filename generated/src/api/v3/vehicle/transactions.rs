@@ -61,7 +61,7 @@ pub mod out_trade_no {
             sub_mchid: query "sub_mchid" optional,
         });
         /// The response of `GET /v3/vehicle/transactions/out-trade-no/{out_trade_no}` (查询订单API).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 应用ID
             ///
@@ -153,6 +153,36 @@ pub mod out_trade_no {
             amount: "amount" optional,
             promotion_detail: "promotion_detail" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`sub_mchid`, `out_trade_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { appid: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(
+                sub_mchid: impl Into<String>,
+                out_trade_no: impl Into<String>,
+            ) -> Self {
+                Self {
+                    appid: None,
+                    sub_appid: None,
+                    sp_mchid: None,
+                    sub_mchid: sub_mchid.into(),
+                    description: None,
+                    create_time: None,
+                    out_trade_no: out_trade_no.into(),
+                    transaction_id: None,
+                    trade_state: None,
+                    trade_state_description: None,
+                    success_time: None,
+                    bank_type: None,
+                    user_repaid: None,
+                    attach: None,
+                    trade_scene: None,
+                    parking_info: None,
+                    payer: None,
+                    amount: None,
+                    promotion_detail: None,
+                }
+            }
+        }
         /// 订单金额信息
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseAmount {
@@ -316,7 +346,7 @@ pub mod parking {
         }
     }
     /// The request of `POST /v3/vehicle/transactions/parking` (扣费受理API).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 应用ID
         ///
@@ -377,8 +407,38 @@ pub mod parking {
         amount: "amount" required,
         parking_info: "parking_info" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`appid`, `sub_appid`, `sub_mchid`, `description`, `out_trade_no`, `trade_scene`, `notify_url`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { attach: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            appid: impl Into<String>,
+            sub_appid: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            description: impl Into<String>,
+            out_trade_no: impl Into<String>,
+            trade_scene: impl Into<String>,
+            notify_url: impl Into<String>,
+            amount: PostRequestAmount,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                sub_appid: sub_appid.into(),
+                sub_mchid: sub_mchid.into(),
+                description: description.into(),
+                attach: None,
+                out_trade_no: out_trade_no.into(),
+                trade_scene: trade_scene.into(),
+                goods_tag: None,
+                notify_url: notify_url.into(),
+                profit_sharing: None,
+                amount,
+                parking_info: None,
+            }
+        }
+    }
     /// 订单金额
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestAmount {
         /// 订单金额
         ///
@@ -393,6 +453,13 @@ pub mod parking {
         total: "total" required,
         currency: "currency" optional,
     });
+    impl PostRequestAmount {
+        /// A `PostRequestAmount` with its required fields (`total`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequestAmount { currency: Some(…), ..PostRequestAmount::new(…) }`.
+        #[inline]
+        pub fn new(total: i64) -> Self {
+            Self { total, currency: None }
+        }
+    }
     /// 货币类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestAmountCurrency::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -451,6 +518,32 @@ pub mod parking {
         charging_duration: "charging_duration" required,
         device_id: "device_id" required,
     });
+    impl PostRequestParkingInfo {
+        /// A `PostRequestParkingInfo` of its required fields (`parking_id`, `plate_number`, `plate_color`, `start_time`, `end_time`, `parking_name`, `charging_duration`, `device_id`).
+        #[inline]
+        #[allow(clippy::too_many_arguments)]
+        pub fn new(
+            parking_id: impl Into<String>,
+            plate_number: impl Into<String>,
+            plate_color: crate::types::VehiclePlateColor,
+            start_time: impl Into<String>,
+            end_time: impl Into<String>,
+            parking_name: impl Into<String>,
+            charging_duration: i64,
+            device_id: impl Into<String>,
+        ) -> Self {
+            Self {
+                parking_id: parking_id.into(),
+                plate_number: plate_number.into(),
+                plate_color,
+                start_time: start_time.into(),
+                end_time: end_time.into(),
+                parking_name: parking_name.into(),
+                charging_duration,
+                device_id: device_id.into(),
+            }
+        }
+    }
     /// 分账标识
     ///
     /// A value this client does not know yet is kept as [`PostRequestProfitSharing::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -561,6 +654,39 @@ pub mod parking {
         amount: "amount" required,
         promotion_detail: "promotion_detail" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`appid`, `description`, `out_trade_no`, `trade_scene`, `amount`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { sub_appid: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            appid: impl Into<String>,
+            description: impl Into<String>,
+            out_trade_no: impl Into<String>,
+            trade_scene: PostResponseTradeScene,
+            amount: PostResponseAmount,
+        ) -> Self {
+            Self {
+                appid: appid.into(),
+                sub_appid: None,
+                sp_mchid: None,
+                sub_mchid: None,
+                description: description.into(),
+                create_time: None,
+                out_trade_no: out_trade_no.into(),
+                transaction_id: None,
+                trade_state: None,
+                trade_state_description: None,
+                success_time: None,
+                bank_type: None,
+                user_repaid: None,
+                attach: None,
+                trade_scene,
+                parking_info: None,
+                payer: None,
+                amount,
+                promotion_detail: None,
+            }
+        }
+    }
     /// 订单金额信息
     #[derive(Clone, Debug, PartialEq, Default)]
     pub struct PostResponseAmount {

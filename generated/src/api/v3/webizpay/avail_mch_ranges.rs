@@ -37,7 +37,7 @@ impl<'a> AvailMchRanges<'a> {
     }
 }
 /// The request of `GET /v3/webizpay/avail-mch-ranges` (查询可用商户范围列表).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetRequest {
     /// 服务商商户号
     ///
@@ -47,8 +47,15 @@ pub struct GetRequest {
 ::wechatpay::runtime::json_object!(GetRequest {
     sp_mchid: query "sp_mchid" required,
 });
+impl GetRequest {
+    /// A `GetRequest` of its required fields (`sp_mchid`).
+    #[inline]
+    pub fn new(sp_mchid: impl Into<String>) -> Self {
+        Self { sp_mchid: sp_mchid.into() }
+    }
+}
 /// The response of `GET /v3/webizpay/avail-mch-ranges` (查询可用商户范围列表).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GetResponse {
     /// 服务商商户号
     ///
@@ -61,6 +68,16 @@ pub struct GetResponse {
     sp_mchid: "sp_mchid" required,
     range_list: "range_list" optional,
 });
+impl GetResponse {
+    /// A `GetResponse` with its required fields (`sp_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { range_list: Some(…), ..GetResponse::new(…) }`.
+    #[inline]
+    pub fn new(sp_mchid: impl Into<String>) -> Self {
+        Self {
+            sp_mchid: sp_mchid.into(),
+            range_list: None,
+        }
+    }
+}
 /// GetResponseRangeList
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct GetResponseRangeList {
@@ -110,6 +127,19 @@ pub struct PostRequest {
     sp_mchid: "sp_mchid" required,
     identifier_type: "identifier_type" required,
 });
+impl PostRequest {
+    /// A `PostRequest` of its required fields (`sp_mchid`, `identifier_type`).
+    #[inline]
+    pub fn new(
+        sp_mchid: impl Into<String>,
+        identifier_type: PostRequestIdentifierType,
+    ) -> Self {
+        Self {
+            sp_mchid: sp_mchid.into(),
+            identifier_type,
+        }
+    }
+}
 /// 商户标识类型
 pub type PostRequestIdentifierType = crate::v3::webizpay::avail_mch_ranges::GetResponseRangeListIdentifierType;
 /// The response of `POST /v3/webizpay/avail-mch-ranges` (创建可用商户范围).
@@ -187,7 +217,7 @@ pub mod by_range_id {
             }
         }
         /// The request of `GET /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers` (查询商户标识列表).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetRequest {
             /// 服务商商户号
             ///
@@ -207,8 +237,19 @@ pub mod by_range_id {
             offset: query "offset" required,
             limit: query "limit" required,
         });
+        impl GetRequest {
+            /// A `GetRequest` of its required fields (`sp_mchid`, `offset`, `limit`).
+            #[inline]
+            pub fn new(sp_mchid: impl Into<String>, offset: i64, limit: i64) -> Self {
+                Self {
+                    sp_mchid: sp_mchid.into(),
+                    offset,
+                    limit,
+                }
+            }
+        }
         /// The response of `GET /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers` (查询商户标识列表).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 分页开始位置
             ///
@@ -236,8 +277,21 @@ pub mod by_range_id {
             total_count: "total_count" optional,
             data: "data" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`offset`, `limit`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { count: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(offset: i64, limit: i64) -> Self {
+                Self {
+                    offset,
+                    limit,
+                    count: None,
+                    total_count: None,
+                    data: None,
+                }
+            }
+        }
         /// The request of `POST /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers` (添加商户标识).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 服务商商户号
             ///
@@ -252,8 +306,21 @@ pub mod by_range_id {
             sp_mchid: "sp_mchid" required,
             merchant_identifier: "merchant_identifier" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` of its required fields (`sp_mchid`, `merchant_identifier`).
+            #[inline]
+            pub fn new(
+                sp_mchid: impl Into<String>,
+                merchant_identifier: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sp_mchid: sp_mchid.into(),
+                    merchant_identifier: merchant_identifier.into(),
+                }
+            }
+        }
         /// The response of `POST /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers` (添加商户标识).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 可用商户范围id
             ///
@@ -263,6 +330,13 @@ pub mod by_range_id {
         ::wechatpay::runtime::json_object!(PostResponse {
             range_id: "range_id" required,
         });
+        impl PostResponse {
+            /// A `PostResponse` of its required fields (`range_id`).
+            #[inline]
+            pub fn new(range_id: impl Into<String>) -> Self {
+                Self { range_id: range_id.into() }
+            }
+        }
         /// `/v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}`
         pub mod by_merchant_identifier {
             /// The chain step for `/v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}`, reached with `client.v3().webizpay().avail_mch_ranges().range_id(range_id).merchant_identifiers().merchant_identifier(merchant_identifier)`.
@@ -287,7 +361,7 @@ pub mod by_range_id {
                 }
             }
             /// The request of `DELETE /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}` (删除商户标识).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct DeleteRequest {
                 /// 服务商商户号
                 ///
@@ -297,6 +371,13 @@ pub mod by_range_id {
             ::wechatpay::runtime::json_object!(DeleteRequest {
                 sp_mchid: "sp_mchid" required,
             });
+            impl DeleteRequest {
+                /// A `DeleteRequest` of its required fields (`sp_mchid`).
+                #[inline]
+                pub fn new(sp_mchid: impl Into<String>) -> Self {
+                    Self { sp_mchid: sp_mchid.into() }
+                }
+            }
             /// The response of `DELETE /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}` (删除商户标识).
             pub type DeleteResponse = crate::v3::webizpay::avail_mch_ranges::by_range_id::merchant_identifiers::PostResponse;
         }

@@ -33,7 +33,7 @@ pub mod proof {
         }
     }
     /// The request of `POST /v3/webizpay/bill/proof` (申请企业商户企业支付出资凭证).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 服务商商户号
         ///
@@ -68,8 +68,28 @@ pub mod proof {
         entity_name: "entity_name" optional,
         out_operation_id: "out_operation_id" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`sp_mchid`, `sub_mchid`, `start_date`, `end_date`, `out_operation_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { entity_name: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            sp_mchid: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            start_date: impl Into<String>,
+            end_date: impl Into<String>,
+            out_operation_id: impl Into<String>,
+        ) -> Self {
+            Self {
+                sp_mchid: sp_mchid.into(),
+                sub_mchid: sub_mchid.into(),
+                start_date: start_date.into(),
+                end_date: end_date.into(),
+                entity_name: None,
+                out_operation_id: out_operation_id.into(),
+            }
+        }
+    }
     /// The response of `POST /v3/webizpay/bill/proof` (申请企业商户企业支付出资凭证).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 服务商商户号
         ///
@@ -129,6 +149,32 @@ pub mod proof {
         create_time: "create_time" optional,
         updated_time: "updated_time" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`sp_mchid`, `out_operation_id`, `sub_mchid`, `start_date`, `end_date`, `entity_name`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { operation_id: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            sp_mchid: impl Into<String>,
+            out_operation_id: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            start_date: impl Into<String>,
+            end_date: impl Into<String>,
+            entity_name: impl Into<String>,
+        ) -> Self {
+            Self {
+                sp_mchid: sp_mchid.into(),
+                out_operation_id: out_operation_id.into(),
+                operation_id: None,
+                sub_mchid: sub_mchid.into(),
+                start_date: start_date.into(),
+                end_date: end_date.into(),
+                entity_name: entity_name.into(),
+                proof_id: None,
+                download_url: None,
+                create_time: None,
+                updated_time: None,
+            }
+        }
+    }
 }
 /// `/v3/webizpay/bill/trade-bill`
 pub mod trade_bill {
@@ -174,6 +220,23 @@ pub mod trade_bill {
         date: "date" required,
         type_: "type" required,
     });
+    impl PostRequest {
+        /// A `PostRequest` of its required fields (`sp_mchid`, `sub_mchid`, `date`, `type_`).
+        #[inline]
+        pub fn new(
+            sp_mchid: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            date: impl Into<String>,
+            type_: PostRequestType,
+        ) -> Self {
+            Self {
+                sp_mchid: sp_mchid.into(),
+                sub_mchid: sub_mchid.into(),
+                date: date.into(),
+                type_,
+            }
+        }
+    }
     /// 账单类型
     ///
     /// A value this client does not know yet is kept as [`PostRequestType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -219,6 +282,24 @@ pub mod trade_bill {
         type_: "type" required,
         download_url: "download_url" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`sp_mchid`, `sub_mchid`, `date`, `type_`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { download_url: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            sp_mchid: impl Into<String>,
+            sub_mchid: impl Into<String>,
+            date: impl Into<String>,
+            type_: PostResponseType,
+        ) -> Self {
+            Self {
+                sp_mchid: sp_mchid.into(),
+                sub_mchid: sub_mchid.into(),
+                date: date.into(),
+                type_,
+                download_url: None,
+            }
+        }
+    }
     /// 账单类型
     pub type PostResponseType = crate::v3::webizpay::bill::trade_bill::PostRequestType;
 }

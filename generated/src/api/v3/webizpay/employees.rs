@@ -67,7 +67,7 @@ pub mod by_employee_id {
                 }
             }
             /// The request of `GET /v3/webizpay/employees/{employee_id}/out-quota-cards/{out_card_no}` (使用商户卡号查询企业支付额度卡).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetRequest {
                 /// 服务商商户号
                 ///
@@ -82,8 +82,21 @@ pub mod by_employee_id {
                 sp_mchid: query "sp_mchid" required,
                 sub_mchid: query "sub_mchid" required,
             });
+            impl GetRequest {
+                /// A `GetRequest` of its required fields (`sp_mchid`, `sub_mchid`).
+                #[inline]
+                pub fn new(
+                    sp_mchid: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        sp_mchid: sp_mchid.into(),
+                        sub_mchid: sub_mchid.into(),
+                    }
+                }
+            }
             /// The response of `GET /v3/webizpay/employees/{employee_id}/out-quota-cards/{out_card_no}` (使用商户卡号查询企业支付额度卡).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 服务商商户号
                 ///
@@ -183,6 +196,38 @@ pub mod by_employee_id {
                 card_disabled_time: "card_disabled_time" optional,
                 card_remark: "card_remark" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`sp_mchid`, `sub_mchid`, `out_card_no`, `employee_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { card_no: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(
+                    sp_mchid: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                    out_card_no: impl Into<String>,
+                    employee_id: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        sp_mchid: sp_mchid.into(),
+                        sub_mchid: sub_mchid.into(),
+                        card_no: None,
+                        out_card_no: out_card_no.into(),
+                        employee_id: employee_id.into(),
+                        card_template_id: None,
+                        card_rule: None,
+                        refund_rule: None,
+                        amount: None,
+                        remain_amount: None,
+                        effective_end_time: None,
+                        effective_begin_time: None,
+                        card_state: None,
+                        card_name: None,
+                        reason: None,
+                        card_usage_time: None,
+                        transaction_id: None,
+                        card_disabled_time: None,
+                        card_remark: None,
+                    }
+                }
+            }
             /// 使用规则
             ///
             /// A value this client does not know yet is kept as [`GetResponseCardRule::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -263,7 +308,7 @@ pub mod by_employee_id {
             }
         }
         /// The request of `POST /v3/webizpay/employees/{employee_id}/quota-cards` (企业商户为员工下发企业支付额度卡).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 服务商商户号
             ///
@@ -313,8 +358,33 @@ pub mod by_employee_id {
             card_remark: "card_remark" optional,
             avail_mch_range_id: "avail_mch_range_id" optional,
         });
+        impl PostRequest {
+            /// A `PostRequest` with its required fields (`sp_mchid`, `sub_mchid`, `card_template_id`, `amount`, `card_name`, `out_card_no`, `effective_end_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { card_remark: Some(…), ..PostRequest::new(…) }`.
+            #[inline]
+            pub fn new(
+                sp_mchid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                card_template_id: impl Into<String>,
+                amount: i64,
+                card_name: impl Into<String>,
+                out_card_no: impl Into<String>,
+                effective_end_time: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sp_mchid: sp_mchid.into(),
+                    sub_mchid: sub_mchid.into(),
+                    card_template_id: card_template_id.into(),
+                    amount,
+                    card_name: card_name.into(),
+                    out_card_no: out_card_no.into(),
+                    effective_end_time: effective_end_time.into(),
+                    card_remark: None,
+                    avail_mch_range_id: None,
+                }
+            }
+        }
         /// The response of `POST /v3/webizpay/employees/{employee_id}/quota-cards` (企业商户为员工下发企业支付额度卡).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 服务商商户号
             ///
@@ -354,6 +424,27 @@ pub mod by_employee_id {
             effective_begin_time: "effective_begin_time" optional,
             effective_end_time: "effective_end_time" required,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`sp_mchid`, `sub_mchid`, `out_card_no`, `employee_id`, `effective_end_time`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { card_no: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(
+                sp_mchid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                out_card_no: impl Into<String>,
+                employee_id: impl Into<String>,
+                effective_end_time: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sp_mchid: sp_mchid.into(),
+                    sub_mchid: sub_mchid.into(),
+                    out_card_no: out_card_no.into(),
+                    employee_id: employee_id.into(),
+                    card_no: None,
+                    effective_begin_time: None,
+                    effective_end_time: effective_end_time.into(),
+                }
+            }
+        }
         /// `/v3/webizpay/employees/{employee_id}/quota-cards/{card_no}`
         pub mod by_card_no {
             /// The chain step for `/v3/webizpay/employees/{employee_id}/quota-cards/{card_no}`, reached with `client.v3().webizpay().employees().employee_id(employee_id).quota_cards().card_no(card_no)`.
@@ -389,7 +480,7 @@ pub mod by_employee_id {
             /// The request of `GET /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}` (企业商户查询企业支付额度卡).
             pub type GetRequest = crate::v3::webizpay::employees::by_employee_id::out_quota_cards::by_out_card_no::GetRequest;
             /// The response of `GET /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}` (企业商户查询企业支付额度卡).
-            #[derive(Clone, Debug, PartialEq, Default)]
+            #[derive(Clone, Debug, PartialEq)]
             pub struct GetResponse {
                 /// 服务商商户号
                 ///
@@ -489,6 +580,38 @@ pub mod by_employee_id {
                 card_disabled_time: "card_disabled_time" optional,
                 card_remark: "card_remark" optional,
             });
+            impl GetResponse {
+                /// A `GetResponse` with its required fields (`sp_mchid`, `sub_mchid`, `card_no`, `employee_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { out_card_no: Some(…), ..GetResponse::new(…) }`.
+                #[inline]
+                pub fn new(
+                    sp_mchid: impl Into<String>,
+                    sub_mchid: impl Into<String>,
+                    card_no: impl Into<String>,
+                    employee_id: impl Into<String>,
+                ) -> Self {
+                    Self {
+                        sp_mchid: sp_mchid.into(),
+                        sub_mchid: sub_mchid.into(),
+                        card_no: card_no.into(),
+                        out_card_no: None,
+                        employee_id: employee_id.into(),
+                        card_template_id: None,
+                        card_rule: None,
+                        refund_rule: None,
+                        amount: None,
+                        remain_amount: None,
+                        effective_end_time: None,
+                        effective_begin_time: None,
+                        card_state: None,
+                        card_name: None,
+                        reason: None,
+                        card_usage_time: None,
+                        transaction_id: None,
+                        card_disabled_time: None,
+                        card_remark: None,
+                    }
+                }
+            }
             /// 使用规则
             pub type GetResponseCardRule = crate::v3::webizpay::employees::by_employee_id::out_quota_cards::by_out_card_no::GetResponseCardRule;
             /// 卡片状态
@@ -517,7 +640,7 @@ pub mod by_employee_id {
                     }
                 }
                 /// The request of `POST /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/cancel` (企业商户作废员工企业支付额度卡).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostRequest {
                     /// 服务商商户号
                     ///
@@ -537,8 +660,23 @@ pub mod by_employee_id {
                     sub_mchid: "sub_mchid" required,
                     reason: "reason" required,
                 });
+                impl PostRequest {
+                    /// A `PostRequest` of its required fields (`sp_mchid`, `sub_mchid`, `reason`).
+                    #[inline]
+                    pub fn new(
+                        sp_mchid: impl Into<String>,
+                        sub_mchid: impl Into<String>,
+                        reason: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            sp_mchid: sp_mchid.into(),
+                            sub_mchid: sub_mchid.into(),
+                            reason: reason.into(),
+                        }
+                    }
+                }
                 /// The response of `POST /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/cancel` (企业商户作废员工企业支付额度卡).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct PostResponse {
                     /// 服务商商户号
                     ///
@@ -573,6 +711,25 @@ pub mod by_employee_id {
                     card_state: "card_state" optional,
                     card_disabled_time: "card_disabled_time" optional,
                 });
+                impl PostResponse {
+                    /// A `PostResponse` with its required fields (`sp_mchid`, `sub_mchid`, `employee_id`, `card_no`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { card_state: Some(…), ..PostResponse::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        sp_mchid: impl Into<String>,
+                        sub_mchid: impl Into<String>,
+                        employee_id: impl Into<String>,
+                        card_no: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            sp_mchid: sp_mchid.into(),
+                            sub_mchid: sub_mchid.into(),
+                            employee_id: employee_id.into(),
+                            card_no: card_no.into(),
+                            card_state: None,
+                            card_disabled_time: None,
+                        }
+                    }
+                }
                 /// 卡片状态
                 pub type PostResponseCardState = crate::v3::webizpay::employees::by_employee_id::out_quota_cards::by_out_card_no::GetResponseCardState;
             }
@@ -620,6 +777,21 @@ pub mod by_employee_id {
                     sub_mchid: query "sub_mchid" required,
                     application_type: query "application_type" required,
                 });
+                impl GetRequest {
+                    /// A `GetRequest` of its required fields (`sp_mchid`, `sub_mchid`, `application_type`).
+                    #[inline]
+                    pub fn new(
+                        sp_mchid: impl Into<String>,
+                        sub_mchid: impl Into<String>,
+                        application_type: GetRequestApplicationType,
+                    ) -> Self {
+                        Self {
+                            sp_mchid: sp_mchid.into(),
+                            sub_mchid: sub_mchid.into(),
+                            application_type,
+                        }
+                    }
+                }
                 /// 拉起付款码页面的企业应用类型
                 ///
                 /// A value this client does not know yet is kept as [`GetRequestApplicationType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -638,7 +810,7 @@ pub mod by_employee_id {
                     Miniprogram = "MINIPROGRAM",
                 });
                 /// The response of `GET /v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/payment-url` (企业商户获取指定额度卡支付链接).
-                #[derive(Clone, Debug, PartialEq, Default)]
+                #[derive(Clone, Debug, PartialEq)]
                 pub struct GetResponse {
                     /// 服务商商户号
                     ///
@@ -688,6 +860,28 @@ pub mod by_employee_id {
                     mp_query: "mp_query" optional,
                     mp_business_type: "mp_business_type" optional,
                 });
+                impl GetResponse {
+                    /// A `GetResponse` with its required fields (`sp_mchid`, `sub_mchid`, `employee_id`, `card_no`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { expire_time: Some(…), ..GetResponse::new(…) }`.
+                    #[inline]
+                    pub fn new(
+                        sp_mchid: impl Into<String>,
+                        sub_mchid: impl Into<String>,
+                        employee_id: impl Into<String>,
+                        card_no: impl Into<String>,
+                    ) -> Self {
+                        Self {
+                            sp_mchid: sp_mchid.into(),
+                            sub_mchid: sub_mchid.into(),
+                            employee_id: employee_id.into(),
+                            card_no: card_no.into(),
+                            expire_time: None,
+                            payment_url: None,
+                            application_type: None,
+                            mp_query: None,
+                            mp_business_type: None,
+                        }
+                    }
+                }
                 /// 拉起付款码页面的企业应用类型
                 pub type GetResponseApplicationType = crate::v3::webizpay::employees::by_employee_id::quota_cards::by_card_no::payment_url::GetRequestApplicationType;
             }
@@ -715,7 +909,7 @@ pub mod by_employee_id {
             }
         }
         /// The request of `POST /v3/webizpay/employees/{employee_id}/revoke` (企业商户发起解除员工企业支付授权).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostRequest {
             /// 服务商商户号
             ///
@@ -730,8 +924,21 @@ pub mod by_employee_id {
             sp_mchid: "sp_mchid" required,
             sub_mchid: "sub_mchid" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` of its required fields (`sp_mchid`, `sub_mchid`).
+            #[inline]
+            pub fn new(
+                sp_mchid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sp_mchid: sp_mchid.into(),
+                    sub_mchid: sub_mchid.into(),
+                }
+            }
+        }
         /// The response of `POST /v3/webizpay/employees/{employee_id}/revoke` (企业商户发起解除员工企业支付授权).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct PostResponse {
             /// 服务商商户号
             ///
@@ -766,6 +973,23 @@ pub mod by_employee_id {
             authorization_revoked_time: "authorization_revoked_time" optional,
             reason: "reason" optional,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`sp_mchid`, `sub_mchid`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { user_id: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(
+                sp_mchid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sp_mchid: sp_mchid.into(),
+                    sub_mchid: sub_mchid.into(),
+                    user_id: None,
+                    authorization_state: None,
+                    authorization_revoked_time: None,
+                    reason: None,
+                }
+            }
+        }
         /// 员工企业支付权限状态
         ///
         /// A value this client does not know yet is kept as [`PostResponseAuthorizationState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.

@@ -33,7 +33,7 @@ pub mod entity_matches {
         }
     }
     /// The request of `POST /v3/webizpay/stores/entity-matches` (发起门店主体匹配).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequest {
         /// 服务商商户号
         ///
@@ -51,6 +51,20 @@ pub mod entity_matches {
         out_batch_id: "out_batch_id" required,
         match_details: "match_details" optional,
     });
+    impl PostRequest {
+        /// A `PostRequest` with its required fields (`sp_mchid`, `out_batch_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostRequest { match_details: Some(…), ..PostRequest::new(…) }`.
+        #[inline]
+        pub fn new(
+            sp_mchid: impl Into<String>,
+            out_batch_id: impl Into<String>,
+        ) -> Self {
+            Self {
+                sp_mchid: sp_mchid.into(),
+                out_batch_id: out_batch_id.into(),
+                match_details: None,
+            }
+        }
+    }
     /// PostRequestMatchDetails
     #[derive(Clone, Debug, PartialEq)]
     pub struct PostRequestMatchDetails {
@@ -72,6 +86,21 @@ pub mod entity_matches {
         store_name: "store_name" required,
         product_type: "product_type" required,
     });
+    impl PostRequestMatchDetails {
+        /// A `PostRequestMatchDetails` of its required fields (`organization_code`, `store_name`, `product_type`).
+        #[inline]
+        pub fn new(
+            organization_code: impl Into<String>,
+            store_name: impl Into<String>,
+            product_type: PostRequestMatchDetailsProductType,
+        ) -> Self {
+            Self {
+                organization_code: organization_code.into(),
+                store_name: store_name.into(),
+                product_type,
+            }
+        }
+    }
     /// 需要查询的支付产品
     ///
     /// A value this client does not know yet is kept as [`PostRequestMatchDetailsProductType::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -90,7 +119,7 @@ pub mod entity_matches {
         None = "NONE",
     });
     /// The response of `POST /v3/webizpay/stores/entity-matches` (发起门店主体匹配).
-    #[derive(Clone, Debug, PartialEq, Default)]
+    #[derive(Clone, Debug, PartialEq)]
     pub struct PostResponse {
         /// 服务商商户号
         ///
@@ -120,6 +149,22 @@ pub mod entity_matches {
         time: "time" optional,
         state: "state" optional,
     });
+    impl PostResponse {
+        /// A `PostResponse` with its required fields (`sp_mchid`, `out_batch_id`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { batch_id: Some(…), ..PostResponse::new(…) }`.
+        #[inline]
+        pub fn new(
+            sp_mchid: impl Into<String>,
+            out_batch_id: impl Into<String>,
+        ) -> Self {
+            Self {
+                sp_mchid: sp_mchid.into(),
+                out_batch_id: out_batch_id.into(),
+                batch_id: None,
+                time: None,
+                state: None,
+            }
+        }
+    }
     /// 批次状态
     ///
     /// A value this client does not know yet is kept as [`PostResponseState::Unknown`] instead of failing: match with a wildcard arm to stay forward compatible.
@@ -167,7 +212,7 @@ pub mod entity_matches {
         /// The request of `GET /v3/webizpay/stores/entity-matches/{batch_id}` (查询门店主体匹配结果).
         pub type GetRequest = crate::v3::webizpay::avail_mch_ranges::GetRequest;
         /// The response of `GET /v3/webizpay/stores/entity-matches/{batch_id}` (查询门店主体匹配结果).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 服务商商户号
             ///
@@ -195,6 +240,22 @@ pub mod entity_matches {
             state: "state" optional,
             match_results: "match_results" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`sp_mchid`, `batch_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { out_batch_id: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(
+                sp_mchid: impl Into<String>,
+                batch_id: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sp_mchid: sp_mchid.into(),
+                    out_batch_id: None,
+                    batch_id: batch_id.into(),
+                    state: None,
+                    match_results: None,
+                }
+            }
+        }
         /// GetResponseMatchResults
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseMatchResults {

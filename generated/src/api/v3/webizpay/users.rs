@@ -50,7 +50,7 @@ pub mod by_user_id {
         /// The request of `GET /v3/webizpay/users/{user_id}/authorization-state` (企业商户查询企业员工开通授权状态).
         pub type GetRequest = crate::v3::webizpay::employees::by_employee_id::out_quota_cards::by_out_card_no::GetRequest;
         /// The response of `GET /v3/webizpay/users/{user_id}/authorization-state` (企业商户查询企业员工开通授权状态).
-        #[derive(Clone, Debug, PartialEq, Default)]
+        #[derive(Clone, Debug, PartialEq)]
         pub struct GetResponse {
             /// 服务商商户号
             ///
@@ -73,6 +73,22 @@ pub mod by_user_id {
             user_id: "user_id" required,
             employee_list: "employee_list" optional,
         });
+        impl GetResponse {
+            /// A `GetResponse` with its required fields (`sp_mchid`, `sub_mchid`, `user_id`); every optional field is `None`. Set optional ones with struct update syntax: `GetResponse { employee_list: Some(…), ..GetResponse::new(…) }`.
+            #[inline]
+            pub fn new(
+                sp_mchid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                user_id: impl Into<String>,
+            ) -> Self {
+                Self {
+                    sp_mchid: sp_mchid.into(),
+                    sub_mchid: sub_mchid.into(),
+                    user_id: user_id.into(),
+                    employee_list: None,
+                }
+            }
+        }
         /// GetResponseEmployeeList
         #[derive(Clone, Debug, PartialEq, Default)]
         pub struct GetResponseEmployeeList {
@@ -159,6 +175,21 @@ pub mod by_user_id {
             sub_mchid: "sub_mchid" required,
             application_type: "application_type" required,
         });
+        impl PostRequest {
+            /// A `PostRequest` of its required fields (`sp_mchid`, `sub_mchid`, `application_type`).
+            #[inline]
+            pub fn new(
+                sp_mchid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                application_type: PostRequestApplicationType,
+            ) -> Self {
+                Self {
+                    sp_mchid: sp_mchid.into(),
+                    sub_mchid: sub_mchid.into(),
+                    application_type,
+                }
+            }
+        }
         /// 发起授权应用类型
         pub type PostRequestApplicationType = crate::v3::webizpay::employees::by_employee_id::quota_cards::by_card_no::payment_url::GetRequestApplicationType;
         /// The response of `POST /v3/webizpay/users/{user_id}/authorization-url` (企业商户发起员工开通企业支付授权).
@@ -207,6 +238,27 @@ pub mod by_user_id {
             mp_query: "mp_query" optional,
             mp_business_type: "mp_business_type" optional,
         });
+        impl PostResponse {
+            /// A `PostResponse` with its required fields (`sp_mchid`, `sub_mchid`, `user_id`, `application_type`); every optional field is `None`. Set optional ones with struct update syntax: `PostResponse { authorization_url: Some(…), ..PostResponse::new(…) }`.
+            #[inline]
+            pub fn new(
+                sp_mchid: impl Into<String>,
+                sub_mchid: impl Into<String>,
+                user_id: impl Into<String>,
+                application_type: PostResponseApplicationType,
+            ) -> Self {
+                Self {
+                    sp_mchid: sp_mchid.into(),
+                    sub_mchid: sub_mchid.into(),
+                    user_id: user_id.into(),
+                    authorization_url: None,
+                    expire_time: None,
+                    application_type,
+                    mp_query: None,
+                    mp_business_type: None,
+                }
+            }
+        }
         /// 发起授权应用类型
         pub type PostResponseApplicationType = crate::v3::webizpay::employees::by_employee_id::quota_cards::by_card_no::payment_url::GetRequestApplicationType;
     }
